@@ -1,0 +1,134 @@
+"""seq2drum command line: preprocess a folder, train a model, generate drums for a song, evaluate against drummers.
+
+    python main.py --mode infer song.mid              # writes song_drums.mid with the shipped model
+    python main.py --mode train --data DIR            # trains; run folder in runs/
+    python main.py --mode evaluate --data DIR         # scores the model and baselines against the real drums
+    python main.py --mode preprocess --data DIR       # parses and caches a folder, writes a report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from seq2drum.config import DataConfig, GenerationOptions, ModelConfig, TrainConfig
+from seq2drum.errors import Seq2DrumError
+
+REPO = Path(__file__).resolve().parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "midi"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    data, model, train, gen = DataConfig(), ModelConfig(), TrainConfig(), GenerationOptions()
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="seq2drum: drums for a guitar part", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer")
+    parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of multi-track MIDI songs (guitar + drums)")
+    parser.add_argument("--cache", type=Path, default=None, help="cache of encoded songs (default: DATA/.seq2drum_cache)")
+    parser.add_argument("--report", type=Path, default=None, help="preprocess: JSON report file; evaluate: report folder")
+    parser.add_argument("--workers", type=int, default=None, help="parsing processes (default: all cores)")
+    parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter)
+    parser.add_argument("--max-window-notes", type=int, default=data.max_window_notes)
+    parser.add_argument("--max-window-bars", type=int, default=data.max_window_bars)
+    # training
+    parser.add_argument("--out", type=Path, default=None, help="train: run folder (default: runs/<time>)")
+    parser.add_argument("--epochs", type=int, default=train.epochs)
+    parser.add_argument("--max-steps", type=int, default=train.max_steps, help="0 = no limit")
+    parser.add_argument("--batch-size", type=int, default=train.batch_size)
+    parser.add_argument("--lr", type=float, default=train.lr)
+    parser.add_argument("--patience", type=int, default=train.patience)
+    parser.add_argument("--checkpoint-every", type=int, default=train.checkpoint_every)
+    parser.add_argument("--attention", action="store_true", help="train the attention variant")
+    parser.add_argument("--enc-hidden", type=int, default=model.enc_hidden)
+    parser.add_argument("--dec-hidden", type=int, default=model.dec_hidden)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=train.device)
+    parser.add_argument("--resume", type=Path, default=None, help="train: continue from RUN/last.pt")
+    # generation
+    parser.add_argument("--checkpoint", type=Path, default=None, help="model file (default: the shipped models/default.pt)")
+    parser.add_argument("-o", "--output", type=Path, default=None, help="infer: output file (default: SONG_drums.mid)")
+    parser.add_argument("--temperature", type=float, default=gen.temperature, help="0 = greedy")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (training default 0; generation: fresh)")
+    parser.add_argument("--track", default=None, help="which part is the guitar: its number or a piece of its name")
+    parser.add_argument("--merge", action="store_true", help="infer: write the guitar and the drums in one file")
+    parser.add_argument("--force", action="store_true", help="infer: overwrite an existing output file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def data_config(args: argparse.Namespace) -> DataConfig:
+    return DataConfig(
+        steps_per_quarter=args.steps_per_quarter,
+        max_window_notes=args.max_window_notes,
+        max_window_bars=args.max_window_bars,
+    )
+
+
+def run_preprocess(args: argparse.Namespace) -> int:
+    from seq2drum.data import build_corpus
+
+    corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet)
+    report = corpus.report
+    print(
+        f"{report['songs_used']} of {report['files']} songs used ({report['train_songs']} train, "
+        f"{report['validation_songs']} validation), {report['windows']} windows, {report['bars']} bars, "
+        f"{report['hours']} h, {report['split_bars']} over-full bars split; {report['seconds']} s "
+        f"({report['from_cache']} from cache)"
+    )
+    for reason, count in report["skipped_by_reason"].items():
+        print(f"  skipped {count}: {reason}")
+    print("  hits per class: " + ", ".join(f"{k} {v}" for k, v in report["hits_per_class"].items()))
+    if args.report:
+        _write_text(args.report, json.dumps(report, indent=2))
+        print(f"report written to {args.report}")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from seq2drum.train import train
+
+    out = args.out or REPO / "runs" / time.strftime("%Y%m%d-%H%M%S")
+    train_config = TrainConfig(
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        checkpoint_every=args.checkpoint_every,
+        device=args.device,
+        seed=0 if args.seed is None else args.seed,
+    )
+    model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
+    best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume, progress=not args.quiet)
+    print(f"best model: {best}\nuse it with: python main.py --mode infer SONG.mid --checkpoint {best}")
+    return 0
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(text)
+    temp.replace(path)
+
+
+MODES = {"preprocess": run_preprocess, "train": run_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return MODES[args.mode](args)
+    except Seq2DrumError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

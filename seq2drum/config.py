@@ -1,0 +1,130 @@
+"""Frozen configuration objects that validate themselves and round-trip to JSON-able dicts.
+
+argparse defaults in main.py come from these, so there is one place for every default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T", bound="_Config")
+
+
+class _Config:
+    """Shared dict/JSON round trip for the frozen dataclasses below."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[T], values: dict[str, Any]) -> T:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(values) - names
+        if unknown:
+            raise ConfigError(f"{cls.__name__}: unknown keys {sorted(unknown)}; known keys are {sorted(names)}")
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls: type[T], text: str) -> T:
+        return cls.from_dict(json.loads(text))
+
+    def replace(self: T, **changes: Any) -> T:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class DataConfig(_Config):
+    """How songs become grid sequences and training windows."""
+
+    steps_per_quarter: int = 4  # 4 = a 16th-note grid
+    max_window_notes: int = 150  # guitar notes in one training window
+    max_window_bars: int = 16
+    min_song_bars: int = 4  # shorter songs are skipped as "too short"
+    val_fraction: float = 0.1
+    split_seed: int = 1234
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.steps_per_quarter <= 24, f"steps_per_quarter must be 1-24, got {self.steps_per_quarter}")
+        _check(self.max_window_notes >= 8, f"max_window_notes must be >= 8, got {self.max_window_notes}")
+        _check(1 <= self.max_window_bars <= 256, f"max_window_bars must be 1-256, got {self.max_window_bars}")
+        _check(self.min_song_bars >= 1, f"min_song_bars must be >= 1, got {self.min_song_bars}")
+        _check(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+
+@dataclass(frozen=True)
+class ModelConfig(_Config):
+    """Sizes of the encoder-decoder. Input/output sizes come from the encoding, not from here."""
+
+    src_proj_dim: int = 128  # guitar step features are projected to this before the encoder
+    enc_hidden: int = 128  # per direction (the encoder is bidirectional)
+    enc_layers: int = 1
+    drum_embed_dim: int = 64
+    dec_hidden: int = 256
+    dec_layers: int = 1
+    dropout: float = 0.2
+    attention: bool = False  # Luong (general) attention over the window's encoder states
+
+    def __post_init__(self) -> None:
+        for name in ("src_proj_dim", "enc_hidden", "drum_embed_dim", "dec_hidden"):
+            value = getattr(self, name)
+            _check(4 <= value <= 4096, f"{name} must be 4-4096, got {value}")
+        _check(1 <= self.enc_layers <= 8, f"enc_layers must be 1-8, got {self.enc_layers}")
+        _check(1 <= self.dec_layers <= 8, f"dec_layers must be 1-8, got {self.dec_layers}")
+        _check(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class TrainConfig(_Config):
+    """Optimisation and bookkeeping of one training run."""
+
+    epochs: int = 30
+    max_steps: int = 0  # 0 = no limit; stops after this many optimizer steps
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    velocity_loss_weight: float = 0.3
+    offset_loss_weight: float = 0.3
+    patience: int = 5  # epochs without validation improvement before stopping
+    checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    amp: bool = True  # mixed precision on CUDA (ignored on CPU)
+    max_batch_steps: int = 6000  # batches are bucketed so that batch_size * window steps stays under ~this * 8
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
+        _check(self.max_steps >= 0, f"max_steps must be >= 0, got {self.max_steps}")
+        _check(1 <= self.batch_size <= 4096, f"batch_size must be 1-4096, got {self.batch_size}")
+        _check(0.0 < self.lr < 1.0, f"lr must be in (0, 1), got {self.lr}")
+        _check(self.patience >= 1, f"patience must be >= 1, got {self.patience}")
+        _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class GenerationOptions(_Config):
+    """Per-request options of drum generation (the CLI flags and the gRPC request fields)."""
+
+    temperature: float = 0.7  # 0 = greedy (the most likely pattern at every step)
+    seed: int | None = None  # None = a fresh random seed per call
+    track: str | None = None  # which part is the guitar: a part number from the listing, or a name
+    merge: bool = False  # also copy the guitar part(s) into the output file
+    humanize: bool = True  # spread velocity and timing inside the predicted bins
+
+    def __post_init__(self) -> None:
+        _check(0.0 <= self.temperature <= 5.0, f"temperature must be in [0, 5], got {self.temperature}")
+        _check(self.seed is None or 0 <= self.seed < 2**63, f"seed must be a non-negative 64-bit int, got {self.seed}")

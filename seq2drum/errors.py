@@ -1,0 +1,45 @@
+"""The project's own exceptions: one per kind of failure a user can act on.
+
+Third-party failures (music21, torch.load, the file system) are converted to these at exactly one place each,
+so callers (CLI, server, notebooks) only ever catch `Seq2DrumError` and show its message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class Seq2DrumError(Exception):
+    """Base class: the message says what went wrong and what to do about it."""
+
+
+class MidiReadError(Seq2DrumError):
+    """The bytes are not a MIDI file we can read (corrupt, truncated, empty, or holding no notes)."""
+
+
+class NoGuitarError(Seq2DrumError):
+    """The file has no part we can take as the guitar; the message lists the parts to choose from."""
+
+    def __init__(self, message: str, parts: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.parts = list(parts)
+
+
+class NoDrumsError(Seq2DrumError):
+    """A training song has no drum part on channel 10."""
+
+
+class SongTooShortError(Seq2DrumError):
+    """A training song is too short to give a training window."""
+
+
+class DataFolderError(Seq2DrumError):
+    """The training folder is missing, empty, or yields no usable song."""
+
+
+class CheckpointError(Seq2DrumError):
+    """A checkpoint is missing, corrupt, or written by an incompatible version."""
+
+
+class ConfigError(Seq2DrumError, ValueError):
+    """A configuration value is out of range."""

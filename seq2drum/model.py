@@ -1,0 +1,181 @@
+"""The guitar-to-drums LSTM encoder-decoder, with an optional attention variant.
+
+- Encoder: the guitar window's step features (guitar, position, song summary) -> a bidirectional LSTM, so each
+  step knows the guitar around it, before and after.
+- Decoder: an LSTM over the drum tokens, fed at step t the previous token and the encoder state of step t (the
+  sequences are aligned on one grid). Its initial state comes from the song summary; in generation its state is
+  carried from window to window, so it remembers the groove it has set up.
+- Attention (config `attention=True`): Luong "general" attention of each decoder output over all encoder states of
+  the window. Luong rather than Bahdanau because its context is applied after the recurrent step: teacher forcing
+  then runs the decoder over the whole window in one `nn.LSTM` call, where Bahdanau feeds the context into the
+  LSTM input and forces a Python loop per step in training too.
+- Heads: token logits (which combination of the 9 classes hits); then, given the hits, per-class velocity and
+  microtiming-offset bins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .config import ModelConfig
+from .drums import NUM_DRUM_CLASSES
+from .encoding import N_SONG_FEATURES, OFFSET_BINS, VELOCITY_BINS, DrumVocab
+
+State = tuple[Tensor, Tensor]  # (h, c), each (layers, B, dec_hidden)
+
+
+@dataclass
+class DecoderOutput:
+    token_logits: Tensor  # (B, T, V)
+    features: Tensor  # (B, T, dec_hidden) what the velocity/offset heads read
+    state: State
+
+
+class Seq2Drum(nn.Module):
+    def __init__(self, config: ModelConfig, src_dim: int, vocab_size: int, hit_table: Tensor) -> None:
+        super().__init__()
+        self.config = config
+        self.src_dim = src_dim
+        self.vocab_size = vocab_size
+        hidden, enc_out = config.dec_hidden, 2 * config.enc_hidden
+        self.src_proj = nn.Sequential(nn.Linear(src_dim, config.src_proj_dim), nn.ReLU(), nn.Dropout(config.dropout))
+        self.encoder = nn.LSTM(
+            config.src_proj_dim,
+            config.enc_hidden,
+            config.enc_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=config.dropout if config.enc_layers > 1 else 0.0,
+        )
+        self.song_to_state = nn.Linear(N_SONG_FEATURES, 2 * config.dec_layers * hidden)
+        self.drum_embed = nn.Embedding(vocab_size, config.drum_embed_dim, padding_idx=DrumVocab.PAD)
+        self.decoder = nn.LSTM(
+            config.drum_embed_dim + enc_out,
+            hidden,
+            config.dec_layers,
+            batch_first=True,
+            dropout=config.dropout if config.dec_layers > 1 else 0.0,
+        )
+        if config.attention:
+            self.attn_score = nn.Linear(enc_out, hidden, bias=False)
+            self.attn_combine = nn.Linear(hidden + enc_out, hidden)
+        self.dropout = nn.Dropout(config.dropout)
+        self.token_head = nn.Linear(hidden, vocab_size)
+        self.detail_head = nn.Sequential(
+            nn.Linear(hidden + NUM_DRUM_CLASSES, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, NUM_DRUM_CLASSES * (VELOCITY_BINS + OFFSET_BINS)),
+        )
+        self.register_buffer("hit_table", hit_table.float(), persistent=False)  # (V, 9)
+
+    # ------------------------------------------------------------------------------------------ pieces
+
+    def encode(self, src: Tensor, src_lengths: Tensor) -> Tensor:
+        """(B, T, src_dim) -> (B, T, 2 * enc_hidden)."""
+        projected = self.src_proj(src)
+        packed = pack_padded_sequence(projected, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.encoder(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        return out
+
+    def initial_state(self, src: Tensor) -> State:
+        """Decoder state at the start of a song, from the song summary (the last features of every step)."""
+        batch = src.shape[0]
+        layers, hidden = self.config.dec_layers, self.config.dec_hidden
+        state = torch.tanh(self.song_to_state(src[:, 0, -N_SONG_FEATURES:]))  # (B, 2 * layers * H)
+        state = state.view(batch, 2, layers, hidden).permute(1, 2, 0, 3).contiguous()  # (2, layers, B, H)
+        return state[0], state[1]
+
+    def decode(
+        self,
+        tgt_in: Tensor,
+        enc_aligned: Tensor,
+        state: State,
+        memory: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+    ) -> DecoderOutput:
+        """Run the decoder over T steps at once (teacher forcing) or one step (T = 1, generation).
+
+        tgt_in (B, T) previous tokens; enc_aligned (B, T, E) encoder output at the same steps; memory (B, S, E) and
+        memory_mask (B, S) bool (True = real step) for attention.
+        """
+        inputs = torch.cat([self.drum_embed(tgt_in), enc_aligned], dim=-1)  # (B, T, De + E)
+        out, state = self.decoder(inputs, state)  # (B, T, H)
+        if self.config.attention:
+            assert memory is not None and memory_mask is not None
+            scores = torch.bmm(out, self.attn_score(memory).transpose(1, 2))  # (B, T, S)
+            scores = scores.masked_fill(~memory_mask[:, None, :], float("-inf"))
+            context = torch.bmm(torch.softmax(scores, dim=-1), memory)  # (B, T, E)
+            out = torch.tanh(self.attn_combine(torch.cat([out, context], dim=-1)))  # (B, T, H)
+        features = self.dropout(out)
+        return DecoderOutput(self.token_head(features), features, state)
+
+    def detail_logits(self, features: Tensor, hits: Tensor) -> tuple[Tensor, Tensor]:
+        """Velocity (B, T, 9, VELOCITY_BINS) and offset (B, T, 9, OFFSET_BINS) logits, given which classes hit."""
+        out = self.detail_head(torch.cat([features, hits], dim=-1))
+        out = out.view(*features.shape[:-1], NUM_DRUM_CLASSES, VELOCITY_BINS + OFFSET_BINS)
+        return out[..., :VELOCITY_BINS], out[..., VELOCITY_BINS:]
+
+    # ------------------------------------------------------------------------------------------ training
+
+    def forward(
+        self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor, hits: Tensor, state: State | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Teacher-forced pass over whole windows: token (B, T, V), velocity (B, T, 9, VB), offset (B, T, 9, OB) logits."""
+        memory = self.encode(src, src_lengths)
+        mask = torch.arange(src.shape[1], device=src.device)[None, :] < src_lengths.to(src.device)[:, None]
+        output = self.decode(tgt_in, memory, state or self.initial_state(src), memory, mask)
+        velocity, offset = self.detail_logits(output.features, hits)
+        return output.token_logits, velocity, offset
+
+    # ------------------------------------------------------------------------------------------ generation
+
+    @torch.inference_mode()
+    def generate_window(
+        self,
+        src: Tensor,
+        previous_token: int,
+        state: State | None,
+        temperature: float,
+        generator: torch.Generator | None,
+    ) -> tuple[Tensor, Tensor, Tensor, State]:
+        """Sample drums for one window, step by step, continuing from `state` (None = the start of the song).
+
+        src (1, T, src_dim). Returns tokens (T,), velocity bins (T, 9), offset bins (T, 9) and the final state.
+        """
+        steps = src.shape[1]
+        lengths = torch.tensor([steps])
+        memory = self.encode(src, lengths)  # (1, T, E)
+        mask = torch.ones(1, steps, dtype=torch.bool, device=src.device)
+        if state is None:
+            state = self.initial_state(src)
+        token = torch.tensor([[previous_token]], device=src.device)
+        tokens, velocity, offset = [], [], []
+        for t in range(steps):
+            output = self.decode(token, memory[:, t : t + 1], state, memory, mask)
+            state = output.state
+            choice = _sample(output.token_logits[0, 0], temperature, generator)
+            hits = self.hit_table[choice][None, None]  # (1, 1, 9)
+            velocity_logits, offset_logits = self.detail_logits(output.features, hits)
+            velocity.append(_sample(velocity_logits[0, 0], temperature, generator))
+            offset.append(_sample(offset_logits[0, 0], temperature, generator))
+            tokens.append(choice)
+            token = choice.view(1, 1)
+        return torch.stack(tokens).view(-1), torch.stack(velocity), torch.stack(offset), state
+
+
+def _sample(logits: Tensor, temperature: float, generator: torch.Generator | None) -> Tensor:
+    """Sample along the last axis; temperature 0 takes the most likely value."""
+    if temperature <= 0:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    flat = probs.reshape(-1, probs.shape[-1])
+    return torch.multinomial(flat, 1, generator=generator).view(probs.shape[:-1])
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
