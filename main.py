@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--merge", action="store_true", help="infer: write the guitar and the drums in one file")
     parser.add_argument("--force", action="store_true", help="infer: overwrite an existing output file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    # evaluation
+    parser.add_argument("--split", choices=("val", "all"), default="val",
+                        help="evaluate: the checkpoint's validation songs, or every song in --data; the report goes to "
+                        "--report (default: runs/eval-<time>), generated with --temperature and --seed (default 0)")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs (0 = all)")
+    parser.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
     return parser
 
 
@@ -108,14 +114,70 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_text(path: Path, text: str) -> None:
+def default_output(song: Path, merge: bool) -> Path:
+    return song.with_name(f"{song.stem}_{'with_drums' if merge else 'drums'}.mid")
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    from seq2drum.inference import DrumGenerator
+
+    if not args.song:
+        print("error: name the guitar MIDI file: python main.py --mode infer SONG.mid", file=sys.stderr)
+        return 2
+    song = Path(args.song)
+    if not song.is_file():
+        print(f"error: {song} not found; name an existing .mid file", file=sys.stderr)
+        return 2
+    output = args.output or default_output(song, args.merge)
+    if output.resolve() == song.resolve():
+        print(f"error: the output {output} would overwrite the input; pick another -o", file=sys.stderr)
+        return 2
+    if output.exists() and not args.force:
+        print(f"error: {output} exists; pass --force to overwrite it or -o to write elsewhere", file=sys.stderr)
+        return 2
+    options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge)
+    generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
+    result = generator.generate(song.read_bytes(), options)
+    _write_bytes(output, result.midi_bytes)
+    print(
+        f"wrote {output}: {result.bars} bars, {result.n_hits} drum hits, {result.duration_s:.0f} s of music "
+        f"in {result.generation_s:.1f} s (model {result.model_name} {result.model_version}, seed {result.seed})"
+    )
+    return 0
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(text)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(data)
     temp.replace(path)
 
 
-MODES = {"preprocess": run_preprocess, "train": run_train}
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode())
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Score the model and the baselines against the real drums; the data config comes from the checkpoint
+    (--steps-per-quarter and the window flags are ignored), the seed defaults to 0 so reports are reproducible."""
+    from seq2drum.evaluate import EvaluationSettings, evaluate, format_tables, verdict
+
+    report_dir = args.report or REPO / "runs" / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
+    settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
+                                  seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs)
+    evaluation = evaluate(args.data, args.checkpoint, report_dir, settings, args.cache, args.workers,
+                          progress=not args.quiet)
+    print()
+    print(format_tables(evaluation.summary))
+    print()
+    print("\n".join(verdict(evaluation.summary)))
+    pngs = sum(path.suffix == ".png" for path in evaluation.written)
+    print(f"report written to {report_dir} (report.md, report.json, {pngs} PNGs)")
+    return 0
+
+
+MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate}
 
 
 def main(argv: list[str] | None = None) -> int:

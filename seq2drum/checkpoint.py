@@ -7,6 +7,7 @@ size), so generation never has to find the training data.
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, ValueError, OSError, KeyError) as exc:  # torch's errors for corrupt archives
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError) as exc:  # corrupt or unsafe
         raise CheckpointError(f"checkpoint {path} is corrupt or not a seq2drum checkpoint ({exc}); train again or use another") from exc
     if not isinstance(payload, dict) or "model" not in payload:
         raise CheckpointError(f"{path} is not a seq2drum checkpoint (no model weights in it)")

@@ -1,0 +1,292 @@
+"""Test music built in code: guitar and drum parts from small (step, pitch) lists, and tiny models.
+
+No file from any data set is used by the tests that do not say so (those are marked `needs_data`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seq2drum.checkpoint import save_checkpoint
+from seq2drum.config import DataConfig, ModelConfig
+from seq2drum.encoding import SRC_DIM, DrumVocab
+from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, write_midi
+from seq2drum.model import Seq2Drum
+
+PPQ = 480
+
+
+def notes_from_steps(
+    events: Sequence[tuple[int, int]] | Sequence[tuple[int, int, int]],
+    ticks_per_quarter: int = PPQ,
+    steps_per_quarter: int = 4,
+    length_steps: int = 1,
+    offset_ticks: int = 0,
+) -> np.ndarray:
+    """(step, pitch) or (step, pitch, velocity) triples -> (N, 4) notes [start_tick, end_tick, pitch, velocity]."""
+    ticks_per_step = ticks_per_quarter // steps_per_quarter
+    rows = []
+    for event in events:
+        step, pitch = event[0], event[1]
+        velocity = event[2] if len(event) > 2 else 100
+        start = step * ticks_per_step + offset_ticks
+        rows.append([start, start + length_steps * ticks_per_step, pitch, velocity])
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def riff(bars: int, steps_per_bar: int = 16, root: int = 40) -> list[tuple[int, int]]:
+    """A power-chord eighth-note riff: root and fifth on every eighth, the root moving each bar."""
+    events = []
+    for bar in range(bars):
+        for step in range(0, steps_per_bar, 2):
+            base = root + (0, 5, 7, 3)[bar % 4]
+            events += [(bar * steps_per_bar + step, base), (bar * steps_per_bar + step, base + 7)]
+    return events
+
+
+def backbeat(bars: int, steps_per_bar: int = 16) -> list[tuple[int, int, int]]:
+    """Kick on 1 and 3, snare on 2 and 4, closed hat on eighths (4/4)."""
+    events = []
+    for bar in range(bars):
+        base = bar * steps_per_bar
+        for step in range(0, steps_per_bar, 2):
+            events.append((base + step, 42, 80))
+        events += [(base, 36, 110), (base + 8, 36, 100), (base + 4, 38, 115), (base + 12, 38, 112)]
+    return events
+
+
+def song_bytes(
+    guitar: np.ndarray | None = None,
+    drums: np.ndarray | None = None,
+    ticks_per_quarter: int = PPQ,
+    tempos: Sequence[tuple[int, int]] = ((0, 500_000),),
+    time_signatures: Sequence[tuple[int, int, int]] = ((0, 4, 4),),
+    guitar_program: int = 29,
+    guitar_name: str = "Guitar",
+    extra: Sequence[TrackSpec] = (),
+) -> bytes:
+    """A type-1 MIDI file with an optional guitar part (channel 1) and drum part (channel 10)."""
+    tracks = []
+    if guitar is not None:
+        tracks.append(TrackSpec(guitar_name, 0, guitar, guitar_program))
+    if drums is not None:
+        tracks.append(TrackSpec("Drums", DRUM_CHANNEL, drums))
+    tracks.extend(extra)
+    return write_midi(ticks_per_quarter, list(tempos), list(time_signatures), tracks)
+
+
+def rock_song_bytes(bars: int = 8, **kwargs: object) -> bytes:
+    """Guitar riff + backbeat drums, 4/4 at 120 BPM."""
+    return song_bytes(notes_from_steps(riff(bars), length_steps=2), notes_from_steps(backbeat(bars)), **kwargs)  # type: ignore[arg-type]
+
+
+TINY_MODEL = ModelConfig(src_proj_dim=16, enc_hidden=8, drum_embed_dim=8, dec_hidden=16, dropout=0.0)
+
+
+def tiny_checkpoint(path: Path, attention: bool = False, seed: int = 0) -> Path:
+    """A randomly initialised tiny model saved as a real checkpoint (for server, CLI and inference tests)."""
+    torch.manual_seed(seed)
+    vocab = DrumVocab([0, 1, 2, 4, 1 | 4, 2 | 4, 8, 128, 256])
+    config = TINY_MODEL.replace(attention=attention)
+    model = Seq2Drum(config, SRC_DIM, len(vocab), torch.from_numpy(vocab.hit_table()))
+    save_checkpoint(path, {
+        "model": model.state_dict(),
+        "model_config": config.to_dict(),
+        "data_config": DataConfig().to_dict(),
+        "vocab": vocab.to_dict(),
+        "src_dim": SRC_DIM,
+        "step": 0,
+        "name": "tiny-test-model",
+        "training_data": {"songs_used": 0},
+    })
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- raw MIDI bytes
+# Hand-written Standard MIDI File bytes, for what write_midi never produces: format 0, running status,
+# note-on velocity 0 as note-off, tracks mixing channels, odd clocks, and corrupt input.
+
+
+def vlq(value: int) -> bytes:
+    """A MIDI variable-length quantity (7 bits a byte, high bit = more bytes follow)."""
+    if value < 0:
+        raise ValueError(f"a variable-length quantity cannot be negative, got {value}")
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def meta_event(kind: int, data: bytes) -> bytes:
+    return bytes([0xFF, kind]) + vlq(len(data)) + data
+
+
+def tempo_event(us_per_quarter: int) -> bytes:
+    return meta_event(0x51, us_per_quarter.to_bytes(3, "big"))
+
+
+def time_signature_event(numerator: int, denominator: int) -> bytes:
+    return meta_event(0x58, bytes([numerator, denominator.bit_length() - 1, 24, 8]))
+
+
+def track_name_event(name: str) -> bytes:
+    return meta_event(0x03, name.encode("latin-1"))
+
+
+def note_on(channel: int, pitch: int, velocity: int) -> bytes:
+    """Channel 0-15 (9 = drums)."""
+    return bytes([0x90 | channel, pitch, velocity])
+
+
+def note_off(channel: int, pitch: int, velocity: int = 64) -> bytes:
+    return bytes([0x80 | channel, pitch, velocity])
+
+
+def program_change(channel: int, program: int) -> bytes:
+    return bytes([0xC0 | channel, program])
+
+
+def track_chunk(events: Sequence[tuple[int, bytes]], end_of_track: bool = True) -> bytes:
+    """An MTrk chunk from (delta_ticks, event bytes) pairs, written as given (so running status stays)."""
+    body = b"".join(vlq(delta) + event for delta, event in events)
+    if end_of_track:
+        body += vlq(0) + meta_event(0x2F, b"")
+    return b"MTrk" + len(body).to_bytes(4, "big") + body
+
+
+def timed_track(timed: Sequence[tuple[int, bytes]]) -> bytes:
+    """An MTrk chunk from (absolute_tick, event bytes) pairs; equal ticks keep their given order."""
+    ordered = sorted(enumerate(timed), key=lambda item: (item[1][0], item[0]))
+    events, last_tick = [], 0
+    for _, (tick, event) in ordered:
+        events.append((tick - last_tick, event))
+        last_tick = tick
+    return track_chunk(events)
+
+
+def smf_bytes(
+    tracks: Sequence[bytes], ticks_per_quarter: int = PPQ, midi_format: int = 1, division: int | None = None
+) -> bytes:
+    """Header + track chunks. `division` overrides the raw 16-bit division word (e.g. SMPTE time)."""
+    word = ticks_per_quarter if division is None else division
+    header = b"MThd" + (6).to_bytes(4, "big") + midi_format.to_bytes(2, "big") + len(tracks).to_bytes(2, "big")
+    return header + word.to_bytes(2, "big") + b"".join(tracks)
+
+
+def note_events(notes: np.ndarray, channel: int, zero_velocity_off: bool = False) -> list[tuple[int, bytes]]:
+    """(N, 4) notes -> (absolute_tick, bytes) note-ons and note-offs; offs before ons at equal ticks."""
+    offs, ons = [], []
+    for start, end, pitch, velocity in np.asarray(notes).tolist():
+        ons.append((start, note_on(channel, pitch, velocity)))
+        offs.append((end, note_on(channel, pitch, 0) if zero_velocity_off else note_off(channel, pitch)))
+    return sorted(offs + ons, key=lambda item: item[0])  # stable: offs stay ahead of ons at one tick
+
+
+def conductor_events(
+    tempos: Sequence[tuple[int, int]], time_signatures: Sequence[tuple[int, int, int]]
+) -> list[tuple[int, bytes]]:
+    """(absolute_tick, bytes) of a tempo map and a meter map."""
+    events = [(tick, time_signature_event(num, den)) for tick, num, den in time_signatures]
+    return events + [(tick, tempo_event(us)) for tick, us in tempos]
+
+
+def format0_song_bytes(
+    guitar: np.ndarray,
+    drums: np.ndarray,
+    ticks_per_quarter: int = PPQ,
+    tempos: Sequence[tuple[int, int]] = ((0, 500_000),),
+    time_signatures: Sequence[tuple[int, int, int]] = ((0, 4, 4),),
+    guitar_program: int = 29,
+    track_name: str = "Song",
+    zero_velocity_off: bool = False,
+) -> bytes:
+    """A format-0 file: one track holding the tempo/meter maps, the guitar on channel 1 and the drums on channel 10."""
+    timed = [(0, track_name_event(track_name)), (0, program_change(0, guitar_program))]
+    timed += conductor_events(tempos, time_signatures)
+    timed += sorted(
+        note_events(guitar, 0, zero_velocity_off) + note_events(drums, DRUM_CHANNEL, zero_velocity_off),
+        key=lambda item: item[0],
+    )
+    return smf_bytes([timed_track(timed)], ticks_per_quarter, midi_format=0)
+
+
+def format1_song_bytes(
+    guitar: np.ndarray,
+    drums: np.ndarray,
+    ticks_per_quarter: int = PPQ,
+    tempos: Sequence[tuple[int, int]] = ((0, 500_000),),
+    time_signatures: Sequence[tuple[int, int, int]] = ((0, 4, 4),),
+    guitar_program: int = 29,
+    zero_velocity_off: bool = False,
+) -> bytes:
+    """The same music as `format0_song_bytes`, hand-written as format 1: conductor, guitar track, drum track."""
+    conductor = timed_track([(0, track_name_event("Conductor")), *conductor_events(tempos, time_signatures)])
+    guitar_track = timed_track(
+        [(0, track_name_event("Guitar")), (0, program_change(0, guitar_program)), *note_events(guitar, 0, zero_velocity_off)]
+    )
+    drum_track = timed_track([(0, track_name_event("Drums")), *note_events(drums, DRUM_CHANNEL, zero_velocity_off)])
+    return smf_bytes([conductor, guitar_track, drum_track], ticks_per_quarter, midi_format=1)
+
+
+def scale_notes(notes: np.ndarray, ticks_per_quarter: int, from_ticks_per_quarter: int = PPQ) -> np.ndarray:
+    """Notes re-timed from one clock to another (start and end columns only)."""
+    out = np.array(notes, dtype=np.int64, copy=True).reshape(-1, 4)
+    out[:, :2] = out[:, :2] * ticks_per_quarter // from_ticks_per_quarter
+    return out
+
+
+def write_song_folder(folder: Path, songs: dict[str, bytes]) -> Path:
+    """Write {file name: bytes} into `folder` (created), for build_corpus tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in songs.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def format0_song_bytes_music21(
+    guitar: np.ndarray,
+    drums: np.ndarray,
+    ticks_per_quarter: int = PPQ,
+    us_per_quarter: int = 500_000,
+    guitar_program: int = 29,
+) -> bytes:
+    """`format0_song_bytes` built instead with music21's low-level MidiFile/MidiTrack/MidiEvent/DeltaTime (4/4)."""
+    from music21 import midi as m21midi
+
+    track = m21midi.MidiTrack(0)
+    timed: list[tuple[int, int, m21midi.MidiEvent]] = []
+    tempo = m21midi.MidiEvent(track, type=m21midi.MetaEvents.SET_TEMPO)
+    tempo.data = us_per_quarter.to_bytes(3, "big")
+    meter = m21midi.MidiEvent(track, type=m21midi.MetaEvents.TIME_SIGNATURE)
+    meter.data = bytes([4, 2, 24, 8])
+    program = m21midi.MidiEvent(track, type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE, channel=1)
+    program.data = guitar_program
+    timed += [(0, 0, tempo), (0, 0, meter), (0, 0, program)]
+    for notes, channel in ((guitar, 1), (drums, DRUM_CHANNEL + 1)):  # music21 numbers channels 1-16
+        for start, end, pitch, velocity in np.asarray(notes).tolist():
+            on = m21midi.MidiEvent(track, type=m21midi.ChannelVoiceMessages.NOTE_ON, channel=channel)
+            on.pitch, on.velocity = pitch, velocity
+            off = m21midi.MidiEvent(track, type=m21midi.ChannelVoiceMessages.NOTE_OFF, channel=channel)
+            off.pitch, off.velocity = pitch, 0
+            timed += [(start, 2, on), (end, 1, off)]
+    events: list[m21midi.MidiEvent | m21midi.DeltaTime] = []
+    last_tick = 0
+    for tick, _, event in sorted(timed, key=lambda item: (item[0], item[1])):
+        events += [m21midi.DeltaTime(track, time=tick - last_tick), event]
+        last_tick = tick
+    end_of_track = m21midi.MidiEvent(track, type=m21midi.MetaEvents.END_OF_TRACK)
+    end_of_track.data = b""
+    events += [m21midi.DeltaTime(track, time=0), end_of_track]
+    track.events = events
+    track.updateEvents()
+    midi_file = m21midi.MidiFile()
+    midi_file.format = 0
+    midi_file.ticksPerQuarterNote = ticks_per_quarter
+    midi_file.tracks.append(track)
+    return midi_file.writestr()

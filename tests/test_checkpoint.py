@@ -1,0 +1,80 @@
+"""Checkpoints: round trip with identical logits, atomic writes, and errors that say what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from seq2drum.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from seq2drum.encoding import SRC_DIM
+from seq2drum.errors import CheckpointError
+from tests.builders import tiny_checkpoint
+
+
+def test_reload_gives_the_same_logits(tmp_path: Path) -> None:
+    """A saved model rebuilt from its checkpoint must compute exactly the same outputs."""
+    path = tiny_checkpoint(tmp_path / "m.pt", attention=True)
+    model_a, vocab_a, config_a = model_from_checkpoint(load_checkpoint(path))
+    save_checkpoint(tmp_path / "copy.pt", {**load_checkpoint(path)})
+    model_b, vocab_b, config_b = model_from_checkpoint(load_checkpoint(tmp_path / "copy.pt"))
+    src = torch.randn(2, 10, SRC_DIM)
+    lengths = torch.tensor([10, 7])
+    tgt_in = torch.randint(2, len(vocab_a), (2, 10))
+    hits = torch.from_numpy(vocab_a.hit_table())[tgt_in]
+    with torch.no_grad():
+        for a, b in zip(model_a(src, lengths, tgt_in, hits), model_b(src, lengths, tgt_in, hits)):
+            assert torch.equal(a, b)
+    assert vocab_a == vocab_b and config_a == config_b
+
+
+def test_failed_write_keeps_the_old_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash while saving must leave the previous checkpoint intact and no temporary file behind."""
+    path = tiny_checkpoint(tmp_path / "m.pt")
+    before = path.read_bytes()
+
+    def crash(obj: object, f: object) -> None:
+        Path(str(f)).write_bytes(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"model": {}})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+def test_missing_checkpoint_says_how_to_get_one(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="--checkpoint"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04broken"], ids=["empty", "text", "broken-zip"])
+def test_corrupt_checkpoint_is_a_checkpoint_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)
+
+
+class _Payload:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("code ran while loading",))
+
+
+def test_pickled_code_is_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Checkpoints load with weights_only=True: an object that would run code on unpickling is refused."""
+    path = tmp_path / "evil.pt"
+    torch.save({"model": _Payload()}, path)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert "code ran" not in capsys.readouterr().out
+
+
+def test_other_format_version_is_refused(tmp_path: Path) -> None:
+    path = tiny_checkpoint(tmp_path / "m.pt")
+    payload = load_checkpoint(path)
+    torch.save({**payload, "format_version": 99}, path)
+    with pytest.raises(CheckpointError, match="format 99"):
+        load_checkpoint(path)

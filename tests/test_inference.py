@@ -1,0 +1,157 @@
+"""Generation through the one entry point: what a DAW needs from the output file, for any meter, tempo and length."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum.config import GenerationOptions
+from seq2drum.drums import CLASS_TO_PITCH
+from seq2drum.errors import MidiReadError, NoGuitarError
+from seq2drum.inference import DrumGenerator
+from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
+from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model_path: Path) -> DrumGenerator:
+    return DrumGenerator.from_checkpoint(tiny_model_path)
+
+
+def quarter_positions(ticks: list[int], ticks_per_quarter: int) -> list[float]:
+    return [tick / ticks_per_quarter for tick in ticks]
+
+
+def test_output_is_gm_drums_on_channel_10(generator: DrumGenerator) -> None:
+    """Drums land on channel 10 in the 9 GM pitches we write, and nothing else is in the file."""
+    result = generator.generate(rock_song_bytes(8), GenerationOptions(seed=1, temperature=1.0))
+    song = read_midi(result.midi_bytes)
+    assert [p.channel for p in song.parts] == [DRUM_CHANNEL]
+    assert set(song.parts[0].notes[:, 2].tolist()) <= set(CLASS_TO_PITCH)
+    assert result.n_hits == len(song.parts[0].notes) > 0
+
+
+@pytest.mark.parametrize(
+    "tempos, meters, ticks_per_quarter",
+    [
+        ([(0, 500_000)], [(0, 4, 4)], 480),
+        ([(0, 600_000), (7680, 400_000), (15360, 450_000)], [(0, 4, 4)], 480),
+        ([(0, 500_000)], [(0, 1, 4), (480, 4, 4), (480 + 4 * 1920, 3, 4), (480 + 4 * 1920 + 4 * 1440, 7, 8)], 480),
+        ([(0, 428_571)], [(0, 6, 8)], 96),
+        ([(0, 500_000), (96, 300_000)], [(0, 5, 4)], 24),
+    ],
+    ids=["4/4-steady", "tempo-changes", "pickup-3/4-7/8", "6/8-ppq96", "5/4-ppq24"],
+)
+def test_tempo_map_and_meters_carry_over(
+    generator: DrumGenerator, tempos: list[tuple[int, int]], meters: list[tuple[int, int, int]], ticks_per_quarter: int
+) -> None:
+    """The output's tempo map and time signatures equal the input's (in quarter notes), so the drums line up."""
+    guitar = notes_from_steps(riff(16), ticks_per_quarter=ticks_per_quarter, length_steps=2) if ticks_per_quarter >= 96 else \
+        np.array([[i * 12, i * 12 + 6, 45 + i % 5, 90] for i in range(120)], dtype=np.int64)
+    data = song_bytes(guitar, ticks_per_quarter=ticks_per_quarter, tempos=tempos, time_signatures=meters)
+    out = read_midi(generator.generate(data, GenerationOptions(seed=0)).midi_bytes)
+    source = read_midi(data)
+    assert out.ticks_per_quarter % source.ticks_per_quarter == 0 and out.ticks_per_quarter >= 480
+    assert [us for _, us in out.tempos] == [us for _, us in source.tempos]
+    assert quarter_positions([t for t, _ in out.tempos], out.ticks_per_quarter) == \
+        quarter_positions([t for t, _ in source.tempos], source.ticks_per_quarter)
+    assert [(n, d) for _, n, d in out.time_signatures] == [(n, d) for _, n, d in source.time_signatures]
+    assert quarter_positions([t for t, _, _ in out.time_signatures], out.ticks_per_quarter) == \
+        quarter_positions([t for t, _, _ in source.time_signatures], source.ticks_per_quarter)
+
+
+def test_drums_span_the_guitar(generator: DrumGenerator) -> None:
+    """No drum before the bar where the guitar enters, none past the bar where it stops."""
+    guitar = notes_from_steps([(s + 64, p) for s, p in riff(6)], length_steps=2)  # enters at bar 5, ends at bar 10
+    out = read_midi(generator.generate(song_bytes(guitar), GenerationOptions(seed=2, temperature=1.5)).midi_bytes)
+    drums = out.parts[0].notes
+    bar_ticks = 4 * out.ticks_per_quarter
+    assert drums[:, 0].min() >= 4 * bar_ticks - out.ticks_per_quarter // 8  # at most a pushed first hit
+    assert drums[:, 0].max() < 10 * bar_ticks + bar_ticks
+
+
+def test_same_seed_same_drums_and_seeds_differ(generator: DrumGenerator) -> None:
+    data = rock_song_bytes(8)
+    a = generator.generate(data, GenerationOptions(seed=7, temperature=1.0))
+    b = generator.generate(data, GenerationOptions(seed=7, temperature=1.0))
+    c = generator.generate(data, GenerationOptions(seed=8, temperature=1.0))
+    assert a.midi_bytes == b.midi_bytes
+    assert a.midi_bytes != c.midi_bytes
+
+
+def test_concurrent_requests_do_not_share_randomness(generator: DrumGenerator) -> None:
+    """Server threads generating at once get what each would get alone (per-call torch.Generator)."""
+    data = rock_song_bytes(6)
+    expected = {seed: generator.generate(data, GenerationOptions(seed=seed, temperature=1.0)).midi_bytes for seed in range(4)}
+    results: dict[int, bytes] = {}
+
+    def run(seed: int) -> None:
+        results[seed] = generator.generate(data, GenerationOptions(seed=seed, temperature=1.0)).midi_bytes
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == expected
+
+
+def test_merge_writes_guitar_and_drums(generator: DrumGenerator) -> None:
+    data = rock_song_bytes(4)
+    out = read_midi(generator.generate(data, GenerationOptions(seed=0, merge=True)).midi_bytes)
+    guitar = [p for p in out.parts if not p.is_drums]
+    assert len(guitar) == 1 and guitar[0].program == 29
+    source_guitar = read_midi(data).parts[0].notes
+    factor = out.ticks_per_quarter // 480
+    np.testing.assert_array_equal(guitar[0].notes[:, :2] // factor, source_guitar[:, :2])
+
+
+def test_ten_minute_song_is_one_continuous_part(generator: DrumGenerator) -> None:
+    """A 10-minute song (300 bars at 120 BPM) spans many windows; the drums cover every one of them."""
+    result = generator.generate(
+        song_bytes(notes_from_steps(riff(300), length_steps=2)), GenerationOptions(seed=0, temperature=1.0)
+    )
+    assert result.bars == 300
+    assert result.duration_s == pytest.approx(600, abs=1)
+    bars_with_hits = np.unique(np.nonzero(result.drums.hits)[0] // 16)
+    assert len(bars_with_hits) > 250
+
+
+def test_track_option_picks_the_part(generator: DrumGenerator) -> None:
+    """With two melodic parts and no guitar program, --track chooses; without it the error lists the parts."""
+    keys = TrackSpec("Keys", 1, notes_from_steps(riff(4)), program=0)
+    data = song_bytes(notes_from_steps(riff(4)), guitar_program=0, guitar_name="Lead", extra=[keys])
+    with pytest.raises(NoGuitarError, match="Keys"):
+        generator.generate(data, GenerationOptions())
+    assert generator.generate(data, GenerationOptions(track="lead", seed=0)).bars == 4
+    assert generator.generate(data, GenerationOptions(track="2", seed=0)).bars == 4
+
+
+@pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF....WAVEfmt "], ids=["empty", "truncated", "wav"])
+def test_bad_input_is_a_midi_read_error(generator: DrumGenerator, data: bytes) -> None:
+    with pytest.raises(MidiReadError):
+        generator.generate(data)
+
+
+def test_drums_only_file_has_no_guitar(generator: DrumGenerator) -> None:
+    with pytest.raises(NoGuitarError, match="only drums"):
+        generator.generate(song_bytes(drums=notes_from_steps(backbeat(4))))
+
+
+@pytest.mark.skipif(not (REPO / "models" / "default.pt").exists(), reason="the default model is not in the checkout")
+def test_shipped_model_plays_with_dynamics_and_feel() -> None:
+    """The shipped model on the shipped example: a varied part, not one loudness on a rigid grid."""
+    generator = DrumGenerator.from_checkpoint()
+    result = generator.generate((REPO / "examples" / "riff.mid").read_bytes(), GenerationOptions(seed=0))
+    drums = result.drums
+    velocities = drums.velocity[drums.hits]
+    offsets = drums.offset[drums.hits]
+    assert result.bars == 32 and result.n_hits > 200
+    assert velocities.std() > 5 and len(np.unique(velocities)) > 10
+    assert np.abs(offsets).max() > 0.05
+    assert drums.hits[:, 0].sum() > 16 and drums.hits[:, 1].sum() > 16  # kick and snare both play

@@ -1,0 +1,114 @@
+"""The encoder-decoder: shapes, one-call teacher forcing, masking, the fast generation step, and overfitting."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from seq2drum.encoding import OFFSET_BINS, SRC_DIM, VELOCITY_BINS, DrumVocab
+from seq2drum.model import Seq2Drum
+from tests.builders import TINY_MODEL
+
+VOCAB = DrumVocab([0, 1, 2, 4, 5, 6, 8, 128, 256])
+
+
+def make_model(attention: bool, seed: int = 0, **changes: object) -> Seq2Drum:
+    torch.manual_seed(seed)
+    return Seq2Drum(TINY_MODEL.replace(attention=attention, **changes), SRC_DIM, len(VOCAB), torch.from_numpy(VOCAB.hit_table()))
+
+
+def random_batch(batch: int = 3, steps: int = 20, seed: int = 0) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([steps] + [max(2, steps - 5 * i) for i in range(1, batch)])
+    tokens = torch.randint(DrumVocab.N_SPECIAL, len(VOCAB), (batch, steps), generator=generator)
+    tgt_in = torch.cat([torch.full((batch, 1), DrumVocab.BOS), tokens[:, :-1]], dim=1)
+    return {
+        "src": torch.randn(batch, steps, SRC_DIM, generator=generator),
+        "src_lengths": lengths,
+        "tgt_in": tgt_in,
+        "tgt_out": tokens,
+        "hits": torch.from_numpy(VOCAB.hit_table())[tokens],
+    }
+
+
+@pytest.mark.parametrize("attention", [False, True], ids=["plain", "attention"])
+def test_forward_shapes(attention: bool) -> None:
+    """Token, velocity and offset logits come out per step and per class; if this breaks, training cannot run."""
+    model = make_model(attention)
+    b = random_batch()
+    tokens, velocity, offset = model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"])
+    assert tokens.shape == (3, 20, len(VOCAB))
+    assert velocity.shape == (3, 20, 9, VELOCITY_BINS)
+    assert offset.shape == (3, 20, 9, OFFSET_BINS)
+
+
+@pytest.mark.parametrize("attention", [False, True], ids=["plain", "attention"])
+def test_teacher_forcing_runs_the_decoder_lstm_once(attention: bool) -> None:
+    """Training must not fall back to a Python loop per step: one nn.LSTM call covers the whole window."""
+    model = make_model(attention)
+    calls = []
+    model.decoder.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape))
+    b = random_batch(steps=50)
+    model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"])
+    assert len(calls) == 1 and calls[0][1] == 50
+
+
+@pytest.mark.parametrize("attention", [False, True], ids=["plain", "attention"])
+def test_padding_does_not_change_a_shorter_sequence(attention: bool) -> None:
+    """A window's outputs must not depend on the padding added to batch it with a longer one (masking works)."""
+    model = make_model(attention).eval()
+    b = random_batch(batch=2, steps=16)
+    short = 11
+    b["src_lengths"] = torch.tensor([16, short])
+    batched, _, _ = model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"])
+    alone, _, _ = model(b["src"][1:, :short], torch.tensor([short]), b["tgt_in"][1:, :short], b["hits"][1:, :short])
+    torch.testing.assert_close(batched[1, :short], alone[0], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("attention", [False, True], ids=["plain", "attention"])
+def test_fast_generation_step_matches_the_generic_decoder(attention: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The precomputed one-layer step used in generation must compute exactly what `decode` computes."""
+    model = make_model(attention).eval()
+    src = torch.randn(1, 37, SRC_DIM, generator=torch.Generator().manual_seed(1))
+    fast = model.generate_window(src, DrumVocab.BOS, None, 0.8, torch.Generator().manual_seed(5))
+    monkeypatch.setattr(model, "_fast_step", lambda memory: None)
+    generic = model.generate_window(src, DrumVocab.BOS, None, 0.8, torch.Generator().manual_seed(5))
+    for a, b in zip(fast[:3], generic[:3]):
+        assert torch.equal(a, b)
+    torch.testing.assert_close(fast[3][0], generic[3][0], atol=1e-5, rtol=1e-4)
+
+
+def test_two_layer_decoder_generates() -> None:
+    """Deeper decoders take the generic path; it must still produce one token per step."""
+    model = make_model(False, dec_layers=2).eval()
+    tokens, velocity, offset, state = model.generate_window(torch.randn(1, 9, SRC_DIM), DrumVocab.BOS, None, 0.0, None)
+    assert tokens.shape == (9,) and velocity.shape == (9, 9) and offset.shape == (9, 9)
+    assert state[0].shape == (2, 1, TINY_MODEL.dec_hidden)
+
+
+@pytest.mark.parametrize("attention", [False, True], ids=["plain", "attention"])
+def test_overfits_one_tiny_batch(attention: bool) -> None:
+    """With a fixed seed the model memorises one small batch; if it cannot, the gradients or losses are broken."""
+    from seq2drum.config import TrainConfig
+    from seq2drum.data import Batch
+    from seq2drum.train import losses
+
+    model = make_model(attention, dropout=0.0)
+    b = random_batch(batch=2, steps=12, seed=3)
+    batch = Batch(
+        src=b["src"], src_lengths=b["src_lengths"], tgt_in=b["tgt_in"], tgt_out=b["tgt_out"],
+        velocity_bins=torch.randint(0, VELOCITY_BINS, (2, 12, 9), generator=torch.Generator().manual_seed(0)),
+        offset_bins=torch.full((2, 12, 9), OFFSET_BINS // 2), hits=b["hits"],
+    )
+    batch.tgt_out[1, int(b["src_lengths"][1]):] = DrumVocab.PAD
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = None
+    for _ in range(250):
+        loss, parts = losses(model, batch, TrainConfig())
+        first = first if first is not None else parts["token"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert first > 1.5
+    assert parts["token"] < 0.1
+    assert parts["offset"] < 0.1

@@ -1,0 +1,108 @@
+"""Training: run folder contents, determinism on CPU, exact resume after an interruption, SIGKILL safety."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from seq2drum import train as train_module
+from seq2drum.checkpoint import load_checkpoint
+from seq2drum.config import DataConfig, TrainConfig
+from seq2drum.errors import DataFolderError
+from seq2drum.train import train
+from tests.builders import TINY_MODEL
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = DataConfig(val_fraction=0.34, max_window_bars=4)
+
+
+def tiny_train_config(**changes: object) -> TrainConfig:
+    return TrainConfig(epochs=2, batch_size=4, checkpoint_every=1, device="cpu").replace(**changes)
+
+
+def test_run_folder_has_checkpoints_metrics_and_plot(song_folder: Path, tmp_path: Path) -> None:
+    """A run leaves best.pt (inference only), last.pt (full state), metrics.csv with one row per epoch, loss.png."""
+    best = train(song_folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache", progress=False)
+    assert best == tmp_path / "run" / "best.pt"
+    with (tmp_path / "run" / "metrics.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(float(r["val_loss"]) > 0 for r in rows)
+    assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert "optimizer" not in load_checkpoint(best)
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert "optimizer" in last and last["epoch"] == 2
+
+
+def test_same_seed_same_result_on_cpu(song_folder: Path, tmp_path: Path) -> None:
+    """Two runs with one seed must give identical weights, so experiments are reproducible."""
+    a = train(song_folder, tmp_path / "a", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache", progress=False)
+    b = train(song_folder, tmp_path / "b", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache", progress=False)
+    weights_a, weights_b = load_checkpoint(a)["model"], load_checkpoint(b)["model"]
+    assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(
+    song_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping mid-epoch and resuming from last.pt must end with the weights of a run that never stopped."""
+    config = tiny_train_config()
+    straight = train(song_folder, tmp_path / "straight", DATA, TINY_MODEL, config, tmp_path / "cache", progress=False)
+
+    real_save = train_module.save_checkpoint
+    saves = {"count": 0}
+
+    def save_then_die(path: Path, payload: dict) -> None:  # dies right after the 3rd "last" checkpoint
+        real_save(path, payload)
+        if Path(path).name == "last.pt":
+            saves["count"] += 1
+            if saves["count"] == 3:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train(song_folder, tmp_path / "broken", DATA, TINY_MODEL, config, tmp_path / "cache", progress=False)
+    monkeypatch.setattr(train_module, "save_checkpoint", real_save)
+    assert load_checkpoint(tmp_path / "broken" / "last.pt")["step"] == 3
+    resumed = train(song_folder, tmp_path / "broken", DATA, TINY_MODEL, config, tmp_path / "cache",
+                    resume=tmp_path / "broken" / "last.pt", progress=False)
+    weights_a, weights_b = load_checkpoint(straight)["model"], load_checkpoint(resumed)["model"]
+    for key in weights_a:
+        torch.testing.assert_close(weights_a[key], weights_b[key])
+
+
+def test_sigkill_leaves_a_loadable_checkpoint_and_resume_finishes(song_folder: Path, tmp_path: Path) -> None:
+    """SIGKILL during training never leaves a corrupt last.pt, and `--resume` continues from it to the end."""
+    run = tmp_path / "run"
+    command = [sys.executable, str(REPO / "main.py"), "--mode", "train", "--data", str(song_folder), "--cache",
+               str(tmp_path / "cache"), "--out", str(run), "--epochs", "30", "--batch-size", "2", "--checkpoint-every",
+               "1", "--enc-hidden", "8", "--dec-hidden", "16", "--quiet", "--max-window-bars", "4"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (run / "last.pt").exists():
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert (run / "last.pt").exists(), process.stderr.read().decode() if process.stderr else ""
+    killed_at = load_checkpoint(run / "last.pt")["step"]
+    assert killed_at >= 1
+    resume = command + ["--epochs", "2", "--resume", str(run / "last.pt")]  # the later --epochs wins
+    finished = subprocess.run(resume, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert load_checkpoint(run / "last.pt")["step"] >= killed_at
+
+
+def test_empty_folder_error_says_what_to_pass(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataFolderError, match="--data"):
+        train(tmp_path / "empty", tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), progress=False)
