@@ -1,0 +1,237 @@
+"""Throughput and latency of the gRPC server with 1, 4 and 8 concurrent clients, against in-process generation.
+
+    python bench/bench_server.py [--checkpoint PATH] [--concurrency 1 4 8] [--songs-per-level 8]
+
+Each song is a 4-minute guitar riff (120 bars of 4/4 at 120 BPM), built in code. The server runs as
+`python -m server` in a subprocess on loopback; each client is a thread with its own channel. The same songs then
+go through `DrumGenerator.generate` in a loop in this process, for the cost of the server around the model.
+Without --checkpoint the shipped models/default.pt is used, or, when it is missing, a tiny random model
+(the output says so: such figures measure the plumbing, not the real model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import grpc  # noqa: E402
+import torch  # noqa: E402
+
+from bench.machine import describe_machine  # noqa: E402
+from proto import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
+from seq2drum.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
+from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.inference import DrumGenerator  # noqa: E402
+from tests.builders import notes_from_steps, riff, song_bytes, tiny_checkpoint  # noqa: E402
+
+BARS_PER_SONG = 120  # 4 minutes of 4/4 at 120 BPM
+
+
+def make_songs(count: int) -> list[bytes]:
+    """`count` different 4-minute songs: the riff starts on a different root in each."""
+    return [song_bytes(notes_from_steps(riff(BARS_PER_SONG, root=38 + index % 8), length_steps=2))
+            for index in range(count)]
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+class ServerProcess:
+    """`python -m server` on 127.0.0.1 and a free port, stopped with SIGTERM."""
+
+    def __init__(self, checkpoint: Path, workers: int, torch_threads: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--checkpoint", str(checkpoint),
+             "--workers", str(workers), "--torch-threads", str(torch_threads), "--log-level", "WARNING"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout], daemon=True).start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the server exited: {self.process.stderr.read().strip()}") from None
+                continue
+            if "listening on" in line:
+                self.address = line.split("listening on", 1)[1].strip()
+                return
+        self.stop()
+        raise RuntimeError("the server did not start within 120 s")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+
+def request_for(song: bytes) -> seq2drum_pb2.GenerateRequest:
+    return seq2drum_pb2.GenerateRequest(midi=song, options=seq2drum_pb2.GenerationOptions(seed=1))
+
+
+def run_level(address: str, songs: list[bytes], concurrency: int, timeout_s: float, busy_retries: int) -> dict:
+    """Send every song once, `concurrency` at a time, each client on its own channel. Busy answers are retried."""
+    jobs: queue.Queue[bytes] = queue.Queue()
+    for song in songs:
+        jobs.put(song)
+    latencies: list[float] = []
+    errors: list[str] = []
+    busy = [0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        with grpc.insecure_channel(address, options=[("grpc.max_receive_message_length", -1)]) as channel:
+            stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+            while True:
+                try:
+                    song = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                started = time.perf_counter()
+                for attempt in range(busy_retries + 1):
+                    try:
+                        stub.Generate(request_for(song), timeout=timeout_s)
+                        with lock:
+                            latencies.append(time.perf_counter() - started)
+                        break
+                    except grpc.RpcError as error:
+                        if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and attempt < busy_retries:
+                            with lock:
+                                busy[0] += 1
+                            time.sleep(0.05 * (attempt + 1))
+                            continue
+                        with lock:
+                            errors.append(f"{error.code().name}: {error.details()}")
+                        break
+
+    started = time.perf_counter()
+    with futures.ThreadPoolExecutor(concurrency) as pool:
+        for future in [pool.submit(client) for _ in range(concurrency)]:
+            future.result()
+    wall_s = time.perf_counter() - started
+    return {"wall_s": wall_s, "latencies": latencies, "errors": errors, "busy": busy[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=None, help="default: models/default.pt, else a tiny model")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--songs-per-level", type=int, default=8)
+    parser.add_argument("--server-workers", type=int, default=None, help="default: the largest --concurrency")
+    parser.add_argument("--torch-threads", type=int, default=1, help="per generation, in the server and in-process")
+    parser.add_argument("--timeout", type=float, default=600.0, help="deadline of one request, seconds")
+    parser.add_argument("--busy-retries", type=int, default=50, help="retries of RESOURCE_EXHAUSTED (server full)")
+    args = parser.parse_args(argv)
+    if args.songs_per_level < 1 or min(args.concurrency) < 1:
+        parser.error("--songs-per-level and --concurrency must be >= 1")
+
+    print("== seq2drum server benchmark ==")
+    import google.protobuf
+
+    print(describe_machine())
+    print(f"grpcio {grpc.__version__}, protobuf {google.protobuf.__version__}")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        checkpoint = args.checkpoint
+        if checkpoint is None and DEFAULT_CHECKPOINT.is_file():
+            checkpoint = DEFAULT_CHECKPOINT
+        if checkpoint is None:
+            checkpoint = tiny_checkpoint(Path(scratch) / "tiny.pt")
+            print(f"NOTE: {DEFAULT_CHECKPOINT} not found; using a TINY RANDOM model. These figures measure the "
+                  "server and MIDI plumbing, not the real model: rerun with --checkpoint for real numbers.")
+        generator = DrumGenerator.from_checkpoint(checkpoint)
+        info = generator.info
+        print(f"model: {info.name} {info.version}, {info.n_parameters:,} parameters, attention={info.attention} "
+              f"({checkpoint})")
+        songs = make_songs(args.songs_per_level)
+        print(f"songs: {len(songs)} per level, {BARS_PER_SONG} bars of 4/4 at 120 BPM (4 min), "
+              f"{statistics.mean(len(s) for s in songs) / 1024:.1f} KiB each")
+        workers = args.server_workers or max(args.concurrency)
+        print(f"server: python -m server --workers {workers} --torch-threads {args.torch_threads} on loopback\n")
+
+        server = ServerProcess(checkpoint, workers, args.torch_threads)
+        total_errors = 0
+        throughput: dict[int, float] = {}
+        try:
+            pid = server.process.pid
+            rss_start = rss_mib(pid)
+            run_level(server.address, songs[:1], 1, args.timeout, args.busy_retries)  # warm-up, not counted
+            rss_warm = rss_mib(pid)
+            header = (f"{'clients':>7} {'songs':>5} {'songs/s':>8} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
+                      f"{'errors':>6} {'busy':>5} {'RSS MiB':>8}")
+            print(header)
+            print("-" * len(header))
+            for concurrency in args.concurrency:
+                level = run_level(server.address, songs, concurrency, args.timeout, args.busy_retries)
+                latencies = level["latencies"] or [float("nan")]
+                total_errors += len(level["errors"])
+                rss = rss_mib(pid)
+                throughput[concurrency] = len(level["latencies"]) / level["wall_s"]
+                print(f"{concurrency:>7} {len(level['latencies']):>5} {throughput[concurrency]:>8.2f} "
+                      f"{percentile(latencies, 0.5):>7.2f} {percentile(latencies, 0.95):>7.2f} "
+                      f"{percentile(latencies, 0.99):>7.2f} {len(level['errors']):>6} {level['busy']:>5} "
+                      f"{rss if rss is not None else float('nan'):>8.0f}")
+                for error in level["errors"][:3]:
+                    print(f"        error: {error}")
+            fmt = lambda value: "n/a" if value is None else f"{value:.0f} MiB"
+            print(f"\nserver RSS: {fmt(rss_start)} after start, {fmt(rss_warm)} after warm-up, "
+                  f"{fmt(rss_mib(pid))} after all levels")
+        finally:
+            exit_code = server.stop()
+        print(f"server exit code after SIGTERM: {exit_code}")
+
+        torch.set_num_threads(args.torch_threads)
+        options = GenerationOptions(seed=1)
+        generator.generate(songs[0], options)  # warm-up
+        started = time.perf_counter()
+        in_process = []
+        for song in songs:
+            song_started = time.perf_counter()
+            generator.generate(song, options)
+            in_process.append(time.perf_counter() - song_started)
+        wall_s = time.perf_counter() - started
+        print(f"\nin-process DrumGenerator.generate, 1 thread, {len(songs)} songs in a loop: "
+              f"{len(songs) / wall_s:.2f} songs/s, p50 {percentile(in_process, 0.5):.2f} s, "
+              f"p95 {percentile(in_process, 0.95):.2f} s")
+        local = len(songs) / wall_s
+        ratios = ", ".join(f"{c} client{'s' if c > 1 else ''} {rate / local:.2f}x" for c, rate in throughput.items())
+        print(f"server throughput / in-process throughput: {ratios}")
+        print("(at 1 client the difference is the cost around the model: gRPC, the subprocess, and the server's second "
+              "MIDI parse for its song-length check)")
+    print(f"\ntotal errors: {total_errors}")
+    return 1 if total_errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

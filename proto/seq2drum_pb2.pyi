@@ -1,0 +1,142 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GenerationOptions(_message.Message):
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize")
+    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    TRACK_FIELD_NUMBER: _ClassVar[int]
+    MERGE_FIELD_NUMBER: _ClassVar[int]
+    HUMANIZE_FIELD_NUMBER: _ClassVar[int]
+    temperature: float
+    seed: int
+    track: str
+    merge: bool
+    humanize: bool
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ...) -> None: ...
+
+class GenerateRequest(_message.Message):
+    __slots__ = ("midi", "options")
+    MIDI_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    midi: bytes
+    options: GenerationOptions
+    def __init__(self, midi: _Optional[bytes] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ...) -> None: ...
+
+class GenerationMetadata(_message.Message):
+    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes")
+    BARS_FIELD_NUMBER: _ClassVar[int]
+    TEMPO_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    DRUM_HITS_FIELD_NUMBER: _ClassVar[int]
+    MUSIC_DURATION_S_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_MS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    bars: int
+    tempo_changes: int
+    time_signature_changes: int
+    drum_hits: int
+    music_duration_s: float
+    generation_ms: float
+    seed: int
+    model_name: str
+    model_version: str
+    output_bytes: int
+    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ...) -> None: ...
+
+class GenerateResponse(_message.Message):
+    __slots__ = ("midi", "metadata")
+    MIDI_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    midi: bytes
+    metadata: GenerationMetadata
+    def __init__(self, midi: _Optional[bytes] = ..., metadata: _Optional[_Union[GenerationMetadata, _Mapping]] = ...) -> None: ...
+
+class GenerateStreamRequest(_message.Message):
+    __slots__ = ("options", "midi_chunk")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MIDI_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    options: GenerationOptions
+    midi_chunk: bytes
+    def __init__(self, options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., midi_chunk: _Optional[bytes] = ...) -> None: ...
+
+class GenerateStreamResponse(_message.Message):
+    __slots__ = ("metadata", "midi_chunk")
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    MIDI_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    metadata: GenerationMetadata
+    midi_chunk: bytes
+    def __init__(self, metadata: _Optional[_Union[GenerationMetadata, _Mapping]] = ..., midi_chunk: _Optional[bytes] = ...) -> None: ...
+
+class GetModelInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class OptionsSpec(_message.Message):
+    __slots__ = ("temperature_min", "temperature_max", "temperature_default", "seed_max", "humanize_default")
+    TEMPERATURE_MIN_FIELD_NUMBER: _ClassVar[int]
+    TEMPERATURE_MAX_FIELD_NUMBER: _ClassVar[int]
+    TEMPERATURE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    SEED_MAX_FIELD_NUMBER: _ClassVar[int]
+    HUMANIZE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    temperature_min: float
+    temperature_max: float
+    temperature_default: float
+    seed_max: int
+    humanize_default: bool
+    def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ...) -> None: ...
+
+class Limits(_message.Message):
+    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations")
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_STREAM_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_SONG_QUARTERS_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENT_GENERATIONS_FIELD_NUMBER: _ClassVar[int]
+    max_message_bytes: int
+    max_stream_bytes: int
+    max_song_quarters: int
+    concurrent_generations: int
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ...) -> None: ...
+
+class GetModelInfoResponse(_message.Message):
+    __slots__ = ("name", "version", "attention", "parameters", "steps_per_quarter", "drum_classes", "training_data", "val_loss", "train_seconds", "step", "options", "limits")
+    class TrainingDataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ATTENTION_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_PER_QUARTER_FIELD_NUMBER: _ClassVar[int]
+    DRUM_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_DATA_FIELD_NUMBER: _ClassVar[int]
+    VAL_LOSS_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: str
+    attention: bool
+    parameters: int
+    steps_per_quarter: int
+    drum_classes: _containers.RepeatedScalarFieldContainer[str]
+    training_data: _containers.ScalarMap[str, str]
+    val_loss: float
+    train_seconds: float
+    step: int
+    options: OptionsSpec
+    limits: Limits
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., attention: _Optional[bool] = ..., parameters: _Optional[int] = ..., steps_per_quarter: _Optional[int] = ..., drum_classes: _Optional[_Iterable[str]] = ..., training_data: _Optional[_Mapping[str, str]] = ..., val_loss: _Optional[float] = ..., train_seconds: _Optional[float] = ..., step: _Optional[int] = ..., options: _Optional[_Union[OptionsSpec, _Mapping]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ...) -> None: ...

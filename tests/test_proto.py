@@ -1,0 +1,69 @@
+"""The checked-in gRPC stubs: up to date with seq2drum.proto, importable alone, and the field semantics relied on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proto import seq2drum_pb2
+from proto.generate import STUBS, generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
+    """Fails when seq2drum.proto changed (or grpcio-tools was upgraded) without `python proto/generate.py`."""
+    fresh = generate(tmp_path)
+    for path in fresh:
+        checked_in = REPO / "proto" / path.name
+        assert checked_in.is_file(), f"{checked_in} is missing; run python proto/generate.py"
+        assert path.read_bytes() == checked_in.read_bytes(), (
+            f"proto/{path.name} is stale: run `python proto/generate.py` and commit the result"
+        )
+    assert sorted(p.name for p in fresh) == sorted(STUBS)
+
+
+def test_proto_package_imports_only_grpc_and_protobuf() -> None:
+    """A DAW machine has grpcio and protobuf only: importing the stubs must not drag in seq2drum, torch or music21."""
+    code = (
+        "import sys\n"
+        "from proto import seq2drum_pb2, seq2drum_pb2_grpc\n"
+        "heavy = sorted(m for m in ('seq2drum', 'torch', 'music21', 'numpy') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+                               check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "", f"importing proto pulled in {completed.stdout.strip()}"
+
+
+def test_seed_zero_is_not_the_same_as_no_seed() -> None:
+    """`optional` fields keep presence: seed 0 is a seed, an unset seed means a fresh one; likewise temperature 0."""
+    unset = seq2drum_pb2.GenerationOptions()
+    zero = seq2drum_pb2.GenerationOptions(seed=0, temperature=0.0, humanize=False)
+    assert not unset.HasField("seed") and not unset.HasField("temperature") and not unset.HasField("humanize")
+    assert zero.HasField("seed") and zero.HasField("temperature") and zero.HasField("humanize")
+    again = seq2drum_pb2.GenerationOptions.FromString(zero.SerializeToString())
+    assert again.HasField("seed") and again.seed == 0
+
+
+@pytest.mark.parametrize("message", ["GenerateStreamRequest", "GenerateStreamResponse"])
+def test_stream_messages_carry_one_part_each(message: str) -> None:
+    """The stream protocol relies on the oneof: a message is options/metadata or a chunk, never both."""
+    cls = getattr(seq2drum_pb2, message)
+    first_field = "options" if message.endswith("Request") else "metadata"
+    value = cls(midi_chunk=b"MThd")
+    assert value.WhichOneof("part") == "midi_chunk"
+    getattr(value, first_field).SetInParent()
+    assert value.WhichOneof("part") == first_field and value.midi_chunk == b""
+
+
+def test_service_is_in_the_versioned_package() -> None:
+    service = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"]
+    assert service.full_name == "seq2drum.v1.Seq2Drum"
+    assert {m.name for m in service.methods} == {"Generate", "GenerateStream", "GetModelInfo"}
+    stream = service.methods_by_name["GenerateStream"]
+    assert stream.client_streaming and stream.server_streaming
