@@ -1,0 +1,162 @@
+"""The evaluation stage: validity of generated MIDI, scoring, likelihood, and `main.py --mode evaluate` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import main
+from seq2drum.checkpoint import load_checkpoint, model_from_checkpoint
+from seq2drum.config import DataConfig, GenerationOptions, TrainConfig
+from seq2drum.data import WindowDataset, collate, encode_song
+from seq2drum.evaluate import VALIDITY_CHECKS, check_output, nll_per_step, score_song
+from seq2drum.inference import DrumGenerator
+from seq2drum.metrics import bar_keys
+from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
+from seq2drum.train import losses
+from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
+
+TEMPOS = [(0, 500_000), (8 * PPQ, 400_000)]
+METERS = [(0, 4, 4), (12 * PPQ, 3, 4)]
+BEAT = [(step, pitch) for step, pitch, _ in backbeat(4)]
+
+
+def input_song(bars: int = 4, guitar_from_bar: int = 0) -> bytes:
+    """Guitar from `guitar_from_bar` for `bars` bars of 4/4, with a tempo change and a move to 3/4 past them."""
+    guitar = notes_from_steps([(s + 16 * guitar_from_bar, p) for s, p in riff(bars)], length_steps=2)
+    return song_bytes(guitar, notes_from_steps(backbeat(bars + guitar_from_bar)), tempos=TEMPOS, time_signatures=METERS)
+
+
+def drum_output(events: list[tuple[int, int]], channel: int = DRUM_CHANNEL, ticks_per_quarter: int = PPQ,
+                tempos: list[tuple[int, int]] = TEMPOS, meters: list[tuple[int, int, int]] = METERS) -> bytes:
+    scale = ticks_per_quarter // PPQ
+    notes = notes_from_steps(events, ticks_per_quarter=ticks_per_quarter)
+    return write_midi(ticks_per_quarter, [(t * scale, us) for t, us in tempos],
+                      [(t * scale, n, d) for t, n, d in meters], [TrackSpec("Drums", channel, notes)])
+
+
+def test_generated_output_passes_every_validity_check(tiny_model_path: Path) -> None:
+    """Breaks if the product path (generate on MIDI bytes) writes drums that fail any check."""
+    data = input_song()
+    result = DrumGenerator.from_checkpoint(tiny_model_path).generate(data, GenerationOptions(seed=0))
+    assert check_output(data, result.midi_bytes, DataConfig()) == dict.fromkeys(VALIDITY_CHECKS, True)
+
+
+def test_a_correct_hand_made_output_passes_also_at_a_finer_clock() -> None:
+    """Maps are compared in quarter notes, so an output written at twice the input's ticks per quarter passes."""
+    assert all(check_output(input_song(), drum_output(BEAT), DataConfig()).values())
+    assert all(check_output(input_song(), drum_output(BEAT, ticks_per_quarter=2 * PPQ), DataConfig()).values())
+
+
+@pytest.mark.parametrize(
+    ("broken", "failing"),
+    [
+        pytest.param({"channel": 0}, "drum_channel_only", id="wrong-channel"),
+        pytest.param({"events": [(0, 44), *BEAT]}, "gm_pitches_only", id="pedal-hat-not-a-class-pitch"),
+        pytest.param({"tempos": [(0, 500_000)]}, "tempo_map_equal", id="tempo-change-lost"),
+        pytest.param({"meters": [(0, 4, 4), (8 * PPQ, 3, 4)]}, "meters_equal", id="meter-change-moved"),
+        pytest.param({"events": BEAT[:12]}, "ends_with_guitar", id="drums-stop-three-bars-early"),
+    ],
+)
+def test_validity_checks_catch_a_broken_output(broken: dict, failing: str) -> None:
+    """Each broken output fails exactly its own check (and spans_guitar, which sums up the two span checks)."""
+    kwargs = {"events": BEAT, **broken}
+    checks = check_output(input_song(), drum_output(**kwargs), DataConfig())
+    failed = [name for name, passed in checks.items() if not passed]
+    assert failed == ([failing, "spans_guitar"] if failing == "ends_with_guitar" else [failing])
+
+
+def test_drums_before_the_guitars_first_bar_fail_the_span_check() -> None:
+    """The guitar enters in bar 2: a drum hit in bar 1 is outside the span the drums should cover."""
+    events = [(s, p) for s, p, _ in backbeat(5)]
+    early = check_output(input_song(4, guitar_from_bar=1), drum_output(events), DataConfig())
+    assert not early["starts_with_guitar"] and early["ends_with_guitar"] and not early["spans_guitar"]
+    assert check_output(input_song(4, guitar_from_bar=1), drum_output(events[12:]), DataConfig())["spans_guitar"]
+
+
+def test_an_output_without_notes_fails_from_parsing_on() -> None:
+    empty = write_midi(PPQ, TEMPOS, METERS, [TrackSpec("Drums", DRUM_CHANNEL, np.zeros((0, 4), dtype=np.int64))])
+    assert not any(check_output(input_song(), empty, DataConfig()).values())
+
+
+def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
+    """Breaks if the scored span, the views or novelty mishandle a perfect copy."""
+    song = encode_song(read_midi(rock_song_bytes(6)), DataConfig(), name="rock")
+    assert song.drums is not None
+    span = (song.windows[0].start_step, song.windows[-1].end_step)
+    training = {key for key in bar_keys(song.drums.hits, song.grid, span) if key is not None}
+    score = score_song(song, {"model": song.drums}, training)
+    assert score.n_bars == 6 and score.n_steps == 96
+    assert all(counts.micro() == (1.0, 1.0, 1.0) for counts in score.counts["model"].values())
+    assert score.novelty["model"] == (6, 6)
+    for name, values in score.descriptors["model"].items():
+        np.testing.assert_array_equal(values, score.descriptors["real"][name], err_msg=name)
+
+
+def test_nll_per_step_is_the_training_token_loss(tiny_model_path: Path) -> None:
+    """On a one-window song the NLL per step equals train.losses' token cross-entropy: breaks if the evaluation
+    feeds the model differently from training."""
+    model, vocab, data_config = model_from_checkpoint(load_checkpoint(tiny_model_path))
+    song = encode_song(read_midi(rock_song_bytes(4)), data_config, name="rock")
+    assert len(song.windows) == 1
+    with torch.no_grad():
+        _, parts = losses(model, collate([WindowDataset([song], vocab)[0]]), TrainConfig())
+    assert nll_per_step(model, vocab, song) == pytest.approx(parts["token"], rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def song_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four small songs made in code: three in 4/4 and one waltz."""
+    folder = tmp_path_factory.mktemp("songs")
+    for index, bars in enumerate((6, 8, 10)):
+        (folder / f"rock{index}.mid").write_bytes(rock_song_bytes(bars))
+    waltz = [(s, p, v) for s, p, v in backbeat(8, 12) if s % 12 in (0, 4, 8)]
+    guitar = notes_from_steps(riff(8, 12), length_steps=2)
+    (folder / "waltz.mid").write_bytes(song_bytes(guitar, notes_from_steps(waltz), time_signatures=((0, 3, 4),)))
+    return folder
+
+
+def test_main_evaluate_writes_the_report(
+    song_folder: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main.py --mode evaluate` end to end: the table and per-song times printed; report.json (strict JSON),
+    report.md with a plain verdict per baseline, and the PNGs written."""
+    report = tmp_path / "report"
+    argv = ["--mode", "evaluate", "--data", str(song_folder), "--checkpoint", str(tiny_model_path), "--report",
+            str(report), "--split", "all", "--cache", str(tmp_path / "cache"), "--workers", "1", "--quiet",
+            "--plots-songs", "2"]
+    assert main.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "[4/4] waltz" in printed and "| model" in printed and "nats per step" in printed
+    summary = json.loads((report / "report.json").read_text(), parse_constant=pytest.fail)
+    distributions = json.loads((report / "distributions.json").read_text(), parse_constant=pytest.fail)
+    assert set(distributions) == {"real", "model", "backbeat", "jazz_ride", "retrieval"}
+    assert len(distributions["real"]["density"]) == 6 + 8 + 10 + 8  # one value per bar of every song
+    assert summary["data"]["evaluated_songs"] == 4 and len(summary["songs"]) == 4
+    assert summary["validity"]["songs_checked"] == 4
+    assert set(summary["systems"]) == {"model", "backbeat", "jazz_ride", "retrieval"}
+    assert all(0.0 <= s["grid"]["all"]["f1"] <= 1.0 for s in summary["systems"].values())
+    assert summary["nll_per_step"] > 0 and all(row["seconds"] > 0 for row in summary["songs"])
+    markdown = (report / "report.md").read_text()
+    for baseline in ("backbeat", "jazz_ride", "retrieval"):
+        assert f"beat the {baseline} baseline on F1" in markdown or f"beats the {baseline} baseline on F1" in markdown
+    pngs = sorted(p.name for p in report.glob("*.png"))
+    assert pngs == ["descriptors.png", "f1_by_system.png", "song1_rock0.png", "song2_rock1.png"]
+    assert all((report / name).stat().st_size > 5_000 for name in pngs)
+
+
+def test_main_evaluate_with_no_validation_songs_says_what_to_do(
+    song_folder: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With 1 song the 10% validation split is empty: exit 2 with a message pointing at --split all."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "rock.mid").write_bytes((song_folder / "rock0.mid").read_bytes())
+    argv = ["--mode", "evaluate", "--data", str(folder), "--checkpoint", str(tiny_model_path), "--report",
+            str(tmp_path / "report"), "--workers", "1", "--quiet"]
+    assert main.main(argv) == 2
+    assert "--split all" in capsys.readouterr().err
