@@ -45,6 +45,30 @@ def _check(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+_TYPE_CHECKS = {
+    "int": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "float": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+    "bool": lambda value: isinstance(value, bool),
+    "str": lambda value: isinstance(value, str),
+}
+
+
+def _check_types(config: object) -> None:
+    """Values from JSON or a checkpoint have the declared types (4.5 is not an int, "4" is not a number)."""
+    for item in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, item.name)
+        declared = str(item.type)
+        if value is None and declared.endswith("| None"):
+            continue
+        base = declared.replace(" | None", "")
+        if not _TYPE_CHECKS[base](value):
+            raise ConfigError(f"{type(config).__name__}.{item.name} must be {declared}, got {value!r}")
+
+
+MAX_TEMPERATURE = 5.0
+MAX_SEED = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class DataConfig(_Config):
     """How songs become grid sequences and training windows."""
@@ -53,14 +77,17 @@ class DataConfig(_Config):
     max_window_notes: int = 150  # guitar notes in one training window
     max_window_bars: int = 16
     min_song_bars: int = 4  # shorter songs are skipped as "too short"
+    max_chunk_steps: int = 2048  # consecutive windows the decoder runs through in one piece (training and generation)
     val_fraction: float = 0.1
     split_seed: int = 1234
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _check(1 <= self.steps_per_quarter <= 24, f"steps_per_quarter must be 1-24, got {self.steps_per_quarter}")
         _check(self.max_window_notes >= 8, f"max_window_notes must be >= 8, got {self.max_window_notes}")
         _check(1 <= self.max_window_bars <= 256, f"max_window_bars must be 1-256, got {self.max_window_bars}")
         _check(self.min_song_bars >= 1, f"min_song_bars must be >= 1, got {self.min_song_bars}")
+        _check(self.max_chunk_steps >= 16, f"max_chunk_steps must be >= 16, got {self.max_chunk_steps}")
         _check(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
@@ -78,6 +105,7 @@ class ModelConfig(_Config):
     attention: bool = False  # Luong (general) attention over the window's encoder states
 
     def __post_init__(self) -> None:
+        _check_types(self)
         for name in ("src_proj_dim", "enc_hidden", "drum_embed_dim", "dec_hidden"):
             value = getattr(self, name)
             _check(4 <= value <= 4096, f"{name} must be 4-4096, got {value}")
@@ -92,25 +120,33 @@ class TrainConfig(_Config):
 
     epochs: int = 30
     max_steps: int = 0  # 0 = no limit; stops after this many optimizer steps
-    batch_size: int = 32
+    batch_size: int = 4  # chunks (runs of consecutive windows, most often whole songs) per batch
     lr: float = 2e-3
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     velocity_loss_weight: float = 0.3
     offset_loss_weight: float = 0.3
+    token_dropout: float = 0.1  # share of decoder input tokens hidden in training, so it listens to the guitar too
     patience: int = 5  # epochs without validation improvement before stopping
     checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
-    max_batch_steps: int = 6000  # batches are bucketed so that batch_size * window steps stays under ~this * 8
+    max_batch_steps: int = 16384  # cap on padded steps (chunks x longest chunk) in one batch
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
         _check(self.max_steps >= 0, f"max_steps must be >= 0, got {self.max_steps}")
         _check(1 <= self.batch_size <= 4096, f"batch_size must be 1-4096, got {self.batch_size}")
         _check(0.0 < self.lr < 1.0, f"lr must be in (0, 1), got {self.lr}")
         _check(self.patience >= 1, f"patience must be >= 1, got {self.patience}")
+        _check(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")
+        _check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
+        _check(self.velocity_loss_weight >= 0, f"velocity_loss_weight must be >= 0, got {self.velocity_loss_weight}")
+        _check(self.offset_loss_weight >= 0, f"offset_loss_weight must be >= 0, got {self.offset_loss_weight}")
+        _check(0.0 <= self.token_dropout < 1.0, f"token_dropout must be in [0, 1), got {self.token_dropout}")
+        _check(self.max_batch_steps >= 16, f"max_batch_steps must be >= 16, got {self.max_batch_steps}")
         _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
         _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}")
 
@@ -126,5 +162,6 @@ class GenerationOptions(_Config):
     humanize: bool = True  # spread velocity and timing inside the predicted bins
 
     def __post_init__(self) -> None:
-        _check(0.0 <= self.temperature <= 5.0, f"temperature must be in [0, 5], got {self.temperature}")
-        _check(self.seed is None or 0 <= self.seed < 2**63, f"seed must be a non-negative 64-bit int, got {self.seed}")
+        _check_types(self)
+        _check(0.0 <= self.temperature <= MAX_TEMPERATURE, f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
+        _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")

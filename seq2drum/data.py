@@ -30,12 +30,21 @@ from .encoding import (
     source_features,
     velocity_to_bin,
 )
-from .errors import DataFolderError, MidiReadError, NoDrumsError, NoGuitarError, Seq2DrumError, SongTooShortError
+from .errors import (
+    DataFolderError,
+    MidiReadError,
+    NoDrumsError,
+    NoGuitarError,
+    Seq2DrumError,
+    SongTooLongError,
+    SongTooShortError,
+)
 from .midi_io import START, MidiSong, merged_notes, read_midi, select_guitar
 from .representation import DrumGrid, Grid, Window, bar_windows, drums_to_grid, notes_per_step
 
-PIPELINE_VERSION = 2  # bump when encoding changes, so stale cache entries are ignored
+PIPELINE_VERSION = 3  # bump when encoding changes, so stale cache entries are ignored
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+MAX_SONG_STEPS = 100_000  # about 100 minutes at 240 BPM on a 16th grid; longer means a stray event far past the end
 
 
 @dataclass
@@ -88,6 +97,12 @@ def encode_song(
     if with_drums and (drum_notes is None or not len(drum_notes)):
         raise NoDrumsError("the song has no drum part on channel 10")
     end_tick = int(notes[:, 1].max())
+    song_steps = end_tick * config.steps_per_quarter / song.ticks_per_quarter
+    if song_steps > MAX_SONG_STEPS:
+        raise SongTooLongError(
+            f"the guitar part runs to quarter note {end_tick // song.ticks_per_quarter}, past the limit of "
+            f"{MAX_SONG_STEPS // config.steps_per_quarter} quarter notes; look for a stray note far past the end"
+        )
     grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, config.steps_per_quarter)
     onsets = notes_per_step(notes, grid)
     first_step_of_guitar, _ = grid.quantize(notes[:1, START])
@@ -115,7 +130,7 @@ def encode_song(
 def cache_key(data: bytes, config: DataConfig) -> str:
     """Content of the file + everything in the config that changes the encoding."""
     digest = hashlib.sha256(data)
-    settings = {k: v for k, v in config.to_dict().items() if k not in ("val_fraction", "split_seed")}
+    settings = {k: getattr(config, k) for k in ("steps_per_quarter", "max_window_notes", "max_window_bars", "min_song_bars")}
     digest.update(json.dumps([PIPELINE_VERSION, settings], sort_keys=True).encode())
     return digest.hexdigest()[:32]
 
@@ -190,7 +205,8 @@ class _CachedSkip(Exception):
 
 # ---------------------------------------------------------------------------------------------- folders
 
-SKIP_REASONS = {
+SKIP_REASONS = {  # first match wins
+    SongTooLongError: "too long",
     MidiReadError: "unreadable",
     NoGuitarError: "no guitar",
     NoDrumsError: "no drums",
@@ -329,7 +345,7 @@ def split_songs(songs: Sequence[EncodedSong], val_fraction: float, seed: int) ->
 
 @dataclass
 class Batch:
-    """Padded tensors of a batch of windows. T = the longest window in the batch."""
+    """Padded tensors of a batch of chunks. T = the longest chunk in the batch."""
 
     src: Any  # (B, T, SRC_DIM) float32 guitar + position + song features
     src_lengths: Any  # (B,) int64
@@ -338,26 +354,42 @@ class Batch:
     velocity_bins: Any  # (B, T, 9) int64
     offset_bins: Any  # (B, T, 9) int64
     hits: Any  # (B, T, 9) float32 which classes hit (masks the velocity and offset losses)
+    window_ids: Any  # (B, T) int64 window of each step inside its chunk, -1 past the length
 
     def to(self, device: Any) -> Batch:
         return Batch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
 
 
-class WindowDataset:
-    """Every window of every song, with the song's tokens encoded once up front.
+def song_chunks(windows: Sequence[Window], max_chunk_steps: int) -> list[list[Window]]:
+    """Group a song's consecutive windows into chunks of at most `max_chunk_steps` steps (a longer single window
+    is a chunk of its own). Training and generation cut songs the same way."""
+    chunks: list[list[Window]] = []
+    for window in windows:
+        if chunks and chunks[-1][-1].end_step == window.start_step and \
+                window.end_step - chunks[-1][0].start_step <= max_chunk_steps:
+            chunks[-1].append(window)
+        else:
+            chunks.append([window])
+    return chunks
 
-    `tgt_in` at a window's first step is the real previous step's token (BOS at the start of the song), exactly what
-    generation feeds when it carries the decoder across windows.
+
+class ChunkDataset:
+    """Every chunk of every song, with the song's tokens encoded once up front.
+
+    `tgt_in` at a chunk's first step is the real previous step's token, exactly what generation feeds when it carries
+    the decoder on from the previous chunk; the song's first chunk starts from BOS, as generation does (drums of an
+    intro before the guitar enters are not part of what the model plays).
     """
 
-    def __init__(self, songs: Sequence[EncodedSong], vocab: DrumVocab) -> None:
+    def __init__(self, songs: Sequence[EncodedSong], vocab: DrumVocab, max_chunk_steps: int) -> None:
         self.vocab = vocab
         self._src: list[np.ndarray] = []
         self._tokens: list[np.ndarray] = []
         self._velocity: list[np.ndarray] = []
         self._offset: list[np.ndarray] = []
         self._hits: list[np.ndarray] = []
-        self.items: list[tuple[int, int, int]] = []  # (song index, start_step, end_step)
+        self.items: list[tuple[int, list[Window]]] = []  # (song index, the chunk's windows)
+        self._first_step: list[int] = []  # where generation starts each song (from BOS)
         for index, song in enumerate(songs):
             if song.drums is None:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
@@ -366,18 +398,21 @@ class WindowDataset:
             self._velocity.append(velocity_to_bin(song.drums.velocity))
             self._offset.append(offset_to_bin(song.drums.offset))
             self._hits.append(song.drums.hits)
-            self.items.extend((index, w.start_step, w.end_step) for w in song.windows)
+            self._first_step.append(song.windows[0].start_step if song.windows else 0)
+            self.items.extend((index, chunk) for chunk in song_chunks(song.windows, max_chunk_steps))
 
     def __len__(self) -> int:
         return len(self.items)
 
     def lengths(self) -> np.ndarray:
-        return np.array([end - start for _, start, end in self.items], dtype=np.int64)
+        return np.array([chunk[-1].end_step - chunk[0].start_step for _, chunk in self.items], dtype=np.int64)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-        song, start, end = self.items[index]
+        song, chunk = self.items[index]
+        start, end = chunk[0].start_step, chunk[-1].end_step
         tokens = self._tokens[song]
-        previous = tokens[start - 1] if start > 0 else DrumVocab.BOS
+        previous = tokens[start - 1] if start > self._first_step[song] else DrumVocab.BOS
+        window_ids = np.repeat(np.arange(len(chunk)), [w.n_steps for w in chunk])
         return {
             "src": self._src[song][start:end],
             "tgt_in": np.concatenate([[previous], tokens[start : end - 1]]),
@@ -385,11 +420,12 @@ class WindowDataset:
             "velocity_bins": self._velocity[song][start:end],
             "offset_bins": self._offset[song][start:end],
             "hits": self._hits[song][start:end],
+            "window_ids": window_ids,
         }
 
 
 def collate(items: Sequence[dict[str, np.ndarray]]) -> Batch:
-    """Pad to the longest window; padded target steps are PAD (ignored by the loss)."""
+    """Pad to the longest chunk; padded target steps are PAD (ignored by the loss), padded window ids -1."""
     import torch
 
     lengths = np.array([len(item["src"]) for item in items])
@@ -410,12 +446,13 @@ def collate(items: Sequence[dict[str, np.ndarray]]) -> Batch:
         velocity_bins=pad("velocity_bins", 0, np.int64),
         offset_bins=pad("offset_bins", 0, np.int64),
         hits=pad("hits", 0.0, np.float32),
+        window_ids=pad("window_ids", -1, np.int64),
     )
 
 
 class BucketBatchSampler:
-    """Batches of windows of similar length (little padding), capped at `batch_size` windows and about
-    `max_tokens` padded steps, in a shuffled order that depends only on (seed, epoch)."""
+    """Batches of items of similar length (little padding), capped at `batch_size` items and `max_tokens` padded
+    steps (a longer single item is a batch of its own), in a shuffled order that depends only on (seed, epoch)."""
 
     def __init__(self, lengths: np.ndarray, batch_size: int, max_tokens: int, seed: int, shuffle: bool = True) -> None:
         self.lengths = np.asarray(lengths)
@@ -432,7 +469,7 @@ class BucketBatchSampler:
         rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(len(self.lengths)) if self.shuffle else np.arange(len(self.lengths))
         # sort within large chunks: similar lengths together, yet a different grouping every epoch
-        chunk = self.batch_size * 50
+        chunk = self.batch_size * 20
         order = np.concatenate(
             [part[np.argsort(self.lengths[part], kind="stable")] for part in np.array_split(order, max(1, len(order) // chunk))]
         ) if len(order) else order

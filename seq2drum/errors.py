@@ -17,6 +17,10 @@ class MidiReadError(Seq2DrumError):
     """The bytes are not a MIDI file we can read (corrupt, truncated, empty, or holding no notes)."""
 
 
+class SongTooLongError(MidiReadError):
+    """The song runs past the length we generate for (often a stray event far past the end)."""
+
+
 class NoGuitarError(Seq2DrumError):
     """The file has no part we can take as the guitar; the message lists the parts to choose from."""
 

@@ -26,7 +26,7 @@ import numpy as np
 from . import metrics, plots
 from .baselines import BASELINES, BarLibrary, baseline_drums
 from .config import DataConfig, GenerationOptions
-from .data import EncodedSong, WindowDataset, build_corpus, collate, encode_song, find_midi_files, split_songs
+from .data import ChunkDataset, EncodedSong, build_corpus, collate, encode_song, find_midi_files, split_songs
 from .drums import CLASS_TO_PITCH, DRUM_CLASSES
 from .encoding import DrumVocab
 from .errors import ConfigError, DataFolderError, MidiReadError
@@ -114,22 +114,22 @@ def score_song(song: EncodedSong, systems: dict[str, DrumGrid], training_bars: s
     return SongScore(song.name, len(metrics.bars_in_span(song.grid, span)), end - start, counts, descriptors, novelty)
 
 
-def nll_per_step(model: Seq2Drum, vocab: DrumVocab, song: EncodedSong, windows_per_batch: int = 16) -> float:
-    """Teacher-forced cross-entropy of the real drum tokens, in nats per step, over the song's windows.
+def nll_per_step(model: Seq2Drum, vocab: DrumVocab, song: EncodedSong, max_chunk_steps: int) -> float:
+    """Teacher-forced cross-entropy of the real drum tokens, in nats per step, over the song's chunks.
 
-    As in training (`train.losses`): each window starts from the song's initial decoder state with the real previous
-    token; the real drums are mapped onto the checkpoint's vocabulary first (an unseen combination of classes
-    counts as its nearest known one).
+    As in training (`train.losses` without token dropout): each chunk starts from the song's initial decoder state
+    with the real previous token; the real drums are mapped onto the checkpoint's vocabulary first (an unseen
+    combination of classes counts as its nearest known one).
     """
     import torch
     import torch.nn.functional as F
 
-    dataset = WindowDataset([song], vocab)
+    dataset = ChunkDataset([song], vocab, max_chunk_steps)
     total, steps = 0.0, 0
     with torch.inference_mode():
-        for first in range(0, len(dataset), windows_per_batch):
-            batch = collate([dataset[i] for i in range(first, min(len(dataset), first + windows_per_batch))])
-            token_logits, _, _ = model(batch.src, batch.src_lengths, batch.tgt_in, batch.hits)  # (B, T, V)
+        for index in range(len(dataset)):
+            batch = collate([dataset[index]])
+            token_logits, _, _ = model(batch.src, batch.src_lengths, batch.tgt_in, batch.hits, batch.window_ids)
             total += F.cross_entropy(token_logits.flatten(0, 1).float(), batch.tgt_out.flatten(),
                                      ignore_index=DrumVocab.PAD, reduction="sum").item()
             steps += int(batch.src_lengths.sum())
@@ -221,7 +221,7 @@ def evaluate(
             generated = generator.generate_grid(song, options, settings.seed)
         generate_seconds = time.perf_counter() - song_started
         score = score_song(song, {"model": generated, **baseline_drums(song.grid, library)}, library.keys)
-        score.nll_per_step = nll_per_step(generator.model, generator.vocab, song)
+        score.nll_per_step = nll_per_step(generator.model, generator.vocab, song, generator.data_config.max_chunk_steps)
         score.validity = validity
         score.seconds, score.generate_seconds = time.perf_counter() - song_started, generate_seconds
         scores.append(score)

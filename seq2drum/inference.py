@@ -1,8 +1,8 @@
 """The one generation entry point: `DrumGenerator.from_checkpoint(path).generate(midi_bytes, options)`.
 
 Used alike by main.py, the gRPC server, the notebooks, the evaluation and the benchmarks. Windows are generated in
-order with the decoder state and last drum token carried across window boundaries, so a song of any length comes
-out as one continuous part with no seam. Randomness comes from a `torch.Generator` seeded per call, so concurrent
+order, grouped in chunks as in training, with the decoder state and last drum token carried across every window
+and chunk boundary, so a song of any length comes out as one continuous part with no seam. Randomness comes from a `torch.Generator` seeded per call, so concurrent
 requests on server threads never share a random stream.
 """
 
@@ -20,6 +20,7 @@ import torch
 
 from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, model_from_checkpoint
 from .config import DataConfig, GenerationOptions
+from .data import song_chunks
 from .drums import DRUM_CLASSES
 from .encoding import DrumVocab, bin_to_offset, bin_to_velocity
 from .midi_io import DRUM_CHANNEL, MidiSong, TrackSpec, read_midi, select_guitar, write_midi
@@ -109,14 +110,16 @@ class DrumGenerator:
         state = None
         previous = DrumVocab.BOS
         hit_table = self.vocab.hit_table().astype(bool)
-        for window in encoded.windows:
-            src = torch.from_numpy(source[window.start_step : window.end_step]).unsqueeze(0).to(self.device)
-            tokens, velocity_bins, offset_bins, state = self.model.generate_window(
-                src, previous, state, options.temperature, generator
+        for chunk in song_chunks(encoded.windows, self.data_config.max_chunk_steps):
+            start, end = chunk[0].start_step, chunk[-1].end_step
+            src = torch.from_numpy(source[start:end]).unsqueeze(0).to(self.device)
+            bounds = [(w.start_step - start, w.end_step - start) for w in chunk]
+            tokens, velocity_bins, offset_bins, state = self.model.generate_chunk(
+                src, bounds, previous, state, options.temperature, generator
             )
             tokens = tokens.cpu().numpy()
             previous = int(tokens[-1])
-            span = slice(window.start_step, window.end_step)
+            span = slice(start, end)
             hits = hit_table[tokens]
             jitter: np.ndarray | float = 0.5
             if options.humanize:
@@ -126,8 +129,9 @@ class DrumGenerator:
             drums.offset[span] = np.where(hits, bin_to_offset(offset_bins.cpu().numpy(), jitter), 0.0)
         return drums
 
-    def generate(self, midi_bytes: bytes, options: GenerationOptions | None = None) -> GenerationResult:
-        """Guitar MIDI bytes -> drum MIDI bytes with the input's tempo map and time signatures, drums on channel 10.
+    def generate(self, midi: bytes | MidiSong, options: GenerationOptions | None = None) -> GenerationResult:
+        """Guitar MIDI bytes (or a song already parsed by `read_midi`) -> drum MIDI bytes with the input's tempo map
+        and time signatures, drums on channel 10.
 
         Raises `MidiReadError` for unreadable input and `NoGuitarError` (listing the parts) when no guitar is found.
         """
@@ -136,7 +140,7 @@ class DrumGenerator:
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
-        song = read_midi(midi_bytes)
+        song = midi if isinstance(midi, MidiSong) else read_midi(midi)
         encoded = encode_song(song, self.data_config, track=options.track, with_drums=False)
         drums = self.generate_grid(encoded, options, seed)
         notes = grid_to_drums(drums, encoded.grid)

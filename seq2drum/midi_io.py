@@ -43,6 +43,7 @@ class Part:
     name: str
     program: int  # GM program 0-127 sounding for most notes, -1 when the file sets none
     notes: np.ndarray  # (N, 4) int64: start_tick, end_tick, pitch, velocity; sorted by start_tick
+    name_shared: bool = False  # the track holds several melodic channels, so its name need not describe this one
 
     @property
     def is_drums(self) -> bool:
@@ -55,6 +56,8 @@ class Part:
             return False
         if self.program in GUITAR_PROGRAMS:
             return True
+        if self.name_shared:  # e.g. a format-0 file titled "Guitar Hero medley": the title is not an instrument
+            return False
         return bool(_GUITAR_NAME.search(self.name)) and not _BASS_NAME.search(self.name)
 
     def describe(self) -> str:
@@ -126,20 +129,42 @@ def read_midi(source: bytes | str | Path) -> MidiSong:
         raise MidiReadError(f"{label} is empty (0 bytes); export the part again from your DAW")
     if not data.startswith(b"MThd"):
         raise MidiReadError(f"{label} is not a Standard MIDI File: it does not start with 'MThd'")
+    _check_chunks(data, label)
     midi_file = m21midi.MidiFile()
     try:
         midi_file.readstr(data)
     except _READ_ERRORS as exc:
         raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
-    ticks_per_quarter = midi_file.ticksPerQuarterNote
-    if not isinstance(ticks_per_quarter, int) or ticks_per_quarter <= 0:
-        raise MidiReadError(f"{label} uses SMPTE time (frames per second), not ticks per quarter; re-export it with musical time")
-    if midi_file.format == 2:
-        raise MidiReadError(f"{label} is a format-2 MIDI file (independent patterns); export it as format 0 or 1")
-    song = _collect(midi_file, ticks_per_quarter)
+    song = _collect(midi_file, midi_file.ticksPerQuarterNote)
     if not any(len(p.notes) for p in song.parts):
         raise MidiReadError(f"{label} holds no notes")
     return song
+
+
+def _check_chunks(data: bytes, label: str) -> None:
+    """What music21 reads without complaint but wrongly: SMPTE time, format 2, a track cut short at the end."""
+    if len(data) < 14:
+        raise MidiReadError(f"{label} is corrupt or truncated: its header needs 14 bytes, the file has {len(data)}")
+    header_length, midi_format, n_tracks, division = struct.unpack(">IHHH", data[4:14])
+    if midi_format == 2:
+        raise MidiReadError(f"{label} is a format-2 MIDI file (independent patterns); export it as format 0 or 1")
+    if division & 0x8000:
+        raise MidiReadError(
+            f"{label} uses SMPTE time (frames per second and ticks per frame), not ticks per quarter note; "
+            "re-export it with musical time"
+        )
+    if division == 0:
+        raise MidiReadError(f"{label} is corrupt: it declares 0 ticks per quarter note")
+    position, tracks_seen = 8 + header_length, 0
+    while position + 8 <= len(data) and tracks_seen < n_tracks:  # bytes after the declared tracks are ignored
+        tracks_seen += data[position : position + 4] == b"MTrk"
+        length = struct.unpack(">I", data[position + 4 : position + 8])[0]
+        if position + 8 + length > len(data):
+            raise MidiReadError(
+                f"{label} is corrupt or truncated: a chunk at byte {position} declares {length} bytes but only "
+                f"{len(data) - position - 8} follow; export the file again"
+            )
+        position += 8 + length
 
 
 def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
@@ -184,12 +209,16 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
         for channel, channel_notes in notes.items():
             raw_parts.append((track_index, channel, name, programs.get(channel, []), channel_notes))
 
+    melodic_channels: dict[int, int] = defaultdict(int)
+    for track_index, channel, *_ in raw_parts:
+        melodic_channels[track_index] += channel != DRUM_CHANNEL  # channels are 0-based here
     parts = []
     for track_index, channel, name, programs, channel_notes in sorted(raw_parts, key=lambda r: (r[0], r[1])):
         array = np.array(channel_notes, dtype=np.int64).reshape(-1, 4)
         array = array[np.lexsort((array[:, PITCH], array[:, START]))]
         program = _sounding_program(array[:, START], programs or channel_programs.get(channel, []))
-        parts.append(Part(track_index=track_index, channel=channel, name=name, program=program, notes=array))
+        parts.append(Part(track_index=track_index, channel=channel, name=name, program=program, notes=array,
+                          name_shared=melodic_channels[track_index] > 1))
     tempo_list = sorted(tempos.items())
     if not tempo_list or tempo_list[0][0] > 0:
         first = tempo_list[0][1] if tempo_list else _DEFAULT_TEMPO_US
@@ -246,7 +275,7 @@ def select_guitar(song: MidiSong, track: str | int | None = None) -> list[Part]:
                 return named
         raise NoGuitarError(
             f"--track {wanted!r} matches no melodic part; the parts are: {'; '.join(listing)}. "
-            "Pass --track with a part number or a piece of its name.",
+            "Pass --track (the track option) with a part number or a piece of its name.",
             listing,
         )
     melodic = [p for p in song.melodic_parts if len(p.notes)]
@@ -259,7 +288,7 @@ def select_guitar(song: MidiSong, track: str | int | None = None) -> list[Part]:
         raise NoGuitarError("the file has only drums, no guitar part to play along with", listing)
     raise NoGuitarError(
         "no guitar part found (no GM guitar program 25-32 and no track named guitar); the parts are: "
-        f"{'; '.join(listing)}. Pass --track with the number or name of the part to use as the guitar.",
+        f"{'; '.join(listing)}. Pass --track (the track option) with the number or name of the part to use as the guitar.",
         listing,
     )
 

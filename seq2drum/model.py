@@ -3,10 +3,11 @@
 - Encoder: the guitar window's step features (guitar, position, song summary) -> a bidirectional LSTM, so each
   step knows the guitar around it, before and after.
 - Decoder: an LSTM over the drum tokens, fed at step t the previous token and the encoder state of step t (the
-  sequences are aligned on one grid). Its initial state comes from the song summary; in generation its state is
-  carried from window to window, so it remembers the groove it has set up.
-- Attention (config `attention=True`): Luong "general" attention of each decoder output over all encoder states of
-  the window. Luong rather than Bahdanau because its context is applied after the recurrent step: teacher forcing
+  sequences are aligned on one grid). Its initial state comes from the song summary. It runs through a whole
+  *chunk* of consecutive windows (most songs are one chunk) in training and in generation alike, and generation
+  carries its state on from chunk to chunk, so it remembers the groove it has set up and was trained to.
+- Attention (config `attention=True`): Luong "general" attention of each decoder output over the encoder states of
+  its own window (a block-diagonal mask inside the chunk). Luong rather than Bahdanau because its context is applied after the recurrent step: teacher forcing
   then runs the decoder over the whole window in one `nn.LSTM` call, where Bahdanau feeds the context into the
   LSTM input and forces a Python loop per step in training too.
 - Heads: token logits (which combination of the 9 classes hits); then, given the hits, per-class velocity and
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .config import ModelConfig
 from .drums import NUM_DRUM_CLASSES
@@ -43,13 +43,13 @@ class Seq2Drum(nn.Module):
         self.vocab_size = vocab_size
         hidden, enc_out = config.dec_hidden, 2 * config.enc_hidden
         self.src_proj = nn.Sequential(nn.Linear(src_dim, config.src_proj_dim), nn.ReLU(), nn.Dropout(config.dropout))
-        self.encoder = nn.LSTM(
-            config.src_proj_dim,
-            config.enc_hidden,
-            config.enc_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=config.dropout if config.enc_layers > 1 else 0.0,
+        # two directional stacks rather than one bidirectional nn.LSTM over packed sequences: packed input takes a
+        # per-step path on CPU whose backward is quadratic in length; padded input to a forward LSTM is harmless,
+        # and the backward stack reads each sequence reversed within its own length.
+        self.encoder_fwd, self.encoder_bwd = (
+            nn.LSTM(config.src_proj_dim, config.enc_hidden, config.enc_layers, batch_first=True,
+                    dropout=config.dropout if config.enc_layers > 1 else 0.0)
+            for _ in range(2)
         )
         self.song_to_state = nn.Linear(N_SONG_FEATURES, 2 * config.dec_layers * hidden)
         self.drum_embed = nn.Embedding(vocab_size, config.drum_embed_dim, padding_idx=DrumVocab.PAD)
@@ -75,12 +75,15 @@ class Seq2Drum(nn.Module):
     # ------------------------------------------------------------------------------------------ pieces
 
     def encode(self, src: Tensor, src_lengths: Tensor) -> Tensor:
-        """(B, T, src_dim) -> (B, T, 2 * enc_hidden)."""
-        projected = self.src_proj(src)
-        packed = pack_padded_sequence(projected, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.encoder(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-        return out
+        """(B, T, src_dim) -> (B, T, 2 * enc_hidden): each step sees the guitar before it and after it."""
+        projected = self.src_proj(src)  # (B, T, P)
+        forward, _ = self.encoder_fwd(projected)
+        steps = torch.arange(src.shape[1], device=src.device)[None, :]
+        lengths = src_lengths.to(src.device)[:, None]
+        reverse = torch.where(steps < lengths, lengths - 1 - steps, steps)  # (B, T) flips each real part only
+        backward, _ = self.encoder_bwd(projected.gather(1, reverse[..., None].expand_as(projected)))
+        backward = backward.gather(1, reverse[..., None].expand_as(backward))
+        return torch.cat([forward, backward], dim=-1)
 
     def initial_state(self, src: Tensor) -> State:
         """Decoder state at the start of a song, from the song summary (the last features of every step)."""
@@ -101,14 +104,14 @@ class Seq2Drum(nn.Module):
         """Run the decoder over T steps at once (teacher forcing) or one step (T = 1, generation).
 
         tgt_in (B, T) previous tokens; enc_aligned (B, T, E) encoder output at the same steps; memory (B, S, E) and
-        memory_mask (B, S) bool (True = real step) for attention.
+        memory_mask (B, T, S) bool (True = may attend) for attention.
         """
         inputs = torch.cat([self.drum_embed(tgt_in), enc_aligned], dim=-1)  # (B, T, De + E)
         out, state = self.decoder(inputs, state)  # (B, T, H)
         if self.config.attention:
             assert memory is not None and memory_mask is not None
             scores = torch.bmm(out, self.attn_score(memory).transpose(1, 2))  # (B, T, S)
-            scores = scores.masked_fill(~memory_mask[:, None, :], float("-inf"))
+            scores = scores.masked_fill(~memory_mask, float("-inf"))
             context = torch.bmm(torch.softmax(scores, dim=-1), memory)  # (B, T, E)
             out = torch.tanh(self.attn_combine(torch.cat([out, context], dim=-1)))  # (B, T, H)
         features = self.dropout(out)
@@ -123,11 +126,16 @@ class Seq2Drum(nn.Module):
     # ------------------------------------------------------------------------------------------ training
 
     def forward(
-        self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor, hits: Tensor, state: State | None = None
+        self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor, hits: Tensor, window_ids: Tensor,
+        state: State | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """Teacher-forced pass over whole windows: token (B, T, V), velocity (B, T, 9, VB), offset (B, T, 9, OB) logits."""
+        """Teacher-forced pass over whole chunks: token (B, T, V), velocity (B, T, 9, VB), offset (B, T, 9, OB) logits.
+
+        window_ids (B, T): which window of the chunk each step belongs to (-1 on padding); attention stays inside it.
+        """
         memory = self.encode(src, src_lengths)
-        mask = torch.arange(src.shape[1], device=src.device)[None, :] < src_lengths.to(src.device)[:, None]
+        mask = (window_ids[:, :, None] == window_ids[:, None, :]) & (window_ids[:, None, :] >= 0)  # (B, T, S)
+        mask = mask | (window_ids[:, :, None] < 0)  # padded queries (ignored by the loss) may look anywhere: no all -inf row
         output = self.decode(tgt_in, memory, state or self.initial_state(src), memory, mask)
         velocity, offset = self.detail_logits(output.features, hits)
         return output.token_logits, velocity, offset
@@ -135,38 +143,41 @@ class Seq2Drum(nn.Module):
     # ------------------------------------------------------------------------------------------ generation
 
     @torch.inference_mode()
-    def generate_window(
+    def generate_chunk(
         self,
         src: Tensor,
+        window_bounds: list[tuple[int, int]],
         previous_token: int,
         state: State | None,
         temperature: float,
         generator: torch.Generator | None,
     ) -> tuple[Tensor, Tensor, Tensor, State]:
-        """Sample drums for one window, step by step, continuing from `state` (None = the start of the song).
+        """Sample drums for one chunk, step by step, continuing from `state` (None = the start of the song).
 
-        src (1, T, src_dim). Returns tokens (T,), velocity bins (T, 9), offset bins (T, 9) and the final state.
-        Only the token feeds back into the recurrence, so the loop samples tokens and the velocity/offset heads then
-        run over the whole window at once.
+        src (1, T, src_dim); window_bounds: the [start, end) steps of each window inside the chunk, covering it.
+        Returns tokens (T,), velocity bins (T, 9), offset bins (T, 9) and the final state. Only the token feeds back
+        into the recurrence, so the loop samples tokens and the velocity/offset heads then run over the chunk at once.
         """
         steps = src.shape[1]
         memory = self.encode(src, torch.tensor([steps]))  # (1, T, E)
-        mask = torch.ones(1, steps, dtype=torch.bool, device=src.device)
         if state is None:
             state = self.initial_state(src)
         step_fn = self._fast_step(memory) if self.config.dec_layers == 1 else None
         token = torch.tensor([[previous_token]], device=src.device)
         tokens, features = [], []
-        for t in range(steps):
-            if step_fn is not None:
-                logits, feature, state = step_fn(t, token, state)
-            else:
-                output = self.decode(token, memory[:, t : t + 1], state, memory, mask)
-                logits, feature, state = output.token_logits[0, 0], output.features[0, 0], output.state
-            choice = _sample(logits, temperature, generator)
-            tokens.append(choice)
-            features.append(feature)
-            token = choice.view(1, 1)
+        for low, high in window_bounds:
+            window_memory = memory[:, low:high]
+            window_mask = torch.ones(1, 1, high - low, dtype=torch.bool, device=src.device)
+            for t in range(low, high):
+                if step_fn is not None:
+                    logits, feature, state = step_fn(t, token, state, low, high)
+                else:
+                    output = self.decode(token, memory[:, t : t + 1], state, window_memory, window_mask)
+                    logits, feature, state = output.token_logits[0, 0], output.features[0, 0], output.state
+                choice = _sample(logits, temperature, generator)
+                tokens.append(choice)
+                features.append(feature)
+                token = choice.view(1, 1)
         token_ids = torch.stack(tokens).view(-1)  # (T,)
         hits = self.hit_table[token_ids][None]  # (1, T, 9)
         velocity_logits, offset_logits = self.detail_logits(torch.stack(features)[None], hits)
@@ -176,7 +187,7 @@ class Seq2Drum(nn.Module):
 
     def _fast_step(self, memory: Tensor):  # type: ignore[no-untyped-def]
         """A one-layer decoder step with the input side precomputed: the encoder part of the gates for every step
-        of the window in one matmul, and the embedding part as a (V, 4H) table. Same maths as `decode`."""
+        of the chunk in one matmul, and the embedding part as a (V, 4H) table. Same maths as `decode`."""
         lstm = self.decoder
         embed_dim = self.config.drum_embed_dim
         w_ih, w_hh = lstm.weight_ih_l0, lstm.weight_hh_l0  # (4H, De + E), (4H, H)
@@ -186,7 +197,7 @@ class Seq2Drum(nn.Module):
         attention = self.config.attention
         keys = self.attn_score(memory[0]) if attention else None  # (T, H)
 
-        def step(t: int, token: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
+        def step(t: int, token: Tensor, state: State, low: int, high: int) -> tuple[Tensor, Tensor, State]:
             h, c = state[0][0], state[1][0]  # (1, H)
             gates = encoder_gates[t] + token_gates[token[0, 0]] + h @ w_hh.T  # (1, 4H)
             i, f, g, o = gates.chunk(4, dim=-1)
@@ -194,8 +205,8 @@ class Seq2Drum(nn.Module):
             h = torch.sigmoid(o) * torch.tanh(c)
             out = h
             if attention:
-                weights = torch.softmax(h @ keys.T, dim=-1)  # (1, T)
-                out = torch.tanh(self.attn_combine(torch.cat([h, weights @ memory[0]], dim=-1)))
+                weights = torch.softmax(h @ keys[low:high].T, dim=-1)  # (1, window)
+                out = torch.tanh(self.attn_combine(torch.cat([h, weights @ memory[0, low:high]], dim=-1)))
             return self.token_head(out)[0], out[0], (h[None], c[None])
 
         return step

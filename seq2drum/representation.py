@@ -43,20 +43,26 @@ class Grid:
         meters = sorted(time_signatures) or [(0, 4, 4)]
         if meters[0][0] > 0:
             meters.insert(0, (0, 4, 4))
+        # meter changes after the music has ended would add bars past it
+        meters = [m for i, m in enumerate(meters) if i == 0 or int(round(m[0] / ticks_per_step)) < end_step]
         bars: list[tuple[int, int, int, int]] = []
         for index, (tick, numerator, denominator) in enumerate(meters):
+            is_last_segment = index + 1 == len(meters)
             segment_start = int(round(tick / ticks_per_step))
-            if index + 1 < len(meters):
-                segment_end = int(round(meters[index + 1][0] / ticks_per_step))
-            else:
+            if is_last_segment:
                 segment_end = max(end_step, segment_start + 1)
-            bar_steps = max(1, int(round(numerator * 4 * steps_per_quarter / denominator)))
-            step = segment_start
+            else:
+                segment_end = int(round(meters[index + 1][0] / ticks_per_step))
+            exact_bar_steps = numerator * 4 * steps_per_quarter / denominator
+            step, count = segment_start, 0
             while step < segment_end:
-                is_last_segment = index + 1 == len(meters)
-                length = bar_steps if is_last_segment else min(bar_steps, segment_end - step)
-                bars.append((step, length, numerator, denominator))
-                step += length
+                # bar n ends at the rounded exact barline, so bars of fractional length never drift off the barlines
+                count += 1
+                end = max(step + 1, segment_start + int(round(count * exact_bar_steps)))
+                if not is_last_segment:
+                    end = min(end, segment_end)  # a meter change cuts a bar short
+                bars.append((step, end - step, numerator, denominator))
+                step = end
         array = np.array(bars, dtype=np.int64).reshape(-1, 4)
         return cls(ticks_per_quarter, steps_per_quarter, array, list(tempos))
 

@@ -1,4 +1,4 @@
-"""Training: teacher-forced windows, validation each epoch, best/last checkpoints, early stopping, resume.
+"""Training: teacher-forced chunks (runs of consecutive windows, most often a whole song), validation each epoch, best/last checkpoints, early stopping, resume.
 
 `last.pt` holds the whole training state (optimizer, position inside the epoch, RNG) and is rewritten every
 `checkpoint_every` steps, so a run killed with SIGKILL resumes with `--resume RUN/last.pt` having lost at most one
@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DataConfig, ModelConfig, TrainConfig
-from .data import Batch, BucketBatchSampler, WindowDataset, build_corpus, collate, split_songs
+from .data import Batch, BucketBatchSampler, ChunkDataset, build_corpus, collate, split_songs
 from .encoding import SRC_DIM, DrumVocab, hit_masks
 from .errors import DataFolderError
 from .model import Seq2Drum, count_parameters
@@ -37,9 +37,19 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def losses(model: Seq2Drum, batch: Batch, train_config: TrainConfig) -> tuple[Tensor, dict[str, float]]:
-    """Token cross-entropy over real steps, plus velocity and offset cross-entropy over the real hits."""
-    token_logits, velocity_logits, offset_logits = model(batch.src, batch.src_lengths, batch.tgt_in, batch.hits)
+def losses(
+    model: Seq2Drum, batch: Batch, train_config: TrainConfig, token_dropout: float = 0.0
+) -> tuple[Tensor, dict[str, float]]:
+    """Token cross-entropy over real steps, plus velocity and offset cross-entropy over the real hits.
+
+    `token_dropout` hides that share of the decoder's input tokens (as PAD, whose embedding is zero), so the decoder
+    cannot lean on "what I just played" alone and keeps listening to the guitar and its own groove memory.
+    """
+    tgt_in = batch.tgt_in
+    if token_dropout > 0:
+        hide = torch.rand(tgt_in.shape, device=tgt_in.device) < token_dropout
+        tgt_in = tgt_in.masked_fill(hide, DrumVocab.PAD)
+    token_logits, velocity_logits, offset_logits = model(batch.src, batch.src_lengths, tgt_in, batch.hits, batch.window_ids)
     token_loss = F.cross_entropy(token_logits.flatten(0, 1).float(), batch.tgt_out.flatten(), ignore_index=DrumVocab.PAD)
     hit = batch.hits.bool()  # (B, T, 9); padded steps have no hits
     n_hits = hit.sum().clamp(min=1)
@@ -52,10 +62,10 @@ def losses(model: Seq2Drum, batch: Batch, train_config: TrainConfig) -> tuple[Te
 
 
 @torch.no_grad()
-def validate(model: Seq2Drum, dataset: WindowDataset, train_config: TrainConfig, device: torch.device) -> dict[str, float]:
-    """Losses averaged over validation windows, weighted by steps."""
+def validate(model: Seq2Drum, dataset: ChunkDataset, train_config: TrainConfig, device: torch.device) -> dict[str, float]:
+    """Losses averaged over validation chunks, weighted by steps."""
     model.eval()
-    sampler = BucketBatchSampler(dataset.lengths(), 64, train_config.max_batch_steps * 8, seed=0, shuffle=False)
+    sampler = BucketBatchSampler(dataset.lengths(), train_config.batch_size, train_config.max_batch_steps, seed=0, shuffle=False)
     totals: dict[str, float] = {}
     weight = 0
     for indices in sampler:
@@ -70,10 +80,11 @@ def validate(model: Seq2Drum, dataset: WindowDataset, train_config: TrainConfig,
 
 
 def learning_rate(step: int, total_steps: int, base_lr: float) -> float:
-    """Linear warm-up, then cosine decay to 5% of the base rate."""
-    if step < WARMUP_STEPS:
-        return base_lr * (step + 1) / WARMUP_STEPS
-    progress = min(1.0, (step - WARMUP_STEPS) / max(1, total_steps - WARMUP_STEPS))
+    """Linear warm-up (200 steps, or a tenth of a short run), then cosine decay to 5% of the base rate."""
+    warmup = max(1, min(WARMUP_STEPS, total_steps // 10))
+    if step < warmup:
+        return base_lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
     return base_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
@@ -111,9 +122,9 @@ def train(
     vocab = DrumVocab.from_dict(resumed["vocab"]) if resumed else DrumVocab.build(
         hit_masks(s.drums.hits) for s in train_songs if s.drums is not None
     )
-    train_set = WindowDataset(train_songs, vocab)
-    val_set = WindowDataset(val_songs, vocab) if val_songs else None
-    sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_steps * 8, train_config.seed)
+    train_set = ChunkDataset(train_songs, vocab, data_config.max_chunk_steps)
+    val_set = ChunkDataset(val_songs, vocab, data_config.max_chunk_steps) if val_songs else None
+    sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_steps, train_config.seed)
 
     model = Seq2Drum(model_config, SRC_DIM, len(vocab), torch.from_numpy(vocab.hit_table())).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
@@ -178,7 +189,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, total_steps, train_config.lr)
             with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
-                loss, parts = losses(model, batch, train_config)
+                loss, parts = losses(model, batch, train_config, train_config.token_dropout)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)

@@ -24,7 +24,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from proto import seq2drum_pb2, seq2drum_pb2_grpc
-from seq2drum.config import GenerationOptions
+from seq2drum.config import GenerationOptions, MAX_SEED, MAX_TEMPERATURE
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError, Seq2DrumError
 from seq2drum.inference import DrumGenerator, GenerationResult
 from seq2drum.midi_io import MidiSong, read_midi
@@ -33,9 +33,9 @@ log = logging.getLogger("seq2drum.server")
 
 MiB = 1024 * 1024
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
-# GenerationOptions' accepted ranges, advertised by GetModelInfo (tests/test_server.py checks they match config.py).
-TEMPERATURE_RANGE = (0.0, 5.0)
-SEED_MAX = 2**63 - 1
+# GenerationOptions' accepted ranges, advertised by GetModelInfo.
+TEMPERATURE_RANGE = (0.0, MAX_TEMPERATURE)
+SEED_MAX = MAX_SEED
 _MESSAGE_ENVELOPE_BYTES = 4096  # room for the metadata next to the MIDI bytes in one message
 _MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part listing must not overflow it
 
@@ -333,7 +333,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         song = read_midi(midi)
         self._check_length(song)
         _check_active(context, "before generating")
-        result = self._generator.generate(midi, options)
+        result = self._generator.generate(song, options)  # the song parsed once, above
         call.bars = result.bars
         _check_active(context, "while generating; the drums were thrown away")
         return result, (time.perf_counter() - started) * 1000

@@ -227,24 +227,19 @@ def format1_song_bytes(
 ) -> bytes:
     """The same music as `format0_song_bytes`, hand-written as format 1: conductor, guitar track, drum track."""
     conductor = timed_track([(0, track_name_event("Conductor")), *conductor_events(tempos, time_signatures)])
-    guitar_track = timed_track(
-        [(0, track_name_event("Guitar")), (0, program_change(0, guitar_program)), *note_events(guitar, 0, zero_velocity_off)]
-    )
+    guitar_track = timed_track([
+        (0, track_name_event("Guitar")),
+        (0, program_change(0, guitar_program)),
+        *note_events(guitar, 0, zero_velocity_off),
+    ])
     drum_track = timed_track([(0, track_name_event("Drums")), *note_events(drums, DRUM_CHANNEL, zero_velocity_off)])
     return smf_bytes([conductor, guitar_track, drum_track], ticks_per_quarter, midi_format=1)
 
 
-def scale_notes(notes: np.ndarray, ticks_per_quarter: int, from_ticks_per_quarter: int = PPQ) -> np.ndarray:
-    """Notes re-timed from one clock to another (start and end columns only)."""
-    out = np.array(notes, dtype=np.int64, copy=True).reshape(-1, 4)
-    out[:, :2] = out[:, :2] * ticks_per_quarter // from_ticks_per_quarter
-    return out
-
-
-def write_song_folder(folder: Path, songs: dict[str, bytes]) -> Path:
-    """Write {file name: bytes} into `folder` (created), for build_corpus tests."""
+def write_files(folder: Path, files: dict[str, bytes]) -> Path:
+    """Write {file name: bytes} into `folder` (created): a data folder of chosen good and bad files."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data in songs.items():
+    for name, data in files.items():
         (folder / name).write_bytes(data)
     return folder
 

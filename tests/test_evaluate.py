@@ -12,7 +12,7 @@ import torch
 import main
 from seq2drum.checkpoint import load_checkpoint, model_from_checkpoint
 from seq2drum.config import DataConfig, GenerationOptions, TrainConfig
-from seq2drum.data import WindowDataset, collate, encode_song
+from seq2drum.data import ChunkDataset, collate, encode_song
 from seq2drum.evaluate import VALIDITY_CHECKS, check_output, nll_per_step, score_song
 from seq2drum.inference import DrumGenerator
 from seq2drum.metrics import bar_keys
@@ -98,14 +98,14 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
 
 
 def test_nll_per_step_is_the_training_token_loss(tiny_model_path: Path) -> None:
-    """On a one-window song the NLL per step equals train.losses' token cross-entropy: breaks if the evaluation
+    """On a one-chunk song the NLL per step equals train.losses' token cross-entropy: breaks if the evaluation
     feeds the model differently from training."""
     model, vocab, data_config = model_from_checkpoint(load_checkpoint(tiny_model_path))
     song = encode_song(read_midi(rock_song_bytes(4)), data_config, name="rock")
     assert len(song.windows) == 1
     with torch.no_grad():
-        _, parts = losses(model, collate([WindowDataset([song], vocab)[0]]), TrainConfig())
-    assert nll_per_step(model, vocab, song) == pytest.approx(parts["token"], rel=1e-5)
+        _, parts = losses(model, collate([ChunkDataset([song], vocab, data_config.max_chunk_steps)[0]]), TrainConfig())
+    assert nll_per_step(model, vocab, song, data_config.max_chunk_steps) == pytest.approx(parts["token"], rel=1e-5)
 
 
 @pytest.fixture(scope="module")

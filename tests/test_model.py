@@ -28,6 +28,7 @@ def random_batch(batch: int = 3, steps: int = 20, seed: int = 0) -> dict[str, to
         "tgt_in": tgt_in,
         "tgt_out": tokens,
         "hits": torch.from_numpy(VOCAB.hit_table())[tokens],
+        "window_ids": torch.where(torch.arange(steps)[None, :] < lengths[:, None], torch.arange(steps)[None, :] // 8, -1),
     }
 
 
@@ -36,7 +37,7 @@ def test_forward_shapes(attention: bool) -> None:
     """Token, velocity and offset logits come out per step and per class; if this breaks, training cannot run."""
     model = make_model(attention)
     b = random_batch()
-    tokens, velocity, offset = model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"])
+    tokens, velocity, offset = model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"], b["window_ids"])
     assert tokens.shape == (3, 20, len(VOCAB))
     assert velocity.shape == (3, 20, 9, VELOCITY_BINS)
     assert offset.shape == (3, 20, 9, OFFSET_BINS)
@@ -49,7 +50,7 @@ def test_teacher_forcing_runs_the_decoder_lstm_once(attention: bool) -> None:
     calls = []
     model.decoder.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape))
     b = random_batch(steps=50)
-    model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"])
+    model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"], b["window_ids"])
     assert len(calls) == 1 and calls[0][1] == 50
 
 
@@ -60,8 +61,10 @@ def test_padding_does_not_change_a_shorter_sequence(attention: bool) -> None:
     b = random_batch(batch=2, steps=16)
     short = 11
     b["src_lengths"] = torch.tensor([16, short])
-    batched, _, _ = model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"])
-    alone, _, _ = model(b["src"][1:, :short], torch.tensor([short]), b["tgt_in"][1:, :short], b["hits"][1:, :short])
+    b["window_ids"][1, short:] = -1
+    batched, _, _ = model(b["src"], b["src_lengths"], b["tgt_in"], b["hits"], b["window_ids"])
+    alone, _, _ = model(b["src"][1:, :short], torch.tensor([short]), b["tgt_in"][1:, :short], b["hits"][1:, :short],
+                        b["window_ids"][1:, :short])
     torch.testing.assert_close(batched[1, :short], alone[0], atol=1e-5, rtol=1e-4)
 
 
@@ -70,9 +73,10 @@ def test_fast_generation_step_matches_the_generic_decoder(attention: bool, monke
     """The precomputed one-layer step used in generation must compute exactly what `decode` computes."""
     model = make_model(attention).eval()
     src = torch.randn(1, 37, SRC_DIM, generator=torch.Generator().manual_seed(1))
-    fast = model.generate_window(src, DrumVocab.BOS, None, 0.8, torch.Generator().manual_seed(5))
+    bounds = [(0, 16), (16, 30), (30, 37)]
+    fast = model.generate_chunk(src, bounds, DrumVocab.BOS, None, 0.8, torch.Generator().manual_seed(5))
     monkeypatch.setattr(model, "_fast_step", lambda memory: None)
-    generic = model.generate_window(src, DrumVocab.BOS, None, 0.8, torch.Generator().manual_seed(5))
+    generic = model.generate_chunk(src, bounds, DrumVocab.BOS, None, 0.8, torch.Generator().manual_seed(5))
     for a, b in zip(fast[:3], generic[:3]):
         assert torch.equal(a, b)
     torch.testing.assert_close(fast[3][0], generic[3][0], atol=1e-5, rtol=1e-4)
@@ -81,7 +85,7 @@ def test_fast_generation_step_matches_the_generic_decoder(attention: bool, monke
 def test_two_layer_decoder_generates() -> None:
     """Deeper decoders take the generic path; it must still produce one token per step."""
     model = make_model(False, dec_layers=2).eval()
-    tokens, velocity, offset, state = model.generate_window(torch.randn(1, 9, SRC_DIM), DrumVocab.BOS, None, 0.0, None)
+    tokens, velocity, offset, state = model.generate_chunk(torch.randn(1, 9, SRC_DIM), [(0, 9)], DrumVocab.BOS, None, 0.0, None)
     assert tokens.shape == (9,) and velocity.shape == (9, 9) and offset.shape == (9, 9)
     assert state[0].shape == (2, 1, TINY_MODEL.dec_hidden)
 
@@ -98,7 +102,7 @@ def test_overfits_one_tiny_batch(attention: bool) -> None:
     batch = Batch(
         src=b["src"], src_lengths=b["src_lengths"], tgt_in=b["tgt_in"], tgt_out=b["tgt_out"],
         velocity_bins=torch.randint(0, VELOCITY_BINS, (2, 12, 9), generator=torch.Generator().manual_seed(0)),
-        offset_bins=torch.full((2, 12, 9), OFFSET_BINS // 2), hits=b["hits"],
+        offset_bins=torch.full((2, 12, 9), OFFSET_BINS // 2), hits=b["hits"], window_ids=b["window_ids"],
     )
     batch.tgt_out[1, int(b["src_lengths"][1]):] = DrumVocab.PAD
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)

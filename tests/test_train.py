@@ -21,11 +21,11 @@ from seq2drum.train import train
 from tests.builders import TINY_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = DataConfig(val_fraction=0.34, max_window_bars=4)
+DATA = DataConfig(val_fraction=0.34, max_window_bars=4, max_chunk_steps=64)  # several chunks per song
 
 
 def tiny_train_config(**changes: object) -> TrainConfig:
-    return TrainConfig(epochs=2, batch_size=4, checkpoint_every=1, device="cpu").replace(**changes)
+    return TrainConfig(epochs=2, batch_size=2, checkpoint_every=1, device="cpu").replace(**changes)
 
 
 def test_run_folder_has_checkpoints_metrics_and_plot(song_folder: Path, tmp_path: Path) -> None:

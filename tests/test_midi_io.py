@@ -1,0 +1,532 @@
+"""midi_io: MIDI bytes -> parts (format 0/1, running status, any clock, corrupt input), guitar selection, and
+writing back. Every file is built in code (tests.builders); real songs only under `needs_data`."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum.errors import MidiReadError, NoGuitarError
+from seq2drum.midi_io import (
+    DRUM_CHANNEL,
+    MidiSong,
+    Part,
+    TrackSpec,
+    merged_notes,
+    read_midi,
+    select_guitar,
+    write_midi,
+)
+from tests.builders import (
+    PPQ,
+    backbeat,
+    conductor_events,
+    format0_song_bytes,
+    format0_song_bytes_music21,
+    format1_song_bytes,
+    note_events,
+    note_off,
+    note_on,
+    notes_from_steps,
+    program_change,
+    riff,
+    rock_song_bytes,
+    smf_bytes,
+    song_bytes,
+    tempo_event,
+    time_signature_event,
+    timed_track,
+    track_chunk,
+    track_name_event,
+)
+
+
+def _sorted(notes: np.ndarray) -> np.ndarray:
+    """Notes in the order parts keep them: by start_tick, then pitch."""
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+
+
+GUITAR = _sorted(notes_from_steps(riff(2), length_steps=2))
+DRUMS = _sorted(notes_from_steps(backbeat(2)))
+METER_CHANGES = ((0, 4, 4), (4 * PPQ, 3, 4), (7 * PPQ, 7, 8), (7 * PPQ + 7 * PPQ // 2, 6, 8))
+TEMPO_CHANGES = ((0, 500_000), (4 * PPQ, 400_000), (9 * PPQ + 120, 652_174))
+
+
+def _by_channel(song: MidiSong) -> dict[int, Part]:
+    return {part.channel: part for part in song.parts}
+
+
+def _rewrite(song: MidiSong) -> bytes:
+    """A parsed song written back by write_midi, one track per part."""
+    tracks = [TrackSpec(p.name, p.channel, p.notes, p.program) for p in song.parts]
+    return write_midi(song.ticks_per_quarter, song.tempos, song.time_signatures, tracks)
+
+
+# ---------------------------------------------------------------------------------------------- file formats
+
+
+@pytest.mark.parametrize(
+    "make_format0",
+    [format0_song_bytes, format0_song_bytes_music21],
+    ids=["format0-hand-written-bytes", "format0-music21-low-level"],
+)
+def test_format0_comes_apart_into_the_same_parts_as_format1(make_format0) -> None:
+    """A format-0 file (guitar on channel 1 and drums on channel 10 in ONE track) must split into the same guitar
+    and drum parts as the format-1 file of the same music; otherwise format-0 songs train and generate wrongly."""
+    format0 = read_midi(make_format0(GUITAR, DRUMS))
+    format1 = read_midi(format1_song_bytes(GUITAR, DRUMS))
+    assert (format0.midi_format, format1.midi_format) == (0, 1)
+    assert len({p.track_index for p in format0.parts}) == 1, "format 0 has a single track"
+    assert sorted(_by_channel(format0)) == sorted(_by_channel(format1)) == [0, DRUM_CHANNEL]
+    for channel, part in _by_channel(format0).items():
+        other = _by_channel(format1)[channel]
+        np.testing.assert_array_equal(part.notes, other.notes)
+        assert part.program == other.program
+    np.testing.assert_array_equal(select_guitar(format0)[0].notes, GUITAR)
+    np.testing.assert_array_equal(format0.drum_parts[0].notes, DRUMS)
+    assert format0.tempos == format1.tempos and format0.time_signatures == format1.time_signatures
+
+
+def test_format1_written_by_write_midi_reads_as_guitar_and_drums() -> None:
+    """write_midi's own output (conductor + one track per part) must read back as exactly the parts written."""
+    song = read_midi(song_bytes(GUITAR, DRUMS))
+    assert song.midi_format == 1
+    assert [(p.channel, p.name, p.program, p.is_guitar, p.is_drums) for p in song.parts] == [
+        (0, "Guitar", 29, True, False),
+        (DRUM_CHANNEL, "Drums", -1, False, True),
+    ]
+    np.testing.assert_array_equal(song.parts[0].notes, GUITAR)
+    np.testing.assert_array_equal(song.parts[1].notes, DRUMS)
+    assert song.end_tick == int(max(GUITAR[:, 1].max(), DRUMS[:, 1].max()))
+
+
+def test_running_status_notes_are_read_correctly() -> None:
+    """Many exporters drop repeated status bytes (running status); if the reader lost them, notes would vanish
+    or get wrong pitches and velocities."""
+    events = [
+        (0, track_name_event("Riff")),
+        (0, bytes([0xC0, 29])),  # program 29 on channel 1
+        (0, bytes([0x90, 40, 100])),  # note-on E2 ...
+        (0, bytes([47, 96])),  # ... running status: note-on B2
+        (0, bytes([52, 90])),  # running status: note-on E3
+        (480, bytes([40, 0])),  # running status note-on velocity 0 = note-off E2
+        (0, bytes([47, 0])),
+        (0, bytes([52, 0])),
+        (0, bytes([0x99, 36, 110])),  # new status: kick on channel 10
+        (0, bytes([42, 70])),  # running status: closed hat
+        (120, bytes([0x89, 36, 64])),  # note-off status
+        (0, bytes([42, 64])),  # running status note-off
+        (0, bytes([0x90, 43, 80])),  # back to channel 1
+        (360, bytes([43, 0])),
+    ]
+    song = read_midi(smf_bytes([track_chunk(events)], ticks_per_quarter=480, midi_format=0))
+    guitar, drums = _by_channel(song)[0], _by_channel(song)[DRUM_CHANNEL]
+    assert guitar.notes.tolist() == [[0, 480, 40, 100], [0, 480, 47, 96], [0, 480, 52, 90], [600, 960, 43, 80]]
+    assert drums.notes.tolist() == [[480, 600, 36, 110], [480, 600, 42, 70]]
+    assert guitar.program == 29 and guitar.name == "Riff"
+
+
+@pytest.mark.parametrize("ticks_per_quarter", [24, 96, 120, 384, 480, 960, 1000, 1024, 15360], ids=lambda t: f"ppq{t}")
+def test_any_ticks_per_quarter_gives_the_same_grid(ticks_per_quarter: int) -> None:
+    """The clock resolution of a file must not change what the model sees: the same music at any PPQ must give
+    the same drum grid and guitar features as at 480."""
+    from seq2drum.config import DataConfig
+    from seq2drum.data import encode_song
+
+    def encoded(ppq: int):
+        guitar = notes_from_steps(riff(4), ticks_per_quarter=ppq, length_steps=2)
+        drums = notes_from_steps(backbeat(4), ticks_per_quarter=ppq)
+        return encode_song(read_midi(song_bytes(guitar, drums, ticks_per_quarter=ppq)), DataConfig())
+
+    song, reference = encoded(ticks_per_quarter), encoded(PPQ)
+    assert song.grid.ticks_per_quarter == ticks_per_quarter
+    np.testing.assert_array_equal(song.grid.bars, reference.grid.bars)
+    np.testing.assert_array_equal(song.drums.hits, reference.drums.hits)
+    np.testing.assert_array_equal(song.drums.velocity, reference.drums.velocity)
+    np.testing.assert_allclose(song.drums.offset, reference.drums.offset, atol=1e-6)
+    np.testing.assert_allclose(song.guitar, reference.guitar, atol=1e-6)
+
+
+@pytest.mark.parametrize("file_format", ["format0", "format1"])
+def test_note_on_velocity_zero_ends_the_note(file_format: str) -> None:
+    """Note-on with velocity 0 is a note-off (most files use it); read as a new note, every note would double
+    and never end."""
+    make = format0_song_bytes if file_format == "format0" else format1_song_bytes
+    with_offs = read_midi(make(GUITAR, DRUMS))
+    with_zero_velocity = read_midi(make(GUITAR, DRUMS, zero_velocity_off=True))
+    for part, other in zip(with_offs.parts, with_zero_velocity.parts):
+        np.testing.assert_array_equal(part.notes, other.notes)
+    assert len(with_zero_velocity.parts[0].notes) == len(GUITAR)
+
+
+def test_a_track_mixing_channels_splits_into_one_part_per_channel() -> None:
+    """One track holding guitar (ch 1), bass (ch 2) and drums (ch 10) must give three parts with their own
+    programs, so the bass is not merged into the guitar."""
+    bass = notes_from_steps([(0, 28), (8, 31)], length_steps=4)
+    timed = [
+        (0, track_name_event("Band")),
+        (0, program_change(0, 30)),
+        (0, program_change(1, 33)),
+        *note_events(GUITAR, 0),
+        *note_events(bass, 1),
+        *note_events(DRUMS, DRUM_CHANNEL),
+    ]
+    song = read_midi(smf_bytes([timed_track([(0, tempo_event(500_000)), *timed])], midi_format=1))
+    parts = _by_channel(song)
+    assert sorted(parts) == [0, 1, DRUM_CHANNEL]
+    assert (parts[0].program, parts[1].program, parts[DRUM_CHANNEL].program) == (30, 33, -1)
+    np.testing.assert_array_equal(parts[1].notes, bass)
+    assert [p.channel for p in select_guitar(song)] == [0]
+    assert song.part_listing()[1].startswith("2 'Band' (channel 2, program 33")
+
+
+def test_a_program_set_in_another_track_applies_to_the_channel() -> None:
+    """Some files set all programs in a setup track; the note track's part must still get its program."""
+    setup = timed_track([(0, track_name_event("Setup")), (0, program_change(2, 27))])
+    notes = timed_track([(0, track_name_event("Lead")), *note_events(GUITAR, 2)])
+    song = read_midi(smf_bytes([setup, notes]))
+    assert [(p.channel, p.program, p.is_guitar) for p in song.parts] == [(2, 27, True)]
+
+
+def test_the_program_in_force_for_most_notes_wins() -> None:
+    """A part that switches program keeps the program most of its notes sound with."""
+    notes = notes_from_steps([(step, 40) for step in range(10)])
+    events = [(0, program_change(0, 0)), (2 * 120, program_change(0, 29)), *note_events(notes, 0)]
+    song = read_midi(smf_bytes([timed_track(events)]))
+    assert song.parts[0].program == 29
+
+
+def test_overlapping_notes_of_one_pitch_pair_first_in_first_out() -> None:
+    """A re-struck note before its release must not lose a note: offs close the oldest open note first."""
+    events = [(0, note_on(0, 40, 90)), (100, note_on(0, 40, 80)), (200, note_off(0, 40)), (300, note_off(0, 40))]
+    song = read_midi(smf_bytes([timed_track(events)]))
+    assert song.parts[0].notes.tolist() == [[0, 200, 40, 90], [100, 300, 40, 80]]
+
+
+def test_notes_never_released_end_at_the_end_of_the_track() -> None:
+    """A hanging note (no note-off) is kept, ending with its track, instead of being dropped."""
+    events = [(0, note_on(0, 40, 90)), (960, note_on(0, 45, 70)), (960 + 240, note_off(0, 45))]
+    song = read_midi(smf_bytes([timed_track(events)]))
+    assert song.parts[0].notes.tolist() == [[0, 1200, 40, 90], [960, 1200, 45, 70]]
+
+
+def test_tempo_and_meter_maps_are_read_from_any_track() -> None:
+    """Tempo and meter events count wherever they are (conductor or note track), sorted by tick."""
+    conductor = timed_track(conductor_events(TEMPO_CHANGES[:2], METER_CHANGES[:2]))
+    notes = timed_track(
+        [
+            (TEMPO_CHANGES[2][0], tempo_event(TEMPO_CHANGES[2][1])),
+            (METER_CHANGES[2][0], time_signature_event(7, 8)),
+            (METER_CHANGES[3][0], time_signature_event(6, 8)),
+            *note_events(GUITAR, 0),
+        ]
+    )
+    song = read_midi(smf_bytes([conductor, notes]))
+    assert song.tempos == list(TEMPO_CHANGES)
+    assert song.time_signatures == list(METER_CHANGES)
+
+
+def test_a_file_without_tempo_or_meter_gets_the_midi_defaults() -> None:
+    """No tempo event means 120 BPM and no time signature means 4/4 (the MIDI defaults), both at tick 0."""
+    song = read_midi(smf_bytes([timed_track(note_events(GUITAR, 0))]))
+    assert song.tempos == [(0, 500_000)]
+    assert song.time_signatures == [(0, 4, 4)]
+
+
+def test_read_midi_takes_a_path(tmp_path: Path) -> None:
+    """read_midi accepts a path as well as bytes; a missing file is a MidiReadError naming it."""
+    path = tmp_path / "song.mid"
+    path.write_bytes(rock_song_bytes(2))
+    assert len(read_midi(path).parts) == len(read_midi(str(path)).parts) == 2
+    with pytest.raises(MidiReadError, match="missing.mid"):
+        read_midi(tmp_path / "missing.mid")
+
+
+def test_reprs_name_format_clock_and_parts() -> None:
+    """Parts and songs print what a user needs to pick a track (name, channel, program, note count)."""
+    song = read_midi(rock_song_bytes(2))
+    assert repr(song) == "MidiSong(format 1, 480 ticks/quarter, 1 tempos, 1 time signatures, 2 parts)"
+    assert repr(song.parts[0]) == "Part(track=1, 'Guitar' (channel 1, program 29, 32 notes))"
+    assert song.parts[1].describe() == "'Drums' (drums, channel 10, no program, 24 notes)"
+
+
+# ---------------------------------------------------------------------------------------------- guitar selection
+
+
+def _parts_song(*parts: tuple[str, int, int, np.ndarray]) -> MidiSong:
+    """A song from (name, channel, program, notes) tracks."""
+    return read_midi(
+        song_bytes(extra=[TrackSpec(name, channel, notes, program) for name, channel, program, notes in parts])
+    )
+
+
+LEAD = notes_from_steps([(0, 64), (4, 67), (8, 69)])
+BASS = notes_from_steps([(0, 28), (8, 31)])
+PIANO = notes_from_steps([(0, 60), (0, 64), (0, 67)])
+
+
+def test_two_guitar_parts_are_both_selected_and_merge_in_time_order() -> None:
+    """Rhythm and lead guitar are one input to the model: both are selected and merged sorted by start_tick."""
+    song = _parts_song(("Rhythm", 0, 29, GUITAR), ("Lead", 1, 27, LEAD), ("Drums", DRUM_CHANNEL, -1, DRUMS))
+    guitars = select_guitar(song)
+    assert [p.name for p in guitars] == ["Rhythm", "Lead"]
+    merged = merged_notes(guitars)
+    assert len(merged) == len(GUITAR) + len(LEAD)
+    assert np.all(np.diff(merged[:, 0]) >= 0)
+    assert merged_notes([]).shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    "track, expected",
+    [("3", "Piano"), (3, "Piano"), ("piano", "Piano"), (" PIA ", "Piano"), ("1", "Rhythm"), ("bass", "Bass")],
+    ids=["number-as-text", "number-as-int", "name", "name-case-and-spaces", "number-of-a-guitar", "bass-by-name"],
+)
+def test_track_option_picks_one_part_by_number_or_name(track: str | int, expected: str) -> None:
+    """--track picks the part to play along with by its listing number or a piece of its name."""
+    song = _parts_song(
+        ("Rhythm", 0, 29, GUITAR), ("Bass", 1, 33, BASS), ("Piano", 2, 0, PIANO), ("Drums", DRUM_CHANNEL, -1, DRUMS)
+    )
+    assert [p.name for p in select_guitar(song, track)] == [expected]
+
+
+@pytest.mark.parametrize(
+    "track", ["5", "0", "4", "violin"], ids=["number-too-high", "number-zero", "number-of-drums", "unknown-name"]
+)
+def test_track_option_that_matches_nothing_lists_the_parts(track: str) -> None:
+    """A wrong --track must say which parts exist, not silently pick another one (or the drums)."""
+    song = _parts_song(
+        ("Rhythm", 0, 29, GUITAR), ("Bass", 1, 33, BASS), ("Piano", 2, 0, PIANO), ("Drums", DRUM_CHANNEL, -1, DRUMS)
+    )
+    with pytest.raises(NoGuitarError, match="--track") as caught:
+        select_guitar(song, track)
+    assert "1 'Rhythm'" in str(caught.value) and "3 'Piano'" in str(caught.value)
+    assert caught.value.parts == song.part_listing()
+
+
+def test_a_lone_unnamed_melodic_part_without_program_is_the_guitar() -> None:
+    """A DAW exporting one clip writes no name and no program change; that part must be taken as the guitar."""
+    song = read_midi(smf_bytes([timed_track(note_events(GUITAR, 0) + note_events(DRUMS, DRUM_CHANNEL))], midi_format=0))
+    melodic = song.melodic_parts
+    assert len(melodic) == 1 and melodic[0].program == -1 and melodic[0].name == "" and not melodic[0].is_guitar
+    assert select_guitar(song) == melodic
+
+
+@pytest.mark.parametrize(
+    "name, program, is_guitar",
+    [
+        ("Guitar", -1, True),
+        ("Gtr 1", -1, True),
+        ("E-Gitarre", -1, True),
+        ("Bass Guitar", -1, False),
+        ("Lead", 30, True),
+        ("Strings", 48, False),
+        ("", -1, False),
+    ],
+    ids=[
+        "named-guitar",
+        "named-gtr",
+        "named-gitarre",
+        "bass-guitar-is-not-guitar",
+        "program-30",
+        "program-48",
+        "unnamed",
+    ],
+)
+def test_guitar_is_recognised_by_program_or_name(name: str, program: int, is_guitar: bool) -> None:
+    """GM programs 25-32 or a guitar-ish track name make a guitar, but a bass guitar never does."""
+    part = Part(track_index=1, channel=0, name=name, program=program, notes=LEAD)
+    assert part.is_guitar is is_guitar
+
+
+def test_no_guitar_raises_listing_the_parts_and_asking_for_track() -> None:
+    """With bass and piano only, the error must list every part and tell the musician to pass --track."""
+    song = _parts_song(("Bass", 1, 33, BASS), ("Piano", 2, 0, PIANO), ("Drums", DRUM_CHANNEL, -1, DRUMS))
+    with pytest.raises(NoGuitarError) as caught:
+        select_guitar(song)
+    message = str(caught.value)
+    assert "no guitar part found" in message and "--track" in message
+    assert "1 'Bass' (channel 2, program 33, 2 notes)" in message
+    assert "2 'Piano' (channel 3, program 0, 3 notes)" in message
+    assert "3 'Drums' (drums, channel 10" in message
+    assert len(caught.value.parts) == 3
+
+
+def test_drums_only_file_reads_but_has_no_guitar() -> None:
+    """A drums-only file is valid MIDI (read_midi succeeds) but gives NoGuitarError saying it only has drums."""
+    song = read_midi(song_bytes(drums=DRUMS))
+    assert [p.is_drums for p in song.parts] == [True] and song.melodic_parts == []
+    with pytest.raises(NoGuitarError, match="only drums"):
+        select_guitar(song)
+
+
+def test_format0_track_name_saying_guitar_does_not_make_every_channel_a_guitar() -> None:
+    """In a format-0 file the one track name (often the song title) is shared by all channels; a title with
+    'guitar' in it must not turn the piano on channel 2 into a second guitar part."""
+    timed = [
+        (0, track_name_event("Electric Guitar Demo")),
+        (0, program_change(0, 29)),
+        (0, program_change(1, 0)),
+        *note_events(GUITAR, 0),
+        *note_events(PIANO, 1),
+        *note_events(DRUMS, DRUM_CHANNEL),
+    ]
+    song = read_midi(smf_bytes([timed_track(timed)], midi_format=0))
+    assert [(p.channel, p.program) for p in select_guitar(song)] == [(0, 29)]
+
+
+# ---------------------------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("ticks_per_quarter", [96, 480, 1024], ids=lambda t: f"ppq{t}")
+def test_bytes_read_write_read_keeps_tempos_meters_and_notes(ticks_per_quarter: int) -> None:
+    """bytes -> read_midi -> write_midi -> read_midi keeps the tempo map, the meter map and every note, so the
+    generated file lines up with the input song in a DAW."""
+    scale = ticks_per_quarter / PPQ
+    tempos = [(int(t * scale), us) for t, us in TEMPO_CHANGES]
+    meters = [(int(t * scale), n, d) for t, n, d in METER_CHANGES]
+    guitar = notes_from_steps(riff(4), ticks_per_quarter=ticks_per_quarter, length_steps=2)
+    drums = notes_from_steps(backbeat(4), ticks_per_quarter=ticks_per_quarter)
+    first = read_midi(format0_song_bytes(guitar, drums, ticks_per_quarter, tempos, meters))
+    second = read_midi(_rewrite(first))
+    assert second.ticks_per_quarter == ticks_per_quarter
+    assert first.tempos == second.tempos == tempos
+    assert first.time_signatures == second.time_signatures == meters
+    assert [(p.channel, p.program) for p in first.parts] == [(p.channel, p.program) for p in second.parts]
+    for part, other in zip(first.parts, second.parts):
+        np.testing.assert_array_equal(part.notes, other.notes)
+
+
+def test_write_midi_keeps_repeated_notes_and_gives_zero_length_notes_a_tick() -> None:
+    """A note struck again right as the previous one ends must not be cut by that release, and a note with
+    end_tick == start_tick still sounds (one tick)."""
+    notes = np.array([[0, 120, 38, 100], [120, 240, 38, 90], [480, 480, 36, 80]], dtype=np.int64)
+    song = read_midi(write_midi(PPQ, [(0, 500_000)], [(0, 4, 4)], [TrackSpec("Drums", DRUM_CHANNEL, notes)]))
+    assert song.parts[0].notes.tolist() == [[0, 120, 38, 100], [120, 240, 38, 90], [480, 481, 36, 80]]
+
+
+# ---------------------------------------------------------------------------------------------- corrupt input
+
+
+def _valid() -> bytes:
+    return rock_song_bytes(2)
+
+
+def _flip_bits(data: bytes, seed: int, flips: int = 6) -> bytes:
+    rng = random.Random(seed)
+    out = bytearray(data)
+    for _ in range(flips):
+        position = rng.randrange(14, len(out))  # keep the header readable so the track reader is exercised
+        out[position] ^= 1 << rng.randrange(8)
+    return bytes(out)
+
+
+CORRUPT = {
+    "empty": b"",
+    "random-bytes": random.Random(1).randbytes(300),
+    "random-after-MThd": b"MThd" + random.Random(2).randbytes(300),
+    "text-file": b"this is not a MIDI file\n" * 4,
+    "header-only": _valid()[:14],
+    "truncated-header": _valid()[:9],
+    "truncated-mid-file": _valid()[: len(_valid()) // 2],
+    "truncated-inside-last-track": _valid()[:-40],
+    "bad-header-length": b"MThd\x00\x00\x00\x07" + _valid()[8:],
+    "more-tracks-than-present": _valid()[:10] + b"\x00\x09" + _valid()[12:],
+    "zero-ticks-per-quarter": _valid()[:12] + b"\x00\x00" + _valid()[14:],
+}
+
+
+@pytest.mark.parametrize("data", list(CORRUPT.values()), ids=list(CORRUPT))
+def test_corrupt_input_raises_midi_read_error(data: bytes) -> None:
+    """Broken uploads must give MidiReadError with a message (the server maps it to INVALID_ARGUMENT; the corpus
+    builder skips the file), never IndexError/struct.error/... from music21, and never a silently shortened song."""
+    with pytest.raises(MidiReadError) as caught:
+        read_midi(data)
+    assert str(caught.value)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5], ids=lambda seed: f"seed{seed}")
+def test_bit_flipped_file_reads_or_raises_midi_read_error(seed: int) -> None:
+    """Flipped bits may land in a pitch or velocity and leave a readable file; anything else must be a
+    MidiReadError, never another exception type."""
+    data = _flip_bits(_valid(), seed)
+    try:
+        song = read_midi(data)
+    except MidiReadError as error:
+        assert str(error)
+    else:
+        assert any(len(p.notes) for p in song.parts)
+
+
+def test_many_random_corruptions_raise_only_midi_read_error() -> None:
+    """Fuzz: 400 truncations, bit flips and byte splices of a valid file never raise anything but MidiReadError."""
+    rng = random.Random(1234)
+    base = _valid()
+    other_errors = []
+    for index in range(400):
+        data = bytearray(base)
+        if index % 3 == 0:
+            data = data[: rng.randrange(len(data))]
+        elif index % 3 == 1:
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            at = rng.randrange(len(data))
+            data[at:at] = rng.randbytes(rng.randint(1, 12))
+        try:
+            read_midi(bytes(data))
+        except MidiReadError:
+            pass
+        except Exception as error:  # noqa: BLE001 - the point is to catch anything else
+            other_errors.append(f"{index}: {type(error).__name__}: {error}")
+    assert other_errors == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        smf_bytes([timed_track([(0, tempo_event(500_000)), (0, time_signature_event(4, 4))])]),
+        smf_bytes([timed_track([(0, note_off(0, 40)), (10, note_on(0, 40, 0))])]),
+        smf_bytes([]),
+    ],
+    ids=["only-tempo-and-meter", "only-note-offs", "no-tracks"],
+)
+def test_a_file_with_no_notes_raises_midi_read_error(data: bytes) -> None:
+    """A valid file holding no notes cannot be played along with: MidiReadError saying it holds no notes."""
+    with pytest.raises(MidiReadError, match="holds no notes"):
+        read_midi(data)
+
+
+def test_format2_file_is_rejected_with_a_message_naming_format_2() -> None:
+    """A format-2 file (independent patterns) must be rejected with the actionable 'export it as format 0 or 1'
+    message, not reported as corrupt."""
+    data = smf_bytes([timed_track(note_events(GUITAR, 0))], midi_format=2)
+    with pytest.raises(MidiReadError, match="format-2"):
+        read_midi(data)
+
+
+def test_smpte_timed_file_is_rejected_instead_of_read_at_a_made_up_clock() -> None:
+    """A file in SMPTE time (frames per second, no ticks per quarter) must be rejected asking for musical time;
+    read as if it had music21's default 10080 ticks per quarter, its bars and tempo would be nonsense."""
+    data = smf_bytes([timed_track(note_events(GUITAR, 0))], division=0xE818)  # -24 fps, 24 ticks per frame
+    with pytest.raises(MidiReadError, match="SMPTE"):
+        read_midi(data)
+
+
+# ---------------------------------------------------------------------------------------------- real files
+
+
+@pytest.mark.needs_data
+def test_real_files_round_trip_through_write_midi(data_dir: Path) -> None:
+    """On 12 real songs, read -> write -> read keeps the tempo map, meter map and every note onset."""
+    files = sorted(p for p in data_dir.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
+    for path in random.Random(0).sample(files, 12):
+        first = read_midi(path)
+        second = read_midi(_rewrite(first))
+        assert (first.tempos, first.time_signatures) == (second.tempos, second.time_signatures), path.name
+        assert len(first.parts) == len(second.parts), path.name
+        for part, other in zip(first.parts, second.parts):
+            assert part.channel == other.channel, path.name
+            np.testing.assert_array_equal(part.notes[:, [0, 2, 3]], other.notes[:, [0, 2, 3]], err_msg=path.name)
