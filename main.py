@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--patience", type=int, default=train.patience)
     parser.add_argument("--checkpoint-every", type=int, default=train.checkpoint_every)
     parser.add_argument("--attention", action="store_true", help="train the attention variant")
+    parser.add_argument("--sampled-inputs", type=float, default=train.sampled_inputs,
+                        help="share of decoder inputs taken from the model's own predictions (scheduled sampling)")
     parser.add_argument("--enc-hidden", type=int, default=model.enc_hidden)
     parser.add_argument("--dec-hidden", type=int, default=model.dec_hidden)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=train.device)
@@ -107,6 +109,7 @@ def run_train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         device=args.device,
         seed=0 if args.seed is None else args.seed,
+        sampled_inputs=args.sampled_inputs,
     )
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume, progress=not args.quiet)

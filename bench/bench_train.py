@@ -1,9 +1,10 @@
 """Training throughput: teacher forcing in one nn.LSTM call (what train.py does) against the same model with a
 per-step Python decoder loop (what Bahdanau-style input feeding would force), in one run.
 
-    python bench/bench_train.py [--batches 6] [--batch-size 32] [--steps 128] [--attention]
+    python bench/bench_train.py [--batches 4] [--batch-size 4] [--steps 1024] [--window-steps 128]
 
-Batches are random tensors of the training shapes (B windows of T grid steps), so the figure needs no data set.
+Batches are random tensors of the training shapes (B chunks of T grid steps made of windows), so the figure needs
+no data set. The corpus mean is ~1200 steps per chunk and ~136 per window.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class PerStepLoopModel(Seq2Drum):
     def decode(self, tgt_in, enc_aligned, state, memory=None, memory_mask=None):  # type: ignore[no-untyped-def]
         outputs = []
         for t in range(tgt_in.shape[1]):
-            step = super().decode(tgt_in[:, t : t + 1], enc_aligned[:, t : t + 1], state, memory, memory_mask)
+            mask = memory_mask[:, t : t + 1] if memory_mask is not None else None  # (B, 1, S)
+            step = super().decode(tgt_in[:, t : t + 1], enc_aligned[:, t : t + 1], state, memory, mask)
             state = step.state
             outputs.append(step)
         token_logits = torch.cat([o.token_logits for o in outputs], dim=1)
@@ -38,7 +40,7 @@ class PerStepLoopModel(Seq2Drum):
         return type(outputs[0])(token_logits, features, state)
 
 
-def make_batch(batch_size: int, steps: int, vocab_size: int, seed: int) -> Batch:
+def make_batch(batch_size: int, steps: int, window_steps: int, vocab_size: int, seed: int) -> Batch:
     generator = torch.Generator().manual_seed(seed)
     tokens = torch.randint(DrumVocab.N_SPECIAL, vocab_size, (batch_size, steps), generator=generator)
     hits = (torch.rand(batch_size, steps, 9, generator=generator) < 0.15).float()
@@ -50,6 +52,7 @@ def make_batch(batch_size: int, steps: int, vocab_size: int, seed: int) -> Batch
         velocity_bins=torch.randint(0, VELOCITY_BINS, (batch_size, steps, 9), generator=generator),
         offset_bins=torch.randint(0, OFFSET_BINS, (batch_size, steps, 9), generator=generator),
         hits=hits,
+        window_ids=(torch.arange(steps) // window_steps).expand(batch_size, steps).contiguous(),
     )
 
 
@@ -69,15 +72,17 @@ def steps_per_second(model: Seq2Drum, batches: list[Batch]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=128, help="grid steps per window (the corpus mean is ~136)")
+    parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=4, help="chunks per batch (the training default)")
+    parser.add_argument("--steps", type=int, default=1024, help="grid steps per chunk")
+    parser.add_argument("--window-steps", type=int, default=128, help="grid steps per window (attention span)")
     args = parser.parse_args()
     print(describe_machine())
     vocab_size = 304  # the default model's vocabulary size, order of magnitude
     table = torch.zeros(vocab_size, 9)
-    batches = [make_batch(args.batch_size, args.steps, vocab_size, seed) for seed in range(args.batches)]
-    print(f"{args.batches} batches of {args.batch_size} windows x {args.steps} steps; optimizer steps per second:")
+    batches = [make_batch(args.batch_size, args.steps, args.window_steps, vocab_size, seed) for seed in range(args.batches)]
+    print(f"{args.batches} batches of {args.batch_size} chunks x {args.steps} steps (windows of {args.window_steps}); "
+          "optimizer steps per second:")
     for attention in (False, True):
         config = ModelConfig(attention=attention)
         torch.manual_seed(0)

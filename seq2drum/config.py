@@ -127,6 +127,7 @@ class TrainConfig(_Config):
     velocity_loss_weight: float = 0.3
     offset_loss_weight: float = 0.3
     token_dropout: float = 0.1  # share of decoder input tokens hidden in training, so it listens to the guitar too
+    sampled_inputs: float = 0.25  # share of decoder input tokens replaced by the model's own samples (scheduled sampling)
     patience: int = 5  # epochs without validation improvement before stopping
     checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
     seed: int = 0
@@ -145,6 +146,7 @@ class TrainConfig(_Config):
         _check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
         _check(self.velocity_loss_weight >= 0, f"velocity_loss_weight must be >= 0, got {self.velocity_loss_weight}")
         _check(self.offset_loss_weight >= 0, f"offset_loss_weight must be >= 0, got {self.offset_loss_weight}")
+        _check(0.0 <= self.sampled_inputs <= 1.0, f"sampled_inputs must be in [0, 1], got {self.sampled_inputs}")
         _check(0.0 <= self.token_dropout < 1.0, f"token_dropout must be in [0, 1), got {self.token_dropout}")
         _check(self.max_batch_steps >= 16, f"max_batch_steps must be >= 16, got {self.max_batch_steps}")
         _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")

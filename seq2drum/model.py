@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -71,6 +72,10 @@ class Seq2Drum(nn.Module):
             nn.Linear(hidden, NUM_DRUM_CLASSES * (VELOCITY_BINS + OFFSET_BINS)),
         )
         self.register_buffer("hit_table", hit_table.float(), persistent=False)  # (V, 9)
+        masks = (hit_table[DrumVocab.N_SPECIAL :].long() << torch.arange(NUM_DRUM_CLASSES)).sum(dim=1)
+        mask_to_token = torch.from_numpy(DrumVocab(masks.tolist()).encode(np.arange(2**NUM_DRUM_CLASSES)))
+        self.register_buffer("mask_to_token", mask_to_token, persistent=False)  # (512,) nearest known token
+        self.register_buffer("class_bits", 1 << torch.arange(NUM_DRUM_CLASSES), persistent=False)  # (9,)
 
     # ------------------------------------------------------------------------------------------ pieces
 
@@ -174,7 +179,7 @@ class Seq2Drum(nn.Module):
                 else:
                     output = self.decode(token, memory[:, t : t + 1], state, window_memory, window_mask)
                     logits, feature, state = output.token_logits[0, 0], output.features[0, 0], output.state
-                choice = _sample(logits, temperature, generator)
+                choice = self._choose_token(logits, temperature, generator)
                 tokens.append(choice)
                 features.append(feature)
                 token = choice.view(1, 1)
@@ -184,6 +189,18 @@ class Seq2Drum(nn.Module):
         velocity = _sample(velocity_logits[0], temperature, generator)  # (T, 9)
         offset = _sample(offset_logits[0], temperature, generator)
         return token_ids, velocity, offset, state
+
+    def _choose_token(self, logits: Tensor, temperature: float, generator: torch.Generator | None) -> Tensor:
+        """Sample a token; at temperature 0, play every class more likely than not to hit.
+
+        Not the argmax over combinations: "no hit" is the single likeliest combination at most steps even where a hit
+        is likely, because the probability of hitting is spread over many combinations (hat alone, hat + kick, ...);
+        the argmax would fall silent. The per-class marginals keep that probability together.
+        """
+        if temperature > 0:
+            return _sample(logits, temperature, generator)
+        marginals = torch.softmax(logits.float(), dim=-1) @ self.hit_table  # (9,) P(class hits)
+        return self.mask_to_token[((marginals > 0.5).long() * self.class_bits).sum()]
 
     def _fast_step(self, memory: Tensor):  # type: ignore[no-untyped-def]
         """A one-layer decoder step with the input side precomputed: the encoder part of the gates for every step

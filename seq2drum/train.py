@@ -38,14 +38,24 @@ def pick_device(name: str) -> torch.device:
 
 
 def losses(
-    model: Seq2Drum, batch: Batch, train_config: TrainConfig, token_dropout: float = 0.0
+    model: Seq2Drum, batch: Batch, train_config: TrainConfig, token_dropout: float = 0.0, sampled_inputs: float = 0.0
 ) -> tuple[Tensor, dict[str, float]]:
     """Token cross-entropy over real steps, plus velocity and offset cross-entropy over the real hits.
 
-    `token_dropout` hides that share of the decoder's input tokens (as PAD, whose embedding is zero), so the decoder
-    cannot lean on "what I just played" alone and keeps listening to the guitar and its own groove memory.
+    `sampled_inputs` (parallel scheduled sampling): a no-grad teacher-forced pass predicts every step, and that share
+    of the decoder's input tokens is replaced by the model's own samples, so it learns to carry on from what it
+    played rather than from the drummer's part only (without that it falls silent once it strays). Two whole-chunk
+    passes, no per-step loop. `token_dropout` hides that share of the input tokens (as PAD, whose embedding is
+    zero), so the decoder keeps listening to the guitar and its own groove memory.
     """
     tgt_in = batch.tgt_in
+    if sampled_inputs > 0:
+        with torch.no_grad():
+            logits, _, _ = model(batch.src, batch.src_lengths, tgt_in, batch.hits, batch.window_ids)
+            predicted = torch.distributions.Categorical(logits=logits.float()).sample()  # (B, T) guess for step t
+        own = torch.cat([tgt_in[:, :1], predicted[:, :-1]], dim=1)  # ... becomes the input of step t + 1
+        use = (torch.rand(tgt_in.shape, device=tgt_in.device) < sampled_inputs) & (tgt_in != DrumVocab.PAD)
+        tgt_in = torch.where(use, own, tgt_in)
     if token_dropout > 0:
         hide = torch.rand(tgt_in.shape, device=tgt_in.device) < token_dropout
         tgt_in = tgt_in.masked_fill(hide, DrumVocab.PAD)
@@ -189,7 +199,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, total_steps, train_config.lr)
             with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
-                loss, parts = losses(model, batch, train_config, train_config.token_dropout)
+                loss, parts = losses(model, batch, train_config, train_config.token_dropout, train_config.sampled_inputs)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -116,3 +117,45 @@ def test_overfits_one_tiny_batch(attention: bool) -> None:
     assert first > 1.5
     assert parts["token"] < 0.1
     assert parts["offset"] < 0.1
+
+
+def test_greedy_plays_every_class_more_likely_than_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Temperature 0 must not take the argmax over combinations: with "no hit" at 40% and hat+kick / hat+snare at
+    30% each, the hat hits with probability 60% and must be played."""
+    model = make_model(False).eval()
+    vocab_ids = {mask: VOCAB.encode(np.array([mask]))[0] for mask in (0, 1 | 4, 2 | 4)}
+    logits = torch.full((len(VOCAB),), -1e9)
+    logits[vocab_ids[0]] = np.log(0.4)
+    logits[vocab_ids[1 | 4]] = np.log(0.3)
+    logits[vocab_ids[2 | 4]] = np.log(0.3)
+    chosen = int(model._choose_token(logits, 0.0, None))
+    assert VOCAB.decode(np.array([chosen]))[0].tolist() == [False, False, True] + [False] * 6  # closed hat alone
+
+
+def test_scheduled_sampling_feeds_the_model_its_own_tokens() -> None:
+    """With sampled_inputs=1 every real input token after the first is the model's own sample, and the loss still
+    trains (finite, with gradients)."""
+    from seq2drum.config import TrainConfig
+    from seq2drum.data import Batch
+    from seq2drum.train import losses
+
+    model = make_model(False)
+    b = random_batch(batch=2, steps=12, seed=4)
+    batch = Batch(src=b["src"], src_lengths=b["src_lengths"], tgt_in=b["tgt_in"], tgt_out=b["tgt_out"],
+                  velocity_bins=torch.zeros(2, 12, 9, dtype=torch.long), offset_bins=torch.zeros(2, 12, 9, dtype=torch.long),
+                  hits=b["hits"], window_ids=b["window_ids"])
+    seen = []
+    original = model.forward
+
+    def spy(src, lengths, tgt_in, hits, window_ids, state=None):  # type: ignore[no-untyped-def]
+        seen.append(tgt_in.clone())
+        return original(src, lengths, tgt_in, hits, window_ids, state)
+
+    model.forward = spy  # type: ignore[method-assign]
+    torch.manual_seed(0)
+    loss, _ = losses(model, batch, TrainConfig(), sampled_inputs=1.0)
+    loss.backward()
+    assert len(seen) == 2  # the no-grad prediction pass, then the trained pass
+    assert not torch.equal(seen[0][:, 1:], seen[1][:, 1:])
+    assert torch.equal(seen[0][:, 0], seen[1][:, 0])
+    assert torch.isfinite(loss) and model.token_head.weight.grad is not None
