@@ -47,7 +47,7 @@ REPORT = Path(os.environ.get("SEQ2DRUM_REPORT") or tempfile.mkdtemp(prefix="seq2
     ("markdown", "## The data set\n\nBuilt (or read from the cache) with the model's own data config."),
     ("code", """\
 from seq2drum.config import GenerationOptions
-from seq2drum.data import build_corpus, split_songs
+from seq2drum.data import build_corpus
 from seq2drum.inference import DrumGenerator
 
 generator = DrumGenerator.from_checkpoint(CHECKPOINT)
@@ -78,7 +78,7 @@ print(format_tables(evaluation.summary))
 print("\\n".join(verdict(evaluation.summary)))
 print(f"report in {REPORT}")"""),
     ("code", """\
-for name, figure in make_figures(evaluation).items():
+for figure in make_figures(evaluation).values():
     display(figure)"""),
 ]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS
-from .midi_io import END, PITCH, START, VELOCITY
+from .midi_io import PITCH, START, VELOCITY
 
 # Bars array columns.
 BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR = range(4)

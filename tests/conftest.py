@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,11 @@ def write_song_folder(folder: Path, n_songs: int = 6) -> Path:
 @pytest.fixture(scope="session")
 def song_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_song_folder(tmp_path_factory.mktemp("songs"))
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test also checks that no request hit the server's INTERNAL path (an exception it did not expect)."""
+    yield
+    unexpected = [r.getMessage() for r in caplog.records if r.name == "seq2drum.server" and r.levelno >= logging.ERROR]
+    assert not unexpected, unexpected
