@@ -73,3 +73,18 @@ def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = 
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint weights do not fit the model they describe: {exc}") from exc
     return model.to(device).eval(), vocab, data_config
+
+
+INFERENCE_KEYS = ("model_config", "data_config", "train_config", "vocab", "src_dim", "step", "epoch", "best_val_loss",
+                  "val_loss", "train_seconds", "training_data", "n_parameters")
+
+
+def export_checkpoint(source: str | Path, destination: str | Path, name: str, half: bool = True) -> Path:
+    """Write what inference needs from a training checkpoint (no optimizer state), weights in float16 by default:
+    half the size, and generation upcasts them to float32 on load."""
+    payload = load_checkpoint(source)
+    slim = {key: payload[key] for key in INFERENCE_KEYS if key in payload}
+    slim["model"] = {k: (v.half() if half and v.is_floating_point() else v) for k, v in payload["model"].items()}
+    slim["name"] = name
+    save_checkpoint(destination, slim)
+    return Path(destination)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,3 +80,23 @@ def test_other_format_version_is_refused(tmp_path: Path) -> None:
     torch.save({**payload, "format_version": 99}, path)
     with pytest.raises(CheckpointError, match="format 99"):
         load_checkpoint(path)
+
+
+def test_exported_model_generates_like_the_original(tmp_path: Path) -> None:
+    """The shipped-model export keeps only inference keys, halves the weights, and still generates the same drums
+    (float16 weights upcast on load; a rounding difference may not change the chosen drums on a short song)."""
+    from seq2drum.checkpoint import export_checkpoint
+    from seq2drum.config import GenerationOptions
+    from seq2drum.inference import DrumGenerator
+    from tests.builders import rock_song_bytes
+
+    source = tiny_checkpoint(tmp_path / "m.pt")
+    exported = export_checkpoint(source, tmp_path / "default.pt", "exported")
+    payload = load_checkpoint(exported)
+    assert payload["name"] == "exported" and "optimizer" not in payload
+    assert all(t.dtype == torch.float16 for t in payload["model"].values() if t.is_floating_point())
+    song = rock_song_bytes(4)
+    a = DrumGenerator.from_checkpoint(source).generate(song, GenerationOptions(seed=3, temperature=1.0))
+    b = DrumGenerator.from_checkpoint(exported).generate(song, GenerationOptions(seed=3, temperature=1.0))
+    assert b.model_name == "exported"
+    assert np.mean(a.drums.hits == b.drums.hits) > 0.95
