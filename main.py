@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="random seed (training default 0; generation: fresh)")
     parser.add_argument("--track", default=None, help="which part is the guitar: its number or a piece of its name")
     parser.add_argument("--merge", action="store_true", help="infer: write the guitar and the drums in one file")
-    parser.add_argument("--force", action="store_true", help="infer: overwrite an existing output file")
+    parser.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "all"), default="val",
@@ -118,7 +118,12 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def default_output(song: Path, merge: bool) -> Path:
-    return song.with_name(f"{song.stem}_{'with_drums' if merge else 'drums'}.mid")
+    """SONG_drums.mid beside the song; when that exists (an earlier take), SONG_drums-2.mid, -3, ... so no take is lost."""
+    stem = f"{song.stem}_{'with_drums' if merge else 'drums'}"
+    candidate, number = song.with_name(f"{stem}.mid"), 2
+    while candidate.exists():
+        candidate, number = song.with_name(f"{stem}-{number}.mid"), number + 1
+    return candidate
 
 
 def run_infer(args: argparse.Namespace) -> int:
@@ -135,8 +140,9 @@ def run_infer(args: argparse.Namespace) -> int:
     if output.resolve() == song.resolve():
         print(f"error: the output {output} would overwrite the input; pick another -o", file=sys.stderr)
         return 2
-    if output.exists() and not args.force:
-        print(f"error: {output} exists; pass --force to overwrite it or -o to write elsewhere", file=sys.stderr)
+    if args.output and output.exists() and not args.force:
+        print(f"error: {output} exists; pass --force to overwrite it, or leave out -o to get a new take beside the song",
+              file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge)
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)

@@ -47,10 +47,15 @@ def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
     song.write_bytes(rock_song_bytes(2))
     same = run_main("--mode", "infer", song, "-o", song, "--checkpoint", tiny_model_path)
     assert same.returncode == 2 and "overwrite the input" in same.stderr
-    assert run_main("--mode", "infer", song, "--checkpoint", tiny_model_path).returncode == 0
-    again = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path)
-    assert again.returncode == 2 and "--force" in again.stderr
-    assert run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--force").returncode == 0
+    assert run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1").returncode == 0
+    first_take = (tmp_path / "riff_drums.mid").read_bytes()
+    again = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "2")
+    assert again.returncode == 0 and (tmp_path / "riff_drums-2.mid").exists()  # a new take, the first one kept
+    assert (tmp_path / "riff_drums.mid").read_bytes() == first_take
+    explicit = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "-o", tmp_path / "riff_drums.mid")
+    assert explicit.returncode == 2 and "--force" in explicit.stderr
+    assert run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "-o", tmp_path / "riff_drums.mid",
+                    "--force").returncode == 0
     merged = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--merge")
     assert merged.returncode == 0 and (tmp_path / "riff_with_drums.mid").exists()
 
