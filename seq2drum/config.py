@@ -157,7 +157,7 @@ class TrainConfig(_Config):
 class GenerationOptions(_Config):
     """Per-request options of drum generation (the CLI flags and the gRPC request fields)."""
 
-    temperature: float = 0.7  # 0 = greedy (the most likely pattern at every step)
+    temperature: float = 0.0  # 0 = greedy: every class likely enough to hit (see model.GREEDY_HIT_THRESHOLD); >0 samples
     seed: int | None = None  # None = a fresh random seed per call
     track: str | None = None  # which part is the guitar: a part number from the listing, or a name
     merge: bool = False  # also copy the guitar part(s) into the output file

@@ -28,6 +28,11 @@ from .encoding import N_SONG_FEATURES, OFFSET_BINS, VELOCITY_BINS, DrumVocab
 
 State = tuple[Tensor, Tensor]  # (h, c), each (layers, B, dec_hidden)
 
+# Greedy decoding plays every class whose probability of hitting is above this. Measured on 30 training songs
+# (validation songs kept out of the choice): grid F1 against the real drums peaked at 0.3 (0.25 and 0.35 scored lower;
+# 0.5 fell nearly silent, since early uncertainty then feeds back as silence).
+GREEDY_HIT_THRESHOLD = 0.3
+
 
 @dataclass
 class DecoderOutput:
@@ -191,7 +196,7 @@ class Seq2Drum(nn.Module):
         return token_ids, velocity, offset, state
 
     def _choose_token(self, logits: Tensor, temperature: float, generator: torch.Generator | None) -> Tensor:
-        """Sample a token; at temperature 0, play every class more likely than not to hit.
+        """Sample a token; at temperature 0, play every class whose probability of hitting passes GREEDY_HIT_THRESHOLD.
 
         Not the argmax over combinations: "no hit" is the single likeliest combination at most steps even where a hit
         is likely, because the probability of hitting is spread over many combinations (hat alone, hat + kick, ...);
@@ -200,7 +205,7 @@ class Seq2Drum(nn.Module):
         if temperature > 0:
             return _sample(logits, temperature, generator)
         marginals = torch.softmax(logits.float(), dim=-1) @ self.hit_table  # (9,) P(class hits)
-        return self.mask_to_token[((marginals > 0.5).long() * self.class_bits).sum()]
+        return self.mask_to_token[((marginals > GREEDY_HIT_THRESHOLD).long() * self.class_bits).sum()]
 
     def _fast_step(self, memory: Tensor):  # type: ignore[no-untyped-def]
         """A one-layer decoder step with the input side precomputed: the encoder part of the gates for every step
