@@ -115,7 +115,7 @@ class DrumGenerator:
             src = torch.from_numpy(source[start:end]).unsqueeze(0).to(self.device)
             bounds = [(w.start_step - start, w.end_step - start) for w in chunk]
             tokens, velocity_bins, offset_bins, state = self.model.generate_chunk(
-                src, bounds, previous, state, options.temperature, generator
+                src, bounds, previous, state, options.temperature, generator, [w.n_notes for w in chunk]
             )
             tokens = tokens.cpu().numpy()
             previous = int(tokens[-1])

@@ -161,12 +161,17 @@ class Seq2Drum(nn.Module):
         state: State | None,
         temperature: float,
         generator: torch.Generator | None,
+        window_guitar_notes: list[int] | None = None,
     ) -> tuple[Tensor, Tensor, Tensor, State]:
         """Sample drums for one chunk, step by step, continuing from `state` (None = the start of the song).
 
         src (1, T, src_dim); window_bounds: the [start, end) steps of each window inside the chunk, covering it.
         Returns tokens (T,), velocity bins (T, 9), offset bins (T, 9) and the final state. Only the token feeds back
         into the recurrence, so the loop samples tokens and the velocity/offset heads then run over the chunk at once.
+
+        Greedy decoding can talk itself into silence (early doubt, then its own silence as evidence), so a window it
+        leaves silent while the guitar plays (`window_guitar_notes` > 0) is redone by sampling at temperature 1 from
+        the same state.
         """
         steps = src.shape[1]
         memory = self.encode(src, torch.tensor([steps]))  # (1, T, E)
@@ -174,20 +179,31 @@ class Seq2Drum(nn.Module):
             state = self.initial_state(src)
         step_fn = self._fast_step(memory) if self.config.dec_layers == 1 else None
         token = torch.tensor([[previous_token]], device=src.device)
-        tokens, features = [], []
-        for low, high in window_bounds:
+        tokens: list[Tensor] = []
+        features: list[Tensor] = []
+        for index, (low, high) in enumerate(window_bounds):
             window_memory = memory[:, low:high]
             window_mask = torch.ones(1, 1, high - low, dtype=torch.bool, device=src.device)
-            for t in range(low, high):
-                if step_fn is not None:
-                    logits, feature, state = step_fn(t, token, state, low, high)
-                else:
-                    output = self.decode(token, memory[:, t : t + 1], state, window_memory, window_mask)
-                    logits, feature, state = output.token_logits[0, 0], output.features[0, 0], output.state
-                choice = self._choose_token(logits, temperature, generator)
-                tokens.append(choice)
-                features.append(feature)
-                token = choice.view(1, 1)
+            start_state, start_token = state, token
+            for attempt_temperature in (temperature, 1.0):
+                state, token = start_state, start_token
+                window_tokens, window_features = [], []
+                for t in range(low, high):
+                    if step_fn is not None:
+                        logits, feature, state = step_fn(t, token, state, low, high)
+                    else:
+                        output = self.decode(token, memory[:, t : t + 1], state, window_memory, window_mask)
+                        logits, feature, state = output.token_logits[0, 0], output.features[0, 0], output.state
+                    choice = self._choose_token(logits, attempt_temperature, generator)
+                    window_tokens.append(choice)
+                    window_features.append(feature)
+                    token = choice.view(1, 1)
+                guitar_plays = window_guitar_notes is not None and window_guitar_notes[index] > 0
+                silent = not bool(self.hit_table[torch.stack(window_tokens)].any())
+                if attempt_temperature > 0 or not (silent and guitar_plays):
+                    break
+            tokens += window_tokens
+            features += window_features
         token_ids = torch.stack(tokens).view(-1)  # (T,)
         hits = self.hit_table[token_ids][None]  # (1, T, 9)
         velocity_logits, offset_logits = self.detail_logits(torch.stack(features)[None], hits)

@@ -160,3 +160,17 @@ def test_scheduled_sampling_feeds_the_model_its_own_tokens() -> None:
     assert not torch.equal(seen[0][:, 1:], seen[1][:, 1:])
     assert torch.equal(seen[0][:, 0], seen[1][:, 0])
     assert torch.isfinite(loss) and model.token_head.weight.grad is not None
+
+
+def test_greedy_never_leaves_a_window_silent_while_the_guitar_plays() -> None:
+    """A model whose greedy choice is always "no hit" still drums where the guitar plays (the window is sampled),
+    and stays silent where the guitar rests."""
+    model = make_model(False).eval()
+    with torch.no_grad():
+        model.token_head.bias[int(VOCAB.encode(np.array([0]))[0])] += 5.0  # "no hit" dominates every step
+    src = torch.randn(1, 32, SRC_DIM, generator=torch.Generator().manual_seed(2))
+    tokens, _, _, _ = model.generate_chunk(src, [(0, 16), (16, 32)], DrumVocab.BOS, None, 0.0,
+                                           torch.Generator().manual_seed(0), window_guitar_notes=[12, 0])
+    hits = VOCAB.decode(tokens.numpy())
+    assert hits[:16].any()  # the guitar plays: redone by sampling, so something is played
+    assert not hits[16:].any()  # the guitar rests: silence is a fine answer
