@@ -227,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         local = len(songs) / wall_s
         ratios = ", ".join(f"{c} client{'s' if c > 1 else ''} {rate / local:.2f}x" for c, rate in throughput.items())
         print(f"server throughput / in-process throughput: {ratios}")
-        print("(at 1 client the difference is the cost around the model: gRPC, the subprocess, and the server's second "
-              "MIDI parse for its song-length check)")
+        print("(at 1 client the difference is the cost around the model: gRPC and the server process; with more clients "
+              "than cores, generation threads contend for the GIL, as the per-step sampling loop is Python)")
     print(f"\ntotal errors: {total_errors}")
     return 1 if total_errors else 0
 
