@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer")
     parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of multi-track MIDI songs (guitar + drums)")
-    parser.add_argument("--cache", type=Path, default=None, help="cache of encoded songs (default: DATA/.seq2drum_cache)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="cache of encoded songs (default: $XDG_CACHE_HOME/seq2drum or ~/.cache/seq2drum)")
     parser.add_argument("--report", type=Path, default=None, help="preprocess: JSON report file; evaluate: report folder")
     parser.add_argument("--workers", type=int, default=None, help="parsing processes (default: all cores)")
     parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter)

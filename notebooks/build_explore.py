@@ -25,7 +25,7 @@ the notebook holds no logic of its own. Set these environment variables before s
 
 - `SEQ2DRUM_DATA`: folder of MIDI songs with guitar and drums (default `../../shared/data/midi`)
 - `SEQ2DRUM_CHECKPOINT`: model file (default: the shipped `models/default.pt`)
-- `SEQ2DRUM_CACHE`: cache of encoded songs (default: `DATA/.seq2drum_cache`)
+- `SEQ2DRUM_CACHE`: cache of encoded songs (default: `~/.cache/seq2drum`)
 - `SEQ2DRUM_LIMIT`: songs to evaluate (default 5), `SEQ2DRUM_SPLIT`: `val` or `all` (default `val`)
 - `SEQ2DRUM_REPORT`: folder for the evaluation report (default: a new temporary folder)"""),
     ("code", """\

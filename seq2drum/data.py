@@ -222,6 +222,13 @@ class Corpus:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/seq2drum or ~/.cache/seq2drum: never inside the data folder, which may be read-only or
+    shared. Entries are keyed by file content and settings, so one cache serves every folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "seq2drum"
+
+
 def find_midi_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise DataFolderError(
@@ -261,7 +268,7 @@ def build_corpus(
 
     started = time.perf_counter()
     folder = Path(folder)
-    cache = Path(cache_dir) if cache_dir else folder / ".seq2drum_cache"
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
     files = find_midi_files(folder)
     jobs: list[tuple[Path, Path, str]] = []
     entries: list[tuple[Path, Path]] = []

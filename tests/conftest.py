@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "midi"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # nothing a test runs (in process or in a subprocess) may fill the user's ~/.cache/seq2drum
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="seq2drum-test-cache-")
     config.addinivalue_line("markers", "needs_data: reads the real songs in ../shared/data/midi (skipped when absent)")
 
 

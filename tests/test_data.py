@@ -463,3 +463,18 @@ def test_real_folder_uses_at_least_95_percent_of_songs(
     assert report["songs_used"] >= 0.95 * report["files"], report["skipped_by_reason"]
     assert report["validation_songs"] > 0 and report["windows"] > report["songs_used"]
     assert all(count > 0 for count in report["hits_per_class"].values())
+
+
+def test_default_cache_is_in_the_user_cache_not_the_data_folder(tmp_path, monkeypatch) -> None:
+    """Without --cache nothing is written into the data folder (it may be read-only or shared): the cache goes to
+    $XDG_CACHE_HOME/seq2drum."""
+    from seq2drum.data import default_cache_dir
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    (folder / "a.mid").write_bytes(rock_song_bytes(4))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "seq2drum"
+    build_corpus(folder, CONFIG, workers=1, progress=False)
+    assert [p.name for p in folder.iterdir()] == ["a.mid"]
+    assert len(list((tmp_path / "xdg" / "seq2drum").glob("*.npz"))) == 1
