@@ -1,5 +1,6 @@
 """Songs to training data: encode one song (the one path shared by training and inference), cache encoded songs on
-disk, parse a folder on all cores with a report, split by song, and batch windows padded and bucketed by length.
+disk, parse a folder on all cores with a report, split by song, and batch chunks of consecutive windows, padded
+and bucketed by length.
 """
 
 from __future__ import annotations

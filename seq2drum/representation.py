@@ -196,7 +196,7 @@ def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) 
 
 def notes_per_step(notes: np.ndarray, grid: Grid) -> np.ndarray:
     """(n_steps,) number of note onsets quantized to each step."""
-    step, _ = grid.quantize(notes[:, START]) if len(notes) else (np.zeros(0, dtype=np.int64), None)
+    step, _ = grid.quantize(notes[:, START])
     step = step[(step >= 0) & (step < grid.n_steps)]
     return np.bincount(step, minlength=grid.n_steps)
 

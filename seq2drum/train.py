@@ -218,8 +218,6 @@ def train(
                 done = True
                 break
         bar.close()
-        if batch_in_epoch < len(batches) and not done:
-            break  # unreachable guard: an epoch always runs to its end unless max_steps stops it
         val = validate(model, val_set, train_config, device) if val_set else {"loss": running / max(1, count)}
         improved = val["loss"] < best_val
         if improved:
