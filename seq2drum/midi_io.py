@@ -78,6 +78,7 @@ class MidiSong:
     time_signatures: list[tuple[int, int, int]]  # (tick, numerator, denominator), sorted, first at tick 0
     parts: list[Part] = field(default_factory=list)
     midi_format: int = 1
+    markers: list[tuple[int, str]] = field(default_factory=list)  # (tick, text) of marker and cue-point events
 
     @property
     def end_tick(self) -> int:
@@ -172,6 +173,7 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
     meters: dict[int, tuple[int, int]] = {}
     channel_programs: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> [(tick, program)] any track
     raw_parts: list[tuple[int, int, str, list[tuple[int, int]], list[list[int]]]] = []
+    markers: set[tuple[int, str]] = set()
     for track_index, track in enumerate(midi_file.tracks):
         tick = 0
         name = ""
@@ -203,6 +205,8 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
                     meters[tick] = (numerator, 2**denominator_power)
             elif kind in (m21midi.MetaEvents.SEQUENCE_TRACK_NAME, m21midi.MetaEvents.INSTRUMENT_NAME) and not name:
                 name = _text(event.data)
+            elif kind in (m21midi.MetaEvents.MARKER, m21midi.MetaEvents.CUE_POINT):
+                markers.add((tick, _text(event.data)))  # a DAW's "Verse", "Chorus": section starts
         for (channel, pitch), pending in open_notes.items():  # notes never released end with the track
             for start, velocity in pending:
                 notes[channel - 1].append([start, max(tick, start + 1), pitch, velocity])
@@ -232,6 +236,7 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
         time_signatures=meter_list,
         parts=parts,
         midi_format=midi_file.format,
+        markers=sorted(markers),
     )
 
 
@@ -319,8 +324,10 @@ def write_midi(
     tempos: Sequence[tuple[int, int]],
     time_signatures: Sequence[tuple[int, int, int]],
     tracks: Sequence[TrackSpec],
+    markers: Sequence[tuple[int, str]] = (),
 ) -> bytes:
-    """A type-1 Standard MIDI File: a conductor track with the tempo and meter maps, then one track per spec."""
+    """A type-1 Standard MIDI File: a conductor track with the tempo and meter maps (and `markers`, (tick, text)
+    marker events a DAW shows on its timeline), then one track per spec."""
     midi_file = m21midi.MidiFile()
     midi_file.format = 1
     midi_file.ticksPerQuarterNote = ticks_per_quarter
@@ -333,6 +340,10 @@ def write_midi(
         event = m21midi.MidiEvent(type=m21midi.MetaEvents.SET_TEMPO)
         event.data = struct.pack(">I", us_per_quarter)[1:]
         conductor.append((tick, 1, event))
+    for tick, text in markers:
+        event = m21midi.MidiEvent(type=m21midi.MetaEvents.MARKER)
+        event.data = text.encode("latin-1", errors="replace")
+        conductor.append((tick, 2, event))
     midi_file.tracks.append(_track(0, "seq2drum conductor", conductor))
     for index, spec in enumerate(tracks, start=1):
         timed: list[tuple[int, int, m21midi.MidiEvent]] = []
