@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from seq2drum.config import DataConfig, GenerationOptions, ModelConfig, TrainConfig
+from seq2drum.config import MAX_TAKES, DataConfig, GenerationOptions, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
 
 REPO = Path(__file__).resolve().parent
@@ -45,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--patience", type=int, default=train.patience)
     parser.add_argument("--checkpoint-every", type=int, default=train.checkpoint_every)
     parser.add_argument("--attention", action="store_true", help="train the attention variant")
-    parser.add_argument("--sampled-inputs", type=float, default=train.sampled_inputs,
-                        help="share of decoder inputs taken from the model's own predictions (scheduled sampling)")
+    parser.add_argument("--no-transpose", action="store_true",
+                        help="train: do not shift each song's guitar by random semitones (augmentation)")
     parser.add_argument("--enc-hidden", type=int, default=model.enc_hidden)
     parser.add_argument("--dec-hidden", type=int, default=model.dec_hidden)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=train.device)
@@ -58,11 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="random seed (training default 0; generation: fresh)")
     parser.add_argument("--track", default=None, help="which part is the guitar: its number or a piece of its name")
     parser.add_argument("--merge", action="store_true", help="infer: write the guitar and the drums in one file")
+    parser.add_argument("--takes", type=int, default=None,
+                        help=f"infer: write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, where OUT is "
+                        "-o without .mid or SONG_drums beside the song; evaluate: also score the best of N takes")
     parser.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
-    parser.add_argument("--split", choices=("val", "all"), default="val",
-                        help="evaluate: the checkpoint's validation songs, or every song in --data; the report goes to "
+    parser.add_argument("--split", choices=("val", "train", "all"), default="val",
+                        help="evaluate: the checkpoint's validation songs, its training songs, or every song in --data; "
+                        "the report goes to "
                         "--report (default: runs/eval-<time>), generated with --temperature and --seed (default 0)")
     parser.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs (0 = all)")
     parser.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
@@ -110,7 +114,7 @@ def run_train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         device=args.device,
         seed=0 if args.seed is None else args.seed,
-        sampled_inputs=args.sampled_inputs,
+        transpose=not args.no_transpose,
     )
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume, progress=not args.quiet)
@@ -127,6 +131,12 @@ def default_output(song: Path, merge: bool) -> Path:
     return candidate
 
 
+def take_outputs(song: Path, output: Path | None, merge: bool, takes: int) -> list[Path]:
+    """OUT.take1.mid ... OUT.takeN.mid: OUT is -o without its .mid, or SONG_drums (SONG_with_drums) beside the song."""
+    base = output.with_suffix("") if output else song.with_name(f"{song.stem}_{'with_drums' if merge else 'drums'}")
+    return [base.with_name(f"{base.name}.take{index}.mid") for index in range(1, takes + 1)]
+
+
 def run_infer(args: argparse.Namespace) -> int:
     from seq2drum.inference import DrumGenerator
 
@@ -137,22 +147,32 @@ def run_infer(args: argparse.Namespace) -> int:
     if not song.is_file():
         print(f"error: {song} not found; name an existing .mid file", file=sys.stderr)
         return 2
-    output = args.output or default_output(song, args.merge)
-    if output.resolve() == song.resolve():
-        print(f"error: the output {output} would overwrite the input; pick another -o", file=sys.stderr)
+    if args.takes is None:
+        outputs = [args.output or default_output(song, args.merge)]
+        exists_hint = "or leave out -o to get a new version beside the song"
+    else:
+        options_check = GenerationOptions(takes=args.takes)  # the range check, before any file is looked at
+        outputs = take_outputs(song, args.output, args.merge, options_check.takes)
+        exists_hint = "takes are never renumbered"
+    for output in outputs:
+        if output.resolve() == song.resolve():
+            print(f"error: the output {output} would overwrite the input; pick another -o", file=sys.stderr)
+            return 2
+    existing = [o for o in outputs if o.exists()] if (args.output or args.takes is not None) else []
+    if existing and not args.force:
+        print(f"error: {', '.join(map(str, existing))} exist{'s' if len(existing) == 1 else ''}; pass --force to "
+              f"overwrite, {exists_hint}", file=sys.stderr)
         return 2
-    if args.output and output.exists() and not args.force:
-        print(f"error: {output} exists; pass --force to overwrite it, or leave out -o to get a new take beside the song",
-              file=sys.stderr)
-        return 2
-    options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge)
+    options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge,
+                                takes=args.takes or 1)
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
     result = generator.generate(song.read_bytes(), options)
-    _write_bytes(output, result.midi_bytes)
-    print(
-        f"wrote {output}: {result.bars} bars, {result.n_hits} drum hits, {result.duration_s:.0f} s of music "
-        f"in {result.generation_s:.1f} s (model {result.model_name} {result.model_version}, seed {result.seed})"
-    )
+    for output, take in zip(outputs, result.takes):
+        _write_bytes(output, take.midi_bytes)
+        print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
+    sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
+    print(f"{result.duration_s:.0f} s of music in {result.generation_s:.1f} s (model {result.model_name} "
+          f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
     return 0
 
 
@@ -175,7 +195,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     report_dir = args.report or REPO / "runs" / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
-                                  seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs)
+                                  seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs,
+                                  takes=args.takes or 1)
     evaluation = evaluate(args.data, args.checkpoint, report_dir, settings, args.cache, args.workers,
                           progress=not args.quiet)
     print()

@@ -1,10 +1,9 @@
-"""Training throughput: teacher forcing in one nn.LSTM call (what train.py does) against the same model with a
-per-step Python decoder loop (what Bahdanau-style input feeding would force), in one run.
+"""Training speed of the bar-level groove model: optimizer steps per second and bars per second on batches made in
+code (the default model's sizes, songs of 100-200 bars), for the plain and the attention variant.
 
-    python bench/bench_train.py [--batches 4] [--batch-size 4] [--steps 1024] [--window-steps 128]
+    python bench/bench_train.py [--batches 20] [--batch-size 8] [--threads 1]
 
-Batches are random tensors of the training shapes (B chunks of T grid steps made of windows), so the figure needs
-no data set. The corpus mean is ~1200 steps per chunk and ~136 per window.
+Prints the machine and versions first; the machine is shared, so compare figures from one run only.
 """
 
 from __future__ import annotations
@@ -14,86 +13,67 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+import torch  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.config import ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.data import Batch  # noqa: E402
-from seq2drum.encoding import OFFSET_BINS, SRC_DIM, VELOCITY_BINS, DrumVocab  # noqa: E402
-from seq2drum.model import Seq2Drum  # noqa: E402
+from seq2drum.data import BarBatch  # noqa: E402
+from seq2drum.features import FeatureSpec  # noqa: E402
+from seq2drum.model import ARCHITECTURE, build_model  # noqa: E402
 from seq2drum.train import losses  # noqa: E402
 
-
-class PerStepLoopModel(Seq2Drum):
-    """The same model and weights, but the decoder advances one grid step per Python iteration."""
-
-    def decode(self, tgt_in, enc_aligned, state, memory=None, memory_mask=None):  # type: ignore[no-untyped-def]
-        outputs = []
-        for t in range(tgt_in.shape[1]):
-            mask = memory_mask[:, t : t + 1] if memory_mask is not None else None  # (B, 1, S)
-            step = super().decode(tgt_in[:, t : t + 1], enc_aligned[:, t : t + 1], state, memory, mask)
-            state = step.state
-            outputs.append(step)
-        token_logits = torch.cat([o.token_logits for o in outputs], dim=1)
-        features = torch.cat([o.features for o in outputs], dim=1)
-        return type(outputs[0])(token_logits, features, state)
+CODEBOOK_ENTRIES = 393  # the default model's codebook size, order of magnitude
 
 
-def make_batch(batch_size: int, steps: int, window_steps: int, vocab_size: int, seed: int) -> Batch:
+def make_batch(batch_size: int, spec: FeatureSpec, seed: int) -> BarBatch:
     generator = torch.Generator().manual_seed(seed)
-    tokens = torch.randint(DrumVocab.N_SPECIAL, vocab_size, (batch_size, steps), generator=generator)
-    hits = (torch.rand(batch_size, steps, 9, generator=generator) < 0.15).float()
-    return Batch(
-        src=torch.randn(batch_size, steps, SRC_DIM, generator=generator),
-        src_lengths=torch.full((batch_size,), steps),
-        tgt_in=torch.cat([torch.full((batch_size, 1), DrumVocab.BOS), tokens[:, :-1]], dim=1),
-        tgt_out=tokens,
-        velocity_bins=torch.randint(0, VELOCITY_BINS, (batch_size, steps, 9), generator=generator),
-        offset_bins=torch.randint(0, OFFSET_BINS, (batch_size, steps, 9), generator=generator),
-        hits=hits,
-        window_ids=(torch.arange(steps) // window_steps).expand(batch_size, steps).contiguous(),
+    lengths = torch.randint(100, 201, (batch_size,), generator=generator)
+    n_bars, width = int(lengths.max()), spec.max_bar_steps
+    valid = torch.arange(n_bars)[None, :] < lengths[:, None]
+    bar_steps = torch.where(valid, 16, 0)
+    step_mask = torch.arange(width)[None, None, :] < bar_steps[:, :, None]
+    hits = (torch.rand(batch_size, n_bars, width, 9, generator=generator) < 0.1).float() * step_mask[..., None]
+    return BarBatch(
+        step_features=torch.randn(batch_size, n_bars, width, spec.n_step, generator=generator),
+        bar_features=torch.randn(batch_size, n_bars, spec.n_bar, generator=generator),
+        bar_steps=bar_steps, lengths=lengths, hits=hits, velocity=hits * 0.7, offset=hits * 0.05,
+        step_mask=step_mask,
+        groove_ids=torch.where(valid, torch.randint(0, 280, (batch_size, n_bars), generator=generator), -1),
+        structure=torch.zeros(batch_size, n_bars, 3),
     )
-
-
-def steps_per_second(model: Seq2Drum, batches: list[Batch]) -> float:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    config = TrainConfig()
-    loss, _ = losses(model, batches[0], config)  # warm-up
-    loss.backward()
-    started = time.perf_counter()
-    for batch in batches:
-        loss, _ = losses(model, batch, config)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return len(batches) / (time.perf_counter() - started)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=4, help="chunks per batch (the training default)")
-    parser.add_argument("--steps", type=int, default=1024, help="grid steps per chunk")
-    parser.add_argument("--window-steps", type=int, default=128, help="grid steps per window (attention span)")
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=TrainConfig().batch_size)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     print(describe_machine())
-    vocab_size = 304  # the default model's vocabulary size, order of magnitude
-    table = torch.zeros(vocab_size, 9)
-    batches = [make_batch(args.batch_size, args.steps, args.window_steps, vocab_size, seed) for seed in range(args.batches)]
-    print(f"{args.batches} batches of {args.batch_size} chunks x {args.steps} steps (windows of {args.window_steps}); "
-          "optimizer steps per second:")
+    spec = FeatureSpec.current(4)
+    codebook_steps = torch.full((CODEBOOK_ENTRIES,), 16)
+    batches = [make_batch(args.batch_size, spec, seed) for seed in range(args.batches)]
+    bars = sum(int(b.lengths.sum()) for b in batches)
     for attention in (False, True):
-        config = ModelConfig(attention=attention)
         torch.manual_seed(0)
-        fast = Seq2Drum(config, SRC_DIM, vocab_size, table)
-        torch.manual_seed(0)
-        slow = PerStepLoopModel(config, SRC_DIM, vocab_size, table)
-        slow.load_state_dict(fast.state_dict())
-        one_call = steps_per_second(fast, batches)
-        loop = steps_per_second(slow, batches[: max(2, args.batches // 3)])
-        name = "attention" if attention else "plain"
-        print(f"  {name:9s}  one nn.LSTM call {one_call:6.2f}/s   per-step loop {loop:6.3f}/s   ratio {one_call / loop:5.1f}x")
+        model = build_model(ARCHITECTURE, ModelConfig(attention=attention), spec.n_step, spec.n_bar,
+                            spec.max_bar_steps, codebook_steps)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        loss, _ = losses(model, batches[0], TrainConfig())  # warm-up
+        loss.backward()
+        started = time.perf_counter()
+        for batch in batches:
+            loss, _ = losses(model, batch, TrainConfig())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        seconds = time.perf_counter() - started
+        print(f"{'attention' if attention else 'plain':9s}  {args.batches / seconds:6.2f} steps/s  "
+              f"{bars / seconds:8.0f} bars/s  ({args.batches} batches of {args.batch_size} songs, "
+              f"{sum(p.numel() for p in model.parameters()):,} parameters, {args.threads} threads)")
 
 
 if __name__ == "__main__":

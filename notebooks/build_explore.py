@@ -64,10 +64,22 @@ from seq2drum import plots
 song = corpus.songs[0]
 print(song)
 plots.song_figure(song)"""),
-    ("markdown", "## The model's drums beside the real ones\n\nGenerated from the guitar alone, with a fixed seed."),
+    ("markdown", "## The sections the model hears\n\nFrom the repetition structure of the guitar bars (and the file's "
+                 "markers): where the drums hold a groove, and where they may change it, crash or fill."),
     ("code", """\
-generated = generator.generate_grid(song, GenerationOptions(seed=0))
-plots.song_figure(song, generated)"""),
+from seq2drum.features import bar_song
+
+bars = bar_song(song, generator.spec)
+for section in bars.sections:
+    print(section)"""),
+    ("markdown", "## The model's drums beside the real ones\n\nGenerated from the guitar alone, take 1 and take 2, "
+                 "with a fixed seed."),
+    ("code", """\
+options = GenerationOptions(seed=0, takes=2)
+takes = generator.takes_to_grids(song, generator.generate_takes(song, options, seed=0), humanize=False, seed=0)
+plots.song_figure(song, takes[0], title="take 1")"""),
+    ("code", """\
+plots.song_figure(song, takes[1], title="take 2")"""),
     ("markdown", "## Evaluation against the real drummers\n\nThe same stage as `python main.py --mode evaluate`."),
     ("code", """\
 from seq2drum.evaluate import EvaluationSettings, evaluate, format_tables, make_figures, verdict

@@ -1,7 +1,8 @@
 """Checkpoints as plain dicts of tensors and JSON-able values, written atomically, loaded with weights_only=True.
 
-Everything inference needs travels inside the checkpoint (model and data configs, the drum vocabulary, the input
-size), so generation never has to find the training data.
+Everything inference needs travels inside the checkpoint (the architecture name, model and data configs, the
+FeatureSpec of its inputs, the groove codebook, the decoding policy tuned on validation songs), so generation never
+has to find the training data.
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .config import DataConfig, ModelConfig
-from .encoding import SRC_DIM, DrumVocab
+from .decoding import DecodingPolicy
 from .errors import CheckpointError
-from .model import Seq2Drum
+from .features import FeatureSpec
+from .grooves import GrooveCodebook
+from .model import ARCHITECTURE, GrooveSeq2Drum, build_model
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "models" / "default.pt"
 
 
@@ -53,30 +57,47 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path} is not a seq2drum checkpoint (no model weights in it)")
     version = payload.get("format_version")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"{path} has checkpoint format {version}; this seq2drum reads format {FORMAT_VERSION}")
-    if payload.get("src_dim") != SRC_DIM:
-        raise CheckpointError(
-            f"{path} was trained on {payload.get('src_dim')} input features, this seq2drum makes {SRC_DIM}; retrain it"
-        )
+        raise CheckpointError(f"{path} has checkpoint format {version}; this seq2drum reads format {FORMAT_VERSION} "
+                              "(retrain it with python main.py --mode train)")
+    if payload.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(f"{path} holds a {payload.get('architecture')!r} model; this seq2drum runs {ARCHITECTURE!r}")
+    data_config = DataConfig.from_dict(payload["data_config"])
+    expected = FeatureSpec.current(data_config.steps_per_quarter)
+    expected.check_matches(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
     return payload
 
 
-def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = "cpu") -> tuple[Seq2Drum, DrumVocab, DataConfig]:
-    """Rebuild the model (in eval mode), its vocabulary and its data config from a loaded checkpoint."""
-    vocab = DrumVocab.from_dict(payload["vocab"])
+@dataclass
+class LoadedModel:
+    """What a checkpoint rebuilds: the network (in eval mode) and what decoding needs around it."""
+
+    model: GrooveSeq2Drum
+    codebook: GrooveCodebook
+    spec: FeatureSpec
+    data_config: DataConfig
+    policy: DecodingPolicy
+
+
+def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = "cpu") -> LoadedModel:
+    """Rebuild the model, its codebook, FeatureSpec, data config and decoding policy from a loaded checkpoint."""
     model_config = ModelConfig.from_dict(payload["model_config"])
     data_config = DataConfig.from_dict(payload["data_config"])
-    model = Seq2Drum(model_config, payload["src_dim"], len(vocab), torch.from_numpy(vocab.hit_table()))
+    spec = FeatureSpec.from_dict(payload["feature_spec"])
+    codebook = GrooveCodebook.from_state(payload["codebook"])
+    model = build_model(payload["architecture"], model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                        torch.from_numpy(codebook.bar_steps))
     state = {name: tensor.float() for name, tensor in payload["model"].items()}
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint weights do not fit the model they describe: {exc}") from exc
-    return model.to(device).eval(), vocab, data_config
+    policy = DecodingPolicy.from_dict(payload["decoding"]) if "decoding" in payload else DecodingPolicy()
+    return LoadedModel(model.to(device).eval(), codebook, spec, data_config, policy)
 
 
-INFERENCE_KEYS = ("model_config", "data_config", "train_config", "vocab", "src_dim", "step", "epoch", "best_val_loss",
-                  "val_loss", "train_seconds", "training_data", "n_parameters")
+INFERENCE_KEYS = ("architecture", "model_config", "data_config", "train_config", "feature_spec", "codebook", "decoding",
+                  "decoding_report", "step", "epoch", "best_val_loss", "val_loss", "train_seconds", "training_data",
+                  "n_parameters")
 
 
 def export_checkpoint(source: str | Path, destination: str | Path, name: str, half: bool = True) -> Path:

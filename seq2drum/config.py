@@ -67,6 +67,7 @@ def _check_types(config: object) -> None:
 
 MAX_TEMPERATURE = 5.0
 MAX_SEED = 2**63 - 1
+MAX_TAKES = 8
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,6 @@ class DataConfig(_Config):
     max_window_notes: int = 150  # guitar notes in one training window
     max_window_bars: int = 16
     min_song_bars: int = 4  # shorter songs are skipped as "too short"
-    max_chunk_steps: int = 2048  # consecutive windows the decoder runs through in one piece (training and generation)
     val_fraction: float = 0.1
     split_seed: int = 1234
 
@@ -87,26 +87,25 @@ class DataConfig(_Config):
         _check(self.max_window_notes >= 8, f"max_window_notes must be >= 8, got {self.max_window_notes}")
         _check(1 <= self.max_window_bars <= 256, f"max_window_bars must be 1-256, got {self.max_window_bars}")
         _check(self.min_song_bars >= 1, f"min_song_bars must be >= 1, got {self.min_song_bars}")
-        _check(self.max_chunk_steps >= 16, f"max_chunk_steps must be >= 16, got {self.max_chunk_steps}")
         _check(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
 @dataclass(frozen=True)
 class ModelConfig(_Config):
-    """Sizes of the encoder-decoder. Input/output sizes come from the encoding, not from here."""
+    """Sizes of the bar-level encoder-decoder. Input/output sizes come from the FeatureSpec and the codebook."""
 
-    src_proj_dim: int = 128  # guitar step features are projected to this before the encoder
+    src_proj_dim: int = 192  # a bar's step features are projected to this before the encoder
     enc_hidden: int = 128  # per direction (the encoder is bidirectional)
     enc_layers: int = 1
-    drum_embed_dim: int = 64
+    step_embed_dim: int = 96  # width of the per-step drum heads (each step's guitar joined with its bar's state)
     dec_hidden: int = 256
     dec_layers: int = 1
     dropout: float = 0.2
-    attention: bool = False  # Luong (general) attention over the window's encoder states
+    attention: bool = False  # Luong (general) attention over the encoder states of the whole song
 
     def __post_init__(self) -> None:
         _check_types(self)
-        for name in ("src_proj_dim", "enc_hidden", "drum_embed_dim", "dec_hidden"):
+        for name in ("src_proj_dim", "enc_hidden", "step_embed_dim", "dec_hidden"):
             value = getattr(self, name)
             _check(4 <= value <= 4096, f"{name} must be 4-4096, got {value}")
         _check(1 <= self.enc_layers <= 8, f"enc_layers must be 1-8, got {self.enc_layers}")
@@ -118,22 +117,25 @@ class ModelConfig(_Config):
 class TrainConfig(_Config):
     """Optimisation and bookkeeping of one training run."""
 
-    epochs: int = 30
+    epochs: int = 40
     max_steps: int = 0  # 0 = no limit; stops after this many optimizer steps
-    batch_size: int = 4  # chunks (runs of consecutive windows, most often whole songs) per batch
+    batch_size: int = 8  # songs (or pieces of long songs) per batch
     lr: float = 2e-3
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
-    velocity_loss_weight: float = 0.3
-    offset_loss_weight: float = 0.3
-    token_dropout: float = 0.1  # share of decoder input tokens hidden in training, so it listens to the guitar too
-    sampled_inputs: float = 0.25  # share of decoder input tokens replaced by the model's own samples (scheduled sampling)
-    patience: int = 5  # epochs without validation improvement before stopping
+    groove_loss_weight: float = 0.2  # cross-entropy of the bar's codebook entry
+    structure_loss_weight: float = 0.5  # rest / crash / fill per bar
+    velocity_loss_weight: float = 1.0  # squared error of velocity / 127 on the real hits
+    offset_loss_weight: float = 1.0  # squared error of microtiming (steps) on the real hits
+    transpose: bool = True  # shift each song's guitar by a random -5..+6 semitones when drawn (the drums stay)
+    max_bars_per_item: int = 256  # longer songs are cut into pieces of this many bars for training
+    codebook_size: int = 384  # groove codebook entries over all bar lengths
+    patience: int = 6  # epochs without validation improvement before stopping
     checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
-    max_batch_steps: int = 16384  # cap on padded steps (chunks x longest chunk) in one batch
+    max_batch_bars: int = 2048  # cap on padded bars (items x longest item) in one batch
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -146,9 +148,11 @@ class TrainConfig(_Config):
         _check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
         _check(self.velocity_loss_weight >= 0, f"velocity_loss_weight must be >= 0, got {self.velocity_loss_weight}")
         _check(self.offset_loss_weight >= 0, f"offset_loss_weight must be >= 0, got {self.offset_loss_weight}")
-        _check(0.0 <= self.sampled_inputs <= 1.0, f"sampled_inputs must be in [0, 1], got {self.sampled_inputs}")
-        _check(0.0 <= self.token_dropout < 1.0, f"token_dropout must be in [0, 1), got {self.token_dropout}")
-        _check(self.max_batch_steps >= 16, f"max_batch_steps must be >= 16, got {self.max_batch_steps}")
+        _check(self.groove_loss_weight >= 0, f"groove_loss_weight must be >= 0, got {self.groove_loss_weight}")
+        _check(self.structure_loss_weight >= 0, f"structure_loss_weight must be >= 0, got {self.structure_loss_weight}")
+        _check(self.max_bars_per_item >= 4, f"max_bars_per_item must be >= 4, got {self.max_bars_per_item}")
+        _check(8 <= self.codebook_size <= 4096, f"codebook_size must be 8-4096, got {self.codebook_size}")
+        _check(self.max_batch_bars >= 4, f"max_batch_bars must be >= 4, got {self.max_batch_bars}")
         _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
         _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}")
 
@@ -157,13 +161,15 @@ class TrainConfig(_Config):
 class GenerationOptions(_Config):
     """Per-request options of drum generation (the CLI flags and the gRPC request fields)."""
 
-    temperature: float = 0.0  # 0 = greedy: every class likely enough to hit (see model.GREEDY_HIT_THRESHOLD); >0 samples
+    temperature: float = 0.0  # 0 = each bar chosen by expected F1; >0 adds that much randomness to the groove choice
     seed: int | None = None  # None = a fresh random seed per call
     track: str | None = None  # which part is the guitar: a part number from the listing, or a name
     merge: bool = False  # also copy the guitar part(s) into the output file
-    humanize: bool = True  # spread velocity and timing inside the predicted bins
+    humanize: bool = True  # spread velocity and timing a little around the predicted values
+    takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
 
     def __post_init__(self) -> None:
         _check_types(self)
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE, f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
+        _check(1 <= self.takes <= MAX_TAKES, f"takes must be 1-{MAX_TAKES}, got {self.takes}")

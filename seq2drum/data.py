@@ -21,16 +21,6 @@ import numpy as np
 
 from .config import DataConfig
 from .drums import DRUM_CLASSES
-from .encoding import (
-    DrumVocab,
-    guitar_features,
-    hit_masks,
-    offset_to_bin,
-    position_features,
-    song_features,
-    source_features,
-    velocity_to_bin,
-)
 from .errors import (
     DataFolderError,
     MidiReadError,
@@ -40,89 +30,11 @@ from .errors import (
     SongTooLongError,
     SongTooShortError,
 )
-from .midi_io import START, MidiSong, merged_notes, read_midi, select_guitar
-from .representation import DrumGrid, Grid, Window, bar_windows, drums_to_grid, notes_per_step
+from .midi_io import read_midi
+from .representation import DrumGrid, Grid, Window
+from .song import MAX_SONG_STEPS, PIPELINE_VERSION, EncodedSong, encode_song  # noqa: F401  (re-exported)
 
-PIPELINE_VERSION = 3  # bump when encoding changes, so stale cache entries are ignored
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
-MAX_SONG_STEPS = 100_000  # about 100 minutes at 240 BPM on a 16th grid; longer means a stray event far past the end
-
-
-@dataclass
-class EncodedSong:
-    """One song on the grid: the guitar as features, the drums (when known) as a `DrumGrid`, and its windows."""
-
-    name: str
-    grid: Grid
-    time_signatures: list[tuple[int, int, int]]
-    guitar: np.ndarray  # (n_steps, N_GUITAR_FEATURES) float32
-    song: np.ndarray  # (N_SONG_FEATURES,) float32
-    windows: list[Window]
-    first_step: int  # the first step of the first bar in which the guitar plays
-    drums: DrumGrid | None = None
-    split_bars: int = 0
-    sha256: str = ""
-    duration_s: float = 0.0
-    guitar_note_count: int = 0
-
-    @property
-    def n_steps(self) -> int:
-        return self.grid.n_steps
-
-    def source(self) -> np.ndarray:
-        """(n_steps, SRC_DIM) float32: the encoder input of the whole song."""
-        return source_features(self.guitar, position_features(self.grid), self.song)
-
-    def __repr__(self) -> str:
-        drums = f", {int(self.drums.hits.sum())} drum hits" if self.drums is not None else ""
-        return f"EncodedSong({self.name!r}, {self.grid.n_bars} bars, {self.n_steps} steps, {len(self.windows)} windows{drums})"
-
-
-def encode_song(
-    song: MidiSong,
-    config: DataConfig,
-    track: str | int | None = None,
-    with_drums: bool = True,
-    name: str = "",
-) -> EncodedSong:
-    """Put a parsed song on the grid. Raises `NoGuitarError`, and `NoDrumsError` when `with_drums` finds none.
-
-    The grid runs to the end of the guitar part, and windows start at the bar where the guitar first plays, so the
-    drums span the guitar and nothing else, in training and in generation alike.
-    """
-    guitar_parts = select_guitar(song, track)
-    notes = merged_notes(guitar_parts)
-    if not len(notes):
-        raise NoGuitarError("the guitar part holds no notes", song.part_listing())
-    drum_notes = merged_notes(song.drum_parts) if with_drums else None
-    if with_drums and (drum_notes is None or not len(drum_notes)):
-        raise NoDrumsError("the song has no drum part on channel 10")
-    end_tick = int(notes[:, 1].max())
-    song_steps = end_tick * config.steps_per_quarter / song.ticks_per_quarter
-    if song_steps > MAX_SONG_STEPS:
-        raise SongTooLongError(
-            f"the guitar part runs to quarter note {end_tick // song.ticks_per_quarter}, past the limit of "
-            f"{MAX_SONG_STEPS // config.steps_per_quarter} quarter notes; look for a stray note far past the end"
-        )
-    grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, config.steps_per_quarter)
-    onsets = notes_per_step(notes, grid)
-    first_step_of_guitar, _ = grid.quantize(notes[:1, START])
-    first_bar = int(np.searchsorted(grid.bars[:, 0], first_step_of_guitar[0], side="right") - 1)
-    windows, split_bars = bar_windows(grid, onsets, config.max_window_notes, config.max_window_bars, first_bar)
-    drums = drums_to_grid(drum_notes, grid) if drum_notes is not None else None
-    return EncodedSong(
-        name=name,
-        grid=grid,
-        time_signatures=list(song.time_signatures),
-        guitar=guitar_features(notes, grid),
-        song=song_features(notes, grid, [p.program for p in guitar_parts], len(guitar_parts)),
-        windows=windows,
-        first_step=int(grid.bars[first_bar, 0]),
-        drums=drums,
-        split_bars=split_bars,
-        duration_s=grid.seconds_at_tick(end_tick),
-        guitar_note_count=len(notes),
-    )
 
 
 # ---------------------------------------------------------------------------------------------- cache
@@ -149,6 +61,8 @@ def save_encoded(path: Path, encoded: EncodedSong) -> None:
         "sha256": encoded.sha256,
         "duration_s": encoded.duration_s,
         "guitar_note_count": encoded.guitar_note_count,
+        "last_onset_step": encoded.last_onset_step,
+        "marker_steps": encoded.marker_steps,
     }
     arrays: dict[str, np.ndarray] = {
         "meta": np.array(json.dumps(meta)),
@@ -197,6 +111,8 @@ def load_encoded(path: Path) -> EncodedSong:
             sha256=meta["sha256"],
             duration_s=meta["duration_s"],
             guitar_note_count=meta["guitar_note_count"],
+            last_onset_step=meta["last_onset_step"],
+            marker_steps=list(meta["marker_steps"]),
         )
 
 
@@ -338,105 +254,117 @@ def corpus_report(songs: Sequence[EncodedSong], skipped: list[dict[str, str]], n
     }
 
 
+def _song_position(song: EncodedSong, seed: int) -> float:
+    """Where a song falls in [0, 1): the hash of (seed, its content hash), stable under reordering or adding files."""
+    token = hashlib.sha256(f"{seed}:{song.sha256 or song.name}".encode()).digest()
+    return int.from_bytes(token[:8], "big") / 2**64
+
+
 def split_songs(songs: Sequence[EncodedSong], val_fraction: float, seed: int) -> tuple[list[EncodedSong], list[EncodedSong]]:
-    """Split by song (never one song on both sides), stable under reordering or adding files: a song goes to
-    validation when the hash of (seed, its content hash) falls in the lowest `val_fraction`."""
+    """Split by song (never one song on both sides): a song goes to validation when its position falls in the
+    lowest `val_fraction`."""
     train, val = [], []
     for song in songs:
-        token = hashlib.sha256(f"{seed}:{song.sha256 or song.name}".encode()).digest()
-        (val if int.from_bytes(token[:8], "big") / 2**64 < val_fraction else train).append(song)
+        (val if _song_position(song, seed) < val_fraction else train).append(song)
     return train, val
+
+
+def fold_of(song: EncodedSong, n_folds: int, seed: int) -> int:
+    """The cross-validation fold (0 .. n_folds - 1) of a song, by its content hash."""
+    return min(n_folds - 1, int(_song_position(song, seed + 7919) * n_folds))
 
 
 # ---------------------------------------------------------------------------------------------- batches
 
 
 @dataclass
-class Batch:
-    """Padded tensors of a batch of chunks. T = the longest chunk in the batch."""
+class BarBatch:
+    """Padded tensors of a batch of songs (or pieces of long songs) as bars. N = the most bars in the batch."""
 
-    src: Any  # (B, T, SRC_DIM) float32 guitar + position + song features
-    src_lengths: Any  # (B,) int64
-    tgt_in: Any  # (B, T) int64 previous step's drum token (teacher forcing)
-    tgt_out: Any  # (B, T) int64 this step's drum token, PAD past the length
-    velocity_bins: Any  # (B, T, 9) int64
-    offset_bins: Any  # (B, T, 9) int64
-    hits: Any  # (B, T, 9) float32 which classes hit (masks the velocity and offset losses)
-    window_ids: Any  # (B, T) int64 window of each step inside its chunk, -1 past the length
+    step_features: Any  # (B, N, S, Fs) float32
+    bar_features: Any  # (B, N, Fb) float32
+    bar_steps: Any  # (B, N) int64, 0 past the length
+    lengths: Any  # (B,) int64 bars per item
+    hits: Any  # (B, N, S, 9) float32 the real drums
+    velocity: Any  # (B, N, S, 9) float32 velocity / 127 of each real hit
+    offset: Any  # (B, N, S, 9) float32 microtiming in steps of each real hit
+    step_mask: Any  # (B, N, S) bool steps inside their bar
+    groove_ids: Any  # (B, N) int64 nearest codebook entry of each real bar, -1 where none fits (and padding)
+    structure: Any  # (B, N, 3) float32 rest, crash, fill of each real bar
 
-    def to(self, device: Any) -> Batch:
-        return Batch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
-
-
-def song_chunks(windows: Sequence[Window], max_chunk_steps: int) -> list[list[Window]]:
-    """Group a song's consecutive windows into chunks of at most `max_chunk_steps` steps (a longer single window
-    is a chunk of its own). Training and generation cut songs the same way."""
-    chunks: list[list[Window]] = []
-    for window in windows:
-        if chunks and chunks[-1][-1].end_step == window.start_step and \
-                window.end_step - chunks[-1][0].start_step <= max_chunk_steps:
-            chunks[-1].append(window)
-        else:
-            chunks.append([window])
-    return chunks
+    def to(self, device: Any) -> BarBatch:
+        return BarBatch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
 
 
-class ChunkDataset:
-    """Every chunk of every song, with the song's tokens encoded once up front.
+# Step-feature columns that carry pitch class (moved together when a song is transposed) and register.
+_CHROMA_BLOCKS = (slice(0, 12), slice(12, 24))
+_REGISTER_COLUMNS = (26, 27)  # lowest and highest pitch, in units of 24 semitones
+_SONG_PITCH_CLASSES = slice(-13, -1)  # the song summary's pitch-class histogram inside the bar features
 
-    `tgt_in` at a chunk's first step is the real previous step's token, exactly what generation feeds when it carries
-    the decoder on from the previous chunk; the song's first chunk starts from BOS, as generation does (drums of an
-    intro before the guitar enters are not part of what the model plays).
-    """
 
-    def __init__(self, songs: Sequence[EncodedSong], vocab: DrumVocab, max_chunk_steps: int) -> None:
-        self.vocab = vocab
-        self._src: list[np.ndarray] = []
-        self._tokens: list[np.ndarray] = []
-        self._velocity: list[np.ndarray] = []
-        self._offset: list[np.ndarray] = []
-        self._hits: list[np.ndarray] = []
-        self.items: list[tuple[int, list[Window]]] = []  # (song index, the chunk's windows)
-        self._first_step: list[int] = []  # where generation starts each song (from BOS)
-        for index, song in enumerate(songs):
-            if song.drums is None:
+class BarDataset:
+    """Training items: each song's bars (songs longer than `max_bars` cut into consecutive pieces), with the
+    codebook ids of its real bars computed once. With `transpose`, each item is shifted by a random number of
+    semitones (-5..+6) when drawn: the guitar's pitch classes and register move, the drums stay. The shift is drawn
+    from torch's generator, whose state the training checkpoint keeps, so a resumed run draws the same shifts."""
+
+    def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False) -> None:
+        self.songs = list(songs)
+        self.transpose = transpose
+        for song in self.songs:
+            if song.hits is None:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
-            self._src.append(song.source())
-            self._tokens.append(vocab.encode(hit_masks(song.drums.hits)))
-            self._velocity.append(velocity_to_bin(song.drums.velocity))
-            self._offset.append(offset_to_bin(song.drums.offset))
-            self._hits.append(song.drums.hits)
-            self._first_step.append(song.windows[0].start_step if song.windows else 0)
-            self.items.extend((index, chunk) for chunk in song_chunks(song.windows, max_chunk_steps))
+        self.groove_ids = [codebook.assign(song.hits, song.bar_steps) for song in self.songs]
+        self.structure = [song.structure() for song in self.songs]
+        self.items: list[tuple[int, int, int]] = []  # (song index, first bar, end bar)
+        for index, song in enumerate(self.songs):
+            for start in range(0, song.n_bars, max_bars):
+                self.items.append((index, start, min(song.n_bars, start + max_bars)))
 
     def __len__(self) -> int:
         return len(self.items)
 
     def lengths(self) -> np.ndarray:
-        return np.array([chunk[-1].end_step - chunk[0].start_step for _, chunk in self.items], dtype=np.int64)
+        return np.array([end - start for _, start, end in self.items], dtype=np.int64)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-        song, chunk = self.items[index]
-        start, end = chunk[0].start_step, chunk[-1].end_step
-        tokens = self._tokens[song]
-        previous = tokens[start - 1] if start > self._first_step[song] else DrumVocab.BOS
-        window_ids = np.repeat(np.arange(len(chunk)), [w.n_steps for w in chunk])
+        song_index, start, end = self.items[index]
+        song = self.songs[song_index]
+        part = slice(start, end)
+        step_features = song.step_features[part]
+        bar_features = song.bar_features[part]
+        if self.transpose:
+            import torch
+
+            shift = int(torch.randint(-5, 7, ()).item())
+            if shift:
+                step_features = step_features.copy()
+                bar_features = bar_features.copy()
+                for block in _CHROMA_BLOCKS:
+                    step_features[..., block] = np.roll(step_features[..., block], shift, axis=-1)
+                sounding = step_features[..., 28] > 0
+                for column in _REGISTER_COLUMNS:
+                    step_features[..., column] = np.where(sounding, step_features[..., column] + shift / 24.0, 0.0)
+                bar_features[:, _SONG_PITCH_CLASSES] = np.roll(bar_features[:, _SONG_PITCH_CLASSES], shift, axis=-1)
+        width = song.step_features.shape[1]
         return {
-            "src": self._src[song][start:end],
-            "tgt_in": np.concatenate([[previous], tokens[start : end - 1]]),
-            "tgt_out": tokens[start:end],
-            "velocity_bins": self._velocity[song][start:end],
-            "offset_bins": self._offset[song][start:end],
-            "hits": self._hits[song][start:end],
-            "window_ids": window_ids,
+            "step_features": step_features,
+            "bar_features": bar_features,
+            "bar_steps": song.bar_steps[part],
+            "hits": song.hits[part].astype(np.float32),
+            "velocity": song.velocity[part] / 127.0,
+            "offset": song.offset[part],
+            "step_mask": np.arange(width)[None, :] < song.bar_steps[part][:, None],
+            "groove_ids": self.groove_ids[song_index][part],
+            "structure": self.structure[song_index][part].astype(np.float32),
         }
 
 
-def collate(items: Sequence[dict[str, np.ndarray]]) -> Batch:
-    """Pad to the longest chunk; padded target steps are PAD (ignored by the loss), padded window ids -1."""
+def collate_bars(items: Sequence[dict[str, np.ndarray]]) -> BarBatch:
+    """Pad to the item with the most bars; padded bars have bar_steps 0, no valid step and groove id -1."""
     import torch
 
-    lengths = np.array([len(item["src"]) for item in items])
+    lengths = np.array([len(item["bar_steps"]) for item in items])
     longest = int(lengths.max())
 
     def pad(key: str, value: float | int, dtype: Any) -> Any:
@@ -446,15 +374,17 @@ def collate(items: Sequence[dict[str, np.ndarray]]) -> Batch:
             out[row, : len(item[key])] = item[key]
         return torch.from_numpy(out)
 
-    return Batch(
-        src=pad("src", 0.0, np.float32),
-        src_lengths=torch.from_numpy(lengths.astype(np.int64)),
-        tgt_in=pad("tgt_in", DrumVocab.PAD, np.int64),
-        tgt_out=pad("tgt_out", DrumVocab.PAD, np.int64),
-        velocity_bins=pad("velocity_bins", 0, np.int64),
-        offset_bins=pad("offset_bins", 0, np.int64),
+    return BarBatch(
+        step_features=pad("step_features", 0.0, np.float32),
+        bar_features=pad("bar_features", 0.0, np.float32),
+        bar_steps=pad("bar_steps", 0, np.int64),
+        lengths=torch.from_numpy(lengths.astype(np.int64)),
         hits=pad("hits", 0.0, np.float32),
-        window_ids=pad("window_ids", -1, np.int64),
+        velocity=pad("velocity", 0.0, np.float32),
+        offset=pad("offset", 0.0, np.float32),
+        step_mask=pad("step_mask", False, bool),
+        groove_ids=pad("groove_ids", -1, np.int64),
+        structure=pad("structure", 0.0, np.float32),
     )
 
 

@@ -1,35 +1,23 @@
-"""Grid sequences to model inputs and targets: guitar step features, position features, song features, and the
-drum vocabulary (one id per combination of drum classes hit at a step) with velocity and microtiming bins.
+"""What the guitar plays, as numbers on the song's grid: per-step guitar features and a song-level summary.
 
-Pure numpy; `data.py` turns these arrays into tensors. The groove of a song cannot be read off the guitar's onset
-rhythm alone, so the features carry pitch content (onset and sounding chroma), register, chord size, dynamics,
-articulation, bar-level section cues (density relative to the song, repeats, change from the previous bar) and a
-song-level summary (program, density, key profile, tempo, meter) that every step sees.
+Pure numpy; `features.py` arranges them by bar (with the bar's meter, tempo and sections) under named, versioned
+columns. The groove of a song cannot be read off the guitar's onset rhythm alone, so the features carry pitch
+content (onset and sounding chroma), register, chord size, dynamics, articulation, bar-level cues (density relative
+to the song, repeats, change from the previous bar) and a song-level summary (program, density, key profile, tempo,
+meter).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 
-from .drums import NUM_DRUM_CLASSES
 from .midi_io import END, PITCH, START, VELOCITY
-from .representation import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
+from .representation import BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
 
 N_GUITAR_FEATURES = 37
-N_POSITION_FEATURES = 60
 N_SONG_FEATURES = 33
-SRC_DIM = N_GUITAR_FEATURES + N_POSITION_FEATURES + N_SONG_FEATURES
-
-VELOCITY_BINS = 8  # uniform over MIDI velocity 1-127
-OFFSET_BINS = 9  # uniform over [-0.5, 0.5) steps; the middle bin is centred on the grid
-_NUMERATORS = (2, 3, 4, 5, 6, 7, 9, 12)
-_DENOMINATORS = (2, 4, 8, 16)
-_MAX_STEP_IN_BAR = 32
-_MAX_STEP_IN_BEAT = 6
 
 
 # ---------------------------------------------------------------------------------------------- guitar
@@ -151,139 +139,3 @@ def song_features(notes: np.ndarray, grid: Grid, programs: Iterable[int], n_guit
     features[20:32] = histogram / histogram.sum()
     features[32] = float(len(onset_steps) / max(1, grid.n_steps))
     return features
-
-
-def position_features(grid: Grid) -> np.ndarray:
-    """(n_steps, N_POSITION_FEATURES) float32: where each step sits in its bar, beat, meter, tempo and the song."""
-    n_steps = grid.n_steps
-    features = np.zeros((n_steps, N_POSITION_FEATURES), dtype=np.float32)
-    rows = np.arange(n_steps)
-    in_bar = grid.step_in_bar()
-    features[rows, np.minimum(in_bar, _MAX_STEP_IN_BAR - 1)] = 1.0
-    column = _MAX_STEP_IN_BAR
-    features[rows, column + grid.metrical_level()] = 1.0
-    column += 4
-    in_beat = in_bar % grid.beat_steps()
-    features[rows, column + np.minimum(in_beat, _MAX_STEP_IN_BEAT - 1)] = 1.0
-    column += _MAX_STEP_IN_BEAT
-    bar_length = np.repeat(grid.bars[:, BAR_STEPS], grid.bars[:, BAR_STEPS])
-    phase = 2 * np.pi * in_bar / bar_length
-    features[:, column] = np.sin(phase)
-    features[:, column + 1] = np.cos(phase)
-    column += 2
-    numerator = np.repeat(grid.bars[:, BAR_NUMERATOR], grid.bars[:, BAR_STEPS])
-    denominator = np.repeat(grid.bars[:, BAR_DENOMINATOR], grid.bars[:, BAR_STEPS])
-    numerator_slot = np.array([_NUMERATORS.index(n) if n in _NUMERATORS else len(_NUMERATORS) for n in range(65)])
-    features[rows, column + numerator_slot[np.minimum(numerator, 64)]] = 1.0
-    column += len(_NUMERATORS) + 1
-    features[:, column] = (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
-    column += 1
-    denominator_slot = np.array([_DENOMINATORS.index(d) if d in _DENOMINATORS else 3 for d in range(65)])
-    features[rows, column + denominator_slot[np.minimum(denominator, 64)]] = 1.0
-    column += len(_DENOMINATORS)
-    features[:, column] = np.log2(grid.tempo_bpm() / 120.0)
-    features[:, column + 1] = rows / max(1, n_steps - 1)
-    assert column + 2 == N_POSITION_FEATURES
-    return features
-
-
-def source_features(guitar: np.ndarray, position: np.ndarray, song: np.ndarray) -> np.ndarray:
-    """(n_steps, SRC_DIM) float32: the encoder's input, the song summary repeated on every step."""
-    return np.concatenate([guitar, position, np.broadcast_to(song, (len(guitar), len(song)))], axis=1, dtype=np.float32)
-
-
-# ---------------------------------------------------------------------------------------------- drums
-
-
-def hit_masks(hits: np.ndarray) -> np.ndarray:
-    """(n_steps,) int64 bit mask of the drum classes hit at each step (bit c = drum_class c)."""
-    return (hits.astype(np.int64) << np.arange(NUM_DRUM_CLASSES)).sum(axis=1)
-
-
-def velocity_to_bin(velocity: np.ndarray) -> np.ndarray:
-    return np.clip((velocity.astype(np.int64) - 1) * VELOCITY_BINS // 127, 0, VELOCITY_BINS - 1)
-
-
-def bin_to_velocity(bins: np.ndarray, jitter: np.ndarray | float = 0.5) -> np.ndarray:
-    """Velocity of a bin; `jitter` in [0, 1) places it inside the bin (0.5 = the centre)."""
-    return np.clip(np.round(1 + (bins + jitter) * 127 / VELOCITY_BINS), 1, 127).astype(np.int64)
-
-
-def offset_to_bin(offset: np.ndarray) -> np.ndarray:
-    return np.clip(np.floor((offset + 0.5) * OFFSET_BINS), 0, OFFSET_BINS - 1).astype(np.int64)
-
-
-def bin_to_offset(bins: np.ndarray, jitter: np.ndarray | float = 0.5) -> np.ndarray:
-    """Offset in steps of a bin; the middle bin's centre is exactly on the grid."""
-    return ((bins + jitter) / OFFSET_BINS - 0.5).astype(np.float32)
-
-
-class DrumVocab:
-    """One id per combination of drum classes hit at a step, most frequent first.
-
-    Ids 0 and 1 are padding and begin-of-song. Combinations never seen in training map to the known combination
-    that shares the most hits with them (ties: the more frequent one), so encoding never fails.
-    """
-
-    PAD = 0
-    BOS = 1
-    N_SPECIAL = 2
-
-    def __init__(self, masks: Iterable[int]) -> None:
-        self.masks: list[int] = [int(m) for m in masks]
-        if len(set(self.masks)) != len(self.masks) or not all(0 <= m < 2**NUM_DRUM_CLASSES for m in self.masks):
-            raise ValueError("drum vocabulary masks must be distinct 9-bit integers")
-        if 0 not in self.masks:
-            self.masks.insert(0, 0)  # "no hit" is always a token
-        lookup = np.full(2**NUM_DRUM_CLASSES, -1, dtype=np.int64)
-        lookup[self.masks] = np.arange(len(self.masks)) + self.N_SPECIAL
-        all_masks = np.arange(2**NUM_DRUM_CLASSES)
-        known = np.array(self.masks)
-        shared = _popcount(all_masks[:, None] & known[None, :]) - _popcount(all_masks[:, None] ^ known[None, :]) * 0.5
-        nearest = known[np.argmax(shared - np.arange(len(known))[None, :] * 1e-6, axis=1)]
-        self._lookup = np.where(lookup >= 0, lookup, lookup[nearest])
-
-    @classmethod
-    def build(cls, mask_sequences: Iterable[np.ndarray], min_count: int = 1) -> DrumVocab:
-        counts: Counter[int] = Counter()
-        for masks in mask_sequences:
-            counts.update(np.asarray(masks).tolist())
-        return cls(mask for mask, count in counts.most_common() if count >= min_count)
-
-    def __len__(self) -> int:
-        return len(self.masks) + self.N_SPECIAL
-
-    def encode(self, masks: np.ndarray) -> np.ndarray:
-        """Bit masks (n,) -> token ids (n,)."""
-        return self._lookup[np.asarray(masks, dtype=np.int64)]
-
-    def decode(self, ids: np.ndarray) -> np.ndarray:
-        """Token ids (n,) -> hits (n, 9) bool; PAD and BOS decode to no hit."""
-        return self.hit_table()[np.asarray(ids, dtype=np.int64)].astype(bool)
-
-    def hit_table(self) -> np.ndarray:
-        """(len(self), 9) float32: the classes each id plays."""
-        table = np.zeros((len(self), NUM_DRUM_CLASSES), dtype=np.float32)
-        masks = np.array(self.masks, dtype=np.int64)
-        table[self.N_SPECIAL :] = (masks[:, None] >> np.arange(NUM_DRUM_CLASSES)) & 1
-        return table
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"masks": list(self.masks)}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DrumVocab:
-        return cls(values["masks"])
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DrumVocab) and self.masks == other.masks
-
-    def __repr__(self) -> str:
-        return f"DrumVocab({len(self.masks)} combinations + PAD, BOS)"
-
-
-def _popcount(values: np.ndarray) -> np.ndarray:
-    bits = np.zeros(values.shape, dtype=np.int64)
-    for shift in range(NUM_DRUM_CLASSES):
-        bits += (values >> shift) & 1
-    return bits

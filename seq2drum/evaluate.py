@@ -1,12 +1,16 @@
 """The evaluation stage: generate drums from each song's guitar alone and score them against the song's real
-drums, beside three baselines that ignore the guitar (a rock backbeat, a jazz ride, the most played training bar).
+drums, beside three baselines that ignore the guitar (a rock backbeat loop, a jazz ride, the most played training
+bar). The loop is the bar to clear: every model is compared with it song by song.
 
-    evaluation = evaluate("data/midi", "runs/x/best.pt", "runs/eval", EvaluationSettings(split="val"))
+    evaluation = evaluate("data/midi", "runs/x/best.pt", "runs/eval", EvaluationSettings(split="val", takes=4))
 
-Songs are those of the checkpoint's validation split (its own data config and split seed), or every song. Each is
-scored over its windows, steps [windows[0].start_step, windows[-1].end_step): from the bar where the guitar starts
-to the bar where it ends. The model's drums come from the product path, `DrumGenerator.generate(midi_bytes)`,
-whose output is also checked for validity. Writes report.json, report.md, distributions.json and PNG figures.
+Songs are those of the checkpoint's validation split (its own data config and split seed), its training songs,
+every song, or one cross-validation fold. Each is scored over its windows, steps [windows[0].start_step,
+windows[-1].end_step): from the bar where the guitar starts to the bar where it ends. The model's drums come from
+the product path, `DrumGenerator.generate(midi_bytes)`, whose every take is also checked for validity. Beside grid
+F1 it reports the share of songs where take 1 beats the loop, the density ratio (generated / real hits), the
+per-bar structure F1s (rests, crashes on the downbeat, fills within +-1 bar) and the best of N takes.
+Writes report.json, report.md, distributions.json and PNG figures.
 """
 
 from __future__ import annotations
@@ -26,15 +30,15 @@ import numpy as np
 from . import metrics, plots
 from .baselines import BASELINES, BarLibrary, baseline_drums
 from .config import DataConfig, GenerationOptions
-from .data import ChunkDataset, EncodedSong, build_corpus, collate, encode_song, find_midi_files, split_songs
+from .data import EncodedSong, build_corpus, encode_song, find_midi_files, fold_of, split_songs
+from .decoding import SongScores, calibrated
 from .drums import CLASS_TO_PITCH, DRUM_CLASSES
-from .encoding import DrumVocab
 from .errors import ConfigError, DataFolderError, MidiReadError
-from .midi_io import DRUM_CHANNEL, END, PITCH, START, merged_notes, read_midi, select_guitar
+from .midi_io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
 from .representation import BAR_STEPS, DrumGrid
 
 if TYPE_CHECKING:
-    from .model import Seq2Drum
+    from .inference import DrumGenerator
 
 SYSTEMS = ("model", *BASELINES)
 TOLERANCES = (0, 1)
@@ -43,24 +47,32 @@ VALIDITY_CHECKS = (
     "starts_with_guitar", "ends_with_guitar", "spans_guitar",
 )
 TABLE_F1 = {"F1": "all", "F1 +-1": "all_tol1", "kick+snare F1": "kick_snare", "hats merged F1": "merged_hats"}
+SPLITS = ("val", "train", "all", "fold")
+ENDING_BARS = 2  # no drum hit more than this many bars after the guitar's last onset
+LOOP = "backbeat"  # the baseline every model is compared with, song by song
 
 
 @dataclass(frozen=True)
 class EvaluationSettings:
     """Which songs, and how the model generates (a fixed seed, so two runs give the same report)."""
 
-    split: str = "val"  # val = the checkpoint's validation songs; all = every song in the folder
+    split: str = "val"  # val / train = the checkpoint's split; all = every song; fold = cross-validation fold `fold`
     limit: int = 0  # evaluate at most this many songs (0 = all), in file order
     temperature: float = GenerationOptions().temperature
     seed: int = 0
     plots_songs: int = 3  # songs drawn as piano rolls
+    takes: int = 1  # takes per song; with more than one, the report gives the best of them per song
+    folds: int = 5  # with split "fold": how many folds, and which one is evaluated
+    fold: int = 0
 
     def __post_init__(self) -> None:
-        if self.split not in ("val", "all"):
-            raise ConfigError(f"split must be 'val' or 'all', got {self.split!r}")
+        if self.split not in SPLITS:
+            raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
         if self.limit < 0 or self.plots_songs < 0:
             raise ConfigError("limit and plots_songs must be >= 0")
-        GenerationOptions(temperature=self.temperature, seed=self.seed)  # validates both
+        if not 0 <= self.fold < self.folds:
+            raise ConfigError(f"fold must be 0-{self.folds - 1}, got {self.fold}")
+        GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes)  # validates them
 
 
 @dataclass
@@ -73,7 +85,10 @@ class SongScore:
     counts: dict[str, dict[str, metrics.HitCounts]]  # system -> view key ("all", "all_tol1" ...) -> counts
     descriptors: dict[str, dict[str, np.ndarray]]  # "real" or system -> descriptor -> per-bar values
     novelty: dict[str, tuple[int, int]]  # system -> (copied bars, non-empty bars)
-    nll_per_step: float = math.nan
+    structure: dict[str, dict[str, metrics.HitCounts]] = field(default_factory=dict)  # system -> structure -> counts
+    take_f1: list[float] = field(default_factory=list)  # exact grid F1 of every take
+    take_density: list[float] = field(default_factory=list)  # every take's hits / the real drummer's hits
+    nll_per_cell: float = math.nan
     validity: dict[str, bool] = field(default_factory=dict)  # empty when the song's file was not found
     seconds: float = 0.0
     generate_seconds: float = 0.0
@@ -111,29 +126,24 @@ def score_song(song: EncodedSong, systems: dict[str, DrumGrid], training_bars: s
                 counts[name][key] = metrics.match_hits(transform(drums.hits[start:end]), transform(real), tolerance)
         descriptors[name] = metrics.describe(drums, song.grid, span)
         novelty[name] = metrics.novelty(drums.hits, song.grid, span, training_bars)
-    return SongScore(song.name, len(metrics.bars_in_span(song.grid, span)), end - start, counts, descriptors, novelty)
+    real_structure = metrics.structure_flags(song.drums.hits, song.grid, span)
+    structure = {name: metrics.structure_counts(metrics.structure_flags(drums.hits, song.grid, span), real_structure)
+                 for name, drums in systems.items()}
+    return SongScore(song.name, len(metrics.bars_in_span(song.grid, span)), end - start, counts, descriptors, novelty,
+                     structure)
 
 
-def nll_per_step(model: Seq2Drum, vocab: DrumVocab, song: EncodedSong, max_chunk_steps: int) -> float:
-    """Teacher-forced cross-entropy of the real drum tokens, in nats per step, over the song's chunks.
+def nll_per_cell(scores: SongScores, song: EncodedSong, generator: DrumGenerator) -> float:
+    """Cross-entropy of the real drums under the model's calibrated per-cell hit probabilities, in nats per
+    (step, drum class) cell of the song's bars."""
+    from .features import bar_song
 
-    As in training (`train.losses` without token dropout): each chunk starts from the song's initial decoder state
-    with the real previous token; the real drums are mapped onto the checkpoint's vocabulary first (an unseen
-    combination of classes counts as its nearest known one).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    dataset = ChunkDataset([song], vocab, max_chunk_steps)
-    total, steps = 0.0, 0
-    with torch.inference_mode():
-        for index in range(len(dataset)):
-            batch = collate([dataset[index]])
-            token_logits, _, _ = model(batch.src, batch.src_lengths, batch.tgt_in, batch.hits, batch.window_ids)
-            total += F.cross_entropy(token_logits.flatten(0, 1).float(), batch.tgt_out.flatten(),
-                                     ignore_index=DrumVocab.PAD, reduction="sum").item()
-            steps += int(batch.src_lengths.sum())
-    return total / max(1, steps)
+    real = bar_song(song, generator.spec).hits
+    p, _ = calibrated(scores, generator.decoder.policy)
+    mask = np.broadcast_to(scores.step_mask()[:, :, None], p.shape)
+    p = np.clip(p[mask], 1e-6, 1 - 1e-6)
+    y = real[mask]
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
 def check_output(
@@ -143,7 +153,8 @@ def check_output(
 
     Maps are compared in quarter notes (tick / ticks_per_quarter), as the output clock may be a multiple of the
     input's. `starts_with_guitar`: no hit before the guitar's first bar (half a step of early microtiming allowed);
-    `ends_with_guitar`: the last hit lies within one bar (the last bar's length) of the guitar's last note;
+    `ends_with_guitar`: the last hit lies between one bar before and `ENDING_BARS` bars after the guitar's last
+    onset (bars of the last bar's length);
     `spans_guitar`: both. `read_midi` refuses a file without notes, so an empty drum part fails every check.
     """
     checks = dict.fromkeys(VALIDITY_CHECKS, False)
@@ -169,10 +180,11 @@ def check_output(
     drum_quarters = drums[:, START] / output.ticks_per_quarter
     last_bar_quarters = encoded.grid.bars[-1, BAR_STEPS] / steps_per_quarter
     checks["starts_with_guitar"] = bool(drum_quarters.min() >= (encoded.first_step - 0.5) / steps_per_quarter)
+    last_onset_quarters = guitar[:, START].max() / song.ticks_per_quarter
     checks["ends_with_guitar"] = bool(
-        guitar[:, START].max() / song.ticks_per_quarter - last_bar_quarters
+        last_onset_quarters - last_bar_quarters
         <= drum_quarters.max()
-        <= guitar[:, END].max() / song.ticks_per_quarter + last_bar_quarters
+        <= last_onset_quarters + ENDING_BARS * last_bar_quarters
     )
     checks["spans_guitar"] = checks["starts_with_guitar"] and checks["ends_with_guitar"]
     return checks
@@ -197,39 +209,30 @@ def evaluate(
     data_config = generator.data_config
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
     train_songs, val_songs = split_songs(corpus.songs, data_config.val_fraction, data_config.split_seed)
-    songs = [s for s in (val_songs if settings.split == "val" else corpus.songs) if s.drums is not None and s.windows]
+    if settings.split == "fold":
+        chosen = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) == settings.fold]
+        train_songs = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
+    else:
+        chosen = {"val": val_songs, "train": train_songs, "all": corpus.songs}[settings.split]
+    songs = [s for s in chosen if s.drums is not None and s.windows]
     if not songs:
         raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
                               f"({len(corpus.songs)} songs, {len(val_songs)} in validation); try --split all")
     songs = songs[: settings.limit] if settings.limit else songs
     library = BarLibrary.build(train_songs)
     files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(Path(data_dir))}
-    options = GenerationOptions(temperature=settings.temperature, seed=settings.seed)
+    options = GenerationOptions(temperature=settings.temperature, seed=settings.seed, takes=settings.takes)
     scores: list[SongScore] = []
     examples: list[tuple[EncodedSong, DrumGrid]] = []
     for index, song in enumerate(songs, start=1):
-        song_started = time.perf_counter()
-        path = files.get(song.sha256)
-        validity: dict[str, bool] = {}
-        generated: DrumGrid | None = None
-        if path is not None:
-            midi_bytes = path.read_bytes()
-            result = generator.generate(midi_bytes, options)
-            validity = check_output(midi_bytes, result.midi_bytes, data_config)
-            generated = result.drums if result.drums.n_steps == song.n_steps else None
-        if generated is None:  # file gone from the folder, or encoded differently: generate on the cached grid
-            generated = generator.generate_grid(song, options, settings.seed)
-        generate_seconds = time.perf_counter() - song_started
-        score = score_song(song, {"model": generated, **baseline_drums(song.grid, library)}, library.keys)
-        score.nll_per_step = nll_per_step(generator.model, generator.vocab, song, generator.data_config.max_chunk_steps)
-        score.validity = validity
-        score.seconds, score.generate_seconds = time.perf_counter() - song_started, generate_seconds
+        score, generated = evaluate_song(song, files.get(song.sha256), generator, options, library)
         scores.append(score)
         if len(examples) < settings.plots_songs:
             examples.append((song, generated))
         f1 = ", ".join(f"{system} {score.f1(system):.3f}" for system in SYSTEMS)
+        best = f"; best of {len(score.take_f1)} takes {max(score.take_f1):.3f}" if len(score.take_f1) > 1 else ""
         log(f"[{index}/{len(songs)}] {song.name}: {score.n_bars} bars in {score.seconds:.2f} s "
-            f"(generation {generate_seconds:.2f} s); F1 {f1}")
+            f"(generation {score.generate_seconds:.2f} s); F1 {f1}{best}")
     summary = summarize(scores)
     summary["model"] = {"checkpoint": str(checkpoint or "default"), **asdict(generator.info)}
     summary["settings"] = asdict(settings)
@@ -249,6 +252,39 @@ def evaluate(
     return evaluation
 
 
+def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator, options: GenerationOptions,
+                  library: BarLibrary) -> tuple[SongScore, DrumGrid]:
+    """Generate a song's takes from its file (the product path; every take's MIDI checked for validity) and score
+    take 1 and the baselines against the real drums; returns the score and take 1's drums."""
+    started = time.perf_counter()
+    validity: dict[str, bool] = {}
+    grids: list[DrumGrid] = []
+    if path is not None:
+        midi_bytes = path.read_bytes()
+        result = generator.generate(midi_bytes, options)
+        if result.drums.n_steps == song.n_steps:
+            grids = [take.drums for take in result.takes]
+            checked = [check_output(midi_bytes, take.midi_bytes, generator.data_config) for take in result.takes]
+            validity = {check: all(c[check] for c in checked) for check in VALIDITY_CHECKS}
+    if not grids:  # file gone from the folder, or encoded differently: generate on the cached grid
+        seed = options.seed if options.seed is not None else 0
+        grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options.humanize, seed)
+    generate_seconds = time.perf_counter() - started
+    score = score_song(song, {"model": grids[0], **baseline_drums(song.grid, library)}, library.keys)
+    start, end = song_span(song)
+    real = song.drums.hits[start:end]
+    for grid in grids:
+        counts = metrics.match_hits(grid.hits[start:end], real)
+        score.take_f1.append(counts.micro()[2])
+        score.take_density.append(float(grid.hits[start:end].sum()) / max(1, int(real.sum())))
+    from .features import bar_song
+
+    score.nll_per_cell = nll_per_cell(generator.song_scores(bar_song(song, generator.spec)), song, generator)
+    score.validity = validity
+    score.seconds, score.generate_seconds = time.perf_counter() - started, generate_seconds
+    return score, grids[0]
+
+
 def summarize(scores: list[SongScore]) -> dict[str, Any]:
     """Totals over songs: micro and mean-per-song P/R/F1 per view and per class, descriptors with their overlap
     with the real drums, novelty, NLL and validity shares, and whether the model beats each baseline on F1."""
@@ -262,15 +298,46 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
         "systems": systems,
         "real": {"descriptors": {d: {"mean": _nanmean(pooled["real"][d])} for d in metrics.DESCRIPTORS}},
         "distributions": {n: {d: np.round(v, 4).tolist() for d, v in values.items()} for n, values in pooled.items()},
-        "nll_per_step": float(sum(s.nll_per_step * s.n_steps for s in scores) / sum(s.n_steps for s in scores)),
-        "nll_per_step_song_mean": _nanmean([s.nll_per_step for s in scores]),
+        "nll_per_cell": float(sum(s.nll_per_cell * s.n_steps for s in scores) / sum(s.n_steps for s in scores)),
+        "nll_per_cell_song_mean": _nanmean([s.nll_per_cell for s in scores]),
         "validity": {"songs_checked": len(validated), **validity},
+        "against_loop": against_loop(scores),
         "model_beats": {
             b: {"model_f1": model_f1, "baseline_f1": systems[b]["grid"]["all"]["f1"],
                 "beats": bool(model_f1 > systems[b]["grid"]["all"]["f1"])}
             for b in BASELINES
         },
         "songs": [_song_row(s) for s in scores],
+    }
+
+
+def against_loop(scores: list[SongScore]) -> dict[str, Any]:
+    """The figures every model is judged by, next to the loop's: mean song F1 of take 1, the share of songs where
+    it beats the loop, the best of the takes, density ratios, and the per-bar structure F1s."""
+    model = np.array([s.f1("model") for s in scores])
+    loop = np.array([s.f1(LOOP) for s in scores])
+    best = np.array([max(s.take_f1) for s in scores])
+    density = np.array([s.take_density[0] for s in scores])
+    structure: dict[str, dict[str, float]] = {}
+    for system in ("model", LOOP):
+        structure[system] = {}
+        for name in metrics.STRUCTURES:
+            total = sum((s.structure[system][name] for s in scores), metrics.HitCounts.zeros(1))
+            structure[system][name] = total.micro()[2]
+    return {
+        "songs": len(scores),
+        "takes": max(len(s.take_f1) for s in scores),
+        "model_mean_song_f1": _nanmean(model),
+        "loop_mean_song_f1": _nanmean(loop),
+        "model_minus_loop": _nanmean(model - loop),
+        "beats_loop_share": float(np.mean(model > loop)),
+        "best_of_takes_mean_song_f1": _nanmean(best),
+        "best_of_takes_minus_loop": _nanmean(best - loop),
+        "density_ratio_median": float(np.median(density)),
+        "density_ratio_p10_p90": [float(np.percentile(density, 10)), float(np.percentile(density, 90))],
+        "min_take_density_ratio": float(min(min(s.take_density) for s in scores)),
+        "songs_with_a_take_under_a_third": int(sum(min(s.take_density) < 1 / 3 for s in scores)),
+        "structure_f1": structure,
     }
 
 
@@ -296,7 +363,8 @@ def _system_summary(name: str, scores: list[SongScore], pooled: dict[str, dict[s
 def _song_row(score: SongScore) -> dict[str, Any]:
     return {
         "name": score.name, "bars": score.n_bars, "steps": score.n_steps, "seconds": round(score.seconds, 3),
-        "generation_seconds": round(score.generate_seconds, 3), "nll_per_step": score.nll_per_step,
+        "generation_seconds": round(score.generate_seconds, 3), "nll_per_cell": score.nll_per_cell,
+        "take_f1": score.take_f1, "take_density": score.take_density,
         "f1": {s: score.f1(s) for s in SYSTEMS}, "f1_tol1": {s: score.f1(s, "all_tol1") for s in SYSTEMS},
         "descriptor_means": {n: {d: _nanmean(v) for d, v in values.items()} for n, values in score.descriptors.items()},
         "novelty": {s: list(v) for s, v in score.novelty.items()},
@@ -358,8 +426,24 @@ def format_tables(summary: dict[str, Any]) -> str:
         cells = (f"{_number(v['mean'], 2)} ({_number(v['overlap_with_real'], 2)})" for v in values)
         descriptor_rows.append([name, *cells])
     descriptors = _table(["mean per bar (overlap with real)", *metrics.DESCRIPTORS], descriptor_rows)
-    nll = f"model NLL on the real drums: {_number(summary['nll_per_step'])} nats per step"
-    return f"{hits}\n\n{descriptors}\n\n{nll}"
+    nll = f"model NLL on the real drums: {_number(summary['nll_per_cell'])} nats per (step, class) cell"
+    return f"{loop_table(summary)}\n\n{hits}\n\n{descriptors}\n\n{nll}"
+
+
+def loop_table(summary: dict[str, Any]) -> str:
+    """The model against the loop: the figures every model is judged by, as Markdown."""
+    loop = summary["against_loop"]
+    structure = loop["structure_f1"]
+    rows = [
+        ["mean song F1, take 1", _number(loop["model_mean_song_f1"]), _number(loop["loop_mean_song_f1"])],
+        ["songs where take 1 beats the loop", _number(loop["beats_loop_share"], 2), ""],
+        [f"mean song F1, best of {loop['takes']} takes", _number(loop["best_of_takes_mean_song_f1"]), ""],
+        ["density ratio (generated / real hits), median", _number(loop["density_ratio_median"], 2), ""],
+        ["lowest density ratio of any take", _number(loop["min_take_density_ratio"], 2), ""],
+        *([f"{name} F1 over bars" + (" (+-1 bar)" if name == "fill" else ""),
+           _number(structure["model"][name]), _number(structure[LOOP][name])] for name in metrics.STRUCTURES),
+    ]
+    return _table(["against the loop", "model", "loop"], rows)
 
 
 def verdict(summary: dict[str, Any]) -> list[str]:
@@ -386,7 +470,7 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
     timekeeping = (_number(systems[s]["grid"]["merged_hats"]["per_class"]["timekeeping"]["f1"]) for s in SYSTEMS)
     per_class.append(["timekeeping (hats + ride)", *timekeeping])
     songs = [[row["name"], str(row["bars"]), f"{row['seconds']:.2f}", f"{row['generation_seconds']:.2f}",
-              _number(row["nll_per_step"]), *(_number(row["f1"][s]) for s in SYSTEMS)] for row in summary["songs"]]
+              _number(row["nll_per_cell"]), *(_number(row["f1"][s]) for s in SYSTEMS)] for row in summary["songs"]]
     novelty = systems["model"]["novelty"]
     return "\n".join([
         "# seq2drum evaluation against the real drummers", "",
@@ -396,11 +480,13 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
         f"{data['songs_in_folder']}) from `{data['data_dir']}`; temperature {settings['temperature']}, "
         f"seed {settings['seed']}.", "",
         "## Verdict", "", *(f"- {line}" for line in verdict(summary)), "",
+        "## Against the loop", "", loop_table(summary), "",
         "## Grid hits and descriptors", "", format_tables(summary), "", _NOTES, "",
         "## F1 per class", "", _table(["class", *SYSTEMS], per_class), "",
         "## Likelihood and novelty", "",
-        f"Teacher-forced negative log-likelihood of the real drum tokens: {_number(summary['nll_per_step'])} nats per "
-        f"step over all steps ({_number(summary['nll_per_step_song_mean'])} as a mean of songs). "
+        f"Negative log-likelihood of the real drums under the calibrated per-cell probabilities: "
+        f"{_number(summary['nll_per_cell'])} nats per (step, class) cell "
+        f"({_number(summary['nll_per_cell_song_mean'])} as a mean of songs). "
         f"{novelty['copied_bars']} of the model's {novelty['non_empty_bars']} non-empty bars copy a training bar "
         "exactly (empty bars left out of both counts).", "",
         "## Validity of the generated MIDI", "",
@@ -410,7 +496,7 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
         f"{seconds['total']} s in all, {seconds['per_song_mean']} s per song "
         f"({seconds['generation_per_song_mean']} s of it generation).", "",
         "## Songs", "",
-        _table(["song", "bars", "seconds", "generation s", "NLL/step", *(f"F1 {s}" for s in SYSTEMS)], songs), "",
+        _table(["song", "bars", "seconds", "generation s", "NLL/cell", *(f"F1 {s}" for s in SYSTEMS)], songs), "",
         "## Figures", "", *(f"![{name}]({name})" for name in figures), "",
     ])
 

@@ -1,9 +1,9 @@
 """The one generation entry point: `DrumGenerator.from_checkpoint(path).generate(midi_bytes, options)`.
 
-Used alike by main.py, the gRPC server, the notebooks, the evaluation and the benchmarks. Windows are generated in
-order, grouped in chunks as in training, with the decoder state and last drum token carried across every window
-and chunk boundary, so a song of any length comes out as one continuous part with no seam. Randomness comes from a `torch.Generator` seeded per call, so concurrent
-requests on server threads never share a random stream.
+Used alike by main.py, the gRPC server, the notebooks, the evaluation and the benchmarks. A song goes through the
+network once, as bars (`features.bar_song`); `decoding.Decoder` then chooses each take's bars from the calibrated
+scores. Randomness (humanized velocity and timing, the groove choice at temperature > 0) comes from generators
+seeded per call, so concurrent requests on server threads never share a random stream.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,24 +19,42 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, model_from_checkpoint
-from .config import DataConfig, GenerationOptions
-from .data import song_chunks
+from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint, model_from_checkpoint
+from .config import GenerationOptions
+from .decoding import Decoder, SongScores, Take
 from .drums import DRUM_CLASSES
-from .encoding import DrumVocab, bin_to_offset, bin_to_velocity
+from .features import BarSong, bar_song, bars_to_steps
 from .midi_io import DRUM_CHANNEL, MidiSong, TrackSpec, read_midi, select_guitar, write_midi
-from .model import Seq2Drum
 from .representation import DrumGrid, grid_to_drums
+from .song import EncodedSong, encode_song
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 
 
+HUMANIZE_VELOCITY = 6  # +- MIDI velocity spread around the predicted value
+HUMANIZE_OFFSET_STEPS = 0.04  # +- microtiming spread, in steps
+
+
+@dataclass
+class TakeResult:
+    """One take: its MIDI bytes and drums on the song's grid."""
+
+    index: int  # 1-based
+    midi_bytes: bytes
+    drums: DrumGrid
+    n_hits: int
+    expected_f1: float  # under the model's calibrated probabilities
+
+    def __repr__(self) -> str:
+        return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
+
+
 @dataclass
 class GenerationResult:
-    """Generated drums as MIDI bytes, with what a caller may want to show about them."""
+    """Generated drums as MIDI bytes (take 1, and every take in `takes`), with what a caller may want to show."""
 
     midi_bytes: bytes
-    drums: DrumGrid  # on the song's grid
+    drums: DrumGrid  # take 1, on the song's grid
     bars: int
     tempo_changes: int  # tempo events after the first
     time_signature_changes: int
@@ -45,10 +64,12 @@ class GenerationResult:
     seed: int
     model_name: str
     model_version: str
+    takes: list[TakeResult] = field(default_factory=list)
+    sections: list[tuple[int, str]] = field(default_factory=list)  # (first bar, 1-based, of the song; letter)
 
     def __repr__(self) -> str:
         return (f"GenerationResult({len(self.midi_bytes)} bytes, {self.bars} bars, {self.n_hits} hits, "
-                f"{self.duration_s:.1f} s of music in {self.generation_s:.2f} s)")
+                f"{len(self.takes)} takes, {self.duration_s:.1f} s of music in {self.generation_s:.2f} s)")
 
 
 @dataclass
@@ -63,16 +84,18 @@ class ModelInfo:
     val_loss: float = float("nan")
     train_seconds: float = 0.0
     step: int = 0
+    codebook_entries: int = 0
 
 
 class DrumGenerator:
     """A loaded model that turns guitar MIDI into drum MIDI. Safe to share between threads."""
 
-    def __init__(self, model: Seq2Drum, vocab: DrumVocab, data_config: DataConfig, info: ModelInfo,
-                 device: str | torch.device = "cpu") -> None:
-        self.model = model.eval()
-        self.vocab = vocab
-        self.data_config = data_config
+    def __init__(self, loaded: LoadedModel, info: ModelInfo, device: str | torch.device = "cpu") -> None:
+        self.model = loaded.model.eval()
+        self.codebook = loaded.codebook
+        self.spec = loaded.spec
+        self.data_config = loaded.data_config
+        self.decoder = Decoder(loaded.codebook, loaded.policy)
         self.info = info
         self.device = torch.device(device)
 
@@ -81,89 +104,117 @@ class DrumGenerator:
         """Load a checkpoint (default: the model shipped in models/default.pt)."""
         path = Path(path) if path else DEFAULT_CHECKPOINT
         payload = load_checkpoint(path, map_location="cpu")
-        model, vocab, data_config = model_from_checkpoint(payload, device)
+        loaded = model_from_checkpoint(payload, device)
         digest = hashlib.sha256()
         for name in sorted(payload["model"]):
             digest.update(payload["model"][name].float().numpy().tobytes())
         info = ModelInfo(
             name=payload.get("name", path.stem),
             version=f"{payload['format_version']}.{payload.get('step', 0)}.{digest.hexdigest()[:8]}",
-            attention=model.config.attention,
-            n_parameters=sum(p.numel() for p in model.parameters()),
-            steps_per_quarter=data_config.steps_per_quarter,
+            attention=loaded.model.config.attention,
+            n_parameters=sum(p.numel() for p in loaded.model.parameters()),
+            steps_per_quarter=loaded.data_config.steps_per_quarter,
             drum_classes=DRUM_CLASSES,
             training_data=dict(payload.get("training_data", {})),
             val_loss=float(payload.get("val_loss", float("nan"))),
             train_seconds=float(payload.get("train_seconds", 0.0)),
             step=int(payload.get("step", 0)),
+            codebook_entries=len(loaded.codebook),
         )
-        return cls(model, vocab, data_config, info, device)
+        return cls(loaded, info, device)
 
-    def generate_grid(self, encoded: Any, options: GenerationOptions, seed: int | None = None) -> DrumGrid:
-        """Drums for an `EncodedSong` on its own grid (evaluation uses this to skip the MIDI round trip)."""
-        seed = options.seed if seed is None else seed
-        seed = secrets.randbits(63) if seed is None else seed
-        generator = torch.Generator(device=self.device).manual_seed(seed)
-        jitter_rng = np.random.default_rng(seed)
-        source = encoded.source()
-        drums = DrumGrid.empty(encoded.n_steps)
-        state = None
-        previous = DrumVocab.BOS
-        hit_table = self.vocab.hit_table().astype(bool)
-        for chunk in song_chunks(encoded.windows, self.data_config.max_chunk_steps):
-            start, end = chunk[0].start_step, chunk[-1].end_step
-            src = torch.from_numpy(source[start:end]).unsqueeze(0).to(self.device)
-            bounds = [(w.start_step - start, w.end_step - start) for w in chunk]
-            tokens, velocity_bins, offset_bins, state = self.model.generate_chunk(
-                src, bounds, previous, state, options.temperature, generator, [w.n_notes for w in chunk]
-            )
-            tokens = tokens.cpu().numpy()
-            previous = int(tokens[-1])
-            span = slice(start, end)
-            hits = hit_table[tokens]
-            jitter: np.ndarray | float = 0.5
-            if options.humanize:
-                jitter = jitter_rng.uniform(0.15, 0.85, size=hits.shape)
-            drums.hits[span] = hits
-            drums.velocity[span] = np.where(hits, bin_to_velocity(velocity_bins.cpu().numpy(), jitter), 0)
-            drums.offset[span] = np.where(hits, bin_to_offset(offset_bins.cpu().numpy(), jitter), 0.0)
-        return drums
+    def song_scores(self, song: BarSong) -> SongScores:
+        """The network's output for one song's bars, as numpy."""
+        return song_scores(self.model, song, self.device)
+
+    def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
+        """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
+        scores = self.song_scores(bar_song(encoded, self.spec))
+        rng = np.random.default_rng(seed)
+        return self.decoder.decide(scores, options.takes, options.temperature, rng)
+
+    def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], humanize: bool, seed: int) -> list[DrumGrid]:
+        """Per-bar takes -> drums on the song's step grid, velocity and timing spread a little when `humanize`."""
+        rng = np.random.default_rng([seed, 1])
+        grids = []
+        for take in takes:
+            hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
+            velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
+            offset = bars_to_steps(take.offset, encoded.grid, encoded.first_bar)
+            if humanize:
+                velocity = velocity + rng.integers(-HUMANIZE_VELOCITY, HUMANIZE_VELOCITY + 1, size=velocity.shape)
+                offset = offset + rng.uniform(-HUMANIZE_OFFSET_STEPS, HUMANIZE_OFFSET_STEPS, size=offset.shape)
+            grids.append(DrumGrid(hits, np.where(hits, np.clip(velocity, 1, 127), 0).astype(np.uint8),
+                                  np.where(hits, np.clip(offset, -0.5, 0.49), 0.0).astype(np.float32)))
+        return grids
 
     def generate(self, midi: bytes | MidiSong, options: GenerationOptions | None = None) -> GenerationResult:
         """Guitar MIDI bytes (or a song already parsed by `read_midi`) -> drum MIDI bytes with the input's tempo map
-        and time signatures, drums on channel 10.
+        and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`.
 
         Raises `MidiReadError` for unreadable input and `NoGuitarError` (listing the parts) when no guitar is found.
         """
-        from .data import encode_song
-
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
         song = midi if isinstance(midi, MidiSong) else read_midi(midi)
         encoded = encode_song(song, self.data_config, track=options.track, with_drums=False)
-        drums = self.generate_grid(encoded, options, seed)
-        notes = grid_to_drums(drums, encoded.grid)
+        bars = bar_song(encoded, self.spec)
+        scores = self.song_scores(bars)
+        takes = self.decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed))
+        grids = self.takes_to_grids(encoded, takes, options.humanize, seed)
         guitar_parts = select_guitar(song, options.track) if options.merge else []
-        midi_out = write_song(song, notes, guitar_parts)
+        markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
+                   for s in bars.sections]
+        results = [
+            TakeResult(index, write_song(song, grid_to_drums(grid, encoded.grid), guitar_parts, markers), grid,
+                       int(grid.hits.sum()), take.expected_f1)
+            for index, (take, grid) in enumerate(zip(takes, grids), start=1)
+        ]
         return GenerationResult(
-            midi_bytes=midi_out,
-            drums=drums,
-            bars=encoded.grid.n_bars - int(np.searchsorted(encoded.grid.bars[:, 0], encoded.first_step)),
+            midi_bytes=results[0].midi_bytes,
+            drums=results[0].drums,
+            bars=encoded.grid.n_bars - encoded.first_bar,
             tempo_changes=len(song.tempos) - 1,
             time_signature_changes=len(song.time_signatures) - 1,
-            n_hits=int(drums.hits.sum()),
+            n_hits=results[0].n_hits,
             duration_s=encoded.duration_s,
             generation_s=time.perf_counter() - started,
             seed=seed,
             model_name=self.info.name,
             model_version=self.info.version,
+            takes=results,
+            sections=[(s.start_bar + 1, s.letter) for s in bars.sections],
         )
 
 
-def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any]) -> bytes:
+@torch.inference_mode()
+def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -> SongScores:
+    """Run the network over one song's bars (all at once: an LSTM over a few hundred bars) and return its scores."""
+    step_features = torch.from_numpy(song.step_features).unsqueeze(0).to(device)
+    bar_features = torch.from_numpy(song.bar_features).unsqueeze(0).to(device)
+    bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
+    lengths = torch.tensor([song.n_bars], device=device)
+    out = model(step_features, bar_features, bar_steps, lengths)
+    return SongScores(
+        hit_logits=out.hit_logits[0].float().cpu().numpy(),
+        velocity=(out.velocity[0].float().cpu().numpy() * 127.0),
+        offset=out.offset[0].float().cpu().numpy(),
+        structure_logits=out.structure_logits[0].float().cpu().numpy(),
+        bar_steps=song.bar_steps,
+        beat_steps=song.beat_steps,
+        guitar_plays=song.guitar_plays,
+        sections=song.sections,
+        first_bar=song.first_bar,
+        last_onset=song.last_onset,
+    )
+
+
+def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any],
+               markers: Sequence[tuple[int, str]] = ()) -> bytes:
     """Drums (and optionally the guitar parts) with the song's tempo and meter maps, at a clock fine enough for
-    microtiming (an integer multiple of the input's, so every tempo and meter event keeps its exact position)."""
+    microtiming (an integer multiple of the input's, so every tempo and meter event keeps its exact position);
+    `markers` (tick at the input's clock, text) name the sections on the DAW's timeline."""
     factor = max(1, -(-MIN_OUTPUT_TICKS_PER_QUARTER // song.ticks_per_quarter))
     scale = np.array([factor, factor, 1, 1], dtype=np.int64)
     tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
@@ -173,4 +224,5 @@ def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any]) 
         [(tick * factor, us) for tick, us in song.tempos],
         [(tick * factor, num, den) for tick, num, den in song.time_signatures],
         tracks,
+        [(tick * factor, text) for tick, text in markers],
     )

@@ -262,3 +262,29 @@ def overlap_area(first: np.ndarray, second: np.ndarray, bins: int = 20) -> float
     first_hist, _ = np.histogram(first, bins=bins, range=(low, high))
     second_hist, _ = np.histogram(second, bins=bins, range=(low, high))
     return float(np.minimum(first_hist / first_hist.sum(), second_hist / second_hist.sum()).sum())
+
+
+# ---------------------------------------------------------------------------------------------- song structure
+
+STRUCTURES = ("rest", "crash", "fill")
+STRUCTURE_TOLERANCE_BARS = {"rest": 0, "crash": 0, "fill": 1}
+
+
+def structure_flags(hits: np.ndarray, grid: Grid, span: Span) -> np.ndarray:
+    """(n_bars, 3) bool per bar of the span: the drums rest (no hit), crash on the downbeat, play a fill (any tom,
+    or three or more snare hits in the bar's last beat)."""
+    from .grooves import is_fill
+
+    bars = bars_in_span(grid, span)
+    beat = grid.beat_steps()
+    flags = np.zeros((len(bars), 3), dtype=bool)
+    for row, (start, n_steps) in enumerate(bars.tolist()):
+        bar = hits[start : start + n_steps]
+        flags[row] = (not bar.any(), bool(bar[0, CRASH]), is_fill(bar, n_steps, int(beat[start])))
+    return flags
+
+
+def structure_counts(predicted: np.ndarray, real: np.ndarray) -> dict[str, HitCounts]:
+    """Per structure, bars matched one to one (fills within +-1 bar), predicted and real; they add up over songs."""
+    return {name: match_hits(predicted[:, [column]], real[:, [column]], STRUCTURE_TOLERANCE_BARS[name])
+            for column, name in enumerate(STRUCTURES)}

@@ -1,9 +1,11 @@
-"""Training: teacher-forced chunks (runs of consecutive windows, most often a whole song), validation each epoch, best/last checkpoints, early stopping, resume.
+"""Training: the groove codebook, then the bar-level encoder-decoder on whole songs, validation each epoch,
+best/last checkpoints, early stopping, resume; at the end the decoding policy is calibrated and tuned on the
+validation songs and saved into best.pt (see `calibrate.py`).
 
-`last.pt` holds the whole training state (optimizer, position inside the epoch, RNG) and is rewritten every
-`checkpoint_every` steps, so a run killed with SIGKILL resumes with `--resume RUN/last.pt` having lost at most one
-interval. `best.pt` holds only what inference needs. The batch order is a function of (seed, epoch), so a resumed
-run sees the same batches it would have seen.
+`train()` is a short driver over `setup`, `run_epoch`, `validate` and `write_checkpoints`. `last.pt` holds the whole
+training state (optimizer, position inside the epoch, RNG, the codebook) and is rewritten every `checkpoint_every`
+steps, so a run killed with SIGKILL resumes with `--resume RUN/last.pt` having lost at most one interval. `best.pt`
+holds what inference needs. The batch order is a function of (seed, epoch), so a resumed run sees the same batches.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +25,13 @@ from torch.nn import functional as F
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DataConfig, ModelConfig, TrainConfig
-from .data import Batch, BucketBatchSampler, ChunkDataset, build_corpus, collate, split_songs
-from .encoding import SRC_DIM, DrumVocab, hit_masks
+from .data import BarBatch, BarDataset, BucketBatchSampler, build_corpus, collate_bars, split_songs
 from .errors import DataFolderError
-from .model import Seq2Drum, count_parameters
+from .features import BarSong, FeatureSpec, bar_song
+from .grooves import GrooveCodebook
+from .model import ARCHITECTURE, GrooveSeq2Drum, build_model
 
-WARMUP_STEPS = 200
+WARMUP_STEPS = 100
 
 
 def pick_device(name: str) -> torch.device:
@@ -37,60 +42,48 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def losses(
-    model: Seq2Drum, batch: Batch, train_config: TrainConfig, token_dropout: float = 0.0, sampled_inputs: float = 0.0
-) -> tuple[Tensor, dict[str, float]]:
-    """Token cross-entropy over real steps, plus velocity and offset cross-entropy over the real hits.
-
-    `sampled_inputs` (parallel scheduled sampling): a no-grad teacher-forced pass predicts every step, and that share
-    of the decoder's input tokens is replaced by the model's own samples, so it learns to carry on from what it
-    played rather than from the drummer's part only (without that it falls silent once it strays). Two whole-chunk
-    passes, no per-step loop. `token_dropout` hides that share of the input tokens (as PAD, whose embedding is
-    zero), so the decoder keeps listening to the guitar and its own groove memory.
-    """
-    tgt_in = batch.tgt_in
-    if sampled_inputs > 0:
-        with torch.no_grad():
-            logits, _, _ = model(batch.src, batch.src_lengths, tgt_in, batch.hits, batch.window_ids)
-            predicted = torch.distributions.Categorical(logits=logits.float()).sample()  # (B, T) guess for step t
-        own = torch.cat([tgt_in[:, :1], predicted[:, :-1]], dim=1)  # ... becomes the input of step t + 1
-        use = (torch.rand(tgt_in.shape, device=tgt_in.device) < sampled_inputs) & (tgt_in != DrumVocab.PAD)
-        tgt_in = torch.where(use, own, tgt_in)
-    if token_dropout > 0:
-        hide = torch.rand(tgt_in.shape, device=tgt_in.device) < token_dropout
-        tgt_in = tgt_in.masked_fill(hide, DrumVocab.PAD)
-    token_logits, velocity_logits, offset_logits = model(batch.src, batch.src_lengths, tgt_in, batch.hits, batch.window_ids)
-    token_loss = F.cross_entropy(token_logits.flatten(0, 1).float(), batch.tgt_out.flatten(), ignore_index=DrumVocab.PAD)
-    hit = batch.hits.bool()  # (B, T, 9); padded steps have no hits
-    n_hits = hit.sum().clamp(min=1)
-    velocity_loss = (F.cross_entropy(velocity_logits.float().permute(0, 3, 1, 2), batch.velocity_bins, reduction="none")
-                     * hit).sum() / n_hits
-    offset_loss = (F.cross_entropy(offset_logits.float().permute(0, 3, 1, 2), batch.offset_bins, reduction="none")
-                   * hit).sum() / n_hits
-    total = token_loss + train_config.velocity_loss_weight * velocity_loss + train_config.offset_loss_weight * offset_loss
-    return total, {"loss": total.item(), "token": token_loss.item(), "velocity": velocity_loss.item(), "offset": offset_loss.item()}
+def losses(model: GrooveSeq2Drum, batch: BarBatch, config: TrainConfig) -> tuple[Tensor, dict[str, float]]:
+    """Per-cell hit cross-entropy (the main term: it is what decoding reads), plus the bar's codebook entry, its
+    structure (rest, crash, fill), and the velocity and microtiming of the real hits."""
+    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths)
+    cells = batch.step_mask[..., None].expand_as(batch.hits)  # (B, N, S, 9)
+    hit_loss = F.binary_cross_entropy_with_logits(out.hit_logits.float()[cells], batch.hits[cells])
+    has_groove = batch.groove_ids >= 0
+    groove_loss = F.cross_entropy(out.groove_logits.float()[has_groove], batch.groove_ids[has_groove]) \
+        if has_groove.any() else hit_loss.new_zeros(())
+    bars = batch.bar_steps > 0
+    structure_loss = F.binary_cross_entropy_with_logits(out.structure_logits.float()[bars], batch.structure[bars])
+    real = batch.hits > 0
+    n_real = real.sum().clamp(min=1)
+    velocity_loss = (((out.velocity.float() - batch.velocity) ** 2) * real).sum() / n_real
+    offset_loss = (((out.offset.float() - batch.offset) ** 2) * real).sum() / n_real
+    total = (hit_loss + config.groove_loss_weight * groove_loss + config.structure_loss_weight * structure_loss
+             + config.velocity_loss_weight * velocity_loss + config.offset_loss_weight * offset_loss)
+    parts = {"loss": total.item(), "hits": hit_loss.item(), "groove": groove_loss.item(),
+             "structure": structure_loss.item(), "velocity": velocity_loss.item(), "offset": offset_loss.item()}
+    return total, parts
 
 
 @torch.no_grad()
-def validate(model: Seq2Drum, dataset: ChunkDataset, train_config: TrainConfig, device: torch.device) -> dict[str, float]:
-    """Losses averaged over validation chunks, weighted by steps."""
+def validate(model: GrooveSeq2Drum, dataset: BarDataset, config: TrainConfig, device: torch.device) -> dict[str, float]:
+    """Losses averaged over validation items, weighted by bars."""
     model.eval()
-    sampler = BucketBatchSampler(dataset.lengths(), train_config.batch_size, train_config.max_batch_steps, seed=0, shuffle=False)
+    sampler = BucketBatchSampler(dataset.lengths(), config.batch_size, config.max_batch_bars, seed=0, shuffle=False)
     totals: dict[str, float] = {}
     weight = 0
     for indices in sampler:
-        batch = collate([dataset[i] for i in indices]).to(device)
-        _, parts = losses(model, batch, train_config)
-        steps = int(batch.src_lengths.sum())
+        batch = collate_bars([dataset[i] for i in indices]).to(device)
+        _, parts = losses(model, batch, config)
+        bars = int(batch.lengths.sum())
         for key, value in parts.items():
-            totals[key] = totals.get(key, 0.0) + value * steps
-        weight += steps
+            totals[key] = totals.get(key, 0.0) + value * bars
+        weight += bars
     model.train()
     return {key: value / max(1, weight) for key, value in totals.items()}
 
 
 def learning_rate(step: int, total_steps: int, base_lr: float) -> float:
-    """Linear warm-up (200 steps, or a tenth of a short run), then cosine decay to 5% of the base rate."""
+    """Linear warm-up (100 steps, or a tenth of a short run), then cosine decay to 5% of the base rate."""
     warmup = max(1, min(WARMUP_STEPS, total_steps // 10))
     if step < warmup:
         return base_lr * (step + 1) / warmup
@@ -98,20 +91,72 @@ def learning_rate(step: int, total_steps: int, base_lr: float) -> float:
     return base_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def train(
-    data_dir: str | Path,
-    out_dir: str | Path,
-    data_config: DataConfig,
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    cache_dir: str | Path | None = None,
-    resume: str | Path | None = None,
-    progress: bool = True,
-) -> Path:
-    """Train on every song under `data_dir`; returns the path of the best checkpoint."""
-    from tqdm import tqdm
+def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
+    """(hits, velocity, offset) of every whole bar of the songs, the codebook's input."""
+    for song in songs:
+        assert song.hits is not None and song.velocity is not None and song.offset is not None
+        for row, n_steps in enumerate(song.bar_steps.tolist()):
+            if n_steps <= max_steps:
+                yield song.hits[row, :n_steps], song.velocity[row, :n_steps], song.offset[row, :n_steps]
 
-    started = time.perf_counter()
+
+@dataclass
+class Run:
+    """Everything one training run holds between steps."""
+
+    out: Path
+    device: torch.device
+    data_config: DataConfig
+    model_config: ModelConfig
+    train_config: TrainConfig
+    spec: FeatureSpec
+    codebook: GrooveCodebook
+    model: GrooveSeq2Drum
+    optimizer: torch.optim.Optimizer
+    train_set: BarDataset
+    val_set: BarDataset | None
+    val_songs: list[BarSong]
+    sampler: BucketBatchSampler
+    summary: dict[str, Any]
+    total_steps: int
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    best_val: float = math.inf
+    stale_epochs: int = 0
+    elapsed_before: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+    def seconds(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.started
+
+    def payload(self, kind: str, val_loss: float) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "architecture": ARCHITECTURE,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model_config": self.model_config.to_dict(),
+            "data_config": self.data_config.to_dict(),
+            "train_config": self.train_config.to_dict(),
+            "feature_spec": self.spec.to_dict(),
+            "codebook": self.codebook.to_state(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "best_val_loss": self.best_val,
+            "val_loss": val_loss,
+            "train_seconds": self.seconds(),
+            "training_data": self.summary,
+            "n_parameters": sum(p.numel() for p in self.model.parameters()),
+        }
+        if kind == "last":
+            state.update(optimizer=self.optimizer.state_dict(), batch_in_epoch=self.batch_in_epoch,
+                         stale_epochs=self.stale_epochs, torch_rng=torch.get_rng_state())
+        return state
+
+
+def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, model_config: ModelConfig,
+          train_config: TrainConfig, cache_dir: str | Path | None, resume: str | Path | None, progress: bool,
+          song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None) -> Run:
+    """Read the songs, split them, build (or restore) the codebook, the model and the optimizer."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = pick_device(train_config.device)
@@ -124,128 +169,148 @@ def train(
         model_config = ModelConfig.from_dict(resumed["model_config"])
     torch.manual_seed(train_config.seed)
     np.random.seed(train_config.seed)
-
     corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress)
-    train_songs, val_songs = split_songs(corpus.songs, data_config.val_fraction, data_config.split_seed)
-    if not train_songs:
+    split = song_filter or (lambda songs: split_songs(songs, data_config.val_fraction, data_config.split_seed))
+    train_encoded, val_encoded = split(corpus.songs)
+    if not train_encoded:
         raise DataFolderError(f"all {len(corpus.songs)} songs went to validation; lower val_fraction or add songs")
-    vocab = DrumVocab.from_dict(resumed["vocab"]) if resumed else DrumVocab.build(
-        hit_masks(s.drums.hits) for s in train_songs if s.drums is not None
-    )
-    train_set = ChunkDataset(train_songs, vocab, data_config.max_chunk_steps)
-    val_set = ChunkDataset(val_songs, vocab, data_config.max_chunk_steps) if val_songs else None
-    sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_steps, train_config.seed)
-
-    model = Seq2Drum(model_config, SRC_DIM, len(vocab), torch.from_numpy(vocab.hit_table())).to(device)
+    spec = FeatureSpec.current(data_config.steps_per_quarter)
+    train_songs = [bar_song(s, spec) for s in train_encoded if s.drums is not None]
+    val_songs = [bar_song(s, spec) for s in val_encoded if s.drums is not None]
+    codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
+        codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
+        seed=train_config.seed)
+    train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose)
+    val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item) if val_songs else None
+    sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
+                                 train_config.seed)
+    model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                        torch.from_numpy(codebook.bar_steps)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
-    use_amp = train_config.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     batches_per_epoch = len(sampler)
-    total_steps = train_config.max_steps or train_config.epochs * batches_per_epoch
-    total_steps = min(total_steps, train_config.epochs * batches_per_epoch)
-
-    step, epoch, batch_in_epoch = 0, 0, 0
-    best_val, stale_epochs, elapsed_before = math.inf, 0, 0.0
+    total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)
+    summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
+    summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
+                   data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
+                   codebook=repr(codebook))
+    run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
+              val_set, val_songs, sampler, summary, int(total_steps))
     if resumed:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
-        step, epoch, batch_in_epoch = resumed["step"], resumed["epoch"], resumed["batch_in_epoch"]
-        best_val, stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
-        elapsed_before = resumed.get("train_seconds", 0.0)
+        run.step, run.epoch, run.batch_in_epoch = resumed["step"], resumed["epoch"], resumed["batch_in_epoch"]
+        run.best_val, run.stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
+        run.elapsed_before = resumed.get("train_seconds", 0.0)
         torch.set_rng_state(resumed["torch_rng"])
-    summary = {k: corpus.report[k] for k in ("songs_used", "train_songs", "validation_songs", "windows", "bars", "hours")}
-    summary["data_dir"] = str(data_dir)
+    return run
 
-    def payload(kind: str, val_loss: float) -> dict[str, Any]:
-        state = {
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "model_config": model_config.to_dict(),
-            "data_config": data_config.to_dict(),
-            "train_config": train_config.to_dict(),
-            "vocab": vocab.to_dict(),
-            "src_dim": SRC_DIM,
-            "step": step,
-            "epoch": epoch,
-            "best_val_loss": best_val,
-            "val_loss": val_loss,
-            "train_seconds": elapsed_before + time.perf_counter() - started,
-            "training_data": summary,
-            "n_parameters": count_parameters(model),
-        }
-        if kind == "last":
-            state.update(
-                optimizer=optimizer.state_dict(),
-                batch_in_epoch=batch_in_epoch,
-                stale_epochs=stale_epochs,
-                torch_rng=torch.get_rng_state(),
-            )
-        return state
 
-    metrics_path = out / "metrics.csv"
-    if not resumed or not metrics_path.exists():
+def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
+    """Train the rest of the current epoch; returns (mean training loss, whether max_steps was reached)."""
+    from tqdm import tqdm
+
+    config = run.train_config
+    run.sampler.set_epoch(run.epoch)
+    batches = run.sampler.batches()
+    bar = tqdm(total=len(batches), initial=run.batch_in_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
+               unit="batch", disable=not progress, dynamic_ncols=True)
+    running, count = 0.0, 0
+    use_amp = config.amp and run.device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    run.model.train()
+    for indices in batches[run.batch_in_epoch:]:
+        batch = collate_bars([run.train_set[i] for i in indices]).to(run.device)
+        for group in run.optimizer.param_groups:
+            group["lr"] = learning_rate(run.step, run.total_steps, config.lr)
+        with torch.autocast(device_type=run.device.type, dtype=amp_dtype, enabled=use_amp):
+            loss, parts = losses(run.model, batch, config)
+        run.optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(run.optimizer)
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+        scaler.step(run.optimizer)
+        scaler.update()
+        run.step += 1
+        run.batch_in_epoch += 1
+        running += parts["loss"]
+        count += 1
+        bar.set_postfix(loss=f"{running / count:.3f}", hits=f"{parts['hits']:.3f}")
+        bar.update()
+        if run.step % config.checkpoint_every == 0:
+            save_checkpoint(run.out / "last.pt", run.payload("last", math.nan))
+        if run.step >= run.total_steps:
+            bar.close()
+            return running / max(1, count), True
+    bar.close()
+    return running / max(1, count), False
+
+
+def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improved: bool) -> None:
+    """best.pt when validation improved, last.pt always, a metrics row and the loss plot."""
+    if improved:
+        save_checkpoint(run.out / "best.pt", run.payload("best", val["loss"]))
+    save_checkpoint(run.out / "last.pt", run.payload("last", val["loss"]))
+    metrics_path = run.out / "metrics.csv"
+    columns = ["epoch", "step", "train_loss", "val_loss", "val_hits", "val_groove", "val_structure", "lr", "seconds"]
+    if not metrics_path.exists():
         with metrics_path.open("w", newline="") as stream:
-            csv.writer(stream).writerow(["epoch", "step", "train_loss", "val_loss", "val_token", "val_velocity", "val_offset", "lr", "seconds"])
-    model.train()
-    done = step >= total_steps
-    while epoch < train_config.epochs and not done:
-        sampler.set_epoch(epoch)
-        batches = sampler.batches()
-        bar = tqdm(total=len(batches), initial=batch_in_epoch, desc=f"epoch {epoch + 1}/{train_config.epochs}",
-                   unit="batch", disable=not progress, dynamic_ncols=True)
-        running, count = 0.0, 0
-        for indices in batches[batch_in_epoch:]:
-            batch = collate([train_set[i] for i in indices]).to(device)
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, total_steps, train_config.lr)
-            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
-                loss, parts = losses(model, batch, train_config, train_config.token_dropout, train_config.sampled_inputs)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            step += 1
-            batch_in_epoch += 1
-            running += parts["loss"]
-            count += 1
-            bar.set_postfix(loss=f"{running / count:.3f}", token=f"{parts['token']:.3f}")
-            bar.update()
-            if step % train_config.checkpoint_every == 0:
-                save_checkpoint(out / "last.pt", payload("last", math.nan))
-            if step >= total_steps:
-                done = True
-                break
-        bar.close()
-        val = validate(model, val_set, train_config, device) if val_set else {"loss": running / max(1, count)}
-        improved = val["loss"] < best_val
-        if improved:
-            best_val, stale_epochs = val["loss"], 0
-        else:
-            stale_epochs += 1
-        epoch += 1
-        batch_in_epoch = 0
-        if improved:
-            save_checkpoint(out / "best.pt", payload("best", val["loss"]))
-        save_checkpoint(out / "last.pt", payload("last", val["loss"]))
-        with metrics_path.open("a", newline="") as stream:
-            csv.writer(stream).writerow([
-                epoch, step, round(running / max(1, count), 5), round(val["loss"], 5), round(val.get("token", math.nan), 5),
-                round(val.get("velocity", math.nan), 5), round(val.get("offset", math.nan), 5),
-                f"{optimizer.param_groups[0]['lr']:.2e}", round(elapsed_before + time.perf_counter() - started, 1),
-            ])
-        plot_losses(metrics_path, out / "loss.png")
+            csv.writer(stream).writerow(columns)
+    with metrics_path.open("a", newline="") as stream:
+        csv.writer(stream).writerow([
+            run.epoch, run.step, round(train_loss, 5), round(val["loss"], 5), round(val.get("hits", math.nan), 5),
+            round(val.get("groove", math.nan), 5), round(val.get("structure", math.nan), 5),
+            f"{run.optimizer.param_groups[0]['lr']:.2e}", round(run.seconds(), 1),
+        ])
+    plot_losses(metrics_path, run.out / "loss.png")
+
+
+def train(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    data_config: DataConfig,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    cache_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    progress: bool = True,
+    song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Train on the songs under `data_dir`; returns the path of the best checkpoint (with its tuned decoding)."""
+    from .calibrate import tune_checkpoint
+
+    run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter)
+    if progress:
+        log(f"{len(run.train_set.songs)} training songs, {len(run.val_songs)} validation songs; {run.codebook}; "
+            f"{run.summary['bars']} bars; training on {run.device}")
+        if not run.val_songs:
+            log("no validation song is held out (the folder is too small): the best model is the last epoch's, and "
+                "decoding keeps its default settings")
+    done = run.step >= run.total_steps
+    while run.epoch < train_config.epochs and not done:
+        train_loss, done = run_epoch(run, progress)
+        val = validate(run.model, run.val_set, train_config, run.device) if run.val_set else {"loss": train_loss}
+        improved = val["loss"] < run.best_val or run.val_set is None
+        run.best_val, run.stale_epochs = (val["loss"], 0) if improved else (run.best_val, run.stale_epochs + 1)
+        run.epoch += 1
+        run.batch_in_epoch = 0
+        write_checkpoints(run, train_loss, val, improved)
         if progress:
-            print(f"epoch {epoch}: train {running / max(1, count):.4f}  validation {val['loss']:.4f}"
-                  f"{'  (best)' if improved else ''}", flush=True)
-        if stale_epochs >= train_config.patience:
+            shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation songs"
+            log(f"epoch {run.epoch}: train {train_loss:.4f}  {shown}{'  (best)' if improved and run.val_set else ''}")
+        if run.stale_epochs >= train_config.patience:
             if progress:
-                print(f"early stop: no validation improvement for {stale_epochs} epochs", flush=True)
+                log(f"early stop: no validation improvement for {run.stale_epochs} epochs")
             break
-    if not (out / "best.pt").exists():
-        save_checkpoint(out / "best.pt", payload("best", best_val))
-    return out / "best.pt"
+    best = run.out / "best.pt"
+    if not best.exists():
+        save_checkpoint(best, run.payload("best", run.best_val))
+    if run.val_songs:
+        policy, report = tune_checkpoint(best, run.val_songs, run.device, log=log if progress else None)
+        if progress:
+            log(f"decoding tuned on {len(run.val_songs)} validation songs: {report}")
+    return best
 
 
 def plot_losses(metrics_path: Path, png_path: Path) -> None:
@@ -264,7 +329,7 @@ def plot_losses(metrics_path: Path, png_path: Path) -> None:
     axis.plot(epochs, [float(r["train_loss"]) for r in rows], marker="o", label="train")
     axis.plot(epochs, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
     axis.set_xlabel("epoch")
-    axis.set_ylabel("loss (token + weighted velocity/offset CE)")
+    axis.set_ylabel("loss (hit BCE + weighted groove, structure, feel)")
     axis.legend()
     axis.grid(alpha=0.3)
     figure.tight_layout()

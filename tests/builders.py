@@ -13,9 +13,10 @@ import torch
 
 from seq2drum.checkpoint import save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.encoding import SRC_DIM, DrumVocab
+from seq2drum.features import FeatureSpec
+from seq2drum.grooves import GrooveCodebook
 from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, write_midi
-from seq2drum.model import Seq2Drum
+from seq2drum.model import ARCHITECTURE, build_model
 
 PPQ = 480
 
@@ -84,23 +85,57 @@ def rock_song_bytes(bars: int = 8, **kwargs: object) -> bytes:
     return song_bytes(notes_from_steps(riff(bars), length_steps=2), notes_from_steps(backbeat(bars)), **kwargs)  # type: ignore[arg-type]
 
 
-TINY_MODEL = ModelConfig(src_proj_dim=16, enc_hidden=8, drum_embed_dim=8, dec_hidden=16, dropout=0.0)
+TINY_MODEL = ModelConfig(src_proj_dim=16, enc_hidden=8, step_embed_dim=8, dec_hidden=16, dropout=0.0)
+
+
+def pattern(n_steps: int, hits: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(n_steps, 9) bool bar pattern from (step, drum_class) pairs."""
+    out = np.zeros((n_steps, 9), dtype=bool)
+    for step, drum_class in hits:
+        out[step, drum_class] = True
+    return out
+
+
+def rock_bar(n_steps: int = 16) -> np.ndarray:
+    """Hat on every eighth, kick on the first half's downbeat, snare halfway (any even bar length)."""
+    return pattern(n_steps, [(s, 2) for s in range(0, n_steps, 2)] + [(0, 0), (n_steps // 2, 1)])
+
+
+def tiny_codebook() -> GrooveCodebook:
+    """A hand-made codebook: for 4/4 (16 steps), 3/4 and 6/8 (12), 7/8 (14), 2/4 (8) and 12/8 (24) bars, the
+    empty bar, a rock bar and a variation; for 16-step bars also a ride groove and a tom fill."""
+    entries = []
+    for n_steps in (8, 12, 14, 16, 24):
+        variation = rock_bar(n_steps)
+        variation[n_steps - 2, 0] = True
+        for bar, count in ((np.zeros((n_steps, 9), bool), 5), (rock_bar(n_steps), 50), (variation, 10)):
+            entries.append((n_steps, bar, count, bar * 90.0, np.zeros((n_steps, 9))))
+    ride = pattern(16, [(s, 8) for s in range(0, 16, 4)] + [(0, 0), (8, 1)])
+    fill = pattern(16, [(12, 6), (13, 6), (14, 5), (15, 4), (0, 0), (4, 1), (8, 1)])
+    entries += [(16, bar, 5, bar * 90.0, np.zeros((16, 9))) for bar in (ride, fill)]
+    return GrooveCodebook.from_entries(entries, 32)
 
 
 def tiny_checkpoint(path: Path, attention: bool = False, seed: int = 0) -> Path:
-    """A randomly initialised tiny model saved as a real checkpoint (for server, CLI and inference tests)."""
+    """A randomly initialised tiny groove model saved as a real checkpoint (for server, CLI and inference tests)."""
     torch.manual_seed(seed)
-    vocab = DrumVocab([0, 1, 2, 4, 1 | 4, 2 | 4, 8, 128, 256])
+    codebook = tiny_codebook()
+    data_config = DataConfig()
+    spec = FeatureSpec.current(data_config.steps_per_quarter)
     config = TINY_MODEL.replace(attention=attention)
-    model = Seq2Drum(config, SRC_DIM, len(vocab), torch.from_numpy(vocab.hit_table()))
-    with torch.no_grad():  # lean towards the closed hat, so that even greedy decoding writes a non-empty drum part
-        model.token_head.bias[torch.from_numpy(vocab.encode(np.array([4, 1 | 4, 2 | 4])))] += 2.0
+    model = build_model(ARCHITECTURE, config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                        torch.from_numpy(codebook.bar_steps))
+    with torch.no_grad():  # mostly silent but for the closed hat, so that decoding writes a sparse, non-empty part
+        model.cell_head[-1].bias[:9] = -4.0
+        model.cell_head[-1].bias[2] = 1.0
+        model.structure_head.bias[:] = -4.0
     save_checkpoint(path, {
+        "architecture": ARCHITECTURE,
         "model": model.state_dict(),
         "model_config": config.to_dict(),
-        "data_config": DataConfig().to_dict(),
-        "vocab": vocab.to_dict(),
-        "src_dim": SRC_DIM,
+        "data_config": data_config.to_dict(),
+        "feature_spec": spec.to_dict(),
+        "codebook": codebook.to_state(),
         "step": 0,
         "name": "tiny-test-model",
         "training_data": {"songs_used": 0},

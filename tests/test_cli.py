@@ -42,6 +42,30 @@ def test_preprocess_train_infer(song_folder: Path, tmp_path: Path) -> None:
     assert song.read_bytes() == rock_song_bytes(4)  # the input is untouched
 
 
+def test_takes_are_named_after_the_output_and_never_renumbered(tiny_model_path: Path, tmp_path: Path) -> None:
+    """--takes N writes OUT.take1.mid ... OUT.takeN.mid (OUT = SONG_drums beside the song, SONG_with_drums with
+    --merge, or -o without .mid); if any exists it refuses without --force instead of renumbering."""
+    song = tmp_path / "riff.mid"
+    song.write_bytes(rock_song_bytes(4))
+    first = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--takes", "3", "--seed", "1")
+    assert first.returncode == 0, first.stderr
+    takes = [tmp_path / f"riff_drums.take{k}.mid" for k in (1, 2, 3)]
+    assert all(read_midi(path).parts[0].is_drums for path in takes)
+    assert len({path.read_bytes() for path in takes}) == 3
+    again = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--takes", "2")
+    assert again.returncode == 2 and "riff_drums.take1.mid" in again.stderr and "--force" in again.stderr
+    assert not (tmp_path / "riff_drums-2.take1.mid").exists()
+    forced = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--takes", "2", "--force")
+    assert forced.returncode == 0
+    merged = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--takes", "2", "--merge")
+    assert merged.returncode == 0 and len(read_midi(tmp_path / "riff_with_drums.take2.mid").parts) == 2
+    named = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--takes", "1", "-o", tmp_path / "x.mid")
+    assert named.returncode == 0 and (tmp_path / "x.take1.mid").exists() and not (tmp_path / "x.mid").exists()
+    for bad in ("0", "9"):
+        refused = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--takes", bad)
+        assert refused.returncode == 2 and "takes must be 1-8" in refused.stderr
+
+
 def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
     song = tmp_path / "riff.mid"
     song.write_bytes(rock_song_bytes(2))

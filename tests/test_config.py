@@ -18,7 +18,6 @@ CONFIGS = {
         max_window_notes=64,
         max_window_bars=8,
         min_song_bars=2,
-        max_chunk_steps=256,
         val_fraction=0.25,
         split_seed=7,
     ),
@@ -27,7 +26,7 @@ CONFIGS = {
         src_proj_dim=32,
         enc_hidden=16,
         enc_layers=2,
-        drum_embed_dim=8,
+        step_embed_dim=8,
         dec_hidden=64,
         dec_layers=3,
         dropout=0.0,
@@ -35,11 +34,11 @@ CONFIGS = {
     ),
     "TrainConfig-defaults": TrainConfig(),
     "TrainConfig-custom": TrainConfig(
-        epochs=2, max_steps=50, batch_size=4, lr=1e-4, token_dropout=0.0, device="cpu", amp=False, seed=9
+        epochs=2, max_steps=50, batch_size=4, lr=1e-4, transpose=False, device="cpu", amp=False, seed=9
     ),
     "GenerationOptions-defaults": GenerationOptions(),
     "GenerationOptions-all-set": GenerationOptions(
-        temperature=0.0, seed=2**63 - 1, track="Lead", merge=True, humanize=False
+        temperature=0.0, seed=2**63 - 1, track="Lead", merge=True, humanize=False, takes=8
     ),
 }
 
@@ -83,12 +82,11 @@ BAD_VALUES = [
     (DataConfig, "max_window_bars", 0),
     (DataConfig, "max_window_bars", 257),
     (DataConfig, "min_song_bars", 0),
-    (DataConfig, "max_chunk_steps", 8),
     (DataConfig, "val_fraction", -0.1),
     (DataConfig, "val_fraction", 1.0),
     (ModelConfig, "src_proj_dim", 3),
     (ModelConfig, "enc_hidden", 4097),
-    (ModelConfig, "drum_embed_dim", 0),
+    (ModelConfig, "step_embed_dim", 0),
     (ModelConfig, "dec_hidden", 2),
     (ModelConfig, "enc_layers", 0),
     (ModelConfig, "dec_layers", 9),
@@ -107,12 +105,16 @@ BAD_VALUES = [
     (TrainConfig, "weight_decay", -0.01),
     (TrainConfig, "velocity_loss_weight", -0.3),
     (TrainConfig, "offset_loss_weight", -0.3),
-    (TrainConfig, "max_batch_steps", 0),
-    (TrainConfig, "token_dropout", 1.0),
-    (TrainConfig, "token_dropout", -0.1),
+    (TrainConfig, "max_batch_bars", 0),
+    (TrainConfig, "max_bars_per_item", 2),
+    (TrainConfig, "codebook_size", 4),
+    (TrainConfig, "groove_loss_weight", -1.0),
+    (TrainConfig, "structure_loss_weight", -1.0),
     (GenerationOptions, "temperature", -0.1),
     (GenerationOptions, "temperature", 5.5),
     (GenerationOptions, "seed", -1),
+    (GenerationOptions, "takes", 0),
+    (GenerationOptions, "takes", 9),
     (GenerationOptions, "seed", 2**63),
 ]
 

@@ -3,7 +3,6 @@ song, and chunks of windows -> padded batches in an order fixed by (seed, epoch)
 
 from __future__ import annotations
 
-import itertools
 import random
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,19 +12,20 @@ import pytest
 
 from seq2drum.config import DataConfig
 from seq2drum.data import (
+    BarDataset,
     BucketBatchSampler,
-    ChunkDataset,
     EncodedSong,
     build_corpus,
     cache_key,
-    collate,
+    collate_bars,
     encode_song,
+    fold_of,
     load_encoded,
     save_encoded,
-    song_chunks,
     split_songs,
 )
-from seq2drum.encoding import N_GUITAR_FEATURES, SRC_DIM, DrumVocab, hit_masks
+from seq2drum.encoding import N_GUITAR_FEATURES
+from seq2drum.features import FeatureSpec, bar_song
 from seq2drum.errors import DataFolderError, NoDrumsError, NoGuitarError
 from seq2drum.midi_io import TrackSpec, read_midi
 from tests.builders import (
@@ -106,7 +106,7 @@ def test_encode_song_puts_guitar_and_drums_on_one_grid() -> None:
     assert all(w.n_notes <= CONFIG.max_window_notes and w.end_bar - w.start_bar <= 4 for w in song.windows)
     assert song.duration_s == pytest.approx(16.0)  # 8 bars of 4/4 at 120 BPM
     assert song.guitar_note_count == 8 * 16
-    assert song.source().shape == (128, SRC_DIM)
+    assert song.last_onset_step == 126
 
 
 def test_windows_start_at_the_bar_where_the_guitar_enters() -> None:
@@ -154,7 +154,7 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.drums.velocity, song.drums.velocity)
     np.testing.assert_allclose(loaded.drums.offset, song.drums.offset, atol=1e-3)
     np.testing.assert_allclose(loaded.guitar, song.guitar, atol=2e-3)
-    np.testing.assert_allclose(loaded.source(), song.source(), atol=2e-3)
+    assert (loaded.last_onset_step, loaded.marker_steps) == (song.last_onset_step, song.marker_steps)
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,6 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
         ({"min_song_bars": 2}, True),
         ({"val_fraction": 0.3}, False),
         ({"split_seed": 99}, False),
-        ({"max_chunk_steps": 64}, False),
     ],
     ids=[
         "steps_per_quarter",
@@ -175,7 +174,6 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
         "min_song_bars",
         "val_fraction",
         "split_seed",
-        "max_chunk_steps",
     ],
 )
 def test_cache_key_changes_exactly_when_the_encoding_does(change: dict, invalidates: bool) -> None:
@@ -316,84 +314,80 @@ def songs() -> list[EncodedSong]:
 
 
 @pytest.fixture(scope="module")
-def vocab(songs: list[EncodedSong]) -> DrumVocab:
-    return DrumVocab.build(hit_masks(s.drums.hits) for s in songs)
+def bar_songs(songs: list[EncodedSong]) -> list:
+    return [bar_song(s, FeatureSpec.current(4)) for s in songs]
 
 
-@pytest.mark.parametrize("max_chunk_steps", [16, 64, 4096], ids=["window-per-chunk", "two-windows", "whole-songs"])
-def test_song_chunks_group_consecutive_windows_up_to_the_cap(songs, max_chunk_steps: int) -> None:
-    """Chunks are runs of consecutive windows, in order, each at most max_chunk_steps long unless a single window
-    is longer; together they hold every window once (training and generation cut songs the same way)."""
-    for song in songs:
-        chunks = song_chunks(song.windows, max_chunk_steps)
-        assert [w for chunk in chunks for w in chunk] == song.windows
-        for chunk in chunks:
-            assert all(a.end_step == b.start_step for a, b in itertools.pairwise(chunk))
-            assert len(chunk) == 1 or chunk[-1].end_step - chunk[0].start_step <= max_chunk_steps
-        if max_chunk_steps == 4096:
-            assert len(chunks) == 1
+def test_bar_items_hold_each_songs_bars_and_their_codebook_ids(bar_songs: list) -> None:
+    """An item is a song's bars with the real drums and the nearest codebook entry of every bar; a song longer
+    than max_bars is cut into consecutive pieces."""
+    from tests.builders import tiny_codebook
+
+    codebook = tiny_codebook()
+    dataset = BarDataset(bar_songs, codebook, max_bars=5)
+    assert [(dataset.songs[i].name, a, b) for i, a, b in dataset.items][:2] == [("rock", 0, 5), ("rock", 5, 8)]
+    item = dataset[0]
+    assert item["step_features"].shape == (5, 32, FeatureSpec.current(4).n_step)
+    assert item["hits"].shape == item["velocity"].shape == item["offset"].shape == (5, 32, 9)
+    from tests.builders import rock_bar
+
+    rock_entry = int(item["groove_ids"][0])  # the backbeat bar is nearest to the codebook's rock bar
+    np.testing.assert_array_equal(codebook.patterns[rock_entry, :16], rock_bar(16))
+    assert item["step_mask"][0, :16].all() and not item["step_mask"][0, 16:].any()
+    assert float(item["velocity"].max()) <= 1.0
 
 
-def test_chunk_items_hold_the_chunk_steps_and_shift_targets_by_one(songs, vocab) -> None:
-    """tgt_in is tgt_out shifted right by one step (teacher forcing), with the song's real previous token at a
-    chunk start, so the decoder learns to continue from the chunk before; window_ids number the chunk's windows."""
-    dataset = ChunkDataset(songs, vocab, max_chunk_steps=64)
-    assert len(dataset) == sum(len(song_chunks(s.windows, 64)) for s in songs)
-    assert len(dataset) > len(songs), "several chunks per song, so chunk starts inside songs are tested"
-    tokens = {i: vocab.encode(hit_masks(s.drums.hits)) for i, s in enumerate(songs)}
-    for index, (song_index, chunk) in enumerate(dataset.items):
-        start, end = chunk[0].start_step, chunk[-1].end_step
-        item = dataset[index]
-        assert dataset.lengths()[index] == end - start
-        assert item["src"].shape == (end - start, SRC_DIM)
-        np.testing.assert_array_equal(item["tgt_out"], tokens[song_index][start:end])
-        np.testing.assert_array_equal(item["tgt_in"][1:], item["tgt_out"][:-1])
-        if start == 0:
-            assert item["tgt_in"][0] == DrumVocab.BOS
-        elif start > songs[song_index].first_step:  # a song's first chunk: see the intro test below
-            assert item["tgt_in"][0] == tokens[song_index][start - 1]
-        assert item["hits"].shape == item["velocity_bins"].shape == item["offset_bins"].shape == (end - start, 9)
-        expected_ids = np.concatenate([np.full(w.n_steps, i) for i, w in enumerate(chunk)])
-        np.testing.assert_array_equal(item["window_ids"], expected_ids)
+def test_transposition_moves_the_guitars_pitch_classes_not_the_drums(bar_songs: list) -> None:
+    """Augmentation shifts onset and sounding chroma together by the same number of semitones; drums stay."""
+    import torch
+
+    from tests.builders import tiny_codebook
+
+    plain = BarDataset(bar_songs[:1], tiny_codebook())[0]
+    torch.manual_seed(1)
+    shifted = BarDataset(bar_songs[:1], tiny_codebook(), transpose=True)[0]
+    np.testing.assert_array_equal(shifted["hits"], plain["hits"])
+    onset_plain = plain["step_features"][..., :12].sum(axis=(0, 1))
+    onset_shifted = shifted["step_features"][..., :12].sum(axis=(0, 1))
+    shift = [k for k in range(-5, 7) if np.array_equal(np.roll(onset_plain, k), onset_shifted)]
+    assert shift and shift[0] != 0
+    np.testing.assert_array_equal(np.roll(plain["step_features"][..., 12:24], shift[0], axis=-1),
+                                  shifted["step_features"][..., 12:24])
 
 
-def test_first_chunk_after_an_intro_starts_from_bos_as_generation_does(songs, vocab) -> None:
-    """Generation feeds BOS to a song's first chunk (it has no drums before the guitar enters); training must feed
-    the same, not the drum token of the intro bar before, or the model never learns to start from BOS."""
-    dataset = ChunkDataset(songs, vocab, max_chunk_steps=64)
-    intro = songs.index(next(s for s in songs if s.name == "intro"))
-    first = next(i for i, (song, _) in enumerate(dataset.items) if song == intro)
-    assert dataset.items[first][1][0].start_step == 32  # the guitar enters at bar 2
-    assert dataset[first]["tgt_in"][0] == DrumVocab.BOS
-
-
-def test_song_without_drums_cannot_be_a_training_chunk(songs, vocab) -> None:
+def test_song_without_drums_cannot_be_a_training_item() -> None:
     """A generation-only encoding (no drums) in a training set is a programming error, reported clearly."""
+    from tests.builders import tiny_codebook
+
     no_drums = encode_song(
         read_midi(song_bytes(notes_from_steps(riff(4), length_steps=2))), CONFIG, with_drums=False, name="dry"
     )
     with pytest.raises(ValueError, match="dry"):
-        ChunkDataset([no_drums], vocab, max_chunk_steps=64)
+        BarDataset([bar_song(no_drums, FeatureSpec.current(4))], tiny_codebook())
 
 
-def test_collate_pads_with_pad_and_records_lengths(songs, vocab) -> None:
-    """Shorter chunks are padded to the longest: targets with DrumVocab.PAD (ignored by the loss), features with
-    zeros, window ids with -1, and src_lengths says where each chunk really ends."""
-    dataset = ChunkDataset(songs, vocab, max_chunk_steps=64)
+def test_collate_pads_songs_to_the_longest(bar_songs: list) -> None:
+    """Shorter songs are padded: no valid bar or step, groove id -1 (ignored by the loss), lengths say where each
+    song ends."""
+    from tests.builders import tiny_codebook
+
+    dataset = BarDataset(bar_songs, tiny_codebook())
     lengths = dataset.lengths()
     short, long = int(np.argmin(lengths)), int(np.argmax(lengths))
-    assert lengths[short] < lengths[long]
-    batch = collate([dataset[short], dataset[long]])
+    batch = collate_bars([dataset[short], dataset[long]])
     n_short, n_long = int(lengths[short]), int(lengths[long])
-    assert tuple(batch.src.shape) == (2, n_long, SRC_DIM)
-    assert batch.src_lengths.tolist() == [n_short, n_long]
-    assert (batch.tgt_out[0, n_short:] == DrumVocab.PAD).all() and (batch.tgt_in[0, n_short:] == DrumVocab.PAD).all()
-    assert (batch.src[0, n_short:] == 0).all() and (batch.hits[0, n_short:] == 0).all()
-    assert (batch.window_ids[0, n_short:] == -1).all() and (batch.window_ids[0, :n_short] >= 0).all()
-    np.testing.assert_array_equal(batch.tgt_out[1].numpy(), dataset[long]["tgt_out"])
-    np.testing.assert_array_equal(batch.tgt_in[0, :n_short].numpy(), dataset[short]["tgt_in"])
-    assert str(batch.tgt_in.dtype) == "torch.int64" and str(batch.src.dtype) == "torch.float32"
-    assert batch.to("cpu").src_lengths.tolist() == [n_short, n_long]
+    assert tuple(batch.step_features.shape[:2]) == (2, n_long)
+    assert batch.lengths.tolist() == [n_short, n_long]
+    assert (batch.bar_steps[0, n_short:] == 0).all() and not batch.step_mask[0, n_short:].any()
+    assert (batch.groove_ids[0, n_short:] == -1).all() and (batch.hits[0, n_short:] == 0).all()
+    assert batch.to("cpu").lengths.tolist() == [n_short, n_long]
+
+
+def test_folds_cover_every_song_once_and_are_stable() -> None:
+    fake = _fake_songs(500)
+    folds = [fold_of(s, 5, 1234) for s in fake]
+    assert set(folds) == {0, 1, 2, 3, 4} and all(60 < folds.count(k) < 140 for k in range(5))
+    assert [fold_of(s, 5, 1234) for s in reversed(fake)] == folds[::-1]
 
 
 def _lengths(count: int = 300, seed: int = 0) -> np.ndarray:

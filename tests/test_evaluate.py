@@ -7,17 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import main
-from seq2drum.checkpoint import load_checkpoint, model_from_checkpoint
-from seq2drum.config import DataConfig, GenerationOptions, TrainConfig
-from seq2drum.data import ChunkDataset, collate, encode_song
-from seq2drum.evaluate import VALIDITY_CHECKS, check_output, nll_per_step, score_song
+from seq2drum.config import DataConfig, GenerationOptions
+from seq2drum.data import encode_song
+from seq2drum.evaluate import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
+from seq2drum.features import bar_song
 from seq2drum.inference import DrumGenerator
 from seq2drum.metrics import bar_keys
 from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
-from seq2drum.train import losses
 from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 TEMPOS = [(0, 500_000), (8 * PPQ, 400_000)]
@@ -97,15 +95,29 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
         np.testing.assert_array_equal(values, score.descriptors["real"][name], err_msg=name)
 
 
-def test_nll_per_step_is_the_training_token_loss(tiny_model_path: Path) -> None:
-    """On a one-chunk song the NLL per step equals train.losses' token cross-entropy: breaks if the evaluation
-    feeds the model differently from training."""
-    model, vocab, data_config = model_from_checkpoint(load_checkpoint(tiny_model_path))
-    song = encode_song(read_midi(rock_song_bytes(4)), data_config, name="rock")
-    assert len(song.windows) == 1
-    with torch.no_grad():
-        _, parts = losses(model, collate([ChunkDataset([song], vocab, data_config.max_chunk_steps)[0]]), TrainConfig())
-    assert nll_per_step(model, vocab, song, data_config.max_chunk_steps) == pytest.approx(parts["token"], rel=1e-5)
+def test_nll_per_cell_is_the_cross_entropy_of_the_calibrated_probabilities(tiny_model_path: Path) -> None:
+    """Breaks if the evaluation's likelihood reads the model's probabilities differently from decoding."""
+    from seq2drum.decoding import calibrated
+
+    generator = DrumGenerator.from_checkpoint(tiny_model_path)
+    song = encode_song(read_midi(rock_song_bytes(4)), generator.data_config, name="rock")
+    scores = generator.song_scores(bar_song(song, generator.spec))
+    p, _ = calibrated(scores, generator.decoder.policy)
+    real = bar_song(song, generator.spec).hits
+    cells = scores.step_mask()
+    expected = -np.mean(np.where(real[cells], np.log(p[cells]), np.log(1 - p[cells])))
+    assert nll_per_cell(scores, song, generator) == pytest.approx(expected, rel=1e-5)
+
+
+def test_scoring_counts_rests_crashes_and_fills_per_bar() -> None:
+    """The structure F1s compare per-bar flags: a part with the same crashes and fills as the real one scores 1."""
+    song = encode_song(read_midi(rock_song_bytes(4)), DataConfig(), name="rock")
+    assert song.drums is not None
+    copy = type(song.drums)(song.drums.hits.copy(), song.drums.velocity, song.drums.offset)
+    copy.hits[0, 7] = True  # a crash on the first downbeat
+    score = score_song(song, {"model": copy, "silent": type(song.drums).empty(song.n_steps)}, set())
+    assert score.structure["model"]["crash"].matched.sum() == 0 and score.structure["model"]["crash"].predicted.sum() == 1
+    assert score.structure["silent"]["rest"].predicted.sum() == 4 and score.structure["silent"]["rest"].real.sum() == 0
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +140,11 @@ def test_main_evaluate_writes_the_report(
     report = tmp_path / "report"
     argv = ["--mode", "evaluate", "--data", str(song_folder), "--checkpoint", str(tiny_model_path), "--report",
             str(report), "--split", "all", "--cache", str(tmp_path / "cache"), "--workers", "1", "--quiet",
-            "--plots-songs", "2"]
+            "--plots-songs", "2", "--takes", "2"]
     assert main.main(argv) == 0
     printed = capsys.readouterr().out
-    assert "[4/4] waltz" in printed and "| model" in printed and "nats per step" in printed
+    assert "[4/4] waltz" in printed and "| model" in printed and "nats per (step, class) cell" in printed
+    assert "songs where take 1 beats the loop" in printed and "best of 2 takes" in printed
     summary = json.loads((report / "report.json").read_text(), parse_constant=pytest.fail)
     distributions = json.loads((report / "distributions.json").read_text(), parse_constant=pytest.fail)
     assert set(distributions) == {"real", "model", "backbeat", "jazz_ride", "retrieval"}
@@ -140,8 +153,14 @@ def test_main_evaluate_writes_the_report(
     assert summary["validity"]["songs_checked"] == 4
     assert set(summary["systems"]) == {"model", "backbeat", "jazz_ride", "retrieval"}
     assert all(0.0 <= s["grid"]["all"]["f1"] <= 1.0 for s in summary["systems"].values())
-    assert summary["nll_per_step"] > 0 and all(row["seconds"] > 0 for row in summary["songs"])
+    assert summary["nll_per_cell"] > 0 and all(row["seconds"] > 0 for row in summary["songs"])
+    loop = summary["against_loop"]
+    assert loop["takes"] == 2 and all(len(row["take_f1"]) == 2 for row in summary["songs"])
+    assert loop["best_of_takes_mean_song_f1"] >= loop["model_mean_song_f1"]
+    assert 0.0 <= loop["beats_loop_share"] <= 1.0 and loop["density_ratio_median"] > 0
+    assert set(loop["structure_f1"]["model"]) == {"rest", "crash", "fill"}
     markdown = (report / "report.md").read_text()
+    assert "## Against the loop" in markdown
     for baseline in ("backbeat", "jazz_ride", "retrieval"):
         assert f"beat the {baseline} baseline on F1" in markdown or f"beats the {baseline} baseline on F1" in markdown
     pngs = sorted(p.name for p in report.glob("*.png"))

@@ -147,7 +147,7 @@ def test_drums_only_file_has_no_guitar(generator: DrumGenerator) -> None:
 def test_shipped_model_plays_with_dynamics_and_feel() -> None:
     """The shipped model on the shipped example: a varied part, not one loudness on a rigid grid."""
     generator = DrumGenerator.from_checkpoint()
-    result = generator.generate((REPO / "examples" / "riff.mid").read_bytes(), GenerationOptions(seed=0, temperature=1.0))
+    result = generator.generate((REPO / "examples" / "riff.mid").read_bytes(), GenerationOptions(seed=0))
     drums = result.drums
     velocities = drums.velocity[drums.hits]
     offsets = drums.offset[drums.hits]
@@ -155,3 +155,68 @@ def test_shipped_model_plays_with_dynamics_and_feel() -> None:
     assert velocities.std() > 5 and len(np.unique(velocities)) > 10
     assert np.abs(offsets).max() > 0.05
     assert drums.hits[:, 0].sum() > 16 and drums.hits[:, 1].sum() > 16  # kick and snare both play
+
+
+# ---------------------------------------------------------------------------------------------- takes and shape
+
+
+def test_takes_are_distinct_readings_and_take_one_is_the_default(generator: DrumGenerator) -> None:
+    """N takes come back, each a valid drum file; take 1 is what a plain call gives; no two takes share 80% of
+    their (step, class) cells."""
+    from seq2drum.decoding import TAKE_MAX_SIMILARITY, take_similarity
+
+    song = rock_song_bytes(8)
+    result = generator.generate(song, GenerationOptions(seed=1, takes=3))
+    assert [take.index for take in result.takes] == [1, 2, 3]
+    assert result.midi_bytes == result.takes[0].midi_bytes
+    single = generator.generate(song, GenerationOptions(seed=1))
+    np.testing.assert_array_equal(single.drums.hits, result.takes[0].drums.hits)
+    for i, a in enumerate(result.takes):
+        assert read_midi(a.midi_bytes).parts[0].channel == DRUM_CHANNEL
+        for b in result.takes[:i]:
+            assert take_similarity(a.drums.hits, b.drums.hits) < TAKE_MAX_SIMILARITY
+
+
+def test_drums_end_with_the_guitars_last_onset(generator: DrumGenerator) -> None:
+    """Nothing plays after the guitar's last onset; that onset gets kick and crash (the song's ending)."""
+    guitar = notes_from_steps(riff(6)[:-6], length_steps=2)  # the last chord falls on step 8 of bar 6
+    result = generator.generate(song_bytes(guitar), GenerationOptions(seed=0))
+    last_step = int(np.flatnonzero(result.drums.hits.any(axis=1)).max())
+    assert last_step == 5 * 16 + 8
+    assert result.drums.hits[last_step, [0, 7]].all()  # kick and crash
+
+
+def test_output_names_the_sections_as_markers(generator: DrumGenerator) -> None:
+    from tests.test_sections import aba
+
+    result = generator.generate(song_bytes(notes_from_steps(aba(), length_steps=2)), GenerationOptions(seed=0))
+    assert result.sections == [(1, "A"), (9, "B"), (17, "A")]
+    assert [text for _, text in read_midi(result.midi_bytes).markers] == ["Section A", "Section B", "Section A"]
+
+
+SHIPPED = REPO / "models" / "default.pt"
+METER_SONGS = {"4/4": (4, 4, 16), "3/4": (3, 4, 12), "6/8": (6, 8, 12), "7/8": (7, 8, 14), "5/4": (5, 4, 20)}
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the default model is not in the checkout")
+@pytest.mark.parametrize("meter", list(METER_SONGS))
+@pytest.mark.parametrize("bpm", [70, 240])
+@pytest.mark.parametrize("temperature", [0.0, 0.9], ids=["decided", "sampled"])
+def test_shipped_model_is_never_near_silent(meter: str, bpm: int, temperature: float) -> None:
+    """At any meter and tempo, decided or sampled, every take plays at least one hit a bar on average over the
+    bars where the guitar plays (the waltz once got 0 hits, a 7/8 riff 2)."""
+    numerator, denominator, steps = METER_SONGS[meter]
+    guitar = notes_from_steps(riff(16, steps), length_steps=2)
+    data = song_bytes(guitar, time_signatures=((0, numerator, denominator),), tempos=((0, 60_000_000 // bpm),))
+    result = _shipped().generate(data, GenerationOptions(seed=3, temperature=temperature, takes=2))
+    for take in result.takes:
+        assert take.n_hits >= 16, (meter, bpm, take.index, take.n_hits)
+
+
+_SHIPPED_GENERATOR: list[DrumGenerator] = []
+
+
+def _shipped() -> DrumGenerator:
+    if not _SHIPPED_GENERATOR:
+        _SHIPPED_GENERATOR.append(DrumGenerator.from_checkpoint(SHIPPED))
+    return _SHIPPED_GENERATOR[0]

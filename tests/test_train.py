@@ -21,11 +21,11 @@ from seq2drum.train import train
 from tests.builders import TINY_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = DataConfig(val_fraction=0.34, max_window_bars=4, max_chunk_steps=64)  # several chunks per song
+DATA = DataConfig(val_fraction=0.34, max_window_bars=4)
 
 
 def tiny_train_config(**changes: object) -> TrainConfig:
-    return TrainConfig(epochs=2, batch_size=2, checkpoint_every=1, device="cpu").replace(**changes)
+    return TrainConfig(epochs=2, batch_size=1, checkpoint_every=1, device="cpu").replace(**changes)
 
 
 def test_run_folder_has_checkpoints_metrics_and_plot(song_folder: Path, tmp_path: Path) -> None:
@@ -37,7 +37,10 @@ def test_run_folder_has_checkpoints_metrics_and_plot(song_folder: Path, tmp_path
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert all(float(r["val_loss"]) > 0 for r in rows)
     assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"
-    assert "optimizer" not in load_checkpoint(best)
+    best_payload = load_checkpoint(best)
+    assert "optimizer" not in best_payload
+    assert best_payload["decoding_report"]["validation_songs"] >= 1  # decoding tuned on the held-out songs
+    assert len(best_payload["codebook"]["bar_steps"]) >= 2  # the groove codebook travels with the model
     last = load_checkpoint(tmp_path / "run" / "last.pt")
     assert "optimizer" in last and last["epoch"] == 2
 

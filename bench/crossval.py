@@ -1,0 +1,83 @@
+"""5-fold cross-validation of the groove model over a song folder, resumable, for running in the background.
+
+    nohup python bench/crossval.py --data ../shared/data/midi --out runs/cv > runs/cv.log 2>&1 &
+
+Songs are put in folds by content hash (`data.fold_of`). For each fold: train on the other folds (10% of them held
+out by the usual split for early stopping and for tuning the decoding), evaluate the fold's songs with
+`--mode evaluate`'s code and N takes, and keep the per-song scores. A fold whose scores exist is skipped; a fold
+whose training was interrupted resumes from its last.pt. At the end, every song of every fold is summarised
+together, with the same tables `--mode evaluate` prints (the loop's figures beside the model's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.machine import describe_machine  # noqa: E402
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
+from seq2drum.data import fold_of, split_songs  # noqa: E402
+from seq2drum.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
+from seq2drum.train import train  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "midi")
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "cv")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=TrainConfig().epochs)
+    parser.add_argument("--takes", type=int, default=4)
+    parser.add_argument("--attention", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    print(describe_machine(), flush=True)
+    data_config = DataConfig()
+    all_scores = []
+    for fold in range(args.folds):
+        folder = args.out / f"fold{fold}"
+        scores_path = folder / "scores.pkl"
+        if scores_path.exists():
+            with scores_path.open("rb") as stream:
+                all_scores.extend(pickle.load(stream))
+            print(f"fold {fold}: scores found, skipped", flush=True)
+            continue
+        started = time.perf_counter()
+
+        def split(songs: list, fold: int = fold) -> tuple[list, list]:
+            rest = [s for s in songs if fold_of(s, args.folds, data_config.split_seed) != fold]
+            return split_songs(rest, data_config.val_fraction, data_config.split_seed)
+
+        if not (folder / "trained.json").exists():
+            resume = folder / "last.pt" if (folder / "last.pt").exists() else None
+            train(args.data, folder, data_config, ModelConfig(attention=args.attention),
+                  TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split)
+            (folder / "trained.json").write_text(json.dumps({"seconds": time.perf_counter() - started}))
+        settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0)
+        evaluation = evaluate(args.data, folder / "best.pt", folder / "eval", settings, progress=False,
+                              log=lambda line: None)
+        with (folder / ".scores.tmp").open("wb") as stream:
+            pickle.dump(evaluation.songs, stream)
+        (folder / ".scores.tmp").replace(scores_path)
+        all_scores.extend(evaluation.songs)
+        loop = evaluation.summary["against_loop"]
+        print(f"fold {fold}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
+              f"{loop['model_mean_song_f1']:.3f} loop {loop['loop_mean_song_f1']:.3f} best-of-{args.takes} "
+              f"{loop['best_of_takes_mean_song_f1']:.3f}", flush=True)
+    summary = summarize(all_scores)
+    (args.out / "summary.json").write_text(dumps({k: v for k, v in summary.items() if k != "distributions"}))
+    print(f"\nall {args.folds} folds, {len(all_scores)} songs:\n")
+    print(format_tables(summary))
+
+
+if __name__ == "__main__":
+    main()

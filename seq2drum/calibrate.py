@@ -1,0 +1,138 @@
+"""Fit the decoding policy of a trained model on its validation songs, and write it into the checkpoint.
+
+1. Calibration: per drum class, a scale and bias on the hit logits (Platt scaling) minimising the cross-entropy of
+   the validation songs' real hits; the same for the three structure heads. Expected F1 is only worth deciding by
+   when the probabilities mean what they say.
+2. Structure thresholds: for rests, crashes on the downbeat and fills, the threshold on the calibrated probability
+   that gives the highest F1 over the validation bars (fills within +-1 bar), so each is decided by its own rule.
+3. The groove prior: the stay bonus, the section bonus and the refinement margin, by coordinate search on the mean
+   per-song grid F1 of take 1 over the validation songs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from .decoding import Decoder, DecodingPolicy, SongScores, calibrated
+from .features import BarSong
+from .grooves import GrooveCodebook
+from .inference import song_scores
+from .metrics import match_hits, prf
+
+STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+SECTION_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+REFINE_MARGIN_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 1.0)  # 1.0 = never refine
+THRESHOLD_GRID = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2))
+
+
+def fit_platt(logits: np.ndarray, targets: np.ndarray, steps: int = 60) -> tuple[float, float]:
+    """Scale and bias (a, b) minimising the cross-entropy of sigmoid(a * logit + b) against targets (both (N,))."""
+    if len(logits) == 0 or targets.min() == targets.max():
+        return 1.0, 0.0
+    x = torch.from_numpy(logits.astype(np.float64))
+    y = torch.from_numpy(targets.astype(np.float64))
+    params = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(params[0] * x + params[1], y)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    scale, bias = params.detach().tolist()
+    if not np.isfinite(scale) or scale <= 0:
+        return 1.0, 0.0
+    return float(scale), float(bias)
+
+
+def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy) -> DecodingPolicy:
+    """Platt scaling per drum class and per structure head, on the validation songs."""
+    logits = np.concatenate([s.hit_logits[s.step_mask()] for s in scores])  # (cells, 9)
+    targets = np.concatenate([song.hits[s.step_mask()] for s, song in zip(scores, songs)]).astype(np.float64)
+    hit = [fit_platt(logits[:, c], targets[:, c]) for c in range(logits.shape[1])]
+    structure_logits = np.concatenate([s.structure_logits for s in scores])
+    structure_targets = np.concatenate([song.structure() for song in songs]).astype(np.float64)
+    structure = [fit_platt(structure_logits[:, c], structure_targets[:, c]) for c in range(3)]
+    return policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
+                          structure_scale=tuple(a for a, _ in structure), structure_bias=tuple(b for _, b in structure))
+
+
+def structure_f1(predicted: np.ndarray, real: np.ndarray, tolerance_bars: int = 0) -> float:
+    """F1 over bars of one structure flag (n,) bool, matching within +-tolerance bars one to one."""
+    counts = match_hits(predicted[:, None], real[:, None], tolerance_bars)
+    return float(np.nan_to_num(prf(counts.matched.sum(), counts.predicted.sum(), counts.real.sum())[2]))
+
+
+def fit_thresholds(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy) -> DecodingPolicy:
+    """Per structure (rest, crash, fill), the threshold with the best F1 over all validation bars."""
+    probabilities = [calibrated(s, policy)[1] for s in scores]
+    real = [song.structure() for song in songs]
+    chosen = []
+    for column, tolerance in ((0, 0), (1, 0), (2, 1)):
+        best = (-1.0, 0.5)
+        for threshold in THRESHOLD_GRID:
+            matched = predicted = actual = 0
+            for p, r in zip(probabilities, real):
+                counts = match_hits((p[:, column] > threshold)[:, None], r[:, column][:, None], tolerance)
+                matched += int(counts.matched.sum())
+                predicted += int(counts.predicted.sum())
+                actual += int(counts.real.sum())
+            f1 = 2 * matched / max(1, predicted + actual)
+            best = max(best, (f1, float(threshold)))
+        chosen.append(best[1])
+    return policy.replace(rest_threshold=chosen[0], crash_threshold=chosen[1], fill_threshold=chosen[2])
+
+
+def mean_song_f1(decoder: Decoder, scores: list[SongScores], songs: list[BarSong]) -> float:
+    """Mean over songs of the exact grid F1 of take 1 against the real drums."""
+    values = []
+    for s, song in zip(scores, songs):
+        take = decoder.decide(s, 1)[0]
+        real = song.hits & s.step_mask()[:, :, None]
+        values.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
+    return float(np.mean(values))
+
+
+def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[BarSong],
+                log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
+    """Calibrate, pick structure thresholds, then coordinate-search the groove prior on mean song F1."""
+    policy = fit_thresholds(scores, songs, fit_calibration(scores, songs, DecodingPolicy()))
+    best = mean_song_f1(Decoder(codebook, policy), scores, songs)
+    start = best
+    for _ in range(2):
+        for name, grid in (("refine_margin", REFINE_MARGIN_GRID), ("stay_bonus", STAY_BONUS_GRID),
+                           ("section_bonus", SECTION_BONUS_GRID)):
+            for value in grid:
+                if value == getattr(policy, name):
+                    continue
+                candidate = policy.replace(**{name: value})
+                f1 = mean_song_f1(Decoder(codebook, candidate), scores, songs)
+                if f1 > best + 1e-4:
+                    best, policy = f1, candidate
+            if log:
+                log(f"  tuning: {name} = {getattr(policy, name)} (mean song F1 {best:.4f})")
+    report = {"validation_songs": len(songs), "mean_song_f1_before_search": round(start, 4),
+              "mean_song_f1": round(best, 4)}
+    return policy, report
+
+
+def tune_checkpoint(path: str | Path, songs: list[BarSong], device: torch.device | str = "cpu",
+                    log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
+    """Tune the decoding of the checkpoint at `path` on `songs` (with drums) and save it into the checkpoint."""
+    payload = load_checkpoint(path)
+    loaded = model_from_checkpoint(payload, device)
+    scores = [song_scores(loaded.model, song, device) for song in songs]
+    policy, report = tune_policy(loaded.codebook, scores, songs, log)
+    payload["decoding"] = policy.to_dict()
+    payload["decoding_report"] = report
+    save_checkpoint(path, {k: v for k, v in payload.items() if k != "format_version"})
+    return policy, report

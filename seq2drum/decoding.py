@@ -1,0 +1,325 @@
+"""How drums are chosen from the groove model's scores: calibration, the expected-F1 decision rule, holding the
+groove, structure (rests, crashes, fills), per-step refinement, the ending, and distinct takes.
+
+The drums are scored by F1 over (step, drum class) cells, so each bar is chosen to maximise *expected* F1 under the
+model's calibrated per-cell probabilities, not to be the most likely bar. With p the probability that a cell is hit,
+a song's expected F1 is close to 2 sum(p over the cells played) / (cells played + sum(p over all cells)), and the
+cells worth playing are those with p above lambda = F1* / 2 (Dinkelbach's iteration finds lambda in a few rounds).
+A codebook entry's gain in a bar is then sum(p - lambda) over its cells. When the model knows little, the cells
+above lambda are the ones every drummer plays (the backbeat), so the rule falls back to the loop by itself; it
+leaves the loop only where the probabilities, calibrated on validation songs, say the song asks for it.
+
+On top of the per-bar gains, a Viterbi pass holds the groove: staying on the same entry from bar to bar earns
+`stay_bonus`, and each section's own groove (the entry with the highest summed gain over the bars of its label,
+so a chorus that comes back gets its groove back) earns `section_bonus`. Then, per bar: a rest, a crash on the
+downbeat or a fill where their calibrated probabilities pass their thresholds; cells far above or below lambda are
+added or dropped (`refine_margin`); the guitar's last onset gets kick and crash and nothing plays after it.
+
+Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
+take's groove for it (pattern F1 below `TAKE_MAX_SIMILARITY`), decided the same way otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
+from .grooves import GrooveCodebook, pattern_f1
+from .sections import Section
+
+TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
+_TAKE_ATTEMPTS = 4
+_FORCED = 1e6  # a section bonus no gain can outweigh
+MIN_HITS_PER_PLAYING_BAR = 1.0
+_DINKELBACH_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class DecodingPolicy:
+    """The decision rule's settings: calibration of the network's scores and the choices tuned on validation songs.
+    Saved in the checkpoint, so every model decodes the way it was tuned."""
+
+    hit_scale: tuple[float, ...] = (1.0,) * NUM_DRUM_CLASSES  # calibrated logit = scale * logit + bias, per class
+    hit_bias: tuple[float, ...] = (0.0,) * NUM_DRUM_CLASSES
+    structure_scale: tuple[float, ...] = (1.0, 1.0, 1.0)  # rest, crash, fill
+    structure_bias: tuple[float, ...] = (0.0, 0.0, 0.0)
+    stay_bonus: float = 0.5  # in units of expected matched cells, for keeping the previous bar's entry
+    section_bonus: float = 0.5  # for playing the section's groove
+    refine_margin: float = 0.25  # add a cell with p > lambda + margin, drop one with p < lambda - margin
+    rest_threshold: float = 0.5
+    crash_threshold: float = 0.5
+    fill_threshold: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    def replace(self, **changes: Any) -> DecodingPolicy:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class SongScores:
+    """The network's output for one song, as numpy (n bars, S steps per bar, K codebook entries)."""
+
+    hit_logits: np.ndarray  # (n, S, 9)
+    velocity: np.ndarray  # (n, S, 9) MIDI velocity 1-127
+    offset: np.ndarray  # (n, S, 9) steps
+    structure_logits: np.ndarray  # (n, 3)
+    bar_steps: np.ndarray  # (n,)
+    beat_steps: np.ndarray  # (n,)
+    guitar_plays: np.ndarray  # (n,) bool
+    sections: list[Section]
+    first_bar: int
+    last_onset: tuple[int, int]  # (bar row, step in bar) of the guitar's last onset
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.bar_steps)
+
+    def step_mask(self) -> np.ndarray:
+        """(n, S) bool: steps inside their bar."""
+        return np.arange(self.hit_logits.shape[1])[None, :] < self.bar_steps[:, None]
+
+
+@dataclass
+class Take:
+    """One decided drum part, per bar."""
+
+    hits: np.ndarray  # (n, S, 9) bool
+    velocity: np.ndarray  # (n, S, 9) uint8
+    offset: np.ndarray  # (n, S, 9) float32
+    grooves: np.ndarray  # (n,) codebook entry each bar is built on, -1 where none (rest, unknown length)
+    section_grooves: dict[int, int]  # section label -> its groove
+    expected_f1: float
+    structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
+
+    @property
+    def n_hits(self) -> int:
+        return int(self.hits.sum())
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
+    p = _sigmoid(scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias))
+    p = np.where(scores.step_mask()[:, :, None], p, 0.0)
+    structure = _sigmoid(scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias))
+    return p, structure
+
+
+class Decoder:
+    """Decides takes for songs with one codebook and policy (no torch here: the network's scores come in)."""
+
+    def __init__(self, codebook: GrooveCodebook, policy: DecodingPolicy) -> None:
+        self.codebook = codebook
+        self.policy = policy
+        self._flat = codebook.patterns.reshape(len(codebook), -1).astype(np.float32)
+        self._sizes = self._flat.sum(axis=1)
+
+    # ------------------------------------------------------------------------------------------ gains
+
+    def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float) -> np.ndarray:
+        """(n, K) expected gain of each entry in each bar: sum of (p - lambda) over its cells; -inf where the entry
+        does not fit the bar's length."""
+        n = len(p)
+        gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
+        flat = (p - lam).reshape(n, -1)
+        for length in np.unique(bar_steps):
+            rows = np.flatnonzero(bar_steps == length)
+            entries = self.codebook.entries_of_length(int(length))
+            if len(entries):
+                gains[np.ix_(rows, entries)] = flat[rows] @ self._flat[entries].T
+        return gains
+
+    def section_grooves(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]],
+                        p: np.ndarray) -> dict[int, int]:
+        """Section label -> the entry with the highest summed gain over the playing bars of that label, among
+        entries whose pattern differs enough from what earlier takes gave that label (p: the calibrated hit
+        probabilities, (n, S, 9))."""
+        chosen: dict[int, int] = {}
+        labels = _bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+        for label in np.unique(labels):
+            rows = np.flatnonzero((labels == label) & scores.guitar_plays)
+            if len(rows) == 0:
+                rows = np.flatnonzero(labels == label)
+            lengths, counts = np.unique(scores.bar_steps[rows], return_counts=True)
+            length = int(lengths[np.argmax(counts)])
+            rows = rows[scores.bar_steps[rows] == length]
+            entries = self.codebook.entries_of_length(length)
+            if len(entries) == 0:
+                continue
+            total = gains[np.ix_(rows, entries)].sum(axis=0)
+            expected_hits = float(p[rows].sum(axis=(1, 2)).mean()) if avoid else 0.0
+            nonempty = self._sizes[entries] > 0
+            distinct = np.ones(len(entries), dtype=bool)
+            for earlier in avoid:
+                if int(label) in earlier:
+                    similarity = pattern_f1(self._flat[entries], self._flat[[earlier[int(label)]]])[:, 0]
+                    distinct &= similarity < TAKE_MAX_SIMILARITY
+            # never the empty bar; first choice: distinct from earlier takes and not much sparser than the drums
+            # expected there (a take that differs by leaving most of the song out is no reading of it); then any
+            # distinct groove; then any
+            dense = nonempty & (self._sizes[entries] >= 0.5 * expected_hits)
+            allowed = next((mask for mask in (dense & distinct, nonempty & distinct, nonempty) if mask.any()), None)
+            if allowed is None:
+                continue
+            chosen[int(label)] = int(entries[int(np.argmax(np.where(allowed, total, -np.inf)))])
+        return chosen
+
+    def viterbi(self, gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, int], bonus: float,
+                noise: np.ndarray | None = None) -> np.ndarray:
+        """(n,) entry per bar maximising sum of gains + bonus for the section's groove + stay bonus for repeats."""
+        n, k = gains.shape
+        score = gains.copy()
+        for label, entry in section_grooves.items():
+            score[labels == label, entry] += bonus
+        if noise is not None:
+            score += noise
+        stay = self.policy.stay_bonus
+        best = np.full((n, k), -np.inf)
+        came_from_best = np.zeros((n, k), dtype=bool)  # True: from the previous bar's best entry; False: stayed
+        best[0] = score[0]
+        leaders = np.zeros(n, dtype=np.int64)
+        leaders[0] = int(np.argmax(best[0]))
+        for i in range(1, n):
+            previous_best = best[i - 1, leaders[i - 1]]
+            stayed = best[i - 1] + stay
+            came_from_best[i] = ~(stayed > previous_best)
+            best[i] = np.where(came_from_best[i], previous_best, stayed) + score[i]
+            leaders[i] = int(np.argmax(best[i]))
+        path = np.zeros(n, dtype=np.int64)
+        path[-1] = leaders[-1]
+        for i in range(n - 1, 0, -1):
+            path[i - 1] = leaders[i - 1] if came_from_best[i, path[i]] else path[i]
+        valid = np.isfinite(gains[np.arange(n), path])
+        return np.where(valid, path, -1)
+
+    # ------------------------------------------------------------------------------------------ takes
+
+    def decide(self, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
+               rng: np.random.Generator | None = None, allow_rests: bool = True) -> list[Take]:
+        """`n_takes` distinct takes, the first being the model's own choice."""
+        p, structure = calibrated(scores, self.policy)
+        takes: list[Take] = []
+        for index in range(n_takes):
+            avoid = [t.section_grooves for t in takes]
+            for attempt in range(_TAKE_ATTEMPTS):
+                # later takes: first as decided, then without per-step refinement (which adds the same likely cells
+                # to every take), then pushed away from what the failed attempt chose too
+                refine = index == 0 or attempt == 0
+                take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine)
+                if take.hits.sum() < MIN_HITS_PER_PLAYING_BAR * max(1, int(scores.guitar_plays.sum())) and allow_rests:
+                    take = self._take(scores, p, structure, avoid, temperature, rng, False, refine)
+                if not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY:
+                    break
+                if attempt >= 1:
+                    avoid = avoid + [take.section_grooves]
+            takes.append(take)
+        return takes
+
+    def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, avoid: list[dict[int, int]],
+              temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool = True) -> Take:
+        policy = self.policy
+        mask = scores.step_mask()
+        labels = _bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+        total_p = float(p.sum())
+        lam = 0.3
+        noise = None
+        for _ in range(_DINKELBACH_ROUNDS):
+            gains = self.gains(p, scores.bar_steps, lam)
+            if not allow_rests:
+                gains[:, self._sizes == 0] = -np.inf
+            grooves_by_label = self.section_grooves(gains, scores, avoid, p)
+            if temperature > 0 and rng is not None and noise is None:
+                spread = float(np.nanstd(np.where(np.isfinite(gains), gains, np.nan))) or 1.0
+                noise = temperature * spread * rng.gumbel(size=gains.shape)
+            # take 1 holds its grooves as tuned; a later take plays the groove chosen for it in every bar of the
+            # section (rests, crashes and fills still come from their own decisions below)
+            path = self.viterbi(gains, labels, grooves_by_label, policy.section_bonus if not avoid else _FORCED, noise)
+            hits = np.zeros(p.shape, dtype=bool)
+            rows = np.flatnonzero(path >= 0)
+            hits[rows] = self.codebook.patterns[path[rows]]
+            unknown = path < 0  # a bar length the codebook lacks: the cells worth playing, one by one
+            hits[unknown] = p[unknown] > lam
+            if refine and policy.refine_margin < 1.0:
+                hits |= (p > lam + policy.refine_margin) & mask[:, :, None]
+                hits &= ~(p < lam - policy.refine_margin)
+            played = float(p[hits].sum())
+            expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
+            lam = expected_f1 / 2
+        decided = np.zeros((scores.n_bars, 3), dtype=bool)
+        if allow_rests:
+            decided[:, 0] = structure[:, 0] > policy.rest_threshold
+        decided[:, 1] = (structure[:, 1] > policy.crash_threshold) & ~decided[:, 0]
+        decided[:, 2] = (structure[:, 2] > policy.fill_threshold) & ~decided[:, 0]
+        hits[decided[:, 0]] = False
+        width = hits.shape[1]
+        for row in np.flatnonzero(decided[:, 2]):
+            self._fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam)
+        hits[decided[:, 1], 0, CRASH] = True
+        hits[decided[:, 1], 0, KICK] = True
+        hits[decided[:, 1], 0, CLOSED_HAT] = False
+        self._ending(hits, scores)
+        hits &= mask[:, :, None]
+        velocity = np.clip(np.round(scores.velocity), 1, 127).astype(np.uint8) * hits
+        offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
+        played = float(p[hits].sum())
+        return Take(hits, velocity.astype(np.uint8), offset, path, grooves_by_label,
+                    2 * played / max(1e-9, hits.sum() + total_p), decided)
+
+    def _fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float) -> None:
+        """Replace the bar's last beat with the fill the model expects most there: the last beat of the codebook
+        entry of this length whose last beat is a fill (toms, or 3+ snare hits) with the highest gain over that
+        beat; a tom run when the codebook has none."""
+        start = max(0, n_steps - beat)
+        entries = self.codebook.entries_of_length(n_steps)
+        region = self.codebook.patterns[entries, start:n_steps] if len(entries) else np.zeros((0, beat, NUM_DRUM_CLASSES))
+        is_fill = region[:, :, [LOW_TOM, MID_TOM, HIGH_TOM]].any(axis=(1, 2)) | (region[:, :, SNARE].sum(axis=1) >= 3)
+        if is_fill.any():
+            candidates = region[is_fill]
+            gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
+            hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
+            return
+        hits[row, start:n_steps] = False
+        toms = (HIGH_TOM, HIGH_TOM, MID_TOM, MID_TOM, LOW_TOM, LOW_TOM)
+        for i, step in enumerate(range(start, n_steps)):
+            hits[row, step, toms[min(i * len(toms) // max(1, n_steps - start), len(toms) - 1)]] = True
+        hits[row, start, KICK] = True
+
+    @staticmethod
+    def _ending(hits: np.ndarray, scores: SongScores) -> None:
+        """Nothing after the guitar's last onset; kick and crash on it (the last chord gets its ending)."""
+        bar, step = scores.last_onset
+        if not 0 <= bar < len(hits):
+            return
+        hits[bar, step + 1 :] = False
+        hits[bar + 1 :] = False
+        hits[bar, step] = False
+        hits[bar, step, [KICK, CRASH]] = True
+
+
+def _bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarray:
+    """(n,) section label of every bar (-1 where no section covers it)."""
+    labels = np.full(n_bars, -1, dtype=np.int64)
+    for section in sections:
+        labels[max(0, section.start_bar - first_bar) : max(0, section.end_bar - first_bar)] = section.label
+    return labels
+
+
+def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cell F1 between two takes' hits (any shape); 1 when both are empty."""
+    matched = float((a & b).sum())
+    total = float(a.sum() + b.sum())
+    return 2 * matched / total if total else 1.0
+

@@ -1,0 +1,121 @@
+"""Decoding: the groove is held within a section and changes between sections, takes differ, the drums end with
+the guitar, no take is near-silent, and calibration recovers a known scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.calibrate import fit_platt, structure_f1
+from seq2drum.decoding import TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy, SongScores, take_similarity
+from seq2drum.drums import CRASH, KICK
+from seq2drum.sections import Section
+from tests.builders import tiny_codebook
+
+CODEBOOK = tiny_codebook()
+ROCK, RIDE = 10, 15  # 16-step entries of the tiny codebook (see tests.builders.tiny_codebook)
+S = 32
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def scores_for(bar_probabilities: list[np.ndarray], sections: list[Section], rest: float = 0.0,
+               last_onset: tuple[int, int] | None = None) -> SongScores:
+    """SongScores of 16-step bars with the given (16, 9) hit probabilities; structure heads say no."""
+    n = len(bar_probabilities)
+    p = np.zeros((n, S, 9))
+    for row, bar in enumerate(bar_probabilities):
+        p[row, :16] = bar
+    structure = np.full((n, 3), -8.0)
+    structure[:, 0] = logit(np.full(n, rest)) if rest else -8.0
+    return SongScores(
+        hit_logits=logit(p), velocity=np.full((n, S, 9), 90.0), offset=np.zeros((n, S, 9)),
+        structure_logits=structure, bar_steps=np.full(n, 16), beat_steps=np.full(n, 4),
+        guitar_plays=np.ones(n, dtype=bool), sections=sections, first_bar=0,
+        last_onset=last_onset or (n - 1, 15),
+    )
+
+
+def mix(rock: float, ride: float) -> np.ndarray:
+    """Probabilities leaning towards the rock bar and/or the ride bar of the codebook."""
+    return 0.01 + rock * CODEBOOK.patterns[ROCK, :16] + ride * CODEBOOK.patterns[RIDE, :16]
+
+
+NO_REFINE = DecodingPolicy(refine_margin=1.0, stay_bonus=0.5, section_bonus=1.0)
+
+
+def aba_scores() -> SongScores:
+    """A (bars 0-7) leans rock, B (8-15) leans ride, A again (16-23); one bar in each section leans the other way."""
+    bars = [mix(0.6, 0.2)] * 8 + [mix(0.2, 0.6)] * 8 + [mix(0.6, 0.2)] * 8
+    bars[3], bars[11], bars[20] = mix(0.3, 0.5), mix(0.4, 0.35), mix(0.3, 0.5)
+    return scores_for(bars, [Section(0, 8, 0), Section(8, 16, 1), Section(16, 24, 0)])
+
+
+def test_sections_given_hold_one_groove_within_and_change_between_a_and_b() -> None:
+    take = Decoder(CODEBOOK, NO_REFINE).decide(aba_scores())[0]
+    assert take.grooves[:8].tolist() == [ROCK] * 8
+    assert take.grooves[8:16].tolist() == [RIDE] * 8
+    assert take.grooves[16:].tolist() == [ROCK] * 8
+    assert take.section_grooves == {0: ROCK, 1: RIDE}
+
+
+def test_without_the_groove_prior_each_bar_follows_its_own_scores() -> None:
+    """The holding comes from the prior: with no stay or section bonus the odd bars flip (so the test above tests it)."""
+    policy = NO_REFINE.replace(stay_bonus=0.0, section_bonus=0.0)
+    take = Decoder(CODEBOOK, policy).decide(aba_scores())[0]
+    assert take.grooves[3] == RIDE and take.grooves[11] == ROCK
+
+
+def test_takes_differ_from_each_other() -> None:
+    takes = Decoder(CODEBOOK, NO_REFINE).decide(aba_scores(), n_takes=3)
+    assert len(takes) == 3
+    for i in range(3):
+        for j in range(i):
+            assert take_similarity(takes[i].hits, takes[j].hits) < TAKE_MAX_SIMILARITY
+    assert takes[0].section_grooves == {0: ROCK, 1: RIDE}  # take 1 is the model's own choice
+
+
+def test_drums_end_on_the_guitars_last_onset_with_kick_and_crash() -> None:
+    scores = scores_for([mix(0.6, 0.2)] * 6, [Section(0, 6, 0)], last_onset=(4, 6))
+    take = Decoder(CODEBOOK, DecodingPolicy()).decide(scores)[0]
+    assert not take.hits[5].any() and not take.hits[4, 7:].any()
+    assert take.hits[4, 6, KICK] and take.hits[4, 6, CRASH]
+
+
+def test_no_take_is_near_silent_when_the_model_wants_to_rest_everywhere() -> None:
+    """Where the rest head says rest in every bar the guitar plays, the take still plays at least a hit a bar."""
+    scores = scores_for([mix(0.6, 0.2)] * 8, [Section(0, 8, 0)], rest=0.99)
+    for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=2):
+        assert take.n_hits >= 8
+
+
+def test_uncertain_scores_fall_back_to_the_most_expected_groove() -> None:
+    """With the same middling probabilities everywhere, the decision is one steady groove, not a new bar each time."""
+    take = Decoder(CODEBOOK, DecodingPolicy(refine_margin=1.0)).decide(scores_for([mix(0.5, 0.1)] * 12,
+                                                                                  [Section(0, 12, 0)]))[0]
+    assert len(set(take.grooves[:-1].tolist())) == 1
+
+
+def test_policy_round_trips_to_a_dict() -> None:
+    policy = DecodingPolicy(stay_bonus=1.5, hit_scale=tuple(np.linspace(0.5, 1.5, 9)))
+    assert DecodingPolicy.from_dict(policy.to_dict()) == policy
+
+
+def test_platt_scaling_recovers_a_known_miscalibration() -> None:
+    """Logits three times too confident and shifted: the fitted scale and bias undo it."""
+    rng = np.random.default_rng(0)
+    true_logit = rng.normal(0, 1.5, 20000)
+    targets = (rng.random(20000) < 1 / (1 + np.exp(-true_logit))).astype(float)
+    scale, bias = fit_platt(3 * true_logit + 1.0, targets)
+    assert scale == pytest.approx(1 / 3, rel=0.1)
+    assert bias == pytest.approx(-1 / 3, abs=0.1)
+
+
+def test_structure_f1_matches_fills_within_one_bar() -> None:
+    real = np.array([0, 0, 0, 1, 0, 0, 0, 1], dtype=bool)
+    early = np.array([0, 0, 1, 0, 0, 0, 1, 0], dtype=bool)
+    assert structure_f1(early, real, tolerance_bars=1) == 1.0
+    assert structure_f1(early, real, tolerance_bars=0) == 0.0

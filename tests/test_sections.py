@@ -1,0 +1,72 @@
+"""The section finder: an A-B-A guitar part made in code comes out as A-B-A, marker events are boundaries, and
+silence before the guitar comes back starts a section."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2drum.config import DataConfig
+from seq2drum.midi_io import read_midi, write_midi, TrackSpec
+from seq2drum.sections import Section, find_sections, section_bar_features
+from seq2drum.song import EncodedSong, encode_song
+from tests.builders import PPQ, notes_from_steps, riff, song_bytes
+
+
+def riff_b(bars: int, first_bar: int) -> list[tuple[int, int]]:
+    """A syncopated three-note chord riff a whole tone above the A riff's key: another part of the song."""
+    events = []
+    for bar in range(first_bar, first_bar + bars):
+        for step in (0, 3, 6, 10, 12):
+            events += [(bar * 16 + step, 47), (bar * 16 + step, 54), (bar * 16 + step, 59)]
+    return events
+
+
+def encoded(events: list[tuple[int, int]], markers: list[tuple[int, str]] = ()) -> EncodedSong:  # type: ignore[assignment]
+    data = song_bytes(notes_from_steps(events, length_steps=2))
+    if markers:
+        song = read_midi(data)
+        part = song.parts[0]
+        data = write_midi(PPQ, song.tempos, song.time_signatures,
+                          [TrackSpec("Guitar", part.channel, part.notes, part.program)], markers)
+    return encode_song(read_midi(data), DataConfig(), with_drums=False)
+
+
+def aba() -> list[tuple[int, int]]:
+    a_again = [(step + 16 * 16, pitch) for step, pitch in riff(8)]
+    return riff(8) + riff_b(8, 8) + a_again
+
+
+def test_finds_the_a_b_a_form_of_a_guitar_part() -> None:
+    song = encoded(aba())
+    sections = find_sections(song.guitar, song.grid, song.first_bar, song.end_bar)
+    assert [(s.start_bar, s.end_bar) for s in sections] == [(0, 8), (8, 16), (16, 24)]
+    assert [s.letter for s in sections] == ["A", "B", "A"]
+
+
+def test_a_part_that_never_changes_is_one_section() -> None:
+    song = encoded(riff(16))
+    assert find_sections(song.guitar, song.grid, song.first_bar, song.end_bar) == [Section(0, 16, 0)]
+
+
+def test_marker_events_become_section_boundaries() -> None:
+    """A DAW's markers ("Verse", "Chorus") split the song even where the guitar part does not change."""
+    song = encoded(riff(16), markers=[(0, "Intro"), (4 * 4 * PPQ, "Verse"), (12 * 4 * PPQ, "Chorus")])
+    assert song.marker_steps == [0, 64, 192]
+    sections = find_sections(song.guitar, song.grid, song.first_bar, song.end_bar, song.marker_steps)
+    assert [s.start_bar for s in sections] == [0, 4, 12]
+
+
+def test_the_guitar_coming_back_after_rests_starts_a_section() -> None:
+    events = riff(8) + [(step + 12 * 16, pitch) for step, pitch in riff(8)]  # bars 8-11 silent
+    song = encoded(events)
+    starts = [s.start_bar for s in find_sections(song.guitar, song.grid, song.first_bar, song.end_bar)]
+    assert 8 in starts and 12 in starts
+
+
+def test_section_bar_features_mark_starts_ends_and_returns() -> None:
+    sections = [Section(0, 4, 0), Section(4, 6, 1), Section(6, 10, 0)]
+    features = section_bar_features(sections, 0, 10)
+    np.testing.assert_array_equal(np.flatnonzero(features[:, 0]), [0, 4, 6])  # starts
+    np.testing.assert_array_equal(np.flatnonzero(features[:, 1]), [3, 5, 9])  # ends
+    np.testing.assert_array_equal(features[:, 4], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1])  # A heard before
+    assert features[0, 2] == 0 and features[3, 2] == 1  # position inside the section
