@@ -35,6 +35,7 @@ TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
 _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh
 MIN_HITS_PER_PLAYING_BAR = 1.0
+MIN_EXPECTED_HIT_SHARE = 0.5  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
 _DINKELBACH_ROUNDS = 3
 
 
@@ -211,6 +212,8 @@ class Decoder:
                rng: np.random.Generator | None = None, allow_rests: bool = True) -> list[Take]:
         """`n_takes` distinct takes, the first being the model's own choice."""
         p, structure = calibrated(scores, self.policy)
+        # at least a hit per bar the guitar plays, and half the hits the model expects the drummer to play
+        floor = max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
         takes: list[Take] = []
         for index in range(n_takes):
             avoid = [t.section_grooves for t in takes]
@@ -219,7 +222,7 @@ class Decoder:
                 # to every take), then pushed away from what the failed attempt chose too
                 refine = index == 0 or attempt == 0
                 take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine)
-                if take.hits.sum() < MIN_HITS_PER_PLAYING_BAR * max(1, int(scores.guitar_plays.sum())) and allow_rests:
+                if take.n_hits < floor and allow_rests:  # resting too much: a near-silent take is no take
                     take = self._take(scores, p, structure, avoid, temperature, rng, False, refine)
                 if not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY:
                     break

@@ -119,3 +119,14 @@ def test_structure_f1_matches_fills_within_one_bar() -> None:
     early = np.array([0, 0, 1, 0, 0, 0, 1, 0], dtype=bool)
     assert structure_f1(early, real, tolerance_bars=1) == 1.0
     assert structure_f1(early, real, tolerance_bars=0) == 0.0
+
+
+def test_rests_never_take_a_song_under_half_the_hits_the_model_expects() -> None:
+    """A rest head that fires in most bars would leave a near-empty take (one real song lost 90% of its hits that
+    way): the take is decided again without rests."""
+    scores = scores_for([mix(0.6, 0.2)] * 10, [Section(0, 10, 0)], rest=0.6)
+    from seq2drum.decoding import calibrated
+
+    p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
+    for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):
+        assert take.n_hits >= 0.5 * p.sum()
