@@ -5,7 +5,8 @@
 Songs are put in folds by content hash (`data.fold_of`). For each fold: train on the other folds (10% of them held
 out by the usual split for early stopping and for tuning the decoding), evaluate the fold's songs with
 `--mode evaluate`'s code and N takes, and keep the per-song scores. A fold whose scores exist is skipped; a fold
-whose training was interrupted resumes from its last.pt. At the end, every song of every fold is summarised
+whose training was interrupted resumes from its last.pt; the decoding is tuned apart from training (delete a fold's
+tuned.json and scores.pkl to re-tune and re-score it with changed decoding code). At the end, every song of every fold is summarised
 together, with the same tables `--mode evaluate` prints (the loop's figures beside the model's).
 """
 
@@ -21,8 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
+from seq2drum.calibrate import tune_checkpoint  # noqa: E402
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.data import fold_of, split_songs  # noqa: E402
+from seq2drum.data import build_corpus, fold_of, split_songs  # noqa: E402
+from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
 from seq2drum.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
 from seq2drum.train import train  # noqa: E402
 
@@ -60,8 +63,15 @@ def main() -> None:
         if not (folder / "trained.json").exists():
             resume = folder / "last.pt" if (folder / "last.pt").exists() else None
             train(args.data, folder, data_config, ModelConfig(attention=args.attention),
-                  TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split)
+                  TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split,
+                  tune=False)
             (folder / "trained.json").write_text(json.dumps({"seconds": time.perf_counter() - started}))
+        if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only
+            corpus = build_corpus(args.data, data_config, progress=False)
+            spec = FeatureSpec.current(data_config.steps_per_quarter)
+            val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
+            _, report = tune_checkpoint(folder / "best.pt", val_songs)
+            (folder / "tuned.json").write_text(json.dumps(report))
         settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0)
         evaluation = evaluate(args.data, folder / "best.pt", folder / "eval", settings, progress=False,
                               log=lambda line: None)

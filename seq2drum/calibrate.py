@@ -3,10 +3,13 @@
 1. Calibration: per drum class, a scale and bias on the hit logits (Platt scaling) minimising the cross-entropy of
    the validation songs' real hits; the same for the three structure heads. Expected F1 is only worth deciding by
    when the probabilities mean what they say.
-2. Structure thresholds: for rests, crashes on the downbeat and fills, the threshold on the calibrated probability
-   that gives the highest F1 over the validation bars (fills within +-1 bar), so each is decided by its own rule.
-3. The groove prior: the stay bonus, the section bonus and the refinement margin, by coordinate search on the mean
-   per-song grid F1 of take 1 over the validation songs.
+2. The groove prior: the stay bonus, the section bonus and the refinement margin, by coordinate search on the mean
+   per-song grid F1 of take 1 over the validation songs, with no rest, crash or fill forced.
+3. Structure thresholds: for rests, crashes on the downbeat and fills (each decided by its own calibrated per-bar
+   probability), the threshold with the highest F1 over the validation bars (fills within +-1 bar) among those
+   that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`. Measured on cross-validation folds, the thresholds
+   that are best for structure alone (rests 0.15, crashes and fills 0.1) cost 0.034 of mean song F1 together and
+   put the model below the loop; a fill replaces a beat of groove, and a wrong rest silences a bar.
 """
 
 from __future__ import annotations
@@ -20,16 +23,18 @@ import torch
 from torch.nn import functional as F
 
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from .decoding import Decoder, DecodingPolicy, SongScores, calibrated
-from .features import BarSong
+from .decoding import Decoder, DecodingPolicy, SongScores
+from .features import BarSong, bar_structure
 from .grooves import GrooveCodebook
 from .inference import song_scores
-from .metrics import match_hits, prf
+from .metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 SECTION_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 REFINE_MARGIN_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 1.0)  # 1.0 = never refine
 THRESHOLD_GRID = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2))
+STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may cost on the validation songs
+_NEVER = 1.0  # a threshold no probability passes
 
 
 def fit_platt(logits: np.ndarray, targets: np.ndarray, steps: int = 60) -> tuple[float, float]:
@@ -66,47 +71,29 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
                           structure_scale=tuple(a for a, _ in structure), structure_bias=tuple(b for _, b in structure))
 
 
-def structure_f1(predicted: np.ndarray, real: np.ndarray, tolerance_bars: int = 0) -> float:
-    """F1 over bars of one structure flag (n,) bool, matching within +-tolerance bars one to one."""
-    counts = match_hits(predicted[:, None], real[:, None], tolerance_bars)
-    return float(np.nan_to_num(prf(counts.matched.sum(), counts.predicted.sum(), counts.real.sum())[2]))
-
-
-def fit_thresholds(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy) -> DecodingPolicy:
-    """Per structure (rest, crash, fill), the threshold with the best F1 over all validation bars."""
-    probabilities = [calibrated(s, policy)[1] for s in scores]
-    real = [song.structure() for song in songs]
-    chosen = []
-    for column, tolerance in ((0, 0), (1, 0), (2, 1)):
-        best = (-1.0, 0.5)
-        for threshold in THRESHOLD_GRID:
-            matched = predicted = actual = 0
-            for p, r in zip(probabilities, real):
-                counts = match_hits((p[:, column] > threshold)[:, None], r[:, column][:, None], tolerance)
-                matched += int(counts.matched.sum())
-                predicted += int(counts.predicted.sum())
-                actual += int(counts.real.sum())
-            f1 = 2 * matched / max(1, predicted + actual)
-            best = max(best, (f1, float(threshold)))
-        chosen.append(best[1])
-    return policy.replace(rest_threshold=chosen[0], crash_threshold=chosen[1], fill_threshold=chosen[2])
-
-
-def mean_song_f1(decoder: Decoder, scores: list[SongScores], songs: list[BarSong]) -> float:
-    """Mean over songs of the exact grid F1 of take 1 against the real drums."""
-    values = []
+def evaluate_policy(decoder: Decoder, scores: list[SongScores], songs: list[BarSong]) -> tuple[float, np.ndarray]:
+    """Mean over songs of take 1's exact grid F1, and the F1 over all bars of its rests, crashes and fills (3,)."""
+    values, counts = [], np.zeros((3, 3))
     for s, song in zip(scores, songs):
         take = decoder.decide(s, 1)[0]
         real = song.hits & s.step_mask()[:, :, None]
         values.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
-    return float(np.mean(values))
+        played = bar_structure(take.hits, s.bar_steps, s.beat_steps)
+        actual = bar_structure(real, s.bar_steps, s.beat_steps)
+        for column, tolerance in ((0, 0), (1, 0), (2, 1)):
+            matched = match_hits(played[:, [column]], actual[:, [column]], tolerance)
+            counts[column] += (matched.matched.sum(), matched.predicted.sum(), matched.real.sum())
+    structure = np.array([2 * m / max(1, p + r) for m, p, r in counts])
+    return float(np.mean(values)), structure
 
 
 def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[BarSong],
                 log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
-    """Calibrate, pick structure thresholds, then coordinate-search the groove prior on mean song F1."""
-    policy = fit_thresholds(scores, songs, fit_calibration(scores, songs, DecodingPolicy()))
-    best = mean_song_f1(Decoder(codebook, policy), scores, songs)
+    """Calibrate; search the groove prior with no structure forced; then each structure's threshold within the
+    song-F1 budget."""
+    policy = fit_calibration(scores, songs, DecodingPolicy()).replace(
+        rest_threshold=_NEVER, crash_threshold=_NEVER, fill_threshold=_NEVER)
+    best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     start = best
     for _ in range(2):
         for name, grid in (("refine_margin", REFINE_MARGIN_GRID), ("stay_bonus", STAY_BONUS_GRID),
@@ -115,13 +102,27 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
                 if value == getattr(policy, name):
                     continue
                 candidate = policy.replace(**{name: value})
-                f1 = mean_song_f1(Decoder(codebook, candidate), scores, songs)
+                f1, _ = evaluate_policy(Decoder(codebook, candidate), scores, songs)
                 if f1 > best + 1e-4:
                     best, policy = f1, candidate
             if log:
                 log(f"  tuning: {name} = {getattr(policy, name)} (mean song F1 {best:.4f})")
-    report = {"validation_songs": len(songs), "mean_song_f1_before_search": round(start, 4),
-              "mean_song_f1": round(best, 4)}
+    groove_only = best
+    structure_report = {}
+    for column, name in enumerate(("rest_threshold", "crash_threshold", "fill_threshold")):
+        chosen, chosen_structure = _NEVER, evaluate_policy(Decoder(codebook, policy), scores, songs)[1][column]
+        for threshold in sorted(THRESHOLD_GRID, reverse=True):
+            candidate = policy.replace(**{name: float(threshold)})
+            f1, structure = evaluate_policy(Decoder(codebook, candidate), scores, songs)
+            if f1 >= best - STRUCTURE_F1_BUDGET and structure[column] > chosen_structure:
+                chosen, chosen_structure = float(threshold), structure[column]
+        policy = policy.replace(**{name: chosen})
+        best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
+        structure_report[name.replace("_threshold", "_f1")] = round(float(chosen_structure), 4)
+        if log:
+            log(f"  tuning: {name} = {chosen} ({name.split('_')[0]} F1 {chosen_structure:.3f}, mean song F1 {best:.4f})")
+    report = {"validation_songs": len(songs), "mean_song_f1_calibrated": round(start, 4),
+              "mean_song_f1_groove": round(groove_only, 4), "mean_song_f1": round(best, 4), **structure_report}
     return policy, report
 
 

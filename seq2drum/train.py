@@ -276,8 +276,10 @@ def train(
     progress: bool = True,
     song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None,
     log: Callable[[str], None] = print,
+    tune: bool = True,
 ) -> Path:
-    """Train on the songs under `data_dir`; returns the path of the best checkpoint (with its tuned decoding)."""
+    """Train on the songs under `data_dir`; returns the path of the best checkpoint (with its decoding tuned on the
+    validation songs, unless `tune` is False)."""
     from .calibrate import tune_checkpoint
 
     run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter)
@@ -306,7 +308,7 @@ def train(
     best = run.out / "best.pt"
     if not best.exists():
         save_checkpoint(best, run.payload("best", run.best_val))
-    if run.val_songs:
+    if run.val_songs and tune:
         policy, report = tune_checkpoint(best, run.val_songs, run.device, log=log if progress else None)
         if progress:
             log(f"decoding tuned on {len(run.val_songs)} validation songs: {report}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.calibrate import fit_platt, structure_f1
+from seq2drum.calibrate import fit_platt
 from seq2drum.decoding import TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy, SongScores, take_similarity
 from seq2drum.drums import CRASH, KICK
 from seq2drum.sections import Section
@@ -114,11 +114,15 @@ def test_platt_scaling_recovers_a_known_miscalibration() -> None:
     assert bias == pytest.approx(-1 / 3, abs=0.1)
 
 
-def test_structure_f1_matches_fills_within_one_bar() -> None:
-    real = np.array([0, 0, 0, 1, 0, 0, 0, 1], dtype=bool)
-    early = np.array([0, 0, 1, 0, 0, 0, 1, 0], dtype=bool)
-    assert structure_f1(early, real, tolerance_bars=1) == 1.0
-    assert structure_f1(early, real, tolerance_bars=0) == 0.0
+def test_structure_counts_match_fills_within_one_bar_and_crashes_exactly() -> None:
+    from seq2drum.metrics import structure_counts
+
+    real = np.zeros((8, 3), dtype=bool)
+    real[[3, 7], 1] = real[[3, 7], 2] = True
+    early = np.roll(real, -1, axis=0)
+    counts = structure_counts(early, real)
+    assert counts["fill"].micro()[2] == 1.0
+    assert counts["crash"].micro()[2] == 0.0
 
 
 def test_rests_never_take_a_song_under_half_the_hits_the_model_expects() -> None:
