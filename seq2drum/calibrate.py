@@ -3,8 +3,9 @@
 1. Calibration: per drum class, a scale and bias on the hit logits (Platt scaling) minimising the cross-entropy of
    the validation songs' real hits; the same for the three structure heads. Expected F1 is only worth deciding by
    when the probabilities mean what they say.
-2. The groove prior: the stay bonus, the section bonus and the refinement margin, by coordinate search on the mean
-   per-song grid F1 of take 1 over the validation songs, with no rest, crash or fill forced.
+2. The groove prior: the stay bonus, the section bonus, the refinement margin and how often a codebook entry must
+   have been played to be chosen, by coordinate search on the mean per-song grid F1 of take 1 over the validation
+   songs, with no rest, crash or fill forced.
 3. Structure thresholds: for rests, crashes on the downbeat and fills (each decided by its own calibrated per-bar
    probability), the threshold with the highest F1 over the validation bars (fills within +-1 bar) among those
    that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`. Measured on cross-validation folds, the thresholds
@@ -32,6 +33,7 @@ from .metrics import match_hits
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 SECTION_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 REFINE_MARGIN_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 1.0)  # 1.0 = never refine
+MIN_GROOVE_BARS_GRID = (0, 50, 200, 500, 1000)
 THRESHOLD_GRID = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2))
 STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may cost on the validation songs
 _NEVER = 1.0  # a threshold no probability passes
@@ -97,7 +99,7 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
     start = best
     for _ in range(2):
         for name, grid in (("refine_margin", REFINE_MARGIN_GRID), ("stay_bonus", STAY_BONUS_GRID),
-                           ("section_bonus", SECTION_BONUS_GRID)):
+                           ("section_bonus", SECTION_BONUS_GRID), ("min_groove_bars", MIN_GROOVE_BARS_GRID)):
             for value in grid:
                 if value == getattr(policy, name):
                     continue

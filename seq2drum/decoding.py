@@ -11,8 +11,9 @@ leaves the loop only where the probabilities, calibrated on validation songs, sa
 
 On top of the per-bar gains, a Viterbi pass holds the groove: staying on the same entry from bar to bar earns
 `stay_bonus`, and each section's own groove (the entry with the highest summed gain over the bars of its label,
-so a chorus that comes back gets its groove back) earns `section_bonus`. Then, per bar: a rest, a crash on the
-downbeat or a fill where their calibrated probabilities pass their thresholds; cells far above or below lambda are
+so a chorus that comes back gets its groove back) earns `section_bonus`. Only entries played often enough in
+training (`min_groove_bars`) are chosen. Then, per bar: a rest where its calibrated probability passes its threshold,
+a crash on the downbeat of a section's first bar and a fill closing a section's last bar likewise; cells far above or below lambda are
 added or dropped (`refine_margin`); the guitar's last onset gets kick and crash and nothing plays after it.
 
 Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
@@ -51,6 +52,7 @@ class DecodingPolicy:
     stay_bonus: float = 0.5  # in units of expected matched cells, for keeping the previous bar's entry
     section_bonus: float = 0.5  # for playing the section's groove
     refine_margin: float = 0.25  # add a cell with p > lambda + margin, drop one with p < lambda - margin
+    min_groove_bars: int = 0  # only codebook entries that at least this many training bars were assigned to
     rest_threshold: float = 0.5
     crash_threshold: float = 0.5
     fill_threshold: float = 0.5
@@ -127,6 +129,9 @@ class Decoder:
         self.policy = policy
         self._flat = codebook.patterns.reshape(len(codebook), -1).astype(np.float32)
         self._sizes = self._flat.sum(axis=1)
+        # rare entries are often busy one-off bars that happen to match hedged probabilities cell by cell; a bar
+        # drummers play often is the musical choice (the empty bar always stays: resting is a choice)
+        self._playable = (codebook.counts >= policy.min_groove_bars) | (self._sizes == 0)
 
     # ------------------------------------------------------------------------------------------ gains
 
@@ -139,6 +144,7 @@ class Decoder:
         for length in np.unique(bar_steps):
             rows = np.flatnonzero(bar_steps == length)
             entries = self.codebook.entries_of_length(int(length))
+            entries = entries[self._playable[entries]]
             if len(entries):
                 gains[np.ix_(rows, entries)] = flat[rows] @ self._flat[entries].T
         return gains
@@ -264,8 +270,10 @@ class Decoder:
         decided = np.zeros((scores.n_bars, 3), dtype=bool)
         if allow_rests:
             decided[:, 0] = structure[:, 0] > policy.rest_threshold
-        decided[:, 1] = (structure[:, 1] > policy.crash_threshold) & ~decided[:, 0]
-        decided[:, 2] = (structure[:, 2] > policy.fill_threshold) & ~decided[:, 0]
+        # as a drummer does: a crash marks the first bar of a section, a fill closes its last bar
+        starts, ends = _section_edges(scores.sections, scores.first_bar, scores.n_bars)
+        decided[:, 1] = (structure[:, 1] > policy.crash_threshold) & starts & ~decided[:, 0]
+        decided[:, 2] = (structure[:, 2] > policy.fill_threshold) & ends & ~decided[:, 0]
         hits[decided[:, 0]] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, 2]):
@@ -318,6 +326,19 @@ def _bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndar
     for section in sections:
         labels[max(0, section.start_bar - first_bar) : max(0, section.end_bar - first_bar)] = section.label
     return labels
+
+
+def _section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) bool each: the first bar of every section, and the last bar of every section of two bars or more."""
+    starts = np.zeros(n_bars, dtype=bool)
+    ends = np.zeros(n_bars, dtype=bool)
+    for section in sections:
+        start, end = section.start_bar - first_bar, section.end_bar - first_bar
+        if 0 <= start < n_bars:
+            starts[start] = True
+        if section.n_bars >= 2 and 0 < end <= n_bars:
+            ends[end - 1] = True
+    return starts, ends
 
 
 def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
