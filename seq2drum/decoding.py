@@ -35,6 +35,7 @@ from .sections import Section
 TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
 _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh
+TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
 MIN_HITS_PER_PLAYING_BAR = 1.0
 MIN_EXPECTED_HIT_SHARE = 0.5  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
 _DINKELBACH_ROUNDS = 3
@@ -130,21 +131,25 @@ class Decoder:
         self._flat = codebook.patterns.reshape(len(codebook), -1).astype(np.float32)
         self._sizes = self._flat.sum(axis=1)
         # rare entries are often busy one-off bars that happen to match hedged probabilities cell by cell; a bar
-        # drummers play often is the musical choice (the empty bar always stays: resting is a choice)
-        self._playable = (codebook.counts >= policy.min_groove_bars) | (self._sizes == 0)
+        # drummers play often is the musical choice (the empty bar always stays: resting is a choice). Later takes
+        # look further (down to TAKES_MIN_GROOVE_BARS), or a strict limit would leave them nothing different to play.
+        often = codebook.counts >= policy.min_groove_bars
+        self._playable = often | (self._sizes == 0)
+        self._playable_for_takes = often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self._sizes == 0)
 
     # ------------------------------------------------------------------------------------------ gains
 
-    def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float) -> np.ndarray:
+    def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, later_take: bool = False) -> np.ndarray:
         """(n, K) expected gain of each entry in each bar: sum of (p - lambda) over its cells; -inf where the entry
-        does not fit the bar's length."""
+        does not fit the bar's length or is not played often enough to be chosen."""
+        playable = self._playable_for_takes if later_take else self._playable
         n = len(p)
         gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
         flat = (p - lam).reshape(n, -1)
         for length in np.unique(bar_steps):
             rows = np.flatnonzero(bar_steps == length)
             entries = self.codebook.entries_of_length(int(length))
-            entries = entries[self._playable[entries]]
+            entries = entries[playable[entries]]
             if len(entries):
                 gains[np.ix_(rows, entries)] = flat[rows] @ self._flat[entries].T
         return gains
@@ -246,7 +251,7 @@ class Decoder:
         lam = 0.3
         noise = None
         for _ in range(_DINKELBACH_ROUNDS):
-            gains = self.gains(p, scores.bar_steps, lam)
+            gains = self.gains(p, scores.bar_steps, lam, later_take=bool(avoid))
             if not allow_rests:
                 gains[:, self._sizes == 0] = -np.inf
             grooves_by_label = self.section_grooves(gains, scores, avoid, p)
