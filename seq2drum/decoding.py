@@ -133,7 +133,10 @@ class Decoder:
         # rare entries are often busy one-off bars that happen to match hedged probabilities cell by cell; a bar
         # drummers play often is the musical choice (the empty bar always stays: resting is a choice). Later takes
         # look further (down to TAKES_MIN_GROOVE_BARS), or a strict limit would leave them nothing different to play.
-        often = codebook.counts >= policy.min_groove_bars
+        # The limit is capped per bar length at its most played entry, so rarer meters (7/8, 5/4) keep a groove.
+        most_played = {n: codebook.counts[codebook.bar_steps == n].max() for n in np.unique(codebook.bar_steps)}
+        limit = np.array([min(policy.min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
+        often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
         self._playable = often | (self._sizes == 0)
         self._playable_for_takes = often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self._sizes == 0)
 
@@ -256,7 +259,8 @@ class Decoder:
                 gains[:, self._sizes == 0] = -np.inf
             grooves_by_label = self.section_grooves(gains, scores, avoid, p)
             if temperature > 0 and rng is not None and noise is None:
-                spread = float(np.nanstd(np.where(np.isfinite(gains), gains, np.nan))) or 1.0
+                finite = gains[np.isfinite(gains)]
+                spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
                 noise = temperature * spread * rng.gumbel(size=gains.shape)
             # take 1 holds its grooves as tuned; a later take plays the groove chosen for it in every bar of the
             # section (rests, crashes and fills still come from their own decisions below)

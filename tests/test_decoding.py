@@ -134,3 +134,17 @@ def test_rests_never_take_a_song_under_half_the_hits_the_model_expects() -> None
     p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
     for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):
         assert take.n_hits >= 0.5 * p.sum()
+
+
+def test_a_rare_meter_keeps_its_most_played_groove_under_a_strict_limit() -> None:
+    """min_groove_bars above every 14-step entry's count (7/8) still leaves that length its most played entry, so
+    the bar is a groove, not per-cell guesses."""
+    n = 4
+    p = np.zeros((n, S, 9))
+    p[:, :14] = 0.02 + 0.6 * CODEBOOK.patterns[CODEBOOK.entries_of_length(14)[1], :14]
+    scores = SongScores(hit_logits=logit(p), velocity=np.full((n, S, 9), 90.0), offset=np.zeros((n, S, 9)),
+                        structure_logits=np.full((n, 3), -8.0), bar_steps=np.full(n, 14), beat_steps=np.full(n, 2),
+                        guitar_plays=np.ones(n, dtype=bool), sections=[Section(0, n, 0)], first_bar=0,
+                        last_onset=(n - 1, 13))
+    take = Decoder(CODEBOOK, DecodingPolicy(min_groove_bars=10_000, refine_margin=1.0)).decide(scores)[0]
+    assert (take.grooves[:-1] == CODEBOOK.entries_of_length(14)[1]).all()
