@@ -21,6 +21,10 @@ class SongTooLongError(MidiReadError):
     """The song runs past the length we generate for (often a stray event far past the end)."""
 
 
+class MidiLimitError(MidiReadError):
+    """The file holds more notes, events, tempo or meter changes than the reader takes (see midi_scan.ReadLimits)."""
+
+
 class NoGuitarError(Seq2DrumError):
     """The file has no part we can take as the guitar; the message lists the parts to choose from."""
 

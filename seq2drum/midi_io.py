@@ -20,11 +20,15 @@ import numpy as np
 from music21 import midi as m21midi
 
 from .errors import MidiReadError, NoGuitarError
+from .midi_scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi
 
 DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
-GUITAR_PROGRAMS = range(24, 32)  # GM programs (0-based): nylon ... guitar harmonics
+GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (stored 0-based): nylon ... harmonics
 _GUITAR_NAME = re.compile(r"guit|gtr|gitar|guitar|gitarre|guitarra|guitare", re.IGNORECASE)
 _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
+# A name that says voice or tune outweighs a guitar program: old GM files often play the vocal line on a guitar patch.
+_VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir", re.IGNORECASE)
+WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
 _DEFAULT_TEMPO_US = 500_000  # 120 BPM, the MIDI default when a file has no tempo event
 
 # What music21 raises on corrupt or truncated bytes (measured by fuzzing its reader).
@@ -51,17 +55,26 @@ class Part:
 
     @property
     def is_guitar(self) -> bool:
-        """GM guitar program, or a track name that says guitar (and not bass)."""
+        """A track name that says guitar (and not bass), or a GM guitar program unless the name says bass, voice or
+        melody.
+
+        The name is evidence only when the track holds this one melodic channel: a format-0 file titled
+        "Guitar Hero medley" names the song, not an instrument.
+        """
         if self.is_drums:
             return False
-        if self.program in GUITAR_PROGRAMS:
-            return True
-        if self.name_shared:  # e.g. a format-0 file titled "Guitar Hero medley": the title is not an instrument
-            return False
-        return bool(_GUITAR_NAME.search(self.name)) and not _BASS_NAME.search(self.name)
+        if not self.name_shared:
+            if _BASS_NAME.search(self.name):  # "Bass Guitar", or a bass exported on a guitar patch
+                return False
+            if _GUITAR_NAME.search(self.name):  # "Guitar (Melody)" is still a guitar
+                return True
+            if _VOCAL_NAME.search(self.name):
+                return False
+        return self.program in GUITAR_PROGRAMS
 
     def describe(self) -> str:
-        program = "no program" if self.program < 0 else f"program {self.program}"
+        """Name, channel and program as musicians count them (both from 1), and the note count."""
+        program = "no program" if self.program < 0 else f"program {self.program + 1}"
         kind = "drums, " if self.is_drums else ""
         return f"'{self.name or '(unnamed)'}' ({kind}channel {self.channel + 1}, {program}, {len(self.notes)} notes)"
 
@@ -111,10 +124,12 @@ def _decode_number(data: bytes) -> int:
     return value
 
 
-def read_midi(source: bytes | str | Path) -> MidiSong:
+def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None) -> MidiSong:
     """Parse MIDI bytes (or a file path) into a `MidiSong`.
 
-    Raises `MidiReadError` for unreadable, empty or note-less input, naming the problem.
+    Raises `MidiReadError` for unreadable, empty or note-less input, naming the problem; before music21 parses,
+    `midi_scan.scan_midi` refuses a file past `limits` (`MidiLimitError`, `SongTooLongError`) or with a meter no
+    song has, in one cheap pass.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -128,9 +143,7 @@ def read_midi(source: bytes | str | Path) -> MidiSong:
         label = "the MIDI data"
     if not data:
         raise MidiReadError(f"{label} is empty (0 bytes); export the part again from your DAW")
-    if not data.startswith(b"MThd"):
-        raise MidiReadError(f"{label} is not a Standard MIDI File: it does not start with 'MThd'")
-    _check_chunks(data, label)
+    scan_midi(data, label, limits)
     midi_file = m21midi.MidiFile()
     try:
         midi_file.readstr(data)
@@ -138,34 +151,11 @@ def read_midi(source: bytes | str | Path) -> MidiSong:
         raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
     song = _collect(midi_file, midi_file.ticksPerQuarterNote)
     if not any(len(p.notes) for p in song.parts):
-        raise MidiReadError(f"{label} holds no notes")
-    return song
-
-
-def _check_chunks(data: bytes, label: str) -> None:
-    """What music21 reads without complaint but wrongly: SMPTE time, format 2, a track cut short at the end."""
-    if len(data) < 14:
-        raise MidiReadError(f"{label} is corrupt or truncated: its header needs 14 bytes, the file has {len(data)}")
-    header_length, midi_format, n_tracks, division = struct.unpack(">IHHH", data[4:14])
-    if midi_format == 2:
-        raise MidiReadError(f"{label} is a format-2 MIDI file (independent patterns); export it as format 0 or 1")
-    if division & 0x8000:
         raise MidiReadError(
-            f"{label} uses SMPTE time (frames per second and ticks per frame), not ticks per quarter note; "
-            "re-export it with musical time"
+            f"{label} holds no notes (only tempo, meter or controller events); export the guitar part again with its "
+            "notes: check that the exported region covers them and the track is not muted"
         )
-    if division == 0:
-        raise MidiReadError(f"{label} is corrupt: it declares 0 ticks per quarter note")
-    position, tracks_seen = 8 + header_length, 0
-    while position + 8 <= len(data) and tracks_seen < n_tracks:  # bytes after the declared tracks are ignored
-        tracks_seen += data[position : position + 4] == b"MTrk"
-        length = struct.unpack(">I", data[position + 4 : position + 8])[0]
-        if position + 8 + length > len(data):
-            raise MidiReadError(
-                f"{label} is corrupt or truncated: a chunk at byte {position} declares {length} bytes but only "
-                f"{len(data) - position - 8} follow; export the file again"
-            )
-        position += 8 + length
+    return song
 
 
 def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
@@ -174,6 +164,7 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
     channel_programs: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> [(tick, program)] any track
     raw_parts: list[tuple[int, int, str, list[tuple[int, int]], list[list[int]]]] = []
     markers: set[tuple[int, str]] = set()
+    beyond_limit = (MAX_SONG_QUARTERS + 1) * ticks_per_quarter
     for track_index, track in enumerate(midi_file.tracks):
         tick = 0
         name = ""
@@ -182,7 +173,9 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
         notes: dict[int, list[list[int]]] = defaultdict(list)
         for event in track.events:
             if event.isDeltaTime():
-                tick += event.time or 0
+                # past the song-length limit only what the pre-pass does not check can be (program changes,
+                # markers, a track's end that closes unreleased notes): held just past it, so no tick overflows
+                tick = min(tick + (event.time or 0), beyond_limit)
                 continue
             kind = event.type
             if kind == m21midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
@@ -259,43 +252,95 @@ def _sounding_program(note_starts: np.ndarray, programs: list[tuple[int, int]]) 
     return int(np.bincount(in_force, minlength=128).argmax())
 
 
-def select_guitar(song: MidiSong, track: str | int | None = None) -> list[Part]:
-    """The guitar part(s) of a song.
+@dataclass
+class GuitarChoice:
+    """The parts taken as the guitar, their numbers in `MidiSong.part_listing()`, and why they were taken."""
 
-    `track` picks one part: its number in `song.part_listing()` (1-based), or a case-insensitive piece of its name.
-    Otherwise every guitar part (GM program 24-31 or a name that says guitar) is returned, to be merged; a file
-    with exactly one melodic part gives that part (a DAW exports a lone clip without a program change).
-    Raises `NoGuitarError` listing the parts when nothing fits.
+    parts: list[Part]
+    numbers: list[int]  # 1-based, as --track takes them
+    reason: str  # "track" (the user chose), "guitar" (program or name says guitar), "whole file" (a guess)
+    notice: str = ""  # set when the choice is a guess the user should check
+
+    def listing(self) -> list[str]:
+        """One line per part used, as in `MidiSong.part_listing()`."""
+        return [f"{number} {part.describe()}" for number, part in zip(self.numbers, self.parts)]
+
+    def __repr__(self) -> str:
+        return f"GuitarChoice({self.reason}: {'; '.join(self.listing())})"
+
+
+def choose_guitar(song: MidiSong, track: str | int | None = None) -> GuitarChoice:
+    """Which parts of a song are the guitar, and why.
+
+    `track` names the parts: numbers from `song.part_listing()` (1-based) or case-insensitive pieces of track names,
+    several separated by commas ("5,6", "rhythm,lead"). Without it: every part whose track name says guitar, or
+    whose GM program is a guitar's (25-32) unless its name says bass, voice, vocal, vox, melody or choir; merged.
+    When no part is recognised, a file with one melodic part, or with no drums and at most three melodic parts
+    (a guitar exported on arbitrary programs), is taken whole, with a `notice` naming the parts.
+    Raises `NoGuitarError` listing the parts otherwise.
     """
+    numbered = {id(part): number for number, part in enumerate(song.parts, start=1)}
     listing = song.part_listing()
     if track is not None and str(track).strip():
-        wanted = str(track).strip()
-        if wanted.isdigit():
-            number = int(wanted)
-            if 1 <= number <= len(song.parts) and not song.parts[number - 1].is_drums:
-                return [song.parts[number - 1]]
-        else:
-            named = [p for p in song.melodic_parts if wanted.lower() in p.name.lower()]
-            if named:
-                return named
-        raise NoGuitarError(
-            f"--track {wanted!r} matches no melodic part; the parts are: {'; '.join(listing)}. "
-            "Pass --track (the track option) with a part number or a piece of its name.",
-            listing,
-        )
+        parts = _parts_for_track(song, str(track).strip(), listing)
+        return GuitarChoice(parts, [numbered[id(p)] for p in parts], "track")
     melodic = [p for p in song.melodic_parts if len(p.notes)]
     guitars = [p for p in melodic if p.is_guitar]
     if guitars:
-        return guitars
-    if len(melodic) == 1:
-        return melodic
+        return GuitarChoice(guitars, [numbered[id(p)] for p in guitars], "guitar")
     if not melodic:
-        raise NoGuitarError("the file has only drums, no guitar part to play along with", listing)
+        raise NoGuitarError(
+            "the file holds only drums (channel 10), no part to play along with; export the guitar part from your DAW "
+            "(alone or with the whole arrangement) and use that file",
+            listing,
+        )
+    has_drums = any(len(p.notes) for p in song.drum_parts)
+    if len(melodic) == 1 or (not has_drums and len(melodic) <= WHOLE_FILE_MAX_PARTS):
+        numbers = [numbered[id(p)] for p in melodic]
+        choice = GuitarChoice(melodic, numbers, "whole file")
+        choice.notice = (
+            f"no part is marked as guitar (GM program 25-32 or a track name that says guitar), so the whole file is "
+            f"taken as the guitar: {'; '.join(choice.listing())}. Pass --track (the track option) to choose parts."
+        )
+        return choice
+    set_aside = [f"{numbered[id(p)]} '{p.name}'" for p in melodic if p.program in GUITAR_PROGRAMS]
+    why = "no track named guitar, and no GM guitar program 25-32"
+    if set_aside:
+        why += f" except on {', '.join(set_aside)}, whose name says bass, vocal or melody"
     raise NoGuitarError(
-        "no guitar part found (no GM guitar program 25-32 and no track named guitar); the parts are: "
-        f"{'; '.join(listing)}. Pass --track (the track option) with the number or name of the part to use as the guitar.",
+        f"no guitar part found ({why}); the parts are: {'; '.join(listing)}. Pass --track (the track option) with the "
+        "numbers or names of the parts to use as the guitar, e.g. --track 2 or --track 2,3.",
         listing,
     )
+
+
+def _parts_for_track(song: MidiSong, wanted: str, listing: list[str]) -> list[Part]:
+    """The parts a --track value names: comma-separated part numbers or pieces of names, in listing order."""
+    whole_name = [p for p in song.melodic_parts if wanted.lower() in p.name.lower()]
+    if whole_name and not wanted.replace(",", "").replace(" ", "").isdigit():  # a name may hold a comma
+        return whole_name
+    chosen: list[Part] = []
+    for item in (piece.strip() for piece in wanted.split(",")):
+        if item.isdigit():
+            number = int(item)
+            matches = [song.parts[number - 1]] if 1 <= number <= len(song.parts) else []
+            matches = [p for p in matches if not p.is_drums]
+        else:
+            matches = [p for p in song.melodic_parts if item and item.lower() in p.name.lower()]
+        if not matches:
+            raise NoGuitarError(
+                f"--track {item!r} matches no melodic part; the parts are: {'; '.join(listing)}. "
+                "Pass --track (the track option) with part numbers or pieces of their names, e.g. --track 2,3.",
+                listing,
+            )
+        chosen += [p for p in matches if not any(p is c for c in chosen)]
+    order = {id(part): index for index, part in enumerate(song.parts)}
+    return sorted(chosen, key=lambda part: order[id(part)])
+
+
+def select_guitar(song: MidiSong, track: str | int | None = None) -> list[Part]:
+    """The guitar part(s) of a song (see `choose_guitar`, which also says which and why)."""
+    return choose_guitar(song, track).parts
 
 
 def merged_notes(parts: Sequence[Part]) -> np.ndarray:

@@ -207,6 +207,16 @@ def timed_track(timed: Sequence[tuple[int, bytes]]) -> bytes:
     return track_chunk(events)
 
 
+def chord_track(n_notes: int, chord_size: int = 8) -> bytes:
+    """n_notes as chords on 16ths, the compact way (running status, velocity-0 note-offs)."""
+    events = [(0, note_on(0, 40, 0))]
+    for first in range(0, n_notes, chord_size):
+        pitches = [30 + (first // chord_size + k) % 64 for k in range(min(chord_size, n_notes - first))]
+        events += [(0, bytes([p, 100])) for p in pitches]
+        events += [(PPQ // 4 if i == 0 else 0, bytes([p, 0])) for i, p in enumerate(pitches)]
+    return track_chunk(events)
+
+
 def smf_bytes(
     tracks: Sequence[bytes], ticks_per_quarter: int = PPQ, midi_format: int = 1, division: int | None = None
 ) -> bytes:
@@ -322,3 +332,65 @@ def format0_song_bytes_music21(
     midi_file.ticksPerQuarterNote = ticks_per_quarter
     midi_file.tracks.append(track)
     return midi_file.writestr()
+
+
+# ---------------------------------------------------------------------------------------------- server workers
+# Generators for server tests. A server's workers build their generator from a picklable factory, in their own
+# process, so these talk to the test through files: `calls` gets a line per generate call, and generation waits
+# until the file `gate` exists (a test holds a request in flight, or lets a worker hang until it is killed).
+
+
+class GatedGenerator:
+    """Delegates to a real generator once the file `gate` exists; appends a line to `calls` per call."""
+
+    def __init__(self, inner: object, gate: str, calls: str) -> None:
+        self.inner = inner
+        self.info = inner.info  # type: ignore[attr-defined]
+        self.gate = Path(gate)
+        self.calls = Path(calls)
+
+    def generate(self, midi: object, options: object = None) -> object:
+        import time
+
+        with self.calls.open("a") as stream:
+            stream.write("call\n")
+        deadline = time.monotonic() + 60
+        while not self.gate.exists():
+            assert time.monotonic() < deadline, "the test never opened the gate"
+            time.sleep(0.01)
+        return self.inner.generate(midi, options)  # type: ignore[attr-defined]
+
+
+def gated_generator(checkpoint: Path | None, gate: str, calls: str) -> GatedGenerator:
+    """A worker factory: `functools.partial(gated_generator, gate=..., calls=...)`."""
+    from seq2drum.inference import DrumGenerator
+
+    return GatedGenerator(DrumGenerator.from_checkpoint(checkpoint), gate, calls)
+
+
+_HELD: list[bytearray] = []  # what BloatingGenerator keeps, as a leak would
+
+
+class BloatingGenerator:
+    """Keeps `mib` MiB of memory (touched, so resident) on every call whose track option is "bloat", then refuses
+    the song as a domain error; other calls go to the real generator."""
+
+    def __init__(self, inner: object, mib: int) -> None:
+        self.inner = inner
+        self.info = inner.info  # type: ignore[attr-defined]
+        self.mib = mib
+
+    def generate(self, midi: object, options: object = None) -> object:
+        from seq2drum.errors import NoGuitarError
+
+        if getattr(options, "track", None) == "bloat":
+            _HELD.append(bytearray(b"\x01" * (self.mib * 1024 * 1024)))
+            raise NoGuitarError("refused after growing, as a hostile file would")
+        return self.inner.generate(midi, options)  # type: ignore[attr-defined]
+
+
+def bloating_generator(checkpoint: Path | None, mib: int) -> BloatingGenerator:
+    """A worker factory: `functools.partial(bloating_generator, mib=...)`."""
+    from seq2drum.inference import DrumGenerator
+
+    return BloatingGenerator(DrumGenerator.from_checkpoint(checkpoint), mib)

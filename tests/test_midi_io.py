@@ -15,6 +15,7 @@ from seq2drum.midi_io import (
     MidiSong,
     Part,
     TrackSpec,
+    choose_guitar,
     merged_notes,
     read_midi,
     select_guitar,
@@ -180,7 +181,7 @@ def test_a_track_mixing_channels_splits_into_one_part_per_channel() -> None:
     assert (parts[0].program, parts[1].program, parts[DRUM_CHANNEL].program) == (30, 33, -1)
     np.testing.assert_array_equal(parts[1].notes, bass)
     assert [p.channel for p in select_guitar(song)] == [0]
-    assert song.part_listing()[1].startswith("2 'Band' (channel 2, program 33")
+    assert song.part_listing()[1].startswith("2 'Band' (channel 2, program 34")  # 1-based, as musicians count
 
 
 def test_a_program_set_in_another_track_applies_to_the_channel() -> None:
@@ -249,7 +250,7 @@ def test_reprs_name_format_clock_and_parts() -> None:
     """Parts and songs print what a user needs to pick a track (name, channel, program, note count)."""
     song = read_midi(rock_song_bytes(2))
     assert repr(song) == "MidiSong(format 1, 480 ticks/quarter, 1 tempos, 1 time signatures, 2 parts)"
-    assert repr(song.parts[0]) == "Part(track=1, 'Guitar' (channel 1, program 29, 32 notes))"
+    assert repr(song.parts[0]) == "Part(track=1, 'Guitar' (channel 1, program 30, 32 notes))"
     assert song.parts[1].describe() == "'Drums' (drums, channel 10, no program, 24 notes)"
 
 
@@ -324,6 +325,14 @@ def test_a_lone_unnamed_melodic_part_without_program_is_the_guitar() -> None:
         ("Lead", 30, True),
         ("Strings", 48, False),
         ("", -1, False),
+        ("Vocals", 26, False),
+        ("Bg Vocals 2", 26, False),
+        ("Lead Vox", 29, False),
+        ("Voice 1 (Soloist)", 24, False),
+        ("Melody", 30, False),
+        ("Choir", 27, False),
+        ("Guitar (Melody)", 24, True),
+        ("bass gut", 28, False),
     ],
     ids=[
         "named-guitar",
@@ -333,10 +342,19 @@ def test_a_lone_unnamed_melodic_part_without_program_is_the_guitar() -> None:
         "program-30",
         "program-48",
         "unnamed",
+        "vocals-on-guitar-program",
+        "backing-vocals-on-guitar-program",
+        "vox-on-guitar-program",
+        "voice-on-guitar-program",
+        "melody-on-guitar-program",
+        "choir-on-guitar-program",
+        "guitar-name-beats-melody",
+        "bass-name-beats-guitar-program",
     ],
 )
 def test_guitar_is_recognised_by_program_or_name(name: str, program: int, is_guitar: bool) -> None:
-    """GM programs 25-32 or a guitar-ish track name make a guitar, but a bass guitar never does."""
+    """GM programs 25-32 or a guitar-ish track name make a guitar, but a bass guitar never does, and a name that
+    says vocal, voice, vox, melody or choir outweighs a guitar program (old GM files play vocals on guitar patches)."""
     part = Part(track_index=1, channel=0, name=name, program=program, notes=LEAD)
     assert part.is_guitar is is_guitar
 
@@ -348,8 +366,8 @@ def test_no_guitar_raises_listing_the_parts_and_asking_for_track() -> None:
         select_guitar(song)
     message = str(caught.value)
     assert "no guitar part found" in message and "--track" in message
-    assert "1 'Bass' (channel 2, program 33, 2 notes)" in message
-    assert "2 'Piano' (channel 3, program 0, 3 notes)" in message
+    assert "1 'Bass' (channel 2, program 34, 2 notes)" in message  # GM numbers counted from 1, as in the README
+    assert "2 'Piano' (channel 3, program 1, 3 notes)" in message
     assert "3 'Drums' (drums, channel 10" in message
     assert len(caught.value.parts) == 3
 
@@ -358,8 +376,9 @@ def test_drums_only_file_reads_but_has_no_guitar() -> None:
     """A drums-only file is valid MIDI (read_midi succeeds) but gives NoGuitarError saying it only has drums."""
     song = read_midi(song_bytes(drums=DRUMS))
     assert [p.is_drums for p in song.parts] == [True] and song.melodic_parts == []
-    with pytest.raises(NoGuitarError, match="only drums"):
+    with pytest.raises(NoGuitarError, match="only drums") as caught:
         select_guitar(song)
+    assert "export the guitar part" in str(caught.value)  # says what to do, not only what is wrong
 
 
 def test_format0_track_name_saying_guitar_does_not_make_every_channel_a_guitar() -> None:
@@ -375,6 +394,73 @@ def test_format0_track_name_saying_guitar_does_not_make_every_channel_a_guitar()
     ]
     song = read_midi(smf_bytes([timed_track(timed)], midi_format=0))
     assert [(p.channel, p.program) for p in select_guitar(song)] == [(0, 29)]
+
+
+def test_vocal_tracks_on_guitar_programs_are_not_merged_into_the_guitar() -> None:
+    """A song whose three vocal tracks use GM program 27 (as in a well-known pop-punk file): only the two guitars
+    are taken; merging the vocals in made the drums hit on every eighth."""
+    vocal = notes_from_steps([(0, 72), (2, 74), (4, 76)])
+    song = _parts_song(
+        ("Vocals", 0, 26, vocal), ("Bg Vocals", 1, 26, vocal), ("Bg Vocals 2", 2, 26, vocal),
+        ("Guitar", 3, 30, GUITAR), ("Guitar", 4, 28, LEAD), ("Bass", 5, 33, BASS), ("Drums", DRUM_CHANNEL, -1, DRUMS),
+    )
+    choice = choose_guitar(song)
+    assert choice.reason == "guitar" and choice.numbers == [4, 5] and choice.notice == ""
+    assert choice.listing() == ["4 'Guitar' (channel 4, program 31, 32 notes)", "5 'Guitar' (channel 5, program 29, 3 notes)"]
+
+
+def test_unmarked_parts_without_drums_are_taken_whole_with_a_notice() -> None:
+    """A guitar exported on arbitrary programs (6 and 21, counted from 1), no drums: both parts are the guitar,
+    and the notice names them so the user can check."""
+    song = _parts_song(("Track 1", 0, 5, GUITAR), ("Track 2", 1, 20, LEAD))
+    choice = choose_guitar(song)
+    assert choice.reason == "whole file" and choice.numbers == [1, 2]
+    assert "1 'Track 1' (channel 1, program 6" in choice.notice and "2 'Track 2' (channel 2, program 21" in choice.notice
+    assert "--track" in choice.notice
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [("A", 0, 5, GUITAR), ("B", 1, 20, LEAD), ("Drums", DRUM_CHANNEL, -1, DRUMS)],
+        [("A", 0, 5, GUITAR), ("B", 1, 20, LEAD), ("C", 2, 0, PIANO), ("D", 3, 40, LEAD)],
+    ],
+    ids=["two-parts-with-drums", "four-parts"],
+)
+def test_unmarked_parts_with_drums_or_more_than_three_still_ask_for_track(parts: list) -> None:
+    """Taking a whole band as the guitar would be a wild guess: the error lists the parts instead."""
+    with pytest.raises(NoGuitarError, match="no guitar part found.*--track 2,3"):
+        choose_guitar(_parts_song(*parts))
+
+
+def test_error_says_why_a_part_on_a_guitar_program_was_set_aside() -> None:
+    """'no GM guitar program' would be false for a song whose only guitar-program part is named Melody."""
+    song = _parts_song(("Melody", 0, 30, LEAD), ("Bass", 1, 33, BASS), ("Drums", DRUM_CHANNEL, -1, DRUMS))
+    with pytest.raises(NoGuitarError, match="except on 1 'Melody', whose name says bass, vocal or melody"):
+        choose_guitar(song)
+
+
+@pytest.mark.parametrize(
+    "track, expected",
+    [("2,3", [2, 3]), (" 3 , 2 ", [2, 3]), ("rhythm,piano", [1, 3]), ("1,rhythm", [1]), ("Keys, left", [4])],
+    ids=["numbers", "numbers-spaces-any-order", "names", "same-part-twice", "name-with-a-comma"],
+)
+def test_track_option_takes_several_parts(track: str, expected: list[int]) -> None:
+    """--track 5,6 uses several parts as one guitar (numbers or names, in listing order, each once)."""
+    song = _parts_song(
+        ("Rhythm", 0, 29, GUITAR), ("Bass", 1, 33, BASS), ("Piano", 2, 0, PIANO), ("Keys, left", 3, 4, LEAD),
+        ("Drums", DRUM_CHANNEL, -1, DRUMS),
+    )
+    choice = choose_guitar(song, track)
+    assert choice.reason == "track" and choice.numbers == expected
+
+
+def test_track_option_with_one_bad_item_names_it() -> None:
+    song = _parts_song(("Rhythm", 0, 29, GUITAR), ("Bass", 1, 33, BASS), ("Drums", DRUM_CHANNEL, -1, DRUMS))
+    with pytest.raises(NoGuitarError, match="--track '9' matches no melodic part"):
+        choose_guitar(song, "1,9")
+    with pytest.raises(NoGuitarError, match="--track '3' matches"):
+        choose_guitar(song, "1,3")  # the drums are not a guitar
 
 
 # ---------------------------------------------------------------------------------------------- round trips

@@ -1,0 +1,48 @@
+"""Writing a file so that no reader ever sees half of it: the library's one way to write a file.
+
+The data goes to a new temporary file beside the target (a random name, created exclusively, so two runs writing
+the same target never share a temporary file), is flushed, and is renamed over the target in one step. A crash
+leaves either the old file or the new one, never a mix. New files get the usual mode (0666 less the umask), as
+any program's output would. Used for checkpoints, cache entries, plots, reports and the CLI's drum files.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+_ATTEMPTS = 100
+
+
+def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], object]) -> Path:
+    """Write `content` (bytes, text as UTF-8, or a function that writes to a binary stream) to `path`, creating
+    its folder. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = _create_temporary(path)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if callable(content):
+                content(stream)
+            else:
+                stream.write(content.encode() if isinstance(content, str) else content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    for _ in range(_ATTEMPTS):
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path} after {_ATTEMPTS} tries")

@@ -1,0 +1,227 @@
+"""A cheap first pass over Standard MIDI File bytes: structure, counts and limits, before music21 parses them.
+
+music21's reader copies the rest of a track for every event it reads, so its cost grows with the square of a
+track's length (100,000 notes in one track: 16 s; 200,000: over a minute). `scan_midi` walks the same bytes once,
+decoding events the way music21 does (running status, its default of note-on when a track starts without one, the
+events it skips), counts notes, events and tempo and meter changes, and refuses a file past `ReadLimits` (or with
+a meter no song has, or an event far past any song's end) before the expensive parse starts.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from .errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError
+
+# The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
+# 120 BPM. A longer song is almost always a stray event far past the end.
+MAX_SONG_QUARTERS = 8192
+# Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32 quarter notes to the bar.
+MAX_METER_NUMERATOR = 64
+MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
+MAX_BAR_QUARTERS = 32
+
+_NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x90, 0xC0, 0xD0
+_META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What `read_midi` takes. Past these, a file is refused (MidiLimitError / SongTooLongError) before parsing.
+
+    The defaults keep the slowest read near 3 s on a 2-core machine and leave room for any real song: a dense
+    10-part, 10-minute arrangement holds about 20,000 notes.
+    """
+
+    max_notes: int = 50_000  # note-ons with a velocity, all tracks together
+    max_events: int = 200_000  # every event: notes, controllers, meta and system-exclusive events
+    max_tempo_changes: int = 10_000
+    max_time_signature_changes: int = 10_000
+    max_song_quarters: int = MAX_SONG_QUARTERS  # the last event's position, in quarter notes
+
+    def __post_init__(self) -> None:
+        for name in ("max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes",
+                     "max_song_quarters"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
+
+
+@dataclass
+class MidiCounts:
+    """What the scan saw."""
+
+    midi_format: int
+    ticks_per_quarter: int
+    tracks: int = 0
+    notes: int = 0
+    events: int = 0
+    tempo_events: int = 0
+    time_signature_events: int = 0
+    last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
+
+
+def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
+    """Check the file's structure and count what it holds, in one linear pass. Raises `MidiReadError` naming the
+    problem: not a MIDI file, SMPTE time, format 2, a chunk cut short, a meter no song has; `MidiLimitError` past a
+    limit; `SongTooLongError` for an event past `limits.max_song_quarters`."""
+    limits = limits or ReadLimits()
+    if not data.startswith(b"MThd"):
+        raise MidiReadError(
+            f"{label} is not a Standard MIDI File: it does not start with 'MThd' (it starts with {data[:8]!r}); "
+            "export the part from your DAW as a MIDI file (.mid): renaming another file does not convert it"
+        )
+    if len(data) < 14:
+        raise MidiReadError(f"{label} is corrupt or truncated: its header needs 14 bytes, the file has {len(data)}")
+    header_length, midi_format, n_tracks, division = struct.unpack(">IHHH", data[4:14])
+    if midi_format == 2:
+        raise MidiReadError(f"{label} is a format-2 MIDI file (independent patterns); export it as format 0 or 1")
+    if division & 0x8000:
+        raise MidiReadError(
+            f"{label} uses SMPTE time (frames per second and ticks per frame), not ticks per quarter note; "
+            "re-export it with musical time"
+        )
+    if division == 0:
+        raise MidiReadError(f"{label} is corrupt: it declares 0 ticks per quarter note")
+    counts = _Counter(label, limits, MidiCounts(midi_format, division))
+    position, tracks_seen = 8 + header_length, 0
+    while position + 8 <= len(data) and tracks_seen < n_tracks:  # bytes after the declared tracks are ignored
+        is_track = data[position : position + 4] == b"MTrk"
+        length = struct.unpack(">I", data[position + 4 : position + 8])[0]
+        if position + 8 + length > len(data):
+            raise MidiReadError(
+                f"{label} is corrupt or truncated: a chunk at byte {position} declares {length} bytes but only "
+                f"{len(data) - position - 8} follow; export the file again"
+            )
+        if is_track:
+            counts.track(data, position + 8, position + 8 + length, tracks_seen + 1)
+            tracks_seen += 1
+        position += 8 + length
+    counts.result.tracks = tracks_seen
+    return counts.result
+
+
+class _Counter:
+    """Walks track chunks event by event as music21's `MidiTrack.processDataToEvents` does, counting."""
+
+    def __init__(self, label: str, limits: ReadLimits, result: MidiCounts) -> None:
+        self.label = label
+        self.limits = limits
+        self.result = result
+        self.max_tick = limits.max_song_quarters * result.ticks_per_quarter
+
+    def track(self, data: bytes, position: int, end: int, number: int) -> None:
+        result, limits = self.result, self.limits
+        tick = 0
+        running: int | None = None  # the status byte of the last event read, as music21 keeps it
+        while position < end:
+            delta = 0
+            while True:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
+                if position >= end:
+                    raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
+                byte = data[position]
+                position += 1
+                delta = (delta << 7) | (byte & 0x7F)
+                if byte < 0x80:
+                    break
+            if end - position < 2:  # music21 ends the track at a one-byte remainder
+                break
+            tick += delta
+            status = data[position]
+            implied = status < 0x80  # running status: the event's bytes start with its first data byte
+            if implied:
+                status = 0x90 if running is None else running
+            kind = status & 0xF0
+            start = position if implied else position + 1
+            if 0x80 <= kind <= 0xE0:
+                if kind in (_PROGRAM_CHANGE, _CHANNEL_PRESSURE):
+                    if data[start] > 127:  # music21 skips the event and reads a delta time from its status byte
+                        tick -= delta
+                        continue
+                    position = start + 1
+                else:
+                    if kind == _NOTE_ON and start + 1 < end and data[start + 1] > 0:
+                        result.notes += 1
+                        if result.notes > limits.max_notes:
+                            raise self._past("notes", limits.max_notes, "split the song or leave out parts")
+                    position = min(start + 2, end)
+                    if kind <= _NOTE_ON:
+                        self._at(tick, number)
+                running = status
+            elif status == _META:
+                meta_type = data[position + 1]
+                length, position = self._length(data, position + 2, end, number)
+                payload = data[position : position + length]
+                position += length
+                if meta_type == _SET_TEMPO:
+                    self._at(tick, number)
+                    result.tempo_events += 1
+                    if result.tempo_events > limits.max_tempo_changes:
+                        raise self._past("tempo changes", limits.max_tempo_changes, "thin out the tempo map")
+                elif meta_type == _TIME_SIGNATURE:
+                    self._at(tick, number)
+                    result.time_signature_events += 1
+                    if result.time_signature_events > limits.max_time_signature_changes:
+                        raise self._past("time-signature changes", limits.max_time_signature_changes,
+                                         "thin out the meter map")
+                    self._check_meter(payload, tick, number)
+            elif status in (0xF0, 0xF7):  # system exclusive
+                length, position = self._length(data, start, end, number)
+                position += length
+                running = status
+            else:  # F1-FE: music21 skips the event and reads a delta time from its status byte
+                tick -= delta
+                continue
+            result.events += 1
+            if result.events > limits.max_events:
+                raise self._past("events", limits.max_events, "leave out controller data or parts")
+
+    def _at(self, tick: int, number: int) -> None:
+        """A note, tempo or meter event at `tick`: these set the song's length (an end-of-track far out does not)."""
+        if tick > self.max_tick:
+            raise self._too_long(tick, number)
+        if tick > self.result.last_tick:
+            self.result.last_tick = tick
+
+    def _length(self, data: bytes, position: int, end: int, number: int) -> tuple[int, int]:
+        value = 0
+        while True:
+            if position >= end:
+                raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside an event length")
+            byte = data[position]
+            position += 1
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                return value, position
+
+    def _check_meter(self, payload: bytes, tick: int, number: int) -> None:
+        if len(payload) < 2:
+            return  # music21 reads it and _collect ignores it: no meter change
+        numerator, power = payload[0], payload[1]
+        where = f"at quarter note {tick // self.result.ticks_per_quarter} of track {number}"
+        if power > MAX_METER_DENOMINATOR_POWER:
+            raise MidiReadError(
+                f"{self.label} has a time signature {numerator}/2^{power} {where}: the denominator is past "
+                f"{2 ** MAX_METER_DENOMINATOR_POWER}; fix the meter in your DAW and export again"
+            )
+        denominator = 2**power
+        bar_quarters = numerator * 4 / denominator
+        if not 1 <= numerator <= MAX_METER_NUMERATOR or bar_quarters > MAX_BAR_QUARTERS:
+            raise MidiReadError(
+                f"{self.label} has a time signature {numerator}/{denominator} {where}, which no song has "
+                f"(1-{MAX_METER_NUMERATOR} beats, at most {MAX_BAR_QUARTERS} quarter notes to the bar); "
+                "fix the meter in your DAW and export again"
+            )
+
+    def _past(self, what: str, limit: int, advice: str) -> MidiLimitError:
+        return MidiLimitError(f"{self.label} holds more than {limit:,} {what}, the most this reader takes; {advice}")
+
+    def _too_long(self, tick: int, number: int) -> SongTooLongError:
+        quarters = tick // self.result.ticks_per_quarter
+        limit = self.limits.max_song_quarters
+        return SongTooLongError(
+            f"{self.label} has a note, tempo or meter event at quarter note {quarters:,} (track {number}); songs are limited to {limit:,} "
+            f"quarter notes ({limit // 4:,} bars of 4/4): split it into shorter sections, or look for a stray event "
+            "far past the end"
+        )

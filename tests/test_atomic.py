@@ -1,0 +1,87 @@
+"""The library's one atomic write: whole files or none, the usual mode, no shared temporary names, and no other
+module writing files its own way."""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from seq2drum.atomic import write_atomic
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_bytes_text_and_writer_functions(tmp_path: Path) -> None:
+    assert write_atomic(tmp_path / "a" / "b.bin", b"\x00\x01").read_bytes() == b"\x00\x01"
+    assert (write_atomic(tmp_path / "t.txt", "h\u00e9").read_text(encoding="utf-8")) == "h\u00e9"
+    assert write_atomic(tmp_path / "w.bin", lambda stream: stream.write(b"xyz")).read_bytes() == b"xyz"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b.bin", "t.txt", "w.bin"]  # no temp file left
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "song_drums.mid"
+    target.write_bytes(b"old take")
+
+    def crash(stream: object) -> None:
+        stream.write(b"half")  # type: ignore[attr-defined]
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, crash)
+    assert target.read_bytes() == b"old take" and [p.name for p in tmp_path.iterdir()] == ["song_drums.mid"]
+
+
+def test_new_files_get_the_umask_mode(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        path = write_atomic(tmp_path / "x.mid", b"x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_two_writers_of_one_target_never_share_a_temporary_file(tmp_path: Path) -> None:
+    """main.py used the fixed name .NAME.tmp: two runs writing one file could interleave into it."""
+    target = tmp_path / "out.mid"
+    payloads = [bytes([n]) * 200_000 for n in range(8)]
+    threads = [threading.Thread(target=write_atomic, args=(target, data)) for data in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert target.read_bytes() in payloads
+
+
+def test_the_library_writes_files_only_through_write_atomic() -> None:
+    """Issue 11, failure 9: seven places wrote files atomically each in their own way. Now the library and main.py
+    rename a file into place only in seq2drum/atomic.py (the DAW helper ships alone and keeps its own copy)."""
+    offenders = []
+    for path in [*sorted((REPO / "seq2drum").glob("*.py")), REPO / "main.py"]:
+        if path.name != "atomic.py":
+            offenders += [f"{path.name}:{line}" for line in renames_into_place(path.read_text())]
+    assert not offenders, offenders
+
+
+def renames_into_place(source: str) -> list[int]:
+    """Lines that rename a temporary file into place: os.replace/os.rename, Path.replace(target)/rename(target),
+    tempfile.mkstemp (str.replace takes two arguments, dataclasses.replace keywords)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        name, owner = node.func.attr, node.func.value
+        on_os = isinstance(owner, ast.Name) and owner.id == "os"
+        if name in ("mkstemp", "NamedTemporaryFile") or (name in ("replace", "rename") and (
+                on_os or (len(node.args) == 1 and not node.keywords))):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_check_above_finds_the_old_ways() -> None:
+    old_ways = ("temp.replace(path)\n", "os.replace(temp, path)\n", "tempfile.mkstemp(dir=d)\n")
+    assert all(renames_into_place(code) == [1] for code in old_ways)
+    assert renames_into_place("'a'.replace('a', 'b')\nconfig.replace(seed=1)\n") == []

@@ -1,0 +1,143 @@
+"""Every user-facing error path: one line naming the problem and what to do, exit code 2, never a traceback.
+
+The in-process cases call `main.main` (fast); the cases the issue reported as tracebacks also run as real
+processes (`python main.py`, `python -m server`), since only a real process shows what a user sees.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import main
+from tests.builders import backbeat, notes_from_steps, rock_song_bytes, song_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def keep_torch_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() sets torch's threads for the CLI; in this test process that must not leak into other tests."""
+    monkeypatch.setattr(torch, "set_num_threads", lambda threads: None)
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run main.py in process; it must exit 2 with exactly one line on stderr. Returns that line."""
+    code = main.main([str(arg) for arg in argv])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def files(tmp_path: Path) -> dict[str, Path]:
+    made = {
+        "song": rock_song_bytes(2),
+        "text.mid": b"these are my lyrics, saved as .mid by mistake\n",
+        "drums_only.mid": song_bytes(drums=notes_from_steps(backbeat(2))),
+        "no_notes.mid": song_bytes(),
+        "a_text.pt": b"a\n",  # torch.load raised IndexError: pop from empty list on this
+        "readme.pt": (REPO / "README.md").read_bytes(),
+        "empty.pt": b"",
+    }
+    for name, data in made.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "song").rename(tmp_path / "song.mid")
+    (tmp_path / "a_folder").mkdir()
+    return {path.name: path for path in tmp_path.iterdir()}
+
+
+@pytest.mark.parametrize(
+    "checkpoint, expected",
+    [
+        ("a_text.pt", "is not a seq2drum checkpoint (not a file written by torch.save"),
+        ("readme.pt", "is not a seq2drum checkpoint"),
+        ("empty.pt", "is empty (0 bytes)"),
+        ("a_folder", "is a folder; pass the model file in it"),
+        ("missing.pt", "not found; train one"),
+    ],
+    ids=["text-file", "readme-as-checkpoint", "empty-file", "folder", "missing"],
+)
+def test_bad_checkpoint_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], checkpoint: str,
+                                    expected: str) -> None:
+    paths = files(tmp_path)
+    err = one_line_error(capsys, ["--mode", "infer", paths["song.mid"], "--checkpoint", tmp_path / checkpoint])
+    assert expected in err
+
+
+@pytest.mark.parametrize(
+    "song, expected",
+    [
+        ("text.mid", ["text.mid is not a Standard MIDI File", "export the part from your DAW"]),
+        ("drums_only.mid", ["only drums", "export the guitar part"]),
+        ("no_notes.mid", ["no_notes.mid holds no notes", "export the guitar part again"]),
+    ],
+    ids=["text-renamed-mid", "drums-only", "no-notes"],
+)
+def test_bad_song_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path,
+                                  song: str, expected: list[str]) -> None:
+    paths = files(tmp_path)
+    err = one_line_error(capsys, ["--mode", "infer", paths[song], "--checkpoint", tiny_model_path])
+    for phrase in expected:
+        assert phrase in err
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--torch-threads", "0"], "--torch-threads must be 1-256"),
+        (["--temperature", "9"], "temperature must be in [0, 5]"),
+        (["--seed", "-1"], "seed must be in [0, 2**63 - 1]"),
+        (["--track", "9"], "--track '9' matches no melodic part; the parts are: 1 'Guitar'"),
+        (["-o", "{tmp}/song.mid/out.mid"], "song.mid is a file, not a folder"),
+        (["-o", "{tmp}/song.mid"], "would overwrite the input"),
+    ],
+    ids=["threads-zero", "temperature-too-high", "negative-seed", "track-matches-nothing", "output-under-a-file",
+         "output-is-the-input"],
+)
+def test_bad_option_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path,
+                                extra: list[str], expected: str) -> None:
+    paths = files(tmp_path)
+    extra = [item.replace("{tmp}", str(tmp_path)) for item in extra]
+    err = one_line_error(capsys, ["--mode", "infer", paths["song.mid"], "--checkpoint", tiny_model_path, *extra])
+    assert expected in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+@pytest.mark.parametrize("mode", ["infer", "train"])
+def test_cuda_on_a_cpu_only_machine_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    """torch raised an AssertionError from deep inside for --device cuda on a CPU-only build."""
+    paths = files(tmp_path)
+    err = one_line_error(capsys, ["--mode", mode, paths["song.mid"], "--data", tmp_path, "--device", "cuda"])
+    assert "--device cuda asked for" in err and "--device auto or cpu" in err
+
+
+@pytest.mark.parametrize("mode", ["evaluate", "preprocess", "train"])
+def test_missing_data_folder_is_one_line_for_every_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        mode: str) -> None:
+    """evaluate reads songs to score, not training data: the message must fit every mode."""
+    err = one_line_error(capsys, ["--mode", mode, "--data", tmp_path / "nowhere", "--quiet", "--out", tmp_path / "run"])
+    assert "data folder" in err and "training data folder" not in err and "pass --data" in err
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, *map(str, args)], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_text_file_as_checkpoint_in_real_processes(tmp_path: Path) -> None:
+    """The reported tracebacks: a text file passed as --checkpoint to the CLI and to the server."""
+    paths = files(tmp_path)
+    cli = _run(REPO / "main.py", "--mode", "infer", paths["song.mid"], "--checkpoint", paths["a_text.pt"])
+    assert cli.returncode == 2 and "Traceback" not in cli.stderr
+    assert cli.stderr.strip().count("\n") == 0 and "is not a seq2drum checkpoint" in cli.stderr
+    server = _run("-m", "server", "--port", "0", "--checkpoint", paths["a_text.pt"])
+    assert server.returncode == 2 and "Traceback" not in server.stderr and server.stdout == ""
+    lines = [line for line in server.stderr.splitlines() if "error" in line]
+    assert len(lines) == 1 and "is not a seq2drum checkpoint" in lines[0]

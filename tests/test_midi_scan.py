@@ -1,0 +1,196 @@
+"""The cheap pass before music21: counts that match music21's reading, limits refused before the parse, meters no
+song has refused naming the event, and a fuzz of the whole reader (hypothesis, a small count here; bench/fuzz.py
+runs 10,000 cases)."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from music21 import midi as m21midi
+
+from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
+from seq2drum.midi_io import read_midi
+from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi
+from tests.builders import (
+    PPQ,
+    chord_track,
+    meta_event,
+    note_on,
+    rock_song_bytes,
+    smf_bytes,
+    tempo_event,
+    time_signature_event,
+    timed_track,
+    track_chunk,
+)
+
+
+def music21_note_ons(data: bytes) -> int:
+    midi_file = m21midi.MidiFile()
+    midi_file.readstr(data)
+    return sum(1 for track in midi_file.tracks for event in track.events
+               if not event.isDeltaTime() and event.type == m21midi.ChannelVoiceMessages.NOTE_ON and event.velocity)
+
+
+def test_counts_what_music21_reads() -> None:
+    data = rock_song_bytes(8, tempos=[(0, 500_000), (960, 400_000)], time_signatures=[(0, 4, 4), (1920, 7, 8)])
+    counts = scan_midi(data)
+    song = read_midi(data)
+    assert counts.notes == music21_note_ons(data) == sum(len(p.notes) for p in song.parts)
+    assert (counts.tempo_events, counts.time_signature_events, counts.tracks) == (2, 2, 3)
+    assert counts.last_tick == song.end_tick
+
+
+def test_a_file_past_the_note_limit_is_refused_before_music21_parses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11, failure 2: 200,000 notes took 48 s in music21 (its cost grows with the square of a track)."""
+    def no_parse(self: object, data: bytes) -> None:
+        raise AssertionError("music21 was asked to parse a file past the limits")
+
+    monkeypatch.setattr(m21midi.MidiFile, "readstr", no_parse)
+    data = smf_bytes([chord_track(ReadLimits().max_notes + 1)])
+    with pytest.raises(MidiLimitError, match="more than 50,000 notes"):
+        read_midi(data)
+    with pytest.raises(MidiLimitError, match="more than 100 notes"):
+        read_midi(rock_song_bytes(16), limits=ReadLimits(max_notes=100))
+
+
+@pytest.mark.parametrize(
+    ("events", "limits", "message"),
+    [
+        ([(1, tempo_event(500_000 + i)) for i in range(30)], ReadLimits(max_tempo_changes=20), "20 tempo changes"),
+        ([(1920, time_signature_event(3, 4)) for _ in range(30)], ReadLimits(max_time_signature_changes=20),
+         "20 time-signature changes"),
+        ([(1, bytes([0xB0, 7, 100])) for _ in range(30)], ReadLimits(max_events=20), "20 events"),
+    ],
+    ids=["tempo-flood", "meter-flood", "controller-flood"],
+)
+def test_floods_are_refused_naming_the_limit(events: list, limits: ReadLimits, message: str) -> None:
+    data = smf_bytes([track_chunk(events), chord_track(16)])
+    with pytest.raises(MidiLimitError, match=message):
+        read_midi(data, limits=limits)
+
+
+@pytest.mark.parametrize(("numerator", "power", "shown"), [(255, 0, "255/1"), (0, 2, "0/4"), (7, 9, "7/2^9"),
+                                                           (65, 3, "65/8"), (64, 1, "64/2")])
+def test_a_meter_no_song_has_is_refused_naming_the_event(numerator: int, power: int, shown: str) -> None:
+    """Issue 11, failure 6: a 255/1 time signature made 4079 hits out of 32 quarter notes of guitar."""
+    meter = meta_event(0x58, bytes([numerator, power, 24, 8]))
+    data = smf_bytes([timed_track([(0, tempo_event(500_000)), (1920, meter)]), chord_track(64)])
+    with pytest.raises(MidiReadError, match=re.escape(f"time signature {shown} at quarter note 4 of track 1")) as caught:
+        read_midi(data)
+    assert not isinstance(caught.value, MidiLimitError)
+
+
+@pytest.mark.parametrize(("numerator", "denominator"), [(36, 32), (15, 16), (4, 1), (1, 64), (13, 8)])
+def test_odd_but_real_meters_are_read(numerator: int, denominator: int) -> None:
+    data = rock_song_bytes(4, time_signatures=[(0, 4, 4), (1920, numerator, denominator)])
+    assert read_midi(data).time_signatures[-1] == (1920, numerator, denominator)
+
+
+def test_song_length_is_one_limit_in_quarter_notes() -> None:
+    """An end-of-track far out (a DAW's leftover) is fine; a note, tempo or meter event past the limit is not."""
+    far = MAX_SONG_QUARTERS * PPQ
+    conductor = track_chunk([(0, tempo_event(500_000)), (far * 4, meta_event(0x2F, b""))], end_of_track=False)
+    assert read_midi(smf_bytes([conductor, chord_track(16)])).parts
+    late_note = timed_track([(0, note_on(0, 40, 90)), (far + PPQ, note_on(0, 40, 0))])
+    with pytest.raises(SongTooLongError, match=f"quarter note {MAX_SONG_QUARTERS + 1:,}.*8,192 quarter notes"):
+        read_midi(smf_bytes([late_note]))
+    assert read_midi(smf_bytes([late_note]), limits=ReadLimits(max_song_quarters=MAX_SONG_QUARTERS + 2)).parts
+
+
+def test_huge_variable_length_numbers_are_refused_as_too_long() -> None:
+    body = b"\x00" + note_on(0, 40, 90) + b"\xff" * 40 + b"\x7f" + note_on(0, 40, 0) + b"\x00\xff\x2f\x00"
+    with pytest.raises(SongTooLongError):  # a delta of 2**287 ticks
+        read_midi(smf_bytes([b"MTrk" + struct.pack(">I", len(body)) + body]))
+
+
+def test_limits_validate_themselves() -> None:
+    with pytest.raises(ValueError, match="max_notes"):
+        ReadLimits(max_notes=0)
+
+
+# ---------------------------------------------------------------------------------------------- fuzz
+
+BASES = [
+    rock_song_bytes(2, tempos=[(0, 500_000), (960, 300_000)], time_signatures=[(0, 4, 4), (1920, 7, 8)]),
+    smf_bytes([chord_track(40)], midi_format=0),
+]
+
+
+@st.composite
+def mutated_midi(draw: st.DrawFn) -> bytes:
+    """A real-shaped file with bit flips, a cut, an inserted huge variable-length number, an absurd meter, or a
+    tempo flood spliced in."""
+    data = bytearray(draw(st.sampled_from(BASES)))
+    kind = draw(st.sampled_from(["flip", "cut", "vlq", "meter", "tempo-flood", "splice"]))
+    if kind == "flip":
+        for position in draw(st.lists(st.integers(0, len(data) - 1), min_size=1, max_size=8)):
+            data[position] ^= 1 << draw(st.integers(0, 7))
+    elif kind == "cut":
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    elif kind == "vlq":
+        at = draw(st.integers(22, len(data) - 1))
+        data[at:at] = b"\xff" * draw(st.integers(1, 600)) + b"\x01"
+    elif kind == "meter":
+        at = data.find(b"\xff\x58\x04")
+        if at >= 0:
+            data[at + 3 : at + 5] = bytes([draw(st.integers(0, 255)), draw(st.integers(0, 255))])
+    elif kind == "tempo-flood":
+        at = data.find(b"MTrk") + 8
+        flood = b"".join(b"\x00" + tempo_event(draw(st.integers(0, 2**24 - 1))) for _ in range(draw(st.integers(1, 50))))
+        data[at:at] = flood
+    else:
+        at = draw(st.integers(14, len(data)))
+        data[at:at] = draw(st.binary(max_size=64))
+    return bytes(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=mutated_midi())
+def test_fuzzed_files_read_or_are_refused_and_counts_never_undercount(data: bytes) -> None:
+    """read_midi gives a song or a MidiReadError, never another exception; where music21 reads the bytes, the
+    scan counted at least the notes music21 found (so a file cannot slip past the note limit)."""
+    limits = ReadLimits(max_notes=60, max_events=400, max_tempo_changes=30, max_song_quarters=512)
+    try:
+        read_midi(data, limits=limits)
+    except MidiReadError:
+        pass
+    try:
+        counts = scan_midi(data, limits=ReadLimits(max_notes=10**6, max_events=10**6, max_tempo_changes=10**6,
+                                                   max_song_quarters=2**40))
+        found = music21_note_ons(data)
+    except Exception:  # noqa: BLE001  (either side refusing the file is fine here)
+        return
+    assert counts.notes >= found
+
+
+
+def test_one_song_length_limit_in_quarter_notes_everywhere() -> None:
+    """Issue 11, failure 9: the limit was kept in steps in data.py and in quarters in the server."""
+    import seq2drum.data as data_module
+    import seq2drum.song as song_module
+    from server.app import ServerConfig
+
+    assert not hasattr(data_module, "MAX_SONG_STEPS") and not hasattr(song_module, "MAX_SONG_STEPS")
+    assert song_module.MAX_SONG_QUARTERS is MAX_SONG_QUARTERS
+    assert ServerConfig().max_song_quarters == ReadLimits().max_song_quarters == MAX_SONG_QUARTERS
+
+
+def test_an_unreleased_note_closed_by_a_huge_last_delta_is_a_song_too_long_not_an_overflow() -> None:
+    """bench/fuzz.py case 812 (seed 1): a huge variable-length delta before a one-byte remainder ends the track for
+    the pre-pass, but music21 reads it, and the note never released ended at a tick past int64 (OverflowError,
+    INTERNAL on the server). Such ticks are now held just past the song-length limit, which the encoder refuses."""
+    from seq2drum.config import DataConfig
+    from seq2drum.song import encode_song
+
+    body = b"\x00\xc0\x1d" + b"\x00\x90\x28\x64" + b"\xff" * 600 + b"\x00" + b"\x2f"  # note on, never released
+    data = smf_bytes([b"MTrk" + len(body).to_bytes(4, "big") + body])
+    song = read_midi(data)
+    [part] = song.parts
+    assert part.notes[0, 1] <= (MAX_SONG_QUARTERS + 1) * song.ticks_per_quarter
+    with pytest.raises(SongTooLongError, match="past the limit"):
+        encode_song(song, DataConfig(), with_drums=False)
