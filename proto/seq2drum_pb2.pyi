@@ -7,18 +7,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "takes")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
     MERGE_FIELD_NUMBER: _ClassVar[int]
     HUMANIZE_FIELD_NUMBER: _ClassVar[int]
+    TAKES_FIELD_NUMBER: _ClassVar[int]
     temperature: float
     seed: int
     track: str
     merge: bool
     humanize: bool
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ...) -> None: ...
+    takes: int
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., takes: _Optional[int] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")
@@ -29,7 +31,7 @@ class GenerateRequest(_message.Message):
     def __init__(self, midi: _Optional[bytes] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ...) -> None: ...
 
 class GenerationMetadata(_message.Message):
-    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes")
+    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "notices", "sections", "take")
     BARS_FIELD_NUMBER: _ClassVar[int]
     TEMPO_CHANGES_FIELD_NUMBER: _ClassVar[int]
     TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +42,10 @@ class GenerationMetadata(_message.Message):
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    GUITAR_PARTS_FIELD_NUMBER: _ClassVar[int]
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    SECTIONS_FIELD_NUMBER: _ClassVar[int]
+    TAKE_FIELD_NUMBER: _ClassVar[int]
     bars: int
     tempo_changes: int
     time_signature_changes: int
@@ -50,15 +56,31 @@ class GenerationMetadata(_message.Message):
     model_name: str
     model_version: str
     output_bytes: int
-    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ...) -> None: ...
+    guitar_parts: _containers.RepeatedScalarFieldContainer[str]
+    notices: _containers.RepeatedScalarFieldContainer[str]
+    sections: _containers.RepeatedScalarFieldContainer[str]
+    take: int
+    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ...) -> None: ...
+
+class Take(_message.Message):
+    __slots__ = ("index", "midi", "drum_hits")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    MIDI_FIELD_NUMBER: _ClassVar[int]
+    DRUM_HITS_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    midi: bytes
+    drum_hits: int
+    def __init__(self, index: _Optional[int] = ..., midi: _Optional[bytes] = ..., drum_hits: _Optional[int] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
-    __slots__ = ("midi", "metadata")
+    __slots__ = ("midi", "metadata", "more_takes")
     MIDI_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    MORE_TAKES_FIELD_NUMBER: _ClassVar[int]
     midi: bytes
     metadata: GenerationMetadata
-    def __init__(self, midi: _Optional[bytes] = ..., metadata: _Optional[_Union[GenerationMetadata, _Mapping]] = ...) -> None: ...
+    more_takes: _containers.RepeatedCompositeFieldContainer[Take]
+    def __init__(self, midi: _Optional[bytes] = ..., metadata: _Optional[_Union[GenerationMetadata, _Mapping]] = ..., more_takes: _Optional[_Iterable[_Union[Take, _Mapping]]] = ...) -> None: ...
 
 class GenerateStreamRequest(_message.Message):
     __slots__ = ("options", "midi_chunk")
@@ -81,30 +103,44 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class OptionsSpec(_message.Message):
-    __slots__ = ("temperature_min", "temperature_max", "temperature_default", "seed_max", "humanize_default")
+    __slots__ = ("temperature_min", "temperature_max", "temperature_default", "seed_max", "humanize_default", "max_takes")
     TEMPERATURE_MIN_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_MAX_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     SEED_MAX_FIELD_NUMBER: _ClassVar[int]
     HUMANIZE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    MAX_TAKES_FIELD_NUMBER: _ClassVar[int]
     temperature_min: float
     temperature_max: float
     temperature_default: float
     seed_max: int
     humanize_default: bool
-    def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ...) -> None: ...
+    max_takes: int
+    def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ..., max_takes: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations")
+    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations", "max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes", "concurrent_uploads", "upload_idle_s")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_STREAM_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_SONG_QUARTERS_FIELD_NUMBER: _ClassVar[int]
     CONCURRENT_GENERATIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_NOTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_TEMPO_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENT_UPLOADS_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_IDLE_S_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     max_stream_bytes: int
     max_song_quarters: int
     concurrent_generations: int
-    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ...) -> None: ...
+    max_notes: int
+    max_events: int
+    max_tempo_changes: int
+    max_time_signature_changes: int
+    concurrent_uploads: int
+    upload_idle_s: float
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ..., max_notes: _Optional[int] = ..., max_events: _Optional[int] = ..., max_tempo_changes: _Optional[int] = ..., max_time_signature_changes: _Optional[int] = ..., concurrent_uploads: _Optional[int] = ..., upload_idle_s: _Optional[float] = ...) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
     __slots__ = ("name", "version", "attention", "parameters", "steps_per_quarter", "drum_classes", "training_data", "val_loss", "train_seconds", "step", "options", "limits")

@@ -61,10 +61,13 @@ class Seq2DrumServicer:
         (GetModelInfoResponse.limits.max_message_bytes, default 16 MiB) are refused with RESOURCE_EXHAUSTED: use
         GenerateStream for those.
 
-        Status codes: INVALID_ARGUMENT for unreadable MIDI or a bad option value, FAILED_PRECONDITION when the file has
-        no part to take as the guitar (the message lists the parts), RESOURCE_EXHAUSTED when a size limit is passed or
-        the server is busy (retry later), DEADLINE_EXCEEDED when the client's deadline passes, UNAVAILABLE while the
-        server shuts down.
+        Status codes: INVALID_ARGUMENT for unreadable MIDI, a bad option value, or a file past a reader limit
+        (limits.max_notes, max_events, max_tempo_changes, max_time_signature_changes, max_song_quarters) or with a
+        meter no song has (the message names the limit or the event); FAILED_PRECONDITION when the file has no part to
+        take as the guitar (the message lists the parts); RESOURCE_EXHAUSTED when a size limit is passed (not worth
+        retrying); UNAVAILABLE when every worker is busy or the server is restarting or shutting down (retry with
+        backoff: the server refuses rather than queues past limits.concurrent_generations); DEADLINE_EXCEEDED when the
+        client's deadline passes (the work is stopped) or an upload stalls.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -73,6 +76,8 @@ class Seq2DrumServicer:
     def GenerateStream(self, request_iterator, context):
         """The same for files of any size up to limits.max_stream_bytes: the file goes up in chunks and the result comes
         back in chunks. The first request message may carry the options; every other message carries a chunk.
+        The server takes a worker only once the upload is complete. Chunks must come at most limits.upload_idle_s
+        apart (else DEADLINE_EXCEEDED), and at most limits.concurrent_uploads uploads run at once (else UNAVAILABLE).
         The first response message carries the metadata; every other message carries a chunk of the drum MIDI file.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -1,33 +1,38 @@
-"""The gRPC service: a thin servicer over `DrumGenerator`, and the `create_server` factory.
+"""The gRPC service: a thin asyncio servicer over a pool of worker processes, and the server factories.
 
-Every request goes the same way: admit it or refuse it at once (RESOURCE_EXHAUSTED), check the options, the
-deadline and the MIDI before any model work, generate, check the deadline again, convert back. Domain errors
-become status codes in exactly one place (`status_for`), so an expected failure never reaches a client as UNKNOWN
-or INTERNAL. Nothing from a request becomes a file path and nothing is unpickled: the request's bytes only ever
-reach `read_midi` and `DrumGenerator.generate`.
+Every request goes the same way: check the options and the deadline, receive the whole file (a stream upload has an
+idle timeout and a cap on how many run at once), then take a worker without waiting (none free: UNAVAILABLE, the
+client retries), hand it the job and wait. A client that cancels, or whose deadline passes, has its worker killed at
+once and replaced (see server.workers). Domain errors become status codes in exactly one place (`status_for`), so
+an expected failure never reaches a client as UNKNOWN or INTERNAL. Nothing from a request becomes a file path and
+nothing is unpickled from a client: the request's bytes only reach `read_midi` and `DrumGenerator.generate`, in a
+worker. This process imports neither torch nor music21.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import logging
-import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from proto import seq2drum_pb2, seq2drum_pb2_grpc
-from seq2drum.config import GenerationOptions, MAX_SEED, MAX_TEMPERATURE
+from seq2drum.config import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, GenerationOptions
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError, Seq2DrumError
-from seq2drum.inference import DrumGenerator, GenerationResult
-from seq2drum.midi_io import MidiSong, read_midi
+from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits
+
+from .workers import Job, JobResult, ModelSource, WorkerCrashedError, WorkerPool, release_memory
 
 log = logging.getLogger("seq2drum.server")
 
@@ -37,6 +42,7 @@ SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  #
 TEMPERATURE_RANGE = (0.0, MAX_TEMPERATURE)
 SEED_MAX = MAX_SEED
 _MESSAGE_ENVELOPE_BYTES = 4096  # room for the metadata next to the MIDI bytes in one message
+_TRIM_DELAY_S = 0.2  # after the last call in flight ends, before the heap is trimmed
 _MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part listing must not overflow it
 
 
@@ -44,12 +50,18 @@ _MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part list
 class ServerConfig:
     """Limits of one server. `python -m server` flags map onto these."""
 
-    workers: int = 2  # generations at the same time; one more is refused with RESOURCE_EXHAUSTED
+    workers: int = 2  # worker processes = songs generated at the same time; one more request gets UNAVAILABLE
     max_message_bytes: int = 16 * MiB  # one gRPC message, either direction (Generate's whole file)
     max_stream_bytes: int = 64 * MiB  # one GenerateStream upload in all
-    max_song_quarters: int = 8192  # 2048 bars of 4/4, 68 minutes at 120 BPM
+    max_song_quarters: int = MAX_SONG_QUARTERS  # the library's limit unless set lower or higher here
     stream_chunk_bytes: int = 1 * MiB  # size of the chunks GenerateStream answers with
-    spare_threads: int = 4  # RPC threads beyond `workers`, so health checks and refusals never wait for a model
+    max_uploads: int = 4  # GenerateStream uploads received at the same time; one more gets UNAVAILABLE
+    upload_idle_s: float = 10.0  # longest wait for the next chunk of an upload
+    upload_total_s: float = 300.0  # longest time one upload may take in all
+    max_concurrent_calls: int = 100  # calls of any kind in flight; past it gRPC itself answers RESOURCE_EXHAUSTED
+    recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
+    torch_threads: int = 1  # per worker
+    read_limits: ReadLimits = field(default_factory=ReadLimits)  # notes, events, tempo and meter changes
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 256:
@@ -68,23 +80,33 @@ class ServerConfig:
                 f"stream_chunk_bytes must be 1 - {self.max_message_bytes - _MESSAGE_ENVELOPE_BYTES}, "
                 f"got {self.stream_chunk_bytes}"
             )
-        if not 1 <= self.spare_threads <= 64:
-            raise ConfigError(f"spare_threads must be 1-64, got {self.spare_threads}")
+        if not 1 <= self.max_uploads <= 1024:
+            raise ConfigError(f"max_uploads must be 1-1024, got {self.max_uploads}")
+        if not 0 < self.upload_idle_s <= self.upload_total_s:
+            raise ConfigError(f"upload_idle_s must be > 0 and at most upload_total_s, got {self.upload_idle_s}")
+        if self.max_concurrent_calls < self.workers + self.max_uploads + 2:
+            raise ConfigError(f"max_concurrent_calls must be at least workers + max_uploads + 2, "
+                              f"got {self.max_concurrent_calls}")
+        if self.recycle_mib <= 0:
+            raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
+        if not 1 <= self.torch_threads <= 256:
+            raise ConfigError(f"torch_threads must be 1-256, got {self.torch_threads}")
+
+    @property
+    def limits(self) -> ReadLimits:
+        """The reader's limits with this server's song length."""
+        return ReadLimits(**{**self.read_limits.__dict__, "max_song_quarters": self.max_song_quarters})
 
 
 # ---------------------------------------------------------------------------------------------- errors
 
 
 class ServerBusyError(Seq2DrumError):
-    """Every generation slot is taken: retry in a moment."""
+    """Every worker (or every upload slot) is taken: retry in a moment."""
 
 
 class RequestTooLargeError(Seq2DrumError):
     """The upload or the result is past a size limit of this server."""
-
-
-class SongTooLongError(Seq2DrumError):
-    """The song runs past max_song_quarters (also what stops a file whose last event is at tick 2^28)."""
 
 
 class StreamProtocolError(Seq2DrumError):
@@ -92,7 +114,7 @@ class StreamProtocolError(Seq2DrumError):
 
 
 class DeadlinePassedError(Seq2DrumError):
-    """The client's deadline passed before the work could start or finish."""
+    """The client's deadline passed before the work could start or finish, or an upload stalled."""
 
 
 class ClientGoneError(Seq2DrumError):
@@ -102,14 +124,14 @@ class ClientGoneError(Seq2DrumError):
 # Most specific first: NoGuitarError before its siblings, Seq2DrumError last.
 _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (NoGuitarError, grpc.StatusCode.FAILED_PRECONDITION),
-    (MidiReadError, grpc.StatusCode.INVALID_ARGUMENT),
+    (MidiReadError, grpc.StatusCode.INVALID_ARGUMENT),  # also MidiLimitError and SongTooLongError: name the limit
     (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
-    (SongTooLongError, grpc.StatusCode.INVALID_ARGUMENT),
     (StreamProtocolError, grpc.StatusCode.INVALID_ARGUMENT),
-    (ServerBusyError, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (ServerBusyError, grpc.StatusCode.UNAVAILABLE),  # retryable, as gRPC clients expect
+    (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # as gRPC's own size limit: not worth retrying
     (DeadlinePassedError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (ClientGoneError, grpc.StatusCode.CANCELLED),
+    (WorkerCrashedError, grpc.StatusCode.INTERNAL),
     (Seq2DrumError, grpc.StatusCode.INVALID_ARGUMENT),  # any other domain error is about the input
 )
 
@@ -121,6 +143,8 @@ def status_for(error: BaseException) -> tuple[grpc.StatusCode, str]:
             message = str(error) or type(error).__name__
             if len(message) > _MAX_STATUS_CHARS:
                 message = message[: _MAX_STATUS_CHARS - 20] + " ... (message cut)"
+            if code == grpc.StatusCode.INTERNAL:
+                message = "internal error: the worker generating this song failed; the server log has the details"
             return code, message
     return grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__}); the server log has the details"
 
@@ -137,50 +161,65 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
         track=message.track.strip() or None,
         merge=message.merge,
         humanize=message.humanize if message.HasField("humanize") else defaults.humanize,
+        takes=message.takes if message.HasField("takes") else defaults.takes,
     )
 
 
-def metadata_to_proto(result: GenerationResult, server_ms: float) -> seq2drum_pb2.GenerationMetadata:
+def metadata_to_proto(result: JobResult, server_ms: float, take: int = 1) -> seq2drum_pb2.GenerationMetadata:
+    """The metadata of one take (1 = `result.midi_bytes`, k > 1 = `result.more_takes[k - 2]`)."""
+    midi, hits = (result.midi_bytes, result.n_hits) if take == 1 else result.more_takes[take - 2]
     return seq2drum_pb2.GenerationMetadata(
         bars=max(0, result.bars),
         tempo_changes=max(0, result.tempo_changes),
         time_signature_changes=max(0, result.time_signature_changes),
-        drum_hits=result.n_hits,
+        drum_hits=hits,
         music_duration_s=result.duration_s,
         generation_ms=server_ms,
         seed=result.seed,
         model_name=result.model_name,
         model_version=result.model_version,
-        output_bytes=len(result.midi_bytes),
+        output_bytes=len(midi),
+        guitar_parts=result.guitar_parts,
+        notices=result.notices,
+        sections=result.sections,
+        take=take,
     )
 
 
-def model_info_to_proto(generator: DrumGenerator, config: ServerConfig) -> seq2drum_pb2.GetModelInfoResponse:
-    info = generator.info
+def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_pb2.GetModelInfoResponse:
+    """The worker's `ModelInfo` (as a dict) and this server's limits."""
     defaults = GenerationOptions()
+    limits = config.limits
     return seq2drum_pb2.GetModelInfoResponse(
-        name=info.name,
-        version=info.version,
-        attention=info.attention,
-        parameters=info.n_parameters,
-        steps_per_quarter=info.steps_per_quarter,
-        drum_classes=list(info.drum_classes),
-        training_data={str(key): json.dumps(value, default=str) for key, value in info.training_data.items()},
-        val_loss=info.val_loss,
-        train_seconds=info.train_seconds,
-        step=info.step,
+        name=info["name"],
+        version=info["version"],
+        attention=info["attention"],
+        parameters=info["n_parameters"],
+        steps_per_quarter=info["steps_per_quarter"],
+        drum_classes=list(info["drum_classes"]),
+        training_data={str(key): json.dumps(value, default=str) for key, value in info["training_data"].items()},
+        val_loss=info["val_loss"],
+        train_seconds=info["train_seconds"],
+        step=info["step"],
         options=seq2drum_pb2.OptionsSpec(
             temperature_min=TEMPERATURE_RANGE[0],
             temperature_max=TEMPERATURE_RANGE[1],
             temperature_default=defaults.temperature,
             seed_max=SEED_MAX,
             humanize_default=defaults.humanize,
+            max_takes=MAX_TAKES,
         ),
         limits=seq2drum_pb2.Limits(
             max_message_bytes=config.max_message_bytes,
             max_stream_bytes=config.max_stream_bytes,
             max_song_quarters=config.max_song_quarters,
             concurrent_generations=config.workers,
+            max_notes=limits.max_notes,
+            max_events=limits.max_events,
+            max_tempo_changes=limits.max_tempo_changes,
+            max_time_signature_changes=limits.max_time_signature_changes,
+            concurrent_uploads=config.max_uploads,
+            upload_idle_s=config.upload_idle_s,
         ),
     )
 
@@ -189,9 +228,15 @@ def model_info_to_proto(generator: DrumGenerator, config: ServerConfig) -> seq2d
 
 
 class _Call:
-    """One request: maps any exception to a status (aborting the RPC with it) and writes the one log line."""
+    """One request: maps any exception to a status (aborting the RPC with it) and writes the one log line.
 
-    def __init__(self, method: str, context: grpc.ServicerContext, bytes_in: int = 0) -> None:
+    When the last call in flight ends and a large request came in since the last time, the freed heap is handed
+    back to the OS a moment later (trimming while other calls still hold their buffers would give back little)."""
+
+    in_flight = 0
+    large_since_trim = False
+
+    def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0) -> None:
         self.method = method
         self.context = context
         self.bytes_in = bytes_in
@@ -200,23 +245,35 @@ class _Call:
         self.started = time.perf_counter()
         log.debug("%s started", method)
 
-    def __enter__(self) -> _Call:
+    async def __aenter__(self) -> _Call:
+        _Call.in_flight += 1
         return self
 
-    def __exit__(
+    async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        _Call.in_flight -= 1
+        _Call.large_since_trim |= self.bytes_in > MiB
+        if _Call.in_flight == 0 and _Call.large_since_trim:
+            asyncio.get_running_loop().call_later(_TRIM_DELAY_S, _trim_when_idle)
         if exc is None:
             self._log(grpc.StatusCode.OK)
             return
+        if isinstance(exc, asyncio.CancelledError):  # grpc cancelled the handler: the client left or timed out
+            remaining = self.context.time_remaining()
+            expired = remaining is not None and remaining <= 0
+            self._log(grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED)
+            return
         if not isinstance(exc, Exception):  # GeneratorExit: the client stopped reading a stream
             self._log(grpc.StatusCode.CANCELLED)
+            return
+        if isinstance(exc, grpc.aio.AbortError):
             return
         code, message = status_for(exc)
         if code == grpc.StatusCode.INTERNAL:
             log.error("%s failed unexpectedly", self.method, exc_info=exc)
         self._log(code, message)
-        self.context.abort(code, message)  # raises: the RPC ends here with this status
+        await self.context.abort(code, message)  # raises: the RPC ends here with this status
 
     def _log(self, code: grpc.StatusCode, message: str = "") -> None:
         elapsed_ms = (time.perf_counter() - self.started) * 1000
@@ -226,79 +283,118 @@ class _Call:
                  self.method, self.bytes_in, bars, self.bytes_out, code.name, elapsed_ms, reason)
 
 
-def _check_active(context: grpc.ServicerContext, stage: str) -> None:
-    """Refuse to start (or to return) work whose client has given up."""
+def _trim_when_idle() -> None:
+    """Once no call is in flight (their request objects are gone by now), collect and give freed pages back."""
+    if _Call.in_flight == 0 and _Call.large_since_trim:
+        _Call.large_since_trim = False
+        gc.collect()
+        release_memory()
+
+
+def _check_active(context: grpc.aio.ServicerContext, stage: str) -> None:
+    """Refuse to start work whose deadline has passed."""
     remaining_s = context.time_remaining()
     if remaining_s is not None and remaining_s <= 0:
         raise DeadlinePassedError(f"the deadline passed {stage}")
-    if not context.is_active():
-        raise ClientGoneError(f"the client cancelled {stage}")
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    """An abandoned job's future ends with the worker's EOF; read it so asyncio does not log it as unhandled."""
+    if not future.cancelled():
+        future.exception()
 
 
 class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
-    """Validate, call the library, convert back. No model code here."""
+    """Validate, hand the job to a worker, convert back. No model code here."""
 
-    def __init__(self, generator: DrumGenerator, config: ServerConfig) -> None:
-        self._generator = generator
+    def __init__(self, pool: WorkerPool, config: ServerConfig) -> None:
+        self._pool = pool
         self._config = config
-        self._slots = threading.BoundedSemaphore(config.workers)
-        self._model_info = model_info_to_proto(generator, config)
+        self._limits = config.limits
+        self._uploads = 0
+        self._model_info = model_info_to_proto(pool.model_info, config)
+        # one thread per job in flight, blocked on its worker's pipe
+        self._waiters = futures.ThreadPoolExecutor(max_workers=config.workers + 2, thread_name_prefix="seq2drum-job")
 
-    def Generate(
-        self, request: seq2drum_pb2.GenerateRequest, context: grpc.ServicerContext
+    async def Generate(
+        self, request: seq2drum_pb2.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> seq2drum_pb2.GenerateResponse:
-        with _Call("Generate", context, len(request.midi)) as call:
+        async with _Call("Generate", context, len(request.midi)) as call:
             options = options_from_proto(request.options)
-            with self._admitted():
-                result, server_ms = self._generate(request.midi, options, context, call)
-            if len(result.midi_bytes) > self._config.max_message_bytes - _MESSAGE_ENVELOPE_BYTES:
+            result, server_ms = await self._generate(request.midi, options, context, call)
+            out_bytes = len(result.midi_bytes) + sum(len(midi) for midi, _ in result.more_takes)
+            if out_bytes > self._config.max_message_bytes - _MESSAGE_ENVELOPE_BYTES * (1 + len(result.more_takes)):
                 raise RequestTooLargeError(
-                    f"the drum file is {len(result.midi_bytes)} bytes, past this server's message limit of "
-                    f"{self._config.max_message_bytes} bytes; use GenerateStream"
+                    f"the drum file{'s' if result.more_takes else ''} come to {out_bytes} bytes, past this server's "
+                    f"message limit of {self._config.max_message_bytes} bytes; use GenerateStream"
                 )
-            call.bytes_out = len(result.midi_bytes)
-            return seq2drum_pb2.GenerateResponse(midi=result.midi_bytes, metadata=metadata_to_proto(result, server_ms))
+            call.bytes_out = out_bytes
+            more = [seq2drum_pb2.Take(index=index, midi=midi, drum_hits=hits)
+                    for index, (midi, hits) in enumerate(result.more_takes, start=2)]
+            return seq2drum_pb2.GenerateResponse(midi=result.midi_bytes, metadata=metadata_to_proto(result, server_ms),
+                                                 more_takes=more)
+        raise AssertionError("unreachable: _Call aborts on every error")
 
-    def GenerateStream(
-        self, request_iterator: Iterator[seq2drum_pb2.GenerateStreamRequest], context: grpc.ServicerContext
-    ) -> Iterator[seq2drum_pb2.GenerateStreamResponse]:
-        with _Call("GenerateStream", context) as call:
-            with self._admitted():  # before the upload: a busy server refuses at once, not after 64 MiB
-                midi, options_message = self._read_upload(request_iterator, call)
-                options = options_from_proto(options_message)
-                result, server_ms = self._generate(midi, options, context, call)
-            yield seq2drum_pb2.GenerateStreamResponse(metadata=metadata_to_proto(result, server_ms))
+    async def GenerateStream(
+        self, request_iterator: AsyncIterator[seq2drum_pb2.GenerateStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[seq2drum_pb2.GenerateStreamResponse]:
+        async with _Call("GenerateStream", context) as call:
+            midi, options_message = await self._read_upload(request_iterator, call)
+            options = options_from_proto(options_message)
+            result, server_ms = await self._generate(midi, options, context, call)
+            del midi
             chunk_bytes = self._config.stream_chunk_bytes
-            for start in range(0, len(result.midi_bytes), chunk_bytes):
-                chunk = result.midi_bytes[start : start + chunk_bytes]
-                yield seq2drum_pb2.GenerateStreamResponse(midi_chunk=chunk)
-                call.bytes_out += len(chunk)
+            takes = [result.midi_bytes, *(midi for midi, _ in result.more_takes)]
+            for take, midi_bytes in enumerate(takes, start=1):  # each take: its metadata, then its chunks
+                yield seq2drum_pb2.GenerateStreamResponse(metadata=metadata_to_proto(result, server_ms, take))
+                for start in range(0, len(midi_bytes), chunk_bytes):
+                    chunk = midi_bytes[start : start + chunk_bytes]
+                    yield seq2drum_pb2.GenerateStreamResponse(midi_chunk=chunk)
+                    call.bytes_out += len(chunk)
 
-    def GetModelInfo(
-        self, request: seq2drum_pb2.GetModelInfoRequest, context: grpc.ServicerContext
+    async def GetModelInfo(
+        self, request: seq2drum_pb2.GetModelInfoRequest, context: grpc.aio.ServicerContext
     ) -> seq2drum_pb2.GetModelInfoResponse:
-        with _Call("GetModelInfo", context):
+        async with _Call("GetModelInfo", context):
             return self._model_info
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------------ steps
 
-    def _admitted(self) -> _Slot:
-        return _Slot(self._slots, self._config.workers)
-
-    def _read_upload(
-        self, request_iterator: Iterator[seq2drum_pb2.GenerateStreamRequest], call: _Call
+    async def _read_upload(
+        self, request_iterator: AsyncIterator[seq2drum_pb2.GenerateStreamRequest], call: _Call
     ) -> tuple[bytes, seq2drum_pb2.GenerationOptions]:
-        """Join the chunks, holding the total under max_stream_bytes; options only first, at most once."""
-        options: seq2drum_pb2.GenerationOptions | None = None
-        chunks: list[bytes] = []
+        """Receive the whole file before a worker is taken: chunks at most `upload_idle_s` apart, the upload within
+        `upload_total_s` and `max_stream_bytes`, at most `max_uploads` at once. Options only first, at most once."""
+        config = self._config
+        if self._uploads >= config.max_uploads:
+            raise ServerBusyError(f"the server is receiving {config.max_uploads} uploads already; "
+                                  "try again in a few seconds")
+        self._uploads += 1
         try:
-            for index, message in enumerate(request_iterator):
+            options: seq2drum_pb2.GenerationOptions | None = None
+            chunks: list[bytes] = []
+            iterator = request_iterator.__aiter__()
+            loop = asyncio.get_running_loop()
+            give_up_at = loop.time() + config.upload_total_s
+            index = 0
+            while True:
+                wait_s = min(config.upload_idle_s, give_up_at - loop.time())
+                try:
+                    message = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait_s, 0.001))
+                except StopAsyncIteration:
+                    break
+                except asyncio.TimeoutError:
+                    if loop.time() >= give_up_at:
+                        raise DeadlinePassedError(
+                            f"the upload took longer than this server's limit of {config.upload_total_s:g} s") from None
+                    raise DeadlinePassedError(
+                        f"the upload stalled: no chunk for {config.upload_idle_s:g} s; send the file again") from None
                 options = self._take_upload_message(index, message, options, chunks, call)
-        except grpc.RpcError as exc:  # grpc has already ended the call and told the client why
-            raise ClientGoneError(
-                "the upload broke off: the client cancelled or sent a message past the limit"
-            ) from exc
-        return b"".join(chunks), options or seq2drum_pb2.GenerationOptions()
+                index += 1
+            return b"".join(chunks), options or seq2drum_pb2.GenerationOptions()
+        finally:
+            self._uploads -= 1
 
     def _take_upload_message(
         self,
@@ -325,75 +421,66 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         # An empty message or chunk is refused, so the number of messages stays bounded by the byte limit.
         raise StreamProtocolError(f"GenerateStream: message {index + 1} carries neither options nor MIDI bytes")
 
-    def _generate(
-        self, midi: bytes, options: GenerationOptions, context: grpc.ServicerContext, call: _Call
-    ) -> tuple[GenerationResult, float]:
+    async def _generate(
+        self, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call
+    ) -> tuple[JobResult, float]:
+        """Take a worker without waiting, run the job on it, and kill it if the client goes or the deadline passes."""
         started = time.perf_counter()
         _check_active(context, "before the song was read")
-        song = read_midi(midi)
-        self._check_length(song)
-        _check_active(context, "before generating")
-        result = self._generator.generate(song, options)  # the song parsed once, above
+        worker = self._pool.acquire()
+        if worker is None:
+            raise ServerBusyError(f"the server is busy with {self._config.workers} songs already; "
+                                  "try again in a few seconds")
+        job = Job(midi, options, self._limits)
+        future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
+        remaining_s = context.time_remaining()
+        try:
+            result = await asyncio.wait_for(asyncio.shield(future), timeout=remaining_s)
+        except asyncio.TimeoutError:
+            future.add_done_callback(_consume)
+            self._pool.discard(worker)
+            raise DeadlinePassedError("the deadline passed while the song was being read or generated; "
+                                      "the work was stopped") from None
+        except asyncio.CancelledError:
+            future.add_done_callback(_consume)
+            self._pool.discard(worker)
+            raise
+        except WorkerCrashedError:
+            self._pool.discard(worker)
+            raise
+        except Seq2DrumError:
+            self._pool.release(worker)
+            raise
+        self._pool.release(worker, result)
         call.bars = result.bars
-        _check_active(context, "while generating; the drums were thrown away")
         return result, (time.perf_counter() - started) * 1000
 
-    def _check_length(self, song: MidiSong) -> None:
-        """Refuse a song whose grid would be huge before the library builds it (a 2 KB file can claim 2^28 ticks)."""
-        last_tick = max([song.end_tick] + [tick for tick, _, _ in song.time_signatures])
-        quarters = last_tick / song.ticks_per_quarter
-        if quarters > self._config.max_song_quarters:
-            limit = self._config.max_song_quarters
-            raise SongTooLongError(
-                f"the song runs {math.ceil(quarters)} quarter notes (about {math.ceil(quarters / 4)} bars of 4/4); "
-                f"this server takes at most {limit} ({limit // 4} bars): split it into shorter sections"
-            )
+
+# ---------------------------------------------------------------------------------------------- factories
 
 
-class _Slot:
-    """A generation slot taken without waiting: a full server says so at once instead of queueing."""
-
-    def __init__(self, semaphore: threading.BoundedSemaphore, workers: int) -> None:
-        self._semaphore = semaphore
-        self._workers = workers
-
-    def __enter__(self) -> None:
-        if not self._semaphore.acquire(blocking=False):
-            raise ServerBusyError(f"the server is busy with {self._workers} songs already; try again in a few seconds")
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._semaphore.release()
-
-
-# ---------------------------------------------------------------------------------------------- factory
-
-
-def create_server(
+async def create_server(
     address: str,
-    generator: DrumGenerator,
+    pool: WorkerPool,
     config: ServerConfig | None = None,
-    health_servicer: health.HealthServicer | None = None,
-) -> tuple[grpc.Server, int]:
-    """A server (not started) with the Seq2Drum, health and reflection services bound to `address`.
-
-    Returns the server and its port (the one picked by the OS for port 0). Raises `OSError` when the address
-    cannot be bound. Pass `health_servicer` to flip it to NOT_SERVING at shutdown (see server.__main__).
-    """
+    health_servicer: health.aio.HealthServicer | None = None,
+) -> tuple[grpc.aio.Server, int]:
+    """An asyncio server (not started) with the Seq2Drum, health and reflection services bound to `address`,
+    over a started `WorkerPool`. Returns the server and its port (the one picked by the OS for port 0).
+    Raises `OSError` when the address cannot be bound."""
     config = config or ServerConfig()
-    threads = config.workers + config.spare_threads
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="seq2drum-rpc"),
+    server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
             ("grpc.so_reuseport", 0),  # a second server on a taken port must fail, not share it
         ],
-        maximum_concurrent_rpcs=threads,  # past this, grpc answers RESOURCE_EXHAUSTED itself
+        maximum_concurrent_rpcs=config.max_concurrent_calls,
     )
-    seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(generator, config), server)
-    health_servicer = health_servicer or health.HealthServicer()
+    seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), server)
+    health_servicer = health_servicer or health.aio.HealthServicer()
     for service in ("", SERVICE_NAME):
-        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
@@ -405,3 +492,49 @@ def create_server(
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     return server, port
+
+
+class ServerThread:
+    """The whole server (workers, asyncio loop, gRPC) for callers that are not async: tests and benchmarks.
+
+        with ServerThread("127.0.0.1:0", ModelSource(checkpoint), config) as running:
+            channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+    """
+
+    def __init__(self, address: str, source: ModelSource, config: ServerConfig | None = None) -> None:
+        self.address = address
+        self.config = config or ServerConfig()
+        self.pool = WorkerPool(source, self.config.workers, self.config.recycle_mib)
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="seq2drum-server-loop", daemon=True)
+        self._server: grpc.aio.Server | None = None
+
+    def start(self) -> ServerThread:
+        self.pool.start()
+        self._thread.start()
+        try:
+            self._server, self.port = self._run(create_server(self.address, self.pool, self.config))
+            self._run(self._server.start())
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, grace_s: float | None = None) -> None:
+        if self._server is not None:
+            self._run(self._server.stop(grace_s))
+            self._server = None
+        self.pool.close()
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(60)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop(0)

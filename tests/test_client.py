@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -17,12 +18,12 @@ import grpc
 import pytest
 
 from client import daw_helper
-from client.daw_helper import DrumClient, FolderWatcher, output_path, watch
+from client.daw_helper import DrumClient, FolderWatcher, midi_file_problem, output_path, watch
 from proto import seq2drum_pb2 as pb
-from seq2drum.inference import DrumGenerator
 from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
-from server.app import ServerConfig, create_server
-from tests.builders import notes_from_steps, riff, rock_song_bytes, song_bytes
+from server.app import ServerConfig, ServerThread
+from server.workers import ModelSource
+from tests.builders import gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 KiB = 1024
@@ -32,10 +33,8 @@ SERVER_CONFIG = ServerConfig(workers=2, max_message_bytes=64 * KiB, max_stream_b
 
 @pytest.fixture(scope="module")
 def address(tiny_model_path: Path) -> Iterator[str]:
-    server, port = create_server("127.0.0.1:0", DrumGenerator.from_checkpoint(tiny_model_path), SERVER_CONFIG)
-    server.start()
-    yield f"127.0.0.1:{port}"
-    server.stop(0).wait(10)
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path), SERVER_CONFIG) as server:
+        yield f"127.0.0.1:{server.port}"
 
 
 @pytest.fixture()
@@ -102,7 +101,8 @@ def test_output_never_overwrites_the_song(address: str, song: Path, capsys: pyte
 
 def test_server_refusal_exits_non_zero_with_status_and_message(address: str, tmp_path: Path) -> None:
     bass_only = tmp_path / "bass.mid"
-    bass_only.write_bytes(song_bytes(notes_from_steps(riff(2)), guitar_program=33, guitar_name="Bass",
+    bass_only.write_bytes(song_bytes(notes_from_steps(riff(2)), notes_from_steps([(0, 36), (4, 38)]),
+                                     guitar_program=33, guitar_name="Bass",
                                      extra=[TrackSpec("Piano", 1, notes_from_steps(riff(2)), 0)]))
     completed = run_helper(str(bass_only), "--server", address)
     assert completed.returncode == 1
@@ -110,48 +110,161 @@ def test_server_refusal_exits_non_zero_with_status_and_message(address: str, tmp
     assert not output_path(bass_only).exists()
 
 
+def test_overwrite_rules_match_the_cli(address: str, song: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Running again keeps the earlier take (Riff 1_drums-2.mid, -3); -o over an existing file needs --force and
+    is refused before the server is asked (exit 2, as main.py)."""
+    assert daw_helper.main([str(song), "--server", address, "--seed", "1"]) == 0
+    first = song.with_name("Riff 1_drums.mid").read_bytes()
+    assert daw_helper.main([str(song), "--server", address, "--seed", "2"]) == 0
+    assert daw_helper.main([str(song), "--server", address, "--seed", "3"]) == 0
+    assert song.with_name("Riff 1_drums.mid").read_bytes() == first
+    assert song.with_name("Riff 1_drums-2.mid").is_file() and song.with_name("Riff 1_drums-3.mid").is_file()
+    chosen = tmp_path / "mine.mid"
+    chosen.write_bytes(b"keep me")
+    capsys.readouterr()
+    assert daw_helper.main([str(song), "-o", str(chosen), "--server", "127.0.0.1:1"]) == 2  # no server needed
+    assert "--force" in capsys.readouterr().err and chosen.read_bytes() == b"keep me"
+    assert daw_helper.main([str(song), "-o", str(chosen), "--force", "--server", address]) == 0
+    assert read_midi(chosen.read_bytes()).parts[0].channel == DRUM_CHANNEL
+    assert all(daw_helper.is_own_output(Path(name)) for name in ("a_drums-2.mid", "a_with_drums-12.MID"))
+    assert not daw_helper.is_own_output(Path("drums-2.mid"))
+
+
+def test_helper_names_the_guitar_parts_and_shows_notices(address: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    other = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
+    export = tmp_path / "export.mid"
+    export.write_bytes(song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1", extra=[other]))
+    assert daw_helper.main([str(export), "--server", address, "--seed", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "guitar: 1 'Track 1' (channel 1, program 6, 64 notes); 2 'Track 2'" in out
+    assert "warning: no part is marked as guitar" in err
+
+
+def test_watch_keeps_earlier_takes_and_skips_its_own(address: str, tmp_path: Path) -> None:
+    """A re-exported song gets a new take beside the old one; the takes are never taken as songs."""
+    now = time.time()
+    _touch(tmp_path / "verse.mid", rock_song_bytes(4), now - 100)
+    _touch(tmp_path / "verse_drums.mid", b"an earlier take", now - 200)  # older than the song: redo
+    with DrumClient(address, timeout_s=30, wait_s=0) as client:
+        assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 1
+        assert (tmp_path / "verse_drums.mid").read_bytes() == b"an earlier take"
+        assert read_midi((tmp_path / "verse_drums-2.mid").read_bytes()).parts
+        assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 0  # restart
+
+
 def test_missing_song_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert daw_helper.main([str(tmp_path / "nope.mid"), "--server", "127.0.0.1:1"]) == 2
     assert "nope.mid is not a file" in capsys.readouterr().err
 
 
-def test_unavailable_is_retried_a_bounded_number_of_times(song: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_gets_the_usual_mode_for_a_new_file(address: str, song: Path) -> None:
+    """Issue 11, failure 7: the helper wrote 0600 files (a temp file's mode), unreadable to other tools and users."""
+    old = os.umask(0o022)
+    try:
+        assert daw_helper.main([str(song), "--server", address, "--seed", "1"]) == 0
+    finally:
+        os.umask(old)
+    assert output_path(song).stat().st_mode & 0o777 == 0o644
+
+
+def test_unavailable_is_retried_until_the_wait_runs_out(song: Path, capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
-    client = DrumClient(f"127.0.0.1:{free_port()}", timeout_s=5, retries=2, backoff_s=0.05)
+    client = DrumClient(f"127.0.0.1:{free_port()}", timeout_s=5, wait_s=1.0, backoff_s=0.05, max_backoff_s=0.4)
     with client, pytest.raises(grpc.RpcError) as caught:
         client.generate(song.read_bytes())
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert capsys.readouterr().err.count("retrying") == 2
-    assert time.monotonic() - started < 20
+    assert 1.0 - 0.45 <= time.monotonic() - started < 10
+    retries = capsys.readouterr().err.count("retrying")
+    assert retries >= 3 and client.attempts == retries + 1
+    with DrumClient(f"127.0.0.1:{free_port()}", timeout_s=5, wait_s=0) as no_wait, pytest.raises(grpc.RpcError):
+        no_wait.generate(song.read_bytes())
+    assert no_wait.attempts == 1
 
 
-def test_retry_reaches_a_server_that_comes_up_late(tiny_model_path: Path, song: Path) -> None:
+def test_backoff_doubles_up_to_its_cap_and_is_randomised(monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr(daw_helper.time, "sleep", pauses.append)
+
+    class Unavailable(grpc.RpcError):
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.UNAVAILABLE
+
+        def details(self) -> str:
+            return "busy"
+
+    def busy() -> None:
+        raise Unavailable()
+
+    with DrumClient("127.0.0.1:1", wait_s=3600, backoff_s=1.0, max_backoff_s=8.0) as client:
+        calls = iter(range(9))
+        with pytest.raises(StopIteration):
+            client._with_retries(lambda: next(calls) is None or busy())
+    ceilings = [1, 2, 4, 8, 8, 8, 8, 8, 8]
+    assert len(pauses) == 9 and all(c / 2 <= p <= c for p, c in zip(pauses, ceilings))
+    assert len({round(p, 6) for p in pauses[3:]}) > 1  # jittered, not in lockstep
+
+
+def test_retry_reaches_a_server_that_restarts(tiny_model_path: Path, song: Path) -> None:
+    """Issue 11, failure 4: the helper gave up after ~3.5 s, so a server restart of 5 s failed the user.
+    The server comes up 2 s late here; --wait (60 s by default) covers it."""
     port = free_port()
-    server, _ = create_server(f"127.0.0.1:{port}", DrumGenerator.from_checkpoint(tiny_model_path), SERVER_CONFIG)
-    starter = threading.Timer(0.5, server.start)
+    server = ServerThread(f"127.0.0.1:{port}", ModelSource(tiny_model_path), SERVER_CONFIG)
+    starter = threading.Timer(2.0, server.start)
     starter.start()
     try:
-        with DrumClient(f"127.0.0.1:{port}", timeout_s=10, retries=6, backoff_s=0.25) as client:
+        with DrumClient(f"127.0.0.1:{port}", timeout_s=10, wait_s=30) as client:
             drums = client.generate(song.read_bytes())
-        assert drums.metadata.bars == 4
+        assert drums.metadata.bars == 4 and client.attempts > 2
     finally:
         starter.join()
-        server.stop(0).wait(10)
+        server.stop(0)
 
 
-def test_files_past_the_unary_limit_go_through_the_stream(
-    address: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_single_file_mode_waits_out_a_busy_server(tiny_model_path: Path, song: Path, tmp_path: Path) -> None:
+    """Issue 11, failure 4: under 8 clients, 5 of 5 single-file runs failed with RESOURCE_EXHAUSTED. Busy is
+    now UNAVAILABLE, and the helper retries it."""
+    gate = tmp_path / "gate"
+    calls = tmp_path / "calls"
+    calls.touch()
+    source = ModelSource(tiny_model_path, factory=functools.partial(gated_generator, gate=str(gate), calls=str(calls)))
+    config = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=512 * KiB,
+                          stream_chunk_bytes=4 * KiB)
+    with ServerThread("127.0.0.1:0", source, config) as server:
+        address = f"127.0.0.1:{server.port}"
+        def hold() -> None:
+            with DrumClient(address) as client:
+                client.generate(rock_song_bytes(4))
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        while not calls.read_text():
+            time.sleep(0.01)
+        threading.Timer(1.0, gate.touch).start()
+        completed = run_helper(str(song), "--server", address, "--seed", "1")
+        holder.join(30)
+    assert completed.returncode == 0, completed.stderr
+    assert "unavailable" in completed.stderr and output_path(song).is_file()
+
+
+def test_limits_come_from_the_server(address: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 11, failure 9: the helper hard-coded the server's 16 MiB message limit. A server with a 64 KiB limit
+    gets a 100 KiB file through GenerateStream without any flag, and a file past its upload limit is refused here."""
     chords = [(step, pitch) for step in range(16 * 16) for pitch in range(30, 100)]
     big = tmp_path / "big.mid"
     big.write_bytes(song_bytes(notes_from_steps(riff(16), length_steps=2),
                                extra=[TrackSpec("Keys", 1, notes_from_steps(chords), 0)]))
     assert big.stat().st_size > SERVER_CONFIG.max_message_bytes
     with caplog.at_level(logging.INFO, logger="seq2drum.server"):
-        assert daw_helper.main([str(big), "--server", address, "--unary-limit-mib", "0.0625"]) == 0
+        assert daw_helper.main([str(big), "--server", address]) == 0
         time.sleep(0.05)
     assert any(r.getMessage().startswith("GenerateStream ") and "status=OK" in r.getMessage() for r in caplog.records)
     assert read_midi(output_path(big).read_bytes()).parts[0].channel == DRUM_CHANNEL
+    huge = tmp_path / "huge.mid"
+    huge.write_bytes(b"MThd" + bytes(SERVER_CONFIG.max_stream_bytes))
+    with DrumClient(address) as client, pytest.raises(daw_helper.HelperError, match="at most 524288"):
+        client.generate(huge.read_bytes())
 
 
 # ---------------------------------------------------------------------------------------------- --watch
@@ -162,46 +275,130 @@ def _touch(path: Path, data: bytes, mtime_s: float) -> None:
     os.utime(path, (mtime_s, mtime_s))
 
 
-def test_watcher_hands_over_stable_new_and_changed_files_only(tmp_path: Path) -> None:
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_watcher_hands_over_settled_new_and_changed_files_only(tmp_path: Path) -> None:
     handled: list[str] = []
-    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True)
+    clock = Clock()
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True, settle_s=2.0, clock=clock)
     now = time.time()
-    _touch(tmp_path / "a.mid", b"MThd-a", now - 100)
+    song = rock_song_bytes(2)
+    _touch(tmp_path / "a.mid", song, now - 100)
     _touch(tmp_path / "a_drums.mid", b"ours", now - 50)  # our own output, fresher than a.mid: a is done
-    _touch(tmp_path / "b.mid", b"MThd-b", now - 100)
+    _touch(tmp_path / "b.mid", song, now - 100)
     _touch(tmp_path / "b_with_drums.mid", b"ours", now - 200)  # merged output: never input
     _touch(tmp_path / "notes.txt", b"text", now - 100)
-    (tmp_path / "growing.MID").write_bytes(b"MTh")
-    assert watcher.poll() == []  # nothing is stable on the first look
-    (tmp_path / "growing.MID").write_bytes(b"MThd-still-writing")
+    (tmp_path / "growing.MID").write_bytes(song[:10])
+    assert watcher.poll() == []  # nothing has settled on the first look
+    clock.now += 1.0
+    (tmp_path / "growing.MID").write_bytes(song)
+    assert watcher.poll() == []  # one second is not the settle time
+    clock.now += 1.0
     watcher.poll()
-    assert handled == ["b.mid"]  # stable, no drums yet; a.mid already has newer drums; growing.MID still changing
+    assert handled == ["b.mid"]  # settled, no drums yet; a.mid already has newer drums; growing.MID just changed
+    clock.now += 2.0
     watcher.poll()
     assert handled == ["b.mid", "growing.MID"]
+    clock.now += 5.0
     watcher.poll()
     assert handled == ["b.mid", "growing.MID"]  # nothing twice
-    _touch(tmp_path / "a.mid", b"MThd-a-new-take", now)
-    watcher.poll(), watcher.poll()
+    _touch(tmp_path / "a.mid", rock_song_bytes(3), now)
+    watcher.poll()
+    clock.now += 2.0
+    watcher.poll()
     assert handled == ["b.mid", "growing.MID", "a.mid"]  # changed after its drums: done again
+
+
+def test_watcher_leaves_a_paused_half_written_file_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11, failure 5: a writer that paused for longer than two looks had its half-written file taken.
+    Now the file must also read as a complete MIDI file (every declared track there, each ended)."""
+    handled: list[str] = []
+    clock = Clock()
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True, settle_s=2.0, clock=clock)
+    song = rock_song_bytes(4)
+    export = tmp_path / "take.mid"
+    for cut in (len(song) // 3, len(song) - 1):  # the writer pauses twice, far longer than the settle time
+        export.write_bytes(song[:cut])
+        for _ in range(5):
+            watcher.poll()
+            clock.now += 3.0
+        assert handled == []
+    assert capsys.readouterr().err.count("take.mid:") == 2  # said once per state, not once per look
+    export.write_bytes(song)
+    watcher.poll()
+    clock.now += 2.0
+    watcher.poll()
+    assert handled == ["take.mid"]
+
+
+SONG = rock_song_bytes(2)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [(b"", "not a MIDI file"), (b"RIFF", "not a MIDI file"), (SONG[: SONG.index(b"MTrk", 20)], "after 1 of its 3 tracks"),
+     (SONG[:-1], "cut short"), (SONG[:-3] + b"\0\0\0", "no end-of-track")],
+    ids=["empty", "not-midi", "missing-tracks", "cut-track", "no-end-of-track"],
+)
+def test_midi_file_problem_names_what_is_missing(data: bytes, problem: str) -> None:
+    assert problem in (midi_file_problem(data) or "")
+    assert midi_file_problem(SONG) is None
 
 
 def test_watcher_asks_again_after_a_transient_failure(tmp_path: Path) -> None:
     answers = iter([False, True])
     handled: list[str] = []
-    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or next(answers))
-    _touch(tmp_path / "song.mid", b"MThd", time.time() - 10)
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or next(answers), settle_s=0)
+    _touch(tmp_path / "song.mid", rock_song_bytes(2), time.time() - 10)
     assert watcher.run(interval_s=0.01, max_polls=5) == 2
     assert handled == ["song.mid", "song.mid"]
 
 
 def test_watch_writes_drums_beside_exported_songs(address: str, tmp_path: Path) -> None:
     _touch(tmp_path / "verse.mid", rock_song_bytes(4), time.time() - 10)
-    _touch(tmp_path / "junk.mid", b"not midi at all", time.time() - 10)
-    with DrumClient(address, timeout_s=30, retries=0) as client:
-        handled = watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4)
+    _touch(tmp_path / "junk.mid", b"MThd" + bytes(10) + b"MTrk" + bytes(4), time.time() - 10)  # refused by the server
+    with DrumClient(address, timeout_s=30, wait_s=0) as client:
+        handled = watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0)
     assert handled == 2
     assert read_midi((tmp_path / "verse_drums.mid").read_bytes()).parts[0].channel == DRUM_CHANNEL
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mid", "verse.mid", "verse_drums.mid"]
+
+
+def test_takes_are_written_as_the_cli_names_them(address: str, song: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--takes 3 writes SONG_drums.take1.mid ... take3.mid (as main.py does); a second run refuses without --force;
+    streamed and unary answers give the same takes."""
+    assert daw_helper.main([str(song), "--server", address, "--seed", "2", "--takes", "3"]) == 0
+    takes = [song.with_name(f"Riff 1_drums.take{k}.mid") for k in (1, 2, 3)]
+    assert all(read_midi(path.read_bytes()).parts[0].channel == DRUM_CHANNEL for path in takes)
+    assert "sections (letter@bar): A@1" in capsys.readouterr().out
+    before = [path.read_bytes() for path in takes]
+    assert daw_helper.main([str(song), "--server", address, "--seed", "2", "--takes", "3"]) == 2
+    assert "--force" in capsys.readouterr().err and [path.read_bytes() for path in takes] == before
+    with DrumClient(address, timeout_s=30, wait_s=0) as client:
+        options = pb.GenerationOptions(seed=2, takes=3)
+        streamed = client._generate_stream(song.read_bytes(), options, chunk_bytes=64)
+        assert [streamed.midi_bytes, *(midi for midi, _ in streamed.more_takes)] == before
+
+
+def test_watch_with_takes_keeps_every_set_and_skips_take_files(address: str, tmp_path: Path) -> None:
+    """In --watch nobody can pass --force: a changed song gets a new set SONG_drums-2.take1.mid ...; take files
+    (any OUT.takeN.mid) are never taken as songs."""
+    now = time.time()
+    _touch(tmp_path / "verse.mid", rock_song_bytes(4), now - 100)
+    _touch(tmp_path / "verse_drums.take1.mid", b"an earlier take", now - 200)
+    _touch(tmp_path / "mix.take2.mid", rock_song_bytes(2), now - 100)  # written by main.py -o mix.mid --takes 2
+    with DrumClient(address, timeout_s=30, wait_s=0) as client:
+        options = pb.GenerationOptions(seed=1, takes=2)
+        assert watch(client, tmp_path, options, interval_s=0.02, max_polls=4, settle_s=0) == 1
+    assert (tmp_path / "verse_drums.take1.mid").read_bytes() == b"an earlier take"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mix.take2.mid", "verse.mid", "verse_drums-2.take1.mid", "verse_drums-2.take2.mid", "verse_drums.take1.mid"]
 
 
 def test_watch_stops_on_a_stop_event(tmp_path: Path) -> None:
@@ -230,3 +427,14 @@ def test_ctrl_c_stops_watching_with_exit_0(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+def test_help_shows_every_default_once() -> None:
+    """No doubled defaults ("(default: SONG_drums.mid) (default: None)"), none missing."""
+    from tests.test_cli import option_help_blocks
+
+    blocks = option_help_blocks(daw_helper.build_parser().format_help())
+    assert {"-o", "--force", "--no-humanize", "--temperature"} <= set(blocks)
+    for option, text in blocks.items():
+        if option != "-h":
+            assert text.count("(default") == 1 and "default: None" not in text, text

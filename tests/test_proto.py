@@ -67,3 +67,14 @@ def test_service_is_in_the_versioned_package() -> None:
     assert {m.name for m in service.methods} == {"Generate", "GenerateStream", "GetModelInfo"}
     stream = service.methods_by_name["GenerateStream"]
     assert stream.client_streaming and stream.server_streaming
+
+
+def test_proto_comments_say_what_the_code_does() -> None:
+    """Issue 11, failure 9: the proto said temperature 0 is "the most likely pattern at every step" (the
+    groove model plays each bar as its choice of highest expected F1) and that a busy server answers RESOURCE_EXHAUSTED (it is UNAVAILABLE)."""
+    text = (Path(__file__).resolve().parents[1] / "proto" / "seq2drum.proto").read_text()
+    flat = " ".join(line.strip().lstrip("/").strip() for line in text.splitlines())
+    assert "most likely pattern at every step" not in flat
+    assert "every bar played as the model's calibrated choice of highest expected F1" in flat
+    assert "a request beyond these gets UNAVAILABLE at once" in flat
+    assert "RESOURCE_EXHAUSTED when a size limit is passed (not worth retrying)" in flat

@@ -1,0 +1,408 @@
+"""Worker processes that generate, and can be stopped: the server's execution model.
+
+Each worker is a process that loads the model once and then takes one job at a time over a pipe: MIDI bytes and
+options in, drum MIDI bytes and metadata (or the domain error) out. A job whose client cancelled or whose deadline
+passed has its worker killed (SIGKILL: parse and generation stop at once, whatever they were doing) and a fresh
+worker started in its place. A worker whose memory grew past `recycle_mib` over its warm size (after its first job) after a job,
+refused ones included, is retired the same way, so a burst of huge songs does not leave the server holding their
+memory.
+
+Workers fork from a server process that has imported torch and music21 once (multiprocessing's "forkserver"), so
+a replacement is ready in a fraction of a second instead of the seconds a fresh interpreter takes. This module
+imports neither grpc nor torch at the top: the gRPC process never loads the model.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from seq2drum.config import GenerationOptions
+from seq2drum.errors import CheckpointError, Seq2DrumError
+from seq2drum.midi_scan import ReadLimits
+
+log = logging.getLogger("seq2drum.server")
+MiB = 1024 * 1024
+_PRELOAD = ["seq2drum.inference", "seq2drum.midi_io", "server.workers"]  # imported once, in the fork server
+
+
+class WorkerCrashedError(Seq2DrumError):
+    """A worker died while working (killed from outside, or out of memory); the song may be the cause."""
+
+
+class WorkerStartError(CheckpointError):
+    """A worker could not load the model (the message is the worker's own error)."""
+
+
+def load_generator(checkpoint: Path | None) -> Any:
+    """The default way a worker gets its model."""
+    from seq2drum.inference import DrumGenerator
+
+    return DrumGenerator.from_checkpoint(checkpoint)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """How a worker gets its generator: `factory(checkpoint)`, run inside the worker (so it must be picklable:
+    a module-level function, or a functools.partial of one)."""
+
+    checkpoint: Path | None = None
+    torch_threads: int = 1
+    factory: Callable[[Path | None], Any] = load_generator
+
+
+@dataclass
+class Job:
+    midi: bytes
+    options: GenerationOptions
+    limits: ReadLimits
+
+
+@dataclass
+class JobResult:
+    """What a worker sends back for a song: the drum file and the numbers GenerationMetadata carries."""
+
+    midi_bytes: bytes
+    bars: int
+    tempo_changes: int
+    time_signature_changes: int
+    n_hits: int
+    duration_s: float
+    seed: int
+    model_name: str
+    model_version: str
+    rss_bytes: int = 0  # the worker's resident memory after the job
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    guitar_parts: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)  # "LETTER@BAR", bars from 1
+    more_takes: list[tuple[bytes, int]] = field(default_factory=list)  # takes 2.. as (midi bytes, drum hits)
+
+
+def generate_drums(generator: Any, job: Job) -> JobResult:
+    """The request handler a worker runs: read the song within the limits, generate, describe the result.
+
+    Raises the library's domain errors (`Seq2DrumError` subclasses) for input it refuses.
+    """
+    from seq2drum.midi_io import read_midi
+
+    started = time.perf_counter()
+    song = read_midi(job.midi, limits=job.limits)
+    parsed = time.perf_counter()
+    result = generator.generate(song, job.options)
+    return JobResult(
+        midi_bytes=result.midi_bytes, bars=result.bars, tempo_changes=result.tempo_changes,
+        time_signature_changes=result.time_signature_changes, n_hits=result.n_hits, duration_s=result.duration_s,
+        seed=result.seed, model_name=result.model_name, model_version=result.model_version,
+        timings_ms={"read": (parsed - started) * 1000, "generate": (time.perf_counter() - parsed) * 1000},
+        guitar_parts=list(result.guitar_parts), notices=list(result.notices),
+        sections=[f"{letter}@{bar}" for bar, letter in result.sections],
+        more_takes=[(take.midi_bytes, take.n_hits) for take in result.takes[1:]],
+    )
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident memory of a process (0 where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/statm") as stream:
+            return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_libc: Any = None
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD_BYTES = MiB
+
+
+def _glibc() -> Any:
+    global _libc
+    if _libc is None:
+        name = ctypes.util.find_library("c")
+        _libc = ctypes.CDLL(name) if name else False
+    return _libc
+
+
+def release_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps them otherwise, and RSS never falls after a burst)."""
+    libc = _glibc()
+    if libc and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def keep_large_buffers_off_the_heap() -> None:
+    """glibc gives allocations above its mmap threshold their own mappings, which go back to the OS when freed, but
+    it raises that threshold (up to 32 MiB) whenever such a buffer is freed; after that, multi-MiB request buffers
+    come from the heap and stay there (the gRPC process kept 70-130 MiB after a burst of 6 MiB uploads, malloc_trim
+    or not). A fixed threshold keeps them out: set here for this process, and in the environment for the processes
+    it starts (the fork server and so the workers)."""
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD_BYTES))
+    libc = _glibc()
+    if libc and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
+def worker_main(conn: Connection, source: ModelSource) -> None:
+    """The worker process: load the model, say ready, then answer jobs until told to stop or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
+    try:
+        import torch
+
+        torch.set_num_threads(source.torch_threads)
+        generator = source.factory(source.checkpoint)
+        info = generator.info
+        info_dict = asdict(info) if hasattr(info, "__dataclass_fields__") else dict(vars(info))
+    except Seq2DrumError as exc:
+        conn.send(("failed", str(exc)))
+        return
+    except Exception as exc:  # noqa: BLE001  (a model that cannot load: the server says so and exits 2)
+        conn.send(("failed", f"cannot load the model: {type(exc).__name__}: {exc}"))
+        return
+    release_memory()
+    conn.send(("ready", info_dict, rss_bytes()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the server is gone
+            return
+        if job is None:
+            return
+        try:
+            result = generate_drums(generator, job)
+            del job
+            release_memory()
+            result.rss_bytes = rss_bytes()
+            reply: tuple[str, Any] = ("ok", result)
+        except Seq2DrumError as exc:
+            del job
+            release_memory()
+            reply = ("error", exc, rss_bytes())
+        except Exception as exc:  # noqa: BLE001  (reported as INTERNAL, with the traceback in the server log)
+            reply = ("crash", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+class Worker:
+    """The server's end of one worker process."""
+
+    def __init__(self, context: Any, source: ModelSource) -> None:
+        self.conn, child_conn = context.Pipe(duplex=True)
+        self.process = context.Process(target=worker_main, args=(child_conn, source), daemon=True,
+                                       name="seq2drum-worker")
+        self.process.start()
+        child_conn.close()
+        self.idle_rss = 0  # after loading the model, then after the first job (a warm worker's size)
+        self.last_rss = 0  # after the last job, refused ones included
+        self.jobs = 0
+
+    def wait_ready(self, timeout_s: float) -> dict[str, Any]:
+        if not self.conn.poll(timeout_s):
+            self.kill()
+            self.close()
+            raise WorkerStartError(f"a worker did not load the model within {timeout_s:.0f} s")
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            self.kill()
+            self.close()
+            raise WorkerStartError(f"a worker exited while loading the model (exit code {self.process.exitcode})") from exc
+        if message[0] != "ready":
+            self.kill()
+            self.close()
+            raise WorkerStartError(message[1])
+        _, info, self.idle_rss = message
+        return info
+
+    def run(self, job: Job) -> JobResult:
+        """Send a job and wait for its answer (blocking; called on a thread). Raises the job's domain error."""
+        try:
+            self.conn.send(job)
+            kind, payload, *rest = self.conn.recv()
+        except (EOFError, OSError) as exc:  # killed (the job was abandoned) or died
+            self.close()
+            raise WorkerCrashedError(
+                f"the worker generating this song stopped (exit code {self.process.exitcode})") from exc
+        self.jobs += 1
+        if kind == "ok":
+            self.last_rss = payload.rss_bytes
+            return payload
+        if kind == "error":
+            self.last_rss = rest[0] if rest else 0
+            raise payload
+        raise WorkerCrashedError(f"the worker failed unexpectedly: {payload}")
+
+    def kill(self) -> None:
+        """SIGKILL: stops the job at once. The pipe stays open for the thread waiting on it (it reads EOF)."""
+        if self.process.is_alive():
+            self.process.kill()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def retire(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.conn.close()
+
+
+def start_method_context() -> Any:
+    """forkserver where it exists (Linux, macOS), with the heavy imports done once; spawn elsewhere."""
+    keep_large_buffers_off_the_heap()
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class WorkerPool:
+    """`size` workers, taken without waiting: `acquire` gives an idle worker or None (the server is busy)."""
+
+    def __init__(self, source: ModelSource, size: int, recycle_mib: float = 32.0, start_timeout_s: float = 120.0) -> None:
+        self.source = source
+        self.size = size
+        self.recycle_bytes = int(recycle_mib * MiB)
+        self.start_timeout_s = start_timeout_s
+        self.model_info: dict[str, Any] = {}
+        self.replacements = 0
+        self._context = start_method_context()
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._starting = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._starter = futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="seq2drum-worker-start")
+
+    def start(self) -> dict[str, Any]:
+        """Start every worker and wait until each has loaded the model. Returns the model's info.
+
+        Raises `WorkerStartError` (a `CheckpointError`) with the workers' own message when the model cannot load.
+        """
+        workers = [Worker(self._context, self.source) for _ in range(self.size)]
+        try:
+            infos = [worker.wait_ready(self.start_timeout_s) for worker in workers]
+        except BaseException:
+            for worker in workers:
+                worker.kill()
+                worker.close()
+            raise
+        self.model_info = infos[0]
+        with self._lock:
+            self._idle.extend(workers)
+        return self.model_info
+
+    def acquire(self) -> Worker | None:
+        with self._lock:
+            if self._closed or not self._idle:
+                return None
+            worker = self._idle.pop()
+            self._busy.add(worker)
+            return worker
+
+    def release(self, worker: Worker, result: JobResult | None = None) -> None:
+        """Give a worker back after a job it finished (with its result, or None after a refusal)."""
+        grown = bool(worker.idle_rss and worker.last_rss - worker.idle_rss > self.recycle_bytes)
+        if worker.jobs == 1 and not grown and worker.last_rss:
+            worker.idle_rss = max(worker.idle_rss, worker.last_rss)  # what the first job's warm-up leaves is its size
+        with self._lock:
+            self._busy.discard(worker)
+            keep = not self._closed and not grown and worker.process.is_alive()
+            if keep:
+                self._idle.append(worker)
+                return
+        if grown:
+            log.info("worker %d grew to %.0f MiB (idle %.0f MiB): replaced", worker.process.pid,
+                     worker.last_rss / MiB, worker.idle_rss / MiB)
+            worker.retire()
+        else:
+            worker.kill()
+            worker.close()
+        self._replace()
+
+    def discard(self, worker: Worker) -> None:
+        """Kill a worker whose job was abandoned (cancelled, deadline passed, crashed) and start its replacement.
+        The thread waiting on its pipe reads EOF and closes it."""
+        worker.kill()
+        with self._lock:
+            self._busy.discard(worker)
+        self._replace()
+
+    def _replace(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._starting += 1
+        self.replacements += 1
+        self._starter.submit(self._start_one)
+
+    def _start_one(self) -> None:
+        for attempt in range(3):
+            try:
+                worker = Worker(self._context, self.source)
+                worker.wait_ready(self.start_timeout_s)
+            except Exception as exc:  # noqa: BLE001  (logged; the pool runs one worker short until it works)
+                log.error("could not start a replacement worker (attempt %d): %s", attempt + 1, exc)
+                time.sleep(1.0)
+                continue
+            with self._lock:
+                self._starting -= 1
+                if not self._closed:
+                    self._idle.append(worker)
+                    return
+            worker.retire()
+            return
+        with self._lock:
+            self._starting -= 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"idle": len(self._idle), "busy": len(self._busy), "starting": self._starting}
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in [*self._idle, *self._busy] if w.process.pid is not None]
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until every worker is idle (replacements included); tests and benchmarks use this."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            counts = self.counts()
+            if counts["idle"] == self.size:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def close(self) -> None:
+        """Stop every worker (busy ones are killed)."""
+        with self._lock:
+            self._closed = True
+            idle, busy = list(self._idle), list(self._busy)
+            self._idle.clear()
+        for worker in idle:
+            worker.retire()
+        for worker in busy:
+            worker.kill()  # their threads close the pipes
+        self._starter.shutdown(wait=True, cancel_futures=True)
+        for worker in idle + busy:
+            worker.process.join(5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(5)
