@@ -14,61 +14,86 @@ import sys
 import time
 from pathlib import Path
 
-from seq2drum.config import MAX_TAKES, DataConfig, GenerationOptions, ModelConfig, TrainConfig
+from seq2drum.atomic import write_atomic
+from seq2drum.config import MAX_TAKES, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
 
 REPO = Path(__file__).resolve().parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "midi"
+MAX_TORCH_THREADS = 256
 
 
 def build_parser() -> argparse.ArgumentParser:
     data, model, train, gen = DataConfig(), ModelConfig(), TrainConfig(), GenerationOptions()
     parser = argparse.ArgumentParser(
-        prog="main.py", description="seq2drum: drums for a guitar part", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        prog="main.py", description="seq2drum: drums for a guitar part", formatter_class=DefaultsHelpFormatter
     )
-    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer")
+    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer",
+                        help="what to do")
     parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of multi-track MIDI songs (guitar + drums)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="folder of multi-track MIDI songs with guitar and drums (default: ../shared/data/midi "
+                        "beside this repository)")
     parser.add_argument("--cache", type=Path, default=None,
                         help="cache of encoded songs (default: $XDG_CACHE_HOME/seq2drum or ~/.cache/seq2drum)")
-    parser.add_argument("--report", type=Path, default=None, help="preprocess: JSON report file; evaluate: report folder")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="preprocess: JSON report file; evaluate: report folder (default: preprocess only prints "
+                        "its summary, evaluate writes runs/eval-<time>)")
     parser.add_argument("--workers", type=int, default=None, help="parsing processes (default: all cores)")
-    parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter)
-    parser.add_argument("--max-window-notes", type=int, default=data.max_window_notes)
-    parser.add_argument("--max-window-bars", type=int, default=data.max_window_bars)
+    parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter,
+                        help="grid resolution, 4 = 16th notes")
+    parser.add_argument("--max-window-notes", type=int, default=data.max_window_notes,
+                        help="guitar notes in one window")
+    parser.add_argument("--max-window-bars", type=int, default=data.max_window_bars, help="bars in one window")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="threads torch computes with (default: 1 for infer, which is fastest for one song, "
+                        "above all on a busy machine; torch's own choice, one per core, for the other modes)")
     # training
     parser.add_argument("--out", type=Path, default=None, help="train: run folder (default: runs/<time>)")
-    parser.add_argument("--epochs", type=int, default=train.epochs)
-    parser.add_argument("--max-steps", type=int, default=train.max_steps, help="0 = no limit")
-    parser.add_argument("--batch-size", type=int, default=train.batch_size)
-    parser.add_argument("--lr", type=float, default=train.lr)
-    parser.add_argument("--patience", type=int, default=train.patience)
-    parser.add_argument("--checkpoint-every", type=int, default=train.checkpoint_every)
-    parser.add_argument("--attention", action="store_true", help="train the attention variant")
+    parser.add_argument("--epochs", type=int, default=train.epochs, help="train: passes over the training songs")
+    parser.add_argument("--max-steps", type=int, default=train.max_steps,
+                        help="train: optimizer steps at most, 0 = no limit")
+    parser.add_argument("--batch-size", type=int, default=train.batch_size, help="train: songs per batch")
+    parser.add_argument("--lr", type=float, default=train.lr, help="train: peak learning rate")
+    parser.add_argument("--patience", type=int, default=train.patience,
+                        help="train: epochs without validation improvement before stopping")
+    parser.add_argument("--checkpoint-every", type=int, default=train.checkpoint_every,
+                        help="train: optimizer steps between saves of RUN/last.pt")
+    parser.add_argument("--attention", action="store_true", help="train: the attention variant")
     parser.add_argument("--no-transpose", action="store_true",
                         help="train: do not shift each song's guitar by random semitones (augmentation)")
-    parser.add_argument("--enc-hidden", type=int, default=model.enc_hidden)
-    parser.add_argument("--dec-hidden", type=int, default=model.dec_hidden)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=train.device)
-    parser.add_argument("--resume", type=Path, default=None, help="train: continue from RUN/last.pt")
+    parser.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")
+    parser.add_argument("--dec-hidden", type=int, default=model.dec_hidden, help="train: decoder size")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=train.device,
+                        help="auto = the GPU when there is one (train), the CPU for infer")
+    parser.add_argument("--resume", type=Path, default=None,
+                        help="train: continue from RUN/last.pt (default: a new run)")
     # generation
     parser.add_argument("--checkpoint", type=Path, default=None, help="model file (default: the shipped models/default.pt)")
-    parser.add_argument("-o", "--output", type=Path, default=None, help="infer: output file (default: SONG_drums.mid)")
-    parser.add_argument("--temperature", type=float, default=gen.temperature, help="0 = greedy")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (training default 0; generation: fresh)")
-    parser.add_argument("--track", default=None, help="which part is the guitar: its number or a piece of its name")
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="infer: output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... "
+                        "when earlier takes are there)")
+    parser.add_argument("--temperature", type=float, default=gen.temperature, help="randomness in the groove choice: 0 = the model's best, "
+                        "above 0 = grooves it rates a little lower may be played")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random seed (default: 0 for train and evaluate, a fresh one for each infer)")
+    parser.add_argument("--track", default=None,
+                        help="which parts are the guitar: numbers from the part listing or pieces of names, several "
+                        "separated by commas, e.g. 5,6 or rhythm (default: every part marked as guitar)")
     parser.add_argument("--merge", action="store_true", help="infer: write the guitar and the drums in one file")
     parser.add_argument("--takes", type=int, default=None,
-                        help=f"infer: write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, where OUT is "
-                        "-o without .mid or SONG_drums beside the song; evaluate: also score the best of N takes")
+                        help=f"infer: write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, where "
+                        "OUT is -o without .mid or SONG_drums beside the song; evaluate: also score the best of N "
+                        "takes (default: one file, SONG_drums.mid)")
+    parser.add_argument("--no-humanize", action="store_true",
+                        help="infer: velocity and timing of each hit as predicted, not spread a little around it")
     parser.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
                         help="evaluate: the checkpoint's validation songs, its training songs, or every song in --data; "
-                        "the report goes to "
-                        "--report (default: runs/eval-<time>), generated with --temperature and --seed (default 0)")
-    parser.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs (0 = all)")
+                        "generated with --temperature and --seed")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs, 0 = all")
     parser.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
     return parser
 
@@ -96,7 +121,7 @@ def run_preprocess(args: argparse.Namespace) -> int:
         print(f"  skipped {count}: {reason}")
     print("  hits per class: " + ", ".join(f"{k} {v}" for k, v in report["hits_per_class"].items()))
     if args.report:
-        _write_text(args.report, json.dumps(report, indent=2))
+        write_atomic(args.report, json.dumps(report, indent=2))
         print(f"report written to {args.report}")
     return 0
 
@@ -139,6 +164,7 @@ def take_outputs(song: Path, output: Path | None, merge: bool, takes: int) -> li
 
 def run_infer(args: argparse.Namespace) -> int:
     from seq2drum.inference import DrumGenerator
+    from seq2drum.midi_io import read_midi
 
     if not args.song:
         print("error: name the guitar MIDI file: python main.py --mode infer SONG.mid", file=sys.stderr)
@@ -155,6 +181,10 @@ def run_infer(args: argparse.Namespace) -> int:
         outputs = take_outputs(song, args.output, args.merge, options_check.takes)
         exists_hint = "takes are never renumbered"
     for output in outputs:
+        if output.parent.exists() and not output.parent.is_dir():
+            print(f"error: cannot write {output}: {output.parent} is a file, not a folder; pick another -o",
+                  file=sys.stderr)
+            return 2
         if output.resolve() == song.resolve():
             print(f"error: the output {output} would overwrite the input; pick another -o", file=sys.stderr)
             return 2
@@ -164,28 +194,22 @@ def run_infer(args: argparse.Namespace) -> int:
               f"overwrite, {exists_hint}", file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge,
-                                takes=args.takes or 1)
+                                humanize=not args.no_humanize, takes=args.takes or 1)
+    midi_song = read_midi(song)  # before the model loads, so a bad file fails at once, and errors name the file
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
-    result = generator.generate(song.read_bytes(), options)
+    result = generator.generate(midi_song, options)
     for output, take in zip(outputs, result.takes):
-        _write_bytes(output, take.midi_bytes)
+        write_atomic(output, take.midi_bytes)
         print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
-    print(f"{result.duration_s:.0f} s of music in {result.generation_s:.1f} s (model {result.model_name} "
+    print(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "
           f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
+    print(f"guitar: {'; '.join(result.guitar_parts)}")
+    for notice in result.notices:
+        print(f"warning: {notice}", file=sys.stderr)
     return 0
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data)
-    temp.replace(path)
-
-
-def _write_text(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode())
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -211,12 +235,36 @@ def run_evaluate(args: argparse.Namespace) -> int:
 MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate}
 
 
+def check_machine(args: argparse.Namespace) -> str:
+    """What the device and thread flags ask for that this machine cannot give, as an error message ("" when fine);
+    sets torch's threads (1 for infer unless --torch-threads says otherwise)."""
+    if args.torch_threads is not None and not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
+        return f"--torch-threads must be 1-{MAX_TORCH_THREADS}, got {args.torch_threads}"
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        build = "this torch is a CPU-only build" if torch.version.cuda is None else "no CUDA GPU is visible"
+        return f"--device cuda asked for, but {build}; use --device auto or cpu"
+    threads = args.torch_threads or (1 if args.mode == "infer" else None)
+    if threads:
+        torch.set_num_threads(threads)
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        problem = check_machine(args)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         return MODES[args.mode](args)
     except Seq2DrumError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder that cannot be read or written: the path and the reason, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

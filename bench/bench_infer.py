@@ -1,7 +1,7 @@
 """End-to-end inference time for 1-, 4- and 10-minute songs: with the model loaded once (DrumGenerator.generate),
 and cold from the command line (`python main.py --mode infer`, which loads Python, torch, music21 and the model).
 
-    python bench/bench_infer.py [--checkpoint PATH] [--repeats 3] [--no-cli]
+    python bench/bench_infer.py [--checkpoint PATH] [--repeats 3] [--no-cli] [--torch-threads 1]
 
 Songs are guitar riffs made in code at 120 BPM in 4/4 (30, 120 and 300 bars).
 """
@@ -31,7 +31,12 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped models/default.pt")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-cli", action="store_true", help="skip the cold command-line runs")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="threads for the in-process runs (default 1, as the CLI and each server worker use)")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
     print(describe_machine())
     started = time.perf_counter()
     generator = DrumGenerator.from_checkpoint(args.checkpoint)

@@ -22,11 +22,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
+from seq2drum.atomic import write_atomic  # noqa: E402
 from seq2drum.calibrate import tune_checkpoint  # noqa: E402
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
 from seq2drum.data import build_corpus, fold_of, split_songs  # noqa: E402
-from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
 from seq2drum.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
+from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
 from seq2drum.train import train  # noqa: E402
 
 
@@ -65,26 +66,24 @@ def main() -> None:
             train(args.data, folder, data_config, ModelConfig(attention=args.attention),
                   TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split,
                   tune=False)
-            (folder / "trained.json").write_text(json.dumps({"seconds": time.perf_counter() - started}))
+            write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
         if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only
             corpus = build_corpus(args.data, data_config, progress=False)
             spec = FeatureSpec.current(data_config.steps_per_quarter)
             val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
             _, report = tune_checkpoint(folder / "best.pt", val_songs)
-            (folder / "tuned.json").write_text(json.dumps(report))
+            write_atomic(folder / "tuned.json", json.dumps(report))
         settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0)
         evaluation = evaluate(args.data, folder / "best.pt", folder / "eval", settings, progress=False,
                               log=lambda line: None)
-        with (folder / ".scores.tmp").open("wb") as stream:
-            pickle.dump(evaluation.songs, stream)
-        (folder / ".scores.tmp").replace(scores_path)
+        write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))
         all_scores.extend(evaluation.songs)
         loop = evaluation.summary["against_loop"]
         print(f"fold {fold}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
               f"{loop['model_mean_song_f1']:.3f} loop {loop['loop_mean_song_f1']:.3f} best-of-{args.takes} "
               f"{loop['best_of_takes_mean_song_f1']:.3f}", flush=True)
     summary = summarize(all_scores)
-    (args.out / "summary.json").write_text(dumps({k: v for k, v in summary.items() if k != "distributions"}))
+    write_atomic(args.out / "summary.json", dumps({k: v for k, v in summary.items() if k != "distributions"}))
     print(f"\nall {args.folds} folds, {len(all_scores)} songs:\n")
     print(format_tables(summary))
 

@@ -7,15 +7,14 @@ has to find the training data.
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .atomic import write_atomic
 from .config import DataConfig, ModelConfig
 from .decoding import DecodingPolicy
 from .errors import CheckpointError
@@ -25,34 +24,48 @@ from .model import ARCHITECTURE, GrooveSeq2Drum, build_model
 
 FORMAT_VERSION = 2
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "models" / "default.pt"
+# torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+# What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign files).
+_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError,
+                AttributeError, TypeError)
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write to a temporary file in the same folder, then rename: a crash never leaves a half-written checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save({"format_version": FORMAT_VERSION, **payload}, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda stream: torch.save({"format_version": FORMAT_VERSION, **payload}, stream))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load and check a checkpoint. Raises `CheckpointError` naming the file and the fix."""
     path = Path(path)
+    if path.is_dir():
+        inside = f": --checkpoint {path / 'best.pt'}" if (path / "best.pt").is_file() else ", e.g. RUN/best.pt"
+        raise CheckpointError(f"checkpoint {path} is a folder; pass the model file in it{inside}")
     if not path.is_file():
         raise CheckpointError(
             f"checkpoint {path} not found; train one with `python main.py --mode train` or pass --checkpoint with the "
             f"path of a .pt file (the shipped default is {DEFAULT_CHECKPOINT})"
         )
     try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
+    if not head:
+        raise CheckpointError(f"checkpoint {path} is empty (0 bytes); train again or pass another --checkpoint")
+    if not head.startswith(_TORCH_MAGIC):
+        raise CheckpointError(
+            f"{path} is not a seq2drum checkpoint (not a file written by torch.save; it starts with {head!r}); pass "
+            f"--checkpoint with RUN/best.pt from `python main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}"
+        )
+    try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError) as exc:  # corrupt or unsafe
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a seq2drum checkpoint ({exc}); train again or use another") from exc
+    except _LOAD_ERRORS as exc:  # corrupt, truncated, or holding objects weights_only refuses to unpickle
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a seq2drum checkpoint ({reason}); train again or use another"
+        ) from exc
     if not isinstance(payload, dict) or "model" not in payload:
         raise CheckpointError(f"{path} is not a seq2drum checkpoint (no model weights in it)")
     version = payload.get("format_version")

@@ -5,6 +5,7 @@ argparse defaults in main.py come from these, so there is one place for every de
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -38,6 +39,19 @@ class _Config:
 
     def replace(self: T, **changes: Any) -> T:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """`--help` shows every option's default exactly once: help that already says its default keeps its own words
+    (for defaults computed at run time), flags say "off", anything else gets "(default: VALUE)"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or action.default is argparse.SUPPRESS or "default" in text:
+            return text
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            return f"{text} (default: {'on' if action.default else 'off'})".strip()
+        return f"{text} (default: %(default)s)".strip()
 
 
 def _check(condition: bool, message: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import write_atomic
 from .config import DataConfig
 from .drums import DRUM_CLASSES
 from .errors import (
@@ -32,7 +32,7 @@ from .errors import (
 )
 from .midi_io import read_midi
 from .representation import DrumGrid, Grid, Window
-from .song import MAX_SONG_STEPS, PIPELINE_VERSION, EncodedSong, encode_song  # noqa: F401  (re-exported)
+from .song import PIPELINE_VERSION, EncodedSong, encode_song  # noqa: F401  (re-exported)
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 
@@ -78,15 +78,7 @@ def save_encoded(path: Path, encoded: EncodedSong) -> None:
 
 
 def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda stream: np.savez(stream, **arrays))
 
 
 def load_encoded(path: Path) -> EncodedSong:
@@ -149,7 +141,7 @@ def default_cache_dir() -> Path:
 def find_midi_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise DataFolderError(
-            f"training data folder {folder} does not exist; pass --data with a folder of .mid files that have a guitar "
+            f"data folder {folder} does not exist; pass --data with a folder of .mid files that have a guitar "
             "part and a drum part on channel 10"
         )
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
@@ -262,10 +254,18 @@ def _song_position(song: EncodedSong, seed: int) -> float:
 
 def split_songs(songs: Sequence[EncodedSong], val_fraction: float, seed: int) -> tuple[list[EncodedSong], list[EncodedSong]]:
     """Split by song (never one song on both sides): a song goes to validation when its position falls in the
-    lowest `val_fraction`."""
-    train, val = [], []
-    for song in songs:
-        (val if _song_position(song, seed) < val_fraction else train).append(song)
+    lowest `val_fraction`.
+
+    A small folder where no song falls that low still holds out one song (the lowest position) when it has two or
+    more, so training never reports its own loss as a validation loss; only a one-song folder (or val_fraction 0)
+    has none.
+    """
+    positions = [_song_position(song, seed) for song in songs]
+    in_val = [position < val_fraction for position in positions]
+    if val_fraction > 0 and len(songs) >= 2 and not any(in_val) and len(set(positions)) >= 2:
+        in_val = [position == min(positions) for position in positions]  # a copy of that song goes with it
+    train = [song for song, held_out in zip(songs, in_val) if not held_out]
+    val = [song for song, held_out in zip(songs, in_val) if held_out]
     return train, val
 
 

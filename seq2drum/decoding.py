@@ -138,7 +138,8 @@ class Decoder:
         limit = np.array([min(policy.min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
         often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
         self._playable = often | (self._sizes == 0)
-        self._playable_for_takes = often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self._sizes == 0)
+        self._playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self._sizes == 0)
+                                    | (codebook.menu_rank >= 0))
 
     # ------------------------------------------------------------------------------------------ gains
 
@@ -182,11 +183,14 @@ class Decoder:
                 if int(label) in earlier:
                     similarity = pattern_f1(self._flat[entries], self._flat[[earlier[int(label)]]])[:, 0]
                     distinct &= similarity < TAKE_MAX_SIMILARITY
-            # never the empty bar; first choice: distinct from earlier takes and not much sparser than the drums
-            # expected there (a take that differs by leaving most of the song out is no reading of it); then any
-            # distinct groove; then any
+            # never the empty bar; a later take chooses first from the codebook's menu of loops (the few grooves
+            # that between them cover the training songs best), distinct from earlier takes and not much sparser
+            # than the drums expected there (a take that differs by leaving most of the song out is no reading of
+            # it); then from the menu; then any distinct groove; then any
             dense = nonempty & (self._sizes[entries] >= 0.5 * expected_hits)
-            allowed = next((mask for mask in (dense & distinct, nonempty & distinct, nonempty) if mask.any()), None)
+            menu = (self.codebook.menu_rank[entries] >= 0) & bool(avoid)
+            allowed = next((mask for mask in (menu & dense & distinct, menu & distinct, dense & distinct,
+                                              nonempty & distinct, nonempty) if mask.any()), None)
             if allowed is None:
                 continue
             chosen[int(label)] = int(entries[int(np.argmax(np.where(allowed, total, -np.inf)))])

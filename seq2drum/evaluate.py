@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import metrics, plots
+from .atomic import write_atomic
 from .baselines import BASELINES, BarLibrary, baseline_drums
 from .config import DataConfig, GenerationOptions
 from .data import EncodedSong, build_corpus, encode_song, find_midi_files, fold_of, split_songs
@@ -409,8 +410,9 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join("| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |" for line in lines)
 
 
-def format_tables(summary: dict[str, Any]) -> str:
-    """The grid-hit table and the descriptor table, as Markdown (printed as is, and put in report.md)."""
+def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
+    """The against-the-loop table (unless `with_loop` is False), the grid-hit table and the descriptor table, as
+    Markdown (printed as is, and put in report.md)."""
     systems = summary["systems"]
     hit_rows = []
     for name in SYSTEMS:
@@ -427,7 +429,8 @@ def format_tables(summary: dict[str, Any]) -> str:
         descriptor_rows.append([name, *cells])
     descriptors = _table(["mean per bar (overlap with real)", *metrics.DESCRIPTORS], descriptor_rows)
     nll = f"model NLL on the real drums: {_number(summary['nll_per_cell'])} nats per (step, class) cell"
-    return f"{loop_table(summary)}\n\n{hits}\n\n{descriptors}\n\n{nll}"
+    tables = f"{hits}\n\n{descriptors}\n\n{nll}"
+    return f"{loop_table(summary)}\n\n{tables}" if with_loop else tables
 
 
 def loop_table(summary: dict[str, Any]) -> str:
@@ -481,7 +484,7 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
         f"seed {settings['seed']}.", "",
         "## Verdict", "", *(f"- {line}" for line in verdict(summary)), "",
         "## Against the loop", "", loop_table(summary), "",
-        "## Grid hits and descriptors", "", format_tables(summary), "", _NOTES, "",
+        "## Grid hits and descriptors", "", format_tables(summary, with_loop=False), "", _NOTES, "",
         "## F1 per class", "", _table(["class", *SYSTEMS], per_class), "",
         "## Likelihood and novelty", "",
         f"Negative log-likelihood of the real drums under the calibrated per-cell probabilities: "
@@ -515,8 +518,5 @@ def write_report(evaluation: Evaluation, report_dir: Path) -> list[Path]:
     for name, text in (("report.json", dumps(summary)),
                        ("distributions.json", json.dumps(jsonable(evaluation.summary["distributions"]))),
                        ("report.md", report_markdown(evaluation.summary, [p.name for p in written]))):
-        temp = report_dir / f".{name}.tmp"
-        temp.write_text(text)
-        temp.replace(report_dir / name)
-        written.append(report_dir / name)
+        written.append(write_atomic(report_dir / name, text))
     return written

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import numpy as np
 from .drums import HIGH_TOM, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
 
 TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
+TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
 
 
 def max_bar_steps(steps_per_quarter: int) -> int:
@@ -57,6 +58,12 @@ class GrooveCodebook:
     counts: np.ndarray  # (K,) int64 training bars assigned to each entry
     velocity: np.ndarray  # (K, S, 9) float32 mean MIDI velocity of the assigned bars' hits (0 where none)
     offset: np.ndarray  # (K, S, 9) float32 mean microtiming offset in steps
+    # (K,) int64: the entry's place in the menu later takes choose from (0 first), -1 when it is not on it
+    menu_rank: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.menu_rank is None:
+            self.menu_rank = np.full(len(self.bar_steps), -1, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.bar_steps)
@@ -191,6 +198,7 @@ class GrooveCodebook:
             "counts": torch.from_numpy(self.counts.copy()),
             "velocity": torch.from_numpy(self.velocity.astype(np.float16)),
             "offset": torch.from_numpy(self.offset.astype(np.float16)),
+            "menu_rank": torch.from_numpy(self.menu_rank.copy()),
         }
 
     @classmethod
@@ -201,7 +209,46 @@ class GrooveCodebook:
             counts=state["counts"].numpy().astype(np.int64),
             velocity=state["velocity"].float().numpy(),
             offset=state["offset"].float().numpy(),
+            menu_rank=state["menu_rank"].numpy().astype(np.int64) if "menu_rank" in state else None,
         )
+
+    def with_take_menu(self, songs: list[tuple[np.ndarray, np.ndarray]], size: int = TAKE_MENU_SIZE) -> GrooveCodebook:
+        """A copy whose `menu_rank` marks, per bar length, up to `size` entries chosen greedily so that looping the
+        best of them covers the training songs best: the first maximises the mean song F1 of the loop, each next
+        one the mean of the best so far or it (the "menu of loops" that a chooser who knows the song picks from).
+        Later takes choose their grooves from this menu. `songs`: (hits (n, S, 9) bool, bar_steps (n,)) of the bars
+        each training song plays."""
+        menu_rank = np.full(len(self), -1, dtype=np.int64)
+        flat = self.patterns.reshape(len(self), -1).astype(np.float64)
+        sizes = flat.sum(axis=1)
+        matched = np.zeros((len(songs), len(self)))  # hits each entry, looped, would share with the song
+        played = np.zeros((len(songs), len(self)))  # hits each entry, looped, would play
+        real = np.zeros(len(songs))
+        for index, (hits, bar_steps) in enumerate(songs):
+            real[index] = hits.sum()
+            for length in np.unique(bar_steps):
+                rows = bar_steps == length
+                entries = self.entries_of_length(int(length))
+                column = hits[rows].sum(axis=0).reshape(-1).astype(np.float64)
+                matched[index, entries] = flat[entries] @ column
+                played[index, entries] = sizes[entries] * rows.sum()
+        for length in np.unique(self.bar_steps):
+            entries = self.entries_of_length(int(length))
+            entries = entries[sizes[entries] > 0]
+            has = played[:, entries].sum(axis=1) > 0 if len(entries) else np.zeros(len(songs), dtype=bool)
+            if not has.any():
+                continue
+            f1 = 2 * matched[np.ix_(has, entries)] / np.maximum(played[np.ix_(has, entries)] + real[has, None], 1e-9)
+            best = np.zeros(int(has.sum()))
+            for rank in range(min(size, len(entries))):
+                covered = np.maximum(f1, best[:, None]).mean(axis=0)
+                covered[menu_rank[entries] >= 0] = -np.inf
+                pick = int(np.argmax(covered))
+                if covered[pick] <= best.mean() + 1e-12:
+                    break
+                menu_rank[entries[pick]] = rank
+                best = np.maximum(best, f1[:, pick])
+        return replace(self, menu_rank=menu_rank)
 
 
 def _unpack(key: bytes, n_steps: int) -> np.ndarray:

@@ -9,6 +9,7 @@ seeded per call, so concurrent requests on server threads never share a random s
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Sequence
@@ -24,8 +25,8 @@ from .config import GenerationOptions
 from .decoding import Decoder, SongScores, Take
 from .drums import DRUM_CLASSES
 from .features import BarSong, bar_song, bars_to_steps
-from .midi_io import DRUM_CHANNEL, MidiSong, TrackSpec, read_midi, select_guitar, write_midi
-from .representation import DrumGrid, grid_to_drums
+from .midi_io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, read_midi, write_midi
+from .representation import DrumGrid, Grid, grid_to_drums
 from .song import EncodedSong, encode_song
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
@@ -66,6 +67,8 @@ class GenerationResult:
     model_version: str
     takes: list[TakeResult] = field(default_factory=list)
     sections: list[tuple[int, str]] = field(default_factory=list)  # (first bar, 1-based, of the song; letter)
+    guitar_parts: list[str] = field(default_factory=list)  # the parts taken as the guitar, as in the part listing
+    notices: list[str] = field(default_factory=list)  # what the user should check: a guessed guitar, sparse drums
 
     def __repr__(self) -> str:
         return (f"GenerationResult({len(self.midi_bytes)} bytes, {self.bars} bars, {self.n_hits} hits, "
@@ -87,6 +90,15 @@ class ModelInfo:
     codebook_entries: int = 0
 
 
+def describe_training_data(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a model was trained on, fit to show to anyone who can reach the server: the counts, and the data
+    described in words instead of the folder it lay in on the trainer's machine (older checkpoints kept that path)."""
+    public = {key: value for key, value in summary.items() if key not in ("data_dir", "path", "folder")}
+    if "data" not in public and "songs_used" in public:
+        public["data"] = f"{public['songs_used']} multi-track MIDI songs with guitar and drums"
+    return public
+
+
 class DrumGenerator:
     """A loaded model that turns guitar MIDI into drum MIDI. Safe to share between threads."""
 
@@ -105,9 +117,12 @@ class DrumGenerator:
         path = Path(path) if path else DEFAULT_CHECKPOINT
         payload = load_checkpoint(path, map_location="cpu")
         loaded = model_from_checkpoint(payload, device)
-        digest = hashlib.sha256()
+        digest = hashlib.sha256()  # of everything generation depends on: weights, codebook (menu too), decoding
         for name in sorted(payload["model"]):
             digest.update(payload["model"][name].float().numpy().tobytes())
+        for name in sorted(payload.get("codebook", {})):
+            digest.update(payload["codebook"][name].float().numpy().tobytes())
+        digest.update(json.dumps(payload.get("decoding"), sort_keys=True, default=str).encode())
         info = ModelInfo(
             name=payload.get("name", path.stem),
             version=f"{payload['format_version']}.{payload.get('step', 0)}.{digest.hexdigest()[:8]}",
@@ -115,7 +130,7 @@ class DrumGenerator:
             n_parameters=sum(p.numel() for p in loaded.model.parameters()),
             steps_per_quarter=loaded.data_config.steps_per_quarter,
             drum_classes=DRUM_CLASSES,
-            training_data=dict(payload.get("training_data", {})),
+            training_data=describe_training_data(payload.get("training_data", {})),
             val_loss=float(payload.get("val_loss", float("nan"))),
             train_seconds=float(payload.get("train_seconds", 0.0)),
             step=int(payload.get("step", 0)),
@@ -158,12 +173,13 @@ class DrumGenerator:
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
         song = midi if isinstance(midi, MidiSong) else read_midi(midi)
+        choice = choose_guitar(song, options.track)
         encoded = encode_song(song, self.data_config, track=options.track, with_drums=False)
         bars = bar_song(encoded, self.spec)
         scores = self.song_scores(bars)
         takes = self.decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed))
         grids = self.takes_to_grids(encoded, takes, options.humanize, seed)
-        guitar_parts = select_guitar(song, options.track) if options.merge else []
+        guitar_parts = choice.parts if options.merge else []
         markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
                    for s in bars.sections]
         results = [
@@ -171,6 +187,9 @@ class DrumGenerator:
                        int(grid.hits.sum()), take.expected_f1)
             for index, (take, grid) in enumerate(zip(takes, grids), start=1)
         ]
+        guitar_notes = merged_notes(choice.parts)
+        notices = [choice.notice, *(sparse_drums_notice(grid, encoded.grid, guitar_notes, options.temperature)
+                                    for grid in grids[:1])]
         return GenerationResult(
             midi_bytes=results[0].midi_bytes,
             drums=results[0].drums,
@@ -185,7 +204,38 @@ class DrumGenerator:
             model_version=self.info.version,
             takes=results,
             sections=[(s.start_bar + 1, s.letter) for s in bars.sections],
+            guitar_parts=choice.listing(),
+            notices=[notice for notice in notices if notice],
         )
+
+
+SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
+
+
+def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, temperature: float = 0.0) -> str:
+    """A warning when the drums are nearly empty (under one hit per bar on average over the bars where the guitar
+    sounds), saying what to try; "" otherwise. Decoding guards against it, so this is a last check."""
+    if not len(guitar_notes) or not grid.n_steps:
+        return ""
+    start_step, _ = grid.quantize(guitar_notes[:, START])
+    end_step, _ = grid.quantize(guitar_notes[:, END])
+    start_step = np.clip(start_step, 0, grid.n_steps - 1)
+    end_step = np.clip(np.maximum(end_step, start_step + 1), 1, grid.n_steps)
+    change = np.zeros(grid.n_steps + 1, dtype=np.int64)  # +1 where a note starts sounding, -1 where it stops
+    np.add.at(change, start_step, 1)
+    np.add.at(change, end_step, -1)
+    sounding = np.cumsum(change[:-1]) > 0  # (n_steps,)
+    bar_of_step = grid.bar_of_step()
+    guitar_bars = np.unique(bar_of_step[sounding])
+    hits = int(drums.hits[np.isin(bar_of_step, guitar_bars)].sum())
+    if hits >= SPARSE_HITS_PER_BAR * len(guitar_bars):
+        return ""
+    to_try = "try another --seed or --temperature 0" if temperature > 0 else "try --takes 4 for other readings"
+    return (
+        f"the drums are nearly empty: {hits} hits over the {len(guitar_bars)} bars where the guitar plays "
+        f"({hits / len(guitar_bars):.1f} per bar). Check that the parts used are the guitar (pick others with --track); "
+        f"{to_try}"
+    )
 
 
 @torch.inference_mode()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from .atomic import write_atomic
 from .drums import DRUM_CLASSES
 from .representation import BAR_START, DrumGrid, Grid
 
@@ -28,12 +29,7 @@ SYSTEM_COLORS = {
 
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write a PNG via a temporary file and rename, so a crash never leaves half an image."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.tmp.png")
-    figure.savefig(temp, dpi=dpi)
-    temp.replace(path)
-    return path
+    return write_atomic(path, lambda stream: figure.savefig(stream, dpi=dpi, format="png"))
 
 
 def _bar_lines(axis: Axes, grid: Grid, start_step: int, end_step: int) -> None:

@@ -14,10 +14,10 @@ from .config import DataConfig
 from .encoding import guitar_features, song_features
 from .errors import NoDrumsError, NoGuitarError, SongTooLongError
 from .midi_io import START, MidiSong, merged_notes, select_guitar
+from .midi_scan import MAX_SONG_QUARTERS
 from .representation import DrumGrid, Grid, Window, bar_windows, drums_to_grid, notes_per_step
 
-PIPELINE_VERSION = 4  # bump when encoding changes, so stale cache entries are ignored
-MAX_SONG_STEPS = 100_000  # about 100 minutes at 240 BPM on a 16th grid; longer means a stray event far past the end
+PIPELINE_VERSION = 5  # bump when encoding changes, so stale cache entries are ignored (5: markers, last onset and the guitar-part choice)
 
 
 @dataclass
@@ -78,11 +78,10 @@ def encode_song(
     if with_drums and (drum_notes is None or not len(drum_notes)):
         raise NoDrumsError("the song has no drum part on channel 10")
     end_tick = int(notes[:, 1].max())
-    song_steps = end_tick * config.steps_per_quarter / song.ticks_per_quarter
-    if song_steps > MAX_SONG_STEPS:
+    if end_tick / song.ticks_per_quarter > MAX_SONG_QUARTERS:  # a note never released runs to its track's end
         raise SongTooLongError(
             f"the guitar part runs to quarter note {end_tick // song.ticks_per_quarter}, past the limit of "
-            f"{MAX_SONG_STEPS // config.steps_per_quarter} quarter notes; look for a stray note far past the end"
+            f"{MAX_SONG_QUARTERS} quarter notes; look for a stray note far past the end"
         )
     grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, config.steps_per_quarter)
     onsets = notes_per_step(notes, grid)

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from .atomic import write_atomic
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DataConfig, ModelConfig, TrainConfig
 from .data import BarBatch, BarDataset, BucketBatchSampler, build_corpus, collate_bars, split_songs
@@ -153,6 +154,11 @@ class Run:
         return state
 
 
+def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
+    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays]) for song in songs if song.hits is not None]
+
+
 def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, model_config: ModelConfig,
           train_config: TrainConfig, cache_dir: str | Path | None, resume: str | Path | None, progress: bool,
           song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None) -> Run:
@@ -180,6 +186,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
         codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
         seed=train_config.seed)
+    if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
+        codebook = codebook.with_take_menu(take_menu_songs(train_songs))
     train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose)
     val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
@@ -258,7 +266,8 @@ def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improv
             csv.writer(stream).writerow(columns)
     with metrics_path.open("a", newline="") as stream:
         csv.writer(stream).writerow([
-            run.epoch, run.step, round(train_loss, 5), round(val["loss"], 5), round(val.get("hits", math.nan), 5),
+            run.epoch, run.step, round(train_loss, 5), round(val["loss"], 5) if run.val_set else math.nan,
+            round(val.get("hits", math.nan), 5),
             round(val.get("groove", math.nan), 5), round(val.get("structure", math.nan), 5),
             f"{run.optimizer.param_groups[0]['lr']:.2e}", round(run.seconds(), 1),
         ])
@@ -287,8 +296,9 @@ def train(
         log(f"{len(run.train_set.songs)} training songs, {len(run.val_songs)} validation songs; {run.codebook}; "
             f"{run.summary['bars']} bars; training on {run.device}")
         if not run.val_songs:
-            log("no validation song is held out (the folder is too small): the best model is the last epoch's, and "
-                "decoding keeps its default settings")
+            log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
+                f"{data_config.val_fraction}): best.pt is the last epoch's model, early stopping watches the training "
+                "loss, and decoding keeps its default settings")
     done = run.step >= run.total_steps
     while run.epoch < train_config.epochs and not done:
         train_loss, done = run_epoch(run, progress)
@@ -299,7 +309,7 @@ def train(
         run.batch_in_epoch = 0
         write_checkpoints(run, train_loss, val, improved)
         if progress:
-            shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation songs"
+            shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation song held out"
             log(f"epoch {run.epoch}: train {train_loss:.4f}  {shown}{'  (best)' if improved and run.val_set else ''}")
         if run.stale_epochs >= train_config.patience:
             if progress:
@@ -335,7 +345,5 @@ def plot_losses(metrics_path: Path, png_path: Path) -> None:
     axis.legend()
     axis.grid(alpha=0.3)
     figure.tight_layout()
-    temp = png_path.with_suffix(".tmp.png")
-    figure.savefig(temp, dpi=100)
+    write_atomic(png_path, lambda stream: figure.savefig(stream, dpi=100, format="png"))
     plt.close(figure)
-    temp.replace(png_path)

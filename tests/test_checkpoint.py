@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pytest
@@ -52,8 +53,8 @@ def test_failed_write_keeps_the_old_checkpoint(tmp_path: Path, monkeypatch: pyte
     path = tiny_checkpoint(tmp_path / "m.pt")
     before = path.read_bytes()
 
-    def crash(obj: object, f: object) -> None:
-        Path(str(f)).write_bytes(b"half a checkpoint")
+    def crash(obj: object, f: BinaryIO) -> None:
+        f.write(b"half a checkpoint")
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seq2drum.midi_io import read_midi
-from tests.builders import notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,11 +90,13 @@ def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
         (b"\x00garbage", "not a Standard MIDI File"),
         (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x90", "corrupt or truncated"),
         (song_bytes(notes_from_steps(riff(2)), guitar_program=0, guitar_name="Piano"), None),
+        (rock_song_bytes(8, time_signatures=[(0, 4, 4), (1920, 255, 1)]), "time signature 255/1 at quarter note 4"),
     ],
-    ids=["not-midi", "truncated", "lone-part-is-guitar"],
+    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1"],
 )
 def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: bytes, expected: str | None) -> None:
-    """Bad files give one line naming the problem and exit code 2; a lone part is taken as the guitar."""
+    """Bad files give one line naming the problem and exit code 2; a lone part is taken as the guitar. A meter no
+    song has is refused in the library, so the CLI refuses it too (issue 11, failure 6)."""
     song = tmp_path / "in.mid"
     song.write_bytes(content)
     result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path)
@@ -118,3 +120,64 @@ def test_missing_checkpoint_and_song_messages(tmp_path: Path) -> None:
 def test_train_without_data_says_what_to_pass(tmp_path: Path) -> None:
     result = run_main("--mode", "train", "--data", tmp_path / "nowhere", "--out", tmp_path / "run")
     assert result.returncode == 2 and "--data" in result.stderr and "Traceback" not in result.stderr
+
+
+def option_help_blocks(help_text: str) -> dict[str, str]:
+    """`--help` output -> {first option string: its help, lines joined}."""
+    blocks: dict[str, str] = {}
+    current = ""
+    for line in help_text.split("options:", 1)[1].splitlines():
+        if line.startswith("  -"):
+            current = line.split()[0].rstrip(",")
+            blocks[current] = line
+        elif current:
+            blocks[current] += " " + line.strip()
+    return blocks
+
+
+def test_help_shows_every_default_once() -> None:
+    """The README says --help lists every option with its default: none missing, none doubled, none 'None'."""
+    import main
+
+    blocks = option_help_blocks(main.build_parser().format_help())
+    assert {"--epochs", "--lr", "--batch-size", "--torch-threads", "--no-humanize", "-o"} <= set(blocks)
+    for option, text in blocks.items():
+        if option == "-h":
+            continue
+        assert text.count("(default") == 1, text
+        assert "default: None" not in text, text
+
+
+def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Path, tmp_path: Path) -> None:
+    """infer says which parts were the guitar (vocals on a guitar program left out); --track picks others;
+    --no-humanize leaves velocity and timing as predicted (the same with any seed when greedy); --torch-threads works."""
+    from seq2drum.midi_io import TrackSpec
+
+    lead = TrackSpec("Lead", 1, notes_from_steps(riff(4)), program=27)
+    vocals = TrackSpec("Vocals", 2, notes_from_steps([(0, 72), (8, 74)]), program=26)
+    song = tmp_path / "band.mid"
+    song.write_bytes(song_bytes(notes_from_steps(riff(4)), notes_from_steps(backbeat(4)), extra=[lead, vocals]))
+    for seed in ("1", "2"):
+        result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", seed, "--no-humanize",
+                          "--torch-threads", "2")
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "band_drums.mid").read_bytes() == (tmp_path / "band_drums-2.mid").read_bytes()
+    guitar_line = [line for line in result.stdout.splitlines() if line.startswith("guitar: ")]
+    assert guitar_line == ["guitar: 1 'Guitar' (channel 1, program 30, 64 notes); 3 'Lead' (channel 2, program 28, "
+                           "64 notes)"]  # the vocals on a guitar program are left out
+    humanized = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "2", "-o", tmp_path / "h.mid")
+    assert humanized.returncode == 0 and (tmp_path / "h.mid").read_bytes() != (tmp_path / "band_drums.mid").read_bytes()
+    picked = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--track", "4", "--seed", "1")
+    assert picked.returncode == 0 and "guitar: 4 'Vocals'" in picked.stdout
+
+
+def test_infer_of_unmarked_parts_prints_a_notice(tiny_model_path: Path, tmp_path: Path) -> None:
+    """A guitar exported on programs 6 and 21 with no drums is taken whole, and the user is told which parts."""
+    from seq2drum.midi_io import TrackSpec
+
+    other = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
+    song = tmp_path / "export.mid"
+    song.write_bytes(song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1", extra=[other]))
+    result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    assert "warning: no part is marked as guitar" in result.stderr and "2 'Track 2'" in result.stderr

@@ -25,8 +25,8 @@ from seq2drum.data import (
     split_songs,
 )
 from seq2drum.encoding import N_GUITAR_FEATURES
-from seq2drum.features import FeatureSpec, bar_song
 from seq2drum.errors import DataFolderError, NoDrumsError, NoGuitarError
+from seq2drum.features import FeatureSpec, bar_song
 from seq2drum.midi_io import TrackSpec, read_midi
 from tests.builders import (
     backbeat,
@@ -286,6 +286,22 @@ def test_split_never_puts_a_song_on_both_sides_and_is_about_val_fraction() -> No
     assert not train_hashes & val_hashes
     assert len(train) + len(val) == 450
     assert 0.13 < len(val_hashes) / 400 < 0.27
+
+
+def test_split_of_a_tiny_folder_still_holds_out_one_song() -> None:
+    """8 songs at val_fraction 0.1 often put none in validation, and training then printed its own loss as the
+    validation loss: two or more songs always hold one out (with any copy of it); one song holds none."""
+    for seed in range(20):
+        songs = _fake_songs(8, seed=seed)
+        train, val = split_songs(songs, 0.1, seed=seed)
+        assert len(val) >= 1 and len(train) + len(val) == 8
+    songs = _fake_songs(3)
+    twin = SimpleNamespace(name="twin", sha256=songs[0].sha256)
+    _, val = split_songs(songs + [twin], 1e-9, seed=0)
+    assert len({s.sha256 for s in val}) == 1 and len(val) in (1, 2)
+    assert (twin in val) == (songs[0] in val)
+    assert split_songs(songs[:1], 0.1, seed=0)[1] == []
+    assert split_songs(songs, 0.0, seed=0)[1] == []
 
 
 def test_split_is_stable_under_reordering_and_adding_songs() -> None:

@@ -3,6 +3,8 @@ the guitar, no take is near-silent, and calibration recovers a known scale."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,20 @@ def test_a_rare_meter_keeps_its_most_played_groove_under_a_strict_limit() -> Non
                         last_onset=(n - 1, 13))
     take = Decoder(CODEBOOK, DecodingPolicy(min_groove_bars=10_000, refine_margin=1.0)).decide(scores)[0]
     assert (take.grooves[:-1] == CODEBOOK.entries_of_length(14)[1]).all()
+
+
+def test_later_takes_choose_from_the_menu_of_loops() -> None:
+    """Take 2 of section A, which leans rock and also towards the tom fill, plays the fill when it may choose from
+    the whole codebook, and the ride groove when the menu (rock, ride) is what later takes choose from; take 1 is
+    the same either way."""
+    fill = 16  # tests.builders.tiny_codebook: the 16-step tom fill
+    lean = 0.01 + 0.6 * CODEBOOK.patterns[ROCK, :16] + 0.55 * CODEBOOK.patterns[fill, :16]
+    scores = scores_for([lean] * 8 + [mix(0.2, 0.6)] * 8, [Section(0, 8, 0), Section(8, 16, 1)])
+    policy = NO_REFINE.replace(min_groove_bars=0)
+    without = Decoder(CODEBOOK, policy).decide(scores, n_takes=2)
+    menu_rank = np.full(len(CODEBOOK), -1)
+    menu_rank[[ROCK, RIDE]] = [0, 1]
+    with_menu = Decoder(replace(CODEBOOK, menu_rank=menu_rank), policy).decide(scores, n_takes=2)
+    assert without[0].section_grooves == with_menu[0].section_grooves == {0: ROCK, 1: RIDE}
+    assert without[1].section_grooves[0] == fill
+    assert with_menu[1].section_grooves == {0: RIDE, 1: ROCK}

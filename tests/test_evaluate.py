@@ -160,7 +160,7 @@ def test_main_evaluate_writes_the_report(
     assert 0.0 <= loop["beats_loop_share"] <= 1.0 and loop["density_ratio_median"] > 0
     assert set(loop["structure_f1"]["model"]) == {"rest", "crash", "fill"}
     markdown = (report / "report.md").read_text()
-    assert "## Against the loop" in markdown
+    assert "## Against the loop" in markdown and markdown.count("songs where take 1 beats the loop") == 1
     for baseline in ("backbeat", "jazz_ride", "retrieval"):
         assert f"beat the {baseline} baseline on F1" in markdown or f"beats the {baseline} baseline on F1" in markdown
     pngs = sorted(p.name for p in report.glob("*.png"))

@@ -91,3 +91,26 @@ def test_pattern_f1_is_one_between_two_empty_bars_and_symmetric() -> None:
 ], ids=["groove", "tom", "snare-roll-last-beat", "snares-spread", "crash"])
 def test_fill_means_toms_or_three_snares_in_the_last_beat(hits: list[tuple[int, int]], expected: bool) -> None:
     assert is_fill(pattern(16, hits), 16, 4) is expected
+
+
+def test_take_menu_lists_the_loops_that_cover_the_training_songs_greedily() -> None:
+    """The menu later takes choose from: per bar length, the loop that best covers the songs first, then the one
+    that adds most to it; loops that add nothing (a variation of the first, the empty bar) stay off it."""
+    rock = rock_bar(16)
+    ride = pattern(16, [(s, 8) for s in range(0, 16, 2)] + [(0, KICK), (8, SNARE)])
+    variation = rock.copy()
+    variation[14, KICK] = True
+    empty = np.zeros((16, 9), dtype=bool)
+    codebook = GrooveCodebook.from_entries(
+        [(16, bar, count, bar * 90.0, np.zeros((16, 9))) for bar, count in ((empty, 5), (rock, 60), (ride, 30),
+                                                                              (variation, 10))], 32)
+    songs = [(np.stack([rock] * 8), np.full(8, 16))] * 6 + [(np.stack([ride] * 8), np.full(8, 16))] * 3
+    songs = [(np.pad(hits, ((0, 0), (0, 16), (0, 0))), steps) for hits, steps in songs]
+    menu = codebook.with_take_menu(songs).menu_rank
+    index = {name: int(codebook.assign(np.pad(bar, ((0, 16), (0, 0)))[None], np.array([16]))[0])
+             for name, bar in (("rock", rock), ("ride", ride), ("variation", variation), ("empty", empty))}
+    assert menu[index["rock"]] == 0 and menu[index["ride"]] == 1
+    assert menu[index["variation"]] == -1 and menu[index["empty"]] == -1
+    state = {k: torch.tensor(v.numpy()) for k, v in codebook.with_take_menu(songs).to_state().items()}
+    np.testing.assert_array_equal(GrooveCodebook.from_state(state).menu_rank, menu)
+    assert (codebook.menu_rank == -1).all()  # with_take_menu returns a copy

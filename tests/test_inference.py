@@ -11,8 +11,9 @@ import pytest
 from seq2drum.config import GenerationOptions
 from seq2drum.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.inference import DrumGenerator
+from seq2drum.inference import DrumGenerator, sparse_drums_notice
 from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.representation import DrumGrid, Grid
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,13 +124,43 @@ def test_ten_minute_song_is_one_continuous_part(generator: DrumGenerator) -> Non
 
 
 def test_track_option_picks_the_part(generator: DrumGenerator) -> None:
-    """With two melodic parts and no guitar program, --track chooses; without it the error lists the parts."""
+    """With two melodic parts, no guitar program and drums, --track chooses; without it the error lists the parts."""
     keys = TrackSpec("Keys", 1, notes_from_steps(riff(4)), program=0)
-    data = song_bytes(notes_from_steps(riff(4)), guitar_program=0, guitar_name="Lead", extra=[keys])
+    data = song_bytes(notes_from_steps(riff(4)), notes_from_steps(backbeat(4)), guitar_program=0, guitar_name="Lead",
+                      extra=[keys])
     with pytest.raises(NoGuitarError, match="Keys"):
         generator.generate(data, GenerationOptions())
     assert generator.generate(data, GenerationOptions(track="lead", seed=0, temperature=1.0)).bars == 4
-    assert generator.generate(data, GenerationOptions(track="2", seed=0, temperature=1.0)).bars == 4
+    result = generator.generate(data, GenerationOptions(track="3", seed=0, temperature=1.0))
+    assert result.bars == 4 and result.guitar_parts == ["3 'Keys' (channel 2, program 1, 64 notes)"]
+    both = generator.generate(data, GenerationOptions(track="1,3", seed=0, temperature=1.0))
+    assert [line.split()[0] for line in both.guitar_parts] == ["1", "3"]
+
+
+def test_result_names_the_parts_used_and_notices(generator: DrumGenerator) -> None:
+    """The caller can show which parts were the guitar; a guessed choice (the whole file) comes with a notice."""
+    vocals = TrackSpec("Vocals", 1, notes_from_steps([(0, 72), (8, 74)]), program=26)
+    plain = generator.generate(song_bytes(notes_from_steps(riff(4)), extra=[vocals]), GenerationOptions(seed=0))
+    assert plain.guitar_parts == ["1 'Guitar' (channel 1, program 30, 64 notes)"]
+    assert not any("whole file" in notice for notice in plain.notices)
+    two = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
+    guessed = generator.generate(song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1",
+                                            extra=[two]), GenerationOptions(seed=0))
+    assert len(guessed.guitar_parts) == 2 and "the whole file is taken as the guitar" in guessed.notices[0]
+
+
+def test_nearly_empty_drums_are_reported_with_what_to_try() -> None:
+    """Under one hit per bar where the guitar plays, the notice says so and suggests --track and other takes;
+    bars where the guitar rests do not count."""
+    song = read_midi(song_bytes(notes_from_steps([(bar * 16, 40) for bar in (0, 1, 2, 3, 8, 9)], length_steps=4)))
+    grid = Grid.build(480, song.time_signatures, song.tempos, int(song.end_tick))
+    drums = DrumGrid.empty(grid.n_steps)
+    notice = sparse_drums_notice(drums, grid, song.parts[0].notes)
+    assert "0 hits over the 6 bars where the guitar plays" in notice
+    assert "--track" in notice and "--takes 4" in notice
+    assert "another --seed" in sparse_drums_notice(drums, grid, song.parts[0].notes, temperature=0.9)
+    drums.hits[[0, 16, 32, 48, 128, 144], 0] = True  # one kick in each bar the guitar plays
+    assert sparse_drums_notice(drums, grid, song.parts[0].notes) == ""
 
 
 @pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF....WAVEfmt "], ids=["empty", "truncated", "wav"])

@@ -109,3 +109,18 @@ def test_empty_folder_error_says_what_to_pass(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataFolderError, match="--data"):
         train(tmp_path / "empty", tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), progress=False)
+
+
+def test_one_song_folder_says_no_validation_song_is_held_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With no validation song, training must not print its training loss as a validation loss."""
+    from tests.conftest import write_song_folder
+
+    folder = write_song_folder(tmp_path / "songs", n_songs=1)
+    train(folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache", progress=True)
+    out = capsys.readouterr().out
+    assert "no validation song is held out (1 usable song(s)" in out
+    epochs = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert len(epochs) == 2 and all("no validation song held out" in line for line in epochs), epochs
+    assert not any(" validation " in line.replace("no validation song", "") for line in epochs)
+    with (tmp_path / "run" / "metrics.csv").open() as stream:
+        assert all(row["val_loss"] == "nan" for row in csv.DictReader(stream))
