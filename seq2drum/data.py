@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import time
 from collections import Counter
@@ -165,6 +166,14 @@ def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str) 
         return str(path), f"{reason}: {exc}"
 
 
+def _parse_context() -> Any:
+    """A start method that never forks this process: the caller may hold gRPC or torch threads (a server, a test
+    session, a notebook), and a forked child of such a process can deadlock on a lock one of them held."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
 def build_corpus(
     folder: str | Path,
     config: DataConfig,
@@ -191,7 +200,7 @@ def build_corpus(
     if jobs:
         bar = tqdm(total=len(jobs), desc="parsing MIDI", unit="song", disable=not progress)
         if workers > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_parse_context()) as pool:
                 futures = [pool.submit(_encode_file, p, c, config, s) for p, c, s in jobs]
                 for future in futures:
                     future.result()
