@@ -53,7 +53,7 @@ class ServerConfig:
     workers: int = 2  # worker processes = songs generated at the same time; one more request gets UNAVAILABLE
     max_message_bytes: int = 16 * MiB  # one gRPC message, either direction (Generate's whole file)
     max_stream_bytes: int = 64 * MiB  # one GenerateStream upload in all
-    max_song_quarters: int = MAX_SONG_QUARTERS  # the library's limit unless set lower or higher here
+    max_song_quarters: int = MAX_SONG_QUARTERS  # the library's limit, or lower: the encoder refuses past it anyway
     stream_chunk_bytes: int = 1 * MiB  # size of the chunks GenerateStream answers with
     max_uploads: int = 4  # GenerateStream uploads received at the same time; one more gets UNAVAILABLE
     upload_idle_s: float = 10.0  # longest wait for the next chunk of an upload
@@ -73,8 +73,10 @@ class ServerConfig:
                 f"max_stream_bytes ({self.max_stream_bytes}) must be at least "
                 f"max_message_bytes ({self.max_message_bytes})"
             )
-        if self.max_song_quarters < 1:
-            raise ConfigError(f"max_song_quarters must be >= 1, got {self.max_song_quarters}")
+        if not 1 <= self.max_song_quarters <= MAX_SONG_QUARTERS:
+            # a higher limit would be advertised by GetModelInfo and then refused by the library's encoder
+            raise ConfigError(f"max_song_quarters must be 1-{MAX_SONG_QUARTERS} (the library's song-length limit), "
+                              f"got {self.max_song_quarters}")
         if not 1 <= self.stream_chunk_bytes <= self.max_message_bytes - _MESSAGE_ENVELOPE_BYTES:
             raise ConfigError(
                 f"stream_chunk_bytes must be 1 - {self.max_message_bytes - _MESSAGE_ENVELOPE_BYTES}, "

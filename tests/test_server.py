@@ -29,7 +29,7 @@ from proto import seq2drum_pb2_grpc
 from seq2drum.config import GenerationOptions
 from seq2drum.errors import ConfigError
 from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
-from seq2drum.midi_scan import ReadLimits
+from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits
 from server.app import SEED_MAX, SERVICE_NAME, TEMPERATURE_RANGE, ServerConfig, ServerThread
 from server.workers import ModelSource
 from tests.builders import (
@@ -651,6 +651,18 @@ def test_missing_checkpoint_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert stderr.strip().count("\n") == 0 and "nope.pt not found" in stderr and "Traceback" not in stderr
     assert stdout == ""
+
+
+def test_the_song_length_limit_can_be_lowered_not_raised() -> None:
+    """--max-song-quarters above the library's limit was accepted and advertised by GetModelInfo, but the reader
+    still clamped events to quarter note 8193 and the encoder refused the song there, naming the wrong position."""
+    assert ServerConfig(max_song_quarters=64).limits.max_song_quarters == 64
+    with pytest.raises(ConfigError, match=f"1-{MAX_SONG_QUARTERS}"):
+        ServerConfig(max_song_quarters=MAX_SONG_QUARTERS + 1)
+    process = _spawn_server("--port", "0", "--max-song-quarters", str(MAX_SONG_QUARTERS + 1))
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2 and stdout == ""
+    assert stderr.strip().count("\n") == 0 and "max_song_quarters must be 1-8192" in stderr
 
 
 def test_midi_bytes_naming_a_file_are_not_opened(stub: seq2drum_pb2_grpc.Seq2DrumStub, tmp_path: Path) -> None:
