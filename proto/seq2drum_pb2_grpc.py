@@ -78,7 +78,8 @@ class Seq2DrumServicer:
         back in chunks. The first request message may carry the options; every other message carries a chunk.
         The server takes a worker only once the upload is complete. Chunks must come at most limits.upload_idle_s
         apart (else DEADLINE_EXCEEDED), and at most limits.concurrent_uploads uploads run at once (else UNAVAILABLE).
-        The first response message carries the metadata; every other message carries a chunk of the drum MIDI file.
+        The first response message carries the metadata, the next ones the chunks of the drum MIDI file; with several
+        takes, each take's metadata comes before its chunks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -183,6 +183,19 @@ def test_same_seed_same_drums_and_seed_zero_is_a_seed(stub: seq2drum_pb2_grpc.Se
     assert len(fresh) == 3, "without a seed every request must draw a fresh one"
 
 
+def test_temperature_0_plays_the_same_hits_whatever_the_seed(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
+    """What the proto says of temperature 0 (issue 11, failure 9: it once promised "the most likely pattern at
+    every step"): the same hits for any seed; with humanize on, only velocity and timing follow the seed."""
+    from seq2drum.midi_io import PITCH, VELOCITY
+
+    midi = rock_song_bytes(8)
+    plain = [generate(stub, midi, seed=seed, temperature=0.0, humanize=False) for seed in (1, 2)]
+    assert plain[0].metadata.drum_hits > 0 and plain[0].midi == plain[1].midi
+    notes = [read_midi(generate(stub, midi, seed=seed, temperature=0.0).midi).parts[0].notes for seed in (1, 2)]
+    assert sorted(notes[0][:, PITCH]) == sorted(notes[1][:, PITCH])
+    assert sorted(notes[0][:, VELOCITY]) != sorted(notes[1][:, VELOCITY])
+
+
 def test_stream_takes_a_file_past_the_unary_limit(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
     midi = big_song_bytes(TEST_CONFIG.max_message_bytes + 1)
     assert status_of(lambda: generate(stub, midi)) == grpc.StatusCode.RESOURCE_EXHAUSTED
