@@ -109,24 +109,25 @@ class DrumClient:
         """Drums for one file: unary when it fits in one of the server's messages, streamed otherwise.
         Raises `grpc.RpcError`, or `HelperError` for a file past the server's upload limit."""
         options = options or seq2drum_pb2.GenerationOptions()
-        limits = self.limits()
+        give_up_at = time.monotonic() + self.wait_s  # one --wait for asking the limits and for the song
+        limits = self.limits(give_up_at)
         if len(midi) > limits.max_stream_bytes:
             raise HelperError(f"the file is {len(midi)} bytes; the server takes at most {limits.max_stream_bytes} "
                               f"({limits.max_stream_bytes / MiB:.1f} MiB)")
         if len(midi) > limits.max_message_bytes - _ENVELOPE_BYTES:
             chunk_bytes = max(1, min(STREAM_CHUNK_BYTES, limits.max_message_bytes - _ENVELOPE_BYTES))
-            return self._with_retries(lambda: self._generate_stream(midi, options, chunk_bytes))
-        return self._with_retries(lambda: self._generate_unary(midi, options))
+            return self._with_retries(lambda: self._generate_stream(midi, options, chunk_bytes), give_up_at)
+        return self._with_retries(lambda: self._generate_unary(midi, options), give_up_at)
 
-    def model_info(self) -> seq2drum_pb2.GetModelInfoResponse:
+    def model_info(self, give_up_at: float | None = None) -> seq2drum_pb2.GetModelInfoResponse:
         request = seq2drum_pb2.GetModelInfoRequest()
-        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s))
+        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s), give_up_at)
 
-    def limits(self) -> seq2drum_pb2.Limits:
+    def limits(self, give_up_at: float | None = None) -> seq2drum_pb2.Limits:
         """The server's limits, asked once per client."""
         if self._limits is None:
             try:
-                self._limits = self.model_info().limits
+                self._limits = self.model_info(give_up_at).limits
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                     raise
@@ -161,11 +162,11 @@ class DrumClient:
         (metadata, data), *more = received
         return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])
 
-    def _with_retries(self, attempt: Callable[[], T]) -> T:
+    def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None) -> T:
         """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE, or the next try would start
-        after `wait_s`. The pause doubles each time (capped), randomised so that clients turned away together do
-        not come back together."""
-        give_up_at = time.monotonic() + self.wait_s
+        after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
+        clients turned away together do not come back together."""
+        give_up_at = time.monotonic() + self.wait_s if give_up_at is None else give_up_at
         ceiling_s = self.backoff_s
         while True:
             self.attempts += 1

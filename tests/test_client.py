@@ -206,6 +206,37 @@ def test_backoff_doubles_up_to_its_cap_and_is_randomised(monkeypatch: pytest.Mon
     assert len({round(p, 6) for p in pauses[3:]}) > 1  # jittered, not in lockstep
 
 
+def test_asking_the_limits_and_sending_the_song_share_one_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GetModelInfo and the song were each retried for a whole --wait, so a server busy or down the whole time
+    kept the user waiting up to twice what --wait says."""
+    clock = Clock()
+    monkeypatch.setattr(daw_helper.time, "monotonic", clock)
+    monkeypatch.setattr(daw_helper.time, "sleep", lambda seconds: setattr(clock, "now", clock.now + seconds))
+    started = clock.now
+
+    class Unavailable(grpc.RpcError):
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.UNAVAILABLE
+
+        def details(self) -> str:
+            return "busy"
+
+    class Stub:
+        def GetModelInfo(self, request: object, timeout: float) -> pb.GetModelInfoResponse:
+            if clock.now - started < 8.0:  # down for 8 s, then up but busy
+                raise Unavailable()
+            return pb.GetModelInfoResponse(limits=pb.Limits(max_message_bytes=64 * KiB, max_stream_bytes=64 * KiB))
+
+        def Generate(self, request: object, timeout: float) -> None:
+            raise Unavailable()
+
+    with DrumClient("127.0.0.1:1", wait_s=10.0, backoff_s=1.0, max_backoff_s=2.0) as client:
+        client._stub = Stub()  # type: ignore[assignment]
+        with pytest.raises(Unavailable):
+            client.generate(rock_song_bytes(2))
+    assert 8.0 <= clock.now - started <= 10.0
+
+
 def test_retry_reaches_a_server_that_restarts(tiny_model_path: Path, song: Path) -> None:
     """Issue 11, failure 4: the helper gave up after ~3.5 s, so a server restart of 5 s failed the user.
     The server comes up 2 s late here; --wait (60 s by default) covers it."""
