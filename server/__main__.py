@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-stream-mib", type=float, default=defaults.max_stream_bytes / MiB,
                         help="largest GenerateStream upload in MiB")
     parser.add_argument("--max-song-quarters", type=int, default=defaults.max_song_quarters,
-                        help="longest song accepted, in quarter notes (at most the library's limit, the default)")
+                        help="longest song accepted, in quarter notes; may be lowered, not raised")
     parser.add_argument("--max-uploads", type=int, default=defaults.max_uploads,
                         help="GenerateStream uploads received at the same time")
     parser.add_argument("--upload-idle", type=float, default=defaults.upload_idle_s,
