@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import MAX_TAKES, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig
@@ -23,9 +24,17 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "midi"
 MAX_TORCH_THREADS = 256
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A mistyped option is one line and exit code 2, like every other error (argparse's 16-line usage block
+    buried it); --help still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}; python main.py --help lists the options\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     data, model, train, gen = DataConfig(), ModelConfig(), TrainConfig(), GenerationOptions()
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="main.py", description="seq2drum: drums for a guitar part", formatter_class=DefaultsHelpFormatter
     )
     parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer",
@@ -130,6 +139,9 @@ def run_train(args: argparse.Namespace) -> int:
     from seq2drum.train import train
 
     out = args.out or REPO / "runs" / time.strftime("%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} is a file; pass a folder for the run (it is created if missing)", file=sys.stderr)
+        return 2
     train_config = TrainConfig(
         epochs=args.epochs,
         max_steps=args.max_steps,
@@ -170,8 +182,15 @@ def run_infer(args: argparse.Namespace) -> int:
         print("error: name the guitar MIDI file: python main.py --mode infer SONG.mid", file=sys.stderr)
         return 2
     song = Path(args.song)
+    if song.is_dir():
+        print(f"error: {song} is a folder; name a .mid file in it", file=sys.stderr)
+        return 2
     if not song.is_file():
         print(f"error: {song} not found; name an existing .mid file", file=sys.stderr)
+        return 2
+    if args.output is not None and args.output.is_dir():
+        print(f"error: -o {args.output} is a folder; name a file in it, e.g. "
+              f"{args.output / (song.stem + ('_with_drums' if args.merge else '_drums') + '.mid')}", file=sys.stderr)
         return 2
     if args.takes is None:
         outputs = [args.output or default_output(song, args.merge)]
@@ -199,7 +218,11 @@ def run_infer(args: argparse.Namespace) -> int:
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
     result = generator.generate(midi_song, options)
     for output, take in zip(outputs, result.takes):
-        write_atomic(output, take.midi_bytes)
+        try:
+            write_atomic(output, take.midi_bytes)
+        except OSError as exc:  # its message would name the temporary file, not the one the user asked for
+            print(f"error: cannot write {output}: {exc.strerror or exc}; pick another -o", file=sys.stderr)
+            return 2
         print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
     print(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "

@@ -108,6 +108,58 @@ def test_bad_option_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert expected in err
 
 
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["{tmp}"], "is a folder; name a .mid file in it"),
+        (["{tmp}/song.mid", "-o", "{tmp}/a_folder"], "-o {tmp}/a_folder is a folder; name a file in it, e.g. "
+                                                      "{tmp}/a_folder/song_drums.mid"),
+        (["--mode", "train", "--out", "{tmp}/song.mid"], "--out {tmp}/song.mid is a file; pass a folder"),
+    ],
+    ids=["song-is-a-folder", "output-is-a-folder", "run-folder-is-a-file"],
+)
+def test_folder_and_file_mixups_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path,
+                                             argv: list[str], expected: str) -> None:
+    """A folder given as the song said "not found"; -o naming a folder said "exists; pass --force", and with --force
+    named a hidden temporary file; --out naming a file said only "File exists"."""
+    files(tmp_path)
+    argv = [item.replace("{tmp}", str(tmp_path)) for item in argv]
+    err = one_line_error(capsys, [*argv, "--checkpoint", tiny_model_path, "--data", tmp_path])
+    assert expected.replace("{tmp}", str(tmp_path)) in err
+
+
+def test_unwritable_output_names_the_output_not_the_temporary_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk or a read-only folder: the message named `.out.mid.1a2b3c.tmp`, a file the user never asked for."""
+    paths = files(tmp_path)
+
+    def full_disk(path: Path, content: bytes) -> Path:
+        raise OSError(28, "No space left on device", str(Path(path).with_name(f".{Path(path).name}.1a2b3c.tmp")))
+
+    monkeypatch.setattr(main, "write_atomic", full_disk)
+    err = one_line_error(capsys, ["--mode", "infer", paths["song.mid"], "--checkpoint", tiny_model_path,
+                                  "-o", tmp_path / "out.mid"])
+    assert err == f"error: cannot write {tmp_path / 'out.mid'}: No space left on device; pick another -o"
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["song.mid", "--temperature", "abc"], "argument --temperature: invalid float value: 'abc'"),
+        (["song.mid", "--bogus"], "unrecognized arguments: --bogus"),
+        (["--mode", "play"], "argument --mode: invalid choice: 'play'"),
+    ],
+    ids=["not-a-number", "unknown-option", "unknown-mode"],
+)
+def test_mistyped_option_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+    """argparse printed a 16-line usage block above its error; the error is one line pointing at --help."""
+    with pytest.raises(SystemExit) as exited:
+        main.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert exited.value.code == 2 and "\n" not in err, err
+    assert err.startswith(f"error: {expected}") and err.endswith("; python main.py --help lists the options"), err
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 @pytest.mark.parametrize("mode", ["infer", "train"])
 def test_cuda_on_a_cpu_only_machine_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str) -> None:
