@@ -181,3 +181,27 @@ def test_infer_of_unmarked_parts_prints_a_notice(tiny_model_path: Path, tmp_path
     result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1")
     assert result.returncode == 0, result.stderr
     assert "warning: no part is marked as guitar" in result.stderr and "2 'Track 2'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, threads",
+    [
+        (["--mode", "infer", "song.mid"], [1]),
+        (["--mode", "infer", "song.mid", "--torch-threads", "3"], [3]),
+        (["--mode", "train"], []),
+        (["--mode", "evaluate", "--torch-threads", "2"], [2]),
+    ],
+    ids=["infer-default-one", "infer-chosen", "train-torch-default", "evaluate-chosen"],
+)
+def test_torch_threads_default_to_one_for_infer_only(monkeypatch: pytest.MonkeyPatch, argv: list[str],
+                                                     threads: list[int]) -> None:
+    """One song took 1.5-27 s with torch's default threads on a busy machine and about 0.5 s with one: infer
+    uses one unless --torch-threads says otherwise; training keeps torch's choice (one per core)."""
+    import torch
+
+    import main
+
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    assert main.check_machine(main.build_parser().parse_args(argv)) == ""
+    assert calls == threads
