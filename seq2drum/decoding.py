@@ -12,9 +12,10 @@ leaves the loop only where the probabilities, calibrated on validation songs, sa
 On top of the per-bar gains, a Viterbi pass holds the groove: staying on the same entry from bar to bar earns
 `stay_bonus`, and each section's own groove (the entry with the highest summed gain over the bars of its label,
 so a chorus that comes back gets its groove back) earns `section_bonus`. Only entries played often enough in
-training (`min_groove_bars`) are chosen. Then, per bar: a rest where its calibrated probability passes its threshold,
-a crash on the downbeat of a section's first bar and a fill closing a section's last bar likewise; cells far above or below lambda are
-added or dropped (`refine_margin`); the guitar's last onset gets kick and crash and nothing plays after it.
+training (`min_groove_bars`) are chosen. Then, per bar: a rest, a crash on the downbeat and a fill closing the bar
+where its calibrated probability passes its threshold, a lower one at its edge (a bar the guitar leaves silent, a
+section's first bar, a section's last bar); cells far above or below lambda are added or dropped (`refine_margin`);
+the guitar's last onset gets kick and crash and nothing plays after it.
 
 Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
 take's groove for it (pattern F1 below `TAKE_MAX_SIMILARITY`), decided the same way otherwise.
@@ -54,15 +55,27 @@ class DecodingPolicy:
     section_bonus: float = 0.5  # for playing the section's groove
     refine_margin: float = 0.25  # add a cell with p > lambda + margin, drop one with p < lambda - margin
     min_groove_bars: int = 0  # only codebook entries that at least this many training bars were assigned to
+    # A bar rests, crashes on its downbeat or closes with a fill where its calibrated probability passes its
+    # threshold; at that structure's edge (a bar the guitar leaves silent for a rest, a section's first bar for a
+    # crash, its last bar for a fill) the `*_edge_threshold` applies when it is the lower one.
     rest_threshold: float = 0.5
     crash_threshold: float = 0.5
     fill_threshold: float = 0.5
+    rest_edge_threshold: float = 0.5
+    crash_edge_threshold: float = 0.5
+    fill_edge_threshold: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
+        values = dict(values)
+        if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
+            for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
+                values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
+                values[f"{name}_threshold"] = 1.0
+            values["rest_edge_threshold"] = 1.0
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     def replace(self, **changes: Any) -> DecodingPolicy:
@@ -281,12 +294,16 @@ class Decoder:
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
         decided = np.zeros((scores.n_bars, 3), dtype=bool)
-        if allow_rests:
-            decided[:, 0] = structure[:, 0] > policy.rest_threshold
-        # as a drummer does: a crash marks the first bar of a section, a fill closes its last bar
+        # as a drummer does: a crash marks the first bar of a section, a fill closes its last bar, and the drums
+        # drop out where the guitar does; inside a section only a surer call makes one
         starts, ends = _section_edges(scores.sections, scores.first_bar, scores.n_bars)
-        decided[:, 1] = (structure[:, 1] > policy.crash_threshold) & starts & ~decided[:, 0]
-        decided[:, 2] = (structure[:, 2] > policy.fill_threshold) & ends & ~decided[:, 0]
+        edges = (~scores.guitar_plays, starts, ends)
+        for column, (anywhere, at_edge) in enumerate(((policy.rest_threshold, policy.rest_edge_threshold),
+                                                      (policy.crash_threshold, policy.crash_edge_threshold),
+                                                      (policy.fill_threshold, policy.fill_edge_threshold))):
+            decided[:, column] = structure[:, column] > np.where(edges[column], min(anywhere, at_edge), anywhere)
+        decided[:, 0] &= allow_rests
+        decided[:, 1:] &= ~decided[:, [0]]
         hits[decided[:, 0]] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, 2]):

@@ -167,3 +167,36 @@ def test_later_takes_choose_from_the_menu_of_loops() -> None:
     assert without[0].section_grooves == with_menu[0].section_grooves == {0: ROCK, 1: RIDE}
     assert without[1].section_grooves[0] == fill
     assert with_menu[1].section_grooves == {0: RIDE, 1: ROCK}
+
+
+def _crash_scores(crash: np.ndarray) -> SongScores:
+    """Two 8-bar sections of one groove, with the given per-bar crash probabilities."""
+    scores = scores_for([mix(0.6, 0.2)] * 16, [Section(0, 8, 0), Section(8, 16, 1)])
+    scores.structure_logits[:, 1] = logit(crash)
+    return scores
+
+
+def test_a_sure_crash_plays_inside_a_section_and_a_likely_one_on_its_first_bar() -> None:
+    """Drummers crash inside sections too: a crash the head is sure of plays anywhere, one it finds only likely
+    plays where a section starts, and neither plays below both thresholds."""
+    crash = np.full(16, 0.01)
+    crash[[4, 8]] = 0.15  # likely: inside a section (no), on B's first bar (yes)
+    crash[12] = 0.6  # sure, inside B
+    policy = DecodingPolicy(crash_threshold=0.5, crash_edge_threshold=0.1)
+    take = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
+    assert np.flatnonzero(take.structure[:, 1]).tolist() == [8, 12]
+    assert take.hits[[8, 12], 0, CRASH].all() and not take.hits[4, 0, CRASH]
+
+
+def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_meaning() -> None:
+    """A checkpoint whose policy has no edge thresholds decoded crashes and fills at section edges only, with
+    rests anywhere: loading it must decode the same way, not crash in every bar past the old threshold."""
+    old = {k: v for k, v in DecodingPolicy(crash_threshold=0.05, fill_threshold=0.1, rest_threshold=0.3).to_dict().items()
+           if not k.endswith("_edge_threshold")}
+    policy = DecodingPolicy.from_dict(old)
+    assert (policy.crash_threshold, policy.crash_edge_threshold) == (1.0, 0.05)
+    assert (policy.fill_threshold, policy.fill_edge_threshold) == (1.0, 0.1)
+    assert (policy.rest_threshold, policy.rest_edge_threshold) == (0.3, 1.0)
+    crash = np.full(16, 0.2)
+    take = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
+    assert np.flatnonzero(take.structure[:, 1]).tolist() == [0, 8]
