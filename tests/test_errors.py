@@ -15,7 +15,9 @@ import pytest
 import torch
 
 import main
-from tests.builders import backbeat, notes_from_steps, rock_song_bytes, song_bytes
+from seq2drum.midi_io import TrackSpec
+from tests.builders import (backbeat, note_events, notes_from_steps, riff, rock_song_bytes, smf_bytes, song_bytes,
+                            timed_track)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,6 +43,11 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "text.mid": b"these are my lyrics, saved as .mid by mistake\n",
         "drums_only.mid": song_bytes(drums=notes_from_steps(backbeat(2))),
         "no_notes.mid": song_bytes(),
+        "truncated.mid": rock_song_bytes(2)[:-40],
+        "smpte.mid": smf_bytes([timed_track(note_events(notes_from_steps(riff(2)), 0))], division=0xE818),
+        "band.mid": song_bytes(drums=notes_from_steps(backbeat(2)), extra=[
+            TrackSpec("Bass", 1, notes_from_steps(riff(2, root=28)), program=33),
+            TrackSpec("Keys", 2, notes_from_steps(riff(2, root=60)), program=0)]),
         "a_text.pt": b"a\n",  # torch.load raised IndexError: pop from empty list on this
         "readme.pt": (REPO / "README.md").read_bytes(),
         "empty.pt": b"",
@@ -76,8 +83,13 @@ def test_bad_checkpoint_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
         ("text.mid", ["text.mid is not a Standard MIDI File", "export the part from your DAW"]),
         ("drums_only.mid", ["only drums", "export the guitar part"]),
         ("no_notes.mid", ["no_notes.mid holds no notes", "export the guitar part again"]),
+        ("truncated.mid", ["truncated.mid is corrupt or truncated", "export the file again"]),
+        ("smpte.mid", ["SMPTE"]),
+        ("band.mid", ["no guitar part found", "the parts are: 1 'Drums' (drums, channel 10, no program, 24 notes); "
+                      "2 'Bass' (channel 2, program 34, 32 notes); 3 'Keys' (channel 3, program 1, 32 notes)",
+                      "Pass --track"]),
     ],
-    ids=["text-renamed-mid", "drums-only", "no-notes"],
+    ids=["text-renamed-mid", "drums-only", "no-notes", "truncated", "smpte-time", "no-guitar-part"],
 )
 def test_bad_song_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path,
                                   song: str, expected: list[str]) -> None:
