@@ -52,16 +52,28 @@ def test_ci_runs_the_readme_test_command_with_the_dev_requirements() -> None:
     assert command.replace("install -r", "install -q -r") in ci
 
 
-def test_resolved_runtime_install_pulls_no_test_or_notebook_package(tmp_path: Path) -> None:
-    """What pip would install for requirements.txt on an empty environment, dependencies included."""
-    report = tmp_path / "report.json"
+def resolved_install(requirements: Path, tmp_path: Path) -> set[str]:
+    """What pip would install for a requirements file on an empty environment, dependencies included."""
+    report = tmp_path / f"{requirements.stem}.json"
     resolved = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
-         "-r", str(REPO / "requirements.txt")],
+         "-r", str(requirements)],
         capture_output=True, text=True, timeout=300, check=False,
     )
     if resolved.returncode != 0:
         pytest.skip(f"pip cannot resolve here (no package index reachable?): {resolved.stderr.strip()[-300:]}")
-    installed = {item["metadata"]["name"].lower().replace("_", "-") for item in json.loads(report.read_text())["install"]}
+    return {item["metadata"]["name"].lower().replace("_", "-") for item in json.loads(report.read_text())["install"]}
+
+
+def test_resolved_client_install_is_grpc_only(tmp_path: Path) -> None:
+    """The DAW machine gets grpcio and protobuf (and what they need), never torch, music21 or numpy."""
+    installed = resolved_install(REPO / "requirements-client.txt", tmp_path)
+    assert {"grpcio", "protobuf"} <= installed
+    assert not installed & {"torch", "music21", "numpy", "matplotlib", *TEST_AND_NOTEBOOK_TOOLS}, sorted(installed)
+
+
+def test_resolved_runtime_install_pulls_no_test_or_notebook_package(tmp_path: Path) -> None:
+    """What pip would install for requirements.txt on an empty environment, dependencies included."""
+    installed = resolved_install(REPO / "requirements.txt", tmp_path)
     assert "torch" in installed and "music21" in installed
     assert not installed & TEST_AND_NOTEBOOK_TOOLS, sorted(installed & TEST_AND_NOTEBOOK_TOOLS)
