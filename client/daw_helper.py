@@ -537,7 +537,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"stopped watching {args.watch}", flush=True)
             return 0
         if not args.song.is_file():
-            print(f"error: {args.song} is not a file", file=sys.stderr)
+            what = "is a folder; name a .mid file in it" if args.song.is_dir() else "not found; name an existing .mid file"
+            print(f"error: {args.song} {what}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.output is not None and args.output.is_dir():
+            print(f"error: -o {args.output} is a folder; name a file in it, e.g. "
+                  f"{args.output / (args.song.stem + '_drums.mid')}", file=sys.stderr)
             return EXIT_USAGE
         try:
             process_file(client, args.song, options, args.output, args.force)

@@ -140,6 +140,9 @@ def default_cache_dir() -> Path:
 
 
 def find_midi_files(folder: Path) -> list[Path]:
+    if folder.is_file():
+        raise DataFolderError(f"{folder} is a file; pass --data with the folder of .mid files it lies in, "
+                              f"e.g. --data {folder.parent}")
     if not folder.is_dir():
         raise DataFolderError(
             f"data folder {folder} does not exist; pass --data with a folder of .mid files that have a guitar "
@@ -181,7 +184,10 @@ def build_corpus(
     workers: int | None = None,
     progress: bool = True,
 ) -> Corpus:
-    """Encode every MIDI file under `folder` (cached), and report songs used, skipped with reasons, windows, hits."""
+    """Encode every MIDI file under `folder` (cached), and report songs used, skipped with reasons, windows, hits.
+
+    With `workers` > 1 the parse runs in forkserver (or spawn) processes, so a script that calls this at import
+    time needs the usual `if __name__ == "__main__":` guard, as on macOS and Windows."""
     from tqdm import tqdm
 
     started = time.perf_counter()

@@ -156,7 +156,19 @@ def test_watch_keeps_earlier_takes_and_skips_its_own(address: str, tmp_path: Pat
 
 def test_missing_song_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert daw_helper.main([str(tmp_path / "nope.mid"), "--server", "127.0.0.1:1"]) == 2
-    assert "nope.mid is not a file" in capsys.readouterr().err
+    assert "nope.mid not found; name an existing .mid file" in capsys.readouterr().err
+
+
+def test_folders_where_files_belong_are_usage_errors_as_in_the_cli(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder as the song, or as -o (which --force would then fail on halfway), is refused up front with exit 2,
+    naming a file to give instead, as main.py does."""
+    assert daw_helper.main([str(tmp_path), "--server", "127.0.0.1:1"]) == 2
+    assert "is a folder; name a .mid file in it" in capsys.readouterr().err
+    song = tmp_path / "song.mid"
+    song.write_bytes(b"MThd")
+    assert daw_helper.main([str(song), "-o", str(tmp_path), "--force", "--server", "127.0.0.1:1"]) == 2
+    assert f"is a folder; name a file in it, e.g. {tmp_path / 'song_drums.mid'}" in capsys.readouterr().err
 
 
 def test_output_gets_the_usual_mode_for_a_new_file(address: str, song: Path) -> None:

@@ -260,6 +260,12 @@ def test_folder_without_midi_files_raises_data_folder_error(tmp_path: Path, file
         build_corpus(tmp_path / "missing", CONFIG, workers=1, progress=False)
 
 
+def test_a_file_given_as_the_data_folder_names_the_folder_to_pass(tmp_path: Path) -> None:
+    song = write_files(tmp_path / "songs", {"a.mid": rock_song_bytes(4)}) / "a.mid"
+    with pytest.raises(DataFolderError, match=f"is a file; pass --data with the folder .* --data {tmp_path / 'songs'}"):
+        build_corpus(song, CONFIG, workers=1, progress=False)
+
+
 def test_folder_of_only_unusable_songs_raises_with_the_reasons(tmp_path: Path) -> None:
     """When every song is skipped the error counts the reasons, so the user knows what to fix."""
     songs = {k: v for k, v in _folder_songs().items() if k not in ("rock.mid", "waltz.MID")}
