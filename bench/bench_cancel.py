@@ -24,12 +24,11 @@ sys.path.insert(0, str(REPO))
 
 import grpc  # noqa: E402
 
-from bench.machine import describe_machine  # noqa: E402
+from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
 from proto import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
-from seq2drum.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
 from server.app import ServerConfig, ServerThread  # noqa: E402
 from server.workers import ModelSource  # noqa: E402
-from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes, tiny_checkpoint  # noqa: E402
+from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes  # noqa: E402
 
 DEADLINE_S = 0.5
 
@@ -94,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     print("== seq2drum: time for a cancelled or expired request to free its worker ==")
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch:
-        checkpoint = args.checkpoint or (DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None)
-        if checkpoint is None:
-            checkpoint = tiny_checkpoint(Path(scratch) / "tiny.pt")
-            print("NOTE: using a TINY RANDOM model")
+        checkpoint = bench_checkpoint(args.checkpoint, Path(scratch))
         config = ServerConfig(workers=2)
         cases = {
             "parse: 50,000 notes in one track": smf_bytes([chord_track(49_000, chord_size=16)]),

@@ -32,10 +32,9 @@ sys.path.insert(0, str(REPO))
 
 import grpc  # noqa: E402
 
-from bench.machine import describe_machine  # noqa: E402
+from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
 from client.daw_helper import DrumClient, HelperError  # noqa: E402
 from proto import seq2drum_pb2  # noqa: E402
-from seq2drum.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
 from tests.builders import (  # noqa: E402
     chord_track,
     meta_event,
@@ -45,7 +44,6 @@ from tests.builders import (  # noqa: E402
     song_bytes,
     tempo_event,
     timed_track,
-    tiny_checkpoint,
     track_chunk,
 )
 
@@ -180,10 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print("== seq2drum soak: the helper's retry path, a hostile burst, and memory ==")
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch:
-        checkpoint = args.checkpoint or (DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None)
-        if checkpoint is None:
-            checkpoint = tiny_checkpoint(Path(scratch) / "tiny.pt")
-            print("NOTE: using a TINY RANDOM model")
+        checkpoint = bench_checkpoint(args.checkpoint, Path(scratch))
         process, address = start_server(checkpoint, args.workers)
         try:
             jobs = songs(64)

@@ -1,10 +1,12 @@
-"""One header for every benchmark: the machine and the versions the figures were measured with."""
+"""What every benchmark shares: a header with the machine and the versions the figures were measured with, and the
+model it measures."""
 
 from __future__ import annotations
 
 import os
 import platform
 import sys
+from pathlib import Path
 
 
 def describe_machine() -> str:
@@ -27,3 +29,18 @@ def describe_machine() -> str:
     except OSError:
         pass
     return "\n".join(lines)
+
+
+def bench_checkpoint(requested: Path | None, scratch: Path) -> Path:
+    """The model to measure: `requested`, else the shipped default, else a tiny random one made in `scratch` (said
+    on stdout, since its figures are not the product's)."""
+    from seq2drum.checkpoint import DEFAULT_CHECKPOINT
+
+    if requested is not None:
+        return requested
+    if DEFAULT_CHECKPOINT.is_file():
+        return DEFAULT_CHECKPOINT
+    from tests.builders import tiny_checkpoint
+
+    print("NOTE: using a TINY RANDOM model")
+    return tiny_checkpoint(Path(scratch) / "tiny.pt")
