@@ -38,7 +38,9 @@ _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh
 TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
 MIN_HITS_PER_PLAYING_BAR = 1.0
-MIN_EXPECTED_HIT_SHARE = 0.5  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
+MIN_EXPECTED_HIT_SHARE = 0.4  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
+LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
+LATER_TAKE_FLOOR = 0.9  # a later take plays at least this share of the first take's hits (or of the expected hits)
 _DINKELBACH_ROUNDS = 3
 
 
@@ -96,6 +98,7 @@ class SongScores:
     sections: list[Section]
     first_bar: int
     last_onset: tuple[int, int]  # (bar row, step in bar) of the guitar's last onset
+    groove_logits: np.ndarray | None = None  # (n, K) the groove head, -inf on entries of another length
 
     @property
     def n_bars(self) -> int:
@@ -151,6 +154,7 @@ class Decoder:
         limit = np.array([min(policy.min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
         often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
         self._playable = often | (self._sizes == 0)
+        self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
         self._playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self._sizes == 0)
                                     | (codebook.menu_rank >= 0))
 
@@ -162,7 +166,7 @@ class Decoder:
         playable = self._playable_for_takes if later_take else self._playable
         n = len(p)
         gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
-        flat = (p - lam).reshape(n, -1)
+        flat = (p - lam).reshape(n, -1).astype(np.float32)
         for length in np.unique(bar_steps):
             rows = np.flatnonzero(bar_steps == length)
             entries = self.codebook.entries_of_length(int(length))
@@ -196,18 +200,43 @@ class Decoder:
                 if int(label) in earlier:
                     similarity = pattern_f1(self._flat[entries], self._flat[[earlier[int(label)]]])[:, 0]
                     distinct &= similarity < TAKE_MAX_SIMILARITY
-            # never the empty bar; a later take chooses first from the codebook's menu of loops (the few grooves
-            # that between them cover the training songs best), distinct from earlier takes and not much sparser
+            # never the empty bar; a later take chooses a groove distinct from earlier takes and not much sparser
             # than the drums expected there (a take that differs by leaving most of the song out is no reading of
-            # it); then from the menu; then any distinct groove; then any
-            dense = nonempty & (self._sizes[entries] >= 0.5 * expected_hits)
+            # it), first among those the groove head can score, else from the codebook's menu of loops (the few
+            # grooves that between them cover the training songs best); then any distinct groove; then any
+            dense = nonempty & (self._sizes[entries] >= LATER_TAKE_DENSITY * expected_hits)
+            if avoid and scores.groove_logits is not None:
+                playable = self._playable_for_takes[entries] & nonempty
+                allowed = next((mask for mask in (playable & dense & distinct, playable & distinct) if mask.any()), None)
+                if allowed is not None:
+                    previous = [earlier[int(label)] for earlier in avoid if int(label) in earlier]
+                    coverage = self._coverage(scores.groove_logits[np.ix_(rows, entries)], entries, previous)
+                    chosen[int(label)] = int(entries[int(np.argmax(np.where(allowed, coverage, -np.inf)))])
+                    continue
             menu = (self.codebook.menu_rank[entries] >= 0) & bool(avoid)
-            allowed = next((mask for mask in (menu & dense & distinct, menu & distinct, dense & distinct,
+            allowed = next((mask for mask in (menu & dense & distinct, dense & distinct, menu & distinct,
                                               nonempty & distinct, nonempty) if mask.any()), None)
             if allowed is None:
                 continue
             chosen[int(label)] = int(entries[int(np.argmax(np.where(allowed, total, -np.inf)))])
         return chosen
+
+    def _coverage(self, groove_logits: np.ndarray, entries: np.ndarray, previous: list[int]) -> np.ndarray:
+        """(len(entries),) for each candidate groove c, the expected best pattern F1 the takes reach once c joins
+        them: sum over entries g of P(the drummer plays g) * max(F1(c, g), F1 of the earlier takes' best with g), with
+        P the groove head's softmax over `entries`, averaged over the section's bars (`groove_logits` (rows, E)).
+        Per-cell probabilities blur a song's alternative grooves into one hedge; the groove head keeps them apart,
+        so later takes cover the readings the model finds likely instead of the runners-up of one average."""
+        z = groove_logits - groove_logits.max(axis=1, keepdims=True)
+        posterior = np.exp(z)
+        posterior = (posterior / posterior.sum(axis=1, keepdims=True)).mean(axis=0)  # (E,)
+        key = int(entries[0]) if len(entries) else -1
+        if key not in self._similarity:
+            self._similarity[key] = pattern_f1(self._flat[entries], self._flat[entries])
+        similarity = self._similarity[key]  # (E, E)
+        reached = similarity[[int(np.flatnonzero(entries == e)[0]) for e in previous if e in entries]].max(axis=0) \
+            if any(e in entries for e in previous) else np.zeros(len(entries))
+        return (np.maximum(similarity, reached[None, :]) * posterior[None, :]).sum(axis=1)
 
     def viterbi(self, gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, int], bonus: float,
                 noise: np.ndarray | None = None) -> np.ndarray:
@@ -259,6 +288,8 @@ class Decoder:
                     break
                 if attempt >= 1:
                     avoid = avoid + [take.section_grooves]
+            if takes:  # a reading of the song, not a sketch of it: about as busy as the first take
+                self._densify(take, p, scores, LATER_TAKE_FLOOR * min(takes[0].n_hits, float(p.sum())))
             takes.append(take)
         return takes
 
@@ -318,6 +349,27 @@ class Decoder:
         played = float(p[hits].sum())
         return Take(hits, velocity.astype(np.uint8), offset, path, grooves_by_label,
                     2 * played / max(1e-9, hits.sum() + total_p), decided)
+
+    @staticmethod
+    def _densify(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
+        """Add the likeliest cells the take leaves out, in the bars where it plays and the guitar plays, until it has
+        `target` hits (a later take whose distinct grooves are sparse, as in meters with few common grooves)."""
+        missing = int(np.ceil(target)) - take.n_hits
+        if missing <= 0:
+            return
+        bar_bound = scores.last_onset[0]
+        open_cells = (~take.hits) & scores.step_mask()[:, :, None]
+        open_cells &= (scores.guitar_plays & ~take.structure[:, 0])[:, None, None]
+        open_cells[bar_bound + 1 :] = False
+        if 0 <= bar_bound < len(open_cells):
+            open_cells[bar_bound, scores.last_onset[1]:] = False
+        candidates = np.flatnonzero(open_cells.ravel())
+        if len(candidates) == 0:
+            return
+        chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
+        take.hits.ravel()[chosen] = True
+        take.velocity.ravel()[chosen] = np.clip(np.round(scores.velocity.ravel()[chosen]), 1, 127).astype(np.uint8)
+        take.offset.ravel()[chosen] = scores.offset.ravel()[chosen]
 
     def _fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float) -> None:
         """Replace the bar's last beat with the fill the model expects most there: the last beat of the codebook

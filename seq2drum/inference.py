@@ -257,6 +257,7 @@ def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -
         sections=song.sections,
         first_bar=song.first_bar,
         last_onset=song.last_onset,
+        groove_logits=out.groove_logits[0].float().cpu().numpy(),
     )
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from seq2drum.calibrate import fit_platt
-from seq2drum.decoding import TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy, SongScores, take_similarity
+from seq2drum.decoding import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy,
+                               SongScores, take_similarity)
 from seq2drum.drums import CRASH, KICK
 from seq2drum.sections import Section
 from tests.builders import tiny_codebook
@@ -127,7 +128,7 @@ def test_structure_counts_match_fills_within_one_bar_and_crashes_exactly() -> No
     assert counts["crash"].micro()[2] == 0.0
 
 
-def test_rests_never_take_a_song_under_half_the_hits_the_model_expects() -> None:
+def test_rests_never_take_a_song_under_the_share_of_the_hits_the_model_expects() -> None:
     """A rest head that fires in most bars would leave a near-empty take (one real song lost 90% of its hits that
     way): the take is decided again without rests."""
     scores = scores_for([mix(0.6, 0.2)] * 10, [Section(0, 10, 0)], rest=0.6)
@@ -135,7 +136,7 @@ def test_rests_never_take_a_song_under_half_the_hits_the_model_expects() -> None
 
     p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
     for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):
-        assert take.n_hits >= 0.5 * p.sum()
+        assert take.n_hits >= MIN_EXPECTED_HIT_SHARE * p.sum()
 
 
 def test_a_rare_meter_keeps_its_most_played_groove_under_a_strict_limit() -> None:
@@ -200,3 +201,43 @@ def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_mean
     crash = np.full(16, 0.2)
     take = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
     assert np.flatnonzero(take.structure[:, 1]).tolist() == [0, 8]
+
+
+FILL = 16  # tests.builders.tiny_codebook: the 16-step tom fill
+
+
+def _with_groove_head(scores: SongScores, favourite: int) -> SongScores:
+    """The same scores with a groove head that finds `favourite` likely in every bar (and the rock bar next)."""
+    logits = np.where(CODEBOOK.bar_steps[None, :] == 16, 0.0, -np.inf).repeat(scores.n_bars, axis=0)
+    logits[:, favourite] = 4.0
+    logits[:, ROCK] = 3.0
+    return replace(scores, groove_logits=logits)
+
+
+def test_later_takes_cover_the_grooves_the_groove_head_finds_likely() -> None:
+    """Per-cell probabilities that lean rock say little about the second reading; the groove head does: take 2
+    plays the groove the head ranks high and take 1 does not already cover (the fill in one song, the ride in the
+    other), while take 1 stays the expected-F1 choice."""
+    base = scores_for([mix(0.6, 0.2)] * 8, [Section(0, 8, 0)])
+    policy = NO_REFINE.replace(min_groove_bars=0)
+    for favourite in (FILL, RIDE):
+        takes = Decoder(CODEBOOK, policy).decide(_with_groove_head(base, favourite), n_takes=2)
+        assert takes[0].section_grooves == {0: ROCK}
+        assert takes[1].section_grooves == {0: favourite}
+
+
+def test_a_later_take_on_a_sparse_groove_is_filled_to_near_the_first_takes_hits() -> None:
+    """A distinct groove may be much sparser than the song (odd meters have few common grooves): a later take adds
+    the likeliest cells it leaves out until it has LATER_TAKE_FLOOR of take 1's hits (or of the hits the model
+    expects, when take 1 plays more than that), so no take is a sketch."""
+    from seq2drum.decoding import calibrated
+
+    scores = _with_groove_head(scores_for([mix(0.7, 0.0)] * 8, [Section(0, 8, 0)]), RIDE)
+    policy = NO_REFINE.replace(min_groove_bars=0)
+    takes = Decoder(CODEBOOK, policy).decide(scores, n_takes=2)
+    assert takes[1].section_grooves == {0: RIDE}
+    floor = LATER_TAKE_FLOOR * min(takes[0].n_hits, calibrated(scores, policy)[0].sum())
+    ride_hits = int(CODEBOOK.patterns[RIDE].sum()) * 8
+    assert ride_hits < floor  # the groove alone would be too sparse
+    assert takes[1].n_hits >= floor
+    assert take_similarity(takes[0].hits, takes[1].hits) < 1.0
