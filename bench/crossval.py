@@ -1,6 +1,7 @@
 """5-fold cross-validation of the groove model over a song folder, resumable, for running in the background.
 
     nohup python bench/crossval.py --data ../shared/data/midi --out runs/cv > runs/cv.log 2>&1 &
+    # or on two cores: --only 0,2,4 and --only 1,3 in two processes, then once without --only to summarise
 
 Songs are put in folds by content hash (`data.fold_of`). For each fold: train on the other folds (10% of them held
 out by the usual split for early stopping and for tuning the decoding), evaluate the fold's songs with
@@ -39,6 +40,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TrainConfig().epochs)
     parser.add_argument("--takes", type=int, default=4)
     parser.add_argument("--attention", action="store_true")
+    parser.add_argument("--only", default="", metavar="FOLDS",
+                        help="run only these folds (a comma list, e.g. 0,2,4), so that two processes can share the "
+                             "folds on two cores; the run without --only then summarises every fold")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
     args = parser.parse_args()
     import torch
@@ -47,7 +51,8 @@ def main() -> None:
     print(describe_machine(), flush=True)
     data_config = DataConfig()
     all_scores = []
-    for fold in range(args.folds):
+    only = {int(f) for f in args.only.split(",") if f.strip()} if args.only else set(range(args.folds))
+    for fold in sorted(only):
         folder = args.out / f"fold{fold}"
         scores_path = folder / "scores.pkl"
         if scores_path.exists():
@@ -82,6 +87,9 @@ def main() -> None:
         print(f"fold {fold}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
               f"{loop['model_mean_song_f1']:.3f} loop {loop['loop_mean_song_f1']:.3f} best-of-{args.takes} "
               f"{loop['best_of_takes_mean_song_f1']:.3f}", flush=True)
+    if only != set(range(args.folds)):
+        print(f"folds {sorted(only)} done; run again without --only to summarise all {args.folds}", flush=True)
+        return
     summary = summarize(all_scores)
     write_atomic(args.out / "summary.json", dumps({k: v for k, v in summary.items() if k != "distributions"}))
     print(f"\nall {args.folds} folds, {len(all_scores)} songs:\n")

@@ -206,7 +206,7 @@ class Decoder:
             # grooves that between them cover the training songs best); then any distinct groove; then any
             dense = nonempty & (self._sizes[entries] >= LATER_TAKE_DENSITY * expected_hits)
             if avoid and scores.groove_logits is not None:
-                playable = self._playable_for_takes[entries] & nonempty
+                playable = np.isfinite(total) & nonempty  # what gains() lets a later take play
                 allowed = next((mask for mask in (playable & dense & distinct, playable & distinct) if mask.any()), None)
                 if allowed is not None:
                     previous = [earlier[int(label)] for earlier in avoid if int(label) in earlier]
