@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--audio", action="store_true",
                         help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and drums "
                         "with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
+    parser.add_argument("--plot", action="store_true",
+                        help="infer: also write X.png beside each X.mid: guitar and drums as a piano roll with bar lines "
+                        "and the sections")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
@@ -181,19 +184,27 @@ def take_outputs(song: Path, output: Path | None, merge: bool, takes: int) -> li
 
 
 def media_paths(output: Path, args: argparse.Namespace) -> list[Path]:
-    """X.wav beside X.mid, as --audio asks."""
-    return [output.with_suffix(".wav")] if args.audio else []
+    """X.wav and X.png beside X.mid, as --audio and --plot ask."""
+    return [output.with_suffix(suffix) for suffix, wanted in ((".wav", args.audio), (".png", args.plot)) if wanted]
 
 
 def write_media(output: Path, take: TakeResult, result: GenerationResult, args: argparse.Namespace) -> list[str]:
-    """--audio: the take rendered to X.wav. Returns what to print."""
+    """--audio: the take rendered to X.wav; --plot: its piano roll as X.png. Returns what to print."""
     lines = []
     for path in media_paths(output, args):
         try:
-            from seq2drum.audio import write_wav
+            if path.suffix == ".wav":
+                from seq2drum.audio import write_wav
 
-            rendering = write_wav(path, take.midi_bytes)
-            lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
+                rendering = write_wav(path, take.midi_bytes)
+                lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
+            else:
+                from seq2drum.plots import generation_figure, save_figure
+
+                sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
+                title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
+                save_figure(generation_figure(result.song, take.drums, result.sections, title), path)
+                lines.append(f"wrote {path}")
         except OSError as exc:  # name the file asked for, not the temporary one
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     return lines
