@@ -10,6 +10,7 @@ cannot take (no guitar part ...) are skipped and counted. Nothing is written bes
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from seq2drum.audio import render_midi  # noqa: E402
+from seq2drum.audio import render_wav  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
 from seq2drum.errors import Seq2DrumError  # noqa: E402
 from seq2drum.inference import DrumGenerator  # noqa: E402
@@ -54,7 +55,7 @@ def main() -> None:
                 skipped += not merge
                 break
             started = time.perf_counter()
-            rendering = render_midi(result.midi_bytes)
+            rendering = render_wav(result.midi_bytes, io.BytesIO())
             seconds = time.perf_counter() - started
             extra_s = rendering.duration_s - rendering.music_s
             rows[mode].append((extra_s, rendering.peak_dbfs, rendering.rms_dbfs, seconds / max(rendering.music_s, 1e-9)))

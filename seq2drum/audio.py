@@ -13,11 +13,12 @@ is turned down as a whole.
 from __future__ import annotations
 
 import importlib.util
-import io
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import BinaryIO
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from .midi_io import END, PITCH, START, VELOCITY, DRUM_CHANNEL, read_midi
 
 SAMPLE_RATE_HZ = 44_100
 SAMPLE_WIDTH_BYTES = 2  # 16-bit PCM
+BLOCK_FRAMES = 1 << 16  # rendered at a time (1.5 s): memory stays small for songs of any length
 CHANNELS = 2  # stereo: the SoundFont pans the kit
 MAX_RELEASE_S = 2.0  # at most this much ringing after the last note ends
 SILENCE = 10 ** (-80 / 20)  # below -80 dBFS the release counts as over
@@ -40,38 +42,17 @@ INSTALL_COMMAND = "python -m pip install --no-deps -r requirements-audio.txt"
 
 @dataclass
 class Rendering:
-    """Stereo 16-bit audio of a MIDI file, and how long its music is."""
+    """What a render wrote: its length against the music's, and its level."""
 
-    samples: np.ndarray  # (n_frames, 2) int16
+    n_frames: int
     music_s: float  # from the start to the end of the last note, through the tempo map
+    peak_dbfs: float
+    rms_dbfs: float  # over the whole file, both channels
     sample_rate_hz: int = SAMPLE_RATE_HZ
 
     @property
     def duration_s(self) -> float:
-        return len(self.samples) / self.sample_rate_hz
-
-    @property
-    def peak_dbfs(self) -> float:
-        peak = int(np.abs(self.samples.astype(np.int32)).max(initial=0))
-        return 20 * np.log10(peak / 32768) if peak else float("-inf")
-
-    @property
-    def rms_dbfs(self) -> float:
-        """Over the whole file, both channels."""
-        if not self.samples.size:
-            return float("-inf")
-        rms = float(np.sqrt(np.mean((self.samples.astype(np.float64) / 32768) ** 2)))
-        return 20 * np.log10(rms) if rms > 0 else float("-inf")
-
-    def wav_bytes(self) -> bytes:
-        """A RIFF WAVE file: PCM, 16-bit, stereo, at `sample_rate_hz`."""
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as out:
-            out.setnchannels(CHANNELS)
-            out.setsampwidth(SAMPLE_WIDTH_BYTES)
-            out.setframerate(self.sample_rate_hz)
-            out.writeframes(self.samples.astype("<i2").tobytes())
-        return buffer.getvalue()
+        return self.n_frames / self.sample_rate_hz
 
     def __repr__(self) -> str:
         return (f"Rendering({self.duration_s:.2f} s for {self.music_s:.2f} s of music, peak {self.peak_dbfs:.1f} dBFS, "
@@ -107,7 +88,7 @@ def soundfont_path() -> Path:
 
 
 def check_audio_extra() -> None:
-    """Raise `AudioExtraMissingError` unless `render_midi` can run (before any work, so the flag fails at once)."""
+    """Raise `AudioExtraMissingError` unless `render_wav` can run (before any work, so the flag fails at once)."""
     synth_module()
 
 
@@ -122,72 +103,108 @@ def tick_seconds(ticks: np.ndarray, tempos: list[tuple[int, int]], ticks_per_qua
     return change_seconds[index] + (ticks - change_ticks[index]) * seconds_per_tick[index]
 
 
-def render_midi(midi_bytes: bytes, sample_rate_hz: int = SAMPLE_RATE_HZ) -> Rendering:
-    """Play a Standard MIDI File through the GM SoundFont: every part on its channel and program (channel 10 on
-    the percussion bank), note times through the tempo map, then the release until it falls silent, at most
-    `MAX_RELEASE_S`. Raises `AudioExtraMissingError` without the audio extra, `MidiReadError` for bad MIDI."""
-    tinysoundfont = synth_module()
-    song = read_midi(midi_bytes)
-    synth = tinysoundfont.Synth(gain=SYNTH_GAIN_DB, samplerate=sample_rate_hz)
-    soundfont_id = synth.sfload(str(soundfont_path()))
-    events = []  # (frame, order: offs first, channel, pitch, velocity)
-    music_s = 0.0
-    for part in song.parts:
-        if part.is_drums:
-            synth.program_select(part.channel, soundfont_id, PERCUSSION_BANK, 0, is_drums=True)
-        else:
-            synth.program_select(part.channel, soundfont_id, 0, max(part.program, 0))
-        seconds = tick_seconds(part.notes[:, [START, END]], song.tempos, song.ticks_per_quarter)  # (N, 2)
-        if len(seconds):
-            music_s = max(music_s, float(seconds[:, 1].max()))
-        frames = np.round(seconds * sample_rate_hz).astype(np.int64)
-        for (on, off), pitch, velocity in zip(frames.tolist(), part.notes[:, PITCH].tolist(),
-                                              part.notes[:, VELOCITY].tolist()):
-            events.append((on, 1, part.channel, pitch, velocity))
-            events.append((max(off, on + 1), 0, part.channel, pitch, 0))
-    events.sort()
-    music_frames = int(np.ceil(music_s * sample_rate_hz))
-    total_frames = music_frames + int(MAX_RELEASE_S * sample_rate_hz)
-    audio = np.zeros((total_frames, CHANNELS), dtype=np.float32)
-    view = memoryview(audio).cast("B")
-    frame_bytes = CHANNELS * audio.itemsize
-    rendered = 0
-    for frame, is_on, channel, pitch, velocity in events:
-        if frame > rendered:
-            synth.generate_simple(frame - rendered, buffer=view[rendered * frame_bytes:frame * frame_bytes])
-            rendered = frame
-        if is_on:
-            synth.noteon(channel, pitch, velocity)
-        else:
-            synth.noteoff(channel, pitch)
-    if total_frames > rendered:
-        synth.generate_simple(total_frames - rendered, buffer=view[rendered * frame_bytes:])
-    return Rendering(_to_pcm(_trim_release(audio, music_frames, sample_rate_hz)), music_s, sample_rate_hz)
+class _Performance:
+    """One playing of a song through the synthesiser, in blocks, so a long song never sits in memory whole."""
+
+    def __init__(self, midi_bytes: bytes, sample_rate_hz: int) -> None:
+        tinysoundfont = synth_module()
+        song = read_midi(midi_bytes)
+        self.synth = tinysoundfont.Synth(gain=SYNTH_GAIN_DB, samplerate=sample_rate_hz)
+        soundfont_id = self.synth.sfload(str(soundfont_path()))
+        events = []  # (frame, 0 = off / 1 = on, channel, pitch, velocity): at one frame, offs first
+        self.music_s = 0.0
+        for part in song.parts:
+            if part.is_drums:
+                self.synth.program_select(part.channel, soundfont_id, PERCUSSION_BANK, 0, is_drums=True)
+            else:
+                self.synth.program_select(part.channel, soundfont_id, 0, max(part.program, 0))
+            seconds = tick_seconds(part.notes[:, [START, END]], song.tempos, song.ticks_per_quarter)  # (N, 2)
+            if len(seconds):
+                self.music_s = max(self.music_s, float(seconds[:, 1].max()))
+            frames = np.round(seconds * sample_rate_hz).astype(np.int64)
+            for (on, off), pitch, velocity in zip(frames.tolist(), part.notes[:, PITCH].tolist(),
+                                                  part.notes[:, VELOCITY].tolist()):
+                events.append((on, 1, part.channel, pitch, velocity))
+                events.append((max(off, on + 1), 0, part.channel, pitch, 0))
+        self.events = sorted(events)
+        self.music_frames = int(np.ceil(self.music_s * sample_rate_hz))
+        self.total_frames = self.music_frames + int(MAX_RELEASE_S * sample_rate_hz)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """(n, 2) float32 blocks of `BLOCK_FRAMES` (the last shorter) covering the music and `MAX_RELEASE_S`."""
+        pending = iter(self.events)
+        event = next(pending, None)
+        for block_start in range(0, self.total_frames, BLOCK_FRAMES):
+            block_end = min(block_start + BLOCK_FRAMES, self.total_frames)
+            block = np.zeros((block_end - block_start, CHANNELS), dtype=np.float32)
+            view = memoryview(block).cast("B")
+            frame_bytes = CHANNELS * block.itemsize
+            position = block_start
+            while position < block_end:
+                until = block_end if event is None else min(block_end, max(event[0], position))
+                if until > position:
+                    self.synth.generate_simple(until - position, buffer=view[(position - block_start) * frame_bytes:
+                                                                             (until - block_start) * frame_bytes])
+                    position = until
+                while event is not None and event[0] <= position:
+                    _, is_on, channel, pitch, velocity = event
+                    if is_on:
+                        self.synth.noteon(channel, pitch, velocity)
+                    else:
+                        self.synth.noteoff(channel, pitch)
+                    event = next(pending, None)
+            yield block
 
 
-def _trim_release(audio: np.ndarray, music_frames: int, sample_rate_hz: int) -> np.ndarray:
-    """Cut the release where it falls below `SILENCE`; one still ringing at `MAX_RELEASE_S` fades out."""
-    loud = np.flatnonzero(np.abs(audio[music_frames:]).max(axis=1) > SILENCE)
-    end = music_frames + (int(loud[-1]) + 1 if len(loud) else 0)
-    still_ringing = end == len(audio)
-    audio = audio[:end]
-    if still_ringing:
-        fade = min(int(FADE_S * sample_rate_hz), end - music_frames)
-        audio[end - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    return audio
+def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE_RATE_HZ) -> Rendering:
+    """Play a Standard MIDI File through the GM SoundFont and write it to `stream` as a WAV (PCM 16-bit stereo):
+    every part on its channel and program (channel 10 on the percussion bank), note times through the tempo map,
+    then the release until it falls silent, at most `MAX_RELEASE_S` (faded if still ringing).
 
-
-def _to_pcm(audio: np.ndarray) -> np.ndarray:
-    """Float samples -> int16, turned down as a whole when they would peak above `CEILING_DBFS`."""
-    peak = float(np.abs(audio).max(initial=0.0))
+    Two passes over the song, in blocks: the first finds the peak and where the release ends, the second writes; so
+    memory stays a few blocks whatever the song's length. Raises `AudioExtraMissingError` without the audio extra,
+    `MidiReadError` for bad MIDI."""
+    performance = _Performance(midi_bytes, sample_rate_hz)
+    peak, end = 0.0, performance.music_frames
+    for block_start, block in zip(range(0, performance.total_frames, BLOCK_FRAMES), performance.blocks()):
+        level = np.abs(block).max(axis=1)  # (n,)
+        peak = max(peak, float(level.max(initial=0.0)))
+        loud = np.flatnonzero(level > SILENCE) + block_start
+        if len(loud) and loud[-1] >= end:
+            end = int(loud[-1]) + 1
     ceiling = 10 ** (CEILING_DBFS / 20)
-    if peak > ceiling:
-        audio = audio * (ceiling / peak)
-    return np.clip(np.round(audio * 32767), -32768, 32767).astype(np.int16)
+    scale = 32767 * (ceiling / peak if peak > ceiling else 1.0)
+    still_ringing = end == performance.total_frames
+    fade_frames = min(int(FADE_S * sample_rate_hz), end - performance.music_frames) if still_ringing else 0
+    fade_from = end - fade_frames
+    second = _Performance(midi_bytes, sample_rate_hz)  # the same song again, from the first sample
+    written, peak_pcm, sum_squares = 0, 0, 0.0
+    with wave.open(stream, "wb") as out:
+        out.setnchannels(CHANNELS)
+        out.setsampwidth(SAMPLE_WIDTH_BYTES)
+        out.setframerate(sample_rate_hz)
+        for block_start, block in zip(range(0, end, BLOCK_FRAMES), second.blocks()):
+            block = block[:end - block_start] * scale
+            if fade_frames and block_start + len(block) > fade_from:
+                frames = np.arange(block_start, block_start + len(block))
+                block *= np.clip((end - frames) / fade_frames, 0.0, 1.0).astype(np.float32)[:, None]
+            pcm = np.clip(np.round(block), -32768, 32767).astype("<i2")
+            peak_pcm = max(peak_pcm, int(np.abs(pcm.astype(np.int32)).max(initial=0)))
+            sum_squares += float(np.sum((pcm.astype(np.float64) / 32768) ** 2))
+            out.writeframes(pcm.tobytes())
+            written += len(pcm)
+    rms = np.sqrt(sum_squares / max(1, written * CHANNELS))
+    return Rendering(
+        n_frames=written,
+        music_s=performance.music_s,
+        peak_dbfs=20 * np.log10(peak_pcm / 32768) if peak_pcm else float("-inf"),
+        rms_dbfs=20 * np.log10(rms) if rms > 0 else float("-inf"),
+        sample_rate_hz=sample_rate_hz,
+    )
 
 
 def write_wav(path: str | Path, midi_bytes: bytes) -> Rendering:
-    """Render `midi_bytes` and write it to `path` as a WAV, atomically (a crash never leaves half a file)."""
-    rendering = render_midi(midi_bytes)
-    write_atomic(path, rendering.wav_bytes())
-    return rendering
+    """Render `midi_bytes` to `path` as a WAV, atomically (a crash never leaves half a file)."""
+    renderings = []
+    write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream)))
+    return renderings[0]

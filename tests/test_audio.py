@@ -15,11 +15,19 @@ import pytest
 
 import main
 from seq2drum.audio import (
-    INSTALL_COMMAND, MAX_RELEASE_S, SAMPLE_RATE_HZ, check_audio_extra, render_midi, tick_seconds, write_wav,
+    BLOCK_FRAMES, INSTALL_COMMAND, MAX_RELEASE_S, SAMPLE_RATE_HZ, Rendering, check_audio_extra, render_wav,
+    tick_seconds, write_wav,
 )
 from seq2drum.errors import AudioExtraMissingError
 from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, write_midi
 from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
+
+
+def render(midi: bytes) -> tuple[Rendering, Any, np.ndarray]:
+    """What render_wav reports, and the WAV it wrote: its header and samples."""
+    stream = io.BytesIO()
+    rendering = render_wav(midi, stream)
+    return (rendering, *read_wav(stream.getvalue()))
 
 
 def read_wav(data: bytes) -> tuple[Any, np.ndarray]:
@@ -45,7 +53,7 @@ def one_note(channel: int, pitch: int, program: int = -1) -> bytes:
 def test_wav_is_44k1_16_bit_and_as_long_as_the_music_plus_at_most_2_s() -> None:
     """A DAW or player opens it, and it neither cuts the music nor trails a long silence."""
     drums = song_bytes(drums=notes_from_steps(backbeat(4)))  # 4 bars of 4/4 at 120 BPM: 8 s
-    params, samples = read_wav(render_midi(drums).wav_bytes())
+    rendering, params, samples = render(drums)
     assert (params.framerate, params.sampwidth, params.nchannels, params.comptype) == (44_100, 2, 2, "NONE")
     music_s = 62 * 0.125 + 0.125  # the last hat starts on step 62 (the last 8th of bar 4) and lasts one 16th
     duration_s = params.nframes / params.framerate
@@ -53,14 +61,16 @@ def test_wav_is_44k1_16_bit_and_as_long_as_the_music_plus_at_most_2_s() -> None:
     rms_dbfs = 20 * np.log10(np.sqrt(np.mean(samples**2)))
     assert rms_dbfs > -40, rms_dbfs  # not silent
     assert np.abs(samples).max() < 1.0  # not clipped
+    assert rendering.n_frames == params.nframes and rendering.music_s == pytest.approx(music_s)
+    assert rendering.rms_dbfs == pytest.approx(rms_dbfs, abs=0.01)
+    assert rendering.peak_dbfs == pytest.approx(20 * np.log10(np.abs(samples).max()), abs=0.01)
 
 
 def test_notes_sound_where_the_tempo_map_puts_them() -> None:
     """Two bars at 120 BPM (4 s) then 60 BPM: a kick on bar 4's downbeat sounds at 4 + 4 = 8 s, not at 6 s."""
     midi = song_bytes(drums=notes_from_steps([(0, 36), (48, 36)]), tempos=[(0, 500_000), (8 * PPQ, 1_000_000)])
-    rendering = render_midi(midi)
+    rendering, _, samples = render(midi)
     assert rendering.music_s == pytest.approx(8.0 + 0.25, abs=1e-6)  # the kick lasts a 16th at 60 BPM
-    samples = rendering.samples.astype(np.float64) / 32768
     loud = np.abs(samples).max(axis=1) > 0.01
     second_onset = np.flatnonzero(loud[int(1.0 * SAMPLE_RATE_HZ):])[0] / SAMPLE_RATE_HZ + 1.0
     assert second_onset == pytest.approx(8.0, abs=0.01)
@@ -74,24 +84,37 @@ def test_tick_seconds_follows_every_tempo_change() -> None:
 
 def test_channel_10_plays_the_drum_kit_not_a_piano() -> None:
     """A closed hi-hat (42) on channel 10 is noise high up; pitch 42 on channel 1 would be a low piano note."""
-    hat = read_wav(render_midi(one_note(DRUM_CHANNEL, 42)).wav_bytes())[1]
-    piano = read_wav(render_midi(one_note(0, 42, program=0)).wav_bytes())[1]
+    hat = render(one_note(DRUM_CHANNEL, 42))[2]
+    piano = render(one_note(0, 42, program=0))[2]
     assert high_frequency_share(hat) > 0.5
     assert high_frequency_share(piano) < 0.05
 
 
 def test_release_stops_within_2_s_even_when_a_cymbal_rings_on() -> None:
     """A crash rings for seconds: the file stops at most 2 s after the music, fading out without a click."""
-    rendering = render_midi(one_note(DRUM_CHANNEL, 49))
-    assert rendering.music_s < rendering.duration_s <= rendering.music_s + MAX_RELEASE_S
-    tail = np.abs(rendering.samples[-10:].astype(np.float64)).max() / 32768
-    assert tail < 0.01
+    rendering, _, samples = render(one_note(DRUM_CHANNEL, 49))
+    assert rendering.duration_s == pytest.approx(rendering.music_s + MAX_RELEASE_S, abs=2 / SAMPLE_RATE_HZ)
+    assert np.abs(samples[-int(0.2 * SAMPLE_RATE_HZ):-int(0.1 * SAMPLE_RATE_HZ)]).max() > 1e-3  # still ringing
+    assert np.abs(samples[-10:]).max() < 1e-4  # faded to nothing
+
+
+def test_long_songs_render_block_by_block_without_a_seam() -> None:
+    """A song many blocks long renders in bounded memory; hits across block edges sound like any other."""
+    bars = 12  # 24 s at 120 BPM: 16 blocks
+    rendering, params, samples = render(song_bytes(drums=notes_from_steps([(bar * 16, 38) for bar in range(bars)])))
+    assert params.nframes > 10 * BLOCK_FRAMES
+    onsets = np.arange(bars) * 2.0 * SAMPLE_RATE_HZ
+    peaks = [np.abs(samples[int(o):int(o) + SAMPLE_RATE_HZ // 2]).max() for o in onsets]
+    assert max(peaks) - min(peaks) < 0.01 * max(peaks)  # every snare the same, wherever the blocks were cut
 
 
 def test_write_wav_writes_the_file_atomically(tmp_path: Path) -> None:
     path = tmp_path / "drums.wav"
-    rendering = write_wav(path, song_bytes(drums=notes_from_steps(backbeat(1))))
-    assert path.read_bytes() == rendering.wav_bytes()
+    midi = song_bytes(drums=notes_from_steps(backbeat(1)))
+    rendering = write_wav(path, midi)
+    stream = io.BytesIO()
+    render_wav(midi, stream)
+    assert path.read_bytes() == stream.getvalue() and rendering.n_frames == read_wav(stream.getvalue())[0].nframes
     assert [p.name for p in tmp_path.iterdir()] == ["drums.wav"]  # no temporary file left beside it
 
 
