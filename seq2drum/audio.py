@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from .atomic import write_atomic
 from .errors import AudioExtraMissingError
-from .midi_io import END, PITCH, START, VELOCITY, DRUM_CHANNEL, read_midi
+from .midi_io import END, PITCH, START, VELOCITY, read_midi
 
 SAMPLE_RATE_HZ = 44_100
 SAMPLE_WIDTH_BYTES = 2  # 16-bit PCM
@@ -104,20 +104,19 @@ def tick_seconds(ticks: np.ndarray, tempos: list[tuple[int, int]], ticks_per_qua
 
 
 class _Performance:
-    """One playing of a song through the synthesiser, in blocks, so a long song never sits in memory whole."""
+    """A song's notes as synthesiser events in sample frames; played in blocks, so a long song never sits in memory
+    whole, and as often as asked, each time from the first sample."""
 
     def __init__(self, midi_bytes: bytes, sample_rate_hz: int) -> None:
-        tinysoundfont = synth_module()
+        self.synth_module = synth_module()
+        self.soundfont = str(soundfont_path())
+        self.sample_rate_hz = sample_rate_hz
         song = read_midi(midi_bytes)
-        self.synth = tinysoundfont.Synth(gain=SYNTH_GAIN_DB, samplerate=sample_rate_hz)
-        soundfont_id = self.synth.sfload(str(soundfont_path()))
+        self.programs = {part.channel: max(part.program, 0) for part in song.parts if not part.is_drums}
+        self.drum_channels = {part.channel for part in song.parts if part.is_drums}
         events = []  # (frame, 0 = off / 1 = on, channel, pitch, velocity): at one frame, offs first
         self.music_s = 0.0
         for part in song.parts:
-            if part.is_drums:
-                self.synth.program_select(part.channel, soundfont_id, PERCUSSION_BANK, 0, is_drums=True)
-            else:
-                self.synth.program_select(part.channel, soundfont_id, 0, max(part.program, 0))
             seconds = tick_seconds(part.notes[:, [START, END]], song.tempos, song.ticks_per_quarter)  # (N, 2)
             if len(seconds):
                 self.music_s = max(self.music_s, float(seconds[:, 1].max()))
@@ -130,8 +129,20 @@ class _Performance:
         self.music_frames = int(np.ceil(self.music_s * sample_rate_hz))
         self.total_frames = self.music_frames + int(MAX_RELEASE_S * sample_rate_hz)
 
+    def _synth(self) -> Any:  # a tinysoundfont.Synth
+        """A fresh synthesiser: channel 10 (and any drum channel) on the percussion bank, the others on their
+        part's GM program (the first, a piano, when the file sets none)."""
+        synth = self.synth_module.Synth(gain=SYNTH_GAIN_DB, samplerate=self.sample_rate_hz)
+        soundfont_id = synth.sfload(self.soundfont)
+        for channel in self.drum_channels:
+            synth.program_select(channel, soundfont_id, PERCUSSION_BANK, 0, is_drums=True)
+        for channel, program in self.programs.items():
+            synth.program_select(channel, soundfont_id, 0, program)
+        return synth
+
     def blocks(self) -> Iterator[np.ndarray]:
         """(n, 2) float32 blocks of `BLOCK_FRAMES` (the last shorter) covering the music and `MAX_RELEASE_S`."""
+        synth = self._synth()
         pending = iter(self.events)
         event = next(pending, None)
         for block_start in range(0, self.total_frames, BLOCK_FRAMES):
@@ -143,15 +154,15 @@ class _Performance:
             while position < block_end:
                 until = block_end if event is None else min(block_end, max(event[0], position))
                 if until > position:
-                    self.synth.generate_simple(until - position, buffer=view[(position - block_start) * frame_bytes:
-                                                                             (until - block_start) * frame_bytes])
+                    first, last = (position - block_start) * frame_bytes, (until - block_start) * frame_bytes
+                    synth.generate_simple(until - position, buffer=view[first:last])
                     position = until
                 while event is not None and event[0] <= position:
                     _, is_on, channel, pitch, velocity = event
                     if is_on:
-                        self.synth.noteon(channel, pitch, velocity)
+                        synth.noteon(channel, pitch, velocity)
                     else:
-                        self.synth.noteoff(channel, pitch)
+                        synth.noteoff(channel, pitch)
                     event = next(pending, None)
             yield block
 
@@ -177,13 +188,12 @@ def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE
     still_ringing = end == performance.total_frames
     fade_frames = min(int(FADE_S * sample_rate_hz), end - performance.music_frames) if still_ringing else 0
     fade_from = end - fade_frames
-    second = _Performance(midi_bytes, sample_rate_hz)  # the same song again, from the first sample
     written, peak_pcm, sum_squares = 0, 0, 0.0
     with wave.open(stream, "wb") as out:
         out.setnchannels(CHANNELS)
         out.setsampwidth(SAMPLE_WIDTH_BYTES)
         out.setframerate(sample_rate_hz)
-        for block_start, block in zip(range(0, end, BLOCK_FRAMES), second.blocks()):
+        for block_start, block in zip(range(0, end, BLOCK_FRAMES), performance.blocks()):
             block = block[:end - block_start] * scale
             if fade_frames and block_start + len(block) > fade_from:
                 frames = np.arange(block_start, block_start + len(block))
