@@ -1,5 +1,5 @@
-"""Figures of the evaluation: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per
-system. Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
+"""Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
+evaluation), and a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot). Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
 canvas on any machine, headless or not; a notebook shows the returned figures inline.
 """
 
