@@ -13,11 +13,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import MAX_TAKES, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
+
+if TYPE_CHECKING:  # torch loads only when a mode needs it
+    from seq2drum.inference import GenerationResult, TakeResult
 
 REPO = Path(__file__).resolve().parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "midi"
@@ -97,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-humanize", action="store_true",
                         help="infer: velocity and timing of each hit as predicted, not spread a little around it")
     parser.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
+    parser.add_argument("--audio", action="store_true",
+                        help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and drums "
+                        "with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
+    parser.add_argument("--plot", action="store_true",
+                        help="infer: also write X.png beside each X.mid: guitar and drums as a piano roll with bar lines "
+                        "and the sections")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
@@ -174,6 +183,33 @@ def take_outputs(song: Path, output: Path | None, merge: bool, takes: int) -> li
     return [base.with_name(f"{base.name}.take{index}.mid") for index in range(1, takes + 1)]
 
 
+def media_paths(output: Path, args: argparse.Namespace) -> list[Path]:
+    """X.wav and X.png beside X.mid, as --audio and --plot ask."""
+    return [output.with_suffix(suffix) for suffix, wanted in ((".wav", args.audio), (".png", args.plot)) if wanted]
+
+
+def write_media(output: Path, take: TakeResult, result: GenerationResult, args: argparse.Namespace) -> list[str]:
+    """--audio: the take rendered to X.wav; --plot: its piano roll as X.png. Returns what to print."""
+    lines = []
+    for path in media_paths(output, args):
+        try:
+            if path.suffix == ".wav":
+                from seq2drum.audio import write_wav
+
+                rendering = write_wav(path, take.midi_bytes)
+                lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
+            else:
+                from seq2drum.plots import generation_figure, save_figure
+
+                sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
+                title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
+                save_figure(generation_figure(result.song, take.drums, result.sections, title), path)
+                lines.append(f"wrote {path}")
+        except OSError as exc:  # name the file asked for, not the temporary one
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    return lines
+
+
 def run_infer(args: argparse.Namespace) -> int:
     from seq2drum.inference import DrumGenerator
     from seq2drum.midi_io import read_midi
@@ -207,13 +243,18 @@ def run_infer(args: argparse.Namespace) -> int:
         if output.resolve() == song.resolve():
             print(f"error: the output {output} would overwrite the input; pick another -o", file=sys.stderr)
             return 2
-    existing = [o for o in outputs if o.exists()] if (args.output or args.takes is not None) else []
+    outputs_and_media = [*outputs, *(path for output in outputs for path in media_paths(output, args))]
+    existing = [o for o in outputs_and_media if o.exists()] if (args.output or args.takes is not None) else []
     if existing and not args.force:
         print(f"error: {', '.join(map(str, existing))} exist{'s' if len(existing) == 1 else ''}; pass --force to "
               f"overwrite, {exists_hint}", file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge,
                                 humanize=not args.no_humanize, takes=args.takes or 1)
+    if args.audio:
+        from seq2drum.audio import check_audio_extra
+
+        check_audio_extra()  # without the extra: one line saying how to install it, before any work
     midi_song = read_midi(song)  # before the model loads, so a bad file fails at once, and errors name the file
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
     result = generator.generate(midi_song, options)
@@ -224,6 +265,8 @@ def run_infer(args: argparse.Namespace) -> int:
             print(f"error: cannot write {output}: {exc.strerror or exc}; pick another -o", file=sys.stderr)
             return 2
         print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
+        for line in write_media(output, take, result, args):
+            print(line)
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
     print(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "
           f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")

@@ -51,3 +51,7 @@ class CheckpointError(Seq2DrumError):
 
 class ConfigError(Seq2DrumError, ValueError):
     """A configuration value is out of range."""
+
+
+class AudioExtraMissingError(Seq2DrumError):
+    """`--audio` was asked for, but the audio extra (synthesiser and SoundFont) is not installed."""

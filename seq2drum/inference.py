@@ -69,6 +69,7 @@ class GenerationResult:
     sections: list[tuple[int, str]] = field(default_factory=list)  # (first bar, 1-based, of the song; letter)
     guitar_parts: list[str] = field(default_factory=list)  # the parts taken as the guitar, as in the part listing
     notices: list[str] = field(default_factory=list)  # what the user should check: a guessed guitar, sparse drums
+    song: EncodedSong | None = None  # the song on its grid (bars, guitar features): what figures are drawn on
 
     def __repr__(self) -> str:
         return (f"GenerationResult({len(self.midi_bytes)} bytes, {self.bars} bars, {self.n_hits} hits, "
@@ -206,6 +207,7 @@ class DrumGenerator:
             sections=[(s.start_bar + 1, s.letter) for s in bars.sections],
             guitar_parts=choice.listing(),
             notices=[notice for notice in notices if notice],
+            song=encoded,
         )
 
 

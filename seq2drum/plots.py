@@ -1,5 +1,5 @@
-"""Figures of the evaluation: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per
-system. Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
+"""Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
+evaluation), and a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot). Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
 canvas on any machine, headless or not; a notebook shows the returned figures inline.
 """
 
@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .atomic import write_atomic
 from .drums import DRUM_CLASSES
-from .representation import BAR_START, DrumGrid, Grid
+from .representation import BAR_START, BAR_STEPS, DrumGrid, Grid
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -81,6 +81,60 @@ def song_figure(song: EncodedSong, generated: DrumGrid | None = None, max_bars: 
             drum_roll(axis, drums, song.grid, start, end, label)
     axes[-1].set_xlabel(f"step ({song.grid.steps_per_quarter} per quarter note); grey lines are bar lines")
     figure.suptitle(title or f"{song.name}: bars {first_bar + 1}-{last_bar + 1}")
+    return figure
+
+
+PLOT_BARS_PER_ROW = 16
+PLOT_MAX_ROWS = 24  # longer songs get more bars per row, so the picture stays a picture
+SECTION_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+
+
+def _section_marks(axis: Axes, grid: Grid, sections: Sequence[tuple[int, str]], first_bar: int, end_bar: int,
+                   with_letters: bool) -> None:
+    """A coloured line where each section starts (sections as (first bar, 1-based; letter)), its letter above."""
+    for bar_number, letter in sections:
+        bar = bar_number - 1
+        if not first_bar <= bar < end_bar:
+            continue
+        x = grid.bars[bar, BAR_START] - 0.5
+        color = SECTION_COLORS[(ord(letter[:1] or "A") - ord("A")) % len(SECTION_COLORS)]
+        axis.axvline(x, color=color, linewidth=2.0, zorder=3)
+        if with_letters:
+            axis.text(x, 1.02, f" {letter} ", transform=axis.get_xaxis_transform(), color="white", fontsize=9,
+                      fontweight="bold", ha="left", va="bottom", bbox={"facecolor": color, "edgecolor": "none",
+                                                                       "pad": 1.5}, clip_on=False)
+
+
+def generation_figure(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[int, str]], title: str = "",
+                      bars_per_row: int = PLOT_BARS_PER_ROW) -> Figure:
+    """A generated part over the whole song, from the bar where the guitar enters, in rows of `bars_per_row` bars
+    like a score: the guitar's onsets above the drums (one named row per drum class), bar lines, bar numbers, and
+    each section's letter where it starts (`sections` as the generator reports them: (first bar, 1-based; letter))."""
+    grid = song.grid
+    first_bar, end_bar = song.first_bar, grid.n_bars
+    bars_per_row = max(bars_per_row, -(-(end_bar - first_bar) // PLOT_MAX_ROWS))
+    row_bars = [(b, min(end_bar, b + bars_per_row)) for b in range(first_bar, end_bar, bars_per_row)]
+    spans = [(int(grid.bars[b0, BAR_START]), int(grid.bars[b1 - 1, BAR_START] + grid.bars[b1 - 1, BAR_STEPS]))
+             for b0, b1 in row_bars]
+    width = max(end - start for start, end in spans)  # every row on one scale, the last one short
+    figure = Figure(figsize=(14, 0.9 + 2.9 * len(row_bars)), layout="constrained")
+    axes = figure.subplots(2 * len(row_bars), 1, squeeze=False,
+                           gridspec_kw={"height_ratios": [1.1, 1.0] * len(row_bars)})[:, 0]
+    label_every = 1 if bars_per_row <= 32 else 4
+    for row, ((b0, b1), (start, end)) in enumerate(zip(row_bars, spans)):
+        guitar_axis, drum_axis = axes[2 * row], axes[2 * row + 1]
+        guitar_roll(guitar_axis, song.guitar, grid, start, end)
+        guitar_axis.set_ylabel("guitar")
+        drum_roll(drum_axis, drums, grid, start, end, "drums")
+        drum_axis.set_yticks(range(len(DRUM_CLASSES)), [name.replace("_", " ") for name in DRUM_CLASSES], fontsize=7)
+        for axis in (guitar_axis, drum_axis):
+            axis.set_xlim(start - 0.5, start + width - 0.5)
+            _section_marks(axis, grid, sections, b0, b1, with_letters=axis is guitar_axis)
+        bars = range(b0, b1, label_every)
+        drum_axis.set_xticks([grid.bars[b, BAR_START] - 0.5 for b in bars], [str(b + 1) for b in bars], fontsize=7)
+        guitar_axis.set_xticks([])
+    axes[-1].set_xlabel("bar (grey lines are bar lines; lettered lines mark the sections the model found)")
+    figure.suptitle(title or song.name)
     return figure
 
 

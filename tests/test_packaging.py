@@ -1,5 +1,5 @@
-"""The requirement files and CI: a musician's install gets the runtime only, CI gets everything, and CI runs the
-test command the README shows."""
+"""The requirement files and CI: a musician's install gets the runtime only, CI gets everything (the audio extra
+with --no-deps), and CI runs the test command the README shows."""
 
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ def test_runtime_requirements_hold_no_test_or_notebook_tools() -> None:
 
 def test_dev_requirements_include_every_other_file_and_the_tools() -> None:
     text = (REPO / "requirements-dev.txt").read_text()
-    for included in ("requirements.txt", "requirements-client.txt", "requirements-audio.txt"):
+    for included in ("requirements.txt", "requirements-client.txt"):
         assert f"-r {included}" in text.split("\n")
+    # the audio extra goes in on its own with --no-deps: through -r, pip would try to compile PyAudio and fail
+    assert "-r requirements-audio.txt" not in text.split("\n")
     names = requirement_names(REPO / "requirements-dev.txt")
     assert {"pytest", "hypothesis", "nbformat", "nbclient", "ipykernel", "grpcio-tools"} <= names
     assert "grpcio-tools==1.85.1" in text  # the checked-in stubs are compared with this protoc
@@ -47,9 +49,18 @@ def test_dev_requirements_include_every_other_file_and_the_tools() -> None:
 def test_ci_runs_the_readme_test_command_with_the_dev_requirements() -> None:
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
-    command = "python -m pip install -r requirements-dev.txt && python -m pytest -q"
+    command = ("python -m pip install -r requirements-dev.txt && python -m pip install --no-deps -r requirements-audio.txt"
+               " && python -m pytest -q")
     assert command in readme
-    assert command.replace("install -r", "install -q -r") in ci
+    assert command.replace("install -r", "install -q -r").replace("install --no-deps", "install -q --no-deps") in ci
+
+
+def test_audio_extra_pins_the_synthesiser_and_the_soundfont_package() -> None:
+    """CI installs exactly these (--no-deps), so the audio tests run against the versions users get."""
+    text = (REPO / "requirements-audio.txt").read_text()
+    assert requirement_names(REPO / "requirements-audio.txt") == {"tinysoundfont", "pretty_midi"}
+    assert "tinysoundfont==0.3.7" in text and "pretty_midi==0.2.11.post0" in text
+    assert "python -m pip install --no-deps -r requirements-audio.txt" in text
 
 
 def resolved_install(requirements: Path, tmp_path: Path) -> set[str]:
