@@ -137,8 +137,8 @@ class TrainConfig(_Config):
     lr: float = 2e-3
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
-    groove_loss_weight: float = 0.2  # cross-entropy of the bar's codebook entry
-    structure_loss_weight: float = 0.5  # rest / crash / fill per bar
+    groove_loss_weight: float = 1.0  # cross-entropy of the bar's codebook entry (the groove head later takes cover)
+    structure_loss_weight: float = 2.0  # rest / crash / fill per bar
     velocity_loss_weight: float = 1.0  # squared error of velocity / 127 on the real hits
     offset_loss_weight: float = 1.0  # squared error of microtiming (steps) on the real hits
     transpose: bool = True  # shift each song's guitar by a random -5..+6 semitones when drawn (the drums stay)
