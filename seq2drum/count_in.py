@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import Seq2DrumError
+from .errors import CountInError
 from .kit import GM_SIDE_STICK
 from .midi_io import START, MidiSong
 from .representation import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
@@ -21,10 +21,6 @@ from .representation import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 MAX_COUNT_IN_BARS = 8
 DOWNBEAT_VELOCITY, BEAT_VELOCITY = 100, 80
 CLICK_STEPS = 0.5  # note length, in grid steps
-
-
-class CountInError(Seq2DrumError):
-    """The guitar enters too early for the count-in asked for, and the song may not be moved (no merge)."""
 
 
 def entry_bar(song: MidiSong, guitar_notes: np.ndarray, steps_per_quarter: int) -> tuple[Grid, int]:
@@ -50,7 +46,8 @@ def make_room(song: MidiSong, guitar_notes: np.ndarray, count_in_bars: int, merg
         raise CountInError(
             f"the guitar enters in bar {entry + 1}, leaving {room} before it for a {count_in_bars}-bar count-in; "
             f"pass --merge (the merge option) to move guitar and drums {missing} bar{'s' if missing != 1 else ''} "
-            f"later together, or leave {count_in_bars} empty bars before the guitar in your DAW and export again"
+            f"later together, or leave {count_in_bars} empty bar{'s' if count_in_bars != 1 else ''} before the guitar in "
+            "your DAW and export again"
         )
     # the count-in bars take the meter of the song's first whole bar (not of a pickup bar before it)
     first = 1 if grid.n_bars > 1 and grid.bars[0, BAR_STEPS] < grid.bars[1, BAR_STEPS] else 0

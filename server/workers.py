@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.config import GenerationOptions
-from seq2drum.errors import CheckpointError, Seq2DrumError
+from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi_scan import ReadLimits
 
 log = logging.getLogger("seq2drum.server")
@@ -100,7 +100,17 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
     from seq2drum.midi_io import read_midi
 
     started = time.perf_counter()
-    song = read_midi(job.midi, limits=job.limits)
+    if job.options.from_nothing and not job.midi:  # drums from nothing: no file, but the server's song length
+        from seq2drum.midi_scan import parse_meter
+
+        numerator, denominator = parse_meter(job.options.meter or "4/4")
+        quarters = (job.options.bars or 0) * numerator * 4 / denominator
+        if quarters > job.limits.max_song_quarters:
+            raise SongTooLongError(f"{job.options.bars} bars of {numerator}/{denominator} are {quarters:g} quarter "
+                                   f"notes; this server takes at most {job.limits.max_song_quarters}: ask for fewer bars")
+        song = None
+    else:
+        song = read_midi(job.midi, limits=job.limits)
     parsed = time.perf_counter()
     result = generator.generate(song, job.options)
     return JobResult(
