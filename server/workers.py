@@ -100,17 +100,19 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
     from seq2drum.midi_io import read_midi
 
     started = time.perf_counter()
-    if job.options.from_nothing and not job.midi:  # drums from nothing: no file, but the server's song length
-        from seq2drum.midi_scan import parse_meter
-
-        numerator, denominator = parse_meter(job.options.meter or "4/4")
-        quarters = (job.options.bars or 0) * numerator * 4 / denominator
-        if quarters > job.limits.max_song_quarters:
-            raise SongTooLongError(f"{job.options.bars} bars of {numerator}/{denominator} are {quarters:g} quarter "
-                                   f"notes; this server takes at most {job.limits.max_song_quarters}: ask for fewer bars")
-        song = None
-    else:
+    if job.midi:
         song = read_midi(job.midi, limits=job.limits)
+    else:  # drums from nothing (options.bars) within this server's song length; without bars generate says what to send
+        song = None
+        if job.options.from_nothing:
+            from seq2drum.midi_scan import parse_meter
+
+            numerator, denominator = parse_meter(job.options.meter or "4/4")
+            quarters = (job.options.bars or 0) * numerator * 4 / denominator
+            if quarters > job.limits.max_song_quarters:
+                raise SongTooLongError(f"{job.options.bars} bars of {numerator}/{denominator} are {quarters:g} "
+                                       f"quarter notes; this server takes at most {job.limits.max_song_quarters}: "
+                                       "ask for fewer bars")
     parsed = time.perf_counter()
     result = generator.generate(song, job.options)
     return JobResult(
