@@ -33,29 +33,52 @@ def entry_bar(song: MidiSong, guitar_notes: np.ndarray, steps_per_quarter: int) 
 
 def make_room(song: MidiSong, guitar_notes: np.ndarray, count_in_bars: int, merge: bool,
               steps_per_quarter: int) -> tuple[MidiSong, int]:
-    """The song with at least `count_in_bars` empty bars before the guitar enters, and how many bars it was moved
-    later for that (0 when it had room). Raises `CountInError` when it must move and `merge` is off."""
+    """The song with at least `count_in_bars` whole empty bars before the guitar enters, and how many bars it was
+    moved later for that (0 when it had room). Raises `CountInError` when it must move and `merge` is off."""
     if count_in_bars <= 0 or not len(guitar_notes):
         return song, 0
     grid, entry = entry_bar(song, guitar_notes, steps_per_quarter)
-    if entry >= count_in_bars:
+    room = whole_bars_before(grid, entry)
+    if room >= count_in_bars:
         return song, 0
-    missing = count_in_bars - entry
+    missing = count_in_bars - room
     if not merge:
-        room = f"only {entry} empty bar{'s' if entry != 1 else ''}" if entry else "no empty bar"
+        free = f"only {room} whole empty bar{'s' if room != 1 else ''}" if room else "no whole empty bar"
         raise CountInError(
-            f"the guitar enters in bar {entry + 1}, leaving {room} before it for a {count_in_bars}-bar count-in; "
+            f"the guitar enters in bar {entry + 1}, leaving {free} before it for a {count_in_bars}-bar count-in; "
             f"pass --merge (the merge option) to move guitar and drums {missing} bar{'s' if missing != 1 else ''} "
-            f"later together, or leave {count_in_bars} empty bar{'s' if count_in_bars != 1 else ''} before the guitar in "
-            "your DAW and export again"
+            f"later together, or leave {count_in_bars} empty bar{'s' if count_in_bars != 1 else ''} before the "
+            "guitar in your DAW and export again"
         )
     # the count-in bars take the meter of the song's first whole bar (not of a pickup bar before it)
-    first = 1 if grid.n_bars > 1 and grid.bars[0, BAR_STEPS] < grid.bars[1, BAR_STEPS] else 0
+    first = 1 if _partial(grid, 0) else 0
     numerator, denominator = int(grid.bars[first, BAR_NUMERATOR]), int(grid.bars[first, BAR_DENOMINATOR])
     quarters = missing * numerator * 4
     factor = denominator // math.gcd(quarters * song.ticks_per_quarter, denominator)  # whole ticks per bar
-    return moved(song, factor, quarters * song.ticks_per_quarter * factor // denominator, (numerator, denominator)), \
-        missing
+    shift_ticks = quarters * song.ticks_per_quarter * factor // denominator
+    return moved(song, factor, shift_ticks, (numerator, denominator)), missing
+
+
+def whole_bars_before(grid: Grid, bar: int) -> int:
+    """The room a count-in has before `bar`: the whole bars before it (a pickup bar is not one)."""
+    return sum(not _partial(grid, before) for before in range(bar))
+
+
+def _partial(grid: Grid, bar: int) -> bool:
+    """A bar shorter than the one after it, such as a pickup written as a short first meter: the count-in plays
+    through it but does not count it as one of its bars."""
+    return bar + 1 < grid.n_bars and grid.bars[bar, BAR_STEPS] < grid.bars[bar + 1, BAR_STEPS]
+
+
+def count_in_bars_before(grid: Grid, first_bar: int, count_in_bars: int) -> list[int]:
+    """The bars the count-in plays: back from `first_bar`, `count_in_bars` whole bars and any partial bar between."""
+    chosen: list[int] = []
+    whole, bar = 0, first_bar - 1
+    while bar >= 0 and whole < count_in_bars:
+        chosen.append(bar)
+        whole += not _partial(grid, bar)
+        bar -= 1
+    return chosen[::-1]
 
 
 def moved(song: MidiSong, factor: int, shift_ticks: int, meter: tuple[int, int]) -> MidiSong:
@@ -96,12 +119,13 @@ def _changes_only(events: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
 
 def clicks(grid: Grid, first_bar: int, count_in_bars: int) -> np.ndarray:
     """(N, 4) notes [start_tick, end_tick, pitch, velocity]: a side stick on every felt beat of the
-    `count_in_bars` bars before `first_bar` (a dotted quarter in 6/8, an eighth in 7/8), louder on each downbeat."""
+    `count_in_bars` whole bars before `first_bar` and any pickup among them (a dotted quarter in 6/8, an eighth in
+    7/8), louder on each downbeat."""
     if count_in_bars <= 0:
         return np.zeros((0, 4), dtype=np.int64)
     beat_of_step = grid.beat_steps()
     rows = []
-    for bar in range(max(0, first_bar - count_in_bars), first_bar):
+    for bar in count_in_bars_before(grid, first_bar, count_in_bars):
         start, n_steps = int(grid.bars[bar, BAR_START]), int(grid.bars[bar, BAR_STEPS])
         beat = int(beat_of_step[start])
         for step in range(start, start + n_steps, beat):

@@ -3,6 +3,7 @@ too early moves later with --merge (guitar, drums, tempo and meter maps together
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_too_early_without_merge_says_what_to_do(generator: DrumGenerator) -> No
     with pytest.raises(CountInError) as caught:
         generator.generate(late_song(1), GenerationOptions(count_in_bars=2))
     message = str(caught.value)
-    assert "the guitar enters in bar 2, leaving only 1 empty bar before it for a 2-bar count-in" in message
+    assert "the guitar enters in bar 2, leaving only 1 whole empty bar before it for a 2-bar count-in" in message
     assert "--merge" in message and "leave 2 empty bars before the guitar in your DAW" in message
 
 
@@ -106,6 +107,14 @@ def test_a_pickup_bar_is_not_the_count_in_meter_and_clocks_stay_whole() -> None:
     song = MidiSong(480, [(0, 500_000)], [(0, 1, 4), (480, 4, 4)], [Part(0, 0, "Guitar", 29, guitar)])
     moved, bars = make_room(song, guitar, 1, True, 4)
     assert bars == 1 and moved.time_signatures == [(0, 4, 4), (1920, 1, 4), (2400, 4, 4)]
+    after_pickup = replace(song, parts=[Part(0, 0, "Guitar", 29, guitar[1:])])
+    with pytest.raises(CountInError, match="enters in bar 2, leaving no whole empty bar before it"):
+        make_room(after_pickup, guitar[1:], 1, False, 4)  # a pickup bar is no room for a whole bar of sticks
+    moved, bars = make_room(after_pickup, guitar[1:], 2, True, 4)
+    assert bars == 2 and moved.parts[0].notes[0, 0] == 2 * 1920 + 480
+    grid = Grid.build(480, moved.time_signatures, moved.tempos, int(moved.parts[0].notes[:, 1].max()))
+    sticks = clicks(grid, 3, 2)  # two whole bars and the pickup between them and the guitar: 4 + 4 + 1 beats
+    assert sticks[:, 0].tolist() == [i * 480 for i in range(9)] and sticks[8, 3] == sticks[0, 3]
     coarse = np.array([[0, 3, 40, 90], [6, 9, 45, 90]], dtype=np.int64)
     song = MidiSong(3, [(0, 500_000)], [(0, 3, 8)], [Part(0, 0, "Guitar", 29, coarse)])
     moved, bars = make_room(song, coarse, 1, True, 4)
