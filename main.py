@@ -1,6 +1,7 @@
 """seq2drum command line: preprocess a folder, train a model, generate drums for a song, evaluate against drummers.
 
     python main.py --mode infer song.mid              # writes song_drums.mid with the shipped model
+    python main.py --mode infer --bars 16 --meter 6/8  # drums from nothing: writes drums_16bars.mid here
     python main.py --mode train --data DIR            # trains; run folder in runs/
     python main.py --mode evaluate --data DIR         # scores the model and baselines against the real drums
     python main.py --mode preprocess --data DIR       # parses and caches a folder, writes a report
@@ -118,11 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="infer: the MIDI note of each drum class for your drum plug-in, a JSON object like "
                         '{"kick": 36, "snare": 40}; classes left out keep their General MIDI note')
     parser.add_argument("--count-in", type=int, default=gen.count_in_bars, metavar="BARS",
-                        help=f"infer: bars of sticks (0-{MAX_COUNT_IN_BARS}) before the guitar enters, in the song's meter "
-                        "and tempo; with --merge the song moves later when it starts too early")
+                        help=f"infer: bars of sticks (0-{MAX_COUNT_IN_BARS}) before the guitar enters, in the song's "
+                        "meter and tempo; with --merge the song moves later when it starts too early")
     parser.add_argument("--bars", type=int, default=None,
-                        help=f"infer without a SONG: drums from nothing, this many bars (1-{MAX_BARS}) shaped like a song "
-                        "(default: off, drums for SONG)")
+                        help=f"infer without a SONG: drums from nothing, this many bars (1-{MAX_BARS}) shaped like a "
+                        "song (default: off, drums for SONG)")
     parser.add_argument("--tempo", type=float, default=None, metavar="QPM",
                         help=f"with --bars: quarter notes per minute ({MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g}) "
                         f"(default: {DEFAULT_TEMPO_QPM:g})")
@@ -226,8 +227,8 @@ def run_from_nothing(args: argparse.Namespace) -> int:
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, humanize=not args.no_humanize,
                                 takes=args.takes or 1, track=args.track, merge=args.merge, **shape_options(args))
     if args.output is not None and args.output.is_dir():
-        print(f"error: -o {args.output} is a folder; name a file in it, e.g. {args.output / f'drums_{args.bars}bars.mid'}",
-              file=sys.stderr)
+        example = args.output / f"drums_{args.bars}bars.mid"
+        print(f"error: -o {args.output} is a folder; name a file in it, e.g. {example}", file=sys.stderr)
         return 2
     base = args.output or Path.cwd() / f"drums_{args.bars}bars.mid"
     outputs = [base] if args.takes is None else take_outputs(base, args.output or base, False, options.takes)

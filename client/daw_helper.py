@@ -492,8 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='the MIDI note of each drum class for your drum plug-in, a JSON object like {"kick": 36, '
                         '"snare": 40}; classes left out keep their General MIDI note')
     parser.add_argument("--count-in", type=int, default=None, metavar="BARS",
-                        help="bars of sticks before the guitar enters; with --merge the song moves later when it starts "
-                        "too early (default: the server's, 0)")
+                        help="bars of sticks before the guitar enters; with --merge the song moves later when it "
+                        "starts too early (default: the server's, 0)")
     parser.add_argument("--bars", type=int, default=None,
                         help="without a SONG: drums from nothing, this many bars shaped like a song, written to "
                         "drums_<N>bars.mid here or -o (default: off)")

@@ -217,7 +217,8 @@ class GenerationOptions(_Config):
         quarters = self.bars * numerator * 4 / denominator
         _check(quarters <= MAX_SONG_QUARTERS,
                f"{self.bars} bars of {numerator}/{denominator} are {quarters:g} quarter notes, past the limit of "
-               f"{MAX_SONG_QUARTERS} for any song; ask for at most {int(MAX_SONG_QUARTERS * denominator // (numerator * 4))} bars")
+               f"{MAX_SONG_QUARTERS} for any song; ask for at most "
+               f"{int(MAX_SONG_QUARTERS * denominator // (numerator * 4))} bars")
         _check(self.track is None, "track picks the guitar of a song; drums from nothing (bars) have no song")
         _check(not self.merge, "merge copies a song's guitar into the output; drums from nothing (bars) have no song")
 

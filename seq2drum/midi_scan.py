@@ -36,7 +36,8 @@ def meter_problem(numerator: int, denominator: int) -> str:
     if not 1 <= numerator <= MAX_METER_NUMERATOR:
         return f"the numerator must be 1-{MAX_METER_NUMERATOR} beats, got {numerator}"
     if numerator * 4 / denominator > MAX_BAR_QUARTERS:
-        return f"a bar holds at most {MAX_BAR_QUARTERS} quarter notes, {numerator}/{denominator} holds {numerator * 4 / denominator:g}"
+        return (f"a bar holds at most {MAX_BAR_QUARTERS} quarter notes, {numerator}/{denominator} holds "
+                f"{numerator * 4 / denominator:g}")
     return ""
 
 
