@@ -214,6 +214,8 @@ class GenerationOptions(_Config):
         _check(self.tempo_qpm is None or MIN_TEMPO_QPM <= self.tempo_qpm <= MAX_TEMPO_QPM,
                f"tempo must be {MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g} quarter notes per minute, got {self.tempo_qpm}")
         numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
+        _check(numerator * 16 >= denominator, f"a bar of {numerator}/{denominator} is shorter than a 16th note, the "
+               "finest step drums are written on; pick a meter with longer bars")
         quarters = self.bars * numerator * 4 / denominator
         _check(quarters <= MAX_SONG_QUARTERS,
                f"{self.bars} bars of {numerator}/{denominator} are {quarters:g} quarter notes, past the limit of "

@@ -114,6 +114,7 @@ def test_a_song_and_bars_together_or_neither_are_refused(generator: DrumGenerato
         ({"bars": 4, "meter": "7/9"}, "the denominator must be one of 1, 2, 4, 8, 16, 32, 64, got 9"),
         ({"bars": 4, "meter": "0/4"}, "the numerator must be 1-64 beats, got 0"),
         ({"bars": 4, "meter": "40/4"}, "a bar holds at most 32 quarter notes, 40/4 holds 40"),
+        ({"bars": 4, "meter": "3/64"}, "a bar of 3/64 is shorter than a 16th note"),
         ({"bars": 512, "meter": "32/4"},
          "512 bars of 32/4 are 16384 quarter notes, past the limit of 8192 .* at most 256"),
         ({"tempo_qpm": 100.0}, "tempo and meter go with bars"),
@@ -121,7 +122,7 @@ def test_a_song_and_bars_together_or_neither_are_refused(generator: DrumGenerato
         ({"bars": 4, "track": "2"}, "track picks the guitar of a song"),
         ({"bars": 4, "merge": True}, "merge copies a song's guitar"),
     ],
-    ids=["bars-0", "bars-513", "slow", "fast", "not-a-meter", "denominator", "numerator", "long-bar", "too-long",
+    ids=["bars-0", "bars-513", "slow", "fast", "not-a-meter", "denominator", "numerator", "long-bar", "short-bar", "too-long",
          "tempo-alone", "meter-alone", "track", "merge"],
 )
 def test_ranges_are_one_line_errors(options: dict[str, object], message: str) -> None:
@@ -130,5 +131,11 @@ def test_ranges_are_one_line_errors(options: dict[str, object], message: str) ->
 
 
 def test_the_edges_of_the_ranges_are_accepted() -> None:
-    for options in ({"bars": 1, "tempo_qpm": 20.0, "meter": "1/64"}, {"bars": 512, "tempo_qpm": 300, "meter": "16/4"}):
+    for options in ({"bars": 1, "tempo_qpm": 20.0, "meter": "4/64"}, {"bars": 512, "tempo_qpm": 300, "meter": "16/4"}):
         GenerationOptions(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("meter", ["4/64", "3/32", "5/8", "13/16", "32/4"])
+def test_odd_meters_still_give_exactly_n_bars(generator: DrumGenerator, meter: str) -> None:
+    song = read_midi(generator.generate(None, GenerationOptions(bars=17, meter=meter, seed=0)).midi_bytes)
+    assert Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, song.end_tick).n_bars == 17
