@@ -216,7 +216,7 @@ class GenerationOptions(_Config):
         numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
         _check(numerator * 16 >= denominator, f"a bar of {numerator}/{denominator} is shorter than a 16th note, the "
                "finest step drums are written on; pick a meter with longer bars")
-        quarters = self.bars * numerator * 4 / denominator
+        quarters = self.quarters_from_nothing
         _check(quarters <= MAX_SONG_QUARTERS,
                f"{self.bars} bars of {numerator}/{denominator} are {quarters:g} quarter notes, past the limit of "
                f"{MAX_SONG_QUARTERS} for any song; ask for at most "
@@ -228,3 +228,11 @@ class GenerationOptions(_Config):
     def from_nothing(self) -> bool:
         """Drums without a song: `bars` bars at `tempo_qpm` in `meter`."""
         return self.bars is not None
+
+    @property
+    def quarters_from_nothing(self) -> float:
+        """The length of drums from nothing in quarter notes (the unit song-length limits are in); 0 for a song."""
+        if self.bars is None:
+            return 0.0
+        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
+        return self.bars * numerator * 4 / denominator

@@ -25,8 +25,8 @@ from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint, model_
 from .config import GenerationOptions
 from .decoding import Decoder, SongScores, Take
 from .drums import DRUM_CLASSES
-from .kit import KitMap
 from .features import BarSong, bar_song, bars_to_steps
+from .kit import KitMap
 from .midi_io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, write_midi
 from .representation import DrumGrid, Grid, grid_to_drums
 from .song import EncodedSong, encode_song

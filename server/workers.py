@@ -102,17 +102,13 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
     started = time.perf_counter()
     if job.midi:
         song = read_midi(job.midi, limits=job.limits)
-    else:  # drums from nothing (options.bars) within this server's song length; without bars generate says what to send
+    else:  # drums from nothing (options.bars), within this server's song length; else generate says what to send
         song = None
-        if job.options.from_nothing:
-            from seq2drum.midi_scan import parse_meter
-
-            numerator, denominator = parse_meter(job.options.meter or "4/4")
-            quarters = (job.options.bars or 0) * numerator * 4 / denominator
-            if quarters > job.limits.max_song_quarters:
-                raise SongTooLongError(f"{job.options.bars} bars of {numerator}/{denominator} are {quarters:g} "
-                                       f"quarter notes; this server takes at most {job.limits.max_song_quarters}: "
-                                       "ask for fewer bars")
+        quarters = job.options.quarters_from_nothing
+        if quarters > job.limits.max_song_quarters:
+            raise SongTooLongError(f"{job.options.bars} bars of {job.options.meter or '4/4'} are {quarters:g} quarter "
+                                   f"notes; this server takes at most {job.limits.max_song_quarters}: "
+                                   "ask for fewer bars")
     parsed = time.perf_counter()
     result = generator.generate(song, job.options)
     return JobResult(
