@@ -92,7 +92,7 @@ def count_in(generator: DrumGenerator, path: Path) -> None:
     entry, free = room(song, generator.data_config.steps_per_quarter)
     print(f"\n2. count-in on {path.name}: the guitar enters in bar {entry + 1} after {free} whole empty bars; "
           f"{len(song.tempos)} tempo events, meters {[(tick, f'{n}/{d}') for tick, n, d in song.time_signatures[:3]]}")
-    for bars, merge in ((free, False), (free + 2, False), (free + 2, True)):
+    for bars, merge in [(free, False)] * (free > 0) + [(free + 2, False), (free + 2, True)]:
         options = GenerationOptions(seed=0, count_in_bars=bars, merge=merge)
         try:
             result = generator.generate(song, options)
