@@ -1,6 +1,7 @@
 """seq2drum command line: preprocess a folder, train a model, generate drums for a song, evaluate against drummers.
 
     python main.py --mode infer song.mid              # writes song_drums.mid with the shipped model
+    python main.py --mode infer --bars 16 --meter 6/8  # drums from nothing: writes drums_16bars.mid here
     python main.py --mode train --data DIR            # trains; run folder in runs/
     python main.py --mode evaluate --data DIR         # scores the model and baselines against the real drums
     python main.py --mode preprocess --data DIR       # parses and caches a folder, writes a report
@@ -16,7 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from seq2drum.atomic import write_atomic
-from seq2drum.config import MAX_TAKES, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig
+from seq2drum.config import (
+    DEFAULT_METER,
+    DEFAULT_TEMPO_QPM,
+    MAX_BARS,
+    MAX_COUNT_IN_BARS,
+    MAX_TAKES,
+    MAX_TEMPO_QPM,
+    MIN_TEMPO_QPM,
+    DataConfig,
+    DefaultsHelpFormatter,
+    GenerationOptions,
+    ModelConfig,
+    TrainConfig,
+)
 from seq2drum.errors import Seq2DrumError
 
 if TYPE_CHECKING:  # torch loads only when a mode needs it
@@ -106,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", action="store_true",
                         help="infer: also write X.png beside each X.mid: guitar and drums as a piano roll with bar lines "
                         "and the sections")
+    # drum map, count-in, drums from nothing (seq2drum.kit, seq2drum.count_in, seq2drum.arrangement)
+    parser.add_argument("--kit-map", default="gm", metavar="gm|FILE.json",
+                        help="infer: the MIDI note of each drum class for your drum plug-in, a JSON object like "
+                        '{"kick": 36, "snare": 40}; classes left out keep their General MIDI note')
+    parser.add_argument("--count-in", type=int, default=gen.count_in_bars, metavar="BARS",
+                        help=f"infer: bars of sticks (0-{MAX_COUNT_IN_BARS}) before the guitar enters, in the song's "
+                        "meter and tempo; with --merge the song moves later when it starts too early")
+    parser.add_argument("--bars", type=int, default=None,
+                        help=f"infer without a SONG: drums from nothing, this many bars (1-{MAX_BARS}) shaped like a "
+                        "song (default: off, drums for SONG)")
+    parser.add_argument("--tempo", type=float, default=None, metavar="QPM",
+                        help=f"with --bars: quarter notes per minute ({MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g}) "
+                        f"(default: {DEFAULT_TEMPO_QPM:g})")
+    parser.add_argument("--meter", default=None, metavar="NUM/DEN",
+                        help=f"with --bars: the time signature, e.g. 3/4, 6/8, 7/8 (default: {DEFAULT_METER})")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
@@ -210,12 +239,54 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
     return lines
 
 
+def shape_options(args: argparse.Namespace) -> dict[str, object]:
+    """The GenerationOptions fields of --kit-map, --count-in, --bars, --tempo and --meter (the kit map file read and
+    checked here, so its errors name it)."""
+    from seq2drum.kit import read_kit_map
+
+    return {"kit_map": read_kit_map(args.kit_map), "count_in_bars": args.count_in, "bars": args.bars,
+            "tempo_qpm": args.tempo, "meter": args.meter}
+
+
+def run_from_nothing(args: argparse.Namespace) -> int:
+    """--bars N [--tempo QPM] [--meter NUM/DEN] without a SONG: drums_<N>bars.mid in the current folder (or -o),
+    never over an existing file without --force."""
+    from seq2drum.inference import DrumGenerator
+
+    if args.song:
+        print(f"error: --bars, --tempo and --meter make drums from nothing, without a song; leave out {args.song} or "
+              "leave out --bars, --tempo and --meter to make drums for it", file=sys.stderr)
+        return 2
+    options = GenerationOptions(temperature=args.temperature, seed=args.seed, humanize=not args.no_humanize,
+                                takes=args.takes or 1, track=args.track, merge=args.merge, **shape_options(args))
+    if args.output is not None and args.output.is_dir():
+        example = args.output / f"drums_{args.bars}bars.mid"
+        print(f"error: -o {args.output} is a folder; name a file in it, e.g. {example}", file=sys.stderr)
+        return 2
+    base = args.output or Path.cwd() / f"drums_{args.bars}bars.mid"
+    outputs = [base] if args.takes is None else take_outputs(base, args.output or base, False, options.takes)
+    existing = [o for o in outputs if o.exists()]
+    if existing and not args.force:
+        print(f"error: {', '.join(map(str, existing))} exist{'s' if len(existing) == 1 else ''}; pass --force to "
+              "overwrite, or name another file with -o", file=sys.stderr)
+        return 2
+    if args.audio:
+        from seq2drum.audio import check_audio_extra
+
+        check_audio_extra()  # without the extra: one line saying how to install it, before any work
+    generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
+    return write_takes(outputs, generator.generate(None, options), args)
+
+
 def run_infer(args: argparse.Namespace) -> int:
     from seq2drum.inference import DrumGenerator
     from seq2drum.midi_io import read_midi
 
+    if args.bars is not None:
+        return run_from_nothing(args)
     if not args.song:
-        print("error: name the guitar MIDI file: python main.py --mode infer SONG.mid", file=sys.stderr)
+        print("error: name the guitar MIDI file: python main.py --mode infer SONG.mid, or ask for drums from nothing "
+              "with --bars N", file=sys.stderr)
         return 2
     song = Path(args.song)
     if song.is_dir():
@@ -250,14 +321,18 @@ def run_infer(args: argparse.Namespace) -> int:
               f"overwrite, {exists_hint}", file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge,
-                                humanize=not args.no_humanize, takes=args.takes or 1)
+                                humanize=not args.no_humanize, takes=args.takes or 1, **shape_options(args))
     if args.audio:
         from seq2drum.audio import check_audio_extra
 
         check_audio_extra()  # without the extra: one line saying how to install it, before any work
     midi_song = read_midi(song)  # before the model loads, so a bad file fails at once, and errors name the file
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
-    result = generator.generate(midi_song, options)
+    return write_takes(outputs, generator.generate(midi_song, options), args)
+
+
+def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Namespace) -> int:
+    """Write each take atomically and say what was made; exit code 2 when a file cannot be written."""
     for output, take in zip(outputs, result.takes):
         try:
             write_atomic(output, take.midi_bytes)
@@ -270,7 +345,8 @@ def run_infer(args: argparse.Namespace) -> int:
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
     print(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "
           f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
-    print(f"guitar: {'; '.join(result.guitar_parts)}")
+    if result.guitar_parts:
+        print(f"guitar: {'; '.join(result.guitar_parts)}")
     for notice in result.notices:
         print(f"warning: {notice}", file=sys.stderr)
     return 0

@@ -2,6 +2,7 @@
 
     python -m client.daw_helper SONG.mid [-o OUT.mid] [--server HOST:PORT]     # writes SONG_drums.mid
     python -m client.daw_helper --watch DIR [--interval 1.0] [--settle 2.0]     # every guitar .mid exported to DIR
+    python -m client.daw_helper --bars 16 --tempo 96 --meter 6/8                 # drums from nothing: drums_16bars.mid
 
 Needs grpcio and protobuf only: no torch, no music21, no seq2drum, so it runs on the machine with the DAW while the
 model runs elsewhere. The server's limits come from its GetModelInfo: files past its message limit go through
@@ -487,6 +488,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: one file, SONG_drums.mid)")
     parser.add_argument("--no-humanize", action="store_true",
                         help="velocity and timing of each hit as predicted, not spread a little around it")
+    parser.add_argument("--kit-map", default="gm", metavar="gm|FILE.json",
+                        help='the MIDI note of each drum class for your drum plug-in, a JSON object like {"kick": 36, '
+                        '"snare": 40}; classes left out keep their General MIDI note')
+    parser.add_argument("--count-in", type=int, default=None, metavar="BARS",
+                        help="bars of sticks before the guitar enters; with --merge the song moves later when it "
+                        "starts too early (default: the server's, 0)")
+    parser.add_argument("--bars", type=int, default=None,
+                        help="without a SONG: drums from nothing, this many bars shaped like a song, written to "
+                        "drums_<N>bars.mid here or -o (default: off)")
+    parser.add_argument("--tempo", type=float, default=None, metavar="QPM",
+                        help="with --bars: quarter notes per minute (default: the server's, 120)")
+    parser.add_argument("--meter", default="", metavar="NUM/DEN",
+                        help="with --bars: the time signature, e.g. 7/8 (default: the server's, 4/4)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds the server gets per attempt")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to keep retrying while the server is busy or unreachable (0 = no retry)")
@@ -507,14 +521,57 @@ def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOption
         if args.takes < 1:
             raise HelperError(f"--takes must be >= 1, got {args.takes}")
         options.takes = args.takes
+    return shape_options(args, options)
+
+
+def shape_options(args: argparse.Namespace, options: seq2drum_pb2.GenerationOptions) -> seq2drum_pb2.GenerationOptions:
+    """--kit-map (the file read here, checked by the server), --count-in, --bars, --tempo and --meter."""
+    if args.kit_map.strip().lower() != "gm":
+        try:
+            options.kit_map = Path(args.kit_map).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HelperError(f"cannot read --kit-map {args.kit_map}: {getattr(exc, 'strerror', None) or exc}; name "
+                              'a JSON file such as {"kick": 36, "snare": 38}, or pass gm') from None
+    for field_name, flag, value in (("count_in_bars", "--count-in", args.count_in), ("bars", "--bars", args.bars)):
+        if value is not None:
+            if not 0 <= value < 2**32:  # the server says the real range
+                raise HelperError(f"{flag} must be >= 0, got {value}")
+            setattr(options, field_name, value)
+    if args.tempo is not None:
+        options.tempo_qpm = args.tempo
+    options.meter = args.meter
     return options
+
+
+def process_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None = None,
+                    force: bool = False) -> Path:
+    """Drums from nothing (options.bars): drums_<N>bars.mid in the current folder, or `output`, as main.py names
+    them (OUT.take1.mid ... with takes), over an existing file only with `force`."""
+    n_takes = options.takes if options.HasField("takes") else 1
+    base = output or Path.cwd() / f"drums_{options.bars}bars.mid"
+    targets = [base] if n_takes == 1 else take_paths(base, base, False, n_takes)
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not force:
+        raise OutputExistsError(f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}; pass --force to "
+                                "overwrite, or name another file with -o")
+    drums = client.generate(b"", options)
+    for target, (data, hits) in zip(targets, [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes]):
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            raise HelperError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        print(f"wrote {target} ({hits} hits)", flush=True)
+    print(f"{drums.describe()}; sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
+    return targets[0]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if (args.song is None) == (args.watch is None):
-        parser.error("give either SONG.mid or --watch DIR")
+    if args.bars is not None and (args.song is not None or args.watch is not None):
+        parser.error("--bars makes drums from nothing: leave out SONG.mid and --watch")
+    if args.bars is None and (args.song is None) == (args.watch is None):
+        parser.error("give either SONG.mid, --watch DIR or --bars N")
     try:
         options = options_from_args(args)
         client = DrumClient(args.server, args.timeout, args.wait)
@@ -536,6 +593,8 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 print(f"stopped watching {args.watch}", flush=True)
             return 0
+        if args.bars is not None:
+            return run_nothing(client, options, args.output, args.force)
         if not args.song.is_file():
             what = "is a folder; name a .mid file in it" if args.song.is_dir() else "not found; name an existing .mid file"
             print(f"error: {args.song} {what}", file=sys.stderr)
@@ -558,6 +617,26 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+    return 0
+
+
+def run_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None, force: bool) -> int:
+    """main() for --bars: exit 0, 1 when the server refuses or a file cannot be written, 2 for a usage error."""
+    if output is not None and output.is_dir():
+        print(f"error: -o {output} is a folder; name a file in it, e.g. {output / f'drums_{options.bars}bars.mid'}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        process_nothing(client, options, output, force)
+    except OutputExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except grpc.RpcError as error:
+        print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
+        return EXIT_FAILED
+    except HelperError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

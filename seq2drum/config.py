@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import ConfigError
+from .kit import KitMap
+from .midi_scan import MAX_SONG_QUARTERS, parse_meter
 
 T = TypeVar("T", bound="_Config")
 
@@ -82,6 +84,10 @@ def _check_types(config: object) -> None:
 MAX_TEMPERATURE = 5.0
 MAX_SEED = 2**63 - 1
 MAX_TAKES = 8
+MAX_COUNT_IN_BARS = 8
+MAX_BARS = 512  # drums from nothing
+MIN_TEMPO_QPM, MAX_TEMPO_QPM = 20.0, 300.0  # drums from nothing, quarter notes per minute as DAWs show it
+DEFAULT_TEMPO_QPM, DEFAULT_METER = 120.0, "4/4"
 
 
 @dataclass(frozen=True)
@@ -181,9 +187,52 @@ class GenerationOptions(_Config):
     merge: bool = False  # also copy the guitar part(s) into the output file
     humanize: bool = True  # spread velocity and timing a little around the predicted values
     takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
+    kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.kit); None = General MIDI
+    count_in_bars: int = 0  # bars of sticks before the guitar enters, 0-8
+    bars: int | None = None  # drums from nothing: this many bars (1-512), with no song
+    tempo_qpm: float | None = None  # drums from nothing: quarter notes per minute, 20-300 (None = 120)
+    meter: str | None = None  # drums from nothing: "NUM/DEN" (None = 4/4)
 
     def __post_init__(self) -> None:
         _check_types(self)
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE, f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
         _check(1 <= self.takes <= MAX_TAKES, f"takes must be 1-{MAX_TAKES}, got {self.takes}")
+        self._check_shape()
+
+    def _check_shape(self) -> None:
+        """The kit map, the count-in and drums from nothing (`bars`, `tempo_qpm`, `meter`: no song, no guitar)."""
+        if self.kit_map is not None:
+            KitMap.from_json(self.kit_map, "kit map")
+        _check(0 <= self.count_in_bars <= MAX_COUNT_IN_BARS,
+               f"count-in must be 0-{MAX_COUNT_IN_BARS} bars, got {self.count_in_bars}")
+        if self.bars is None:
+            _check(self.tempo_qpm is None and self.meter is None,
+                   "tempo and meter go with bars, for drums from nothing; a song's tempo and meter come from its file")
+            return
+        _check(1 <= self.bars <= MAX_BARS, f"bars must be 1-{MAX_BARS}, got {self.bars}")
+        _check(self.tempo_qpm is None or MIN_TEMPO_QPM <= self.tempo_qpm <= MAX_TEMPO_QPM,
+               f"tempo must be {MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g} quarter notes per minute, got {self.tempo_qpm}")
+        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
+        _check(numerator * 16 >= denominator, f"a bar of {numerator}/{denominator} is shorter than a 16th note, the "
+               "finest step drums are written on; pick a meter with longer bars")
+        quarters = self.quarters_from_nothing
+        _check(quarters <= MAX_SONG_QUARTERS,
+               f"{self.bars} bars of {numerator}/{denominator} are {quarters:g} quarter notes, past the limit of "
+               f"{MAX_SONG_QUARTERS} for any song; ask for at most "
+               f"{int(MAX_SONG_QUARTERS * denominator // (numerator * 4))} bars")
+        _check(self.track is None, "track picks the guitar of a song; drums from nothing (bars) have no song")
+        _check(not self.merge, "merge copies a song's guitar into the output; drums from nothing (bars) have no song")
+
+    @property
+    def from_nothing(self) -> bool:
+        """Drums without a song: `bars` bars at `tempo_qpm` in `meter`."""
+        return self.bars is not None
+
+    @property
+    def quarters_from_nothing(self) -> float:
+        """The length of drums from nothing in quarter notes (the unit song-length limits are in); 0 for a song."""
+        if self.bars is None:
+            return 0.0
+        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
+        return self.bars * numerator * 4 / denominator

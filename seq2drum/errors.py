@@ -33,6 +33,10 @@ class NoGuitarError(Seq2DrumError):
         self.parts = list(parts)
 
 
+class CountInError(Seq2DrumError):
+    """The guitar enters too early for the count-in asked for, and the song may not be moved (no merge)."""
+
+
 class NoDrumsError(Seq2DrumError):
     """A training song has no drum part on channel 10."""
 

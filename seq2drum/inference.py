@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import arrangement, count_in
 from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint, model_from_checkpoint
 from .config import GenerationOptions
 from .decoding import Decoder, SongScores, Take
 from .drums import DRUM_CLASSES
 from .features import BarSong, bar_song, bars_to_steps
-from .midi_io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, read_midi, write_midi
+from .kit import KitMap
+from .midi_io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, write_midi
 from .representation import DrumGrid, Grid, grid_to_drums
 from .song import EncodedSong, encode_song
 
@@ -164,33 +166,43 @@ class DrumGenerator:
                                   np.where(hits, np.clip(offset, -0.5, 0.49), 0.0).astype(np.float32)))
         return grids
 
-    def generate(self, midi: bytes | MidiSong, options: GenerationOptions | None = None) -> GenerationResult:
+    def generate(self, midi: bytes | MidiSong | None, options: GenerationOptions | None = None) -> GenerationResult:
         """Guitar MIDI bytes (or a song already parsed by `read_midi`) -> drum MIDI bytes with the input's tempo map
-        and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`.
+        and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`. With
+        `options.bars` set, no song (None or b""): drums from nothing (see `arrangement`).
 
         Raises `MidiReadError` for unreadable input and `NoGuitarError` (listing the parts) when no guitar is found.
         """
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
-        song = midi if isinstance(midi, MidiSong) else read_midi(midi)
+        song = arrangement.song_to_play(midi, options)
         choice = choose_guitar(song, options.track)
+        song, moved_bars = count_in.make_room(song, merged_notes(choice.parts), options.count_in_bars, options.merge,
+                                              self.data_config.steps_per_quarter)
+        choice = choose_guitar(song, options.track) if moved_bars else choice
         encoded = encode_song(song, self.data_config, track=options.track, with_drums=False)
         bars = bar_song(encoded, self.spec)
+        if options.from_nothing:
+            arrangement.shape_bars(bars)
         scores = self.song_scores(bars)
+        if options.from_nothing:
+            arrangement.force_structure(scores)
         takes = self.decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed))
         grids = self.takes_to_grids(encoded, takes, options.humanize, seed)
         guitar_parts = choice.parts if options.merge else []
         markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
                    for s in bars.sections]
+        sticks = count_in.clicks(encoded.grid, encoded.first_bar, options.count_in_bars)
+        kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
         results = [
-            TakeResult(index, write_song(song, grid_to_drums(grid, encoded.grid), guitar_parts, markers), grid,
-                       int(grid.hits.sum()), take.expected_f1)
+            TakeResult(index, write_song(song, kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks])),
+                                         guitar_parts, markers), grid, int(grid.hits.sum()), take.expected_f1)
             for index, (take, grid) in enumerate(zip(takes, grids), start=1)
         ]
         guitar_notes = merged_notes(choice.parts)
         notices = [choice.notice, *(sparse_drums_notice(grid, encoded.grid, guitar_notes, options.temperature)
-                                    for grid in grids[:1])]
+                                    for grid in grids[:1]), count_in.moved_notice(moved_bars, options.count_in_bars)]
         return GenerationResult(
             midi_bytes=results[0].midi_bytes,
             drums=results[0].drums,
@@ -205,7 +217,7 @@ class DrumGenerator:
             model_version=self.info.version,
             takes=results,
             sections=[(s.start_bar + 1, s.letter) for s in bars.sections],
-            guitar_parts=choice.listing(),
+            guitar_parts=[] if options.from_nothing else choice.listing(),
             notices=[notice for notice in notices if notice],
             song=encoded,
         )

@@ -9,6 +9,7 @@ a meter no song has, or an event far past any song's end) before the expensive p
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -24,6 +25,32 @@ MAX_BAR_QUARTERS = 32
 
 _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
+
+
+def meter_problem(numerator: int, denominator: int) -> str:
+    """Why no song has this meter ("" when a song can have it): the rule every input file's time signatures pass,
+    and every meter asked for by name (drums from nothing)."""
+    powers = [2**power for power in range(MAX_METER_DENOMINATOR_POWER + 1)]
+    if denominator not in powers:
+        return f"the denominator must be one of {', '.join(map(str, powers))}, got {denominator}"
+    if not 1 <= numerator <= MAX_METER_NUMERATOR:
+        return f"the numerator must be 1-{MAX_METER_NUMERATOR} beats, got {numerator}"
+    if numerator * 4 / denominator > MAX_BAR_QUARTERS:
+        return (f"a bar holds at most {MAX_BAR_QUARTERS} quarter notes, {numerator}/{denominator} holds "
+                f"{numerator * 4 / denominator:g}")
+    return ""
+
+
+def parse_meter(text: str) -> tuple[int, int]:
+    """"7/8" -> (7, 8), for a meter asked for by name; ConfigError unless it is NUM/DEN and passes `meter_problem`."""
+    match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", text or "")
+    if not match:
+        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {text!r}")
+    numerator, denominator = int(match[1]), int(match[2])
+    problem = meter_problem(numerator, denominator)
+    if problem:
+        raise ConfigError(f"meter {numerator}/{denominator} is not one a song can have: {problem}")
+    return numerator, denominator
 
 
 @dataclass(frozen=True)
@@ -206,8 +233,7 @@ class _Counter:
                 f"{2 ** MAX_METER_DENOMINATOR_POWER}; fix the meter in your DAW and export again"
             )
         denominator = 2**power
-        bar_quarters = numerator * 4 / denominator
-        if not 1 <= numerator <= MAX_METER_NUMERATOR or bar_quarters > MAX_BAR_QUARTERS:
+        if meter_problem(numerator, denominator):
             raise MidiReadError(
                 f"{self.label} has a time signature {numerator}/{denominator} {where}, which no song has "
                 f"(1-{MAX_METER_NUMERATOR} beats, at most {MAX_BAR_QUARTERS} quarter notes to the bar); "

@@ -29,7 +29,7 @@ from grpc_reflection.v1alpha import reflection
 
 from proto import seq2drum_pb2, seq2drum_pb2_grpc
 from seq2drum.config import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, GenerationOptions
-from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError, Seq2DrumError
+from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
 from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits
 
 from .workers import Job, JobResult, ModelSource, WorkerCrashedError, WorkerPool, release_memory
@@ -126,6 +126,7 @@ class ClientGoneError(Seq2DrumError):
 # Most specific first: NoGuitarError before its siblings, Seq2DrumError last.
 _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (NoGuitarError, grpc.StatusCode.FAILED_PRECONDITION),
+    (CountInError, grpc.StatusCode.FAILED_PRECONDITION),  # the song leaves no room: merge, or empty bars in the DAW
     (MidiReadError, grpc.StatusCode.INVALID_ARGUMENT),  # also MidiLimitError and SongTooLongError: name the limit
     (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
     (StreamProtocolError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -164,6 +165,11 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
         merge=message.merge,
         humanize=message.humanize if message.HasField("humanize") else defaults.humanize,
         takes=message.takes if message.HasField("takes") else defaults.takes,
+        kit_map=message.kit_map.strip() or None,
+        count_in_bars=message.count_in_bars if message.HasField("count_in_bars") else defaults.count_in_bars,
+        bars=message.bars if message.HasField("bars") else None,
+        tempo_qpm=message.tempo_qpm if message.HasField("tempo_qpm") else None,
+        meter=message.meter.strip() or None,
     )
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.config import GenerationOptions
-from seq2drum.errors import CheckpointError, Seq2DrumError
+from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi_scan import ReadLimits
 
 log = logging.getLogger("seq2drum.server")
@@ -100,7 +100,15 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
     from seq2drum.midi_io import read_midi
 
     started = time.perf_counter()
-    song = read_midi(job.midi, limits=job.limits)
+    if job.midi:
+        song = read_midi(job.midi, limits=job.limits)
+    else:  # drums from nothing (options.bars), within this server's song length; else generate says what to send
+        song = None
+        quarters = job.options.quarters_from_nothing
+        if quarters > job.limits.max_song_quarters:
+            raise SongTooLongError(f"{job.options.bars} bars of {job.options.meter or '4/4'} are {quarters:g} quarter "
+                                   f"notes; this server takes at most {job.limits.max_song_quarters}: "
+                                   "ask for fewer bars")
     parsed = time.perf_counter()
     result = generator.generate(song, job.options)
     return JobResult(

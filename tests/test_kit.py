@@ -1,0 +1,98 @@
+"""Drum maps: the notes a drum plug-in expects instead of General MIDI, and errors that name the key at fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum.config import GenerationOptions
+from seq2drum.drums import CLASS_TO_PITCH, DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.errors import ConfigError
+from seq2drum.inference import DrumGenerator
+from seq2drum.kit import GM_NOTES, KIT_KEYS, KitMap, KitMapError, read_kit_map
+from seq2drum.midi_io import read_midi
+from tests.builders import rock_song_bytes
+
+# An EZdrummer-like map: every class somewhere else, two hats on one note.
+PLUGIN_MAP = {"kick": 24, "snare": 26, "closed_hat": 54, "open_hat": 54, "low_tom": 41, "mid_tom": 43,
+              "high_tom": 45, "crash": 55, "ride": 60, "side_stick": 25}
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model_path: Path) -> DrumGenerator:
+    return DrumGenerator.from_checkpoint(tiny_model_path)
+
+
+def test_gm_is_the_default_and_matches_the_drum_table() -> None:
+    assert KitMap.gm().notes == GM_NOTES == (*CLASS_TO_PITCH, 37)
+    assert KitMap.gm().is_gm and KIT_KEYS[:9] == DRUM_CLASSES
+
+
+def test_json_round_trip_and_partial_maps_keep_gm_for_the_rest() -> None:
+    """A map survives to_json/from_json; classes it leaves out keep their GM note."""
+    kit = KitMap.from_mapping(PLUGIN_MAP)
+    assert KitMap.from_json(kit.to_json()) == kit
+    partial = KitMap.from_json('{"snare": 40}')
+    assert partial.to_dict()["snare"] == 40 and partial.to_dict()["kick"] == 36 and not partial.is_gm
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('{"kick": 36,}', "not valid JSON: .* line 1 column 13"),
+        ("[36, 38]", "must be a JSON object .* got a JSON list"),
+        ('{"kik": 36}', "unknown drum class 'kik' \\(did you mean 'kick'\\?\\); the classes are kick, snare"),
+        ('{"snare": 128}', "'snare' must be a MIDI note number 0-127, got 128"),
+        ('{"ride": -1}', "'ride' must be a MIDI note number 0-127, got -1"),
+        ('{"crash": "49"}', "'crash' must be a MIDI note number 0-127, got \"49\""),
+        ('{"crash": 49.5}', "'crash' must be a MIDI note number 0-127, got 49.5"),
+        ('{"kick": true}', "'kick' must be a MIDI note number 0-127, got true"),
+    ],
+    ids=["bad-json", "not-object", "unknown-class", "note-128", "note-negative", "note-string", "note-float",
+         "note-bool"],
+)
+def test_bad_maps_are_one_line_naming_the_key(text: str, expected: str) -> None:
+    with pytest.raises(KitMapError, match=expected) as caught:
+        KitMap.from_json(text, "kit map k.json")
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("kit map k.json")
+    with pytest.raises(ConfigError):  # the same check guards the options the server and the API take
+        GenerationOptions(kit_map=text)
+
+
+def test_apply_moves_each_class_and_keeps_the_louder_of_two_on_one_note() -> None:
+    notes = np.array([[0, 60, 36, 100], [0, 60, 42, 70], [0, 60, 46, 90], [480, 540, 38, 110], [480, 540, 37, 80]])
+    out = KitMap.from_mapping(PLUGIN_MAP).apply(notes)
+    assert out.tolist() == [[0, 60, 24, 100], [0, 60, 54, 90], [480, 540, 25, 80], [480, 540, 26, 110]]
+    assert KitMap.gm().apply(notes) is notes
+
+
+def test_generated_drums_round_trip_through_a_plugin_map(generator: DrumGenerator) -> None:
+    """The same seed with a map and without it gives the same hits, each on its class's note in the map."""
+    song = rock_song_bytes(8)
+    options = GenerationOptions(seed=5, temperature=1.0, count_in_bars=1, merge=True)
+    gm = read_midi(generator.generate(song, options).midi_bytes).drum_parts[0].notes
+    mapped = read_midi(generator.generate(song, options.replace(kit_map=KitMap.from_mapping(
+        {k: v for k, v in PLUGIN_MAP.items() if k != "open_hat"}).to_json())).midi_bytes).drum_parts[0].notes
+    back = {note: key for key, note in PLUGIN_MAP.items() if key != "open_hat"}
+    assert set(mapped[:, 2].tolist()) <= set(back)
+    as_classes = sorted((int(start), back[int(pitch)]) for start, pitch in mapped[:, [0, 2]])
+    expected = sorted((int(start), "side_stick" if pitch == 37 else DRUM_CLASSES[PITCH_TO_CLASS[pitch]])
+                      for start, pitch in gm[:, [0, 2]])
+    assert as_classes == expected and any(key == "side_stick" for _, key in as_classes)
+
+
+def test_read_kit_map_names_the_file(tmp_path: Path) -> None:
+    assert read_kit_map("gm") is None and read_kit_map("GM") is None
+    good = tmp_path / "kit.json"
+    good.write_text('{"snare": 40}')
+    assert read_kit_map(str(good)) == '{"snare": 40}'
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hihat": 42}')
+    with pytest.raises(KitMapError, match=f"kit map {bad}: unknown drum class 'hihat'"):
+        read_kit_map(str(bad))
+    with pytest.raises(KitMapError, match="not found; name a JSON file"):
+        read_kit_map(str(tmp_path / "missing.json"))
+    with pytest.raises(KitMapError, match="is a folder"):
+        read_kit_map(str(tmp_path))
