@@ -87,7 +87,7 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
         codebook = decoder.codebook
         often = (codebook.counts >= DENSITY_MIN_ENTRY_BARS) & codebook.patterns.any(axis=(1, 2))
         allowed = often if allowed is None else allowed & (often | ~codebook.patterns.any(axis=(1, 2)))
-    return Steering(allowed=allowed, fill_bars=fill_bars(options.fills, scores))
+    return Steering(allowed=allowed, fill_bars=fill_bars(options.fills, scores), refine_adds=options.style is None)
 
 
 def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,

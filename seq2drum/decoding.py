@@ -90,6 +90,7 @@ class Steering:
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
     fill_bars: np.ndarray | None = None  # (n,) bool: the bars that close with a fill, instead of the model's call
+    refine_adds: bool = True  # False: per-cell refinement only drops cells (a style keeps its grooves' character)
 
 
 @dataclass
@@ -304,7 +305,7 @@ class Decoder:
             unknown = path < 0  # a bar length the codebook lacks: the cells worth playing, one by one
             hits[unknown] = p[unknown] > lam * scale
             if refine and policy.refine_margin < 1.0:
-                hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None]
+                hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
