@@ -4,6 +4,7 @@
     python main.py --mode train --data DIR            # trains; run folder in runs/
     python main.py --mode evaluate --data DIR         # scores the model and baselines against the real drums
     python main.py --mode preprocess --data DIR       # parses and caches a folder, writes a report
+    python main.py --mode styles                      # lists the groove families --style chooses from
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from seq2drum.atomic import write_atomic
-from seq2drum.config import MAX_TAKES, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig
+from seq2drum.config import (CYMBALS, MAX_DENSITY, MAX_DYNAMICS, MAX_SWING, MAX_TAKES, MIN_DENSITY, MIN_DYNAMICS,
+                             MIN_SWING, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig)
 from seq2drum.errors import Seq2DrumError
 
 REPO = Path(__file__).resolve().parent
@@ -37,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
         prog="main.py", description="seq2drum: drums for a guitar part", formatter_class=DefaultsHelpFormatter
     )
-    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer",
+    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess", "styles"), default="infer",
                         help="what to do")
     parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
@@ -97,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-humanize", action="store_true",
                         help="infer: velocity and timing of each hit as predicted, not spread a little around it")
     parser.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
+    # the controls a drummer asks for (seq2drum/controls.py)
+    parser.add_argument("--style", default=None,
+                        help="infer: grooves only from this family (python main.py --mode styles lists them; default: "
+                        "any groove)")
+    parser.add_argument("--density", type=float, default=gen.density,
+                        help=f"infer: how busy, {MIN_DENSITY:g}-{MAX_DENSITY:g} times the model's choice")
+    parser.add_argument("--fills", default=gen.fills,
+                        help="infer: none, sections (where the model hears section changes) or every:N (closing every "
+                        "Nth bar of each section, and its last)")
+    parser.add_argument("--swing", type=float, default=None,
+                        help=f"infer: off-beat eighths at this share of the beat, {MIN_SWING:g} straight to "
+                        f"{MAX_SWING:g}, 0.67 = triplet swing (default: the model's own timing)")
+    parser.add_argument("--dynamics", type=float, default=gen.dynamics,
+                        help=f"infer: velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}")
+    parser.add_argument("--cymbal", choices=CYMBALS, default=gen.cymbal,
+                        help="infer: the time-keeping voice: hats, ride, or auto (the model's choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
@@ -213,7 +231,9 @@ def run_infer(args: argparse.Namespace) -> int:
               f"overwrite, {exists_hint}", file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge,
-                                humanize=not args.no_humanize, takes=args.takes or 1)
+                                humanize=not args.no_humanize, takes=args.takes or 1, style=args.style,
+                                density=args.density, fills=args.fills, swing=args.swing, dynamics=args.dynamics,
+                                cymbal=args.cymbal)
     midi_song = read_midi(song)  # before the model loads, so a bad file fails at once, and errors name the file
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
     result = generator.generate(midi_song, options)
@@ -255,7 +275,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate}
+def run_styles(args: argparse.Namespace) -> int:
+    """One style a line, sorted by name: NAME<TAB>METERS<TAB>DESCRIPTION."""
+    from seq2drum.inference import DrumGenerator
+
+    generator = DrumGenerator.from_checkpoint(args.checkpoint)
+    for style in generator.styles.styles:
+        print(f"{style.name}\t{','.join(style.meters)}\t{style.description}")
+    return 0
+
+
+MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate,
+         "styles": run_styles}
 
 
 def check_machine(args: argparse.Namespace) -> str:

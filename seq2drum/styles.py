@@ -48,7 +48,7 @@ DESCRIPTIONS = {
     "toms": "grooves carried by the toms",
     "waltz": "bars of three quarter notes",
     "six-eight": "compound meters: beats of three eighths",
-    "odd-meter": "bars of five, seven or other odd counts",
+    "odd-meter": "the other meters (5/4, 7/8 ...) together",
 }
 
 
