@@ -101,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
     # the controls a drummer asks for (seq2drum/controls.py)
     parser.add_argument("--style", default=None,
-                        help="infer: grooves only from this family (python main.py --mode styles lists them; default: "
-                        "any groove)")
+                        help="infer: grooves only from this family; python main.py --mode styles lists them "
+                        "(default: any groove)")
     parser.add_argument("--density", type=float, default=gen.density,
                         help=f"infer: how busy, {MIN_DENSITY:g}-{MAX_DENSITY:g} times the model's choice")
     parser.add_argument("--fills", default=gen.fills,
