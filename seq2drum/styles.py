@@ -7,7 +7,7 @@ a drummer hears first, in this order:
 
     four-on-the-floor  kick on every beat
     half-time          snare on beat 3 only (four-quarter bars)
-    shuffle            the time-keeping hand on the first and last 16th of each beat (dotted-eighth feel)
+    shuffle            the time-keeping hand on the first and last 16th of each beat, nothing between (dotted feel)
     jazz-ride          ride on every beat with a skip note (the last 16th of a beat)
     then the time-keeping voice (hi-hat or ride, whichever plays more) and its subdivision:
     quarter-hats, straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths; kick-and-snare when neither
@@ -135,7 +135,8 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     n_beats = int(quarters)
     last_16th, off_8th = in_beat == 3 * q // 4, in_beat == q // 2
     sixteenths = (in_beat % (q // 2)) != 0
-    if voice[last_16th].sum() >= n_beats - 1 and voice[off_8th].sum() <= 1 and voice[beats].sum() >= n_beats - 1:
+    between = voice[off_8th].sum() + voice[in_beat == q // 4].sum()
+    if voice[last_16th].sum() >= n_beats - 1 and between <= 1 and voice[beats].sum() >= n_beats - 1:
         return "shuffle"
     name = "ride" if voice is ride else "hats"
     if name == "ride" and ride[beats].all() and 1 <= ride[last_16th].sum() < n_beats and ride[off_8th].sum() == 0:
