@@ -211,7 +211,7 @@ class StyleBook:
         fits = ", ".join(self.fitting(main)) or "none (leave out --style)"
         if style is None:
             raise ConfigError(f"unknown style {name!r}; styles for this song's {main}: {fits} "
-                              "(python main.py --mode styles lists them all)")
+                              "(python main.py --mode styles, or a server's GetModelInfo, lists them all)")
         if main not in style.meters:
             raise ConfigError(f"style {name!r} plays in {','.join(style.meters)}, not in this song's {main}; "
                               f"styles for {main}: {fits}")
