@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "midi")
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--songs", type=int, default=10)
-    parser.add_argument("--styles", default="straight-8ths,half-time", help="two styles compared on the first 4/4 song")
+    parser.add_argument("--styles", default="straight-8ths,half-time,16th-hats,ride-8ths,shuffle",
+                        help="styles compared on the first song they all fit")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(describe_machine())
@@ -93,21 +94,23 @@ def main() -> None:
               f"with eligible beats (range {min(finite):.3f}-{max(finite):.3f}"
               + (f"; largest song error {worst:.3f})" if ratio else ")"))
 
-    first, second = args.styles.split(",")
+    names = args.styles.split(",")
     for song in songs:
         midi = files[song.sha256].read_bytes()
         try:
-            a = generator.generate(midi, GenerationOptions(seed=0, style=first, humanize=False))
-            b = generator.generate(midi, GenerationOptions(seed=0, style=second, humanize=False))
-        except ValueError:
+            played = {name: generator.generate(midi, GenerationOptions(seed=0, style=name, humanize=False))
+                      for name in names}
+        except ValueError:  # a style that does not fit this song's meter: try the next song
             continue
         own = generator.generate(midi, GenerationOptions(seed=0, humanize=False))
-        print(f"\nstyles on {song.name}: {first} {a.n_hits} hits, {second} {b.n_hits} hits, own choice {own.n_hits}; "
-              f"cell F1 {first} vs {second} {take_similarity(a.drums.hits, b.drums.hits):.3f}, "
-              f"{first} vs own {take_similarity(a.drums.hits, own.drums.hits):.3f}, "
-              f"{second} vs own {take_similarity(b.drums.hits, own.drums.hits):.3f}")
+        print(f"\nstyles on {song.name} ({own.bars} bars): hits " + ", ".join(
+            f"{name} {result.n_hits}" for name, result in played.items()) + f", own choice {own.n_hits}")
+        print("  cell F1 between them (1 = the same hits):")
+        for name in names:
+            print(f"  {name:18s} " + " ".join(f"{take_similarity(played[name].drums.hits, played[other].drums.hits):.2f}"
+                                             for other in names)
+                  + f"   vs own {take_similarity(played[name].drums.hits, own.drums.hits):.2f}")
         break
-
 
 if __name__ == "__main__":
     main()
