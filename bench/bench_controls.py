@@ -94,6 +94,20 @@ def main() -> None:
               f"with eligible beats (range {min(finite):.3f}-{max(finite):.3f}"
               + (f"; largest song error {worst:.3f})" if ratio else ")"))
 
+    print("\nfills: bars closing with a fill, all songs (take 1)")
+    bars = sum(song.end_bar - song.first_bar for song in songs)
+    for fills in ("none", "sections", "every:4", "every:8"):
+        takes = [generator.generate_takes(song, GenerationOptions(seed=0, fills=fills), 0)[0] for song in songs]
+        print(f"  --fills {fills}: {sum(int(take.structure[:, 2].sum()) for take in takes)} of {bars} bars")
+    print("\ncymbal and dynamics: hi-hat / ride hits and mean velocity of take 1, all songs")
+    for cymbal, dynamics in (("auto", 1.0), ("hats", 1.0), ("ride", 1.0), ("auto", 0.7)):
+        takes = [generator.generate_takes(song, GenerationOptions(seed=0, cymbal=cymbal, dynamics=dynamics), 0)[0]
+                 for song in songs]
+        hats = sum(int(take.hits[:, :, 2:4].sum()) for take in takes)
+        ride = sum(int(take.hits[:, :, 8].sum()) for take in takes)
+        velocity = np.mean(np.concatenate([take.velocity[take.hits] for take in takes]))
+        print(f"  --cymbal {cymbal} --dynamics {dynamics:g}: hats {hats}, ride {ride}, mean velocity {velocity:.1f}")
+
     names = args.styles.split(",")
     for song in songs:
         midi = files[song.sha256].read_bytes()
