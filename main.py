@@ -5,6 +5,7 @@
     python main.py --mode train --data DIR            # trains; run folder in runs/
     python main.py --mode evaluate --data DIR         # scores the model and baselines against the real drums
     python main.py --mode preprocess --data DIR       # parses and caches a folder, writes a report
+    python main.py --mode styles                      # lists the groove families --style chooses from
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from seq2drum.config import (
     ModelConfig,
     TrainConfig,
 )
+from seq2drum.config import (CYMBALS, MAX_DENSITY, MAX_DYNAMICS, MAX_SWING, MAX_TAKES, MIN_DENSITY, MIN_DYNAMICS,
+                             MIN_SWING, DataConfig, DefaultsHelpFormatter, GenerationOptions, ModelConfig, TrainConfig)
 from seq2drum.errors import Seq2DrumError
 
 if TYPE_CHECKING:  # torch loads only when a mode needs it
@@ -54,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
         prog="main.py", description="seq2drum: drums for a guitar part", formatter_class=DefaultsHelpFormatter
     )
-    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess"), default="infer",
+    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess", "styles"), default="infer",
                         help="what to do")
     parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
@@ -135,6 +138,22 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_TEMPO_QPM:g})")
     parser.add_argument("--meter", default=None, metavar="NUM/DEN",
                         help=f"with --bars: the time signature, e.g. 3/4, 6/8, 7/8 (default: {DEFAULT_METER})")
+    # the controls a drummer asks for (seq2drum/controls.py)
+    parser.add_argument("--style", default=None,
+                        help="infer: grooves only from this family; python main.py --mode styles lists them "
+                        "(default: any groove)")
+    parser.add_argument("--density", type=float, default=gen.density,
+                        help=f"infer: how busy, {MIN_DENSITY:g}-{MAX_DENSITY:g} times the model's choice")
+    parser.add_argument("--fills", default=gen.fills,
+                        help="infer: none, sections (where the model hears section changes) or every:N (closing every "
+                        "Nth bar of each section, and its last)")
+    parser.add_argument("--swing", type=float, default=None,
+                        help=f"infer: off-beat eighths at this share of the beat, {MIN_SWING:g} straight to "
+                        f"{MAX_SWING:g}, 0.67 = triplet swing (default: the model's own timing)")
+    parser.add_argument("--dynamics", type=float, default=gen.dynamics,
+                        help=f"infer: velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}")
+    parser.add_argument("--cymbal", choices=CYMBALS, default=gen.cymbal,
+                        help="infer: the time-keeping voice: hats, ride, or auto (the model's choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     # evaluation
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
@@ -239,6 +258,12 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
     return lines
 
 
+def control_options(args: argparse.Namespace) -> dict[str, object]:
+    """The GenerationOptions fields of --style, --density, --fills, --swing, --dynamics and --cymbal."""
+    return {"style": args.style, "density": args.density, "fills": args.fills, "swing": args.swing,
+            "dynamics": args.dynamics, "cymbal": args.cymbal}
+
+
 def shape_options(args: argparse.Namespace) -> dict[str, object]:
     """The GenerationOptions fields of --kit-map, --count-in, --bars, --tempo and --meter (the kit map file read and
     checked here, so its errors name it)."""
@@ -258,7 +283,8 @@ def run_from_nothing(args: argparse.Namespace) -> int:
               "leave out --bars, --tempo and --meter to make drums for it", file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, humanize=not args.no_humanize,
-                                takes=args.takes or 1, track=args.track, merge=args.merge, **shape_options(args))
+                                takes=args.takes or 1, track=args.track, merge=args.merge, **shape_options(args),
+                                **control_options(args))
     if args.output is not None and args.output.is_dir():
         example = args.output / f"drums_{args.bars}bars.mid"
         print(f"error: -o {args.output} is a folder; name a file in it, e.g. {example}", file=sys.stderr)
@@ -321,7 +347,8 @@ def run_infer(args: argparse.Namespace) -> int:
               f"overwrite, {exists_hint}", file=sys.stderr)
         return 2
     options = GenerationOptions(temperature=args.temperature, seed=args.seed, track=args.track, merge=args.merge,
-                                humanize=not args.no_humanize, takes=args.takes or 1, **shape_options(args))
+                                humanize=not args.no_humanize, takes=args.takes or 1, **shape_options(args),
+                                **control_options(args))
     if args.audio:
         from seq2drum.audio import check_audio_extra
 
@@ -374,7 +401,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate}
+def run_styles(args: argparse.Namespace) -> int:
+    """One style a line, sorted by name: NAME<TAB>METERS<TAB>DESCRIPTION."""
+    from seq2drum.inference import DrumGenerator
+
+    generator = DrumGenerator.from_checkpoint(args.checkpoint)
+    for style in generator.styles.styles:
+        print(f"{style.name}\t{','.join(style.meters)}\t{style.description}")
+    return 0
+
+
+MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate,
+         "styles": run_styles}
 
 
 def check_machine(args: argparse.Namespace) -> str:

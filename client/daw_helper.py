@@ -501,6 +501,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --bars: quarter notes per minute (default: the server's, 120)")
     parser.add_argument("--meter", default="", metavar="NUM/DEN",
                         help="with --bars: the time signature, e.g. 7/8 (default: the server's, 4/4)")
+    # the controls a drummer asks for; the server checks the values (INVALID_ARGUMENT names the range)
+    parser.add_argument("--style", default="",
+                        help="grooves only from this family, e.g. straight-8ths, half-time, waltz; the server's "
+                        "GetModelInfo lists them (default: any groove)")
+    parser.add_argument("--density", type=float, default=None, help="how busy, 0.25-4 times the model's choice (default: 1)")
+    parser.add_argument("--fills", default="", help="none, sections or every:N (default: sections)")
+    parser.add_argument("--swing", type=float, default=None,
+                        help="off-beat eighths at this share of the beat, 0.5 straight to 0.75, 0.67 = triplet swing "
+                        "(default: the model's own timing)")
+    parser.add_argument("--dynamics", type=float, default=None, help="velocities times this, 0.5-1.5 (default: 1)")
+    parser.add_argument("--cymbal", choices=("auto", "hats", "ride"), default="auto",
+                        help="the time-keeping voice; auto = the model's choice")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds the server gets per attempt")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to keep retrying while the server is busy or unreachable (0 = no retry)")
@@ -508,7 +520,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOptions:
-    options = seq2drum_pb2.GenerationOptions(track=args.track, merge=args.merge)
+    options = seq2drum_pb2.GenerationOptions(track=args.track, merge=args.merge, style=args.style, fills=args.fills,
+                                             cymbal=args.cymbal)
+    for name in ("density", "swing", "dynamics"):
+        if getattr(args, name) is not None:
+            setattr(options, name, getattr(args, name))
     if args.temperature is not None:
         options.temperature = args.temperature
     if args.seed is not None:

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "swing", "dynamics", "cymbal")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
@@ -19,6 +19,12 @@ class GenerationOptions(_message.Message):
     BARS_FIELD_NUMBER: _ClassVar[int]
     TEMPO_QPM_FIELD_NUMBER: _ClassVar[int]
     METER_FIELD_NUMBER: _ClassVar[int]
+    STYLE_FIELD_NUMBER: _ClassVar[int]
+    DENSITY_FIELD_NUMBER: _ClassVar[int]
+    FILLS_FIELD_NUMBER: _ClassVar[int]
+    SWING_FIELD_NUMBER: _ClassVar[int]
+    DYNAMICS_FIELD_NUMBER: _ClassVar[int]
+    CYMBAL_FIELD_NUMBER: _ClassVar[int]
     temperature: float
     seed: int
     track: str
@@ -30,7 +36,13 @@ class GenerationOptions(_message.Message):
     bars: int
     tempo_qpm: float
     meter: str
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ...) -> None: ...
+    style: str
+    density: float
+    fills: str
+    swing: float
+    dynamics: float
+    cymbal: str
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")
@@ -153,7 +165,7 @@ class Limits(_message.Message):
     def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ..., max_notes: _Optional[int] = ..., max_events: _Optional[int] = ..., max_tempo_changes: _Optional[int] = ..., max_time_signature_changes: _Optional[int] = ..., concurrent_uploads: _Optional[int] = ..., upload_idle_s: _Optional[float] = ...) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("name", "version", "attention", "parameters", "steps_per_quarter", "drum_classes", "training_data", "val_loss", "train_seconds", "step", "options", "limits")
+    __slots__ = ("name", "version", "attention", "parameters", "steps_per_quarter", "drum_classes", "training_data", "val_loss", "train_seconds", "step", "options", "limits", "styles")
     class TrainingDataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +185,7 @@ class GetModelInfoResponse(_message.Message):
     STEP_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    STYLES_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     attention: bool
@@ -185,4 +198,15 @@ class GetModelInfoResponse(_message.Message):
     step: int
     options: OptionsSpec
     limits: Limits
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., attention: _Optional[bool] = ..., parameters: _Optional[int] = ..., steps_per_quarter: _Optional[int] = ..., drum_classes: _Optional[_Iterable[str]] = ..., training_data: _Optional[_Mapping[str, str]] = ..., val_loss: _Optional[float] = ..., train_seconds: _Optional[float] = ..., step: _Optional[int] = ..., options: _Optional[_Union[OptionsSpec, _Mapping]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ...) -> None: ...
+    styles: _containers.RepeatedCompositeFieldContainer[Style]
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., attention: _Optional[bool] = ..., parameters: _Optional[int] = ..., steps_per_quarter: _Optional[int] = ..., drum_classes: _Optional[_Iterable[str]] = ..., training_data: _Optional[_Mapping[str, str]] = ..., val_loss: _Optional[float] = ..., train_seconds: _Optional[float] = ..., step: _Optional[int] = ..., options: _Optional[_Union[OptionsSpec, _Mapping]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., styles: _Optional[_Iterable[_Union[Style, _Mapping]]] = ...) -> None: ...
+
+class Style(_message.Message):
+    __slots__ = ("name", "meters", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    METERS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    meters: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    def __init__(self, name: _Optional[str] = ..., meters: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...

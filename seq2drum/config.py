@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -88,6 +89,18 @@ MAX_COUNT_IN_BARS = 8
 MAX_BARS = 512  # drums from nothing
 MIN_TEMPO_QPM, MAX_TEMPO_QPM = 20.0, 300.0  # drums from nothing, quarter notes per minute as DAWs show it
 DEFAULT_TEMPO_QPM, DEFAULT_METER = 120.0, "4/4"
+MIN_DENSITY, MAX_DENSITY = 0.25, 4.0
+MIN_SWING, MAX_SWING = 0.5, 0.75
+MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
+MAX_FILL_EVERY = 64
+CYMBALS = ("auto", "hats", "ride")
+FILLS = ("none", "sections", "every:N")
+
+
+def fills_every(fills: str) -> int | None:
+    """N of `every:N` (1 to MAX_FILL_EVERY), else None."""
+    match = re.fullmatch(r"every:(\d{1,4})", fills) if isinstance(fills, str) else None
+    return int(match.group(1)) if match and 1 <= int(match.group(1)) <= MAX_FILL_EVERY else None
 
 
 @dataclass(frozen=True)
@@ -192,9 +205,27 @@ class GenerationOptions(_Config):
     bars: int | None = None  # drums from nothing: this many bars (1-512), with no song
     tempo_qpm: float | None = None  # drums from nothing: quarter notes per minute, 20-300 (None = 120)
     meter: str | None = None  # drums from nothing: "NUM/DEN" (None = 4/4)
+    # the controls a drummer asks for (seq2drum/controls.py); the defaults are the model's own choice
+    style: str | None = None  # a groove family (`python main.py --mode styles`); None = any groove
+    density: float = 1.0  # how busy, 0.25-4 times the model's choice
+    fills: str = "sections"  # none | sections (where the model calls them) | every:N (every Nth bar of a section)
+    swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 (straight) to 0.75; None = as predicted
+    dynamics: float = 1.0  # velocities times this, 0.5-1.5
+    cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
 
     def __post_init__(self) -> None:
         _check_types(self)
+        _check(self.style is None or re.fullmatch(r"[a-z0-9-]+", self.style) is not None,
+               f"style must be a name like straight-8ths (python main.py --mode styles lists them), got {self.style!r}")
+        _check(MIN_DENSITY <= self.density <= MAX_DENSITY,
+               f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
+        _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
+               f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.fills!r}")
+        _check(self.swing is None or MIN_SWING <= self.swing <= MAX_SWING,
+               f"swing must be {MIN_SWING:g} (straight) to {MAX_SWING:g} (dotted), e.g. 0.67 for a triplet feel, got {self.swing}")
+        _check(MIN_DYNAMICS <= self.dynamics <= MAX_DYNAMICS,
+               f"dynamics must be {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g} (1 = the model's velocities), got {self.dynamics:g}")
+        _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {self.cymbal!r}")
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE, f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
         _check(1 <= self.takes <= MAX_TAKES, f"takes must be 1-{MAX_TAKES}, got {self.takes}")

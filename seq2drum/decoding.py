@@ -84,6 +84,17 @@ class DecodingPolicy:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class Steering:
+    """What a musician asked of the decision (seq2drum/controls.py builds it from the options); the defaults are the
+    model's own choice."""
+
+    allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
+    lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
+    fill_bars: np.ndarray | None = None  # (n,) bool: the bars that close with a fill, instead of the model's call
+    refine_adds: bool = True  # False: per-cell refinement only drops cells (a style keeps its grooves' character)
+
+
 @dataclass
 class SongScores:
     """The network's output for one song, as numpy (n bars, S steps per bar, K codebook entries)."""
@@ -160,10 +171,12 @@ class Decoder:
 
     # ------------------------------------------------------------------------------------------ gains
 
-    def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, later_take: bool = False) -> np.ndarray:
+    def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, later_take: bool = False,
+              allowed: np.ndarray | None = None) -> np.ndarray:
         """(n, K) expected gain of each entry in each bar: sum of (p - lambda) over its cells; -inf where the entry
-        does not fit the bar's length or is not played often enough to be chosen."""
+        does not fit the bar's length or is not played often enough to be chosen (or not `allowed`, when given)."""
         playable = self._playable_for_takes if later_take else self._playable
+        playable = playable if allowed is None else allowed
         n = len(p)
         gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
         flat = (p - lam).reshape(n, -1).astype(np.float32)
@@ -269,8 +282,10 @@ class Decoder:
     # ------------------------------------------------------------------------------------------ takes
 
     def decide(self, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
-               rng: np.random.Generator | None = None, allow_rests: bool = True) -> list[Take]:
-        """`n_takes` distinct takes, the first being the model's own choice."""
+               rng: np.random.Generator | None = None, allow_rests: bool = True,
+               steering: Steering | None = None) -> list[Take]:
+        """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks)."""
+        steering = steering or Steering()
         p, structure = calibrated(scores, self.policy)
         # at least a hit per bar the guitar plays, and half the hits the model expects the drummer to play
         floor = max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
@@ -281,9 +296,9 @@ class Decoder:
                 # later takes: first as decided, then without per-step refinement (which adds the same likely cells
                 # to every take), then pushed away from what the failed attempt chose too
                 refine = index == 0 or attempt == 0
-                take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine)
+                take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering)
                 if take.n_hits < floor and allow_rests:  # resting too much: a near-silent take is no take
-                    take = self._take(scores, p, structure, avoid, temperature, rng, False, refine)
+                    take = self._take(scores, p, structure, avoid, temperature, rng, False, refine, steering)
                 if not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY:
                     break
                 if attempt >= 1:
@@ -294,15 +309,17 @@ class Decoder:
         return takes
 
     def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, avoid: list[dict[int, int]],
-              temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool = True) -> Take:
+              temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool = True,
+              steering: Steering = Steering()) -> Take:
         policy = self.policy
+        scale = steering.lambda_scale
         mask = scores.step_mask()
         labels = _bar_labels(scores.sections, scores.first_bar, scores.n_bars)
         total_p = float(p.sum())
         lam = 0.3
         noise = None
         for _ in range(_DINKELBACH_ROUNDS):
-            gains = self.gains(p, scores.bar_steps, lam, later_take=bool(avoid))
+            gains = self.gains(p, scores.bar_steps, lam * scale, later_take=bool(avoid), allowed=steering.allowed)
             if not allow_rests:
                 gains[:, self._sizes == 0] = -np.inf
             grooves_by_label = self.section_grooves(gains, scores, avoid, p)
@@ -317,10 +334,10 @@ class Decoder:
             rows = np.flatnonzero(path >= 0)
             hits[rows] = self.codebook.patterns[path[rows]]
             unknown = path < 0  # a bar length the codebook lacks: the cells worth playing, one by one
-            hits[unknown] = p[unknown] > lam
+            hits[unknown] = p[unknown] > lam * scale
             if refine and policy.refine_margin < 1.0:
-                hits |= (p > lam + policy.refine_margin) & mask[:, :, None]
-                hits &= ~(p < lam - policy.refine_margin)
+                hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
+                hits &= ~(p < lam * scale - policy.refine_margin)
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
@@ -333,12 +350,14 @@ class Decoder:
                                                       (policy.crash_threshold, policy.crash_edge_threshold),
                                                       (policy.fill_threshold, policy.fill_edge_threshold))):
             decided[:, column] = structure[:, column] > np.where(edges[column], min(anywhere, at_edge), anywhere)
+        if steering.fill_bars is not None:
+            decided[:, 2] = steering.fill_bars
         decided[:, 0] &= allow_rests
         decided[:, 1:] &= ~decided[:, [0]]
         hits[decided[:, 0]] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, 2]):
-            self._fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam)
+            self._fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam * scale)
         hits[decided[:, 1], 0, CRASH] = True
         hits[decided[:, 1], 0, KICK] = True
         hits[decided[:, 1], 0, CLOSED_HAT] = False

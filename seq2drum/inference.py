@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from . import arrangement, count_in
+from . import controls
 from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint, model_from_checkpoint
 from .config import GenerationOptions
 from .decoding import Decoder, SongScores, Take
@@ -30,6 +31,7 @@ from .kit import KitMap
 from .midi_io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, write_midi
 from .representation import DrumGrid, Grid, grid_to_drums
 from .song import EncodedSong, encode_song
+from .styles import Style, StyleBook
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 
@@ -91,6 +93,7 @@ class ModelInfo:
     train_seconds: float = 0.0
     step: int = 0
     codebook_entries: int = 0
+    styles: tuple[Style, ...] = ()  # the groove families --style chooses from
 
 
 def describe_training_data(summary: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +114,8 @@ class DrumGenerator:
         self.spec = loaded.spec
         self.data_config = loaded.data_config
         self.decoder = Decoder(loaded.codebook, loaded.policy)
+        self.styles = StyleBook.build(loaded.codebook, loaded.data_config.steps_per_quarter)
+        info.styles = self.styles.styles
         self.info = info
         self.device = torch.device(device)
 
@@ -148,8 +153,7 @@ class DrumGenerator:
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
         scores = self.song_scores(bar_song(encoded, self.spec))
-        rng = np.random.default_rng(seed)
-        return self.decoder.decide(scores, options.takes, options.temperature, rng)
+        return controls.decide(self.decoder, scores, options, seed, self.styles, encoded.grid)
 
     def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], humanize: bool, seed: int) -> list[DrumGrid]:
         """Per-bar takes -> drums on the song's step grid, velocity and timing spread a little when `humanize`."""
@@ -188,8 +192,10 @@ class DrumGenerator:
         scores = self.song_scores(bars)
         if options.from_nothing:
             arrangement.force_structure(scores)
-        takes = self.decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed))
-        grids = self.takes_to_grids(encoded, takes, options.humanize, seed)
+        takes = controls.decide(self.decoder, scores, options, seed, self.styles, encoded.grid)
+        swung = [controls.swing(grid, encoded.grid, options.swing) for grid in self.takes_to_grids(
+            encoded, takes, options.humanize, seed)]
+        grids = [grid for grid, _ in swung]
         guitar_parts = choice.parts if options.merge else []
         markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
                    for s in bars.sections]
@@ -201,8 +207,8 @@ class DrumGenerator:
             for index, (take, grid) in enumerate(zip(takes, grids), start=1)
         ]
         guitar_notes = merged_notes(choice.parts)
-        notices = [choice.notice, *(sparse_drums_notice(grid, encoded.grid, guitar_notes, options.temperature)
-                                    for grid in grids[:1]), count_in.moved_notice(moved_bars, options.count_in_bars)]
+        notices = [choice.notice, swung[0][1], *(sparse_drums_notice(grid, encoded.grid, guitar_notes, options.temperature)
+                                                 for grid in grids[:1]), count_in.moved_notice(moved_bars, options.count_in_bars)]
         return GenerationResult(
             midi_bytes=results[0].midi_bytes,
             drums=results[0].drums,

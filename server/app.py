@@ -170,6 +170,12 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
         bars=message.bars if message.HasField("bars") else None,
         tempo_qpm=message.tempo_qpm if message.HasField("tempo_qpm") else None,
         meter=message.meter.strip() or None,
+        style=message.style.strip() or None,
+        density=round(message.density, 6) if message.HasField("density") else defaults.density,
+        fills=message.fills.strip() or defaults.fills,
+        swing=round(message.swing, 6) if message.HasField("swing") else None,
+        dynamics=round(message.dynamics, 6) if message.HasField("dynamics") else defaults.dynamics,
+        cymbal=message.cymbal.strip() or defaults.cymbal,
     )
 
 
@@ -229,6 +235,8 @@ def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_
             concurrent_uploads=config.max_uploads,
             upload_idle_s=config.upload_idle_s,
         ),
+        styles=[seq2drum_pb2.Style(name=style["name"], meters=list(style["meters"]), description=style["description"])
+                for style in info.get("styles", ())],
     )
 
 

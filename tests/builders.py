@@ -116,10 +116,38 @@ def tiny_codebook() -> GrooveCodebook:
     return GrooveCodebook.from_entries(entries, 32)
 
 
-def tiny_checkpoint(path: Path, attention: bool = False, seed: int = 0) -> Path:
-    """A randomly initialised tiny groove model saved as a real checkpoint (for server, CLI and inference tests)."""
+def styled_codebook() -> GrooveCodebook:
+    """A codebook with several 4/4 styles (as seq2drum.styles names them), a 2/4, a 3/4 and a 6/8 groove, each
+    played often enough to be offered (counts 30), plus the empty bars and a rare 16th-hat bar (count 3)."""
+    eighths, sixteenths, beats = range(0, 16, 2), range(16), range(0, 16, 4)
+    bars = {
+        "straight-8ths": pattern(16, [(s, 2) for s in eighths] + [(0, 0), (8, 0), (4, 1), (12, 1)]),
+        "16th-hats": pattern(16, [(s, 2) for s in sixteenths] + [(0, 0), (8, 0), (4, 1), (12, 1)]),
+        "half-time": pattern(16, [(s, 2) for s in eighths] + [(0, 0), (8, 1)]),
+        "ride-8ths": pattern(16, [(s, 8) for s in eighths] + [(0, 0), (10, 0), (4, 1), (12, 1)]),
+        "four-on-the-floor": pattern(16, [(s, 3) for s in range(2, 16, 4)] + [(s, 0) for s in beats] + [(4, 1), (12, 1)]),
+        "quarter-hats": pattern(16, [(s, 2) for s in beats] + [(0, 0), (4, 1), (12, 1)]),
+    }
+    entries = [(16, np.zeros((16, 9), bool), 5, np.zeros((16, 9)), np.zeros((16, 9)))]
+    entries += [(16, bar, 30, bar * 90.0, np.zeros((16, 9))) for bar in bars.values()]
+    rare = bars["16th-hats"].copy()
+    rare[14, 0] = True
+    entries.append((16, rare, 3, rare * 90.0, np.zeros((16, 9))))
+    two_four = pattern(8, [(s, 2) for s in range(0, 8, 2)] + [(0, 0), (4, 1)])
+    waltz = pattern(12, [(s, 2) for s in range(0, 12, 4)] + [(0, 0), (4, 1), (8, 1)])
+    six_eight = pattern(12, [(s, 2) for s in range(0, 12, 2)] + [(0, 0), (6, 1)])
+    for n_steps, bar in ((8, two_four), (12, waltz), (12, six_eight)):
+        entries.append((n_steps, bar, 30, bar * 90.0, np.zeros((n_steps, 9))))
+    entries += [(n, np.zeros((n, 9), bool), 5, np.zeros((n, 9)), np.zeros((n, 9))) for n in (8, 12)]
+    return GrooveCodebook.from_entries(entries, 32)
+
+
+def tiny_checkpoint(path: Path, attention: bool = False, seed: int = 0,
+                    codebook: GrooveCodebook | None = None) -> Path:
+    """A randomly initialised tiny groove model saved as a real checkpoint (for server, CLI and inference tests);
+    `codebook` defaults to `tiny_codebook()`."""
     torch.manual_seed(seed)
-    codebook = tiny_codebook()
+    codebook = codebook or tiny_codebook()
     data_config = DataConfig()
     spec = FeatureSpec.current(data_config.steps_per_quarter)
     config = TINY_MODEL.replace(attention=attention)

@@ -205,3 +205,64 @@ def test_torch_threads_default_to_one_for_infer_only(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
     assert main.check_machine(main.build_parser().parse_args(argv)) == ""
     assert calls == threads
+
+
+def test_styles_mode_lists_one_style_a_line(tmp_path: Path) -> None:
+    """`--mode styles` prints NAME<TAB>METERS<TAB>DESCRIPTION, sorted by name, no header, for the checkpoint given."""
+    import re
+
+    from tests.builders import styled_codebook, tiny_checkpoint
+
+    checkpoint = tiny_checkpoint(tmp_path / "styled.pt", codebook=styled_codebook())
+    result = run_main("--mode", "styles", "--checkpoint", checkpoint)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = [line.split("\t") for line in lines]
+    assert all(len(row) == 3 and re.fullmatch(r"[a-z0-9-]+", row[0]) and re.fullmatch(r"\d+/\d+(,\d+/\d+)*", row[1])
+               and row[2] for row in rows), lines
+    assert [row[0] for row in rows] == sorted(row[0] for row in rows)
+    assert ["straight-8ths", "4/4,2/4"] in [row[:2] for row in rows] and ["waltz", "3/4"] in [row[:2] for row in rows]
+
+
+def test_infer_takes_every_control(tmp_path: Path) -> None:
+    """Every control flag reaches generation from the command line and the file is written."""
+    from tests.builders import styled_codebook, tiny_checkpoint
+
+    checkpoint = tiny_checkpoint(tmp_path / "styled.pt", codebook=styled_codebook())
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(8))
+    result = run_main("--mode", "infer", song, "--checkpoint", checkpoint, "--seed", "1", "--style", "half-time",
+                      "--density", "2", "--fills", "every:4", "--swing", "0.67", "--dynamics", "0.8", "--cymbal", "ride")
+    assert result.returncode == 0, result.stderr
+    notes = read_midi((tmp_path / "song_drums.mid").read_bytes()).drum_parts[0].notes
+    assert 51 in notes[:, 2] and 42 not in notes[:, 2]
+    refused = run_main("--mode", "infer", song, "--checkpoint", checkpoint, "--style", "waltz")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "style 'waltz' plays in 3/4, not in this song's 4/4; styles for 4/4: 16th-hats" in refused.stderr
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--density", "5"], "density must be 0.25-4"),
+    (["--density", "0.2"], "density must be 0.25-4"),
+    (["--swing", "0.8"], "swing must be 0.5 (straight) to 0.75"),
+    (["--swing", "0.4"], "swing must be 0.5 (straight) to 0.75"),
+    (["--dynamics", "2"], "dynamics must be 0.5-1.5"),
+    (["--fills", "every:0"], "fills must be none, sections or every:N"),
+    (["--fills", "sometimes"], "fills must be none, sections or every:N"),
+    (["--cymbal", "cowbell"], "argument --cymbal: invalid choice: 'cowbell'"),
+    (["--style", "Big Rock"], "style must be a name like straight-8ths"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+def test_control_out_of_range_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     flags: list[str], words: str) -> None:
+    """Checked before the song is read or the model loads: one line naming the range, exit code 2."""
+    import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(4))
+    try:
+        code = main.main(["--mode", "infer", str(song), *flags])
+    except SystemExit as exit_:  # argparse's choices
+        code = exit_.code
+    error = capsys.readouterr().err
+    assert code == 2 and words in error and error.count("\n") == 1, error
+    assert not (tmp_path / "song_drums.mid").exists()

@@ -481,3 +481,25 @@ def test_help_shows_every_default_once() -> None:
     for option, text in blocks.items():
         if option != "-h":
             assert text.count("(default") == 1 and "default: None" not in text, text
+
+
+def test_control_flags_become_generation_options() -> None:
+    """The helper sends the controls as the proto's fields 7-12; left out, they stay unset (the server's defaults)."""
+    parser = daw_helper.build_parser()
+    options = daw_helper.options_from_args(parser.parse_args([
+        "song.mid", "--style", "half-time", "--density", "0.5", "--fills", "every:4", "--swing", "0.67",
+        "--dynamics", "1.25", "--cymbal", "ride"]))
+    assert (options.style, options.fills, options.cymbal) == ("half-time", "every:4", "ride")
+    assert (options.density, options.dynamics) == (0.5, 1.25) and options.swing == pytest.approx(0.67)
+    plain = daw_helper.options_from_args(parser.parse_args(["song.mid"]))
+    assert not any(plain.HasField(name) for name in ("density", "swing", "dynamics"))
+    assert (plain.style, plain.fills, plain.cymbal) == ("", "", "auto")
+
+
+def test_helper_passes_controls_and_shows_the_servers_refusal(address: str, song: Path) -> None:
+    ok = run_helper(str(song), "--server", address, "--seed", "1", "--cymbal", "ride", "--swing", "0.6")
+    assert ok.returncode == 0, ok.stderr
+    notes = read_midi(song.with_name(f"{song.stem}_drums.mid").read_bytes()).parts[0].notes
+    assert 42 not in notes[:, 2]
+    refused = run_helper(str(song), "--server", address, "--density", "9")
+    assert refused.returncode == 1 and "INVALID_ARGUMENT: density must be 0.25-4" in refused.stderr

@@ -38,7 +38,8 @@ CONFIGS = {
     ),
     "GenerationOptions-defaults": GenerationOptions(),
     "GenerationOptions-all-set": GenerationOptions(
-        temperature=0.0, seed=2**63 - 1, track="Lead", merge=True, humanize=False, takes=8
+        temperature=0.0, seed=2**63 - 1, track="Lead", merge=True, humanize=False, takes=8, style="half-time",
+        density=0.25, fills="every:4", swing=0.67, dynamics=1.5, cymbal="ride"
     ),
 }
 
@@ -116,6 +117,17 @@ BAD_VALUES = [
     (GenerationOptions, "takes", 0),
     (GenerationOptions, "takes", 9),
     (GenerationOptions, "seed", 2**63),
+    (GenerationOptions, "density", 0.2),
+    (GenerationOptions, "density", 4.5),
+    (GenerationOptions, "swing", 0.45),
+    (GenerationOptions, "swing", 0.8),
+    (GenerationOptions, "dynamics", 0.4),
+    (GenerationOptions, "dynamics", 1.6),
+    (GenerationOptions, "fills", "every:0"),
+    (GenerationOptions, "fills", "every:65"),
+    (GenerationOptions, "fills", "often"),
+    (GenerationOptions, "cymbal", "cowbell"),
+    (GenerationOptions, "style", "Rock & Roll"),
 ]
 
 

@@ -236,6 +236,40 @@ def test_takes_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Seq2D
         assert status_of(lambda: generate(stub, midi, takes=bad)) == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_controls_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Seq2DrumStub,
+                                                     tiny_model_path: Path) -> None:
+    """GenerationOptions 7-12 reach the library as GenerationOptions' style, density, fills, swing, dynamics and
+    cymbal (the same file as generating locally with them); a bad value or a style that does not fit the song is
+    INVALID_ARGUMENT naming what to pass; unset fields leave the model's choice."""
+    from seq2drum.inference import DrumGenerator
+
+    midi = rock_song_bytes(8)
+    local = DrumGenerator.from_checkpoint(tiny_model_path)
+    controls = {"style": "half-time", "density": 0.5, "fills": "every:4", "swing": 0.6, "dynamics": 0.75,
+                "cymbal": "ride"}
+    response = generate(stub, midi, seed=2, **controls)
+    assert response.midi == local.generate(midi, GenerationOptions(seed=2, **controls)).midi_bytes
+    assert generate(stub, midi, seed=2, style="", fills="", cymbal="").midi == local.generate(
+        midi, GenerationOptions(seed=2)).midi_bytes
+    for bad in ({"density": 8.0}, {"swing": 0.9}, {"dynamics": 0.1}, {"fills": "every:0"}, {"cymbal": "gong"}):
+        assert status_of(lambda: generate(stub, midi, **bad)) == grpc.StatusCode.INVALID_ARGUMENT, bad
+    with pytest.raises(grpc.RpcError) as caught:
+        generate(stub, midi, style="six-eight")
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details().startswith("style 'six-eight' plays in 6/8,12/8, not in this song's 4/4") and "styles for 4/4: half-time" in \
+        caught.value.details()
+
+
+def test_model_info_lists_the_styles(stub: seq2drum_pb2_grpc.Seq2DrumStub, tiny_model_path: Path) -> None:
+    from seq2drum.inference import DrumGenerator
+
+    info = stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=TIMEOUT_S)
+    expected = DrumGenerator.from_checkpoint(tiny_model_path).styles.styles
+    assert [(s.name, tuple(s.meters), s.description) for s in info.styles] == [
+        (s.name, s.meters, s.description) for s in expected]
+    assert [s.name for s in info.styles] == sorted(s.name for s in info.styles)
+
+
 def test_stream_without_options_uses_defaults(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
     metadata, drums = stream(stub, chunked(rock_song_bytes(4), 100))
     assert metadata.bars == 4 and read_midi(drums).parts[0].channel == DRUM_CHANNEL

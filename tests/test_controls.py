@@ -1,0 +1,219 @@
+"""The musician's controls: density scales the hits as promised, fills go where asked, swing is measured back at
+the ratio asked for (and compound meters are left alone, saying so), the cymbal and dynamics change only what they
+name, and a style keeps the whole take inside its family, end to end through `DrumGenerator.generate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum import controls, metrics
+from seq2drum.config import GenerationOptions
+from seq2drum.decoding import Decoder, DecodingPolicy, Steering
+from seq2drum.drums import CLOSED_HAT, OPEN_HAT, RIDE
+from seq2drum.errors import ConfigError
+from seq2drum.grooves import GrooveCodebook, is_fill
+from seq2drum.inference import DrumGenerator
+from seq2drum.midi_io import read_midi
+from seq2drum.representation import DrumGrid, Grid, drums_to_grid
+from seq2drum.sections import Section
+from seq2drum.song import encode_song
+from seq2drum.styles import StyleBook
+from tests.builders import notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook, tiny_checkpoint
+from tests.test_decoding import scores_for
+
+BACKBEAT = [(0, 0), (8, 0), (4, 1), (12, 1)]
+
+
+def graded_codebook() -> GrooveCodebook:
+    """4/4 grooves from sparse to busy, each played often: kick only, backbeat, + quarter, 8th, 16th hats, + kicks."""
+    bars = [pattern(16, [(0, 0)]), pattern(16, BACKBEAT),
+            *(pattern(16, BACKBEAT + [(s, CLOSED_HAT) for s in range(0, 16, every)]) for every in (4, 2, 1)),
+            pattern(16, BACKBEAT + [(s, CLOSED_HAT) for s in range(16)] + [(s, 0) for s in (2, 6, 10, 14)])]
+    empty = (16, np.zeros((16, 9), bool), 5, np.zeros((16, 9)), np.zeros((16, 9)))
+    return GrooveCodebook.from_entries([empty] + [(16, b, 30, b * 90.0, np.zeros((16, 9))) for b in bars], 32)
+
+
+def four_four_grid(bars: int) -> Grid:
+    return Grid.build(480, [(0, 4, 4)], [(0, 500_000)], bars * 1920, 4)
+
+
+def backbeat_probabilities() -> np.ndarray:
+    """A song that asks for a backbeat with 8th hats: 16th hats possible, everything else unlikely."""
+    p = np.full((16, 9), 0.02)
+    p[0:16:2, CLOSED_HAT], p[1:16:2, CLOSED_HAT] = 0.55, 0.2
+    for step, drum_class in BACKBEAT:
+        p[step, drum_class] = 0.85
+    return p
+
+
+def test_density_scales_the_hits_as_promised() -> None:
+    """At temperature 0: hits(0.5) <= 0.7 x hits(1) <= 0.49 x hits(2), by choosing sparser or busier grooves."""
+    codebook = graded_codebook()
+    scores = scores_for([backbeat_probabilities()] * 16, [Section(0, 8, 0), Section(8, 16, 1)])
+    decoder, styles = Decoder(codebook, DecodingPolicy()), StyleBook.build(codebook, 4)
+    hits = {density: controls.decide(decoder, scores, GenerationOptions(density=density), 0, styles,
+                                     four_four_grid(16))[0].n_hits
+            for density in (0.25, 0.5, 1.0, 2.0, 4.0)}
+    assert hits[0.5] <= 0.7 * hits[1.0] <= 0.49 * hits[2.0], hits
+    assert hits[0.25] <= hits[0.5] and hits[4.0] >= hits[2.0]
+
+
+def test_fill_bars_for_none_sections_and_every_n() -> None:
+    scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
+    assert controls.fill_bars("sections", scores) is None
+    assert not controls.fill_bars("none", scores).any()
+    # every 4th bar of each section, counted from its first bar, and each section's last bar
+    assert np.flatnonzero(controls.fill_bars("every:4", scores)).tolist() == [3, 7, 11]
+    assert np.flatnonzero(controls.fill_bars("every:3", scores)).tolist() == [2, 5, 7, 10, 11]
+
+
+def test_decoding_plays_fills_exactly_where_asked() -> None:
+    codebook = graded_codebook()
+    scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
+    scores.structure_logits[:, 2] = 8.0  # the model wants a fill in every bar
+    decoder = Decoder(codebook, DecodingPolicy())
+    for fills, expected in (("sections", list(range(12))), ("none", []), ("every:4", [3, 7, 11])):
+        take = decoder.decide(scores, steering=Steering(fill_bars=controls.fill_bars(fills, scores)))[0]
+        assert np.flatnonzero(take.structure[:, 2]).tolist() == expected, fills
+        played = [row for row in range(11) if is_fill(take.hits[row], 16, 4)]  # the last bar ends the song
+        assert played == [row for row in expected if row < 11], fills
+
+
+def hat_grid(bars: int, every: int, steps_per_bar: int = 16) -> DrumGrid:
+    """Closed hats every `every` steps, kick on each bar's first step, velocity 80, on time."""
+    drums = DrumGrid.empty(bars * steps_per_bar)
+    drums.hits[::every, CLOSED_HAT] = True
+    drums.hits[::steps_per_bar, 0] = True
+    drums.velocity[drums.hits] = 80
+    return drums
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.55, 0.6, 0.67, 0.75])
+def test_swing_is_measured_back_at_the_ratio_asked(ratio: float) -> None:
+    grid = four_four_grid(4)
+    drums = hat_grid(4, 2)
+    drums.offset[drums.hits] = np.random.default_rng(0).uniform(-0.04, 0.04, int(drums.hits.sum()))  # humanized
+    swung, notice = controls.swing(drums, grid, ratio)
+    measured = metrics.swing(swung, grid, (0, grid.n_steps))
+    assert np.nanmean(measured) == pytest.approx(ratio, abs=0.01) and notice == ""
+    on_beats = swung.offset[::4, CLOSED_HAT]
+    assert np.allclose(on_beats, drums.offset[::4, CLOSED_HAT])  # the beats keep their timing
+
+
+def test_sixteenth_grooves_swing_their_sixteenths() -> None:
+    grid = four_four_grid(2)
+    swung, _ = controls.swing(hat_grid(2, 1), grid, 0.6)
+    assert np.allclose(swung.offset[1::2, CLOSED_HAT], (0.6 - 0.5) * 2)  # each 16th at 0.6 of its eighth
+    assert np.allclose(swung.offset[0::2, CLOSED_HAT], 0.0)
+
+
+def test_swing_leaves_compound_meters_alone_and_says_so() -> None:
+    grid = Grid.build(480, [(0, 6, 8)], [(0, 500_000)], 4 * 1440, 4)
+    drums = hat_grid(4, 2, steps_per_bar=12)
+    swung, notice = controls.swing(drums, grid, 0.67)
+    assert np.array_equal(swung.offset, drums.offset)
+    assert "--swing 0.67" in notice and "6/8" in notice and "\n" not in notice
+    assert controls.swing(drums, grid, None) == (drums, "")
+
+
+def test_cymbal_moves_the_time_keeping_to_the_voice_asked() -> None:
+    codebook = graded_codebook()
+    scores = scores_for([backbeat_probabilities()] * 4, [Section(0, 4, 0)])
+    scores.velocity[:, :, RIDE] = 70.0
+    take = Decoder(codebook, DecodingPolicy()).decide(scores)[0]
+    hats = take.hits[:, :, CLOSED_HAT].copy()
+    others = take.hits[:, :, :2].copy()
+    controls.set_cymbal(take, scores, "ride")
+    assert np.array_equal(take.hits[:, :, RIDE], hats) and not take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].any()
+    assert (take.velocity[:, :, RIDE][hats] == 70).all() and (take.velocity[:, :, CLOSED_HAT] == 0).all()
+    assert np.array_equal(take.hits[:, :, :2], others)
+    controls.set_cymbal(take, scores, "hats")
+    assert np.array_equal(take.hits[:, :, CLOSED_HAT], hats) and not take.hits[:, :, RIDE].any()
+    before = take.hits.copy()
+    controls.set_cymbal(take, scores, "auto")
+    assert np.array_equal(take.hits, before)
+
+
+@pytest.mark.parametrize("factor, velocity, expected", [(0.5, 90, 45), (1.5, 90, 127), (0.5, 1, 1), (1.2, 50, 60)])
+def test_dynamics_scale_every_velocity_within_midi(factor: float, velocity: int, expected: int) -> None:
+    scores = scores_for([backbeat_probabilities()] * 2, [Section(0, 2, 0)])
+    take = Decoder(graded_codebook(), DecodingPolicy()).decide(scores)[0]
+    take.velocity[take.hits] = velocity
+    controls.scale_dynamics(take, factor)
+    assert (take.velocity[take.hits] == expected).all() and (take.velocity[~take.hits] == 0).all()
+
+
+# ---------------------------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def styled(tmp_path_factory: pytest.TempPathFactory) -> DrumGenerator:
+    path = tiny_checkpoint(tmp_path_factory.mktemp("styled") / "styled.pt", codebook=styled_codebook())
+    return DrumGenerator.from_checkpoint(path)
+
+
+@pytest.mark.parametrize("style", ["straight-8ths", "half-time", "ride-8ths", "quarter-hats"])
+def test_a_style_keeps_every_groove_in_its_family(styled: DrumGenerator, style: str) -> None:
+    song = read_midi(rock_song_bytes(8))
+    encoded = encode_song(song, styled.data_config, with_drums=False)
+    takes = styled.generate_takes(encoded, GenerationOptions(seed=0, style=style, takes=3), 0)
+    for take in takes:  # later takes too
+        families = {styled.styles.family[entry] for entry in take.grooves.tolist() if entry >= 0}
+        assert families <= {style, ""} and style in families
+
+
+def test_two_styles_give_different_drums(styled: DrumGenerator) -> None:
+    midi = rock_song_bytes(8)
+    first = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths", humanize=False))
+    second = styled.generate(midi, GenerationOptions(seed=0, style="ride-8ths", humanize=False))
+    from seq2drum.decoding import take_similarity
+
+    assert take_similarity(first.drums.hits, second.drums.hits) < 0.6
+
+
+def test_a_style_without_the_songs_meter_is_refused_naming_those_that_fit(styled: DrumGenerator) -> None:
+    waltz_song = song_bytes(notes_from_steps(riff(8, steps_per_bar=12), length_steps=2), time_signatures=[(0, 3, 4)])
+    with pytest.raises(ConfigError, match=r"style 'half-time' plays in 4/4, not in this song's 3/4; styles for 3/4: waltz"):
+        styled.generate(waltz_song, GenerationOptions(style="half-time"))
+    with pytest.raises(ConfigError, match=r"unknown style 'rock'; styles for this song's 4/4: 16th-hats"):
+        styled.generate(rock_song_bytes(8), GenerationOptions(style="rock"))
+    assert styled.generate(waltz_song, GenerationOptions(seed=0, style="waltz")).n_hits > 0
+
+
+def test_swing_comes_back_from_the_written_file(styled: DrumGenerator) -> None:
+    result = styled.generate(rock_song_bytes(8), GenerationOptions(seed=0, style="straight-8ths", swing=0.67))
+    written = read_midi(result.midi_bytes)
+    grid = Grid.build(written.ticks_per_quarter, written.time_signatures, written.tempos, written.end_tick, 4)
+    drums = drums_to_grid(written.drum_parts[0].notes, grid)
+    assert np.nanmean(metrics.swing(drums, grid, (0, grid.n_steps))) == pytest.approx(0.67, abs=0.03)
+    six_eight = song_bytes(notes_from_steps(riff(8, steps_per_bar=12), length_steps=2), time_signatures=[(0, 6, 8)])
+    notices = styled.generate(six_eight, GenerationOptions(seed=0, swing=0.67)).notices
+    assert any("compound-meter bars" in notice for notice in notices)
+
+
+def test_defaults_leave_the_models_choice_untouched(styled: DrumGenerator) -> None:
+    midi = rock_song_bytes(8)
+    plain = styled.generate(midi, GenerationOptions(seed=3))
+    explicit = styled.generate(midi, GenerationOptions(seed=3, density=1.0, fills="sections", dynamics=1.0,
+                                                       cymbal="auto", swing=None, style=None))
+    assert plain.midi_bytes == explicit.midi_bytes
+
+
+def test_dynamics_and_cymbal_reach_the_file(styled: DrumGenerator) -> None:
+    midi = rock_song_bytes(8)
+    loud = styled.generate(midi, GenerationOptions(seed=0, humanize=False, style="straight-8ths"))
+    soft = styled.generate(midi, GenerationOptions(seed=0, humanize=False, style="straight-8ths", dynamics=0.5,
+                                                   cymbal="ride"))
+    loud_notes, soft_notes = (read_midi(r.midi_bytes).drum_parts[0].notes for r in (loud, soft))
+    assert soft_notes[:, 3].mean() < 0.6 * loud_notes[:, 3].mean()
+    assert 42 not in soft_notes[:, 2] and 51 in soft_notes[:, 2]
+    assert len(soft_notes) == len(loud_notes)
+
+
+def test_model_info_lists_the_styles(styled: DrumGenerator, tiny_model_path: Path) -> None:
+    assert [style.name for style in styled.info.styles] == styled.styles.names()
+    assert "waltz" in styled.styles.names()
+    assert DrumGenerator.from_checkpoint(tiny_model_path).info.styles  # the tiny codebook has styles too

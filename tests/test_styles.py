@@ -1,0 +1,96 @@
+"""Styles: each rule names the grooves a drummer would call by that name, meters come from bar length and accents,
+and choosing a style that is unknown or does not fit the song's meter names the styles that do."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from seq2drum.errors import ConfigError
+from seq2drum.styles import MIN_STYLE_BARS, StyleBook, entry_family, entry_is_compound, meter_name
+from tests.builders import pattern, styled_codebook
+
+KICK, SNARE, HAT, OPEN_HAT, RIDE, TOM = 0, 1, 2, 3, 8, 4
+BACKBEAT = [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
+
+
+@pytest.mark.parametrize("hits, expected", [
+    ([(s, HAT) for s in range(0, 16, 2)] + BACKBEAT, "straight-8ths"),
+    ([(s, HAT) for s in range(16)] + BACKBEAT, "16th-hats"),
+    ([(s, HAT) for s in range(0, 16, 4)] + BACKBEAT, "quarter-hats"),
+    ([(s, RIDE) for s in range(0, 16, 2)] + BACKBEAT, "ride-8ths"),
+    ([(s, RIDE) for s in range(16) if s % 4 != 2] + BACKBEAT, "ride-16ths"),
+    ([(s, RIDE) for s in range(0, 16, 4)] + BACKBEAT, "ride-quarters"),
+    ([(s, HAT) for s in range(0, 16, 2)] + [(s, KICK) for s in range(0, 16, 4)] + [(4, SNARE), (12, SNARE)],
+     "four-on-the-floor"),
+    ([(s, HAT) for s in range(0, 16, 2)] + [(0, KICK), (8, SNARE)], "half-time"),
+    ([(s, HAT) for s in range(16) if s % 4 in (0, 3)] + BACKBEAT, "shuffle"),
+    ([(s, RIDE) for s in (0, 4, 7, 8, 12, 15)] + [(4, HAT), (12, HAT)], "jazz-ride"),
+    (BACKBEAT, "kick-and-snare"),
+    ([(s, TOM) for s in range(0, 16, 2)] + [(0, KICK)], "toms"),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_four_four_rules_name_the_groove(hits: list[tuple[int, int]], expected: str) -> None:
+    assert entry_family(pattern(16, hits), 16, False, 4) == expected
+
+
+def test_other_meters_are_one_family_each() -> None:
+    waltz = pattern(12, [(0, KICK), (4, SNARE), (8, SNARE), (0, HAT), (4, HAT), (8, HAT)])
+    six_eight = pattern(12, [(0, KICK), (6, SNARE)] + [(s, HAT) for s in range(0, 12, 2)])
+    seven_eight = pattern(14, [(0, KICK), (6, SNARE)] + [(s, HAT) for s in range(0, 14, 2)])
+    assert not entry_is_compound(waltz, 12, 4) and entry_family(waltz, 12, False, 4) == "waltz"
+    assert entry_is_compound(six_eight, 12, 4) and entry_family(six_eight, 12, True, 4) == "six-eight"
+    assert not entry_is_compound(seven_eight, 14, 4) and entry_family(seven_eight, 14, False, 4) == "odd-meter"
+    # no accent off the downbeat either way: 12 steps read as 3/4, 24 as 12/8
+    assert not entry_is_compound(pattern(12, [(0, KICK)]), 12, 4)
+    assert entry_is_compound(pattern(24, [(0, KICK)]), 24, 4)
+
+
+@pytest.mark.parametrize("n_steps, compound, expected", [
+    (16, False, "4/4"), (8, False, "2/4"), (12, False, "3/4"), (12, True, "6/8"), (24, True, "12/8"),
+    (18, True, "9/8"), (14, False, "7/8"), (20, False, "5/4"), (10, False, "5/8"), (4, False, "1/4"),
+])
+def test_meter_names(n_steps: int, compound: bool, expected: str) -> None:
+    assert meter_name(n_steps, compound, 4) == expected
+
+
+def test_styles_are_sorted_named_and_offered_only_where_often_played() -> None:
+    book = StyleBook.build(styled_codebook(), 4)
+    names = book.names()
+    assert names == sorted(names) and all(re.fullmatch(r"[a-z0-9-]+", name) for name in names)
+    assert names == ["16th-hats", "four-on-the-floor", "half-time", "quarter-hats", "ride-8ths", "six-eight",
+                     "straight-8ths", "waltz"]
+    assert book.get("straight-8ths").meters == ("4/4", "2/4")
+    assert book.get("waltz").meters == ("3/4",) and book.get("six-eight").meters == ("6/8",)
+    assert all(style.description for style in book.styles)
+    assert book.fitting("3/4") == ["waltz"]
+    assert MIN_STYLE_BARS > 3  # the rare 16th-hat bar (count 3) is in its family but not worth offering alone
+
+
+def test_allowed_keeps_the_style_rests_and_other_lengths() -> None:
+    codebook = styled_codebook()
+    book = StyleBook.build(codebook, 4)
+    allowed = book.allowed("half-time", ["4/4"])
+    sixteen = codebook.bar_steps == 16
+    families = np.array(book.family)
+    assert set(families[allowed & sixteen]) == {"half-time", ""}  # and the empty bar: resting stays a choice
+    assert allowed[~sixteen].all()  # bars of other lengths keep the model's own choice
+    sixteenths = book.allowed("16th-hats", ["4/4"])
+    assert sixteenths.sum() == book.allowed("16th-hats", ["4/4", "3/4"]).sum()
+    rare = int(np.flatnonzero(codebook.counts == 3)[0])
+    assert not sixteenths[rare]  # a one-off bar is left out when the style has a groove played often
+    waltz = book.allowed("waltz", ["3/4"])
+    assert not waltz[np.flatnonzero(np.array(book.family) == "six-eight")].any()  # 12 steps, but 6/8
+
+
+@pytest.mark.parametrize("name, meters, words", [
+    ("rock", ["4/4"], ["unknown style 'rock'", "styles for this song's 4/4: 16th-hats, four-on-the-floor"]),
+    ("waltz", ["4/4", "3/4"], ["style 'waltz' plays in 3/4, not in this song's 4/4", "styles for 4/4: 16th-hats"]),
+    ("half-time", ["7/8"], ["not in this song's 7/8", "styles for 7/8: none (leave out --style)"]),
+])
+def test_a_style_that_does_not_fit_names_the_ones_that_do(name: str, meters: list[str], words: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        StyleBook.build(styled_codebook(), 4).allowed(name, meters)
+    message = str(caught.value)
+    assert "\n" not in message and all(word in message for word in words), message
