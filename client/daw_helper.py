@@ -30,6 +30,8 @@ import grpc
 
 from proto import seq2drum_pb2, seq2drum_pb2_grpc
 
+from client.balancing import ServerListError, channel_options, split_servers, target_for
+
 MiB = 1024 * 1024
 DEFAULT_SERVER = os.environ.get("SEQ2DRUM_SERVER", "127.0.0.1:50051")
 FALLBACK_MESSAGE_BYTES = 4 * MiB  # gRPC's own default, for a server that does not answer GetModelInfo
@@ -69,16 +71,17 @@ class Drums:
 
 
 class DrumClient:
-    """A channel to one server. UNAVAILABLE is retried with randomised exponential backoff until `wait_s` has
-    passed; every attempt has its own deadline (`timeout_s`). The server's size limits come from GetModelInfo."""
+    """A channel to one server or several (a list, a comma list, or a DNS name with several addresses), calls spread
+    round robin over those whose health is SERVING. UNAVAILABLE is retried with randomised exponential backoff until
+    `wait_s` has passed, each retry going to the next server; every attempt has its own deadline (`timeout_s`). The
+    size limits come from GetModelInfo of one of them (replicas are expected to run with the same flags)."""
 
-    def __init__(self, target: str = DEFAULT_SERVER, timeout_s: float = 120.0, wait_s: float = 60.0,
+    def __init__(self, target: str | list[str] = DEFAULT_SERVER, timeout_s: float = 120.0, wait_s: float = 60.0,
                  backoff_s: float = RETRY_FIRST_S, max_backoff_s: float = RETRY_MAX_S) -> None:
         if timeout_s <= 0:
             raise HelperError(f"--timeout must be > 0 seconds, got {timeout_s}")
         if wait_s < 0:
             raise HelperError(f"--wait must be >= 0 seconds, got {wait_s}")
-        self.target = target
         self.timeout_s = timeout_s
         self.wait_s = wait_s
         self.backoff_s = backoff_s
@@ -86,14 +89,15 @@ class DrumClient:
         self.attempts = 0  # every call made, retries included
         self._limits: seq2drum_pb2.Limits | None = None
         self._random = random.Random()
-        self._channel = grpc.insecure_channel(target, options=[
-            # The server enforces the size limits; the client takes whatever answer its own server sends.
-            ("grpc.max_receive_message_length", -1),
-            ("grpc.max_send_message_length", -1),
-            # Reconnect soon after a server (re)start, so the retries below find it.
-            ("grpc.initial_reconnect_backoff_ms", 250),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-        ])
+        try:
+            self.servers = split_servers(target)
+            channel_target = target_for(self.servers)
+        except ServerListError as exc:
+            raise HelperError(str(exc)) from None
+        self.target = ", ".join(self.servers)
+        # Calls go round robin to the servers whose health is SERVING (client.balancing), so a retry after UNAVAILABLE
+        # goes to the next server; the server enforces the size limits, and reconnects are quick after a restart.
+        self._channel = grpc.insecure_channel(channel_target, options=channel_options())
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
 
     def close(self) -> None:
@@ -468,7 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... when "
                         "earlier takes are there)")
     parser.add_argument("--force", action="store_true", help="let -o overwrite an existing file")
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="HOST:PORT of the server (env SEQ2DRUM_SERVER)")
+    parser.add_argument("--server", action="append", default=None, metavar="HOST:PORT",
+                        help="the server; several: repeat --server or separate with commas, or one DNS name with "
+                        "several addresses: songs go round robin to the servers that are up (default: env "
+                        f"SEQ2DRUM_SERVER, else {DEFAULT_SERVER})")
     parser.add_argument("--watch", type=Path, default=None, metavar="DIR",
                         help="process every guitar .mid exported to DIR (default: off, one SONG only)")
     parser.add_argument("--interval", type=float, default=1.0, help="--watch: seconds between looks at the folder")
@@ -517,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either SONG.mid or --watch DIR")
     try:
         options = options_from_args(args)
-        client = DrumClient(args.server, args.timeout, args.wait)
+        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait)
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -496,6 +496,10 @@ async def create_server(
     return server, port
 
 
+async def _new_health_servicer() -> health.aio.HealthServicer:
+    return health.aio.HealthServicer()  # made on the server's loop, where it is used
+
+
 class ServerThread:
     """The whole server (workers, asyncio loop, gRPC) for callers that are not async: tests and benchmarks.
 
@@ -511,17 +515,26 @@ class ServerThread:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="seq2drum-server-loop", daemon=True)
         self._server: grpc.aio.Server | None = None
+        self._health: health.aio.HealthServicer | None = None
 
     def start(self) -> ServerThread:
         self.pool.start()
         self._thread.start()
         try:
-            self._server, self.port = self._run(create_server(self.address, self.pool, self.config))
+            self._health = self._run(_new_health_servicer())
+            self._server, self.port = self._run(create_server(self.address, self.pool, self.config, self._health))
             self._run(self._server.start())
         except BaseException:
             self.stop()
             raise
         return self
+
+    def set_serving(self, serving: bool) -> None:
+        """Health SERVING or NOT_SERVING, as `python -m server` reports while it runs and once it shuts down."""
+        assert self._health is not None, "start the server first"
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in ("", SERVICE_NAME):
+            self._run(self._health.set(service, status))
 
     def stop(self, grace_s: float | None = None) -> None:
         if self._server is not None:
