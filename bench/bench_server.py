@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import queue
+import random
 import statistics
 import subprocess
 import sys
@@ -126,10 +127,12 @@ def run_level(address: str, songs: list[bytes], concurrency: int, timeout_s: flo
                             latencies.append(time.perf_counter() - started)
                         break
                     except grpc.RpcError as error:
-                        if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and attempt < busy_retries:
+                        retryable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+                        if error.code() in retryable and attempt < busy_retries:
                             with lock:
                                 busy[0] += 1
-                            time.sleep(0.05 * (attempt + 1))
+                            ceiling_s = min(0.25 * 2 ** attempt, 2.0)  # the DAW helper's jittered backoff
+                            time.sleep(ceiling_s / 2 + random.uniform(0, ceiling_s / 2))
                             continue
                         with lock:
                             errors.append(f"{error.code().name}: {error.details()}")
@@ -146,12 +149,12 @@ def run_level(address: str, songs: list[bytes], concurrency: int, timeout_s: flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: models/default.pt, else a tiny model")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--songs-per-level", type=int, default=8)
     parser.add_argument("--server-workers", type=int, default=None, help="default: the largest --concurrency")
     parser.add_argument("--torch-threads", type=int, default=1, help="per generation, in the server and in-process")
     parser.add_argument("--timeout", type=float, default=600.0, help="deadline of one request, seconds")
-    parser.add_argument("--busy-retries", type=int, default=50, help="retries of RESOURCE_EXHAUSTED (server full)")
+    parser.add_argument("--busy-retries", type=int, default=50, help="retries of a refusal (UNAVAILABLE: every worker busy)")
     args = parser.parse_args(argv)
     if args.songs_per_level < 1 or min(args.concurrency) < 1:
         parser.error("--songs-per-level and --concurrency must be >= 1")
