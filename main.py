@@ -155,7 +155,10 @@ def run_train(args: argparse.Namespace) -> int:
     )
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume, progress=not args.quiet)
-    print(f"best model: {best}\nuse it with: python main.py --mode infer SONG.mid --checkpoint {best}")
+    from seq2drum.distributed import World
+
+    if World.from_env().is_main:  # under torchrun, rank 0 speaks for the run
+        print(f"best model: {best}\nuse it with: python main.py --mode infer SONG.mid --checkpoint {best}")
     return 0
 
 
