@@ -36,7 +36,9 @@ from seq2drum.midi_scan import ReadLimits
 
 log = logging.getLogger("seq2drum.server")
 MiB = 1024 * 1024
-_PRELOAD = ["seq2drum.inference", "seq2drum.midi_io", "server.workers"]  # imported once, in the fork server
+# imported once, in the fork server; seq2drum.checkpoint brings torch, which a worker needs to read a checkpoint whose
+# fast-start copy (seq2drum.fast_start) is not in the cache yet
+_PRELOAD = ["seq2drum.inference", "seq2drum.checkpoint", "seq2drum.midi_io", "server.workers"]
 
 
 class WorkerCrashedError(Seq2DrumError):
