@@ -43,7 +43,10 @@ _OWN_OUTPUT = re.compile(r"(_(with_)?drums(-\d+)?\.mid|\.take\d+\.mid)$", re.IGN
 MIDI_SUFFIXES = (".mid", ".midi")
 EXIT_FAILED, EXIT_USAGE = 1, 2
 # Codes worth trying again later in watch mode (the file is not at fault).
-TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
+# Retried within --wait: the server is busy or away (UNAVAILABLE), or it cancelled the call as it shut down
+# (CANCELLED: this helper never cancels its own calls), so another server, or the same one back up, can take it.
+RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 RETRY_FIRST_S, RETRY_MAX_S = 0.25, 8.0  # backoff between attempts: doubles from the first up to the max, jittered
 T = TypeVar("T")
 
@@ -167,8 +170,8 @@ class DrumClient:
         return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])
 
     def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None) -> T:
-        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE, or the next try would start
-        after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
+        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE or CANCELLED, or the next try would
+        start after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
         clients turned away together do not come back together."""
         give_up_at = time.monotonic() + self.wait_s if give_up_at is None else give_up_at
         ceiling_s = self.backoff_s
@@ -177,7 +180,7 @@ class DrumClient:
             try:
                 return attempt()
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                if error.code() not in RETRIED_CODES:
                     raise
                 pause_s = ceiling_s / 2 + self._random.uniform(0, ceiling_s / 2)
                 left_s = give_up_at - time.monotonic()

@@ -12,8 +12,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 
+from client import daw_helper
 from client.balancing import ServerListError, split_servers, target_for
 from client.daw_helper import DrumClient, HelperError, main
 from server.app import ServerConfig, ServerThread
@@ -176,6 +178,36 @@ def test_a_server_killed_mid_run_loses_no_song(tiny_model_path: Path) -> None:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
+
+
+def test_a_call_the_server_cancels_as_it_shuts_down_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call that reaches a server just as it stops comes back CANCELLED (the helper never cancels its own):
+    it goes to the next server like UNAVAILABLE does. Other codes are not retried."""
+    monkeypatch.setattr(daw_helper.time, "sleep", lambda seconds: None)
+
+    class Failed(grpc.RpcError):
+        def __init__(self, code: grpc.StatusCode) -> None:
+            self._code = code
+
+        def code(self) -> grpc.StatusCode:
+            return self._code
+
+        def details(self) -> str:
+            return self._code.name
+
+    answers = iter([Failed(grpc.StatusCode.CANCELLED), Failed(grpc.StatusCode.UNAVAILABLE), "drums"])
+
+    def attempt() -> str:
+        answer = next(answers)
+        if isinstance(answer, Failed):
+            raise answer
+        return answer
+
+    with DrumClient("127.0.0.1:1", wait_s=60) as client:
+        assert client._with_retries(attempt) == "drums" and client.attempts == 3
+        with pytest.raises(Failed):
+            client._with_retries(lambda: (_ for _ in ()).throw(Failed(grpc.StatusCode.INVALID_ARGUMENT)))
+        assert client.attempts == 4
 
 
 def test_a_server_that_stops_gracefully_hands_over_to_the_other(two_servers: tuple[ServerThread, ServerThread]
