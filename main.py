@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -212,7 +213,10 @@ def run_train(args: argparse.Namespace) -> int:
     )
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume, progress=not args.quiet)
-    print(f"best model: {best}\nuse it with: python main.py --mode infer SONG.mid --checkpoint {best}")
+    from seq2drum.distributed import World
+
+    if World.from_env().is_main:  # under torchrun, rank 0 speaks for the run
+        print(f"best model: {best}\nuse it with: python main.py --mode infer SONG.mid --checkpoint {best}")
     return 0
 
 
@@ -420,12 +424,18 @@ def check_machine(args: argparse.Namespace) -> str:
     sets torch's threads (1 for infer unless --torch-threads says otherwise)."""
     if args.torch_threads is not None and not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
         return f"--torch-threads must be 1-{MAX_TORCH_THREADS}, got {args.torch_threads}"
+    threads = args.torch_threads or (1 if args.mode == "infer" else None)
+    if args.mode == "infer" and args.device != "cuda" and "torch" not in sys.modules:
+        # infer on the CPU runs the network in numpy and imports torch only for a model not yet in the fast-start
+        # cache (seq2drum.fast_start): the thread count goes to both through the environment, read when they load
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+        return ""
     import torch
 
     if args.device == "cuda" and not torch.cuda.is_available():
         build = "this torch is a CPU-only build" if torch.version.cuda is None else "no CUDA GPU is visible"
         return f"--device cuda asked for, but {build}; use --device auto or cpu"
-    threads = args.torch_threads or (1 if args.mode == "infer" else None)
     if threads:
         torch.set_num_threads(threads)
     return ""

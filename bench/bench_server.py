@@ -1,10 +1,15 @@
-"""Throughput and latency of the gRPC server with 1, 4 and 8 concurrent clients, against in-process generation.
+"""Throughput, latency and refusals of the gRPC server with 1, 4, 8 and 16 concurrent clients, against in-process
+generation.
 
-    python bench/bench_server.py [--checkpoint PATH] [--concurrency 1 4 8] [--songs-per-level 8]
+    python bench/bench_server.py [--checkpoint PATH] [--concurrency 1 4 8 16] [--songs-per-level 32]
+                                 [--server-workers CORES] [--max-waiting 0 8]
 
 Each song is a 4-minute guitar riff (120 bars of 4/4 at 120 BPM), built in code. The server runs as
-`python -m server` in a subprocess on loopback; each client is a thread with its own channel. The same songs then
-go through `DrumGenerator.generate` in a loop in this process, for the cost of the server around the model.
+`python -m server` in a subprocess on loopback, once per --max-waiting value (0 = refuse at once whenever every
+worker is busy, as before the line of waiting songs existed), its workers warmed first; each client is a thread with
+its own channel, and a refusal (UNAVAILABLE) is retried with the DAW helper's jittered backoff and counted. The same
+songs then go through `DrumGenerator.generate` in a loop in this process, for the cost of the server around the
+model.
 Without --checkpoint the shipped models/default.pt is used, or, when it is missing, a tiny random model
 (the output says so: such figures measure the plumbing, not the real model).
 """
@@ -12,7 +17,9 @@ Without --checkpoint the shipped models/default.pt is used, or, when it is missi
 from __future__ import annotations
 
 import argparse
+import os
 import queue
+import random
 import statistics
 import subprocess
 import sys
@@ -54,6 +61,30 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the fork server and the workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def worker_rss_mib(pid: int) -> tuple[float, float]:
+    """(largest, total) resident memory of the server's child processes, MiB (the fork server included)."""
+    sizes = [size for size in (rss_mib(child) for child in descendants(pid)) if size is not None]
+    return (max(sizes), sum(sizes)) if sizes else (float("nan"), float("nan"))
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
@@ -63,10 +94,11 @@ def percentile(values: list[float], fraction: float) -> float:
 class ServerProcess:
     """`python -m server` on 127.0.0.1 and a free port, stopped with SIGTERM."""
 
-    def __init__(self, checkpoint: Path, workers: int, torch_threads: int) -> None:
+    def __init__(self, checkpoint: Path, workers: int, torch_threads: int, max_waiting: int) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--checkpoint", str(checkpoint),
-             "--workers", str(workers), "--torch-threads", str(torch_threads), "--log-level", "WARNING"],
+             "--workers", str(workers), "--torch-threads", str(torch_threads), "--max-waiting", str(max_waiting),
+             "--log-level", "WARNING"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         lines: queue.Queue[str] = queue.Queue()
@@ -126,10 +158,12 @@ def run_level(address: str, songs: list[bytes], concurrency: int, timeout_s: flo
                             latencies.append(time.perf_counter() - started)
                         break
                     except grpc.RpcError as error:
-                        if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and attempt < busy_retries:
+                        retryable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+                        if error.code() in retryable and attempt < busy_retries:
                             with lock:
                                 busy[0] += 1
-                            time.sleep(0.05 * (attempt + 1))
+                            ceiling_s = min(0.25 * 2 ** attempt, 2.0)  # the DAW helper's jittered backoff
+                            time.sleep(ceiling_s / 2 + random.uniform(0, ceiling_s / 2))
                             continue
                         with lock:
                             errors.append(f"{error.code().name}: {error.details()}")
@@ -146,12 +180,15 @@ def run_level(address: str, songs: list[bytes], concurrency: int, timeout_s: flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: models/default.pt, else a tiny model")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--songs-per-level", type=int, default=8)
-    parser.add_argument("--server-workers", type=int, default=None, help="default: the largest --concurrency")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
+    parser.add_argument("--songs-per-level", type=int, default=32)
+    parser.add_argument("--server-workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: one per core, workers x torch threads = cores)")
+    parser.add_argument("--max-waiting", type=int, nargs="+", default=[0, 8],
+                        help="server line lengths to compare, one server run each (0 = refuse at once when busy)")
     parser.add_argument("--torch-threads", type=int, default=1, help="per generation, in the server and in-process")
     parser.add_argument("--timeout", type=float, default=600.0, help="deadline of one request, seconds")
-    parser.add_argument("--busy-retries", type=int, default=50, help="retries of RESOURCE_EXHAUSTED (server full)")
+    parser.add_argument("--busy-retries", type=int, default=200, help="retries of a refusal (UNAVAILABLE)")
     args = parser.parse_args(argv)
     if args.songs_per_level < 1 or min(args.concurrency) < 1:
         parser.error("--songs-per-level and --concurrency must be >= 1")
@@ -162,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     print(describe_machine())
     print(f"grpcio {grpc.__version__}, protobuf {google.protobuf.__version__}")
 
+    total_errors = 0
     with tempfile.TemporaryDirectory() as scratch:
         checkpoint = args.checkpoint
         if checkpoint is None and DEFAULT_CHECKPOINT.is_file():
@@ -177,39 +215,47 @@ def main(argv: list[str] | None = None) -> int:
         songs = make_songs(args.songs_per_level)
         print(f"songs: {len(songs)} per level, {BARS_PER_SONG} bars of 4/4 at 120 BPM (4 min), "
               f"{statistics.mean(len(s) for s in songs) / 1024:.1f} KiB each")
-        workers = args.server_workers or max(args.concurrency)
-        print(f"server: python -m server --workers {workers} --torch-threads {args.torch_threads} on loopback\n")
-
-        server = ServerProcess(checkpoint, workers, args.torch_threads)
-        total_errors = 0
-        throughput: dict[int, float] = {}
-        try:
-            pid = server.process.pid
-            rss_start = rss_mib(pid)
-            run_level(server.address, songs[:1], 1, args.timeout, args.busy_retries)  # warm-up, not counted
-            rss_warm = rss_mib(pid)
-            header = (f"{'clients':>7} {'songs':>5} {'songs/s':>8} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
-                      f"{'errors':>6} {'busy':>5} {'RSS MiB':>8}")
-            print(header)
-            print("-" * len(header))
-            for concurrency in args.concurrency:
-                level = run_level(server.address, songs, concurrency, args.timeout, args.busy_retries)
-                latencies = level["latencies"] or [float("nan")]
-                total_errors += len(level["errors"])
-                rss = rss_mib(pid)
-                throughput[concurrency] = len(level["latencies"]) / level["wall_s"]
-                print(f"{concurrency:>7} {len(level['latencies']):>5} {throughput[concurrency]:>8.2f} "
-                      f"{percentile(latencies, 0.5):>7.2f} {percentile(latencies, 0.95):>7.2f} "
-                      f"{percentile(latencies, 0.99):>7.2f} {len(level['errors']):>6} {level['busy']:>5} "
-                      f"{rss if rss is not None else float('nan'):>8.0f}")
-                for error in level["errors"][:3]:
-                    print(f"        error: {error}")
-            fmt = lambda value: "n/a" if value is None else f"{value:.0f} MiB"
-            print(f"\nserver RSS: {fmt(rss_start)} after start, {fmt(rss_warm)} after warm-up, "
-                  f"{fmt(rss_mib(pid))} after all levels")
-        finally:
-            exit_code = server.stop()
-        print(f"server exit code after SIGTERM: {exit_code}")
+        summary: list[str] = []
+        for max_waiting in args.max_waiting:
+            print(f"\nserver: python -m server --workers {args.server_workers} --torch-threads {args.torch_threads} "
+                  f"--max-waiting {max_waiting} on loopback")
+            server = ServerProcess(checkpoint, args.server_workers, args.torch_threads, max_waiting)
+            throughput: dict[int, float] = {}
+            tails: dict[int, float] = {}
+            try:
+                pid = server.process.pid
+                warm = make_songs(args.server_workers)
+                run_level(server.address, warm, args.server_workers, args.timeout, args.busy_retries)  # each worker
+                header = (f"{'clients':>7} {'songs':>5} {'songs/s':>8} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
+                          f"{'p99/p50':>7} {'refused':>7} {'errors':>6} {'server MiB':>10} {'worker MiB':>10}")
+                print(header)
+                print("-" * len(header))
+                for concurrency in args.concurrency:
+                    level = run_level(server.address, songs, concurrency, args.timeout, args.busy_retries)
+                    latencies = level["latencies"] or [float("nan")]
+                    total_errors += len(level["errors"])
+                    rss = rss_mib(pid)
+                    largest_worker, _ = worker_rss_mib(pid)
+                    throughput[concurrency] = len(level["latencies"]) / level["wall_s"]
+                    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+                    tails[concurrency] = p99 / p50
+                    print(f"{concurrency:>7} {len(level['latencies']):>5} {throughput[concurrency]:>8.2f} "
+                          f"{p50:>7.2f} {percentile(latencies, 0.95):>7.2f} {p99:>7.2f} {p99 / p50:>7.1f} "
+                          f"{level['busy']:>7} {len(level['errors']):>6} "
+                          f"{rss if rss is not None else float('nan'):>10.0f} {largest_worker:>10.0f}")
+                    for error in level["errors"][:3]:
+                        print(f"        error: {error}")
+                largest_worker, all_children = worker_rss_mib(pid)
+                print(f"memory after all levels: server {rss_mib(pid) or float('nan'):.0f} MiB, largest worker "
+                      f"{largest_worker:.0f} MiB, fork server and workers {all_children:.0f} MiB in all")
+            finally:
+                exit_code = server.stop()
+            print(f"server exit code after SIGTERM: {exit_code}")
+            one = throughput.get(1)
+            if one:
+                scaling = ", ".join(f"{c} clients {rate / one:.2f}x" for c, rate in throughput.items() if c > 1)
+                summary.append(f"--max-waiting {max_waiting}: throughput vs 1 client: {scaling}; p99/p50: "
+                               + ", ".join(f"{c} clients {tail:.1f}" for c, tail in tails.items()))
 
         torch.set_num_threads(args.torch_threads)
         options = GenerationOptions(seed=1)
@@ -224,14 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nin-process DrumGenerator.generate, 1 thread, {len(songs)} songs in a loop: "
               f"{len(songs) / wall_s:.2f} songs/s, p50 {percentile(in_process, 0.5):.2f} s, "
               f"p95 {percentile(in_process, 0.95):.2f} s")
-        local = len(songs) / wall_s
-        ratios = ", ".join(f"{c} client{'s' if c > 1 else ''} {rate / local:.2f}x" for c, rate in throughput.items())
-        print(f"server throughput / in-process throughput: {ratios}")
-        print("(at 1 client the difference is the cost around the model: gRPC and the server process; with more clients "
-              "than cores, generation threads contend for the GIL, as the per-step sampling loop is Python)")
+    print("\n" + "\n".join(summary))
     print(f"\ntotal errors: {total_errors}")
     return 1 if total_errors else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

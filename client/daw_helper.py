@@ -31,6 +31,8 @@ import grpc
 
 from proto import seq2drum_pb2, seq2drum_pb2_grpc
 
+from client.balancing import ServerListError, channel_options, split_servers, target_for
+
 MiB = 1024 * 1024
 DEFAULT_SERVER = os.environ.get("SEQ2DRUM_SERVER", "127.0.0.1:50051")
 FALLBACK_MESSAGE_BYTES = 4 * MiB  # gRPC's own default, for a server that does not answer GetModelInfo
@@ -42,7 +44,10 @@ _OWN_OUTPUT = re.compile(r"(_(with_)?drums(-\d+)?\.mid|\.take\d+\.mid)$", re.IGN
 MIDI_SUFFIXES = (".mid", ".midi")
 EXIT_FAILED, EXIT_USAGE = 1, 2
 # Codes worth trying again later in watch mode (the file is not at fault).
-TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
+# Retried within --wait: the server is busy or away (UNAVAILABLE), or it cancelled the call as it shut down
+# (CANCELLED: this helper never cancels its own calls), so another server, or the same one back up, can take it.
+RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 RETRY_FIRST_S, RETRY_MAX_S = 0.25, 8.0  # backoff between attempts: doubles from the first up to the max, jittered
 T = TypeVar("T")
 
@@ -70,16 +75,17 @@ class Drums:
 
 
 class DrumClient:
-    """A channel to one server. UNAVAILABLE is retried with randomised exponential backoff until `wait_s` has
-    passed; every attempt has its own deadline (`timeout_s`). The server's size limits come from GetModelInfo."""
+    """A channel to one server or several (a list, a comma list, or a DNS name with several addresses), calls spread
+    round robin over those whose health is SERVING. UNAVAILABLE is retried with randomised exponential backoff until
+    `wait_s` has passed, each retry going to the next server; every attempt has its own deadline (`timeout_s`). The
+    size limits come from GetModelInfo of one of them (replicas are expected to run with the same flags)."""
 
-    def __init__(self, target: str = DEFAULT_SERVER, timeout_s: float = 120.0, wait_s: float = 60.0,
+    def __init__(self, target: str | list[str] = DEFAULT_SERVER, timeout_s: float = 120.0, wait_s: float = 60.0,
                  backoff_s: float = RETRY_FIRST_S, max_backoff_s: float = RETRY_MAX_S) -> None:
         if timeout_s <= 0:
             raise HelperError(f"--timeout must be > 0 seconds, got {timeout_s}")
         if wait_s < 0:
             raise HelperError(f"--wait must be >= 0 seconds, got {wait_s}")
-        self.target = target
         self.timeout_s = timeout_s
         self.wait_s = wait_s
         self.backoff_s = backoff_s
@@ -87,14 +93,15 @@ class DrumClient:
         self.attempts = 0  # every call made, retries included
         self._limits: seq2drum_pb2.Limits | None = None
         self._random = random.Random()
-        self._channel = grpc.insecure_channel(target, options=[
-            # The server enforces the size limits; the client takes whatever answer its own server sends.
-            ("grpc.max_receive_message_length", -1),
-            ("grpc.max_send_message_length", -1),
-            # Reconnect soon after a server (re)start, so the retries below find it.
-            ("grpc.initial_reconnect_backoff_ms", 250),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-        ])
+        try:
+            self.servers = split_servers(target)
+            channel_target = target_for(self.servers)
+        except ServerListError as exc:
+            raise HelperError(str(exc)) from None
+        self.target = ", ".join(self.servers)
+        # Calls go round robin to the servers whose health is SERVING (client.balancing), so a retry after UNAVAILABLE
+        # goes to the next server; the server enforces the size limits, and reconnects are quick after a restart.
+        self._channel = grpc.insecure_channel(channel_target, options=channel_options())
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
 
     def close(self) -> None:
@@ -164,8 +171,8 @@ class DrumClient:
         return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])
 
     def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None) -> T:
-        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE, or the next try would start
-        after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
+        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE or CANCELLED, or the next try would
+        start after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
         clients turned away together do not come back together."""
         give_up_at = time.monotonic() + self.wait_s if give_up_at is None else give_up_at
         ceiling_s = self.backoff_s
@@ -174,7 +181,7 @@ class DrumClient:
             try:
                 return attempt()
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                if error.code() not in RETRIED_CODES:
                     raise
                 pause_s = ceiling_s / 2 + self._random.uniform(0, ceiling_s / 2)
                 left_s = give_up_at - time.monotonic()
@@ -469,7 +476,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... when "
                         "earlier takes are there)")
     parser.add_argument("--force", action="store_true", help="let -o overwrite an existing file")
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="HOST:PORT of the server (env SEQ2DRUM_SERVER)")
+    parser.add_argument("--server", action="append", default=None, metavar="HOST:PORT",
+                        help="the server; several: repeat --server or separate with commas, or one DNS name with "
+                        "several addresses: songs go round robin to the servers that are up (default: env "
+                        f"SEQ2DRUM_SERVER, else {DEFAULT_SERVER})")
     parser.add_argument("--watch", type=Path, default=None, metavar="DIR",
                         help="process every guitar .mid exported to DIR (default: off, one SONG only)")
     parser.add_argument("--interval", type=float, default=1.0, help="--watch: seconds between looks at the folder")
@@ -590,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either SONG.mid, --watch DIR or --bars N")
     try:
         options = options_from_args(args)
-        client = DrumClient(args.server, args.timeout, args.wait)
+        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait)
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

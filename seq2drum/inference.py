@@ -15,14 +15,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from . import arrangement, count_in
-from . import controls
-from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint, model_from_checkpoint
+from . import arrangement, controls, count_in, fast_start
 from .config import GenerationOptions
 from .decoding import Decoder, SongScores, Take
 from .drums import DRUM_CLASSES
@@ -30,8 +27,17 @@ from .features import BarSong, bar_song, bars_to_steps
 from .kit import KitMap
 from .midi_io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, write_midi
 from .representation import DrumGrid, Grid, grid_to_drums
+from .numpy_model import NumpyGrooveModel
 from .song import EncodedSong, encode_song
 from .styles import Style, StyleBook
+
+if TYPE_CHECKING:
+    import torch
+
+    from .checkpoint import LoadedModel
+
+# checkpoint.DEFAULT_CHECKPOINT, named here too so that loading a model from the fast-start cache imports no torch
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "models" / "default.pt"
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 
@@ -108,8 +114,14 @@ def describe_training_data(summary: dict[str, Any]) -> dict[str, Any]:
 class DrumGenerator:
     """A loaded model that turns guitar MIDI into drum MIDI. Safe to share between threads."""
 
-    def __init__(self, loaded: LoadedModel, info: ModelInfo, device: str | torch.device = "cpu") -> None:
-        self.model = loaded.model.eval()
+    def __init__(self, loaded: LoadedModel | fast_start.FastModel, info: ModelInfo,
+                 device: str | torch.device = "cpu") -> None:
+        # On the CPU the network runs in numpy (numpy_model: the same scores to float32 rounding, and no torch needed
+        # when the model came from the fast-start cache); the torch module stays for GPUs and for callers that train.
+        self.model = loaded.model.eval() if loaded.model is not None else None
+        self.network = getattr(loaded, "network", None)
+        if self.network is None and str(device).startswith("cpu"):
+            self.network = numpy_network(loaded.model)
         self.codebook = loaded.codebook
         self.spec = loaded.spec
         self.data_config = loaded.data_config
@@ -117,12 +129,21 @@ class DrumGenerator:
         self.styles = StyleBook.build(loaded.codebook, loaded.data_config.steps_per_quarter)
         info.styles = self.styles.styles
         self.info = info
-        self.device = torch.device(device)
+        self.device = device
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> DrumGenerator:
-        """Load a checkpoint (default: the model shipped in models/default.pt)."""
+        """Load a checkpoint (default: the model shipped in models/default.pt). On the CPU its fast-start copy is
+        used when the cache has one (no torch import), and written when it does not."""
         path = Path(path) if path else DEFAULT_CHECKPOINT
+        on_cpu = str(device).startswith("cpu")
+        if on_cpu and path.is_file():
+            fast = fast_start.load(path)
+            if fast is not None:
+                info = fast.info
+                return cls(fast, ModelInfo(**{**info, "drum_classes": tuple(info["drum_classes"])}), device)
+        from .checkpoint import load_checkpoint, model_from_checkpoint
+
         payload = load_checkpoint(path, map_location="cpu")
         loaded = model_from_checkpoint(payload, device)
         digest = hashlib.sha256()  # of everything generation depends on: weights, codebook (menu too), decoding
@@ -144,10 +165,16 @@ class DrumGenerator:
             step=int(payload.get("step", 0)),
             codebook_entries=len(loaded.codebook),
         )
-        return cls(loaded, info, device)
+        generator = cls(loaded, info, device)
+        if generator.network is not None:
+            fast_start.save(path, generator.network.w, loaded.model.config, loaded.codebook, loaded.spec,
+                            loaded.data_config, loaded.policy, fast_start.info_to_dict(info))
+        return generator
 
     def song_scores(self, song: BarSong) -> SongScores:
-        """The network's output for one song's bars, as numpy."""
+        """The network's output for one song's bars, as numpy (computed in numpy on the CPU, by torch on a GPU)."""
+        if self.network is not None:
+            return numpy_song_scores(self.network, song)
         return song_scores(self.model, song, self.device)
 
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
@@ -258,27 +285,50 @@ def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, t
     )
 
 
-@torch.inference_mode()
 def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -> SongScores:
-    """Run the network over one song's bars (all at once: an LSTM over a few hundred bars) and return its scores."""
-    step_features = torch.from_numpy(song.step_features).unsqueeze(0).to(device)
-    bar_features = torch.from_numpy(song.bar_features).unsqueeze(0).to(device)
-    bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
-    lengths = torch.tensor([song.n_bars], device=device)
-    out = model(step_features, bar_features, bar_steps, lengths)
+    """Run the torch network over one song's bars (all at once: an LSTM over a few hundred bars) and return its
+    scores."""
+    import torch
+
+    with torch.inference_mode():
+        step_features = torch.from_numpy(song.step_features).unsqueeze(0).to(device)
+        bar_features = torch.from_numpy(song.bar_features).unsqueeze(0).to(device)
+        bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
+        lengths = torch.tensor([song.n_bars], device=device)
+        out = model(step_features, bar_features, bar_steps, lengths)
+        return _scores(song, out.hit_logits[0].float().cpu().numpy(), out.velocity[0].float().cpu().numpy(),
+                       out.offset[0].float().cpu().numpy(), out.structure_logits[0].float().cpu().numpy(),
+                       out.groove_logits[0].float().cpu().numpy())
+
+
+def numpy_song_scores(network: NumpyGrooveModel, song: BarSong) -> SongScores:
+    """`song_scores` with the numpy network."""
+    out = network.forward(song.step_features, song.bar_features, song.bar_steps)
+    return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
+
+
+def _scores(song: BarSong, hit_logits: np.ndarray, velocity: np.ndarray, offset: np.ndarray,
+            structure_logits: np.ndarray, groove_logits: np.ndarray) -> SongScores:
     return SongScores(
-        hit_logits=out.hit_logits[0].float().cpu().numpy(),
-        velocity=(out.velocity[0].float().cpu().numpy() * 127.0),
-        offset=out.offset[0].float().cpu().numpy(),
-        structure_logits=out.structure_logits[0].float().cpu().numpy(),
+        hit_logits=hit_logits,
+        velocity=velocity * 127.0,
+        offset=offset,
+        structure_logits=structure_logits,
         bar_steps=song.bar_steps,
         beat_steps=song.beat_steps,
         guitar_plays=song.guitar_plays,
         sections=song.sections,
         first_bar=song.first_bar,
         last_onset=song.last_onset,
-        groove_logits=out.groove_logits[0].float().cpu().numpy(),
+        groove_logits=groove_logits,
     )
+
+
+def numpy_network(model: Any) -> NumpyGrooveModel:
+    """The numpy copy of a torch `GrooveSeq2Drum` (its weights as float32 arrays)."""
+    weights = {name: value.detach().float().cpu().numpy() for name, value in model.state_dict().items()
+               if name != "codebook_bar_steps"}
+    return NumpyGrooveModel(weights, model.config, model.codebook_bar_steps.cpu().numpy())
 
 
 def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any],

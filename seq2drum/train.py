@@ -27,6 +27,7 @@ from .atomic import write_atomic
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DataConfig, ModelConfig, TrainConfig
 from .data import BarBatch, BarDataset, BucketBatchSampler, build_corpus, collate_bars, split_songs
+from .distributed import World, main_first, resumed_position, rng_states, seed_rank, shard, steps_per_epoch, wrap
 from .errors import DataFolderError
 from .features import BarSong, FeatureSpec, bar_song
 from .grooves import GrooveCodebook
@@ -127,11 +128,14 @@ class Run:
     stale_epochs: int = 0
     elapsed_before: float = 0.0
     started: float = field(default_factory=time.perf_counter)
+    world: World = field(default_factory=World)  # this process among the torchrun processes (see distributed.py)
+    trainable: torch.nn.Module | None = None  # what the step calls: DDP around `model` on several processes
+    resume_note: str = ""  # what a resume on another number of processes does, said once by rank 0
 
     def seconds(self) -> float:
         return self.elapsed_before + time.perf_counter() - self.started
 
-    def payload(self, kind: str, val_loss: float) -> dict[str, Any]:
+    def payload(self, kind: str, val_loss: float, rng_per_rank: list[Tensor] | None = None) -> dict[str, Any]:
         state: dict[str, Any] = {
             "architecture": ARCHITECTURE,
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
@@ -150,7 +154,9 @@ class Run:
         }
         if kind == "last":
             state.update(optimizer=self.optimizer.state_dict(), batch_in_epoch=self.batch_in_epoch,
-                         stale_epochs=self.stale_epochs, torch_rng=torch.get_rng_state())
+                         stale_epochs=self.stale_epochs, torch_rng=torch.get_rng_state(), world_size=self.world.size)
+            if rng_per_rank is not None and self.world.distributed:
+                state["torch_rng_per_rank"] = rng_per_rank
         return state
 
 
@@ -163,9 +169,12 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
           train_config: TrainConfig, cache_dir: str | Path | None, resume: str | Path | None, progress: bool,
           song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None) -> Run:
     """Read the songs, split them, build (or restore) the codebook, the model and the optimizer."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    device = pick_device(train_config.device)
+    world = World.from_env()
+    device = world.start(pick_device(train_config.device))
+    out = Path(world.from_main(str(out_dir)))  # one run folder, even when each rank named its own by the clock
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    progress = progress and world.is_main
     resumed: dict[str, Any] | None = None
     if resume:
         resumed = load_checkpoint(resume)
@@ -175,7 +184,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
         model_config = ModelConfig.from_dict(resumed["model_config"])
     torch.manual_seed(train_config.seed)
     np.random.seed(train_config.seed)
-    corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress)
+    with main_first(world):  # rank 0 parses and caches; the others then read the cache
+        corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress)
     split = song_filter or (lambda songs: split_songs(songs, data_config.val_fraction, data_config.split_seed))
     train_encoded, val_encoded = split(corpus.songs)
     if not train_encoded:
@@ -188,6 +198,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
         seed=train_config.seed)
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
         codebook = codebook.with_take_menu(take_menu_songs(train_songs))
+    codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
     train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose)
     val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
@@ -195,21 +206,36 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
                         torch.from_numpy(codebook.bar_steps)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
-    batches_per_epoch = len(sampler)
+    batches_per_epoch = steps_per_epoch(len(sampler), world)  # per process
     total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)
     summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
     summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
                    data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
                    codebook=repr(codebook))
+    summary.update(processes=world.size)
     run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
-              val_set, val_songs, sampler, summary, int(total_steps))
+              val_set, val_songs, sampler, summary, int(total_steps), world=world)
+    seed_rank(train_config.seed, world)
     if resumed:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
-        run.step, run.epoch, run.batch_in_epoch = resumed["step"], resumed["epoch"], resumed["batch_in_epoch"]
+        run.step, run.epoch = resumed["step"], resumed["epoch"]
         run.best_val, run.stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
         run.elapsed_before = resumed.get("train_seconds", 0.0)
-        torch.set_rng_state(resumed["torch_rng"])
+        saved_size, per_rank = resumed.get("world_size", 1), resumed.get("torch_rng_per_rank")
+        run.batch_in_epoch = resumed_position(resumed["batch_in_epoch"], saved_size, world)
+        if saved_size == world.size and per_rank is not None:
+            torch.set_rng_state(per_rank[world.rank])
+        elif world.is_main:
+            torch.set_rng_state(resumed["torch_rng"])
+        if saved_size != world.size:
+            run.resume_note = (
+                f"{resume} was trained on {saved_size} process(es), this run has {world.size}: epoch "
+                f"{run.epoch + 1} carries on after the {resumed['batch_in_epoch'] * saved_size} batches already "
+                f"trained, with {batches_per_epoch} steps per epoch (was about {len(sampler) // saved_size}), so the "
+                f"learning-rate schedule is spread over {int(total_steps)} steps from step {run.step}; the weights will "
+                f"differ from a run that kept {saved_size} process(es)")
+    run.trainable = wrap(model, world, device)
     return run
 
 
@@ -219,9 +245,9 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
 
     config = run.train_config
     run.sampler.set_epoch(run.epoch)
-    batches = run.sampler.batches()
+    batches = shard(run.sampler.batches(), run.world)
     bar = tqdm(total=len(batches), initial=run.batch_in_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
-               unit="batch", disable=not progress, dynamic_ncols=True)
+               unit="batch", disable=not progress or not run.world.is_main, dynamic_ncols=True)
     running, count = 0.0, 0
     use_amp = config.amp and run.device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
@@ -232,7 +258,7 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
         for group in run.optimizer.param_groups:
             group["lr"] = learning_rate(run.step, run.total_steps, config.lr)
         with torch.autocast(device_type=run.device.type, dtype=amp_dtype, enabled=use_amp):
-            loss, parts = losses(run.model, batch, config)
+            loss, parts = losses(run.trainable or run.model, batch, config)
         run.optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(run.optimizer)
@@ -246,7 +272,9 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
         bar.set_postfix(loss=f"{running / count:.3f}", hits=f"{parts['hits']:.3f}")
         bar.update()
         if run.step % config.checkpoint_every == 0:
-            save_checkpoint(run.out / "last.pt", run.payload("last", math.nan))
+            states = rng_states(run.world)  # every rank takes part; rank 0 alone writes
+            if run.world.is_main:
+                save_checkpoint(run.out / "last.pt", run.payload("last", math.nan, states))
         if run.step >= run.total_steps:
             bar.close()
             return running / max(1, count), True
@@ -254,11 +282,12 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
     return running / max(1, count), False
 
 
-def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improved: bool) -> None:
-    """best.pt when validation improved, last.pt always, a metrics row and the loss plot."""
+def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improved: bool,
+                      rng_per_rank: list[Tensor] | None = None) -> None:
+    """best.pt when validation improved, last.pt always, a metrics row and the loss plot (rank 0 only)."""
     if improved:
         save_checkpoint(run.out / "best.pt", run.payload("best", val["loss"]))
-    save_checkpoint(run.out / "last.pt", run.payload("last", val["loss"]))
+    save_checkpoint(run.out / "last.pt", run.payload("last", val["loss"], rng_per_rank))
     metrics_path = run.out / "metrics.csv"
     columns = ["epoch", "step", "train_loss", "val_loss", "val_hits", "val_groove", "val_structure", "lr", "seconds"]
     if not metrics_path.exists():
@@ -292,9 +321,14 @@ def train(
     from .calibrate import tune_checkpoint
 
     run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter)
+    world, progress = run.world, progress and run.world.is_main  # rank 0 alone talks, validates and writes
+    if run.resume_note and world.is_main:
+        log(run.resume_note)
     if progress:
         log(f"{len(run.train_set.songs)} training songs, {len(run.val_songs)} validation songs; {run.codebook}; "
-            f"{run.summary['bars']} bars; training on {run.device}")
+            f"{run.summary['bars']} bars; training on {run.device}"
+            + (f" in each of {world.size} processes, {steps_per_epoch(len(run.sampler), world)} steps per epoch"
+               if world.distributed else ""))
         if not run.val_songs:
             log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
                 f"{data_config.val_fraction}): best.pt is the last epoch's model, early stopping watches the training "
@@ -302,26 +336,34 @@ def train(
     done = run.step >= run.total_steps
     while run.epoch < train_config.epochs and not done:
         train_loss, done = run_epoch(run, progress)
-        val = validate(run.model, run.val_set, train_config, run.device) if run.val_set else {"loss": train_loss}
-        improved = val["loss"] < run.best_val or run.val_set is None
-        run.best_val, run.stale_epochs = (val["loss"], 0) if improved else (run.best_val, run.stale_epochs + 1)
+        train_loss = world.mean(train_loss)
+        states = rng_states(world)
+        if world.is_main:
+            val = validate(run.model, run.val_set, train_config, run.device) if run.val_set else {"loss": train_loss}
+            improved = val["loss"] < run.best_val or run.val_set is None
+            run.best_val, run.stale_epochs = (val["loss"], 0) if improved else (run.best_val, run.stale_epochs + 1)
         run.epoch += 1
         run.batch_in_epoch = 0
-        write_checkpoints(run, train_loss, val, improved)
+        if world.is_main:
+            write_checkpoints(run, train_loss, val, improved, states)
         if progress:
             shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation song held out"
             log(f"epoch {run.epoch}: train {train_loss:.4f}  {shown}{'  (best)' if improved and run.val_set else ''}")
-        if run.stale_epochs >= train_config.patience:
+        if world.decide(run.stale_epochs >= train_config.patience):  # rank 0's decision, on every rank
             if progress:
                 log(f"early stop: no validation improvement for {run.stale_epochs} epochs")
             break
     best = run.out / "best.pt"
+    if not world.is_main:
+        world.close()
+        return best
     if not best.exists():
         save_checkpoint(best, run.payload("best", run.best_val))
     if run.val_songs and tune:
         policy, report = tune_checkpoint(best, run.val_songs, run.device, log=log if progress else None)
         if progress:
             log(f"decoding tuned on {len(run.val_songs)} validation songs: {report}")
+    world.close()
     return best
 
 

@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="model file (default: the shipped models/default.pt)")
     parser.add_argument("--workers", type=int, default=defaults.workers,
-                        help="worker processes: songs generated at the same time (one more request: UNAVAILABLE)")
+                        help="worker processes: songs generated at the same time")
+    parser.add_argument("--max-waiting", type=int, default=defaults.max_waiting,
+                        help="songs that wait, first come first served, while every worker is busy (one more: "
+                        "UNAVAILABLE, and the client retries)")
     parser.add_argument("--torch-threads", type=int, default=defaults.torch_threads, help="torch threads per worker")
     parser.add_argument("--max-message-mib", type=float, default=defaults.max_message_bytes / MiB,
                         help="largest gRPC message (a Generate request) in MiB")
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = ServerConfig(
             workers=args.workers,
+            max_waiting=args.max_waiting,
             max_message_bytes=int(args.max_message_mib * MiB),
             max_stream_bytes=int(args.max_stream_mib * MiB),
             max_song_quarters=args.max_song_quarters,

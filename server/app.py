@@ -32,7 +32,8 @@ from seq2drum.config import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, GenerationOpti
 from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
 from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits
 
-from .workers import Job, JobResult, ModelSource, WorkerCrashedError, WorkerPool, release_memory
+from .admission import LineDeadlineError, LineFullError, WorkerLine
+from .workers import Job, JobResult, ModelSource, Worker, WorkerCrashedError, WorkerPool, release_memory
 
 log = logging.getLogger("seq2drum.server")
 
@@ -50,7 +51,8 @@ _MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part list
 class ServerConfig:
     """Limits of one server. `python -m server` flags map onto these."""
 
-    workers: int = 2  # worker processes = songs generated at the same time; one more request gets UNAVAILABLE
+    workers: int = 2  # worker processes = songs generated at the same time
+    max_waiting: int = 8  # requests that wait, first come first served, for a busy worker; one more gets UNAVAILABLE
     max_message_bytes: int = 16 * MiB  # one gRPC message, either direction (Generate's whole file)
     max_stream_bytes: int = 64 * MiB  # one GenerateStream upload in all
     max_song_quarters: int = MAX_SONG_QUARTERS  # the library's limit, or lower: the encoder refuses past it anyway
@@ -86,8 +88,10 @@ class ServerConfig:
             raise ConfigError(f"max_uploads must be 1-1024, got {self.max_uploads}")
         if not 0 < self.upload_idle_s <= self.upload_total_s:
             raise ConfigError(f"upload_idle_s must be > 0 and at most upload_total_s, got {self.upload_idle_s}")
-        if self.max_concurrent_calls < self.workers + self.max_uploads + 2:
-            raise ConfigError(f"max_concurrent_calls must be at least workers + max_uploads + 2, "
+        if not 0 <= self.max_waiting <= 1024:
+            raise ConfigError(f"max_waiting must be 0-1024, got {self.max_waiting}")
+        if self.max_concurrent_calls < self.workers + self.max_waiting + self.max_uploads + 2:
+            raise ConfigError(f"max_concurrent_calls must be at least workers + max_waiting + max_uploads + 2, "
                               f"got {self.max_concurrent_calls}")
         if self.recycle_mib <= 0:
             raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
@@ -328,6 +332,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         self._config = config
         self._limits = config.limits
         self._uploads = 0
+        self._line = WorkerLine(pool, config.max_waiting)
         self._model_info = model_info_to_proto(pool.model_info, config)
         # one thread per job in flight, blocked on its worker's pipe
         self._waiters = futures.ThreadPoolExecutor(max_workers=config.workers + 2, thread_name_prefix="seq2drum-job")
@@ -440,13 +445,26 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     async def _generate(
         self, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call
     ) -> tuple[JobResult, float]:
-        """Take a worker without waiting, run the job on it, and kill it if the client goes or the deadline passes."""
+        """Take a worker (waiting in line behind at most `max_waiting` others), run the job on it, and kill it if the
+        client goes or the deadline passes."""
         started = time.perf_counter()
         _check_active(context, "before the song was read")
-        worker = self._pool.acquire()
-        if worker is None:
-            raise ServerBusyError(f"the server is busy with {self._config.workers} songs already; "
-                                  "try again in a few seconds")
+        try:
+            worker = await self._line.take(context.time_remaining())
+        except LineFullError:
+            raise ServerBusyError(f"the server is busy with {self._config.workers} songs and {self._line.waiting} "
+                                  "more waiting; try again in a few seconds") from None
+        except LineDeadlineError:
+            raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
+        try:
+            return await self._run_on(worker, midi, options, context, call, started)
+        finally:
+            self._line.freed()  # the worker went back (or was replaced): the next song in line looks
+
+    async def _run_on(
+        self, worker: Worker, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call,
+        started: float,
+    ) -> tuple[JobResult, float]:
         job = Job(midi, options, self._limits)
         future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
         remaining_s = context.time_remaining()
@@ -510,6 +528,10 @@ async def create_server(
     return server, port
 
 
+async def _new_health_servicer() -> health.aio.HealthServicer:
+    return health.aio.HealthServicer()  # made on the server's loop, where it is used
+
+
 class ServerThread:
     """The whole server (workers, asyncio loop, gRPC) for callers that are not async: tests and benchmarks.
 
@@ -525,17 +547,26 @@ class ServerThread:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="seq2drum-server-loop", daemon=True)
         self._server: grpc.aio.Server | None = None
+        self._health: health.aio.HealthServicer | None = None
 
     def start(self) -> ServerThread:
         self.pool.start()
         self._thread.start()
         try:
-            self._server, self.port = self._run(create_server(self.address, self.pool, self.config))
+            self._health = self._run(_new_health_servicer())
+            self._server, self.port = self._run(create_server(self.address, self.pool, self.config, self._health))
             self._run(self._server.start())
         except BaseException:
             self.stop()
             raise
         return self
+
+    def set_serving(self, serving: bool) -> None:
+        """Health SERVING or NOT_SERVING, as `python -m server` reports while it runs and once it shuts down."""
+        assert self._health is not None, "start the server first"
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in ("", SERVICE_NAME):
+            self._run(self._health.set(service, status))
 
     def stop(self, grace_s: float | None = None) -> None:
         if self._server is not None:

@@ -36,7 +36,9 @@ from seq2drum.midi_scan import ReadLimits
 
 log = logging.getLogger("seq2drum.server")
 MiB = 1024 * 1024
-_PRELOAD = ["seq2drum.inference", "seq2drum.midi_io", "server.workers"]  # imported once, in the fork server
+# imported once, in the fork server; seq2drum.checkpoint brings torch, which a worker needs to read a checkpoint whose
+# fast-start copy (seq2drum.fast_start) is not in the cache yet
+_PRELOAD = ["seq2drum.inference", "seq2drum.checkpoint", "seq2drum.midi_io", "server.workers"]
 
 
 class WorkerCrashedError(Seq2DrumError):
@@ -271,6 +273,15 @@ class Worker:
         self.conn.close()
 
 
+def one_blas_pool_per_worker(threads: int) -> None:
+    """numpy's BLAS (OpenBLAS) starts a thread per core in every process, and its idle threads spin: two workers on
+    two cores then fought over them, and 8 clients got 0.64x the songs per second of one (1.86x with one BLAS
+    thread per worker, measured with bench/bench_server.py). The workers get `threads` each, like torch, through the
+    environment the fork server (and so every worker) starts with; a value the operator set is kept."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(threads))
+
+
 def start_method_context() -> Any:
     """forkserver where it exists (Linux, macOS), with the heavy imports done once; spawn elsewhere."""
     keep_large_buffers_off_the_heap()
@@ -291,6 +302,7 @@ class WorkerPool:
         self.start_timeout_s = start_timeout_s
         self.model_info: dict[str, Any] = {}
         self.replacements = 0
+        one_blas_pool_per_worker(source.torch_threads)
         self._context = start_method_context()
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()

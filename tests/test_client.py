@@ -272,8 +272,8 @@ def test_single_file_mode_waits_out_a_busy_server(tiny_model_path: Path, song: P
     calls = tmp_path / "calls"
     calls.touch()
     source = ModelSource(tiny_model_path, factory=functools.partial(gated_generator, gate=str(gate), calls=str(calls)))
-    config = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=512 * KiB,
-                          stream_chunk_bytes=4 * KiB)
+    config = ServerConfig(workers=1, max_waiting=0, max_message_bytes=64 * KiB, max_stream_bytes=512 * KiB,
+                          stream_chunk_bytes=4 * KiB)  # no line: the helper's song is refused and retried
     with ServerThread("127.0.0.1:0", source, config) as server:
         address = f"127.0.0.1:{server.port}"
         def hold() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -52,6 +53,7 @@ KiB = 1024
 TEST_CONFIG = ServerConfig(workers=2, max_message_bytes=64 * KiB, max_stream_bytes=512 * KiB,
                            max_song_quarters=512, stream_chunk_bytes=4 * KiB)
 ONE_WORKER = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=64 * KiB, stream_chunk_bytes=4 * KiB)
+ONE_WORKER_NO_LINE = dataclasses.replace(ONE_WORKER, max_waiting=0)
 TIMEOUT_S = 30.0  # per call: generous for a loaded 2-core machine, but every call is bounded
 
 
@@ -411,8 +413,8 @@ def test_stream_refuses_bad_uploads(
 
 def test_busy_server_answers_unavailable_at_once_then_recovers(gate: Gate) -> None:
     """Busy is UNAVAILABLE (retryable, as gRPC clients expect), not RESOURCE_EXHAUSTED (issue 11, failure 4):
-    the server refuses past its workers instead of queueing."""
-    with running(gate.source, ONE_WORKER) as channel, futures.ThreadPoolExecutor(1) as pool:
+    past its workers and its line of waiting songs (none here) the server refuses at once."""
+    with running(gate.source, ONE_WORKER_NO_LINE) as channel, futures.ThreadPoolExecutor(1) as pool:
         stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
         midi = rock_song_bytes(4)
         held = pool.submit(generate, stub, midi)
@@ -428,6 +430,29 @@ def test_busy_server_answers_unavailable_at_once_then_recovers(gate: Gate) -> No
         gate.open()
         assert held.result(TIMEOUT_S).metadata.bars == 4
         assert generate(stub, midi).metadata.bars == 4  # the worker came back
+
+
+def test_songs_past_the_workers_wait_in_line_and_past_the_line_are_refused(gate: Gate) -> None:
+    """With every worker busy, up to --max-waiting songs wait their turn instead of being refused (refusals left
+    the workers idle during the clients' backoff, so throughput fell as clients were added); one more is
+    UNAVAILABLE at once, and a song whose deadline passes in line is DEADLINE_EXCEEDED without being generated."""
+    config = dataclasses.replace(ONE_WORKER, max_waiting=1)
+    with running(gate.source, config) as channel, futures.ThreadPoolExecutor(2) as pool:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+        midi = rock_song_bytes(4)
+        held = pool.submit(generate, stub, midi)
+        gate.wait_for_call()
+        assert status_of(lambda: generate(stub, midi, timeout=0.5)) == grpc.StatusCode.DEADLINE_EXCEEDED
+        waiting = pool.submit(generate, stub, midi)
+        time.sleep(0.3)  # in line now
+        started = time.perf_counter()
+        assert status_of(lambda: generate(stub, midi)) == grpc.StatusCode.UNAVAILABLE
+        assert time.perf_counter() - started < 5.0, "past the line the server must refuse at once"
+        assert not waiting.done()
+        gate.open()
+        assert held.result(TIMEOUT_S).metadata.bars == 4
+        assert waiting.result(TIMEOUT_S).metadata.bars == 4
+        assert gate.calls() == 2  # the song whose deadline passed in line was never generated
 
 
 def test_passed_deadline_is_refused_without_generating(gate: Gate) -> None:

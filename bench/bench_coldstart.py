@@ -1,0 +1,161 @@
+"""Cold and warm generation against the cost of reading the song: each as a ratio to a fresh process running music21's
+`converter.parse` on the same file, all measured in one run.
+
+    python bench/bench_coldstart.py [--song REAL.mid] [--repeats 5] [--checkpoint PATH]
+
+For a real 3-4 minute multi-part song (default: the first 3-4 minute 4/4 song with 8+ parts in
+../shared/data/MANIFEST.tsv) and one built in code (guitar, bass and keys, 120 bars at 120 BPM), the median of
+--repeats runs of, interleaved:
+- parse: `python -c "import music21; music21.converter.parse(SONG)"`, the reference;
+- cold infer: `python main.py --mode infer SONG` with the model's fast-start copy in the cache (no torch import);
+- cold infer, torch: the same with no usable cache (XDG_CACHE_HOME is a file), as every run was before the copy;
+- warm: one Generate round trip to a running `python -m server --workers 1` (the model loaded, the worker warm).
+The first run of a new model, which writes its fast-start copy, is shown once on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
+
+MANIFEST = REPO.parent / "shared" / "data" / "MANIFEST.tsv"
+
+
+def default_real_song() -> Path | None:
+    """A 3-4 minute 4/4 song with at least 8 parts from the data set's manifest (never copied anywhere)."""
+    if not MANIFEST.is_file():
+        return None
+    with MANIFEST.open() as stream:
+        for row in csv.DictReader(stream, delimiter="\t"):
+            if 180 <= float(row["duration_s"]) <= 240 and int(row["n_tracks"]) >= 8 and row["time_signature"] == "4/4":
+                path = MANIFEST.parent / row["path"]
+                if path.is_file():
+                    return path
+    return None
+
+
+def built_song(path: Path) -> Path:
+    from seq2drum.midi_io import TrackSpec
+    from tests.builders import notes_from_steps, riff, song_bytes
+
+    bars = 120
+    bass = [(step, pitch - 12) for step, pitch in riff(bars)[::2]]
+    keys = [(bar * 16 + beat * 4, pitch) for bar in range(bars) for beat in range(4) for pitch in (60, 64, 67)]
+    path.write_bytes(song_bytes(notes_from_steps(riff(bars), length_steps=2), extra=[
+        TrackSpec("Bass", 1, notes_from_steps(bass, length_steps=4), 33),
+        TrackSpec("Keys", 2, notes_from_steps(keys, length_steps=4), 0),
+    ]))
+    return path
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+class Server:
+    """`python -m server --workers 1` on a free loopback port."""
+
+    def __init__(self, checkpoint: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server", "--port", "0", "--workers", "1", "--checkpoint", str(checkpoint),
+             "--log-level", "WARNING"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout], daemon=True).start()
+        self.address = lines.get(timeout=120).rsplit(" ", 1)[1].strip()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--song", type=Path, default=None, help="the real song (default: one from the manifest)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--checkpoint", type=Path, default=None, help="default: models/default.pt")
+    args = parser.parse_args()
+    import grpc
+
+    from proto import seq2drum_pb2, seq2drum_pb2_grpc
+
+    print(describe_machine())
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        checkpoint = bench_checkpoint(args.checkpoint, scratch)
+        songs = {}
+        real = args.song or default_real_song()
+        if real is not None:
+            songs[f"real: {real.name} ({real.parent.name})"] = real
+        else:
+            print("NOTE: no real song found (../shared/data is absent); only the built one is measured")
+        songs["built in code: guitar, bass, keys, 120 bars"] = built_song(scratch / "built.mid")
+        cache_home = scratch / "xdg"
+        no_cache = scratch / "no-cache"
+        no_cache.write_text("")  # a file where the cache folder would be: nothing can be cached or read
+        fast_env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+        torch_env = {**os.environ, "XDG_CACHE_HOME": str(no_cache)}
+        parse = [sys.executable, "-c", "import sys, music21; music21.converter.parse(sys.argv[1])"]
+
+        def infer(song: Path) -> list[str]:
+            return [sys.executable, str(REPO / "main.py"), "--mode", "infer", str(song), "--checkpoint",
+                    str(checkpoint), "--seed", "0", "--force", "-o", str(scratch / "out.mid")]
+
+        first_song = next(iter(songs.values()))
+        print(f"first run of a new model (reads it with torch, writes its fast-start copy): "
+              f"{timed(infer(first_song), fast_env):.2f} s")
+        server = Server(checkpoint)
+        try:
+            channel = grpc.insecure_channel(server.address, options=[("grpc.max_receive_message_length", -1)])
+            stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+
+            def round_trip(song: Path) -> float:
+                request = seq2drum_pb2.GenerateRequest(midi=song.read_bytes(),
+                                                       options=seq2drum_pb2.GenerationOptions(seed=0))
+                started = time.perf_counter()
+                stub.Generate(request, timeout=300)
+                return time.perf_counter() - started
+
+            for song in songs.values():
+                round_trip(song)  # warm the worker
+            print(f"medians of {args.repeats} runs, interleaved; ratio = time / parse time\n")
+            header = f"{'song':46s} {'parse s':>8} {'cold s':>7} {'ratio':>6} {'torch s':>8} {'ratio':>6} " \
+                     f"{'warm s':>7} {'ratio':>6}"
+            print(header)
+            print("-" * len(header))
+            for label, song in songs.items():
+                runs: dict[str, list[float]] = {"parse": [], "cold": [], "torch": [], "warm": []}
+                for _ in range(args.repeats):
+                    runs["parse"].append(timed(parse + [str(song)]))
+                    runs["cold"].append(timed(infer(song), fast_env))
+                    runs["torch"].append(timed(infer(song), torch_env))
+                    runs["warm"].append(round_trip(song))
+                median = {key: statistics.median(values) for key, values in runs.items()}
+                base = median["parse"]
+                print(f"{label[:46]:46s} {base:8.2f} {median['cold']:7.2f} {median['cold'] / base:6.2f} "
+                      f"{median['torch']:8.2f} {median['torch'] / base:6.2f} {median['warm']:7.3f} "
+                      f"{median['warm'] / base:6.3f}")
+            channel.close()
+        finally:
+            server.stop()
+    with open("/proc/loadavg") as stream:
+        print(f"\nload average at the end: {stream.read().split()[0]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Training on several processes (DistributedDataParallel): who this process is, and what the ranks share.
+
+    torchrun --standalone --nproc_per_node 2 main.py --mode train --data DIR --batch-size 8
+    torchrun --nnodes 2 --node_rank 0 --nproc_per_node 4 --rdzv_backend c10d --rdzv_endpoint HOST:29400 main.py ...
+
+torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous address in each process's environment; `World.start`
+reads them and joins the process group (gloo on the CPU, nccl on GPUs). Without them it is a world of one and
+nothing here does anything, so `python main.py --mode train` trains exactly as before.
+
+What the ranks share, and how (train.py calls these at its few points of contact):
+- the song cache: rank 0 parses and caches the corpus while the others wait (`main_first`), then they read it;
+- the batches: every rank draws the epoch's batch list from (seed, epoch), cuts it to a multiple of the world size,
+  and takes every N-th batch from its rank on (`shard`), so each runs the same number of optimizer steps and the
+  gradients are averaged by DDP at each one; `--batch-size` is per process;
+- the weights: the same seed builds the same model on every rank, and DDP checks they match;
+- decisions: rank 0 validates, writes checkpoints, metrics and plots, and its early-stop decision is broadcast
+  (`decide`), so every rank leaves the epoch loop together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import torch
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the training processes (rank 0 of 1 when not launched by torchrun)."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+    @staticmethod
+    def from_env() -> World:
+        """RANK / WORLD_SIZE / LOCAL_RANK as torchrun sets them; a world of one when they are absent."""
+        size = int(os.environ.get("WORLD_SIZE", "1"))
+        return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")))
+
+    def start(self, device: torch.device) -> torch.device:
+        """Join the process group (once) and return this rank's device: on GPUs cuda:LOCAL_RANK with nccl, on the
+        CPU gloo. `device` is the one --device picked; a world of one keeps it and joins nothing."""
+        if not self.distributed:
+            return device
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            device = torch.device("cuda", self.local_rank)
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank, world_size=self.size)
+        return device
+
+    def barrier(self) -> None:
+        if self.distributed:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def from_main(self, value: T) -> T:
+        """Rank 0's `value` on every rank (any picklable object)."""
+        if not self.distributed:
+            return value
+        import torch.distributed as dist
+
+        box = [value if self.is_main else None]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]  # type: ignore[return-value]
+
+    def decide(self, flag: bool) -> bool:
+        """Rank 0's decision (early stop, end of training) on every rank, so all leave a loop at the same step."""
+        return bool(self.from_main(bool(flag)))
+
+    def gather_to_main(self, value: T) -> list[T]:
+        """Every rank's `value`, in rank order, on rank 0 (an empty list elsewhere). Every rank must call it."""
+        if not self.distributed:
+            return [value]
+        import torch.distributed as dist
+
+        gathered: list[Any] = [None] * self.size if self.is_main else []
+        dist.gather_object(value, gathered if self.is_main else None, dst=0)
+        return gathered
+
+    def mean(self, value: float) -> float:
+        """The mean of `value` over the ranks (every rank must call it)."""
+        if not self.distributed:
+            return value
+        import torch.distributed as dist
+
+        total = torch.tensor([float(value)], dtype=torch.float64)
+        dist.all_reduce(total)
+        return float(total.item()) / self.size
+
+    def close(self) -> None:
+        if self.distributed:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
+
+
+@contextmanager
+def main_first(world: World) -> Iterator[None]:
+    """Run the block on rank 0 first, then on the others (which find what rank 0 cached)."""
+    if not world.is_main:
+        world.barrier()
+    try:
+        yield
+    finally:
+        if world.is_main:
+            world.barrier()
+
+
+def steps_per_epoch(n_batches: int, world: World) -> int:
+    """Optimizer steps in one epoch: every rank takes the same number of the epoch's batches."""
+    return max(1, n_batches // world.size) if n_batches else 0
+
+
+def shard(batches: list[T], world: World) -> list[T]:
+    """This rank's batches of an epoch: batches rank, rank + N, rank + 2N ... of the first multiple of N (the
+    remainder, fewer than N batches, waits for a later epoch's shuffle). A world of one keeps them all. An epoch
+    with fewer batches than ranks gives every rank the first batch (a rank with nothing would hang the others)."""
+    if not world.distributed:
+        return batches
+    if len(batches) < world.size:
+        return batches[:1]
+    usable = len(batches) // world.size * world.size
+    return batches[world.rank:usable:world.size]
+
+
+def resumed_position(batch_in_epoch: int, saved_world_size: int, world: World) -> int:
+    """Where this rank carries on inside the epoch after a resume: the run had taken `batch_in_epoch` batches per
+    rank on `saved_world_size` ranks, so batches 0 .. that x saved size - 1 of the epoch's list are done; with
+    another world size each rank starts after them (rounded down: at most N - 1 batches are trained twice)."""
+    return batch_in_epoch * saved_world_size // world.size
+
+
+def wrap(model: torch.nn.Module, world: World, device: torch.device) -> torch.nn.Module:
+    """The module the training step calls: DDP around `model` in a distributed run (gradients averaged across
+    ranks during backward), `model` itself otherwise. Checkpoints keep saving `model`, so their keys never carry
+    DDP's "module." prefix and a checkpoint does not depend on how many processes trained it."""
+    if not world.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    # find_unused_parameters: a batch without a single codebook bar leaves the groove head out of the loss on that
+    # rank, and DDP must not wait for its gradients
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                   find_unused_parameters=True)
+
+
+def rng_states(world: World) -> list[torch.Tensor] | None:
+    """Every rank's torch RNG state on rank 0 (None elsewhere; every rank must call it), for last.pt: the
+    transpositions each rank draws continue exactly after a resume on the same number of processes."""
+    states = world.gather_to_main(torch.get_rng_state())
+    return states if world.is_main else None
+
+
+def seed_rank(seed: int, world: World) -> None:
+    """After the model is built (same weights everywhere), give each rank its own augmentation stream; rank 0
+    keeps the stream a one-process run has."""
+    if world.rank > 0:
+        torch.manual_seed(seed + 7919 * world.rank)

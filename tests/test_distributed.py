@@ -1,0 +1,89 @@
+"""Training on several processes: the batch split, and torchrun with 2 CPU processes (gloo) end to end: steps per
+epoch, rank 0's files, a model that infers, the same weights for the same seed, and a resume on 1 process."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from seq2drum.checkpoint import load_checkpoint
+from seq2drum.config import GenerationOptions
+from seq2drum.distributed import World, resumed_position, shard, steps_per_epoch
+from seq2drum.inference import DrumGenerator
+from tests.builders import rock_song_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+TWO = [World(0, 2), World(1, 2)]
+
+
+@pytest.mark.parametrize(("n_batches", "expected"), [
+    (7, [[0, 2, 4], [1, 3, 5]]),  # the 7th waits for another epoch's shuffle: every rank runs 3 steps
+    (6, [[0, 2, 4], [1, 3, 5]]),
+    (1, [[0], [0]]),  # fewer batches than ranks: each runs the one there is rather than hang the other
+], ids=["odd", "even", "fewer-than-ranks"])
+def test_each_rank_takes_every_nth_batch_and_all_run_the_same_number(n_batches: int,
+                                                                     expected: list[list[int]]) -> None:
+    batches = list(range(n_batches))
+    assert [shard(batches, world) for world in TWO] == expected
+    assert shard(batches, World()) == batches
+    assert steps_per_epoch(n_batches, TWO[0]) == len(expected[0])
+
+
+def test_a_resume_on_another_process_count_carries_on_after_the_batches_done() -> None:
+    assert resumed_position(3, 2, World(0, 1)) == 6  # 2 ranks x 3 batches done: one process starts at batch 6
+    assert resumed_position(5, 1, World(1, 2)) == 2  # 5 done: two ranks start at 4 and 5 (batch 4 trained twice)
+    assert resumed_position(4, 2, World(0, 2)) == 4
+
+
+def torchrun(*args: object, processes: int = 2) -> subprocess.CompletedProcess[str]:
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
+    command = (launcher if processes > 1 else [sys.executable]) + [str(REPO / "main.py"), *map(str, args)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def train_args(song_folder: Path, cache: Path, out: Path, epochs: int = 2) -> list[object]:
+    return ["--mode", "train", "--data", song_folder, "--cache", cache, "--out", out, "--epochs", epochs,
+            "--batch-size", 1, "--checkpoint-every", 1, "--enc-hidden", 8, "--dec-hidden", 16, "--max-window-bars", 4,
+            "--seed", 3, "--quiet"]
+
+
+def test_torchrun_trains_on_two_processes(song_folder: Path, tmp_path: Path) -> None:
+    """`torchrun --standalone --nproc_per_node 2 main.py --mode train ...` on the CPU: 5 training songs in batches
+    of 1 make 2 optimizer steps an epoch on each process (5 on one); rank 0 alone writes the run folder and speaks;
+    the checkpoint holds plain weights and infers; the same --seed on 2 processes gives the same weights; and
+    last.pt resumes on 1 process, saying what that does."""
+    cache = tmp_path / "cache"
+    first = torchrun(*train_args(song_folder, cache, tmp_path / "a"))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.stdout.count("best model:") == 1  # rank 0 speaks for the run
+    with (tmp_path / "a" / "metrics.csv").open() as stream:
+        assert [(row["epoch"], row["step"]) for row in csv.DictReader(stream)] == [("1", "2"), ("2", "4")]
+    assert sorted(path.name for path in (tmp_path / "a").iterdir()) == ["best.pt", "last.pt", "loss.png",
+                                                                      "metrics.csv"]
+    last = load_checkpoint(tmp_path / "a" / "last.pt")
+    assert last["world_size"] == 2 and len(last["torch_rng_per_rank"]) == 2
+    best = load_checkpoint(tmp_path / "a" / "best.pt")
+    assert best["training_data"]["processes"] == 2 and not any(key.startswith("module.") for key in best["model"])
+    result = DrumGenerator.from_checkpoint(tmp_path / "a" / "best.pt").generate(rock_song_bytes(4),
+                                                                               GenerationOptions(seed=1))
+    assert result.bars == 4
+
+    again = torchrun(*train_args(song_folder, cache, tmp_path / "b"))
+    assert again.returncode == 0, again.stderr[-3000:]
+    weights_a, weights_b = best["model"], load_checkpoint(tmp_path / "b" / "best.pt")["model"]
+    assert all(torch.equal(weights_a[key], weights_b[key]) for key in weights_a)
+
+    resumed = torchrun(*train_args(song_folder, cache, tmp_path / "a", epochs=3), "--resume",
+                       tmp_path / "a" / "last.pt", processes=1)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "was trained on 2 process(es), this run has 1" in resumed.stdout
+    with (tmp_path / "a" / "metrics.csv").open() as stream:
+        assert [row["step"] for row in csv.DictReader(stream)] == ["2", "4", "9"]  # 5 steps an epoch on one
+    assert load_checkpoint(tmp_path / "a" / "last.pt")["world_size"] == 1

@@ -1,0 +1,84 @@
+"""The fast-start copy of a model: written on the first load, read without torch after, the same drums either way."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seq2drum import fast_start
+from seq2drum.config import GenerationOptions
+from seq2drum.inference import DrumGenerator
+from tests.builders import rock_song_bytes, tiny_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
+def test_first_load_writes_the_copy_and_the_next_gives_the_same_drums(tmp_path: Path, cache_home: Path) -> None:
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt", attention=True)
+    first = DrumGenerator.from_checkpoint(checkpoint)
+    assert first.model is not None  # read through torch
+    assert fast_start.cache_path(checkpoint).is_file()
+    assert fast_start.cache_path(checkpoint).parent == cache_home / "seq2drum" / "models"
+    again = DrumGenerator.from_checkpoint(checkpoint)
+    assert again.model is None  # read with numpy alone
+    assert repr(again.info) == repr(first.info)  # name, version (weights digest), sizes (val_loss NaN != NaN)
+    options = GenerationOptions(seed=5, takes=2, temperature=0.7)
+    one, two = first.generate(rock_song_bytes(8), options), again.generate(rock_song_bytes(8), options)
+    assert [take.midi_bytes for take in one.takes] == [take.midi_bytes for take in two.takes]
+
+
+def test_a_cold_command_line_run_with_a_cached_model_imports_no_torch(tmp_path: Path) -> None:
+    """Importing torch was 1.0-1.6 s of a 2.8 s cold `main.py --mode infer`."""
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
+    song = tmp_path / "riff.mid"
+    song.write_bytes(rock_song_bytes(4))
+    code = (
+        "import sys, main\n"
+        f"argv = ['--mode', 'infer', {str(song)!r}, '--checkpoint', {str(checkpoint)!r}, '--seed', '1', '--force',"
+        f" '-o', {str(tmp_path / 'out.mid')!r}]\n"
+        "status = main.main(argv)\n"
+        "print('torch' in sys.modules)\n"
+        "sys.exit(status)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                           timeout=120, check=False) for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], runs[-1].stderr
+    assert [run.stdout.splitlines()[-1] for run in runs] == ["True", "False"]  # torch the first time only
+
+
+def test_a_damaged_copy_is_ignored_and_rewritten(tmp_path: Path, cache_home: Path) -> None:
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
+    DrumGenerator.from_checkpoint(checkpoint)
+    copy = fast_start.cache_path(checkpoint)
+    copy.write_bytes(copy.read_bytes()[:100])
+    assert fast_start.load(checkpoint) is None
+    assert DrumGenerator.from_checkpoint(checkpoint).model is not None  # read through torch again ...
+    assert fast_start.load(checkpoint) is not None  # ... and the copy is whole again
+
+
+def test_a_changed_checkpoint_gets_its_own_copy(tmp_path: Path, cache_home: Path) -> None:
+    checkpoint = tiny_checkpoint(tmp_path / "model.pt", seed=0)
+    old = DrumGenerator.from_checkpoint(checkpoint).info.version
+    tiny_checkpoint(checkpoint, seed=1)  # retrained in place
+    assert fast_start.load(checkpoint) is None
+    assert DrumGenerator.from_checkpoint(checkpoint).info.version != old
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_speed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    generator = DrumGenerator.from_checkpoint(tiny_checkpoint(tmp_path / "tiny.pt"))
+    assert generator.generate(rock_song_bytes(4), GenerationOptions(seed=1)).bars == 4
