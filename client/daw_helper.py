@@ -629,31 +629,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: -o {args.output} is a folder; name a file in it, e.g. "
                   f"{args.output / (args.song.stem + '_drums.mid')}", file=sys.stderr)
             return EXIT_USAGE
-        try:
-            process_file(client, args.song, options, args.output, args.force)
-        except OutputExistsError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        except grpc.RpcError as error:
-            print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
-            return EXIT_FAILED
-        except HelperError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_FAILED
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+        return guarded(lambda: process_file(client, args.song, options, args.output, args.force))
     return 0
 
 
-def run_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None, force: bool) -> int:
-    """main() for --bars: exit 0, 1 when the server refuses or a file cannot be written, 2 for a usage error."""
-    if output is not None and output.is_dir():
-        print(f"error: -o {output} is a folder; name a file in it, e.g. {output / f'drums_{options.bars}bars.mid'}",
-              file=sys.stderr)
-        return EXIT_USAGE
+def guarded(action: Callable[[], object]) -> int:
+    """Run one request's work: exit 0; 2 when the output exists; 1 when the server refuses or a file cannot be
+    written; 130 on Ctrl-C. Each failure is one line on stderr."""
     try:
-        process_nothing(client, options, output, force)
+        action()
     except OutputExistsError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -663,7 +647,19 @@ def run_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, out
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     return 0
+
+
+def run_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None, force: bool) -> int:
+    """main() for --bars: exit 0, 1 when the server refuses or a file cannot be written, 2 for a usage error."""
+    if output is not None and output.is_dir():
+        print(f"error: -o {output} is a folder; name a file in it, e.g. {output / f'drums_{options.bars}bars.mid'}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return guarded(lambda: process_nothing(client, options, output, force))
 
 
 if __name__ == "__main__":
