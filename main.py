@@ -452,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     except Seq2DrumError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`... --mode styles | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush does not fail again
+        return 0
     except OSError as exc:  # a file or folder that cannot be read or written: the path and the reason, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
