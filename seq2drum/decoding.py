@@ -247,8 +247,8 @@ class Decoder:
         if key not in self._similarity:
             self._similarity[key] = pattern_f1(self._flat[entries], self._flat[entries])
         similarity = self._similarity[key]  # (E, E)
-        reached = similarity[[int(np.flatnonzero(entries == e)[0]) for e in previous if e in entries]].max(axis=0) \
-            if any(e in entries for e in previous) else np.zeros(len(entries))
+        earlier = np.isin(entries, previous)
+        reached = similarity[earlier].max(axis=0) if earlier.any() else np.zeros(len(entries))
         return (np.maximum(similarity, reached[None, :]) * posterior[None, :]).sum(axis=1)
 
     def viterbi(self, gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, int], bonus: float,
@@ -287,7 +287,7 @@ class Decoder:
         """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks)."""
         steering = steering or Steering()
         p, structure = calibrated(scores, self.policy)
-        # at least a hit per bar the guitar plays, and half the hits the model expects the drummer to play
+        # at least a hit per bar the guitar plays, and MIN_EXPECTED_HIT_SHARE of the hits the model expects
         floor = max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
         takes: list[Take] = []
         for index in range(n_takes):
@@ -303,7 +303,8 @@ class Decoder:
                     break
                 if attempt >= 1:
                     avoid = avoid + [take.section_grooves]
-            if takes:  # a reading of the song, not a sketch of it: about as busy as the first take
+            if takes and steering.refine_adds:  # a reading of the song, not a sketch: about as busy as take 1 (a
+                # style's takes keep their grooves' character, as its refinement adds no cells)
                 self._densify(take, p, scores, LATER_TAKE_FLOOR * min(takes[0].n_hits, float(p.sum())))
             takes.append(take)
         return takes
