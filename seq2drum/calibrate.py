@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from .decoding import Decoder, DecodingPolicy, SongScores
+from .decoding import Decoder, DecodingPolicy, SongScores, calibrated, structure_edges, take_floor
 from .features import BarSong, bar_structure
 from .grooves import GrooveCodebook
 from .inference import song_scores
@@ -41,9 +42,12 @@ SECTION_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 REFINE_MARGIN_GRID = (0.2, 0.3, 0.45, 1.0)
 MIN_GROOVE_BARS_GRID = (0, 50, 200, 500, 1000)
 STRUCTURE_NAMES = ("rest", "crash", "fill")
-STRUCTURE_THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7)
+# the calibrated structure probabilities crowd between 0.1 and 0.3 (fill F1 on 256 out-of-fold songs: 0.50, 0.46,
+# 0.34 at 0.2, 0.225, 0.25), hence the fine steps there
+STRUCTURE_THRESHOLD_GRID = (0.05, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.4, 0.5, 0.7)
 STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may cost on the validation songs
 _NEVER = 1.0  # a threshold no probability passes
+_NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
 
 
 def fit_platt(logits: np.ndarray, targets: np.ndarray, steps: int = 60) -> tuple[float, float]:
@@ -96,6 +100,98 @@ def evaluate_policy(decoder: Decoder, scores: list[SongScores], songs: list[BarS
     return float(np.mean(values)), structure
 
 
+@dataclass
+class StructureOutcomes:
+    """One song's take 1 under each structure decision, bar by bar, so that structure thresholds are scored without
+    decoding again (the groove does not depend on them): for five variants of every bar (0 the groove as decided,
+    1 a rest, 2 a crash on the downbeat, 3 a fill closing it, 4 crash and fill) the cells it matches and plays and
+    its structure flags; the real bars' flags and hits; where each structure's edge is; the calibrated structure
+    probabilities; and the take's floor (`decoding.take_floor`)."""
+
+    matched: np.ndarray  # (5, n)
+    played: np.ndarray  # (5, n)
+    flags: np.ndarray  # (5, n, 3) bool
+    real_flags: np.ndarray  # (n, 3) bool
+    real_hits: int
+    edges: np.ndarray  # (n, 3) bool
+    probabilities: np.ndarray  # (n, 3)
+    floor: float
+
+
+_VARIANTS = ((False, False, False), (True, False, False), (False, True, False), (False, False, True),
+             (False, True, True))
+
+
+def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> StructureOutcomes:
+    """`StructureOutcomes` of a song with real drums, under `decoder`'s groove settings."""
+    plain = Decoder(decoder.codebook, decoder.policy.replace(**_NO_STRUCTURE))
+    take = plain.decide(scores, 1)[0]
+    p, structure = calibrated(scores, decoder.policy)
+    real = song.hits & scores.step_mask()[:, :, None]
+    n = scores.n_bars
+    matched, played, flags = np.zeros((5, n)), np.zeros((5, n)), np.zeros((5, n, 3), dtype=bool)
+    for index, variant in enumerate(_VARIANTS):
+        hits = take.hits.copy()
+        plain.apply_structure(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold)
+        matched[index], played[index] = (hits & real).sum(axis=(1, 2)), hits.sum(axis=(1, 2))
+        flags[index] = bar_structure(hits, scores.bar_steps, scores.beat_steps)
+    return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),
+                             int(real.sum()), structure_edges(scores), structure, take_floor(scores, p))
+
+
+def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -> tuple[float, np.ndarray]:
+    """What `evaluate_policy` reports (mean song F1 of take 1, and rest, crash, fill F1 over all bars) for the
+    policy's structure thresholds, from the songs' outcomes."""
+    decider = Decoder.__new__(Decoder)  # only its structure_decisions, which reads the policy alone
+    decider.policy = policy
+    values, counts = [], np.zeros((3, 3))
+    for song in outcomes:
+        rows = np.arange(len(song.real_flags))
+        decided = decider.structure_decisions(song.probabilities, song.edges)
+        variant = _variant_of(decided)
+        if song.played[variant, rows].sum() < song.floor:  # as Decoder.decide: redone without rests
+            variant = _variant_of(decider.structure_decisions(song.probabilities, song.edges, allow_rests=False))
+        values.append(2 * song.matched[variant, rows].sum() / max(1, song.played[variant, rows].sum() + song.real_hits))
+        played = song.flags[variant, rows]
+        for column, tolerance in ((0, 0), (1, 0), (2, 1)):
+            matched = match_hits(played[:, [column]], song.real_flags[:, [column]], tolerance)
+            counts[column] += (matched.matched.sum(), matched.predicted.sum(), matched.real.sum())
+    return float(np.mean(values)), np.array([2 * m / max(1, p + r) for m, p, r in counts])
+
+
+def _variant_of(decided: np.ndarray) -> np.ndarray:
+    """(n,) index into _VARIANTS of each bar's decisions (n, 3)."""
+    variant = np.where(decided[:, 1], 2, 0) + np.where(decided[:, 2], 2 + (~decided[:, 1]).astype(int), 0)
+    return np.where(decided[:, 0], 1, variant)
+
+
+def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, budget: float = STRUCTURE_F1_BUDGET,
+                   log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, float]]:
+    """For rests, crashes and fills in turn, the pair of thresholds (anywhere, and the lower one at the structure's
+    edge) with the highest F1 over all bars (fills within +-1 bar) among those costing the mean song F1 at most
+    `budget` each; from no structure at all."""
+    policy = policy.replace(**_NO_STRUCTURE)
+    best, _ = score_structure(outcomes, policy)
+    report = {}
+    for column, name in enumerate(STRUCTURE_NAMES):
+        chosen, chosen_structure = {}, score_structure(outcomes, policy)[1][column]
+        for anywhere in (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)):
+            for edge in sorted(STRUCTURE_THRESHOLD_GRID, reverse=True):
+                if edge > anywhere:
+                    continue
+                values = {f"{name}_threshold": float(anywhere), f"{name}_edge_threshold": float(edge)}
+                f1, structure = score_structure(outcomes, policy.replace(**values))
+                if f1 >= best - budget and structure[column] > chosen_structure + 1e-9:
+                    chosen, chosen_structure = values, structure[column]
+        policy = policy.replace(**chosen)
+        best, _ = score_structure(outcomes, policy)
+        report[f"{name}_f1"] = round(float(chosen_structure), 4)
+        if log:
+            shown = ", ".join(f"{key} = {value}" for key, value in chosen.items()) or f"no {name}s"
+            log(f"  tuning: {shown} ({name} F1 {chosen_structure:.3f}, mean song F1 {best:.4f})")
+    return policy, report
+
+
 def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[BarSong],
                 log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
     """Calibrate; search the groove prior with no structure forced; then each structure's threshold within the
@@ -117,25 +213,9 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
             if log:
                 log(f"  tuning: {name} = {getattr(policy, name)} (mean song F1 {best:.4f})")
     groove_only = best
-    structure_report = {}
-    for column, name in enumerate(STRUCTURE_NAMES):
-        # both thresholds at once: anywhere, and the (lower) one at the structure's edge (see DecodingPolicy)
-        chosen = {f"{name}_threshold": _NEVER, f"{name}_edge_threshold": _NEVER}
-        chosen_structure = evaluate_policy(Decoder(codebook, policy), scores, songs)[1][column]
-        for anywhere in (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)):
-            for edge in sorted(STRUCTURE_THRESHOLD_GRID, reverse=True):
-                if edge > anywhere:
-                    continue
-                values = {f"{name}_threshold": float(anywhere), f"{name}_edge_threshold": float(edge)}
-                f1, structure = evaluate_policy(Decoder(codebook, policy.replace(**values)), scores, songs)
-                if f1 >= best - STRUCTURE_F1_BUDGET and structure[column] > chosen_structure:
-                    chosen, chosen_structure = values, structure[column]
-        policy = policy.replace(**chosen)
-        best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
-        structure_report[f"{name}_f1"] = round(float(chosen_structure), 4)
-        if log:
-            shown = ", ".join(f"{key} = {value}" for key, value in chosen.items())
-            log(f"  tuning: {shown} ({name} F1 {chosen_structure:.3f}, mean song F1 {best:.4f})")
+    outcomes = [structure_outcomes(Decoder(codebook, policy), s, song) for s, song in zip(scores, songs)]
+    policy, structure_report = tune_structure(outcomes, policy, log=log)
+    best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     report = {"validation_songs": len(songs), "mean_song_f1_calibrated": round(start, 4),
               "mean_song_f1_groove": round(groove_only, 4), "mean_song_f1": round(best, 4), **structure_report}
     return policy, report

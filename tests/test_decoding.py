@@ -241,3 +241,71 @@ def test_a_later_take_on_a_sparse_groove_is_filled_to_near_the_first_takes_hits(
     assert ride_hits < floor  # the groove alone would be too sparse
     assert takes[1].n_hits >= floor
     assert take_similarity(takes[0].hits, takes[1].hits) < 1.0
+
+
+def test_a_crash_joins_the_grooves_downbeat_and_keeps_its_hi_hat() -> None:
+    """A decided crash adds crash and kick on the downbeat; the groove's hi-hat there stays (as in a third of the
+    data's crash downbeats), so a wrong crash costs one extra hit rather than a matched hat as well."""
+    from seq2drum.drums import CLOSED_HAT
+
+    crash = np.full(16, 0.01)
+    crash[8] = 0.9
+    plain = Decoder(CODEBOOK, DecodingPolicy(crash_threshold=1.0, crash_edge_threshold=1.0)).decide(_crash_scores(crash))[0]
+    take = Decoder(CODEBOOK, DecodingPolicy(crash_threshold=0.5)).decide(_crash_scores(crash))[0]
+    assert plain.hits[8, 0, CLOSED_HAT], "the groove of this test has a hi-hat on the downbeat"
+    assert take.hits[8, 0, CRASH] and take.hits[8, 0, KICK] and take.hits[8, 0, CLOSED_HAT]
+    changed = np.argwhere(take.hits != plain.hits)
+    assert {tuple(cell) for cell in changed.tolist()} <= {(8, 0, CRASH), (8, 0, KICK)}
+
+
+def _structure_song(seed: int) -> tuple[SongScores, object]:
+    """A 24-bar song (A-B-A) with random structure probabilities and real drums: the rock bar with crashes,
+    rests and a tom fill here and there."""
+    rng = np.random.default_rng(seed)
+    scores = aba_scores()
+    scores.structure_logits = logit(rng.uniform(0.02, 0.6, size=(24, 3)))
+    real = np.zeros((24, S, 9), dtype=bool)
+    real[:, :16] = CODEBOOK.patterns[ROCK, :16]
+    real[rng.random(24) < 0.2, 0, CRASH] = True
+    real[rng.random(24) < 0.1] = False
+    fills = rng.random(24) < 0.2
+    real[fills, 12:16] = CODEBOOK.patterns[FILL, 12:16]
+
+    class Song:
+        hits = real
+
+    return scores, Song()
+
+
+def test_the_structure_simulation_scores_thresholds_as_decoding_does() -> None:
+    """The tuner scores structure thresholds from per-bar outcomes instead of decoding every song again; for any
+    thresholds it must give what decoding gives (mean song F1, rest / crash / fill F1)."""
+    from seq2drum.calibrate import evaluate_policy, score_structure, structure_outcomes
+
+    policy = DecodingPolicy(refine_margin=0.3)
+    songs = [_structure_song(seed) for seed in range(4)]
+    outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
+    for thresholds in ((1.0, 1.0, 1.0, 1.0, 1.0, 1.0), (0.3, 0.2, 0.4, 0.1, 0.5, 0.2), (1.0, 0.5, 0.2, 0.2, 0.3, 0.1)):
+        candidate = policy.replace(**dict(zip(("rest_threshold", "rest_edge_threshold", "crash_threshold",
+                                               "crash_edge_threshold", "fill_threshold", "fill_edge_threshold"),
+                                              thresholds)))
+        fast_f1, fast_structure = score_structure(outcomes, candidate)
+        f1, structure = evaluate_policy(Decoder(CODEBOOK, candidate), [s for s, _ in songs], [song for _, song in songs])
+        assert fast_f1 == pytest.approx(f1, abs=1e-9)
+        np.testing.assert_allclose(fast_structure, structure, atol=1e-9)
+
+
+def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
+    from seq2drum.calibrate import score_structure, structure_outcomes, tune_structure
+
+    policy = DecodingPolicy(refine_margin=0.3)
+    songs = [_structure_song(seed) for seed in range(6)]
+    outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
+    none = policy.replace(**{f"{n}{k}": 1.0 for n in ("rest", "crash", "fill") for k in ("_threshold", "_edge_threshold")})
+    f1_none, structure_none = score_structure(outcomes, none)
+    tuned, report = tune_structure(outcomes, policy, budget=0.01)
+    f1, structure = score_structure(outcomes, tuned)
+    assert f1 >= f1_none - 3 * 0.01 - 1e-9
+    assert structure.sum() > structure_none.sum()  # the real drums here do rest, crash and fill: some are found
+    assert report == {"rest_f1": pytest.approx(structure[0], abs=1e-4), "crash_f1": pytest.approx(structure[1], abs=1e-4),
+                      "fill_f1": pytest.approx(structure[2], abs=1e-4)}
