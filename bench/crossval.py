@@ -121,13 +121,12 @@ def pool(args: argparse.Namespace, data_config: DataConfig) -> None:
     from seq2drum.inference import DrumGenerator
 
     folders = [args.out / f"fold{fold}" for fold in range(args.folds)]
-    missing = [str(f) for f in folders if not (f / "scores.pkl").exists()]
-    if missing:
-        raise SystemExit(f"--pool needs every fold scored first; missing: {', '.join(missing)}")
     corpus = build_corpus(args.data, data_config, progress=False)
     spec = FeatureSpec.current(data_config.steps_per_quarter)
     outcomes = {}
     for fold, folder in enumerate(folders):
+        if not (folder / "scores.pkl").exists():
+            continue
         cached = folder / "outcomes.pkl"
         if cached.exists():
             with cached.open("rb") as stream:
@@ -139,6 +138,9 @@ def pool(args: argparse.Namespace, data_config: DataConfig) -> None:
         outcomes[fold] = [structure_outcomes(generator.decoder, generator.song_scores(song), song) for song in songs]
         write_atomic(cached, lambda stream, value=outcomes[fold]: pickle.dump(value, stream))
         print(f"fold {fold}: outcomes of {len(songs)} songs", flush=True)
+    missing = [str(f) for fold, f in enumerate(folders) if fold not in outcomes]
+    if missing:  # the folds scored so far keep their outcomes for the next run
+        raise SystemExit(f"--pool needs every fold scored first; missing: {', '.join(missing)}")
     all_scores = []
     for fold, folder in enumerate(folders):
         others = [o for f, values in outcomes.items() if f != fold for o in values]
