@@ -9,14 +9,6 @@ out by the usual split for early stopping and for tuning the decoding), evaluate
 whose training was interrupted resumes from its last.pt; the decoding is tuned apart from training (delete a fold's
 tuned.json and scores.pkl to re-tune and re-score it with changed decoding code). At the end, every song of every fold is summarised
 together, with the same tables `--mode evaluate` prints (the loop's figures beside the model's).
-
-`--pool` then tunes the structure thresholds (rests, crashes, fills) on the out-of-fold songs of all folds together
-(660 songs instead of each fold's ~50 validation songs, whose few sparse-drum songs swing the choice): each fold is
-scored again with thresholds tuned on the *other* folds' songs (so its figures stay out-of-sample), and the
-thresholds tuned on every fold are written to OUT/structure.json, for the shipped model:
-
-    python bench/crossval.py --pool
-    python models/export_default.py models/default.pt --decoding rest_threshold=... (the values it prints)
 """
 
 from __future__ import annotations
@@ -32,9 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.atomic import write_atomic  # noqa: E402
-from seq2drum.calibrate import structure_outcomes, tune_checkpoint, tune_structure  # noqa: E402
-from seq2drum.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from seq2drum.decoding import DecodingPolicy  # noqa: E402
+from seq2drum.calibrate import tune_checkpoint  # noqa: E402
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
 from seq2drum.data import build_corpus, fold_of, split_songs  # noqa: E402
 from seq2drum.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
@@ -54,19 +44,12 @@ def main() -> None:
                         help="run only these folds (a comma list, e.g. 0,2,4), so that two processes can share the "
                              "folds on two cores; the run without --only then summarises every fold")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
-    parser.add_argument("--pool", action="store_true",
-                        help="once every fold is scored: tune the structure thresholds on the other folds' songs, "
-                             "score each fold again with them, and write the thresholds of all folds to "
-                             "OUT/structure.json")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
     print(describe_machine(), flush=True)
     data_config = DataConfig()
-    if args.pool:
-        pool(args, data_config)
-        return
     all_scores = []
     only = {int(f) for f in args.only.split(",") if f.strip()} if args.only else set(range(args.folds))
     for fold in sorted(only):
@@ -111,61 +94,6 @@ def main() -> None:
     write_atomic(args.out / "summary.json", dumps({k: v for k, v in summary.items() if k != "distributions"}))
     print(f"\nall {args.folds} folds, {len(all_scores)} songs:\n")
     print(format_tables(summary))
-
-
-STRUCTURE_FIELDS = tuple(f"{name}{kind}" for name in ("rest", "crash", "fill") for kind in ("_threshold", "_edge_threshold"))
-
-
-def pool(args: argparse.Namespace, data_config: DataConfig) -> None:
-    """Structure thresholds tuned on the out-of-fold songs of all folds together (see the module's docstring)."""
-    from seq2drum.inference import DrumGenerator
-
-    folders = [args.out / f"fold{fold}" for fold in range(args.folds)]
-    corpus = build_corpus(args.data, data_config, progress=False)
-    spec = FeatureSpec.current(data_config.steps_per_quarter)
-    outcomes = {}
-    for fold, folder in enumerate(folders):
-        if not (folder / "scores.pkl").exists():
-            continue
-        cached = folder / "outcomes.pkl"
-        if cached.exists():
-            with cached.open("rb") as stream:
-                outcomes[fold] = pickle.load(stream)
-            continue
-        generator = DrumGenerator.from_checkpoint(folder / "best.pt")
-        songs = [bar_song(s, spec) for s in corpus.songs
-                 if fold_of(s, args.folds, data_config.split_seed) == fold and s.drums is not None and s.windows]
-        outcomes[fold] = [structure_outcomes(generator.decoder, generator.song_scores(song), song) for song in songs]
-        write_atomic(cached, lambda stream, value=outcomes[fold]: pickle.dump(value, stream))
-        print(f"fold {fold}: outcomes of {len(songs)} songs", flush=True)
-    missing = [str(f) for fold, f in enumerate(folders) if fold not in outcomes]
-    if missing:  # the folds scored so far keep their outcomes for the next run
-        raise SystemExit(f"--pool needs every fold scored first; missing: {', '.join(missing)}")
-    all_scores = []
-    for fold, folder in enumerate(folders):
-        others = [o for f, values in outcomes.items() if f != fold for o in values]
-        payload = load_checkpoint(folder / "best.pt")
-        policy, report = tune_structure(others, DecodingPolicy.from_dict(payload["decoding"]))
-        print(f"fold {fold}: thresholds from the other folds' {len(others)} songs: "
-              + ", ".join(f"{k} {getattr(policy, k)}" for k in STRUCTURE_FIELDS), flush=True)
-        payload["decoding"] = policy.to_dict()
-        save_checkpoint(folder / "pooled.pt", {k: v for k, v in payload.items() if k != "format_version"})
-        settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0)
-        evaluation = evaluate(args.data, folder / "pooled.pt", None, settings, progress=False, log=lambda line: None)
-        write_atomic(folder / "scores_pooled.pkl", lambda stream, value=evaluation.songs: pickle.dump(value, stream))
-        all_scores.extend(evaluation.songs)
-    everything = [o for values in outcomes.values() for o in values]
-    payload = load_checkpoint(folders[0] / "best.pt")
-    policy, report = tune_structure(everything, DecodingPolicy.from_dict(payload["decoding"]))
-    chosen = {k: getattr(policy, k) for k in STRUCTURE_FIELDS}
-    write_atomic(args.out / "structure.json", json.dumps({"thresholds": chosen, "songs": len(everything),
-                                                          "structure_f1": report}, indent=2))
-    summary = summarize(all_scores)
-    write_atomic(args.out / "summary_pooled.json", dumps({k: v for k, v in summary.items() if k != "distributions"}))
-    print(f"\nall {args.folds} folds, {len(all_scores)} songs, structure thresholds tuned on the other folds:\n")
-    print(format_tables(summary))
-    print(f"\nthresholds tuned on all {len(everything)} songs (for the shipped model): "
-          + " ".join(f"--decoding {k}={v}" for k, v in chosen.items()))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
     python models/export_default.py runs/attention/best.pt [--name seq2drum-default]
     python models/export_default.py models/default.pt --decoding crash_threshold=0.2   # change one decoding setting
+    python models/export_default.py models/default.pt --retune ../shared/data/midi      # after a decoding change
 
-`--decoding NAME=VALUE` (repeatable) sets a field of the checkpoint's tuned DecodingPolicy and records the change
+`--retune DATA` fits the decoding policy again on the checkpoint's validation songs of DATA (the same split as its
+training, from its data config), as training does at its end: for a change to the decoding code or its tuner,
+without training again. `--decoding NAME=VALUE` (repeatable) sets a field of the checkpoint's tuned DecodingPolicy and records the change
 in its decoding report, so the model card can say exactly what differs from the tuner's choice.
 """
 
@@ -36,6 +39,24 @@ def set_decoding(path: Path, settings: list[str]) -> None:
     save_checkpoint(path, {k: v for k, v in payload.items() if k != "format_version"})
 
 
+def retune(path: Path, data: Path) -> None:
+    """Tune the checkpoint's decoding again on its validation songs of `data`."""
+    from seq2drum.calibrate import tune_checkpoint
+    from seq2drum.config import DataConfig
+    from seq2drum.data import build_corpus, split_songs
+    from seq2drum.features import FeatureSpec, bar_song
+
+    config = DataConfig.from_dict(load_checkpoint(path)["data_config"])
+    corpus = build_corpus(data, config)
+    _, val = split_songs(corpus.songs, config.val_fraction, config.split_seed)
+    spec = FeatureSpec.current(config.steps_per_quarter)
+    songs = [bar_song(s, spec) for s in val if s.drums is not None and s.windows]
+    if not songs:
+        raise SystemExit(f"--retune: no validation songs with drums in {data}")
+    _, report = tune_checkpoint(path, songs, log=print)
+    print(f"decoding tuned again on {len(songs)} validation songs: {report}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
@@ -43,8 +64,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--decoding", action="append", default=[], metavar="NAME=VALUE",
                         help="set a decoding policy field after export (repeatable)")
+    parser.add_argument("--retune", type=Path, metavar="DATA",
+                        help="fit the decoding again on the checkpoint's validation songs of this folder")
     args = parser.parse_args()
     path = export_checkpoint(args.checkpoint, args.out, args.name)
+    if args.retune:
+        retune(path, args.retune)
     if args.decoding:
         set_decoding(path, args.decoding)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
