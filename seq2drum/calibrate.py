@@ -53,6 +53,7 @@ STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may
 # section, and a guitarist hears it at once.
 STRUCTURE_RATE_LIMIT = 1.3
 STRUCTURE_STREAK_LIMIT = 1.5
+STRUCTURE_SONG_LOSS_LIMIT = 0.05  # of one song's F1, that a structure decision may cost it
 _NEVER = 1.0  # a threshold no probability passes
 _NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
 
@@ -147,11 +148,13 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> S
 
 
 def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy,
-                    rates: list[np.ndarray] | None = None) -> tuple[float, np.ndarray]:
+                    rates: list[np.ndarray] | None = None, per_song: list[np.ndarray] | None = None,
+                    ) -> tuple[float, np.ndarray]:
     """What `evaluate_policy` reports (mean song F1 of take 1, and rest, crash, fill F1 over all bars) for the
     policy's structure thresholds, from the songs' outcomes; `rates`, when given, gets the (3,) ratios of the bars
     played with each structure to the bars the real drums have it in appended, then the (3,) ratios of the songs
-    with the structure on more than half their bars to the songs whose real drums have it so (one song at least)."""
+    with the structure on more than half their bars to the songs whose real drums have it so (one song at least);
+    `per_song` gets each song's F1 appended, as one array."""
     decider = Decoder.__new__(Decoder)  # only its structure_decisions, which reads the policy alone
     decider.policy = policy
     values, counts, streaks = [], np.zeros((3, 3)), np.zeros((2, 3))
@@ -167,6 +170,8 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy,
         for column, tolerance in ((0, 0), (1, 0), (2, 1)):
             matched = match_hits(played[:, [column]], song.real_flags[:, [column]], tolerance)
             counts[column] += (matched.matched.sum(), matched.predicted.sum(), matched.real.sum())
+    if per_song is not None:
+        per_song.append(np.array(values))
     if rates is not None:
         rates += [counts[:, 1] / np.maximum(1, counts[:, 2]), streaks[0] / np.maximum(1, streaks[1])]
     return float(np.mean(values)), np.array([2 * m / max(1, p + r) for m, p, r in counts])
@@ -181,13 +186,18 @@ def _variant_of(decided: np.ndarray) -> np.ndarray:
 def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, budget: float = STRUCTURE_F1_BUDGET,
                    log: Callable[[str], None] | None = None,
                    rate_limit: float = STRUCTURE_RATE_LIMIT,
-                   streak_limit: float = STRUCTURE_STREAK_LIMIT) -> tuple[DecodingPolicy, dict[str, float]]:
+                   streak_limit: float = STRUCTURE_STREAK_LIMIT,
+                   song_loss_limit: float = STRUCTURE_SONG_LOSS_LIMIT) -> tuple[DecodingPolicy, dict[str, float]]:
     """For rests, crashes and fills in turn, the pair of thresholds (anywhere, and the lower one at the structure's
     edge) with the highest F1 over all bars (fills within +-1 bar) among those costing the mean song F1 at most
     `budget` each and playing the structure at most `rate_limit` times as often as the real drums and on more than
-    half the bars of at most `streak_limit` times as many songs; from no structure at all."""
+    half the bars of at most `streak_limit` times as many songs, and costing no song more than `song_loss_limit`
+    of its F1; from no structure at all. (Without that last limit, the validation songs chose rests wherever the
+    guitar is silent: one song whose drummer barely plays gave most of the rest F1, and another lost 40% of its
+    bars to silence.)"""
     policy = policy.replace(**_NO_STRUCTURE)
-    best, _ = score_structure(outcomes, policy)
+    before: list[np.ndarray] = []
+    best, _ = score_structure(outcomes, policy, per_song=before)
     report = {}
     for column, name in enumerate(STRUCTURE_NAMES):
         chosen, chosen_structure = {}, score_structure(outcomes, policy)[1][column]
@@ -197,12 +207,14 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
                     continue
                 values = {f"{name}_threshold": float(anywhere), f"{name}_edge_threshold": float(edge)}
                 rates: list[np.ndarray] = []
-                f1, structure = score_structure(outcomes, policy.replace(**values), rates)
-                if (f1 >= best - budget and rates[0][column] <= rate_limit and rates[1][column] <= streak_limit
+                songs: list[np.ndarray] = []
+                f1, structure = score_structure(outcomes, policy.replace(**values), rates, songs)
+                if (f1 >= best - budget and float((before[-1] - songs[0]).max()) <= song_loss_limit
+                        and rates[0][column] <= rate_limit and rates[1][column] <= streak_limit
                         and structure[column] > chosen_structure + 1e-9):
                     chosen, chosen_structure = values, structure[column]
         policy = policy.replace(**chosen)
-        best, _ = score_structure(outcomes, policy)
+        best, _ = score_structure(outcomes, policy, per_song=before)
         report[f"{name}_f1"] = round(float(chosen_structure), 4)
         if log:
             shown = ", ".join(f"{key} = {value}" for key, value in chosen.items()) or f"no {name}s"
