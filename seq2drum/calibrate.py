@@ -167,9 +167,10 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy,
         values.append(2 * song.matched[variant, rows].sum() / max(1, song.played[variant, rows].sum() + song.real_hits))
         played = song.flags[variant, rows]
         streaks += (played.mean(axis=0) > 0.5, song.real_flags.mean(axis=0) > 0.5)
-        for column, tolerance in ((0, 0), (1, 0), (2, 1)):
-            matched = match_hits(played[:, [column]], song.real_flags[:, [column]], tolerance)
-            counts[column] += (matched.matched.sum(), matched.predicted.sum(), matched.real.sum())
+        exact = played[:, :2] & song.real_flags[:, :2]  # rests and crashes: the same bar
+        counts[:2] += np.stack([exact.sum(axis=0), played[:, :2].sum(axis=0), song.real_flags[:, :2].sum(axis=0)], axis=1)
+        fills = match_hits(played[:, [2]], song.real_flags[:, [2]], 1)  # fills: within one bar
+        counts[2] += (fills.matched.sum(), fills.predicted.sum(), fills.real.sum())
     if per_song is not None:
         per_song.append(np.array(values))
     if rates is not None:

@@ -309,3 +309,41 @@ def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
     assert structure.sum() > structure_none.sum()  # the real drums here do rest, crash and fill: some are found
     assert report == {"rest_f1": pytest.approx(structure[0], abs=1e-4), "crash_f1": pytest.approx(structure[1], abs=1e-4),
                       "fill_f1": pytest.approx(structure[2], abs=1e-4)}
+
+
+def _outcomes(real_rest: np.ndarray, q_rest: np.ndarray) -> object:
+    """StructureOutcomes of a song of 16-hit bars (all matched where the drummer plays), rest probabilities q_rest."""
+    from seq2drum.calibrate import StructureOutcomes
+
+    n = len(real_rest)
+    matched = np.tile(np.where(real_rest, 0.0, 16.0), (5, 1))
+    played = np.full((5, n), 16.0)
+    matched[1], played[1] = 0.0, 0.0  # variant 1: the bar rests
+    flags = np.zeros((5, n, 3), dtype=bool)
+    flags[1, :, 0] = True
+    real_flags = np.zeros((n, 3), dtype=bool)
+    real_flags[:, 0] = real_rest
+    probabilities = np.zeros((n, 3))
+    probabilities[:, 0] = q_rest
+    return StructureOutcomes(matched, played, flags, real_flags, int(16 * (~real_rest).sum()),
+                             np.zeros((n, 3), dtype=bool), probabilities, 0.0)
+
+
+def test_structure_tuning_refuses_a_choice_that_silences_much_of_one_song_for_another() -> None:
+    """One song whose drummer barely plays gains from resting wherever the rest head says 0.3; another song, where
+    the drummer plays throughout, would lose half its bars. Over many songs the mean cost is within the budget,
+    but no song may lose more than the limit: the tuner plays no rests."""
+    from seq2drum.calibrate import STRUCTURE_SONG_LOSS_LIMIT, score_structure, tune_structure
+
+    sparse = _outcomes(np.arange(20) < 16, np.full(20, 0.3))
+    hurt = _outcomes(np.zeros(20, dtype=bool), np.where(np.arange(20) < 10, 0.3, 0.01))
+    others = [_outcomes(np.zeros(20, dtype=bool), np.full(20, 0.01)) for _ in range(40)]
+    songs = [sparse, hurt, *others]
+    tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, song_loss_limit=1.0, rate_limit=9.0)
+    assert tuned.rest_threshold <= 0.3 and report["rest_f1"] > 0.5  # without the limit: rests everywhere it says 0.3
+    per_song: list[np.ndarray] = []
+    score_structure(songs, tuned, per_song=per_song)
+    assert per_song[0][1] < 0.7  # the song where the drummer plays throughout lost a third of its F1
+    tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, rate_limit=9.0)
+    assert tuned.rest_threshold > 0.3 and tuned.rest_edge_threshold > 0.3 and report["rest_f1"] == 0.0
+    assert STRUCTURE_SONG_LOSS_LIMIT < 0.3
