@@ -357,7 +357,8 @@ def run_infer(args: argparse.Namespace) -> int:
         from seq2drum.audio import check_audio_extra
 
         check_audio_extra()  # without the extra: one line saying how to install it, before any work
-    midi_song = read_midi(song)  # before the model loads, so a bad file fails at once, and errors name the file
+    # before the model loads, so a bad file fails at once, and errors name the file; only the guitar's notes are read
+    midi_song = read_midi(song, only_guitar=True, track=options.track)
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
     return write_takes(outputs, generator.generate(midi_song, options), args)
 

@@ -103,7 +103,7 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
 
     started = time.perf_counter()
     if job.midi:
-        song = read_midi(job.midi, limits=job.limits)
+        song = read_midi(job.midi, limits=job.limits, only_guitar=True, track=job.options.track)
     else:  # drums from nothing (options.bars), within this server's song length; else generate says what to send
         song = None
         quarters = job.options.quarters_from_nothing
