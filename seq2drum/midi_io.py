@@ -484,39 +484,53 @@ def write_midi(
         event = m21midi.MidiEvent(type=m21midi.MetaEvents.MARKER)
         event.data = text.encode("latin-1", errors="replace")
         conductor.append((tick, 2, event))
-    midi_file.tracks.append(_track(0, "seq2drum conductor", conductor))
+    midi_file.tracks.append(_track(0, "seq2drum conductor", sorted(conductor, key=lambda item: item[:2])))
     for index, spec in enumerate(tracks, start=1):
-        timed: list[tuple[int, int, m21midi.MidiEvent]] = []
-        channel = spec.channel + 1  # music21 numbers channels 1-16
-        if spec.program >= 0:
-            event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
-            event.data = spec.program
-            timed.append((0, 0, event))
-        for start, end, pitch, velocity in spec.notes.tolist():
-            on = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.NOTE_ON, channel=channel)
-            on.pitch, on.velocity = int(pitch), int(velocity)
-            off = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.NOTE_OFF, channel=channel)
-            off.pitch, off.velocity = int(pitch), 0
-            # at equal ticks, note-offs go first so a repeated note is not cut by its predecessor's release
-            timed.append((int(start), 2, on))
-            timed.append((int(max(end, start + 1)), 1, off))
-        midi_file.tracks.append(_track(index, spec.name, timed))
+        midi_file.tracks.append(_track(index, spec.name, _note_events(spec)))
     return midi_file.writestr()
 
 
+def _note_events(spec: TrackSpec) -> list[tuple[int, int, m21midi.MidiEvent]]:
+    """A track's program change and notes as (tick, order, event), in the order they are written: by tick, and at
+    equal ticks note-offs before note-ons, so a repeated note is not cut by its predecessor's release."""
+    channel = spec.channel + 1  # music21 numbers channels 1-16
+    timed: list[tuple[int, int, m21midi.MidiEvent]] = []
+    if spec.program >= 0:
+        event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
+        event.data = spec.program
+        timed.append((0, 0, event))
+    notes = np.asarray(spec.notes, dtype=np.int64).reshape(-1, 4)
+    n_notes = len(notes)
+    ticks = np.concatenate([notes[:, START], np.maximum(notes[:, END], notes[:, START] + 1)])  # (2N,): ons, offs
+    order = np.repeat([2, 1], n_notes)
+    pitches, velocities = notes[:, PITCH].tolist(), notes[:, VELOCITY].tolist()
+    note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
+    sequence = np.lexsort((order, ticks))  # stable, so notes starting (or ending) together keep their order
+    for position, tick in zip(sequence.tolist(), ticks[sequence].tolist()):
+        is_on = position < n_notes
+        note = position if is_on else position - n_notes
+        event = m21midi.MidiEvent(type=note_on if is_on else note_off, channel=channel)
+        event.parameter1, event.parameter2 = pitches[note], velocities[note] if is_on else 0  # pitch, velocity
+        timed.append((tick, 2 if is_on else 1, event))
+    return timed
+
+
 def _track(index: int, name: str, timed: list[tuple[int, int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
+    """A track of the (tick, order, event) items, in the order given, after its name. The events are not pointed back
+    at the track (music21's `updateEvents`): writing does not read that, and without the cycle they are freed at
+    once instead of by the garbage collector."""
     track = m21midi.MidiTrack(index)
     name_event = m21midi.MidiEvent(type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
     name_event.data = name.encode("latin-1", errors="replace")
-    events: list[m21midi.MidiEvent] = [m21midi.DeltaTime(track, time=0), name_event]
+    events: list[m21midi.MidiEvent] = [m21midi.DeltaTime(time=0), name_event]
     last_tick = 0
-    for tick, _, event in sorted(timed, key=lambda item: (item[0], item[1])):
-        events.append(m21midi.DeltaTime(track, time=tick - last_tick))
+    delta_time = m21midi.DeltaTime
+    for tick, _, event in timed:
+        events.append(delta_time(time=tick - last_tick))
         events.append(event)
         last_tick = tick
     end = m21midi.MidiEvent(type=m21midi.MetaEvents.END_OF_TRACK)
     end.data = b""
-    events += [m21midi.DeltaTime(track, time=0), end]
+    events += [m21midi.DeltaTime(time=0), end]
     track.events = events
-    track.updateEvents()
     return track
