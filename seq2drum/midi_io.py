@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,8 @@ import numpy as np
 from music21 import midi as m21midi
 
 from .errors import MidiReadError, NoGuitarError
-from .midi_scan import MAX_SONG_QUARTERS, MidiCounts, ReadLimits, TrackScan, meta_text, scan_midi
+from .midi_scan import MidiCounts, ReadLimits, scan_midi
+from .midi_tracks import TrackEvents, scanned_events, track_events
 
 DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
 GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (stored 0-based): nylon ... harmonics
@@ -166,7 +167,7 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only
             midi_file.readstr(data)
         except _READ_ERRORS as exc:
             raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
-        song = _song([_track_events(index, track, midi_file.ticksPerQuarterNote)
+        song = _song([track_events(index, track, midi_file.ticksPerQuarterNote)
                       for index, track in enumerate(midi_file.tracks)],
                      midi_file.ticksPerQuarterNote, midi_file.format)
     if not any(p.note_count for p in song.parts):
@@ -181,10 +182,10 @@ def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | i
     """`read_midi(only_guitar=True)` of a plain file: music21 reads the chunks the scan cannot stand for (tempo,
     meter, markers, anything not exact), the parts are listed, the guitar chosen, then music21 reads its chunks."""
     scans = counts.track_scans
-    read: dict[int, _TrackEvents] = {}
+    read: dict[int, TrackEvents] = {}
 
     def song() -> MidiSong:
-        return _song([read.get(scan.index) or _scanned_events(scan) for scan in scans], counts.ticks_per_quarter,
+        return _song([read.get(scan.index) or scanned_events(scan) for scan in scans], counts.ticks_per_quarter,
                      counts.midi_format)
 
     def read_chunks(indices: list[int]) -> None:
@@ -194,7 +195,7 @@ def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | i
                 chunk.read(data[scans[index].start : scans[index].end])
             except _READ_ERRORS as exc:
                 raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
-            read[index] = _track_events(index, chunk, counts.ticks_per_quarter)
+            read[index] = track_events(index, chunk, counts.ticks_per_quarter)
 
     read_chunks([scan.index for scan in scans if scan.conductor or not scan.exact])
     listed = song()
@@ -209,77 +210,7 @@ def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | i
     return song()
 
 
-@dataclass
-class _TrackEvents:
-    """What one track chunk holds, read by music21 or, without its notes, summarised by the scan."""
-
-    index: int
-    name: str = ""
-    notes: dict[int, list[list[int]]] = field(default_factory=dict)  # channel 0-15 -> [start, end, pitch, velocity]
-    note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel -> note starts, when notes is not read
-    programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
-    tempos: dict[int, int] = field(default_factory=dict)  # tick -> microseconds per quarter
-    meters: dict[int, tuple[int, int]] = field(default_factory=dict)  # tick -> (numerator, denominator)
-    markers: set[tuple[int, str]] = field(default_factory=set)
-
-
-def _scanned_events(scan: TrackScan) -> _TrackEvents:
-    return _TrackEvents(scan.index, scan.name, note_ticks=scan.note_ticks, programs=scan.programs)
-
-
-def _track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: int) -> _TrackEvents:
-    """One track chunk as music21 read it. Its events are let go of afterwards: music21's events point back at their
-    track, so they would otherwise wait for the cyclic garbage collector."""
-    out = _TrackEvents(track_index)
-    beyond_limit = (MAX_SONG_QUARTERS + 1) * ticks_per_quarter
-    note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
-    program_change = m21midi.ChannelVoiceMessages.PROGRAM_CHANGE
-    set_tempo, time_signature = m21midi.MetaEvents.SET_TEMPO, m21midi.MetaEvents.TIME_SIGNATURE
-    names = (m21midi.MetaEvents.SEQUENCE_TRACK_NAME, m21midi.MetaEvents.INSTRUMENT_NAME)
-    markers = (m21midi.MetaEvents.MARKER, m21midi.MetaEvents.CUE_POINT)
-    delta_time = m21midi.DeltaTime
-    tick = 0
-    open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
-    notes: dict[int, list[list[int]]] = defaultdict(list)
-    for event in track.events:
-        if type(event) is delta_time:
-            # past the song-length limit only what the pre-pass does not check can be (program changes,
-            # markers, a track's end that closes unreleased notes): held just past it, so no tick overflows
-            tick = min(tick + (event.time or 0), beyond_limit)
-            continue
-        kind = event.type
-        if kind is note_on or kind is note_off:
-            pitch = event.parameter1  # what music21's `pitch` and `velocity` properties return for notes
-            if kind is note_on and event.parameter2:
-                open_notes[(event.channel, pitch)].append((tick, event.parameter2))
-            else:
-                pending = open_notes.get((event.channel, pitch))
-                if pending:
-                    start, velocity = pending.popleft()
-                    notes[event.channel - 1].append([start, tick, pitch, velocity])
-        elif kind is program_change:
-            out.programs.setdefault(event.channel - 1, []).append((tick, int(event.data)))
-        elif kind is set_tempo and len(event.data) == 3:
-            us_per_quarter = int.from_bytes(event.data, "big")
-            if us_per_quarter > 0:
-                out.tempos[tick] = us_per_quarter
-        elif kind is time_signature and len(event.data) >= 2:
-            numerator, denominator_power = event.data[0], event.data[1]
-            if numerator > 0 and denominator_power <= 6:
-                out.meters[tick] = (numerator, 2**denominator_power)
-        elif kind in names and not out.name:
-            out.name = _text(event.data)
-        elif kind in markers:
-            out.markers.add((tick, _text(event.data)))  # a DAW's "Verse", "Chorus": section starts
-    for (channel, pitch), pending in open_notes.items():  # notes never released end with the track
-        for start, velocity in pending:
-            notes[channel - 1].append([start, max(tick, start + 1), pitch, velocity])
-    out.notes = dict(notes)
-    track.events = []
-    return out
-
-
-def _song(tracks: list[_TrackEvents], ticks_per_quarter: int, midi_format: int) -> MidiSong:
+def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -> MidiSong:
     """The song from its track chunks, in file order: maps and markers from any track, one part per channel of a
     track that holds notes (read, or counted by the scan)."""
     tempos: dict[int, int] = {}
@@ -322,12 +253,6 @@ def _song(tracks: list[_TrackEvents], ticks_per_quarter: int, midi_format: int) 
         midi_format=midi_format,
         markers=sorted(markers),
     )
-
-
-def _text(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.strip()
-    return meta_text(data)
 
 
 def _sounding_program(note_starts: np.ndarray, programs: list[tuple[int, int]]) -> int:
