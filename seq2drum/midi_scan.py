@@ -188,6 +188,7 @@ class _Counter:
         tick = 0
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
         exact = True  # see TrackScan
+        note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
         while position < end:
             delta = 0
             delta_start = position
@@ -228,7 +229,10 @@ class _Counter:
                         result.notes += 1
                         if result.notes > limits.max_notes:
                             raise self._past("notes", limits.max_notes, "split the song or leave out parts")
-                        scan.note_ticks.setdefault(status & 0x0F, []).append(tick)
+                        starts = note_ticks.get(status)
+                        if starts is None:
+                            starts = note_ticks[status] = []
+                        starts.append(tick)
                     position = min(start + 2, end)
                     if kind <= _NOTE_ON:
                         self._at(tick, number)
@@ -274,6 +278,7 @@ class _Counter:
             if result.events > limits.max_events:
                 raise self._past("events", limits.max_events, "leave out controller data or parts")
         scan.exact = exact and tick <= held_tick
+        scan.note_ticks = {status & 0x0F: starts for status, starts in note_ticks.items()}
 
     def _at(self, tick: int, number: int) -> None:
         """A note, tempo or meter event at `tick`: these set the song's length (an end-of-track far out does not)."""
