@@ -124,7 +124,7 @@ class MidiCounts:
     time_signature_events: int = 0
     last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
     track_scans: list[TrackScan] = field(default_factory=list)
-    plain: bool = False  # a 6-byte header and every declared track present as an MTrk chunk, nothing between
+    plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
 
 
 def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
@@ -168,8 +168,9 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             other_chunks += 1
         position += 8 + length
     counts.result.tracks = tracks_seen
-    # what music21's reader takes as it is (it raises on any other header length, and on a chunk that is not a track)
-    counts.result.plain = header_length == 6 and tracks_seen == n_tracks and not other_chunks
+    # what music21's reader takes as it is (it raises on any other header length or format, and on a chunk that is
+    # not a track)
+    counts.result.plain = header_length == 6 and midi_format in (0, 1) and tracks_seen == n_tracks and not other_chunks
     return counts.result
 
 

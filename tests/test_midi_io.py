@@ -711,6 +711,11 @@ READ_ALIKE = {
     "tracks-by-numbers": (_two_guitars(), "2,4"),
     "track-matching-nothing": (_arrangement(2), "9"),
     "drums-only": (song_bytes(drums=DRUMS), None),
+    "format-5": (song_bytes(GUITAR)[:8] + b"\x00\x05" + song_bytes(GUITAR)[10:], None),
+    "a-foreign-chunk-between-tracks": (smf_bytes([timed_track(note_events(GUITAR, 0)), b"XTRA\x00\x00\x00\x02ab",
+                                                  timed_track(note_events(DRUMS, DRUM_CHANNEL))])[:10] + b"\x00\x03"
+                                       + smf_bytes([timed_track(note_events(GUITAR, 0)), b"XTRA\x00\x00\x00\x02ab",
+                                                    timed_track(note_events(DRUMS, DRUM_CHANNEL))])[12:], None),
     **{f"corrupt-{name}": (data, None) for name, data in CORRUPT.items()},
 }
 
