@@ -11,12 +11,19 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+
+if __name__ == "__main__":
+    # A command makes one song's drums and exits: no garbage-collection pauses while it imports music21 and numpy
+    # and generates (full collections walked every object those imports make, over and over). The long modes turn
+    # collection back on in main(); tests, which import this file, keep it on throughout.
+    gc.disable()
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import (
@@ -357,7 +364,8 @@ def run_infer(args: argparse.Namespace) -> int:
         from seq2drum.audio import check_audio_extra
 
         check_audio_extra()  # without the extra: one line saying how to install it, before any work
-    midi_song = read_midi(song)  # before the model loads, so a bad file fails at once, and errors name the file
+    # before the model loads, so a bad file fails at once, and errors name the file; only the guitar's notes are read
+    midi_song = read_midi(song, only_guitar=True, track=options.track)
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
     return write_takes(outputs, generator.generate(midi_song, options), args)
 
@@ -417,6 +425,7 @@ def run_styles(args: argparse.Namespace) -> int:
 
 MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate,
          "styles": run_styles}
+LONG_MODES = ("preprocess", "train", "evaluate")  # they run for minutes to hours: garbage is collected as usual
 
 
 def check_machine(args: argparse.Namespace) -> str:
@@ -443,6 +452,8 @@ def check_machine(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.mode in LONG_MODES:
+        gc.enable()
     try:
         problem = check_machine(args)
         if problem:

@@ -9,7 +9,8 @@ For a real 3-4 minute multi-part song (default: the first 3-4 minute 4/4 song wi
 - parse: `python -c "import music21; music21.converter.parse(SONG)"`, the reference;
 - cold infer: `python main.py --mode infer SONG` with the model's fast-start copy in the cache (no torch import);
 - cold infer, torch: the same with no usable cache (XDG_CACHE_HOME is a file), as every run was before the copy;
-- warm: one Generate round trip to a running `python -m server --workers 1` (the model loaded, the worker warm).
+- warm: one Generate round trip to a running `python -m server --workers 1` (the model loaded, the worker warm);
+  "in server" is the part of it the server reports (generation_ms: from taking a worker to the answer).
 The first run of a new model, which writes its fast-start copy, is shown once on its own.
 """
 
@@ -124,22 +125,27 @@ def main() -> None:
             channel = grpc.insecure_channel(server.address, options=[("grpc.max_receive_message_length", -1)])
             stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
 
+            server_s: list[float] = []  # what the server reports of each round trip
+
             def round_trip(song: Path) -> float:
                 request = seq2drum_pb2.GenerateRequest(midi=song.read_bytes(),
                                                        options=seq2drum_pb2.GenerationOptions(seed=0))
                 started = time.perf_counter()
-                stub.Generate(request, timeout=300)
-                return time.perf_counter() - started
+                response = stub.Generate(request, timeout=300)
+                elapsed = time.perf_counter() - started
+                server_s.append(response.metadata.generation_ms / 1000)
+                return elapsed
 
             for song in songs.values():
                 round_trip(song)  # warm the worker
             print(f"medians of {args.repeats} runs, interleaved; ratio = time / parse time\n")
             header = f"{'song':46s} {'parse s':>8} {'cold s':>7} {'ratio':>6} {'torch s':>8} {'ratio':>6} " \
-                     f"{'warm s':>7} {'ratio':>6}"
+                     f"{'warm s':>7} {'ratio':>6} {'in server':>9}"
             print(header)
             print("-" * len(header))
             for label, song in songs.items():
                 runs: dict[str, list[float]] = {"parse": [], "cold": [], "torch": [], "warm": []}
+                server_s.clear()
                 for _ in range(args.repeats):
                     runs["parse"].append(timed(parse + [str(song)]))
                     runs["cold"].append(timed(infer(song), fast_env))
@@ -149,7 +155,7 @@ def main() -> None:
                 base = median["parse"]
                 print(f"{label[:46]:46s} {base:8.2f} {median['cold']:7.2f} {median['cold'] / base:6.2f} "
                       f"{median['torch']:8.2f} {median['torch'] / base:6.2f} {median['warm']:7.3f} "
-                      f"{median['warm'] / base:6.3f}")
+                      f"{median['warm'] / base:6.3f} {statistics.median(server_s):9.3f}")
             channel.close()
         finally:
             server.stop()

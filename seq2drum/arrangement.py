@@ -120,7 +120,9 @@ def song_to_play(midi: bytes | MidiSong | None, options: GenerationOptions) -> M
         if not given:
             raise MidiReadError("the MIDI data is empty (0 bytes): send a guitar part exported from your DAW, or set "
                                 "bars (with tempo and meter) for drums from nothing")
-        return midi if isinstance(midi, MidiSong) else read_midi(midi)  # type: ignore[arg-type]
+        if isinstance(midi, MidiSong):
+            return midi
+        return read_midi(midi, only_guitar=True, track=options.track)  # type: ignore[arg-type]
     if given:
         raise ConfigError("bars (with tempo and meter) makes drums from nothing: send no MIDI file with it, or leave "
                           "bars, tempo and meter unset to make drums for the song")

@@ -5,13 +5,17 @@ Uses music21's low-level `music21.midi` layer (`MidiFile.readstr` / `writestr`):
 
 A *part* is one (track chunk, channel) pair that holds notes, so format-0 files and tracks that mix channels
 both come apart into instruments. Times are absolute ticks at the file's `ticks_per_quarter`.
+
+Generation reads with `only_guitar=True`: music21 then reads only the track chunks the guitar is in and those with
+tempo, meter or markers; the other parts are listed from `midi_scan`'s pass (name, channel, program, note count),
+without their notes. On a 12-part song that halves the reading, with the same guitar, maps, listing and errors.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +24,8 @@ import numpy as np
 from music21 import midi as m21midi
 
 from .errors import MidiReadError, NoGuitarError
-from .midi_scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi
+from .midi_scan import MidiCounts, ReadLimits, scan_midi
+from .midi_tracks import TrackEvents, scanned_events, track_events
 
 DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
 GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (stored 0-based): nylon ... harmonics
@@ -48,6 +53,16 @@ class Part:
     program: int  # GM program 0-127 sounding for most notes, -1 when the file sets none
     notes: np.ndarray  # (N, 4) int64: start_tick, end_tick, pitch, velocity; sorted by start_tick
     name_shared: bool = False  # the track holds several melodic channels, so its name need not describe this one
+    note_count: int = -1  # len(notes) when they were read; read_midi(only_guitar=True) counts the others' notes only
+
+    def __post_init__(self) -> None:
+        if self.note_count < 0:
+            self.note_count = len(self.notes)
+
+    @property
+    def notes_read(self) -> bool:
+        """False for a part read_midi(only_guitar=True) only listed: its `notes` are empty."""
+        return len(self.notes) == self.note_count
 
     @property
     def is_drums(self) -> bool:
@@ -76,7 +91,7 @@ class Part:
         """Name, channel and program as musicians count them (both from 1), and the note count."""
         program = "no program" if self.program < 0 else f"program {self.program + 1}"
         kind = "drums, " if self.is_drums else ""
-        return f"'{self.name or '(unnamed)'}' ({kind}channel {self.channel + 1}, {program}, {len(self.notes)} notes)"
+        return f"'{self.name or '(unnamed)'}' ({kind}channel {self.channel + 1}, {program}, {self.note_count} notes)"
 
     def __repr__(self) -> str:
         return f"Part(track={self.track_index}, {self.describe()})"
@@ -95,6 +110,7 @@ class MidiSong:
 
     @property
     def end_tick(self) -> int:
+        """The last note-off of the parts whose notes were read."""
         ends = [int(p.notes[:, END].max()) for p in self.parts if len(p.notes)]
         return max(ends, default=0)
 
@@ -117,19 +133,18 @@ class MidiSong:
         )
 
 
-def _decode_number(data: bytes) -> int:
-    value = 0
-    for byte in data:
-        value = (value << 8) | byte
-    return value
-
-
-def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None) -> MidiSong:
+def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only_guitar: bool = False,
+              track: str | int | None = None) -> MidiSong:
     """Parse MIDI bytes (or a file path) into a `MidiSong`.
 
     Raises `MidiReadError` for unreadable, empty or note-less input, naming the problem; before music21 parses,
     `midi_scan.scan_midi` refuses a file past `limits` (`MidiLimitError`, `SongTooLongError`) or with a meter no
     song has, in one cheap pass.
+
+    With `only_guitar`, only the parts `choose_guitar(song, track)` takes have their notes read (and the tempo
+    map, meters and markers, from whichever tracks hold them); every other part is listed as the full read lists
+    it (name, channel, program, `note_count`) with empty `notes` (`Part.notes_read` is False). Generation reads
+    this way; pass it the same `track` that `choose_guitar` will get.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -143,14 +158,19 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None) -> M
         label = "the MIDI data"
     if not data:
         raise MidiReadError(f"{label} is empty (0 bytes); export the part again from your DAW")
-    scan_midi(data, label, limits)
-    midi_file = m21midi.MidiFile()
-    try:
-        midi_file.readstr(data)
-    except _READ_ERRORS as exc:
-        raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
-    song = _collect(midi_file, midi_file.ticksPerQuarterNote)
-    if not any(len(p.notes) for p in song.parts):
+    counts = scan_midi(data, label, limits)
+    if only_guitar and counts.plain:
+        song = _read_for_guitar(data, label, counts, track)
+    else:  # the whole file, by music21's own file reader (which also says what is wrong with a file that is not plain)
+        midi_file = m21midi.MidiFile()
+        try:
+            midi_file.readstr(data)
+        except _READ_ERRORS as exc:
+            raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
+        song = _song([track_events(index, track, midi_file.ticksPerQuarterNote)
+                      for index, track in enumerate(midi_file.tracks)],
+                     midi_file.ticksPerQuarterNote, midi_file.format)
+    if not any(p.note_count for p in song.parts):
         raise MidiReadError(
             f"{label} holds no notes (only tempo, meter or controller events); export the guitar part again with its "
             "notes: check that the exported region covers them and the track is not muted"
@@ -158,64 +178,66 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None) -> M
     return song
 
 
-def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
+def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | int | None) -> MidiSong:
+    """`read_midi(only_guitar=True)` of a plain file: music21 reads the chunks the scan cannot stand for (tempo,
+    meter, markers, anything not exact), the parts are listed, the guitar chosen, then music21 reads its chunks."""
+    scans = counts.track_scans
+    read: dict[int, TrackEvents] = {}
+
+    def song() -> MidiSong:
+        return _song([read.get(scan.index) or scanned_events(scan) for scan in scans], counts.ticks_per_quarter,
+                     counts.midi_format)
+
+    def read_chunks(indices: list[int]) -> None:
+        for index in indices:  # in file order, so a corrupt chunk gives the error a whole-file read gives
+            chunk = m21midi.MidiTrack(index)
+            try:
+                chunk.read(data[scans[index].start : scans[index].end])
+            except _READ_ERRORS as exc:
+                raise MidiReadError(f"{label} is corrupt or truncated: {exc or type(exc).__name__}") from exc
+            read[index] = track_events(index, chunk, counts.ticks_per_quarter)
+
+    read_chunks([scan.index for scan in scans if scan.conductor or not scan.exact])
+    listed = song()
+    try:
+        guitar = choose_guitar(listed, track).parts
+    except NoGuitarError:
+        return listed  # generation raises the same error, listing the same parts
+    missing = sorted({part.track_index for part in guitar if not part.notes_read})
+    if not missing:
+        return listed
+    read_chunks(missing)
+    return song()
+
+
+def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -> MidiSong:
+    """The song from its track chunks, in file order: maps and markers from any track, one part per channel of a
+    track that holds notes (read, or counted by the scan)."""
     tempos: dict[int, int] = {}
     meters: dict[int, tuple[int, int]] = {}
-    channel_programs: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> [(tick, program)] any track
-    raw_parts: list[tuple[int, int, str, list[tuple[int, int]], list[list[int]]]] = []
     markers: set[tuple[int, str]] = set()
-    beyond_limit = (MAX_SONG_QUARTERS + 1) * ticks_per_quarter
-    for track_index, track in enumerate(midi_file.tracks):
-        tick = 0
-        name = ""
-        programs: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
-        notes: dict[int, list[list[int]]] = defaultdict(list)
-        for event in track.events:
-            if event.isDeltaTime():
-                # past the song-length limit only what the pre-pass does not check can be (program changes,
-                # markers, a track's end that closes unreleased notes): held just past it, so no tick overflows
-                tick = min(tick + (event.time or 0), beyond_limit)
-                continue
-            kind = event.type
-            if kind == m21midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
-                open_notes[(event.channel, event.pitch)].append((tick, event.velocity))
-            elif kind in (m21midi.ChannelVoiceMessages.NOTE_OFF, m21midi.ChannelVoiceMessages.NOTE_ON):
-                pending = open_notes.get((event.channel, event.pitch))
-                if pending:
-                    start, velocity = pending.popleft()
-                    notes[event.channel - 1].append([start, tick, event.pitch, velocity])
-            elif kind == m21midi.ChannelVoiceMessages.PROGRAM_CHANGE:
-                programs[event.channel - 1].append((tick, int(event.data)))
-                channel_programs[event.channel - 1].append((tick, int(event.data)))
-            elif kind == m21midi.MetaEvents.SET_TEMPO and len(event.data) == 3:
-                us_per_quarter = _decode_number(event.data)
-                if us_per_quarter > 0:
-                    tempos[tick] = us_per_quarter
-            elif kind == m21midi.MetaEvents.TIME_SIGNATURE and len(event.data) >= 2:
-                numerator, denominator_power = event.data[0], event.data[1]
-                if numerator > 0 and denominator_power <= 6:
-                    meters[tick] = (numerator, 2**denominator_power)
-            elif kind in (m21midi.MetaEvents.SEQUENCE_TRACK_NAME, m21midi.MetaEvents.INSTRUMENT_NAME) and not name:
-                name = _text(event.data)
-            elif kind in (m21midi.MetaEvents.MARKER, m21midi.MetaEvents.CUE_POINT):
-                markers.add((tick, _text(event.data)))  # a DAW's "Verse", "Chorus": section starts
-        for (channel, pitch), pending in open_notes.items():  # notes never released end with the track
-            for start, velocity in pending:
-                notes[channel - 1].append([start, max(tick, start + 1), pitch, velocity])
-        for channel, channel_notes in notes.items():
-            raw_parts.append((track_index, channel, name, programs.get(channel, []), channel_notes))
-
-    melodic_channels: dict[int, int] = defaultdict(int)
-    for track_index, channel, *_ in raw_parts:
-        melodic_channels[track_index] += channel != DRUM_CHANNEL  # channels are 0-based here
+    channel_programs: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> [(tick, program)] any track
+    for track in tracks:
+        tempos.update(track.tempos)
+        meters.update(track.meters)
+        markers |= track.markers
+        for channel, programs in track.programs.items():
+            channel_programs[channel] += programs
     parts = []
-    for track_index, channel, name, programs, channel_notes in sorted(raw_parts, key=lambda r: (r[0], r[1])):
-        array = np.array(channel_notes, dtype=np.int64).reshape(-1, 4)
-        array = array[np.lexsort((array[:, PITCH], array[:, START]))]
-        program = _sounding_program(array[:, START], programs or channel_programs.get(channel, []))
-        parts.append(Part(track_index=track_index, channel=channel, name=name, program=program, notes=array,
-                          name_shared=melodic_channels[track_index] > 1))
+    for track in tracks:
+        channels = sorted({*track.notes, *track.note_ticks})
+        melodic_channels = sum(channel != DRUM_CHANNEL for channel in channels)
+        for channel in channels:
+            if channel in track.notes:
+                array = np.array(track.notes[channel], dtype=np.int64).reshape(-1, 4)
+                array = array[np.lexsort((array[:, PITCH], array[:, START]))]
+                starts, note_count = array[:, START], len(array)
+            else:  # listed from the scan: counted, not read
+                starts = np.array(track.note_ticks[channel], dtype=np.int64)
+                array, note_count = np.zeros((0, 4), dtype=np.int64), len(starts)
+            program = _sounding_program(starts, track.programs.get(channel) or channel_programs.get(channel, []))
+            parts.append(Part(track_index=track.index, channel=channel, name=track.name, program=program, notes=array,
+                              name_shared=melodic_channels > 1, note_count=note_count))
     tempo_list = sorted(tempos.items())
     if not tempo_list or tempo_list[0][0] > 0:
         first = tempo_list[0][1] if tempo_list else _DEFAULT_TEMPO_US
@@ -228,15 +250,9 @@ def _collect(midi_file: m21midi.MidiFile, ticks_per_quarter: int) -> MidiSong:
         tempos=tempo_list,
         time_signatures=meter_list,
         parts=parts,
-        midi_format=midi_file.format,
+        midi_format=midi_format,
         markers=sorted(markers),
     )
-
-
-def _text(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.strip()
-    return data.decode("latin-1", errors="replace").strip().strip("\x00")
 
 
 def _sounding_program(note_starts: np.ndarray, programs: list[tuple[int, int]]) -> int:
@@ -284,7 +300,7 @@ def choose_guitar(song: MidiSong, track: str | int | None = None) -> GuitarChoic
     if track is not None and str(track).strip():
         parts = _parts_for_track(song, str(track).strip(), listing)
         return GuitarChoice(parts, [numbered[id(p)] for p in parts], "track")
-    melodic = [p for p in song.melodic_parts if len(p.notes)]
+    melodic = [p for p in song.melodic_parts if p.note_count]
     guitars = [p for p in melodic if p.is_guitar]
     if guitars:
         return GuitarChoice(guitars, [numbered[id(p)] for p in guitars], "guitar")
@@ -294,7 +310,7 @@ def choose_guitar(song: MidiSong, track: str | int | None = None) -> GuitarChoic
             "(alone or with the whole arrangement) and use that file",
             listing,
         )
-    has_drums = any(len(p.notes) for p in song.drum_parts)
+    has_drums = any(p.note_count for p in song.drum_parts)
     if len(melodic) == 1 or (not has_drums and len(melodic) <= WHOLE_FILE_MAX_PARTS):
         numbers = [numbered[id(p)] for p in melodic]
         choice = GuitarChoice(melodic, numbers, "whole file")
@@ -347,6 +363,10 @@ def merged_notes(parts: Sequence[Part]) -> np.ndarray:
     """The notes of several parts as one (N, 4) array sorted by start_tick."""
     if not parts:
         return np.zeros((0, 4), dtype=np.int64)
+    unread = [part for part in parts if not part.notes_read]
+    if unread:  # a caller's mistake, not the user's: the song was read for another guitar choice
+        raise ValueError(f"the notes of {unread[0]!r} were not read: read_midi(only_guitar=True) reads the guitar's "
+                         "notes only; give it the same track as choose_guitar, or read the whole song")
     notes = np.concatenate([p.notes for p in parts])
     return notes[np.lexsort((notes[:, PITCH], notes[:, START]))]
 
@@ -389,39 +409,53 @@ def write_midi(
         event = m21midi.MidiEvent(type=m21midi.MetaEvents.MARKER)
         event.data = text.encode("latin-1", errors="replace")
         conductor.append((tick, 2, event))
-    midi_file.tracks.append(_track(0, "seq2drum conductor", conductor))
+    midi_file.tracks.append(_track(0, "seq2drum conductor", sorted(conductor, key=lambda item: item[:2])))
     for index, spec in enumerate(tracks, start=1):
-        timed: list[tuple[int, int, m21midi.MidiEvent]] = []
-        channel = spec.channel + 1  # music21 numbers channels 1-16
-        if spec.program >= 0:
-            event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
-            event.data = spec.program
-            timed.append((0, 0, event))
-        for start, end, pitch, velocity in spec.notes.tolist():
-            on = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.NOTE_ON, channel=channel)
-            on.pitch, on.velocity = int(pitch), int(velocity)
-            off = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.NOTE_OFF, channel=channel)
-            off.pitch, off.velocity = int(pitch), 0
-            # at equal ticks, note-offs go first so a repeated note is not cut by its predecessor's release
-            timed.append((int(start), 2, on))
-            timed.append((int(max(end, start + 1)), 1, off))
-        midi_file.tracks.append(_track(index, spec.name, timed))
+        midi_file.tracks.append(_track(index, spec.name, _note_events(spec)))
     return midi_file.writestr()
 
 
+def _note_events(spec: TrackSpec) -> list[tuple[int, int, m21midi.MidiEvent]]:
+    """A track's program change and notes as (tick, order, event), in the order they are written: by tick, and at
+    equal ticks note-offs before note-ons, so a repeated note is not cut by its predecessor's release."""
+    channel = spec.channel + 1  # music21 numbers channels 1-16
+    timed: list[tuple[int, int, m21midi.MidiEvent]] = []
+    if spec.program >= 0:
+        event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
+        event.data = spec.program
+        timed.append((0, 0, event))
+    notes = np.asarray(spec.notes, dtype=np.int64).reshape(-1, 4)
+    n_notes = len(notes)
+    ticks = np.concatenate([notes[:, START], np.maximum(notes[:, END], notes[:, START] + 1)])  # (2N,): ons, offs
+    order = np.repeat([2, 1], n_notes)
+    pitches, velocities = notes[:, PITCH].tolist(), notes[:, VELOCITY].tolist()
+    note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
+    sequence = np.lexsort((order, ticks))  # stable, so notes starting (or ending) together keep their order
+    for position, tick in zip(sequence.tolist(), ticks[sequence].tolist()):
+        is_on = position < n_notes
+        note = position if is_on else position - n_notes
+        event = m21midi.MidiEvent(type=note_on if is_on else note_off, channel=channel)
+        event.parameter1, event.parameter2 = pitches[note], velocities[note] if is_on else 0  # pitch, velocity
+        timed.append((tick, 2 if is_on else 1, event))
+    return timed
+
+
 def _track(index: int, name: str, timed: list[tuple[int, int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
+    """A track of the (tick, order, event) items, in the order given, after its name. The events are not pointed back
+    at the track (music21's `updateEvents`): writing does not read that, and without the cycle they are freed at
+    once instead of by the garbage collector."""
     track = m21midi.MidiTrack(index)
     name_event = m21midi.MidiEvent(type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
     name_event.data = name.encode("latin-1", errors="replace")
-    events: list[m21midi.MidiEvent] = [m21midi.DeltaTime(track, time=0), name_event]
+    events: list[m21midi.MidiEvent] = [m21midi.DeltaTime(time=0), name_event]
     last_tick = 0
-    for tick, _, event in sorted(timed, key=lambda item: (item[0], item[1])):
-        events.append(m21midi.DeltaTime(track, time=tick - last_tick))
+    delta_time = m21midi.DeltaTime
+    for tick, _, event in timed:
+        events.append(delta_time(time=tick - last_tick))
         events.append(event)
         last_tick = tick
     end = m21midi.MidiEvent(type=m21midi.MetaEvents.END_OF_TRACK)
     end.data = b""
-    events += [m21midi.DeltaTime(track, time=0), end]
+    events += [m21midi.DeltaTime(time=0), end]
     track.events = events
-    track.updateEvents()
     return track

@@ -5,13 +5,17 @@ track's length (100,000 notes in one track: 16 s; 200,000: over a minute). `scan
 decoding events the way music21 does (running status, its default of note-on when a track starts without one, the
 events it skips), counts notes, events and tempo and meter changes, and refuses a file past `ReadLimits` (or with
 a meter no song has, or an event far past any song's end) before the expensive parse starts.
+
+On the way it notes what each track chunk holds (`TrackScan`: its name, its channels' note onsets and program
+changes, whether it carries tempo, meter or markers), so `midi_io.read_midi(..., only_guitar=True)` can list the
+parts and choose the guitar before music21 reads anything, and have music21 read only the chunks it needs.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError
 
@@ -25,6 +29,10 @@ MAX_BAR_QUARTERS = 32
 
 _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
+_TRACK_NAME, _INSTRUMENT_NAME, _MARKER, _CUE_POINT = 0x03, 0x04, 0x06, 0x07
+# past this tick `midi_io` holds a track's clock (so no tick overflows); a summary that reaches it is not trusted
+_HELD_QUARTERS = MAX_SONG_QUARTERS + 1
+_MAX_EXACT_VLQ_BYTES = 4  # the standard's longest variable-length number; music21 reads up to 999 bytes, then raises
 
 
 def meter_problem(numerator: int, denominator: int) -> str:
@@ -75,6 +83,34 @@ class ReadLimits:
                 raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
 
 
+def meta_text(data: bytes) -> str:
+    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it."""
+    return data.decode("latin-1", errors="replace").strip().strip("\x00")
+
+
+@dataclass
+class TrackScan:
+    """One track chunk as the scan saw it: enough to list its parts and choose the guitar without music21.
+
+    `exact` is False when the chunk holds anything music21 might read otherwise than this scan (an event cut
+    short, a skipped or unknown event, running status with no status before it, an over-long number ...): such a
+    chunk is always read by music21, so its summary is never used."""
+
+    index: int  # 0-based, as music21 numbers tracks
+    start: int  # byte offset of the chunk ("MTrk") in the file
+    end: int  # one past its last byte
+    name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
+    note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel 0-15 -> ticks of its note-ons with a velocity
+    programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
+    conductor: bool = False  # holds tempo, meter, marker or cue-point events
+    exact: bool = True
+
+    def __repr__(self) -> str:
+        notes = sum(map(len, self.note_ticks.values()))
+        return (f"TrackScan({self.index}, {self.name!r}, {notes} notes on channels {sorted(self.note_ticks)}"
+                f"{', conductor' if self.conductor else ''}{'' if self.exact else ', not exact'})")
+
+
 @dataclass
 class MidiCounts:
     """What the scan saw."""
@@ -87,6 +123,8 @@ class MidiCounts:
     tempo_events: int = 0
     time_signature_events: int = 0
     last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
+    track_scans: list[TrackScan] = field(default_factory=list)
+    plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
 
 
 def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
@@ -112,7 +150,7 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
     if division == 0:
         raise MidiReadError(f"{label} is corrupt: it declares 0 ticks per quarter note")
     counts = _Counter(label, limits, MidiCounts(midi_format, division))
-    position, tracks_seen = 8 + header_length, 0
+    position, tracks_seen, other_chunks = 8 + header_length, 0, 0
     while position + 8 <= len(data) and tracks_seen < n_tracks:  # bytes after the declared tracks are ignored
         is_track = data[position : position + 4] == b"MTrk"
         length = struct.unpack(">I", data[position + 4 : position + 8])[0]
@@ -122,10 +160,17 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
                 f"{len(data) - position - 8} follow; export the file again"
             )
         if is_track:
-            counts.track(data, position + 8, position + 8 + length, tracks_seen + 1)
+            scan = TrackScan(tracks_seen, position, position + 8 + length)
+            counts.track(data, position + 8, position + 8 + length, tracks_seen + 1, scan)
+            counts.result.track_scans.append(scan)
             tracks_seen += 1
+        else:
+            other_chunks += 1
         position += 8 + length
     counts.result.tracks = tracks_seen
+    # what music21's reader takes as it is (it raises on any other header length or format, and on a chunk that is
+    # not a track)
+    counts.result.plain = header_length == 6 and midi_format in (0, 1) and tracks_seen == n_tracks and not other_chunks
     return counts.result
 
 
@@ -138,12 +183,16 @@ class _Counter:
         self.result = result
         self.max_tick = limits.max_song_quarters * result.ticks_per_quarter
 
-    def track(self, data: bytes, position: int, end: int, number: int) -> None:
+    def track(self, data: bytes, position: int, end: int, number: int, scan: TrackScan) -> None:
         result, limits = self.result, self.limits
+        held_tick = _HELD_QUARTERS * result.ticks_per_quarter
         tick = 0
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
+        exact = True  # see TrackScan
+        note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
         while position < end:
             delta = 0
+            delta_start = position
             while True:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
                 if position >= end:
                     raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
@@ -152,12 +201,16 @@ class _Counter:
                 delta = (delta << 7) | (byte & 0x7F)
                 if byte < 0x80:
                     break
+            if position - delta_start > _MAX_EXACT_VLQ_BYTES:
+                exact = False
             if end - position < 2:  # music21 ends the track at a one-byte remainder
+                exact = exact and position == end
                 break
             tick += delta
             status = data[position]
             implied = status < 0x80  # running status: the event's bytes start with its first data byte
             if implied:
+                exact = exact and running is not None and running < 0xF0
                 status = 0x90 if running is None else running
             kind = status & 0xF0
             start = position if implied else position + 1
@@ -165,44 +218,68 @@ class _Counter:
                 if kind in (_PROGRAM_CHANGE, _CHANNEL_PRESSURE):
                     if data[start] > 127:  # music21 skips the event and reads a delta time from its status byte
                         tick -= delta
+                        exact = False
                         continue
                     position = start + 1
+                    if kind == _PROGRAM_CHANGE:
+                        scan.programs.setdefault(status & 0x0F, []).append((tick, data[start]))
                 else:
+                    if start + 2 > end or data[start] > 127 or data[start + 1] > 127:
+                        exact = False  # cut short by the track's end, or a data byte music21 takes as it is
                     if kind == _NOTE_ON and start + 1 < end and data[start + 1] > 0:
                         result.notes += 1
                         if result.notes > limits.max_notes:
                             raise self._past("notes", limits.max_notes, "split the song or leave out parts")
+                        starts = note_ticks.get(status)
+                        if starts is None:
+                            starts = note_ticks[status] = []
+                        starts.append(tick)
                     position = min(start + 2, end)
                     if kind <= _NOTE_ON:
                         self._at(tick, number)
                 running = status
             elif status == _META:
                 meta_type = data[position + 1]
+                length_start = position + 2
                 length, position = self._length(data, position + 2, end, number)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                    exact = False
                 payload = data[position : position + length]
                 position += length
                 if meta_type == _SET_TEMPO:
                     self._at(tick, number)
+                    scan.conductor = True
                     result.tempo_events += 1
                     if result.tempo_events > limits.max_tempo_changes:
                         raise self._past("tempo changes", limits.max_tempo_changes, "thin out the tempo map")
                 elif meta_type == _TIME_SIGNATURE:
                     self._at(tick, number)
+                    scan.conductor = True
                     result.time_signature_events += 1
                     if result.time_signature_events > limits.max_time_signature_changes:
                         raise self._past("time-signature changes", limits.max_time_signature_changes,
                                          "thin out the meter map")
                     self._check_meter(payload, tick, number)
+                elif meta_type in (_MARKER, _CUE_POINT):
+                    scan.conductor = True
+                elif meta_type in (_TRACK_NAME, _INSTRUMENT_NAME) and not scan.name:
+                    scan.name = meta_text(payload)
             elif status in (0xF0, 0xF7):  # system exclusive
+                length_start = start
                 length, position = self._length(data, start, end, number)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                    exact = False
                 position += length
                 running = status
             else:  # F1-FE: music21 skips the event and reads a delta time from its status byte
                 tick -= delta
+                exact = False
                 continue
             result.events += 1
             if result.events > limits.max_events:
                 raise self._past("events", limits.max_events, "leave out controller data or parts")
+        scan.exact = exact and tick <= held_tick
+        scan.note_ticks = {status & 0x0F: starts for status, starts in note_ticks.items()}
 
     def _at(self, tick: int, number: int) -> None:
         """A note, tempo or meter event at `tick`: these set the song's length (an end-of-track far out does not)."""

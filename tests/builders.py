@@ -401,7 +401,8 @@ _HELD: list[bytearray] = []  # what BloatingGenerator keeps, as a leak would
 
 class BloatingGenerator:
     """Keeps `mib` MiB of memory (touched, so resident) on every call whose track option is "bloat", then refuses
-    the song as a domain error; other calls go to the real generator."""
+    the song as a domain error; with track "cycles" it leaves as much behind in a reference cycle (garbage only the
+    cyclic collector frees, as music21's events are) and refuses; other calls go to the real generator."""
 
     def __init__(self, inner: object, mib: int) -> None:
         self.inner = inner
@@ -414,6 +415,11 @@ class BloatingGenerator:
         if getattr(options, "track", None) == "bloat":
             _HELD.append(bytearray(b"\x01" * (self.mib * 1024 * 1024)))
             raise NoGuitarError("refused after growing, as a hostile file would")
+        if getattr(options, "track", None) == "cycles":
+            garbage: list[object] = [bytearray(b"\x01" * (self.mib * 1024 * 1024))]
+            garbage.append(garbage)
+            del garbage
+            raise NoGuitarError("refused, leaving cyclic garbage behind")
         return self.inner.generate(midi, options)  # type: ignore[attr-defined]
 
 

@@ -601,6 +601,170 @@ def test_smpte_timed_file_is_rejected_instead_of_read_at_a_made_up_clock() -> No
         read_midi(data)
 
 
+# ---------------------------------------------------------------------------------------------- reading only the guitar
+
+
+def _outcome(read) -> MidiSong | tuple[str, str]:
+    try:
+        return read()
+    except (MidiReadError, NoGuitarError) as error:
+        return type(error).__name__, str(error)
+
+
+def assert_reads_alike(data: bytes, track: str | None = None) -> MidiSong | None:
+    """read_midi(only_guitar=True) against the whole read: the same error, or the same clock, maps, markers and
+    part listing, the same guitar choice (or the same NoGuitarError) with the same notes. Returns the fast song."""
+    full = _outcome(lambda: read_midi(data))
+    fast = _outcome(lambda: read_midi(data, only_guitar=True, track=track))
+    if isinstance(full, tuple) or isinstance(fast, tuple):
+        assert fast == full
+        return None
+    assert (fast.ticks_per_quarter, fast.midi_format, fast.tempos, fast.time_signatures, fast.markers) == (
+        full.ticks_per_quarter, full.midi_format, full.tempos, full.time_signatures, full.markers)
+    assert fast.part_listing() == full.part_listing()
+    assert [(p.is_guitar, p.is_drums, p.name_shared) for p in fast.parts] == [
+        (p.is_guitar, p.is_drums, p.name_shared) for p in full.parts]
+    for fast_part, full_part in zip(fast.parts, full.parts):
+        if fast_part.notes_read:
+            np.testing.assert_array_equal(fast_part.notes, full_part.notes)
+    chosen_fast, chosen_full = _outcome(lambda: choose_guitar(fast, track)), _outcome(lambda: choose_guitar(full, track))
+    if isinstance(chosen_full, tuple) or isinstance(chosen_fast, tuple):
+        assert chosen_fast == chosen_full
+        return fast
+    assert (chosen_fast.numbers, chosen_fast.reason, chosen_fast.notice) == (
+        chosen_full.numbers, chosen_full.reason, chosen_full.notice)
+    np.testing.assert_array_equal(merged_notes(chosen_fast.parts), merged_notes(chosen_full.parts))
+    return fast
+
+
+def _arrangement(guitar_at: int, n_parts: int = 4, markers: bool = True) -> bytes:
+    """write_midi's layout (conductor first, with markers), the guitar as part `guitar_at` among bass and keys."""
+    others = [TrackSpec("Bass", 1, notes_from_steps([(s, 28) for s in range(0, 32, 4)], length_steps=4), 33),
+              TrackSpec("Keys", 2, notes_from_steps([(s, 60) for s in range(0, 32, 8)], length_steps=8), 0),
+              TrackSpec("Drums", DRUM_CHANNEL, DRUMS)]
+    tracks = others[: n_parts - 1]
+    tracks.insert(guitar_at, TrackSpec("Rhythm", 0, GUITAR, 29))
+    return write_midi(PPQ, list(TEMPO_CHANGES), list(METER_CHANGES), tracks,
+                      [(0, "Verse"), (8 * PPQ, "Chorus")] if markers else [])
+
+
+def _two_guitars() -> bytes:
+    lead = _sorted(notes_from_steps([(s, 64) for s in range(1, 32, 3)]))
+    return song_bytes(GUITAR, DRUMS, extra=[TrackSpec("Bass", 1, GUITAR - [0, 0, 12, 0], 33),
+                                            TrackSpec("Lead", 3, lead, 27)])
+
+
+def _program_elsewhere() -> bytes:
+    """Programs set in a setup track (no notes, nothing the scan cannot stand for), notes in others."""
+    setup = timed_track([(0, track_name_event("Setup")), (0, program_change(2, 27)), (0, program_change(1, 33)),
+                         (4 * PPQ, program_change(1, 34)), (5 * PPQ, program_change(1, 33))])
+    bass = timed_track([(0, track_name_event("Low")), *note_events(GUITAR - [0, 0, 12, 0], 1)])
+    lead = timed_track([(0, track_name_event("")), (0, track_name_event("Lead")), *note_events(GUITAR, 2)])
+    return smf_bytes([timed_track(conductor_events(TEMPO_CHANGES, METER_CHANGES)), bass, setup, lead])
+
+
+def _maps_in_a_part() -> bytes:
+    """Tempo, meter and a marker in the bass track (read for them), the guitar after it."""
+    bass = timed_track([(TEMPO_CHANGES[1][0], tempo_event(TEMPO_CHANGES[1][1])), (PPQ, time_signature_event(3, 4)),
+                        (2 * PPQ, meta_event_bytes(0x06, b"Bridge")), (0, program_change(1, 33)),
+                        *note_events(GUITAR - [0, 0, 12, 0], 1)])
+    guitar = timed_track([(0, track_name_event("Gtr")), (0, program_change(0, 30)), *note_events(GUITAR, 0)])
+    return smf_bytes([bass, guitar])
+
+
+def _not_exact_part() -> bytes:
+    """A keys track starting in running status with no status before it (music21 takes note-on): read by music21."""
+    keys = track_chunk([(0, bytes([60, 90])), (PPQ, bytes([60, 0])), (0, bytes([64, 80])), (PPQ, note_off(0, 64))])
+    guitar = timed_track([(0, track_name_event("Guitar")), *note_events(GUITAR, 1)])
+    return smf_bytes([keys, guitar])
+
+
+def _music21_refuses_a_part(event: bytes) -> bytes:
+    """A bass track whose last event music21 cannot read though the scan can pass it: the whole read raises."""
+    bass = timed_track([(0, program_change(1, 33)), *note_events(GUITAR - [0, 0, 12, 0], 1)])
+    bass = bass[:4] + (int.from_bytes(bass[4:8], "big") + len(event)).to_bytes(4, "big") + bass[8:] + event
+    return smf_bytes([bass, timed_track([(0, track_name_event("Guitar")), *note_events(GUITAR, 0)])])
+
+
+def meta_event_bytes(kind: int, data: bytes) -> bytes:
+    return bytes([0xFF, kind, len(data)]) + data
+
+
+READ_ALIKE = {
+    "guitar-first": (_arrangement(0), None),
+    "guitar-not-first": (_arrangement(2), None),
+    "guitar-last-no-markers": (_arrangement(3, markers=False), None),
+    "two-guitars-among-others": (_two_guitars(), None),
+    "format-0": (format0_song_bytes(GUITAR, DRUMS, tempos=TEMPO_CHANGES, time_signatures=METER_CHANGES), None),
+    "format-0-music21": (format0_song_bytes_music21(GUITAR, DRUMS), None),
+    "hand-written-format-1": (format1_song_bytes(GUITAR, DRUMS, zero_velocity_off=True), None),
+    "programs-set-in-another-track": (_program_elsewhere(), None),
+    "maps-and-marker-in-a-part": (_maps_in_a_part(), None),
+    "a-part-music21-must-read": (_not_exact_part(), None),
+    "corrupt-part-a-1000-byte-number": (_music21_refuses_a_part(b"\x80" * 1000 + b"\x00\xb0\x07\x64"), None),
+    "corrupt-part-local-control-cut-short": (_music21_refuses_a_part(b"\x00\xb1\x7a"), None),
+    "no-guitar": (song_bytes(extra=[TrackSpec("Bass", 1, GUITAR, 33), TrackSpec("Keys", 2, GUITAR, 0),
+                                    TrackSpec("Drums", DRUM_CHANNEL, DRUMS)]), None),
+    "taken-whole": (song_bytes(extra=[TrackSpec("Keys", 2, GUITAR, 0), TrackSpec("Pad", 3, GUITAR, 88)]), None),
+    "track-by-number": (_arrangement(2), "2"),
+    "track-by-name": (_arrangement(2), "keys"),
+    "tracks-by-numbers": (_two_guitars(), "2,4"),
+    "track-matching-nothing": (_arrangement(2), "9"),
+    "drums-only": (song_bytes(drums=DRUMS), None),
+    "format-5": (song_bytes(GUITAR)[:8] + b"\x00\x05" + song_bytes(GUITAR)[10:], None),
+    "a-foreign-chunk-between-tracks": (smf_bytes([timed_track(note_events(GUITAR, 0)), b"XTRA\x00\x00\x00\x02ab",
+                                                  timed_track(note_events(DRUMS, DRUM_CHANNEL))])[:10] + b"\x00\x03"
+                                       + smf_bytes([timed_track(note_events(GUITAR, 0)), b"XTRA\x00\x00\x00\x02ab",
+                                                    timed_track(note_events(DRUMS, DRUM_CHANNEL))])[12:], None),
+    **{f"corrupt-{name}": (data, None) for name, data in CORRUPT.items()},
+}
+
+
+@pytest.mark.parametrize(("data", "track"), list(READ_ALIKE.values()), ids=list(READ_ALIKE))
+def test_reading_only_the_guitar_gives_what_the_whole_read_gives(data: bytes, track: str | None) -> None:
+    """Generation reads only the guitar's track chunks; if that read differed from the whole one, the drums, the
+    part listing, the guitar choice or the error a musician sees would change with the speed-up."""
+    assert_reads_alike(data, track)
+
+
+def test_reading_only_the_guitar_leaves_the_other_chunks_to_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What makes it fast: music21 reads the conductor and the guitar's chunk, not the bass, keys or drums."""
+    from music21 import midi as m21midi
+
+    read_chunks: list[int] = []
+    original = m21midi.MidiTrack.read
+
+    def counted(self: m21midi.MidiTrack, data: bytes) -> bytes:
+        read_chunks.append(self.index)
+        return original(self, data)
+
+    monkeypatch.setattr(m21midi.MidiTrack, "read", counted)
+    song = read_midi(_arrangement(2), only_guitar=True)
+    assert read_chunks == [0, 3]  # the conductor (maps and markers), then the guitar's chunk
+    assert [(p.name, p.notes_read, p.note_count) for p in song.parts] == [
+        ("Bass", False, 8), ("Keys", False, 4), ("Rhythm", True, len(GUITAR)), ("Drums", False, len(DRUMS))]
+    with pytest.raises(ValueError, match="were not read"):
+        merged_notes(song.drum_parts)  # a caller that wanted more than the guitar is told, not given no notes
+
+
+def test_reading_only_the_guitar_is_alike_on_corrupted_files() -> None:
+    """Fuzz: 300 truncations, byte changes and splices of a four-part file give the same song or the same error
+    either way (a chunk the scan cannot vouch for is read by music21, as in the whole read)."""
+    rng = random.Random(99)
+    base = _arrangement(2)
+    for index in range(300):
+        data = bytearray(base)
+        if index % 3 == 0:
+            data = data[: rng.randrange(14, len(data))]
+        elif index % 3 == 1:
+            for _ in range(rng.randint(1, 6)):
+                data[rng.randrange(14, len(data))] = rng.randrange(256)
+        else:
+            at = rng.randrange(14, len(data))
+            data[at:at] = rng.randbytes(rng.randint(1, 12))
+        assert_reads_alike(bytes(data))
+
+
 # ---------------------------------------------------------------------------------------------- real files
 
 

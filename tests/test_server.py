@@ -589,6 +589,22 @@ def test_a_worker_that_grew_on_a_refused_job_is_replaced_and_a_warm_one_is_kept(
         assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
 
 
+def test_a_workers_cyclic_garbage_is_collected_after_each_job(tiny_model_path: Path) -> None:
+    """Workers run with the garbage collector off during jobs; if nothing collected after them, every song's
+    music21 events (which point at each other) would stay until the worker grew past --recycle-mib."""
+    source = ModelSource(tiny_model_path, factory=functools.partial(bloating_generator, mib=48))
+    config = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=64 * KiB,
+                          stream_chunk_bytes=4 * KiB, recycle_mib=32)
+    with running_server(source, config) as server:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(connect(server))
+        [pid] = server.pool.pids()
+        assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
+        for _ in range(3):  # 48 MiB of cyclic garbage each: collected, so the worker never grows past 32 MiB
+            assert status_of(lambda: generate(stub, rock_song_bytes(4), track="cycles")) == \
+                grpc.StatusCode.FAILED_PRECONDITION
+            assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() == [pid]
+
+
 # ---------------------------------------------------------------------------------------------- fuzz
 
 

@@ -1,0 +1,85 @@
+"""What one track chunk of a MIDI file holds, as `midi_io` assembles songs from: each channel's notes, its program
+changes, the tempo, meter and marker events, the track's name. From music21's reading of the chunk
+(`track_events`), or, when only the guitar's chunks are read, from `midi_scan`'s pass over it (`scanned_events`:
+the note starts without the notes).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from music21 import midi as m21midi
+
+from .midi_scan import MAX_SONG_QUARTERS, TrackScan, meta_text
+
+
+@dataclass
+class TrackEvents:
+    """What one track chunk holds, read by music21 or, without its notes, summarised by the scan."""
+
+    index: int
+    name: str = ""
+    notes: dict[int, list[list[int]]] = field(default_factory=dict)  # channel 0-15 -> [start, end, pitch, velocity]
+    note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel -> note starts, when notes is not read
+    programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
+    tempos: dict[int, int] = field(default_factory=dict)  # tick -> microseconds per quarter
+    meters: dict[int, tuple[int, int]] = field(default_factory=dict)  # tick -> (numerator, denominator)
+    markers: set[tuple[int, str]] = field(default_factory=set)
+
+
+def scanned_events(scan: TrackScan) -> TrackEvents:
+    """A chunk the scan can stand for: its name, programs and note starts, without the notes."""
+    return TrackEvents(scan.index, scan.name, note_ticks=scan.note_ticks, programs=scan.programs)
+
+
+def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: int) -> TrackEvents:
+    """One track chunk as music21 read it. Its events are let go of afterwards: music21's events point back at their
+    track, so they would otherwise wait for the cyclic garbage collector."""
+    out = TrackEvents(track_index)
+    beyond_limit = (MAX_SONG_QUARTERS + 1) * ticks_per_quarter
+    note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
+    program_change = m21midi.ChannelVoiceMessages.PROGRAM_CHANGE
+    set_tempo, time_signature = m21midi.MetaEvents.SET_TEMPO, m21midi.MetaEvents.TIME_SIGNATURE
+    names = (m21midi.MetaEvents.SEQUENCE_TRACK_NAME, m21midi.MetaEvents.INSTRUMENT_NAME)
+    markers = (m21midi.MetaEvents.MARKER, m21midi.MetaEvents.CUE_POINT)
+    delta_time = m21midi.DeltaTime
+    tick = 0
+    open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
+    notes: dict[int, list[list[int]]] = defaultdict(list)
+    for event in track.events:
+        if type(event) is delta_time:
+            # past the song-length limit only what the pre-pass does not check can be (program changes,
+            # markers, a track's end that closes unreleased notes): held just past it, so no tick overflows
+            tick = min(tick + (event.time or 0), beyond_limit)
+            continue
+        kind = event.type
+        if kind is note_on or kind is note_off:
+            pitch = event.parameter1  # what music21's `pitch` and `velocity` properties return for notes
+            if kind is note_on and event.parameter2:
+                open_notes[(event.channel, pitch)].append((tick, event.parameter2))
+            else:
+                pending = open_notes.get((event.channel, pitch))
+                if pending:
+                    start, velocity = pending.popleft()
+                    notes[event.channel - 1].append([start, tick, pitch, velocity])
+        elif kind is program_change:
+            out.programs.setdefault(event.channel - 1, []).append((tick, int(event.data)))
+        elif kind is set_tempo and len(event.data) == 3:
+            us_per_quarter = int.from_bytes(event.data, "big")
+            if us_per_quarter > 0:
+                out.tempos[tick] = us_per_quarter
+        elif kind is time_signature and len(event.data) >= 2:
+            numerator, denominator_power = event.data[0], event.data[1]
+            if numerator > 0 and denominator_power <= 6:
+                out.meters[tick] = (numerator, 2**denominator_power)
+        elif kind in names and not out.name:
+            out.name = meta_text(event.data)
+        elif kind in markers:
+            out.markers.add((tick, meta_text(event.data)))  # a DAW's "Verse", "Chorus": section starts
+    for (channel, pitch), pending in open_notes.items():  # notes never released end with the track
+        for start, velocity in pending:
+            notes[channel - 1].append([start, max(tick, start + 1), pitch, velocity])
+    out.notes = dict(notes)
+    track.events = []
+    return out

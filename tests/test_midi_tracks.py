@@ -1,0 +1,75 @@
+"""midi_tracks: one track chunk's content from music21's events, and the scan's summary standing in for it
+(the same names, programs and note starts, so a part listed without being read is listed as a read one)."""
+
+from __future__ import annotations
+
+import pytest
+from music21 import midi as m21midi
+
+from seq2drum.midi_scan import scan_midi
+from seq2drum.midi_tracks import TrackEvents, scanned_events, track_events
+from tests.builders import (
+    PPQ,
+    chord_track,
+    meta_event,
+    note_events,
+    note_off,
+    note_on,
+    notes_from_steps,
+    program_change,
+    riff,
+    smf_bytes,
+    tempo_event,
+    time_signature_event,
+    timed_track,
+    track_name_event,
+)
+
+GUITAR = notes_from_steps(riff(2), length_steps=2)
+
+
+def _read(chunk_file: bytes, index: int = 0) -> TrackEvents:
+    midi_file = m21midi.MidiFile()
+    midi_file.readstr(chunk_file)
+    return track_events(index, midi_file.tracks[index], midi_file.ticksPerQuarterNote)
+
+
+def test_a_track_reads_into_notes_programs_maps_markers_and_its_name() -> None:
+    events = [(0, track_name_event("")), (0, track_name_event("Rhythm")), (0, meta_event(0x04, b"Strat")),
+              (0, program_change(2, 29)), (PPQ, tempo_event(400_000)), (PPQ, time_signature_event(7, 8)),
+              (2 * PPQ, meta_event(0x06, b"Chorus")), (0, note_on(2, 40, 90)), (PPQ, note_off(2, 40)),
+              (3 * PPQ, note_on(9, 36, 100))]  # never released: ends with the track
+    read = _read(smf_bytes([timed_track(events)]))
+    assert read.name == "Rhythm"  # the first name that is not empty
+    assert read.notes == {2: [[0, PPQ, 40, 90]], 9: [[3 * PPQ, 3 * PPQ + 1, 36, 100]]}
+    assert read.programs == {2: [(0, 29)]}
+    assert (read.tempos, read.meters, read.markers) == ({PPQ: 400_000}, {PPQ: (7, 8)}, {(2 * PPQ, "Chorus")})
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        timed_track([(0, track_name_event("Gtr")), (0, program_change(0, 30)), (4 * PPQ, program_change(0, 27)),
+                     *note_events(GUITAR, 0), *note_events(GUITAR, 9)]),
+        chord_track(40),  # running status and velocity-0 note-offs
+    ],
+    ids=["two-channels-two-programs", "running-status-chords"],
+)
+def test_the_scan_of_an_exact_chunk_stands_for_music21s_reading(chunk: bytes) -> None:
+    """Parts listed from the scan must show the name, note count and program a read would show."""
+    data = smf_bytes([chunk])
+    [scan] = scan_midi(data).track_scans
+    assert scan.exact and not scan.conductor
+    read, scanned = _read(data), scanned_events(scan)
+    assert scanned.name == read.name and scanned.programs == read.programs
+    assert {channel: sorted(starts) for channel, starts in scanned.note_ticks.items()} == {
+        channel: sorted(note[0] for note in notes) for channel, notes in read.notes.items()}
+
+
+def test_reading_lets_go_of_music21s_events() -> None:
+    """music21's events point back at their track: left in place, each read song waits for the cyclic collector
+    (which the server's workers run only between jobs)."""
+    midi_file = m21midi.MidiFile()
+    midi_file.readstr(smf_bytes([chord_track(16)]))
+    track_events(0, midi_file.tracks[0], midi_file.ticksPerQuarterNote)
+    assert midi_file.tracks[0].events == []
