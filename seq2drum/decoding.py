@@ -167,6 +167,7 @@ class Decoder:
         often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
         self._playable = often | (self._sizes == 0)
         self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
+        self._fills: dict[tuple[int, int], np.ndarray] = {}  # fill beats by (bar steps, beat steps)
         self._playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self._sizes == 0)
                                     | (codebook.menu_rank >= 0))
 
@@ -403,16 +404,26 @@ class Decoder:
         take.velocity.ravel()[chosen] = np.clip(np.round(scores.velocity.ravel()[chosen]), 1, 127).astype(np.uint8)
         take.offset.ravel()[chosen] = scores.offset.ravel()[chosen]
 
+    def _fill_beats(self, n_steps: int, beat: int) -> np.ndarray:
+        """(F, beat, 9) bool: the last beats of the codebook entries of this length that are fills (toms, or 3+ snare
+        hits), computed once per bar shape."""
+        key = (n_steps, beat)
+        if key not in self._fills:
+            start = max(0, n_steps - beat)
+            entries = self.codebook.entries_of_length(n_steps)
+            region = (self.codebook.patterns[entries, start:n_steps] if len(entries)
+                      else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
+            is_fill = region[:, :, [LOW_TOM, MID_TOM, HIGH_TOM]].any(axis=(1, 2)) | (region[:, :, SNARE].sum(axis=1) >= 3)
+            self._fills[key] = region[is_fill]
+        return self._fills[key]
+
     def _fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float) -> None:
         """Replace the bar's last beat with the fill the model expects most there: the last beat of the codebook
         entry of this length whose last beat is a fill (toms, or 3+ snare hits) with the highest gain over that
         beat; a tom run when the codebook has none."""
         start = max(0, n_steps - beat)
-        entries = self.codebook.entries_of_length(n_steps)
-        region = self.codebook.patterns[entries, start:n_steps] if len(entries) else np.zeros((0, beat, NUM_DRUM_CLASSES))
-        is_fill = region[:, :, [LOW_TOM, MID_TOM, HIGH_TOM]].any(axis=(1, 2)) | (region[:, :, SNARE].sum(axis=1) >= 3)
-        if is_fill.any():
-            candidates = region[is_fill]
+        candidates = self._fill_beats(n_steps, beat)
+        if len(candidates):
             gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
             hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
             return

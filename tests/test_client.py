@@ -453,10 +453,13 @@ def test_watch_stops_on_a_stop_event(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_watching_with_exit_0(tmp_path: Path) -> None:
+    # as in a terminal: a test run started in the background by a non-interactive shell (CI, nohup ... &) has SIGINT
+    # ignored, and the helper would inherit that; Ctrl-C in a terminal is never ignored
     process = subprocess.Popen(
         [sys.executable, "-m", "client.daw_helper", "--watch", str(tmp_path), "--interval", "0.1",
          "--server", f"127.0.0.1:{free_port()}"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
