@@ -570,15 +570,21 @@ def test_a_worker_that_grew_is_replaced_after_its_job(source: ModelSource) -> No
         assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
 
 
-def test_a_worker_that_grew_on_a_refused_job_is_replaced_and_a_warm_one_is_kept(tiny_model_path: Path) -> None:
-    """The hostile burst of bench_soak.py left workers 90 MiB larger: the files were refused, and refused jobs were
-    not checked. A worker is measured after every job; its first normal job sets its warm size."""
+@contextmanager
+def _one_bloating_worker(tiny_model_path: Path) -> Iterator[tuple[ServerThread, Any, int]]:
+    """A server with one worker whose generator can grow it by 48 MiB (recycled past 32), its stub and worker pid."""
     source = ModelSource(tiny_model_path, factory=functools.partial(bloating_generator, mib=48))
     config = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=64 * KiB,
                           stream_chunk_bytes=4 * KiB, recycle_mib=32)
     with running_server(source, config) as server:
-        stub = seq2drum_pb2_grpc.Seq2DrumStub(connect(server))
         [pid] = server.pool.pids()
+        yield server, seq2drum_pb2_grpc.Seq2DrumStub(connect(server)), pid
+
+
+def test_a_worker_that_grew_on_a_refused_job_is_replaced_and_a_warm_one_is_kept(tiny_model_path: Path) -> None:
+    """The hostile burst of bench_soak.py left workers 90 MiB larger: the files were refused, and refused jobs were
+    not checked. A worker is measured after every job; its first normal job sets its warm size."""
+    with _one_bloating_worker(tiny_model_path) as (server, stub, pid):
         for _ in range(3):  # normal jobs: the worker stays
             assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
             assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() == [pid]
@@ -592,12 +598,7 @@ def test_a_worker_that_grew_on_a_refused_job_is_replaced_and_a_warm_one_is_kept(
 def test_a_workers_cyclic_garbage_is_collected_after_each_job(tiny_model_path: Path) -> None:
     """Workers run with the garbage collector off during jobs; if nothing collected after them, every song's
     music21 events (which point at each other) would stay until the worker grew past --recycle-mib."""
-    source = ModelSource(tiny_model_path, factory=functools.partial(bloating_generator, mib=48))
-    config = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=64 * KiB,
-                          stream_chunk_bytes=4 * KiB, recycle_mib=32)
-    with running_server(source, config) as server:
-        stub = seq2drum_pb2_grpc.Seq2DrumStub(connect(server))
-        [pid] = server.pool.pids()
+    with _one_bloating_worker(tiny_model_path) as (server, stub, pid):
         assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
         for _ in range(3):  # 48 MiB of cyclic garbage each: collected, so the worker never grows past 32 MiB
             assert status_of(lambda: generate(stub, rock_song_bytes(4), track="cycles")) == \
