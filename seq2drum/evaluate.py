@@ -314,7 +314,9 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
 
 def against_loop(scores: list[SongScore]) -> dict[str, Any]:
     """The figures every model is judged by, next to the loop's: mean song F1 of take 1, the share of songs where
-    it beats the loop, the best of the takes, density ratios, and the per-bar structure F1s."""
+    it beats the loop, the best of the takes, density ratios, the per-bar structure F1s, and the share of songs that
+    crash on more than half their bars (model and real drums: a crash on every downbeat is a crash-ride song, rare
+    in drummers' hands, and the first thing a guitarist hears)."""
     model = np.array([s.f1("model") for s in scores])
     loop = np.array([s.f1(LOOP) for s in scores])
     best = np.array([max(s.take_f1) for s in scores])
@@ -339,7 +341,14 @@ def against_loop(scores: list[SongScore]) -> dict[str, Any]:
         "min_take_density_ratio": float(min(min(s.take_density) for s in scores)),
         "songs_with_a_take_under_a_third": int(sum(min(s.take_density) < 1 / 3 for s in scores)),
         "structure_f1": structure,
+        "crash_most_bars_share": {"model": _crash_most_bars_share(scores, "model", "predicted"),
+                                  "real": _crash_most_bars_share(scores, "model", "real")},
     }
+
+
+def _crash_most_bars_share(scores: list[SongScore], system: str, side: str) -> float:
+    """Share of songs whose `side` ("predicted": the system's drums; "real") crashes on more than half the bars."""
+    return float(np.mean([getattr(s.structure[system]["crash"], side).sum() > s.n_bars / 2 for s in scores]))
 
 
 def _system_summary(name: str, scores: list[SongScore], pooled: dict[str, dict[str, np.ndarray]]) -> dict[str, Any]:
@@ -446,6 +455,10 @@ def loop_table(summary: dict[str, Any]) -> str:
         *([f"{name} F1 over bars" + (" (+-1 bar)" if name == "fill" else ""),
            _number(structure["model"][name]), _number(structure[LOOP][name])] for name in metrics.STRUCTURES),
     ]
+    if "crash_most_bars_share" in loop:
+        share = loop["crash_most_bars_share"]
+        rows.append(["songs crashing on more than half their bars (real drums)",
+                     f"{_number(share['model'], 2)} ({_number(share['real'], 2)})", "0"])
     return _table(["against the loop", "model", "loop"], rows)
 
 

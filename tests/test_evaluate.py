@@ -159,6 +159,9 @@ def test_main_evaluate_writes_the_report(
     assert loop["best_of_takes_mean_song_f1"] >= loop["model_mean_song_f1"]
     assert 0.0 <= loop["beats_loop_share"] <= 1.0 and loop["density_ratio_median"] > 0
     assert set(loop["structure_f1"]["model"]) == {"rest", "crash", "fill"}
+    assert set(loop["crash_most_bars_share"]) == {"model", "real"}
+    assert all(0.0 <= v <= 1.0 for v in loop["crash_most_bars_share"].values())
+    assert "songs crashing on more than half their bars" in printed
     markdown = (report / "report.md").read_text()
     assert "## Against the loop" in markdown and markdown.count("songs where take 1 beats the loop") == 1
     for baseline in ("backbeat", "jazz_ride", "retrieval"):
@@ -179,3 +182,20 @@ def test_main_evaluate_with_no_validation_songs_says_what_to_do(
             str(tmp_path / "report"), "--workers", "1", "--quiet"]
     assert main.main(argv) == 2
     assert "--split all" in capsys.readouterr().err
+
+
+def test_the_share_of_songs_crashing_on_most_bars_counts_songs_past_half_their_bars() -> None:
+    """A crash on every downbeat is a crash-ride song; the report counts the songs where that happens, for the
+    model and for the real drums, so a decoding that crashes everywhere shows up next to its crash F1."""
+    from types import SimpleNamespace
+
+    from seq2drum.evaluate import _crash_most_bars_share
+    from seq2drum.metrics import HitCounts
+
+    def song(n_bars: int, predicted: int, real: int) -> SimpleNamespace:
+        crash = HitCounts(np.zeros(1, dtype=np.int64), np.array([predicted]), np.array([real]))
+        return SimpleNamespace(n_bars=n_bars, structure={"model": {"crash": crash}})
+
+    songs = [song(10, 6, 1), song(10, 5, 6), song(8, 0, 0), song(8, 8, 8)]
+    assert _crash_most_bars_share(songs, "model", "predicted") == 0.5  # 6 of 10 and 8 of 8; 5 of 10 is not more
+    assert _crash_most_bars_share(songs, "model", "real") == 0.5
