@@ -28,7 +28,8 @@ import torch
 from torch.nn import functional as F
 
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from .decoding import Decoder, DecodingPolicy, SongScores, calibrated, structure_edges, take_floor
+from .decoding import (Decoder, DecodingPolicy, SongScores, calibrated, structure_decisions, structure_edges,
+                       take_floor)
 from .features import BarSong, bar_structure
 from .grooves import GrooveCodebook
 from .inference import song_scores
@@ -131,8 +132,10 @@ _VARIANTS = ((False, False, False), (True, False, False), (False, True, False), 
 
 
 def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> StructureOutcomes:
-    """`StructureOutcomes` of a song with real drums, under `decoder`'s groove settings."""
-    plain = Decoder(decoder.codebook, decoder.policy.replace(**_NO_STRUCTURE))
+    """`StructureOutcomes` of a song with real drums, under `decoder`'s groove settings (a decoder that plays no
+    structure is used as it is, so one can serve many songs; any other is copied without its structure)."""
+    plain = (decoder if _plays_no_structure(decoder.policy)
+             else Decoder(decoder.codebook, decoder.policy.replace(**_NO_STRUCTURE)))
     take = plain.decide(scores, 1)[0]
     p, structure = calibrated(scores, decoder.policy)
     real = song.hits & scores.step_mask()[:, :, None]
@@ -147,23 +150,33 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> S
                              int(real.sum()), structure_edges(scores), structure, take_floor(scores, p))
 
 
-def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy,
-                    rates: list[np.ndarray] | None = None, per_song: list[np.ndarray] | None = None,
-                    ) -> tuple[float, np.ndarray]:
-    """What `evaluate_policy` reports (mean song F1 of take 1, and rest, crash, fill F1 over all bars) for the
-    policy's structure thresholds, from the songs' outcomes; `rates`, when given, gets the (3,) ratios of the bars
-    played with each structure to the bars the real drums have it in appended, then the (3,) ratios of the songs
-    with the structure on more than half their bars to the songs whose real drums have it so (one song at least);
-    `per_song` gets each song's F1 appended, as one array."""
-    decider = Decoder.__new__(Decoder)  # only its structure_decisions, which reads the policy alone
-    decider.policy = policy
+def _plays_no_structure(policy: DecodingPolicy) -> bool:
+    return all(getattr(policy, name) >= _NEVER for name in _NO_STRUCTURE)
+
+
+@dataclass
+class StructureScore:
+    """What `evaluate_policy` reports for a policy's structure thresholds, from the songs' outcomes, and what the
+    tuner's limits read."""
+
+    song_f1: np.ndarray  # (songs,) take 1's F1 per song
+    structure_f1: np.ndarray  # (3,) rest, crash, fill F1 over all bars (fills within +-1 bar)
+    rate: np.ndarray  # (3,) bars played with each structure / bars the real drums have it in
+    streak: np.ndarray  # (3,) songs with it on more than half their bars / such real songs (one at least)
+
+    @property
+    def mean_f1(self) -> float:
+        return float(self.song_f1.mean())
+
+
+def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -> StructureScore:
+    """Take 1 of every song under the policy's structure thresholds, as `Decoder.decide` would play it."""
     values, counts, streaks = [], np.zeros((3, 3)), np.zeros((2, 3))
     for song in outcomes:
         rows = np.arange(len(song.real_flags))
-        decided = decider.structure_decisions(song.probabilities, song.edges)
-        variant = _variant_of(decided)
+        variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges))
         if song.played[variant, rows].sum() < song.floor:  # as Decoder.decide: redone without rests
-            variant = _variant_of(decider.structure_decisions(song.probabilities, song.edges, allow_rests=False))
+            variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges, allow_rests=False))
         values.append(2 * song.matched[variant, rows].sum() / max(1, song.played[variant, rows].sum() + song.real_hits))
         played = song.flags[variant, rows]
         streaks += (played.mean(axis=0) > 0.5, song.real_flags.mean(axis=0) > 0.5)
@@ -171,11 +184,8 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy,
         counts[:2] += np.stack([exact.sum(axis=0), played[:, :2].sum(axis=0), song.real_flags[:, :2].sum(axis=0)], axis=1)
         fills = match_hits(played[:, [2]], song.real_flags[:, [2]], 1)  # fills: within one bar
         counts[2] += (fills.matched.sum(), fills.predicted.sum(), fills.real.sum())
-    if per_song is not None:
-        per_song.append(np.array(values))
-    if rates is not None:
-        rates += [counts[:, 1] / np.maximum(1, counts[:, 2]), streaks[0] / np.maximum(1, streaks[1])]
-    return float(np.mean(values)), np.array([2 * m / max(1, p + r) for m, p, r in counts])
+    return StructureScore(np.array(values), np.array([2 * m / max(1, p + r) for m, p, r in counts]),
+                          counts[:, 1] / np.maximum(1, counts[:, 2]), streaks[0] / np.maximum(1, streaks[1]))
 
 
 def _variant_of(decided: np.ndarray) -> np.ndarray:
@@ -197,29 +207,27 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
     guitar is silent: one song whose drummer barely plays gave most of the rest F1, and another lost 40% of its
     bars to silence.)"""
     policy = policy.replace(**_NO_STRUCTURE)
-    before: list[np.ndarray] = []
-    best, _ = score_structure(outcomes, policy, per_song=before)
+    current = score_structure(outcomes, policy)
     report = {}
     for column, name in enumerate(STRUCTURE_NAMES):
-        chosen, chosen_structure = {}, score_structure(outcomes, policy)[1][column]
+        chosen, chosen_f1 = {}, current.structure_f1[column]
         for anywhere in (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)):
             for edge in sorted(STRUCTURE_THRESHOLD_GRID, reverse=True):
                 if edge > anywhere:
                     continue
                 values = {f"{name}_threshold": float(anywhere), f"{name}_edge_threshold": float(edge)}
-                rates: list[np.ndarray] = []
-                songs: list[np.ndarray] = []
-                f1, structure = score_structure(outcomes, policy.replace(**values), rates, songs)
-                if (f1 >= best - budget and float((before[-1] - songs[0]).max()) <= song_loss_limit
-                        and rates[0][column] <= rate_limit and rates[1][column] <= streak_limit
-                        and structure[column] > chosen_structure + 1e-9):
-                    chosen, chosen_structure = values, structure[column]
+                candidate = score_structure(outcomes, policy.replace(**values))
+                if (candidate.mean_f1 >= current.mean_f1 - budget
+                        and float((current.song_f1 - candidate.song_f1).max()) <= song_loss_limit
+                        and candidate.rate[column] <= rate_limit and candidate.streak[column] <= streak_limit
+                        and candidate.structure_f1[column] > chosen_f1 + 1e-9):
+                    chosen, chosen_f1 = values, candidate.structure_f1[column]
         policy = policy.replace(**chosen)
-        best, _ = score_structure(outcomes, policy, per_song=before)
-        report[f"{name}_f1"] = round(float(chosen_structure), 4)
+        current = score_structure(outcomes, policy)
+        report[f"{name}_f1"] = round(float(chosen_f1), 4)
         if log:
             shown = ", ".join(f"{key} = {value}" for key, value in chosen.items()) or f"no {name}s"
-            log(f"  tuning: {shown} ({name} F1 {chosen_structure:.3f}, mean song F1 {best:.4f})")
+            log(f"  tuning: {shown} ({name} F1 {chosen_f1:.3f}, mean song F1 {current.mean_f1:.4f})")
     return policy, report
 
 
@@ -227,8 +235,7 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
                 log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
     """Calibrate; search the groove prior with no structure forced; then each structure's threshold within the
     song-F1 budget."""
-    policy = fit_calibration(scores, songs, DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])).replace(
-        **{f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")})
+    policy = fit_calibration(scores, songs, DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])).replace(**_NO_STRUCTURE)
     best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     start = best
     for _ in range(2):
@@ -244,7 +251,8 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
             if log:
                 log(f"  tuning: {name} = {getattr(policy, name)} (mean song F1 {best:.4f})")
     groove_only = best
-    outcomes = [structure_outcomes(Decoder(codebook, policy), s, song) for s, song in zip(scores, songs)]
+    plain = Decoder(codebook, policy)  # no structure yet: the groove as tuned
+    outcomes = [structure_outcomes(plain, s, song) for s, song in zip(scores, songs)]
     policy, structure_report = tune_structure(outcomes, policy, log=log)
     best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     report = {"validation_songs": len(songs), "mean_song_f1_calibrated": round(start, 4),

@@ -131,7 +131,7 @@ class Take:
     section_grooves: dict[int, int]  # section label -> its groove
     expected_f1: float
     structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
-    threshold: float = 0.3  # lambda: the probability above which a cell was worth playing
+    threshold: float  # lambda: the probability above which a cell was worth playing
 
     @property
     def n_hits(self) -> int:
@@ -343,30 +343,13 @@ class Decoder:
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
-        decided = self.structure_decisions(structure, structure_edges(scores), allow_rests, steering.fill_bars)
+        decided = structure_decisions(self.policy, structure, structure_edges(scores), allow_rests, steering.fill_bars)
         self.apply_structure(hits, p, decided, scores, lam * scale)
         velocity = np.clip(np.round(scores.velocity), 1, 127).astype(np.uint8) * hits
         offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
         played = float(p[hits].sum())
         return Take(hits, velocity.astype(np.uint8), offset, path, grooves_by_label,
                     2 * played / max(1e-9, hits.sum() + total_p), decided, lam * scale)
-
-    def structure_decisions(self, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
-                            fill_bars: np.ndarray | None = None) -> np.ndarray:
-        """(n, 3) bool rests, crashes and fills: where each calibrated probability (n, 3) passes its threshold, the
-        lower edge threshold at its edges (n, 3) (see `structure_edges`); `fill_bars` overrides the fills. A bar that
-        rests neither crashes nor fills."""
-        policy = self.policy
-        decided = np.zeros(structure.shape, dtype=bool)
-        for column, (anywhere, at_edge) in enumerate(((policy.rest_threshold, policy.rest_edge_threshold),
-                                                      (policy.crash_threshold, policy.crash_edge_threshold),
-                                                      (policy.fill_threshold, policy.fill_edge_threshold))):
-            decided[:, column] = structure[:, column] > np.where(edges[:, column], min(anywhere, at_edge), anywhere)
-        if fill_bars is not None:
-            decided[:, 2] = fill_bars
-        decided[:, 0] &= allow_rests
-        decided[:, 1:] &= ~decided[:, [0]]
-        return decided
 
     def apply_structure(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores,
                         lam: float) -> None:
@@ -451,6 +434,23 @@ def _bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndar
     for section in sections:
         labels[max(0, section.start_bar - first_bar) : max(0, section.end_bar - first_bar)] = section.label
     return labels
+
+
+def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
+                        fill_bars: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3) bool rests, crashes and fills: where each calibrated probability (n, 3) passes its threshold, the
+    lower edge threshold at its edges (n, 3) (see `structure_edges`); `fill_bars` overrides the fills. A bar that
+    rests neither crashes nor fills."""
+    decided = np.zeros(structure.shape, dtype=bool)
+    for column, (anywhere, at_edge) in enumerate(((policy.rest_threshold, policy.rest_edge_threshold),
+                                                  (policy.crash_threshold, policy.crash_edge_threshold),
+                                                  (policy.fill_threshold, policy.fill_edge_threshold))):
+        decided[:, column] = structure[:, column] > np.where(edges[:, column], min(anywhere, at_edge), anywhere)
+    if fill_bars is not None:
+        decided[:, 2] = fill_bars
+    decided[:, 0] &= allow_rests
+    decided[:, 1:] &= ~decided[:, [0]]
+    return decided
 
 
 def take_floor(scores: SongScores, p: np.ndarray) -> float:

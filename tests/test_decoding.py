@@ -289,7 +289,8 @@ def test_the_structure_simulation_scores_thresholds_as_decoding_does() -> None:
         candidate = policy.replace(**dict(zip(("rest_threshold", "rest_edge_threshold", "crash_threshold",
                                                "crash_edge_threshold", "fill_threshold", "fill_edge_threshold"),
                                               thresholds)))
-        fast_f1, fast_structure = score_structure(outcomes, candidate)
+        fast = score_structure(outcomes, candidate)
+        fast_f1, fast_structure = fast.mean_f1, fast.structure_f1
         f1, structure = evaluate_policy(Decoder(CODEBOOK, candidate), [s for s, _ in songs], [song for _, song in songs])
         assert fast_f1 == pytest.approx(f1, abs=1e-9)
         np.testing.assert_allclose(fast_structure, structure, atol=1e-9)
@@ -302,9 +303,11 @@ def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
     songs = [_structure_song(seed) for seed in range(6)]
     outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
     none = policy.replace(**{f"{n}{k}": 1.0 for n in ("rest", "crash", "fill") for k in ("_threshold", "_edge_threshold")})
-    f1_none, structure_none = score_structure(outcomes, none)
+    scored_none = score_structure(outcomes, none)
+    f1_none, structure_none = scored_none.mean_f1, scored_none.structure_f1
     tuned, report = tune_structure(outcomes, policy, budget=0.01)
-    f1, structure = score_structure(outcomes, tuned)
+    scored = score_structure(outcomes, tuned)
+    f1, structure = scored.mean_f1, scored.structure_f1
     assert f1 >= f1_none - 3 * 0.01 - 1e-9
     assert structure.sum() > structure_none.sum()  # the real drums here do rest, crash and fill: some are found
     assert report == {"rest_f1": pytest.approx(structure[0], abs=1e-4), "crash_f1": pytest.approx(structure[1], abs=1e-4),
@@ -341,9 +344,7 @@ def test_structure_tuning_refuses_a_choice_that_silences_much_of_one_song_for_an
     songs = [sparse, hurt, *others]
     tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, song_loss_limit=1.0, rate_limit=9.0)
     assert tuned.rest_threshold <= 0.3 and report["rest_f1"] > 0.5  # without the limit: rests everywhere it says 0.3
-    per_song: list[np.ndarray] = []
-    score_structure(songs, tuned, per_song=per_song)
-    assert per_song[0][1] < 0.7  # the song where the drummer plays throughout lost a third of its F1
+    assert score_structure(songs, tuned).song_f1[1] < 0.7  # the song where the drummer plays throughout lost a third of its F1
     tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, rate_limit=9.0)
     assert tuned.rest_threshold > 0.3 and tuned.rest_edge_threshold > 0.3 and report["rest_f1"] == 0.0
     assert STRUCTURE_SONG_LOSS_LIMIT < 0.3

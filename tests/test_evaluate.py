@@ -197,5 +197,5 @@ def test_the_share_of_songs_crashing_on_most_bars_counts_songs_past_half_their_b
         return SimpleNamespace(n_bars=n_bars, structure={"model": {"crash": crash}})
 
     songs = [song(10, 6, 1), song(10, 5, 6), song(8, 0, 0), song(8, 8, 8)]
-    assert _crash_most_bars_share(songs, "model", "predicted") == 0.5  # 6 of 10 and 8 of 8; 5 of 10 is not more
-    assert _crash_most_bars_share(songs, "model", "real") == 0.5
+    assert _crash_most_bars_share(songs, "predicted") == 0.5  # 6 of 10 and 8 of 8; 5 of 10 is not more
+    assert _crash_most_bars_share(songs, "real") == 0.5
