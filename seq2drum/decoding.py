@@ -40,7 +40,10 @@ TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played a
 MIN_HITS_PER_PLAYING_BAR = 1.0
 MIN_EXPECTED_HIT_SHARE = 0.4  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
-LATER_TAKE_FLOOR = 0.9  # a later take plays at least this share of the first take's hits (or of the expected hits)
+# a later take plays at least this share of the first take's hits. Not of the hits the model expects when take 1 plays
+# more: the model underestimates dense drummers, and over 660 out-of-fold songs that floor left 9 songs with a take
+# under a third of the drummer's hits against 6, and later takes 0.006 lower in mean F1 (best of 4: +0.002)
+LATER_TAKE_FLOOR = 0.9
 _DINKELBACH_ROUNDS = 3
 
 
@@ -306,7 +309,7 @@ class Decoder:
                     avoid = avoid + [take.section_grooves]
             if takes and steering.refine_adds:  # a reading of the song, not a sketch: about as busy as take 1 (a
                 # style's takes keep their grooves' character, as its refinement adds no cells)
-                self._densify(take, p, scores, LATER_TAKE_FLOOR * min(takes[0].n_hits, float(p.sum())))
+                self._densify(take, p, scores, LATER_TAKE_FLOOR * takes[0].n_hits)
             takes.append(take)
         return takes
 
