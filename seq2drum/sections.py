@@ -52,12 +52,16 @@ def bar_vectors(guitar: np.ndarray, grid: Grid, first_bar: int, end_bar: int) ->
     """(n_bars, 12 + 16) float32: each bar's sounding pitch classes and its onset rhythm, each part unit length."""
     n = end_bar - first_bar
     vectors = np.zeros((n, 12 + _RHYTHM_BINS), dtype=np.float32)
-    for row, bar in enumerate(range(first_bar, end_bar)):
-        start, n_steps = int(grid.bars[bar, BAR_START]), int(grid.bars[bar, BAR_STEPS])
-        steps = guitar[start : start + n_steps]
-        vectors[row, :12] = steps[:, _SOUNDING_CHROMA].sum(axis=0)
-        slots = (np.arange(n_steps) * _RHYTHM_BINS) // max(1, n_steps)
-        np.add.at(vectors[row, 12:], slots, steps[:, _HAS_ONSET])
+    bars = grid.bars[first_bar:end_bar]
+    lengths = bars[:, BAR_STEPS]
+    rows = np.repeat(np.arange(n), lengths)  # (steps,) the bar of each step, bars being contiguous
+    in_bar = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    steps = guitar[int(bars[0, BAR_START]) :][: len(rows)] if n else guitar[:0]
+    rows, in_bar = rows[: len(steps)], in_bar[: len(steps)]  # the grid may end inside the last bar
+    # sums of 0/1 values, exact in float32 in any order
+    np.add.at(vectors[:, :12], rows, steps[:, _SOUNDING_CHROMA])
+    slots = (in_bar * _RHYTHM_BINS) // np.maximum(1, lengths[rows])
+    np.add.at(vectors, (rows, 12 + slots), steps[:, _HAS_ONSET])
     for part in (slice(0, 12), slice(12, None)):
         norms = np.linalg.norm(vectors[:, part], axis=1, keepdims=True)
         vectors[:, part] /= np.maximum(norms, 1e-6)
