@@ -267,20 +267,20 @@ class Decoder:
             score += noise
         stay = self.policy.stay_bonus
         best = np.full((n, k), -np.inf)
-        came_from_best = np.zeros((n, k), dtype=bool)  # True: from the previous bar's best entry; False: stayed
+        stays = np.zeros((n, k), dtype=bool)  # True: stayed on the entry; False: came from the previous bar's best
         best[0] = score[0]
-        leaders = np.zeros(n, dtype=np.int64)
-        leaders[0] = int(np.argmax(best[0]))
-        for i in range(1, n):
-            previous_best = best[i - 1, leaders[i - 1]]
-            stayed = best[i - 1] + stay
-            came_from_best[i] = ~(stayed > previous_best)
-            best[i] = np.where(came_from_best[i], previous_best, stayed) + score[i]
-            leaders[i] = int(np.argmax(best[i]))
+        leaders = [int(np.argmax(best[0]))]
+        stayed = np.empty(k)
+        for i in range(1, n):  # about ten numpy calls a bar, written in place
+            previous_best = best[i - 1, leaders[-1]]
+            np.add(best[i - 1], stay, out=stayed)
+            np.greater(stayed, previous_best, out=stays[i])
+            np.add(np.where(stays[i], stayed, previous_best), score[i], out=best[i])
+            leaders.append(int(best[i].argmax()))
         path = np.zeros(n, dtype=np.int64)
         path[-1] = leaders[-1]
         for i in range(n - 1, 0, -1):
-            path[i - 1] = leaders[i - 1] if came_from_best[i, path[i]] else path[i]
+            path[i - 1] = path[i] if stays[i, path[i]] else leaders[i - 1]
         valid = np.isfinite(gains[np.arange(n), path])
         return np.where(valid, path, -1)
 

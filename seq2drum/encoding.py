@@ -81,14 +81,14 @@ def guitar_features(notes: np.ndarray, grid: Grid) -> np.ndarray:
     bar_of_note = np.searchsorted(bar_starts, start_step, side="right") - 1
     rel_step = start_step - bar_starts[bar_of_note]
     pattern_order = np.lexsort((pitch, rel_step, bar_of_note))
-    patterns: dict[int, list[int]] = {}
-    for index in pattern_order.tolist():
-        patterns.setdefault(int(bar_of_note[index]), []).extend((int(rel_step[index]), int(pitch[index])))
-    for bar in range(grid.n_bars):
-        key = np.array(patterns.get(bar, []), dtype=np.int16).tobytes()
-        if bar in patterns:
-            repeats[bar] = key in seen
-            seen.add(key)
+    # a bar's pattern: its notes' (step in bar, pitch) pairs in that order, as int16 bytes
+    pairs = np.stack([rel_step[pattern_order], pitch[pattern_order]], axis=1).astype(np.int16)
+    played_bars, first_note = np.unique(bar_of_note[pattern_order], return_index=True)
+    bounds = np.append(first_note, len(pairs)).tolist()
+    for bar, start, end in zip(played_bars.tolist(), bounds[:-1], bounds[1:]):
+        key = pairs[start:end].tobytes()
+        repeats[bar] = key in seen
+        seen.add(key)
     per_bar = np.stack(
         [
             np.minimum(bar_onsets / mean_onsets, 4.0) / 2.0,

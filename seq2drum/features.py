@@ -206,10 +206,14 @@ def bars_to_steps(per_bar: np.ndarray, grid: Grid, first_bar: int, n_steps_out: 
     """Inverse of the per-bar layout: (n_bars, S, ...) -> (grid.n_steps, ...), bars before `first_bar` empty;
     a bar longer than S repeats its pattern from the start."""
     out = np.zeros((n_steps_out or grid.n_steps, *per_bar.shape[2:]), dtype=per_bar.dtype)
-    width = per_bar.shape[1]
-    for row, (start, n_steps) in enumerate(grid.bars[first_bar : first_bar + len(per_bar), [BAR_START, BAR_STEPS]].tolist()):
-        positions = np.arange(n_steps) % width
-        out[start : start + n_steps] = per_bar[row, positions]
+    bars = grid.bars[first_bar : first_bar + len(per_bar)]
+    if not len(bars):
+        return out
+    lengths = bars[:, BAR_STEPS]
+    rows = np.repeat(np.arange(len(bars)), lengths)  # (steps,) the bar of each step, bars being contiguous
+    in_bar = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    start = int(bars[0, BAR_START])
+    out[start : start + len(rows)] = per_bar[rows, in_bar % per_bar.shape[1]]
     return out
 
 

@@ -417,7 +417,11 @@ def write_midi(
 
 def _note_events(spec: TrackSpec) -> list[tuple[int, int, m21midi.MidiEvent]]:
     """A track's program change and notes as (tick, order, event), in the order they are written: by tick, and at
-    equal ticks note-offs before note-ons, so a repeated note is not cut by its predecessor's release."""
+    equal ticks note-offs before note-ons, so a repeated note is not cut by its predecessor's release.
+
+    Equal messages (the same note-on pitch and velocity, the same note-off) share one event object: music21 writes
+    an event from its type, channel and data alone, and building a MidiEvent for every message was the larger part
+    of our Python time in writing a song."""
     channel = spec.channel + 1  # music21 numbers channels 1-16
     timed: list[tuple[int, int, m21midi.MidiEvent]] = []
     if spec.program >= 0:
@@ -428,30 +432,39 @@ def _note_events(spec: TrackSpec) -> list[tuple[int, int, m21midi.MidiEvent]]:
     n_notes = len(notes)
     ticks = np.concatenate([notes[:, START], np.maximum(notes[:, END], notes[:, START] + 1)])  # (2N,): ons, offs
     order = np.repeat([2, 1], n_notes)
-    pitches, velocities = notes[:, PITCH].tolist(), notes[:, VELOCITY].tolist()
-    note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
+    # (2N,) each message as one int: note-ons 256 * pitch + velocity, note-offs -1 - pitch (velocity 0); pitch and
+    # velocity are data bytes, 0-255 (a file read by music21 may hold values past 127, written back as they are)
+    messages = np.concatenate([notes[:, PITCH] * 256 + notes[:, VELOCITY], -1 - notes[:, PITCH]])
     sequence = np.lexsort((order, ticks))  # stable, so notes starting (or ending) together keep their order
-    for position, tick in zip(sequence.tolist(), ticks[sequence].tolist()):
-        is_on = position < n_notes
-        note = position if is_on else position - n_notes
-        event = m21midi.MidiEvent(type=note_on if is_on else note_off, channel=channel)
-        event.parameter1, event.parameter2 = pitches[note], velocities[note] if is_on else 0  # pitch, velocity
-        timed.append((tick, 2 if is_on else 1, event))
+    shared: dict[int, m21midi.MidiEvent] = {}
+    note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
+    for tick, message, position in zip(ticks[sequence].tolist(), messages[sequence].tolist(), sequence.tolist()):
+        event = shared.get(message)
+        if event is None:
+            is_on = message >= 0
+            event = shared[message] = m21midi.MidiEvent(type=note_on if is_on else note_off, channel=channel)
+            # pitch, velocity
+            event.parameter1, event.parameter2 = (message >> 8, message & 0xFF) if is_on else (-1 - message, 0)
+        timed.append((tick, 2 if position < n_notes else 1, event))
     return timed
 
 
 def _track(index: int, name: str, timed: list[tuple[int, int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
     """A track of the (tick, order, event) items, in the order given, after its name. The events are not pointed back
     at the track (music21's `updateEvents`): writing does not read that, and without the cycle they are freed at
-    once instead of by the garbage collector."""
+    once instead of by the garbage collector. Equal delta times share one DeltaTime, as equal messages share one
+    event (see `_note_events`)."""
     track = m21midi.MidiTrack(index)
     name_event = m21midi.MidiEvent(type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
     name_event.data = name.encode("latin-1", errors="replace")
     events: list[m21midi.MidiEvent] = [m21midi.DeltaTime(time=0), name_event]
     last_tick = 0
-    delta_time = m21midi.DeltaTime
+    delta_times: dict[int, m21midi.DeltaTime] = {}
     for tick, _, event in timed:
-        events.append(delta_time(time=tick - last_tick))
+        delta_time = delta_times.get(tick - last_tick)
+        if delta_time is None:
+            delta_time = delta_times[tick - last_tick] = m21midi.DeltaTime(time=tick - last_tick)
+        events.append(delta_time)
         events.append(event)
         last_tick = tick
     end = m21midi.MidiEvent(type=m21midi.MetaEvents.END_OF_TRACK)

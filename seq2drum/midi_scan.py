@@ -184,38 +184,48 @@ class _Counter:
         self.max_tick = limits.max_song_quarters * result.ticks_per_quarter
 
     def track(self, data: bytes, position: int, end: int, number: int, scan: TrackScan) -> None:
+        # The loop runs once per event of every track (10,000-40,000 in a song), so what it reads on every event is
+        # kept in locals and the common cases (a one-byte delta time, a note) come first, with no calls.
         result, limits = self.result, self.limits
         held_tick = _HELD_QUARTERS * result.ticks_per_quarter
+        max_tick, last_tick = self.max_tick, result.last_tick
+        notes, max_notes = result.notes, limits.max_notes
+        events, max_events = result.events, limits.max_events
         tick = 0
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
         exact = True  # see TrackScan
         note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
         while position < end:
-            delta = 0
-            delta_start = position
-            while True:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
-                if position >= end:
-                    raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
-                byte = data[position]
-                position += 1
-                delta = (delta << 7) | (byte & 0x7F)
-                if byte < 0x80:
-                    break
-            if position - delta_start > _MAX_EXACT_VLQ_BYTES:
-                exact = False
+            delta = data[position]
+            position += 1
+            if delta >= 0x80:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
+                delta &= 0x7F
+                delta_start = position - 1
+                while True:
+                    if position >= end:
+                        raise MidiReadError(
+                            f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
+                    byte = data[position]
+                    position += 1
+                    delta = (delta << 7) | (byte & 0x7F)
+                    if byte < 0x80:
+                        break
+                if position - delta_start > _MAX_EXACT_VLQ_BYTES:
+                    exact = False
             if end - position < 2:  # music21 ends the track at a one-byte remainder
                 exact = exact and position == end
                 break
             tick += delta
             status = data[position]
-            implied = status < 0x80  # running status: the event's bytes start with its first data byte
-            if implied:
+            if status < 0x80:  # running status: the event's bytes start with its first data byte
                 exact = exact and running is not None and running < 0xF0
                 status = 0x90 if running is None else running
+                start = position
+            else:
+                start = position + 1
             kind = status & 0xF0
-            start = position if implied else position + 1
             if 0x80 <= kind <= 0xE0:
-                if kind in (_PROGRAM_CHANGE, _CHANNEL_PRESSURE):
+                if kind == _PROGRAM_CHANGE or kind == _CHANNEL_PRESSURE:
                     if data[start] > 127:  # music21 skips the event and reads a delta time from its status byte
                         tick -= delta
                         exact = False
@@ -224,19 +234,27 @@ class _Counter:
                     if kind == _PROGRAM_CHANGE:
                         scan.programs.setdefault(status & 0x0F, []).append((tick, data[start]))
                 else:
-                    if start + 2 > end or data[start] > 127 or data[start + 1] > 127:
-                        exact = False  # cut short by the track's end, or a data byte music21 takes as it is
-                    if kind == _NOTE_ON and start + 1 < end and data[start + 1] > 0:
-                        result.notes += 1
-                        if result.notes > limits.max_notes:
-                            raise self._past("notes", limits.max_notes, "split the song or leave out parts")
+                    position = start + 2
+                    if position > end:  # cut short by the track's end (start + 1 == end: no velocity byte)
+                        exact = False
+                        velocity = 0
+                        position = end
+                    else:
+                        velocity = data[start + 1]
+                        if data[start] > 127 or velocity > 127:  # a data byte music21 takes as it is
+                            exact = False
+                    if kind == _NOTE_ON and velocity:
+                        notes += 1
+                        if notes > max_notes:
+                            raise self._past("notes", max_notes, "split the song or leave out parts")
                         starts = note_ticks.get(status)
                         if starts is None:
                             starts = note_ticks[status] = []
                         starts.append(tick)
-                    position = min(start + 2, end)
-                    if kind <= _NOTE_ON:
-                        self._at(tick, number)
+                    if kind <= _NOTE_ON and tick > last_tick:  # _at, inline (last_tick <= max_tick)
+                        if tick > max_tick:
+                            raise self._too_long(tick, number)
+                        last_tick = tick
                 running = status
             elif status == _META:
                 meta_type = data[position + 1]
@@ -247,13 +265,13 @@ class _Counter:
                 payload = data[position : position + length]
                 position += length
                 if meta_type == _SET_TEMPO:
-                    self._at(tick, number)
+                    last_tick = self._at(tick, number, last_tick)
                     scan.conductor = True
                     result.tempo_events += 1
                     if result.tempo_events > limits.max_tempo_changes:
                         raise self._past("tempo changes", limits.max_tempo_changes, "thin out the tempo map")
                 elif meta_type == _TIME_SIGNATURE:
-                    self._at(tick, number)
+                    last_tick = self._at(tick, number, last_tick)
                     scan.conductor = True
                     result.time_signature_events += 1
                     if result.time_signature_events > limits.max_time_signature_changes:
@@ -275,18 +293,19 @@ class _Counter:
                 tick -= delta
                 exact = False
                 continue
-            result.events += 1
-            if result.events > limits.max_events:
-                raise self._past("events", limits.max_events, "leave out controller data or parts")
+            events += 1
+            if events > max_events:
+                raise self._past("events", max_events, "leave out controller data or parts")
+        result.notes, result.events, result.last_tick = notes, events, last_tick
         scan.exact = exact and tick <= held_tick
         scan.note_ticks = {status & 0x0F: starts for status, starts in note_ticks.items()}
 
-    def _at(self, tick: int, number: int) -> None:
-        """A note, tempo or meter event at `tick`: these set the song's length (an end-of-track far out does not)."""
+    def _at(self, tick: int, number: int, last_tick: int) -> int:
+        """The last tick after a note, tempo or meter event at `tick`: these set the song's length (an end-of-track
+        far out does not)."""
         if tick > self.max_tick:
             raise self._too_long(tick, number)
-        if tick > self.result.last_tick:
-            self.result.last_tick = tick
+        return max(tick, last_tick)
 
     def _length(self, data: bytes, position: int, end: int, number: int) -> tuple[int, int]:
         value = 0

@@ -47,17 +47,20 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
     tick = 0
     open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
     notes: dict[int, list[list[int]]] = defaultdict(list)
-    for event in track.events:
+    for event in track.events:  # a few thousand a track: the common cases first, without calls
         if type(event) is delta_time:
             # past the song-length limit only what the pre-pass does not check can be (program changes,
             # markers, a track's end that closes unreleased notes): held just past it, so no tick overflows
-            tick = min(tick + (event.time or 0), beyond_limit)
+            tick += event.time or 0
+            if tick > beyond_limit:
+                tick = beyond_limit
             continue
         kind = event.type
         if kind is note_on or kind is note_off:
             pitch = event.parameter1  # what music21's `pitch` and `velocity` properties return for notes
-            if kind is note_on and event.parameter2:
-                open_notes[(event.channel, pitch)].append((tick, event.parameter2))
+            velocity = event.parameter2
+            if velocity and kind is note_on:
+                open_notes[(event.channel, pitch)].append((tick, velocity))
             else:
                 pending = open_notes.get((event.channel, pitch))
                 if pending:
