@@ -266,13 +266,20 @@ class Decoder:
         if noise is not None:
             score += noise
         stay = self.policy.stay_bonus
+        # a bar no entry fits (a length the codebook lacks) is a break in the chain: the path's score carries over it
+        # unchanged, so the bars after it are decided as any others (its own entry is -1, played cell by cell)
+        playable = np.isfinite(score).any(axis=1)
         best = np.full((n, k), -np.inf)
         stays = np.zeros((n, k), dtype=bool)  # True: stayed on the entry; False: came from the previous bar's best
-        best[0] = score[0]
+        best[0] = score[0] if playable[0] else 0.0
         leaders = [int(np.argmax(best[0]))]
         stayed = np.empty(k)
         for i in range(1, n):  # about ten numpy calls a bar, written in place
             previous_best = best[i - 1, leaders[-1]]
+            if not playable[i]:
+                best[i] = previous_best
+                leaders.append(leaders[-1])
+                continue
             np.add(best[i - 1], stay, out=stayed)
             np.greater(stayed, previous_best, out=stays[i])
             np.add(np.where(stays[i], stayed, previous_best), score[i], out=best[i])

@@ -65,6 +65,18 @@ def test_sections_given_hold_one_groove_within_and_change_between_a_and_b() -> N
     assert take.section_grooves == {0: ROCK, 1: RIDE}
 
 
+def test_a_bar_of_a_length_the_codebook_lacks_does_not_cost_the_bars_after_it_their_grooves() -> None:
+    """A 10-step bar (no codebook entry has 10 steps) in the middle of a 4/4 song is played cell by cell; the bars
+    before and after it keep the song's groove (the Viterbi chain carries its score over the unplayable bar)."""
+    scores = aba_scores()
+    scores.bar_steps[12] = 10
+    take = Decoder(CODEBOOK, NO_REFINE).decide(scores)[0]
+    assert take.grooves[12] == -1
+    assert take.grooves[:8].tolist() == [ROCK] * 8
+    assert take.grooves[16:].tolist() == [ROCK] * 8
+    assert (take.grooves[13:16] == RIDE).all()
+
+
 def test_without_the_groove_prior_each_bar_follows_its_own_scores() -> None:
     """The holding comes from the prior: with no stay or section bonus the odd bars flip (so the test above tests it)."""
     policy = NO_REFINE.replace(stay_bonus=0.0, section_bonus=0.0)
