@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from music21 import midi as m21midi
 
 from .errors import MidiReadError, NoGuitarError
 from .midi_scan import MidiCounts, ReadLimits, scan_midi
-from .midi_tracks import TrackEvents, scanned_events, track_events
+from .midi_tracks import TrackEvents, m21midi, scanned_events, track_events
 
 DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
 GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (stored 0-based): nylon ... harmonics

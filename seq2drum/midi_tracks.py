@@ -6,12 +6,51 @@ the note starts without the notes).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
+import sys
+import types
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from music21 import midi as m21midi
-
 from .midi_scan import MAX_SONG_QUARTERS, TrackScan, meta_text
+
+
+def music21_midi() -> types.ModuleType:
+    """music21's low-level MIDI layer (`music21.midi.base`: MidiFile, MidiTrack, MidiEvent, DeltaTime and the event
+    enums), loaded without the rest of music21 when nothing has imported music21 yet.
+
+    `from music21 import midi` runs music21's package __init__, which imports its streams, converters and test
+    runner: 0.4-0.9 s, most of a cold `--mode infer`, where the MIDI layer and the few modules it needs (common,
+    defaults, environment, exceptions21, prebase) take 0.1 s. Those are loaded under stand-ins for the two package
+    modules (`music21`, `music21.midi`: a bare module with the package's path), which are removed again at once, so a
+    later `import music21` runs its own __init__ and finds the same submodule objects already loaded (one MidiFile
+    class either way). Once music21 is imported, or if the stand-ins cannot be made, it is the ordinary import."""
+    if "music21" not in sys.modules:
+        spec = importlib.util.find_spec("music21")
+        if spec is not None and spec.submodule_search_locations:
+            paths = list(spec.submodule_search_locations)
+            stand_ins = {"music21": paths, "music21.midi": [os.path.join(path, "midi") for path in paths]}
+            modules = {}
+            for name, package_paths in stand_ins.items():
+                modules[name] = types.ModuleType(name)
+                modules[name].__path__ = package_paths
+            sys.modules.update(modules)
+            try:
+                return importlib.import_module("music21.midi.base")
+            except ImportError:
+                pass  # another music21 layout: the ordinary import below
+            finally:
+                for name, module in modules.items():
+                    if sys.modules.get(name) is module:
+                        del sys.modules[name]
+    from music21.midi import base
+
+    return base
+
+
+m21midi = music21_midi()
 
 
 @dataclass

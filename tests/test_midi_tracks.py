@@ -73,3 +73,28 @@ def test_reading_lets_go_of_music21s_events() -> None:
     midi_file.readstr(smf_bytes([chord_track(16)]))
     track_events(0, midi_file.tracks[0], midi_file.ticksPerQuarterNote)
     assert midi_file.tracks[0].events == []
+
+
+def test_the_midi_layer_loads_without_the_rest_of_music21_and_is_the_same_after_it() -> None:
+    """A cold `--mode infer` spent most of its start importing music21's streams, converters and test runner; the
+    MIDI layer alone is loaded now. A later `import music21` (a notebook, converter.parse) gets the whole package,
+    with the very MidiFile class seq2drum reads and writes with."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from seq2drum import midi_io\n"
+        "print(sorted(m for m in ('music21', 'music21.midi', 'music21.stream', 'music21.converter') if m in sys.modules))\n"
+        "data = midi_io.write_midi(480, [(0, 500000)], [(0, 4, 4)], "
+        "[midi_io.TrackSpec('Guitar', 0, [[0, 480, 40, 100], [480, 960, 43, 90]], 29)])\n"
+        "import music21\n"
+        "from music21 import converter, midi\n"
+        "print(midi.MidiFile is midi_io.m21midi.MidiFile, midi_io.read_midi(data).parts[0].note_count)\n"
+        "print(len(converter.parseData(data).flatten().notes))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["[]", "True 2", "2"]
