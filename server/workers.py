@@ -137,6 +137,7 @@ def rss_bytes(pid: int | str = "self") -> int:
 _libc: Any = None
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD_BYTES = MiB
+TRIM_SLACK_BYTES = 16 * MiB  # a worker within this of its warm size keeps its freed heap for the next job
 
 
 def _glibc() -> Any:
@@ -147,11 +148,17 @@ def _glibc() -> Any:
     return _libc
 
 
-def release_memory() -> None:
-    """Collect a job's garbage, then hand freed heap pages back to the OS (glibc keeps them otherwise, and RSS never
-    falls after a burst). Workers run with the garbage collector off (see `collect_between_jobs`), so this is where
-    their cyclic garbage goes."""
+def release_memory(keep_bytes: int = 0) -> None:
+    """Collect a job's garbage, then, if the process is larger than `keep_bytes` (0: always), hand freed heap pages
+    back to the OS (glibc keeps them otherwise, and RSS never falls after a burst). Workers run with the garbage
+    collector off (see `collect_between_jobs`), so this is where their cyclic garbage goes.
+
+    A worker keeps its heap while it stays within `TRIM_SLACK_BYTES` of its warm size: handing the ~8 MiB a song
+    uses back after every job made the next job fault all of it in again (2,000 page faults, several ms of a
+    4-minute song's job)."""
     gc.collect()
+    if keep_bytes and rss_bytes() <= keep_bytes:
+        return
     libc = _glibc()
     if libc and hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)
@@ -161,9 +168,10 @@ def keep_large_buffers_off_the_heap() -> None:
     """glibc gives allocations above its mmap threshold their own mappings, which go back to the OS when freed, but
     it raises that threshold (up to 32 MiB) whenever such a buffer is freed; after that, multi-MiB request buffers
     come from the heap and stay there (the gRPC process kept 70-130 MiB after a burst of 6 MiB uploads, malloc_trim
-    or not). A fixed threshold keeps them out: set here for this process, and in the environment for the processes
-    it starts (the fork server and so the workers)."""
-    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD_BYTES))
+    or not). A fixed threshold keeps them out of this (the gRPC) process. Not of the workers: there it made every
+    numpy array over 1 MiB a fresh mapping, faulted in page by page in every job (2,500 page faults in a 4-minute
+    song's job); a worker gives memory back after a large job instead (`release_memory`) and is replaced if it
+    still grew (`--recycle-mib`)."""
     libc = _glibc()
     if libc and hasattr(libc, "mallopt"):
         libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
@@ -198,6 +206,7 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
     collect_between_jobs()
     release_memory()
     conn.send(("ready", info_dict, rss_bytes()))
+    keep_bytes = 0  # trim after the first job; then only past its warm size plus TRIM_SLACK_BYTES
     while True:
         try:
             job = conn.recv()
@@ -208,12 +217,13 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
         try:
             result = generate_drums(generator, job)
             del job
-            release_memory()
+            release_memory(keep_bytes)
             result.rss_bytes = rss_bytes()
+            keep_bytes = keep_bytes or result.rss_bytes + TRIM_SLACK_BYTES
             reply: tuple[str, Any] = ("ok", result)
         except Seq2DrumError as exc:
             del job
-            release_memory()
+            release_memory(keep_bytes)
             reply = ("error", exc, rss_bytes())
         except Exception as exc:  # noqa: BLE001  (reported as INTERNAL, with the traceback in the server log)
             reply = ("crash", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
