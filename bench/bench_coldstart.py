@@ -10,7 +10,9 @@ For a real 3-4 minute multi-part song (default: the first 3-4 minute 4/4 song wi
 - cold infer: `python main.py --mode infer SONG` with the model's fast-start copy in the cache (no torch import);
 - cold infer, torch: the same with no usable cache (XDG_CACHE_HOME is a file), as every run was before the copy;
 - warm: one Generate round trip to a running `python -m server --workers 1` (the model loaded, the worker warm);
-  "in server" is the part of it the server reports (generation_ms: from taking a worker to the answer).
+  "in server" is the part of it the server reports (generation_ms: from taking a worker to the answer). Each comes
+  right after a cold run that imported torch, which leaves the worker's memory out of the CPU caches;
+- warm, in a row: then --repeats round trips one after the other, as a server busy with songs answers them.
 The first run of a new model, which writes its fast-start copy, is shown once on its own.
 """
 
@@ -140,7 +142,7 @@ def main() -> None:
                 round_trip(song)  # warm the worker
             print(f"medians of {args.repeats} runs, interleaved; ratio = time / parse time\n")
             header = f"{'song':46s} {'parse s':>8} {'cold s':>7} {'ratio':>6} {'torch s':>8} {'ratio':>6} " \
-                     f"{'warm s':>7} {'ratio':>6} {'in server':>9}"
+                     f"{'warm s':>7} {'ratio':>6} {'in server':>9} {'in a row':>8} {'ratio':>6}"
             print(header)
             print("-" * len(header))
             for label, song in songs.items():
@@ -151,11 +153,14 @@ def main() -> None:
                     runs["cold"].append(timed(infer(song), fast_env))
                     runs["torch"].append(timed(infer(song), torch_env))
                     runs["warm"].append(round_trip(song))
+                in_server = statistics.median(server_s)
+                runs["in a row"] = [round_trip(song) for _ in range(args.repeats)]
                 median = {key: statistics.median(values) for key, values in runs.items()}
                 base = median["parse"]
                 print(f"{label[:46]:46s} {base:8.2f} {median['cold']:7.2f} {median['cold'] / base:6.2f} "
                       f"{median['torch']:8.2f} {median['torch'] / base:6.2f} {median['warm']:7.3f} "
-                      f"{median['warm'] / base:6.3f} {statistics.median(server_s):9.3f}")
+                      f"{median['warm'] / base:6.3f} {in_server:9.3f} {median['in a row']:8.3f} "
+                      f"{median['in a row'] / base:6.3f}")
             channel.close()
         finally:
             server.stop()
