@@ -8,11 +8,13 @@ seeded per call, so concurrent requests on server threads never share a random s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,50 @@ if TYPE_CHECKING:
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "models" / "default.pt"
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
+
+
+class _OneBlasThread:
+    """numpy's BLAS on one thread while any generation runs in this process (threads included: the first to enter
+    sets the limit, the last to leave restores what was there)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._controller: Any = None
+        self._limit: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                if self._controller is None:
+                    from threadpoolctl import ThreadpoolController
+
+                    self._controller = ThreadpoolController()  # finds the BLAS libraries loaded (3 ms, once)
+                self._limit = self._controller.limit(limits=1, user_api="blas")
+            self._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._limit.restore_original_limits()
+
+
+_ONE_BLAS_THREAD = _OneBlasThread()
+
+
+def one_blas_thread(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run `method` with numpy's BLAS on one thread. With more, OpenBLAS splits its sums by thread and the last bits
+    of the scores change with the thread count, which was enough to change a later take for the same seed (a real
+    song, take 2 of 4) between the command line (a BLAS thread per core) and the server's workers (one each). Same
+    song, options and seed, same drums, wherever they are made; one thread also costs nothing measurable here."""
+
+    @functools.wraps(method)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        with _ONE_BLAS_THREAD:
+            return method(*args, **kwargs)
+
+    return limited
 
 
 HUMANIZE_VELOCITY = 6  # +- MIDI velocity spread around the predicted value
@@ -177,6 +223,7 @@ class DrumGenerator:
             return numpy_song_scores(self.network, song)
         return song_scores(self.model, song, self.device)
 
+    @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
         scores = self.song_scores(bar_song(encoded, self.spec))
@@ -197,6 +244,7 @@ class DrumGenerator:
                                   np.where(hits, np.clip(offset, -0.5, 0.49), 0.0).astype(np.float32)))
         return grids
 
+    @one_blas_thread
     def generate(self, midi: bytes | MidiSong | None, options: GenerationOptions | None = None) -> GenerationResult:
         """Guitar MIDI bytes (or a song already parsed by `read_midi`) -> drum MIDI bytes with the input's tempo map
         and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`. With
