@@ -6,7 +6,6 @@ the note starts without the notes).
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
 import sys

@@ -307,8 +307,7 @@ def _trim_when_idle() -> None:
     """Once no call is in flight (their request objects are gone by now), collect and give freed pages back."""
     if _Call.in_flight == 0 and _Call.large_since_trim:
         _Call.large_since_trim = False
-        gc.collect()
-        release_memory()
+        release_memory()  # collects, then trims
 
 
 def _check_active(context: grpc.aio.ServicerContext, stage: str) -> None:
