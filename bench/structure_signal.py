@@ -29,9 +29,11 @@ import numpy as np  # noqa: E402
 
 from seq2drum.config import DataConfig  # noqa: E402
 from seq2drum.data import find_midi_files  # noqa: E402
+from seq2drum.decoding import section_edges  # noqa: E402
 from seq2drum.drums import CLOSED_HAT, OPEN_HAT, RIDE  # noqa: E402
 from seq2drum.errors import Seq2DrumError  # noqa: E402
 from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
+from seq2drum.metrics import match_hits  # noqa: E402
 from seq2drum.midi_io import choose_guitar, read_midi  # noqa: E402
 from seq2drum.song import encode_song  # noqa: E402
 
@@ -57,14 +59,7 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
             steps, _ = grid.quantize(part.notes[:, 0])
             song_bars_played = bar_of_step[np.clip(steps, 0, grid.n_steps - 1)] - bars.first_bar
             playing[row, song_bars_played[(song_bars_played >= 0) & (song_bars_played < n)]] = True
-    starts = np.zeros(n, dtype=bool)
-    ends = np.zeros(n, dtype=bool)
-    for section in bars.sections:
-        start, end = section.start_bar - bars.first_bar, section.end_bar - bars.first_bar
-        if 0 <= start < n:
-            starts[start] = True
-        if end - start >= 2 and 0 < end <= n:
-            ends[end - 1] = True
+    starts, ends = section_edges(bars.sections, bars.first_bar, n)  # where decoding's edge thresholds apply
     structure = bars.structure()[:n]
     return {"rest": structure[:, 0], "crash": structure[:, 1], "fill": structure[:, 2],
             "parts_playing": playing.sum(axis=0), "n_parts": np.full(n, len(parts)), "starts": starts, "ends": ends,
@@ -73,8 +68,8 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
 
 
 def f1(predicted: np.ndarray, real: np.ndarray) -> float:
-    total = predicted.sum() + real.sum()
-    return 2 * float((predicted & real).sum()) / total if total else 0.0
+    """F1 over bars (n,) bool, as evaluate matches rests and crashes."""
+    return match_hits(predicted[:, None], real[:, None]).micro()[2]
 
 
 def main() -> None:

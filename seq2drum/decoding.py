@@ -472,11 +472,11 @@ def take_floor(scores: SongScores, p: np.ndarray) -> float:
 def structure_edges(scores: SongScores) -> np.ndarray:
     """(n, 3) bool per bar, where each structure's edge threshold applies: as a drummer does, the drums drop out
     where the guitar does, a crash marks the first bar of a section, a fill closes its last bar."""
-    starts, ends = _section_edges(scores.sections, scores.first_bar, scores.n_bars)
+    starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
     return np.stack([~scores.guitar_plays, starts, ends], axis=1)
 
 
-def _section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
     """(n,) bool each: the first bar of every section, and the last bar of every section of two bars or more."""
     starts = np.zeros(n_bars, dtype=bool)
     ends = np.zeros(n_bars, dtype=bool)
