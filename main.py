@@ -45,7 +45,7 @@ from seq2drum.config import (CYMBALS, MAX_DENSITY, MAX_DYNAMICS, MAX_SWING, MAX_
 from seq2drum.errors import Seq2DrumError
 
 if TYPE_CHECKING:  # torch loads only when a mode needs it
-    from seq2drum.inference import GenerationResult, TakeResult
+    from seq2drum.generation.generator import GenerationResult, TakeResult
 
 REPO = Path(__file__).resolve().parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "midi"
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", action="store_true",
                         help="infer: also write X.png beside each X.mid: guitar and drums as a piano roll with bar lines "
                         "and the sections")
-    # drum map, count-in, drums from nothing (seq2drum.kit, seq2drum.count_in, seq2drum.arrangement)
+    # drum map, count-in, drums from nothing (seq2drum.midi.kit, seq2drum.groove.count_in, seq2drum.groove.from_nothing)
     parser.add_argument("--kit-map", default="gm", metavar="gm|FILE.json",
                         help="infer: the MIDI note of each drum class for your drum plug-in, a JSON object like "
                         '{"kick": 36, "snare": 40}; classes left out keep their General MIDI note')
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_TEMPO_QPM:g})")
     parser.add_argument("--meter", default=None, metavar="NUM/DEN",
                         help=f"with --bars: the time signature, e.g. 3/4, 6/8, 7/8 (default: {DEFAULT_METER})")
-    # the controls a drummer asks for (seq2drum/controls.py)
+    # the controls a drummer asks for (seq2drum/groove/controls.py)
     parser.add_argument("--style", default=None,
                         help="infer: grooves only from this family; python main.py --mode styles lists them "
                         "(default: any groove)")
@@ -181,7 +181,7 @@ def data_config(args: argparse.Namespace) -> DataConfig:
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
-    from seq2drum.data import build_corpus
+    from seq2drum.training.corpus import build_corpus
 
     corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet)
     report = corpus.report
@@ -201,7 +201,7 @@ def run_preprocess(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from seq2drum.train import train
+    from seq2drum.training.loop import train
 
     out = args.out or REPO / "runs" / time.strftime("%Y%m%d-%H%M%S")
     if out.exists() and not out.is_dir():
@@ -220,7 +220,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume, progress=not args.quiet)
-    from seq2drum.distributed import World
+    from seq2drum.training.distributed import World
 
     if World.from_env().is_main:  # under torchrun, rank 0 speaks for the run
         print(f"best model: {best}\nuse it with: python main.py --mode infer SONG.mid --checkpoint {best}")
@@ -253,12 +253,12 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
     for path in media_paths(output, args):
         try:
             if path.suffix == ".wav":
-                from seq2drum.audio import write_wav
+                from seq2drum.generation.audio import write_wav
 
                 rendering = write_wav(path, take.midi_bytes)
                 lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
             else:
-                from seq2drum.plots import generation_figure, save_figure
+                from seq2drum.evaluation.plots import generation_figure, save_figure
 
                 sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
                 title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
@@ -278,7 +278,7 @@ def control_options(args: argparse.Namespace) -> dict[str, object]:
 def shape_options(args: argparse.Namespace) -> dict[str, object]:
     """The GenerationOptions fields of --kit-map, --count-in, --bars, --tempo and --meter (the kit map file read and
     checked here, so its errors name it)."""
-    from seq2drum.kit import read_kit_map
+    from seq2drum.midi.kit import read_kit_map
 
     return {"kit_map": read_kit_map(args.kit_map), "count_in_bars": args.count_in, "bars": args.bars,
             "tempo_qpm": args.tempo, "meter": args.meter}
@@ -287,7 +287,7 @@ def shape_options(args: argparse.Namespace) -> dict[str, object]:
 def run_from_nothing(args: argparse.Namespace) -> int:
     """--bars N [--tempo QPM] [--meter NUM/DEN] without a SONG: drums_<N>bars.mid in the current folder (or -o),
     never over an existing file without --force."""
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     if args.song:
         print(f"error: --bars, --tempo and --meter make drums from nothing, without a song; leave out {args.song} or "
@@ -308,7 +308,7 @@ def run_from_nothing(args: argparse.Namespace) -> int:
               "overwrite, or name another file with -o", file=sys.stderr)
         return 2
     if args.audio:
-        from seq2drum.audio import check_audio_extra
+        from seq2drum.generation.audio import check_audio_extra
 
         check_audio_extra()  # without the extra: one line saying how to install it, before any work
     generator = DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
@@ -316,8 +316,8 @@ def run_from_nothing(args: argparse.Namespace) -> int:
 
 
 def run_infer(args: argparse.Namespace) -> int:
-    from seq2drum.inference import DrumGenerator
-    from seq2drum.midi_io import read_midi
+    from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.midi.io import read_midi
 
     if args.bars is not None:
         return run_from_nothing(args)
@@ -361,7 +361,7 @@ def run_infer(args: argparse.Namespace) -> int:
                                 humanize=not args.no_humanize, takes=args.takes or 1, **shape_options(args),
                                 **control_options(args))
     if args.audio:
-        from seq2drum.audio import check_audio_extra
+        from seq2drum.generation.audio import check_audio_extra
 
         check_audio_extra()  # without the extra: one line saying how to install it, before any work
     # before the model loads, so a bad file fails at once, and errors name the file; only the guitar's notes are read
@@ -396,7 +396,7 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
 def run_evaluate(args: argparse.Namespace) -> int:
     """Score the model and the baselines against the real drums; the data config comes from the checkpoint
     (--steps-per-quarter and the window flags are ignored), the seed defaults to 0 so reports are reproducible."""
-    from seq2drum.evaluate import EvaluationSettings, evaluate, format_tables, verdict
+    from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate, format_tables, verdict
 
     report_dir = args.report or REPO / "runs" / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
@@ -415,7 +415,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_styles(args: argparse.Namespace) -> int:
     """One style a line, sorted by name: NAME<TAB>METERS<TAB>DESCRIPTION."""
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     for style in generator.styles.styles:
@@ -436,7 +436,7 @@ def check_machine(args: argparse.Namespace) -> str:
     threads = args.torch_threads or (1 if args.mode == "infer" else None)
     if args.mode == "infer" and args.device != "cuda" and "torch" not in sys.modules:
         # infer on the CPU runs the network in numpy and imports torch only for a model not yet in the fast-start
-        # cache (seq2drum.fast_start): the thread count goes to both through the environment, read when they load
+        # cache (seq2drum.model.fast_start): the thread count goes to both through the environment, read when they load
         if threads:
             os.environ["OMP_NUM_THREADS"] = str(threads)
         return ""

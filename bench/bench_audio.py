@@ -20,10 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from seq2drum.audio import render_wav  # noqa: E402
+from seq2drum.generation.audio import render_wav  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
 from seq2drum.errors import Seq2DrumError  # noqa: E402
-from seq2drum.inference import DrumGenerator  # noqa: E402
+from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 
 
 def main() -> None:

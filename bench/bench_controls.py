@@ -24,11 +24,11 @@ import torch  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum import metrics  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.data import build_corpus, find_midi_files, split_songs  # noqa: E402
-from seq2drum.decoding import take_similarity  # noqa: E402
-from seq2drum.inference import DrumGenerator  # noqa: E402
-from seq2drum.midi_io import read_midi  # noqa: E402
-from seq2drum.representation import Grid, drums_to_grid  # noqa: E402
+from seq2drum.training.corpus import build_corpus, find_midi_files, split_songs  # noqa: E402
+from seq2drum.groove.decoder import take_similarity  # noqa: E402
+from seq2drum.generation.generator import DrumGenerator  # noqa: E402
+from seq2drum.midi.io import read_midi  # noqa: E402
+from seq2drum.song.grid import Grid, drums_to_grid  # noqa: E402
 
 DENSITIES = (0.5, 1.0, 2.0)
 SWINGS = (0.5, 0.6, 0.67)

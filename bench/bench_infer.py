@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.inference import DrumGenerator  # noqa: E402
+from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from tests.builders import notes_from_steps, riff, song_bytes  # noqa: E402
 
 SONGS = {"1 min": 30, "4 min": 120, "10 min": 300}

@@ -5,7 +5,7 @@
 Each file is one guitar track of 16-note chords on every 16th (so 400,000 notes still fit the song-length limit),
 written the compact way a DAW writes them (running status, note-on velocity 0 as note-off: 6 bytes a note), built
 in code. `--repo DIR` reads with another checkout's `read_midi` (e.g. `git worktree add /tmp/before main~1`), for
-before/after figures on the same files. Each size is read by `seq2drum.midi_io.read_midi` in a
+before/after figures on the same files. Each size is read by `seq2drum.midi.io.read_midi` in a
 fresh subprocess, so the peak memory (ru_maxrss) is that read's alone. Printed per file: its size, the wall time of
 the read, the peak RSS, and what came back (the number of notes, or the refusal's first words).
 """
@@ -52,7 +52,7 @@ CHILD = r"""
 import resource, sys, time
 sys.path.insert(0, {repo!r})
 sys.path.insert(1, {this_repo!r})
-from seq2drum.midi_io import read_midi
+from seq2drum.midi.io import read_midi
 from seq2drum.errors import Seq2DrumError
 data = open({path!r}, "rb").read()
 started = time.perf_counter()

@@ -25,10 +25,10 @@ import torch  # noqa: E402
 
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.config import ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.data import BarBatch  # noqa: E402
-from seq2drum.features import FeatureSpec  # noqa: E402
-from seq2drum.model import ARCHITECTURE, build_model  # noqa: E402
-from seq2drum.train import losses  # noqa: E402
+from seq2drum.training.corpus import BarBatch  # noqa: E402
+from seq2drum.song.bars import FeatureSpec  # noqa: E402
+from seq2drum.model.network import ARCHITECTURE, build_model  # noqa: E402
+from seq2drum.training.loop import losses  # noqa: E402
 
 CODEBOOK_ENTRIES = 393  # the default model's codebook size, order of magnitude
 
@@ -79,7 +79,7 @@ def ddp_rank(rank: int, size: int, port: int, args: argparse.Namespace, attentio
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
-    from seq2drum.distributed import World, shard
+    from seq2drum.training.distributed import World, shard
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(args.threads)
@@ -88,7 +88,7 @@ def ddp_rank(rank: int, size: int, port: int, args: argparse.Namespace, attentio
     mine = shard(list(range(args.batches)), World(rank, size))
     batches = [make_batch(args.batch_size, spec, seed) for seed in mine]
     model, optimizer = build(attention, spec)
-    trained = DistributedDataParallel(model, find_unused_parameters=True)  # as seq2drum.distributed.wrap
+    trained = DistributedDataParallel(model, find_unused_parameters=True)  # as seq2drum.training.distributed.wrap
     dist.barrier()
     seconds = timed_steps(model, trained, optimizer, batches)
     bars = torch.tensor([float(sum(int(b.lengths.sum()) for b in batches))])

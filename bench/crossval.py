@@ -24,12 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.atomic import write_atomic  # noqa: E402
-from seq2drum.calibrate import tune_checkpoint  # noqa: E402
+from seq2drum.training.calibrate import tune_checkpoint  # noqa: E402
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.data import build_corpus, fold_of, split_songs  # noqa: E402
-from seq2drum.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
-from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
-from seq2drum.train import train  # noqa: E402
+from seq2drum.training.corpus import build_corpus, fold_of, split_songs  # noqa: E402
+from seq2drum.evaluation.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
+from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
+from seq2drum.training.loop import train  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ domain error, and the handler's answer must map to a status a client can act on 
 Cases are real-shaped files built in code (a rock song, a format-0 file with running status, a dense chord track, a
 song with tempo and meter changes) mutated the ways a broken export or an attacker would: bit flips, truncation,
 huge variable-length numbers, absurd meters, tempo floods, random splices, patched header and chunk fields, and
-plain random bytes; each at most --max-bytes. Each case goes to `seq2drum.midi_io.read_midi` and to
+plain random bytes; each at most --max-bytes. Each case goes to `seq2drum.midi.io.read_midi` and to
 `server.workers.generate_drums` (what a server worker runs for a request) with a model (default: a tiny random
 one, as the model's weights do not change what the reader and the handler must survive); the handler's outcome is
 mapped by `server.app.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
@@ -30,9 +30,9 @@ sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
 from seq2drum.errors import MidiReadError, Seq2DrumError  # noqa: E402
-from seq2drum.inference import DrumGenerator  # noqa: E402
-from seq2drum.midi_io import read_midi  # noqa: E402
-from seq2drum.midi_scan import ReadLimits  # noqa: E402
+from seq2drum.generation.generator import DrumGenerator  # noqa: E402
+from seq2drum.midi.io import read_midi  # noqa: E402
+from seq2drum.midi.scan import ReadLimits  # noqa: E402
 from server.app import status_for  # noqa: E402
 from server.workers import Job, generate_drums  # noqa: E402
 from tests.builders import (  # noqa: E402

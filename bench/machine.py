@@ -34,7 +34,7 @@ def describe_machine() -> str:
 def bench_checkpoint(requested: Path | None, scratch: Path) -> Path:
     """The model to measure: `requested`, else the shipped default, else a tiny random one made in `scratch` (said
     on stdout, since its figures are not the product's)."""
-    from seq2drum.checkpoint import DEFAULT_CHECKPOINT
+    from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT
 
     if requested is not None:
         return requested

@@ -22,14 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.count_in import entry_bar, whole_bars_before  # noqa: E402
-from seq2drum.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS  # noqa: E402
+from seq2drum.groove.count_in import entry_bar, whole_bars_before  # noqa: E402
+from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS  # noqa: E402
 from seq2drum.errors import CountInError, Seq2DrumError  # noqa: E402
-from seq2drum.grooves import is_fill  # noqa: E402
-from seq2drum.inference import DrumGenerator  # noqa: E402
-from seq2drum.kit import KIT_KEYS, KitMap  # noqa: E402
-from seq2drum.midi_io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi  # noqa: E402
-from seq2drum.representation import BAR_START, BAR_STEPS, Grid, drums_to_grid  # noqa: E402
+from seq2drum.groove.codebook import is_fill  # noqa: E402
+from seq2drum.generation.generator import DrumGenerator  # noqa: E402
+from seq2drum.midi.kit import KIT_KEYS, KitMap  # noqa: E402
+from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi  # noqa: E402
+from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid, drums_to_grid  # noqa: E402
 
 PLUGIN_MAP = {"kick": 24, "snare": 26, "closed_hat": 54, "open_hat": 56, "low_tom": 41, "mid_tom": 43,
               "high_tom": 45, "crash": 55, "ride": 60, "side_stick": 25}

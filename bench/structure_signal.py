@@ -28,14 +28,14 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from seq2drum.config import DataConfig  # noqa: E402
-from seq2drum.data import find_midi_files  # noqa: E402
-from seq2drum.decoding import section_edges  # noqa: E402
-from seq2drum.drums import CLOSED_HAT, OPEN_HAT, RIDE  # noqa: E402
+from seq2drum.training.corpus import find_midi_files  # noqa: E402
+from seq2drum.groove.decoder import section_edges  # noqa: E402
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE  # noqa: E402
 from seq2drum.errors import Seq2DrumError  # noqa: E402
-from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
-from seq2drum.metrics import match_hits  # noqa: E402
-from seq2drum.midi_io import choose_guitar, read_midi  # noqa: E402
-from seq2drum.song import encode_song  # noqa: E402
+from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
+from seq2drum.evaluation.metrics import match_hits  # noqa: E402
+from seq2drum.midi.io import choose_guitar, read_midi  # noqa: E402
+from seq2drum.song.encode import encode_song  # noqa: E402
 
 
 def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np.ndarray] | None:

@@ -23,12 +23,12 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from seq2drum.atomic import write_atomic  # noqa: E402
-from seq2drum.checkpoint import load_checkpoint  # noqa: E402
+from seq2drum.model.checkpoint import load_checkpoint  # noqa: E402
 from seq2drum.config import DataConfig  # noqa: E402
-from seq2drum.data import build_corpus, fold_of, split_songs  # noqa: E402
-from seq2drum.features import FeatureSpec, bar_song  # noqa: E402
-from seq2drum.grooves import GrooveCodebook  # noqa: E402
-from seq2drum.train import take_menu_songs  # noqa: E402
+from seq2drum.training.corpus import build_corpus, fold_of, split_songs  # noqa: E402
+from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
+from seq2drum.groove.codebook import GrooveCodebook  # noqa: E402
+from seq2drum.training.loop import take_menu_songs  # noqa: E402
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from seq2drum.midi_io import TrackSpec, write_midi  # noqa: E402
+from seq2drum.midi.io import TrackSpec, write_midi  # noqa: E402
 
 PPQ = 480
 STEP = PPQ // 4  # a 16th note

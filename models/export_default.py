@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from seq2drum.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
-from seq2drum.decoding import DecodingPolicy  # noqa: E402
+from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
+from seq2drum.groove.decoder import DecodingPolicy  # noqa: E402
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:
@@ -41,10 +41,10 @@ def set_decoding(path: Path, settings: list[str]) -> None:
 
 def retune(path: Path, data: Path) -> None:
     """Tune the checkpoint's decoding again on its validation songs of `data`."""
-    from seq2drum.calibrate import tune_checkpoint
+    from seq2drum.training.calibrate import tune_checkpoint
     from seq2drum.config import DataConfig
-    from seq2drum.data import build_corpus, split_songs
-    from seq2drum.features import FeatureSpec, bar_song
+    from seq2drum.training.corpus import build_corpus, split_songs
+    from seq2drum.song.bars import FeatureSpec, bar_song
 
     config = DataConfig.from_dict(load_checkpoint(path)["data_config"])
     corpus = build_corpus(data, config)

@@ -20,7 +20,7 @@ CELLS = [
     ("markdown", """\
 # seq2drum: explore the data, the model and its evaluation
 
-Everything here calls the library (`seq2drum.data`, `seq2drum.inference`, `seq2drum.plots`, `seq2drum.evaluate`);
+Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`, `seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`);
 the notebook holds no logic of its own. Set these environment variables before starting Jupyter to point it elsewhere:
 
 - `SEQ2DRUM_DATA`: folder of MIDI songs with guitar and drums (default `../../shared/data/midi`)
@@ -47,8 +47,8 @@ REPORT = Path(os.environ.get("SEQ2DRUM_REPORT") or tempfile.mkdtemp(prefix="seq2
     ("markdown", "## The data set\n\nBuilt (or read from the cache) with the model's own data config."),
     ("code", """\
 from seq2drum.config import GenerationOptions
-from seq2drum.data import build_corpus
-from seq2drum.inference import DrumGenerator
+from seq2drum.training.corpus import build_corpus
+from seq2drum.generation.generator import DrumGenerator
 
 generator = DrumGenerator.from_checkpoint(CHECKPOINT)
 corpus = build_corpus(DATA, generator.data_config, CACHE, progress=False)
@@ -59,7 +59,7 @@ print("skipped by reason:", report["skipped_by_reason"])
 print("hits per class:", report["hits_per_class"])"""),
     ("markdown", "## One song: the guitar and the real drums"),
     ("code", """\
-from seq2drum import plots
+from seq2drum.evaluation import plots
 
 song = corpus.songs[0]
 print(song)
@@ -67,7 +67,7 @@ plots.song_figure(song)"""),
     ("markdown", "## The sections the model hears\n\nFrom the repetition structure of the guitar bars (and the file's "
                  "markers): where the drums hold a groove, and where they may change it, crash or fill."),
     ("code", """\
-from seq2drum.features import bar_song
+from seq2drum.song.bars import bar_song
 
 bars = bar_song(song, generator.spec)
 for section in bars.sections:
@@ -82,7 +82,7 @@ plots.song_figure(song, takes[0], title="take 1")"""),
 plots.song_figure(song, takes[1], title="take 2")"""),
     ("markdown", "## Evaluation against the real drummers\n\nThe same stage as `python main.py --mode evaluate`."),
     ("code", """\
-from seq2drum.evaluate import EvaluationSettings, evaluate, format_tables, make_figures, verdict
+from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate, format_tables, make_figures, verdict
 
 evaluation = evaluate(DATA, CHECKPOINT, REPORT, EvaluationSettings(split=SPLIT, limit=LIMIT, plots_songs=1),
                       CACHE, progress=False)

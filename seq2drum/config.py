@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import ConfigError
-from .kit import KitMap
-from .midi_scan import MAX_SONG_QUARTERS, parse_meter
+from seq2drum.errors import ConfigError
+from seq2drum.midi.kit import KitMap
+from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
 
 T = TypeVar("T", bound="_Config")
 
@@ -200,12 +200,12 @@ class GenerationOptions(_Config):
     merge: bool = False  # also copy the guitar part(s) into the output file
     humanize: bool = True  # spread velocity and timing a little around the predicted values
     takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
-    kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.kit); None = General MIDI
+    kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.midi.kit); None = General MIDI
     count_in_bars: int = 0  # bars of sticks before the guitar enters, 0-8
     bars: int | None = None  # drums from nothing: this many bars (1-512), with no song
     tempo_qpm: float | None = None  # drums from nothing: quarter notes per minute, 20-300 (None = 120)
     meter: str | None = None  # drums from nothing: "NUM/DEN" (None = 4/4)
-    # the controls a drummer asks for (seq2drum/controls.py); the defaults are the model's own choice
+    # the controls a drummer asks for (seq2drum/groove/controls.py); the defaults are the model's own choice
     style: str | None = None  # a groove family (`python main.py --mode styles`); None = any groove
     density: float = 1.0  # how busy, 0.25-4 times the model's choice
     fills: str = "sections"  # none | sections (where the model calls them) | every:N (every Nth bar of a section)

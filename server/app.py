@@ -30,7 +30,7 @@ from grpc_reflection.v1alpha import reflection
 from proto import seq2drum_pb2, seq2drum_pb2_grpc
 from seq2drum.config import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, GenerationOptions
 from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
-from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits
+from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .workers import Job, JobResult, ModelSource, Worker, WorkerCrashedError, WorkerPool, release_memory

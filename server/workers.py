@@ -33,13 +33,13 @@ from typing import Any
 
 from seq2drum.config import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
-from seq2drum.midi_scan import ReadLimits
+from seq2drum.midi.scan import ReadLimits
 
 log = logging.getLogger("seq2drum.server")
 MiB = 1024 * 1024
-# imported once, in the fork server; seq2drum.checkpoint brings torch, which a worker needs to read a checkpoint whose
-# fast-start copy (seq2drum.fast_start) is not in the cache yet
-_PRELOAD = ["seq2drum.inference", "seq2drum.checkpoint", "seq2drum.midi_io", "server.workers"]
+# imported once, in the fork server; seq2drum.model.checkpoint brings torch, which a worker needs to read a checkpoint whose
+# fast-start copy (seq2drum.model.fast_start) is not in the cache yet
+_PRELOAD = ["seq2drum.generation.generator", "seq2drum.model.checkpoint", "seq2drum.midi.io", "server.workers"]
 
 
 class WorkerCrashedError(Seq2DrumError):
@@ -52,7 +52,7 @@ class WorkerStartError(CheckpointError):
 
 def load_generator(checkpoint: Path | None) -> Any:
     """The default way a worker gets its model."""
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     return DrumGenerator.from_checkpoint(checkpoint)
 
@@ -100,7 +100,7 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
 
     Raises the library's domain errors (`Seq2DrumError` subclasses) for input it refuses.
     """
-    from seq2drum.midi_io import read_midi
+    from seq2drum.midi.io import read_midi
 
     started = time.perf_counter()
     if job.midi:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seq2drum.checkpoint import save_checkpoint
+from seq2drum.model.checkpoint import save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.features import FeatureSpec
-from seq2drum.grooves import GrooveCodebook
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, write_midi
-from seq2drum.model import ARCHITECTURE, build_model
+from seq2drum.song.bars import FeatureSpec
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, write_midi
+from seq2drum.model.network import ARCHITECTURE, build_model
 
 PPQ = 480
 
@@ -117,7 +117,7 @@ def tiny_codebook() -> GrooveCodebook:
 
 
 def styled_codebook() -> GrooveCodebook:
-    """A codebook with several 4/4 styles (as seq2drum.styles names them), a 2/4, a 3/4 and a 6/8 groove, each
+    """A codebook with several 4/4 styles (as seq2drum.groove.styles names them), a 2/4, a 3/4 and a 6/8 groove, each
     played often enough to be offered (counts 30), plus the empty bars and a rare 16th-hat bar (count 3)."""
     eighths, sixteenths, beats = range(0, 16, 2), range(16), range(0, 16, 4)
     bars = {
@@ -391,7 +391,7 @@ class GatedGenerator:
 
 def gated_generator(checkpoint: Path | None, gate: str, calls: str) -> GatedGenerator:
     """A worker factory: `functools.partial(gated_generator, gate=..., calls=...)`."""
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     return GatedGenerator(DrumGenerator.from_checkpoint(checkpoint), gate, calls)
 
@@ -425,6 +425,6 @@ class BloatingGenerator:
 
 def bloating_generator(checkpoint: Path | None, mib: int) -> BloatingGenerator:
     """A worker factory: `functools.partial(bloating_generator, mib=...)`."""
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     return BloatingGenerator(DrumGenerator.from_checkpoint(checkpoint), mib)

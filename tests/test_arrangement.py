@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum import arrangement
-from seq2drum.arrangement import CHORUS, ENDING, INTRO, VERSE
+from seq2drum.groove import from_nothing as arrangement
+from seq2drum.groove.from_nothing import CHORUS, ENDING, INTRO, VERSE
 from seq2drum.config import GenerationOptions
-from seq2drum.drums import CRASH, KICK
+from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.errors import ConfigError, MidiReadError
-from seq2drum.grooves import is_fill
-from seq2drum.inference import DrumGenerator
-from seq2drum.midi_io import DRUM_CHANNEL, read_midi
-from seq2drum.representation import BAR_START, BAR_STEPS, Grid
+from seq2drum.groove.codebook import is_fill
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 from tests.builders import rock_song_bytes
 
 

@@ -60,7 +60,7 @@ def test_the_library_writes_files_only_through_write_atomic() -> None:
     """Issue 11, failure 9: seven places wrote files atomically each in their own way. Now the library and main.py
     rename a file into place only in seq2drum/atomic.py (the DAW helper ships alone and keeps its own copy)."""
     offenders = []
-    for path in [*sorted((REPO / "seq2drum").glob("*.py")), REPO / "main.py"]:
+    for path in [*sorted((REPO / "seq2drum").rglob("*.py")), REPO / "main.py"]:
         if path.name != "atomic.py":
             offenders += [f"{path.name}:{line}" for line in renames_into_place(path.read_text())]
     assert not offenders, offenders

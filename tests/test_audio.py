@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 import main
-from seq2drum.audio import (
+from seq2drum.generation.audio import (
     BLOCK_FRAMES, INSTALL_COMMAND, MAX_RELEASE_S, SAMPLE_RATE_HZ, Rendering, check_audio_extra, render_wav,
     tick_seconds, write_wav,
 )
 from seq2drum.errors import AudioExtraMissingError
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, write_midi
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, write_midi
 from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 

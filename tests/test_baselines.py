@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum import metrics
-from seq2drum.baselines import BarLibrary, backbeat, baseline_drums, jazz_ride, retrieval
+from seq2drum.evaluation import metrics
+from seq2drum.evaluation.baselines import BarLibrary, backbeat, baseline_drums, jazz_ride, retrieval
 from seq2drum.config import DataConfig
-from seq2drum.data import EncodedSong, encode_song
-from seq2drum.drums import CLOSED_HAT, KICK, RIDE, SNARE
-from seq2drum.midi_io import read_midi
-from seq2drum.representation import Grid
+from seq2drum.training.corpus import EncodedSong, encode_song
+from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
+from seq2drum.midi.io import read_midi
+from seq2drum.song.grid import Grid
 from tests.builders import notes_from_steps, riff, song_bytes
 
 PPQ = 480

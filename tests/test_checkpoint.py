@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from seq2drum.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.errors import CheckpointError
 from tests.builders import tiny_checkpoint
 
@@ -102,9 +102,9 @@ def test_other_format_version_is_refused(tmp_path: Path) -> None:
 def test_exported_model_generates_like_the_original(tmp_path: Path) -> None:
     """The shipped-model export keeps only inference keys, halves the weights, and still generates the same drums
     (float16 weights upcast on load; a rounding difference may not change the chosen drums on a short song)."""
-    from seq2drum.checkpoint import export_checkpoint
+    from seq2drum.model.checkpoint import export_checkpoint
     from seq2drum.config import GenerationOptions
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
     from tests.builders import rock_song_bytes
 
     source = tiny_checkpoint(tmp_path / "m.pt")

@@ -20,7 +20,7 @@ import pytest
 from client import daw_helper
 from client.daw_helper import DrumClient, FolderWatcher, midi_file_problem, output_path, watch
 from proto import seq2drum_pb2 as pb
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from server.app import ServerConfig, ServerThread
 from server.workers import ModelSource
 from tests.builders import gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes

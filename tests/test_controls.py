@@ -9,18 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum import controls, metrics
+from seq2drum.groove import controls
+
+from seq2drum.evaluation import metrics
 from seq2drum.config import GenerationOptions
-from seq2drum.decoding import Decoder, DecodingPolicy, Steering
-from seq2drum.drums import CLOSED_HAT, OPEN_HAT, RIDE
+from seq2drum.groove.decoder import Decoder, DecodingPolicy, Steering
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.errors import ConfigError
-from seq2drum.grooves import GrooveCodebook, is_fill
-from seq2drum.inference import DrumGenerator
-from seq2drum.midi_io import read_midi
-from seq2drum.representation import DrumGrid, Grid, drums_to_grid
-from seq2drum.sections import Section
-from seq2drum.song import encode_song
-from seq2drum.styles import StyleBook
+from seq2drum.groove.codebook import GrooveCodebook, is_fill
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import read_midi
+from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid
+from seq2drum.song.sections import Section
+from seq2drum.song.encode import encode_song
+from seq2drum.groove.styles import StyleBook
 from tests.builders import notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook, tiny_checkpoint
 from tests.test_decoding import scores_for
 
@@ -169,7 +171,7 @@ def test_two_styles_give_different_drums(styled: DrumGenerator) -> None:
     midi = rock_song_bytes(8)
     first = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths", humanize=False))
     second = styled.generate(midi, GenerationOptions(seed=0, style="ride-8ths", humanize=False))
-    from seq2drum.decoding import take_similarity
+    from seq2drum.groove.decoder import take_similarity
 
     assert take_similarity(first.drums.hits, second.drums.hits) < 0.6
 

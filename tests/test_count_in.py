@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from seq2drum.config import GenerationOptions
-from seq2drum.count_in import clicks, make_room
+from seq2drum.groove.count_in import clicks, make_room
 from seq2drum.errors import ConfigError, CountInError
-from seq2drum.inference import DrumGenerator
-from seq2drum.midi_io import DRUM_CHANNEL, MidiSong, Part, read_midi
-from seq2drum.representation import Grid
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, Part, read_midi
+from seq2drum.song.grid import Grid
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes
 
 SIDE_STICK = 37

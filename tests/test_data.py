@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from seq2drum.config import DataConfig
-from seq2drum.data import (
+from seq2drum.training.corpus import (
     BarDataset,
     BucketBatchSampler,
     EncodedSong,
@@ -24,10 +24,10 @@ from seq2drum.data import (
     save_encoded,
     split_songs,
 )
-from seq2drum.encoding import N_GUITAR_FEATURES
+from seq2drum.song.guitar import N_GUITAR_FEATURES
 from seq2drum.errors import DataFolderError, NoDrumsError, NoGuitarError
-from seq2drum.features import FeatureSpec, bar_song
-from seq2drum.midi_io import TrackSpec, read_midi
+from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.midi.io import TrackSpec, read_midi
 from tests.builders import (
     backbeat,
     format0_song_bytes,
@@ -484,7 +484,7 @@ def test_real_folder_uses_at_least_95_percent_of_songs(
 def test_default_cache_is_in_the_user_cache_not_the_data_folder(tmp_path, monkeypatch) -> None:
     """Without --cache nothing is written into the data folder (it may be read-only or shared): the cache goes to
     $XDG_CACHE_HOME/seq2drum."""
-    from seq2drum.data import default_cache_dir
+    from seq2drum.training.corpus import default_cache_dir
 
     folder = tmp_path / "songs"
     folder.mkdir()

@@ -8,11 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from seq2drum.calibrate import fit_platt
-from seq2drum.decoding import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy,
+from seq2drum.training.calibrate import fit_platt
+from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy,
                                SongScores, take_similarity)
-from seq2drum.drums import CRASH, KICK
-from seq2drum.sections import Section
+from seq2drum.midi.drums import CRASH, KICK
+from seq2drum.song.sections import Section
 from tests.builders import tiny_codebook
 
 CODEBOOK = tiny_codebook()
@@ -130,7 +130,7 @@ def test_platt_scaling_recovers_a_known_miscalibration() -> None:
 
 
 def test_structure_counts_match_fills_within_one_bar_and_crashes_exactly() -> None:
-    from seq2drum.metrics import structure_counts
+    from seq2drum.evaluation.metrics import structure_counts
 
     real = np.zeros((8, 3), dtype=bool)
     real[[3, 7], 1] = real[[3, 7], 2] = True
@@ -144,7 +144,7 @@ def test_rests_never_take_a_song_under_the_share_of_the_hits_the_model_expects()
     """A rest head that fires in most bars would leave a near-empty take (one real song lost 90% of its hits that
     way): the take is decided again without rests."""
     scores = scores_for([mix(0.6, 0.2)] * 10, [Section(0, 10, 0)], rest=0.6)
-    from seq2drum.decoding import calibrated
+    from seq2drum.groove.decoder import calibrated
 
     p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
     for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):
@@ -255,7 +255,7 @@ def test_a_later_take_on_a_sparse_groove_is_filled_to_near_the_first_takes_hits(
 def test_a_crash_joins_the_grooves_downbeat_and_keeps_its_hi_hat() -> None:
     """A decided crash adds crash and kick on the downbeat; the groove's hi-hat there stays (as in a third of the
     data's crash downbeats), so a wrong crash costs one extra hit rather than a matched hat as well."""
-    from seq2drum.drums import CLOSED_HAT
+    from seq2drum.midi.drums import CLOSED_HAT
 
     crash = np.full(16, 0.01)
     crash[8] = 0.9
@@ -289,7 +289,7 @@ def _structure_song(seed: int) -> tuple[SongScores, object]:
 def test_the_structure_simulation_scores_thresholds_as_decoding_does() -> None:
     """The tuner scores structure thresholds from per-bar outcomes instead of decoding every song again; for any
     thresholds it must give what decoding gives (mean song F1, rest / crash / fill F1)."""
-    from seq2drum.calibrate import evaluate_policy, score_structure, structure_outcomes
+    from seq2drum.training.calibrate import evaluate_policy, score_structure, structure_outcomes
 
     policy = DecodingPolicy(refine_margin=0.3)
     songs = [_structure_song(seed) for seed in range(4)]
@@ -306,7 +306,7 @@ def test_the_structure_simulation_scores_thresholds_as_decoding_does() -> None:
 
 
 def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
-    from seq2drum.calibrate import score_structure, structure_outcomes, tune_structure
+    from seq2drum.training.calibrate import score_structure, structure_outcomes, tune_structure
 
     policy = DecodingPolicy(refine_margin=0.3)
     songs = [_structure_song(seed) for seed in range(6)]
@@ -325,7 +325,7 @@ def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
 
 def _outcomes(real_rest: np.ndarray, q_rest: np.ndarray) -> object:
     """StructureOutcomes of a song of 16-hit bars (all matched where the drummer plays), rest probabilities q_rest."""
-    from seq2drum.calibrate import StructureOutcomes
+    from seq2drum.training.calibrate import StructureOutcomes
 
     n = len(real_rest)
     matched = np.tile(np.where(real_rest, 0.0, 16.0), (5, 1))
@@ -345,7 +345,7 @@ def test_structure_tuning_refuses_a_choice_that_silences_much_of_one_song_for_an
     """One song whose drummer barely plays gains from resting wherever the rest head says 0.3; another song, where
     the drummer plays throughout, would lose half its bars. Over many songs the mean cost is within the budget,
     but no song may lose more than the limit: the tuner plays no rests."""
-    from seq2drum.calibrate import STRUCTURE_SONG_LOSS_LIMIT, score_structure, tune_structure
+    from seq2drum.training.calibrate import STRUCTURE_SONG_LOSS_LIMIT, score_structure, tune_structure
 
     sparse = _outcomes(np.arange(20) < 16, np.full(20, 0.3))
     hurt = _outcomes(np.zeros(20, dtype=bool), np.where(np.arange(20) < 10, 0.3, 0.01))

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2drum.checkpoint import load_checkpoint
+from seq2drum.model.checkpoint import load_checkpoint
 from seq2drum.config import GenerationOptions
-from seq2drum.distributed import World, resumed_position, shard, steps_per_epoch
-from seq2drum.inference import DrumGenerator
+from seq2drum.training.distributed import World, resumed_position, shard, steps_per_epoch
+from seq2drum.generation.generator import DrumGenerator
 from tests.builders import rock_song_bytes
 
 REPO = Path(__file__).resolve().parents[1]

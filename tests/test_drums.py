@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.drums import (
+from seq2drum.midi.drums import (
     CLASS_TO_PITCH,
     CLOSED_HAT,
     CRASH,

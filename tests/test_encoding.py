@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.encoding import N_GUITAR_FEATURES, N_SONG_FEATURES, guitar_features, song_features
-from seq2drum.representation import Grid
+from seq2drum.song.guitar import N_GUITAR_FEATURES, N_SONG_FEATURES, guitar_features, song_features
+from seq2drum.song.grid import Grid
 from tests.builders import PPQ, notes_from_steps, riff
 
 BAR_44 = 4 * PPQ

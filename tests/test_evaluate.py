@@ -10,12 +10,12 @@ import pytest
 
 import main
 from seq2drum.config import DataConfig, GenerationOptions
-from seq2drum.data import encode_song
-from seq2drum.evaluate import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
-from seq2drum.features import bar_song
-from seq2drum.inference import DrumGenerator
-from seq2drum.metrics import bar_keys
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
+from seq2drum.training.corpus import encode_song
+from seq2drum.evaluation.evaluate import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
+from seq2drum.song.bars import bar_song
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.evaluation.metrics import bar_keys
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
 from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 TEMPOS = [(0, 500_000), (8 * PPQ, 400_000)]
@@ -97,7 +97,7 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
 
 def test_nll_per_cell_is_the_cross_entropy_of_the_calibrated_probabilities(tiny_model_path: Path) -> None:
     """Breaks if the evaluation's likelihood reads the model's probabilities differently from decoding."""
-    from seq2drum.decoding import calibrated
+    from seq2drum.groove.decoder import calibrated
 
     generator = DrumGenerator.from_checkpoint(tiny_model_path)
     song = encode_song(read_midi(rock_song_bytes(4)), generator.data_config, name="rock")
@@ -189,8 +189,8 @@ def test_the_share_of_songs_crashing_on_most_bars_counts_songs_past_half_their_b
     model and for the real drums, so a decoding that crashes everywhere shows up next to its crash F1."""
     from types import SimpleNamespace
 
-    from seq2drum.evaluate import _crash_most_bars_share
-    from seq2drum.metrics import HitCounts
+    from seq2drum.evaluation.evaluate import _crash_most_bars_share
+    from seq2drum.evaluation.metrics import HitCounts
 
     def song(n_bars: int, predicted: int, real: int) -> SimpleNamespace:
         crash = HitCounts(np.zeros(1, dtype=np.int64), np.array([predicted]), np.array([real]))

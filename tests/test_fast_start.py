@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from seq2drum import fast_start
+from seq2drum.model import fast_start
 from seq2drum.config import GenerationOptions
-from seq2drum.inference import DrumGenerator
+from seq2drum.generation.generator import DrumGenerator
 from tests.builders import rock_song_bytes, tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from seq2drum.config import DataConfig
-from seq2drum.drums import CRASH, HIGH_TOM, KICK, SNARE
-from seq2drum.features import BAR_COLUMNS, STEP_COLUMNS, FeatureSpec, bar_song, bar_structure, bars_to_steps
-from seq2drum.midi_io import read_midi
-from seq2drum.song import encode_song
+from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
+from seq2drum.song.bars import BAR_COLUMNS, STEP_COLUMNS, FeatureSpec, bar_song, bar_structure, bars_to_steps
+from seq2drum.midi.io import read_midi
+from seq2drum.song.encode import encode_song
 from tests.builders import PPQ, backbeat, notes_from_steps, pattern, riff, song_bytes
 
 SPEC = FeatureSpec.current(4)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from seq2drum.drums import CRASH, HIGH_TOM, KICK, SNARE
-from seq2drum.grooves import GrooveCodebook, is_fill, pattern_f1, weighted_kmedoids
+from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
+from seq2drum.groove.codebook import GrooveCodebook, is_fill, pattern_f1, weighted_kmedoids
 from tests.builders import pattern, rock_bar
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from seq2drum.config import GenerationOptions
-from seq2drum.drums import CLASS_TO_PITCH
+from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.inference import DrumGenerator, sparse_drums_notice
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
-from seq2drum.representation import DrumGrid, Grid
+from seq2drum.generation.generator import DrumGenerator, sparse_drums_notice
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.song.grid import DrumGrid, Grid
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -194,7 +194,7 @@ def test_shipped_model_plays_with_dynamics_and_feel() -> None:
 def test_takes_are_distinct_readings_and_take_one_is_the_default(generator: DrumGenerator) -> None:
     """N takes come back, each a valid drum file; take 1 is what a plain call gives; no two takes share 80% of
     their (step, class) cells."""
-    from seq2drum.decoding import TAKE_MAX_SIMILARITY, take_similarity
+    from seq2drum.groove.decoder import TAKE_MAX_SIMILARITY, take_similarity
 
     song = rock_song_bytes(8)
     result = generator.generate(song, GenerationOptions(seed=1, takes=3))
@@ -265,7 +265,7 @@ def test_same_seed_same_drums_whatever_the_blas_thread_count(data_dir: Path, tmp
     code = (
         "import hashlib, sys\n"
         "from seq2drum.config import GenerationOptions\n"
-        "from seq2drum.inference import DrumGenerator\n"
+        "from seq2drum.generation.generator import DrumGenerator\n"
         "result = DrumGenerator.from_checkpoint(None).generate(open(sys.argv[1], 'rb').read(), "
         "GenerationOptions(seed=0, takes=4))\n"
         "print(' '.join(hashlib.sha256(take.midi_bytes).hexdigest() for take in result.takes))\n"

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from seq2drum.config import GenerationOptions
-from seq2drum.drums import CLASS_TO_PITCH, DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.errors import ConfigError
-from seq2drum.inference import DrumGenerator
-from seq2drum.kit import GM_NOTES, KIT_KEYS, KitMap, KitMapError, read_kit_map
-from seq2drum.midi_io import read_midi
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.kit import GM_NOTES, KIT_KEYS, KitMap, KitMapError, read_kit_map
+from seq2drum.midi.io import read_midi
 from tests.builders import rock_song_bytes
 
 # An EZdrummer-like map: every class somewhere else, two hats on one note.

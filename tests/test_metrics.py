@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from seq2drum import metrics
-from seq2drum.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
-from seq2drum.representation import DrumGrid, Grid
+from seq2drum.evaluation import metrics
+from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.song.grid import DrumGrid, Grid
 
 
 def grid_of(*meters: tuple[int, int, int], bars: int = 2) -> Grid:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.midi_io import (
+from seq2drum.midi.io import (
     DRUM_CHANNEL,
     MidiSong,
     Part,
@@ -135,7 +135,7 @@ def test_any_ticks_per_quarter_gives_the_same_grid(ticks_per_quarter: int) -> No
     """The clock resolution of a file must not change what the model sees: the same music at any PPQ must give
     the same drum grid and guitar features as at 480."""
     from seq2drum.config import DataConfig
-    from seq2drum.data import encode_song
+    from seq2drum.training.corpus import encode_song
 
     def encoded(ppq: int):
         guitar = notes_from_steps(riff(4), ticks_per_quarter=ppq, length_steps=2)

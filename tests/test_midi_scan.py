@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from music21 import midi as m21midi
 
 from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
-from seq2drum.midi_io import read_midi
-from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi
 from tests.builders import (
     PPQ,
     chord_track,
@@ -171,8 +171,8 @@ def test_fuzzed_files_read_or_are_refused_and_counts_never_undercount(data: byte
 
 def test_one_song_length_limit_in_quarter_notes_everywhere() -> None:
     """Issue 11, failure 9: the limit was kept in steps in data.py and in quarters in the server."""
-    import seq2drum.data as data_module
-    import seq2drum.song as song_module
+    import seq2drum.training.corpus as data_module
+    import seq2drum.song.encode as song_module
     from server.app import ServerConfig
 
     assert not hasattr(data_module, "MAX_SONG_STEPS") and not hasattr(song_module, "MAX_SONG_STEPS")
@@ -185,7 +185,7 @@ def test_an_unreleased_note_closed_by_a_huge_last_delta_is_a_song_too_long_not_a
     the pre-pass, but music21 reads it, and the note never released ended at a tick past int64 (OverflowError,
     INTERNAL on the server). Such ticks are now held just past the song-length limit, which the encoder refuses."""
     from seq2drum.config import DataConfig
-    from seq2drum.song import encode_song
+    from seq2drum.song.encode import encode_song
 
     body = b"\x00\xc0\x1d" + b"\x00\x90\x28\x64" + b"\xff" * 600 + b"\x00" + b"\x2f"  # note on, never released
     data = smf_bytes([b"MTrk" + len(body).to_bytes(4, "big") + body])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from music21 import midi as m21midi
 
-from seq2drum.midi_scan import scan_midi
-from seq2drum.midi_tracks import TrackEvents, scanned_events, track_events
+from seq2drum.midi.scan import scan_midi
+from seq2drum.midi.tracks import TrackEvents, scanned_events, track_events
 from tests.builders import (
     PPQ,
     chord_track,
@@ -85,7 +85,7 @@ def test_the_midi_layer_loads_without_the_rest_of_music21_and_is_the_same_after_
 
     code = (
         "import sys\n"
-        "from seq2drum import midi_io\n"
+        "from seq2drum.midi import io as midi_io\n"
         "print(sorted(m for m in ('music21', 'music21.midi', 'music21.stream', 'music21.converter') if m in sys.modules))\n"
         "data = midi_io.write_midi(480, [(0, 500000)], [(0, 4, 4)], "
         "[midi_io.TrackSpec('Guitar', 0, [[0, 480, 40, 100], [480, 960, 43, 90]], 29)])\n"

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from seq2drum.config import TrainConfig
-from seq2drum.data import BarBatch
-from seq2drum.features import FeatureSpec
-from seq2drum.model import ARCHITECTURE, GrooveSeq2Drum, build_model
-from seq2drum.train import losses
+from seq2drum.training.corpus import BarBatch
+from seq2drum.song.bars import FeatureSpec
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
+from seq2drum.training.loop import losses
 from tests.builders import TINY_MODEL, tiny_codebook
 
 SPEC = FeatureSpec.current(4)

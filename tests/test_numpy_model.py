@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from seq2drum import model as torch_model
-from seq2drum import numpy_model
-from seq2drum.checkpoint import load_checkpoint
+from seq2drum.model import network as torch_model
+from seq2drum.model import numpy_network as numpy_model
+from seq2drum.model.checkpoint import load_checkpoint
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.features import FeatureSpec, bar_song
-from seq2drum.grooves import GrooveCodebook
-from seq2drum.inference import numpy_network, numpy_song_scores, song_scores
-from seq2drum.midi_io import read_midi
-from seq2drum.song import encode_song
+from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.generation.generator import numpy_network, numpy_song_scores, song_scores
+from seq2drum.midi.io import read_midi
+from seq2drum.song.encode import encode_song
 from tests.builders import rock_song_bytes, tiny_checkpoint
 
 

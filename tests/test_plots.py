@@ -10,10 +10,10 @@ import pytest
 
 import main
 from seq2drum.config import DataConfig
-from seq2drum.drums import DRUM_CLASSES
-from seq2drum.midi_io import read_midi
-from seq2drum.plots import PLOT_MAX_ROWS, generation_figure, save_figure
-from seq2drum.song import encode_song
+from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.midi.io import read_midi
+from seq2drum.evaluation.plots import PLOT_MAX_ROWS, generation_figure, save_figure
+from seq2drum.song.encode import encode_song
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

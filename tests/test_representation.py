@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from seq2drum.drums import _CLASS_PITCHES, CLASS_TO_PITCH, KICK, NUM_DRUM_CLASSES, SNARE
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
-from seq2drum.representation import (
+from seq2drum.midi.drums import _CLASS_PITCHES, CLASS_TO_PITCH, KICK, NUM_DRUM_CLASSES, SNARE
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
+from seq2drum.song.grid import (
     BAR_NUMERATOR,
     BAR_START,
     BAR_STEPS,
@@ -360,7 +360,7 @@ def test_pipeline_modules_do_not_import_torch() -> None:
     never pays for importing torch."""
     code = (
         "import sys\n"
-        "import seq2drum.midi_io, seq2drum.drums, seq2drum.representation, seq2drum.encoding\n"
+        "import seq2drum.midi.io, seq2drum.midi.drums, seq2drum.song.grid, seq2drum.song.guitar\n"
         "print('torch' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -29,8 +29,8 @@ from proto import seq2drum_pb2 as pb
 from proto import seq2drum_pb2_grpc
 from seq2drum.config import GenerationOptions
 from seq2drum.errors import ConfigError
-from seq2drum.midi_io import DRUM_CHANNEL, TrackSpec, read_midi
-from seq2drum.midi_scan import MAX_SONG_QUARTERS, ReadLimits
+from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from server.app import SEED_MAX, SERVICE_NAME, TEMPERATURE_RANGE, ServerConfig, ServerThread
 from server.workers import ModelSource
 from tests.builders import (
@@ -188,7 +188,7 @@ def test_same_seed_same_drums_and_seed_zero_is_a_seed(stub: seq2drum_pb2_grpc.Se
 def test_temperature_0_plays_the_same_hits_whatever_the_seed(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
     """What the proto says of temperature 0 (issue 11, failure 9: it once promised "the most likely pattern at
     every step"): the same hits for any seed; with humanize on, only velocity and timing follow the seed."""
-    from seq2drum.midi_io import PITCH, VELOCITY
+    from seq2drum.midi.io import PITCH, VELOCITY
 
     midi = rock_song_bytes(8)
     plain = [generate(stub, midi, seed=seed, temperature=0.0, humanize=False) for seed in (1, 2)]
@@ -212,7 +212,7 @@ def test_takes_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Seq2D
     """takes = 3: take 1 in `midi`, takes 2 and 3 in `more_takes`, each the file the library writes for that take;
     the stream sends each take's metadata before its chunks."""
     from seq2drum.config import GenerationOptions
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     midi = rock_song_bytes(8)
     response = generate(stub, midi, seed=4, takes=3)
@@ -243,7 +243,7 @@ def test_controls_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Se
     """GenerationOptions 7-12 reach the library as GenerationOptions' style, density, fills, swing, dynamics and
     cymbal (the same file as generating locally with them); a bad value or a style that does not fit the song is
     INVALID_ARGUMENT naming what to pass; unset fields leave the model's choice."""
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     midi = rock_song_bytes(8)
     local = DrumGenerator.from_checkpoint(tiny_model_path)
@@ -263,7 +263,7 @@ def test_controls_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Se
 
 
 def test_model_info_lists_the_styles(stub: seq2drum_pb2_grpc.Seq2DrumStub, tiny_model_path: Path) -> None:
-    from seq2drum.inference import DrumGenerator
+    from seq2drum.generation.generator import DrumGenerator
 
     info = stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=TIMEOUT_S)
     expected = DrumGenerator.from_checkpoint(tiny_model_path).styles.styles
@@ -785,7 +785,7 @@ def test_model_info_says_what_the_data_was_not_where_it_lay(tmp_path: Path) -> N
     """Checkpoints written before this kept the trainer's absolute data folder; GetModelInfo must not show it."""
     import torch
 
-    from seq2drum.checkpoint import save_checkpoint
+    from seq2drum.model.checkpoint import save_checkpoint
     from tests.builders import tiny_checkpoint
 
     payload = torch.load(tiny_checkpoint(tmp_path / "tiny.pt"), weights_only=True)

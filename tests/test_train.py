@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2drum import train as train_module
-from seq2drum.checkpoint import load_checkpoint
+from seq2drum.training import loop as train_module
+from seq2drum.model.checkpoint import load_checkpoint
 from seq2drum.config import DataConfig, TrainConfig
 from seq2drum.errors import DataFolderError
-from seq2drum.train import train
+from seq2drum.training.loop import train
 from tests.builders import TINY_MODEL
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,0 +1,222 @@
+"""Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
+evaluation), and a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot). Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
+canvas on any machine, headless or not; a notebook shows the returned figures inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from seq2drum.atomic import write_atomic
+from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from seq2drum.training.corpus import EncodedSong
+
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+SYSTEM_COLORS = {
+    "real": "0.25", "model": "tab:red", "backbeat": "tab:blue", "jazz_ride": "tab:green", "retrieval": "tab:purple"
+}
+
+
+def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
+    """Write a PNG via a temporary file and rename, so a crash never leaves half an image."""
+    return write_atomic(path, lambda stream: figure.savefig(stream, dpi=dpi, format="png"))
+
+
+def _bar_lines(axis: Axes, grid: Grid, start_step: int, end_step: int) -> None:
+    for bar_start in grid.bars[:, BAR_START]:
+        if start_step <= bar_start <= end_step:
+            axis.axvline(bar_start - 0.5, color="0.75", linewidth=0.6, zorder=0)
+
+
+def guitar_roll(axis: Axes, guitar: np.ndarray, grid: Grid, start_step: int, end_step: int) -> None:
+    """Onset chroma of the guitar (columns 0-11 of the song's guitar features): one row per pitch class."""
+    chroma = guitar[start_step:end_step, :12].T  # (12, T)
+    axis.imshow(chroma, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
+                extent=(start_step - 0.5, end_step - 0.5, -0.5, 11.5))
+    axis.set_yticks(range(12), PITCH_CLASSES, fontsize=6)
+    axis.set_ylabel("guitar onsets")
+    _bar_lines(axis, grid, start_step, end_step)
+
+
+def drum_roll(axis: Axes, drums: DrumGrid, grid: Grid, start_step: int, end_step: int, label: str) -> None:
+    """One row per drum class, darker for louder hits."""
+    loudness = np.where(drums.hits, np.maximum(drums.velocity, 30) / 127.0, 0.0)[start_step:end_step].T  # (9, T)
+    axis.imshow(loudness, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
+                extent=(start_step - 0.5, end_step - 0.5, -0.5, len(DRUM_CLASSES) - 0.5))
+    axis.set_yticks(range(len(DRUM_CLASSES)), DRUM_CLASSES, fontsize=6)
+    axis.set_ylabel(label)
+    _bar_lines(axis, grid, start_step, end_step)
+
+
+def song_figure(song: EncodedSong, generated: DrumGrid | None = None, max_bars: int = 16, title: str = "") -> Figure:
+    """Guitar, real drums and (when given) generated drums one above another, over the first `max_bars` bars of
+    the song's scored span."""
+    start = song.windows[0].start_step if song.windows else 0
+    first_bar = int(np.searchsorted(song.grid.bars[:, BAR_START], start, side="right") - 1)
+    last_bar = min(song.grid.n_bars, first_bar + max_bars) - 1
+    end = int(song.grid.bars[last_bar, 0] + song.grid.bars[last_bar, 1])
+    if song.windows:
+        end = min(end, song.windows[-1].end_step)
+    rows = [("guitar", None)]
+    if song.drums is not None:
+        rows.append(("real drums", song.drums))
+    if generated is not None:
+        rows.append(("generated", generated))
+    figure = Figure(figsize=(12, 1.2 + 1.6 * len(rows)), layout="constrained")
+    axes = figure.subplots(len(rows), 1, sharex=True, squeeze=False)[:, 0]
+    for axis, (label, drums) in zip(axes, rows):
+        if drums is None:
+            guitar_roll(axis, song.guitar, song.grid, start, end)
+        else:
+            drum_roll(axis, drums, song.grid, start, end, label)
+    axes[-1].set_xlabel(f"step ({song.grid.steps_per_quarter} per quarter note); grey lines are bar lines")
+    figure.suptitle(title or f"{song.name}: bars {first_bar + 1}-{last_bar + 1}")
+    return figure
+
+
+PLOT_BARS_PER_ROW = 16
+PLOT_MAX_ROWS = 24  # longer songs get more bars per row, so the picture stays a picture
+SECTION_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+
+
+def _section_marks(axis: Axes, grid: Grid, sections: Sequence[tuple[int, str]], first_bar: int, end_bar: int,
+                   with_letters: bool) -> None:
+    """A coloured line where each section starts (sections as (first bar, 1-based; letter)), its letter above."""
+    for bar_number, letter in sections:
+        bar = bar_number - 1
+        if not first_bar <= bar < end_bar:
+            continue
+        x = grid.bars[bar, BAR_START] - 0.5
+        color = SECTION_COLORS[(ord(letter[:1] or "A") - ord("A")) % len(SECTION_COLORS)]
+        axis.axvline(x, color=color, linewidth=2.0, zorder=3)
+        if with_letters:
+            axis.text(x, 1.02, f" {letter} ", transform=axis.get_xaxis_transform(), color="white", fontsize=9,
+                      fontweight="bold", ha="left", va="bottom", bbox={"facecolor": color, "edgecolor": "none",
+                                                                       "pad": 1.5}, clip_on=False)
+
+
+def generation_figure(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[int, str]], title: str = "",
+                      bars_per_row: int = PLOT_BARS_PER_ROW) -> Figure:
+    """A generated part over the whole song, from the bar where the guitar enters, in rows of `bars_per_row` bars
+    like a score: the guitar's onsets above the drums (one named row per drum class), bar lines, bar numbers, and
+    each section's letter where it starts (`sections` as the generator reports them: (first bar, 1-based; letter))."""
+    grid = song.grid
+    first_bar, end_bar = song.first_bar, grid.n_bars
+    bars_per_row = max(bars_per_row, -(-(end_bar - first_bar) // PLOT_MAX_ROWS))
+    row_bars = [(b, min(end_bar, b + bars_per_row)) for b in range(first_bar, end_bar, bars_per_row)]
+    spans = [(int(grid.bars[b0, BAR_START]), int(grid.bars[b1 - 1, BAR_START] + grid.bars[b1 - 1, BAR_STEPS]))
+             for b0, b1 in row_bars]
+    width = max(end - start for start, end in spans)  # every row on one scale, the last one short
+    figure = Figure(figsize=(14, 0.9 + 2.9 * len(row_bars)), layout="constrained")
+    axes = figure.subplots(2 * len(row_bars), 1, squeeze=False,
+                           gridspec_kw={"height_ratios": [1.1, 1.0] * len(row_bars)})[:, 0]
+    label_every = 1 if bars_per_row <= 32 else 4
+    for row, ((b0, b1), (start, end)) in enumerate(zip(row_bars, spans)):
+        guitar_axis, drum_axis = axes[2 * row], axes[2 * row + 1]
+        guitar_roll(guitar_axis, song.guitar, grid, start, end)
+        guitar_axis.set_ylabel("guitar")
+        drum_roll(drum_axis, drums, grid, start, end, "drums")
+        drum_axis.set_yticks(range(len(DRUM_CLASSES)), [name.replace("_", " ") for name in DRUM_CLASSES], fontsize=7)
+        for axis in (guitar_axis, drum_axis):
+            axis.set_xlim(start - 0.5, start + width - 0.5)
+            _section_marks(axis, grid, sections, b0, b1, with_letters=axis is guitar_axis)
+        bars = range(b0, b1, label_every)
+        drum_axis.set_xticks([grid.bars[b, BAR_START] - 0.5 for b in bars], [str(b + 1) for b in bars], fontsize=7)
+        guitar_axis.set_xticks([])
+    axes[-1].set_xlabel("bar (grey lines are bar lines; lettered lines mark the sections the model found)")
+    figure.suptitle(title or song.name)
+    return figure
+
+
+def descriptor_histograms(
+    distributions: Mapping[str, Mapping[str, np.ndarray]],
+    overlaps: Mapping[str, Mapping[str, float]] | None = None,
+    bins: int = 20,
+) -> Figure:
+    """One panel per descriptor: per-bar values of the real drums (filled) and of each system (outlines), over one
+    shared binning. `distributions` is system -> descriptor -> values (NaN dropped); `overlaps` is
+    system -> descriptor -> overlap area with the real drums, shown in the legend."""
+    systems = list(distributions)
+    descriptors = list(next(iter(distributions.values()))) if distributions else []
+    columns = min(3, max(1, len(descriptors)))
+    rows_count = max(1, -(-len(descriptors) // columns))
+    figure = Figure(figsize=(4.2 * columns, 3.2 * rows_count), layout="constrained")
+    axes = figure.subplots(rows_count, columns, squeeze=False).ravel()
+    for axis, descriptor in zip(axes, descriptors):
+        samples = {s: _finite(distributions[s][descriptor]) for s in systems}
+        joined = np.concatenate([v for v in samples.values()] or [np.zeros(0)])
+        if not len(joined):
+            axis.set_title(f"{descriptor} (no values)")
+            continue
+        low, high = float(joined.min()), float(joined.max())
+        edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+        for system, values in samples.items():
+            if not len(values):
+                continue
+            label = system
+            if overlaps and system in overlaps and np.isfinite(overlaps[system].get(descriptor, np.nan)):
+                label += f" (overlap {overlaps[system][descriptor]:.2f})"
+            style: dict[str, Any] = {"histtype": "step", "linewidth": 1.4}
+            if system == "real":
+                style = {"histtype": "stepfilled", "alpha": 0.35}
+            weights = np.full(len(values), 1.0 / len(values))
+            axis.hist(values, bins=edges, weights=weights, color=SYSTEM_COLORS.get(system), label=label, **style)
+        axis.set_title(descriptor.replace("_", " "))
+        axis.set_ylabel("share of bars")
+        axis.legend(fontsize=6)
+    for axis in axes[len(descriptors):]:
+        axis.set_visible(False)
+    figure.suptitle("descriptors per bar: generated vs real")
+    return figure
+
+
+def f1_bar_chart(f1_by_system: Mapping[str, Mapping[str, float]], title: str = "grid-hit F1 per system") -> Figure:
+    """Grouped bars: for each metric (exact F1, F1 within one step, kick+snare, hats merged ...) one bar per system."""
+    systems = list(f1_by_system)
+    metrics: Sequence[str] = list(next(iter(f1_by_system.values()))) if systems else []
+    figure = Figure(figsize=(1.6 + 1.5 * len(metrics), 3.8), layout="constrained")
+    axis = figure.subplots()
+    width = 0.8 / max(1, len(systems))
+    for index, system in enumerate(systems):
+        values = [np.nan_to_num(f1_by_system[system][m], nan=0.0) for m in metrics]
+        positions = np.arange(len(metrics)) + (index - (len(systems) - 1) / 2) * width
+        bars = axis.bar(positions, values, width, label=system, color=SYSTEM_COLORS.get(system))
+        axis.bar_label(bars, fmt="%.2f", fontsize=6)
+    axis.set_xticks(range(len(metrics)), [m.replace("_", " ") for m in metrics], fontsize=8)
+    axis.set_ylim(0, 1.05)
+    axis.set_ylabel("F1")
+    axis.legend(fontsize=7)
+    axis.set_title(title)
+    return figure
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return values[np.isfinite(values)]
+
+
+def report_figures(
+    summary: Mapping[str, Any], examples: Sequence[tuple[EncodedSong, DrumGrid]], f1_columns: Mapping[str, str]
+) -> dict[str, Figure]:
+    """The evaluation report's figures by file name, from its summary (see `seq2drum.evaluation.evaluate.summarize`): F1 per
+    system for each `f1_columns` label -> view key, descriptor histograms, and a piano roll per example song."""
+    systems = summary["systems"]
+    f1 = {s: {label: systems[s]["grid"][key]["f1"] for label, key in f1_columns.items()} for s in systems}
+    distributions = {name: {d: np.asarray(v, dtype=np.float64) for d, v in values.items()}
+                     for name, values in summary["distributions"].items()}
+    overlaps = {s: {d: v["overlap_with_real"] for d, v in systems[s]["descriptors"].items()} for s in systems}
+    figures = {"f1_by_system.png": f1_bar_chart(f1), "descriptors.png": descriptor_histograms(distributions, overlaps)}
+    for index, (song, generated) in enumerate(examples, start=1):
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in song.name)[:60]
+        figures[f"song{index}_{safe}.png"] = song_figure(song, generated)
+    return figures

@@ -1,0 +1,294 @@
+"""The groove codebook: the bar patterns drummers play, clustered from the training songs' bars.
+
+Drum bars are few and repeat, so a song's drums are mostly a choice among a few hundred bar patterns. Bars are
+grouped by length in steps (a 4/4 bar is 16 sixteenths, 3/4 and 6/8 are 12, 7/8 is 14), and the distinct patterns of
+each length are clustered with weighted k-medoids (weight = how often the pattern is played) under the distance
+1 - F1 between the two patterns' (step, drum class) cells, the measure the drums are scored by. Only the most
+played distinct patterns take part in the clustering (a full distance matrix over every distinct bar would need
+gigabytes); the rest are assigned to their nearest entry. Each entry keeps the mean velocity and microtiming of the
+bars assigned to it, so a chosen groove comes with its dynamics and feel.
+
+Pure numpy; saved in the checkpoint as plain tensors (`to_state` / `from_state`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from seq2drum.midi.drums import HIGH_TOM, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
+
+TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
+TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
+
+
+def max_bar_steps(steps_per_quarter: int) -> int:
+    """The longest bar the groove model reads and writes whole: two whole notes (32 sixteenths)."""
+    return 8 * steps_per_quarter
+
+
+def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cell F1 between patterns a (..., N, D) and b (M, D) flattened to cells: (..., N, M); 1 between two empties."""
+    a = a.astype(np.float32)
+    b = b.astype(np.float32)
+    matched = a @ b.T
+    total = a.sum(axis=-1, keepdims=True) + b.sum(axis=-1)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, 2 * matched / np.maximum(total, 1e-9), 1.0)
+
+
+def is_fill(pattern: np.ndarray, n_steps: int, beat_steps: int) -> bool:
+    """A fill: any tom, or three or more snare hits in the bar's last beat."""
+    bar = pattern[:n_steps]
+    if bar[:, list(TOMS)].any():
+        return True
+    return int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
+
+
+@dataclass
+class GrooveCodebook:
+    """Bar patterns of several lengths; entry k plays `patterns[k, :bar_steps[k]]`."""
+
+    bar_steps: np.ndarray  # (K,) int64 length of each entry in steps
+    patterns: np.ndarray  # (K, S, 9) bool, S = the longest bar; False past an entry's length
+    counts: np.ndarray  # (K,) int64 training bars assigned to each entry
+    velocity: np.ndarray  # (K, S, 9) float32 mean MIDI velocity of the assigned bars' hits (0 where none)
+    offset: np.ndarray  # (K, S, 9) float32 mean microtiming offset in steps
+    # (K,) int64: the entry's place in the menu later takes choose from (0 first), -1 when it is not on it
+    menu_rank: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.menu_rank is None:
+            self.menu_rank = np.full(len(self.bar_steps), -1, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.bar_steps)
+
+    @property
+    def max_steps(self) -> int:
+        return self.patterns.shape[1]
+
+    def __repr__(self) -> str:
+        lengths = Counter(self.bar_steps.tolist())
+        return f"GrooveCodebook({len(self)} entries; by bar length in steps: {dict(sorted(lengths.items()))})"
+
+    @classmethod
+    def build(
+        cls,
+        bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        max_steps: int,
+        size: int = 384,
+        max_candidates: int = 2000,
+        min_bars: int = 8,
+        seed: int = 0,
+    ) -> GrooveCodebook:
+        """From bars as (hits (n_steps, 9) bool, velocity (n_steps, 9), offset (n_steps, 9)) with n_steps <= max_steps.
+
+        Each length gets a share of `size` entries by how many bars have it (at least 2 when it has `min_bars`
+        bars, always including the empty bar, so resting is a choice); rarer lengths get none.
+        """
+        by_length: dict[int, Counter[bytes]] = {}
+        stats: dict[tuple[int, bytes], list[np.ndarray]] = {}
+        for hits, velocity, offset in bars:
+            n_steps = len(hits)
+            if not 0 < n_steps <= max_steps:
+                continue
+            key = np.packbits(hits.astype(bool).reshape(-1)).tobytes()
+            by_length.setdefault(n_steps, Counter())[key] += 1
+            sums = stats.setdefault((n_steps, key), [np.zeros((n_steps, NUM_DRUM_CLASSES)), np.zeros((n_steps, NUM_DRUM_CLASSES))])
+            sums[0] += velocity
+            sums[1] += offset
+        total = sum(sum(c.values()) for c in by_length.values())
+        entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]] = []
+        rng = np.random.default_rng(seed)
+        for n_steps in sorted(by_length):
+            counter = by_length[n_steps]
+            n_bars = sum(counter.values())
+            if n_bars < min_bars:
+                continue
+            k = max(2, int(round(size * n_bars / max(1, total))))
+            keys = [key for key, _ in counter.most_common(max_candidates)]
+            empty = np.packbits(np.zeros(n_steps * NUM_DRUM_CLASSES, dtype=bool)).tobytes()
+            if empty not in keys:
+                keys.append(empty)
+            flat = np.stack([_unpack(key, n_steps) for key in keys]).reshape(len(keys), -1)
+            weights = np.array([max(counter[key], 1) for key in keys], dtype=np.float64)
+            distance = 1.0 - pattern_f1(flat, flat)
+            medoids = weighted_kmedoids(distance, weights, min(k, len(keys)), rng)
+            if len(keys) - 1 not in medoids and keys[-1] == empty:
+                medoids[-1] = len(keys) - 1  # resting stays a choice
+            medoids = sorted(set(medoids.tolist()))
+            # every distinct pattern of this length (not only the candidates) goes to its nearest medoid
+            all_keys = list(counter)
+            all_flat = np.stack([_unpack(key, n_steps) for key in all_keys]).reshape(len(all_keys), -1)
+            nearest = np.argmax(pattern_f1(all_flat, flat[medoids]), axis=1)
+            for slot, medoid in enumerate(medoids):
+                members = [all_keys[i] for i in np.flatnonzero(nearest == slot)]
+                count = sum(counter[m] for m in members)
+                pattern = flat[medoid].reshape(n_steps, NUM_DRUM_CLASSES).astype(bool)
+                velocity = np.zeros((n_steps, NUM_DRUM_CLASSES))
+                offset = np.zeros((n_steps, NUM_DRUM_CLASSES))
+                hits = np.zeros((n_steps, NUM_DRUM_CLASSES))
+                for member in members:
+                    member_hits = _unpack(member, n_steps)
+                    sums = stats[(n_steps, member)]
+                    velocity += sums[0]
+                    offset += sums[1]
+                    hits += member_hits * counter[member]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean_velocity = np.where(hits > 0, velocity / np.maximum(hits, 1), 0.0)
+                    mean_offset = np.where(hits > 0, offset / np.maximum(hits, 1), 0.0)
+                entries.append((n_steps, pattern, count, mean_velocity, mean_offset))
+        return cls.from_entries(entries, max_steps)
+
+    @classmethod
+    def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]], max_steps: int) -> GrooveCodebook:
+        """(n_steps, pattern, count, velocity, offset) per entry, each array (n_steps, 9)."""
+        k = len(entries)
+        shape = (k, max_steps, NUM_DRUM_CLASSES)
+        patterns, velocity, offset = np.zeros(shape, bool), np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+        for index, (n_steps, pattern, _, vel, off) in enumerate(entries):
+            patterns[index, :n_steps] = pattern
+            velocity[index, :n_steps] = vel
+            offset[index, :n_steps] = off
+        return cls(
+            bar_steps=np.array([e[0] for e in entries], dtype=np.int64),
+            patterns=patterns,
+            counts=np.array([e[2] for e in entries], dtype=np.int64),
+            velocity=velocity,
+            offset=offset,
+        )
+
+    def entries_of_length(self, n_steps: int) -> np.ndarray:
+        """Indices of the entries that fit a bar of `n_steps` steps (empty when the codebook has none)."""
+        return np.flatnonzero(self.bar_steps == n_steps)
+
+    def assign(self, hits: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
+        """(N,) id of the nearest entry (highest cell F1) of the same length for each bar in hits (N, S, 9);
+        -1 for a length the codebook does not have."""
+        ids = np.full(len(hits), -1, dtype=np.int64)
+        flat_hits = hits.reshape(len(hits), -1)
+        flat_patterns = self.patterns.reshape(len(self), -1)
+        for n_steps in np.unique(bar_steps):
+            rows = np.flatnonzero(bar_steps == n_steps)
+            candidates = self.entries_of_length(int(n_steps))
+            if len(candidates) == 0:
+                continue
+            f1 = pattern_f1(flat_hits[rows], flat_patterns[candidates])
+            # ties (often an empty bar against several) go to the most played entry
+            ids[rows] = candidates[np.argmax(f1 + 1e-6 * np.log1p(self.counts[candidates])[None, :], axis=1)]
+        return ids
+
+    def fill_mask(self, beat_steps_of_length: dict[int, int]) -> np.ndarray:
+        """(K,) bool: which entries are fills, with each length's beat in steps (4 in 4/4, 6 in 6/8)."""
+        return np.array([
+            is_fill(self.patterns[k], int(n), beat_steps_of_length.get(int(n), 4)) for k, n in enumerate(self.bar_steps)
+        ], dtype=bool)
+
+    def to_state(self) -> dict[str, Any]:
+        import torch
+
+        return {
+            "bar_steps": torch.from_numpy(self.bar_steps.copy()),
+            "patterns": torch.from_numpy(self.patterns.copy()),
+            "counts": torch.from_numpy(self.counts.copy()),
+            "velocity": torch.from_numpy(self.velocity.astype(np.float16)),
+            "offset": torch.from_numpy(self.offset.astype(np.float16)),
+            "menu_rank": torch.from_numpy(self.menu_rank.copy()),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> GrooveCodebook:
+        return cls(
+            bar_steps=state["bar_steps"].numpy().astype(np.int64),
+            patterns=state["patterns"].numpy().astype(bool),
+            counts=state["counts"].numpy().astype(np.int64),
+            velocity=state["velocity"].float().numpy(),
+            offset=state["offset"].float().numpy(),
+            menu_rank=state["menu_rank"].numpy().astype(np.int64) if "menu_rank" in state else None,
+        )
+
+    def with_take_menu(self, songs: list[tuple[np.ndarray, np.ndarray]], size: int = TAKE_MENU_SIZE) -> GrooveCodebook:
+        """A copy whose `menu_rank` marks, per bar length, up to `size` entries chosen greedily so that looping the
+        best of them covers the training songs best: the first maximises the mean song F1 of the loop, each next
+        one the mean of the best so far or it (the "menu of loops" that a chooser who knows the song picks from).
+        Later takes choose their grooves from this menu. `songs`: (hits (n, S, 9) bool, bar_steps (n,)) of the bars
+        each training song plays."""
+        menu_rank = np.full(len(self), -1, dtype=np.int64)
+        flat = self.patterns.reshape(len(self), -1).astype(np.float64)
+        sizes = flat.sum(axis=1)
+        matched = np.zeros((len(songs), len(self)))  # hits each entry, looped, would share with the song
+        played = np.zeros((len(songs), len(self)))  # hits each entry, looped, would play
+        real = np.zeros(len(songs))
+        for index, (hits, bar_steps) in enumerate(songs):
+            real[index] = hits.sum()
+            for length in np.unique(bar_steps):
+                rows = bar_steps == length
+                entries = self.entries_of_length(int(length))
+                column = hits[rows].sum(axis=0).reshape(-1).astype(np.float64)
+                matched[index, entries] = flat[entries] @ column
+                played[index, entries] = sizes[entries] * rows.sum()
+        for length in np.unique(self.bar_steps):
+            entries = self.entries_of_length(int(length))
+            entries = entries[sizes[entries] > 0]
+            has = played[:, entries].sum(axis=1) > 0 if len(entries) else np.zeros(len(songs), dtype=bool)
+            if not has.any():
+                continue
+            f1 = 2 * matched[np.ix_(has, entries)] / np.maximum(played[np.ix_(has, entries)] + real[has, None], 1e-9)
+            best = np.zeros(int(has.sum()))
+            for rank in range(min(size, len(entries))):
+                covered = np.maximum(f1, best[:, None]).mean(axis=0)
+                covered[menu_rank[entries] >= 0] = -np.inf
+                pick = int(np.argmax(covered))
+                if covered[pick] <= best.mean() + 1e-12:
+                    break
+                menu_rank[entries[pick]] = rank
+                best = np.maximum(best, f1[:, pick])
+        return replace(self, menu_rank=menu_rank)
+
+
+def _unpack(key: bytes, n_steps: int) -> np.ndarray:
+    bits = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=n_steps * NUM_DRUM_CLASSES)
+    return bits.reshape(n_steps, NUM_DRUM_CLASSES).astype(bool)
+
+
+def weighted_kmedoids(distance: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator,
+                      iterations: int = 30) -> np.ndarray:
+    """Medoid indices (k,) minimising sum(weight x distance to the nearest medoid): k-medoids++ seeding, then
+    alternating assignment and per-cluster medoid update until nothing changes.
+
+    Written here rather than taken from a package because the k-medoids packages on PyPI (kmedoids' FasterPAM,
+    scikit-learn-extra) take no sample weights, and expanding every pattern by its count would multiply the matrix.
+    """
+    n = len(distance)
+    if k >= n:
+        return np.arange(n)
+    first = int(np.argmax(weights))  # the most played pattern
+    medoids = [first]
+    nearest = distance[first].copy()
+    for _ in range(1, k):
+        score = weights * nearest**2
+        if score.sum() <= 0:
+            candidates = np.setdiff1d(np.arange(n), medoids)
+            medoids.append(int(candidates[0]))
+        else:
+            medoids.append(int(rng.choice(n, p=score / score.sum())))
+        nearest = np.minimum(nearest, distance[medoids[-1]])
+    medoid_array = np.array(medoids)
+    for _ in range(iterations):
+        assignment = np.argmin(distance[:, medoid_array], axis=1)
+        updated = medoid_array.copy()
+        for cluster in range(k):
+            members = np.flatnonzero(assignment == cluster)
+            if len(members) == 0:
+                continue
+            cost = (distance[np.ix_(members, members)] * weights[members][:, None]).sum(axis=0)
+            updated[cluster] = members[int(np.argmin(cost))]
+        if np.array_equal(updated, medoid_array):
+            break
+        medoid_array = updated
+    return medoid_array

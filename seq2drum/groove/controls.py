@@ -1,0 +1,220 @@
+"""The controls a drummer asks for, applied around decoding: style, density, fills (through `decoding.Steering`),
+then the time-keeping voice and dynamics (on each decided `Take`) and swing (on the drums' timing).
+
+Each control left at its default leaves the model's own choice untouched:
+
+- style (`styles.py`): grooves only from that family of the codebook; the expected-F1 rule chooses within it.
+- density: the threshold lambda that grooves, cells and fills are chosen against is scaled down (busier) or up
+  (sparser), from the whole codebook of grooves played at least `DENSITY_MIN_ENTRY_BARS` times; the scale is
+  corrected a few times until take 1 has about `density` times the hits of the model's own take 1.
+- fills: none, the model's calls (sections), or a fill closing every Nth bar of each section and its last bar.
+- cymbal: hi-hat hits moved to the ride or the ride to the closed hi-hat, with the model's velocity and timing
+  for the voice they land on.
+- dynamics: every velocity multiplied, clipped to 1-127.
+- swing: off-beat eighths placed at `swing` of their beat, the 16ths in between moved in proportion (a piecewise
+  linear warp of each beat); a beat whose time-keeping plays 16ths swings its 16ths inside each eighth instead.
+  The model's mean timing at those positions is replaced, its hit-to-hit variation kept. Compound meters (beats of
+  three eighths) are left alone, with a notice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from seq2drum.config import GenerationOptions, fills_every
+from seq2drum.groove.decoder import Decoder, SongScores, Steering, Take
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid
+from seq2drum.groove.styles import StyleBook, meter_name
+
+DENSITY_MIN_ENTRY_BARS = 20  # grooves played at least this often in training may be chosen at density != 1
+DENSITY_TOLERANCE = 1.15  # take 1's hits within this factor of density x the model's own count
+DENSITY_ROUNDS = 7
+HATS = (CLOSED_HAT, OPEN_HAT)
+TIMEKEEPING = (CLOSED_HAT, OPEN_HAT, RIDE)
+
+
+# ---------------------------------------------------------------------------------------------- decoding
+
+
+def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[str]:
+    """The meters of the song's drum bars, most played first (4/4, 6/8, 7/8 ...)."""
+    rows = grid.bars[scores.first_bar : scores.first_bar + scores.n_bars]
+    if len(rows) != scores.n_bars:
+        return []
+    compound = is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
+    names = [meter_name(int(n), bool(c), steps_per_quarter) for n, c in zip(scores.bar_steps.tolist(), compound)]
+    playing = [name for name, plays in zip(names, scores.guitar_plays.tolist()) if plays] or names
+    counts: dict[str, int] = {}
+    for name in playing:
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts, key=lambda name: -counts[name])
+
+
+def is_compound(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Meters whose beat is a dotted note (6/8, 9/8, 12/8), by the rule the grid's beats follow."""
+    return (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
+
+
+def fill_bars(fills: str, scores: SongScores) -> np.ndarray | None:
+    """(n,) bool bars that close with a fill for `--fills none|every:N`; None for `sections` (the model's calls)."""
+    if fills == "sections":
+        return None
+    bars = np.zeros(scores.n_bars, dtype=bool)
+    if fills == "none":
+        return bars
+    every = fills_every(fills) or 1
+    for section in scores.sections:
+        start = max(0, section.start_bar - scores.first_bar)
+        end = min(scores.n_bars, section.end_bar - scores.first_bar)
+        if end - start >= 2:
+            bars[start + every - 1 : end : every] = True
+            bars[end - 1] = True
+    return bars
+
+
+def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBook, decoder: Decoder,
+                 grid: Grid) -> Steering:
+    """The decoding hooks the options ask for (ConfigError for a style that is unknown or does not fit)."""
+    allowed = None
+    if options.style is not None:
+        allowed = styles.allowed(options.style, song_meters(scores, grid, styles.steps_per_quarter))
+    if options.density != 1.0:
+        codebook = decoder.codebook
+        often = (codebook.counts >= DENSITY_MIN_ENTRY_BARS) & codebook.patterns.any(axis=(1, 2))
+        allowed = often if allowed is None else allowed & (often | ~codebook.patterns.any(axis=(1, 2)))
+    return Steering(allowed=allowed, fill_bars=fill_bars(options.fills, scores), refine_adds=options.style is None)
+
+
+def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,
+           grid: Grid) -> list[Take]:
+    """The takes the options ask for: `decoder.decide` steered by style, density and fills, then the time-keeping
+    voice and dynamics applied to each take."""
+    steering = steering_for(options, scores, styles, decoder, grid)
+
+    def run(steer: Steering) -> list[Take]:
+        return decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed), steering=steer)
+
+    if options.density == 1.0:
+        takes = run(steering)
+    else:
+        # the model's own count (within the style) is the reference; the scale moves until take 1 is near the target
+        own = replace(steering, allowed=styles_only(options, scores, styles, grid))
+        target = options.density * max(1, decoder.decide(scores, 1, 0.0, steering=own)[0].n_hits)
+        takes = search_density(run, steering, target, 1.0 / options.density)
+    for take in takes:
+        set_cymbal(take, scores, options.cymbal)
+        scale_dynamics(take, options.dynamics)
+    return takes
+
+
+def search_density(run: Callable[[Steering], list[Take]], steering: Steering, target: float,
+                   scale: float) -> list[Take]:
+    """The takes whose take 1 comes nearest `target` hits: bisection on log(lambda scale) (hits fall as the scale
+    grows), from `scale`, for at most DENSITY_ROUNDS decisions, stopping within DENSITY_TOLERANCE."""
+    low, high = None, None  # scales known to give too many / too few hits
+    best: tuple[float, list[Take]] | None = None
+    for _ in range(DENSITY_ROUNDS):
+        takes = run(replace(steering, lambda_scale=scale))
+        error = math.log(max(1, takes[0].n_hits) / target)
+        if best is None or abs(error) < best[0]:
+            best = (abs(error), takes)
+        if abs(error) <= math.log(DENSITY_TOLERANCE):
+            break
+        if error > 0:
+            low = scale
+            scale = math.sqrt(scale * high) if high is not None else scale * 2
+        else:
+            high = scale
+            scale = math.sqrt(scale * low) if low is not None else scale / 2
+    assert best is not None
+    return best[1]
+
+
+def styles_only(options: GenerationOptions, scores: SongScores, styles: StyleBook, grid: Grid) -> np.ndarray | None:
+    """The style's mask alone (None without a style): the model's own choice within the style."""
+    if options.style is None:
+        return None
+    return styles.allowed(options.style, song_meters(scores, grid, styles.steps_per_quarter))
+
+
+# ---------------------------------------------------------------------------------------------- takes
+
+
+def set_cymbal(take: Take, scores: SongScores, cymbal: str) -> None:
+    """`ride`: every hi-hat hit played on the ride; `hats`: every ride hit on the closed hi-hat; `auto`: as decided.
+    The moved hits get the model's predicted velocity and timing for the voice they land on."""
+    if cymbal == "auto":
+        return
+    sources, target = (HATS, RIDE) if cymbal == "ride" else ((RIDE,), CLOSED_HAT)
+    moved = take.hits[:, :, list(sources)].any(axis=2) & ~take.hits[:, :, target]
+    take.hits[:, :, target] |= moved
+    take.hits[:, :, list(sources)] = False
+    take.velocity[:, :, list(sources)] = 0
+    take.offset[:, :, list(sources)] = 0.0
+    take.velocity[:, :, target] = np.where(moved, np.clip(np.round(scores.velocity[:, :, target]), 1, 127),
+                                           take.velocity[:, :, target]).astype(np.uint8)
+    take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
+
+
+def scale_dynamics(take: Take, factor: float) -> None:
+    """Every hit's velocity times `factor`, clipped to 1-127."""
+    if factor == 1.0:
+        return
+    scaled = np.clip(np.round(take.velocity.astype(np.float64) * factor), 1, 127).astype(np.uint8)
+    take.velocity[:] = np.where(take.hits, scaled, 0)
+
+
+# ---------------------------------------------------------------------------------------------- swing
+
+
+def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, str]:
+    """The drums with their off-beat eighths at `ratio` of the beat (0.5 straight, 0.67 triplet, 0.75 dotted), and
+    a notice when compound bars are left straight; unchanged for None. Offsets may then pass half a step: they are
+    the output's timing, written as is by `grid_to_drums`."""
+    if ratio is None or not drums.hits.any():
+        return drums, ""
+    q = grid.steps_per_quarter
+    n_steps = min(grid.n_steps, drums.n_steps)
+    beat = grid.beat_steps()[:n_steps]
+    in_beat = grid.step_in_bar()[:n_steps] % beat
+    per_bar = grid.bars
+    compound = np.repeat(is_compound(per_bar[:, BAR_NUMERATOR], per_bar[:, BAR_DENOMINATOR]),
+                         per_bar[:, BAR_STEPS])[:n_steps]
+    # the span whose middle moves: a quarter note where the beat is a quarter or longer, an eighth where it is one
+    span = np.where((q % 2 == 0) & (beat % q == 0), q, np.where((q % 4 == 0) & (2 * beat == q), q // 2, 0))
+    span = np.where(compound, 0, span)
+    in_span = np.where(span > 0, in_beat % np.maximum(span, 1), 0)
+    # a quarter whose time-keeping plays a 16th swings its 16ths inside each eighth
+    timekeeping = drums.hits[:n_steps][:, list(TIMEKEEPING)].any(axis=1)
+    span_start = np.arange(n_steps) - in_span
+    odd = timekeeping & (span == q) & (in_span % max(1, q // 2) != 0)
+    sixteenths = np.zeros(n_steps + 1, dtype=bool)
+    sixteenths[span_start[odd]] = True
+    unit = np.where((span == q) & sixteenths[span_start], q // 2, span)
+    position = np.where(unit > 0, in_span % np.maximum(unit, 1), 0)
+    x = position / np.maximum(unit, 1)
+    warped = np.where(x <= 0.5, 2 * x * ratio, ratio + (x - 0.5) * 2 * (1 - ratio))
+    shift = (warped - x) * unit  # (n_steps,) steps each position moves
+    moves = (unit > 0) & (position > 0)
+    step, drum_class = np.nonzero(drums.hits[:n_steps] & moves[:, None])
+    offset = drums.offset.astype(np.float64).copy()
+    if len(step):
+        # the model's own mean timing at each (class, place in the span) gives way to the swing; its spread stays
+        keys = drum_class * 1000 + np.round(x[step] * 100).astype(np.int64)
+        _, group = np.unique(keys, return_inverse=True)
+        means = np.bincount(group, offset[step, drum_class]) / np.bincount(group)
+        offset[step, drum_class] = offset[step, drum_class] - means[group] + shift[step]
+    swung = DrumGrid(drums.hits, drums.velocity, offset.astype(np.float32))
+    bars_with_hits = np.unique(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
+    compound_bars = int(is_compound(per_bar[bars_with_hits, BAR_NUMERATOR], per_bar[bars_with_hits, BAR_DENOMINATOR]).sum())
+    notice = ""
+    if compound_bars:
+        where = "this song's" if compound_bars == len(bars_with_hits) else f"{compound_bars} of the song's"
+        notice = (f"--swing {ratio:g} leaves {where} compound-meter bars (6/8, 9/8, 12/8) as played: their beats are "
+                  "already in threes")
+    return swung, notice

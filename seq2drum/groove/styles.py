@@ -1,0 +1,228 @@
+"""Styles: named families of the groove codebook, named by rules over the entries' patterns, not by genre labels.
+
+Every non-empty codebook entry belongs to one family. Its meter comes from its length (16 steps = 4/4, 8 = 2/4 ...)
+and, for lengths that could be either (12 steps: 3/4 or 6/8; 24: 6/4 or 12/8), from where its kick and snare
+accents fall: on dotted quarters (compound) or on quarters (simple). Bars of two or four quarters are named by what
+a drummer hears first, in this order:
+
+    four-on-the-floor  kick on every beat
+    half-time          snare on beat 3 only (four-quarter bars)
+    shuffle            the time-keeping hand on the first and last 16th of each beat, nothing between (dotted feel)
+    jazz-ride          ride on every beat with a skip note (the last 16th of a beat)
+    then the time-keeping voice (hi-hat or ride, whichever plays more) and its subdivision:
+    quarter-hats, straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths; kick-and-snare when neither
+    cymbal plays, toms when toms carry the bar
+
+Other meters are one family each: waltz (3/4), six-eight (6/8, 9/8, 12/8) and odd-meter (5/4, 7/8, ...).
+A style is offered for a meter when its entries of that length hold at least `MIN_STYLE_BARS` training bars.
+Playing a style restricts the decoder to the style's entries (and the empty bar: resting stays a choice); the
+expected-F1 rule then chooses within it (seq2drum/groove/controls.py builds that mask).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from seq2drum.midi.drums import CLOSED_HAT, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
+from seq2drum.errors import ConfigError
+from seq2drum.groove.codebook import GrooveCodebook
+
+MIN_STYLE_BARS = 20  # training bars a family needs in a meter to be offered for it
+MIN_ENTRY_BARS = 20  # entries played less often are left out of a style's choice (one-off bars), unless none is
+
+DESCRIPTIONS = {
+    "four-on-the-floor": "kick on every beat",
+    "half-time": "snare on beat 3 only: the backbeat at half speed",
+    "shuffle": "time-keeping on the first and last 16th of each beat: a dotted, shuffled feel",
+    "jazz-ride": "ride on every beat with skip notes",
+    "quarter-hats": "hi-hat on the beats",
+    "straight-8ths": "hi-hat in straight eighths",
+    "16th-hats": "hi-hat in sixteenths",
+    "ride-quarters": "ride cymbal on the beats",
+    "ride-8ths": "ride cymbal in eighths",
+    "ride-16ths": "ride cymbal in sixteenths",
+    "kick-and-snare": "kick and snare without cymbals",
+    "toms": "grooves carried by the toms",
+    "waltz": "bars of three quarter notes",
+    "six-eight": "compound meters: beats of three eighths",
+    "odd-meter": "the other meters (5/4, 7/8 ...) together",
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    """One named family: the meters it is offered for (as `4/4`) and what it sounds like."""
+
+    name: str
+    meters: tuple[str, ...]
+    description: str
+
+    def __repr__(self) -> str:
+        return f"Style({self.name}: {','.join(self.meters)})"
+
+
+def meter_name(n_steps: int, compound: bool, steps_per_quarter: int) -> str:
+    """A bar length as the meter it is played in: 16 steps -> 4/4, 12 compound -> 6/8, 14 -> 7/8."""
+    sixteenths = Fraction(n_steps * 4, steps_per_quarter)
+    if compound and (sixteenths / 2).denominator == 1:
+        return f"{sixteenths // 2}/8"
+    if (sixteenths / 4).denominator == 1:
+        return f"{sixteenths // 4}/4"
+    if (sixteenths / 2).denominator == 1:
+        return f"{sixteenths // 2}/8"
+    return f"{int(sixteenths)}/16" if sixteenths.denominator == 1 else f"{n_steps} steps"
+
+
+def _meter_key(meter: str) -> tuple[int, int]:
+    """Sort meters as musicians list them: 4/4 before 2/4, then by denominator and numerator."""
+    if "/" not in meter:
+        return (99, 0)
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    return (0 if meter == "4/4" else 1, denominator * 100 + numerator)
+
+
+def entry_is_compound(pattern: np.ndarray, n_steps: int, steps_per_quarter: int) -> bool:
+    """Whether an entry whose length fits both readings (12 steps: 3/4 or 6/8) accents dotted quarters.
+
+    Kick and snare hits on dotted-quarter beats (not the downbeat) against those on quarter beats; then the
+    time-keeping hits the same way; a tie is 3/4 for three-quarter bars and compound otherwise."""
+    dotted = 3 * steps_per_quarter / 2
+    if dotted != int(dotted) or n_steps % int(dotted) or n_steps < 2 * dotted:
+        return False
+    dotted = int(dotted)
+    if n_steps % steps_per_quarter:
+        return True
+    compound_beats = np.arange(dotted, n_steps, dotted)
+    simple_beats = np.setdiff1d(np.arange(steps_per_quarter, n_steps, steps_per_quarter), compound_beats)
+    bar = pattern[:n_steps]
+    for voices in ((KICK, SNARE), (CLOSED_HAT, OPEN_HAT, RIDE)):
+        hits = bar[:, list(voices)].any(axis=1)
+        on_compound, on_simple = int(hits[compound_beats].sum()), int(hits[simple_beats].sum())
+        if on_compound != on_simple:
+            return on_compound > on_simple
+    return n_steps != 3 * steps_per_quarter
+
+
+def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_quarter: int) -> str:
+    """The family of one non-empty entry (see the module docstring for the rules, in order)."""
+    q = steps_per_quarter
+    quarters = Fraction(n_steps, q)
+    if compound:
+        return "six-eight"
+    if quarters == 3:
+        return "waltz"
+    if quarters not in (2, 4) or q % 4:
+        return "odd-meter"
+    bar = pattern[:n_steps]
+    in_beat = np.arange(n_steps) % q
+    beats = in_beat == 0
+    if bar[beats, KICK].all():
+        return "four-on-the-floor"
+    snare_beats = bar[beats, SNARE]
+    if quarters == 4 and snare_beats.tolist() == [False, False, True, False]:
+        return "half-time"
+    hats = bar[:, CLOSED_HAT] | bar[:, OPEN_HAT]
+    ride = bar[:, RIDE]
+    toms = bar[:, [LOW_TOM, MID_TOM, HIGH_TOM]].any(axis=1)
+    voice = ride if ride.sum() > hats.sum() else hats
+    if voice.sum() == 0:
+        return "toms" if toms.sum() >= 2 else "kick-and-snare"
+    if toms.sum() > voice.sum():
+        return "toms"
+    n_beats = int(quarters)
+    last_16th, off_8th = in_beat == 3 * q // 4, in_beat == q // 2
+    sixteenths = (in_beat % (q // 2)) != 0
+    between = voice[off_8th].sum() + voice[in_beat == q // 4].sum()
+    if voice[last_16th].sum() >= n_beats - 1 and between <= 1 and voice[beats].sum() >= n_beats - 1:
+        return "shuffle"
+    name = "ride" if voice is ride else "hats"
+    if name == "ride" and ride[beats].all() and 1 <= ride[last_16th].sum() < n_beats and ride[off_8th].sum() == 0:
+        return "jazz-ride"
+    if voice[sixteenths].sum() >= n_beats:
+        return "16th-hats" if name == "hats" else "ride-16ths"
+    if voice[off_8th].sum() >= n_beats / 2:
+        return "straight-8ths" if name == "hats" else "ride-8ths"
+    return "quarter-hats" if name == "hats" else "ride-quarters"
+
+
+@dataclass
+class StyleBook:
+    """The styles of one codebook: each entry's family and meter, and the styles offered."""
+
+    codebook: GrooveCodebook
+    steps_per_quarter: int
+    family: list[str]  # (K,) family of each entry; "" for an empty bar
+    compound: np.ndarray  # (K,) bool
+    styles: tuple[Style, ...]  # sorted by name
+
+    @classmethod
+    def build(cls, codebook: GrooveCodebook, steps_per_quarter: int) -> StyleBook:
+        family, compound = [], np.zeros(len(codebook), dtype=bool)
+        bars_by_style: dict[str, dict[str, int]] = {}
+        for k, n_steps in enumerate(codebook.bar_steps.tolist()):
+            pattern = codebook.patterns[k]
+            if not pattern.any():
+                family.append("")
+                continue
+            compound[k] = entry_is_compound(pattern, n_steps, steps_per_quarter)
+            name = entry_family(pattern, n_steps, bool(compound[k]), steps_per_quarter)
+            family.append(name)
+            meter = meter_name(n_steps, bool(compound[k]), steps_per_quarter)
+            counts = bars_by_style.setdefault(name, {})
+            counts[meter] = counts.get(meter, 0) + int(codebook.counts[k])
+        styles = tuple(
+            Style(name, tuple(sorted((m for m, bars in meters.items() if bars >= MIN_STYLE_BARS), key=_meter_key)),
+                  DESCRIPTIONS[name])
+            for name, meters in sorted(bars_by_style.items())
+            if any(bars >= MIN_STYLE_BARS for bars in meters.values())
+        )
+        return cls(codebook, steps_per_quarter, family, compound, styles)
+
+    def __repr__(self) -> str:
+        return f"StyleBook({', '.join(s.name for s in self.styles)})"
+
+    def names(self) -> list[str]:
+        return [style.name for style in self.styles]
+
+    def get(self, name: str) -> Style | None:
+        return next((style for style in self.styles if style.name == name), None)
+
+    def fitting(self, meter: str) -> list[str]:
+        """The styles offered for one meter."""
+        return [style.name for style in self.styles if meter in style.meters]
+
+    def entry_meters(self) -> list[str]:
+        """(K,) the meter of each entry."""
+        return [meter_name(int(n), bool(c), self.steps_per_quarter)
+                for n, c in zip(self.codebook.bar_steps.tolist(), self.compound.tolist())]
+
+    def allowed(self, name: str, song_meters: list[str]) -> np.ndarray:
+        """(K,) bool: the entries a song may play in style `name`: the style's entries in the meters it is offered
+        for (played at least MIN_ENTRY_BARS times in training, or the style's most played of that length) and
+        every entry of the bar lengths it has no meter of (those bars keep the model's own choice), with the empty
+        bars. `song_meters`: the song's meters, most played first; the style must be offered for the first.
+
+        Raises ConfigError naming the styles that fit when the name is unknown or the style does not fit."""
+        style = self.get(name)
+        main = song_meters[0] if song_meters else "4/4"
+        fits = ", ".join(self.fitting(main)) or "none (leave out --style)"
+        if style is None:
+            raise ConfigError(f"unknown style {name!r}; styles for this song's {main}: {fits} "
+                              "(python main.py --mode styles, or a server's GetModelInfo, lists them all)")
+        if main not in style.meters:
+            raise ConfigError(f"style {name!r} plays in {','.join(style.meters)}, not in this song's {main}; "
+                              f"styles for {main}: {fits}")
+        meters = self.entry_meters()
+        mine = np.array([f == name for f in self.family], dtype=bool)
+        lengths = self.codebook.bar_steps
+        style_lengths = np.unique(lengths[[m in style.meters for m in meters]])
+        allowed = ~np.isin(lengths, style_lengths) | np.array([f == "" for f in self.family], dtype=bool)
+        for meter in set(meters) & set(style.meters):
+            rows = np.flatnonzero(mine & np.array([m == meter for m in meters]))
+            if len(rows):
+                floor = min(MIN_ENTRY_BARS, int(self.codebook.counts[rows].max()))
+                allowed[rows[self.codebook.counts[rows] >= floor]] = True
+        return allowed

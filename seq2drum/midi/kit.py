@@ -1,0 +1,116 @@
+"""Drum maps: which MIDI note each drum class is written as, for drum plug-ins that do not follow General MIDI.
+
+A map is a JSON object from drum class name (`drums.DRUM_CLASSES`, plus `side_stick` for the count-in) to a MIDI
+note 0-127, e.g. `{"kick": 36, "snare": 40, "closed_hat": 22}`; classes it leaves out keep their GM note. It is
+applied to the finished drum notes, so the model, the grid and every measurement stay in the 9 GM classes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES
+from seq2drum.errors import ConfigError
+
+SIDE_STICK = "side_stick"  # the count-in's sticks: GM 37, Side Stick
+GM_SIDE_STICK = 37
+KIT_KEYS: tuple[str, ...] = (*DRUM_CLASSES, SIDE_STICK)
+GM_NOTES: tuple[int, ...] = (*CLASS_TO_PITCH, GM_SIDE_STICK)
+_PITCH, _START, _VELOCITY = 2, 0, 3  # note array columns (midi_io: START, END, PITCH, VELOCITY)
+
+
+class KitMapError(ConfigError):
+    """A drum map that is not JSON, not an object, names an unknown class, or gives a note outside 0-127."""
+
+
+@dataclass(frozen=True)
+class KitMap:
+    """The MIDI note of every kit key (`KIT_KEYS` order)."""
+
+    notes: tuple[int, ...] = GM_NOTES
+
+    @classmethod
+    def gm(cls) -> KitMap:
+        return cls()
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], source: str = "the kit map") -> KitMap:
+        """A map from class names to notes; KitMapError naming the key at fault."""
+        notes = list(GM_NOTES)
+        for key, value in values.items():
+            if key not in KIT_KEYS:
+                close = difflib.get_close_matches(str(key), KIT_KEYS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise KitMapError(f"{source}: unknown drum class {key!r}{hint}; the classes are {', '.join(KIT_KEYS)}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 127:
+                raise KitMapError(f"{source}: {key!r} must be a MIDI note number 0-127, got {json.dumps(value)}")
+            notes[KIT_KEYS.index(key)] = value
+        return cls(tuple(notes))
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "the kit map") -> KitMap:
+        """JSON text -> KitMap; KitMapError for text that is not a JSON object of class names to notes."""
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise KitMapError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+                              'write it as {"kick": 36, "snare": 38, ...}') from None
+        if not isinstance(values, dict):
+            raise KitMapError(f"{source} must be a JSON object from drum class to MIDI note, like "
+                              f'{{"kick": 36, "snare": 38}}; got a JSON {type(values).__name__}')
+        return cls.from_mapping(values, source)
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(zip(KIT_KEYS, self.notes))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @property
+    def is_gm(self) -> bool:
+        return self.notes == GM_NOTES
+
+    def apply(self, notes: np.ndarray) -> np.ndarray:
+        """Drum notes (N, 4) written with GM notes (`drums.CLASS_TO_PITCH` and the side stick) -> the same notes on
+        this kit's notes; where two classes land on one note at one tick, the louder note stays."""
+        if self.is_gm or not len(notes):
+            return notes
+        lookup = np.arange(128, dtype=np.int64)
+        lookup[list(GM_NOTES)] = self.notes
+        out = notes.copy()
+        out[:, _PITCH] = lookup[notes[:, _PITCH]]
+        order = np.lexsort((-out[:, _VELOCITY], out[:, _PITCH], out[:, _START]))
+        out = out[order]
+        first = np.ones(len(out), dtype=bool)
+        first[1:] = (out[1:, _START] != out[:-1, _START]) | (out[1:, _PITCH] != out[:-1, _PITCH])
+        out = out[first]
+        return out[np.lexsort((out[:, _PITCH], out[:, _START]))]
+
+    def __repr__(self) -> str:
+        changed = {k: n for k, n, gm in zip(KIT_KEYS, self.notes, GM_NOTES) if n != gm}
+        return f"KitMap(GM{', ' + str(changed) if changed else ''})"
+
+
+def read_kit_map(value: str) -> str | None:
+    """The --kit-map argument -> the JSON text GenerationOptions carries (None for "gm"), checked, with errors
+    naming the file."""
+    if value.strip().lower() == "gm":
+        return None
+    path = Path(value)
+    if path.is_dir():
+        raise KitMapError(f"--kit-map {path} is a folder; name a .json file, or pass gm")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KitMapError(f"--kit-map {path} not found; name a JSON file such as "
+                          '{"kick": 36, "snare": 38}, or pass gm') from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KitMapError(f"cannot read --kit-map {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    KitMap.from_json(text, f"kit map {path}")
+    return text

@@ -1,0 +1,349 @@
+"""A cheap first pass over Standard MIDI File bytes: structure, counts and limits, before music21 parses them.
+
+music21's reader copies the rest of a track for every event it reads, so its cost grows with the square of a
+track's length (100,000 notes in one track: 16 s; 200,000: over a minute). `scan_midi` walks the same bytes once,
+decoding events the way music21 does (running status, its default of note-on when a track starts without one, the
+events it skips), counts notes, events and tempo and meter changes, and refuses a file past `ReadLimits` (or with
+a meter no song has, or an event far past any song's end) before the expensive parse starts.
+
+On the way it notes what each track chunk holds (`TrackScan`: its name, its channels' note onsets and program
+changes, whether it carries tempo, meter or markers), so `midi_io.read_midi(..., only_guitar=True)` can list the
+parts and choose the guitar before music21 reads anything, and have music21 read only the chunks it needs.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass, field
+
+from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError
+
+# The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
+# 120 BPM. A longer song is almost always a stray event far past the end.
+MAX_SONG_QUARTERS = 8192
+# Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32 quarter notes to the bar.
+MAX_METER_NUMERATOR = 64
+MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
+MAX_BAR_QUARTERS = 32
+
+_NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x90, 0xC0, 0xD0
+_META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
+_TRACK_NAME, _INSTRUMENT_NAME, _MARKER, _CUE_POINT = 0x03, 0x04, 0x06, 0x07
+# past this tick `midi_io` holds a track's clock (so no tick overflows); a summary that reaches it is not trusted
+_HELD_QUARTERS = MAX_SONG_QUARTERS + 1
+_MAX_EXACT_VLQ_BYTES = 4  # the standard's longest variable-length number; music21 reads up to 999 bytes, then raises
+
+
+def meter_problem(numerator: int, denominator: int) -> str:
+    """Why no song has this meter ("" when a song can have it): the rule every input file's time signatures pass,
+    and every meter asked for by name (drums from nothing)."""
+    powers = [2**power for power in range(MAX_METER_DENOMINATOR_POWER + 1)]
+    if denominator not in powers:
+        return f"the denominator must be one of {', '.join(map(str, powers))}, got {denominator}"
+    if not 1 <= numerator <= MAX_METER_NUMERATOR:
+        return f"the numerator must be 1-{MAX_METER_NUMERATOR} beats, got {numerator}"
+    if numerator * 4 / denominator > MAX_BAR_QUARTERS:
+        return (f"a bar holds at most {MAX_BAR_QUARTERS} quarter notes, {numerator}/{denominator} holds "
+                f"{numerator * 4 / denominator:g}")
+    return ""
+
+
+def parse_meter(text: str) -> tuple[int, int]:
+    """"7/8" -> (7, 8), for a meter asked for by name; ConfigError unless it is NUM/DEN and passes `meter_problem`."""
+    match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", text or "")
+    if not match:
+        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {text!r}")
+    numerator, denominator = int(match[1]), int(match[2])
+    problem = meter_problem(numerator, denominator)
+    if problem:
+        raise ConfigError(f"meter {numerator}/{denominator} is not one a song can have: {problem}")
+    return numerator, denominator
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What `read_midi` takes. Past these, a file is refused (MidiLimitError / SongTooLongError) before parsing.
+
+    The defaults keep the slowest read near 3 s on a 2-core machine and leave room for any real song: a dense
+    10-part, 10-minute arrangement holds about 20,000 notes.
+    """
+
+    max_notes: int = 50_000  # note-ons with a velocity, all tracks together
+    max_events: int = 200_000  # every event: notes, controllers, meta and system-exclusive events
+    max_tempo_changes: int = 10_000
+    max_time_signature_changes: int = 10_000
+    max_song_quarters: int = MAX_SONG_QUARTERS  # the last event's position, in quarter notes
+
+    def __post_init__(self) -> None:
+        for name in ("max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes",
+                     "max_song_quarters"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
+
+
+def meta_text(data: bytes) -> str:
+    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it."""
+    return data.decode("latin-1", errors="replace").strip().strip("\x00")
+
+
+@dataclass
+class TrackScan:
+    """One track chunk as the scan saw it: enough to list its parts and choose the guitar without music21.
+
+    `exact` is False when the chunk holds anything music21 might read otherwise than this scan (an event cut
+    short, a skipped or unknown event, running status with no status before it, an over-long number ...): such a
+    chunk is always read by music21, so its summary is never used."""
+
+    index: int  # 0-based, as music21 numbers tracks
+    start: int  # byte offset of the chunk ("MTrk") in the file
+    end: int  # one past its last byte
+    name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
+    note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel 0-15 -> ticks of its note-ons with a velocity
+    programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
+    conductor: bool = False  # holds tempo, meter, marker or cue-point events
+    exact: bool = True
+
+    def __repr__(self) -> str:
+        notes = sum(map(len, self.note_ticks.values()))
+        return (f"TrackScan({self.index}, {self.name!r}, {notes} notes on channels {sorted(self.note_ticks)}"
+                f"{', conductor' if self.conductor else ''}{'' if self.exact else ', not exact'})")
+
+
+@dataclass
+class MidiCounts:
+    """What the scan saw."""
+
+    midi_format: int
+    ticks_per_quarter: int
+    tracks: int = 0
+    notes: int = 0
+    events: int = 0
+    tempo_events: int = 0
+    time_signature_events: int = 0
+    last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
+    track_scans: list[TrackScan] = field(default_factory=list)
+    plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
+
+
+def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
+    """Check the file's structure and count what it holds, in one linear pass. Raises `MidiReadError` naming the
+    problem: not a MIDI file, SMPTE time, format 2, a chunk cut short, a meter no song has; `MidiLimitError` past a
+    limit; `SongTooLongError` for an event past `limits.max_song_quarters`."""
+    limits = limits or ReadLimits()
+    if not data.startswith(b"MThd"):
+        raise MidiReadError(
+            f"{label} is not a Standard MIDI File: it does not start with 'MThd' (it starts with {data[:8]!r}); "
+            "export the part from your DAW as a MIDI file (.mid): renaming another file does not convert it"
+        )
+    if len(data) < 14:
+        raise MidiReadError(f"{label} is corrupt or truncated: its header needs 14 bytes, the file has {len(data)}")
+    header_length, midi_format, n_tracks, division = struct.unpack(">IHHH", data[4:14])
+    if midi_format == 2:
+        raise MidiReadError(f"{label} is a format-2 MIDI file (independent patterns); export it as format 0 or 1")
+    if division & 0x8000:
+        raise MidiReadError(
+            f"{label} uses SMPTE time (frames per second and ticks per frame), not ticks per quarter note; "
+            "re-export it with musical time"
+        )
+    if division == 0:
+        raise MidiReadError(f"{label} is corrupt: it declares 0 ticks per quarter note")
+    counts = _Counter(label, limits, MidiCounts(midi_format, division))
+    position, tracks_seen, other_chunks = 8 + header_length, 0, 0
+    while position + 8 <= len(data) and tracks_seen < n_tracks:  # bytes after the declared tracks are ignored
+        is_track = data[position : position + 4] == b"MTrk"
+        length = struct.unpack(">I", data[position + 4 : position + 8])[0]
+        if position + 8 + length > len(data):
+            raise MidiReadError(
+                f"{label} is corrupt or truncated: a chunk at byte {position} declares {length} bytes but only "
+                f"{len(data) - position - 8} follow; export the file again"
+            )
+        if is_track:
+            scan = TrackScan(tracks_seen, position, position + 8 + length)
+            counts.track(data, position + 8, position + 8 + length, tracks_seen + 1, scan)
+            counts.result.track_scans.append(scan)
+            tracks_seen += 1
+        else:
+            other_chunks += 1
+        position += 8 + length
+    counts.result.tracks = tracks_seen
+    # what music21's reader takes as it is (it raises on any other header length or format, and on a chunk that is
+    # not a track)
+    counts.result.plain = header_length == 6 and midi_format in (0, 1) and tracks_seen == n_tracks and not other_chunks
+    return counts.result
+
+
+class _Counter:
+    """Walks track chunks event by event as music21's `MidiTrack.processDataToEvents` does, counting."""
+
+    def __init__(self, label: str, limits: ReadLimits, result: MidiCounts) -> None:
+        self.label = label
+        self.limits = limits
+        self.result = result
+        self.max_tick = limits.max_song_quarters * result.ticks_per_quarter
+
+    def track(self, data: bytes, position: int, end: int, number: int, scan: TrackScan) -> None:
+        # The loop runs once per event of every track (10,000-40,000 in a song), so what it reads on every event is
+        # kept in locals and the common cases (a one-byte delta time, a note) come first, with no calls.
+        result, limits = self.result, self.limits
+        held_tick = _HELD_QUARTERS * result.ticks_per_quarter
+        max_tick, last_tick = self.max_tick, result.last_tick
+        notes, max_notes = result.notes, limits.max_notes
+        events, max_events = result.events, limits.max_events
+        tick = 0
+        running: int | None = None  # the status byte of the last event read, as music21 keeps it
+        exact = True  # see TrackScan
+        note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
+        while position < end:
+            delta = data[position]
+            position += 1
+            if delta >= 0x80:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
+                delta &= 0x7F
+                delta_start = position - 1
+                while True:
+                    if position >= end:
+                        raise MidiReadError(
+                            f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
+                    byte = data[position]
+                    position += 1
+                    delta = (delta << 7) | (byte & 0x7F)
+                    if byte < 0x80:
+                        break
+                if position - delta_start > _MAX_EXACT_VLQ_BYTES:
+                    exact = False
+            if end - position < 2:  # music21 ends the track at a one-byte remainder
+                exact = exact and position == end
+                break
+            tick += delta
+            status = data[position]
+            if status < 0x80:  # running status: the event's bytes start with its first data byte
+                exact = exact and running is not None and running < 0xF0
+                status = 0x90 if running is None else running
+                start = position
+            else:
+                start = position + 1
+            kind = status & 0xF0
+            if 0x80 <= kind <= 0xE0:
+                if kind == _PROGRAM_CHANGE or kind == _CHANNEL_PRESSURE:
+                    if data[start] > 127:  # music21 skips the event and reads a delta time from its status byte
+                        tick -= delta
+                        exact = False
+                        continue
+                    position = start + 1
+                    if kind == _PROGRAM_CHANGE:
+                        scan.programs.setdefault(status & 0x0F, []).append((tick, data[start]))
+                else:
+                    position = start + 2
+                    if position > end:  # cut short by the track's end (start + 1 == end: no velocity byte)
+                        exact = False
+                        velocity = 0
+                        position = end
+                    else:
+                        velocity = data[start + 1]
+                        if data[start] > 127 or velocity > 127:  # a data byte music21 takes as it is
+                            exact = False
+                    if kind == _NOTE_ON and velocity:
+                        notes += 1
+                        if notes > max_notes:
+                            raise self._past("notes", max_notes, "split the song or leave out parts")
+                        starts = note_ticks.get(status)
+                        if starts is None:
+                            starts = note_ticks[status] = []
+                        starts.append(tick)
+                    if kind <= _NOTE_ON and tick > last_tick:  # _at, inline (last_tick <= max_tick)
+                        if tick > max_tick:
+                            raise self._too_long(tick, number)
+                        last_tick = tick
+                running = status
+            elif status == _META:
+                meta_type = data[position + 1]
+                length_start = position + 2
+                length, position = self._length(data, position + 2, end, number)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                    exact = False
+                payload = data[position : position + length]
+                position += length
+                if meta_type == _SET_TEMPO:
+                    last_tick = self._at(tick, number, last_tick)
+                    scan.conductor = True
+                    result.tempo_events += 1
+                    if result.tempo_events > limits.max_tempo_changes:
+                        raise self._past("tempo changes", limits.max_tempo_changes, "thin out the tempo map")
+                elif meta_type == _TIME_SIGNATURE:
+                    last_tick = self._at(tick, number, last_tick)
+                    scan.conductor = True
+                    result.time_signature_events += 1
+                    if result.time_signature_events > limits.max_time_signature_changes:
+                        raise self._past("time-signature changes", limits.max_time_signature_changes,
+                                         "thin out the meter map")
+                    self._check_meter(payload, tick, number)
+                elif meta_type in (_MARKER, _CUE_POINT):
+                    scan.conductor = True
+                elif meta_type in (_TRACK_NAME, _INSTRUMENT_NAME) and not scan.name:
+                    scan.name = meta_text(payload)
+            elif status in (0xF0, 0xF7):  # system exclusive
+                length_start = start
+                length, position = self._length(data, start, end, number)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                    exact = False
+                position += length
+                running = status
+            else:  # F1-FE: music21 skips the event and reads a delta time from its status byte
+                tick -= delta
+                exact = False
+                continue
+            events += 1
+            if events > max_events:
+                raise self._past("events", max_events, "leave out controller data or parts")
+        result.notes, result.events, result.last_tick = notes, events, last_tick
+        scan.exact = exact and tick <= held_tick
+        scan.note_ticks = {status & 0x0F: starts for status, starts in note_ticks.items()}
+
+    def _at(self, tick: int, number: int, last_tick: int) -> int:
+        """The last tick after a note, tempo or meter event at `tick`: these set the song's length (an end-of-track
+        far out does not)."""
+        if tick > self.max_tick:
+            raise self._too_long(tick, number)
+        return max(tick, last_tick)
+
+    def _length(self, data: bytes, position: int, end: int, number: int) -> tuple[int, int]:
+        value = 0
+        while True:
+            if position >= end:
+                raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside an event length")
+            byte = data[position]
+            position += 1
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                return value, position
+
+    def _check_meter(self, payload: bytes, tick: int, number: int) -> None:
+        if len(payload) < 2:
+            return  # music21 reads it and _collect ignores it: no meter change
+        numerator, power = payload[0], payload[1]
+        where = f"at quarter note {tick // self.result.ticks_per_quarter} of track {number}"
+        if power > MAX_METER_DENOMINATOR_POWER:
+            raise MidiReadError(
+                f"{self.label} has a time signature {numerator}/2^{power} {where}: the denominator is past "
+                f"{2 ** MAX_METER_DENOMINATOR_POWER}; fix the meter in your DAW and export again"
+            )
+        denominator = 2**power
+        if meter_problem(numerator, denominator):
+            raise MidiReadError(
+                f"{self.label} has a time signature {numerator}/{denominator} {where}, which no song has "
+                f"(1-{MAX_METER_NUMERATOR} beats, at most {MAX_BAR_QUARTERS} quarter notes to the bar); "
+                "fix the meter in your DAW and export again"
+            )
+
+    def _past(self, what: str, limit: int, advice: str) -> MidiLimitError:
+        return MidiLimitError(f"{self.label} holds more than {limit:,} {what}, the most this reader takes; {advice}")
+
+    def _too_long(self, tick: int, number: int) -> SongTooLongError:
+        quarters = tick // self.result.ticks_per_quarter
+        limit = self.limits.max_song_quarters
+        return SongTooLongError(
+            f"{self.label} has a note, tempo or meter event at quarter note {quarters:,} (track {number}); songs are limited to {limit:,} "
+            f"quarter notes ({limit // 4:,} bars of 4/4): split it into shorter sections, or look for a stray event "
+            "far past the end"
+        )

@@ -1,0 +1,124 @@
+"""Checkpoints as plain dicts of tensors and JSON-able values, written atomically, loaded with weights_only=True.
+
+Everything inference needs travels inside the checkpoint (the architecture name, model and data configs, the
+FeatureSpec of its inputs, the groove codebook, the decoding policy tuned on validation songs), so generation never
+has to find the training data.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seq2drum.atomic import write_atomic
+from seq2drum.config import DataConfig, ModelConfig
+from seq2drum.groove.decoder import DecodingPolicy
+from seq2drum.errors import CheckpointError
+from seq2drum.song.bars import FeatureSpec
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
+
+FORMAT_VERSION = 2
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "default.pt"
+# torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+# What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign files).
+_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError,
+                AttributeError, TypeError)
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Write to a temporary file in the same folder, then rename: a crash never leaves a half-written checkpoint."""
+    write_atomic(path, lambda stream: torch.save({"format_version": FORMAT_VERSION, **payload}, stream))
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load and check a checkpoint. Raises `CheckpointError` naming the file and the fix."""
+    path = Path(path)
+    if path.is_dir():
+        inside = f": --checkpoint {path / 'best.pt'}" if (path / "best.pt").is_file() else ", e.g. RUN/best.pt"
+        raise CheckpointError(f"checkpoint {path} is a folder; pass the model file in it{inside}")
+    if not path.is_file():
+        raise CheckpointError(
+            f"checkpoint {path} not found; train one with `python main.py --mode train` or pass --checkpoint with the "
+            f"path of a .pt file (the shipped default is {DEFAULT_CHECKPOINT})"
+        )
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
+    if not head:
+        raise CheckpointError(f"checkpoint {path} is empty (0 bytes); train again or pass another --checkpoint")
+    if not head.startswith(_TORCH_MAGIC):
+        raise CheckpointError(
+            f"{path} is not a seq2drum checkpoint (not a file written by torch.save; it starts with {head!r}); pass "
+            f"--checkpoint with RUN/best.pt from `python main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}"
+        )
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except _LOAD_ERRORS as exc:  # corrupt, truncated, or holding objects weights_only refuses to unpickle
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a seq2drum checkpoint ({reason}); train again or use another"
+        ) from exc
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise CheckpointError(f"{path} is not a seq2drum checkpoint (no model weights in it)")
+    version = payload.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint format {version}; this seq2drum reads format {FORMAT_VERSION} "
+                              "(retrain it with python main.py --mode train)")
+    if payload.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(f"{path} holds a {payload.get('architecture')!r} model; this seq2drum runs {ARCHITECTURE!r}")
+    data_config = DataConfig.from_dict(payload["data_config"])
+    expected = FeatureSpec.current(data_config.steps_per_quarter)
+    expected.check_matches(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
+    return payload
+
+
+@dataclass
+class LoadedModel:
+    """What a checkpoint rebuilds: the network (in eval mode) and what decoding needs around it."""
+
+    model: GrooveSeq2Drum
+    codebook: GrooveCodebook
+    spec: FeatureSpec
+    data_config: DataConfig
+    policy: DecodingPolicy
+
+
+def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = "cpu") -> LoadedModel:
+    """Rebuild the model, its codebook, FeatureSpec, data config and decoding policy from a loaded checkpoint."""
+    model_config = ModelConfig.from_dict(payload["model_config"])
+    data_config = DataConfig.from_dict(payload["data_config"])
+    spec = FeatureSpec.from_dict(payload["feature_spec"])
+    codebook = GrooveCodebook.from_state(payload["codebook"])
+    model = build_model(payload["architecture"], model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                        torch.from_numpy(codebook.bar_steps))
+    state = {name: tensor.float() for name, tensor in payload["model"].items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint weights do not fit the model they describe: {exc}") from exc
+    policy = DecodingPolicy.from_dict(payload["decoding"]) if "decoding" in payload else DecodingPolicy()
+    return LoadedModel(model.to(device).eval(), codebook, spec, data_config, policy)
+
+
+INFERENCE_KEYS = ("architecture", "model_config", "data_config", "train_config", "feature_spec", "codebook", "decoding",
+                  "decoding_report", "step", "epoch", "best_val_loss", "val_loss", "train_seconds", "training_data",
+                  "n_parameters")
+
+
+def export_checkpoint(source: str | Path, destination: str | Path, name: str, half: bool = True) -> Path:
+    """Write what inference needs from a training checkpoint (no optimizer state), weights in float16 by default:
+    half the size, and generation upcasts them to float32 on load."""
+    payload = load_checkpoint(source)
+    slim = {key: payload[key] for key in INFERENCE_KEYS if key in payload}
+    slim["model"] = {k: (v.half() if half and v.is_floating_point() else v) for k, v in payload["model"].items()}
+    slim["name"] = name
+    save_checkpoint(destination, slim)
+    return Path(destination)

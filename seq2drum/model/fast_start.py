@@ -1,0 +1,122 @@
+"""A torch-free copy of a model for generation, kept in the cache, so a cold start does not import torch.
+
+The first time a checkpoint is loaded for generation on the CPU (with torch: checkpoints are torch files), what
+generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v1.npz`: the weights
+as float32 arrays, the groove codebook's arrays, and the configs, feature spec, decoding policy and model info as one
+JSON string. Later loads of the same file read only that, with numpy (`allow_pickle=False`: arrays and text, nothing
+executable), and run the network in numpy (`numpy_model`). A cold `python main.py --mode infer` then spends its time
+on Python, music21 and the song instead of importing torch (1.0-1.6 s of a 2.8 s start). The entry is keyed by the
+checkpoint's bytes, so a retrained or replaced file gets its own; one that cannot be read is ignored (and rewritten
+by the next load through torch); a cache folder that cannot be written only costs the speed-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seq2drum.atomic import write_atomic
+from seq2drum.config import DataConfig, ModelConfig
+from seq2drum.groove.decoder import DecodingPolicy
+from seq2drum.song.bars import FeatureSpec
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.model.numpy_network import ARCHITECTURE, NumpyGrooveModel
+
+log = logging.getLogger("seq2drum.model.fast_start")
+FAST_FORMAT = 1  # bump when what is stored, or how numpy_model reads it, changes
+_CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank")
+
+
+@dataclass
+class FastModel:
+    """What `DrumGenerator` needs, without torch: the numpy network, codebook, spec, configs, policy and info."""
+
+    network: NumpyGrooveModel
+    codebook: GrooveCodebook
+    spec: FeatureSpec
+    data_config: DataConfig
+    policy: DecodingPolicy
+    info: dict[str, Any]
+    model: None = None  # no torch module
+
+
+def models_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/seq2drum/models or ~/.cache/seq2drum/models (beside the song cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "seq2drum" / "models"
+
+
+def cache_path(checkpoint: Path) -> Path:
+    """Where the fast copy of `checkpoint` lives: named by the sha256 of its bytes (about 10 ms for 3 MB)."""
+    digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+    return models_cache_dir() / f"{digest}.v{FAST_FORMAT}.npz"
+
+
+def save(checkpoint: Path, weights: dict[str, np.ndarray], model_config: ModelConfig, codebook: GrooveCodebook,
+         spec: FeatureSpec, data_config: DataConfig, policy: DecodingPolicy, info: dict[str, Any]) -> Path | None:
+    """Write the fast copy of `checkpoint` (atomically). Returns its path, or None when the cache cannot be written
+    (logged; generation works the same, only the next cold start is slower)."""
+    meta = {
+        "architecture": ARCHITECTURE,
+        "model_config": model_config.to_dict(),
+        "data_config": data_config.to_dict(),
+        "feature_spec": spec.to_dict(),
+        "decoding": policy.to_dict(),
+        "info": info,
+    }
+    arrays = {f"weight:{name}": np.asarray(value, dtype=np.float32) for name, value in weights.items()}
+    arrays.update({f"codebook:{name}": np.asarray(getattr(codebook, name)) for name in _CODEBOOK_FIELDS})
+    arrays["meta"] = np.array(json.dumps(meta, default=str))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    try:
+        path = cache_path(checkpoint)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, buffer.getvalue())
+    except OSError as exc:
+        log.info("the fast-start copy of %s could not be written (%s); generation is unchanged", checkpoint, exc)
+        return None
+    return path
+
+
+def load(checkpoint: Path) -> FastModel | None:
+    """The fast copy of `checkpoint`, or None when there is none yet (or it cannot be read). Raises the
+    `CheckpointError` a torch load would when the model's features do not match this seq2drum's."""
+    try:
+        path = cache_path(checkpoint)
+        with np.load(path, allow_pickle=False) as stored:
+            meta = json.loads(str(stored["meta"]))
+            weights = {key.split(":", 1)[1]: stored[key] for key in stored.files if key.startswith("weight:")}
+            fields = {name: stored[f"codebook:{name}"] for name in _CODEBOOK_FIELDS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # none yet, or cut short or damaged
+        return None
+    if meta.get("architecture") != ARCHITECTURE:
+        return None
+    data_config = DataConfig.from_dict(meta["data_config"])
+    spec = FeatureSpec.from_dict(meta["feature_spec"])
+    FeatureSpec.current(data_config.steps_per_quarter).check_matches(spec, f"checkpoint {checkpoint}")
+    codebook = GrooveCodebook(**fields)
+    model_config = ModelConfig.from_dict(meta["model_config"])
+    return FastModel(
+        network=NumpyGrooveModel(weights, model_config, codebook.bar_steps),
+        codebook=codebook,
+        spec=spec,
+        data_config=data_config,
+        policy=DecodingPolicy.from_dict(meta["decoding"]),
+        info=meta["info"],
+    )
+
+
+def info_to_dict(info: Any) -> dict[str, Any]:
+    """A `ModelInfo` as JSON-ready values (its tuple of drum classes becomes a list)."""
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in dataclasses.asdict(info).items()}

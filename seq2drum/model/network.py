@@ -1,0 +1,119 @@
+"""The guitar-to-drums groove model: an LSTM encoder-decoder over the bars of a song, with an attention variant.
+
+- Bar encoder: each bar's step features (what the guitar plays at every step of the bar, and where the step sits
+  in the bar) are read whole by a linear layer, joined with the bar's own features (meter, tempo, sections) and
+  run through a bidirectional LSTM over all the bars of the song, so every bar knows the whole guitar part
+  around it: where it sits in its section, what came before and what comes after.
+- Decoder: an LSTM over the bars, fed the encoder state of each bar; in the attention variant (`attention=True`)
+  each bar's decoder output also attends (Luong "general" attention) over the encoder states of the whole song,
+  so a chorus can look at the other choruses.
+- Heads, per bar: the groove (which codebook entry it plays, over entries of its length), the bar's structure
+  (the drummer rests, crashes on the downbeat, plays a fill), and per step of the bar, from the decoder state and
+  that step's guitar: the probability that each of the 9 drum classes hits, its velocity and its microtiming.
+
+`forward` returns logits and raw outputs only; how drums are chosen from them lives in `decoding.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from seq2drum.config import ModelConfig
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
+
+ARCHITECTURE = "bar-groove-lstm-v1"
+N_STRUCTURE = 3  # rest, crash on the downbeat, fill
+
+
+@dataclass
+class GrooveOutput:
+    """What the network says about each bar (B songs, N bars, S steps per bar, K codebook entries)."""
+
+    groove_logits: Tensor  # (B, N, K), -inf on entries of another bar length
+    structure_logits: Tensor  # (B, N, 3) rest, crash, fill
+    hit_logits: Tensor  # (B, N, S, 9)
+    velocity: Tensor  # (B, N, S, 9) in MIDI velocity / 127, 0-1
+    offset: Tensor  # (B, N, S, 9) in steps, -0.5 to 0.5
+
+
+class GrooveSeq2Drum(nn.Module):
+    def __init__(self, config: ModelConfig, n_step_features: int, n_bar_features: int, max_bar_steps: int,
+                 codebook_bar_steps: Tensor) -> None:
+        super().__init__()
+        self.config = config
+        self.max_bar_steps = max_bar_steps
+        hidden, enc_out = config.dec_hidden, 2 * config.enc_hidden
+        self.bar_in = nn.Sequential(
+            nn.Linear(max_bar_steps * n_step_features, config.src_proj_dim), nn.ReLU(), nn.Dropout(config.dropout)
+        )
+        self.bar_features_in = nn.Sequential(nn.Linear(n_bar_features, config.src_proj_dim // 2), nn.ReLU())
+        encoder_in = config.src_proj_dim + config.src_proj_dim // 2
+        # two directional LSTMs over padded input rather than one bidirectional LSTM over packed sequences: packed
+        # input takes a per-step path on CPU whose backward grows quadratically with length
+        self.encoder_fwd, self.encoder_bwd = (
+            nn.LSTM(encoder_in, config.enc_hidden, config.enc_layers, batch_first=True,
+                    dropout=config.dropout if config.enc_layers > 1 else 0.0)
+            for _ in range(2)
+        )
+        self.decoder = nn.LSTM(enc_out, hidden, config.dec_layers, batch_first=True,
+                               dropout=config.dropout if config.dec_layers > 1 else 0.0)
+        if config.attention:
+            self.attn_score = nn.Linear(enc_out, hidden, bias=False)
+            self.attn_combine = nn.Linear(hidden + enc_out, hidden)
+        self.dropout = nn.Dropout(config.dropout)
+        self.groove_head = nn.Linear(hidden, len(codebook_bar_steps))
+        self.structure_head = nn.Linear(hidden, N_STRUCTURE)
+        # per-step heads, factorised: the bar's state and each step's guitar are projected separately and added,
+        # so the per-step cost is a small layer rather than the decoder's width (training is ~10x cheaper)
+        self.bar_to_cells = nn.Linear(hidden, config.step_embed_dim)
+        self.step_in = nn.Linear(n_step_features, config.step_embed_dim)
+        self.cell_head = nn.Sequential(
+            nn.ReLU(), nn.Linear(config.step_embed_dim, config.step_embed_dim), nn.ReLU(),
+            nn.Linear(config.step_embed_dim, 3 * NUM_DRUM_CLASSES)
+        )
+        self.register_buffer("codebook_bar_steps", codebook_bar_steps.long(), persistent=False)
+
+    def forward(self, step_features: Tensor, bar_features: Tensor, bar_steps: Tensor, lengths: Tensor) -> GrooveOutput:
+        """step_features (B, N, S, Fs), bar_features (B, N, Fb), bar_steps (B, N) int, lengths (B,) bars per song."""
+        batch, n_bars, width, _ = step_features.shape
+        bars = torch.cat([self.bar_in(step_features.flatten(2)), self.bar_features_in(bar_features)], dim=-1)
+        valid = torch.arange(n_bars, device=lengths.device)[None, :] < lengths[:, None]  # (B, N)
+        # the backward LSTM reads each song reversed within its own length, so padding never comes first
+        reverse = (lengths[:, None] - 1 - torch.arange(n_bars, device=lengths.device)[None, :]).clamp(min=0)
+        reverse = torch.where(valid, reverse, torch.arange(n_bars, device=lengths.device)[None, :])
+        gather = reverse[:, :, None].expand(-1, -1, bars.shape[-1])
+        forward_states, _ = self.encoder_fwd(bars)
+        backward_states, _ = self.encoder_bwd(torch.gather(bars, 1, gather))
+        backward_states = torch.gather(backward_states, 1, reverse[:, :, None].expand(-1, -1, backward_states.shape[-1]))
+        encoded = torch.cat([forward_states, backward_states], dim=-1)  # (B, N, 2He)
+        decoded, _ = self.decoder(self.dropout(encoded))  # (B, N, H)
+        if self.config.attention:
+            scores = torch.bmm(decoded, self.attn_score(encoded).transpose(1, 2))  # (B, N, N)
+            scores = scores.masked_fill(~valid[:, None, :], float("-inf"))
+            context = torch.bmm(torch.softmax(scores, dim=-1), encoded)  # (B, N, 2He)
+            decoded = torch.tanh(self.attn_combine(torch.cat([decoded, context], dim=-1)))
+        decoded = self.dropout(decoded)
+        fits = bar_steps[:, :, None] == self.codebook_bar_steps[None, None, :]  # (B, N, K)
+        groove_logits = self.groove_head(decoded).masked_fill(~fits, float("-inf"))
+        structure_logits = self.structure_head(decoded)
+        steps = self.step_in(step_features) + self.bar_to_cells(decoded)[:, :, None, :]  # (B, N, S, E)
+        cells = self.cell_head(steps)
+        cells = cells.view(batch, n_bars, width, 3, NUM_DRUM_CLASSES)
+        return GrooveOutput(
+            groove_logits=groove_logits,
+            structure_logits=structure_logits,
+            hit_logits=cells[..., 0, :],
+            velocity=torch.sigmoid(cells[..., 1, :]),
+            offset=0.5 * torch.tanh(cells[..., 2, :]),
+        )
+
+
+def build_model(architecture: str, config: ModelConfig, n_step_features: int, n_bar_features: int,
+                max_bar_steps: int, codebook_bar_steps: Tensor) -> GrooveSeq2Drum:
+    """The network a checkpoint describes; an unknown architecture name is refused by the caller's check."""
+    if architecture != ARCHITECTURE:
+        raise ValueError(f"unknown architecture {architecture!r}; this seq2drum builds {ARCHITECTURE!r}")
+    return GrooveSeq2Drum(config, n_step_features, n_bar_features, max_bar_steps, codebook_bar_steps)

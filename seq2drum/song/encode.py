@@ -1,0 +1,108 @@
+"""One song in, model-ready arrays out: the guitar on the song's own grid, its drums when known, its marker events.
+
+Shared by training (through the corpus cache in `data.py`) and by generation (`inference.py`), so both see a song
+exactly the same way. Bar-level arrays for the groove model are built from an `EncodedSong` by `features.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seq2drum.config import DataConfig
+from seq2drum.song.guitar import guitar_features, song_features
+from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
+from seq2drum.midi.io import START, MidiSong, merged_notes, select_guitar
+from seq2drum.midi.scan import MAX_SONG_QUARTERS
+from seq2drum.song.grid import DrumGrid, Grid, Window, bar_windows, drums_to_grid, notes_per_step
+
+PIPELINE_VERSION = 5  # bump when encoding changes, so stale cache entries are ignored (5: markers, last onset and the guitar-part choice)
+
+
+@dataclass
+class EncodedSong:
+    """One song on the grid: the guitar as features, the drums (when known) as a `DrumGrid`, and its windows."""
+
+    name: str
+    grid: Grid
+    time_signatures: list[tuple[int, int, int]]
+    guitar: np.ndarray  # (n_steps, N_GUITAR_FEATURES) float32
+    song: np.ndarray  # (N_SONG_FEATURES,) float32
+    windows: list[Window]
+    first_step: int  # the first step of the first bar in which the guitar plays
+    drums: DrumGrid | None = None
+    split_bars: int = 0
+    sha256: str = ""
+    duration_s: float = 0.0
+    guitar_note_count: int = 0
+    last_onset_step: int = 0  # the step of the guitar's last note onset (the drums end there)
+    marker_steps: list[int] = field(default_factory=list)  # steps of the file's marker / cue-point events
+
+    @property
+    def n_steps(self) -> int:
+        return self.grid.n_steps
+
+    @property
+    def first_bar(self) -> int:
+        """Index of the bar where the guitar first plays (the drums start there)."""
+        return self.windows[0].start_bar if self.windows else 0
+
+    @property
+    def end_bar(self) -> int:
+        """One past the last bar of the song's span."""
+        return self.windows[-1].end_bar if self.windows else self.grid.n_bars
+
+    def __repr__(self) -> str:
+        drums = f", {int(self.drums.hits.sum())} drum hits" if self.drums is not None else ""
+        return f"EncodedSong({self.name!r}, {self.grid.n_bars} bars, {self.n_steps} steps, {len(self.windows)} windows{drums})"
+
+
+def encode_song(
+    song: MidiSong,
+    config: DataConfig,
+    track: str | int | None = None,
+    with_drums: bool = True,
+    name: str = "",
+) -> EncodedSong:
+    """Put a parsed song on the grid. Raises `NoGuitarError`, and `NoDrumsError` when `with_drums` finds none.
+
+    The grid runs to the end of the guitar part, and windows start at the bar where the guitar first plays, so the
+    drums span the guitar and nothing else, in training and in generation alike.
+    """
+    guitar_parts = select_guitar(song, track)
+    notes = merged_notes(guitar_parts)
+    if not len(notes):
+        raise NoGuitarError("the guitar part holds no notes", song.part_listing())
+    drum_notes = merged_notes(song.drum_parts) if with_drums else None
+    if with_drums and (drum_notes is None or not len(drum_notes)):
+        raise NoDrumsError("the song has no drum part on channel 10")
+    end_tick = int(notes[:, 1].max())
+    if end_tick / song.ticks_per_quarter > MAX_SONG_QUARTERS:  # a note never released runs to its track's end
+        raise SongTooLongError(
+            f"the guitar part runs to quarter note {end_tick // song.ticks_per_quarter}, past the limit of "
+            f"{MAX_SONG_QUARTERS} quarter notes; look for a stray note far past the end"
+        )
+    grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, config.steps_per_quarter)
+    onsets = notes_per_step(notes, grid)
+    first_step_of_guitar, _ = grid.quantize(notes[:1, START])
+    first_bar = int(np.searchsorted(grid.bars[:, 0], first_step_of_guitar[0], side="right") - 1)
+    windows, split_bars = bar_windows(grid, onsets, config.max_window_notes, config.max_window_bars, first_bar)
+    drums = drums_to_grid(drum_notes, grid) if drum_notes is not None else None
+    last_onset, _ = grid.quantize(notes[-1:, START])
+    marker_steps, _ = grid.quantize(np.array([tick for tick, _ in song.markers], dtype=np.int64))
+    return EncodedSong(
+        name=name,
+        grid=grid,
+        time_signatures=list(song.time_signatures),
+        guitar=guitar_features(notes, grid),
+        song=song_features(notes, grid, [p.program for p in guitar_parts], len(guitar_parts)),
+        windows=windows,
+        first_step=int(grid.bars[first_bar, 0]),
+        drums=drums,
+        split_bars=split_bars,
+        duration_s=grid.seconds_at_tick(end_tick),
+        guitar_note_count=len(notes),
+        last_onset_step=int(np.clip(last_onset[0], 0, grid.n_steps - 1)),
+        marker_steps=sorted({int(s) for s in marker_steps if 0 <= s < grid.n_steps}),
+    )

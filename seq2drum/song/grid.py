@@ -1,0 +1,255 @@
+"""The time grid: bars and beats from the meter map, quantization with microtiming, drum grids, windows.
+
+Pure Python/numpy (no torch, no MIDI bytes). A *step* is 1/steps_per_quarter of a quarter note; step s starts at
+tick s * ticks_per_quarter / steps_per_quarter. Bars follow the file's time-signature map (3/4, 6/8, 7/8, pickup
+bars written as a short first meter), never an assumed 4/4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.midi.io import PITCH, START, VELOCITY
+
+# Bars array columns.
+BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR = range(4)
+
+
+@dataclass
+class Grid:
+    """Steps and bars of one song, from its clock and its time-signature map."""
+
+    ticks_per_quarter: int
+    steps_per_quarter: int
+    bars: np.ndarray  # (n_bars, 4) int64: start_step, n_steps, numerator, denominator
+    tempos: list[tuple[int, int]]  # (tick, microseconds_per_quarter), as in the MIDI file
+
+    @classmethod
+    def build(
+        cls,
+        ticks_per_quarter: int,
+        time_signatures: Sequence[tuple[int, int, int]],
+        tempos: Sequence[tuple[int, int]],
+        end_tick: int,
+        steps_per_quarter: int = 4,
+    ) -> Grid:
+        """Bars covering ticks [0, end_tick]; the last bar is completed past end_tick."""
+        ticks_per_step = ticks_per_quarter / steps_per_quarter
+        end_step = max(1, int(np.ceil(end_tick / ticks_per_step)))
+        meters = sorted(time_signatures) or [(0, 4, 4)]
+        if meters[0][0] > 0:
+            meters.insert(0, (0, 4, 4))
+        # meter changes after the music has ended would add bars past it
+        meters = [m for i, m in enumerate(meters) if i == 0 or int(round(m[0] / ticks_per_step)) < end_step]
+        bars: list[tuple[int, int, int, int]] = []
+        for index, (tick, numerator, denominator) in enumerate(meters):
+            is_last_segment = index + 1 == len(meters)
+            segment_start = int(round(tick / ticks_per_step))
+            if is_last_segment:
+                segment_end = max(end_step, segment_start + 1)
+            else:
+                segment_end = int(round(meters[index + 1][0] / ticks_per_step))
+            exact_bar_steps = numerator * 4 * steps_per_quarter / denominator
+            step, count = segment_start, 0
+            while step < segment_end:
+                # bar n ends at the rounded exact barline, so bars of fractional length never drift off the barlines
+                count += 1
+                end = max(step + 1, segment_start + int(round(count * exact_bar_steps)))
+                if not is_last_segment:
+                    end = min(end, segment_end)  # a meter change cuts a bar short
+                bars.append((step, end - step, numerator, denominator))
+                step = end
+        array = np.array(bars, dtype=np.int64).reshape(-1, 4)
+        return cls(ticks_per_quarter, steps_per_quarter, array, list(tempos))
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.bars[-1, BAR_START] + self.bars[-1, BAR_STEPS]) if len(self.bars) else 0
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.bars)
+
+    @property
+    def ticks_per_step(self) -> float:
+        return self.ticks_per_quarter / self.steps_per_quarter
+
+    def quantize(self, ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest step of each tick, and the offset from it in steps, in [-0.5, 0.5)."""
+        position = np.asarray(ticks, dtype=np.float64) / self.ticks_per_step
+        step = np.floor(position + 0.5).astype(np.int64)
+        return step, position - step
+
+    def step_to_tick(self, step: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
+        position = np.asarray(step, dtype=np.float64) + offset
+        return np.maximum(0, np.round(position * self.ticks_per_step)).astype(np.int64)
+
+    def bar_of_step(self) -> np.ndarray:
+        """(n_steps,) bar index of every step."""
+        return np.repeat(np.arange(self.n_bars), self.bars[:, BAR_STEPS])
+
+    def step_in_bar(self) -> np.ndarray:
+        """(n_steps,) position of every step inside its bar, from 0."""
+        return np.arange(self.n_steps) - np.repeat(self.bars[:, BAR_START], self.bars[:, BAR_STEPS])
+
+    def beat_steps(self) -> np.ndarray:
+        """(n_steps,) length of the felt beat in steps: a dotted quarter in 6/8, 9/8, 12/8; else 1/denominator."""
+        numerator = self.bars[:, BAR_NUMERATOR]
+        denominator = self.bars[:, BAR_DENOMINATOR]
+        unit = np.maximum(1, np.round(4 * self.steps_per_quarter / denominator)).astype(np.int64)
+        compound = (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
+        beat = np.where(compound, unit * 3, unit)
+        return np.repeat(beat, self.bars[:, BAR_STEPS])
+
+    def metrical_level(self) -> np.ndarray:
+        """(n_steps,) 0 on the downbeat, 1 on other beats, 2 on beat halves, 3 elsewhere (for swing and syncopation)."""
+        in_bar = self.step_in_bar()
+        beat = self.beat_steps()
+        in_beat = in_bar % beat
+        level = np.full(self.n_steps, 3, dtype=np.int64)
+        half = np.where(beat % 3 == 0, beat // 3, beat // 2)  # compound beats split in three
+        level[(half > 0) & (in_beat % np.maximum(half, 1) == 0)] = 2
+        level[in_beat == 0] = 1
+        level[in_bar == 0] = 0
+        return level
+
+    def tempo_bpm(self) -> np.ndarray:
+        """(n_steps,) tempo in quarter notes per minute at every step."""
+        change_steps = np.array([tick / self.ticks_per_step for tick, _ in self.tempos])
+        values = np.array([60_000_000 / us for _, us in self.tempos])
+        index = np.searchsorted(change_steps, np.arange(self.n_steps), side="right") - 1
+        return values[np.clip(index, 0, None)]
+
+    def seconds_at_tick(self, tick: int) -> float:
+        """Wall-clock time of a tick through the tempo map."""
+        seconds, last_tick, us_per_quarter = 0.0, 0, 500_000
+        for change_tick, change_us in self.tempos:
+            if change_tick >= tick:
+                break
+            seconds += (change_tick - last_tick) * us_per_quarter / 1e6 / self.ticks_per_quarter
+            last_tick, us_per_quarter = change_tick, change_us
+        return seconds + (tick - last_tick) * us_per_quarter / 1e6 / self.ticks_per_quarter
+
+
+@dataclass
+class DrumGrid:
+    """Drum hits on the grid: which classes hit at each step, how loud, and how far off the step."""
+
+    hits: np.ndarray  # (n_steps, 9) bool
+    velocity: np.ndarray  # (n_steps, 9) uint8, 0 where no hit
+    offset: np.ndarray  # (n_steps, 9) float32, in steps, [-0.5, 0.5); 0 where no hit
+
+    @classmethod
+    def empty(cls, n_steps: int) -> DrumGrid:
+        return cls(
+            np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=bool),
+            np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=np.uint8),
+            np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=np.float32),
+        )
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.hits)
+
+    def slice(self, start_step: int, end_step: int) -> DrumGrid:
+        return DrumGrid(self.hits[start_step:end_step], self.velocity[start_step:end_step], self.offset[start_step:end_step])
+
+    def __repr__(self) -> str:
+        return f"DrumGrid({self.n_steps} steps, {int(self.hits.sum())} hits)"
+
+
+def drums_to_grid(notes: np.ndarray, grid: Grid) -> DrumGrid:
+    """Fold GM drum notes into the 9-class grid; where two hits of a class share a step, the louder one stays."""
+    drum_grid = DrumGrid.empty(grid.n_steps)
+    if not len(notes):
+        return drum_grid
+    drum_class = PITCH_TO_CLASS[np.clip(notes[:, PITCH], 0, 127)]
+    step, offset = grid.quantize(notes[:, START])
+    keep = (drum_class >= 0) & (step >= 0) & (step < grid.n_steps)
+    step, offset, drum_class = step[keep], offset[keep], drum_class[keep]
+    velocity = notes[keep, VELOCITY]
+    order = np.argsort(velocity, kind="stable")  # louder hits written last win
+    step, offset, drum_class, velocity = step[order], offset[order], drum_class[order], velocity[order]
+    drum_grid.hits[step, drum_class] = True
+    drum_grid.velocity[step, drum_class] = velocity
+    drum_grid.offset[step, drum_class] = offset
+    return drum_grid
+
+
+def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) -> np.ndarray:
+    """Drum notes (N, 4) [start_tick, end_tick, pitch, velocity] in GM pitches, one per hit, sorted by time."""
+    step, drum_class = np.nonzero(drum_grid.hits)
+    if not len(step):
+        return np.zeros((0, 4), dtype=np.int64)
+    offset = drum_grid.offset[step, drum_class]
+    start = grid.step_to_tick(step, offset)
+    end = np.maximum(start + 1, grid.step_to_tick(step, offset + duration_steps))
+    pitch = np.asarray(CLASS_TO_PITCH, dtype=np.int64)[drum_class]
+    velocity = np.clip(drum_grid.velocity[step, drum_class].astype(np.int64), 1, 127)
+    notes = np.stack([start, end, pitch, velocity], axis=1)
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+
+
+def notes_per_step(notes: np.ndarray, grid: Grid) -> np.ndarray:
+    """(n_steps,) number of note onsets quantized to each step."""
+    step, _ = grid.quantize(notes[:, START])
+    step = step[(step >= 0) & (step < grid.n_steps)]
+    return np.bincount(step, minlength=grid.n_steps)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of whole bars (or a piece of one over-full bar): steps [start_step, end_step) of one song."""
+
+    start_step: int
+    end_step: int
+    start_bar: int
+    end_bar: int  # exclusive
+    n_notes: int
+
+    @property
+    def n_steps(self) -> int:
+        return self.end_step - self.start_step
+
+
+def bar_windows(
+    grid: Grid, onsets_per_step: np.ndarray, max_notes: int, max_bars: int, first_bar: int = 0
+) -> tuple[list[Window], int]:
+    """Split bars `first_bar`.. into consecutive windows of whole bars holding at most `max_notes` onsets and
+    `max_bars` bars.
+
+    A single bar over the note limit is split at step boundaries into pieces under the limit. Returns the windows
+    and the number of bars that had to be split.
+    """
+    bar_notes = np.add.reduceat(onsets_per_step, grid.bars[:, BAR_START]) if grid.n_bars else np.zeros(0)
+    windows: list[Window] = []
+    split_bars = 0
+    count = 0
+    for bar in range(first_bar, grid.n_bars + 1):
+        closing = bar == grid.n_bars or count + bar_notes[bar] > max_notes or bar - first_bar >= max_bars
+        if closing and bar > first_bar:
+            start = int(grid.bars[first_bar, BAR_START])
+            end = int(grid.bars[bar - 1, BAR_START] + grid.bars[bar - 1, BAR_STEPS])
+            windows.append(Window(start, end, first_bar, bar, int(count)))
+            first_bar, count = bar, 0
+        if bar == grid.n_bars:
+            break
+        if bar_notes[bar] > max_notes:  # one bar alone is over the limit: cut it into pieces
+            split_bars += 1
+            start = int(grid.bars[bar, BAR_START])
+            end = start + int(grid.bars[bar, BAR_STEPS])
+            piece_start, piece_count = start, 0
+            for step in range(start, end):
+                if piece_count + onsets_per_step[step] > max_notes and step > piece_start:
+                    windows.append(Window(piece_start, step, bar, bar + 1, int(piece_count)))
+                    piece_start, piece_count = step, 0
+                piece_count += int(onsets_per_step[step])
+            windows.append(Window(piece_start, end, bar, bar + 1, int(piece_count)))
+            first_bar, count = bar + 1, 0
+            continue
+        count += bar_notes[bar]
+    return windows, split_bars

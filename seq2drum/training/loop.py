@@ -1,0 +1,391 @@
+"""Training: the groove codebook, then the bar-level encoder-decoder on whole songs, validation each epoch,
+best/last checkpoints, early stopping, resume; at the end the decoding policy is calibrated and tuned on the
+validation songs and saved into best.pt (see `calibrate.py`).
+
+`train()` is a short driver over `setup`, `run_epoch`, `validate` and `write_checkpoints`. `last.pt` holds the whole
+training state (optimizer, position inside the epoch, RNG, the codebook) and is rewritten every `checkpoint_every`
+steps, so a run killed with SIGKILL resumes with `--resume RUN/last.pt` having lost at most one interval. `best.pt`
+holds what inference needs. The batch order is a function of (seed, epoch), so a resumed run sees the same batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from seq2drum.atomic import write_atomic
+from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.training.corpus import BarBatch, BarDataset, BucketBatchSampler, build_corpus, collate_bars, split_songs
+from seq2drum.training.distributed import World, main_first, resumed_position, rng_states, seed_rank, shard, steps_per_epoch, wrap
+from seq2drum.errors import DataFolderError
+from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
+
+WARMUP_STEPS = 100
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DataFolderError("--device cuda asked for, but no CUDA GPU is visible; use --device auto or cpu")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def losses(model: GrooveSeq2Drum, batch: BarBatch, config: TrainConfig) -> tuple[Tensor, dict[str, float]]:
+    """Per-cell hit cross-entropy (the main term: it is what decoding reads), plus the bar's codebook entry, its
+    structure (rest, crash, fill), and the velocity and microtiming of the real hits."""
+    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths)
+    cells = batch.step_mask[..., None].expand_as(batch.hits)  # (B, N, S, 9)
+    hit_loss = F.binary_cross_entropy_with_logits(out.hit_logits.float()[cells], batch.hits[cells])
+    has_groove = batch.groove_ids >= 0
+    groove_loss = F.cross_entropy(out.groove_logits.float()[has_groove], batch.groove_ids[has_groove]) \
+        if has_groove.any() else hit_loss.new_zeros(())
+    bars = batch.bar_steps > 0
+    structure_loss = F.binary_cross_entropy_with_logits(out.structure_logits.float()[bars], batch.structure[bars])
+    real = batch.hits > 0
+    n_real = real.sum().clamp(min=1)
+    velocity_loss = (((out.velocity.float() - batch.velocity) ** 2) * real).sum() / n_real
+    offset_loss = (((out.offset.float() - batch.offset) ** 2) * real).sum() / n_real
+    total = (hit_loss + config.groove_loss_weight * groove_loss + config.structure_loss_weight * structure_loss
+             + config.velocity_loss_weight * velocity_loss + config.offset_loss_weight * offset_loss)
+    parts = {"loss": total.item(), "hits": hit_loss.item(), "groove": groove_loss.item(),
+             "structure": structure_loss.item(), "velocity": velocity_loss.item(), "offset": offset_loss.item()}
+    return total, parts
+
+
+@torch.no_grad()
+def validate(model: GrooveSeq2Drum, dataset: BarDataset, config: TrainConfig, device: torch.device) -> dict[str, float]:
+    """Losses averaged over validation items, weighted by bars."""
+    model.eval()
+    sampler = BucketBatchSampler(dataset.lengths(), config.batch_size, config.max_batch_bars, seed=0, shuffle=False)
+    totals: dict[str, float] = {}
+    weight = 0
+    for indices in sampler:
+        batch = collate_bars([dataset[i] for i in indices]).to(device)
+        _, parts = losses(model, batch, config)
+        bars = int(batch.lengths.sum())
+        for key, value in parts.items():
+            totals[key] = totals.get(key, 0.0) + value * bars
+        weight += bars
+    model.train()
+    return {key: value / max(1, weight) for key, value in totals.items()}
+
+
+def learning_rate(step: int, total_steps: int, base_lr: float) -> float:
+    """Linear warm-up (100 steps, or a tenth of a short run), then cosine decay to 5% of the base rate."""
+    warmup = max(1, min(WARMUP_STEPS, total_steps // 10))
+    if step < warmup:
+        return base_lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+    return base_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
+    """(hits, velocity, offset) of every whole bar of the songs, the codebook's input."""
+    for song in songs:
+        assert song.hits is not None and song.velocity is not None and song.offset is not None
+        for row, n_steps in enumerate(song.bar_steps.tolist()):
+            if n_steps <= max_steps:
+                yield song.hits[row, :n_steps], song.velocity[row, :n_steps], song.offset[row, :n_steps]
+
+
+@dataclass
+class Run:
+    """Everything one training run holds between steps."""
+
+    out: Path
+    device: torch.device
+    data_config: DataConfig
+    model_config: ModelConfig
+    train_config: TrainConfig
+    spec: FeatureSpec
+    codebook: GrooveCodebook
+    model: GrooveSeq2Drum
+    optimizer: torch.optim.Optimizer
+    train_set: BarDataset
+    val_set: BarDataset | None
+    val_songs: list[BarSong]
+    sampler: BucketBatchSampler
+    summary: dict[str, Any]
+    total_steps: int
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    best_val: float = math.inf
+    stale_epochs: int = 0
+    elapsed_before: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+    world: World = field(default_factory=World)  # this process among the torchrun processes (see distributed.py)
+    trainable: torch.nn.Module | None = None  # what the step calls: DDP around `model` on several processes
+    resume_note: str = ""  # what a resume on another number of processes does, said once by rank 0
+
+    def seconds(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.started
+
+    def payload(self, kind: str, val_loss: float, rng_per_rank: list[Tensor] | None = None) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "architecture": ARCHITECTURE,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model_config": self.model_config.to_dict(),
+            "data_config": self.data_config.to_dict(),
+            "train_config": self.train_config.to_dict(),
+            "feature_spec": self.spec.to_dict(),
+            "codebook": self.codebook.to_state(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "best_val_loss": self.best_val,
+            "val_loss": val_loss,
+            "train_seconds": self.seconds(),
+            "training_data": self.summary,
+            "n_parameters": sum(p.numel() for p in self.model.parameters()),
+        }
+        if kind == "last":
+            state.update(optimizer=self.optimizer.state_dict(), batch_in_epoch=self.batch_in_epoch,
+                         stale_epochs=self.stale_epochs, torch_rng=torch.get_rng_state(), world_size=self.world.size)
+            if rng_per_rank is not None and self.world.distributed:
+                state["torch_rng_per_rank"] = rng_per_rank
+        return state
+
+
+def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
+    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays]) for song in songs if song.hits is not None]
+
+
+def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, model_config: ModelConfig,
+          train_config: TrainConfig, cache_dir: str | Path | None, resume: str | Path | None, progress: bool,
+          song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None) -> Run:
+    """Read the songs, split them, build (or restore) the codebook, the model and the optimizer."""
+    world = World.from_env()
+    device = world.start(pick_device(train_config.device))
+    out = Path(world.from_main(str(out_dir)))  # one run folder, even when each rank named its own by the clock
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    progress = progress and world.is_main
+    resumed: dict[str, Any] | None = None
+    if resume:
+        resumed = load_checkpoint(resume)
+        if "optimizer" not in resumed:
+            raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from RUN/last.pt")
+        data_config = DataConfig.from_dict(resumed["data_config"])
+        model_config = ModelConfig.from_dict(resumed["model_config"])
+    torch.manual_seed(train_config.seed)
+    np.random.seed(train_config.seed)
+    with main_first(world):  # rank 0 parses and caches; the others then read the cache
+        corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress)
+    split = song_filter or (lambda songs: split_songs(songs, data_config.val_fraction, data_config.split_seed))
+    train_encoded, val_encoded = split(corpus.songs)
+    if not train_encoded:
+        raise DataFolderError(f"all {len(corpus.songs)} songs went to validation; lower val_fraction or add songs")
+    spec = FeatureSpec.current(data_config.steps_per_quarter)
+    train_songs = [bar_song(s, spec) for s in train_encoded if s.drums is not None]
+    val_songs = [bar_song(s, spec) for s in val_encoded if s.drums is not None]
+    codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
+        codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
+        seed=train_config.seed)
+    if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
+        codebook = codebook.with_take_menu(take_menu_songs(train_songs))
+    codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
+    train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose)
+    val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item) if val_songs else None
+    sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
+                                 train_config.seed)
+    model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                        torch.from_numpy(codebook.bar_steps)).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    batches_per_epoch = steps_per_epoch(len(sampler), world)  # per process
+    total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)
+    summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
+    summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
+                   data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
+                   codebook=repr(codebook))
+    summary.update(processes=world.size)
+    run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
+              val_set, val_songs, sampler, summary, int(total_steps), world=world)
+    seed_rank(train_config.seed, world)
+    if resumed:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        run.step, run.epoch = resumed["step"], resumed["epoch"]
+        run.best_val, run.stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
+        run.elapsed_before = resumed.get("train_seconds", 0.0)
+        saved_size, per_rank = resumed.get("world_size", 1), resumed.get("torch_rng_per_rank")
+        run.batch_in_epoch = resumed_position(resumed["batch_in_epoch"], saved_size, world)
+        if saved_size == world.size and per_rank is not None:
+            torch.set_rng_state(per_rank[world.rank])
+        elif world.is_main:
+            torch.set_rng_state(resumed["torch_rng"])
+        if saved_size != world.size:
+            run.resume_note = (
+                f"{resume} was trained on {saved_size} process(es), this run has {world.size}: epoch "
+                f"{run.epoch + 1} carries on after the {resumed['batch_in_epoch'] * saved_size} batches already "
+                f"trained, with {batches_per_epoch} steps per epoch (was about {len(sampler) // saved_size}), so the "
+                f"learning-rate schedule is spread over {int(total_steps)} steps from step {run.step}; the weights will "
+                f"differ from a run that kept {saved_size} process(es)")
+    run.trainable = wrap(model, world, device)
+    return run
+
+
+def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
+    """Train the rest of the current epoch; returns (mean training loss, whether max_steps was reached)."""
+    from tqdm import tqdm
+
+    config = run.train_config
+    run.sampler.set_epoch(run.epoch)
+    batches = shard(run.sampler.batches(), run.world)
+    bar = tqdm(total=len(batches), initial=run.batch_in_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
+               unit="batch", disable=not progress or not run.world.is_main, dynamic_ncols=True)
+    running, count = 0.0, 0
+    use_amp = config.amp and run.device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    run.model.train()
+    for indices in batches[run.batch_in_epoch:]:
+        batch = collate_bars([run.train_set[i] for i in indices]).to(run.device)
+        for group in run.optimizer.param_groups:
+            group["lr"] = learning_rate(run.step, run.total_steps, config.lr)
+        with torch.autocast(device_type=run.device.type, dtype=amp_dtype, enabled=use_amp):
+            loss, parts = losses(run.trainable or run.model, batch, config)
+        run.optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(run.optimizer)
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+        scaler.step(run.optimizer)
+        scaler.update()
+        run.step += 1
+        run.batch_in_epoch += 1
+        running += parts["loss"]
+        count += 1
+        bar.set_postfix(loss=f"{running / count:.3f}", hits=f"{parts['hits']:.3f}")
+        bar.update()
+        if run.step % config.checkpoint_every == 0:
+            states = rng_states(run.world)  # every rank takes part; rank 0 alone writes
+            if run.world.is_main:
+                save_checkpoint(run.out / "last.pt", run.payload("last", math.nan, states))
+        if run.step >= run.total_steps:
+            bar.close()
+            return running / max(1, count), True
+    bar.close()
+    return running / max(1, count), False
+
+
+def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improved: bool,
+                      rng_per_rank: list[Tensor] | None = None) -> None:
+    """best.pt when validation improved, last.pt always, a metrics row and the loss plot (rank 0 only)."""
+    if improved:
+        save_checkpoint(run.out / "best.pt", run.payload("best", val["loss"]))
+    save_checkpoint(run.out / "last.pt", run.payload("last", val["loss"], rng_per_rank))
+    metrics_path = run.out / "metrics.csv"
+    columns = ["epoch", "step", "train_loss", "val_loss", "val_hits", "val_groove", "val_structure", "lr", "seconds"]
+    if not metrics_path.exists():
+        with metrics_path.open("w", newline="") as stream:
+            csv.writer(stream).writerow(columns)
+    with metrics_path.open("a", newline="") as stream:
+        csv.writer(stream).writerow([
+            run.epoch, run.step, round(train_loss, 5), round(val["loss"], 5) if run.val_set else math.nan,
+            round(val.get("hits", math.nan), 5),
+            round(val.get("groove", math.nan), 5), round(val.get("structure", math.nan), 5),
+            f"{run.optimizer.param_groups[0]['lr']:.2e}", round(run.seconds(), 1),
+        ])
+    plot_losses(metrics_path, run.out / "loss.png")
+
+
+def train(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    data_config: DataConfig,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    cache_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    progress: bool = True,
+    song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None,
+    log: Callable[[str], None] = print,
+    tune: bool = True,
+) -> Path:
+    """Train on the songs under `data_dir`; returns the path of the best checkpoint (with its decoding tuned on the
+    validation songs, unless `tune` is False)."""
+    from seq2drum.training.calibrate import tune_checkpoint
+
+    run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter)
+    world, progress = run.world, progress and run.world.is_main  # rank 0 alone talks, validates and writes
+    if run.resume_note and world.is_main:
+        log(run.resume_note)
+    if progress:
+        log(f"{len(run.train_set.songs)} training songs, {len(run.val_songs)} validation songs; {run.codebook}; "
+            f"{run.summary['bars']} bars; training on {run.device}"
+            + (f" in each of {world.size} processes, {steps_per_epoch(len(run.sampler), world)} steps per epoch"
+               if world.distributed else ""))
+        if not run.val_songs:
+            log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
+                f"{data_config.val_fraction}): best.pt is the last epoch's model, early stopping watches the training "
+                "loss, and decoding keeps its default settings")
+    done = run.step >= run.total_steps
+    while run.epoch < train_config.epochs and not done:
+        train_loss, done = run_epoch(run, progress)
+        train_loss = world.mean(train_loss)
+        states = rng_states(world)
+        if world.is_main:
+            val = validate(run.model, run.val_set, train_config, run.device) if run.val_set else {"loss": train_loss}
+            improved = val["loss"] < run.best_val or run.val_set is None
+            run.best_val, run.stale_epochs = (val["loss"], 0) if improved else (run.best_val, run.stale_epochs + 1)
+        run.epoch += 1
+        run.batch_in_epoch = 0
+        if world.is_main:
+            write_checkpoints(run, train_loss, val, improved, states)
+        if progress:
+            shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation song held out"
+            log(f"epoch {run.epoch}: train {train_loss:.4f}  {shown}{'  (best)' if improved and run.val_set else ''}")
+        if world.decide(run.stale_epochs >= train_config.patience):  # rank 0's decision, on every rank
+            if progress:
+                log(f"early stop: no validation improvement for {run.stale_epochs} epochs")
+            break
+    best = run.out / "best.pt"
+    if not world.is_main:
+        world.close()
+        return best
+    if not best.exists():
+        save_checkpoint(best, run.payload("best", run.best_val))
+    if run.val_songs and tune:
+        policy, report = tune_checkpoint(best, run.val_songs, run.device, log=log if progress else None)
+        if progress:
+            log(f"decoding tuned on {len(run.val_songs)} validation songs: {report}")
+    world.close()
+    return best
+
+
+def plot_losses(metrics_path: Path, png_path: Path) -> None:
+    """Train and validation loss per epoch, as a PNG beside the metrics."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with metrics_path.open() as stream:
+        rows = list(csv.DictReader(stream))
+    if not rows:
+        return
+    epochs = [int(r["epoch"]) for r in rows]
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(epochs, [float(r["train_loss"]) for r in rows], marker="o", label="train")
+    axis.plot(epochs, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("loss (hit BCE + weighted groove, structure, feel)")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    write_atomic(png_path, lambda stream: figure.savefig(stream, dpi=100, format="png"))
+    plt.close(figure)
