@@ -7,6 +7,8 @@ has to find the training data.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import torch
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.groove.decoder import DecodingPolicy
+from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
@@ -122,3 +124,15 @@ def export_checkpoint(source: str | Path, destination: str | Path, name: str, ha
     slim["name"] = name
     save_checkpoint(destination, slim)
     return Path(destination)
+
+
+def version_digest(payload: dict[str, Any]) -> str:
+    """Eight hex digits of everything generation depends on: weights, codebook (menu too), decoding policy. Part of
+    the model version a server reports, so two checkpoints that make different drums never share a version."""
+    digest = hashlib.sha256()
+    for name in sorted(payload["model"]):
+        digest.update(payload["model"][name].float().numpy().tobytes())
+    for name in sorted(payload.get("codebook", {})):
+        digest.update(payload["codebook"][name].float().numpy().tobytes())
+    digest.update(json.dumps(payload.get("decoding"), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:8]

@@ -28,11 +28,12 @@ import torch
 from torch.nn import functional as F
 
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from seq2drum.groove.decoder import (Decoder, DecodingPolicy, SongScores, calibrated, structure_decisions, structure_edges,
-                       take_floor)
-from seq2drum.song.bars import BarSong, bar_structure
+from seq2drum.groove.decoder import Decoder, take_floor
+from seq2drum.groove.policy import DecodingPolicy, calibrated
+from seq2drum.groove.structure import bar_structure, drummed_structure, structure_decisions, structure_edges
+from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.generation.generator import song_scores
+from seq2drum.model.scoring import SongScores, song_scores
 from seq2drum.evaluation.metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -87,7 +88,7 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     targets = np.concatenate([song.hits[s.step_mask()] for s, song in zip(scores, songs)]).astype(np.float64)
     hit = [fit_platt(logits[:, c], targets[:, c]) for c in range(logits.shape[1])]
     structure_logits = np.concatenate([s.structure_logits for s in scores])
-    structure_targets = np.concatenate([song.structure() for song in songs]).astype(np.float64)
+    structure_targets = np.concatenate([drummed_structure(song) for song in songs]).astype(np.float64)
     structure = [fit_platt(structure_logits[:, c], structure_targets[:, c]) for c in range(3)]
     return policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
                           structure_scale=tuple(a for a, _ in structure), structure_bias=tuple(b for _, b in structure))
