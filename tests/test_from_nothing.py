@@ -13,7 +13,7 @@ from seq2drum.groove.from_nothing import CHORUS, ENDING, INTRO, VERSE
 from seq2drum.config import GenerationOptions
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.errors import ConfigError, MidiReadError
-from seq2drum.groove.codebook import is_fill
+from seq2drum.groove.structure import is_fill_bar
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
@@ -71,7 +71,7 @@ def test_n_bars_in_the_meter_and_tempo_shaped_like_a_song(generator: DrumGenerat
     hits = result.drums.hits
     crashes = [bar + 1 for bar in range(19) if bar_hits(hits, grid, bar)[0, CRASH]]
     assert crashes == [1, 9, 17, 19]
-    fills = [bar + 1 for bar in range(18) if is_fill(bar_hits(hits, grid, bar), steps_per_bar, beat_steps)]
+    fills = [bar + 1 for bar in range(18) if is_fill_bar(bar_hits(hits, grid, bar), steps_per_bar, beat_steps)]
     assert {8, 16, 18} <= set(fills)
     final = bar_hits(hits, grid, 18)
     assert final[0, [KICK, CRASH]].all() and final.sum() == 2

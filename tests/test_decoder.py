@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from seq2drum.training.calibrate import fit_platt
-from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy,
-                               SongScores, take_similarity)
+from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder,
+                                     take_similarity)
+from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.model.scoring import SongScores
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.song.sections import Section
 from tests.builders import tiny_codebook
@@ -144,7 +146,7 @@ def test_rests_never_take_a_song_under_the_share_of_the_hits_the_model_expects()
     """A rest head that fires in most bars would leave a near-empty take (one real song lost 90% of its hits that
     way): the take is decided again without rests."""
     scores = scores_for([mix(0.6, 0.2)] * 10, [Section(0, 10, 0)], rest=0.6)
-    from seq2drum.groove.decoder import calibrated
+    from seq2drum.groove.policy import calibrated
 
     p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
     for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):

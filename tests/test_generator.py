@@ -11,7 +11,8 @@ import pytest
 from seq2drum.config import GenerationOptions
 from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.generation.generator import DrumGenerator, sparse_drums_notice
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.generation.render import sparse_drums_notice
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from seq2drum.song.grid import DrumGrid, Grid
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
@@ -278,3 +279,25 @@ def test_same_seed_same_drums_whatever_the_blas_thread_count(data_dir: Path, tmp
         assert run.returncode == 0, run.stderr
         digests.append(run.stdout.split())
     assert len(digests[0]) == 4 and digests[0] == digests[1]
+
+
+def test_generate_chooses_the_guitar_once_even_when_the_count_in_moves_the_song(
+        generator: DrumGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guitar parts are chosen once per request (prepare), then handed to the count-in and the encoder; before,
+    they were chosen three times, four with a count-in that moves the song. Fails if a stage chooses again."""
+    from seq2drum.midi import io
+
+    calls = []
+    choose = io.choose_guitar
+
+    def counted(*args: object, **kwargs: object) -> io.GuitarChoice:
+        calls.append(args)
+        return choose(*args, **kwargs)  # type: ignore[arg-type]
+
+    song = read_midi(song_bytes(notes_from_steps(riff(4))))  # enters at once: a count-in must move it
+    monkeypatch.setattr(io, "choose_guitar", counted)
+    monkeypatch.setattr("seq2drum.generation.prepare.choose_guitar", counted)
+    result = generator.generate(song, GenerationOptions(seed=1, count_in_bars=1, merge=True))
+    assert len(calls) == 1
+    assert result.notices and "later" in " ".join(result.notices)  # the song was moved for the count-in
+    assert result.guitar_parts
