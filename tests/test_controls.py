@@ -26,7 +26,8 @@ from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid
 from seq2drum.song.sections import Section
 from seq2drum.song.encode import encode_song
 from seq2drum.groove.styles import StyleBook
-from tests.builders import notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook, tiny_checkpoint
+from tests.builders import (notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook,
+                            tiny_checkpoint)
 from tests.test_decoder import scores_for
 
 BACKBEAT = [(0, 0), (8, 0), (4, 1), (12, 1)]
@@ -219,7 +220,8 @@ def test_two_styles_give_different_drums(styled: DrumGenerator) -> None:
 
 def test_a_style_without_the_songs_meter_is_refused_naming_those_that_fit(styled: DrumGenerator) -> None:
     waltz_song = song_bytes(notes_from_steps(riff(8, steps_per_bar=12), length_steps=2), time_signatures=[(0, 3, 4)])
-    with pytest.raises(ConfigError, match=r"style 'half-time' plays in 4/4, not in this song's 3/4; styles for 3/4: waltz"):
+    expected = r"style 'half-time' plays in 4/4, not in this song's 3/4; styles for 3/4: waltz"
+    with pytest.raises(ConfigError, match=expected):
         styled.generate(waltz_song, GenerationOptions(style="half-time"))
     with pytest.raises(ConfigError, match=r"unknown style 'rock'; styles for this song's 4/4: 16th-hats"):
         styled.generate(rock_song_bytes(8), GenerationOptions(style="rock"))

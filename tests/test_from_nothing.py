@@ -122,8 +122,8 @@ def test_a_song_and_bars_together_or_neither_are_refused(generator: DrumGenerato
         ({"bars": 4, "track": "2"}, "track picks the guitar of a song"),
         ({"bars": 4, "merge": True}, "merge copies a song's guitar"),
     ],
-    ids=["bars-0", "bars-513", "slow", "fast", "not-a-meter", "denominator", "numerator", "long-bar", "short-bar", "too-long",
-         "tempo-alone", "meter-alone", "track", "merge"],
+    ids=["bars-0", "bars-513", "slow", "fast", "not-a-meter", "denominator", "numerator", "long-bar", "short-bar",
+         "too-long", "tempo-alone", "meter-alone", "track", "merge"],
 )
 def test_ranges_are_one_line_errors(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

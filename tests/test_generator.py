@@ -53,8 +53,10 @@ def test_tempo_map_and_meters_carry_over(
     generator: DrumGenerator, tempos: list[tuple[int, int]], meters: list[tuple[int, int, int]], ticks_per_quarter: int
 ) -> None:
     """The output's tempo map and time signatures equal the input's (in quarter notes), so the drums line up."""
-    guitar = notes_from_steps(riff(16), ticks_per_quarter=ticks_per_quarter, length_steps=2) if ticks_per_quarter >= 96 else \
-        np.array([[i * 12, i * 12 + 6, 45 + i % 5, 90] for i in range(120)], dtype=np.int64)
+    if ticks_per_quarter >= 96:
+        guitar = notes_from_steps(riff(16), ticks_per_quarter=ticks_per_quarter, length_steps=2)
+    else:
+        guitar = np.array([[i * 12, i * 12 + 6, 45 + i % 5, 90] for i in range(120)], dtype=np.int64)
     data = song_bytes(guitar, ticks_per_quarter=ticks_per_quarter, tempos=tempos, time_signatures=meters)
     out = read_midi(generator.generate(data, GenerationOptions(seed=0, temperature=1.0)).midi_bytes)
     source = read_midi(data)
@@ -89,7 +91,8 @@ def test_same_seed_same_drums_and_seeds_differ(generator: DrumGenerator) -> None
 def test_concurrent_requests_do_not_share_randomness(generator: DrumGenerator) -> None:
     """Server threads generating at once get what each would get alone (per-call torch.Generator)."""
     data = rock_song_bytes(6)
-    expected = {seed: generator.generate(data, GenerationOptions(seed=seed, temperature=1.0)).midi_bytes for seed in range(4)}
+    expected = {seed: generator.generate(data, GenerationOptions(seed=seed, temperature=1.0)).midi_bytes
+                for seed in range(4)}
     results: dict[int, bytes] = {}
 
     def run(seed: int) -> None:
@@ -164,7 +167,8 @@ def test_nearly_empty_drums_are_reported_with_what_to_try() -> None:
     assert sparse_drums_notice(drums, grid, song.parts[0].notes) == ""
 
 
-@pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF....WAVEfmt "], ids=["empty", "truncated", "wav"])
+@pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF....WAVEfmt "],
+                         ids=["empty", "truncated", "wav"])
 def test_bad_input_is_a_midi_read_error(generator: DrumGenerator, data: bytes) -> None:
     with pytest.raises(MidiReadError):
         generator.generate(data)

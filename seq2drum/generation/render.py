@@ -101,7 +101,8 @@ def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, t
     to_try = "try another --seed or --temperature 0" if temperature > 0 else "try --takes 4 for other readings"
     return (
         f"the drums are nearly empty: {hits} hits over the {len(guitar_bars)} bars where the guitar plays "
-        f"({hits / len(guitar_bars):.1f} per bar). Check that the parts used are the guitar (pick others with --track); "
+        f"({hits / len(guitar_bars):.1f} per bar). Check that the parts used are the guitar "
+        "(pick others with --track); "
         f"{to_try}"
     )
 
@@ -114,7 +115,8 @@ def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any],
     factor = max(1, -(-MIN_OUTPUT_TICKS_PER_QUARTER // song.ticks_per_quarter))
     scale = np.array([factor, factor, 1, 1], dtype=np.int64)
     tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
-    tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program) for part in guitar_parts]
+    tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program)
+               for part in guitar_parts]
     return write_midi(
         song.ticks_per_quarter * factor,
         [(tick * factor, us) for tick, us in song.tempos],

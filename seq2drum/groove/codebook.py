@@ -91,7 +91,8 @@ class GrooveCodebook:
         return cls.from_entries(entries, max_steps)
 
     @classmethod
-    def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]], max_steps: int) -> GrooveCodebook:
+    def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]],
+                     max_steps: int) -> GrooveCodebook:
         """(n_steps, pattern, count, velocity, offset) per entry, each array (n_steps, 9)."""
         k = len(entries)
         shape = (k, max_steps, NUM_DRUM_CLASSES)

@@ -215,7 +215,8 @@ def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, s
         offset[step, drum_class] = offset[step, drum_class] - means[group] + shift[step]
     swung = DrumGrid(drums.hits, drums.velocity, offset.astype(np.float32))
     bars_with_hits = np.unique(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
-    compound_bars = int(is_compound(per_bar[bars_with_hits, BAR_NUMERATOR], per_bar[bars_with_hits, BAR_DENOMINATOR]).sum())
+    played_bars = per_bar[bars_with_hits]
+    compound_bars = int(is_compound(played_bars[:, BAR_NUMERATOR], played_bars[:, BAR_DENOMINATOR]).sum())
     notice = ""
     if compound_bars:
         where = "this song's" if compound_bars == len(bars_with_hits) else f"{compound_bars} of the song's"

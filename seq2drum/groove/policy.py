@@ -103,5 +103,6 @@ def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, 
     """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
     p = sigmoid(scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias))
     p = np.where(scores.step_mask()[:, :, None], p, 0.0)
-    structure = sigmoid(scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias))
+    structure_logits = scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias)
+    structure = sigmoid(structure_logits)
     return p, structure

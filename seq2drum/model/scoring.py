@@ -105,19 +105,11 @@ def numpy_song_scores(network: NumpyGrooveModel, song: BarSong) -> SongScores:
 
 def _scores(song: BarSong, hit_logits: np.ndarray, velocity: np.ndarray, offset: np.ndarray,
             structure_logits: np.ndarray, groove_logits: np.ndarray) -> SongScores:
-    return SongScores(
-        hit_logits=hit_logits,
-        velocity=velocity * 127.0,
-        offset=offset,
-        structure_logits=structure_logits,
-        bar_steps=song.bar_steps,
-        beat_steps=song.beat_steps,
-        guitar_plays=song.guitar_plays,
-        sections=song.sections,
-        first_bar=song.first_bar,
-        last_onset=song.last_onset,
-        groove_logits=groove_logits,
-    )
+    """The network's outputs (velocity as 0-1) with the song's bars, as `SongScores` (velocity as MIDI 0-127)."""
+    return SongScores(hit_logits=hit_logits, velocity=velocity * 127.0, offset=offset,
+                      structure_logits=structure_logits, groove_logits=groove_logits,
+                      bar_steps=song.bar_steps, beat_steps=song.beat_steps, guitar_plays=song.guitar_plays,
+                      sections=song.sections, first_bar=song.first_bar, last_onset=song.last_onset)
 
 
 def numpy_network(model: Any) -> NumpyGrooveModel:
