@@ -97,7 +97,7 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
 
 def test_nll_per_cell_is_the_cross_entropy_of_the_calibrated_probabilities(tiny_model_path: Path) -> None:
     """Breaks if the evaluation's likelihood reads the model's probabilities differently from decoding."""
-    from seq2drum.groove.decoder import calibrated
+    from seq2drum.groove.policy import calibrated
 
     generator = DrumGenerator.from_checkpoint(tiny_model_path)
     song = encode_song(read_midi(rock_song_bytes(4)), generator.data_config, name="rock")

@@ -32,7 +32,8 @@ from seq2drum.atomic import write_atomic
 from seq2drum.evaluation.baselines import BASELINES, BarLibrary, baseline_drums
 from seq2drum.config import DataConfig, GenerationOptions
 from seq2drum.training.corpus import EncodedSong, build_corpus, encode_song, find_midi_files, fold_of, split_songs
-from seq2drum.groove.decoder import SongScores, calibrated
+from seq2drum.groove.policy import calibrated
+from seq2drum.model.scoring import SongScores
 from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES
 from seq2drum.errors import ConfigError, DataFolderError, MidiReadError
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar

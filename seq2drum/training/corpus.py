@@ -32,6 +32,7 @@ from seq2drum.errors import (
     SongTooShortError,
 )
 from seq2drum.midi.io import read_midi
+from seq2drum.groove.structure import drummed_structure
 from seq2drum.song.grid import DrumGrid, Grid, Window
 from seq2drum.song.encode import PIPELINE_VERSION, EncodedSong, encode_song  # noqa: F401  (re-exported)
 
@@ -330,7 +331,7 @@ class BarDataset:
             if song.hits is None:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
         self.groove_ids = [codebook.assign(song.hits, song.bar_steps) for song in self.songs]
-        self.structure = [song.structure() for song in self.songs]
+        self.structure = [drummed_structure(song) for song in self.songs]
         self.items: list[tuple[int, int, int]] = []  # (song index, first bar, end bar)
         for index, song in enumerate(self.songs):
             for start in range(0, song.n_bars, max_bars):
