@@ -305,3 +305,27 @@ def test_generate_chooses_the_guitar_once_even_when_the_count_in_moves_the_song(
     assert len(calls) == 1
     assert result.notices and "later" in " ".join(result.notices)  # the song was moved for the count-in
     assert result.guitar_parts
+
+
+def test_generate_from_bytes_takes_the_readers_guitar_choice(
+        generator: DrumGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes in: `read_midi(only_guitar=True)` chooses the guitar to know which chunks to read, and generation takes
+    that choice instead of choosing again (one choice per request). Fails if prepare chooses a second time, or if
+    the choice handed over has no notes (the parts of the first listing instead of those read after it)."""
+    from seq2drum.midi import io
+
+    calls = []
+    choose = io.choose_guitar
+
+    def counted(*args: object, **kwargs: object) -> io.GuitarChoice:
+        calls.append(args)
+        return choose(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(io, "choose_guitar", counted)
+    monkeypatch.setattr("seq2drum.generation.prepare.choose_guitar", counted)
+    data = song_bytes(notes_from_steps(riff(4)))
+    song = read_midi(data, only_guitar=True)
+    assert song.guitar_choice is not None and all(part.notes_read for part in song.guitar_choice.parts)
+    result = generator.generate(data, GenerationOptions(seed=1))
+    assert len(calls) == 2  # one for read_midi above, one for the request's own read; none in prepare
+    assert result.n_hits > 0 and result.guitar_parts
