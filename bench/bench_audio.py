@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
 from seq2drum.generation.audio import render_wav  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.options import GenerationOptions  # noqa: E402
 from seq2drum.errors import Seq2DrumError  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 import grpc  # noqa: E402
 
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from proto import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
 from server.app import ServerConfig, ServerThread  # noqa: E402
 from server.workers import ModelSource  # noqa: E402
 from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes  # noqa: E402

@@ -40,7 +40,7 @@ def main() -> None:
 
     import torch
 
-    from seq2drum.config import GenerationOptions
+    from seq2drum.options import GenerationOptions
     from seq2drum.generation.generator import DrumGenerator
     from tests.builders import notes_from_steps, riff, song_bytes
 

@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     import grpc
 
-    from proto import seq2drum_pb2, seq2drum_pb2_grpc
+    from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch_name:

@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum import metrics  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.options import GenerationOptions  # noqa: E402
 from seq2drum.training.corpus import build_corpus, find_midi_files, split_songs  # noqa: E402
 from seq2drum.groove.decoder import take_similarity  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import describe_machine  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.options import GenerationOptions  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from tests.builders import notes_from_steps, riff, song_bytes  # noqa: E402
 

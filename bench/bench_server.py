@@ -36,9 +36,9 @@ import grpc  # noqa: E402
 import torch  # noqa: E402
 
 from bench.machine import describe_machine  # noqa: E402
-from proto import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
 from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.options import GenerationOptions  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from tests.builders import notes_from_steps, riff, song_bytes, tiny_checkpoint  # noqa: E402
 

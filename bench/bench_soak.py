@@ -34,7 +34,7 @@ import grpc  # noqa: E402
 
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
 from client.daw_helper import DrumClient, HelperError  # noqa: E402
-from proto import seq2drum_pb2  # noqa: E402
+from seq2drum.rpc import seq2drum_pb2  # noqa: E402
 from tests.builders import (  # noqa: E402
     chord_track,
     meta_event,

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.machine import describe_machine  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.options import GenerationOptions  # noqa: E402
 from seq2drum.errors import MidiReadError, Seq2DrumError  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from seq2drum.midi.io import read_midi  # noqa: E402

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
+from seq2drum.options import GenerationOptions  # noqa: E402
 from seq2drum.groove.count_in import entry_bar, whole_bars_before  # noqa: E402
 from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS  # noqa: E402
 from seq2drum.errors import CountInError, Seq2DrumError  # noqa: E402

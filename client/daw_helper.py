@@ -29,7 +29,7 @@ from typing import TypeVar
 
 import grpc
 
-from proto import seq2drum_pb2, seq2drum_pb2_grpc
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from client.balancing import ServerListError, channel_options, split_servers, target_for
 

@@ -46,7 +46,7 @@ SPLIT = os.environ.get("SEQ2DRUM_SPLIT") or "val"
 REPORT = Path(os.environ.get("SEQ2DRUM_REPORT") or tempfile.mkdtemp(prefix="seq2drum-eval-"))"""),
     ("markdown", "## The data set\n\nBuilt (or read from the cache) with the model's own data config."),
     ("code", """\
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.training.corpus import build_corpus
 from seq2drum.generation.generator import DrumGenerator
 

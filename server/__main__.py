@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grpc_health.v1 import health
 
-from seq2drum.config import DefaultsHelpFormatter
+from seq2drum.options import DefaultsHelpFormatter
 from seq2drum.errors import Seq2DrumError
 
 from .app import MiB, ServerConfig, create_server

@@ -27,7 +27,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from proto import seq2drum_pb2, seq2drum_pb2_grpc
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 from seq2drum.config import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, GenerationOptions
 from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits

@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi.scan import ReadLimits
 

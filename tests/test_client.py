@@ -19,7 +19,7 @@ import pytest
 
 from client import daw_helper
 from client.daw_helper import DrumClient, FolderWatcher, midi_file_problem, output_path, watch
-from proto import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from server.app import ServerConfig, ServerThread
 from server.workers import ModelSource

@@ -12,7 +12,7 @@ import pytest
 from seq2drum.groove import controls
 
 from seq2drum.evaluation import metrics
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.groove.decoder import Decoder, DecodingPolicy, Steering
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.errors import ConfigError

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import main
+from seq2drum.cli import main
 from seq2drum.midi.io import TrackSpec
 from tests.builders import (backbeat, note_events, notes_from_steps, riff, rock_song_bytes, smf_bytes, song_bytes,
                             timed_track)

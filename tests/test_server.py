@@ -25,9 +25,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from proto import seq2drum_pb2 as pb
-from proto import seq2drum_pb2_grpc
-from seq2drum.config import GenerationOptions
+from seq2drum.rpc import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2_grpc
+from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
@@ -211,7 +211,7 @@ def test_stream_takes_a_file_past_the_unary_limit(stub: seq2drum_pb2_grpc.Seq2Dr
 def test_takes_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Seq2DrumStub, tiny_model_path: Path) -> None:
     """takes = 3: take 1 in `midi`, takes 2 and 3 in `more_takes`, each the file the library writes for that take;
     the stream sends each take's metadata before its chunks."""
-    from seq2drum.config import GenerationOptions
+    from seq2drum.options import GenerationOptions
     from seq2drum.generation.generator import DrumGenerator
 
     midi = rock_song_bytes(8)

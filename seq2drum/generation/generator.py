@@ -24,7 +24,7 @@ import numpy as np
 from seq2drum.groove import controls, count_in
 from seq2drum.groove import from_nothing as arrangement
 from seq2drum.model import fast_start
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.groove.decoder import Decoder, SongScores, Take
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.song.bars import BarSong, bar_song, bars_to_steps
@@ -40,8 +40,7 @@ if TYPE_CHECKING:
 
     from seq2drum.model.checkpoint import LoadedModel
 
-# checkpoint.DEFAULT_CHECKPOINT, named here too so that loading a model from the fast-start cache imports no torch
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "default.pt"
+from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (torch-free: the fast-start cache needs no torch)
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 

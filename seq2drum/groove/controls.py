@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from seq2drum.config import GenerationOptions, fills_every
+from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.groove.decoder import Decoder, SongScores, Steering, Take
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid

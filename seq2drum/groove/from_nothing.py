@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.config import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
+from seq2drum.options import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
 from seq2drum.groove.decoder import SongScores
 from seq2drum.song.bars import BAR_COLUMNS, BarSong
 from seq2drum.errors import ConfigError, MidiReadError
