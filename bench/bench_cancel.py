@@ -2,7 +2,7 @@
 
     python bench/bench_cancel.py [--checkpoint PATH] [--repeats 5]
 
-The server (`server.app.ServerThread`, 2 worker processes) gets work that runs for seconds: a file of 50,000 notes
+The server (`server.testing.ServerThread`, 2 worker processes) gets work that runs for seconds: a file of 50,000 notes
 in one track (just under the reader's limit: music21 parses it for about 3 s) and a 2,000-bar song (generation takes
 seconds). Each is sent with a 0.5 s deadline, and once more through GenerateStream cancelled by the client 0.5 s
 after it was sent. Printed per case: the time from the deadline (or the cancel) to the busy worker's process being
@@ -26,7 +26,8 @@ import grpc  # noqa: E402
 
 from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
-from server.app import ServerConfig, ServerThread  # noqa: E402
+from server.app import ServerConfig
+from server.testing import ServerThread  # noqa: E402
 from server.workers import ModelSource  # noqa: E402
 from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes  # noqa: E402
 

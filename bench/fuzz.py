@@ -9,7 +9,7 @@ huge variable-length numbers, absurd meters, tempo floods, random splices, patch
 plain random bytes; each at most --max-bytes. Each case goes to `seq2drum.midi.io.read_midi` and to
 `server.workers.generate_drums` (what a server worker runs for a request) with a model (default: a tiny random
 one, as the model's weights do not change what the reader and the handler must survive); the handler's outcome is
-mapped by `server.app.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
+mapped by `server.status.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from seq2drum.errors import MidiReadError, Seq2DrumError  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from seq2drum.midi.io import read_midi  # noqa: E402
 from seq2drum.midi.scan import ReadLimits  # noqa: E402
-from server.app import status_for  # noqa: E402
+from server.status import status_for  # noqa: E402
 from server.workers import Job, generate_drums  # noqa: E402
 from tests.builders import (  # noqa: E402
     chord_track,

@@ -21,7 +21,8 @@ from client import daw_helper
 from client.daw_helper import DrumClient, FolderWatcher, midi_file_problem, output_path, watch
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
-from server.app import ServerConfig, ServerThread
+from server.app import ServerConfig
+from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
 

@@ -31,7 +31,9 @@ from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
-from server.app import SEED_MAX, SERVICE_NAME, TEMPERATURE_RANGE, ServerConfig, ServerThread
+from server.app import SERVICE_NAME, ServerConfig
+from server.convert import SEED_MAX, TEMPERATURE_RANGE
+from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import (
     bloating_generator,
