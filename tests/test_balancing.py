@@ -184,7 +184,7 @@ def test_a_server_killed_mid_run_loses_no_song(tiny_model_path: Path) -> None:
 def test_a_call_the_server_cancels_as_it_shuts_down_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     """A call that reaches a server just as it stops comes back CANCELLED (the helper never cancels its own):
     it goes to the next server like UNAVAILABLE does. Other codes are not retried."""
-    monkeypatch.setattr(daw_helper.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
 
     class Failed(grpc.RpcError):
         def __init__(self, code: grpc.StatusCode) -> None:
