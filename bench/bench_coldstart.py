@@ -1,7 +1,7 @@
 """Cold and warm generation against the cost of reading the song: each as a ratio to a fresh process running music21's
 `converter.parse` on the same file, all measured in one run.
 
-    python bench/bench_coldstart.py [--song REAL.mid] [--repeats 5] [--checkpoint PATH]
+    python -m bench.bench_coldstart [--song REAL.mid] [--repeats 5] [--checkpoint PATH]
 
 For a real 3-4 minute multi-part song (default: the first 3-4 minute 4/4 song with 8+ parts in
 ../shared/data/MANIFEST.tsv) and one built in code (guitar, bass and keys, 120 bars at 120 BPM), the median of
@@ -30,10 +30,10 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
+from bench.machine import bench_checkpoint, describe_machine
+
+REPO = Path(__file__).resolve().parents[1]
 
 MANIFEST = REPO.parent / "shared" / "data" / "MANIFEST.tsv"
 

@@ -1,7 +1,7 @@
 """The musician's controls measured on real songs: hits at --density 0.5, 1 and 2; --swing measured back from the
 written MIDI; two --style choices on one song compared cell by cell; the cost of each control in generation time.
 
-    python bench/bench_controls.py --data ../shared/data/midi --songs 10
+    python -m bench.bench_controls --data ../shared/data/midi --songs 10
 
 Songs are the first N of the shipped model's validation split (content-hash split, as evaluation uses), generated
 through `DrumGenerator.generate` at temperature 0 with seed 0, as a user's command would.
@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 import time
 from pathlib import Path
 
+
+import numpy as np
+import torch
+
+from bench.machine import describe_machine
+from seq2drum import metrics
+from seq2drum.options import GenerationOptions
+from seq2drum.training.corpus import build_corpus, find_midi_files, split_songs
+from seq2drum.groove.decoder import take_similarity
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import read_midi
+from seq2drum.song.grid import Grid, drums_to_grid
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum import metrics  # noqa: E402
-from seq2drum.options import GenerationOptions  # noqa: E402
-from seq2drum.training.corpus import build_corpus, find_midi_files, split_songs  # noqa: E402
-from seq2drum.groove.decoder import take_similarity  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from seq2drum.midi.io import read_midi  # noqa: E402
-from seq2drum.song.grid import Grid, drums_to_grid  # noqa: E402
 
 DENSITIES = (0.5, 1.0, 2.0)
 SWINGS = (0.5, 0.6, 0.67)

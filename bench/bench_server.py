@@ -1,7 +1,7 @@
 """Throughput, latency and refusals of the gRPC server with 1, 4, 8 and 16 concurrent clients, against in-process
 generation.
 
-    python bench/bench_server.py [--checkpoint PATH] [--concurrency 1 4 8 16] [--songs-per-level 32]
+    python -m bench.bench_server [--checkpoint PATH] [--concurrency 1 4 8 16] [--songs-per-level 32]
                                  [--server-workers CORES] [--max-waiting 0 8]
 
 Each song is a 4-minute guitar riff (120 bars of 4/4 at 120 BPM), built in code. The server runs as
@@ -29,18 +29,18 @@ import time
 from concurrent import futures
 from pathlib import Path
 
+
+import grpc
+import torch
+
+from bench.machine import describe_machine
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT
+from seq2drum.options import GenerationOptions
+from seq2drum.generation.generator import DrumGenerator
+from tests.builders import notes_from_steps, riff, song_bytes, tiny_checkpoint
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import grpc  # noqa: E402
-import torch  # noqa: E402
-
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
-from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
-from seq2drum.options import GenerationOptions  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from tests.builders import notes_from_steps, riff, song_bytes, tiny_checkpoint  # noqa: E402
 
 BARS_PER_SONG = 120  # 4 minutes of 4/4 at 120 BPM
 

@@ -1,7 +1,7 @@
 """Fuzz the MIDI reader and the server's request handler in process: every case must read or be refused with a
 domain error, and the handler's answer must map to a status a client can act on (never UNKNOWN or INTERNAL).
 
-    python bench/fuzz.py [--cases 10000] [--seed 1] [--max-bytes 65536] [--checkpoint PATH]
+    python -m bench.fuzz [--cases 10000] [--seed 1] [--max-bytes 65536] [--checkpoint PATH]
 
 Cases are real-shaped files built in code (a rock song, a format-0 file with running status, a dense chord track, a
 song with tempo and meter changes) mutated the ways a broken export or an attacker would: bit flips, truncation,
@@ -24,18 +24,16 @@ import time
 import traceback
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum.options import GenerationOptions  # noqa: E402
-from seq2drum.errors import MidiReadError, Seq2DrumError  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from seq2drum.midi.io import read_midi  # noqa: E402
-from seq2drum.midi.scan import ReadLimits  # noqa: E402
-from server.status import status_for  # noqa: E402
-from server.workers import Job, generate_drums  # noqa: E402
-from tests.builders import (  # noqa: E402
+from bench.machine import describe_machine
+from seq2drum.options import GenerationOptions
+from seq2drum.errors import MidiReadError, Seq2DrumError
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.scan import ReadLimits
+from server.status import status_for
+from server.workers import Job, generate_drums
+from tests.builders import (
     chord_track,
     conductor_events,
     format0_song_bytes,
@@ -47,6 +45,7 @@ from tests.builders import (  # noqa: E402
     timed_track,
     tiny_checkpoint,
 )
+
 
 
 def base_files() -> list[bytes]:

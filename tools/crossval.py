@@ -1,6 +1,6 @@
 """5-fold cross-validation of the groove model over a song folder, resumable, for running in the background.
 
-    nohup python bench/crossval.py --data ../shared/data/midi --out runs/cv > runs/cv.log 2>&1 &
+    nohup python -m tools.crossval --data ../shared/data/midi --out runs/cv > runs/cv.log 2>&1 &
     # or on two cores: --only 0,2,4 and --only 1,3 in two processes, then once without --only to summarise
 
 Songs are put in folds by content hash (`data.fold_of`). For each fold: train on the other folds (10% of them held
@@ -16,20 +16,19 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import sys
 import time
 from pathlib import Path
 
+from bench.machine import describe_machine
+from seq2drum.atomic import write_atomic
+from seq2drum.training.calibrate import tune_checkpoint
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.training.corpus import build_corpus, fold_of, split_songs
+from seq2drum.evaluation.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize
+from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.training.loop import train
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum.atomic import write_atomic  # noqa: E402
-from seq2drum.training.calibrate import tune_checkpoint  # noqa: E402
-from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.training.corpus import build_corpus, fold_of, split_songs  # noqa: E402
-from seq2drum.evaluation.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
-from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
-from seq2drum.training.loop import train  # noqa: E402
 
 
 def main() -> None:
