@@ -209,9 +209,10 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
                      help_for: dict[str, str] | None = None) -> None:
     """One flag per entry of `OPTIONS` on `parser` (or an argument group). With `server_decides` (the DAW helper)
     every flag left out stays unset, so the server's default applies; else (main.py) the flag's default is the
-    dataclass's. `prefix` starts each help ("infer: "); `help_for` replaces the help of some options by name."""
+    dataclass's. `prefix` starts each help ("infer: "); `help_for` replaces the help of some options by name (prefix
+    and all; a replacement that says its default keeps its own words)."""
     for option in OPTIONS:
-        text = prefix + (help_for or {}).get(option.name, option.help)
+        text = (help_for or {}).get(option.name) or prefix + option.help
         dest = option.name
         if option.kind is bool:  # on/off flags: --merge turns on, --no-humanize turns off
             parser.add_argument(option.flag, dest=dest, action="store_const",
@@ -222,7 +223,7 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
         default = None if server_decides or option.default_words else option.default
         if option.name == "kit_map":
             default = "gm"  # a file name or gm, read by the caller (main.py checks it, the helper sends it)
-        if server_decides or option.default_words:
+        if (server_decides or option.default_words) and "(default" not in text:
             text = f"{text} (default: {'the server decides, ' if server_decides else ''}{shown})"
         parser.add_argument(option.flag, dest=dest, type=option.kind, default=default, metavar=option.metavar,
                             choices=option.choices, help=text)

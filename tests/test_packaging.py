@@ -106,8 +106,9 @@ def test_a_fresh_venv_gets_the_three_commands_and_no_stray_top_level_package(tmp
     `seq2drum`, `seq2drum-server` and `seq2drum-helper` that work away from the checkout, with the shipped model as
     package data; the wheel installs nothing at the top level but seq2drum (no proto, server, client, bench, tests,
     tools). Breaks when pyproject.toml's package list, package data or scripts go wrong."""
-    probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(tmp_path / "probe"),
-                            "setuptools"], capture_output=True, text=True, timeout=300, check=False)
+    probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d",
+                            str(tmp_path / "probe"), "setuptools"], capture_output=True, text=True, timeout=300,
+                           check=False)
     if probe.returncode != 0:
         pytest.skip(f"no package index reachable: {probe.stderr.strip()[-300:]}")
     venv = tmp_path / "venv"

@@ -20,17 +20,18 @@ from pathlib import Path
 from typing import NoReturn
 
 from seq2drum.cli.infer import run_infer
-from seq2drum.cli.modes import DEFAULT_DATA, data_problem, run_evaluate, run_preprocess, run_styles, run_train
+from seq2drum.cli.modes import DEFAULT_DATA, run_evaluate, run_preprocess, run_styles, run_train
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
-from seq2drum.options import DefaultsHelpFormatter, add_option_flags, invoked_as
+from seq2drum.options import MAX_TAKES, DefaultsHelpFormatter, add_option_flags, invoked_as
 
 MAX_TORCH_THREADS = 256
 # Help of the generation flags where the command line says more than the table (evaluate uses them too).
 _HELP_FOR = {
     "seed": "random seed (default: 0 for train and evaluate, a fresh one for each infer)",
-    "takes": "write N distinct takes (1-8) as OUT.take1.mid ... OUT.takeN.mid, where OUT is -o without .mid or "
-             "SONG_drums beside the song; evaluate: also score the best of N takes",
+    "takes": f"infer: write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, where OUT is -o "
+             "without .mid or SONG_drums beside the song; evaluate: also score the best of N takes (default: one file, "
+             "SONG_drums.mid)",
 }
 
 
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode in LONG_MODES:
         gc.enable()
     try:
-        problem = check_machine(args) or (data_problem(args) if args.mode in LONG_MODES else "")
+        problem = check_machine(args)
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             return 2

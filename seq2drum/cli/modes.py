@@ -15,7 +15,9 @@ from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.options import invoked_as
 
-DEFAULT_DATA = Path("..") / "shared" / "data" / "midi"  # from the repository root, where the README runs commands
+# relative to the working directory: right from the repository root, where the README runs commands; elsewhere the
+# corpus says the folder is missing and to pass --data
+DEFAULT_DATA = Path("..") / "shared" / "data" / "midi"
 RUNS = Path("runs")
 
 
@@ -25,15 +27,6 @@ def data_config(args: argparse.Namespace) -> DataConfig:
         max_window_notes=args.max_window_notes,
         max_window_bars=args.max_window_bars,
     )
-
-
-def data_problem(args: argparse.Namespace) -> str:
-    """Why --data cannot be read as a song folder ("" when it can): said before any work, with what to pass."""
-    if args.data.is_dir():
-        return ""
-    what = "the default, " if args.data == DEFAULT_DATA else ""
-    return (f"--data {args.data} ({what}relative to {Path.cwd()}) is not a folder; pass --data with the folder of "
-            "multi-track MIDI songs")
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
