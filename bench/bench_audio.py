@@ -57,7 +57,8 @@ def main() -> None:
             rendering = render_wav(result.midi_bytes, io.BytesIO())
             seconds = time.perf_counter() - started
             extra_s = rendering.duration_s - rendering.music_s
-            rows[mode].append((extra_s, rendering.peak_dbfs, rendering.rms_dbfs, seconds / max(rendering.music_s, 1e-9)))
+            speed = seconds / max(rendering.music_s, 1e-9)
+            rows[mode].append((extra_s, rendering.peak_dbfs, rendering.rms_dbfs, speed))
             print(f"{path.relative_to(args.data)}\t{mode}\t{rendering.music_s:.2f}\t{rendering.duration_s:.2f}\t"
                   f"{extra_s:.2f}\t{rendering.peak_dbfs:.1f}\t{rendering.rms_dbfs:.1f}\t{seconds:.2f}")
     print(f"skipped {skipped} files the model cannot take")

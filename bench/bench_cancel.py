@@ -59,7 +59,8 @@ def watch_pool(server: ServerThread, pids: list[int], since: float) -> tuple[flo
     return gone, ready
 
 
-def run_case(server: ServerThread, stub: seq2drum_pb2_grpc.Seq2DrumStub, midi: bytes, cancel: bool) -> tuple[float, float]:
+def run_case(server: ServerThread, stub: seq2drum_pb2_grpc.Seq2DrumStub, midi: bytes,
+             cancel: bool) -> tuple[float, float]:
     server.pool.wait_idle(60)
     pids = server.pool.pids()
     sent = time.perf_counter()

@@ -84,7 +84,8 @@ def measure(data: bytes, timeout_s: float, scratch: Path, repo: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, nargs="+", default=[1000, 25_000, 50_000, 100_000, 192_000, 200_000, 400_000])
+    parser.add_argument("--notes", type=int, nargs="+",
+                        default=[1000, 25_000, 50_000, 100_000, 192_000, 200_000, 400_000])
     parser.add_argument("--tempo-events", type=int, nargs="*", default=[100_000])
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds one read may take before it is stopped")
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose read_midi is measured")
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'file':>34} {'KiB':>7} {'read s':>8} {'peak MiB':>9}  outcome")
     with tempfile.TemporaryDirectory() as scratch:
         for label, data in cases:
-            print(f"{label:>34} {len(data) / 1024:>7.0f} {measure(data, args.timeout, Path(scratch), args.repo.resolve())}", flush=True)
+            figures = measure(data, args.timeout, Path(scratch), args.repo.resolve())
+            print(f"{label:>34} {len(data) / 1024:>7.0f} {figures}", flush=True)
     return 0
 
 

@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hostile burst: 8 clients x 10 files of {len(bad)} kinds in {burst['wall_s']:.0f} s; outcomes "
                   f"{burst['outcomes']}")
             print(f"      memory: PSS {after_burst[0]:.0f} MiB right after, {settled[0]:.0f} MiB after 5 s idle "
-                  f"({(settled[0] / idle[0] - 1) * 100:+.1f}% over idle; RSS summed {settled[1]:.0f} MiB; {settled[3]})")
+                  f"({(settled[0] / idle[0] - 1) * 100:+.1f}% over idle; RSS summed {settled[1]:.0f} MiB; "
+                  f"{settled[3]})")
             growth = after_soak[0] / idle[0] - 1
         finally:
             process.terminate()

@@ -23,6 +23,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import NamedTuple
 
 
 from bench.machine import describe_machine
@@ -125,6 +126,40 @@ class Mutator:
         return data
 
 
+class Outcomes(NamedTuple):
+    """Counts of what the reader and the request handler did, and the failures found."""
+
+    reader: collections.Counter[str]
+    handler: collections.Counter[str]
+    failures: list[str]
+
+
+def run_case(index: int, kind: str, data: bytes, generator: DrumGenerator, limits: ReadLimits,
+             outcomes: Outcomes) -> None:
+    """One case through the reader, then through the server's handler (a status, as a client would get it)."""
+    reader, handler, failures = outcomes
+    try:
+        read_midi(data, limits=limits)
+        reader["read"] += 1
+    except MidiReadError as error:
+        reader[type(error).__name__] += 1
+    except Exception:  # noqa: BLE001  (a crash: what the fuzz looks for)
+        reader["CRASH"] += 1
+        failures.append(f"case {index} ({kind}) crashed the reader:\n{traceback.format_exc()}")
+    try:
+        generate_drums(generator, Job(data, GenerationOptions(seed=index), limits))
+        handler["OK"] += 1
+    except Seq2DrumError as error:
+        code, _ = status_for(error)
+        handler[code.name] += 1
+        if code.name in ("UNKNOWN", "INTERNAL"):
+            failures.append(f"case {index} ({kind}) answered {code.name}: {error}")
+    except Exception as error:  # noqa: BLE001  (would reach a client as INTERNAL)
+        handler["CRASH (INTERNAL)"] += 1
+        failures.append(f"case {index} ({kind}) crashed the handler: {type(error).__name__}: {error}\n"
+                        f"{traceback.format_exc()}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
@@ -153,26 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, data = mutator.case()
         kinds[kind] += 1
         case_started = time.perf_counter()
-        try:
-            read_midi(data, limits=limits)
-            reader["read"] += 1
-        except MidiReadError as error:
-            reader[type(error).__name__] += 1
-        except Exception:  # noqa: BLE001  (a crash: what the fuzz looks for)
-            reader["CRASH"] += 1
-            failures.append(f"case {index} ({kind}) crashed the reader:\n{traceback.format_exc()}")
-        try:
-            generate_drums(generator, Job(data, GenerationOptions(seed=index), limits))
-            handler["OK"] += 1
-        except Seq2DrumError as error:
-            code, _ = status_for(error)
-            handler[code.name] += 1
-            if code.name in ("UNKNOWN", "INTERNAL"):
-                failures.append(f"case {index} ({kind}) answered {code.name}: {error}")
-        except Exception as error:  # noqa: BLE001  (would reach a client as INTERNAL)
-            handler["CRASH (INTERNAL)"] += 1
-            failures.append(f"case {index} ({kind}) crashed the handler: {type(error).__name__}: {error}\n"
-                            f"{traceback.format_exc()}")
+        run_case(index, kind, data, generator, limits, Outcomes(reader, handler, failures))
         elapsed = time.perf_counter() - case_started
         if elapsed > slowest[0]:
             slowest = (elapsed, f"case {index} ({kind}, {len(data)} bytes)")

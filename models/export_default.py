@@ -6,8 +6,8 @@
 
 `--retune DATA` fits the decoding policy again on the checkpoint's validation songs of DATA (the same split as its
 training, from its data config), as training does at its end: for a change to the decoding code or its tuner,
-without training again. `--decoding NAME=VALUE` (repeatable) sets a field of the checkpoint's tuned DecodingPolicy and records the change
-in its decoding report, so the model card can say exactly what differs from the tuner's choice.
+without training again. `--decoding NAME=VALUE` (repeatable) sets a field of the checkpoint's tuned DecodingPolicy
+and records the change in its decoding report, so the model card can say exactly what differs from the tuner's choice.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ CELLS = [
     ("markdown", """\
 # seq2drum: explore the data, the model and its evaluation
 
-Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`, `seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`);
+Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`,
+`seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`);
 the notebook holds no logic of its own. It imports the installed package: `pip install -e .` once in the repository
 (or start Jupyter with PYTHONPATH set to the repository root). Set these environment variables before starting
 Jupyter to point it elsewhere:

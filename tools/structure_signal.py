@@ -63,7 +63,8 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
     structure = bars.structure()[:n]
     return {"rest": structure[:, 0], "crash": structure[:, 1], "fill": structure[:, 2],
             "parts_playing": playing.sum(axis=0), "n_parts": np.full(n, len(parts)), "starts": starts, "ends": ends,
-            "ride": bars.hits[:n, :, RIDE].sum(axis=1), "hats": bars.hits[:n, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=(1, 2)),
+            "ride": bars.hits[:n, :, RIDE].sum(axis=1),
+            "hats": bars.hits[:n, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=(1, 2)),
             "section": np.cumsum(starts)}
 
 
