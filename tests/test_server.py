@@ -280,7 +280,7 @@ def test_stream_without_options_uses_defaults(stub: seq2drum_pb2_grpc.Seq2DrumSt
 
 
 def test_model_info_advertises_what_generation_options_accept(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
-    """Fails when config.py's GenerationOptions ranges move and server.app's advertised copy does not."""
+    """Fails when seq2drum.options' ranges move and server.convert's advertised copy does not."""
     info = stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=TIMEOUT_S)
     assert info.name == "tiny-test-model" and info.steps_per_quarter == 4 and info.parameters > 0
     assert list(info.drum_classes)[:2] == ["kick", "snare"] and info.training_data["songs_used"] == "0"
