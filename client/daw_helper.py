@@ -30,7 +30,10 @@ from .files import process_file, process_nothing
 from .watch import watch
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
-_UINT_FIELDS = {"seed", "takes", "count_in_bars", "bars"}  # unsigned in the proto: a negative value cannot be sent
+# Unsigned fields of the proto, by name -> the first value past their range (a negative one cannot be sent at all).
+_UINT_LIMITS = {field.name: 2 ** (64 if field.cpp_type == field.CPPTYPE_UINT64 else 32)
+                for field in seq2drum_pb2.GenerationOptions.DESCRIPTOR.fields
+                if field.cpp_type in (field.CPPTYPE_UINT32, field.CPPTYPE_UINT64)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +72,7 @@ def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOption
             if value.strip().lower() != "gm":
                 options.kit_map = read_kit_map_text(value)
             continue
-        if name in _UINT_FIELDS and not 0 <= value < (2**64 if name == "seed" else 2**32):  # the server says the range
+        if name in _UINT_LIMITS and not 0 <= value < _UINT_LIMITS[name]:  # within it, the server says the real range
             raise HelperError(f"{OPTION_BY_NAME[name].flag} must be >= 0, got {value}")
         setattr(options, name, value)
     return options
