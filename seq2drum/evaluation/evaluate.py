@@ -30,7 +30,8 @@ import numpy as np
 from seq2drum.evaluation import metrics, plots
 from seq2drum.atomic import write_atomic
 from seq2drum.evaluation.baselines import BASELINES, BarLibrary, baseline_drums
-from seq2drum.config import DataConfig, GenerationOptions
+from seq2drum.config import DataConfig
+from seq2drum.options import GenerationOptions
 from seq2drum.training.corpus import EncodedSong, build_corpus, encode_song, find_midi_files, fold_of, split_songs
 from seq2drum.groove.policy import calibrated
 from seq2drum.model.scoring import SongScores
