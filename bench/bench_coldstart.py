@@ -53,7 +53,7 @@ def default_real_song() -> Path | None:
 
 
 def built_song(path: Path) -> Path:
-    from seq2drum.midi.io import TrackSpec
+    from seq2drum.midi.write import TrackSpec
     from tests.builders import notes_from_steps, riff, song_bytes
 
     bars = 120

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.midi.io import TrackSpec, write_midi
+from seq2drum.midi.write import TrackSpec, write_midi
 
 PPQ = 480
 STEP = PPQ // 4  # a 16th note

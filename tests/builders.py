@@ -15,7 +15,8 @@ from seq2drum.model.checkpoint import save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, write_midi
+from seq2drum.midi.io import DRUM_CHANNEL
+from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.model.network import ARCHITECTURE, build_model
 
 PPQ = 480

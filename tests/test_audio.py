@@ -19,7 +19,8 @@ from seq2drum.generation.audio import (
     tick_seconds, write_wav,
 )
 from seq2drum.errors import AudioExtraMissingError
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, write_midi
+from seq2drum.midi.io import DRUM_CHANNEL
+from seq2drum.midi.write import TrackSpec, write_midi
 from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 

@@ -151,7 +151,7 @@ def test_help_shows_every_default_once() -> None:
 def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Path, tmp_path: Path) -> None:
     """infer says which parts were the guitar (vocals on a guitar program left out); --track picks others;
     --no-humanize leaves velocity and timing as predicted (the same with any seed when greedy); --torch-threads works."""
-    from seq2drum.midi.io import TrackSpec
+    from seq2drum.midi.write import TrackSpec
 
     lead = TrackSpec("Lead", 1, notes_from_steps(riff(4)), program=27)
     vocals = TrackSpec("Vocals", 2, notes_from_steps([(0, 72), (8, 74)]), program=26)
@@ -173,7 +173,7 @@ def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Pat
 
 def test_infer_of_unmarked_parts_prints_a_notice(tiny_model_path: Path, tmp_path: Path) -> None:
     """A guitar exported on programs 6 and 21 with no drums is taken whole, and the user is told which parts."""
-    from seq2drum.midi.io import TrackSpec
+    from seq2drum.midi.write import TrackSpec
 
     other = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
     song = tmp_path / "export.mid"

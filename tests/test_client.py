@@ -23,7 +23,8 @@ from client.drum_client import HelperError
 from client.watch import FolderWatcher, midi_file_problem, watch
 from seq2drum.outputs import is_own_output, output_path, take_paths
 from seq2drum.rpc import seq2drum_pb2 as pb
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.midi.write import TrackSpec
 from server.app import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource

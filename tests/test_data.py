@@ -27,7 +27,8 @@ from seq2drum.training.corpus import (
 from seq2drum.song.guitar import N_GUITAR_FEATURES
 from seq2drum.errors import DataFolderError, NoDrumsError, NoGuitarError
 from seq2drum.song.bars import FeatureSpec, bar_song
-from seq2drum.midi.io import TrackSpec, read_midi
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.write import TrackSpec
 from tests.builders import (
     backbeat,
     format0_song_bytes,

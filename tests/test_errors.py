@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from seq2drum.cli import infer, main
-from seq2drum.midi.io import TrackSpec
+from seq2drum.midi.write import TrackSpec
 from tests.builders import (backbeat, note_events, notes_from_steps, riff, rock_song_bytes, smf_bytes, song_bytes,
                             timed_track)
 

@@ -16,7 +16,8 @@ from seq2drum.evaluation.evaluate import VALIDITY_CHECKS, check_output, nll_per_
 from seq2drum.song.bars import bar_song
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.evaluation.metrics import bar_keys
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
+from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.midi.write import TrackSpec, write_midi
 from tests.builders import PPQ, backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 TEMPOS = [(0, 500_000), (8 * PPQ, 400_000)]

@@ -13,7 +13,8 @@ from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.generation.render import sparse_drums_notice
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.midi.write import TrackSpec
 from seq2drum.song.grid import DrumGrid, Grid
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
 

@@ -10,17 +10,8 @@ import numpy as np
 import pytest
 
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.midi.io import (
-    DRUM_CHANNEL,
-    MidiSong,
-    Part,
-    TrackSpec,
-    choose_guitar,
-    merged_notes,
-    read_midi,
-    select_guitar,
-    write_midi,
-)
+from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, Part, choose_guitar, merged_notes, read_midi, select_guitar
+from seq2drum.midi.write import TrackSpec, write_midi
 from tests.builders import (
     PPQ,
     backbeat,

@@ -85,10 +85,10 @@ def test_the_midi_layer_loads_without_the_rest_of_music21_and_is_the_same_after_
 
     code = (
         "import sys\n"
-        "from seq2drum.midi import io as midi_io\n"
+        "from seq2drum.midi import io as midi_io, write as midi_write\n"
         "print(sorted(m for m in ('music21', 'music21.midi', 'music21.stream', 'music21.converter') if m in sys.modules))\n"
-        "data = midi_io.write_midi(480, [(0, 500000)], [(0, 4, 4)], "
-        "[midi_io.TrackSpec('Guitar', 0, [[0, 480, 40, 100], [480, 960, 43, 90]], 29)])\n"
+        "data = midi_write.write_midi(480, [(0, 500000)], [(0, 4, 4)], "
+        "[midi_write.TrackSpec('Guitar', 0, [[0, 480, 40, 100], [480, 960, 43, 90]], 29)])\n"
         "import music21\n"
         "from music21 import converter, midi\n"
         "print(midi.MidiFile is midi_io.m21midi.MidiFile, midi_io.read_midi(data).parts[0].note_count)\n"

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from seq2drum.midi.drums import _CLASS_PITCHES, CLASS_TO_PITCH, KICK, NUM_DRUM_CLASSES, SNARE
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi, write_midi
+from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.grid import (
     BAR_NUMERATOR,
     BAR_START,

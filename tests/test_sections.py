@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from seq2drum.config import DataConfig
-from seq2drum.midi.io import TrackSpec, read_midi, write_midi
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.sections import Section, find_sections, section_bar_features
 from seq2drum.song.encode import EncodedSong, encode_song
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes

@@ -29,7 +29,8 @@ from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
 from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError
-from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
+from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.midi.write import TrackSpec
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from server.app import SERVICE_NAME, ServerConfig
 from server.convert import SEED_MAX, TEMPERATURE_RANGE

@@ -16,7 +16,8 @@ from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove import controls, count_in
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import midi_velocity
-from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, merged_notes, write_midi
+from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, merged_notes
+from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.midi.kit import KitMap
 from seq2drum.song.bars import bars_to_steps
 from seq2drum.song.encode import EncodedSong
