@@ -8,7 +8,8 @@ import pytest
 
 from seq2drum.config import DataConfig
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
-from seq2drum.song.bars import BAR_COLUMNS, STEP_COLUMNS, FeatureSpec, bar_song, bar_structure, bars_to_steps
+from seq2drum.song.bars import bar_song, bar_structure, bars_to_steps
+from seq2drum.song.columns import BAR_COLUMNS, STEP_COLUMNS, FeatureSpec
 from seq2drum.midi.io import read_midi
 from seq2drum.song.encode import encode_song
 from tests.builders import PPQ, backbeat, notes_from_steps, pattern, riff, song_bytes

@@ -32,6 +32,7 @@ from seq2drum.errors import (
     SongTooShortError,
 )
 from seq2drum.midi.io import read_midi
+from seq2drum.song.columns import transpose
 from seq2drum.song.grid import DrumGrid, Grid, Window
 from seq2drum.song.encode import PIPELINE_VERSION, EncodedSong, encode_song  # noqa: F401  (re-exported)
 
@@ -311,12 +312,6 @@ class BarBatch:
         return BarBatch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
 
 
-# Step-feature columns that carry pitch class (moved together when a song is transposed) and register.
-_CHROMA_BLOCKS = (slice(0, 12), slice(12, 24))
-_REGISTER_COLUMNS = (26, 27)  # lowest and highest pitch, in units of 24 semitones
-_SONG_PITCH_CLASSES = slice(-13, -1)  # the song summary's pitch-class histogram inside the bar features
-
-
 class BarDataset:
     """Training items: each song's bars (songs longer than `max_bars` cut into consecutive pieces), with the
     codebook ids of its real bars computed once. With `transpose`, each item is shifted by a random number of
@@ -353,14 +348,7 @@ class BarDataset:
 
             shift = int(torch.randint(-5, 7, ()).item())
             if shift:
-                step_features = step_features.copy()
-                bar_features = bar_features.copy()
-                for block in _CHROMA_BLOCKS:
-                    step_features[..., block] = np.roll(step_features[..., block], shift, axis=-1)
-                sounding = step_features[..., 28] > 0
-                for column in _REGISTER_COLUMNS:
-                    step_features[..., column] = np.where(sounding, step_features[..., column] + shift / 24.0, 0.0)
-                bar_features[:, _SONG_PITCH_CLASSES] = np.roll(bar_features[:, _SONG_PITCH_CLASSES], shift, axis=-1)
+                step_features, bar_features = transpose(step_features, bar_features, shift)
         width = song.step_features.shape[1]
         return {
             "step_features": step_features,
