@@ -79,9 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None, help="parsing processes (default: all cores)")
     parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter,
                         help="grid resolution, 4 = 16th notes")
-    parser.add_argument("--max-window-notes", type=int, default=data.max_window_notes,
-                        help="guitar notes in one window")
-    parser.add_argument("--max-window-bars", type=int, default=data.max_window_bars, help="bars in one window")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="threads torch computes with (default: 1 for infer, which is fastest for one song, "
                         "above all on a busy machine; torch's own choice, one per core, for the other modes)")
@@ -173,11 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def data_config(args: argparse.Namespace) -> DataConfig:
-    return DataConfig(
-        steps_per_quarter=args.steps_per_quarter,
-        max_window_notes=args.max_window_notes,
-        max_window_bars=args.max_window_bars,
-    )
+    return DataConfig(steps_per_quarter=args.steps_per_quarter)
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
@@ -187,8 +180,8 @@ def run_preprocess(args: argparse.Namespace) -> int:
     report = corpus.report
     print(
         f"{report['songs_used']} of {report['files']} songs used ({report['train_songs']} train, "
-        f"{report['validation_songs']} validation), {report['windows']} windows, {report['bars']} bars, "
-        f"{report['hours']} h, {report['split_bars']} over-full bars split; {report['seconds']} s "
+        f"{report['validation_songs']} validation), {report['bars']} bars, "
+        f"{report['hours']} h; {report['seconds']} s "
         f"({report['from_cache']} from cache)"
     )
     for reason, count in report["skipped_by_reason"].items():

@@ -25,7 +25,7 @@ import torch  # noqa: E402
 
 from bench.machine import describe_machine  # noqa: E402
 from seq2drum.config import ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.training.corpus import BarBatch  # noqa: E402
+from seq2drum.training.batches import BarBatch  # noqa: E402
 from seq2drum.song.bars import FeatureSpec  # noqa: E402
 from seq2drum.model.network import ARCHITECTURE, build_model  # noqa: E402
 from seq2drum.training.loop import losses  # noqa: E402

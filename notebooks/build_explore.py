@@ -53,7 +53,7 @@ from seq2drum.generation.generator import DrumGenerator
 generator = DrumGenerator.from_checkpoint(CHECKPOINT)
 corpus = build_corpus(DATA, generator.data_config, CACHE, progress=False)
 report = corpus.report
-for key in ("files", "songs_used", "songs_skipped", "train_songs", "validation_songs", "windows", "bars", "hours"):
+for key in ("files", "songs_used", "songs_skipped", "train_songs", "validation_songs", "bars", "hours"):
     print(f"{key:>18}: {report[key]}")
 print("skipped by reason:", report["skipped_by_reason"])
 print("hits per class:", report["hits_per_class"])"""),

@@ -1,5 +1,5 @@
-"""data: encoding one song, the on-disk cache, building a corpus from a folder (with its report), splitting by
-song, and chunks of windows -> padded batches in an order fixed by (seed, epoch)."""
+"""training data: encoding one song, the on-disk cache, building a corpus from a folder (with its report), splitting
+by song, and songs' bars -> padded batches in an order fixed by (seed, epoch)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,10 @@ import numpy as np
 import pytest
 
 from seq2drum.config import DataConfig
-from seq2drum.training.corpus import (
-    BarDataset,
-    BucketBatchSampler,
-    EncodedSong,
-    build_corpus,
-    cache_key,
-    collate_bars,
-    encode_song,
-    fold_of,
-    load_encoded,
-    save_encoded,
-    split_songs,
-)
+from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
+from seq2drum.training.cache import cache_key, load_encoded, save_encoded
+from seq2drum.training.corpus import build_corpus, fold_of, split_songs
 from seq2drum.song.guitar import N_GUITAR_FEATURES
 from seq2drum.errors import DataFolderError, NoDrumsError, NoGuitarError
 from seq2drum.song.bars import FeatureSpec, bar_song
@@ -38,7 +29,7 @@ from tests.builders import (
     write_files,
 )
 
-CONFIG = DataConfig(max_window_notes=40, max_window_bars=4)
+CONFIG = DataConfig()
 
 
 def _waltz_bytes(bars: int = 8) -> bytes:
@@ -96,24 +87,23 @@ def _encoded(data: bytes, config: DataConfig = CONFIG, name: str = "song") -> En
 
 
 def test_encode_song_puts_guitar_and_drums_on_one_grid() -> None:
-    """The guitar features and the drum grid share the song's steps; windows cover the song from the guitar's
+    """The guitar features and the drum grid share the song's steps; the span covers the song from the guitar's
     first bar; the duration comes from the tempo map."""
     song = _encoded(rock_song_bytes(8))
     assert song.grid.n_bars == 8 and song.n_steps == 128
     assert song.guitar.shape == (128, N_GUITAR_FEATURES)
     assert song.drums is not None and song.drums.n_steps == 128 and song.drums.hits.sum() == 8 * 12
-    assert song.first_step == 0 and song.windows[0].start_step == 0 and song.windows[-1].end_step == 128
-    assert all(w.n_notes <= CONFIG.max_window_notes and w.end_bar - w.start_bar <= 4 for w in song.windows)
+    assert song.first_step == 0 and song.span_steps == (0, 128) and (song.first_bar, song.end_bar) == (0, 8)
     assert song.duration_s == pytest.approx(16.0)  # 8 bars of 4/4 at 120 BPM
     assert song.guitar_note_count == 8 * 16
     assert song.last_onset_step == 126
 
 
-def test_windows_start_at_the_bar_where_the_guitar_enters() -> None:
+def test_the_span_starts_at_the_bar_where_the_guitar_enters() -> None:
     """Drums of an intro without guitar are not trained on (generation has nothing to follow there)."""
     song = _encoded(_intro_song_bytes(intro_bars=2))
     assert song.first_step == 32
-    assert song.windows[0].start_step == 32 and song.windows[0].start_bar == 2
+    assert song.span_steps == (32, song.n_steps) and (song.first_bar, song.end_bar) == (2, song.grid.n_bars)
 
 
 def test_encode_song_without_drums_raises_no_drums_unless_generating() -> None:
@@ -122,7 +112,7 @@ def test_encode_song_without_drums_raises_no_drums_unless_generating() -> None:
     with pytest.raises(NoDrumsError):
         _encoded(data)
     song = encode_song(read_midi(data), CONFIG, with_drums=False)
-    assert song.drums is None and len(song.windows) > 0
+    assert song.drums is None and song.end_bar > song.first_bar
 
 
 def test_encode_song_passes_the_track_choice_on() -> None:
@@ -138,7 +128,7 @@ def test_encode_song_passes_the_track_choice_on() -> None:
 
 
 def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
-    """save_encoded -> load_encoded keeps grid, windows and drums (offsets and features to float16 precision),
+    """save_encoded -> load_encoded keeps grid, span and drums (offsets and features to float16 precision),
     and leaves no temporary file behind."""
     song = _encoded(_waltz_bytes(), name="waltz")
     song.sha256 = "abc"
@@ -149,7 +139,7 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
     assert (loaded.name, loaded.sha256, loaded.first_step) == ("waltz", "abc", song.first_step)
     np.testing.assert_array_equal(loaded.grid.bars, song.grid.bars)
     assert loaded.grid.tempos == song.grid.tempos and loaded.time_signatures == song.time_signatures
-    assert loaded.windows == song.windows
+    assert (loaded.first_bar, loaded.end_bar) == (song.first_bar, song.end_bar)
     np.testing.assert_array_equal(loaded.drums.hits, song.drums.hits)
     np.testing.assert_array_equal(loaded.drums.velocity, song.drums.velocity)
     np.testing.assert_allclose(loaded.drums.offset, song.drums.offset, atol=1e-3)
@@ -161,16 +151,12 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
     "change, invalidates",
     [
         ({"steps_per_quarter": 8}, True),
-        ({"max_window_notes": 60}, True),
-        ({"max_window_bars": 8}, True),
         ({"min_song_bars": 2}, True),
         ({"val_fraction": 0.3}, False),
         ({"split_seed": 99}, False),
     ],
     ids=[
         "steps_per_quarter",
-        "max_window_notes",
-        "max_window_bars",
         "min_song_bars",
         "val_fraction",
         "split_seed",
@@ -181,6 +167,16 @@ def test_cache_key_changes_exactly_when_the_encoding_does(change: dict, invalida
     data = rock_song_bytes(2)
     assert (cache_key(data, CONFIG) != cache_key(data, CONFIG.replace(**change))) is invalidates
     assert cache_key(data, CONFIG) != cache_key(data + b"\x00", CONFIG)
+
+
+def test_a_new_pipeline_version_ignores_stale_cache_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries an older encoding wrote (version 5 held windows) must be parsed again, never read as today's."""
+    import seq2drum.training.cache as cache
+
+    data = rock_song_bytes(2)
+    key = cache_key(data, CONFIG)
+    monkeypatch.setattr(cache, "PIPELINE_VERSION", cache.PIPELINE_VERSION - 1)
+    assert cache_key(data, CONFIG) != key
 
 
 # ---------------------------------------------------------------------------------------------- corpus
@@ -201,7 +197,7 @@ def test_build_corpus_reports_used_and_skipped_songs_with_reasons(mixed_folder: 
     assert reasons["corrupt.mid"].startswith("unreadable")
     assert reasons["too_short.mid"].startswith("too short")
     assert report["train_songs"] + report["validation_songs"] == 2
-    assert report["bars"] == 16 and report["windows"] == sum(len(s.windows) for s in corpus.songs)
+    assert report["bars"] == 16 and report["steps"] == 8 * 16 + 8 * 12 and "windows" not in report
     assert report["hits_per_class"]["kick"] == 8 * 2 + 8
     assert report["parsed_now"] == 6 and report["from_cache"] == 0
     assert report["config"] == CONFIG.to_dict()
@@ -213,7 +209,7 @@ def test_second_build_parses_nothing_and_gives_the_same_songs(mixed_folder: Path
     second = build_corpus(mixed_folder, CONFIG, cache_dir=tmp_path / "cache", workers=1, progress=False)
     assert second.report["parsed_now"] == 0 and second.report["from_cache"] == 6
     assert second.report["skipped_by_reason"] == first.report["skipped_by_reason"]
-    assert [s.windows for s in second.songs] == [s.windows for s in first.songs]
+    assert [s.span_steps for s in second.songs] == [s.span_steps for s in first.songs]
     for old, new in zip(first.songs, second.songs):
         np.testing.assert_array_equal(old.drums.hits, new.drums.hits)
 
@@ -247,7 +243,7 @@ def test_parallel_build_gives_the_same_corpus_as_serial(mixed_folder: Path, tmp_
     serial = build_corpus(mixed_folder, CONFIG, cache_dir=tmp_path / "serial", workers=1, progress=False)
     parallel = build_corpus(mixed_folder, CONFIG, cache_dir=tmp_path / "parallel", workers=2, progress=False)
     assert parallel.report["skipped"] == serial.report["skipped"]
-    assert [(s.name, s.windows) for s in parallel.songs] == [(s.name, s.windows) for s in serial.songs]
+    assert [(s.name, s.span_steps) for s in parallel.songs] == [(s.name, s.span_steps) for s in serial.songs]
 
 
 @pytest.mark.parametrize("files", [{}, {"readme.txt": b"hello"}], ids=["empty-folder", "no-midi-files"])
@@ -477,14 +473,14 @@ def test_real_folder_uses_at_least_95_percent_of_songs(
     corpus = build_corpus(data_dir, DataConfig(), cache_dir=cache, workers=2, progress=False)
     report = corpus.report
     assert report["songs_used"] >= 0.95 * report["files"], report["skipped_by_reason"]
-    assert report["validation_songs"] > 0 and report["windows"] > report["songs_used"]
+    assert report["validation_songs"] > 0 and report["bars"] > report["songs_used"]
     assert all(count > 0 for count in report["hits_per_class"].values())
 
 
 def test_default_cache_is_in_the_user_cache_not_the_data_folder(tmp_path, monkeypatch) -> None:
     """Without --cache nothing is written into the data folder (it may be read-only or shared): the cache goes to
     $XDG_CACHE_HOME/seq2drum."""
-    from seq2drum.training.corpus import default_cache_dir
+    from seq2drum.training.cache import default_cache_dir
 
     folder = tmp_path / "songs"
     folder.mkdir()

@@ -85,7 +85,7 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
     """Breaks if the scored span, the views or novelty mishandle a perfect copy."""
     song = encode_song(read_midi(rock_song_bytes(6)), DataConfig(), name="rock")
     assert song.drums is not None
-    span = (song.windows[0].start_step, song.windows[-1].end_step)
+    span = song.span_steps
     training = {key for key in bar_keys(song.drums.hits, song.grid, span) if key is not None}
     score = score_song(song, {"model": song.drums}, training)
     assert score.n_bars == 6 and score.n_steps == 96

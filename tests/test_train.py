@@ -21,7 +21,7 @@ from seq2drum.training.loop import train
 from tests.builders import TINY_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = DataConfig(val_fraction=0.34, max_window_bars=4)
+DATA = DataConfig(val_fraction=0.34)
 
 
 def tiny_train_config(**changes: object) -> TrainConfig:
@@ -87,7 +87,7 @@ def test_sigkill_leaves_a_loadable_checkpoint_and_resume_finishes(song_folder: P
     run = tmp_path / "run"
     command = [sys.executable, str(REPO / "main.py"), "--mode", "train", "--data", str(song_folder), "--cache",
                str(tmp_path / "cache"), "--out", str(run), "--epochs", "30", "--batch-size", "2", "--checkpoint-every",
-               "1", "--enc-hidden", "8", "--dec-hidden", "16", "--quiet", "--max-window-bars", "4"]
+               "1", "--enc-hidden", "8", "--dec-hidden", "16", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

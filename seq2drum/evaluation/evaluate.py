@@ -107,13 +107,13 @@ class Evaluation:
 
 
 def song_span(song: EncodedSong) -> metrics.Span:
-    return song.windows[0].start_step, song.windows[-1].end_step
+    return song.span_steps
 
 
 def score_song(song: EncodedSong, systems: dict[str, DrumGrid], training_bars: set[tuple[int, bytes]]) -> SongScore:
     """Grid hits, descriptors and novelty of each system's drums against the song's real drums, over its span."""
-    if song.drums is None or not song.windows:
-        raise ValueError(f"song {song.name!r} has no real drums or no windows to score against")
+    if song.drums is None:
+        raise ValueError(f"song {song.name!r} has no real drums to score against")
     start, end = span = song_span(song)
     real = song.drums.hits[start:end]
     counts: dict[str, dict[str, metrics.HitCounts]] = {}
@@ -215,7 +215,7 @@ def evaluate(
         train_songs = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
     else:
         chosen = {"val": val_songs, "train": train_songs, "all": corpus.songs}[settings.split]
-    songs = [s for s in chosen if s.drums is not None and s.windows]
+    songs = [s for s in chosen if s.drums is not None]
     if not songs:
         raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
                               f"({len(corpus.songs)} songs, {len(val_songs)} in validation); try --split all")

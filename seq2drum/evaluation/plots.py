@@ -61,12 +61,9 @@ def drum_roll(axis: Axes, drums: DrumGrid, grid: Grid, start_step: int, end_step
 def song_figure(song: EncodedSong, generated: DrumGrid | None = None, max_bars: int = 16, title: str = "") -> Figure:
     """Guitar, real drums and (when given) generated drums one above another, over the first `max_bars` bars of
     the song's scored span."""
-    start = song.windows[0].start_step if song.windows else 0
-    first_bar = int(np.searchsorted(song.grid.bars[:, BAR_START], start, side="right") - 1)
-    last_bar = min(song.grid.n_bars, first_bar + max_bars) - 1
-    end = int(song.grid.bars[last_bar, 0] + song.grid.bars[last_bar, 1])
-    if song.windows:
-        end = min(end, song.windows[-1].end_step)
+    (start, span_end), first_bar = song.span_steps, song.first_bar
+    last_bar = min(song.end_bar, first_bar + max_bars) - 1
+    end = min(int(song.grid.bars[last_bar, BAR_START] + song.grid.bars[last_bar, BAR_STEPS]), span_end)
     rows = [("guitar", None)]
     if song.drums is not None:
         rows.append(("real drums", song.drums))

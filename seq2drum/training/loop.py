@@ -26,7 +26,8 @@ from torch.nn import functional as F
 from seq2drum.atomic import write_atomic
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
-from seq2drum.training.corpus import BarBatch, BarDataset, BucketBatchSampler, build_corpus, collate_bars, split_songs
+from seq2drum.training.batches import BarBatch, BarDataset, BucketBatchSampler, collate_bars
+from seq2drum.training.corpus import build_corpus, split_songs
 from seq2drum.training.distributed import World, main_first, resumed_position, rng_states, seed_rank, shard, steps_per_epoch, wrap
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
