@@ -426,6 +426,8 @@ def check_machine(args: argparse.Namespace) -> str:
     sets torch's threads (1 for infer unless --torch-threads says otherwise)."""
     if args.torch_threads is not None and not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
         return f"--torch-threads must be 1-{MAX_TORCH_THREADS}, got {args.torch_threads}"
+    if args.mode == "preprocess":  # parses and encodes MIDI only: importing torch to configure it would take longer
+        return ""
     threads = args.torch_threads or (1 if args.mode == "infer" else None)
     if args.mode == "infer" and args.device != "cuda" and "torch" not in sys.modules:
         # infer on the CPU runs the network in numpy and imports torch only for a model not yet in the fast-start

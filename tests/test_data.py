@@ -4,6 +4,8 @@ by song, and songs' bars -> padded batches in an order fixed by (seed, epoch).""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -244,6 +246,20 @@ def test_parallel_build_gives_the_same_corpus_as_serial(mixed_folder: Path, tmp_
     parallel = build_corpus(mixed_folder, CONFIG, cache_dir=tmp_path / "parallel", workers=2, progress=False)
     assert parallel.report["skipped"] == serial.report["skipped"]
     assert [(s.name, s.span_steps) for s in parallel.songs] == [(s.name, s.span_steps) for s in serial.songs]
+
+
+def test_preprocess_never_imports_torch(tmp_path: Path) -> None:
+    """`main.py --mode preprocess` parses and caches MIDI only; importing torch (in it or in its parse workers) would
+    cost more than a second of a few-second run for nothing."""
+    folder = write_files(tmp_path / "songs", {"rock.mid": rock_song_bytes(4), "waltz.mid": _waltz_bytes(4)})
+    repo = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-X", "importtime", str(repo / "main.py"), "--mode", "preprocess", "--data", str(folder),
+               "--cache", str(tmp_path / "cache"), "--workers", "2", "--quiet"]
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "2 of 2 songs used" in result.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")}
+    assert "seq2drum.training.corpus" in imported and "torch" not in imported
 
 
 @pytest.mark.parametrize("files", [{}, {"readme.txt": b"hello"}], ids=["empty-folder", "no-midi-files"])
