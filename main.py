@@ -389,7 +389,8 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
 def run_evaluate(args: argparse.Namespace) -> int:
     """Score the model and the baselines against the real drums; the data config comes from the checkpoint
     (--steps-per-quarter and the window flags are ignored), the seed defaults to 0 so reports are reproducible."""
-    from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate, format_tables, verdict
+    from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+    from seq2drum.evaluation.report import format_tables, verdict
 
     report_dir = args.report or REPO / "runs" / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,

@@ -27,7 +27,9 @@ from seq2drum.atomic import write_atomic  # noqa: E402
 from seq2drum.training.calibrate import tune_checkpoint  # noqa: E402
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
 from seq2drum.training.corpus import build_corpus, fold_of, split_songs  # noqa: E402
-from seq2drum.evaluation.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize  # noqa: E402
+from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate  # noqa: E402
+from seq2drum.evaluation.report import format_tables  # noqa: E402
+from seq2drum.evaluation.summary import dumps, summarize  # noqa: E402
 from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
 from seq2drum.training.loop import train  # noqa: E402
 

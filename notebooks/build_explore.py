@@ -20,7 +20,7 @@ CELLS = [
     ("markdown", """\
 # seq2drum: explore the data, the model and its evaluation
 
-Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`, `seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`);
+Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`, `seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`, `seq2drum.evaluation.report`);
 the notebook holds no logic of its own. Set these environment variables before starting Jupyter to point it elsewhere:
 
 - `SEQ2DRUM_DATA`: folder of MIDI songs with guitar and drums (default `../../shared/data/midi`)
@@ -82,7 +82,8 @@ plots.song_figure(song, takes[0], title="take 1")"""),
 plots.song_figure(song, takes[1], title="take 2")"""),
     ("markdown", "## Evaluation against the real drummers\n\nThe same stage as `python main.py --mode evaluate`."),
     ("code", """\
-from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate, format_tables, make_figures, verdict
+from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+from seq2drum.evaluation.report import format_tables, make_figures, verdict
 
 evaluation = evaluate(DATA, CHECKPOINT, REPORT, EvaluationSettings(split=SPLIT, limit=LIMIT, plots_songs=1),
                       CACHE, progress=False)

@@ -11,7 +11,7 @@ import pytest
 import main
 from seq2drum.config import DataConfig, GenerationOptions
 from seq2drum.training.corpus import encode_song
-from seq2drum.evaluation.evaluate import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
+from seq2drum.evaluation.scoring import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
 from seq2drum.song.bars import bar_song
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.evaluation.metrics import bar_keys
@@ -189,7 +189,7 @@ def test_the_share_of_songs_crashing_on_most_bars_counts_songs_past_half_their_b
     model and for the real drums, so a decoding that crashes everywhere shows up next to its crash F1."""
     from types import SimpleNamespace
 
-    from seq2drum.evaluation.evaluate import _crash_most_bars_share
+    from seq2drum.evaluation.summary import _crash_most_bars_share
     from seq2drum.evaluation.metrics import HitCounts
 
     def song(n_bars: int, predicted: int, real: int) -> SimpleNamespace:

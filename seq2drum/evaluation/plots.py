@@ -205,8 +205,8 @@ def _finite(values: np.ndarray) -> np.ndarray:
 def report_figures(
     summary: Mapping[str, Any], examples: Sequence[tuple[EncodedSong, DrumGrid]], f1_columns: Mapping[str, str]
 ) -> dict[str, Figure]:
-    """The evaluation report's figures by file name, from its summary (see `seq2drum.evaluation.evaluate.summarize`): F1 per
-    system for each `f1_columns` label -> view key, descriptor histograms, and a piano roll per example song."""
+    """The evaluation report's figures by file name, from its summary (`seq2drum.evaluation.summary.summarize`): F1
+    per system for each `f1_columns` label -> view key, descriptor histograms, and a piano roll per example song."""
     systems = summary["systems"]
     f1 = {s: {label: systems[s]["grid"][key]["f1"] for label, key in f1_columns.items()} for s in systems}
     distributions = {name: {d: np.asarray(v, dtype=np.float64) for d, v in values.items()}
