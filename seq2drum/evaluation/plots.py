@@ -1,10 +1,12 @@
 """Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
-evaluation), and a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot). Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
-canvas on any machine, headless or not; a notebook shows the returned figures inline.
+evaluation); a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot); a
+training run's losses per epoch. Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which
+renders PNGs with the Agg canvas on any machine, headless or not; a notebook shows the returned figures inline.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,24 @@ SYSTEM_COLORS = {
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write a PNG via a temporary file and rename, so a crash never leaves half an image."""
     return write_atomic(path, lambda stream: figure.savefig(stream, dpi=dpi, format="png"))
+
+
+def save_loss_figure(metrics_path: Path, png_path: Path) -> None:
+    """Train and validation loss per epoch from a run's metrics.csv, as a PNG beside it."""
+    with metrics_path.open() as stream:
+        rows = list(csv.DictReader(stream))
+    if not rows:
+        return
+    epochs = [int(r["epoch"]) for r in rows]
+    figure = Figure(figsize=(6, 4), layout="tight")
+    axis = figure.subplots()
+    axis.plot(epochs, [float(r["train_loss"]) for r in rows], marker="o", label="train")
+    axis.plot(epochs, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("loss (hit BCE + weighted groove, structure, feel)")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    save_figure(figure, png_path)
 
 
 def _bar_lines(axis: Axes, grid: Grid, start_step: int, end_step: int) -> None:
