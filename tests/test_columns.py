@@ -53,7 +53,8 @@ def _changed_columns(step: ColumnTable, bar: ColumnTable, shift: int) -> set[str
     moved_step, moved_bar = transpose(step_features, bar_features, shift, step=step, bar=bar)
     assert moved_step is not step_features and moved_bar is not bar_features  # copies: the song stays as it was
     changed = {step.names[c] for c in range(len(step)) if not np.array_equal(moved_step[..., c], step_features[..., c])}
-    return changed | {bar.names[c] for c in range(len(bar)) if not np.array_equal(moved_bar[..., c], bar_features[..., c])}
+    same_bar = [np.array_equal(moved_bar[..., c], bar_features[..., c]) for c in range(len(bar))]
+    return changed | {name for name, same in zip(bar.names, same_bar) if not same}
 
 
 @pytest.mark.parametrize("shift", [-5, 1, 6])

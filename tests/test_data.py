@@ -258,7 +258,8 @@ def test_preprocess_never_imports_torch(tmp_path: Path) -> None:
     result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "2 of 2 songs used" in result.stdout
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")}
+    lines = result.stderr.splitlines()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time")}
     assert "seq2drum.training.corpus" in imported and "torch" not in imported
 
 

@@ -116,7 +116,8 @@ def test_scoring_counts_rests_crashes_and_fills_per_bar() -> None:
     copy = type(song.drums)(song.drums.hits.copy(), song.drums.velocity, song.drums.offset)
     copy.hits[0, 7] = True  # a crash on the first downbeat
     score = score_song(song, {"model": copy, "silent": type(song.drums).empty(song.n_steps)}, set())
-    assert score.structure["model"]["crash"].matched.sum() == 0 and score.structure["model"]["crash"].predicted.sum() == 1
+    crash = score.structure["model"]["crash"]
+    assert crash.matched.sum() == 0 and crash.predicted.sum() == 1
     assert score.structure["silent"]["rest"].predicted.sum() == 4 and score.structure["silent"]["rest"].real.sum() == 0
 
 

@@ -27,7 +27,8 @@ from seq2drum.errors import ConfigError, DataFolderError
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BarLibrary, baseline_drums
 from seq2drum.evaluation.report import write_report
-from seq2drum.evaluation.scoring import SYSTEMS, VALIDITY_CHECKS, SongScore, check_output, nll_per_cell, score_song, song_span
+from seq2drum.evaluation.scoring import (SYSTEMS, VALIDITY_CHECKS, SongScore, check_output, nll_per_cell, score_song,
+                                         song_span)
 from seq2drum.evaluation.summary import summarize
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid

@@ -124,7 +124,8 @@ def _bar_features(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.
 
 
 def _per_bar(values: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray:
-    """(n_steps, ...) per-step values -> (n_bars, width, ...), each bar from its first step, zero-padded, cut at width."""
+    """(n_steps, ...) per-step values -> (n_bars, width, ...), each bar from its first step, zero-padded, cut at
+    width."""
     out = np.zeros((len(bars), width, *values.shape[1:]), dtype=values.dtype)
     for row, (start, n_steps) in enumerate(bars[:, [BAR_START, BAR_STEPS]].tolist()):
         length = min(n_steps, width)

@@ -18,7 +18,8 @@ from seq2drum.midi.io import START, MidiSong, merged_notes, select_guitar
 from seq2drum.midi.scan import MAX_SONG_QUARTERS
 from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
-PIPELINE_VERSION = 6  # bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: no windows)
+# bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows)
+PIPELINE_VERSION = 6
 
 
 @dataclass

@@ -156,7 +156,8 @@ class DrumGrid:
         return len(self.hits)
 
     def slice(self, start_step: int, end_step: int) -> DrumGrid:
-        return DrumGrid(self.hits[start_step:end_step], self.velocity[start_step:end_step], self.offset[start_step:end_step])
+        part = slice(start_step, end_step)
+        return DrumGrid(self.hits[part], self.velocity[part], self.offset[part])
 
     def __repr__(self) -> str:
         return f"DrumGrid({self.n_steps} steps, {int(self.hits.sum())} hits)"

@@ -85,7 +85,8 @@ def _bar_cues(features: np.ndarray, grid: Grid, pitch: np.ndarray, start_step: n
     has_onset = onset_count > 0
     bar_starts = grid.bars[:, BAR_START]
     bar_onsets = np.add.reduceat(onset_count, bar_starts)
-    bar_velocity = np.add.reduceat(loudest * has_onset, bar_starts) / np.maximum(np.add.reduceat(has_onset, bar_starts), 1)
+    bar_strikes = np.maximum(np.add.reduceat(has_onset, bar_starts), 1)
+    bar_velocity = np.add.reduceat(loudest * has_onset, bar_starts) / bar_strikes
     playing = bar_onsets > 0
     mean_onsets = bar_onsets[playing].mean() if playing.any() else 1.0
     chroma = np.add.reduceat(features[:, GUITAR.onset_chroma], bar_starts, axis=0)

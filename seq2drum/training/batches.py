@@ -135,7 +135,8 @@ class BucketBatchSampler:
         # sort within large chunks: similar lengths together, yet a different grouping every epoch
         chunk = self.batch_size * 20
         order = np.concatenate(
-            [part[np.argsort(self.lengths[part], kind="stable")] for part in np.array_split(order, max(1, len(order) // chunk))]
+            [part[np.argsort(self.lengths[part], kind="stable")]
+             for part in np.array_split(order, max(1, len(order) // chunk))]
         ) if len(order) else order
         batches: list[list[int]] = []
         current: list[int] = []

@@ -48,7 +48,8 @@ def save_encoded(path: Path, encoded: EncodedSong) -> None:
         "song": encoded.song,
     }
     if encoded.drums is not None:
-        arrays.update(hits=encoded.drums.hits, velocity=encoded.drums.velocity, offset=encoded.drums.offset.astype(np.float16))
+        drums = encoded.drums
+        arrays.update(hits=drums.hits, velocity=drums.velocity, offset=drums.offset.astype(np.float16))
     _atomic_savez(path, arrays)
 
 
@@ -67,7 +68,8 @@ def load_encoded(path: Path) -> EncodedSong:
         meta = json.loads(str(archive["meta"]))
         if "skip" in meta:
             raise CachedSkip(meta["skip"])
-        grid = Grid(meta["ticks_per_quarter"], meta["steps_per_quarter"], archive["bars"], [tuple(t) for t in meta["tempos"]])
+        tempos = [tuple(t) for t in meta["tempos"]]
+        grid = Grid(meta["ticks_per_quarter"], meta["steps_per_quarter"], archive["bars"], tempos)
         drums = None
         if "hits" in archive:
             drums = DrumGrid(archive["hits"], archive["velocity"], archive["offset"].astype(np.float32))

@@ -11,7 +11,8 @@
    section's first or last bar) with the highest F1 over the validation bars (fills within +-1 bar) among those
    that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`. Allowing crashes and fills inside sections, where
    the head is sure, lifted crash F1 from 0.19 to 0.27 on the default model's validation songs at no cost beyond
-   the budget; crashes only on section starts, fills only on section ends capped them. Measured on cross-validation folds, the thresholds
+   the budget; crashes only on section starts, fills only on section ends capped them. Measured on cross-validation
+   folds, the thresholds
    that are best for structure alone (rests 0.15, crashes and fills 0.1) cost 0.034 of mean song F1 together and
    put the model below the loop; a fill replaces a beat of groove, and a wrong rest silences a bar.
 """
@@ -181,7 +182,8 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -
         played = song.flags[variant, rows]
         streaks += (played.mean(axis=0) > 0.5, song.real_flags.mean(axis=0) > 0.5)
         exact = played[:, :2] & song.real_flags[:, :2]  # rests and crashes: the same bar
-        counts[:2] += np.stack([exact.sum(axis=0), played[:, :2].sum(axis=0), song.real_flags[:, :2].sum(axis=0)], axis=1)
+        real = song.real_flags[:, :2]
+        counts[:2] += np.stack([exact.sum(axis=0), played[:, :2].sum(axis=0), real.sum(axis=0)], axis=1)
         fills = match_hits(played[:, [2]], song.real_flags[:, [2]], 1)  # fills: within one bar
         counts[2] += (fills.matched.sum(), fills.predicted.sum(), fills.real.sum())
     return StructureScore(np.array(values), np.array([2 * m / max(1, p + r) for m, p, r in counts]),
@@ -235,7 +237,8 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
                 log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
     """Calibrate; search the groove prior with no structure forced; then each structure's threshold within the
     song-F1 budget."""
-    policy = fit_calibration(scores, songs, DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])).replace(**_NO_STRUCTURE)
+    first = DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])
+    policy = fit_calibration(scores, songs, first).replace(**_NO_STRUCTURE)
     best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     start = best
     for _ in range(2):

@@ -66,7 +66,8 @@ def find_midi_files(folder: Path) -> list[Path]:
         )
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
     if not files:
-        raise DataFolderError(f"no .mid/.midi files under {folder}; pass --data with a folder of multi-track MIDI songs")
+        raise DataFolderError(f"no .mid/.midi files under {folder}; pass --data with a folder of multi-track MIDI "
+                              "songs")
     return files
 
 
@@ -146,8 +147,8 @@ def build_corpus(
     if not songs:
         reasons = Counter(s["reason"].split(":")[0] for s in skipped)
         raise DataFolderError(
-            f"none of the {len(files)} MIDI files under {folder} gives training data ({dict(reasons)}); each song needs "
-            "a guitar part (GM program 25-32 or a track named guitar) and drums on channel 10"
+            f"none of the {len(files)} MIDI files under {folder} gives training data ({dict(reasons)}); each song "
+            "needs a guitar part (GM program 25-32 or a track named guitar) and drums on channel 10"
         )
     return Corpus(songs, report)
 
@@ -185,7 +186,9 @@ def _song_position(song: EncodedSong, seed: int) -> float:
     return int.from_bytes(token[:8], "big") / 2**64
 
 
-def split_songs(songs: Sequence[EncodedSong], val_fraction: float, seed: int) -> tuple[list[EncodedSong], list[EncodedSong]]:
+def split_songs(
+    songs: Sequence[EncodedSong], val_fraction: float, seed: int
+) -> tuple[list[EncodedSong], list[EncodedSong]]:
     """Split by song (never one song on both sides): a song goes to validation when its position falls in the
     lowest `val_fraction`.
 

@@ -28,7 +28,8 @@ from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.batches import BarBatch, BarDataset, BucketBatchSampler, collate_bars
 from seq2drum.training.corpus import build_corpus, split_songs
-from seq2drum.training.distributed import World, main_first, resumed_position, rng_states, seed_rank, shard, steps_per_epoch, wrap
+from seq2drum.training.distributed import (World, main_first, resumed_position, rng_states, seed_rank, shard,
+                                          steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
@@ -163,7 +164,8 @@ class Run:
 
 def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
     """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
-    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays]) for song in songs if song.hits is not None]
+    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays])
+            for song in songs if song.hits is not None]
 
 
 def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, model_config: ModelConfig,
@@ -180,7 +182,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if resume:
         resumed = load_checkpoint(resume)
         if "optimizer" not in resumed:
-            raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from RUN/last.pt")
+            raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from "
+                                  "RUN/last.pt")
         data_config = DataConfig.from_dict(resumed["data_config"])
         model_config = ModelConfig.from_dict(resumed["model_config"])
     torch.manual_seed(train_config.seed)
