@@ -3,7 +3,7 @@ tables they make, their named slices, the `FeatureSpec` that versions them, and 
 
 Every writer and reader of a feature array goes through these names (`GUITAR.onset_chroma`, `BAR.song_pitch_class`),
 never a column number, so inserting a column moves every use with it. A single-column entry is an index (the array
-keeps one dimension less, as `features[:, 26]` did); a multi-column entry is a slice. The names and their order are
+keeps one dimension less); a multi-column entry is a slice. The names and their order are
 what a checkpoint records: changing them changes the `FeatureSpec`, and a checkpoint trained on other columns is
 refused instead of read in the wrong order.
 """

@@ -116,7 +116,7 @@ class StructureOutcomes:
     decoding again (the groove does not depend on them): for five variants of every bar (0 the groove as decided,
     1 a rest, 2 a crash on the downbeat, 3 a fill closing it, 4 crash and fill) the cells it matches and plays and
     its structure flags; the real bars' flags and hits; where each structure's edge is; the calibrated structure
-    probabilities; and the take's floor (`decoding.take_floor`)."""
+    probabilities; and the take's floor (`groove.decoder.take_floor`)."""
 
     matched: np.ndarray  # (5, n)
     played: np.ndarray  # (5, n)
