@@ -1,4 +1,4 @@
-"""encoding: guitar step features and the song summary (shapes and meaningful values)."""
+"""song.guitar: the guitar's step features and the song summary (shapes and meaningful values)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""representation: the step grid from the meter map (bars, beats, metrical levels), tempo, quantization with
+"""grid: the step grid from the meter map (bars, beats, metrical levels), tempo, quantization with
 microtiming, and the drum grid round trip through MIDI."""
 
 from __future__ import annotations
