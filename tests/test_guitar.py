@@ -16,7 +16,8 @@ METER_MAP_END = METER_MAP[-1][0] + 2 * 3 * PPQ
 
 # guitar_features columns, by name
 ONSET_CHROMA, SOUNDING_CHROMA = GUITAR.onset_chroma.start, GUITAR.sounding_chroma.start
-ONSETS, VOICES, LOW, HIGH, HAS_ONSET = GUITAR.onsets, GUITAR.voices, GUITAR.lowest_pitch, GUITAR.highest_pitch, GUITAR.has_onset
+ONSETS, VOICES, HAS_ONSET = GUITAR.onsets, GUITAR.voices, GUITAR.has_onset
+LOW, HIGH = GUITAR.lowest_pitch, GUITAR.highest_pitch
 LOUDEST, RANGE = GUITAR.loudness, GUITAR.pitch_spread
 BAR_DENSITY, BAR_VELOCITY, BAR_REPEATS, BAR_SILENT, BAR_SIMILARITY = range(GUITAR.bar_cues.start, GUITAR.bar_cues.stop)
 

@@ -30,7 +30,8 @@ def tiny_train_config(**changes: object) -> TrainConfig:
 
 def test_run_folder_has_checkpoints_metrics_and_plot(song_folder: Path, tmp_path: Path) -> None:
     """A run leaves best.pt (inference only), last.pt (full state), metrics.csv with one row per epoch, loss.png."""
-    best = train(song_folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache", progress=False)
+    best = train(song_folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache",
+                 progress=False)
     assert best == tmp_path / "run" / "best.pt"
     with (tmp_path / "run" / "metrics.csv").open() as stream:
         rows = list(csv.DictReader(stream))
@@ -111,7 +112,9 @@ def test_empty_folder_error_says_what_to_pass(tmp_path: Path) -> None:
         train(tmp_path / "empty", tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), progress=False)
 
 
-def test_one_song_folder_says_no_validation_song_is_held_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_song_folder_says_no_validation_song_is_held_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """With no validation song, training must not print its training loss as a validation loss."""
     from tests.conftest import write_song_folder
 
