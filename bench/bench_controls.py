@@ -26,6 +26,7 @@ from seq2drum import metrics  # noqa: E402
 from seq2drum.config import GenerationOptions  # noqa: E402
 from seq2drum.training.corpus import build_corpus, find_midi_files, split_songs  # noqa: E402
 from seq2drum.groove.decoder import take_similarity  # noqa: E402
+from seq2drum.groove.structure import FILL_COLUMN  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from seq2drum.midi.io import read_midi  # noqa: E402
 from seq2drum.song.grid import Grid, drums_to_grid  # noqa: E402
@@ -98,7 +99,7 @@ def main() -> None:
     bars = sum(song.end_bar - song.first_bar for song in songs)
     for fills in ("none", "sections", "every:4", "every:8"):
         takes = [generator.generate_takes(song, GenerationOptions(seed=0, fills=fills), 0)[0] for song in songs]
-        print(f"  --fills {fills}: {sum(int(take.structure[:, 2].sum()) for take in takes)} of {bars} bars")
+        print(f"  --fills {fills}: {sum(int(take.structure[:, FILL_COLUMN].sum()) for take in takes)} of {bars} bars")
     print("\ncymbal and dynamics: hi-hat / ride hits and mean velocity of take 1, all songs")
     for cymbal, dynamics in (("auto", 1.0), ("hats", 1.0), ("ride", 1.0), ("auto", 0.7)):
         takes = [generator.generate_takes(song, GenerationOptions(seed=0, cymbal=cymbal, dynamics=dynamics), 0)[0]

@@ -25,7 +25,7 @@ from seq2drum.config import GenerationOptions  # noqa: E402
 from seq2drum.groove.count_in import entry_bar, whole_bars_before  # noqa: E402
 from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS  # noqa: E402
 from seq2drum.errors import CountInError, Seq2DrumError  # noqa: E402
-from seq2drum.groove.codebook import is_fill  # noqa: E402
+from seq2drum.groove.structure import is_fill_bar  # noqa: E402
 from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 from seq2drum.midi.kit import KIT_KEYS, KitMap  # noqa: E402
 from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi  # noqa: E402
@@ -52,7 +52,7 @@ def from_nothing(generator: DrumGenerator, bars: int) -> None:
             per_bar.append(int(hits.sum()))
             patterns.add(hits.tobytes())
             crashes += [bar + 1] if hits[0, CRASH] else []
-            fills += [bar + 1] if bar < grid.n_bars - 1 and is_fill(hits, int(n_steps), int(beat[start])) else []
+            fills += [bar + 1] if bar < grid.n_bars - 1 and is_fill_bar(hits, int(n_steps), int(beat[start])) else []
         qpm = 60_000_000 / song.tempos[0][1]
         print(f"{meter} at {tempo_qpm:g}: file has {grid.n_bars} bars of "
               f"{'/'.join(map(str, song.time_signatures[0][1:]))} at {qpm:.2f} qpm ({len(song.tempos)} tempo, "

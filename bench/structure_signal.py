@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 from seq2drum.config import DataConfig  # noqa: E402
 from seq2drum.training.corpus import find_midi_files  # noqa: E402
-from seq2drum.groove.decoder import section_edges  # noqa: E402
+from seq2drum.groove.structure import STRUCTURE_COLUMNS, drummed_structure, section_edges  # noqa: E402
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE  # noqa: E402
 from seq2drum.errors import Seq2DrumError  # noqa: E402
 from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
@@ -60,8 +60,8 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
             song_bars_played = bar_of_step[np.clip(steps, 0, grid.n_steps - 1)] - bars.first_bar
             playing[row, song_bars_played[(song_bars_played >= 0) & (song_bars_played < n)]] = True
     starts, ends = section_edges(bars.sections, bars.first_bar, n)  # where decoding's edge thresholds apply
-    structure = bars.structure()[:n]
-    return {"rest": structure[:, 0], "crash": structure[:, 1], "fill": structure[:, 2],
+    structure = drummed_structure(bars)[:n]
+    return {**{name: structure[:, column] for column, name in enumerate(STRUCTURE_COLUMNS)},
             "parts_playing": playing.sum(axis=0), "n_parts": np.full(n, len(parts)), "starts": starts, "ends": ends,
             "ride": bars.hits[:n, :, RIDE].sum(axis=1), "hats": bars.hits[:n, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=(1, 2)),
             "section": np.cumsum(starts)}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
-from seq2drum.groove.decoder import DecodingPolicy  # noqa: E402
+from seq2drum.groove.policy import DecodingPolicy  # noqa: E402
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:

@@ -94,7 +94,6 @@ MIN_SWING, MAX_SWING = 0.5, 0.75
 MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
 CYMBALS = ("auto", "hats", "ride")
-FILLS = ("none", "sections", "every:N")
 
 
 def fills_every(fills: str) -> int | None:

@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 
 from seq2drum.config import DataConfig
-from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
-from seq2drum.song.bars import bar_song, bar_structure, bars_to_steps
+from seq2drum.song.bars import bar_song, bars_to_steps
 from seq2drum.song.columns import BAR_COLUMNS, STEP_COLUMNS, FeatureSpec
 from seq2drum.midi.io import read_midi
 from seq2drum.song.encode import encode_song
-from tests.builders import PPQ, backbeat, notes_from_steps, pattern, riff, song_bytes
+from tests.builders import PPQ, backbeat, notes_from_steps, riff, song_bytes
 
 SPEC = FeatureSpec.current(4)
 BAR_44 = 4 * PPQ
@@ -58,14 +57,6 @@ def test_bars_and_steps_convert_both_ways() -> None:
     song = bar_song(encoded, SPEC)
     back = bars_to_steps(song.hits, encoded.grid, encoded.first_bar)
     np.testing.assert_array_equal(back, encoded.drums.hits)
-
-
-def test_training_targets_mark_rests_crashes_and_fills() -> None:
-    hits = np.zeros((3, 32, 9), dtype=bool)
-    hits[1, :16] = pattern(16, [(0, CRASH), (0, KICK), (8, SNARE)])
-    hits[2, :16] = pattern(16, [(0, KICK), (13, HIGH_TOM)])
-    flags = bar_structure(hits, np.array([16, 16, 16]), np.array([4, 4, 4]))
-    assert flags.tolist() == [[True, False, False], [False, True, False], [False, False, True]]
 
 
 def test_last_onset_is_found_in_its_bar() -> None:

@@ -4,6 +4,7 @@ name, and a style keeps the whole take inside its family, end to end through `Dr
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,18 +14,21 @@ from seq2drum.groove import controls
 
 from seq2drum.evaluation import metrics
 from seq2drum.config import GenerationOptions
-from seq2drum.groove.decoder import Decoder, DecodingPolicy, Steering
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.errors import ConfigError
-from seq2drum.groove.codebook import GrooveCodebook, is_fill
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.structure import is_fill_bar
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid
 from seq2drum.song.sections import Section
 from seq2drum.song.encode import encode_song
 from seq2drum.groove.styles import StyleBook
-from tests.builders import notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook, tiny_checkpoint
-from tests.test_decoding import scores_for
+from tests.builders import (notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook,
+                            tiny_checkpoint)
+from tests.test_decoder import scores_for
 
 BACKBEAT = [(0, 0), (8, 0), (4, 1), (12, 1)]
 
@@ -63,6 +67,44 @@ def test_density_scales_the_hits_as_promised() -> None:
     assert hits[0.25] <= hits[0.5] and hits[4.0] >= hits[2.0]
 
 
+def search_every_take_at_every_trial(run, steering: Steering, target: float, scale: float, n_takes: int) -> list:
+    """Density's search as it was: every trial decided all the takes (1 + 7 full decisions); the reference."""
+    low, high, best = None, None, None
+    for _ in range(controls.DENSITY_ROUNDS):
+        takes = run(steering.replace(lambda_scale=scale), n_takes)
+        error = math.log(max(1, takes[0].n_hits) / target)
+        if best is None or abs(error) < best[0]:
+            best = (abs(error), takes)
+        if abs(error) <= math.log(controls.DENSITY_TOLERANCE):
+            break
+        if error > 0:
+            low, scale = scale, (math.sqrt(scale * high) if high is not None else scale * 2)
+        else:
+            high, scale = scale, (math.sqrt(scale * low) if low is not None else scale / 2)
+    return best[1]
+
+
+@pytest.mark.parametrize("density", [0.3, 0.5, 2.0, 3.0])
+def test_density_search_gives_the_takes_deciding_all_takes_at_every_trial_would(density: float) -> None:
+    """The search decides take 1 alone at each trial scale and every take once at the chosen one; the drums must be
+    those of deciding all takes at every trial (take 1 never depends on later takes, each decision has a fresh
+    random stream). Fails if take 1 starts to depend on the number of takes, or the search on later takes."""
+    codebook = graded_codebook()
+    scores = scores_for([backbeat_probabilities()] * 16, [Section(0, 8, 0), Section(8, 16, 1)])
+    decoder = Decoder(codebook, DecodingPolicy())
+
+    def run(steer: Steering, n_takes: int) -> list:
+        return decoder.decide(scores, n_takes, 0.7, np.random.default_rng(5), steering=steer)
+
+    target = density * run(Steering(), 1)[0].n_hits
+    found = controls.search_density(run, Steering(), target, 1.0 / density, 3)
+    reference = search_every_take_at_every_trial(run, Steering(), target, 1.0 / density, 3)
+    assert len(found) == len(reference) == 3
+    for take, expected in zip(found, reference):
+        np.testing.assert_array_equal(take.hits, expected.hits)
+        np.testing.assert_array_equal(take.velocity, expected.velocity)
+
+
 def test_fill_bars_for_none_sections_and_every_n() -> None:
     scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
     assert controls.fill_bars("sections", scores) is None
@@ -78,9 +120,9 @@ def test_decoding_plays_fills_exactly_where_asked() -> None:
     scores.structure_logits[:, 2] = 8.0  # the model wants a fill in every bar
     decoder = Decoder(codebook, DecodingPolicy())
     for fills, expected in (("sections", list(range(12))), ("none", []), ("every:4", [3, 7, 11])):
-        take = decoder.decide(scores, steering=Steering(fill_bars=controls.fill_bars(fills, scores)))[0]
+        take = decoder.decide(scores, steering=Steering(fills=controls.fill_bars(fills, scores)))[0]
         assert np.flatnonzero(take.structure[:, 2]).tolist() == expected, fills
-        played = [row for row in range(11) if is_fill(take.hits[row], 16, 4)]  # the last bar ends the song
+        played = [row for row in range(11) if is_fill_bar(take.hits[row], 16, 4)]  # the last bar ends the song
         assert played == [row for row in expected if row < 11], fills
 
 
@@ -178,7 +220,8 @@ def test_two_styles_give_different_drums(styled: DrumGenerator) -> None:
 
 def test_a_style_without_the_songs_meter_is_refused_naming_those_that_fit(styled: DrumGenerator) -> None:
     waltz_song = song_bytes(notes_from_steps(riff(8, steps_per_bar=12), length_steps=2), time_signatures=[(0, 3, 4)])
-    with pytest.raises(ConfigError, match=r"style 'half-time' plays in 4/4, not in this song's 3/4; styles for 3/4: waltz"):
+    expected = r"style 'half-time' plays in 4/4, not in this song's 3/4; styles for 3/4: waltz"
+    with pytest.raises(ConfigError, match=expected):
         styled.generate(waltz_song, GenerationOptions(style="half-time"))
     with pytest.raises(ConfigError, match=r"unknown style 'rock'; styles for this song's 4/4: 16th-hats"):
         styled.generate(rock_song_bytes(8), GenerationOptions(style="rock"))

@@ -11,7 +11,7 @@ import pytest
 import main
 from seq2drum.config import DataConfig, GenerationOptions
 from seq2drum.training.corpus import encode_song
-from seq2drum.evaluation.scoring import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
+from seq2drum.evaluation.song_score import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
 from seq2drum.song.bars import bar_song
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.evaluation.metrics import bar_keys
@@ -97,7 +97,7 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
 
 def test_nll_per_cell_is_the_cross_entropy_of_the_calibrated_probabilities(tiny_model_path: Path) -> None:
     """Breaks if the evaluation's likelihood reads the model's probabilities differently from decoding."""
-    from seq2drum.groove.decoder import calibrated
+    from seq2drum.groove.policy import calibrated
 
     generator = DrumGenerator.from_checkpoint(tiny_model_path)
     song = encode_song(read_midi(rock_song_bytes(4)), generator.data_config, name="rock")

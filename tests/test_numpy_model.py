@@ -14,7 +14,7 @@ from seq2drum.model.checkpoint import load_checkpoint
 from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.generation.generator import numpy_network, numpy_song_scores, song_scores
+from seq2drum.model.scoring import numpy_network, numpy_song_scores, song_scores
 from seq2drum.midi.io import read_midi
 from seq2drum.song.encode import encode_song
 from tests.builders import rock_song_bytes, tiny_checkpoint

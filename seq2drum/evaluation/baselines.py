@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, midi_velocity
 from seq2drum.evaluation.metrics import bar_keys
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
 
 if TYPE_CHECKING:
     from seq2drum.training.corpus import EncodedSong
@@ -32,7 +32,7 @@ def accent_velocity(grid: Grid, drums: DrumGrid) -> None:
     """Give every hit the fixed accent of its metrical level and class (in place)."""
     level = grid.metrical_level()
     velocity = np.asarray(LEVEL_VELOCITY)[level][:, None] + CLASS_VELOCITY_SHIFT[None, :]
-    drums.velocity[:] = np.where(drums.hits, np.clip(velocity, 1, 127), 0).astype(np.uint8)
+    drums.velocity[:] = np.where(drums.hits, midi_velocity(velocity), 0).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _bars(grid: Grid) -> list[_Bar]:
     bars = []
     columns = [BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR]
     for start, n_steps, numerator, denominator in grid.bars[:, columns].tolist():
-        compound = denominator >= 8 and numerator % 3 == 0 and numerator > 3
+        compound = bool(is_compound(numerator, denominator))
         bars.append(_Bar(start, n_steps, int(beat[start]), compound))
     return bars
 

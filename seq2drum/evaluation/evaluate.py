@@ -6,7 +6,7 @@ ride, the most played training bar). The loop is the bar to clear: every model i
 
 Songs are those of the checkpoint's validation split (its own data config and split seed), its training songs,
 every song, or one cross-validation fold. Each is scored over its span, from the bar where the guitar starts to the
-bar where it ends (`evaluation.scoring`). The model's drums come from `DrumGenerator.generate(midi_bytes)`, whose
+bar where it ends (`evaluation.song_score`). The model's drums come from `DrumGenerator.generate(midi_bytes)`, whose
 every take is also checked for validity. The figures over all songs are in `evaluation.summary`, the written report
 (report.json, report.md, distributions.json, PNG figures) in `evaluation.report`.
 """
@@ -27,8 +27,8 @@ from seq2drum.errors import ConfigError, DataFolderError
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BarLibrary, baseline_drums
 from seq2drum.evaluation.report import write_report
-from seq2drum.evaluation.scoring import (SYSTEMS, VALIDITY_CHECKS, SongScore, check_output, nll_per_cell, score_song,
-                                         song_span)
+from seq2drum.evaluation.song_score import (SYSTEMS, VALIDITY_CHECKS, SongScore, check_output, nll_per_cell,
+                                            score_song, song_span)
 from seq2drum.evaluation.summary import summarize
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, DRUM_CLASSES, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid
+from seq2drum.groove.structure import STRUCTURE_COLUMNS, is_fill_bar
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
 
 Span = tuple[int, int]  # [start_step, end_step)
 
@@ -187,7 +188,7 @@ def swing(drums: DrumGrid, grid: Grid, span: Span) -> np.ndarray:
     beat = grid.beat_steps()
     numerator = np.repeat(grid.bars[:, BAR_NUMERATOR], grid.bars[:, BAR_STEPS])
     denominator = np.repeat(grid.bars[:, BAR_DENOMINATOR], grid.bars[:, BAR_STEPS])
-    compound = (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
+    compound = is_compound(numerator, denominator)
     values = []
     for start, n_steps in bars_in_span(grid, span).tolist():
         positions = []
@@ -266,21 +267,19 @@ def overlap_area(first: np.ndarray, second: np.ndarray, bins: int = 20) -> float
 
 # ---------------------------------------------------------------------------------------------- song structure
 
-STRUCTURES = ("rest", "crash", "fill")
+STRUCTURES = STRUCTURE_COLUMNS  # the (rest, crash, fill) columns of structure_flags
 STRUCTURE_TOLERANCE_BARS = {"rest": 0, "crash": 0, "fill": 1}
 
 
 def structure_flags(hits: np.ndarray, grid: Grid, span: Span) -> np.ndarray:
     """(n_bars, 3) bool per bar of the span: the drums rest (no hit), crash on the downbeat, play a fill (any tom,
     or three or more snare hits in the bar's last beat)."""
-    from seq2drum.groove.codebook import is_fill
-
     bars = bars_in_span(grid, span)
     beat = grid.beat_steps()
     flags = np.zeros((len(bars), 3), dtype=bool)
     for row, (start, n_steps) in enumerate(bars.tolist()):
         bar = hits[start : start + n_steps]
-        flags[row] = (not bar.any(), bool(bar[0, CRASH]), is_fill(bar, n_steps, int(beat[start])))
+        flags[row] = (not bar.any(), bool(bar[0, CRASH]), is_fill_bar(bar, n_steps, int(beat[start])))
     return flags
 
 

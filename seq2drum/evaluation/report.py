@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from seq2drum.atomic import write_atomic
 from seq2drum.evaluation import metrics, plots
-from seq2drum.evaluation.scoring import SYSTEMS, VALIDITY_CHECKS
+from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS
 from seq2drum.evaluation.summary import LOOP, dumps, jsonable
 from seq2drum.midi.drums import DRUM_CLASSES
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BASELINES
-from seq2drum.evaluation.scoring import SYSTEMS, VALIDITY_CHECKS, SongScore
+from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS, SongScore
 
 LOOP = "backbeat"  # the baseline every model is compared with, song by song
 

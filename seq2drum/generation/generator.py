@@ -1,49 +1,49 @@
 """The one generation entry point: `DrumGenerator.from_checkpoint(path).generate(midi_bytes, options)`.
 
-Used alike by main.py, the gRPC server, the notebooks, the evaluation and the benchmarks. A song goes through the
-network once, as bars (`features.bar_song`); `decoding.Decoder` then chooses each take's bars from the calibrated
-scores. Randomness (humanized velocity and timing, the groove choice at temperature > 0) comes from generators
-seeded per call, so concurrent requests on server threads never share a random stream.
+Used alike by main.py, the gRPC server, the notebooks, the evaluation and the benchmarks. A request goes through
+four stages, each a function of its own: `prepare` (generation/prepare.py: read the file, choose the guitar once,
+the count-in's room, the bars) -> `DrumGenerator.scorer` (the network's scores, model/scoring.py) ->
+`DrumGenerator.decide` (the takes, from the scores and a `Steering`: groove/) -> `render` (generation/render.py:
+velocity, timing, swing, kit map, MIDI bytes). Randomness (humanized velocity and timing, the groove choice at
+temperature > 0) comes from generators seeded per call, so concurrent requests on server threads never share a
+random stream.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from seq2drum.groove import controls, count_in
-from seq2drum.groove import from_nothing as arrangement
-from seq2drum.model import fast_start
 from seq2drum.config import GenerationOptions
-from seq2drum.groove.decoder import Decoder, SongScores, Take
-from seq2drum.midi.drums import DRUM_CLASSES
-from seq2drum.song.bars import BarSong, bar_song, bars_to_steps
-from seq2drum.midi.kit import KitMap
-from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, choose_guitar, merged_notes, write_midi
-from seq2drum.song.grid import DrumGrid, Grid, grid_to_drums
-from seq2drum.model.numpy_network import NumpyGrooveModel
-from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.generation.prepare import PreparedSong, prepare
+from seq2drum.generation.render import TakeResult, render, takes_to_grids
+from seq2drum.groove import controls
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.styles import Style, StyleBook
+from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.midi.io import MidiSong
+from seq2drum.model import fast_start
+from seq2drum.model.scoring import Scorer, SongScores, WholeSongScorer, numpy_network, numpy_song_scores, song_scores
+from seq2drum.song.bars import BarSong, bar_song
+from seq2drum.song.encode import EncodedSong
+from seq2drum.song.grid import DrumGrid, Grid
 
 if TYPE_CHECKING:
     import torch
 
     from seq2drum.model.checkpoint import LoadedModel
 
+__all__ = ["DrumGenerator", "GenerationResult", "ModelInfo", "TakeResult"]
+
 # checkpoint.DEFAULT_CHECKPOINT, named here too so that loading a model from the fast-start cache imports no torch
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "default.pt"
-
-MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 
 
 class _OneBlasThread:
@@ -88,24 +88,6 @@ def one_blas_thread(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(*args, **kwargs)
 
     return limited
-
-
-HUMANIZE_VELOCITY = 6  # +- MIDI velocity spread around the predicted value
-HUMANIZE_OFFSET_STEPS = 0.04  # +- microtiming spread, in steps
-
-
-@dataclass
-class TakeResult:
-    """One take: its MIDI bytes and drums on the song's grid."""
-
-    index: int  # 1-based
-    midi_bytes: bytes
-    drums: DrumGrid
-    n_hits: int
-    expected_f1: float  # under the model's calibrated probabilities
-
-    def __repr__(self) -> str:
-        return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
 
 
 @dataclass
@@ -190,19 +172,13 @@ class DrumGenerator:
             if fast is not None:
                 info = fast.info
                 return cls(fast, ModelInfo(**{**info, "drum_classes": tuple(info["drum_classes"])}), device)
-        from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
+        from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, version_digest
 
         payload = load_checkpoint(path, map_location="cpu")
         loaded = model_from_checkpoint(payload, device)
-        digest = hashlib.sha256()  # of everything generation depends on: weights, codebook (menu too), decoding
-        for name in sorted(payload["model"]):
-            digest.update(payload["model"][name].float().numpy().tobytes())
-        for name in sorted(payload.get("codebook", {})):
-            digest.update(payload["codebook"][name].float().numpy().tobytes())
-        digest.update(json.dumps(payload.get("decoding"), sort_keys=True, default=str).encode())
         info = ModelInfo(
             name=payload.get("name", path.stem),
-            version=f"{payload['format_version']}.{payload.get('step', 0)}.{digest.hexdigest()[:8]}",
+            version=f"{payload['format_version']}.{payload.get('step', 0)}.{version_digest(payload)}",
             attention=loaded.model.config.attention,
             n_parameters=sum(p.numel() for p in loaded.model.parameters()),
             steps_per_quarter=loaded.data_config.steps_per_quarter,
@@ -225,67 +201,45 @@ class DrumGenerator:
             return numpy_song_scores(self.network, song)
         return song_scores(self.model, song, self.device)
 
+    def scorer(self, song: BarSong) -> Scorer:
+        """Stage 2: the network's scores for a song's bars, as a `Scorer` the decision reads bar ranges from."""
+        return WholeSongScorer(self.song_scores(song))
+
+    def decide(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
+               steering: Steering | None = None) -> list[Take]:
+        """Stage 3: the takes the options ask for, from the scorer's scores, on top of `steering` (drums from
+        nothing's structure). Today's network hears no drums, so the whole song is scored at once."""
+        scores: SongScores = scorer(0, scorer.n_bars, None)
+        return controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
+
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
-        scores = self.song_scores(bar_song(encoded, self.spec))
-        return controls.decide(self.decoder, scores, options, seed, self.styles, encoded.grid)
+        return self.decide(self.scorer(bar_song(encoded, self.spec)), options, seed, encoded.grid)
 
     def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], humanize: bool, seed: int) -> list[DrumGrid]:
-        """Per-bar takes -> drums on the song's step grid, velocity and timing spread a little when `humanize`."""
-        rng = np.random.default_rng([seed, 1])
-        grids = []
-        for take in takes:
-            hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
-            velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
-            offset = bars_to_steps(take.offset, encoded.grid, encoded.first_bar)
-            if humanize:
-                velocity = velocity + rng.integers(-HUMANIZE_VELOCITY, HUMANIZE_VELOCITY + 1, size=velocity.shape)
-                offset = offset + rng.uniform(-HUMANIZE_OFFSET_STEPS, HUMANIZE_OFFSET_STEPS, size=offset.shape)
-            grids.append(DrumGrid(hits, np.where(hits, np.clip(velocity, 1, 127), 0).astype(np.uint8),
-                                  np.where(hits, np.clip(offset, -0.5, 0.49), 0.0).astype(np.float32)))
-        return grids
+        """Per-bar takes -> drums on the song's step grid (see `render.takes_to_grids`)."""
+        return takes_to_grids(encoded, takes, humanize, seed)
 
     @one_blas_thread
     def generate(self, midi: bytes | MidiSong | None, options: GenerationOptions | None = None) -> GenerationResult:
         """Guitar MIDI bytes (or a song already parsed by `read_midi`) -> drum MIDI bytes with the input's tempo map
         and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`. With
-        `options.bars` set, no song (None or b""): drums from nothing (see `arrangement`).
+        `options.bars` set, no song (None or b""): drums from nothing (see `groove.from_nothing`).
 
         Raises `MidiReadError` for unreadable input and `NoGuitarError` (listing the parts) when no guitar is found.
         """
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
-        song = arrangement.song_to_play(midi, options)
-        choice = choose_guitar(song, options.track)
-        song, moved_bars = count_in.make_room(song, merged_notes(choice.parts), options.count_in_bars, options.merge,
-                                              self.data_config.steps_per_quarter)
-        choice = choose_guitar(song, options.track) if moved_bars else choice
-        encoded = encode_song(song, self.data_config, track=options.track, with_drums=False)
-        bars = bar_song(encoded, self.spec)
-        if options.from_nothing:
-            arrangement.shape_bars(bars)
-        scores = self.song_scores(bars)
-        if options.from_nothing:
-            arrangement.force_structure(scores)
-        takes = controls.decide(self.decoder, scores, options, seed, self.styles, encoded.grid)
-        swung = [controls.swing(grid, encoded.grid, options.swing) for grid in self.takes_to_grids(
-            encoded, takes, options.humanize, seed)]
-        grids = [grid for grid, _ in swung]
-        guitar_parts = choice.parts if options.merge else []
-        markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
-                   for s in bars.sections]
-        sticks = count_in.clicks(encoded.grid, encoded.first_bar, options.count_in_bars)
-        kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
-        results = [
-            TakeResult(index, write_song(song, kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks])),
-                                         guitar_parts, markers), grid, int(grid.hits.sum()), take.expected_f1)
-            for index, (take, grid) in enumerate(zip(takes, grids), start=1)
-        ]
-        guitar_notes = merged_notes(choice.parts)
-        notices = [choice.notice, swung[0][1], *(sparse_drums_notice(grid, encoded.grid, guitar_notes, options.temperature)
-                                                 for grid in grids[:1]), count_in.moved_notice(moved_bars, options.count_in_bars)]
+        prepared = prepare(midi, options, self.data_config, self.spec)
+        takes = self.decide(self.scorer(prepared.bars), options, seed, prepared.encoded.grid, prepared.steering)
+        results, notices = render(prepared, takes, options, seed)
+        return self._result(prepared, results, notices, options, seed, time.perf_counter() - started)
+
+    def _result(self, prepared: PreparedSong, results: list[TakeResult], notices: list[str],
+                options: GenerationOptions, seed: int, generation_s: float) -> GenerationResult:
+        encoded, song = prepared.encoded, prepared.song
         return GenerationResult(
             midi_bytes=results[0].midi_bytes,
             drums=results[0].drums,
@@ -294,106 +248,13 @@ class DrumGenerator:
             time_signature_changes=len(song.time_signatures) - 1,
             n_hits=results[0].n_hits,
             duration_s=encoded.duration_s,
-            generation_s=time.perf_counter() - started,
+            generation_s=generation_s,
             seed=seed,
             model_name=self.info.name,
             model_version=self.info.version,
             takes=results,
-            sections=[(s.start_bar + 1, s.letter) for s in bars.sections],
-            guitar_parts=[] if options.from_nothing else choice.listing(),
+            sections=[(s.start_bar + 1, s.letter) for s in prepared.bars.sections],
+            guitar_parts=[] if options.from_nothing else prepared.choice.listing(),
             notices=[notice for notice in notices if notice],
             song=encoded,
         )
-
-
-SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
-
-
-def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, temperature: float = 0.0) -> str:
-    """A warning when the drums are nearly empty (under one hit per bar on average over the bars where the guitar
-    sounds), saying what to try; "" otherwise. Decoding guards against it, so this is a last check."""
-    if not len(guitar_notes) or not grid.n_steps:
-        return ""
-    start_step, _ = grid.quantize(guitar_notes[:, START])
-    end_step, _ = grid.quantize(guitar_notes[:, END])
-    start_step = np.clip(start_step, 0, grid.n_steps - 1)
-    end_step = np.clip(np.maximum(end_step, start_step + 1), 1, grid.n_steps)
-    change = np.zeros(grid.n_steps + 1, dtype=np.int64)  # +1 where a note starts sounding, -1 where it stops
-    np.add.at(change, start_step, 1)
-    np.add.at(change, end_step, -1)
-    sounding = np.cumsum(change[:-1]) > 0  # (n_steps,)
-    bar_of_step = grid.bar_of_step()
-    guitar_bars = np.unique(bar_of_step[sounding])
-    hits = int(drums.hits[np.isin(bar_of_step, guitar_bars)].sum())
-    if hits >= SPARSE_HITS_PER_BAR * len(guitar_bars):
-        return ""
-    to_try = "try another --seed or --temperature 0" if temperature > 0 else "try --takes 4 for other readings"
-    return (
-        f"the drums are nearly empty: {hits} hits over the {len(guitar_bars)} bars where the guitar plays "
-        f"({hits / len(guitar_bars):.1f} per bar). Check that the parts used are the guitar (pick others with --track); "
-        f"{to_try}"
-    )
-
-
-def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -> SongScores:
-    """Run the torch network over one song's bars (all at once: an LSTM over a few hundred bars) and return its
-    scores."""
-    import torch
-
-    with torch.inference_mode():
-        step_features = torch.from_numpy(song.step_features).unsqueeze(0).to(device)
-        bar_features = torch.from_numpy(song.bar_features).unsqueeze(0).to(device)
-        bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
-        lengths = torch.tensor([song.n_bars], device=device)
-        out = model(step_features, bar_features, bar_steps, lengths)
-        return _scores(song, out.hit_logits[0].float().cpu().numpy(), out.velocity[0].float().cpu().numpy(),
-                       out.offset[0].float().cpu().numpy(), out.structure_logits[0].float().cpu().numpy(),
-                       out.groove_logits[0].float().cpu().numpy())
-
-
-def numpy_song_scores(network: NumpyGrooveModel, song: BarSong) -> SongScores:
-    """`song_scores` with the numpy network."""
-    out = network.forward(song.step_features, song.bar_features, song.bar_steps)
-    return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
-
-
-def _scores(song: BarSong, hit_logits: np.ndarray, velocity: np.ndarray, offset: np.ndarray,
-            structure_logits: np.ndarray, groove_logits: np.ndarray) -> SongScores:
-    return SongScores(
-        hit_logits=hit_logits,
-        velocity=velocity * 127.0,
-        offset=offset,
-        structure_logits=structure_logits,
-        bar_steps=song.bar_steps,
-        beat_steps=song.beat_steps,
-        guitar_plays=song.guitar_plays,
-        sections=song.sections,
-        first_bar=song.first_bar,
-        last_onset=song.last_onset,
-        groove_logits=groove_logits,
-    )
-
-
-def numpy_network(model: Any) -> NumpyGrooveModel:
-    """The numpy copy of a torch `GrooveSeq2Drum` (its weights as float32 arrays)."""
-    weights = {name: value.detach().float().cpu().numpy() for name, value in model.state_dict().items()
-               if name != "codebook_bar_steps"}
-    return NumpyGrooveModel(weights, model.config, model.codebook_bar_steps.cpu().numpy())
-
-
-def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any],
-               markers: Sequence[tuple[int, str]] = ()) -> bytes:
-    """Drums (and optionally the guitar parts) with the song's tempo and meter maps, at a clock fine enough for
-    microtiming (an integer multiple of the input's, so every tempo and meter event keeps its exact position);
-    `markers` (tick at the input's clock, text) name the sections on the DAW's timeline."""
-    factor = max(1, -(-MIN_OUTPUT_TICKS_PER_QUARTER // song.ticks_per_quarter))
-    scale = np.array([factor, factor, 1, 1], dtype=np.int64)
-    tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
-    tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program) for part in guitar_parts]
-    return write_midi(
-        song.ticks_per_quarter * factor,
-        [(tick * factor, us) for tick, us in song.tempos],
-        [(tick * factor, num, den) for tick, num, den in song.time_signatures],
-        tracks,
-        [(tick * factor, text) for tick, text in markers],
-    )

@@ -20,15 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.midi.drums import HIGH_TOM, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
 
-TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
 TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
-
-
-def max_bar_steps(steps_per_quarter: int) -> int:
-    """The longest bar the groove model reads and writes whole: two whole notes (32 sixteenths)."""
-    return 8 * steps_per_quarter
 
 
 def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -39,14 +33,6 @@ def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     total = a.sum(axis=-1, keepdims=True) + b.sum(axis=-1)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, 2 * matched / np.maximum(total, 1e-9), 1.0)
-
-
-def is_fill(pattern: np.ndarray, n_steps: int, beat_steps: int) -> bool:
-    """A fill: any tom, or three or more snare hits in the bar's last beat."""
-    bar = pattern[:n_steps]
-    if bar[:, list(TOMS)].any():
-        return True
-    return int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
 
 
 @dataclass
@@ -91,17 +77,7 @@ class GrooveCodebook:
         Each length gets a share of `size` entries by how many bars have it (at least 2 when it has `min_bars`
         bars, always including the empty bar, so resting is a choice); rarer lengths get none.
         """
-        by_length: dict[int, Counter[bytes]] = {}
-        stats: dict[tuple[int, bytes], list[np.ndarray]] = {}
-        for hits, velocity, offset in bars:
-            n_steps = len(hits)
-            if not 0 < n_steps <= max_steps:
-                continue
-            key = np.packbits(hits.astype(bool).reshape(-1)).tobytes()
-            by_length.setdefault(n_steps, Counter())[key] += 1
-            sums = stats.setdefault((n_steps, key), [np.zeros((n_steps, NUM_DRUM_CLASSES)), np.zeros((n_steps, NUM_DRUM_CLASSES))])
-            sums[0] += velocity
-            sums[1] += offset
+        by_length, stats = _count_patterns(bars, max_steps)
         total = sum(sum(c.values()) for c in by_length.values())
         entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]] = []
         rng = np.random.default_rng(seed)
@@ -111,42 +87,12 @@ class GrooveCodebook:
             if n_bars < min_bars:
                 continue
             k = max(2, int(round(size * n_bars / max(1, total))))
-            keys = [key for key, _ in counter.most_common(max_candidates)]
-            empty = np.packbits(np.zeros(n_steps * NUM_DRUM_CLASSES, dtype=bool)).tobytes()
-            if empty not in keys:
-                keys.append(empty)
-            flat = np.stack([_unpack(key, n_steps) for key in keys]).reshape(len(keys), -1)
-            weights = np.array([max(counter[key], 1) for key in keys], dtype=np.float64)
-            distance = 1.0 - pattern_f1(flat, flat)
-            medoids = weighted_kmedoids(distance, weights, min(k, len(keys)), rng)
-            if len(keys) - 1 not in medoids and keys[-1] == empty:
-                medoids[-1] = len(keys) - 1  # resting stays a choice
-            medoids = sorted(set(medoids.tolist()))
-            # every distinct pattern of this length (not only the candidates) goes to its nearest medoid
-            all_keys = list(counter)
-            all_flat = np.stack([_unpack(key, n_steps) for key in all_keys]).reshape(len(all_keys), -1)
-            nearest = np.argmax(pattern_f1(all_flat, flat[medoids]), axis=1)
-            for slot, medoid in enumerate(medoids):
-                members = [all_keys[i] for i in np.flatnonzero(nearest == slot)]
-                count = sum(counter[m] for m in members)
-                pattern = flat[medoid].reshape(n_steps, NUM_DRUM_CLASSES).astype(bool)
-                velocity = np.zeros((n_steps, NUM_DRUM_CLASSES))
-                offset = np.zeros((n_steps, NUM_DRUM_CLASSES))
-                hits = np.zeros((n_steps, NUM_DRUM_CLASSES))
-                for member in members:
-                    member_hits = _unpack(member, n_steps)
-                    sums = stats[(n_steps, member)]
-                    velocity += sums[0]
-                    offset += sums[1]
-                    hits += member_hits * counter[member]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean_velocity = np.where(hits > 0, velocity / np.maximum(hits, 1), 0.0)
-                    mean_offset = np.where(hits > 0, offset / np.maximum(hits, 1), 0.0)
-                entries.append((n_steps, pattern, count, mean_velocity, mean_offset))
+            entries += _cluster_length(counter, stats, n_steps, k, max_candidates, rng)
         return cls.from_entries(entries, max_steps)
 
     @classmethod
-    def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]], max_steps: int) -> GrooveCodebook:
+    def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]],
+                     max_steps: int) -> GrooveCodebook:
         """(n_steps, pattern, count, velocity, offset) per entry, each array (n_steps, 9)."""
         k = len(entries)
         shape = (k, max_steps, NUM_DRUM_CLASSES)
@@ -182,12 +128,6 @@ class GrooveCodebook:
             # ties (often an empty bar against several) go to the most played entry
             ids[rows] = candidates[np.argmax(f1 + 1e-6 * np.log1p(self.counts[candidates])[None, :], axis=1)]
         return ids
-
-    def fill_mask(self, beat_steps_of_length: dict[int, int]) -> np.ndarray:
-        """(K,) bool: which entries are fills, with each length's beat in steps (4 in 4/4, 6 in 6/8)."""
-        return np.array([
-            is_fill(self.patterns[k], int(n), beat_steps_of_length.get(int(n), 4)) for k, n in enumerate(self.bar_steps)
-        ], dtype=bool)
 
     def to_state(self) -> dict[str, Any]:
         import torch
@@ -249,6 +189,66 @@ class GrooveCodebook:
                 menu_rank[entries[pick]] = rank
                 best = np.maximum(best, f1[:, pick])
         return replace(self, menu_rank=menu_rank)
+
+
+_Stats = dict[tuple[int, bytes], list[np.ndarray]]  # (length, packed pattern) -> [velocity sum, offset sum]
+
+
+def _count_patterns(bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                    max_steps: int) -> tuple[dict[int, Counter[bytes]], _Stats]:
+    """How often each distinct pattern is played, by bar length, and its summed velocity and offset."""
+    by_length: dict[int, Counter[bytes]] = {}
+    stats: _Stats = {}
+    for hits, velocity, offset in bars:
+        n_steps = len(hits)
+        if not 0 < n_steps <= max_steps:
+            continue
+        key = np.packbits(hits.astype(bool).reshape(-1)).tobytes()
+        by_length.setdefault(n_steps, Counter())[key] += 1
+        zeros = (n_steps, NUM_DRUM_CLASSES)
+        sums = stats.setdefault((n_steps, key), [np.zeros(zeros), np.zeros(zeros)])
+        sums[0] += velocity
+        sums[1] += offset
+    return by_length, stats
+
+
+def _cluster_length(counter: Counter[bytes], stats: _Stats, n_steps: int, k: int, max_candidates: int,
+                    rng: np.random.Generator) -> list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]]:
+    """The entries of one bar length: k medoids of its most played patterns (the empty bar always among them),
+    each with the count, mean velocity and mean offset of the patterns nearest it."""
+    keys = [key for key, _ in counter.most_common(max_candidates)]
+    empty = np.packbits(np.zeros(n_steps * NUM_DRUM_CLASSES, dtype=bool)).tobytes()
+    if empty not in keys:
+        keys.append(empty)
+    flat = np.stack([_unpack(key, n_steps) for key in keys]).reshape(len(keys), -1)
+    weights = np.array([max(counter[key], 1) for key in keys], dtype=np.float64)
+    distance = 1.0 - pattern_f1(flat, flat)
+    medoids = weighted_kmedoids(distance, weights, min(k, len(keys)), rng)
+    if len(keys) - 1 not in medoids and keys[-1] == empty:
+        medoids[-1] = len(keys) - 1  # resting stays a choice
+    medoids = sorted(set(medoids.tolist()))
+    # every distinct pattern of this length (not only the candidates) goes to its nearest medoid
+    all_keys = list(counter)
+    all_flat = np.stack([_unpack(key, n_steps) for key in all_keys]).reshape(len(all_keys), -1)
+    nearest = np.argmax(pattern_f1(all_flat, flat[medoids]), axis=1)
+    entries = []
+    for slot, medoid in enumerate(medoids):
+        members = [all_keys[i] for i in np.flatnonzero(nearest == slot)]
+        count = sum(counter[m] for m in members)
+        pattern = flat[medoid].reshape(n_steps, NUM_DRUM_CLASSES).astype(bool)
+        velocity = np.zeros((n_steps, NUM_DRUM_CLASSES))
+        offset = np.zeros((n_steps, NUM_DRUM_CLASSES))
+        hits = np.zeros((n_steps, NUM_DRUM_CLASSES))
+        for member in members:
+            sums = stats[(n_steps, member)]
+            velocity += sums[0]
+            offset += sums[1]
+            hits += _unpack(member, n_steps) * counter[member]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_velocity = np.where(hits > 0, velocity / np.maximum(hits, 1), 0.0)
+            mean_offset = np.where(hits > 0, offset / np.maximum(hits, 1), 0.0)
+        entries.append((n_steps, pattern, count, mean_velocity, mean_offset))
+    return entries
 
 
 def _unpack(key: bytes, n_steps: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The controls a drummer asks for, applied around decoding: style, density, fills (through `decoding.Steering`),
+"""The controls a drummer asks for, applied around decoding: style, density, fills (through `policy.Steering`),
 then the time-keeping voice and dynamics (on each decided `Take`) and swing (on the drums' timing).
 
 Each control left at its default leaves the model's own choice untouched:
@@ -6,7 +6,8 @@ Each control left at its default leaves the model's own choice untouched:
 - style (`styles.py`): grooves only from that family of the codebook; the expected-F1 rule chooses within it.
 - density: the threshold lambda that grooves, cells and fills are chosen against is scaled down (busier) or up
   (sparser), from the whole codebook of grooves played at least `DENSITY_MIN_ENTRY_BARS` times; the scale is
-  corrected a few times until take 1 has about `density` times the hits of the model's own take 1.
+  corrected a few times until take 1 has about `density` times the hits of the model's own take 1 (each trial
+  decides take 1 only; every take is decided once, at the chosen scale).
 - fills: none, the model's calls (sections), or a fill closing every Nth bar of each section and its last bar.
 - cymbal: hi-hat hits moved to the ride or the ride to the closed hi-hat, with the model's velocity and timing
   for the voice they land on.
@@ -21,14 +22,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 
 from seq2drum.config import GenerationOptions, fills_every
-from seq2drum.groove.decoder import Decoder, SongScores, Steering, Take
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import Steering, Take
+from seq2drum.groove.structure import closes_with_fill
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE, midi_velocity
+from seq2drum.model.scoring import SongScores
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
 
 DENSITY_MIN_ENTRY_BARS = 20  # grooves played at least this often in training may be chosen at density != 1
@@ -55,11 +58,6 @@ def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[
     return sorted(counts, key=lambda name: -counts[name])
 
 
-def is_compound(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """Meters whose beat is a dotted note (6/8, 9/8, 12/8), by the rule the grid's beats follow."""
-    return (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
-
-
 def fill_bars(fills: str, scores: SongScores) -> np.ndarray | None:
     """(n,) bool bars that close with a fill for `--fills none|every:N`; None for `sections` (the model's calls)."""
     if fills == "sections":
@@ -71,15 +69,16 @@ def fill_bars(fills: str, scores: SongScores) -> np.ndarray | None:
     for section in scores.sections:
         start = max(0, section.start_bar - scores.first_bar)
         end = min(scores.n_bars, section.end_bar - scores.first_bar)
-        if end - start >= 2:
+        if closes_with_fill(end - start):
             bars[start + every - 1 : end : every] = True
             bars[end - 1] = True
     return bars
 
 
 def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBook, decoder: Decoder,
-                 grid: Grid) -> Steering:
-    """The decoding hooks the options ask for (ConfigError for a style that is unknown or does not fit)."""
+                 grid: Grid, base: Steering | None = None) -> Steering:
+    """The decoding hooks the options ask for, on top of `base` (drums from nothing's structure; --fills other
+    than `sections` overrides its fills). ConfigError for a style that is unknown or does not fit."""
     allowed = None
     if options.style is not None:
         allowed = styles.allowed(options.style, song_meters(scores, grid, styles.steps_per_quarter))
@@ -87,42 +86,47 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
         codebook = decoder.codebook
         often = (codebook.counts >= DENSITY_MIN_ENTRY_BARS) & codebook.patterns.any(axis=(1, 2))
         allowed = often if allowed is None else allowed & (often | ~codebook.patterns.any(axis=(1, 2)))
-    return Steering(allowed=allowed, fill_bars=fill_bars(options.fills, scores), refine_adds=options.style is None)
+    base = base or Steering()
+    fills = fill_bars(options.fills, scores)
+    return base.replace(allowed=allowed, fills=base.fills if fills is None else fills,
+                        refine_adds=options.style is None)
 
 
 def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,
-           grid: Grid) -> list[Take]:
-    """The takes the options ask for: `decoder.decide` steered by style, density and fills, then the time-keeping
-    voice and dynamics applied to each take."""
-    steering = steering_for(options, scores, styles, decoder, grid)
+           grid: Grid, base: Steering | None = None) -> list[Take]:
+    """The takes the options ask for: `decoder.decide` steered by style, density and fills (on top of `base`), then
+    the time-keeping voice and dynamics applied to each take."""
+    steering = steering_for(options, scores, styles, decoder, grid, base)
 
-    def run(steer: Steering) -> list[Take]:
-        return decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed), steering=steer)
+    def run(steer: Steering, n_takes: int) -> list[Take]:
+        return decoder.decide(scores, n_takes, options.temperature, np.random.default_rng(seed), steering=steer)
 
     if options.density == 1.0:
-        takes = run(steering)
+        takes = run(steering, options.takes)
     else:
         # the model's own count (within the style) is the reference; the scale moves until take 1 is near the target
-        own = replace(steering, allowed=styles_only(options, scores, styles, grid))
+        own = steering.replace(allowed=styles_only(options, scores, styles, grid))
         target = options.density * max(1, decoder.decide(scores, 1, 0.0, steering=own)[0].n_hits)
-        takes = search_density(run, steering, target, 1.0 / options.density)
+        takes = search_density(run, steering, target, 1.0 / options.density, options.takes)
     for take in takes:
         set_cymbal(take, scores, options.cymbal)
         scale_dynamics(take, options.dynamics)
     return takes
 
 
-def search_density(run: Callable[[Steering], list[Take]], steering: Steering, target: float,
-                   scale: float) -> list[Take]:
-    """The takes whose take 1 comes nearest `target` hits: bisection on log(lambda scale) (hits fall as the scale
-    grows), from `scale`, for at most DENSITY_ROUNDS decisions, stopping within DENSITY_TOLERANCE."""
+def search_density(run: Callable[[Steering, int], list[Take]], steering: Steering, target: float,
+                   scale: float, n_takes: int) -> list[Take]:
+    """`n_takes` takes whose take 1 comes nearest `target` hits: bisection on log(lambda scale) (hits fall as the
+    scale grows), from `scale`, for at most DENSITY_ROUNDS decisions of take 1 alone, stopping within
+    DENSITY_TOLERANCE; then every take at the chosen scale. `run(steering, n)` decides n takes with a fresh random
+    stream, so take 1 is the same whether decided alone or with the others."""
     low, high = None, None  # scales known to give too many / too few hits
-    best: tuple[float, list[Take]] | None = None
+    best: tuple[float, float, list[Take]] | None = None  # error, scale, take 1
     for _ in range(DENSITY_ROUNDS):
-        takes = run(replace(steering, lambda_scale=scale))
-        error = math.log(max(1, takes[0].n_hits) / target)
+        first = run(steering.replace(lambda_scale=scale), 1)
+        error = math.log(max(1, first[0].n_hits) / target)
         if best is None or abs(error) < best[0]:
-            best = (abs(error), takes)
+            best = (abs(error), scale, first)
         if abs(error) <= math.log(DENSITY_TOLERANCE):
             break
         if error > 0:
@@ -132,7 +136,7 @@ def search_density(run: Callable[[Steering], list[Take]], steering: Steering, ta
             high = scale
             scale = math.sqrt(scale * low) if low is not None else scale / 2
     assert best is not None
-    return best[1]
+    return best[2] if n_takes == 1 else run(steering.replace(lambda_scale=best[1]), n_takes)
 
 
 def styles_only(options: GenerationOptions, scores: SongScores, styles: StyleBook, grid: Grid) -> np.ndarray | None:
@@ -156,7 +160,7 @@ def set_cymbal(take: Take, scores: SongScores, cymbal: str) -> None:
     take.hits[:, :, list(sources)] = False
     take.velocity[:, :, list(sources)] = 0
     take.offset[:, :, list(sources)] = 0.0
-    take.velocity[:, :, target] = np.where(moved, np.clip(np.round(scores.velocity[:, :, target]), 1, 127),
+    take.velocity[:, :, target] = np.where(moved, midi_velocity(np.round(scores.velocity[:, :, target])),
                                            take.velocity[:, :, target]).astype(np.uint8)
     take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
 
@@ -165,7 +169,7 @@ def scale_dynamics(take: Take, factor: float) -> None:
     """Every hit's velocity times `factor`, clipped to 1-127."""
     if factor == 1.0:
         return
-    scaled = np.clip(np.round(take.velocity.astype(np.float64) * factor), 1, 127).astype(np.uint8)
+    scaled = midi_velocity(np.round(take.velocity.astype(np.float64) * factor)).astype(np.uint8)
     take.velocity[:] = np.where(take.hits, scaled, 0)
 
 
@@ -211,7 +215,8 @@ def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, s
         offset[step, drum_class] = offset[step, drum_class] - means[group] + shift[step]
     swung = DrumGrid(drums.hits, drums.velocity, offset.astype(np.float32))
     bars_with_hits = np.unique(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
-    compound_bars = int(is_compound(per_bar[bars_with_hits, BAR_NUMERATOR], per_bar[bars_with_hits, BAR_DENOMINATOR]).sum())
+    played_bars = per_bar[bars_with_hits]
+    compound_bars = int(is_compound(played_bars[:, BAR_NUMERATOR], played_bars[:, BAR_DENOMINATOR]).sum())
     notice = ""
     if compound_bars:
         where = "this song's" if compound_bars == len(bars_with_hits) else f"{compound_bars} of the song's"

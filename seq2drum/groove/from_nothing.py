@@ -5,8 +5,8 @@ There is no guitar, so the network reads a stand-in one, a plain pulse of power 
 8-bar sections: an intro (a chord held each bar; from 16 bars on), then verses (a chord on every beat) and choruses
 (twice as fast, another chord) in turn, and an ending (one chord on the last downbeat: the final hit; from 3 bars
 on). The sections are set, not found, and each starts with a marker, as a DAW's song would. The structure is forced
-on the Decoder through the network's structure scores: a crash on each section's first bar, a fill closing its last
-bar (so the bar before the final hit too), no rests. Everything else (the grooves, their velocity and timing, the
+on the Decoder by a `Steering` (`steering`): a crash on each section's first bar, a fill closing its last bar (so the
+bar before the final hit too), no rests. Everything else (the grooves, their velocity and timing, the
 fills' notes, any restriction of the Decoder's entries) is decided as for a song. The stand-in is never written.
 """
 
@@ -17,18 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from seq2drum.config import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
-from seq2drum.groove.decoder import SongScores
+from seq2drum.groove.policy import Steering
+from seq2drum.groove.structure import closes_with_fill
 from seq2drum.song.bars import BAR_COLUMNS, BarSong
 from seq2drum.errors import ConfigError, MidiReadError
 from seq2drum.midi.io import MidiSong, Part, read_midi
 from seq2drum.midi.scan import parse_meter
+from seq2drum.song.grid import is_compound
 from seq2drum.song.sections import Section, section_bar_features
 
 SECTION_BARS = 8
 STAND_IN_TICKS_PER_QUARTER = 480  # divisible by every beat and half-beat of the meters midi_scan allows
-_FORCE = 30.0  # a structure logit no calibration turns around (the Decoder's sigmoid clips at +-30)
 _A_CHORD, _B_CHORD = (40, 47, 52), (45, 52, 57)  # E5 and A5 power chords, the guitar's most played shapes
-_REST, _CRASH, _FILL = range(3)  # structure columns
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Meter:
     @property
     def compound(self) -> bool:
         """6/8, 9/8, 12/8: the felt beat is a dotted quarter (as representation.Grid counts it)."""
-        return self.denominator >= 8 and self.numerator % 3 == 0 and self.numerator > 3
+        return bool(is_compound(self.numerator, self.denominator))
 
     def __str__(self) -> str:
         return f"{self.numerator}/{self.denominator}"
@@ -144,17 +144,14 @@ def shape_bars(song: BarSong) -> None:
                                                                    song.first_bar + song.n_bars)
 
 
-def force_structure(scores: SongScores) -> None:
+def steering(n_bars: int) -> Steering:
     """No rests; a crash on the first bar of every section but the ending, a fill closing the last bar of every
-    section of 2 bars or more but the ending, and neither anywhere else (the final hit comes from the Decoder's
+    section but the ending that closes with a fill, and neither anywhere else (the final hit comes from the Decoder's
     ending: kick and crash on the guitar's last onset)."""
-    crash = np.zeros(scores.n_bars, dtype=bool)
-    fill = np.zeros(scores.n_bars, dtype=bool)
-    for (start, end, kind) in arrangement(scores.n_bars):
+    crash = np.zeros(n_bars, dtype=bool)
+    fill = np.zeros(n_bars, dtype=bool)
+    for (start, end, kind) in arrangement(n_bars):
         if kind != ENDING:
             crash[start] = True
-            fill[end - 1] |= end - start >= 2
-    logits = scores.structure_logits
-    logits[:, _REST] = -_FORCE
-    logits[:, _CRASH] = np.where(crash, _FORCE, -_FORCE)
-    logits[:, _FILL] = np.where(fill, _FORCE, -_FORCE)
+            fill[end - 1] |= closes_with_fill(end - start)
+    return Steering(rests=np.zeros(n_bars, dtype=bool), crashes=crash, fills=fill)

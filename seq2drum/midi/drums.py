@@ -59,3 +59,8 @@ def pitch_to_class(pitch: int) -> int:
 def class_to_pitch(drum_class: int) -> int:
     """The GM pitch written for a drum class."""
     return CLASS_TO_PITCH[drum_class]
+
+
+def midi_velocity(velocity: np.ndarray) -> np.ndarray:
+    """Velocities clipped to the range a MIDI note-on plays, 1-127 (0 would be a note-off), same dtype."""
+    return np.clip(velocity, 1, 127)

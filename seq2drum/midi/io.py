@@ -17,7 +17,7 @@ import re
 import struct
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +106,10 @@ class MidiSong:
     parts: list[Part] = field(default_factory=list)
     midi_format: int = 1
     markers: list[tuple[int, str]] = field(default_factory=list)  # (tick, text) of marker and cue-point events
+    # the guitar `read_midi(only_guitar=True, track=...)` chose to read (None when the whole file was read), and the
+    # track it was chosen by: generation takes it instead of choosing again
+    guitar_choice: GuitarChoice | None = None
+    guitar_track: str | int | None = None
 
     @property
     def end_tick(self) -> int:
@@ -199,14 +203,16 @@ def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | i
     read_chunks([scan.index for scan in scans if scan.conductor or not scan.exact])
     listed = song()
     try:
-        guitar = choose_guitar(listed, track).parts
+        choice = choose_guitar(listed, track)
     except NoGuitarError:
         return listed  # generation raises the same error, listing the same parts
-    missing = sorted({part.track_index for part in guitar if not part.notes_read})
-    if not missing:
-        return listed
-    read_chunks(missing)
-    return song()
+    missing = sorted({part.track_index for part in choice.parts if not part.notes_read})
+    if missing:
+        read_chunks(missing)
+        listed = song()  # the same parts in the same order, the guitar's notes now read
+        choice = replace(choice, parts=[listed.parts[number - 1] for number in choice.numbers])
+    listed.guitar_choice, listed.guitar_track = choice, track
+    return listed
 
 
 def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -> MidiSong:

@@ -22,7 +22,8 @@ from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooL
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
 MAX_SONG_QUARTERS = 8192
-# Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32 quarter notes to the bar.
+# Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32
+# quarter notes to the bar.
 MAX_METER_NUMERATOR = 64
 MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
 MAX_BAR_QUARTERS = 32
@@ -100,7 +101,8 @@ class TrackScan:
     start: int  # byte offset of the chunk ("MTrk") in the file
     end: int  # one past its last byte
     name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
-    note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel 0-15 -> ticks of its note-ons with a velocity
+    # channel 0-15 -> ticks of its note-ons with a velocity
+    note_ticks: dict[int, list[int]] = field(default_factory=dict)
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
     conductor: bool = False  # holds tempo, meter, marker or cue-point events
     exact: bool = True
@@ -343,7 +345,7 @@ class _Counter:
         quarters = tick // self.result.ticks_per_quarter
         limit = self.limits.max_song_quarters
         return SongTooLongError(
-            f"{self.label} has a note, tempo or meter event at quarter note {quarters:,} (track {number}); songs are limited to {limit:,} "
-            f"quarter notes ({limit // 4:,} bars of 4/4): split it into shorter sections, or look for a stray event "
-            "far past the end"
+            f"{self.label} has a note, tempo or meter event at quarter note {quarters:,} (track {number}); songs are "
+            f"limited to {limit:,} quarter notes ({limit // 4:,} bars of 4/4): split it into shorter sections, or "
+            "look for a stray event far past the end"
         )

@@ -7,6 +7,8 @@ has to find the training data.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import torch
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.groove.decoder import DecodingPolicy
+from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
@@ -26,7 +28,8 @@ FORMAT_VERSION = 2
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "default.pt"
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
-# What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign files).
+# What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign
+# files).
 _LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError,
                 AttributeError, TypeError)
 
@@ -57,7 +60,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not head.startswith(_TORCH_MAGIC):
         raise CheckpointError(
             f"{path} is not a seq2drum checkpoint (not a file written by torch.save; it starts with {head!r}); pass "
-            f"--checkpoint with RUN/best.pt from `python main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}"
+            f"--checkpoint with RUN/best.pt from `python main.py --mode train`, or leave it out for "
+            f"{DEFAULT_CHECKPOINT.name}"
         )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
@@ -73,7 +77,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path} has checkpoint format {version}; this seq2drum reads format {FORMAT_VERSION} "
                               "(retrain it with python main.py --mode train)")
     if payload.get("architecture") != ARCHITECTURE:
-        raise CheckpointError(f"{path} holds a {payload.get('architecture')!r} model; this seq2drum runs {ARCHITECTURE!r}")
+        raise CheckpointError(f"{path} holds a {payload.get('architecture')!r} model; "
+                              f"this seq2drum runs {ARCHITECTURE!r}")
     data_config = DataConfig.from_dict(payload["data_config"])
     expected = FeatureSpec.current(data_config.steps_per_quarter)
     expected.check_matches(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
@@ -122,3 +127,15 @@ def export_checkpoint(source: str | Path, destination: str | Path, name: str, ha
     slim["name"] = name
     save_checkpoint(destination, slim)
     return Path(destination)
+
+
+def version_digest(payload: dict[str, Any]) -> str:
+    """Eight hex digits of everything generation depends on: weights, codebook (menu too), decoding policy. Part of
+    the model version a server reports, so two checkpoints that make different drums never share a version."""
+    digest = hashlib.sha256()
+    for name in sorted(payload["model"]):
+        digest.update(payload["model"][name].float().numpy().tobytes())
+    for name in sorted(payload.get("codebook", {})):
+        digest.update(payload["codebook"][name].float().numpy().tobytes())
+    digest.update(json.dumps(payload.get("decoding"), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:8]

@@ -27,7 +27,7 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.groove.decoder import DecodingPolicy
+from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyGrooveModel

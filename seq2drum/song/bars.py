@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seq2drum.midi.drums import CRASH
-from seq2drum.groove.codebook import is_fill
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, FeatureSpec
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (groove/from_nothing.py reads it from here)
 from seq2drum.song.sections import Section, section_bar_features, song_structure
@@ -40,20 +38,8 @@ class BarSong:
     def n_bars(self) -> int:
         return len(self.bar_steps)
 
-    def structure(self) -> np.ndarray | None:
-        """(n, 3) bool per bar of the real drums: rests, crash on the downbeat, plays a fill."""
-        return None if self.hits is None else bar_structure(self.hits, self.bar_steps, self.beat_steps)
-
     def __repr__(self) -> str:
         return f"BarSong({self.name!r}, {self.n_bars} bars from bar {self.first_bar}, {len(self.sections)} sections)"
-
-
-def bar_structure(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
-    """(n, 3) bool per bar of hits (n, S, 9): no hit at all (rest), a crash on the first step, a fill."""
-    rest = ~hits.any(axis=(1, 2))
-    crash = hits[:, 0, CRASH]
-    fill = np.array([is_fill(h, int(n), int(b)) for h, n, b in zip(hits, bar_steps, beat_steps)], dtype=bool)
-    return np.stack([rest, crash, fill], axis=1)
 
 
 def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
@@ -102,7 +88,7 @@ def _bar_features(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.
         bar_features[row, BAR.index(f"numerator_{num}" if num in NUMERATORS else "numerator_other")] = 1
         if den in DENOMINATORS:
             bar_features[row, BAR.index(f"denominator_{den}")] = 1
-    bar_features[:, BAR.compound] = (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
+    bar_features[:, BAR.compound] = is_compound(numerator, denominator)
     bar_features[:, BAR.bar_length] = bars[:, BAR_STEPS] / width
     bar_features[:, BAR.tempo_log2] = np.log2(encoded.grid.tempo_bpm()[bars[:, BAR_START]] / 120.0)
     bar_features[:, BAR.guitar_plays] = plays

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.errors import CheckpointError
-from seq2drum.groove.codebook import max_bar_steps
+from seq2drum.song.grid import max_bar_steps
 
 FEATURE_VERSION = 1  # bump with any change of meaning that keeps the names (the names themselves are compared)
 

@@ -14,7 +14,7 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.song.guitar import guitar_features, song_features
 from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
-from seq2drum.midi.io import START, MidiSong, merged_notes, select_guitar
+from seq2drum.midi.io import START, MidiSong, Part, merged_notes, select_guitar
 from seq2drum.midi.scan import MAX_SONG_QUARTERS
 from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
@@ -68,13 +68,15 @@ def encode_song(
     track: str | int | None = None,
     with_drums: bool = True,
     name: str = "",
+    guitar_parts: list[Part] | None = None,
 ) -> EncodedSong:
     """Put a parsed song on the grid. Raises `NoGuitarError`, and `NoDrumsError` when `with_drums` finds none.
 
     The grid runs to the end of the guitar part, and the span starts at the bar where the guitar first plays, so the
-    drums span the guitar and nothing else, in training and in generation alike.
+    drums span the guitar and nothing else, in training and in generation alike. `guitar_parts`: the parts already
+    chosen as the guitar (generation chooses once); without them they are chosen here by `track`.
     """
-    guitar_parts = select_guitar(song, track)
+    guitar_parts = guitar_parts if guitar_parts is not None else select_guitar(song, track)
     notes = merged_notes(guitar_parts)
     if not len(notes):
         raise NoGuitarError("the guitar part holds no notes", song.part_listing())

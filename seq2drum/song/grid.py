@@ -9,14 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS, midi_velocity
 from seq2drum.midi.io import PITCH, START, VELOCITY
 
 # Bars array columns.
 BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR = range(4)
+
+
+def is_compound(numerator: Any, denominator: Any) -> Any:
+    """Meters whose felt beat is a dotted note (6/8, 9/8, 12/8, not 3/8): the one rule the grid's beats, the bar
+    columns, swing, the baselines, the metrics and drums from nothing follow. Works on ints and on numpy arrays."""
+    return (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
+
+
+def max_bar_steps(steps_per_quarter: int) -> int:
+    """The longest bar the groove model reads and writes whole: two whole notes (32 sixteenths)."""
+    return 8 * steps_per_quarter
 
 
 @dataclass
@@ -101,7 +113,7 @@ class Grid:
         numerator = self.bars[:, BAR_NUMERATOR]
         denominator = self.bars[:, BAR_DENOMINATOR]
         unit = np.maximum(1, np.round(4 * self.steps_per_quarter / denominator)).astype(np.int64)
-        compound = (denominator >= 8) & (numerator % 3 == 0) & (numerator > 3)
+        compound = is_compound(numerator, denominator)
         beat = np.where(compound, unit * 3, unit)
         return np.repeat(beat, self.bars[:, BAR_STEPS])
 
@@ -190,6 +202,6 @@ def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) 
     start = grid.step_to_tick(step, offset)
     end = np.maximum(start + 1, grid.step_to_tick(step, offset + duration_steps))
     pitch = np.asarray(CLASS_TO_PITCH, dtype=np.int64)[drum_class]
-    velocity = np.clip(drum_grid.velocity[step, drum_class].astype(np.int64), 1, 127)
+    velocity = midi_velocity(drum_grid.velocity[step, drum_class].astype(np.int64))
     notes = np.stack([start, end, pitch, velocity], axis=1)
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]

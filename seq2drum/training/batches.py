@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.groove.structure import drummed_structure
 from seq2drum.song.columns import transpose
 
 
@@ -48,7 +49,7 @@ class BarDataset:
             if song.hits is None:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
         self.groove_ids = [codebook.assign(song.hits, song.bar_steps) for song in self.songs]
-        self.structure = [song.structure() for song in self.songs]
+        self.structure = [drummed_structure(song) for song in self.songs]
         self.items: list[tuple[int, int, int]] = []  # (song index, first bar, end bar)
         for index, song in enumerate(self.songs):
             for start in range(0, song.n_bars, max_bars):

@@ -9,12 +9,10 @@
 3. Structure thresholds: for rests, crashes on the downbeat and fills (each decided by its own calibrated per-bar
    probability), the pair of thresholds (anywhere, and at the structure's edge: a bar the guitar leaves silent, a
    section's first or last bar) with the highest F1 over the validation bars (fills within +-1 bar) among those
-   that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`. Allowing crashes and fills inside sections, where
-   the head is sure, lifted crash F1 from 0.19 to 0.27 on the default model's validation songs at no cost beyond
-   the budget; crashes only on section starts, fills only on section ends capped them. Measured on cross-validation
-   folds, the thresholds
-   that are best for structure alone (rests 0.15, crashes and fills 0.1) cost 0.034 of mean song F1 together and
-   put the model below the loop; a fill replaces a beat of groove, and a wrong rest silences a bar.
+   that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`. Crashes and fills may fall inside sections, where the
+   head is sure: crashes only on section starts and fills only on section ends capped their F1. The thresholds
+   best for structure alone cost too much song F1 together (they put the model below the loop): a fill replaces a
+   beat of groove, and a wrong rest silences a bar. Figures: docs/study-notes.md.
 """
 
 from __future__ import annotations
@@ -29,11 +27,13 @@ import torch
 from torch.nn import functional as F
 
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from seq2drum.groove.decoder import (Decoder, DecodingPolicy, SongScores, calibrated, structure_decisions, structure_edges,
-                       take_floor)
-from seq2drum.song.bars import BarSong, bar_structure
+from seq2drum.groove.decoder import Decoder, take_floor
+from seq2drum.groove.policy import DecodingPolicy, calibrated
+from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
+                                       drummed_structure, structure_decisions, structure_edges)
+from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.generation.generator import song_scores
+from seq2drum.model.scoring import SongScores, song_scores
 from seq2drum.evaluation.metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -43,15 +43,15 @@ SECTION_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 # decoding is tuned on and no higher on a held-out cross-validation fold.
 REFINE_MARGIN_GRID = (0.2, 0.3, 0.45, 1.0)
 MIN_GROOVE_BARS_GRID = (0, 50, 200, 500, 1000)
-STRUCTURE_NAMES = ("rest", "crash", "fill")
-# the calibrated structure probabilities crowd between 0.1 and 0.3 (fill F1 on 256 out-of-fold songs: 0.50, 0.46,
-# 0.34 at 0.2, 0.225, 0.25), hence the fine steps there
+STRUCTURE_NAMES = STRUCTURE_COLUMNS
+# the calibrated structure probabilities crowd between 0.1 and 0.3, where fill F1 changes fast with the threshold
+# (docs/study-notes.md), hence the fine steps there
 STRUCTURE_THRESHOLD_GRID = (0.05, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.4, 0.5, 0.7)
 STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may cost on the validation songs
 # A structure may be played at most this many times as often as the real drummers do (bars, over all songs), and on
 # more than half the bars of at most this many times as many songs as theirs. The crash head knows which songs crash
-# a lot better than which bars: the thresholds with the best crash F1 (0.35 on 256 out-of-fold songs) crash on more
-# than half the bars of 17-24% of songs, where drummers do in 4.7%; that is a crash-ride song, not a crash marking a
+# a lot better than which bars: the thresholds with the best crash F1 crash on more than half the bars of several
+# times as many songs as drummers do (docs/study-notes.md); that is a crash-ride song, not a crash marking a
 # section, and a guitarist hears it at once.
 STRUCTURE_RATE_LIMIT = 1.3
 STRUCTURE_STREAK_LIMIT = 1.5
@@ -88,7 +88,7 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     targets = np.concatenate([song.hits[s.step_mask()] for s, song in zip(scores, songs)]).astype(np.float64)
     hit = [fit_platt(logits[:, c], targets[:, c]) for c in range(logits.shape[1])]
     structure_logits = np.concatenate([s.structure_logits for s in scores])
-    structure_targets = np.concatenate([song.structure() for song in songs]).astype(np.float64)
+    structure_targets = np.concatenate([drummed_structure(song) for song in songs]).astype(np.float64)
     structure = [fit_platt(structure_logits[:, c], structure_targets[:, c]) for c in range(3)]
     return policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
                           structure_scale=tuple(a for a, _ in structure), structure_bias=tuple(b for _, b in structure))
@@ -192,8 +192,9 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -
 
 def _variant_of(decided: np.ndarray) -> np.ndarray:
     """(n,) index into _VARIANTS of each bar's decisions (n, 3)."""
-    variant = np.where(decided[:, 1], 2, 0) + np.where(decided[:, 2], 2 + (~decided[:, 1]).astype(int), 0)
-    return np.where(decided[:, 0], 1, variant)
+    crash, fill = decided[:, CRASH_COLUMN], decided[:, FILL_COLUMN]
+    variant = np.where(crash, 2, 0) + np.where(fill, 2 + (~crash).astype(int), 0)
+    return np.where(decided[:, REST_COLUMN], 1, variant)
 
 
 def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, budget: float = STRUCTURE_F1_BUDGET,

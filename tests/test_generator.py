@@ -11,7 +11,8 @@ import pytest
 from seq2drum.config import GenerationOptions
 from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.generation.generator import DrumGenerator, sparse_drums_notice
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.generation.render import sparse_drums_notice
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from seq2drum.song.grid import DrumGrid, Grid
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
@@ -52,8 +53,10 @@ def test_tempo_map_and_meters_carry_over(
     generator: DrumGenerator, tempos: list[tuple[int, int]], meters: list[tuple[int, int, int]], ticks_per_quarter: int
 ) -> None:
     """The output's tempo map and time signatures equal the input's (in quarter notes), so the drums line up."""
-    guitar = notes_from_steps(riff(16), ticks_per_quarter=ticks_per_quarter, length_steps=2) if ticks_per_quarter >= 96 else \
-        np.array([[i * 12, i * 12 + 6, 45 + i % 5, 90] for i in range(120)], dtype=np.int64)
+    if ticks_per_quarter >= 96:
+        guitar = notes_from_steps(riff(16), ticks_per_quarter=ticks_per_quarter, length_steps=2)
+    else:
+        guitar = np.array([[i * 12, i * 12 + 6, 45 + i % 5, 90] for i in range(120)], dtype=np.int64)
     data = song_bytes(guitar, ticks_per_quarter=ticks_per_quarter, tempos=tempos, time_signatures=meters)
     out = read_midi(generator.generate(data, GenerationOptions(seed=0, temperature=1.0)).midi_bytes)
     source = read_midi(data)
@@ -88,7 +91,8 @@ def test_same_seed_same_drums_and_seeds_differ(generator: DrumGenerator) -> None
 def test_concurrent_requests_do_not_share_randomness(generator: DrumGenerator) -> None:
     """Server threads generating at once get what each would get alone (per-call torch.Generator)."""
     data = rock_song_bytes(6)
-    expected = {seed: generator.generate(data, GenerationOptions(seed=seed, temperature=1.0)).midi_bytes for seed in range(4)}
+    expected = {seed: generator.generate(data, GenerationOptions(seed=seed, temperature=1.0)).midi_bytes
+                for seed in range(4)}
     results: dict[int, bytes] = {}
 
     def run(seed: int) -> None:
@@ -163,7 +167,8 @@ def test_nearly_empty_drums_are_reported_with_what_to_try() -> None:
     assert sparse_drums_notice(drums, grid, song.parts[0].notes) == ""
 
 
-@pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF....WAVEfmt "], ids=["empty", "truncated", "wav"])
+@pytest.mark.parametrize("data", [b"", b"MThd\x00\x00\x00\x06\x00\x01", b"RIFF....WAVEfmt "],
+                         ids=["empty", "truncated", "wav"])
 def test_bad_input_is_a_midi_read_error(generator: DrumGenerator, data: bytes) -> None:
     with pytest.raises(MidiReadError):
         generator.generate(data)
@@ -278,3 +283,49 @@ def test_same_seed_same_drums_whatever_the_blas_thread_count(data_dir: Path, tmp
         assert run.returncode == 0, run.stderr
         digests.append(run.stdout.split())
     assert len(digests[0]) == 4 and digests[0] == digests[1]
+
+
+def test_generate_chooses_the_guitar_once_even_when_the_count_in_moves_the_song(
+        generator: DrumGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guitar parts are chosen once per request (prepare), then handed to the count-in and the encoder; before,
+    they were chosen three times, four with a count-in that moves the song. Fails if a stage chooses again."""
+    from seq2drum.midi import io
+
+    calls = []
+    choose = io.choose_guitar
+
+    def counted(*args: object, **kwargs: object) -> io.GuitarChoice:
+        calls.append(args)
+        return choose(*args, **kwargs)  # type: ignore[arg-type]
+
+    song = read_midi(song_bytes(notes_from_steps(riff(4))))  # enters at once: a count-in must move it
+    monkeypatch.setattr(io, "choose_guitar", counted)
+    monkeypatch.setattr("seq2drum.generation.prepare.choose_guitar", counted)
+    result = generator.generate(song, GenerationOptions(seed=1, count_in_bars=1, merge=True))
+    assert len(calls) == 1
+    assert result.notices and "later" in " ".join(result.notices)  # the song was moved for the count-in
+    assert result.guitar_parts
+
+
+def test_generate_from_bytes_takes_the_readers_guitar_choice(
+        generator: DrumGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes in: `read_midi(only_guitar=True)` chooses the guitar to know which chunks to read, and generation takes
+    that choice instead of choosing again (one choice per request). Fails if prepare chooses a second time, or if
+    the choice handed over has no notes (the parts of the first listing instead of those read after it)."""
+    from seq2drum.midi import io
+
+    calls = []
+    choose = io.choose_guitar
+
+    def counted(*args: object, **kwargs: object) -> io.GuitarChoice:
+        calls.append(args)
+        return choose(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(io, "choose_guitar", counted)
+    monkeypatch.setattr("seq2drum.generation.prepare.choose_guitar", counted)
+    data = song_bytes(notes_from_steps(riff(4)))
+    song = read_midi(data, only_guitar=True)
+    assert song.guitar_choice is not None and all(part.notes_read for part in song.guitar_choice.parts)
+    result = generator.generate(data, GenerationOptions(seed=1))
+    assert len(calls) == 2  # one for read_midi above, one for the request's own read; none in prepare
+    assert result.n_hits > 0 and result.guitar_parts

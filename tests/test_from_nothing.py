@@ -13,7 +13,7 @@ from seq2drum.groove.from_nothing import CHORUS, ENDING, INTRO, VERSE
 from seq2drum.config import GenerationOptions
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.errors import ConfigError, MidiReadError
-from seq2drum.groove.codebook import is_fill
+from seq2drum.groove.structure import is_fill_bar
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
@@ -71,7 +71,7 @@ def test_n_bars_in_the_meter_and_tempo_shaped_like_a_song(generator: DrumGenerat
     hits = result.drums.hits
     crashes = [bar + 1 for bar in range(19) if bar_hits(hits, grid, bar)[0, CRASH]]
     assert crashes == [1, 9, 17, 19]
-    fills = [bar + 1 for bar in range(18) if is_fill(bar_hits(hits, grid, bar), steps_per_bar, beat_steps)]
+    fills = [bar + 1 for bar in range(18) if is_fill_bar(bar_hits(hits, grid, bar), steps_per_bar, beat_steps)]
     assert {8, 16, 18} <= set(fills)
     final = bar_hits(hits, grid, 18)
     assert final[0, [KICK, CRASH]].all() and final.sum() == 2
@@ -122,8 +122,8 @@ def test_a_song_and_bars_together_or_neither_are_refused(generator: DrumGenerato
         ({"bars": 4, "track": "2"}, "track picks the guitar of a song"),
         ({"bars": 4, "merge": True}, "merge copies a song's guitar"),
     ],
-    ids=["bars-0", "bars-513", "slow", "fast", "not-a-meter", "denominator", "numerator", "long-bar", "short-bar", "too-long",
-         "tempo-alone", "meter-alone", "track", "merge"],
+    ids=["bars-0", "bars-513", "slow", "fast", "not-a-meter", "denominator", "numerator", "long-bar", "short-bar",
+         "too-long", "tempo-alone", "meter-alone", "track", "merge"],
 )
 def test_ranges_are_one_line_errors(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

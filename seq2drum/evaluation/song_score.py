@@ -16,8 +16,9 @@ from seq2drum.config import DataConfig
 from seq2drum.errors import MidiReadError
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BASELINES
-from seq2drum.groove.decoder import SongScores, calibrated
+from seq2drum.groove.policy import calibrated
 from seq2drum.midi.drums import CLASS_TO_PITCH
+from seq2drum.model.scoring import SongScores
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
 from seq2drum.song.encode import EncodedSong, encode_song
 from seq2drum.song.grid import BAR_STEPS, DrumGrid

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from seq2drum.training.calibrate import fit_platt
-from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder, DecodingPolicy,
-                               SongScores, take_similarity)
+from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder,
+                                     take_similarity)
+from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove.structure import STRUCTURE_COLUMNS
+from seq2drum.model.scoring import SongScores
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.song.sections import Section
 from tests.builders import tiny_codebook
@@ -78,7 +81,8 @@ def test_a_bar_of_a_length_the_codebook_lacks_does_not_cost_the_bars_after_it_th
 
 
 def test_without_the_groove_prior_each_bar_follows_its_own_scores() -> None:
-    """The holding comes from the prior: with no stay or section bonus the odd bars flip (so the test above tests it)."""
+    """The holding comes from the prior: with no stay or section bonus the odd bars flip (so the test above tests
+    it)."""
     policy = NO_REFINE.replace(stay_bonus=0.0, section_bonus=0.0)
     take = Decoder(CODEBOOK, policy).decide(aba_scores())[0]
     assert take.grooves[3] == RIDE and take.grooves[11] == ROCK
@@ -144,7 +148,7 @@ def test_rests_never_take_a_song_under_the_share_of_the_hits_the_model_expects()
     """A rest head that fires in most bars would leave a near-empty take (one real song lost 90% of its hits that
     way): the take is decided again without rests."""
     scores = scores_for([mix(0.6, 0.2)] * 10, [Section(0, 10, 0)], rest=0.6)
-    from seq2drum.groove.decoder import calibrated
+    from seq2drum.groove.policy import calibrated
 
     p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
     for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):
@@ -204,8 +208,8 @@ def test_a_sure_crash_plays_inside_a_section_and_a_likely_one_on_its_first_bar()
 def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_meaning() -> None:
     """A checkpoint whose policy has no edge thresholds decoded crashes and fills at section edges only, with
     rests anywhere: loading it must decode the same way, not crash in every bar past the old threshold."""
-    old = {k: v for k, v in DecodingPolicy(crash_threshold=0.05, fill_threshold=0.1, rest_threshold=0.3).to_dict().items()
-           if not k.endswith("_edge_threshold")}
+    tuned = DecodingPolicy(crash_threshold=0.05, fill_threshold=0.1, rest_threshold=0.3)
+    old = {k: v for k, v in tuned.to_dict().items() if not k.endswith("_edge_threshold")}
     policy = DecodingPolicy.from_dict(old)
     assert (policy.crash_threshold, policy.crash_edge_threshold) == (1.0, 0.05)
     assert (policy.fill_threshold, policy.fill_edge_threshold) == (1.0, 0.1)
@@ -259,7 +263,8 @@ def test_a_crash_joins_the_grooves_downbeat_and_keeps_its_hi_hat() -> None:
 
     crash = np.full(16, 0.01)
     crash[8] = 0.9
-    plain = Decoder(CODEBOOK, DecodingPolicy(crash_threshold=1.0, crash_edge_threshold=1.0)).decide(_crash_scores(crash))[0]
+    never = DecodingPolicy(crash_threshold=1.0, crash_edge_threshold=1.0)
+    plain = Decoder(CODEBOOK, never).decide(_crash_scores(crash))[0]
     take = Decoder(CODEBOOK, DecodingPolicy(crash_threshold=0.5)).decide(_crash_scores(crash))[0]
     assert plain.hits[8, 0, CLOSED_HAT], "the groove of this test has a hi-hat on the downbeat"
     assert take.hits[8, 0, CRASH] and take.hits[8, 0, KICK] and take.hits[8, 0, CLOSED_HAT]
@@ -300,7 +305,8 @@ def test_the_structure_simulation_scores_thresholds_as_decoding_does() -> None:
                                               thresholds)))
         fast = score_structure(outcomes, candidate)
         fast_f1, fast_structure = fast.mean_f1, fast.structure_f1
-        f1, structure = evaluate_policy(Decoder(CODEBOOK, candidate), [s for s, _ in songs], [song for _, song in songs])
+        f1, structure = evaluate_policy(Decoder(CODEBOOK, candidate), [s for s, _ in songs],
+                                        [song for _, song in songs])
         assert fast_f1 == pytest.approx(f1, abs=1e-9)
         np.testing.assert_allclose(fast_structure, structure, atol=1e-9)
 
@@ -311,7 +317,7 @@ def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
     policy = DecodingPolicy(refine_margin=0.3)
     songs = [_structure_song(seed) for seed in range(6)]
     outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
-    none = policy.replace(**{f"{n}{k}": 1.0 for n in ("rest", "crash", "fill") for k in ("_threshold", "_edge_threshold")})
+    none = policy.replace(**{f"{n}{k}": 1.0 for n in STRUCTURE_COLUMNS for k in ("_threshold", "_edge_threshold")})
     scored_none = score_structure(outcomes, none)
     f1_none, structure_none = scored_none.mean_f1, scored_none.structure_f1
     tuned, report = tune_structure(outcomes, policy, budget=0.01)
@@ -319,8 +325,8 @@ def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
     f1, structure = scored.mean_f1, scored.structure_f1
     assert f1 >= f1_none - 3 * 0.01 - 1e-9
     assert structure.sum() > structure_none.sum()  # the real drums here do rest, crash and fill: some are found
-    assert report == {"rest_f1": pytest.approx(structure[0], abs=1e-4), "crash_f1": pytest.approx(structure[1], abs=1e-4),
-                      "fill_f1": pytest.approx(structure[2], abs=1e-4)}
+    assert report == {f"{name}_f1": pytest.approx(structure[column], abs=1e-4)
+                      for column, name in enumerate(STRUCTURE_COLUMNS)}
 
 
 def _outcomes(real_rest: np.ndarray, q_rest: np.ndarray) -> object:
@@ -353,7 +359,8 @@ def test_structure_tuning_refuses_a_choice_that_silences_much_of_one_song_for_an
     songs = [sparse, hurt, *others]
     tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, song_loss_limit=1.0, rate_limit=9.0)
     assert tuned.rest_threshold <= 0.3 and report["rest_f1"] > 0.5  # without the limit: rests everywhere it says 0.3
-    assert score_structure(songs, tuned).song_f1[1] < 0.7  # the song where the drummer plays throughout lost a third of its F1
+    # the song where the drummer plays throughout lost a third of its F1
+    assert score_structure(songs, tuned).song_f1[1] < 0.7
     tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, rate_limit=9.0)
     assert tuned.rest_threshold > 0.3 and tuned.rest_edge_threshold > 0.3 and report["rest_f1"] == 0.0
     assert STRUCTURE_SONG_LOSS_LIMIT < 0.3

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
-from seq2drum.groove.codebook import GrooveCodebook, is_fill, pattern_f1, weighted_kmedoids
+from seq2drum.midi.drums import KICK, SNARE
+from seq2drum.groove.codebook import GrooveCodebook, pattern_f1, weighted_kmedoids
 from tests.builders import pattern, rock_bar
 
 
@@ -80,17 +80,6 @@ def test_pattern_f1_is_one_between_two_empty_bars_and_symmetric() -> None:
     assert pattern_f1(empty, empty)[0, 0] == 1.0
     assert pattern_f1(a, empty)[0, 0] == 0.0
     assert pattern_f1(a, b)[0, 0] == pytest.approx(pattern_f1(b, a)[0, 0]) == pytest.approx(2 / 11)
-
-
-@pytest.mark.parametrize(("hits", "expected"), [
-    ([(0, KICK), (8, SNARE)], False),
-    ([(13, HIGH_TOM)], True),
-    ([(12, SNARE), (13, SNARE), (15, SNARE)], True),
-    ([(4, SNARE), (8, SNARE), (12, SNARE)], False),
-    ([(0, CRASH)], False),
-], ids=["groove", "tom", "snare-roll-last-beat", "snares-spread", "crash"])
-def test_fill_means_toms_or_three_snares_in_the_last_beat(hits: list[tuple[int, int]], expected: bool) -> None:
-    assert is_fill(pattern(16, hits), 16, 4) is expected
 
 
 def test_take_menu_lists_the_loops_that_cover_the_training_songs_greedily() -> None:

@@ -1,0 +1,126 @@
+"""Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Humanized velocity and timing, swing, the
+count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps at a clock fine enough
+for microtiming; with a notice when the drums came out nearly empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seq2drum.config import GenerationOptions
+from seq2drum.generation.prepare import PreparedSong
+from seq2drum.groove import controls, count_in
+from seq2drum.groove.policy import Take
+from seq2drum.midi.drums import midi_velocity
+from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, TrackSpec, merged_notes, write_midi
+from seq2drum.midi.kit import KitMap
+from seq2drum.song.bars import bars_to_steps
+from seq2drum.song.encode import EncodedSong
+from seq2drum.song.grid import DrumGrid, Grid, grid_to_drums
+
+HUMANIZE_VELOCITY = 6  # +- MIDI velocity spread around the predicted value
+HUMANIZE_OFFSET_STEPS = 0.04  # +- microtiming spread, in steps
+MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
+SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
+
+
+@dataclass
+class TakeResult:
+    """One take: its MIDI bytes and drums on the song's grid."""
+
+    index: int  # 1-based
+    midi_bytes: bytes
+    drums: DrumGrid
+    n_hits: int
+    expected_f1: float  # under the model's calibrated probabilities
+
+    def __repr__(self) -> str:
+        return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
+
+
+def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions,
+           seed: int) -> tuple[list[TakeResult], list[str]]:
+    """Every take as MIDI bytes (drums, the guitar too with `merge`), and the notices for the user ("" where none)."""
+    encoded, song, choice = prepared.encoded, prepared.song, prepared.choice
+    swung = [controls.swing(grid, encoded.grid, options.swing)
+             for grid in takes_to_grids(encoded, takes, options.humanize, seed)]
+    grids = [grid for grid, _ in swung]
+    guitar_parts = choice.parts if options.merge else []
+    markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
+               for s in prepared.bars.sections]
+    sticks = count_in.clicks(encoded.grid, encoded.first_bar, options.count_in_bars)
+    kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
+    results = [
+        TakeResult(index, write_song(song, kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks])),
+                                     guitar_parts, markers), grid, int(grid.hits.sum()), take.expected_f1)
+        for index, (take, grid) in enumerate(zip(takes, grids), start=1)
+    ]
+    sparse = sparse_drums_notice(grids[0], encoded.grid, merged_notes(choice.parts), options.temperature)
+    notices = [choice.notice, swung[0][1], sparse, count_in.moved_notice(prepared.moved_bars, options.count_in_bars)]
+    return results, notices
+
+
+def takes_to_grids(encoded: EncodedSong, takes: list[Take], humanize: bool, seed: int) -> list[DrumGrid]:
+    """Per-bar takes -> drums on the song's step grid, velocity and timing spread a little when `humanize`."""
+    rng = np.random.default_rng([seed, 1])
+    grids = []
+    for take in takes:
+        hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
+        velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
+        offset = bars_to_steps(take.offset, encoded.grid, encoded.first_bar)
+        if humanize:
+            velocity = velocity + rng.integers(-HUMANIZE_VELOCITY, HUMANIZE_VELOCITY + 1, size=velocity.shape)
+            offset = offset + rng.uniform(-HUMANIZE_OFFSET_STEPS, HUMANIZE_OFFSET_STEPS, size=offset.shape)
+        grids.append(DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
+                              np.where(hits, np.clip(offset, -0.5, 0.49), 0.0).astype(np.float32)))
+    return grids
+
+
+def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, temperature: float = 0.0) -> str:
+    """A warning when the drums are nearly empty (under one hit per bar on average over the bars where the guitar
+    sounds), saying what to try; "" otherwise. Decoding guards against it, so this is a last check."""
+    if not len(guitar_notes) or not grid.n_steps:
+        return ""
+    start_step, _ = grid.quantize(guitar_notes[:, START])
+    end_step, _ = grid.quantize(guitar_notes[:, END])
+    start_step = np.clip(start_step, 0, grid.n_steps - 1)
+    end_step = np.clip(np.maximum(end_step, start_step + 1), 1, grid.n_steps)
+    change = np.zeros(grid.n_steps + 1, dtype=np.int64)  # +1 where a note starts sounding, -1 where it stops
+    np.add.at(change, start_step, 1)
+    np.add.at(change, end_step, -1)
+    sounding = np.cumsum(change[:-1]) > 0  # (n_steps,)
+    bar_of_step = grid.bar_of_step()
+    guitar_bars = np.unique(bar_of_step[sounding])
+    hits = int(drums.hits[np.isin(bar_of_step, guitar_bars)].sum())
+    if hits >= SPARSE_HITS_PER_BAR * len(guitar_bars):
+        return ""
+    to_try = "try another --seed or --temperature 0" if temperature > 0 else "try --takes 4 for other readings"
+    return (
+        f"the drums are nearly empty: {hits} hits over the {len(guitar_bars)} bars where the guitar plays "
+        f"({hits / len(guitar_bars):.1f} per bar). Check that the parts used are the guitar "
+        "(pick others with --track); "
+        f"{to_try}"
+    )
+
+
+def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any],
+               markers: Sequence[tuple[int, str]] = ()) -> bytes:
+    """Drums (and optionally the guitar parts) with the song's tempo and meter maps, at a clock fine enough for
+    microtiming (an integer multiple of the input's, so every tempo and meter event keeps its exact position);
+    `markers` (tick at the input's clock, text) name the sections on the DAW's timeline."""
+    factor = max(1, -(-MIN_OUTPUT_TICKS_PER_QUARTER // song.ticks_per_quarter))
+    scale = np.array([factor, factor, 1, 1], dtype=np.int64)
+    tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
+    tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program)
+               for part in guitar_parts]
+    return write_midi(
+        song.ticks_per_quarter * factor,
+        [(tick * factor, us) for tick, us in song.tempos],
+        [(tick * factor, num, den) for tick, num, den in song.time_signatures],
+        tracks,
+        [(tick * factor, text) for tick, text in markers],
+    )

@@ -1,0 +1,162 @@
+"""Which groove each bar plays: the expected gain of every codebook entry in every bar, each section's groove
+(take 1's best, or for a later take the best that differs from earlier takes'), and the Viterbi pass that holds the
+groove from bar to bar.
+
+A codebook entry's gain in a bar is sum(p - lambda) over its cells (see groove.decoder for lambda). The Viterbi
+pass adds `stay_bonus` for staying on the same entry from bar to bar and `section_bonus` for the section's own
+groove (the entry with the highest summed gain over the bars of its label, so a chorus that comes back gets its
+groove back).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
+from seq2drum.groove.structure import bar_labels
+from seq2drum.model.scoring import SongScores
+
+TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
+TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
+LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
+
+
+class GrooveGains:
+    """Gains and section grooves over one codebook, with the entries each kind of take may choose from."""
+
+    def __init__(self, codebook: GrooveCodebook, min_groove_bars: int) -> None:
+        self.codebook = codebook
+        self.flat = codebook.patterns.reshape(len(codebook), -1).astype(np.float32)
+        self.sizes = self.flat.sum(axis=1)
+        # rare entries are often busy one-off bars that happen to match hedged probabilities cell by cell; a bar
+        # drummers play often is the musical choice (the empty bar always stays: resting is a choice). Later takes
+        # look further (down to TAKES_MIN_GROOVE_BARS), or a strict limit would leave them nothing different to play.
+        # The limit is capped per bar length at its most played entry, so rarer meters (7/8, 5/4) keep a groove.
+        most_played = {n: codebook.counts[codebook.bar_steps == n].max() for n in np.unique(codebook.bar_steps)}
+        limit = np.array([min(min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
+        often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
+        self.playable = often | (self.sizes == 0)
+        self.playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self.sizes == 0)
+                                   | (codebook.menu_rank >= 0))
+        self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
+
+    def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, later_take: bool = False,
+              allowed: np.ndarray | None = None) -> np.ndarray:
+        """(n, K) expected gain of each entry in each bar: sum of (p - lambda) over its cells; -inf where the entry
+        does not fit the bar's length or is not played often enough to be chosen (or not `allowed`, when given)."""
+        playable = self.playable_for_takes if later_take else self.playable
+        playable = playable if allowed is None else allowed
+        n = len(p)
+        gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
+        flat = (p - lam).reshape(n, -1).astype(np.float32)
+        for length in np.unique(bar_steps):
+            rows = np.flatnonzero(bar_steps == length)
+            entries = self.codebook.entries_of_length(int(length))
+            entries = entries[playable[entries]]
+            if len(entries):
+                gains[np.ix_(rows, entries)] = flat[rows] @ self.flat[entries].T
+        return gains
+
+    def section_grooves(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]],
+                        p: np.ndarray) -> dict[int, int]:
+        """Section label -> the entry with the highest summed gain over the playing bars of that label, among
+        entries whose pattern differs enough from what earlier takes gave that label (p: the calibrated hit
+        probabilities, (n, S, 9))."""
+        chosen: dict[int, int] = {}
+        labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+        for label in np.unique(labels):
+            rows = np.flatnonzero((labels == label) & scores.guitar_plays)
+            if len(rows) == 0:
+                rows = np.flatnonzero(labels == label)
+            lengths, counts = np.unique(scores.bar_steps[rows], return_counts=True)
+            length = int(lengths[np.argmax(counts)])
+            rows = rows[scores.bar_steps[rows] == length]
+            entries = self.codebook.entries_of_length(length)
+            if len(entries) == 0:
+                continue
+            entry = self._section_groove(gains, scores, avoid, p, int(label), rows, entries)
+            if entry is not None:
+                chosen[int(label)] = entry
+        return chosen
+
+    def _section_groove(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]], p: np.ndarray,
+                        label: int, rows: np.ndarray, entries: np.ndarray) -> int | None:
+        """The groove of one section label over its bars `rows`, among `entries` of their length (None: none)."""
+        total = gains[np.ix_(rows, entries)].sum(axis=0)
+        expected_hits = float(p[rows].sum(axis=(1, 2)).mean()) if avoid else 0.0
+        nonempty = self.sizes[entries] > 0
+        distinct = np.ones(len(entries), dtype=bool)
+        for earlier in avoid:
+            if label in earlier:
+                similarity = pattern_f1(self.flat[entries], self.flat[[earlier[label]]])[:, 0]
+                distinct &= similarity < TAKE_MAX_SIMILARITY
+        # never the empty bar; a later take chooses a groove distinct from earlier takes and not much sparser
+        # than the drums expected there (a take that differs by leaving most of the song out is no reading of
+        # it), first among those the groove head can score, else from the codebook's menu of loops (the few
+        # grooves that between them cover the training songs best); then any distinct groove; then any
+        dense = nonempty & (self.sizes[entries] >= LATER_TAKE_DENSITY * expected_hits)
+        if avoid and scores.groove_logits is not None:
+            playable = np.isfinite(total) & nonempty  # what gains() lets a later take play
+            allowed = next((mask for mask in (playable & dense & distinct, playable & distinct) if mask.any()), None)
+            if allowed is not None:
+                previous = [earlier[label] for earlier in avoid if label in earlier]
+                coverage = self._coverage(scores.groove_logits[np.ix_(rows, entries)], entries, previous)
+                return int(entries[int(np.argmax(np.where(allowed, coverage, -np.inf)))])
+        menu = (self.codebook.menu_rank[entries] >= 0) & bool(avoid)
+        allowed = next((mask for mask in (menu & dense & distinct, dense & distinct, menu & distinct,
+                                          nonempty & distinct, nonempty) if mask.any()), None)
+        if allowed is None:
+            return None
+        return int(entries[int(np.argmax(np.where(allowed, total, -np.inf)))])
+
+    def _coverage(self, groove_logits: np.ndarray, entries: np.ndarray, previous: list[int]) -> np.ndarray:
+        """(len(entries),) for each candidate groove c, the expected best pattern F1 the takes reach once c joins
+        them: sum over entries g of P(the drummer plays g) * max(F1(c, g), F1 of the earlier takes' best with g), with
+        P the groove head's softmax over `entries`, averaged over the section's bars (`groove_logits` (rows, E)).
+        Per-cell probabilities blur a song's alternative grooves into one hedge; the groove head keeps them apart,
+        so later takes cover the readings the model finds likely instead of the runners-up of one average."""
+        z = groove_logits - groove_logits.max(axis=1, keepdims=True)
+        posterior = np.exp(z)
+        posterior = (posterior / posterior.sum(axis=1, keepdims=True)).mean(axis=0)  # (E,)
+        key = int(entries[0]) if len(entries) else -1
+        if key not in self._similarity:
+            self._similarity[key] = pattern_f1(self.flat[entries], self.flat[entries])
+        similarity = self._similarity[key]  # (E, E)
+        earlier = np.isin(entries, previous)
+        reached = similarity[earlier].max(axis=0) if earlier.any() else np.zeros(len(entries))
+        return (np.maximum(similarity, reached[None, :]) * posterior[None, :]).sum(axis=1)
+
+
+def viterbi(gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, int], bonus: float, stay: float,
+            noise: np.ndarray | None = None) -> np.ndarray:
+    """(n,) entry per bar maximising sum of gains + `bonus` for the section's groove + `stay` for repeats."""
+    n, k = gains.shape
+    score = gains.copy()
+    for label, entry in section_grooves.items():
+        score[labels == label, entry] += bonus
+    if noise is not None:
+        score += noise
+    # a bar no entry fits (a length the codebook lacks) is a break in the chain: the path's score carries over it
+    # unchanged, so the bars after it are decided as any others (its own entry is -1, played cell by cell)
+    playable = np.isfinite(score).any(axis=1)
+    best = np.full((n, k), -np.inf)
+    stays = np.zeros((n, k), dtype=bool)  # True: stayed on the entry; False: came from the previous bar's best
+    best[0] = score[0] if playable[0] else 0.0
+    leaders = [int(np.argmax(best[0]))]
+    stayed = np.empty(k)
+    for i in range(1, n):  # about ten numpy calls a bar, written in place
+        previous_best = best[i - 1, leaders[-1]]
+        if not playable[i]:
+            best[i] = previous_best
+            leaders.append(leaders[-1])
+            continue
+        np.add(best[i - 1], stay, out=stayed)
+        np.greater(stayed, previous_best, out=stays[i])
+        np.add(np.where(stays[i], stayed, previous_best), score[i], out=best[i])
+        leaders.append(int(best[i].argmax()))
+    path = np.zeros(n, dtype=np.int64)
+    path[-1] = leaders[-1]
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = path[i] if stays[i, path[i]] else leaders[i - 1]
+    valid = np.isfinite(gains[np.arange(n), path])
+    return np.where(valid, path, -1)

@@ -1,0 +1,108 @@
+"""The decision's settings and its inputs and outputs: `DecodingPolicy` (calibration and the choices tuned on
+validation songs, saved in the checkpoint), `Steering` (what a musician asked for; the only way controls, drums
+from nothing and count-in reach the decision), `Take` (one decided drum part) and `calibrated` (the network's
+scores as probabilities).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.model.scoring import SongScores
+
+
+@dataclass(frozen=True)
+class DecodingPolicy:
+    """The decision rule's settings: calibration of the network's scores and the choices tuned on validation songs.
+    Saved in the checkpoint, so every model decodes the way it was tuned."""
+
+    hit_scale: tuple[float, ...] = (1.0,) * NUM_DRUM_CLASSES  # calibrated logit = scale * logit + bias, per class
+    hit_bias: tuple[float, ...] = (0.0,) * NUM_DRUM_CLASSES
+    structure_scale: tuple[float, ...] = (1.0, 1.0, 1.0)  # rest, crash, fill (groove.structure's column order)
+    structure_bias: tuple[float, ...] = (0.0, 0.0, 0.0)
+    stay_bonus: float = 0.5  # in units of expected matched cells, for keeping the previous bar's entry
+    section_bonus: float = 0.5  # for playing the section's groove
+    refine_margin: float = 0.25  # add a cell with p > lambda + margin, drop one with p < lambda - margin
+    min_groove_bars: int = 0  # only codebook entries that at least this many training bars were assigned to
+    # A bar rests, crashes on its downbeat or closes with a fill where its calibrated probability passes its
+    # threshold; at that structure's edge (a bar the guitar leaves silent for a rest, a section's first bar for a
+    # crash, its last bar for a fill) the `*_edge_threshold` applies when it is the lower one.
+    rest_threshold: float = 0.5
+    crash_threshold: float = 0.5
+    fill_threshold: float = 0.5
+    rest_edge_threshold: float = 0.5
+    crash_edge_threshold: float = 0.5
+    fill_edge_threshold: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
+        values = dict(values)
+        if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
+            for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
+                values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
+                values[f"{name}_threshold"] = 1.0
+            values["rest_edge_threshold"] = 1.0
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    def replace(self, **changes: Any) -> DecodingPolicy:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Steering:
+    """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.controls
+    (style, density, --fills) and groove.from_nothing (the arrangement's structure); nothing else steers.
+
+    `rests`, `crashes` and `fills` force bar structure: None lets the model decide every bar; an (n,) array forces
+    each bar to its value, True or False, or leaves the bars where it holds None to the model. A bar that rests
+    neither crashes nor fills."""
+
+    allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
+    lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
+    rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
+    crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
+    fills: np.ndarray | None = None  # (n,) the bars that close with a fill
+    refine_adds: bool = True  # False: per-cell refinement only drops cells (a style keeps its grooves' character)
+
+    def replace(self, **changes: Any) -> Steering:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class Take:
+    """One decided drum part, per bar."""
+
+    hits: np.ndarray  # (n, S, 9) bool
+    velocity: np.ndarray  # (n, S, 9) uint8
+    offset: np.ndarray  # (n, S, 9) float32
+    grooves: np.ndarray  # (n,) codebook entry each bar is built on, -1 where none (rest, unknown length)
+    section_grooves: dict[int, int]  # section label -> its groove
+    expected_f1: float
+    structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
+    threshold: float  # lambda: the probability above which a cell was worth playing
+
+    @property
+    def n_hits(self) -> int:
+        return int(self.hits.sum())
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped at +-30 so no exp overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
+    p = sigmoid(scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias))
+    p = np.where(scores.step_mask()[:, :, None], p, 0.0)
+    structure_logits = scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias)
+    structure = sigmoid(structure_logits)
+    return p, structure

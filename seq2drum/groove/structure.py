@@ -1,0 +1,195 @@
+"""Bar structure, in one place: which bars rest, crash on the downbeat or close with a fill, and the column order
+(rest, crash, fill) every (n, 3) structure array uses.
+
+Two fill predicates live here under distinct names, on purpose (unifying them may change drums, and is later work):
+- `is_fill_bar`: the fill-bar label and score. A bar is a fill when it plays a tom anywhere, or 3+ snare hits in
+  its last beat. It makes the training labels (`bar_structure`) and the scores the structure head learns.
+- `is_fill_beat`: what decoding writes. The last beat of a codebook entry is a fill when it plays a tom or 3+ snare
+  hits; a fill bar gets the likeliest such beat (`FillWriter`).
+
+Section edges: a crash's edge is a section's first bar, a fill's is the last bar of a section of
+`MIN_FILL_SECTION_BARS` or more (`closes_with_fill`: controls and drums from nothing use the same rule), a rest's is
+a bar the guitar leaves silent. The policy's lower edge thresholds apply there; `Steering` may force any bar.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
+from seq2drum.model.scoring import SongScores
+from seq2drum.song.sections import Section
+
+if TYPE_CHECKING:
+    from seq2drum.song.bars import BarSong
+
+REST_COLUMN, CRASH_COLUMN, FILL_COLUMN = 0, 1, 2  # the columns of every (n, 3) structure array
+STRUCTURE_COLUMNS = ("rest", "crash", "fill")
+MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
+TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
+
+
+# ---------------------------------------------------------------------------------------------- what a bar is
+
+
+def is_fill_bar(pattern: np.ndarray, n_steps: int, beat_steps: int) -> bool:
+    """The fill-bar label: any tom in the bar, or three or more snare hits in its last beat."""
+    bar = pattern[:n_steps]
+    if bar[:, list(TOMS)].any():
+        return True
+    return int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
+
+
+def is_fill_beat(last_beats: np.ndarray) -> np.ndarray:
+    """(F,) bool for last beats (F, beat, 9): a fill decoding may write (a tom, or three or more snare hits)."""
+    return last_beats[:, :, list(TOMS)].any(axis=(1, 2)) | (last_beats[:, :, SNARE].sum(axis=1) >= 3)
+
+
+def bar_structure(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
+    """(n, 3) bool per bar of hits (n, S, 9): no hit at all (rest), a crash on the first step, a fill bar."""
+    rest = ~hits.any(axis=(1, 2))
+    crash = hits[:, 0, CRASH]
+    fill = np.array([is_fill_bar(h, int(n), int(b)) for h, n, b in zip(hits, bar_steps, beat_steps)], dtype=bool)
+    return np.stack([rest, crash, fill], axis=1)
+
+
+def drummed_structure(song: BarSong) -> np.ndarray | None:
+    """(n, 3) bool per bar of a training song's real drums (None without drums): the structure head's labels."""
+    return None if song.hits is None else bar_structure(song.hits, song.bar_steps, song.beat_steps)
+
+
+# ---------------------------------------------------------------------------------------------- section edges
+
+
+def closes_with_fill(section_bars: int) -> bool:
+    """A section of two bars or more closes with a fill; a one-bar section does not."""
+    return section_bars >= MIN_FILL_SECTION_BARS
+
+
+def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) bool each: the first bar of every section, and the last bar of every section that closes with a fill."""
+    starts = np.zeros(n_bars, dtype=bool)
+    ends = np.zeros(n_bars, dtype=bool)
+    for section in sections:
+        start, end = section.start_bar - first_bar, section.end_bar - first_bar
+        if 0 <= start < n_bars:
+            starts[start] = True
+        if closes_with_fill(section.n_bars) and 0 < end <= n_bars:
+            ends[end - 1] = True
+    return starts, ends
+
+
+def structure_edges(scores: SongScores) -> np.ndarray:
+    """(n, 3) bool per bar, where each structure's edge threshold applies: as a drummer does, the drums drop out
+    where the guitar does, a crash marks the first bar of a section, a fill closes its last bar."""
+    starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
+    return np.stack([~scores.guitar_plays, starts, ends], axis=1)
+
+
+def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarray:
+    """(n,) section label of every bar (-1 where no section covers it)."""
+    labels = np.full(n_bars, -1, dtype=np.int64)
+    for section in sections:
+        labels[max(0, section.start_bar - first_bar) : max(0, section.end_bar - first_bar)] = section.label
+    return labels
+
+
+# ---------------------------------------------------------------------------------------------- the decision
+
+
+def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
+                        steering: Steering | None = None) -> np.ndarray:
+    """(n, 3) bool rests, crashes and fills: where each calibrated probability (n, 3) passes its threshold, the
+    lower edge threshold at its edges (n, 3) (see `structure_edges`), unless `steering` forces the bar. A bar that
+    rests neither crashes nor fills."""
+    decided = np.zeros(structure.shape, dtype=bool)
+    for column, (anywhere, at_edge) in enumerate(((policy.rest_threshold, policy.rest_edge_threshold),
+                                                  (policy.crash_threshold, policy.crash_edge_threshold),
+                                                  (policy.fill_threshold, policy.fill_edge_threshold))):
+        decided[:, column] = structure[:, column] > np.where(edges[:, column], min(anywhere, at_edge), anywhere)
+    if steering is not None:
+        forced_columns = ((REST_COLUMN, steering.rests), (CRASH_COLUMN, steering.crashes),
+                          (FILL_COLUMN, steering.fills))
+        for column, forced in forced_columns:
+            decided[:, column] = _forced(decided[:, column], forced)
+    decided[:, REST_COLUMN] &= allow_rests
+    decided[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decided[:, [REST_COLUMN]]
+    return decided
+
+
+def _forced(model: np.ndarray, forced: np.ndarray | None) -> np.ndarray:
+    """The model's (n,) bool calls where `forced` is None (all of them when it is None itself), else `forced`."""
+    if forced is None:
+        return model
+    forced = np.asarray(forced)
+    if forced.dtype == bool:
+        return forced.copy()
+    return np.array([own if value is None else bool(value) for own, value in zip(model.tolist(), forced.tolist())],
+                    dtype=bool)
+
+
+# ---------------------------------------------------------------------------------------------- playing it
+
+
+class FillWriter:
+    """Writes decided structure into a take: rests, fills (a codebook entry's last beat, see `is_fill_beat`),
+    crashes, and the ending."""
+
+    def __init__(self, codebook: GrooveCodebook) -> None:
+        self.codebook = codebook
+        self._fills: dict[tuple[int, int], np.ndarray] = {}  # fill beats by (bar steps, beat steps)
+
+    def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float) -> None:
+        """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending."""
+        hits[decided[:, REST_COLUMN]] = False
+        width = hits.shape[1]
+        for row in np.flatnonzero(decided[:, FILL_COLUMN]):
+            self.fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam)
+        # the crash joins the bar's downbeat with a kick; the hi-hat stays where the groove has it (a third of the
+        # data's crash downbeats keep it, as a foot on the pedal does), which costs less when a crash is wrong
+        hits[decided[:, CRASH_COLUMN], 0, CRASH] = True
+        hits[decided[:, CRASH_COLUMN], 0, KICK] = True
+        play_ending(hits, scores)
+        hits &= scores.step_mask()[:, :, None]
+
+    def fill_beats(self, n_steps: int, beat: int) -> np.ndarray:
+        """(F, beat, 9) bool: the last beats of the codebook entries of this length that are fills
+        (`is_fill_beat`), computed once per bar shape."""
+        key = (n_steps, beat)
+        if key not in self._fills:
+            start = max(0, n_steps - beat)
+            entries = self.codebook.entries_of_length(n_steps)
+            region = (self.codebook.patterns[entries, start:n_steps] if len(entries)
+                      else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
+            self._fills[key] = region[is_fill_beat(region)]
+        return self._fills[key]
+
+    def fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float) -> None:
+        """Replace the bar's last beat with the fill the model expects most there: the fill beat (`fill_beats`)
+        with the highest gain over that beat; a tom run when the codebook has none."""
+        start = max(0, n_steps - beat)
+        candidates = self.fill_beats(n_steps, beat)
+        if len(candidates):
+            gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
+            hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
+            return
+        hits[row, start:n_steps] = False
+        toms = (HIGH_TOM, HIGH_TOM, MID_TOM, MID_TOM, LOW_TOM, LOW_TOM)
+        for i, step in enumerate(range(start, n_steps)):
+            hits[row, step, toms[min(i * len(toms) // max(1, n_steps - start), len(toms) - 1)]] = True
+        hits[row, start, KICK] = True
+
+
+def play_ending(hits: np.ndarray, scores: SongScores) -> None:
+    """Nothing after the guitar's last onset; kick and crash on it (the last chord gets its ending)."""
+    bar, step = scores.last_onset
+    if not 0 <= bar < len(hits):
+        return
+    hits[bar, step + 1 :] = False
+    hits[bar + 1 :] = False
+    hits[bar, step] = False
+    hits[bar, step, [KICK, CRASH]] = True

@@ -1,0 +1,119 @@
+"""The network's scores for one song, as numpy: `SongScores`, made by the torch network (`song_scores`) or its numpy
+twin (`numpy_song_scores`), and the `Scorer` protocol the decision reads them through.
+
+Scoring lives beside the network, not in the serving module, so training (calibration) and generation use one path.
+A `Scorer` answers "the scores of bars [start, end), given the drums chosen so far": today's network does not hear
+its drums, so `WholeSongScorer` scores the song once and slices; a decoder that hears its own drums, or a live mode,
+implements the same call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from seq2drum.model.numpy_network import NumpyGrooveModel
+from seq2drum.song.sections import Section
+
+if TYPE_CHECKING:
+    import torch
+
+    from seq2drum.song.bars import BarSong
+
+
+@dataclass
+class SongScores:
+    """The network's output for one song, as numpy (n bars, S steps per bar, K codebook entries)."""
+
+    hit_logits: np.ndarray  # (n, S, 9)
+    velocity: np.ndarray  # (n, S, 9) MIDI velocity 1-127
+    offset: np.ndarray  # (n, S, 9) steps
+    structure_logits: np.ndarray  # (n, 3) rest, crash, fill (groove.structure's column order)
+    bar_steps: np.ndarray  # (n,)
+    beat_steps: np.ndarray  # (n,)
+    guitar_plays: np.ndarray  # (n,) bool
+    sections: list[Section]
+    first_bar: int
+    last_onset: tuple[int, int]  # (bar row, step in bar) of the guitar's last onset
+    groove_logits: np.ndarray | None = None  # (n, K) the groove head, -inf on entries of another length
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.bar_steps)
+
+    def step_mask(self) -> np.ndarray:
+        """(n, S) bool: steps inside their bar."""
+        return np.arange(self.hit_logits.shape[1])[None, :] < self.bar_steps[:, None]
+
+    def bars(self, start: int, end: int) -> SongScores:
+        """The scores of bars [start, end) (rows of this song), as a song of their own: `first_bar` and the
+        guitar's last onset move with them; sections stay in song bars, as everywhere."""
+        if (start, end) == (0, self.n_bars):
+            return self
+        rows = slice(start, end)
+        return replace(
+            self, hit_logits=self.hit_logits[rows], velocity=self.velocity[rows], offset=self.offset[rows],
+            structure_logits=self.structure_logits[rows], bar_steps=self.bar_steps[rows],
+            beat_steps=self.beat_steps[rows], guitar_plays=self.guitar_plays[rows], first_bar=self.first_bar + start,
+            last_onset=(self.last_onset[0] - start, self.last_onset[1]),
+            groove_logits=None if self.groove_logits is None else self.groove_logits[rows])
+
+
+class Scorer(Protocol):
+    """The scores of bars [start, end) of one song, given the drums chosen for the bars before `start` ((start, S, 9)
+    bool hits; a scorer may ignore them)."""
+
+    n_bars: int
+
+    def __call__(self, start: int, end: int, drums: np.ndarray | None = None) -> SongScores: ...
+
+
+class WholeSongScorer:
+    """A `Scorer` over scores computed for the whole song at once (the network hears no drums)."""
+
+    def __init__(self, scores: SongScores) -> None:
+        self.scores = scores
+        self.n_bars = scores.n_bars
+
+    def __call__(self, start: int, end: int, drums: np.ndarray | None = None) -> SongScores:
+        return self.scores.bars(start, end)
+
+
+def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -> SongScores:
+    """Run the torch network over one song's bars (all at once: an LSTM over a few hundred bars) and return its
+    scores."""
+    import torch
+
+    with torch.inference_mode():
+        step_features = torch.from_numpy(song.step_features).unsqueeze(0).to(device)
+        bar_features = torch.from_numpy(song.bar_features).unsqueeze(0).to(device)
+        bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
+        lengths = torch.tensor([song.n_bars], device=device)
+        out = model(step_features, bar_features, bar_steps, lengths)
+        return _scores(song, out.hit_logits[0].float().cpu().numpy(), out.velocity[0].float().cpu().numpy(),
+                       out.offset[0].float().cpu().numpy(), out.structure_logits[0].float().cpu().numpy(),
+                       out.groove_logits[0].float().cpu().numpy())
+
+
+def numpy_song_scores(network: NumpyGrooveModel, song: BarSong) -> SongScores:
+    """`song_scores` with the numpy network."""
+    out = network.forward(song.step_features, song.bar_features, song.bar_steps)
+    return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
+
+
+def _scores(song: BarSong, hit_logits: np.ndarray, velocity: np.ndarray, offset: np.ndarray,
+            structure_logits: np.ndarray, groove_logits: np.ndarray) -> SongScores:
+    """The network's outputs (velocity as 0-1) with the song's bars, as `SongScores` (velocity as MIDI 0-127)."""
+    return SongScores(hit_logits=hit_logits, velocity=velocity * 127.0, offset=offset,
+                      structure_logits=structure_logits, groove_logits=groove_logits,
+                      bar_steps=song.bar_steps, beat_steps=song.beat_steps, guitar_plays=song.guitar_plays,
+                      sections=song.sections, first_bar=song.first_bar, last_onset=song.last_onset)
+
+
+def numpy_network(model: Any) -> NumpyGrooveModel:
+    """The numpy copy of a torch `GrooveSeq2Drum` (its weights as float32 arrays)."""
+    weights = {name: value.detach().float().cpu().numpy() for name, value in model.state_dict().items()
+               if name != "codebook_bar_steps"}
+    return NumpyGrooveModel(weights, model.config, model.codebook_bar_steps.cpu().numpy())

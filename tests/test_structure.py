@@ -1,0 +1,88 @@
+"""Bar structure (seq2drum/groove/structure.py): the fill-bar label and the fill beats decoding writes, the training
+labels, section edges and the closing-fill rule, and `Steering`'s forced rests, crashes and fills."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
+                                       closes_with_fill, is_fill_bar, is_fill_beat, section_edges)
+from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
+from seq2drum.song.sections import Section
+from tests.builders import pattern, tiny_codebook
+from tests.test_decoder import ROCK, mix, scores_for
+
+
+@pytest.mark.parametrize(("hits", "expected"), [
+    ([(0, KICK), (8, SNARE)], False),
+    ([(13, HIGH_TOM)], True),
+    ([(12, SNARE), (13, SNARE), (15, SNARE)], True),
+    ([(4, SNARE), (8, SNARE), (12, SNARE)], False),
+    ([(0, CRASH)], False),
+], ids=["groove", "tom", "snare-roll-last-beat", "snares-spread", "crash"])
+def test_fill_bar_means_toms_or_three_snares_in_the_last_beat(hits: list[tuple[int, int]], expected: bool) -> None:
+    """The fill-bar label the structure head is trained on; a change here changes every training label."""
+    assert is_fill_bar(pattern(16, hits), 16, 4) is expected
+
+
+def test_the_two_fill_predicates_stay_distinct() -> None:
+    """A tom early in the bar makes a fill bar (the label) but not a fill beat (what decoding writes in the last
+    beat): the two rules are kept apart on purpose, as unifying them changes drums."""
+    early_tom = pattern(16, [(2, HIGH_TOM), (0, KICK)])
+    assert is_fill_bar(early_tom, 16, 4)
+    assert not is_fill_beat(early_tom[None, 12:16]).any()
+    roll = pattern(16, [(12, SNARE), (13, SNARE), (14, SNARE)])
+    assert is_fill_beat(roll[None, 12:16]).tolist() == [True]
+
+
+def test_training_targets_mark_rests_crashes_and_fills_in_the_column_order() -> None:
+    """bar_structure's columns are (rest, crash, fill), the order the structure head and the decision read."""
+    hits = np.zeros((3, 32, 9), dtype=bool)
+    hits[1, :16] = pattern(16, [(0, CRASH), (0, KICK), (8, SNARE)])
+    hits[2, :16] = pattern(16, [(0, KICK), (13, HIGH_TOM)])
+    flags = bar_structure(hits, np.array([16, 16, 16]), np.array([4, 4, 4]))
+    assert flags.tolist() == [[True, False, False], [False, True, False], [False, False, True]]
+    assert (STRUCTURE_COLUMNS[REST_COLUMN], STRUCTURE_COLUMNS[CRASH_COLUMN], STRUCTURE_COLUMNS[FILL_COLUMN]) == (
+        "rest", "crash", "fill")
+
+
+def test_a_section_of_two_bars_or_more_closes_with_a_fill_and_a_one_bar_section_does_not() -> None:
+    """The closing-fill rule shared by decoding's edges, --fills and drums from nothing."""
+    assert not closes_with_fill(1) and closes_with_fill(2)
+    starts, ends = section_edges([Section(0, 4, 0), Section(4, 5, 1), Section(5, 8, 0)], 0, 8)
+    assert np.flatnonzero(starts).tolist() == [0, 4, 5]
+    assert np.flatnonzero(ends).tolist() == [3, 7]
+
+
+NEVER_OFF_EDGE = DecodingPolicy(refine_margin=1.0, fill_threshold=1.0, crash_threshold=1.0, rest_threshold=1.0)
+
+
+def test_a_forced_fill_off_a_section_edge_is_played() -> None:
+    """Fills forced by Steering are played wherever they fall. When drums from nothing forced fills through the
+    network's logits, an off-edge fill never passed the shipped threshold of 1.0 and was silently dropped."""
+    scores = scores_for([mix(0.7, 0.1)] * 8, [Section(0, 8, 0)])
+    fills = np.zeros(8, dtype=bool)
+    fills[3] = True  # the middle of the section: not an edge
+    take = Decoder(tiny_codebook(), NEVER_OFF_EDGE).decide(scores, steering=Steering(fills=fills))[0]
+    assert np.flatnonzero(take.structure[:, FILL_COLUMN]).tolist() == [3]
+    assert is_fill_bar(take.hits[3], 16, 4)
+    assert not is_fill_bar(take.hits[2], 16, 4)
+
+
+def test_forced_rests_and_crashes_are_obeyed_and_none_leaves_the_bar_to_the_model() -> None:
+    """Steering's rests and crashes: True and False force a bar, None leaves it to the model (which here wants a
+    rest in every bar); a resting bar has no hit, a crashing bar has crash and kick on its downbeat."""
+    scores = scores_for([mix(0.7, 0.1)] * 6, [Section(0, 6, 0)], rest=0.9)
+    rests = np.array([True, False, None, False, False, False], dtype=object)
+    crashes = np.array([False, True, False, False, True, False])
+    steering = Steering(rests=rests, crashes=crashes)
+    take = Decoder(tiny_codebook(), NEVER_OFF_EDGE.replace(rest_threshold=0.5)).decide(
+        scores, allow_rests=True, steering=steering)[0]
+    assert take.structure[:, REST_COLUMN].tolist() == [True, False, True, False, False, False]
+    assert not take.hits[0].any() and not take.hits[2].any()
+    assert take.structure[:, CRASH_COLUMN].tolist() == crashes.tolist()
+    assert take.hits[[1, 4], 0][:, [CRASH, KICK]].all()
+    assert take.grooves[3] == ROCK
