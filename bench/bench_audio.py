@@ -1,7 +1,7 @@
 """What --audio writes for real songs: WAV length against the music's, level (peak and RMS dBFS) and render time,
 for the drums alone and for guitar and drums (--merge), take 1 at temperature 0.
 
-    python bench/bench_audio.py [--data ../shared/data/midi] [--songs 10] [--checkpoint PATH]
+    python -m bench.bench_audio [--data ../shared/data/midi] [--songs 10] [--checkpoint PATH]
 
 Songs are drawn from --data in a fixed order (sorted paths, every k-th), so runs are comparable; songs the model
 cannot take (no guitar part ...) are skipped and counted. Nothing is written beside the songs.
@@ -12,18 +12,17 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import bench_checkpoint, describe_machine
+from seq2drum.generation.audio import render_wav
+from seq2drum.options import GenerationOptions
+from seq2drum.errors import Seq2DrumError
+from seq2drum.generation.generator import DrumGenerator
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from seq2drum.generation.audio import render_wav  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.errors import Seq2DrumError  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
 
 
 def main() -> None:
@@ -58,7 +57,8 @@ def main() -> None:
             rendering = render_wav(result.midi_bytes, io.BytesIO())
             seconds = time.perf_counter() - started
             extra_s = rendering.duration_s - rendering.music_s
-            rows[mode].append((extra_s, rendering.peak_dbfs, rendering.rms_dbfs, seconds / max(rendering.music_s, 1e-9)))
+            speed = seconds / max(rendering.music_s, 1e-9)
+            rows[mode].append((extra_s, rendering.peak_dbfs, rendering.rms_dbfs, speed))
             print(f"{path.relative_to(args.data)}\t{mode}\t{rendering.music_s:.2f}\t{rendering.duration_s:.2f}\t"
                   f"{extra_s:.2f}\t{rendering.peak_dbfs:.1f}\t{rendering.rms_dbfs:.1f}\t{seconds:.2f}")
     print(f"skipped {skipped} files the model cannot take")

@@ -1,8 +1,8 @@
 """How soon a request whose deadline passed, or whose client cancelled, frees its worker.
 
-    python bench/bench_cancel.py [--checkpoint PATH] [--repeats 5]
+    python -m bench.bench_cancel [--checkpoint PATH] [--repeats 5]
 
-The server (`server.app.ServerThread`, 2 worker processes) gets work that runs for seconds: a file of 50,000 notes
+The server (`server.testing.ServerThread`, 2 worker processes) gets work that runs for seconds: a file of 50,000 notes
 in one track (just under the reader's limit: music21 parses it for about 3 s) and a 2,000-bar song (generation takes
 seconds). Each is sent with a 0.5 s deadline, and once more through GenerateStream cancelled by the client 0.5 s
 after it was sent. Printed per case: the time from the deadline (or the cancel) to the busy worker's process being
@@ -19,16 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-import grpc  # noqa: E402
+import grpc
 
-from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from proto import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
-from server.app import ServerConfig, ServerThread  # noqa: E402
-from server.workers import ModelSource  # noqa: E402
-from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes  # noqa: E402
+from bench.machine import bench_checkpoint, describe_machine
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+from server.app import ServerConfig
+from server.testing import ServerThread
+from server.workers import ModelSource
+from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes
+
 
 DEADLINE_S = 0.5
 
@@ -59,7 +59,8 @@ def watch_pool(server: ServerThread, pids: list[int], since: float) -> tuple[flo
     return gone, ready
 
 
-def run_case(server: ServerThread, stub: seq2drum_pb2_grpc.Seq2DrumStub, midi: bytes, cancel: bool) -> tuple[float, float]:
+def run_case(server: ServerThread, stub: seq2drum_pb2_grpc.Seq2DrumStub, midi: bytes,
+             cancel: bool) -> tuple[float, float]:
     server.pool.wait_idle(60)
     pids = server.pool.pids()
     sent = time.perf_counter()

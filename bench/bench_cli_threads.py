@@ -1,7 +1,7 @@
 """How many torch threads the CLI should generate with: one song at 1, 2, ... threads (up to the cores), in process
 with the model loaded and cold from the command line (`python main.py --mode infer --torch-threads N`).
 
-    python bench/bench_cli_threads.py [--checkpoint PATH] [--repeats 5] [--song FILE.mid]
+    python -m bench.bench_cli_threads [--checkpoint PATH] [--repeats 5] [--song FILE.mid]
 
 The song defaults to a 4-minute guitar riff made in code (120 bars at 120 BPM in 4/4). Figures are medians of
 --repeats runs, and the load average is printed before and after: on a shared machine they move with its load.
@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import describe_machine
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from bench.machine import describe_machine  # noqa: E402
 
 
 def load_average() -> str:
@@ -40,7 +40,7 @@ def main() -> None:
 
     import torch
 
-    from seq2drum.config import GenerationOptions
+    from seq2drum.options import GenerationOptions
     from seq2drum.generation.generator import DrumGenerator
     from tests.builders import notes_from_steps, riff, song_bytes
 

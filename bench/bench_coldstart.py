@@ -1,7 +1,7 @@
 """Cold and warm generation against the cost of reading the song: each as a ratio to a fresh process running music21's
 `converter.parse` on the same file, all measured in one run.
 
-    python bench/bench_coldstart.py [--song REAL.mid] [--repeats 5] [--checkpoint PATH]
+    python -m bench.bench_coldstart [--song REAL.mid] [--repeats 5] [--checkpoint PATH]
 
 For a real 3-4 minute multi-part song (default: the first 3-4 minute 4/4 song with 8+ parts in
 ../shared/data/MANIFEST.tsv) and one built in code (guitar, bass and keys, 120 bars at 120 BPM), the median of
@@ -28,12 +28,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
+from bench.machine import bench_checkpoint, describe_machine
+
+REPO = Path(__file__).resolve().parents[1]
 
 MANIFEST = REPO.parent / "shared" / "data" / "MANIFEST.tsv"
 
@@ -87,33 +88,82 @@ class Server:
         self.process.wait(60)
 
 
+def songs_to_measure(real: Path | None, scratch: Path) -> dict[str, Path]:
+    """The real song (if ../shared is there) and one built in code, by label."""
+    songs = {}
+    real = real or default_real_song()
+    if real is not None:
+        songs[f"real: {real.name} ({real.parent.name})"] = real
+    else:
+        print("NOTE: no real song found (../shared/data is absent); only the built one is measured")
+    songs["built in code: guitar, bass, keys, 120 bars"] = built_song(scratch / "built.mid")
+    return songs
+
+
+class RoundTrips:
+    """Generate calls to the running server, timed by the client; `server_s` keeps what the server reports."""
+
+    def __init__(self, address: str) -> None:
+        import grpc
+
+        from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+
+        self.pb = seq2drum_pb2
+        self.channel = grpc.insecure_channel(address, options=[("grpc.max_receive_message_length", -1)])
+        self.stub = seq2drum_pb2_grpc.Seq2DrumStub(self.channel)
+        self.server_s: list[float] = []
+
+    def __call__(self, song: Path) -> float:
+        request = self.pb.GenerateRequest(midi=song.read_bytes(), options=self.pb.GenerationOptions(seed=0))
+        started = time.perf_counter()
+        response = self.stub.Generate(request, timeout=300)
+        elapsed = time.perf_counter() - started
+        self.server_s.append(response.metadata.generation_ms / 1000)
+        return elapsed
+
+
+def print_table(songs: dict[str, Path], repeats: int, infer: Callable[[Path], list[str]], envs: dict[str, dict],
+                round_trip: RoundTrips) -> None:
+    """Medians of parse, cold CLI (fast-start cache), CLI through torch, and warm server runs, interleaved."""
+    parse = [sys.executable, "-c", "import sys, music21; music21.converter.parse(sys.argv[1])"]
+    print(f"medians of {repeats} runs, interleaved; ratio = time / parse time\n")
+    header = f"{'song':46s} {'parse s':>8} {'cold s':>7} {'ratio':>6} {'torch s':>8} {'ratio':>6} " \
+             f"{'warm s':>7} {'ratio':>6} {'in server':>9} {'in a row':>8} {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    for label, song in songs.items():
+        runs: dict[str, list[float]] = {"parse": [], "cold": [], "torch": [], "warm": []}
+        round_trip.server_s.clear()
+        for _ in range(repeats):
+            runs["parse"].append(timed(parse + [str(song)]))
+            runs["cold"].append(timed(infer(song), envs["fast"]))
+            runs["torch"].append(timed(infer(song), envs["torch"]))
+            runs["warm"].append(round_trip(song))
+        in_server = statistics.median(round_trip.server_s)
+        runs["in a row"] = [round_trip(song) for _ in range(repeats)]
+        median = {key: statistics.median(values) for key, values in runs.items()}
+        base = median["parse"]
+        print(f"{label[:46]:46s} {base:8.2f} {median['cold']:7.2f} {median['cold'] / base:6.2f} "
+              f"{median['torch']:8.2f} {median['torch'] / base:6.2f} {median['warm']:7.3f} "
+              f"{median['warm'] / base:6.3f} {in_server:9.3f} {median['in a row']:8.3f} "
+              f"{median['in a row'] / base:6.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--song", type=Path, default=None, help="the real song (default: one from the manifest)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: models/default.pt")
     args = parser.parse_args()
-    import grpc
-
-    from proto import seq2drum_pb2, seq2drum_pb2_grpc
-
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         checkpoint = bench_checkpoint(args.checkpoint, scratch)
-        songs = {}
-        real = args.song or default_real_song()
-        if real is not None:
-            songs[f"real: {real.name} ({real.parent.name})"] = real
-        else:
-            print("NOTE: no real song found (../shared/data is absent); only the built one is measured")
-        songs["built in code: guitar, bass, keys, 120 bars"] = built_song(scratch / "built.mid")
-        cache_home = scratch / "xdg"
+        songs = songs_to_measure(args.song, scratch)
         no_cache = scratch / "no-cache"
         no_cache.write_text("")  # a file where the cache folder would be: nothing can be cached or read
-        fast_env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
-        torch_env = {**os.environ, "XDG_CACHE_HOME": str(no_cache)}
-        parse = [sys.executable, "-c", "import sys, music21; music21.converter.parse(sys.argv[1])"]
+        envs = {"fast": {**os.environ, "XDG_CACHE_HOME": str(scratch / "xdg")},
+                "torch": {**os.environ, "XDG_CACHE_HOME": str(no_cache)}}
 
         def infer(song: Path) -> list[str]:
             return [sys.executable, str(REPO / "main.py"), "--mode", "infer", str(song), "--checkpoint",
@@ -121,47 +171,14 @@ def main() -> None:
 
         first_song = next(iter(songs.values()))
         print(f"first run of a new model (reads it with torch, writes its fast-start copy): "
-              f"{timed(infer(first_song), fast_env):.2f} s")
+              f"{timed(infer(first_song), envs['fast']):.2f} s")
         server = Server(checkpoint)
         try:
-            channel = grpc.insecure_channel(server.address, options=[("grpc.max_receive_message_length", -1)])
-            stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
-
-            server_s: list[float] = []  # what the server reports of each round trip
-
-            def round_trip(song: Path) -> float:
-                request = seq2drum_pb2.GenerateRequest(midi=song.read_bytes(),
-                                                       options=seq2drum_pb2.GenerationOptions(seed=0))
-                started = time.perf_counter()
-                response = stub.Generate(request, timeout=300)
-                elapsed = time.perf_counter() - started
-                server_s.append(response.metadata.generation_ms / 1000)
-                return elapsed
-
+            round_trip = RoundTrips(server.address)
             for song in songs.values():
                 round_trip(song)  # warm the worker
-            print(f"medians of {args.repeats} runs, interleaved; ratio = time / parse time\n")
-            header = f"{'song':46s} {'parse s':>8} {'cold s':>7} {'ratio':>6} {'torch s':>8} {'ratio':>6} " \
-                     f"{'warm s':>7} {'ratio':>6} {'in server':>9} {'in a row':>8} {'ratio':>6}"
-            print(header)
-            print("-" * len(header))
-            for label, song in songs.items():
-                runs: dict[str, list[float]] = {"parse": [], "cold": [], "torch": [], "warm": []}
-                server_s.clear()
-                for _ in range(args.repeats):
-                    runs["parse"].append(timed(parse + [str(song)]))
-                    runs["cold"].append(timed(infer(song), fast_env))
-                    runs["torch"].append(timed(infer(song), torch_env))
-                    runs["warm"].append(round_trip(song))
-                in_server = statistics.median(server_s)
-                runs["in a row"] = [round_trip(song) for _ in range(args.repeats)]
-                median = {key: statistics.median(values) for key, values in runs.items()}
-                base = median["parse"]
-                print(f"{label[:46]:46s} {base:8.2f} {median['cold']:7.2f} {median['cold'] / base:6.2f} "
-                      f"{median['torch']:8.2f} {median['torch'] / base:6.2f} {median['warm']:7.3f} "
-                      f"{median['warm'] / base:6.3f} {in_server:9.3f} {median['in a row']:8.3f} "
-                      f"{median['in a row'] / base:6.3f}")
-            channel.close()
+            print_table(songs, args.repeats, infer, envs, round_trip)
+            round_trip.channel.close()
         finally:
             server.stop()
     with open("/proc/loadavg") as stream:

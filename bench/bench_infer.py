@@ -1,7 +1,7 @@
 """End-to-end inference time for 1-, 4- and 10-minute songs: with the model loaded once (DrumGenerator.generate),
 and cold from the command line (`python main.py --mode infer`, which loads Python, torch, music21 and the model).
 
-    python bench/bench_infer.py [--checkpoint PATH] [--repeats 3] [--no-cli] [--torch-threads 1]
+    python -m bench.bench_infer [--checkpoint PATH] [--repeats 3] [--no-cli] [--torch-threads 1]
 
 Songs are guitar riffs made in code at 120 BPM in 4/4 (30, 120 and 300 bars).
 """
@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import describe_machine
+from seq2drum.options import GenerationOptions
+from seq2drum.generation.generator import DrumGenerator
+from tests.builders import notes_from_steps, riff, song_bytes
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from tests.builders import notes_from_steps, riff, song_bytes  # noqa: E402
 
 SONGS = {"1 min": 30, "4 min": 120, "10 min": 300}
 

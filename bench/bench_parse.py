@@ -1,6 +1,6 @@
 """How long reading a MIDI file takes as it grows, and what the reader does with files past its limits.
 
-    python bench/bench_parse.py [--notes 1000 25000 100000 200000 400000] [--tempo-events 100000] [--timeout 180]
+    python -m bench.bench_parse [--notes 1000 25000 100000 200000 400000] [--tempo-events 100000] [--timeout 180]
 
 Each file is one guitar track of 16-note chords on every 16th (so 400,000 notes still fit the song-length limit),
 written the compact way a DAW writes them (running status, note-on velocity 0 as note-off: 6 bytes a note), built
@@ -13,17 +13,18 @@ the read, the peak RSS, and what came back (the number of notes, or the refusal'
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from bench.machine import describe_machine  # noqa: E402
-from tests.builders import vlq  # noqa: E402
+from bench.machine import describe_machine
+from tests.builders import vlq
+
+REPO = Path(__file__).resolve().parents[1]
 
 PPQ = 480
 
@@ -50,8 +51,6 @@ def dense_guitar_bytes(n_notes: int, n_tempo_events: int = 0) -> bytes:
 
 CHILD = r"""
 import resource, sys, time
-sys.path.insert(0, {repo!r})
-sys.path.insert(1, {this_repo!r})
 from seq2drum.midi.io import read_midi
 from seq2drum.errors import Seq2DrumError
 data = open({path!r}, "rb").read()
@@ -71,7 +70,9 @@ def measure(data: bytes, timeout_s: float, scratch: Path, repo: Path) -> str:
     path.write_bytes(data)
     started = time.perf_counter()
     try:
-        completed = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(repo), this_repo=str(REPO), path=str(path))],
+        # the checkout measured comes first on the child's path (PYTHONPATH, not a sys.path edit in the child)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), str(REPO)])}
+        completed = subprocess.run([sys.executable, "-c", CHILD.format(path=str(path))], env=env,
                                    capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         return f"{'>' + str(int(timeout_s)):>8} {'-':>9}  still reading after {timeout_s:.0f} s (stopped)"
@@ -83,20 +84,22 @@ def measure(data: bytes, timeout_s: float, scratch: Path, repo: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, nargs="+", default=[1000, 25_000, 50_000, 100_000, 192_000, 200_000, 400_000])
+    parser.add_argument("--notes", type=int, nargs="+",
+                        default=[1000, 25_000, 50_000, 100_000, 192_000, 200_000, 400_000])
     parser.add_argument("--tempo-events", type=int, nargs="*", default=[100_000])
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds one read may take before it is stopped")
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose read_midi is measured")
     args = parser.parse_args(argv)
     print("== seq2drum MIDI read benchmark ==")
     print(describe_machine())
-    print(f"reader: {args.repo / 'seq2drum' / 'midi_io.py'}")
+    print(f"reader: {args.repo / 'seq2drum' / 'midi' / 'io.py'}")
     cases = [(f"{n:,} notes", dense_guitar_bytes(n)) for n in args.notes]
     cases += [(f"{n:,} tempo events + 1,000 notes", dense_guitar_bytes(1000, n)) for n in args.tempo_events]
     print(f"\n{'file':>34} {'KiB':>7} {'read s':>8} {'peak MiB':>9}  outcome")
     with tempfile.TemporaryDirectory() as scratch:
         for label, data in cases:
-            print(f"{label:>34} {len(data) / 1024:>7.0f} {measure(data, args.timeout, Path(scratch), args.repo.resolve())}", flush=True)
+            figures = measure(data, args.timeout, Path(scratch), args.repo.resolve())
+            print(f"{label:>34} {len(data) / 1024:>7.0f} {figures}", flush=True)
     return 0
 
 

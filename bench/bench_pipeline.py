@@ -1,6 +1,6 @@
 """Benchmark of the MIDI pipeline: our reader + encoder against music21's converter.parse, and the folder preprocess.
 
-    python bench/bench_pipeline.py [--files 60] [--data ../shared/data/midi] [--skip-folder]
+    python -m bench.bench_pipeline [--files 60] [--data ../shared/data/midi] [--skip-folder]
 
 Prints the machine and library versions, then per-file times of `read_midi + encode_song` and of
 `music21.converter.parse` on the same files (sampled with a fixed seed, measured in one run, interleaved so both
@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from music21 import converter
 
@@ -29,6 +27,8 @@ from seq2drum.config import DataConfig
 from seq2drum.training.corpus import MIDI_SUFFIXES, build_corpus, encode_song
 from seq2drum.errors import Seq2DrumError
 from seq2drum.midi.io import read_midi
+
+REPO = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "midi"
 

@@ -1,7 +1,7 @@
 """Throughput, latency and refusals of the gRPC server with 1, 4, 8 and 16 concurrent clients, against in-process
 generation.
 
-    python bench/bench_server.py [--checkpoint PATH] [--concurrency 1 4 8 16] [--songs-per-level 32]
+    python -m bench.bench_server [--checkpoint PATH] [--concurrency 1 4 8 16] [--songs-per-level 32]
                                  [--server-workers CORES] [--max-waiting 0 8]
 
 Each song is a 4-minute guitar riff (120 bars of 4/4 at 120 BPM), built in code. The server runs as
@@ -29,18 +29,18 @@ import time
 from concurrent import futures
 from pathlib import Path
 
+
+import grpc
+import torch
+
+from bench.machine import describe_machine
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT
+from seq2drum.options import GenerationOptions
+from seq2drum.generation.generator import DrumGenerator
+from tests.builders import notes_from_steps, riff, song_bytes, tiny_checkpoint
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import grpc  # noqa: E402
-import torch  # noqa: E402
-
-from bench.machine import describe_machine  # noqa: E402
-from proto import seq2drum_pb2, seq2drum_pb2_grpc  # noqa: E402
-from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from tests.builders import notes_from_steps, riff, song_bytes, tiny_checkpoint  # noqa: E402
 
 BARS_PER_SONG = 120  # 4 minutes of 4/4 at 120 BPM
 
@@ -177,7 +177,7 @@ def run_level(address: str, songs: list[bytes], concurrency: int, timeout_s: flo
     return {"wall_s": wall_s, "latencies": latencies, "errors": errors, "busy": busy[0]}
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: models/default.pt, else a tiny model")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
@@ -189,25 +189,96 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch-threads", type=int, default=1, help="per generation, in the server and in-process")
     parser.add_argument("--timeout", type=float, default=600.0, help="deadline of one request, seconds")
     parser.add_argument("--busy-retries", type=int, default=200, help="retries of a refusal (UNAVAILABLE)")
+    return parser
+
+
+def pick_checkpoint(asked: Path | None, scratch: Path) -> Path:
+    """--checkpoint, else the shipped model, else a tiny random one (said loudly: its figures are plumbing only)."""
+    if asked is not None:
+        return asked
+    if DEFAULT_CHECKPOINT.is_file():
+        return DEFAULT_CHECKPOINT
+    print(f"NOTE: {DEFAULT_CHECKPOINT} not found; using a TINY RANDOM model. These figures measure the "
+          "server and MIDI plumbing, not the real model: rerun with --checkpoint for real numbers.")
+    return tiny_checkpoint(scratch / "tiny.pt")
+
+
+def measure_server(args: argparse.Namespace, checkpoint: Path, songs: list[bytes], max_waiting: int) -> tuple[int, str]:
+    """One server run: every concurrency level against `python -m server --max-waiting N`. Returns the errors and
+    the summary line."""
+    print(f"\nserver: python -m server --workers {args.server_workers} --torch-threads {args.torch_threads} "
+          f"--max-waiting {max_waiting} on loopback")
+    server = ServerProcess(checkpoint, args.server_workers, args.torch_threads, max_waiting)
+    throughput: dict[int, float] = {}
+    tails: dict[int, float] = {}
+    errors = 0
+    try:
+        pid = server.process.pid
+        warm = make_songs(args.server_workers)
+        run_level(server.address, warm, args.server_workers, args.timeout, args.busy_retries)  # each worker
+        header = (f"{'clients':>7} {'songs':>5} {'songs/s':>8} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
+                  f"{'p99/p50':>7} {'refused':>7} {'errors':>6} {'server MiB':>10} {'worker MiB':>10}")
+        print(header)
+        print("-" * len(header))
+        for concurrency in args.concurrency:
+            level = run_level(server.address, songs, concurrency, args.timeout, args.busy_retries)
+            latencies = level["latencies"] or [float("nan")]
+            errors += len(level["errors"])
+            rss = rss_mib(pid)
+            largest_worker, _ = worker_rss_mib(pid)
+            throughput[concurrency] = len(level["latencies"]) / level["wall_s"]
+            p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+            tails[concurrency] = p99 / p50
+            print(f"{concurrency:>7} {len(level['latencies']):>5} {throughput[concurrency]:>8.2f} "
+                  f"{p50:>7.2f} {percentile(latencies, 0.95):>7.2f} {p99:>7.2f} {p99 / p50:>7.1f} "
+                  f"{level['busy']:>7} {len(level['errors']):>6} "
+                  f"{rss if rss is not None else float('nan'):>10.0f} {largest_worker:>10.0f}")
+            for error in level["errors"][:3]:
+                print(f"        error: {error}")
+        largest_worker, all_children = worker_rss_mib(pid)
+        print(f"memory after all levels: server {rss_mib(pid) or float('nan'):.0f} MiB, largest worker "
+              f"{largest_worker:.0f} MiB, fork server and workers {all_children:.0f} MiB in all")
+    finally:
+        exit_code = server.stop()
+    print(f"server exit code after SIGTERM: {exit_code}")
+    one = throughput.get(1)
+    if not one:
+        return errors, ""
+    scaling = ", ".join(f"{c} clients {rate / one:.2f}x" for c, rate in throughput.items() if c > 1)
+    return errors, (f"--max-waiting {max_waiting}: throughput vs 1 client: {scaling}; p99/p50: "
+                    + ", ".join(f"{c} clients {tail:.1f}" for c, tail in tails.items()))
+
+
+def measure_in_process(generator: DrumGenerator, songs: list[bytes], torch_threads: int) -> None:
+    """The same songs through DrumGenerator.generate in a loop, for comparison with the server."""
+    torch.set_num_threads(torch_threads)
+    options = GenerationOptions(seed=1)
+    generator.generate(songs[0], options)  # warm-up
+    started = time.perf_counter()
+    in_process = []
+    for song in songs:
+        song_started = time.perf_counter()
+        generator.generate(song, options)
+        in_process.append(time.perf_counter() - song_started)
+    wall_s = time.perf_counter() - started
+    print(f"\nin-process DrumGenerator.generate, 1 thread, {len(songs)} songs in a loop: "
+          f"{len(songs) / wall_s:.2f} songs/s, p50 {percentile(in_process, 0.5):.2f} s, "
+          f"p95 {percentile(in_process, 0.95):.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.songs_per_level < 1 or min(args.concurrency) < 1:
         parser.error("--songs-per-level and --concurrency must be >= 1")
-
     print("== seq2drum server benchmark ==")
     import google.protobuf
 
     print(describe_machine())
     print(f"grpcio {grpc.__version__}, protobuf {google.protobuf.__version__}")
-
     total_errors = 0
     with tempfile.TemporaryDirectory() as scratch:
-        checkpoint = args.checkpoint
-        if checkpoint is None and DEFAULT_CHECKPOINT.is_file():
-            checkpoint = DEFAULT_CHECKPOINT
-        if checkpoint is None:
-            checkpoint = tiny_checkpoint(Path(scratch) / "tiny.pt")
-            print(f"NOTE: {DEFAULT_CHECKPOINT} not found; using a TINY RANDOM model. These figures measure the "
-                  "server and MIDI plumbing, not the real model: rerun with --checkpoint for real numbers.")
+        checkpoint = pick_checkpoint(args.checkpoint, Path(scratch))
         generator = DrumGenerator.from_checkpoint(checkpoint)
         info = generator.info
         print(f"model: {info.name} {info.version}, {info.n_parameters:,} parameters, attention={info.attention} "
@@ -217,62 +288,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.mean(len(s) for s in songs) / 1024:.1f} KiB each")
         summary: list[str] = []
         for max_waiting in args.max_waiting:
-            print(f"\nserver: python -m server --workers {args.server_workers} --torch-threads {args.torch_threads} "
-                  f"--max-waiting {max_waiting} on loopback")
-            server = ServerProcess(checkpoint, args.server_workers, args.torch_threads, max_waiting)
-            throughput: dict[int, float] = {}
-            tails: dict[int, float] = {}
-            try:
-                pid = server.process.pid
-                warm = make_songs(args.server_workers)
-                run_level(server.address, warm, args.server_workers, args.timeout, args.busy_retries)  # each worker
-                header = (f"{'clients':>7} {'songs':>5} {'songs/s':>8} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
-                          f"{'p99/p50':>7} {'refused':>7} {'errors':>6} {'server MiB':>10} {'worker MiB':>10}")
-                print(header)
-                print("-" * len(header))
-                for concurrency in args.concurrency:
-                    level = run_level(server.address, songs, concurrency, args.timeout, args.busy_retries)
-                    latencies = level["latencies"] or [float("nan")]
-                    total_errors += len(level["errors"])
-                    rss = rss_mib(pid)
-                    largest_worker, _ = worker_rss_mib(pid)
-                    throughput[concurrency] = len(level["latencies"]) / level["wall_s"]
-                    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
-                    tails[concurrency] = p99 / p50
-                    print(f"{concurrency:>7} {len(level['latencies']):>5} {throughput[concurrency]:>8.2f} "
-                          f"{p50:>7.2f} {percentile(latencies, 0.95):>7.2f} {p99:>7.2f} {p99 / p50:>7.1f} "
-                          f"{level['busy']:>7} {len(level['errors']):>6} "
-                          f"{rss if rss is not None else float('nan'):>10.0f} {largest_worker:>10.0f}")
-                    for error in level["errors"][:3]:
-                        print(f"        error: {error}")
-                largest_worker, all_children = worker_rss_mib(pid)
-                print(f"memory after all levels: server {rss_mib(pid) or float('nan'):.0f} MiB, largest worker "
-                      f"{largest_worker:.0f} MiB, fork server and workers {all_children:.0f} MiB in all")
-            finally:
-                exit_code = server.stop()
-            print(f"server exit code after SIGTERM: {exit_code}")
-            one = throughput.get(1)
-            if one:
-                scaling = ", ".join(f"{c} clients {rate / one:.2f}x" for c, rate in throughput.items() if c > 1)
-                summary.append(f"--max-waiting {max_waiting}: throughput vs 1 client: {scaling}; p99/p50: "
-                               + ", ".join(f"{c} clients {tail:.1f}" for c, tail in tails.items()))
-
-        torch.set_num_threads(args.torch_threads)
-        options = GenerationOptions(seed=1)
-        generator.generate(songs[0], options)  # warm-up
-        started = time.perf_counter()
-        in_process = []
-        for song in songs:
-            song_started = time.perf_counter()
-            generator.generate(song, options)
-            in_process.append(time.perf_counter() - song_started)
-        wall_s = time.perf_counter() - started
-        print(f"\nin-process DrumGenerator.generate, 1 thread, {len(songs)} songs in a loop: "
-              f"{len(songs) / wall_s:.2f} songs/s, p50 {percentile(in_process, 0.5):.2f} s, "
-              f"p95 {percentile(in_process, 0.95):.2f} s")
+            errors, line = measure_server(args, checkpoint, songs, max_waiting)
+            total_errors += errors
+            summary += [line] if line else []
+        measure_in_process(generator, songs, args.torch_threads)
     print("\n" + "\n".join(summary))
     print(f"\ntotal errors: {total_errors}")
     return 1 if total_errors else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

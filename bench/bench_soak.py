@@ -1,6 +1,6 @@
 """Soak the server through the DAW helper's retry path, then hit it with a burst of hostile files, and watch memory.
 
-    python bench/bench_soak.py [--checkpoint PATH] [--clients 16] [--requests 200] [--workers 2]
+    python -m bench.bench_soak [--checkpoint PATH] [--clients 16] [--requests 200] [--workers 2]
 
 `python -m server` runs in a subprocess on loopback. Phase 1: --clients threads, each with its own
 `client.daw_helper.DrumClient` (so busy answers are retried with its backoff, within its --wait of 60 s), send
@@ -27,15 +27,13 @@ import time
 from concurrent import futures
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-import grpc  # noqa: E402
+import grpc
 
-from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from client.daw_helper import DrumClient, HelperError  # noqa: E402
-from proto import seq2drum_pb2  # noqa: E402
-from tests.builders import (  # noqa: E402
+from bench.machine import bench_checkpoint, describe_machine
+from client.daw_helper import DrumClient, HelperError
+from seq2drum.rpc import seq2drum_pb2
+from tests.builders import (
     chord_track,
     meta_event,
     notes_from_steps,
@@ -46,6 +44,8 @@ from tests.builders import (  # noqa: E402
     timed_track,
     track_chunk,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 MiB = 1024 * 1024
 
@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hostile burst: 8 clients x 10 files of {len(bad)} kinds in {burst['wall_s']:.0f} s; outcomes "
                   f"{burst['outcomes']}")
             print(f"      memory: PSS {after_burst[0]:.0f} MiB right after, {settled[0]:.0f} MiB after 5 s idle "
-                  f"({(settled[0] / idle[0] - 1) * 100:+.1f}% over idle; RSS summed {settled[1]:.0f} MiB; {settled[3]})")
+                  f"({(settled[0] / idle[0] - 1) * 100:+.1f}% over idle; RSS summed {settled[1]:.0f} MiB; "
+                  f"{settled[3]})")
             growth = after_soak[0] / idle[0] - 1
         finally:
             process.terminate()

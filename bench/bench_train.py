@@ -2,7 +2,7 @@
 code (the default model's sizes, songs of 100-200 bars), for the plain and the attention variant, on 1 process and
 on N processes with DistributedDataParallel (gloo on the CPU, as `torchrun --nproc_per_node N` trains).
 
-    python bench/bench_train.py [--batches 20] [--batch-size 8] [--threads 1] [--processes 1 2]
+    python -m bench.bench_train [--batches 20] [--batch-size 8] [--threads 1] [--processes 1 2]
 
 With N processes each takes every N-th batch (`--batch-size` per process, as in training), so a step trains N
 batches: steps/s is optimizer steps, bars/s counts every process's bars.
@@ -15,20 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-import torch  # noqa: E402
+import torch
 
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum.config import ModelConfig, TrainConfig  # noqa: E402
-from seq2drum.training.batches import BarBatch  # noqa: E402
-from seq2drum.song.bars import FeatureSpec  # noqa: E402
-from seq2drum.model.network import ARCHITECTURE, build_model  # noqa: E402
-from seq2drum.training.loop import losses  # noqa: E402
+from bench.machine import describe_machine
+from seq2drum.config import ModelConfig, TrainConfig
+from seq2drum.training.batches import BarBatch
+from seq2drum.song.bars import FeatureSpec
+from seq2drum.model.network import ARCHITECTURE, build_model
+from seq2drum.training.loop import losses
+
 
 CODEBOOK_ENTRIES = 393  # the default model's codebook size, order of magnitude
 

@@ -1,7 +1,7 @@
 """Fuzz the MIDI reader and the server's request handler in process: every case must read or be refused with a
 domain error, and the handler's answer must map to a status a client can act on (never UNKNOWN or INTERNAL).
 
-    python bench/fuzz.py [--cases 10000] [--seed 1] [--max-bytes 65536] [--checkpoint PATH]
+    python -m bench.fuzz [--cases 10000] [--seed 1] [--max-bytes 65536] [--checkpoint PATH]
 
 Cases are real-shaped files built in code (a rock song, a format-0 file with running status, a dense chord track, a
 song with tempo and meter changes) mutated the ways a broken export or an attacker would: bit flips, truncation,
@@ -9,7 +9,7 @@ huge variable-length numbers, absurd meters, tempo floods, random splices, patch
 plain random bytes; each at most --max-bytes. Each case goes to `seq2drum.midi.io.read_midi` and to
 `server.workers.generate_drums` (what a server worker runs for a request) with a model (default: a tiny random
 one, as the model's weights do not change what the reader and the handler must survive); the handler's outcome is
-mapped by `server.app.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
+mapped by `server.status.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
 """
 
 from __future__ import annotations
@@ -23,19 +23,18 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import NamedTuple
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from bench.machine import describe_machine  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.errors import MidiReadError, Seq2DrumError  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from seq2drum.midi.io import read_midi  # noqa: E402
-from seq2drum.midi.scan import ReadLimits  # noqa: E402
-from server.app import status_for  # noqa: E402
-from server.workers import Job, generate_drums  # noqa: E402
-from tests.builders import (  # noqa: E402
+from bench.machine import describe_machine
+from seq2drum.options import GenerationOptions
+from seq2drum.errors import MidiReadError, Seq2DrumError
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.scan import ReadLimits
+from server.status import status_for
+from server.workers import Job, generate_drums
+from tests.builders import (
     chord_track,
     conductor_events,
     format0_song_bytes,
@@ -47,6 +46,7 @@ from tests.builders import (  # noqa: E402
     timed_track,
     tiny_checkpoint,
 )
+
 
 
 def base_files() -> list[bytes]:
@@ -126,6 +126,40 @@ class Mutator:
         return data
 
 
+class Outcomes(NamedTuple):
+    """Counts of what the reader and the request handler did, and the failures found."""
+
+    reader: collections.Counter[str]
+    handler: collections.Counter[str]
+    failures: list[str]
+
+
+def run_case(index: int, kind: str, data: bytes, generator: DrumGenerator, limits: ReadLimits,
+             outcomes: Outcomes) -> None:
+    """One case through the reader, then through the server's handler (a status, as a client would get it)."""
+    reader, handler, failures = outcomes
+    try:
+        read_midi(data, limits=limits)
+        reader["read"] += 1
+    except MidiReadError as error:
+        reader[type(error).__name__] += 1
+    except Exception:  # noqa: BLE001  (a crash: what the fuzz looks for)
+        reader["CRASH"] += 1
+        failures.append(f"case {index} ({kind}) crashed the reader:\n{traceback.format_exc()}")
+    try:
+        generate_drums(generator, Job(data, GenerationOptions(seed=index), limits))
+        handler["OK"] += 1
+    except Seq2DrumError as error:
+        code, _ = status_for(error)
+        handler[code.name] += 1
+        if code.name in ("UNKNOWN", "INTERNAL"):
+            failures.append(f"case {index} ({kind}) answered {code.name}: {error}")
+    except Exception as error:  # noqa: BLE001  (would reach a client as INTERNAL)
+        handler["CRASH (INTERNAL)"] += 1
+        failures.append(f"case {index} ({kind}) crashed the handler: {type(error).__name__}: {error}\n"
+                        f"{traceback.format_exc()}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
@@ -154,26 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, data = mutator.case()
         kinds[kind] += 1
         case_started = time.perf_counter()
-        try:
-            read_midi(data, limits=limits)
-            reader["read"] += 1
-        except MidiReadError as error:
-            reader[type(error).__name__] += 1
-        except Exception:  # noqa: BLE001  (a crash: what the fuzz looks for)
-            reader["CRASH"] += 1
-            failures.append(f"case {index} ({kind}) crashed the reader:\n{traceback.format_exc()}")
-        try:
-            generate_drums(generator, Job(data, GenerationOptions(seed=index), limits))
-            handler["OK"] += 1
-        except Seq2DrumError as error:
-            code, _ = status_for(error)
-            handler[code.name] += 1
-            if code.name in ("UNKNOWN", "INTERNAL"):
-                failures.append(f"case {index} ({kind}) answered {code.name}: {error}")
-        except Exception as error:  # noqa: BLE001  (would reach a client as INTERNAL)
-            handler["CRASH (INTERNAL)"] += 1
-            failures.append(f"case {index} ({kind}) crashed the handler: {type(error).__name__}: {error}\n"
-                            f"{traceback.format_exc()}")
+        run_case(index, kind, data, generator, limits, Outcomes(reader, handler, failures))
         elapsed = time.perf_counter() - case_started
         if elapsed > slowest[0]:
             slowest = (elapsed, f"case {index} ({kind}, {len(data)} bytes)")

@@ -15,7 +15,8 @@ def describe_machine() -> str:
 
     lines = [
         f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, {platform.platform()}",
-        f"python {sys.version.split()[0]}, torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {numpy.__version__}",
+        f"python {sys.version.split()[0]}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"numpy {numpy.__version__}",
     ]
     try:
         import music21
@@ -25,7 +26,8 @@ def describe_machine() -> str:
         pass
     try:
         with open("/proc/loadavg") as stream:
-            lines.append(f"load average at start: {stream.read().split()[0]} (the machine is shared; figures are noisy)")
+            lines.append(f"load average at start: {stream.read().split()[0]} "
+                         "(the machine is shared; figures are noisy)")
     except OSError:
         pass
     return "\n".join(lines)

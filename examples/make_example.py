@@ -3,18 +3,16 @@
 Verse: palm-muted eighth-note power chords (E5 E5 G5 A5); chorus: strummed open chords (C G D Em) on a
 syncopated pattern, louder; then the verse and chorus again, at 112 BPM in 4/4.
 
-    python examples/make_example.py
+    python -m examples.make_example
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from seq2drum.midi.io import TrackSpec, write_midi  # noqa: E402
+from seq2drum.midi.io import TrackSpec, write_midi
 
 PPQ = 480
 STEP = PPQ // 4  # a 16th note

@@ -1,24 +1,22 @@
 """Copies a trained run's best checkpoint into models/default.pt (inference keys only, float16 weights).
 
-    python models/export_default.py runs/attention/best.pt [--name seq2drum-default]
-    python models/export_default.py models/default.pt --decoding crash_threshold=0.2   # change one decoding setting
-    python models/export_default.py models/default.pt --retune ../shared/data/midi      # after a decoding change
+    python -m models.export_default runs/attention/best.pt [--name seq2drum-default]
+    python -m models.export_default models/default.pt --decoding crash_threshold=0.2   # change one decoding setting
+    python -m models.export_default models/default.pt --retune ../shared/data/midi      # after a decoding change
 
 `--retune DATA` fits the decoding policy again on the checkpoint's validation songs of DATA (the same split as its
 training, from its data config), as training does at its end: for a change to the decoding code or its tuner,
-without training again. `--decoding NAME=VALUE` (repeatable) sets a field of the checkpoint's tuned DecodingPolicy and records the change
-in its decoding report, so the model card can say exactly what differs from the tuner's choice.
+without training again. `--decoding NAME=VALUE` (repeatable) sets a field of the checkpoint's tuned DecodingPolicy
+and records the change in its decoding report, so the model card can say exactly what differs from the tuner's choice.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
-from seq2drum.groove.policy import DecodingPolicy  # noqa: E402
+from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint
+from seq2drum.groove.policy import DecodingPolicy
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:

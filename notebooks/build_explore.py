@@ -1,6 +1,6 @@
 """Write notebooks/explore.ipynb from the cells below, without outputs (the stored notebook stays small and diffable).
 
-    python notebooks/build_explore.py
+    python -m notebooks.build_explore
 
 Edit the cells here, not in Jupyter; tests/test_notebook.py checks the stored notebook matches this script and runs
 it end to end on songs made in code.
@@ -20,10 +20,13 @@ CELLS = [
     ("markdown", """\
 # seq2drum: explore the data, the model and its evaluation
 
-Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`, `seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`, `seq2drum.evaluation.report`);
-the notebook holds no logic of its own. Set these environment variables before starting Jupyter to point it elsewhere:
+Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`,
+`seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`, `seq2drum.evaluation.report`);
+the notebook holds no logic of its own. It imports the installed package: `pip install -e .` once in the repository
+(or start Jupyter with PYTHONPATH set to the repository root). Set these environment variables before starting
+Jupyter to point it elsewhere:
 
-- `SEQ2DRUM_DATA`: folder of MIDI songs with guitar and drums (default `../../shared/data/midi`)
+- `SEQ2DRUM_DATA`: folder of MIDI songs with guitar and drums (default `../shared/data/midi` from the repository)
 - `SEQ2DRUM_CHECKPOINT`: model file (default: the shipped `models/default.pt`)
 - `SEQ2DRUM_CACHE`: cache of encoded songs (default: `~/.cache/seq2drum`)
 - `SEQ2DRUM_LIMIT`: songs to evaluate (default 5), `SEQ2DRUM_SPLIT`: `val` or `all` (default `val`)
@@ -31,13 +34,10 @@ the notebook holds no logic of its own. Set these environment variables before s
     ("code", """\
 %matplotlib inline
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
-sys.path.insert(0, str(REPO))
-
 DATA = Path(os.environ.get("SEQ2DRUM_DATA") or REPO.parent / "shared" / "data" / "midi")
 CHECKPOINT = os.environ.get("SEQ2DRUM_CHECKPOINT") or None
 CACHE = os.environ.get("SEQ2DRUM_CACHE") or None
@@ -46,7 +46,7 @@ SPLIT = os.environ.get("SEQ2DRUM_SPLIT") or "val"
 REPORT = Path(os.environ.get("SEQ2DRUM_REPORT") or tempfile.mkdtemp(prefix="seq2drum-eval-"))"""),
     ("markdown", "## The data set\n\nBuilt (or read from the cache) with the model's own data config."),
     ("code", """\
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.training.corpus import build_corpus
 from seq2drum.generation.generator import DrumGenerator
 

@@ -1,5 +1,5 @@
-"""Generated gRPC stubs for `seq2drum.v1` (from seq2drum.proto; regenerate with `python proto/generate.py`).
+"""The service's contract, proto/seq2drum.proto, and its stub generator (`python -m proto.generate`).
 
-Only server/ and client/ import them. This package imports nothing else, so the client runs with grpcio and
-protobuf alone.
+A checkout-only package: the wheel does not install it (`proto` is proto-plus's import name). The generated stubs
+live in seq2drum/rpc/ and import as `from seq2drum.rpc import seq2drum_pb2`.
 """

@@ -1,20 +1,17 @@
 """Frozen configuration objects that validate themselves and round-trip to JSON-able dicts.
 
-argparse defaults in main.py come from these, so there is one place for every default.
+argparse defaults in main.py come from these, so there is one place for every default. Standard library only:
+seq2drum.options (the generation options, which the grpcio-only DAW helper imports) builds on `_Config` here.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from seq2drum.errors import ConfigError
-from seq2drum.midi.kit import KitMap
-from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
 
 T = TypeVar("T", bound="_Config")
 
@@ -44,19 +41,6 @@ class _Config:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
-class DefaultsHelpFormatter(argparse.HelpFormatter):
-    """`--help` shows every option's default exactly once: help that already says its default keeps its own words
-    (for defaults computed at run time), flags say "off", anything else gets "(default: VALUE)"."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if not action.option_strings or action.default is argparse.SUPPRESS or "default" in text:
-            return text
-        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
-            return f"{text} (default: {'on' if action.default else 'off'})".strip()
-        return f"{text} (default: %(default)s)".strip()
-
-
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
@@ -80,26 +64,6 @@ def _check_types(config: object) -> None:
         base = declared.replace(" | None", "")
         if not _TYPE_CHECKS[base](value):
             raise ConfigError(f"{type(config).__name__}.{item.name} must be {declared}, got {value!r}")
-
-
-MAX_TEMPERATURE = 5.0
-MAX_SEED = 2**63 - 1
-MAX_TAKES = 8
-MAX_COUNT_IN_BARS = 8
-MAX_BARS = 512  # drums from nothing
-MIN_TEMPO_QPM, MAX_TEMPO_QPM = 20.0, 300.0  # drums from nothing, quarter notes per minute as DAWs show it
-DEFAULT_TEMPO_QPM, DEFAULT_METER = 120.0, "4/4"
-MIN_DENSITY, MAX_DENSITY = 0.25, 4.0
-MIN_SWING, MAX_SWING = 0.5, 0.75
-MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
-MAX_FILL_EVERY = 64
-CYMBALS = ("auto", "hats", "ride")
-
-
-def fills_every(fills: str) -> int | None:
-    """N of `every:N` (1 to MAX_FILL_EVERY), else None."""
-    match = re.fullmatch(r"every:(\d{1,4})", fills) if isinstance(fills, str) else None
-    return int(match.group(1)) if match and 1 <= int(match.group(1)) <= MAX_FILL_EVERY else None
 
 
 @dataclass(frozen=True)
@@ -192,82 +156,3 @@ class TrainConfig(_Config):
         _check(self.max_batch_bars >= 4, f"max_batch_bars must be >= 4, got {self.max_batch_bars}")
         _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
         _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}")
-
-
-@dataclass(frozen=True)
-class GenerationOptions(_Config):
-    """Per-request options of drum generation (the CLI flags and the gRPC request fields)."""
-
-    temperature: float = 0.0  # 0 = each bar chosen by expected F1; >0 adds that much randomness to the groove choice
-    seed: int | None = None  # None = a fresh random seed per call
-    track: str | None = None  # which part is the guitar: a part number from the listing, or a name
-    merge: bool = False  # also copy the guitar part(s) into the output file
-    humanize: bool = True  # spread velocity and timing a little around the predicted values
-    takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
-    kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.midi.kit); None = General MIDI
-    count_in_bars: int = 0  # bars of sticks before the guitar enters, 0-8
-    bars: int | None = None  # drums from nothing: this many bars (1-512), with no song
-    tempo_qpm: float | None = None  # drums from nothing: quarter notes per minute, 20-300 (None = 120)
-    meter: str | None = None  # drums from nothing: "NUM/DEN" (None = 4/4)
-    # the controls a drummer asks for (seq2drum/groove/controls.py); the defaults are the model's own choice
-    style: str | None = None  # a groove family (`python main.py --mode styles`); None = any groove
-    density: float = 1.0  # how busy, 0.25-4 times the model's choice
-    fills: str = "sections"  # none | sections (where the model calls them) | every:N (every Nth bar of a section)
-    swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 (straight) to 0.75; None = as predicted
-    dynamics: float = 1.0  # velocities times this, 0.5-1.5
-    cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
-
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _check(self.style is None or re.fullmatch(r"[a-z0-9-]+", self.style) is not None,
-               f"style must be a name like straight-8ths (python main.py --mode styles lists them), got {self.style!r}")
-        _check(MIN_DENSITY <= self.density <= MAX_DENSITY,
-               f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
-        _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
-               f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.fills!r}")
-        _check(self.swing is None or MIN_SWING <= self.swing <= MAX_SWING,
-               f"swing must be {MIN_SWING:g} (straight) to {MAX_SWING:g} (dotted), e.g. 0.67 for a triplet feel, got {self.swing}")
-        _check(MIN_DYNAMICS <= self.dynamics <= MAX_DYNAMICS,
-               f"dynamics must be {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g} (1 = the model's velocities), got {self.dynamics:g}")
-        _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {self.cymbal!r}")
-        _check(0.0 <= self.temperature <= MAX_TEMPERATURE, f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
-        _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
-        _check(1 <= self.takes <= MAX_TAKES, f"takes must be 1-{MAX_TAKES}, got {self.takes}")
-        self._check_shape()
-
-    def _check_shape(self) -> None:
-        """The kit map, the count-in and drums from nothing (`bars`, `tempo_qpm`, `meter`: no song, no guitar)."""
-        if self.kit_map is not None:
-            KitMap.from_json(self.kit_map, "kit map")
-        _check(0 <= self.count_in_bars <= MAX_COUNT_IN_BARS,
-               f"count-in must be 0-{MAX_COUNT_IN_BARS} bars, got {self.count_in_bars}")
-        if self.bars is None:
-            _check(self.tempo_qpm is None and self.meter is None,
-                   "tempo and meter go with bars, for drums from nothing; a song's tempo and meter come from its file")
-            return
-        _check(1 <= self.bars <= MAX_BARS, f"bars must be 1-{MAX_BARS}, got {self.bars}")
-        _check(self.tempo_qpm is None or MIN_TEMPO_QPM <= self.tempo_qpm <= MAX_TEMPO_QPM,
-               f"tempo must be {MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g} quarter notes per minute, got {self.tempo_qpm}")
-        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
-        _check(numerator * 16 >= denominator, f"a bar of {numerator}/{denominator} is shorter than a 16th note, the "
-               "finest step drums are written on; pick a meter with longer bars")
-        quarters = self.quarters_from_nothing
-        _check(quarters <= MAX_SONG_QUARTERS,
-               f"{self.bars} bars of {numerator}/{denominator} are {quarters:g} quarter notes, past the limit of "
-               f"{MAX_SONG_QUARTERS} for any song; ask for at most "
-               f"{int(MAX_SONG_QUARTERS * denominator // (numerator * 4))} bars")
-        _check(self.track is None, "track picks the guitar of a song; drums from nothing (bars) have no song")
-        _check(not self.merge, "merge copies a song's guitar into the output; drums from nothing (bars) have no song")
-
-    @property
-    def from_nothing(self) -> bool:
-        """Drums without a song: `bars` bars at `tempo_qpm` in `meter`."""
-        return self.bars is not None
-
-    @property
-    def quarters_from_nothing(self) -> float:
-        """The length of drums from nothing in quarter notes (the unit song-length limits are in); 0 for a song."""
-        if self.bars is None:
-            return 0.0
-        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
-        return self.bars * numerator * 4 / denominator

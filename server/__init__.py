@@ -1,4 +1,5 @@
-"""The seq2drum gRPC server: `python -m server`, or `create_server(address, generator)` in code."""
+"""The seq2drum gRPC server: `python -m server` (installed: `seq2drum-server`), or `create_server(address, pool)`
+in code."""
 
 from .app import ServerConfig, create_server
 

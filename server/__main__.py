@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grpc_health.v1 import health
 
-from seq2drum.config import DefaultsHelpFormatter
+from seq2drum.options import DefaultsHelpFormatter, invoked_as
 from seq2drum.errors import Seq2DrumError
 
 from .app import MiB, ServerConfig, create_server
@@ -31,7 +31,7 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     defaults = ServerConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m server", description="seq2drum gRPC server: drums for a guitar part",
+        prog=invoked_as("python -m server"), description="seq2drum gRPC server: drums for a guitar part",
         formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1",

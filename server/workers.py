@@ -3,9 +3,9 @@
 Each worker is a process that loads the model once and then takes one job at a time over a pipe: MIDI bytes and
 options in, drum MIDI bytes and metadata (or the domain error) out. A job whose client cancelled or whose deadline
 passed has its worker killed (SIGKILL: parse and generation stop at once, whatever they were doing) and a fresh
-worker started in its place. A worker whose memory grew past `recycle_mib` over its warm size (after its first job) after a job,
-refused ones included, is retired the same way, so a burst of huge songs does not leave the server holding their
-memory.
+worker started in its place. A worker whose memory grew past `recycle_mib` over its warm size (after its first
+job) after a job, refused ones included, is retired the same way, so a burst of huge songs does not leave the server
+holding their memory (server.memory).
 
 Workers fork from a server process that has imported torch and music21 once (multiprocessing's "forkserver"), so
 a replacement is ready in a fraction of a second instead of the seconds a fresh interpreter takes. This module
@@ -14,8 +14,6 @@ imports neither grpc nor torch at the top: the gRPC process never loads the mode
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import logging
 import multiprocessing
@@ -31,15 +29,18 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi.scan import ReadLimits
 
+from .memory import (TRIM_SLACK_BYTES, MiB, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory,
+                     rss_bytes)
+
 log = logging.getLogger("seq2drum.server")
-MiB = 1024 * 1024
-# imported once, in the fork server; seq2drum.model.checkpoint brings torch, which a worker needs to read a checkpoint whose
-# fast-start copy (seq2drum.model.fast_start) is not in the cache yet
-_PRELOAD = ["seq2drum.generation.generator", "seq2drum.model.checkpoint", "seq2drum.midi.io", "server.workers"]
+# imported once, in the fork server; seq2drum.model.checkpoint brings torch, which a worker needs to read a
+# checkpoint whose fast-start copy (seq2drum.model.fast_start) is not in the cache yet. This module by its own name:
+# server.workers from a checkout, seq2drum.server.workers when installed.
+_PRELOAD = ["seq2drum.generation.generator", "seq2drum.model.checkpoint", "seq2drum.midi.io", __name__]
 
 
 class WorkerCrashedError(Seq2DrumError):
@@ -125,68 +126,6 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
     )
 
 
-def rss_bytes(pid: int | str = "self") -> int:
-    """Resident memory of a process (0 where /proc is missing)."""
-    try:
-        with open(f"/proc/{pid}/statm") as stream:
-            return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-_libc: Any = None
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-MMAP_THRESHOLD_BYTES = MiB
-TRIM_SLACK_BYTES = 16 * MiB  # a worker within this of its warm size keeps its freed heap for the next job
-
-
-def _glibc() -> Any:
-    global _libc
-    if _libc is None:
-        name = ctypes.util.find_library("c")
-        _libc = ctypes.CDLL(name) if name else False
-    return _libc
-
-
-def release_memory(keep_bytes: int = 0) -> None:
-    """Collect a job's garbage, then, if the process is larger than `keep_bytes` (0: always), hand freed heap pages
-    back to the OS (glibc keeps them otherwise, and RSS never falls after a burst). Workers run with the garbage
-    collector off (see `collect_between_jobs`), so this is where their cyclic garbage goes.
-
-    A worker keeps its heap while it stays within `TRIM_SLACK_BYTES` of its warm size: handing the ~8 MiB a song
-    uses back after every job made the next job fault all of it in again (2,000 page faults, several ms of a
-    4-minute song's job)."""
-    gc.collect()
-    if keep_bytes and rss_bytes() <= keep_bytes:
-        return
-    libc = _glibc()
-    if libc and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
-def keep_large_buffers_off_the_heap() -> None:
-    """glibc gives allocations above its mmap threshold their own mappings, which go back to the OS when freed, but
-    it raises that threshold (up to 32 MiB) whenever such a buffer is freed; after that, multi-MiB request buffers
-    come from the heap and stay there (the gRPC process kept 70-130 MiB after a burst of 6 MiB uploads, malloc_trim
-    or not). A fixed threshold keeps them out of this (the gRPC) process. Not of the workers: there it made every
-    numpy array over 1 MiB a fresh mapping, faulted in page by page in every job (2,500 page faults in a 4-minute
-    song's job); a worker gives memory back after a large job instead (`release_memory`) and is replaced if it
-    still grew (`--recycle-mib`)."""
-    libc = _glibc()
-    if libc and hasattr(libc, "mallopt"):
-        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-
-
-def collect_between_jobs() -> None:
-    """Garbage collection only between jobs. With the model and every module loaded (hundreds of thousands of
-    objects that live as long as the worker), a collection that ran mid-job walked them all: about 60 ms a job,
-    a third of a 4-minute song's. They are frozen out of collection, and the collector is off during jobs;
-    `release_memory` collects after each, before the worker's size is taken, in a few ms."""
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-
-
 def worker_main(conn: Connection, source: ModelSource) -> None:
     """The worker process: load the model, say ready, then answer jobs until told to stop or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
@@ -257,7 +196,8 @@ class Worker:
         except (EOFError, OSError) as exc:
             self.kill()
             self.close()
-            raise WorkerStartError(f"a worker exited while loading the model (exit code {self.process.exitcode})") from exc
+            raise WorkerStartError(
+                f"a worker exited while loading the model (exit code {self.process.exitcode})") from exc
         if message[0] != "ready":
             self.kill()
             self.close()
@@ -321,7 +261,8 @@ def start_method_context() -> Any:
 class WorkerPool:
     """`size` workers, taken without waiting: `acquire` gives an idle worker or None (the server is busy)."""
 
-    def __init__(self, source: ModelSource, size: int, recycle_mib: float = 32.0, start_timeout_s: float = 120.0) -> None:
+    def __init__(self, source: ModelSource, size: int, recycle_mib: float = 32.0,
+                 start_timeout_s: float = 120.0) -> None:
         self.source = source
         self.size = size
         self.recycle_bytes = int(recycle_mib * MiB)

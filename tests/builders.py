@@ -125,7 +125,8 @@ def styled_codebook() -> GrooveCodebook:
         "16th-hats": pattern(16, [(s, 2) for s in sixteenths] + [(0, 0), (8, 0), (4, 1), (12, 1)]),
         "half-time": pattern(16, [(s, 2) for s in eighths] + [(0, 0), (8, 1)]),
         "ride-8ths": pattern(16, [(s, 8) for s in eighths] + [(0, 0), (10, 0), (4, 1), (12, 1)]),
-        "four-on-the-floor": pattern(16, [(s, 3) for s in range(2, 16, 4)] + [(s, 0) for s in beats] + [(4, 1), (12, 1)]),
+        "four-on-the-floor": pattern(16, [(s, 3) for s in range(2, 16, 4)] + [(s, 0) for s in beats]
+                                     + [(4, 1), (12, 1)]),
         "quarter-hats": pattern(16, [(s, 2) for s in beats] + [(0, 0), (4, 1), (12, 1)]),
     }
     entries = [(16, np.zeros((16, 9), bool), 5, np.zeros((16, 9)), np.zeros((16, 9)))]

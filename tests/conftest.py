@@ -51,10 +51,12 @@ def write_song_folder(folder: Path, n_songs: int = 6) -> Path:
     for index in range(n_songs):
         bars = 8 + 2 * index
         if index % 3 == 2:  # a waltz: bass note on 1, chord on 2 and 3; kick 1, hat on beats, snare on 3
-            guitar = [(bar * 12 + beat * 4, 40 + index + (0 if beat == 0 else 7)) for bar in range(bars) for beat in range(3)]
+            guitar = [(bar * 12 + beat * 4, 40 + index + (0 if beat == 0 else 7))
+                      for bar in range(bars) for beat in range(3)]
             drums = [(bar * 12, 36, 100) for bar in range(bars)] + [(bar * 12 + 8, 38, 90) for bar in range(bars)]
             drums += [(bar * 12 + beat * 4, 42, 70) for bar in range(bars) for beat in range(3)]
-            data = song_bytes(notes_from_steps(guitar, length_steps=4), notes_from_steps(drums), time_signatures=[(0, 3, 4)])
+            data = song_bytes(notes_from_steps(guitar, length_steps=4), notes_from_steps(drums),
+                              time_signatures=[(0, 3, 4)])
         else:
             data = song_bytes(notes_from_steps([(s, p + index) for s, p in riff(bars)], length_steps=2),
                               notes_from_steps(backbeat(bars)), tempos=[(0, 500_000 - 10_000 * index)])

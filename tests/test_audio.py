@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import main
+from seq2drum.cli import main
 from seq2drum.generation.audio import (
     BLOCK_FRAMES, INSTALL_COMMAND, MAX_RELEASE_S, SAMPLE_RATE_HZ, Rendering, check_audio_extra, render_wav,
     tick_seconds, write_wav,

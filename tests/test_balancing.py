@@ -18,7 +18,8 @@ import pytest
 from client import daw_helper
 from client.balancing import ServerListError, split_servers, target_for
 from client.daw_helper import DrumClient, HelperError, main
-from server.app import ServerConfig, ServerThread
+from server.app import ServerConfig
+from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import rock_song_bytes
 
@@ -183,7 +184,7 @@ def test_a_server_killed_mid_run_loses_no_song(tiny_model_path: Path) -> None:
 def test_a_call_the_server_cancels_as_it_shuts_down_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     """A call that reaches a server just as it stops comes back CANCELLED (the helper never cancels its own):
     it goes to the next server like UNAVAILABLE does. Other codes are not retried."""
-    monkeypatch.setattr(daw_helper.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
 
     class Failed(grpc.RpcError):
         def __init__(self, code: grpc.StatusCode) -> None:

@@ -103,7 +103,7 @@ def test_exported_model_generates_like_the_original(tmp_path: Path) -> None:
     """The shipped-model export keeps only inference keys, halves the weights, and still generates the same drums
     (float16 weights upcast on load; a rounding difference may not change the chosen drums on a short song)."""
     from seq2drum.model.checkpoint import export_checkpoint
-    from seq2drum.config import GenerationOptions
+    from seq2drum.options import GenerationOptions
     from seq2drum.generation.generator import DrumGenerator
     from tests.builders import rock_song_bytes
 

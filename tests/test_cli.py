@@ -137,7 +137,7 @@ def option_help_blocks(help_text: str) -> dict[str, str]:
 
 def test_help_shows_every_default_once() -> None:
     """The README says --help lists every option with its default: none missing, none doubled, none 'None'."""
-    import main
+    from seq2drum.cli import main
 
     blocks = option_help_blocks(main.build_parser().format_help())
     assert {"--epochs", "--lr", "--batch-size", "--torch-threads", "--no-humanize", "-o"} <= set(blocks)
@@ -199,7 +199,7 @@ def test_torch_threads_default_to_one_for_infer_only(monkeypatch: pytest.MonkeyP
     uses one unless --torch-threads says otherwise; training keeps torch's choice (one per core)."""
     import torch
 
-    import main
+    from seq2drum.cli import main
 
     calls: list[int] = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
@@ -255,7 +255,7 @@ def test_infer_takes_every_control(tmp_path: Path) -> None:
 def test_control_out_of_range_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      flags: list[str], words: str) -> None:
     """Checked before the song is read or the model loads: one line naming the range, exit code 2."""
-    import main
+    from seq2drum.cli import main
 
     song = tmp_path / "song.mid"
     song.write_bytes(rock_song_bytes(4))

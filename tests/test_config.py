@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from seq2drum.config import DataConfig, GenerationOptions, ModelConfig, TrainConfig
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError, Seq2DrumError
 
 CONFIGS = {

@@ -13,7 +13,7 @@ import pytest
 from seq2drum.groove import controls
 
 from seq2drum.evaluation import metrics
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE

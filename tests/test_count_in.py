@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.groove.count_in import clicks, make_room
 from seq2drum.errors import ConfigError, CountInError
 from seq2drum.generation.generator import DrumGenerator

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from seq2drum.model.checkpoint import load_checkpoint
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.training.distributed import World, resumed_position, shard, steps_per_epoch
 from seq2drum.generation.generator import DrumGenerator
 from tests.builders import rock_song_bytes

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from seq2drum.model import fast_start
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.generation.generator import DrumGenerator
 from tests.builders import rock_song_bytes, tiny_checkpoint
 
@@ -44,7 +44,7 @@ def test_a_cold_command_line_run_with_a_cached_model_imports_no_torch(tmp_path: 
     song = tmp_path / "riff.mid"
     song.write_bytes(rock_song_bytes(4))
     code = (
-        "import sys, main\n"
+        "import sys\nfrom seq2drum.cli import main\n"
         f"argv = ['--mode', 'infer', {str(song)!r}, '--checkpoint', {str(checkpoint)!r}, '--seed', '1', '--force',"
         f" '-o', {str(tmp_path / 'out.mid')!r}]\n"
         "status = main.main(argv)\n"

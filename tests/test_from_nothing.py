@@ -10,7 +10,7 @@ import pytest
 
 from seq2drum.groove import from_nothing as arrangement
 from seq2drum.groove.from_nothing import CHORUS, ENDING, INTRO, VERSE
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.errors import ConfigError, MidiReadError
 from seq2drum.groove.structure import is_fill_bar

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
 from seq2drum.generation.generator import DrumGenerator
@@ -269,7 +269,7 @@ def test_same_seed_same_drums_whatever_the_blas_thread_count(data_dir: Path, tmp
     [song] = list(data_dir.rglob("ABYSS.mid"))[:1]
     code = (
         "import hashlib, sys\n"
-        "from seq2drum.config import GenerationOptions\n"
+        "from seq2drum.options import GenerationOptions\n"
         "from seq2drum.generation.generator import DrumGenerator\n"
         "result = DrumGenerator.from_checkpoint(None).generate(open(sys.argv[1], 'rb').read(), "
         "GenerationOptions(seed=0, takes=4))\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.errors import ConfigError
 from seq2drum.generation.generator import DrumGenerator

@@ -36,14 +36,19 @@ def test_runtime_requirements_hold_no_test_or_notebook_tools() -> None:
 
 
 def test_dev_requirements_include_every_other_file_and_the_tools() -> None:
+    """CI's install (requirements-dev.txt) is the runtime, the helper's and the tools' files; the tools' file is also
+    the `dev` extra, so `pip install ".[dev]"` gets the same tools."""
     text = (REPO / "requirements-dev.txt").read_text()
-    for included in ("requirements.txt", "requirements-client.txt"):
+    for included in ("requirements.txt", "requirements-client.txt", "requirements-tools.txt"):
         assert f"-r {included}" in text.split("\n")
     # the audio extra goes in on its own with --no-deps: through -r, pip would try to compile PyAudio and fail
     assert "-r requirements-audio.txt" not in text.split("\n")
-    names = requirement_names(REPO / "requirements-dev.txt")
-    assert {"pytest", "hypothesis", "nbformat", "nbclient", "ipykernel", "grpcio-tools"} <= names
-    assert "grpcio-tools==1.85.1" in text  # the checked-in stubs are compared with this protoc
+    names = requirement_names(REPO / "requirements-tools.txt")
+    assert {"pytest", "hypothesis", "nbformat", "nbclient", "ipykernel", "grpcio-tools", "ruff"} <= names
+    assert "grpcio-tools==1.85.1" in (REPO / "requirements-tools.txt").read_text()  # the stubs' protoc
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'dependencies = { file = ["requirements.txt"] }' in pyproject
+    assert 'optional-dependencies.dev = { file = ["requirements-tools.txt"] }' in pyproject
 
 
 def test_ci_runs_the_readme_test_command_with_the_dev_requirements() -> None:
@@ -88,3 +93,43 @@ def test_resolved_runtime_install_pulls_no_test_or_notebook_package(tmp_path: Pa
     installed = resolved_install(REPO / "requirements.txt", tmp_path)
     assert "torch" in installed and "music21" in installed
     assert not installed & TEST_AND_NOTEBOOK_TOOLS, sorted(installed & TEST_AND_NOTEBOOK_TOOLS)
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_a_fresh_venv_gets_the_three_commands_and_no_stray_top_level_package(tmp_path: Path) -> None:
+    """`pip install ".[dev]"` in a plain virtual environment (no system site-packages: nothing borrowed) gives
+    `seq2drum`, `seq2drum-server` and `seq2drum-helper` that work away from the checkout, with the shipped model as
+    package data; the wheel installs nothing at the top level but seq2drum (no proto, server, client, bench, tests,
+    tools). Breaks when pyproject.toml's package list, package data or scripts go wrong."""
+    probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d",
+                            str(tmp_path / "probe"), "setuptools"], capture_output=True, text=True, timeout=300,
+                           check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"no package index reachable: {probe.stderr.strip()[-300:]}")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv_python(venv)
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{REPO}[dev]"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=1500, check=False)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    scripts = python.parent
+    out = tmp_path / "riff_drums.mid"
+    made = subprocess.run([str(scripts / "seq2drum"), "--mode", "infer", str(REPO / "examples" / "riff.mid"), "-o",
+                           str(out), "--seed", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0 and out.is_file(), made.stderr
+    for command in ("seq2drum-server", "seq2drum-helper"):
+        shown = subprocess.run([str(scripts / command), "--help"], cwd=tmp_path, capture_output=True, text=True,
+                               timeout=120)
+        assert shown.returncode == 0 and f"usage: {command}" in shown.stdout, shown.stderr
+    where = subprocess.run([str(python), "-c", "import seq2drum.shipped as s; print(s.DEFAULT_CHECKPOINT)"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    assert str(venv) in where and where.endswith("default.pt")  # the model came with the wheel, not the checkout
+    records = list(venv.glob("lib/python*/site-packages/seq2drum-*.dist-info/RECORD"))
+    assert len(records) == 1
+    top_level = {line.split("/", 1)[0] for line in records[0].read_text().splitlines() if "/" in line}
+    assert {name for name in top_level if not name.endswith(".dist-info") and name != ".."} == {"seq2drum"}

@@ -8,7 +8,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-import main
+from seq2drum.cli import main
 from seq2drum.config import DataConfig
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import read_midi

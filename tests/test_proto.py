@@ -8,30 +8,33 @@ from pathlib import Path
 
 import pytest
 
-from proto import seq2drum_pb2
-from proto.generate import STUBS, generate
+from proto.generate import STUB_DIR, STUBS, generate
+from seq2drum.rpc import seq2drum_pb2
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
-    """Fails when seq2drum.proto changed (or grpcio-tools was upgraded) without `python proto/generate.py`."""
+    """Fails when seq2drum.proto changed (or grpcio-tools was upgraded) without `python -m proto.generate`."""
     fresh = generate(tmp_path)
     for path in fresh:
-        checked_in = REPO / "proto" / path.name
-        assert checked_in.is_file(), f"{checked_in} is missing; run python proto/generate.py"
+        checked_in = REPO / STUB_DIR / path.name
+        assert checked_in.is_file(), f"{checked_in} is missing; run python -m proto.generate"
         assert path.read_bytes() == checked_in.read_bytes(), (
-            f"proto/{path.name} is stale: run `python proto/generate.py` and commit the result"
+            f"{STUB_DIR / path.name} is stale: run `python -m proto.generate` and commit the result"
         )
     assert sorted(p.name for p in fresh) == sorted(STUBS)
 
 
 def test_proto_package_imports_only_grpc_and_protobuf() -> None:
-    """A DAW machine has grpcio and protobuf only: importing the stubs must not drag in seq2drum, torch or music21."""
+    """A DAW machine has grpcio and protobuf only: importing the stubs must not drag in the rest of seq2drum, torch,
+    numpy or music21 (seq2drum/__init__.py and seq2drum/rpc/__init__.py import nothing)."""
     code = (
         "import sys\n"
-        "from proto import seq2drum_pb2, seq2drum_pb2_grpc\n"
-        "heavy = sorted(m for m in ('seq2drum', 'torch', 'music21', 'numpy') if m in sys.modules)\n"
+        "from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc\n"
+        "ours = {'seq2drum', 'seq2drum.rpc', 'seq2drum.rpc.seq2drum_pb2', 'seq2drum.rpc.seq2drum_pb2_grpc'}\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'music21', 'numpy')\n"
+        "               or (m.startswith('seq2drum') and m not in ours))\n"
         "print(','.join(heavy))\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,

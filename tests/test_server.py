@@ -25,13 +25,15 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from proto import seq2drum_pb2 as pb
-from proto import seq2drum_pb2_grpc
-from seq2drum.config import GenerationOptions
+from seq2drum.rpc import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2_grpc
+from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError
 from seq2drum.midi.io import DRUM_CHANNEL, TrackSpec, read_midi
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
-from server.app import SEED_MAX, SERVICE_NAME, TEMPERATURE_RANGE, ServerConfig, ServerThread
+from server.app import SERVICE_NAME, ServerConfig
+from server.convert import SEED_MAX, TEMPERATURE_RANGE
+from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import (
     bloating_generator,
@@ -211,7 +213,7 @@ def test_stream_takes_a_file_past_the_unary_limit(stub: seq2drum_pb2_grpc.Seq2Dr
 def test_takes_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Seq2DrumStub, tiny_model_path: Path) -> None:
     """takes = 3: take 1 in `midi`, takes 2 and 3 in `more_takes`, each the file the library writes for that take;
     the stream sends each take's metadata before its chunks."""
-    from seq2drum.config import GenerationOptions
+    from seq2drum.options import GenerationOptions
     from seq2drum.generation.generator import DrumGenerator
 
     midi = rock_song_bytes(8)
@@ -278,7 +280,7 @@ def test_stream_without_options_uses_defaults(stub: seq2drum_pb2_grpc.Seq2DrumSt
 
 
 def test_model_info_advertises_what_generation_options_accept(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
-    """Fails when config.py's GenerationOptions ranges move and server.app's advertised copy does not."""
+    """Fails when seq2drum.options' ranges move and server.convert's advertised copy does not."""
     info = stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=TIMEOUT_S)
     assert info.name == "tiny-test-model" and info.steps_per_quarter == 4 and info.parameters > 0
     assert list(info.drum_classes)[:2] == ["kick", "snare"] and info.training_data["songs_used"] == "0"

@@ -15,12 +15,13 @@ from typing import Any
 import grpc
 import pytest
 
-import main
+from seq2drum.cli import main
 from client import daw_helper
-from proto import seq2drum_pb2 as pb
-from proto import seq2drum_pb2_grpc
+from seq2drum.rpc import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2_grpc
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
-from server.app import ServerConfig, ServerThread
+from server.app import ServerConfig
+from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import notes_from_steps, riff, rock_song_bytes, song_bytes
 

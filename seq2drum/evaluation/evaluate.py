@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError, DataFolderError
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BarLibrary, baseline_drums

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seq2drum.config import GenerationOptions
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, takes_to_grids
 from seq2drum.groove import controls
@@ -30,6 +29,8 @@ from seq2drum.groove.styles import Style, StyleBook
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import MidiSong
 from seq2drum.model import fast_start
+from seq2drum.options import GenerationOptions
+from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.scoring import Scorer, SongScores, WholeSongScorer, numpy_network, numpy_song_scores, song_scores
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.encode import EncodedSong
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DrumGenerator", "GenerationResult", "ModelInfo", "TakeResult"]
 
-# checkpoint.DEFAULT_CHECKPOINT, named here too so that loading a model from the fast-start cache imports no torch
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "default.pt"
 
 
 class _OneBlasThread:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from seq2drum.config import DataConfig, GenerationOptions
+from seq2drum.config import DataConfig
+from seq2drum.options import GenerationOptions
 from seq2drum.groove import count_in, from_nothing
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.io import GuitarChoice, MidiSong, choose_guitar, merged_notes

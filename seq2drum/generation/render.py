@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.config import GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove import controls, count_in
 from seq2drum.groove.policy import Take

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from seq2drum.config import GenerationOptions, fills_every
+from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.structure import closes_with_fill

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.config import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
+from seq2drum.options import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.song.bars import BAR_COLUMNS, BarSong

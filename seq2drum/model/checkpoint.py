@@ -25,7 +25,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 
 FORMAT_VERSION = 2
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "default.pt"
+from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (re-exported: export_default and tests use it)
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
 # What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from proto import seq2drum_pb2 as proto_dot_seq2drum__pb2
+from seq2drum.rpc import seq2drum_pb2 as seq2drum_dot_rpc_dot_seq2drum__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in proto/seq2drum_pb2_grpc.py depends on'
+        + ' but the generated code in seq2drum/rpc/seq2drum_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,18 +37,18 @@ class Seq2DrumStub:
         """
         self.Generate = channel.unary_unary(
                 '/seq2drum.v1.Seq2Drum/Generate',
-                request_serializer=proto_dot_seq2drum__pb2.GenerateRequest.SerializeToString,
-                response_deserializer=proto_dot_seq2drum__pb2.GenerateResponse.FromString,
+                request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateRequest.SerializeToString,
+                response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateResponse.FromString,
                 _registered_method=True)
         self.GenerateStream = channel.stream_stream(
                 '/seq2drum.v1.Seq2Drum/GenerateStream',
-                request_serializer=proto_dot_seq2drum__pb2.GenerateStreamRequest.SerializeToString,
-                response_deserializer=proto_dot_seq2drum__pb2.GenerateStreamResponse.FromString,
+                request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateStreamRequest.SerializeToString,
+                response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateStreamResponse.FromString,
                 _registered_method=True)
         self.GetModelInfo = channel.unary_unary(
                 '/seq2drum.v1.Seq2Drum/GetModelInfo',
-                request_serializer=proto_dot_seq2drum__pb2.GetModelInfoRequest.SerializeToString,
-                response_deserializer=proto_dot_seq2drum__pb2.GetModelInfoResponse.FromString,
+                request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoRequest.SerializeToString,
+                response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoResponse.FromString,
                 _registered_method=True)
 
 
@@ -98,18 +98,18 @@ def add_Seq2DrumServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Generate': grpc.unary_unary_rpc_method_handler(
                     servicer.Generate,
-                    request_deserializer=proto_dot_seq2drum__pb2.GenerateRequest.FromString,
-                    response_serializer=proto_dot_seq2drum__pb2.GenerateResponse.SerializeToString,
+                    request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateRequest.FromString,
+                    response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateResponse.SerializeToString,
             ),
             'GenerateStream': grpc.stream_stream_rpc_method_handler(
                     servicer.GenerateStream,
-                    request_deserializer=proto_dot_seq2drum__pb2.GenerateStreamRequest.FromString,
-                    response_serializer=proto_dot_seq2drum__pb2.GenerateStreamResponse.SerializeToString,
+                    request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateStreamRequest.FromString,
+                    response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateStreamResponse.SerializeToString,
             ),
             'GetModelInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.GetModelInfo,
-                    request_deserializer=proto_dot_seq2drum__pb2.GetModelInfoRequest.FromString,
-                    response_serializer=proto_dot_seq2drum__pb2.GetModelInfoResponse.SerializeToString,
+                    request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoRequest.FromString,
+                    response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -138,8 +138,8 @@ class Seq2Drum:
             request,
             target,
             '/seq2drum.v1.Seq2Drum/Generate',
-            proto_dot_seq2drum__pb2.GenerateRequest.SerializeToString,
-            proto_dot_seq2drum__pb2.GenerateResponse.FromString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateRequest.SerializeToString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -165,8 +165,8 @@ class Seq2Drum:
             request_iterator,
             target,
             '/seq2drum.v1.Seq2Drum/GenerateStream',
-            proto_dot_seq2drum__pb2.GenerateStreamRequest.SerializeToString,
-            proto_dot_seq2drum__pb2.GenerateStreamResponse.FromString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateStreamRequest.SerializeToString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.GenerateStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -192,8 +192,8 @@ class Seq2Drum:
             request,
             target,
             '/seq2drum.v1.Seq2Drum/GetModelInfo',
-            proto_dot_seq2drum__pb2.GetModelInfoRequest.SerializeToString,
-            proto_dot_seq2drum__pb2.GetModelInfoResponse.FromString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoRequest.SerializeToString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,

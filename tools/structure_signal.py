@@ -1,7 +1,7 @@
 """How much a song's guitar part says about where its drummer rests, crashes and rides: the measurements behind
 issue 9's structure targets (rest F1 0.45, crash 0.35, ride cells 0.05), from the data alone, no model.
 
-    python bench/structure_signal.py [--data ../shared/data/midi] [--limit N]
+    python -m tools.structure_signal [--data ../shared/data/midi] [--limit N]
 
 For every song with guitar and drums (the guitar as generation chooses it, all its parts), over the bars from the
 guitar's entry to its last onset, as `--mode evaluate` scores them:
@@ -22,20 +22,20 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+
+import numpy as np
+
+from seq2drum.config import DataConfig
+from seq2drum.training.corpus import find_midi_files
+from seq2drum.groove.structure import STRUCTURE_COLUMNS, drummed_structure, section_edges
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
+from seq2drum.errors import Seq2DrumError
+from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.evaluation.metrics import match_hits
+from seq2drum.midi.io import choose_guitar, read_midi
+from seq2drum.song.encode import encode_song
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-
-from seq2drum.config import DataConfig  # noqa: E402
-from seq2drum.training.corpus import find_midi_files  # noqa: E402
-from seq2drum.groove.structure import STRUCTURE_COLUMNS, drummed_structure, section_edges  # noqa: E402
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE  # noqa: E402
-from seq2drum.errors import Seq2DrumError  # noqa: E402
-from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
-from seq2drum.evaluation.metrics import match_hits  # noqa: E402
-from seq2drum.midi.io import choose_guitar, read_midi  # noqa: E402
-from seq2drum.song.encode import encode_song  # noqa: E402
 
 
 def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np.ndarray] | None:
@@ -63,7 +63,8 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
     structure = drummed_structure(bars)[:n]
     return {**{name: structure[:, column] for column, name in enumerate(STRUCTURE_COLUMNS)},
             "parts_playing": playing.sum(axis=0), "n_parts": np.full(n, len(parts)), "starts": starts, "ends": ends,
-            "ride": bars.hits[:n, :, RIDE].sum(axis=1), "hats": bars.hits[:n, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=(1, 2)),
+            "ride": bars.hits[:n, :, RIDE].sum(axis=1),
+            "hats": bars.hits[:n, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=(1, 2)),
             "section": np.cumsum(starts)}
 
 

@@ -1,6 +1,6 @@
 """Figures for the drum map, the count-in and drums from nothing, measured on the files a user would get.
 
-    python bench/shape_figures.py [--checkpoint PATH] [--bars 34] [--song PATH.mid] [--data DIR]
+    python -m tools.shape_figures [--checkpoint PATH] [--bars 34] [--song PATH.mid] [--data DIR]
 
 1. Drums from nothing in 4/4, 3/4, 6/8 and 7/8: bars, meter and tempo read back from the written file, hits per bar,
    the bars that crash and that end in a fill, the sections, how many distinct bars.
@@ -13,23 +13,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import bench_checkpoint, describe_machine
+from seq2drum.options import GenerationOptions
+from seq2drum.groove.count_in import entry_bar, whole_bars_before
+from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.errors import CountInError, Seq2DrumError
+from seq2drum.groove.structure import is_fill_bar
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.kit import KIT_KEYS, KitMap
+from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi
+from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid, drums_to_grid
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from bench.machine import bench_checkpoint, describe_machine  # noqa: E402
-from seq2drum.config import GenerationOptions  # noqa: E402
-from seq2drum.groove.count_in import entry_bar, whole_bars_before  # noqa: E402
-from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS  # noqa: E402
-from seq2drum.errors import CountInError, Seq2DrumError  # noqa: E402
-from seq2drum.groove.structure import is_fill_bar  # noqa: E402
-from seq2drum.generation.generator import DrumGenerator  # noqa: E402
-from seq2drum.midi.kit import KIT_KEYS, KitMap  # noqa: E402
-from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi  # noqa: E402
-from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid, drums_to_grid  # noqa: E402
 
 PLUGIN_MAP = {"kick": 24, "snare": 26, "closed_hat": 54, "open_hat": 56, "low_tom": 41, "mid_tom": 43,
               "high_tom": 45, "crash": 55, "ride": 60, "side_stick": 25}

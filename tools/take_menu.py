@@ -1,7 +1,7 @@
 """Give an existing checkpoint the menu of loops that later takes choose from, computed from its training songs.
 
-    python bench/take_menu.py --checkpoint models/default.pt --data ../shared/data/midi
-    python bench/take_menu.py --checkpoint runs/cv/fold2/best.pt --data ../shared/data/midi --fold 2 --folds 5
+    python -m tools.take_menu --checkpoint models/default.pt --data ../shared/data/midi
+    python -m tools.take_menu --checkpoint runs/cv/fold2/best.pt --data ../shared/data/midi --fold 2 --folds 5
 
 Training now builds the menu with the codebook (`GrooveCodebook.with_take_menu`); checkpoints written before that
 have none, and their later takes choose from the whole codebook. This rebuilds the checkpoint's training songs the
@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-import torch  # noqa: E402
+import torch
 
-from seq2drum.atomic import write_atomic  # noqa: E402
-from seq2drum.model.checkpoint import load_checkpoint  # noqa: E402
-from seq2drum.config import DataConfig  # noqa: E402
-from seq2drum.training.corpus import build_corpus, fold_of, split_songs  # noqa: E402
-from seq2drum.song.bars import FeatureSpec, bar_song  # noqa: E402
-from seq2drum.groove.codebook import GrooveCodebook  # noqa: E402
-from seq2drum.training.loop import take_menu_songs  # noqa: E402
+from seq2drum.atomic import write_atomic
+from seq2drum.model.checkpoint import load_checkpoint
+from seq2drum.config import DataConfig
+from seq2drum.training.corpus import build_corpus, fold_of, split_songs
+from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.training.loop import take_menu_songs
+
 
 
 def main() -> None:

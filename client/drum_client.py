@@ -1,0 +1,171 @@
+"""The DAW helper's connection to seq2drum servers: one call per song, unary or streamed by the server's limits,
+UNAVAILABLE retried with randomised exponential backoff. grpcio and protobuf only.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import grpc
+
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+
+from .balancing import ServerListError, channel_options, split_servers, target_for
+
+MiB = 1024 * 1024
+DEFAULT_SERVER = os.environ.get("SEQ2DRUM_SERVER", "127.0.0.1:50051")
+FALLBACK_MESSAGE_BYTES = 4 * MiB  # gRPC's own default, for a server that does not answer GetModelInfo
+_ENVELOPE_BYTES = 4096  # room for options and framing next to the file in one message
+STREAM_CHUNK_BYTES = 1 * MiB
+# Retried within --wait: the server is busy or away (UNAVAILABLE), or it cancelled the call as it shut down
+# (CANCELLED: this helper never cancels its own calls), so another server, or the same one back up, can take it.
+RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+RETRY_FIRST_S, RETRY_MAX_S = 0.25, 8.0  # backoff between attempts: doubles from the first up to the max, jittered
+T = TypeVar("T")
+
+
+class HelperError(Exception):
+    """A failure of this helper (bad path, unwritable folder, server answer that does not add up)."""
+
+
+class OutputExistsError(HelperError):
+    """-o names a file that exists and --force was not given (a usage error, found before the server is asked)."""
+
+
+@dataclass
+class Drums:
+    """What the server sent back."""
+
+    midi_bytes: bytes
+    metadata: seq2drum_pb2.GenerationMetadata
+    more_takes: list[tuple[bytes, int]] = field(default_factory=list)  # takes 2.. as (MIDI bytes, drum hits)
+
+    def describe(self) -> str:
+        m = self.metadata
+        return (f"{m.bars} bars, {m.drum_hits} hits, seed {m.seed}, model {m.model_name} {m.model_version}, "
+                f"{m.generation_ms:.0f} ms on the server")
+
+
+class DrumClient:
+    """A channel to one server or several (a list, a comma list, or a DNS name with several addresses), calls spread
+    round robin over those whose health is SERVING. UNAVAILABLE is retried with randomised exponential backoff until
+    `wait_s` has passed, each retry going to the next server; every attempt has its own deadline (`timeout_s`). The
+    size limits come from GetModelInfo of one of them (replicas are expected to run with the same flags)."""
+
+    def __init__(self, target: str | list[str] = DEFAULT_SERVER, timeout_s: float = 120.0, wait_s: float = 60.0,
+                 backoff_s: float = RETRY_FIRST_S, max_backoff_s: float = RETRY_MAX_S) -> None:
+        if timeout_s <= 0:
+            raise HelperError(f"--timeout must be > 0 seconds, got {timeout_s}")
+        if wait_s < 0:
+            raise HelperError(f"--wait must be >= 0 seconds, got {wait_s}")
+        self.timeout_s = timeout_s
+        self.wait_s = wait_s
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.attempts = 0  # every call made, retries included
+        self._limits: seq2drum_pb2.Limits | None = None
+        self._random = random.Random()
+        try:
+            self.servers = split_servers(target)
+            channel_target = target_for(self.servers)
+        except ServerListError as exc:
+            raise HelperError(str(exc)) from None
+        self.target = ", ".join(self.servers)
+        # Calls go round robin to the servers whose health is SERVING (client.balancing), so a retry after UNAVAILABLE
+        # goes to the next server; the server enforces the size limits, and reconnects are quick after a restart.
+        self._channel = grpc.insecure_channel(channel_target, options=channel_options())
+        self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> DrumClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def generate(self, midi: bytes, options: seq2drum_pb2.GenerationOptions | None = None) -> Drums:
+        """Drums for one file: unary when it fits in one of the server's messages, streamed otherwise.
+        Raises `grpc.RpcError`, or `HelperError` for a file past the server's upload limit."""
+        options = options or seq2drum_pb2.GenerationOptions()
+        give_up_at = time.monotonic() + self.wait_s  # one --wait for asking the limits and for the song
+        limits = self.limits(give_up_at)
+        if len(midi) > limits.max_stream_bytes:
+            raise HelperError(f"the file is {len(midi)} bytes; the server takes at most {limits.max_stream_bytes} "
+                              f"({limits.max_stream_bytes / MiB:.1f} MiB)")
+        if len(midi) > limits.max_message_bytes - _ENVELOPE_BYTES:
+            chunk_bytes = max(1, min(STREAM_CHUNK_BYTES, limits.max_message_bytes - _ENVELOPE_BYTES))
+            return self._with_retries(lambda: self._generate_stream(midi, options, chunk_bytes), give_up_at)
+        return self._with_retries(lambda: self._generate_unary(midi, options), give_up_at)
+
+    def model_info(self, give_up_at: float | None = None) -> seq2drum_pb2.GetModelInfoResponse:
+        request = seq2drum_pb2.GetModelInfoRequest()
+        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s), give_up_at)
+
+    def limits(self, give_up_at: float | None = None) -> seq2drum_pb2.Limits:
+        """The server's limits, asked once per client."""
+        if self._limits is None:
+            try:
+                self._limits = self.model_info(give_up_at).limits
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise
+                self._limits = seq2drum_pb2.Limits(max_message_bytes=FALLBACK_MESSAGE_BYTES,
+                                                   max_stream_bytes=FALLBACK_MESSAGE_BYTES)
+        return self._limits
+
+    def _generate_unary(self, midi: bytes, options: seq2drum_pb2.GenerationOptions) -> Drums:
+        response = self._stub.Generate(seq2drum_pb2.GenerateRequest(midi=midi, options=options), timeout=self.timeout_s)
+        return Drums(response.midi, response.metadata, [(take.midi, take.drum_hits) for take in response.more_takes])
+
+    def _generate_stream(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, chunk_bytes: int) -> Drums:
+        def requests() -> Iterator[seq2drum_pb2.GenerateStreamRequest]:
+            yield seq2drum_pb2.GenerateStreamRequest(options=options)
+            for start in range(0, len(midi), chunk_bytes):
+                yield seq2drum_pb2.GenerateStreamRequest(midi_chunk=midi[start : start + chunk_bytes])
+
+        takes: list[tuple[seq2drum_pb2.GenerationMetadata, list[bytes]]] = []  # each take: metadata, then chunks
+        for response in self._stub.GenerateStream(requests(), timeout=self.timeout_s):
+            if response.WhichOneof("part") == "metadata":
+                takes.append((response.metadata, []))
+            elif takes:
+                takes[-1][1].append(response.midi_chunk)
+        received = [(metadata, b"".join(chunks)) for metadata, chunks in takes]
+        wanted = options.takes if options.HasField("takes") else 1
+        for metadata, data in received:
+            if len(data) != metadata.output_bytes:
+                raise HelperError(f"the server's stream ended early: {len(data)} bytes received of take "
+                                  f"{metadata.take or 1}, {metadata.output_bytes} bytes announced")
+        if len(received) < wanted:
+            raise HelperError(f"the server's stream ended early: {len(received)} of {wanted} takes received")
+        (metadata, data), *more = received
+        return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])
+
+    def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None) -> T:
+        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE or CANCELLED, or the next try would
+        start after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
+        clients turned away together do not come back together."""
+        give_up_at = time.monotonic() + self.wait_s if give_up_at is None else give_up_at
+        ceiling_s = self.backoff_s
+        while True:
+            self.attempts += 1
+            try:
+                return attempt()
+            except grpc.RpcError as error:
+                if error.code() not in RETRIED_CODES:
+                    raise
+                pause_s = ceiling_s / 2 + self._random.uniform(0, ceiling_s / 2)
+                left_s = give_up_at - time.monotonic()
+                if pause_s > left_s:
+                    raise
+                print(f"server {self.target} unavailable ({error.details()}); retrying in {pause_s:.1f} s "
+                      f"({left_s:.0f} s left of --wait)", file=sys.stderr, flush=True)
+                time.sleep(pause_s)
+                ceiling_s = min(ceiling_s * 2, self.max_backoff_s)

@@ -1,0 +1,88 @@
+"""The files the DAW helper reads and writes: a song's drums beside it (or at -o), takes, drums from nothing.
+
+Names follow seq2drum.outputs and writes go through seq2drum.atomic, the rules main.py uses, so a DAW never sees a
+half-written file and the helper and the command line name their files alike. Standard library and grpcio only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from seq2drum.atomic import write_atomic
+from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, new_take_paths, take_paths
+from seq2drum.rpc import seq2drum_pb2
+
+from .drum_client import DrumClient, HelperError, OutputExistsError
+
+
+def _write(target: Path, data: bytes) -> None:
+    try:
+        write_atomic(target, data)
+    except OSError as exc:
+        raise HelperError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.GenerationOptions,
+                 output: Path | None = None, force: bool = False, renumber_takes: bool = False) -> Path:
+    """Read SONG, get its drums, write them beside it as a new version (or to `output`, never over the song, and over
+    an existing file only with `force`). Returns the path of (the first take of) the drums.
+
+    With options.takes = N > 1 the files are OUT.take1.mid ... OUT.takeN.mid as main.py writes them: if any exists,
+    nothing is written without `force` (takes are never renumbered), unless `renumber_takes` (--watch) moves the
+    set to SONG_drums-2.take1.mid ..."""
+    n_takes = options.takes if options.HasField("takes") else 1
+    if n_takes > 1:
+        targets = (new_take_paths(song, options.merge, n_takes) if renumber_takes and output is None
+                   else take_paths(song, output, options.merge, n_takes))
+        existing = [str(path) for path in targets if path.exists()]
+        hint = "takes are never renumbered"
+    else:
+        targets = [output or new_output_path(song, options.merge)]
+        existing = [str(output)] if output is not None and output.exists() else []
+        hint = "or leave out -o to get a new version beside the song"
+    for target in targets:
+        if target.resolve() == song.resolve():
+            raise HelperError(f"the output {target} would overwrite the song; pick another -o")
+    if existing and not force:
+        raise OutputExistsError(exists_message(existing, hint))
+    try:
+        midi = song.read_bytes()
+    except OSError as exc:
+        raise HelperError(f"cannot read {song}: {exc.strerror or exc}") from exc
+    drums = client.generate(midi, options)
+    files = [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes]
+    for target, (data, hits) in zip(targets, files):
+        _write(target, data)
+        if n_takes > 1:
+            print(f"wrote {target} ({hits} hits)", flush=True)
+    target = targets[0]
+    if n_takes > 1:
+        print(f"{n_takes} takes ({drums.describe()})", flush=True)
+    else:
+        print(f"wrote {target} ({drums.describe()})", flush=True)
+    if drums.metadata.sections:
+        print(f"sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
+    if drums.metadata.guitar_parts:
+        print(f"guitar: {'; '.join(drums.metadata.guitar_parts)}", flush=True)
+    for notice in drums.metadata.notices:
+        print(f"warning: {notice}", file=sys.stderr, flush=True)
+    return target
+
+
+def process_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None = None,
+                    force: bool = False) -> Path:
+    """Drums from nothing (options.bars): drums_<N>bars.mid in the current folder, or `output`, as main.py names
+    them (OUT.take1.mid ... with takes), over an existing file only with `force`."""
+    n_takes = options.takes if options.HasField("takes") else 1
+    base = from_nothing_path(options.bars, output)
+    targets = [base] if n_takes == 1 else take_paths(base, base, False, n_takes)
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not force:
+        raise OutputExistsError(exists_message(existing, "or name another file with -o"))
+    drums = client.generate(b"", options)
+    for target, (data, hits) in zip(targets, [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes]):
+        _write(target, data)
+        print(f"wrote {target} ({hits} hits)", flush=True)
+    print(f"{drums.describe()}; sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
+    return targets[0]

@@ -1,0 +1,158 @@
+"""--watch: every guitar file a DAW exports into a folder gets its drums, once it has settled and reads as a
+complete MIDI file; the helper's own outputs are never taken as songs. Standard library and grpcio only.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+
+from seq2drum.outputs import existing_takes, is_own_output
+from seq2drum.rpc import seq2drum_pb2
+
+from .drum_client import DrumClient, HelperError
+from .files import process_file
+
+MIDI_SUFFIXES = (".mid", ".midi")
+# Codes worth trying again later in watch mode (the file is not at fault).
+TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
+
+
+def midi_file_problem(data: bytes) -> str | None:
+    """Why `data` is not (yet) a complete Standard MIDI File, or None when it is one: the header and every
+    declared track are all there, and each track ends with its end-of-track event. A file still being written
+    fails this; a file that passes may still be refused by the server (which reads it for real)."""
+    if not data.startswith(b"MThd") or len(data) < 14:
+        return "not a MIDI file (yet)"
+    header_length, _, n_tracks, _ = struct.unpack(">IHHH", data[4:14])
+    position, tracks = 8 + header_length, 0
+    while tracks < n_tracks:
+        if position + 8 > len(data):
+            return f"ends after {tracks} of its {n_tracks} tracks"
+        length = struct.unpack(">I", data[position + 4 : position + 8])[0]
+        end = position + 8 + length
+        if end > len(data):
+            return f"track {tracks + 1} is cut short"
+        if data[position : position + 4] == b"MTrk":
+            if data[end - 3 : end] != b"\xff\x2f\x00":
+                return f"track {tracks + 1} has no end-of-track event"
+            tracks += 1
+        position = end
+    return None
+
+
+class FolderWatcher:
+    """Finds guitar files a DAW exported into a folder, once each has settled and reads as a complete MIDI file.
+
+    A file is handed over when its (size, mtime) has stayed the same for `settle_s` seconds, it holds a complete
+    MIDI file (`midi_file_problem`), and it differs from when it was last handed over. A writer that pauses for
+    longer than the look interval is therefore not caught halfway. A file whose drums are already newer than it is
+    skipped, so a restart does not redo a folder.
+    """
+
+    def __init__(self, folder: Path, handle: Callable[[Path], bool], merge: bool = False, settle_s: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.folder = folder
+        self.handle = handle  # returns False to be asked again later (server down), True when settled
+        self.merge = merge
+        self.settle_s = settle_s
+        self.clock = clock
+        self._since: dict[Path, tuple[tuple[int, int], float]] = {}  # path -> (signature, first seen with it)
+        self._settled: dict[Path, tuple[int, int]] = {}
+        self._reported: dict[Path, tuple[int, int]] = {}
+
+    def scan(self) -> dict[Path, tuple[int, int]]:
+        """Candidate files -> (size_bytes, mtime_ns)."""
+        found = {}
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") or not name.lower().endswith(MIDI_SUFFIXES) or is_own_output(Path(name)):
+                    continue
+                try:
+                    if not entry.is_file():
+                        continue
+                    stat = entry.stat()
+                except OSError:  # deleted between listing and stat
+                    continue
+                found[Path(entry.path)] = (stat.st_size, stat.st_mtime_ns)
+        return found
+
+    def poll(self) -> list[Path]:
+        """One look at the folder; handles the files that have settled and are new or changed. Returns them."""
+        now = self.clock()
+        current = self.scan()
+        since = {}
+        for path, signature in current.items():
+            previous = self._since.get(path)
+            since[path] = previous if previous is not None and previous[0] == signature else (signature, now)
+        self._since = since
+        handled = []
+        for path, signature in sorted(current.items()):
+            settled = now - self._since[path][1] >= self.settle_s and signature[0] > 0
+            if not settled or self._settled.get(path) == signature:
+                continue
+            if self._drums_are_newer(path, signature):
+                self._settled[path] = signature
+                continue
+            problem = self._problem(path)
+            if problem is not None:
+                if self._reported.get(path) != signature:
+                    print(f"{path.name}: {problem}; waiting until it is complete", file=sys.stderr, flush=True)
+                    self._reported[path] = signature
+                continue
+            if self.handle(path):
+                self._settled[path] = signature
+            handled.append(path)
+        return handled
+
+    def run(self, interval_s: float = 1.0, stop: threading.Event | None = None, max_polls: int | None = None) -> int:
+        """Poll until `stop` is set or after `max_polls` polls. Returns the number of files handled."""
+        stop = stop or threading.Event()
+        polls = handled = 0
+        while not stop.is_set() and (max_polls is None or polls < max_polls):
+            handled += len(self.poll())
+            polls += 1
+            if max_polls is None or polls < max_polls:
+                stop.wait(interval_s)
+        return handled
+
+    def _problem(self, path: Path) -> str | None:
+        try:
+            return midi_file_problem(path.read_bytes())
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+
+    def _drums_are_newer(self, path: Path, signature: tuple[int, int]) -> bool:
+        """The newest take beside the song is at least as new as the song."""
+        newest = 0
+        for take in existing_takes(path, self.merge):
+            try:
+                newest = max(newest, take.stat().st_mtime_ns)
+            except OSError:  # deleted between listing and stat
+                continue
+        return newest > 0 and newest >= signature[1]
+
+
+def watch(client: DrumClient, folder: Path, options: seq2drum_pb2.GenerationOptions, interval_s: float = 1.0,
+          stop: threading.Event | None = None, max_polls: int | None = None, settle_s: float = 2.0) -> int:
+    """Give every settled, complete, new or changed guitar file in `folder` its drums. Returns the number handled."""
+
+    def handle(song: Path) -> bool:
+        try:
+            process_file(client, song, options, renumber_takes=True)
+        except grpc.RpcError as error:
+            print(f"{song.name}: {error.code().name}: {error.details()}", file=sys.stderr, flush=True)
+            return error.code() not in TRANSIENT_CODES
+        except HelperError as error:
+            print(f"{song.name}: {error}", file=sys.stderr, flush=True)
+        return True
+
+    return FolderWatcher(folder, handle, options.merge, settle_s).run(interval_s, stop, max_polls)

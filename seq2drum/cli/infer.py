@@ -1,0 +1,161 @@
+"""`--mode infer`: drums for a song (or from nothing) written beside it, takes, and the --audio / --plot extras.
+
+File names follow seq2drum.outputs, the rules the DAW helper shares; nothing is written over an existing file
+without --force, and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seq2drum.atomic import write_atomic
+from seq2drum.options import GenerationOptions, chosen_options, invoked_as
+from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, output_path, take_paths
+
+if TYPE_CHECKING:  # torch loads only when a mode needs it
+    from seq2drum.generation.generator import DrumGenerator, GenerationResult, TakeResult
+
+
+def generation_options(args: argparse.Namespace) -> GenerationOptions:
+    """The flags of seq2drum.options.OPTIONS as GenerationOptions (the kit map file read and checked here, so its
+    errors name it)."""
+    from seq2drum.midi.kit import read_kit_map
+
+    return GenerationOptions(**{**chosen_options(args), "kit_map": read_kit_map(args.kit_map),
+                                "takes": args.takes or 1})
+
+
+def media_paths(output: Path, args: argparse.Namespace) -> list[Path]:
+    """X.wav and X.png beside X.mid, as --audio and --plot ask."""
+    return [output.with_suffix(suffix) for suffix, wanted in ((".wav", args.audio), (".png", args.plot)) if wanted]
+
+
+def write_media(output: Path, take: TakeResult, result: GenerationResult, args: argparse.Namespace) -> list[str]:
+    """--audio: the take rendered to X.wav; --plot: its piano roll as X.png. Returns what to print."""
+    lines = []
+    for path in media_paths(output, args):
+        try:
+            if path.suffix == ".wav":
+                from seq2drum.generation.audio import write_wav
+
+                rendering = write_wav(path, take.midi_bytes)
+                lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
+            else:
+                from seq2drum.evaluation.plots import generation_figure, save_figure
+
+                sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
+                title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
+                save_figure(generation_figure(result.song, take.drums, result.sections, title), path)
+                lines.append(f"wrote {path}")
+        except OSError as exc:  # name the file asked for, not the temporary one
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    return lines
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _check_audio(args: argparse.Namespace) -> None:
+    """--audio without the extra: one line saying how to install it, before any work."""
+    if args.audio:
+        from seq2drum.generation.audio import check_audio_extra
+
+        check_audio_extra()
+
+
+def _load_generator(args: argparse.Namespace) -> DrumGenerator:
+    """The model of --checkpoint (torch-free on the CPU when the fast-start cache has it)."""
+    from seq2drum.generation.generator import DrumGenerator
+
+    return DrumGenerator.from_checkpoint(args.checkpoint, device="cpu" if args.device == "auto" else args.device)
+
+
+def run_from_nothing(args: argparse.Namespace) -> int:
+    """--bars N [--tempo QPM] [--meter NUM/DEN] without a SONG: drums_<N>bars.mid in the current folder (or -o),
+    never over an existing file without --force."""
+    if args.song:
+        return _fail(f"--bars, --tempo and --meter make drums from nothing, without a song; leave out {args.song} or "
+                     "leave out --bars, --tempo and --meter to make drums for it")
+    options = generation_options(args)
+    if args.output is not None and args.output.is_dir():
+        example = args.output / f"drums_{args.bars}bars.mid"
+        return _fail(f"-o {args.output} is a folder; name a file in it, e.g. {example}")
+    base = from_nothing_path(args.bars, args.output)
+    outputs = [base] if args.takes is None else take_paths(base, base, False, options.takes)
+    existing = [o for o in outputs if o.exists()]
+    if existing and not args.force:
+        return _fail(exists_message(existing, "or name another file with -o"))
+    _check_audio(args)
+    return write_takes(outputs, _load_generator(args).generate(None, options), args)
+
+
+def infer_outputs(args: argparse.Namespace, song: Path) -> tuple[list[Path], str] | str:
+    """The files --mode infer writes for SONG and the hint for when they exist, or the error why it cannot."""
+    if args.output is not None and args.output.is_dir():
+        return (f"-o {args.output} is a folder; name a file in it, e.g. "
+                f"{args.output / output_path(song, args.merge).name}")
+    if args.takes is None:
+        outputs = [args.output or new_output_path(song, args.merge)]
+        exists_hint = "or leave out -o to get a new version beside the song"
+    else:
+        options_check = GenerationOptions(takes=args.takes)  # the range check, before any file is looked at
+        outputs = take_paths(song, args.output, args.merge, options_check.takes)
+        exists_hint = "takes are never renumbered"
+    for output in outputs:
+        if output.parent.exists() and not output.parent.is_dir():
+            return f"cannot write {output}: {output.parent} is a file, not a folder; pick another -o"
+        if output.resolve() == song.resolve():
+            return f"the output {output} would overwrite the input; pick another -o"
+    outputs_and_media = [*outputs, *(path for output in outputs for path in media_paths(output, args))]
+    existing = [o for o in outputs_and_media if o.exists()] if (args.output or args.takes is not None) else []
+    if existing and not args.force:
+        return exists_message(existing, exists_hint)
+    return outputs, exists_hint
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    from seq2drum.midi.io import read_midi
+
+    if args.bars is not None:
+        return run_from_nothing(args)
+    if not args.song:
+        return _fail(f"name the guitar MIDI file: {invoked_as('python main.py')} --mode infer SONG.mid, or ask for "
+                     "drums from nothing with --bars N")
+    song = Path(args.song)
+    if song.is_dir():
+        return _fail(f"{song} is a folder; name a .mid file in it")
+    if not song.is_file():
+        return _fail(f"{song} not found; name an existing .mid file")
+    planned = infer_outputs(args, song)
+    if isinstance(planned, str):
+        return _fail(planned)
+    options = generation_options(args)
+    _check_audio(args)
+    # before the model loads, so a bad file fails at once, and errors name the file; only the guitar's notes are read
+    midi_song = read_midi(song, only_guitar=True, track=options.track)
+    return write_takes(planned[0], _load_generator(args).generate(midi_song, options), args)
+
+
+def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Namespace) -> int:
+    """Write each take atomically and say what was made; exit code 2 when a file cannot be written."""
+    for output, take in zip(outputs, result.takes):
+        try:
+            write_atomic(output, take.midi_bytes)
+        except OSError as exc:  # its message would name the temporary file, not the one the user asked for
+            return _fail(f"cannot write {output}: {exc.strerror or exc}; pick another -o")
+        print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
+        for line in write_media(output, take, result, args):
+            print(line)
+    sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
+    print(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "
+          f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
+    if result.guitar_parts:
+        print(f"guitar: {'; '.join(result.guitar_parts)}")
+    for notice in result.notices:
+        print(f"warning: {notice}", file=sys.stderr)
+    return 0

@@ -1,0 +1,182 @@
+"""seq2drum command line: preprocess a folder, train a model, generate drums for a song, evaluate against drummers.
+
+    seq2drum --mode infer song.mid               # writes song_drums.mid with the shipped model
+    seq2drum --mode infer --bars 16 --meter 6/8  # drums from nothing: writes drums_16bars.mid here
+    seq2drum --mode train --data DIR             # trains; run folder in ./runs/
+    seq2drum --mode evaluate --data DIR          # scores the model and baselines against the real drums
+    seq2drum --mode preprocess --data DIR        # parses and caches a folder, writes a report
+    seq2drum --mode styles                       # lists the groove families --style chooses from
+
+From a checkout, `python main.py` is the same command. The generation flags come from seq2drum.options.OPTIONS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from seq2drum.cli.infer import run_infer
+from seq2drum.cli.modes import DEFAULT_DATA, run_evaluate, run_preprocess, run_styles, run_train
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.errors import Seq2DrumError
+from seq2drum.options import MAX_TAKES, DefaultsHelpFormatter, add_option_flags, invoked_as
+
+MAX_TORCH_THREADS = 256
+# Help of the generation flags where the command line says more than the table (evaluate uses them too).
+_HELP_FOR = {
+    "seed": "random seed (default: 0 for train and evaluate, a fresh one for each infer)",
+    "takes": f"infer: write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, where OUT is -o "
+             "without .mid or SONG_drums beside the song; evaluate: also score the best of N takes (default: one file, "
+             "SONG_drums.mid)",
+}
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A mistyped option is one line and exit code 2, like every other error (argparse's 16-line usage block
+    buried it); --help still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}; {self.prog} --help lists the options\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog=invoked_as("python main.py"), description="seq2drum: drums for a guitar part",
+                                formatter_class=DefaultsHelpFormatter)
+    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess", "styles"), default="infer",
+                        help="what to do")
+    parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
+    _add_data_flags(parser)
+    _add_train_flags(parser.add_argument_group("training"))
+    _add_infer_flags(parser.add_argument_group("generation"))
+    evaluation = parser.add_argument_group("evaluation")
+    evaluation.add_argument("--split", choices=("val", "train", "all"), default="val",
+                            help="evaluate: the checkpoint's validation songs, its training songs, or every song in "
+                            "--data; generated with --temperature and --seed")
+    evaluation.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs, 0 = all")
+    evaluation.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
+    return parser
+
+
+def _add_data_flags(parser: argparse.ArgumentParser) -> None:
+    data = DataConfig()
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="folder of multi-track MIDI songs with guitar and drums (default: ../shared/data/midi "
+                        "from the current folder, as from the repository root)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="cache of encoded songs (default: $XDG_CACHE_HOME/seq2drum or ~/.cache/seq2drum)")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="preprocess: JSON report file; evaluate: report folder (default: preprocess only prints "
+                        "its summary, evaluate writes runs/eval-<time>)")
+    parser.add_argument("--workers", type=int, default=None, help="parsing processes (default: all cores)")
+    parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter,
+                        help="grid resolution, 4 = 16th notes")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="threads torch computes with (default: 1 for infer, which is fastest for one song, "
+                        "above all on a busy machine; torch's own choice, one per core, for the other modes)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=TrainConfig().device,
+                        help="auto = the GPU when there is one (train), the CPU for infer")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="model file (default: the shipped models/default.pt)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_train_flags(group: argparse._ArgumentGroup) -> None:
+    model, train = ModelConfig(), TrainConfig()
+    group.add_argument("--out", type=Path, default=None, help="train: run folder (default: runs/<time>)")
+    group.add_argument("--epochs", type=int, default=train.epochs, help="train: passes over the training songs")
+    group.add_argument("--max-steps", type=int, default=train.max_steps,
+                       help="train: optimizer steps at most, 0 = no limit")
+    group.add_argument("--batch-size", type=int, default=train.batch_size, help="train: songs per batch")
+    group.add_argument("--lr", type=float, default=train.lr, help="train: peak learning rate")
+    group.add_argument("--patience", type=int, default=train.patience,
+                       help="train: epochs without validation improvement before stopping")
+    group.add_argument("--checkpoint-every", type=int, default=train.checkpoint_every,
+                       help="train: optimizer steps between saves of RUN/last.pt")
+    group.add_argument("--attention", action="store_true", help="train: the attention variant")
+    group.add_argument("--no-transpose", action="store_true",
+                       help="train: do not shift each song's guitar by random semitones (augmentation)")
+    group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")
+    group.add_argument("--dec-hidden", type=int, default=model.dec_hidden, help="train: decoder size")
+    group.add_argument("--resume", type=Path, default=None,
+                       help="train: continue from RUN/last.pt (default: a new run)")
+
+
+def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("-o", "--output", type=Path, default=None,
+                       help="infer: output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... "
+                       "when earlier takes are there)")
+    group.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
+    group.add_argument("--audio", action="store_true",
+                       help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and "
+                       "drums with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
+    group.add_argument("--plot", action="store_true",
+                       help="infer: also write X.png beside each X.mid: guitar and drums as a piano roll with bar "
+                       "lines and the sections")
+    add_option_flags(group, server_decides=False, prefix="infer: ", help_for=_HELP_FOR)
+
+
+MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate,
+         "styles": run_styles}
+LONG_MODES = ("preprocess", "train", "evaluate")  # they run for minutes to hours: garbage is collected as usual
+
+
+def check_machine(args: argparse.Namespace) -> str:
+    """What the device and thread flags ask for that this machine cannot give, as an error message ("" when fine);
+    sets torch's threads (1 for infer unless --torch-threads says otherwise)."""
+    if args.torch_threads is not None and not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
+        return f"--torch-threads must be 1-{MAX_TORCH_THREADS}, got {args.torch_threads}"
+    if args.mode == "preprocess":  # parses and encodes MIDI only: importing torch to configure it would take longer
+        return ""
+    threads = args.torch_threads or (1 if args.mode == "infer" else None)
+    if args.mode == "infer" and args.device != "cuda" and "torch" not in sys.modules:
+        # infer on the CPU runs the network in numpy and imports torch only for a model not yet in the fast-start
+        # cache (seq2drum.model.fast_start): the thread count goes to both through the environment, read when they load
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+        return ""
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        build = "this torch is a CPU-only build" if torch.version.cuda is None else "no CUDA GPU is visible"
+        return f"--device cuda asked for, but {build}; use --device auto or cpu"
+    if threads:
+        torch.set_num_threads(threads)
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (2 for anything the user can fix, with one line saying what)."""
+    args = build_parser().parse_args(argv)
+    if args.mode in LONG_MODES:
+        gc.enable()
+    try:
+        problem = check_machine(args)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        return MODES[args.mode](args)
+    except Seq2DrumError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (`... --mode styles | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush does not fail again
+        return 0
+    except OSError as exc:  # a file or folder that cannot be read or written: the path and the reason, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def console() -> int:
+    """The `seq2drum` script and `python main.py`: one song's drums and exit, so no garbage-collection pauses
+    while music21 and numpy import and the song generates (full collections walked every object those imports make,
+    over and over). The long modes turn collection back on in main(); tests, which call main(), keep it on."""
+    gc.disable()
+    return main()

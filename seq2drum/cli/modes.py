@@ -1,0 +1,105 @@
+"""The long modes of the command line: preprocess a folder, train a model, evaluate it, list the styles.
+
+Data and run folders are relative to the working directory (../shared/data/midi and runs/ by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from seq2drum.atomic import write_atomic
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.options import invoked_as
+
+# relative to the working directory: right from the repository root, where the README runs commands; elsewhere the
+# corpus says the folder is missing and to pass --data
+DEFAULT_DATA = Path("..") / "shared" / "data" / "midi"
+RUNS = Path("runs")
+
+
+def data_config(args: argparse.Namespace) -> DataConfig:
+    return DataConfig(steps_per_quarter=args.steps_per_quarter)
+
+
+def run_preprocess(args: argparse.Namespace) -> int:
+    from seq2drum.training.corpus import build_corpus
+
+    corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet)
+    report = corpus.report
+    print(
+        f"{report['songs_used']} of {report['files']} songs used ({report['train_songs']} train, "
+        f"{report['validation_songs']} validation), {report['bars']} bars, "
+        f"{report['hours']} h; {report['seconds']} s "
+        f"({report['from_cache']} from cache)"
+    )
+    for reason, count in report["skipped_by_reason"].items():
+        print(f"  skipped {count}: {reason}")
+    print("  hits per class: " + ", ".join(f"{k} {v}" for k, v in report["hits_per_class"].items()))
+    if args.report:
+        write_atomic(args.report, json.dumps(report, indent=2))
+        print(f"report written to {args.report}")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from seq2drum.training.loop import train
+
+    out = args.out or RUNS / time.strftime("%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} is a file; pass a folder for the run (it is created if missing)", file=sys.stderr)
+        return 2
+    train_config = TrainConfig(
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        checkpoint_every=args.checkpoint_every,
+        device=args.device,
+        seed=0 if args.seed is None else args.seed,
+        transpose=not args.no_transpose,
+    )
+    model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
+    best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,
+                 progress=not args.quiet)
+    from seq2drum.training.distributed import World
+
+    if World.from_env().is_main:  # under torchrun, rank 0 speaks for the run
+        print(f"best model: {best}\nuse it with: {invoked_as('python main.py')} --mode infer SONG.mid "
+              f"--checkpoint {best}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Score the model and the baselines against the real drums; the data config comes from the checkpoint
+    (--steps-per-quarter is ignored), the seed defaults to 0 so reports are reproducible."""
+    from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+    from seq2drum.evaluation.report import format_tables, verdict
+
+    report_dir = args.report or RUNS / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
+    settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
+                                  seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs,
+                                  takes=args.takes or 1)
+    evaluation = evaluate(args.data, args.checkpoint, report_dir, settings, args.cache, args.workers,
+                          progress=not args.quiet)
+    print()
+    print(format_tables(evaluation.summary))
+    print()
+    print("\n".join(verdict(evaluation.summary)))
+    pngs = sum(path.suffix == ".png" for path in evaluation.written)
+    print(f"report written to {report_dir} (report.md, report.json, {pngs} PNGs)")
+    return 0
+
+
+def run_styles(args: argparse.Namespace) -> int:
+    """One style a line, sorted by name: NAME<TAB>METERS<TAB>DESCRIPTION."""
+    from seq2drum.generation.generator import DrumGenerator
+
+    generator = DrumGenerator.from_checkpoint(args.checkpoint)
+    for style in generator.styles.styles:
+        print(f"{style.name}\t{','.join(style.meters)}\t{style.description}")
+    return 0

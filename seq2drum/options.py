@@ -1,0 +1,243 @@
+"""The generation options, defined once: `GenerationOptions` (defaults and checks) and `OPTIONS` (flag, help and
+proto field number of each), from which main.py's flags, the server's proto mapping and the DAW helper's flags are
+built. Also `DefaultsHelpFormatter`, the one way every command shows its defaults.
+
+Standard library only (no numpy, torch or music21 at import), so the DAW helper, which has grpcio alone, imports it.
+The kit map's full check (seq2drum.midi.kit, numpy) loads only when a `GenerationOptions` with a kit map is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from seq2drum.config import _check, _check_types, _Config
+from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
+
+MAX_TEMPERATURE = 5.0
+MAX_SEED = 2**63 - 1
+MAX_TAKES = 8
+MAX_COUNT_IN_BARS = 8
+MAX_BARS = 512  # drums from nothing
+MIN_TEMPO_QPM, MAX_TEMPO_QPM = 20.0, 300.0  # drums from nothing, quarter notes per minute as DAWs show it
+DEFAULT_TEMPO_QPM, DEFAULT_METER = 120.0, "4/4"
+MIN_DENSITY, MAX_DENSITY = 0.25, 4.0
+MIN_SWING, MAX_SWING = 0.5, 0.75
+MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
+MAX_FILL_EVERY = 64
+CYMBALS = ("auto", "hats", "ride")
+
+
+def fills_every(fills: str) -> int | None:
+    """N of `every:N` (1 to MAX_FILL_EVERY), else None."""
+    match = re.fullmatch(r"every:(\d{1,4})", fills) if isinstance(fills, str) else None
+    return int(match.group(1)) if match and 1 <= int(match.group(1)) <= MAX_FILL_EVERY else None
+
+
+@dataclass(frozen=True)
+class GenerationOptions(_Config):
+    """Per-request options of drum generation (the CLI flags and the gRPC request fields; `OPTIONS` describes each)."""
+
+    temperature: float = 0.0  # 0 = each bar chosen by expected F1; >0 adds that much randomness to the groove choice
+    seed: int | None = None  # None = a fresh random seed per call
+    track: str | None = None  # which part is the guitar: a part number from the listing, or a name
+    merge: bool = False  # also copy the guitar part(s) into the output file
+    humanize: bool = True  # spread velocity and timing a little around the predicted values
+    takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
+    kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.midi.kit); None = General MIDI
+    count_in_bars: int = 0  # bars of sticks before the guitar enters, 0-8
+    bars: int | None = None  # drums from nothing: this many bars (1-512), with no song
+    tempo_qpm: float | None = None  # drums from nothing: quarter notes per minute, 20-300 (None = 120)
+    meter: str | None = None  # drums from nothing: "NUM/DEN" (None = 4/4)
+    # the controls a drummer asks for (seq2drum/groove/controls.py); the defaults are the model's own choice
+    style: str | None = None  # a groove family (`--mode styles` lists them); None = any groove
+    density: float = 1.0  # how busy, 0.25-4 times the model's choice
+    fills: str = "sections"  # none | sections (where the model calls them) | every:N (every Nth bar of a section)
+    swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 to 0.75; None = as predicted
+    dynamics: float = 1.0  # velocities times this, 0.5-1.5
+    cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        _check(self.style is None or re.fullmatch(r"[a-z0-9-]+", self.style) is not None,
+               f"style must be a name like straight-8ths (python main.py --mode styles lists them), got {self.style!r}")
+        _check(MIN_DENSITY <= self.density <= MAX_DENSITY,
+               f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
+        _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
+               f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.fills!r}")
+        _check(self.swing is None or MIN_SWING <= self.swing <= MAX_SWING,
+               f"swing must be {MIN_SWING:g} (straight) to {MAX_SWING:g} (dotted), e.g. 0.67 for a triplet feel, "
+               f"got {self.swing}")
+        _check(MIN_DYNAMICS <= self.dynamics <= MAX_DYNAMICS,
+               f"dynamics must be {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g} (1 = the model's velocities), "
+               f"got {self.dynamics:g}")
+        _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {self.cymbal!r}")
+        _check(0.0 <= self.temperature <= MAX_TEMPERATURE,
+               f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
+        _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
+        _check(1 <= self.takes <= MAX_TAKES, f"takes must be 1-{MAX_TAKES}, got {self.takes}")
+        self._check_shape()
+
+    def _check_shape(self) -> None:
+        """The kit map, the count-in and drums from nothing (`bars`, `tempo_qpm`, `meter`: no song, no guitar)."""
+        if self.kit_map is not None:
+            from seq2drum.midi.kit import KitMap  # numpy: loaded only for a request that maps the kit
+
+            KitMap.from_json(self.kit_map, "kit map")
+        _check(0 <= self.count_in_bars <= MAX_COUNT_IN_BARS,
+               f"count-in must be 0-{MAX_COUNT_IN_BARS} bars, got {self.count_in_bars}")
+        if self.bars is None:
+            _check(self.tempo_qpm is None and self.meter is None,
+                   "tempo and meter go with bars, for drums from nothing; a song's tempo and meter come from its file")
+            return
+        _check(1 <= self.bars <= MAX_BARS, f"bars must be 1-{MAX_BARS}, got {self.bars}")
+        _check(self.tempo_qpm is None or MIN_TEMPO_QPM <= self.tempo_qpm <= MAX_TEMPO_QPM,
+               f"tempo must be {MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g} quarter notes per minute, got {self.tempo_qpm}")
+        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
+        _check(numerator * 16 >= denominator, f"a bar of {numerator}/{denominator} is shorter than a 16th note, the "
+               "finest step drums are written on; pick a meter with longer bars")
+        quarters = self.quarters_from_nothing
+        _check(quarters <= MAX_SONG_QUARTERS,
+               f"{self.bars} bars of {numerator}/{denominator} are {quarters:g} quarter notes, past the limit of "
+               f"{MAX_SONG_QUARTERS} for any song; ask for at most "
+               f"{int(MAX_SONG_QUARTERS * denominator // (numerator * 4))} bars")
+        _check(self.track is None, "track picks the guitar of a song; drums from nothing (bars) have no song")
+        _check(not self.merge, "merge copies a song's guitar into the output; drums from nothing (bars) have no song")
+
+    @property
+    def from_nothing(self) -> bool:
+        """Drums without a song: `bars` bars at `tempo_qpm` in `meter`."""
+        return self.bars is not None
+
+    @property
+    def quarters_from_nothing(self) -> float:
+        """The length of drums from nothing in quarter notes (the unit song-length limits are in); 0 for a song."""
+        if self.bars is None:
+            return 0.0
+        numerator, denominator = parse_meter(self.meter or DEFAULT_METER)
+        return self.bars * numerator * 4 / denominator
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one `GenerationOptions` field is asked for: its flag, help, and field of the proto's GenerationOptions
+    (same name; `number` is its field number). `default_words` says the default where the value alone would not
+    (None, or a default computed elsewhere). `float32`: the proto carries it as a float, so the server rounds it to
+    6 digits (0.67 arrives as 0.67, not 0.6700000166893005)."""
+
+    name: str
+    flag: str
+    number: int
+    help: str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    default_words: str | None = None
+    float32: bool = False
+
+    @property
+    def default(self) -> Any:
+        """The GenerationOptions default: the dataclass is the one place defaults are written."""
+        return _DEFAULTS[self.name]
+
+    @property
+    def kind(self) -> type:
+        """int, float, bool or str (the dataclass's type without `| None`)."""
+        return {"int": int, "float": float, "bool": bool, "str": str}[_TYPES[self.name].replace(" | None", "")]
+
+
+_DEFAULTS = {item.name: item.default for item in fields(GenerationOptions)}
+_TYPES = {item.name: str(item.type) for item in fields(GenerationOptions)}
+
+OPTIONS: tuple[Option, ...] = (
+    Option("temperature", "--temperature", 1, "randomness in the groove choice: 0 = the model's best, above 0 = "
+           f"grooves it rates a little lower may be played (at most {MAX_TEMPERATURE:g})"),
+    Option("seed", "--seed", 2, "random seed: the same song, options and seed give the same drums",
+           default_words="a fresh one each time"),
+    Option("track", "--track", 3, "which parts are the guitar: numbers from the part listing or pieces of names, "
+           "several separated by commas, e.g. 5,6 or rhythm", default_words="every part marked as guitar"),
+    Option("merge", "--merge", 4, "write the guitar and the drums in one file"),
+    Option("humanize", "--no-humanize", 5, "velocity and timing of each hit as predicted, not spread a little "
+           "around it"),
+    Option("takes", "--takes", 6, f"write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, "
+           "where OUT is -o without .mid or SONG_drums beside the song", metavar="N",
+           default_words="one file, SONG_drums.mid"),
+    Option("kit_map", "--kit-map", 13, "the MIDI note of each drum class for your drum plug-in, a JSON file holding "
+           'an object like {"kick": 36, "snare": 40}; classes left out keep their General MIDI note',
+           metavar="gm|FILE.json", default_words="gm, General MIDI"),
+    Option("count_in_bars", "--count-in", 14, f"bars of sticks (0-{MAX_COUNT_IN_BARS}) before the guitar enters, "
+           "in the song's meter and tempo; with --merge the song moves later when it starts too early",
+           metavar="BARS"),
+    Option("bars", "--bars", 15, f"without a SONG: drums from nothing, this many bars (1-{MAX_BARS}) shaped like a "
+           "song, written to drums_<N>bars.mid here or to -o", default_words="off, drums for SONG"),
+    Option("tempo_qpm", "--tempo", 16, f"with --bars: quarter notes per minute ({MIN_TEMPO_QPM:g}-"
+           f"{MAX_TEMPO_QPM:g})", metavar="QPM", default_words=f"{DEFAULT_TEMPO_QPM:g}"),
+    Option("meter", "--meter", 17, "with --bars: the time signature, e.g. 3/4, 6/8, 7/8", metavar="NUM/DEN",
+           default_words=DEFAULT_METER),
+    Option("style", "--style", 7, "grooves only from this family, e.g. straight-8ths, half-time, waltz "
+           "(`--mode styles` or the server's GetModelInfo lists them)", default_words="any groove"),
+    Option("density", "--density", 8, f"how busy, {MIN_DENSITY:g}-{MAX_DENSITY:g} times the model's choice",
+           float32=True),
+    Option("fills", "--fills", 9, "none, sections (where the model hears section changes) or every:N (closing every "
+           f"Nth bar of each section, and its last; N 1-{MAX_FILL_EVERY})"),
+    Option("swing", "--swing", 10, f"off-beat eighths at this share of the beat, {MIN_SWING:g} straight to "
+           f"{MAX_SWING:g}, 0.67 = triplet swing", default_words="the model's own timing", float32=True),
+    Option("dynamics", "--dynamics", 11, f"velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}", float32=True),
+    Option("cymbal", "--cymbal", 12, "the time-keeping voice: hats, ride, or auto (the model's choice)",
+           choices=CYMBALS),
+)
+OPTION_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """`--help` shows every option's default exactly once: help that already says its default keeps its own words
+    (for defaults computed at run time), flags say "off", anything else gets "(default: VALUE)"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or action.default is argparse.SUPPRESS or "default" in text:
+            return text
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            return f"{text} (default: {'on' if action.default else 'off'})".strip()
+        return f"{text} (default: %(default)s)".strip()
+
+
+def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool, prefix: str = "",
+                     help_for: dict[str, str] | None = None) -> None:
+    """One flag per entry of `OPTIONS` on `parser` (or an argument group). With `server_decides` (the DAW helper)
+    every flag left out stays unset, so the server's default applies; else (main.py) the flag's default is the
+    dataclass's. `prefix` starts each help ("infer: "); `help_for` replaces the help of some options by name (prefix
+    and all; a replacement that says its default keeps its own words)."""
+    for option in OPTIONS:
+        text = (help_for or {}).get(option.name) or prefix + option.help
+        dest = option.name
+        if option.kind is bool:  # on/off flags: --merge turns on, --no-humanize turns off
+            parser.add_argument(option.flag, dest=dest, action="store_const",
+                                default=None if server_decides else option.default,
+                                const=not option.default, help=f"{text} (default: off)")
+            continue
+        shown = option.default_words or (str(option.default) if option.default is not None else None)
+        default = None if server_decides or option.default_words else option.default
+        if option.name == "kit_map":
+            default = "gm"  # a file name or gm, read by the caller (main.py checks it, the helper sends it)
+        if (server_decides or option.default_words) and "(default" not in text:
+            text = f"{text} (default: {'the server decides, ' if server_decides else ''}{shown})"
+        parser.add_argument(option.flag, dest=dest, type=option.kind, default=default, metavar=option.metavar,
+                            choices=option.choices, help=text)
+
+
+def chosen_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The values of the flags `add_option_flags` made, by GenerationOptions field, left-out ones (None) dropped."""
+    return {option.name: getattr(args, option.name) for option in OPTIONS if getattr(args, option.name) is not None}
+
+
+def invoked_as(module_form: str) -> str:
+    """How the user ran this command, for --help and messages: the installed script's name (`seq2drum`), `python
+    main.py` for a script, or `module_form` (`python -m server`) when it ran with -m (its __main__ has a spec)."""
+    if getattr(sys.modules.get("__main__"), "__spec__", None) is not None or not sys.argv or not sys.argv[0]:
+        return module_form
+    name = Path(sys.argv[0]).name
+    return f"python {name}" if name.endswith(".py") else name

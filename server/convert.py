@@ -1,0 +1,100 @@
+"""Proto messages <-> the library's objects: request options in, a take's metadata and the model's info out.
+
+The options go through seq2drum.options.OPTIONS, the table that also makes main.py's and the DAW helper's flags,
+so a field added there reaches the server without an edit here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from seq2drum.options import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, OPTIONS, GenerationOptions
+from seq2drum.rpc import seq2drum_pb2
+
+if TYPE_CHECKING:
+    from .app import ServerConfig
+    from .workers import JobResult
+
+# GenerationOptions' accepted ranges, advertised by GetModelInfo.
+TEMPERATURE_RANGE = (0.0, MAX_TEMPERATURE)
+SEED_MAX = MAX_SEED
+
+
+def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOptions:
+    """Proto options -> validated `GenerationOptions` (ConfigError on a bad value). Unset fields (and empty or blank
+    strings) take the defaults; floats the proto carries in 32 bits are rounded to 6 digits."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.kind is str:
+            text = getattr(message, option.name).strip()
+            values[option.name] = text or option.default
+        elif option.kind is bool and not message.DESCRIPTOR.fields_by_name[option.name].has_presence:
+            values[option.name] = getattr(message, option.name)
+        elif message.HasField(option.name):
+            value = getattr(message, option.name)
+            values[option.name] = round(value, 6) if option.float32 else value
+        else:
+            values[option.name] = option.default
+    return GenerationOptions(**values)
+
+
+def metadata_to_proto(result: JobResult, server_ms: float, take: int = 1) -> seq2drum_pb2.GenerationMetadata:
+    """The metadata of one take (1 = `result.midi_bytes`, k > 1 = `result.more_takes[k - 2]`)."""
+    midi, hits = (result.midi_bytes, result.n_hits) if take == 1 else result.more_takes[take - 2]
+    return seq2drum_pb2.GenerationMetadata(
+        bars=max(0, result.bars),
+        tempo_changes=max(0, result.tempo_changes),
+        time_signature_changes=max(0, result.time_signature_changes),
+        drum_hits=hits,
+        music_duration_s=result.duration_s,
+        generation_ms=server_ms,
+        seed=result.seed,
+        model_name=result.model_name,
+        model_version=result.model_version,
+        output_bytes=len(midi),
+        guitar_parts=result.guitar_parts,
+        notices=result.notices,
+        sections=result.sections,
+        take=take,
+    )
+
+
+def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_pb2.GetModelInfoResponse:
+    """The worker's `ModelInfo` (as a dict) and this server's limits."""
+    defaults = GenerationOptions()
+    limits = config.limits
+    return seq2drum_pb2.GetModelInfoResponse(
+        name=info["name"],
+        version=info["version"],
+        attention=info["attention"],
+        parameters=info["n_parameters"],
+        steps_per_quarter=info["steps_per_quarter"],
+        drum_classes=list(info["drum_classes"]),
+        training_data={str(key): json.dumps(value, default=str) for key, value in info["training_data"].items()},
+        val_loss=info["val_loss"],
+        train_seconds=info["train_seconds"],
+        step=info["step"],
+        options=seq2drum_pb2.OptionsSpec(
+            temperature_min=TEMPERATURE_RANGE[0],
+            temperature_max=TEMPERATURE_RANGE[1],
+            temperature_default=defaults.temperature,
+            seed_max=SEED_MAX,
+            humanize_default=defaults.humanize,
+            max_takes=MAX_TAKES,
+        ),
+        limits=seq2drum_pb2.Limits(
+            max_message_bytes=config.max_message_bytes,
+            max_stream_bytes=config.max_stream_bytes,
+            max_song_quarters=config.max_song_quarters,
+            concurrent_generations=config.workers,
+            max_notes=limits.max_notes,
+            max_events=limits.max_events,
+            max_tempo_changes=limits.max_tempo_changes,
+            max_time_signature_changes=limits.max_time_signature_changes,
+            concurrent_uploads=config.max_uploads,
+            upload_idle_s=config.upload_idle_s,
+        ),
+        styles=[seq2drum_pb2.Style(name=style["name"], meters=list(style["meters"]), description=style["description"])
+                for style in info.get("styles", ())],
+    )

@@ -1,0 +1,279 @@
+"""The Seq2Drum servicer: a thin asyncio layer over a pool of worker processes. No model code here.
+
+Every request goes the same way: check the options and the deadline, receive the whole file (a stream upload has an
+idle timeout and a cap on how many run at once), then take a worker, waiting in a bounded line (full: UNAVAILABLE,
+the client retries), hand it the job and wait. A client that cancels, or whose deadline passes, has its worker killed
+at once and replaced (see server.workers). Errors become status codes in server.status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from concurrent import futures
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from seq2drum.errors import Seq2DrumError
+from seq2drum.options import GenerationOptions
+from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+
+from .admission import LineDeadlineError, LineFullError, WorkerLine
+from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
+from .status import DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError, status_for
+from .memory import MiB, release_memory
+from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerPool
+
+if TYPE_CHECKING:
+    from .app import ServerConfig
+
+log = logging.getLogger("seq2drum.server")
+
+MESSAGE_ENVELOPE_BYTES = 4096  # room for the metadata next to the MIDI bytes in one message
+_TRIM_DELAY_S = 0.2  # after the last call in flight ends, before the heap is trimmed
+
+
+class _Call:
+    """One request: maps any exception to a status (aborting the RPC with it) and writes the one log line.
+
+    When the last call in flight ends and a large request came in since the last time, the freed heap is handed
+    back to the OS a moment later (trimming while other calls still hold their buffers would give back little)."""
+
+    in_flight = 0
+    large_since_trim = False
+
+    def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0) -> None:
+        self.method = method
+        self.context = context
+        self.bytes_in = bytes_in
+        self.bytes_out = 0
+        self.bars = -1
+        self.started = time.perf_counter()
+        log.debug("%s started", method)
+
+    async def __aenter__(self) -> _Call:
+        _Call.in_flight += 1
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        _Call.in_flight -= 1
+        _Call.large_since_trim |= self.bytes_in > MiB
+        if _Call.in_flight == 0 and _Call.large_since_trim:
+            asyncio.get_running_loop().call_later(_TRIM_DELAY_S, _trim_when_idle)
+        if exc is None:
+            self._log(grpc.StatusCode.OK)
+            return
+        if isinstance(exc, asyncio.CancelledError):  # grpc cancelled the handler: the client left or timed out
+            remaining = self.context.time_remaining()
+            expired = remaining is not None and remaining <= 0
+            self._log(grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED)
+            return
+        if not isinstance(exc, Exception):  # GeneratorExit: the client stopped reading a stream
+            self._log(grpc.StatusCode.CANCELLED)
+            return
+        if isinstance(exc, grpc.aio.AbortError):
+            return
+        code, message = status_for(exc)
+        if code == grpc.StatusCode.INTERNAL:
+            log.error("%s failed unexpectedly", self.method, exc_info=exc)
+        self._log(code, message)
+        await self.context.abort(code, message)  # raises: the RPC ends here with this status
+
+    def _log(self, code: grpc.StatusCode, message: str = "") -> None:
+        elapsed_ms = (time.perf_counter() - self.started) * 1000
+        bars = self.bars if self.bars >= 0 else "-"
+        reason = f" ({message[:200]})" if message else ""
+        log.info("%s bytes_in=%d bars=%s bytes_out=%d status=%s ms=%.1f%s",
+                 self.method, self.bytes_in, bars, self.bytes_out, code.name, elapsed_ms, reason)
+
+
+def _trim_when_idle() -> None:
+    """Once no call is in flight (their request objects are gone by now), collect and give freed pages back."""
+    if _Call.in_flight == 0 and _Call.large_since_trim:
+        _Call.large_since_trim = False
+        release_memory()  # collects, then trims
+
+
+def _check_active(context: grpc.aio.ServicerContext, stage: str) -> None:
+    """Refuse to start work whose deadline has passed."""
+    remaining_s = context.time_remaining()
+    if remaining_s is not None and remaining_s <= 0:
+        raise DeadlinePassedError(f"the deadline passed {stage}")
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    """An abandoned job's future ends with the worker's EOF; read it so asyncio does not log it as unhandled."""
+    if not future.cancelled():
+        future.exception()
+
+
+class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
+    """Validate, hand the job to a worker, convert back. No model code here."""
+
+    def __init__(self, pool: WorkerPool, config: ServerConfig) -> None:
+        self._pool = pool
+        self._config = config
+        self._limits = config.limits
+        self._uploads = 0
+        self._line = WorkerLine(pool, config.max_waiting)
+        self._model_info = model_info_to_proto(pool.model_info, config)
+        # one thread per job in flight, blocked on its worker's pipe
+        self._waiters = futures.ThreadPoolExecutor(max_workers=config.workers + 2, thread_name_prefix="seq2drum-job")
+
+    async def Generate(
+        self, request: seq2drum_pb2.GenerateRequest, context: grpc.aio.ServicerContext
+    ) -> seq2drum_pb2.GenerateResponse:
+        async with _Call("Generate", context, len(request.midi)) as call:
+            options = options_from_proto(request.options)
+            result, server_ms = await self._generate(request.midi, options, context, call)
+            out_bytes = len(result.midi_bytes) + sum(len(midi) for midi, _ in result.more_takes)
+            if out_bytes > self._config.max_message_bytes - MESSAGE_ENVELOPE_BYTES * (1 + len(result.more_takes)):
+                raise RequestTooLargeError(
+                    f"the drum file{'s' if result.more_takes else ''} come to {out_bytes} bytes, past this server's "
+                    f"message limit of {self._config.max_message_bytes} bytes; use GenerateStream"
+                )
+            call.bytes_out = out_bytes
+            more = [seq2drum_pb2.Take(index=index, midi=midi, drum_hits=hits)
+                    for index, (midi, hits) in enumerate(result.more_takes, start=2)]
+            return seq2drum_pb2.GenerateResponse(midi=result.midi_bytes, metadata=metadata_to_proto(result, server_ms),
+                                                 more_takes=more)
+        raise AssertionError("unreachable: _Call aborts on every error")
+
+    async def GenerateStream(
+        self, request_iterator: AsyncIterator[seq2drum_pb2.GenerateStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[seq2drum_pb2.GenerateStreamResponse]:
+        async with _Call("GenerateStream", context) as call:
+            midi, options_message = await self._read_upload(request_iterator, call)
+            options = options_from_proto(options_message)
+            result, server_ms = await self._generate(midi, options, context, call)
+            del midi
+            chunk_bytes = self._config.stream_chunk_bytes
+            takes = [result.midi_bytes, *(midi for midi, _ in result.more_takes)]
+            for take, midi_bytes in enumerate(takes, start=1):  # each take: its metadata, then its chunks
+                yield seq2drum_pb2.GenerateStreamResponse(metadata=metadata_to_proto(result, server_ms, take))
+                for start in range(0, len(midi_bytes), chunk_bytes):
+                    chunk = midi_bytes[start : start + chunk_bytes]
+                    yield seq2drum_pb2.GenerateStreamResponse(midi_chunk=chunk)
+                    call.bytes_out += len(chunk)
+
+    async def GetModelInfo(
+        self, request: seq2drum_pb2.GetModelInfoRequest, context: grpc.aio.ServicerContext
+    ) -> seq2drum_pb2.GetModelInfoResponse:
+        async with _Call("GetModelInfo", context):
+            return self._model_info
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------------------------------ steps
+
+    async def _read_upload(
+        self, request_iterator: AsyncIterator[seq2drum_pb2.GenerateStreamRequest], call: _Call
+    ) -> tuple[bytes, seq2drum_pb2.GenerationOptions]:
+        """Receive the whole file before a worker is taken: chunks at most `upload_idle_s` apart, the upload within
+        `upload_total_s` and `max_stream_bytes`, at most `max_uploads` at once. Options only first, at most once."""
+        config = self._config
+        if self._uploads >= config.max_uploads:
+            raise ServerBusyError(f"the server is receiving {config.max_uploads} uploads already; "
+                                  "try again in a few seconds")
+        self._uploads += 1
+        try:
+            options: seq2drum_pb2.GenerationOptions | None = None
+            chunks: list[bytes] = []
+            iterator = request_iterator.__aiter__()
+            loop = asyncio.get_running_loop()
+            give_up_at = loop.time() + config.upload_total_s
+            index = 0
+            while True:
+                wait_s = min(config.upload_idle_s, give_up_at - loop.time())
+                try:
+                    message = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait_s, 0.001))
+                except StopAsyncIteration:
+                    break
+                except asyncio.TimeoutError:
+                    if loop.time() >= give_up_at:
+                        raise DeadlinePassedError(
+                            f"the upload took longer than this server's limit of {config.upload_total_s:g} s") from None
+                    raise DeadlinePassedError(
+                        f"the upload stalled: no chunk for {config.upload_idle_s:g} s; send the file again") from None
+                options = self._take_upload_message(index, message, options, chunks, call)
+                index += 1
+            return b"".join(chunks), options or seq2drum_pb2.GenerationOptions()
+        finally:
+            self._uploads -= 1
+
+    def _take_upload_message(
+        self,
+        index: int,
+        message: seq2drum_pb2.GenerateStreamRequest,
+        options: seq2drum_pb2.GenerationOptions | None,
+        chunks: list[bytes],
+        call: _Call,
+    ) -> seq2drum_pb2.GenerationOptions | None:
+        part = message.WhichOneof("part")
+        if part == "options":
+            if index > 0:
+                raise StreamProtocolError("GenerateStream: options may only come in the first message")
+            return message.options
+        if part == "midi_chunk" and message.midi_chunk:
+            call.bytes_in += len(message.midi_chunk)
+            if call.bytes_in > self._config.max_stream_bytes:
+                raise RequestTooLargeError(
+                    f"the upload passed this server's limit of {self._config.max_stream_bytes} bytes "
+                    f"({self._config.max_stream_bytes / MiB:.1f} MiB)"
+                )
+            chunks.append(message.midi_chunk)
+            return options
+        # An empty message or chunk is refused, so the number of messages stays bounded by the byte limit.
+        raise StreamProtocolError(f"GenerateStream: message {index + 1} carries neither options nor MIDI bytes")
+
+    async def _generate(
+        self, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call
+    ) -> tuple[JobResult, float]:
+        """Take a worker (waiting in line behind at most `max_waiting` others), run the job on it, and kill it if the
+        client goes or the deadline passes."""
+        started = time.perf_counter()
+        _check_active(context, "before the song was read")
+        try:
+            worker = await self._line.take(context.time_remaining())
+        except LineFullError:
+            raise ServerBusyError(f"the server is busy with {self._config.workers} songs and {self._line.waiting} "
+                                  "more waiting; try again in a few seconds") from None
+        except LineDeadlineError:
+            raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
+        try:
+            return await self._run_on(worker, midi, options, context, call, started)
+        finally:
+            self._line.freed()  # the worker went back (or was replaced): the next song in line looks
+
+    async def _run_on(
+        self, worker: Worker, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call,
+        started: float,
+    ) -> tuple[JobResult, float]:
+        job = Job(midi, options, self._limits)
+        future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
+        remaining_s = context.time_remaining()
+        try:
+            result = await asyncio.wait_for(asyncio.shield(future), timeout=remaining_s)
+        except asyncio.TimeoutError:
+            future.add_done_callback(_consume)
+            self._pool.discard(worker)
+            raise DeadlinePassedError("the deadline passed while the song was being read or generated; "
+                                      "the work was stopped") from None
+        except asyncio.CancelledError:
+            future.add_done_callback(_consume)
+            self._pool.discard(worker)
+            raise
+        except WorkerCrashedError:
+            self._pool.discard(worker)
+            raise
+        except Seq2DrumError:
+            self._pool.release(worker)
+            raise
+        self._pool.release(worker, result)
+        call.bars = result.bars
+        return result, (time.perf_counter() - started) * 1000

@@ -1,0 +1,62 @@
+"""How the server says what went wrong: its own domain errors and the one table that turns any exception into a gRPC
+status code and a message (bad input -> INVALID_ARGUMENT, busy -> UNAVAILABLE, anything unexpected -> INTERNAL),
+so an expected failure never reaches a client as UNKNOWN or INTERNAL."""
+
+from __future__ import annotations
+
+import grpc
+
+from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
+
+from .workers import WorkerCrashedError
+
+_MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part listing must not overflow it
+
+
+class ServerBusyError(Seq2DrumError):
+    """Every worker (or every upload slot) is taken: retry in a moment."""
+
+
+class RequestTooLargeError(Seq2DrumError):
+    """The upload or the result is past a size limit of this server."""
+
+
+class StreamProtocolError(Seq2DrumError):
+    """A GenerateStream client broke the message order (options twice, options after data, an empty message)."""
+
+
+class DeadlinePassedError(Seq2DrumError):
+    """The client's deadline passed before the work could start or finish, or an upload stalled."""
+
+
+class ClientGoneError(Seq2DrumError):
+    """The client cancelled the call or hung up."""
+
+
+# Most specific first: NoGuitarError before its siblings, Seq2DrumError last.
+_STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
+    (NoGuitarError, grpc.StatusCode.FAILED_PRECONDITION),
+    (CountInError, grpc.StatusCode.FAILED_PRECONDITION),  # the song leaves no room: merge, or empty bars in the DAW
+    (MidiReadError, grpc.StatusCode.INVALID_ARGUMENT),  # also MidiLimitError and SongTooLongError: name the limit
+    (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
+    (StreamProtocolError, grpc.StatusCode.INVALID_ARGUMENT),
+    (ServerBusyError, grpc.StatusCode.UNAVAILABLE),  # retryable, as gRPC clients expect
+    (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # as gRPC's own size limit: not worth retrying
+    (DeadlinePassedError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (ClientGoneError, grpc.StatusCode.CANCELLED),
+    (WorkerCrashedError, grpc.StatusCode.INTERNAL),
+    (Seq2DrumError, grpc.StatusCode.INVALID_ARGUMENT),  # any other domain error is about the input
+)
+
+
+def status_for(error: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The one place that turns an exception into a status code and a message for the client."""
+    for error_type, code in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            message = str(error) or type(error).__name__
+            if len(message) > _MAX_STATUS_CHARS:
+                message = message[: _MAX_STATUS_CHARS - 20] + " ... (message cut)"
+            if code == grpc.StatusCode.INTERNAL:
+                message = "internal error: the worker generating this song failed; the server log has the details"
+            return code, message
+    return grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__}); the server log has the details"

@@ -1,0 +1,43 @@
+"""seq2drum.outputs: the file names main.py and the DAW helper both write (breaks when the two would name a take
+differently, or a folder watch would take its own output for a song)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seq2drum.outputs import (exists_message, existing_takes, from_nothing_path, is_own_output, new_output_path,
+                              new_take_paths, output_path, take_paths)
+
+
+def test_a_new_version_never_replaces_an_earlier_take(tmp_path: Path) -> None:
+    song = tmp_path / "verse.mid"
+    assert new_output_path(song) == tmp_path / "verse_drums.mid"
+    (tmp_path / "verse_drums.mid").write_bytes(b"1")
+    (tmp_path / "verse_drums-2.mid").write_bytes(b"2")
+    assert new_output_path(song) == tmp_path / "verse_drums-3.mid"
+    assert output_path(song, merge=True) == tmp_path / "verse_with_drums.mid"
+
+
+def test_takes_are_numbered_from_the_output_or_beside_the_song(tmp_path: Path) -> None:
+    song = tmp_path / "verse.mid"
+    assert [p.name for p in take_paths(song, None, False, 2)] == ["verse_drums.take1.mid", "verse_drums.take2.mid"]
+    assert [p.name for p in take_paths(song, tmp_path / "out.mid", False, 1)] == ["out.take1.mid"]
+    (tmp_path / "verse_drums.take1.mid").write_bytes(b"")
+    assert [p.name for p in new_take_paths(song, False, 2)] == ["verse_drums-2.take1.mid", "verse_drums-2.take2.mid"]
+    assert sorted(p.name for p in existing_takes(song)) == ["verse_drums.take1.mid"]
+
+
+@pytest.mark.parametrize(("name", "own"), [("a_drums.mid", True), ("a_with_drums-12.MID", True),
+                                           ("x.take3.mid", True), ("drums-2.mid", False), ("a.mid", False)])
+def test_own_outputs_are_recognised(name: str, own: bool) -> None:
+    assert is_own_output(Path(name)) is own
+
+
+def test_drums_from_nothing_and_the_refusal_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert from_nothing_path(16, None) == tmp_path / "drums_16bars.mid"
+    assert from_nothing_path(16, tmp_path / "x.mid") == tmp_path / "x.mid"
+    assert exists_message(["a.mid"], "hint") == "a.mid exists; pass --force to overwrite, hint"
+    assert exists_message(["a.mid", "b.mid"], "hint").startswith("a.mid, b.mid exist;")

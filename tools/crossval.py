@@ -1,0 +1,110 @@
+"""5-fold cross-validation of the groove model over a song folder, resumable, for running in the background.
+
+    nohup python -m tools.crossval --data ../shared/data/midi --out runs/cv > runs/cv.log 2>&1 &
+    # or on two cores: --only 0,2,4 and --only 1,3 in two processes, then once without --only to summarise
+
+Songs are put in folds by content hash (`data.fold_of`). For each fold: train on the other folds (10% of them held
+out by the usual split for early stopping and for tuning the decoding), evaluate the fold's songs with
+`--mode evaluate`'s code and N takes, and keep the per-song scores. A fold whose scores exist is skipped; a fold
+whose training was interrupted resumes from its last.pt; the decoding is tuned apart from training (delete a fold's
+tuned.json and scores.pkl to re-tune and re-score it with changed decoding code). At the end, every song of every
+fold is summarised together, with the same tables `--mode evaluate` prints (the loop's figures beside the model's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import time
+from pathlib import Path
+
+from bench.machine import describe_machine
+from seq2drum.atomic import write_atomic
+from seq2drum.training.calibrate import tune_checkpoint
+from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.training.corpus import build_corpus, fold_of, split_songs
+from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+from seq2drum.evaluation.report import format_tables
+from seq2drum.evaluation.summary import dumps, summarize
+from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.training.loop import train
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
+    parser.add_argument("--out", type=Path, default=Path("runs") / "cv")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=TrainConfig().epochs)
+    parser.add_argument("--takes", type=int, default=4)
+    parser.add_argument("--attention", action="store_true")
+    parser.add_argument("--only", default="", metavar="FOLDS",
+                        help="run only these folds (a comma list, e.g. 0,2,4), so that two processes can share the "
+                             "folds on two cores; the run without --only then summarises every fold")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 is fastest on a shared 2-core machine)")
+    return parser
+
+
+def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> list:
+    """Train, tune and evaluate one fold (each step skipped when its file is there); returns its songs' scores."""
+    folder = args.out / f"fold{fold}"
+    started = time.perf_counter()
+
+    def split(songs: list, fold: int = fold) -> tuple[list, list]:
+        rest = [s for s in songs if fold_of(s, args.folds, data_config.split_seed) != fold]
+        return split_songs(rest, data_config.val_fraction, data_config.split_seed)
+
+    if not (folder / "trained.json").exists():
+        resume = folder / "last.pt" if (folder / "last.pt").exists() else None
+        train(args.data, folder, data_config, ModelConfig(attention=args.attention),
+              TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split,
+              tune=False)
+        write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
+    if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only
+        corpus = build_corpus(args.data, data_config, progress=False)
+        spec = FeatureSpec.current(data_config.steps_per_quarter)
+        val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
+        _, report = tune_checkpoint(folder / "best.pt", val_songs)
+        write_atomic(folder / "tuned.json", json.dumps(report))
+    settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0)
+    evaluation = evaluate(args.data, folder / "best.pt", folder / "eval", settings, progress=False,
+                          log=lambda line: None)
+    write_atomic(folder / "scores.pkl", lambda stream: pickle.dump(evaluation.songs, stream))
+    loop = evaluation.summary["against_loop"]
+    print(f"fold {fold}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
+          f"{loop['model_mean_song_f1']:.3f} loop {loop['loop_mean_song_f1']:.3f} best-of-{args.takes} "
+          f"{loop['best_of_takes_mean_song_f1']:.3f}", flush=True)
+    return evaluation.songs
+
+
+def main() -> None:
+    args = build_parser().parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    print(describe_machine(), flush=True)
+    data_config = DataConfig()
+    all_scores = []
+    only = {int(f) for f in args.only.split(",") if f.strip()} if args.only else set(range(args.folds))
+    for fold in sorted(only):
+        scores_path = args.out / f"fold{fold}" / "scores.pkl"
+        if scores_path.exists():
+            with scores_path.open("rb") as stream:
+                all_scores.extend(pickle.load(stream))
+            print(f"fold {fold}: scores found, skipped", flush=True)
+            continue
+        all_scores.extend(run_fold(args, fold, data_config))
+    if only != set(range(args.folds)):
+        print(f"folds {sorted(only)} done; run again without --only to summarise all {args.folds}", flush=True)
+        return
+    summary = summarize(all_scores)
+    write_atomic(args.out / "summary.json", dumps({k: v for k, v in summary.items() if k != "distributions"}))
+    print(f"\nall {args.folds} folds, {len(all_scores)} songs:\n")
+    print(format_tables(summary))
+
+
+if __name__ == "__main__":
+    main()
