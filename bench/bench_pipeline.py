@@ -109,8 +109,7 @@ def bench_folder(folder: Path, config: DataConfig, workers: int) -> None:
             f"from cache {again.report['from_cache']}"
         )
         print(
-            f"  corpus: {report['windows']} windows, {report['bars']} bars, {report['hours']} hours, "
-            f"{report['split_bars']} split bars"
+            f"  corpus: {report['bars']} bars, {report['hours']} hours"
         )
 
 

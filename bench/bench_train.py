@@ -21,7 +21,7 @@ import torch
 
 from bench.machine import describe_machine
 from seq2drum.config import ModelConfig, TrainConfig
-from seq2drum.training.corpus import BarBatch
+from seq2drum.training.batches import BarBatch
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.model.network import ARCHITECTURE, build_model
 from seq2drum.training.loop import losses

@@ -48,7 +48,7 @@ def retune(path: Path, data: Path) -> None:
     corpus = build_corpus(data, config)
     _, val = split_songs(corpus.songs, config.val_fraction, config.split_seed)
     spec = FeatureSpec.current(config.steps_per_quarter)
-    songs = [bar_song(s, spec) for s in val if s.drums is not None and s.windows]
+    songs = [bar_song(s, spec) for s in val if s.drums is not None]
     if not songs:
         raise SystemExit(f"--retune: no validation songs with drums in {data}")
     _, report = tune_checkpoint(path, songs, log=print)

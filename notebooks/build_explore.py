@@ -21,7 +21,7 @@ CELLS = [
 # seq2drum: explore the data, the model and its evaluation
 
 Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`,
-`seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`);
+`seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`, `seq2drum.evaluation.report`);
 the notebook holds no logic of its own. It imports the installed package: `pip install -e .` once in the repository
 (or start Jupyter with PYTHONPATH set to the repository root). Set these environment variables before starting
 Jupyter to point it elsewhere:
@@ -53,7 +53,7 @@ from seq2drum.generation.generator import DrumGenerator
 generator = DrumGenerator.from_checkpoint(CHECKPOINT)
 corpus = build_corpus(DATA, generator.data_config, CACHE, progress=False)
 report = corpus.report
-for key in ("files", "songs_used", "songs_skipped", "train_songs", "validation_songs", "windows", "bars", "hours"):
+for key in ("files", "songs_used", "songs_skipped", "train_songs", "validation_songs", "bars", "hours"):
     print(f"{key:>18}: {report[key]}")
 print("skipped by reason:", report["skipped_by_reason"])
 print("hits per class:", report["hits_per_class"])"""),
@@ -82,7 +82,8 @@ plots.song_figure(song, takes[0], title="take 1")"""),
 plots.song_figure(song, takes[1], title="take 2")"""),
     ("markdown", "## Evaluation against the real drummers\n\nThe same stage as `python main.py --mode evaluate`."),
     ("code", """\
-from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate, format_tables, make_figures, verdict
+from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+from seq2drum.evaluation.report import format_tables, make_figures, verdict
 
 evaluation = evaluate(DATA, CHECKPOINT, REPORT, EvaluationSettings(split=SPLIT, limit=LIMIT, plots_songs=1),
                       CACHE, progress=False)

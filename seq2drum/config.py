@@ -68,22 +68,27 @@ def _check_types(config: object) -> None:
 
 @dataclass(frozen=True)
 class DataConfig(_Config):
-    """How songs become grid sequences and training windows."""
+    """How songs become grid sequences, which songs are kept, and how they split into training and validation."""
 
     steps_per_quarter: int = 4  # 4 = a 16th-note grid
-    max_window_notes: int = 150  # guitar notes in one training window
-    max_window_bars: int = 16
     min_song_bars: int = 4  # shorter songs are skipped as "too short"
     val_fraction: float = 0.1
     split_seed: int = 1234
 
+    # Keys of an older window layer that changed nothing but the cache key; checkpoints made before it went
+    # (models/default.pt, cross-validation runs) still hold them.
+    RETIRED_KEYS = ("max_window_notes", "max_window_bars")
+
     def __post_init__(self) -> None:
         _check_types(self)
         _check(1 <= self.steps_per_quarter <= 24, f"steps_per_quarter must be 1-24, got {self.steps_per_quarter}")
-        _check(self.max_window_notes >= 8, f"max_window_notes must be >= 8, got {self.max_window_notes}")
-        _check(1 <= self.max_window_bars <= 256, f"max_window_bars must be 1-256, got {self.max_window_bars}")
         _check(self.min_song_bars >= 1, f"min_song_bars must be >= 1, got {self.min_song_bars}")
         _check(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DataConfig:
+        """As `_Config.from_dict`, dropping the retired window keys of older checkpoints."""
+        return super().from_dict({k: v for k, v in values.items() if k not in cls.RETIRED_KEYS})
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class NoDrumsError(Seq2DrumError):
 
 
 class SongTooShortError(Seq2DrumError):
-    """A training song is too short to give a training window."""
+    """A training song has fewer bars than DataConfig.min_song_bars."""
 
 
 class DataFolderError(Seq2DrumError):

@@ -16,8 +16,6 @@ CONFIGS = {
     "DataConfig-defaults": DataConfig(),
     "DataConfig-custom": DataConfig(
         steps_per_quarter=12,
-        max_window_notes=64,
-        max_window_bars=8,
         min_song_bars=2,
         val_fraction=0.25,
         split_seed=7,
@@ -77,12 +75,17 @@ def test_replace_with_a_bad_value_raises_config_error() -> None:
         DataConfig().replace(steps_per_quarter=0)
 
 
+def test_data_config_of_an_older_checkpoint_loads_without_the_window_keys() -> None:
+    """models/default.pt and cross-validation runs hold max_window_notes/max_window_bars: they must still load."""
+    old = {**DataConfig().to_dict(), "max_window_notes": 150, "max_window_bars": 16}
+    assert DataConfig.from_dict(old) == DataConfig()
+    with pytest.raises(ConfigError, match="unknown keys"):
+        DataConfig.from_dict({**DataConfig().to_dict(), "max_window_size": 3})
+
+
 BAD_VALUES = [
     (DataConfig, "steps_per_quarter", 0),
     (DataConfig, "steps_per_quarter", 25),
-    (DataConfig, "max_window_notes", 7),
-    (DataConfig, "max_window_bars", 0),
-    (DataConfig, "max_window_bars", 257),
     (DataConfig, "min_song_bars", 0),
     (DataConfig, "val_fraction", -0.1),
     (DataConfig, "val_fraction", 1.0),

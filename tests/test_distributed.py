@@ -50,7 +50,7 @@ def torchrun(*args: object, processes: int = 2) -> subprocess.CompletedProcess[s
 
 def train_args(song_folder: Path, cache: Path, out: Path, epochs: int = 2) -> list[object]:
     return ["--mode", "train", "--data", song_folder, "--cache", cache, "--out", out, "--epochs", epochs,
-            "--batch-size", 1, "--checkpoint-every", 1, "--enc-hidden", 8, "--dec-hidden", 16, "--max-window-bars", 4,
+            "--batch-size", 1, "--checkpoint-every", 1, "--enc-hidden", 8, "--dec-hidden", 16,
             "--seed", 3, "--quiet"]
 
 

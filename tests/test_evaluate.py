@@ -12,7 +12,7 @@ from seq2drum.cli import main
 from seq2drum.config import DataConfig
 from seq2drum.options import GenerationOptions
 from seq2drum.training.corpus import encode_song
-from seq2drum.evaluation.evaluate import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
+from seq2drum.evaluation.song_score import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
 from seq2drum.song.bars import bar_song
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.evaluation.metrics import bar_keys
@@ -87,7 +87,7 @@ def test_scoring_the_real_drums_against_themselves_is_perfect() -> None:
     """Breaks if the scored span, the views or novelty mishandle a perfect copy."""
     song = encode_song(read_midi(rock_song_bytes(6)), DataConfig(), name="rock")
     assert song.drums is not None
-    span = (song.windows[0].start_step, song.windows[-1].end_step)
+    span = song.span_steps
     training = {key for key in bar_keys(song.drums.hits, song.grid, span) if key is not None}
     score = score_song(song, {"model": song.drums}, training)
     assert score.n_bars == 6 and score.n_steps == 96
@@ -118,7 +118,8 @@ def test_scoring_counts_rests_crashes_and_fills_per_bar() -> None:
     copy = type(song.drums)(song.drums.hits.copy(), song.drums.velocity, song.drums.offset)
     copy.hits[0, 7] = True  # a crash on the first downbeat
     score = score_song(song, {"model": copy, "silent": type(song.drums).empty(song.n_steps)}, set())
-    assert score.structure["model"]["crash"].matched.sum() == 0 and score.structure["model"]["crash"].predicted.sum() == 1
+    crash = score.structure["model"]["crash"]
+    assert crash.matched.sum() == 0 and crash.predicted.sum() == 1
     assert score.structure["silent"]["rest"].predicted.sum() == 4 and score.structure["silent"]["rest"].real.sum() == 0
 
 
@@ -191,7 +192,7 @@ def test_the_share_of_songs_crashing_on_most_bars_counts_songs_past_half_their_b
     model and for the real drums, so a decoding that crashes everywhere shows up next to its crash F1."""
     from types import SimpleNamespace
 
-    from seq2drum.evaluation.evaluate import _crash_most_bars_share
+    from seq2drum.evaluation.summary import _crash_most_bars_share
     from seq2drum.evaluation.metrics import HitCounts
 
     def song(n_bars: int, predicted: int, real: int) -> SimpleNamespace:

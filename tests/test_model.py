@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from seq2drum.config import TrainConfig
-from seq2drum.training.corpus import BarBatch
+from seq2drum.training.batches import BarBatch
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 from seq2drum.training.loop import losses

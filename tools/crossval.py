@@ -24,7 +24,9 @@ from seq2drum.atomic import write_atomic
 from seq2drum.training.calibrate import tune_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.corpus import build_corpus, fold_of, split_songs
-from seq2drum.evaluation.evaluate import EvaluationSettings, dumps, evaluate, format_tables, summarize
+from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+from seq2drum.evaluation.report import format_tables
+from seq2drum.evaluation.summary import dumps, summarize
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.training.loop import train
 

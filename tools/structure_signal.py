@@ -47,7 +47,7 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
         encoded = encode_song(song, config, with_drums=True)
     except Seq2DrumError:
         return None
-    if encoded.drums is None or not encoded.windows:
+    if encoded.drums is None:
         return None
     bars = bar_song(encoded, spec)
     n = bars.last_onset[0] + 1

@@ -74,9 +74,6 @@ def _add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="parsing processes (default: all cores)")
     parser.add_argument("--steps-per-quarter", type=int, default=data.steps_per_quarter,
                         help="grid resolution, 4 = 16th notes")
-    parser.add_argument("--max-window-notes", type=int, default=data.max_window_notes,
-                        help="guitar notes in one window")
-    parser.add_argument("--max-window-bars", type=int, default=data.max_window_bars, help="bars in one window")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="threads torch computes with (default: 1 for infer, which is fastest for one song, "
                         "above all on a busy machine; torch's own choice, one per core, for the other modes)")
@@ -132,6 +129,8 @@ def check_machine(args: argparse.Namespace) -> str:
     sets torch's threads (1 for infer unless --torch-threads says otherwise)."""
     if args.torch_threads is not None and not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
         return f"--torch-threads must be 1-{MAX_TORCH_THREADS}, got {args.torch_threads}"
+    if args.mode == "preprocess":  # parses and encodes MIDI only: importing torch to configure it would take longer
+        return ""
     threads = args.torch_threads or (1 if args.mode == "infer" else None)
     if args.mode == "infer" and args.device != "cuda" and "torch" not in sys.modules:
         # infer on the CPU runs the network in numpy and imports torch only for a model not yet in the fast-start

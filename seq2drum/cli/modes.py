@@ -22,11 +22,7 @@ RUNS = Path("runs")
 
 
 def data_config(args: argparse.Namespace) -> DataConfig:
-    return DataConfig(
-        steps_per_quarter=args.steps_per_quarter,
-        max_window_notes=args.max_window_notes,
-        max_window_bars=args.max_window_bars,
-    )
+    return DataConfig(steps_per_quarter=args.steps_per_quarter)
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
@@ -36,8 +32,8 @@ def run_preprocess(args: argparse.Namespace) -> int:
     report = corpus.report
     print(
         f"{report['songs_used']} of {report['files']} songs used ({report['train_songs']} train, "
-        f"{report['validation_songs']} validation), {report['windows']} windows, {report['bars']} bars, "
-        f"{report['hours']} h, {report['split_bars']} over-full bars split; {report['seconds']} s "
+        f"{report['validation_songs']} validation), {report['bars']} bars, "
+        f"{report['hours']} h; {report['seconds']} s "
         f"({report['from_cache']} from cache)"
     )
     for reason, count in report["skipped_by_reason"].items():
@@ -80,8 +76,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Score the model and the baselines against the real drums; the data config comes from the checkpoint
-    (--steps-per-quarter and the window flags are ignored), the seed defaults to 0 so reports are reproducible."""
-    from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate, format_tables, verdict
+    (--steps-per-quarter is ignored), the seed defaults to 0 so reports are reproducible."""
+    from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
+    from seq2drum.evaluation.report import format_tables, verdict
 
     report_dir = args.report or RUNS / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,

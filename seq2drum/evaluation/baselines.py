@@ -125,13 +125,12 @@ class BarLibrary:
 
     @classmethod
     def build(cls, songs: Iterable[EncodedSong]) -> BarLibrary:
-        """From songs with drums, over each song's windows (the span the model is trained and scored on)."""
+        """From songs with drums, over each song's span (the bars the model is trained and scored on)."""
         counts: Counter[tuple[int, bytes]] = Counter()
         for song in songs:
-            if song.drums is None or not song.windows:
-                continue
-            span = (song.windows[0].start_step, song.windows[-1].end_step)
-            counts.update(key for key in bar_keys(song.drums.hits, song.grid, span) if key is not None)
+            if song.drums is not None:
+                bars = bar_keys(song.drums.hits, song.grid, song.span_steps)
+                counts.update(key for key in bars if key is not None)
         return cls(counts)
 
     @property

@@ -1,8 +1,8 @@
 """Scores of a drum part against the real drummer's: hits on the grid, and groove descriptors per bar.
 
 Pure numpy, no torch, no MIDI. Everything works on a `DrumGrid` and the song's `Grid`, over a *span* of steps
-[start_step, end_step) made of whole bars (the evaluation scores the song's windows, from the guitar's first bar to
-its last).
+[start_step, end_step) made of whole bars (the evaluation scores the song's span, from the guitar's first bar to its
+last).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
-evaluation), and a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot). Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg
-canvas on any machine, headless or not; a notebook shows the returned figures inline.
+evaluation); a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot); a
+training run's losses per epoch. Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which
+renders PNGs with the Agg canvas on any machine, headless or not; a notebook shows the returned figures inline.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,24 @@ SYSTEM_COLORS = {
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write a PNG via a temporary file and rename, so a crash never leaves half an image."""
     return write_atomic(path, lambda stream: figure.savefig(stream, dpi=dpi, format="png"))
+
+
+def save_loss_figure(metrics_path: Path, png_path: Path) -> None:
+    """Train and validation loss per epoch from a run's metrics.csv, as a PNG beside it."""
+    with metrics_path.open() as stream:
+        rows = list(csv.DictReader(stream))
+    if not rows:
+        return
+    epochs = [int(r["epoch"]) for r in rows]
+    figure = Figure(figsize=(6, 4), layout="tight")
+    axis = figure.subplots()
+    axis.plot(epochs, [float(r["train_loss"]) for r in rows], marker="o", label="train")
+    axis.plot(epochs, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("loss (hit BCE + weighted groove, structure, feel)")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    save_figure(figure, png_path)
 
 
 def _bar_lines(axis: Axes, grid: Grid, start_step: int, end_step: int) -> None:
@@ -61,12 +81,9 @@ def drum_roll(axis: Axes, drums: DrumGrid, grid: Grid, start_step: int, end_step
 def song_figure(song: EncodedSong, generated: DrumGrid | None = None, max_bars: int = 16, title: str = "") -> Figure:
     """Guitar, real drums and (when given) generated drums one above another, over the first `max_bars` bars of
     the song's scored span."""
-    start = song.windows[0].start_step if song.windows else 0
-    first_bar = int(np.searchsorted(song.grid.bars[:, BAR_START], start, side="right") - 1)
-    last_bar = min(song.grid.n_bars, first_bar + max_bars) - 1
-    end = int(song.grid.bars[last_bar, 0] + song.grid.bars[last_bar, 1])
-    if song.windows:
-        end = min(end, song.windows[-1].end_step)
+    (start, span_end), first_bar = song.span_steps, song.first_bar
+    last_bar = min(song.end_bar, first_bar + max_bars) - 1
+    end = min(int(song.grid.bars[last_bar, BAR_START] + song.grid.bars[last_bar, BAR_STEPS]), span_end)
     rows = [("guitar", None)]
     if song.drums is not None:
         rows.append(("real drums", song.drums))
@@ -208,8 +225,8 @@ def _finite(values: np.ndarray) -> np.ndarray:
 def report_figures(
     summary: Mapping[str, Any], examples: Sequence[tuple[EncodedSong, DrumGrid]], f1_columns: Mapping[str, str]
 ) -> dict[str, Figure]:
-    """The evaluation report's figures by file name, from its summary (see `seq2drum.evaluation.evaluate.summarize`): F1 per
-    system for each `f1_columns` label -> view key, descriptor histograms, and a piano roll per example song."""
+    """The evaluation report's figures by file name, from its summary (`seq2drum.evaluation.summary.summarize`): F1
+    per system for each `f1_columns` label -> view key, descriptor histograms, and a piano roll per example song."""
     systems = summary["systems"]
     f1 = {s: {label: systems[s]["grid"][key]["f1"] for label, key in f1_columns.items()} for s in systems}
     distributions = {name: {d: np.asarray(v, dtype=np.float64) for d, v in values.items()}

@@ -1,0 +1,2 @@
+"""A song as the groove model reads it: the time grid, the guitar's features under one column table, bars and
+sections, shared by training and generation."""

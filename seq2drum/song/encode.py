@@ -1,7 +1,8 @@
-"""One song in, model-ready arrays out: the guitar on the song's own grid, its drums when known, its marker events.
+"""One song in, model-ready arrays out: the guitar on the song's own grid, its drums when known, its marker events,
+and its span (the bars from the guitar's entry to the song's end, which the drums cover).
 
-Shared by training (through the corpus cache in `data.py`) and by generation (`inference.py`), so both see a song
-exactly the same way. Bar-level arrays for the groove model are built from an `EncodedSong` by `features.py`.
+Shared by training (through the corpus cache in `training.cache`) and by generation, so both see a song exactly the
+same way. Bar-level arrays for the groove model are built from an `EncodedSong` by `song.bars`.
 """
 
 from __future__ import annotations
@@ -15,24 +16,24 @@ from seq2drum.song.guitar import guitar_features, song_features
 from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
 from seq2drum.midi.io import START, MidiSong, Part, merged_notes, select_guitar
 from seq2drum.midi.scan import MAX_SONG_QUARTERS
-from seq2drum.song.grid import DrumGrid, Grid, Window, bar_windows, drums_to_grid, notes_per_step
+from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
-PIPELINE_VERSION = 5  # bump when encoding changes, so stale cache entries are ignored (5: markers, last onset and the guitar-part choice)
+# bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows)
+PIPELINE_VERSION = 6
 
 
 @dataclass
 class EncodedSong:
-    """One song on the grid: the guitar as features, the drums (when known) as a `DrumGrid`, and its windows."""
+    """One song on the grid: the guitar as features, the drums (when known) as a `DrumGrid`, and its span of bars."""
 
     name: str
     grid: Grid
     time_signatures: list[tuple[int, int, int]]
     guitar: np.ndarray  # (n_steps, N_GUITAR_FEATURES) float32
     song: np.ndarray  # (N_SONG_FEATURES,) float32
-    windows: list[Window]
-    first_step: int  # the first step of the first bar in which the guitar plays
+    first_bar: int  # the bar where the guitar first plays (the drums start there)
+    end_bar: int  # one past the last bar of the song's span
     drums: DrumGrid | None = None
-    split_bars: int = 0
     sha256: str = ""
     duration_s: float = 0.0
     guitar_note_count: int = 0
@@ -44,18 +45,21 @@ class EncodedSong:
         return self.grid.n_steps
 
     @property
-    def first_bar(self) -> int:
-        """Index of the bar where the guitar first plays (the drums start there)."""
-        return self.windows[0].start_bar if self.windows else 0
+    def first_step(self) -> int:
+        """The first step of the first bar in which the guitar plays."""
+        return int(self.grid.bars[self.first_bar, BAR_START])
 
     @property
-    def end_bar(self) -> int:
-        """One past the last bar of the song's span."""
-        return self.windows[-1].end_bar if self.windows else self.grid.n_bars
+    def span_steps(self) -> tuple[int, int]:
+        """Steps [start, end) of the song's span, from the guitar's first bar to the end of its last: what the model
+        is trained and scored on."""
+        last = self.grid.bars[self.end_bar - 1]
+        return self.first_step, int(last[BAR_START] + last[BAR_STEPS])
 
     def __repr__(self) -> str:
         drums = f", {int(self.drums.hits.sum())} drum hits" if self.drums is not None else ""
-        return f"EncodedSong({self.name!r}, {self.grid.n_bars} bars, {self.n_steps} steps, {len(self.windows)} windows{drums})"
+        span = f"bars {self.first_bar}-{self.end_bar}"
+        return f"EncodedSong({self.name!r}, {self.grid.n_bars} bars, {self.n_steps} steps, {span}{drums})"
 
 
 def encode_song(
@@ -68,7 +72,7 @@ def encode_song(
 ) -> EncodedSong:
     """Put a parsed song on the grid. Raises `NoGuitarError`, and `NoDrumsError` when `with_drums` finds none.
 
-    The grid runs to the end of the guitar part, and windows start at the bar where the guitar first plays, so the
+    The grid runs to the end of the guitar part, and the span starts at the bar where the guitar first plays, so the
     drums span the guitar and nothing else, in training and in generation alike. `guitar_parts`: the parts already
     chosen as the guitar (generation chooses once); without them they are chosen here by `track`.
     """
@@ -86,10 +90,8 @@ def encode_song(
             f"{MAX_SONG_QUARTERS} quarter notes; look for a stray note far past the end"
         )
     grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, config.steps_per_quarter)
-    onsets = notes_per_step(notes, grid)
     first_step_of_guitar, _ = grid.quantize(notes[:1, START])
-    first_bar = int(np.searchsorted(grid.bars[:, 0], first_step_of_guitar[0], side="right") - 1)
-    windows, split_bars = bar_windows(grid, onsets, config.max_window_notes, config.max_window_bars, first_bar)
+    first_bar = int(np.searchsorted(grid.bars[:, BAR_START], first_step_of_guitar[0], side="right") - 1)
     drums = drums_to_grid(drum_notes, grid) if drum_notes is not None else None
     last_onset, _ = grid.quantize(notes[-1:, START])
     marker_steps, _ = grid.quantize(np.array([tick for tick, _ in song.markers], dtype=np.int64))
@@ -99,10 +101,9 @@ def encode_song(
         time_signatures=list(song.time_signatures),
         guitar=guitar_features(notes, grid),
         song=song_features(notes, grid, [p.program for p in guitar_parts], len(guitar_parts)),
-        windows=windows,
-        first_step=int(grid.bars[first_bar, 0]),
+        first_bar=first_bar,
+        end_bar=grid.n_bars,
         drums=drums,
-        split_bars=split_bars,
         duration_s=grid.seconds_at_tick(end_tick),
         guitar_note_count=len(notes),
         last_onset_step=int(np.clip(last_onset[0], 0, grid.n_steps - 1)),

@@ -1,4 +1,4 @@
-"""The time grid: bars and beats from the meter map, quantization with microtiming, drum grids, windows.
+"""The time grid: bars and beats from the meter map, quantization with microtiming, and drums on the grid.
 
 Pure Python/numpy (no torch, no MIDI bytes). A *step* is 1/steps_per_quarter of a quarter note; step s starts at
 tick s * ticks_per_quarter / steps_per_quarter. Bars follow the file's time-signature map (3/4, 6/8, 7/8, pickup
@@ -168,7 +168,8 @@ class DrumGrid:
         return len(self.hits)
 
     def slice(self, start_step: int, end_step: int) -> DrumGrid:
-        return DrumGrid(self.hits[start_step:end_step], self.velocity[start_step:end_step], self.offset[start_step:end_step])
+        part = slice(start_step, end_step)
+        return DrumGrid(self.hits[part], self.velocity[part], self.offset[part])
 
     def __repr__(self) -> str:
         return f"DrumGrid({self.n_steps} steps, {int(self.hits.sum())} hits)"
@@ -204,64 +205,3 @@ def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) 
     velocity = midi_velocity(drum_grid.velocity[step, drum_class].astype(np.int64))
     notes = np.stack([start, end, pitch, velocity], axis=1)
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
-
-
-def notes_per_step(notes: np.ndarray, grid: Grid) -> np.ndarray:
-    """(n_steps,) number of note onsets quantized to each step."""
-    step, _ = grid.quantize(notes[:, START])
-    step = step[(step >= 0) & (step < grid.n_steps)]
-    return np.bincount(step, minlength=grid.n_steps)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A run of whole bars (or a piece of one over-full bar): steps [start_step, end_step) of one song."""
-
-    start_step: int
-    end_step: int
-    start_bar: int
-    end_bar: int  # exclusive
-    n_notes: int
-
-    @property
-    def n_steps(self) -> int:
-        return self.end_step - self.start_step
-
-
-def bar_windows(
-    grid: Grid, onsets_per_step: np.ndarray, max_notes: int, max_bars: int, first_bar: int = 0
-) -> tuple[list[Window], int]:
-    """Split bars `first_bar`.. into consecutive windows of whole bars holding at most `max_notes` onsets and
-    `max_bars` bars.
-
-    A single bar over the note limit is split at step boundaries into pieces under the limit. Returns the windows
-    and the number of bars that had to be split.
-    """
-    bar_notes = np.add.reduceat(onsets_per_step, grid.bars[:, BAR_START]) if grid.n_bars else np.zeros(0)
-    windows: list[Window] = []
-    split_bars = 0
-    count = 0
-    for bar in range(first_bar, grid.n_bars + 1):
-        closing = bar == grid.n_bars or count + bar_notes[bar] > max_notes or bar - first_bar >= max_bars
-        if closing and bar > first_bar:
-            start = int(grid.bars[first_bar, BAR_START])
-            end = int(grid.bars[bar - 1, BAR_START] + grid.bars[bar - 1, BAR_STEPS])
-            windows.append(Window(start, end, first_bar, bar, int(count)))
-            first_bar, count = bar, 0
-        if bar == grid.n_bars:
-            break
-        if bar_notes[bar] > max_notes:  # one bar alone is over the limit: cut it into pieces
-            split_bars += 1
-            start = int(grid.bars[bar, BAR_START])
-            end = start + int(grid.bars[bar, BAR_STEPS])
-            piece_start, piece_count = start, 0
-            for step in range(start, end):
-                if piece_count + onsets_per_step[step] > max_notes and step > piece_start:
-                    windows.append(Window(piece_start, step, bar, bar + 1, int(piece_count)))
-                    piece_start, piece_count = step, 0
-                piece_count += int(onsets_per_step[step])
-            windows.append(Window(piece_start, end, bar, bar + 1, int(piece_count)))
-            first_bar, count = bar + 1, 0
-            continue
-        count += bar_notes[bar]
-    return windows, split_bars

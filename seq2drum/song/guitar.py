@@ -1,7 +1,7 @@
 """What the guitar plays, as numbers on the song's grid: per-step guitar features and a song-level summary.
 
-Pure numpy; `features.py` arranges them by bar (with the bar's meter, tempo and sections) under named, versioned
-columns. The groove of a song cannot be read off the guitar's onset rhythm alone, so the features carry pitch
+Pure numpy; each value is written under its name in `song.columns` (`GUITAR`, `SONG`), and `song.bars` arranges
+them by bar. The groove of a song cannot be read off the guitar's onset rhythm alone, so the features carry pitch
 content (onset and sounding chroma), register, chord size, dynamics, articulation, bar-level cues (density relative
 to the song, repeats, change from the previous bar) and a song-level summary (program, density, key profile, tempo,
 meter).
@@ -14,10 +14,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from seq2drum.midi.io import END, PITCH, START, VELOCITY
+from seq2drum.song.columns import GUITAR, SONG
 from seq2drum.song.grid import BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
 
-N_GUITAR_FEATURES = 37
-N_SONG_FEATURES = 33
+N_GUITAR_FEATURES = len(GUITAR)
+N_SONG_FEATURES = len(SONG)
 
 
 # ---------------------------------------------------------------------------------------------- guitar
@@ -28,54 +29,86 @@ def guitar_features(notes: np.ndarray, grid: Grid) -> np.ndarray:
     n_steps = grid.n_steps
     features = np.zeros((n_steps, N_GUITAR_FEATURES), dtype=np.float32)
     if not len(notes):
-        features[:, 35] = 1.0  # every bar silent
+        features[:, GUITAR.index("bar_silent")] = 1.0  # every bar silent
         return features
     start_step, _ = grid.quantize(notes[:, START])
     end_step, _ = grid.quantize(notes[:, END])
     start_step = np.clip(start_step, 0, n_steps - 1)
     end_step = np.clip(np.maximum(end_step, start_step + 1), 1, n_steps)
+    loudest, onset_count = _step_columns(features, notes, start_step, end_step)
+    features[:, GUITAR.bar_cues] = _bar_cues(features, grid, notes[:, PITCH], start_step, loudest, onset_count)
+    return features
+
+
+def _step_columns(features: np.ndarray, notes: np.ndarray, start_step: np.ndarray,
+                  end_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Write the per-step columns into `features` (n_steps, N_GUITAR_FEATURES); return each step's loudest onset
+    velocity and its onset count, which the bar cues reuse."""
+    n_steps = len(features)
     pitch = notes[:, PITCH]
     pitch_class = pitch % 12
     velocity = notes[:, VELOCITY].astype(np.float32)
     duration = (end_step - start_step).astype(np.float32)
 
-    features[start_step, pitch_class] = 1.0  # onset chroma
-    sounding = np.zeros((n_steps + 1, 12), dtype=np.int32)  # sounding chroma, via a difference array
+    features[start_step, GUITAR.onset_chroma.start + pitch_class] = 1.0
+    sounding = np.zeros((n_steps + 1, 12), dtype=np.int32)  # a difference array: +1 at the onset, -1 at the end
     np.add.at(sounding, (start_step, pitch_class), 1)
     np.add.at(sounding, (end_step, pitch_class), -1)
-    features[:, 12:24] = np.cumsum(sounding, axis=0)[:n_steps] > 0
+    features[:, GUITAR.sounding_chroma] = np.cumsum(sounding, axis=0)[:n_steps] > 0
     onset_count = np.bincount(start_step, minlength=n_steps).astype(np.float32)
     voices = np.zeros(n_steps + 1, dtype=np.int32)
     np.add.at(voices, start_step, 1)
     np.add.at(voices, end_step, -1)
-    features[:, 24] = np.minimum(onset_count / 4.0, 2.0)
-    features[:, 25] = np.minimum(np.cumsum(voices)[:n_steps] / 6.0, 2.0)
+    features[:, GUITAR.onsets] = np.minimum(onset_count / 4.0, 2.0)
+    features[:, GUITAR.voices] = np.minimum(np.cumsum(voices)[:n_steps] / 6.0, 2.0)
     has_onset = onset_count > 0
     low = np.full(n_steps, 127, dtype=np.int64)
     high = np.zeros(n_steps, dtype=np.int64)
     np.minimum.at(low, start_step, pitch)
     np.maximum.at(high, start_step, pitch)
-    features[has_onset, 26] = (low[has_onset] - 52) / 24.0
-    features[has_onset, 27] = (high[has_onset] - 52) / 24.0
-    features[:, 28] = has_onset
+    features[has_onset, GUITAR.lowest_pitch] = (low[has_onset] - 52) / 24.0
+    features[has_onset, GUITAR.highest_pitch] = (high[has_onset] - 52) / 24.0
+    features[:, GUITAR.has_onset] = has_onset
     loudest = np.zeros(n_steps, dtype=np.float32)
     np.maximum.at(loudest, start_step, velocity)
-    features[:, 29] = loudest / 127.0
+    features[:, GUITAR.loudness] = loudest / 127.0
     duration_sum = np.bincount(start_step, weights=np.log2(1.0 + duration), minlength=n_steps)
-    features[has_onset, 30] = duration_sum[has_onset] / onset_count[has_onset] / 4.0
-    features[has_onset, 31] = (high[has_onset] - low[has_onset]) / 24.0
+    features[has_onset, GUITAR.note_length] = duration_sum[has_onset] / onset_count[has_onset] / 4.0
+    features[has_onset, GUITAR.pitch_spread] = (high[has_onset] - low[has_onset]) / 24.0
+    return loudest, onset_count
 
-    # bar level: density against the song, loudness, repeats and change (section cues)
+
+def _bar_cues(features: np.ndarray, grid: Grid, pitch: np.ndarray, start_step: np.ndarray, loudest: np.ndarray,
+              onset_count: np.ndarray) -> np.ndarray:
+    """(n_steps, 5) float32, GUITAR.bar_cues of every step's bar: density against the song, loudness, repeats an
+    earlier bar, silent, chroma like the previous bar's (section cues)."""
+    has_onset = onset_count > 0
     bar_starts = grid.bars[:, BAR_START]
-    bar_steps = grid.bars[:, BAR_STEPS]
     bar_onsets = np.add.reduceat(onset_count, bar_starts)
-    bar_velocity = np.add.reduceat(loudest * has_onset, bar_starts) / np.maximum(np.add.reduceat(has_onset, bar_starts), 1)
+    bar_strikes = np.maximum(np.add.reduceat(has_onset, bar_starts), 1)
+    bar_velocity = np.add.reduceat(loudest * has_onset, bar_starts) / bar_strikes
     playing = bar_onsets > 0
     mean_onsets = bar_onsets[playing].mean() if playing.any() else 1.0
-    chroma = np.add.reduceat(features[:, 0:12], bar_starts, axis=0)
+    chroma = np.add.reduceat(features[:, GUITAR.onset_chroma], bar_starts, axis=0)
     norms = np.linalg.norm(chroma, axis=1) + 1e-6
     previous = np.vstack([np.zeros((1, 12), dtype=np.float32), chroma[:-1]])
     similarity = (chroma * previous).sum(axis=1) / (norms * (np.linalg.norm(previous, axis=1) + 1e-6))
+    per_bar = np.stack(
+        [
+            np.minimum(bar_onsets / mean_onsets, 4.0) / 2.0,
+            bar_velocity / 127.0,
+            _repeats(grid, pitch, start_step),
+            ~playing,
+            similarity,
+        ],
+        axis=1,
+    ).astype(np.float32)
+    return np.repeat(per_bar, grid.bars[:, BAR_STEPS], axis=0)
+
+
+def _repeats(grid: Grid, pitch: np.ndarray, start_step: np.ndarray) -> np.ndarray:
+    """(n_bars,) float32, 1 where a bar plays exactly the notes (step in bar, pitch) of an earlier bar."""
+    bar_starts = grid.bars[:, BAR_START]
     repeats = np.zeros(grid.n_bars, dtype=np.float32)
     seen: set[bytes] = set()
     bar_of_note = np.searchsorted(bar_starts, start_step, side="right") - 1
@@ -89,18 +122,7 @@ def guitar_features(notes: np.ndarray, grid: Grid) -> np.ndarray:
         key = pairs[start:end].tobytes()
         repeats[bar] = key in seen
         seen.add(key)
-    per_bar = np.stack(
-        [
-            np.minimum(bar_onsets / mean_onsets, 4.0) / 2.0,
-            bar_velocity / 127.0,
-            repeats,
-            ~playing,
-            similarity,
-        ],
-        axis=1,
-    ).astype(np.float32)
-    features[:, 32:37] = np.repeat(per_bar, bar_steps, axis=0)
-    return features
+    return repeats
 
 
 def song_features(notes: np.ndarray, grid: Grid, programs: Iterable[int], n_guitar_parts: int) -> np.ndarray:
@@ -109,33 +131,33 @@ def song_features(notes: np.ndarray, grid: Grid, programs: Iterable[int], n_guit
     programs = list(programs)
     for program in programs:
         slot = program - 24 if 24 <= program <= 31 else 8
-        features[slot] += 1.0 / max(1, len(programs))
-    features[9] = min(n_guitar_parts, 4) / 4.0
+        features[SONG.program.start + slot] += 1.0 / max(1, len(programs))
+    features[SONG.guitar_parts] = min(n_guitar_parts, 4) / 4.0
     tempo = grid.tempo_bpm()
-    features[10] = float(np.log2(np.median(tempo) / 120.0))
+    features[SONG.tempo_log2] = float(np.log2(np.median(tempo) / 120.0))
     numerators = np.repeat(grid.bars[:, BAR_NUMERATOR], grid.bars[:, BAR_STEPS])
-    features[11] = float((numerators % 3 == 0).mean())
+    features[SONG.triple_share] = float((numerators % 3 == 0).mean())
     if not len(notes):
         return features
     start_step, _ = grid.quantize(notes[:, START])
     onset_steps = np.unique(start_step)
     onsets_per_bar = len(notes) / max(1, grid.n_bars)
-    features[12] = min(onsets_per_bar / 16.0, 4.0)
+    features[SONG.onsets_per_bar] = min(onsets_per_bar / 16.0, 4.0)
     per_step = np.bincount(np.clip(start_step, 0, None))
     per_step = per_step[per_step > 0]
-    features[13] = float((per_step >= 3).mean())
+    features[SONG.chord_share] = float((per_step >= 3).mean())
     velocity = notes[:, VELOCITY].astype(np.float32)
-    features[14] = velocity.mean() / 127.0
-    features[15] = velocity.std() / 64.0
+    features[SONG.velocity_mean] = velocity.mean() / 127.0
+    features[SONG.velocity_spread] = velocity.std() / 64.0
     pitch = notes[:, PITCH].astype(np.float32)
-    features[16] = (pitch.mean() - 52.0) / 24.0
-    features[17] = pitch.std() / 12.0
+    features[SONG.pitch_mean] = (pitch.mean() - 52.0) / 24.0
+    features[SONG.pitch_spread] = pitch.std() / 12.0
     end_step, _ = grid.quantize(notes[:, END])
-    features[18] = float(np.log2(1.0 + np.maximum(end_step - start_step, 1)).mean() / 4.0)
+    features[SONG.note_length] = float(np.log2(1.0 + np.maximum(end_step - start_step, 1)).mean() / 4.0)
     level = grid.metrical_level()
     in_range = onset_steps[(onset_steps >= 0) & (onset_steps < grid.n_steps)]
-    features[19] = float((level[in_range] == 3).mean()) if len(in_range) else 0.0
+    features[SONG.offbeat_share] = float((level[in_range] == 3).mean()) if len(in_range) else 0.0
     histogram = np.bincount(notes[:, PITCH] % 12, minlength=12).astype(np.float32)
-    features[20:32] = histogram / histogram.sum()
-    features[32] = float(len(onset_steps) / max(1, grid.n_steps))
+    features[SONG.pitch_class] = histogram / histogram.sum()
+    features[SONG.onset_step_share] = float(len(onset_steps) / max(1, grid.n_steps))
     return features

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seq2drum.song.columns import GUITAR
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 _RHYTHM_BINS = 16  # onset positions are folded onto 16 slots of the bar, whatever its length
@@ -22,10 +23,6 @@ NOVELTY_HALF_WIDTH = 4  # bars on each side of a candidate boundary
 NOVELTY_THRESHOLD = 0.12  # within-group minus across-group similarity that makes a boundary
 SAME_LABEL_SIMILARITY = 0.8  # block similarity, relative to the blocks' own, above which two sections share a label
 MIN_SECTION_BARS = 2
-
-# Guitar step-feature columns read here (see encoding.guitar_features).
-_SOUNDING_CHROMA = slice(12, 24)
-_HAS_ONSET = 28
 
 
 @dataclass(frozen=True)
@@ -59,9 +56,9 @@ def bar_vectors(guitar: np.ndarray, grid: Grid, first_bar: int, end_bar: int) ->
     steps = guitar[int(bars[0, BAR_START]) :][: len(rows)] if n else guitar[:0]
     rows, in_bar = rows[: len(steps)], in_bar[: len(steps)]  # the grid may end inside the last bar
     # sums of 0/1 values, exact in float32 in any order
-    np.add.at(vectors[:, :12], rows, steps[:, _SOUNDING_CHROMA])
+    np.add.at(vectors[:, :12], rows, steps[:, GUITAR.sounding_chroma])
     slots = (in_bar * _RHYTHM_BINS) // np.maximum(1, lengths[rows])
-    np.add.at(vectors, (rows, 12 + slots), steps[:, _HAS_ONSET])
+    np.add.at(vectors, (rows, 12 + slots), steps[:, GUITAR.has_onset])
     for part in (slice(0, 12), slice(12, None)):
         norms = np.linalg.norm(vectors[:, part], axis=1, keepdims=True)
         vectors[:, part] /= np.maximum(norms, 1e-6)

@@ -1,0 +1,1 @@
+"""Training: the corpus of songs and its cache, batches, the training loop, calibration, several processes."""

@@ -116,7 +116,7 @@ class StructureOutcomes:
     decoding again (the groove does not depend on them): for five variants of every bar (0 the groove as decided,
     1 a rest, 2 a crash on the downbeat, 3 a fill closing it, 4 crash and fill) the cells it matches and plays and
     its structure flags; the real bars' flags and hits; where each structure's edge is; the calibrated structure
-    probabilities; and the take's floor (`decoding.take_floor`)."""
+    probabilities; and the take's floor (`groove.decoder.take_floor`)."""
 
     matched: np.ndarray  # (5, n)
     played: np.ndarray  # (5, n)
@@ -182,7 +182,8 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -
         played = song.flags[variant, rows]
         streaks += (played.mean(axis=0) > 0.5, song.real_flags.mean(axis=0) > 0.5)
         exact = played[:, :2] & song.real_flags[:, :2]  # rests and crashes: the same bar
-        counts[:2] += np.stack([exact.sum(axis=0), played[:, :2].sum(axis=0), song.real_flags[:, :2].sum(axis=0)], axis=1)
+        real = song.real_flags[:, :2]
+        counts[:2] += np.stack([exact.sum(axis=0), played[:, :2].sum(axis=0), real.sum(axis=0)], axis=1)
         fills = match_hits(played[:, [2]], song.real_flags[:, [2]], 1)  # fills: within one bar
         counts[2] += (fills.matched.sum(), fills.predicted.sum(), fills.real.sum())
     return StructureScore(np.array(values), np.array([2 * m / max(1, p + r) for m, p, r in counts]),
@@ -237,7 +238,8 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
                 log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
     """Calibrate; search the groove prior with no structure forced; then each structure's threshold within the
     song-F1 budget."""
-    policy = fit_calibration(scores, songs, DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])).replace(**_NO_STRUCTURE)
+    first = DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])
+    policy = fit_calibration(scores, songs, first).replace(**_NO_STRUCTURE)
     best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     start = best
     for _ in range(2):

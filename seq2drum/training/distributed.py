@@ -7,7 +7,7 @@ torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous address in each pr
 reads them and joins the process group (gloo on the CPU, nccl on GPUs). Without them it is a world of one and
 nothing here does anything, so `python main.py --mode train` trains exactly as before.
 
-What the ranks share, and how (train.py calls these at its few points of contact):
+What the ranks share, and how (`training.loop` calls these at its few points of contact):
 - the song cache: rank 0 parses and caches the corpus while the others wait (`main_first`), then they read it;
 - the batches: every rank draws the epoch's batch list from (seed, epoch), cuts it to a multiple of the world size,
   and takes every N-th batch from its rank on (`shard`), so each runs the same number of optimizer steps and the

@@ -1,6 +1,6 @@
 """Training: the groove codebook, then the bar-level encoder-decoder on whole songs, validation each epoch,
 best/last checkpoints, early stopping, resume; at the end the decoding policy is calibrated and tuned on the
-validation songs and saved into best.pt (see `calibrate.py`).
+validation songs and saved into best.pt (see `training.calibrate`).
 
 `train()` is a short driver over `setup`, `run_epoch`, `validate` and `write_checkpoints`. `last.pt` holds the whole
 training state (optimizer, position inside the epoch, RNG, the codebook) and is rewritten every `checkpoint_every`
@@ -23,11 +23,13 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from seq2drum.atomic import write_atomic
+from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
-from seq2drum.training.corpus import BarBatch, BarDataset, BucketBatchSampler, build_corpus, collate_bars, split_songs
-from seq2drum.training.distributed import World, main_first, resumed_position, rng_states, seed_rank, shard, steps_per_epoch, wrap
+from seq2drum.training.batches import BarBatch, BarDataset, BucketBatchSampler, collate_bars
+from seq2drum.training.corpus import build_corpus, split_songs
+from seq2drum.training.distributed import (World, main_first, resumed_position, rng_states, seed_rank, shard,
+                                          steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
@@ -162,7 +164,8 @@ class Run:
 
 def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
     """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
-    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays]) for song in songs if song.hits is not None]
+    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays])
+            for song in songs if song.hits is not None]
 
 
 def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, model_config: ModelConfig,
@@ -179,7 +182,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if resume:
         resumed = load_checkpoint(resume)
         if "optimizer" not in resumed:
-            raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from RUN/last.pt")
+            raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from "
+                                  "RUN/last.pt")
         data_config = DataConfig.from_dict(resumed["data_config"])
         model_config = ModelConfig.from_dict(resumed["model_config"])
     torch.manual_seed(train_config.seed)
@@ -217,26 +221,33 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
               val_set, val_songs, sampler, summary, int(total_steps), world=world)
     seed_rank(train_config.seed, world)
     if resumed:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        run.step, run.epoch = resumed["step"], resumed["epoch"]
-        run.best_val, run.stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
-        run.elapsed_before = resumed.get("train_seconds", 0.0)
-        saved_size, per_rank = resumed.get("world_size", 1), resumed.get("torch_rng_per_rank")
-        run.batch_in_epoch = resumed_position(resumed["batch_in_epoch"], saved_size, world)
-        if saved_size == world.size and per_rank is not None:
-            torch.set_rng_state(per_rank[world.rank])
-        elif world.is_main:
-            torch.set_rng_state(resumed["torch_rng"])
-        if saved_size != world.size:
-            run.resume_note = (
-                f"{resume} was trained on {saved_size} process(es), this run has {world.size}: epoch "
-                f"{run.epoch + 1} carries on after the {resumed['batch_in_epoch'] * saved_size} batches already "
-                f"trained, with {batches_per_epoch} steps per epoch (was about {len(sampler) // saved_size}), so the "
-                f"learning-rate schedule is spread over {int(total_steps)} steps from step {run.step}; the weights will "
-                f"differ from a run that kept {saved_size} process(es)")
+        _restore(run, resumed, str(resume))
     run.trainable = wrap(model, world, device)
     return run
+
+
+def _restore(run: Run, resumed: dict[str, Any], source: str) -> None:
+    """Carry a resumed run's weights, optimizer, position and random state over; explain (in `run.resume_note`) what
+    a resume on another number of processes does to the schedule."""
+    world = run.world
+    run.model.load_state_dict(resumed["model"])
+    run.optimizer.load_state_dict(resumed["optimizer"])
+    run.step, run.epoch = resumed["step"], resumed["epoch"]
+    run.best_val, run.stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
+    run.elapsed_before = resumed.get("train_seconds", 0.0)
+    saved_size, per_rank = resumed.get("world_size", 1), resumed.get("torch_rng_per_rank")
+    run.batch_in_epoch = resumed_position(resumed["batch_in_epoch"], saved_size, world)
+    if saved_size == world.size and per_rank is not None:
+        torch.set_rng_state(per_rank[world.rank])
+    elif world.is_main:
+        torch.set_rng_state(resumed["torch_rng"])
+    if saved_size != world.size:
+        run.resume_note = (
+            f"{source} was trained on {saved_size} process(es), this run has {world.size}: epoch "
+            f"{run.epoch + 1} carries on after the {resumed['batch_in_epoch'] * saved_size} batches already "
+            f"trained, with {steps_per_epoch(len(run.sampler), world)} steps per epoch (was about "
+            f"{len(run.sampler) // saved_size}), so the learning-rate schedule is spread over {run.total_steps} "
+            f"steps from step {run.step}; the weights will differ from a run that kept {saved_size} process(es)")
 
 
 def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
@@ -300,7 +311,7 @@ def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improv
             round(val.get("groove", math.nan), 5), round(val.get("structure", math.nan), 5),
             f"{run.optimizer.param_groups[0]['lr']:.2e}", round(run.seconds(), 1),
         ])
-    plot_losses(metrics_path, run.out / "loss.png")
+    save_loss_figure(metrics_path, run.out / "loss.png")
 
 
 def train(
@@ -318,21 +329,10 @@ def train(
 ) -> Path:
     """Train on the songs under `data_dir`; returns the path of the best checkpoint (with its decoding tuned on the
     validation songs, unless `tune` is False)."""
-    from seq2drum.training.calibrate import tune_checkpoint
-
     run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter)
     world, progress = run.world, progress and run.world.is_main  # rank 0 alone talks, validates and writes
-    if run.resume_note and world.is_main:
-        log(run.resume_note)
-    if progress:
-        log(f"{len(run.train_set.songs)} training songs, {len(run.val_songs)} validation songs; {run.codebook}; "
-            f"{run.summary['bars']} bars; training on {run.device}"
-            + (f" in each of {world.size} processes, {steps_per_epoch(len(run.sampler), world)} steps per epoch"
-               if world.distributed else ""))
-        if not run.val_songs:
-            log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
-                f"{data_config.val_fraction}): best.pt is the last epoch's model, early stopping watches the training "
-                "loss, and decoding keeps its default settings")
+    if world.is_main:
+        _announce(run, log, progress)
     done = run.step >= run.total_steps
     while run.epoch < train_config.epochs and not done:
         train_loss, done = run_epoch(run, progress)
@@ -353,9 +353,33 @@ def train(
             if progress:
                 log(f"early stop: no validation improvement for {run.stale_epochs} epochs")
             break
+    return _finish(run, tune, progress, log)
+
+
+def _announce(run: Run, log: Callable[[str], None], progress: bool) -> None:
+    """Rank 0 says what a resume does and, with `progress`, what the run trains on."""
+    world = run.world
+    if run.resume_note:
+        log(run.resume_note)
+    if not progress:
+        return
+    log(f"{len(run.train_set.songs)} training songs, {len(run.val_songs)} validation songs; {run.codebook}; "
+        f"{run.summary['bars']} bars; training on {run.device}"
+        + (f" in each of {world.size} processes, {steps_per_epoch(len(run.sampler), world)} steps per epoch"
+           if world.distributed else ""))
+    if not run.val_songs:
+        log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
+            f"{run.data_config.val_fraction}): best.pt is the last epoch's model, early stopping watches the training "
+            "loss, and decoding keeps its default settings")
+
+
+def _finish(run: Run, tune: bool, progress: bool, log: Callable[[str], None]) -> Path:
+    """Rank 0 makes sure best.pt exists and tunes its decoding on the validation songs; every rank closes."""
+    from seq2drum.training.calibrate import tune_checkpoint
+
     best = run.out / "best.pt"
-    if not world.is_main:
-        world.close()
+    if not run.world.is_main:
+        run.world.close()
         return best
     if not best.exists():
         save_checkpoint(best, run.payload("best", run.best_val))
@@ -363,29 +387,5 @@ def train(
         policy, report = tune_checkpoint(best, run.val_songs, run.device, log=log if progress else None)
         if progress:
             log(f"decoding tuned on {len(run.val_songs)} validation songs: {report}")
-    world.close()
+    run.world.close()
     return best
-
-
-def plot_losses(metrics_path: Path, png_path: Path) -> None:
-    """Train and validation loss per epoch, as a PNG beside the metrics."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with metrics_path.open() as stream:
-        rows = list(csv.DictReader(stream))
-    if not rows:
-        return
-    epochs = [int(r["epoch"]) for r in rows]
-    figure, axis = plt.subplots(figsize=(6, 4))
-    axis.plot(epochs, [float(r["train_loss"]) for r in rows], marker="o", label="train")
-    axis.plot(epochs, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
-    axis.set_xlabel("epoch")
-    axis.set_ylabel("loss (hit BCE + weighted groove, structure, feel)")
-    axis.legend()
-    axis.grid(alpha=0.3)
-    figure.tight_layout()
-    write_atomic(png_path, lambda stream: figure.savefig(stream, dpi=100, format="png"))
-    plt.close(figure)

@@ -1,4 +1,4 @@
-"""encoding: guitar step features and the song summary (shapes and meaningful values)."""
+"""song.guitar: the guitar's step features and the song summary (shapes and meaningful values)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from seq2drum.song.guitar import N_GUITAR_FEATURES, N_SONG_FEATURES, guitar_features, song_features
+from seq2drum.song.columns import GUITAR
 from seq2drum.song.grid import Grid
 from tests.builders import PPQ, notes_from_steps, riff
 
@@ -13,9 +14,12 @@ BAR_44 = 4 * PPQ
 METER_MAP = [(0, 4, 4), (BAR_44, 3, 4), (BAR_44 + 3 * PPQ, 7, 8), (BAR_44 + 3 * PPQ + 7 * PPQ // 2, 6, 8)]
 METER_MAP_END = METER_MAP[-1][0] + 2 * 3 * PPQ
 
-# guitar_features column layout
-ONSET_CHROMA, SOUNDING_CHROMA, ONSETS, VOICES, LOW, HIGH, HAS_ONSET, LOUDEST = 0, 12, 24, 25, 26, 27, 28, 29
-RANGE, BAR_DENSITY, BAR_VELOCITY, BAR_REPEATS, BAR_SILENT, BAR_SIMILARITY = 31, 32, 33, 34, 35, 36
+# guitar_features columns, by name
+ONSET_CHROMA, SOUNDING_CHROMA = GUITAR.onset_chroma.start, GUITAR.sounding_chroma.start
+ONSETS, VOICES, HAS_ONSET = GUITAR.onsets, GUITAR.voices, GUITAR.has_onset
+LOW, HIGH = GUITAR.lowest_pitch, GUITAR.highest_pitch
+LOUDEST, RANGE = GUITAR.loudness, GUITAR.pitch_spread
+BAR_DENSITY, BAR_VELOCITY, BAR_REPEATS, BAR_SILENT, BAR_SIMILARITY = range(GUITAR.bar_cues.start, GUITAR.bar_cues.stop)
 
 
 def _grid(

@@ -21,7 +21,7 @@ from seq2drum.training.loop import train
 from tests.builders import TINY_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = DataConfig(val_fraction=0.34, max_window_bars=4)
+DATA = DataConfig(val_fraction=0.34)
 
 
 def tiny_train_config(**changes: object) -> TrainConfig:
@@ -30,7 +30,8 @@ def tiny_train_config(**changes: object) -> TrainConfig:
 
 def test_run_folder_has_checkpoints_metrics_and_plot(song_folder: Path, tmp_path: Path) -> None:
     """A run leaves best.pt (inference only), last.pt (full state), metrics.csv with one row per epoch, loss.png."""
-    best = train(song_folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache", progress=False)
+    best = train(song_folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), tmp_path / "cache",
+                 progress=False)
     assert best == tmp_path / "run" / "best.pt"
     with (tmp_path / "run" / "metrics.csv").open() as stream:
         rows = list(csv.DictReader(stream))
@@ -87,7 +88,7 @@ def test_sigkill_leaves_a_loadable_checkpoint_and_resume_finishes(song_folder: P
     run = tmp_path / "run"
     command = [sys.executable, str(REPO / "main.py"), "--mode", "train", "--data", str(song_folder), "--cache",
                str(tmp_path / "cache"), "--out", str(run), "--epochs", "30", "--batch-size", "2", "--checkpoint-every",
-               "1", "--enc-hidden", "8", "--dec-hidden", "16", "--quiet", "--max-window-bars", "4"]
+               "1", "--enc-hidden", "8", "--dec-hidden", "16", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -111,7 +112,9 @@ def test_empty_folder_error_says_what_to_pass(tmp_path: Path) -> None:
         train(tmp_path / "empty", tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(), progress=False)
 
 
-def test_one_song_folder_says_no_validation_song_is_held_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_song_folder_says_no_validation_song_is_held_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """With no validation song, training must not print its training loss as a validation loss."""
     from tests.conftest import write_song_folder
 

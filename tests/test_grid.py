@@ -1,9 +1,8 @@
-"""representation: the step grid from the meter map (bars, beats, metrical levels), tempo, quantization with
-microtiming, the drum grid round trip through MIDI, and bar windows."""
+"""grid: the step grid from the meter map (bars, beats, metrical levels), tempo, quantization with
+microtiming, and the drum grid round trip through MIDI."""
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 
@@ -19,11 +18,8 @@ from seq2drum.song.grid import (
     BAR_STEPS,
     DrumGrid,
     Grid,
-    Window,
-    bar_windows,
     drums_to_grid,
     grid_to_drums,
-    notes_per_step,
 )
 from tests.builders import PPQ, notes_from_steps
 
@@ -270,84 +266,6 @@ def test_drum_grid_slice_and_repr() -> None:
     part = drums.slice(4, 9)
     assert part.n_steps == 5 and part.hits.sum() == 2 and part.velocity[0, SNARE] == 110
     assert repr(drums) == "DrumGrid(16 steps, 3 hits)"
-
-
-def test_notes_per_step_counts_onsets_on_their_nearest_step() -> None:
-    """Window sizes are counted in guitar onsets per step; a chord counts every note, off-grid notes count on
-    their nearest step, notes past the grid are not counted."""
-    grid = _grid(end_tick=BAR_44)
-    notes = notes_from_steps([(0, 40), (0, 47), (3, 52), (40, 52)])
-    notes[2, 0] += 50  # still nearest to step 3 (120 ticks per step)
-    counts = notes_per_step(notes, grid)
-    assert counts.shape == (16,)
-    assert counts[0] == 2 and counts[3] == 1 and counts.sum() == 3
-    assert notes_per_step(np.zeros((0, 4), dtype=np.int64), grid).sum() == 0
-
-
-# ---------------------------------------------------------------------------------------------- windows
-
-
-def _check_windows(
-    grid: Grid, onsets: np.ndarray, windows: list[Window], max_notes: int, max_bars: int, first_bar: int
-) -> None:
-    """Whole bars, within both limits, contiguous from first_bar to the end, note counts right."""
-    bar_starts = set(grid.bars[:, BAR_START].tolist())
-    assert windows[0].start_step == grid.bars[first_bar, BAR_START], "windows start at first_bar"
-    assert windows[-1].end_step == grid.n_steps, "windows reach the end of the song"
-    for window, following in itertools.pairwise(windows):
-        assert window.end_step == following.start_step, "windows are contiguous"
-    for window in windows:
-        assert window.n_notes == onsets[window.start_step : window.end_step].sum()
-        assert window.n_notes <= max_notes
-        assert 1 <= window.end_bar - window.start_bar <= max_bars
-        assert window.start_step in bar_starts, f"{window} does not start on a barline"
-        assert window.start_step == grid.bars[window.start_bar, BAR_START]
-        last = window.end_bar - 1
-        assert window.end_step == grid.bars[last, BAR_START] + grid.bars[last, BAR_STEPS], f"{window} ends mid-bar"
-
-
-@pytest.mark.parametrize(
-    "max_notes, max_bars, first_bar, seed",
-    [(40, 16, 0, 0), (40, 2, 0, 1), (100, 4, 3, 2), (25, 16, 1, 3), (1000, 1, 0, 4), (1000, 64, 0, 5)],
-    ids=["note-limited", "bar-limited", "from-bar-3", "tight-notes-from-bar-1", "one-bar-each", "one-big-window"],
-)
-def test_bar_windows_are_whole_bars_within_limits_covering_every_bar(
-    max_notes: int, max_bars: int, first_bar: int, seed: int
-) -> None:
-    """Windows are runs of whole bars holding <= max_notes onsets and <= max_bars bars, contiguous from
-    first_bar to the end: a gap would drop drums from training, an overlap would duplicate them."""
-    grid = _grid(METER_MAP + [(METER_MAP_END, 4, 4)], end_tick=METER_MAP_END + 6 * BAR_44)
-    onsets = np.random.default_rng(seed).poisson(1.0, size=grid.n_steps)
-    onsets[grid.bars[2, BAR_START] : grid.bars[3, BAR_START]] = 0  # a silent bar is still covered
-    windows, split_bars = bar_windows(grid, onsets, max_notes, max_bars, first_bar)
-    assert split_bars == 0
-    _check_windows(grid, onsets, windows, max_notes, max_bars, first_bar)
-    if max_bars == 1:
-        assert len(windows) == grid.n_bars
-    if max_bars == 64 and max_notes == 1000:
-        assert len(windows) == 1
-
-
-def test_an_over_full_bar_is_split_into_pieces_and_counted() -> None:
-    """A single bar with more onsets than max_notes is cut at step boundaries into pieces under the limit,
-    still covering the bar, and counted in split_bars (the corpus report shows it)."""
-    grid = _grid(end_tick=4 * BAR_44)
-    onsets = np.zeros(grid.n_steps, dtype=np.int64)
-    onsets[0:16] = 1  # bar 0: 16 onsets
-    onsets[16:32] = 6  # bar 1: 96 onsets, over the limit on its own
-    onsets[32:48] = 2
-    windows, split_bars = bar_windows(grid, onsets, max_notes=40, max_bars=16)
-    assert split_bars == 1
-    pieces = [w for w in windows if w.start_bar == 1]
-    assert len(pieces) == 3
-    assert all(w.end_bar == 2 and w.n_notes <= 40 for w in pieces)
-    assert pieces[0].start_step == 16 and pieces[-1].end_step == 32
-    assert sum(w.n_notes for w in pieces) == 96
-    for window, following in itertools.pairwise(windows):
-        assert window.end_step == following.start_step
-    assert windows[0] == Window(0, 16, 0, 1, 16)
-    assert windows[-1] == Window(32, 64, 2, 4, 32)
-    assert sum(w.n_notes for w in windows) == onsets.sum()
 
 
 def test_bars_array_columns_are_named() -> None:

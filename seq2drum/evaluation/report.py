@@ -1,0 +1,145 @@
+"""The evaluation report: Markdown tables (against the loop, grid hits, descriptors), the verdict, report.md,
+report.json, distributions.json and the figures, written into a report folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seq2drum.atomic import write_atomic
+from seq2drum.evaluation import metrics, plots
+from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS
+from seq2drum.evaluation.summary import LOOP, dumps, jsonable
+from seq2drum.midi.drums import DRUM_CLASSES
+
+if TYPE_CHECKING:
+    from seq2drum.evaluation.evaluate import Evaluation
+
+TABLE_F1 = {"F1": "all", "F1 +-1": "all_tol1", "kick+snare F1": "kick_snare", "hats merged F1": "merged_hats"}
+
+
+def _number(value: Any, digits: int = 3) -> str:
+    return "n/a" if value is None or not math.isfinite(float(value)) else f"{float(value):.{digits}f}"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    lines = [headers, ["-" * w for w in widths], *rows]
+    return "\n".join("| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |" for line in lines)
+
+
+def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
+    """The against-the-loop table (unless `with_loop` is False), the grid-hit table and the descriptor table, as
+    Markdown (printed as is, and put in report.md)."""
+    systems = summary["systems"]
+    hit_rows = []
+    for name in SYSTEMS:
+        grid, novelty = systems[name]["grid"], systems[name]["novelty"]
+        hit_rows.append([name, _number(grid["all"]["precision"]), _number(grid["all"]["recall"]),
+                         *(_number(grid[key]["f1"]) for key in TABLE_F1.values()),
+                         _number(grid["all"]["song_f1_mean"]), _number(novelty["copy_share"], 2)])
+    hits = _table(["system", "P", "R", *TABLE_F1, "mean song F1", "copied bars"], hit_rows)
+    real = summary["real"]["descriptors"]
+    descriptor_rows = [["real", *(_number(real[d]["mean"], 2) for d in metrics.DESCRIPTORS)]]
+    for name in SYSTEMS:
+        values = [systems[name]["descriptors"][d] for d in metrics.DESCRIPTORS]
+        cells = (f"{_number(v['mean'], 2)} ({_number(v['overlap_with_real'], 2)})" for v in values)
+        descriptor_rows.append([name, *cells])
+    descriptors = _table(["mean per bar (overlap with real)", *metrics.DESCRIPTORS], descriptor_rows)
+    nll = f"model NLL on the real drums: {_number(summary['nll_per_cell'])} nats per (step, class) cell"
+    tables = f"{hits}\n\n{descriptors}\n\n{nll}"
+    return f"{loop_table(summary)}\n\n{tables}" if with_loop else tables
+
+
+def loop_table(summary: dict[str, Any]) -> str:
+    """The model against the loop: the figures every model is judged by, as Markdown."""
+    loop = summary["against_loop"]
+    structure, crashing = loop["structure_f1"], loop["crash_most_bars_share"]
+    rows = [
+        ["mean song F1, take 1", _number(loop["model_mean_song_f1"]), _number(loop["loop_mean_song_f1"])],
+        ["songs where take 1 beats the loop", _number(loop["beats_loop_share"], 2), ""],
+        [f"mean song F1, best of {loop['takes']} takes", _number(loop["best_of_takes_mean_song_f1"]), ""],
+        ["density ratio (generated / real hits), median", _number(loop["density_ratio_median"], 2), ""],
+        ["lowest density ratio of any take", _number(loop["min_take_density_ratio"], 2), ""],
+        *([f"{name} F1 over bars" + (" (+-1 bar)" if name == "fill" else ""),
+           _number(structure["model"][name]), _number(structure[LOOP][name])] for name in metrics.STRUCTURES),
+        ["songs crashing on more than half their bars (real drums)",
+         f"{_number(crashing['model'], 2)} ({_number(crashing['real'], 2)})", "0"],
+    ]
+    return _table(["against the loop", "model", "loop"], rows)
+
+
+def verdict(summary: dict[str, Any]) -> list[str]:
+    """One plain sentence per baseline: does the model beat it on F1 (exact cells, all 9 classes, micro)?"""
+    return [f"The model {'beats' if v['beats'] else 'does NOT beat'} the {b} baseline on F1: "
+            f"{_number(v['model_f1'])} vs {_number(v['baseline_f1'])}." for b, v in summary["model_beats"].items()]
+
+
+_NOTES = (
+    "Cells are (16th step, drum class) over each song's span, from the guitar's first bar to its last. P/R/F1 are "
+    "micro-averaged over all cells of all songs; *mean song F1* averages each song's F1. *F1 +-1* matches a hit to "
+    "a hit of the same class within one step, one-to-one. *hats merged* folds closed hat, open hat and ride into one "
+    "timekeeping class. *copied bars*: share of non-empty bars equal to some training bar of the same length (empty "
+    "bars are left out of both counts). Descriptor overlap is the histogram intersection of the per-bar values with "
+    "the real drums' over a shared binning (1 = same distribution). Definitions in `seq2drum/evaluation/metrics.py`."
+)
+
+
+def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
+    model, data, settings, seconds = summary["model"], summary["data"], summary["settings"], summary["seconds"]
+    systems, validity = summary["systems"], summary["validity"]
+    per_class = [[c, *(_number(systems[s]["grid"]["all"]["per_class"][c]["f1"]) for s in SYSTEMS)]
+                 for c in DRUM_CLASSES]
+    timekeeping = (_number(systems[s]["grid"]["merged_hats"]["per_class"]["timekeeping"]["f1"]) for s in SYSTEMS)
+    per_class.append(["timekeeping (hats + ride)", *timekeeping])
+    songs = [[row["name"], str(row["bars"]), f"{row['seconds']:.2f}", f"{row['generation_seconds']:.2f}",
+              _number(row["nll_per_cell"]), *(_number(row["f1"][s]) for s in SYSTEMS)] for row in summary["songs"]]
+    novelty = systems["model"]["novelty"]
+    return "\n".join([
+        "# seq2drum evaluation against the real drummers", "",
+        f"Model `{model['name']}` {model['version']} (step {model['step']}, validation loss "
+        f"{_number(model['val_loss'])}), checkpoint `{model['checkpoint']}`.",
+        f"{data['evaluated_songs']} songs ({settings['split']} split; {data['validation_songs']} validation songs of "
+        f"{data['songs_in_folder']}) from `{data['data_dir']}`; temperature {settings['temperature']}, "
+        f"seed {settings['seed']}.", "",
+        "## Verdict", "", *(f"- {line}" for line in verdict(summary)), "",
+        "## Against the loop", "", loop_table(summary), "",
+        "## Grid hits and descriptors", "", format_tables(summary, with_loop=False), "", _NOTES, "",
+        "## F1 per class", "", _table(["class", *SYSTEMS], per_class), "",
+        "## Likelihood and novelty", "",
+        f"Negative log-likelihood of the real drums under the calibrated per-cell probabilities: "
+        f"{_number(summary['nll_per_cell'])} nats per (step, class) cell "
+        f"({_number(summary['nll_per_cell_song_mean'])} as a mean of songs). "
+        f"{novelty['copied_bars']} of the model's {novelty['non_empty_bars']} non-empty bars copy a training bar "
+        "exactly (empty bars left out of both counts).", "",
+        "## Validity of the generated MIDI", "",
+        f"{validity['songs_checked']} songs run through `DrumGenerator.generate(midi_bytes)`; share passing:", "",
+        _table(["check", "share"], [[c, _number(validity[c], 2)] for c in VALIDITY_CHECKS]), "",
+        "## Time", "",
+        f"{seconds['total']} s in all, {seconds['per_song_mean']} s per song "
+        f"({seconds['generation_per_song_mean']} s of it generation).", "",
+        "## Songs", "",
+        _table(["song", "bars", "seconds", "generation s", "NLL/cell", *(f"F1 {s}" for s in SYSTEMS)], songs), "",
+        "## Figures", "", *(f"![{name}]({name})" for name in figures), "",
+    ])
+
+
+def make_figures(evaluation: Evaluation) -> dict[str, Any]:
+    """File name -> matplotlib Figure: F1 per system, descriptor histograms, piano rolls of the example songs."""
+    return plots.report_figures(evaluation.summary, evaluation.examples, TABLE_F1)
+
+
+def write_report(evaluation: Evaluation, report_dir: Path) -> list[Path]:
+    """report.json (every figure, per song too), distributions.json (the per-bar descriptor values behind the
+    histograms, compact), report.md (tables, verdict, figures) and the PNGs."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    written = [plots.save_figure(figure, report_dir / name) for name, figure in make_figures(evaluation).items()]
+    summary = {key: value for key, value in evaluation.summary.items() if key != "distributions"}
+    for name, text in (("report.json", dumps(summary)),
+                       ("distributions.json", json.dumps(jsonable(evaluation.summary["distributions"]))),
+                       ("report.md", report_markdown(evaluation.summary, [p.name for p in written]))):
+        written.append(write_atomic(report_dir / name, text))
+    return written

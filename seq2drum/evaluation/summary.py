@@ -1,0 +1,138 @@
+"""The evaluation's figures over all songs: micro and per-song P/R/F1 per view and class, descriptors and their
+overlap with the real drums, novelty, likelihood and validity shares, and the model against the loop (the baseline
+every model is compared with, song by song); as plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from seq2drum.evaluation import metrics
+from seq2drum.evaluation.baselines import BASELINES
+from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS, SongScore
+
+LOOP = "backbeat"  # the baseline every model is compared with, song by song
+
+
+def summarize(scores: list[SongScore]) -> dict[str, Any]:
+    """Totals over songs: micro and mean-per-song P/R/F1 per view and per class, descriptors with their overlap
+    with the real drums, novelty, NLL and validity shares, and whether the model beats each baseline on F1."""
+    pooled = {name: {d: np.concatenate([s.descriptors[name][d] for s in scores]) for d in metrics.DESCRIPTORS}
+              for name in ("real", *SYSTEMS)}
+    systems = {name: _system_summary(name, scores, pooled) for name in SYSTEMS}
+    model_f1 = systems["model"]["grid"]["all"]["f1"]
+    validated = [s.validity for s in scores if s.validity]
+    validity = {c: sum(v[c] for v in validated) / len(validated) if validated else math.nan for c in VALIDITY_CHECKS}
+    return {
+        "systems": systems,
+        "real": {"descriptors": {d: {"mean": _nanmean(pooled["real"][d])} for d in metrics.DESCRIPTORS}},
+        "distributions": {n: {d: np.round(v, 4).tolist() for d, v in values.items()} for n, values in pooled.items()},
+        "nll_per_cell": float(sum(s.nll_per_cell * s.n_steps for s in scores) / sum(s.n_steps for s in scores)),
+        "nll_per_cell_song_mean": _nanmean([s.nll_per_cell for s in scores]),
+        "validity": {"songs_checked": len(validated), **validity},
+        "against_loop": against_loop(scores),
+        "model_beats": {
+            b: {"model_f1": model_f1, "baseline_f1": systems[b]["grid"]["all"]["f1"],
+                "beats": bool(model_f1 > systems[b]["grid"]["all"]["f1"])}
+            for b in BASELINES
+        },
+        "songs": [_song_row(s) for s in scores],
+    }
+
+
+def against_loop(scores: list[SongScore]) -> dict[str, Any]:
+    """The figures every model is judged by, next to the loop's: mean song F1 of take 1, the share of songs where
+    it beats the loop, the best of the takes, density ratios, the per-bar structure F1s, and the share of songs that
+    crash on more than half their bars (model and real drums: a crash on every downbeat is a crash-ride song, rare
+    in drummers' hands, and the first thing a guitarist hears)."""
+    model = np.array([s.f1("model") for s in scores])
+    loop = np.array([s.f1(LOOP) for s in scores])
+    best = np.array([max(s.take_f1) for s in scores])
+    density = np.array([s.take_density[0] for s in scores])
+    structure: dict[str, dict[str, float]] = {}
+    for system in ("model", LOOP):
+        structure[system] = {}
+        for name in metrics.STRUCTURES:
+            total = sum((s.structure[system][name] for s in scores), metrics.HitCounts.zeros(1))
+            structure[system][name] = total.micro()[2]
+    return {
+        "songs": len(scores),
+        "takes": max(len(s.take_f1) for s in scores),
+        "model_mean_song_f1": _nanmean(model),
+        "loop_mean_song_f1": _nanmean(loop),
+        "model_minus_loop": _nanmean(model - loop),
+        "beats_loop_share": float(np.mean(model > loop)),
+        "best_of_takes_mean_song_f1": _nanmean(best),
+        "best_of_takes_minus_loop": _nanmean(best - loop),
+        "density_ratio_median": float(np.median(density)),
+        "density_ratio_p10_p90": [float(np.percentile(density, 10)), float(np.percentile(density, 90))],
+        "min_take_density_ratio": float(min(min(s.take_density) for s in scores)),
+        "songs_with_a_take_under_a_third": int(sum(min(s.take_density) < 1 / 3 for s in scores)),
+        "structure_f1": structure,
+        "crash_most_bars_share": {"model": _crash_most_bars_share(scores, "predicted"),
+                                  "real": _crash_most_bars_share(scores, "real")},
+    }
+
+
+def _crash_most_bars_share(scores: list[SongScore], side: str) -> float:
+    """Share of songs whose drums ("predicted": the model's, or "real") crash on more than half their bars."""
+    return float(np.mean([getattr(s.structure["model"]["crash"], side).sum() > s.n_bars / 2 for s in scores]))
+
+
+def _system_summary(name: str, scores: list[SongScore], pooled: dict[str, dict[str, np.ndarray]]) -> dict[str, Any]:
+    grid: dict[str, Any] = {}
+    for key, first in scores[0].counts[name].items():
+        total = sum((s.counts[name][key] for s in scores), metrics.HitCounts.zeros(len(first.real)))
+        precision, recall, f1 = total.micro()
+        song_f1 = _nanmean([s.counts[name][key].micro()[2] for s in scores])
+        grid[key] = {"precision": precision, "recall": recall, "f1": f1, "song_f1_mean": song_f1}
+        if key in metrics.VIEWS:  # per class at exact matching
+            per_class = zip(metrics.VIEWS[key][0], *total.per_class())
+            grid[key]["per_class"] = {c: {"precision": p, "recall": r, "f1": f} for c, p, r, f in per_class}
+    copied, counted = (sum(s.novelty[name][i] for s in scores) for i in (0, 1))
+    descriptors = {d: {"mean": _nanmean(pooled[name][d]),
+                       "overlap_with_real": metrics.overlap_area(pooled[name][d], pooled["real"][d])}
+                   for d in metrics.DESCRIPTORS}
+    share = copied / counted if counted else math.nan
+    novelty = {"copied_bars": copied, "non_empty_bars": counted, "copy_share": share}
+    return {"grid": grid, "descriptors": descriptors, "novelty": novelty}
+
+
+def _song_row(score: SongScore) -> dict[str, Any]:
+    return {
+        "name": score.name, "bars": score.n_bars, "steps": score.n_steps, "seconds": round(score.seconds, 3),
+        "generation_seconds": round(score.generate_seconds, 3), "nll_per_cell": score.nll_per_cell,
+        "take_f1": score.take_f1, "take_density": score.take_density,
+        "f1": {s: score.f1(s) for s in SYSTEMS}, "f1_tol1": {s: score.f1(s, "all_tol1") for s in SYSTEMS},
+        "descriptor_means": {n: {d: _nanmean(v) for d, v in values.items()} for n, values in score.descriptors.items()},
+        "novelty": {s: list(v) for s, v in score.novelty.items()},
+        "validity": score.validity,
+    }
+
+
+def _nanmean(values: Any) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN becomes null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    return value
+
+
+def dumps(summary: dict[str, Any]) -> str:
+    return json.dumps(jsonable(summary), indent=2)

@@ -1,0 +1,162 @@
+"""Training batches: a song's bars as items (long songs cut into pieces, transposed at random when asked), padded
+into `BarBatch` tensors, and grouped by length into batches in an order fixed by (seed, epoch).
+
+Pure numpy until `collate_bars` and the transposition draw, which import torch when they run: the corpus and its
+cache stay importable without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seq2drum.groove.structure import drummed_structure
+from seq2drum.song.columns import transpose
+
+
+@dataclass
+class BarBatch:
+    """Padded tensors of a batch of songs (or pieces of long songs) as bars. N = the most bars in the batch."""
+
+    step_features: Any  # (B, N, S, Fs) float32
+    bar_features: Any  # (B, N, Fb) float32
+    bar_steps: Any  # (B, N) int64, 0 past the length
+    lengths: Any  # (B,) int64 bars per item
+    hits: Any  # (B, N, S, 9) float32 the real drums
+    velocity: Any  # (B, N, S, 9) float32 velocity / 127 of each real hit
+    offset: Any  # (B, N, S, 9) float32 microtiming in steps of each real hit
+    step_mask: Any  # (B, N, S) bool steps inside their bar
+    groove_ids: Any  # (B, N) int64 nearest codebook entry of each real bar, -1 where none fits (and padding)
+    structure: Any  # (B, N, 3) float32 rest, crash, fill of each real bar
+
+    def to(self, device: Any) -> BarBatch:
+        return BarBatch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
+
+
+class BarDataset:
+    """Training items: each song's bars (songs longer than `max_bars` cut into consecutive pieces), with the
+    codebook ids of its real bars computed once. With `transpose`, each item is shifted by a random number of
+    semitones (-5..+6) when drawn: the guitar's pitch classes and register move, the drums stay. The shift is drawn
+    from torch's generator, whose state the training checkpoint keeps, so a resumed run draws the same shifts."""
+
+    def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False) -> None:
+        self.songs = list(songs)
+        self.transpose = transpose
+        for song in self.songs:
+            if song.hits is None:
+                raise ValueError(f"song {song.name!r} has no drums to train on")
+        self.groove_ids = [codebook.assign(song.hits, song.bar_steps) for song in self.songs]
+        self.structure = [drummed_structure(song) for song in self.songs]
+        self.items: list[tuple[int, int, int]] = []  # (song index, first bar, end bar)
+        for index, song in enumerate(self.songs):
+            for start in range(0, song.n_bars, max_bars):
+                self.items.append((index, start, min(song.n_bars, start + max_bars)))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def lengths(self) -> np.ndarray:
+        return np.array([end - start for _, start, end in self.items], dtype=np.int64)
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        song_index, start, end = self.items[index]
+        song = self.songs[song_index]
+        part = slice(start, end)
+        step_features = song.step_features[part]
+        bar_features = song.bar_features[part]
+        if self.transpose:
+            import torch
+
+            shift = int(torch.randint(-5, 7, ()).item())
+            if shift:
+                step_features, bar_features = transpose(step_features, bar_features, shift)
+        width = song.step_features.shape[1]
+        return {
+            "step_features": step_features,
+            "bar_features": bar_features,
+            "bar_steps": song.bar_steps[part],
+            "hits": song.hits[part].astype(np.float32),
+            "velocity": song.velocity[part] / 127.0,
+            "offset": song.offset[part],
+            "step_mask": np.arange(width)[None, :] < song.bar_steps[part][:, None],
+            "groove_ids": self.groove_ids[song_index][part],
+            "structure": self.structure[song_index][part].astype(np.float32),
+        }
+
+
+def collate_bars(items: Sequence[dict[str, np.ndarray]]) -> BarBatch:
+    """Pad to the item with the most bars; padded bars have bar_steps 0, no valid step and groove id -1."""
+    import torch
+
+    lengths = np.array([len(item["bar_steps"]) for item in items])
+    longest = int(lengths.max())
+
+    def pad(key: str, value: float | int, dtype: Any) -> Any:
+        first = items[0][key]
+        out = np.full((len(items), longest, *first.shape[1:]), value, dtype=dtype)
+        for row, item in enumerate(items):
+            out[row, : len(item[key])] = item[key]
+        return torch.from_numpy(out)
+
+    return BarBatch(
+        step_features=pad("step_features", 0.0, np.float32),
+        bar_features=pad("bar_features", 0.0, np.float32),
+        bar_steps=pad("bar_steps", 0, np.int64),
+        lengths=torch.from_numpy(lengths.astype(np.int64)),
+        hits=pad("hits", 0.0, np.float32),
+        velocity=pad("velocity", 0.0, np.float32),
+        offset=pad("offset", 0.0, np.float32),
+        step_mask=pad("step_mask", False, bool),
+        groove_ids=pad("groove_ids", -1, np.int64),
+        structure=pad("structure", 0.0, np.float32),
+    )
+
+
+class BucketBatchSampler:
+    """Batches of items of similar length (little padding), capped at `batch_size` items and `max_tokens` padded
+    steps (a longer single item is a batch of its own), in a shuffled order that depends only on (seed, epoch)."""
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, max_tokens: int, seed: int, shuffle: bool = True) -> None:
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.seed = seed
+        self.shuffle = shuffle
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def batches(self) -> list[list[int]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(len(self.lengths)) if self.shuffle else np.arange(len(self.lengths))
+        # sort within large chunks: similar lengths together, yet a different grouping every epoch
+        chunk = self.batch_size * 20
+        order = np.concatenate(
+            [part[np.argsort(self.lengths[part], kind="stable")]
+             for part in np.array_split(order, max(1, len(order) // chunk))]
+        ) if len(order) else order
+        batches: list[list[int]] = []
+        current: list[int] = []
+        longest = 0
+        for index in order.tolist():
+            longest_if_added = max(longest, int(self.lengths[index]))
+            if current and (len(current) >= self.batch_size or longest_if_added * (len(current) + 1) > self.max_tokens):
+                batches.append(current)
+                current, longest_if_added = [], int(self.lengths[index])
+            current.append(index)
+            longest = longest_if_added
+        if current:
+            batches.append(current)
+        if self.shuffle:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        return len(self.batches())
