@@ -293,15 +293,10 @@ def format0_song_bytes(
     return smf_bytes([timed_track(timed)], ticks_per_quarter, midi_format=0)
 
 
-def format1_song_bytes(
-    guitar: np.ndarray,
-    drums: np.ndarray,
-    ticks_per_quarter: int = PPQ,
-    tempos: Sequence[tuple[int, int]] = ((0, 500_000),),
-    time_signatures: Sequence[tuple[int, int, int]] = ((0, 4, 4),),
-    guitar_program: int = 29,
-    zero_velocity_off: bool = False,
-) -> bytes:
+def format1_song_bytes(guitar: np.ndarray, drums: np.ndarray, ticks_per_quarter: int = PPQ,
+                       tempos: Sequence[tuple[int, int]] = ((0, 500_000),),
+                       time_signatures: Sequence[tuple[int, int, int]] = ((0, 4, 4),), guitar_program: int = 29,
+                       zero_velocity_off: bool = False) -> bytes:
     """The same music as `format0_song_bytes`, hand-written as format 1: conductor, guitar track, drum track."""
     conductor = timed_track([(0, track_name_event("Conductor")), *conductor_events(tempos, time_signatures)])
     guitar_track = timed_track([

@@ -180,7 +180,8 @@ def test_cli_refuses_to_overwrite_an_existing_wav_without_force(
     song = tmp_path / "riff.mid"
     song.write_bytes(rock_song_bytes(2))
     (tmp_path / "out.wav").write_bytes(b"my own recording")
-    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "-o", str(tmp_path / "out.mid"),
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path),
+                      "-o", str(tmp_path / "out.mid"),
                       "--audio"])
     assert code == 2 and "out.wav" in capsys.readouterr().err
     assert (tmp_path / "out.wav").read_bytes() == b"my own recording" and not (tmp_path / "out.mid").exists()

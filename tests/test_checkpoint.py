@@ -69,7 +69,8 @@ def test_missing_checkpoint_says_how_to_get_one(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "nope.pt")
 
 
-@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04broken"], ids=["empty", "text", "broken-zip"])
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04broken"],
+                         ids=["empty", "text", "broken-zip"])
 def test_corrupt_checkpoint_is_a_checkpoint_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bad.pt"
     path.write_bytes(content)

@@ -25,11 +25,13 @@ def run_main(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess
 def test_preprocess_train_infer(song_folder: Path, tmp_path: Path) -> None:
     """The documented train-then-infer path works from the command line with a tiny config."""
     report = tmp_path / "report.json"
-    pre = run_main("--mode", "preprocess", "--data", song_folder, "--cache", tmp_path / "cache", "--report", report, "--quiet")
+    pre = run_main("--mode", "preprocess", "--data", song_folder, "--cache", tmp_path / "cache", "--report", report,
+                   "--quiet")
     assert pre.returncode == 0, pre.stderr
     assert json.loads(report.read_text())["songs_used"] == 6
     run = tmp_path / "run"
-    trained = run_main("--mode", "train", "--data", song_folder, "--cache", tmp_path / "cache", "--out", run, "--epochs", "1",
+    trained = run_main("--mode", "train", "--data", song_folder, "--cache", tmp_path / "cache", "--out", run,
+                       "--epochs", "1",
                        "--enc-hidden", "8", "--dec-hidden", "16", "--batch-size", "4", "--quiet", "--attention")
     assert trained.returncode == 0, trained.stderr
     assert "best model" in trained.stdout and (run / "best.pt").exists()
@@ -110,7 +112,8 @@ def test_missing_checkpoint_and_song_messages(tmp_path: Path) -> None:
     song = tmp_path / "in.mid"
     song.write_bytes(rock_song_bytes(2))
     missing_model = run_main("--mode", "infer", song, "--checkpoint", tmp_path / "none.pt")
-    assert missing_model.returncode == 2 and "not found" in missing_model.stderr and "Traceback" not in missing_model.stderr
+    assert missing_model.returncode == 2 and "not found" in missing_model.stderr
+    assert "Traceback" not in missing_model.stderr
     missing_song = run_main("--mode", "infer", tmp_path / "nope.mid")
     assert missing_song.returncode == 2 and "not found" in missing_song.stderr
     no_song = run_main("--mode", "infer")
@@ -150,7 +153,8 @@ def test_help_shows_every_default_once() -> None:
 
 def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Path, tmp_path: Path) -> None:
     """infer says which parts were the guitar (vocals on a guitar program left out); --track picks others;
-    --no-humanize leaves velocity and timing as predicted (the same with any seed when greedy); --torch-threads works."""
+    --no-humanize leaves velocity and timing as predicted (the same with any seed when greedy); --torch-threads
+    works."""
     from seq2drum.midi.write import TrackSpec
 
     lead = TrackSpec("Lead", 1, notes_from_steps(riff(4)), program=27)
@@ -165,7 +169,8 @@ def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Pat
     guitar_line = [line for line in result.stdout.splitlines() if line.startswith("guitar: ")]
     assert guitar_line == ["guitar: 1 'Guitar' (channel 1, program 30, 64 notes); 3 'Lead' (channel 2, program 28, "
                            "64 notes)"]  # the vocals on a guitar program are left out
-    humanized = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "2", "-o", tmp_path / "h.mid")
+    humanized = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "2",
+                         "-o", tmp_path / "h.mid")
     assert humanized.returncode == 0 and (tmp_path / "h.mid").read_bytes() != (tmp_path / "band_drums.mid").read_bytes()
     picked = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--track", "4", "--seed", "1")
     assert picked.returncode == 0 and "guitar: 4 'Vocals'" in picked.stdout
@@ -232,7 +237,8 @@ def test_infer_takes_every_control(tmp_path: Path) -> None:
     song = tmp_path / "song.mid"
     song.write_bytes(rock_song_bytes(8))
     result = run_main("--mode", "infer", song, "--checkpoint", checkpoint, "--seed", "1", "--style", "half-time",
-                      "--density", "2", "--fills", "every:4", "--swing", "0.67", "--dynamics", "0.8", "--cymbal", "ride")
+                      "--density", "2", "--fills", "every:4", "--swing", "0.67", "--dynamics", "0.8",
+                      "--cymbal", "ride")
     assert result.returncode == 0, result.stderr
     notes = read_midi((tmp_path / "song_drums.mid").read_bytes()).drum_parts[0].notes
     assert 51 in notes[:, 2] and 42 not in notes[:, 2]

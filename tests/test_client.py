@@ -179,7 +179,8 @@ def test_watch_keeps_earlier_takes_and_skips_its_own(address: str, tmp_path: Pat
         assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 1
         assert (tmp_path / "verse_drums.mid").read_bytes() == b"an earlier take"
         assert read_midi((tmp_path / "verse_drums-2.mid").read_bytes()).parts
-        assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 0  # restart
+        # a restart
+        assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 0
 
 
 def test_missing_song_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -413,7 +414,8 @@ SONG = rock_song_bytes(2)
 
 @pytest.mark.parametrize(
     ("data", "problem"),
-    [(b"", "not a MIDI file"), (b"RIFF", "not a MIDI file"), (SONG[: SONG.index(b"MTrk", 20)], "after 1 of its 3 tracks"),
+    [(b"", "not a MIDI file"), (b"RIFF", "not a MIDI file"),
+     (SONG[: SONG.index(b"MTrk", 20)], "after 1 of its 3 tracks"),
      (SONG[:-1], "cut short"), (SONG[:-3] + b"\0\0\0", "no end-of-track")],
     ids=["empty", "not-midi", "missing-tracks", "cut-track", "no-end-of-track"],
 )

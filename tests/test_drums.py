@@ -116,17 +116,7 @@ def test_each_class_is_written_back_as_one_gm_key_of_that_class(drum_class: int,
 
 def test_class_table_has_nine_classes_in_magenta_order() -> None:
     """Nine classes in note-seq's order; the named indices agree with the names (checkpoints depend on it)."""
-    assert DRUM_CLASSES == (
-        "kick",
-        "snare",
-        "closed_hat",
-        "open_hat",
-        "low_tom",
-        "mid_tom",
-        "high_tom",
-        "crash",
-        "ride",
-    )
+    assert DRUM_CLASSES == tuple("kick snare closed_hat open_hat low_tom mid_tom high_tom crash ride".split())
     assert NUM_DRUM_CLASSES == 9 == len(CLASS_TO_PITCH)
     assert [KICK, SNARE, CLOSED_HAT, OPEN_HAT, LOW_TOM, MID_TOM, HIGH_TOM, CRASH, RIDE] == list(range(9))
 

@@ -141,7 +141,8 @@ def test_folder_and_file_mixups_are_one_line(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_unwritable_output_names_the_output_not_the_temporary_file(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk or a read-only folder: the message named `.out.mid.1a2b3c.tmp`, a file the user never asked for."""
     paths = files(tmp_path)
 

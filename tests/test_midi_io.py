@@ -397,7 +397,8 @@ def test_vocal_tracks_on_guitar_programs_are_not_merged_into_the_guitar() -> Non
     )
     choice = choose_guitar(song)
     assert choice.reason == "guitar" and choice.numbers == [4, 5] and choice.notice == ""
-    assert choice.listing() == ["4 'Guitar' (channel 4, program 31, 32 notes)", "5 'Guitar' (channel 5, program 29, 3 notes)"]
+    assert choice.listing() == ["4 'Guitar' (channel 4, program 31, 32 notes)",
+                                "5 'Guitar' (channel 5, program 29, 3 notes)"]
 
 
 def test_unmarked_parts_without_drums_are_taken_whole_with_a_notice() -> None:
@@ -406,7 +407,8 @@ def test_unmarked_parts_without_drums_are_taken_whole_with_a_notice() -> None:
     song = _parts_song(("Track 1", 0, 5, GUITAR), ("Track 2", 1, 20, LEAD))
     choice = choose_guitar(song)
     assert choice.reason == "whole file" and choice.numbers == [1, 2]
-    assert "1 'Track 1' (channel 1, program 6" in choice.notice and "2 'Track 2' (channel 2, program 21" in choice.notice
+    assert "1 'Track 1' (channel 1, program 6" in choice.notice
+    assert "2 'Track 2' (channel 2, program 21" in choice.notice
     assert "--track" in choice.notice
 
 
@@ -618,7 +620,8 @@ def assert_reads_alike(data: bytes, track: str | None = None) -> MidiSong | None
     for fast_part, full_part in zip(fast.parts, full.parts):
         if fast_part.notes_read:
             np.testing.assert_array_equal(fast_part.notes, full_part.notes)
-    chosen_fast, chosen_full = _outcome(lambda: choose_guitar(fast, track)), _outcome(lambda: choose_guitar(full, track))
+    chosen_fast = _outcome(lambda: choose_guitar(fast, track))
+    chosen_full = _outcome(lambda: choose_guitar(full, track))
     if isinstance(chosen_full, tuple) or isinstance(chosen_fast, tuple):
         assert chosen_fast == chosen_full
         return fast

@@ -80,7 +80,8 @@ def test_a_meter_no_song_has_is_refused_naming_the_event(numerator: int, power: 
     """Issue 11, failure 6: a 255/1 time signature made 4079 hits out of 32 quarter notes of guitar."""
     meter = meta_event(0x58, bytes([numerator, power, 24, 8]))
     data = smf_bytes([timed_track([(0, tempo_event(500_000)), (1920, meter)]), chord_track(64)])
-    with pytest.raises(MidiReadError, match=re.escape(f"time signature {shown} at quarter note 4 of track 1")) as caught:
+    expected = re.escape(f"time signature {shown} at quarter note 4 of track 1")
+    with pytest.raises(MidiReadError, match=expected) as caught:
         read_midi(data)
     assert not isinstance(caught.value, MidiLimitError)
 
@@ -141,7 +142,8 @@ def mutated_midi(draw: st.DrawFn) -> bytes:
             data[at + 3 : at + 5] = bytes([draw(st.integers(0, 255)), draw(st.integers(0, 255))])
     elif kind == "tempo-flood":
         at = data.find(b"MTrk") + 8
-        flood = b"".join(b"\x00" + tempo_event(draw(st.integers(0, 2**24 - 1))) for _ in range(draw(st.integers(1, 50))))
+        count = draw(st.integers(1, 50))
+        flood = b"".join(b"\x00" + tempo_event(draw(st.integers(0, 2**24 - 1))) for _ in range(count))
         data[at:at] = flood
     else:
         at = draw(st.integers(14, len(data)))

@@ -9,20 +9,8 @@ from music21 import midi as m21midi
 from seq2drum.midi.scan import scan_midi
 from seq2drum.midi.tracks import TrackEvents, scanned_events, track_events
 from tests.builders import (
-    PPQ,
-    chord_track,
-    meta_event,
-    note_events,
-    note_off,
-    note_on,
-    notes_from_steps,
-    program_change,
-    riff,
-    smf_bytes,
-    tempo_event,
-    time_signature_event,
-    timed_track,
-    track_name_event,
+    PPQ, chord_track, meta_event, note_events, note_off, note_on, notes_from_steps, program_change, riff,
+    smf_bytes, tempo_event, time_signature_event, timed_track, track_name_event,
 )
 
 GUITAR = notes_from_steps(riff(2), length_steps=2)
@@ -86,7 +74,8 @@ def test_the_midi_layer_loads_without_the_rest_of_music21_and_is_the_same_after_
     code = (
         "import sys\n"
         "from seq2drum.midi import io as midi_io, write as midi_write\n"
-        "print(sorted(m for m in ('music21', 'music21.midi', 'music21.stream', 'music21.converter') if m in sys.modules))\n"
+        "names = ('music21', 'music21.midi', 'music21.stream', 'music21.converter')\n"
+        "print(sorted(m for m in names if m in sys.modules))\n"
         "data = midi_write.write_midi(480, [(0, 500000)], [(0, 4, 4)], "
         "[midi_write.TrackSpec('Guitar', 0, [[0, 480, 40, 100], [480, 960, 43, 90]], 29)])\n"
         "import music21\n"

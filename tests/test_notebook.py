@@ -48,7 +48,8 @@ def test_notebook_runs_end_to_end(tmp_path: Path, tiny_model_path: Path, monkeyp
     (data / "waltz.mid").write_bytes(song_bytes(guitar, notes_from_steps(waltz), time_signatures=((0, 3, 4),)))
     environment = {"SEQ2DRUM_DATA": data, "SEQ2DRUM_CHECKPOINT": tiny_model_path, "SEQ2DRUM_CACHE": tmp_path / "cache",
                    "SEQ2DRUM_LIMIT": 2, "SEQ2DRUM_SPLIT": "all", "SEQ2DRUM_REPORT": tmp_path / "report",
-                   "OMP_NUM_THREADS": 1, "PYTHONPATH": NOTEBOOKS.parent}  # the kernel imports seq2drum as from an install
+                   # the kernel imports seq2drum as from an install
+                   "OMP_NUM_THREADS": 1, "PYTHONPATH": NOTEBOOKS.parent}
     for name, value in environment.items():
         monkeypatch.setenv(name, str(value))
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -54,7 +54,8 @@ def test_dev_requirements_include_every_other_file_and_the_tools() -> None:
 def test_ci_runs_the_readme_test_command_with_the_dev_requirements() -> None:
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
-    command = ("python -m pip install -r requirements-dev.txt && python -m pip install --no-deps -r requirements-audio.txt"
+    command = ("python -m pip install -r requirements-dev.txt"
+               " && python -m pip install --no-deps -r requirements-audio.txt"
                " && python -m pytest -q")
     assert command in readme
     assert command.replace("install -r", "install -q -r").replace("install --no-deps", "install -q --no-deps") in ci

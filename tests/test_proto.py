@@ -74,7 +74,8 @@ def test_service_is_in_the_versioned_package() -> None:
 
 def test_proto_comments_say_what_the_code_does() -> None:
     """Issue 11, failure 9: the proto said temperature 0 is "the most likely pattern at every step" (the
-    groove model plays each bar as its choice of highest expected F1) and that a busy server answers RESOURCE_EXHAUSTED (it is UNAVAILABLE)."""
+    groove model plays each bar as its choice of highest expected F1) and that a busy server answers
+    RESOURCE_EXHAUSTED (it is UNAVAILABLE)."""
     text = (Path(__file__).resolve().parents[1] / "proto" / "seq2drum.proto").read_text()
     flat = " ".join(line.strip().lstrip("/").strip() for line in text.splitlines())
     assert "most likely pattern at every step" not in flat

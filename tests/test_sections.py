@@ -8,7 +8,7 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec, write_midi
-from seq2drum.song.sections import Section, find_sections, section_bar_features
+from seq2drum.song.sections import Section, section_bar_features, song_structure
 from seq2drum.song.encode import EncodedSong, encode_song
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes
 
@@ -39,28 +39,28 @@ def aba() -> list[tuple[int, int]]:
 
 def test_finds_the_a_b_a_form_of_a_guitar_part() -> None:
     song = encoded(aba())
-    sections = find_sections(song.guitar, song.grid, song.first_bar, song.end_bar)
+    sections = song_structure(song.guitar, song.grid, song.first_bar, song.end_bar)[0]
     assert [(s.start_bar, s.end_bar) for s in sections] == [(0, 8), (8, 16), (16, 24)]
     assert [s.letter for s in sections] == ["A", "B", "A"]
 
 
 def test_a_part_that_never_changes_is_one_section() -> None:
     song = encoded(riff(16))
-    assert find_sections(song.guitar, song.grid, song.first_bar, song.end_bar) == [Section(0, 16, 0)]
+    assert song_structure(song.guitar, song.grid, song.first_bar, song.end_bar)[0] == [Section(0, 16, 0)]
 
 
 def test_marker_events_become_section_boundaries() -> None:
     """A DAW's markers ("Verse", "Chorus") split the song even where the guitar part does not change."""
     song = encoded(riff(16), markers=[(0, "Intro"), (4 * 4 * PPQ, "Verse"), (12 * 4 * PPQ, "Chorus")])
     assert song.marker_steps == [0, 64, 192]
-    sections = find_sections(song.guitar, song.grid, song.first_bar, song.end_bar, song.marker_steps)
+    sections = song_structure(song.guitar, song.grid, song.first_bar, song.end_bar, song.marker_steps)[0]
     assert [s.start_bar for s in sections] == [0, 4, 12]
 
 
 def test_the_guitar_coming_back_after_rests_starts_a_section() -> None:
     events = riff(8) + [(step + 12 * 16, pitch) for step, pitch in riff(8)]  # bars 8-11 silent
     song = encoded(events)
-    starts = [s.start_bar for s in find_sections(song.guitar, song.grid, song.first_bar, song.end_bar)]
+    starts = [s.start_bar for s in song_structure(song.guitar, song.grid, song.first_bar, song.end_bar)[0]]
     assert 8 in starts and 12 in starts
 
 

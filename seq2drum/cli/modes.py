@@ -52,17 +52,9 @@ def run_train(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         print(f"error: --out {out} is a file; pass a folder for the run (it is created if missing)", file=sys.stderr)
         return 2
-    train_config = TrainConfig(
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        patience=args.patience,
-        checkpoint_every=args.checkpoint_every,
-        device=args.device,
-        seed=0 if args.seed is None else args.seed,
-        transpose=not args.no_transpose,
-    )
+    same_names = ("epochs", "max_steps", "batch_size", "lr", "patience", "checkpoint_every", "device")  # flag = field
+    train_config = TrainConfig(**{name: getattr(args, name) for name in same_names},
+                               seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose)
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,
                  progress=not args.quiet)

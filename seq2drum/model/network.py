@@ -87,7 +87,8 @@ class GrooveSeq2Drum(nn.Module):
         gather = reverse[:, :, None].expand(-1, -1, bars.shape[-1])
         forward_states, _ = self.encoder_fwd(bars)
         backward_states, _ = self.encoder_bwd(torch.gather(bars, 1, gather))
-        backward_states = torch.gather(backward_states, 1, reverse[:, :, None].expand(-1, -1, backward_states.shape[-1]))
+        index = reverse[:, :, None].expand(-1, -1, backward_states.shape[-1])
+        backward_states = torch.gather(backward_states, 1, index)
         encoded = torch.cat([forward_states, backward_states], dim=-1)  # (B, N, 2He)
         decoded, _ = self.decoder(self.dropout(encoded))  # (B, N, H)
         if self.config.attention:

@@ -100,18 +100,6 @@ def _block_means(similarity: np.ndarray, rows: np.ndarray, columns: np.ndarray) 
     return similarity[rows[:, :, None], columns[:, None, :]].mean(axis=(1, 2))
 
 
-def find_sections(
-    guitar: np.ndarray,
-    grid: Grid,
-    first_bar: int,
-    end_bar: int,
-    marker_steps: Sequence[int] = (),
-    threshold: float = NOVELTY_THRESHOLD,
-) -> list[Section]:
-    """The sections of bars [first_bar, end_bar), covering them without gaps, labelled by repetition."""
-    return song_structure(guitar, grid, first_bar, end_bar, marker_steps, threshold)[0]
-
-
 def song_structure(
     guitar: np.ndarray,
     grid: Grid,
@@ -120,7 +108,8 @@ def song_structure(
     marker_steps: Sequence[int] = (),
     threshold: float = NOVELTY_THRESHOLD,
 ) -> tuple[list[Section], np.ndarray]:
-    """`find_sections`, and the novelty of every bar (n_bars,) that the boundaries were picked from."""
+    """The sections of bars [first_bar, end_bar), covering them without gaps, labelled by repetition, and the novelty
+    of every bar (n_bars,) that the boundaries were picked from."""
     n = end_bar - first_bar
     if n <= 0:
         return [], np.zeros(0, dtype=np.float32)
