@@ -12,7 +12,7 @@
    that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`. Crashes and fills may fall inside sections, where the
    head is sure: crashes only on section starts and fills only on section ends capped their F1. The thresholds
    best for structure alone cost too much song F1 together (they put the model below the loop): a fill replaces a
-   beat of groove, and a wrong rest silences a bar. Figures: docs/study-notes.md.
+   beat of groove, and a wrong rest silences a bar. Figures: the model card, models/README.md.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ REFINE_MARGIN_GRID = (0.2, 0.3, 0.45, 1.0)
 MIN_GROOVE_BARS_GRID = (0, 50, 200, 500, 1000)
 STRUCTURE_NAMES = STRUCTURE_COLUMNS
 # the calibrated structure probabilities crowd between 0.1 and 0.3, where fill F1 changes fast with the threshold
-# (docs/study-notes.md), hence the fine steps there
+# (the model card, models/README.md), hence the fine steps there
 STRUCTURE_THRESHOLD_GRID = (0.05, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.4, 0.5, 0.7)
 STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may cost on the validation songs
 # A structure may be played at most this many times as often as the real drummers do (bars, over all songs), and on
 # more than half the bars of at most this many times as many songs as theirs. The crash head knows which songs crash
 # a lot better than which bars: the thresholds with the best crash F1 crash on more than half the bars of several
-# times as many songs as drummers do (docs/study-notes.md); that is a crash-ride song, not a crash marking a
+# times as many songs as drummers do (see models/README.md); that is a crash-ride song, not a crash marking a
 # section, and a guitarist hears it at once.
 STRUCTURE_RATE_LIMIT = 1.3
 STRUCTURE_STREAK_LIMIT = 1.5
