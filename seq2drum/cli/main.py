@@ -99,6 +99,9 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--attention", action="store_true", help="train: the attention variant")
     group.add_argument("--no-transpose", action="store_true",
                        help="train: do not shift each song's guitar by random semitones (augmentation)")
+    group.add_argument("--role-dropout", type=float, default=train.role_dropout, metavar="P",
+                       help="train: leave each band part (bass, keys, melody, other) out of a training item with "
+                       "probability P, so the model plays to a guitar alone as well as to the whole band")
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")
     group.add_argument("--dec-hidden", type=int, default=model.dec_hidden, help="train: decoder size")
     group.add_argument("--resume", type=Path, default=None,

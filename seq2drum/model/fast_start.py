@@ -104,7 +104,7 @@ def load(checkpoint: Path) -> FastModel | None:
         return None
     data_config = DataConfig.from_dict(meta["data_config"])
     spec = FeatureSpec.from_dict(meta["feature_spec"])
-    FeatureSpec.current(data_config.steps_per_quarter).check_matches(spec, f"checkpoint {checkpoint}")
+    FeatureSpec.current(data_config.steps_per_quarter).check_readable(spec, f"checkpoint {checkpoint}")
     codebook = GrooveCodebook(**fields)
     model_config = ModelConfig.from_dict(meta["model_config"])
     return FastModel(

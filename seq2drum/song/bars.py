@@ -13,6 +13,7 @@ import numpy as np
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, FeatureSpec
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (groove/from_nothing.py reads it from here)
+from seq2drum.song.band import role_bar_features, role_onsets_per_bar
 from seq2drum.song.sections import Section, section_bar_features, song_structure
 from seq2drum.song.encode import EncodedSong
 
@@ -50,17 +51,21 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     bars = grid.bars[first:end]
     bar_steps = bars[:, BAR_STEPS].astype(np.int64)
     beat_steps = grid.beat_steps()[bars[:, BAR_START]].astype(np.int64)
-    step_features = _per_bar(_step_features(encoded), bars, width)
+    step_all = _step_features(encoded)  # every column this code makes; the model reads those its spec names
+    plays = _per_bar(step_all[:, STEP.has_onset], bars, width).any(axis=1)
+    step_features = _per_bar(_select(step_all, STEP.names, spec.step_columns), bars, width)
     hits = velocity = offset = None
     if encoded.drums is not None:
         hits = _per_bar(encoded.drums.hits, bars, width).astype(bool)
         velocity = _per_bar(encoded.drums.velocity.astype(np.float32), bars, width)
         offset = _per_bar(encoded.drums.offset.astype(np.float32), bars, width)
     sections, novelty = song_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
-    plays = step_features[:, :, STEP.has_onset].any(axis=1)
     bar_features = _bar_features(encoded, bars, width, plays)
     bar_features[:, BAR.novelty] = novelty
     bar_features[:, BAR.section] = section_bar_features(sections, first, end)
+    onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), grid)
+    bar_features[:, BAR.roles] = role_bar_features(onsets, first, end)
+    bar_features = _select(bar_features, BAR.names, spec.bar_columns)
     last_bar = int(np.searchsorted(bars[:, BAR_START], encoded.last_onset_step, side="right") - 1)
     last_onset = (last_bar, min(width - 1, encoded.last_onset_step - int(bars[last_bar, BAR_START])))
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
@@ -75,7 +80,17 @@ def _step_features(encoded: EncodedSong) -> np.ndarray:
     per_step[:, STEP.metrical_level] = np.eye(4, dtype=np.float32)[grid.metrical_level()]
     bar_lengths = np.repeat(grid.bars[:, BAR_STEPS], grid.bars[:, BAR_STEPS])
     per_step[:, STEP.step_in_bar] = grid.step_in_bar() / np.maximum(1, bar_lengths)
+    per_step[:, STEP.band] = encoded.band_features()
     return per_step
+
+
+def _select(features: np.ndarray, names: tuple[str, ...], wanted: tuple[str, ...]) -> np.ndarray:
+    """The columns `wanted` of (..., len(names)) features, by name and in that order (all of them, as they are, when
+    the two agree: a model trained on this code's columns)."""
+    if wanted == names:
+        return features
+    position = {name: index for index, name in enumerate(names)}
+    return np.ascontiguousarray(features[..., [position[name] for name in wanted]])
 
 
 def _bar_features(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndarray) -> np.ndarray:

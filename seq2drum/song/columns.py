@@ -10,13 +10,14 @@ refused instead of read in the wrong order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from seq2drum.errors import CheckpointError
+from seq2drum.midi.roles import BAND_ROLES, ROLES
 from seq2drum.song.grid import max_bar_steps
 
 FEATURE_VERSION = 1  # bump with any change of meaning that keeps the names (the names themselves are compared)
@@ -94,15 +95,22 @@ GUITAR = ColumnTable(  # what the guitar plays at a step (song.guitar.guitar_fea
     ("bar_cues", ("bar_density_vs_song", "bar_loudness", "bar_repeats_earlier_bar", "bar_silent",
                   "bar_chroma_like_previous")),  # the step's bar, repeated on each of its steps
 )
+BAND = ColumnTable(*(  # what each part beside the guitar plays at a step, by role (song.band.band_features)
+    entry for role in BAND_ROLES
+    for entry in (one(f"{role}_onsets"), one(f"{role}_sounding"), one(f"{role}_lowest_pitch"))
+))
 STEP = ColumnTable(  # a step of a bar as the model reads it
     ("guitar", GUITAR, ""),
     ("metrical_level", ("downbeat", "beat", "beat_half", "offbeat")), one("step_in_bar"),
+    ("band", BAND, ""),
 )
 SONG = ColumnTable(  # a summary of the whole guitar part (song.guitar.song_features)
     many("program", range(9)), one("guitar_parts"), one("tempo_log2"), one("triple_share"), one("onsets_per_bar"),
     one("chord_share"), one("velocity_mean"), one("velocity_spread"), one("pitch_mean"), one("pitch_spread"),
     one("note_length"), one("offbeat_share"), many("pitch_class", range(12)), one("onset_step_share"),
 )
+ROLE_BAR_CUES = ("plays", "enters", "leaves", "density")
+ROLE_BARS = ColumnTable(*(one(f"{role}_{cue}") for role in ROLES for cue in ROLE_BAR_CUES))
 BAR = ColumnTable(  # a bar as the model reads it (song.bars.bar_song)
     ("numerator", (*(f"numerator_{n}" for n in NUMERATORS), "numerator_other")), one("compound"),
     many("denominator", DENOMINATORS), one("bar_length"), one("tempo_log2"),
@@ -112,6 +120,7 @@ BAR = ColumnTable(  # a bar as the model reads it (song.bars.bar_song)
     one("marker"), one("bars_from_entry"), one("bars_to_end"), one("first_bar"), one("last_bar"),
     one("previous_silent"), one("next_silent"),
     ("song", SONG, "song_"),
+    ("roles", ROLE_BARS, "band_"),  # which roles play in the bar, enter, leave, and how busy they are
 )
 STEP_COLUMNS: tuple[str, ...] = STEP.names
 BAR_COLUMNS: tuple[str, ...] = BAR.names
@@ -119,17 +128,39 @@ BAR_COLUMNS: tuple[str, ...] = BAR.names
 
 def transpose(step_features: np.ndarray, bar_features: np.ndarray, shift: int,
               step: ColumnTable = STEP, bar: ColumnTable = BAR) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of (..., n_step) step and (..., n_bar) bar features as if the guitar were `shift` semitones higher:
-    the chroma blocks and the song's pitch-class histogram rotate, the lowest and highest pitch move where the guitar
-    strikes (zero elsewhere, as encoding writes them); every other column stays. `step` and `bar` name the columns."""
+    """Copies of (..., n_step) step and (..., n_bar) bar features as if the song were `shift` semitones higher:
+    the chroma blocks and the song's pitch-class histogram rotate, the guitar's lowest and highest pitch and each
+    band part's lowest pitch move where it strikes (zero elsewhere, as encoding writes them); every other column
+    stays. `step` and `bar` name the columns."""
     step_features, bar_features = step_features.copy(), bar_features.copy()
     for block in (step.onset_chroma, step.sounding_chroma):
         step_features[..., block] = np.roll(step_features[..., block], shift, axis=-1)
     strikes = step_features[..., step.has_onset] > 0
     for column in (step.lowest_pitch, step.highest_pitch):  # in units of 24 semitones
         step_features[..., column] = np.where(strikes, step_features[..., column] + shift / 24.0, 0.0)
+    for role in BAND_ROLES:  # the whole arrangement moves: each part's lowest pitch where it strikes
+        if f"{role}_lowest_pitch" in step.names:
+            column, onsets = step.index(f"{role}_lowest_pitch"), step.index(f"{role}_onsets")
+            strikes = step_features[..., onsets] > 0
+            step_features[..., column] = np.where(strikes, step_features[..., column] + shift / 24.0, 0.0)
     pitch_classes = bar.song_pitch_class
     bar_features[..., pitch_classes] = np.roll(bar_features[..., pitch_classes], shift, axis=-1)
+    return step_features, bar_features
+
+
+def drop_roles(step_features: np.ndarray, bar_features: np.ndarray, roles: Iterable[str],
+               step: ColumnTable = STEP, bar: ColumnTable = BAR) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of (..., n_step) step and (..., n_bar) bar features as if the parts of `roles` (band roles: bass,
+    keys, melody, other) were not in the song: their step columns and bar cues zero, as encoding writes them for a
+    song without such a part. Training drops roles at random, so one model plays to a guitar alone and to any band."""
+    step_features, bar_features = step_features.copy(), bar_features.copy()
+    for role in roles:
+        if role not in BAND_ROLES:
+            raise ValueError(f"{role!r} is not a band role ({', '.join(BAND_ROLES)}); the guitar is never dropped")
+        for cue in ("onsets", "sounding", "lowest_pitch"):
+            step_features[..., step.index(f"{role}_{cue}")] = 0.0
+        for cue in ROLE_BAR_CUES:
+            bar_features[..., bar.index(f"band_{role}_{cue}")] = 0.0
     return step_features, bar_features
 
 
@@ -163,23 +194,19 @@ class FeatureSpec:
         return cls(int(values["version"]), tuple(values["step_columns"]), tuple(values["bar_columns"]),
                    int(values["max_bar_steps"]))
 
-    def check_matches(self, other: FeatureSpec, source: str) -> None:
-        """Raise `CheckpointError` when `other` (from `source`) is not this spec, saying what differs."""
-        if other == self:
-            return
+    def check_readable(self, other: FeatureSpec, source: str) -> None:
+        """Raise `CheckpointError` unless this code can make every column `other` (a checkpoint's spec, from `source`)
+        reads: the same version and bar size, and no column this code does not make. A model trained on fewer
+        columns (an older model, before the band's columns) reads its own, by name, in its own order."""
         if other.version != self.version:
             what = f"feature version {other.version}, this seq2drum makes version {self.version}"
         elif other.max_bar_steps != self.max_bar_steps:
             what = f"bars of up to {other.max_bar_steps} steps, this seq2drum makes {self.max_bar_steps}"
         else:
-            what = _column_difference(self.step_columns + self.bar_columns, other.step_columns + other.bar_columns)
+            unknown = [c for c in other.step_columns + other.bar_columns
+                       if c not in self.step_columns + self.bar_columns]
+            if not unknown:
+                return
+            what = f"feature columns this seq2drum does not make ({unknown[:5]})"
         raise CheckpointError(f"{source} was trained on {what}; retrain it with this version "
                               "(python main.py --mode train) or use the seq2drum version it was made with")
-
-
-def _column_difference(ours: Sequence[str], theirs: Sequence[str]) -> str:
-    missing = [c for c in ours if c not in theirs]
-    extra = [c for c in theirs if c not in ours]
-    if missing or extra:
-        return f"other feature columns (missing {missing[:5]}, unknown {extra[:5]})"
-    return "the same feature columns in another order"

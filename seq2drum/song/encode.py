@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seq2drum.config import DataConfig
+from seq2drum.midi.roles import parts_by_role
+from seq2drum.song.band import band_features
+from seq2drum.song.columns import BAND
 from seq2drum.song.guitar import guitar_features, song_features
 from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
 from seq2drum.midi.io import START, MidiSong, Part, merged_notes, select_guitar
 from seq2drum.midi.scan import MAX_SONG_QUARTERS
 from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
-# bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows)
-PIPELINE_VERSION = 6
+# bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows;
+# 7: the band's columns)
+PIPELINE_VERSION = 7
 
 
 @dataclass
@@ -39,6 +43,11 @@ class EncodedSong:
     guitar_note_count: int = 0
     last_onset_step: int = 0  # the step of the guitar's last note onset (the drums end there)
     marker_steps: list[int] = field(default_factory=list)  # steps of the file's marker / cue-point events
+    band: np.ndarray | None = None  # (n_steps, len(BAND)) float32: the other parts by role (song.band); None = silent
+
+    def band_features(self) -> np.ndarray:
+        """(n_steps, len(BAND)) float32 of the parts beside the guitar (zeros when none were read)."""
+        return self.band if self.band is not None else np.zeros((self.n_steps, len(BAND)), dtype=np.float32)
 
     @property
     def n_steps(self) -> int:
@@ -108,4 +117,5 @@ def encode_song(
         guitar_note_count=len(notes),
         last_onset_step=int(np.clip(last_onset[0], 0, grid.n_steps - 1)),
         marker_steps=sorted({int(s) for s in marker_steps if 0 <= s < grid.n_steps}),
+        band=band_features(parts_by_role(song, guitar_parts), grid),
     )

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from seq2drum.groove.structure import drummed_structure
-from seq2drum.song.columns import transpose
+from seq2drum.midi.roles import BAND_ROLES
+from seq2drum.song.columns import drop_roles, transpose
 
 
 @dataclass
@@ -39,12 +40,15 @@ class BarBatch:
 class BarDataset:
     """Training items: each song's bars (songs longer than `max_bars` cut into consecutive pieces), with the
     codebook ids of its real bars computed once. With `transpose`, each item is shifted by a random number of
-    semitones (-5..+6) when drawn: the guitar's pitch classes and register move, the drums stay. The shift is drawn
-    from torch's generator, whose state the training checkpoint keeps, so a resumed run draws the same shifts."""
+    semitones (-5..+6) when drawn: the song's pitch classes and register move, the drums stay; with `role_dropout`,
+    each band role is left out of an item with that probability (the guitar never is). Both are drawn from torch's
+    generator, whose state the training checkpoint keeps, so a resumed run draws the same."""
 
-    def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False) -> None:
+    def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
+                 role_dropout: float = 0.0) -> None:
         self.songs = list(songs)
         self.transpose = transpose
+        self.role_dropout = role_dropout
         for song in self.songs:
             if song.hits is None:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
@@ -58,6 +62,22 @@ class BarDataset:
     def __len__(self) -> int:
         return len(self.items)
 
+    def _augment(self, step_features: np.ndarray, bar_features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The item transposed (when asked) and with each band role dropped with probability `role_dropout`, drawn
+        from torch's generator (its state is in the training checkpoint: a resumed run draws the same)."""
+        import torch
+
+        if self.transpose:
+            shift = int(torch.randint(-5, 7, ()).item())
+            if shift:
+                step_features, bar_features = transpose(step_features, bar_features, shift)
+        if self.role_dropout > 0:
+            dropped = [role for role, draw in zip(BAND_ROLES, torch.rand(len(BAND_ROLES)).tolist())
+                       if draw < self.role_dropout]
+            if dropped:
+                step_features, bar_features = drop_roles(step_features, bar_features, dropped)
+        return step_features, bar_features
+
     def lengths(self) -> np.ndarray:
         return np.array([end - start for _, start, end in self.items], dtype=np.int64)
 
@@ -67,12 +87,8 @@ class BarDataset:
         part = slice(start, end)
         step_features = song.step_features[part]
         bar_features = song.bar_features[part]
-        if self.transpose:
-            import torch
-
-            shift = int(torch.randint(-5, 7, ()).item())
-            if shift:
-                step_features, bar_features = transpose(step_features, bar_features, shift)
+        if self.transpose or self.role_dropout > 0:
+            step_features, bar_features = self._augment(step_features, bar_features)
         width = song.step_features.shape[1]
         return {
             "step_features": step_features,

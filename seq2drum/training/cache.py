@@ -46,6 +46,7 @@ def save_encoded(path: Path, encoded: EncodedSong) -> None:
         "bars": encoded.grid.bars,
         "guitar": encoded.guitar.astype(np.float16),
         "song": encoded.song,
+        "band": encoded.band_features().astype(np.float16),
     }
     if encoded.drums is not None:
         drums = encoded.drums
@@ -87,6 +88,7 @@ def load_encoded(path: Path) -> EncodedSong:
             guitar_note_count=meta["guitar_note_count"],
             last_onset_step=meta["last_onset_step"],
             marker_steps=list(meta["marker_steps"]),
+            band=archive["band"].astype(np.float32),
         )
 
 

@@ -203,7 +203,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
         codebook = codebook.with_take_menu(take_menu_songs(train_songs))
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
-    train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose)
+    train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose,
+                           train_config.role_dropout)
     val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
                                  train_config.seed)

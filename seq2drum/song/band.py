@@ -1,0 +1,68 @@
+"""What the rest of the band plays, as numbers on the song's grid: per role (bass, keys, melody, other) its onsets,
+what sounds and its lowest struck pitch at each step (`band_features`), and per bar which roles play, enter and
+leave and how busy each is (`role_bar_features`, the guitar included).
+
+Parts whose notes were not read (generation reads the guitar alone until a model that listens to the band asks for
+more) count as silent, so a guitar-only song and a song read for its guitar give the same zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2drum.midi.io import END, PITCH, START, Part, merged_notes
+from seq2drum.midi.roles import BAND_ROLES, ROLES
+from seq2drum.song.columns import BAND, GUITAR, ROLE_BAR_CUES, ROLE_BARS
+from seq2drum.song.grid import BAR_START, Grid
+
+LOWEST_PITCH_CENTRE, PITCH_RANGE = 40, 24.0  # E2, the bass's open string; two octaves a unit
+
+
+def band_features(roles: dict[str, list[Part]], grid: Grid) -> np.ndarray:
+    """(n_steps, len(BAND)) float32: per role beside the guitar, onsets at each step (a quarter per note, at most
+    2), whether any of its notes sounds there, and its lowest struck pitch (E2 = 0, +1 per two octaves) where it
+    strikes."""
+    features = np.zeros((grid.n_steps, len(BAND)), dtype=np.float32)
+    for role in BAND_ROLES:
+        notes = merged_notes([part for part in roles.get(role, []) if part.notes_read and part.note_count])
+        if not len(notes):
+            continue
+        start, _ = grid.quantize(notes[:, START])
+        end, _ = grid.quantize(notes[:, END])
+        inside = (start >= 0) & (start < grid.n_steps)
+        start, end, pitch = start[inside], np.maximum(end[inside], start[inside] + 1), notes[inside, PITCH]
+        onsets = np.bincount(start, minlength=grid.n_steps).astype(np.float32)
+        features[:, BAND.index(f"{role}_onsets")] = np.minimum(onsets / 4.0, 2.0)
+        change = np.zeros(grid.n_steps + 1, dtype=np.int64)
+        np.add.at(change, start, 1)
+        np.add.at(change, np.minimum(end, grid.n_steps), -1)
+        features[:, BAND.index(f"{role}_sounding")] = np.cumsum(change[:-1]) > 0
+        lowest = np.full(grid.n_steps, 127, dtype=np.int64)
+        np.minimum.at(lowest, start, pitch)
+        strikes = onsets > 0
+        features[strikes, BAND.index(f"{role}_lowest_pitch")] = (lowest[strikes] - LOWEST_PITCH_CENTRE) / PITCH_RANGE
+    return features
+
+
+def role_onsets_per_bar(guitar: np.ndarray, band: np.ndarray, grid: Grid) -> np.ndarray:
+    """(n_bars, len(ROLES)) onsets of each role in each bar of the whole grid (the guitar's from its features)."""
+    per_step = np.stack([guitar[:, GUITAR.onsets]] + [band[:, BAND.index(f"{role}_onsets")] for role in BAND_ROLES],
+                        axis=1)
+    return np.add.reduceat(per_step, grid.bars[:, BAR_START], axis=0) if grid.n_bars else np.zeros((0, len(ROLES)))
+
+
+def role_bar_features(onsets_per_bar: np.ndarray, first_bar: int, end_bar: int) -> np.ndarray:
+    """(end_bar - first_bar, len(ROLE_BARS)) float32 for bars [first_bar, end_bar) from `role_onsets_per_bar` of the
+    whole grid: each role plays (has an onset), enters (plays after a bar it did not), leaves (is silent after a bar
+    it played), and its density against its own mean over the bars it plays (halved, at most 2)."""
+    plays = onsets_per_bar > 0  # (n_bars, roles)
+    before = np.vstack([np.zeros((1, plays.shape[1]), dtype=bool), plays[:-1]])
+    mean = np.array([onsets_per_bar[plays[:, r], r].mean() if plays[:, r].any() else 1.0
+                     for r in range(plays.shape[1])])
+    cues = {"plays": plays, "enters": plays & ~before, "leaves": ~plays & before,
+            "density": np.minimum(onsets_per_bar / np.maximum(mean, 1e-6), 4.0) / 2.0}
+    features = np.zeros((end_bar - first_bar, len(ROLE_BARS)), dtype=np.float32)
+    for r, role in enumerate(ROLES):
+        for cue in ROLE_BAR_CUES:
+            features[:, ROLE_BARS.index(f"{role}_{cue}")] = cues[cue][first_bar:end_bar, r]
+    return features
