@@ -74,6 +74,9 @@ class DataConfig(_Config):
     min_song_bars: int = 4  # shorter songs are skipped as "too short"
     val_fraction: float = 0.1
     split_seed: int = 1234
+    # the drums span the whole band (from the first part's entry to the last note of any part they listen to) and
+    # generation reads every part; False: the guitar's span and the guitar alone (models made before the band issue)
+    listen_to_band: bool = True
 
     # Keys of an older window layer that changed nothing but the cache key; checkpoints made before it went
     # (models/default.pt, cross-validation runs) still hold them.
@@ -87,7 +90,9 @@ class DataConfig(_Config):
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DataConfig:
-        """As `_Config.from_dict`, dropping the retired window keys of older checkpoints."""
+        """As `_Config.from_dict`, dropping the retired window keys of older checkpoints; a checkpoint without
+        `listen_to_band` was made before the band was listened to."""
+        values = {"listen_to_band": False, **values}
         return super().from_dict({k: v for k, v in values.items() if k not in cls.RETIRED_KEYS})
 
 

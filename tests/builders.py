@@ -145,12 +145,13 @@ def styled_codebook() -> GrooveCodebook:
 
 
 def tiny_checkpoint(path: Path, attention: bool = False, seed: int = 0,
-                    codebook: GrooveCodebook | None = None) -> Path:
+                    codebook: GrooveCodebook | None = None, listen_to_band: bool = True) -> Path:
     """A randomly initialised tiny groove model saved as a real checkpoint (for server, CLI and inference tests);
-    `codebook` defaults to `tiny_codebook()`."""
+    `codebook` defaults to `tiny_codebook()`; `listen_to_band=False` makes a model of the guitar alone, as the
+    models made before the band issue."""
     torch.manual_seed(seed)
     codebook = codebook or tiny_codebook()
-    data_config = DataConfig()
+    data_config = DataConfig(listen_to_band=listen_to_band)
     spec = FeatureSpec.current(data_config.steps_per_quarter)
     config = TINY_MODEL.replace(attention=attention)
     model = build_model(ARCHITECTURE, config, spec.n_step, spec.n_bar, spec.max_bar_steps,

@@ -16,7 +16,7 @@ from seq2drum.generation.render import sparse_drums_notice
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.song.grid import DrumGrid, Grid
-from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes, tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -309,11 +309,14 @@ def test_generate_chooses_the_guitar_once_even_when_the_count_in_moves_the_song(
 
 
 def test_generate_from_bytes_takes_the_readers_guitar_choice(
-        generator: DrumGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bytes in: `read_midi(only_guitar=True)` chooses the guitar to know which chunks to read, and generation takes
-    that choice instead of choosing again (one choice per request). Fails if prepare chooses a second time, or if
-    the choice handed over has no notes (the parts of the first listing instead of those read after it)."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes in, a model of the guitar alone: `read_midi(only_guitar=True)` chooses the guitar to know which chunks
+    to read, and generation takes that choice instead of choosing again (one choice per request). Fails if prepare
+    chooses a second time, or if the choice handed over has no notes (the parts of the first listing instead of
+    those read after it)."""
     from seq2drum.midi import io
+
+    generator = DrumGenerator.from_checkpoint(tiny_checkpoint(tmp_path / "guitar.pt", listen_to_band=False))
 
     calls = []
     choose = io.choose_guitar
@@ -330,3 +333,18 @@ def test_generate_from_bytes_takes_the_readers_guitar_choice(
     result = generator.generate(data, GenerationOptions(seed=1))
     assert len(calls) == 2  # one for read_midi above, one for the request's own read; none in prepare
     assert result.n_hits > 0 and result.guitar_parts
+
+
+def test_a_band_model_reads_every_part_and_plays_until_the_band_stops(tmp_path: Path) -> None:
+    """A model that listens to the band reads every part from bytes, plays from the first entry to the band's last
+    note (here two bars after the guitar stops) and lists the parts it listened to; a model of the guitar alone
+    stops with the guitar, as before. Fails if generation reads the guitar alone for a band model."""
+    guitar = notes_from_steps(riff(2), length_steps=2)  # bars 1-2
+    bass = TrackSpec("Bass", 1, notes_from_steps([(s, 28) for s in range(0, 64, 4)], length_steps=2), 33)  # 1-4
+    data = song_bytes(guitar, extra=[bass])
+    options = GenerationOptions(seed=3, humanize=False)
+    band = DrumGenerator.from_checkpoint(tiny_checkpoint(tmp_path / "band.pt")).generate(data, options)
+    alone = DrumGenerator.from_checkpoint(tiny_checkpoint(tmp_path / "alone.pt", listen_to_band=False))
+    guitar_only = alone.generate(data, options)
+    assert band.bars == 4 and guitar_only.bars == 2
+    assert band.band_parts == ["bass: 2 'Bass' (channel 2, program 34, 16 notes)"] and not guitar_only.band_parts

@@ -138,7 +138,10 @@ def run_infer(args: argparse.Namespace) -> int:
     _check_audio(args)
     # before the model loads, so a bad file fails at once, and errors name the file; only the guitar's notes are read
     midi_song = read_midi(song, only_guitar=True, track=options.track)
-    return write_takes(planned[0], _load_generator(args).generate(midi_song, options), args)
+    generator = _load_generator(args)
+    if generator.data_config.listen_to_band:  # this model listens to every part: their notes too
+        midi_song = read_midi(song, track=options.track)
+    return write_takes(planned[0], generator.generate(midi_song, options), args)
 
 
 def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Namespace) -> int:
@@ -156,6 +159,8 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
           f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
     if result.guitar_parts:
         print(f"guitar: {'; '.join(result.guitar_parts)}")
+    if result.band_parts:
+        print(f"band: {'; '.join(result.band_parts)}")
     for notice in result.notices:
         print(f"warning: {notice}", file=sys.stderr)
     return 0

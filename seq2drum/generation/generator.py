@@ -28,6 +28,7 @@ from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.styles import Style, StyleBook
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import MidiSong
+from seq2drum.midi.roles import BAND_ROLES, parts_by_role
 from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
@@ -107,6 +108,7 @@ class GenerationResult:
     takes: list[TakeResult] = field(default_factory=list)
     sections: list[tuple[int, str]] = field(default_factory=list)  # (first bar, 1-based, of the song; letter)
     guitar_parts: list[str] = field(default_factory=list)  # the parts taken as the guitar, as in the part listing
+    band_parts: list[str] = field(default_factory=list)  # the other parts listened to, 'role: part' as listed
     notices: list[str] = field(default_factory=list)  # what the user should check: a guessed guitar, sparse drums
     song: EncodedSong | None = None  # the song on its grid (bars, guitar features): what figures are drawn on
 
@@ -254,6 +256,14 @@ class DrumGenerator:
             takes=results,
             sections=[(s.start_bar + 1, s.letter) for s in prepared.bars.sections],
             guitar_parts=[] if options.from_nothing else prepared.choice.listing(),
+            band_parts=band_listing(prepared.song, prepared.choice.parts) if self.data_config.listen_to_band else [],
             notices=[notice for notice in notices if notice],
             song=encoded,
         )
+
+
+def band_listing(song: MidiSong, guitar_parts: list[Any]) -> list[str]:
+    """'bass: 3 'Bass' (channel 2, program 34, 412 notes)' for each part beside the guitar the drums listened to."""
+    numbers = {id(part): number for number, part in enumerate(song.parts, start=1)}
+    roles = parts_by_role(song, guitar_parts)
+    return [f"{role}: {numbers[id(part)]} {part.describe()}" for role in BAND_ROLES for part in roles[role]]

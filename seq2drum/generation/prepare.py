@@ -35,7 +35,7 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
             spec: FeatureSpec) -> PreparedSong:
     """Read the song (or make drums from nothing's stand-in), choose its guitar once, make room for the count-in,
     and put it on the grid as the network's bars. Raises `MidiReadError`, `NoGuitarError`, `CountInError`."""
-    song = from_nothing.song_to_play(midi, options)
+    song = from_nothing.song_to_play(midi, options, only_guitar=not data_config.listen_to_band)
     choice = song.guitar_choice if song.guitar_choice and song.guitar_track == options.track else None
     choice = choice or choose_guitar(song, options.track)  # the reader chose it when it read only the guitar
     moved_song, moved_bars = count_in.make_room(song, merged_notes(choice.parts), options.count_in_bars,

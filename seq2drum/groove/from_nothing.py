@@ -111,10 +111,10 @@ def stand_in_song(bars: int, tempo_qpm: float, meter: Meter, lead_in_bars: int =
     return MidiSong(tpq, [(0, tempo_us)], [(0, meter.numerator, meter.denominator)], [guitar], 1, markers)
 
 
-def song_to_play(midi: bytes | MidiSong | None, options: GenerationOptions) -> MidiSong:
-    """The song the drums are made for: the one given (parsed here from bytes), or for drums from nothing
-    (`options.bars`) the stand-in, its count-in bars left empty before it. ConfigError for both, MidiReadError for
-    neither."""
+def song_to_play(midi: bytes | MidiSong | None, options: GenerationOptions, only_guitar: bool = True) -> MidiSong:
+    """The song the drums are made for: the one given (parsed here from bytes: the guitar's notes alone when
+    `only_guitar`, every part's for a model that listens to the band), or for drums from nothing (`options.bars`)
+    the stand-in, its count-in bars left empty before it. ConfigError for both, MidiReadError for neither."""
     given = isinstance(midi, MidiSong) or bool(midi)
     if options.bars is None:
         if not given:
@@ -122,7 +122,7 @@ def song_to_play(midi: bytes | MidiSong | None, options: GenerationOptions) -> M
                                 "bars (with tempo and meter) for drums from nothing")
         if isinstance(midi, MidiSong):
             return midi
-        return read_midi(midi, only_guitar=True, track=options.track)  # type: ignore[arg-type]
+        return read_midi(midi, only_guitar=only_guitar, track=options.track)  # type: ignore[arg-type]
     if given:
         raise ConfigError("bars (with tempo and meter) makes drums from nothing: send no MIDI file with it, or leave "
                           "bars, tempo and meter unset to make drums for the song")

@@ -1,5 +1,5 @@
 """One song in, model-ready arrays out: the guitar on the song's own grid, its drums when known, its marker events,
-and its span (the bars from the guitar's entry to the song's end, which the drums cover).
+and its span (the bars the drums cover: from the first entry to the last note of the parts they listen to).
 
 Shared by training (through the corpus cache in `training.cache`) and by generation, so both see a song exactly the
 same way. Bar-level arrays for the groove model are built from an `EncodedSong` by `song.bars`.
@@ -35,13 +35,13 @@ class EncodedSong:
     time_signatures: list[tuple[int, int, int]]
     guitar: np.ndarray  # (n_steps, N_GUITAR_FEATURES) float32
     song: np.ndarray  # (N_SONG_FEATURES,) float32
-    first_bar: int  # the bar where the guitar first plays (the drums start there)
+    first_bar: int  # the bar where the music the drums listen to starts (the drums start there)
     end_bar: int  # one past the last bar of the song's span
     drums: DrumGrid | None = None
     sha256: str = ""
     duration_s: float = 0.0
     guitar_note_count: int = 0
-    last_onset_step: int = 0  # the step of the guitar's last note onset (the drums end there)
+    last_onset_step: int = 0  # the step of the last onset the drums listen to (the drums end there)
     marker_steps: list[int] = field(default_factory=list)  # steps of the file's marker / cue-point events
     band: np.ndarray | None = None  # (n_steps, len(BAND)) float32: the other parts by role (song.band); None = silent
 
@@ -81,28 +81,31 @@ def encode_song(
 ) -> EncodedSong:
     """Put a parsed song on the grid. Raises `NoGuitarError`, and `NoDrumsError` when `with_drums` finds none.
 
-    The grid runs to the end of the guitar part, and the span starts at the bar where the guitar first plays, so the
-    drums span the guitar and nothing else, in training and in generation alike. `guitar_parts`: the parts already
-    chosen as the guitar (generation chooses once); without them they are chosen here by `track`.
+    The grid runs to the end of the music and the span starts at the bar where it starts: with
+    `config.listen_to_band`, every part the drums listen to (by role, the guitar among them), else the guitar alone,
+    in training and in generation alike. `guitar_parts`: the parts already chosen as the guitar (generation chooses
+    once); without them they are chosen here by `track`.
     """
     guitar_parts = guitar_parts if guitar_parts is not None else select_guitar(song, track)
     notes = merged_notes(guitar_parts)
     if not len(notes):
         raise NoGuitarError("the guitar part holds no notes", song.part_listing())
+    roles = parts_by_role(song, guitar_parts)
+    music = _listened_notes(roles) if config.listen_to_band else notes  # what the drums span
     drum_notes = merged_notes(song.drum_parts) if with_drums else None
     if with_drums and (drum_notes is None or not len(drum_notes)):
         raise NoDrumsError("the song has no drum part on channel 10")
-    end_tick = int(notes[:, 1].max())
+    end_tick = int(music[:, 1].max())
     if end_tick / song.ticks_per_quarter > MAX_SONG_QUARTERS:  # a note never released runs to its track's end
         raise SongTooLongError(
-            f"the guitar part runs to quarter note {end_tick // song.ticks_per_quarter}, past the limit of "
+            f"the music runs to quarter note {end_tick // song.ticks_per_quarter}, past the limit of "
             f"{MAX_SONG_QUARTERS} quarter notes; look for a stray note far past the end"
         )
     grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, config.steps_per_quarter)
-    first_step_of_guitar, _ = grid.quantize(notes[:1, START])
-    first_bar = int(np.searchsorted(grid.bars[:, BAR_START], first_step_of_guitar[0], side="right") - 1)
+    first_step_of_music, _ = grid.quantize(music[:1, START])
+    first_bar = int(np.searchsorted(grid.bars[:, BAR_START], first_step_of_music[0], side="right") - 1)
     drums = drums_to_grid(drum_notes, grid) if drum_notes is not None else None
-    last_onset, _ = grid.quantize(notes[-1:, START])
+    last_onset, _ = grid.quantize(music[-1:, START])
     marker_steps, _ = grid.quantize(np.array([tick for tick, _ in song.markers], dtype=np.int64))
     return EncodedSong(
         name=name,
@@ -117,5 +120,10 @@ def encode_song(
         guitar_note_count=len(notes),
         last_onset_step=int(np.clip(last_onset[0], 0, grid.n_steps - 1)),
         marker_steps=sorted({int(s) for s in marker_steps if 0 <= s < grid.n_steps}),
-        band=band_features(parts_by_role(song, guitar_parts), grid),
+        band=band_features(roles, grid),
     )
+
+
+def _listened_notes(roles: dict[str, list[Part]]) -> np.ndarray:
+    """The notes of every part the drums listen to (those read), sorted by start: their span is the drums' span."""
+    return merged_notes([part for parts in roles.values() for part in parts if part.notes_read and part.note_count])
