@@ -23,7 +23,8 @@ from seq2drum.options import DefaultsHelpFormatter, invoked_as
 from seq2drum.errors import Seq2DrumError
 
 from .app import MiB, ServerConfig, create_server
-from .workers import ModelSource, WorkerPool
+from .pool import WorkerPool
+from .workers import ModelSource
 
 EXIT_USAGE = 2
 
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GenerateStream uploads received at the same time")
     parser.add_argument("--upload-idle", type=float, default=defaults.upload_idle_s,
                         help="seconds an upload may go without a chunk")
+    parser.add_argument("--max-job-seconds", type=float, default=defaults.max_job_s,
+                        help="longest a song may hold a worker, whatever the client's deadline (or with none)")
     parser.add_argument("--recycle-mib", type=float, default=defaults.recycle_mib,
                         help="a worker that grew more than this over its idle memory is replaced")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds calls in flight get to finish at shutdown")
@@ -83,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             max_song_quarters=args.max_song_quarters,
             max_uploads=args.max_uploads,
             upload_idle_s=args.upload_idle,
+            max_job_s=args.max_job_seconds,
             recycle_mib=args.recycle_mib,
             torch_threads=args.torch_threads,
         )

@@ -6,7 +6,9 @@ Nothing from a request becomes a file path and nothing is unpickled from a clien
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -18,7 +20,8 @@ from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .memory import MiB
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer
-from .workers import WorkerPool
+from .status import UndecodableRequest
+from .pool import WorkerPool
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
 
@@ -36,6 +39,7 @@ class ServerConfig:
     max_uploads: int = 4  # GenerateStream uploads received at the same time; one more gets UNAVAILABLE
     upload_idle_s: float = 10.0  # longest wait for the next chunk of an upload
     upload_total_s: float = 300.0  # longest time one upload may take in all
+    max_job_s: float = 60.0  # longest a song may hold a worker, whatever the client's deadline (or with none)
     max_concurrent_calls: int = 100  # calls of any kind in flight; past it gRPC itself answers RESOURCE_EXHAUSTED
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
     torch_threads: int = 1  # per worker
@@ -64,6 +68,8 @@ class ServerConfig:
             raise ConfigError(f"max_uploads must be 1-1024, got {self.max_uploads}")
         if not 0 < self.upload_idle_s <= self.upload_total_s:
             raise ConfigError(f"upload_idle_s must be > 0 and at most upload_total_s, got {self.upload_idle_s}")
+        if not 0 < self.max_job_s <= 86_400:
+            raise ConfigError(f"max_job_s must be > 0 and at most a day (86400), got {self.max_job_s}")
         if not 0 <= self.max_waiting <= 1024:
             raise ConfigError(f"max_waiting must be 0-1024, got {self.max_waiting}")
         if self.max_concurrent_calls < self.workers + self.max_waiting + self.max_uploads + 2:
@@ -98,11 +104,12 @@ async def create_server(
         ],
         maximum_concurrent_rpcs=config.max_concurrent_calls,
     )
-    seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), server)
+    seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), _Lenient(server))
     health_servicer = health_servicer or health.aio.HealthServicer()
     for service in ("", SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    _WATCHERS.add(asyncio.get_running_loop().create_task(_watch_workers(pool, health_servicer)))
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
     )
@@ -115,5 +122,48 @@ async def create_server(
     return server, port
 
 
-async def _new_health_servicer() -> health.aio.HealthServicer:
-    return health.aio.HealthServicer()  # made on the server's loop, where it is used
+_WATCHERS: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
+WATCH_S = 0.25  # how often the idle workers are looked at
+
+
+async def _watch_workers(pool: WorkerPool, health_servicer: health.aio.HealthServicer) -> None:
+    """Replace idle workers that died, and say NOT_SERVING while no worker can run (and SERVING once one can)."""
+    serving = True
+    while True:
+        await asyncio.sleep(WATCH_S)
+        now_serving = pool.sweep()
+        if now_serving != serving:
+            serving = now_serving
+            status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+            for service in ("", SERVICE_NAME):
+                await health_servicer.set(service, status)  # ignored once a graceful shutdown has begun
+
+
+def _lenient(method: str, parse: Any) -> Any:
+    """A request deserializer that never raises: grpc answers a deserializer's exception with UNKNOWN, so bytes that
+    do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT."""
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)
+            return UndecodableRequest(method, f"{type(exc).__name__}: {exc}")
+
+    return deserialize
+
+
+class _Lenient:
+    """Stands in for the server while the generated code registers the Seq2Drum methods, and registers them with
+    lenient deserializers instead (the stubs stay as protoc writes them)."""
+
+    def __init__(self, server: grpc.aio.Server) -> None:
+        self.server = server
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass  # the same methods come to add_registered_method_handlers, which adds both
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        lenient = {name: handler._replace(request_deserializer=_lenient(name, handler.request_deserializer))
+                   for name, handler in handlers.items()}
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, lenient),))
+        self.server.add_registered_method_handlers(service, lenient)

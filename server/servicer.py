@@ -24,9 +24,11 @@ from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
-from .status import DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError, status_for
+from .status import (DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
+                     UndecodableRequest, status_for)
 from .memory import MiB, release_memory
-from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerPool
+from .pool import WorkerPool
+from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
     from .app import ServerConfig
@@ -35,6 +37,8 @@ log = logging.getLogger("seq2drum.server")
 
 MESSAGE_ENVELOPE_BYTES = 4096  # room for the metadata next to the MIDI bytes in one message
 _TRIM_DELAY_S = 0.2  # after the last call in flight ends, before the heap is trimmed
+_LOST_WORKER_RETRIES = 3  # workers found dead before they took a song, tried past before giving up
+_DEADLINE_SLACK_S = 0.05  # grpc may cancel a handler a moment before the deadline by this process's clock
 
 
 class _Call:
@@ -46,13 +50,18 @@ class _Call:
     in_flight = 0
     large_since_trim = False
 
-    def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0) -> None:
+    def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0,
+                 request_bytes: int = 0) -> None:
         self.method = method
         self.context = context
-        self.bytes_in = bytes_in
+        self.bytes_in = bytes_in  # MIDI bytes, as logged
+        self.request_bytes = request_bytes  # the whole request (options too): what the heap held for it
         self.bytes_out = 0
         self.bars = -1
         self.started = time.perf_counter()
+        # when the client's deadline falls: once grpc has cancelled the handler, time_remaining() no longer says
+        remaining_s = context.time_remaining()
+        self.deadline = None if remaining_s is None else time.monotonic() + remaining_s
         log.debug("%s started", method)
 
     async def __aenter__(self) -> _Call:
@@ -63,15 +72,14 @@ class _Call:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         _Call.in_flight -= 1
-        _Call.large_since_trim |= self.bytes_in > MiB
+        _Call.large_since_trim |= max(self.bytes_in, self.request_bytes) > MiB
         if _Call.in_flight == 0 and _Call.large_since_trim:
             asyncio.get_running_loop().call_later(_TRIM_DELAY_S, _trim_when_idle)
         if exc is None:
             self._log(grpc.StatusCode.OK)
             return
         if isinstance(exc, asyncio.CancelledError):  # grpc cancelled the handler: the client left or timed out
-            remaining = self.context.time_remaining()
-            expired = remaining is not None and remaining <= 0
+            expired = self.deadline is not None and time.monotonic() >= self.deadline - _DEADLINE_SLACK_S
             self._log(grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED)
             return
         if not isinstance(exc, Exception):  # GeneratorExit: the client stopped reading a stream
@@ -129,8 +137,11 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     async def Generate(
         self, request: seq2drum_pb2.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> seq2drum_pb2.GenerateResponse:
-        async with _Call("Generate", context, len(request.midi)) as call:
-            options = options_from_proto(request.options)
+        if isinstance(request, UndecodableRequest):
+            async with _Call("Generate", context):
+                raise request.error()
+        async with _Call("Generate", context, len(request.midi), request.ByteSize()) as call:
+            options = await self._options(request.options)
             result, server_ms = await self._generate(request.midi, options, context, call)
             out_bytes = len(result.midi_bytes) + sum(len(midi) for midi, _ in result.more_takes)
             if out_bytes > self._config.max_message_bytes - MESSAGE_ENVELOPE_BYTES * (1 + len(result.more_takes)):
@@ -150,7 +161,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     ) -> AsyncIterator[seq2drum_pb2.GenerateStreamResponse]:
         async with _Call("GenerateStream", context) as call:
             midi, options_message = await self._read_upload(request_iterator, call)
-            options = options_from_proto(options_message)
+            options = await self._options(options_message)
             result, server_ms = await self._generate(midi, options, context, call)
             del midi
             chunk_bytes = self._config.stream_chunk_bytes
@@ -166,10 +177,17 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         self, request: seq2drum_pb2.GetModelInfoRequest, context: grpc.aio.ServicerContext
     ) -> seq2drum_pb2.GetModelInfoResponse:
         async with _Call("GetModelInfo", context):
+            if isinstance(request, UndecodableRequest):
+                raise request.error()
             return self._model_info
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------------ steps
+
+    async def _options(self, message: seq2drum_pb2.GenerationOptions) -> GenerationOptions:
+        """The request's options, checked off the event loop (a kit map is parsed as JSON: the loop must keep
+        answering health checks and other calls meanwhile)."""
+        return await asyncio.get_running_loop().run_in_executor(None, options_from_proto, message)
 
     async def _read_upload(
         self, request_iterator: AsyncIterator[seq2drum_pb2.GenerateStreamRequest], call: _Call
@@ -214,6 +232,8 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         chunks: list[bytes],
         call: _Call,
     ) -> seq2drum_pb2.GenerationOptions | None:
+        if isinstance(message, UndecodableRequest):
+            raise message.error()
         part = message.WhichOneof("part")
         if part == "options":
             if index > 0:
@@ -221,6 +241,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
             return message.options
         if part == "midi_chunk" and message.midi_chunk:
             call.bytes_in += len(message.midi_chunk)
+            call.request_bytes = call.bytes_in
             if call.bytes_in > self._config.max_stream_bytes:
                 raise RequestTooLargeError(
                     f"the upload passed this server's limit of {self._config.max_stream_bytes} bytes "
@@ -238,17 +259,27 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         client goes or the deadline passes."""
         started = time.perf_counter()
         _check_active(context, "before the song was read")
-        try:
-            worker = await self._line.take(context.time_remaining())
-        except LineFullError:
-            raise ServerBusyError(f"the server is busy with {self._config.workers} songs and {self._line.waiting} "
-                                  "more waiting; try again in a few seconds") from None
-        except LineDeadlineError:
-            raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
-        try:
-            return await self._run_on(worker, midi, options, context, call, started)
-        finally:
-            self._line.freed()  # the worker went back (or was replaced): the next song in line looks
+        if not self._pool.serving:
+            raise ServerBusyError(f"this server has no worker that can run right now ({self._pool.start_problem}); "
+                                  "it keeps trying: try again later")
+        for attempt in range(_LOST_WORKER_RETRIES + 1):
+            try:
+                worker = await self._line.take(context.time_remaining())
+            except LineFullError:
+                raise ServerBusyError(f"the server is busy with {self._config.workers} songs and "
+                                      f"{self._line.waiting} more waiting; try again in a few seconds") from None
+            except LineDeadlineError:
+                raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
+            try:
+                return await self._run_on(worker, midi, options, context, call, started)
+            except WorkerLostError:  # killed while idle, before it read the song: another worker takes it
+                if attempt == _LOST_WORKER_RETRIES:
+                    raise
+                log.warning("%s: worker %s was gone before it took the song; trying another", call.method,
+                            worker.process.pid)
+            finally:
+                self._line.freed()  # the worker went back (or was replaced): the next song in line looks
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _run_on(
         self, worker: Worker, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call,
@@ -257,11 +288,16 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         job = Job(midi, options, self._limits)
         future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
         remaining_s = context.time_remaining()
+        limit_s = self._config.max_job_s
         try:
-            result = await asyncio.wait_for(asyncio.shield(future), timeout=remaining_s)
+            timeout_s = limit_s if remaining_s is None else min(remaining_s, limit_s)
+            result = await asyncio.wait_for(asyncio.shield(future), timeout=timeout_s)
         except asyncio.TimeoutError:
             future.add_done_callback(_consume)
             self._pool.discard(worker)
+            if remaining_s is None or limit_s < remaining_s:
+                raise JobTooLongError(f"the song took longer than this server's limit of {limit_s:g} s per song; "
+                                      "the work was stopped: send a shorter song or fewer parts") from None
             raise DeadlinePassedError("the deadline passed while the song was being read or generated; "
                                       "the work was stopped") from None
         except asyncio.CancelledError:
