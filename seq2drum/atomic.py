@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 _ATTEMPTS = 100
+_TOKEN_BYTES = 6
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{%d}\.tmp" % (2 * _TOKEN_BYTES))  # the names _create_temporary makes
 
 
 def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], object]) -> Path:
@@ -96,9 +99,20 @@ def _write_temporary(path: Path, content: bytes | str | Callable[[BinaryIO], obj
     return temp
 
 
+def remove_leftovers(folder: str | Path) -> list[Path]:
+    """Remove the temporary files a process killed while writing left in `folder` (`.NAME.<12 hex>.tmp`); for a
+    folder one process writes at a time, such as a training run's, at its start. Returns what was removed."""
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def _create_temporary(path: Path) -> tuple[int, Path]:
     for _ in range(_ATTEMPTS):
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(_TOKEN_BYTES)}.tmp")
         try:
             return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
         except FileExistsError:
