@@ -23,6 +23,7 @@ from pathlib import Path
 import grpc
 
 from seq2drum.options import OPTION_BY_NAME, DefaultsHelpFormatter, add_option_flags, chosen_options, invoked_as
+from seq2drum.errors import escape_controls
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DEFAULT_SERVER, DrumClient, HelperError, OutputExistsError
@@ -138,7 +139,7 @@ def guarded(action: Callable[[], object]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except grpc.RpcError as error:
-        print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
+        print(f"error: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr)
         return EXIT_FAILED
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import grpc
 
+from seq2drum.errors import escape_controls
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .balancing import ServerListError, channel_options, split_servers, target_for
@@ -48,8 +49,8 @@ class Drums:
 
     def describe(self) -> str:
         m = self.metadata
-        return (f"{m.bars} bars, {m.drum_hits} hits, seed {m.seed}, model {m.model_name} {m.model_version}, "
-                f"{m.generation_ms:.0f} ms on the server")
+        return escape_controls(f"{m.bars} bars, {m.drum_hits} hits, seed {m.seed}, model {m.model_name} "
+                               f"{m.model_version}, {m.generation_ms:.0f} ms on the server")
 
 
 class DrumClient:

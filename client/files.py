@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from seq2drum.atomic import write_together
+from seq2drum.errors import escape_controls
 from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, take_paths, write_new_version
 from seq2drum.rpc import seq2drum_pb2
 
@@ -70,11 +71,11 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
     else:
         print(f"wrote {target} ({drums.describe()})", flush=True)
     if drums.metadata.sections:
-        print(f"sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
-    if drums.metadata.guitar_parts:
-        print(f"guitar: {'; '.join(drums.metadata.guitar_parts)}", flush=True)
+        print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
+    if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen
+        print(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}"), flush=True)
     for notice in drums.metadata.notices:
-        print(f"warning: {notice}", file=sys.stderr, flush=True)
+        print(f"warning: {escape_controls(notice)}", file=sys.stderr, flush=True)
     return target
 
 
@@ -93,5 +94,6 @@ def process_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions,
     _write(targets, [data for data, _ in files], "or name another file with -o", force)
     for target, (_, hits) in zip(targets, files):
         print(f"wrote {target} ({hits} hits)", flush=True)
-    print(f"{drums.describe()}; sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
+    print(escape_controls(f"{drums.describe()}; sections (letter@bar): {' '.join(drums.metadata.sections)}"),
+          flush=True)
     return targets[0]

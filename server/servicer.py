@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from seq2drum.errors import Seq2DrumError
+from seq2drum.errors import Seq2DrumError, escape_controls
 from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
@@ -96,7 +96,7 @@ class _Call:
     def _log(self, code: grpc.StatusCode, message: str = "") -> None:
         elapsed_ms = (time.perf_counter() - self.started) * 1000
         bars = self.bars if self.bars >= 0 else "-"
-        reason = f" ({message[:200]})" if message else ""
+        reason = f" ({escape_controls(message[:200])})" if message else ""  # one line, whatever the message holds
         log.info("%s bytes_in=%d bars=%s bytes_out=%d status=%s ms=%.1f%s",
                  self.method, self.bytes_in, bars, self.bytes_out, code.name, elapsed_ms, reason)
 

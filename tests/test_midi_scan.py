@@ -235,3 +235,18 @@ def test_long_variable_length_numbers_keep_their_value_or_are_past_every_limit(r
         expected = (expected << 7) | (byte & 0x7F)
     assert after == len(run)
     assert value == min(expected, _VLQ_CEILING) or (expected > _VLQ_CEILING and value >= _VLQ_CEILING)
+
+
+def test_control_characters_in_names_are_escaped_everywhere_they_are_shown() -> None:
+    """Issue 22, 11: track names with ESC sequences were printed raw (a terminal obeyed them) and a newline in a
+    name forged a whole line in the server log. Names are read with every control character escaped."""
+    from seq2drum.midi.io import choose_guitar
+
+    name = "Gtr\x1b[2J\nINFO forged line\x9b"
+    # a guitar track whose name event carries the control characters
+    data = smf_bytes([track_chunk([(0, meta_event(0x03, name.encode("latin-1"))), (0, b"\xc0\x1d"),
+                                   (0, note_on(0, 40, 90)), (240, note_on(0, 40, 0))])])
+    song = read_midi(data)
+    listing = " ".join(song.part_listing()) + " ".join(choose_guitar(song).listing())
+    assert not any(ord(char) < 32 or 0x7F <= ord(char) <= 0x9F for char in listing)
+    assert "Gtr\\x1b[2J\\x0aINFO forged line\\x9b" in listing

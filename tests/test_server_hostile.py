@@ -166,3 +166,14 @@ def test_a_deadline_passing_in_line_is_logged_as_deadline_exceeded(gate: Gate,
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Generate ")]
     assert not any("status=CANCELLED" in line for line in lines), lines
     assert any("status=DEADLINE_EXCEEDED" in line for line in lines), lines
+
+
+def test_a_message_with_line_breaks_is_one_log_line(source: ModelSource, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 22, 11: a newline in a name (or any text a request carries into an error) forged a complete line in the
+    server log. The log line escapes control characters."""
+    with caplog.at_level(logging.INFO, logger="seq2drum.server"), running(source) as channel:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+        forged = "x\n2026-01-01 INFO seq2drum.server: Generate status=OK\x1b[2J"
+        assert status_of(lambda: generate(stub, rock_song_bytes(4), track=forged)) != grpc.StatusCode.OK
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Generate ")]
+    assert lines and all("\n" not in line and "\x1b" not in line for line in lines), lines

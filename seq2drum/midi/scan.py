@@ -17,7 +17,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError
+from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, escape_controls
 
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
@@ -90,8 +90,9 @@ class ReadLimits:
 
 
 def meta_text(data: bytes) -> str:
-    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it."""
-    return data.decode("latin-1", errors="replace").strip().strip("\x00")
+    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it: control
+    characters escaped (\\xNN), since names go into every listing, message and log line."""
+    return escape_controls(data.decode("latin-1", errors="replace").strip().strip("\x00"))
 
 
 @dataclass
