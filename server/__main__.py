@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GenerateStream uploads received at the same time")
     parser.add_argument("--upload-idle", type=float, default=defaults.upload_idle_s,
                         help="seconds an upload may go without a chunk")
+    parser.add_argument("--min-upload-kib-s", type=float, default=defaults.min_upload_bytes_per_s / 1024,
+                        help=f"slowest GenerateStream upload, on average, after its first "
+                        f"{defaults.upload_grace_s:g} s (a slower one is stopped and its upload slot freed)")
     parser.add_argument("--max-job-seconds", type=float, default=defaults.max_job_s,
                         help="longest a song may hold a worker, whatever the client's deadline (or with none)")
     parser.add_argument("--recycle-mib", type=float, default=defaults.recycle_mib,
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             max_uploads=args.max_uploads,
             upload_idle_s=args.upload_idle,
             max_job_s=args.max_job_seconds,
+            min_upload_bytes_per_s=args.min_upload_kib_s * 1024,
             recycle_mib=args.recycle_mib,
             torch_threads=args.torch_threads,
         )

@@ -39,6 +39,8 @@ class ServerConfig:
     max_uploads: int = 4  # GenerateStream uploads received at the same time; one more gets UNAVAILABLE
     upload_idle_s: float = 10.0  # longest wait for the next chunk of an upload
     upload_total_s: float = 300.0  # longest time one upload may take in all
+    min_upload_bytes_per_s: float = 16 * 1024  # slowest upload, on average, once upload_grace_s have passed
+    upload_grace_s: float = 5.0
     max_job_s: float = 60.0  # longest a song may hold a worker, whatever the client's deadline (or with none)
     max_concurrent_calls: int = 100  # calls of any kind in flight; past it gRPC itself answers RESOURCE_EXHAUSTED
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
@@ -68,6 +70,9 @@ class ServerConfig:
             raise ConfigError(f"max_uploads must be 1-1024, got {self.max_uploads}")
         if not 0 < self.upload_idle_s <= self.upload_total_s:
             raise ConfigError(f"upload_idle_s must be > 0 and at most upload_total_s, got {self.upload_idle_s}")
+        if self.min_upload_bytes_per_s <= 0 or self.upload_grace_s <= 0:
+            raise ConfigError(f"min_upload_bytes_per_s and upload_grace_s must be > 0, got "
+                              f"{self.min_upload_bytes_per_s} and {self.upload_grace_s}")
         if not 0 < self.max_job_s <= 86_400:
             raise ConfigError(f"max_job_s must be > 0 and at most a day (86400), got {self.max_job_s}")
         if not 0 <= self.max_waiting <= 1024:

@@ -204,25 +204,36 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
             chunks: list[bytes] = []
             iterator = request_iterator.__aiter__()
             loop = asyncio.get_running_loop()
-            give_up_at = loop.time() + config.upload_total_s
+            started = loop.time()
+            give_up_at = started + config.upload_total_s
             index = 0
             while True:
-                wait_s = min(config.upload_idle_s, give_up_at - loop.time())
+                # a slow drip (a byte every few seconds) must not hold an upload slot for the whole upload limit
+                too_slow_at = started + max(config.upload_grace_s, call.bytes_in / config.min_upload_bytes_per_s)
+                wait_s = min(config.upload_idle_s, give_up_at - loop.time(), too_slow_at - loop.time())
                 try:
                     message = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait_s, 0.001))
                 except StopAsyncIteration:
                     break
                 except asyncio.TimeoutError:
-                    if loop.time() >= give_up_at:
-                        raise DeadlinePassedError(
-                            f"the upload took longer than this server's limit of {config.upload_total_s:g} s") from None
-                    raise DeadlinePassedError(
-                        f"the upload stalled: no chunk for {config.upload_idle_s:g} s; send the file again") from None
+                    raise self._upload_timeout(loop.time(), give_up_at, too_slow_at, call.bytes_in) from None
                 options = self._take_upload_message(index, message, options, chunks, call)
                 index += 1
             return b"".join(chunks), options or seq2drum_pb2.GenerationOptions()
         finally:
             self._uploads -= 1
+
+    def _upload_timeout(self, now: float, give_up_at: float, too_slow_at: float, bytes_in: int) -> DeadlinePassedError:
+        config = self._config
+        if now >= give_up_at:
+            return DeadlinePassedError(
+                f"the upload took longer than this server's limit of {config.upload_total_s:g} s")
+        if now >= too_slow_at:
+            return DeadlinePassedError(
+                f"the upload is too slow: {bytes_in} bytes in {now - give_up_at + config.upload_total_s:.0f} s; this "
+                f"server needs at least {config.min_upload_bytes_per_s / 1024:g} KiB/s after the first "
+                f"{config.upload_grace_s:g} s: send the file again over a faster connection")
+        return DeadlinePassedError(f"the upload stalled: no chunk for {config.upload_idle_s:g} s; send the file again")
 
     def _take_upload_message(
         self,

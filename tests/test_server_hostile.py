@@ -10,6 +10,7 @@ import shutil
 import signal
 import time
 from concurrent import futures
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -177,3 +178,29 @@ def test_a_message_with_line_breaks_is_one_log_line(source: ModelSource, caplog:
         assert status_of(lambda: generate(stub, rock_song_bytes(4), track=forged)) != grpc.StatusCode.OK
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Generate ")]
     assert lines and all("\n" not in line and "\x1b" not in line for line in lines), lines
+
+
+def test_a_slow_drip_upload_is_stopped_and_its_slot_freed(source: ModelSource) -> None:
+    """Issue 22, 5: 4 streams sending 1 byte every 8 s held every upload slot for the whole upload window and every
+    other stream got UNAVAILABLE. An upload slower than the minimum rate (after a short grace) is now stopped."""
+    config = dataclasses.replace(ONE_WORKER, max_uploads=1, upload_idle_s=10.0, upload_grace_s=1.0,
+                                 min_upload_bytes_per_s=1024.0)
+    midi = rock_song_bytes(4)
+
+    def drip() -> Iterator[pb.GenerateStreamRequest]:
+        yield pb.GenerateStreamRequest(options=pb.GenerationOptions(seed=1))
+        for byte in midi[:40]:
+            yield pb.GenerateStreamRequest(midi_chunk=bytes([byte]))
+            time.sleep(0.3)
+
+    with running(source, config) as channel:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as caught:
+            list(stub.GenerateStream(drip(), timeout=TIMEOUT_S))
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert "too slow" in caught.value.details()
+        assert time.monotonic() - started < 5
+        chunks = [pb.GenerateStreamRequest(midi_chunk=midi[i : i + 500]) for i in range(0, len(midi), 500)]
+        responses = list(stub.GenerateStream(iter(chunks), timeout=TIMEOUT_S))  # the only slot is free again
+        assert responses[0].metadata.bars == 4
