@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,6 +20,7 @@ from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .memory import MiB
+from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer
 from .status import UndecodableRequest
 from .pool import WorkerPool
@@ -46,6 +48,10 @@ class ServerConfig:
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
     torch_threads: int = 1  # per worker
     read_limits: ReadLimits = field(default_factory=ReadLimits)  # notes, events, tempo and meter changes
+    tls_cert: Path | None = None  # PEM certificate (chain) and its key: TLS instead of plain text
+    tls_key: Path | None = None
+    token: str = field(default="", repr=False)  # every call but health must carry it (server.security)
+    reflection: bool = True  # the reflection service, for grpcurl and the like
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 256:
@@ -101,7 +107,9 @@ async def create_server(
     over a started `WorkerPool`. Returns the server and its port (the one picked by the OS for port 0).
     Raises `OSError` when the address cannot be bound."""
     config = config or ServerConfig()
+    credentials = server_credentials(config.tls_cert, config.tls_key)  # ConfigError before anything is started
     server = grpc.aio.server(
+        interceptors=[TokenCheck(config.token)] if config.token else None,
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
@@ -115,11 +123,12 @@ async def create_server(
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     _WATCHERS.add(asyncio.get_running_loop().create_task(_watch_workers(pool, health_servicer)))
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
-    )
+    if config.reflection:
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+        )
     try:
-        port = server.add_insecure_port(address)
+        port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     except RuntimeError as exc:  # grpc's way of saying the bind failed
         raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:

@@ -204,3 +204,48 @@ def test_a_slow_drip_upload_is_stopped_and_its_slot_freed(source: ModelSource) -
         chunks = [pb.GenerateStreamRequest(midi_chunk=midi[i : i + 500]) for i in range(0, len(midi), 500)]
         responses = list(stub.GenerateStream(iter(chunks), timeout=TIMEOUT_S))  # the only slot is free again
         assert responses[0].metadata.bars == 4
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1, made with openssl (skipped where it is missing)."""
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to test TLS with")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def test_tls_and_a_shared_token_guard_a_server_on_the_network(source: ModelSource, certificate: tuple[Path, Path],
+                                                              tmp_path: Path) -> None:
+    """The security posture of the README's server section: with --tls-cert/--tls-key and a token every call but
+    health needs the token (UNAUTHENTICATED without it), plain text is refused, and reflection can be off."""
+    from client.drum_client import DrumClient
+
+    cert, key = certificate
+    config = dataclasses.replace(TEST_CONFIG, tls_cert=cert, tls_key=key, token="s3cret", reflection=False)
+    midi = rock_song_bytes(4)
+    with running_server(source, config) as server:
+        address = f"localhost:{server.port}"
+        with DrumClient(address, timeout_s=TIMEOUT_S, wait_s=0, tls_ca=cert, token="s3cret") as client:
+            assert client.generate(midi, pb.GenerationOptions(seed=1)).metadata.bars == 4
+        for token in ("", "wrong"):
+            with DrumClient(address, timeout_s=TIMEOUT_S, wait_s=0, tls_ca=cert, token=token) as client:
+                with pytest.raises(grpc.RpcError) as caught:
+                    client.generate(midi)
+                assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+                assert "token" in caught.value.details()
+        secure = grpc.secure_channel(address, grpc.ssl_channel_credentials(cert.read_bytes()))
+        assert _health(secure) == health_pb2.HealthCheckResponse.SERVING  # open for load balancers
+        reflection = secure.unary_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+        with pytest.raises(grpc.RpcError) as caught:
+            list(reflection(b"", timeout=TIMEOUT_S))
+        assert caught.value.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAUTHENTICATED)
+        with DrumClient(address, timeout_s=5, wait_s=0) as plain, pytest.raises(grpc.RpcError):
+            plain.generate(midi)  # plain text to a TLS server
+        secure.close()
