@@ -21,7 +21,7 @@ from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .memory import MiB
 from .security import TokenCheck, server_credentials
-from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer
+from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
 from .status import UndecodableRequest
 from .pool import WorkerPool
 
@@ -158,6 +158,7 @@ def _lenient(method: str, parse: Any) -> Any:
     do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT."""
 
     def deserialize(data: bytes) -> Any:
+        note_request_bytes(len(data))
         try:
             return parse(data)
         except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)

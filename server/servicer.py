@@ -50,12 +50,10 @@ class _Call:
     in_flight = 0
     large_since_trim = False
 
-    def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0,
-                 request_bytes: int = 0) -> None:
+    def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0) -> None:
         self.method = method
         self.context = context
-        self.bytes_in = bytes_in  # MIDI bytes, as logged
-        self.request_bytes = request_bytes  # the whole request (options too): what the heap held for it
+        self.bytes_in = bytes_in
         self.bytes_out = 0
         self.bars = -1
         self.started = time.perf_counter()
@@ -72,7 +70,7 @@ class _Call:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         _Call.in_flight -= 1
-        _Call.large_since_trim |= max(self.bytes_in, self.request_bytes) > MiB
+        _Call.large_since_trim |= self.bytes_in > MiB
         if _Call.in_flight == 0 and _Call.large_since_trim:
             asyncio.get_running_loop().call_later(_TRIM_DELAY_S, _trim_when_idle)
         if exc is None:
@@ -99,6 +97,12 @@ class _Call:
         reason = f" ({escape_controls(message[:200])})" if message else ""  # one line, whatever the message holds
         log.info("%s bytes_in=%d bars=%s bytes_out=%d status=%s ms=%.1f%s",
                  self.method, self.bytes_in, bars, self.bytes_out, code.name, elapsed_ms, reason)
+
+
+def note_request_bytes(size: int) -> None:
+    """Called with the size of every request message as it is decoded: a large one (MIDI or options) means the heap
+    is trimmed once no call is in flight (a flood of 15 MB options left the process at 525-745 MiB)."""
+    _Call.large_since_trim |= size > MiB
 
 
 def _trim_when_idle() -> None:
@@ -140,7 +144,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         if isinstance(request, UndecodableRequest):
             async with _Call("Generate", context):
                 raise request.error()
-        async with _Call("Generate", context, len(request.midi), request.ByteSize()) as call:
+        async with _Call("Generate", context, len(request.midi)) as call:
             options = await self._options(request.options)
             result, server_ms = await self._generate(request.midi, options, context, call)
             out_bytes = len(result.midi_bytes) + sum(len(midi) for midi, _ in result.more_takes)
@@ -252,7 +256,6 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
             return message.options
         if part == "midi_chunk" and message.midi_chunk:
             call.bytes_in += len(message.midi_chunk)
-            call.request_bytes = call.bytes_in
             if call.bytes_in > self._config.max_stream_bytes:
                 raise RequestTooLargeError(
                     f"the upload passed this server's limit of {self._config.max_stream_bytes} bytes "
