@@ -84,7 +84,7 @@ class DrumClient:
         # goes to the next server; the server enforces the size limits, and reconnects are quick after a restart.
         # TLS checks the server against `tls_ca` (its certificate, or the CA that signed it); the token goes with
         # every call (server.security), over TLS or not
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
+        self._auth = {"metadata": (("authorization", f"Bearer {token}"),)} if token else {}
         if tls_ca is None:
             self._channel = grpc.insecure_channel(channel_target, options=channel_options())
         else:
@@ -121,8 +121,8 @@ class DrumClient:
 
     def model_info(self, give_up_at: float | None = None) -> seq2drum_pb2.GetModelInfoResponse:
         request = seq2drum_pb2.GetModelInfoRequest()
-        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s,
-                                                                  metadata=self._metadata), give_up_at)
+        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s, **self._auth),
+                                  give_up_at)
 
     def limits(self, give_up_at: float | None = None) -> seq2drum_pb2.Limits:
         """The server's limits, asked once per client."""
@@ -138,7 +138,7 @@ class DrumClient:
 
     def _generate_unary(self, midi: bytes, options: seq2drum_pb2.GenerationOptions) -> Drums:
         response = self._stub.Generate(seq2drum_pb2.GenerateRequest(midi=midi, options=options), timeout=self.timeout_s,
-                                       metadata=self._metadata)
+                                       **self._auth)
         return Drums(response.midi, response.metadata, [(take.midi, take.drum_hits) for take in response.more_takes])
 
     def _generate_stream(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, chunk_bytes: int) -> Drums:
@@ -148,7 +148,7 @@ class DrumClient:
                 yield seq2drum_pb2.GenerateStreamRequest(midi_chunk=midi[start : start + chunk_bytes])
 
         takes: list[tuple[seq2drum_pb2.GenerationMetadata, list[bytes]]] = []  # each take: metadata, then chunks
-        for response in self._stub.GenerateStream(requests(), timeout=self.timeout_s, metadata=self._metadata):
+        for response in self._stub.GenerateStream(requests(), timeout=self.timeout_s, **self._auth):
             if response.WhichOneof("part") == "metadata":
                 takes.append((response.metadata, []))
             elif takes:
