@@ -119,6 +119,27 @@ def flood_forever(address: str) -> None:
                 print(error.code().name, flush=True)
 
 
+def probe(address: str, stub: seq2drum_pb2_grpc.Seq2DrumStub, song: bytes, seconds: float,
+          server_pid: int) -> tuple[list[float], list[tuple[str, float]], float]:
+    """Health every 50 ms and a normal song every 10th probe for `seconds`: (health ms, songs, peak MiB)."""
+    started, probes, songs, peak = time.monotonic(), [], [], 0.0
+    while time.monotonic() - started < seconds:
+        probes.append(health_ms(address)[1])
+        if len(probes) % 10 == 1:
+            songs.append(timed(lambda: stub.Generate(pb.GenerateRequest(midi=song), timeout=60)))
+        peak = max(peak, rss_mib(server_pid) or 0.0)
+        time.sleep(0.05)
+    return probes, songs, peak
+
+
+def show(label: str, probes: list[float], songs: list[tuple[str, float]], idle_song: float) -> None:
+    p95 = sorted(probes)[int(0.95 * (len(probes) - 1))]
+    song_s = statistics.median(seconds for _, seconds in songs)
+    print(f"   {label}: health median {statistics.median(probes):.1f} ms, p95 {p95:.1f} ms, max {max(probes):.1f} ms "
+          f"({len(probes)} probes); song median {song_s:.2f} s ({song_s / idle_song:.2f}x idle, "
+          f"{sorted(set(code for code, _ in songs))})")
+
+
 def flood(address: str, server_pid: int, song: bytes, flood_s: float) -> None:
     print(f"\n3. 3 clients (processes) flooding 15 MB option strings for {flood_s:g} s")
     channel, stub = stub_for(address)
@@ -128,16 +149,16 @@ def flood(address: str, server_pid: int, song: bytes, flood_s: float) -> None:
     idle_health = statistics.median(health_ms(address)[1] for _ in range(10))
     print(f"   idle: song {idle_song:.2f} s (median of 5, {sorted(set(code for code, _ in normal))}), health "
           f"{idle_health:.1f} ms, gRPC process {idle_rss:.0f} MiB")
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    show("3 processes only burning CPU (the contention alone)", *probe(address, stub, song, flood_s / 2,
+                                                                       server_pid)[:2], idle_song)
+    for burner in burners:
+        burner.kill()
+        burner.wait()
     flooders = [subprocess.Popen([sys.executable, "-m", "bench.bench_hostile", "--flood", address], cwd=REPO,
                                  stdout=subprocess.PIPE, text=True) for _ in range(3)]
     time.sleep(3.0)  # started and sending
-    started, probes, songs, peak = time.monotonic(), [], [], idle_rss
-    while time.monotonic() - started < flood_s:
-        probes.append(health_ms(address)[1])
-        if len(probes) % 10 == 1:
-            songs.append(timed(lambda: stub.Generate(pb.GenerateRequest(midi=song), timeout=60)))
-        peak = max(peak, rss_mib(server_pid) or 0.0)
-        time.sleep(0.05)
+    probes, songs, peak = probe(address, stub, song, flood_s, server_pid)
     answers: dict[str, int] = {}
     for flooder in flooders:
         flooder.terminate()
@@ -145,12 +166,7 @@ def flood(address: str, server_pid: int, song: bytes, flood_s: float) -> None:
             answers[line] = answers.get(line, 0) + 1
     time.sleep(3.0)
     after = rss_mib(server_pid) or float("nan")
-    song_s = statistics.median(seconds for _, seconds in songs)
-    p95 = sorted(probes)[int(0.95 * (len(probes) - 1))]
-    print(f"   health: median {statistics.median(probes):.1f} ms, p95 {p95:.1f} ms, max {max(probes):.1f} ms over "
-          f"{len(probes)} probes")
-    print(f"   song under flood: median {song_s:.2f} s, max {max(s for _, s in songs):.2f} s over {len(songs)} "
-          f"({song_s / idle_song:.2f}x idle; {sorted(set(code for code, _ in songs))})")
+    show("3 processes flooding", probes, songs, idle_song)
     print(f"   flood answers: {answers}; gRPC process peak {peak:.0f} MiB, 3 s after {after:.0f} MiB "
           f"({(after - idle_rss) / idle_rss * 100:+.1f}% of idle)")
     channel.close()
