@@ -87,10 +87,11 @@ def memory_mib(pid: int) -> tuple[float, float, int, str]:
     return pss / 1024, rss / 1024, len(pids), " ".join(each)
 
 
-def start_server(checkpoint: Path, workers: int) -> tuple[subprocess.Popen[str], str]:
+def start_server(checkpoint: Path, workers: int, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    """`python -m server` on a free loopback port with `extra` flags; (the process, its address)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--checkpoint", str(checkpoint),
-         "--workers", str(workers), "--log-level", "WARNING"],
+         "--workers", str(workers), "--log-level", "WARNING", *extra],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     lines: queue.Queue[str] = queue.Queue()

@@ -6,10 +6,14 @@ domain error, and the handler's answer must map to a status a client can act on 
 Cases are real-shaped files built in code (a rock song, a format-0 file with running status, a dense chord track, a
 song with tempo and meter changes) mutated the ways a broken export or an attacker would: bit flips, truncation,
 huge variable-length numbers, absurd meters, tempo floods, random splices, patched header and chunk fields, and
-plain random bytes; each at most --max-bytes. Each case goes to `seq2drum.midi.io.read_midi` and to
-`server.workers.generate_drums` (what a server worker runs for a request) with a model (default: a tiny random
-one, as the model's weights do not change what the reader and the handler must survive); the handler's outcome is
-mapped by `server.status.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
+plain random bytes; each at most --max-bytes, except long runs of 0xFF and other long variable-length numbers (up
+to --max-run-bytes). Options are fuzzed too (huge numbers in every option that holds a number as text, deep JSON
+kit maps, control characters in names), and so are the request's protobuf bytes (flips, cuts, long varints, invalid
+UTF-8 in its strings). Each case goes to `seq2drum.midi.io.read_midi` and, as the serialized GenerateRequest a
+client would send, through the server's own path: its lenient deserializer (server.app), `options_from_proto`
+(server.convert) and `server.workers.generate_drums` (what a worker runs) with a model (default: a tiny random
+one, as the model's weights do not change what the reader and the handler must survive); the outcome is mapped by
+`server.status.status_for`. Prints the counts per outcome and exits 1 on any crash, UNKNOWN or INTERNAL.
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ from seq2drum.errors import MidiReadError, Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.scan import ReadLimits
-from server.status import status_for
+from seq2drum.rpc import seq2drum_pb2 as pb
+from server.app import _lenient
+from server.convert import options_from_proto
+from server.status import UndecodableRequest, status_for
 from server.workers import Job, generate_drums
 from tests.builders import (
     chord_track,
@@ -63,21 +70,90 @@ class Mutator:
     """Seeded, so a failing case can be rebuilt from (seed, index)."""
 
     KINDS = ("flip", "cut", "vlq", "meter", "tempo-flood", "splice", "header", "chunk-length", "random", "stack")
+    LONG_KINDS = ("long-ff", "long-varint")  # past --max-bytes, up to --max-run-bytes
+    REQUEST_KINDS = ("options", "proto")  # the song is fine; the options or the request's bytes are not
 
-    def __init__(self, seed: int, max_bytes: int) -> None:
+    def __init__(self, seed: int, max_bytes: int, max_run_bytes: int = 1 << 20) -> None:
         self.rng = random.Random(seed)
         self.max_bytes = max_bytes
+        self.max_run_bytes = max_run_bytes
         self.bases = base_files()
 
-    def case(self) -> tuple[str, bytes]:
-        kind = self.rng.choice(self.KINDS)
+    def case(self, index: int) -> tuple[str, bytes, bytes]:
+        """(kind, MIDI bytes, the serialized GenerateRequest carrying them)."""
+        kind = self.rng.choice(self.KINDS + self.LONG_KINDS + self.REQUEST_KINDS)
         data = bytearray(self.rng.choice(self.bases))
+        options = pb.GenerationOptions(seed=index)
         if kind == "stack":  # several mutations on one file
             for _ in range(self.rng.randint(2, 4)):
                 data = self.mutate(self.rng.choice(self.KINDS[:-2]), data)
-        else:
+        elif kind in self.LONG_KINDS:
+            data = self.long_run(kind, data)
+        elif kind == "options":
+            options = self.hostile_options(index)
+        elif kind != "proto":
             data = self.mutate(kind, data)
-        return kind, bytes(data[: self.max_bytes])
+        cap = self.max_run_bytes if kind in self.LONG_KINDS else self.max_bytes
+        midi = bytes(data[:cap])
+        request = pb.GenerateRequest(midi=midi, options=options).SerializeToString()
+        if kind == "proto":
+            request = self.hostile_request(request)
+        return kind, midi, request
+
+    def long_run(self, kind: str, data: bytearray) -> bytearray:
+        """A long run of 0xFF (or of any continuation bytes) where a delta time, an event length or the data ends."""
+        rng = self.rng
+        length = rng.choice([2100, 5000, 100_000, 400_000, self.max_run_bytes])
+        fill = b"\xff" if kind == "long-ff" else bytes([rng.randrange(0x80, 0x100)])
+        run = fill * length + (b"" if rng.random() < 0.3 else bytes([rng.randrange(128)]))
+        at = rng.choice([len(data), rng.randrange(min(22, len(data)), len(data) + 1)])
+        if rng.random() < 0.3:  # as a meta event's length: FF 03 <length>
+            run = b"\x00\xff\x03" + run
+        data[at:at] = run
+        chunk = data.find(b"MTrk")
+        if chunk >= 0 and rng.random() < 0.7:  # the chunk's length covering the run, or not
+            data[chunk + 4 : chunk + 8] = struct.pack(">I", min(len(data) - chunk - 8, 0xFFFFFFFF))
+        return data
+
+    def hostile_options(self, index: int) -> pb.GenerationOptions:
+        """Huge numbers in every option that holds a number as text, deep JSON, control characters, huge texts."""
+        rng = self.rng
+        digits = "9" * rng.choice([20, 4301, 5000, 100_000])
+        choices = {
+            "track": [digits, "\u00b2", "1,\u0663", f"{digits},1", "\x1b[2J\nGuitar", "\x00" * 100, "x" * 20_000],
+            "fills": [f"every:{digits}", "every:-1", "every:\u00b2", "every:1e400"],
+            "meter": [f"{digits}/4", f"4/{digits}", "\u00b2/4", "4/4\n"],
+            "kit_map": ["[" * rng.choice([1000, 5000, 100_000]), f'{{"kick": {digits}}}', '{"kick": 1e400}',
+                        '{"' + "x" * rng.choice([100, 8000, 100_000]) + '": 36}', '{"kick": NaN}',
+                        '{"kick": [' * 3000 + "]" * 3000 + "}", '{"\x1b[31mkick": 36}'],
+            "style": [digits, "\x1b[31mwaltz", "x" * 50_000],
+            "cymbal": [digits, "\n"],
+        }
+        name = rng.choice(sorted(choices))
+        text = rng.choice(choices[name])
+        bars = {"bars": rng.choice([1, 4, 2**32 - 1])} if name == "meter" else {}
+        return pb.GenerationOptions(seed=index, **bars, **{name: text})
+
+    def hostile_request(self, request: bytes) -> bytes:
+        """The request's protobuf bytes broken: invalid UTF-8 in a string, long varints, flips, cuts, garbage."""
+        rng = self.rng
+        data = bytearray(request)
+        how = rng.choice(["utf8", "varint", "flip", "cut", "garbage"])
+        if how == "utf8":  # options (field 2) holding track (field 3) as bytes that are not UTF-8
+            bad = bytes([rng.choice([0x80, 0xC0, 0xFF, 0xED])]) + bytes(rng.getrandbits(8) for _ in range(3))
+            inner = b"\x1a" + bytes([len(bad)]) + bad
+            data += b"\x12" + bytes([len(inner)]) + inner
+        elif how == "varint":  # a tag or a length that never ends, or ends far out
+            at = rng.randrange(len(data) + 1)
+            data[at:at] = b"\x0a" + b"\xff" * rng.choice([10, 11, 100, 100_000]) + bytes([rng.randrange(128)])
+        elif how == "flip":
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif how == "cut":
+            data = data[: rng.randrange(len(data))]
+        else:
+            data = bytearray(rng.getrandbits(8) for _ in range(rng.randint(1, 4096)))
+        return bytes(data)
 
     def mutate(self, kind: str, data: bytearray) -> bytearray:
         rng = self.rng
@@ -134,7 +210,19 @@ class Outcomes(NamedTuple):
     failures: list[str]
 
 
-def run_case(index: int, kind: str, data: bytes, generator: DrumGenerator, limits: ReadLimits,
+_DECODE = _lenient("Generate", pb.GenerateRequest.FromString)  # the server's own deserializer for Generate
+
+
+def handle(request_bytes: bytes, generator: DrumGenerator, limits: ReadLimits) -> None:
+    """What the server does with a Generate request's bytes, minus gRPC: decode, check the options, run the job."""
+    request = _DECODE(request_bytes)
+    if isinstance(request, UndecodableRequest):
+        raise request.error()
+    options: GenerationOptions = options_from_proto(request.options)
+    generate_drums(generator, Job(request.midi, options, limits))
+
+
+def run_case(index: int, kind: str, data: bytes, request: bytes, generator: DrumGenerator, limits: ReadLimits,
              outcomes: Outcomes) -> None:
     """One case through the reader, then through the server's handler (a status, as a client would get it)."""
     reader, handler, failures = outcomes
@@ -147,7 +235,7 @@ def run_case(index: int, kind: str, data: bytes, generator: DrumGenerator, limit
         reader["CRASH"] += 1
         failures.append(f"case {index} ({kind}) crashed the reader:\n{traceback.format_exc()}")
     try:
-        generate_drums(generator, Job(data, GenerationOptions(seed=index), limits))
+        handle(request, generator, limits)
         handler["OK"] += 1
     except Seq2DrumError as error:
         code, _ = status_for(error)
@@ -165,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-bytes", type=int, default=64 * 1024)
+    parser.add_argument("--max-run-bytes", type=int, default=1 << 20,
+                        help="longest run of 0xFF or other continuation bytes in a long-run case")
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: a tiny random model")
     parser.add_argument("--max-song-quarters", type=int, default=1024,
                         help="the song-length limit (lower than a server's 8192 so that 10,000 cases run in minutes)")
@@ -176,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         generator = DrumGenerator.from_checkpoint(checkpoint)
     print(f"model: {generator.info.name}; {args.cases} cases of at most {args.max_bytes} bytes, seed {args.seed}, "
           f"songs of at most {args.max_song_quarters} quarter notes")
-    mutator = Mutator(args.seed, args.max_bytes)
+    mutator = Mutator(args.seed, args.max_bytes, args.max_run_bytes)
     limits = ReadLimits(max_song_quarters=args.max_song_quarters)
     reader: collections.Counter[str] = collections.Counter()
     handler: collections.Counter[str] = collections.Counter()
@@ -185,10 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     slowest = (0.0, "")
     started = time.perf_counter()
     for index in range(args.cases):
-        kind, data = mutator.case()
+        kind, data, request = mutator.case(index)
         kinds[kind] += 1
         case_started = time.perf_counter()
-        run_case(index, kind, data, generator, limits, Outcomes(reader, handler, failures))
+        run_case(index, kind, data, request, generator, limits, Outcomes(reader, handler, failures))
         elapsed = time.perf_counter() - case_started
         if elapsed > slowest[0]:
             slowest = (elapsed, f"case {index} ({kind}, {len(data)} bytes)")

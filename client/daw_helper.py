@@ -23,6 +23,8 @@ from pathlib import Path
 import grpc
 
 from seq2drum.options import OPTION_BY_NAME, DefaultsHelpFormatter, add_option_flags, chosen_options, invoked_as
+from seq2drum.credentials import TOKEN_ENV, read_token
+from seq2drum.errors import ConfigError, escape_controls
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DEFAULT_SERVER, DrumClient, HelperError, OutputExistsError
@@ -58,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds the server gets per attempt")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to keep retrying while the server is busy or unreachable (0 = no retry)")
+    parser.add_argument("--tls-ca", type=Path, default=None, metavar="PEM",
+                        help="talk TLS, trusting the server whose certificate (or CA) this file holds (default: "
+                        "plain text, for a server on this machine)")
+    parser.add_argument("--token-file", type=Path, default=None,
+                        help=f"file whose first line is the server's shared token, or set {TOKEN_ENV} (default: none)")
     # the generation options; the server checks the values (INVALID_ARGUMENT names the range)
     add_option_flags(parser.add_argument_group("generation (left out: the server decides)"), server_decides=True)
     return parser
@@ -95,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either SONG.mid, --watch DIR or --bars N")
     try:
         options = options_from_args(args)
-        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait)
-    except HelperError as error:
+        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait, tls_ca=args.tls_ca,
+                            token=read_token(args.token_file))
+    except (HelperError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     with client:
@@ -138,7 +146,7 @@ def guarded(action: Callable[[], object]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except grpc.RpcError as error:
-        print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
+        print(f"error: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr)
         return EXIT_FAILED
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -10,10 +10,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import grpc
 
+from seq2drum.errors import escape_controls
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .balancing import ServerListError, channel_options, split_servers, target_for
@@ -48,8 +50,8 @@ class Drums:
 
     def describe(self) -> str:
         m = self.metadata
-        return (f"{m.bars} bars, {m.drum_hits} hits, seed {m.seed}, model {m.model_name} {m.model_version}, "
-                f"{m.generation_ms:.0f} ms on the server")
+        return escape_controls(f"{m.bars} bars, {m.drum_hits} hits, seed {m.seed}, model {m.model_name} "
+                               f"{m.model_version}, {m.generation_ms:.0f} ms on the server")
 
 
 class DrumClient:
@@ -59,7 +61,8 @@ class DrumClient:
     size limits come from GetModelInfo of one of them (replicas are expected to run with the same flags)."""
 
     def __init__(self, target: str | list[str] = DEFAULT_SERVER, timeout_s: float = 120.0, wait_s: float = 60.0,
-                 backoff_s: float = RETRY_FIRST_S, max_backoff_s: float = RETRY_MAX_S) -> None:
+                 backoff_s: float = RETRY_FIRST_S, max_backoff_s: float = RETRY_MAX_S, tls_ca: Path | None = None,
+                 token: str = "") -> None:
         if timeout_s <= 0:
             raise HelperError(f"--timeout must be > 0 seconds, got {timeout_s}")
         if wait_s < 0:
@@ -79,7 +82,18 @@ class DrumClient:
         self.target = ", ".join(self.servers)
         # Calls go round robin to the servers whose health is SERVING (client.balancing), so a retry after UNAVAILABLE
         # goes to the next server; the server enforces the size limits, and reconnects are quick after a restart.
-        self._channel = grpc.insecure_channel(channel_target, options=channel_options())
+        # TLS checks the server against `tls_ca` (its certificate, or the CA that signed it); the token goes with
+        # every call (server.security), over TLS or not
+        self._auth = {"metadata": (("authorization", f"Bearer {token}"),)} if token else {}
+        if tls_ca is None:
+            self._channel = grpc.insecure_channel(channel_target, options=channel_options())
+        else:
+            try:
+                roots = tls_ca.read_bytes()
+            except OSError as exc:
+                raise HelperError(f"cannot read --tls-ca {tls_ca}: {exc.strerror or exc}") from None
+            credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+            self._channel = grpc.secure_channel(channel_target, credentials, options=channel_options())
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
 
     def close(self) -> None:
@@ -107,7 +121,8 @@ class DrumClient:
 
     def model_info(self, give_up_at: float | None = None) -> seq2drum_pb2.GetModelInfoResponse:
         request = seq2drum_pb2.GetModelInfoRequest()
-        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s), give_up_at)
+        return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s, **self._auth),
+                                  give_up_at)
 
     def limits(self, give_up_at: float | None = None) -> seq2drum_pb2.Limits:
         """The server's limits, asked once per client."""
@@ -122,7 +137,8 @@ class DrumClient:
         return self._limits
 
     def _generate_unary(self, midi: bytes, options: seq2drum_pb2.GenerationOptions) -> Drums:
-        response = self._stub.Generate(seq2drum_pb2.GenerateRequest(midi=midi, options=options), timeout=self.timeout_s)
+        response = self._stub.Generate(seq2drum_pb2.GenerateRequest(midi=midi, options=options), timeout=self.timeout_s,
+                                       **self._auth)
         return Drums(response.midi, response.metadata, [(take.midi, take.drum_hits) for take in response.more_takes])
 
     def _generate_stream(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, chunk_bytes: int) -> Drums:
@@ -132,7 +148,7 @@ class DrumClient:
                 yield seq2drum_pb2.GenerateStreamRequest(midi_chunk=midi[start : start + chunk_bytes])
 
         takes: list[tuple[seq2drum_pb2.GenerationMetadata, list[bytes]]] = []  # each take: metadata, then chunks
-        for response in self._stub.GenerateStream(requests(), timeout=self.timeout_s):
+        for response in self._stub.GenerateStream(requests(), timeout=self.timeout_s, **self._auth):
             if response.WhichOneof("part") == "metadata":
                 takes.append((response.metadata, []))
             elif takes:

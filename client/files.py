@@ -9,18 +9,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from seq2drum.atomic import write_atomic
-from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, new_take_paths, take_paths
+from seq2drum.atomic import write_together
+from seq2drum.errors import escape_controls
+from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, take_paths, write_new_version
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DrumClient, HelperError, OutputExistsError
 
 
-def _write(target: Path, data: bytes) -> None:
+def _write(targets: list[Path], contents: list[bytes], hint: str, force: bool = False,
+           beside: tuple[Path, bool, int | None] | None = None) -> list[Path]:
+    """Write the files together (all or none); with `beside` = (song, merge, takes or None), as the song's first
+    free version, the names taken as the files are written (runs at the same time each keep their own)."""
     try:
-        write_atomic(target, data)
+        if beside is not None:
+            return write_new_version(*beside[:2], contents, beside[2])
+        return write_together(targets, contents, overwrite=force)
+    except FileExistsError as exc:  # another run wrote it after the check before generating
+        raise OutputExistsError(exists_message([exc.filename or targets[0]], f"{hint}; nothing was written")) from exc
     except OSError as exc:
-        raise HelperError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise HelperError(f"cannot write {exc.filename or targets[0]}: {exc.strerror or exc}; nothing was written"
+                          ) from exc
 
 
 def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.GenerationOptions,
@@ -32,15 +41,14 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
     nothing is written without `force` (takes are never renumbered), unless `renumber_takes` (--watch) moves the
     set to SONG_drums-2.take1.mid ..."""
     n_takes = options.takes if options.HasField("takes") else 1
+    renumbered = output is None and (n_takes == 1 or renumber_takes)
     if n_takes > 1:
-        targets = (new_take_paths(song, options.merge, n_takes) if renumber_takes and output is None
-                   else take_paths(song, output, options.merge, n_takes))
-        existing = [str(path) for path in targets if path.exists()]
+        targets = take_paths(song, output, options.merge, n_takes)
         hint = "takes are never renumbered"
     else:
         targets = [output or new_output_path(song, options.merge)]
-        existing = [str(output)] if output is not None and output.exists() else []
         hint = "or leave out -o to get a new version beside the song"
+    existing = [] if renumbered else [str(path) for path in targets if path.exists()]
     for target in targets:
         if target.resolve() == song.resolve():
             raise HelperError(f"the output {target} would overwrite the song; pick another -o")
@@ -51,9 +59,10 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
     except OSError as exc:
         raise HelperError(f"cannot read {song}: {exc.strerror or exc}") from exc
     drums = client.generate(midi, options)
-    files = [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes]
-    for target, (data, hits) in zip(targets, files):
-        _write(target, data)
+    files = [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes][:n_takes]
+    beside = (song, options.merge, n_takes if n_takes > 1 else None) if renumbered else None
+    targets = _write(targets, [data for data, _ in files], hint, force, beside)
+    for target, (_, hits) in zip(targets, files):
         if n_takes > 1:
             print(f"wrote {target} ({hits} hits)", flush=True)
     target = targets[0]
@@ -62,11 +71,11 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
     else:
         print(f"wrote {target} ({drums.describe()})", flush=True)
     if drums.metadata.sections:
-        print(f"sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
-    if drums.metadata.guitar_parts:
-        print(f"guitar: {'; '.join(drums.metadata.guitar_parts)}", flush=True)
+        print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
+    if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen
+        print(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}"), flush=True)
     for notice in drums.metadata.notices:
-        print(f"warning: {notice}", file=sys.stderr, flush=True)
+        print(f"warning: {escape_controls(notice)}", file=sys.stderr, flush=True)
     return target
 
 
@@ -81,8 +90,10 @@ def process_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions,
     if existing and not force:
         raise OutputExistsError(exists_message(existing, "or name another file with -o"))
     drums = client.generate(b"", options)
-    for target, (data, hits) in zip(targets, [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes]):
-        _write(target, data)
+    files = [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes][:n_takes]
+    _write(targets, [data for data, _ in files], "or name another file with -o", force)
+    for target, (_, hits) in zip(targets, files):
         print(f"wrote {target} ({hits} hits)", flush=True)
-    print(f"{drums.describe()}; sections (letter@bar): {' '.join(drums.metadata.sections)}", flush=True)
+    print(escape_controls(f"{drums.describe()}; sections (letter@bar): {' '.join(drums.metadata.sections)}"),
+          flush=True)
     return targets[0]

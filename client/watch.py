@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 
+from seq2drum.errors import escape_controls
 from seq2drum.outputs import existing_takes, is_own_output
 from seq2drum.rpc import seq2drum_pb2
 
@@ -149,7 +150,8 @@ def watch(client: DrumClient, folder: Path, options: seq2drum_pb2.GenerationOpti
         try:
             process_file(client, song, options, renumber_takes=True)
         except grpc.RpcError as error:
-            print(f"{song.name}: {error.code().name}: {error.details()}", file=sys.stderr, flush=True)
+            print(f"{song.name}: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr,
+                  flush=True)
             return error.code() not in TRANSIENT_CODES
         except HelperError as error:
             print(f"{song.name}: {error}", file=sys.stderr, flush=True)

@@ -3,7 +3,7 @@
 The spine, one subpackage a stage: midi (bytes <-> parts, the drum map, the guitar's choice) -> song (the grid, the
 column table, bars and sections) -> model (the network, its numpy twin, checkpoints, scores) -> groove (what each bar
 plays: codebook, gains, structure, takes, steering by the controls) -> generation (prepare -> score -> decide ->
-render). training/ and evaluation/ build and judge models; cli/ is the command line; options, outputs and atomic are
-standard-library only, shared with the DAW helper. This file imports nothing, so the helper can import those three
-without numpy.
+render). training/ and evaluation/ build and judge models; cli/ is the command line; options, outputs, atomic,
+errors and credentials are standard-library only, shared with the DAW helper. This file imports nothing, so the
+helper can import those without numpy.
 """

@@ -4,23 +4,85 @@ The data goes to a new temporary file beside the target (a random name, created 
 the same target never share a temporary file), is flushed, and is renamed over the target in one step. A crash
 leaves either the old file or the new one, never a mix. New files get the usual mode (0666 less the umask), as
 any program's output would. Used for checkpoints, cache entries, plots, reports and the CLI's drum files.
+
+Drum files are written with `write_together`: a song's takes appear together or not at all (a full disk after
+take 2 leaves none, not two), and a new file takes its name only if the name is free, so concurrent runs that
+choose the same name never overwrite each other's drums.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 _ATTEMPTS = 100
+_TOKEN_BYTES = 6
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{%d}\.tmp" % (2 * _TOKEN_BYTES))  # the names _create_temporary makes
 
 
 def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], object]) -> Path:
     """Write `content` (bytes, text as UTF-8, or a function that writes to a binary stream) to `path`, creating
     its folder. Returns the path."""
     path = Path(path)
+    temp = _write_temporary(path, content)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_together(paths: Sequence[Path], contents: Sequence[bytes], overwrite: bool = False) -> list[Path]:
+    """Write several files as one step: every one to a temporary file first (a full disk fails there, before any
+    target is touched), then all put in place. Without `overwrite`, each is created only if its name is free
+    (a hard link: the name appears with the whole file, or not at all), and `FileExistsError` naming the target
+    is raised when one is taken, after removing those this call had put in place: two runs never write one name.
+    An `OSError` from writing names the target, not the temporary file."""
+    paths = [Path(path) for path in paths]
+    temps: list[Path] = []
+    placed: list[Path] = []
+    try:
+        for path, content in zip(paths, contents, strict=True):
+            try:
+                temps.append(_write_temporary(path, content))
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        for path, temp in zip(paths, temps):
+            if overwrite:
+                os.replace(temp, path)
+            else:
+                _link_new(temp, path)
+            placed.append(path)
+    except BaseException:
+        if not overwrite:
+            for path in placed:  # ours: the name was free and this call made it
+                path.unlink(missing_ok=True)
+        raise
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    return paths
+
+
+def _link_new(temp: Path, path: Path) -> None:
+    """`path` as a new name of `temp`, only if `path` does not exist (FileExistsError naming it otherwise)."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+    except OSError:  # a file system without hard links: reserve the name, then fill it (briefly empty)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        os.replace(temp, path)
+
+
+def _write_temporary(path: Path, content: bytes | str | Callable[[BinaryIO], object]) -> Path:
+    """`content` in a new temporary file beside `path` (its folder created), flushed to disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = _create_temporary(path)
     try:
@@ -31,16 +93,26 @@ def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], o
                 stream.write(content.encode() if isinstance(content, str) else content)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return path
+    return temp
+
+
+def remove_leftovers(folder: str | Path) -> list[Path]:
+    """Remove the temporary files a process killed while writing left in `folder` (`.NAME.<12 hex>.tmp`); for a
+    folder one process writes at a time, such as a training run's, at its start. Returns what was removed."""
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _create_temporary(path: Path) -> tuple[int, Path]:
     for _ in range(_ATTEMPTS):
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(_TOKEN_BYTES)}.tmp")
         try:
             return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
         except FileExistsError:

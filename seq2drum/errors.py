@@ -6,7 +6,16 @@ so callers (CLI, server, notebooks) only ever catch `Seq2DrumError` and show its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: terminal escapes, line breaks, NULs
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as \\xNN, for text from a file or a client that goes into a
+    message, a printed line or a log line: a track name cannot colour a terminal or forge a log line."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 class Seq2DrumError(Exception):

@@ -1,6 +1,7 @@
 """Where drum files go: the names main.py and the DAW helper write, one set of rules for both.
 
     SONG.mid -> SONG_drums.mid (SONG_with_drums.mid with the guitar merged in), then SONG_drums-2.mid, -3 ...
+                (the first free name, taken as the file is written: concurrent runs each get their own)
     takes    -> OUT.take1.mid ... OUT.takeN.mid (OUT = -o without .mid, or SONG_drums beside the song)
 
 Standard library only: the DAW helper, which has grpcio alone, imports it.
@@ -8,9 +9,13 @@ Standard library only: the DAW helper, which has grpcio alone, imports it.
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 
+from seq2drum.atomic import write_together
+
+_MAX_VERSIONS = 10_000  # SONG_drums-10000.mid: past it, a folder has bigger problems than a name
 # what this helper and main.py write: SONG_drums.mid, SONG_drums-2.mid ..., and takes OUT.take1.mid ... (any OUT)
 _OWN_OUTPUT = re.compile(r"(_(with_)?drums(-\d+)?\.mid|\.take\d+\.mid)$", re.IGNORECASE)
 
@@ -20,30 +25,38 @@ def output_path(song: Path, merge: bool = False) -> Path:
     return song.with_name(f"{song.stem}_{'with_drums' if merge else 'drums'}.mid")
 
 
-def new_output_path(song: Path, merge: bool = False) -> Path:
-    """SONG_drums.mid, or when earlier takes are there SONG_drums-2.mid, -3 ...: no take is lost."""
+def version_paths(song: Path, merge: bool, takes: int | None, number: int) -> list[Path]:
+    """Version `number` of a song's drums: 1 = SONG_drums.mid (or its takes SONG_drums.take1.mid ...), then
+    SONG_drums-2.mid (SONG_drums-2.take1.mid ...), -3 ..."""
     first = output_path(song, merge)
-    candidate, number = first, 2
-    while candidate.exists():
-        candidate, number = first.with_name(f"{first.stem}-{number}.mid"), number + 1
-    return candidate
+    base = first if number == 1 else first.with_name(f"{first.stem}-{number}.mid")
+    return [base] if takes is None else take_paths(song, base, merge, takes)
+
+
+def write_new_version(song: Path, merge: bool, contents: list[bytes], takes: int | None = None) -> list[Path]:
+    """Write a song's drums (one file, or `takes` files) as its first free version (`version_paths`). Choosing the
+    names and writing the files is one step (each name is taken only if it is free, `write_together`), so runs at
+    the same time on one song each get their own version, and none is lost. Returns the paths written."""
+    for number in range(1, _MAX_VERSIONS + 1):
+        try:
+            return write_together(version_paths(song, merge, takes, number), contents)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, f"{_MAX_VERSIONS} versions exist already; move some away",
+                          str(version_paths(song, merge, takes, _MAX_VERSIONS)[0]))
+
+
+def new_output_path(song: Path, merge: bool = False) -> Path:
+    """SONG_drums.mid, or when earlier takes are there SONG_drums-2.mid, -3 ...: the name `write_new_version` would
+    take now (another run may take it first: that one writes the next)."""
+    return next(path for number in range(1, _MAX_VERSIONS + 1)
+                for path in version_paths(song, merge, None, number) if not path.exists())
 
 
 def take_paths(song: Path, output: Path | None, merge: bool, takes: int) -> list[Path]:
     """OUT.take1.mid ... OUT.takeN.mid: OUT is -o without its .mid, or SONG_drums (SONG_with_drums) beside the song."""
     base = output.with_suffix("") if output else output_path(song, merge).with_suffix("")
     return [base.with_name(f"{base.name}.take{index}.mid") for index in range(1, takes + 1)]
-
-
-def new_take_paths(song: Path, merge: bool, takes: int) -> list[Path]:
-    """For a folder watch: SONG_drums.take1.mid ..., or when any of those is there SONG_drums-2.take1.mid ... (no
-    file lost, nobody there to pass --force)."""
-    first = output_path(song, merge)
-    paths, number = take_paths(song, None, merge, takes), 2
-    while any(path.exists() for path in paths):
-        paths = take_paths(song, first.with_name(f"{first.stem}-{number}.mid"), merge, takes)
-        number += 1
-    return paths
 
 
 def existing_takes(song: Path, merge: bool = False) -> list[Path]:

@@ -20,10 +20,12 @@ from pathlib import Path
 from grpc_health.v1 import health
 
 from seq2drum.options import DefaultsHelpFormatter, invoked_as
+from seq2drum.credentials import TOKEN_ENV, read_token
 from seq2drum.errors import Seq2DrumError
 
 from .app import MiB, ServerConfig, create_server
-from .workers import ModelSource, WorkerPool
+from .pool import WorkerPool
+from .workers import ModelSource
 
 EXIT_USAGE = 2
 
@@ -55,8 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GenerateStream uploads received at the same time")
     parser.add_argument("--upload-idle", type=float, default=defaults.upload_idle_s,
                         help="seconds an upload may go without a chunk")
+    parser.add_argument("--min-upload-kib-s", type=float, default=defaults.min_upload_bytes_per_s / 1024,
+                        help=f"slowest GenerateStream upload, on average, after its first "
+                        f"{defaults.upload_grace_s:g} s (a slower one is stopped and its upload slot freed)")
+    parser.add_argument("--max-job-seconds", type=float, default=defaults.max_job_s,
+                        help="longest a song may hold a worker, whatever the client's deadline (or with none)")
     parser.add_argument("--recycle-mib", type=float, default=defaults.recycle_mib,
                         help="a worker that grew more than this over its idle memory is replaced")
+    parser.add_argument("--tls-cert", type=Path, default=None,
+                        help="PEM certificate (chain) of this server: TLS instead of plain text, with --tls-key "
+                        "(default: plain text)")
+    parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key of --tls-cert (default: none)")
+    parser.add_argument("--token-file", type=Path, default=None,
+                        help=f"file whose first line is a shared token every call but health must carry, or set "
+                        f"{TOKEN_ENV} (default: no token)")
+    parser.add_argument("--no-reflection", action="store_true",
+                        help="turn off the reflection service (grpcurl then needs the .proto)")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds calls in flight get to finish at shutdown")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="least severe log lines written to stderr")
@@ -83,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             max_song_quarters=args.max_song_quarters,
             max_uploads=args.max_uploads,
             upload_idle_s=args.upload_idle,
+            max_job_s=args.max_job_seconds,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            token=read_token(args.token_file),
+            reflection=not args.no_reflection,
+            min_upload_bytes_per_s=args.min_upload_kib_s * 1024,
             recycle_mib=args.recycle_mib,
             torch_threads=args.torch_threads,
         )
@@ -95,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     try:
         return asyncio.run(serve(args, config, pool, info))
-    except OSError as exc:
+    except (OSError, Seq2DrumError) as exc:  # an address that cannot be bound, TLS files that cannot be read
         return fail(str(exc))
     finally:
         pool.close()
@@ -114,6 +136,10 @@ async def serve(args: argparse.Namespace, config: ServerConfig, pool: WorkerPool
     shown_host = f"[{host}]" if ":" in host else host
     print(f"seq2drum server listening on {shown_host}:{port}", flush=True)
     log = logging.getLogger("seq2drum.server")
+    missing = [name for name, present in (("TLS", config.tls_cert), ("a token", config.token)) if not present]
+    if host not in ("127.0.0.1", "localhost", "::1") and missing:
+        log.warning("listening on %s without %s: anyone who can reach it can use it (README: The server)", host,
+                    " or ".join(missing))
     log.info("model %s %s, %d worker processes, %d torch thread(s) each, messages up to %d bytes",
              info["name"], info["version"], config.workers, config.torch_threads, config.max_message_bytes)
     await stop.wait()

@@ -6,7 +6,10 @@ Nothing from a request becomes a file path and nothing is unpickled from a clien
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -17,8 +20,10 @@ from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .memory import MiB
-from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer
-from .workers import WorkerPool
+from .security import TokenCheck, server_credentials
+from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
+from .status import UndecodableRequest
+from .pool import WorkerPool
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
 
@@ -36,10 +41,17 @@ class ServerConfig:
     max_uploads: int = 4  # GenerateStream uploads received at the same time; one more gets UNAVAILABLE
     upload_idle_s: float = 10.0  # longest wait for the next chunk of an upload
     upload_total_s: float = 300.0  # longest time one upload may take in all
+    min_upload_bytes_per_s: float = 16 * 1024  # slowest upload, on average, once upload_grace_s have passed
+    upload_grace_s: float = 5.0
+    max_job_s: float = 60.0  # longest a song may hold a worker, whatever the client's deadline (or with none)
     max_concurrent_calls: int = 100  # calls of any kind in flight; past it gRPC itself answers RESOURCE_EXHAUSTED
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
     torch_threads: int = 1  # per worker
     read_limits: ReadLimits = field(default_factory=ReadLimits)  # notes, events, tempo and meter changes
+    tls_cert: Path | None = None  # PEM certificate (chain) and its key: TLS instead of plain text
+    tls_key: Path | None = None
+    token: str = field(default="", repr=False)  # every call but health must carry it (server.security)
+    reflection: bool = True  # the reflection service, for grpcurl and the like
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 256:
@@ -64,6 +76,11 @@ class ServerConfig:
             raise ConfigError(f"max_uploads must be 1-1024, got {self.max_uploads}")
         if not 0 < self.upload_idle_s <= self.upload_total_s:
             raise ConfigError(f"upload_idle_s must be > 0 and at most upload_total_s, got {self.upload_idle_s}")
+        if self.min_upload_bytes_per_s <= 0 or self.upload_grace_s <= 0:
+            raise ConfigError(f"min_upload_bytes_per_s and upload_grace_s must be > 0, got "
+                              f"{self.min_upload_bytes_per_s} and {self.upload_grace_s}")
+        if not 0 < self.max_job_s <= 86_400:
+            raise ConfigError(f"max_job_s must be > 0 and at most a day (86400), got {self.max_job_s}")
         if not 0 <= self.max_waiting <= 1024:
             raise ConfigError(f"max_waiting must be 0-1024, got {self.max_waiting}")
         if self.max_concurrent_calls < self.workers + self.max_waiting + self.max_uploads + 2:
@@ -90,7 +107,9 @@ async def create_server(
     over a started `WorkerPool`. Returns the server and its port (the one picked by the OS for port 0).
     Raises `OSError` when the address cannot be bound."""
     config = config or ServerConfig()
+    credentials = server_credentials(config.tls_cert, config.tls_key)  # ConfigError before anything is started
     server = grpc.aio.server(
+        interceptors=[TokenCheck(config.token)] if config.token else None,
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
@@ -98,16 +117,18 @@ async def create_server(
         ],
         maximum_concurrent_rpcs=config.max_concurrent_calls,
     )
-    seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), server)
+    seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), _Lenient(server))
     health_servicer = health_servicer or health.aio.HealthServicer()
     for service in ("", SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
-    )
+    _WATCHERS.add(asyncio.get_running_loop().create_task(_watch_workers(pool, health_servicer)))
+    if config.reflection:
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+        )
     try:
-        port = server.add_insecure_port(address)
+        port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     except RuntimeError as exc:  # grpc's way of saying the bind failed
         raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:
@@ -115,5 +136,49 @@ async def create_server(
     return server, port
 
 
-async def _new_health_servicer() -> health.aio.HealthServicer:
-    return health.aio.HealthServicer()  # made on the server's loop, where it is used
+_WATCHERS: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
+WATCH_S = 0.25  # how often the idle workers are looked at
+
+
+async def _watch_workers(pool: WorkerPool, health_servicer: health.aio.HealthServicer) -> None:
+    """Replace idle workers that died, and say NOT_SERVING while no worker can run (and SERVING once one can)."""
+    serving = True
+    while True:
+        await asyncio.sleep(WATCH_S)
+        now_serving = pool.sweep()
+        if now_serving != serving:
+            serving = now_serving
+            status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+            for service in ("", SERVICE_NAME):
+                await health_servicer.set(service, status)  # ignored once a graceful shutdown has begun
+
+
+def _lenient(method: str, parse: Any) -> Any:
+    """A request deserializer that never raises: grpc answers a deserializer's exception with UNKNOWN, so bytes that
+    do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT."""
+
+    def deserialize(data: bytes) -> Any:
+        note_request_bytes(len(data))
+        try:
+            return parse(data)
+        except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)
+            return UndecodableRequest(method, f"{type(exc).__name__}: {exc}")
+
+    return deserialize
+
+
+class _Lenient:
+    """Stands in for the server while the generated code registers the Seq2Drum methods, and registers them with
+    lenient deserializers instead (the stubs stay as protoc writes them)."""
+
+    def __init__(self, server: grpc.aio.Server) -> None:
+        self.server = server
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass  # the same methods come to add_registered_method_handlers, which adds both
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        lenient = {name: handler._replace(request_deserializer=_lenient(name, handler.request_deserializer))
+                   for name, handler in handlers.items()}
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, lenient),))
+        self.server.add_registered_method_handlers(service, lenient)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from seq2drum.errors import ConfigError
+from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
 from seq2drum.options import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, OPTIONS, GenerationOptions
 from seq2drum.rpc import seq2drum_pb2
 
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
 # GenerationOptions' accepted ranges, advertised by GetModelInfo.
 TEMPERATURE_RANGE = (0.0, MAX_TEMPERATURE)
 SEED_MAX = MAX_SEED
+# The longest text any option takes (the kit map is the longest a person writes): checked before anything else
+# looks at the text, so a request with megabytes in an option costs a length comparison.
+MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS
 
 
 def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOptions:
@@ -27,7 +32,11 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
     values: dict[str, Any] = {}
     for option in OPTIONS:
         if option.kind is str:
-            text = getattr(message, option.name).strip()
+            text = getattr(message, option.name)
+            if len(text) > MAX_OPTION_CHARS:
+                raise ConfigError(f"{option.name} holds {len(text):,} characters; this server takes at most "
+                                  f"{MAX_OPTION_CHARS:,} in any option")
+            text = text.strip()
             values[option.name] = text or option.default
         elif option.kind is bool and not message.DESCRIPTOR.fields_by_name[option.name].has_presence:
             values[option.name] = getattr(message, option.name)
@@ -94,6 +103,9 @@ def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_
             max_time_signature_changes=limits.max_time_signature_changes,
             concurrent_uploads=config.max_uploads,
             upload_idle_s=config.upload_idle_s,
+            max_job_s=config.max_job_s,
+            max_option_chars=MAX_OPTION_CHARS,
+            min_upload_kib_s=config.min_upload_bytes_per_s / 1024,
         ),
         styles=[seq2drum_pb2.Style(name=style["name"], meters=list(style["meters"]), description=style["description"])
                 for style in info.get("styles", ())],

@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from seq2drum.errors import Seq2DrumError
+from seq2drum.errors import Seq2DrumError, escape_controls
 from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
-from .status import DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError, status_for
+from .status import (DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
+                     UndecodableRequest, status_for)
 from .memory import MiB, release_memory
-from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerPool
+from .pool import WorkerPool
+from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
     from .app import ServerConfig
@@ -35,6 +37,8 @@ log = logging.getLogger("seq2drum.server")
 
 MESSAGE_ENVELOPE_BYTES = 4096  # room for the metadata next to the MIDI bytes in one message
 _TRIM_DELAY_S = 0.2  # after the last call in flight ends, before the heap is trimmed
+_LOST_WORKER_RETRIES = 3  # workers found dead before they took a song, tried past before giving up
+_DEADLINE_SLACK_S = 0.05  # grpc may cancel a handler a moment before the deadline by this process's clock
 
 
 class _Call:
@@ -53,6 +57,9 @@ class _Call:
         self.bytes_out = 0
         self.bars = -1
         self.started = time.perf_counter()
+        # when the client's deadline falls: once grpc has cancelled the handler, time_remaining() no longer says
+        remaining_s = context.time_remaining()
+        self.deadline = None if remaining_s is None else time.monotonic() + remaining_s
         log.debug("%s started", method)
 
     async def __aenter__(self) -> _Call:
@@ -70,8 +77,7 @@ class _Call:
             self._log(grpc.StatusCode.OK)
             return
         if isinstance(exc, asyncio.CancelledError):  # grpc cancelled the handler: the client left or timed out
-            remaining = self.context.time_remaining()
-            expired = remaining is not None and remaining <= 0
+            expired = self.deadline is not None and time.monotonic() >= self.deadline - _DEADLINE_SLACK_S
             self._log(grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED)
             return
         if not isinstance(exc, Exception):  # GeneratorExit: the client stopped reading a stream
@@ -88,9 +94,15 @@ class _Call:
     def _log(self, code: grpc.StatusCode, message: str = "") -> None:
         elapsed_ms = (time.perf_counter() - self.started) * 1000
         bars = self.bars if self.bars >= 0 else "-"
-        reason = f" ({message[:200]})" if message else ""
+        reason = f" ({escape_controls(message[:200])})" if message else ""  # one line, whatever the message holds
         log.info("%s bytes_in=%d bars=%s bytes_out=%d status=%s ms=%.1f%s",
                  self.method, self.bytes_in, bars, self.bytes_out, code.name, elapsed_ms, reason)
+
+
+def note_request_bytes(size: int) -> None:
+    """Called with the size of every request message as it is decoded: a large one (MIDI or options) means the heap
+    is trimmed once no call is in flight (a flood of 15 MB options left the process at 525-745 MiB)."""
+    _Call.large_since_trim |= size > MiB
 
 
 def _trim_when_idle() -> None:
@@ -129,8 +141,11 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     async def Generate(
         self, request: seq2drum_pb2.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> seq2drum_pb2.GenerateResponse:
+        if isinstance(request, UndecodableRequest):
+            async with _Call("Generate", context):
+                raise request.error()
         async with _Call("Generate", context, len(request.midi)) as call:
-            options = options_from_proto(request.options)
+            options = await self._options(request.options)
             result, server_ms = await self._generate(request.midi, options, context, call)
             out_bytes = len(result.midi_bytes) + sum(len(midi) for midi, _ in result.more_takes)
             if out_bytes > self._config.max_message_bytes - MESSAGE_ENVELOPE_BYTES * (1 + len(result.more_takes)):
@@ -150,7 +165,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     ) -> AsyncIterator[seq2drum_pb2.GenerateStreamResponse]:
         async with _Call("GenerateStream", context) as call:
             midi, options_message = await self._read_upload(request_iterator, call)
-            options = options_from_proto(options_message)
+            options = await self._options(options_message)
             result, server_ms = await self._generate(midi, options, context, call)
             del midi
             chunk_bytes = self._config.stream_chunk_bytes
@@ -166,10 +181,17 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         self, request: seq2drum_pb2.GetModelInfoRequest, context: grpc.aio.ServicerContext
     ) -> seq2drum_pb2.GetModelInfoResponse:
         async with _Call("GetModelInfo", context):
+            if isinstance(request, UndecodableRequest):
+                raise request.error()
             return self._model_info
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------------ steps
+
+    async def _options(self, message: seq2drum_pb2.GenerationOptions) -> GenerationOptions:
+        """The request's options, checked off the event loop (a kit map is parsed as JSON: the loop must keep
+        answering health checks and other calls meanwhile)."""
+        return await asyncio.get_running_loop().run_in_executor(None, options_from_proto, message)
 
     async def _read_upload(
         self, request_iterator: AsyncIterator[seq2drum_pb2.GenerateStreamRequest], call: _Call
@@ -186,25 +208,36 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
             chunks: list[bytes] = []
             iterator = request_iterator.__aiter__()
             loop = asyncio.get_running_loop()
-            give_up_at = loop.time() + config.upload_total_s
+            started = loop.time()
+            give_up_at = started + config.upload_total_s
             index = 0
             while True:
-                wait_s = min(config.upload_idle_s, give_up_at - loop.time())
+                # a slow drip (a byte every few seconds) must not hold an upload slot for the whole upload limit
+                too_slow_at = started + max(config.upload_grace_s, call.bytes_in / config.min_upload_bytes_per_s)
+                wait_s = min(config.upload_idle_s, give_up_at - loop.time(), too_slow_at - loop.time())
                 try:
                     message = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait_s, 0.001))
                 except StopAsyncIteration:
                     break
                 except asyncio.TimeoutError:
-                    if loop.time() >= give_up_at:
-                        raise DeadlinePassedError(
-                            f"the upload took longer than this server's limit of {config.upload_total_s:g} s") from None
-                    raise DeadlinePassedError(
-                        f"the upload stalled: no chunk for {config.upload_idle_s:g} s; send the file again") from None
+                    raise self._upload_timeout(loop.time(), give_up_at, too_slow_at, call.bytes_in) from None
                 options = self._take_upload_message(index, message, options, chunks, call)
                 index += 1
             return b"".join(chunks), options or seq2drum_pb2.GenerationOptions()
         finally:
             self._uploads -= 1
+
+    def _upload_timeout(self, now: float, give_up_at: float, too_slow_at: float, bytes_in: int) -> DeadlinePassedError:
+        config = self._config
+        if now >= give_up_at:
+            return DeadlinePassedError(
+                f"the upload took longer than this server's limit of {config.upload_total_s:g} s")
+        if now >= too_slow_at:
+            return DeadlinePassedError(
+                f"the upload is too slow: {bytes_in} bytes in {now - give_up_at + config.upload_total_s:.0f} s; this "
+                f"server needs at least {config.min_upload_bytes_per_s / 1024:g} KiB/s after the first "
+                f"{config.upload_grace_s:g} s: send the file again over a faster connection")
+        return DeadlinePassedError(f"the upload stalled: no chunk for {config.upload_idle_s:g} s; send the file again")
 
     def _take_upload_message(
         self,
@@ -214,6 +247,8 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         chunks: list[bytes],
         call: _Call,
     ) -> seq2drum_pb2.GenerationOptions | None:
+        if isinstance(message, UndecodableRequest):
+            raise message.error()
         part = message.WhichOneof("part")
         if part == "options":
             if index > 0:
@@ -238,17 +273,27 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         client goes or the deadline passes."""
         started = time.perf_counter()
         _check_active(context, "before the song was read")
-        try:
-            worker = await self._line.take(context.time_remaining())
-        except LineFullError:
-            raise ServerBusyError(f"the server is busy with {self._config.workers} songs and {self._line.waiting} "
-                                  "more waiting; try again in a few seconds") from None
-        except LineDeadlineError:
-            raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
-        try:
-            return await self._run_on(worker, midi, options, context, call, started)
-        finally:
-            self._line.freed()  # the worker went back (or was replaced): the next song in line looks
+        if not self._pool.serving:
+            raise ServerBusyError(f"this server has no worker that can run right now ({self._pool.start_problem}); "
+                                  "it keeps trying: try again later")
+        for attempt in range(_LOST_WORKER_RETRIES + 1):
+            try:
+                worker = await self._line.take(context.time_remaining())
+            except LineFullError:
+                raise ServerBusyError(f"the server is busy with {self._config.workers} songs and "
+                                      f"{self._line.waiting} more waiting; try again in a few seconds") from None
+            except LineDeadlineError:
+                raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
+            try:
+                return await self._run_on(worker, midi, options, context, call, started)
+            except WorkerLostError:  # killed while idle, before it read the song: another worker takes it
+                if attempt == _LOST_WORKER_RETRIES:
+                    raise
+                log.warning("%s: worker %s was gone before it took the song; trying another", call.method,
+                            worker.process.pid)
+            finally:
+                self._line.freed()  # the worker went back (or was replaced): the next song in line looks
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _run_on(
         self, worker: Worker, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call,
@@ -257,11 +302,16 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         job = Job(midi, options, self._limits)
         future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
         remaining_s = context.time_remaining()
+        limit_s = self._config.max_job_s
         try:
-            result = await asyncio.wait_for(asyncio.shield(future), timeout=remaining_s)
+            timeout_s = limit_s if remaining_s is None else min(remaining_s, limit_s)
+            result = await asyncio.wait_for(asyncio.shield(future), timeout=timeout_s)
         except asyncio.TimeoutError:
             future.add_done_callback(_consume)
             self._pool.discard(worker)
+            if remaining_s is None or limit_s < remaining_s:
+                raise JobTooLongError(f"the song took longer than this server's limit of {limit_s:g} s per song; "
+                                      "the work was stopped: send a shorter song or fewer parts") from None
             raise DeadlinePassedError("the deadline passed while the song was being read or generated; "
                                       "the work was stopped") from None
         except asyncio.CancelledError:

@@ -33,6 +33,27 @@ class ClientGoneError(Seq2DrumError):
     """The client cancelled the call or hung up."""
 
 
+class JobTooLongError(RequestTooLargeError):
+    """A song ran past this server's `max_job_s`, whatever the client's deadline (or with none)."""
+
+
+class UndecodableRequestError(Seq2DrumError):
+    """The request's bytes are not the protobuf message the method takes (garbage, or invalid UTF-8 in a string)."""
+
+
+class UndecodableRequest:
+    """What a lenient deserializer hands the servicer instead of raising (gRPC would answer UNKNOWN): the servicer
+    raises `UndecodableRequestError` for it, which is INVALID_ARGUMENT."""
+
+    def __init__(self, method: str, problem: str) -> None:
+        self.method = method
+        self.problem = problem
+
+    def error(self) -> UndecodableRequestError:
+        return UndecodableRequestError(f"the {self.method} request is not a valid seq2drum.v1 message "
+                                       f"({self.problem[:200]}); use the helper or stubs from proto/seq2drum.proto")
+
+
 # Most specific first: NoGuitarError before its siblings, Seq2DrumError last.
 _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (NoGuitarError, grpc.StatusCode.FAILED_PRECONDITION),
@@ -40,6 +61,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (MidiReadError, grpc.StatusCode.INVALID_ARGUMENT),  # also MidiLimitError and SongTooLongError: name the limit
     (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
     (StreamProtocolError, grpc.StatusCode.INVALID_ARGUMENT),
+    (UndecodableRequestError, grpc.StatusCode.INVALID_ARGUMENT),
     (ServerBusyError, grpc.StatusCode.UNAVAILABLE),  # retryable, as gRPC clients expect
     (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # as gRPC's own size limit: not worth retrying
     (DeadlinePassedError, grpc.StatusCode.DEADLINE_EXCEEDED),

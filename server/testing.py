@@ -11,7 +11,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2
 
 from .app import SERVICE_NAME, ServerConfig, create_server
-from .workers import ModelSource, WorkerPool
+from .pool import WorkerPool
+from .workers import ModelSource
 
 
 async def _new_health_servicer() -> health.aio.HealthServicer:

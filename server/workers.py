@@ -19,11 +19,9 @@ import logging
 import multiprocessing
 import os
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent import futures
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,8 +31,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi.scan import ReadLimits
 
-from .memory import (TRIM_SLACK_BYTES, MiB, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory,
-                     rss_bytes)
+from .memory import TRIM_SLACK_BYTES, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory, rss_bytes
 
 log = logging.getLogger("seq2drum.server")
 # imported once, in the fork server; seq2drum.model.checkpoint brings torch, which a worker needs to read a
@@ -45,6 +42,10 @@ _PRELOAD = ["seq2drum.generation.generator", "seq2drum.model.checkpoint", "seq2d
 
 class WorkerCrashedError(Seq2DrumError):
     """A worker died while working (killed from outside, or out of memory); the song may be the cause."""
+
+
+class WorkerLostError(WorkerCrashedError):
+    """A worker was dead before it took the job (killed while idle): the song had no part in it; try another."""
 
 
 class WorkerStartError(CheckpointError):
@@ -154,6 +155,10 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
         if job is None:
             return
         try:
+            conn.send(("taken",))  # the server now knows a death from here on happened while working on this song
+        except (OSError, ValueError):
+            return
+        try:
             result = generate_drums(generator, job)
             del job
             release_memory(keep_bytes)
@@ -209,6 +214,12 @@ class Worker:
         """Send a job and wait for its answer (blocking; called on a thread). Raises the job's domain error."""
         try:
             self.conn.send(job)
+            self.conn.recv()  # ("taken",)
+        except (EOFError, OSError) as exc:  # died before it read the job (killed while idle, from outside)
+            self.close()
+            raise WorkerLostError(f"the worker was gone before it took the song (exit code {self.process.exitcode})"
+                                  ) from exc
+        try:
             kind, payload, *rest = self.conn.recv()
         except (EOFError, OSError) as exc:  # killed (the job was abandoned) or died
             self.close()
@@ -256,140 +267,3 @@ def start_method_context() -> Any:
         context.set_forkserver_preload(_PRELOAD)
         return context
     return multiprocessing.get_context("spawn")
-
-
-class WorkerPool:
-    """`size` workers, taken without waiting: `acquire` gives an idle worker or None (the server is busy)."""
-
-    def __init__(self, source: ModelSource, size: int, recycle_mib: float = 32.0,
-                 start_timeout_s: float = 120.0) -> None:
-        self.source = source
-        self.size = size
-        self.recycle_bytes = int(recycle_mib * MiB)
-        self.start_timeout_s = start_timeout_s
-        self.model_info: dict[str, Any] = {}
-        self.replacements = 0
-        one_blas_pool_per_worker(source.torch_threads)
-        self._context = start_method_context()
-        self._idle: list[Worker] = []
-        self._busy: set[Worker] = set()
-        self._starting = 0
-        self._lock = threading.Lock()
-        self._closed = False
-        self._starter = futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="seq2drum-worker-start")
-
-    def start(self) -> dict[str, Any]:
-        """Start every worker and wait until each has loaded the model. Returns the model's info.
-
-        Raises `WorkerStartError` (a `CheckpointError`) with the workers' own message when the model cannot load.
-        """
-        workers = [Worker(self._context, self.source) for _ in range(self.size)]
-        try:
-            infos = [worker.wait_ready(self.start_timeout_s) for worker in workers]
-        except BaseException:
-            for worker in workers:
-                worker.kill()
-                worker.close()
-            raise
-        self.model_info = infos[0]
-        with self._lock:
-            self._idle.extend(workers)
-        return self.model_info
-
-    def acquire(self) -> Worker | None:
-        with self._lock:
-            if self._closed or not self._idle:
-                return None
-            worker = self._idle.pop()
-            self._busy.add(worker)
-            return worker
-
-    def release(self, worker: Worker, result: JobResult | None = None) -> None:
-        """Give a worker back after a job it finished (with its result, or None after a refusal)."""
-        grown = bool(worker.idle_rss and worker.last_rss - worker.idle_rss > self.recycle_bytes)
-        if worker.jobs == 1 and not grown and worker.last_rss:
-            worker.idle_rss = max(worker.idle_rss, worker.last_rss)  # what the first job's warm-up leaves is its size
-        with self._lock:
-            self._busy.discard(worker)
-            keep = not self._closed and not grown and worker.process.is_alive()
-            if keep:
-                self._idle.append(worker)
-                return
-        if grown:
-            log.info("worker %d grew to %.0f MiB (idle %.0f MiB): replaced", worker.process.pid,
-                     worker.last_rss / MiB, worker.idle_rss / MiB)
-            worker.retire()
-        else:
-            worker.kill()
-            worker.close()
-        self._replace()
-
-    def discard(self, worker: Worker) -> None:
-        """Kill a worker whose job was abandoned (cancelled, deadline passed, crashed) and start its replacement.
-        The thread waiting on its pipe reads EOF and closes it."""
-        worker.kill()
-        with self._lock:
-            self._busy.discard(worker)
-        self._replace()
-
-    def _replace(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._starting += 1
-        self.replacements += 1
-        self._starter.submit(self._start_one)
-
-    def _start_one(self) -> None:
-        for attempt in range(3):
-            try:
-                worker = Worker(self._context, self.source)
-                worker.wait_ready(self.start_timeout_s)
-            except Exception as exc:  # noqa: BLE001  (logged; the pool runs one worker short until it works)
-                log.error("could not start a replacement worker (attempt %d): %s", attempt + 1, exc)
-                time.sleep(1.0)
-                continue
-            with self._lock:
-                self._starting -= 1
-                if not self._closed:
-                    self._idle.append(worker)
-                    return
-            worker.retire()
-            return
-        with self._lock:
-            self._starting -= 1
-
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            return {"idle": len(self._idle), "busy": len(self._busy), "starting": self._starting}
-
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [w.process.pid for w in [*self._idle, *self._busy] if w.process.pid is not None]
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until every worker is idle (replacements included); tests and benchmarks use this."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            counts = self.counts()
-            if counts["idle"] == self.size:
-                return True
-            time.sleep(0.01)
-        return False
-
-    def close(self) -> None:
-        """Stop every worker (busy ones are killed)."""
-        with self._lock:
-            self._closed = True
-            idle, busy = list(self._idle), list(self._busy)
-            self._idle.clear()
-        for worker in idle:
-            worker.retire()
-        for worker in busy:
-            worker.kill()  # their threads close the pipes
-        self._starter.shutdown(wait=True, cancel_futures=True)
-        for worker in idle + busy:
-            worker.process.join(5)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(5)

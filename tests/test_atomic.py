@@ -85,3 +85,40 @@ def test_the_check_above_finds_the_old_ways() -> None:
     old_ways = ("temp.replace(path)\n", "os.replace(temp, path)\n", "tempfile.mkstemp(dir=d)\n")
     assert all(renames_into_place(code) == [1] for code in old_ways)
     assert renames_into_place("'a'.replace('a', 'b')\nconfig.replace(seed=1)\n") == []
+
+
+def test_takes_are_written_together_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22, 10: a full disk after take 4 left takes 1-4 and a rerun needed --force. Every take now goes to a
+    temporary file first; a failure there leaves no take (and no temporary file) behind."""
+    import seq2drum.atomic as atomic
+
+    real = atomic._write_temporary
+    written = []
+
+    def disk_full_at_the_third(path: Path, content: bytes) -> Path:
+        if len(written) == 2:
+            raise OSError(28, "No space left on device", str(path.with_name(".tmp")))
+        written.append(path)
+        return real(path, content)
+
+    monkeypatch.setattr(atomic, "_write_temporary", disk_full_at_the_third)
+    targets = [tmp_path / f"song_drums.take{index}.mid" for index in range(1, 5)]
+    with pytest.raises(OSError, match="No space left") as raised:
+        atomic.write_together(targets, [b"1", b"2", b"3", b"4"])
+    assert raised.value.filename == str(targets[2])  # the take, not the temporary file
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_name_taken_meanwhile_is_refused_and_the_set_withdrawn(tmp_path: Path) -> None:
+    """Without overwrite a file is created only where its name is free; when one name of a set is taken the ones
+    this call made are removed again and the other run's file is untouched."""
+    from seq2drum.atomic import write_together
+
+    (tmp_path / "b.mid").write_bytes(b"the other run's")
+    with pytest.raises(FileExistsError) as raised:
+        write_together([tmp_path / "a.mid", tmp_path / "b.mid"], [b"1", b"2"])
+    assert raised.value.filename == str(tmp_path / "b.mid")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.mid"]
+    assert (tmp_path / "b.mid").read_bytes() == b"the other run's"
+    write_together([tmp_path / "a.mid", tmp_path / "b.mid"], [b"1", b"2"], overwrite=True)
+    assert (tmp_path / "b.mid").read_bytes() == b"2"

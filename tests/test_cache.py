@@ -79,3 +79,33 @@ def test_default_cache_is_in_the_user_cache_not_the_data_folder(tmp_path, monkey
     build_corpus(folder, CONFIG, workers=1, progress=False)
     assert [p.name for p in folder.iterdir()] == ["a.mid"]
     assert len(list((tmp_path / "xdg" / "seq2drum").glob("*.npz"))) == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "fifo"])
+def test_an_entry_that_cannot_be_read_back_is_encoded_again(tmp_path: Path, damage: str) -> None:
+    """Issue 22, 8: a truncated song-cache entry made every preprocess and training run fail with BadZipFile until
+    the cache was deleted (and a FIFO in its place would hang it). Such an entry is now encoded again."""
+    import os
+    import struct
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    (folder / "a.mid").write_bytes(rock_song_bytes(8))
+    hostile = b"\xff" * 2100 + b"\x00\x90\x40\x40\x60\x80\x40\x00\x00\xff\x2f\x00"  # issue 22, 1a: skipped, no crash
+    (folder / "b.mid").write_bytes(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk"
+                                   + struct.pack(">I", len(hostile)) + hostile)
+    cache = tmp_path / "cache"
+    first = build_corpus(folder, CONFIG, cache_dir=cache, workers=1, progress=False)
+    assert len(first.songs) == 1
+    entry = cache / f"{cache_key((folder / 'a.mid').read_bytes(), CONFIG)}.npz"
+    if damage == "truncated":
+        entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    elif damage == "garbage":
+        entry.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    else:
+        entry.unlink()
+        os.mkfifo(entry)
+    again = build_corpus(folder, CONFIG, cache_dir=cache, workers=1, progress=False)
+    assert [song.name for song in again.songs] == ["a"]
+    assert np.array_equal(again.songs[0].song, first.songs[0].song)
+    assert load_encoded(entry).name == "a"  # rewritten sound

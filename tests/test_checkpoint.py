@@ -118,3 +118,23 @@ def test_exported_model_generates_like_the_original(tmp_path: Path) -> None:
     b = DrumGenerator.from_checkpoint(exported).generate(song, GenerationOptions(seed=3))
     assert b.model_name == "exported"
     assert np.mean(a.drums.hits == b.drums.hits) > 0.95
+
+
+def test_a_bit_flipped_checkpoint_is_refused_naming_the_damaged_part(tmp_path: Path) -> None:
+    """Issue 22, 12: a checkpoint with one bit flipped in its weights (the zip CRC failing) loaded silently, only its
+    version hash changed. Every part's checksum is now verified first."""
+    import zipfile
+
+    path = tiny_checkpoint(tmp_path / "tiny.pt")
+    assert load_checkpoint(path)
+    with zipfile.ZipFile(path) as archive:
+        member = max(archive.infolist(), key=lambda info: info.file_size)  # the largest tensor's bytes
+    data = bytearray(path.read_bytes())
+    # the local header is 30 bytes plus the name and extra field; the stored bytes follow
+    name_length, extra_length = int.from_bytes(data[member.header_offset + 26 : member.header_offset + 28], "little"), \
+        int.from_bytes(data[member.header_offset + 28 : member.header_offset + 30], "little")
+    start = member.header_offset + 30 + name_length + extra_length
+    data[start + member.file_size // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=f"corrupt: its part '{member.filename}' does not match its checksum"):
+        load_checkpoint(path)

@@ -272,3 +272,23 @@ def test_control_out_of_range_is_one_line_and_exit_2(tmp_path: Path, capsys: pyt
     error = capsys.readouterr().err
     assert code == 2 and words in error and error.count("\n") == 1, error
     assert not (tmp_path / "song_drums.mid").exists()
+
+
+def test_concurrent_runs_on_one_song_each_keep_their_drums(tiny_model_path: Path, tmp_path: Path) -> None:
+    """Issue 22, 7: `for s in 1 2 3; do main.py --mode infer song.mid --seed $s & done` left one song_drums.mid and
+    all three said they wrote it. The name is now taken as the file is written: 4 runs, 4 files (bench/
+    bench_outputs.py runs 8)."""
+    from concurrent import futures
+
+    from tests.builders import rock_song_bytes
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(4))
+    with futures.ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda seed: run_main("--mode", "infer", song, "--checkpoint", tiny_model_path,
+                                                    "--seed", seed), range(1, 5)))
+    assert all(run.returncode == 0 for run in runs), [run.stderr for run in runs]
+    reported = sorted(line.split(":")[0].removeprefix("wrote ") for run in runs for line in run.stdout.splitlines()
+                      if line.startswith("wrote "))
+    made = sorted(str(path) for path in tmp_path.glob("song_drums*.mid"))
+    assert reported == made and len(made) == 4

@@ -536,3 +536,16 @@ def test_helper_passes_controls_and_shows_the_servers_refusal(address: str, song
     assert 42 not in notes[:, 2]
     refused = run_helper(str(song), "--server", address, "--density", "9")
     assert refused.returncode == 1 and "INVALID_ARGUMENT: density must be 0.25-4" in refused.stderr
+
+
+def test_concurrent_helper_runs_on_one_song_each_keep_their_drums(address: str, tmp_path: Path) -> None:
+    """Issue 22, 7: 4 helper runs on one song left 3 files. The name is now taken as the file is written."""
+    from concurrent import futures
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(4))
+    with futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda seed: daw_helper.main([str(song), "--server", address, "--seed", str(seed)]),
+                              range(1, 9)))
+    assert codes == [0] * 8
+    assert len(list(tmp_path.glob("song_drums*.mid"))) == 8

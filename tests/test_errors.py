@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2drum.cli import infer, main
+from seq2drum.cli import main
 from seq2drum.midi.write import TrackSpec
 from tests.builders import (backbeat, note_events, notes_from_steps, riff, rock_song_bytes, smf_bytes, song_bytes,
                             timed_track)
@@ -149,10 +149,13 @@ def test_unwritable_output_names_the_output_not_the_temporary_file(
     def full_disk(path: Path, content: bytes) -> Path:
         raise OSError(28, "No space left on device", str(Path(path).with_name(f".{Path(path).name}.1a2b3c.tmp")))
 
-    monkeypatch.setattr(infer, "write_atomic", full_disk)
+    import seq2drum.atomic
+
+    monkeypatch.setattr(seq2drum.atomic, "_write_temporary", full_disk)
     err = one_line_error(capsys, ["--mode", "infer", paths["song.mid"], "--checkpoint", tiny_model_path,
                                   "-o", tmp_path / "out.mid"])
-    assert err == f"error: cannot write {tmp_path / 'out.mid'}: No space left on device; pick another -o"
+    assert err == (f"error: cannot write {tmp_path / 'out.mid'}: No space left on device; nothing was written, "
+                   "pick another -o or make room")
 
 
 @pytest.mark.parametrize(

@@ -83,3 +83,48 @@ def test_a_cache_that_cannot_be_written_costs_only_the_speed(tmp_path: Path, mon
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     generator = DrumGenerator.from_checkpoint(tiny_checkpoint(tmp_path / "tiny.pt"))
     assert generator.generate(rock_song_bytes(4), GenerationOptions(seed=1)).bars == 4
+
+
+def _rewrite(path: Path, change: object, keep_digest: bool = True) -> None:
+    """The cache entry at `path` with `change(arrays)` applied, its digest recomputed unless `keep_digest`."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    change(arrays)  # type: ignore[operator]
+    if not keep_digest:
+        arrays["digest"] = np.array(fast_start._digest(arrays))
+    with path.open("wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def _first_weight(arrays: dict) -> str:
+    return next(key for key in arrays if key.startswith("weight:"))
+
+
+@pytest.mark.parametrize("damage", ["missing-key", "wrong-shape", "nan-weights", "fifo"])
+def test_an_entry_that_does_not_check_out_is_rebuilt_never_trusted_or_fatal(tmp_path: Path, cache_home: Path,
+                                                                          damage: str) -> None:
+    """Issue 22, 8: an entry with missing keys or wrong shapes gave a KeyError on every run (and the server exited
+    2, never repaired); a FIFO at the entry hung the command for 10+ minutes; NaN weights were used silently. Each
+    is now read as no entry: the model loads through torch and a sound copy replaces it."""
+    import numpy as np
+    from concurrent import futures
+
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
+    expected = DrumGenerator.from_checkpoint(checkpoint).generate(rock_song_bytes(4), GenerationOptions(seed=3))
+    path = fast_start.cache_path(checkpoint)
+    if damage == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    elif damage == "missing-key":
+        _rewrite(path, lambda arrays: arrays.pop(_first_weight(arrays)))
+    elif damage == "wrong-shape":
+        _rewrite(path, lambda arrays: arrays.update({_first_weight(arrays): np.zeros((3, 3), np.float32)}))
+    else:
+        _rewrite(path, lambda arrays: arrays[_first_weight(arrays)].fill(np.nan), keep_digest=False)
+    with futures.ThreadPoolExecutor(1) as pool:  # a FIFO read would block: bound the wait
+        again = pool.submit(DrumGenerator.from_checkpoint, checkpoint).result(timeout=60)
+    assert again.model is not None  # the entry was not trusted: read through torch
+    assert again.generate(rock_song_bytes(4), GenerationOptions(seed=3)).midi_bytes == expected.midi_bytes
+    assert fast_start.load(checkpoint) is not None  # and rewritten sound

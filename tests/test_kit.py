@@ -96,3 +96,14 @@ def test_read_kit_map_names_the_file(tmp_path: Path) -> None:
         read_kit_map(str(tmp_path / "missing.json"))
     with pytest.raises(KitMapError, match="is a folder"):
         read_kit_map(str(tmp_path))
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "[" * 5_000, '{"kick": ' + "9" * 5000 + "}",
+                                  '{"kick": ' + "9" * 300 + "}", '{"' + "x" * 7000 + '": 36}'],
+                         ids=["100k-brackets", "5k-brackets", "5000-digits", "300-digits", "7000-char-key"])
+def test_hostile_maps_are_a_kit_map_error(text: str) -> None:
+    """Issue 22, 1c: deep nesting (RecursionError) and a 5,000-digit note (ValueError) escaped `from_json`, which
+    caught only JSONDecodeError; a huge key ran difflib for seconds. Each is now a short KitMapError."""
+    with pytest.raises(KitMapError) as raised:
+        KitMap.from_json(text)
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 300

@@ -76,11 +76,21 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(
         train(song_folder, tmp_path / "broken", DATA, TINY_MODEL, config, tmp_path / "cache", progress=False)
     monkeypatch.setattr(train_module, "save_checkpoint", real_save)
     assert load_checkpoint(tmp_path / "broken" / "last.pt")["step"] == 3
+    leftovers = [tmp_path / "broken" / ".last.pt.0123456789ab.tmp", tmp_path / "broken" / ".loss.png.ba9876543210.tmp"]
+    for leftover in leftovers:  # what a kill -9 while writing leaves (issue 22, 9)
+        leftover.write_bytes(b"half a checkpoint")
     resumed = train(song_folder, tmp_path / "broken", DATA, TINY_MODEL, config, tmp_path / "cache",
                     resume=tmp_path / "broken" / "last.pt", progress=False)
     weights_a, weights_b = load_checkpoint(straight)["model"], load_checkpoint(resumed)["model"]
     for key in weights_a:
         torch.testing.assert_close(weights_a[key], weights_b[key])
+    assert not any(leftover.exists() for leftover in leftovers)
+    # Issue 22, 9: the interrupted epoch's train_loss was the mean of its tail only (0.0 when nothing was left)
+    train_loss = {}
+    for name in ("straight", "broken"):
+        with (tmp_path / name / "metrics.csv").open() as stream:
+            train_loss[name] = {row["epoch"]: float(row["train_loss"]) for row in csv.DictReader(stream)}
+    assert train_loss["broken"] == pytest.approx(train_loss["straight"], rel=1e-4)
 
 
 def test_sigkill_leaves_a_loadable_checkpoint_and_resume_finishes(song_folder: Path, tmp_path: Path) -> None:

@@ -774,3 +774,13 @@ def test_real_files_round_trip_through_write_midi(data_dir: Path) -> None:
         for part, other in zip(first.parts, second.parts):
             assert part.channel == other.channel, path.name
             np.testing.assert_array_equal(part.notes[:, [0, 2, 3]], other.notes[:, [0, 2, 3]], err_msg=path.name)
+
+
+@pytest.mark.parametrize("track", ["²", "9" * 5000, "1,٣"])
+def test_a_track_of_unicode_or_thousands_of_digits_matches_no_part(track: str) -> None:
+    """Issue 22, 1b: `--track ²` (a digit to str.isdigit, not to int) and 5,000 digits (past int's 4,300) raised
+    ValueError; both now match no part and the message stays short."""
+    song = read_midi(rock_song_bytes(2))
+    with pytest.raises(NoGuitarError, match="matches no melodic part") as raised:
+        choose_guitar(song, track)
+    assert len(str(raised.value)) < 400

@@ -196,3 +196,57 @@ def test_an_unreleased_note_closed_by_a_huge_last_delta_is_a_song_too_long_not_a
     assert part.notes[0, 1] <= (MAX_SONG_QUARTERS + 1) * song.ticks_per_quarter
     with pytest.raises(SongTooLongError, match="past the limit"):
         encode_song(song, DataConfig(), with_drums=False)
+
+
+def _hostile(body: bytes) -> bytes:
+    """issue 22's `hdr + trk(body)`: a format-1 header with one track chunk holding `body` as it is."""
+    return b"MThd" + struct.pack(">IHHH", 6, 0, 1, PPQ) + b"MTrk" + struct.pack(">I", len(body)) + body
+
+
+def test_a_delta_of_thousands_of_digits_is_a_song_too_long_not_a_value_error() -> None:
+    """Issue 22, 1a: a 2,100-byte delta made `_too_long` print an integer of over 4,300 digits (ValueError: the
+    server answered INTERNAL, the CLI a traceback, a training run stopped)."""
+    data = _hostile(b"\xff" * 2100 + b"\x00\x90\x40\x40\x60\x80\x40\x00\x00\xff\x2f\x00")
+    with pytest.raises(SongTooLongError, match="far past any song's end"):
+        read_midi(data)
+
+
+def test_a_long_run_of_continuation_bytes_is_read_in_linear_time() -> None:
+    """Issue 22, 2: `hdr + trk(note + 0xFF * N)` took 16 s at N = 400,000 (the delta grew as a big integer, byte by
+    byte: about 28 minutes at 4 MB). Read linearly, 4 MB takes milliseconds; the bound here is only far below
+    what the quadratic scan took."""
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(MidiReadError, match="ends inside a delta time"):
+        read_midi(_hostile(b"\x00\x90\x40\x40" + b"\xff" * 4_000_000))
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("run", [b"\x80" * 30 + b"\x01", b"\x81" + b"\x80" * 9 + b"\x00", b"\xff\x7f"])
+def test_long_variable_length_numbers_keep_their_value_or_are_past_every_limit(run: bytes) -> None:
+    """Leading 0x80 bytes add nothing (music21 reads them so); any other byte more than 10 from the end puts the
+    number past every limit."""
+    from seq2drum.midi.scan import _VLQ_CEILING, _variable_length
+
+    value, after = _variable_length(run + b"rest", 0, len(run) + 4)
+    expected = 0
+    for byte in run:
+        expected = (expected << 7) | (byte & 0x7F)
+    assert after == len(run)
+    assert value == min(expected, _VLQ_CEILING) or (expected > _VLQ_CEILING and value >= _VLQ_CEILING)
+
+
+def test_control_characters_in_names_are_escaped_everywhere_they_are_shown() -> None:
+    """Issue 22, 11: track names with ESC sequences were printed raw (a terminal obeyed them) and a newline in a
+    name forged a whole line in the server log. Names are read with every control character escaped."""
+    from seq2drum.midi.io import choose_guitar
+
+    name = "Gtr\x1b[2J\nINFO forged line\x9b"
+    # a guitar track whose name event carries the control characters
+    data = smf_bytes([track_chunk([(0, meta_event(0x03, name.encode("latin-1"))), (0, b"\xc0\x1d"),
+                                   (0, note_on(0, 40, 90)), (240, note_on(0, 40, 0))])])
+    song = read_midi(data)
+    listing = " ".join(song.part_listing()) + " ".join(choose_guitar(song).listing())
+    assert not any(ord(char) < 32 or 0x7F <= ord(char) <= 0x9F for char in listing)
+    assert "Gtr\\x1b[2J\\x0aINFO forged line\\x9b" in listing

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from seq2drum.outputs import (exists_message, existing_takes, from_nothing_path, is_own_output, new_output_path,
-                              new_take_paths, output_path, take_paths)
+                              output_path, take_paths, version_paths, write_new_version)
 
 
 def test_a_new_version_never_replaces_an_earlier_take(tmp_path: Path) -> None:
@@ -25,8 +25,11 @@ def test_takes_are_numbered_from_the_output_or_beside_the_song(tmp_path: Path) -
     assert [p.name for p in take_paths(song, None, False, 2)] == ["verse_drums.take1.mid", "verse_drums.take2.mid"]
     assert [p.name for p in take_paths(song, tmp_path / "out.mid", False, 1)] == ["out.take1.mid"]
     (tmp_path / "verse_drums.take1.mid").write_bytes(b"")
-    assert [p.name for p in new_take_paths(song, False, 2)] == ["verse_drums-2.take1.mid", "verse_drums-2.take2.mid"]
-    assert sorted(p.name for p in existing_takes(song)) == ["verse_drums.take1.mid"]
+    written = write_new_version(song, False, [b"1", b"2"], takes=2)
+    assert [p.name for p in written] == ["verse_drums-2.take1.mid", "verse_drums-2.take2.mid"]
+    assert [p.name for p in version_paths(song, False, None, 3)] == ["verse_drums-3.mid"]
+    assert sorted(p.name for p in existing_takes(song)) == ["verse_drums-2.take1.mid", "verse_drums-2.take2.mid",
+                                                            "verse_drums.take1.mid"]
 
 
 @pytest.mark.parametrize(("name", "own"), [("a_drums.mid", True), ("a_with_drums-12.MID", True),
@@ -41,3 +44,27 @@ def test_drums_from_nothing_and_the_refusal_message(tmp_path: Path, monkeypatch:
     assert from_nothing_path(16, tmp_path / "x.mid") == tmp_path / "x.mid"
     assert exists_message(["a.mid"], "hint") == "a.mid exists; pass --force to overwrite, hint"
     assert exists_message(["a.mid", "b.mid"], "hint").startswith("a.mid, b.mid exist;")
+
+
+def test_concurrent_writers_of_one_song_each_keep_their_own_version(tmp_path: Path) -> None:
+    """Issue 22, 7: choosing the name (it does not exist) and writing it were two steps, so three runs on one song
+    all wrote song_drums.mid and all said so. Now each name is taken only if free, as the file is written."""
+    import threading
+
+    song = tmp_path / "song.mid"
+    barrier = threading.Barrier(8)
+    written: list[Path] = []
+
+    def run(seed: int) -> None:
+        barrier.wait()
+        written.extend(write_new_version(song, False, [f"take of run {seed}".encode()]))
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(written)) == 8
+    assert sorted(path.read_bytes() for path in written) == sorted(f"take of run {s}".encode() for s in range(8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["song_drums.mid"] + [f"song_drums-{n}.mid" for n in range(2, 9)])  # no temporary left behind

@@ -1,7 +1,8 @@
 """`--mode infer`: drums for a song (or from nothing) written beside it, takes, and the --audio / --plot extras.
 
 File names follow seq2drum.outputs, the rules the DAW helper shares; nothing is written over an existing file
-without --force, and every file is written atomically.
+without --force, every file is written atomically, a song's takes together, and a new version beside the song
+takes its name as it is written (concurrent runs never overwrite each other).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seq2drum.atomic import write_atomic
+from seq2drum.atomic import write_together
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as
-from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, output_path, take_paths
+from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, output_path, take_paths,
+                              write_new_version)
 
 if TYPE_CHECKING:  # torch loads only when a mode needs it
     from seq2drum.generation.generator import DrumGenerator, GenerationResult, TakeResult
@@ -91,7 +93,7 @@ def run_from_nothing(args: argparse.Namespace) -> int:
     if existing and not args.force:
         return _fail(exists_message(existing, "or name another file with -o"))
     _check_audio(args)
-    return write_takes(outputs, _load_generator(args).generate(None, options), args)
+    return write_takes(outputs, _load_generator(args).generate(None, options), args, "or name another file with -o")
 
 
 def infer_outputs(args: argparse.Namespace, song: Path) -> tuple[list[Path], str] | str:
@@ -141,16 +143,29 @@ def run_infer(args: argparse.Namespace) -> int:
     generator = _load_generator(args)
     if generator.data_config.listen_to_band:  # this model listens to every part: their notes too
         midi_song = read_midi(song, track=options.track)
-    return write_takes(planned[0], generator.generate(midi_song, options), args)
+    outputs, hint = planned
+    beside = song if args.output is None and args.takes is None else None
+    return write_takes(outputs, generator.generate(midi_song, options), args, hint, beside)
 
 
-def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Namespace) -> int:
-    """Write each take atomically and say what was made; exit code 2 when a file cannot be written."""
+def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Namespace, hint: str,
+                beside: Path | None = None) -> int:
+    """Write the takes together (all of them or none: `write_together`) and say what was made; exit code 2 when
+    they cannot be written. With `beside` (no -o, one take) the drums become that song's first free version, the
+    name taken as the file is written, so runs at the same time each keep their own; otherwise `outputs`, over
+    existing files only with --force."""
+    contents = [take.midi_bytes for take in result.takes][: len(outputs)]
+    try:
+        if beside is not None:
+            outputs = write_new_version(beside, args.merge, contents)
+        else:
+            write_together(outputs, contents, overwrite=args.force)
+    except FileExistsError as exc:  # another run wrote it after the check before generating
+        return _fail(exists_message([exc.filename or outputs[0]], f"{hint}; nothing was written"))
+    except OSError as exc:  # named after the file asked for, not the temporary one
+        return _fail(f"cannot write {exc.filename or outputs[0]}: {exc.strerror or exc}; nothing was written, "
+                     "pick another -o or make room")
     for output, take in zip(outputs, result.takes):
-        try:
-            write_atomic(output, take.midi_bytes)
-        except OSError as exc:  # its message would name the temporary file, not the one the user asked for
-            return _fail(f"cannot write {output}: {exc.strerror or exc}; pick another -o")
         print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
         for line in write_media(output, take, result, args):
             print(line)

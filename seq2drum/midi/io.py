@@ -342,15 +342,16 @@ def _parts_for_track(song: MidiSong, wanted: str, listing: list[str]) -> list[Pa
         return whole_name
     chosen: list[Part] = []
     for item in (piece.strip() for piece in wanted.split(",")):
-        if item.isdigit():
-            number = int(item)
+        if item.isdigit():  # any Unicode digit ("²", "٣"): int() reads only some, and only up to 4,300 digits
+            number = int(item) if item.isascii() and len(item) <= 6 else 0
             matches = [song.parts[number - 1]] if 1 <= number <= len(song.parts) else []
             matches = [p for p in matches if not p.is_drums]
         else:
             matches = [p for p in song.melodic_parts if item and item.lower() in p.name.lower()]
         if not matches:
+            shown = item if len(item) <= 40 else item[:40] + "..."
             raise NoGuitarError(
-                f"--track {item!r} matches no melodic part; the parts are: {'; '.join(listing)}. "
+                f"--track {shown!r} matches no melodic part; the parts are: {'; '.join(listing)}. "
                 "Pass --track (the track option) with part numbers or pieces of their names, e.g. --track 2,3.",
                 listing,
             )

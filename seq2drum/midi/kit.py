@@ -25,6 +25,14 @@ GM_NOTES: tuple[int, ...] = (*CLASS_TO_PITCH, GM_SIDE_STICK)
 _PITCH, _START, _VELOCITY = 2, 0, 3  # note array columns (midi_io: START, END, PITCH, VELOCITY)
 
 
+MAX_KIT_MAP_CHARS = 8192  # a real map is under 300 characters
+
+
+def _shown(text: str) -> str:
+    """Text for a message, cut to 40 characters (a map can hold anything; the message stays one short line)."""
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 class KitMapError(ConfigError):
     """A drum map that is not JSON, not an object, names an unknown class, or gives a note outside 0-127."""
 
@@ -45,21 +53,31 @@ class KitMap:
         notes = list(GM_NOTES)
         for key, value in values.items():
             if key not in KIT_KEYS:
-                close = difflib.get_close_matches(str(key), KIT_KEYS, n=1)
+                # difflib's cost grows with the key's length squared: suggest only for a key a person typed
+                close = difflib.get_close_matches(str(key), KIT_KEYS, n=1) if len(str(key)) <= 40 else []
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise KitMapError(f"{source}: unknown drum class {key!r}{hint}; the classes are {', '.join(KIT_KEYS)}")
+                raise KitMapError(f"{source}: unknown drum class {_shown(repr(key))}{hint}; the classes are "
+                                  f"{', '.join(KIT_KEYS)}")
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 127:
-                raise KitMapError(f"{source}: {key!r} must be a MIDI note number 0-127, got {json.dumps(value)}")
+                huge = isinstance(value, int) and value.bit_length() > 64  # int -> str raises past 4,300 digits
+                got = f"a number of {value.bit_length() * 3 // 10:,} digits or so" if huge else json.dumps(value)
+                raise KitMapError(f"{source}: {key!r} must be a MIDI note number 0-127, got {_shown(got)}")
             notes[KIT_KEYS.index(key)] = value
         return cls(tuple(notes))
 
     @classmethod
     def from_json(cls, text: str, source: str = "the kit map") -> KitMap:
         """JSON text -> KitMap; KitMapError for text that is not a JSON object of class names to notes."""
+        if len(text) > MAX_KIT_MAP_CHARS:  # bounds the parse below
+            raise KitMapError(f"{source} holds {len(text):,} characters; a drum map is a few lines, at most "
+                              f"{MAX_KIT_MAP_CHARS:,} characters, like " '{"kick": 36, "snare": 38}')
         try:
             values = json.loads(text)
         except json.JSONDecodeError as exc:
             raise KitMapError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+                              'write it as {"kick": 36, "snare": 38, ...}') from None
+        except (RecursionError, ValueError):  # nesting too deep for the parser; a number of over 4,300 digits
+            raise KitMapError(f"{source} is not a drum map: it nests too deeply or holds a number too long to read; "
                               'write it as {"kick": 36, "snare": 38, ...}') from None
         if not isinstance(values, dict):
             raise KitMapError(f"{source} must be a JSON object from drum class to MIDI note, like "

@@ -17,7 +17,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError
+from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, escape_controls
 
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
@@ -34,6 +34,11 @@ _TRACK_NAME, _INSTRUMENT_NAME, _MARKER, _CUE_POINT = 0x03, 0x04, 0x06, 0x07
 # past this tick `midi_io` holds a track's clock (so no tick overflows); a summary that reaches it is not trusted
 _HELD_QUARTERS = MAX_SONG_QUARTERS + 1
 _MAX_EXACT_VLQ_BYTES = 4  # the standard's longest variable-length number; music21 reads up to 999 bytes, then raises
+# A variable-length number is read as at most this value: past it, it is past every limit anyway. Reading every
+# byte of a long one made the scan quadratic (400,000 bytes of 0xFF: 16 s of big-integer shifts) and its value too
+# long to print (over 4,300 digits: ValueError).
+_VLQ_CEILING = 1 << 70
+_VLQ_LAST_BYTE = re.compile(rb"[\x00-\x7f]")  # the byte that ends a variable-length number
 
 
 def meter_problem(numerator: int, denominator: int) -> str:
@@ -85,8 +90,9 @@ class ReadLimits:
 
 
 def meta_text(data: bytes) -> str:
-    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it."""
-    return data.decode("latin-1", errors="replace").strip().strip("\x00")
+    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it: control
+    characters escaped (\\xNN), since names go into every listing, message and log line."""
+    return escape_controls(data.decode("latin-1", errors="replace").strip().strip("\x00"))
 
 
 @dataclass
@@ -176,6 +182,23 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
     return counts.result
 
 
+def _variable_length(data: bytes, position: int, end: int) -> tuple[int | None, int]:
+    """The variable-length number at `position` (7 bits a byte, any number of bytes) and the position after it;
+    None when the track ends inside it. Linear in its length (the search runs in C), and capped at `_VLQ_CEILING`:
+    only its last 10 bytes are read as bits; a nonzero byte before them puts it past the ceiling."""
+    found = _VLQ_LAST_BYTE.search(data, position, end)
+    if found is None:
+        return None, end
+    last = found.start()
+    tail = max(position, last - 9)
+    if data.count(b"\x80", position, tail) != tail - position:  # leading 0x80 bytes add nothing, others do
+        return _VLQ_CEILING, last + 1
+    value = 0
+    for byte in data[tail : last + 1]:
+        value = (value << 7) | (byte & 0x7F)
+    return value, last + 1
+
+
 class _Counter:
     """Walks track chunks event by event as music21's `MidiTrack.processDataToEvents` does, counting."""
 
@@ -199,21 +222,15 @@ class _Counter:
         note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
         while position < end:
             delta = data[position]
-            position += 1
-            if delta >= 0x80:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
-                delta &= 0x7F
-                delta_start = position - 1
-                while True:
-                    if position >= end:
-                        raise MidiReadError(
-                            f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
-                    byte = data[position]
-                    position += 1
-                    delta = (delta << 7) | (byte & 0x7F)
-                    if byte < 0x80:
-                        break
-                if position - delta_start > _MAX_EXACT_VLQ_BYTES:
-                    exact = False
+            if delta < 0x80:
+                position += 1
+            else:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
+                delta, after = _variable_length(data, position, end)
+                if delta is None:
+                    raise MidiReadError(
+                        f"{self.label} is corrupt or truncated: track {number} ends inside a delta time")
+                exact = exact and after - position <= _MAX_EXACT_VLQ_BYTES
+                position = after
             if end - position < 2:  # music21 ends the track at a one-byte remainder
                 exact = exact and position == end
                 break
@@ -310,15 +327,10 @@ class _Counter:
         return max(tick, last_tick)
 
     def _length(self, data: bytes, position: int, end: int, number: int) -> tuple[int, int]:
-        value = 0
-        while True:
-            if position >= end:
-                raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside an event length")
-            byte = data[position]
-            position += 1
-            value = (value << 7) | (byte & 0x7F)
-            if byte < 0x80:
-                return value, position
+        value, position = _variable_length(data, position, end)
+        if value is None:
+            raise MidiReadError(f"{self.label} is corrupt or truncated: track {number} ends inside an event length")
+        return value, position
 
     def _check_meter(self, payload: bytes, tick: int, number: int) -> None:
         if len(payload) < 2:
@@ -344,8 +356,10 @@ class _Counter:
     def _too_long(self, tick: int, number: int) -> SongTooLongError:
         quarters = tick // self.result.ticks_per_quarter
         limit = self.limits.max_song_quarters
+        # a time past the ceiling is a corrupt number (its digits would not even print): say so instead
+        where = f"quarter note {quarters:,}" if tick < _VLQ_CEILING else "a time far past any song's end"
         return SongTooLongError(
-            f"{self.label} has a note, tempo or meter event at quarter note {quarters:,} (track {number}); songs are "
+            f"{self.label} has a note, tempo or meter event at {where} (track {number}); songs are "
             f"limited to {limit:,} quarter notes ({limit // 4:,} bars of 4/4): split it into shorter sections, or "
             "look for a stray event far past the end"
         )

@@ -1,4 +1,5 @@
-"""Checkpoints as plain dicts of tensors and JSON-able values, written atomically, loaded with weights_only=True.
+"""Checkpoints as plain dicts of tensors and JSON-able values, written atomically, loaded with weights_only=True
+after every part's checksum is verified.
 
 Everything inference needs travels inside the checkpoint (the architecture name, model and data configs, the
 FeatureSpec of its inputs, the groove codebook, the decoding policy tuned on validation songs), so generation never
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"--checkpoint with RUN/best.pt from `python main.py --mode train`, or leave it out for "
             f"{DEFAULT_CHECKPOINT.name}"
         )
+    if head.startswith(b"PK"):
+        _check_zip(path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except _LOAD_ERRORS as exc:  # corrupt, truncated, or holding objects weights_only refuses to unpickle
@@ -83,6 +87,21 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     expected = FeatureSpec.current(data_config.steps_per_quarter)
     expected.check_readable(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
     return payload
+
+
+def _check_zip(path: Path) -> None:
+    """A checkpoint written by torch.save is a zip archive holding a CRC-32 of every member; torch does not check
+    them, so a flipped bit in the weights loaded silently (only the version hash changed). Every member's CRC is
+    checked here (a few ms for the shipped model)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise CheckpointError(f"checkpoint {path} is corrupt ({str(exc)[:160] or type(exc).__name__}); copy it "
+                              "again, train again or use another") from exc
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: its part {bad!r} does not match its checksum (the file "
+                              "was damaged after it was written); copy it again, train again or use another")
 
 
 @dataclass

@@ -1,13 +1,14 @@
 """A torch-free copy of a model for generation, kept in the cache, so a cold start does not import torch.
 
 The first time a checkpoint is loaded for generation on the CPU (with torch: checkpoints are torch files), what
-generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v1.npz`: the weights
+generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v2.npz`: the weights
 as float32 arrays, the groove codebook's arrays, and the configs, feature spec, decoding policy and model info as one
 JSON string. Later loads of the same file read only that, with numpy (`allow_pickle=False`: arrays and text, nothing
 executable), and run the network in numpy (`numpy_model`). A cold `python main.py --mode infer` then spends its time
 on Python, music21 and the song instead of importing torch (1.0-1.6 s of a 2.8 s start). The entry is keyed by the
-checkpoint's bytes, so a retrained or replaced file gets its own; one that cannot be read is ignored (and rewritten
-by the next load through torch); a cache folder that cannot be written only costs the speed-up.
+checkpoint's bytes, so a retrained or replaced file gets its own. An entry is trusted only when it checks out (a
+regular file whose arrays match the sha256 digest stored with them, with finite weights); any other is ignored and
+rewritten by the next load through torch. A cache folder that cannot be written only costs the speed-up.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import io
 import json
 import logging
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyGrooveModel
 
 log = logging.getLogger("seq2drum.model.fast_start")
-FAST_FORMAT = 1  # bump when what is stored, or how numpy_model reads it, changes
+FAST_FORMAT = 2  # bump when what is stored, or how numpy_model reads it, changes
 _CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank")
 
 
@@ -77,6 +79,7 @@ def save(checkpoint: Path, weights: dict[str, np.ndarray], model_config: ModelCo
     arrays = {f"weight:{name}": np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     arrays.update({f"codebook:{name}": np.asarray(getattr(codebook, name)) for name in _CODEBOOK_FIELDS})
     arrays["meta"] = np.array(json.dumps(meta, default=str))
+    arrays["digest"] = np.array(_digest(arrays))  # what `load` checks before trusting the copy
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     try:
@@ -90,22 +93,31 @@ def save(checkpoint: Path, weights: dict[str, np.ndarray], model_config: ModelCo
 
 
 def load(checkpoint: Path) -> FastModel | None:
-    """The fast copy of `checkpoint`, or None when there is none yet (or it cannot be read). Raises the
-    `CheckpointError` a torch load would when the model's features do not match this seq2drum's."""
+    """The fast copy of `checkpoint`, or None when there is none yet or it does not check out (not a regular file,
+    cut short, damaged, a digest that does not match its arrays, weights that are not finite): the caller then
+    loads the checkpoint with torch, and `save` writes a sound copy over it. Raises the `CheckpointError` a torch
+    load would when the model's features do not match this seq2drum's."""
     try:
         path = cache_path(checkpoint)
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device there would block the read forever
+            log.warning("the fast-start copy %s is not a regular file; rebuilding it from the checkpoint", path)
+            return None
         with np.load(path, allow_pickle=False) as stored:
-            meta = json.loads(str(stored["meta"]))
-            weights = {key.split(":", 1)[1]: stored[key] for key in stored.files if key.startswith("weight:")}
-            fields = {name: stored[f"codebook:{name}"] for name in _CODEBOOK_FIELDS}
+            arrays = {key: stored[key] for key in stored.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # none yet, or cut short or damaged
         return None
+    problem = _problem(arrays)
+    if problem:
+        log.warning("the fast-start copy %s %s; rebuilding it from the checkpoint", path, problem)
+        return None
+    meta = json.loads(str(arrays["meta"]))
     if meta.get("architecture") != ARCHITECTURE:
         return None
     data_config = DataConfig.from_dict(meta["data_config"])
     spec = FeatureSpec.from_dict(meta["feature_spec"])
     FeatureSpec.current(data_config.steps_per_quarter).check_readable(spec, f"checkpoint {checkpoint}")
-    codebook = GrooveCodebook(**fields)
+    weights = {key.split(":", 1)[1]: value for key, value in arrays.items() if key.startswith("weight:")}
+    codebook = GrooveCodebook(**{name: arrays[f"codebook:{name}"] for name in _CODEBOOK_FIELDS})
     model_config = ModelConfig.from_dict(meta["model_config"])
     return FastModel(
         network=NumpyGrooveModel(weights, model_config, codebook.bar_steps),
@@ -115,6 +127,25 @@ def load(checkpoint: Path) -> FastModel | None:
         policy=DecodingPolicy.from_dict(meta["decoding"]),
         info=meta["info"],
     )
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over every array's name, dtype, shape and bytes (the stored digest itself left out)."""
+    digest = hashlib.sha256()
+    for name in sorted(key for key in arrays if key != "digest"):
+        value = np.ascontiguousarray(arrays[name])
+        digest.update(json.dumps([name, value.dtype.str, list(value.shape)]).encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _problem(arrays: dict[str, np.ndarray]) -> str:
+    """Why stored arrays are not a sound fast copy ("" when they are): written by `save`, unchanged since."""
+    if "digest" not in arrays or "meta" not in arrays or str(arrays["digest"]) != _digest(arrays):
+        return "does not match its digest (changed or damaged since it was written)"
+    if not all(np.isfinite(value).all() for key, value in arrays.items() if key.startswith("weight:")):
+        return "holds weights that are not finite numbers"
+    return ""
 
 
 def info_to_dict(info: Any) -> dict[str, Any]:

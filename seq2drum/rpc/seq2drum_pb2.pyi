@@ -141,7 +141,7 @@ class OptionsSpec(_message.Message):
     def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ..., max_takes: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations", "max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes", "concurrent_uploads", "upload_idle_s")
+    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations", "max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes", "concurrent_uploads", "upload_idle_s", "max_job_s", "max_option_chars", "min_upload_kib_s")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_STREAM_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_SONG_QUARTERS_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +152,9 @@ class Limits(_message.Message):
     MAX_TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
     CONCURRENT_UPLOADS_FIELD_NUMBER: _ClassVar[int]
     UPLOAD_IDLE_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_JOB_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_OPTION_CHARS_FIELD_NUMBER: _ClassVar[int]
+    MIN_UPLOAD_KIB_S_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     max_stream_bytes: int
     max_song_quarters: int
@@ -162,7 +165,10 @@ class Limits(_message.Message):
     max_time_signature_changes: int
     concurrent_uploads: int
     upload_idle_s: float
-    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ..., max_notes: _Optional[int] = ..., max_events: _Optional[int] = ..., max_tempo_changes: _Optional[int] = ..., max_time_signature_changes: _Optional[int] = ..., concurrent_uploads: _Optional[int] = ..., upload_idle_s: _Optional[float] = ...) -> None: ...
+    max_job_s: float
+    max_option_chars: int
+    min_upload_kib_s: float
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ..., max_notes: _Optional[int] = ..., max_events: _Optional[int] = ..., max_tempo_changes: _Optional[int] = ..., max_time_signature_changes: _Optional[int] = ..., concurrent_uploads: _Optional[int] = ..., upload_idle_s: _Optional[float] = ..., max_job_s: _Optional[float] = ..., max_option_chars: _Optional[int] = ..., min_upload_kib_s: _Optional[float] = ...) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
     __slots__ = ("name", "version", "attention", "parameters", "steps_per_quarter", "drum_classes", "training_data", "val_loss", "train_seconds", "step", "options", "limits", "styles")

@@ -1,5 +1,6 @@
 """The corpus cache: one encoded song per file content and settings, written atomically, read back without parsing
-MIDI again. A file that gives no training data is cached too, as the reason it was skipped.
+MIDI again. A file that gives no training data is cached too, as the reason it was skipped. An entry that cannot
+be read back (cut short, damaged, a FIFO in its place) raises `CorruptEntry`, and the corpus encodes that song again.
 """
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +67,17 @@ def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def load_encoded(path: Path) -> EncodedSong:
-    """The song cached at `path`; raises `CachedSkip` with the reason when the file was skipped."""
+    """The song cached at `path`; raises `CachedSkip` with the reason when the file was skipped, and `CorruptEntry`
+    when the entry cannot be read back (cut short, damaged, not a regular file): encode the song again."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO there would block the read forever
+            raise CorruptEntry(f"{path} is not a regular file")
+        return _read_entry(path)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise CorruptEntry(f"{path}: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_entry(path: Path) -> EncodedSong:
     with np.load(path, allow_pickle=False) as archive:
         meta = json.loads(str(archive["meta"]))
         if "skip" in meta:
@@ -94,6 +107,10 @@ def load_encoded(path: Path) -> EncodedSong:
 
 class CachedSkip(Exception):
     """A cache entry that records why a file was skipped."""
+
+
+class CorruptEntry(Exception):
+    """A cache entry that cannot be read back; it is never trusted, and the song is encoded again."""
 
 
 def default_cache_dir() -> Path:

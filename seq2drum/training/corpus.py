@@ -31,7 +31,8 @@ from seq2drum.errors import (
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import read_midi
 from seq2drum.song.encode import EncodedSong, encode_song
-from seq2drum.training.cache import CachedSkip, cache_key, default_cache_dir, load_encoded, save_encoded, save_skip
+from seq2drum.training.cache import (CachedSkip, CorruptEntry, cache_key, default_cache_dir, load_encoded, save_encoded,
+                                     save_skip)
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 
@@ -86,6 +87,15 @@ def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str) 
         return str(path), f"{reason}: {exc}"
 
 
+def _load_cached(path: Path, cache_file: Path, config: DataConfig) -> EncodedSong:
+    """The cached song; an entry that cannot be read back is never trusted, never fatal: encoded again in place."""
+    try:
+        return load_encoded(cache_file)
+    except CorruptEntry:
+        _encode_file(path, cache_file, config, hashlib.sha256(path.read_bytes()).hexdigest())
+        return load_encoded(cache_file)
+
+
 def _parse_context() -> Any:
     """A start method that never forks this process: the caller may hold gRPC or torch threads (a server, a test
     session, a notebook), and a forked child of such a process can deadlock on a lock one of them held."""
@@ -137,7 +147,7 @@ def build_corpus(
     skipped: list[dict[str, str]] = []
     for path, cache_file in entries:
         try:
-            songs.append(load_encoded(cache_file))
+            songs.append(_load_cached(path, cache_file, config))
         except CachedSkip as skip:
             skipped.append({"path": str(path.relative_to(folder)), "reason": str(skip)})
     report = corpus_report(songs, skipped, len(files), config)

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from seq2drum.atomic import remove_leftovers
 from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
@@ -126,6 +127,7 @@ class Run:
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
+    epoch_loss: tuple[float, int] = (0.0, 0)  # this epoch's summed loss and batches so far (kept in last.pt)
     best_val: float = math.inf
     stale_epochs: int = 0
     elapsed_before: float = 0.0
@@ -156,6 +158,7 @@ class Run:
         }
         if kind == "last":
             state.update(optimizer=self.optimizer.state_dict(), batch_in_epoch=self.batch_in_epoch,
+                         epoch_loss=list(self.epoch_loss),
                          stale_epochs=self.stale_epochs, torch_rng=torch.get_rng_state(), world_size=self.world.size)
             if rng_per_rank is not None and self.world.distributed:
                 state["torch_rng_per_rank"] = rng_per_rank
@@ -177,6 +180,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     out = Path(world.from_main(str(out_dir)))  # one run folder, even when each rank named its own by the clock
     if world.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(out)  # temporary files of a run killed while writing (a 3.7 MB .last.pt.*.tmp)
     progress = progress and world.is_main
     resumed: dict[str, Any] | None = None
     if resume:
@@ -238,6 +242,7 @@ def _restore(run: Run, resumed: dict[str, Any], source: str) -> None:
     run.elapsed_before = resumed.get("train_seconds", 0.0)
     saved_size, per_rank = resumed.get("world_size", 1), resumed.get("torch_rng_per_rank")
     run.batch_in_epoch = resumed_position(resumed["batch_in_epoch"], saved_size, world)
+    run.epoch_loss = tuple(resumed.get("epoch_loss", (0.0, 0)))  # else a resumed epoch's loss was its tail's, or 0.0
     if saved_size == world.size and per_rank is not None:
         torch.set_rng_state(per_rank[world.rank])
     elif world.is_main:
@@ -260,7 +265,7 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
     batches = shard(run.sampler.batches(), run.world)
     bar = tqdm(total=len(batches), initial=run.batch_in_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
                unit="batch", disable=not progress or not run.world.is_main, dynamic_ncols=True)
-    running, count = 0.0, 0
+    running, count = run.epoch_loss
     use_amp = config.amp and run.device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
@@ -281,6 +286,7 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
         run.batch_in_epoch += 1
         running += parts["loss"]
         count += 1
+        run.epoch_loss = (running, count)
         bar.set_postfix(loss=f"{running / count:.3f}", hits=f"{parts['hits']:.3f}")
         bar.update()
         if run.step % config.checkpoint_every == 0:
@@ -289,9 +295,9 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
                 save_checkpoint(run.out / "last.pt", run.payload("last", math.nan, states))
         if run.step >= run.total_steps:
             bar.close()
-            return running / max(1, count), True
+            return running / count, True
     bar.close()
-    return running / max(1, count), False
+    return running / count if count else math.nan, False  # no batch this epoch: no loss, not 0.0
 
 
 def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improved: bool,
@@ -344,7 +350,7 @@ def train(
             improved = val["loss"] < run.best_val or run.val_set is None
             run.best_val, run.stale_epochs = (val["loss"], 0) if improved else (run.best_val, run.stale_epochs + 1)
         run.epoch += 1
-        run.batch_in_epoch = 0
+        run.batch_in_epoch, run.epoch_loss = 0, (0.0, 0)
         if world.is_main:
             write_checkpoints(run, train_loss, val, improved, states)
         if progress:

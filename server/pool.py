@@ -1,0 +1,209 @@
+"""The pool of worker processes (server.workers): who is idle, who is busy, and replacing the ones that are lost.
+
+A worker is lost when its job was abandoned (killed on purpose), when it grew past `recycle_mib`, or when it died
+on its own, busy or idle (killed from outside, out of memory). A dead idle worker is noticed before it is handed
+out (`acquire`) and by `sweep`, which the server runs a few times a second, so no request is sent to a dead
+process. A replacement that cannot start (the checkpoint was deleted, the disk is full) is tried again with a
+growing pause, for as long as the server runs; while no worker is alive and the last start failed, `serving` is
+False: health says NOT_SERVING and requests get UNAVAILABLE at once instead of waiting for their deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent import futures
+from typing import Any
+
+from .memory import MiB
+from .workers import JobResult, ModelSource, Worker, one_blas_pool_per_worker, start_method_context
+
+log = logging.getLogger("seq2drum.server")
+
+RETRY_FIRST_S = 0.5  # the pause after a replacement failed to start; doubled after every failure ...
+RETRY_MAX_S = 30.0  # ... up to this
+
+
+def _dead(worker: Worker) -> bool:
+    """An idle worker that has died: its process ended, or its pipe reads as ready (an idle worker never writes,
+    so a ready pipe is the EOF a dead process leaves)."""
+    try:
+        return not worker.process.is_alive() or worker.conn.poll()
+    except (OSError, ValueError):  # the pipe is closed or broken
+        return True
+
+
+class WorkerPool:
+    """`size` workers, taken without waiting: `acquire` gives an idle worker or None (the server is busy)."""
+
+    def __init__(self, source: ModelSource, size: int, recycle_mib: float = 32.0,
+                 start_timeout_s: float = 120.0) -> None:
+        self.source = source
+        self.size = size
+        self.recycle_bytes = int(recycle_mib * MiB)
+        self.start_timeout_s = start_timeout_s
+        self.model_info: dict[str, Any] = {}
+        self.replacements = 0
+        self.start_problem = ""  # why the last replacement could not start ("" once one did)
+        one_blas_pool_per_worker(source.torch_threads)
+        self._context = start_method_context()
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._starting = 0
+        self._lock = threading.Lock()
+        self._closed = threading.Event()  # also what a replacement's pause between attempts waits on
+        self._starter = futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="seq2drum-worker-start")
+
+    def start(self) -> dict[str, Any]:
+        """Start every worker and wait until each has loaded the model. Returns the model's info.
+
+        Raises `WorkerStartError` (a `CheckpointError`) with the workers' own message when the model cannot load.
+        """
+        workers = [Worker(self._context, self.source) for _ in range(self.size)]
+        try:
+            infos = [worker.wait_ready(self.start_timeout_s) for worker in workers]
+        except BaseException:
+            for worker in workers:
+                worker.kill()
+                worker.close()
+            raise
+        self.model_info = infos[0]
+        with self._lock:
+            self._idle.extend(workers)
+        return self.model_info
+
+    @property
+    def serving(self) -> bool:
+        """False while no worker is alive and the last attempt to start one failed."""
+        with self._lock:
+            return bool(self._idle or self._busy) or not self.start_problem
+
+    def acquire(self) -> Worker | None:
+        """An idle, living worker (dead ones met on the way are replaced), or None."""
+        dead: list[Worker] = []
+        try:
+            with self._lock:
+                while not self._closed.is_set() and self._idle:
+                    worker = self._idle.pop()
+                    if _dead(worker):
+                        dead.append(worker)
+                        continue
+                    self._busy.add(worker)
+                    return worker
+                return None
+        finally:
+            self._bury(dead)
+
+    def sweep(self) -> bool:
+        """Replace idle workers that died; returns `serving`. Cheap (a poll per idle worker): run it often."""
+        with self._lock:
+            dead = [worker for worker in self._idle if _dead(worker)]
+            self._idle = [worker for worker in self._idle if worker not in dead]
+        self._bury(dead)
+        return self.serving
+
+    def _bury(self, dead: list[Worker]) -> None:
+        for worker in dead:
+            log.warning("worker %s died while idle (exit code %s): replaced", worker.process.pid,
+                        worker.process.exitcode)
+            worker.kill()
+            worker.close()
+            self._replace()
+
+    def release(self, worker: Worker, result: JobResult | None = None) -> None:
+        """Give a worker back after a job it finished (with its result, or None after a refusal)."""
+        grown = bool(worker.idle_rss and worker.last_rss - worker.idle_rss > self.recycle_bytes)
+        if worker.jobs == 1 and not grown and worker.last_rss:
+            worker.idle_rss = max(worker.idle_rss, worker.last_rss)  # what the first job's warm-up leaves is its size
+        with self._lock:
+            self._busy.discard(worker)
+            keep = not self._closed.is_set() and not grown and worker.process.is_alive()
+            if keep:
+                self._idle.append(worker)
+                return
+        if grown:
+            log.info("worker %d grew to %.0f MiB (idle %.0f MiB): replaced", worker.process.pid,
+                     worker.last_rss / MiB, worker.idle_rss / MiB)
+            worker.retire()
+        else:
+            worker.kill()
+            worker.close()
+        self._replace()
+
+    def discard(self, worker: Worker) -> None:
+        """Kill a worker whose job was abandoned (cancelled, deadline passed, crashed) and start its replacement.
+        The thread waiting on its pipe reads EOF and closes it."""
+        worker.kill()
+        with self._lock:
+            self._busy.discard(worker)
+        self._replace()
+
+    def _replace(self) -> None:
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._starting += 1
+        self.replacements += 1
+        self._starter.submit(self._start_one)
+
+    def _start_one(self) -> None:
+        """Start a worker, trying again after a growing pause until one starts or the pool closes."""
+        pause_s, attempt = RETRY_FIRST_S, 0
+        while not self._closed.is_set():
+            attempt += 1
+            try:
+                worker = Worker(self._context, self.source)
+                worker.wait_ready(self.start_timeout_s)
+            except Exception as exc:  # noqa: BLE001  (logged and retried; `serving` says when none can run)
+                self.start_problem = str(exc) or type(exc).__name__
+                log.error("could not start a replacement worker (attempt %d, next in %.1f s): %s", attempt, pause_s,
+                          exc)
+                self._closed.wait(pause_s)
+                pause_s = min(pause_s * 2, RETRY_MAX_S)
+                continue
+            with self._lock:
+                self._starting -= 1
+                self.start_problem = ""
+                if not self._closed.is_set():
+                    self._idle.append(worker)
+                    return
+            worker.retire()
+            return
+        with self._lock:
+            self._starting -= 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"idle": len(self._idle), "busy": len(self._busy), "starting": self._starting}
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in [*self._idle, *self._busy] if w.process.pid is not None]
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until every worker is idle (replacements included); tests and benchmarks use this."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            counts = self.counts()
+            if counts["idle"] == self.size:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def close(self) -> None:
+        """Stop every worker (busy ones are killed)."""
+        with self._lock:
+            self._closed.set()
+            idle, busy = list(self._idle), list(self._busy)
+            self._idle.clear()
+        for worker in idle:
+            worker.retire()
+        for worker in busy:
+            worker.kill()  # their threads close the pipes
+        self._starter.shutdown(wait=True, cancel_futures=True)
+        for worker in idle + busy:
+            worker.process.join(5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(5)
