@@ -85,3 +85,16 @@ def test_the_check_above_finds_the_old_ways() -> None:
     old_ways = ("temp.replace(path)\n", "os.replace(temp, path)\n", "tempfile.mkstemp(dir=d)\n")
     assert all(renames_into_place(code) == [1] for code in old_ways)
     assert renames_into_place("'a'.replace('a', 'b')\nconfig.replace(seed=1)\n") == []
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_only_a_regular_file_is_replaced(tmp_path: Path, kind: str) -> None:
+    """`-o /dev/full --force` replaced the device node with a regular file: a symlink, FIFO or device is refused,
+    and left as it was."""
+    target, path = tmp_path / "target.mid", tmp_path / "out.mid"
+    target.write_bytes(b"kept")
+    {"symlink": lambda: path.symlink_to(target), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[kind]()
+    with pytest.raises(OSError, match="not a regular file"):
+        write_atomic(path, b"drums")
+    assert target.read_bytes() == b"kept" and (path.is_symlink() or not path.is_file())
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

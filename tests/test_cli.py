@@ -272,3 +272,24 @@ def test_control_out_of_range_is_one_line_and_exit_2(tmp_path: Path, capsys: pyt
     error = capsys.readouterr().err
     assert code == 2 and words in error and error.count("\n") == 1, error
     assert not (tmp_path / "song_drums.mid").exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_force_never_replaces_a_symlink_or_a_fifo(tiny_model_path: Path, tmp_path: Path, kind: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 item 10: `-o /dev/full --force` printed "wrote /dev/full"; --force replaces regular files only."""
+    from seq2drum.cli import main
+
+    song, target, output = tmp_path / "riff.mid", tmp_path / "elsewhere.mid", tmp_path / "out.mid"
+    song.write_bytes(rock_song_bytes(2))
+    target.write_bytes(b"kept")
+    output.symlink_to(target) if kind == "symlink" else os.mkfifo(output)
+    for extra in ([], ["--takes", "2"]):
+        out = output if not extra else tmp_path / "out.take1.mid"
+        if extra:
+            out.symlink_to(target) if kind == "symlink" else os.mkfifo(out)
+        code = main.main(["--mode", "infer", str(song), "-o", str(output), "--force", "--checkpoint",
+                          str(tiny_model_path), *extra])
+        assert code == 2 and "not a regular file" in capsys.readouterr().err
+        assert out.is_symlink() or not out.is_file()
+    assert target.read_bytes() == b"kept"
