@@ -293,3 +293,21 @@ def test_force_never_replaces_a_symlink_or_a_fifo(tiny_model_path: Path, tmp_pat
         assert code == 2 and "not a regular file" in capsys.readouterr().err
         assert out.is_symlink() or not out.is_file()
     assert target.read_bytes() == b"kept"
+
+
+def test_flags_of_another_mode_are_named_not_silently_ignored(tiny_model_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 item 10: `--epochs` in infer was ignored without a word."""
+    from seq2drum.cli import main
+
+    assert main.main(["--mode", "styles", "--checkpoint", str(tiny_model_path), "--epochs", "3", "--split", "all",
+                      "--style", "waltz"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --mode styles ignored --epochs (for train); --style (for infer); --split (for evaluate)" in err
+    assert main.main(["--mode", "styles", "--checkpoint", str(tiny_model_path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    parser = main.build_parser()
+    for argv in (["song.mid", "--seed", "3", "--takes", "2", "--checkpoint", "x.pt", "--quiet"],
+                 ["--mode", "evaluate", "--seed", "3", "--takes", "2", "--temperature", "0.5", "--data", "d"],
+                 ["--mode", "train", "--seed", "1", "--epochs", "2", "--data", "d", "--steps-per-quarter", "4"]):
+        assert main.ignored_flags(parser, parser.parse_args(argv)) == [], argv
