@@ -311,3 +311,12 @@ def test_flags_of_another_mode_are_named_not_silently_ignored(tiny_model_path: P
                  ["--mode", "evaluate", "--seed", "3", "--takes", "2", "--temperature", "0.5", "--data", "d"],
                  ["--mode", "train", "--seed", "1", "--epochs", "2", "--data", "d", "--steps-per-quarter", "4"]):
         assert main.ignored_flags(parser, parser.parse_args(argv)) == [], argv
+
+
+def test_help_says_what_force_covers_and_the_temperature_range() -> None:
+    """Issue 23: --help did not say --force is needed to overwrite takes, nor the temperature range 0-5."""
+    from seq2drum.cli import main
+
+    blocks = option_help_blocks(main.build_parser().format_help())
+    assert "--takes" in blocks["--force"] and "without it" in blocks["--force"]
+    assert "0-5" in blocks["--temperature"]
