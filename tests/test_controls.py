@@ -167,15 +167,6 @@ def late_note_grid(bars: int, voice: int, skip_beats: range, late_offset: float)
     return drums
 
 
-def swung_note_position(drums: DrumGrid, grid: Grid) -> float:
-    """The mean place in the beat of the hat and ride hits between 0.45 and 0.95 of it (the swung eighths)."""
-    step, _ = np.nonzero(drums.hits[:, list(controls.TIMEKEEPING)])
-    offset = drums.offset[:, list(controls.TIMEKEEPING)][drums.hits[:, list(controls.TIMEKEEPING)]]
-    beat = grid.beat_steps()[step]
-    place = (grid.step_in_bar()[step] % beat + offset) / beat
-    return float(place[(place >= 0.45) & (place <= 0.95)].mean())
-
-
 @pytest.mark.parametrize("ratio", [0.5, 0.6, 0.67, 0.75])
 @pytest.mark.parametrize("voice, skip_beats, late_offset", [
     (CLOSED_HAT, range(4), 0.0), (CLOSED_HAT, range(4), 0.3), (RIDE, range(1, 4, 2), 0.04)],
@@ -186,7 +177,7 @@ def test_a_shuffle_or_skip_note_lands_at_the_ratio_wherever_it_was_written(
     grid = four_four_grid(4)
     drums = late_note_grid(4, voice, skip_beats, late_offset)
     swung, _ = controls.swing(drums, grid, ratio)
-    assert swung_note_position(swung, grid) == pytest.approx(ratio, abs=0.005)
+    assert metrics.swung_note_position(swung, grid) == pytest.approx(ratio, abs=0.005)
     assert np.allclose(swung.offset[::4], drums.offset[::4])  # the beats stay
 
 
@@ -327,4 +318,4 @@ def test_swing_puts_the_shuffle_and_the_jazz_ride_at_the_ratio_in_the_file(tmp_p
     written = read_midi(result.midi_bytes)
     grid = Grid.build(written.ticks_per_quarter, written.time_signatures, written.tempos, written.end_tick, 4)
     drums = drums_to_grid(written.drum_parts[0].notes, grid)
-    assert swung_note_position(drums, grid) == pytest.approx(ratio, abs=0.03)
+    assert metrics.swung_note_position(drums, grid) == pytest.approx(ratio, abs=0.03)
