@@ -10,7 +10,7 @@ or music21, so it runs on the machine with the DAW while the model runs elsewher
 GetModelInfo: files past its message limit go through GenerateStream, files past its upload limit are refused here.
 UNAVAILABLE (every worker busy, server starting, restarting, briefly unreachable) is retried with randomised
 exponential backoff for up to --wait seconds, each attempt with its own --timeout; every other failure is reported
-with its status and message, and the exit code is 1.
+with its status and message, and the exit code is 1 (2 for INVALID_ARGUMENT, a value out of range, as main.py).
 """
 
 from __future__ import annotations
@@ -138,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def guarded(action: Callable[[], object]) -> int:
-    """Run one request's work: exit 0; 2 when the output exists; 1 when the server refuses or a file cannot be
-    written; 130 on Ctrl-C. Each failure is one line on stderr."""
+    """Run one request's work: exit 0; 2 when the output exists or the server finds a value out of range
+    (INVALID_ARGUMENT: what main.py exits 2 for); 1 when the server refuses otherwise or a file cannot be written;
+    130 on Ctrl-C. Each failure is one line on stderr."""
     try:
         action()
     except OutputExistsError as error:
@@ -147,7 +148,7 @@ def guarded(action: Callable[[], object]) -> int:
         return EXIT_USAGE
     except grpc.RpcError as error:
         print(f"error: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE if error.code() == grpc.StatusCode.INVALID_ARGUMENT else EXIT_FAILED
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

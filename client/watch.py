@@ -4,6 +4,7 @@ complete MIDI file; the helper's own outputs are never taken as songs. Standard 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import sys
@@ -22,6 +23,8 @@ from .drum_client import DrumClient, HelperError
 from .files import process_file
 
 MIDI_SUFFIXES = (".mid", ".midi")
+# a settled file that does not open like one never becomes a MIDI file by waiting (a text file renamed .mid)
+NOT_MIDI = "not a MIDI file (it does not start with MThd)"
 # Codes worth trying again later in watch mode (the file is not at fault).
 TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
 
@@ -30,7 +33,9 @@ def midi_file_problem(data: bytes) -> str | None:
     """Why `data` is not (yet) a complete Standard MIDI File, or None when it is one: the header and every
     declared track are all there, and each track ends with its end-of-track event. A file still being written
     fails this; a file that passes may still be refused by the server (which reads it for real)."""
-    if not data.startswith(b"MThd") or len(data) < 14:
+    if len(data) >= 4 and not data.startswith(b"MThd"):
+        return NOT_MIDI
+    if len(data) < 14:
         return "not a MIDI file (yet)"
     header_length, _, n_tracks, _ = struct.unpack(">IHHH", data[4:14])
     position, tracks = 8 + header_length, 0
@@ -53,8 +58,10 @@ class FolderWatcher:
     """Finds guitar files a DAW exported into a folder, once each has settled and reads as a complete MIDI file.
 
     A file is handed over when its (size, mtime) has stayed the same for `settle_s` seconds, it holds a complete
-    MIDI file (`midi_file_problem`), and it differs from when it was last handed over. A writer that pauses for
-    longer than the look interval is therefore not caught halfway. A file whose drums are already newer than it is
+    MIDI file (`midi_file_problem`), and its content differs from what was last handed over (a file touched or
+    saved again unchanged gets no new takes). A writer that pauses for longer than the look interval is therefore
+    not caught halfway; a settled file that does not open as MIDI at all is reported as refused and skipped until
+    it changes. A file whose drums are already newer than it is
     skipped, so a restart does not redo a folder.
     """
 
@@ -68,6 +75,7 @@ class FolderWatcher:
         self._since: dict[Path, tuple[tuple[int, int], float]] = {}  # path -> (signature, first seen with it)
         self._settled: dict[Path, tuple[int, int]] = {}
         self._reported: dict[Path, tuple[int, int]] = {}
+        self._handled: dict[Path, bytes] = {}  # path -> digest of the content last handed over
 
     def scan(self) -> dict[Path, tuple[int, int]]:
         """Candidate files -> (size_bytes, mtime_ns)."""
@@ -103,14 +111,22 @@ class FolderWatcher:
             if self._drums_are_newer(path, signature):
                 self._settled[path] = signature
                 continue
-            problem = self._problem(path)
+            data, problem = self._read(path)
+            if problem == NOT_MIDI:
+                print(f"{path.name}: refused: {problem}; skipped until it changes", file=sys.stderr, flush=True)
+                self._settled[path] = signature
+                continue
             if problem is not None:
                 if self._reported.get(path) != signature:
                     print(f"{path.name}: {problem}; waiting until it is complete", file=sys.stderr, flush=True)
                     self._reported[path] = signature
                 continue
-            if self.handle(path):
+            digest = hashlib.sha256(data).digest()
+            if self._handled.get(path) == digest:  # touched or saved again without a change: no new takes
                 self._settled[path] = signature
+                continue
+            if self.handle(path):
+                self._settled[path], self._handled[path] = signature, digest
             handled.append(path)
         return handled
 
@@ -125,11 +141,13 @@ class FolderWatcher:
                 stop.wait(interval_s)
         return handled
 
-    def _problem(self, path: Path) -> str | None:
+    def _read(self, path: Path) -> tuple[bytes, str | None]:
+        """The file's bytes and why it is not a complete MIDI file (None when it is one)."""
         try:
-            return midi_file_problem(path.read_bytes())
+            data = path.read_bytes()
         except OSError as exc:
-            return f"cannot be read ({exc.strerror or exc})"
+            return b"", f"cannot be read ({exc.strerror or exc})"
+        return data, midi_file_problem(data)
 
     def _drums_are_newer(self, path: Path, signature: tuple[int, int]) -> bool:
         """The newest take beside the song is at least as new as the song."""

@@ -7,7 +7,8 @@ any program's output would. Used for checkpoints, cache entries, plots, reports 
 
 Drum files are written with `write_together`: a song's takes appear together or not at all (a full disk after
 take 2 leaves none, not two), and a new file takes its name only if the name is free, so concurrent runs that
-choose the same name never overwrite each other's drums.
+choose the same name never overwrite each other's drums. Only a regular file (or nothing) is replaced, never a symlink,
+FIFO or device node.
 """
 
 from __future__ import annotations
@@ -16,19 +17,36 @@ import errno
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 _ATTEMPTS = 100
+NOT_REGULAR = "not a regular file (a symlink, FIFO, device or folder); only regular files are replaced"
+
+
+def not_regular_file(path: Path) -> bool:
+    """True when something other than a regular file is at `path` (a link is judged itself, not its target)."""
+    try:
+        return not stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 _TOKEN_BYTES = 6
 _TEMPORARY = re.compile(r"\..+\.[0-9a-f]{%d}\.tmp" % (2 * _TOKEN_BYTES))  # the names _create_temporary makes
 
 
-def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], object]) -> Path:
+def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], object],
+                 replace_anything: bool = False) -> Path:
     """Write `content` (bytes, text as UTF-8, or a function that writes to a binary stream) to `path`, creating
-    its folder. Returns the path."""
+    its folder. Returns the path. An OSError for a `path` that is there but not a regular file (a symlink, FIFO,
+    device or folder): renaming over it would replace the link or the device node itself; `replace_anything` is
+    for the library's own files (a cache entry that is a FIFO is replaced, as any other that does not check out)."""
     path = Path(path)
+    if not replace_anything and not_regular_file(path):
+        raise OSError(errno.EEXIST, NOT_REGULAR, str(path))
     temp = _write_temporary(path, content)
     try:
         os.replace(temp, path)
@@ -45,6 +63,9 @@ def write_together(paths: Sequence[Path], contents: Sequence[bytes], overwrite: 
     is raised when one is taken, after removing those this call had put in place: two runs never write one name.
     An `OSError` from writing names the target, not the temporary file."""
     paths = [Path(path) for path in paths]
+    for path in paths:
+        if not_regular_file(path):
+            raise OSError(errno.EEXIST, NOT_REGULAR, str(path))
     temps: list[Path] = []
     placed: list[Path] = []
     try:

@@ -153,8 +153,8 @@ _DEFAULTS = {item.name: item.default for item in fields(GenerationOptions)}
 _TYPES = {item.name: str(item.type) for item in fields(GenerationOptions)}
 
 OPTIONS: tuple[Option, ...] = (
-    Option("temperature", "--temperature", 1, "randomness in the groove choice: 0 = the model's best, above 0 = "
-           f"grooves it rates a little lower may be played (at most {MAX_TEMPERATURE:g})"),
+    Option("temperature", "--temperature", 1, f"randomness in the groove choice, 0-{MAX_TEMPERATURE:g}: 0 = the "
+           "model's best, above 0 = grooves it rates a little lower may be played"),
     Option("seed", "--seed", 2, "random seed: the same song, options and seed give the same drums",
            default_words="a fresh one each time"),
     Option("track", "--track", 3, "which parts are the guitar: numbers from the part listing or pieces of names, "

@@ -21,13 +21,16 @@ from grpc_health.v1 import health
 
 from seq2drum.options import DefaultsHelpFormatter, invoked_as
 from seq2drum.credentials import TOKEN_ENV, read_token
-from seq2drum.errors import Seq2DrumError
+from seq2drum.errors import ConfigError, Seq2DrumError
 
 from .app import MiB, ServerConfig, create_server
 from .pool import WorkerPool
+from .servicer import MESSAGE_ENVELOPE_BYTES
 from .workers import ModelSource
 
 EXIT_USAGE = 2
+MIN_MESSAGE_MIB = 1 / 16  # 64 KiB: a short song beside the metadata (MESSAGE_ENVELOPE_BYTES) in one message
+MAX_MESSAGE_MIB = 1024.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def server_config(args: argparse.Namespace) -> ServerConfig:
+    """The limits the flags ask for; ConfigError naming the flag for a value out of range. GenerateStream's answer
+    chunks follow --max-message-mib down (each must fit in one message), so any message size the flag accepts works."""
+    if not MIN_MESSAGE_MIB <= args.max_message_mib <= MAX_MESSAGE_MIB:
+        raise ConfigError(f"--max-message-mib must be {MIN_MESSAGE_MIB:g}-{MAX_MESSAGE_MIB:g} (64 KiB - 1 GiB), "
+                          f"got {args.max_message_mib:g}")
+    max_message_bytes = int(args.max_message_mib * MiB)
+    return ServerConfig(
+        workers=args.workers,
+        max_waiting=args.max_waiting,
+        max_message_bytes=max_message_bytes,
+        max_stream_bytes=int(args.max_stream_mib * MiB),
+        max_song_quarters=args.max_song_quarters,
+        stream_chunk_bytes=min(ServerConfig.stream_chunk_bytes, max_message_bytes - MESSAGE_ENVELOPE_BYTES),
+        max_uploads=args.max_uploads,
+        upload_idle_s=args.upload_idle,
+        max_job_s=args.max_job_seconds,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        token=read_token(args.token_file),
+        reflection=not args.no_reflection,
+        min_upload_bytes_per_s=args.min_upload_kib_s * 1024,
+        recycle_mib=args.recycle_mib,
+        torch_threads=args.torch_threads,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
@@ -91,23 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         return fail(f"--port must be 0-65535, got {args.port}")
     try:
-        config = ServerConfig(
-            workers=args.workers,
-            max_waiting=args.max_waiting,
-            max_message_bytes=int(args.max_message_mib * MiB),
-            max_stream_bytes=int(args.max_stream_mib * MiB),
-            max_song_quarters=args.max_song_quarters,
-            max_uploads=args.max_uploads,
-            upload_idle_s=args.upload_idle,
-            max_job_s=args.max_job_seconds,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-            token=read_token(args.token_file),
-            reflection=not args.no_reflection,
-            min_upload_bytes_per_s=args.min_upload_kib_s * 1024,
-            recycle_mib=args.recycle_mib,
-            torch_threads=args.torch_threads,
-        )
+        config = server_config(args)
     except Seq2DrumError as exc:
         return fail(str(exc))
     pool = WorkerPool(ModelSource(args.checkpoint, args.torch_threads), config.workers, config.recycle_mib)

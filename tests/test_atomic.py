@@ -122,3 +122,16 @@ def test_a_name_taken_meanwhile_is_refused_and_the_set_withdrawn(tmp_path: Path)
     assert (tmp_path / "b.mid").read_bytes() == b"the other run's"
     write_together([tmp_path / "a.mid", tmp_path / "b.mid"], [b"1", b"2"], overwrite=True)
     assert (tmp_path / "b.mid").read_bytes() == b"2"
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_only_a_regular_file_is_replaced(tmp_path: Path, kind: str) -> None:
+    """`-o /dev/full --force` replaced the device node with a regular file: a symlink, FIFO or device is refused,
+    and left as it was."""
+    target, path = tmp_path / "target.mid", tmp_path / "out.mid"
+    target.write_bytes(b"kept")
+    {"symlink": lambda: path.symlink_to(target), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[kind]()
+    with pytest.raises(OSError, match="not a regular file"):
+        write_atomic(path, b"drums")
+    assert target.read_bytes() == b"kept" and (path.is_symlink() or not path.is_file())
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -108,3 +108,21 @@ def test_retrieval_keys_bars_by_length_in_steps() -> None:
     drums = retrieval(meter_map_grid(), library)
     assert np.flatnonzero(drums.hits[16:28, SNARE]).tolist() == [4, 8]
     assert np.flatnonzero(drums.hits[0:16, SNARE]).tolist() == [4, 12]  # 4/4 bar: backbeat fallback
+
+
+def test_a_song_is_never_scored_against_a_library_holding_its_own_bars() -> None:
+    """Issue 23 item 8: with `--split all` the library came from the songs scored (copied bars 1.00, retrieval F1
+    0.58). `without(song)` takes the song's bars out, and leaves a library the song is not in as it is."""
+    import dataclasses
+
+    mine = dataclasses.replace(encoded([ROCK] * 3), sha256="mine")
+    other = dataclasses.replace(encoded([FOUR_ON_THE_FLOOR] * 2 + [ROCK]), sha256="other")
+    library = BarLibrary.build([mine, other])
+    assert sum(library.counts.values()) == 6 and library.songs == {"mine", "other"}
+    left = library.without(mine)
+    assert sum(left.counts.values()) == 3 and left.songs == {"other"}
+    drums = retrieval(mine.grid, left)  # two four-on-the-floor bars now outnumber the other song's one rock bar
+    assert np.flatnonzero(drums.hits[:16, KICK]).tolist() == [0, 4, 8, 12]
+    assert np.flatnonzero(retrieval(mine.grid, library).hits[:16, SNARE]).tolist() == [4, 12]
+    stranger = dataclasses.replace(mine, sha256="stranger")
+    assert left.without(stranger) is left and library.without(other).without(mine).counts == {}

@@ -292,3 +292,51 @@ def test_concurrent_runs_on_one_song_each_keep_their_drums(tiny_model_path: Path
                       if line.startswith("wrote "))
     made = sorted(str(path) for path in tmp_path.glob("song_drums*.mid"))
     assert reported == made and len(made) == 4
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_force_never_replaces_a_symlink_or_a_fifo(tiny_model_path: Path, tmp_path: Path, kind: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 item 10: `-o /dev/full --force` printed "wrote /dev/full"; --force replaces regular files only."""
+    from seq2drum.cli import main
+
+    song, target, output = tmp_path / "riff.mid", tmp_path / "elsewhere.mid", tmp_path / "out.mid"
+    song.write_bytes(rock_song_bytes(2))
+    target.write_bytes(b"kept")
+    output.symlink_to(target) if kind == "symlink" else os.mkfifo(output)
+    for extra in ([], ["--takes", "2"]):
+        out = output if not extra else tmp_path / "out.take1.mid"
+        if extra:
+            out.symlink_to(target) if kind == "symlink" else os.mkfifo(out)
+        code = main.main(["--mode", "infer", str(song), "-o", str(output), "--force", "--checkpoint",
+                          str(tiny_model_path), *extra])
+        assert code == 2 and "not a regular file" in capsys.readouterr().err
+        assert out.is_symlink() or not out.is_file()
+    assert target.read_bytes() == b"kept"
+
+
+def test_flags_of_another_mode_are_named_not_silently_ignored(tiny_model_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 item 10: `--epochs` in infer was ignored without a word."""
+    from seq2drum.cli import main
+
+    assert main.main(["--mode", "styles", "--checkpoint", str(tiny_model_path), "--epochs", "3", "--split", "all",
+                      "--style", "waltz"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --mode styles ignored --epochs (for train); --style (for infer); --split (for evaluate)" in err
+    assert main.main(["--mode", "styles", "--checkpoint", str(tiny_model_path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    parser = main.build_parser()
+    for argv in (["song.mid", "--seed", "3", "--takes", "2", "--checkpoint", "x.pt", "--quiet"],
+                 ["--mode", "evaluate", "--seed", "3", "--takes", "2", "--temperature", "0.5", "--data", "d"],
+                 ["--mode", "train", "--seed", "1", "--epochs", "2", "--data", "d", "--steps-per-quarter", "4"]):
+        assert main.ignored_flags(parser, parser.parse_args(argv)) == [], argv
+
+
+def test_help_says_what_force_covers_and_the_temperature_range() -> None:
+    """Issue 23: --help did not say --force is needed to overwrite takes, nor the temperature range 0-5."""
+    from seq2drum.cli import main
+
+    blocks = option_help_blocks(main.build_parser().format_help())
+    assert "--takes" in blocks["--force"] and "without it" in blocks["--force"]
+    assert "0-5" in blocks["--temperature"]

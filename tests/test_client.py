@@ -409,6 +409,39 @@ def test_watcher_leaves_a_paused_half_written_file_alone(tmp_path: Path, capsys:
     assert handled == ["take.mid"]
 
 
+def test_watcher_gives_no_new_takes_for_a_song_touched_without_a_change(tmp_path: Path) -> None:
+    """Issue 23 item 10: touching a song (or saving it again unchanged) wrote a new set of takes."""
+    handled: list[str] = []
+    clock = Clock()
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True, settle_s=2.0, clock=clock)
+    song = tmp_path / "song.mid"
+    _touch(song, rock_song_bytes(2), time.time() - 100)
+    for mtime, data in ((time.time() - 10, rock_song_bytes(2)), (time.time(), rock_song_bytes(3))):
+        watcher.poll()
+        clock.now += 2.0
+        watcher.poll()
+        _touch(song, data, mtime)  # first touched unchanged, then really changed
+        clock.now += 1.0
+    watcher.poll()
+    clock.now += 2.0
+    watcher.poll()
+    assert handled == ["song.mid", "song.mid"]  # the first version, and the changed one; not the touch
+
+
+def test_watcher_refuses_a_settled_file_that_is_not_midi(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23 item 10: a text file renamed .mid waited forever ("not a MIDI file (yet)"); once settled it is
+    reported as refused, once, and skipped until it changes."""
+    handled: list[str] = []
+    clock = Clock()
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True, settle_s=2.0, clock=clock)
+    _touch(tmp_path / "lyrics.mid", b"verse one, chorus\n", time.time() - 100)
+    for _ in range(4):
+        watcher.poll()
+        clock.now += 2.0
+    err = capsys.readouterr().err
+    assert err.count("lyrics.mid: refused: not a MIDI file") == 1 and "waiting" not in err and handled == []
+
+
 SONG = rock_song_bytes(2)
 
 
@@ -535,7 +568,8 @@ def test_helper_passes_controls_and_shows_the_servers_refusal(address: str, song
     notes = read_midi(song.with_name(f"{song.stem}_drums.mid").read_bytes()).parts[0].notes
     assert 42 not in notes[:, 2]
     refused = run_helper(str(song), "--server", address, "--density", "9")
-    assert refused.returncode == 1 and "INVALID_ARGUMENT: density must be 0.25-4" in refused.stderr
+    # exit 2 as main.py gives for the same value (issue 23 item 10: the helper exited 1)
+    assert refused.returncode == 2 and "INVALID_ARGUMENT: density must be 0.25-4" in refused.stderr
 
 
 def test_concurrent_helper_runs_on_one_song_each_keep_their_drums(address: str, tmp_path: Path) -> None:

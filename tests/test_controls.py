@@ -154,6 +154,33 @@ def test_sixteenth_grooves_swing_their_sixteenths() -> None:
     assert np.allclose(swung.offset[0::2, CLOSED_HAT], 0.0)
 
 
+def late_note_grid(bars: int, voice: int, skip_beats: range, late_offset: float) -> DrumGrid:
+    """The time-keeping `voice` on every beat and on the last 16th of the beats in `skip_beats` (a shuffle for every
+    beat, a jazz ride's skip notes for some), that note written `late_offset` steps late; kick on each bar's start."""
+    drums = DrumGrid.empty(bars * 16)
+    drums.hits[::4, voice] = True
+    for bar in range(bars):
+        drums.hits[[bar * 16 + 4 * beat + 3 for beat in skip_beats], voice] = True
+    drums.hits[::16, 0] = True
+    drums.velocity[drums.hits] = 80
+    drums.offset[3::4, voice] = np.where(drums.hits[3::4, voice], late_offset, 0.0)
+    return drums
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.6, 0.67, 0.75])
+@pytest.mark.parametrize("voice, skip_beats, late_offset", [
+    (CLOSED_HAT, range(4), 0.0), (CLOSED_HAT, range(4), 0.3), (RIDE, range(1, 4, 2), 0.04)],
+    ids=["shuffle", "shuffle-late", "jazz-ride"])
+def test_a_shuffle_or_skip_note_lands_at_the_ratio_wherever_it_was_written(
+        ratio: float, voice: int, skip_beats: range, late_offset: float) -> None:
+    """Breaks if swing warps a shuffle's last 16th as a 16th (0.75 -> 0.83 at 0.67) instead of moving it to R."""
+    grid = four_four_grid(4)
+    drums = late_note_grid(4, voice, skip_beats, late_offset)
+    swung, _ = controls.swing(drums, grid, ratio)
+    assert metrics.swung_note_position(swung, grid) == pytest.approx(ratio, abs=0.005)
+    assert np.allclose(swung.offset[::4], drums.offset[::4])  # the beats stay
+
+
 def test_swing_leaves_compound_meters_alone_and_says_so() -> None:
     grid = Grid.build(480, [(0, 6, 8)], [(0, 500_000)], 4 * 1440, 4)
     drums = hat_grid(4, 2, steps_per_bar=12)
@@ -262,3 +289,33 @@ def test_model_info_lists_the_styles(styled: DrumGenerator, tiny_model_path: Pat
     assert [style.name for style in styled.info.styles] == styled.styles.names()
     assert "waltz" in styled.styles.names()
     assert DrumGenerator.from_checkpoint(tiny_model_path).info.styles  # the tiny codebook has styles too
+
+
+def swing_codebook() -> GrooveCodebook:
+    """A shuffle (hats on the beats and their last 16th) and a jazz ride (skip notes before beats 2 and 4), with
+    their late notes written a little late as drummers play them, each played often enough to be a style."""
+    shuffle = pattern(16, [(s, CLOSED_HAT) for s in range(16) if s % 4 in (0, 3)] + BACKBEAT)
+    jazz = pattern(16, [(s, RIDE) for s in (0, 3, 4, 8, 11, 12)] + [(4, CLOSED_HAT), (12, CLOSED_HAT), (0, 0)])
+    entries = [(16, np.zeros((16, 9), bool), 5, np.zeros((16, 9)), np.zeros((16, 9)))]
+    for bar in (shuffle, jazz):
+        offset = np.zeros((16, 9))
+        offset[3::4][bar[3::4]] = 0.2
+        entries.append((16, bar, 30, bar * 90.0, offset))
+    return GrooveCodebook.from_entries(entries, 32)
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.6, 0.67, 0.75])
+@pytest.mark.parametrize("style", ["shuffle", "jazz-ride"])
+def test_swing_puts_the_shuffle_and_the_jazz_ride_at_the_ratio_in_the_file(tmp_path_factory: pytest.TempPathFactory,
+                                                                         style: str, ratio: float) -> None:
+    """The must-show of issue 23 item 3 on a song made in code: breaks if the written swung notes miss R by 0.03."""
+    path = tmp_path_factory.getbasetemp() / "swing.pt"
+    if not path.exists():
+        tiny_checkpoint(path, codebook=swing_codebook())
+    generator = DrumGenerator.from_checkpoint(path)
+    result = generator.generate(rock_song_bytes(8), GenerationOptions(seed=0, style=style, swing=ratio,
+                                                                      humanize=False))
+    written = read_midi(result.midi_bytes)
+    grid = Grid.build(written.ticks_per_quarter, written.time_signatures, written.tempos, written.end_tick, 4)
+    drums = drums_to_grid(written.drum_parts[0].notes, grid)
+    assert metrics.swung_note_position(drums, grid) == pytest.approx(ratio, abs=0.03)

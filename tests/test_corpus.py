@@ -204,3 +204,23 @@ def test_real_folder_uses_at_least_95_percent_of_songs(
     assert report["songs_used"] >= 0.95 * report["files"], report["skipped_by_reason"]
     assert report["validation_songs"] > 0 and report["bars"] > report["songs_used"]
     assert all(count > 0 for count in report["hits_per_class"].values())
+
+
+def test_preprocess_writes_its_report_when_no_song_is_usable(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Issue 23 item 9: the folder where a user most needs to know why (no usable song) got no report. Now every
+    file is listed with its reason, then the usual error and exit 2."""
+    import json
+
+    from seq2drum.cli import main
+
+    unusable = {name: data for name, data in folder_songs().items() if name not in ("rock.mid", "waltz.MID")}
+    folder = write_files(tmp_path / "songs", unusable)
+    report = tmp_path / "report.json"
+    code = main.main(["--mode", "preprocess", "--data", str(folder), "--cache", str(tmp_path / "cache"),
+                      "--report", str(report), "--workers", "1", "--quiet"])
+    assert code == 2
+    written = json.loads(report.read_text())
+    assert written["songs_used"] == 0 and written["files"] == 4
+    assert sorted(entry["path"] for entry in written["skipped"]) == sorted(unusable)
+    assert all(entry["reason"] for entry in written["skipped"])
+    assert "none of the 4 MIDI files" in capsys.readouterr().err

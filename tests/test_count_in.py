@@ -60,6 +60,8 @@ def test_sticks_fill_the_empty_bars_on_the_felt_beats(generator: DrumGenerator, 
     guitar = next(p for p in out.parts if p.channel != DRUM_CHANNEL)
     assert guitar.notes[0, 0] // scale == 3 * bar_ticks  # the guitar where it was
     assert not any("later" in notice for notice in result.notices)
+    drum_notes = sum(len(p.notes) for p in out.parts if p.channel == DRUM_CHANNEL)
+    assert result.n_hits == drum_notes == int(result.drums.hits.sum()) + len(found)  # "drum hits" counts the sticks
 
 
 def test_no_count_in_is_the_default_and_changes_nothing(generator: DrumGenerator) -> None:

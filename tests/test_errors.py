@@ -209,3 +209,15 @@ def test_text_file_as_checkpoint_in_real_processes(tmp_path: Path) -> None:
     assert server.returncode == 2 and "Traceback" not in server.stderr and server.stdout == ""
     lines = [line for line in server.stderr.splitlines() if "error" in line]
     assert len(lines) == 1 and "is not a seq2drum checkpoint" in lines[0]
+
+
+def test_resume_from_a_missing_file_asks_for_a_runs_last_pt(tmp_path: Path) -> None:
+    """`--resume /nonexistent` said "pass --checkpoint": the flag the user passed, and the file it wants."""
+    from seq2drum.errors import CheckpointError
+    from seq2drum.model.checkpoint import load_checkpoint
+
+    with pytest.raises(CheckpointError, match=r"--resume .*nope.pt not found; pass the last.pt of an earlier") as err:
+        load_checkpoint(tmp_path / "nope.pt", flag="--resume")
+    assert "--checkpoint" not in str(err.value)
+    with pytest.raises(CheckpointError, match="is a folder; pass the last.pt file in it"):
+        load_checkpoint(tmp_path, flag="--resume")

@@ -52,6 +52,14 @@ def test_odd_meters_and_long_songs_stay_one_readable_picture() -> None:
     assert len(axes) // 2 <= PLOT_MAX_ROWS
 
 
+def test_drums_from_nothing_name_their_pulse_row_as_what_it_is() -> None:
+    """The plot of drums from nothing labelled its stand-in pulse "guitar"."""
+    song = encoded(4)
+    assert "guitar" in figure_texts(generation_figure(song, song.drums, [(1, "A")]))
+    texts = figure_texts(generation_figure(song, song.drums, [(1, "A")], guitar_label="pulse (no song)"))
+    assert "pulse (no song)" in texts and "guitar" not in texts
+
+
 def test_cli_writes_one_png_per_take_beside_its_mid(
     tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

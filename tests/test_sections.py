@@ -71,3 +71,18 @@ def test_section_bar_features_mark_starts_ends_and_returns() -> None:
     np.testing.assert_array_equal(np.flatnonzero(features[:, 1]), [3, 5, 9])  # ends
     np.testing.assert_array_equal(features[:, 4], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1])  # A heard before
     assert features[0, 2] == 0 and features[3, 2] == 1  # position inside the section
+
+
+def test_a_section_under_two_bars_joins_the_neighbour_it_resembles_unless_a_marker_starts_it() -> None:
+    """Issue 23 item 10: one-bar sections where the guitar paused (`A@58 A@60`, 90 sections on a 4/16 song). A
+    one-bar pause inside the A riff and a one-bar B bar before the B part join their neighbours; a one-bar section a
+    marker starts stays."""
+    paused = [(step, pitch) for step, pitch in riff(8) if not 3 * 16 <= step < 4 * 16]
+    events = paused + riff_b(1, 8) + [(step + 9 * 16, pitch) for step, pitch in riff(7)] + riff_b(8, 16)
+    song = encoded(events)
+    sections = song_structure(song.guitar, song.grid, song.first_bar, song.end_bar)[0]
+    assert all(s.n_bars >= 2 for s in sections), sections
+    assert [s.start_bar for s in sections][-1] == 16 and sections[-1].end_bar == 24
+    marked = encoded(events, markers=[(8 * 4 * PPQ, "Solo"), (9 * 4 * PPQ, "Verse")])
+    found = song_structure(marked.guitar, marked.grid, marked.first_bar, marked.end_bar, marked.marker_steps)[0]
+    assert Section(8, 9, found[[s.start_bar for s in found].index(8)].label) in found

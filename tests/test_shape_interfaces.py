@@ -201,7 +201,7 @@ def test_helper_drums_from_nothing_and_song_flags(address: str, tmp_path: Path, 
     assert song.time_signatures == [(0, 3, 4)] and song.tempos == [(0, 600_000)]
     assert daw_helper.main(["--bars", "6", "--server", address]) == 2
     assert "drums_6bars.mid exists; pass --force" in capsys.readouterr().err
-    assert daw_helper.main(["--bars", "6", "--meter", "5/3", "--force", "--server", address]) == 1
+    assert daw_helper.main(["--bars", "6", "--meter", "5/3", "--force", "--server", address]) == 2
     assert "INVALID_ARGUMENT: meter 5/3" in capsys.readouterr().err
     riff_file = tmp_path / "riff.mid"
     riff_file.write_bytes(late_song(1))

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seq2drum.atomic import write_together
+from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as
 from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, output_path, take_paths,
                               write_new_version)
@@ -50,7 +50,9 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
 
                 sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
                 title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
-                save_figure(generation_figure(result.song, take.drums, result.sections, title), path)
+                upper = "pulse (no song)" if args.bars is not None else "guitar"
+                save_figure(generation_figure(result.song, take.drums, result.sections, title, guitar_label=upper),
+                            path)
                 lines.append(f"wrote {path}")
         except OSError as exc:  # name the file asked for, not the temporary one
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
@@ -89,6 +91,9 @@ def run_from_nothing(args: argparse.Namespace) -> int:
         return _fail(f"-o {args.output} is a folder; name a file in it, e.g. {example}")
     base = from_nothing_path(args.bars, args.output)
     outputs = [base] if args.takes is None else take_paths(base, base, False, options.takes)
+    odd = [o for o in outputs if not_regular_file(o)]
+    if odd:
+        return _fail(f"cannot write {odd[0]}: {NOT_REGULAR}; name another file with -o")
     existing = [o for o in outputs if o.exists()]
     if existing and not args.force:
         return _fail(exists_message(existing, "or name another file with -o"))
@@ -113,6 +118,8 @@ def infer_outputs(args: argparse.Namespace, song: Path) -> tuple[list[Path], str
             return f"cannot write {output}: {output.parent} is a file, not a folder; pick another -o"
         if output.resolve() == song.resolve():
             return f"the output {output} would overwrite the input; pick another -o"
+        if not_regular_file(output):
+            return f"cannot write {output}: {NOT_REGULAR}; pick another -o"
     outputs_and_media = [*outputs, *(path for output in outputs for path in media_paths(output, args))]
     existing = [o for o in outputs_and_media if o.exists()] if (args.output or args.takes is not None) else []
     if existing and not args.force:

@@ -112,7 +112,9 @@ def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("-o", "--output", type=Path, default=None,
                        help="infer: output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... "
                        "when earlier takes are there)")
-    group.add_argument("--force", action="store_true", help="infer: let -o overwrite an existing file")
+    group.add_argument("--force", action="store_true",
+                       help="infer: let -o, or --takes N's files, overwrite existing regular files (nothing is "
+                       "written over an existing file without it; takes are never renumbered)")
     group.add_argument("--audio", action="store_true",
                        help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and "
                        "drums with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
@@ -120,6 +122,31 @@ def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
                        help="infer: also write X.png beside each X.mid: guitar and drums as a piano roll with bar "
                        "lines and the sections")
     add_option_flags(group, server_decides=False, prefix="infer: ", help_for=_HELP_FOR)
+
+
+GROUP_MODES = {"training": ("train",), "generation": ("infer",), "evaluation": ("evaluate",)}
+# flags outside their group's mode, or outside any group; flags not named here nor in a group serve every mode
+FLAG_MODES = {
+    "song": ("infer",), "checkpoint": ("infer", "evaluate", "styles"), "report": ("preprocess", "evaluate"),
+    "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
+    "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
+    "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
+}
+
+
+def ignored_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The flags given (a value other than the default) that --mode does not read, each as `--flag (for train)`:
+    `--epochs 3` in infer was ignored without a word."""
+    modes = {}
+    for group in parser._action_groups:  # argparse keeps each group's actions here
+        for action in group._group_actions:
+            modes[action.dest] = (action, FLAG_MODES.get(action.dest, GROUP_MODES.get(group.title or "")))
+    ignored = []
+    for dest, (action, used_by) in modes.items():
+        if used_by and args.mode not in used_by and getattr(args, dest, None) != action.default:
+            name = action.option_strings[-1] if action.option_strings else dest.upper()
+            ignored.append(f"{name} (for {', '.join(used_by)})")
+    return ignored
 
 
 MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate,
@@ -153,7 +180,9 @@ def check_machine(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (2 for anything the user can fix, with one line saying what)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ignored = ignored_flags(parser, args)
     if args.mode in LONG_MODES:
         gc.enable()
     try:
@@ -161,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             return 2
-        return MODES[args.mode](args)
+        code = MODES[args.mode](args)
+        if ignored and code == 0:  # after the run: an error stays the one line it is
+            print(f"warning: --mode {args.mode} ignored {'; '.join(ignored)}", file=sys.stderr)
+        return code
     except Seq2DrumError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

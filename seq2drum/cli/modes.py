@@ -26,10 +26,16 @@ def data_config(args: argparse.Namespace) -> DataConfig:
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
-    from seq2drum.training.corpus import build_corpus
+    from seq2drum.training.corpus import build_corpus, no_songs_error
 
-    corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet)
+    corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet,
+                          allow_empty=True)
     report = corpus.report
+    if not corpus.songs:  # the report says why for every file: write it before the error
+        if args.report:
+            write_atomic(args.report, json.dumps(report, indent=2))
+            print(f"report written to {args.report}")
+        raise no_songs_error(args.data, report)
     print(
         f"{report['songs_used']} of {report['files']} songs used ({report['train_songs']} train, "
         f"{report['validation_songs']} validation), {report['bars']} bars, "

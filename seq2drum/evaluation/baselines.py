@@ -122,16 +122,25 @@ class BarLibrary:
     """Every bar of the training drums, as (bar length in steps, packed 9-class pattern) keys with their counts."""
 
     counts: Counter[tuple[int, bytes]] = field(default_factory=Counter)
+    songs: frozenset[str] = frozenset()  # sha256 of the songs whose bars are counted
 
     @classmethod
     def build(cls, songs: Iterable[EncodedSong]) -> BarLibrary:
         """From songs with drums, over each song's span (the bars the model is trained and scored on)."""
         counts: Counter[tuple[int, bytes]] = Counter()
+        built_from = set()
         for song in songs:
             if song.drums is not None:
-                bars = bar_keys(song.drums.hits, song.grid, song.span_steps)
-                counts.update(key for key in bars if key is not None)
-        return cls(counts)
+                counts.update(song_bars(song))
+                built_from.add(song.sha256)
+        return cls(counts, frozenset(built_from))
+
+    def without(self, song: EncodedSong) -> BarLibrary:
+        """The library less `song`'s own bars (itself when the song is not in it): a song scored against a library
+        holding its own drums would find its real bars there (`--split all`: copied bars 1.00)."""
+        if song.sha256 not in self.songs or song.drums is None:
+            return self
+        return BarLibrary(self.counts - Counter(song_bars(song)), self.songs - {song.sha256})
 
     @property
     def keys(self) -> set[tuple[int, bytes]]:
@@ -151,7 +160,13 @@ class BarLibrary:
         }
 
     def __repr__(self) -> str:
-        return f"BarLibrary({sum(self.counts.values())} bars, {len(self.counts)} distinct)"
+        return f"BarLibrary({sum(self.counts.values())} bars, {len(self.counts)} distinct, {len(self.songs)} songs)"
+
+
+def song_bars(song: EncodedSong) -> list[tuple[int, bytes]]:
+    """The keys of a song's drum bars over its span (bars that cannot be keyed left out)."""
+    assert song.drums is not None
+    return [key for key in bar_keys(song.drums.hits, song.grid, song.span_steps) if key is not None]
 
 
 def retrieval(grid: Grid, library: BarLibrary) -> DrumGrid:

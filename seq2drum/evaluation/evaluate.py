@@ -153,6 +153,7 @@ def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator
         seed = options.seed if options.seed is not None else 0
         grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options.humanize, seed)
     generate_seconds = time.perf_counter() - started
+    library = library.without(song)  # never the song's own bars (`--split all` evaluates the training songs too)
     score = score_song(song, {"model": grids[0], **baseline_drums(song.grid, library)}, library.keys)
     start, end = song_span(song)
     real = song.drums.hits[start:end]

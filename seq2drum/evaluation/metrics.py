@@ -205,6 +205,27 @@ def swing(drums: DrumGrid, grid: Grid, span: Span) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
+def swung_note_position(drums: DrumGrid, grid: Grid, bar_steps: int | None = None, skip_fills: bool = False) -> float:
+    """The mean place in its beat (step in beat + offset, over the beat's length) of the hat and ride hits between
+    0.45 and 0.95 of the beat: where the swung eighths land, whichever 16th the groove wrote them on (issue 23's
+    --swing measure). Only bars of `bar_steps` steps when given, without fill bars with `skip_fills`; NaN when
+    no hit qualifies."""
+    bar = grid.bar_of_step()[: drums.n_steps]
+    keep = np.ones(len(bar), dtype=bool)
+    if bar_steps is not None:
+        keep &= grid.bars[bar, BAR_STEPS] == bar_steps
+    if skip_fills:
+        fill = np.array([is_fill_bar(drums.hits[start : start + n], n, int(grid.beat_steps()[start]))
+                         for start, n in grid.bars[:, [BAR_START, BAR_STEPS]].tolist()], dtype=bool)
+        keep &= ~fill[bar]
+    hits = drums.hits[: len(bar), list(TIMEKEEPING)] & keep[:, None]
+    step, column = np.nonzero(hits)
+    beat = grid.beat_steps()[step]
+    place = (grid.step_in_bar()[step] % beat + drums.offset[step, np.array(TIMEKEEPING)[column]]) / beat
+    swung = place[(place >= 0.45) & (place <= 0.95)]
+    return float(swung.mean()) if len(swung) else float("nan")
+
+
 def velocity_spread(drums: DrumGrid, grid: Grid, span: Span) -> np.ndarray:
     """(n_bars,) standard deviation of the velocities of the bar's hits (all classes); NaN under two hits."""
     values = []

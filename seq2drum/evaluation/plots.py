@@ -123,10 +123,11 @@ def _section_marks(axis: Axes, grid: Grid, sections: Sequence[tuple[int, str]], 
 
 
 def generation_figure(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[int, str]], title: str = "",
-                      bars_per_row: int = PLOT_BARS_PER_ROW) -> Figure:
+                      bars_per_row: int = PLOT_BARS_PER_ROW, guitar_label: str = "guitar") -> Figure:
     """A generated part over the whole song, from the bar where the guitar enters, in rows of `bars_per_row` bars
     like a score: the guitar's onsets above the drums (one named row per drum class), bar lines, bar numbers, and
-    each section's letter where it starts (`sections` as the generator reports them: (first bar, 1-based; letter))."""
+    each section's letter where it starts (`sections` as the generator reports them: (first bar, 1-based; letter)).
+    `guitar_label` names the upper row (drums from nothing draw their stand-in pulse there, not a guitar)."""
     grid = song.grid
     first_bar, end_bar = song.first_bar, grid.n_bars
     bars_per_row = max(bars_per_row, -(-(end_bar - first_bar) // PLOT_MAX_ROWS))
@@ -141,7 +142,7 @@ def generation_figure(song: EncodedSong, drums: DrumGrid, sections: Sequence[tup
     for row, ((b0, b1), (start, end)) in enumerate(zip(row_bars, spans)):
         guitar_axis, drum_axis = axes[2 * row], axes[2 * row + 1]
         guitar_roll(guitar_axis, song.guitar, grid, start, end)
-        guitar_axis.set_ylabel("guitar")
+        guitar_axis.set_ylabel(guitar_label)
         drum_roll(drum_axis, drums, grid, start, end, "drums")
         drum_axis.set_yticks(range(len(DRUM_CLASSES)), [name.replace("_", " ") for name in DRUM_CLASSES], fontsize=7)
         for axis in (guitar_axis, drum_axis):

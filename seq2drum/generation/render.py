@@ -36,7 +36,7 @@ class TakeResult:
     index: int  # 1-based
     midi_bytes: bytes
     drums: DrumGrid
-    n_hits: int
+    n_hits: int  # drum notes written: the count-in's sticks too
     expected_f1: float  # under the model's calibrated probabilities
 
     def __repr__(self) -> str:
@@ -57,7 +57,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
     results = [
         TakeResult(index, write_song(song, kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks])),
-                                     guitar_parts, markers), grid, int(grid.hits.sum()), take.expected_f1)
+                                     guitar_parts, markers), grid, int(grid.hits.sum()) + len(sticks),
+                   take.expected_f1)
         for index, (take, grid) in enumerate(zip(takes, grids), start=1)
     ]
     sparse = sparse_drums_notice(grids[0], encoded.grid, merged_notes(choice.parts), options.temperature)

@@ -12,8 +12,10 @@ Each control left at its default leaves the model's own choice untouched:
 - cymbal: hi-hat hits moved to the ride or the ride to the closed hi-hat, with the model's velocity and timing
   for the voice they land on.
 - dynamics: every velocity multiplied, clipped to 1-127.
-- swing: off-beat eighths placed at `swing` of their beat, the 16ths in between moved in proportion (a piecewise
-  linear warp of each beat); a beat whose time-keeping plays 16ths swings its 16ths inside each eighth instead.
+- swing: the swung eighth placed at `swing` of its beat, the 16ths in between moved in proportion (a piecewise
+  linear warp of each beat); the swung eighth is the off-beat eighth, or a shuffle's or jazz ride's late note (the
+  only off-beat time-keeping of its beat, written on the last 16th), so that it lands at `swing` wherever the groove
+  wrote it; a beat whose time-keeping plays 16ths otherwise swings its 16ths inside each eighth.
   The model's mean timing at those positions is replaced, its hit-to-hit variation kept. Compound meters (beats of
   three eighths) are left alone, with a notice.
 """
@@ -177,32 +179,18 @@ def scale_dynamics(take: Take, factor: float) -> None:
 
 
 def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, str]:
-    """The drums with their off-beat eighths at `ratio` of the beat (0.5 straight, 0.67 triplet, 0.75 dotted), and
-    a notice when compound bars are left straight; unchanged for None. Offsets may then pass half a step: they are
-    the output's timing, written as is by `grid_to_drums`."""
+    """The drums with their swung eighth at `ratio` of the beat (0.5 straight, 0.67 triplet, 0.75 dotted), and a
+    notice when compound bars are left straight; unchanged for None. The swung eighth is the off-beat eighth, or in a
+    beat whose time-keeping plays one late off-beat note and nothing else between beats (a shuffle's or a jazz ride's
+    skip note, written on the last 16th), that note: it lands at `ratio` wherever the groove put it. Offsets may then
+    pass half a step: they are the output's timing, written as is by `grid_to_drums`."""
     if ratio is None or not drums.hits.any():
         return drums, ""
-    q = grid.steps_per_quarter
     n_steps = min(grid.n_steps, drums.n_steps)
-    beat = grid.beat_steps()[:n_steps]
-    in_beat = grid.step_in_bar()[:n_steps] % beat
-    per_bar = grid.bars
-    compound = np.repeat(is_compound(per_bar[:, BAR_NUMERATOR], per_bar[:, BAR_DENOMINATOR]),
-                         per_bar[:, BAR_STEPS])[:n_steps]
-    # the span whose middle moves: a quarter note where the beat is a quarter or longer, an eighth where it is one
-    span = np.where((q % 2 == 0) & (beat % q == 0), q, np.where((q % 4 == 0) & (2 * beat == q), q // 2, 0))
-    span = np.where(compound, 0, span)
-    in_span = np.where(span > 0, in_beat % np.maximum(span, 1), 0)
-    # a quarter whose time-keeping plays a 16th swings its 16ths inside each eighth
-    timekeeping = drums.hits[:n_steps][:, list(TIMEKEEPING)].any(axis=1)
-    span_start = np.arange(n_steps) - in_span
-    odd = timekeeping & (span == q) & (in_span % max(1, q // 2) != 0)
-    sixteenths = np.zeros(n_steps + 1, dtype=bool)
-    sixteenths[span_start[odd]] = True
-    unit = np.where((span == q) & sixteenths[span_start], q // 2, span)
-    position = np.where(unit > 0, in_span % np.maximum(unit, 1), 0)
+    unit, position, knot = swing_units(drums, grid, n_steps)
     x = position / np.maximum(unit, 1)
-    warped = np.where(x <= 0.5, 2 * x * ratio, ratio + (x - 0.5) * 2 * (1 - ratio))
+    # a piecewise linear warp of each unit: the knot (the swung note's place) goes to `ratio`, the rest in proportion
+    warped = np.where(x <= knot, x * ratio / knot, ratio + (x - knot) * (1 - ratio) / (1 - knot))
     shift = (warped - x) * unit  # (n_steps,) steps each position moves
     moves = (unit > 0) & (position > 0)
     step, drum_class = np.nonzero(drums.hits[:n_steps] & moves[:, None])
@@ -214,12 +202,52 @@ def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, s
         means = np.bincount(group, offset[step, drum_class]) / np.bincount(group)
         offset[step, drum_class] = offset[step, drum_class] - means[group] + shift[step]
     swung = DrumGrid(drums.hits, drums.velocity, offset.astype(np.float32))
+    return swung, compound_notice(drums, grid, n_steps, ratio)
+
+
+def swing_units(drums: DrumGrid, grid: Grid, n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n_steps,) each step's swing unit in steps (0: left alone), its place in the unit, and the unit's knot (the
+    share of the unit where the swung note is written): a quarter note with its knot at the half where the beat is a
+    quarter or longer, an eighth where it is one; a quarter whose time-keeping plays 16ths swings each eighth instead;
+    a quarter whose only off-beat time-keeping is one late note (a shuffle's last 16th) has its knot there."""
+    q = grid.steps_per_quarter
+    beat = grid.beat_steps()[:n_steps]
+    in_beat = grid.step_in_bar()[:n_steps] % beat
+    per_bar = grid.bars
+    compound = np.repeat(is_compound(per_bar[:, BAR_NUMERATOR], per_bar[:, BAR_DENOMINATOR]),
+                         per_bar[:, BAR_STEPS])[:n_steps]
+    span = np.where((q % 2 == 0) & (beat % q == 0), q, np.where((q % 4 == 0) & (2 * beat == q), q // 2, 0))
+    span = np.where(compound, 0, span)
+    in_span = np.where(span > 0, in_beat % np.maximum(span, 1), 0)
+    timekeeping = drums.hits[:n_steps][:, list(TIMEKEEPING)].any(axis=1)
+    span_start = np.arange(n_steps) - in_span
+    off_beat = timekeeping & (span == q) & (in_span > 0)
+    late = off_beat & (2 * in_span > q)
+    # per span start: any off-beat time-keeping up to the half, and the late places it plays (one expected)
+    early = np.zeros(n_steps + 1, dtype=bool)
+    early[span_start[off_beat & ~late]] = True
+    late_first = np.full(n_steps + 1, q, dtype=np.int64)
+    late_last = np.zeros(n_steps + 1, dtype=np.int64)
+    np.minimum.at(late_first, span_start[late], in_span[late])
+    np.maximum.at(late_last, span_start[late], in_span[late])
+    shuffle = (span == q) & ~early[span_start] & (late_first[span_start] == late_last[span_start])
+    sixteenths = np.zeros(n_steps + 1, dtype=bool)
+    sixteenths[span_start[off_beat & (in_span % max(1, q // 2) != 0)]] = True
+    halves = (span == q) & sixteenths[span_start] & ~shuffle
+    unit = np.where(halves, q // 2, span)
+    position = np.where(unit > 0, in_span % np.maximum(unit, 1), 0)
+    knot = np.where(shuffle, late_first[span_start] / max(q, 1), 0.5)
+    return unit, position, knot
+
+
+def compound_notice(drums: DrumGrid, grid: Grid, n_steps: int, ratio: float) -> str:
+    """The notice for compound bars with hits, which swing leaves as played ("" when there are none)."""
+    per_bar = grid.bars
     bars_with_hits = np.unique(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
     played_bars = per_bar[bars_with_hits]
     compound_bars = int(is_compound(played_bars[:, BAR_NUMERATOR], played_bars[:, BAR_DENOMINATOR]).sum())
-    notice = ""
-    if compound_bars:
-        where = "this song's" if compound_bars == len(bars_with_hits) else f"{compound_bars} of the song's"
-        notice = (f"--swing {ratio:g} leaves {where} compound-meter bars (6/8, 9/8, 12/8) as played: their beats are "
-                  "already in threes")
-    return swung, notice
+    if not compound_bars:
+        return ""
+    where = "this song's" if compound_bars == len(bars_with_hits) else f"{compound_bars} of the song's"
+    return (f"--swing {ratio:g} leaves {where} compound-meter bars (6/8, 9/8, 12/8) as played: their beats are "
+            "already in threes")

@@ -41,12 +41,19 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     write_atomic(path, lambda stream: torch.save({"format_version": FORMAT_VERSION, **payload}, stream))
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load and check a checkpoint. Raises `CheckpointError` naming the file and the fix."""
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    flag: str = "--checkpoint") -> dict[str, Any]:
+    """Load and check a checkpoint. Raises `CheckpointError` naming the file and the fix (`flag` is the option the
+    user passed it with: `--resume` wants a run's last.pt, not a model)."""
     path = Path(path)
+    wanted = "last.pt" if flag == "--resume" else "best.pt"
     if path.is_dir():
-        inside = f": --checkpoint {path / 'best.pt'}" if (path / "best.pt").is_file() else ", e.g. RUN/best.pt"
-        raise CheckpointError(f"checkpoint {path} is a folder; pass the model file in it{inside}")
+        inside = f": {flag} {path / wanted}" if (path / wanted).is_file() else f", e.g. RUN/{wanted}"
+        what = "last.pt" if flag == "--resume" else "model"
+        raise CheckpointError(f"checkpoint {path} is a folder; pass the {what} file in it{inside}")
+    if not path.is_file() and flag == "--resume":
+        raise CheckpointError(f"--resume {path} not found; pass the last.pt of an earlier training run "
+                              "(RUN/last.pt, written every epoch), or leave out --resume to start a new run")
     if not path.is_file():
         raise CheckpointError(
             f"checkpoint {path} not found; train one with `python main.py --mode train` or pass --checkpoint with the "

@@ -85,7 +85,7 @@ def save(checkpoint: Path, weights: dict[str, np.ndarray], model_config: ModelCo
     try:
         path = cache_path(checkpoint)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, buffer.getvalue())
+        write_atomic(path, buffer.getvalue(), replace_anything=True)
     except OSError as exc:
         log.info("the fast-start copy of %s could not be written (%s); generation is unchanged", checkpoint, exc)
         return None

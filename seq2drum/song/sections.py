@@ -4,7 +4,8 @@ repeat each other (an A-B-A form), plus the file's own marker events (a DAW's "V
 Pure numpy. Each bar gets a vector of what the guitar plays in it (sounding pitch classes and where in the bar it
 strikes); bars are compared by cosine similarity, and a boundary is placed where the bars before a point are alike,
 the bars after it are alike, and the two groups differ (Foote's checkerboard novelty on the self-similarity matrix).
-Where the guitar falls silent or comes back, and where the file has a marker, is a boundary too. Sections whose
+Where the guitar falls silent or comes back, and where the file has a marker, is a boundary too. A section shorter
+than MIN_SECTION_BARS is merged into the neighbour it resembles most, unless a marker starts it. Sections whose
 bars resemble each other get the same label, so a chorus that comes back is recognised as the same part.
 """
 
@@ -126,27 +127,37 @@ def song_structure(
     silent = np.linalg.norm(vectors, axis=1) < 1e-6
     boundaries.update(int(b) for b in np.flatnonzero(silent[1:] != silent[:-1]) + 1)
     bar_starts = grid.bars[first_bar:end_bar, BAR_START]
-    for step in marker_steps:
-        bar = int(np.searchsorted(bar_starts, step, side="right") - 1)
-        if 0 < bar < n:
-            boundaries.add(bar)
-    starts = _merge_short(sorted(boundaries), n, silent)
+    marker_bars = {int(np.searchsorted(bar_starts, step, side="right") - 1) for step in marker_steps}
+    marker_bars = {bar for bar in marker_bars if 0 < bar < n}
+    starts = _merge_short(sorted(boundaries | marker_bars), n, similarity, marker_bars)
     ends = starts[1:] + [n]
     labels = _labels(similarity, list(zip(starts, ends)))
     sections = [Section(first_bar + s, first_bar + e, label) for (s, e), label in zip(zip(starts, ends), labels)]
     return sections, scores
 
 
-def _merge_short(starts: list[int], n: int, silent: np.ndarray) -> list[int]:
-    """Drop boundaries that would leave a section under MIN_SECTION_BARS, unless the guitar starts or stops there."""
-    kept = [0]
-    for b in starts[1:]:
-        guitar_changes = silent[b] != silent[b - 1]
-        if b - kept[-1] >= MIN_SECTION_BARS or guitar_changes:
-            kept.append(b)
-    if len(kept) > 1 and n - kept[-1] < MIN_SECTION_BARS and not silent[kept[-1]] != silent[kept[-1] - 1]:
-        kept.pop()
-    return kept
+def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars: set[int]) -> list[int]:
+    """Merge each section under MIN_SECTION_BARS that no marker starts into the neighbour whose bars it resembles
+    most (mean similarity; the one before on a tie), first to last, until none is left: a 4/16 song had 90 sections
+    and lists like `A@58 A@60` from one-bar sections where the guitar paused."""
+    starts = list(starts)
+    while True:
+        ends = starts[1:] + [n]
+        merge = None  # the boundary to drop
+        for index, (start, end) in enumerate(zip(starts, ends)):
+            if end - start >= MIN_SECTION_BARS or start in marker_bars:
+                continue
+            options = []
+            if index > 0:  # into the section before: this one's start goes
+                options.append((float(similarity[start:end, starts[index - 1] : start].mean()), start))
+            if index + 1 < len(starts) and end not in marker_bars:  # into the one after: its start goes
+                options.append((float(similarity[start:end, end : ends[index + 1]].mean()), end))
+            if options:
+                merge = max(options, key=lambda option: option[0])[1]
+                break
+        if merge is None:
+            return starts
+        starts.remove(merge)
 
 
 def _labels(similarity: np.ndarray, spans: list[tuple[int, int]]) -> list[int]:

@@ -63,7 +63,7 @@ def save_skip(path: Path, reason: str) -> None:
 
 
 def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    write_atomic(path, lambda stream: np.savez(stream, **arrays))
+    write_atomic(path, lambda stream: np.savez(stream, **arrays), replace_anything=True)
 
 
 def load_encoded(path: Path) -> EncodedSong:

@@ -229,7 +229,8 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
         current = score_structure(outcomes, policy)
         report[f"{name}_f1"] = round(float(chosen_f1), 4)
         if log:
-            shown = ", ".join(f"{key} = {value}" for key, value in chosen.items()) or f"no {name}s"
+            plural = f"{name}es" if name.endswith("sh") else f"{name}s"  # crashes, not "crashs"
+            shown = ", ".join(f"{key} = {value}" for key, value in chosen.items()) or f"no {plural}"
             log(f"  tuning: {shown} ({name} F1 {chosen_f1:.3f}, mean song F1 {current.mean_f1:.4f})")
     return policy, report
 

@@ -110,8 +110,10 @@ def build_corpus(
     cache_dir: str | Path | None = None,
     workers: int | None = None,
     progress: bool = True,
+    allow_empty: bool = False,
 ) -> Corpus:
     """Encode every MIDI file under `folder` (cached), and report songs used, skipped with reasons, bars, hits.
+    DataFolderError when no file gives a song, unless `allow_empty` (preprocess writes its report first).
 
     With `workers` > 1 the parse runs in forkserver (or spawn) processes, so a script that calls this at import
     time needs the usual `if __name__ == "__main__":` guard, as on macOS and Windows."""
@@ -154,13 +156,18 @@ def build_corpus(
     report["seconds"] = round(time.perf_counter() - started, 3)
     report["parsed_now"] = len(jobs)
     report["from_cache"] = len(files) - len(jobs)
-    if not songs:
-        reasons = Counter(s["reason"].split(":")[0] for s in skipped)
-        raise DataFolderError(
-            f"none of the {len(files)} MIDI files under {folder} gives training data ({dict(reasons)}); each song "
-            "needs a guitar part (GM program 25-32 or a track named guitar) and drums on channel 10"
-        )
+    if not songs and not allow_empty:
+        raise no_songs_error(folder, report)
     return Corpus(songs, report)
+
+
+def no_songs_error(folder: str | Path, report: dict[str, Any]) -> DataFolderError:
+    """The error for a folder none of whose files gives training data, with the reasons counted."""
+    return DataFolderError(
+        f"none of the {report['files']} MIDI files under {folder} gives training data "
+        f"({report['skipped_by_reason']}); each song needs a guitar part (GM program 25-32 or a track named guitar) "
+        "and drums on channel 10"
+    )
 
 
 def corpus_report(

@@ -184,7 +184,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     progress = progress and world.is_main
     resumed: dict[str, Any] | None = None
     if resume:
-        resumed = load_checkpoint(resume)
+        resumed = load_checkpoint(resume, flag="--resume")
         if "optimizer" not in resumed:
             raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from "
                                   "RUN/last.pt")
