@@ -151,7 +151,7 @@ def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator
             validity = {check: all(c[check] for c in checked) for check in VALIDITY_CHECKS}
     if not grids:  # file gone from the folder, or encoded differently: generate on the cached grid
         seed = options.seed if options.seed is not None else 0
-        grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options.humanize, seed)
+        grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options, seed)
     generate_seconds = time.perf_counter() - started
     score = score_song(song, {"model": grids[0], **baseline_drums(song.grid, library)}, library.keys)
     start, end = song_span(song)
