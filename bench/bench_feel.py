@@ -3,12 +3,15 @@
     python -m bench.bench_feel --data ../shared/data/gmd [--json feel.json]
 
 Each test performance is quantized to 16ths as fit.py does; the real velocity and offset of every hit are the truth.
-- Median prediction: mean absolute error per hit of the humanizer's context median (velocity; offset in 16th steps)
-  against the baseline the issue names: a fixed velocity per drum class and 16th of the bar (its median over the
-  train split) and no timing offset.
-- Sampled output (humanize 1, feel natural, one request's stream per performance from seed 0): per voice, the
-  velocity spread (standard deviation within each performance, the median over performances that play the voice 8+
-  times) and the mean offset over all its hits, beside the drummers'.
+- Median prediction: mean absolute error per hit (velocity; offset in 16th steps) of the humanizer's median given
+  the drummer's preceding hits of that voice in the performance (its context's median plus the drummer's level
+  estimated from those hits, shrunk toward 0 as the fit's variances say), and of its context median alone (no
+  history), against the baseline the issue names: a fixed velocity per drum class and 16th of the bar (its median
+  over the train split) and no timing offset.
+- Sampled output (humanize 1, feel natural; one random stream from seed 0 for the split, a drummer drawn per
+  performance as for a request): per voice, the velocity spread (standard deviation within each performance, the
+  median over performances that play the voice 8+ times) and the mean offset over all its hits, beside the
+  drummers'.
 Figures for every test performance and for the straight ones alone (swing is decided elsewhere; a swung eighth
 quantized to 16ths is a large offset no per-hit feel predicts).
 """
@@ -24,12 +27,9 @@ import numpy as np
 
 from bench.machine import describe_machine
 from seq2drum.feel.contexts import MAX_BAR_SIXTEENTHS
-from seq2drum.feel.fit import Hits, Performance, collect_hits, read_performances
-from seq2drum.feel.model import humanize, sample_quantiles, shipped_tables
-from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
-from seq2drum.song.grid import DrumGrid
-
-MIN_VOICE_HITS = 8
+from seq2drum.feel.fit import Hits, collect_hits, humanize_all, read_performances, voice_figures
+from seq2drum.feel.model import sample_quantiles, shipped_tables
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
 
 
 def position_keys(hits: Hits) -> np.ndarray:
@@ -50,32 +50,18 @@ def baseline_velocity(train: Hits, test: Hits) -> np.ndarray:
     return np.where(unique[index] == test_keys, medians[index], class_median[test.drum_class])
 
 
-def sampled(performances: list[Performance]) -> list[DrumGrid]:
-    """Each performance's hits humanized as a request with seed 0 would be (one stream per performance)."""
-    out = []
-    for performance in performances:
-        drums = performance.drums
-        plain = DrumGrid(drums.hits, np.where(drums.hits, 100, 0).astype(np.uint8), np.zeros_like(drums.offset))
-        out.append(humanize(plain, performance.grid, 1.0, "natural", np.random.default_rng([0, 1])))
-    return out
-
-
-def voice_figures(grids: list[DrumGrid], which: list[int]) -> dict[str, dict[str, float]]:
-    """Per voice: median per-performance velocity spread and mean offset over all hits."""
-    figures = {}
-    for drum_class, name in enumerate(DRUM_CLASSES):
-        spreads, offsets = [], []
-        for index in which:
-            grid = grids[index]
-            hit = grid.hits[:, drum_class]
-            if hit.sum() >= MIN_VOICE_HITS:
-                spreads.append(float(grid.velocity[hit, drum_class].astype(np.float64).std()))
-            offsets.append(grid.offset[hit, drum_class].astype(np.float64))
-        pooled = np.concatenate(offsets) if offsets else np.zeros(0)
-        if len(pooled):
-            figures[name] = {"velocity_spread": float(np.median(spreads)) if spreads else float("nan"),
-                             "mean_offset": float(pooled.mean()), "hits": int(len(pooled))}
-    return figures
+def preceding_level(test: Hits, residual: np.ndarray, shrinkage_hits: np.ndarray) -> np.ndarray:
+    """(n,) each hit's drummer level for its voice estimated from the preceding hits of that voice in its
+    performance (hits are in time order within a performance): their residuals' sum / (count + shrinkage_hits)."""
+    pair = test.performance * NUM_DRUM_CLASSES + test.drum_class
+    order = np.argsort(pair, kind="stable")
+    sums = np.concatenate([[0.0], np.cumsum(residual[order])])
+    index = np.arange(len(order))
+    first = np.r_[0, np.flatnonzero(pair[order][1:] != pair[order][:-1]) + 1]
+    group_start = np.repeat(first, np.diff(np.r_[first, len(order)]))
+    level = np.zeros(len(order))
+    level[order] = (sums[index] - sums[group_start]) / (index - group_start + shrinkage_hits[test.drum_class[order]])
+    return level
 
 
 def mae_figures(train: Hits, test: Hits, mask: np.ndarray) -> dict[str, float]:
@@ -83,17 +69,21 @@ def mae_figures(train: Hits, test: Hits, mask: np.ndarray) -> dict[str, float]:
     tables = shipped_tables()
     from seq2drum.feel.contexts import HitContexts
 
-    contexts = HitContexts(np.zeros(int(mask.sum()), dtype=np.int64), test.drum_class[mask], test.keys[mask])
+    contexts = HitContexts(np.zeros(len(test.keys), dtype=np.int64), test.drum_class, test.keys)
     half = np.full(len(contexts), 0.5)
     velocity = sample_quantiles(tables.velocity_quantiles(contexts)[0], half)
     offset = sample_quantiles(tables.offset_quantiles(contexts)[0], half)
+    velocity_level = preceding_level(test, test.velocity - velocity, tables.shrinkage_hits[0])
+    offset_level = preceding_level(test, test.offset - offset, tables.shrinkage_hits[1])
     base = baseline_velocity(train, test)[mask]
     real_velocity, real_offset = test.velocity[mask], test.offset[mask]
     return {
         "hits": int(mask.sum()),
-        "velocity_mae": float(np.abs(velocity - real_velocity).mean()),
+        "velocity_mae": float(np.abs(velocity[mask] + velocity_level[mask] - real_velocity).mean()),
+        "velocity_mae_no_history": float(np.abs(velocity[mask] - real_velocity).mean()),
         "velocity_mae_baseline": float(np.abs(base - real_velocity).mean()),
-        "offset_mae_steps": float(np.abs(offset - real_offset).mean()),
+        "offset_mae_steps": float(np.abs(offset[mask] + offset_level[mask] - real_offset).mean()),
+        "offset_mae_no_history_steps": float(np.abs(offset[mask] - real_offset).mean()),
         "offset_mae_baseline_steps": float(np.abs(real_offset).mean()),
     }
 
@@ -102,8 +92,9 @@ def report(name: str, figures: dict, real: dict, generated: dict) -> None:
     mae = figures
     print(f"\n== {name}: {mae['hits']} hits")
     for what, unit in (("velocity_mae", ""), ("offset_mae", "_steps")):
-        model, base = mae[f"{what}{unit}"], mae[f"{what}_baseline{unit}"]
-        print(f"{what}: humanizer median {model:.3f}, baseline {base:.3f} ({100 * (1 - model / base):+.1f}% lower)")
+        model, base, alone = mae[f"{what}{unit}"], mae[f"{what}_baseline{unit}"], mae[f"{what}_no_history{unit}"]
+        print(f"{what}: humanizer median {model:.3f} ({100 * (1 - model / base):+.1f}% below the baseline), without "
+              f"the drummer's history {alone:.3f} ({100 * (1 - alone / base):+.1f}%), baseline {base:.3f}")
     print(f"{'voice':<11} {'hits':>6} {'vel sd real':>11} {'sampled':>8} {'ratio':>6} {'offset real':>11} "
           f"{'sampled':>8} {'diff':>7}")
     for voice, figure in real.items():
@@ -117,18 +108,19 @@ def report(name: str, figures: dict, real: dict, generated: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_feel", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/gmd"), help="GMD's folder (with info.csv)")
+    parser.add_argument("--split", default="test", choices=("test", "validation"), help="GMD's split to score on")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     train = collect_hits(read_performances(args.data, ("train",)))
-    performances = read_performances(args.data, ("test",))
+    performances = read_performances(args.data, (args.split,))
     test = collect_hits(performances)
-    generated = sampled(performances)
+    generated = humanize_all(performances, shipped_tables(), seed=0)
     real = [p.drums for p in performances]
     everyone = list(range(len(performances)))
     straight = [i for i, p in enumerate(performances) if p.straight]
     results = {}
-    for name, which in (("all test performances", everyone), ("straight test performances", straight)):
+    for name, which in ((f"all {args.split} performances", everyone), (f"straight {args.split} performances", straight)):
         mask = np.isin(test.performance, which)
         results[name] = {"mae": mae_figures(train, test, mask), "real": voice_figures(real, which),
                          "sampled": voice_figures(generated, which), "performances": len(which)}

@@ -6,9 +6,9 @@ swung eighth quantized to 16ths is a swing decision, which `--swing` and the gro
 
     python -m seq2drum.feel.fit --data ../shared/data/gmd     # about a minute on one core; writes gmd_feel.npz/.json
 
-The feels: "laid-back" and "pushed" shift each class by how GMD's fifth of straight performances placed furthest
-behind / ahead of the click play it, against all of them; "tight" narrows timing as its fifth of performances with
-the smallest spread around the context medians do.
+Then how performances differ (model.py's drummer): per class, the quantiles of a performance's velocity and offset
+level and of its spread around the context medians, which the tables themselves leave out (each performance's mean
+per class is taken out of them, so they hold the spread one drummer plays within one song).
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ import numpy as np
 
 from seq2drum.feel.contexts import LEVELS, N_LEVELS, hit_contexts
 from seq2drum.feel.model import (N_QUANTILES, OFFSET_UNITS_PER_STEP, QUANTILE_PROBABILITIES, SHIPPED, FeelTables,
-                                 Table)
-from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE
+                                 Table, humanize, sample_quantiles)
+from seq2drum.midi.drums import CLOSED_HAT, DRUM_CLASSES, NUM_DRUM_CLASSES, OPEN_HAT, RIDE
 from seq2drum.midi.io import read_midi
-from seq2drum.options import FEELS
 from seq2drum.song.grid import BAR_DENOMINATOR, DrumGrid, Grid, drums_to_grid
 
 STEPS_PER_QUARTER = 4
 MIN_CONTEXT_HITS = 50  # a context answers only when training saw at least this many of its hits
 STRAIGHT_MAX_SWING = 0.55  # ../shared/scoring's line: a mean off-beat position at or below it is straight
-FEEL_FRACTION = 0.2  # the fifth of performances each learned feel is drawn from
+MIN_VOICE_HITS = 8  # a performance tells its level and spread for a class it plays at least this often
+CALIBRATION_ROUNDS = 2
 TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
@@ -136,42 +136,109 @@ def fit_table(keys: np.ndarray, values: np.ndarray, to_stored: type, scale: floa
     return table
 
 
-def fit_feels(hits: Hits, offset: Table) -> tuple[np.ndarray, np.ndarray]:
-    """(len(FEELS), 9) offset shift per class and (len(FEELS),) timing spread factor, from straight performances."""
-    straight = hits.straight
-    performance = hits.performance[straight]
-    offsets, classes = hits.offset[straight], hits.drum_class[straight]
-    medians = offset.rows(hits.keys[straight])[0][:, N_QUANTILES // 2] / OFFSET_UNITS_PER_STEP
-    ids, inverse = np.unique(performance, return_inverse=True)
-    counts = np.bincount(inverse)
-    mean_offset = np.bincount(inverse, offsets) / counts
-    spread = np.sqrt(np.bincount(inverse, (offsets - medians) ** 2) / counts)
-    n_feel = max(1, int(round(FEEL_FRACTION * len(ids))))
-
-    def class_means(chosen: np.ndarray) -> np.ndarray:
-        mask = np.isin(inverse, chosen)
-        total = np.bincount(classes[mask], offsets[mask], NUM_DRUM_CLASSES)
-        return total / np.maximum(1, np.bincount(classes[mask], minlength=NUM_DRUM_CLASSES))
-
-    everyone = class_means(np.arange(len(ids)))
-    shift = np.zeros((len(FEELS), NUM_DRUM_CLASSES), dtype=np.float32)
-    shift[FEELS.index("laid-back")] = class_means(np.argsort(mean_offset)[-n_feel:]) - everyone
-    shift[FEELS.index("pushed")] = class_means(np.argsort(mean_offset)[:n_feel]) - everyone
-    factor = np.ones(len(FEELS), dtype=np.float32)
-    tight = np.isin(inverse, np.argsort(spread)[:n_feel])
-    factor[FEELS.index("tight")] = np.sqrt(np.mean((offsets - medians)[tight] ** 2) / np.mean((offsets - medians) ** 2))
-    return shift, factor
-
-
-def within_performance(values: np.ndarray, performance: np.ndarray, drum_class: np.ndarray) -> np.ndarray:
-    """`values` less each (performance, class) mean, plus the class's mean over all: the spread one drummer plays
-    within one song, without the spread between drummers and songs (loud or soft, ahead or behind the click), which
-    a song sampled hit by hit would otherwise get all at once; each class keeps its mean."""
-    _, inverse = np.unique(performance * NUM_DRUM_CLASSES + drum_class, return_inverse=True)
-    pair_mean = np.bincount(inverse, values) / np.bincount(inverse)
-    class_mean = np.bincount(drum_class, values, NUM_DRUM_CLASSES) / np.maximum(
+def drummer_effects(values: np.ndarray, hits: Hits, mask: np.ndarray, table: Table,
+                    scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How performances differ, per class, over the hits in `mask`: (9, N_QUANTILES) quantiles of a performance's
+    level (its mean less all performances'), of its spread factor (its hits' RMS distance from their context's
+    median, within the performance, over every performance's), and (9,) within-performance variance / variance of
+    the levels. Performances playing a class fewer than MIN_VOICE_HITS times are left out of its quantiles."""
+    values, drum_class = values[mask], hits.drum_class[mask]
+    means = PairMeans.of(values, hits.performance[mask], drum_class)
+    inverse, count, pair_class = means.inverse, means.count, means.pair_class
+    centered = means.centered(values)
+    median = sample_quantiles(table.rows(hits.keys[mask])[0].astype(np.float64), np.full(len(values), 0.5)) / scale
+    squared = (centered - median) ** 2
+    pooled = np.bincount(drum_class, squared, NUM_DRUM_CLASSES) / np.maximum(
         1, np.bincount(drum_class, minlength=NUM_DRUM_CLASSES))
-    return values - pair_mean[inverse] + class_mean[drum_class]
+    pair_spread = np.sqrt(np.bincount(inverse, squared) / count / np.maximum(pooled[pair_class], 1e-12))
+    level = means.pair_mean - means.class_mean[pair_class]
+    levels = np.zeros((NUM_DRUM_CLASSES, N_QUANTILES), dtype=np.float32)
+    spreads = np.ones((NUM_DRUM_CLASSES, N_QUANTILES), dtype=np.float32)
+    shrinkage = np.zeros(NUM_DRUM_CLASSES, dtype=np.float32)
+    for c in range(NUM_DRUM_CLASSES):
+        chosen = (pair_class == c) & (count >= MIN_VOICE_HITS)
+        if chosen.sum() >= 2:
+            levels[c] = np.quantile(level[chosen], QUANTILE_PROBABILITIES)
+            spreads[c] = np.quantile(pair_spread[chosen], QUANTILE_PROBABILITIES)
+            shrinkage[c] = pooled[c] / max(float(np.var(level[chosen])), 1e-12)
+    return levels, spreads, shrinkage
+
+
+@dataclass
+class PairMeans:
+    """Each (performance, class) pair's mean of some values, and each class's mean over its pairs (every
+    performance counts once, however many hits it plays)."""
+
+    inverse: np.ndarray  # (n,) the pair of each value
+    count: np.ndarray  # (m,) values per pair
+    pair_class: np.ndarray  # (m,)
+    pair_mean: np.ndarray  # (m,)
+    class_mean: np.ndarray  # (9,)
+
+    @classmethod
+    def of(cls, values: np.ndarray, performance: np.ndarray, drum_class: np.ndarray) -> PairMeans:
+        pairs, inverse, count = np.unique(performance * NUM_DRUM_CLASSES + drum_class, return_inverse=True,
+                                          return_counts=True)
+        pair_class = pairs % NUM_DRUM_CLASSES
+        pair_mean = np.bincount(inverse, values) / count
+        class_mean = np.bincount(pair_class, pair_mean, NUM_DRUM_CLASSES) / np.maximum(
+            1, np.bincount(pair_class, minlength=NUM_DRUM_CLASSES))
+        return cls(inverse, count, pair_class, pair_mean, class_mean)
+
+    def centered(self, values: np.ndarray) -> np.ndarray:
+        """`values` less their pair's mean, plus their class's: the spread one drummer plays within one song,
+        without the spread between drummers and songs (loud or soft, ahead or behind the click)."""
+        return values - self.pair_mean[self.inverse] + self.class_mean[self.pair_class[self.inverse]]
+
+
+def humanize_all(performances: list[Performance], tables: FeelTables, seed: int) -> list[DrumGrid]:
+    """Every performance's hits humanized at amount 1, a drummer drawn for each, from one stream seeded `seed`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for performance in performances:
+        drums = performance.drums
+        plain = DrumGrid(drums.hits, np.where(drums.hits, 100, 0).astype(np.uint8), np.zeros_like(drums.offset))
+        out.append(humanize(plain, performance.grid, 1.0, tables.draw_drummer(rng), rng, tables=tables))
+    return out
+
+
+def voice_figures(grids: list[DrumGrid], which: list[int]) -> dict[str, dict[str, float]]:
+    """Per voice over the performances `which`: the velocity spread (standard deviation within a performance, the
+    median over those playing the voice MIN_VOICE_HITS times or more) and the mean offset over all its hits."""
+    figures = {}
+    for drum_class, name in enumerate(DRUM_CLASSES):
+        spreads, offsets = [], []
+        for index in which:
+            grid = grids[index]
+            hit = grid.hits[:, drum_class]
+            if hit.sum() >= MIN_VOICE_HITS:
+                spreads.append(float(grid.velocity[hit, drum_class].astype(np.float64).std()))
+            offsets.append(grid.offset[hit, drum_class].astype(np.float64))
+        pooled = np.concatenate(offsets) if offsets else np.zeros(0)
+        if len(pooled):
+            figures[name] = {"velocity_spread": float(np.median(spreads)) if spreads else float("nan"),
+                             "mean_offset": float(pooled.mean()), "hits": int(len(pooled))}
+    return figures
+
+
+def calibrate(tables: FeelTables, performances: list[Performance]) -> None:
+    """Humanize the training performances and correct, per class, the drummers' velocity spread factors by the
+    ratio of the drummers' per-performance velocity spread to the humanized one, and their offset levels by the
+    difference of mean offsets (straight performances): the backoff, the quantiles' held tails and the clipping to
+    the step otherwise leave both a little off. CALIBRATION_ROUNDS rounds, in place."""
+    straight = [index for index, performance in enumerate(performances) if performance.straight]
+    real_velocity = voice_figures([p.drums for p in performances], list(range(len(performances))))
+    real_offset = voice_figures([p.drums for p in performances], straight)
+    for _ in range(CALIBRATION_ROUNDS):
+        humanized = humanize_all(performances, tables, seed=0)
+        velocity, offset = voice_figures(humanized, list(range(len(performances)))), voice_figures(humanized, straight)
+        for drum_class, name in enumerate(DRUM_CLASSES):
+            if name in velocity and velocity[name]["velocity_spread"] > 0:
+                ratio = real_velocity[name]["velocity_spread"] / velocity[name]["velocity_spread"]
+                tables.drummer["velocity_spread"][drum_class] *= np.float32(np.clip(ratio, 0.5, 2.0))
+            if name in offset:
+                shift = real_offset[name]["mean_offset"] - offset[name]["mean_offset"]
+                tables.drummer["offset_level"][drum_class] += np.float32(shift)
 
 
 def fit(root: Path) -> FeelTables:
@@ -179,13 +246,21 @@ def fit(root: Path) -> FeelTables:
     started = time.perf_counter()
     performances = read_performances(root, ("train",))
     hits = collect_hits(performances)
-    velocity = fit_table(hits.keys, within_performance(hits.velocity, hits.performance, hits.drum_class), np.uint8,
-                         1.0)
+    velocity = fit_table(hits.keys, PairMeans.of(hits.velocity, hits.performance, hits.drum_class).centered(
+        hits.velocity), np.uint8, 1.0)
     straight = hits.straight
-    offset = fit_table(hits.keys[straight], within_performance(
-        hits.offset[straight], hits.performance[straight], hits.drum_class[straight]), np.int8, OFFSET_UNITS_PER_STEP)
-    shift, spread = fit_feels(hits, offset)
-    info = {
+    offset = fit_table(hits.keys[straight], PairMeans.of(hits.offset[straight], hits.performance[straight],
+                                                         hits.drum_class[straight]).centered(hits.offset[straight]),
+                       np.int8, OFFSET_UNITS_PER_STEP)
+    everything = np.ones(len(straight), dtype=bool)
+    velocity_level, velocity_spread, velocity_shrinkage = drummer_effects(hits.velocity, hits, everything, velocity, 1)
+    offset_level, offset_spread, offset_shrinkage = drummer_effects(hits.offset, hits, straight, offset,
+                                                                    OFFSET_UNITS_PER_STEP)
+    drummer = {"velocity_level": velocity_level, "offset_level": offset_level, "velocity_spread": velocity_spread,
+               "offset_spread": offset_spread}
+    tables = FeelTables(velocity, offset, drummer, np.stack([velocity_shrinkage, offset_shrinkage]))
+    calibrate(tables, performances)
+    tables.info = {
         "data": "Groove MIDI Dataset v1.0.0, train split (Gillick, Roberts, Engel, Eck, Bamman, ICML 2019; CC BY 4.0)",
         "performances": len(performances), "swung_performances_left_out_of_timing": sum(not p.straight
                                                                                          for p in performances),
@@ -193,7 +268,7 @@ def fit(root: Path) -> FeelTables:
         "contexts_per_level": {"velocity": [len(k) for k in velocity.keys], "offset": [len(k) for k in offset.keys]},
         "fit_seconds": round(time.perf_counter() - started, 1), "fitted": datetime.date.today().isoformat(),
     }
-    return FeelTables(velocity, offset, shift, spread, info)
+    return tables
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -204,8 +279,10 @@ def main(argv: list[str] | None = None) -> None:
     tables = fit(args.data)
     tables.save(args.out)
     print({key: tables.info[key] for key in ("performances", "hits", "contexts_per_level", "fit_seconds")})
-    print("feel shift (steps):", {feel: np.round(row, 3).tolist() for feel, row in zip(FEELS, tables.feel_shift)})
-    print("feel spread:", dict(zip(FEELS, np.round(tables.feel_spread, 3).tolist())))
+    for name, array in tables.drummer.items():
+        print(f"{name} per class at the 10th, 50th, 90th percentile:",
+              np.round(sample_quantiles(np.repeat(array, 3, axis=0), np.tile([0.1, 0.5, 0.9], 9)), 3).reshape(9, 3)
+              .tolist())
 
 
 if __name__ == "__main__":

@@ -3,10 +3,16 @@ offset from the grid, with backoff to coarser contexts; stored as gmd_feel.npz +
 arrays and JSON, no pickle) and `humanize`, which samples each hit's velocity and timing from them with the
 request's random generator.
 
-`amount` (the `--humanize` control) runs from 0 (every hit on the grid, velocities as decided) through 1 (sampled
-from the drummers' distributions) to 1.5 (each sample's distance from its context's median 1.5 times as wide);
-between 0 and 1 velocities are blended and offsets scaled. `feel` moves the timing as GMD's most laid-back or
-pushed drummers place each voice, or narrows it as its tightest drummers do (fit.py learns the three from them).
+A hit's velocity is its context's median (within one performance) + the request's drummer's level for its class
++ the sample's distance from that median times the drummer's spread factor; its offset likewise. The drummer (how
+loud or soft, ahead or behind, tight or loose this drummer plays today) is drawn once per request from the spread
+of GMD's performances, so a song keeps one drummer's consistency instead of every hit drawing from all drummers.
+`feel` fixes the draw: tight = a drummer at the 10th percentile of timing spread, laid-back / pushed = one at the
+90th / 10th percentile of timing level (behind / ahead of the click).
+
+`amount` (the `--humanize` control) runs from 0 (every hit on the grid, velocities as decided) through 1 (as the
+drummer plays) to 1.5 (each hit's distance from its median 1.5 times as wide); between 0 and 1 velocities are
+blended and offsets scaled.
 """
 
 from __future__ import annotations
@@ -59,15 +65,35 @@ class Table:
         return out, level_of
 
 
+# The arrays of one drummer's day (one per quantity, (9, N_QUANTILES) each): how far a performance's mean velocity
+# or offset of a class sits from all performances' (its level), and how wide its hits spread around the context
+# medians against all performances' spread (its spread factor).
+DRUMMER_ARRAYS = ("velocity_level", "offset_level", "velocity_spread", "offset_spread")
+# The feels as draws from the drummers: (quantity, the quantile drawn); "natural" draws every one at random.
+FEEL_DRAWS = {"tight": ("offset_spread", 0.1), "laid-back": ("offset_level", 0.9), "pushed": ("offset_level", 0.1)}
+
+
+@dataclass
+class Drummer:
+    """One request's drummer: per class, velocity and offset levels (added) and spread factors (multiplied)."""
+
+    velocity_level: np.ndarray  # (9,) MIDI velocity
+    offset_level: np.ndarray  # (9,) steps
+    velocity_spread: np.ndarray  # (9,)
+    offset_spread: np.ndarray  # (9,)
+
+
 @dataclass
 class FeelTables:
-    """What fit.py learned from GMD: velocity and offset tables, and per feel an offset shift per drum class (steps)
-    and a timing spread factor."""
+    """What fit.py learned from GMD: velocity and offset tables (each drummer's level taken out, so they hold the
+    spread one drummer plays within one performance), and how drummers differ (`drummer`, DRUMMER_ARRAYS)."""
 
     velocity: Table
     offset: Table
-    feel_shift: np.ndarray  # (len(FEELS), 9) float32, steps added to every offset of that class
-    feel_spread: np.ndarray  # (len(FEELS),) float32, timing spread around each context's median
+    drummer: dict[str, np.ndarray]  # DRUMMER_ARRAYS -> (9, N_QUANTILES) float32
+    # (2, 9): per class, within-performance variance / variance of the levels (velocity, offset): how many hits of
+    # a drummer weigh as much as the prior in the estimate of their level (bench/bench_feel.py's median prediction)
+    shrinkage_hits: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)  # the fit's data, counts and time, for the model card
 
     def velocity_quantiles(self, contexts: HitContexts) -> tuple[np.ndarray, np.ndarray]:
@@ -80,9 +106,19 @@ class FeelTables:
         rows, level = self.offset.rows(contexts.keys)
         return rows / OFFSET_UNITS_PER_STEP, level >= 0
 
+    def draw_drummer(self, rng: np.random.Generator, feel: str = "natural") -> Drummer:
+        """A drummer for one request: one uniform per quantity, shared by the classes (a loud drummer is loud on
+        every drum); `feel` fixes one quantity at its quantile. Draws 4 uniforms from `rng` whatever the feel."""
+        u = dict(zip(DRUMMER_ARRAYS, rng.random(len(DRUMMER_ARRAYS))))
+        if feel in FEEL_DRAWS:
+            name, quantile = FEEL_DRAWS[feel]
+            u[name] = quantile
+        return Drummer(*[sample_quantiles(self.drummer[name].astype(np.float64), np.full(9, u[name]))
+                         for name in DRUMMER_ARRAYS])
+
     def save(self, path: Path) -> None:
         """`path` (.npz, arrays only) and the same name with .json (everything else)."""
-        arrays: dict[str, np.ndarray] = {"feel_shift": self.feel_shift, "feel_spread": self.feel_spread}
+        arrays: dict[str, np.ndarray] = {**self.drummer, "shrinkage_hits": self.shrinkage_hits}
         for name, table in (("velocity", self.velocity), ("offset", self.offset)):
             for level in range(N_LEVELS):
                 arrays[f"{name}_keys_{level}"] = table.keys[level]
@@ -111,7 +147,8 @@ class FeelTables:
             return Table(*[[arrays[f"{name}_{part}_{level}"] for level in range(N_LEVELS)]
                            for part in ("keys", "quantiles", "counts")])
 
-        return cls(table("velocity"), table("offset"), arrays["feel_shift"], arrays["feel_spread"], info)
+        return cls(table("velocity"), table("offset"), {name: arrays[name] for name in DRUMMER_ARRAYS},
+                   arrays["shrinkage_hits"], info)
 
 
 @functools.cache
@@ -130,33 +167,31 @@ def sample_quantiles(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
     return quantiles[rows, low] * (1 - weight) + quantiles[rows, high] * weight
 
 
-def humanize(drums: DrumGrid, grid: Grid, amount: float, feel: str, rng: np.random.Generator,
+def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
              dynamics: float = 1.0, tables: FeelTables | None = None) -> DrumGrid:
-    """`drums` with each hit's velocity and offset sampled from the drummers' (see the module docstring); the
-    velocities the drums hold are kept at amount 0 and blended toward the drummers' below 1. `dynamics` scales the
-    learned velocities as it scaled the decided ones. Draws two uniforms per hit from `rng`, at every amount."""
+    """`drums` with each hit's velocity and offset sampled as `drummer` would play it (see the module docstring);
+    the velocities the drums hold are kept at amount 0 and blended toward the drummer's below 1. `dynamics` scales
+    the learned velocities as it scaled the decided ones. Draws two uniforms per hit from `rng`, at every amount."""
     contexts = hit_contexts(drums, grid)
     step, drum_class = contexts.step, contexts.drum_class
     u_velocity, u_offset = rng.random(len(step)), rng.random(len(step))
     velocity = drums.velocity.astype(np.float64)
     offset = np.zeros(drums.offset.shape, dtype=np.float64)
-    if amount > 0 and len(step):
+    if amount > 0 and len(step) and drummer is not None:
         tables = tables or shipped_tables()
         loose = max(1.0, amount)
-        feel_index = FEELS.index(feel)
         velocity_rows, known = tables.velocity_quantiles(contexts)
         median = sample_quantiles(velocity_rows, np.full(len(step), 0.5))
-        learned = (median + (sample_quantiles(velocity_rows, u_velocity) - median) * loose) * dynamics
+        deviation = (sample_quantiles(velocity_rows, u_velocity) - median) * drummer.velocity_spread[drum_class]
+        learned = (median + drummer.velocity_level[drum_class] + deviation * loose) * dynamics
         learned = np.where(known, learned, velocity[step, drum_class])  # a class the data never played: as decided
         offset_rows, known = tables.offset_quantiles(contexts)
         median = sample_quantiles(offset_rows, np.full(len(step), 0.5))
-        spread = loose * float(tables.feel_spread[feel_index])
-        timing = (median + (sample_quantiles(offset_rows, u_offset) - median) * spread
-                  + tables.feel_shift[feel_index, drum_class]) * known
+        deviation = (sample_quantiles(offset_rows, u_offset) - median) * drummer.offset_spread[drum_class]
+        timing = (median + drummer.offset_level[drum_class] + deviation * loose) * known
         blend = min(1.0, amount)
         velocity[step, drum_class] = (1 - blend) * velocity[step, drum_class] + blend * learned
         offset[step, drum_class] = blend * timing
     hits = drums.hits
     return DrumGrid(hits, np.where(hits, midi_velocity(np.round(velocity)), 0).astype(np.uint8),
                     np.where(hits, np.clip(offset, -MAX_OFFSET_STEPS, MAX_OFFSET_STEPS), 0.0).astype(np.float32))
-

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.feel.model import humanize
+from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.options import GenerationOptions
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove import controls, count_in
@@ -68,15 +68,17 @@ def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationO
     """Per-bar takes -> drums on the song's step grid, each hit's velocity and offset from the humanizer at
     `options.humanize` and `options.feel` (0: on the grid at the decided velocity). The network's own velocity and
     offset predictions reach the output only through the decided velocity, blended in below humanize 1; its offsets
-    are not used. One random stream per request, drawn take after take, so the seed fixes every take."""
+    are not used. One random stream per request: the drummer first (the same for every take), then take after take,
+    so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
+    drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []
     for take in takes:
         hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
         velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
         decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
                            np.zeros(hits.shape, dtype=np.float32))
-        grids.append(humanize(decided, encoded.grid, options.humanize, options.feel, rng, options.dynamics))
+        grids.append(humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics))
     return grids
 
 
