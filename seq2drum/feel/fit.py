@@ -34,6 +34,7 @@ MIN_CONTEXT_HITS = 50  # a context answers only when training saw at least this 
 STRAIGHT_MAX_SWING = 0.55  # ../shared/scoring's line: a mean off-beat position at or below it is straight
 MIN_VOICE_HITS = 8  # a performance tells its level and spread for a class it plays at least this often
 CALIBRATION_ROUNDS = 2
+LEVEL_ROUNDS = 2
 TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
@@ -136,18 +137,26 @@ def fit_table(keys: np.ndarray, values: np.ndarray, to_stored: type, scale: floa
     return table
 
 
-def drummer_effects(values: np.ndarray, hits: Hits, mask: np.ndarray, table: Table,
-                    scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """How performances differ, per class, over the hits in `mask`: (9, N_QUANTILES) quantiles of a performance's
-    level (its mean less all performances'), of its spread factor (its hits' RMS distance from their context's
-    median, within the performance, over every performance's), and (9,) within-performance variance / variance of
-    the levels. Performances playing a class fewer than MIN_VOICE_HITS times are left out of its quantiles."""
-    values, drum_class = values[mask], hits.drum_class[mask]
-    means = PairMeans.of(values, hits.performance[mask], drum_class)
+def context_median(table: Table, keys: np.ndarray, scale: float) -> np.ndarray:
+    """(n,) each hit's context median from `table`, in the values' own unit."""
+    return sample_quantiles(table.rows(keys)[0].astype(np.float64), np.full(len(keys), 0.5)) / scale
+
+
+def fit_quantity(values: np.ndarray, hits: Hits, mask: np.ndarray, to_stored: type,
+                 scale: float) -> tuple[Table, np.ndarray, np.ndarray, np.ndarray]:
+    """One quantity (velocity or offset) over the hits in `mask`: its `Table` with each performance's level per
+    class taken out (the level: the mean distance of its hits from their context medians, so a drummer who plays
+    many ghost notes is not taken for a soft one; LEVEL_ROUNDS rounds from the pooled medians), then how
+    performances differ: (9, N_QUANTILES) quantiles of the level and of the spread factor (a performance's RMS
+    distance from the medians over all performances'), and (9,) within-performance variance / variance of the
+    levels. Performances playing a class fewer than MIN_VOICE_HITS times are left out of its quantiles."""
+    keys, values, drum_class = hits.keys[mask], values[mask], hits.drum_class[mask]
+    table = fit_table(keys, values, to_stored, scale)
+    for _ in range(LEVEL_ROUNDS):
+        means = PairMeans.of(values - context_median(table, keys, scale), hits.performance[mask], drum_class)
+        table = fit_table(keys, means.centered(values), to_stored, scale)
     inverse, count, pair_class = means.inverse, means.count, means.pair_class
-    centered = means.centered(values)
-    median = sample_quantiles(table.rows(hits.keys[mask])[0].astype(np.float64), np.full(len(values), 0.5)) / scale
-    squared = (centered - median) ** 2
+    squared = (means.centered(values) - context_median(table, keys, scale)) ** 2
     pooled = np.bincount(drum_class, squared, NUM_DRUM_CLASSES) / np.maximum(
         1, np.bincount(drum_class, minlength=NUM_DRUM_CLASSES))
     pair_spread = np.sqrt(np.bincount(inverse, squared) / count / np.maximum(pooled[pair_class], 1e-12))
@@ -161,13 +170,13 @@ def drummer_effects(values: np.ndarray, hits: Hits, mask: np.ndarray, table: Tab
             levels[c] = np.quantile(level[chosen], QUANTILE_PROBABILITIES)
             spreads[c] = np.quantile(pair_spread[chosen], QUANTILE_PROBABILITIES)
             shrinkage[c] = pooled[c] / max(float(np.var(level[chosen])), 1e-12)
-    return levels, spreads, shrinkage
+    return table, levels, spreads, shrinkage
 
 
 @dataclass
 class PairMeans:
-    """Each (performance, class) pair's mean of some values, and each class's mean over its pairs (every
-    performance counts once, however many hits it plays)."""
+    """Each (performance, class) pair's mean of some residuals, and each class's mean over its pairs (every
+    performance counts once, however many hits it plays): a pair's level is its mean less its class's."""
 
     inverse: np.ndarray  # (n,) the pair of each value
     count: np.ndarray  # (m,) values per pair
@@ -186,8 +195,8 @@ class PairMeans:
         return cls(inverse, count, pair_class, pair_mean, class_mean)
 
     def centered(self, values: np.ndarray) -> np.ndarray:
-        """`values` less their pair's mean, plus their class's: the spread one drummer plays within one song,
-        without the spread between drummers and songs (loud or soft, ahead or behind the click)."""
+        """`values` less their pair's level: the spread one drummer plays within one song, without the spread
+        between drummers and songs (loud or soft, ahead or behind the click)."""
         return values - self.pair_mean[self.inverse] + self.class_mean[self.pair_class[self.inverse]]
 
 
@@ -246,16 +255,11 @@ def fit(root: Path) -> FeelTables:
     started = time.perf_counter()
     performances = read_performances(root, ("train",))
     hits = collect_hits(performances)
-    velocity = fit_table(hits.keys, PairMeans.of(hits.velocity, hits.performance, hits.drum_class).centered(
-        hits.velocity), np.uint8, 1.0)
-    straight = hits.straight
-    offset = fit_table(hits.keys[straight], PairMeans.of(hits.offset[straight], hits.performance[straight],
-                                                         hits.drum_class[straight]).centered(hits.offset[straight]),
-                       np.int8, OFFSET_UNITS_PER_STEP)
-    everything = np.ones(len(straight), dtype=bool)
-    velocity_level, velocity_spread, velocity_shrinkage = drummer_effects(hits.velocity, hits, everything, velocity, 1)
-    offset_level, offset_spread, offset_shrinkage = drummer_effects(hits.offset, hits, straight, offset,
-                                                                    OFFSET_UNITS_PER_STEP)
+    everything = np.ones(len(hits.velocity), dtype=bool)
+    velocity, velocity_level, velocity_spread, velocity_shrinkage = fit_quantity(hits.velocity, hits, everything,
+                                                                                 np.uint8, 1.0)
+    offset, offset_level, offset_spread, offset_shrinkage = fit_quantity(hits.offset, hits, hits.straight, np.int8,
+                                                                         OFFSET_UNITS_PER_STEP)
     drummer = {"velocity_level": velocity_level, "offset_level": offset_level, "velocity_spread": velocity_spread,
                "offset_spread": offset_spread}
     tables = FeelTables(velocity, offset, drummer, np.stack([velocity_shrinkage, offset_shrinkage]))
