@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     everyone = list(range(len(performances)))
     straight = [i for i, p in enumerate(performances) if p.straight]
     results = {}
-    for name, which in ((f"all {args.split} performances", everyone), (f"straight {args.split} performances", straight)):
+    for name, which in ((f"all {args.split} performances", everyone),
+                        (f"straight {args.split} performances", straight)):
         mask = np.isin(test.performance, which)
         results[name] = {"mae": mae_figures(train, test, mask), "real": voice_figures(real, which),
                          "sampled": voice_figures(generated, which), "performances": len(which)}

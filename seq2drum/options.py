@@ -48,7 +48,7 @@ class GenerationOptions(_Config):
     seed: int | None = None  # None = a fresh random seed per call
     track: str | None = None  # which part is the guitar: a part number from the listing, or a name
     merge: bool = False  # also copy the guitar part(s) into the output file
-    # 0 = on the grid, velocities as decided; 1 = as GMD's drummers play each hit; up to 1.5 looser (True = 1, False = 0)
+    # 0 = on the grid, velocities as decided; 1 = as GMD's drummers play each hit; to 1.5 looser (True = 1, False = 0)
     humanize: float = 1.0
     takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
     kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.midi.kit); None = General MIDI

@@ -2,7 +2,8 @@
 with Inverse Sequence Transformations", ICML 2019; CC BY 4.0): each performance quantized to the 16th grid of the
 tempo and meter its file holds (the click the drummer played to), every hit's context read by contexts.py, then per
 context the quantiles of velocity (every performance) and of offset from the grid (straight performances only: a
-swung eighth quantized to 16ths is a swing decision, which `--swing` and the groove stage own, not a hit's feel).
+swung eighth or 16th quantized to 16ths is a swing decision, which `--swing` and the groove stage own, not a hit's
+feel).
 
     python -m seq2drum.feel.fit --data ../shared/data/gmd     # about a minute on one core; writes gmd_feel.npz/.json
 
@@ -32,6 +33,9 @@ from seq2drum.song.grid import BAR_DENOMINATOR, DrumGrid, Grid, drums_to_grid
 STEPS_PER_QUARTER = 4
 MIN_CONTEXT_HITS = 50  # a context answers only when training saw at least this many of its hits
 STRAIGHT_MAX_SWING = 0.55  # ../shared/scoring's line: a mean off-beat position at or below it is straight
+SWUNG_16THS_STEPS = 0.1  # odd 16ths of the time-keeping this much later than the even ones: swung 16ths (hip-hop,
+# funk, neo-soul: about a third of GMD's train performances with 16th hats)
+MIN_16THS = 16  # hits at odd and at even 16ths needed to tell
 MIN_VOICE_HITS = 8  # a performance tells its level and spread for a class it plays at least this often
 CALIBRATION_ROUNDS = 2
 LEVEL_ROUNDS = 2
@@ -48,10 +52,13 @@ class Performance:
     drums: DrumGrid
     grid: Grid
     swing: float | None  # mean off-beat time-keeping position in the beat, as ../shared/scoring measures it
+    swing_16ths: float | None  # how much later than the even 16ths the odd ones are played, in steps
 
     @property
     def straight(self) -> bool:
-        return self.swing is None or self.swing <= STRAIGHT_MAX_SWING
+        """Neither its eighths nor its 16ths swing (../shared/scoring's line for eighths; SWUNG_16THS_STEPS)."""
+        return ((self.swing is None or self.swing <= STRAIGHT_MAX_SWING)
+                and (self.swing_16ths is None or self.swing_16ths < SWUNG_16THS_STEPS))
 
 
 @dataclass
@@ -82,6 +89,17 @@ def measured_swing(drums: DrumGrid, grid: Grid) -> float | None:
     return float(chosen.mean()) if len(chosen) >= 8 else None
 
 
+def sixteenths_swing(drums: DrumGrid) -> float | None:
+    """Mean offset of the time-keeping's hits on odd 16ths less that on even ones (steps, 4 a quarter); None under
+    MIN_16THS of either."""
+    step, drum_class = np.nonzero(drums.hits[:, list(TIMEKEEPERS)])
+    offset = drums.offset[step, np.asarray(TIMEKEEPERS)[drum_class]].astype(np.float64)
+    odd = step % 2 == 1
+    if odd.sum() < MIN_16THS or (~odd).sum() < MIN_16THS:
+        return None
+    return float(offset[odd].mean() - offset[~odd].mean())
+
+
 def read_performances(root: Path, splits: tuple[str, ...]) -> list[Performance]:
     """GMD's performances of `splits` (info.csv's split column), quantized to 16ths."""
     performances = []
@@ -93,7 +111,7 @@ def read_performances(root: Path, splits: tuple[str, ...]) -> list[Performance]:
         grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, song.end_tick, STEPS_PER_QUARTER)
         drums = drums_to_grid(notes.astype(np.int64), grid)
         performances.append(Performance(row["midi_filename"], row["split"], row["style"].split("/")[0], drums, grid,
-                                        measured_swing(drums, grid)))
+                                        measured_swing(drums, grid), sixteenths_swing(drums)))
     return performances
 
 

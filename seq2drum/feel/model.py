@@ -34,7 +34,12 @@ from seq2drum.song.grid import DrumGrid, Grid
 N_QUANTILES = 32
 QUANTILE_PROBABILITIES = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
 OFFSET_UNITS_PER_STEP = 250  # offsets stored as int8: 1/250 of a step, [-0.5, 0.5) in range
-MAX_OFFSET_STEPS = 0.49  # timing kept inside its own step, as the grid's offsets are
+# timing kept inside its own step, with room for the song's clock: at 48 ticks per quarter (12 a step) 0.45 of a
+# step still rounds to a tick before the half step, where the hit would be read as the next 16th. Offsets approach
+# it smoothly (tanh), so the tails of a loose drummer do not pile up at the limit as flams of the next 16th.
+MAX_OFFSET_STEPS = 0.45
+SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between these quantiles: the loosest tenth of
+# GMD's performances, times the spread of a context, sends a tenth of the hits past half a step
 SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
 FORMAT_VERSION = 1
 
@@ -110,6 +115,8 @@ class FeelTables:
         """A drummer for one request: one uniform per quantity, shared by the classes (a loud drummer is loud on
         every drum); `feel` fixes one quantity at its quantile. Draws 4 uniforms from `rng` whatever the feel."""
         u = dict(zip(DRUMMER_ARRAYS, rng.random(len(DRUMMER_ARRAYS))))
+        for name in ("velocity_spread", "offset_spread"):
+            u[name] = SPREAD_DRAWS[0] + u[name] * (SPREAD_DRAWS[1] - SPREAD_DRAWS[0])
         if feel in FEEL_DRAWS:
             name, quantile = FEEL_DRAWS[feel]
             u[name] = quantile
@@ -191,7 +198,7 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
         timing = (median + drummer.offset_level[drum_class] + deviation * loose) * known
         blend = min(1.0, amount)
         velocity[step, drum_class] = (1 - blend) * velocity[step, drum_class] + blend * learned
-        offset[step, drum_class] = blend * timing
+        offset[step, drum_class] = blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS)
     hits = drums.hits
     return DrumGrid(hits, np.where(hits, midi_velocity(np.round(velocity)), 0).astype(np.uint8),
-                    np.where(hits, np.clip(offset, -MAX_OFFSET_STEPS, MAX_OFFSET_STEPS), 0.0).astype(np.float32))
+                    np.where(hits, offset, 0.0).astype(np.float32))

@@ -1,6 +1,7 @@
 """Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Velocity and timing as drummers play them
-(seq2drum.feel's humanizer, learned from GMD), swing, the count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps at a clock fine enough
-for microtiming; with a notice when the drums came out nearly empty.
+(seq2drum.feel's humanizer, learned from GMD), swing, the count-in's sticks, the kit map, section markers, and the
+song's own tempo and meter maps at a clock fine enough for microtiming; with a notice when the drums came out nearly
+empty.
 """
 
 from __future__ import annotations
