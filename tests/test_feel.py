@@ -10,7 +10,7 @@ import pytest
 
 from seq2drum.errors import ConfigError
 from seq2drum.feel.contexts import N_LEVELS, hit_contexts
-from seq2drum.feel.fit import measured_swing
+from seq2drum.evaluation.feel_figures import song_swing
 from seq2drum.feel.model import FeelTables, humanize, shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import START, read_midi
@@ -101,10 +101,10 @@ def test_straight_drums_stay_straight_and_swing_comes_from_the_swing_control() -
     drums, grid = groove(ghosts=False), grid_of()
     for seed in range(5):
         humanized = played(drums, seed)
-        measured = measured_swing(humanized, grid)
+        measured = song_swing(humanized, grid, (0, grid.n_steps))
         assert measured is not None and measured <= 0.55, (seed, measured)
         swung, _ = swing(humanized, grid, 0.67)
-        assert measured_swing(swung, grid) >= 0.58
+        assert song_swing(swung, grid, (0, grid.n_steps)) >= 0.58
 
 
 def test_tables_round_trip_and_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
@@ -147,3 +147,19 @@ def test_humanize_0_writes_every_hit_on_the_grid(generator) -> None:  # type: ig
         assert len(starts) and (starts % ticks_per_step == 0).all()
     humanized = read_midi(generator.generate(midi, GenerationOptions(seed=1)).midi_bytes)
     assert (humanized.parts[0].notes[:, START] % (humanized.ticks_per_quarter // 4) != 0).any()
+
+
+def test_feel_figures_measure_as_the_shared_scoring_does() -> None:
+    """../shared/scoring's definitions: straight 8th hats measure 0.5, hats a triplet late 0.67 (positions in the
+    quarter beat, microtiming included); fewer than 8 eligible beats measure nothing; the velocity spread is the
+    population standard deviation of every hit."""
+    from seq2drum.evaluation.feel_figures import song_velocity_spread
+
+    drums, grid = groove(ghosts=False), grid_of()
+    assert song_swing(drums, grid, (0, grid.n_steps)) == pytest.approx(0.5)
+    swung = DrumGrid(drums.hits, drums.velocity, drums.offset.copy())
+    swung.offset[2::4, CLOSED_HAT] = 2 / 3 * 4 - 2  # the off-beat eighth at 2/3 of the beat
+    assert song_swing(swung, grid, (0, grid.n_steps)) == pytest.approx(2 / 3, abs=1e-6)
+    assert song_swing(drums, grid, (0, 16)) is None  # one bar: 4 beats
+    drums.velocity[drums.hits] = np.resize([80, 120], int(drums.hits.sum()))
+    assert song_velocity_spread(drums, (0, grid.n_steps)) == pytest.approx(20.0)

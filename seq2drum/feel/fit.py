@@ -23,23 +23,22 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum.evaluation.feel_figures import STRAIGHT_MAX_SWING, TIMEKEEPERS, song_swing
 from seq2drum.feel.contexts import LEVELS, N_LEVELS, hit_contexts
 from seq2drum.feel.model import (N_QUANTILES, OFFSET_UNITS_PER_STEP, QUANTILE_PROBABILITIES, SHIPPED, FeelTables,
                                  Table, humanize, sample_quantiles)
-from seq2drum.midi.drums import CLOSED_HAT, DRUM_CLASSES, NUM_DRUM_CLASSES, OPEN_HAT, RIDE
+from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.midi.io import read_midi
-from seq2drum.song.grid import BAR_DENOMINATOR, DrumGrid, Grid, drums_to_grid
+from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid
 
 STEPS_PER_QUARTER = 4
 MIN_CONTEXT_HITS = 50  # a context answers only when training saw at least this many of its hits
-STRAIGHT_MAX_SWING = 0.55  # ../shared/scoring's line: a mean off-beat position at or below it is straight
 SWUNG_16THS_STEPS = 0.1  # odd 16ths of the time-keeping this much later than the even ones: swung 16ths (hip-hop,
 # funk, neo-soul: about a third of GMD's train performances with 16th hats)
 MIN_16THS = 16  # hits at odd and at even 16ths needed to tell
 MIN_VOICE_HITS = 8  # a performance tells its level and spread for a class it plays at least this often
 CALIBRATION_ROUNDS = 2
 LEVEL_ROUNDS = 2
-TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
 @dataclass
@@ -73,22 +72,6 @@ class Hits:
     straight: np.ndarray  # (n,) bool, the hit's performance is straight
 
 
-def measured_swing(drums: DrumGrid, grid: Grid) -> float | None:
-    """../shared/scoring's swing: over quarter beats of x/4 bars holding exactly one hat or ride hit off the beat
-    (0.1-0.9 of it), with that one at 0.375-0.875, its mean position; None under 8 such beats."""
-    q = grid.steps_per_quarter
-    step, drum_class = np.nonzero(drums.hits[:, list(TIMEKEEPERS)])
-    quarter_bars = np.repeat(grid.bars[:, BAR_DENOMINATOR] == 4, grid.bars[:, 1])
-    keep = quarter_bars[np.minimum(step, grid.n_steps - 1)]
-    time_q = (step + drums.offset[step, np.asarray(TIMEKEEPERS)[drum_class]]) / q
-    beat, position = np.floor(time_q[keep]).astype(np.int64), (time_q % 1.0)[keep]
-    off = (position >= 0.1) & (position <= 0.9)
-    beats, first, count = np.unique(beat[off], return_index=True, return_counts=True)
-    positions = position[off][first]
-    chosen = positions[(count == 1) & (positions >= 0.375) & (positions <= 0.875)]
-    return float(chosen.mean()) if len(chosen) >= 8 else None
-
-
 def sixteenths_swing(drums: DrumGrid) -> float | None:
     """Mean offset of the time-keeping's hits on odd 16ths less that on even ones (steps, 4 a quarter); None under
     MIN_16THS of either."""
@@ -111,7 +94,7 @@ def read_performances(root: Path, splits: tuple[str, ...]) -> list[Performance]:
         grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, song.end_tick, STEPS_PER_QUARTER)
         drums = drums_to_grid(notes.astype(np.int64), grid)
         performances.append(Performance(row["midi_filename"], row["split"], row["style"].split("/")[0], drums, grid,
-                                        measured_swing(drums, grid), sixteenths_swing(drums)))
+                                        song_swing(drums, grid, (0, grid.n_steps)), sixteenths_swing(drums)))
     return performances
 
 
