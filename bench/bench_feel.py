@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from bench.machine import describe_machine
-from seq2drum.feel.contexts import MAX_BAR_SIXTEENTHS
+from seq2drum.feel.contexts import HitContexts, class_and_sixteenth
 from seq2drum.feel.fit import Hits, collect_hits, humanize_all, read_performances, voice_figures
 from seq2drum.feel.model import sample_quantiles, shipped_tables
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
 
 
 def position_keys(hits: Hits) -> np.ndarray:
-    """(n,) the baseline's context: drum class and 16th of the bar (level 0's leading digits)."""
-    return hits.keys[:, 0] // (np.int64(MAX_BAR_SIXTEENTHS + 1) * 32 * 2 * 2 * 4)
+    """(n,) the baseline's context: drum class and 16th of the bar."""
+    return class_and_sixteenth(hits.keys)
 
 
 def baseline_velocity(train: Hits, test: Hits) -> np.ndarray:
@@ -67,8 +67,6 @@ def preceding_level(test: Hits, residual: np.ndarray, shrinkage_hits: np.ndarray
 def mae_figures(train: Hits, test: Hits, mask: np.ndarray) -> dict[str, float]:
     """Velocity and offset MAE of the humanizer's medians and of the baseline, over the test hits in `mask`."""
     tables = shipped_tables()
-    from seq2drum.feel.contexts import HitContexts
-
     contexts = HitContexts(np.zeros(len(test.keys), dtype=np.int64), test.drum_class, test.keys)
     half = np.full(len(contexts), 0.5)
     velocity = sample_quantiles(tables.velocity_quantiles(contexts)[0], half)

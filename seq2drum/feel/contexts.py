@@ -31,6 +31,8 @@ LEVELS = (
     "class",
 )
 N_LEVELS = len(LEVELS)
+# the bases of level 0's digits after class and 16th in bar: bar length, partners, neighbours, busy, tempo band
+LEVEL0_TAIL_BASES = (MAX_BAR_SIXTEENTHS + 1, 2 ** len(PARTNER_GROUPS), 2, 2, len(TEMPO_BANDS_QPM) + 1)
 
 
 @dataclass
@@ -51,6 +53,11 @@ def _radix(*digits: tuple[np.ndarray, int]) -> np.ndarray:
     for value, base in digits:
         key = key * base + np.asarray(value, dtype=np.int64)
     return key
+
+
+def class_and_sixteenth(keys: np.ndarray) -> np.ndarray:
+    """(n,) a number per (drum class, 16th in bar) of each hit, read off its level-0 key (the leading digits)."""
+    return keys[:, 0] // int(np.prod(LEVEL0_TAIL_BASES))
 
 
 def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
@@ -80,8 +87,8 @@ def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
     tempo = np.searchsorted(TEMPO_BANDS_QPM, grid.tempo_bpm()[:n_steps][step]) if len(step) else step
     c = (drum_class, NUM_DRUM_CLASSES)
     keys = np.stack([
-        _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS), (bar_sixteenths, MAX_BAR_SIXTEENTHS + 1), (partners, 32),
-               (neighbour, 2), (busy, 2), (tempo, 4)),
+        _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS),
+               *zip((bar_sixteenths, partners, neighbour, busy, tempo), LEVEL0_TAIL_BASES)),
         _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS), (bar_sixteenths, MAX_BAR_SIXTEENTHS + 1), (partners & 3, 4),
                (neighbour, 2), (tempo, 4)),
         _radix(c, (level, 4), (in_beat, 4), (neighbour, 2), (busy, 2), (tempo, 4)),
