@@ -81,7 +81,7 @@ def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOption
             continue
         if name in _UINT_LIMITS and not 0 <= value < _UINT_LIMITS[name]:  # within it, the server says the real range
             raise HelperError(f"{OPTION_BY_NAME[name].flag} must be >= 0, got {value}")
-        setattr(options, name, value)
+        setattr(options, OPTION_BY_NAME[name].proto_name, value)
     return options
 
 

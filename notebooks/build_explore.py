@@ -76,7 +76,7 @@ for section in bars.sections:
                  "with a fixed seed."),
     ("code", """\
 options = GenerationOptions(seed=0, takes=2)
-takes = generator.takes_to_grids(song, generator.generate_takes(song, options, seed=0), humanize=False, seed=0)
+takes = generator.takes_to_grids(song, generator.generate_takes(song, options, seed=0), options, seed=0)
 plots.song_figure(song, takes[0], title="take 1")"""),
     ("code", """\
 plots.song_figure(song, takes[1], title="take 2")"""),

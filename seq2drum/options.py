@@ -30,6 +30,8 @@ MIN_SWING, MAX_SWING = 0.5, 0.75
 MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
 CYMBALS = ("auto", "hats", "ride")
+MAX_HUMANIZE = 1.5
+FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
 
 
 def fills_every(fills: str) -> int | None:
@@ -46,7 +48,8 @@ class GenerationOptions(_Config):
     seed: int | None = None  # None = a fresh random seed per call
     track: str | None = None  # which part is the guitar: a part number from the listing, or a name
     merge: bool = False  # also copy the guitar part(s) into the output file
-    humanize: bool = True  # spread velocity and timing a little around the predicted values
+    # 0 = on the grid, velocities as decided; 1 = as GMD's drummers play each hit; to 1.5 looser (True = 1, False = 0)
+    humanize: float = 1.0
     takes: int = 1  # distinct drum parts to write, 1-8 (take 1 is the model's first choice)
     kit_map: str | None = None  # JSON object from drum class to MIDI note (seq2drum.midi.kit); None = General MIDI
     count_in_bars: int = 0  # bars of sticks before the guitar enters, 0-8
@@ -60,9 +63,16 @@ class GenerationOptions(_Config):
     swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 to 0.75; None = as predicted
     dynamics: float = 1.0  # velocities times this, 0.5-1.5
     cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
+    feel: str = "natural"  # the timing feel: natural (as learned) | tight | laid-back | pushed
 
     def __post_init__(self) -> None:
+        if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
+            object.__setattr__(self, "humanize", float(self.humanize))
         _check_types(self)
+        _check(0.0 <= self.humanize <= MAX_HUMANIZE,
+               f"humanize must be 0 (every hit on the grid) to {MAX_HUMANIZE:g} (looser than a drummer), 1 = as "
+               f"drummers play, got {self.humanize:g}")
+        _check(self.feel in FEELS, f"feel must be one of {', '.join(FEELS)}, got {self.feel!r}")
         _check(self.style is None or re.fullmatch(r"[a-z0-9-]+", self.style) is not None,
                f"style must be a name like straight-8ths (python main.py --mode styles lists them), got {self.style!r}")
         _check(MIN_DENSITY <= self.density <= MAX_DENSITY,
@@ -127,7 +137,8 @@ class Option:
     """How one `GenerationOptions` field is asked for: its flag, help, and field of the proto's GenerationOptions
     (same name; `number` is its field number). `default_words` says the default where the value alone would not
     (None, or a default computed elsewhere). `float32`: the proto carries it as a float, so the server rounds it to
-    6 digits (0.67 arrives as 0.67, not 0.6700000166893005)."""
+    6 digits (0.67 arrives as 0.67, not 0.6700000166893005). `proto_field` names the proto's field where it is not
+    `name`; `off_flag` is a second flag that sets the option to 0 (`--no-humanize`)."""
 
     name: str
     flag: str
@@ -137,6 +148,13 @@ class Option:
     choices: tuple[str, ...] | None = None
     default_words: str | None = None
     float32: bool = False
+    proto_field: str | None = None
+    off_flag: str | None = None
+
+    @property
+    def proto_name(self) -> str:
+        """The field of the proto's GenerationOptions this option travels in."""
+        return self.proto_field or self.name
 
     @property
     def default(self) -> Any:
@@ -160,8 +178,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("track", "--track", 3, "which parts are the guitar: numbers from the part listing or pieces of names, "
            "several separated by commas, e.g. 5,6 or rhythm", default_words="every part marked as guitar"),
     Option("merge", "--merge", 4, "write the guitar and the drums in one file"),
-    Option("humanize", "--no-humanize", 5, "velocity and timing of each hit as predicted, not spread a little "
-           "around it"),
+    Option("humanize", "--humanize", 18, f"how far velocity and timing follow real drummers (learned from the Groove "
+           f"MIDI Dataset): 0 = every hit on the grid at the velocity decided, 1 = as drummers play, up to "
+           f"{MAX_HUMANIZE:g} looser", metavar="F", float32=True, proto_field="humanize_amount",
+           off_flag="--no-humanize"),
     Option("takes", "--takes", 6, f"write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, "
            "where OUT is -o without .mid or SONG_drums beside the song", metavar="N",
            default_words="one file, SONG_drums.mid"),
@@ -188,6 +208,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("dynamics", "--dynamics", 11, f"velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}", float32=True),
     Option("cymbal", "--cymbal", 12, "the time-keeping voice: hats, ride, or auto (the model's choice)",
            choices=CYMBALS),
+    Option("feel", "--feel", 19, "the timing feel: natural (as learned from drummers), tight, laid-back (behind "
+           "the beat) or pushed (ahead of it)", choices=FEELS),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -214,7 +236,7 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
     for option in OPTIONS:
         text = (help_for or {}).get(option.name) or prefix + option.help
         dest = option.name
-        if option.kind is bool:  # on/off flags: --merge turns on, --no-humanize turns off
+        if option.kind is bool:  # on/off flags: --merge turns on
             parser.add_argument(option.flag, dest=dest, action="store_const",
                                 default=None if server_decides else option.default,
                                 const=not option.default, help=f"{text} (default: off)")
@@ -227,6 +249,10 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
             text = f"{text} (default: {'the server decides, ' if server_decides else ''}{shown})"
         parser.add_argument(option.flag, dest=dest, type=option.kind, default=default, metavar=option.metavar,
                             choices=option.choices, help=text)
+        if option.off_flag:
+            parser.add_argument(option.off_flag, dest=dest, action="store_const", const=type(option.default)(0),
+                                default=default,
+                                help=f"the same as {option.flag} 0: every hit on the grid (default: off)")
 
 
 def chosen_options(args: argparse.Namespace) -> dict[str, Any]:

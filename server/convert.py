@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
-from seq2drum.options import MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, OPTIONS, GenerationOptions
+from seq2drum.options import (FEELS, MAX_HUMANIZE, MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, OPTIONS,
+                              GenerationOptions)
 from seq2drum.rpc import seq2drum_pb2
 
 if TYPE_CHECKING:
@@ -28,23 +29,31 @@ MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS
 
 def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOptions:
     """Proto options -> validated `GenerationOptions` (ConfigError on a bad value). Unset fields (and empty or blank
-    strings) take the defaults; floats the proto carries in 32 bits are rounded to 6 digits."""
+    strings) take the defaults; floats the proto carries in 32 bits are rounded to 6 digits. The old on/off
+    `humanize` means humanize_amount 0 or the default; ConfigError when both are set and disagree."""
     values: dict[str, Any] = {}
     for option in OPTIONS:
+        field = option.proto_name
         if option.kind is str:
-            text = getattr(message, option.name)
+            text = getattr(message, field)
             if len(text) > MAX_OPTION_CHARS:
                 raise ConfigError(f"{option.name} holds {len(text):,} characters; this server takes at most "
                                   f"{MAX_OPTION_CHARS:,} in any option")
             text = text.strip()
             values[option.name] = text or option.default
-        elif option.kind is bool and not message.DESCRIPTOR.fields_by_name[option.name].has_presence:
-            values[option.name] = getattr(message, option.name)
-        elif message.HasField(option.name):
-            value = getattr(message, option.name)
+        elif option.kind is bool and not message.DESCRIPTOR.fields_by_name[field].has_presence:
+            values[option.name] = getattr(message, field)
+        elif message.HasField(field):
+            value = getattr(message, field)
             values[option.name] = round(value, 6) if option.float32 else value
         else:
             values[option.name] = option.default
+    if message.HasField("humanize"):
+        if message.HasField("humanize_amount") and message.humanize != (values["humanize"] > 0):
+            raise ConfigError(f"humanize={str(message.humanize).lower()} and humanize_amount={values['humanize']:g} "
+                              "disagree; send humanize_amount alone (0 = every hit on the grid)")
+        if not message.humanize:
+            values["humanize"] = 0.0
     return GenerationOptions(**values)
 
 
@@ -89,8 +98,11 @@ def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_
             temperature_max=TEMPERATURE_RANGE[1],
             temperature_default=defaults.temperature,
             seed_max=SEED_MAX,
-            humanize_default=defaults.humanize,
+            humanize_default=defaults.humanize > 0,
             max_takes=MAX_TAKES,
+            humanize_amount_default=defaults.humanize,
+            humanize_amount_max=MAX_HUMANIZE,
+            feels=list(FEELS),
         ),
         limits=seq2drum_pb2.Limits(
             max_message_bytes=config.max_message_bytes,

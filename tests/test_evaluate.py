@@ -165,6 +165,10 @@ def test_main_evaluate_writes_the_report(
     assert set(loop["crash_most_bars_share"]) == {"model", "real"}
     assert all(0.0 <= v <= 1.0 for v in loop["crash_most_bars_share"].values())
     assert "songs crashing on more than half their bars" in printed
+    assert "velocity spread, generated / real, median" in printed and "ride F1, mean over songs" in printed
+    feel = summary["feel"]["model"]
+    assert feel["velocity_spread_ratio_median"] > 0 and set(feel["per_class_song_f1"]) >= {"ride", "open_hat"}
+    assert {"straight_kept_share", "swung_within_share"} <= set(feel)
     markdown = (report / "report.md").read_text()
     assert "## Against the loop" in markdown and markdown.count("songs where take 1 beats the loop") == 1
     for baseline in ("backbeat", "jazz_ride", "retrieval"):

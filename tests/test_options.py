@@ -31,9 +31,10 @@ def test_the_table_describes_every_field_once() -> None:
 
 
 def test_the_proto_has_the_tables_field_names_and_numbers() -> None:
-    """Breaks when proto/seq2drum.proto renames or renumbers an option, or the table does."""
+    """Breaks when proto/seq2drum.proto renames or renumbers an option, or the table does. The proto also keeps the
+    old on/off `humanize` (5), which the server maps onto humanize_amount."""
     proto = {field.name: field.number for field in seq2drum_pb2.GenerationOptions.DESCRIPTOR.fields}
-    assert proto == {option.name: option.number for option in OPTIONS}
+    assert proto == {option.proto_name: option.number for option in OPTIONS} | {"humanize": 5}
 
 
 @pytest.mark.parametrize("parser", [main.build_parser(), daw_helper.build_parser()], ids=["main.py", "daw_helper"])

@@ -132,5 +132,6 @@ def test_a_fresh_venv_gets_the_three_commands_and_no_stray_top_level_package(tmp
     assert str(venv) in where and where.endswith("default.pt")  # the model came with the wheel, not the checkout
     records = list(venv.glob("lib/python*/site-packages/seq2drum-*.dist-info/RECORD"))
     assert len(records) == 1
+    assert "seq2drum/feel/gmd_feel.npz" in records[0].read_text()  # the humanizer's tables came with the wheel
     top_level = {line.split("/", 1)[0] for line in records[0].read_text().splitlines() if "/" in line}
     assert {name for name in top_level if not name.endswith(".dist-info") and name != ".."} == {"seq2drum"}

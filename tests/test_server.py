@@ -205,6 +205,38 @@ def test_temperature_0_plays_the_same_hits_whatever_the_seed(stub: seq2drum_pb2_
     assert sorted(notes[0][:, VELOCITY]) != sorted(notes[1][:, VELOCITY])
 
 
+def test_humanize_amount_the_old_switch_and_the_feel(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
+    """humanize=false is humanize_amount 0 and humanize=true the default amount; both set and disagreeing, an amount
+    out of range or an unknown feel is INVALID_ARGUMENT; GetModelInfo advertises the range and the feels."""
+    midi = rock_song_bytes(8)
+    assert generate(stub, midi, seed=3, humanize=False).midi == generate(stub, midi, seed=3, humanize_amount=0).midi
+    assert generate(stub, midi, seed=3, humanize=True).midi == generate(stub, midi, seed=3).midi
+    assert generate(stub, midi, seed=3, humanize=True, humanize_amount=1.2).midi == \
+        generate(stub, midi, seed=3, humanize_amount=1.2).midi
+    for bad in ({"humanize": False, "humanize_amount": 0.5}, {"humanize": True, "humanize_amount": 0.0},
+                {"humanize_amount": 1.6}, {"feel": "drunk"}):
+        assert status_of(lambda: generate(stub, midi, **bad)) == grpc.StatusCode.INVALID_ARGUMENT, bad
+    options = stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=TIMEOUT_S).options
+    assert (options.humanize_amount_default, options.humanize_amount_max) == (1.0, 1.5) and options.humanize_default
+    assert list(options.feels) == ["natural", "tight", "laid-back", "pushed"]
+
+
+def test_the_same_seed_gives_the_same_feel_from_the_cli_and_the_server(stub: seq2drum_pb2_grpc.Seq2DrumStub,
+                                                                       tiny_model_path: Path, tmp_path: Path) -> None:
+    """The humanizer's random stream comes from the request's seed alone: main.py and the server write the same
+    velocities and timing (the same bytes) for the same song, seed, amount and feel."""
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(8))
+    out = tmp_path / "cli.mid"
+    completed = subprocess.run([sys.executable, str(REPO / "main.py"), "--mode", "infer", str(song), "--checkpoint",
+                                str(tiny_model_path), "--seed", "11", "--humanize", "1.2", "--feel", "laid-back",
+                                "-o", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    served = generate(stub, song.read_bytes(), seed=11, humanize_amount=1.2, feel="laid-back").midi
+    assert out.read_bytes() == served
+    assert served != generate(stub, song.read_bytes(), seed=12, humanize_amount=1.2, feel="laid-back").midi
+
+
 def test_stream_takes_a_file_past_the_unary_limit(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
     midi = big_song_bytes(TEST_CONFIG.max_message_bytes + 1)
     assert status_of(lambda: generate(stub, midi)) == grpc.StatusCode.RESOURCE_EXHAUSTED

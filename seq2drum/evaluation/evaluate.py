@@ -52,6 +52,8 @@ class EvaluationSettings:
     takes: int = 1  # takes per song; with more than one, the report gives the best of them per song
     folds: int = 5  # with split "fold": how many folds, and which one is evaluated
     fold: int = 0
+    humanize: float = GenerationOptions().humanize  # the feel of the drums scored by the feel figures
+    feel: str = GenerationOptions().feel
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -60,7 +62,11 @@ class EvaluationSettings:
             raise ConfigError("limit and plots_songs must be >= 0")
         if not 0 <= self.fold < self.folds:
             raise ConfigError(f"fold must be 0-{self.folds - 1}, got {self.fold}")
-        GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes)  # validates them
+        self.generation_options()  # validates them
+
+    def generation_options(self) -> GenerationOptions:
+        return GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes,
+                                 humanize=self.humanize, feel=self.feel)
 
 
 @dataclass
@@ -104,7 +110,7 @@ def evaluate(
     songs = songs[: settings.limit] if settings.limit else songs
     library = BarLibrary.build(train_songs)
     files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(Path(data_dir))}
-    options = GenerationOptions(temperature=settings.temperature, seed=settings.seed, takes=settings.takes)
+    options = settings.generation_options()
     scores: list[SongScore] = []
     examples: list[tuple[EncodedSong, DrumGrid]] = []
     for index, song in enumerate(songs, start=1):
@@ -151,7 +157,7 @@ def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator
             validity = {check: all(c[check] for c in checked) for check in VALIDITY_CHECKS}
     if not grids:  # file gone from the folder, or encoded differently: generate on the cached grid
         seed = options.seed if options.seed is not None else 0
-        grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options.humanize, seed)
+        grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options, seed)
     generate_seconds = time.perf_counter() - started
     library = library.without(song)  # never the song's own bars (`--split all` evaluates the training songs too)
     score = score_song(song, {"model": grids[0], **baseline_drums(song.grid, library)}, library.keys)

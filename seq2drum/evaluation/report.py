@@ -50,7 +50,7 @@ def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
         descriptor_rows.append([name, *cells])
     descriptors = _table(["mean per bar (overlap with real)", *metrics.DESCRIPTORS], descriptor_rows)
     nll = f"model NLL on the real drums: {_number(summary['nll_per_cell'])} nats per (step, class) cell"
-    tables = f"{hits}\n\n{descriptors}\n\n{nll}"
+    tables = f"{hits}\n\n{descriptors}\n\n{feel_table(summary)}\n\n{nll}"
     return f"{loop_table(summary)}\n\n{tables}" if with_loop else tables
 
 
@@ -70,6 +70,23 @@ def loop_table(summary: dict[str, Any]) -> str:
          f"{_number(crashing['model'], 2)} ({_number(crashing['real'], 2)})", "0"],
     ]
     return _table(["against the loop", "model", "loop"], rows)
+
+
+def feel_table(summary: dict[str, Any]) -> str:
+    """The feel figures as ../shared/scoring defines them (evaluation/feel_figures.py), model beside the loop."""
+    feel = summary["feel"]
+    systems = ("model", LOOP)
+    rows = [
+        ["velocity spread, generated / real, median", *(_number(feel[s]["velocity_spread_ratio_median"], 2)
+                                                       for s in systems)],
+        [f"straight songs kept straight (of {feel['model']['straight_songs']})",
+         *(_number(feel[s]["straight_kept_share"], 2) for s in systems)],
+        [f"swung songs within +-0.04 of the drummer's swing (of {feel['model']['swung_songs']})",
+         *(_number(feel[s]["swung_within_share"], 2) for s in systems)],
+        *([f"{name} F1, mean over songs that play it", *(_number(feel[s]["per_class_song_f1"][name]) for s in systems)]
+          for name in DRUM_CLASSES),
+    ]
+    return _table(["feel (as ../shared/scoring)", "model", "loop"], rows)
 
 
 def verdict(summary: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.errors import MidiReadError
 from seq2drum.evaluation import metrics
+from seq2drum.evaluation.feel_figures import song_feel
 from seq2drum.evaluation.baselines import BASELINES
 from seq2drum.groove.policy import calibrated
 from seq2drum.midi.drums import CLASS_TO_PITCH
@@ -52,6 +53,7 @@ class SongScore:
     validity: dict[str, bool] = field(default_factory=dict)  # empty when the song's file was not found
     seconds: float = 0.0
     generate_seconds: float = 0.0
+    feel: dict[str, dict[str, float | None]] = field(default_factory=dict)  # "real" or system -> feel_figures.song_feel
 
     def f1(self, system: str, key: str = "all") -> float:
         return self.counts[system][key].micro()[2]
@@ -81,8 +83,9 @@ def score_song(song: EncodedSong, systems: dict[str, DrumGrid], training_bars: s
     real_structure = metrics.structure_flags(song.drums.hits, song.grid, span)
     structure = {name: metrics.structure_counts(metrics.structure_flags(drums.hits, song.grid, span), real_structure)
                  for name, drums in systems.items()}
+    feel = {name: song_feel(drums, song.grid, span) for name, drums in {"real": song.drums, **systems}.items()}
     return SongScore(song.name, len(metrics.bars_in_span(song.grid, span)), end - start, counts, descriptors, novelty,
-                     structure)
+                     structure, feel=feel)
 
 
 def nll_per_cell(scores: SongScores, song: EncodedSong, generator: DrumGenerator) -> float:

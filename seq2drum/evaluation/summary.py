@@ -13,6 +13,7 @@ import numpy as np
 
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BASELINES
+from seq2drum.evaluation.feel_figures import feel_summary
 from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS, SongScore
 
 LOOP = "backbeat"  # the baseline every model is compared with, song by song
@@ -35,6 +36,7 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
         "nll_per_cell_song_mean": _nanmean([s.nll_per_cell for s in scores]),
         "validity": {"songs_checked": len(validated), **validity},
         "against_loop": against_loop(scores),
+        "feel": {name: feel_summary(scores, name) for name in ("model", LOOP)},
         "model_beats": {
             b: {"model_f1": model_f1, "baseline_f1": systems[b]["grid"]["all"]["f1"],
                 "beats": bool(model_f1 > systems[b]["grid"]["all"]["f1"])}

@@ -218,9 +218,10 @@ class DrumGenerator:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
         return self.decide(self.scorer(bar_song(encoded, self.spec)), options, seed, encoded.grid)
 
-    def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], humanize: bool, seed: int) -> list[DrumGrid]:
-        """Per-bar takes -> drums on the song's step grid (see `render.takes_to_grids`)."""
-        return takes_to_grids(encoded, takes, humanize, seed)
+    def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], options: GenerationOptions,
+                       seed: int) -> list[DrumGrid]:
+        """Per-bar takes -> drums on the song's step grid, humanized (see `render.takes_to_grids`)."""
+        return takes_to_grids(encoded, takes, options, seed)
 
     @one_blas_thread
     def generate(self, midi: bytes | MidiSong | None, options: GenerationOptions | None = None) -> GenerationResult:

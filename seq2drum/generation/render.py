@@ -1,6 +1,7 @@
-"""Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Humanized velocity and timing, swing, the
-count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps at a clock fine enough
-for microtiming; with a notice when the drums came out nearly empty.
+"""Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Velocity and timing as drummers play them
+(seq2drum.feel's humanizer, learned from GMD), swing, the count-in's sticks, the kit map, section markers, and the
+song's own tempo and meter maps at a clock fine enough for microtiming; with a notice when the drums came out nearly
+empty.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.options import GenerationOptions
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove import controls, count_in
@@ -23,8 +25,6 @@ from seq2drum.song.bars import bars_to_steps
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid, Grid, grid_to_drums
 
-HUMANIZE_VELOCITY = 6  # +- MIDI velocity spread around the predicted value
-HUMANIZE_OFFSET_STEPS = 0.04  # +- microtiming spread, in steps
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
 
@@ -48,7 +48,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     """Every take as MIDI bytes (drums, the guitar too with `merge`), and the notices for the user ("" where none)."""
     encoded, song, choice = prepared.encoded, prepared.song, prepared.choice
     swung = [controls.swing(grid, encoded.grid, options.swing)
-             for grid in takes_to_grids(encoded, takes, options.humanize, seed)]
+             for grid in takes_to_grids(encoded, takes, options, seed)]
     grids = [grid for grid, _ in swung]
     guitar_parts = choice.parts if options.merge else []
     markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
@@ -66,19 +66,21 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     return results, notices
 
 
-def takes_to_grids(encoded: EncodedSong, takes: list[Take], humanize: bool, seed: int) -> list[DrumGrid]:
-    """Per-bar takes -> drums on the song's step grid, velocity and timing spread a little when `humanize`."""
+def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int) -> list[DrumGrid]:
+    """Per-bar takes -> drums on the song's step grid, each hit's velocity and offset from the humanizer at
+    `options.humanize` and `options.feel` (0: on the grid at the decided velocity). The network's own velocity and
+    offset predictions reach the output only through the decided velocity, blended in below humanize 1; its offsets
+    are not used. One random stream per request: the drummer first (the same for every take), then take after take,
+    so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
+    drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []
     for take in takes:
         hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
         velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
-        offset = bars_to_steps(take.offset, encoded.grid, encoded.first_bar)
-        if humanize:
-            velocity = velocity + rng.integers(-HUMANIZE_VELOCITY, HUMANIZE_VELOCITY + 1, size=velocity.shape)
-            offset = offset + rng.uniform(-HUMANIZE_OFFSET_STEPS, HUMANIZE_OFFSET_STEPS, size=offset.shape)
-        grids.append(DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
-                              np.where(hits, np.clip(offset, -0.5, 0.49), 0.0).astype(np.float32)))
+        decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
+                           np.zeros(hits.shape, dtype=np.float32))
+        grids.append(humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics))
     return grids
 
 

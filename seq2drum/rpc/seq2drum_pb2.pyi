@@ -7,12 +7,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "swing", "dynamics", "cymbal")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "swing", "dynamics", "cymbal")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
     MERGE_FIELD_NUMBER: _ClassVar[int]
     HUMANIZE_FIELD_NUMBER: _ClassVar[int]
+    HUMANIZE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    FEEL_FIELD_NUMBER: _ClassVar[int]
     TAKES_FIELD_NUMBER: _ClassVar[int]
     KIT_MAP_FIELD_NUMBER: _ClassVar[int]
     COUNT_IN_BARS_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +32,8 @@ class GenerationOptions(_message.Message):
     track: str
     merge: bool
     humanize: bool
+    humanize_amount: float
+    feel: str
     takes: int
     kit_map: str
     count_in_bars: int
@@ -42,7 +46,7 @@ class GenerationOptions(_message.Message):
     swing: float
     dynamics: float
     cymbal: str
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ...) -> None: ...
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")
@@ -125,20 +129,26 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class OptionsSpec(_message.Message):
-    __slots__ = ("temperature_min", "temperature_max", "temperature_default", "seed_max", "humanize_default", "max_takes")
+    __slots__ = ("temperature_min", "temperature_max", "temperature_default", "seed_max", "humanize_default", "max_takes", "humanize_amount_default", "humanize_amount_max", "feels")
     TEMPERATURE_MIN_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_MAX_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     SEED_MAX_FIELD_NUMBER: _ClassVar[int]
     HUMANIZE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     MAX_TAKES_FIELD_NUMBER: _ClassVar[int]
+    HUMANIZE_AMOUNT_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    HUMANIZE_AMOUNT_MAX_FIELD_NUMBER: _ClassVar[int]
+    FEELS_FIELD_NUMBER: _ClassVar[int]
     temperature_min: float
     temperature_max: float
     temperature_default: float
     seed_max: int
     humanize_default: bool
     max_takes: int
-    def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ..., max_takes: _Optional[int] = ...) -> None: ...
+    humanize_amount_default: float
+    humanize_amount_max: float
+    feels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ..., max_takes: _Optional[int] = ..., humanize_amount_default: _Optional[float] = ..., humanize_amount_max: _Optional[float] = ..., feels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Limits(_message.Message):
     __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations", "max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes", "concurrent_uploads", "upload_idle_s", "max_job_s", "max_option_chars", "min_upload_kib_s")

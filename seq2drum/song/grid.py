@@ -194,7 +194,9 @@ def drums_to_grid(notes: np.ndarray, grid: Grid) -> DrumGrid:
 
 
 def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) -> np.ndarray:
-    """Drum notes (N, 4) [start_tick, end_tick, pitch, velocity] in GM pitches, one per hit, sorted by time."""
+    """Drum notes (N, 4) [start_tick, end_tick, pitch, velocity] in GM pitches, one per hit, sorted by time. A note
+    ends by the next onset of its pitch: humanized timing can bring two 16ths of one drum within `duration_steps`,
+    and overlapping notes of one pitch read back as one."""
     step, drum_class = np.nonzero(drum_grid.hits)
     if not len(step):
         return np.zeros((0, 4), dtype=np.int64)
@@ -204,4 +206,8 @@ def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) 
     pitch = np.asarray(CLASS_TO_PITCH, dtype=np.int64)[drum_class]
     velocity = midi_velocity(drum_grid.velocity[step, drum_class].astype(np.int64))
     notes = np.stack([start, end, pitch, velocity], axis=1)
+    notes = notes[np.lexsort((notes[:, 0], notes[:, 2]))]  # by pitch, then time
+    followed = notes[1:, 2] == notes[:-1, 2]
+    notes[:-1, 1] = np.where(followed, np.maximum(notes[:-1, 0] + 1, np.minimum(notes[:-1, 1], notes[1:, 0])),
+                             notes[:-1, 1])
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]

@@ -1,0 +1,81 @@
+"""The feel figures, as ../shared/scoring (its README, drum_eval.py) defines them, so `--mode evaluate` reports what
+the issues' figures on songs we do not have are measured with: per song, the velocity spread (population standard
+deviation of every hit's velocity) and the swing (the mean position, in its quarter-note beat, of the one hat or
+ride hit off the beat, over 8 or more eligible beats of x/4 bars); over songs, the median velocity spread ratio
+(generated / real), swing agreement (straight songs kept straight; swung ones within SWING_AGREEMENT of the
+drummer's swing) and per-class F1 (each song's F1 for a class, over the songs whose real drums play it, averaged).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seq2drum.midi.drums import CLOSED_HAT, DRUM_CLASSES, OPEN_HAT, RIDE
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, DrumGrid, Grid
+
+if TYPE_CHECKING:
+    from seq2drum.evaluation.song_score import SongScore
+
+Span = tuple[int, int]  # [start_step, end_step)
+TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
+STRAIGHT_MAX_SWING = 0.55  # a song's swing at or below this is straight
+SWUNG_MIN_SWING = 0.58  # at or above this, swung (between the two: neither, left out of the agreement)
+SWING_AGREEMENT = 0.04  # a swung song's generated swing within this of the drummer's agrees
+MIN_SWING_BEATS = 8
+
+
+def song_swing(drums: DrumGrid, grid: Grid, span: Span) -> float | None:
+    """The song's swing over `span` (see the module docstring); None under MIN_SWING_BEATS eligible beats."""
+    start, end = span
+    q = grid.steps_per_quarter
+    step, column = np.nonzero(drums.hits[start:end, list(TIMEKEEPERS)])
+    step = step + start
+    quarter_bars = np.repeat(grid.bars[:, BAR_DENOMINATOR] == 4, grid.bars[:, BAR_STEPS])
+    keep = quarter_bars[np.minimum(step, grid.n_steps - 1)]
+    time_q = ((step + drums.offset[step, np.asarray(TIMEKEEPERS)[column]]) / q)[keep]
+    beat, position = np.floor(time_q).astype(np.int64), time_q % 1.0
+    off = (position >= 0.1) & (position <= 0.9)
+    _, first, count = np.unique(beat[off], return_index=True, return_counts=True)
+    positions = position[off][first]
+    chosen = positions[(count == 1) & (positions >= 0.375) & (positions <= 0.875)]
+    return float(chosen.mean()) if len(chosen) >= MIN_SWING_BEATS else None
+
+
+def song_velocity_spread(drums: DrumGrid, span: Span) -> float:
+    """Population standard deviation of the velocities of every hit in `span`; NaN under two hits."""
+    velocity = drums.velocity[span[0] : span[1]][drums.hits[span[0] : span[1]]].astype(np.float64)
+    return float(velocity.std()) if len(velocity) >= 2 else math.nan
+
+
+def song_feel(drums: DrumGrid, grid: Grid, span: Span) -> dict[str, float | None]:
+    return {"velocity_spread": song_velocity_spread(drums, span), "swing": song_swing(drums, grid, span)}
+
+
+def feel_summary(scores: list[SongScore], system: str) -> dict[str, Any]:
+    """One system's feel figures over the songs (see the module docstring)."""
+    real = [s.feel["real"] for s in scores]
+    mine = [s.feel[system] for s in scores]
+    ratios = [m["velocity_spread"] / r["velocity_spread"] for m, r in zip(mine, real)
+              if r["velocity_spread"] and math.isfinite(r["velocity_spread"]) and math.isfinite(m["velocity_spread"])]
+    straight = [m["swing"] for m, r in zip(mine, real) if r["swing"] is not None and r["swing"] <= STRAIGHT_MAX_SWING]
+    swung = [(m["swing"], r["swing"]) for m, r in zip(mine, real)
+             if r["swing"] is not None and r["swing"] >= SWUNG_MIN_SWING]
+    per_class = {}
+    for index, name in enumerate(DRUM_CLASSES):
+        f1 = [float(s.counts[system]["all"].per_class()[2][index]) for s in scores
+              if s.counts[system]["all"].real[index] > 0]
+        per_class[name] = float(np.mean(f1)) if f1 else math.nan
+    return {
+        "velocity_spread_ratio_median": float(np.median(ratios)) if ratios else math.nan,
+        "straight_songs": len(straight),
+        # a generated song with too few eligible beats to measure has no swing: it counts as straight
+        "straight_kept_share": float(np.mean([m is None or m <= STRAIGHT_MAX_SWING for m in straight]))
+        if straight else math.nan,
+        "swung_songs": len(swung),
+        "swung_within_share": float(np.mean([m is not None and abs(m - r) <= SWING_AGREEMENT for m, r in swung]))
+        if swung else math.nan,
+        "per_class_song_f1": per_class,
+    }

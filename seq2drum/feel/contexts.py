@@ -1,0 +1,98 @@
+"""Each hit's musical context, the keys the feel tables are looked up by: its drum class, place in the bar and the
+beat (metrical level), what else sounds at its step, whether its voice also plays the steps beside it (ghost notes,
+rolls, 16th hats), how busy its voice is in that beat, and the tempo band. One definition for fitting (GMD's
+quantized performances) and rendering (the decided drums), so both read a hit the same way.
+
+Contexts come in `LEVELS`, finest first: a table answers from the finest level that saw enough hits in training
+and backs off to coarser ones (the last is the drum class alone, always known).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, OPEN_HAT, RIDE
+from seq2drum.midi.drums import SNARE
+from seq2drum.song.grid import DrumGrid, Grid
+
+TEMPO_BANDS_QPM = (85.0, 110.0, 135.0)  # edges of 4 tempo bands, quarter notes per minute
+MAX_BAR_SIXTEENTHS = 32
+BUSY_SIXTEENTHS = 3  # a voice with this many hits in one quarter note plays 16ths there
+# what else sounds at the step: one bit per group (the hit's own class left out)
+PARTNER_GROUPS = ((KICK,), (SNARE,), (CLOSED_HAT, OPEN_HAT), (RIDE,), (CRASH, LOW_TOM, MID_TOM, HIGH_TOM))
+
+LEVELS = (
+    "class, 16th in bar, bar length, what sounds with it, neighbours, busy, tempo band",
+    "class, 16th in bar, bar length, kick or snare with it, neighbours, tempo band",
+    "class, metrical level, 16th in beat, neighbours, busy, tempo band",
+    "class, metrical level, 16th in beat",
+    "class",
+)
+N_LEVELS = len(LEVELS)
+# the bases of level 0's digits after class and 16th in bar: bar length, partners, neighbours, busy, tempo band
+LEVEL0_TAIL_BASES = (MAX_BAR_SIXTEENTHS + 1, 2 ** len(PARTNER_GROUPS), 2, 2, len(TEMPO_BANDS_QPM) + 1)
+
+
+@dataclass
+class HitContexts:
+    """The hits of a `DrumGrid` in `np.nonzero(hits)` order, with their context key at every level."""
+
+    step: np.ndarray  # (n,) int64
+    drum_class: np.ndarray  # (n,) int64
+    keys: np.ndarray  # (n, N_LEVELS) int64, finest level first
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+def _radix(*digits: tuple[np.ndarray, int]) -> np.ndarray:
+    """Mixed-radix integer of (value, base) pairs: one int64 per hit, unique per combination."""
+    key = np.zeros_like(digits[0][0], dtype=np.int64)
+    for value, base in digits:
+        key = key * base + np.asarray(value, dtype=np.int64)
+    return key
+
+
+def class_and_sixteenth(keys: np.ndarray) -> np.ndarray:
+    """(n,) a number per (drum class, 16th in bar) of each hit, read off its level-0 key (the leading digits)."""
+    return keys[:, 0] // int(np.prod(LEVEL0_TAIL_BASES))
+
+
+def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
+    """The context of every hit of `drums` (on `grid`, any steps per quarter: places are read in 16ths)."""
+    hits = drums.hits
+    n_steps = min(len(hits), grid.n_steps)
+    step, drum_class = np.nonzero(hits[:n_steps])
+    q = grid.steps_per_quarter
+    in_bar = grid.step_in_bar()[:n_steps]
+    bar_steps = np.repeat(grid.bars[:, 1], grid.bars[:, 1])[:n_steps]
+    sixteenth = np.clip(np.floor(in_bar[step] * 4 / q).astype(np.int64), 0, MAX_BAR_SIXTEENTHS - 1)
+    bar_sixteenths = np.clip(np.round(bar_steps[step] * 4 / q).astype(np.int64), 1, MAX_BAR_SIXTEENTHS)
+    level = grid.metrical_level()[:n_steps][step]
+    in_beat = sixteenth % 4
+    others = hits[step].copy()
+    others[np.arange(len(step)), drum_class] = False
+    partners = np.zeros(len(step), dtype=np.int64)
+    for bit, group in enumerate(PARTNER_GROUPS):
+        partners |= others[:, list(group)].any(axis=1).astype(np.int64) << bit
+    padded = np.zeros((n_steps + 2, NUM_DRUM_CLASSES), dtype=bool)
+    padded[1:-1] = hits[:n_steps]
+    neighbour = padded[step, drum_class] | padded[step + 2, drum_class]  # the steps before and after
+    counts = np.vstack([np.zeros((1, NUM_DRUM_CLASSES), dtype=np.int64), np.cumsum(hits[:n_steps], axis=0)])
+    beat_start = step - (in_bar[step] % q)
+    beat_end = np.minimum(beat_start + q, n_steps)
+    busy = (counts[beat_end, drum_class] - counts[beat_start, drum_class]) * 4 >= BUSY_SIXTEENTHS * q
+    tempo = np.searchsorted(TEMPO_BANDS_QPM, grid.tempo_bpm()[:n_steps][step]) if len(step) else step
+    c = (drum_class, NUM_DRUM_CLASSES)
+    keys = np.stack([
+        _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS),
+               *zip((bar_sixteenths, partners, neighbour, busy, tempo), LEVEL0_TAIL_BASES)),
+        _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS), (bar_sixteenths, MAX_BAR_SIXTEENTHS + 1), (partners & 3, 4),
+               (neighbour, 2), (tempo, 4)),
+        _radix(c, (level, 4), (in_beat, 4), (neighbour, 2), (busy, 2), (tempo, 4)),
+        _radix(c, (level, 4), (in_beat, 4)),
+        _radix(c),
+    ], axis=1).reshape(len(step), N_LEVELS)
+    return HitContexts(step.astype(np.int64), drum_class.astype(np.int64), keys)

@@ -1,0 +1,204 @@
+"""The learned feel and the humanizer the render stage calls: `FeelTables` (per-context quantiles of velocity and of
+offset from the grid, with backoff to coarser contexts; stored as gmd_feel.npz + gmd_feel.json beside this module,
+arrays and JSON, no pickle) and `humanize`, which samples each hit's velocity and timing from them with the
+request's random generator.
+
+A hit's velocity is its context's median (within one performance) + the request's drummer's level for its class
++ the sample's distance from that median times the drummer's spread factor; its offset likewise. The drummer (how
+loud or soft, ahead or behind, tight or loose this drummer plays today) is drawn once per request from the spread
+of GMD's performances, so a song keeps one drummer's consistency instead of every hit drawing from all drummers.
+`feel` fixes the draw: tight = a drummer at the 10th percentile of timing spread, laid-back / pushed = one at the
+90th / 10th percentile of timing level (behind / ahead of the click).
+
+`amount` (the `--humanize` control) runs from 0 (every hit on the grid, velocities as decided) through 1 (as the
+drummer plays) to 1.5 (each hit's distance from its median 1.5 times as wide); between 0 and 1 velocities are
+blended and offsets scaled.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seq2drum.errors import ConfigError
+from seq2drum.feel.contexts import N_LEVELS, HitContexts, hit_contexts
+from seq2drum.midi.drums import midi_velocity
+from seq2drum.options import FEELS
+from seq2drum.song.grid import DrumGrid, Grid
+
+N_QUANTILES = 32
+QUANTILE_PROBABILITIES = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
+OFFSET_UNITS_PER_STEP = 250  # offsets stored as int8: 1/250 of a step, [-0.5, 0.5) in range
+# timing kept inside its own step, with room for the song's clock: at 48 ticks per quarter (12 a step) 0.45 of a
+# step still rounds to a tick before the half step, where the hit would be read as the next 16th. Offsets approach
+# it smoothly (tanh), so the tails of a loose drummer do not pile up at the limit as flams of the next 16th.
+MAX_OFFSET_STEPS = 0.45
+SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between these quantiles: the loosest tenth of
+# GMD's performances, times the spread of a context, sends a tenth of the hits past half a step
+SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Table:
+    """Quantiles of one quantity (velocity or offset) per context, one sorted key array per level, finest first."""
+
+    keys: list[np.ndarray]  # per level: (m,) int64 sorted
+    quantiles: list[np.ndarray]  # per level: (m, N_QUANTILES), velocity uint8 or offset int8 in 1/250 step
+    counts: list[np.ndarray]  # per level: (m,) int32 hits seen in training
+
+    def rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, N_QUANTILES) float quantiles of each hit from the finest level that knows its context, and (n,) the
+        level each answered from. The coarsest level (the class alone) knows every class seen in training."""
+        n = len(keys)
+        out = np.zeros((n, N_QUANTILES), dtype=np.float64)
+        level_of = np.full(n, -1, dtype=np.int64)
+        for level in range(N_LEVELS):
+            open_rows = np.flatnonzero(level_of < 0)
+            if not len(open_rows) or not len(self.keys[level]):
+                continue
+            wanted = keys[open_rows, level]
+            index = np.clip(np.searchsorted(self.keys[level], wanted), 0, len(self.keys[level]) - 1)
+            found = self.keys[level][index] == wanted
+            out[open_rows[found]] = self.quantiles[level][index[found]]
+            level_of[open_rows[found]] = level
+        return out, level_of
+
+
+# The arrays of one drummer's day (one per quantity, (9, N_QUANTILES) each): how far a performance's mean velocity
+# or offset of a class sits from all performances' (its level), and how wide its hits spread around the context
+# medians against all performances' spread (its spread factor).
+DRUMMER_ARRAYS = ("velocity_level", "offset_level", "velocity_spread", "offset_spread")
+# The feels as draws from the drummers: (quantity, the quantile drawn); "natural" draws every one at random.
+FEEL_DRAWS = {"tight": ("offset_spread", 0.1), "laid-back": ("offset_level", 0.9), "pushed": ("offset_level", 0.1)}
+
+
+@dataclass
+class Drummer:
+    """One request's drummer: per class, velocity and offset levels (added) and spread factors (multiplied)."""
+
+    velocity_level: np.ndarray  # (9,) MIDI velocity
+    offset_level: np.ndarray  # (9,) steps
+    velocity_spread: np.ndarray  # (9,)
+    offset_spread: np.ndarray  # (9,)
+
+
+@dataclass
+class FeelTables:
+    """What fit.py learned from GMD: velocity and offset tables (each drummer's level taken out, so they hold the
+    spread one drummer plays within one performance), and how drummers differ (`drummer`, DRUMMER_ARRAYS)."""
+
+    velocity: Table
+    offset: Table
+    drummer: dict[str, np.ndarray]  # DRUMMER_ARRAYS -> (9, N_QUANTILES) float32
+    # (2, 9): per class, within-performance variance / variance of the levels (velocity, offset): how many hits of
+    # a drummer weigh as much as the prior in the estimate of their level (bench/bench_feel.py's median prediction)
+    shrinkage_hits: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)  # the fit's data, counts and time, for the model card
+
+    def velocity_quantiles(self, contexts: HitContexts) -> tuple[np.ndarray, np.ndarray]:
+        """(n, N_QUANTILES) velocity quantiles of each hit, and (n,) bool: its class was seen in training."""
+        rows, level = self.velocity.rows(contexts.keys)
+        return rows, level >= 0
+
+    def offset_quantiles(self, contexts: HitContexts) -> tuple[np.ndarray, np.ndarray]:
+        """(n, N_QUANTILES) offset quantiles of each hit in steps, and (n,) bool: its class was seen in training."""
+        rows, level = self.offset.rows(contexts.keys)
+        return rows / OFFSET_UNITS_PER_STEP, level >= 0
+
+    def draw_drummer(self, rng: np.random.Generator, feel: str = "natural") -> Drummer:
+        """A drummer for one request: one uniform per quantity, shared by the classes (a loud drummer is loud on
+        every drum); `feel` fixes one quantity at its quantile. Draws 4 uniforms from `rng` whatever the feel."""
+        u = dict(zip(DRUMMER_ARRAYS, rng.random(len(DRUMMER_ARRAYS))))
+        for name in ("velocity_spread", "offset_spread"):
+            u[name] = SPREAD_DRAWS[0] + u[name] * (SPREAD_DRAWS[1] - SPREAD_DRAWS[0])
+        if feel in FEEL_DRAWS:
+            name, quantile = FEEL_DRAWS[feel]
+            u[name] = quantile
+        return Drummer(*[sample_quantiles(self.drummer[name].astype(np.float64), np.full(9, u[name]))
+                         for name in DRUMMER_ARRAYS])
+
+    def save(self, path: Path) -> None:
+        """`path` (.npz, arrays only) and the same name with .json (everything else)."""
+        arrays: dict[str, np.ndarray] = {**self.drummer, "shrinkage_hits": self.shrinkage_hits}
+        for name, table in (("velocity", self.velocity), ("offset", self.offset)):
+            for level in range(N_LEVELS):
+                arrays[f"{name}_keys_{level}"] = table.keys[level]
+                arrays[f"{name}_quantiles_{level}"] = table.quantiles[level]
+                arrays[f"{name}_counts_{level}"] = table.counts[level]
+        np.savez_compressed(path, **arrays)
+        info = {**self.info, "format_version": FORMAT_VERSION, "feels": list(FEELS), "n_quantiles": N_QUANTILES,
+                "offset_units_per_step": OFFSET_UNITS_PER_STEP}
+        path.with_suffix(".json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> FeelTables:
+        """Tables saved by `save`; ConfigError naming the file when it is missing or of another format."""
+        try:
+            info = json.loads(path.with_suffix(".json").read_text())
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the feel tables {path}: {exc}; reinstall seq2drum or refit them with "
+                              "python -m seq2drum.feel.fit") from exc
+        if info.get("format_version") != FORMAT_VERSION or info.get("feels") != list(FEELS):
+            raise ConfigError(f"the feel tables {path} are of another version; refit them with "
+                              "python -m seq2drum.feel.fit")
+
+        def table(name: str) -> Table:
+            return Table(*[[arrays[f"{name}_{part}_{level}"] for level in range(N_LEVELS)]
+                           for part in ("keys", "quantiles", "counts")])
+
+        return cls(table("velocity"), table("offset"), {name: arrays[name] for name in DRUMMER_ARRAYS},
+                   arrays["shrinkage_hits"], info)
+
+
+@functools.cache
+def shipped_tables() -> FeelTables:
+    """The tables shipped in the package (read once per process)."""
+    return FeelTables.load(SHIPPED)
+
+
+def sample_quantiles(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """(n,) values at probability `u` of each row's quantiles (linear between them, held beyond the outermost)."""
+    position = np.clip(u * N_QUANTILES - 0.5, 0, N_QUANTILES - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, N_QUANTILES - 1)
+    weight = position - low
+    rows = np.arange(len(quantiles))
+    return quantiles[rows, low] * (1 - weight) + quantiles[rows, high] * weight
+
+
+def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
+             dynamics: float = 1.0, tables: FeelTables | None = None) -> DrumGrid:
+    """`drums` with each hit's velocity and offset sampled as `drummer` would play it (see the module docstring);
+    the velocities the drums hold are kept at amount 0 and blended toward the drummer's below 1. `dynamics` scales
+    the learned velocities as it scaled the decided ones. Draws two uniforms per hit from `rng`, at every amount."""
+    contexts = hit_contexts(drums, grid)
+    step, drum_class = contexts.step, contexts.drum_class
+    u_velocity, u_offset = rng.random(len(step)), rng.random(len(step))
+    velocity = drums.velocity.astype(np.float64)
+    offset = np.zeros(drums.offset.shape, dtype=np.float64)
+    if amount > 0 and len(step) and drummer is not None:
+        tables = tables or shipped_tables()
+        loose = max(1.0, amount)
+        velocity_rows, known = tables.velocity_quantiles(contexts)
+        median = sample_quantiles(velocity_rows, np.full(len(step), 0.5))
+        deviation = (sample_quantiles(velocity_rows, u_velocity) - median) * drummer.velocity_spread[drum_class]
+        learned = (median + drummer.velocity_level[drum_class] + deviation * loose) * dynamics
+        learned = np.where(known, learned, velocity[step, drum_class])  # a class the data never played: as decided
+        offset_rows, known = tables.offset_quantiles(contexts)
+        median = sample_quantiles(offset_rows, np.full(len(step), 0.5))
+        deviation = (sample_quantiles(offset_rows, u_offset) - median) * drummer.offset_spread[drum_class]
+        timing = (median + drummer.offset_level[drum_class] + deviation * loose) * known
+        blend = min(1.0, amount)
+        velocity[step, drum_class] = (1 - blend) * velocity[step, drum_class] + blend * learned
+        offset[step, drum_class] = blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS)
+    hits = drums.hits
+    return DrumGrid(hits, np.where(hits, midi_velocity(np.round(velocity)), 0).astype(np.uint8),
+                    np.where(hits, offset, 0.0).astype(np.float32))
