@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seq2drum.midi.io import Part, read_midi
-from seq2drum.midi.roles import (BASS, GUITAR, KEYS, MELODY, OTHER, describe_roles, part_role, parts_by_role,
+from seq2drum.midi.roles import (BASS, GUITAR, KEYS, MELODY, OTHER, band_listing, part_role, parts_by_role,
                                  program_role)
 from seq2drum.midi.write import TrackSpec
 from tests.builders import notes_from_steps, riff, song_bytes
@@ -67,4 +67,5 @@ def test_parts_by_role_keeps_the_chosen_guitar_and_sorts_the_band() -> None:
     assert [p.name for p in roles[GUITAR]] == ["Guitar"]
     assert [p.name for p in roles[BASS]] == ["Bass"] and [p.name for p in roles[KEYS]] == ["Organ"]
     assert [p.name for p in roles[MELODY]] == ["Vocals"] and [p.name for p in roles[OTHER]] == ["Lead Gtr"]
-    assert describe_roles(roles).startswith("guitar: 'Guitar'; bass: 'Bass'; keys: 'Organ'")
+    assert [line.split(" (")[0] for line in band_listing(song, chosen)] == [
+        "bass: 2 'Bass'", "keys: 3 'Organ'", "melody: 5 'Vocals'", "other: 4 'Lead Gtr'"]

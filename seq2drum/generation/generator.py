@@ -28,7 +28,7 @@ from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.styles import Style, StyleBook
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import MidiSong
-from seq2drum.midi.roles import BAND_ROLES, parts_by_role
+from seq2drum.midi.roles import band_listing
 from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
@@ -261,10 +261,3 @@ class DrumGenerator:
             notices=[notice for notice in notices if notice],
             song=encoded,
         )
-
-
-def band_listing(song: MidiSong, guitar_parts: list[Any]) -> list[str]:
-    """'bass: 3 'Bass' (channel 2, program 34, 412 notes)' for each part beside the guitar the drums listened to."""
-    numbers = {id(part): number for number, part in enumerate(song.parts, start=1)}
-    roles = parts_by_role(song, guitar_parts)
-    return [f"{role}: {numbers[id(part)]} {part.describe()}" for role in BAND_ROLES for part in roles[role]]

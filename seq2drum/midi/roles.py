@@ -69,7 +69,9 @@ def parts_by_role(song: MidiSong, guitar_parts: list[Part]) -> dict[str, list[Pa
     return roles
 
 
-def describe_roles(roles: dict[str, list[Part]]) -> str:
-    """'guitar: 'Lead' ...; bass: 'Bass' ...' for the parts used, roles in order, empty roles left out."""
-    return "; ".join(f"{role}: {', '.join(repr(part.name or '(unnamed)') for part in parts)}"
-                     for role, parts in roles.items() if parts)
+def band_listing(song: MidiSong, guitar_parts: list[Part]) -> list[str]:
+    """'bass: 3 'Bass' (channel 2, program 34, 412 notes)' for each part beside the guitar, numbered as in the part
+    listing (as --track takes them), roles in order."""
+    numbers = {id(part): number for number, part in enumerate(song.parts, start=1)}
+    roles = parts_by_role(song, guitar_parts)
+    return [f"{role}: {numbers[id(part)]} {part.describe()}" for role in BAND_ROLES for part in roles[role]]
