@@ -108,15 +108,22 @@ class ModelConfig(_Config):
     dec_layers: int = 1
     dropout: float = 0.2
     attention: bool = False  # Luong (general) attention over the encoder states of the whole song
+    hear_drums: bool = True  # the decoder also reads the drums of the last known bar before each bar (model/heard.py)
+    drums_dim: int = 64  # what the heard drums are projected to before the decoder
 
     def __post_init__(self) -> None:
         _check_types(self)
-        for name in ("src_proj_dim", "enc_hidden", "step_embed_dim", "dec_hidden"):
+        for name in ("src_proj_dim", "enc_hidden", "step_embed_dim", "dec_hidden", "drums_dim"):
             value = getattr(self, name)
             _check(4 <= value <= 4096, f"{name} must be 4-4096, got {value}")
         _check(1 <= self.enc_layers <= 8, f"enc_layers must be 1-8, got {self.enc_layers}")
         _check(1 <= self.dec_layers <= 8, f"dec_layers must be 1-8, got {self.dec_layers}")
         _check(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
+        """As `_Config.from_dict`; a checkpoint without `hear_drums` was made before the decoder heard drums."""
+        return super().from_dict({"hear_drums": False, **values})
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@ overfitting one tiny batch."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from seq2drum.config import TrainConfig
 from seq2drum.training.batches import BarBatch
 from seq2drum.song.bars import FeatureSpec
+from seq2drum.model.heard import heard_drums
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 from seq2drum.training.loop import losses
 from tests.builders import TINY_MODEL, tiny_codebook
@@ -43,11 +45,12 @@ def random_batch(batch: int = 3, bars: int = 6, seed: int = 0) -> BarBatch:
         step_mask=step_mask,
         groove_ids=groove_ids,
         structure=(torch.rand(batch, bars, 3, generator=generator) < 0.3).float() * valid[..., None],
+        heard=torch.from_numpy(np.stack([heard_drums(h.numpy() > 0, np.ones(bars, dtype=bool)) for h in hits])),
     )
 
 
 def run(model: GrooveSeq2Drum, batch: BarBatch):  # type: ignore[no-untyped-def]
-    return model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths)
+    return model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths, batch.heard)
 
 
 @pytest.mark.parametrize("attention", [False, True], ids=["plain", "attention"])
@@ -80,7 +83,7 @@ def test_padding_does_not_change_a_shorter_song(attention: bool) -> None:
     batch = random_batch(batch=2, bars=8)
     short = int(batch.lengths[1])
     alone = model(batch.step_features[1:, :short], batch.bar_features[1:, :short], batch.bar_steps[1:, :short],
-                  batch.lengths[1:])
+                  batch.lengths[1:], batch.heard[1:, :short])
     together = run(model, batch)
     torch.testing.assert_close(together.hit_logits[1, :short], alone.hit_logits[0], atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(together.structure_logits[1, :short], alone.structure_logits[0], atol=1e-5, rtol=1e-4)

@@ -102,6 +102,8 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--role-dropout", type=float, default=train.role_dropout, metavar="P",
                        help="train: leave each band part (bass, keys, melody, other) out of a training item with "
                        "probability P, so the model plays to a guitar alone as well as to the whole band")
+    group.add_argument("--no-hear-drums", action="store_true",
+                       help="train: a decoder that does not hear the drums of the bars before (the older design)")
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")
     group.add_argument("--dec-hidden", type=int, default=model.dec_hidden, help="train: decoder size")
     group.add_argument("--resume", type=Path, default=None,

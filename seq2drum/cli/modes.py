@@ -62,7 +62,8 @@ def run_train(args: argparse.Namespace) -> int:
                   "role_dropout")  # flag = field
     train_config = TrainConfig(**{name: getattr(args, name) for name in same_names},
                                seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose)
-    model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden)
+    model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden,
+                               hear_drums=not args.no_hear_drums)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,
                  progress=not args.quiet)
     from seq2drum.training.distributed import World

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, takes_to_grids
 from seq2drum.groove import controls
@@ -32,7 +34,9 @@ from seq2drum.midi.roles import band_listing
 from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
-from seq2drum.model.scoring import Scorer, SongScores, WholeSongScorer, numpy_network, numpy_song_scores, song_scores
+from seq2drum.model.heard import heard_for
+from seq2drum.model.scoring import (HearingScorer, Scorer, SongScores, WholeSongScorer, numpy_network,
+                                    numpy_song_scores, song_scores)
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid, Grid
@@ -196,22 +200,40 @@ class DrumGenerator:
                             loaded.data_config, loaded.policy, fast_start.info_to_dict(info))
         return generator
 
-    def song_scores(self, song: BarSong) -> SongScores:
-        """The network's output for one song's bars, as numpy (computed in numpy on the CPU, by torch on a GPU)."""
-        if self.network is not None:
-            return numpy_song_scores(self.network, song)
-        return song_scores(self.model, song, self.device)
+    @property
+    def hears_drums(self) -> bool:
+        """Whether the network's decoder hears the drums of the bars before (model/heard.py)."""
+        config = self.network.config if self.network is not None else self.model.config
+        return bool(config.hear_drums)
 
-    def scorer(self, song: BarSong) -> Scorer:
-        """Stage 2: the network's scores for a song's bars, as a `Scorer` the decision reads bar ranges from."""
-        return WholeSongScorer(self.song_scores(song))
+    def song_scores(self, song: BarSong, heard: np.ndarray | None = None) -> SongScores:
+        """The network's output for one song's bars, as numpy (computed in numpy on the CPU, by torch on a GPU);
+        `heard` the drums each bar hears, for a network that hears drums."""
+        if self.network is not None:
+            return numpy_song_scores(self.network, song, heard)
+        return song_scores(self.model, song, self.device, heard)
+
+    def scorer(self, song: BarSong, given: Any = None) -> Scorer:
+        """Stage 2: the network's scores for a song's bars, as a `Scorer` the decision reads bar ranges from; a
+        network that hears drums hears the drums `given` (a `GivenDrums`) first."""
+        if not self.hears_drums:
+            return WholeSongScorer(self.song_scores(song))
+        width = song.step_features.shape[1]
+        return HearingScorer(functools.partial(self.song_scores, song), heard_for(song.n_bars, width, given))
 
     def decide(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
-               steering: Steering | None = None) -> list[Take]:
+               steering: Steering | None = None, given: Any = None) -> list[Take]:
         """Stage 3: the takes the options ask for, from the scorer's scores, on top of `steering` (drums from
-        nothing's structure). Today's network hears no drums, so the whole song is scored at once."""
+        nothing's structure). A network that hears drums is then scored again hearing take 1 (with the user's
+        drums where `given` has them) and decided again, as many times as its policy's `own_drums_passes`."""
         scores: SongScores = scorer(0, scorer.n_bars, None)
-        return controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
+        takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
+        if isinstance(scorer, HearingScorer):
+            for _ in range(self.decoder.policy.own_drums_passes):
+                heard = heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits)
+                takes = controls.decide(self.decoder, scorer.hearing(heard), options, seed, self.styles, grid,
+                                        steering)
+        return takes
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:

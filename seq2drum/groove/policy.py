@@ -38,6 +38,9 @@ class DecodingPolicy:
     rest_edge_threshold: float = 0.5
     crash_edge_threshold: float = 0.5
     fill_edge_threshold: float = 0.5
+    # for a network that hears drums: how many times the song is scored again hearing the take 1 just decided (the
+    # decoder then hears its own drums) and decided again; 0 = it hears only the drums the user gave
+    own_drums_passes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

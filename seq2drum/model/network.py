@@ -4,9 +4,10 @@
   in the bar) are read whole by a linear layer, joined with the bar's own features (meter, tempo, sections) and
   run through a bidirectional LSTM over all the bars of the song, so every bar knows the whole guitar part
   around it: where it sits in its section, what came before and what comes after.
-- Decoder: an LSTM over the bars, fed the encoder state of each bar; in the attention variant (`attention=True`)
-  each bar's decoder output also attends (Luong "general" attention) over the encoder states of the whole song,
-  so a chorus can look at the other choruses.
+- Decoder: an LSTM over the bars, fed the encoder state of each bar and, when `hear_drums`, the drums of the last
+  known bar before it (model/heard.py: the real drums in training, given or chosen drums in generation); in the
+  attention variant (`attention=True`) each bar's decoder output also attends (Luong "general" attention) over the
+  encoder states of the whole song, so a chorus can look at the other choruses.
 - Heads, per bar: the groove (which codebook entry it plays, over entries of its length), the bar's structure
   (the drummer rests, crashes on the downbeat, plays a fill), and per step of the bar, from the decoder state and
   that step's guitar: the probability that each of the 9 drum classes hits, its velocity and its microtiming.
@@ -23,6 +24,7 @@ from torch import Tensor, nn
 
 from seq2drum.config import ModelConfig
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.model.heard import heard_width
 
 ARCHITECTURE = "bar-groove-lstm-v1"
 N_STRUCTURE = 3  # rest, crash on the downbeat, fill
@@ -58,7 +60,10 @@ class GrooveSeq2Drum(nn.Module):
                     dropout=config.dropout if config.enc_layers > 1 else 0.0)
             for _ in range(2)
         )
-        self.decoder = nn.LSTM(enc_out, hidden, config.dec_layers, batch_first=True,
+        heard = config.drums_dim if config.hear_drums else 0
+        if config.hear_drums:
+            self.drums_in = nn.Sequential(nn.Linear(heard_width(max_bar_steps), heard), nn.ReLU())
+        self.decoder = nn.LSTM(enc_out + heard, hidden, config.dec_layers, batch_first=True,
                                dropout=config.dropout if config.dec_layers > 1 else 0.0)
         if config.attention:
             self.attn_score = nn.Linear(enc_out, hidden, bias=False)
@@ -76,8 +81,10 @@ class GrooveSeq2Drum(nn.Module):
         )
         self.register_buffer("codebook_bar_steps", codebook_bar_steps.long(), persistent=False)
 
-    def forward(self, step_features: Tensor, bar_features: Tensor, bar_steps: Tensor, lengths: Tensor) -> GrooveOutput:
-        """step_features (B, N, S, Fs), bar_features (B, N, Fb), bar_steps (B, N) int, lengths (B,) bars per song."""
+    def forward(self, step_features: Tensor, bar_features: Tensor, bar_steps: Tensor, lengths: Tensor,
+                heard: Tensor | None = None) -> GrooveOutput:
+        """step_features (B, N, S, Fs), bar_features (B, N, Fb), bar_steps (B, N) int, lengths (B,) bars per song;
+        heard (B, N, W) the drums each bar hears (`heard.heard_drums`; None: none known), read when `hear_drums`."""
         batch, n_bars, width, _ = step_features.shape
         bars = torch.cat([self.bar_in(step_features.flatten(2)), self.bar_features_in(bar_features)], dim=-1)
         valid = torch.arange(n_bars, device=lengths.device)[None, :] < lengths[:, None]  # (B, N)
@@ -90,7 +97,12 @@ class GrooveSeq2Drum(nn.Module):
         index = reverse[:, :, None].expand(-1, -1, backward_states.shape[-1])
         backward_states = torch.gather(backward_states, 1, index)
         encoded = torch.cat([forward_states, backward_states], dim=-1)  # (B, N, 2He)
-        decoded, _ = self.decoder(self.dropout(encoded))  # (B, N, H)
+        decoder_in = self.dropout(encoded)
+        if self.config.hear_drums:
+            if heard is None or heard.shape[-1] == 0:
+                heard = encoded.new_zeros(batch, n_bars, self.drums_in[0].in_features)
+            decoder_in = torch.cat([decoder_in, self.drums_in(heard.to(encoded.dtype))], dim=-1)
+        decoded, _ = self.decoder(decoder_in)  # (B, N, H)
         if self.config.attention:
             scores = torch.bmm(decoded, self.attn_score(encoded).transpose(1, 2))  # (B, N, N)
             scores = scores.masked_fill(~valid[:, None, :], float("-inf"))

@@ -111,8 +111,10 @@ class NumpyGrooveModel:
             xs = list(out.transpose(1, 0, 2))
         return xs
 
-    def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
-        """step_features (N, S, Fs), bar_features (N, Fb), bar_steps (N,) -> the scores of the song's N bars."""
+    def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
+                heard: np.ndarray | None = None) -> NumpyScores:
+        """step_features (N, S, Fs), bar_features (N, Fb), bar_steps (N,), heard (N, W) the drums each bar hears
+        (None: none known; read when the model hears drums) -> the scores of the song's N bars."""
         config = self.config
         n_bars, width, _ = step_features.shape
         step_features = step_features.astype(np.float32, copy=False)
@@ -123,7 +125,13 @@ class NumpyGrooveModel:
         forward_states, backward_states = self._lstm([bars, bars[::-1]], ["encoder_fwd", "encoder_bwd"],
                                                      config.enc_layers)
         encoded = np.concatenate([forward_states, backward_states[::-1]], axis=-1)  # (N, 2He)
-        decoded = self._lstm([encoded], ["decoder"], config.dec_layers)[0]  # (N, H)
+        decoder_in = encoded
+        if config.hear_drums:
+            if heard is None:
+                heard = np.zeros((n_bars, self.w["drums_in.0.weight"].shape[1]), dtype=np.float32)
+            drums = np.maximum(self._linear(heard.astype(np.float32, copy=False), "drums_in.0"), 0.0)
+            decoder_in = np.concatenate([encoded, drums], axis=-1)
+        decoded = self._lstm([decoder_in], ["decoder"], config.dec_layers)[0]  # (N, H)
         if config.attention:
             scores = decoded @ self._linear(encoded, "attn_score").T  # (N, N)
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))

@@ -2,9 +2,10 @@
 twin (`numpy_song_scores`), and the `Scorer` protocol the decision reads them through.
 
 Scoring lives beside the network, not in the serving module, so training (calibration) and generation use one path.
-A `Scorer` answers "the scores of bars [start, end), given the drums chosen so far": today's network does not hear
-its drums, so `WholeSongScorer` scores the song once and slices; a decoder that hears its own drums, or a live mode,
-implements the same call.
+A `Scorer` answers "the scores of bars [start, end), given the drums chosen so far": a network that does not hear
+drums is scored once for the whole song (`WholeSongScorer`, which slices); one whose decoder hears drums is scored
+again for the drums it is given (`HearingScorer.hearing`: the user's bars, a groove clip, or the drums a first pass
+chose).
 """
 
 from __future__ import annotations
@@ -81,9 +82,23 @@ class WholeSongScorer:
         return self.scores.bars(start, end)
 
 
-def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -> SongScores:
+class HearingScorer(WholeSongScorer):
+    """A `Scorer` for a network whose decoder hears drums: `score(heard)` scores the whole song for the drums each
+    bar hears (`model.heard.heard_drums`); the scores it was made with hear none, or the drums given."""
+
+    def __init__(self, score: Any, heard: np.ndarray | None = None) -> None:
+        super().__init__(score(heard))
+        self.score = score
+
+    def hearing(self, heard: np.ndarray) -> SongScores:
+        """The whole song's scores when each bar hears `heard` (N, W)."""
+        return self.score(heard)
+
+
+def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu",
+                heard: np.ndarray | None = None) -> SongScores:
     """Run the torch network over one song's bars (all at once: an LSTM over a few hundred bars) and return its
-    scores."""
+    scores; `heard` (N, W) the drums each bar hears, for a network that hears drums."""
     import torch
 
     with torch.inference_mode():
@@ -91,15 +106,16 @@ def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu") -
         bar_features = torch.from_numpy(song.bar_features).unsqueeze(0).to(device)
         bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
         lengths = torch.tensor([song.n_bars], device=device)
-        out = model(step_features, bar_features, bar_steps, lengths)
+        drums = None if heard is None else torch.from_numpy(heard).unsqueeze(0).to(device)
+        out = model(step_features, bar_features, bar_steps, lengths, drums)
         return _scores(song, out.hit_logits[0].float().cpu().numpy(), out.velocity[0].float().cpu().numpy(),
                        out.offset[0].float().cpu().numpy(), out.structure_logits[0].float().cpu().numpy(),
                        out.groove_logits[0].float().cpu().numpy())
 
 
-def numpy_song_scores(network: NumpyGrooveModel, song: BarSong) -> SongScores:
+def numpy_song_scores(network: NumpyGrooveModel, song: BarSong, heard: np.ndarray | None = None) -> SongScores:
     """`song_scores` with the numpy network."""
-    out = network.forward(song.step_features, song.bar_features, song.bar_steps)
+    out = network.forward(song.step_features, song.bar_features, song.bar_steps, heard)
     return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
 
 

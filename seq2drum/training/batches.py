@@ -15,6 +15,7 @@ import numpy as np
 
 from seq2drum.groove.structure import drummed_structure
 from seq2drum.midi.roles import BAND_ROLES
+from seq2drum.model.heard import heard_drums
 from seq2drum.song.columns import drop_roles, transpose
 
 
@@ -32,9 +33,30 @@ class BarBatch:
     step_mask: Any  # (B, N, S) bool steps inside their bar
     groove_ids: Any  # (B, N) int64 nearest codebook entry of each real bar, -1 where none fits (and padding)
     structure: Any  # (B, N, 3) float32 rest, crash, fill of each real bar
+    heard: Any  # (B, N, W) float32 the drums each bar hears (model/heard.py); W = 0 for a model that hears none
 
     def to(self, device: Any) -> BarBatch:
         return BarBatch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
+
+
+# What a decoder that hears drums is trained to hear, per item: nothing (generation's first pass, a song with no
+# drums given), the first two drummed bars (a user's primed input, prime_split.py's bars), or every bar before it
+# (teacher forcing, as generation's second pass hears the drums it chose), with a tenth of the hits left out so
+# that the model does not copy the bar before blindly
+GUITAR_ALONE_SHARE = 0.25
+HEARD_NONE, HEARD_PRIMED, HEARD_ALL = 0, 1, 2
+HEARD_MODE_SHARES = (0.4, 0.3, 0.3)
+HEARD_HIT_DROPOUT = 0.1
+PRIME_MIN_HITS = 4  # prime_split.py's first drummed bar: 4 or more drum notes
+
+
+def primed_bars(hits: np.ndarray) -> np.ndarray:
+    """(N,) bool: the first bar with PRIME_MIN_HITS or more hits and the bar after it (none when no bar has)."""
+    known = np.zeros(len(hits), dtype=bool)
+    drummed = np.flatnonzero(hits.reshape(len(hits), -1).sum(axis=1) >= PRIME_MIN_HITS)
+    if len(drummed):
+        known[drummed[0] : drummed[0] + 2] = True
+    return known
 
 
 class BarDataset:
@@ -42,13 +64,17 @@ class BarDataset:
     codebook ids of its real bars computed once. With `transpose`, each item is shifted by a random number of
     semitones (-5..+6) when drawn: the song's pitch classes and register move, the drums stay; with `role_dropout`,
     each band role is left out of an item with that probability (the guitar never is). Both are drawn from torch's
-    generator, whose state the training checkpoint keeps, so a resumed run draws the same."""
+    generator, whose state the training checkpoint keeps, so a resumed run draws the same. With `hear_drums`, each item
+    carries the drums its bars hear (`heard`): drawn per item among HEARD_MODE_SHARES, or, with `fixed_heard` (the
+    validation items), in turn by item index, so that validation losses compare from epoch to epoch."""
 
     def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
-                 role_dropout: float = 0.0) -> None:
+                 role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False) -> None:
         self.songs = list(songs)
         self.transpose = transpose
         self.role_dropout = role_dropout
+        self.hear_drums = hear_drums
+        self.fixed_heard = fixed_heard
         for song in self.songs:
             if song.hits is None:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
@@ -72,11 +98,33 @@ class BarDataset:
             if shift:
                 step_features, bar_features = transpose(step_features, bar_features, shift)
         if self.role_dropout > 0:
-            dropped = [role for role, draw in zip(BAND_ROLES, torch.rand(len(BAND_ROLES)).tolist())
-                       if draw < self.role_dropout]
+            draws = torch.rand(len(BAND_ROLES) + 1).tolist()
+            # the guitar alone as often as GUITAR_ALONE_SHARE: with each role dropped on its own, a song with three
+            # band roles was heard without them one time in eight, and the guitar-alone input scored below the
+            # guitar-only model's (0.432 against 0.445 on the validation songs, ../shared/scoring)
+            alone = draws[-1] < GUITAR_ALONE_SHARE
+            dropped = [role for role, draw in zip(BAND_ROLES, draws) if alone or draw < self.role_dropout]
             if dropped:
                 step_features, bar_features = drop_roles(step_features, bar_features, dropped)
         return step_features, bar_features
+
+    def _heard(self, index: int, hits: np.ndarray) -> np.ndarray:
+        """The drums the item's bars hear (see HEARD_MODE_SHARES), or (N, 0) for a model that hears none."""
+        if not self.hear_drums:
+            return np.zeros((len(hits), 0), dtype=np.float32)
+        import torch
+
+        if self.fixed_heard:
+            mode = index % len(HEARD_MODE_SHARES)
+        else:
+            draw = float(torch.rand(()).item())
+            mode = int(np.searchsorted(np.cumsum(HEARD_MODE_SHARES), draw, side="right"))
+        if mode == HEARD_NONE:
+            return heard_drums(hits, np.zeros(len(hits), dtype=bool))
+        if mode == HEARD_PRIMED:
+            return heard_drums(hits, primed_bars(hits))
+        kept = torch.rand(hits.shape).numpy() >= HEARD_HIT_DROPOUT if not self.fixed_heard else True
+        return heard_drums(hits & kept, np.ones(len(hits), dtype=bool))
 
     def lengths(self) -> np.ndarray:
         return np.array([end - start for _, start, end in self.items], dtype=np.int64)
@@ -100,6 +148,7 @@ class BarDataset:
             "step_mask": np.arange(width)[None, :] < song.bar_steps[part][:, None],
             "groove_ids": self.groove_ids[song_index][part],
             "structure": self.structure[song_index][part].astype(np.float32),
+            "heard": self._heard(index, song.hits[part]),
         }
 
 
@@ -128,6 +177,7 @@ def collate_bars(items: Sequence[dict[str, np.ndarray]]) -> BarBatch:
         step_mask=pad("step_mask", False, bool),
         groove_ids=pad("groove_ids", -1, np.int64),
         structure=pad("structure", 0.0, np.float32),
+        heard=pad("heard", 0.0, np.float32),
     )
 
 

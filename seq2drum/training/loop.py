@@ -50,7 +50,7 @@ def pick_device(name: str) -> torch.device:
 def losses(model: GrooveSeq2Drum, batch: BarBatch, config: TrainConfig) -> tuple[Tensor, dict[str, float]]:
     """Per-cell hit cross-entropy (the main term: it is what decoding reads), plus the bar's codebook entry, its
     structure (rest, crash, fill), and the velocity and microtiming of the real hits."""
-    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths)
+    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths, batch.heard)
     cells = batch.step_mask[..., None].expand_as(batch.hits)  # (B, N, S, 9)
     hit_loss = F.binary_cross_entropy_with_logits(out.hit_logits.float()[cells], batch.hits[cells])
     has_groove = batch.groove_ids >= 0
@@ -207,9 +207,11 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
         codebook = codebook.with_take_menu(take_menu_songs(train_songs))
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
+    hear = model_config.hear_drums
     train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose,
-                           train_config.role_dropout)
-    val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item) if val_songs else None
+                           train_config.role_dropout, hear_drums=hear)
+    val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item, hear_drums=hear,
+                         fixed_heard=True) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
                                  train_config.seed)
     model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
