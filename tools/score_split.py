@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=("val", "train"), default="val")
     parser.add_argument("--takes", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--own-passes", type=int, default=None,
+                        help="for a model that hears drums: passes hearing its own take 1 (default: its policy's)")
     return parser
 
 
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     print(describe_machine())
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
+    if args.own_passes is not None:
+        generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=args.own_passes)
     source = args.out / "source"
     source.mkdir(parents=True, exist_ok=True)
     for path in split_files(generator, args.data, args.split):
