@@ -132,3 +132,16 @@ def test_evaluate_scores_each_kind_against_its_baselines(kind: str, tmp_path: Pa
     assert ("keeps_given" in evaluation.summary["validity"]) is (kind == "primed")
     assert [p.name for p in sorted((tmp_path / "out").iterdir())] == ["take1", "take2"]
     assert (tmp_path / "out" / "take2" / "src__band.drums.mid").exists()
+
+
+def test_crossval_and_score_split_take_the_input_kind() -> None:
+    """The lead's cross-validation command line: one kind, or all three from each trained fold."""
+    from tools import crossval, score_split
+
+    parser = crossval.build_parser()
+    assert parser.parse_args([]).input_kind == "band"
+    assert crossval.kinds_of(parser.parse_args(["--input-kind", "all"])) == list(INPUT_KINDS)
+    assert crossval.kinds_of(parser.parse_args(["--input-kind", "primed"])) == ["primed"]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--input-kind", "drums"])
+    assert score_split.build_parser().parse_args(["--gen", "g", "--out", "o"]).gen == Path("g")
