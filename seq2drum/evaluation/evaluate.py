@@ -106,17 +106,7 @@ def evaluate(
     generator = DrumGenerator.from_checkpoint(checkpoint)
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
-    train_songs, val_songs = split_songs(corpus.songs, data_config.val_fraction, data_config.split_seed)
-    if settings.split == "fold":
-        chosen = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) == settings.fold]
-        train_songs = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
-    else:
-        chosen = {"val": val_songs, "train": train_songs, "all": corpus.songs}[settings.split]
-    songs = [s for s in chosen if s.drums is not None]
-    if not songs:
-        raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
-                              f"({len(corpus.songs)} songs, {len(val_songs)} in validation); try --split all")
-    songs = songs[: settings.limit] if settings.limit else songs
+    songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
     library = BarLibrary.build(train_songs)
     files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(Path(data_dir))}
     options = settings.generation_options()
@@ -152,6 +142,22 @@ def evaluate(
     if report_dir is not None:
         evaluation.written = write_report(evaluation, Path(report_dir))
     return evaluation
+
+
+def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, data_config: DataConfig,
+                 data_dir: str | Path) -> tuple[list[EncodedSong], list[EncodedSong], list[EncodedSong]]:
+    """The songs to evaluate (with drums, at most `settings.limit`), the training songs and the validation songs."""
+    train_songs, val_songs = split_songs(corpus_songs, data_config.val_fraction, data_config.split_seed)
+    if settings.split == "fold":
+        chosen = [s for s in corpus_songs if fold_of(s, settings.folds, data_config.split_seed) == settings.fold]
+        train_songs = [s for s in corpus_songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
+    else:
+        chosen = {"val": val_songs, "train": train_songs, "all": corpus_songs}[settings.split]
+    songs = [s for s in chosen if s.drums is not None]
+    if not songs:
+        raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
+                              f"({len(corpus_songs)} songs, {len(val_songs)} in validation); try --split all")
+    return (songs[: settings.limit] if settings.limit else songs), train_songs, val_songs
 
 
 def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator, options: GenerationOptions,
