@@ -64,6 +64,8 @@ class GenerationOptions(_Config):
     dynamics: float = 1.0  # velocities times this, 0.5-1.5
     cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
     feel: str = "natural"  # the timing feel: natural (as learned) | tight | laid-back | pushed
+    guitar_only: bool = False  # listen to the guitar alone, even with a model that listens to the band
+    keep_drums: bool = False  # keep the input's drums (channel 10) in the bars they cover
 
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
@@ -210,6 +212,10 @@ OPTIONS: tuple[Option, ...] = (
            choices=CYMBALS),
     Option("feel", "--feel", 19, "the timing feel: natural (as learned from drummers), tight, laid-back (behind "
            "the beat) or pushed (ahead of it)", choices=FEELS),
+    Option("guitar_only", "--guitar-only", 20, "listen to the guitar part alone, even with a model that listens to "
+           "the whole band"),
+    Option("keep_drums", "--keep-drums", 21, "keep the drums already in the song (channel 10) in the bars they cover "
+           "and write the other bars"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 

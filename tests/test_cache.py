@@ -41,12 +41,14 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
         ({"min_song_bars": 2}, True),
         ({"val_fraction": 0.3}, False),
         ({"split_seed": 99}, False),
+        ({"listen_to_band": not CONFIG.listen_to_band}, True),
     ],
     ids=[
         "steps_per_quarter",
         "min_song_bars",
         "val_fraction",
         "split_seed",
+        "listen_to_band",
     ],
 )
 def test_cache_key_changes_exactly_when_the_encoding_does(change: dict, invalidates: bool) -> None:

@@ -150,11 +150,12 @@ def test_main_evaluate_writes_the_report(
     assert "songs where take 1 beats the loop" in printed and "best of 2 takes" in printed
     summary = json.loads((report / "report.json").read_text(), parse_constant=pytest.fail)
     distributions = json.loads((report / "distributions.json").read_text(), parse_constant=pytest.fail)
-    assert set(distributions) == {"real", "model", "backbeat", "jazz_ride", "retrieval"}
+    assert set(distributions) == {"real", "model", "backbeat", "jazz_ride", "retrieval", "bass_rule"}  # band
     assert len(distributions["real"]["density"]) == 6 + 8 + 10 + 8  # one value per bar of every song
     assert summary["data"]["evaluated_songs"] == 4 and len(summary["songs"]) == 4
     assert summary["validity"]["songs_checked"] == 4
-    assert set(summary["systems"]) == {"model", "backbeat", "jazz_ride", "retrieval"}
+    assert set(summary["systems"]) == {"model", "backbeat", "jazz_ride", "retrieval", "bass_rule"}
+    assert summary["input_kind"] == "band" and summary["against_bass_rule"]["baseline"] == "bass_rule"
     assert all(0.0 <= s["grid"]["all"]["f1"] <= 1.0 for s in summary["systems"].values())
     assert summary["nll_per_cell"] > 0 and all(row["seconds"] > 0 for row in summary["songs"])
     loop = summary["against_loop"]
@@ -171,7 +172,7 @@ def test_main_evaluate_writes_the_report(
     assert {"straight_kept_share", "swung_within_share"} <= set(feel)
     markdown = (report / "report.md").read_text()
     assert "## Against the loop" in markdown and markdown.count("songs where take 1 beats the loop") == 1
-    for baseline in ("backbeat", "jazz_ride", "retrieval"):
+    for baseline in ("backbeat", "jazz_ride", "retrieval", "bass_rule"):
         assert f"beat the {baseline} baseline on F1" in markdown or f"beats the {baseline} baseline on F1" in markdown
     pngs = sorted(p.name for p in report.glob("*.png"))
     assert pngs == ["descriptors.png", "f1_by_system.png", "song1_rock0.png", "song2_rock1.png"]

@@ -7,8 +7,13 @@ Songs are put in folds by content hash (`data.fold_of`). For each fold: train on
 out by the usual split for early stopping and for tuning the decoding), evaluate the fold's songs with
 `--mode evaluate`'s code and N takes, and keep the per-song scores. A fold whose scores exist is skipped; a fold
 whose training was interrupted resumes from its last.pt; the decoding is tuned apart from training (delete a fold's
-tuned.json and scores.pkl to re-tune and re-score it with changed decoding code). At the end, every song of every
+tuned.json and scores-KIND.pkl to re-tune and re-score it with changed decoding code). At the end, every song of every
 fold is summarised together, with the same tables `--mode evaluate` prints (the loop's figures beside the model's).
+
+`--input-kind guitar|band|primed` (as `--mode evaluate`'s) plays the held-out songs from that input; `all` scores the
+three from each trained fold (scores per kind: foldN/scores-KIND.pkl). Every take of every held-out song is also
+written as OUT/gen/KIND/takeK/X.drums.mid (X as ../shared/scoring's midisplit.py names the song), so that, all folds
+done, `python -m tools.score_split --gen OUT/gen --out OUT/scoring` scores them with ../shared/scoring.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from seq2drum.atomic import write_atomic
 from seq2drum.training.calibrate import tune_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.corpus import build_corpus, fold_of, split_songs
+from seq2drum.evaluation import INPUT_KINDS
 from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
 from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
@@ -43,13 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default="", metavar="FOLDS",
                         help="run only these folds (a comma list, e.g. 0,2,4), so that two processes can share the "
                              "folds on two cores; the run without --only then summarises every fold")
+    parser.add_argument("--input-kind", choices=(*INPUT_KINDS, "all"), default="band",
+                        help="what the held-out songs are played from (see --mode evaluate); all = each of them")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
 
 
-def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> list:
-    """Train, tune and evaluate one fold (each step skipped when its file is there); returns its songs' scores."""
+def kinds_of(args: argparse.Namespace) -> list[str]:
+    return list(INPUT_KINDS) if args.input_kind == "all" else [args.input_kind]
+
+
+def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> dict[str, list]:
+    """Train, tune and evaluate one fold (each step skipped when its file is there); returns its songs' scores per
+    input kind."""
     folder = args.out / f"fold{fold}"
     started = time.perf_counter()
 
@@ -69,12 +82,27 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> li
         val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
         _, report = tune_checkpoint(folder / "best.pt", val_songs)
         write_atomic(folder / "tuned.json", json.dumps(report))
-    settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0)
-    evaluation = evaluate(args.data, folder / "best.pt", folder / "eval", settings, progress=False,
-                          log=lambda line: None)
-    write_atomic(folder / "scores.pkl", lambda stream: pickle.dump(evaluation.songs, stream))
+    scores = {kind: evaluate_fold(args, fold, kind) for kind in kinds_of(args)}
+    print(f"fold {fold}: done in {time.perf_counter() - started:.0f} s", flush=True)
+    return scores
+
+
+def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
+    """The fold's held-out songs played from `kind`: scores kept (foldN/scores-KIND.pkl), takes written to OUT/gen."""
+    folder = args.out / f"fold{fold}"
+    scores_path = folder / f"scores-{kind}.pkl"
+    if scores_path.exists():
+        with scores_path.open("rb") as stream:
+            print(f"fold {fold} {kind}: scores found, skipped", flush=True)
+            return pickle.load(stream)
+    started = time.perf_counter()
+    settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
+                                  input_kind=kind)
+    evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}", settings, progress=False,
+                          log=lambda line: None, outputs_dir=args.out / "gen" / kind)
+    write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))
     loop = evaluation.summary["against_loop"]
-    print(f"fold {fold}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
+    print(f"fold {fold} {kind}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
           f"{loop['model_mean_song_f1']:.3f} loop {loop['loop_mean_song_f1']:.3f} best-of-{args.takes} "
           f"{loop['best_of_takes_mean_song_f1']:.3f}", flush=True)
     return evaluation.songs
@@ -87,23 +115,21 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(describe_machine(), flush=True)
     data_config = DataConfig()
-    all_scores = []
+    all_scores: dict[str, list] = {kind: [] for kind in kinds_of(args)}
     only = {int(f) for f in args.only.split(",") if f.strip()} if args.only else set(range(args.folds))
     for fold in sorted(only):
-        scores_path = args.out / f"fold{fold}" / "scores.pkl"
-        if scores_path.exists():
-            with scores_path.open("rb") as stream:
-                all_scores.extend(pickle.load(stream))
-            print(f"fold {fold}: scores found, skipped", flush=True)
-            continue
-        all_scores.extend(run_fold(args, fold, data_config))
+        for kind, scores in run_fold(args, fold, data_config).items():
+            all_scores[kind].extend(scores)
     if only != set(range(args.folds)):
         print(f"folds {sorted(only)} done; run again without --only to summarise all {args.folds}", flush=True)
         return
-    summary = summarize(all_scores)
-    write_atomic(args.out / "summary.json", dumps({k: v for k, v in summary.items() if k != "distributions"}))
-    print(f"\nall {args.folds} folds, {len(all_scores)} songs:\n")
-    print(format_tables(summary))
+    for kind, scores in all_scores.items():
+        summary = {**summarize(scores), "input_kind": kind}
+        write_atomic(args.out / f"summary-{kind}.json", dumps({k: v for k, v in summary.items()
+                                                                if k != "distributions"}))
+        print(f"\nall {args.folds} folds, {len(scores)} songs, input {kind}:\n")
+        print(format_tables(summary))
+    print(f"\nthen: python -m tools.score_split --gen {args.out / 'gen'} --out {args.out / 'scoring'}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from seq2drum.cli.infer import run_infer
 from seq2drum.cli.modes import DEFAULT_DATA, run_evaluate, run_preprocess, run_styles, run_train
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
+from seq2drum.evaluation import INPUT_KINDS
 from seq2drum.options import MAX_TAKES, DefaultsHelpFormatter, add_option_flags, invoked_as
 
 MAX_TORCH_THREADS = 256
@@ -58,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "--data; generated with --temperature and --seed")
     evaluation.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs, 0 = all")
     evaluation.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
+    evaluation.add_argument("--input-kind", choices=INPUT_KINDS, default="band",
+                            help="evaluate: play each song from its guitar part alone (with --guitar-only), from the "
+                            "whole arrangement without its drums, or from the guitar plus the drummer's first 2 bars "
+                            "(primed, with --keep-drums); scored against the loop and, for band, the bass rule, for "
+                            "primed, the given bars looped")
     return parser
 
 

@@ -185,3 +185,38 @@ def retrieval(grid: Grid, library: BarLibrary) -> DrumGrid:
 def baseline_drums(grid: Grid, library: BarLibrary) -> dict[str, DrumGrid]:
     """Every baseline's drums for one song, by name (the order of `BASELINES`)."""
     return {"backbeat": backbeat(grid), "jazz_ride": jazz_ride(grid), "retrieval": retrieval(grid, library)}
+
+
+def bass_rule(grid: Grid, bass_onset_ticks: np.ndarray) -> DrumGrid:
+    """The loop with its kicks moved to the bass: a kick at every bass onset rounded to the nearest eighth note
+    (../shared/scoring/bass_follow.py); with no bass onset, the loop as it is."""
+    drums = backbeat(grid)
+    if len(bass_onset_ticks):
+        eighth_ticks = grid.ticks_per_quarter / 2
+        eighths = np.round(np.asarray(bass_onset_ticks, dtype=np.float64) / eighth_ticks) * eighth_ticks
+        steps, _ = grid.quantize(eighths)
+        drums.hits[:, KICK] = False
+        drums.hits[steps[(steps >= 0) & (steps < grid.n_steps)], KICK] = True
+    accent_velocity(grid, drums)
+    return drums
+
+
+def given_looped(grid: Grid, real: DrumGrid, groove_bar: int | None, given_bars: int) -> DrumGrid:
+    """The drums a user gave, then their bars looped (../shared/scoring/prime_split.py's primebase/loop): the real
+    drums up to the end of bar `groove_bar + given_bars - 1`, then bars groove_bar ... in turn, each cut to the length
+    of the bar it fills. No groove bar: nothing was given, nothing plays."""
+    drums = DrumGrid.empty(grid.n_steps)
+    if groove_bar is None or groove_bar >= grid.n_bars:
+        return drums
+    bars = grid.bars[:, [BAR_START, BAR_STEPS]].tolist()
+    last = min(groove_bar + given_bars, grid.n_bars)
+    given_end = bars[last - 1][0] + bars[last - 1][1]
+    drums.hits[:given_end] = real.hits[:given_end]
+    sources = [bars[index] for index in range(groove_bar, last)]
+    for index in range(last, grid.n_bars):
+        start, n_steps = bars[index]
+        source_start, source_steps = sources[(index - groove_bar) % len(sources)]
+        length = min(n_steps, source_steps)
+        drums.hits[start : start + length] = real.hits[source_start : source_start + length]
+    accent_velocity(grid, drums)
+    return drums

@@ -22,13 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seq2drum.atomic import write_atomic
+from seq2drum.config import DataConfig
 from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError, DataFolderError
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BarLibrary, baseline_drums
 from seq2drum.evaluation.report import write_report
-from seq2drum.evaluation.song_score import (SYSTEMS, VALIDITY_CHECKS, SongScore, check_output, nll_per_cell,
-                                            score_song, song_span)
+from seq2drum.evaluation.inputs import (INPUT_KINDS, KindInput, build_input, data_config_for, given_kept,
+                                        kind_baselines)
+from seq2drum.evaluation.song_score import (VALIDITY_CHECKS, SongScore, check_output, nll_per_cell, score_song,
+                                            song_span)
 from seq2drum.evaluation.summary import summarize
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid
@@ -54,6 +58,7 @@ class EvaluationSettings:
     fold: int = 0
     humanize: float = GenerationOptions().humanize  # the feel of the drums scored by the feel figures
     feel: str = GenerationOptions().feel
+    input_kind: str = "band"  # guitar | band | primed (evaluation.inputs): what the model is played from
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -62,6 +67,8 @@ class EvaluationSettings:
             raise ConfigError("limit and plots_songs must be >= 0")
         if not 0 <= self.fold < self.folds:
             raise ConfigError(f"fold must be 0-{self.folds - 1}, got {self.fold}")
+        if self.input_kind not in INPUT_KINDS:
+            raise ConfigError(f"input kind must be one of {', '.join(INPUT_KINDS)}, got {self.input_kind!r}")
         self.generation_options()  # validates them
 
     def generation_options(self) -> GenerationOptions:
@@ -88,43 +95,39 @@ def evaluate(
     workers: int | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    outputs_dir: str | Path | None = None,
 ) -> Evaluation:
-    """Score the model and the baselines on the songs of `data_dir`; write the report when `report_dir` is given."""
+    """Score the model and the baselines on the songs of `data_dir` played from `settings.input_kind`; write the
+    report when `report_dir` is given, and every take's MIDI under `outputs_dir` (`write_outputs`) when that is."""
     from seq2drum.generation.generator import DrumGenerator
 
     settings = settings or EvaluationSettings()
     started = time.perf_counter()
     generator = DrumGenerator.from_checkpoint(checkpoint)
-    data_config = generator.data_config
+    data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
-    train_songs, val_songs = split_songs(corpus.songs, data_config.val_fraction, data_config.split_seed)
-    if settings.split == "fold":
-        chosen = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) == settings.fold]
-        train_songs = [s for s in corpus.songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
-    else:
-        chosen = {"val": val_songs, "train": train_songs, "all": corpus.songs}[settings.split]
-    songs = [s for s in chosen if s.drums is not None]
-    if not songs:
-        raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
-                              f"({len(corpus.songs)} songs, {len(val_songs)} in validation); try --split all")
-    songs = songs[: settings.limit] if settings.limit else songs
+    songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
     library = BarLibrary.build(train_songs)
     files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(Path(data_dir))}
     options = settings.generation_options()
     scores: list[SongScore] = []
     examples: list[tuple[EncodedSong, DrumGrid]] = []
     for index, song in enumerate(songs, start=1):
-        score, generated = evaluate_song(song, files.get(song.sha256), generator, options, library)
+        path = files.get(song.sha256)
+        score, generated, outputs = evaluate_song(song, path, generator, options, library, settings.input_kind)
         scores.append(score)
+        if outputs_dir is not None and path is not None:
+            write_outputs(Path(outputs_dir), output_name(path), outputs)
         if len(examples) < settings.plots_songs:
             examples.append((song, generated))
-        f1 = ", ".join(f"{system} {score.f1(system):.3f}" for system in SYSTEMS)
+        f1 = ", ".join(f"{system} {score.f1(system):.3f}" for system in score.systems)
         best = f"; best of {len(score.take_f1)} takes {max(score.take_f1):.3f}" if len(score.take_f1) > 1 else ""
         log(f"[{index}/{len(songs)}] {song.name}: {score.n_bars} bars in {score.seconds:.2f} s "
             f"(generation {score.generate_seconds:.2f} s); F1 {f1}{best}")
     summary = summarize(scores)
     summary["model"] = {"checkpoint": str(checkpoint or "default"), **asdict(generator.info)}
     summary["settings"] = asdict(settings)
+    summary["input_kind"] = settings.input_kind
     summary["data"] = {
         "data_dir": str(data_dir), "songs_in_folder": len(corpus.songs), "train_songs": len(train_songs),
         "validation_songs": len(val_songs), "evaluated_songs": len(scores), "training_library": repr(library),
@@ -141,26 +144,45 @@ def evaluate(
     return evaluation
 
 
+def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, data_config: DataConfig,
+                 data_dir: str | Path) -> tuple[list[EncodedSong], list[EncodedSong], list[EncodedSong]]:
+    """The songs to evaluate (with drums, at most `settings.limit`), the training songs and the validation songs."""
+    train_songs, val_songs = split_songs(corpus_songs, data_config.val_fraction, data_config.split_seed)
+    if settings.split == "fold":
+        chosen = [s for s in corpus_songs if fold_of(s, settings.folds, data_config.split_seed) == settings.fold]
+        train_songs = [s for s in corpus_songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
+    else:
+        chosen = {"val": val_songs, "train": train_songs, "all": corpus_songs}[settings.split]
+    songs = [s for s in chosen if s.drums is not None]
+    if not songs:
+        raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
+                              f"({len(corpus_songs)} songs, {len(val_songs)} in validation); try --split all")
+    return (songs[: settings.limit] if settings.limit else songs), train_songs, val_songs
+
+
 def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator, options: GenerationOptions,
-                  library: BarLibrary) -> tuple[SongScore, DrumGrid]:
-    """Generate a song's takes from its file (the product path; every take's MIDI checked for validity) and score
-    take 1 and the baselines against the real drums; returns the score and take 1's drums."""
+                  library: BarLibrary, kind: str = "band") -> tuple[SongScore, DrumGrid, list[bytes]]:
+    """Generate a song's takes from its file made into input `kind` (the product path; every take's MIDI checked for
+    validity) and score take 1, the baselines and the kind's own baseline against the real drums; returns the
+    score, take 1's drums and every take's MIDI (none when the song's file was not found)."""
     started = time.perf_counter()
     validity: dict[str, bool] = {}
-    grids: list[DrumGrid] = []
+    made, outputs = None, []
     if path is not None:
-        midi_bytes = path.read_bytes()
-        result = generator.generate(midi_bytes, options)
-        if result.drums.n_steps == song.n_steps:
-            grids = [take.drums for take in result.takes]
-            checked = [check_output(midi_bytes, take.midi_bytes, generator.data_config) for take in result.takes]
-            validity = {check: all(c[check] for c in checked) for check in VALIDITY_CHECKS}
-    if not grids:  # file gone from the folder, or encoded differently: generate on the cached grid
+        made = build_input(kind, path.read_bytes(), options)
+        result = generator.generate(made.midi_bytes, made.options)
+        grids = [fit_steps(take.drums, song.n_steps) for take in result.takes]
+        outputs = [take.midi_bytes for take in result.takes]
+        validity = output_validity(made, outputs, data_config_for(kind, generator.data_config))
+    else:  # file gone from the folder: generate on the cached grid
         seed = options.seed if options.seed is not None else 0
         grids = generator.takes_to_grids(song, generator.generate_takes(song, options, seed), options, seed)
     generate_seconds = time.perf_counter() - started
     library = library.without(song)  # never the song's own bars (`--split all` evaluates the training songs too)
-    score = score_song(song, {"model": grids[0], **baseline_drums(song.grid, library)}, library.keys)
+    assert song.drums is not None
+    systems = {"model": grids[0], **baseline_drums(song.grid, library),
+               **kind_baselines(kind, made, song.grid, song.drums)}
+    score = score_song(song, systems, library.keys)
     start, end = song_span(song)
     real = song.drums.hits[start:end]
     for grid in grids:
@@ -172,4 +194,37 @@ def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator
     score.nll_per_cell = nll_per_cell(generator.song_scores(bar_song(song, generator.spec)), song, generator)
     score.validity = validity
     score.seconds, score.generate_seconds = time.perf_counter() - started, generate_seconds
-    return score, grids[0]
+    return score, grids[0], outputs
+
+
+def output_validity(made: KindInput, outputs: list[bytes], data_config: DataConfig) -> dict[str, bool]:
+    """Each validity check passed by every take; for the primed input also `keeps_given` (`inputs.given_kept`)."""
+    checked = [check_output(made.midi_bytes, output, data_config, made.options.track) for output in outputs]
+    validity = {check: all(c[check] for c in checked) for check in VALIDITY_CHECKS}
+    if made.kind == "primed":
+        validity["keeps_given"] = all(given_kept(made.midi_bytes, output) for output in outputs)
+    return validity
+
+
+def fit_steps(drums: DrumGrid, n_steps: int) -> DrumGrid:
+    """Generated drums on the scored song's grid: the same steps from tick 0, cut or padded with silence where the
+    input's music ends elsewhere than the scored encoding's (the drum-less file ends with its last part)."""
+    if drums.n_steps == n_steps:
+        return drums
+    fitted = DrumGrid.empty(n_steps)
+    keep = min(n_steps, drums.n_steps)
+    fitted.hits[:keep], fitted.velocity[:keep], fitted.offset[:keep] = (
+        drums.hits[:keep], drums.velocity[:keep], drums.offset[:keep])
+    return fitted
+
+
+def output_name(path: Path) -> str:
+    """The name ../shared/scoring's midisplit.py gives a song's files (X of X.guitar.mid): folder__stem."""
+    return f"{path.parent.name}__{path.stem}"
+
+
+def write_outputs(folder: Path, name: str, outputs: list[bytes]) -> None:
+    """Take K of a song as folder/takeK/NAME.drums.mid: the layout ../shared/scoring's drum_eval.py scores."""
+    for index, data in enumerate(outputs, start=1):
+        (folder / f"take{index}").mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / f"take{index}" / f"{name}.drums.mid", data)

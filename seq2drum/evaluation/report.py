@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from seq2drum.atomic import write_atomic
 from seq2drum.evaluation import metrics, plots
-from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS
 from seq2drum.evaluation.summary import LOOP, dumps, jsonable
 from seq2drum.midi.drums import DRUM_CLASSES
 
@@ -36,7 +35,7 @@ def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
     Markdown (printed as is, and put in report.md)."""
     systems = summary["systems"]
     hit_rows = []
-    for name in SYSTEMS:
+    for name in systems:
         grid, novelty = systems[name]["grid"], systems[name]["novelty"]
         hit_rows.append([name, _number(grid["all"]["precision"]), _number(grid["all"]["recall"]),
                          *(_number(grid[key]["f1"]) for key in TABLE_F1.values()),
@@ -44,7 +43,7 @@ def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
     hits = _table(["system", "P", "R", *TABLE_F1, "mean song F1", "copied bars"], hit_rows)
     real = summary["real"]["descriptors"]
     descriptor_rows = [["real", *(_number(real[d]["mean"], 2) for d in metrics.DESCRIPTORS)]]
-    for name in SYSTEMS:
+    for name in systems:
         values = [systems[name]["descriptors"][d] for d in metrics.DESCRIPTORS]
         cells = (f"{_number(v['mean'], 2)} ({_number(v['overlap_with_real'], 2)})" for v in values)
         descriptor_rows.append([name, *cells])
@@ -55,21 +54,35 @@ def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
 
 
 def loop_table(summary: dict[str, Any]) -> str:
-    """The model against the loop: the figures every model is judged by, as Markdown."""
+    """The model against the loop, and against the input kind's own baseline when it has one (the bass rule, the
+    given bars looped): the figures every model is judged by, as Markdown."""
     loop = summary["against_loop"]
-    structure, crashing = loop["structure_f1"], loop["crash_most_bars_share"]
+    others = [summary[key] for key in summary if key.startswith("against_") and key != "against_loop"
+              and isinstance(summary[key], dict) and "baseline" in summary[key]]
+    crashing = loop["crash_most_bars_share"]
+    blank = [""] * len(others)
+
+    def structure_rows(key: str, how: str) -> list[list[str]]:
+        return [[f"{name} F1 over bars, {how}" + (" (+-1 bar)" if name == "fill" else ""),
+                 _number(loop[key]["model"][name]), _number(loop[key][LOOP][name]),
+                 *(_number(o[key][o["baseline"]][name]) for o in others)] for name in metrics.STRUCTURES]
+
     rows = [
-        ["mean song F1, take 1", _number(loop["model_mean_song_f1"]), _number(loop["loop_mean_song_f1"])],
-        ["songs where take 1 beats the loop", _number(loop["beats_loop_share"], 2), ""],
-        [f"mean song F1, best of {loop['takes']} takes", _number(loop["best_of_takes_mean_song_f1"]), ""],
-        ["density ratio (generated / real hits), median", _number(loop["density_ratio_median"], 2), ""],
-        ["lowest density ratio of any take", _number(loop["min_take_density_ratio"], 2), ""],
-        *([f"{name} F1 over bars" + (" (+-1 bar)" if name == "fill" else ""),
-           _number(structure["model"][name]), _number(structure[LOOP][name])] for name in metrics.STRUCTURES),
+        ["mean song F1, take 1", _number(loop["model_mean_song_f1"]), _number(loop["loop_mean_song_f1"]),
+         *(_number(o["baseline_mean_song_f1"]) for o in others)],
+        ["songs where take 1 beats the loop / this column", "", _number(loop["beats_loop_share"], 2),
+         *(_number(o["beats_baseline_share"], 2) for o in others)],
+        [f"mean song F1, best of {loop['takes']} takes", _number(loop["best_of_takes_mean_song_f1"]), "", *blank],
+        ["density ratio (generated / real hits), median", _number(loop["density_ratio_median"], 2), "", *blank],
+        ["lowest density ratio of any take", _number(loop["min_take_density_ratio"], 2), "", *blank],
+        ["songs with a take under a third of the real hits", str(loop["songs_with_a_take_under_a_third"]), "", *blank],
+        *structure_rows("structure_f1", "pooled"),
+        *structure_rows("structure_song_f1_mean", "mean of songs"),
         ["songs crashing on more than half their bars (real drums)",
-         f"{_number(crashing['model'], 2)} ({_number(crashing['real'], 2)})", "0"],
+         f"{_number(crashing['model'], 2)} ({_number(crashing['real'], 2)})", "0", *blank],
     ]
-    return _table(["against the loop", "model", "loop"], rows)
+    kind = summary.get("input_kind", "band")
+    return _table([f"against the loop (input: {kind})", "model", "loop", *(o["baseline"] for o in others)], rows)
 
 
 def feel_table(summary: dict[str, Any]) -> str:
@@ -108,12 +121,13 @@ _NOTES = (
 def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
     model, data, settings, seconds = summary["model"], summary["data"], summary["settings"], summary["seconds"]
     systems, validity = summary["systems"], summary["validity"]
-    per_class = [[c, *(_number(systems[s]["grid"]["all"]["per_class"][c]["f1"]) for s in SYSTEMS)]
+    names = list(systems)
+    per_class = [[c, *(_number(systems[s]["grid"]["all"]["per_class"][c]["f1"]) for s in names)]
                  for c in DRUM_CLASSES]
-    timekeeping = (_number(systems[s]["grid"]["merged_hats"]["per_class"]["timekeeping"]["f1"]) for s in SYSTEMS)
+    timekeeping = (_number(systems[s]["grid"]["merged_hats"]["per_class"]["timekeeping"]["f1"]) for s in names)
     per_class.append(["timekeeping (hats + ride)", *timekeeping])
     songs = [[row["name"], str(row["bars"]), f"{row['seconds']:.2f}", f"{row['generation_seconds']:.2f}",
-              _number(row["nll_per_cell"]), *(_number(row["f1"][s]) for s in SYSTEMS)] for row in summary["songs"]]
+              _number(row["nll_per_cell"]), *(_number(row["f1"][s]) for s in names)] for row in summary["songs"]]
     novelty = systems["model"]["novelty"]
     return "\n".join([
         "# seq2drum evaluation against the real drummers", "",
@@ -125,7 +139,7 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
         "## Verdict", "", *(f"- {line}" for line in verdict(summary)), "",
         "## Against the loop", "", loop_table(summary), "",
         "## Grid hits and descriptors", "", format_tables(summary, with_loop=False), "", _NOTES, "",
-        "## F1 per class", "", _table(["class", *SYSTEMS], per_class), "",
+        "## F1 per class", "", _table(["class", *names], per_class), "",
         "## Likelihood and novelty", "",
         f"Negative log-likelihood of the real drums under the calibrated per-cell probabilities: "
         f"{_number(summary['nll_per_cell'])} nats per (step, class) cell "
@@ -134,12 +148,12 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
         "exactly (empty bars left out of both counts).", "",
         "## Validity of the generated MIDI", "",
         f"{validity['songs_checked']} songs run through `DrumGenerator.generate(midi_bytes)`; share passing:", "",
-        _table(["check", "share"], [[c, _number(validity[c], 2)] for c in VALIDITY_CHECKS]), "",
+        _table(["check", "share"], [[c, _number(validity[c], 2)] for c in validity if c != "songs_checked"]), "",
         "## Time", "",
         f"{seconds['total']} s in all, {seconds['per_song_mean']} s per song "
         f"({seconds['generation_per_song_mean']} s of it generation).", "",
         "## Songs", "",
-        _table(["song", "bars", "seconds", "generation s", "NLL/cell", *(f"F1 {s}" for s in SYSTEMS)], songs), "",
+        _table(["song", "bars", "seconds", "generation s", "NLL/cell", *(f"F1 {s}" for s in names)], songs), "",
         "## Figures", "", *(f"![{name}]({name})" for name in figures), "",
     ])
 

@@ -58,6 +58,11 @@ class SongScore:
     def f1(self, system: str, key: str = "all") -> float:
         return self.counts[system][key].micro()[2]
 
+    @property
+    def systems(self) -> tuple[str, ...]:
+        """The model, the baselines and the input kind's own baseline, in the order they were scored."""
+        return tuple(self.counts)
+
 
 def song_span(song: EncodedSong) -> metrics.Span:
     return song.span_steps
@@ -130,12 +135,13 @@ def check_output(
         checks[check] = (quarters(getattr(song, attribute), song.ticks_per_quarter)
                          == quarters(getattr(output, attribute), output.ticks_per_quarter))
     encoded = encode_song(song, data_config, track=track, with_drums=False)
-    guitar = merged_notes(select_guitar(song, track))
+    # the music the drums listen to ends with the band for a band model, with the guitar otherwise
+    music = merged_notes(song.melodic_parts if data_config.listen_to_band else select_guitar(song, track))
     steps_per_quarter = encoded.grid.steps_per_quarter
     drum_quarters = drums[:, START] / output.ticks_per_quarter
     last_bar_quarters = encoded.grid.bars[-1, BAR_STEPS] / steps_per_quarter
     checks["starts_with_guitar"] = bool(drum_quarters.min() >= (encoded.first_step - 0.5) / steps_per_quarter)
-    last_onset_quarters = guitar[:, START].max() / song.ticks_per_quarter
+    last_onset_quarters = music[:, START].max() / song.ticks_per_quarter
     checks["ends_with_guitar"] = bool(
         last_onset_quarters - last_bar_quarters
         <= drum_quarters.max()

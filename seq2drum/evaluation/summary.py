@@ -12,22 +12,26 @@ from typing import Any
 import numpy as np
 
 from seq2drum.evaluation import metrics
-from seq2drum.evaluation.baselines import BASELINES
 from seq2drum.evaluation.feel_figures import feel_summary
-from seq2drum.evaluation.song_score import SYSTEMS, VALIDITY_CHECKS, SongScore
+from seq2drum.evaluation.inputs import KIND_BASELINES
+from seq2drum.evaluation.song_score import VALIDITY_CHECKS, SongScore
 
 LOOP = "backbeat"  # the baseline every model is compared with, song by song
+KIND_BASELINE_NAMES = {name for names in KIND_BASELINES.values() for name in names}
 
 
 def summarize(scores: list[SongScore]) -> dict[str, Any]:
     """Totals over songs: micro and mean-per-song P/R/F1 per view and per class, descriptors with their overlap
     with the real drums, novelty, NLL and validity shares, and whether the model beats each baseline on F1."""
+    names = scores[0].systems  # the model, the baselines, the input kind's own baseline
     pooled = {name: {d: np.concatenate([s.descriptors[name][d] for s in scores]) for d in metrics.DESCRIPTORS}
-              for name in ("real", *SYSTEMS)}
-    systems = {name: _system_summary(name, scores, pooled) for name in SYSTEMS}
+              for name in ("real", *names)}
+    systems = {name: _system_summary(name, scores, pooled) for name in names}
     model_f1 = systems["model"]["grid"]["all"]["f1"]
     validated = [s.validity for s in scores if s.validity]
-    validity = {c: sum(v[c] for v in validated) / len(validated) if validated else math.nan for c in VALIDITY_CHECKS}
+    checks = [*VALIDITY_CHECKS, *(c for c in validated[0] if c not in VALIDITY_CHECKS)] if validated else []
+    validity = {c: sum(v[c] for v in validated) / len(validated) for c in checks} or dict.fromkeys(VALIDITY_CHECKS,
+                                                                                                    math.nan)
     return {
         "systems": systems,
         "real": {"descriptors": {d: {"mean": _nanmean(pooled["real"][d])} for d in metrics.DESCRIPTORS}},
@@ -36,11 +40,12 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
         "nll_per_cell_song_mean": _nanmean([s.nll_per_cell for s in scores]),
         "validity": {"songs_checked": len(validated), **validity},
         "against_loop": against_loop(scores),
+        **{f"against_{name}": against_baseline(scores, name) for name in names if name in KIND_BASELINE_NAMES},
         "feel": {name: feel_summary(scores, name) for name in ("model", LOOP)},
         "model_beats": {
             b: {"model_f1": model_f1, "baseline_f1": systems[b]["grid"]["all"]["f1"],
                 "beats": bool(model_f1 > systems[b]["grid"]["all"]["f1"])}
-            for b in BASELINES
+            for b in names if b != "model"
         },
         "songs": [_song_row(s) for s in scores],
     }
@@ -48,35 +53,48 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
 
 def against_loop(scores: list[SongScore]) -> dict[str, Any]:
     """The figures every model is judged by, next to the loop's: mean song F1 of take 1, the share of songs where
-    it beats the loop, the best of the takes, density ratios, the per-bar structure F1s, and the share of songs that
-    crash on more than half their bars (model and real drums: a crash on every downbeat is a crash-ride song, rare
-    in drummers' hands, and the first thing a guitarist hears)."""
-    model = np.array([s.f1("model") for s in scores])
-    loop = np.array([s.f1(LOOP) for s in scores])
-    best = np.array([max(s.take_f1) for s in scores])
+    it beats the loop, the best of the takes, density ratios, the per-bar structure F1s (pooled over all bars, and
+    the mean of each song's), and the share of songs that crash on more than half their bars (model and real drums:
+    a crash on every downbeat is a crash-ride song, rare in drummers' hands, and the first thing a guitarist
+    hears)."""
     density = np.array([s.take_density[0] for s in scores])
-    structure: dict[str, dict[str, float]] = {}
-    for system in ("model", LOOP):
-        structure[system] = {}
-        for name in metrics.STRUCTURES:
-            total = sum((s.structure[system][name] for s in scores), metrics.HitCounts.zeros(1))
-            structure[system][name] = total.micro()[2]
     return {
-        "songs": len(scores),
+        **against_baseline(scores, LOOP, "loop"),
         "takes": max(len(s.take_f1) for s in scores),
-        "model_mean_song_f1": _nanmean(model),
-        "loop_mean_song_f1": _nanmean(loop),
-        "model_minus_loop": _nanmean(model - loop),
-        "beats_loop_share": float(np.mean(model > loop)),
-        "best_of_takes_mean_song_f1": _nanmean(best),
-        "best_of_takes_minus_loop": _nanmean(best - loop),
         "density_ratio_median": float(np.median(density)),
         "density_ratio_p10_p90": [float(np.percentile(density, 10)), float(np.percentile(density, 90))],
         "min_take_density_ratio": float(min(min(s.take_density) for s in scores)),
         "songs_with_a_take_under_a_third": int(sum(min(s.take_density) < 1 / 3 for s in scores)),
-        "structure_f1": structure,
         "crash_most_bars_share": {"model": _crash_most_bars_share(scores, "predicted"),
                                   "real": _crash_most_bars_share(scores, "real")},
+    }
+
+
+def against_baseline(scores: list[SongScore], baseline: str, label: str = "baseline") -> dict[str, Any]:
+    """Take 1 against one baseline, song by song: mean song F1 of each, the share of songs where take 1 is strictly
+    above it, the best of the takes, and the structure F1s of both, pooled over all bars and as a mean of songs."""
+    model = np.array([s.f1("model") for s in scores])
+    other = np.array([s.f1(baseline) for s in scores])
+    best = np.array([max(s.take_f1) for s in scores])
+    structure: dict[str, dict[str, float]] = {}
+    song_structure: dict[str, dict[str, float]] = {}
+    for system in ("model", baseline):
+        structure[system], song_structure[system] = {}, {}
+        for name in metrics.STRUCTURES:
+            total = sum((s.structure[system][name] for s in scores), metrics.HitCounts.zeros(1))
+            structure[system][name] = total.micro()[2]
+            song_structure[system][name] = _nanmean([s.structure[system][name].micro()[2] for s in scores])
+    return {
+        "baseline": baseline,
+        "songs": len(scores),
+        "model_mean_song_f1": _nanmean(model),
+        f"{label}_mean_song_f1": _nanmean(other),
+        f"model_minus_{label}": _nanmean(model - other),
+        f"beats_{label}_share": float(np.mean(model > other)),
+        "best_of_takes_mean_song_f1": _nanmean(best),
+        f"best_of_takes_minus_{label}": _nanmean(best - other),
+        "structure_f1": structure,
+        "structure_song_f1_mean": song_structure,
     }
 
 
@@ -109,7 +127,8 @@ def _song_row(score: SongScore) -> dict[str, Any]:
         "name": score.name, "bars": score.n_bars, "steps": score.n_steps, "seconds": round(score.seconds, 3),
         "generation_seconds": round(score.generate_seconds, 3), "nll_per_cell": score.nll_per_cell,
         "take_f1": score.take_f1, "take_density": score.take_density,
-        "f1": {s: score.f1(s) for s in SYSTEMS}, "f1_tol1": {s: score.f1(s, "all_tol1") for s in SYSTEMS},
+        "f1": {s: score.f1(s) for s in score.systems},
+        "f1_tol1": {s: score.f1(s, "all_tol1") for s in score.systems},
         "descriptor_means": {n: {d: _nanmean(v) for d, v in values.items()} for n, values in score.descriptors.items()},
         "novelty": {s: list(v) for s, v in score.novelty.items()},
         "validity": score.validity,

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bseq2drum/rpc/seq2drum.proto\x12\x0bseq2drum.v1\"\x9b\x04\n\x11GenerationOptions\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x11\n\x04seed\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\r\n\x05track\x18\x03 \x01(\t\x12\r\n\x05merge\x18\x04 \x01(\x08\x12\x15\n\x08humanize\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x1c\n\x0fhumanize_amount\x18\x12 \x01(\x02H\x03\x88\x01\x01\x12\x0c\n\x04\x66\x65\x65l\x18\x13 \x01(\t\x12\x12\n\x05takes\x18\x06 \x01(\rH\x04\x88\x01\x01\x12\x0f\n\x07kit_map\x18\r \x01(\t\x12\x1a\n\rcount_in_bars\x18\x0e \x01(\rH\x05\x88\x01\x01\x12\x11\n\x04\x62\x61rs\x18\x0f \x01(\rH\x06\x88\x01\x01\x12\x16\n\ttempo_qpm\x18\x10 \x01(\x01H\x07\x88\x01\x01\x12\r\n\x05meter\x18\x11 \x01(\t\x12\r\n\x05style\x18\x07 \x01(\t\x12\x14\n\x07\x64\x65nsity\x18\x08 \x01(\x02H\x08\x88\x01\x01\x12\r\n\x05\x66ills\x18\t \x01(\t\x12\x12\n\x05swing\x18\n \x01(\x02H\t\x88\x01\x01\x12\x15\n\x08\x64ynamics\x18\x0b \x01(\x02H\n\x88\x01\x01\x12\x0e\n\x06\x63ymbal\x18\x0c \x01(\tB\x0e\n\x0c_temperatureB\x07\n\x05_seedB\x0b\n\t_humanizeB\x12\n\x10_humanize_amountB\x08\n\x06_takesB\x10\n\x0e_count_in_barsB\x07\n\x05_barsB\x0c\n\n_tempo_qpmB\n\n\x08_densityB\x08\n\x06_swingB\x0b\n\t_dynamics\"P\n\x0fGenerateRequest\x12\x0c\n\x04midi\x18\x01 \x01(\x0c\x12/\n\x07options\x18\x02 \x01(\x0b\x32\x1e.seq2drum.v1.GenerationOptions\"\xb3\x02\n\x12GenerationMetadata\x12\x0c\n\x04\x62\x61rs\x18\x01 \x01(\r\x12\x15\n\rtempo_changes\x18\x02 \x01(\r\x12\x1e\n\x16time_signature_changes\x18\x03 \x01(\r\x12\x11\n\tdrum_hits\x18\x04 \x01(\r\x12\x18\n\x10music_duration_s\x18\x05 \x01(\x01\x12\x15\n\rgeneration_ms\x18\x06 \x01(\x01\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12\x12\n\nmodel_name\x18\x08 \x01(\t\x12\x15\n\rmodel_version\x18\t \x01(\t\x12\x14\n\x0coutput_bytes\x18\n \x01(\x04\x12\x14\n\x0cguitar_parts\x18\x0b \x03(\t\x12\x0f\n\x07notices\x18\x0c \x03(\t\x12\x10\n\x08sections\x18\r \x03(\t\x12\x0c\n\x04take\x18\x0e \x01(\r\"6\n\x04Take\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04midi\x18\x02 \x01(\x0c\x12\x11\n\tdrum_hits\x18\x03 \x01(\r\"z\n\x10GenerateResponse\x12\x0c\n\x04midi\x18\x01 \x01(\x0c\x12\x31\n\x08metadata\x18\x02 \x01(\x0b\x32\x1f.seq2drum.v1.GenerationMetadata\x12%\n\nmore_takes\x18\x03 \x03(\x0b\x32\x11.seq2drum.v1.Take\"h\n\x15GenerateStreamRequest\x12\x31\n\x07options\x18\x01 \x01(\x0b\x32\x1e.seq2drum.v1.GenerationOptionsH\x00\x12\x14\n\nmidi_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"k\n\x16GenerateStreamResponse\x12\x33\n\x08metadata\x18\x01 \x01(\x0b\x32\x1f.seq2drum.v1.GenerationMetadataH\x00\x12\x14\n\nmidi_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x15\n\x13GetModelInfoRequest\"\xe8\x01\n\x0bOptionsSpec\x12\x17\n\x0ftemperature_min\x18\x01 \x01(\x02\x12\x17\n\x0ftemperature_max\x18\x02 \x01(\x02\x12\x1b\n\x13temperature_default\x18\x03 \x01(\x02\x12\x10\n\x08seed_max\x18\x04 \x01(\x04\x12\x18\n\x10humanize_default\x18\x05 \x01(\x08\x12\x11\n\tmax_takes\x18\x06 \x01(\r\x12\x1f\n\x17humanize_amount_default\x18\x07 \x01(\x02\x12\x1b\n\x13humanize_amount_max\x18\x08 \x01(\x02\x12\r\n\x05\x66\x65\x65ls\x18\t \x03(\t\"\xd8\x02\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x18\n\x10max_stream_bytes\x18\x02 \x01(\x04\x12\x19\n\x11max_song_quarters\x18\x03 \x01(\r\x12\x1e\n\x16\x63oncurrent_generations\x18\x04 \x01(\r\x12\x11\n\tmax_notes\x18\x05 \x01(\r\x12\x12\n\nmax_events\x18\x06 \x01(\r\x12\x19\n\x11max_tempo_changes\x18\x07 \x01(\r\x12\"\n\x1amax_time_signature_changes\x18\x08 \x01(\r\x12\x1a\n\x12\x63oncurrent_uploads\x18\t \x01(\r\x12\x15\n\rupload_idle_s\x18\n \x01(\x01\x12\x11\n\tmax_job_s\x18\x0b \x01(\x01\x12\x18\n\x10max_option_chars\x18\x0c \x01(\r\x12\x18\n\x10min_upload_kib_s\x18\r \x01(\x01\"\xb9\x03\n\x14GetModelInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x11\n\tattention\x18\x03 \x01(\x08\x12\x12\n\nparameters\x18\x04 \x01(\x04\x12\x19\n\x11steps_per_quarter\x18\x05 \x01(\r\x12\x14\n\x0c\x64rum_classes\x18\x06 \x03(\t\x12J\n\rtraining_data\x18\x07 \x03(\x0b\x32\x33.seq2drum.v1.GetModelInfoResponse.TrainingDataEntry\x12\x10\n\x08val_loss\x18\x08 \x01(\x01\x12\x15\n\rtrain_seconds\x18\t \x01(\x01\x12\x0c\n\x04step\x18\n \x01(\x04\x12)\n\x07options\x18\x0b \x01(\x0b\x32\x18.seq2drum.v1.OptionsSpec\x12#\n\x06limits\x18\x0c \x01(\x0b\x32\x13.seq2drum.v1.Limits\x12\"\n\x06styles\x18\r \x03(\x0b\x32\x12.seq2drum.v1.Style\x1a\x33\n\x11TrainingDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\":\n\x05Style\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06meters\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t2\x87\x02\n\x08Seq2Drum\x12G\n\x08Generate\x12\x1c.seq2drum.v1.GenerateRequest\x1a\x1d.seq2drum.v1.GenerateResponse\x12]\n\x0eGenerateStream\x12\".seq2drum.v1.GenerateStreamRequest\x1a#.seq2drum.v1.GenerateStreamResponse(\x01\x30\x01\x12S\n\x0cGetModelInfo\x12 .seq2drum.v1.GetModelInfoRequest\x1a!.seq2drum.v1.GetModelInfoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bseq2drum/rpc/seq2drum.proto\x12\x0bseq2drum.v1\"\xc4\x04\n\x11GenerationOptions\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x11\n\x04seed\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\r\n\x05track\x18\x03 \x01(\t\x12\r\n\x05merge\x18\x04 \x01(\x08\x12\x15\n\x08humanize\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x1c\n\x0fhumanize_amount\x18\x12 \x01(\x02H\x03\x88\x01\x01\x12\x0c\n\x04\x66\x65\x65l\x18\x13 \x01(\t\x12\x13\n\x0bguitar_only\x18\x14 \x01(\x08\x12\x12\n\nkeep_drums\x18\x15 \x01(\x08\x12\x12\n\x05takes\x18\x06 \x01(\rH\x04\x88\x01\x01\x12\x0f\n\x07kit_map\x18\r \x01(\t\x12\x1a\n\rcount_in_bars\x18\x0e \x01(\rH\x05\x88\x01\x01\x12\x11\n\x04\x62\x61rs\x18\x0f \x01(\rH\x06\x88\x01\x01\x12\x16\n\ttempo_qpm\x18\x10 \x01(\x01H\x07\x88\x01\x01\x12\r\n\x05meter\x18\x11 \x01(\t\x12\r\n\x05style\x18\x07 \x01(\t\x12\x14\n\x07\x64\x65nsity\x18\x08 \x01(\x02H\x08\x88\x01\x01\x12\r\n\x05\x66ills\x18\t \x01(\t\x12\x12\n\x05swing\x18\n \x01(\x02H\t\x88\x01\x01\x12\x15\n\x08\x64ynamics\x18\x0b \x01(\x02H\n\x88\x01\x01\x12\x0e\n\x06\x63ymbal\x18\x0c \x01(\tB\x0e\n\x0c_temperatureB\x07\n\x05_seedB\x0b\n\t_humanizeB\x12\n\x10_humanize_amountB\x08\n\x06_takesB\x10\n\x0e_count_in_barsB\x07\n\x05_barsB\x0c\n\n_tempo_qpmB\n\n\x08_densityB\x08\n\x06_swingB\x0b\n\t_dynamics\"P\n\x0fGenerateRequest\x12\x0c\n\x04midi\x18\x01 \x01(\x0c\x12/\n\x07options\x18\x02 \x01(\x0b\x32\x1e.seq2drum.v1.GenerationOptions\"\xb3\x02\n\x12GenerationMetadata\x12\x0c\n\x04\x62\x61rs\x18\x01 \x01(\r\x12\x15\n\rtempo_changes\x18\x02 \x01(\r\x12\x1e\n\x16time_signature_changes\x18\x03 \x01(\r\x12\x11\n\tdrum_hits\x18\x04 \x01(\r\x12\x18\n\x10music_duration_s\x18\x05 \x01(\x01\x12\x15\n\rgeneration_ms\x18\x06 \x01(\x01\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12\x12\n\nmodel_name\x18\x08 \x01(\t\x12\x15\n\rmodel_version\x18\t \x01(\t\x12\x14\n\x0coutput_bytes\x18\n \x01(\x04\x12\x14\n\x0cguitar_parts\x18\x0b \x03(\t\x12\x0f\n\x07notices\x18\x0c \x03(\t\x12\x10\n\x08sections\x18\r \x03(\t\x12\x0c\n\x04take\x18\x0e \x01(\r\"6\n\x04Take\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04midi\x18\x02 \x01(\x0c\x12\x11\n\tdrum_hits\x18\x03 \x01(\r\"z\n\x10GenerateResponse\x12\x0c\n\x04midi\x18\x01 \x01(\x0c\x12\x31\n\x08metadata\x18\x02 \x01(\x0b\x32\x1f.seq2drum.v1.GenerationMetadata\x12%\n\nmore_takes\x18\x03 \x03(\x0b\x32\x11.seq2drum.v1.Take\"h\n\x15GenerateStreamRequest\x12\x31\n\x07options\x18\x01 \x01(\x0b\x32\x1e.seq2drum.v1.GenerationOptionsH\x00\x12\x14\n\nmidi_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"k\n\x16GenerateStreamResponse\x12\x33\n\x08metadata\x18\x01 \x01(\x0b\x32\x1f.seq2drum.v1.GenerationMetadataH\x00\x12\x14\n\nmidi_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x15\n\x13GetModelInfoRequest\"\xe8\x01\n\x0bOptionsSpec\x12\x17\n\x0ftemperature_min\x18\x01 \x01(\x02\x12\x17\n\x0ftemperature_max\x18\x02 \x01(\x02\x12\x1b\n\x13temperature_default\x18\x03 \x01(\x02\x12\x10\n\x08seed_max\x18\x04 \x01(\x04\x12\x18\n\x10humanize_default\x18\x05 \x01(\x08\x12\x11\n\tmax_takes\x18\x06 \x01(\r\x12\x1f\n\x17humanize_amount_default\x18\x07 \x01(\x02\x12\x1b\n\x13humanize_amount_max\x18\x08 \x01(\x02\x12\r\n\x05\x66\x65\x65ls\x18\t \x03(\t\"\xd8\x02\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x18\n\x10max_stream_bytes\x18\x02 \x01(\x04\x12\x19\n\x11max_song_quarters\x18\x03 \x01(\r\x12\x1e\n\x16\x63oncurrent_generations\x18\x04 \x01(\r\x12\x11\n\tmax_notes\x18\x05 \x01(\r\x12\x12\n\nmax_events\x18\x06 \x01(\r\x12\x19\n\x11max_tempo_changes\x18\x07 \x01(\r\x12\"\n\x1amax_time_signature_changes\x18\x08 \x01(\r\x12\x1a\n\x12\x63oncurrent_uploads\x18\t \x01(\r\x12\x15\n\rupload_idle_s\x18\n \x01(\x01\x12\x11\n\tmax_job_s\x18\x0b \x01(\x01\x12\x18\n\x10max_option_chars\x18\x0c \x01(\r\x12\x18\n\x10min_upload_kib_s\x18\r \x01(\x01\"\xb9\x03\n\x14GetModelInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x11\n\tattention\x18\x03 \x01(\x08\x12\x12\n\nparameters\x18\x04 \x01(\x04\x12\x19\n\x11steps_per_quarter\x18\x05 \x01(\r\x12\x14\n\x0c\x64rum_classes\x18\x06 \x03(\t\x12J\n\rtraining_data\x18\x07 \x03(\x0b\x32\x33.seq2drum.v1.GetModelInfoResponse.TrainingDataEntry\x12\x10\n\x08val_loss\x18\x08 \x01(\x01\x12\x15\n\rtrain_seconds\x18\t \x01(\x01\x12\x0c\n\x04step\x18\n \x01(\x04\x12)\n\x07options\x18\x0b \x01(\x0b\x32\x18.seq2drum.v1.OptionsSpec\x12#\n\x06limits\x18\x0c \x01(\x0b\x32\x13.seq2drum.v1.Limits\x12\"\n\x06styles\x18\r \x03(\x0b\x32\x12.seq2drum.v1.Style\x1a\x33\n\x11TrainingDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\":\n\x05Style\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06meters\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t2\x87\x02\n\x08Seq2Drum\x12G\n\x08Generate\x12\x1c.seq2drum.v1.GenerateRequest\x1a\x1d.seq2drum.v1.GenerateResponse\x12]\n\x0eGenerateStream\x12\".seq2drum.v1.GenerateStreamRequest\x1a#.seq2drum.v1.GenerateStreamResponse(\x01\x30\x01\x12S\n\x0cGetModelInfo\x12 .seq2drum.v1.GetModelInfoRequest\x1a!.seq2drum.v1.GetModelInfoResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,31 +34,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMODELINFORESPONSE_TRAININGDATAENTRY']._loaded_options = None
   _globals['_GETMODELINFORESPONSE_TRAININGDATAENTRY']._serialized_options = b'8\001'
   _globals['_GENERATIONOPTIONS']._serialized_start=45
-  _globals['_GENERATIONOPTIONS']._serialized_end=584
-  _globals['_GENERATEREQUEST']._serialized_start=586
-  _globals['_GENERATEREQUEST']._serialized_end=666
-  _globals['_GENERATIONMETADATA']._serialized_start=669
-  _globals['_GENERATIONMETADATA']._serialized_end=976
-  _globals['_TAKE']._serialized_start=978
-  _globals['_TAKE']._serialized_end=1032
-  _globals['_GENERATERESPONSE']._serialized_start=1034
-  _globals['_GENERATERESPONSE']._serialized_end=1156
-  _globals['_GENERATESTREAMREQUEST']._serialized_start=1158
-  _globals['_GENERATESTREAMREQUEST']._serialized_end=1262
-  _globals['_GENERATESTREAMRESPONSE']._serialized_start=1264
-  _globals['_GENERATESTREAMRESPONSE']._serialized_end=1371
-  _globals['_GETMODELINFOREQUEST']._serialized_start=1373
-  _globals['_GETMODELINFOREQUEST']._serialized_end=1394
-  _globals['_OPTIONSSPEC']._serialized_start=1397
-  _globals['_OPTIONSSPEC']._serialized_end=1629
-  _globals['_LIMITS']._serialized_start=1632
-  _globals['_LIMITS']._serialized_end=1976
-  _globals['_GETMODELINFORESPONSE']._serialized_start=1979
-  _globals['_GETMODELINFORESPONSE']._serialized_end=2420
-  _globals['_GETMODELINFORESPONSE_TRAININGDATAENTRY']._serialized_start=2369
-  _globals['_GETMODELINFORESPONSE_TRAININGDATAENTRY']._serialized_end=2420
-  _globals['_STYLE']._serialized_start=2422
-  _globals['_STYLE']._serialized_end=2480
-  _globals['_SEQ2DRUM']._serialized_start=2483
-  _globals['_SEQ2DRUM']._serialized_end=2746
+  _globals['_GENERATIONOPTIONS']._serialized_end=625
+  _globals['_GENERATEREQUEST']._serialized_start=627
+  _globals['_GENERATEREQUEST']._serialized_end=707
+  _globals['_GENERATIONMETADATA']._serialized_start=710
+  _globals['_GENERATIONMETADATA']._serialized_end=1017
+  _globals['_TAKE']._serialized_start=1019
+  _globals['_TAKE']._serialized_end=1073
+  _globals['_GENERATERESPONSE']._serialized_start=1075
+  _globals['_GENERATERESPONSE']._serialized_end=1197
+  _globals['_GENERATESTREAMREQUEST']._serialized_start=1199
+  _globals['_GENERATESTREAMREQUEST']._serialized_end=1303
+  _globals['_GENERATESTREAMRESPONSE']._serialized_start=1305
+  _globals['_GENERATESTREAMRESPONSE']._serialized_end=1412
+  _globals['_GETMODELINFOREQUEST']._serialized_start=1414
+  _globals['_GETMODELINFOREQUEST']._serialized_end=1435
+  _globals['_OPTIONSSPEC']._serialized_start=1438
+  _globals['_OPTIONSSPEC']._serialized_end=1670
+  _globals['_LIMITS']._serialized_start=1673
+  _globals['_LIMITS']._serialized_end=2017
+  _globals['_GETMODELINFORESPONSE']._serialized_start=2020
+  _globals['_GETMODELINFORESPONSE']._serialized_end=2461
+  _globals['_GETMODELINFORESPONSE_TRAININGDATAENTRY']._serialized_start=2410
+  _globals['_GETMODELINFORESPONSE_TRAININGDATAENTRY']._serialized_end=2461
+  _globals['_STYLE']._serialized_start=2463
+  _globals['_STYLE']._serialized_end=2521
+  _globals['_SEQ2DRUM']._serialized_start=2524
+  _globals['_SEQ2DRUM']._serialized_end=2787
 # @@protoc_insertion_point(module_scope)

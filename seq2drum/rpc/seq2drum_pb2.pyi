@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "swing", "dynamics", "cymbal")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "swing", "dynamics", "cymbal")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
@@ -15,6 +15,8 @@ class GenerationOptions(_message.Message):
     HUMANIZE_FIELD_NUMBER: _ClassVar[int]
     HUMANIZE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     FEEL_FIELD_NUMBER: _ClassVar[int]
+    GUITAR_ONLY_FIELD_NUMBER: _ClassVar[int]
+    KEEP_DRUMS_FIELD_NUMBER: _ClassVar[int]
     TAKES_FIELD_NUMBER: _ClassVar[int]
     KIT_MAP_FIELD_NUMBER: _ClassVar[int]
     COUNT_IN_BARS_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +36,8 @@ class GenerationOptions(_message.Message):
     humanize: bool
     humanize_amount: float
     feel: str
+    guitar_only: bool
+    keep_drums: bool
     takes: int
     kit_map: str
     count_in_bars: int
@@ -46,7 +50,7 @@ class GenerationOptions(_message.Message):
     swing: float
     dynamics: float
     cymbal: str
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ...) -> None: ...
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")

@@ -23,7 +23,9 @@ from seq2drum.song.grid import DrumGrid, Grid
 def cache_key(data: bytes, config: DataConfig) -> str:
     """Content of the file + everything in the config that changes the encoding."""
     digest = hashlib.sha256(data)
-    settings = {k: getattr(config, k) for k in ("steps_per_quarter", "min_song_bars")}
+    settings: dict[str, object] = {k: getattr(config, k) for k in ("steps_per_quarter", "min_song_bars")}
+    if config.listen_to_band:  # the band's span and grid differ from the guitar's; guitar-span entries keep their keys
+        settings["listen_to_band"] = True
     digest.update(json.dumps([PIPELINE_VERSION, settings], sort_keys=True).encode())
     return digest.hexdigest()[:32]
 
