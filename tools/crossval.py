@@ -51,9 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
                              "folds on two cores; the run without --only then summarises every fold")
     parser.add_argument("--input-kind", choices=(*INPUT_KINDS, "all"), default="band",
                         help="what the held-out songs are played from (see --mode evaluate); all = each of them")
+    parser.add_argument("--no-hear-drums", action="store_true",
+                        help="train folds whose decoder does not hear the drums of the bars before (the older design)")
+    parser.add_argument("--own-passes", type=int, default=None, metavar="N",
+                        help="score with N passes hearing the model's own take 1 (default: its policy's); scores and "
+                        "outputs then go to scores-KIND-pN.pkl and OUT/gen-pN, beside the default's")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
+
+
+def tag_of(args: argparse.Namespace) -> str:
+    """The suffix of scores and outputs made with --own-passes N ("" for the policy's own)."""
+    return "" if args.own_passes is None else f"-p{args.own_passes}"
 
 
 def kinds_of(args: argparse.Namespace) -> list[str]:
@@ -72,7 +82,7 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
 
     if not (folder / "trained.json").exists():
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
-        train(args.data, folder, data_config, ModelConfig(attention=args.attention),
+        train(args.data, folder, data_config, ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums),
               TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split,
               tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
@@ -90,16 +100,17 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
 def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
     """The fold's held-out songs played from `kind`: scores kept (foldN/scores-KIND.pkl), takes written to OUT/gen."""
     folder = args.out / f"fold{fold}"
-    scores_path = folder / f"scores-{kind}.pkl"
+    tag = tag_of(args)
+    scores_path = folder / f"scores-{kind}{tag}.pkl"
     if scores_path.exists():
         with scores_path.open("rb") as stream:
             print(f"fold {fold} {kind}: scores found, skipped", flush=True)
             return pickle.load(stream)
     started = time.perf_counter()
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
-                                  input_kind=kind)
-    evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}", settings, progress=False,
-                          log=lambda line: None, outputs_dir=args.out / "gen" / kind)
+                                  input_kind=kind, own_passes=args.own_passes)
+    evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}{tag}", settings, progress=False,
+                          log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))
     loop = evaluation.summary["against_loop"]
     print(f"fold {fold} {kind}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
@@ -125,11 +136,13 @@ def main() -> None:
         return
     for kind, scores in all_scores.items():
         summary = {**summarize(scores), "input_kind": kind}
-        write_atomic(args.out / f"summary-{kind}.json", dumps({k: v for k, v in summary.items()
+        tag = tag_of(args)
+        write_atomic(args.out / f"summary-{kind}{tag}.json", dumps({k: v for k, v in summary.items()
                                                                 if k != "distributions"}))
         print(f"\nall {args.folds} folds, {len(scores)} songs, input {kind}:\n")
         print(format_tables(summary))
-    print(f"\nthen: python -m tools.score_split --gen {args.out / 'gen'} --out {args.out / 'scoring'}")
+    tag = tag_of(args)
+    print(f"\nthen: python -m tools.score_split --gen {args.out / f'gen{tag}'} --out {args.out / f'scoring{tag}'}")
 
 
 if __name__ == "__main__":

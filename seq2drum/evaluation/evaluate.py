@@ -59,6 +59,7 @@ class EvaluationSettings:
     humanize: float = GenerationOptions().humanize  # the feel of the drums scored by the feel figures
     feel: str = GenerationOptions().feel
     input_kind: str = "band"  # guitar | band | primed (evaluation.inputs): what the model is played from
+    own_passes: int | None = None  # for a model that hears drums: passes hearing its take 1 (None: its policy's)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -104,6 +105,8 @@ def evaluate(
     settings = settings or EvaluationSettings()
     started = time.perf_counter()
     generator = DrumGenerator.from_checkpoint(checkpoint)
+    if settings.own_passes is not None:
+        generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
