@@ -145,3 +145,13 @@ def test_crossval_and_score_split_take_the_input_kind() -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["--input-kind", "drums"])
     assert score_split.build_parser().parse_args(["--gen", "g", "--out", "o"]).gen == Path("g")
+
+
+def test_crossval_keeps_second_pass_scores_apart() -> None:
+    """Scores with --own-passes N go beside the policy's own (a -pN suffix), so both compare on the same folds."""
+    from tools import crossval
+
+    parser = crossval.build_parser()
+    assert crossval.tag_of(parser.parse_args([])) == ""
+    assert crossval.tag_of(parser.parse_args(["--own-passes", "1"])) == "-p1"
+    assert parser.parse_args(["--no-hear-drums"]).no_hear_drums
