@@ -22,7 +22,8 @@ from pathlib import Path
 
 import grpc
 
-from seq2drum.options import OPTION_BY_NAME, DefaultsHelpFormatter, add_option_flags, chosen_options, invoked_as
+from seq2drum.options import (OPTION_BY_NAME, DefaultsHelpFormatter, add_option_flags, chosen_options, invoked_as,
+                              read_groove_file)
 from seq2drum.credentials import TOKEN_ENV, read_token
 from seq2drum.errors import ConfigError, escape_controls
 from seq2drum.rpc import seq2drum_pb2
@@ -71,13 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOptions:
-    """The generation flags as the proto's options; flags left out stay unset. --kit-map's file is read here (the
-    server checks it)."""
+    """The generation flags as the proto's options; flags left out stay unset. --kit-map's and --groove's files are
+    read here (the server checks them)."""
     options = seq2drum_pb2.GenerationOptions()
     for name, value in chosen_options(args).items():
         if name == "kit_map":
             if value.strip().lower() != "gm":
                 options.kit_map = read_kit_map_text(value)
+            continue
+        if name == "groove_midi":  # the clip is read here, on the DAW's machine, and its bytes sent
+            try:
+                options.groove_midi = read_groove_file(value)
+            except ConfigError as exc:
+                raise HelperError(str(exc)) from None
             continue
         if name in _UINT_LIMITS and not 0 <= value < _UINT_LIMITS[name]:  # within it, the server says the real range
             raise HelperError(f"{OPTION_BY_NAME[name].flag} must be >= 0, got {value}")

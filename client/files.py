@@ -74,6 +74,8 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
         print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
     if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen
         print(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}"), flush=True)
+    if drums.metadata.band_parts:
+        print(escape_controls(f"band: {'; '.join(drums.metadata.band_parts)}"), flush=True)
     for notice in drums.metadata.notices:
         print(f"warning: {escape_controls(notice)}", file=sys.stderr, flush=True)
     return target

@@ -51,6 +51,7 @@ _TYPE_CHECKS = {
     "float": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
     "bool": lambda value: isinstance(value, bool),
     "str": lambda value: isinstance(value, str),
+    "bytes": lambda value: isinstance(value, bytes),
 }
 
 

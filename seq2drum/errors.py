@@ -34,6 +34,10 @@ class MidiLimitError(MidiReadError):
     """The file holds more notes, events, tempo or meter changes than the reader takes (see midi_scan.ReadLimits)."""
 
 
+class GrooveClipError(MidiReadError):
+    """A `--groove` clip we cannot play from: not MIDI, no drums on channel 10, or in another meter than the song."""
+
+
 class NoGuitarError(Seq2DrumError):
     """The file has no part we can take as the guitar; the message lists the parts to choose from."""
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.config import _check, _check_types, _Config
+from seq2drum.errors import ConfigError
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
 
 MAX_TEMPERATURE = 5.0
@@ -32,6 +33,8 @@ MAX_FILL_EVERY = 64
 CYMBALS = ("auto", "hats", "ride")
 MAX_HUMANIZE = 1.5
 FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
+GROOVE_CLIP_MAX_BARS = 8  # a longer --groove clip gives its first 8 bars
+MAX_GROOVE_CLIP_BYTES = 1 << 20  # a drum clip of 8 bars is a few KiB; a GMD take at most ~100 KiB
 
 
 def fills_every(fills: str) -> int | None:
@@ -66,6 +69,7 @@ class GenerationOptions(_Config):
     feel: str = "natural"  # the timing feel: natural (as learned) | tight | laid-back | pushed
     guitar_only: bool = False  # listen to the guitar alone, even with a model that listens to the band
     keep_drums: bool = False  # keep the input's drums (channel 10) in the bars they cover
+    groove_midi: bytes | None = None  # a drum clip (MIDI bytes): the groove the drums start from and come back to
 
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
@@ -92,6 +96,10 @@ class GenerationOptions(_Config):
                f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
         _check(1 <= self.takes <= MAX_TAKES, f"takes must be 1-{MAX_TAKES}, got {self.takes}")
+        _check(self.groove_midi is None or len(self.groove_midi) <= MAX_GROOVE_CLIP_BYTES,
+               f"the groove clip holds {len(self.groove_midi or b''):,} bytes; a clip of at most "
+               f"{MAX_GROOVE_CLIP_BYTES:,} bytes is taken (its first {GROOVE_CLIP_MAX_BARS} bars are used): cut it "
+               "in your DAW")
         self._check_shape()
 
     def _check_shape(self) -> None:
@@ -119,6 +127,8 @@ class GenerationOptions(_Config):
                f"{int(MAX_SONG_QUARTERS * denominator // (numerator * 4))} bars")
         _check(self.track is None, "track picks the guitar of a song; drums from nothing (bars) have no song")
         _check(not self.merge, "merge copies a song's guitar into the output; drums from nothing (bars) have no song")
+        _check(not self.keep_drums and not self.guitar_only,
+               "keep drums and guitar only are about a song's parts; drums from nothing (bars) have no song")
 
     @property
     def from_nothing(self) -> bool:
@@ -165,8 +175,10 @@ class Option:
 
     @property
     def kind(self) -> type:
-        """int, float, bool or str (the dataclass's type without `| None`)."""
-        return {"int": int, "float": float, "bool": bool, "str": str}[_TYPES[self.name].replace(" | None", "")]
+        """int, float, bool, str or bytes (the dataclass's type without `| None`; bytes are a file's on the command
+        lines, which take its path)."""
+        return {"int": int, "float": float, "bool": bool, "str": str,
+                "bytes": bytes}[_TYPES[self.name].replace(" | None", "")]
 
 
 _DEFAULTS = {item.name: item.default for item in fields(GenerationOptions)}
@@ -214,8 +226,12 @@ OPTIONS: tuple[Option, ...] = (
            "the beat) or pushed (ahead of it)", choices=FEELS),
     Option("guitar_only", "--guitar-only", 20, "listen to the guitar part alone, even with a model that listens to "
            "the whole band"),
-    Option("keep_drums", "--keep-drums", 21, "keep the drums already in the song (channel 10) in the bars they cover "
-           "and write the other bars"),
+    Option("keep_drums", "--keep-drums", 21, "keep the drums already in the song (channel 10) in the bars they cover, "
+           "exactly as played, and write the other bars continuing their groove (without it channel 10 is ignored)"),
+    Option("groove_midi", "--groove", 22, "a drum clip (a loop, a take, a Groove MIDI Dataset file) in the song's "
+           f"meter: the groove the drums start from and come back to (its first {GROOVE_CLIP_MAX_BARS} bars)",
+           metavar="CLIP.mid",
+           default_words="none, the model's own groove"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -242,6 +258,7 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
     for option in OPTIONS:
         text = (help_for or {}).get(option.name) or prefix + option.help
         dest = option.name
+        kind = str if option.kind is bytes else option.kind  # a file's bytes: the command line takes its path
         if option.kind is bool:  # on/off flags: --merge turns on
             parser.add_argument(option.flag, dest=dest, action="store_const",
                                 default=None if server_decides else option.default,
@@ -253,12 +270,26 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
             default = "gm"  # a file name or gm, read by the caller (main.py checks it, the helper sends it)
         if (server_decides or option.default_words) and "(default" not in text:
             text = f"{text} (default: {'the server decides, ' if server_decides else ''}{shown})"
-        parser.add_argument(option.flag, dest=dest, type=option.kind, default=default, metavar=option.metavar,
+        parser.add_argument(option.flag, dest=dest, type=kind, default=default, metavar=option.metavar,
                             choices=option.choices, help=text)
         if option.off_flag:
             parser.add_argument(option.off_flag, dest=dest, action="store_const", const=type(option.default)(0),
                                 default=default,
                                 help=f"the same as {option.flag} 0: every hit on the grid (default: off)")
+
+
+def read_groove_file(path: str) -> bytes:
+    """The --groove clip's bytes (checked by generation, which says what is wrong with them); ConfigError naming the
+    file when it cannot be read. main.py and the DAW helper read it alike."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read --groove {path}: {exc.strerror or exc}; name a drum clip (.mid) such as a "
+                          "loop from your library") from None
+    if len(data) > MAX_GROOVE_CLIP_BYTES:
+        raise ConfigError(f"--groove {path} holds {len(data):,} bytes, past the {MAX_GROOVE_CLIP_BYTES:,} a clip "
+                          f"may hold (its first {GROOVE_CLIP_MAX_BARS} bars are used): cut it in your DAW")
+    return data
 
 
 def chosen_options(args: argparse.Namespace) -> dict[str, Any]:

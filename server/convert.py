@@ -43,6 +43,8 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
             values[option.name] = text or option.default
         elif option.kind is bool and not message.DESCRIPTOR.fields_by_name[field].has_presence:
             values[option.name] = getattr(message, field)
+        elif option.kind is bytes:  # empty = none (GenerationOptions checks the size)
+            values[option.name] = getattr(message, field) or option.default
         elif message.HasField(field):
             value = getattr(message, field)
             values[option.name] = round(value, 6) if option.float32 else value
@@ -72,6 +74,7 @@ def metadata_to_proto(result: JobResult, server_ms: float, take: int = 1) -> seq
         model_version=result.model_version,
         output_bytes=len(midi),
         guitar_parts=result.guitar_parts,
+        band_parts=result.band_parts,
         notices=result.notices,
         sections=result.sections,
         take=take,

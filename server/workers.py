@@ -92,6 +92,7 @@ class JobResult:
     rss_bytes: int = 0  # the worker's resident memory after the job
     timings_ms: dict[str, float] = field(default_factory=dict)
     guitar_parts: list[str] = field(default_factory=list)
+    band_parts: list[str] = field(default_factory=list)  # 'role: part' of each other part listened to
     notices: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)  # "LETTER@BAR", bars from 1
     more_takes: list[tuple[bytes, int]] = field(default_factory=list)  # takes 2.. as (midi bytes, drum hits)
@@ -102,11 +103,13 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
 
     Raises the library's domain errors (`Seq2DrumError` subclasses) for input it refuses.
     """
+    from seq2drum.generation.prepare import reads_guitar_only
     from seq2drum.midi.io import read_midi
 
     started = time.perf_counter()
-    if job.midi:
-        song = read_midi(job.midi, limits=job.limits, only_guitar=True, track=job.options.track)
+    if job.midi:  # the guitar's notes alone, unless the drums listen to the band or keep the input's drums
+        only_guitar = reads_guitar_only(job.options, generator.data_config)
+        song = read_midi(job.midi, limits=job.limits, only_guitar=only_guitar, track=job.options.track)
     else:  # drums from nothing (options.bars), within this server's song length; else generate says what to send
         song = None
         quarters = job.options.quarters_from_nothing
@@ -121,7 +124,7 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
         time_signature_changes=result.time_signature_changes, n_hits=result.n_hits, duration_s=result.duration_s,
         seed=result.seed, model_name=result.model_name, model_version=result.model_version,
         timings_ms={"read": (parsed - started) * 1000, "generate": (time.perf_counter() - parsed) * 1000},
-        guitar_parts=list(result.guitar_parts), notices=list(result.notices),
+        guitar_parts=list(result.guitar_parts), band_parts=list(result.band_parts), notices=list(result.notices),
         sections=[f"{letter}@{bar}" for bar, letter in result.sections],
         more_takes=[(take.midi_bytes, take.n_hits) for take in result.takes[1:]],
     )

@@ -372,6 +372,7 @@ class GatedGenerator:
     def __init__(self, inner: object, gate: str, calls: str) -> None:
         self.inner = inner
         self.info = inner.info  # type: ignore[attr-defined]
+        self.data_config = inner.data_config  # type: ignore[attr-defined]  # the worker reads the parts it asks for
         self.gate = Path(gate)
         self.calls = Path(calls)
 
@@ -405,6 +406,7 @@ class BloatingGenerator:
     def __init__(self, inner: object, mib: int) -> None:
         self.inner = inner
         self.info = inner.info  # type: ignore[attr-defined]
+        self.data_config = inner.data_config  # type: ignore[attr-defined]
         self.mib = mib
 
     def generate(self, midi: object, options: object = None) -> object:

@@ -177,15 +177,22 @@ def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Pat
 
 
 def test_infer_of_unmarked_parts_prints_a_notice(tiny_model_path: Path, tmp_path: Path) -> None:
-    """A guitar exported on programs 6 and 21 with no drums is taken whole, and the user is told which parts."""
+    """A guitar exported on programs 6 and 21 with no drums is taken whole with --guitar-only, and the user is told
+    which parts; a band model hears them by their roles and says so."""
     from seq2drum.midi.write import TrackSpec
 
     other = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
     song = tmp_path / "export.mid"
     song.write_bytes(song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1", extra=[other]))
-    result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1")
+    result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1", "--guitar-only")
     assert result.returncode == 0, result.stderr
     assert "warning: no part is marked as guitar" in result.stderr and "2 'Track 2'" in result.stderr
+    assert "guitar: 1 'Track 1'" in result.stdout and "band:" not in result.stdout
+    band = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1", "--force", "-o",
+                    tmp_path / "band.mid")
+    assert band.returncode == 0, band.stderr
+    assert "warning: no guitar part: the drums follow keys: 1 'Track 1'" in band.stderr
+    assert "band: keys: 1 'Track 1'" in band.stdout and "guitar:" not in band.stdout
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from seq2drum.midi.write import TrackSpec
 from server.app import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
-from tests.builders import gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import backbeat, gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 KiB = 1024
@@ -132,10 +132,27 @@ def test_server_refusal_exits_non_zero_with_status_and_message(address: str, tmp
     bass_only.write_bytes(song_bytes(notes_from_steps(riff(2)), notes_from_steps([(0, 36), (4, 38)]),
                                      guitar_program=33, guitar_name="Bass",
                                      extra=[TrackSpec("Piano", 1, notes_from_steps(riff(2)), 0)]))
-    completed = run_helper(str(bass_only), "--server", address)
+    completed = run_helper(str(bass_only), "--server", address, "--guitar-only")
     assert completed.returncode == 1
     assert "FAILED_PRECONDITION" in completed.stderr and "'Bass'" in completed.stderr
     assert not output_path(bass_only).exists()
+
+
+def test_a_band_without_a_guitar_and_a_groove_clip_reach_the_server(address: str, tmp_path: Path) -> None:
+    """Without --guitar-only the band model plays to a file with no guitar and the helper prints the parts it used
+    with their roles and the notice; --groove's clip is read here and sent; a clip that cannot be read is refused
+    here, naming it."""
+    bass_only = tmp_path / "bass.mid"
+    bass_only.write_bytes(song_bytes(notes_from_steps(riff(2)), guitar_program=33, guitar_name="Bass",
+                                     extra=[TrackSpec("Piano", 1, notes_from_steps(riff(2)), 0)]))
+    clip = tmp_path / "clip.mid"
+    clip.write_bytes(song_bytes(drums=notes_from_steps(backbeat(2))))
+    completed = run_helper(str(bass_only), "--server", address, "--groove", str(clip), "--seed", "1")
+    assert completed.returncode == 0, completed.stderr
+    assert "band: bass: 1 'Bass'" in completed.stdout and "keys: 2 'Piano'" in completed.stdout
+    assert "no guitar part: the drums follow bass" in completed.stderr
+    missing = run_helper(str(bass_only), "--server", address, "--groove", str(tmp_path / "nope.mid"))
+    assert missing.returncode != 0 and "cannot read --groove" in missing.stderr
 
 
 def test_overwrite_rules_match_the_cli(address: str, song: Path, tmp_path: Path,
@@ -164,7 +181,7 @@ def test_helper_names_the_guitar_parts_and_shows_notices(address: str, tmp_path:
     other = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
     export = tmp_path / "export.mid"
     export.write_bytes(song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1", extra=[other]))
-    assert daw_helper.main([str(export), "--server", address, "--seed", "1"]) == 0
+    assert daw_helper.main([str(export), "--server", address, "--seed", "1", "--guitar-only"]) == 0
     out, err = capsys.readouterr()
     assert "guitar: 1 'Track 1' (channel 1, program 6, 64 notes); 2 'Track 2'" in out
     assert "warning: no part is marked as guitar" in err

@@ -129,12 +129,13 @@ def test_ten_minute_song_is_one_continuous_part(generator: DrumGenerator) -> Non
 
 
 def test_track_option_picks_the_part(generator: DrumGenerator) -> None:
-    """With two melodic parts, no guitar program and drums, --track chooses; without it the error lists the parts."""
+    """With two melodic parts, no guitar program and drums, --track chooses; without it, listening to the guitar alone,
+    the error lists the parts (a model that listens to the band plays to them: test_given.py)."""
     keys = TrackSpec("Keys", 1, notes_from_steps(riff(4)), program=0)
     data = song_bytes(notes_from_steps(riff(4)), notes_from_steps(backbeat(4)), guitar_program=0, guitar_name="Lead",
                       extra=[keys])
     with pytest.raises(NoGuitarError, match="Keys"):
-        generator.generate(data, GenerationOptions())
+        generator.generate(data, GenerationOptions(guitar_only=True))
     assert generator.generate(data, GenerationOptions(track="lead", seed=0, temperature=1.0)).bars == 4
     result = generator.generate(data, GenerationOptions(track="3", seed=0, temperature=1.0))
     assert result.bars == 4 and result.guitar_parts == ["3 'Keys' (channel 2, program 1, 64 notes)"]
@@ -149,9 +150,12 @@ def test_result_names_the_parts_used_and_notices(generator: DrumGenerator) -> No
     assert plain.guitar_parts == ["1 'Guitar' (channel 1, program 30, 64 notes)"]
     assert not any("whole file" in notice for notice in plain.notices)
     two = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
-    guessed = generator.generate(song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1",
-                                            extra=[two]), GenerationOptions(seed=0))
+    unmarked = song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1", extra=[two])
+    guessed = generator.generate(unmarked, GenerationOptions(seed=0, guitar_only=True))
     assert len(guessed.guitar_parts) == 2 and "the whole file is taken as the guitar" in guessed.notices[0]
+    heard = generator.generate(unmarked, GenerationOptions(seed=0))  # a band model hears them by their roles
+    assert heard.guitar_parts == [] and len(heard.band_parts) == 2
+    assert heard.notices[0].startswith("no guitar part: the drums follow keys: 1 'Track 1'")
 
 
 def test_nearly_empty_drums_are_reported_with_what_to_try() -> None:

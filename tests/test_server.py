@@ -244,7 +244,9 @@ def test_stream_takes_a_file_past_the_unary_limit(stub: seq2drum_pb2_grpc.Seq2Dr
     metadata, drums = stream(stub, chunked(midi, 16 * KiB, options))
     assert len(drums) == metadata.output_bytes > TEST_CONFIG.stream_chunk_bytes  # came back in several chunks
     assert metadata.bars == 16 and metadata.seed == 5
-    assert sorted(p.channel for p in read_midi(drums).parts) == [0, DRUM_CHANNEL]
+    # merge copies every part the drums listened to: the tiny model listens to the band, the keys among it
+    assert sorted(p.channel for p in read_midi(drums).parts) == [0, 1, DRUM_CHANNEL]
+    assert metadata.band_parts == ["keys: 2 'Keys' (channel 2, program 1, 17920 notes)"]
 
 
 def test_takes_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Seq2DrumStub, tiny_model_path: Path) -> None:
@@ -375,7 +377,11 @@ def _patch_ppq(data: bytes, ticks_per_quarter: int) -> bytes:
         (song_bytes(drums=notes_from_steps([(0, 36), (4, 38)])), {}, grpc.StatusCode.FAILED_PRECONDITION, "only drums"),
         (song_bytes(notes_from_steps(riff(2)), notes_from_steps([(0, 36), (4, 38)]), guitar_program=33,
                     guitar_name="Bass", extra=[TrackSpec("Piano", 1, notes_from_steps(riff(2)), 0)]),
-         {}, grpc.StatusCode.FAILED_PRECONDITION, "'Bass'"),
+         {"guitar_only": True}, grpc.StatusCode.FAILED_PRECONDITION, "'Bass'"),
+        (rock_song_bytes(4), {"groove_midi": b"RIFF....WAVEfmt "}, grpc.StatusCode.INVALID_ARGUMENT,
+         "the groove clip is not a MIDI file"),
+        (rock_song_bytes(4), {"groove_midi": song_bytes(notes_from_steps(riff(2)))}, grpc.StatusCode.INVALID_ARGUMENT,
+         "the groove clip holds no drums"),
         (rock_song_bytes(4), {"track": "Banjo"}, grpc.StatusCode.FAILED_PRECONDITION, "'Guitar'"),
         (rock_song_bytes(4), {"temperature": 9.0}, grpc.StatusCode.INVALID_ARGUMENT, "temperature"),
         (rock_song_bytes(4), {"temperature": float("nan")}, grpc.StatusCode.INVALID_ARGUMENT, "temperature"),
@@ -385,7 +391,8 @@ def _patch_ppq(data: bytes, ticks_per_quarter: int) -> bytes:
         (smf_bytes([timed_track([(0, tempo_event(500_000)), (0, meta_event(0x58, bytes([255, 0, 24, 8])))]),
                     chord_track(64)]), {}, grpc.StatusCode.INVALID_ARGUMENT, "time signature 255/1 at quarter note 0"),
     ],
-    ids=["empty", "not-midi", "truncated", "drums-only", "bass-and-piano", "unknown-track", "temperature-9",
+    ids=["empty", "not-midi", "truncated", "drums-only", "bass-and-piano-guitar-only", "groove-not-midi",
+         "groove-without-drums", "unknown-track", "temperature-9",
          "temperature-nan", "seed-2^63", "ppq-1-too-long", "smpte-time", "meter-255/1"],
 )
 def test_bad_input_gets_a_status_a_musician_can_act_on(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
-from seq2drum.options import GenerationOptions, chosen_options, invoked_as
+from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
 from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, output_path, take_paths,
                               write_new_version)
 
@@ -22,12 +22,13 @@ if TYPE_CHECKING:  # torch loads only when a mode needs it
 
 
 def generation_options(args: argparse.Namespace) -> GenerationOptions:
-    """The flags of seq2drum.options.OPTIONS as GenerationOptions (the kit map file read and checked here, so its
-    errors name it)."""
+    """The flags of seq2drum.options.OPTIONS as GenerationOptions (the kit map and groove clip files read here, so
+    their errors name them)."""
     from seq2drum.midi.kit import read_kit_map
 
+    groove = read_groove_file(args.groove_midi) if args.groove_midi else None
     return GenerationOptions(**{**chosen_options(args), "kit_map": read_kit_map(args.kit_map),
-                                "takes": args.takes or 1})
+                                "takes": args.takes or 1, "groove_midi": groove})
 
 
 def media_paths(output: Path, args: argparse.Namespace) -> list[Path]:
@@ -128,6 +129,7 @@ def infer_outputs(args: argparse.Namespace, song: Path) -> tuple[list[Path], str
 
 
 def run_infer(args: argparse.Namespace) -> int:
+    from seq2drum.generation.prepare import reads_guitar_only
     from seq2drum.midi.io import read_midi
 
     if args.bars is not None:
@@ -148,7 +150,7 @@ def run_infer(args: argparse.Namespace) -> int:
     # before the model loads, so a bad file fails at once, and errors name the file; only the guitar's notes are read
     midi_song = read_midi(song, only_guitar=True, track=options.track)
     generator = _load_generator(args)
-    if generator.data_config.listen_to_band:  # this model listens to every part: their notes too
+    if not reads_guitar_only(options, generator.data_config):  # the band's notes, or the drums kept, are read too
         midi_song = read_midi(song, track=options.track)
     outputs, hint = planned
     beside = song if args.output is None and args.takes is None else None

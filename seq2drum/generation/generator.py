@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seq2drum.generation.given import given_steering
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, takes_to_grids
 from seq2drum.groove import controls
@@ -224,9 +225,11 @@ class DrumGenerator:
     def decide(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
                steering: Steering | None = None, given: Any = None) -> list[Take]:
         """Stage 3: the takes the options ask for, from the scorer's scores, on top of `steering` (drums from
-        nothing's structure). A network that hears drums is then scored again hearing take 1 (with the user's
+        nothing's structure) and the drums the user gave (`given`, a `GivenDrums`: its bars forced, its groove
+        continued). A network that hears drums is then scored again hearing take 1 (with the user's
         drums where `given` has them) and decided again, as many times as its policy's `own_drums_passes`."""
         scores: SongScores = scorer(0, scorer.n_bars, None)
+        steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering)
         takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
         if isinstance(scorer, HearingScorer):
             for _ in range(self.decoder.policy.own_drums_passes):
@@ -251,13 +254,15 @@ class DrumGenerator:
         and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`. With
         `options.bars` set, no song (None or b""): drums from nothing (see `groove.from_nothing`).
 
-        Raises `MidiReadError` for unreadable input and `NoGuitarError` (listing the parts) when no guitar is found.
+        Raises `MidiReadError` for unreadable input (`GrooveClipError` for a --groove clip), and `NoGuitarError`
+        (listing the parts) when no guitar is found and the drums do not listen to the band.
         """
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
         prepared = prepare(midi, options, self.data_config, self.spec)
-        takes = self.decide(self.scorer(prepared.bars), options, seed, prepared.encoded.grid, prepared.steering)
+        takes = self.decide(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
+                            prepared.steering, prepared.given)
         results, notices = render(prepared, takes, options, seed)
         return self._result(prepared, results, notices, options, seed, time.perf_counter() - started)
 
@@ -279,7 +284,7 @@ class DrumGenerator:
             takes=results,
             sections=[(s.start_bar + 1, s.letter) for s in prepared.bars.sections],
             guitar_parts=[] if options.from_nothing else prepared.choice.listing(),
-            band_parts=band_listing(prepared.song, prepared.choice.parts) if self.data_config.listen_to_band else [],
+            band_parts=band_listing(prepared.song, prepared.choice.parts) if prepared.band_parts is not None else [],
             notices=[notice for notice in notices if notice],
             song=encoded,
         )

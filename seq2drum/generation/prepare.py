@@ -1,8 +1,11 @@
-"""Generation's first stage: the song the drums are made for, read and on its grid, with its guitar chosen once.
+"""Generation's first stage: the song the drums are made for, read and on its grid, with the parts they listen to
+chosen once (the guitar, and with a model that listens to the band, every other part by role) and the drums the user
+gave (generation/given.py).
 
-`prepare` reads the file (or builds drums from nothing's stand-in), chooses the guitar parts, makes room for a
-count-in (moving the song later, guitar with it, when asked to), and turns the song into the bars the network reads.
-Drums from nothing also set the sections and the structure they force (a `Steering`) here.
+`prepare` reads the file (or builds drums from nothing's stand-in), chooses the guitar parts (none, when a band
+model plays to a file without a guitar), makes room for a count-in (moving the song later, parts with it, when asked
+to), and turns the song into the bars the network reads. Drums from nothing also set the sections and the structure
+they force (a `Steering`) here.
 """
 
 from __future__ import annotations
@@ -10,18 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from seq2drum.config import DataConfig
+from seq2drum.errors import NoGuitarError
+from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
 from seq2drum.options import GenerationOptions
 from seq2drum.groove import count_in, from_nothing
 from seq2drum.groove.policy import Steering
-from seq2drum.midi.io import GuitarChoice, MidiSong, choose_guitar, merged_notes
+from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged_notes
+from seq2drum.midi.roles import GUITAR, band_listing, parts_by_role
+from seq2drum.song.band import role_onsets_per_bar
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import EncodedSong, encode_song
 
 
 @dataclass
 class PreparedSong:
-    """A song ready to score: the parsed song (moved later for a count-in when `moved_bars`), its guitar, its grid
-    and bars, and the structure drums from nothing force (None: the model decides)."""
+    """A song ready to score: the parsed song (moved later for a count-in when `moved_bars`), its guitar and the
+    other parts listened to, its grid and bars, the structure drums from nothing force (None: the model decides),
+    and the drums the user gave (None: none)."""
 
     song: MidiSong
     choice: GuitarChoice
@@ -29,29 +37,89 @@ class PreparedSong:
     bars: BarSong
     moved_bars: int
     steering: Steering | None = None
+    band_parts: list[Part] | None = None  # the parts listened to beside the guitar; None: the guitar alone
+    given: GivenDrums | None = None
+
+    @property
+    def listened_parts(self) -> list[Part]:
+        """Every part the drums listened to, in the song's order (what --merge copies)."""
+        chosen = {id(part) for part in [*self.choice.parts, *(self.band_parts or [])]}
+        return [part for part in self.song.parts if id(part) in chosen]
+
+
+def listens_to_band(options: GenerationOptions, data_config: DataConfig) -> bool:
+    """Whether the drums listen to every part: a model that listens to the band, unless --guitar-only."""
+    return data_config.listen_to_band and not options.guitar_only
+
+
+def reads_guitar_only(options: GenerationOptions, data_config: DataConfig) -> bool:
+    """Whether the guitar's notes are all generation reads of a file (`read_midi(only_guitar=...)`): not when the
+    drums listen to the band, nor when the input's drums are kept."""
+    return not (listens_to_band(options, data_config) or options.keep_drums)
 
 
 def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_config: DataConfig,
             spec: FeatureSpec) -> PreparedSong:
-    """Read the song (or make drums from nothing's stand-in), choose its guitar once, make room for the count-in,
-    and put it on the grid as the network's bars. Raises `MidiReadError`, `NoGuitarError`, `CountInError`."""
-    song = from_nothing.song_to_play(midi, options, only_guitar=not data_config.listen_to_band)
-    choice = song.guitar_choice if song.guitar_choice and song.guitar_track == options.track else None
-    choice = choice or choose_guitar(song, options.track)  # the reader chose it when it read only the guitar
-    moved_song, moved_bars = count_in.make_room(song, merged_notes(choice.parts), options.count_in_bars,
+    """Read the song (or make drums from nothing's stand-in), choose the parts listened to once, make room for the
+    count-in, put it on the grid as the network's bars, and gather the drums the user gave. Raises `MidiReadError`,
+    `NoGuitarError`, `CountInError`, `GrooveClipError`."""
+    band = listens_to_band(options, data_config) and not options.from_nothing
+    song = from_nothing.song_to_play(midi, options, only_guitar=reads_guitar_only(options, data_config))
+    choice = listened_choice(song, options, band)
+    others = band_parts(song, choice) if band else []
+    moved_song, moved_bars = count_in.make_room(song, merged_notes(choice.parts or others), options.count_in_bars,
                                                 options.merge, data_config.steps_per_quarter)
     if moved_bars:
         choice = same_parts(choice, song, moved_song)
-    encoded = encode_song(moved_song, data_config, track=options.track, with_drums=False, guitar_parts=choice.parts)
+        others = same_parts(GuitarChoice(others, [], ""), song, moved_song).parts
+    config = data_config if band else replace(data_config, listen_to_band=False)
+    encoded = encode_song(moved_song, config, track=options.track, with_drums=False, guitar_parts=choice.parts)
+    if not band:
+        encoded.band = None  # --guitar-only: the band's columns stay silent whatever was read
+    encoded.first_bar = first_kept_bar(moved_song, encoded.grid, encoded.first_bar, options.keep_drums)
     bars = bar_song(encoded, spec)
+    if not choice.parts:  # no guitar: a bar "plays" where any part listened to does (rests, floors, sections' bars)
+        onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), encoded.grid)
+        bars.guitar_plays = onsets[encoded.first_bar : encoded.end_bar].sum(axis=1) > 0
     steering = None
     if options.from_nothing:
         from_nothing.shape_bars(bars)
         steering = from_nothing.steering(bars.n_bars)
-    return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering)
+    given = None if options.from_nothing else given_drums(
+        moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
+        options.groove_midi, data_config.steps_per_quarter)
+    return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None, given)
+
+
+def listened_choice(song: MidiSong, options: GenerationOptions, band: bool) -> GuitarChoice:
+    """The guitar parts (see `choose_guitar`; the reader's choice when it made one for the same track). A file with
+    no guitar but other parts, played by a model that listens to the band without --track: no guitar part (rather
+    than several parts guessed to be the guitar), and a notice saying whom the drums follow. NoGuitarError
+    otherwise, as `choose_guitar` raises it."""
+    if song.guitar_choice and song.guitar_track == options.track:
+        return song.guitar_choice
+    try:
+        choice = choose_guitar(song, options.track)
+        # no part says guitar: a lone part is still taken as one, several are a band heard by their roles
+        if not band or choice.reason != "whole file" or len(choice.parts) == 1:
+            return choice
+    except NoGuitarError:
+        chosen_track = options.track is not None and str(options.track).strip()
+        if not band or chosen_track or not any(part.note_count for part in song.melodic_parts):
+            raise
+    listing = band_listing(song, [])
+    return GuitarChoice([], [], "no guitar", notice=f"no guitar part: the drums follow {'; '.join(listing)}")
+
+
+def band_parts(song: MidiSong, choice: GuitarChoice) -> list[Part]:
+    """The parts listened to beside the guitar (their notes read), in the song's order."""
+    chosen = {id(part) for role, parts in parts_by_role(song, choice.parts).items() if role != GUITAR
+              for part in parts if part.notes_read}
+    return [part for part in song.parts if id(part) in chosen]
 
 
 def same_parts(choice: GuitarChoice, song: MidiSong, moved: MidiSong) -> GuitarChoice:
-    """The choice made on `song`, as the same parts of `moved` (count_in.moved keeps the parts in order)."""
+    """The choice made on `song` (or any list of its parts), as the same parts of `moved` (count_in.moved keeps the
+    parts in order)."""
     indices = [next(i for i, part in enumerate(song.parts) if part is chosen) for chosen in choice.parts]
     return replace(choice, parts=[moved.parts[i] for i in indices])

@@ -14,6 +14,7 @@ import numpy as np
 
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.options import GenerationOptions
+from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove import controls, count_in
 from seq2drum.groove.policy import Take
@@ -45,24 +46,36 @@ class TakeResult:
 
 def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions,
            seed: int) -> tuple[list[TakeResult], list[str]]:
-    """Every take as MIDI bytes (drums, the guitar too with `merge`), and the notices for the user ("" where none)."""
-    encoded, song, choice = prepared.encoded, prepared.song, prepared.choice
+    """Every take as MIDI bytes (drums, with `merge` every part listened to too), and the notices for the user (""
+    where none). Kept drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
+    encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
     swung = [controls.swing(grid, encoded.grid, options.swing)
              for grid in takes_to_grids(encoded, takes, options, seed)]
-    grids = [grid for grid, _ in swung]
-    guitar_parts = choice.parts if options.merge else []
+    copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
+              for take in takes]
+    grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid
+             for (grid, _), copied in zip(swung, copies)]
+    parts = prepared.listened_parts if options.merge else []
     markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
                for s in prepared.bars.sections]
     sticks = count_in.clicks(encoded.grid, encoded.first_bar, options.count_in_bars)
     kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
-    results = [
-        TakeResult(index, write_song(song, kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks])),
-                                     guitar_parts, markers), grid, int(grid.hits.sum()) + len(sticks),
-                   take.expected_f1)
-        for index, (take, grid) in enumerate(zip(takes, grids), start=1)
-    ]
-    sparse = sparse_drums_notice(grids[0], encoded.grid, merged_notes(choice.parts), options.temperature)
-    notices = [choice.notice, swung[0][1], sparse, count_in.moved_notice(prepared.moved_bars, options.count_in_bars)]
+    if given is not None:  # the count-in's sticks stay out of bars that hold the user's drums
+        sticks = with_kept(sticks, sticks[:0], bar_ticks(encoded.grid, given.covered_grid_bars), move=False)
+    kept = given.notes if given is not None else np.zeros((0, 4), dtype=np.int64)
+    results = []
+    for index, (take, grid, copied) in enumerate(zip(takes, grids, copies), start=1):
+        written = kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks]))
+        if given is not None and copied is not None:  # the user's notes: kept, and their loop bars continued
+            users = np.concatenate([kept, copied[0]])
+            drums = with_kept(written, users, bar_ticks(encoded.grid, given.covered_grid_bars | copied[1]))
+        else:
+            drums = written
+        results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1))
+    listened = merged_notes(choice.parts or prepared.band_parts or [])
+    sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
+    notices = [choice.notice, swung[0][1], sparse, count_in.moved_notice(prepared.moved_bars, options.count_in_bars),
+               given.notice if given is not None else ""]
     return results, notices
 
 
@@ -111,16 +124,17 @@ def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, t
     )
 
 
-def write_song(song: MidiSong, drum_notes: np.ndarray, guitar_parts: list[Any],
+def write_song(song: MidiSong, drum_notes: np.ndarray, parts: list[Any],
                markers: Sequence[tuple[int, str]] = ()) -> bytes:
-    """Drums (and optionally the guitar parts) with the song's tempo and meter maps, at a clock fine enough for
-    microtiming (an integer multiple of the input's, so every tempo and meter event keeps its exact position);
+    """Drums (and optionally other parts: those listened to) with the song's tempo and meter maps, at a clock fine
+    enough for microtiming (an integer multiple of the input's, so every tempo and meter event keeps its exact
+    position);
     `markers` (tick at the input's clock, text) name the sections on the DAW's timeline."""
     factor = max(1, -(-MIN_OUTPUT_TICKS_PER_QUARTER // song.ticks_per_quarter))
     scale = np.array([factor, factor, 1, 1], dtype=np.int64)
     tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
     tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program)
-               for part in guitar_parts]
+               for part in parts]
     return write_midi(
         song.ticks_per_quarter * factor,
         [(tick * factor, us) for tick, us in song.tempos],

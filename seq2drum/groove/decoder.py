@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2drum.groove import continuation
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
@@ -91,6 +92,7 @@ class Decoder:
         for _ in range(_DINKELBACH_ROUNDS):
             gains = self.grooves.gains(p, scores.bar_steps, lam * scale, later_take=bool(avoid),
                                        allowed=steering.allowed)
+            gains = continuation.steer_gains(gains, p, lam * scale, steering.continuation)
             if not allow_rests:
                 gains[:, self.grooves.sizes == 0] = -np.inf
             grooves_by_label = self.grooves.section_grooves(gains, scores, avoid, p)
@@ -110,11 +112,15 @@ class Decoder:
             if refine and policy.refine_margin < 1.0:
                 hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
+            continuation.play_preferred(hits, path, steering.continuation)
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
-        decided = structure_decisions(policy, structure, structure_edges(scores), allow_rests, steering)
+        edges = structure_edges(scores)
+        decided = structure_decisions(policy, structure, edges, allow_rests, steering)
+        continuation.edges_only(decided, edges, path, steering.continuation)
         self.fills.apply(hits, p, decided, scores, lam * scale)
+        continuation.force_given(hits, decided, steering.continuation)
         velocity = midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits
         offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
         played = float(p[hits].sum())

@@ -62,11 +62,12 @@ class DecodingPolicy:
 @dataclass(frozen=True)
 class Steering:
     """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.controls
-    (style, density, --fills) and groove.from_nothing (the arrangement's structure); nothing else steers.
+    (style, density, --fills), groove.from_nothing (the arrangement's structure) and generation.given (the drums
+    the user gave); nothing else steers.
 
-    `rests`, `crashes` and `fills` force bar structure: None lets the model decide every bar; an (n,) array forces
-    each bar to its value, True or False, or leaves the bars where it holds None to the model. A bar that rests
-    neither crashes nor fills."""
+    `continuation` carries the drums the user gave (--keep-drums, --groove). `rests`, `crashes` and `fills` force
+    bar structure: None lets the model decide every bar; an (n,) array forces each bar to its value, True or False,
+    or leaves the bars where it holds None to the model. A bar that rests neither crashes nor fills."""
 
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
@@ -74,6 +75,7 @@ class Steering:
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill
     refine_adds: bool = True  # False: per-cell refinement only drops cells (a style keeps its grooves' character)
+    continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred
 
     def replace(self, **changes: Any) -> Steering:
         return dataclasses.replace(self, **changes)

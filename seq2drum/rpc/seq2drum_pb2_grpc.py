@@ -63,8 +63,10 @@ class Seq2DrumServicer:
 
         Status codes: INVALID_ARGUMENT for unreadable MIDI, a bad option value, or a file past a reader limit
         (limits.max_notes, max_events, max_tempo_changes, max_time_signature_changes, max_song_quarters) or with a
-        meter no song has (the message names the limit or the event); FAILED_PRECONDITION when the file has no part to
-        take as the guitar (the message lists the parts) or leaves no room for options.count_in_bars; RESOURCE_EXHAUSTED
+        meter no song has (the message names the limit or the event), or an unusable options.groove_midi clip;
+        FAILED_PRECONDITION when the file has no part to take as the guitar and the drums listen to the guitar alone
+        (a model that does not listen to the band, or options.guitar_only; the message lists the parts), or it leaves
+        no room for options.count_in_bars; RESOURCE_EXHAUSTED
         when a size limit is passed (not worth retrying); UNAVAILABLE when every worker is busy or the server is
         restarting or shutting down (retry with backoff: the server refuses rather than queues past
         limits.concurrent_generations); DEADLINE_EXCEEDED when the client's deadline passes (the work is stopped) or an

@@ -52,13 +52,13 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     bar_steps = bars[:, BAR_STEPS].astype(np.int64)
     beat_steps = grid.beat_steps()[bars[:, BAR_START]].astype(np.int64)
     step_all = _step_features(encoded)  # every column this code makes; the model reads those its spec names
-    plays = _per_bar(step_all[:, STEP.has_onset], bars, width).any(axis=1)
-    step_features = _per_bar(_select(step_all, STEP.names, spec.step_columns), bars, width)
+    plays = per_bar(step_all[:, STEP.has_onset], bars, width).any(axis=1)
+    step_features = per_bar(_select(step_all, STEP.names, spec.step_columns), bars, width)
     hits = velocity = offset = None
     if encoded.drums is not None:
-        hits = _per_bar(encoded.drums.hits, bars, width).astype(bool)
-        velocity = _per_bar(encoded.drums.velocity.astype(np.float32), bars, width)
-        offset = _per_bar(encoded.drums.offset.astype(np.float32), bars, width)
+        hits = per_bar(encoded.drums.hits, bars, width).astype(bool)
+        velocity = per_bar(encoded.drums.velocity.astype(np.float32), bars, width)
+        offset = per_bar(encoded.drums.offset.astype(np.float32), bars, width)
     sections, novelty = song_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
     bar_features = _bar_features(encoded, bars, width, plays)
     bar_features[:, BAR.novelty] = novelty
@@ -124,7 +124,7 @@ def _bar_features(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.
     return bar_features
 
 
-def _per_bar(values: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray:
+def per_bar(values: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray:
     """(n_steps, ...) per-step values -> (n_bars, width, ...), each bar from its first step, zero-padded, cut at
     width."""
     out = np.zeros((len(bars), width, *values.shape[1:]), dtype=values.dtype)

@@ -84,14 +84,14 @@ def encode_song(
     The grid runs to the end of the music and the span starts at the bar where it starts: with
     `config.listen_to_band`, every part the drums listen to (by role, the guitar among them), else the guitar alone,
     in training and in generation alike. `guitar_parts`: the parts already chosen as the guitar (generation chooses
-    once); without them they are chosen here by `track`.
+    once; none, for a band model's song without a guitar); without them they are chosen here by `track`.
     """
     guitar_parts = guitar_parts if guitar_parts is not None else select_guitar(song, track)
     notes = merged_notes(guitar_parts)
-    if not len(notes):
-        raise NoGuitarError("the guitar part holds no notes", song.part_listing())
     roles = parts_by_role(song, guitar_parts)
     music = _listened_notes(roles) if config.listen_to_band else notes  # what the drums span
+    if not len(music):  # a band model plays to a file without a guitar (no guitar parts given): the band's notes
+        raise NoGuitarError("the guitar part holds no notes", song.part_listing())
     drum_notes = merged_notes(song.drum_parts) if with_drums else None
     if with_drums and (drum_notes is None or not len(drum_notes)):
         raise NoDrumsError("the song has no drum part on channel 10")

@@ -1,0 +1,239 @@
+"""The drums a user gives: the input's own drums kept where they play (`--keep-drums`), and a groove clip the drums
+start from and come back to (`--groove`), as one `GivenDrums` built once by `prepare`.
+
+The decision reads it through `given_steering` (groove.continuation: the kept bars forced, the groove to continue
+preferred), a network that hears drums through `heard_for` (model/heard.py: `hits`, `covered`, `groove`), and the
+render through `with_kept`: every kept note is written exactly as it came (pitch, velocity, onset, duration, no kit
+map, humanizing or swing), and no written note starts in a bar that holds one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seq2drum.errors import GrooveClipError, MidiReadError
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.continuation import continuation
+from seq2drum.groove.policy import Steering
+from seq2drum.midi.io import START, MidiSong, merged_notes, read_midi
+from seq2drum.options import GROOVE_CLIP_MAX_BARS
+from seq2drum.song.bars import per_bar
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
+
+LOOP_BAR_HITS = 4  # the kept groove starts at the first kept bar with this many hits (as ../shared's prime_split.py)
+LOOP_MAX_BARS = 8  # the kept bars looped after them: at most the last 8 from there
+
+
+@dataclass
+class GivenDrums:
+    """The user's drums, on the song's grid and on the BarSong's rows (n bars of the span, S steps, 9 classes)."""
+
+    hits: np.ndarray  # (n, S, 9) bool: the kept drums in the covered bars
+    covered: np.ndarray  # (n,) bool: bars of the span holding a kept note (nothing is decided there)
+    groove: np.ndarray | None = None  # (k, S, 9) bool: a --groove clip's bars, heard as the bar before the song
+    notes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))  # (N, 4) kept, as given
+    covered_grid_bars: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (grid bars,) any kept
+    loop: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=bool))  # (k, S, 9) to continue
+    loop_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (k,) each loop bar's length
+    loop_origin: int = 0  # the row (of the span, may be < 0) where the loop's first bar falls
+    loop_notes: list[np.ndarray] = field(default_factory=list)  # each loop bar's notes (N, 4), ticks from its start
+    loop_from: int = 0  # the first row asked to continue it: after the kept bars (a drummer who enters late has not
+    # played before them), from the first bar for a groove clip
+    notice: str = ""
+
+    def preferred(self, bar_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) bool bars asked to continue the given groove, and (n, S, 9) the loop bar each plays: the loop's bars
+        in turn from its origin, from `loop_from` on, where the lengths agree and the bar is not covered."""
+        n = len(bar_steps)
+        wanted = np.zeros(n, dtype=bool)
+        patterns = np.zeros((n, *self.hits.shape[1:]), dtype=bool)
+        if not len(self.loop):
+            return wanted, patterns
+        turn = (np.arange(n) - self.loop_origin) % len(self.loop)
+        wanted = (self.loop_steps[turn] == bar_steps) & ~self.covered & (np.arange(n) >= self.loop_from)
+        patterns[wanted] = self.loop[turn[wanted]]
+        return wanted, patterns
+
+    def copies(self, hits: np.ndarray, bar_steps: np.ndarray, grid: Grid,
+               first_bar: int) -> tuple[np.ndarray, np.ndarray]:
+        """The bars of a take (hits (n, S, 9)) that play their loop bar exactly, as the user's own notes of that bar
+        moved there (N, 4), and the grid bars they fill (grid bars,) bool: the groove continues with the user's
+        sounds, velocities and feel, where a fill or a crash did not change it."""
+        wanted, patterns = self.preferred(bar_steps)
+        rows = np.flatnonzero(wanted & (hits == patterns).all(axis=(1, 2)))
+        filled = np.zeros(grid.n_bars, dtype=bool)
+        filled[first_bar + rows] = True
+        starts = grid.step_to_tick(grid.bars[first_bar + rows, BAR_START])
+        moved = [self.loop_notes[turn] + np.array([start, start, 0, 0])
+                 for turn, start in zip(((rows - self.loop_origin) % max(1, len(self.loop))).tolist(), starts)]
+        return np.concatenate([np.zeros((0, 4), dtype=np.int64), *moved]), filled
+
+    def clear_covered(self, drums: DrumGrid, grid: Grid, bars: np.ndarray | None = None) -> DrumGrid:
+        """The written drums (on the song's step grid) without any hit in a covered bar (nor in `bars`, (grid bars,)
+        bool: bars a loop bar's notes fill): the user's notes play there."""
+        covered = self.covered_grid_bars if bars is None else self.covered_grid_bars | bars
+        if not covered.any():
+            return drums
+        silent = covered[grid.bar_of_step()][: drums.n_steps]
+        hits = drums.hits.copy()
+        hits[: len(silent)][silent] = False
+        return DrumGrid(hits, np.where(hits, drums.velocity, 0).astype(drums.velocity.dtype), drums.offset)
+
+    def __repr__(self) -> str:
+        clip = f", a {len(self.groove)}-bar groove" if self.groove is not None else ""
+        return f"GivenDrums({len(self.notes)} kept notes in {int(self.covered.sum())} bars{clip})"
+
+
+def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: int, keep_drums: bool,
+                groove_midi: bytes | None, steps_per_quarter: int) -> GivenDrums | None:
+    """What the user gave for this song (None: nothing): its drums (channel 10) with `keep_drums`, a groove clip's
+    bytes. Raises `GrooveClipError` for a clip that is not MIDI, holds no drums or is in another meter."""
+    notes = kept_notes(song, keep_drums)
+    if not len(notes) and not groove_midi:
+        return None
+    covered_all, hits_all, sources = kept_layout(notes, grid, width)
+    rows = slice(first_bar, first_bar + n_bars)
+    given = GivenDrums(hits_all[rows].copy(), covered_all[rows].copy(), notes=notes, covered_grid_bars=covered_all)
+    if len(sources):  # the kept groove, looped in its own phase after its bars
+        starts = grid.step_to_tick(grid.bars[:, BAR_START])
+        ends = grid.step_to_tick(grid.bars[:, BAR_START] + grid.bars[:, BAR_STEPS])
+        given.loop, given.loop_steps = hits_all[sources], grid.bars[sources, BAR_STEPS].astype(np.int64)
+        given.loop_notes = [bar_notes(notes, starts[index], ends[index]) for index in sources.tolist()]
+        given.loop_origin, given.loop_from = int(sources[0]) - first_bar, int(sources[-1]) + 1 - first_bar
+    if groove_midi:
+        meter = most_played_meter(grid, first_bar, first_bar + n_bars)
+        given.groove, clip_steps, clip_notes, given.notice = groove_clip(groove_midi, meter, width, steps_per_quarter,
+                                                                         song.ticks_per_quarter)
+        if not len(sources):
+            given.loop, given.loop_steps, given.loop_notes = given.groove, clip_steps, clip_notes
+    return given
+
+
+def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept notes (N, 4) on every bar of the grid: (grid bars,) bool covered, (grid bars, S, 9) their hits, and
+    the grid bars of the groove to continue: the run of kept bars from the first with LOOP_BAR_HITS hits, its last
+    LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars after the first kept note and
+    before the drummer's entry (a count-in's sticks, a sparse intro, then silence: played as given, not filled in)."""
+    bars = grid.bars
+    starts = grid.step_to_tick(bars[:, BAR_START])
+    ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
+    bar_of_note = np.searchsorted(starts, notes[:, START], side="right") - 1
+    covered = np.zeros(len(bars), dtype=bool)
+    covered[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
+    hits = per_bar(drums_to_grid(notes, grid).hits, bars, width) & covered[:, None, None]
+    full = np.flatnonzero(covered & (hits.sum(axis=(1, 2)) >= LOOP_BAR_HITS))
+    if not len(full):
+        return covered, hits, np.zeros(0, dtype=np.int64)
+    run_end = full[0] + int(np.argmin(np.append(covered[full[0]:], False)))
+    covered[np.flatnonzero(covered)[0] : full[0]] = True
+    return covered, hits, np.arange(full[0], run_end)[-LOOP_MAX_BARS:]
+
+
+def kept_notes(song: MidiSong, keep_drums: bool) -> np.ndarray:
+    """(N, 4) the input's drum notes (channel 10, those read) to keep; none without `keep_drums`."""
+    return merged_notes([part for part in song.drum_parts if part.notes_read] if keep_drums else [])
+
+
+def first_kept_bar(song: MidiSong, grid: Grid, first_bar: int, keep_drums: bool) -> int:
+    """The bar the drums start in: `first_bar` (where the music listened to starts), or the bar of the first kept
+    drum note when that comes earlier (the user's drummer plays from there, and the drums continue from there)."""
+    notes = kept_notes(song, keep_drums)
+    if not len(notes):
+        return first_bar
+    starts = grid.step_to_tick(grid.bars[:, BAR_START])
+    return int(min(first_bar, max(0, np.searchsorted(starts, notes[0, START], side="right") - 1)))
+
+
+def most_played_meter(grid: Grid, first_bar: int, end_bar: int) -> tuple[int, int]:
+    """(numerator, denominator) of the most bars in [first_bar, end_bar)."""
+    rows = grid.bars[first_bar:end_bar] if end_bar > first_bar else grid.bars
+    counts = Counter(zip(rows[:, BAR_NUMERATOR].tolist(), rows[:, BAR_DENOMINATOR].tolist()))
+    return counts.most_common(1)[0][0]
+
+
+def bar_notes(notes: np.ndarray, start_tick: int, end_tick: int, scale: float = 1.0) -> np.ndarray:
+    """The notes (N, 4) starting in [start_tick, end_tick), their ticks from `start_tick`, times `scale` (another
+    file's clock)."""
+    inside = notes[(notes[:, START] >= start_tick) & (notes[:, START] < end_tick)].copy()
+    inside[:, :2] = np.round((inside[:, :2] - start_tick) * scale)
+    inside[:, 1] = np.maximum(inside[:, 1], inside[:, 0] + 1)
+    return inside
+
+
+def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quarter: int,
+                ticks_per_quarter: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], str]:
+    """A drum clip's bars (k, S, 9) from the bar of its first drum note, at most GROOVE_CLIP_MAX_BARS, their
+    lengths (k,) in steps, their notes (ticks from each bar's start at `ticks_per_quarter`, the song's clock) and a
+    notice when it was cut. GrooveClipError for a clip that is not MIDI, has no drums,
+    or whose bars are in another meter than `meter` (the song's most played)."""
+    try:
+        clip = read_midi(data)
+    except MidiReadError as exc:
+        raise GrooveClipError(f"the groove clip is not a MIDI file seq2drum can read ({exc}); export the clip as a "
+                              "Standard MIDI File") from exc
+    notes = merged_notes(clip.drum_parts)
+    if not len(notes):
+        raise GrooveClipError(f"the groove clip holds no drums (no notes on MIDI channel 10); its parts are: "
+                              f"{'; '.join(clip.part_listing())}. Give a drum clip, such as a loop from your library")
+    grid = Grid.build(clip.ticks_per_quarter, clip.time_signatures, clip.tempos, int(notes[:, 1].max()),
+                      steps_per_quarter)
+    first = int(np.searchsorted(grid.bars[:, BAR_START], grid.quantize(notes[:1, START])[0][0], side="right") - 1)
+    bars = grid.bars[max(first, 0):]
+    notice = ""
+    if len(bars) > GROOVE_CLIP_MAX_BARS:
+        notice = (f"the groove clip has {len(bars)} bars from its first drum note; its first "
+                  f"{GROOVE_CLIP_MAX_BARS} are the groove the drums start from")
+        bars = bars[:GROOVE_CLIP_MAX_BARS]
+    clip_meter = most_played_meter(grid, max(first, 0), max(first, 0) + len(bars))
+    if clip_meter != tuple(meter):
+        raise GrooveClipError(f"the groove clip is in {clip_meter[0]}/{clip_meter[1]} and the song mostly in "
+                              f"{meter[0]}/{meter[1]}; give a clip in {meter[0]}/{meter[1]}")
+    starts = grid.step_to_tick(bars[:, BAR_START])
+    ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
+    scale = ticks_per_quarter / clip.ticks_per_quarter
+    loop_notes = [bar_notes(notes, start, end, scale) for start, end in zip(starts.tolist(), ends.tolist())]
+    hits = per_bar(drums_to_grid(notes, grid).hits, bars, width)
+    return hits, bars[:, BAR_STEPS].astype(np.int64), loop_notes, notice
+
+
+def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps: np.ndarray,
+                   base: Steering | None) -> Steering | None:
+    """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred."""
+    if given is None:
+        return base
+    preferred, patterns = given.preferred(bar_steps)
+    steering = base or Steering()
+    return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
+                                                      patterns))
+
+
+def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:
+    """(m, 2) [start, end) ticks of the grid's bars where `bars` (grid bars,) holds, in order."""
+    rows = grid.bars[np.asarray(bars, dtype=bool)]
+    return np.stack([grid.step_to_tick(rows[:, BAR_START]), grid.step_to_tick(rows[:, BAR_START] + rows[:, BAR_STEPS])],
+                    axis=1).reshape(-1, 2)
+
+
+def with_kept(written: np.ndarray, kept: np.ndarray, covered_ticks: np.ndarray, move: bool = True) -> np.ndarray:
+    """The drum notes of a take (N, 4) with the kept notes: a written note starting in a covered bar (its hit was
+    in the next or the previous bar, humanized or swung across the line) moves out to that bar's nearer edge, or with
+    `move` False (the count-in's sticks) goes; then the kept notes, as given."""
+    if len(covered_ticks) and len(written):
+        start = written[:, START]
+        inside = np.searchsorted(covered_ticks[:, 0], start, side="right") - 1
+        valid = inside >= 0
+        lower = np.where(valid, covered_ticks[np.maximum(inside, 0), 0], 0)
+        upper = np.where(valid, covered_ticks[np.maximum(inside, 0), 1], 0)
+        hit = valid & (start < upper)
+        if not move:
+            written = written[~hit]
+        else:
+            target = np.where(start - lower < upper - start, lower - 1, upper)
+            shift = np.where(hit, target - start, 0)
+            written = written + shift[:, None] * np.array([1, 1, 0, 0])
+            written = written[written[:, START] >= 0]
+    notes = np.concatenate([written, kept]) if len(kept) else written
+    return notes[np.argsort(notes[:, START], kind="stable")]
