@@ -54,14 +54,18 @@ def test_helper_flags_reach_the_server_as_main_py_reads_them(tmp_path: Path) -> 
     """The same flags, through the helper's proto and the server's mapping, give what main.py builds from them."""
     kit = tmp_path / "kit.json"
     kit.write_text('{"snare": 40}')
+    clip = tmp_path / "clip.mid"
+    clip.write_bytes(b"MThd the clip's bytes travel as they are; generation checks them")
     argv = ["--temperature", "0.5", "--seed", "7", "--track", "2", "--merge", "--no-humanize", "--takes", "3",
             "--count-in", "1", "--style", "half-time", "--density", "0.67", "--fills", "every:4", "--swing", "0.67",
-            "--dynamics", "1.2", "--cymbal", "ride", "--kit-map", str(kit)]
+            "--dynamics", "1.2", "--cymbal", "ride", "--kit-map", str(kit), "--guitar-only", "--keep-drums",
+            "--groove", str(clip)]
     through_server = options_from_proto(daw_helper.options_from_args(daw_helper.build_parser().parse_args(argv)))
     from seq2drum.cli.infer import generation_options
 
     direct = generation_options(main.build_parser().parse_args(["song.mid", *argv]))
     assert through_server == direct
+    assert direct.guitar_only and direct.keep_drums and direct.groove_midi == clip.read_bytes()
     nothing = ["--bars", "16", "--tempo", "96", "--meter", "7/8"]
     assert (options_from_proto(daw_helper.options_from_args(daw_helper.build_parser().parse_args(nothing)))
             == generation_options(main.build_parser().parse_args(nothing)))

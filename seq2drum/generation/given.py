@@ -114,8 +114,8 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
 
 def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kept notes (N, 4) on every bar of the grid: (grid bars,) bool covered, (grid bars, S, 9) their hits, and
-    the grid bars of the groove to continue: the run of kept bars from the first with LOOP_BAR_HITS hits, its last
-    LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars after the first kept note and
+    the grid bars of the groove to continue: the run of kept bars from the first with LOOP_BAR_HITS hits on two drum
+    classes or more, its last LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars after the first kept note and
     before the drummer's entry (a count-in's sticks, a sparse intro, then silence: played as given, not filled in)."""
     bars = grid.bars
     starts = grid.step_to_tick(bars[:, BAR_START])
@@ -124,7 +124,8 @@ def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, 
     covered = np.zeros(len(bars), dtype=bool)
     covered[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
     hits = per_bar(drums_to_grid(notes, grid).hits, bars, width) & covered[:, None, None]
-    full = np.flatnonzero(covered & (hits.sum(axis=(1, 2)) >= LOOP_BAR_HITS))
+    # a groove plays LOOP_BAR_HITS hits on two drums or more (a count-in's sticks are one)
+    full = np.flatnonzero(covered & (hits.sum(axis=(1, 2)) >= LOOP_BAR_HITS) & (hits.any(axis=1).sum(axis=1) >= 2))
     if not len(full):
         return covered, hits, np.zeros(0, dtype=np.int64)
     run_end = full[0] + int(np.argmin(np.append(covered[full[0]:], False)))

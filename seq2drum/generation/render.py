@@ -24,7 +24,7 @@ from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.midi.kit import KitMap
 from seq2drum.song.bars import bars_to_steps
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import DrumGrid, Grid, grid_to_drums
+from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid, grid_to_drums
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
@@ -69,6 +69,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         if given is not None and copied is not None:  # the user's notes: kept, and their loop bars continued
             users = np.concatenate([kept, copied[0]])
             drums = with_kept(written, users, bar_ticks(encoded.grid, given.covered_grid_bars | copied[1]))
+            grid = with_users(grid, drums_to_grid(users, encoded.grid))
         else:
             drums = written
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1))
@@ -77,6 +78,13 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     notices = [choice.notice, swung[0][1], sparse, count_in.moved_notice(prepared.moved_bars, options.count_in_bars),
                given.notice if given is not None else ""]
     return results, notices
+
+
+def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
+    """The take's drums on the grid with the user's notes in (the take's figures and plots show what is written)."""
+    hits = drums.hits | users.hits
+    return DrumGrid(hits, np.where(users.hits, users.velocity, drums.velocity).astype(np.uint8),
+                    np.where(users.hits, users.offset, drums.offset).astype(np.float32))
 
 
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int) -> list[DrumGrid]:

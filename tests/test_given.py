@@ -1,0 +1,210 @@
+"""generation.given and what reaches it (issue 21 items 1, 2, 4, 5): which parts the drums listen to (--guitar-only,
+a band without a guitar), the input's drums ignored unless --keep-drums, kept exactly where kept and continued after,
+and a --groove clip the drums start from, with its errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum.errors import GrooveClipError, NoGuitarError
+from seq2drum.evaluation.inputs import given_kept
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.generation.prepare import prepare
+from seq2drum.midi.drums import PITCH_TO_CLASS
+from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, read_midi
+from seq2drum.midi.write import TrackSpec
+from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import BAR_START, BAR_STEPS
+from tests.builders import PPQ, notes_from_steps, riff, song_bytes, tiny_checkpoint
+
+BAR = 4 * PPQ  # ticks of a 4/4 bar
+# a groove no codebook entry of the tiny model holds (kicks on 1 and the "and"s of 2 and 3, snares on 2 and 4), over
+# the eighth-note hats the tiny model plays by itself (it is silent but for the closed hat)
+GROOVE = [(0, 36, 101), (6, 36, 87), (10, 36, 95), (4, 38, 117), (12, 38, 109)] + [(s, 42, 71) for s in range(0, 16, 2)]
+
+
+@pytest.fixture(scope="module")
+def band(tiny_model_path: Path) -> DrumGenerator:
+    return DrumGenerator.from_checkpoint(tiny_model_path)
+
+
+@pytest.fixture(scope="module")
+def guitar_model(tmp_path_factory: pytest.TempPathFactory) -> DrumGenerator:
+    path = tiny_checkpoint(tmp_path_factory.mktemp("models") / "guitar.pt", listen_to_band=False)
+    return DrumGenerator.from_checkpoint(path)
+
+
+def groove_notes(bars: int, first_bar: int = 0) -> np.ndarray:
+    return notes_from_steps([((first_bar + bar) * 16 + step, pitch, velocity) for bar in range(bars)
+                             for step, pitch, velocity in GROOVE])
+
+
+def bass(bars: int, entry_bar: int = 0) -> TrackSpec:
+    events = [(bar * 16 + step, 28) for bar in range(entry_bar, bars) for step in (0, 6, 8)]
+    return TrackSpec("Bass", 1, notes_from_steps(events, length_steps=2), program=33)
+
+
+def groove_share(drums_hits: np.ndarray, bars: range, steps_per_bar: int = 16) -> float:
+    """The share of `bars` whose hits are GROOVE's (cell F1 >= 0.95; the tiny codebook's rock bar is at 0.88)."""
+    wanted = np.zeros((steps_per_bar, 9), dtype=bool)
+    for step, pitch, _ in GROOVE:
+        wanted[step, PITCH_TO_CLASS[pitch]] = True
+    near = []
+    for bar in bars:
+        hits = drums_hits[bar * steps_per_bar : (bar + 1) * steps_per_bar]
+        near.append(2 * (hits & wanted).sum() / max(1, hits.sum() + wanted.sum()) >= 0.95)
+    return float(np.mean(near))
+
+
+def test_guitar_only_listens_to_the_guitar_alone(band: DrumGenerator) -> None:
+    """With a band model the bass is heard (its columns, its earlier entry starts the span, listed as band); with
+    guitar_only its columns are silent, the span is the guitar's and only the guitar is listed."""
+    data = song_bytes(notes_from_steps([(step + 32, pitch) for step, pitch in riff(6)], length_steps=2),
+                      extra=[bass(8)])
+    heard = prepare(data, GenerationOptions(), band.data_config, band.spec)
+    alone = prepare(data, GenerationOptions(guitar_only=True), band.data_config, band.spec)
+    assert heard.encoded.first_bar == 0 and alone.encoded.first_bar == 2
+    assert heard.encoded.band_features().any() and not alone.encoded.band_features().any()
+    assert alone.band_parts is None and [part.name for part in heard.band_parts or []] == ["Bass"]
+    result = band.generate(data, GenerationOptions(seed=0, guitar_only=True))
+    assert result.band_parts == [] and result.guitar_parts == ["1 'Guitar' (channel 1, program 30, 96 notes)"]
+    assert band.generate(data, GenerationOptions(seed=0)).band_parts == ["bass: 2 'Bass' (channel 2, program 34, "
+                                                                         "24 notes)"]
+
+
+def test_no_guitar_is_played_to_by_a_band_model_only(band: DrumGenerator, guitar_model: DrumGenerator) -> None:
+    """Bass, keys and a vocal, no guitar: a band model plays from the first entry to the last note it listens to, says
+    whom it follows, and --merge copies every part it listened to; --guitar-only and a guitar-only model refuse the
+    file with the parts listed; --track still picks a guitar."""
+    keys = TrackSpec("Piano", 2, notes_from_steps([(bar * 16, 60) for bar in range(1, 7)], length_steps=16), 0)
+    vocal = TrackSpec("Vocals", 3, notes_from_steps([(bar * 16 + 4, 67) for bar in range(2, 9)], length_steps=8), 52)
+    data = song_bytes(drums=notes_from_steps([(0, 36), (4, 38)]), extra=[bass(6, entry_bar=1), keys, vocal])
+    result = band.generate(data, GenerationOptions(seed=0, merge=True))
+    assert result.guitar_parts == [] and result.bars == 8  # bars 1 (the bass enters) to 8 (the vocal's last note)
+    assert result.notices[0].startswith("no guitar part: the drums follow bass: 2 'Bass'")
+    written = read_midi(result.midi_bytes)
+    assert sorted(part.name for part in written.parts) == ["Bass", "Drums (seq2drum)", "Piano", "Vocals"]
+    for refused, options in ((band, GenerationOptions(guitar_only=True)), (guitar_model, GenerationOptions())):
+        with pytest.raises(NoGuitarError, match="no guitar part found.*2 'Bass'"):
+            refused.generate(data, options)
+    assert band.generate(data, GenerationOptions(seed=0, track="Piano")).guitar_parts[0].startswith("3 'Piano'")
+
+
+@pytest.mark.parametrize("model", ["band", "guitar_model"])
+def test_channel_10_is_ignored_without_keep_drums(model: str, request: pytest.FixtureRequest) -> None:
+    """The input's drums change nothing in the output unless --keep-drums (read or not, heard or not)."""
+    generator = request.getfixturevalue(model)
+    guitar = notes_from_steps(riff(8), length_steps=2)
+    options = GenerationOptions(seed=3, merge=True)
+    without = generator.generate(song_bytes(guitar, extra=[bass(8)]), options)
+    with_drums = generator.generate(song_bytes(guitar, groove_notes(8), extra=[bass(8)]), options)
+    assert with_drums.midi_bytes == without.midi_bytes
+
+
+def users_drums() -> np.ndarray:
+    """Two bars of drums as a person plays them: off the grid by a few ticks, odd lengths, a note outside the GM
+    percussion keys (27), one ringing into the next bar."""
+    notes = groove_notes(2).copy()
+    notes[:, START] += np.arange(len(notes)) % 7 - 3
+    notes[:, START] = np.maximum(notes[:, START], 0)
+    notes[:, END] = notes[:, START] + 17 + np.arange(len(notes)) * 5
+    extra = np.array([[BAR + 3 * PPQ + 5, 2 * BAR + 200, 27, 33]], dtype=np.int64)
+    return np.concatenate([notes, extra])
+
+
+@pytest.mark.parametrize("options", [
+    GenerationOptions(seed=1, keep_drums=True),
+    GenerationOptions(seed=1, keep_drums=True, swing=0.67, dynamics=1.4, humanize=1.5, cymbal="ride", takes=2,
+                      kit_map='{"kick": 35, "snare": 40, "open_hat": 42}', merge=True),
+], ids=["defaults", "every-control"])
+def test_keep_drums_keeps_the_given_bars_exactly(band: DrumGenerator, options: GenerationOptions) -> None:
+    """Every given note is in every take with its pitch, velocity, onset and duration (to 1/1000 quarter), nothing
+    else starts in those bars (controls, kit map, humanizing and count-in leave them alone), and the bars after them
+    are written."""
+    given = users_drums()
+    data = song_bytes(notes_from_steps(riff(8), length_steps=2), given)
+    result = band.generate(data, options)
+    for take in result.takes:
+        assert given_kept(data, take.midi_bytes)
+        drums = read_midi(take.midi_bytes).drum_parts[0]
+        scale = drums.notes[:, START].max() and read_midi(take.midi_bytes).ticks_per_quarter / PPQ
+        later = drums.notes[drums.notes[:, START] >= 2 * BAR * scale]
+        assert len(later) > 20  # the other six bars are played
+    written = read_midi(result.midi_bytes)
+    quarters = {(int(n[PITCH]), int(n[VELOCITY]), round(n[START] / written.ticks_per_quarter, 3),
+                 round((n[END] - n[START]) / written.ticks_per_quarter, 3)) for n in written.drum_parts[0].notes}
+    assert {(int(n[PITCH]), int(n[VELOCITY]), round(n[START] / PPQ, 3), round((n[END] - n[START]) / PPQ, 3))
+            for n in given} <= quarters
+
+
+def test_keep_drums_continues_their_groove(band: DrumGenerator) -> None:
+    """Two given bars of a groove the model never chose: most bars after them play it (the user's own notes)."""
+    data = song_bytes(notes_from_steps(riff(16), length_steps=2), groove_notes(2))
+    result = band.generate(data, GenerationOptions(seed=0, humanize=0, keep_drums=True))
+    assert groove_share(result.drums.hits, range(2, 15)) >= 0.7
+    plain = band.generate(song_bytes(notes_from_steps(riff(16), length_steps=2)), GenerationOptions(seed=0))
+    assert groove_share(plain.drums.hits, range(2, 15)) < 0.5  # without them, the model's own groove
+
+
+def test_a_drummer_who_enters_late_is_kept_silent_until_then(band: DrumGenerator) -> None:
+    """Sticks in bar 1, then the groove from bar 5: the bars between are the user's silence, not filled in, and the
+    groove continues after bar 6."""
+    sticks = notes_from_steps([(0, 37), (4, 37), (8, 37), (12, 37)])
+    data = song_bytes(notes_from_steps(riff(12), length_steps=2), np.concatenate([sticks, groove_notes(2, 4)]))
+    result = band.generate(data, GenerationOptions(seed=0, keep_drums=True, humanize=0))
+    drums = read_midi(result.midi_bytes).drum_parts[0].notes
+    ticks_per_bar = 4 * read_midi(result.midi_bytes).ticks_per_quarter
+    assert not np.any((drums[:, START] >= ticks_per_bar) & (drums[:, START] < 4 * ticks_per_bar))
+    assert groove_share(result.drums.hits, range(6, 11)) >= 0.6
+
+
+def clip_bytes(bars: int, meter: tuple[int, int] = (4, 4), steps_per_bar: int = 16) -> bytes:
+    return song_bytes(drums=notes_from_steps([(bar * steps_per_bar + step, pitch, velocity) for bar in range(bars)
+                                              for step, pitch, velocity in GROOVE if step < steps_per_bar]),
+                      time_signatures=[(0, *meter)])
+
+
+def test_a_groove_clip_leads_to_its_groove(band: DrumGenerator) -> None:
+    """A 2-bar clip: most bars play its groove from bar 1 on, with the clip's own velocities."""
+    data = song_bytes(notes_from_steps(riff(12), length_steps=2))
+    result = band.generate(data, GenerationOptions(seed=0, humanize=0, groove_midi=clip_bytes(2)))
+    assert groove_share(result.drums.hits, range(0, 11)) >= 0.7
+    velocities = set(read_midi(result.midi_bytes).drum_parts[0].notes[:, VELOCITY].tolist())
+    assert {101, 117, 71} <= velocities
+    assert result.notices == []
+
+
+def test_a_long_clip_gives_its_first_eight_bars_said_once(band: DrumGenerator) -> None:
+    result = band.generate(song_bytes(notes_from_steps(riff(4), length_steps=2)),
+                           GenerationOptions(seed=0, groove_midi=clip_bytes(12), takes=2))
+    assert result.notices == ["the groove clip has 12 bars from its first drum note; its first 8 are the groove the "
+                              "drums start from"]
+
+
+@pytest.mark.parametrize("clip, message", [
+    (b"not a midi file", "the groove clip is not a MIDI file seq2drum can read"),
+    (song_bytes(notes_from_steps(riff(2))), "the groove clip holds no drums (no notes on MIDI channel 10); its parts "
+                                            "are: 1 'Guitar'"),
+    (clip_bytes(2, (3, 4), 12), "the groove clip is in 3/4 and the song mostly in 4/4; give a clip in 4/4"),
+], ids=["not-midi", "no-drums", "other-meter"])
+def test_a_clip_that_cannot_be_played_from_is_refused(band: DrumGenerator, clip: bytes, message: str) -> None:
+    with pytest.raises(GrooveClipError) as caught:
+        band.generate(song_bytes(notes_from_steps(riff(4), length_steps=2)), GenerationOptions(groove_midi=clip))
+    assert message in str(caught.value)
+
+
+def test_given_rows_agree_with_the_bars(band: DrumGenerator) -> None:
+    """GivenDrums.hits and covered are on the BarSong's rows (the span), as a network that hears drums reads them."""
+    data = song_bytes(notes_from_steps([(step + 16, pitch) for step, pitch in riff(6)], length_steps=2),
+                      groove_notes(2, 2))
+    prepared = prepare(data, GenerationOptions(keep_drums=True), band.data_config, band.spec)
+    given = prepared.given
+    assert given is not None and given.hits.shape == (prepared.bars.n_bars, band.spec.max_bar_steps, 9)
+    assert np.flatnonzero(given.covered).tolist() == [1, 2]  # song bars 3 and 4; the span starts at bar 2
+    grid = prepared.encoded.grid
+    start, steps = grid.bars[3, BAR_START], grid.bars[3, BAR_STEPS]
+    assert given.groove is None and given.hits[1, :steps].sum() == len(GROOVE)
+    assert int(start) == 3 * 16 and DRUM_CHANNEL == 9
