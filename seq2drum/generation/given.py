@@ -115,8 +115,9 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
 def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kept notes (N, 4) on every bar of the grid: (grid bars,) bool covered, (grid bars, S, 9) their hits, and
     the grid bars of the groove to continue: the run of kept bars from the first with LOOP_BAR_HITS hits on two drum
-    classes or more, its last LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars after the first kept note and
-    before the drummer's entry (a count-in's sticks, a sparse intro, then silence: played as given, not filled in)."""
+    classes or more, its last LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars after
+    the first kept note and before the drummer's entry (a count-in's sticks, a sparse intro, then silence: played as
+    given, not filled in)."""
     bars = grid.bars
     starts = grid.step_to_tick(bars[:, BAR_START])
     ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
