@@ -834,8 +834,8 @@ def test_midi_bytes_naming_a_file_are_not_opened(stub: seq2drum_pb2_grpc.Seq2Dru
 
 
 def test_metadata_names_the_guitar_parts_and_notices(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
-    """The helper can show which parts were the guitar (vocals on a guitar program left out), several parts can be
-    asked for, and a guessed choice comes with a notice."""
+    """The helper can show which parts were the guitar (vocals on a guitar program left out) and which other parts the
+    drums listened to, several parts can be asked for, and a guessed choice (or none) comes with a notice."""
     vocals = TrackSpec("Vocals", 1, notes_from_steps([(0, 72), (8, 74)]), program=26)
     data = song_bytes(notes_from_steps(riff(4)), extra=[vocals])
     metadata = generate(stub, data, seed=0).metadata
@@ -843,8 +843,12 @@ def test_metadata_names_the_guitar_parts_and_notices(stub: seq2drum_pb2_grpc.Seq
     assert list(generate(stub, data, seed=0, track="1,2").metadata.guitar_parts)[1].startswith("2 'Vocals'")
     other = TrackSpec("Track 2", 1, notes_from_steps(riff(4)), program=20)
     unmarked = song_bytes(notes_from_steps(riff(4)), guitar_program=5, guitar_name="Track 1", extra=[other])
-    guessed = generate(stub, unmarked, seed=0).metadata
+    guessed = generate(stub, unmarked, seed=0, guitar_only=True).metadata
     assert len(guessed.guitar_parts) == 2 and "whole file is taken as the guitar" in guessed.notices[0]
+    heard = generate(stub, unmarked, seed=0).metadata  # a band model hears them by their roles, and says so
+    assert list(heard.guitar_parts) == [] and list(heard.band_parts) == [
+        "keys: 1 'Track 1' (channel 1, program 6, 64 notes)", "keys: 2 'Track 2' (channel 2, program 21, 64 notes)"]
+    assert heard.notices[0].startswith("no guitar part: the drums follow keys: 1 'Track 1'")
 
 
 def test_model_info_says_what_the_data_was_not_where_it_lay(tmp_path: Path) -> None:
