@@ -209,7 +209,8 @@ def humanize_all(performances: list[Performance], tables: FeelTables, seed: int)
     for performance in performances:
         drums = performance.drums
         plain = DrumGrid(drums.hits, np.where(drums.hits, 100, 0).astype(np.uint8), np.zeros_like(drums.offset))
-        out.append(humanize(plain, performance.grid, 1.0, tables.draw_drummer(rng), rng, tables=tables))
+        out.append(humanize(plain, performance.grid, 1.0, tables.draw_drummer(rng), rng, tables=tables,
+                            velocity_spread=None))
     return out
 
 
