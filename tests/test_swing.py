@@ -12,22 +12,7 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid, drums_to_grid
-from tests.builders import PPQ, notes_from_steps, riff, song_bytes, styled_codebook, tiny_checkpoint
-
-
-def strummed(beat_places: list[float], n_beats: int, strum_ticks: int = 12, jitter_ticks: int = 0,
-             seed: int = 0) -> np.ndarray:
-    """A guitar striking a three-note chord at each of `beat_places` (share of the quarter) in every beat, each strum
-    spread over `strum_ticks`, every strum moved by up to +-`jitter_ticks` (a player, not a sequencer)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for beat in range(n_beats):
-        for place in beat_places:
-            start = int(round((beat + place) * PPQ)) + int(rng.integers(-jitter_ticks, jitter_ticks + 1))
-            for index, pitch in enumerate((40, 47, 52)):
-                rows.append([max(0, start + index * strum_ticks // 2), start + PPQ // 4, pitch, 90])
-    notes = np.array(rows, dtype=np.int64)
-    return notes[np.argsort(notes[:, 0], kind="stable")]
+from tests.builders import PPQ, notes_from_steps, riff, song_bytes, strummed, styled_codebook, tiny_checkpoint
 
 
 def grid_for(notes: np.ndarray, numerator: int = 4, denominator: int = 4) -> Grid:

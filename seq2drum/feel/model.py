@@ -10,6 +10,9 @@ of GMD's performances, so a song keeps one drummer's consistency instead of ever
 `feel` fixes the draw: tight = a drummer at the 10th percentile of timing spread, laid-back / pushed = one at the
 90th / 10th percentile of timing level (behind / ahead of the click).
 
+For songs, velocities are then centred on the decided drums' mean (the network's loudness) and their distances
+from it narrowed (SONG_VELOCITY_SPREAD): GMD's drummers play softer and wider than the songs' drum parts.
+
 `amount` (the `--humanize` control) runs from 0 (every hit on the grid, velocities as decided) through 1 (as the
 drummer plays) to 1.5 (each hit's distance from its median 1.5 times as wide); between 0 and 1 velocities are
 blended and offsets scaled.
@@ -44,7 +47,7 @@ SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between thes
 # network learned from (../shared/scoring's velocity spread, per song), and play softer (a take's mean about 67
 # against the network's 100). For songs, the drummer's velocities are centred on the take's decided mean (the
 # network's loudness for that song) and their distances from it scaled by this, fitted so the median velocity
-# spread ratio is 1 on the shipped model's training songs (tools/fit_song_feel.py); GMD's own figures
+# spread ratio is 1 on the shipped model's training songs (tools/song_feel.py); GMD's own figures
 # (bench/bench_feel.py) play the drummers as they are (velocity_spread=None).
 SONG_VELOCITY_SPREAD = 0.43
 SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
