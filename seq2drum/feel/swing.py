@@ -87,5 +87,5 @@ def decide_swing(option: float | None, listened_notes: np.ndarray, grid: Grid) -
         return None, ""
     assert reading.swing is not None
     ratio = float(np.clip(reading.swing, SWUNG_MIN_SWING, MAX_SWING))
-    return ratio, (f"swinging at {ratio:.2f} of the beat, as the song does ({reading.n_beats} swung beats read); "
+    return ratio, (f"swinging at {ratio:.2f} of the beat, as the song does ({reading.n_beats} beats read); "
                    "--swing 0.5 keeps the drums straight")
