@@ -9,25 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from seq2drum.config import DataConfig
 from seq2drum.options import GenerationOptions
 from seq2drum.groove import count_in, from_nothing
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.io import GuitarChoice, MidiSong, choose_guitar, merged_notes
+from seq2drum.midi.roles import parts_by_role
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
-from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.song.encode import EncodedSong, encode_song, listened_notes
 
 
 @dataclass
 class PreparedSong:
     """A song ready to score: the parsed song (moved later for a count-in when `moved_bars`), its guitar, its grid
-    and bars, and the structure drums from nothing force (None: the model decides)."""
+    and bars, the notes the drums listen to (the guitar alone, or every listened part with a band model; swing is
+    read off them), and the structure drums from nothing force (None: the model decides)."""
 
     song: MidiSong
     choice: GuitarChoice
     encoded: EncodedSong
     bars: BarSong
     moved_bars: int
+    listened: np.ndarray  # (n, 4) start/end/pitch/velocity ticks, sorted by start
     steering: Steering | None = None
 
 
@@ -48,7 +53,10 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     if options.from_nothing:
         from_nothing.shape_bars(bars)
         steering = from_nothing.steering(bars.n_bars)
-    return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering)
+    listened = merged_notes(choice.parts)
+    if data_config.listen_to_band:
+        listened = listened_notes(parts_by_role(moved_song, choice.parts))
+    return PreparedSong(moved_song, choice, encoded, bars, moved_bars, listened, steering)
 
 
 def same_parts(choice: GuitarChoice, song: MidiSong, moved: MidiSong) -> GuitarChoice:

@@ -1,7 +1,7 @@
 """Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Velocity and timing as drummers play them
-(seq2drum.feel's humanizer, learned from GMD), swing, the count-in's sticks, the kit map, section markers, and the
-song's own tempo and meter maps at a clock fine enough for microtiming; with a notice when the drums came out nearly
-empty.
+(seq2drum.feel's humanizer, learned from GMD), swing (--swing, or read off the parts the drums listen to:
+seq2drum.feel.swing), the count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps
+at a clock fine enough for microtiming; with a notice when the drums came out nearly empty.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.feel.model import humanize, shipped_tables
+from seq2drum.feel.swing import decide_swing
 from seq2drum.options import GenerationOptions
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove import controls, count_in
@@ -47,8 +48,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
            seed: int) -> tuple[list[TakeResult], list[str]]:
     """Every take as MIDI bytes (drums, the guitar too with `merge`), and the notices for the user ("" where none)."""
     encoded, song, choice = prepared.encoded, prepared.song, prepared.choice
-    swung = [controls.swing(grid, encoded.grid, options.swing)
-             for grid in takes_to_grids(encoded, takes, options, seed)]
+    ratio, swing_notice = decide_swing(options.swing, prepared.listened, encoded.grid)
+    swung = [controls.swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
     grids = [grid for grid, _ in swung]
     guitar_parts = choice.parts if options.merge else []
     markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
@@ -62,7 +63,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         for index, (take, grid) in enumerate(zip(takes, grids), start=1)
     ]
     sparse = sparse_drums_notice(grids[0], encoded.grid, merged_notes(choice.parts), options.temperature)
-    notices = [choice.notice, swung[0][1], sparse, count_in.moved_notice(prepared.moved_bars, options.count_in_bars)]
+    notices = [choice.notice, swing_notice, swung[0][1], sparse,
+               count_in.moved_notice(prepared.moved_bars, options.count_in_bars)]
     return results, notices
 
 

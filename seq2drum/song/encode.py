@@ -91,7 +91,7 @@ def encode_song(
     if not len(notes):
         raise NoGuitarError("the guitar part holds no notes", song.part_listing())
     roles = parts_by_role(song, guitar_parts)
-    music = _listened_notes(roles) if config.listen_to_band else notes  # what the drums span
+    music = listened_notes(roles) if config.listen_to_band else notes  # what the drums span
     drum_notes = merged_notes(song.drum_parts) if with_drums else None
     if with_drums and (drum_notes is None or not len(drum_notes)):
         raise NoDrumsError("the song has no drum part on channel 10")
@@ -124,6 +124,6 @@ def encode_song(
     )
 
 
-def _listened_notes(roles: dict[str, list[Part]]) -> np.ndarray:
+def listened_notes(roles: dict[str, list[Part]]) -> np.ndarray:
     """The notes of every part the drums listen to (those read), sorted by start: their span is the drums' span."""
     return merged_notes([part for parts in roles.values() for part in parts if part.notes_read and part.note_count])
