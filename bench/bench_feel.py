@@ -4,10 +4,12 @@
 
 Each test performance is quantized to 16ths as fit.py does; the real velocity and offset of every hit are the truth.
 - Median prediction: mean absolute error per hit (velocity; offset in 16th steps) of the humanizer's median given
-  the drummer's preceding hits of that voice in the performance (its context's median plus the drummer's level
-  estimated from those hits, shrunk toward 0 as the fit's variances say), and of its context median alone (no
-  history), against the baseline the issue names: a fixed velocity per drum class and 16th of the bar (its median
-  over the train split) and no timing offset.
+  the drummer's preceding hits in the performance (its context's median plus the drummer's level for the voice,
+  estimated from the voice's earlier hits and shrunk toward 0 as the fit's variances say, plus the drummer's level
+  in the hit's own context from its earlier hits there, recent ones weighing more: CONTEXT_HISTORY), with the
+  voice's history alone, and of its context median alone (no history), against the baseline the issue names: a
+  fixed velocity per drum class and 16th of the bar (its median over the train split) and no timing offset; and
+  that baseline given the same history, to show what the tables add to the history.
 - Sampled output (humanize 1, feel natural; one random stream from seed 0 for the split, a drummer drawn per
   performance as for a request): per voice, the velocity spread (standard deviation within each performance, the
   median over performances that play the voice 8+ times) and the mean offset over all its hits, beside the
@@ -30,6 +32,11 @@ from seq2drum.feel.contexts import HitContexts, class_and_sixteenth
 from seq2drum.feel.fit import Hits, collect_hits, humanize_all, read_performances, voice_figures
 from seq2drum.feel.model import sample_quantiles, shipped_tables
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
+
+
+# the drummer's history in the hit's own context: (context level, decay per earlier hit), chosen on GMD's
+# validation split (velocity: the finest context; timing: metrical level, 16th in beat, neighbours, busy, tempo band)
+CONTEXT_HISTORY = {"velocity": (0, 0.9), "offset": (2, 0.8)}
 
 
 def position_keys(hits: Hits) -> np.ndarray:
@@ -64,35 +71,60 @@ def preceding_level(test: Hits, residual: np.ndarray, shrinkage_hits: np.ndarray
     return level
 
 
+def context_level(test: Hits, residual: np.ndarray, level: int, decay: float) -> np.ndarray:
+    """(n,) each hit's drummer level in its own context (the key at `level`) from the preceding hits of the
+    performance in that context: their residuals, each earlier one weighted `decay` times less, summed over (their
+    weights + 1): a drummer who played this place softer or later before plays it so again."""
+    sums: dict[int, float] = {}
+    weights: dict[int, float] = {}
+    level_of = np.zeros(len(residual))
+    groups = test.performance.astype(np.int64) * 10**13 + test.keys[:, level] % 10**13
+    for index, group in enumerate(groups.tolist()):
+        total, weight = sums.get(group, 0.0), weights.get(group, 0.0)
+        level_of[index] = total / (weight + 1.0)
+        sums[group], weights[group] = total * decay + residual[index], weight * decay + 1.0
+    return level_of
+
+
+def with_history(test: Hits, prediction: np.ndarray, real: np.ndarray, shrinkage_hits: np.ndarray,
+                 quantity: str) -> np.ndarray:
+    """`prediction` plus the drummer's level for the voice, then for the hit's context, from the preceding hits."""
+    voice = prediction + preceding_level(test, real - prediction, shrinkage_hits)
+    return voice + context_level(test, real - voice, *CONTEXT_HISTORY[quantity])
+
+
 def mae_figures(train: Hits, test: Hits, mask: np.ndarray) -> dict[str, float]:
     """Velocity and offset MAE of the humanizer's medians and of the baseline, over the test hits in `mask`."""
     tables = shipped_tables()
     contexts = HitContexts(np.zeros(len(test.keys), dtype=np.int64), test.drum_class, test.keys)
     half = np.full(len(contexts), 0.5)
-    velocity = sample_quantiles(tables.velocity_quantiles(contexts)[0], half)
-    offset = sample_quantiles(tables.offset_quantiles(contexts)[0], half)
-    velocity_level = preceding_level(test, test.velocity - velocity, tables.shrinkage_hits[0])
-    offset_level = preceding_level(test, test.offset - offset, tables.shrinkage_hits[1])
-    base = baseline_velocity(train, test)[mask]
-    real_velocity, real_offset = test.velocity[mask], test.offset[mask]
-    return {
-        "hits": int(mask.sum()),
-        "velocity_mae": float(np.abs(velocity[mask] + velocity_level[mask] - real_velocity).mean()),
-        "velocity_mae_no_history": float(np.abs(velocity[mask] - real_velocity).mean()),
-        "velocity_mae_baseline": float(np.abs(base - real_velocity).mean()),
-        "offset_mae_steps": float(np.abs(offset[mask] + offset_level[mask] - real_offset).mean()),
-        "offset_mae_no_history_steps": float(np.abs(offset[mask] - real_offset).mean()),
-        "offset_mae_baseline_steps": float(np.abs(real_offset).mean()),
-    }
+    figures: dict[str, float] = {"hits": int(mask.sum())}
+    base_velocity = baseline_velocity(train, test)
+    for quantity, real, median, base, shrinkage, unit in (
+        ("velocity", test.velocity, sample_quantiles(tables.velocity_quantiles(contexts)[0], half), base_velocity,
+         tables.shrinkage_hits[0], ""),
+        ("offset", test.offset, sample_quantiles(tables.offset_quantiles(contexts)[0], half),
+         np.zeros(len(test.offset)), tables.shrinkage_hits[1], "_steps"),
+    ):
+        voice = median + preceding_level(test, real - median, shrinkage)
+        predictions = {"": with_history(test, median, real, shrinkage, quantity), "_voice_history": voice,
+                       "_no_history": median, "_baseline": base,
+                       "_baseline_history": with_history(test, base, real, shrinkage, quantity)}
+        for name, predicted in predictions.items():
+            figures[f"{quantity}_mae{name}{unit}"] = float(np.abs(predicted[mask] - real[mask]).mean())
+    return figures
 
 
 def report(name: str, figures: dict, real: dict, generated: dict) -> None:
     mae = figures
     print(f"\n== {name}: {mae['hits']} hits")
     for what, unit in (("velocity_mae", ""), ("offset_mae", "_steps")):
-        model, base, alone = mae[f"{what}{unit}"], mae[f"{what}_baseline{unit}"], mae[f"{what}_no_history{unit}"]
-        print(f"{what}: humanizer median {model:.3f} ({100 * (1 - model / base):+.1f}% below the baseline), without "
-              f"the drummer's history {alone:.3f} ({100 * (1 - alone / base):+.1f}%), baseline {base:.3f}")
+        base = mae[f"{what}_baseline{unit}"]
+        below = {name: f"{mae[f'{what}{name}{unit}']:.3f} ({100 * (1 - mae[f'{what}{name}{unit}'] / base):+.1f}%)"
+                 for name in ("", "_voice_history", "_no_history", "_baseline_history")}
+        print(f"{what}: humanizer median {below['']} below the baseline; with the voice's history alone "
+              f"{below['_voice_history']}, without history {below['_no_history']}; baseline {base:.3f}, the "
+              f"baseline given the same history {below['_baseline_history']}")
     print(f"{'voice':<11} {'hits':>6} {'vel sd real':>11} {'sampled':>8} {'ratio':>6} {'offset real':>11} "
           f"{'sampled':>8} {'diff':>7}")
     for voice, figure in real.items():

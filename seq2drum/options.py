@@ -63,7 +63,7 @@ class GenerationOptions(_Config):
     style: str | None = None  # a groove family (`--mode styles` lists them); None = any groove
     density: float = 1.0  # how busy, 0.25-4 times the model's choice
     fills: str = "sections"  # none | sections (where the model calls them) | every:N (every Nth bar of a section)
-    swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 to 0.75; None = as predicted
+    swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 to 0.75; None = the song's own
     dynamics: float = 1.0  # velocities times this, 0.5-1.5
     cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
     feel: str = "natural"  # the timing feel: natural (as learned) | tight | laid-back | pushed
@@ -218,7 +218,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("fills", "--fills", 9, "none, sections (where the model hears section changes) or every:N (closing every "
            f"Nth bar of each section, and its last; N 1-{MAX_FILL_EVERY})"),
     Option("swing", "--swing", 10, f"off-beat eighths at this share of the beat, {MIN_SWING:g} straight to "
-           f"{MAX_SWING:g}, 0.67 = triplet swing", default_words="the model's own timing", float32=True),
+           f"{MAX_SWING:g}, 0.67 = triplet swing",
+           default_words="the song's own: straight unless the parts the drums hear swing", float32=True),
     Option("dynamics", "--dynamics", 11, f"velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}", float32=True),
     Option("cymbal", "--cymbal", 12, "the time-keeping voice: hats, ride, or auto (the model's choice)",
            choices=CYMBALS),

@@ -61,6 +61,21 @@ def backbeat(bars: int, steps_per_bar: int = 16) -> list[tuple[int, int, int]]:
     return events
 
 
+def strummed(beat_places: list[float], n_beats: int, strum_ticks: int = 12, jitter_ticks: int = 0,
+             seed: int = 0) -> np.ndarray:
+    """A guitar striking a three-note chord at each of `beat_places` (share of the quarter) in every beat, each strum
+    spread over `strum_ticks`, every strum moved by up to +-`jitter_ticks` (a player, not a sequencer)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for beat in range(n_beats):
+        for place in beat_places:
+            start = int(round((beat + place) * PPQ)) + int(rng.integers(-jitter_ticks, jitter_ticks + 1))
+            for index, pitch in enumerate((40, 47, 52)):
+                rows.append([max(0, start + index * strum_ticks // 2), start + PPQ // 4, pitch, 90])
+    notes = np.array(rows, dtype=np.int64)
+    return notes[np.argsort(notes[:, 0], kind="stable")]
+
+
 def song_bytes(
     guitar: np.ndarray | None = None,
     drums: np.ndarray | None = None,

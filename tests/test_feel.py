@@ -11,7 +11,7 @@ import pytest
 from seq2drum.errors import ConfigError
 from seq2drum.feel.contexts import N_LEVELS, hit_contexts
 from seq2drum.evaluation.feel_figures import song_swing
-from seq2drum.feel.model import FeelTables, humanize, shipped_tables
+from seq2drum.feel.model import SONG_VELOCITY_SPREAD, FeelTables, humanize, shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import START, read_midi
 from seq2drum.options import FEELS, GenerationOptions
@@ -39,9 +39,12 @@ def groove(bars: int = BARS, ghosts: bool = True) -> DrumGrid:
     return drums
 
 
-def played(drums: DrumGrid, seed: int = 0, amount: float = 1.0, feel: str = "natural") -> DrumGrid:
+def played(drums: DrumGrid, seed: int = 0, amount: float = 1.0, feel: str = "natural",
+           velocity_spread: float | None = None) -> DrumGrid:
+    """`drums` as a drummer drawn from `seed` plays them; velocities as GMD's drummers play (velocity_spread None)."""
     rng = np.random.default_rng(seed)
-    return humanize(drums, grid_of(drums.n_steps // 16), amount, shipped_tables().draw_drummer(rng, feel), rng)
+    return humanize(drums, grid_of(drums.n_steps // 16), amount, shipped_tables().draw_drummer(rng, feel), rng,
+                    velocity_spread=velocity_spread)
 
 
 def test_contexts_read_neighbours_partners_and_levels() -> None:
@@ -64,6 +67,22 @@ def test_the_shipped_tables_learned_accents_and_ghost_notes() -> None:
     assert snare[np.isin(steps, [4, 12])].mean() > snare[np.isin(steps, [7, 15])].mean() + 15
     hats = drums.velocity[:, CLOSED_HAT].astype(float)
     assert hats[np.isin(steps, [0, 4, 8, 12])].mean() > hats[np.isin(steps, [2, 6, 10, 14])].mean()
+
+
+def test_songs_keep_the_networks_loudness_and_a_narrower_spread_of_the_same_accents() -> None:
+    """For songs (SONG_VELOCITY_SPREAD), the drummer's velocities are centred on the decided drums' mean and their
+    distances from it scaled: the take stays as loud as the network decided, the accents keep their order, and the
+    spread is the scale times GMD's. Breaks if the render stage played GMD's softer, wider velocities again."""
+    drums = groove()
+    drums.velocity[drums.hits] = np.resize([96, 104], int(drums.hits.sum()))
+    gmd, song = played(drums, seed=3), played(drums, seed=3, velocity_spread=SONG_VELOCITY_SPREAD)
+    assert song.velocity[drums.hits].mean() == pytest.approx(100, abs=1)
+    assert song.velocity[drums.hits].std() == pytest.approx(SONG_VELOCITY_SPREAD * gmd.velocity[drums.hits].std(),
+                                                            rel=0.05)
+    steps = np.arange(drums.n_steps) % 16
+    snare = song.velocity[:, SNARE].astype(float)
+    assert snare[np.isin(steps, [4, 12])].mean() > snare[np.isin(steps, [7, 15])].mean()
+    assert (song.offset == gmd.offset).all()  # timing is not the loudness's business
 
 
 def test_amount_0_keeps_velocities_and_puts_hits_on_the_grid() -> None:

@@ -50,6 +50,7 @@ from tests.builders import (
     rock_song_bytes,
     smf_bytes,
     song_bytes,
+    strummed,
     tempo_event,
     timed_track,
 )
@@ -221,17 +222,21 @@ def test_humanize_amount_the_old_switch_and_the_feel(stub: seq2drum_pb2_grpc.Seq
     assert list(options.feels) == ["natural", "tight", "laid-back", "pushed"]
 
 
+@pytest.mark.parametrize("midi, swings", [(rock_song_bytes(8), False), (song_bytes(strummed([0.0, 2 / 3], 32)), True)],
+                         ids=["straight", "swung-by-the-song"])
 def test_the_same_seed_gives_the_same_feel_from_the_cli_and_the_server(stub: seq2drum_pb2_grpc.Seq2DrumStub,
-                                                                       tiny_model_path: Path, tmp_path: Path) -> None:
+                                                                       tiny_model_path: Path, tmp_path: Path,
+                                                                       midi: bytes, swings: bool) -> None:
     """The humanizer's random stream comes from the request's seed alone: main.py and the server write the same
-    velocities and timing (the same bytes) for the same song, seed, amount and feel."""
+    velocities and timing (the same bytes) for the same song, seed, amount and feel, swing read off the song too."""
     song = tmp_path / "song.mid"
-    song.write_bytes(rock_song_bytes(8))
+    song.write_bytes(midi)
     out = tmp_path / "cli.mid"
     completed = subprocess.run([sys.executable, str(REPO / "main.py"), "--mode", "infer", str(song), "--checkpoint",
                                 str(tiny_model_path), "--seed", "11", "--humanize", "1.2", "--feel", "laid-back",
                                 "-o", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
+    assert ("swinging at 0.6" in completed.stdout + completed.stderr) == swings
     served = generate(stub, song.read_bytes(), seed=11, humanize_amount=1.2, feel="laid-back").midi
     assert out.read_bytes() == served
     assert served != generate(stub, song.read_bytes(), seed=12, humanize_amount=1.2, feel="laid-back").midi

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seq2drum.feel.swing import MIN_SWING_BEATS, STRAIGHT_MAX_SWING, SWUNG_MIN_SWING, swung_positions
 from seq2drum.midi.drums import CLOSED_HAT, DRUM_CLASSES, OPEN_HAT, RIDE
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, DrumGrid, Grid
 
@@ -21,10 +22,7 @@ if TYPE_CHECKING:
 
 Span = tuple[int, int]  # [start_step, end_step)
 TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
-STRAIGHT_MAX_SWING = 0.55  # a song's swing at or below this is straight
-SWUNG_MIN_SWING = 0.58  # at or above this, swung (between the two: neither, left out of the agreement)
 SWING_AGREEMENT = 0.04  # a swung song's generated swing within this of the drummer's agrees
-MIN_SWING_BEATS = 8
 
 
 def song_swing(drums: DrumGrid, grid: Grid, span: Span) -> float | None:
@@ -36,11 +34,7 @@ def song_swing(drums: DrumGrid, grid: Grid, span: Span) -> float | None:
     quarter_bars = np.repeat(grid.bars[:, BAR_DENOMINATOR] == 4, grid.bars[:, BAR_STEPS])
     keep = quarter_bars[np.minimum(step, grid.n_steps - 1)]
     time_q = ((step + drums.offset[step, np.asarray(TIMEKEEPERS)[column]]) / q)[keep]
-    beat, position = np.floor(time_q).astype(np.int64), time_q % 1.0
-    off = (position >= 0.1) & (position <= 0.9)
-    _, first, count = np.unique(beat[off], return_index=True, return_counts=True)
-    positions = position[off][first]
-    chosen = positions[(count == 1) & (positions >= 0.375) & (positions <= 0.875)]
+    chosen = swung_positions(time_q)
     return float(chosen.mean()) if len(chosen) >= MIN_SWING_BEATS else None
 
 

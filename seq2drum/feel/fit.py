@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.evaluation.feel_figures import STRAIGHT_MAX_SWING, TIMEKEEPERS, song_swing
+from seq2drum.evaluation.feel_figures import TIMEKEEPERS, song_swing
 from seq2drum.feel.contexts import LEVELS, N_LEVELS, hit_contexts
+from seq2drum.feel.swing import STRAIGHT_MAX_SWING
 from seq2drum.feel.model import (N_QUANTILES, OFFSET_UNITS_PER_STEP, QUANTILE_PROBABILITIES, SHIPPED, FeelTables,
                                  Table, humanize, sample_quantiles)
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
@@ -208,7 +209,8 @@ def humanize_all(performances: list[Performance], tables: FeelTables, seed: int)
     for performance in performances:
         drums = performance.drums
         plain = DrumGrid(drums.hits, np.where(drums.hits, 100, 0).astype(np.uint8), np.zeros_like(drums.offset))
-        out.append(humanize(plain, performance.grid, 1.0, tables.draw_drummer(rng), rng, tables=tables))
+        out.append(humanize(plain, performance.grid, 1.0, tables.draw_drummer(rng), rng, tables=tables,
+                            velocity_spread=None))
     return out
 
 

@@ -10,6 +10,9 @@ of GMD's performances, so a song keeps one drummer's consistency instead of ever
 `feel` fixes the draw: tight = a drummer at the 10th percentile of timing spread, laid-back / pushed = one at the
 90th / 10th percentile of timing level (behind / ahead of the click).
 
+For songs, velocities are then centred on the decided drums' mean (the network's loudness) and their distances
+from it narrowed (SONG_VELOCITY_SPREAD): GMD's drummers play softer and wider than the songs' drum parts.
+
 `amount` (the `--humanize` control) runs from 0 (every hit on the grid, velocities as decided) through 1 (as the
 drummer plays) to 1.5 (each hit's distance from its median 1.5 times as wide); between 0 and 1 velocities are
 blended and offsets scaled.
@@ -40,6 +43,13 @@ OFFSET_UNITS_PER_STEP = 250  # offsets stored as int8: 1/250 of a step, [-0.5, 0
 MAX_OFFSET_STEPS = 0.45
 SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between these quantiles: the loosest tenth of
 # GMD's performances, times the spread of a context, sends a tenth of the hits past half a step
+# GMD's drummers spread their velocities about 1.8 times as wide as the drum parts of the song collection the
+# network learned from (../shared/scoring's velocity spread, per song), and play softer (a take's mean about 67
+# against the network's 100). For songs, the drummer's velocities are centred on the take's decided mean (the
+# network's loudness for that song) and their distances from it scaled by this, fitted so the median velocity
+# spread ratio is 1 on the shipped model's training songs (tools/song_feel.py); GMD's own figures
+# (bench/bench_feel.py) play the drummers as they are (velocity_spread=None).
+SONG_VELOCITY_SPREAD = 0.43
 SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
 FORMAT_VERSION = 1
 
@@ -175,10 +185,13 @@ def sample_quantiles(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
-             dynamics: float = 1.0, tables: FeelTables | None = None) -> DrumGrid:
+             dynamics: float = 1.0, tables: FeelTables | None = None,
+             velocity_spread: float | None = SONG_VELOCITY_SPREAD) -> DrumGrid:
     """`drums` with each hit's velocity and offset sampled as `drummer` would play it (see the module docstring);
-    the velocities the drums hold are kept at amount 0 and blended toward the drummer's below 1. `dynamics` scales
-    the learned velocities as it scaled the decided ones. Draws two uniforms per hit from `rng`, at every amount."""
+    the velocities the drums hold are kept at amount 0 and blended toward the drummer's below 1. `velocity_spread`
+    (see SONG_VELOCITY_SPREAD) centres the drummer's velocities on the drums' own mean and scales their distances
+    from it; None plays them as GMD's drummers do. `dynamics` scales the learned velocities as it scaled the decided
+    ones. Draws two uniforms per hit from `rng`, at every amount."""
     contexts = hit_contexts(drums, grid)
     step, drum_class = contexts.step, contexts.drum_class
     u_velocity, u_offset = rng.random(len(step)), rng.random(len(step))
@@ -190,7 +203,12 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
         velocity_rows, known = tables.velocity_quantiles(contexts)
         median = sample_quantiles(velocity_rows, np.full(len(step), 0.5))
         deviation = (sample_quantiles(velocity_rows, u_velocity) - median) * drummer.velocity_spread[drum_class]
-        learned = (median + drummer.velocity_level[drum_class] + deviation * loose) * dynamics
+        learned = median + drummer.velocity_level[drum_class] + deviation * loose
+        if velocity_spread is not None and known.any():
+            centre = velocity[step[known], drum_class[known]].mean()  # the song's loudness, as the network hears it
+            learned = centre + (learned - learned[known].mean()) * velocity_spread * dynamics
+        else:
+            learned = learned * dynamics
         learned = np.where(known, learned, velocity[step, drum_class])  # a class the data never played: as decided
         offset_rows, known = tables.offset_quantiles(contexts)
         median = sample_quantiles(offset_rows, np.full(len(step), 0.5))

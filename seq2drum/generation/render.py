@@ -1,7 +1,7 @@
 """Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Velocity and timing as drummers play them
-(seq2drum.feel's humanizer, learned from GMD), swing, the count-in's sticks, the kit map, section markers, and the
-song's own tempo and meter maps at a clock fine enough for microtiming; with a notice when the drums came out nearly
-empty.
+(seq2drum.feel's humanizer, learned from GMD), swing (--swing, or read off the parts the drums listen to:
+seq2drum.feel.swing), the count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps
+at a clock fine enough for microtiming; with a notice when the drums came out nearly empty.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.feel.model import humanize, shipped_tables
+from seq2drum.feel.swing import decide_swing
 from seq2drum.options import GenerationOptions
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
@@ -49,8 +50,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     """Every take as MIDI bytes (drums, with `merge` every part listened to too), and the notices for the user (""
     where none). Kept drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
-    swung = [controls.swing(grid, encoded.grid, options.swing)
-             for grid in takes_to_grids(encoded, takes, options, seed)]
+    ratio, swing_notice = decide_swing(options.swing, prepared.listened, encoded.grid)
+    swung = [controls.swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid
@@ -75,8 +76,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
-    notices = [choice.notice, swung[0][1], sparse, count_in.moved_notice(prepared.moved_bars, options.count_in_bars),
-               given.notice if given is not None else ""]
+    notices = [choice.notice, swing_notice, swung[0][1], sparse,
+               count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else ""]
     return results, notices
 
 

@@ -89,7 +89,7 @@ def encode_song(
     guitar_parts = guitar_parts if guitar_parts is not None else select_guitar(song, track)
     notes = merged_notes(guitar_parts)
     roles = parts_by_role(song, guitar_parts)
-    music = _listened_notes(roles) if config.listen_to_band else notes  # what the drums span
+    music = listened_notes(roles) if config.listen_to_band else notes  # what the drums span
     if not len(music):  # a band model plays to a file without a guitar (no guitar parts given): the band's notes
         raise NoGuitarError("the guitar part holds no notes", song.part_listing())
     drum_notes = merged_notes(song.drum_parts) if with_drums else None
@@ -124,6 +124,6 @@ def encode_song(
     )
 
 
-def _listened_notes(roles: dict[str, list[Part]]) -> np.ndarray:
+def listened_notes(roles: dict[str, list[Part]]) -> np.ndarray:
     """The notes of every part the drums listen to (those read), sorted by start: their span is the drums' span."""
     return merged_notes([part for parts in roles.values() for part in parts if part.notes_read and part.note_count])

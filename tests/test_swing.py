@@ -1,0 +1,98 @@
+"""Swing decided from the song (seq2drum.feel.swing): a straight song is never swung, a shuffle swings at the place
+its off-beat notes sound, --swing overrides the reading, and compound meters are not read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.evaluation.feel_figures import STRAIGHT_MAX_SWING, song_swing
+from seq2drum.feel.swing import decide_swing, read_swing, swung_positions
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import read_midi
+from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import Grid, drums_to_grid
+from tests.builders import PPQ, notes_from_steps, riff, song_bytes, strummed, styled_codebook, tiny_checkpoint
+
+
+def grid_for(notes: np.ndarray, numerator: int = 4, denominator: int = 4) -> Grid:
+    return Grid.build(PPQ, [(0, numerator, denominator)], [(0, 500_000)], int(notes[:, 1].max()), 4)
+
+
+@pytest.mark.parametrize("places, expected", [([0.0, 0.5], 0.5), ([0.0, 0.25, 0.5, 0.75], None)],
+                         ids=["straight-eighths", "straight-16ths"])
+def test_a_straight_guitar_reads_straight(places: list[float], expected: float | None) -> None:
+    """Breaks if a straight song could be swung: its eighths read 0.5, and 16ths (three notes off the beat) are not
+    read at all, never as the mean of 0.5 and 0.75."""
+    notes = strummed(places, 64, jitter_ticks=20)
+    reading = read_swing(notes, grid_for(notes))
+    assert not reading.swung
+    assert reading.swing == (None if expected is None else pytest.approx(expected, abs=0.02))
+    assert decide_swing(None, notes, grid_for(notes)) == (None, "")
+
+
+@pytest.mark.parametrize("place", [0.58, 0.62, 2 / 3])
+def test_a_shuffle_reads_at_the_middle_of_its_strums(place: float) -> None:
+    """Breaks if a strum's notes were read as several off-beat notes (no beat read) or at its first note."""
+    notes = strummed([0.0, place], 64, strum_ticks=40, jitter_ticks=6)
+    reading = read_swing(notes, grid_for(notes))
+    assert reading.swung and reading.n_beats == 64
+    assert reading.swing == pytest.approx(place + 20 / PPQ, abs=0.01)  # the strum's middle: 20 ticks after its start
+    ratio, notice = decide_swing(None, notes, grid_for(notes))
+    assert ratio == pytest.approx(reading.swing)
+    assert "--swing 0.5 keeps the drums straight" in notice
+    assert decide_swing(0.5, notes, grid_for(notes)) == (0.5, "")  # --swing says
+
+
+def test_syncopated_sixteenths_on_the_grid_are_not_swing() -> None:
+    """Breaks if a straight riff of eighths and syncopated 16ths (its off-beat notes at 0.5 and 0.75, averaging
+    0.625) were swung: none of its notes sits off the straight grid."""
+    eighths, syncopated = strummed([0.0, 0.5], 32, jitter_ticks=10), strummed([0.0, 0.75], 32, jitter_ticks=10)
+    syncopated[:, :2] += 32 * PPQ
+    notes = np.concatenate([eighths, syncopated])
+    reading = read_swing(notes, grid_for(notes))
+    assert reading.swing == pytest.approx(0.625, abs=0.02) and reading.swung_share < 0.1 and not reading.swung
+
+
+def test_compound_meters_and_too_few_beats_are_not_read() -> None:
+    triplets = strummed([0.0, 2 / 3], 48)
+    assert read_swing(triplets, grid_for(triplets, 12, 8)).swing is None  # already in threes
+    few = strummed([0.0, 2 / 3], 7)
+    assert read_swing(few, grid_for(few)).swing is None
+    assert read_swing(np.zeros((0, 4), dtype=np.int64), grid_for(few)).n_beats == 0
+
+
+def test_swung_positions_keep_beats_with_one_off_beat_note_in_the_window() -> None:
+    times = np.array([0.0, 0.66, 1.0, 1.5, 1.75, 2.05, 2.95, 3.3, 4.0, 4.9])
+    assert swung_positions(times) == pytest.approx([0.66])  # beat 1 has two, 2 only near-beat notes, 3 too early
+
+
+@pytest.fixture(scope="module")
+def styled(tmp_path_factory: pytest.TempPathFactory) -> DrumGenerator:
+    path = tiny_checkpoint(tmp_path_factory.mktemp("swing") / "styled.pt", codebook=styled_codebook())
+    return DrumGenerator.from_checkpoint(path)
+
+
+def written_swing(midi_bytes: bytes) -> float | None:
+    """The written drums' swing as ../shared/scoring measures it."""
+    written = read_midi(midi_bytes)
+    grid = Grid.build(written.ticks_per_quarter, written.time_signatures, written.tempos, written.end_tick, 4)
+    drums = drums_to_grid(written.drum_parts[0].notes, grid)
+    return song_swing(drums, grid, (0, grid.n_steps))
+
+
+def test_a_made_up_straight_song_stays_straight(styled: DrumGenerator) -> None:
+    midi = song_bytes(notes_from_steps(riff(16), length_steps=2))
+    result = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths"))
+    swing = written_swing(result.midi_bytes)
+    assert swing is not None and swing <= STRAIGHT_MAX_SWING
+    assert not any("swinging" in notice for notice in result.notices)
+
+
+def test_a_made_up_shuffle_swings_as_the_guitar_does(styled: DrumGenerator) -> None:
+    midi = song_bytes(strummed([0.0, 2 / 3], 64, strum_ticks=16, jitter_ticks=4))
+    result = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths"))
+    assert written_swing(result.midi_bytes) == pytest.approx(2 / 3 + 8 / PPQ, abs=0.04)
+    assert any("swinging at 0.68" in notice for notice in result.notices)
+    kept = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths", swing=0.5))
+    assert written_swing(kept.midi_bytes) == pytest.approx(0.5, abs=0.03)
