@@ -82,3 +82,25 @@ def test_the_decoder_hears_only_the_bars_before() -> None:
         b = model(*inputs, torch.from_numpy(changed)[None]).hit_logits[0]
     assert torch.equal(a[:3], b[:3])
     assert not torch.allclose(a[3], b[3])
+
+
+def test_kick_calibration_hears_the_bass() -> None:
+    """The kick's bias where the bass strikes and elsewhere in its bars, fitted on songs whose drummer kicks with the
+    bass: positive where the bass strikes, negative beside it, nothing in bars without a bass."""
+    from types import SimpleNamespace
+
+    from seq2drum.groove.policy import DecodingPolicy, kick_bass_offsets
+    from seq2drum.training.calibrate import fit_kick_bass_bias
+
+    rng = np.random.default_rng(0)
+    n, width = 40, 16
+    bass = rng.random((n, width)) < 0.3
+    bass[:5] = False  # bars without a bass note
+    hits = np.zeros((n, width, 9), dtype=bool)
+    hits[..., 0] = np.where(bass, rng.random((n, width)) < 0.8, rng.random((n, width)) < 0.1)
+    scores = SimpleNamespace(hit_logits=np.full((n, width, 9), -1.0), bass_onsets=bass,
+                             step_mask=lambda: np.ones((n, width), dtype=bool))
+    on, beside = fit_kick_bass_bias([scores], [SimpleNamespace(hits=hits)], DecodingPolicy())
+    assert on > 1.0 and beside < -0.5
+    offsets = kick_bass_offsets(bass, (on, beside))
+    assert (offsets[:5] == 0).all() and (offsets[bass] == on).all()

@@ -12,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.model.scoring import SongScores
+
+
+KICK = DRUM_CLASSES.index("kick")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class DecodingPolicy:
     # for a network that hears drums: how many times the song is scored again hearing the take 1 just decided (the
     # decoder then hears its own drums) and decided again; 0 = it hears only the drums the user gave
     own_drums_passes: int = 0
+    # added to the kick's calibrated logit at a step where a bass part strikes, and at the other steps of a bar where
+    # one does: drummers kick on the bass's notes far more often than per-class calibration says (on a fold's
+    # held-out songs, 52% of bass onsets on eighths had a kick where the model gave 38%; 11% against 15% elsewhere)
+    kick_bass_bias: tuple[float, float] = (0.0, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -104,9 +111,19 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
+def kick_bass_offsets(bass_onsets: np.ndarray, bias: tuple[float, float]) -> np.ndarray:
+    """(n, S) what `kick_bass_bias` adds to the kick's logit: bias[0] where the bass strikes, bias[1] at the other
+    steps of bars where it does, 0 in bars without a bass note."""
+    in_bass_bar = bass_onsets.any(axis=1, keepdims=True)
+    return np.where(bass_onsets, bias[0], np.where(in_bass_bar, bias[1], 0.0))
+
+
 def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
     """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
-    p = sigmoid(scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias))
+    logits = scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias)
+    if scores.bass_onsets is not None and any(policy.kick_bass_bias):
+        logits[..., KICK] += kick_bass_offsets(scores.bass_onsets, policy.kick_bass_bias)
+    p = sigmoid(logits)
     p = np.where(scores.step_mask()[:, :, None], p, 0.0)
     structure_logits = scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias)
     structure = sigmoid(structure_logits)

@@ -34,6 +34,7 @@ class BarSong:
     hits: np.ndarray | None = None  # (n, S, 9) bool, the real drums (training songs)
     velocity: np.ndarray | None = None  # (n, S, 9) float32 MIDI velocity of each hit
     offset: np.ndarray | None = None  # (n, S, 9) float32 microtiming offset of each hit, in steps
+    bass_onsets: np.ndarray | None = None  # (n, S) bool: the steps a bass part strikes (decoding's kick calibration)
 
     @property
     def n_bars(self) -> int:
@@ -68,8 +69,11 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     bar_features = _select(bar_features, BAR.names, spec.bar_columns)
     last_bar = int(np.searchsorted(bars[:, BAR_START], encoded.last_onset_step, side="right") - 1)
     last_onset = (last_bar, min(width - 1, encoded.last_onset_step - int(bars[last_bar, BAR_START])))
+    # the bass's steps for decoding, from a model that hears the band (a guitar-only model's spec has no bass)
+    bass = per_bar(step_all[:, STEP.index("bass_onsets")], bars, width) > 0 if "bass_onsets" in spec.step_columns \
+        else None
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
-                   sections, hits, velocity, offset)
+                   sections, hits, velocity, offset, bass)
 
 
 def _step_features(encoded: EncodedSong) -> np.ndarray:

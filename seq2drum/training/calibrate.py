@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
-from seq2drum.groove.policy import DecodingPolicy, calibrated
+from seq2drum.groove.policy import KICK, DecodingPolicy, calibrated
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
                                        drummed_structure, structure_decisions, structure_edges)
 from seq2drum.song.bars import BarSong
@@ -90,8 +90,37 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     structure_logits = np.concatenate([s.structure_logits for s in scores])
     structure_targets = np.concatenate([drummed_structure(song) for song in songs]).astype(np.float64)
     structure = [fit_platt(structure_logits[:, c], structure_targets[:, c]) for c in range(3)]
-    return policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
-                          structure_scale=tuple(a for a, _ in structure), structure_bias=tuple(b for _, b in structure))
+    policy = policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
+                            structure_scale=tuple(a for a, _ in structure),
+                            structure_bias=tuple(b for _, b in structure))
+    return policy.replace(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
+
+
+def fit_kick_bass_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy) -> tuple[float, float]:
+    """The two biases on the kick's calibrated logit (where a bass strikes; elsewhere in bars where one does) that
+    minimise the cross-entropy of the validation songs' real kicks; (0, 0) when no song has a bass heard."""
+    rows = [(s.hit_logits[..., KICK] * policy.hit_scale[KICK] + policy.hit_bias[KICK], s.bass_onsets,
+             song.hits[..., KICK], s.step_mask())
+            for s, song in zip(scores, songs) if s.bass_onsets is not None and s.bass_onsets.any()]
+    if not rows:
+        return (0.0, 0.0)
+    x = torch.from_numpy(np.concatenate([logit[mask] for logit, _, _, mask in rows]).astype(np.float64))
+    on = np.concatenate([bass[mask] for _, bass, _, mask in rows])
+    in_bar = np.concatenate([np.broadcast_to(bass.any(axis=1, keepdims=True), bass.shape)[mask]
+                             for _, bass, _, mask in rows])
+    contexts = torch.from_numpy(np.stack([on, in_bar & ~on], axis=1).astype(np.float64))
+    y = torch.from_numpy(np.concatenate([kick[mask] for _, _, kick, mask in rows]).astype(np.float64))
+    params = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=60, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(x + contexts @ params, y)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return tuple(float(v) for v in params.detach().tolist())  # type: ignore[return-value]
 
 
 def evaluate_policy(decoder: Decoder, scores: list[SongScores], songs: list[BarSong]) -> tuple[float, np.ndarray]:
