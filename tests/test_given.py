@@ -208,3 +208,21 @@ def test_given_rows_agree_with_the_bars(band: DrumGenerator) -> None:
     start, steps = grid.bars[3, BAR_START], grid.bars[3, BAR_STEPS]
     assert given.groove is None and given.hits[1, :steps].sum() == len(GROOVE)
     assert int(start) == 3 * 16 and DRUM_CHANNEL == 9
+
+
+def test_the_loop_drops_a_crash_that_opens_only_some_kept_bars() -> None:
+    """A drummer's opening crash is not looped into every later bar; a crash on every kept downbeat (riding) is."""
+    from seq2drum.generation.given import without_opening_crash
+    from seq2drum.midi.drums import DRUM_CLASSES
+
+    crash = DRUM_CLASSES.index("crash")
+    loop = np.zeros((2, 16, 9), dtype=bool)
+    loop[:, 0, 0] = True
+    loop[0, 0, crash] = True
+    notes = [np.array([[0, 60, 36, 100], [3, 200, 49, 110]]), np.array([[0, 60, 36, 100]])]
+    kept, kept_notes = without_opening_crash(loop, notes, 120)
+    assert not kept[:, 0, crash].any() and kept[:, 0, 0].all()
+    assert kept_notes[0][:, 2].tolist() == [36]
+    loop[1, 0, crash] = True
+    riding, _ = without_opening_crash(loop, notes, 120)
+    assert riding[:, 0, crash].all()
