@@ -352,3 +352,37 @@ def test_a_band_model_reads_every_part_and_plays_until_the_band_stops(tmp_path: 
     guitar_only = alone.generate(data, options)
     assert band.bars == 4 and guitar_only.bars == 2
     assert band.band_parts == ["bass: 2 'Bass' (channel 2, program 34, 16 notes)"] and not guitar_only.band_parts
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the default model is not in the checkout")
+def test_shipped_model_kicks_with_the_bass() -> None:
+    """The same guitar with and without a bass whose notes fall where the guitar-only drums have no kick: with the
+    bass, kicks land on at least half of those steps (drummers kick on the bass's notes more than on the guitar's)."""
+    from seq2drum.midi.write import TrackSpec
+
+    bars = 16
+    guitar = notes_from_steps(riff(bars), length_steps=2)
+    options = GenerationOptions(seed=0, humanize=0.0)
+    alone = _shipped().generate(song_bytes(guitar), options).drums.hits[:, 0]
+    steps = [bar * 16 + step for bar in range(bars) for step in (3, 6, 10, 14)]
+    free = [step for step in steps if step < len(alone) and not alone[step]]
+    assert len(free) >= bars
+    bass = notes_from_steps([(step, 33) for step in free])
+    with_bass = _shipped().generate(song_bytes(guitar, extra=[TrackSpec("Bass", 1, bass, 33)]), options)
+    assert with_bass.band_parts and "bass" in with_bass.band_parts[0]
+    assert with_bass.drums.hits[free, 0].mean() >= 0.5
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the default model is not in the checkout")
+def test_shipped_model_with_roles_dropped_stays_valid() -> None:
+    """The guitar alone (--guitar-only, as role dropout trained it) of a song with a band: drums from the guitar's
+    entry to its last note, every bar where the guitar plays with hits."""
+    from seq2drum.midi.write import TrackSpec
+
+    guitar = notes_from_steps(riff(12), length_steps=2)
+    bass = notes_from_steps([(step, 33) for step in range(0, 16 * 16, 4)])
+    data = song_bytes(guitar, extra=[TrackSpec("Bass", 1, bass, 33)])
+    result = _shipped().generate(data, GenerationOptions(seed=0, guitar_only=True))
+    assert not result.band_parts and result.bars == 12
+    per_bar = result.drums.hits.reshape(-1, 16, 9).sum(axis=(1, 2))
+    assert (per_bar[:12] > 0).all()
