@@ -144,6 +144,7 @@ class TrainConfig(_Config):
     transpose: bool = True  # shift each song by a random -5..+6 semitones when drawn (the drums stay)
     role_dropout: float = 0.5  # each band role (bass, keys, melody, other) left out of an item this often
     max_bars_per_item: int = 256  # longer songs are cut into pieces of this many bars for training
+    max_notes_per_item: int = 0  # > 0: items cut at bar boundaries to at most this many notes of the listened parts
     codebook_size: int = 384  # groove codebook entries over all bar lengths
     patience: int = 6  # epochs without validation improvement before stopping
     checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
@@ -166,6 +167,7 @@ class TrainConfig(_Config):
         _check(self.groove_loss_weight >= 0, f"groove_loss_weight must be >= 0, got {self.groove_loss_weight}")
         _check(self.structure_loss_weight >= 0, f"structure_loss_weight must be >= 0, got {self.structure_loss_weight}")
         _check(0.0 <= self.role_dropout <= 1.0, f"role_dropout must be in [0, 1], got {self.role_dropout}")
+        _check(self.max_notes_per_item >= 0, f"max_notes_per_item must be >= 0, got {self.max_notes_per_item}")
         _check(self.max_bars_per_item >= 4, f"max_bars_per_item must be >= 4, got {self.max_bars_per_item}")
         _check(8 <= self.codebook_size <= 4096, f"codebook_size must be 8-4096, got {self.codebook_size}")
         _check(self.max_batch_bars >= 4, f"max_batch_bars must be >= 4, got {self.max_batch_bars}")

@@ -143,3 +143,15 @@ def test_batches_group_similar_lengths() -> None:
     random_batches = np.array_split(rng.permutation(len(lengths)), len(batches))
     random_padded = sum(lengths[b].max() * len(b) for b in random_batches)
     assert padded < 0.75 * random_padded
+
+
+def test_items_are_cut_at_bars_to_a_note_budget() -> None:
+    """The design's 150-note items: cut where the next bar would pass the budget; a bar over it alone is an item."""
+    from types import SimpleNamespace
+
+    from seq2drum.training.batches import item_bars
+
+    song = SimpleNamespace(n_bars=6, notes=np.array([60, 60, 40, 200, 10, 10]))
+    assert item_bars(song, 256, 150) == [(0, 2), (2, 3), (3, 4), (4, 6)]
+    assert item_bars(song, 4) == [(0, 4), (4, 6)]
+    assert item_bars(song, 3, 1000) == [(0, 3), (3, 6)]

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what the held-out songs are played from (see --mode evaluate); all = each of them")
     parser.add_argument("--no-hear-drums", action="store_true",
                         help="train folds whose decoder does not hear the drums of the bars before (the older design)")
+    parser.add_argument("--max-notes", type=int, default=0, metavar="N",
+                        help="train on items cut at bar boundaries to at most N notes of the parts listened to "
+                        "(the design's 150-note question; 0 = whole songs in pieces of 256 bars)")
     parser.add_argument("--own-passes", type=int, default=None, metavar="N",
                         help="score with N passes hearing the model's own take 1 (default: its policy's); scores and "
                         "outputs then go to scores-KIND-pN.pkl and OUT/gen-pN, beside the default's")
@@ -83,8 +86,8 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
     if not (folder / "trained.json").exists():
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
         train(args.data, folder, data_config, ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums),
-              TrainConfig(epochs=args.epochs, device="cpu"), resume=resume, progress=False, song_filter=split,
-              tune=False)
+              TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes), resume=resume,
+              progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
     if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only
         corpus = build_corpus(args.data, data_config, progress=False)

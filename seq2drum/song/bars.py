@@ -35,6 +35,7 @@ class BarSong:
     velocity: np.ndarray | None = None  # (n, S, 9) float32 MIDI velocity of each hit
     offset: np.ndarray | None = None  # (n, S, 9) float32 microtiming offset of each hit, in steps
     bass_onsets: np.ndarray | None = None  # (n, S) bool: the steps a bass part strikes (decoding's kick calibration)
+    notes: np.ndarray | None = None  # (n,) notes struck in each bar by the parts listened to (training's item cut)
 
     @property
     def n_bars(self) -> int:
@@ -72,8 +73,9 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     # the bass's steps for decoding, from a model that hears the band (a guitar-only model's spec has no bass)
     bass = per_bar(step_all[:, STEP.index("bass_onsets")], bars, width) > 0 if "bass_onsets" in spec.step_columns \
         else None
+    notes = np.rint(onsets[first:end].sum(axis=1) * 4).astype(np.int64)  # the onset columns count a quarter a note
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
-                   sections, hits, velocity, offset, bass)
+                   sections, hits, velocity, offset, bass, notes)
 
 
 def _step_features(encoded: EncodedSong) -> np.ndarray:

@@ -59,6 +59,22 @@ def primed_bars(hits: np.ndarray) -> np.ndarray:
     return known
 
 
+def item_bars(song: Any, max_bars: int, max_notes: int = 0) -> list[tuple[int, int]]:
+    """A song's training items as bar ranges [start, end): pieces of `max_bars`, and with `max_notes` also cut at
+    the bar where the notes of the listened parts would pass it (a bar over it alone is an item of its own)."""
+    if not max_notes or song.notes is None:
+        return [(start, min(song.n_bars, start + max_bars)) for start in range(0, song.n_bars, max_bars)]
+    items, start, count = [], 0, 0
+    for bar, notes in enumerate(song.notes.tolist()):
+        if bar > start and (count + notes > max_notes or bar - start >= max_bars):
+            items.append((start, bar))
+            start, count = bar, 0
+        count += notes
+    if song.n_bars > start:
+        items.append((start, song.n_bars))
+    return items
+
+
 class BarDataset:
     """Training items: each song's bars (songs longer than `max_bars` cut into consecutive pieces), with the
     codebook ids of its real bars computed once. With `transpose`, each item is shifted by a random number of
@@ -69,7 +85,8 @@ class BarDataset:
     validation items), in turn by item index, so that validation losses compare from epoch to epoch."""
 
     def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
-                 role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False) -> None:
+                 role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False,
+                 max_notes: int = 0) -> None:
         self.songs = list(songs)
         self.transpose = transpose
         self.role_dropout = role_dropout
@@ -82,8 +99,7 @@ class BarDataset:
         self.structure = [drummed_structure(song) for song in self.songs]
         self.items: list[tuple[int, int, int]] = []  # (song index, first bar, end bar)
         for index, song in enumerate(self.songs):
-            for start in range(0, song.n_bars, max_bars):
-                self.items.append((index, start, min(song.n_bars, start + max_bars)))
+            self.items += [(index, start, end) for start, end in item_bars(song, max_bars, max_notes)]
 
     def __len__(self) -> int:
         return len(self.items)
