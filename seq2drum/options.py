@@ -63,6 +63,7 @@ class GenerationOptions(_Config):
     style: str | None = None  # a groove family (`--mode styles` lists them); None = any groove
     density: float = 1.0  # how busy, 0.25-4 times the model's choice
     fills: str = "sections"  # none | sections (where the model calls them) | every:N (every Nth bar of a section)
+    crashes: str = "sections"  # none | sections (the model's calls) | every:N (bars 1, N+1 ... of each section)
     swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 to 0.75; None = the song's own
     dynamics: float = 1.0  # velocities times this, 0.5-1.5
     cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
@@ -85,6 +86,8 @@ class GenerationOptions(_Config):
                f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
         _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
                f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.fills!r}")
+        _check(fills_every(self.crashes) is not None or self.crashes in ("none", "sections"),
+               f"crashes must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.crashes!r}")
         _check(self.swing is None or MIN_SWING <= self.swing <= MAX_SWING,
                f"swing must be {MIN_SWING:g} (straight) to {MAX_SWING:g} (dotted), e.g. 0.67 for a triplet feel, "
                f"got {self.swing}")
@@ -217,6 +220,8 @@ OPTIONS: tuple[Option, ...] = (
            float32=True),
     Option("fills", "--fills", 9, "none, sections (where the model hears section changes) or every:N (closing every "
            f"Nth bar of each section, and its last; N 1-{MAX_FILL_EVERY})"),
+    Option("crashes", "--crashes", 23, "none (only the final hit), sections (the model's calls: where sections start "
+           f"and after fills) or every:N (opening bars 1, N+1 ... of each section; N 1-{MAX_FILL_EVERY})"),
     Option("swing", "--swing", 10, f"off-beat eighths at this share of the beat, {MIN_SWING:g} straight to "
            f"{MAX_SWING:g}, 0.67 = triplet swing",
            default_words="the song's own: straight unless the parts the drums hear swing", float32=True),

@@ -319,3 +319,26 @@ def test_swing_puts_the_shuffle_and_the_jazz_ride_at_the_ratio_in_the_file(tmp_p
     grid = Grid.build(written.ticks_per_quarter, written.time_signatures, written.tempos, written.end_tick, 4)
     drums = drums_to_grid(written.drum_parts[0].notes, grid)
     assert metrics.swung_note_position(drums, grid) == pytest.approx(ratio, abs=0.03)
+
+
+def test_crash_bars_for_none_sections_and_every_n() -> None:
+    """--crashes: every:N opens bars 1, N+1 ... of each section; none forces none; sections leaves the model's."""
+    scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
+    assert controls.crash_bars("sections", scores) is None
+    assert not controls.crash_bars("none", scores).any()
+    assert np.flatnonzero(controls.crash_bars("every:4", scores)).tolist() == [0, 4, 8]
+    assert np.flatnonzero(controls.crash_bars("every:1", scores)).tolist() == list(range(12))
+
+
+def test_crashes_none_keeps_only_the_final_hit() -> None:
+    """--crashes none removes downbeat crashes and crash riding in the groove, not the hit on the music's last note."""
+    from seq2drum.midi.drums import CRASH
+
+    scores = scores_for([backbeat_probabilities()] * 6, [Section(0, 6, 0)])
+    scores.structure_logits[:, 1] = 8.0  # the model wants a crash on every downbeat
+    take = Decoder(graded_codebook(), DecodingPolicy()).decide(scores)[0]
+    take.hits[:, 2, CRASH] = True  # and a crash ridden inside the groove
+    row, step = scores.last_onset
+    take.hits[row, step, CRASH] = True
+    controls.without_groove_crashes(take, scores)
+    assert take.hits[..., CRASH].sum() == 1 and take.hits[row, step, CRASH]

@@ -31,7 +31,7 @@ from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.structure import closes_with_fill
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE, midi_velocity
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, midi_velocity
 from seq2drum.model.scoring import SongScores
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
@@ -77,6 +77,32 @@ def fill_bars(fills: str, scores: SongScores) -> np.ndarray | None:
     return bars
 
 
+def crash_bars(crashes: str, scores: SongScores) -> np.ndarray | None:
+    """(n,) bool bars that crash on their downbeat for `--crashes none|every:N`; None for `sections` (the model's
+    calls)."""
+    if crashes == "sections":
+        return None
+    bars = np.zeros(scores.n_bars, dtype=bool)
+    if crashes == "none":
+        return bars
+    every = fills_every(crashes) or 1
+    for section in scores.sections:
+        start = max(0, section.start_bar - scores.first_bar)
+        end = min(scores.n_bars, section.end_bar - scores.first_bar)
+        bars[start:end:every] = True
+    return bars
+
+
+def without_groove_crashes(take: Take, scores: SongScores) -> None:
+    """`--crashes none`: no crash anywhere in the take (downbeats and crash riding in a groove) but the final hit
+    on the last onset of the music."""
+    row, step = scores.last_onset
+    final = bool(take.hits[row, step, CRASH]) if 0 <= row < len(take.hits) else False
+    take.hits[..., CRASH] = False
+    if final:
+        take.hits[row, step, CRASH] = True
+
+
 def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBook, decoder: Decoder,
                  grid: Grid, base: Steering | None = None) -> Steering:
     """The decoding hooks the options ask for, on top of `base` (drums from nothing's structure; --fills other
@@ -90,8 +116,9 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
         allowed = often if allowed is None else allowed & (often | ~codebook.patterns.any(axis=(1, 2)))
     base = base or Steering()
     fills = fill_bars(options.fills, scores)
+    crashes = crash_bars(options.crashes, scores)
     return base.replace(allowed=allowed, fills=base.fills if fills is None else fills,
-                        refine_adds=options.style is None)
+                        crashes=base.crashes if crashes is None else crashes, refine_adds=options.style is None)
 
 
 def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,
@@ -111,6 +138,8 @@ def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, see
         target = options.density * max(1, decoder.decide(scores, 1, 0.0, steering=own)[0].n_hits)
         takes = search_density(run, steering, target, 1.0 / options.density, options.takes)
     for take in takes:
+        if options.crashes == "none":
+            without_groove_crashes(take, scores)
         set_cymbal(take, scores, options.cymbal)
         scale_dynamics(take, options.dynamics)
     return takes
