@@ -60,37 +60,42 @@ def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[
     return sorted(counts, key=lambda name: -counts[name])
 
 
-def fill_bars(fills: str, scores: SongScores) -> np.ndarray | None:
-    """(n,) bool bars that close with a fill for `--fills none|every:N`; None for `sections` (the model's calls)."""
-    if fills == "sections":
+def section_bars(choice: str, scores: SongScores,
+                 mark: Callable[[np.ndarray, int, int, int], None]) -> np.ndarray | None:
+    """(n,) bool bars for a `none|sections|every:N` control (`--fills`, `--crashes`): None for `sections` (the
+    model's calls), none for `none`, else `mark(bars, start, end, N)` over each section's rows [start, end)."""
+    if choice == "sections":
         return None
     bars = np.zeros(scores.n_bars, dtype=bool)
-    if fills == "none":
+    if choice == "none":
         return bars
-    every = fills_every(fills) or 1
+    every = fills_every(choice) or 1
     for section in scores.sections:
         start = max(0, section.start_bar - scores.first_bar)
-        end = min(scores.n_bars, section.end_bar - scores.first_bar)
-        if closes_with_fill(end - start):
-            bars[start + every - 1 : end : every] = True
-            bars[end - 1] = True
+        mark(bars, start, min(scores.n_bars, section.end_bar - scores.first_bar), every)
     return bars
+
+
+def _close_with_fills(bars: np.ndarray, start: int, end: int, every: int) -> None:
+    if closes_with_fill(end - start):
+        bars[start + every - 1 : end : every] = True
+        bars[end - 1] = True
+
+
+def _open_with_crashes(bars: np.ndarray, start: int, end: int, every: int) -> None:
+    bars[start:end:every] = True
+
+
+def fill_bars(fills: str, scores: SongScores) -> np.ndarray | None:
+    """(n,) bool bars that close with a fill for `--fills none|every:N` (the Nth, 2Nth ... bar of each section and
+    its last); None for `sections` (the model's calls)."""
+    return section_bars(fills, scores, _close_with_fills)
 
 
 def crash_bars(crashes: str, scores: SongScores) -> np.ndarray | None:
-    """(n,) bool bars that crash on their downbeat for `--crashes none|every:N`; None for `sections` (the model's
-    calls)."""
-    if crashes == "sections":
-        return None
-    bars = np.zeros(scores.n_bars, dtype=bool)
-    if crashes == "none":
-        return bars
-    every = fills_every(crashes) or 1
-    for section in scores.sections:
-        start = max(0, section.start_bar - scores.first_bar)
-        end = min(scores.n_bars, section.end_bar - scores.first_bar)
-        bars[start:end:every] = True
-    return bars
+    """(n,) bool bars that crash on their downbeat for `--crashes none|every:N` (bars 1, N+1 ... of each section);
+    None for `sections` (the model's calls)."""
+    return section_bars(crashes, scores, _open_with_crashes)
 
 
 def without_groove_crashes(take: Take, scores: SongScores) -> None:
