@@ -3,7 +3,7 @@ the live drummer share.
 
 The drums of bar n are decided at the lead (the start of bar n-1's last `lead_steps` steps) from everything played
 until then. So the encoder reads each bar's step columns up to its lead, without the guitar's bar cues (they sum the
-whole bar or compare it with the whole song); a bar's own columns are only those known before it is played: its
+whole bar or compare it with the whole song) and note lengths (a note held at the lead ends after it); a bar's own columns are only those known before it is played: its
 meter and tempo (`CAUSAL_BAR`), and for each of its steps where the step sits (`AHEAD_STEP`). Sections, novelty,
 markers, the song summary and which roles play, enter or leave are computed from the whole song and left out.
 """
@@ -14,8 +14,9 @@ import numpy as np
 
 from seq2drum.song.columns import BAR, GUITAR, STEP
 
-# the guitar's bar cues (density against the song, the bar's loudness, repeats, silence, chroma like the previous bar)
-ENCODER_DROPPED_STEP = frozenset(GUITAR.names[GUITAR.bar_cues])
+# the guitar's bar cues (density against the song, the bar's loudness, repeats, silence, chroma like the previous bar),
+# and the length of the notes struck at a step: a note held at the lead ends after it (live, its length is not known)
+ENCODER_DROPPED_STEP = frozenset(GUITAR.names[GUITAR.bar_cues] + (GUITAR.names[GUITAR.note_length],))
 AHEAD_STEP = frozenset(STEP.names[STEP.metrical_level] + (STEP.names[STEP.step_in_bar],))
 CAUSAL_BAR = frozenset(BAR.names[BAR.numerator] + BAR.names[BAR.denominator]
                        + tuple(BAR.names[BAR.index(name)] for name in ("compound", "bar_length", "tempo_log2")))
