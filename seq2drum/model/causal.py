@@ -5,7 +5,8 @@ The drums of bar n are decided at the lead (the start of bar n-1's last `lead_st
 until then. So the encoder reads each bar's step columns up to its lead, without the guitar's bar cues (they sum the
 whole bar or compare it with the whole song) and note lengths (a note held at the lead ends after it); a bar's own
 columns are only those known before it is played: its meter and tempo (`CAUSAL_BAR`), and for each of its steps
-where the step sits (`AHEAD_STEP`). Sections, novelty, markers, the song summary and which roles play, enter or leave are computed from the whole song and left out.
+where the step sits (`AHEAD_STEP`). Sections, novelty, markers, the song summary and which roles play, enter or
+leave are computed from the whole song and left out.
 """
 
 from __future__ import annotations
