@@ -60,6 +60,7 @@ class EvaluationSettings:
     feel: str = GenerationOptions().feel
     input_kind: str = "band"  # guitar | band | primed (evaluation.inputs): what the model is played from
     own_passes: int | None = None  # for a model that hears drums: passes hearing its take 1 (None: its policy's)
+    live: bool = False  # played bar by bar to the causal model (live/model_drummer.py; default models/live.pt)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -104,6 +105,7 @@ def evaluate(
 
     settings = settings or EvaluationSettings()
     started = time.perf_counter()
+    checkpoint, drummer = live_drummer(checkpoint) if settings.live else (checkpoint, None)
     generator = DrumGenerator.from_checkpoint(checkpoint)
     if settings.own_passes is not None:
         generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
@@ -117,7 +119,8 @@ def evaluate(
     examples: list[tuple[EncodedSong, DrumGrid]] = []
     for index, song in enumerate(songs, start=1):
         path = files.get(song.sha256)
-        score, generated, outputs = evaluate_song(song, path, generator, options, library, settings.input_kind)
+        score, generated, outputs = evaluate_song(song, path, generator, options, library, settings.input_kind,
+                                                  drummer)
         scores.append(score)
         if outputs_dir is not None and path is not None:
             write_outputs(Path(outputs_dir), output_name(path), outputs)
@@ -147,6 +150,14 @@ def evaluate(
     return evaluation
 
 
+def live_drummer(checkpoint: str | Path | None) -> tuple[Path, Any]:
+    """The live model's checkpoint (default models/live.pt) and its `ModelDrummer`."""
+    from seq2drum.live.model_drummer import LIVE_CHECKPOINT, ModelDrummer
+
+    path = Path(checkpoint) if checkpoint else LIVE_CHECKPOINT
+    return path, ModelDrummer(path)
+
+
 def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, data_config: DataConfig,
                  data_dir: str | Path) -> tuple[list[EncodedSong], list[EncodedSong], list[EncodedSong]]:
     """The songs to evaluate (with drums, at most `settings.limit`), the training songs and the validation songs."""
@@ -164,18 +175,26 @@ def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, 
 
 
 def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator, options: GenerationOptions,
-                  library: BarLibrary, kind: str = "band") -> tuple[SongScore, DrumGrid, list[bytes]]:
+                  library: BarLibrary, kind: str = "band",
+                  drummer: Any = None) -> tuple[SongScore, DrumGrid, list[bytes]]:
     """Generate a song's takes from its file made into input `kind` (the product path; every take's MIDI checked for
     validity) and score take 1, the baselines and the kind's own baseline against the real drums; returns the
-    score, take 1's drums and every take's MIDI (none when the song's file was not found)."""
+    score, take 1's drums and every take's MIDI (none when the song's file was not found). With a live `drummer`
+    (`ModelDrummer`), the file is played to it bar by bar (live/playback.py): one take."""
     started = time.perf_counter()
     validity: dict[str, bool] = {}
     made, outputs = None, []
     if path is not None:
         made = build_input(kind, path.read_bytes(), options)
-        result = generator.generate(made.midi_bytes, made.options)
-        grids = [fit_steps(take.drums, song.n_steps) for take in result.takes]
-        outputs = [take.midi_bytes for take in result.takes]
+        if drummer is not None:
+            from seq2drum.live.playback import play_file
+
+            played = play_file(drummer, made.midi_bytes, made.options, options.seed or 0)
+            grids, outputs = [fit_steps(played.drums, song.n_steps)], [played.midi_bytes]
+        else:
+            result = generator.generate(made.midi_bytes, made.options)
+            grids = [fit_steps(take.drums, song.n_steps) for take in result.takes]
+            outputs = [take.midi_bytes for take in result.takes]
         validity = output_validity(made, outputs, data_config_for(kind, generator.data_config))
     else:  # file gone from the folder: generate on the cached grid
         seed = options.seed if options.seed is not None else 0
