@@ -142,7 +142,8 @@ FLAG_MODES = {
     "song": ("infer",), "checkpoint": ("infer", "evaluate", "styles"), "report": ("preprocess", "evaluate"),
     "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
     "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
-    "seed": ("infer", "train", "evaluate"), "live": ("train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
+    "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
+    "live": ("train", "evaluate"),
 }
 
 
