@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from seq2drum.config import DataConfig
-from seq2drum.errors import CheckpointError
+from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.generation.prepare import prepare
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import live_bar
@@ -96,3 +96,34 @@ def test_a_groove_clip_is_heard_as_the_bar_before_the_song(drummer: ModelDrummer
     state = drummer.begin(GenerationOptions(), seed=0, groove=clip)
     assert state.drums is not None and state.drums.any()
     assert not drummer.begin(GenerationOptions(), seed=0).drums
+
+
+def _bars(drummer: ModelDrummer, options: GenerationOptions, n: int = 8) -> list[list]:
+    """The drums of n 4/4 bars of a steady riff played to the drummer."""
+    riff_bar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
+    state = drummer.begin(options, seed=4)
+    clocks = [BarClock(i, 4, 4, 120.0) for i in range(n)]
+    bars = []
+    for i in range(n):
+        hits, state = drummer.next_bar(state, riff_bar if i else (), clocks[i - 1] if i else None, clocks[i])
+        bars.append(hits)
+    return bars
+
+
+def test_the_controls_apply_per_bar(drummer: ModelDrummer) -> None:
+    """Crashes and fills every N bars count from the stream's first bar; --crashes none leaves no crash; --cymbal
+    ride moves the hi-hat to the ride; an unknown style is refused before the first bar."""
+    crash, ride, hat, toms = 49, 51, 42, {41, 43, 45, 47, 48, 50}
+    crashing = _bars(drummer, GenerationOptions(crashes="every:4", humanize=0.0))
+    opens = [any(h.pitch == crash and h.onset == 0.0 for h in bar) for bar in crashing]
+    assert opens == [True, False, False, False] * 2
+    assert not any(h.pitch == crash for bar in _bars(drummer, GenerationOptions(crashes="none")) for h in bar)
+    filled = _bars(drummer, GenerationOptions(fills="every:2", humanize=0.0))
+    own = _bars(drummer, GenerationOptions(humanize=0.0))
+    assert [bar != mine for bar, mine in zip(filled, own)][1::2] == [True] * 4
+    assert not any(h.pitch in toms for bar in filled[0::2] for h in bar)
+    ridden = _bars(drummer, GenerationOptions(cymbal="ride"))
+    pitches = {h.pitch for bar in ridden for h in bar}
+    assert ride in pitches and hat not in pitches
+    with pytest.raises(ConfigError, match="unknown style"):
+        drummer.begin(GenerationOptions(style="no-such-style"), seed=0)
