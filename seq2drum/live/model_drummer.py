@@ -27,6 +27,7 @@ import numpy as np
 
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.model import humanize, shipped_tables
+from seq2drum.generation.generator import one_blas_thread
 from seq2drum.groove import controls
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take, calibrated
@@ -125,6 +126,7 @@ class ModelDrummer:
             return replace(state, pending=(state.pending[0], hits, groove, *state.pending[3:]))
         return replace(state, drums=hits, groove=groove)
 
+    @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
         """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`)."""
