@@ -127,3 +127,24 @@ def test_the_controls_apply_per_bar(drummer: ModelDrummer) -> None:
     assert ride in pitches and hat not in pitches
     with pytest.raises(ConfigError, match="unknown style"):
         drummer.begin(GenerationOptions(style="no-such-style"), seed=0)
+
+
+@pytest.mark.needs_data
+def test_a_real_song_played_live_is_read_as_its_file_and_drummed_to_its_end(drummer: ModelDrummer,
+                                                                            data_dir: Path) -> None:
+    """On a real band arrangement, what the encoder reads of each bar played live equals the file's reading at all
+    but a few steps (notes played just before a barline), and every bar of its span gets its drums, the same twice."""
+    [path] = list(data_dir.rglob("ABYSS.mid"))[:1]
+    data = path.read_bytes()
+    prepared = prepare(data, GenerationOptions(), drummer.data_config, drummer.spec)
+    mask = causal_masks(drummer.spec.step_columns, drummer.spec.bar_columns)["encoder_step"] > 0
+    compared = differing = 0
+    for clock, played in played_bars(prepared, drummer.lead_quarters):
+        steps, _, n_steps, _ = live_bar(played, clock, drummer.spec, drummer.steps_per_quarter)
+        file_steps = prepared.bars.step_features[clock.index, : n_steps - 1][:, mask]
+        differing += int((np.abs(steps[: n_steps - 1][:, mask] - file_steps) > 1e-5).any(axis=1).sum())
+        compared += n_steps - 1
+    assert differing <= 0.02 * compared
+    first = play_file(drummer, data, GenerationOptions(), seed=1)
+    assert first.bars == prepared.bars.n_bars and read_midi(first.midi_bytes).drum_parts
+    np.testing.assert_array_equal(first.notes, play_file(drummer, data, GenerationOptions(), seed=1).notes)

@@ -2,9 +2,12 @@
 put on a grid of that one bar, through the same feature code as a whole song (song.guitar, song.band, song.bars),
 so a bar played live and the same bar in a file are read alike.
 
-Differences with a whole file, by design: the live model reads only the columns it may (model/causal.py), and a
-note still sounding at the lead has the duration known so far; a note held over from an earlier bar is not heard
-sounding in this one (it was heard in its own bar).
+Differences with a whole file, by design: a note still sounding at the lead has the duration known so far, and a note
+held over from an earlier bar does not sound in this one (live, notes arrive by onset and their release is not sent);
+the live model reads neither note lengths nor what sounds (model/causal.py), so it reads a bar played live as it
+reads the same bar in a file, but for a note played just before a barline (in the file it falls on the next bar's
+first step; live it came after the lead of the bar it was played in): on 10 real songs, 0.3% of the guitar's steps
+and 1.1% of the melody's differ.
 """
 
 from __future__ import annotations
