@@ -101,12 +101,9 @@ def evaluate(
 ) -> Evaluation:
     """Score the model and the baselines on the songs of `data_dir` played from `settings.input_kind`; write the
     report when `report_dir` is given, and every take's MIDI under `outputs_dir` (`write_outputs`) when that is."""
-    from seq2drum.generation.generator import DrumGenerator
-
     settings = settings or EvaluationSettings()
     started = time.perf_counter()
-    checkpoint, drummer = live_drummer(checkpoint) if settings.live else (checkpoint, None)
-    generator = DrumGenerator.from_checkpoint(checkpoint)
+    generator, drummer = loaded_model(checkpoint, settings.live)
     if settings.own_passes is not None:
         generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
@@ -131,7 +128,8 @@ def evaluate(
         log(f"[{index}/{len(songs)}] {song.name}: {score.n_bars} bars in {score.seconds:.2f} s "
             f"(generation {score.generate_seconds:.2f} s); F1 {f1}{best}")
     summary = summarize(scores)
-    summary["model"] = {"checkpoint": str(checkpoint or "default"), **asdict(generator.info)}
+    summary["model"] = {"checkpoint": str(checkpoint or ("live" if settings.live else "default")),
+                        **asdict(generator.info)}
     summary["settings"] = asdict(settings)
     summary["input_kind"] = settings.input_kind
     summary["data"] = {
@@ -150,12 +148,16 @@ def evaluate(
     return evaluation
 
 
-def live_drummer(checkpoint: str | Path | None) -> tuple[Path, Any]:
-    """The live model's checkpoint (default models/live.pt) and its `ModelDrummer`."""
-    from seq2drum.live.model_drummer import LIVE_CHECKPOINT, ModelDrummer
+def loaded_model(checkpoint: str | Path | None, live: bool) -> tuple[DrumGenerator, Any]:
+    """The model's generator, and with `live` its `ModelDrummer` (default models/live.pt; None otherwise)."""
+    from seq2drum.generation.generator import DrumGenerator
 
-    path = Path(checkpoint) if checkpoint else LIVE_CHECKPOINT
-    return path, ModelDrummer(path)
+    if not live:
+        return DrumGenerator.from_checkpoint(checkpoint), None
+    from seq2drum.live.model_drummer import ModelDrummer
+
+    drummer = ModelDrummer(checkpoint)
+    return drummer.generator, drummer
 
 
 def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, data_config: DataConfig,

@@ -27,11 +27,10 @@ import numpy as np
 
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.model import humanize, shipped_tables
-from seq2drum.generation.generator import one_blas_thread
+from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.groove import controls
-from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take, calibrated
-from seq2drum.groove.styles import StyleBook, meter_name
+from seq2drum.groove.styles import meter_name
 from seq2drum.groove.structure import structure_decisions
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid, live_bar
@@ -70,27 +69,24 @@ class ModelDrummer:
     """`api.LiveDrummer` over a causal checkpoint (default models/live.pt)."""
 
     def __init__(self, checkpoint: str | Path | None = None) -> None:
-        from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
-        from seq2drum.model.scoring import numpy_network
-
+        """Load the live model through generation's loader (`DrumGenerator.from_checkpoint`: its fast-start copy when
+        the cache has one, so no torch import), which also serves the offline figures of the same model."""
         path = Path(checkpoint) if checkpoint is not None else LIVE_CHECKPOINT
         if not path.is_file():
             raise CheckpointError(f"live model {path} not found; train the causal model with `{TRAIN_COMMAND}`, "
                                   f"export its best.pt to {LIVE_CHECKPOINT} (models/README.md), or pass the path of "
                                   "a live checkpoint")
-        loaded = model_from_checkpoint(load_checkpoint(path))
-        if not loaded.model.config.causal:
+        self.generator = generator = DrumGenerator.from_checkpoint(path)
+        if generator.network is None or not generator.network.config.causal:
             raise CheckpointError(f"{path} is an offline model (it reads whole songs); play along live with a causal "
                                   f"one, trained with `{TRAIN_COMMAND}`")
-        self.network = CausalNetwork(numpy_network(loaded.model))
-        self.decoder = Decoder(loaded.codebook, loaded.policy)
-        self.styles = StyleBook.build(loaded.codebook, loaded.data_config.steps_per_quarter)
-        self.policy = loaded.policy
-        self.spec, self.data_config = loaded.spec, loaded.data_config
-        self.steps_per_quarter = loaded.data_config.steps_per_quarter
-        self.width = loaded.spec.max_bar_steps
+        self.network = CausalNetwork(generator.network)
+        self.decoder, self.styles, self.policy = generator.decoder, generator.styles, generator.decoder.policy
+        self.spec, self.data_config = generator.spec, generator.data_config
+        self.steps_per_quarter = generator.data_config.steps_per_quarter
+        self.width = generator.spec.max_bar_steps
         # the drums of bar n are decided this many quarter notes before it starts
-        self.lead_quarters = loaded.model.config.lead_steps / self.steps_per_quarter
+        self.lead_quarters = generator.network.config.lead_steps / self.steps_per_quarter
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> LiveState:
         """The state before the first bar; a groove clip's first bar is heard as the bar before the song.
