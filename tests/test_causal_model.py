@@ -17,7 +17,7 @@ from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.scoring import numpy_network, numpy_song_scores, song_scores
 from seq2drum.song.bars import bar_song
-from seq2drum.song.columns import BAR, STEP
+from seq2drum.song.columns import BAR, STEP, FeatureSpec
 from seq2drum.song.encode import encode_song
 from tests.builders import rock_song_bytes, tiny_checkpoint
 
@@ -110,3 +110,21 @@ def test_a_causal_checkpoint_round_trips(tmp_path: Path) -> None:
     loaded = model_from_checkpoint(payload)
     assert loaded.model.config.causal and loaded.model.encoder_bwd is None
     assert not any(name.endswith("_mask") for name in payload["model"])  # masks come from the column names
+
+
+def test_live_training_items_mostly_hear_every_bar_and_sometimes_a_groove_before_the_song() -> None:
+    """A live model's items hear the drums of the bar before at every bar 90% of the time (the other 10% hear none),
+    and in 10% bar 1 hears the song's first groove bar as a --groove clip is heard; validation hears every bar."""
+    from seq2drum.training.batches import BarDataset
+    from tests.builders import tiny_codebook
+
+    spec = FeatureSpec.current(4)
+    song = bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), spec)
+    torch.manual_seed(0)
+    dataset = BarDataset([song], tiny_codebook(), hear_drums=True, live=True)
+    rows = [dataset._heard(0, song.hits) for _ in range(400)]
+    heard_all = np.mean([row[1:, -2].all() for row in rows])
+    groove_first = np.mean([row[0, -2] == 1 for row in rows])
+    assert 0.83 <= heard_all <= 0.97 and 0.05 <= groove_first <= 0.16
+    validation = BarDataset([song], tiny_codebook(), hear_drums=True, live=True, fixed_heard=True)
+    assert all(validation._heard(i, song.hits)[1:, -2].all() for i in range(3))

@@ -48,7 +48,8 @@ HEARD_NONE, HEARD_PRIMED, HEARD_ALL = 0, 1, 2
 HEARD_MODE_SHARES = (0.4, 0.3, 0.3)
 HEARD_HIT_DROPOUT = 0.1
 # a live model hears its own drums of the bar before at every bar but the first (a groove clip, or none): mostly every
-# bar heard in training, validated so
+# bar heard in training, validated so; its "primed" items hear every bar too, and the song's first groove bar before
+# the first bar, as a --groove clip is heard live
 LIVE_HEARD_MODE_SHARES = (0.1, 0.1, 0.8)
 PRIME_MIN_HITS = 4  # prime_split.py's first drummed bar: 4 or more drum notes
 
@@ -92,6 +93,7 @@ class BarDataset:
                  role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False,
                  max_notes: int = 0, live: bool = False) -> None:
         self.songs = list(songs)
+        self.live = live
         self.heard_shares = LIVE_HEARD_MODE_SHARES if live else HEARD_MODE_SHARES
         self.transpose = transpose
         self.role_dropout = role_dropout
@@ -142,10 +144,11 @@ class BarDataset:
             mode = int(np.searchsorted(np.cumsum(self.heard_shares), draw, side="right"))
         if mode == HEARD_NONE:
             return heard_drums(hits, np.zeros(len(hits), dtype=bool))
-        if mode == HEARD_PRIMED:
+        if mode == HEARD_PRIMED and not self.live:
             return heard_drums(hits, primed_bars(hits))
         kept = torch.rand(hits.shape).numpy() >= HEARD_HIT_DROPOUT if not self.fixed_heard else True
-        return heard_drums(hits & kept, np.ones(len(hits), dtype=bool))
+        groove = np.flatnonzero(primed_bars(hits))[:1] if mode == HEARD_PRIMED else []  # live: a groove clip
+        return heard_drums(hits & kept, np.ones(len(hits), dtype=bool), hits[groove[0]] if len(groove) else None)
 
     def lengths(self) -> np.ndarray:
         return np.array([end - start for _, start, end in self.items], dtype=np.int64)
