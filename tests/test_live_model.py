@@ -148,3 +148,17 @@ def test_a_real_song_played_live_is_read_as_its_file_and_drummed_to_its_end(drum
     first = play_file(drummer, data, GenerationOptions(), seed=1)
     assert first.bars == prepared.bars.n_bars and read_midi(first.midi_bytes).drum_parts
     np.testing.assert_array_equal(first.notes, play_file(drummer, data, GenerationOptions(), seed=1).notes)
+
+
+def test_the_tuner_plays_a_song_as_the_drummer_plays_its_file(drummer: ModelDrummer) -> None:
+    """`live.tuning.play_bars` (the features training reads) decides the same drums as the file played bar by bar."""
+    from seq2drum.live.tuning import play_bars
+    from seq2drum.song.bars import per_bar
+
+    data = rock_song_bytes(8)
+    prepared = prepare(data, GenerationOptions(), drummer.data_config, drummer.spec)
+    played = play_file(drummer, data, GenerationOptions(humanize=0.0), seed=0)
+    grid, first = prepared.encoded.grid, prepared.encoded.first_bar
+    heard = per_bar(played.drums.hits, grid.bars[first : prepared.encoded.end_bar], drummer.width)
+    _, take = play_bars(drummer, prepared.bars)
+    np.testing.assert_array_equal(take.hits, heard)

@@ -28,9 +28,12 @@ import numpy as np
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
+from seq2drum.config import DataConfig
 from seq2drum.groove import controls
-from seq2drum.groove.policy import Steering, Take, calibrated
-from seq2drum.groove.styles import meter_name
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
+from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.groove.structure import structure_decisions
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid, live_bar
@@ -38,9 +41,11 @@ from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.numpy_causal import CausalNetwork
+from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.model.scoring import SongScores
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.shipped import DEFAULT_CHECKPOINT
+from seq2drum.song.columns import FeatureSpec
 from seq2drum.song.grid import DrumGrid, grid_to_drums, is_compound
 
 LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
@@ -76,17 +81,33 @@ class ModelDrummer:
             raise CheckpointError(f"live model {path} not found; train the causal model with `{TRAIN_COMMAND}`, "
                                   f"export its best.pt to {LIVE_CHECKPOINT} (models/README.md), or pass the path of "
                                   "a live checkpoint")
-        self.generator = generator = DrumGenerator.from_checkpoint(path)
-        if generator.network is None or not generator.network.config.causal:
+        self.generator: DrumGenerator | None = DrumGenerator.from_checkpoint(path)
+        network = self.generator.network
+        if network is None or not network.config.causal:
             raise CheckpointError(f"{path} is an offline model (it reads whole songs); play along live with a causal "
                                   f"one, trained with `{TRAIN_COMMAND}`")
-        self.network = CausalNetwork(generator.network)
-        self.decoder, self.styles, self.policy = generator.decoder, generator.styles, generator.decoder.policy
-        self.spec, self.data_config = generator.spec, generator.data_config
-        self.steps_per_quarter = generator.data_config.steps_per_quarter
-        self.width = generator.spec.max_bar_steps
+        self._setup(network, self.generator.codebook, self.generator.spec, self.generator.data_config,
+                    self.generator.decoder.policy)
+
+    @classmethod
+    def of(cls, network: NumpyGrooveModel, codebook: GrooveCodebook, spec: FeatureSpec, data_config: DataConfig,
+           policy: DecodingPolicy) -> ModelDrummer:
+        """A drummer over a causal network and what decoding needs, without a checkpoint file (the live tuner)."""
+        drummer = cls.__new__(cls)
+        drummer.generator = None
+        drummer._setup(network, codebook, spec, data_config, policy)
+        return drummer
+
+    def _setup(self, network: NumpyGrooveModel, codebook: GrooveCodebook, spec: FeatureSpec, data_config: DataConfig,
+               policy: DecodingPolicy) -> None:
+        self.network = CausalNetwork(network)
+        self.decoder, self.policy = Decoder(codebook, policy), policy
+        self.styles = StyleBook.build(codebook, data_config.steps_per_quarter)
+        self.spec, self.data_config = spec, data_config
+        self.steps_per_quarter = data_config.steps_per_quarter
+        self.width = spec.max_bar_steps
         # the drums of bar n are decided this many quarter notes before it starts
-        self.lead_quarters = generator.network.config.lead_steps / self.steps_per_quarter
+        self.lead_quarters = network.config.lead_steps / self.steps_per_quarter
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> LiveState:
         """The state before the first bar; a groove clip's first bar is heard as the bar before the song.
@@ -127,38 +148,53 @@ class ModelDrummer:
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
         """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`)."""
         if previous is not None and (played or state.started):
-            if not state.started and state.pending is not None:  # the bar just played was the song's first
-                decoder, drums, groove, lam, totals = state.pending
-                state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals)
-            steps, bar_features, bar_steps, _ = live_bar(played, previous, self.spec, self.steps_per_quarter)
-            encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
-            state = replace(state, encoder=encoder, started=True, pending=None)
-        hits, velocity, decided = self._decide(state, bar)
-        drum_hits = self._render(hits, velocity, state, bar)
-        if not state.started:  # before the band: decided from the song's start, committed when the band plays
-            return drum_hits, replace(state, pending=decided)
-        decoder, drums, groove, lam, totals = decided
-        return drum_hits, replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals)
+            state = self.read(state, *live_bar(played, previous, self.spec, self.steps_per_quarter)[:3])
+        take, _, state = self.decide(state, bar, live_bar((), bar, self.spec, self.steps_per_quarter))
+        return self._render(take.hits[0], take.velocity[0], state, bar), state
 
-    def _scores(self, state: LiveState, bar: BarClock) -> tuple[SongScores, np.ndarray]:
-        """The network's scores for `bar` (a song of one bar) and the decoder state after it."""
-        steps, bar_features, bar_steps, beat_steps = live_bar((), bar, self.spec, self.steps_per_quarter)
+    def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
+        """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
+        (n_bar,)); the first bar read commits the decision made for the song's first bar."""
+        if not state.started and state.pending is not None:  # the bar just played was the song's first
+            decoder, drums, groove, lam, totals = state.pending
+            state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals)
+        encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
+        return replace(state, encoder=encoder, started=True, pending=None)
+
+    def decide(self, state: LiveState, bar: BarClock,
+               ahead: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[Take, SongScores, LiveState]:
+        """Bar `bar` decided (a take of one bar, before the feel), its scores, and the state after it. `ahead`: the
+        bar's (step features, bar features, steps, beat steps), of which the network reads only what is known
+        before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
+        scores, decoder = self._scores(state, ahead, bar.index)
+        take, p = self._decide(state, scores, bar)
+        played_p, n_hits, total = state.totals
+        totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
+        decided = (decoder, take.hits[0], int(take.grooves[0]), take.threshold, totals)
+        if not state.started:  # before the band: decided from the song's start, committed when the band plays
+            return take, scores, replace(state, pending=decided)
+        return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
+                                     totals=totals)
+
+    def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
+                index: int) -> tuple[SongScores, np.ndarray]:
+        """The network's scores for the bar (a song of one bar) and the decoder state after it."""
+        steps, bar_features, bar_steps, beat_steps = ahead
         heard = heard_drums(np.zeros((1, self.width, NUM_DRUM_CLASSES), dtype=bool), np.zeros(1, dtype=bool),
                             before=state.drums)[0]
         out, decoder = self.network.decide_bar(state.encoder, state.decoder, steps, bar_features, bar_steps, heard)
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],
-                            first_bar=bar.index, last_onset=(-1, 0), groove_logits=out.groove_logits)
+                            first_bar=index, last_onset=(-1, 0), groove_logits=out.groove_logits)
         return scores, decoder
 
-    def _decide(self, state: LiveState, bar: BarClock) -> tuple[np.ndarray, np.ndarray, tuple[Any, ...]]:
-        """Bar `bar`'s hits (S, 9), velocities (S, 9) and what the state keeps of the decision. The controls apply
-        as generation applies them (groove.controls), per bar: a style's grooves, density (lambda scaled until the
-        bar has about `density` times the model's own hits), fills and crashes every N bars from the first bar the
-        band plays, the time-keeping voice, dynamics."""
+    def _decide(self, state: LiveState, scores: SongScores, bar: BarClock) -> tuple[Take, np.ndarray]:
+        """The bar's take and its calibrated probabilities. The controls apply as generation applies them
+        (groove.controls), per bar: a style's grooves, density (lambda scaled until the bar has about `density`
+        times the model's own hits), fills and crashes every N bars from the first bar the band plays, the
+        time-keeping voice, dynamics."""
         options = state.options
-        scores, decoder = self._scores(state, bar)
         p, structure = calibrated(scores, self.policy)
         steering = self._steering(options, scores, bar)
 
@@ -175,9 +211,7 @@ class ModelDrummer:
             controls.without_groove_crashes(take, scores)
         controls.set_cymbal(take, scores, options.cymbal)
         controls.scale_dynamics(take, options.dynamics)
-        played_p, n_hits, total = state.totals
-        totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
-        return take.hits[0], take.velocity[0], (decoder, take.hits[0], int(take.grooves[0]), take.threshold, totals)
+        return take, p
 
     def _style(self, options: GenerationOptions, bar: BarClock) -> np.ndarray | None:
         """The entries `options.style` allows in this bar's meter (None: any; also for a style that has no groove in

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
-from seq2drum.groove.policy import KICK, DecodingPolicy, calibrated
+from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
                                        drummed_structure, structure_decisions, structure_edges)
 from seq2drum.song.bars import BarSong
@@ -57,7 +57,7 @@ STRUCTURE_RATE_LIMIT = 1.3
 STRUCTURE_STREAK_LIMIT = 1.5
 STRUCTURE_SONG_LOSS_LIMIT = 0.05  # of one song's F1, that a structure decision may cost it
 _NEVER = 1.0  # a threshold no probability passes
-_NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
+NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
 
 
 def fit_platt(logits: np.ndarray, targets: np.ndarray, steps: int = 60) -> tuple[float, float]:
@@ -161,12 +161,14 @@ _VARIANTS = ((False, False, False), (True, False, False), (False, True, False), 
              (False, True, True))
 
 
-def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> StructureOutcomes:
+def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take: Take | None = None
+                       ) -> StructureOutcomes:
     """`StructureOutcomes` of a song with real drums, under `decoder`'s groove settings (a decoder that plays no
-    structure is used as it is, so one can serve many songs; any other is copied without its structure)."""
+    structure is used as it is, so one can serve many songs; any other is copied without its structure); `take`:
+    the groove decided elsewhere, without structure (the live drummer's, bar by bar)."""
     plain = (decoder if _plays_no_structure(decoder.policy)
-             else Decoder(decoder.codebook, decoder.policy.replace(**_NO_STRUCTURE)))
-    take = plain.decide(scores, 1)[0]
+             else Decoder(decoder.codebook, decoder.policy.replace(**NO_STRUCTURE)))
+    take = take if take is not None else plain.decide(scores, 1)[0]
     p, structure = calibrated(scores, decoder.policy)
     real = song.hits & scores.step_mask()[:, :, None]
     n = scores.n_bars
@@ -181,7 +183,7 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> S
 
 
 def _plays_no_structure(policy: DecodingPolicy) -> bool:
-    return all(getattr(policy, name) >= _NEVER for name in _NO_STRUCTURE)
+    return all(getattr(policy, name) >= _NEVER for name in NO_STRUCTURE)
 
 
 @dataclass
@@ -238,7 +240,7 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
     of its F1; from no structure at all. (Without that last limit, the validation songs chose rests wherever the
     guitar is silent: one song whose drummer barely plays gave most of the rest F1, and another lost 40% of its
     bars to silence.)"""
-    policy = policy.replace(**_NO_STRUCTURE)
+    policy = policy.replace(**NO_STRUCTURE)
     current = score_structure(outcomes, policy)
     report = {}
     for column, name in enumerate(STRUCTURE_NAMES):
@@ -269,7 +271,7 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
     """Calibrate; search the groove prior with no structure forced; then each structure's threshold within the
     song-F1 budget."""
     first = DecodingPolicy(refine_margin=REFINE_MARGIN_GRID[0])
-    policy = fit_calibration(scores, songs, first).replace(**_NO_STRUCTURE)
+    policy = fit_calibration(scores, songs, first).replace(**NO_STRUCTURE)
     best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     start = best
     for _ in range(2):
@@ -301,6 +303,11 @@ def tune_checkpoint(path: str | Path, songs: list[BarSong], device: torch.device
     loaded = model_from_checkpoint(payload, device)
     scores = [song_scores(loaded.model, song, device) for song in songs]
     policy, report = tune_policy(loaded.codebook, scores, songs, log)
+    if loaded.model.config.causal:  # the live decision, tuned by playing the songs bar by bar (live/tuning.py)
+        from seq2drum.live.tuning import tune_live
+
+        policy, live_report = tune_live(loaded, policy, songs, log)
+        report = {**report, **live_report}
     payload["decoding"] = policy.to_dict()
     payload["decoding_report"] = report
     save_checkpoint(path, {k: v for k, v in payload.items() if k != "format_version"})

@@ -1,0 +1,85 @@
+"""The live decision tuned as the live drummer plays: training's tuner (training/calibrate.py) calibrates a causal
+model's scores and tunes its decoding as for a whole song, but live there is no Viterbi over the song and no section
+to hold a groove or place a crash: the groove is held by the stay bonus alone, and rests, crashes and fills come
+from the thresholds that hold anywhere. So for a causal model the validation songs are then played bar by bar
+(`play_bars`, as `ModelDrummer` plays, on the features training reads), the stay bonus is chosen for the mean song
+F1 of those takes, and each structure's threshold by the offline tuner's own rule (`tune_structure`, no bar being a
+section's edge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import DecodingPolicy, Take
+from seq2drum.live.api import BarClock
+from seq2drum.live.model_drummer import ModelDrummer
+from seq2drum.model.scoring import SongScores, numpy_network
+from seq2drum.options import GenerationOptions
+from seq2drum.song.bars import BarSong
+from seq2drum.training.calibrate import NO_STRUCTURE, STAY_BONUS_GRID, structure_outcomes, tune_structure
+
+
+def play_bars(drummer: ModelDrummer, song: BarSong, seed: int = 0) -> tuple[SongScores, Take]:
+    """A song's bars decided one by one as the live drummer decides them (bar n from the bars before it as read up
+    to their leads, hearing its own drums): the scores and the take (before the feel) of the whole song. The meter
+    of the bars is not read (no style is asked)."""
+    state = drummer.begin(GenerationOptions(humanize=0.0), seed)
+    takes, bars = [], []
+    for n in range(song.n_bars):
+        if n:
+            state = drummer.read(state, song.step_features[n - 1], song.bar_features[n - 1], int(song.bar_steps[n - 1]))
+        ahead = (song.step_features[n], song.bar_features[n], int(song.bar_steps[n]), int(song.beat_steps[n]))
+        take, scores, state = drummer.decide(state, BarClock(n, 4, 4, 120.0), ahead)
+        takes.append(take)
+        bars.append(scores)
+
+    def joined(name: str, of: list[Any]) -> np.ndarray:
+        return np.concatenate([getattr(item, name) for item in of])
+
+    scores = SongScores(hit_logits=joined("hit_logits", bars), velocity=joined("velocity", bars),
+                        offset=joined("offset", bars), structure_logits=joined("structure_logits", bars),
+                        bar_steps=song.bar_steps, beat_steps=song.beat_steps,
+                        guitar_plays=np.ones(song.n_bars, dtype=bool), sections=[], first_bar=0, last_onset=(-1, 0),
+                        groove_logits=joined("groove_logits", bars))
+    take = Take(joined("hits", takes), joined("velocity", takes), joined("offset", takes), joined("grooves", takes),
+                {}, 0.0, joined("structure", takes), float(np.mean([t.threshold for t in takes])))
+    return scores, take
+
+
+def song_f1(hits: np.ndarray, song: BarSong) -> float:
+    """F1 over (step, class) cells of a song's decided hits (n, S, 9) against its real drums."""
+    real = song.hits & (np.arange(song.hits.shape[1])[None, :] < song.bar_steps[:, None])[:, :, None]
+    return float(2 * (hits & real).sum() / max(1, hits.sum() + real.sum()))
+
+
+def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
+              log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
+    """`policy` (tuned for whole songs) with the stay bonus and the structure thresholds tuned live on `songs`
+    (with drums), for a causal `LoadedModel`; and what the tuning measured."""
+    network = numpy_network(loaded.model)
+
+    def drummer(candidate: DecodingPolicy) -> ModelDrummer:
+        return ModelDrummer.of(network, loaded.codebook, loaded.spec, loaded.data_config, candidate)
+
+    plain = policy.replace(**NO_STRUCTURE)
+    best, best_f1 = plain, -1.0
+    for value in STAY_BONUS_GRID:
+        candidate = plain.replace(stay_bonus=value)
+        f1 = float(np.mean([song_f1(play_bars(drummer(candidate), song)[1].hits, song) for song in songs]))
+        if f1 > best_f1 + 1e-4:
+            best, best_f1 = candidate, f1
+    if log:
+        log(f"  live tuning: stay_bonus = {best.stay_bonus} (mean song F1 {best_f1:.4f}, bar by bar)")
+    groove, decoder = drummer(best), Decoder(loaded.codebook, best)
+    outcomes = []
+    for song in songs:
+        scores, take = play_bars(groove, song)
+        outcomes.append(structure_outcomes(decoder, scores, song, take))
+    tuned, structure = tune_structure(outcomes, best, log=log)
+    return tuned, {"live_stay_bonus": best.stay_bonus, "live_mean_song_f1_groove": round(best_f1, 4),
+                   **{f"live_{name}": value for name, value in structure.items()}}
