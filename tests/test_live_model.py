@@ -162,3 +162,17 @@ def test_the_tuner_plays_a_song_as_the_drummer_plays_its_file(drummer: ModelDrum
     heard = per_bar(played.drums.hits, grid.bars[first : prepared.encoded.end_bar], drummer.width)
     _, take = play_bars(drummer, prepared.bars)
     np.testing.assert_array_equal(take.hits, heard)
+
+
+def test_meter_and_tempo_may_change_at_any_bar(drummer: ModelDrummer) -> None:
+    """Each bar is decided in its own meter and tempo, bars longer than the model's repeating its pattern: every hit
+    falls inside its bar (the feel may push a downbeat a little early)."""
+    meters = [(4, 4, 120.0), (13, 4, 97.5), (7, 8, 140.0), (1, 16, 60.0), (12, 8, 88.0), (3, 2, 200.0)]
+    state = drummer.begin(GenerationOptions(), seed=3)
+    previous = None
+    for index, (numerator, denominator, tempo) in enumerate(meters):
+        clock = BarClock(index, numerator, denominator, tempo)
+        played = [PlayedNote(0.0, 0.5, 40, 90, "guitar")] if previous else []
+        hits, state = drummer.next_bar(state, played, previous, clock)
+        assert hits and all(-0.25 < h.onset < clock.quarters for h in hits), (clock, hits)
+        previous = clock

@@ -284,7 +284,8 @@ class ModelDrummer:
         options = state.options
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
         n = grid.n_steps
-        decided = DrumGrid(hits[:n].copy(), np.where(hits[:n], velocity[:n], 0).astype(np.uint8),
+        steps = np.arange(n) % hits.shape[0]  # a bar longer than the model's repeats its pattern, as offline
+        decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
                            np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
         rng = np.random.default_rng([state.seed, 2, bar.index])
         played = humanize(decided, grid, options.humanize, _drummer(state.seed, options.feel), rng, options.dynamics)
