@@ -66,6 +66,23 @@ class DecodingPolicy:
         return dataclasses.replace(self, **changes)
 
 
+def policy_change(text: str) -> tuple[str, float | int]:
+    """NAME=VALUE, a DecodingPolicy field and its new number (of the field's own type), for the tools that change one
+    setting of a tuned policy (models/export_default.py --decoding, tools/crossval.py --policy); ValueError names
+    what is wrong."""
+    name, _, value = text.partition("=")
+    if name not in DecodingPolicy.__dataclass_fields__ or not value:
+        raise ValueError(f"expected NAME=VALUE with NAME one of {', '.join(DecodingPolicy.__dataclass_fields__)}, "
+                         f"got {text!r}")
+    kind = type(getattr(DecodingPolicy(), name))
+    if kind not in (int, float):
+        raise ValueError(f"{name} is not a number setting")
+    try:
+        return name, kind(float(value))
+    except ValueError:
+        raise ValueError(f"{name}'s value must be a number, got {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Steering:
     """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.controls
