@@ -77,8 +77,17 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [choice.notice, swing_notice, swung[0][1], sparse,
-               count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else ""]
+               count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
+               fewer_takes_notice(len(takes), options.takes)]
     return results, notices
+
+
+def fewer_takes_notice(written: int, asked: int) -> str:
+    """Said when the decision found fewer distinct takes than asked (it never writes copies)."""
+    if written >= asked:
+        return ""
+    return (f"wrote {written} of the {asked} takes asked: the grooves this song's bars allow give no more readings "
+            f"that differ in a fifth of their hits or more (odd meters have few), and copies are not written")
 
 
 def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from seq2drum.options import GenerationOptions, fills_every
-from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.decoder import HATS, Decoder, distinct, move_voice
 from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, midi_velocity
@@ -39,7 +39,6 @@ from seq2drum.groove.styles import StyleBook, meter_name
 DENSITY_MIN_ENTRY_BARS = 20  # grooves played at least this often in training may be chosen at density != 1
 DENSITY_TOLERANCE = 1.15  # take 1's hits within this factor of density x the model's own count
 DENSITY_ROUNDS = 7
-HATS = (CLOSED_HAT, OPEN_HAT)
 TIMEKEEPING = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
@@ -142,12 +141,16 @@ def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, see
         own = steering.replace(allowed=styles_only(options, scores, styles, grid))
         target = options.density * max(1, decoder.decide(scores, 1, 0.0, steering=own)[0].n_hits)
         takes = search_density(run, steering, target, 1.0 / options.density, options.takes)
+    kept: list[Take] = []
     for take in takes:
         if options.crashes == "none":
             without_groove_crashes(take, scores)
         set_cymbal(take, scores, options.cymbal)
         scale_dynamics(take, options.dynamics)
-    return takes
+        if not distinct(take, kept):  # a take made distinct by its voice, which --cymbal then set back
+            break
+        kept.append(take)
+    return kept
 
 
 def search_density(run: Callable[[Steering, int], list[Take]], steering: Steering, target: float,
@@ -190,15 +193,10 @@ def set_cymbal(take: Take, scores: SongScores, cymbal: str) -> None:
     The moved hits get the model's predicted velocity and timing for the voice they land on."""
     if cymbal == "auto":
         return
-    sources, target = (HATS, RIDE) if cymbal == "ride" else ((RIDE,), CLOSED_HAT)
-    moved = take.hits[:, :, list(sources)].any(axis=2) & ~take.hits[:, :, target]
-    take.hits[:, :, target] |= moved
-    take.hits[:, :, list(sources)] = False
-    take.velocity[:, :, list(sources)] = 0
-    take.offset[:, :, list(sources)] = 0.0
-    take.velocity[:, :, target] = np.where(moved, midi_velocity(np.round(scores.velocity[:, :, target])),
-                                           take.velocity[:, :, target]).astype(np.uint8)
-    take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
+    if cymbal == "ride":
+        move_voice(take, scores, HATS, RIDE)
+    else:
+        move_voice(take, scores, (RIDE,), CLOSED_HAT)
 
 
 def scale_dynamics(take: Take, factor: float) -> None:
