@@ -420,3 +420,18 @@ def test_fewer_takes_come_with_a_notice() -> None:
 
     assert fewer_takes_notice(4, 4) == ""
     assert fewer_takes_notice(2, 4).startswith("wrote 2 of the 4 takes asked")
+
+
+def test_a_run_of_4_16_bars_plays_longer_grooves_across_them() -> None:
+    """Issue 23 item 6: the 4-step entries drummers play are pickups and snare rolls; a song in 4/16 got a 16th snare
+    in most bars. Runs of short bars now play the 16-step grooves split across four bars."""
+    rock = CODEBOOK.patterns[ROCK, :16]
+    p = np.zeros((8, S, 9))
+    for row in range(8):  # the probabilities of a rock bar, a quarter of it per 4/16 bar
+        p[row, :4] = 0.05 + 0.8 * rock[4 * (row % 4) : 4 * (row % 4) + 4]
+    grooves = Decoder(CODEBOOK, NO_REFINE).grooves
+    grouped, hits = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
+    assert grouped.all()
+    np.testing.assert_array_equal(hits[:4, :4].reshape(16, 9), rock)
+    lone, _ = grooves.short_bar_hits(p[:1], np.full(1, 4), 0.3)
+    assert not lone.any()  # a single pickup bar keeps the codebook's short entries

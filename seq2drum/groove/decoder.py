@@ -121,6 +121,8 @@ class Decoder:
             hits[rows] = self.codebook.patterns[path[rows]]
             unknown = path < 0  # a bar length the codebook lacks: the cells worth playing, one by one
             hits[unknown] = p[unknown] > lam * scale
+            grouped, grouped_hits = self.grooves.short_bar_hits(p, scores.bar_steps, lam * scale, steering.allowed)
+            hits[grouped] = grouped_hits[grouped]  # runs of 4/16-like bars play longer grooves across them
             if refine and policy.refine_margin < 1.0:
                 hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
