@@ -17,6 +17,7 @@ from seq2drum.feel.swing import decide_swing
 from seq2drum.options import GenerationOptions
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
+from seq2drum.groove.density import density_notice
 from seq2drum.groove import controls, count_in
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import midi_velocity
@@ -78,7 +79,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [choice.notice, swing_notice, swung[0][1], sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
-               fewer_takes_notice(len(takes), options.takes)]
+               fewer_takes_notice(len(takes), options.takes),
+               density_notice(options.density, takes[0].density_reached if takes else None)]
     return results, notices
 
 

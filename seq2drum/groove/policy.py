@@ -117,6 +117,7 @@ class Take:
     expected_f1: float
     structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
     threshold: float  # lambda: the probability above which a cell was worth playing
+    density_reached: float | None = None  # with --density: its hits over those decided (groove.density)
 
     @property
     def n_hits(self) -> int:
