@@ -234,8 +234,9 @@ def test_the_loop_drops_downbeat_crashes_but_keeps_crash_riding() -> None:
 
 
 def test_given_crash_riding_turns_to_the_ride_after_its_section() -> None:
-    """Issue 23: a given intro that rides the crash is continued with the crash in its own section and with the
-    ride cymbal after it, in the pattern and in the user's notes moved there."""
+    """Issue 23: a given intro that rides the crash is continued with the crash in its own section (and the
+    sections labelled as it) and with the ride cymbal elsewhere, in the pattern and in the user's notes moved
+    there."""
     from seq2drum.generation.given import GivenDrums
     from seq2drum.midi.drums import DRUM_CLASSES
     from seq2drum.song.sections import Section
@@ -246,11 +247,13 @@ def test_given_crash_riding_turns_to_the_ride_after_its_section() -> None:
     notes = np.array([[step * 30, step * 30 + 20, 49, 100] for step in range(0, 16, 4)])
     given = GivenDrums(np.zeros((8, 16, 9), dtype=bool), np.zeros(8, dtype=bool), loop=loop,
                        loop_steps=np.array([16]), loop_notes=[notes], loop_from=0)
-    given.hold_riding_to_section([Section(2, 6, 0), Section(6, 10, 1)], first_bar=2)
-    assert given.riding_until == 4
+    given.hold_riding_to_section([Section(2, 6, 0), Section(6, 8, 1), Section(8, 10, 0)], first_bar=2, n_rows=8)
+    assert given.riding_rows.tolist() == [True] * 4 + [False] * 2 + [True] * 2
     wanted, patterns = given.preferred(np.full(8, 16))
-    assert wanted.all() and patterns[:4, ::4, crash].all() and not patterns[:4, :, ride].any()
-    assert not patterns[4:, :, crash].any() and patterns[4:, ::4, ride].all() and patterns[:, ::8, 0].all()
+    riding = given.riding_rows
+    assert wanted.all() and patterns[riding][:, ::4, crash].all() and not patterns[riding][:, :, ride].any()
+    assert not patterns[~riding][:, :, crash].any() and patterns[~riding][:, ::4, ride].all()
+    assert patterns[:, ::8, 0].all()
 
 
 def test_given_crash_riding_notes_are_ride_notes_after_its_section() -> None:
@@ -261,7 +264,8 @@ def test_given_crash_riding_notes_are_ride_notes_after_its_section() -> None:
     loop[0, ::4, 7] = True
     notes = np.array([[step * 30, step * 30 + 20, 49, 100] for step in range(0, 16, 4)])
     given = GivenDrums(np.zeros((4, 16, 9), dtype=bool), np.zeros(4, dtype=bool), loop=loop,
-                       loop_steps=np.array([16]), loop_notes=[notes], loop_from=0, riding_until=2)
+                       loop_steps=np.array([16]), loop_notes=[notes], loop_from=0,
+                       riding_rows=np.array([True, True, False, False]))
     _, patterns = given.preferred(np.full(4, 16))
     grid = Grid.build(120, [(0, 4, 4)], [(0, 500_000)], 4 * 480, 4)
     moved, filled = given.copies(patterns, np.full(4, 16), grid, 0)

@@ -230,7 +230,7 @@ class DrumGenerator:
         drums where `given` has them) and decided again, as many times as its policy's `own_drums_passes`."""
         scores: SongScores = scorer(0, scorer.n_bars, None)
         if given is not None:
-            given.hold_riding_to_section(scores.sections, scores.first_bar)
+            given.hold_riding_to_section(scores.sections, scores.first_bar, scores.n_bars)
         steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering)
         takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
         if isinstance(scorer, HearingScorer):

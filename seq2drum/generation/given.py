@@ -47,15 +47,20 @@ class GivenDrums:
     loop_from: int = 0  # the first row asked to continue it: after the kept bars (a drummer who enters late has not
     # played before them), from the first bar for a groove clip
     notice: str = ""
-    riding_until: int | None = None  # from this row on the loop rides the ride cymbal where it rode the crash
+    riding_rows: np.ndarray | None = None  # (n,) bool: rows where the loop may ride the crash as given (elsewhere
+    # it rides the ride cymbal where it rode the crash); None: everywhere
 
-    def hold_riding_to_section(self, sections: list[Section], first_bar: int) -> None:
-        """Crash riding in the given groove belongs to its section: from the next section start after the loop's
-        first asked row, the loop rides the ride cymbal instead. Continued through the song, a given intro's
-        crash riding crashed on more than half the bars of 5.6% of primed songs where drummers do in 3.5% (5-fold
-        CV, ../shared/scoring), most of them songs whose drummer crashes in a tenth of the bars the model did."""
-        starts = [section.start_bar - first_bar for section in sections]
-        self.riding_until = min((row for row in starts if row > self.loop_from), default=None)
+    def hold_riding_to_section(self, sections: list[Section], first_bar: int, n_rows: int) -> None:
+        """Crash riding in the given groove belongs to its section: it goes on in the sections labelled as the one
+        the given bars end in (a chorus that comes back), and elsewhere the loop rides the ride cymbal instead.
+        Continued through the song, a given intro's crash riding crashed on more than half the bars of 5.6% of
+        primed songs where drummers do in 3.5% (5-fold CV, ../shared/scoring), most of them songs whose drummer
+        crashes in a tenth of the bars the model did."""
+        labels = np.full(n_rows, -1, dtype=np.int64)
+        for section in sections:
+            labels[max(0, section.start_bar - first_bar) : max(0, section.end_bar - first_bar)] = section.label
+        given_row = min(max(self.loop_from - 1, 0), n_rows - 1) if n_rows else 0
+        self.riding_rows = labels == labels[given_row] if n_rows else None
 
     def preferred(self, bar_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n,) bool bars asked to continue the given groove, and (n, S, 9) the loop bar each plays: the loop's bars
@@ -68,10 +73,10 @@ class GivenDrums:
         turn = (np.arange(n) - self.loop_origin) % len(self.loop)
         wanted = (self.loop_steps[turn] == bar_steps) & ~self.covered & (np.arange(n) >= self.loop_from)
         patterns[wanted] = self.loop[turn[wanted]]
-        if self.riding_until is not None:
-            later = patterns[self.riding_until :]
-            later[..., RIDE] |= later[..., CRASH]
-            later[..., CRASH] = False
+        if self.riding_rows is not None:
+            elsewhere = ~self.riding_rows
+            patterns[elsewhere, :, RIDE] |= patterns[elsewhere, :, CRASH]
+            patterns[elsewhere, :, CRASH] = False
         return wanted, patterns
 
     def copies(self, hits: np.ndarray, bar_steps: np.ndarray, grid: Grid,
@@ -86,9 +91,9 @@ class GivenDrums:
         starts = grid.step_to_tick(grid.bars[first_bar + rows, BAR_START])
         moved = [self.loop_notes[turn] + np.array([start, start, 0, 0])
                  for turn, start in zip(((rows - self.loop_origin) % max(1, len(self.loop))).tolist(), starts)]
-        if self.riding_until is not None:  # the user's crash notes become ride notes where the pattern rides
+        if self.riding_rows is not None:  # the user's crash notes become ride notes where the pattern rides
             for row, bar in zip(rows.tolist(), moved):
-                if row >= self.riding_until:
+                if not self.riding_rows[row]:
                     bar[PITCH_TO_CLASS[bar[:, PITCH]] == CRASH, PITCH] = RIDE_PITCH
         return np.concatenate([np.zeros((0, 4), dtype=np.int64), *moved]), filled
 
