@@ -435,3 +435,16 @@ def test_a_run_of_4_16_bars_plays_longer_grooves_across_them() -> None:
     np.testing.assert_array_equal(hits[:4, :4].reshape(16, 9), rock)
     lone, _ = grooves.short_bar_hits(p[:1], np.full(1, 4), 0.3)
     assert not lone.any()  # a single pickup bar keeps the codebook's short entries
+
+
+def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
+    """Issue 23: drummers crash on about one downbeat in nine; a crash on bars 1, 9, 17 ... of each section (the
+    shipped policy's crash_phrase_bars 8) lifted pooled crash F1 on 5-fold CV. Old checkpoints keep section starts."""
+    from seq2drum.groove.structure import CRASH_COLUMN, structure_edges
+
+    scores = scores_for([mix(1.0, 0.0)] * 30, [Section(0, 20, 0), Section(20, 30, 1)])
+    assert np.flatnonzero(structure_edges(scores)[:, CRASH_COLUMN]).tolist() == [0, 20]
+    assert np.flatnonzero(structure_edges(scores, 8)[:, CRASH_COLUMN]).tolist() == [0, 8, 16, 20, 28]
+    assert DecodingPolicy.from_dict(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
+    old = {k: v for k, v in DecodingPolicy().to_dict().items() if k != "crash_phrase_bars"}
+    assert DecodingPolicy.from_dict(old).crash_phrase_bars == 0

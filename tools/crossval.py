@@ -34,6 +34,7 @@ from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
 from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
 from seq2drum.groove.policy import policy_change
+from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.training.loop import train
 
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--policy", action="append", default=[], metavar="NAME=VALUE", type=checked_policy_change,
                         help="score with this decoding setting changed from each fold's tuned policy (a DecodingPolicy "
                         "field, e.g. crash_edge_threshold=0; repeatable); scores and outputs then carry a tag")
+    parser.add_argument("--crashes", default=GenerationOptions().crashes,
+                        help="--crashes for every held-out song (none | sections | every:N); outputs then carry a tag")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
@@ -77,9 +80,10 @@ def checked_policy_change(text: str) -> tuple[str, float | int]:
 
 
 def tag_of(args: argparse.Namespace) -> str:
-    """The suffix of scores and outputs made with --own-passes N or --policy ("" for the policy's own)."""
+    """The suffix of scores and outputs made with --own-passes N, --policy or --crashes ("" for the defaults)."""
     passes = "" if args.own_passes is None else f"-p{args.own_passes}"
-    return passes + "".join(f"-{name}{value:g}" for name, value in args.policy)
+    crashes = "" if args.crashes == GenerationOptions().crashes else f"-crashes-{args.crashes.replace(':', '')}"
+    return passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes
 
 
 def kinds_of(args: argparse.Namespace) -> list[str]:
@@ -125,7 +129,7 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
     started = time.perf_counter()
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
                                   input_kind=kind, own_passes=args.own_passes,
-                                  policy_changes=tuple(args.policy))
+                                  policy_changes=tuple(args.policy), crashes=args.crashes)
     evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}{tag}", settings, progress=False,
                           log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))

@@ -63,6 +63,7 @@ class EvaluationSettings:
     # decoding settings changed from the checkpoint's policy (DecodingPolicy field names), to measure a decision rule
     # on held-out songs without retraining (tools/crossval.py --policy)
     policy_changes: tuple[tuple[str, float], ...] = ()
+    crashes: str = GenerationOptions().crashes  # --crashes for every song (none | sections | every:N)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -77,7 +78,7 @@ class EvaluationSettings:
 
     def generation_options(self) -> GenerationOptions:
         return GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes,
-                                 humanize=self.humanize, feel=self.feel)
+                                 humanize=self.humanize, feel=self.feel, crashes=self.crashes)
 
 
 @dataclass

@@ -130,7 +130,7 @@ class Decoder:
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
-        edges = structure_edges(scores)
+        edges = structure_edges(scores, policy.crash_phrase_bars)
         decided = structure_decisions(policy, structure, edges, allow_rests, steering)
         continuation.edges_only(decided, edges, path, steering.continuation)
         self.fills.apply(hits, p, decided, scores, lam * scale)

@@ -185,7 +185,8 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong) -> S
         matched[index], played[index] = (hits & real).sum(axis=(1, 2)), hits.sum(axis=(1, 2))
         flags[index] = bar_structure(hits, scores.bar_steps, scores.beat_steps)
     return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),
-                             int(real.sum()), structure_edges(scores), structure, take_floor(scores, p))
+                             int(real.sum()), structure_edges(scores, decoder.policy.crash_phrase_bars), structure,
+                             take_floor(scores, p))
 
 
 def _plays_no_structure(policy: DecodingPolicy) -> bool:
