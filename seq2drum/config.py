@@ -111,6 +111,10 @@ class ModelConfig(_Config):
     attention: bool = False  # Luong (general) attention over the encoder states of the whole song
     hear_drums: bool = True  # the decoder also reads the drums of the last known bar before each bar (model/heard.py)
     drums_dim: int = 64  # what the heard drums are projected to before the decoder
+    # the live model (model/causal.py): a forward-only encoder, and bar n decided from what was played up to the lead
+    # (the last `lead_steps` steps of bar n-1 unheard) with only bar n's meter, tempo and step positions known
+    causal: bool = False
+    lead_steps: int = 1  # steps before each bar's end the causal model decides the next bar (1 = the last 16th)
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -120,6 +124,9 @@ class ModelConfig(_Config):
         _check(1 <= self.enc_layers <= 8, f"enc_layers must be 1-8, got {self.enc_layers}")
         _check(1 <= self.dec_layers <= 8, f"dec_layers must be 1-8, got {self.dec_layers}")
         _check(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
+        _check(0 <= self.lead_steps <= 8, f"lead_steps must be 0-8, got {self.lead_steps}")
+        _check(not (self.causal and self.attention), "a causal (live) model cannot attend over the whole song: "
+               "train it without --attention")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:

@@ -14,6 +14,9 @@ fold is summarised together, with the same tables `--mode evaluate` prints (the 
 three from each trained fold (scores per kind: foldN/scores-KIND.pkl). Every take of every held-out song is also
 written as OUT/gen/KIND/takeK/X.drums.mid (X as ../shared/scoring's midisplit.py names the song), so that, all folds
 done, `python -m tools.score_split --gen OUT/gen --out OUT/scoring` scores them with ../shared/scoring.
+
+`--live` trains the causal model (`--mode train --live`) and plays each held-out song to it bar by bar (`--mode
+evaluate --live`: one take); give it its own `--out` (e.g. runs/cv-live).
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what the held-out songs are played from (see --mode evaluate); all = each of them")
     parser.add_argument("--no-hear-drums", action="store_true",
                         help="train folds whose decoder does not hear the drums of the bars before (the older design)")
+    parser.add_argument("--live", action="store_true",
+                        help="the causal model that plays along live (--mode train --live), each held-out song played "
+                        "to it bar by bar (--mode evaluate --live); use its own --out, e.g. runs/cv-live")
     parser.add_argument("--max-notes", type=int, default=0, metavar="N",
                         help="train on items cut at bar boundaries to at most N notes of the parts listened to "
                         "(the design's 150-note question; 0 = whole songs in pieces of 256 bars)")
@@ -102,7 +108,8 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
 
     if not (folder / "trained.json").exists():
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
-        train(args.data, folder, data_config, ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums),
+        model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live)
+        train(args.data, folder, data_config, model_config,
               TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes), resume=resume,
               progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
@@ -129,7 +136,7 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
     started = time.perf_counter()
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
                                   input_kind=kind, own_passes=args.own_passes,
-                                  policy_changes=tuple(args.policy), crashes=args.crashes)
+                                  policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live)
     evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}{tag}", settings, progress=False,
                           log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))

@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "whole arrangement without its drums, or from the guitar plus the drummer's first 2 bars "
                             "(primed, with --keep-drums); scored against the loop and, for band, the bass rule, for "
                             "primed, the given bars looped")
+    parser.add_argument("--live", action="store_true",
+                        help="train: the causal model that plays along live (it reads only what was played up to the "
+                        "lead before each bar); evaluate: play each song to it bar by bar (default checkpoint "
+                        "models/live.pt)")
     return parser
 
 
@@ -139,6 +143,7 @@ FLAG_MODES = {
     "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
     "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
     "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
+    "live": ("train", "evaluate"),
 }
 
 

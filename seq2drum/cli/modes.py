@@ -63,7 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
     train_config = TrainConfig(**{name: getattr(args, name) for name in same_names},
                                seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose)
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden,
-                               hear_drums=not args.no_hear_drums)
+                               hear_drums=not args.no_hear_drums, causal=args.live)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,
                  progress=not args.quiet)
     from seq2drum.training.distributed import World
@@ -84,7 +84,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
                                   seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs,
                                   takes=args.takes or 1, humanize=args.humanize, feel=args.feel,
-                                  input_kind=args.input_kind)
+                                  input_kind=args.input_kind, live=args.live)
     evaluation = evaluate(args.data, args.checkpoint, report_dir, settings, args.cache, args.workers,
                           progress=not args.quiet)
     print()

@@ -64,6 +64,7 @@ class EvaluationSettings:
     # on held-out songs without retraining (tools/crossval.py --policy)
     policy_changes: tuple[tuple[str, float], ...] = ()
     crashes: str = GenerationOptions().crashes  # --crashes for every song (none | sections | every:N)
+    live: bool = False  # played bar by bar to the causal model (live/model_drummer.py; default models/live.pt)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -104,11 +105,9 @@ def evaluate(
 ) -> Evaluation:
     """Score the model and the baselines on the songs of `data_dir` played from `settings.input_kind`; write the
     report when `report_dir` is given, and every take's MIDI under `outputs_dir` (`write_outputs`) when that is."""
-    from seq2drum.generation.generator import DrumGenerator
-
     settings = settings or EvaluationSettings()
     started = time.perf_counter()
-    generator = DrumGenerator.from_checkpoint(checkpoint)
+    generator, drummer = loaded_model(checkpoint, settings.live)
     if settings.own_passes is not None:
         generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
     if settings.policy_changes:
@@ -123,7 +122,8 @@ def evaluate(
     examples: list[tuple[EncodedSong, DrumGrid]] = []
     for index, song in enumerate(songs, start=1):
         path = files.get(song.sha256)
-        score, generated, outputs = evaluate_song(song, path, generator, options, library, settings.input_kind)
+        score, generated, outputs = evaluate_song(song, path, generator, options, library, settings.input_kind,
+                                                  drummer)
         scores.append(score)
         if outputs_dir is not None and path is not None:
             write_outputs(Path(outputs_dir), output_name(path), outputs)
@@ -134,7 +134,8 @@ def evaluate(
         log(f"[{index}/{len(songs)}] {song.name}: {score.n_bars} bars in {score.seconds:.2f} s "
             f"(generation {score.generate_seconds:.2f} s); F1 {f1}{best}")
     summary = summarize(scores)
-    summary["model"] = {"checkpoint": str(checkpoint or "default"), **asdict(generator.info)}
+    summary["model"] = {"checkpoint": str(checkpoint or ("live" if settings.live else "default")),
+                        **asdict(generator.info)}
     summary["settings"] = asdict(settings)
     summary["input_kind"] = settings.input_kind
     summary["data"] = {
@@ -151,6 +152,18 @@ def evaluate(
     if report_dir is not None:
         evaluation.written = write_report(evaluation, Path(report_dir))
     return evaluation
+
+
+def loaded_model(checkpoint: str | Path | None, live: bool) -> tuple[DrumGenerator, Any]:
+    """The model's generator, and with `live` its `ModelDrummer` (default models/live.pt; None otherwise)."""
+    from seq2drum.generation.generator import DrumGenerator
+
+    if not live:
+        return DrumGenerator.from_checkpoint(checkpoint), None
+    from seq2drum.live.model_drummer import ModelDrummer
+
+    drummer = ModelDrummer(checkpoint)
+    return drummer.generator, drummer
 
 
 def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, data_config: DataConfig,
@@ -170,18 +183,26 @@ def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, 
 
 
 def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator, options: GenerationOptions,
-                  library: BarLibrary, kind: str = "band") -> tuple[SongScore, DrumGrid, list[bytes]]:
+                  library: BarLibrary, kind: str = "band",
+                  drummer: Any = None) -> tuple[SongScore, DrumGrid, list[bytes]]:
     """Generate a song's takes from its file made into input `kind` (the product path; every take's MIDI checked for
     validity) and score take 1, the baselines and the kind's own baseline against the real drums; returns the
-    score, take 1's drums and every take's MIDI (none when the song's file was not found)."""
+    score, take 1's drums and every take's MIDI (none when the song's file was not found). With a live `drummer`
+    (`ModelDrummer`), the file is played to it bar by bar (live/playback.py): one take."""
     started = time.perf_counter()
     validity: dict[str, bool] = {}
     made, outputs = None, []
     if path is not None:
         made = build_input(kind, path.read_bytes(), options)
-        result = generator.generate(made.midi_bytes, made.options)
-        grids = [fit_steps(take.drums, song.n_steps) for take in result.takes]
-        outputs = [take.midi_bytes for take in result.takes]
+        if drummer is not None:
+            from seq2drum.live.playback import play_file
+
+            played = play_file(drummer, made.midi_bytes, made.options, options.seed or 0)
+            grids, outputs = [fit_steps(played.drums, song.n_steps)], [played.midi_bytes]
+        else:
+            result = generator.generate(made.midi_bytes, made.options)
+            grids = [fit_steps(take.drums, song.n_steps) for take in result.takes]
+            outputs = [take.midi_bytes for take in result.takes]
         validity = output_validity(made, outputs, data_config_for(kind, generator.data_config))
     else:  # file gone from the folder: generate on the cached grid
         seed = options.seed if options.seed is not None else 0

@@ -129,7 +129,7 @@ def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = 
     spec = FeatureSpec.from_dict(payload["feature_spec"])
     codebook = GrooveCodebook.from_state(payload["codebook"])
     model = build_model(payload["architecture"], model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
-                        torch.from_numpy(codebook.bar_steps))
+                        torch.from_numpy(codebook.bar_steps), (spec.step_columns, spec.bar_columns))
     state = {name: tensor.float() for name, tensor in payload["model"].items()}
     try:
         model.load_state_dict(state)

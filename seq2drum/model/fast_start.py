@@ -32,6 +32,7 @@ from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.model.causal import causal_masks
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyGrooveModel
 
 log = logging.getLogger("seq2drum.model.fast_start")
@@ -120,7 +121,8 @@ def load(checkpoint: Path) -> FastModel | None:
     codebook = GrooveCodebook(**{name: arrays[f"codebook:{name}"] for name in _CODEBOOK_FIELDS})
     model_config = ModelConfig.from_dict(meta["model_config"])
     return FastModel(
-        network=NumpyGrooveModel(weights, model_config, codebook.bar_steps),
+        network=NumpyGrooveModel(weights, model_config, codebook.bar_steps,
+                                 causal_masks(spec.step_columns, spec.bar_columns) if model_config.causal else None),
         codebook=codebook,
         spec=spec,
         data_config=data_config,

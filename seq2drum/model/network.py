@@ -8,6 +8,9 @@
   known bar before it (model/heard.py: the real drums in training, given or chosen drums in generation); in the
   attention variant (`attention=True`) each bar's decoder output also attends (Luong "general" attention) over the
   encoder states of the whole song, so a chorus can look at the other choruses.
+- Causal variant (`causal=True`, the live model; model/causal.py says what it may read): the forward encoder only,
+  each bar read up to its lead; the decoder at bar n reads the encoder state after bar n-1, bar n's meter and tempo
+  and the drums heard; the per-step heads read where each step sits, never what bar n plays.
 - Heads, per bar: the groove (which codebook entry it plays, over entries of its length), the bar's structure
   (the drummer rests, crashes on the downbeat, plays a fill), and per step of the bar, from the decoder state and
   that step's guitar: the probability that each of the 9 drum classes hits, its velocity and its microtiming.
@@ -24,6 +27,7 @@ from torch import Tensor, nn
 
 from seq2drum.config import ModelConfig
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.model.causal import causal_masks
 from seq2drum.model.heard import heard_width
 
 ARCHITECTURE = "bar-groove-lstm-v1"
@@ -43,23 +47,33 @@ class GrooveOutput:
 
 class GrooveSeq2Drum(nn.Module):
     def __init__(self, config: ModelConfig, n_step_features: int, n_bar_features: int, max_bar_steps: int,
-                 codebook_bar_steps: Tensor) -> None:
+                 codebook_bar_steps: Tensor, columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> None:
+        """`columns`: the (step, bar) column names of the features, which a causal model needs to mask them."""
         super().__init__()
         self.config = config
         self.max_bar_steps = max_bar_steps
-        hidden, enc_out = config.dec_hidden, 2 * config.enc_hidden
+        hidden = config.dec_hidden
+        # causal: the forward state and bar n's own known bar features; else both directions
+        enc_out = config.enc_hidden + config.src_proj_dim // 2 if config.causal else 2 * config.enc_hidden
+        if config.causal:
+            if columns is None:
+                raise ValueError("a causal model needs the names of its feature columns")
+            for name, mask in causal_masks(*columns).items():
+                self.register_buffer(f"{name}_mask", torch.from_numpy(mask), persistent=False)
         self.bar_in = nn.Sequential(
             nn.Linear(max_bar_steps * n_step_features, config.src_proj_dim), nn.ReLU(), nn.Dropout(config.dropout)
         )
         self.bar_features_in = nn.Sequential(nn.Linear(n_bar_features, config.src_proj_dim // 2), nn.ReLU())
         encoder_in = config.src_proj_dim + config.src_proj_dim // 2
+
+        def encoder() -> nn.LSTM:
+            return nn.LSTM(encoder_in, config.enc_hidden, config.enc_layers, batch_first=True,
+                           dropout=config.dropout if config.enc_layers > 1 else 0.0)
+
         # two directional LSTMs over padded input rather than one bidirectional LSTM over packed sequences: packed
         # input takes a per-step path on CPU whose backward grows quadratically with length
-        self.encoder_fwd, self.encoder_bwd = (
-            nn.LSTM(encoder_in, config.enc_hidden, config.enc_layers, batch_first=True,
-                    dropout=config.dropout if config.enc_layers > 1 else 0.0)
-            for _ in range(2)
-        )
+        self.encoder_fwd = encoder()
+        self.encoder_bwd = None if config.causal else encoder()
         heard = config.drums_dim if config.hear_drums else 0
         if config.hear_drums:
             self.drums_in = nn.Sequential(nn.Linear(heard_width(max_bar_steps), heard), nn.ReLU())
@@ -86,8 +100,23 @@ class GrooveSeq2Drum(nn.Module):
         """step_features (B, N, S, Fs), bar_features (B, N, Fb), bar_steps (B, N) int, lengths (B,) bars per song;
         heard (B, N, W) the drums each bar hears (`heard.heard_drums`; None: none known), read when `hear_drums`."""
         batch, n_bars, width, _ = step_features.shape
-        bars = torch.cat([self.bar_in(step_features.flatten(2)), self.bar_features_in(bar_features)], dim=-1)
         valid = torch.arange(n_bars, device=lengths.device)[None, :] < lengths[:, None]  # (B, N)
+        if self.config.causal:
+            encoded, step_features = self._encode_causal(step_features, bar_features, bar_steps)
+        else:
+            encoded = self._encode(step_features, bar_features, lengths, valid)
+        decoder_in = self.dropout(encoded)
+        if self.config.hear_drums:
+            if heard is None or heard.shape[-1] == 0:
+                heard = encoded.new_zeros(batch, n_bars, self.drums_in[0].in_features)
+            decoder_in = torch.cat([decoder_in, self.drums_in(heard.to(encoded.dtype))], dim=-1)
+        decoded, _ = self.decoder(decoder_in)  # (B, N, H)
+        return self._heads(decoded, encoded, valid, step_features, bar_steps)
+
+    def _encode(self, step_features: Tensor, bar_features: Tensor, lengths: Tensor, valid: Tensor) -> Tensor:
+        """(B, N, 2He): each bar's forward and backward encoder states over the whole song."""
+        n_bars = step_features.shape[1]
+        bars = torch.cat([self.bar_in(step_features.flatten(2)), self.bar_features_in(bar_features)], dim=-1)
         # the backward LSTM reads each song reversed within its own length, so padding never comes first
         reverse = (lengths[:, None] - 1 - torch.arange(n_bars, device=lengths.device)[None, :]).clamp(min=0)
         reverse = torch.where(valid, reverse, torch.arange(n_bars, device=lengths.device)[None, :])
@@ -96,13 +125,23 @@ class GrooveSeq2Drum(nn.Module):
         backward_states, _ = self.encoder_bwd(torch.gather(bars, 1, gather))
         index = reverse[:, :, None].expand(-1, -1, backward_states.shape[-1])
         backward_states = torch.gather(backward_states, 1, index)
-        encoded = torch.cat([forward_states, backward_states], dim=-1)  # (B, N, 2He)
-        decoder_in = self.dropout(encoded)
-        if self.config.hear_drums:
-            if heard is None or heard.shape[-1] == 0:
-                heard = encoded.new_zeros(batch, n_bars, self.drums_in[0].in_features)
-            decoder_in = torch.cat([decoder_in, self.drums_in(heard.to(encoded.dtype))], dim=-1)
-        decoded, _ = self.decoder(decoder_in)  # (B, N, H)
+        return torch.cat([forward_states, backward_states], dim=-1)
+
+    def _encode_causal(self, step_features: Tensor, bar_features: Tensor, bar_steps: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, N, He + P/2) what bar n is decided from (the forward state after bar n-1, each bar read up to its
+        lead; bar n's meter and tempo), and the step features its per-step heads may read (positions only)."""
+        width = step_features.shape[2]
+        played = torch.arange(width, device=bar_steps.device)[None, None, :] < (bar_steps - self.config.lead_steps)[
+            :, :, None]
+        played_steps = step_features * self.encoder_step_mask * played[..., None].to(step_features.dtype)
+        known_bar = self.bar_features_in(bar_features * self.bar_mask)
+        states, _ = self.encoder_fwd(torch.cat([self.bar_in(played_steps.flatten(2)), known_bar], dim=-1))
+        before = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)  # the state after bar n-1
+        return torch.cat([before, known_bar], dim=-1), step_features * self.ahead_step_mask
+
+    def _heads(self, decoded: Tensor, encoded: Tensor, valid: Tensor, step_features: Tensor,
+               bar_steps: Tensor) -> GrooveOutput:
+        batch, n_bars, width, _ = step_features.shape
         if self.config.attention:
             scores = torch.bmm(decoded, self.attn_score(encoded).transpose(1, 2))  # (B, N, N)
             scores = scores.masked_fill(~valid[:, None, :], float("-inf"))
@@ -125,8 +164,10 @@ class GrooveSeq2Drum(nn.Module):
 
 
 def build_model(architecture: str, config: ModelConfig, n_step_features: int, n_bar_features: int,
-                max_bar_steps: int, codebook_bar_steps: Tensor) -> GrooveSeq2Drum:
-    """The network a checkpoint describes; an unknown architecture name is refused by the caller's check."""
+                max_bar_steps: int, codebook_bar_steps: Tensor,
+                columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> GrooveSeq2Drum:
+    """The network a checkpoint describes; an unknown architecture name is refused by the caller's check.
+    `columns`: the (step, bar) column names of its features (a causal model masks them by name)."""
     if architecture != ARCHITECTURE:
         raise ValueError(f"unknown architecture {architecture!r}; this seq2drum builds {ARCHITECTURE!r}")
-    return GrooveSeq2Drum(config, n_step_features, n_bar_features, max_bar_steps, codebook_bar_steps)
+    return GrooveSeq2Drum(config, n_step_features, n_bar_features, max_bar_steps, codebook_bar_steps, columns)

@@ -78,7 +78,10 @@ def _lstm_steps(pre: np.ndarray, halved_recurrent: list[np.ndarray]) -> np.ndarr
 class NumpyGrooveModel:
     """`GrooveSeq2Drum` in eval mode, for one song at a time. `weights` is its state dict as float32 arrays."""
 
-    def __init__(self, weights: dict[str, np.ndarray], config: ModelConfig, codebook_bar_steps: np.ndarray) -> None:
+    def __init__(self, weights: dict[str, np.ndarray], config: ModelConfig, codebook_bar_steps: np.ndarray,
+                 masks: dict[str, np.ndarray] | None = None) -> None:
+        """`masks`: a causal model's column masks (`model.causal.causal_masks`)."""
+        self.masks = masks
         self.w = {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in weights.items()}
         self.config = config
         self.codebook_bar_steps = np.asarray(codebook_bar_steps, dtype=np.int64)
@@ -116,6 +119,10 @@ class NumpyGrooveModel:
         """step_features (N, S, Fs), bar_features (N, Fb), bar_steps (N,), heard (N, W) the drums each bar hears
         (None: none known; read when the model hears drums) -> the scores of the song's N bars."""
         config = self.config
+        if config.causal:  # stepped bar by bar, as the live drummer runs it
+            from seq2drum.model.numpy_causal import CausalNetwork
+
+            return CausalNetwork(self).forward(step_features, bar_features, bar_steps, heard)
         n_bars, width, _ = step_features.shape
         step_features = step_features.astype(np.float32, copy=False)
         bars = np.concatenate([
@@ -137,6 +144,11 @@ class NumpyGrooveModel:
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             context = (scores / scores.sum(axis=-1, keepdims=True)) @ encoded  # (N, 2He)
             decoded = np.tanh(self._linear(np.concatenate([decoded, context], axis=-1), "attn_combine"))
+        return self.heads(decoded, step_features, bar_steps)
+
+    def heads(self, decoded: np.ndarray, step_features: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
+        """The per-bar and per-step heads over decoder outputs (N, H) of bars with step features (N, S, Fs)."""
+        n_bars, width, _ = step_features.shape
         fits = np.asarray(bar_steps)[:, None] == self.codebook_bar_steps[None, :]  # (N, K)
         groove_logits = np.where(fits, self._linear(decoded, "groove_head"), -np.inf).astype(np.float32)
         structure_logits = self._linear(decoded, "structure_head")

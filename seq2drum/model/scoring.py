@@ -135,4 +135,6 @@ def numpy_network(model: Any) -> NumpyGrooveModel:
     """The numpy copy of a torch `GrooveSeq2Drum` (its weights as float32 arrays)."""
     weights = {name: value.detach().float().cpu().numpy() for name, value in model.state_dict().items()
                if name != "codebook_bar_steps"}
-    return NumpyGrooveModel(weights, model.config, model.codebook_bar_steps.cpu().numpy())
+    masks = {name[: -len("_mask")]: value.cpu().numpy() for name, value in model.named_buffers()
+             if name.endswith("_mask")} if model.config.causal else None
+    return NumpyGrooveModel(weights, model.config, model.codebook_bar_steps.cpu().numpy(), masks)

@@ -53,21 +53,21 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     bars = grid.bars[first:end]
     bar_steps = bars[:, BAR_STEPS].astype(np.int64)
     beat_steps = grid.beat_steps()[bars[:, BAR_START]].astype(np.int64)
-    step_all = _step_features(encoded)  # every column this code makes; the model reads those its spec names
+    step_all = step_table(encoded)  # every column this code makes; the model reads those its spec names
     plays = per_bar(step_all[:, STEP.has_onset], bars, width).any(axis=1)
-    step_features = per_bar(_select(step_all, STEP.names, spec.step_columns), bars, width)
+    step_features = per_bar(select_columns(step_all, STEP.names, spec.step_columns), bars, width)
     hits = velocity = offset = None
     if encoded.drums is not None:
         hits = per_bar(encoded.drums.hits, bars, width).astype(bool)
         velocity = per_bar(encoded.drums.velocity.astype(np.float32), bars, width)
         offset = per_bar(encoded.drums.offset.astype(np.float32), bars, width)
     sections, novelty = song_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
-    bar_features = _bar_features(encoded, bars, width, plays)
+    bar_features = bar_table(encoded, bars, width, plays)
     bar_features[:, BAR.novelty] = novelty
     bar_features[:, BAR.section] = section_bar_features(sections, first, end)
     onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), grid)
     bar_features[:, BAR.roles] = role_bar_features(onsets, first, end)
-    bar_features = _select(bar_features, BAR.names, spec.bar_columns)
+    bar_features = select_columns(bar_features, BAR.names, spec.bar_columns)
     last_bar = int(np.searchsorted(bars[:, BAR_START], encoded.last_onset_step, side="right") - 1)
     last_onset = (last_bar, min(width - 1, encoded.last_onset_step - int(bars[last_bar, BAR_START])))
     # the bass's steps for decoding, from a model that hears the band (a guitar-only model's spec has no bass)
@@ -78,7 +78,7 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
                    sections, hits, velocity, offset, bass, notes)
 
 
-def _step_features(encoded: EncodedSong) -> np.ndarray:
+def step_table(encoded: EncodedSong) -> np.ndarray:
     """(n_steps, n_step) float32: the guitar's columns, the step's metrical level and its place in the bar."""
     grid = encoded.grid
     per_step = np.zeros((grid.n_steps, len(STEP)), dtype=np.float32)
@@ -90,7 +90,7 @@ def _step_features(encoded: EncodedSong) -> np.ndarray:
     return per_step
 
 
-def _select(features: np.ndarray, names: tuple[str, ...], wanted: tuple[str, ...]) -> np.ndarray:
+def select_columns(features: np.ndarray, names: tuple[str, ...], wanted: tuple[str, ...]) -> np.ndarray:
     """The columns `wanted` of (..., len(names)) features, by name and in that order (all of them, as they are, when
     the two agree: a model trained on this code's columns)."""
     if wanted == names:
@@ -99,7 +99,7 @@ def _select(features: np.ndarray, names: tuple[str, ...], wanted: tuple[str, ...
     return np.ascontiguousarray(features[..., [position[name] for name in wanted]])
 
 
-def _bar_features(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndarray) -> np.ndarray:
+def bar_table(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndarray) -> np.ndarray:
     """(n, n_bar) float32: each bar's meter, tempo, guitar, place in the song and the song summary (sections and
     novelty are left for the caller)."""
     n = len(bars)

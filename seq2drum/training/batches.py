@@ -47,6 +47,9 @@ GUITAR_ALONE_SHARE = 0.25
 HEARD_NONE, HEARD_PRIMED, HEARD_ALL = 0, 1, 2
 HEARD_MODE_SHARES = (0.4, 0.3, 0.3)
 HEARD_HIT_DROPOUT = 0.1
+# a live model hears its own drums of the bar before at every bar but the first (a groove clip, or none): mostly every
+# bar heard in training, validated so
+LIVE_HEARD_MODE_SHARES = (0.1, 0.1, 0.8)
 PRIME_MIN_HITS = 4  # prime_split.py's first drummed bar: 4 or more drum notes
 
 
@@ -82,12 +85,14 @@ class BarDataset:
     each band role is left out of an item with that probability (the guitar never is). Both are drawn from torch's
     generator, whose state the training checkpoint keeps, so a resumed run draws the same. With `hear_drums`, each item
     carries the drums its bars hear (`heard`): drawn per item among HEARD_MODE_SHARES, or, with `fixed_heard` (the
-    validation items), in turn by item index, so that validation losses compare from epoch to epoch."""
+    validation items), in turn by item index, so that validation losses compare from epoch to epoch; with `live`, drawn
+    among LIVE_HEARD_MODE_SHARES, validated hearing every bar."""
 
     def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
                  role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False,
-                 max_notes: int = 0) -> None:
+                 max_notes: int = 0, live: bool = False) -> None:
         self.songs = list(songs)
+        self.heard_shares = LIVE_HEARD_MODE_SHARES if live else HEARD_MODE_SHARES
         self.transpose = transpose
         self.role_dropout = role_dropout
         self.hear_drums = hear_drums
@@ -131,10 +136,10 @@ class BarDataset:
         import torch
 
         if self.fixed_heard:
-            mode = index % len(HEARD_MODE_SHARES)
+            mode = index % len(HEARD_MODE_SHARES) if self.heard_shares == HEARD_MODE_SHARES else HEARD_ALL
         else:
             draw = float(torch.rand(()).item())
-            mode = int(np.searchsorted(np.cumsum(HEARD_MODE_SHARES), draw, side="right"))
+            mode = int(np.searchsorted(np.cumsum(self.heard_shares), draw, side="right"))
         if mode == HEARD_NONE:
             return heard_drums(hits, np.zeros(len(hits), dtype=bool))
         if mode == HEARD_PRIMED:

@@ -207,15 +207,15 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
         codebook = codebook.with_take_menu(take_menu_songs(train_songs))
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
-    hear = model_config.hear_drums
+    both = dict(hear_drums=model_config.hear_drums, max_notes=train_config.max_notes_per_item, live=model_config.causal)
     train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose,
-                           train_config.role_dropout, hear_drums=hear, max_notes=train_config.max_notes_per_item)
-    val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item, hear_drums=hear, fixed_heard=True,
-                         max_notes=train_config.max_notes_per_item) if val_songs else None
+                           train_config.role_dropout, **both)
+    val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item, fixed_heard=True,
+                         **both) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
                                  train_config.seed)
     model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
-                        torch.from_numpy(codebook.bar_steps)).to(device)
+                        torch.from_numpy(codebook.bar_steps), (spec.step_columns, spec.bar_columns)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     batches_per_epoch = steps_per_epoch(len(sampler), world)  # per process
     total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)

@@ -1,0 +1,97 @@
+"""A file played to a live drummer bar by bar, as a band would play it: `--mode evaluate --live` and the tests.
+
+The file is read through generation's first stage (generation/prepare.py: the parts listened to by role, or the guitar
+alone with `guitar_only`; the drums given with `keep_drums`), then from the bar where the music starts each bar's
+drums are asked for at the lead with the notes of the bar before played until then (`api.LiveDrummer.next_bar`).
+Drums given in the file (the primed input) are kept in their bars and heard by the drummer there, as a user's drums
+would be. The drums come back as notes on the file's clock and as MIDI bytes, as generation writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seq2drum.generation.prepare import PreparedSong, prepare
+from seq2drum.live.api import BarClock, DrumHit, PlayedNote
+from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes
+from seq2drum.midi.roles import GUITAR, parts_by_role
+from seq2drum.midi.write import TrackSpec, write_midi
+from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, drums_to_grid
+
+
+@dataclass
+class LivePlay:
+    """The drums a live drummer played to a file: notes (N, 4) on the file's clock, on its grid, and as MIDI."""
+
+    notes: np.ndarray
+    drums: DrumGrid
+    midi_bytes: bytes
+    bars: int
+
+
+def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarClock, list[PlayedNote]]]:
+    """Each bar of the span (from the first entry to the end) with the notes played in it up to its lead."""
+    song, grid, encoded = prepared.song, prepared.encoded.grid, prepared.encoded
+    tpq = song.ticks_per_quarter
+    roles = parts_by_role(song, prepared.choice.parts)
+    band = {id(part) for part in prepared.band_parts or []}
+    notes_by_role = {role: merged_notes([p for p in parts if role == GUITAR or id(p) in band])
+                     for role, parts in roles.items()}
+    tempo = grid.tempo_bpm()
+    bars = []
+    for row in range(encoded.first_bar, encoded.end_bar):
+        start_step, n_steps = int(grid.bars[row, BAR_START]), int(grid.bars[row, BAR_STEPS])
+        start, end = float(grid.step_to_tick(start_step)), float(grid.step_to_tick(start_step + n_steps))
+        lead = end - lead_quarters * tpq
+        clock = BarClock(row - encoded.first_bar, int(grid.bars[row, BAR_NUMERATOR]),
+                         int(grid.bars[row, BAR_DENOMINATOR]), float(tempo[start_step]))
+        played = [PlayedNote((note[START] - start) / tpq, (min(note[END], lead) - note[START]) / tpq,
+                             int(note[PITCH]), int(note[VELOCITY]), role)
+                  for role, notes in notes_by_role.items()
+                  for note in notes[(notes[:, START] >= start) & (notes[:, START] < lead)].tolist()]
+        bars.append((clock, played))
+    return bars
+
+
+def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
+              groove: bytes | None = None) -> LivePlay:
+    """Play a file to `drummer` (a `ModelDrummer`) bar by bar and gather its drums."""
+    prepared = prepare(midi_bytes, options, drummer.data_config, drummer.spec)
+    song, grid = prepared.song, prepared.encoded.grid
+    tpq = song.ticks_per_quarter
+    given = prepared.given
+    state = drummer.begin(options, seed, groove)
+    previous: tuple[BarClock, list[PlayedNote]] | None = None
+    written = []
+    for clock, played in played_bars(prepared, drummer.lead_quarters):
+        hits, state = drummer.next_bar(state, previous[1] if previous else (), previous[0] if previous else None,
+                                       clock)
+        row = prepared.encoded.first_bar + clock.index
+        start = int(grid.step_to_tick(int(grid.bars[row, BAR_START])))
+        if given is not None and given.covered[clock.index]:  # the user's drums play this bar, and are heard
+            state = drummer.hear(state, given.hits[clock.index])
+        else:
+            written.append(_ticks(hits, start, tpq))
+        previous = (clock, played)
+    notes = np.concatenate(written) if written else np.zeros((0, 4), dtype=np.int64)
+    if given is not None:
+        notes = np.concatenate([notes, given.notes])
+    notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
+    data = write_midi(tpq, song.tempos, song.time_signatures, [TrackSpec("Drums", DRUM_CHANNEL, notes)])
+    return LivePlay(notes, drums_to_grid(notes, grid), data, prepared.encoded.end_bar - prepared.encoded.first_bar)
+
+
+def _ticks(hits: Sequence[DrumHit], bar_start: int, tpq: int) -> np.ndarray:
+    """A bar's drum hits as notes (N, 4) on the file's clock."""
+    if not hits:
+        return np.zeros((0, 4), dtype=np.int64)
+    out = np.array([(bar_start + round(h.onset * tpq), bar_start + round((h.onset + h.duration) * tpq), h.pitch,
+                     h.velocity) for h in hits], dtype=np.int64)
+    out[:, START] = np.maximum(out[:, START], 0)
+    out[:, END] = np.maximum(out[:, END], out[:, START] + 1)
+    return out

@@ -1,0 +1,150 @@
+"""The causal model as a live drummer (live/model_drummer.py): bars read as a file's bars are, a small picklable
+state, drums that depend on (seed, bar) and what was played up to the lead only, a groove heard before the song."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum.config import DataConfig
+from seq2drum.errors import CheckpointError, ConfigError
+from seq2drum.generation.prepare import prepare
+from seq2drum.live.api import BarClock, PlayedNote
+from seq2drum.live.features import live_bar
+from seq2drum.live.model_drummer import ModelDrummer
+from seq2drum.live.playback import play_file, played_bars
+from seq2drum.midi.io import read_midi
+from seq2drum.model.causal import causal_masks
+from seq2drum.options import GenerationOptions
+from seq2drum.song.bars import bar_song
+from seq2drum.song.encode import encode_song
+from tests.builders import backbeat, format1_song_bytes, notes_from_steps, riff, rock_song_bytes, tiny_checkpoint
+
+
+@pytest.fixture(scope="module")
+def drummer(tmp_path_factory: pytest.TempPathFactory) -> ModelDrummer:
+    return ModelDrummer(tiny_checkpoint(tmp_path_factory.mktemp("live") / "live.pt", causal=True))
+
+
+def test_a_missing_live_model_names_the_command_that_trains_it(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="--mode train --live"):
+        ModelDrummer(tmp_path / "live.pt")
+
+
+def test_an_offline_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="offline model"):
+        ModelDrummer(tiny_checkpoint(tmp_path / "offline.pt"))
+
+
+def test_a_bar_played_live_is_read_as_the_same_bar_of_the_file(drummer: ModelDrummer) -> None:
+    """Up to the lead, what the encoder reads of each bar played live equals what it reads of the file's bar."""
+    data = rock_song_bytes(8)
+    song = bar_song(encode_song(read_midi(data), DataConfig(), with_drums=False), drummer.spec)
+    prepared = prepare(data, GenerationOptions(), drummer.data_config, drummer.spec)
+    mask = causal_masks(drummer.spec.step_columns, drummer.spec.bar_columns)
+    for clock, played in played_bars(prepared, drummer.lead_quarters):
+        steps, bar, n_steps, _ = live_bar(played, clock, drummer.spec, drummer.steps_per_quarter)
+        lead = n_steps - 1
+        np.testing.assert_allclose(steps[:lead] * mask["encoder_step"],
+                                   song.step_features[clock.index, :lead] * mask["encoder_step"], atol=1e-6)
+        np.testing.assert_allclose(bar * mask["bar"], song.bar_features[clock.index] * mask["bar"], atol=1e-6)
+
+
+def test_the_state_is_small_and_picklable_and_the_drums_depend_on_seed_and_bar_only(drummer: ModelDrummer) -> None:
+    options = GenerationOptions(humanize=1.0)
+    clock = [BarClock(i, 4, 4, 120.0) for i in range(4)]
+    notes = [PlayedNote(0.0, 0.5, 40, 100, "guitar"), PlayedNote(1.0, 0.5, 28, 90, "bass")]
+    state = drummer.begin(options, seed=5)
+    outputs = []
+    for i in range(4):
+        hits, state = drummer.next_bar(state, notes if i else (), clock[i - 1] if i else None, clock[i])
+        state = pickle.loads(pickle.dumps(state))  # a stream hands its state from worker to worker
+        outputs.append(hits)
+    assert len(pickle.dumps(state)) < 64_000
+    again = drummer.begin(options, seed=5)
+    for i in range(4):
+        hits, again = drummer.next_bar(again, notes if i else (), clock[i - 1] if i else None, clock[i])
+        assert hits == outputs[i]
+    assert any(outputs)
+
+
+def test_what_is_played_after_the_lead_is_not_heard(drummer: ModelDrummer) -> None:
+    """Notes arriving after the lead (a late note of bar n-1 past its last 16th) change nothing of bar n."""
+    clock = [BarClock(0, 4, 4, 100.0), BarClock(1, 4, 4, 100.0)]
+    early = [PlayedNote(float(q), 0.4, 45, 100, "guitar") for q in range(4)]
+    state = drummer.begin(GenerationOptions(), seed=1)
+    _, state = drummer.next_bar(state, (), None, clock[0])
+    a, _ = drummer.next_bar(state, early, clock[0], clock[1])
+    b, _ = drummer.next_bar(state, early + [PlayedNote(3.8, 0.2, 50, 127, "bass")], clock[0], clock[1])
+    assert a == b
+
+
+def test_a_file_played_bar_by_bar_gives_the_same_drums_each_time(drummer: ModelDrummer) -> None:
+    data = format1_song_bytes(notes_from_steps(riff(8)), notes_from_steps(backbeat(8)))
+    first = play_file(drummer, data, GenerationOptions(), seed=2)
+    second = play_file(drummer, data, GenerationOptions(), seed=2)
+    assert first.bars == 8 and len(first.notes)
+    np.testing.assert_array_equal(first.notes, second.notes)
+    assert read_midi(first.midi_bytes).drum_parts
+
+
+def test_a_groove_clip_is_heard_as_the_bar_before_the_song(drummer: ModelDrummer) -> None:
+    clip = format1_song_bytes(notes_from_steps(riff(1)), notes_from_steps(backbeat(2)))
+    state = drummer.begin(GenerationOptions(), seed=0, groove=clip)
+    assert state.drums is not None and state.drums.any()
+    assert not drummer.begin(GenerationOptions(), seed=0).drums
+
+
+def _bars(drummer: ModelDrummer, options: GenerationOptions, n: int = 8) -> list[list]:
+    """The drums of n 4/4 bars of a steady riff played to the drummer."""
+    riff_bar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
+    state = drummer.begin(options, seed=4)
+    clocks = [BarClock(i, 4, 4, 120.0) for i in range(n)]
+    bars = []
+    for i in range(n):
+        hits, state = drummer.next_bar(state, riff_bar if i else (), clocks[i - 1] if i else None, clocks[i])
+        bars.append(hits)
+    return bars
+
+
+def test_the_controls_apply_per_bar(drummer: ModelDrummer) -> None:
+    """Crashes and fills every N bars count from the stream's first bar; --crashes none leaves no crash; --cymbal
+    ride moves the hi-hat to the ride; an unknown style is refused before the first bar."""
+    crash, ride, hat, toms = 49, 51, 42, {41, 43, 45, 47, 48, 50}
+    crashing = _bars(drummer, GenerationOptions(crashes="every:4", humanize=0.0))
+    opens = [any(h.pitch == crash and h.onset == 0.0 for h in bar) for bar in crashing]
+    assert opens == [True, False, False, False] * 2
+    assert not any(h.pitch == crash for bar in _bars(drummer, GenerationOptions(crashes="none")) for h in bar)
+    filled = _bars(drummer, GenerationOptions(fills="every:2", humanize=0.0))
+    own = _bars(drummer, GenerationOptions(humanize=0.0))
+    assert [bar != mine for bar, mine in zip(filled, own)][1::2] == [True] * 4
+    assert not any(h.pitch in toms for bar in filled[0::2] for h in bar)
+    ridden = _bars(drummer, GenerationOptions(cymbal="ride"))
+    pitches = {h.pitch for bar in ridden for h in bar}
+    assert ride in pitches and hat not in pitches
+    with pytest.raises(ConfigError, match="unknown style"):
+        drummer.begin(GenerationOptions(style="no-such-style"), seed=0)
+
+
+@pytest.mark.needs_data
+def test_a_real_song_played_live_is_read_as_its_file_and_drummed_to_its_end(drummer: ModelDrummer,
+                                                                            data_dir: Path) -> None:
+    """On a real band arrangement, what the encoder reads of each bar played live equals the file's reading at all
+    but a few steps (notes played just before a barline), and every bar of its span gets its drums, the same twice."""
+    [path] = list(data_dir.rglob("ABYSS.mid"))[:1]
+    data = path.read_bytes()
+    prepared = prepare(data, GenerationOptions(), drummer.data_config, drummer.spec)
+    mask = causal_masks(drummer.spec.step_columns, drummer.spec.bar_columns)["encoder_step"] > 0
+    compared = differing = 0
+    for clock, played in played_bars(prepared, drummer.lead_quarters):
+        steps, _, n_steps, _ = live_bar(played, clock, drummer.spec, drummer.steps_per_quarter)
+        file_steps = prepared.bars.step_features[clock.index, : n_steps - 1][:, mask]
+        differing += int((np.abs(steps[: n_steps - 1][:, mask] - file_steps) > 1e-5).any(axis=1).sum())
+        compared += n_steps - 1
+    assert differing <= 0.02 * compared
+    first = play_file(drummer, data, GenerationOptions(), seed=1)
+    assert first.bars == prepared.bars.n_bars and read_midi(first.midi_bytes).drum_parts
+    np.testing.assert_array_equal(first.notes, play_file(drummer, data, GenerationOptions(), seed=1).notes)
