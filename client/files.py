@@ -20,7 +20,9 @@ from .drum_client import DrumClient, HelperError, OutputExistsError
 def _write(targets: list[Path], contents: list[bytes], hint: str, force: bool = False,
            beside: tuple[Path, bool, int | None] | None = None) -> list[Path]:
     """Write the files together (all or none); with `beside` = (song, merge, takes or None), as the song's first
-    free version, the names taken as the files are written (runs at the same time each keep their own)."""
+    free version, the names taken as the files are written (runs at the same time each keep their own). Fewer
+    contents than targets (the server found fewer distinct takes than asked) write the first targets."""
+    targets = targets[: len(contents)]
     try:
         if beside is not None:
             return write_new_version(*beside[:2], contents, beside[2])
@@ -67,7 +69,7 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
             print(f"wrote {target} ({hits} hits)", flush=True)
     target = targets[0]
     if n_takes > 1:
-        print(f"{n_takes} takes ({drums.describe()})", flush=True)
+        print(f"{len(files)} takes ({drums.describe()})", flush=True)
     else:
         print(f"wrote {target} ({drums.describe()})", flush=True)
     if drums.metadata.sections:

@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint
-from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove.policy import DecodingPolicy, policy_change
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:
@@ -24,11 +24,11 @@ def set_decoding(path: Path, settings: list[str]) -> None:
     payload = load_checkpoint(path)
     changes = {}
     for setting in settings:
-        name, _, value = setting.partition("=")
-        if name not in DecodingPolicy.__dataclass_fields__ or not value:
-            raise SystemExit(f"--decoding {setting!r}: expected NAME=VALUE with NAME one of "
-                             f"{', '.join(DecodingPolicy.__dataclass_fields__)}")
-        changes[name] = type(getattr(DecodingPolicy(), name))(float(value))
+        try:
+            name, value = policy_change(setting)
+        except ValueError as error:
+            raise SystemExit(f"--decoding {setting!r}: {error}") from None
+        changes[name] = value
     policy = DecodingPolicy.from_dict(payload.get("decoding") or {}).replace(**changes)
     payload["decoding"] = policy.to_dict()
     report = dict(payload.get("decoding_report") or {})

@@ -39,7 +39,8 @@ def write_new_version(song: Path, merge: bool, contents: list[bytes], takes: int
     the same time on one song each get their own version, and none is lost. Returns the paths written."""
     for number in range(1, _MAX_VERSIONS + 1):
         try:
-            return write_together(version_paths(song, merge, takes, number), contents)
+            # fewer takes than asked (no more distinct ones): take1..takeK of the version
+            return write_together(version_paths(song, merge, takes, number)[: len(contents)], contents)
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, f"{_MAX_VERSIONS} versions exist already; move some away",

@@ -22,7 +22,8 @@ from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 from .memory import MiB
 from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
-from .status import UndecodableRequest
+from .status import OversizedOptions, UndecodableRequest
+from .wire import SMALLEST_LIMIT, oversized_option
 from .pool import WorkerPool
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
@@ -153,12 +154,23 @@ async def _watch_workers(pool: WorkerPool, health_servicer: health.aio.HealthSer
                 await health_servicer.set(service, status)  # ignored once a graceful shutdown has begun
 
 
+# the field of each method's request that holds GenerationOptions (its sizes are checked before parsing)
+_OPTIONS_FIELD = {"Generate": seq2drum_pb2.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number,
+                  "GenerateStream": seq2drum_pb2.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number}
+
+
 def _lenient(method: str, parse: Any) -> Any:
     """A request deserializer that never raises: grpc answers a deserializer's exception with UNKNOWN, so bytes that
-    do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT."""
+    do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT. Options longer than
+    any valid value are refused from the raw bytes, unparsed (server/wire.py)."""
+    options_field = _OPTIONS_FIELD.get(method)
 
     def deserialize(data: bytes) -> Any:
         note_request_bytes(len(data))
+        if options_field is not None and len(data) > SMALLEST_LIMIT:
+            problem = oversized_option(data, options_field)
+            if problem is not None:
+                return OversizedOptions(method, problem)
         try:
             return parse(data)
         except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)

@@ -54,6 +54,14 @@ class UndecodableRequest:
                                        f"({self.problem[:200]}); use the helper or stubs from proto/seq2drum.proto")
 
 
+class OversizedOptions(UndecodableRequest):
+    """A request whose options hold more bytes than any valid value (server/wire.py), refused before parsing: a
+    `ConfigError`, INVALID_ARGUMENT, as the same options would be after parsing."""
+
+    def error(self) -> ConfigError:  # type: ignore[override]
+        return ConfigError(self.problem)
+
+
 # Most specific first: NoGuitarError before its siblings, Seq2DrumError last.
 _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (NoGuitarError, grpc.StatusCode.FAILED_PRECONDITION),

@@ -67,44 +67,6 @@ def test_density_scales_the_hits_as_promised() -> None:
     assert hits[0.25] <= hits[0.5] and hits[4.0] >= hits[2.0]
 
 
-def search_every_take_at_every_trial(run, steering: Steering, target: float, scale: float, n_takes: int) -> list:
-    """Density's search as it was: every trial decided all the takes (1 + 7 full decisions); the reference."""
-    low, high, best = None, None, None
-    for _ in range(controls.DENSITY_ROUNDS):
-        takes = run(steering.replace(lambda_scale=scale), n_takes)
-        error = math.log(max(1, takes[0].n_hits) / target)
-        if best is None or abs(error) < best[0]:
-            best = (abs(error), takes)
-        if abs(error) <= math.log(controls.DENSITY_TOLERANCE):
-            break
-        if error > 0:
-            low, scale = scale, (math.sqrt(scale * high) if high is not None else scale * 2)
-        else:
-            high, scale = scale, (math.sqrt(scale * low) if low is not None else scale / 2)
-    return best[1]
-
-
-@pytest.mark.parametrize("density", [0.3, 0.5, 2.0, 3.0])
-def test_density_search_gives_the_takes_deciding_all_takes_at_every_trial_would(density: float) -> None:
-    """The search decides take 1 alone at each trial scale and every take once at the chosen one; the drums must be
-    those of deciding all takes at every trial (take 1 never depends on later takes, each decision has a fresh
-    random stream). Fails if take 1 starts to depend on the number of takes, or the search on later takes."""
-    codebook = graded_codebook()
-    scores = scores_for([backbeat_probabilities()] * 16, [Section(0, 8, 0), Section(8, 16, 1)])
-    decoder = Decoder(codebook, DecodingPolicy())
-
-    def run(steer: Steering, n_takes: int) -> list:
-        return decoder.decide(scores, n_takes, 0.7, np.random.default_rng(5), steering=steer)
-
-    target = density * run(Steering(), 1)[0].n_hits
-    found = controls.search_density(run, Steering(), target, 1.0 / density, 3)
-    reference = search_every_take_at_every_trial(run, Steering(), target, 1.0 / density, 3)
-    assert len(found) == len(reference) == 3
-    for take, expected in zip(found, reference):
-        np.testing.assert_array_equal(take.hits, expected.hits)
-        np.testing.assert_array_equal(take.velocity, expected.velocity)
-
-
 def test_fill_bars_for_none_sections_and_every_n() -> None:
     scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
     assert controls.fill_bars("sections", scores) is None
@@ -342,3 +304,56 @@ def test_crashes_none_keeps_only_the_final_hit() -> None:
     take.hits[row, step, CRASH] = True
     controls.without_groove_crashes(take, scores)
     assert take.hits[..., CRASH].sum() == 1 and take.hits[row, step, CRASH]
+
+
+def _rock_take(n: int = 4) -> tuple:
+    """A decided take of n rock bars (8th hats, kick on 1 and 3, snare on 2 and 4, a crash on bar 1) and its scores."""
+    from seq2drum.groove.policy import Take
+    from seq2drum.midi.drums import CRASH, KICK, SNARE
+
+    scores = scores_for([backbeat_probabilities()] * n, [Section(0, n, 0)])
+    width = scores.hit_logits.shape[1]
+    hits = np.zeros((n, width, 9), dtype=bool)
+    hits[:, 0:16:2, CLOSED_HAT] = True
+    hits[:, [0, 8], KICK] = True
+    hits[:, [4, 12], SNARE] = True
+    hits[0, 0, CRASH] = True
+    take = Take(hits, np.where(hits, 90, 0).astype(np.uint8), np.zeros(hits.shape, np.float32), np.zeros(n, int),
+                {}, 0.5, np.zeros((n, 3), dtype=bool), 0.3)
+    return take, scores
+
+
+def test_busier_adds_16th_time_keeping_then_ghost_notes_and_kicks_never_crashes() -> None:
+    """Issue 23 item 4: --density 4 gave 16th kick and snare and a crash on every beat."""
+    from seq2drum.groove import density
+    from seq2drum.midi.drums import CRASH, KICK, SNARE
+
+    take, scores = _rock_take()
+    p = np.full(take.hits.shape, 0.2)
+    before = take.hits.copy()
+    reached = density.apply_density(take, p, scores, 2.0)
+    assert reached == pytest.approx(2.0, abs=0.1)
+    assert (take.hits >= before).all() and take.hits[..., CRASH].sum() == 1  # only added; no new crash
+    assert take.hits[:, :16, CLOSED_HAT].all()  # the 16th hats came first
+    assert take.hits[:, :16, KICK].sum() <= 16 and not take.hits[:, 0:16:2, SNARE][:, [0, 1, 3, 4, 5, 7]].any()
+    ghosts = take.hits[..., SNARE] & ~before[..., SNARE]
+    assert (take.velocity[..., SNARE][ghosts] == density.GHOST_VELOCITY).all()
+    take, scores = _rock_take()
+    reached = density.apply_density(take, np.full(take.hits.shape, 0.2), scores, 4.0)
+    assert reached < 4.0 * 0.85 and density.density_notice(4.0, reached).startswith("--density 4 asked 4x")
+    assert take.hits[..., CRASH].sum() == 1 and not take.hits[:, 1:16:2, KICK].any()  # no 16th kicks
+
+
+def test_sparser_thins_the_time_keeping_to_the_backbone() -> None:
+    """Issue 23 item 4: --density 0.25 kept a few dozen kicks and snares in 194 bars; less must keep kick and snare."""
+    from seq2drum.groove import density
+    from seq2drum.midi.drums import CRASH, KICK, SNARE
+
+    take, scores = _rock_take()
+    before = take.hits.copy()
+    reached = density.apply_density(take, np.full(take.hits.shape, 0.2), scores, 0.5)
+    assert reached == pytest.approx(0.5, abs=0.1)
+    assert (take.hits[..., [KICK, SNARE, CRASH]] == before[..., [KICK, SNARE, CRASH]]).all()
+    assert not take.hits[:, 2:16:4, CLOSED_HAT].any() and take.hits[:, 0:16:4, CLOSED_HAT].any()  # off-beats first
+    density.apply_density(take, np.full(take.hits.shape, 0.2), scores, 0.1)
+    assert (take.hits[..., [KICK, SNARE]] == before[..., [KICK, SNARE]]).all()  # the backbone stays

@@ -364,3 +364,87 @@ def test_structure_tuning_refuses_a_choice_that_silences_much_of_one_song_for_an
     tuned, report = tune_structure(songs, DecodingPolicy(), budget=0.02, rate_limit=9.0)
     assert tuned.rest_threshold > 0.3 and tuned.rest_edge_threshold > 0.3 and report["rest_f1"] == 0.0
     assert STRUCTURE_SONG_LOSS_LIMIT < 0.3
+
+
+def test_structure_tuning_crashes_on_every_section_start_whatever_the_budget() -> None:
+    """Issue 23: tuned for song F1 alone, folds crashed nowhere and half the long songs got at most one crash bar.
+    A crash on each section's first bar is a rule; the tuner only adds crashes elsewhere, within its limits."""
+    from seq2drum.training.calibrate import FIXED_EDGE_THRESHOLDS, structure_outcomes, tune_structure
+
+    policy = DecodingPolicy(refine_margin=0.3)
+    songs = [_structure_song(seed) for seed in range(6)]
+    outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
+    tuned, _ = tune_structure(outcomes, policy, budget=0.0)  # no song F1 may be spent: still the rule holds
+    assert FIXED_EDGE_THRESHOLDS == {"crash": 0.0} and tuned.crash_edge_threshold == 0.0
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.groove.structure import CRASH_COLUMN, REST_COLUMN, structure_decisions, structure_edges
+
+    for scores, _ in songs:
+        edges = structure_edges(scores)
+        decided = structure_decisions(tuned, calibrated(scores, tuned)[1], edges)
+        starts = edges[:, CRASH_COLUMN]
+        assert starts.any() and (decided[starts, CRASH_COLUMN] | decided[starts, REST_COLUMN]).all()
+
+
+def test_a_policy_change_is_read_as_its_fields_type_and_a_bad_one_is_named() -> None:
+    from seq2drum.groove.policy import policy_change
+
+    assert policy_change("crash_edge_threshold=0") == ("crash_edge_threshold", 0.0)
+    assert policy_change("own_drums_passes=1") == ("own_drums_passes", 1)
+    for bad in ("crashes=1", "crash_threshold=", "crash_threshold=high", "hit_scale=1"):
+        with pytest.raises(ValueError):
+            policy_change(bad)
+
+
+def test_takes_are_never_copies_where_the_codebook_runs_out() -> None:
+    """Issue 23: in a meter with few grooves, a later take is the same grooves on the other time-keeping voice, and
+    when even that is taken, fewer takes come back: every pair of takes below TAKE_MAX_SIMILARITY cell F1."""
+    from seq2drum.groove.decoder import take_similarity
+    from seq2drum.midi.drums import CLOSED_HAT, RIDE as RIDE_CLASS
+
+    seven_eight = [row for row in range(len(CODEBOOK.patterns)) if CODEBOOK.bar_steps[row] == 14]
+    rock = CODEBOOK.patterns[max(seven_eight, key=lambda row: CODEBOOK.patterns[row].sum()), :16].astype(float)
+    scores = scores_for([0.02 + 0.9 * rock] * 8, [Section(0, 8, 0)])  # 7/8 bars: rock, a variation, silence
+    scores = replace(scores, bar_steps=np.full(8, 14), beat_steps=np.full(8, 2), last_onset=(7, 13))
+    takes = Decoder(CODEBOOK, NO_REFINE).decide(scores, n_takes=4)
+    assert 2 <= len(takes) < 4
+    for i, a in enumerate(takes):
+        for b in takes[i + 1 :]:
+            assert take_similarity(a.hits, b.hits) < TAKE_MAX_SIMILARITY
+    voices = [(int(t.hits[..., CLOSED_HAT].sum()), int(t.hits[..., RIDE_CLASS].sum())) for t in takes]
+    assert any(hats == 0 and ride > 0 for hats, ride in voices)  # one take keeps time on the ride
+
+
+def test_fewer_takes_come_with_a_notice() -> None:
+    from seq2drum.generation.render import fewer_takes_notice
+
+    assert fewer_takes_notice(4, 4) == ""
+    assert fewer_takes_notice(2, 4).startswith("wrote 2 of the 4 takes asked")
+
+
+def test_a_run_of_4_16_bars_plays_longer_grooves_across_them() -> None:
+    """Issue 23 item 6: the 4-step entries drummers play are pickups and snare rolls; a song in 4/16 got a 16th snare
+    in most bars. Runs of short bars now play the 16-step grooves split across four bars."""
+    rock = CODEBOOK.patterns[ROCK, :16]
+    p = np.zeros((8, S, 9))
+    for row in range(8):  # the probabilities of a rock bar, a quarter of it per 4/16 bar
+        p[row, :4] = 0.05 + 0.8 * rock[4 * (row % 4) : 4 * (row % 4) + 4]
+    grooves = Decoder(CODEBOOK, NO_REFINE).grooves
+    grouped, hits = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
+    assert grouped.all()
+    np.testing.assert_array_equal(hits[:4, :4].reshape(16, 9), rock)
+    lone, _ = grooves.short_bar_hits(p[:1], np.full(1, 4), 0.3)
+    assert not lone.any()  # a single pickup bar keeps the codebook's short entries
+
+
+def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
+    """Issue 23: drummers crash on about one downbeat in nine; a crash on bars 1, 9, 17 ... of each section (the
+    shipped policy's crash_phrase_bars 8) lifted pooled crash F1 on 5-fold CV. Old checkpoints keep section starts."""
+    from seq2drum.groove.structure import CRASH_COLUMN, structure_edges
+
+    scores = scores_for([mix(1.0, 0.0)] * 30, [Section(0, 20, 0), Section(20, 30, 1)])
+    assert np.flatnonzero(structure_edges(scores)[:, CRASH_COLUMN]).tolist() == [0, 20]
+    assert np.flatnonzero(structure_edges(scores, 8)[:, CRASH_COLUMN]).tolist() == [0, 8, 16, 20, 28]
+    assert DecodingPolicy.from_dict(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
+    old = {k: v for k, v in DecodingPolicy().to_dict().items() if k != "crash_phrase_bars"}
+    assert DecodingPolicy.from_dict(old).crash_phrase_bars == 0

@@ -176,3 +176,23 @@ def test_meter_and_tempo_may_change_at_any_bar(drummer: ModelDrummer) -> None:
         hits, state = drummer.next_bar(state, played, previous, clock)
         assert hits and all(-0.25 < h.onset < clock.quarters for h in hits), (clock, hits)
         previous = clock
+
+
+def test_phrases_and_every_n_bars_count_from_the_bar_the_band_starts_in(drummer: ModelDrummer) -> None:
+    """Two silent bars before the band: the bar it starts in is bar 1 of its phrase, so --crashes every:4 opens it
+    and the 5th bar after; the crash edges of `live_edges` open 8-bar phrases and fills close them."""
+    from seq2drum.groove.policy import DecodingPolicy
+    from seq2drum.live.model_drummer import live_edges
+
+    riff_bar = [PlayedNote(q / 2, 0.4, 40, 100, "guitar") for q in range(8)]
+    state = drummer.begin(GenerationOptions(crashes="every:4", humanize=0.0), seed=0)
+    clocks = [BarClock(i, 4, 4, 120.0) for i in range(9)]
+    opens = []
+    for i in range(9):
+        played = riff_bar if i >= 3 else []  # the band plays from bar 2 (its notes arrive with bar 3's call)
+        hits, state = drummer.next_bar(state, played, clocks[i - 1] if i else None, clocks[i])
+        opens.append(any(h.pitch == 49 and h.onset == 0.0 for h in hits))
+    assert state.first == 2 and opens[2:] == [True, False, False, False, True, False, False]
+    edges = np.concatenate([live_edges(n, DecodingPolicy()) for n in range(17)])
+    assert np.flatnonzero(edges[:, 1]).tolist() == [0, 8, 16] and np.flatnonzero(edges[:, 2]).tolist() == [7, 15]
+    assert not edges[:, 0].any()

@@ -86,3 +86,22 @@ def test_a_section_under_two_bars_joins_the_neighbour_it_resembles_unless_a_mark
     marked = encoded(events, markers=[(8 * 4 * PPQ, "Solo"), (9 * 4 * PPQ, "Verse")])
     found = song_structure(marked.guitar, marked.grid, marked.first_bar, marked.end_bar, marked.marker_steps)[0]
     assert Section(8, 9, found[[s.start_bar for s in found].index(8)].label) in found
+
+
+def test_sections_of_short_bars_last_at_least_a_few_beats() -> None:
+    """Issue 23 item 6: a 4/16 song's sections of 2-4 bars were a beat or two each, and with a crash on each
+    section's first bar it crashed every few beats. Sections now last MIN_SECTION_QUARTERS (4/4 bars: unchanged)."""
+    from seq2drum.song.sections import MIN_SECTION_QUARTERS
+
+    events = []  # 4/16 bars: two bars of 16ths on E, two of one low chord, ... (a change every 2 beats)
+    for bar in range(64):
+        if (bar // 2) % 2 == 0:
+            events += [(bar * 4 + step, 64 + step) for step in range(4)]
+        else:
+            events += [(bar * 4, 40), (bar * 4, 47)]
+    data = song_bytes(notes_from_steps(events, length_steps=1), time_signatures=((0, 4, 16),))
+    song = encode_song(read_midi(data), DataConfig(), with_drums=False)
+    sections = song_structure(song.guitar, song.grid, song.first_bar, song.end_bar)[0]
+    # (before, its first and last sections were 2 bars, half a 4/4 bar each)
+    quarters = [(s.end_bar - s.start_bar) * 1.0 for s in sections]  # a 4/16 bar is one quarter note
+    assert all(q >= MIN_SECTION_QUARTERS for q in quarters), sections

@@ -30,6 +30,10 @@ BACKBEAT = [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
     ([(s, RIDE) for s in (0, 4, 7, 8, 12, 15)] + [(4, HAT), (12, HAT)], "jazz-ride"),
     (BACKBEAT, "kick-and-snare"),
     ([(s, TOM) for s in range(0, 16, 2)] + [(0, KICK)], "toms"),
+    # issue 23 item 5: no groove to hold, never offered as a style
+    ([(s, SNARE) for s in range(16)], "break"),  # kick-and-snare played a non-stop snare with no kick
+    ([(s, RIDE) for s in range(0, 16, 4)] + BACKBEAT + [(12, 7)], "break"),  # ride-quarters, crash on beat 4
+    ([(4, SNARE), (12, SNARE), (14, TOM)], "break"),  # no kick, no cymbal
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_four_four_rules_name_the_groove(hits: list[tuple[int, int]], expected: str) -> None:
     assert entry_family(pattern(16, hits), 16, False, 4) == expected
@@ -109,3 +113,27 @@ def test_the_readme_lists_the_shipped_models_styles_as_the_program_does(capsys: 
     printed = capsys.readouterr().out.strip().splitlines()
     assert [line.strip() for line in block.group(1).splitlines()] == printed
     assert meter_name(20, False, 4) == "5/4"  # a 10/8 bar: the README says such songs take odd-meter as 5/4
+
+
+def test_the_break_family_is_never_offered() -> None:
+    from seq2drum.generation.generator import DrumGenerator
+
+    assert "break" not in DrumGenerator.from_checkpoint().styles.names()
+
+
+@pytest.mark.parametrize("meter", [(5, 8), (13, 8)])
+def test_odd_meter_plays_in_the_meters_it_lists_that_real_songs_lack(meter: tuple[int, int]) -> None:
+    """Issue 23 item 5, measured with styles.py's own rules on a song made in code where ../shared has none of the
+    meter (tools/style_check.py does the same over real songs): >= 90% of the counted bars in the style."""
+    from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.options import GenerationOptions
+    from tests.builders import notes_from_steps, riff, song_bytes
+    from tools.style_check import bar_families
+
+    steps = meter[0] * 16 // meter[1]
+    song = song_bytes(notes_from_steps(riff(32, steps_per_bar=steps), length_steps=1),
+                      time_signatures=((0, *meter),))
+    families, main = bar_families(DrumGenerator.from_checkpoint(), song, GenerationOptions(seed=0, style="odd-meter"))
+    counted = [family for bar_meter, family in families if bar_meter == main]
+    assert main == f"{meter[0]}/{meter[1]}" and len(counted) >= 20
+    assert counted.count("odd-meter") >= 0.9 * len(counted)

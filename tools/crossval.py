@@ -36,6 +36,8 @@ from seq2drum.evaluation import INPUT_KINDS
 from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
 from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
+from seq2drum.groove.policy import policy_change
+from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.training.loop import train
 
@@ -65,14 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--own-passes", type=int, default=None, metavar="N",
                         help="score with N passes hearing the model's own take 1 (default: its policy's); scores and "
                         "outputs then go to scores-KIND-pN.pkl and OUT/gen-pN, beside the default's")
+    parser.add_argument("--policy", action="append", default=[], metavar="NAME=VALUE", type=checked_policy_change,
+                        help="score with this decoding setting changed from each fold's tuned policy (a DecodingPolicy "
+                        "field, e.g. crash_edge_threshold=0; repeatable); scores and outputs then carry a tag")
+    parser.add_argument("--crashes", default=GenerationOptions().crashes,
+                        help="--crashes for every held-out song (none | sections | every:N); outputs then carry a tag")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
 
 
+def checked_policy_change(text: str) -> tuple[str, float | int]:
+    """--policy's NAME=VALUE (groove.policy.policy_change), as argparse reports a bad value."""
+    try:
+        return policy_change(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def tag_of(args: argparse.Namespace) -> str:
-    """The suffix of scores and outputs made with --own-passes N ("" for the policy's own)."""
-    return "" if args.own_passes is None else f"-p{args.own_passes}"
+    """The suffix of scores and outputs made with --own-passes N, --policy or --crashes ("" for the defaults)."""
+    passes = "" if args.own_passes is None else f"-p{args.own_passes}"
+    crashes = "" if args.crashes == GenerationOptions().crashes else f"-crashes-{args.crashes.replace(':', '')}"
+    return passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes
 
 
 def kinds_of(args: argparse.Namespace) -> list[str]:
@@ -118,7 +135,8 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
             return pickle.load(stream)
     started = time.perf_counter()
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
-                                  input_kind=kind, own_passes=args.own_passes, live=args.live)
+                                  input_kind=kind, own_passes=args.own_passes,
+                                  policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live)
     evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}{tag}", settings, progress=False,
                           log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))

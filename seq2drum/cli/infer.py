@@ -164,6 +164,7 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
     name taken as the file is written, so runs at the same time each keep their own; otherwise `outputs`, over
     existing files only with --force."""
     contents = [take.midi_bytes for take in result.takes][: len(outputs)]
+    outputs = outputs[: len(contents)]  # fewer distinct takes than asked: take1..takeK, and a notice below
     try:
         if beside is not None:
             outputs = write_new_version(beside, args.merge, contents)

@@ -60,6 +60,10 @@ class EvaluationSettings:
     feel: str = GenerationOptions().feel
     input_kind: str = "band"  # guitar | band | primed (evaluation.inputs): what the model is played from
     own_passes: int | None = None  # for a model that hears drums: passes hearing its take 1 (None: its policy's)
+    # decoding settings changed from the checkpoint's policy (DecodingPolicy field names), to measure a decision rule
+    # on held-out songs without retraining (tools/crossval.py --policy)
+    policy_changes: tuple[tuple[str, float], ...] = ()
+    crashes: str = GenerationOptions().crashes  # --crashes for every song (none | sections | every:N)
     live: bool = False  # played bar by bar to the causal model (live/model_drummer.py; default models/live.pt)
 
     def __post_init__(self) -> None:
@@ -75,7 +79,7 @@ class EvaluationSettings:
 
     def generation_options(self) -> GenerationOptions:
         return GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes,
-                                 humanize=self.humanize, feel=self.feel)
+                                 humanize=self.humanize, feel=self.feel, crashes=self.crashes)
 
 
 @dataclass
@@ -106,6 +110,8 @@ def evaluate(
     generator, drummer = loaded_model(checkpoint, settings.live)
     if settings.own_passes is not None:
         generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
+    if settings.policy_changes:
+        generator.decoder.policy = generator.decoder.policy.replace(**dict(settings.policy_changes))
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)

@@ -229,6 +229,8 @@ class DrumGenerator:
         continued). A network that hears drums is then scored again hearing take 1 (with the user's
         drums where `given` has them) and decided again, as many times as its policy's `own_drums_passes`."""
         scores: SongScores = scorer(0, scorer.n_bars, None)
+        if given is not None:
+            given.hold_riding_to_section(scores.sections, scores.first_bar, scores.n_bars)
         steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering)
         takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
         if isinstance(scorer, HearingScorer):

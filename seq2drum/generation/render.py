@@ -17,6 +17,7 @@ from seq2drum.feel.swing import decide_swing
 from seq2drum.options import GenerationOptions
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
+from seq2drum.groove.density import density_notice
 from seq2drum.groove import controls, count_in
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import midi_velocity
@@ -77,8 +78,18 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [choice.notice, swing_notice, swung[0][1], sparse,
-               count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else ""]
+               count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
+               fewer_takes_notice(len(takes), options.takes),
+               density_notice(options.density, takes[0].density_reached if takes else None)]
     return results, notices
+
+
+def fewer_takes_notice(written: int, asked: int) -> str:
+    """Said when the decision found fewer distinct takes than asked (it never writes copies)."""
+    if written >= asked:
+        return ""
+    return (f"wrote {written} of the {asked} takes asked: the grooves this song's bars allow give no more readings "
+            f"that differ in a fifth of their hits or more (odd meters have few), and copies are not written")
 
 
 def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:

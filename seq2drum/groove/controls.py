@@ -4,10 +4,8 @@ then the time-keeping voice and dynamics (on each decided `Take`) and swing (on 
 Each control left at its default leaves the model's own choice untouched:
 
 - style (`styles.py`): grooves only from that family of the codebook; the expected-F1 rule chooses within it.
-- density: the threshold lambda that grooves, cells and fills are chosen against is scaled down (busier) or up
-  (sparser), from the whole codebook of grooves played at least `DENSITY_MIN_ENTRY_BARS` times; the scale is
-  corrected a few times until take 1 has about `density` times the hits of the model's own take 1 (each trial
-  decides take 1 only; every take is decided once, at the chosen scale).
+- density: each decided take made busier or sparser as a drummer would (`density.py`: time-keeping 16ths, ghost
+  snares and kick variations added; cymbals thinned to the backbone), to `density` times its own hits.
 - fills: none, the model's calls (sections), or a fill closing every Nth bar of each section and its last bar.
 - cymbal: hi-hat hits moved to the ride or the ride to the closed hi-hat, with the model's velocity and timing
   for the voice they land on.
@@ -22,24 +20,20 @@ Each control left at its default leaves the model's own choice untouched:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 
 from seq2drum.options import GenerationOptions, fills_every
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.policy import Steering, Take
+from seq2drum.groove.decoder import HATS, Decoder, distinct, move_voice
+from seq2drum.groove.density import apply_density
+from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, midi_velocity
 from seq2drum.model.scoring import SongScores
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
 
-DENSITY_MIN_ENTRY_BARS = 20  # grooves played at least this often in training may be chosen at density != 1
-DENSITY_TOLERANCE = 1.15  # take 1's hits within this factor of density x the model's own count
-DENSITY_ROUNDS = 7
-HATS = (CLOSED_HAT, OPEN_HAT)
 TIMEKEEPING = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
@@ -115,10 +109,6 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
     allowed = None
     if options.style is not None:
         allowed = styles.allowed(options.style, song_meters(scores, grid, styles.steps_per_quarter))
-    if options.density != 1.0:
-        codebook = decoder.codebook
-        often = (codebook.counts >= DENSITY_MIN_ENTRY_BARS) & codebook.patterns.any(axis=(1, 2))
-        allowed = often if allowed is None else allowed & (often | ~codebook.patterns.any(axis=(1, 2)))
     base = base or Steering()
     fills = fill_bars(options.fills, scores)
     crashes = crash_bars(options.crashes, scores)
@@ -135,51 +125,21 @@ def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, see
     def run(steer: Steering, n_takes: int) -> list[Take]:
         return decoder.decide(scores, n_takes, options.temperature, np.random.default_rng(seed), steering=steer)
 
-    if options.density == 1.0:
-        takes = run(steering, options.takes)
-    else:
-        # the model's own count (within the style) is the reference; the scale moves until take 1 is near the target
-        own = steering.replace(allowed=styles_only(options, scores, styles, grid))
-        target = options.density * max(1, decoder.decide(scores, 1, 0.0, steering=own)[0].n_hits)
-        takes = search_density(run, steering, target, 1.0 / options.density, options.takes)
+    takes = run(steering, options.takes)
+    if options.density != 1.0:  # each take made busier or sparser as a drummer would (groove.density)
+        p = calibrated(scores, decoder.policy)[0]
+        for take in takes:
+            take.density_reached = apply_density(take, p, scores, options.density)
+    kept: list[Take] = []
     for take in takes:
         if options.crashes == "none":
             without_groove_crashes(take, scores)
         set_cymbal(take, scores, options.cymbal)
         scale_dynamics(take, options.dynamics)
-    return takes
-
-
-def search_density(run: Callable[[Steering, int], list[Take]], steering: Steering, target: float,
-                   scale: float, n_takes: int) -> list[Take]:
-    """`n_takes` takes whose take 1 comes nearest `target` hits: bisection on log(lambda scale) (hits fall as the
-    scale grows), from `scale`, for at most DENSITY_ROUNDS decisions of take 1 alone, stopping within
-    DENSITY_TOLERANCE; then every take at the chosen scale. `run(steering, n)` decides n takes with a fresh random
-    stream, so take 1 is the same whether decided alone or with the others."""
-    low, high = None, None  # scales known to give too many / too few hits
-    best: tuple[float, float, list[Take]] | None = None  # error, scale, take 1
-    for _ in range(DENSITY_ROUNDS):
-        first = run(steering.replace(lambda_scale=scale), 1)
-        error = math.log(max(1, first[0].n_hits) / target)
-        if best is None or abs(error) < best[0]:
-            best = (abs(error), scale, first)
-        if abs(error) <= math.log(DENSITY_TOLERANCE):
+        if not distinct(take, kept):  # a take made distinct by its voice, which --cymbal then set back
             break
-        if error > 0:
-            low = scale
-            scale = math.sqrt(scale * high) if high is not None else scale * 2
-        else:
-            high = scale
-            scale = math.sqrt(scale * low) if low is not None else scale / 2
-    assert best is not None
-    return best[2] if n_takes == 1 else run(steering.replace(lambda_scale=best[1]), n_takes)
-
-
-def styles_only(options: GenerationOptions, scores: SongScores, styles: StyleBook, grid: Grid) -> np.ndarray | None:
-    """The style's mask alone (None without a style): the model's own choice within the style."""
-    if options.style is None:
-        return None
-    return styles.allowed(options.style, song_meters(scores, grid, styles.steps_per_quarter))
+        kept.append(take)
+    return kept
 
 
 # ---------------------------------------------------------------------------------------------- takes
@@ -190,15 +150,10 @@ def set_cymbal(take: Take, scores: SongScores, cymbal: str) -> None:
     The moved hits get the model's predicted velocity and timing for the voice they land on."""
     if cymbal == "auto":
         return
-    sources, target = (HATS, RIDE) if cymbal == "ride" else ((RIDE,), CLOSED_HAT)
-    moved = take.hits[:, :, list(sources)].any(axis=2) & ~take.hits[:, :, target]
-    take.hits[:, :, target] |= moved
-    take.hits[:, :, list(sources)] = False
-    take.velocity[:, :, list(sources)] = 0
-    take.offset[:, :, list(sources)] = 0.0
-    take.velocity[:, :, target] = np.where(moved, midi_velocity(np.round(scores.velocity[:, :, target])),
-                                           take.velocity[:, :, target]).astype(np.uint8)
-    take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
+    if cymbal == "ride":
+        move_voice(take, scores, HATS, RIDE)
+    else:
+        move_voice(take, scores, (RIDE,), CLOSED_HAT)
 
 
 def scale_dynamics(take: Take, factor: float) -> None:

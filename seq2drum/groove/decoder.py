@@ -16,10 +16,14 @@ far above or below lambda are added or dropped (`refine_margin`); the guitar's l
 nothing plays after it. Only entries played often enough in training (`min_groove_bars`) are chosen.
 
 Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
-take's groove for it (pattern F1 below `TAKE_MAX_SIMILARITY`), decided the same way otherwise.
+take's groove for it (pattern F1 below `TAKE_MAX_SIMILARITY`), decided the same way otherwise. A take that still
+shares `TAKE_MAX_SIMILARITY` of its cells with an earlier one (the codebook runs out of grooves in odd meters) is
+tried on the other time-keeping voice, and otherwise not written: fewer takes, never copies.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -28,10 +32,11 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, structure_decisions, structure_edges
-from seq2drum.midi.drums import midi_velocity
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE, midi_velocity
 from seq2drum.model.scoring import SongScores
 
 _TAKE_ATTEMPTS = 4
+HATS = (CLOSED_HAT, OPEN_HAT)
 _FORCED = 1e6  # a section bonus no gain can outweigh
 _DINKELBACH_ROUNDS = 3
 MIN_HITS_PER_PLAYING_BAR = 1.0
@@ -62,6 +67,7 @@ class Decoder:
         takes: list[Take] = []
         for index in range(n_takes):
             avoid = [t.section_grooves for t in takes]
+            take = None
             for attempt in range(_TAKE_ATTEMPTS):
                 # later takes: first as decided, then without per-step refinement (which adds the same likely cells
                 # to every take), then pushed away from what the failed attempt chose too
@@ -69,13 +75,19 @@ class Decoder:
                 take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering)
                 if take.n_hits < floor and allow_rests:  # resting too much: a near-silent take is no take
                     take = self._take(scores, p, structure, avoid, temperature, rng, False, refine, steering)
-                if not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY:
+                if takes and steering.refine_adds:  # a reading of the song, not a sketch: about as busy as take 1
+                    # (a style's takes keep their grooves' character, as its refinement adds no cells)
+                    densify(take, p, scores, LATER_TAKE_FLOOR * takes[0].n_hits)
+                if distinct(take, takes):
                     break
                 if attempt >= 1:
                     avoid = avoid + [take.section_grooves]
-            if takes and steering.refine_adds:  # a reading of the song, not a sketch: about as busy as take 1 (a
-                # style's takes keep their grooves' character, as its refinement adds no cells)
-                densify(take, p, scores, LATER_TAKE_FLOOR * takes[0].n_hits)
+            if take is not None and not distinct(take, takes):
+                # the codebook has no other groove for these bars (odd meters): the same grooves on the other
+                # time-keeping voice, else no take at all; never a copy (the caller says fewer were written)
+                take = other_voice(take, scores)
+                if not distinct(take, takes):
+                    break
             takes.append(take)
         return takes
 
@@ -109,6 +121,8 @@ class Decoder:
             hits[rows] = self.codebook.patterns[path[rows]]
             unknown = path < 0  # a bar length the codebook lacks: the cells worth playing, one by one
             hits[unknown] = p[unknown] > lam * scale
+            grouped, grouped_hits = self.grooves.short_bar_hits(p, scores.bar_steps, lam * scale, steering.allowed)
+            hits[grouped] = grouped_hits[grouped]  # runs of 4/16-like bars play longer grooves across them
             if refine and policy.refine_margin < 1.0:
                 hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
@@ -116,7 +130,7 @@ class Decoder:
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
-        edges = structure_edges(scores)
+        edges = structure_edges(scores, policy.crash_phrase_bars)
         decided = structure_decisions(policy, structure, edges, allow_rests, steering)
         continuation.edges_only(decided, edges, path, steering.continuation)
         self.fills.apply(hits, p, decided, scores, lam * scale)
@@ -138,6 +152,37 @@ def take_floor(scores: SongScores, p: np.ndarray) -> float:
     """The fewest hits a take may have before it is decided again without rests: a hit per bar the guitar plays,
     and MIN_EXPECTED_HIT_SHARE of the hits the model expects (the calibrated probabilities p summed)."""
     return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
+
+
+def distinct(take: Take, takes: list[Take]) -> bool:
+    """Whether `take` shares under TAKE_MAX_SIMILARITY of its cells (cell F1) with every take of `takes`."""
+    return not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY
+
+
+def move_voice(take: Take, scores: SongScores, sources: tuple[int, ...], target: int) -> None:
+    """In place: every hit of the `sources` classes played on `target` instead, with the model's predicted velocity
+    and timing for the voice it lands on."""
+    moved = take.hits[:, :, list(sources)].any(axis=2) & ~take.hits[:, :, target]
+    take.hits[:, :, target] |= moved
+    take.hits[:, :, list(sources)] = False
+    take.velocity[:, :, list(sources)] = 0
+    take.offset[:, :, list(sources)] = 0.0
+    take.velocity[:, :, target] = np.where(moved, midi_velocity(np.round(scores.velocity[:, :, target])),
+                                           take.velocity[:, :, target]).astype(np.uint8)
+    take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
+
+
+def other_voice(take: Take, scores: SongScores) -> Take:
+    """A copy of `take` keeping time on the other cymbal: the ride where it plays the hi-hats, else the closed
+    hi-hat where it rides."""
+    varied = dataclasses.replace(take, hits=take.hits.copy(), velocity=take.velocity.copy(),
+                                 offset=take.offset.copy())
+    hats = int(take.hits[:, :, list(HATS)].sum())
+    if hats >= int(take.hits[:, :, RIDE].sum()):
+        move_voice(varied, scores, HATS, RIDE)
+    else:
+        move_voice(varied, scores, (RIDE,), CLOSED_HAT)
+    return varied
 
 
 def take_similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -17,6 +17,10 @@ from seq2drum.groove.structure import bar_labels
 from seq2drum.model.scoring import SongScores
 
 TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
+# Bars this short (4/16, 2/8, 3/16) are pickups and fill pieces in the training songs (the most played 4-step entry
+# is a snare roll on every 16th), not grooves: a run of them is played as longer bars split across them
+SHORT_BAR_STEPS = 6
+GROUPED_BAR_STEPS = (16, 12, 8)  # the lengths short bars are grouped into, the first the codebook has that fits
 TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
 
@@ -56,6 +60,40 @@ class GrooveGains:
             if len(entries):
                 gains[np.ix_(rows, entries)] = flat[rows] @ self.flat[entries].T
         return gains
+
+    def short_bar_hits(self, p: np.ndarray, bar_steps: np.ndarray, lam: float,
+                       allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """For runs of 2+ equal bars of at most SHORT_BAR_STEPS steps: (n,) bool the bars played as groups and
+        (n, S, 9) their hits, each group of k bars playing the entry of k times their length (GROUPED_BAR_STEPS)
+        with the highest gain over the group's probabilities p (n, S, 9), split back across its bars."""
+        n, width = len(bar_steps), p.shape[1]
+        grouped = np.zeros(n, dtype=bool)
+        hits = np.zeros(p.shape, dtype=bool)
+        playable = self.playable if allowed is None else allowed
+        start = 0
+        while start < n:
+            length = int(bar_steps[start])
+            end = start
+            while end < n and bar_steps[end] == length:
+                end += 1
+            group = next((m // length for m in GROUPED_BAR_STEPS
+                          if m % length == 0 and m <= width and len(self._entries(m, playable))), 0)
+            if length <= SHORT_BAR_STEPS and end - start >= 2 and group >= 2:
+                for first in range(start, end, group):
+                    rows = np.arange(first, min(first + group, end))
+                    joined = p[rows, :length].reshape(-1, p.shape[2])  # the group's steps in order
+                    entries = self._entries(group * length, playable)
+                    cells = self.codebook.patterns[entries, : len(joined)]
+                    best = entries[int(np.argmax(((joined - lam)[None] * cells).sum(axis=(1, 2))))]
+                    pattern = self.codebook.patterns[best, : group * length].reshape(group, length, -1)
+                    hits[rows, :length] = pattern[: len(rows)]
+                    grouped[rows] = True
+            start = end
+        return grouped, hits
+
+    def _entries(self, length: int, playable: np.ndarray) -> np.ndarray:
+        entries = self.codebook.entries_of_length(length)
+        return entries[playable[entries]]
 
     def section_grooves(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]],
                         p: np.ndarray) -> dict[int, int]:

@@ -44,6 +44,10 @@ class DecodingPolicy:
     # for a network that hears drums: how many times the song is scored again hearing the take 1 just decided (the
     # decoder then hears its own drums) and decided again; 0 = it hears only the drums the user gave
     own_drums_passes: int = 0
+    # crash also on bars N+1, 2N+1 ... of each section, where the crash edge threshold applies too (0: section starts
+    # only); 8 for new tunings: on 5-fold CV from the band, pooled crash F1 0.245 -> 0.263 at the same take 1 (the
+    # model card); checkpoints tuned before it keep 0 (from_dict)
+    crash_phrase_bars: int = 8
     # added to the kick's calibrated logit at a step where a bass part strikes, and at the other steps of a bar where
     # one does: drummers kick on the bass's notes far more often than per-class calibration says (on a fold's
     # held-out songs, 52% of bass onsets on eighths had a kick where the model gave 38%; 11% against 15% elsewhere)
@@ -55,6 +59,7 @@ class DecodingPolicy:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
         values = dict(values)
+        values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
         if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
             for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
                 values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
@@ -64,6 +69,23 @@ class DecodingPolicy:
 
     def replace(self, **changes: Any) -> DecodingPolicy:
         return dataclasses.replace(self, **changes)
+
+
+def policy_change(text: str) -> tuple[str, float | int]:
+    """NAME=VALUE, a DecodingPolicy field and its new number (of the field's own type), for the tools that change one
+    setting of a tuned policy (models/export_default.py --decoding, tools/crossval.py --policy); ValueError names
+    what is wrong."""
+    name, _, value = text.partition("=")
+    if name not in DecodingPolicy.__dataclass_fields__ or not value:
+        raise ValueError(f"expected NAME=VALUE with NAME one of {', '.join(DecodingPolicy.__dataclass_fields__)}, "
+                         f"got {text!r}")
+    kind = type(getattr(DecodingPolicy(), name))
+    if kind not in (int, float):
+        raise ValueError(f"{name} is not a number setting")
+    try:
+        return name, kind(float(value))
+    except ValueError:
+        raise ValueError(f"{name}'s value must be a number, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,7 @@ class Take:
     expected_f1: float
     structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
     threshold: float  # lambda: the probability above which a cell was worth playing
+    density_reached: float | None = None  # with --density: its hits over those decided (groove.density)
 
     @property
     def n_hits(self) -> int:

@@ -83,11 +83,18 @@ def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple
     return starts, ends
 
 
-def structure_edges(scores: SongScores) -> np.ndarray:
+def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:
     """(n, 3) bool per bar, where each structure's edge threshold applies: as a drummer does, the drums drop out
-    where the guitar does, a crash marks the first bar of a section, a fill closes its last bar."""
+    where the guitar does, a crash marks the first bar of a section (and, with `crash_phrase_bars` N > 0, bars N+1,
+    2N+1 ... of it: the phrases a drummer marks inside a long section), a fill closes its last bar."""
     starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
-    return np.stack([~scores.guitar_plays, starts, ends], axis=1)
+    crashes = starts.copy()
+    if crash_phrase_bars > 0:
+        for section in scores.sections:
+            first = section.start_bar - scores.first_bar
+            rows = np.arange(max(first, 0), max(min(section.end_bar - scores.first_bar, scores.n_bars), 0))
+            crashes[rows] |= (rows - first) % crash_phrase_bars == 0
+    return np.stack([~scores.guitar_plays, crashes, ends], axis=1)
 
 
 def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarray:

@@ -11,7 +11,8 @@ a drummer hears first, in this order:
     jazz-ride          ride on every beat with a skip note (the last 16th of a beat)
     then the time-keeping voice (hi-hat or ride, whichever plays more) and its subdivision:
     quarter-hats, straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths; kick-and-snare when neither
-    cymbal plays, toms when toms carry the bar
+    cymbal plays, toms when toms carry the bar; first of all, a bar that is no groove to hold (a snare roll on more
+    than half its steps, a crash past the downbeat, no kick and no cymbal) is a break, never offered as a style
 
 Other meters are one family each: waltz (3/4), six-eight (6/8, 9/8, 12/8) and odd-meter (5/4, 7/8, ...).
 A style is offered for a meter when its entries of that length hold at least `MIN_STYLE_BARS` training bars.
@@ -26,11 +27,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from seq2drum.midi.drums import CLOSED_HAT, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.errors import ConfigError
 from seq2drum.groove.codebook import GrooveCodebook
 
 MIN_STYLE_BARS = 20  # training bars a family needs in a meter to be offered for it
+BREAK = "break"  # the family of bars that are no groove to hold (rolls, crash figures): never offered as a style
 MIN_ENTRY_BARS = 20  # entries played less often are left out of a style's choice (one-off bars), unless none is
 
 DESCRIPTIONS = {
@@ -119,6 +121,11 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     bar = pattern[:n_steps]
     in_beat = np.arange(n_steps) % q
     beats = in_beat == 0
+    # not a groove to hold: a roll on the snare, crashes past the downbeat, a bar of snare and toms with no kick
+    # (--style kick-and-snare played a non-stop snare, ride-quarters a crash on every beat 4)
+    cymbals = bar[:, [CLOSED_HAT, OPEN_HAT, RIDE]].any(axis=1)
+    if bar[1:, CRASH].any() or bar[:, SNARE].sum() > n_steps // 2 or not (bar[:, KICK].any() or cymbals.any()):
+        return BREAK
     if bar[beats, KICK].all():
         return "four-on-the-floor"
     snare_beats = bar[beats, SNARE]
@@ -129,7 +136,7 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     toms = bar[:, [LOW_TOM, MID_TOM, HIGH_TOM]].any(axis=1)
     voice = ride if ride.sum() > hats.sum() else hats
     if voice.sum() == 0:
-        return "toms" if toms.sum() >= 2 else "kick-and-snare"
+        return "toms" if toms.sum() >= 2 else "kick-and-snare" if bar[:, KICK].any() else BREAK
     if toms.sum() > voice.sum():
         return "toms"
     n_beats = int(quarters)
@@ -177,7 +184,7 @@ class StyleBook:
             Style(name, tuple(sorted((m for m, bars in meters.items() if bars >= MIN_STYLE_BARS), key=_meter_key)),
                   DESCRIPTIONS[name])
             for name, meters in sorted(bars_by_style.items())
-            if any(bars >= MIN_STYLE_BARS for bars in meters.values())
+            if name != BREAK and any(bars >= MIN_STYLE_BARS for bars in meters.values())
         )
         return cls(codebook, steps_per_quarter, family, compound, styles)
 

@@ -1,15 +1,16 @@
 """The causal model as a live drummer (`api.LiveDrummer`): at each lead, one step of the numpy twin and an online
 decision for the next bar.
 
-`next_bar` reads the notes of bar n-1 played up to the lead into the encoder (live/features.py), runs the decoder for
-bar n hearing the drums of bar n-1 (its own, or a `--groove` clip's first bar before the song), and decides bar n
-as the offline decoder decides a bar (groove.decoder), online: the Viterbi's stay bonus becomes a greedy choice with
-the same bonus for the previous bar's groove; lambda (the probability a cell is worth playing) follows the running
-expected F1 of the bars so far; rests, crashes and fills from the structure heads at the policy's thresholds (no
-section edges: sections are not known live). The controls apply per bar as generation applies them (style,
-density, fills and crashes every N bars from the stream's first bar, the time-keeping voice, dynamics), and the bar is
-played through generation's feel (the humanizer at `humanize`, `feel`, `dynamics`), `--swing` and the kit map.
-Randomness comes from (seed, bar index), so how late a call comes never changes the drums.
+`next_bar` reads the notes of bar n-1 played up to the lead into the encoder (live/features.py), runs the decoder
+for bar n hearing the drums of bar n-1 (its own, or a `--groove` clip's first bar before the song), and decides bar
+n as the offline decoder decides a bar (groove.decoder), online: the Viterbi's stay bonus becomes a greedy choice
+with a bonus for the previous bar's groove (tuned live: live/tuning.py); lambda (the probability a cell is worth
+playing) follows the running expected F1 of the bars so far; rests, crashes and fills from the structure heads at
+the policy's thresholds (the edge thresholds where a phrase opens or closes: sections are not known live, but bars
+are counted, `live_edges`). The controls apply per bar as generation applies them (style, density, fills and crashes
+every N bars from the band's first bar, the time-keeping voice, dynamics), and the bar is played through
+generation's feel (the humanizer at `humanize`, `feel`, `dynamics`), `--swing` and the kit map. Randomness comes
+from (seed, bar index), so how late a call comes never changes the drums.
 
 Before the band has played a note, bars are decided from the song's start and not committed: the first bar the band
 plays gets the decision the model makes for a song's first bar, as in training and offline evaluation.
@@ -32,6 +33,7 @@ from seq2drum.config import DataConfig
 from seq2drum.groove import controls
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.groove.structure import structure_decisions
@@ -52,6 +54,7 @@ LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
 TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
 FIRST_LAMBDA = 0.3  # where the offline decision's Dinkelbach iteration starts
 ROUNDS = 2  # lambda refined within a bar from the running expected F1
+LIVE_PHRASE_BARS = 8  # a phrase, for a policy tuned before phrase crashes (crash_phrase_bars 0)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class LiveState:
     lam: float = FIRST_LAMBDA
     totals: tuple[float, float, float] = (0.0, 0.0, 0.0)  # expected matched cells, hits, sum of p: the running F1
     started: bool = False  # the band has played a note
+    first: int = 0  # the index of the band's first bar: phrases, and fills and crashes every N bars, count from it
     pending: tuple[Any, ...] | None = None  # the decision made before the band played, committed when it does
 
 
@@ -156,8 +160,8 @@ class ModelDrummer:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
         (n_bar,)); the first bar read commits the decision made for the song's first bar."""
         if not state.started and state.pending is not None:  # the bar just played was the song's first
-            decoder, drums, groove, lam, totals = state.pending
-            state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals)
+            decoder, drums, groove, lam, totals, first = state.pending
+            state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals, first=first)
         encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
         return replace(state, encoder=encoder, started=True, pending=None)
 
@@ -167,10 +171,11 @@ class ModelDrummer:
         bar's (step features, bar features, steps, beat steps), of which the network reads only what is known
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
-        take, p = self._decide(state, scores, bar)
+        position = bar.index - state.first if state.started else 0  # bars since the band's first
+        take, p = self._decide(state, scores, bar, position)
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
-        decided = (decoder, take.hits[0], int(take.grooves[0]), take.threshold, totals)
+        decided = (decoder, take.hits[0], int(take.grooves[0]), take.threshold, totals, bar.index)
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, replace(state, pending=decided)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
@@ -186,27 +191,23 @@ class ModelDrummer:
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],
-                            first_bar=index, last_onset=(-1, 0), groove_logits=out.groove_logits)
-        return scores, decoder
+                            first_bar=index, last_onset=(1, 0), groove_logits=out.groove_logits)
+        return scores, decoder  # live the music's last onset is not known: past the bar, so no ending is played
 
-    def _decide(self, state: LiveState, scores: SongScores, bar: BarClock) -> tuple[Take, np.ndarray]:
+    def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
+                position: int) -> tuple[Take, np.ndarray]:
         """The bar's take and its calibrated probabilities. The controls apply as generation applies them
-        (groove.controls), per bar: a style's grooves, density (lambda scaled until the bar has about `density`
-        times the model's own hits), fills and crashes every N bars from the first bar the band plays, the
-        time-keeping voice, dynamics."""
+        (groove.controls), per bar: a style's grooves, density (groove.density: hits added or thinned as a drummer
+        would), fills and crashes every N bars from the band's first bar, the time-keeping voice, dynamics."""
         options = state.options
         p, structure = calibrated(scores, self.policy)
-        steering = self._steering(options, scores, bar)
-
-        def run(steer: Steering, n_takes: int) -> list[Take]:
-            return [self._take(scores, p, structure, state, steer, bar)]
-
-        if options.density == 1.0:
-            take = run(steering, 1)[0]
-        else:  # the model's own count (within the style) is the reference, as offline
-            own = steering.replace(allowed=self._style(options, bar))
-            target = options.density * max(1, run(own, 1)[0].n_hits)
-            take = controls.search_density(run, steering, target, 1.0 / options.density, 1)[0]
+        fills = every_bar(options.fills, position, closing=True)
+        crashes = every_bar(options.crashes, position, closing=False)
+        steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
+                            refine_adds=options.style is None)
+        take = self._take(scores, p, structure, state, steering, bar, live_edges(position, self.policy))
+        if options.density != 1.0:
+            take.density_reached = apply_density(take, p, scores, options.density)
         if options.crashes == "none":
             controls.without_groove_crashes(take, scores)
         controls.set_cymbal(take, scores, options.cymbal)
@@ -225,26 +226,15 @@ class ModelDrummer:
         except ConfigError:
             return None
 
-    def _steering(self, options: GenerationOptions, scores: SongScores, bar: BarClock) -> Steering:
-        """Style, density's entries and forced fills and crashes for this bar, as `controls.steering_for` makes them
-        for a song (a live song's one section starts at the stream's first bar)."""
-        allowed = self._style(options, bar)
-        if options.density != 1.0:
-            codebook = self.decoder.codebook
-            often = (codebook.counts >= controls.DENSITY_MIN_ENTRY_BARS) & codebook.patterns.any(axis=(1, 2))
-            allowed = often if allowed is None else allowed & (often | ~codebook.patterns.any(axis=(1, 2)))
-        fills = every_bar(options.fills, bar.index, closing=True)
-        crashes = every_bar(options.crashes, bar.index, closing=False)
-        return Steering(allowed=allowed, fills=fills, crashes=crashes, refine_adds=options.style is None)
-
     def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, state: LiveState, steering: Steering,
-              bar: BarClock) -> Take:
+              bar: BarClock, edges: np.ndarray) -> Take:
         """The bar decided as `Decoder._take` decides one, online: the groove chosen greedily with the stay bonus for
         the last bar's, refined per cell; lambda refined from the running expected F1; then rests, crashes and
-        fills. The take's threshold is lambda unscaled (the state keeps it for the next bar)."""
+        fills (`edges` (1, 3): where their edge thresholds hold). The take's threshold is lambda (the state keeps it
+        for the next bar)."""
         rng = np.random.default_rng([state.seed, 3, bar.index])
         hits, groove, lam = self._groove(p, scores, state, steering, rng)
-        decided = structure_decisions(self.policy, structure, np.zeros((1, 3), dtype=bool), steering=steering)
+        decided = structure_decisions(self.policy, structure, edges, steering=steering)
         self.decoder.fills.apply(hits, p, decided, scores, lam * steering.lambda_scale)
         velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
         offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
@@ -295,6 +285,14 @@ class ModelDrummer:
         notes = kit.apply(notes)
         return [DrumHit(onset=start / TICKS_PER_QUARTER, pitch=int(pitch), velocity=int(vel),
                         duration=max(1, end - start) / TICKS_PER_QUARTER) for start, end, pitch, vel in notes.tolist()]
+
+
+def live_edges(position: int, policy: DecodingPolicy) -> np.ndarray:
+    """(1, 3) bool: where a bar's edge thresholds hold live, `position` bars after the band's first. Sections are
+    not known live, but phrases are counted: a crash opens every phrase of `crash_phrase_bars` (as offline inside a
+    section; LIVE_PHRASE_BARS for a policy without), a fill closes it; no rest edge (the bar is not heard yet)."""
+    phrase = policy.crash_phrase_bars or LIVE_PHRASE_BARS
+    return np.array([[False, position % phrase == 0, position % phrase == phrase - 1]])
 
 
 def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:

@@ -3,8 +3,8 @@ model's scores and tunes its decoding as for a whole song, but live there is no 
 to hold a groove or place a crash: the groove is held by the stay bonus alone, and rests, crashes and fills come
 from the thresholds that hold anywhere. So for a causal model the validation songs are then played bar by bar
 (`play_bars`, as `ModelDrummer` plays, on the features training reads), the stay bonus is chosen for the mean song
-F1 of those takes, and each structure's threshold by the offline tuner's own rule (`tune_structure`, no bar being a
-section's edge).
+F1 of those takes, and each structure's thresholds by the offline tuner's own rule (`tune_structure`), the edges
+being those the drummer knows live (`model_drummer.live_edges`: phrases counted from the band's first bar).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Take
 from seq2drum.live.api import BarClock
-from seq2drum.live.model_drummer import ModelDrummer
+from seq2drum.live.model_drummer import ModelDrummer, live_edges
 from seq2drum.model.scoring import SongScores, numpy_network
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import BarSong
@@ -44,7 +44,8 @@ def play_bars(drummer: ModelDrummer, song: BarSong, seed: int = 0) -> tuple[Song
     scores = SongScores(hit_logits=joined("hit_logits", bars), velocity=joined("velocity", bars),
                         offset=joined("offset", bars), structure_logits=joined("structure_logits", bars),
                         bar_steps=song.bar_steps, beat_steps=song.beat_steps,
-                        guitar_plays=np.ones(song.n_bars, dtype=bool), sections=[], first_bar=0, last_onset=(-1, 0),
+                        guitar_plays=np.ones(song.n_bars, dtype=bool), sections=[], first_bar=0,
+                        last_onset=(song.n_bars, 0),
                         groove_logits=joined("groove_logits", bars))
     take = Take(joined("hits", takes), joined("velocity", takes), joined("offset", takes), joined("grooves", takes),
                 {}, 0.0, joined("structure", takes), float(np.mean([t.threshold for t in takes])))
@@ -79,7 +80,8 @@ def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
     outcomes = []
     for song in songs:
         scores, take = play_bars(groove, song)
-        outcomes.append(structure_outcomes(decoder, scores, song, take))
+        edges = np.concatenate([live_edges(n, best) for n in range(song.n_bars)])
+        outcomes.append(structure_outcomes(decoder, scores, song, take, edges))
     tuned, structure = tune_structure(outcomes, best, log=log)
     return tuned, {"live_stay_bonus": best.stay_bonus, "live_mean_song_f1_groove": round(best_f1, 4),
                    **{f"live_{name}": value for name, value in structure.items()}}

@@ -24,6 +24,10 @@ NOVELTY_HALF_WIDTH = 4  # bars on each side of a candidate boundary
 NOVELTY_THRESHOLD = 0.12  # within-group minus across-group similarity that makes a boundary
 SAME_LABEL_SIMILARITY = 0.8  # block similarity, relative to the blocks' own, above which two sections share a label
 MIN_SECTION_BARS = 2
+# and at least this many quarter notes: 2 bars of 4/16 or 3/16 are a beat or two, and with a crash on every
+# section's first bar and a fill on its last, a 4/16 song crashed and filled every few beats (bars of 2 quarters or
+# more are unchanged by this)
+MIN_SECTION_QUARTERS = 4.0
 
 
 @dataclass(frozen=True)
@@ -129,15 +133,18 @@ def song_structure(
     bar_starts = grid.bars[first_bar:end_bar, BAR_START]
     marker_bars = {int(np.searchsorted(bar_starts, step, side="right") - 1) for step in marker_steps}
     marker_bars = {bar for bar in marker_bars if 0 < bar < n}
-    starts = _merge_short(sorted(boundaries | marker_bars), n, similarity, marker_bars)
+    quarters = grid.bars[first_bar:end_bar, BAR_STEPS] / grid.steps_per_quarter
+    starts = _merge_short(sorted(boundaries | marker_bars), n, similarity, marker_bars, quarters)
     ends = starts[1:] + [n]
     labels = _labels(similarity, list(zip(starts, ends)))
     sections = [Section(first_bar + s, first_bar + e, label) for (s, e), label in zip(zip(starts, ends), labels)]
     return sections, scores
 
 
-def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars: set[int]) -> list[int]:
-    """Merge each section under MIN_SECTION_BARS that no marker starts into the neighbour whose bars it resembles
+def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars: set[int],
+                 quarters: np.ndarray | None = None) -> list[int]:
+    """Merge each section under MIN_SECTION_BARS (or under MIN_SECTION_QUARTERS of the bars' `quarters`, (n,))
+    that no marker starts into the neighbour whose bars it resembles
     most (mean similarity; the one before on a tie), first to last, until none is left: a 4/16 song had 90 sections
     and lists like `A@58 A@60` from one-bar sections where the guitar paused."""
     starts = list(starts)
@@ -145,7 +152,8 @@ def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars:
         ends = starts[1:] + [n]
         merge = None  # the boundary to drop
         for index, (start, end) in enumerate(zip(starts, ends)):
-            if end - start >= MIN_SECTION_BARS or start in marker_bars:
+            long_enough = quarters is None or float(quarters[start:end].sum()) >= MIN_SECTION_QUARTERS
+            if (end - start >= MIN_SECTION_BARS and long_enough) or start in marker_bars:
                 continue
             options = []
             if index > 0:  # into the section before: this one's start goes

@@ -1,0 +1,75 @@
+"""Option sizes read from a request's raw bytes, before protobuf parses it: a flood of messages carrying megabytes of
+option text (a 15 MB kit map, issue 22) is refused for the price of reading a few field headers, instead of
+parsing and copying each message on the event loop that also answers health checks and admits real songs.
+
+Only the protobuf wire format's field headers are read (varint keys and lengths); a message that is not well formed
+is left to the parser, whose refusal stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTIONS
+
+from .convert import MAX_OPTION_CHARS
+
+_LENGTH_DELIMITED, _VARINT, _FIXED64, _FIXED32 = 2, 0, 1, 5
+# GenerationOptions field number -> (option name, the most bytes a valid value can hold): text options at most
+# MAX_OPTION_CHARS characters (UTF-8 holds one in at most 4 bytes), the groove clip at most its byte limit
+_OPTION_LIMITS = {option.number: (option.name, 4 * MAX_OPTION_CHARS if option.kind is str else MAX_GROOVE_CLIP_BYTES)
+                  for option in OPTIONS if option.kind in (str, bytes)}
+SMALLEST_LIMIT = min(limit for _, limit in _OPTION_LIMITS.values())  # a shorter message cannot hold an oversized one
+
+
+def _varint(data: memoryview, position: int) -> tuple[int, int]:
+    """The varint at `position` and the position after it; ValueError past the end or after 10 bytes."""
+    value = shift = 0
+    for index in range(position, min(position + 10, len(data))):
+        byte = data[index]
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, index + 1
+        shift += 7
+    raise ValueError("truncated varint")
+
+
+def _fields(data: memoryview, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """(field number, wire type, value start, value end) of each field in data[start:end]; ValueError when the
+    bytes are not well formed (the parser then refuses them as before)."""
+    position = start
+    while position < end:
+        key, position = _varint(data, position)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == _VARINT:
+            _, after = _varint(data, position)
+        elif wire_type == _LENGTH_DELIMITED:
+            length, position = _varint(data, position)
+            after = position + length
+        elif wire_type in (_FIXED64, _FIXED32):
+            after = position + (8 if wire_type == _FIXED64 else 4)
+        else:
+            raise ValueError(f"wire type {wire_type}")
+        if after > end:
+            raise ValueError("field past the end")
+        yield number, wire_type, position, after
+        position = after
+
+
+def oversized_option(data: bytes, options_field: int) -> str | None:
+    """What is wrong when the GenerationOptions in field `options_field` of this message's bytes holds a text or
+    bytes option longer than any valid value; None when nothing is (or the bytes do not parse: left to protobuf)."""
+    view = memoryview(data)
+    try:
+        for number, wire_type, start, end in _fields(view, 0, len(view)):
+            if number != options_field or wire_type != _LENGTH_DELIMITED:
+                continue
+            for field, kind, value_start, value_end in _fields(view, start, end):
+                name, limit = _OPTION_LIMITS.get(field, ("", 0))
+                if name and kind == _LENGTH_DELIMITED and value_end - value_start > limit:
+                    return (f"{name} holds {value_end - value_start:,} bytes, more than any valid value (this server "
+                            f"takes at most {MAX_OPTION_CHARS:,} characters in a text option, "
+                            f"{MAX_GROOVE_CLIP_BYTES:,} bytes in a groove clip)")
+    except ValueError:
+        return None
+    return None

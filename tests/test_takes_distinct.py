@@ -1,0 +1,43 @@
+"""Takes are never copies (issue 23): where the grooves run out, fewer takes are written, with a notice, by the
+command line, the server and the DAW helper alike."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from seq2drum.groove.decoder import TAKE_MAX_SIMILARITY, take_similarity
+
+
+def test_the_helper_writes_the_takes_it_got_when_fewer_than_asked(tmp_path: Path) -> None:
+    from client.files import _write
+
+    targets = [tmp_path / f"song_drums.take{index}.mid" for index in range(1, 5)]
+    written = _write(targets, [b"one", b"two"], "hint")
+    assert written == targets[:2] and [path.read_bytes() for path in written] == [b"one", b"two"]
+    assert not targets[2].exists() and not targets[3].exists()
+
+
+def test_a_new_version_with_fewer_takes_is_take1_to_takek(tmp_path: Path) -> None:
+    from seq2drum.outputs import write_new_version
+
+    song = tmp_path / "song.mid"
+    written = write_new_version(song, False, [b"one", b"two"], 4)
+    assert [path.name for path in written] == ["song_drums.take1.mid", "song_drums.take2.mid"]
+
+
+@pytest.mark.needs_data
+def test_an_odd_meter_song_gets_distinct_takes_or_fewer_with_a_notice(data_dir: Path) -> None:
+    """reubenson lila_s_dance (14/8) wrote 4 identical takes before."""
+    from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.options import GenerationOptions
+
+    song = data_dir / "reubenson__midi-archive" / "lila_s_dance.mid"
+    result = DrumGenerator.from_checkpoint().generate(song.read_bytes(), GenerationOptions(takes=4, seed=0))
+    grids = [take.drums.hits for take in result.takes]
+    assert all(take_similarity(a, b) < TAKE_MAX_SIMILARITY for a, b in itertools.combinations(grids, 2))
+    assert len(grids) >= 2
+    if len(grids) < 4:
+        assert any(notice.startswith(f"wrote {len(grids)} of the 4 takes") for notice in result.notices)

@@ -1,0 +1,41 @@
+"""Option sizes read from a request's raw bytes before parsing (server/wire.py, issue 22's flood)."""
+
+from __future__ import annotations
+
+from seq2drum.rpc import seq2drum_pb2 as pb
+from server.wire import oversized_option
+
+GENERATE_OPTIONS = pb.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number
+STREAM_OPTIONS = pb.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number
+
+
+def test_an_oversized_text_option_is_named_from_the_raw_bytes() -> None:
+    data = pb.GenerateRequest(midi=b"MThd" * 100, options=pb.GenerationOptions(
+        seed=3, temperature=0.5, kit_map='{"' + "x" * 40_000 + '": 1}')).SerializeToString()
+    assert oversized_option(data, GENERATE_OPTIONS).startswith("kit_map holds 40,007 bytes, more than any valid")
+
+
+def test_valid_and_malformed_requests_are_left_to_the_parser() -> None:
+    valid = pb.GenerateRequest(midi=b"x" * 100_000, options=pb.GenerationOptions(
+        style="straight-8ths", kit_map='{"kick": 36}', groove_midi=b"y" * 50_000, takes=4)).SerializeToString()
+    assert oversized_option(valid, GENERATE_OPTIONS) is None
+    assert oversized_option(b"\xff" * 1000, GENERATE_OPTIONS) is None  # not protobuf: the parser's refusal stands
+    assert oversized_option(valid[: len(valid) // 2], GENERATE_OPTIONS) is None  # truncated
+    assert oversized_option(b"", GENERATE_OPTIONS) is None
+
+
+def test_the_stream_opening_and_the_groove_clip_are_checked_too() -> None:
+    opening = pb.GenerateStreamRequest(options=pb.GenerationOptions(track="r" * 50_000)).SerializeToString()
+    assert oversized_option(opening, STREAM_OPTIONS).startswith("track holds 50,000 bytes")
+    clip = pb.GenerateRequest(options=pb.GenerationOptions(groove_midi=b"z" * 2_000_000)).SerializeToString()
+    assert oversized_option(clip, GENERATE_OPTIONS).startswith("groove_midi holds 2,000,000 bytes")
+    chunk = pb.GenerateStreamRequest(midi_chunk=b"c" * 100_000).SerializeToString()
+    assert oversized_option(chunk, STREAM_OPTIONS) is None  # song bytes are not options
+
+
+def test_the_check_reads_headers_only() -> None:
+    """The text's bytes are never decoded: invalid UTF-8 (which the parser would refuse after copying it) gets the
+    size refusal, from the field's length alone."""
+    good = pb.GenerateRequest(options=pb.GenerationOptions(kit_map="x" * 40_000)).SerializeToString()
+    bad = good.replace(b"x" * 40_000, b"\xff" * 40_000)
+    assert oversized_option(bad, GENERATE_OPTIONS) == oversized_option(good, GENERATE_OPTIONS) is not None
