@@ -196,3 +196,9 @@ def test_phrases_and_every_n_bars_count_from_the_bar_the_band_starts_in(drummer:
     edges = np.concatenate([live_edges(n, DecodingPolicy()) for n in range(17)])
     assert np.flatnonzero(edges[:, 1]).tolist() == [0, 8, 16] and np.flatnonzero(edges[:, 2]).tolist() == [7, 15]
     assert not edges[:, 0].any()
+
+
+def test_density_makes_each_bar_busier_or_sparser(drummer: ModelDrummer) -> None:
+    counts = {density: sum(len(bar) for bar in _bars(drummer, GenerationOptions(density=density, humanize=0.0)))
+              for density in (0.5, 1.0, 2.0)}
+    assert counts[0.5] < counts[1.0] < counts[2.0]
