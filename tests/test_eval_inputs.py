@@ -108,6 +108,10 @@ def test_given_kept_wants_every_given_note_and_nothing_added_in_their_bars() -> 
     assert not given_kept(made.midi_bytes, output(np.vstack([moved, later])))  # a velocity changed
     added = notes_from_steps([(16 + 3, 45)])  # a tom inside given bar 1
     assert not given_kept(made.midi_bytes, output(np.vstack([given, added, later])))
+    empty = np.zeros((0, 4), dtype=np.int64)  # drums that rest all song: the given notes are lost
+    assert not given_kept(made.midi_bytes, output(empty))
+    unprimed = build_input("guitar", band_song(), GenerationOptions())
+    assert given_kept(unprimed.midi_bytes, output(empty))  # nothing was given, nothing had to be kept
 
 
 def test_the_guitar_and_primed_kinds_are_scored_on_the_guitars_span() -> None:

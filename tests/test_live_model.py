@@ -98,6 +98,31 @@ def test_a_groove_clip_is_heard_as_the_bar_before_the_song(drummer: ModelDrummer
     assert not drummer.begin(GenerationOptions(), seed=0).drums
 
 
+def test_the_next_bar_hears_the_users_drums_and_its_own_only_when_its_policy_says_so(drummer: ModelDrummer) -> None:
+    """Live, a drummer hearing its own last bar held its first guess all song (validation songs: song F1 0.408 against
+    0.452 not hearing it): with `own_drums_passes` 0 the next bar hears the user's groove clip (or nothing), with 1 its
+    own bar, as offline."""
+    import copy
+
+    clip = format1_song_bytes(notes_from_steps(riff(1)), notes_from_steps(backbeat(2)))
+    riff_bar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
+    clocks = [BarClock(i, 4, 4, 120.0) for i in range(4)]
+    for passes in (0, 1):
+        live = copy.copy(drummer)
+        live.policy = drummer.policy.replace(own_drums_passes=passes)
+        for groove in (clip, None):
+            state = live.begin(GenerationOptions(), seed=1, groove=groove)
+            given = None if state.drums is None else state.drums.copy()
+            for i in range(1, 4):
+                hits, state = live.next_bar(state, riff_bar, clocks[i - 1], clocks[i])
+                if passes:
+                    assert hits and state.drums is not None and state.drums.any()
+                elif given is None:
+                    assert state.drums is None
+                else:
+                    assert np.array_equal(state.drums, given)
+
+
 def _bars(drummer: ModelDrummer, options: GenerationOptions, n: int = 8) -> list[list]:
     """The drums of n 4/4 bars of a steady riff played to the drummer."""
     riff_bar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
@@ -162,6 +187,26 @@ def test_the_tuner_plays_a_song_as_the_drummer_plays_its_file(drummer: ModelDrum
     heard = per_bar(played.drums.hits, grid.bars[first : prepared.encoded.end_bar], drummer.width)
     _, take = play_bars(drummer, prepared.bars)
     np.testing.assert_array_equal(take.hits, heard)
+
+
+def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDrummer, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline a take that rests too much is redone without rests (its floor); live a resting bar is silent. Scored
+    with the floor, the live tuner once chose rests at 0.05, and the trained live model rested on every bar."""
+    from seq2drum.live import tuning
+    from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
+
+    seen: list[float] = []
+
+    def recorded(outcomes, policy, **kwargs):  # noqa: ANN001, ANN202  the tuner's own signature
+        seen.extend(outcome.floor for outcome in outcomes)
+        return policy, {}
+
+    monkeypatch.setattr(tuning, "tune_structure", recorded)
+    loaded = model_from_checkpoint(load_checkpoint(tiny_checkpoint(tmp_path / "live.pt", causal=True)))
+    songs = [bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), loaded.spec)]
+    _, report = tuning.tune_live(loaded, drummer.policy, songs)
+    assert seen == [0.0] and report["live_own_drums"] in (True, False)
 
 
 def test_meter_and_tempo_may_change_at_any_bar(drummer: ModelDrummer) -> None:

@@ -59,6 +59,7 @@ def test_training_tunes_the_live_decision_by_playing_the_validation_songs_bar_by
     """A causal model's decoding is tuned as it plays live: the stay bonus and the structure thresholds that hold
     anywhere (live no bar is known to be a section's edge), reported beside the whole-song tuning's figures."""
     report = load_checkpoint(live_run / "run" / "best.pt")["decoding_report"]
-    live = {"live_stay_bonus", "live_mean_song_f1_groove", "live_rest_f1", "live_crash_f1", "live_fill_f1"}
+    live = {"live_stay_bonus", "live_own_drums", "live_mean_song_f1_groove", "live_rest_f1", "live_crash_f1",
+            "live_fill_f1"}
     assert live <= set(report)
     assert 0.0 <= report["live_mean_song_f1_groove"] <= 1.0

@@ -2,14 +2,18 @@
 model's scores and tunes its decoding as for a whole song, but live there is no Viterbi over the song and no section
 to hold a groove or place a crash: the groove is held by the stay bonus alone, and rests, crashes and fills come
 from the thresholds that hold anywhere. So for a causal model the validation songs are then played bar by bar
-(`play_bars`, as `ModelDrummer` plays, on the features training reads), the stay bonus is chosen for the mean song
+(`play_bars`, as `ModelDrummer` plays, on the features training reads), the stay bonus and whether the next bar
+hears the drummer's own last bar (`own_drums_passes` 1) or only the user's drums (0) are chosen for the mean song
 F1 of those takes, and each structure's thresholds by the offline tuner's own rule (`tune_structure`), the edges
-being those the drummer knows live (`model_drummer.live_edges`: phrases counted from the band's first bar).
+being those the drummer knows live (`model_drummer.live_edges`: phrases counted from the band's first bar), without
+the offline take's floor (a whole take redone without rests when they leave too little): live, a bar that rests is
+silent. (With that floor the tuner once chose rests at 0.05, which silenced every bar live.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +26,8 @@ from seq2drum.model.scoring import SongScores, numpy_network
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import BarSong
 from seq2drum.training.calibrate import NO_STRUCTURE, STAY_BONUS_GRID, structure_outcomes, tune_structure
+
+OWN_DRUMS_GRID = (0, 1)  # live, the next bar hears the drummer's own last bar (1) or only the user's drums (0)
 
 
 def play_bars(drummer: ModelDrummer, song: BarSong, seed: int = 0) -> tuple[SongScores, Take]:
@@ -69,19 +75,23 @@ def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
 
     plain = policy.replace(**NO_STRUCTURE)
     best, best_f1 = plain, -1.0
-    for value in STAY_BONUS_GRID:
-        candidate = plain.replace(stay_bonus=value)
-        f1 = float(np.mean([song_f1(play_bars(drummer(candidate), song)[1].hits, song) for song in songs]))
-        if f1 > best_f1 + 1e-4:
-            best, best_f1 = candidate, f1
+    for passes in OWN_DRUMS_GRID:
+        for value in STAY_BONUS_GRID:
+            candidate = plain.replace(stay_bonus=value, own_drums_passes=passes)
+            f1 = float(np.mean([song_f1(play_bars(drummer(candidate), song)[1].hits, song) for song in songs]))
+            if f1 > best_f1 + 1e-4:
+                best, best_f1 = candidate, f1
     if log:
-        log(f"  live tuning: stay_bonus = {best.stay_bonus} (mean song F1 {best_f1:.4f}, bar by bar)")
+        log(f"  live tuning: stay_bonus = {best.stay_bonus}, hears its own drums: {best.own_drums_passes > 0} "
+            f"(mean song F1 {best_f1:.4f}, bar by bar)")
     groove, decoder = drummer(best), Decoder(loaded.codebook, best)
     outcomes = []
     for song in songs:
         scores, take = play_bars(groove, song)
         edges = np.concatenate([live_edges(n, best) for n in range(song.n_bars)])
-        outcomes.append(structure_outcomes(decoder, scores, song, take, edges))
+        # no floor: live a bar that rests is silent, there is no whole take to redo without rests as offline
+        outcomes.append(replace(structure_outcomes(decoder, scores, song, take, edges), floor=0.0))
     tuned, structure = tune_structure(outcomes, best, log=log)
-    return tuned, {"live_stay_bonus": best.stay_bonus, "live_mean_song_f1_groove": round(best_f1, 4),
+    return tuned, {"live_stay_bonus": best.stay_bonus, "live_own_drums": best.own_drums_passes > 0,
+                   "live_mean_song_f1_groove": round(best_f1, 4),
                    **{f"live_{name}": value for name, value in structure.items()}}
