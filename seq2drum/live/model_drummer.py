@@ -31,7 +31,9 @@ from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.config import DataConfig
 from seq2drum.groove import controls
+from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, without_opening_crash
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.continuation import Continuation, continuation, edges_only, play_preferred, steer_gains
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
@@ -72,6 +74,11 @@ class LiveState:
     started: bool = False  # the band has played a note
     first: int = 0  # the index of the band's first bar: phrases, and fills and crashes every N bars, count from it
     pending: tuple[Any, ...] | None = None  # the decision made before the band played, committed when it does
+    last: tuple[int, int] = (-1, 0)  # the index and the length in steps of the last bar decided
+    loop: tuple[np.ndarray, ...] = ()  # the user's groove to continue: (S, 9) bars, the groove clip's or kept bars
+    loop_steps: tuple[int, ...] = ()  # their lengths in steps
+    loop_origin: int = 0  # the bar that plays loop[0]; bar n plays loop[(n - loop_origin) % len(loop)]
+    loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
 
 
 class ModelDrummer:
@@ -121,10 +128,13 @@ class ModelDrummer:
             raise ConfigError(f"unknown style {options.style!r}; python main.py --mode styles (or a server's "
                               "GetModelInfo) lists them")
         encoder, decoder = self.network.initial()
-        drums = self._groove_bar(groove) if groove else None
-        return LiveState(int(seed), options, encoder, decoder, drums)
+        if not groove:
+            return LiveState(int(seed), options, encoder, decoder, None)
+        clip, steps = self._groove_bars(groove)
+        return LiveState(int(seed), options, encoder, decoder, clip[0], loop=tuple(clip),
+                         loop_steps=tuple(steps.tolist()))
 
-    def _groove_bar(self, groove: bytes) -> np.ndarray:
+    def _groove_bars(self, groove: bytes) -> tuple[np.ndarray, np.ndarray]:
         from seq2drum.generation.given import groove_clip
         from seq2drum.midi.io import read_midi
 
@@ -133,8 +143,8 @@ class ModelDrummer:
         except Exception:  # noqa: BLE001  groove_clip below says what is wrong with the clip
             signatures = []
         meter = (signatures[0][1], signatures[0][2]) if signatures else (4, 4)
-        hits, _, _, _ = groove_clip(groove, meter, self.width, self.steps_per_quarter, TICKS_PER_QUARTER)
-        return hits[0]
+        hits, steps, _, _ = groove_clip(groove, meter, self.width, self.steps_per_quarter, TICKS_PER_QUARTER)
+        return hits, steps
 
     def hear(self, state: LiveState, hits: np.ndarray) -> LiveState:
         """The state with the drums of the bar just decided replaced by the user's (S, 9) hits (a kept bar): the next
@@ -143,9 +153,35 @@ class ModelDrummer:
         flat = self.decoder.codebook.patterns.reshape(len(self.decoder.codebook.patterns), -1)
         same = np.flatnonzero((flat == hits.reshape(-1)).all(axis=1))
         groove = int(same[0]) if len(same) else state.groove
+        state = self._kept_in_loop(state, hits)
         if not state.started and state.pending is not None:
             return replace(state, pending=(state.pending[0], hits, groove, *state.pending[3:]))
         return replace(state, drums=hits, groove=groove)
+
+    def _kept_in_loop(self, state: LiveState, hits: np.ndarray) -> LiveState:
+        """The state with a kept bar (the last decided) in the groove to continue, as offline (generation/given.py):
+        from the first kept bar with LOOP_BAR_HITS hits, the last LOOP_MAX_BARS kept bars, in their own phase."""
+        loop, steps = (state.loop, state.loop_steps) if state.loop_kept else ((), ())
+        if not loop and hits.sum() < LOOP_BAR_HITS:
+            return state
+        index, length = state.last
+        loop, steps = (*loop, hits)[-LOOP_MAX_BARS:], (*steps, length)[-LOOP_MAX_BARS:]
+        return replace(state, loop=loop, loop_steps=steps, loop_origin=index - len(loop) + 1, loop_kept=True)
+
+    def _continuation(self, state: LiveState, bar: BarClock, bar_steps: int) -> Continuation | None:
+        """The user's groove as the decision's `Continuation` for this bar (None: nothing given, or a bar of another
+        length than its loop bar): preferred, held by the offline bonus, so the drums continue it and change where the
+        music does."""
+        if not state.loop:
+            return None
+        turn = (bar.index - state.loop_origin) % len(state.loop)
+        if state.loop_steps[turn] != bar_steps:
+            return None
+        loop = np.stack(state.loop)
+        loop = without_opening_crash(loop, [np.zeros((0, 4), dtype=np.int64)] * len(loop), 1)[0]
+        one = np.ones(1, dtype=bool)
+        return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
+                            loop[turn][None])
 
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
@@ -181,6 +217,7 @@ class ModelDrummer:
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
         decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index)
+        state = replace(state, last=(bar.index, int(ahead[2])))
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, replace(state, pending=decided)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
@@ -209,7 +246,8 @@ class ModelDrummer:
         fills = every_bar(options.fills, position, closing=True)
         crashes = every_bar(options.crashes, position, closing=False)
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
-                            refine_adds=options.style is None)
+                            refine_adds=options.style is None,
+                            continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
         take = self._take(scores, p, structure, state, steering, bar, live_edges(position, self.policy))
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)
@@ -240,6 +278,7 @@ class ModelDrummer:
         rng = np.random.default_rng([state.seed, 3, bar.index])
         hits, groove, lam = self._groove(p, scores, state, steering, rng)
         decided = structure_decisions(self.policy, structure, edges, steering=steering)
+        edges_only(decided, edges, np.array([groove]), steering.continuation)
         self.decoder.fills.apply(hits, p, decided, scores, lam * steering.lambda_scale)
         velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
         offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
@@ -253,7 +292,8 @@ class ModelDrummer:
         played_p, n_hits, total = state.totals
         noise = None
         for _ in range(ROUNDS):
-            gains = self.decoder.grooves.gains(p, scores.bar_steps, lam * scale, allowed=steering.allowed)[0]
+            gains = self.decoder.grooves.gains(p, scores.bar_steps, lam * scale, allowed=steering.allowed)
+            gains = steer_gains(gains, p, lam * scale, steering.continuation)[0]
             if 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
                 gains[state.groove] += policy.stay_bonus
             if state.options.temperature > 0 and noise is None:
@@ -269,6 +309,7 @@ class ModelDrummer:
                 adds = scores.step_mask()[:, :, None] & steering.refine_adds
                 hits |= (p > (lam + policy.refine_margin) * scale) & adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
+            play_preferred(hits, np.array([choice]), steering.continuation)
             expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + hits.sum() + total + p.sum())
             lam = expected_f1 / 2
         return hits, choice, lam
