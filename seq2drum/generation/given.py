@@ -19,7 +19,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import continuation
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
-from seq2drum.midi.io import PITCH, START, MidiSong, merged_notes, read_midi
+from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
 from seq2drum.song.bars import per_bar
 from seq2drum.song.sections import Section
@@ -281,5 +281,21 @@ def with_kept(written: np.ndarray, kept: np.ndarray, covered_ticks: np.ndarray, 
             shift = np.where(hit, target - start, 0)
             written = written + shift[:, None] * np.array([1, 1, 0, 0])
             written = written[written[:, START] >= 0]
+    written = clear_of_kept(written, kept)
     notes = np.concatenate([written, kept]) if len(kept) else written
     return notes[np.argsort(notes[:, START], kind="stable")]
+
+
+def clear_of_kept(written: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The written notes (N, 4) without those that start while a kept note of the same pitch still sounds: in the
+    file its note-off would come after the new note-on, and the kept note would end there (a 1/4 song's kept snare
+    held across the barline lost a fifth of its length to the next bar's snare)."""
+    if not len(written) or not len(kept):
+        return written
+    clash = np.zeros(len(written), dtype=bool)
+    for pitch in np.intersect1d(written[:, PITCH], kept[:, PITCH]).tolist():
+        ours = kept[kept[:, PITCH] == pitch]
+        mine = np.flatnonzero(written[:, PITCH] == pitch)
+        starts = written[mine, START][:, None]
+        clash[mine] = ((starts >= ours[:, START]) & (starts < ours[:, END])).any(axis=1)
+    return written[~clash]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.generation.given import clear_of_kept
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes
@@ -80,7 +81,7 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
         previous = (clock, played)
     notes = np.concatenate(written) if written else np.zeros((0, 4), dtype=np.int64)
     if given is not None:
-        notes = np.concatenate([notes, given.notes])
+        notes = np.concatenate([clear_of_kept(notes, given.notes), given.notes])
     notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
     data = write_midi(tpq, song.tempos, song.time_signatures, [TrackSpec("Drums", DRUM_CHANNEL, notes)])
     return LivePlay(notes, drums_to_grid(notes, grid), data, prepared.encoded.end_bar - prepared.encoded.first_bar)
