@@ -3,6 +3,7 @@
     seq2drum-helper SONG.mid [-o OUT.mid] [--server HOST:PORT]     # writes SONG_drums.mid
     seq2drum-helper --watch DIR [--interval 1.0] [--settle 2.0]     # every guitar .mid exported to DIR
     seq2drum-helper --bars 16 --tempo 96 --meter 6/8                 # drums from nothing: drums_16bars.mid
+    seq2drum-helper --simulate SONG.mid --speed 4 -o OUT.mid --report R.json   # play along, as live, from a file
 
 From a checkout, `python -m client.daw_helper` is the same command. Needs grpcio and protobuf only: of seq2drum it
 imports the stdlib-only modules it shares with main.py (options, outputs, atomic) and the stubs, never torch, numpy
@@ -66,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "plain text, for a server on this machine)")
     parser.add_argument("--token-file", type=Path, default=None,
                         help=f"file whose first line is the server's shared token, or set {TOKEN_ENV} (default: none)")
+    live = parser.add_argument_group("playing along (needs the live extra: pip install 'seq2drum[live]')")
+    live.add_argument("--simulate", type=Path, default=None, metavar="SONG.mid",
+                      help="play the file's band to the server bar by bar, as --live would, in scaled real time "
+                      "without ports; -o OUT.mid (required) gets the drums the server decided (default: off)")
+    live.add_argument("--speed", type=float, default=1.0, help="--simulate: times real time, 0.25-64")
+    live.add_argument("--report", type=Path, default=None, metavar="R.json",
+                      help="--simulate: write bars, late bars and round-trip times (ms) as JSON (default: none)")
     # the generation options; the server checks the values (INVALID_ARGUMENT names the range)
     add_option_flags(parser.add_argument_group("generation (left out: the server decides)"), server_decides=True)
     return parser
@@ -103,6 +111,8 @@ def read_kit_map_text(path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.simulate is not None:
+        return run_simulate(parser, args)
     if args.bars is not None and (args.song is not None or args.watch is not None):
         parser.error("--bars makes drums from nothing: leave out SONG.mid and --watch")
     if args.bars is None and (args.song is None) == (args.watch is None):
@@ -163,6 +173,50 @@ def guarded(action: Callable[[], object]) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """main() for --simulate: exit 0 with the report printed, 1 when the server refuses or fails, 2 for a usage
+    error (a song given twice, no -o, the live extra missing)."""
+    if args.song is not None or args.watch is not None or args.bars is not None:
+        parser.error("--simulate SONG.mid plays that song: leave out the positional song, --watch and --bars")
+    if args.output is None:
+        parser.error("--simulate needs -o OUT.mid for the drums it decides")
+    try:
+        import mido  # noqa: F401  the live extra
+    except ImportError:
+        print("error: --simulate needs mido: pip install 'seq2drum[live]' (or: pip install mido)", file=sys.stderr)
+        return EXIT_USAGE
+    from .live_simulate import simulate
+
+    if not args.simulate.is_file():
+        print(f"error: {args.simulate} not found; name an existing .mid file", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        options = options_from_args(args)
+        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait, tls_ca=args.tls_ca,
+                            token=read_token(args.token_file))
+    except (HelperError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    with client:
+        def play() -> None:
+            report = simulate(client, args.simulate, options, args.speed, args.output, args.report, args.force)
+            print(f"wrote {args.output}: {report['bars']} bars, {report['late_bars']} late; round trip p50 "
+                  f"{report['round_trip_ms']['p50']} ms, p99 {report['round_trip_ms']['p99']} ms", flush=True)
+
+        return guarded_live(play)
+
+
+def guarded_live(action: Callable[[], object]) -> int:
+    """`guarded` for a stream: its failures come as LiveLinkError (status and message)."""
+    from .live_link import LiveLinkError
+
+    try:
+        return guarded(action)
+    except LiveLinkError as error:
+        print(f"error: {escape_controls(str(error))}", file=sys.stderr)
+        return EXIT_USAGE if error.code == grpc.StatusCode.INVALID_ARGUMENT else EXIT_FAILED
 
 
 def run_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None, force: bool) -> int:

@@ -19,6 +19,7 @@ from seq2drum.errors import escape_controls
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .balancing import ServerListError, channel_options, split_servers, target_for
+from .live_link import LiveLink
 
 MiB = 1024 * 1024
 DEFAULT_SERVER = os.environ.get("SEQ2DRUM_SERVER", "127.0.0.1:50051")
@@ -95,6 +96,11 @@ class DrumClient:
             credentials = grpc.ssl_channel_credentials(root_certificates=roots)
             self._channel = grpc.secure_channel(channel_target, credentials, options=channel_options())
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
+
+    def live_link(self, options: seq2drum_pb2.GenerationOptions | None,
+                  parts: list[tuple[str, int, int]]) -> LiveLink:
+        """A PlayAlong stream on this client's channel (TLS and token included), not yet open."""
+        return LiveLink(self._channel, options, parts, self._auth.get("metadata"))
 
     def close(self) -> None:
         self._channel.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -26,6 +27,7 @@ from seq2drum.errors import ConfigError, Seq2DrumError
 from .app import MiB, ServerConfig, create_server
 from .pool import WorkerPool
 from .servicer import MESSAGE_ENVELOPE_BYTES
+from .live_jobs import LiveModel
 from .workers import ModelSource
 
 EXIT_USAGE = 2
@@ -76,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{TOKEN_ENV} (default: no token)")
     parser.add_argument("--no-reflection", action="store_true",
                         help="turn off the reflection service (grpcurl then needs the .proto)")
+    parser.add_argument("--max-streams", type=int, default=defaults.max_streams,
+                        help="play-along streams open at once (default: %(default)s); each bar is a short job on the "
+                             "same workers")
+    parser.add_argument("--live-checkpoint", type=Path, default=None,
+                        help="the causal model that plays along live (default: models/live.pt; without it, a plain "
+                             "backbeat plays along, said at start)")
+    parser.add_argument("--live-loop", action="store_true",
+                        help="play along with a plain backbeat instead of the live model")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds calls in flight get to finish at shutdown")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="least severe log lines written to stderr")
@@ -106,7 +116,26 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         min_upload_bytes_per_s=args.min_upload_kib_s * 1024,
         recycle_mib=args.recycle_mib,
         torch_threads=args.torch_threads,
+        max_streams=args.max_streams,
     )
+
+
+def live_model(args: argparse.Namespace) -> tuple[LiveModel, str]:
+    """The live drummer the flags ask for and what a player should be told of it. A --live-checkpoint that is not
+    there is an error (ConfigError); the default one missing falls back to the loop, said once."""
+    from seq2drum.live.model_drummer import LIVE_CHECKPOINT
+
+    if args.live_loop:
+        return LiveModel(None), "this server plays along with a plain backbeat (--live-loop), not the live model"
+    if args.live_checkpoint is not None:
+        if not args.live_checkpoint.is_file():
+            raise ConfigError(f"--live-checkpoint {args.live_checkpoint} not found; pass the live model's path, or "
+                              "--live-loop for a plain backbeat")
+        return LiveModel(args.live_checkpoint), ""
+    if LIVE_CHECKPOINT.is_file():
+        return LiveModel(LIVE_CHECKPOINT), ""
+    return LiveModel(None), (f"no live model at {LIVE_CHECKPOINT}: a plain backbeat plays along (train one: "
+                             "models/README.md, \"The live model\")")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,9 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"--port must be 0-65535, got {args.port}")
     try:
         config = server_config(args)
+        live, live_notice = live_model(args)
     except Seq2DrumError as exc:
         return fail(str(exc))
-    pool = WorkerPool(ModelSource(args.checkpoint, args.torch_threads), config.workers, config.recycle_mib)
+    if live_notice:
+        logging.getLogger("seq2drum.server").warning("%s", live_notice)
+    config = dataclasses.replace(config, live_notice=live_notice)
+    pool = WorkerPool(ModelSource(args.checkpoint, args.torch_threads, live=live), config.workers,
+                      config.recycle_mib)
     try:
         info = pool.start()
     except Seq2DrumError as exc:

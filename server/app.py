@@ -53,6 +53,9 @@ class ServerConfig:
     tls_key: Path | None = None
     token: str = field(default="", repr=False)  # every call but health must carry it (server.security)
     reflection: bool = True  # the reflection service, for grpcurl and the like
+    max_streams: int = 4  # PlayAlong streams open at once; one more gets RESOURCE_EXHAUSTED
+    live_idle_s: float = 10.0  # longest a PlayAlong stream may send nothing (or 2 bars at its tempo, if longer)
+    live_notice: str = ""  # what a player should know of this server's live drummer (a stand-in loop)
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= 256:
@@ -89,6 +92,10 @@ class ServerConfig:
                               f"got {self.max_concurrent_calls}")
         if self.recycle_mib <= 0:
             raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
+        if not 1 <= self.max_streams <= 1024:
+            raise ConfigError(f"max_streams must be 1-1024, got {self.max_streams}")
+        if not 0 < self.live_idle_s <= 3600:
+            raise ConfigError(f"live_idle_s must be > 0 and at most an hour, got {self.live_idle_s}")
         if not 1 <= self.torch_threads <= 256:
             raise ConfigError(f"torch_threads must be 1-256, got {self.torch_threads}")
 

@@ -121,6 +121,8 @@ def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_
             max_job_s=config.max_job_s,
             max_option_chars=MAX_OPTION_CHARS,
             min_upload_kib_s=config.min_upload_bytes_per_s / 1024,
+            max_live_streams=config.max_streams,
+            live_idle_s=config.live_idle_s,
         ),
         styles=[seq2drum_pb2.Style(name=style["name"], meters=list(style["meters"]), description=style["description"])
                 for style in info.get("styles", ())],

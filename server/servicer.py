@@ -23,6 +23,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
+from .live_stream import PlayAlongStreams
 from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
 from .status import (DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
                      UndecodableRequest, status_for)
@@ -137,6 +138,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         self._model_info = model_info_to_proto(pool.model_info, config)
         # one thread per job in flight, blocked on its worker's pipe
         self._waiters = futures.ThreadPoolExecutor(max_workers=config.workers + 2, thread_name_prefix="seq2drum-job")
+        self._streams = PlayAlongStreams(pool, self._line, config, self._waiters)
 
     async def Generate(
         self, request: seq2drum_pb2.GenerateRequest, context: grpc.aio.ServicerContext
@@ -185,6 +187,13 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
                 raise request.error()
             return self._model_info
         raise AssertionError("unreachable")
+
+    async def PlayAlong(
+        self, request_iterator: AsyncIterator[seq2drum_pb2.PlayAlongRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[seq2drum_pb2.PlayAlongResponse]:
+        async with _Call("PlayAlong", context) as call:
+            async for response in self._streams.play(request_iterator, context, call):
+                yield response
 
     # ------------------------------------------------------------------------------------------ steps
 

@@ -31,6 +31,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi.scan import ReadLimits
 
+from .live_jobs import LiveJob, LiveModel, run_live_job
 from .memory import TRIM_SLACK_BYTES, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory, rss_bytes
 
 log = logging.getLogger("seq2drum.server")
@@ -67,6 +68,7 @@ class ModelSource:
     checkpoint: Path | None = None
     torch_threads: int = 1
     factory: Callable[[Path | None], Any] = load_generator
+    live: LiveModel | None = None  # the play-along drummer, loaded beside the model (None: PlayAlong not served)
 
 
 @dataclass
@@ -138,6 +140,7 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
 
         torch.set_num_threads(source.torch_threads)
         generator = source.factory(source.checkpoint)
+        live_drummer = source.live.load() if source.live is not None else None
         info = generator.info
         info_dict = asdict(info) if hasattr(info, "__dataclass_fields__") else dict(vars(info))
     except Seq2DrumError as exc:
@@ -162,7 +165,12 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
         except (OSError, ValueError):
             return
         try:
-            result = generate_drums(generator, job)
+            if isinstance(job, LiveJob):
+                if live_drummer is None:
+                    raise Seq2DrumError("this server does not play along live (it was started without a live model)")
+                result = run_live_job(live_drummer, job)
+            else:
+                result = generate_drums(generator, job)
             del job
             release_memory(keep_bytes)
             result.rss_bytes = rss_bytes()
@@ -213,7 +221,7 @@ class Worker:
         _, info, self.idle_rss = message
         return info
 
-    def run(self, job: Job) -> JobResult:
+    def run(self, job: Job | LiveJob) -> Any:
         """Send a job and wait for its answer (blocking; called on a thread). Raises the job's domain error."""
         try:
             self.conn.send(job)

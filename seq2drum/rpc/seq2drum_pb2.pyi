@@ -161,7 +161,7 @@ class OptionsSpec(_message.Message):
     def __init__(self, temperature_min: _Optional[float] = ..., temperature_max: _Optional[float] = ..., temperature_default: _Optional[float] = ..., seed_max: _Optional[int] = ..., humanize_default: _Optional[bool] = ..., max_takes: _Optional[int] = ..., humanize_amount_default: _Optional[float] = ..., humanize_amount_max: _Optional[float] = ..., feels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations", "max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes", "concurrent_uploads", "upload_idle_s", "max_job_s", "max_option_chars", "min_upload_kib_s")
+    __slots__ = ("max_message_bytes", "max_stream_bytes", "max_song_quarters", "concurrent_generations", "max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes", "concurrent_uploads", "upload_idle_s", "max_job_s", "max_option_chars", "min_upload_kib_s", "max_live_streams", "live_idle_s")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_STREAM_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_SONG_QUARTERS_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +175,8 @@ class Limits(_message.Message):
     MAX_JOB_S_FIELD_NUMBER: _ClassVar[int]
     MAX_OPTION_CHARS_FIELD_NUMBER: _ClassVar[int]
     MIN_UPLOAD_KIB_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_LIVE_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    LIVE_IDLE_S_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     max_stream_bytes: int
     max_song_quarters: int
@@ -188,7 +190,9 @@ class Limits(_message.Message):
     max_job_s: float
     max_option_chars: int
     min_upload_kib_s: float
-    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ..., max_notes: _Optional[int] = ..., max_events: _Optional[int] = ..., max_tempo_changes: _Optional[int] = ..., max_time_signature_changes: _Optional[int] = ..., concurrent_uploads: _Optional[int] = ..., upload_idle_s: _Optional[float] = ..., max_job_s: _Optional[float] = ..., max_option_chars: _Optional[int] = ..., min_upload_kib_s: _Optional[float] = ...) -> None: ...
+    max_live_streams: int
+    live_idle_s: float
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_stream_bytes: _Optional[int] = ..., max_song_quarters: _Optional[int] = ..., concurrent_generations: _Optional[int] = ..., max_notes: _Optional[int] = ..., max_events: _Optional[int] = ..., max_tempo_changes: _Optional[int] = ..., max_time_signature_changes: _Optional[int] = ..., concurrent_uploads: _Optional[int] = ..., upload_idle_s: _Optional[float] = ..., max_job_s: _Optional[float] = ..., max_option_chars: _Optional[int] = ..., min_upload_kib_s: _Optional[float] = ..., max_live_streams: _Optional[int] = ..., live_idle_s: _Optional[float] = ...) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
     __slots__ = ("name", "version", "attention", "parameters", "steps_per_quarter", "drum_classes", "training_data", "val_loss", "train_seconds", "step", "options", "limits", "styles")
@@ -236,3 +240,103 @@ class Style(_message.Message):
     meters: _containers.RepeatedScalarFieldContainer[str]
     description: str
     def __init__(self, name: _Optional[str] = ..., meters: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class PlayAlongStart(_message.Message):
+    __slots__ = ("options", "parts")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    options: GenerationOptions
+    parts: _containers.RepeatedCompositeFieldContainer[LivePart]
+    def __init__(self, options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[LivePart, _Mapping]]] = ...) -> None: ...
+
+class LivePart(_message.Message):
+    __slots__ = ("name", "program", "channel")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    program: int
+    channel: int
+    def __init__(self, name: _Optional[str] = ..., program: _Optional[int] = ..., channel: _Optional[int] = ...) -> None: ...
+
+class LiveNote(_message.Message):
+    __slots__ = ("onset_quarters", "duration_quarters", "pitch", "velocity", "part")
+    ONSET_QUARTERS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_QUARTERS_FIELD_NUMBER: _ClassVar[int]
+    PITCH_FIELD_NUMBER: _ClassVar[int]
+    VELOCITY_FIELD_NUMBER: _ClassVar[int]
+    PART_FIELD_NUMBER: _ClassVar[int]
+    onset_quarters: float
+    duration_quarters: float
+    pitch: int
+    velocity: int
+    part: int
+    def __init__(self, onset_quarters: _Optional[float] = ..., duration_quarters: _Optional[float] = ..., pitch: _Optional[int] = ..., velocity: _Optional[int] = ..., part: _Optional[int] = ...) -> None: ...
+
+class PlayedBar(_message.Message):
+    __slots__ = ("index", "numerator", "denominator", "tempo_bpm", "notes")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    TEMPO_BPM_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    numerator: int
+    denominator: int
+    tempo_bpm: float
+    notes: _containers.RepeatedCompositeFieldContainer[LiveNote]
+    def __init__(self, index: _Optional[int] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., tempo_bpm: _Optional[float] = ..., notes: _Optional[_Iterable[_Union[LiveNote, _Mapping]]] = ...) -> None: ...
+
+class PlayAlongRequest(_message.Message):
+    __slots__ = ("start", "bar")
+    START_FIELD_NUMBER: _ClassVar[int]
+    BAR_FIELD_NUMBER: _ClassVar[int]
+    start: PlayAlongStart
+    bar: PlayedBar
+    def __init__(self, start: _Optional[_Union[PlayAlongStart, _Mapping]] = ..., bar: _Optional[_Union[PlayedBar, _Mapping]] = ...) -> None: ...
+
+class PlayAlongReady(_message.Message):
+    __slots__ = ("model_name", "model_version", "lead_quarters", "seed", "notices")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LEAD_QUARTERS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    model_version: str
+    lead_quarters: float
+    seed: int
+    notices: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., lead_quarters: _Optional[float] = ..., seed: _Optional[int] = ..., notices: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class LiveDrumHit(_message.Message):
+    __slots__ = ("onset_quarters", "pitch", "velocity", "duration_quarters")
+    ONSET_QUARTERS_FIELD_NUMBER: _ClassVar[int]
+    PITCH_FIELD_NUMBER: _ClassVar[int]
+    VELOCITY_FIELD_NUMBER: _ClassVar[int]
+    DURATION_QUARTERS_FIELD_NUMBER: _ClassVar[int]
+    onset_quarters: float
+    pitch: int
+    velocity: int
+    duration_quarters: float
+    def __init__(self, onset_quarters: _Optional[float] = ..., pitch: _Optional[int] = ..., velocity: _Optional[int] = ..., duration_quarters: _Optional[float] = ...) -> None: ...
+
+class DrumBar(_message.Message):
+    __slots__ = ("index", "hits", "resting", "decide_ms")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    RESTING_FIELD_NUMBER: _ClassVar[int]
+    DECIDE_MS_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    hits: _containers.RepeatedCompositeFieldContainer[LiveDrumHit]
+    resting: bool
+    decide_ms: float
+    def __init__(self, index: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LiveDrumHit, _Mapping]]] = ..., resting: _Optional[bool] = ..., decide_ms: _Optional[float] = ...) -> None: ...
+
+class PlayAlongResponse(_message.Message):
+    __slots__ = ("ready", "bar")
+    READY_FIELD_NUMBER: _ClassVar[int]
+    BAR_FIELD_NUMBER: _ClassVar[int]
+    ready: PlayAlongReady
+    bar: DrumBar
+    def __init__(self, ready: _Optional[_Union[PlayAlongReady, _Mapping]] = ..., bar: _Optional[_Union[DrumBar, _Mapping]] = ...) -> None: ...

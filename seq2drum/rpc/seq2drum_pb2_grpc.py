@@ -50,6 +50,11 @@ class Seq2DrumStub:
                 request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoRequest.SerializeToString,
                 response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoResponse.FromString,
                 _registered_method=True)
+        self.PlayAlong = channel.stream_stream(
+                '/seq2drum.v1.Seq2Drum/PlayAlong',
+                request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongRequest.SerializeToString,
+                response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongResponse.FromString,
+                _registered_method=True)
 
 
 class Seq2DrumServicer:
@@ -95,6 +100,26 @@ class Seq2DrumServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlayAlong(self, request_iterator, context):
+        """Play along live: drums bar by bar while the band plays (`python -m client.daw_helper --live` or `--simulate`).
+        The client opens with a PlayAlongStart; the server answers PlayAlongReady (the model and the lead). Then the
+        client sends one PlayedBar per bar, at that bar's lead (PlayAlongReady.lead_quarters before it starts: the start
+        of the last 16th of the bar before), silent bars included; the server answers each with the bar's DrumBar as
+        soon as it is decided. Each decision is a short job on the server's shared worker pool: a stream holds no worker
+        between bars. The drums stop after 2 bars the band left silent and come back on the bar after the first bar it
+        plays again. After a dropped connection, open a new stream with the same options and seed and go on with the
+        next bar's index: the drummer starts again from there (it has not heard the bars before).
+
+        Status codes: INVALID_ARGUMENT for a bad option, groove clip, meter or tempo, or a message out of place (the
+        start twice, a bar before the start, a bar index that goes back); RESOURCE_EXHAUSTED when
+        limits.max_live_streams streams are open (try again later); DEADLINE_EXCEEDED when no message came for
+        limits.live_idle_s or two bars at the stream's tempo, whichever is longer; UNAVAILABLE when every worker is down
+        or the server is shutting down.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_Seq2DrumServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -112,6 +137,11 @@ def add_Seq2DrumServicer_to_server(servicer, server):
                     servicer.GetModelInfo,
                     request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoRequest.FromString,
                     response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoResponse.SerializeToString,
+            ),
+            'PlayAlong': grpc.stream_stream_rpc_method_handler(
+                    servicer.PlayAlong,
+                    request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongRequest.FromString,
+                    response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -196,6 +226,33 @@ class Seq2Drum:
             '/seq2drum.v1.Seq2Drum/GetModelInfo',
             seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoRequest.SerializeToString,
             seq2drum_dot_rpc_dot_seq2drum__pb2.GetModelInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlayAlong(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/seq2drum.v1.Seq2Drum/PlayAlong',
+            seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongRequest.SerializeToString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,110 @@
+"""`--simulate SONG.mid`: a file's band played to the server through the same PlayAlong stream as `--live`, in
+scaled real time and without ports, and the drums the server decided for every bar written to a file, with how
+late they came. The file's drums are the server's decisions whatever their lateness (the live fallback, which keeps
+the last bar's groove when the server is late, is for the port only), so the same seed writes the same file.
+
+    report = simulate(client, Path("song.mid"), options, speed=4.0, output=Path("out.mid"))
+    # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}}
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from seq2drum.atomic import write_atomic
+from seq2drum.rpc import seq2drum_pb2
+
+from .drum_client import DrumClient, HelperError
+from .song_bars import DRUM_CHANNEL, SongBars, read_song
+
+SPEED_RANGE = (0.25, 64.0)
+ANSWER_WAIT_S = 10.0  # after the last bar's lead, how long the last drums may take to come back
+
+
+def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.GenerationOptions, speed: float,
+             output: Path, report_path: Path | None = None, force: bool = False) -> dict[str, Any]:
+    """Play `song_path` to the server at `speed` times real time; write the drums to `output` and the report (also
+    returned) to `report_path`. HelperError for a file that cannot be read or written, a speed out of range."""
+    low, high = SPEED_RANGE
+    if not low <= speed <= high:
+        raise HelperError(f"--speed must be {low:g}-{high:g}, got {speed:g}")
+    if output.exists() and not force:
+        raise HelperError(f"{output} exists; pass --force to overwrite it, or another -o")
+    try:
+        song = read_song(song_path)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+        raise HelperError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI File") from None
+    if not song.parts:
+        raise HelperError(f"{song_path} holds no notes outside channel 10: nothing to play along to")
+    link = client.live_link(options, song.parts)
+    ready = link.open()
+    lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
+    started = time.perf_counter() + 0.05
+    due = [started + song.seconds(bar.start_tick) / speed for bar in song.bars]
+    try:
+        for bar in song.bars:
+            send_at = started + song.seconds(max(0, bar.start_tick - lead_ticks)) / speed
+            time.sleep(max(0.0, send_at - time.perf_counter()))
+            notes = song.played(song.bars[bar.index - 1], lead_ticks) if bar.index else []
+            link.send(bar.index, (bar.numerator, bar.denominator), bar.tempo_bpm, notes)
+        answers = [link.wait(bar.index, max(0.0, due[-1] + ANSWER_WAIT_S - time.perf_counter()))
+                   for bar in song.bars]
+    finally:
+        link.close()
+    if any(answer is None for answer in answers):
+        missing = sum(answer is None for answer in answers)
+        raise HelperError(f"{missing} bars got no drums from the server; nothing was written")
+    trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
+    late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)
+    report = {"bars": len(song.bars), "late_bars": int(late),
+              "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
+                                "max": round(trips[-1], 2)},
+              "seed": ready.seed, "speed": speed, "model": ready.model_name}
+    try:
+        write_atomic(output, drum_file(song, answers))
+        if report_path is not None:
+            write_atomic(report_path, (json.dumps(report, indent=1) + "\n").encode())
+    except OSError as exc:
+        raise HelperError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+    return report
+
+
+def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar]) -> bytes:
+    """A type-1 MIDI file: the song's tempo and meter maps, the decided drums on channel 10."""
+    import mido
+
+    tpq = song.ticks_per_quarter
+    events: list[tuple[int, int, Any]] = []
+    for tick, tempo in song.tempos:
+        events.append((tick, 0, mido.MetaMessage("set_tempo", tempo=tempo)))
+    for tick, numerator, denominator in song.meters:
+        events.append((tick, 0, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator)))
+    drums: list[tuple[int, int, Any]] = []
+    for bar, answer in zip(song.bars, answers):
+        for hit in answer.hits:
+            start = max(0, bar.start_tick + round(hit.onset_quarters * tpq))
+            end = max(start + 1, start + round(hit.duration_quarters * tpq))
+            drums.append((start, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=hit.pitch,
+                                                 velocity=hit.velocity)))
+            drums.append((end, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=hit.pitch, velocity=0)))
+    midi = mido.MidiFile(type=1, ticks_per_beat=tpq)
+    for timed, name in ((events, "Conductor"), (drums, "Drums")):
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        tick = 0
+        for at, _, message in sorted(timed, key=lambda item: (item[0], item[1])):
+            track.append(message.copy(time=at - tick))
+            tick = at
+        midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))]

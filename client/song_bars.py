@@ -1,0 +1,133 @@
+"""A MIDI file's band as a live player would send it, bar by bar: its parts, its bars (meter and tempo at each bar's
+start, from the file's maps) and each bar's notes up to a lead. Read with mido (the helper's optional "live" extra):
+no seq2drum model code, no music21.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .live_link import Note
+
+DRUM_CHANNEL = 9
+
+
+@dataclass(frozen=True)
+class Bar:
+    index: int
+    start_tick: int
+    end_tick: int
+    numerator: int
+    denominator: int
+    tempo_bpm: float  # at the bar's start
+
+
+@dataclass
+class SongBars:
+    """The file as bars: parts (name, program, channel), notes per part (start, end, pitch, velocity), tempo map."""
+
+    ticks_per_quarter: int
+    parts: list[tuple[str, int, int]]
+    notes: list[list[tuple[int, int, int, int]]]  # per part
+    bars: list[Bar]
+    tempos: list[tuple[int, int]]  # (tick, microseconds per quarter)
+    meters: list[tuple[int, int, int]]  # (tick, numerator, denominator)
+    _tempo_ticks: list[int] = field(default_factory=list)
+    _tempo_seconds: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        seconds = 0.0
+        for number, (tick, _) in enumerate(self.tempos):
+            if number:
+                before_tick, before_tempo = self.tempos[number - 1]
+                seconds += (tick - before_tick) * before_tempo / 1e6 / self.ticks_per_quarter
+            self._tempo_ticks.append(tick)
+            self._tempo_seconds.append(seconds)
+
+    def seconds(self, tick: float) -> float:
+        """Seconds from the file's start to `tick`, through the tempo map."""
+        at = max(0, bisect_right(self._tempo_ticks, tick) - 1)
+        return self._tempo_seconds[at] + (tick - self._tempo_ticks[at]) * self.tempos[at][1] / 1e6 / \
+            self.ticks_per_quarter
+
+    def played(self, bar: Bar, lead_ticks: int) -> list[Note]:
+        """The notes of `bar` that start before `lead_ticks` before its end, timed from its start in quarter
+        notes, a note still sounding then cut at the lead (its length so far)."""
+        cut = bar.end_tick - lead_ticks
+        out = []
+        for part, notes in enumerate(self.notes):
+            for start, end, pitch, velocity in notes:
+                if bar.start_tick <= start < cut:
+                    out.append(Note((start - bar.start_tick) / self.ticks_per_quarter,
+                                    (min(end, cut) - start) / self.ticks_per_quarter, pitch, velocity, part))
+        return out
+
+
+def read_song(path: Path) -> SongBars:
+    """The file's band (channel 10 left out) as bars, from its first bar to the bar of its last note's end."""
+    import mido
+
+    midi = mido.MidiFile(str(path))
+    tpq = midi.ticks_per_beat
+    tempos: list[tuple[int, int]] = []
+    meters: list[tuple[int, int, int]] = []
+    parts: dict[tuple[int, int], int] = {}
+    names: list[tuple[str, int, int]] = []
+    notes: list[list[tuple[int, int, int, int]]] = []
+    for track_index, track in enumerate(midi.tracks):
+        tick, name, programs, sounding = 0, "", {}, {}
+        for message in track:
+            tick += message.time
+            if message.type == "track_name":
+                name = message.name
+            elif message.type == "set_tempo":
+                tempos.append((tick, message.tempo))
+            elif message.type == "time_signature":
+                meters.append((tick, message.numerator, message.denominator))
+            elif message.type == "program_change":
+                programs[message.channel] = message.program
+            elif message.type in ("note_on", "note_off") and message.channel != DRUM_CHANNEL:
+                key = (track_index, message.channel)
+                if key not in parts:
+                    parts[key] = len(names)
+                    names.append((name, programs.get(message.channel, -1), message.channel))
+                    notes.append([])
+                if message.type == "note_on" and message.velocity > 0:
+                    sounding.setdefault((message.channel, message.note), []).append((tick, message.velocity))
+                elif sounding.get((message.channel, message.note)):
+                    start, velocity = sounding[(message.channel, message.note)].pop(0)
+                    notes[parts[key]].append((start, max(tick, start + 1), message.note, velocity))
+        for index, (part_name, program, channel) in enumerate(names):  # names and programs set after the notes
+            if (track_index, channel) in parts and parts[(track_index, channel)] == index:
+                names[index] = (part_name or name, programs.get(channel, program), channel)
+    tempos = sorted(tempos) or [(0, 500_000)]
+    if tempos[0][0] > 0:
+        tempos.insert(0, (0, 500_000))
+    meters = sorted(meters) or [(0, 4, 4)]
+    if meters[0][0] > 0:
+        meters.insert(0, (0, 4, 4))
+    end = max((end for part in notes for _, end, _, _ in part), default=0)
+    for part in notes:
+        part.sort()
+    return SongBars(tpq, names, notes, bar_list(tpq, meters, tempos, end), tempos, meters)
+
+
+def bar_list(tpq: int, meters: Sequence[tuple[int, int, int]], tempos: Sequence[tuple[int, int]],
+             end_tick: int) -> list[Bar]:
+    """Bars from tick 0 to the bar holding `end_tick`, each in the meter in force at its start."""
+    bars: list[Bar] = []
+    tick = 0
+    while tick < max(end_tick, 1):
+        _, numerator, denominator = meters[max(0, bisect_right([m[0] for m in meters], tick) - 1)]
+        tempo = tempos[max(0, bisect_right([t[0] for t in tempos], tick) - 1)][1]
+        length = max(1, round(tpq * 4 * numerator / denominator))
+        following = [m[0] for m in meters if tick < m[0] < tick + length]
+        end = following[0] if following else tick + length  # a meter change mid-bar starts a new bar there
+        if end - tick != length:  # that bar is as long as it lasted, counted in its meter's beats
+            numerator = max(1, round((end - tick) * denominator / (4 * tpq)))
+        bars.append(Bar(len(bars), tick, end, numerator, denominator, round(60e6 / tempo, 3)))
+        tick = end
+    return bars

@@ -1,0 +1,145 @@
+"""One play-along stream's bars, transport-free: what the server's PlayAlong keeps between bars and decides without a
+model (the order of bars, each bar's clock, silence, the band's parts by role), and the one job a worker runs.
+
+The stream sends, at the lead before bar n, bar n's clock and the notes of bar n-1 played up to the lead. The session
+checks them, and either answers at once (the band has left the last 2 bars silent: the drums rest) or hands the
+drummer a `LiveCall` (a short job on the server's shared pool: the stream holds no worker between bars). The drummer's
+state comes back with the bar's drums and is kept here, so any worker can decide the stream's next bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from seq2drum.errors import ConfigError
+from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
+
+SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
+IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
+DENOMINATORS = (1, 2, 4, 8, 16, 32)
+MAX_NUMERATOR = 64
+TEMPO_RANGE_BPM = (10.0, 400.0)
+
+
+class LiveStreamError(ConfigError):
+    """A play-along message the stream cannot take: a bad clock, or a bar out of order (INVALID_ARGUMENT)."""
+
+
+@dataclass(frozen=True)
+class IncomingNote:
+    """A note as the stream sends it: timed from the start of its bar, its part an index into the stream's parts."""
+
+    onset: float
+    duration: float
+    pitch: int
+    velocity: int
+    part: int
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    """What the drummer is asked for one bar (`api.LiveDrummer.next_bar`'s arguments, the state apart)."""
+
+    played: tuple[PlayedNote, ...]
+    previous: BarClock | None
+    bar: BarClock
+
+
+@dataclass
+class LiveSession:
+    """A stream between bars: the drummer's state, the last bar's clock, the run of silent bars."""
+
+    roles: Sequence[str]  # the role of each part the stream named (api.ROLE_NAMES)
+    state: Any  # the drummer's, opaque here
+    idle_s: float = 10.0  # the server's idle limit; two bars at a slow tempo may be longer
+    last_index: int = -1
+    last_clock: BarClock | None = None
+    silent_run: int = 0  # bars before the next one in which the band played nothing
+    decided: int = 0  # bars handed to the drummer
+    rested: int = 0  # bars answered with rest
+    history: list[int] = field(default_factory=list)  # indices of the bars received, for tests and logs
+
+    def take(self, index: int, numerator: int, denominator: int, tempo_bpm: float,
+             notes: Sequence[IncomingNote]) -> LiveCall | None:
+        """Check one bar's message and return the drummer's call for it, or None when the drums rest. Raises
+        LiveStreamError for a clock out of range or an index that does not go forward."""
+        if index <= self.last_index:
+            raise LiveStreamError(f"PlayAlong: bar {index} came after bar {self.last_index}; send each bar once, in "
+                                  "order (a new stream after a dropped connection goes on with the next bar's index)")
+        bar = BarClock(index, *_meter(numerator, denominator), _tempo(tempo_bpm))
+        skipped = self.last_index >= 0 and index > self.last_index + 1
+        previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm) if skipped else self.last_clock
+        if index > 0 and previous is None:  # a stream that starts past bar 0 (a reconnection): the same clock before
+            previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm)
+        played = self._played(notes, previous)
+        if played:
+            self.silent_run = 0
+        elif previous is not None:  # the bar before was silent, and so were any skipped (not heard) before it
+            self.silent_run += 1 + (index - self.last_index - 1 if skipped else 0)
+        self.last_index, self.last_clock = index, bar
+        self.history.append(index)
+        if self.silent_run >= SILENT_BARS:
+            self.rested += 1
+            return None
+        self.decided += 1
+        return LiveCall(tuple(played), previous, bar)
+
+    def idle_limit_s(self) -> float:
+        """How long the stream may send nothing: the server's limit, or IDLE_BARS bars at the last tempo."""
+        if self.last_clock is None:
+            return self.idle_s
+        bar_s = self.last_clock.quarters * 60.0 / self.last_clock.tempo_bpm
+        return max(self.idle_s, IDLE_BARS * bar_s)
+
+    def _played(self, notes: Sequence[IncomingNote], previous: BarClock | None) -> list[PlayedNote]:
+        """The notes as the drummer reads them (roles from the parts), those that cannot be in the bar left out: a
+        live client's clock may put a note a hair past the barline."""
+        if previous is None:
+            return []
+        length = previous.quarters
+        out = []
+        for note in notes:
+            if not (0 <= note.part < len(self.roles) and 0 <= note.pitch <= 127 and 1 <= note.velocity <= 127
+                    and 0.0 <= note.onset < length):
+                continue
+            out.append(PlayedNote(float(note.onset), max(0.0, float(note.duration)), int(note.pitch),
+                                  int(note.velocity), self.roles[note.part]))
+        return out
+
+
+def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], Any]:
+    """The job a worker runs for one bar."""
+    return drummer.next_bar(state, list(call.played), call.previous, call.bar)
+
+
+def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:
+    """The role of each (name, GM program or -1, channel) part, as a file's parts get theirs (midi/roles.py); a part
+    on channel 10 is the user's drums and gets "other" (live, given drums are not kept)."""
+    import numpy as np
+
+    from seq2drum.midi.io import Part
+    from seq2drum.midi.roles import part_role
+
+    roles = []
+    for number, (name, program, channel) in enumerate(parts):
+        part = Part(number, int(channel), str(name), int(program), np.zeros((0, 4), dtype=np.int64))
+        roles.append("other" if part.is_drums else part_role(part))
+    assert all(role in ROLE_NAMES for role in roles)
+    return roles
+
+
+def _meter(numerator: int, denominator: int) -> tuple[int, int]:
+    if not 1 <= numerator <= MAX_NUMERATOR or denominator not in DENOMINATORS:
+        raise LiveStreamError(f"PlayAlong: a meter of {numerator}/{denominator}; the numerator must be "
+                              f"1-{MAX_NUMERATOR} and the denominator one of {', '.join(map(str, DENOMINATORS))}")
+    return int(numerator), int(denominator)
+
+
+def _tempo(tempo_bpm: float) -> float:
+    low, high = TEMPO_RANGE_BPM
+    if not low <= tempo_bpm <= high:
+        raise LiveStreamError(f"PlayAlong: a tempo of {tempo_bpm:g} BPM; it must be {low:g}-{high:g} quarter notes "
+                              "per minute")
+    return float(tempo_bpm)

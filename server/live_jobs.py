@@ -1,0 +1,84 @@
+"""Play-along jobs: what a worker process runs for a PlayAlong stream (its start, then one job per bar), and the
+drummer a worker plays them with. No grpc here; the servicer sends these over the same pipe as songs.
+
+A worker loads the live drummer once, beside the offline model: the causal model (`--live-checkpoint`, default
+models/live.pt) or, with `--live-loop` or when no live model is there, a plain backbeat (seq2drum/live/loop_drummer.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seq2drum.options import GenerationOptions
+
+LIVE_JOB_LIMIT_S = 5.0  # a bar's decision takes milliseconds; past this the worker is taken as stuck and replaced
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """Which live drummer a worker plays along with: `checkpoint` (a causal model), or the backbeat loop when None."""
+
+    checkpoint: Path | None = None
+
+    def load(self) -> Any:
+        if self.checkpoint is None:
+            from seq2drum.live.loop_drummer import LoopDrummer
+
+            return LoopDrummer()
+        from seq2drum.live.model_drummer import ModelDrummer
+
+        return ModelDrummer(self.checkpoint)
+
+
+@dataclass
+class LiveJob:
+    """A stream's start (`call` None: begin, with the options, seed, groove clip and parts) or one bar (`call`, with
+    the drummer's state)."""
+
+    options: GenerationOptions | None = None
+    seed: int = 0
+    groove: bytes | None = None
+    parts: list[tuple[str, int, int]] = field(default_factory=list)
+    state: Any = None
+    call: Any = None  # seq2drum.live.session.LiveCall
+
+
+@dataclass
+class LiveResult:
+    """What a worker sends back: the drummer's state after the job, the bar's hits (none for a start), the parts'
+    roles (a start), what the model is, and the worker's memory (as JobResult, for the pool's recycling)."""
+
+    state: Any
+    hits: list[Any] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    model_name: str = ""
+    model_version: str = ""
+    lead_quarters: float = 0.25
+    decide_ms: float = 0.0
+    rss_bytes: int = 0
+    bars: int = 0
+
+
+def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
+    """Run one play-along job on the worker's drummer. Domain errors (a bad style, a groove clip that is not one)
+    go back to the stream as they are."""
+    from seq2drum.live.session import roles_of, run_call
+
+    started = time.perf_counter()
+    generator = getattr(drummer, "generator", None)
+    name = generator.info.name if generator is not None else getattr(drummer, "name", "live")
+    version = generator.info.version if generator is not None else ""
+    if job.call is None:
+        state = drummer.begin(job.options or GenerationOptions(), job.seed, job.groove)
+        return LiveResult(state, roles=roles_of(job.parts), model_name=name, model_version=version,
+                          lead_quarters=float(drummer.lead_quarters), decide_ms=_ms(started))
+    hits, state = run_call(drummer, job.state, job.call)
+    return LiveResult(state, hits=hits, model_name=name, model_version=version,
+                      lead_quarters=float(drummer.lead_quarters), decide_ms=_ms(started), bars=1)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
