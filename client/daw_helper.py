@@ -182,6 +182,8 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         parser.error("--simulate SONG.mid plays that song: leave out the positional song, --watch and --bars")
     if args.output is None:
         parser.error("--simulate needs -o OUT.mid for the drums it decides")
+    if not 0.25 <= args.speed <= 64:
+        parser.error(f"--speed must be 0.25-64 (times real time), got {args.speed:g}")
     try:
         import mido  # noqa: F401  the live extra
     except ImportError:

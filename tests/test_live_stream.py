@@ -1,0 +1,214 @@
+"""PlayAlong for real (server/live_stream.py, client/live_link.py, client/live_simulate.py): a server on port 0 with
+the stand-in loop drummer (and once with a tiny causal model), made-up bars sent over a real channel: tempo and meter
+changes, silence, a dropped connection and a restarted server, admission, idle streams, messages out of order, and
+the helper's --simulate (the same drums run to run, its usage errors)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from client import daw_helper
+from client.drum_client import DrumClient
+from client.live_link import LiveLink, LiveLinkError, Note
+from seq2drum.midi.io import read_midi
+from seq2drum.rpc import seq2drum_pb2 as pb
+from server.app import ServerConfig
+from server.live_jobs import LiveModel
+from server.testing import ServerThread
+from server.workers import ModelSource
+from tests.builders import format1_song_bytes, notes_from_steps, riff, backbeat, tiny_checkpoint
+
+GUITAR = [("Guitar", 29, 0)]
+RIFF = [Note(q / 2, 0.4, 40 + q % 3, 100, 0) for q in range(8)]  # eighths in a 4/4 bar
+CONFIG = ServerConfig(workers=2, max_streams=2, live_idle_s=1.0)
+
+
+@pytest.fixture(scope="module")
+def loop_server(tiny_model_path: Path) -> Iterator[ServerThread]:
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(None)), CONFIG) as server:
+        yield server
+
+
+def _link(server: ServerThread, seed: int = 5, parts: list | None = None) -> tuple[grpc.Channel, LiveLink]:
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    options = pb.GenerationOptions(seed=seed)
+    return channel, LiveLink(channel, options, parts if parts is not None else GUITAR)
+
+
+def _play(link: LiveLink, bars: list[tuple[tuple[int, int], float, list[Note]]], first: int = 0) -> list[pb.DrumBar]:
+    """Send each (meter, tempo, notes of the bar before) and wait for its drums."""
+    out = []
+    for offset, (meter, tempo, notes) in enumerate(bars):
+        link.send(first + offset, meter, tempo, notes)
+        bar = link.wait(first + offset, 10.0)
+        assert bar is not None
+        out.append(bar)
+    return out
+
+
+def test_each_bar_is_answered_in_its_own_meter_and_tempo(loop_server: ServerThread) -> None:
+    channel, link = _link(loop_server)
+    with channel, link:
+        ready = link.open()
+        assert ready.seed == 5 and ready.lead_quarters == pytest.approx(0.25)
+        meters = [((4, 4), 120.0), ((7, 8), 140.0), ((3, 4), 90.0), ((12, 8), 60.0), ((4, 4), 200.0)]
+        bars = _play(link, [(meter, tempo, RIFF if n else []) for n, (meter, tempo) in enumerate(meters)])
+    for bar, ((numerator, denominator), _) in zip(bars, meters):
+        length = numerator * 4 / denominator
+        assert bar.hits and not bar.resting
+        assert all(0 <= hit.onset_quarters < length for hit in bar.hits)
+        assert all(36 <= hit.pitch <= 81 and 1 <= hit.velocity <= 127 for hit in bar.hits)
+    assert len([h for h in bars[3].hits if h.pitch == 36]) == 2  # 12/8: kicks on dotted beats 1 and 3
+
+
+def test_the_drums_rest_after_two_silent_bars_and_come_back_with_the_band(loop_server: ServerThread) -> None:
+    channel, link = _link(loop_server)
+    played = [True, True, False, False, False, True, True]  # whether bar n-1 had notes, for n = 1..
+    with channel, link:
+        link.open()
+        bars = _play(link, [((4, 4), 120.0, [])] + [((4, 4), 120.0, RIFF if p else []) for p in played])
+    resting = [bar.resting for bar in bars]
+    # bar 3 follows one silent bar (2), bar 4 two (2, 3): rest until the band's bar 5 is heard, at bar 6
+    assert resting == [False, False, False, False, True, True, False, False]
+    assert all(not bar.hits for bar in bars if bar.resting)
+
+
+def test_a_reconnection_goes_on_from_the_next_bar(loop_server: ServerThread) -> None:
+    """A dropped connection: a new stream with the same seed goes on with the next bar's index."""
+    channel, link = _link(loop_server)
+    with channel:
+        link.open()
+        _play(link, [((4, 4), 120.0, RIFF)] * 3)
+        link.close()
+    channel, again = _link(loop_server)
+    with channel, again:
+        again.open()
+        bars = _play(again, [((4, 4), 120.0, RIFF)] * 3, first=3)
+    assert [bar.index for bar in bars] == [3, 4, 5] and all(bar.hits for bar in bars)
+
+
+def test_a_restarted_server_is_played_to_again(tiny_model_path: Path) -> None:
+    """The server restarts on the same port: the old stream fails with a status, a new one plays."""
+    source = ModelSource(tiny_model_path, live=LiveModel(None))
+    first = ServerThread("127.0.0.1:0", source, CONFIG).start()
+    port = first.port
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    link = LiveLink(channel, pb.GenerationOptions(seed=1), GUITAR)
+    try:
+        link.open()
+        _play(link, [((4, 4), 120.0, RIFF)])
+        first.stop(0)
+        with pytest.raises(LiveLinkError) as failed:
+            link.send(1, (4, 4), 120.0, RIFF)
+            link.wait(1, 10.0)
+        assert failed.value.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        with ServerThread(f"127.0.0.1:{port}", source, CONFIG) as second:
+            again = LiveLink(grpc.insecure_channel(f"127.0.0.1:{second.port}"), pb.GenerationOptions(seed=1), GUITAR)
+            again.open()
+            assert _play(again, [((4, 4), 120.0, RIFF)], first=2)[0].hits
+            again.close()
+    finally:
+        link.close()
+        channel.close()
+        first.stop(0)
+
+
+def test_streams_past_max_streams_are_refused(loop_server: ServerThread) -> None:
+    links = [_link(loop_server) for _ in range(CONFIG.max_streams + 1)]
+    try:
+        for _, link in links[:-1]:
+            link.open()
+        with pytest.raises(LiveLinkError) as refused:
+            links[-1][1].open()
+        assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and "--max-streams" in str(refused.value)
+    finally:
+        for channel, link in links:
+            link.close()
+            channel.close()
+
+
+def test_an_idle_stream_is_closed_after_two_bars_or_the_idle_limit(loop_server: ServerThread) -> None:
+    channel, link = _link(loop_server)
+    with channel, link:
+        link.open()
+        _play(link, [((4, 4), 240.0, [])])  # two bars at 240 BPM: 2 s, past the server's 1 s
+        started = time.perf_counter()
+        with pytest.raises(LiveLinkError) as closed:
+            link.wait(1, 10.0)
+        assert closed.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert 1.5 < time.perf_counter() - started < 8
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda link: (link.send(0, (4, 4), 120.0, []), link.send(0, (4, 4), 120.0, [])), "came after bar 0"),
+    (lambda link: link.send(0, (5, 3), 120.0, []), "denominator"),
+    (lambda link: link.send(0, (4, 4), 4000.0, []), "tempo"),
+], ids=["bar-twice", "meter", "tempo"])
+def test_messages_out_of_place_are_invalid_argument(loop_server: ServerThread, bad, message: str) -> None:  # noqa: ANN001
+    channel, link = _link(loop_server)
+    with channel, link:
+        link.open()
+        bad(link)
+        with pytest.raises(LiveLinkError) as refused:
+            link.wait(1, 10.0)
+        assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT and message in str(refused.value)
+
+
+def test_the_causal_model_plays_along_through_the_stream(tiny_model_path: Path, tmp_path: Path) -> None:
+    live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
+        channel, link = _link(server, parts=[("Guitar", 29, 0), ("Bass", 33, 1)])
+        with channel, link:
+            ready = link.open()
+            bars = _play(link, [((4, 4), 120.0, RIFF if n else []) for n in range(4)])
+    assert ready.model_name and ready.lead_quarters == pytest.approx(0.25)
+    assert [bar.index for bar in bars] == [0, 1, 2, 3] and not any(bar.resting for bar in bars)
+
+
+def _song(tmp_path: Path, bars: int = 6) -> Path:
+    path = tmp_path / "song.mid"
+    path.write_bytes(format1_song_bytes(notes_from_steps(riff(bars)), notes_from_steps(backbeat(bars))))
+    return path
+
+
+def test_simulate_writes_the_same_drums_run_to_run(loop_server: ServerThread, tmp_path: Path) -> None:
+    song = _song(tmp_path)
+    argv = ["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "--speed", "32", "--seed", "2"]
+    assert daw_helper.main([*argv, "-o", str(tmp_path / "a.mid"), "--report", str(tmp_path / "a.json")]) == 0
+    assert daw_helper.main([*argv, "--speed", "64", "-o", str(tmp_path / "b.mid")]) == 0
+    assert (tmp_path / "a.mid").read_bytes() == (tmp_path / "b.mid").read_bytes()
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["bars"] == 6 and 0 <= report["late_bars"] <= 6
+    assert set(report["round_trip_ms"]) == {"p50", "p99", "max"}
+    drums = read_midi((tmp_path / "a.mid").read_bytes())
+    assert drums.drum_parts and drums.time_signatures == read_midi(song.read_bytes()).time_signatures
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["song.mid", "--simulate", "song.mid", "-o", "x.mid"], "leave out the positional song"),
+    (["--simulate", "song.mid"], "needs -o"),
+    (["--simulate", "song.mid", "-o", "x.mid", "--speed", "100"], "--speed must be 0.25-64"),
+], ids=["song-twice", "no-output", "speed"])
+def test_simulate_usage_errors_exit_2(loop_server: ServerThread, tmp_path: Path, argv: list[str], message: str,
+                                      capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _song(tmp_path)
+    code = None
+    try:
+        code = daw_helper.main(["--server", f"127.0.0.1:{loop_server.port}", *argv])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_a_drum_client_opens_a_stream_on_its_channel(loop_server: ServerThread) -> None:
+    with DrumClient(f"127.0.0.1:{loop_server.port}") as client:
+        link = client.live_link(pb.GenerationOptions(seed=3), GUITAR)
+        assert link.open().seed == 3
+        link.close()

@@ -1,0 +1,64 @@
+"""seq2drum/live/session.py: a play-along stream's bars without a transport: order, clocks, silence, skipped bars,
+the band's parts by role, notes that cannot be in their bar."""
+
+from __future__ import annotations
+
+import pytest
+
+from seq2drum.live.session import IncomingNote, LiveSession, LiveStreamError, roles_of
+
+NOTE = IncomingNote(0.0, 0.5, 40, 100, 0)
+
+
+def test_silence_counts_the_bars_the_band_left_empty() -> None:
+    session = LiveSession(["guitar"], None)
+    heard = {1, 2, 6}  # the messages that carry notes (of the bar before)
+    decided = [session.take(n, 4, 4, 120.0, [NOTE] if n in heard else []) is not None for n in range(9)]
+    assert decided == [True, True, True, True, False, False, True, True, False]
+    assert session.rested == 3 and session.decided == 6
+
+
+def test_a_skipped_bar_counts_as_silent_and_keeps_the_clock() -> None:
+    session = LiveSession(["guitar"], None)
+    session.take(0, 7, 8, 140.0, [])
+    call = session.take(3, 7, 8, 140.0, [NOTE])  # bars 1 and 2 never came
+    assert call is not None and call.previous is not None and call.previous.index == 2
+    assert call.previous.numerator == 7 and call.played[0].role == "guitar"
+    assert session.take(5, 4, 4, 120.0, []) is None  # bar 4 silent, and bar 3 not heard: 2 silent bars
+
+
+def test_a_stream_that_starts_past_bar_zero_is_a_reconnection() -> None:
+    call = LiveSession(["bass"], None).take(12, 4, 4, 100.0, [NOTE])
+    assert call is not None and call.previous.index == 11 and call.played[0].role == "bass"
+
+
+@pytest.mark.parametrize("index, meter, tempo, message", [
+    (0, (4, 4), 120.0, "came after"), (1, (0, 4), 120.0, "numerator"), (1, (4, 6), 120.0, "denominator"),
+    (1, (4, 4), 5.0, "tempo"),
+], ids=["back", "numerator", "denominator", "tempo"])
+def test_bad_bars_are_refused(index: int, meter: tuple[int, int], tempo: float, message: str) -> None:
+    session = LiveSession(["guitar"], None)
+    session.take(0, 4, 4, 120.0, [])
+    with pytest.raises(LiveStreamError, match=message):
+        session.take(index, *meter, tempo, [])
+
+
+def test_notes_that_cannot_be_in_their_bar_are_left_out() -> None:
+    session = LiveSession(["guitar"], None)
+    session.take(0, 3, 4, 120.0, [])
+    notes = [NOTE, IncomingNote(3.0, 0.5, 40, 100, 0), IncomingNote(1.0, 0.5, 40, 0, 0),
+             IncomingNote(1.0, 0.5, 40, 100, 4), IncomingNote(-0.1, 0.5, 40, 100, 0)]
+    call = session.take(1, 3, 4, 120.0, notes)
+    assert call is not None and [note.onset for note in call.played] == [0.0]
+
+
+def test_the_idle_limit_is_two_bars_at_a_slow_tempo() -> None:
+    session = LiveSession(["guitar"], None, idle_s=10.0)
+    assert session.idle_limit_s() == 10.0
+    session.take(0, 4, 4, 30.0, [])  # a bar of 8 s
+    assert session.idle_limit_s() == pytest.approx(16.0)
+
+
+def test_parts_get_their_roles_as_a_files_parts_do() -> None:
+    parts = [("Bass", 33, 1), ("Lead Gtr", 29, 2), ("", -1, 9), ("Vocals", 25, 3), ("", 0, 4), ("", -1, 5)]
+    assert roles_of(parts) == ["bass", "guitar", "other", "melody", "keys", "other"]
