@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-file", type=Path, default=None,
                         help=f"file whose first line is the server's shared token, or set {TOKEN_ENV} (default: none)")
     live = parser.add_argument_group("playing along (needs the live extra: pip install 'seq2drum[live]')")
+    live.add_argument("--live", action="store_true",
+                      help="play along now: the band from a MIDI input port, the drums to an output port, in time "
+                      "with the DAW's MIDI clock when it sends one, else with --tempo and --meter (default: off)")
+    live.add_argument("--in", dest="in_port", default=None, metavar="PORT",
+                      help="--live: the input port's name (default: a virtual port 'seq2drum band' where the system "
+                      "has them, else the first input)")
+    live.add_argument("--out", dest="out_port", default=None, metavar="PORT",
+                      help="--live: the output port's name (default: a virtual port 'seq2drum drums', else the first)")
     live.add_argument("--simulate", type=Path, default=None, metavar="SONG.mid",
                       help="play the file's band to the server bar by bar, as --live would, in scaled real time "
                       "without ports; -o OUT.mid (required) gets the drums the server decided (default: off)")
@@ -113,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.simulate is not None:
         return run_simulate(parser, args)
+    if args.live:
+        from .live_ports import run_live
+
+        return run_live(parser, args)
     if args.bars is not None and (args.song is not None or args.watch is not None):
         parser.error("--bars makes drums from nothing: leave out SONG.mid and --watch")
     if args.bars is None and (args.song is None) == (args.watch is None):
