@@ -11,6 +11,7 @@ it with clock messages made in code (no ports: these machines have none); `run_p
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -211,11 +212,48 @@ class LivePlayer:
             self.emit(self.queue.pop(0).message)
 
 
-def run_ports(player: LivePlayer, inport: Any, outport: Any, tick_s: float = 0.001) -> None:
+class Reconnector:
+    """Opens a new stream when the player's has failed (the server restarted, the network dropped), every
+    `retry_s`, on a thread so the port loop keeps playing the fallback meanwhile; the player goes on with the new
+    stream from its next bar (the server's drummer starts over there)."""
+
+    def __init__(self, open_link: Callable[[], LiveLink], retry_s: float = 2.0) -> None:
+        self.open_link, self.retry_s = open_link, retry_s
+        self._last_try = -1e9
+        self._opened: LiveLink | None = None
+        self._trying: threading.Thread | None = None
+
+    def check(self, player: LivePlayer, now: float) -> None:
+        if self._opened is not None:
+            old, player.link, self._opened = player.link, self._opened, None
+            old.close()
+            player.late_said = False
+            player.say("the server is back: playing its drums again from the next bar")
+            return
+        if player.link.error is None or (self._trying is not None and self._trying.is_alive()):
+            return
+        if now - self._last_try >= self.retry_s:
+            self._last_try = now
+            self._trying = threading.Thread(target=self._try, daemon=True, name="seq2drum-live-reconnect")
+            self._trying.start()
+
+    def _try(self) -> None:
+        try:
+            link = self.open_link()
+            link.open(timeout_s=5.0)
+        except LiveLinkError:
+            return
+        self._opened = link
+
+
+def run_ports(player: LivePlayer, inport: Any, outport: Any, reconnector: Reconnector | None = None,
+              tick_s: float = 0.001) -> None:
     """The loop for real ports until Ctrl-C: input messages in as they come, `step` every `tick_s`."""
     while True:
         now = time.perf_counter()
         for message in inport.iter_pending():
             player.on_message(message, now)
+        if reconnector is not None:
+            reconnector.check(player, now)
         player.step(now)
         time.sleep(tick_s)

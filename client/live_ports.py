@@ -16,7 +16,7 @@ from seq2drum.midi.scan import parse_meter
 
 from .drum_client import DEFAULT_SERVER, DrumClient, HelperError
 from .live_link import LiveLinkError
-from .live_play import PARTS, AutoClock, FollowedClock, LivePlayer, OwnClock, run_ports
+from .live_play import PARTS, AutoClock, FollowedClock, LivePlayer, OwnClock, Reconnector, run_ports
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 INSTALL = "pip install 'seq2drum[live]' (or: pip install mido python-rtmidi)"
@@ -65,12 +65,12 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"playing along: band from '{inport.name}', drums to '{outport.name}' ({ready.model_name}); "
               f"{tempo:g} BPM in {meter[0]}/{meter[1]} until the DAW's MIDI clock leads; Ctrl-C stops", flush=True)
         try:
-            run_ports(player, inport, outport)
+            run_ports(player, inport, outport, Reconnector(lambda: client.live_link(options, PARTS)))
         except KeyboardInterrupt:
             outport.reset()  # every note off
             print("stopped", flush=True)
         finally:
-            link.close()
+            player.link.close()
     return 0
 
 

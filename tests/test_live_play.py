@@ -175,3 +175,52 @@ def test_a_server_gone_mid_song_leaves_the_groove_playing(tiny_model_path: Path)
     late_kicks = [m for m in emitted if m.type == "note_on" and m.note == 36]
     # bar 0's drums cannot come before it starts (sent at its start), bars 1-2 are the server's, 3-5 the fallback's
     assert stopped and len(said) == 1 and "gone" in said[0] and len(late_kicks) >= 9
+
+
+def test_the_player_reconnects_when_the_server_comes_back(tiny_model_path: Path) -> None:
+    """A server restart: the fallback plays meanwhile, then a new stream on the restarted server takes over from its
+    next bar, said once each way."""
+    from client.live_play import Reconnector
+
+    config = ServerConfig(workers=1, max_streams=2)
+    source = ModelSource(tiny_model_path, live=LiveModel(None))
+    server = ServerThread("127.0.0.1:0", source, config).start()
+    port = server.port
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    open_link = lambda: LiveLink(channel, pb.GenerationOptions(seed=1), [("Guitar", 29, 0)])  # noqa: E731
+    player = LivePlayer(open_link(), OwnClock(400.0, 0.0), (4, 4), lambda message: None, [].append)
+    player.link.open()
+    said: list[str] = []
+    player.say = said.append
+    reconnector = Reconnector(open_link, retry_s=0.2)
+    second = None
+    try:
+        position_s = 0.0
+        clock_start = time.perf_counter()
+        while position_s < 20 * 0.6:  # 20 bars of 4/4 at 400 BPM
+            now = time.perf_counter()
+            position_s = now - clock_start
+            bar = int(position_s / 0.6)
+            if bar == 3 and server is not None:
+                server.stop(0)
+                server = None
+                clock_start += time.perf_counter() - now  # the song waits while the test stops the server
+                continue
+            if bar == 6 and second is None:
+                second = ServerThread(f"127.0.0.1:{port}", source, config).start()
+                clock_start += time.perf_counter() - now
+                continue
+            player.clock = OwnClock(400.0, clock_start)
+            player.on_message(mido.Message("note_on", channel=0, note=40, velocity=90), now)
+            player.on_message(mido.Message("note_off", channel=0, note=40), now)
+            reconnector.check(player, now)
+            player.step(now)
+            time.sleep(0.001)
+        assert said[0].startswith("the server is late or gone") and any("is back" in line for line in said)
+        assert player.link.error is None and player.link.wait(player.sent, 2.0) is not None
+    finally:
+        player.link.close()
+        channel.close()
+        for running in (server, second):
+            if running is not None:
+                running.stop(0)
