@@ -62,3 +62,19 @@ def test_the_idle_limit_is_two_bars_at_a_slow_tempo() -> None:
 def test_parts_get_their_roles_as_a_files_parts_do() -> None:
     parts = [("Bass", 33, 1), ("Lead Gtr", 29, 2), ("", -1, 9), ("Vocals", 25, 3), ("", 0, 4), ("", -1, 5)]
     assert roles_of(parts) == ["bass", "guitar", "other", "melody", "keys", "other"]
+
+
+def test_the_bar_after_the_bands_last_ends_the_drums_on_its_downbeat() -> None:
+    """The drums stop with the band: the bar after its last plays its downbeat and a crash, then they rest; a file
+    played along so ends within 2 bars of its last note (../shared/scoring's validity)."""
+    from seq2drum.live.api import DrumHit
+    from seq2drum.live.session import ENDING_CRASH, ending_bar
+
+    session = LiveSession(["guitar"], None)
+    calls = [session.take(n, 4, 4, 120.0, [NOTE] if n in (1, 2) else []) for n in range(5)]
+    assert [call is not None and call.ending for call in calls] == [False, False, False, True, False]
+    assert calls[4] is None
+    groove = [DrumHit(0.0, 36, 100), DrumHit(0.0, 42, 80), DrumHit(1.0, 38, 110), DrumHit(3.5, 42, 70)]
+    ended = ending_bar(groove)
+    assert [(hit.onset, hit.pitch) for hit in ended] == [(0.0, 36), (0.0, 42), (0.0, ENDING_CRASH)]
+    assert ending_bar([DrumHit(0.0, ENDING_CRASH, 90)]) == [DrumHit(0.0, ENDING_CRASH, 90)]

@@ -3,6 +3,8 @@
 The file is read through generation's first stage (generation/prepare.py: the parts listened to by role, or the guitar
 alone with `guitar_only`; the drums given with `keep_drums`), then from the bar where the music starts each bar's
 drums are asked for at the lead with the notes of the bar before played until then (`api.LiveDrummer.next_bar`).
+Bars go through the stream's session (live/session.py) as the server's PlayAlong sends them: after 2 bars the band
+left silent the drums rest, and the bar after the band's last ends them on its downbeat.
 Drums given in the file (the primed input) are kept in their bars and heard by the drummer there, as a user's drums
 would be. The drums come back as notes on the file's clock and as MIDI bytes, as generation writes them.
 """
@@ -17,7 +19,8 @@ import numpy as np
 
 from seq2drum.generation.given import clear_of_kept
 from seq2drum.generation.prepare import PreparedSong, prepare
-from seq2drum.live.api import BarClock, DrumHit, PlayedNote
+from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
+from seq2drum.live.session import IncomingNote, LiveSession, run_call
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes
 from seq2drum.midi.roles import GUITAR, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
@@ -66,16 +69,21 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
     given = prepared.given
-    state = drummer.begin(options, seed, groove)
+    session = LiveSession(ROLE_NAMES, drummer.begin(options, seed, groove))
     previous: tuple[BarClock, list[PlayedNote]] | None = None
     written = []
     for clock, played in played_bars(prepared, drummer.lead_quarters):
-        hits, state = drummer.next_bar(state, previous[1] if previous else (), previous[0] if previous else None,
-                                       clock)
+        heard = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLE_NAMES.index(n.role))
+                 for n in (previous[1] if previous else ())]
+        call = session.take(clock.index, clock.numerator, clock.denominator, clock.tempo_bpm, heard)
+        hits = []  # the band has left 2 bars silent: the drums rest, as the server's stream does
+        if call is not None:
+            hits, session.state = run_call(drummer, session.state, call)
+        state = session.state
         row = prepared.encoded.first_bar + clock.index
         start = int(grid.step_to_tick(int(grid.bars[row, BAR_START])))
         if given is not None and given.covered[clock.index]:  # the user's drums play this bar, and are heard
-            state = drummer.hear(state, given.hits[clock.index])
+            session.state = drummer.hear(state, given.hits[clock.index])
         else:
             written.append(_ticks(hits, start, tpq))
         previous = (clock, played)

@@ -17,6 +17,8 @@ from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
+ENDING_CRASH = 49  # GM crash 1: the hit that ends the drums in the bar after the band's last
+ENDING_QUARTERS = 0.125  # what is on the downbeat: hits before this are kept in an ending bar
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
 DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_NUMERATOR = 64
@@ -45,6 +47,7 @@ class LiveCall:
     played: tuple[PlayedNote, ...]
     previous: BarClock | None
     bar: BarClock
+    ending: bool = False  # the band left the bar before silent: the drums end here with a hit on the downbeat
 
 
 @dataclass
@@ -84,7 +87,7 @@ class LiveSession:
             self.rested += 1
             return None
         self.decided += 1
-        return LiveCall(tuple(played), previous, bar)
+        return LiveCall(tuple(played), previous, bar, ending=self.silent_run == SILENT_BARS - 1)
 
     def idle_limit_s(self) -> float:
         """How long the stream may send nothing: the server's limit, or IDLE_BARS bars at the last tempo."""
@@ -110,8 +113,20 @@ class LiveSession:
 
 
 def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], Any]:
-    """The job a worker runs for one bar."""
-    return drummer.next_bar(state, list(call.played), call.previous, call.bar)
+    """The job a worker runs for one bar: the drummer's bar, or in an ending bar its downbeat and a crash."""
+    hits, state = drummer.next_bar(state, list(call.played), call.previous, call.bar)
+    return (ending_bar(hits) if call.ending else hits), state
+
+
+def ending_bar(hits: Sequence[DrumHit]) -> list[DrumHit]:
+    """A bar after the band's last: the hits on its downbeat, with a crash, and nothing after. When the band stops,
+    the drums stop with it on the next downbeat, not two bars of groove later (and a file played along ends within
+    2 bars of its last note, as ../shared/scoring checks); if the band plays on, it was a stop-time hit."""
+    kept = [hit for hit in hits if hit.onset < ENDING_QUARTERS]
+    if not any(hit.pitch == ENDING_CRASH for hit in kept):
+        loudest = max((hit.velocity for hit in kept), default=100)
+        kept.append(DrumHit(0.0, ENDING_CRASH, loudest, 1.0))
+    return sorted(kept, key=lambda hit: (hit.onset, hit.pitch))
 
 
 def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:
