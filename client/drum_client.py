@@ -16,6 +16,7 @@ from typing import TypeVar
 import grpc
 
 from seq2drum.errors import escape_controls
+from seq2drum.outputs import takes_written
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .balancing import ServerListError, channel_options, split_servers, target_for
@@ -165,7 +166,8 @@ class DrumClient:
             if len(data) != metadata.output_bytes:
                 raise HelperError(f"the server's stream ended early: {len(data)} bytes received of take "
                                   f"{metadata.take or 1}, {metadata.output_bytes} bytes announced")
-        if len(received) < wanted:
+        written = takes_written(list(received[0][0].notices)) if received else None
+        if len(received) < wanted and written != len(received):  # fewer takes said in the notices are all there are
             raise HelperError(f"the server's stream ended early: {len(received)} of {wanted} takes received")
         (metadata, data), *more = received
         return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])

@@ -18,6 +18,25 @@ from seq2drum.atomic import write_together
 _MAX_VERSIONS = 10_000  # SONG_drums-10000.mid: past it, a folder has bigger problems than a name
 # what this helper and main.py write: SONG_drums.mid, SONG_drums-2.mid ..., and takes OUT.take1.mid ... (any OUT)
 _OWN_OUTPUT = re.compile(r"(_(with_)?drums(-\d+)?\.mid|\.take\d+\.mid)$", re.IGNORECASE)
+_FEWER_TAKES = re.compile(r"^wrote (\d+) of the (\d+) takes asked")
+
+
+def fewer_takes_notice(written: int, asked: int) -> str:
+    """Said when the decision found fewer distinct takes than asked (it never writes copies); "" otherwise. The
+    DAW helper reads it back from a server's notices (`takes_written`)."""
+    if written >= asked:
+        return ""
+    return (f"wrote {written} of the {asked} takes asked: the grooves this song's bars allow give no more readings "
+            f"that differ in a fifth of their hits or more (odd meters have few), and copies are not written")
+
+
+def takes_written(notices: list[str]) -> int | None:
+    """How many takes a result's notices say were written when fewer than asked (None: as many as asked)."""
+    for notice in notices:
+        found = _FEWER_TAKES.match(notice)
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def output_path(song: Path, merge: bool = False) -> Path:

@@ -416,10 +416,11 @@ def test_takes_are_never_copies_where_the_codebook_runs_out() -> None:
 
 
 def test_fewer_takes_come_with_a_notice() -> None:
-    from seq2drum.generation.render import fewer_takes_notice
+    from seq2drum.outputs import fewer_takes_notice, takes_written
 
     assert fewer_takes_notice(4, 4) == ""
     assert fewer_takes_notice(2, 4).startswith("wrote 2 of the 4 takes asked")
+    assert takes_written(["something else", fewer_takes_notice(2, 4)]) == 2 and takes_written([]) is None
 
 
 def test_a_run_of_4_16_bars_plays_longer_grooves_across_them() -> None:

@@ -41,3 +41,33 @@ def test_an_odd_meter_song_gets_distinct_takes_or_fewer_with_a_notice(data_dir: 
     assert len(grids) >= 2
     if len(grids) < 4:
         assert any(notice.startswith(f"wrote {len(grids)} of the 4 takes") for notice in result.notices)
+
+
+def test_the_helpers_stream_accepts_fewer_takes_when_the_server_says_so() -> None:
+    """GenerateStream (files past the message limit) with fewer takes than asked: all the server wrote, with its
+    notice, is taken; a stream that ends short without that notice is still an error."""
+    import pytest
+
+    from client.drum_client import DrumClient, HelperError
+    from seq2drum.outputs import fewer_takes_notice
+    from seq2drum.rpc import seq2drum_pb2 as pb
+
+    def stream(notices: list[str]):  # noqa: ANN202
+        class Stub:
+            def GenerateStream(self, requests, timeout, **kwargs):  # noqa: ANN001, ANN202, N802
+                list(requests)
+                for take in (1, 2):
+                    yield pb.GenerateStreamResponse(metadata=pb.GenerationMetadata(take=take, output_bytes=3,
+                                                                                   notices=notices))
+                    yield pb.GenerateStreamResponse(midi_chunk=b"abc")
+        return Stub()
+
+    client = DrumClient("127.0.0.1:1")
+    options = pb.GenerationOptions(takes=4)
+    client._stub = stream([fewer_takes_notice(2, 4)])
+    drums = client._generate_stream(b"MThd", options, 1024)
+    assert len(drums.more_takes) == 1
+    client._stub = stream([])
+    with pytest.raises(HelperError, match="ended early: 2 of 4 takes"):
+        client._generate_stream(b"MThd", options, 1024)
+    client.close()

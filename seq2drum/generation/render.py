@@ -15,6 +15,7 @@ import numpy as np
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.feel.swing import decide_swing
 from seq2drum.options import GenerationOptions
+from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove.density import density_notice
@@ -82,14 +83,6 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                fewer_takes_notice(len(takes), options.takes),
                density_notice(options.density, takes[0].density_reached if takes else None)]
     return results, notices
-
-
-def fewer_takes_notice(written: int, asked: int) -> str:
-    """Said when the decision found fewer distinct takes than asked (it never writes copies)."""
-    if written >= asked:
-        return ""
-    return (f"wrote {written} of the {asked} takes asked: the grooves this song's bars allow give no more readings "
-            f"that differ in a fifth of their hits or more (odd meters have few), and copies are not written")
 
 
 def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
