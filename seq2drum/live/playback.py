@@ -3,8 +3,8 @@
 The file is read through generation's first stage (generation/prepare.py: the parts listened to by role, or the guitar
 alone with `guitar_only`; the drums given with `keep_drums`), then from the bar where the music starts each bar's
 drums are asked for at the lead with the notes of the bar before played until then (`api.LiveDrummer.next_bar`).
-Bars go through the stream's session (live/session.py) as the server's PlayAlong sends them: after 2 bars the band
-left silent the drums rest, and the bar after the band's last ends them on its downbeat.
+Bars go through the stream's session (live/session.py) as the server's PlayAlong sends them: the drums play through
+a bar the band leaves silent, stop in the next one where the band's last note fell in its bar, and rest after.
 Drums given in the file (the primed input) are kept in their bars and heard by the drummer there, as a user's drums
 would be. The drums come back as notes on the file's clock and as MIDI bytes, as generation writes them.
 """

@@ -17,8 +17,6 @@ from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
-ENDING_CRASH = 49  # GM crash 1: the hit that ends the drums in the bar after the band's last
-ENDING_QUARTERS = 0.125  # what is on the downbeat: hits before this are kept in an ending bar
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
 DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_NUMERATOR = 64
@@ -47,7 +45,9 @@ class LiveCall:
     played: tuple[PlayedNote, ...]
     previous: BarClock | None
     bar: BarClock
-    ending: bool = False  # the band left the bar before silent: the drums end here with a hit on the downbeat
+    # the band left the bar before silent: the drums of this bar stop at this many quarter notes (where the band's
+    # last note fell in its bar, 2 bars before), as a drummer carries a groove on a little after the band stops
+    end_quarters: float | None = None
 
 
 @dataclass
@@ -60,6 +60,7 @@ class LiveSession:
     last_index: int = -1
     last_clock: BarClock | None = None
     silent_run: int = 0  # bars before the next one in which the band played nothing
+    last_onset: float = 0.0  # where the band's last note fell in its bar, in quarter notes from its start
     decided: int = 0  # bars handed to the drummer
     rested: int = 0  # bars answered with rest
     history: list[int] = field(default_factory=list)  # indices of the bars received, for tests and logs
@@ -79,6 +80,7 @@ class LiveSession:
         played = self._played(notes, previous)
         if played:
             self.silent_run = 0
+            self.last_onset = max(note.onset for note in played)
         elif previous is not None:  # the bar before was silent, and so were any skipped (not heard) before it
             self.silent_run += 1 + (index - self.last_index - 1 if skipped else 0)
         self.last_index, self.last_clock = index, bar
@@ -87,7 +89,8 @@ class LiveSession:
             self.rested += 1
             return None
         self.decided += 1
-        return LiveCall(tuple(played), previous, bar, ending=self.silent_run == SILENT_BARS - 1)
+        ending = self.silent_run == SILENT_BARS - 1 and index > 0
+        return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None)
 
     def idle_limit_s(self) -> float:
         """How long the stream may send nothing: the server's limit, or IDLE_BARS bars at the last tempo."""
@@ -113,20 +116,17 @@ class LiveSession:
 
 
 def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], Any]:
-    """The job a worker runs for one bar: the drummer's bar, or in an ending bar its downbeat and a crash."""
+    """The job a worker runs for one bar: the drummer's bar, cut where the drums end after the band stopped."""
     hits, state = drummer.next_bar(state, list(call.played), call.previous, call.bar)
-    return (ending_bar(hits) if call.ending else hits), state
+    return (ending_bar(hits, call.end_quarters) if call.end_quarters is not None else hits), state
 
 
-def ending_bar(hits: Sequence[DrumHit]) -> list[DrumHit]:
-    """A bar after the band's last: the hits on its downbeat, with a crash, and nothing after. When the band stops,
-    the drums stop with it on the next downbeat, not two bars of groove later (and a file played along ends within
-    2 bars of its last note, as ../shared/scoring checks); if the band plays on, it was a stop-time hit."""
-    kept = [hit for hit in hits if hit.onset < ENDING_QUARTERS]
-    if not any(hit.pitch == ENDING_CRASH for hit in kept):
-        loudest = max((hit.velocity for hit in kept), default=100)
-        kept.append(DrumHit(0.0, ENDING_CRASH, loudest, 1.0))
-    return sorted(kept, key=lambda hit: (hit.onset, hit.pitch))
+def ending_bar(hits: Sequence[DrumHit], end_quarters: float) -> list[DrumHit]:
+    """The second bar after the band's last note: the hits before `end_quarters` (where that note fell in its bar),
+    none after. A drummer plays on through a bar's rest in the band (the bar after its last is played whole), and
+    stops with it: the drums end less than 2 bars after the band's last note (../shared/scoring's validity), and if
+    the band comes back, the groove was only cut short."""
+    return [hit for hit in hits if hit.onset < end_quarters]
 
 
 def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:

@@ -106,8 +106,8 @@ class Seq2DrumServicer:
         client sends one PlayedBar per bar, at that bar's lead (PlayAlongReady.lead_quarters before it starts: the start
         of the last 16th of the bar before), silent bars included; the server answers each with the bar's DrumBar as
         soon as it is decided. Each decision is a short job on the server's shared worker pool: a stream holds no worker
-        between bars. The drums end with the band (the bar after its last plays a crash on the downbeat, then they rest)
-        and come back on the bar after the first bar it plays again. After a dropped connection, open a new stream with the same options and seed and go on with the
+        between bars. The drums play through one bar the band leaves silent, stop in the next where the band's last note
+        fell in its bar, rest after it, and come back on the bar after the first bar it plays again. After a dropped connection, open a new stream with the same options and seed and go on with the
         next bar's index: the drummer starts again from there (it has not heard the bars before).
 
         Status codes: INVALID_ARGUMENT for a bad option, groove clip, meter or tempo, or a message out of place (the
