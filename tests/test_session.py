@@ -76,3 +76,13 @@ def test_the_drums_end_less_than_two_bars_after_the_bands_last_note() -> None:
     assert [None if call is None else call.end_quarters for call in calls] == [None, None, None, 2.5, None]
     groove = [DrumHit(0.0, 36, 100), DrumHit(1.0, 38, 110), DrumHit(2.5, 42, 70), DrumHit(3.5, 42, 70)]
     assert [hit.onset for hit in ending_bar(groove, 2.5)] == [0.0, 1.0]
+
+
+def test_bars_the_users_drums_play_are_not_silent() -> None:
+    session = LiveSession(["guitar"], None)
+    decided = []
+    for n in range(6):
+        decided.append(session.take(n, 4, 4, 120.0, []) is not None)
+        if n < 2:
+            session.sounded()  # the user's two kept bars
+    assert decided == [True, True, True, True, False, False]  # 2 silent bars after the kept ones, then rest

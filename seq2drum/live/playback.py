@@ -84,6 +84,7 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
         start = int(grid.step_to_tick(int(grid.bars[row, BAR_START])))
         if given is not None and given.covered[clock.index]:  # the user's drums play this bar, and are heard
             session.state = drummer.hear(state, given.hits[clock.index])
+            session.sounded()
         else:
             written.append(_ticks(hits, start, tpq))
         previous = (clock, played)

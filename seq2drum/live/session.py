@@ -61,6 +61,7 @@ class LiveSession:
     last_clock: BarClock | None = None
     silent_run: int = 0  # bars before the next one in which the band played nothing
     last_onset: float = 0.0  # where the band's last note fell in its bar, in quarter notes from its start
+    drums_sounded: bool = False  # the user's own drums played the last bar (kept bars): it was not silent
     decided: int = 0  # bars handed to the drummer
     rested: int = 0  # bars answered with rest
     history: list[int] = field(default_factory=list)  # indices of the bars received, for tests and logs
@@ -78,9 +79,10 @@ class LiveSession:
         if index > 0 and previous is None:  # a stream that starts past bar 0 (a reconnection): the same clock before
             previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm)
         played = self._played(notes, previous)
-        if played:
+        if played or self.drums_sounded:
             self.silent_run = 0
-            self.last_onset = max(note.onset for note in played)
+            self.last_onset = max((note.onset for note in played), default=previous.quarters if previous else 0.0)
+            self.drums_sounded = False
         elif previous is not None:  # the bar before was silent, and so were any skipped (not heard) before it
             self.silent_run += 1 + (index - self.last_index - 1 if skipped else 0)
         self.last_index, self.last_clock = index, bar
@@ -91,6 +93,10 @@ class LiveSession:
         self.decided += 1
         ending = self.silent_run == SILENT_BARS - 1 and index > 0
         return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None)
+
+    def sounded(self) -> None:
+        """The user's own drums played the bar just taken (a kept bar): the room was not silent in it."""
+        self.drums_sounded = True
 
     def idle_limit_s(self) -> float:
         """How long the stream may send nothing: the server's limit, or IDLE_BARS bars at the last tempo."""
