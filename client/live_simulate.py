@@ -43,11 +43,12 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     link = client.live_link(options, song.parts)
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
-    started = time.perf_counter() + 0.05
-    due = [started + song.seconds(bar.start_tick) / speed for bar in song.bars]
+    origin = song.seconds(song.bars[0].start_tick) if song.bars else 0.0  # the band's first bar starts the clock
+    started = time.perf_counter() + 0.05  # bar 0's lead is then 50 ms away at most
+    due = [started + (song.seconds(bar.start_tick) - origin) / speed for bar in song.bars]
     try:
         for bar in song.bars:
-            send_at = started + song.seconds(max(0, bar.start_tick - lead_ticks)) / speed
+            send_at = started + (song.seconds(max(0, bar.start_tick - lead_ticks)) - origin) / speed
             time.sleep(max(0.0, send_at - time.perf_counter()))
             notes = song.played(song.bars[bar.index - 1], lead_ticks) if bar.index else []
             link.send(bar.index, (bar.numerator, bar.denominator), bar.tempo_bpm, notes)

@@ -67,7 +67,8 @@ class SongBars:
 
 
 def read_song(path: Path) -> SongBars:
-    """The file's band (channel 10 left out) as bars, from its first bar to the bar of its last note's end."""
+    """The file's band (channel 10 left out) as bars, from the bar where its first note starts (the drums start with
+    the band, as generation's do) to the bar of its last note's end; indices count from that first bar."""
     import mido
 
     midi = mido.MidiFile(str(path))
@@ -110,9 +111,13 @@ def read_song(path: Path) -> SongBars:
     if meters[0][0] > 0:
         meters.insert(0, (0, 4, 4))
     end = max((end for part in notes for _, end, _, _ in part), default=0)
+    first = min((start for part in notes for start, _, _, _ in part), default=0)
     for part in notes:
         part.sort()
-    return SongBars(tpq, names, notes, bar_list(tpq, meters, tempos, end), tempos, meters)
+    bars = [bar for bar in bar_list(tpq, meters, tempos, end) if bar.end_tick > first]  # from the band's entry
+    bars = [Bar(index, bar.start_tick, bar.end_tick, bar.numerator, bar.denominator, bar.tempo_bpm)
+            for index, bar in enumerate(bars)]
+    return SongBars(tpq, names, notes, bars, tempos, meters)
 
 
 def bar_list(tpq: int, meters: Sequence[tuple[int, int, int]], tempos: Sequence[tuple[int, int]],

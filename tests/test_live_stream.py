@@ -22,7 +22,7 @@ from server.app import ServerConfig
 from server.live_jobs import LiveModel
 from server.testing import ServerThread
 from server.workers import ModelSource
-from tests.builders import format1_song_bytes, notes_from_steps, riff, backbeat, tiny_checkpoint
+from tests.builders import PPQ, backbeat, format1_song_bytes, notes_from_steps, riff, tiny_checkpoint
 
 GUITAR = [("Guitar", 29, 0)]
 RIFF = [Note(q / 2, 0.4, 40 + q % 3, 100, 0) for q in range(8)]  # eighths in a 4/4 bar
@@ -212,3 +212,16 @@ def test_a_drum_client_opens_a_stream_on_its_channel(loop_server: ServerThread) 
         link = client.live_link(pb.GenerationOptions(seed=3), GUITAR)
         assert link.open().seed == 3
         link.close()
+
+
+def test_simulate_starts_with_the_band(loop_server: ServerThread, tmp_path: Path) -> None:
+    """A file whose band enters in bar 3 (a drum intro before it): the stream starts there, no drums before."""
+    guitar = notes_from_steps(riff(4))
+    guitar[:, :2] += 2 * 4 * PPQ  # two bars later
+    path = tmp_path / "late.mid"
+    path.write_bytes(format1_song_bytes(guitar, notes_from_steps(backbeat(6))))
+    out = tmp_path / "late_drums.mid"
+    assert daw_helper.main(["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(path), "--speed", "64",
+                            "-o", str(out), "--report", str(tmp_path / "r.json")]) == 0
+    drums = read_midi(out.read_bytes()).drum_parts[0].notes
+    assert drums[:, 0].min() >= 2 * 4 * PPQ - PPQ // 8 and json.loads((tmp_path / "r.json").read_text())["bars"] == 4
