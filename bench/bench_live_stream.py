@@ -63,9 +63,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         song = args.song or default_real_song() or built_song(scratch / "built.mid")
-        print(f"song: {song} ({'real' if song.parent != scratch else 'built in code'}), {args.streams} streams at "
-              f"--speed {args.speed:g} against --workers {args.workers}"
-              f"{' (stand-in loop)' if args.live_loop else ''}")
+        kind = "given" if args.song else "real" if song.parent != scratch else "built in code"
+        print(f"song: {song} ({kind}), {args.streams} streams at --speed {args.speed:g} against --workers "
+              f"{args.workers}{' (stand-in loop)' if args.live_loop else ''}")
         port = free_port()
         server = start_server(port, args.workers, args.streams, args.live_loop)
         reports: list[dict | None] = [None] * args.streams

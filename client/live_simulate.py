@@ -44,11 +44,14 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
     origin = song.seconds(song.bars[0].start_tick) if song.bars else 0.0  # the band's first bar starts the clock
-    started = time.perf_counter() + 0.05  # bar 0's lead is then 50 ms away at most
+    # each bar's lead in seconds (before the file's first tick, at the first bar's tempo)
+    leads = [song.seconds(bar.start_tick) - song.seconds(bar.start_tick - lead_ticks) if bar.start_tick >= lead_ticks
+             else ready.lead_quarters * 60.0 / bar.tempo_bpm for bar in song.bars]
+    started = time.perf_counter() + 0.05 + (leads[0] / speed if leads else 0.0)  # bar 0's lead is 50 ms away
     due = [started + (song.seconds(bar.start_tick) - origin) / speed for bar in song.bars]
     try:
         for bar in song.bars:
-            send_at = started + (song.seconds(max(0, bar.start_tick - lead_ticks)) - origin) / speed
+            send_at = due[bar.index] - leads[bar.index] / speed
             time.sleep(max(0.0, send_at - time.perf_counter()))
             notes = song.played(song.bars[bar.index - 1], lead_ticks) if bar.index else []
             link.send(bar.index, (bar.numerator, bar.denominator), bar.tempo_bpm, notes)
@@ -61,7 +64,8 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
         raise HelperError(f"{missing} bars got no drums from the server; nothing was written")
     trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
     late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)
-    report = {"bars": len(song.bars), "late_bars": int(late),
+    late_indices = [bar.index for bar in song.bars if (link.received_at(bar.index) or 0.0) > due[bar.index]]
+    report = {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
               "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
                                 "max": round(trips[-1], 2)},
               "seed": ready.seed, "speed": speed, "model": ready.model_name}
