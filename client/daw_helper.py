@@ -108,6 +108,13 @@ def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOption
     return options
 
 
+def connect(args: argparse.Namespace) -> tuple[seq2drum_pb2.GenerationOptions, DrumClient]:
+    """The generation options and a client for the flags' server(s). HelperError or ConfigError for a bad flag."""
+    options = options_from_args(args)
+    return options, DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait, tls_ca=args.tls_ca,
+                               token=read_token(args.token_file))
+
+
 def read_kit_map_text(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -130,9 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bars is None and (args.song is None) == (args.watch is None):
         parser.error("give either SONG.mid, --watch DIR or --bars N")
     try:
-        options = options_from_args(args)
-        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait, tls_ca=args.tls_ca,
-                            token=read_token(args.token_file))
+        options, client = connect(args)
     except (HelperError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -207,9 +212,7 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         print(f"error: {args.simulate} not found; name an existing .mid file", file=sys.stderr)
         return EXIT_USAGE
     try:
-        options = options_from_args(args)
-        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait, tls_ca=args.tls_ca,
-                            token=read_token(args.token_file))
+        options, client = connect(args)
     except (HelperError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,11 +10,10 @@ import sys
 import time
 from typing import Any
 
-from seq2drum.credentials import read_token
 from seq2drum.errors import ConfigError
 from seq2drum.midi.scan import parse_meter
 
-from .drum_client import DEFAULT_SERVER, DrumClient, HelperError
+from .drum_client import HelperError
 from .live_link import LiveLinkError
 from .live_play import PARTS, AutoClock, FollowedClock, LivePlayer, OwnClock, Reconnector, run_ports
 
@@ -31,16 +30,14 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ImportError:
         print(f"error: --live needs the live extra: {INSTALL}", file=sys.stderr)
         return EXIT_USAGE
-    from .daw_helper import options_from_args
+    from .daw_helper import connect
 
     tempo = args.tempo_qpm or 120.0
     count_in = args.count_in_bars or 0
     try:
         meter = parse_meter(args.meter or "4/4")
         args.tempo_qpm = args.meter = args.count_in_bars = None  # the helper's clock, not drums-from-nothing options
-        options = options_from_args(args)
-        client = DrumClient(args.server or DEFAULT_SERVER, args.timeout, args.wait, tls_ca=args.tls_ca,
-                            token=read_token(args.token_file))
+        options, client = connect(args)
     except (HelperError, ConfigError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
