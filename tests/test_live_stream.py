@@ -225,3 +225,21 @@ def test_simulate_starts_with_the_band(loop_server: ServerThread, tmp_path: Path
                             "-o", str(out), "--report", str(tmp_path / "r.json")]) == 0
     drums = read_midi(out.read_bytes()).drum_parts[0].notes
     assert drums[:, 0].min() >= 2 * 4 * PPQ - PPQ // 8 and json.loads((tmp_path / "r.json").read_text())["bars"] == 4
+
+
+def test_simulate_writes_what_evaluate_live_plays(tiny_model_path: Path, tmp_path: Path) -> None:
+    """The helper's --simulate (mido's bars, the stream, the server's session) and --mode evaluate --live's playback
+    (generation's bars, the same session in process) decide the same drums for the same song and seed: figures
+    measured with one hold for the other."""
+    from seq2drum.live.model_drummer import ModelDrummer
+    from seq2drum.live.playback import play_file
+    from seq2drum.options import GenerationOptions
+
+    live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
+    song = _song(tmp_path, bars=8)
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
+        assert daw_helper.main(["--server", f"127.0.0.1:{server.port}", "--simulate", str(song), "--speed", "64",
+                                "--seed", "4", "-o", str(tmp_path / "sim.mid")]) == 0
+    simulated = read_midi((tmp_path / "sim.mid").read_bytes()).drum_parts[0].notes
+    played = play_file(ModelDrummer(live), song.read_bytes(), GenerationOptions(seed=4), seed=4).notes
+    assert len(played) and {(s, p) for s, _, p, _ in simulated.tolist()} == {(s, p) for s, _, p, _ in played.tolist()}
