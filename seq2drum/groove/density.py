@@ -55,6 +55,8 @@ def one_per_group(where: np.ndarray, score: np.ndarray, group: np.ndarray, taken
     busy = np.zeros(keyed.max(initial=0) + 1, dtype=bool)
     busy[keyed[taken]] = True
     cells = np.flatnonzero(where.ravel() & ~busy[keyed.ravel()])
+    if not len(cells):
+        return np.zeros(where.shape, dtype=bool)
     best = cells[np.lexsort((-score.ravel()[cells], keyed.ravel()[cells]))]
     first = np.r_[True, keyed.ravel()[best][1:] != keyed.ravel()[best][:-1]]
     kept = np.zeros(where.size, dtype=bool)
