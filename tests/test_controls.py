@@ -360,8 +360,8 @@ def test_sparser_thins_the_time_keeping_to_the_backbone() -> None:
 
 
 def test_busier_adds_one_ghost_a_free_beat_and_one_kick_a_half_note() -> None:
-    """Issue 23 item 4: at 2x a doom song got snare on 11 of 16 steps; a drummer adds one soft ghost in a beat
-    without a snare at most, and one more kick a half note at most."""
+    """Issue 23 item 4: at 2x a doom song got snare on 11 of 16 steps; a drummer adds one soft ghost a beat at most
+    (none where the snare plays off the beat), and one more kick a half note at most."""
     from seq2drum.groove import density
     from seq2drum.midi.drums import KICK, SNARE
 
@@ -369,10 +369,10 @@ def test_busier_adds_one_ghost_a_free_beat_and_one_kick_a_half_note() -> None:
     before = take.hits.copy()
     density.apply_density(take, np.random.default_rng(3).random(take.hits.shape), scores, 4.0)
     ghosts = (take.hits & ~before)[:, :16, SNARE].reshape(len(take.hits), 4, 4)  # (bar, beat, step)
-    assert ghosts.sum(axis=2).max() == 1 and not ghosts[:, [1, 3]].any()  # beats 2 and 4 have their snare
+    assert ghosts.sum(axis=2).max() == 1 and ghosts[:, :, [0, 2]].sum() == 0  # off the 8ths, one a beat at most
     assert (take.velocity[..., SNARE][take.hits[..., SNARE] & ~before[..., SNARE]] == density.GHOST_VELOCITY).all()
     kicks = (take.hits & ~before)[:, :16, KICK].reshape(len(take.hits), 2, 8)
-    assert kicks.sum(axis=2).max() == 1 and take.hits[:, :16, SNARE].sum(axis=1).max() <= 4
+    assert kicks.sum(axis=2).max() == 1 and take.hits[:, :16, SNARE].sum(axis=1).max() <= 6
 
 
 def test_the_8th_grid_in_compound_and_odd_meters() -> None:

@@ -6,9 +6,10 @@ and a crash on every beat, at 0.5x it dropped most snares of a folk song while i
   kicks and snares, then the other cymbals' beats, then the time-keeping voice's even beats (2 and 4); kick and
   snare on the beat (the backbone), time-keeping on alternate beats, crashes and fills stay;
 - busier: what drummers add, in turn: the time-keeping voice on the 8ths it leaves out, then on the 16ths, then
-  ghost snares (soft; at most one a beat, in beats without a snare) on the 16ths off the 8ths, then kicks on
-  off-beat 8ths (at most one more a half note); nothing in bars that rest or fill, nothing past the music's last
-  note, never a crash or a tom; a shuffle or jazz ride (skip notes: `shuffled`) gets no straight 8ths or 16ths.
+  ghost snares (soft; at most one a beat, none where the snare plays off the beat or on a quarter of the bar's
+  steps already) on the 16ths off the 8ths, then kicks on off-beat 8ths (at most one more a half note); nothing
+  in bars that rest or fill, nothing past the music's last note, never a crash or a tom; a shuffle or jazz ride
+  (skip notes: `shuffled`) gets no straight 8ths or 16ths.
 Within a kind the steps the model finds likeliest over the whole song come or go first, in every bar alike, so the
 bars stay even. The 8th grid is the 8th in 6/8 and 7/8 too (step_kinds). The ratio reached is kept on the take;
 the render (and the gRPC response's notices) say so when take 1 misses the target by more than 15%.
@@ -126,8 +127,12 @@ def thicken(take: Take, p: np.ndarray, scores: SongScores, target: float) -> Non
     timed = take.hits[..., list(CYMBALS)].any(axis=2)
     snare, kick = take.hits[..., SNARE], take.hits[..., KICK]
     even = column_mean(p)
-    ghosts = one_per_group(playable & ~on_eighth & ~snare, even[..., SNARE], groups(scores, width, 2),
-                           snare)  # at most one ghost a beat, none in a beat the snare plays already
+    beats = groups(scores, width, 2)
+    starts = np.ones(beats.shape, dtype=bool)  # each beat's first step
+    starts[:, 1:] = beats[:, 1:] != beats[:, :-1]
+    busy = (4 * snare.sum(axis=1) >= np.maximum(scores.bar_steps, 1))[:, None]  # snare on a quarter of the steps
+    ghosts = one_per_group(playable & ~on_eighth & ~snare & ~busy, even[..., SNARE], beats,
+                           snare & ~starts)  # at most one ghost a beat, none where the snare plays off the beat
     kicks = one_per_group(playable & on_eighth & ~on_beat & ~kick, even[..., KICK], groups(scores, width, 4),
                           np.zeros_like(kick))  # at most one more kick a half note
     kinds = ((voice, straight & on_eighth & ~timed), (voice, straight & ~on_eighth & ~timed), (SNARE, ghosts),
