@@ -357,3 +357,55 @@ def test_sparser_thins_the_time_keeping_to_the_backbone() -> None:
     assert not take.hits[:, 2:16:4, CLOSED_HAT].any() and take.hits[:, 0:16:4, CLOSED_HAT].any()  # off-beats first
     density.apply_density(take, np.full(take.hits.shape, 0.2), scores, 0.1)
     assert (take.hits[..., [KICK, SNARE]] == before[..., [KICK, SNARE]]).all()  # the backbone stays
+
+
+def test_busier_adds_one_ghost_a_free_beat_and_one_kick_a_half_note() -> None:
+    """Issue 23 item 4: at 2x a doom song got snare on 11 of 16 steps; a drummer adds one soft ghost a beat at most
+    (none where the snare plays off the beat), and one more kick a half note at most."""
+    from seq2drum.groove import density
+    from seq2drum.midi.drums import KICK, SNARE
+
+    take, scores = _rock_take()
+    before = take.hits.copy()
+    density.apply_density(take, np.random.default_rng(3).random(take.hits.shape), scores, 4.0)
+    ghosts = (take.hits & ~before)[:, :16, SNARE].reshape(len(take.hits), 4, 4)  # (bar, beat, step)
+    assert ghosts.sum(axis=2).max() == 1 and ghosts[:, :, [0, 2]].sum() == 0  # off the 8ths, one a beat at most
+    assert (take.velocity[..., SNARE][take.hits[..., SNARE] & ~before[..., SNARE]] == density.GHOST_VELOCITY).all()
+    kicks = (take.hits & ~before)[:, :16, KICK].reshape(len(take.hits), 2, 8)
+    assert kicks.sum(axis=2).max() == 1 and take.hits[:, :16, SNARE].sum(axis=1).max() <= 6
+
+
+def test_the_8th_grid_in_compound_and_odd_meters() -> None:
+    """6/8 has its 8ths every 2 steps under a dotted-quarter beat; 7/8's beats are its 8ths (not its 16ths)."""
+    from types import SimpleNamespace
+
+    from seq2drum.groove import density
+
+    on_beat, on_eighth = density.step_kinds(SimpleNamespace(beat_steps=np.array([6, 2, 4])), 16)
+    assert np.flatnonzero(on_beat[0]).tolist() == [0, 6, 12] and np.flatnonzero(on_eighth[0]).tolist()[:6] == [
+        0, 2, 4, 6, 8, 10]
+    assert np.flatnonzero(on_eighth[1]).tolist() == np.flatnonzero(on_beat[1]).tolist() == list(range(0, 16, 2))
+    assert np.flatnonzero(on_eighth[2]).tolist() == list(range(0, 16, 2))
+
+
+def test_busier_keeps_a_shuffle_a_shuffle() -> None:
+    """A shuffle's hats (on the beat and its skip note, the last 16th) get no straight 8ths or 16ths added."""
+    from seq2drum.groove import density
+
+    take, scores = _rock_take()
+    take.hits[:, :16, CLOSED_HAT] = False
+    take.hits[:, [0, 3, 4, 7, 8, 11, 12, 15], CLOSED_HAT] = True
+    take.velocity[take.hits] = 90
+    assert density.shuffled(take, CLOSED_HAT, scores).all()
+    density.apply_density(take, np.full(take.hits.shape, 0.2), scores, 2.0)
+    assert not take.hits[:, [1, 2, 5, 6, 9, 10, 13, 14], CLOSED_HAT].any()
+
+
+def test_sparser_thins_every_bar_alike() -> None:
+    """Less takes the same steps out of every bar (no random holes) and keeps time on beats 1 and 3."""
+    from seq2drum.groove import density
+
+    take, scores = _rock_take()
+    density.apply_density(take, np.random.default_rng(5).random(take.hits.shape), scores, 0.5)
+    hats = take.hits[:, :16, CLOSED_HAT]
+    assert (hats == hats[0]).all() and np.flatnonzero(hats[0]).tolist() == [0, 8]

@@ -397,22 +397,31 @@ def test_a_policy_change_is_read_as_its_fields_type_and_a_bad_one_is_named() -> 
 
 
 def test_takes_are_never_copies_where_the_codebook_runs_out() -> None:
-    """Issue 23: in a meter with few grooves, a later take is the same grooves on the other time-keeping voice, and
-    when even that is taken, fewer takes come back: every pair of takes below TAKE_MAX_SIMILARITY cell F1."""
+    """Issue 23 item 2: in a meter with few grooves (7/8), a later take is built from variations (the other
+    time-keeping voice, the open hi-hat, busier or sparser, a kick variation) under 0.78 cell F1 with every earlier
+    take; only when those run out do fewer takes come back, never a copy."""
     from seq2drum.groove.decoder import take_similarity
-    from seq2drum.midi.drums import CLOSED_HAT, RIDE as RIDE_CLASS
+    from seq2drum.groove.variations import VARIATION_MAX_SIMILARITY
+    from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE as RIDE_CLASS
 
     seven_eight = [row for row in range(len(CODEBOOK.patterns)) if CODEBOOK.bar_steps[row] == 14]
     rock = CODEBOOK.patterns[max(seven_eight, key=lambda row: CODEBOOK.patterns[row].sum()), :16].astype(float)
     scores = scores_for([0.02 + 0.9 * rock] * 8, [Section(0, 8, 0)])  # 7/8 bars: rock, a variation, silence
     scores = replace(scores, bar_steps=np.full(8, 14), beat_steps=np.full(8, 2), last_onset=(7, 13))
     takes = Decoder(CODEBOOK, NO_REFINE).decide(scores, n_takes=4)
-    assert 2 <= len(takes) < 4
+    assert len(takes) == 4  # main's decoder wrote 2 of the 4
     for i, a in enumerate(takes):
         for b in takes[i + 1 :]:
             assert take_similarity(a.hits, b.hits) < TAKE_MAX_SIMILARITY
-    voices = [(int(t.hits[..., CLOSED_HAT].sum()), int(t.hits[..., RIDE_CLASS].sum())) for t in takes]
-    assert any(hats == 0 and ride > 0 for hats, ride in voices)  # one take keeps time on the ride
+    assert max(take_similarity(takes[3].hits, t.hits) for t in takes[:3]) < VARIATION_MAX_SIMILARITY
+    voices = [(int(t.hits[..., CLOSED_HAT].sum()), int(t.hits[..., RIDE_CLASS].sum()),
+               int(t.hits[..., OPEN_HAT].sum())) for t in takes]
+    assert any(hats == 0 and ride > 0 for hats, ride, _ in voices)  # one take keeps time on the ride
+    assert any(hats == ride == 0 and loose > 0 for hats, ride, loose in voices)  # one on the open hi-hat
+    assert len({t.n_hits for t in takes}) >= 2  # one busier or sparser
+    many = Decoder(CODEBOOK, NO_REFINE).decide(scores, n_takes=16)
+    assert 4 <= len(many) < 16  # the variations run out too: fewer takes
+    assert all(take_similarity(a.hits, b.hits) < TAKE_MAX_SIMILARITY for i, a in enumerate(many) for b in many[i + 1:])
 
 
 def test_fewer_takes_come_with_a_notice() -> None:

@@ -901,3 +901,13 @@ def test_a_message_size_out_of_range_names_the_flag(mib: str) -> None:
 
     with pytest.raises(ConfigError, match=r"--max-message-mib must be 0.0625-1024 \(64 KiB - 1 GiB\), got"):
         server_config(build_parser().parse_args(["--max-message-mib", mib]))
+
+
+def test_density_missed_by_more_than_15_percent_is_said_in_the_response(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
+    """Issue 23 item 4: the notice that take 1 missed --density by more than 15% reaches the gRPC response too."""
+    response = generate(stub, rock_song_bytes(8), seed=2, density=4.0)
+    asked = "--density 4 asked 4x the model's hits"
+    said = [notice for notice in response.metadata.notices if notice.startswith(asked)]
+    assert len(said) == 1 and "as far as it goes" in said[0]
+    plain = generate(stub, rock_song_bytes(8), seed=2).metadata.notices
+    assert not any(notice.startswith("--density") for notice in plain)

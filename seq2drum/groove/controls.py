@@ -25,7 +25,8 @@ from collections.abc import Callable
 import numpy as np
 
 from seq2drum.options import GenerationOptions, fills_every
-from seq2drum.groove.decoder import HATS, Decoder, distinct, move_voice
+from seq2drum.groove.decoder import Decoder, distinct
+from seq2drum.groove.variations import HATS, move_voice
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.structure import closes_with_fill

@@ -18,12 +18,11 @@ nothing plays after it. Only entries played often enough in training (`min_groov
 Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
 take's groove for it (pattern F1 below `TAKE_MAX_SIMILARITY`), decided the same way otherwise. A take that still
 shares `TAKE_MAX_SIMILARITY` of its cells with an earlier one (the codebook runs out of grooves in odd meters) is
-tried on the other time-keeping voice, and otherwise not written: fewer takes, never copies.
+varied (groove.variations: the other time-keeping voice, busier or sparser, a kick variation) until it shares under
+0.78, and otherwise not written: fewer takes, never copies.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 
@@ -32,11 +31,11 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, structure_decisions, structure_edges
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE, midi_velocity
+from seq2drum.groove.variations import varied_take
+from seq2drum.midi.drums import midi_velocity
 from seq2drum.model.scoring import SongScores
 
 _TAKE_ATTEMPTS = 4
-HATS = (CLOSED_HAT, OPEN_HAT)
 _FORCED = 1e6  # a section bonus no gain can outweigh
 _DINKELBACH_ROUNDS = 3
 MIN_HITS_PER_PLAYING_BAR = 1.0
@@ -85,8 +84,8 @@ class Decoder:
             if take is not None and not distinct(take, takes):
                 # the codebook has no other groove for these bars (odd meters): the same grooves on the other
                 # time-keeping voice, else no take at all; never a copy (the caller says fewer were written)
-                take = other_voice(take, scores)
-                if not distinct(take, takes):
+                take = varied_take(take, takes, p, scores, take_similarity)
+                if take is None:
                     break
             takes.append(take)
         return takes
@@ -157,32 +156,6 @@ def take_floor(scores: SongScores, p: np.ndarray) -> float:
 def distinct(take: Take, takes: list[Take]) -> bool:
     """Whether `take` shares under TAKE_MAX_SIMILARITY of its cells (cell F1) with every take of `takes`."""
     return not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY
-
-
-def move_voice(take: Take, scores: SongScores, sources: tuple[int, ...], target: int) -> None:
-    """In place: every hit of the `sources` classes played on `target` instead, with the model's predicted velocity
-    and timing for the voice it lands on."""
-    moved = take.hits[:, :, list(sources)].any(axis=2) & ~take.hits[:, :, target]
-    take.hits[:, :, target] |= moved
-    take.hits[:, :, list(sources)] = False
-    take.velocity[:, :, list(sources)] = 0
-    take.offset[:, :, list(sources)] = 0.0
-    take.velocity[:, :, target] = np.where(moved, midi_velocity(np.round(scores.velocity[:, :, target])),
-                                           take.velocity[:, :, target]).astype(np.uint8)
-    take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
-
-
-def other_voice(take: Take, scores: SongScores) -> Take:
-    """A copy of `take` keeping time on the other cymbal: the ride where it plays the hi-hats, else the closed
-    hi-hat where it rides."""
-    varied = dataclasses.replace(take, hits=take.hits.copy(), velocity=take.velocity.copy(),
-                                 offset=take.offset.copy())
-    hats = int(take.hits[:, :, list(HATS)].sum())
-    if hats >= int(take.hits[:, :, RIDE].sum()):
-        move_voice(varied, scores, HATS, RIDE)
-    else:
-        move_voice(varied, scores, (RIDE,), CLOSED_HAT)
-    return varied
 
 
 def take_similarity(a: np.ndarray, b: np.ndarray) -> float:

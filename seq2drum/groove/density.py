@@ -3,13 +3,16 @@
 Scaling the decision's threshold (what this replaced) moved every class alike: at 4x it wrote 16th kick and snare
 and a crash on every beat, at 0.5x it dropped most snares of a folk song while its hi-hats stayed. Here:
 - sparser: hits go in order of how little they carry: time-keeping 16ths, then its off-beat 8ths, then off-beat
-  kicks and snares, then the other cymbals' beats, then the time-keeping voice's beats, the model's least likely
-  first within each; kick and snare
-  on the beat (the backbone), crashes and fills stay;
+  kicks and snares, then the other cymbals' beats, then the time-keeping voice's even beats (2 and 4); kick and
+  snare on the beat (the backbone), time-keeping on alternate beats, crashes and fills stay;
 - busier: what drummers add, in turn: the time-keeping voice on the 8ths it leaves out, then on the 16ths, then
-  ghost snares (soft) on the 16ths off the beat, then kicks on off-beat 8ths, the model's likeliest first within
-  each; nothing in bars that rest or fill, nothing past the music's last note, never a crash or a tom.
-The ratio reached is kept on the take; the render says so when take 1 misses the target by more than 15%.
+  ghost snares (soft; at most one a beat, none where the snare plays off the beat or on a quarter of the bar's
+  steps already) on the 16ths off the 8ths, then kicks on off-beat 8ths (at most one more a half note); nothing
+  in bars that rest or fill, nothing past the music's last note, never a crash or a tom; a shuffle or jazz ride
+  (skip notes: `shuffled`) gets no straight 8ths or 16ths.
+Within a kind the steps the model finds likeliest over the whole song come or go first, in every bar alike, so the
+bars stay even. The 8th grid is the 8th in 6/8 and 7/8 too (step_kinds). The ratio reached is kept on the take;
+the render (and the gRPC response's notices) say so when take 1 misses the target by more than 15%.
 """
 
 from __future__ import annotations
@@ -27,17 +30,59 @@ CYMBALS = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
 def step_kinds(scores: SongScores, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, S) bool on a beat, and (n, S) bool on an 8th (beats included), for every step of every bar."""
+    """(n, S) bool on a beat, and (n, S) bool on an 8th (beats included), for every step of every bar. The 8th is
+    the beat's third in 6/8, 9/8, 12/8, its half in 4/4 and 3/4, the beat itself in 7/8 or 5/8 (beats of an 8th)."""
     steps = np.arange(width)[None, :]
     beat = np.maximum(scores.beat_steps[:, None], 1)
-    on_beat = steps % beat == 0
-    on_eighth = steps % np.maximum(beat // 2, 1) == 0
-    return on_beat, on_eighth
+    return steps % beat == 0, steps % eighth_steps(beat) == 0
+
+
+def eighth_steps(beat: np.ndarray) -> np.ndarray:
+    """The 8th's length in steps for each beat length (steps): see step_kinds."""
+    compound = (beat % 3 == 0) & (beat >= 6)
+    return np.maximum(np.where(compound, beat // 3, np.where(beat >= 4, beat // 2, beat)), 1)
+
+
+def groups(scores: SongScores, width: int, eighths: int) -> np.ndarray:
+    """(n, S) index of each step's span of `eighths` 8ths in its bar (a beat of 2 8ths; a dotted beat is 3)."""
+    beat = np.maximum(scores.beat_steps[:, None], 1)
+    span = np.where((beat % 3 == 0) & (beat >= 6), beat * max(1, eighths // 2), eighth_steps(beat) * eighths)
+    return np.arange(width)[None, :] // span
+
+
+def one_per_group(where: np.ndarray, score: np.ndarray, group: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """`where` kept at the best-scoring step of each (bar, group), and none in a group `taken` already plays."""
+    keyed = group + (np.arange(len(where)) * (group.max(initial=0) + 1))[:, None]  # one key per (bar, group)
+    busy = np.zeros(keyed.max(initial=0) + 1, dtype=bool)
+    busy[keyed[taken]] = True
+    cells = np.flatnonzero(where.ravel() & ~busy[keyed.ravel()])
+    if not len(cells):
+        return np.zeros(where.shape, dtype=bool)
+    best = cells[np.lexsort((-score.ravel()[cells], keyed.ravel()[cells]))]
+    first = np.r_[True, keyed.ravel()[best][1:] != keyed.ravel()[best][:-1]]
+    kept = np.zeros(where.size, dtype=bool)
+    kept[best[first]] = True
+    return kept.reshape(where.shape)
+
+
+def column_mean(p: np.ndarray) -> np.ndarray:
+    """p averaged over the bars at each (step, drum), broadcast back: the same steps go or come in every bar."""
+    return np.broadcast_to(p.mean(axis=0, keepdims=True), p.shape)
+
+
+def shuffled(take: Take, voice: int, scores: SongScores) -> np.ndarray:
+    """(n,) bars of quarter beats whose time-keeping plays a skip note (the beat's last 16th, its off-8th empty): a
+    shuffle or jazz ride, kept a pattern by busier (no 8ths or 16ths added) and sparser (skips go with the 8ths)."""
+    hits = take.hits[..., voice]
+    skip = hits[:, 3::4].any(axis=1)
+    straight = hits[:, 2::4].any(axis=1)
+    return skip & ~straight & (scores.beat_steps == 4)
 
 
 def thin(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
     """Remove hits, least carrying first (see the module), until the take has at most `target` hits or only its
-    backbone, crashes and fills are left."""
+    backbone, crashes and fills are left. Within a kind, the steps least likely over the whole song go first, in
+    every bar alike (no random holes)."""
     excess = take.n_hits - int(np.ceil(target))
     if excess <= 0:
         return
@@ -45,27 +90,32 @@ def thin(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
     tier = np.full(take.hits.shape, 9, dtype=np.int64)  # 9: never removed
     cymbal = np.zeros(take.hits.shape[2], dtype=bool)
     cymbal[list(CYMBALS)] = True
-    tier[:, :, cymbal] = np.where(on_beat, 3, np.where(on_eighth, 1, 0))[:, :, None]
-    tier[:, :, [KICK, SNARE]] = np.where(on_beat, 9, 2)[:, :, None]
     main = max(CYMBALS, key=lambda drum: int(take.hits[..., drum].sum()))  # the time-keeping voice: its beats last
-    tier[:, :, main] = np.where(on_beat, 4, tier[:, :, main])
+    swung = shuffled(take, main, scores)[:, None]
+    sixteenth = np.where(swung & (np.arange(take.hits.shape[1]) % 4 == 3)[None, :], 1, 0)  # a skip note: an 8th
+    tier[:, :, cymbal] = np.where(on_beat, 3, np.where(on_eighth, 1, sixteenth))[:, :, None]
+    tier[:, :, [KICK, SNARE]] = np.where(on_beat, 9, 2)[:, :, None]
+    beat_index = np.arange(take.hits.shape[1])[None, :] // np.maximum(scores.beat_steps[:, None], 1)
+    alternate = on_beat & (beat_index % 2 == 0)  # the 1st, 3rd, ... beat of the bar
+    tier[:, :, main] = np.where(on_beat, np.where(alternate, 9, 4), tier[:, :, main])  # kept on alternate beats
     keep = take.structure[:, FILL_COLUMN]
     tier[keep] = 9  # a fill bar stays whole
     tier[:, 0, CRASH] = 9
     cells = np.flatnonzero(take.hits.ravel() & (tier.ravel() < 9))
-    order = np.lexsort((p.ravel()[cells], tier.ravel()[cells]))  # lowest tier, then least likely, first
-    gone = cells[order[:excess]]
+    key = (p.ravel()[cells], column_mean(p).ravel()[cells], tier.ravel()[cells])
+    gone = cells[np.lexsort(key)[:excess]]  # lowest tier, then the least likely steps of the song, first
     for array in (take.hits, take.velocity, take.offset):
         array.ravel()[gone] = 0
 
 
 def thicken(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
-    """Add what a drummer adds (see the module), likeliest first within each kind, until the take has `target`
-    hits or nothing of that kind is left to add."""
+    """Add what a drummer adds (see the module), likeliest steps of the song first within each kind, until the take
+    has `target` hits or nothing of that kind is left to add."""
     missing = int(np.ceil(target)) - take.n_hits
     if missing <= 0:
         return
-    on_beat, on_eighth = step_kinds(scores, take.hits.shape[1])
+    width = take.hits.shape[1]
+    on_beat, on_eighth = step_kinds(scores, width)
     open_bars = ~(take.structure[:, REST_COLUMN] | take.structure[:, FILL_COLUMN])
     playable = scores.step_mask() & open_bars[:, None]
     last_bar, last_step = scores.last_onset
@@ -73,18 +123,26 @@ def thicken(take: Take, p: np.ndarray, scores: SongScores, target: float) -> Non
     if 0 <= last_bar < len(playable):
         playable[last_bar, last_step + 1 :] = False
     voice = RIDE if take.hits[..., RIDE].sum() > take.hits[..., CLOSED_HAT].sum() else CLOSED_HAT
+    straight = playable & ~shuffled(take, voice, scores)[:, None]  # a shuffle's time-keeping stays as it is
     timed = take.hits[..., list(CYMBALS)].any(axis=2)
-    kinds = (
-        (voice, playable & on_eighth & ~timed),
-        (voice, playable & ~on_eighth & ~timed),
-        (SNARE, playable & ~on_eighth & ~take.hits[..., SNARE]),
-        (KICK, playable & on_eighth & ~on_beat & ~take.hits[..., KICK]),
-    )
+    snare, kick = take.hits[..., SNARE], take.hits[..., KICK]
+    even = column_mean(p)
+    beats = groups(scores, width, 2)
+    starts = np.ones(beats.shape, dtype=bool)  # each beat's first step
+    starts[:, 1:] = beats[:, 1:] != beats[:, :-1]
+    busy = (4 * snare.sum(axis=1) >= np.maximum(scores.bar_steps, 1))[:, None]  # snare on a quarter of the steps
+    ghosts = one_per_group(playable & ~on_eighth & ~snare & ~busy, even[..., SNARE], beats,
+                           snare & ~starts)  # at most one ghost a beat, none where the snare plays off the beat
+    kicks = one_per_group(playable & on_eighth & ~on_beat & ~kick, even[..., KICK], groups(scores, width, 4),
+                          np.zeros_like(kick))  # at most one more kick a half note
+    kinds = ((voice, straight & on_eighth & ~timed), (voice, straight & ~on_eighth & ~timed), (SNARE, ghosts),
+             (KICK, kicks))
     for drum, where in kinds:
         if missing <= 0:
             return
         cells = np.flatnonzero(where.ravel())
-        chosen = cells[np.argsort(-p[..., drum].ravel()[cells], kind="stable")[:missing]]
+        key = (-p[..., drum].ravel()[cells], -even[..., drum].ravel()[cells])
+        chosen = cells[np.lexsort(key)[:missing]]
         rows, steps = np.unravel_index(chosen, where.shape)
         take.hits[rows, steps, drum] = True
         velocity = GHOST_VELOCITY if drum == SNARE else midi_velocity(np.round(scores.velocity[rows, steps, drum]))
