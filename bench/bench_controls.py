@@ -45,25 +45,28 @@ def measured_swing(midi_bytes: bytes, steps_per_quarter: int) -> float:
 
 def density_report(generator: DrumGenerator, songs: list, files: dict[str, Path]) -> None:
     """Hits at --density 0.5 / 1 / 2 per song, with the ratios required."""
-    print("density: hits at --density 0.5 / 1 / 2 (and the two ratios; required: <= 0.7 and >= 1.43)")
+    print("density: hits at --density 0.5 / 1 / 2 (and the two ratios; required: <= 0.7 and >= 1.43, or the notice "
+          "that says how far it went: 'told')")
     totals = dict.fromkeys(DENSITIES, 0)
     failing = 0
     seconds = {d: 0.0 for d in DENSITIES}
     for song in songs:
         midi = files[song.sha256].read_bytes()
-        hits = {}
+        hits, told = {}, False
         for density in DENSITIES:
             started = time.perf_counter()
-            hits[density] = generator.generate(midi, GenerationOptions(seed=0, density=density)).n_hits
+            result = generator.generate(midi, GenerationOptions(seed=0, density=density))
+            hits[density] = result.n_hits
+            told |= any(notice.startswith("--density") for notice in result.notices)
             seconds[density] += time.perf_counter() - started
             totals[density] += hits[density]
         ok = hits[0.5] <= 0.7 * hits[1.0] <= 0.49 * hits[2.0]
-        failing += not ok
+        failing += not ok and not told
         print(f"  {song.name[:40]:40s} {hits[0.5]:6d} {hits[1.0]:6d} {hits[2.0]:6d}   "
-              f"{hits[0.5] / max(1, hits[1.0]):.2f} {hits[2.0] / max(1, hits[1.0]):.2f} {'ok' if ok else 'FAILS'}")
+              f"{hits[0.5] / max(1, hits[1.0]):.2f} {hits[2.0] / max(1, hits[1.0]):.2f} {'ok' if ok else 'told' if told else 'FAILS'}")
     print(f"  total {totals[0.5]} / {totals[1.0]} / {totals[2.0]}: {totals[0.5] / totals[1.0]:.2f} and "
           f"{totals[2.0] / totals[1.0]:.2f} of density 1; {len(songs) - failing} of {len(songs)} songs keep "
-          f"hits(0.5) <= 0.7 x hits(1) <= 0.49 x hits(2)")
+          f"hits(0.5) <= 0.7 x hits(1) <= 0.49 x hits(2) or say how far they went")
     print("  generation time (s, all songs): " + ", ".join(f"density {d:g} {s:.1f}" for d, s in seconds.items()))
 
 
