@@ -7,7 +7,6 @@ models/live.pt) or, with `--live-loop` or when no live model is there, a plain b
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,9 +63,7 @@ class LiveResult:
     model_name: str = ""
     model_version: str = ""
     lead_quarters: float = 0.25
-    decide_ms: float = 0.0
     rss_bytes: int = 0
-    bars: int = 0
 
 
 def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
@@ -74,18 +71,13 @@ def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
     go back to the stream as they are."""
     from seq2drum.live.session import roles_of, run_call
 
-    started = time.perf_counter()
     generator = getattr(drummer, "generator", None)
     name = generator.info.name if generator is not None else getattr(drummer, "name", "live")
     version = generator.info.version if generator is not None else ""
     if job.call is None:
         state = drummer.begin(job.options or GenerationOptions(), job.seed, job.groove)
         return LiveResult(state, roles=roles_of(job.parts), model_name=name, model_version=version,
-                          lead_quarters=float(drummer.lead_quarters), decide_ms=_ms(started))
+                          lead_quarters=float(drummer.lead_quarters))
     hits, state = run_call(drummer, job.state, job.call)
     return LiveResult(state, hits=hits, model_name=name, model_version=version,
-                      lead_quarters=float(drummer.lead_quarters), decide_ms=_ms(started), bars=1)
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+                      lead_quarters=float(drummer.lead_quarters))

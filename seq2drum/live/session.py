@@ -10,7 +10,7 @@ state comes back with the bar's drums and is kept here, so any worker can decide
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from seq2drum.errors import ConfigError
@@ -64,7 +64,6 @@ class LiveSession:
     drums_sounded: bool = False  # the user's own drums played the last bar (kept bars): it was not silent
     decided: int = 0  # bars handed to the drummer
     rested: int = 0  # bars answered with rest
-    history: list[int] = field(default_factory=list)  # indices of the bars received, for tests and logs
 
     def take(self, index: int, numerator: int, denominator: int, tempo_bpm: float,
              notes: Sequence[IncomingNote]) -> LiveCall | None:
@@ -86,7 +85,6 @@ class LiveSession:
         elif previous is not None:  # the bar before was silent, and so were any skipped (not heard) before it
             self.silent_run += 1 + (index - self.last_index - 1 if skipped else 0)
         self.last_index, self.last_clock = index, bar
-        self.history.append(index)
         if self.silent_run >= SILENT_BARS:
             self.rested += 1
             return None
