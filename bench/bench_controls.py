@@ -62,8 +62,9 @@ def density_report(generator: DrumGenerator, songs: list, files: dict[str, Path]
             totals[density] += hits[density]
         ok = hits[0.5] <= 0.7 * hits[1.0] <= 0.49 * hits[2.0]
         failing += not ok and not told
+        verdict = "ok" if ok else "told" if told else "FAILS"
         print(f"  {song.name[:40]:40s} {hits[0.5]:6d} {hits[1.0]:6d} {hits[2.0]:6d}   "
-              f"{hits[0.5] / max(1, hits[1.0]):.2f} {hits[2.0] / max(1, hits[1.0]):.2f} {'ok' if ok else 'told' if told else 'FAILS'}")
+              f"{hits[0.5] / max(1, hits[1.0]):.2f} {hits[2.0] / max(1, hits[1.0]):.2f} {verdict}")
     print(f"  total {totals[0.5]} / {totals[1.0]} / {totals[2.0]}: {totals[0.5] / totals[1.0]:.2f} and "
           f"{totals[2.0] / totals[1.0]:.2f} of density 1; {len(songs) - failing} of {len(songs)} songs keep "
           f"hits(0.5) <= 0.7 x hits(1) <= 0.49 x hits(2) or say how far they went")
