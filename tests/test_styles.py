@@ -34,6 +34,8 @@ BACKBEAT = [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
     ([(s, SNARE) for s in range(16)], "break"),  # kick-and-snare played a non-stop snare with no kick
     ([(s, RIDE) for s in range(0, 16, 4)] + BACKBEAT + [(12, 7)], "break"),  # ride-quarters, crash on beat 4
     ([(4, SNARE), (12, SNARE), (14, TOM)], "break"),  # no kick, no cymbal
+    ([(s, RIDE) for s in (0, 3, 6, 8, 11, 14)] + BACKBEAT, "irregular"),  # ride-8ths played a 3-3-2 ride
+    ([(s, HAT) for s in range(0, 16, 2)] + [(15, HAT)] + BACKBEAT, "straight-8ths"),  # a 16th pickup stays 8ths
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_four_four_rules_name_the_groove(hits: list[tuple[int, int]], expected: str) -> None:
     assert entry_family(pattern(16, hits), 16, False, 4) == expected
@@ -118,7 +120,8 @@ def test_the_readme_lists_the_shipped_models_styles_as_the_program_does(capsys: 
 def test_the_break_family_is_never_offered() -> None:
     from seq2drum.generation.generator import DrumGenerator
 
-    assert "break" not in DrumGenerator.from_checkpoint().styles.names()
+    names = DrumGenerator.from_checkpoint().styles.names()
+    assert "break" not in names and "irregular" not in names
 
 
 @pytest.mark.parametrize("meter", [(5, 8), (13, 8)])

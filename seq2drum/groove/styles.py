@@ -33,6 +33,10 @@ from seq2drum.groove.codebook import GrooveCodebook
 
 MIN_STYLE_BARS = 20  # training bars a family needs in a meter to be offered for it
 BREAK = "break"  # the family of bars that are no groove to hold (rolls, crash figures): never offered as a style
+# a time-keeping voice off the straight grid, as a 3-3-2 ride (issue 23: `ride-8ths` played one): none of the named
+# subdivisions, never offered as a style (the model may still play it of its own choice)
+IRREGULAR = "irregular"
+NOT_OFFERED = (BREAK, IRREGULAR)
 MIN_ENTRY_BARS = 20  # entries played less often are left out of a style's choice (one-off bars), unless none is
 
 DESCRIPTIONS = {
@@ -151,6 +155,8 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     if voice[sixteenths].sum() >= n_beats:
         return "16th-hats" if name == "hats" else "ride-16ths"
     if voice[off_8th].sum() >= n_beats / 2:
+        if voice[sixteenths].sum() >= 2 and voice[~sixteenths].sum() < 0.75 * 2 * n_beats:
+            return IRREGULAR  # eighths in name only: 3-3-2 holds half the eighths and two 16ths
         return "straight-8ths" if name == "hats" else "ride-8ths"
     return "quarter-hats" if name == "hats" else "ride-quarters"
 
@@ -184,7 +190,7 @@ class StyleBook:
             Style(name, tuple(sorted((m for m, bars in meters.items() if bars >= MIN_STYLE_BARS), key=_meter_key)),
                   DESCRIPTIONS[name])
             for name, meters in sorted(bars_by_style.items())
-            if name != BREAK and any(bars >= MIN_STYLE_BARS for bars in meters.values())
+            if name not in NOT_OFFERED and any(bars >= MIN_STYLE_BARS for bars in meters.values())
         )
         return cls(codebook, steps_per_quarter, family, compound, styles)
 
