@@ -561,7 +561,9 @@ def test_expired_request_has_its_worker_stopped_and_replaced(gate: Gate, caplog:
     with caplog.at_level(logging.INFO, logger="seq2drum.server"), running_server(gate.source, ONE_WORKER) as server:
         stub = seq2drum_pb2_grpc.Seq2DrumStub(connect(server))
         [pid] = server.pool.pids()
-        assert status_of(lambda: generate(stub, rock_song_bytes(4), timeout=0.5)) == grpc.StatusCode.DEADLINE_EXCEEDED
+        # the gate holds the worker, so the deadline always passes while it works; 2 s (not 0.5) so that on a loaded
+        # machine the song reaches the worker before it does (it failed once in a full run with 0.5 s)
+        assert status_of(lambda: generate(stub, rock_song_bytes(4), timeout=2.0)) == grpc.StatusCode.DEADLINE_EXCEEDED
         assert gate.calls() == 1
         _wait_until(lambda: not _alive(pid), timeout_s=5)
         assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() != [pid]  # a fresh worker took its place
