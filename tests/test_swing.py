@@ -54,6 +54,20 @@ def test_syncopated_sixteenths_on_the_grid_are_not_swing() -> None:
     assert reading.swing == pytest.approx(0.625, abs=0.02) and reading.swung_share < 0.1 and not reading.swung
 
 
+def test_a_band_is_read_part_by_part() -> None:
+    """Breaks if the parts were read merged again: a flute's late grace note over a swung guitar leaves no beat with
+    one off-beat note, and the band (as two swinging validation songs did) would read nothing and stay straight."""
+    guitar = strummed([0.0, 2 / 3], 64, jitter_ticks=4)
+    flute = strummed([0.8], 64, strum_ticks=0)[::3]
+    assert read_swing(np.concatenate([guitar, flute])[np.argsort(np.r_[guitar[:, 0], flute[:, 0]])],
+                      grid_for(guitar)).swing is None
+    reading = read_swing([guitar, flute], grid_for(guitar))
+    assert reading.n_beats == 128 and reading.swung
+    assert reading.swing == pytest.approx((2 / 3 + 6 / PPQ + 0.8) / 2, abs=0.01)  # the guitar's strum middle
+    ratio, _ = decide_swing(None, [guitar, flute], grid_for(guitar))
+    assert ratio == pytest.approx(reading.swing)
+
+
 def test_compound_meters_and_too_few_beats_are_not_read() -> None:
     triplets = strummed([0.0, 2 / 3], 48)
     assert read_swing(triplets, grid_for(triplets, 12, 8)).swing is None  # already in threes

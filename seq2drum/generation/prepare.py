@@ -50,6 +50,11 @@ class PreparedSong:
         chosen = {id(part) for part in [*self.choice.parts, *(self.band_parts or [])]}
         return [part for part in self.song.parts if id(part) in chosen]
 
+    @property
+    def listened_notes_per_part(self) -> list[np.ndarray]:
+        """The notes of each part listened to that holds any (swing is read part by part: feel/swing.py)."""
+        return [part.notes for part in self.listened_parts if len(part.notes)]
+
 
 def listens_to_band(options: GenerationOptions, data_config: DataConfig) -> bool:
     """Whether the drums listen to every part: a model that listens to the band, unless --guitar-only."""

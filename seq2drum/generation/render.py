@@ -52,7 +52,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     """Every take as MIDI bytes (drums, with `merge` every part listened to too), and the notices for the user (""
     where none). Kept drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
-    ratio, swing_notice = decide_swing(options.swing, prepared.listened, encoded.grid)
+    ratio, swing_notice = decide_swing(options.swing, prepared.listened_notes_per_part, encoded.grid)
     swung = [controls.swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
