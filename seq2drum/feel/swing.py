@@ -5,8 +5,10 @@ The reading is the one ../shared/scoring measures a drummer's swing with (its RE
 to the listened parts' onsets: over quarter-note beats of x/4 bars holding exactly one onset off the beat (not within
 0.1 of it) and that onset at 0.375-0.875 of the beat, its mean place; none under MIN_SWING_BEATS such beats. Each
 part is read on its own and the beats of every part pooled: read merged, a band whose parts play different notes
-off the same beat (a flute's 16th over the guitar's swung eighth) leaves no beat with one off-beat note (on the 67
-validation songs, 2 swinging Irish songs read 2 and 4 beats merged, 815 and 532 per part). A strummed chord or a
+off the same beat (a flute's late note over the guitar's swung eighth) leaves no beat with one off-beat note (on the 67
+validation songs, 2 swinging Irish songs read 2 and 4 beats merged, 815 and 532 per part). Only parts that read
+MIN_SWING_BEATS beats or more are pooled: a part with a few notes says little (moonchld, a straight drummer, read
+0.59 and swung with the 8 beats of two keyboard parts that read 6 and 2, 0.57 without). A strummed chord or a
 doubled note is one onset (onsets of a part chained closer than STRUM_QUARTERS are merged first), so a swung strum
 counts as the one off-beat note it is, at its middle. The song swings when that reading is SWUNG_MIN_SWING or more
 (the scoring's own line for a swung song) and at least SWUNG_MIN_SHARE of the beats read place their note off the
@@ -70,9 +72,11 @@ def read_swing(parts: np.ndarray | Sequence[np.ndarray], grid: Grid) -> SwingRea
     part) on `grid`'s meters: each part read on its own (see the module docstring), the beats of all pooled; only
     onsets in simple x/4 bars are read."""
     notes_per_part = [parts] if isinstance(parts, np.ndarray) else list(parts)
-    positions = np.concatenate([np.zeros(0), *(part_positions(notes, grid) for notes in notes_per_part)])
+    per_part = [part_positions(notes, grid) for notes in notes_per_part]
+    # a part with fewer beats to read than a song needs (a few notes, a fill) says nothing of the song's swing
+    positions = np.concatenate([np.zeros(0), *(read for read in per_part if len(read) >= MIN_SWING_BEATS)])
     if len(positions) < MIN_SWING_BEATS:
-        return SwingReading(None, len(positions))
+        return SwingReading(None, max([len(read) for read in per_part], default=0))
     off_grid = (positions >= SWUNG_PLACES[0]) & (positions <= SWUNG_PLACES[1])
     return SwingReading(float(positions.mean()), len(positions), float(off_grid.mean()))
 
