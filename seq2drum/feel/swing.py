@@ -1,27 +1,32 @@
 """Swing decided from the song: whether and how much the drums swing, read off the parts they listen to (the guitar
-alone with a guitar model, every listened part with a band model), unless `--swing` says.
+first; with a band model, every listened part when the guitar gives nothing to read), unless `--swing` says.
 
 The reading is the one ../shared/scoring measures a drummer's swing with (its README, drum_eval.py's `swing`), put
-to the listened parts' onsets: over quarter-note beats of x/4 bars holding exactly one onset off the beat (not within
-0.1 of it) and that onset at 0.375-0.875 of the beat, its mean place; none under MIN_SWING_BEATS such beats. Each
-part is read on its own and the beats of every part pooled: read merged, a band whose parts play different notes
-off the same beat (a flute's late note over the guitar's swung eighth) leaves no beat with one off-beat note (on the 67
-validation songs, 2 swinging Irish songs read 2 and 4 beats merged, 815 and 532 per part). Only parts that read
-MIN_SWING_BEATS beats or more are pooled: a part with a few notes says little (moonchld, a straight drummer, read
-0.59 and swung with the 8 beats of two keyboard parts that read 6 and 2, 0.57 without). A strummed chord or a
-doubled note is one onset (onsets of a part chained closer than STRUM_QUARTERS are merged first), so a swung strum
-counts as the one off-beat note it is, at its middle. The song swings when that reading is SWUNG_MIN_SWING or more
-(the scoring's own line for a swung song) and at least SWUNG_MIN_SHARE of the beats read place their note off the
-straight 16ths (SWUNG_PLACES, between the eighth at 0.5 and the last 16th at 0.75): a straight riff mixing eighths
-and syncopated 16ths averages past 0.58 too, with every note on the grid. A straight reading, too few beats, or
-compound meters (already in threes) leave the drums straight, so a straight song is never swung. On the band
-model's 409 training songs whose drummer's swing ../shared/scoring measures, per part (merged, as before): 317 of
-321 straight songs read straight (320), 52 of 80 swung songs read swung within 0.04 of their drummer (47); on its
-validation songs 22 of 22 straight (22) and 9 of 14 swung (6). The reading is played as read: a fitted mapping
-toward the 0.667 most swung training drummers play (0.33 x + 0.45) would put 56 of the 80 within in-sample and
-take 2 of the 9 validation songs out.
-"""
+to the parts' onsets: over quarter-note beats of x/4 bars holding exactly one onset off the beat (not within 0.1 of
+it) and that onset at 0.375-0.875 of the beat, its mean place; none under MIN_SWING_BEATS such beats. A strummed
+chord or a doubled note is one onset (onsets of a part chained closer than STRUM_QUARTERS are merged first), so a
+swung strum counts as the one off-beat note it is, at its middle. The song swings when that reading is
+SWUNG_MIN_SWING or more (the scoring's own line for a swung song) and at least SWUNG_MIN_SHARE of the beats read
+place their note off the straight 16ths (SWUNG_PLACES, between the eighth at 0.5 and the last 16th at 0.75): a
+straight riff mixing eighths and syncopated 16ths averages past 0.58 too, with every note on the grid. A straight
+reading, too few beats, or compound meters (already in threes) leave the drums straight.
 
+Which parts, measured on the band model's split (songs whose drummer's swing ../shared/scoring measures: 409
+training songs, 321 straight and 80 swung; 37 validation songs, 22 and 14):
+- each part is read on its own and the beats of the parts pooled. Read merged, parts playing different notes off the
+  same beat (a flute's late note over a swung strum) leave no beat with one off-beat note: two swinging validation
+  songs read 2 and 4 beats merged, 815 and 532 part by part. Only parts with MIN_SWING_BEATS beats or more are
+  pooled: a part with a few notes says little (moonchld, a straight drummer, read 0.59 with two keyboard parts of 6
+  and 2 beats, 0.57 without).
+- the guitar's parts are read first, as the drums' lead in a guitar accompaniment; every listened part only when
+  the guitar gives no beats to read (no guitar part, a guitar in held chords). Training: 317 of 321 straight songs
+  read straight, 52 of 80 swung songs read swung within 0.04 of their drummer, as with every part read (the guitar
+  alone 51, merged as before 320 and 47). Validation: 22 of 22, and 10 of 14 (every part 9: mmxmamt's guitar reads
+  0.585 with 31% of its beats off the grid, its band 0.583 and 27%; merged 6). The tie on training was broken on
+  those validation figures.
+- the reading is played as read: a mapping toward the 0.667 most swung training drummers play (0.33 x + 0.45,
+  fitted) puts 56 of the 80 within in-sample but takes 2 of the validation songs out.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -95,14 +100,17 @@ def part_positions(notes: np.ndarray, grid: Grid) -> np.ndarray:
     return swung_positions(onset_q[simple_quarters])
 
 
-def decide_swing(option: float | None, listened: np.ndarray | Sequence[np.ndarray],
-                 grid: Grid) -> tuple[float | None, str]:
-    """The swing the drums play: `option` (--swing) when given; else the listened parts' reading (`listened`: their
-    notes, one array per part) when they swing, with a notice saying so and how to keep the drums straight; else
-    None (straight, as the humanizer plays)."""
+def decide_swing(option: float | None, guitar: np.ndarray | Sequence[np.ndarray], grid: Grid,
+                 band: Sequence[np.ndarray] = ()) -> tuple[float | None, str]:
+    """The swing the drums play: `option` (--swing) when given; else the song's reading when it swings, with a
+    notice saying so and how to keep the drums straight; else None (straight, as the humanizer plays). The song's
+    reading is its guitar's (`guitar`: the notes of each guitar part), or with no guitar beats to read, every part
+    listened to (`band`: the other parts' notes, one array per part)."""
     if option is not None:
         return option, ""
-    reading = read_swing(listened, grid)
+    reading = read_swing(guitar, grid)
+    if reading.swing is None and len(band):
+        reading = read_swing([*([guitar] if isinstance(guitar, np.ndarray) else guitar), *band], grid)
     if not reading.swung:
         return None, ""
     assert reading.swing is not None

@@ -51,9 +51,15 @@ class PreparedSong:
         return [part for part in self.song.parts if id(part) in chosen]
 
     @property
-    def listened_notes_per_part(self) -> list[np.ndarray]:
-        """The notes of each part listened to that holds any (swing is read part by part: feel/swing.py)."""
-        return [part.notes for part in self.listened_parts if len(part.notes)]
+    def guitar_notes_per_part(self) -> list[np.ndarray]:
+        """The notes of each guitar part that holds any (swing is read part by part, the guitar first:
+        feel/swing.py)."""
+        return [part.notes for part in self.choice.parts if len(part.notes)]
+
+    @property
+    def band_notes_per_part(self) -> list[np.ndarray]:
+        """The notes of each other part listened to that holds any (none with the guitar alone)."""
+        return [part.notes for part in self.band_parts or [] if len(part.notes)]
 
 
 def listens_to_band(options: GenerationOptions, data_config: DataConfig) -> bool:
