@@ -27,6 +27,7 @@ training songs, 321 straight and 80 swung; 37 validation songs, 22 and 14):
 - the reading is played as read: a mapping toward the 0.667 most swung training drummers play (0.33 x + 0.45,
   fitted) puts 56 of the 80 within in-sample but takes 2 of the validation songs out.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

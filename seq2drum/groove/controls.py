@@ -238,11 +238,11 @@ def swung_time_keeping(take: Take, grid: Grid, first_bar: int) -> Take:
     note is added on its last 16th (the same cymbal, SKIP_VELOCITY_SHARE of the beat's velocity; `swing` then moves
     it to the song's swing: a pickup into the next bar); where they play more than one note off it, only the eighth
     (or the last of them) stays. Quarter-note hats have no note to swing and 16ths play two or three off each beat:
-    neither carries the swing as an eighth does. Only the last beat: on the 14 swung validation songs, doing it on
-    every beat cost 0.042 of their mean song F1, on beats 2 and 4 0.022, on the last beat 0.008, for the same 9
-    songs within 0.04 of their drummer (the drummers of the swung folk songs play quarters, a swung note on 6% of
-    their beats). Every second bar's last beat would cost the 67 songs' mean F1 0.0016 instead of 0.0029, with the
-    same 9 of 14 within; every bar was kept, so that the swing is heard."""
+    neither carries the swing as an eighth does. Only the last beat: on the 14 swung validation songs (every part
+    read), doing it on every beat cost 0.042 of their mean song F1, on beats 2 and 4 0.022, on the last beat 0.008,
+    for the same 9 songs within 0.04 of their drummer (the drummers of the swung folk songs play quarters, a swung
+    note on 6% of their beats). Every second bar's last beat would cost the 67 songs' mean F1 0.0016 instead of
+    0.0029, with the same 9 of 14 within; every bar was kept, so that the swing is heard."""
     hits, velocity = take.hits.copy(), take.velocity.copy()
     q, voice = grid.steps_per_quarter, list(TIMEKEEPING)
     rows = grid.bars[first_bar : first_bar + len(hits)]
