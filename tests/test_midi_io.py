@@ -15,6 +15,7 @@ from seq2drum.midi.write import TrackSpec, write_midi
 from tests.builders import (
     PPQ,
     backbeat,
+    chord_track,
     conductor_events,
     format0_song_bytes,
     format0_song_bytes_music21,
@@ -33,6 +34,7 @@ from tests.builders import (
     timed_track,
     track_chunk,
     track_name_event,
+    vlq,
 )
 
 
@@ -721,8 +723,11 @@ def test_reading_only_the_guitar_gives_what_the_whole_read_gives(data: bytes, tr
     assert_reads_alike(data, track)
 
 
-def test_reading_only_the_guitar_leaves_the_other_chunks_to_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What makes it fast: music21 reads the conductor and the guitar's chunk, not the bass, keys or drums."""
+@pytest.mark.parametrize("only_guitar", [False, True], ids=["whole", "only-guitar"])
+def test_music21_reads_only_the_chunks_the_scan_cannot_stand_for(monkeypatch: pytest.MonkeyPatch,
+                                                                 only_guitar: bool) -> None:
+    """What makes reading fast: music21 reads the conductor (maps and markers), not the guitar, bass, keys or drums,
+    whose notes are the scan's."""
     from music21 import midi as m21midi
 
     read_chunks: list[int] = []
@@ -733,12 +738,77 @@ def test_reading_only_the_guitar_leaves_the_other_chunks_to_the_scan(monkeypatch
         return original(self, data)
 
     monkeypatch.setattr(m21midi.MidiTrack, "read", counted)
-    song = read_midi(_arrangement(2), only_guitar=True)
-    assert read_chunks == [0, 3]  # the conductor (maps and markers), then the guitar's chunk
+    song = read_midi(_arrangement(2), only_guitar=only_guitar)
+    assert read_chunks == [0]  # the conductor
     assert [(p.name, p.notes_read, p.note_count) for p in song.parts] == [
-        ("Bass", False, 8), ("Keys", False, 4), ("Rhythm", True, len(GUITAR)), ("Drums", False, len(DRUMS))]
+        ("Bass", not only_guitar, 8), ("Keys", not only_guitar, 4), ("Rhythm", True, len(GUITAR)),
+        ("Drums", not only_guitar, len(DRUMS))]
+    np.testing.assert_array_equal(song.parts[2].notes, GUITAR)
+    if not only_guitar:
+        return
     with pytest.raises(ValueError, match="were not read"):
         merged_notes(song.drum_parts)  # a caller that wanted more than the guitar is told, not given no notes
+
+
+def music21_read(data: bytes, monkeypatch: pytest.MonkeyPatch) -> MidiSong | tuple[str, str]:
+    """The song (or the error) music21's whole-file reader gives, every chunk read from its events, as read_midi
+    read every file before the scan's notes stood in for exact chunks."""
+    import seq2drum.midi.io as midi_io
+
+    def not_plain(*args: object, **kwargs: object) -> object:
+        counts = midi_io.scan_midi.__wrapped__(*args, **kwargs)  # type: ignore[attr-defined]
+        counts.plain = False
+        return counts
+
+    with monkeypatch.context() as patch:
+        not_plain.__wrapped__ = midi_io.scan_midi  # type: ignore[attr-defined]
+        patch.setattr(midi_io, "scan_midi", not_plain)
+        return _outcome(lambda: read_midi(data))
+
+
+def assert_same_song(song: MidiSong | tuple[str, str], expected: MidiSong | tuple[str, str]) -> None:
+    if isinstance(song, tuple) or isinstance(expected, tuple):
+        assert song == expected
+        return
+    assert (song.ticks_per_quarter, song.midi_format, song.tempos, song.time_signatures, song.markers) == (
+        expected.ticks_per_quarter, expected.midi_format, expected.tempos, expected.time_signatures, expected.markers)
+    assert [repr(p) for p in song.parts] == [repr(p) for p in expected.parts]
+    for part, expected_part in zip(song.parts, expected.parts):
+        assert (part.name_shared, part.notes.dtype) == (expected_part.name_shared, expected_part.notes.dtype)
+        np.testing.assert_array_equal(part.notes, expected_part.notes)  # the same order too: ties keep theirs
+
+
+@pytest.mark.parametrize(("data", "track"), list(READ_ALIKE.values()), ids=list(READ_ALIKE))
+def test_the_scans_notes_are_music21s(data: bytes, track: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notes of exact chunks come from the scan: the same song (or error) as music21 reading every chunk, or
+    the drums would change with the speed-up."""
+    assert_same_song(_outcome(lambda: read_midi(data)), music21_read(data, monkeypatch))
+
+
+def test_the_scans_notes_are_music21s_on_corrupted_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzz: 300 truncations, byte changes and splices of a file with every kind of release (note-off, note-on at
+    velocity 0, running status, notes of one pitch overlapping, notes never released, a last delta with no event)
+    read alike through the scan and through music21."""
+    rng = random.Random(7)
+    releases = [(0, note_on(1, 50, 90)), (10, note_on(1, 50, 80)), (5, note_off(1, 50, 3)), (5, note_on(1, 50, 0)),
+                (0, note_on(1, 52, 70)), (0, note_on(2, 52, 60)), (PPQ, note_off(2, 52)), (7, note_on(1, 55, 100)),
+                (0, bytes([57, 90]))]
+    body = b"".join(vlq(delta) + event for delta, event in releases) + vlq(3 * PPQ)  # a last delta, no event
+    guitar = timed_track([(0, track_name_event("Gtr")), *note_events(GUITAR, 0)])
+    base = smf_bytes([timed_track(conductor_events(TEMPO_CHANGES, METER_CHANGES)), chord_track(24),
+                      b"MTrk" + len(body).to_bytes(4, "big") + body, guitar])
+    assert_same_song(_outcome(lambda: read_midi(base)), music21_read(base, monkeypatch))
+    for index in range(300):
+        data = bytearray(base)
+        if index % 3 == 0:
+            data = data[: rng.randrange(14, len(data))]
+        elif index % 3 == 1:
+            for _ in range(rng.randint(1, 6)):
+                data[rng.randrange(14, len(data))] = rng.randrange(256)
+        else:
+            at = rng.randrange(14, len(data))
+            data[at:at] = rng.randbytes(rng.randint(1, 12))
+        assert_same_song(_outcome(lambda: read_midi(bytes(data))), music21_read(bytes(data), monkeypatch))
 
 
 def test_reading_only_the_guitar_is_alike_on_corrupted_files() -> None:

@@ -1,7 +1,7 @@
 """What one track chunk of a MIDI file holds, as `midi_io` assembles songs from: each channel's notes, its program
 changes, the tempo, meter and marker events, the track's name. From music21's reading of the chunk
-(`track_events`), or, when only the guitar's chunks are read, from `midi_scan`'s pass over it (`scanned_events`:
-the note starts without the notes).
+(`track_events`), or from `midi_scan`'s pass over it when the scan is exact (`scanned_events`: the same notes, or
+only their starts for a part listed without being read).
 """
 
 from __future__ import annotations
@@ -66,8 +66,11 @@ class TrackEvents:
     markers: set[tuple[int, str]] = field(default_factory=set)
 
 
-def scanned_events(scan: TrackScan) -> TrackEvents:
-    """A chunk the scan can stand for: its name, programs and note starts, without the notes."""
+def scanned_events(scan: TrackScan, with_notes: bool = False) -> TrackEvents:
+    """A chunk the scan can stand for: its name, programs and note starts; `with_notes`, its notes instead (those
+    `track_events` makes from music21's reading of it, in the same order)."""
+    if with_notes:
+        return TrackEvents(scan.index, scan.name, notes=scan.notes, programs=scan.programs)
     return TrackEvents(scan.index, scan.name, note_ticks=scan.note_ticks, programs=scan.programs)
 
 
