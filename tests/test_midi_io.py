@@ -488,6 +488,21 @@ def test_write_midi_keeps_repeated_notes_and_gives_zero_length_notes_a_tick() ->
     assert song.parts[0].notes.tolist() == [[0, 120, 38, 100], [120, 240, 38, 90], [480, 481, 36, 80]]
 
 
+def test_write_midi_gives_music21s_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shared event's bytes are made once: the file must be byte for byte what music21's `writestr` makes of
+    the same tracks, or the drums sent back would change with the speed-up."""
+    import seq2drum.midi.write as midi_write
+
+    guitar = notes_from_steps(riff(4), length_steps=2)
+    drums = np.concatenate([notes_from_steps(backbeat(4)), [[0, 0, 49, 127], [PPQ * 40, PPQ * 41, 36, 90]]])
+    tracks = [TrackSpec("Gtr \xe9", 0, guitar, 29), TrackSpec("Drums", DRUM_CHANNEL, drums), TrackSpec("Empty", 1,
+                                                                                                 np.zeros((0, 4)))]
+    args = (PPQ, list(TEMPO_CHANGES), list(METER_CHANGES), tracks, [(0, "Verse"), (8 * PPQ, "Chorus")])
+    written = write_midi(*args)
+    monkeypatch.setattr(midi_write, "_track_bytes", lambda track: track.getBytes())  # writestr, event by event
+    assert written == write_midi(*args)
+
+
 # ---------------------------------------------------------------------------------------------- corrupt input
 
 
