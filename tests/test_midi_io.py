@@ -488,19 +488,62 @@ def test_write_midi_keeps_repeated_notes_and_gives_zero_length_notes_a_tick() ->
     assert song.parts[0].notes.tolist() == [[0, 120, 38, 100], [120, 240, 38, 90], [480, 481, 36, 80]]
 
 
-def test_write_midi_gives_music21s_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each shared event's bytes are made once: the file must be byte for byte what music21's `writestr` makes of
-    the same tracks, or the drums sent back would change with the speed-up."""
-    import seq2drum.midi.write as midi_write
+def _music21_file(ticks_per_quarter: int, conductor: list[tuple[int, int, bytes]],
+                  tracks: list[TrackSpec]) -> bytes:
+    """The reference for write_midi: music21's MidiFile.writestr, one MidiEvent and one DeltaTime per message."""
+    from music21 import midi as m21midi
 
+    def track(index: int, name: str, timed: list[tuple[int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
+        chunk = m21midi.MidiTrack(index)
+        named = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
+        named.data = name.encode("latin-1", errors="replace")
+        end = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.END_OF_TRACK)
+        end.data = b""
+        events, last_tick = [m21midi.DeltaTime(chunk, time=0), named], 0
+        for tick, event in timed:
+            events += [m21midi.DeltaTime(chunk, time=tick - last_tick), event]
+            last_tick = tick
+        chunk.events = events + [m21midi.DeltaTime(chunk, time=0), end]
+        return chunk
+
+    midi_file = m21midi.MidiFile()
+    midi_file.ticksPerQuarterNote = ticks_per_quarter
+    meta = []
+    for tick, kind, data in conductor:
+        meta.append((tick, m21midi.MidiEvent(type=m21midi.MetaEvents(kind))))
+        meta[-1][1].data = data
+    midi_file.tracks.append(track(0, "seq2drum conductor", meta))
+    for index, spec in enumerate(tracks, start=1):
+        timed = []
+        if spec.program >= 0:
+            timed.append((0, m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE,
+                                               channel=spec.channel + 1)))
+            timed[-1][1].data = spec.program
+        offs = [(max(end, start + 1), 1, n, pitch, 0) for n, (start, end, pitch, _) in enumerate(spec.notes)]
+        ons = [(start, 2, n, pitch, velocity) for n, (start, _, pitch, velocity) in enumerate(spec.notes)]
+        messages = sorted(offs + ons)  # by tick, note-offs first, then in note order
+        for tick, kind, _, pitch, velocity in messages:
+            event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.NOTE_ON if kind == 2 else
+                                      m21midi.ChannelVoiceMessages.NOTE_OFF, channel=spec.channel + 1)
+            event.pitch, event.velocity = int(pitch), int(velocity)
+            timed.append((int(tick), event))
+        midi_file.tracks.append(track(index, spec.name, timed))
+    return midi_file.writestr()
+
+
+def test_write_midi_gives_music21s_bytes() -> None:
+    """Equal messages share one event and music21 writes each event and delta time once: the file must be byte for
+    byte what music21's `writestr` makes of one event per message, or the drums sent back would change."""
     guitar = notes_from_steps(riff(4), length_steps=2)
     drums = np.concatenate([notes_from_steps(backbeat(4)), [[0, 0, 49, 127], [PPQ * 40, PPQ * 41, 36, 90]]])
-    tracks = [TrackSpec("Gtr \xe9", 0, guitar, 29), TrackSpec("Drums", DRUM_CHANNEL, drums), TrackSpec("Empty", 1,
-                                                                                                 np.zeros((0, 4)))]
-    args = (PPQ, list(TEMPO_CHANGES), list(METER_CHANGES), tracks, [(0, "Verse"), (8 * PPQ, "Chorus")])
-    written = write_midi(*args)
-    monkeypatch.setattr(midi_write, "_track_bytes", lambda track: track.getBytes())  # writestr, event by event
-    assert written == write_midi(*args)
+    tracks = [TrackSpec("Gtr \xe9", 0, guitar, 29), TrackSpec("Drums", DRUM_CHANNEL, drums),
+              TrackSpec("Empty", 1, np.zeros((0, 4), dtype=np.int64))]
+    markers = [(0, "Verse"), (8 * PPQ, "Chorus")]
+    conductor = sorted([(tick, 0, 0x58, bytes([n, d.bit_length() - 1, 24, 8])) for tick, n, d in METER_CHANGES]
+                       + [(tick, 1, 0x51, us.to_bytes(3, "big")) for tick, us in TEMPO_CHANGES]
+                       + [(tick, 2, 0x06, text.encode()) for tick, text in markers], key=lambda item: item[:2])
+    expected = _music21_file(PPQ, [(tick, kind, data) for tick, _, kind, data in conductor], tracks)
+    assert write_midi(PPQ, list(TEMPO_CHANGES), list(METER_CHANGES), tracks, markers) == expected
 
 
 # ---------------------------------------------------------------------------------------------- corrupt input
