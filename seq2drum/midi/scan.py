@@ -110,9 +110,10 @@ class TrackScan:
     name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
     # channel 0-15 -> ticks of its note-ons with a velocity
     note_ticks: dict[int, list[int]] = field(default_factory=dict)
-    # channel 0-15 -> [start_tick, end_tick, pitch, velocity] in the order `midi_tracks.track_events` makes them from
-    # music21's reading (each release in turn, then the notes never released, ended with the track); exact chunks only
-    notes: dict[int, list[list[int]]] = field(default_factory=dict)
+    # channel 0-15 -> start_tick, end_tick, pitch, velocity of each note, flat, in the order `midi_tracks.track_events`
+    # makes them from music21's reading (each release in turn, then the notes never released, ended with the track);
+    # exact chunks only
+    notes: dict[int, list[int]] = field(default_factory=dict)
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
     conductor: bool = False  # holds tempo, meter, marker or cue-point events
     exact: bool = True
@@ -226,12 +227,15 @@ class _Counter:
         note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
         # (channel << 8 | pitch) -> [(start_tick, velocity)] sounding, oldest first: a release ends the oldest
         sounding: dict[int, list[tuple[int, int]]] = {}
-        released: dict[int, list[list[int]]] = {}  # channel -> notes, as music21's reading gives them
+        released: dict[int, list[int]] = {}  # channel -> notes (4 ints each), as music21's reading gives them
         trailing = 0  # a delta time with no event after it: music21 keeps it, so the unreleased notes end after it
         while position < end:
             delta = data[position]
             if delta < 0x80:
                 position += 1
+            elif position + 1 < end and data[position + 1] < 0x80:  # two bytes (up to 16,383 ticks): inline
+                delta = (delta & 0x7F) << 7 | data[position + 1]
+                position += 2
             else:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
                 delta, after = _variable_length(data, position, end)
                 if delta is None:
@@ -292,7 +296,7 @@ class _Counter:
                             channel_notes = released.get(status & 0x0F)
                             if channel_notes is None:
                                 channel_notes = released[status & 0x0F] = []
-                            channel_notes.append([begin, tick, data[start], velocity])
+                            channel_notes += begin, tick, data[start], velocity
                     if kind <= _NOTE_ON and tick > last_tick:  # _at, inline (last_tick <= max_tick)
                         if tick > max_tick:
                             raise self._too_long(tick, number)
@@ -345,7 +349,7 @@ class _Counter:
             last = min(tick + trailing, held_tick)
             for key, held in sounding.items():
                 for begin, velocity in held:
-                    released.setdefault(key >> 8, []).append([begin, max(last, begin + 1), key & 0xFF, velocity])
+                    released.setdefault(key >> 8, []).extend((begin, max(last, begin + 1), key & 0xFF, velocity))
             scan.notes = released
 
     def _at(self, tick: int, number: int, last_tick: int) -> int:
