@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections import deque
 from dataclasses import dataclass, field
 
 from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, escape_controls
@@ -225,8 +226,8 @@ class _Counter:
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
         exact = True  # see TrackScan
         note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
-        # (channel << 8 | pitch) -> [(start_tick, velocity)] sounding, oldest first: a release ends the oldest
-        sounding: dict[int, list[tuple[int, int]]] = {}
+        # (channel << 8 | pitch) -> (start_tick, velocity) sounding, oldest first: a release ends the oldest
+        sounding: dict[int, deque[tuple[int, int]]] = {}
         released: dict[int, list[int]] = {}  # channel -> notes (4 ints each), as music21's reading gives them
         trailing = 0  # a delta time with no event after it: music21 keeps it, so the unreleased notes end after it
         while position < end:
@@ -286,13 +287,13 @@ class _Counter:
                         key = (status & 0x0F) << 8 | data[start]
                         held = sounding.get(key)
                         if held is None:
-                            sounding[key] = [(tick, velocity)]
+                            sounding[key] = deque(((tick, velocity),))
                         else:
                             held.append((tick, velocity))
                     elif kind == _NOTE_OFF or kind == _NOTE_ON:  # a release (note-off, or note-on at velocity 0)
                         held = sounding.get((status & 0x0F) << 8 | data[start])
                         if held:
-                            begin, velocity = held.pop(0)
+                            begin, velocity = held.popleft()
                             channel_notes = released.get(status & 0x0F)
                             if channel_notes is None:
                                 channel_notes = released[status & 0x0F] = []
