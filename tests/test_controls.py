@@ -409,3 +409,29 @@ def test_sparser_thins_every_bar_alike() -> None:
     density.apply_density(take, np.random.default_rng(5).random(take.hits.shape), scores, 0.5)
     hats = take.hits[:, :16, CLOSED_HAT]
     assert (hats == hats[0]).all() and np.flatnonzero(hats[0]).tolist() == [0, 8]
+
+
+@pytest.mark.parametrize("hat_steps, expected_last_beat", [(range(0, 16, 4), [12, 15]), (range(16), [12, 14])],
+                         ids=["quarter-hats-get-a-skip-note", "16th-hats-keep-their-eighth"])
+def test_swung_time_keeping_gives_each_bar_one_swing_note_to_measure(hat_steps: range,
+                                                                    expected_last_beat: list[int]) -> None:
+    """Breaks if a song decided swung could keep time-keeping whose swing cannot be heard or measured: quarter hats
+    (no off-beat note) or 16ths (three off each beat). Only the bar's last beat changes; its note swings to R."""
+    from seq2drum.evaluation.feel_figures import song_swing
+    from seq2drum.groove.policy import Take
+
+    take, _ = _rock_take(8)
+    take.hits[..., CLOSED_HAT] = False
+    take.hits[:, list(hat_steps), CLOSED_HAT] = True
+    take.velocity[:] = np.where(take.hits, 80, 0)
+    voiced = controls.swung_time_keeping(take, four_four_grid(8), 0)
+    assert np.array_equal(voiced.hits[:, :12], take.hits[:, :12])  # beats 1-3 as decided
+    assert [int(s) for s in np.flatnonzero(voiced.hits[0, 12:16, CLOSED_HAT]) + 12] == expected_last_beat
+    added = voiced.hits & ~take.hits
+    assert np.all(voiced.velocity[added] == 60) and not np.any(take.hits[:, :, OPEN_HAT] | take.hits[:, :, RIDE])
+    def on_grid(decided: Take) -> DrumGrid:  # the take's 8 bars of 16 steps (its rows are padded to 32)
+        return DrumGrid(*(cells[:, :16].reshape(-1, 9) for cells in (decided.hits, decided.velocity, decided.offset)))
+
+    swung, _ = controls.swing(on_grid(voiced), four_four_grid(8), 0.64)
+    assert song_swing(swung, four_four_grid(8), (0, 128)) == pytest.approx(0.64, abs=0.005)
+    assert song_swing(on_grid(take), four_four_grid(8), (0, 128)) is None  # as decided: nothing to measure

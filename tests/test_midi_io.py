@@ -15,6 +15,7 @@ from seq2drum.midi.write import TrackSpec, write_midi
 from tests.builders import (
     PPQ,
     backbeat,
+    chord_track,
     conductor_events,
     format0_song_bytes,
     format0_song_bytes_music21,
@@ -33,6 +34,7 @@ from tests.builders import (
     timed_track,
     track_chunk,
     track_name_event,
+    vlq,
 )
 
 
@@ -486,6 +488,64 @@ def test_write_midi_keeps_repeated_notes_and_gives_zero_length_notes_a_tick() ->
     assert song.parts[0].notes.tolist() == [[0, 120, 38, 100], [120, 240, 38, 90], [480, 481, 36, 80]]
 
 
+def _music21_file(ticks_per_quarter: int, conductor: list[tuple[int, int, bytes]],
+                  tracks: list[TrackSpec]) -> bytes:
+    """The reference for write_midi: music21's MidiFile.writestr, one MidiEvent and one DeltaTime per message."""
+    from music21 import midi as m21midi
+
+    def track(index: int, name: str, timed: list[tuple[int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
+        chunk = m21midi.MidiTrack(index)
+        named = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
+        named.data = name.encode("latin-1", errors="replace")
+        end = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.END_OF_TRACK)
+        end.data = b""
+        events, last_tick = [m21midi.DeltaTime(chunk, time=0), named], 0
+        for tick, event in timed:
+            events += [m21midi.DeltaTime(chunk, time=tick - last_tick), event]
+            last_tick = tick
+        chunk.events = events + [m21midi.DeltaTime(chunk, time=0), end]
+        return chunk
+
+    midi_file = m21midi.MidiFile()
+    midi_file.ticksPerQuarterNote = ticks_per_quarter
+    meta = []
+    for tick, kind, data in conductor:
+        meta.append((tick, m21midi.MidiEvent(type=m21midi.MetaEvents(kind))))
+        meta[-1][1].data = data
+    midi_file.tracks.append(track(0, "seq2drum conductor", meta))
+    for index, spec in enumerate(tracks, start=1):
+        timed = []
+        if spec.program >= 0:
+            timed.append((0, m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE,
+                                               channel=spec.channel + 1)))
+            timed[-1][1].data = spec.program
+        offs = [(max(end, start + 1), 1, n, pitch, 0) for n, (start, end, pitch, _) in enumerate(spec.notes)]
+        ons = [(start, 2, n, pitch, velocity) for n, (start, _, pitch, velocity) in enumerate(spec.notes)]
+        messages = sorted(offs + ons)  # by tick, note-offs first, then in note order
+        for tick, kind, _, pitch, velocity in messages:
+            event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.NOTE_ON if kind == 2 else
+                                      m21midi.ChannelVoiceMessages.NOTE_OFF, channel=spec.channel + 1)
+            event.pitch, event.velocity = int(pitch), int(velocity)
+            timed.append((int(tick), event))
+        midi_file.tracks.append(track(index, spec.name, timed))
+    return midi_file.writestr()
+
+
+def test_write_midi_gives_music21s_bytes() -> None:
+    """Equal messages share one event and music21 writes each event and delta time once: the file must be byte for
+    byte what music21's `writestr` makes of one event per message, or the drums sent back would change."""
+    guitar = notes_from_steps(riff(4), length_steps=2)
+    drums = np.concatenate([notes_from_steps(backbeat(4)), [[0, 0, 49, 127], [PPQ * 40, PPQ * 41, 36, 90]]])
+    tracks = [TrackSpec("Gtr \xe9", 0, guitar, 29), TrackSpec("Drums", DRUM_CHANNEL, drums),
+              TrackSpec("Empty", 1, np.zeros((0, 4), dtype=np.int64))]
+    markers = [(0, "Verse"), (8 * PPQ, "Chorus")]
+    conductor = sorted([(tick, 0, 0x58, bytes([n, d.bit_length() - 1, 24, 8])) for tick, n, d in METER_CHANGES]
+                       + [(tick, 1, 0x51, us.to_bytes(3, "big")) for tick, us in TEMPO_CHANGES]
+                       + [(tick, 2, 0x06, text.encode()) for tick, text in markers], key=lambda item: item[:2])
+    expected = _music21_file(PPQ, [(tick, kind, data) for tick, _, kind, data in conductor], tracks)
+    assert write_midi(PPQ, list(TEMPO_CHANGES), list(METER_CHANGES), tracks, markers) == expected
+
+
 # ---------------------------------------------------------------------------------------------- corrupt input
 
 
@@ -721,8 +781,11 @@ def test_reading_only_the_guitar_gives_what_the_whole_read_gives(data: bytes, tr
     assert_reads_alike(data, track)
 
 
-def test_reading_only_the_guitar_leaves_the_other_chunks_to_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What makes it fast: music21 reads the conductor and the guitar's chunk, not the bass, keys or drums."""
+@pytest.mark.parametrize("only_guitar", [False, True], ids=["whole", "only-guitar"])
+def test_music21_reads_only_the_chunks_the_scan_cannot_stand_for(monkeypatch: pytest.MonkeyPatch,
+                                                                 only_guitar: bool) -> None:
+    """What makes reading fast: music21 reads the conductor (maps and markers), not the guitar, bass, keys or drums,
+    whose notes are the scan's."""
     from music21 import midi as m21midi
 
     read_chunks: list[int] = []
@@ -733,12 +796,77 @@ def test_reading_only_the_guitar_leaves_the_other_chunks_to_the_scan(monkeypatch
         return original(self, data)
 
     monkeypatch.setattr(m21midi.MidiTrack, "read", counted)
-    song = read_midi(_arrangement(2), only_guitar=True)
-    assert read_chunks == [0, 3]  # the conductor (maps and markers), then the guitar's chunk
+    song = read_midi(_arrangement(2), only_guitar=only_guitar)
+    assert read_chunks == [0]  # the conductor
     assert [(p.name, p.notes_read, p.note_count) for p in song.parts] == [
-        ("Bass", False, 8), ("Keys", False, 4), ("Rhythm", True, len(GUITAR)), ("Drums", False, len(DRUMS))]
+        ("Bass", not only_guitar, 8), ("Keys", not only_guitar, 4), ("Rhythm", True, len(GUITAR)),
+        ("Drums", not only_guitar, len(DRUMS))]
+    np.testing.assert_array_equal(song.parts[2].notes, GUITAR)
+    if not only_guitar:
+        return
     with pytest.raises(ValueError, match="were not read"):
         merged_notes(song.drum_parts)  # a caller that wanted more than the guitar is told, not given no notes
+
+
+def music21_read(data: bytes, monkeypatch: pytest.MonkeyPatch) -> MidiSong | tuple[str, str]:
+    """The song (or the error) music21's whole-file reader gives, every chunk read from its events, as read_midi
+    read every file before the scan's notes stood in for exact chunks."""
+    import seq2drum.midi.io as midi_io
+
+    def not_plain(*args: object, **kwargs: object) -> object:
+        counts = midi_io.scan_midi.__wrapped__(*args, **kwargs)  # type: ignore[attr-defined]
+        counts.plain = False
+        return counts
+
+    with monkeypatch.context() as patch:
+        not_plain.__wrapped__ = midi_io.scan_midi  # type: ignore[attr-defined]
+        patch.setattr(midi_io, "scan_midi", not_plain)
+        return _outcome(lambda: read_midi(data))
+
+
+def assert_same_song(song: MidiSong | tuple[str, str], expected: MidiSong | tuple[str, str]) -> None:
+    if isinstance(song, tuple) or isinstance(expected, tuple):
+        assert song == expected
+        return
+    assert (song.ticks_per_quarter, song.midi_format, song.tempos, song.time_signatures, song.markers) == (
+        expected.ticks_per_quarter, expected.midi_format, expected.tempos, expected.time_signatures, expected.markers)
+    assert [repr(p) for p in song.parts] == [repr(p) for p in expected.parts]
+    for part, expected_part in zip(song.parts, expected.parts):
+        assert (part.name_shared, part.notes.dtype) == (expected_part.name_shared, expected_part.notes.dtype)
+        np.testing.assert_array_equal(part.notes, expected_part.notes)  # the same order too: ties keep theirs
+
+
+@pytest.mark.parametrize(("data", "track"), list(READ_ALIKE.values()), ids=list(READ_ALIKE))
+def test_the_scans_notes_are_music21s(data: bytes, track: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notes of exact chunks come from the scan: the same song (or error) as music21 reading every chunk, or
+    the drums would change with the speed-up."""
+    assert_same_song(_outcome(lambda: read_midi(data)), music21_read(data, monkeypatch))
+
+
+def test_the_scans_notes_are_music21s_on_corrupted_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzz: 300 truncations, byte changes and splices of a file with every kind of release (note-off, note-on at
+    velocity 0, running status, notes of one pitch overlapping, notes never released, a last delta with no event)
+    read alike through the scan and through music21."""
+    rng = random.Random(7)
+    releases = [(0, note_on(1, 50, 90)), (10, note_on(1, 50, 80)), (5, note_off(1, 50, 3)), (5, note_on(1, 50, 0)),
+                (0, note_on(1, 52, 70)), (0, note_on(2, 52, 60)), (PPQ, note_off(2, 52)), (7, note_on(1, 55, 100)),
+                (0, bytes([57, 90]))]
+    body = b"".join(vlq(delta) + event for delta, event in releases) + vlq(3 * PPQ)  # a last delta, no event
+    guitar = timed_track([(0, track_name_event("Gtr")), *note_events(GUITAR, 0)])
+    base = smf_bytes([timed_track(conductor_events(TEMPO_CHANGES, METER_CHANGES)), chord_track(24),
+                      b"MTrk" + len(body).to_bytes(4, "big") + body, guitar])
+    assert_same_song(_outcome(lambda: read_midi(base)), music21_read(base, monkeypatch))
+    for index in range(300):
+        data = bytearray(base)
+        if index % 3 == 0:
+            data = data[: rng.randrange(14, len(data))]
+        elif index % 3 == 1:
+            for _ in range(rng.randint(1, 6)):
+                data[rng.randrange(14, len(data))] = rng.randrange(256)
+        else:
+            at = rng.randrange(14, len(data))
+            data[at:at] = rng.randbytes(rng.randint(1, 12))
+        assert_same_song(_outcome(lambda: read_midi(bytes(data))), music21_read(bytes(data), monkeypatch))
 
 
 def test_reading_only_the_guitar_is_alike_on_corrupted_files() -> None:

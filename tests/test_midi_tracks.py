@@ -29,7 +29,7 @@ def test_a_track_reads_into_notes_programs_maps_markers_and_its_name() -> None:
               (3 * PPQ, note_on(9, 36, 100))]  # never released: ends with the track
     read = _read(smf_bytes([timed_track(events)]))
     assert read.name == "Rhythm"  # the first name that is not empty
-    assert read.notes == {2: [[0, PPQ, 40, 90]], 9: [[3 * PPQ, 3 * PPQ + 1, 36, 100]]}
+    assert read.notes == {2: [0, PPQ, 40, 90], 9: [3 * PPQ, 3 * PPQ + 1, 36, 100]}  # 4 ints a note
     assert read.programs == {2: [(0, 29)]}
     assert (read.tempos, read.meters, read.markers) == ({PPQ: 400_000}, {PPQ: (7, 8)}, {(2 * PPQ, "Chorus")})
 
@@ -44,14 +44,16 @@ def test_a_track_reads_into_notes_programs_maps_markers_and_its_name() -> None:
     ids=["two-channels-two-programs", "running-status-chords"],
 )
 def test_the_scan_of_an_exact_chunk_stands_for_music21s_reading(chunk: bytes) -> None:
-    """Parts listed from the scan must show the name, note count and program a read would show."""
+    """Parts listed from the scan must show the name, note count and program a read would show, and parts read
+    from it the same notes."""
     data = smf_bytes([chunk])
     [scan] = scan_midi(data).track_scans
     assert scan.exact and not scan.conductor
     read, scanned = _read(data), scanned_events(scan)
     assert scanned.name == read.name and scanned.programs == read.programs
+    assert scanned_events(scan, with_notes=True).notes == read.notes  # the same notes in the same order
     assert {channel: sorted(starts) for channel, starts in scanned.note_ticks.items()} == {
-        channel: sorted(note[0] for note in notes) for channel, notes in read.notes.items()}
+        channel: sorted(notes[::4]) for channel, notes in read.notes.items()}
 
 
 def test_reading_lets_go_of_music21s_events() -> None:

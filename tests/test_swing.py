@@ -54,6 +54,35 @@ def test_syncopated_sixteenths_on_the_grid_are_not_swing() -> None:
     assert reading.swing == pytest.approx(0.625, abs=0.02) and reading.swung_share < 0.1 and not reading.swung
 
 
+def test_a_band_is_read_part_by_part() -> None:
+    """Breaks if the parts were read merged again: a flute's late grace note over a swung guitar leaves no beat with
+    one off-beat note, and the band (as two swinging validation songs did) would read nothing and stay straight."""
+    guitar = strummed([0.0, 2 / 3], 64, jitter_ticks=4)
+    flute = strummed([0.8], 64, strum_ticks=0)[::3]
+    assert read_swing(np.concatenate([guitar, flute])[np.argsort(np.r_[guitar[:, 0], flute[:, 0]])],
+                      grid_for(guitar)).swing is None
+    reading = read_swing([guitar, flute], grid_for(guitar))
+    assert reading.n_beats == 128 and reading.swung
+    assert reading.swing == pytest.approx((2 / 3 + 6 / PPQ + 0.8) / 2, abs=0.01)  # the guitar's strum middle
+    ratio, _ = decide_swing(None, [], grid_for(guitar), [guitar, flute])  # a band without a guitar part
+    assert ratio == pytest.approx(reading.swing)
+
+
+def test_the_guitar_is_read_first_and_the_band_when_it_gives_nothing_to_read() -> None:
+    """Breaks if the drums stopped following the guitar's swing when other parts play (mmxmamt's guitar swings at
+    0.585, its band reads 0.583 with too few notes off the grid), or stayed straight under a swinging band whose
+    guitar holds chords (no beat of it read)."""
+    guitar = strummed([0.0, 0.62], 64, jitter_ticks=4)
+    straight_keys = strummed([0.0, 0.5], 64, strum_ticks=0)
+    grid = grid_for(guitar)
+    ratio, _ = decide_swing(None, [guitar], grid, [straight_keys, straight_keys.copy()])
+    assert ratio == pytest.approx(read_swing(guitar, grid).swing)
+    assert decide_swing(None, [guitar, straight_keys, straight_keys.copy()], grid) == (None, "")  # read together
+    held = strummed([0.0], 64)
+    ratio, _ = decide_swing(None, [held], grid, [guitar])
+    assert ratio == pytest.approx(read_swing(guitar, grid).swing)
+
+
 def test_compound_meters_and_too_few_beats_are_not_read() -> None:
     triplets = strummed([0.0, 2 / 3], 48)
     assert read_swing(triplets, grid_for(triplets, 12, 8)).swing is None  # already in threes
@@ -96,3 +125,14 @@ def test_a_made_up_shuffle_swings_as_the_guitar_does(styled: DrumGenerator) -> N
     assert any("swinging at 0.68" in notice for notice in result.notices)
     kept = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths", swing=0.5))
     assert written_swing(kept.midi_bytes) == pytest.approx(0.5, abs=0.03)
+
+
+def test_a_made_up_shuffle_without_a_style_swings_measurably_as_the_guitar_does(styled: DrumGenerator) -> None:
+    """Breaks if a song decided swung could come out with time-keeping that shows no swing (quarter notes or 16ths:
+    4 of the 9 validation songs read swung): every bar's last beat carries one swung note (controls.py)."""
+    midi = song_bytes(strummed([0.0, 2 / 3], 64, strum_ticks=16, jitter_ticks=4))
+    result = styled.generate(midi, GenerationOptions(seed=0))
+    assert written_swing(result.midi_bytes) == pytest.approx(2 / 3 + 8 / PPQ, abs=0.04)
+    straight = styled.generate(song_bytes(notes_from_steps(riff(16), length_steps=2)), GenerationOptions(seed=0))
+    assert not any("swinging" in notice for notice in straight.notices)
+    assert (written_swing(straight.midi_bytes) or 0.5) <= STRAIGHT_MAX_SWING

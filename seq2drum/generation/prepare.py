@@ -24,22 +24,20 @@ from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged
 from seq2drum.midi.roles import GUITAR, band_listing, parts_by_role
 from seq2drum.song.band import role_onsets_per_bar
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
-from seq2drum.song.encode import EncodedSong, encode_song, listened_notes
+from seq2drum.song.encode import EncodedSong, encode_song
 
 
 @dataclass
 class PreparedSong:
     """A song ready to score: the parsed song (moved later for a count-in when `moved_bars`), its guitar and the
-    other parts listened to, its grid and bars, the notes the drums listen to (the guitar alone, or every listened
-    part with a band model; swing is read off them), the structure drums from nothing force (None: the model
-    decides), and the drums the user gave (None: none)."""
+    other parts listened to (swing is read off them, part by part), its grid and bars, the structure drums from
+    nothing force (None: the model decides), and the drums the user gave (None: none)."""
 
     song: MidiSong
     choice: GuitarChoice
     encoded: EncodedSong
     bars: BarSong
     moved_bars: int
-    listened: np.ndarray  # (n, 4) start/end/pitch/velocity ticks, sorted by start
     steering: Steering | None = None
     band_parts: list[Part] | None = None  # the parts listened to beside the guitar; None: the guitar alone
     given: GivenDrums | None = None
@@ -49,6 +47,17 @@ class PreparedSong:
         """Every part the drums listened to, in the song's order (what --merge copies)."""
         chosen = {id(part) for part in [*self.choice.parts, *(self.band_parts or [])]}
         return [part for part in self.song.parts if id(part) in chosen]
+
+    @property
+    def guitar_notes_per_part(self) -> list[np.ndarray]:
+        """The notes of each guitar part that holds any (swing is read part by part, the guitar first:
+        feel/swing.py)."""
+        return [part.notes for part in self.choice.parts if len(part.notes)]
+
+    @property
+    def band_notes_per_part(self) -> list[np.ndarray]:
+        """The notes of each other part listened to that holds any (none with the guitar alone)."""
+        return [part.notes for part in self.band_parts or [] if len(part.notes)]
 
 
 def listens_to_band(options: GenerationOptions, data_config: DataConfig) -> bool:
@@ -92,8 +101,7 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     given = None if options.from_nothing else given_drums(
         moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
         options.groove_midi, data_config.steps_per_quarter)
-    listened = merged_notes(choice.parts) if not band else listened_notes(parts_by_role(moved_song, choice.parts))
-    return PreparedSong(moved_song, choice, encoded, bars, moved_bars, listened, steering, others if band else None,
+    return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None,
                         given)
 
 

@@ -52,8 +52,13 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     """Every take as MIDI bytes (drums, with `merge` every part listened to too), and the notices for the user (""
     where none). Kept drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
-    ratio, swing_notice = decide_swing(options.swing, prepared.listened, encoded.grid)
-    swung = [controls.swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
+    ratio, swing_notice = decide_swing(options.swing, prepared.guitar_notes_per_part, encoded.grid,
+                                       prepared.band_notes_per_part)
+    voiced = takes
+    if ratio is not None and options.swing is None and options.style is None and options.density == 1.0:
+        # swung by the song: time-keeping that can carry its swing (not over a style or density asked for)
+        voiced = [controls.swung_time_keeping(take, encoded.grid, encoded.first_bar) for take in takes]
+    swung = [controls.swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, voiced, options, seed)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid

@@ -1,14 +1,17 @@
 """Reading a Standard MIDI File into parts (`read_midi`), and which of them is the guitar (`choose_guitar`).
 
 Uses music21's low-level `music21.midi` layer (`MidiFile.readstr` / `writestr`): it reads a 4-minute,
-10-part file in about 0.1 s, where `music21.converter.parse` builds a full Stream and takes seconds.
+10-part file in about 0.1 s, where `music21.converter.parse` builds a full Stream and takes seconds. In a plain file
+(a 6-byte header, format 0 or 1, nothing but track chunks) music21 reads only the chunks `midi_scan`'s pass cannot
+stand for (tempo, meter or markers, anything it did not read exactly as music21 does); the others' notes are the
+scan's, the same notes in the same order: a tenth of the time.
 
 A *part* is one (track chunk, channel) pair that holds notes, so format-0 files and tracks that mix channels
 both come apart into instruments. Times are absolute ticks at the file's `ticks_per_quarter`.
 
-Generation reads with `only_guitar=True`: music21 then reads only the track chunks the guitar is in and those with
-tempo, meter or markers; the other parts are listed from `midi_scan`'s pass (name, channel, program, note count),
-without their notes. On a 12-part song that halves the reading, with the same guitar, maps, listing and errors.
+Generation from the guitar alone reads with `only_guitar=True`: only the notes of the parts taken as the guitar are
+kept; the other parts are listed from the scan (name, channel, program, note count), without their notes, with the
+same guitar, maps, listing and errors.
 """
 
 from __future__ import annotations
@@ -162,8 +165,8 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only
     if not data:
         raise MidiReadError(f"{label} is empty (0 bytes); export the part again from your DAW")
     counts = scan_midi(data, label, limits)
-    if only_guitar and counts.plain:
-        song = _read_for_guitar(data, label, counts, track)
+    if counts.plain:
+        song = _read_plain(data, label, counts, only_guitar, track)
     else:  # the whole file, by music21's own file reader (which also says what is wrong with a file that is not plain)
         midi_file = m21midi.MidiFile()
         try:
@@ -181,9 +184,10 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only
     return song
 
 
-def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | int | None) -> MidiSong:
-    """`read_midi(only_guitar=True)` of a plain file: music21 reads the chunks the scan cannot stand for (tempo,
-    meter, markers, anything not exact), the parts are listed, the guitar chosen, then music21 reads its chunks."""
+def _read_plain(data: bytes, label: str, counts: MidiCounts, only_guitar: bool, track: str | int | None) -> MidiSong:
+    """A plain file: music21 reads the chunks the scan cannot stand for (tempo, meter, markers, anything not exact),
+    in file order (so a corrupt chunk gives the error a whole-file read gives); the others are the scan's. With
+    `only_guitar` the parts are listed and the guitar chosen first, and only its chunks' notes are taken."""
     scans = counts.track_scans
     read: dict[int, TrackEvents] = {}
 
@@ -201,14 +205,17 @@ def _read_for_guitar(data: bytes, label: str, counts: MidiCounts, track: str | i
             read[index] = track_events(index, chunk, counts.ticks_per_quarter)
 
     read_chunks([scan.index for scan in scans if scan.conductor or not scan.exact])
+    if not only_guitar:
+        read.update({scan.index: scanned_events(scan, with_notes=True) for scan in scans if scan.index not in read})
+        return song()
     listed = song()
     try:
         choice = choose_guitar(listed, track)
     except NoGuitarError:
         return listed  # generation raises the same error, listing the same parts
     missing = sorted({part.track_index for part in choice.parts if not part.notes_read})
-    if missing:
-        read_chunks(missing)
+    if missing:  # chunks the scan stands for: the others were read above
+        read.update({index: scanned_events(scans[index], with_notes=True) for index in missing})
         listed = song()  # the same parts in the same order, the guitar's notes now read
         choice = replace(choice, parts=[listed.parts[number - 1] for number in choice.numbers])
     listed.guitar_choice, listed.guitar_track = choice, track

@@ -6,15 +6,17 @@ decoding events the way music21 does (running status, its default of note-on whe
 events it skips), counts notes, events and tempo and meter changes, and refuses a file past `ReadLimits` (or with
 a meter no song has, or an event far past any song's end) before the expensive parse starts.
 
-On the way it notes what each track chunk holds (`TrackScan`: its name, its channels' note onsets and program
-changes, whether it carries tempo, meter or markers), so `midi_io.read_midi(..., only_guitar=True)` can list the
-parts and choose the guitar before music21 reads anything, and have music21 read only the chunks it needs.
+On the way it notes what each track chunk holds (`TrackScan`: its name, its channels' notes and program changes,
+whether it carries tempo, meter or markers), so `midi_io.read_midi` can list the parts and choose the guitar before
+music21 reads anything, and have music21 read only the chunks the scan cannot stand for (tempo, meter, markers,
+anything not exact): a 10-part song's notes cost 80 ms through music21's events, a few here.
 """
 
 from __future__ import annotations
 
 import re
 import struct
+from collections import deque
 from dataclasses import dataclass, field
 
 from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, escape_controls
@@ -28,7 +30,7 @@ MAX_METER_NUMERATOR = 64
 MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
 MAX_BAR_QUARTERS = 32
 
-_NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x90, 0xC0, 0xD0
+_NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
 _TRACK_NAME, _INSTRUMENT_NAME, _MARKER, _CUE_POINT = 0x03, 0x04, 0x06, 0x07
 # past this tick `midi_io` holds a track's clock (so no tick overflows); a summary that reaches it is not trusted
@@ -109,6 +111,10 @@ class TrackScan:
     name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
     # channel 0-15 -> ticks of its note-ons with a velocity
     note_ticks: dict[int, list[int]] = field(default_factory=dict)
+    # channel 0-15 -> start_tick, end_tick, pitch, velocity of each note, flat, in the order `midi_tracks.track_events`
+    # makes them from music21's reading (each release in turn, then the notes never released, ended with the track);
+    # exact chunks only
+    notes: dict[int, list[int]] = field(default_factory=dict)
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
     conductor: bool = False  # holds tempo, meter, marker or cue-point events
     exact: bool = True
@@ -220,10 +226,17 @@ class _Counter:
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
         exact = True  # see TrackScan
         note_ticks: dict[int, list[int]] = {}  # by status byte (note-on and channel): one lookup a note
+        # (channel << 8 | pitch) -> (start_tick, velocity) sounding, oldest first: a release ends the oldest
+        sounding: dict[int, deque[tuple[int, int]]] = {}
+        released: dict[int, list[int]] = {}  # channel -> notes (4 ints each), as music21's reading gives them
+        trailing = 0  # a delta time with no event after it: music21 keeps it, so the unreleased notes end after it
         while position < end:
             delta = data[position]
             if delta < 0x80:
                 position += 1
+            elif position + 1 < end and data[position + 1] < 0x80:  # two bytes (up to 16,383 ticks): inline
+                delta = (delta & 0x7F) << 7 | data[position + 1]
+                position += 2
             else:  # a variable-length delta time, 7 bits a byte; music21 takes any number of bytes
                 delta, after = _variable_length(data, position, end)
                 if delta is None:
@@ -233,6 +246,7 @@ class _Counter:
                 position = after
             if end - position < 2:  # music21 ends the track at a one-byte remainder
                 exact = exact and position == end
+                trailing = delta
                 break
             tick += delta
             status = data[position]
@@ -270,6 +284,20 @@ class _Counter:
                         if starts is None:
                             starts = note_ticks[status] = []
                         starts.append(tick)
+                        key = (status & 0x0F) << 8 | data[start]
+                        held = sounding.get(key)
+                        if held is None:
+                            sounding[key] = deque(((tick, velocity),))
+                        else:
+                            held.append((tick, velocity))
+                    elif kind == _NOTE_OFF or kind == _NOTE_ON:  # a release (note-off, or note-on at velocity 0)
+                        held = sounding.get((status & 0x0F) << 8 | data[start])
+                        if held:
+                            begin, velocity = held.popleft()
+                            channel_notes = released.get(status & 0x0F)
+                            if channel_notes is None:
+                                channel_notes = released[status & 0x0F] = []
+                            channel_notes += begin, tick, data[start], velocity
                     if kind <= _NOTE_ON and tick > last_tick:  # _at, inline (last_tick <= max_tick)
                         if tick > max_tick:
                             raise self._too_long(tick, number)
@@ -318,6 +346,12 @@ class _Counter:
         result.notes, result.events, result.last_tick = notes, events, last_tick
         scan.exact = exact and tick <= held_tick
         scan.note_ticks = {status & 0x0F: starts for status, starts in note_ticks.items()}
+        if scan.exact:  # as `track_events`: the clock held past the song-length limit, a note at least one tick long
+            last = min(tick + trailing, held_tick)
+            for key, held in sounding.items():
+                for begin, velocity in held:
+                    released.setdefault(key >> 8, []).extend((begin, max(last, begin + 1), key & 0xFF, velocity))
+            scan.notes = released
 
     def _at(self, tick: int, number: int, last_tick: int) -> int:
         """The last tick after a note, tempo or meter event at `tick`: these set the song's length (an end-of-track

@@ -1,7 +1,7 @@
 """What one track chunk of a MIDI file holds, as `midi_io` assembles songs from: each channel's notes, its program
 changes, the tempo, meter and marker events, the track's name. From music21's reading of the chunk
-(`track_events`), or, when only the guitar's chunks are read, from `midi_scan`'s pass over it (`scanned_events`:
-the note starts without the notes).
+(`track_events`), or from `midi_scan`'s pass over it when the scan is exact (`scanned_events`: the same notes, or
+only their starts for a part listed without being read).
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ class TrackEvents:
 
     index: int
     name: str = ""
-    notes: dict[int, list[list[int]]] = field(default_factory=dict)  # channel 0-15 -> [start, end, pitch, velocity]
+    # channel 0-15 -> start, end, pitch, velocity of each note, flat (numpy makes an array of a flat list 2x faster)
+    notes: dict[int, list[int]] = field(default_factory=dict)
     note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel -> note starts, when notes is not read
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
     tempos: dict[int, int] = field(default_factory=dict)  # tick -> microseconds per quarter
@@ -66,8 +67,11 @@ class TrackEvents:
     markers: set[tuple[int, str]] = field(default_factory=set)
 
 
-def scanned_events(scan: TrackScan) -> TrackEvents:
-    """A chunk the scan can stand for: its name, programs and note starts, without the notes."""
+def scanned_events(scan: TrackScan, with_notes: bool = False) -> TrackEvents:
+    """A chunk the scan can stand for: its name, programs and note starts; `with_notes`, its notes instead (those
+    `track_events` makes from music21's reading of it, in the same order)."""
+    if with_notes:
+        return TrackEvents(scan.index, scan.name, notes=scan.notes, programs=scan.programs)
     return TrackEvents(scan.index, scan.name, note_ticks=scan.note_ticks, programs=scan.programs)
 
 
@@ -84,7 +88,7 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
     delta_time = m21midi.DeltaTime
     tick = 0
     open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
-    notes: dict[int, list[list[int]]] = defaultdict(list)
+    notes: dict[int, list[int]] = defaultdict(list)
     for event in track.events:  # a few thousand a track: the common cases first, without calls
         if type(event) is delta_time:
             # past the song-length limit only what the pre-pass does not check can be (program changes,
@@ -103,7 +107,7 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
                 pending = open_notes.get((event.channel, pitch))
                 if pending:
                     start, velocity = pending.popleft()
-                    notes[event.channel - 1].append([start, tick, pitch, velocity])
+                    notes[event.channel - 1] += start, tick, pitch, velocity
         elif kind is program_change:
             out.programs.setdefault(event.channel - 1, []).append((tick, int(event.data)))
         elif kind is set_tempo and len(event.data) == 3:
@@ -120,7 +124,7 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
             out.markers.add((tick, meta_text(event.data)))  # a DAW's "Verse", "Chorus": section starts
     for (channel, pitch), pending in open_notes.items():  # notes never released end with the track
         for start, velocity in pending:
-            notes[channel - 1].append([start, max(tick, start + 1), pitch, velocity])
+            notes[channel - 1] += start, max(tick, start + 1), pitch, velocity
     out.notes = dict(notes)
     track.events = []
     return out

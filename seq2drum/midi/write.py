@@ -1,12 +1,14 @@
 """Writing a Standard MIDI File: a conductor track (tempo map, meters, markers), then one track per part.
 
 The other half of `seq2drum.midi.io` (which reads), through the same music21 MIDI layer. Equal note messages share one
-`MidiEvent` and equal delta times one `DeltaTime` (a drum part repeats a few messages thousands of times).
+`MidiEvent`, and music21 writes each event and each delta time once (`_track_chunk`): a drum part repeats a few
+messages thousands of times.
 """
 
 from __future__ import annotations
 
 import struct
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,25 +52,24 @@ def write_midi(
         event = m21midi.MidiEvent(type=m21midi.MetaEvents.MARKER)
         event.data = text.encode("latin-1", errors="replace")
         conductor.append((tick, 2, event))
-    midi_file.tracks.append(_track(0, "seq2drum conductor", sorted(conductor, key=lambda item: item[:2])))
-    for index, spec in enumerate(tracks, start=1):
-        midi_file.tracks.append(_track(index, spec.name, _note_events(spec)))
-    return midi_file.writestr()
+    conductor.sort(key=lambda item: item[:2])
+    chunks = [_track_chunk("seq2drum conductor", [tick for tick, _, _ in conductor], list(range(len(conductor))),
+                           {index: event for index, (_, _, event) in enumerate(conductor)})]
+    chunks += [_track_chunk(spec.name, *_note_events(spec)) for spec in tracks]
+    midi_file.tracks = [m21midi.MidiTrack(index) for index in range(len(chunks))]  # the header counts them
+    return midi_file.writeMThdStr() + b"".join(chunks)  # what music21's writestr returns for the same events
 
 
-def _note_events(spec: TrackSpec) -> list[tuple[int, int, m21midi.MidiEvent]]:
-    """A track's program change and notes as (tick, order, event), in the order they are written: by tick, and at
-    equal ticks note-offs before note-ons, so a repeated note is not cut by its predecessor's release.
+_PROGRAM = 1 << 20  # the key of a track's program change among its note messages' keys (see `_note_events`)
 
-    Equal messages (the same note-on pitch and velocity, the same note-off) share one event object: music21 writes
-    an event from its type, channel and data alone, and building a MidiEvent for every message was the larger part
-    of our Python time in writing a song."""
+
+def _note_events(spec: TrackSpec) -> tuple[list[int], list[int], dict[int, m21midi.MidiEvent]]:
+    """A track's program change and notes in the order they are written (by tick, and at equal ticks note-offs
+    before note-ons, so a repeated note is not cut by its predecessor's release), as their ticks, a key for each
+    message, and one music21 event for each key: equal messages (a note-on of the same pitch and velocity, a
+    note-off of the same pitch) share one, written once (a drum part repeats a few messages thousands of times)."""
     channel = spec.channel + 1  # music21 numbers channels 1-16
-    timed: list[tuple[int, int, m21midi.MidiEvent]] = []
-    if spec.program >= 0:
-        event = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE, channel=channel)
-        event.data = spec.program
-        timed.append((0, 0, event))
+    events: dict[int, m21midi.MidiEvent] = {}
     notes = np.asarray(spec.notes, dtype=np.int64).reshape(-1, 4)
     n_notes = len(notes)
     ticks = np.concatenate([notes[:, START], np.maximum(notes[:, END], notes[:, START] + 1)])  # (2N,): ons, offs
@@ -77,39 +78,43 @@ def _note_events(spec: TrackSpec) -> list[tuple[int, int, m21midi.MidiEvent]]:
     # velocity are data bytes, 0-255 (a file read by music21 may hold values past 127, written back as they are)
     messages = np.concatenate([notes[:, PITCH] * 256 + notes[:, VELOCITY], -1 - notes[:, PITCH]])
     sequence = np.lexsort((order, ticks))  # stable, so notes starting (or ending) together keep their order
-    shared: dict[int, m21midi.MidiEvent] = {}
     note_on, note_off = m21midi.ChannelVoiceMessages.NOTE_ON, m21midi.ChannelVoiceMessages.NOTE_OFF
-    for tick, message, position in zip(ticks[sequence].tolist(), messages[sequence].tolist(), sequence.tolist()):
-        event = shared.get(message)
-        if event is None:
-            is_on = message >= 0
-            event = shared[message] = m21midi.MidiEvent(type=note_on if is_on else note_off, channel=channel)
-            # pitch, velocity
-            event.parameter1, event.parameter2 = (message >> 8, message & 0xFF) if is_on else (-1 - message, 0)
-        timed.append((tick, 2 if position < n_notes else 1, event))
-    return timed
+    keys = messages[sequence].tolist()
+    for message in dict.fromkeys(keys):
+        is_on = message >= 0
+        event = events[message] = m21midi.MidiEvent(type=note_on if is_on else note_off, channel=channel)
+        event.parameter1, event.parameter2 = (message >> 8, message & 0xFF) if is_on else (-1 - message, 0)
+    ticks_written = ticks[sequence].tolist()
+    if spec.program >= 0:
+        event = events[_PROGRAM] = m21midi.MidiEvent(type=m21midi.ChannelVoiceMessages.PROGRAM_CHANGE,
+                                                     channel=channel)
+        event.data = spec.program
+        ticks_written, keys = [0, *ticks_written], [_PROGRAM, *keys]
+    return ticks_written, keys, events
 
 
-def _track(index: int, name: str, timed: list[tuple[int, int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
-    """A track of the (tick, order, event) items, in the order given, after its name. The events are not pointed back
-    at the track (music21's `updateEvents`): writing does not read that, and without the cycle they are freed at
-    once instead of by the garbage collector. Equal delta times share one DeltaTime, as equal messages share one
-    event (see `_note_events`)."""
-    track = m21midi.MidiTrack(index)
+def _track_chunk(name: str, ticks: list[int], keys: list[int], events: dict[int, m21midi.MidiEvent]) -> bytes:
+    """The MTrk chunk music21's `MidiTrack.getBytes` writes for the track name, then `events[key]` at each tick in
+    the order given (each after its delta time), then the end of the track: music21 makes the bytes of each event
+    and of each delta time once, and the chunk repeats them (their getBytes was most of writing a song). An event
+    music21 cannot write is left out with a warning, as its getBytes does."""
     name_event = m21midi.MidiEvent(type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
     name_event.data = name.encode("latin-1", errors="replace")
-    events: list[m21midi.MidiEvent] = [m21midi.DeltaTime(time=0), name_event]
-    last_tick = 0
-    delta_times: dict[int, m21midi.DeltaTime] = {}
-    for tick, _, event in timed:
-        delta_time = delta_times.get(tick - last_tick)
-        if delta_time is None:
-            delta_time = delta_times[tick - last_tick] = m21midi.DeltaTime(time=tick - last_tick)
-        events.append(delta_time)
-        events.append(event)
-        last_tick = tick
     end = m21midi.MidiEvent(type=m21midi.MetaEvents.END_OF_TRACK)
     end.data = b""
-    events += [m21midi.DeltaTime(time=0), end]
-    track.events = events
-    return track
+    deltas = np.diff(np.asarray(ticks, dtype=np.int64), prepend=0).tolist()  # from tick 0, where the name is
+    delta_bytes = {delta: _event_bytes(m21midi.DeltaTime(time=delta)) for delta in set(deltas)}
+    event_bytes = {key: _event_bytes(event) for key, event in events.items()}
+    zero = _event_bytes(m21midi.DeltaTime(time=0))
+    body = b"".join([zero, _event_bytes(name_event),
+                     *[delta_bytes[delta] + event_bytes[key] for delta, key in zip(deltas, keys)],
+                     zero, _event_bytes(end)])
+    return b"MTrk" + m21midi.putNumber(len(body), 4) + body
+
+
+def _event_bytes(event: m21midi.MidiEvent | m21midi.DeltaTime) -> bytes:
+    try:
+        return event.getBytes()
+    except m21midi.MidiException as ex:
+        warnings.warn(f"Conversion error for {event}: {ex}; ignored.", stacklevel=3)
+        return b""
