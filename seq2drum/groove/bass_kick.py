@@ -1,12 +1,15 @@
 """Kicks that follow the bass: in bars where a bass part strikes, the kick plays on the bass's onsets (on the
-policy's grid, eighths by default) where the model gives a kick there any chance, and elsewhere only where the model
-is sure of one.
+policy's grid: its own 16ths by default) where the model gives a kick there some chance, and elsewhere only where
+the model is sure of one.
 
 Why a rule after the groove choice: a bar's kicks come from the codebook entry the decision chose, and an entry's
 kick pattern seldom matches a song's own bass line. Drummers lock the kick to the bass (on ../shared, the bass's
 onsets match the drummer's kicks at F1 0.60, the guitar's at 0.41), and on held-out folds the loop with its kicks
 on the bass's eighths matched the drummers' kicks better than the model's decided kicks did (pooled kick F1 0.559
-against 0.542, cross-validation folds 0-1, whole arrangement). The model card has the figures of the rule.
+against 0.542, cross-validation folds 0-1, whole arrangement). With the rule, take 1 on those folds rose from
+0.4852 to 0.4920 with the bass's onsets on eighths and to 0.4970 on their own 16ths (better than the loop on 54% ->
+62% of songs); the floor (0 or 0.1) and the sure margin (0.05 to 1) moved it by under 0.001. The model card has the
+5-fold figures.
 """
 
 from __future__ import annotations

@@ -58,11 +58,12 @@ class DecodingPolicy:
     continue_cell_bonus: float = 0.3
     # kicks that follow the bass (groove.bass_kick), 0 = off: in bars where a bass strikes, the kick plays on its
     # onsets on a grid of `bass_kick_grid` steps where the kick's probability passes `bass_kick_floor`, and keeps a
-    # decided kick elsewhere only above lambda + `bass_kick_sure`
-    bass_kick: int = 0
-    bass_kick_floor: float = 0.0
+    # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
+    # checkpoints tuned before it keep it off (from_dict)
+    bass_kick: int = 1
+    bass_kick_floor: float = 0.1
     bass_kick_sure: float = 0.2
-    bass_kick_grid: int = 2
+    bass_kick_grid: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -71,6 +72,7 @@ class DecodingPolicy:
     def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
         values = dict(values)
         values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
+        values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
         if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
             for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
                 values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
