@@ -149,6 +149,16 @@ def test_keep_drums_continues_their_groove(band: DrumGenerator) -> None:
     assert groove_share(plain.drums.hits, range(2, 15)) < 0.5  # without them, the model's own groove
 
 
+def test_the_policy_sets_how_strongly_the_given_groove_is_continued(tiny_model_path: Path) -> None:
+    """The continuation's bonuses come from the checkpoint's policy (so they can be tuned and measured per model): with
+    them at zero the given groove is no longer preferred after the given bars."""
+    generator = DrumGenerator.from_checkpoint(tiny_model_path)
+    generator.decoder.policy = generator.decoder.policy.replace(continue_bonus=0.0, continue_cell_bonus=0.0)
+    data = song_bytes(notes_from_steps(riff(16), length_steps=2), groove_notes(2))
+    result = generator.generate(data, GenerationOptions(seed=0, humanize=0, keep_drums=True))
+    assert groove_share(result.drums.hits, range(2, 2 + 13)) < 0.5
+
+
 def test_a_drummer_who_enters_late_is_kept_silent_until_then(band: DrumGenerator) -> None:
     """Sticks in bar 1, then the groove from bar 5: the bars between are the user's silence, not filled in, and the
     groove continues after bar 6."""

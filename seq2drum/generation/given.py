@@ -17,7 +17,7 @@ import numpy as np
 from seq2drum.errors import GrooveClipError, MidiReadError
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import continuation
-from seq2drum.groove.policy import Steering
+from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
@@ -246,14 +246,16 @@ def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quart
 
 
 def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps: np.ndarray,
-                   base: Steering | None) -> Steering | None:
-    """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred."""
+                   base: Steering | None, policy: DecodingPolicy | None = None) -> Steering | None:
+    """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred as
+    strongly as `policy`'s continuation bonuses say (the defaults' without one)."""
     if given is None:
         return base
+    policy = policy or DecodingPolicy()
     preferred, patterns = given.preferred(bar_steps)
     steering = base or Steering()
     return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
-                                                      patterns))
+                                                      patterns, policy.continue_bonus, policy.continue_cell_bonus))
 
 
 def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:

@@ -27,12 +27,13 @@ from __future__ import annotations
 import numpy as np
 
 from seq2drum.groove import continuation
+from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, structure_decisions, structure_edges
 from seq2drum.groove.variations import varied_take
-from seq2drum.midi.drums import midi_velocity
+from seq2drum.midi.drums import KICK, midi_velocity
 from seq2drum.model.scoring import SongScores
 
 _TAKE_ATTEMPTS = 4
@@ -125,6 +126,9 @@ class Decoder:
             if refine and policy.refine_margin < 1.0:
                 hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
+            if policy.bass_kick and steering.allowed is None:  # a --style keeps its grooves' own kicks
+                follow_bass(hits, p[:, :, KICK], scores.bass_onsets, scores.bar_steps, policy.bass_kick_floor,
+                            lam * scale + policy.bass_kick_sure, policy.bass_kick_grid)
             continuation.play_preferred(hits, path, steering.continuation)
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)

@@ -52,6 +52,18 @@ class DecodingPolicy:
     # one does: drummers kick on the bass's notes far more often than per-class calibration says (on a fold's
     # held-out songs, 52% of bass onsets on eighths had a kick where the model gave 38%; 11% against 15% elsewhere)
     kick_bass_bias: tuple[float, float] = (0.0, 0.0)
+    # how strongly the drums the user gave are continued (--keep-drums, --groove: groove.continuation): a bonus, in
+    # expected matched cells, for playing the given groove in a bar, and one per cell of its pattern
+    continue_bonus: float = 2.0
+    continue_cell_bonus: float = 0.3
+    # kicks that follow the bass (groove.bass_kick), 0 = off: in bars where a bass strikes, the kick plays on its
+    # onsets on a grid of `bass_kick_grid` steps where the kick's probability passes `bass_kick_floor`, and keeps a
+    # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
+    # checkpoints tuned before it keep it off (from_dict)
+    bass_kick: int = 1
+    bass_kick_floor: float = 0.1
+    bass_kick_sure: float = 0.2
+    bass_kick_grid: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -60,6 +72,7 @@ class DecodingPolicy:
     def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
         values = dict(values)
         values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
+        values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
         if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
             for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
                 values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
