@@ -23,7 +23,6 @@ def bass_grid_onsets(bass_onsets: np.ndarray, bar_steps: np.ndarray, grid_steps:
     """(n, S) bool: the bass's onsets (n, S) moved to the nearest step of a grid of `grid_steps` steps (2: eighths on
     a 16th grid; a tie goes to the later step, as a bass that anticipates the beat is heard on it), inside each bar
     of `bar_steps` (n,) steps; an onset that rounds past its bar's end stays on its own step."""
-    n, width = bass_onsets.shape
     grid = np.zeros_like(bass_onsets, dtype=bool)
     rows, steps = np.nonzero(bass_onsets)
     if grid_steps <= 1 or not len(rows):
