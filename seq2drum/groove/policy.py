@@ -61,7 +61,7 @@ class DecodingPolicy:
     # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
     # checkpoints tuned before it keep it off (from_dict)
     bass_kick: int = 1
-    bass_kick_floor: float = 0.1
+    bass_kick_floor: float = 0.2
     bass_kick_sure: float = 0.2
     bass_kick_grid: int = 1
 
