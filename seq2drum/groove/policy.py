@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.model.scoring import SongScores
 
@@ -54,8 +55,8 @@ class DecodingPolicy:
     kick_bass_bias: tuple[float, float] = (0.0, 0.0)
     # how strongly the drums the user gave are continued (--keep-drums, --groove: groove.continuation): a bonus, in
     # expected matched cells, for playing the given groove in a bar, and one per cell of its pattern
-    continue_bonus: float = 2.0
-    continue_cell_bonus: float = 0.3
+    continue_bonus: float = PREFERRED_BONUS
+    continue_cell_bonus: float = PREFERRED_CELL_BONUS
     # kicks that follow the bass (groove.bass_kick), 0 = off: in bars where a bass strikes, the kick plays on its
     # onsets on a grid of `bass_kick_grid` steps where the kick's probability passes `bass_kick_floor`, and keeps a
     # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
