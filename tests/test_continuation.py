@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2drum.groove.continuation import (FORCED_GAIN, continuation, edges_only, force_given, play_preferred,
+from seq2drum.groove.continuation import (FORCED_GAIN, continuation, edges_only, fitted, force_given, play_preferred,
                                           steer_gains)
 from tests.builders import rock_bar, tiny_codebook
 
@@ -54,3 +54,23 @@ def test_the_preferred_pattern_wins_unless_the_model_expects_much_more() -> None
     edges_only(decided, edges, path, steer)
     assert decided[:, 1].tolist() == [True, False, True, True]
     assert steer_gains(steered, p, 0.3, None) is steered  # no given drums: untouched
+
+
+def test_kept_bars_far_sparser_than_the_song_asks_for_are_not_continued() -> None:
+    """A sparse intro kept from the file (a rock bar's 4 kicks and snares) is preferred only in the bars where it has
+    at least min_share of the hits the model expects: a bar expecting 8 keeps it at share 0.5, one expecting 24
+    does not; share 0 prefers it everywhere."""
+    codebook = tiny_codebook()
+    forced, _ = given_rows()
+    sparse = np.zeros((N, S, 9), dtype=bool)
+    sparse[:, [0, 8], 0] = True
+    sparse[:, [4, 12], 1] = True
+    p = np.zeros((N, S, 9))
+    p[1, :16, 2] = 0.5  # 8 hits expected
+    p[2:, :16, 2] = 1.0
+    p[2:, :16, 0] = 0.5  # 24 hits expected
+    loose = fitted(continuation(codebook, np.full(N, 16), forced, sparse, ~forced, sparse), p)
+    assert loose.preferred.tolist() == [False, True, True, True]
+    tight = fitted(continuation(codebook, np.full(N, 16), forced, sparse, ~forced, sparse, min_share=0.5), p)
+    assert tight.preferred.tolist() == [False, True, False, False]
+    assert fitted(None, p) is None

@@ -12,6 +12,7 @@ import pytest
 from seq2drum.errors import GrooveClipError, NoGuitarError
 from seq2drum.evaluation.inputs import given_kept
 from seq2drum.generation.generator import DrumGenerator
+from seq2drum.generation.given import given_steering
 from seq2drum.generation.prepare import prepare
 from seq2drum.midi.drums import PITCH_TO_CLASS
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, read_midi
@@ -218,6 +219,19 @@ def test_given_rows_agree_with_the_bars(band: DrumGenerator) -> None:
     start, steps = grid.bars[3, BAR_START], grid.bars[3, BAR_STEPS]
     assert given.groove is None and given.hits[1, :steps].sum() == len(GROOVE)
     assert int(start) == 3 * 16 and DRUM_CHANNEL == 9
+
+
+def test_only_kept_drums_are_let_go_where_the_song_gets_busier(band: DrumGenerator) -> None:
+    """The policy's continue_min_share reaches the decision for drums kept from the file (a sparse intro is not
+    looped through the song), not for a --groove clip: a clip is what the user asked the drums to play."""
+    data = song_bytes(notes_from_steps(riff(8), length_steps=2), groove_notes(2))
+    kept = prepare(data, GenerationOptions(keep_drums=True), band.data_config, band.spec)
+    clip = prepare(song_bytes(notes_from_steps(riff(8), length_steps=2)), GenerationOptions(groove_midi=clip_bytes(2)),
+                   band.data_config, band.spec)
+    policy = band.decoder.policy.replace(continue_min_share=0.5)
+    steps = kept.bars.bar_steps
+    assert given_steering(kept.given, band.decoder.codebook, steps, None, policy).continuation.min_share == 0.5
+    assert given_steering(clip.given, band.decoder.codebook, steps, None, policy).continuation.min_share == 0.0
 
 
 def test_the_loop_drops_downbeat_crashes_but_keeps_crash_riding() -> None:

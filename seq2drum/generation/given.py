@@ -255,7 +255,8 @@ def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps
     preferred, patterns = given.preferred(bar_steps)
     steering = base or Steering()
     return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
-                                                      patterns, policy.continue_bonus, policy.continue_cell_bonus))
+                                                      patterns, policy.continue_bonus, policy.continue_cell_bonus,
+                                                      policy.continue_min_share if given.groove is None else 0.0))
 
 
 def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ above lambda are the ones every drummer plays (the backbeat), so the rule falls 
 leaves the loop only where the probabilities, calibrated on validation songs, say the song asks for it.
 
 Per bar, after the grooves: a rest, a crash on the downbeat and a fill closing the bar (groove.structure); cells
-far above or below lambda are added or dropped (`refine_margin`); the guitar's last onset gets kick and crash and
+far above or below lambda are added or dropped (`refine_margin`); kicks follow the bass (groove.bass_kick) and a
+section the model hears ridden rides (groove.voices); the guitar's last onset gets kick and crash and
 nothing plays after it. Only entries played often enough in training (`min_groove_bars`) are chosen.
 
 Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2drum.groove import continuation
+from seq2drum.groove import continuation, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
@@ -63,6 +64,7 @@ class Decoder:
         never depends on later takes: deciding one take gives the same take 1 as deciding four."""
         steering = steering or Steering()
         p, structure = calibrated(scores, self.policy)
+        steering = steering.replace(continuation=continuation.fitted(steering.continuation, p))
         floor = take_floor(scores, p)
         takes: list[Take] = []
         for index in range(n_takes):
@@ -129,6 +131,8 @@ class Decoder:
             if policy.bass_kick and steering.allowed is None:  # a --style keeps its grooves' own kicks
                 follow_bass(hits, p[:, :, KICK], scores.bass_onsets, scores.bar_steps, policy.bass_kick_floor,
                             lam * scale + policy.bass_kick_sure, policy.bass_kick_grid)
+            if steering.allowed is None:  # a --style keeps its grooves' own cymbals
+                voices.ride_sections(hits, p, labels, policy.ride_ratio)
             continuation.play_preferred(hits, path, steering.continuation)
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)

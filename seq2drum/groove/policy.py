@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS
+from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.model.scoring import SongScores
 
@@ -57,6 +57,7 @@ class DecodingPolicy:
     # expected matched cells, for playing the given groove in a bar, and one per cell of its pattern
     continue_bonus: float = PREFERRED_BONUS
     continue_cell_bonus: float = PREFERRED_CELL_BONUS
+    continue_min_share: float = PREFERRED_MIN_SHARE  # kept bars (not a clip) continued where they are this dense
     # kicks that follow the bass (groove.bass_kick), 0 = off: in bars where a bass strikes, the kick plays on its
     # onsets on a grid of `bass_kick_grid` steps where the kick's probability passes `bass_kick_floor`, and keeps a
     # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
@@ -65,6 +66,10 @@ class DecodingPolicy:
     bass_kick_floor: float = 0.2
     bass_kick_sure: float = 0.2
     bass_kick_grid: int = 1
+    # a section keeps time on the ride where the model rates the ride at this share of the closed hat on the hat's
+    # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
+    # keep 0 (from_dict)
+    ride_ratio: float = 0.4
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -74,6 +79,8 @@ class DecodingPolicy:
         values = dict(values)
         values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
         values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
+        values.setdefault("ride_ratio", 0.0)  # tuned before sections rode: the codebook entries' own cymbals
+        values.setdefault("continue_min_share", 0.0)  # tuned before sparse kept intros were let go: always continued
         if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
             for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
                 values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
