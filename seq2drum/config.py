@@ -150,6 +150,7 @@ class TrainConfig(_Config):
     offset_loss_weight: float = 1.0  # squared error of microtiming (steps) on the real hits
     transpose: bool = True  # shift each song by a random -5..+6 semitones when drawn (the drums stay)
     role_dropout: float = 0.5  # each band role (bass, keys, melody, other) left out of an item this often
+    guitar_alone_share: float = 0.25  # with role_dropout, every band role left out of this share of the items
     max_bars_per_item: int = 256  # longer songs are cut into pieces of this many bars for training
     max_notes_per_item: int = 0  # > 0: items cut at bar boundaries to at most this many notes of the listened parts
     codebook_size: int = 384  # groove codebook entries over all bar lengths
@@ -174,6 +175,8 @@ class TrainConfig(_Config):
         _check(self.groove_loss_weight >= 0, f"groove_loss_weight must be >= 0, got {self.groove_loss_weight}")
         _check(self.structure_loss_weight >= 0, f"structure_loss_weight must be >= 0, got {self.structure_loss_weight}")
         _check(0.0 <= self.role_dropout <= 1.0, f"role_dropout must be in [0, 1], got {self.role_dropout}")
+        _check(0.0 <= self.guitar_alone_share <= 1.0,
+               f"guitar_alone_share must be in [0, 1], got {self.guitar_alone_share}")
         _check(self.max_notes_per_item >= 0, f"max_notes_per_item must be >= 0, got {self.max_notes_per_item}")
         _check(self.max_bars_per_item >= 4, f"max_bars_per_item must be >= 4, got {self.max_bars_per_item}")
         _check(8 <= self.codebook_size <= 4096, f"codebook_size must be 8-4096, got {self.codebook_size}")

@@ -5,8 +5,9 @@ kicks land off the bass) or a role entering where none did."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from seq2drum.config import DataConfig
+from seq2drum.config import DataConfig, TrainConfig
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.song.bars import FeatureSpec, bar_song
@@ -85,8 +86,6 @@ def test_dropping_a_role_is_as_if_its_part_were_not_in_the_song() -> None:
 
 
 def test_the_guitar_is_never_dropped() -> None:
-    import pytest
-
     from seq2drum.song.columns import drop_roles
 
     with pytest.raises(ValueError, match="never dropped"):
@@ -110,3 +109,23 @@ def test_training_items_drop_roles_at_random_and_keep_the_rest() -> None:
     np.testing.assert_array_equal(dropped["step_features"][..., STEP.guitar], kept["step_features"][..., STEP.guitar])
     assert not dropped["bar_features"][..., BAR.index("band_bass_plays")].any()
     assert dropped["bar_features"][..., BAR.index("band_guitar_plays")].all()
+
+
+def test_the_guitar_alone_share_of_training_items_is_a_setting() -> None:
+    """With each role dropped almost never, guitar_alone_share 1 still leaves every band role out of every item and
+    0 leaves them in (TrainConfig.guitar_alone_share reaches the items through training's BarDataset)."""
+    import torch
+
+    from seq2drum.training.batches import BarDataset
+    from tests.builders import backbeat, tiny_codebook
+
+    data = song_bytes(notes_from_steps(riff(4), length_steps=2), notes_from_steps(backbeat(4)),
+                      extra=[TrackSpec("Bass", 1, notes_from_steps([(s, 28) for s in BASS_STEPS]), 33)])
+    song = bar_song(encode_song(read_midi(data), DataConfig()), FeatureSpec.current(4))
+    torch.manual_seed(0)
+    for _ in range(4):
+        alone = BarDataset([song], tiny_codebook(), role_dropout=1e-9, guitar_alone_share=1.0)[0]
+        heard = BarDataset([song], tiny_codebook(), role_dropout=1e-9, guitar_alone_share=0.0)[0]
+        assert not alone["step_features"][..., STEP.band].any() and heard["step_features"][..., STEP.band].any()
+    with pytest.raises(ValueError, match="guitar_alone_share"):
+        TrainConfig(guitar_alone_share=1.5)

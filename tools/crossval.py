@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-notes", type=int, default=0, metavar="N",
                         help="train on items cut at bar boundaries to at most N notes of the parts listened to "
                         "(the design's 150-note question; 0 = whole songs in pieces of 256 bars)")
+    parser.add_argument("--guitar-alone-share", type=float, default=TrainConfig().guitar_alone_share, metavar="S",
+                        help="train folds with every band part left out of this share of the items")
     parser.add_argument("--own-passes", type=int, default=None, metavar="N",
                         help="score with N passes hearing the model's own take 1 (default: its policy's); scores and "
                         "outputs then go to scores-KIND-pN.pkl and OUT/gen-pN, beside the default's")
@@ -110,7 +112,8 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
         model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live)
         train(args.data, folder, data_config, model_config,
-              TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes), resume=resume,
+              TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes,
+                          guitar_alone_share=args.guitar_alone_share), resume=resume,
               progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
     if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only

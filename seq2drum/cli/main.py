@@ -112,6 +112,9 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--role-dropout", type=float, default=train.role_dropout, metavar="P",
                        help="train: leave each band part (bass, keys, melody, other) out of a training item with "
                        "probability P, so the model plays to a guitar alone as well as to the whole band")
+    group.add_argument("--guitar-alone-share", type=float, default=train.guitar_alone_share, metavar="S",
+                       help="train: with --role-dropout, leave every band part out of this share of the items (the "
+                       "guitar alone)")
     group.add_argument("--no-hear-drums", action="store_true",
                        help="train: a decoder that does not hear the drums of the bars before (the older design)")
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")

@@ -43,7 +43,6 @@ class BarBatch:
 # drums given), the first two drummed bars (a user's primed input, prime_split.py's bars), or every bar before it
 # (teacher forcing, as generation's second pass hears the drums it chose), with a tenth of the hits left out so
 # that the model does not copy the bar before blindly
-GUITAR_ALONE_SHARE = 0.25
 HEARD_NONE, HEARD_PRIMED, HEARD_ALL = 0, 1, 2
 HEARD_MODE_SHARES = (0.4, 0.3, 0.3)
 HEARD_HIT_DROPOUT = 0.1
@@ -91,12 +90,13 @@ class BarDataset:
 
     def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
                  role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False,
-                 max_notes: int = 0, live: bool = False) -> None:
+                 max_notes: int = 0, live: bool = False, guitar_alone_share: float = 0.25) -> None:
         self.songs = list(songs)
         self.live = live
         self.heard_shares = LIVE_HEARD_MODE_SHARES if live else HEARD_MODE_SHARES
         self.transpose = transpose
         self.role_dropout = role_dropout
+        self.guitar_alone_share = guitar_alone_share
         self.hear_drums = hear_drums
         self.fixed_heard = fixed_heard
         for song in self.songs:
@@ -122,10 +122,10 @@ class BarDataset:
                 step_features, bar_features = transpose(step_features, bar_features, shift)
         if self.role_dropout > 0:
             draws = torch.rand(len(BAND_ROLES) + 1).tolist()
-            # the guitar alone as often as GUITAR_ALONE_SHARE: with each role dropped on its own, a song with three
+            # the guitar alone as often as `guitar_alone_share`: with each role dropped on its own, a song with three
             # band roles was heard without them one time in eight, and the guitar-alone input scored below the
             # guitar-only model's (0.432 against 0.445 on the validation songs, ../shared/scoring)
-            alone = draws[-1] < GUITAR_ALONE_SHARE
+            alone = draws[-1] < self.guitar_alone_share
             dropped = [role for role, draw in zip(BAND_ROLES, draws) if alone or draw < self.role_dropout]
             if dropped:
                 step_features, bar_features = drop_roles(step_features, bar_features, dropped)

@@ -209,7 +209,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
     both = dict(hear_drums=model_config.hear_drums, max_notes=train_config.max_notes_per_item, live=model_config.causal)
     train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose,
-                           train_config.role_dropout, **both)
+                           train_config.role_dropout, guitar_alone_share=train_config.guitar_alone_share, **both)
     val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item, fixed_heard=True,
                          **both) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
