@@ -63,3 +63,15 @@ def test_training_tunes_the_live_decision_by_playing_the_validation_songs_bar_by
             "live_fill_f1"}
     assert live <= set(report)
     assert 0.0 <= report["live_mean_song_f1_groove"] <= 1.0
+
+
+def test_evaluate_live_decides_with_the_policy_changes_it_is_given(song_folder: Path, live_run: Path,
+                                                                     tmp_path: Path) -> None:
+    """`--policy` changes (tools/crossval.py) reach the live drummer's own copy of the policy: with every rest
+    threshold at 0 every bar rests, so no song gets a hit (they went to the offline decoder only, and live figures
+    "with" and "without" a change came out the same)."""
+    changes = (("rest_threshold", 0.0), ("rest_edge_threshold", 0.0))
+    settings = EvaluationSettings(split="all", plots_songs=0, input_kind="band", live=True, policy_changes=changes)
+    evaluation = evaluate(song_folder, live_run / "run" / "best.pt", None, settings, live_run / "cache", workers=1,
+                          progress=False, log=lambda line: None)
+    assert evaluation.songs and all(score.counts["model"]["all"].predicted.sum() == 0 for score in evaluation.songs)

@@ -112,6 +112,8 @@ def evaluate(
         generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
     if settings.policy_changes:
         generator.decoder.policy = generator.decoder.policy.replace(**dict(settings.policy_changes))
+    if drummer is not None:  # the live drummer decides with its own copy of the policy: the same changes
+        drummer.policy = drummer.decoder.policy = generator.decoder.policy
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
