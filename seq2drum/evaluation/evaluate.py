@@ -108,12 +108,7 @@ def evaluate(
     settings = settings or EvaluationSettings()
     started = time.perf_counter()
     generator, drummer = loaded_model(checkpoint, settings.live)
-    if settings.own_passes is not None:
-        generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
-    if settings.policy_changes:
-        generator.decoder.policy = generator.decoder.policy.replace(**dict(settings.policy_changes))
-    if drummer is not None:  # the live drummer decides with its own copy of the policy: the same changes
-        drummer.policy = drummer.decoder.policy = generator.decoder.policy
+    change_policy(generator, drummer, settings)
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
@@ -154,6 +149,17 @@ def evaluate(
     if report_dir is not None:
         evaluation.written = write_report(evaluation, Path(report_dir))
     return evaluation
+
+
+def change_policy(generator: DrumGenerator, drummer: Any, settings: EvaluationSettings) -> None:
+    """The decoding changes `settings` asks for (own-drums passes, `--policy` fields), in the generator's policy and
+    the live drummer's own copy of it."""
+    if settings.own_passes is not None:
+        generator.decoder.policy = generator.decoder.policy.replace(own_drums_passes=settings.own_passes)
+    if settings.policy_changes:
+        generator.decoder.policy = generator.decoder.policy.replace(**dict(settings.policy_changes))
+    if drummer is not None:
+        drummer.policy = drummer.decoder.policy = generator.decoder.policy
 
 
 def loaded_model(checkpoint: str | Path | None, live: bool) -> tuple[DrumGenerator, Any]:
