@@ -32,6 +32,7 @@ from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.config import DataConfig
 from seq2drum.groove import controls
 from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, without_opening_crash
+from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import Continuation, continuation, edges_only, play_preferred, steer_gains
 from seq2drum.groove.decoder import Decoder
@@ -41,7 +42,7 @@ from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.groove.structure import structure_decisions
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid, live_bar
-from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
+from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES, midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.numpy_causal import CausalNetwork
@@ -79,6 +80,7 @@ class LiveState:
     loop_steps: tuple[int, ...] = ()  # their lengths in steps
     loop_origin: int = 0  # the bar that plays loop[0]; bar n plays loop[(n - loop_origin) % len(loop)]
     loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
+    bass: np.ndarray | None = None  # (S,) bool the steps a bass part struck in the last bar read (None: no bass)
 
 
 class ModelDrummer:
@@ -117,6 +119,8 @@ class ModelDrummer:
         self.spec, self.data_config = spec, data_config
         self.steps_per_quarter = data_config.steps_per_quarter
         self.width = spec.max_bar_steps
+        # the bass's onset column, from a model that hears the band (a guitar-only model's spec has none)
+        self._bass_column = spec.step_columns.index("bass_onsets") if "bass_onsets" in spec.step_columns else None
         # the drums of bar n are decided this many quarter notes before it starts
         self.lead_quarters = network.config.lead_steps / self.steps_per_quarter
 
@@ -200,7 +204,9 @@ class ModelDrummer:
             decoder, drums, groove, lam, totals, first = state.pending
             state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals, first=first)
         encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
-        return replace(state, encoder=encoder, started=True, pending=None)
+        bass = steps[:, self._bass_column] > 0 if self._bass_column is not None else None
+        bass = bass if bass is not None and bass[:bar_steps].any() else None
+        return replace(state, encoder=encoder, started=True, pending=None, bass=bass)
 
     def decide(self, state: LiveState, bar: BarClock,
                ahead: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[Take, SongScores, LiveState]:
@@ -234,8 +240,17 @@ class ModelDrummer:
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],
-                            first_bar=index, last_onset=(1, 0), groove_logits=out.groove_logits)
+                            first_bar=index, last_onset=(1, 0), groove_logits=out.groove_logits,
+                            bass_onsets=self._bass_ahead(state, bar_steps))
         return scores, decoder  # live the music's last onset is not known: past the bar, so no ending is played
+
+    def _bass_ahead(self, state: LiveState, bar_steps: int) -> np.ndarray | None:
+        """(1, S) the steps the bass is expected to strike in the bar about to be played: live its notes come after
+        the decision, so the last bar's, as bass lines repeat bar to bar (None: no bass, or a bar of another
+        length)."""
+        if state.bass is None or state.last[1] not in (0, bar_steps):
+            return None
+        return state.bass[None]
 
     def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
                 position: int) -> tuple[Take, np.ndarray]:
@@ -310,6 +325,10 @@ class ModelDrummer:
                 adds = scores.step_mask()[:, :, None] & steering.refine_adds
                 hits |= (p > (lam + policy.refine_margin) * scale) & adds
                 hits &= ~(p < lam * scale - policy.refine_margin)
+            if policy.bass_kick and steering.allowed is None:  # kicks on the bass of the bar before (a --style
+                # keeps its grooves' own kicks)
+                follow_bass(hits, p[:, :, KICK], scores.bass_onsets, scores.bar_steps, policy.bass_kick_floor,
+                            lam * scale + policy.bass_kick_sure, policy.bass_kick_grid)
             play_preferred(hits, np.array([choice]), steering.continuation)
             expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + hits.sum() + total + p.sum())
             lam = expected_f1 / 2
