@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.config import TrainConfig
 from seq2drum.groove.structure import drummed_structure
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.model.heard import heard_drums
@@ -90,7 +91,8 @@ class BarDataset:
 
     def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
                  role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False,
-                 max_notes: int = 0, live: bool = False, guitar_alone_share: float = 0.25) -> None:
+                 max_notes: int = 0, live: bool = False,
+                 guitar_alone_share: float = TrainConfig.guitar_alone_share) -> None:
         self.songs = list(songs)
         self.live = live
         self.heard_shares = LIVE_HEARD_MODE_SHARES if live else HEARD_MODE_SHARES
