@@ -4,7 +4,6 @@ name, and a style keeps the whole take inside its family, end to end through `Dr
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
