@@ -245,6 +245,42 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
     assert seen == [0.0] and report["live_own_drums"] in (True, False)
 
 
+def test_a_higher_lambda_scale_plays_fewer_hits(drummer: ModelDrummer) -> None:
+    """`live_lambda_scale` (tuned live) raises the probability a cell must pass: the same song played bar by bar with
+    a scale of 2 has fewer hits than at 1, and none that 1 does not have in its groove's cells."""
+    from seq2drum.live.tuning import play_bars
+
+    song = bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), drummer.spec)
+    counts = []
+    for scale in (1.0, 2.0):
+        policy = drummer.policy.replace(live_lambda_scale=scale, refine_margin=0.2, bass_kick=0)
+        plain = ModelDrummer.of(drummer.network.net, drummer.decoder.codebook, drummer.spec, drummer.data_config,
+                                policy)
+        counts.append(int(play_bars(plain, song)[1].hits.sum()))
+    assert 0 < counts[1] < counts[0], counts
+
+
+def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_first() -> None:
+    """The structure is tuned on a take played without it; played bar by bar, a drummer hearing its own rests may rest
+    on and on. `checked_structure` keeps the tuned thresholds within the budget, else drops rests, else all."""
+    from seq2drum.groove.policy import DecodingPolicy
+    from seq2drum.live.tuning import LIVE_STRUCTURE_BUDGET, checked_structure
+
+    tuned = DecodingPolicy(rest_threshold=0.125, rest_edge_threshold=0.125, crash_threshold=0.3, fill_threshold=0.2)
+
+    def scores(rests: float, other: float):  # noqa: ANN202  a fake play: mean song F1 by what the policy plays
+        return lambda policy: rests if policy.rest_threshold < 1 else other if policy.fill_threshold < 1 else 0.45
+
+    kept, report = checked_structure(tuned, 0.45, scores(0.45 - LIVE_STRUCTURE_BUDGET / 2, 0.0))
+    assert kept == tuned and report["live_structure"] == "tuned"
+    kept, report = checked_structure(tuned, 0.45, scores(0.0, 0.449))
+    assert kept.rest_threshold >= 1 and kept.rest_edge_threshold >= 1 and kept.fill_threshold == 0.2
+    assert report == {"live_structure": "without rests", "live_mean_song_f1": 0.449}
+    kept, report = checked_structure(tuned, 0.45, scores(0.0, 0.3))
+    assert kept.rest_threshold >= 1 and kept.crash_threshold >= 1 and kept.fill_threshold >= 1
+    assert report["live_structure"] == "none"
+
+
 def test_meter_and_tempo_may_change_at_any_bar(drummer: ModelDrummer) -> None:
     """Each bar is decided in its own meter and tempo, bars longer than the model's repeating its pattern: every hit
     falls inside its bar (the feel may push a downbeat a little early)."""

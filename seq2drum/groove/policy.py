@@ -70,6 +70,8 @@ class DecodingPolicy:
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
     # keep 0 (from_dict)
     ride_ratio: float = 0.4
+    # live (live/model_drummer.py): lambda, the probability a cell must pass to be played, scaled by this
+    live_lambda_scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

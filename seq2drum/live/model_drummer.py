@@ -262,7 +262,7 @@ class ModelDrummer:
         fills = every_bar(options.fills, position, closing=True)
         crashes = every_bar(options.crashes, position, closing=False)
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
-                            refine_adds=options.style is None,
+                            refine_adds=options.style is None, lambda_scale=self.policy.live_lambda_scale,
                             continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
         take = self._take(scores, p, structure, state, steering, bar, live_edges(position, self.policy))
         if options.density != 1.0:
