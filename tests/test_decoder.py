@@ -118,6 +118,19 @@ def test_uncertain_scores_fall_back_to_the_most_expected_groove() -> None:
     assert len(set(take.grooves[:-1].tolist())) == 1
 
 
+def test_the_policys_lambda_scale_raises_the_bar_a_cell_must_pass() -> None:
+    """`lambda_scale` multiplies the threshold grooves and cells are chosen against: hedged 16th hats at p 0.5 over
+    a sure backbeat are played at 1 and left out at 2, the backbeat kept."""
+    bar = mix(0.9, 0.0)
+    bar[1::2, 2] = 0.5  # closed hat on the off 16ths
+    scores = scores_for([bar] * 8, [Section(0, 8, 0)])
+    hits = [Decoder(CODEBOOK, DecodingPolicy(refine_margin=0.0, lambda_scale=scale)).decide(scores)[0].hits
+            for scale in (1.0, 2.0)]
+    groove = slice(0, -1)  # the last bar ends the song
+    assert hits[0][groove, 1:16:2, 2].all() and not hits[1][groove, 1:16:2, 2].any()
+    assert (hits[1] <= hits[0]).all() and (hits[1][groove, :16] >= CODEBOOK.patterns[ROCK, :16]).all()
+
+
 def test_policy_round_trips_to_a_dict() -> None:
     policy = DecodingPolicy(stay_bonus=1.5, hit_scale=tuple(np.linspace(0.5, 1.5, 9)))
     assert DecodingPolicy.from_dict(policy.to_dict()) == policy

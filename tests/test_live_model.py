@@ -246,18 +246,31 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
 
 
 def test_a_higher_lambda_scale_plays_fewer_hits(drummer: ModelDrummer) -> None:
-    """`live_lambda_scale` (tuned live) raises the probability a cell must pass: the same song played bar by bar with
+    """The policy's `lambda_scale` raises the probability a cell must pass: the same song played bar by bar with
     a scale of 2 has fewer hits than at 1, and none that 1 does not have in its groove's cells."""
     from seq2drum.live.tuning import play_bars
 
     song = bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), drummer.spec)
     counts = []
     for scale in (1.0, 2.0):
-        policy = drummer.policy.replace(live_lambda_scale=scale, refine_margin=0.2, bass_kick=0)
+        policy = drummer.policy.replace(lambda_scale=scale, refine_margin=0.2, bass_kick=0)
         plain = ModelDrummer.of(drummer.network.net, drummer.decoder.codebook, drummer.spec, drummer.data_config,
                                 policy)
         counts.append(int(play_bars(plain, song)[1].hits.sum()))
     assert 0 < counts[1] < counts[0], counts
+
+
+def test_a_given_groove_sets_how_busy_to_be_whatever_the_lambda_scale(drummer: ModelDrummer) -> None:
+    """Where the user gave drums (a clip, kept bars) the scale does not apply: their groove says how busy to be (on
+    the live folds, scale 1.3 cost the primed input 0.005 while it helped the band's)."""
+    clip = format1_song_bytes(notes_from_steps(riff(2)), notes_from_steps(backbeat(2)))
+    decided = []
+    for scale in (1.0, 3.0):
+        policy = drummer.policy.replace(lambda_scale=scale)
+        scaled = ModelDrummer.of(drummer.network.net, drummer.decoder.codebook, drummer.spec, drummer.data_config,
+                                 policy)
+        decided.append(_decided(scaled, scaled.begin(GenerationOptions(humanize=0.0), seed=0, groove=clip), 6))
+    np.testing.assert_array_equal(np.stack(decided[0]), np.stack(decided[1]))
 
 
 def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_first() -> None:

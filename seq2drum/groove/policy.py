@@ -70,8 +70,11 @@ class DecodingPolicy:
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
     # keep 0 (from_dict)
     ride_ratio: float = 0.4
-    # live (live/model_drummer.py): lambda, the probability a cell must pass to be played, scaled by this
-    live_lambda_scale: float = 1.0
+    # lambda, the probability above which a cell is worth playing (the expected F1's half), scaled by this where no
+    # drums were given (a groove to continue says how busy to be), as `Steering.lambda_scale` scales it (the two
+    # multiply): set per shipped model from cross-validation, as the tuning's validation songs, on which the
+    # probabilities were calibrated, do not show what held-out songs do (the model card)
+    lambda_scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

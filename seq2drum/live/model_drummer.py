@@ -261,9 +261,10 @@ class ModelDrummer:
         p, structure = calibrated(scores, self.policy)
         fills = every_bar(options.fills, position, closing=True)
         crashes = every_bar(options.crashes, position, closing=False)
+        given = self._continuation(state, bar, int(scores.bar_steps[0]))
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
-                            refine_adds=options.style is None, lambda_scale=self.policy.live_lambda_scale,
-                            continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
+                            refine_adds=options.style is None, continuation=given,
+                            lambda_scale=self.policy.lambda_scale if given is None else 1.0)
         take = self._take(scores, p, structure, state, steering, bar, live_edges(position, self.policy))
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)

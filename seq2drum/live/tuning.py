@@ -88,8 +88,8 @@ def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
             if f1 > best_f1 + 1e-4:
                 best, best_f1 = candidate, f1
     if log:
-        log(f"  live tuning: stay_bonus = {best.stay_bonus}, live_lambda_scale = {best.live_lambda_scale}, hears its "
-            f"own drums: {best.own_drums_passes > 0} (mean song F1 {best_f1:.4f}, bar by bar)")
+        log(f"  live tuning: stay_bonus = {best.stay_bonus}, hears its own drums: {best.own_drums_passes > 0} "
+            f"(mean song F1 {best_f1:.4f}, bar by bar)")
     groove, decoder = drummer(best), Decoder(loaded.codebook, best)
     outcomes = []
     for song in songs:
@@ -100,7 +100,7 @@ def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
     tuned, structure = tune_structure(outcomes, best, log=log)
     tuned, checked = checked_structure(tuned, best_f1, played, log)
     return tuned, {"live_stay_bonus": best.stay_bonus, "live_own_drums": best.own_drums_passes > 0,
-                   "live_lambda_scale": best.live_lambda_scale, "live_mean_song_f1_groove": round(best_f1, 4),
+                   "live_mean_song_f1_groove": round(best_f1, 4),
                    **{f"live_{name}": value for name, value in structure.items()}, **checked}
 
 
