@@ -111,7 +111,8 @@ def checked_structure(tuned: DecodingPolicy, groove_f1: float, played: Callable[
     without it, but a drummer hearing its own drums hears its rests too: a rest makes the next bar sound like one
     that rests (a fold once rested on every held-out bar from a tuning that cost 0.003 on paper)."""
     without_rests = tuned.replace(**{name: value for name, value in NO_STRUCTURE.items() if name.startswith("rest")})
-    for name, candidate in (("tuned", tuned), ("without rests", without_rests), ("none", tuned.replace(**NO_STRUCTURE))):
+    candidates = (("tuned", tuned), ("without rests", without_rests), ("none", tuned.replace(**NO_STRUCTURE)))
+    for name, candidate in candidates:
         f1 = played(candidate) if name != "none" else groove_f1
         if f1 >= groove_f1 - LIVE_STRUCTURE_BUDGET or name == "none":
             break
