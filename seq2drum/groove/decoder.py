@@ -97,8 +97,7 @@ class Decoder:
               temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool = True,
               steering: Steering = Steering()) -> Take:
         policy = self.policy
-        # the policy's scale where no drums were given: a groove to continue already says how busy to be
-        scale = steering.lambda_scale * (policy.lambda_scale if steering.continuation is None else 1.0)
+        scale = policy.threshold_scale(steering)
         mask = scores.step_mask()
         labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
         total_p = float(p.sum())

@@ -96,6 +96,10 @@ class DecodingPolicy:
     def replace(self, **changes: Any) -> DecodingPolicy:
         return dataclasses.replace(self, **changes)
 
+    def threshold_scale(self, steering: Steering) -> float:
+        """What lambda is scaled by under `steering`: its own scale, times the policy's where no drums were given."""
+        return steering.lambda_scale * (self.lambda_scale if steering.continuation is None else 1.0)
+
 
 def policy_change(text: str) -> tuple[str, float | int]:
     """NAME=VALUE, a DecodingPolicy field and its new number (of the field's own type), for the tools that change one

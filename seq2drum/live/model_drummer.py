@@ -261,10 +261,9 @@ class ModelDrummer:
         p, structure = calibrated(scores, self.policy)
         fills = every_bar(options.fills, position, closing=True)
         crashes = every_bar(options.crashes, position, closing=False)
-        given = self._continuation(state, bar, int(scores.bar_steps[0]))
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
-                            refine_adds=options.style is None, continuation=given,
-                            lambda_scale=self.policy.lambda_scale if given is None else 1.0)
+                            refine_adds=options.style is None,
+                            continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
         take = self._take(scores, p, structure, state, steering, bar, live_edges(position, self.policy))
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)
@@ -296,7 +295,7 @@ class ModelDrummer:
         hits, groove, lam = self._groove(p, scores, state, steering, rng)
         decided = structure_decisions(self.policy, structure, edges, steering=steering)
         edges_only(decided, edges, np.array([groove]), steering.continuation)
-        self.decoder.fills.apply(hits, p, decided, scores, lam * steering.lambda_scale)
+        self.decoder.fills.apply(hits, p, decided, scores, lam * self.policy.threshold_scale(steering))
         velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
         offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
         return Take(hits, velocity, offset, np.array([groove]), {}, 0.0, decided, lam)
@@ -305,7 +304,7 @@ class ModelDrummer:
                 rng: np.random.Generator) -> tuple[np.ndarray, int, float]:
         """(1, S, 9) hits of the groove chosen greedily (the stay bonus for the last bar's), refined per cell as the
         offline decision refines them; lambda refined from the running expected F1."""
-        policy, lam, scale = self.policy, state.lam, steering.lambda_scale
+        policy, lam, scale = self.policy, state.lam, self.policy.threshold_scale(steering)
         played_p, n_hits, total = state.totals
         noise = None
         for _ in range(ROUNDS):
