@@ -10,6 +10,7 @@ from seq2drum.evaluation.feel_figures import STRAIGHT_MAX_SWING, song_swing
 from seq2drum.feel.swing import decide_swing, read_swing, swung_positions
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
+from seq2drum.midi.write import TrackSpec
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid, drums_to_grid
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes, strummed, styled_codebook, tiny_checkpoint
@@ -83,6 +84,23 @@ def test_the_guitar_is_read_first_and_the_band_when_it_gives_nothing_to_read() -
     assert ratio == pytest.approx(read_swing(guitar, grid).swing)
 
 
+def test_a_straight_guitar_over_a_swinging_bass_swings_with_the_bass() -> None:
+    """Breaks if the drums stayed straight where only the guitar plays straight eighths over a walking or shuffling
+    bass (the_bard_of_armagh: its guitar reads 0.52, its bass 0.67; its drummer swings at 0.67), or if a straight
+    bass and band swung a straight guitar."""
+    guitar = strummed([0.0, 0.5], 64, jitter_ticks=4)
+    shuffle = strummed([0.0, 2 / 3], 64, strum_ticks=0)
+    straight = strummed([0.0, 0.5], 64, strum_ticks=0)
+    grid = grid_for(guitar)
+    ratio, notice = decide_swing(None, [guitar], grid, [shuffle, straight], [shuffle])
+    assert ratio == pytest.approx(read_swing(shuffle, grid).swing) and "swinging" in notice
+    assert decide_swing(None, [guitar], grid, [straight, straight.copy()], [straight]) == (None, "")
+    assert decide_swing(None, [guitar], grid) == (None, "")  # the guitar alone: nothing else to read
+    swung_guitar = strummed([0.0, 0.62], 64, jitter_ticks=4)  # the guitar's own swing comes first
+    ratio, _ = decide_swing(None, [swung_guitar], grid, [shuffle], [shuffle])
+    assert ratio == pytest.approx(read_swing(swung_guitar, grid).swing)
+
+
 def test_compound_meters_and_too_few_beats_are_not_read() -> None:
     triplets = strummed([0.0, 2 / 3], 48)
     assert read_swing(triplets, grid_for(triplets, 12, 8)).swing is None  # already in threes
@@ -136,3 +154,18 @@ def test_a_made_up_shuffle_without_a_style_swings_measurably_as_the_guitar_does(
     straight = styled.generate(song_bytes(notes_from_steps(riff(16), length_steps=2)), GenerationOptions(seed=0))
     assert not any("swinging" in notice for notice in straight.notices)
     assert (written_swing(straight.midi_bytes) or 0.5) <= STRAIGHT_MAX_SWING
+
+
+def test_a_made_up_straight_guitar_over_a_shuffling_bass_swings_with_the_bass(styled: DrumGenerator) -> None:
+    """Breaks if generation stopped passing the bass parts to the swing's reading, or swung a song heard from its
+    guitar alone (`--guitar-only`: a straight guitar, nothing else read)."""
+    guitar = strummed([0.0, 0.5], 64, strum_ticks=16, jitter_ticks=4)
+    bass = strummed([0.0, 2 / 3], 64, strum_ticks=0)
+    bass[:, 2] = 40
+    midi = song_bytes(guitar, extra=[TrackSpec("Bass", 1, bass, 33)])
+    result = styled.generate(midi, GenerationOptions(seed=0))
+    assert written_swing(result.midi_bytes) == pytest.approx(2 / 3, abs=0.04)
+    assert any("swinging at 0.67" in notice for notice in result.notices)
+    alone = styled.generate(midi, GenerationOptions(seed=0, guitar_only=True))
+    assert not any("swinging" in notice for notice in alone.notices)
+    assert (written_swing(alone.midi_bytes) or 0.5) <= STRAIGHT_MAX_SWING

@@ -21,7 +21,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.groove import count_in, from_nothing
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged_notes
-from seq2drum.midi.roles import GUITAR, band_listing, parts_by_role
+from seq2drum.midi.roles import BASS, GUITAR, band_listing, part_role, parts_by_role
 from seq2drum.song.band import role_onsets_per_bar
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import EncodedSong, encode_song
@@ -58,6 +58,11 @@ class PreparedSong:
     def band_notes_per_part(self) -> list[np.ndarray]:
         """The notes of each other part listened to that holds any (none with the guitar alone)."""
         return [part.notes for part in self.band_parts or [] if len(part.notes)]
+
+    @property
+    def bass_notes_per_part(self) -> list[np.ndarray]:
+        """The notes of each bass part listened to that holds any (the swing's second reading: feel/swing.py)."""
+        return [part.notes for part in self.band_parts or [] if len(part.notes) and part_role(part) == BASS]
 
 
 def listens_to_band(options: GenerationOptions, data_config: DataConfig) -> bool:

@@ -53,7 +53,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     where none). Kept drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
     ratio, swing_notice = decide_swing(options.swing, prepared.guitar_notes_per_part, encoded.grid,
-                                       prepared.band_notes_per_part)
+                                       prepared.band_notes_per_part, prepared.bass_notes_per_part)
     voiced = takes
     if ratio is not None and options.swing is None and options.style is None and options.density == 1.0:
         # swung by the song: time-keeping that can carry its swing (not over a style or density asked for)
