@@ -550,8 +550,10 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    status = Path(f"/proc/{pid}/status")
-    return not (status.exists() and "State:\tZ" in status.read_text())
+    try:  # a zombie (exited, not yet reaped) is not alive; the process may also go between the two looks
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def test_expired_request_has_its_worker_stopped_and_replaced(gate: Gate, caplog: pytest.LogCaptureFixture) -> None:
