@@ -84,9 +84,9 @@ def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar]) -> bytes:
 
     tpq = song.ticks_per_quarter
     events: list[tuple[int, int, Any]] = []
-    for tick, tempo in song.tempos:
+    for tick, tempo in song.file_tempos:  # the song's own events, none added
         events.append((tick, 0, mido.MetaMessage("set_tempo", tempo=tempo)))
-    for tick, numerator, denominator in song.meters:
+    for tick, numerator, denominator in song.file_meters:
         events.append((tick, 0, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator)))
     drums: list[tuple[int, int, Any]] = []
     for bar, answer in zip(song.bars, answers):

@@ -35,6 +35,10 @@ class SongBars:
     bars: list[Bar]
     tempos: list[tuple[int, int]]  # (tick, microseconds per quarter)
     meters: list[tuple[int, int, int]]  # (tick, numerator, denominator)
+    # the tempo and meter events as the file holds them (file order, nothing implied at tick 0): what the drums'
+    # file writes back, so that its maps are the song's event for event
+    file_tempos: list[tuple[int, int]] = field(default_factory=list)
+    file_meters: list[tuple[int, int, int]] = field(default_factory=list)
     _tempo_ticks: list[int] = field(default_factory=list)
     _tempo_seconds: list[float] = field(default_factory=list)
 
@@ -104,12 +108,10 @@ def read_song(path: Path) -> SongBars:
         for index, (part_name, program, channel) in enumerate(names):  # names and programs set after the notes
             if (track_index, channel) in parts and parts[(track_index, channel)] == index:
                 names[index] = (part_name or name, programs.get(channel, program), channel)
-    tempos = sorted(tempos) or [(0, 500_000)]
-    if tempos[0][0] > 0:
-        tempos.insert(0, (0, 500_000))
-    meters = sorted(meters) or [(0, 4, 4)]
-    if meters[0][0] > 0:
-        meters.insert(0, (0, 4, 4))
+    file_tempos = sorted(tempos, key=lambda event: event[0])  # by tick, stably: at one tick the file's last wins
+    file_meters = sorted(meters, key=lambda event: event[0])
+    tempos = [(0, 500_000)] * (not file_tempos or file_tempos[0][0] > 0) + file_tempos  # MIDI's 120 BPM until set
+    meters = [(0, 4, 4)] * (not file_meters or file_meters[0][0] > 0) + file_meters
     end = max((end for part in notes for _, end, _, _ in part), default=0)
     first = min((start for part in notes for start, _, _, _ in part), default=0)
     for part in notes:
@@ -117,7 +119,7 @@ def read_song(path: Path) -> SongBars:
     bars = [bar for bar in bar_list(tpq, meters, tempos, end) if bar.end_tick > first]  # from the band's entry
     bars = [Bar(index, bar.start_tick, bar.end_tick, bar.numerator, bar.denominator, bar.tempo_bpm)
             for index, bar in enumerate(bars)]
-    return SongBars(tpq, names, notes, bars, tempos, meters)
+    return SongBars(tpq, names, notes, bars, tempos, meters, file_tempos, file_meters)
 
 
 def bar_list(tpq: int, meters: Sequence[tuple[int, int, int]], tempos: Sequence[tuple[int, int]],

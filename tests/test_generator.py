@@ -70,6 +70,38 @@ def test_tempo_map_and_meters_carry_over(
         quarter_positions([t for t, _, _ in source.time_signatures], source.ticks_per_quarter)
 
 
+CONDUCTORS = [
+    # the first tempo in bar 2: MIDI's 120 BPM plays until then (ff5Chocobo)
+    ([(1920, 444_444)], [(0, 4, 4)], [(0, 500_000), (1920, 444_444)], [(0, 4, 4)]),
+    # two tempos at tick 0: the file's later one plays (sfa2guy)
+    ([(0, 461_538), (0, 500_000)], [(0, 4, 4)], [(0, 500_000)], [(0, 4, 4)]),
+    # no meter until bar 9 (MIDI's 4/4 until then), a 2/4 bar there (spain)
+    ([(1920, 500_000)], [(8 * 1920, 2, 4), (8 * 1920 + 960, 4, 4)], [(0, 500_000), (1920, 500_000)],
+     [(0, 4, 4), (8 * 1920, 2, 4), (8 * 1920 + 960, 4, 4)]),
+]
+
+
+@pytest.mark.parametrize("tempos, meters, played_tempos, played_meters", CONDUCTORS,
+                         ids=["late-first-tempo", "two-tempos-at-zero", "late-first-meter"])
+def test_the_inputs_tempo_and_meter_events_are_written_back_as_they_are(
+    generator: DrumGenerator, tempos: list[tuple[int, int]], meters: list[tuple[int, int, int]],
+    played_tempos: list[tuple[int, int]], played_meters: list[tuple[int, int, int]],
+) -> None:
+    """Breaks if an output adds, drops or reorders a tempo or meter event: ../shared/scoring found three songs whose
+    drums' maps differed from the input's (a tempo at tick 0 the file did not have, at the wrong tempo; one of two
+    tempos at tick 0 dropped; a 4/4 at tick 0 added). The maps played follow MIDI's defaults until the first event."""
+    guitar = notes_from_steps(riff(16), length_steps=2)
+    data = song_bytes(guitar, tempos=tempos, time_signatures=meters)
+    source = read_midi(data)
+    assert (source.tempos, source.time_signatures) == (played_tempos, played_meters)
+    assert (source.file_tempos, source.file_meters) == (tempos, meters)
+    for options in (GenerationOptions(seed=0), GenerationOptions(seed=0, merge=True)):
+        out = read_midi(generator.generate(data, options).midi_bytes)
+        factor = out.ticks_per_quarter // source.ticks_per_quarter
+        assert out.file_tempos == [(tick * factor, us) for tick, us in tempos]
+        assert out.file_meters == [(tick * factor, n, d) for tick, n, d in meters]
+
+
 def test_drums_span_the_guitar(generator: DrumGenerator) -> None:
     """No drum before the bar where the guitar enters, none past the bar where it stops."""
     guitar = notes_from_steps([(s + 64, p) for s, p in riff(6)], length_steps=2)  # enters at bar 5, ends at bar 10

@@ -243,3 +243,25 @@ def test_simulate_writes_what_evaluate_live_plays(tiny_model_path: Path, tmp_pat
     simulated = read_midi((tmp_path / "sim.mid").read_bytes()).drum_parts[0].notes
     played = play_file(ModelDrummer(live), song.read_bytes(), GenerationOptions(seed=4), seed=4).notes
     assert len(played) and {(s, p) for s, _, p, _ in simulated.tolist()} == {(s, p) for s, _, p, _ in played.tolist()}
+
+
+def test_simulate_writes_the_songs_tempo_and_meter_events_as_they_are(tmp_path: Path) -> None:
+    """Breaks if the helper's drum file added a tempo or meter at tick 0 that the song does not have, or reordered
+    two tempos at one tick (the later one plays), or timed the bars before the first tempo at anything but MIDI's
+    120 BPM."""
+    from client.live_simulate import drum_file
+    from client.song_bars import read_song
+
+    tempos, meters = [(0, 461_538), (0, 600_000), (4 * 4 * PPQ, 444_444)], [(2 * 4 * PPQ, 4, 4)]
+    path = tmp_path / "maps.mid"
+    path.write_bytes(format1_song_bytes(notes_from_steps(riff(6)), notes_from_steps(backbeat(6)), tempos=tempos,
+                                        time_signatures=meters))
+    song = read_song(path)
+    assert song.seconds(4 * PPQ) == pytest.approx(0.6 * 4)  # the later of the two tempos at tick 0 plays
+    kick = pb.LiveDrumHit(onset_quarters=0.0, duration_quarters=0.25, pitch=36, velocity=100)
+    written = read_midi(drum_file(song, [pb.DrumBar(index=bar.index, hits=[kick]) for bar in song.bars]))
+    assert (written.file_tempos, written.file_meters) == (tempos, [(tick, n, d) for tick, n, d in meters])
+    late = tmp_path / "late.mid"
+    late.write_bytes(format1_song_bytes(notes_from_steps(riff(6)), notes_from_steps(backbeat(6)),
+                                        tempos=[(4 * PPQ, 444_444)]))
+    assert read_song(late).seconds(4 * PPQ) == pytest.approx(2.0)  # 120 BPM until the file's first tempo

@@ -228,6 +228,7 @@ def test_a_file_without_tempo_or_meter_gets_the_midi_defaults() -> None:
     song = read_midi(smf_bytes([timed_track(note_events(GUITAR, 0))]))
     assert song.tempos == [(0, 500_000)]
     assert song.time_signatures == [(0, 4, 4)]
+    assert song.written_maps == ([], [])  # nothing an output would add: the file has none
 
 
 def test_read_midi_takes_a_path(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def build_input(kind: str, midi_bytes: bytes, options: GenerationOptions) -> Kin
         tracks = [_spec(part) for part in guitar] + [TrackSpec("Drums", DRUM_CHANNEL, given)] * bool(len(given))
     else:
         tracks = [_spec(part) for part in song.melodic_parts if part.note_count]
-    data = write_midi(song.ticks_per_quarter, song.tempos, song.time_signatures, tracks, song.markers)
+    data = write_midi(song.ticks_per_quarter, *song.written_maps, tracks, song.markers)
     return KindInput(kind, data, kind_options(kind, options), bass[:, START].copy(), song.ticks_per_quarter,
                      groove_bar, end_tick)
 

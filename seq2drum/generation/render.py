@@ -153,10 +153,11 @@ def write_song(song: MidiSong, drum_notes: np.ndarray, parts: list[Any],
     tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
     tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program)
                for part in parts]
+    tempos, meters = song.written_maps  # the input's own events: none added, none merged
     return write_midi(
         song.ticks_per_quarter * factor,
-        [(tick * factor, us) for tick, us in song.tempos],
-        [(tick * factor, num, den) for tick, num, den in song.time_signatures],
+        [(tick * factor, us) for tick, us in tempos],
+        [(tick * factor, num, den) for tick, num, den in meters],
         tracks,
         [(tick * factor, text) for tick, text in markers],
     )

@@ -92,7 +92,7 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     if given is not None:
         notes = np.concatenate([clear_of_kept(notes, given.notes), given.notes])
     notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
-    data = write_midi(tpq, song.tempos, song.time_signatures, [TrackSpec("Drums", DRUM_CHANNEL, notes)])
+    data = write_midi(tpq, *song.written_maps, [TrackSpec("Drums", DRUM_CHANNEL, notes)])
     return LivePlay(notes, drums_to_grid(notes, grid), data, prepared.encoded.end_bar - prepared.encoded.first_bar)
 
 

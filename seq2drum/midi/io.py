@@ -113,6 +113,17 @@ class MidiSong:
     # track it was chosen by: generation takes it instead of choosing again
     guitar_choice: GuitarChoice | None = None
     guitar_track: str | int | None = None
+    # the tempo and meter events as the file holds them (file order; repeats, same-tick pairs, and nothing implied
+    # at tick 0): what an output writes, so a DAW reads the input's maps event for event. None for a song made in
+    # code: then `tempos` and `time_signatures`
+    file_tempos: list[tuple[int, int]] | None = None
+    file_meters: list[tuple[int, int, int]] | None = None
+
+    @property
+    def written_maps(self) -> tuple[list[tuple[int, int]], list[tuple[int, int, int]]]:
+        """The tempo and meter events an output of this song writes (see `file_tempos`)."""
+        return (self.tempos if self.file_tempos is None else self.file_tempos,
+                self.time_signatures if self.file_meters is None else self.file_meters)
 
     @property
     def end_tick(self) -> int:
@@ -251,9 +262,8 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
             parts.append(Part(track_index=track.index, channel=channel, name=track.name, program=program, notes=array,
                               name_shared=melodic_channels > 1, note_count=note_count))
     tempo_list = sorted(tempos.items())
-    if not tempo_list or tempo_list[0][0] > 0:
-        first = tempo_list[0][1] if tempo_list else _DEFAULT_TEMPO_US
-        tempo_list.insert(0, (0, first if tempo_list else _DEFAULT_TEMPO_US))
+    if not tempo_list or tempo_list[0][0] > 0:  # until a file's first tempo event, MIDI plays at 120 BPM
+        tempo_list.insert(0, (0, _DEFAULT_TEMPO_US))
     meter_list = [(tick, num, den) for tick, (num, den) in sorted(meters.items())]
     if not meter_list or meter_list[0][0] > 0:
         meter_list.insert(0, (0, 4, 4))
@@ -264,6 +274,9 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
         parts=parts,
         midi_format=midi_format,
         markers=sorted(markers),
+        # track by track in file order, then by tick (stable): same-tick events keep the order that decides them
+        file_tempos=sorted((event for track in tracks for event in track.tempo_events), key=lambda event: event[0]),
+        file_meters=sorted((event for track in tracks for event in track.meter_events), key=lambda event: event[0]),
     )
 
 
