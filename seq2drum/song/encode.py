@@ -22,8 +22,8 @@ from seq2drum.midi.scan import MAX_SONG_QUARTERS
 from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
 # bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows;
-# 7: the band's columns)
-PIPELINE_VERSION = 7
+# 7: the band's columns; 8: 120 BPM until a file's first tempo event, as MIDI plays it)
+PIPELINE_VERSION = 8
 
 
 @dataclass
