@@ -31,7 +31,8 @@ def test_a_track_reads_into_notes_programs_maps_markers_and_its_name() -> None:
     assert read.name == "Rhythm"  # the first name that is not empty
     assert read.notes == {2: [0, PPQ, 40, 90], 9: [3 * PPQ, 3 * PPQ + 1, 36, 100]}  # 4 ints a note
     assert read.programs == {2: [(0, 29)]}
-    assert (read.tempos, read.meters, read.markers) == ({PPQ: 400_000}, {PPQ: (7, 8)}, {(2 * PPQ, "Chorus")})
+    assert (read.tempo_events, read.meter_events, read.markers) == ([(PPQ, 400_000)], [(PPQ, 7, 8)],
+                                                                   {(2 * PPQ, "Chorus")})
 
 
 @pytest.mark.parametrize(

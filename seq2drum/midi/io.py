@@ -36,7 +36,7 @@ _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
 # A name that says voice or tune outweighs a guitar program: old GM files often play the vocal line on a guitar patch.
 _VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir", re.IGNORECASE)
 WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
-_DEFAULT_TEMPO_US = 500_000  # 120 BPM, the MIDI default when a file has no tempo event
+_DEFAULT_TEMPO_US = 500_000  # 120 BPM, what MIDI plays until a file's first tempo event
 
 # What music21 raises on corrupt or truncated bytes (measured by fuzzing its reader).
 _READ_ERRORS = (m21midi.MidiException, IndexError, ValueError, KeyError, struct.error, OverflowError, EOFError)
@@ -236,13 +236,14 @@ def _read_plain(data: bytes, label: str, counts: MidiCounts, only_guitar: bool, 
 def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -> MidiSong:
     """The song from its track chunks, in file order: maps and markers from any track, one part per channel of a
     track that holds notes (read, or counted by the scan)."""
-    tempos: dict[int, int] = {}
-    meters: dict[int, tuple[int, int]] = {}
+    # track by track in file order, then by tick (stable): at one tick, the file's last event is the one that plays
+    file_tempos = sorted((event for track in tracks for event in track.tempo_events), key=lambda event: event[0])
+    file_meters = sorted((event for track in tracks for event in track.meter_events), key=lambda event: event[0])
+    tempos = {tick: us for tick, us in file_tempos}
+    meters = {tick: (numerator, denominator) for tick, numerator, denominator in file_meters}
     markers: set[tuple[int, str]] = set()
     channel_programs: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> [(tick, program)] any track
     for track in tracks:
-        tempos.update(track.tempos)
-        meters.update(track.meters)
         markers |= track.markers
         for channel, programs in track.programs.items():
             channel_programs[channel] += programs
@@ -274,9 +275,8 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
         parts=parts,
         midi_format=midi_format,
         markers=sorted(markers),
-        # track by track in file order, then by tick (stable): same-tick events keep the order that decides them
-        file_tempos=sorted((event for track in tracks for event in track.tempo_events), key=lambda event: event[0]),
-        file_meters=sorted((event for track in tracks for event in track.meter_events), key=lambda event: event[0]),
+        file_tempos=file_tempos,
+        file_meters=file_meters,
     )
 
 

@@ -62,13 +62,11 @@ class TrackEvents:
     notes: dict[int, list[int]] = field(default_factory=dict)
     note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel -> note starts, when notes is not read
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # channel -> [(tick, program)]
-    tempos: dict[int, int] = field(default_factory=dict)  # tick -> microseconds per quarter
-    meters: dict[int, tuple[int, int]] = field(default_factory=dict)  # tick -> (numerator, denominator)
     markers: set[tuple[int, str]] = field(default_factory=set)
-    # the tempo and meter events as the chunk holds them, in order (repeats and same-tick pairs included): what an
-    # output writes back, so that its maps are the input's event for event
-    tempo_events: list[tuple[int, int]] = field(default_factory=list)
-    meter_events: list[tuple[int, int, int]] = field(default_factory=list)
+    # the tempo and meter events as the chunk holds them, in order (repeats and same-tick pairs included): the song's
+    # maps are made of them, and an output writes them back, so that its maps are the input's event for event
+    tempo_events: list[tuple[int, int]] = field(default_factory=list)  # (tick, microseconds per quarter)
+    meter_events: list[tuple[int, int, int]] = field(default_factory=list)  # (tick, numerator, denominator)
 
 
 def scanned_events(scan: TrackScan, with_notes: bool = False) -> TrackEvents:
@@ -117,12 +115,10 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
         elif kind is set_tempo and len(event.data) == 3:
             us_per_quarter = int.from_bytes(event.data, "big")
             if us_per_quarter > 0:
-                out.tempos[tick] = us_per_quarter
                 out.tempo_events.append((tick, us_per_quarter))
         elif kind is time_signature and len(event.data) >= 2:
             numerator, denominator_power = event.data[0], event.data[1]
             if numerator > 0 and denominator_power <= 6:
-                out.meters[tick] = (numerator, 2**denominator_power)
                 out.meter_events.append((tick, numerator, 2**denominator_power))
         elif kind in names and not out.name:
             out.name = meta_text(event.data)
