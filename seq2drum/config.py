@@ -157,6 +157,9 @@ class TrainConfig(_Config):
     patience: int = 6  # epochs without validation improvement before stopping
     checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
     seed: int = 0
+    # the codebook's k-medoids seed, apart from `seed`: runs with other seeds on the same songs share one codebook, so
+    # their groove heads score the same entries (seed studies; averaging them, branch experiment/ensemble)
+    codebook_seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     max_batch_bars: int = 2048  # cap on padded bars (items x longest item) in one batch

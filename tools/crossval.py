@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "field, e.g. crash_edge_threshold=0; repeatable); scores and outputs then carry a tag")
     parser.add_argument("--crashes", default=GenerationOptions().crashes,
                         help="--crashes for every held-out song (none | sections | every:N); outputs then carry a tag")
+    parser.add_argument("--seed", type=int, default=TrainConfig().seed,
+                        help="the training seed (give another seed its own --out: the folds are the same)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
@@ -113,7 +115,7 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live)
         train(args.data, folder, data_config, model_config,
               TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes,
-                          guitar_alone_share=args.guitar_alone_share), resume=resume,
+                          guitar_alone_share=args.guitar_alone_share, seed=args.seed), resume=resume,
               progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
     if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only

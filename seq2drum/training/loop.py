@@ -203,7 +203,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     val_songs = [bar_song(s, spec) for s in val_encoded if s.drums is not None]
     codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
         codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
-        seed=train_config.seed)
+        seed=train_config.codebook_seed)
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
         codebook = codebook.with_take_menu(take_menu_songs(train_songs))
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
