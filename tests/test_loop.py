@@ -54,6 +54,29 @@ def test_same_seed_same_result_on_cpu(song_folder: Path, tmp_path: Path) -> None
     assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
 
 
+def test_another_seed_trains_other_weights_on_the_same_codebook(song_folder: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeds of one recipe (tools.crossval --seed) differ in their weights and build the groove codebook with its own
+    seed (`codebook_seed`), so their groove heads score the same entries."""
+    built_with = []
+    build = train_module.GrooveCodebook.build
+
+    def recording_build(*args: object, seed: int, **kwargs: object) -> object:
+        built_with.append(seed)
+        return build(*args, seed=seed, **kwargs)
+
+    monkeypatch.setattr(train_module.GrooveCodebook, "build", recording_build)
+    config = tiny_train_config(epochs=1)
+    runs = [load_checkpoint(train(song_folder, tmp_path / f"seed{seed}", DATA, TINY_MODEL, config.replace(seed=seed),
+                                  tmp_path / "cache", progress=False, tune=False)) for seed in (0, 1)]
+    assert built_with == [0, 0]
+    assert not torch.equal(runs[0]["model"]["decoder.weight_hh_l0"], runs[1]["model"]["decoder.weight_hh_l0"])
+    assert all(torch.equal(runs[0]["codebook"][k], runs[1]["codebook"][k]) for k in runs[0]["codebook"])
+    train(song_folder, tmp_path / "other", DATA, TINY_MODEL, config.replace(codebook_seed=5), tmp_path / "cache",
+          progress=False, tune=False)
+    assert built_with[-1] == 5
+
+
 def test_resume_after_interruption_matches_an_uninterrupted_run(
     song_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
