@@ -158,7 +158,7 @@ class TrainConfig(_Config):
     checkpoint_every: int = 200  # optimizer steps between "last" checkpoints
     seed: int = 0
     # the codebook's k-medoids seed, apart from `seed`: runs with other seeds on the same songs share one codebook, so
-    # their groove heads score the same entries (seed studies; averaging them, branch experiment/ensemble)
+    # their groove heads score the same entries and can be compared or averaged
     codebook_seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
