@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
-from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated
+from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, step_bias_offsets
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
                                        drummed_structure, structure_decisions, structure_edges)
 from seq2drum.song.bars import BarSong
@@ -64,6 +64,9 @@ STRUCTURE_SONG_LOSS_LIMIT = 0.05  # of one song's F1, that a structure decision 
 # pooled crash F1 0.207 -> 0.245, songs crashing on more than half their bars 2.4% (drummers 3.5%), mean song F1
 # -0.001 (5-fold CV, ../shared/scoring; models/README.md). The tuner still chooses where else the head may crash.
 FIXED_EDGE_THRESHOLDS = {"crash": 0.0}
+# step biases (`fit_step_bias`) only for bar shapes with this many validation bars, pulled towards 0 by this prior
+STEP_BIAS_MIN_BARS = 200
+STEP_BIAS_PRIOR = 1.0
 _NEVER = 1.0  # a threshold no probability passes
 NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
 
@@ -101,13 +104,55 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     policy = policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
                             structure_scale=tuple(a for a, _ in structure),
                             structure_bias=tuple(b for _, b in structure))
+    policy = policy.replace(step_bias=fit_step_bias(scores, songs, policy))
     return policy.replace(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
+
+
+def _platt_logits(score: SongScores, policy: DecodingPolicy) -> np.ndarray:
+    """(n, S, 9) the hit logits after per-class Platt scaling and the step biases (before the bass's kick bias)."""
+    logits = score.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias)
+    if policy.step_bias:
+        logits = logits + step_bias_offsets(score.bar_steps, score.beat_steps, policy.step_bias, logits.shape[1])
+    return logits
+
+
+def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy,
+                  min_bars: int = STEP_BIAS_MIN_BARS, prior: float = STEP_BIAS_PRIOR) -> tuple[tuple[float, ...], ...]:
+    """Per bar shape (bar steps, beat steps) with at least `min_bars` validation bars, the biases per (step, drum
+    class) on the Platt-scaled hit logits that minimise the cross-entropy of the real hits plus `prior` times their
+    squares (a shape seen in few bars keeps biases near 0); rows as `DecodingPolicy.step_bias` stores them."""
+    groups: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
+    for score, song in zip(scores, songs):
+        logits = _platt_logits(score, policy.replace(step_bias=()))
+        for length, beat in set(zip(score.bar_steps.tolist(), score.beat_steps.tolist())):
+            bars = (score.bar_steps == length) & (score.beat_steps == beat)
+            groups.setdefault((length, beat), []).append((logits[bars, :length], song.hits[bars, :length]))
+    rows = []
+    for (length, beat), parts in sorted(groups.items()):
+        x = torch.from_numpy(np.concatenate([logit for logit, _ in parts]).astype(np.float64))
+        if len(x) < min_bars:
+            continue
+        y = torch.from_numpy(np.concatenate([hits for _, hits in parts]).astype(np.float64))
+        params = torch.zeros(x.shape[1:], dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=100, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad()
+            loss = (F.binary_cross_entropy_with_logits(x + params, y, reduction="sum")
+                    + prior * (params ** 2).sum()) / len(x)
+            loss.backward()
+            return loss
+
+        optimizer.step(closure)
+        biases = params.detach().numpy().ravel()
+        rows.append((float(length), float(beat), *(float(b) for b in biases)))
+    return tuple(rows)
 
 
 def fit_kick_bass_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy) -> tuple[float, float]:
     """The two biases on the kick's calibrated logit (where a bass strikes; elsewhere in bars where one does) that
     minimise the cross-entropy of the validation songs' real kicks; (0, 0) when no song has a bass heard."""
-    rows = [(s.hit_logits[..., KICK] * policy.hit_scale[KICK] + policy.hit_bias[KICK], s.bass_onsets,
+    rows = [(_platt_logits(s, policy)[..., KICK], s.bass_onsets,
              song.hits[..., KICK], s.step_mask())
             for s, song in zip(scores, songs) if s.bass_onsets is not None and s.bass_onsets.any()]
     if not rows:
