@@ -63,3 +63,10 @@ def test_step_bias_round_trips_through_the_checkpoints_json():
     again = DecodingPolicy.from_dict(json.loads(json.dumps(policy.to_dict())))
     assert again == policy
     assert DecodingPolicy.from_dict({}).step_bias == ()  # a checkpoint tuned before step biases has none
+
+
+def test_short_bars_get_no_step_bias():
+    """Runs of 4-step bars play grooves across several bars; one bias per step of such a bar made a snare roll."""
+    scores, songs = _songs(0, 300)
+    scores[0].bar_steps[:] = 4
+    assert fit_step_bias(scores, songs, DecodingPolicy(), min_bars=200) == ()

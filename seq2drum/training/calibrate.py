@@ -67,6 +67,9 @@ FIXED_EDGE_THRESHOLDS = {"crash": 0.0}
 # step biases (`fit_step_bias`) only for bar shapes with this many validation bars, pulled towards 0 by this prior
 STEP_BIAS_MIN_BARS = 200
 STEP_BIAS_PRIOR = 1.0
+# and only for bars of at least this many steps: runs of shorter bars (4/16, 2/8) play grooves across several bars
+# (`GrooveGains.short_bar_hits`), which one bias per step of a short bar turned into a snare roll
+STEP_BIAS_MIN_STEPS = 8
 _NEVER = 1.0  # a threshold no probability passes
 NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
 
@@ -118,9 +121,10 @@ def _platt_logits(score: SongScores, policy: DecodingPolicy) -> np.ndarray:
 
 def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy,
                   min_bars: int = STEP_BIAS_MIN_BARS, prior: float = STEP_BIAS_PRIOR) -> tuple[tuple[float, ...], ...]:
-    """Per bar shape (bar steps, beat steps) with at least `min_bars` validation bars, the biases per (step, drum
-    class) on the Platt-scaled hit logits that minimise the cross-entropy of the real hits plus `prior` times their
-    squares (a shape seen in few bars keeps biases near 0); rows as `DecodingPolicy.step_bias` stores them."""
+    """Per bar shape (bar steps, beat steps) of `STEP_BIAS_MIN_STEPS` or more steps with `min_bars` validation bars,
+    the biases per (step, drum class) on the Platt-scaled hit logits that minimise the cross-entropy of the real hits
+    plus `prior` times their squares (a shape seen in few bars keeps biases near 0); rows as `DecodingPolicy.step_bias`
+    stores them."""
     groups: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
     for score, song in zip(scores, songs):
         logits = _platt_logits(score, policy.replace(step_bias=()))
@@ -130,7 +134,7 @@ def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: Decodi
     rows = []
     for (length, beat), parts in sorted(groups.items()):
         x = torch.from_numpy(np.concatenate([logit for logit, _ in parts]).astype(np.float64))
-        if len(x) < min_bars:
+        if len(x) < min_bars or length < STEP_BIAS_MIN_STEPS:
             continue
         y = torch.from_numpy(np.concatenate([hits for _, hits in parts]).astype(np.float64))
         params = torch.zeros(x.shape[1:], dtype=torch.float64, requires_grad=True)
