@@ -190,14 +190,20 @@ def step_bias_offsets(bar_steps: np.ndarray, beat_steps: np.ndarray, step_bias: 
     return offsets
 
 
-def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
-    """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
+def calibrated_logits(scores: SongScores, policy: DecodingPolicy, bass: bool = True) -> np.ndarray:
+    """(n, S, 9) the hit logits after per-class Platt scaling, the step biases and (with `bass`) the kick's bias where
+    a bass part strikes; the calibration fits each on the ones before it."""
     logits = scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias)
     if policy.step_bias:
         logits = logits + step_bias_offsets(scores.bar_steps, scores.beat_steps, policy.step_bias, logits.shape[1])
-    if scores.bass_onsets is not None and any(policy.kick_bass_bias):
+    if bass and scores.bass_onsets is not None and any(policy.kick_bass_bias):
         logits[..., KICK] += kick_bass_offsets(scores.bass_onsets, policy.kick_bass_bias)
-    p = sigmoid(logits)
+    return logits
+
+
+def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
+    p = sigmoid(calibrated_logits(scores, policy))
     p = np.where(scores.step_mask()[:, :, None], p, 0.0)
     structure_logits = scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias)
     structure = sigmoid(structure_logits)

@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
-from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, step_bias_offsets
+from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
                                        drummed_structure, structure_decisions, structure_edges)
 from seq2drum.song.bars import BarSong
@@ -111,14 +111,6 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     return policy.replace(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
 
 
-def _platt_logits(score: SongScores, policy: DecodingPolicy) -> np.ndarray:
-    """(n, S, 9) the hit logits after per-class Platt scaling and the step biases (before the bass's kick bias)."""
-    logits = score.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias)
-    if policy.step_bias:
-        logits = logits + step_bias_offsets(score.bar_steps, score.beat_steps, policy.step_bias, logits.shape[1])
-    return logits
-
-
 def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy,
                   min_bars: int = STEP_BIAS_MIN_BARS, prior: float = STEP_BIAS_PRIOR) -> tuple[tuple[float, ...], ...]:
     """Per bar shape (bar steps, beat steps) of `STEP_BIAS_MIN_STEPS` or more steps with `min_bars` validation bars,
@@ -127,7 +119,7 @@ def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: Decodi
     stores them."""
     groups: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
     for score, song in zip(scores, songs):
-        logits = _platt_logits(score, policy.replace(step_bias=()))
+        logits = calibrated_logits(score, policy.replace(step_bias=()), bass=False)
         for length, beat in set(zip(score.bar_steps.tolist(), score.beat_steps.tolist())):
             bars = (score.bar_steps == length) & (score.beat_steps == beat)
             groups.setdefault((length, beat), []).append((logits[bars, :length], song.hits[bars, :length]))
@@ -156,7 +148,7 @@ def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: Decodi
 def fit_kick_bass_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy) -> tuple[float, float]:
     """The two biases on the kick's calibrated logit (where a bass strikes; elsewhere in bars where one does) that
     minimise the cross-entropy of the validation songs' real kicks; (0, 0) when no song has a bass heard."""
-    rows = [(_platt_logits(s, policy)[..., KICK], s.bass_onsets,
+    rows = [(calibrated_logits(s, policy, bass=False)[..., KICK], s.bass_onsets,
              song.hits[..., KICK], s.step_mask())
             for s, song in zip(scores, songs) if s.bass_onsets is not None and s.bass_onsets.any()]
     if not rows:
