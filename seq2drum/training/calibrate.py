@@ -74,23 +74,31 @@ _NEVER = 1.0  # a threshold no probability passes
 NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
 
 
+def _minimised(start: torch.Tensor, loss_of: Callable[[torch.Tensor], torch.Tensor], steps: int = 60) -> torch.Tensor:
+    """The parameters from `start` that minimise `loss_of(params)`, by L-BFGS with a strong-Wolfe line search (every
+    fit of the calibration)."""
+    params = start.detach().clone().to(torch.float64).requires_grad_(True)
+    optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = loss_of(params)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return params.detach()
+
+
 def fit_platt(logits: np.ndarray, targets: np.ndarray, steps: int = 60) -> tuple[float, float]:
     """Scale and bias (a, b) minimising the cross-entropy of sigmoid(a * logit + b) against targets (both (N,))."""
     if len(logits) == 0 or targets.min() == targets.max():
         return 1.0, 0.0
     x = torch.from_numpy(logits.astype(np.float64))
     y = torch.from_numpy(targets.astype(np.float64))
-    params = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(params[0] * x + params[1], y)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    scale, bias = params.detach().tolist()
+    params = _minimised(torch.tensor([1.0, 0.0]),
+                        lambda v: F.binary_cross_entropy_with_logits(v[0] * x + v[1], y), steps)
+    scale, bias = params.tolist()
     if not np.isfinite(scale) or scale <= 0:
         return 1.0, 0.0
     return float(scale), float(bias)
@@ -125,22 +133,13 @@ def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: Decodi
             groups.setdefault((length, beat), []).append((logits[bars, :length], song.hits[bars, :length]))
     rows = []
     for (length, beat), parts in sorted(groups.items()):
-        x = torch.from_numpy(np.concatenate([logit for logit, _ in parts]).astype(np.float64))
-        if len(x) < min_bars or length < STEP_BIAS_MIN_STEPS:
+        if length < STEP_BIAS_MIN_STEPS or sum(len(logit) for logit, _ in parts) < min_bars:
             continue
+        x = torch.from_numpy(np.concatenate([logit for logit, _ in parts]).astype(np.float64))
         y = torch.from_numpy(np.concatenate([hits for _, hits in parts]).astype(np.float64))
-        params = torch.zeros(x.shape[1:], dtype=torch.float64, requires_grad=True)
-        optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=100, line_search_fn="strong_wolfe")
-
-        def closure() -> torch.Tensor:
-            optimizer.zero_grad()
-            loss = (F.binary_cross_entropy_with_logits(x + params, y, reduction="sum")
-                    + prior * (params ** 2).sum()) / len(x)
-            loss.backward()
-            return loss
-
-        optimizer.step(closure)
-        biases = params.detach().numpy().ravel()
+        params = _minimised(torch.zeros(x.shape[1:]), lambda v, x=x, y=y: (
+            F.binary_cross_entropy_with_logits(x + v, y, reduction="sum") + prior * (v ** 2).sum()) / len(x), 100)
+        biases = params.numpy().ravel()
         rows.append((float(length), float(beat), *(float(b) for b in biases)))
     return tuple(rows)
 
@@ -159,17 +158,8 @@ def fit_kick_bass_bias(scores: list[SongScores], songs: list[BarSong], policy: D
                              for _, bass, _, mask in rows])
     contexts = torch.from_numpy(np.stack([on, in_bar & ~on], axis=1).astype(np.float64))
     y = torch.from_numpy(np.concatenate([kick[mask] for _, _, kick, mask in rows]).astype(np.float64))
-    params = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([params], lr=0.5, max_iter=60, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(x + contexts @ params, y)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    return tuple(float(v) for v in params.detach().tolist())  # type: ignore[return-value]
+    params = _minimised(torch.zeros(2), lambda v: F.binary_cross_entropy_with_logits(x + contexts @ v, y))
+    return tuple(float(v) for v in params.tolist())  # type: ignore[return-value]
 
 
 def evaluate_policy(decoder: Decoder, scores: list[SongScores], songs: list[BarSong]) -> tuple[float, np.ndarray]:
