@@ -460,6 +460,33 @@ def test_a_run_of_4_16_bars_plays_longer_grooves_across_them() -> None:
     assert not lone.any()  # a single pickup bar keeps the codebook's short entries
 
 
+def test_runs_of_short_bars_group_into_the_most_played_grooves_whatever_the_tuned_floor() -> None:
+    """The network rates the snare high in short bars; at min_groove_bars 50 a 4/16 song took a 16-step snare roll
+    played in 60 training bars (227 of 256 steps). Grouped bars choose among the most played entries
+    (GROUPED_MIN_GROOVE_BARS, capped at the length's most played), while whole bars keep the tuned floor."""
+    from seq2drum.groove.codebook import GrooveCodebook
+    from seq2drum.groove.gains import GROUPED_MIN_GROOVE_BARS, GrooveGains
+    from tests.builders import pattern, rock_bar
+
+    roll = pattern(16, [(s, 1) for s in range(16)] + [(0, 0)])
+    backbeat = rock_bar(16)
+    entries = [(16, np.zeros((16, 9), bool), 5, np.zeros((16, 9)), np.zeros((16, 9))),
+               (16, backbeat, 2 * GROUPED_MIN_GROOVE_BARS, backbeat * 90.0, np.zeros((16, 9))),
+               (16, roll, 60, roll * 90.0, np.zeros((16, 9)))]
+    codebook = GrooveCodebook.from_entries(entries, 32)
+    p = np.zeros((8, S, 9))
+    for row in range(8):  # a rock bar's probabilities, a quarter of it per 4/16 bar, and the snare hedged high
+        p[row, :4] = 0.05 + 0.8 * backbeat[4 * (row % 4) : 4 * (row % 4) + 4]
+    p[:, :4, 1] = np.maximum(p[:, :4, 1], 0.7)
+    grooves = GrooveGains(codebook, min_groove_bars=50)
+    assert grooves.playable[2]  # a whole 4/4 bar may still play the roll the tuning allows
+    _, rolled = grooves.short_bar_hits(p, np.full(8, 4), 0.3, allowed=grooves.playable)
+    np.testing.assert_array_equal(rolled[:4, :4].reshape(16, 9), roll)  # what the tuned floor alone chose
+    grouped, hits = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
+    assert grouped.all()
+    np.testing.assert_array_equal(hits[:4, :4].reshape(16, 9), backbeat)
+
+
 def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
     """Issue 23: drummers crash on about one downbeat in nine; a crash on bars 1, 9, 17 ... of each section (the
     shipped policy's crash_phrase_bars 8) lifted pooled crash F1 on 5-fold CV. Old checkpoints keep section starts."""

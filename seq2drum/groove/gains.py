@@ -22,6 +22,10 @@ TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
 SHORT_BAR_STEPS = 6
 GROUPED_BAR_STEPS = (16, 12, 8)  # the lengths short bars are grouped into, the first the codebook has that fits
 TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
+# the entries a run of short bars may be grouped into: the grooves drummers play most, whatever `min_groove_bars` the
+# tuning chose. The network has heard few short bars and rates the snare high in them; at min_groove_bars 50 a 4/16
+# song took a 16-step entry with a snare on most 16ths (227 of 256 steps), where at 500 it plays a backbeat
+GROUPED_MIN_GROOVE_BARS = 500
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
 
 
@@ -40,6 +44,9 @@ class GrooveGains:
         limit = np.array([min(min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
         often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
         self.playable = often | (self.sizes == 0)
+        grouped_limit = np.maximum(limit, [min(GROUPED_MIN_GROOVE_BARS, most_played[n])
+                                           for n in codebook.bar_steps.tolist()])
+        self.playable_grouped = (codebook.counts >= grouped_limit) | (self.sizes == 0)
         self.playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self.sizes == 0)
                                    | (codebook.menu_rank >= 0))
         self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
@@ -65,11 +72,12 @@ class GrooveGains:
                        allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """For runs of 2+ equal bars of at most SHORT_BAR_STEPS steps: (n,) bool the bars played as groups and
         (n, S, 9) their hits, each group of k bars playing the entry of k times their length (GROUPED_BAR_STEPS)
-        with the highest gain over the group's probabilities p (n, S, 9), split back across its bars."""
+        with the highest gain over the group's probabilities p (n, S, 9) among the most played entries
+        (GROUPED_MIN_GROOVE_BARS), split back across its bars."""
         n, width = len(bar_steps), p.shape[1]
         grouped = np.zeros(n, dtype=bool)
         hits = np.zeros(p.shape, dtype=bool)
-        playable = self.playable if allowed is None else allowed
+        playable = self.playable_grouped if allowed is None else allowed
         start = 0
         while start < n:
             length = int(bar_steps[start])
