@@ -22,6 +22,7 @@ evaluate --live`: one take); give it its own `--out` (e.g. runs/cv-live).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import time
@@ -89,11 +90,17 @@ def checked_policy_change(text: str) -> tuple[str, float | int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+MAX_TAG = 100  # characters of the tag spelt out
+
+
 def tag_of(args: argparse.Namespace) -> str:
     """The suffix of scores and outputs made with --own-passes N, --policy or --crashes ("" for the defaults)."""
     passes = "" if args.own_passes is None else f"-p{args.own_passes}"
     crashes = "" if args.crashes == GenerationOptions().crashes else f"-crashes-{args.crashes.replace(':', '')}"
-    return passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes
+    tag = passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes
+    if len(tag) > MAX_TAG:  # a file name holds 255 bytes: many --policy changes go by a digest of them
+        tag = f"-changes{hashlib.sha256(tag.encode()).hexdigest()[:10]}"
+    return tag
 
 
 def kinds_of(args: argparse.Namespace) -> list[str]:
@@ -158,6 +165,12 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     print(describe_machine(), flush=True)
+    tag = tag_of(args)
+    if tag.startswith("-changes"):  # what the digest stands for, beside the outputs it names
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_atomic(args.out / f"tag{tag}.json", json.dumps(
+            {"own_passes": args.own_passes, "policy": dict(args.policy), "crashes": args.crashes}, indent=1))
+        print(f"outputs tagged {tag}: {args.out / f'tag{tag}.json'} lists the changes", flush=True)
     data_config = DataConfig()
     all_scores: dict[str, list] = {kind: [] for kind in kinds_of(args)}
     only = {int(f) for f in args.only.split(",") if f.strip()} if args.only else set(range(args.folds))
