@@ -67,6 +67,16 @@ def fold_scores(cv: Path, data: Path, fold: int, folds: int, corpus: Any) -> dic
     return kept
 
 
+def take1_f1(decoder: Decoder, fold: dict[str, Any], kind: str) -> list[float]:
+    """Take 1's exact grid F1 of each of the fold's held-out songs from `kind` (`calibrate.evaluate_policy`'s)."""
+    values = []
+    for s, song in zip(fold["scores"][kind], fold["songs"][kind]):
+        take = decoder.decide(s, 1)[0]
+        real = song.hits & s.step_mask()[:, :, None]
+        values.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
+    return values
+
+
 class Search:
     """Take 1's song F1 of every song of every fold under a prior (memoised: the nested searches share decodes)."""
 
@@ -84,15 +94,7 @@ class Search:
             per_fold = []
             for fold in self.folds:
                 decoder = Decoder(fold["codebook"], fold["policy"].replace(**values, **NO_STRUCTURE))
-                rows = []
-                for kind in KINDS:
-                    row = []
-                    for s, song in zip(fold["scores"][kind], fold["songs"][kind]):
-                        take = decoder.decide(s, 1)[0]
-                        real = song.hits & s.step_mask()[:, :, None]
-                        row.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
-                    rows.append(row)
-                per_fold.append(np.array(rows))
+                per_fold.append(np.array([take1_f1(decoder, fold, kind) for kind in KINDS]))
             self.memo[key] = per_fold
         return self.memo[key]
 
@@ -130,15 +132,7 @@ def held_out_f1(search: Search, fold: int, values: dict[str, Any], thresholds: d
     """Take 1's mean song F1 of the fold's held-out songs from each kind, with structure."""
     data = search.folds[fold]
     decoder = Decoder(data["codebook"], data["policy"].replace(**values, **thresholds))
-    figures = {}
-    for kind in KINDS:
-        row = []
-        for s, song in zip(data["scores"][kind], data["songs"][kind]):
-            take = decoder.decide(s, 1)[0]
-            real = song.hits & s.step_mask()[:, :, None]
-            row.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
-        figures[kind] = float(np.mean(row))
-    return figures
+    return {kind: float(np.mean(take1_f1(decoder, data, kind))) for kind in KINDS}
 
 
 def fold_own(search: Search, fold: int) -> dict[str, float]:
