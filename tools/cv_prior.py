@@ -34,7 +34,7 @@ from seq2drum.model.scoring import song_scores
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.columns import FeatureSpec, drop_roles
 from seq2drum.training.calibrate import (MIN_GROOVE_BARS_GRID, NO_STRUCTURE, REFINE_MARGIN_GRID, SECTION_BONUS_GRID,
-                                         STAY_BONUS_GRID, structure_outcomes, tune_structure)
+                                         STAY_BONUS_GRID, grid_f1, structure_outcomes, tune_structure)
 from seq2drum.training.corpus import build_corpus, fold_of
 
 PRIOR_GRIDS = (("refine_margin", REFINE_MARGIN_GRID), ("stay_bonus", STAY_BONUS_GRID),
@@ -69,12 +69,8 @@ def fold_scores(cv: Path, data: Path, fold: int, folds: int, corpus: Any) -> dic
 
 def take1_f1(decoder: Decoder, fold: dict[str, Any], kind: str) -> list[float]:
     """Take 1's exact grid F1 of each of the fold's held-out songs from `kind` (`calibrate.evaluate_policy`'s)."""
-    values = []
-    for s, song in zip(fold["scores"][kind], fold["songs"][kind]):
-        take = decoder.decide(s, 1)[0]
-        real = song.hits & s.step_mask()[:, :, None]
-        values.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
-    return values
+    pairs = zip(fold["scores"][kind], fold["songs"][kind])
+    return [grid_f1(decoder.decide(s, 1)[0].hits, s, song) for s, song in pairs]
 
 
 class Search:

@@ -162,13 +162,19 @@ def fit_kick_bass_bias(scores: list[SongScores], songs: list[BarSong], policy: D
     return tuple(float(v) for v in params.tolist())  # type: ignore[return-value]
 
 
+def grid_f1(hits: np.ndarray, scores: SongScores, song: BarSong) -> float:
+    """The exact grid F1 of `hits` (n, S, 9) against the song's real hits, within its bars (what the tuning scores)."""
+    real = song.hits & scores.step_mask()[:, :, None]
+    return float(2 * (hits & real).sum() / max(1, hits.sum() + real.sum()))
+
+
 def evaluate_policy(decoder: Decoder, scores: list[SongScores], songs: list[BarSong]) -> tuple[float, np.ndarray]:
     """Mean over songs of take 1's exact grid F1, and the F1 over all bars of its rests, crashes and fills (3,)."""
     values, counts = [], np.zeros((3, 3))
     for s, song in zip(scores, songs):
         take = decoder.decide(s, 1)[0]
         real = song.hits & s.step_mask()[:, :, None]
-        values.append(2 * (take.hits & real).sum() / max(1, take.hits.sum() + real.sum()))
+        values.append(grid_f1(take.hits, s, song))
         played = bar_structure(take.hits, s.bar_steps, s.beat_steps)
         actual = bar_structure(real, s.bar_steps, s.beat_steps)
         for column, tolerance in ((0, 0), (1, 0), (2, 1)):
