@@ -49,6 +49,20 @@ def test_roles_play_enter_and_leave_by_bar() -> None:
     assert bars.step_features.shape[-1] == len(STEP)
 
 
+def test_the_bars_a_bass_sounds_in_count_its_held_notes_and_a_song_without_one_has_none() -> None:
+    """The rest decision hears where the bass is silent: a note held over the bar line sounds in the next bar (no
+    onset there), a bar with no note struck or held is silent; with no bass at all there is nothing to rest with."""
+    spec = FeatureSpec.current(4)
+    bass = np.vstack([notes_from_steps([(0, 28)], length_steps=24), notes_from_steps([(48, 31)])])
+    held = [TrackSpec("Bass", 1, bass, 33)]
+    bars = bar_song(encode_song(read_midi(song_bytes(notes_from_steps(riff(4), length_steps=2), extra=held)),
+                                DataConfig(), with_drums=False), spec)
+    assert bars.bass_sounds.tolist() == [True, True, False, True]
+    assert not bars.bass_onsets[1].any()  # bar 2 only holds the note struck in bar 1
+    alone = bar_song(encode_song(read_midi(band_song(with_band=False)), DataConfig(), with_drums=False), spec)
+    assert alone.bass_sounds is None
+
+
 def test_a_guitar_only_song_and_a_song_read_for_its_guitar_give_silent_band_columns() -> None:
     """Generation reads the guitar alone (the other parts unread) until a model listens to the band: the band's
     columns are then zero, as for a file holding the guitar only."""

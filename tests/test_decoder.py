@@ -111,6 +111,21 @@ def test_no_take_is_near_silent_when_the_model_wants_to_rest_everywhere() -> Non
         assert take.n_hits >= 8
 
 
+def test_the_drums_rest_where_a_heard_bass_is_silent_and_play_where_no_bass_is_heard() -> None:
+    """Bars 4-5 have no bass; the rest head gives them (and every bar) 0.2, under the rest thresholds: with the bass
+    heard those two bars rest, with the guitar alone (no bass heard) every bar plays; a policy tuned before the rule
+    (a checkpoint's dict without it) plays every bar too."""
+    scores = scores_for([mix(0.6, 0.2)] * 8, [Section(0, 8, 0)], rest=0.2)
+    with_bass = replace(scores, bass_sounds=np.array([True] * 4 + [False] * 2 + [True] * 2))
+    policy = DecodingPolicy(rest_threshold=0.5, rest_edge_threshold=0.5, rest_bass_threshold=0.1)
+    take = Decoder(CODEBOOK, policy).decide(with_bass)[0]
+    assert take.structure[:, 0].tolist() == [False] * 4 + [True] * 2 + [False] * 2
+    assert not take.hits[4:6].any() and take.hits[[0, 1, 2, 3, 6]].any(axis=(1, 2)).all()
+    assert not Decoder(CODEBOOK, policy).decide(scores)[0].structure[:, 0].any()
+    before = {k: v for k, v in policy.to_dict().items() if k != "rest_bass_threshold"}
+    assert not Decoder(CODEBOOK, DecodingPolicy.from_dict(before)).decide(with_bass)[0].structure[:, 0].any()
+
+
 def test_uncertain_scores_fall_back_to_the_most_expected_groove() -> None:
     """With the same middling probabilities everywhere, the decision is one steady groove, not a new bar each time."""
     take = Decoder(CODEBOOK, DecodingPolicy(refine_margin=1.0)).decide(scores_for([mix(0.5, 0.1)] * 12,

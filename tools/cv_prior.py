@@ -43,9 +43,10 @@ KINDS = ("band", "guitar")
 
 
 def guitar_alone(song: BarSong) -> BarSong:
-    """The song as the guitar alone plays it (every band role dropped)."""
+    """The song as the guitar alone plays it (every band role dropped, and no bass for decoding to follow)."""
     steps, bars = drop_roles(song.step_features, song.bar_features, BAND_ROLES)
-    return BarSong(**{**song.__dict__, "step_features": steps, "bar_features": bars})
+    return BarSong(**{**song.__dict__, "step_features": steps, "bar_features": bars, "bass_onsets": None,
+                      "bass_sounds": None})
 
 
 def fold_scores(cv: Path, data: Path, fold: int, folds: int, corpus: Any) -> dict[str, Any]:

@@ -32,7 +32,8 @@ from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, structure_decisions, structure_edges
+from seq2drum.groove.structure import (REST_COLUMN, FillWriter, bar_labels, bass_silence, structure_decisions,
+                                       structure_edges)
 from seq2drum.groove.variations import varied_take
 from seq2drum.midi.drums import KICK, midi_velocity
 from seq2drum.model.scoring import SongScores
@@ -137,8 +138,10 @@ class Decoder:
             played = float(p[hits].sum())
             expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
             lam = expected_f1 / 2
-        edges = structure_edges(scores, policy.crash_phrase_bars)
-        decided = structure_decisions(policy, structure, edges, allow_rests, steering)
+        edges, silent_bass = structure_edges(scores, policy.crash_phrase_bars), bass_silence(scores)
+        decided = structure_decisions(policy, structure, edges, allow_rests, steering, silent_bass)
+        if silent_bass is not None:  # a bar the bass leaves silent is a rest's edge for the given groove too
+            edges[:, REST_COLUMN] |= silent_bass
         continuation.edges_only(decided, edges, path, steering.continuation)
         self.fills.apply(hits, p, decided, scores, lam * scale)
         continuation.force_given(hits, decided, steering.continuation)

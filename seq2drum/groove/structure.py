@@ -9,7 +9,8 @@ Two fill predicates live here under distinct names, on purpose (unifying them ma
 
 Section edges: a crash's edge is a section's first bar, a fill's is the last bar of a section of
 `MIN_FILL_SECTION_BARS` or more (`closes_with_fill`: controls and drums from nothing use the same rule), a rest's is
-a bar the guitar leaves silent. The policy's lower edge thresholds apply there; `Steering` may force any bar.
+a bar the guitar leaves silent. The policy's lower edge thresholds apply there; `Steering` may force any bar. A bar
+a heard bass part leaves silent (`bass_silence`) rests at the policy's `rest_bass_threshold` when it is lower still.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
     return np.stack([~scores.guitar_plays, crashes, ends], axis=1)
 
 
+def bass_silence(scores: SongScores) -> np.ndarray | None:
+    """(n,) bool: the bars a heard bass part leaves silent (None when no bass is heard: the guitar alone, live)."""
+    return None if scores.bass_sounds is None else ~scores.bass_sounds
+
+
 def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarray:
     """(n,) section label of every bar (-1 where no section covers it)."""
     labels = np.full(n_bars, -1, dtype=np.int64)
@@ -109,15 +115,18 @@ def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarr
 
 
 def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
-                        steering: Steering | None = None) -> np.ndarray:
+                        steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
     """(n, 3) bool rests, crashes and fills: where each calibrated probability (n, 3) passes its threshold, the
-    lower edge threshold at its edges (n, 3) (see `structure_edges`), unless `steering` forces the bar. A bar that
-    rests neither crashes nor fills."""
+    lower edge threshold at its edges (n, 3) (see `structure_edges`) and the rest's bass threshold in the bars
+    `bass_silent` (n,) (see `bass_silence`), unless `steering` forces the bar. A bar that rests neither crashes nor
+    fills."""
     decided = np.zeros(structure.shape, dtype=bool)
     for column, (anywhere, at_edge) in enumerate(((policy.rest_threshold, policy.rest_edge_threshold),
                                                   (policy.crash_threshold, policy.crash_edge_threshold),
                                                   (policy.fill_threshold, policy.fill_edge_threshold))):
         decided[:, column] = structure[:, column] > np.where(edges[:, column], min(anywhere, at_edge), anywhere)
+    if bass_silent is not None:
+        decided[:, REST_COLUMN] |= bass_silent & (structure[:, REST_COLUMN] > policy.rest_bass_threshold)
     if steering is not None:
         forced_columns = ((REST_COLUMN, steering.rests), (CRASH_COLUMN, steering.crashes),
                           (FILL_COLUMN, steering.fills))

@@ -40,6 +40,7 @@ class SongScores:
     last_onset: tuple[int, int]  # (bar row, step in bar) of the guitar's last onset
     groove_logits: np.ndarray | None = None  # (n, K) the groove head, -inf on entries of another length
     bass_onsets: np.ndarray | None = None  # (n, S) bool the steps a bass part strikes
+    bass_sounds: np.ndarray | None = None  # (n,) bool the bars a bass part sounds in (None: no bass heard)
 
     @property
     def n_bars(self) -> int:
@@ -61,7 +62,8 @@ class SongScores:
             beat_steps=self.beat_steps[rows], guitar_plays=self.guitar_plays[rows], first_bar=self.first_bar + start,
             last_onset=(self.last_onset[0] - start, self.last_onset[1]),
             groove_logits=None if self.groove_logits is None else self.groove_logits[rows],
-            bass_onsets=None if self.bass_onsets is None else self.bass_onsets[rows])
+            bass_onsets=None if self.bass_onsets is None else self.bass_onsets[rows],
+            bass_sounds=None if self.bass_sounds is None else self.bass_sounds[rows])
 
 
 class Scorer(Protocol):
@@ -127,7 +129,7 @@ def _scores(song: BarSong, hit_logits: np.ndarray, velocity: np.ndarray, offset:
     return SongScores(hit_logits=hit_logits, velocity=velocity * 127.0, offset=offset,
                       structure_logits=structure_logits, groove_logits=groove_logits,
                       bar_steps=song.bar_steps, beat_steps=song.beat_steps, guitar_plays=song.guitar_plays,
-                      bass_onsets=song.bass_onsets,
+                      bass_onsets=song.bass_onsets, bass_sounds=song.bass_sounds,
                       sections=song.sections, first_bar=song.first_bar, last_onset=song.last_onset)
 
 

@@ -36,6 +36,7 @@ class BarSong:
     offset: np.ndarray | None = None  # (n, S, 9) float32 microtiming offset of each hit, in steps
     bass_onsets: np.ndarray | None = None  # (n, S) bool: the steps a bass part strikes (decoding's kick calibration)
     notes: np.ndarray | None = None  # (n,) notes struck in each bar by the parts listened to (training's item cut)
+    bass_sounds: np.ndarray | None = None  # (n,) bool: bars a bass part strikes or holds a note in (None: no bass)
 
     @property
     def n_bars(self) -> int:
@@ -73,9 +74,17 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     # the bass's steps for decoding, from a model that hears the band (a guitar-only model's spec has no bass)
     bass = per_bar(step_all[:, STEP.index("bass_onsets")], bars, width) > 0 if "bass_onsets" in spec.step_columns \
         else None
+    bass_sounds = bass_bars(step_all, bars, width) if bass is not None else None
     notes = np.rint(onsets[first:end].sum(axis=1) * 4).astype(np.int64)  # the onset columns count a quarter a note
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
-                   sections, hits, velocity, offset, bass, notes)
+                   sections, hits, velocity, offset, bass, notes, bass_sounds)
+
+
+def bass_bars(step_all: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray | None:
+    """(n,) bool: the bars a bass part strikes or holds a note in (None: no bass sounds in the song)."""
+    sounds = (step_all[:, STEP.index("bass_onsets")] > 0) | (step_all[:, STEP.index("bass_sounding")] > 0)
+    per = per_bar(sounds, bars, width).any(axis=1)
+    return per if per.any() else None
 
 
 def step_table(encoded: EncodedSong) -> np.ndarray:

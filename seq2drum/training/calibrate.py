@@ -32,7 +32,7 @@ from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, sa
 from seq2drum.groove.decoder import Decoder, take_floor
 from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       drummed_structure, structure_decisions, structure_edges)
+                                       bass_silence, drummed_structure, structure_decisions, structure_edges)
 from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.scoring import SongScores, song_scores
@@ -71,7 +71,11 @@ STEP_BIAS_PRIOR = 1.0
 # (`GrooveGains.short_bar_hits`), which one bias per step of a short bar turned into a snare roll
 STEP_BIAS_MIN_STEPS = 8
 _NEVER = 1.0  # a threshold no probability passes
-NO_STRUCTURE = {f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")}
+NO_STRUCTURE = {**{f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")},
+                "rest_bass_threshold": _NEVER}
+# rests tuned on top of this rule, whatever the budget says: the drums rest where a heard bass is silent (chosen over
+# every fold's held-out songs, `DecodingPolicy.rest_bass_threshold`)
+FIXED_RULES = {"rest": {"rest_bass_threshold": DecodingPolicy.rest_bass_threshold}}
 
 
 def _minimised(start: torch.Tensor, loss_of: Callable[[torch.Tensor], torch.Tensor], steps: int = 60) -> torch.Tensor:
@@ -200,6 +204,7 @@ class StructureOutcomes:
     edges: np.ndarray  # (n, 3) bool
     probabilities: np.ndarray  # (n, 3)
     floor: float
+    bass_silent: np.ndarray | None = None  # (n,) bool bars a heard bass leaves silent (structure.bass_silence)
 
 
 _VARIANTS = ((False, False, False), (True, False, False), (False, True, False), (False, False, True),
@@ -227,7 +232,7 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take
     return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),
                              int(real.sum()),
                              structure_edges(scores, decoder.policy.crash_phrase_bars) if edges is None else edges,
-                             structure, take_floor(scores, p))
+                             structure, take_floor(scores, p), bass_silence(scores))
 
 
 def _plays_no_structure(policy: DecodingPolicy) -> bool:
@@ -254,7 +259,8 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -
     values, counts, streaks = [], np.zeros((3, 3)), np.zeros((2, 3))
     for song in outcomes:
         rows = np.arange(len(song.real_flags))
-        variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges))
+        variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges,
+                                                  bass_silent=song.bass_silent))
         if song.played[variant, rows].sum() < song.floor:  # as Decoder.decide: redone without rests
             variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges, allow_rests=False))
         values.append(2 * song.matched[variant, rows].sum() / max(1, song.played[variant, rows].sum() + song.real_hits))
@@ -297,6 +303,9 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
             edges = [FIXED_EDGE_THRESHOLDS[name]]
             policy = policy.replace(**{f"{name}_edge_threshold": edges[0]})
             current = score_structure(outcomes, policy)
+        if name in FIXED_RULES:
+            policy = policy.replace(**FIXED_RULES[name])
+            current = score_structure(outcomes, policy)
         chosen, chosen_f1 = {}, current.structure_f1[column]
         for anywhere in (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)):
             for edge in edges:
@@ -315,6 +324,7 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
         if log:
             plural = f"{name}es" if name.endswith("sh") else f"{name}s"  # crashes, not "crashs"
             rule = {f"{name}_edge_threshold": FIXED_EDGE_THRESHOLDS[name]} if name in FIXED_EDGE_THRESHOLDS else {}
+            rule.update(FIXED_RULES.get(name, {}))
             shown = ", ".join(f"{key} = {value}" for key, value in {**rule, **chosen}.items()) or f"no {plural}"
             log(f"  tuning: {shown} ({name} F1 {chosen_f1:.3f}, mean song F1 {current.mean_f1:.4f})")
     return policy, report
