@@ -56,4 +56,5 @@ def test_held_out_ratings_find_a_signal_the_columns_carry_and_none_in_noise() ->
     ratings = held_out_ratings(features, share, np.ones(400), folds, steps=100)
     assert auc(ratings, share > 0.5, np.ones(400)) > 0.95
     noise = rng.permutation(share)
-    assert abs(auc(held_out_ratings(features, noise, np.ones(400), folds, steps=100), noise > 0.5, np.ones(400)) - 0.5) < 0.1
+    noise_ratings = held_out_ratings(features, noise, np.ones(400), folds, steps=100)
+    assert abs(auc(noise_ratings, noise > 0.5, np.ones(400)) - 0.5) < 0.1
