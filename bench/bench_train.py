@@ -24,7 +24,7 @@ from seq2drum.config import ModelConfig, TrainConfig
 from seq2drum.training.batches import BarBatch
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.model.network import ARCHITECTURE, build_model
-from seq2drum.training.loop import losses
+from seq2drum.training.objective import losses
 
 
 CODEBOOK_ENTRIES = 393  # the default model's codebook size, order of magnitude

@@ -115,6 +115,9 @@ class ModelConfig(_Config):
     # (the last `lead_steps` steps of bar n-1 unheard) with only bar n's meter, tempo and step positions known
     causal: bool = False
     lead_steps: int = 1  # steps before each bar's end the causal model decides the next bar (1 = the last 16th)
+    # > 1: this many networks of these sizes, trained apart on the same songs and codebook (tools.ensemble joins
+    # them), whose outputs are averaged: one training's luck moves the model less
+    members: int = 1
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -127,6 +130,8 @@ class ModelConfig(_Config):
         _check(0 <= self.lead_steps <= 8, f"lead_steps must be 0-8, got {self.lead_steps}")
         _check(not (self.causal and self.attention), "a causal (live) model cannot attend over the whole song: "
                "train it without --attention")
+        _check(1 <= self.members <= 16, f"members must be 1-16, got {self.members}")
+        _check(not (self.causal and self.members > 1), "a causal (live) model is one network, not an ensemble")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
@@ -163,6 +168,9 @@ class TrainConfig(_Config):
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     max_batch_bars: int = 2048  # cap on padded bars (items x longest item) in one batch
+    # > 0: best.pt holds an exponential moving average of the weights (this decay per optimizer step), chosen and
+    # early-stopped by its own validation loss; the raw weights' best is kept beside it as best-raw.pt
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -184,5 +192,6 @@ class TrainConfig(_Config):
         _check(self.max_bars_per_item >= 4, f"max_bars_per_item must be >= 4, got {self.max_bars_per_item}")
         _check(8 <= self.codebook_size <= 4096, f"codebook_size must be 8-4096, got {self.codebook_size}")
         _check(self.max_batch_bars >= 4, f"max_batch_bars must be >= 4, got {self.max_batch_bars}")
+        _check(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay}")
         _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
         _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}")

@@ -77,11 +77,13 @@ def test_another_seed_trains_other_weights_on_the_same_codebook(song_folder: Pat
     assert built_with[-1] == 5
 
 
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9], ids=["trained-weights", "moving-average"])
 def test_resume_after_interruption_matches_an_uninterrupted_run(
-    song_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    song_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ema_decay: float
 ) -> None:
-    """Stopping mid-epoch and resuming from last.pt must end with the weights of a run that never stopped."""
-    config = tiny_train_config()
+    """Stopping mid-epoch and resuming from last.pt must end with the weights of a run that never stopped (with a
+    moving average, the average too: last.pt carries it)."""
+    config = tiny_train_config(ema_decay=ema_decay)
     straight = train(song_folder, tmp_path / "straight", DATA, TINY_MODEL, config, tmp_path / "cache", progress=False)
 
     real_save = train_module.save_checkpoint
@@ -137,6 +139,24 @@ def test_sigkill_leaves_a_loadable_checkpoint_and_resume_finishes(song_folder: P
     finished = subprocess.run(resume, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert load_checkpoint(run / "last.pt")["step"] >= killed_at
+
+
+def test_moving_average_ships_in_best_and_the_raw_weights_beside_it(song_folder: Path, tmp_path: Path) -> None:
+    """With ema_decay, best.pt holds the average (a decay near 0 is the trained weights themselves, 0.9 is not) and
+    best-raw.pt the trained weights' best; metrics.csv gives both validation losses."""
+    runs = {}
+    for name, decay in (("near-zero", 1e-9), ("average", 0.9)):
+        config = tiny_train_config(ema_decay=decay, epochs=1)
+        best = train(song_folder, tmp_path / name, DATA, TINY_MODEL, config, tmp_path / "cache", progress=False)
+        runs[name] = (load_checkpoint(best)["model"], load_checkpoint(tmp_path / name / "best-raw.pt")["model"])
+        with (tmp_path / name / "metrics.csv").open() as stream:
+            row = next(csv.DictReader(stream))
+        assert float(row["val_loss"]) > 0 and float(row["val_loss_raw"]) > 0
+    shipped, raw = runs["near-zero"]
+    for key in raw:
+        torch.testing.assert_close(shipped[key], raw[key])
+    shipped, raw = runs["average"]
+    assert any(not torch.allclose(shipped[key], raw[key]) for key in raw if raw[key].is_floating_point())
 
 
 def test_empty_folder_error_says_what_to_pass(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from seq2drum.training.batches import BarBatch
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
-from seq2drum.training.loop import losses
+from seq2drum.training.objective import losses
 from tests.builders import TINY_MODEL, tiny_codebook
 
 SPEC = FeatureSpec.current(4)

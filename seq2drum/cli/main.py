@@ -115,6 +115,9 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--guitar-alone-share", type=float, default=train.guitar_alone_share, metavar="S",
                        help="train: with --role-dropout, leave every band part out of this share of the items (the "
                        "guitar alone)")
+    group.add_argument("--ema-decay", type=float, default=train.ema_decay, metavar="D",
+                       help="train: best.pt holds a moving average of the weights with this decay per step (0 = the "
+                       "trained weights; their best is kept as best-raw.pt beside an average)")
     group.add_argument("--no-hear-drums", action="store_true",
                        help="train: a decoder that does not hear the drums of the bars before (the older design)")
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")

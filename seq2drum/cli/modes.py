@@ -59,7 +59,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"error: --out {out} is a file; pass a folder for the run (it is created if missing)", file=sys.stderr)
         return 2
     same_names = ("epochs", "max_steps", "batch_size", "lr", "patience", "checkpoint_every", "device",
-                  "role_dropout", "guitar_alone_share")  # flag = field
+                  "role_dropout", "guitar_alone_share", "ema_decay")  # flag = field
     train_config = TrainConfig(**{name: getattr(args, name) for name in same_names},
                                seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose)
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden,

@@ -6,6 +6,10 @@ validation songs and saved into best.pt (see `training.calibrate`).
 training state (optimizer, position inside the epoch, RNG, the codebook) and is rewritten every `checkpoint_every`
 steps, so a run killed with SIGKILL resumes with `--resume RUN/last.pt` having lost at most one interval. `best.pt`
 holds what inference needs. The batch order is a function of (seed, epoch), so a resumed run sees the same batches.
+
+With `TrainConfig.ema_decay`, best.pt holds an exponential moving average of the trained weights, chosen and
+early-stopped by its own validation loss: no single step's weights decide the model, so one training's luck moves
+it less. The raw weights' best is kept beside it as best-raw.pt.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.nn import functional as F
 
 from seq2drum.atomic import remove_leftovers
 from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
-from seq2drum.training.batches import BarBatch, BarDataset, BucketBatchSampler, collate_bars
+from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
 from seq2drum.training.corpus import build_corpus, split_songs
+from seq2drum.training.objective import learning_rate, losses, validate
 from seq2drum.training.distributed import (World, main_first, resumed_position, rng_states, seed_rank, shard,
                                           steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
@@ -36,64 +40,12 @@ from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 
-WARMUP_STEPS = 100
-
-
 def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise DataFolderError("--device cuda asked for, but no CUDA GPU is visible; use --device auto or cpu")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def losses(model: GrooveSeq2Drum, batch: BarBatch, config: TrainConfig) -> tuple[Tensor, dict[str, float]]:
-    """Per-cell hit cross-entropy (the main term: it is what decoding reads), plus the bar's codebook entry, its
-    structure (rest, crash, fill), and the velocity and microtiming of the real hits."""
-    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths, batch.heard)
-    cells = batch.step_mask[..., None].expand_as(batch.hits)  # (B, N, S, 9)
-    hit_loss = F.binary_cross_entropy_with_logits(out.hit_logits.float()[cells], batch.hits[cells])
-    has_groove = batch.groove_ids >= 0
-    groove_loss = F.cross_entropy(out.groove_logits.float()[has_groove], batch.groove_ids[has_groove]) \
-        if has_groove.any() else hit_loss.new_zeros(())
-    bars = batch.bar_steps > 0
-    structure_loss = F.binary_cross_entropy_with_logits(out.structure_logits.float()[bars], batch.structure[bars])
-    real = batch.hits > 0
-    n_real = real.sum().clamp(min=1)
-    velocity_loss = (((out.velocity.float() - batch.velocity) ** 2) * real).sum() / n_real
-    offset_loss = (((out.offset.float() - batch.offset) ** 2) * real).sum() / n_real
-    total = (hit_loss + config.groove_loss_weight * groove_loss + config.structure_loss_weight * structure_loss
-             + config.velocity_loss_weight * velocity_loss + config.offset_loss_weight * offset_loss)
-    parts = {"loss": total.item(), "hits": hit_loss.item(), "groove": groove_loss.item(),
-             "structure": structure_loss.item(), "velocity": velocity_loss.item(), "offset": offset_loss.item()}
-    return total, parts
-
-
-@torch.no_grad()
-def validate(model: GrooveSeq2Drum, dataset: BarDataset, config: TrainConfig, device: torch.device) -> dict[str, float]:
-    """Losses averaged over validation items, weighted by bars."""
-    model.eval()
-    sampler = BucketBatchSampler(dataset.lengths(), config.batch_size, config.max_batch_bars, seed=0, shuffle=False)
-    totals: dict[str, float] = {}
-    weight = 0
-    for indices in sampler:
-        batch = collate_bars([dataset[i] for i in indices]).to(device)
-        _, parts = losses(model, batch, config)
-        bars = int(batch.lengths.sum())
-        for key, value in parts.items():
-            totals[key] = totals.get(key, 0.0) + value * bars
-        weight += bars
-    model.train()
-    return {key: value / max(1, weight) for key, value in totals.items()}
-
-
-def learning_rate(step: int, total_steps: int, base_lr: float) -> float:
-    """Linear warm-up (100 steps, or a tenth of a short run), then cosine decay to 5% of the base rate."""
-    warmup = max(1, min(WARMUP_STEPS, total_steps // 10))
-    if step < warmup:
-        return base_lr * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-    return base_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
@@ -135,14 +87,23 @@ class Run:
     world: World = field(default_factory=World)  # this process among the torchrun processes (see distributed.py)
     trainable: torch.nn.Module | None = None  # what the step calls: DDP around `model` on several processes
     resume_note: str = ""  # what a resume on another number of processes does, said once by rank 0
+    ema: torch.optim.swa_utils.AveragedModel | None = None  # the moving average of the weights (ema_decay > 0)
+    best_val_raw: float = math.inf  # the raw weights' best validation loss, with an average (best-raw.pt)
+
+    @property
+    def shipped(self) -> GrooveSeq2Drum:
+        """The weights best.pt holds: the moving average when there is one."""
+        return self.model if self.ema is None else self.ema.module
 
     def seconds(self) -> float:
         return self.elapsed_before + time.perf_counter() - self.started
 
     def payload(self, kind: str, val_loss: float, rng_per_rank: list[Tensor] | None = None) -> dict[str, Any]:
+        """A checkpoint: "best" the shipped weights, "best-raw" the trained ones, "last" the whole training state."""
+        weights = self.shipped if kind == "best" else self.model
         state: dict[str, Any] = {
             "architecture": ARCHITECTURE,
-            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model": _cpu_state(weights),
             "model_config": self.model_config.to_dict(),
             "data_config": self.data_config.to_dict(),
             "train_config": self.train_config.to_dict(),
@@ -150,7 +111,7 @@ class Run:
             "codebook": self.codebook.to_state(),
             "step": self.step,
             "epoch": self.epoch,
-            "best_val_loss": self.best_val,
+            "best_val_loss": self.best_val_raw if kind == "best-raw" else self.best_val,
             "val_loss": val_loss,
             "train_seconds": self.seconds(),
             "training_data": self.summary,
@@ -162,7 +123,20 @@ class Run:
                          stale_epochs=self.stale_epochs, torch_rng=torch.get_rng_state(), world_size=self.world.size)
             if rng_per_rank is not None and self.world.distributed:
                 state["torch_rng_per_rank"] = rng_per_rank
+            if self.ema is not None:
+                state.update(ema=_cpu_state(self.ema), best_val_loss_raw=self.best_val_raw)
         return state
+
+
+def _cpu_state(module: torch.nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def moving_average(model: GrooveSeq2Drum, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
+    """An exponential moving average of `model`'s parameters (buffers are constants, copied once); None at 0."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay)) if decay > 0 else None
 
 
 def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -222,10 +196,10 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
     summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
                    data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
-                   codebook=repr(codebook))
-    summary.update(processes=world.size)
+                   codebook=repr(codebook), processes=world.size)
     run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
-              val_set, val_songs, sampler, summary, int(total_steps), world=world)
+              val_set, val_songs, sampler, summary, int(total_steps), world=world,
+              ema=moving_average(model, train_config.ema_decay))
     seed_rank(train_config.seed, world)
     if resumed:
         _restore(run, resumed, str(resume))
@@ -238,6 +212,10 @@ def _restore(run: Run, resumed: dict[str, Any], source: str) -> None:
     a resume on another number of processes does to the schedule."""
     world = run.world
     run.model.load_state_dict(resumed["model"])
+    if run.ema is not None:  # a run resumed from before the average existed starts its average there
+        if "ema" in resumed:
+            run.ema.load_state_dict(resumed["ema"])
+        run.best_val_raw = resumed.get("best_val_loss_raw", math.inf)
     run.optimizer.load_state_dict(resumed["optimizer"])
     run.step, run.epoch = resumed["step"], resumed["epoch"]
     run.best_val, run.stale_epochs = resumed["best_val_loss"], resumed["stale_epochs"]
@@ -284,6 +262,8 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
         torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
         scaler.step(run.optimizer)
         scaler.update()
+        if run.ema is not None:
+            run.ema.update_parameters(run.model)
         run.step += 1
         run.batch_in_epoch += 1
         running += parts["loss"]
@@ -303,13 +283,17 @@ def run_epoch(run: Run, progress: bool) -> tuple[float, bool]:
 
 
 def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improved: bool,
-                      rng_per_rank: list[Tensor] | None = None) -> None:
-    """best.pt when validation improved, last.pt always, a metrics row and the loss plot (rank 0 only)."""
+                      rng_per_rank: list[Tensor] | None = None, raw_improved: bool = False) -> None:
+    """best.pt when validation improved (best-raw.pt when the raw weights' did, with an average), last.pt always, a
+    metrics row and the loss plot (rank 0 only)."""
     if improved:
         save_checkpoint(run.out / "best.pt", run.payload("best", val["loss"]))
+    if raw_improved:
+        save_checkpoint(run.out / "best-raw.pt", run.payload("best-raw", val["raw_loss"]))
     save_checkpoint(run.out / "last.pt", run.payload("last", val["loss"], rng_per_rank))
     metrics_path = run.out / "metrics.csv"
-    columns = ["epoch", "step", "train_loss", "val_loss", "val_hits", "val_groove", "val_structure", "lr", "seconds"]
+    columns = ["epoch", "step", "train_loss", "val_loss", "val_hits", "val_groove", "val_structure", "lr", "seconds",
+               "val_loss_raw"]
     if not metrics_path.exists():
         with metrics_path.open("w", newline="") as stream:
             csv.writer(stream).writerow(columns)
@@ -319,6 +303,7 @@ def write_checkpoints(run: Run, train_loss: float, val: dict[str, float], improv
             round(val.get("hits", math.nan), 5),
             round(val.get("groove", math.nan), 5), round(val.get("structure", math.nan), 5),
             f"{run.optimizer.param_groups[0]['lr']:.2e}", round(run.seconds(), 1),
+            round(val.get("raw_loss", math.nan), 5),
         ])
     save_loss_figure(metrics_path, run.out / "loss.png")
 
@@ -348,13 +333,13 @@ def train(
         train_loss = world.mean(train_loss)
         states = rng_states(world)
         if world.is_main:
-            val = validate(run.model, run.val_set, train_config, run.device) if run.val_set else {"loss": train_loss}
+            val, raw_improved = _validate(run, train_loss)
             improved = val["loss"] < run.best_val or run.val_set is None
             run.best_val, run.stale_epochs = (val["loss"], 0) if improved else (run.best_val, run.stale_epochs + 1)
         run.epoch += 1
         run.batch_in_epoch, run.epoch_loss = 0, (0.0, 0)
         if world.is_main:
-            write_checkpoints(run, train_loss, val, improved, states)
+            write_checkpoints(run, train_loss, val, improved, states, raw_improved)
         if progress:
             shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation song held out"
             log(f"epoch {run.epoch}: train {train_loss:.4f}  {shown}{'  (best)' if improved and run.val_set else ''}")
@@ -363,6 +348,20 @@ def train(
                 log(f"early stop: no validation improvement for {run.stale_epochs} epochs")
             break
     return _finish(run, tune, progress, log)
+
+
+def _validate(run: Run, train_loss: float) -> tuple[dict[str, float], bool]:
+    """The shipped weights' validation losses (with an average, the raw weights' loss too, as "raw_loss") and whether
+    the raw weights improved on their best."""
+    if not run.val_set:
+        return {"loss": train_loss}, False
+    val = validate(run.shipped, run.val_set, run.train_config, run.device)
+    if run.ema is None:
+        return val, False
+    val["raw_loss"] = validate(run.model, run.val_set, run.train_config, run.device)["loss"]
+    raw_improved = val["raw_loss"] < run.best_val_raw
+    run.best_val_raw = min(run.best_val_raw, val["raw_loss"])
+    return val, raw_improved
 
 
 def _announce(run: Run, log: Callable[[str], None], progress: bool) -> None:
