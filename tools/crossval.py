@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bench.machine import describe_machine
 from seq2drum.atomic import write_atomic
+from seq2drum.model.checkpoint import join_checkpoints
 from seq2drum.training.calibrate import tune_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.corpus import build_corpus, fold_of, split_songs
@@ -77,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="--crashes for every held-out song (none | sections | every:N); outputs then carry a tag")
     parser.add_argument("--seed", type=int, default=TrainConfig().seed,
                         help="the training seed (give another seed its own --out: the folds are the same)")
+    parser.add_argument("--ema-decay", type=float, default=TrainConfig().ema_decay, metavar="D",
+                        help="train folds whose best.pt is a moving average of the weights (TrainConfig.ema_decay; "
+                        "0 = the trained weights); such a fold also keeps its raw weights' best, best-raw.pt")
+    parser.add_argument("--raw", action="store_true",
+                        help="tune and score each fold's best-raw.pt (folds trained with --ema-decay) instead of its "
+                        "best.pt: outputs carry the tag -raw, the same training's two models side by side")
+    parser.add_argument("--members-of", default="", metavar="OUT,OUT",
+                        help="train nothing: each fold's model is the ensemble of these crossval runs' fold models "
+                        "(the same folds trained with other --seed; tools.ensemble), tuned and scored as usual")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
@@ -95,7 +105,7 @@ MAX_TAG = 100  # characters of the tag spelt out
 
 def tag_of(args: argparse.Namespace) -> str:
     """The suffix of scores and outputs made with --own-passes N, --policy or --crashes ("" for the defaults)."""
-    passes = "" if args.own_passes is None else f"-p{args.own_passes}"
+    passes = ("-raw" if args.raw else "") + ("" if args.own_passes is None else f"-p{args.own_passes}")
     crashes = "" if args.crashes == GenerationOptions().crashes else f"-crashes-{args.crashes.replace(':', '')}"
     tag = passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes
     if len(tag) > MAX_TAG:  # a file name holds 255 bytes: many --policy changes go by a digest of them
@@ -117,23 +127,35 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         rest = [s for s in songs if fold_of(s, args.folds, data_config.split_seed) != fold]
         return split_songs(rest, data_config.val_fraction, data_config.split_seed)
 
+    if args.members_of and not (folder / "trained.json").exists():
+        sources = [Path(run) / f"fold{fold}" / "best.pt" for run in args.members_of.split(",")]
+        folder.mkdir(parents=True, exist_ok=True)
+        join_checkpoints(sources, folder / "best.pt")
+        write_atomic(folder / "trained.json", json.dumps({"members_of": [str(s) for s in sources]}))
     if not (folder / "trained.json").exists():
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
         model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live)
         train(args.data, folder, data_config, model_config,
               TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes,
-                          guitar_alone_share=args.guitar_alone_share, seed=args.seed), resume=resume,
+                          guitar_alone_share=args.guitar_alone_share, seed=args.seed,
+                          ema_decay=args.ema_decay), resume=resume,
               progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
-    if not (folder / "tuned.json").exists():  # tuned apart from training, so a decoding change re-tunes only
+    tuned = folder / ("tuned-raw.json" if args.raw else "tuned.json")
+    if not tuned.exists():  # tuned apart from training, so a decoding change re-tunes only
         corpus = build_corpus(args.data, data_config, progress=False)
         spec = FeatureSpec.current(data_config.steps_per_quarter)
         val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
-        _, report = tune_checkpoint(folder / "best.pt", val_songs)
-        write_atomic(folder / "tuned.json", json.dumps(report))
+        _, report = tune_checkpoint(checkpoint_of(args, fold), val_songs)
+        write_atomic(tuned, json.dumps(report))
     scores = {kind: evaluate_fold(args, fold, kind) for kind in kinds_of(args)}
     print(f"fold {fold}: done in {time.perf_counter() - started:.0f} s", flush=True)
     return scores
+
+
+def checkpoint_of(args: argparse.Namespace, fold: int) -> Path:
+    """The model a fold is scored with: best.pt, or with --raw the raw weights' best-raw.pt."""
+    return args.out / f"fold{fold}" / ("best-raw.pt" if args.raw else "best.pt")
 
 
 def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
@@ -149,7 +171,7 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
                                   input_kind=kind, own_passes=args.own_passes,
                                   policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live)
-    evaluation = evaluate(args.data, folder / "best.pt", folder / f"eval-{kind}{tag}", settings, progress=False,
+    evaluation = evaluate(args.data, checkpoint_of(args, fold), folder / f"eval-{kind}{tag}", settings, progress=False,
                           log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))
     loop = evaluation.summary["against_loop"]

@@ -141,7 +141,7 @@ def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = 
 
 INFERENCE_KEYS = ("architecture", "model_config", "data_config", "train_config", "feature_spec", "codebook", "decoding",
                   "decoding_report", "step", "epoch", "best_val_loss", "val_loss", "train_seconds", "training_data",
-                  "n_parameters")
+                  "n_parameters", "members_from")
 
 
 def export_checkpoint(source: str | Path, destination: str | Path, name: str, half: bool = True) -> Path:
@@ -165,3 +165,33 @@ def version_digest(payload: dict[str, Any]) -> str:
         digest.update(payload["codebook"][name].float().numpy().tobytes())
     digest.update(json.dumps(payload.get("decoding"), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:8]
+
+
+def join_checkpoints(sources: list[str | Path], destination: str | Path) -> Path:
+    """One ensemble checkpoint (`GrooveEnsemble`) from models trained apart on the same songs: the same design, data
+    config, features and codebook (runs with other `--seed`s share the codebook, its seed is `codebook_seed`). Its
+    decoding is not carried over: tune it on the members' validation songs (export_default's retune)."""
+    payloads = [load_checkpoint(source) for source in sources]
+    first = payloads[0]
+    if len(payloads) < 2:
+        raise CheckpointError("an ensemble needs two or more checkpoints")
+    configs = [ModelConfig.from_dict(p["model_config"]) for p in payloads]
+    for source, payload, config in zip(sources, payloads, configs):
+        if config.members > 1:
+            raise CheckpointError(f"{source} is an ensemble already; join its members' checkpoints")
+        same = (config == configs[0] and payload["data_config"] == first["data_config"]
+                and payload["feature_spec"] == first["feature_spec"]
+                and all(torch.equal(payload["codebook"][k], v) for k, v in first["codebook"].items()))
+        if not same:
+            raise CheckpointError(f"{source} differs from {sources[0]} in its design, data, features or codebook; "
+                                  "join runs trained on the same songs with the same settings but their --seed")
+    joined = {key: first[key] for key in INFERENCE_KEYS if key in first and not key.startswith("decoding")}
+    joined["model"] = {f"members.{i}.{name}": tensor for i, payload in enumerate(payloads)
+                       for name, tensor in payload["model"].items()}
+    joined["model_config"] = configs[0].replace(members=len(payloads)).to_dict()
+    joined["train_seconds"] = sum(p.get("train_seconds", 0.0) for p in payloads)
+    joined["n_parameters"] = sum(p.get("n_parameters", 0) for p in payloads)
+    joined["members_from"] = [{"source": str(s), "seed": p.get("train_config", {}).get("seed"),
+                               "val_loss": p.get("best_val_loss")} for s, p in zip(sources, payloads)]
+    save_checkpoint(destination, joined)
+    return Path(destination)

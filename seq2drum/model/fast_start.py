@@ -33,7 +33,7 @@ from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.causal import causal_masks
-from seq2drum.model.numpy_network import ARCHITECTURE, NumpyGrooveModel
+from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGrooveModel, numpy_model
 
 log = logging.getLogger("seq2drum.model.fast_start")
 FAST_FORMAT = 2  # bump when what is stored, or how numpy_model reads it, changes
@@ -44,7 +44,7 @@ _CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "me
 class FastModel:
     """What `DrumGenerator` needs, without torch: the numpy network, codebook, spec, configs, policy and info."""
 
-    network: NumpyGrooveModel
+    network: NumpyGrooveModel | NumpyEnsemble
     codebook: GrooveCodebook
     spec: FeatureSpec
     data_config: DataConfig
@@ -121,7 +121,7 @@ def load(checkpoint: Path) -> FastModel | None:
     codebook = GrooveCodebook(**{name: arrays[f"codebook:{name}"] for name in _CODEBOOK_FIELDS})
     model_config = ModelConfig.from_dict(meta["model_config"])
     return FastModel(
-        network=NumpyGrooveModel(weights, model_config, codebook.bar_steps,
+        network=numpy_model(weights, model_config, codebook.bar_steps,
                                  causal_masks(spec.step_columns, spec.bar_columns) if model_config.causal else None),
         codebook=codebook,
         spec=spec,

@@ -163,11 +163,30 @@ class GrooveSeq2Drum(nn.Module):
         )
 
 
+class GrooveEnsemble(nn.Module):
+    """`config.members` networks of one design, trained apart on the same songs and codebook, read as one: every
+    output is the members' mean (logits averaged as logits), so decoding and its calibration see one network."""
+
+    def __init__(self, config: ModelConfig, *args: object) -> None:
+        super().__init__()
+        self.config = config
+        member = config.replace(members=1)
+        self.members = nn.ModuleList(GrooveSeq2Drum(member, *args) for _ in range(config.members))  # type: ignore
+        self.register_buffer("codebook_bar_steps", self.members[0].codebook_bar_steps, persistent=False)
+
+    def forward(self, *args: Tensor | None) -> GrooveOutput:
+        outputs = [member(*args) for member in self.members]
+        return GrooveOutput(**{name: torch.stack([getattr(o, name) for o in outputs]).mean(dim=0)
+                               for name in GrooveOutput.__dataclass_fields__})
+
+
 def build_model(architecture: str, config: ModelConfig, n_step_features: int, n_bar_features: int,
                 max_bar_steps: int, codebook_bar_steps: Tensor,
-                columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> GrooveSeq2Drum:
-    """The network a checkpoint describes; an unknown architecture name is refused by the caller's check.
-    `columns`: the (step, bar) column names of its features (a causal model masks them by name)."""
+                columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> GrooveSeq2Drum | GrooveEnsemble:
+    """The network a checkpoint describes (an ensemble when `config.members` > 1); an unknown architecture name is
+    refused by the caller's check. `columns`: the (step, bar) column names of its features (a causal model masks
+    them by name)."""
     if architecture != ARCHITECTURE:
         raise ValueError(f"unknown architecture {architecture!r}; this seq2drum builds {ARCHITECTURE!r}")
-    return GrooveSeq2Drum(config, n_step_features, n_bar_features, max_bar_steps, codebook_bar_steps, columns)
+    kind = GrooveEnsemble if config.members > 1 else GrooveSeq2Drum
+    return kind(config, n_step_features, n_bar_features, max_bar_steps, codebook_bar_steps, columns)

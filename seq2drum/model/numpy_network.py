@@ -162,3 +162,36 @@ class NumpyGrooveModel:
             velocity=_sigmoid(cells[..., 1, :]),
             offset=0.5 * np.tanh(cells[..., 2, :]),
         )
+
+
+class NumpyEnsemble:
+    """`GrooveEnsemble` in numpy: each member's `NumpyGrooveModel`, their outputs averaged as the torch module does.
+    `w` is the whole state dict (members' weights under members.<i>.), as the fast-start cache stores it."""
+
+    def __init__(self, weights: dict[str, np.ndarray], config: ModelConfig, codebook_bar_steps: np.ndarray) -> None:
+        self.config = config
+        member = config.replace(members=1)
+        self.members = [
+            NumpyGrooveModel({name[len(prefix):]: value for name, value in weights.items() if name.startswith(prefix)},
+                             member, codebook_bar_steps)
+            for prefix in (f"members.{index}." for index in range(config.members))]
+        self.w = {f"members.{index}.{name}": value for index, network in enumerate(self.members)
+                  for name, value in network.w.items()}
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(network.n_parameters for network in self.members)
+
+    def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
+                heard: np.ndarray | None = None) -> NumpyScores:
+        outputs = [network.forward(step_features, bar_features, bar_steps, heard) for network in self.members]
+        return NumpyScores(**{name: np.mean([getattr(o, name) for o in outputs], axis=0).astype(np.float32)
+                              for name in NumpyScores.__dataclass_fields__})
+
+
+def numpy_model(weights: dict[str, np.ndarray], config: ModelConfig, codebook_bar_steps: np.ndarray,
+                masks: dict[str, np.ndarray] | None = None) -> NumpyGrooveModel | NumpyEnsemble:
+    """The numpy network a state dict describes: an ensemble when `config.members` > 1."""
+    if config.members > 1:
+        return NumpyEnsemble(weights, config, codebook_bar_steps)
+    return NumpyGrooveModel(weights, config, codebook_bar_steps, masks)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from seq2drum.model.numpy_network import NumpyGrooveModel
+from seq2drum.model.numpy_network import NumpyEnsemble, NumpyGrooveModel, numpy_model
 from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:
@@ -117,7 +117,8 @@ def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu",
                        out.groove_logits[0].float().cpu().numpy())
 
 
-def numpy_song_scores(network: NumpyGrooveModel, song: BarSong, heard: np.ndarray | None = None) -> SongScores:
+def numpy_song_scores(network: NumpyGrooveModel | NumpyEnsemble, song: BarSong,
+                      heard: np.ndarray | None = None) -> SongScores:
     """`song_scores` with the numpy network."""
     out = network.forward(song.step_features, song.bar_features, song.bar_steps, heard)
     return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
@@ -133,10 +134,10 @@ def _scores(song: BarSong, hit_logits: np.ndarray, velocity: np.ndarray, offset:
                       sections=song.sections, first_bar=song.first_bar, last_onset=song.last_onset)
 
 
-def numpy_network(model: Any) -> NumpyGrooveModel:
+def numpy_network(model: Any) -> NumpyGrooveModel | NumpyEnsemble:
     """The numpy copy of a torch `GrooveSeq2Drum` (its weights as float32 arrays)."""
     weights = {name: value.detach().float().cpu().numpy() for name, value in model.state_dict().items()
                if name != "codebook_bar_steps"}
     masks = {name[: -len("_mask")]: value.cpu().numpy() for name, value in model.named_buffers()
              if name.endswith("_mask")} if model.config.causal else None
-    return NumpyGrooveModel(weights, model.config, model.codebook_bar_steps.cpu().numpy(), masks)
+    return numpy_model(weights, model.config, model.codebook_bar_steps.cpu().numpy(), masks)
