@@ -151,6 +151,40 @@ def test_crossval_and_score_split_take_the_input_kind() -> None:
     assert score_split.build_parser().parse_args(["--gen", "g", "--out", "o"]).gen == Path("g")
 
 
+def test_crossval_scores_an_averaged_runs_raw_weights_apart() -> None:
+    """--raw scores best-raw.pt under its own tag (beside the average's scores of the same training); --ema-decay
+    and --members-of reach the folds."""
+    from tools import crossval
+
+    parser = crossval.build_parser()
+    raw = parser.parse_args(["--raw", "--out", "runs/x"])
+    assert crossval.tag_of(raw) == "-raw"
+    assert crossval.checkpoint_of(raw, 2) == Path("runs/x/fold2/best-raw.pt")
+    assert crossval.checkpoint_of(parser.parse_args(["--out", "runs/x"]), 2) == Path("runs/x/fold2/best.pt")
+    assert parser.parse_args(["--ema-decay", "0.995"]).ema_decay == 0.995
+    assert parser.parse_args(["--members-of", "a,b"]).members_of == "a,b"
+
+
+def test_score_split_keeps_a_whole_split_of_the_same_songs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A split made whole (complete.json naming its songs) is not made again for the same songs; other songs, or a
+    split cut short (no complete.json), are split again."""
+    from tools import score_split
+
+    calls: list[str] = []
+    monkeypatch.setattr(score_split, "script", lambda args, name, *rest: calls.append(name) or "")
+    args = score_split.build_parser().parse_args(["--gen", "g", "--out", str(tmp_path / "out")])
+    songs = [tmp_path / "src" / "a.mid", tmp_path / "src" / "b.mid"]
+    for song in songs:
+        song.parent.mkdir(exist_ok=True)
+        song.write_bytes(b"MThd")
+    score_split.make_split(args, songs)
+    assert calls == ["midisplit.py", "prime_split.py", "drum_eval.py", "bass_follow.py"]
+    score_split.make_split(args, songs)
+    assert len(calls) == 4
+    score_split.make_split(args, songs[:1])
+    assert len(calls) == 8
+
+
 def test_crossval_keeps_second_pass_scores_apart() -> None:
     """Scores with --own-passes N go beside the policy's own (a -pN suffix), so both compare on the same folds."""
     from tools import crossval

@@ -74,7 +74,13 @@ def script(args: argparse.Namespace, name: str, *arguments: object) -> str:
 
 
 def make_split(args: argparse.Namespace, files: list[Path]) -> Path:
-    """midisplit.py over links to `files`, then prime_split.py, the loop and the bass rule."""
+    """midisplit.py over links to `files`, then prime_split.py, the loop and the bass rule; a split already made
+    whole for the same songs (OUT/split/complete.json, e.g. another run's split copied there) is kept."""
+    split = args.out / "split"
+    names = sorted(f"{path.parent.name}/{path.name}" for path in files)
+    marker = split / "complete.json"
+    if marker.is_file() and json.loads(marker.read_text()) == names:
+        return split
     source = args.out / "source"
     source.mkdir(parents=True, exist_ok=True)
     for path in files:  # folder/stem.mid, so that midisplit names it folder__stem as evaluate's outputs are named
@@ -82,11 +88,12 @@ def make_split(args: argparse.Namespace, files: list[Path]) -> Path:
         link.parent.mkdir(exist_ok=True)
         if not link.exists():
             link.symlink_to(path.resolve())
-    split = args.out / "split"
     script(args, "midisplit.py", source, split)
     script(args, "prime_split.py", split, PRIMED_BARS)
     script(args, "drum_eval.py", "baselines", split / "inputs", split / "base")
     script(args, "bass_follow.py", split / "band", split / "bandbase" / "bass_follow")
+    split.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(names))
     return split
 
 
