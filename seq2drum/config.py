@@ -168,9 +168,10 @@ class TrainConfig(_Config):
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     max_batch_bars: int = 2048  # cap on padded bars (items x longest item) in one batch
-    # > 0: best.pt holds an exponential moving average of the weights (this decay per optimizer step), chosen and
-    # early-stopped by its own validation loss; the raw weights' best is kept beside it as best-raw.pt
-    ema_decay: float = 0.0
+    # > 0: best.pt holds an exponential moving average of the weights (this decay per optimizer step, its horizon at
+    # most a tenth of the run), chosen and early-stopped by its own validation loss; the raw weights' best is kept
+    # beside it as best-raw.pt. 0.995 (about the last 3 epochs on 660 songs) won on two seeds' 5 folds (model card)
+    ema_decay: float = 0.995
 
     def __post_init__(self) -> None:
         _check_types(self)

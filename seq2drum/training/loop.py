@@ -103,7 +103,7 @@ class Run:
         weights = self.shipped if kind == "best" else self.model
         state: dict[str, Any] = {
             "architecture": ARCHITECTURE,
-            "model": _cpu_state(weights),
+            "model": {k: v.detach().cpu() for k, v in weights.state_dict().items()},
             "model_config": self.model_config.to_dict(),
             "data_config": self.data_config.to_dict(),
             "train_config": self.train_config.to_dict(),
@@ -124,18 +124,17 @@ class Run:
             if rng_per_rank is not None and self.world.distributed:
                 state["torch_rng_per_rank"] = rng_per_rank
             if self.ema is not None:
-                state.update(ema=_cpu_state(self.ema), best_val_loss_raw=self.best_val_raw)
+                state.update(ema={k: v.detach().cpu() for k, v in self.ema.state_dict().items()},
+                             best_val_loss_raw=self.best_val_raw)
         return state
 
 
-def _cpu_state(module: torch.nn.Module) -> dict[str, Tensor]:
-    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
-
-
-def moving_average(model: GrooveSeq2Drum, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
-    """An exponential moving average of `model`'s parameters (buffers are constants, copied once); None at 0."""
+def moving_average(model: GrooveSeq2Drum, decay: float, total_steps: int) -> torch.optim.swa_utils.AveragedModel | None:
+    """The moving average of `model`'s parameters (None at 0), its horizon 1 / (1 - decay) steps held to a tenth of
+    the run: a short run on a small folder is no average of its untrained first steps (2,400+ steps keep 0.995)."""
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+    decay = min(decay, 1.0 - 10.0 / max(total_steps, 20))
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay)) if decay > 0 else None
 
 
@@ -199,7 +198,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
                    codebook=repr(codebook), processes=world.size)
     run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
               val_set, val_songs, sampler, summary, int(total_steps), world=world,
-              ema=moving_average(model, train_config.ema_decay))
+              ema=moving_average(model, train_config.ema_decay, int(total_steps)))
     seed_rank(train_config.seed, world)
     if resumed:
         _restore(run, resumed, str(resume))
