@@ -65,8 +65,8 @@ def test_torchrun_trains_on_two_processes(song_folder: Path, tmp_path: Path) -> 
     assert first.stdout.count("best model:") == 1  # rank 0 speaks for the run
     with (tmp_path / "a" / "metrics.csv").open() as stream:
         assert [(row["epoch"], row["step"]) for row in csv.DictReader(stream)] == [("1", "2"), ("2", "4")]
-    assert sorted(path.name for path in (tmp_path / "a").iterdir()) == ["best.pt", "last.pt", "loss.png",
-                                                                      "metrics.csv"]
+    assert sorted(path.name for path in (tmp_path / "a").iterdir()) == ["best-raw.pt", "best.pt", "last.pt",
+                                                                      "loss.png", "metrics.csv"]
     last = load_checkpoint(tmp_path / "a" / "last.pt")
     assert last["world_size"] == 2 and len(last["torch_rng_per_rank"]) == 2
     best = load_checkpoint(tmp_path / "a" / "best.pt")
