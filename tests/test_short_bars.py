@@ -20,7 +20,11 @@ def test_short_bars_play_a_groove_not_a_snare_roll(meter: tuple[int, int]) -> No
     result = DrumGenerator.from_checkpoint().generate(data, GenerationOptions(seed=0, humanize=0.0))
     hits = result.drums.hits
     snare, kick = hits[:, DRUM_CLASSES.index("snare")], hits[:, DRUM_CLASSES.index("kick")]
-    assert snare.sum() <= len(hits) / 3  # a backbeat (and a ghost note or two), not a roll
+    # a backbeat and some pickups, not a roll: the model shipped on 2026-11-25 adds a 16th snare before the next
+    # downbeat in 27 of the 64 bars of the 4/16 riff (35% of steps, against 25% for the bare backbeat). Those per-cell
+    # additions stay: without them in grouped short bars, 7 of the 8 real songs in such bars that changed lost F1
+    # (5-fold CV; a 3/8 jig 0.70 -> 0.52), so the limit is 40% and the roll check below is the one that matters
+    assert snare.sum() <= 0.4 * len(hits)
     assert kick.sum() >= 0.05 * len(hits)  # and a groove under it
     bars = hits[: (len(hits) // steps) * steps].reshape(-1, steps, hits.shape[1])
     rolls = (bars[:, :, DRUM_CLASSES.index("snare")].sum(axis=1) >= min(steps, 3)).mean()
