@@ -171,10 +171,10 @@ def join_checkpoints(sources: list[str | Path], destination: str | Path) -> Path
     """One ensemble checkpoint (`GrooveEnsemble`) from models trained apart on the same songs: the same design, data
     config, features and codebook (runs with other `--seed`s share the codebook, its seed is `codebook_seed`). Its
     decoding is not carried over: tune it on the members' validation songs (export_default's retune)."""
+    if len(sources) < 2:
+        raise CheckpointError("an ensemble needs two or more checkpoints")
     payloads = [load_checkpoint(source) for source in sources]
     first = payloads[0]
-    if len(payloads) < 2:
-        raise CheckpointError("an ensemble needs two or more checkpoints")
     configs = [ModelConfig.from_dict(p["model_config"]) for p in payloads]
     for source, payload, config in zip(sources, payloads, configs):
         if config.members > 1:
