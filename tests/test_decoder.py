@@ -405,7 +405,8 @@ def test_structure_tuning_crashes_on_every_section_start_whatever_the_budget() -
     tuned, _ = tune_structure(outcomes, policy, budget=0.0)  # no song F1 may be spent: still the rule holds
     assert FIXED_EDGE_THRESHOLDS == {"crash": 0.0} and tuned.crash_edge_threshold == 0.0
     from seq2drum.groove.policy import calibrated
-    from seq2drum.groove.structure import CRASH_COLUMN, REST_COLUMN, structure_decisions, structure_edges
+    from seq2drum.groove.rules import structure_decisions
+    from seq2drum.groove.structure import CRASH_COLUMN, REST_COLUMN, structure_edges
 
     for scores, _ in songs:
         edges = structure_edges(scores)

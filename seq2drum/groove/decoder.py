@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2drum.groove import continuation, voices
-from seq2drum.groove.bass_kick import follow_bass
+from seq2drum.groove import continuation, rules
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.structure import (REST_COLUMN, FillWriter, bar_labels, bass_silence, structure_decisions,
-                                       structure_edges)
+from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, bass_silence, structure_edges
 from seq2drum.groove.variations import varied_take
-from seq2drum.midi.drums import KICK, midi_velocity
+from seq2drum.midi.drums import midi_velocity
 from seq2drum.model.scoring import SongScores
 
 _TAKE_ATTEMPTS = 4
@@ -97,17 +96,20 @@ class Decoder:
     def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, avoid: list[dict[int, int]],
               temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool = True,
               steering: Steering = Steering()) -> Take:
+        """One take: the grooves chosen over the whole song (its sections, the Viterbi) in a few rounds of
+        Dinkelbach's iteration, each followed by the groove rules; then the structure rules (groove.rules)."""
         policy = self.policy
-        scale = policy.threshold_scale(steering)
-        mask = scores.step_mask()
         labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+        context = BarContext(scores, p, structure, policy, steering, labels, self.codebook, self.grooves, self.fills,
+                             lam=0.3, scale=policy.threshold_scale(steering), allow_rests=allow_rests, refine=refine,
+                             bass_silent=bass_silence(scores))
+        edges = structure_edges(scores, policy.crash_phrase_bars)
         total_p = float(p.sum())
-        lam = 0.3
         noise = None
         for _ in range(_DINKELBACH_ROUNDS):
-            gains = self.grooves.gains(p, scores.bar_steps, lam * scale, later_take=bool(avoid),
+            gains = self.grooves.gains(p, scores.bar_steps, context.threshold, later_take=bool(avoid),
                                        allowed=steering.allowed)
-            gains = continuation.steer_gains(gains, p, lam * scale, steering.continuation)
+            gains = continuation.steer_gains(gains, p, context.threshold, steering.continuation)
             if not allow_rests:
                 gains[:, self.grooves.sizes == 0] = -np.inf
             grooves_by_label = self.grooves.section_grooves(gains, scores, avoid, p)
@@ -119,37 +121,16 @@ class Decoder:
             # section (rests, crashes and fills still come from their own decisions below)
             bonus = policy.section_bonus if not avoid else _FORCED
             path = viterbi(gains, labels, grooves_by_label, bonus, policy.stay_bonus, noise)
-            hits = np.zeros(p.shape, dtype=bool)
-            rows = np.flatnonzero(path >= 0)
-            hits[rows] = self.codebook.patterns[path[rows]]
-            unknown = path < 0  # a bar length the codebook lacks: the cells worth playing, one by one
-            hits[unknown] = p[unknown] > lam * scale
-            grouped, grouped_hits = self.grooves.short_bar_hits(p, scores.bar_steps, lam * scale, steering.allowed)
-            hits[grouped] = grouped_hits[grouped]  # runs of 4/16-like bars play longer grooves across them
-            if refine and policy.refine_margin < 1.0:
-                hits |= (p > (lam + policy.refine_margin) * scale) & mask[:, :, None] & steering.refine_adds
-                hits &= ~(p < lam * scale - policy.refine_margin)
-            if policy.bass_kick and steering.allowed is None:  # a --style keeps its grooves' own kicks
-                follow_bass(hits, p[:, :, KICK], scores.bass_onsets, scores.bar_steps, policy.bass_kick_floor,
-                            lam * scale + policy.bass_kick_sure, policy.bass_kick_grid)
-            if steering.allowed is None:  # a --style keeps its grooves' own cymbals
-                voices.ride_sections(hits, p, labels, policy.ride_ratio)
-            continuation.play_preferred(hits, path, steering.continuation)
-            played = float(p[hits].sum())
-            expected_f1 = 2 * played / max(1e-9, hits.sum() + total_p)
-            lam = expected_f1 / 2
-        edges, silent_bass = structure_edges(scores, policy.crash_phrase_bars), bass_silence(scores)
-        decided = structure_decisions(policy, structure, edges, allow_rests, steering, silent_bass)
-        if silent_bass is not None:  # a bar the bass leaves silent is a rest's edge for the given groove too
-            edges[:, REST_COLUMN] |= silent_bass
-        continuation.edges_only(decided, edges, path, steering.continuation)
-        self.fills.apply(hits, p, decided, scores, lam * scale)
-        continuation.force_given(hits, decided, steering.continuation)
+            decision = rules.run(rules.GROOVE_RULES, context, BarDecision.of_entries(path, context, edges))
+            expected_f1 = 2 * float(p[decision.hits].sum()) / max(1e-9, decision.hits.sum() + total_p)
+            context = context.at(expected_f1 / 2)
+        rules.run(rules.STRUCTURE_RULES, context, decision)
+        hits = decision.hits
         velocity = midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits
         offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
         played = float(p[hits].sum())
         return Take(hits, velocity.astype(np.uint8), offset, path, grooves_by_label,
-                    2 * played / max(1e-9, hits.sum() + total_p), decided, lam * scale)
+                    2 * played / max(1e-9, hits.sum() + total_p), decision.marks, context.threshold)
 
     def apply_structure(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores,
                         lam: float) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
 from seq2drum.model.scoring import SongScores
 from seq2drum.song.sections import Section
@@ -114,27 +114,14 @@ def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarr
 # ---------------------------------------------------------------------------------------------- the decision
 
 
-def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
-                        steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
-    """(n, 3) bool rests, crashes and fills: where each calibrated probability (n, 3) passes its threshold, the
-    lower edge threshold at its edges (n, 3) (see `structure_edges`) and the rest's bass threshold in the bars
-    `bass_silent` (n,) (see `bass_silence`), unless `steering` forces the bar. A bar that rests neither crashes nor
-    fills."""
-    decided = np.zeros(structure.shape, dtype=bool)
-    for column, (anywhere, at_edge) in enumerate(((policy.rest_threshold, policy.rest_edge_threshold),
-                                                  (policy.crash_threshold, policy.crash_edge_threshold),
-                                                  (policy.fill_threshold, policy.fill_edge_threshold))):
-        decided[:, column] = structure[:, column] > np.where(edges[:, column], min(anywhere, at_edge), anywhere)
-    if bass_silent is not None:
-        decided[:, REST_COLUMN] |= bass_silent & (structure[:, REST_COLUMN] > policy.rest_bass_threshold)
-    if steering is not None:
-        forced_columns = ((REST_COLUMN, steering.rests), (CRASH_COLUMN, steering.crashes),
-                          (FILL_COLUMN, steering.fills))
-        for column, forced in forced_columns:
-            decided[:, column] = _forced(decided[:, column], forced)
-    decided[:, REST_COLUMN] &= allow_rests
-    decided[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decided[:, [REST_COLUMN]]
-    return decided
+def forced_marks(marks: np.ndarray, steering: Steering) -> np.ndarray:
+    """(n, 3) bool rests, crashes and fills: `marks` where `steering` leaves the bar to the model, else what it forces
+    (the mark rules, groove.rules, run this after their own)."""
+    forced_columns = ((REST_COLUMN, steering.rests), (CRASH_COLUMN, steering.crashes), (FILL_COLUMN, steering.fills))
+    marks = marks.copy()
+    for column, forced in forced_columns:
+        marks[:, column] = _forced(marks[:, column], forced)
+    return marks
 
 
 def _forced(model: np.ndarray, forced: np.ndarray | None) -> np.ndarray:

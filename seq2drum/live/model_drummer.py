@@ -26,23 +26,23 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
-from seq2drum.config import DataConfig
-from seq2drum.groove import controls
 from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, without_opening_crash
-from seq2drum.groove.bass_kick import follow_bass
+from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import Continuation, continuation, edges_only, play_preferred, steer_gains
+from seq2drum.groove.continuation import Continuation, continuation, steer_gains
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
+from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
-from seq2drum.groove.structure import structure_decisions
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid, live_bar
-from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES, midi_velocity
+from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.numpy_causal import CausalNetwork
@@ -264,7 +264,8 @@ class ModelDrummer:
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
                             refine_adds=options.style is None,
                             continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
-        take = self._take(scores, p, structure, state, steering, bar, live_edges(position, self.policy))
+        take = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering, bar.index,
+                          live_edges(position, self.policy))
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)
         if options.crashes == "none":
@@ -285,55 +286,6 @@ class ModelDrummer:
         except ConfigError:
             return None
 
-    def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, state: LiveState, steering: Steering,
-              bar: BarClock, edges: np.ndarray) -> Take:
-        """The bar decided as `Decoder._take` decides one, online: the groove chosen greedily with the stay bonus for
-        the last bar's, refined per cell; lambda refined from the running expected F1; then rests, crashes and
-        fills (`edges` (1, 3): where their edge thresholds hold). The take's threshold is lambda (the state keeps it
-        for the next bar)."""
-        rng = np.random.default_rng([state.seed, 3, bar.index])
-        hits, groove, lam = self._groove(p, scores, state, steering, rng)
-        decided = structure_decisions(self.policy, structure, edges, steering=steering)
-        edges_only(decided, edges, np.array([groove]), steering.continuation)
-        self.decoder.fills.apply(hits, p, decided, scores, lam * self.policy.threshold_scale(steering))
-        velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
-        offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
-        return Take(hits, velocity, offset, np.array([groove]), {}, 0.0, decided, lam)
-
-    def _groove(self, p: np.ndarray, scores: SongScores, state: LiveState, steering: Steering,
-                rng: np.random.Generator) -> tuple[np.ndarray, int, float]:
-        """(1, S, 9) hits of the groove chosen greedily (the stay bonus for the last bar's), refined per cell as the
-        offline decision refines them; lambda refined from the running expected F1."""
-        policy, lam, scale = self.policy, state.lam, self.policy.threshold_scale(steering)
-        played_p, n_hits, total = state.totals
-        noise = None
-        for _ in range(ROUNDS):
-            gains = self.decoder.grooves.gains(p, scores.bar_steps, lam * scale, allowed=steering.allowed)
-            gains = steer_gains(gains, p, lam * scale, steering.continuation)[0]
-            if 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
-                gains[state.groove] += policy.stay_bonus
-            if state.options.temperature > 0 and noise is None:
-                finite = gains[np.isfinite(gains)]
-                spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
-                noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
-            choice = int(np.argmax(gains if noise is None else gains + noise))
-            if np.isfinite(gains[choice]):
-                hits = self.decoder.codebook.patterns[choice][None].copy()
-            else:  # a bar length the codebook lacks: the cells worth playing, one by one
-                hits, choice = p > lam * scale, -1
-            if policy.refine_margin < 1.0:
-                adds = scores.step_mask()[:, :, None] & steering.refine_adds
-                hits |= (p > (lam + policy.refine_margin) * scale) & adds
-                hits &= ~(p < lam * scale - policy.refine_margin)
-            if policy.bass_kick and steering.allowed is None:  # kicks on the bass of the bar before (a --style
-                # keeps its grooves' own kicks)
-                follow_bass(hits, p[:, :, KICK], scores.bass_onsets, scores.bar_steps, policy.bass_kick_floor,
-                            lam * scale + policy.bass_kick_sure, policy.bass_kick_grid)
-            play_preferred(hits, np.array([choice]), steering.continuation)
-            expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + hits.sum() + total + p.sum())
-            lam = expected_f1 / 2
-        return hits, choice, lam
-
     def _render(self, hits: np.ndarray, velocity: np.ndarray, state: LiveState, bar: BarClock) -> list[DrumHit]:
         """The bar's drums as played: the humanizer's velocity and timing and `--swing` (as generation's render), the
         kit map."""
@@ -351,6 +303,51 @@ class ModelDrummer:
         notes = kit.apply(notes)
         return [DrumHit(onset=start / TICKS_PER_QUARTER, pitch=int(pitch), velocity=int(vel),
                         duration=max(1, end - start) / TICKS_PER_QUARTER) for start, end, pitch, vel in notes.tolist()]
+
+
+def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
+               structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray) -> Take:
+    """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided as `Decoder._take` decides a song,
+    online: the groove chosen greedily with the stay bonus for the last bar's, in rounds that refine lambda from the
+    running expected F1, each followed by the groove rules; then the structure rules (groove.rules), `edges` (1, 3)
+    where their edge thresholds hold. The take's threshold is lambda (the state keeps it for the next bar)."""
+    rng = np.random.default_rng([state.seed, 3, bar_index])
+    context = BarContext(scores, p, structure, policy, steering,
+                         bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
+                         decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
+                         bass_silent=bass_silence(scores))
+    decision, context = _groove(decoder, context, state, rng, edges)
+    rules.run(rules.STRUCTURE_RULES, context, decision)
+    hits = decision.hits
+    velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
+    offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
+    return Take(hits, velocity, offset, decision.entry.copy(), {}, 0.0, decision.marks, context.lam)
+
+
+def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.random.Generator,
+            edges: np.ndarray) -> tuple[BarDecision, BarContext]:
+    """The bar's groove chosen greedily (the stay bonus for the last bar's) and the groove rules run on it, in
+    ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda."""
+    p, steering, policy = context.p, context.steering, context.policy
+    played_p, n_hits, total = state.totals
+    noise = None
+    for _ in range(ROUNDS):
+        gains = decoder.grooves.gains(p, context.scores.bar_steps, context.threshold, allowed=steering.allowed)
+        gains = steer_gains(gains, p, context.threshold, steering.continuation)[0]
+        if 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
+            gains[state.groove] += policy.stay_bonus
+        if state.options.temperature > 0 and noise is None:
+            finite = gains[np.isfinite(gains)]
+            spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
+            noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
+        choice = int(np.argmax(gains if noise is None else gains + noise))
+        choice = choice if np.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
+        decision = BarDecision.of_entries(np.array([choice]), context, edges)
+        rules.run(rules.GROOVE_RULES, context, decision)
+        hits = decision.hits
+        expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + hits.sum() + total + p.sum())
+        context = context.at(expected_f1 / 2)
+    return decision, context
 
 
 def live_edges(position: int, policy: DecodingPolicy) -> np.ndarray:

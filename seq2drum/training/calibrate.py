@@ -31,8 +31,9 @@ from torch.nn import functional as F
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
 from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
+from seq2drum.groove.rules import structure_decisions
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       bass_silence, drummed_structure, structure_decisions, structure_edges)
+                                       bass_silence, drummed_structure, structure_edges)
 from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.scoring import SongScores, song_scores

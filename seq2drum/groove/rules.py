@@ -1,0 +1,227 @@
+"""What a bar plays, in order: the bar rules that offline generation and the live drummer both run.
+
+A decision is made in two passes over a `BarDecision` (hits, the codebook entry each bar is built on, the bar's
+rest/crash/fill marks and where the song changes):
+
+1. Each round of the groove choice: a chooser sets `entry` per bar (offline: the Viterbi over the whole song and
+   its sections, `Decoder`; live: greedily from the bars played so far, `live.model_drummer`), then `GROOVE_RULES`
+   run top to bottom.
+2. Once the grooves hold: `STRUCTURE_RULES` mark and play rests, crashes and fills, the song's ending and the drums
+   the user gave.
+
+Every rule is a small function `rule(context, decision) -> None` that reads the scores and settings in `BarContext`
+and changes the named fields of the decision in place; its docstring says which. Offline and live differ only in
+the chooser and in what they hear (`BarContext`), never in the rules, so a bar with the same groove choice, scores,
+past and bass gets the same hits (tests/test_rules.py holds that).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seq2drum.groove import continuation as given_drums
+from seq2drum.groove import voices
+from seq2drum.groove.bass_kick import follow_bass
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.gains import GrooveGains
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, forced_marks
+from seq2drum.midi.drums import KICK
+from seq2drum.model.scoring import SongScores
+
+
+@dataclass(frozen=True)
+class BarContext:
+    """What the rules read: the bars' scores and calibrated probabilities, the settings, and what the chooser knows
+    of the song (its section labels offline; live, the one bar)."""
+
+    scores: SongScores
+    p: np.ndarray  # (n, S, 9) calibrated hit probabilities, 0 outside each bar
+    structure: np.ndarray  # (n, 3) calibrated rest, crash, fill probabilities
+    policy: DecodingPolicy
+    steering: Steering
+    labels: np.ndarray  # (n,) section label of each bar (-1: none)
+    codebook: GrooveCodebook
+    grooves: GrooveGains
+    fills: FillWriter
+    lam: float = 0.3  # lambda: the probability above which a cell is worth playing (the expected F1's half)
+    scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
+    allow_rests: bool = True
+    refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
+    bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
+
+    @property
+    def threshold(self) -> float:
+        """Lambda as scaled: what grooves, cells and fills are chosen against."""
+        return self.lam * self.scale
+
+    def at(self, lam: float) -> BarContext:
+        """The context with lambda moved (each round of the groove choice refines it)."""
+        return dataclasses.replace(self, lam=lam)
+
+
+@dataclass
+class BarDecision:
+    """The decision the rules write, per bar."""
+
+    hits: np.ndarray  # (n, S, 9) bool
+    entry: np.ndarray  # (n,) int64 codebook entry each bar is built on (-1: none, a bar length it lacks)
+    marks: np.ndarray  # (n, 3) bool rest, crash, fill (groove.structure's columns)
+    edges: np.ndarray  # (n, 3) bool where each mark's edge threshold holds: the song changes there
+
+    @classmethod
+    def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
+        """A decision whose bars are the chosen codebook entries, no marks yet."""
+        n = len(entry)
+        return cls(np.zeros(context.p.shape, dtype=bool), np.asarray(entry, dtype=np.int64),
+                   np.zeros((n, 3), dtype=bool), np.asarray(edges, dtype=bool).copy())
+
+
+Rule = Callable[[BarContext, BarDecision], None]
+
+
+# ---------------------------------------------------------------------------------------------- the groove
+
+
+def codebook_grooves(context: BarContext, decision: BarDecision) -> None:
+    """hits: every bar with an entry plays its pattern."""
+    rows = np.flatnonzero(decision.entry >= 0)
+    decision.hits[rows] = context.codebook.patterns[decision.entry[rows]]
+
+
+def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
+    """hits: a bar of a length the codebook lacks plays the cells worth playing, one by one."""
+    unknown = decision.entry < 0
+    decision.hits[unknown] = context.p[unknown] > context.threshold
+
+
+def short_bars(context: BarContext, decision: BarDecision) -> None:
+    """hits: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`)."""
+    grouped, hits = context.grooves.short_bar_hits(context.p, context.scores.bar_steps, context.threshold,
+                                                   context.steering.allowed)
+    decision.hits[grouped] = hits[grouped]
+
+
+def refine_cells(context: BarContext, decision: BarDecision) -> None:
+    """hits: add cells far above lambda (`refine_margin`; only drops under a style) and drop cells far below."""
+    margin = context.policy.refine_margin
+    if not context.refine or margin >= 1.0:
+        return
+    adds = context.scores.step_mask()[:, :, None] & context.steering.refine_adds
+    decision.hits |= (context.p > (context.lam + margin) * context.scale) & adds
+    decision.hits &= ~(context.p < context.threshold - margin)
+
+
+def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
+    """hits (kick): where a bass strikes, the kick plays on its onsets (groove.bass_kick); a style keeps its own."""
+    policy = context.policy
+    if not policy.bass_kick or context.steering.allowed is not None:
+        return
+    follow_bass(decision.hits, context.p[:, :, KICK], context.scores.bass_onsets, context.scores.bar_steps,
+                policy.bass_kick_floor, context.threshold + policy.bass_kick_sure, policy.bass_kick_grid)
+
+
+def ride_sections(context: BarContext, decision: BarDecision) -> None:
+    """hits (closed hat, ride): a section the model hears ridden keeps time on the ride (groove.voices); a style
+    keeps its own cymbals."""
+    if context.steering.allowed is None:
+        voices.ride_sections(decision.hits, context.p, context.labels, context.policy.ride_ratio)
+
+
+def given_pattern(context: BarContext, decision: BarDecision) -> None:
+    """hits: a bar that chose the user's groove (--keep-drums, --groove) plays its exact pattern."""
+    given_drums.play_preferred(decision.hits, decision.entry, context.steering.continuation)
+
+
+GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, kicks_follow_bass,
+                                  ride_sections, given_pattern)
+
+
+# ---------------------------------------------------------------------------------------------- bar structure
+
+
+def rest_marks(context: BarContext, decision: BarDecision) -> None:
+    """marks (rest): where the rest probability passes its threshold (the lower edge threshold where the guitar is
+    silent), or the bass's threshold in a bar a heard bass leaves silent."""
+    policy = context.policy
+    _threshold_marks(context, decision, REST_COLUMN, policy.rest_threshold, policy.rest_edge_threshold)
+    if context.bass_silent is not None:
+        decision.marks[:, REST_COLUMN] |= context.bass_silent & (context.structure[:, REST_COLUMN]
+                                                                 > policy.rest_bass_threshold)
+
+
+def crash_marks(context: BarContext, decision: BarDecision) -> None:
+    """marks (crash): the crash on the downbeat, where its probability passes its threshold (the lower edge
+    threshold where a section or a phrase opens: `edges`)."""
+    policy = context.policy
+    _threshold_marks(context, decision, CRASH_COLUMN, policy.crash_threshold, policy.crash_edge_threshold)
+
+
+def fill_marks(context: BarContext, decision: BarDecision) -> None:
+    """marks (fill): a fill closing the bar, where its probability passes its threshold (the lower edge threshold
+    where a section or a phrase closes)."""
+    policy = context.policy
+    _threshold_marks(context, decision, FILL_COLUMN, policy.fill_threshold, policy.fill_edge_threshold)
+
+
+def steered_marks(context: BarContext, decision: BarDecision) -> None:
+    """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
+    then no rest where rests are not allowed, and a resting bar neither crashes nor fills."""
+    decision.marks[:] = forced_marks(decision.marks, context.steering)
+    decision.marks[:, REST_COLUMN] &= context.allow_rests
+    decision.marks[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decision.marks[:, [REST_COLUMN]]
+
+
+def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:
+    """edges (rest): a bar a heard bass leaves silent is where the user's groove may rest too."""
+    if context.bass_silent is not None:
+        decision.edges[:, REST_COLUMN] |= context.bass_silent
+
+
+def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
+    """marks: a bar playing the user's groove rests, crashes or fills only at its edges (groove.continuation)."""
+    given_drums.edges_only(decision.marks, decision.edges, decision.entry, context.steering.continuation)
+
+
+def play_marks(context: BarContext, decision: BarDecision) -> None:
+    """hits: the marks played (a rest empties the bar, a fill replaces its last beat, a crash and kick on the
+    downbeat), then the ending: kick and crash on the guitar's last onset and nothing after it."""
+    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold)
+
+
+def given_bars(context: BarContext, decision: BarDecision) -> None:
+    """hits, marks: bars the user's own drums play (--keep-drums) hold exactly those hits, and no marks."""
+    given_drums.force_given(decision.hits, decision.marks, context.steering.continuation)
+
+
+MARK_RULES: tuple[Rule, ...] = (rest_marks, crash_marks, fill_marks, steered_marks)
+STRUCTURE_RULES: tuple[Rule, ...] = (*MARK_RULES, bass_silence_is_edge, given_groove_holds, play_marks, given_bars)
+
+
+def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> BarDecision:
+    """Run `rules` on the decision in order; returns it."""
+    for rule in rules:
+        rule(context, decision)
+    return decision
+
+
+def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
+                        steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3) bool rests, crashes and fills as `MARK_RULES` mark them from the calibrated probabilities (n, 3) and
+    the edges (n, 3) alone: what calibration replays for every threshold it tries."""
+    unset: Any = None  # the mark rules read neither scores, hits nor the codebook
+    context = BarContext(unset, unset, structure, policy, steering or Steering(), unset, unset, unset, unset,
+                         allow_rests=allow_rests, bass_silent=bass_silent)
+    decision = BarDecision(unset, unset, np.zeros(structure.shape, dtype=bool), np.asarray(edges, dtype=bool))
+    return run(MARK_RULES, context, decision).marks
+
+
+def _threshold_marks(context: BarContext, decision: BarDecision, column: int, anywhere: float,
+                     at_edge: float) -> None:
+    edge = decision.edges[:, column]
+    decision.marks[:, column] = context.structure[:, column] > np.where(edge, min(anywhere, at_edge), anywhere)

@@ -1,0 +1,304 @@
+"""The bar rules (groove.rules), one test each, and the parity of offline and live decisions: if a rule breaks, the
+test named after it fails; if offline and live drift apart again, the parity test fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.groove import rules
+from seq2drum.groove.continuation import continuation
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.gains import GrooveGains
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, structure_edges
+from seq2drum.live import model_drummer
+from seq2drum.live.model_drummer import LiveState, decide_bar
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE
+from seq2drum.model.scoring import SongScores
+from seq2drum.options import GenerationOptions
+from seq2drum.song.sections import Section
+from tests.builders import rock_bar, tiny_codebook
+
+S = 32  # the tiny codebook's widest bar
+CODEBOOK = tiny_codebook()
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def scores_of(p: np.ndarray, structure: np.ndarray | None = None, bar_steps: int = 16,
+              bass_onsets: np.ndarray | None = None, sections: list[Section] | None = None,
+              last_onset: tuple[int, int] | None = None) -> SongScores:
+    """SongScores of n bars of `bar_steps` steps with hit probabilities p (n, S, 9) and structure probabilities."""
+    n = len(p)
+    structure = np.full((n, 3), 0.01) if structure is None else structure
+    return SongScores(hit_logits=logit(p), velocity=np.full(p.shape, 90.0), offset=np.zeros(p.shape),
+                      structure_logits=logit(structure), bar_steps=np.full(n, bar_steps),
+                      beat_steps=np.full(n, 4 if bar_steps >= 8 else 2), guitar_plays=np.ones(n, dtype=bool),
+                      sections=sections or [], first_bar=0, last_onset=last_onset or (n, 0), bass_onsets=bass_onsets)
+
+
+def context_of(p: np.ndarray, structure: np.ndarray | None = None, policy: DecodingPolicy | None = None,
+               steering: Steering | None = None, labels: np.ndarray | None = None, lam: float = 0.3,
+               **kwargs: object) -> BarContext:
+    """A context over the tiny codebook for bars with probabilities p (n, S, 9)."""
+    policy, steering = policy or DecodingPolicy(), steering or Steering()
+    scores = scores_of(p, structure, **kwargs)  # type: ignore[arg-type]
+    structure = np.full((len(p), 3), 0.01) if structure is None else structure
+    return BarContext(scores, p, structure, policy, steering, np.full(len(p), -1) if labels is None else labels,
+                      CODEBOOK, GrooveGains(CODEBOOK, 0), FillWriter(CODEBOOK), lam=lam)
+
+
+def decision_of(context: BarContext, entry: list[int] | None = None, edges: np.ndarray | None = None) -> BarDecision:
+    n = len(context.p)
+    return BarDecision.of_entries(np.array(entry if entry is not None else [-1] * n), context,
+                                  np.zeros((n, 3), dtype=bool) if edges is None else edges)
+
+
+def entry_of(bar: np.ndarray) -> int:
+    padded = np.zeros((S, 9), dtype=bool)
+    padded[: len(bar)] = bar
+    return int(np.flatnonzero((CODEBOOK.patterns == padded).all(axis=(1, 2)))[0])
+
+
+ROCK = entry_of(rock_bar(16))
+
+
+def test_the_rules_run_in_the_order_the_readme_gives() -> None:
+    assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
+                                                        "refine_cells", "kicks_follow_bass", "ride_sections",
+                                                        "given_pattern"]
+    assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
+                                                           "steered_marks", "bass_silence_is_edge",
+                                                           "given_groove_holds", "play_marks", "given_bars"]
+
+
+def test_codebook_grooves_plays_each_bars_entry_and_leaves_bars_without_one() -> None:
+    context = context_of(np.zeros((2, S, 9)))
+    decision = decision_of(context, [ROCK, -1])
+    rules.codebook_grooves(context, decision)
+    assert (decision.hits[0] == CODEBOOK.patterns[ROCK]).all()
+    assert not decision.hits[1].any()
+
+
+def test_unknown_lengths_plays_the_cells_above_lambda_in_bars_without_an_entry() -> None:
+    p = np.zeros((2, S, 9))
+    p[:, 3, SNARE], p[:, 5, KICK] = 0.9, 0.1
+    context = context_of(p)
+    decision = decision_of(context, [ROCK, -1])
+    rules.unknown_lengths(context, decision)
+    assert not decision.hits[0].any()  # a bar with an entry is codebook_grooves' to play
+    assert decision.hits[1, 3, SNARE] and not decision.hits[1, 5, KICK]
+
+
+def test_short_bars_play_one_longer_groove_across_a_run_of_four_step_bars() -> None:
+    p = np.zeros((4, S, 9))
+    p[:, :4, [KICK, SNARE, CLOSED_HAT]] = 0.8
+    context = context_of(p, bar_steps=4, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    decision = decision_of(context)
+    rules.short_bars(context, decision)
+    assert decision.hits[:, :4].any() and not decision.hits[:, 4:].any()
+    single = context_of(p[:1], bar_steps=4, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    alone = decision_of(single)
+    rules.short_bars(single, alone)
+    assert not alone.hits.any()  # one short bar is no run
+
+
+def test_refine_cells_adds_sure_cells_drops_unlikely_ones_and_a_style_only_drops() -> None:
+    p = np.zeros((1, S, 9))
+    p[0, 2, SNARE] = 0.95  # far above lambda 0.3 + margin 0.25
+    context = context_of(p)
+    decision = decision_of(context, [ROCK])
+    rules.codebook_grooves(context, decision)
+    rules.refine_cells(context, decision)
+    assert decision.hits[0, 2, SNARE]
+    assert not decision.hits[0, 0, KICK]  # the rock bar's kick, at p 0, is dropped
+    styled = context_of(p, steering=Steering(refine_adds=False))
+    kept = decision_of(styled, [ROCK])
+    rules.refine_cells(styled, kept)
+    assert not kept.hits[0, 2, SNARE]
+    off = context_of(p, policy=DecodingPolicy(refine_margin=1.0))
+    untouched = decision_of(off, [ROCK])
+    rules.codebook_grooves(off, untouched)
+    rules.refine_cells(off, untouched)
+    assert (untouched.hits[0] == CODEBOOK.patterns[ROCK]).all()
+
+
+def test_kicks_follow_the_bass_unless_a_style_keeps_its_own() -> None:
+    p = np.full((1, S, 9), 0.4)
+    p[0, 0, KICK] = 0.7  # above lambda 0.3 + bass_kick_sure 0.2: the groove's kick stays
+    bass = np.zeros((1, S), dtype=bool)
+    bass[0, [6, 10]] = True
+    context = context_of(p, bass_onsets=bass)
+    decision = decision_of(context, [ROCK])
+    rules.codebook_grooves(context, decision)
+    rules.kicks_follow_bass(context, decision)
+    assert np.flatnonzero(decision.hits[0, :, KICK]).tolist() == [0, 6, 10]  # the bass's, and a sure kick kept
+    styled = context_of(p, bass_onsets=bass, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    own = decision_of(styled, [ROCK])
+    rules.codebook_grooves(styled, own)
+    rules.kicks_follow_bass(styled, own)
+    assert (own.hits[0] == CODEBOOK.patterns[ROCK]).all()
+
+
+def test_ride_sections_moves_the_hats_to_the_ride_where_the_model_hears_a_ride() -> None:
+    p = np.zeros((1, S, 9))
+    p[0, :16, CLOSED_HAT], p[0, :16, RIDE] = 0.5, 0.4
+    context = context_of(p)
+    decision = decision_of(context, [ROCK])
+    rules.codebook_grooves(context, decision)
+    hats = decision.hits[0, :, CLOSED_HAT].copy()
+    rules.ride_sections(context, decision)
+    assert (decision.hits[0, :, RIDE] == hats).all() and not decision.hits[0, :, CLOSED_HAT].any()
+
+
+def test_given_pattern_plays_the_users_exact_bar_where_its_groove_was_chosen() -> None:
+    given = rock_bar(16)
+    given[14, SNARE] = True  # not a codebook entry: its nearest is the rock bar
+    padded = np.zeros((1, S, 9), dtype=bool)
+    padded[0, :16] = given
+    steer = continuation(CODEBOOK, np.array([16]), np.zeros(1, bool), np.zeros_like(padded), np.ones(1, bool), padded)
+    context = context_of(np.zeros((1, S, 9)), steering=Steering(continuation=steer))
+    decision = decision_of(context, [ROCK])
+    rules.codebook_grooves(context, decision)
+    rules.given_pattern(context, decision)
+    assert (decision.hits == padded).all()
+
+
+def test_rest_marks_pass_the_threshold_the_lower_one_at_edges_and_the_bass_ones_where_the_bass_rests() -> None:
+    structure = np.array([[0.6, 0, 0], [0.3, 0, 0], [0.3, 0, 0], [0.3, 0, 0]])
+    policy = DecodingPolicy(rest_threshold=0.5, rest_edge_threshold=0.2, rest_bass_threshold=0.25)
+    context = context_of(np.zeros((4, S, 9)), structure, policy)
+    context = BarContext(**{**context.__dict__, "bass_silent": np.array([False, False, False, True])})
+    edges = np.zeros((4, 3), dtype=bool)
+    edges[1, REST_COLUMN] = True
+    decision = decision_of(context, edges=edges)
+    rules.rest_marks(context, decision)
+    assert decision.marks[:, REST_COLUMN].tolist() == [True, True, False, True]
+
+
+@pytest.mark.parametrize("rule, column", [(rules.crash_marks, CRASH_COLUMN), (rules.fill_marks, FILL_COLUMN)],
+                         ids=["crash", "fill"])
+def test_crash_and_fill_marks_pass_their_threshold_and_the_lower_edge_threshold_at_edges(rule, column) -> None:
+    structure = np.zeros((3, 3))
+    structure[:, column] = [0.7, 0.3, 0.3]
+    policy = DecodingPolicy(crash_threshold=0.5, crash_edge_threshold=0.2, fill_threshold=0.5,
+                            fill_edge_threshold=0.2)
+    context = context_of(np.zeros((3, S, 9)), structure, policy)
+    edges = np.zeros((3, 3), dtype=bool)
+    edges[1, column] = True
+    decision = decision_of(context, edges=edges)
+    rule(context, decision)
+    assert decision.marks[:, column].tolist() == [True, True, False]
+    assert not np.delete(decision.marks, column, axis=1).any()
+
+
+def test_steered_marks_force_what_the_musician_asked_and_a_rest_neither_crashes_nor_fills() -> None:
+    steering = Steering(crashes=np.array([True, None, False], dtype=object), rests=np.array([False, True, False]))
+    context = context_of(np.zeros((3, S, 9)), steering=steering)
+    decision = decision_of(context)
+    decision.marks[:, CRASH_COLUMN] = [False, True, True]
+    rules.steered_marks(context, decision)
+    assert decision.marks.tolist() == [[False, True, False], [True, False, False], [False, False, False]]
+    no_rests = BarContext(**{**context.__dict__, "allow_rests": False})
+    again = decision_of(no_rests)
+    rules.steered_marks(no_rests, again)
+    assert not again.marks[:, REST_COLUMN].any()
+
+
+def test_a_bar_the_bass_leaves_silent_is_a_rests_edge() -> None:
+    context = context_of(np.zeros((2, S, 9)))
+    context = BarContext(**{**context.__dict__, "bass_silent": np.array([True, False])})
+    decision = decision_of(context)
+    rules.bass_silence_is_edge(context, decision)
+    assert decision.edges[:, REST_COLUMN].tolist() == [True, False]
+
+
+def test_a_bar_on_the_users_groove_marks_only_at_its_edges() -> None:
+    padded = np.zeros((2, S, 9), dtype=bool)
+    padded[:, :16] = rock_bar(16)
+    steer = continuation(CODEBOOK, np.full(2, 16), np.zeros(2, bool), np.zeros_like(padded), np.ones(2, bool), padded)
+    context = context_of(np.zeros((2, S, 9)), steering=Steering(continuation=steer))
+    edges = np.zeros((2, 3), dtype=bool)
+    edges[1, CRASH_COLUMN] = True
+    decision = decision_of(context, [ROCK, ROCK], edges)
+    decision.marks[:, CRASH_COLUMN] = True
+    rules.given_groove_holds(context, decision)
+    assert decision.marks[:, CRASH_COLUMN].tolist() == [False, True]
+
+
+def test_play_marks_empties_rests_writes_fills_crashes_and_the_ending() -> None:
+    p = np.full((3, S, 9), 0.2)
+    context = context_of(p, last_onset=(2, 4))
+    decision = decision_of(context, [ROCK] * 3)
+    rules.codebook_grooves(context, decision)
+    decision.marks[:] = [[True, False, False], [False, True, True], [False, False, False]]
+    rules.play_marks(context, decision)
+    assert not decision.hits[0].any()
+    assert decision.hits[1, 0, CRASH] and decision.hits[1, 0, KICK]
+    assert not (decision.hits[1, 12:16] == CODEBOOK.patterns[ROCK, 12:16]).all()  # a fill replaced the last beat
+    assert decision.hits[2, 4, CRASH] and not decision.hits[2, 5:].any()  # the ending
+
+
+def test_given_bars_hold_the_users_hits_and_no_marks() -> None:
+    given = np.zeros((2, S, 9), dtype=bool)
+    given[0, [0, 8], KICK] = True
+    steer = continuation(CODEBOOK, np.full(2, 16), np.array([True, False]), given, np.zeros(2, bool),
+                         np.zeros_like(given))
+    context = context_of(np.zeros((2, S, 9)), steering=Steering(continuation=steer))
+    decision = decision_of(context, [ROCK, ROCK])
+    rules.codebook_grooves(context, decision)
+    decision.marks[:] = True
+    rules.given_bars(context, decision)
+    assert (decision.hits[0] == given[0]).all() and not decision.marks[0].any()
+    assert (decision.hits[1] == CODEBOOK.patterns[ROCK]).all() and decision.marks[1].all()
+
+
+def test_structure_decisions_are_the_mark_rules() -> None:
+    rng = np.random.default_rng(0)
+    structure, edges = rng.random((20, 3)), rng.random((20, 3)) < 0.3
+    policy = DecodingPolicy(rest_threshold=0.6, crash_edge_threshold=0.1, fill_edge_threshold=0.3)
+    context = context_of(np.zeros((20, S, 9)), structure, policy)
+    marked = rules.run(rules.MARK_RULES, context, decision_of(context, edges=edges)).marks
+    assert (rules.structure_decisions(policy, structure, edges) == marked).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A song of one bar decided offline (Decoder) and live (`decide_bar`) with the same scores, bass and edges, and
+    the same rounds of lambda from the same start: the same hits, marks and groove."""
+    monkeypatch.setattr(model_drummer, "ROUNDS", 3)  # the offline decision's Dinkelbach rounds
+    rng = np.random.default_rng(seed)
+    p = np.zeros((1, S, 9))
+    p[0, :16] = rng.random((16, 9)) ** 2
+    bass = rng.random((1, S)) < 0.25 if seed % 2 else None
+    structure = rng.random((1, 3))
+    scores = scores_of(p, structure, bass_onsets=bass, sections=[Section(0, 1, 0)])
+    policy = DecodingPolicy(crash_edge_threshold=0.0, ride_ratio=0.4)
+    decoder = Decoder(CODEBOOK, policy)
+    from seq2drum.groove.policy import calibrated
+
+    probabilities, calibrated_structure = calibrated(scores, policy)
+    offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True)
+    state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
+    live = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
+                      structure_edges(scores, policy.crash_phrase_bars))
+    assert (offline.hits == live.hits).all()
+    assert (offline.structure == live.structure).all()
+    assert offline.grooves.tolist() == live.grooves.tolist()
+
+
+def test_the_readme_names_the_rule_list_in_its_order() -> None:
+    """README's "Where is it decided?" lists the rules as they run; a renamed or reordered rule must change it."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Where is it decided?"):]
+    names = [rule.__name__ for rule in (*rules.GROOVE_RULES, *rules.STRUCTURE_RULES)]
+    places = [section.find(f"`{name}`") for name in names]
+    assert -1 not in places, [name for name, place in zip(names, places) if place < 0]
+    assert places == sorted(places)
