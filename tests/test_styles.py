@@ -102,7 +102,7 @@ def test_a_style_that_does_not_fit_names_the_ones_that_do(name: str, meters: lis
     assert "\n" not in message and all(word in message for word in words), message
 
 
-def test_the_controls_page_lists_the_shipped_models_styles_as_the_program_does(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_controls_page_lists_the_styles_as_the_program_does(capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 23: the `--mode styles` block (now in docs/controls.md) had odd-meter without 6/4. Breaks when either
     changes alone."""
     from pathlib import Path
