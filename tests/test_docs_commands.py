@@ -130,6 +130,33 @@ def test_the_counts_of_commands_run_and_skipped(record_property: pytest.RecordPr
     assert run >= 40
 
 
+def heading_anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    anchors, fenced = set(), False
+    for line in path.read_text().split("\n"):
+        fenced = not fenced if line.startswith("```") else fenced
+        heading = re.match(r"^#{1,6} (.*)", line)
+        if heading and not fenced:
+            anchors.add(re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+def test_every_relative_link_resolves() -> None:
+    """A page moved or a heading renamed leaves links pointing nowhere: every relative link of README.md, docs/ and
+    the model cards names an existing file, and an existing heading when it has an anchor."""
+    broken = []
+    for page in [*DOC_FILES, REPO / "models" / "README.md"]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            destination = (page.parent / path).resolve() if path else page
+            if not destination.exists() or (anchor and destination.suffix == ".md"
+                                             and anchor not in heading_anchors(destination)):
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+    assert not broken, "\n".join(broken)
+
+
 def drum_clip_bytes() -> bytes:
     return song_bytes(None, notes_from_steps(backbeat(2)))
 
