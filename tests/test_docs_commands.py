@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,15 +52,13 @@ SKIPPED: list[tuple[str, str]] = [
     (r"bench\.", "a benchmark: prints figures over many songs, minutes"),
     (r"^grpcurl", ("grpcurl is a separate tool, not a Python requirement (tests/test_server.py calls the same"
                   " methods and the health check over a real channel)")),
-    (r"--tls-cert|--tls-ca", ("needs a TLS certificate and key (tests/test_server_hostile.py makes one and runs"
-                             " the server with TLS and a token)")),
     (r"studio-pc|10\.0\.0\.|studio\.lan", "names machines on a studio network"),
     (r"daw_helper.*--live", "needs MIDI ports (python-rtmidi) and a DAW playing"),
     (r"daw_helper.*--simulate", ("plays a song to the live model in scaled real time, seconds per bar"
                                 " (tests/test_live_play.py runs --simulate)")),
     (r"daw_helper.*--watch", "watches a folder until Ctrl-C (tests/test_client.py runs the watcher)"),
 ]
-RUNNABLE = re.compile(r"^(python main\.py|seq2drum |python -m client\.daw_helper|python -m server)")
+RUNNABLE = re.compile(r"^(python main\.py|seq2drum |python -m client\.daw_helper|python -m server|openssl |python -c )")
 KIT_MAP = {"kick": 36, "snare": 40, "closed_hat": 22, "open_hat": 26}  # the example of docs/controls.md
 SONG_NAMES = ("song.mid", "My song.mid", "Verse riff.mid", "arrangement.mid")
 RUN_FOLDERS = ("runs/mine", "runs/ens", "runs/X")  # run folders the docs name, given a tiny model here
@@ -262,6 +261,16 @@ def test_documented_command(command: Command, request: pytest.FixtureRequest) ->
         pytest.skip(reason)
     folder: Path = request.getfixturevalue("folder")
     words = shell_words(command.text, folder)
+    if command.text.startswith(("openssl", "python -c")):  # making a certificate or a token: run by the shell
+        if words[0] == "openssl" and shutil.which("openssl") is None:
+            pytest.skip("openssl is not installed")
+        done = subprocess.run(command.text, shell=True, cwd=folder, capture_output=True, text=True, timeout=60,
+                              check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert any(path.suffix in (".pem", ".txt") for path in folder.iterdir())
+        return
+    if "--tls-cert" in words:
+        make_certificate_and_token(folder)
     if command.text.startswith("python -m server"):
         code, err = run_server(words[1:], folder)
         assert code == 0, err[-2000:]
@@ -276,6 +285,15 @@ def test_documented_command(command: Command, request: pytest.FixtureRequest) ->
         assert run_main(args) == 0
     written = [path for path in folder.rglob("*") if path.is_file() and "drums" in path.name]
     assert written or "--mode styles" in command.text or command.text.startswith("python -m server")
+
+
+def make_certificate_and_token(folder: Path) -> None:
+    """server.pem, server.key and token.txt as docs/server.md makes them (skipped where openssl is missing)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to start the server with TLS")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+                    "server.pem", "-days", "1", "-subj", "/CN=localhost"], cwd=folder, check=True, capture_output=True)
+    (folder / "token.txt").write_text("s3cret\n")
 
 
 def audio_extra_installed() -> bool:
