@@ -45,7 +45,7 @@ SKIPPED: list[tuple[str, str]] = [
                                       " tests/test_ensemble.py train tiny models)")),
     (r"tools\.(crossval|cv_prior)", "cross-validation: five trainings on ../shared/data, hours"),
     (r"tools\.(score_split|crash_figures)", "scores cross-validation outputs with ../shared/scoring"),
-    (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal)",
+    (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal|style_check)",
      "needs the real songs in ../shared/data and minutes over all of them"),
     (r"^POLICY=", "sets a shell variable for the next command (a cross-validation run)"),
     (r"models\.export_default", "rewrites a checkpoint: the shipped model, or a training run's best.pt"),
