@@ -170,7 +170,8 @@ class TrainConfig(_Config):
     max_batch_bars: int = 2048  # cap on padded bars (items x longest item) in one batch
     # > 0: best.pt holds an exponential moving average of the weights (this decay per optimizer step, its horizon at
     # most a tenth of the run), chosen and early-stopped by its own validation loss; the raw weights' best is kept
-    # beside it as best-raw.pt. 0.995 (about the last 3 epochs on 660 songs) won on two seeds' 5 folds (model card)
+    # beside it as best-raw.pt. 0.995 (about the last 3 epochs on 660 songs) won on two seeds' 5 folds
+    # (docs/experiments/2026-11-25-moving-average-and-ensembles.md)
     ema_decay: float = 0.995
 
     def __post_init__(self) -> None:

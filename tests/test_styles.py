@@ -102,19 +102,20 @@ def test_a_style_that_does_not_fit_names_the_ones_that_do(name: str, meters: lis
     assert "\n" not in message and all(word in message for word in words), message
 
 
-def test_the_readme_lists_the_shipped_models_styles_as_the_program_does(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 23: the README's `--mode styles` block had odd-meter without 6/4. Breaks when either changes alone."""
+def test_the_controls_page_lists_the_styles_as_the_program_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23: the `--mode styles` block (now in docs/controls.md) had odd-meter without 6/4. Breaks when either
+    changes alone."""
     from pathlib import Path
 
     from seq2drum.cli import main
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "controls.md").read_text()
     block = re.search(r"checks this listing against the program\):\n\n  ```\n(.*?)\n  ```", readme, re.S)
     assert block is not None
     assert main.main(["--mode", "styles"]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert [line.strip() for line in block.group(1).splitlines()] == printed
-    assert meter_name(20, False, 4) == "5/4"  # a 10/8 bar: the README says such songs take odd-meter as 5/4
+    assert meter_name(20, False, 4) == "5/4"  # a 10/8 bar: docs/controls.md says such songs take odd-meter as 5/4
 
 
 def test_the_break_family_is_never_offered() -> None:

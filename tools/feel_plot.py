@@ -1,6 +1,7 @@
-"""The README's picture of what the humanizer learned: mean velocity and mean offset from the grid at each 16th of a
-4/4 bar, for kick, snare and closed hi-hat, as GMD's drummers played its test split (which the tables never saw)
-and as seq2drum's humanizer plays the same hits (humanize 1, a drummer drawn per performance from seed 0).
+"""The picture of what the humanizer learned (docs/feel.png, shown in docs/controls.md): mean velocity and mean
+offset from the grid at each 16th of a 4/4 bar, for kick, snare and closed hi-hat, as GMD's drummers played its test
+split (which the tables never saw) and as seq2drum's humanizer plays the same hits (humanize 1, a drummer drawn per
+performance from seed 0).
 
     python -m tools.feel_plot --data ../shared/data/gmd --out docs/feel.png
 """

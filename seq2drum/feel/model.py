@@ -3,19 +3,12 @@ offset from the grid, with backoff to coarser contexts; stored as gmd_feel.npz +
 arrays and JSON, no pickle) and `humanize`, which samples each hit's velocity and timing from them with the
 request's random generator.
 
-A hit's velocity is its context's median (within one performance) + the request's drummer's level for its class
-+ the sample's distance from that median times the drummer's spread factor; its offset likewise. The drummer (how
-loud or soft, ahead or behind, tight or loose this drummer plays today) is drawn once per request from the spread
-of GMD's performances, so a song keeps one drummer's consistency instead of every hit drawing from all drummers.
-`feel` fixes the draw: tight = a drummer at the 10th percentile of timing spread, laid-back / pushed = one at the
-90th / 10th percentile of timing level (behind / ahead of the click).
-
-For songs, velocities are then centred on the decided drums' mean (the network's loudness) and their distances
-from it narrowed (SONG_VELOCITY_SPREAD): GMD's drummers play softer and wider than the songs' drum parts.
-
-`amount` (the `--humanize` control) runs from 0 (every hit on the grid, velocities as decided) through 1 (as the
-drummer plays) to 1.5 (each hit's distance from its median 1.5 times as wide); between 0 and 1 velocities are
-blended and offsets scaled.
+A hit's velocity (and likewise its offset) is its context's median + the request's drummer's level for its class
++ the sample's distance from that median times the drummer's spread. The drummer is drawn once per request from how
+GMD's performances differ, so a song keeps one drummer's consistency; `feel` fixes the draw (tight, laid-back,
+pushed). For songs, velocities are centred on the network's loudness and narrowed (SONG_VELOCITY_SPREAD).
+`amount` (`--humanize`) runs from 0 (on the grid, as decided) through 1 (as the drummer plays) to 1.5 (wider).
+The whole design, with its figures: docs/how-it-works.md ("Feel") and docs/controls.md ("Feel").
 """
 
 from __future__ import annotations

@@ -1,21 +1,15 @@
 """The guitar-to-drums groove model: an LSTM encoder-decoder over the bars of a song, with an attention variant.
 
-- Bar encoder: each bar's step features (what the guitar plays at every step of the bar, and where the step sits
-  in the bar) are read whole by a linear layer, joined with the bar's own features (meter, tempo, sections) and
-  run through a bidirectional LSTM over all the bars of the song, so every bar knows the whole guitar part
-  around it: where it sits in its section, what came before and what comes after.
-- Decoder: an LSTM over the bars, fed the encoder state of each bar and, when `hear_drums`, the drums of the last
-  known bar before it (model/heard.py: the real drums in training, given or chosen drums in generation); in the
-  attention variant (`attention=True`) each bar's decoder output also attends (Luong "general" attention) over the
-  encoder states of the whole song, so a chorus can look at the other choruses.
-- Causal variant (`causal=True`, the live model; model/causal.py says what it may read): the forward encoder only,
-  each bar read up to its lead; the decoder at bar n reads the encoder state after bar n-1, bar n's meter and tempo
-  and the drums heard; the per-step heads read where each step sits, never what bar n plays.
-- Heads, per bar: the groove (which codebook entry it plays, over entries of its length), the bar's structure
-  (the drummer rests, crashes on the downbeat, plays a fill), and per step of the bar, from the decoder state and
-  that step's guitar: the probability that each of the 9 drum classes hits, its velocity and its microtiming.
+- Bar encoder: each bar's step features, read whole by a linear layer and joined with the bar's own features,
+  run through a bidirectional LSTM over all the bars, so every bar knows the whole part around it.
+- Decoder: an LSTM over the bars, fed each bar's encoder state and, when `hear_drums`, the drums of the last known
+  bar before it (model/heard.py); with `attention=True` it also attends (Luong "general") over the whole song.
+- Causal variant (`causal=True`, the live model; model/causal.py says what it may read): forward encoder only.
+- Heads, per bar: the groove (codebook entry), the structure (rest, crash, fill), and per step and drum class the
+  hit probability, velocity and microtiming.
 
-`forward` returns logits and raw outputs only; how drums are chosen from them lives in `decoding.py`.
+`forward` returns logits and raw outputs only; how drums are chosen from them lives in groove/. The longer
+account: docs/how-it-works.md ("The model").
 """
 
 from __future__ import annotations

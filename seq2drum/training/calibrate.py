@@ -1,20 +1,13 @@
 """Fit the decoding policy of a trained model on its validation songs, and write it into the checkpoint.
 
-1. Calibration: per drum class, a scale and bias on the hit logits (Platt scaling) minimising the cross-entropy of
-   the validation songs' real hits; the same for the three structure heads. Expected F1 is only worth deciding by
-   when the probabilities mean what they say.
-2. The groove prior: the stay bonus, the section bonus, the refinement margin and how often a codebook entry must
-   have been played to be chosen, by coordinate search on the mean per-song grid F1 of take 1 over the validation
-   songs, with no rest, crash or fill forced.
-3. Structure thresholds: for rests, crashes on the downbeat and fills (each decided by its own calibrated per-bar
-   probability), the pair of thresholds (anywhere, and at the structure's edge: a bar the guitar leaves silent, a
-   section's first or last bar) with the highest F1 over the validation bars (fills within +-1 bar) among those
-   that cost the mean song F1 at most `STRUCTURE_F1_BUDGET`; but a crash on every section's first bar is a rule
-   (`FIXED_EDGE_THRESHOLDS`), and only where else the crash head may call is tuned. Crashes and fills may fall
-   inside sections, where the head is sure: crashes only on section starts and fills only on section ends capped
-   their F1. The thresholds
-   best for structure alone cost too much song F1 together (they put the model below the loop): a fill replaces a
-   beat of groove, and a wrong rest silences a bar. Figures: the model card, models/README.md.
+1. Calibration: Platt scaling per drum class and structure head on the validation songs' real hits, since
+   expected F1 is only worth deciding by when the probabilities mean what they say.
+2. The groove prior (stay and section bonuses, refinement margin, how often an entry must have been played), by
+   coordinate search on take 1's mean song F1, with no rest, crash or fill forced.
+3. Structure thresholds: for rests, crashes and fills, the pair (anywhere, at the edge) with the best F1 over bars
+   among those costing mean song F1 at most `STRUCTURE_F1_BUDGET`; a crash on every section's first bar is a rule
+   (`FIXED_EDGE_THRESHOLDS`). Thresholds best for structure alone put the model below the loop: a fill replaces a
+   beat of groove, a wrong rest silences a bar. Figures: docs/experiments/decoding-constants.md.
 """
 
 from __future__ import annotations
@@ -48,14 +41,14 @@ REFINE_MARGIN_GRID = (0.2, 0.3, 0.45, 1.0)
 MIN_GROOVE_BARS_GRID = (0, 50, 200, 500, 1000)
 STRUCTURE_NAMES = STRUCTURE_COLUMNS
 # the calibrated structure probabilities crowd between 0.1 and 0.3, where fill F1 changes fast with the threshold
-# (the model card, models/README.md), hence the fine steps there
+# (docs/experiments/decoding-constants.md), hence the fine steps there
 STRUCTURE_THRESHOLD_GRID = (0.05, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.4, 0.5, 0.7)
 STRUCTURE_F1_BUDGET = 0.003  # of mean song F1, that each structure decision may cost on the validation songs
 # A structure may be played at most this many times as often as the real drummers do (bars, over all songs), and on
 # more than half the bars of at most this many times as many songs as theirs. The crash head knows which songs crash
 # a lot better than which bars: the thresholds with the best crash F1 crash on more than half the bars of several
-# times as many songs as drummers do (see models/README.md); that is a crash-ride song, not a crash marking a
-# section, and a guitarist hears it at once.
+# times as many songs as drummers do (docs/experiments/decoding-constants.md); that is a crash-ride song, not a
+# crash marking a section, and a guitarist hears it at once.
 STRUCTURE_RATE_LIMIT = 1.3
 STRUCTURE_STREAK_LIMIT = 1.5
 STRUCTURE_SONG_LOSS_LIMIT = 0.05  # of one song's F1, that a structure decision may cost it
@@ -63,7 +56,8 @@ STRUCTURE_SONG_LOSS_LIMIT = 0.05  # of one song's F1, that a structure decision 
 # song F1, the band model's folds crashed nowhere (2 of 5) or where the head passed 0.1, and 52% of the held-out songs
 # of 32+ bars whose drummer crashes in 4+ bars got at most one crash bar; a crash on every section start gave 1.4%,
 # pooled crash F1 0.207 -> 0.245, songs crashing on more than half their bars 2.4% (drummers 3.5%), mean song F1
-# -0.001 (5-fold CV, ../shared/scoring; models/README.md). The tuner still chooses where else the head may crash.
+# -0.001 (5-fold CV, ../shared/scoring; docs/experiments/2026-11-24-crashes-on-section-starts.md). The tuner still
+# chooses where else the head may crash.
 FIXED_EDGE_THRESHOLDS = {"crash": 0.0}
 # step biases (`fit_step_bias`) only for bar shapes with this many validation bars, pulled towards 0 by this prior
 STEP_BIAS_MIN_BARS = 200

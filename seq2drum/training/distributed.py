@@ -3,18 +3,13 @@
     torchrun --standalone --nproc_per_node 2 main.py --mode train --data DIR --batch-size 8
     torchrun --nnodes 2 --node_rank 0 --nproc_per_node 4 --rdzv_backend c10d --rdzv_endpoint HOST:29400 main.py ...
 
-torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous address in each process's environment; `World.start`
-reads them and joins the process group (gloo on the CPU, nccl on GPUs). Without them it is a world of one and
-nothing here does anything, so `python main.py --mode train` trains exactly as before.
+torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous address; `World.start` reads them and joins the
+process group (gloo on the CPU, nccl on GPUs). Without them it is a world of one and nothing here does anything.
 
-What the ranks share, and how (`training.loop` calls these at its few points of contact):
-- the song cache: rank 0 parses and caches the corpus while the others wait (`main_first`), then they read it;
-- the batches: every rank draws the epoch's batch list from (seed, epoch), cuts it to a multiple of the world size,
-  and takes every N-th batch from its rank on (`shard`), so each runs the same number of optimizer steps and the
-  gradients are averaged by DDP at each one; `--batch-size` is per process;
-- the weights: the same seed builds the same model on every rank, and DDP checks they match;
-- decisions: rank 0 validates, writes checkpoints, metrics and plots, and its early-stop decision is broadcast
-  (`decide`), so every rank leaves the epoch loop together.
+What the ranks share: the song cache (rank 0 parses first, `main_first`); the batches (each rank takes every N-th
+batch of the epoch's list, `shard`, so all run the same number of steps; `--batch-size` is per process); the
+weights (same seed, checked by DDP); decisions (rank 0 validates, writes, and broadcasts early stopping, `decide`).
+Details: docs/training.md ("On several processes, GPUs or machines").
 """
 
 from __future__ import annotations
