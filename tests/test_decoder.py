@@ -221,16 +221,17 @@ def _crash_scores(crash: np.ndarray) -> SongScores:
     return scores
 
 
-def test_a_sure_crash_plays_inside_a_section_and_a_likely_one_on_its_first_bar() -> None:
-    """Drummers crash inside sections too: a crash the head is sure of plays anywhere, one it finds only likely
-    plays where a section starts, and neither plays below both thresholds."""
-    crash = np.full(16, 0.01)
-    crash[[4, 8]] = 0.15  # likely: inside a section (no), on B's first bar (yes)
-    crash[12] = 0.6  # sure, inside B
-    policy = DecodingPolicy(crash_threshold=0.5, crash_edge_threshold=0.1)
-    take = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
-    assert np.flatnonzero(take.structure[:, 1]).tolist() == [8, 12]
-    assert take.hits[[8, 12], 0, CRASH].all() and not take.hits[4, 0, CRASH]
+def test_crashes_come_as_often_as_the_model_expects_them_where_sections_open() -> None:
+    """A song the model hears no crash in gets none, even where sections open; one it hears a crash every few bars
+    in gets them where sections open (groove.rules `crash_marks`)."""
+    policy = DecodingPolicy(crash_threshold=1.0, crash_edge_threshold=0.0)
+    quiet = Decoder(CODEBOOK, policy).decide(_crash_scores(np.full(16, 0.01)))[0]
+    assert not quiet.structure[:, 1].any() and not quiet.hits[:, 0, CRASH].any()
+    crash = np.full(16, 0.3)
+    crash[0] = 0.6  # the first bar's crash is likelier than not: its budget holds one at once
+    crashing = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
+    assert np.flatnonzero(crashing.structure[:, 1]).tolist() == [0, 8]
+    assert crashing.hits[[0, 8], 0, CRASH].all()
 
 
 def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_meaning() -> None:
@@ -242,9 +243,6 @@ def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_mean
     assert (policy.crash_threshold, policy.crash_edge_threshold) == (1.0, 0.05)
     assert (policy.fill_threshold, policy.fill_edge_threshold) == (1.0, 0.1)
     assert (policy.rest_threshold, policy.rest_edge_threshold) == (0.3, 1.0)
-    crash = np.full(16, 0.2)
-    take = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
-    assert np.flatnonzero(take.structure[:, 1]).tolist() == [0, 8]
 
 
 FILL = 16  # tests.builders.tiny_codebook: the 16-step tom fill
@@ -394,9 +392,10 @@ def test_structure_tuning_refuses_a_choice_that_silences_much_of_one_song_for_an
     assert STRUCTURE_SONG_LOSS_LIMIT < 0.3
 
 
-def test_structure_tuning_crashes_on_every_section_start_whatever_the_budget() -> None:
-    """Issue 23: tuned for song F1 alone, folds crashed nowhere and half the long songs got at most one crash bar.
-    A crash on each section's first bar is a rule; the tuner only adds crashes elsewhere, within its limits."""
+def test_structure_tuning_keeps_the_crashes_on_whatever_the_budget() -> None:
+    """Issue 23: tuned for song F1 alone, folds crashed nowhere. The crashes are on whatever the tuner's budget
+    (how often comes from the model's crash scores, groove.rules `crash_marks`), so section starts crash where the
+    model expects crashes."""
     from seq2drum.training.calibrate import FIXED_EDGE_THRESHOLDS, structure_outcomes, tune_structure
 
     policy = DecodingPolicy(refine_margin=0.3)
@@ -408,11 +407,15 @@ def test_structure_tuning_crashes_on_every_section_start_whatever_the_budget() -
     from seq2drum.groove.rules import structure_decisions
     from seq2drum.groove.structure import CRASH_COLUMN, REST_COLUMN, structure_edges
 
+    crashed = 0
     for scores, _ in songs:
         edges = structure_edges(scores)
-        decided = structure_decisions(tuned, calibrated(scores, tuned)[1], edges)
+        probability = calibrated(scores, tuned)[1]
+        decided = structure_decisions(tuned, probability, edges)
         starts = edges[:, CRASH_COLUMN]
-        assert starts.any() and (decided[starts, CRASH_COLUMN] | decided[starts, REST_COLUMN]).all()
+        assert starts.any() and not (decided[:, CRASH_COLUMN] & ~starts & (probability[:, CRASH_COLUMN] <= 0.5)).any()
+        crashed += int(decided[:, CRASH_COLUMN].sum())
+    assert crashed
 
 
 def test_a_policy_change_is_read_as_its_fields_type_and_a_bad_one_is_named() -> None:

@@ -71,7 +71,7 @@ ROCK = entry_of(rock_bar(16))
 def test_the_rules_run_in_the_order_the_readme_gives() -> None:
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "kicks_follow_bass", "ride_sections",
-                                                        "given_pattern"]
+                                                        "backbeat", "given_pattern"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
                                                            "given_groove_holds", "play_marks", "given_bars"]
@@ -181,20 +181,77 @@ def test_rest_marks_pass_the_threshold_the_lower_one_at_edges_and_the_bass_ones_
     assert decision.marks[:, REST_COLUMN].tolist() == [True, True, False, True]
 
 
-@pytest.mark.parametrize("rule, column", [(rules.crash_marks, CRASH_COLUMN), (rules.fill_marks, FILL_COLUMN)],
-                         ids=["crash", "fill"])
-def test_crash_and_fill_marks_pass_their_threshold_and_the_lower_edge_threshold_at_edges(rule, column) -> None:
+def test_fill_marks_pass_their_threshold_and_the_lower_edge_threshold_at_edges() -> None:
     structure = np.zeros((3, 3))
-    structure[:, column] = [0.7, 0.3, 0.3]
-    policy = DecodingPolicy(crash_threshold=0.5, crash_edge_threshold=0.2, fill_threshold=0.5,
-                            fill_edge_threshold=0.2)
-    context = context_of(np.zeros((3, S, 9)), structure, policy)
+    structure[:, FILL_COLUMN] = [0.7, 0.3, 0.3]
+    context = context_of(np.zeros((3, S, 9)), structure, DecodingPolicy(fill_threshold=0.5, fill_edge_threshold=0.2))
     edges = np.zeros((3, 3), dtype=bool)
-    edges[1, column] = True
+    edges[1, FILL_COLUMN] = True
     decision = decision_of(context, edges=edges)
-    rule(context, decision)
-    assert decision.marks[:, column].tolist() == [True, True, False]
-    assert not np.delete(decision.marks, column, axis=1).any()
+    rules.fill_marks(context, decision)
+    assert decision.marks[:, FILL_COLUMN].tolist() == [True, True, False]
+    assert not decision.marks[:, [REST_COLUMN, CRASH_COLUMN]].any()
+
+
+def crash_bars(probability: float, n: int = 32, every: int = 4, before: tuple[float, int, int] | None = None,
+               grooved: bool = False) -> tuple[list[int], BarDecision]:
+    """The bars `crash_marks` crashes in a song of n bars whose sections open every `every` bars."""
+    structure = np.zeros((n, 3))
+    structure[:, CRASH_COLUMN] = probability
+    context = context_of(np.zeros((n, S, 9)), structure)
+    if before is not None:
+        context = BarContext(**{**context.__dict__, "crashes_before": before})
+    edges = np.zeros((n, 3), dtype=bool)
+    edges[::every, CRASH_COLUMN] = True
+    decision = decision_of(context, [ROCK] * n, edges)
+    rules.codebook_grooves(context, decision)
+    decision.hits[:, 0, CRASH] = grooved
+    rules.crash_marks(context, decision)
+    return np.flatnonzero(decision.marks[:, CRASH_COLUMN]).tolist(), decision
+
+
+def test_a_song_the_model_hears_no_crashes_in_gets_none_and_one_it_hears_many_in_gets_them_at_phrases() -> None:
+    assert crash_bars(0.01)[0] == []  # a ballad whose drummer never crashes: none, at any section start
+    many, _ = crash_bars(0.3)  # 9.6 crash bars expected in 32: one at section starts, never nearer than the gap
+    assert many and all(bar % 4 == 0 for bar in many)
+    assert all(b - a >= rules.CRASH_MIN_GAP for a, b in zip(many, many[1:]))
+    sure, _ = crash_bars(0.9, every=100)  # no section edges: a sure crash opens a bar, still at phrase distance
+    assert sure == list(range(0, 32, rules.CRASH_MIN_GAP))
+
+
+def test_crash_marks_go_on_from_the_bars_before_and_a_crash_ridden_groove_rides_the_ride() -> None:
+    assert crash_bars(0.3, n=4, before=(0.0, 0, 1))[0] == []  # the last crash was a bar ago
+    assert crash_bars(0.01, n=4, before=(3.0, 1, 10))[0] == [0]  # the song's crashes so far are behind the model's
+    bars, decision = crash_bars(0.1, n=16, every=100, grooved=True)
+    assert bars and not decision.hits[[r for r in range(16) if r not in bars], 0, CRASH].any()
+    assert decision.hits[[r for r in range(16) if r not in bars], 0, RIDE].all()
+
+
+def test_crashes_after_counts_what_crash_marks_counted() -> None:
+    bars, decision = crash_bars(0.3, n=12)
+    context = context_of(np.zeros((12, S, 9)), decision.marks * 0 + np.array([0.0, 0.3, 0.0]))
+    expected, spent, since = rules.crashes_after(context, decision)
+    assert spent == len(bars) and since == 12 - bars[-1] - 1 + 0 and expected == pytest.approx(3.6)
+
+
+def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groove_has_none() -> None:
+    p = np.zeros((3, S, 9))
+    p[:, 4, SNARE], p[:, 8, SNARE] = 0.3, 0.35  # a waltz hedged between beats 2 and 3: no snare passes lambda
+    context = context_of(p, bar_steps=12, labels=np.zeros(3, dtype=np.int64))
+    waltz = entry_of(rock_bar(12))
+    decision = decision_of(context, [waltz] * 3)
+    rules.codebook_grooves(context, decision)
+    decision.hits[:, :, SNARE] = False
+    decision.hits[2] = False  # an empty bar stays empty
+    rules.backbeat(context, decision)
+    assert decision.hits[:2, 8, SNARE].all() and decision.hits[:2, :, SNARE].sum() == 2
+    assert not decision.hits[2].any()
+    quiet = context_of(p * 0.5, bar_steps=12)  # 0.33 snare hits expected: under BACKBEAT_EXPECTED
+    bare = decision_of(quiet, [waltz])
+    rules.codebook_grooves(quiet, bare)
+    bare.hits[:, :, SNARE] = False
+    rules.backbeat(quiet, bare)
+    assert not bare.hits[:, :, SNARE].any()
 
 
 def test_steered_marks_force_what_the_musician_asked_and_a_rest_neither_crashes_nor_fills() -> None:
@@ -285,7 +342,7 @@ def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkey
     probabilities, calibrated_structure = calibrated(scores, policy)
     offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
-    live = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
+    live, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
                       structure_edges(scores, policy.crash_phrase_bars))
     assert (offline.hits == live.hits).all()
     assert (offline.structure == live.structure).all()

@@ -31,8 +31,16 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, forced_marks
-from seq2drum.midi.drums import KICK
+from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.model.scoring import SongScores
+
+
+CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
+CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
+CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase (1.33 a phrase of 8 at most)
+# expected snare hits in a bar (its snare probabilities summed) from which a bar gets a snare: in 3/4 the grooves
+# chosen left the snare out of 16 of 27 waltzes whose drummers play one in nearly every bar
+BACKBEAT_EXPECTED = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,9 @@ class BarContext:
     allow_rests: bool = True
     refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
     bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
+    # the crashes before these bars: (crash bars the model expected, crash bars played, bars since the last crash);
+    # live, over the bars already played; offline, none
+    crashes_before: tuple[float, int, int] = (0.0, 0, CRASH_MIN_GAP)
 
     @property
     def threshold(self) -> float:
@@ -133,13 +144,36 @@ def ride_sections(context: BarContext, decision: BarDecision) -> None:
         voices.ride_sections(decision.hits, context.p, context.labels, context.policy.ride_ratio)
 
 
+def backbeat(context: BarContext, decision: BarDecision) -> None:
+    """hits (snare): a playing bar the model expects a snare in (its snare probabilities summing to BACKBEAT_EXPECTED
+    or more) whose groove has none gets one, on the beat after the first where the section's snare is likeliest (a
+    waltz's 2 or 3, 6/8's 4): a groove chosen for the whole bar can leave out a snare the model hedges between two
+    beats. A style keeps its grooves."""
+    if context.steering.allowed is not None:
+        return
+    snare = context.p[:, :, SNARE]
+    lacking = ((snare.sum(axis=1) >= BACKBEAT_EXPECTED) & ~decision.hits[:, :, SNARE].any(axis=1)
+               & decision.hits.any(axis=(1, 2)))
+    bar_steps, beat_steps = context.scores.bar_steps, context.scores.beat_steps
+    for label in np.unique(context.labels[lacking]).tolist():
+        section = context.labels == label
+        for length, beat in {(int(n), int(b)) for n, b in zip(bar_steps[section & lacking],
+                                                                beat_steps[section & lacking])}:
+            shaped = section & (bar_steps == length) & (beat_steps == beat)
+            beats = np.arange(beat, min(length, snare.shape[1]), max(1, beat))
+            if not len(beats):
+                continue
+            step = int(beats[np.argmax(snare[shaped][:, beats].sum(axis=0))])
+            decision.hits[shaped & lacking, step, SNARE] = True
+
+
 def given_pattern(context: BarContext, decision: BarDecision) -> None:
     """hits: a bar that chose the user's groove (--keep-drums, --groove) plays its exact pattern."""
     given_drums.play_preferred(decision.hits, decision.entry, context.steering.continuation)
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, kicks_follow_bass,
-                                  ride_sections, given_pattern)
+                                  ride_sections, backbeat, given_pattern)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure
@@ -156,10 +190,29 @@ def rest_marks(context: BarContext, decision: BarDecision) -> None:
 
 
 def crash_marks(context: BarContext, decision: BarDecision) -> None:
-    """marks (crash): the crash on the downbeat, where its probability passes its threshold (the lower edge
-    threshold where a section or a phrase opens: `edges`)."""
-    policy = context.policy
-    _threshold_marks(context, decision, CRASH_COLUMN, policy.crash_threshold, policy.crash_edge_threshold)
+    """marks (crash): a crash on the downbeat as often as the song's drummer would crash, by the model: bar by bar,
+    a crash may open a bar where a section or a phrase opens (`edges`) or where a crash is sure (CRASH_SURE), while
+    the crashes played stay within the crash bars the model expects so far (its calibrated crash probabilities
+    summed over the playing bars, plus CRASH_AHEAD), and at least CRASH_MIN_GAP bars after the last. A song whose
+    drummer crashes at every section gets them; a ballad whose drummer never crashes gets none. hits (crash, ride):
+    a groove that rides the crash counts its downbeat crash as a crash bar; where that is one too many, it rides the
+    ride. A policy whose crash edge threshold is 1 plays no crash (calibration's takes without structure)."""
+    if context.policy.crash_edge_threshold >= 1.0:
+        return
+    probability = context.structure[:, CRASH_COLUMN]
+    grooved = decision.hits[:, 0, CRASH].copy()
+    expected, spent, since = context.crashes_before
+    for row in range(len(probability)):
+        since += 1
+        if decision.marks[row, REST_COLUMN]:  # a resting bar neither crashes nor counts
+            continue
+        expected += float(probability[row])
+        candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
+        crash = candidate and since >= CRASH_MIN_GAP and spent + 1 <= expected + CRASH_AHEAD
+        decision.marks[row, CRASH_COLUMN] = crash
+        if grooved[row] and not crash:
+            decision.hits[row, 0, CRASH], decision.hits[row, 0, RIDE] = False, True
+        spent, since = spent + crash, 0 if crash else since
 
 
 def fill_marks(context: BarContext, decision: BarDecision) -> None:
@@ -210,14 +263,28 @@ def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> Ba
     return decision
 
 
+def crashes_after(context: BarContext, decision: BarDecision) -> tuple[float, int, int]:
+    """`context.crashes_before` carried over the decided bars: what `crash_marks` counts, for the bars after them
+    (live, the next bar)."""
+    expected, spent, since = context.crashes_before
+    for row in range(len(decision.marks)):
+        since += 1
+        if not decision.marks[row, REST_COLUMN]:
+            expected += float(context.structure[row, CRASH_COLUMN])
+            if decision.marks[row, CRASH_COLUMN]:
+                spent, since = spent + 1, 0
+    return expected, spent, since
+
+
 def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
                         steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
     """(n, 3) bool rests, crashes and fills as `MARK_RULES` mark them from the calibrated probabilities (n, 3) and
     the edges (n, 3) alone: what calibration replays for every threshold it tries."""
-    unset: Any = None  # the mark rules read neither scores, hits nor the codebook
+    unset: Any = None  # the mark rules read neither scores nor the codebook, and no groove rides the crash here
     context = BarContext(unset, unset, structure, policy, steering or Steering(), unset, unset, unset, unset,
                          allow_rests=allow_rests, bass_silent=bass_silent)
-    decision = BarDecision(unset, unset, np.zeros(structure.shape, dtype=bool), np.asarray(edges, dtype=bool))
+    no_hits = np.zeros((len(structure), 1, NUM_DRUM_CLASSES), dtype=bool)
+    decision = BarDecision(no_hits, unset, np.zeros(structure.shape, dtype=bool), np.asarray(edges, dtype=bool))
     return run(MARK_RULES, context, decision).marks
 
 

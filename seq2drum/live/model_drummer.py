@@ -37,7 +37,7 @@ from seq2drum.groove.continuation import Continuation, continuation, steer_gains
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.rules import CRASH_MIN_GAP, BarContext, BarDecision
 from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
@@ -81,6 +81,7 @@ class LiveState:
     loop_origin: int = 0  # the bar that plays loop[0]; bar n plays loop[(n - loop_origin) % len(loop)]
     loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
     bass: np.ndarray | None = None  # (S,) bool the steps a bass part struck in the last bar read (None: no bass)
+    crashes: tuple[float, int, int] = (0.0, 0, CRASH_MIN_GAP)  # groove.rules `crash_marks`'s count, bars played
 
 
 class ModelDrummer:
@@ -201,8 +202,9 @@ class ModelDrummer:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
         (n_bar,)); the first bar read commits the decision made for the song's first bar."""
         if not state.started and state.pending is not None:  # the bar just played was the song's first
-            decoder, drums, groove, lam, totals, first = state.pending
-            state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals, first=first)
+            decoder, drums, groove, lam, totals, first, crashes = state.pending
+            state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals, first=first,
+                            crashes=crashes)
         encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
         bass = steps[:, self._bass_column] > 0 if self._bass_column is not None else None
         bass = bass if bass is not None and bass[:bar_steps].any() else None
@@ -215,7 +217,7 @@ class ModelDrummer:
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
-        take, p = self._decide(state, scores, bar, position)
+        take, p, crashes = self._decide(state, scores, bar, position)
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
         # the next bar hears this one only for a policy whose decoder hears its own drums (`own_drums_passes`, as
@@ -223,12 +225,12 @@ class ModelDrummer:
         # a drummer's first guess, made before the band had played much, held the whole song (validation songs bar by
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
-        decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index)
+        decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
         state = replace(state, last=(bar.index, int(ahead[2])))
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, replace(state, pending=decided)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
-                                     totals=totals)
+                                     totals=totals, crashes=crashes)
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
@@ -253,10 +255,10 @@ class ModelDrummer:
         return state.bass[None]
 
     def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
-                position: int) -> tuple[Take, np.ndarray]:
-        """The bar's take and its calibrated probabilities. The controls apply as generation applies them
-        (groove.controls), per bar: a style's grooves, density (groove.density: hits added or thinned as a drummer
-        would), fills and crashes every N bars from the band's first bar, the time-keeping voice, dynamics."""
+                position: int) -> tuple[Take, np.ndarray, tuple[float, int, int]]:
+        """The bar's take, its calibrated probabilities and the crash count after it. The controls apply as generation
+        applies them (groove.controls), per bar: a style's grooves, density (groove.density: hits added or thinned as
+        a drummer would), fills and crashes every N bars from the band's first bar, the time-keeping voice, dynamics."""
         options = state.options
         p, structure = calibrated(scores, self.policy)
         fills = every_bar(options.fills, position, closing=True)
@@ -264,15 +266,15 @@ class ModelDrummer:
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
                             refine_adds=options.style is None,
                             continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
-        take = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering, bar.index,
-                          live_edges(position, self.policy))
+        take, crashes = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering, bar.index,
+                                   live_edges(position, self.policy))
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)
         if options.crashes == "none":
             controls.without_groove_crashes(take, scores)
         controls.set_cymbal(take, scores, options.cymbal)
         controls.scale_dynamics(take, options.dynamics)
-        return take, p
+        return take, p, crashes
 
     def _style(self, options: GenerationOptions, bar: BarClock) -> np.ndarray | None:
         """The entries `options.style` allows in this bar's meter (None: any; also for a style that has no groove in
@@ -306,22 +308,25 @@ class ModelDrummer:
 
 
 def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
-               structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray) -> Take:
+               structure: np.ndarray, steering: Steering, bar_index: int,
+               edges: np.ndarray) -> tuple[Take, tuple[float, int, int]]:
     """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided as `Decoder._take` decides a song,
     online: the groove chosen greedily with the stay bonus for the last bar's, in rounds that refine lambda from the
     running expected F1, each followed by the groove rules; then the structure rules (groove.rules), `edges` (1, 3)
-    where their edge thresholds hold. The take's threshold is lambda (the state keeps it for the next bar)."""
+    where their edge thresholds hold. The take's threshold is lambda (the state keeps it for the next bar); the
+    crash count after the bar comes with it (`crash_marks` counts over the bars played)."""
     rng = np.random.default_rng([state.seed, 3, bar_index])
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
-                         bass_silent=bass_silence(scores))
+                         bass_silent=bass_silence(scores), crashes_before=state.crashes)
     decision, context = _groove(decoder, context, state, rng, edges)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits
     velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
-    return Take(hits, velocity, offset, decision.entry.copy(), {}, 0.0, decision.marks, context.lam)
+    take = Take(hits, velocity, offset, decision.entry.copy(), {}, 0.0, decision.marks, context.lam)
+    return take, rules.crashes_after(context, decision)
 
 
 def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.random.Generator,
