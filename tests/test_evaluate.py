@@ -143,7 +143,7 @@ def test_main_evaluate_writes_the_report(
     report = tmp_path / "report"
     argv = ["--mode", "evaluate", "--data", str(song_folder), "--checkpoint", str(tiny_model_path), "--report",
             str(report), "--split", "all", "--cache", str(tmp_path / "cache"), "--workers", "1", "--quiet",
-            "--plots-songs", "2", "--takes", "2"]
+            "--plots-songs", "2", "--takes", "2", "--gallery", "2"]
     assert main.main(argv) == 0
     printed = capsys.readouterr().out
     assert "[4/4] waltz" in printed and "| model" in printed and "nats per (step, class) cell" in printed
@@ -174,7 +174,14 @@ def test_main_evaluate_writes_the_report(
     assert "## Against the loop" in markdown and markdown.count("songs where take 1 beats the loop") == 1
     for baseline in ("backbeat", "jazz_ride", "retrieval", "bass_rule"):
         assert f"beat the {baseline} baseline on F1" in markdown or f"beats the {baseline} baseline on F1" in markdown
-    pngs = sorted(p.name for p in report.glob("*.png"))
+    checklist = summary["checklist"]
+    assert set(checklist) == set(summary["systems"]) and "checklist: songs with a fault" in printed
+    assert sum(family["songs"] for family in checklist["model"]["by_family"].values()) == 4
+    assert {"3/4", "4/4"} <= set(checklist["model"]["by_family"]) and "## A musician's checklist" in markdown
+    faulty = [row["name"] for row in summary["songs"] if row["faults"]["model"]]
+    gallery = sorted(p.name for p in report.glob("gallery*.png"))
+    assert len(gallery) == min(2, len(faulty)) and all(name[len("galleryN_"):-4] in faulty for name in gallery)
+    pngs = sorted(p.name for p in report.glob("*.png") if not p.name.startswith("gallery"))
     assert pngs == ["descriptors.png", "f1_by_system.png", "song1_rock0.png", "song2_rock1.png"]
     assert all((report / name).stat().st_size > 5_000 for name in pngs)
 

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "--data; generated with --temperature and --seed")
     evaluation.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs, 0 = all")
     evaluation.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
+    evaluation.add_argument("--gallery", type=int, default=0, metavar="N",
+                            help="evaluate: piano rolls of the N songs with the most checklist faults")
     evaluation.add_argument("--input-kind", choices=INPUT_KINDS, default="band",
                             help="evaluate: play each song from its guitar part alone (with --guitar-only), from the "
                             "whole arrangement without its drums, or from the guitar plus the drummer's first 2 bars "

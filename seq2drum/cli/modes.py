@@ -83,7 +83,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     report_dir = args.report or RUNS / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
                                   seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs,
-                                  takes=args.takes or 1, humanize=args.humanize, feel=args.feel,
+                                  gallery=args.gallery, takes=args.takes or 1, humanize=args.humanize, feel=args.feel,
                                   input_kind=args.input_kind, live=args.live)
     evaluation = evaluate(args.data, args.checkpoint, report_dir, settings, args.cache, args.workers,
                           progress=not args.quiet)

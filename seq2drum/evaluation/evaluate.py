@@ -65,12 +65,13 @@ class EvaluationSettings:
     policy_changes: tuple[tuple[str, float], ...] = ()
     crashes: str = GenerationOptions().crashes  # --crashes for every song (none | sections | every:N)
     live: bool = False  # played bar by bar to the causal model (live/model_drummer.py; default models/live.pt)
+    gallery: int = 0  # piano rolls of this many of the songs with the most checklist faults (evaluation.checklist)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
             raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
-        if self.limit < 0 or self.plots_songs < 0:
-            raise ConfigError("limit and plots_songs must be >= 0")
+        if self.limit < 0 or self.plots_songs < 0 or self.gallery < 0:
+            raise ConfigError("limit, plots_songs and gallery must be >= 0")
         if not 0 <= self.fold < self.folds:
             raise ConfigError(f"fold must be 0-{self.folds - 1}, got {self.fold}")
         if self.input_kind not in INPUT_KINDS:
@@ -89,6 +90,7 @@ class Evaluation:
     summary: dict[str, Any]
     songs: list[SongScore]
     examples: list[tuple[EncodedSong, DrumGrid]]  # songs to draw, with the model's drums
+    gallery: list[tuple[EncodedSong, DrumGrid, list[str]]] = field(default_factory=list)  # the faultiest, and faults
     written: list[Path] = field(default_factory=list)
 
 
@@ -117,6 +119,7 @@ def evaluate(
     options = settings.generation_options()
     scores: list[SongScore] = []
     examples: list[tuple[EncodedSong, DrumGrid]] = []
+    faulty: list[tuple[int, int, EncodedSong, DrumGrid, list[str]]] = []  # (-faults, order, song, drums, faults)
     for index, song in enumerate(songs, start=1):
         path = files.get(song.sha256)
         score, generated, outputs = evaluate_song(song, path, generator, options, library, settings.input_kind,
@@ -126,6 +129,8 @@ def evaluate(
             write_outputs(Path(outputs_dir), output_name(path), outputs)
         if len(examples) < settings.plots_songs:
             examples.append((song, generated))
+        faulty = faultiest(faulty, (-len(score.faults.get("model", [])), index, song, generated,
+                                    score.faults.get("model", [])), settings.gallery)
         f1 = ", ".join(f"{system} {score.f1(system):.3f}" for system in score.systems)
         best = f"; best of {len(score.take_f1)} takes {max(score.take_f1):.3f}" if len(score.take_f1) > 1 else ""
         log(f"[{index}/{len(songs)}] {song.name}: {score.n_bars} bars in {score.seconds:.2f} s "
@@ -145,10 +150,16 @@ def evaluate(
         "per_song_mean": round(float(np.mean([s.seconds for s in scores])), 3),
         "generation_per_song_mean": round(float(np.mean([s.generate_seconds for s in scores])), 3),
     }
-    evaluation = Evaluation(summary, scores, examples)
+    evaluation = Evaluation(summary, scores, examples, [(song, drums, found) for _, _, song, drums, found in faulty])
     if report_dir is not None:
         evaluation.written = write_report(evaluation, Path(report_dir))
     return evaluation
+
+
+def faultiest(kept: list[tuple[Any, ...]], candidate: tuple[Any, ...], n: int) -> list[tuple[Any, ...]]:
+    """The `n` songs with the most checklist faults so far (rows (-faults, order, song, drums, faults)), the
+    candidate among them where it has faults and ranks."""
+    return sorted([*kept, candidate], key=lambda row: row[:2])[:n] if candidate[4] else kept
 
 
 def change_policy(generator: DrumGenerator, drummer: Any, settings: EvaluationSettings) -> None:

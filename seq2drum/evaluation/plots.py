@@ -224,7 +224,8 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 def report_figures(
-    summary: Mapping[str, Any], examples: Sequence[tuple[EncodedSong, DrumGrid]], f1_columns: Mapping[str, str]
+    summary: Mapping[str, Any], examples: Sequence[tuple[EncodedSong, DrumGrid]], f1_columns: Mapping[str, str],
+    gallery: Sequence[tuple[EncodedSong, DrumGrid, list[str]]] = (),
 ) -> dict[str, Figure]:
     """The evaluation report's figures by file name, from its summary (`seq2drum.evaluation.summary.summarize`): F1
     per system for each `f1_columns` label -> view key, descriptor histograms, and a piano roll per example song."""
@@ -237,4 +238,7 @@ def report_figures(
     for index, (song, generated) in enumerate(examples, start=1):
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in song.name)[:60]
         figures[f"song{index}_{safe}.png"] = song_figure(song, generated)
+    for index, (song, generated, faults) in enumerate(gallery, start=1):  # the faultiest songs, their faults named
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in song.name)[:60]
+        figures[f"gallery{index}_{safe}.png"] = song_figure(song, generated, title=f"{song.name}: {', '.join(faults)}")
     return figures

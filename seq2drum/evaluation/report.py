@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from seq2drum.atomic import write_atomic
 from seq2drum.evaluation import metrics, plots
+from seq2drum.evaluation.checklist import FAULTS
 from seq2drum.evaluation.summary import LOOP, dumps, jsonable
 from seq2drum.midi.drums import DRUM_CLASSES
 
@@ -49,7 +50,9 @@ def format_tables(summary: dict[str, Any], with_loop: bool = True) -> str:
         descriptor_rows.append([name, *cells])
     descriptors = _table(["mean per bar (overlap with real)", *metrics.DESCRIPTORS], descriptor_rows)
     nll = f"model NLL on the real drums: {_number(summary['nll_per_cell'])} nats per (step, class) cell"
+    checks = checklist_table(summary)
     tables = f"{hits}\n\n{descriptors}\n\n{feel_table(summary)}\n\n{nll}"
+    tables = f"{checks}\n\n{tables}" if checks else tables
     return f"{loop_table(summary)}\n\n{tables}" if with_loop else tables
 
 
@@ -83,6 +86,20 @@ def loop_table(summary: dict[str, Any]) -> str:
     ]
     kind = summary.get("input_kind", "band")
     return _table([f"against the loop (input: {kind})", "model", "loop", *(o["baseline"] for o in others)], rows)
+
+
+def checklist_table(summary: dict[str, Any]) -> str:
+    """The musician's checklist (evaluation.checklist) per system: songs with any fault, songs per fault, and per
+    meter family the faulty songs of its songs, as Markdown ("" for scores made before the checklist)."""
+    checklist = summary.get("checklist") or {}
+    if not checklist:
+        return ""
+    families = list(next(iter(checklist.values()))["by_family"])
+    faults = [name for name in FAULTS if any(values[name] for values in checklist.values())]
+    rows = [[name, f"{values['any']:.0%}", *(str(values[f]) for f in faults),
+             *(f"{values['by_family'][fam]['faulty']}/{values['by_family'][fam]['songs']}" for fam in families)]
+            for name, values in checklist.items()]
+    return _table(["checklist: songs with a fault", "any", *faults, *(f"faulty {fam}" for fam in families)], rows)
 
 
 def feel_table(summary: dict[str, Any]) -> str:
@@ -138,6 +155,8 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
         f"seed {settings['seed']}.", "",
         "## Verdict", "", *(f"- {line}" for line in verdict(summary)), "",
         "## Against the loop", "", loop_table(summary), "",
+        "## A musician's checklist", "", checklist_table(summary) or "(not measured)", "",
+        "Faults a drummer hears at once, each against the song's real drummer (docs/evaluation.md).", "",
         "## Grid hits and descriptors", "", format_tables(summary, with_loop=False), "", _NOTES, "",
         "## F1 per class", "", _table(["class", *names], per_class), "",
         "## Likelihood and novelty", "",
@@ -160,7 +179,7 @@ def report_markdown(summary: dict[str, Any], figures: list[str]) -> str:
 
 def make_figures(evaluation: Evaluation) -> dict[str, Any]:
     """File name -> matplotlib Figure: F1 per system, descriptor histograms, piano rolls of the example songs."""
-    return plots.report_figures(evaluation.summary, evaluation.examples, TABLE_F1)
+    return plots.report_figures(evaluation.summary, evaluation.examples, TABLE_F1, evaluation.gallery)
 
 
 def write_report(evaluation: Evaluation, report_dir: Path) -> list[Path]:

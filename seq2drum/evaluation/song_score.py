@@ -15,6 +15,7 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.errors import MidiReadError
 from seq2drum.evaluation import metrics
+from seq2drum.evaluation.checklist import meter_family, song_faults
 from seq2drum.evaluation.feel_figures import song_feel
 from seq2drum.evaluation.baselines import BASELINES
 from seq2drum.groove.policy import calibrated
@@ -54,6 +55,8 @@ class SongScore:
     seconds: float = 0.0
     generate_seconds: float = 0.0
     feel: dict[str, dict[str, float | None]] = field(default_factory=dict)  # "real" or system -> feel_figures.song_feel
+    faults: dict[str, list[str]] = field(default_factory=dict)  # system -> its faults (evaluation.checklist)
+    family: str = "4/4"  # the span's meter family (evaluation.checklist)
 
     def f1(self, system: str, key: str = "all") -> float:
         return self.counts[system][key].micro()[2]
@@ -89,8 +92,9 @@ def score_song(song: EncodedSong, systems: dict[str, DrumGrid], training_bars: s
     structure = {name: metrics.structure_counts(metrics.structure_flags(drums.hits, song.grid, span), real_structure)
                  for name, drums in systems.items()}
     feel = {name: song_feel(drums, song.grid, span) for name, drums in {"real": song.drums, **systems}.items()}
+    faults = {name: song_faults(drums.hits, song.drums.hits, song.grid, span) for name, drums in systems.items()}
     return SongScore(song.name, len(metrics.bars_in_span(song.grid, span)), end - start, counts, descriptors, novelty,
-                     structure, feel=feel)
+                     structure, feel=feel, faults=faults, family=meter_family(song.grid, span))
 
 
 def nll_per_cell(scores: SongScores, song: EncodedSong, generator: DrumGenerator) -> float:

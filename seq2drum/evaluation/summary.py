@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.evaluation import metrics
+from seq2drum.evaluation.checklist import summarize_faults
 from seq2drum.evaluation.feel_figures import feel_summary
 from seq2drum.evaluation.inputs import KIND_BASELINES
 from seq2drum.evaluation.song_score import VALIDITY_CHECKS, SongScore
@@ -42,6 +43,9 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
         "against_loop": against_loop(scores),
         **{f"against_{name}": against_baseline(scores, name) for name in names if name in KIND_BASELINE_NAMES},
         "feel": {name: feel_summary(scores, name) for name in ("model", LOOP)},
+        # old pickled scores (tools.crossval) carry no faults: their checklist is empty
+        "checklist": {name: summarize_faults([(s.family, s.faults.get(name, [])) for s in scores])
+                      for name in names if all(getattr(s, "faults", None) for s in scores)},
         "model_beats": {
             b: {"model_f1": model_f1, "baseline_f1": systems[b]["grid"]["all"]["f1"],
                 "beats": bool(model_f1 > systems[b]["grid"]["all"]["f1"])}
@@ -132,6 +136,7 @@ def _song_row(score: SongScore) -> dict[str, Any]:
         "descriptor_means": {n: {d: _nanmean(v) for d, v in values.items()} for n, values in score.descriptors.items()},
         "novelty": {s: list(v) for s, v in score.novelty.items()},
         "validity": score.validity,
+        "family": getattr(score, "family", None), "faults": getattr(score, "faults", {}),
     }
 
 
