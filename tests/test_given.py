@@ -172,6 +172,19 @@ def test_a_drummer_who_enters_late_is_kept_silent_until_then(band: DrumGenerator
     assert groove_share(result.drums.hits, range(6, 11)) >= 0.6
 
 
+def test_a_drumless_intro_the_user_wrote_stays_drumless(band: DrumGenerator) -> None:
+    """Issue 41: drums written from bar 9 on: bars 1-8 stay empty (the intro is the user's), the kept bars are kept
+    and the groove goes on after them."""
+    data = song_bytes(notes_from_steps(riff(16), length_steps=2), groove_notes(2, 8))
+    result = band.generate(data, GenerationOptions(seed=0, keep_drums=True, humanize=0))
+    song = read_midi(result.midi_bytes)
+    drums = song.drum_parts[0].notes
+    ticks_per_bar = 4 * song.ticks_per_quarter
+    assert not np.any(drums[:, START] < 8 * ticks_per_bar)
+    assert np.any((drums[:, START] >= 8 * ticks_per_bar) & (drums[:, START] < 10 * ticks_per_bar))
+    assert groove_share(result.drums.hits, range(10, 15)) >= 0.6
+
+
 def clip_bytes(bars: int, meter: tuple[int, int] = (4, 4), steps_per_bar: int = 16) -> bytes:
     return song_bytes(drums=notes_from_steps([(bar * steps_per_bar + step, pitch, velocity) for bar in range(bars)
                                               for step, pitch, velocity in GROOVE if step < steps_per_bar]),
@@ -214,7 +227,8 @@ def test_given_rows_agree_with_the_bars(band: DrumGenerator) -> None:
     prepared = prepare(data, GenerationOptions(keep_drums=True), band.data_config, band.spec)
     given = prepared.given
     assert given is not None and given.hits.shape == (prepared.bars.n_bars, band.spec.max_bar_steps, 9)
-    assert np.flatnonzero(given.covered).tolist() == [1, 2]  # song bars 3 and 4; the span starts at bar 2
+    # song bars 3 and 4, and bar 2 before them (the span starts there: a drumless intro, kept as the user left it)
+    assert np.flatnonzero(given.covered).tolist() == [0, 1, 2]
     grid = prepared.encoded.grid
     start, steps = grid.bars[3, BAR_START], grid.bars[3, BAR_STEPS]
     assert given.groove is None and given.hits[1, :steps].sum() == len(GROOVE)

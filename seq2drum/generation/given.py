@@ -159,9 +159,9 @@ def without_opening_crash(loop: np.ndarray, loop_notes: list[np.ndarray],
 def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kept notes (N, 4) on every bar of the grid: (grid bars,) bool covered, (grid bars, S, 9) their hits, and
     the grid bars of the groove to continue: the run of kept bars from the first with LOOP_BAR_HITS hits on two drum
-    classes or more, its last LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars after
-    the first kept note and before the drummer's entry (a count-in's sticks, a sparse intro, then silence: played as
-    given, not filled in)."""
+    classes or more, its last LOOP_MAX_BARS. A bar is covered when a kept note starts in it; so are the bars before
+    the first kept note (a drumless intro the user wrote stays drumless) and those after it before the drummer's
+    entry (a count-in's sticks, a sparse intro, then silence: played as given, not filled in)."""
     bars = grid.bars
     starts = grid.step_to_tick(bars[:, BAR_START])
     ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
@@ -169,12 +169,14 @@ def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, 
     covered = np.zeros(len(bars), dtype=bool)
     covered[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
     hits = per_bar(drums_to_grid(notes, grid).hits, bars, width) & covered[:, None, None]
+    if covered.any():
+        covered[: np.flatnonzero(covered)[0]] = True  # the intro before the user's drums: kept as written, silent
     # a groove plays LOOP_BAR_HITS hits on two drums or more (a count-in's sticks are one)
     full = np.flatnonzero(covered & (hits.sum(axis=(1, 2)) >= LOOP_BAR_HITS) & (hits.any(axis=1).sum(axis=1) >= 2))
     if not len(full):
         return covered, hits, np.zeros(0, dtype=np.int64)
     run_end = full[0] + int(np.argmin(np.append(covered[full[0]:], False)))
-    covered[np.flatnonzero(covered)[0] : full[0]] = True
+    covered[: full[0]] = True
     return covered, hits, np.arange(full[0], run_end)[-LOOP_MAX_BARS:]
 
 
