@@ -72,7 +72,7 @@ class SongBars:
 
 def read_song(path: Path) -> SongBars:
     """The file's band (channel 10 left out) as bars, from the bar where its first note starts (the drums start with
-    the band, as generation's do) to the bar of its last note's end; indices count from that first bar."""
+    the band, as generation's do) to the bar its last note starts in; indices count from that first bar."""
     import mido
 
     midi = mido.MidiFile(str(path))
@@ -112,11 +112,13 @@ def read_song(path: Path) -> SongBars:
     file_meters = sorted(meters, key=lambda event: event[0])
     tempos = [(0, 500_000)] * (not file_tempos or file_tempos[0][0] > 0) + file_tempos  # MIDI's 120 BPM until set
     meters = [(0, 4, 4)] * (not file_meters or file_meters[0][0] > 0) + file_meters
-    end = max((end for part in notes for _, end, _, _ in part), default=0)
+    last_onset = max((start for part in notes for start, _, _, _ in part), default=0)
     first = min((start for part in notes for start, _, _, _ in part), default=0)
     for part in notes:
         part.sort()
-    bars = [bar for bar in bar_list(tpq, meters, tempos, end) if bar.end_tick > first]  # from the band's entry
+    # from the band's entry to the bar its last note starts in, as --mode evaluate --live plays a file: the stream
+    # ends there, so drums that play on through the band's pauses (the guitar alone) stop within a bar of its last note
+    bars = [bar for bar in bar_list(tpq, meters, tempos, last_onset + 1) if bar.end_tick > first]
     bars = [Bar(index, bar.start_tick, bar.end_tick, bar.numerator, bar.denominator, bar.tempo_bpm)
             for index, bar in enumerate(bars)]
     return SongBars(tpq, names, notes, bars, tempos, meters, file_tempos, file_meters)

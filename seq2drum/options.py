@@ -30,6 +30,7 @@ MIN_DENSITY, MAX_DENSITY = 0.25, 4.0
 MIN_SWING, MAX_SWING = 0.5, 0.75
 MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
+MAX_REST_AFTER = 64  # live: bars of silence before the drums rest
 CYMBALS = ("auto", "hats", "ride")
 MAX_HUMANIZE = 1.5
 FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
@@ -71,6 +72,7 @@ class GenerationOptions(_Config):
     guitar_only: bool = False  # listen to the guitar alone, even with a model that listens to the band
     keep_drums: bool = False  # keep the input's drums (channel 10) in the bars they cover
     groove_midi: bytes | None = None  # a drum clip (MIDI bytes): the groove the drums start from and come back to
+    rest_after: int | None = None  # live: rest after this many silent bars (None: 2 with the band, never guitar alone)
 
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
@@ -86,6 +88,8 @@ class GenerationOptions(_Config):
                f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
         _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
                f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.fills!r}")
+        _check(self.rest_after is None or 1 <= self.rest_after <= MAX_REST_AFTER,
+               f"rest_after must be 1-{MAX_REST_AFTER} bars, got {self.rest_after}")
         _check(fills_every(self.crashes) is not None or self.crashes in ("none", "sections"),
                f"crashes must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.crashes!r}")
         _check(self.swing is None or MIN_SWING <= self.swing <= MAX_SWING,
@@ -238,6 +242,10 @@ OPTIONS: tuple[Option, ...] = (
            f"meter: the groove the drums start from and come back to (its first {GROOVE_CLIP_MAX_BARS} bars)",
            metavar="CLIP.mid",
            default_words="none, the model's own groove"),
+    Option("rest_after", "--rest-after", 24, f"play along live: the drums rest after N bars (1-{MAX_REST_AFTER}) "
+           "in which no part played, until the band plays again", metavar="N",
+           default_words="2 when parts other than the guitar play; with the guitar alone the drums play on "
+           "through its pauses until the stream ends"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 

@@ -60,7 +60,7 @@ class PlayAlongStreams:
             yield seq2drum_pb2.PlayAlongResponse(ready=seq2drum_pb2.PlayAlongReady(
                 model_name=begun.model_name, model_version=begun.model_version, lead_quarters=begun.lead_quarters,
                 seed=seed, notices=notices))
-            session = LiveSession(begun.roles, begun.state, self._config.live_idle_s)
+            session = LiveSession(begun.roles, begun.state, self._config.live_idle_s, rest_after=options.rest_after)
             while (message := await self._next(iterator, session.idle_limit_s())) is not None:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")

@@ -11,7 +11,7 @@ NOTE = IncomingNote(0.0, 0.5, 40, 100, 0)
 
 
 def test_silence_counts_the_bars_the_band_left_empty() -> None:
-    session = LiveSession(["guitar"], None)
+    session = LiveSession(["guitar"], None, rest_after=2)
     heard = {1, 2, 6}  # the messages that carry notes (of the bar before)
     decided = [session.take(n, 4, 4, 120.0, [NOTE] if n in heard else []) is not None for n in range(9)]
     assert decided == [True, True, True, True, False, False, True, True, False]
@@ -19,12 +19,28 @@ def test_silence_counts_the_bars_the_band_left_empty() -> None:
 
 
 def test_a_skipped_bar_counts_as_silent_and_keeps_the_clock() -> None:
-    session = LiveSession(["guitar"], None)
+    session = LiveSession(["guitar"], None, rest_after=2)
     session.take(0, 7, 8, 140.0, [])
     call = session.take(3, 7, 8, 140.0, [NOTE])  # bars 1 and 2 never came
     assert call is not None and call.previous is not None and call.previous.index == 2
     assert call.previous.numerator == 7 and call.played[0].role == "guitar"
     assert session.take(5, 4, 4, 120.0, []) is None  # bar 4 silent, and bar 3 not heard: 2 silent bars
+
+
+def test_the_drums_rest_when_the_band_stops_and_play_on_through_the_guitars_pauses() -> None:
+    """Issue 40: with a part besides the guitar heard, 2 silent bars rest the drums; with the guitar alone they play
+    on (a drummer does), until the stream ends; --rest-after N rests after N silent bars either way."""
+    heard = {1, 2, 6}
+    bass = IncomingNote(0.0, 0.5, 28, 100, 1)
+    band = LiveSession(["guitar", "bass"], None)
+    assert [band.take(n, 4, 4, 120.0, [NOTE, bass] if n in heard else []) is not None for n in range(9)] == [
+        True, True, True, True, False, False, True, True, False]
+    alone = LiveSession(["guitar", "bass"], None)
+    assert all(alone.take(n, 4, 4, 120.0, [NOTE] if n in heard else []) is not None for n in range(9))
+    assert alone.rested == 0 and alone.silent_limit() is None
+    asked = LiveSession(["guitar"], None, rest_after=1)
+    assert [asked.take(n, 4, 4, 120.0, [NOTE] if n in heard else []) is not None for n in range(9)] == [
+        True, True, True, False, False, False, True, False, False]
 
 
 def test_a_stream_that_starts_past_bar_zero_is_a_reconnection() -> None:
@@ -70,8 +86,8 @@ def test_the_drums_end_less_than_two_bars_after_the_bands_last_note() -> None:
     from seq2drum.live.api import DrumHit
     from seq2drum.live.session import ending_bar
 
-    session = LiveSession(["guitar"], None)
-    late = IncomingNote(2.5, 0.5, 40, 100, 0)
+    session = LiveSession(["guitar", "bass"], None)
+    late = IncomingNote(2.5, 0.5, 40, 100, 1)
     calls = [session.take(n, 4, 4, 120.0, [NOTE, late] if n in (1, 2) else []) for n in range(5)]
     assert [None if call is None else call.end_quarters for call in calls] == [None, None, None, 2.5, None]
     groove = [DrumHit(0.0, 36, 100), DrumHit(1.0, 38, 110), DrumHit(2.5, 42, 70), DrumHit(3.5, 42, 70)]
@@ -79,7 +95,7 @@ def test_the_drums_end_less_than_two_bars_after_the_bands_last_note() -> None:
 
 
 def test_bars_the_users_drums_play_are_not_silent() -> None:
-    session = LiveSession(["guitar"], None)
+    session = LiveSession(["guitar"], None, rest_after=2)
     decided = []
     for n in range(6):
         decided.append(session.take(n, 4, 4, 120.0, []) is not None)

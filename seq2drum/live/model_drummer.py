@@ -38,6 +38,7 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import CRASH_MIN_GAP, BarContext, BarDecision
+from seq2drum.groove.structure import CRASH_COLUMN
 from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
@@ -58,6 +59,7 @@ TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
 FIRST_LAMBDA = 0.3  # where the offline decision's Dinkelbach iteration starts
 ROUNDS = 2  # lambda refined within a bar from the running expected F1
 LIVE_PHRASE_BARS = 8  # a phrase, for a policy tuned before phrase crashes (crash_phrase_bars 0)
+SETTLED_BARS = 2  # a groove chosen this many bars running is the groove: held until a phrase or the band changes
 
 
 @dataclass
@@ -82,6 +84,9 @@ class LiveState:
     loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
     bass: np.ndarray | None = None  # (S,) bool the steps a bass part struck in the last bar read (None: no bass)
     crashes: tuple[float, int, int] = (0.0, 0, CRASH_MIN_GAP)  # groove.rules `crash_marks`'s count, bars played
+    streak: int = 0  # bars running the last bar's groove has played
+    band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
+    band_changed: bool = False  # a part entered or left in the last bar read
 
 
 class ModelDrummer:
@@ -195,6 +200,8 @@ class ModelDrummer:
         """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`)."""
         if previous is not None and (played or state.started):
             state = self.read(state, *live_bar(played, previous, self.spec, self.steps_per_quarter)[:3])
+            band = tuple(sorted({note.role for note in played}))
+            state = replace(state, band=band, band_changed=bool(state.band) and band != state.band)
         take, _, state = self.decide(state, bar, live_bar((), bar, self.spec, self.steps_per_quarter))
         return self._render(take.hits[0], take.velocity[0], state, bar), state
 
@@ -218,6 +225,7 @@ class ModelDrummer:
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
         take, p, crashes = self._decide(state, scores, bar, position)
+        streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
         # the next bar hears this one only for a policy whose decoder hears its own drums (`own_drums_passes`, as
@@ -226,7 +234,7 @@ class ModelDrummer:
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
         decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
-        state = replace(state, last=(bar.index, int(ahead[2])))
+        state = replace(state, last=(bar.index, int(ahead[2])), streak=streak)
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, replace(state, pending=decided)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
@@ -266,8 +274,13 @@ class ModelDrummer:
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
                             refine_adds=options.style is None,
                             continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
+        edges = live_edges(position, self.policy)
+        # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
+        # changes (a part enters or leaves)
+        hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
+                and not edges[0, CRASH_COLUMN])
         take, crashes = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering, bar.index,
-                                   live_edges(position, self.policy))
+                                   edges, hold)
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)
         if options.crashes == "none":
@@ -308,19 +321,20 @@ class ModelDrummer:
 
 
 def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
-               structure: np.ndarray, steering: Steering, bar_index: int,
-               edges: np.ndarray) -> tuple[Take, tuple[float, int, int]]:
+               structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
+               hold: bool = False) -> tuple[Take, tuple[float, int, int]]:
     """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided as `Decoder._take` decides a song,
     online: the groove chosen greedily with the stay bonus for the last bar's, in rounds that refine lambda from the
     running expected F1, each followed by the groove rules; then the structure rules (groove.rules), `edges` (1, 3)
     where their edge thresholds hold. The take's threshold is lambda (the state keeps it for the next bar); the
-    crash count after the bar comes with it (`crash_marks` counts over the bars played)."""
+    crash count after the bar comes with it (`crash_marks` counts over the bars played). With `hold` the bar keeps
+    the last bar's groove (`state.groove`) where it fits the bar."""
     rng = np.random.default_rng([state.seed, 3, bar_index])
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
                          bass_silent=bass_silence(scores), crashes_before=state.crashes)
-    decision, context = _groove(decoder, context, state, rng, edges)
+    decision, context = _groove(decoder, context, state, rng, edges, hold)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits
     velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
@@ -330,7 +344,7 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
 
 
 def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.random.Generator,
-            edges: np.ndarray) -> tuple[BarDecision, BarContext]:
+            edges: np.ndarray, hold: bool) -> tuple[BarDecision, BarContext]:
     """The bar's groove chosen greedily (the stay bonus for the last bar's) and the groove rules run on it, in
     ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda."""
     p, steering, policy = context.p, context.steering, context.policy
@@ -346,6 +360,8 @@ def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.ran
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
             noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
         choice = int(np.argmax(gains if noise is None else gains + noise))
+        if hold and 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
+            choice = state.groove
         choice = choice if np.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
         decision = BarDecision.of_entries(np.array([choice]), context, edges)
         rules.run(rules.GROOVE_RULES, context, decision)

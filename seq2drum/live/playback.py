@@ -39,7 +39,9 @@ class LivePlay:
 
 
 def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarClock, list[PlayedNote]]]:
-    """Each bar of the span (from the first entry to the end) with the notes played in it up to its lead."""
+    """Each bar of the span (from the first entry) with the notes played in it up to its lead, to the bar after the last
+    one in which a note starts before its lead at most: the stream ends there (with the guitar alone the drums play on
+    through its pauses, so they stop with the stream, within 2 bars of the last note)."""
     song, grid, encoded = prepared.song, prepared.encoded.grid, prepared.encoded
     tpq = song.ticks_per_quarter
     roles = parts_by_role(song, prepared.choice.parts)
@@ -59,7 +61,8 @@ def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarC
                   for role, notes in notes_by_role.items()
                   for note in notes[(notes[:, START] >= start) & (notes[:, START] < lead)].tolist()]
         bars.append((clock, played))
-    return bars
+    last = max((index for index, (_, played) in enumerate(bars) if played), default=len(bars))
+    return bars[: last + 2]  # the stream ends with the bar after the last one heard (its notes come with that bar)
 
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
@@ -69,7 +72,7 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
     given = prepared.given
-    session = LiveSession(ROLE_NAMES, drummer.begin(options, seed, groove))
+    session = LiveSession(ROLE_NAMES, drummer.begin(options, seed, groove), rest_after=options.rest_after)
     previous: tuple[BarClock, list[PlayedNote]] | None = None
     written = []
     for clock, played in played_bars(prepared, drummer.lead_quarters):

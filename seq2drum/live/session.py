@@ -10,7 +10,7 @@ state comes back with the bar's drums and is kept here, so any worker can decide
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from seq2drum.errors import ConfigError
@@ -64,6 +64,8 @@ class LiveSession:
     drums_sounded: bool = False  # the user's own drums played the last bar (kept bars): it was not silent
     decided: int = 0  # bars handed to the drummer
     rested: int = 0  # bars answered with rest
+    rest_after: int | None = None  # --rest-after: rest after this many silent bars (None: `silent_limit`'s rule)
+    heard_roles: set[str] = field(default_factory=set)  # the roles of every part heard so far
 
     def take(self, index: int, numerator: int, denominator: int, tempo_bpm: float,
              notes: Sequence[IncomingNote]) -> LiveCall | None:
@@ -78,6 +80,7 @@ class LiveSession:
         if index > 0 and previous is None:  # a stream that starts past bar 0 (a reconnection): the same clock before
             previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm)
         played = self._played(notes, previous)
+        self.heard_roles.update(note.role for note in played)
         if played or self.drums_sounded:
             self.silent_run = 0
             self.last_onset = max((note.onset for note in played), default=previous.quarters if previous else 0.0)
@@ -85,12 +88,21 @@ class LiveSession:
         elif previous is not None:  # the bar before was silent, and so were any skipped (not heard) before it
             self.silent_run += 1 + (index - self.last_index - 1 if skipped else 0)
         self.last_index, self.last_clock = index, bar
-        if self.silent_run >= SILENT_BARS:
+        limit = self.silent_limit()
+        if limit is not None and self.silent_run >= limit:
             self.rested += 1
             return None
         self.decided += 1
-        ending = self.silent_run == SILENT_BARS - 1 and index > 0
+        ending = limit is not None and self.silent_run == limit - 1 and index > 0
         return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None)
+
+    def silent_limit(self) -> int | None:
+        """After how many silent bars the drums rest: `rest_after` when given; else SILENT_BARS where a part other
+        than the guitar has played (the whole band is heard, and it stopped), and never with the guitar alone (a
+        drummer plays on through the guitar's pauses, until the stream ends)."""
+        if self.rest_after is not None:
+            return self.rest_after
+        return SILENT_BARS if self.heard_roles - {"guitar"} else None
 
     def sounded(self) -> None:
         """The user's own drums played the bar just taken (a kept bar): the room was not silent in it."""
