@@ -19,12 +19,13 @@ from seq2drum.errors import ConfigError
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
+from .call_limits import MAX_HEALTH_CHECKS, CallLimits
 from .memory import MiB
+from .pool import WorkerPool
 from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
 from .status import OversizedOptions, UndecodableRequest
 from .wire import SMALLEST_LIMIT, oversized_option
-from .pool import WorkerPool
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
 
@@ -45,7 +46,8 @@ class ServerConfig:
     min_upload_bytes_per_s: float = 16 * 1024  # slowest upload, on average, once upload_grace_s have passed
     upload_grace_s: float = 5.0
     max_job_s: float = 60.0  # longest a song may hold a worker, whatever the client's deadline (or with none)
-    max_concurrent_calls: int = 100  # calls of any kind in flight; past it gRPC itself answers RESOURCE_EXHAUSTED
+    max_concurrent_calls: int = 100  # calls but health in flight; past it RESOURCE_EXHAUSTED (server.call_limits)
+    max_health_watches: int = 16  # health Watch streams open at once (open to anyone: their own room)
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
     torch_threads: int = 1  # per worker
     read_limits: ReadLimits = field(default_factory=ReadLimits)  # notes, events, tempo and meter changes
@@ -90,6 +92,8 @@ class ServerConfig:
         if self.max_concurrent_calls < self.workers + self.max_waiting + self.max_uploads + 2:
             raise ConfigError(f"max_concurrent_calls must be at least workers + max_waiting + max_uploads + 2, "
                               f"got {self.max_concurrent_calls}")
+        if not 1 <= self.max_health_watches <= 1024:
+            raise ConfigError(f"max_health_watches must be 1-1024, got {self.max_health_watches}")
         if self.recycle_mib <= 0:
             raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
         if not 1 <= self.max_streams <= 1024:
@@ -116,14 +120,16 @@ async def create_server(
     Raises `OSError` when the address cannot be bound."""
     config = config or ServerConfig()
     credentials = server_credentials(config.tls_cert, config.tls_key)  # ConfigError before anything is started
+    limits = CallLimits(config.max_concurrent_calls, config.max_health_watches)
     server = grpc.aio.server(
-        interceptors=[TokenCheck(config.token)] if config.token else None,
+        # the token first: a call refused for it never counts against the calls that carry it
+        interceptors=[TokenCheck(config.token), limits] if config.token else [limits],
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
             ("grpc.so_reuseport", 0),  # a second server on a taken port must fail, not share it
         ],
-        maximum_concurrent_rpcs=config.max_concurrent_calls,
+        maximum_concurrent_rpcs=config.max_concurrent_calls + config.max_health_watches + MAX_HEALTH_CHECKS,
     )
     seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), _Lenient(server))
     health_servicer = health_servicer or health.aio.HealthServicer()
