@@ -16,15 +16,17 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from seq2drum.errors import ConfigError
+from seq2drum.live.session import MAX_BAR_NOTES
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .call_limits import MAX_HEALTH_CHECKS, CallLimits
+from .live_stream import MAX_LIVE_MESSAGE_BYTES
 from .memory import MiB
 from .pool import WorkerPool
 from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
-from .status import OversizedOptions, UndecodableRequest
+from .status import OversizedMessage, OversizedOptions, UndecodableRequest
 from .wire import SMALLEST_LIMIT, oversized_option
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
@@ -57,6 +59,7 @@ class ServerConfig:
     reflection: bool = True  # the reflection service, for grpcurl and the like
     max_streams: int = 4  # PlayAlong streams open at once; one more gets RESOURCE_EXHAUSTED
     live_idle_s: float = 10.0  # longest a PlayAlong stream may send nothing (or 2 bars at its tempo, if longer)
+    live_max_idle_s: float = 60.0  # longest a PlayAlong stream may send nothing, whatever its bars' length
     live_notice: str = ""  # what a player should know of this server's live drummer (a stand-in loop)
 
     def __post_init__(self) -> None:
@@ -98,8 +101,9 @@ class ServerConfig:
             raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
         if not 1 <= self.max_streams <= 1024:
             raise ConfigError(f"max_streams must be 1-1024, got {self.max_streams}")
-        if not 0 < self.live_idle_s <= 3600:
-            raise ConfigError(f"live_idle_s must be > 0 and at most an hour, got {self.live_idle_s}")
+        if not 0 < self.live_idle_s <= self.live_max_idle_s <= 3600:
+            raise ConfigError(f"live_idle_s must be > 0 and at most live_max_idle_s, at most an hour; got "
+                              f"{self.live_idle_s} and {self.live_max_idle_s}")
         if not 1 <= self.torch_threads <= 256:
             raise ConfigError(f"torch_threads must be 1-256, got {self.torch_threads}")
 
@@ -167,21 +171,40 @@ async def _watch_workers(pool: WorkerPool, health_servicer: health.aio.HealthSer
                 await health_servicer.set(service, status)  # ignored once a graceful shutdown has begun
 
 
-# the field of each method's request that holds GenerationOptions (its sizes are checked before parsing)
-_OPTIONS_FIELD = {"Generate": seq2drum_pb2.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number,
-                  "GenerateStream": seq2drum_pb2.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number}
+def _options_path(message: Any, *names: str) -> tuple[int, ...]:
+    """The field numbers of `names`, one inside the other, from `message`'s type (its descriptor)."""
+    numbers, descriptor = [], message.DESCRIPTOR
+    for name in names:
+        field_descriptor = descriptor.fields_by_name[name]
+        numbers.append(field_descriptor.number)
+        descriptor = field_descriptor.message_type
+    return tuple(numbers)
+
+
+# where each method's request holds GenerationOptions (their sizes are checked before parsing)
+_OPTIONS_PATH = {"Generate": _options_path(seq2drum_pb2.GenerateRequest, "options"),
+                 "GenerateStream": _options_path(seq2drum_pb2.GenerateStreamRequest, "options"),
+                 "PlayAlong": _options_path(seq2drum_pb2.PlayAlongRequest, "start", "options")}
+# the longest message of each method below the server's message limit: a PlayAlong start holds options (a groove
+# clip at most MAX_GROOVE_CLIP_BYTES) and parts, a bar at most MAX_BAR_NOTES notes; a longer one is refused unparsed
+_MAX_MESSAGE_BYTES = {"PlayAlong": MAX_LIVE_MESSAGE_BYTES}
 
 
 def _lenient(method: str, parse: Any) -> Any:
     """A request deserializer that never raises: grpc answers a deserializer's exception with UNKNOWN, so bytes that
     do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT. Options longer than
-    any valid value are refused from the raw bytes, unparsed (server/wire.py)."""
-    options_field = _OPTIONS_FIELD.get(method)
+    any valid value, and messages longer than any valid one, are refused from the raw bytes, unparsed
+    (server/wire.py)."""
+    options_path = _OPTIONS_PATH.get(method)
+    max_bytes = _MAX_MESSAGE_BYTES.get(method)
 
     def deserialize(data: bytes) -> Any:
         note_request_bytes(len(data))
-        if options_field is not None and len(data) > SMALLEST_LIMIT:
-            problem = oversized_option(data, options_field)
+        if max_bytes is not None and len(data) > max_bytes:
+            return OversizedMessage(method, f"the {method} message holds {len(data):,} bytes; this server takes at "
+                                            f"most {max_bytes:,} in one (at most {MAX_BAR_NOTES:,} notes in a bar)")
+        if options_path is not None and len(data) > SMALLEST_LIMIT:
+            problem = oversized_option(data, options_path)
             if problem is not None:
                 return OversizedOptions(method, problem)
         try:

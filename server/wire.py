@@ -56,14 +56,18 @@ def _fields(data: memoryview, start: int, end: int) -> Iterator[tuple[int, int, 
         position = after
 
 
-def oversized_option(data: bytes, options_field: int) -> str | None:
-    """What is wrong when the GenerationOptions in field `options_field` of this message's bytes holds a text or
+def oversized_option(data: bytes, options_path: tuple[int, ...]) -> str | None:
+    """What is wrong when the GenerationOptions at `options_path` (field numbers, outermost first: (2,) for
+    GenerateRequest.options, (1, 1) for PlayAlongRequest.start.options) of this message's bytes holds a text or
     bytes option longer than any valid value; None when nothing is (or the bytes do not parse: left to protobuf)."""
     view = memoryview(data)
     try:
-        for number, wire_type, start, end in _fields(view, 0, len(view)):
-            if number != options_field or wire_type != _LENGTH_DELIMITED:
-                continue
+        spans = [(0, len(view))]
+        for wanted in options_path:  # the spans of every message at this depth of the path
+            spans = [(start, end) for outer_start, outer_end in spans
+                     for number, wire_type, start, end in _fields(view, outer_start, outer_end)
+                     if number == wanted and wire_type == _LENGTH_DELIMITED]
+        for start, end in spans:
             for field, kind, value_start, value_end in _fields(view, start, end):
                 name, limit = _OPTION_LIMITS.get(field, ("", 0))
                 if name and kind == _LENGTH_DELIMITED and value_end - value_start > limit:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from seq2drum.rpc import seq2drum_pb2 as pb
 from server.wire import oversized_option
 
-GENERATE_OPTIONS = pb.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number
-STREAM_OPTIONS = pb.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number
+GENERATE_OPTIONS = (pb.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number,)
+STREAM_OPTIONS = (pb.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number,)
+PLAY_ALONG_OPTIONS = (1, 1)  # PlayAlongRequest.start.options
 
 
 def test_an_oversized_text_option_is_named_from_the_raw_bytes() -> None:
@@ -39,3 +40,13 @@ def test_the_check_reads_headers_only() -> None:
     good = pb.GenerateRequest(options=pb.GenerationOptions(kit_map="x" * 40_000)).SerializeToString()
     bad = good.replace(b"x" * 40_000, b"\xff" * 40_000)
     assert oversized_option(bad, GENERATE_OPTIONS) == oversized_option(good, GENERATE_OPTIONS) is not None
+
+
+def test_an_oversized_option_in_a_play_along_start_is_named() -> None:
+    """Issue 42, 2: the raw-bytes check covered Generate and GenerateStream only; a PlayAlong start's options sit
+    one message deeper (PlayAlongRequest.start.options)."""
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(options=pb.GenerationOptions(
+        kit_map='{"' + "x" * 40_000 + '": 1}'), parts=[pb.LivePart(name="Guitar")])).SerializeToString()
+    assert oversized_option(start, PLAY_ALONG_OPTIONS).startswith("kit_map holds 40,007 bytes")
+    bar = pb.PlayAlongRequest(bar=pb.PlayedBar(index=1, notes=[pb.LiveNote(pitch=40)] * 10)).SerializeToString()
+    assert oversized_option(bar, PLAY_ALONG_OPTIONS) is None
