@@ -15,6 +15,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from seq2drum.credentials import check_token
 from seq2drum.errors import ConfigError
 from seq2drum.live.session import MAX_BAR_NOTES
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
@@ -104,6 +105,8 @@ class ServerConfig:
         if not 0 < self.live_idle_s <= self.live_max_idle_s <= 3600:
             raise ConfigError(f"live_idle_s must be > 0 and at most live_max_idle_s, at most an hour; got "
                               f"{self.live_idle_s} and {self.live_max_idle_s}")
+        if self.token:
+            check_token(self.token, "the server's token")
         if not 1 <= self.torch_threads <= 256:
             raise ConfigError(f"torch_threads must be 1-256, got {self.torch_threads}")
 
