@@ -28,7 +28,7 @@ from .pool import WorkerPool
 from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
 from .status import OversizedMessage, OversizedOptions, UndecodableRequest
-from .wire import SMALLEST_LIMIT, oversized_option
+from .wire import SMALLEST_LIMIT, Unparsed, oversized_option
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
 
@@ -191,6 +191,7 @@ _OPTIONS_PATH = {"Generate": _options_path(seq2drum_pb2.GenerateRequest, "option
 # the longest message of each method below the server's message limit: a PlayAlong start holds options (a groove
 # clip at most MAX_GROOVE_CLIP_BYTES) and parts, a bar at most MAX_BAR_NOTES notes; a longer one is refused unparsed
 _MAX_MESSAGE_BYTES = {"PlayAlong": MAX_LIVE_MESSAGE_BYTES}
+_PARSED_LATER = {"PlayAlong"}  # parsed by the handler, off the event loop (server/wire.py, Unparsed)
 
 
 def _lenient(method: str, parse: Any) -> Any:
@@ -201,6 +202,12 @@ def _lenient(method: str, parse: Any) -> Any:
     options_path = _OPTIONS_PATH.get(method)
     max_bytes = _MAX_MESSAGE_BYTES.get(method)
 
+    def parse_leniently(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)
+            return UndecodableRequest(method, f"{type(exc).__name__}: {exc}")
+
     def deserialize(data: bytes) -> Any:
         note_request_bytes(len(data))
         if max_bytes is not None and len(data) > max_bytes:
@@ -210,10 +217,7 @@ def _lenient(method: str, parse: Any) -> Any:
             problem = oversized_option(data, options_path)
             if problem is not None:
                 return OversizedOptions(method, problem)
-        try:
-            return parse(data)
-        except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)
-            return UndecodableRequest(method, f"{type(exc).__name__}: {exc}")
+        return Unparsed(data, parse_leniently) if method in _PARSED_LATER else parse_leniently(data)
 
     return deserialize
 

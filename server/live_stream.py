@@ -24,6 +24,7 @@ from .memory import MiB
 from .pool import WorkerPool
 from .status import (ClientGoneError, DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError,
                      StreamProtocolError)
+from .wire import Unparsed
 from .workers import WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ class PlayAlongStreams:
         except asyncio.TimeoutError:
             raise DeadlinePassedError(f"PlayAlong: no message for {idle_s:.1f} s; the stream was closed (open a "
                                       "new one to play again)") from None
+        if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
+            message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
         if hasattr(message, "error"):  # an UndecodableRequest from the lenient deserializer
             raise message.error()
         return message
