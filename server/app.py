@@ -17,7 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from seq2drum.credentials import check_token
 from seq2drum.errors import ConfigError
-from seq2drum.live.session import MAX_BAR_NOTES
+from seq2drum.live.session import MAX_BAR_NOTES, MAX_PARTS
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
@@ -28,7 +28,7 @@ from .pool import WorkerPool
 from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
 from .status import OversizedMessage, OversizedOptions, UndecodableRequest
-from .wire import SMALLEST_LIMIT, Unparsed, oversized_option
+from .wire import SMALLEST_LIMIT, Unparsed, oversized_option, too_many
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
 
@@ -191,6 +191,10 @@ _OPTIONS_PATH = {"Generate": _options_path(seq2drum_pb2.GenerateRequest, "option
 # the longest message of each method below the server's message limit: a PlayAlong start holds options (a groove
 # clip at most MAX_GROOVE_CLIP_BYTES) and parts, a bar at most MAX_BAR_NOTES notes; a longer one is refused unparsed
 _MAX_MESSAGE_BYTES = {"PlayAlong": MAX_LIVE_MESSAGE_BYTES}
+# repeated fields counted from the raw bytes before parsing: (where, the field, its limit, what it holds)
+_COUNTED = {"PlayAlong": (
+    ("start", _options_path(seq2drum_pb2.PlayAlongRequest, "start", "parts"), MAX_PARTS, "parts"),
+    ("bar", _options_path(seq2drum_pb2.PlayAlongRequest, "bar", "notes"), MAX_BAR_NOTES, "notes"))}
 _PARSED_LATER = {"PlayAlong"}  # parsed by the handler, off the event loop (server/wire.py, Unparsed)
 
 
@@ -217,6 +221,10 @@ def _lenient(method: str, parse: Any) -> Any:
             problem = oversized_option(data, options_path)
             if problem is not None:
                 return OversizedOptions(method, problem)
+        for where, (*count_path, counted_field), limit, what in _COUNTED.get(method, ()):
+            if too_many(data, tuple(count_path), counted_field, limit):
+                return OversizedOptions(method, f"{method}: the {where} holds more than {limit:,} {what} (or other "
+                                                f"fields); a {where} may hold at most {limit:,} {what}")
         return Unparsed(data, parse_leniently) if method in _PARSED_LATER else parse_leniently(data)
 
     return deserialize

@@ -81,6 +81,48 @@ def oversized_option(data: bytes, options_path: tuple[int, ...]) -> str | None:
     return None
 
 
+class _TooMany(Exception):
+    pass
+
+
+def too_many(data: bytes, path: tuple[int, ...], field: int, limit: int, slack: int = 64) -> bool:
+    """Whether the message at `path` in these bytes holds field `field` more than `limit` times, or whether more than
+    `limit + slack` field headers (at any depth on the way) must be read to tell; reads headers only up to that point
+    (a PlayAlong start of 400,000 parts costs 65, where parsing it took 1.1 s holding the GIL). False when the bytes
+    do not parse (left to protobuf)."""
+    view = memoryview(data)
+    budget = limit + slack
+
+    def headers(start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+        nonlocal budget
+        for header in _fields(view, start, end):
+            budget -= 1
+            if budget < 0:
+                raise _TooMany
+            yield header
+
+    def spans(rest: tuple[int, ...], start: int, end: int) -> Iterator[tuple[int, int]]:
+        if not rest:
+            yield start, end
+            return
+        for number, wire_type, value_start, value_end in headers(start, end):
+            if number == rest[0] and wire_type == _LENGTH_DELIMITED:
+                yield from spans(rest[1:], value_start, value_end)
+
+    counted = 0
+    try:
+        for start, end in spans(path, 0, len(view)):
+            for number, _, _, _ in headers(start, end):
+                counted += number == field
+                if counted > limit:
+                    return True
+    except _TooMany:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class Unparsed:
     """A request message's bytes, parsed when its handler calls `parse` on a thread: gRPC runs deserializers on the

@@ -50,3 +50,17 @@ def test_an_oversized_option_in_a_play_along_start_is_named() -> None:
     assert oversized_option(start, PLAY_ALONG_OPTIONS).startswith("kit_map holds 40,007 bytes")
     bar = pb.PlayAlongRequest(bar=pb.PlayedBar(index=1, notes=[pb.LiveNote(pitch=40)] * 10)).SerializeToString()
     assert oversized_option(bar, PLAY_ALONG_OPTIONS) is None
+
+
+def test_repeated_fields_are_counted_from_the_raw_bytes_up_to_the_limit() -> None:
+    """Issue 42, 3 and 5: a start of 400,000 parts took 1.1 s to parse; its parts are counted from the field
+    headers, stopping at the first past the limit."""
+    from server.wire import too_many
+
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 65)).SerializeToString()
+    assert too_many(start, (1,), 2, 64) and not too_many(start, (1,), 2, 65)
+    bar = pb.PlayAlongRequest(bar=pb.PlayedBar(index=3, notes=[pb.LiveNote(pitch=40)] * 10)).SerializeToString()
+    assert not too_many(bar, (1,), 2, 64)  # a bar holds no start
+    assert too_many(bar, (2,), 5, 9) and not too_many(bar, (2,), 5, 10)
+    assert too_many(b"\x0a\x00" * 200, (1,), 2, 64)  # 200 empty starts: more headers than any valid message
+    assert too_many(b"\xff" * 10, (1,), 2, 0) is False  # not protobuf: left to the parser
