@@ -217,14 +217,14 @@ def _lenient(method: str, parse: Any) -> Any:
         if max_bytes is not None and len(data) > max_bytes:
             return OversizedMessage(method, f"the {method} message holds {len(data):,} bytes; this server takes at "
                                             f"most {max_bytes:,} in one (at most {MAX_BAR_NOTES:,} notes in a bar)")
-        if options_path is not None and len(data) > SMALLEST_LIMIT:
-            problem = oversized_option(data, options_path)
-            if problem is not None:
-                return OversizedOptions(method, problem)
         for where, (*count_path, counted_field), limit, what in _COUNTED.get(method, ()):
             if too_many(data, tuple(count_path), counted_field, limit):
                 return OversizedOptions(method, f"{method}: the {where} holds more than {limit:,} {what} (or other "
                                                 f"fields); a {where} may hold at most {limit:,} {what}")
+        if options_path is not None and len(data) > SMALLEST_LIMIT:
+            problem = oversized_option(data, options_path)
+            if problem is not None:
+                return OversizedOptions(method, problem)
         return Unparsed(data, parse_leniently) if method in _PARSED_LATER else parse_leniently(data)
 
     return deserialize

@@ -58,31 +58,58 @@ def _fields(data: memoryview, start: int, end: int) -> Iterator[tuple[int, int, 
         position = after
 
 
+MAX_HEADERS = 4096  # field headers read from one message: no valid request has as many outside its notes
+
+
+class _TooMany(Exception):
+    """More field headers than the walk may read."""
+
+
+class _Walk:
+    """Field headers of one message's bytes, read lazily along a path of field numbers, at most `budget` of them
+    (a message of a million 2-byte fields would otherwise cost seconds of Python on the event loop)."""
+
+    def __init__(self, data: bytes, budget: int) -> None:
+        self.view = memoryview(data)
+        self.budget = budget
+
+    def headers(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+        for header in _fields(self.view, start, end):
+            self.budget -= 1
+            if self.budget < 0:
+                raise _TooMany
+            yield header
+
+    def spans(self, path: tuple[int, ...], start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+        """The spans of the messages at `path` (field numbers, outermost first)."""
+        end = len(self.view) if end is None else end
+        if not path:
+            yield start, end
+            return
+        for number, wire_type, value_start, value_end in self.headers(start, end):
+            if number == path[0] and wire_type == _LENGTH_DELIMITED:
+                yield from self.spans(path[1:], value_start, value_end)
+
+
 def oversized_option(data: bytes, options_path: tuple[int, ...]) -> str | None:
     """What is wrong when the GenerationOptions at `options_path` (field numbers, outermost first: (2,) for
     GenerateRequest.options, (1, 1) for PlayAlongRequest.start.options) of this message's bytes holds a text or
-    bytes option longer than any valid value; None when nothing is (or the bytes do not parse: left to protobuf)."""
-    view = memoryview(data)
+    bytes option longer than any valid value, or when finding out takes more than MAX_HEADERS field headers; None
+    when nothing is (or the bytes do not parse: left to protobuf)."""
+    walk = _Walk(data, MAX_HEADERS)
     try:
-        spans = [(0, len(view))]
-        for wanted in options_path:  # the spans of every message at this depth of the path
-            spans = [(start, end) for outer_start, outer_end in spans
-                     for number, wire_type, start, end in _fields(view, outer_start, outer_end)
-                     if number == wanted and wire_type == _LENGTH_DELIMITED]
-        for start, end in spans:
-            for field, kind, value_start, value_end in _fields(view, start, end):
+        for start, end in walk.spans(options_path):
+            for field, kind, value_start, value_end in walk.headers(start, end):
                 name, limit = _OPTION_LIMITS.get(field, ("", 0))
                 if name and kind == _LENGTH_DELIMITED and value_end - value_start > limit:
                     return (f"{name} holds {value_end - value_start:,} bytes, more than any valid value (this server "
                             f"takes at most {MAX_OPTION_CHARS:,} characters in a text option, "
                             f"{MAX_GROOVE_CLIP_BYTES:,} bytes in a groove clip)")
+    except _TooMany:
+        return f"the message holds more than {MAX_HEADERS:,} fields on the way to its options; no valid one does"
     except ValueError:
         return None
     return None
-
-
-class _TooMany(Exception):
-    pass
 
 
 def too_many(data: bytes, path: tuple[int, ...], field: int, limit: int, slack: int = 64) -> bool:
@@ -90,29 +117,11 @@ def too_many(data: bytes, path: tuple[int, ...], field: int, limit: int, slack: 
     `limit + slack` field headers (at any depth on the way) must be read to tell; reads headers only up to that point
     (a PlayAlong start of 400,000 parts costs 65, where parsing it took 1.1 s holding the GIL). False when the bytes
     do not parse (left to protobuf)."""
-    view = memoryview(data)
-    budget = limit + slack
-
-    def headers(start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-        nonlocal budget
-        for header in _fields(view, start, end):
-            budget -= 1
-            if budget < 0:
-                raise _TooMany
-            yield header
-
-    def spans(rest: tuple[int, ...], start: int, end: int) -> Iterator[tuple[int, int]]:
-        if not rest:
-            yield start, end
-            return
-        for number, wire_type, value_start, value_end in headers(start, end):
-            if number == rest[0] and wire_type == _LENGTH_DELIMITED:
-                yield from spans(rest[1:], value_start, value_end)
-
+    walk = _Walk(data, limit + slack)
     counted = 0
     try:
-        for start, end in spans(path, 0, len(view)):
-            for number, _, _, _ in headers(start, end):
+        for start, end in walk.spans(path):
+            for number, _, _, _ in walk.headers(start, end):
                 counted += number == field
                 if counted > limit:
                     return True

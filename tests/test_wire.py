@@ -64,3 +64,14 @@ def test_repeated_fields_are_counted_from_the_raw_bytes_up_to_the_limit() -> Non
     assert too_many(bar, (2,), 5, 9) and not too_many(bar, (2,), 5, 10)
     assert too_many(b"\x0a\x00" * 200, (1,), 2, 64)  # 200 empty starts: more headers than any valid message
     assert too_many(b"\xff" * 10, (1,), 2, 0) is False  # not protobuf: left to the parser
+
+
+def test_a_message_of_a_million_tiny_fields_is_not_walked_whole() -> None:
+    """Found by the live flood: the options check walked all 400,000 parts of a start (1 s of Python on the event
+    loop) to find its options. Every walk now stops after MAX_HEADERS field headers and refuses the message."""
+    from server.wire import MAX_HEADERS
+
+    tiny_fields = b"\x08\x01" * (MAX_HEADERS + 1)  # field 1 (temperature's number, as a varint): 2 bytes each
+    assert "more than 4,096 fields" in oversized_option(tiny_fields + b"\x12\x00", GENERATE_OPTIONS)
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 5000)).SerializeToString()
+    assert "more than 4,096 fields" in oversized_option(start, PLAY_ALONG_OPTIONS)
