@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,7 +28,6 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.bench_server import descendants, rss_mib
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
 
@@ -46,6 +46,8 @@ def token_file(folder: Path) -> Path:
 
 def memory_mib(server_pid: int) -> tuple[float, float]:
     """(the gRPC process, the gRPC process with its fork server and workers) in MiB."""
+    from bench.bench_server import descendants, rss_mib  # not in the flooding clients: it imports torch
+
     own = rss_mib(server_pid) or 0.0
     return own, own + sum(rss_mib(pid) or 0.0 for pid in descendants(server_pid))
 
@@ -131,6 +133,8 @@ def processes_flood(args: list[list[str]]) -> Callable[[], Callable[[], str]]:
     def start() -> Callable[[], str]:
         flooders = [subprocess.Popen([sys.executable, "-m", "bench.hostile_floods", *arg], cwd=REPO,
                                      stdout=subprocess.PIPE, text=True) for arg in args]
+        for flooder in flooders:  # each says "ready" once its messages are built
+            flooder.stdout.readline()
 
         def stop() -> str:
             answers: Counter[str] = Counter()
@@ -182,6 +186,7 @@ def live_flood_forever(address: str, index: int) -> None:
     channel = grpc.insecure_channel(address, options=UNLIMITED)
     play_along = channel.stream_stream("/seq2drum.v1.Seq2Drum/PlayAlong")  # bytes as they are
     streams = {kind: [message.SerializeToString() for message in _live_messages(kind)] for kind in LIVE_KINDS}
+    print("ready", flush=True)
     kinds = os.environ.get("SEQ2DRUM_FLOOD_KINDS", ",".join(LIVE_KINDS)).split(",")
     for attempt in range(index, 10**9):
         kind = kinds[attempt % len(kinds)]
@@ -216,15 +221,27 @@ def watch_flood(address: str, folder: Path, token: Path, song: bytes) -> Callabl
         time.sleep(1.0)
         dropped = time.monotonic()
         (folder / "real song.mid").write_bytes(song)
+        seen = {"peak": 0.0, "written": None}
+        done = threading.Event()
+
+        def look() -> None:  # the helper's memory, and when the song's drums appear
+            from bench.bench_server import rss_mib
+
+            while not done.is_set():
+                seen["peak"] = max(seen["peak"], rss_mib(helper.pid) or 0.0)
+                if seen["written"] is None and (folder / "real song_drums.mid").exists():
+                    seen["written"] = time.monotonic() - dropped
+                time.sleep(0.05)
+
+        looker = threading.Thread(target=look, daemon=True)
+        looker.start()
 
         def stop() -> str:
-            peak, written = 0.0, None
             give_up = time.monotonic() + 120
-            while written is None and time.monotonic() < give_up:
-                peak = max(peak, rss_mib(helper.pid) or 0.0)
-                if (folder / "real song_drums.mid").exists():
-                    written = time.monotonic() - dropped
-                time.sleep(0.05)
+            while seen["written"] is None and time.monotonic() < give_up:
+                time.sleep(0.1)
+            done.set()
+            looker.join()
             helper.terminate()
             helper.wait(60)
             notices.seek(0)
@@ -232,8 +249,9 @@ def watch_flood(address: str, folder: Path, token: Path, song: bytes) -> Callabl
             notices.close()
             said = Counter("skipped" if "skipped:" in line else "refused" if "refused:" in line else "other"
                            for line in err.splitlines())
+            written = seen["written"]
             when = f"{written:.1f} s" if written is not None else "not within 120 s"
-            return (f"real song's drums written {when} after it was dropped in; helper peak {peak:.0f} MiB; "
+            return (f"real song's drums written {when} after it was dropped in; helper peak {seen['peak']:.0f} MiB; "
                     f"its notices {dict(said)}")
 
         return stop
@@ -253,7 +271,10 @@ def run_floods(checkpoint: Path, song: bytes, seconds: float) -> None:
                                                                      metadata=AUTH)
             print(f"\n6a. health-watch flood (server --workers 2 --token-file), {seconds:g} s")
             flood("110 Watch streams", address, process.pid, song, seconds, health_watch_flood(address))
-            print(f"\n6b. live flood: 3 processes sending hostile PlayAlong streams, {seconds:g} s")
+            print(f"\n6b. live flood: 3 processes sending hostile PlayAlong streams, {seconds:g} s; first 3 processes "
+                  "only burning CPU (the contention alone on this machine)")
+            flood("3 processes burning CPU", address, process.pid, song, seconds,
+                  processes_flood([["--burn"]] * 3))
             flood("live flood", address, process.pid, song, seconds,
                   processes_flood([["--live-flood", address, str(index)] for index in range(3)]))
             folder = Path(scratch) / "watched"
@@ -265,7 +286,11 @@ def run_floods(checkpoint: Path, song: bytes, seconds: float) -> None:
             process.wait(60)
 
 
-if __name__ == "__main__":  # one flooding client of 6b, until killed
+if __name__ == "__main__":  # one flooding client of 6b (or one that only burns CPU), until killed
+    if sys.argv[1:] == ["--burn"]:
+        print("ready", flush=True)
+        while True:
+            pass
     if len(sys.argv) == 4 and sys.argv[1] == "--live-flood":
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         live_flood_forever(sys.argv[2], int(sys.argv[3]))
