@@ -124,8 +124,9 @@ def stream_messages(rng: random.Random, midi: bytes, request: bytes, options: pb
     return messages
 
 
-def auth_case(rng: random.Random, target: Target, request: bytes) -> str:
-    """One call by the token and TLS paths; the outcome as a status name (client-side refusals so marked)."""
+def auth_case(rng: random.Random, target: Target, request: bytes) -> tuple[str, str]:
+    """One call by the token and TLS paths: the outcome as a status name (client-side refusals so marked), and the
+    status's message."""
     how = rng.choice(["none", "wrong", "non-ascii", "oversized", "many", "plain-text", "health"])
     metadata = {"none": (), "wrong": (("authorization", "Bearer nope"),),
                 "non-ascii": (("authorization", "Bearer s\u00e9cret"),),
@@ -138,12 +139,12 @@ def auth_case(rng: random.Random, target: Target, request: bytes) -> str:
     method = {"health": "/grpc.health.v1.Health/Check"}.get(how, rng.choice([GENERATE, info]))
     try:
         channel.unary_unary(method)(request if method == GENERATE else b"", timeout=30, metadata=metadata)
-        return f"auth-{how}:OK"
+        return f"auth-{how}:OK", ""
     except grpc.RpcError as error:
         client_side = how == "non-ascii" or (how == "plain-text" and error.code() == grpc.StatusCode.UNAVAILABLE)
-        return f"auth-{how}:{'client-refused:' if client_side else ''}{error.code().name}"
+        return f"auth-{how}:{'client-refused:' if client_side else ''}{error.code().name}", error.details() or ""
     except ValueError as error:  # grpc refuses metadata it cannot send before any byte leaves
-        return f"auth-{how}:client-refused:{type(error).__name__}"
+        return f"auth-{how}:client-refused:{type(error).__name__}", str(error)
     finally:
         if how == "plain-text":
             channel.close()
@@ -157,8 +158,8 @@ def run_case(index: int, seed: int, mutator: Mutator, target: Target, examples: 
     auth = (("authorization", f"Bearer {TOKEN}"),)
     try:
         if kind == "auth":
-            outcome = auth_case(rng, target, request)
-            examples.setdefault(outcome, f"case {index}")
+            outcome, details = auth_case(rng, target, request)
+            examples.setdefault(outcome, f"case {index}: {details[:160]}")
             return outcome
         if kind == "generate":
             target.channel.unary_unary(GENERATE)(request, timeout=60, metadata=auth)
