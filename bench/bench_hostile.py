@@ -9,6 +9,9 @@
 4. kill -9 of an idle worker, then 10 requests 2 at a time; then the checkpoint moved away and the worker killed:
    how soon health says NOT_SERVING, and SERVING again once the file is back.
 5. 8 concurrent `main.py --mode infer` runs and 8 concurrent helper runs on one song: the files they leave.
+6. Issue 42's floods against a server with a token (bench/hostile_floods.py): 110 health Watch streams without the
+   token, 3 processes sending hostile PlayAlong streams, the helper watching a hostile folder; each with health
+   latency, an authenticated Generate, and memory back after. `--floods-only` runs this step alone.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.bench_server import descendants, make_songs, rss_mib
 from bench.bench_soak import start_server
+from bench.hostile_floods import run_floods
 from bench.machine import bench_checkpoint, describe_machine
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
@@ -234,15 +238,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--flood-s", type=float, default=10.0)
     parser.add_argument("--flood", metavar="ADDRESS", help="be one flooding client of step 3 (until killed)")
+    parser.add_argument("--floods-only", action="store_true", help="run step 6 (issue 42's floods) alone")
     args = parser.parse_args(argv)
     if args.flood:
         flood_forever(args.flood)
         return 0
-    print("== seq2drum hostile inputs (issue 22) ==")
+    print("== seq2drum hostile inputs (issues 22 and 42) ==")
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch:
         checkpoint = bench_checkpoint(args.checkpoint, Path(scratch))
         [song] = make_songs(1)
+        if args.floods_only:
+            run_floods(checkpoint, song, args.flood_s)
+            return 0
         process, address = start_server(checkpoint, 2)
         try:
             stub_for(address)[1].GetModelInfo(pb.GetModelInfoRequest(), timeout=60)
@@ -255,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             process.wait(60)
         job_limit(checkpoint, song)
         not_serving(checkpoint, Path(scratch))
+        run_floods(checkpoint, song, args.flood_s)
     return 0
 
 

@@ -2,6 +2,7 @@
 domain error, and the handler's answer must map to a status a client can act on (never UNKNOWN or INTERNAL).
 
     python -m bench.fuzz [--cases 10000] [--seed 1] [--max-bytes 65536] [--checkpoint PATH]
+    python -m bench.fuzz --server [--cases 10000] [--seed 1]   (a running server: bench/fuzz_server.py)
 
 Cases are real-shaped files built in code (a rock song, a format-0 file with running status, a dense chord track, a
 song with tempo and meter changes) mutated the ways a broken export or an attacker would: bit flips, truncation,
@@ -249,6 +250,11 @@ def run_case(index: int, kind: str, data: bytes, request: bytes, generator: Drum
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--server" in argv:  # over real channels, with PlayAlong and the token and TLS paths (issue 42)
+        from bench.fuzz_server import main as fuzz_server
+
+        return fuzz_server([arg for arg in argv if arg != "--server"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)

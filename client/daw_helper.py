@@ -28,6 +28,7 @@ from seq2drum.options import (OPTION_BY_NAME, DefaultsHelpFormatter, add_option_
 from seq2drum.credentials import TOKEN_ENV, read_token
 from seq2drum.errors import ConfigError, escape_controls
 from seq2drum.rpc import seq2drum_pb2
+from seq2drum.user_files import read_user_file
 
 from .drum_client import DEFAULT_SERVER, DrumClient, HelperError, OutputExistsError
 from .files import process_file, process_nothing
@@ -35,6 +36,7 @@ from .watch import watch
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 # Unsigned fields of the proto, by name -> the first value past their range (a negative one cannot be sent at all).
+MAX_KIT_MAP_BYTES = 4 * 8192  # the server takes a kit map of at most 8,192 characters (seq2drum/midi/kit.py)
 _UINT_LIMITS = {field.name: 2 ** (64 if field.cpp_type == field.CPPTYPE_UINT64 else 32)
                 for field in seq2drum_pb2.GenerationOptions.DESCRIPTOR.fields
                 if field.cpp_type in (field.CPPTYPE_UINT32, field.CPPTYPE_UINT64)}
@@ -116,11 +118,13 @@ def connect(args: argparse.Namespace) -> tuple[seq2drum_pb2.GenerationOptions, D
 
 
 def read_kit_map_text(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HelperError(f"cannot read --kit-map {path}: {getattr(exc, 'strerror', None) or exc}; name "
-                          'a JSON file such as {"kick": 36, "snare": 38}, or pass gm') from None
+    hint = 'name a JSON file such as {"kick": 36, "snare": 38}, or pass gm'
+    try:  # a regular file of at most 8,192 characters (the server's limit), read only then
+        return read_user_file(path, "--kit-map", MAX_KIT_MAP_BYTES, hint).decode("utf-8")
+    except ConfigError as exc:
+        raise HelperError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise HelperError(f"cannot read --kit-map {path}: {exc}; {hint}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

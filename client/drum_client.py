@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import ssl
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +16,10 @@ from typing import TypeVar
 
 import grpc
 
-from seq2drum.errors import escape_controls
+from seq2drum.errors import ConfigError, escape_controls
 from seq2drum.outputs import takes_written
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
+from seq2drum.user_files import read_user_file
 
 from .balancing import ServerListError, channel_options, split_servers, target_for
 from .live_link import LiveLink
@@ -27,11 +29,28 @@ DEFAULT_SERVER = os.environ.get("SEQ2DRUM_SERVER", "127.0.0.1:50051")
 FALLBACK_MESSAGE_BYTES = 4 * MiB  # gRPC's own default, for a server that does not answer GetModelInfo
 _ENVELOPE_BYTES = 4096  # room for options and framing next to the file in one message
 STREAM_CHUNK_BYTES = 1 * MiB
+MAX_PEM_BYTES = 1 * MiB  # --tls-ca: a few certificates
 # Retried within --wait: the server is busy or away (UNAVAILABLE), or it cancelled the call as it shut down
 # (CANCELLED: this helper never cancels its own calls), so another server, or the same one back up, can take it.
 RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 RETRY_FIRST_S, RETRY_MAX_S = 0.25, 8.0  # backoff between attempts: doubles from the first up to the max, jittered
 T = TypeVar("T")
+
+
+def read_tls_ca(path: Path) -> bytes:
+    """The PEM certificates of --tls-ca, checked before any call: a file that is not PEM was retried as UNAVAILABLE
+    for the whole --wait (issue 42, 14). HelperError saying what is wrong."""
+    try:
+        roots = read_user_file(path, "--tls-ca", MAX_PEM_BYTES, "name the server's PEM certificate or its CA's")
+        ssl.create_default_context(cadata=roots.decode("ascii"))  # OpenSSL reads every certificate in it
+    except ConfigError as exc:
+        raise HelperError(str(exc)) from None
+    except (UnicodeDecodeError, ssl.SSLError, ValueError) as exc:
+        raise HelperError(f"--tls-ca {path} is not a PEM certificate ({getattr(exc, 'reason', None) or exc}); name "
+                          "the server's certificate, or the CA that signed it, as PEM") from None
+    if b"-----BEGIN CERTIFICATE-----" not in roots:
+        raise HelperError(f"--tls-ca {path} is not a PEM certificate (no '-----BEGIN CERTIFICATE-----' line)")
+    return roots
 
 
 class HelperError(Exception):
@@ -90,11 +109,7 @@ class DrumClient:
         if tls_ca is None:
             self._channel = grpc.insecure_channel(channel_target, options=channel_options())
         else:
-            try:
-                roots = tls_ca.read_bytes()
-            except OSError as exc:
-                raise HelperError(f"cannot read --tls-ca {tls_ca}: {exc.strerror or exc}") from None
-            credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+            credentials = grpc.ssl_channel_credentials(root_certificates=read_tls_ca(tls_ca))
             self._channel = grpc.secure_channel(channel_target, credentials, options=channel_options())
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
 

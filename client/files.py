@@ -35,13 +35,15 @@ def _write(targets: list[Path], contents: list[bytes], hint: str, force: bool = 
 
 
 def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.GenerationOptions,
-                 output: Path | None = None, force: bool = False, renumber_takes: bool = False) -> Path:
+                 output: Path | None = None, force: bool = False, renumber_takes: bool = False,
+                 midi: bytes | None = None) -> Path:
     """Read SONG, get its drums, write them beside it as a new version (or to `output`, never over the song, and over
     an existing file only with `force`). Returns the path of (the first take of) the drums.
 
     With options.takes = N > 1 the files are OUT.take1.mid ... OUT.takeN.mid as main.py writes them: if any exists,
     nothing is written without `force` (takes are never renumbered), unless `renumber_takes` (--watch) moves the
-    set to SONG_drums-2.take1.mid ..."""
+    set to SONG_drums-2.take1.mid ... `midi`: the song's bytes when the caller has read them (--watch).
+    Names from the song and the server are printed with control characters escaped."""
     n_takes = options.takes if options.HasField("takes") else 1
     renumbered = output is None and (n_takes == 1 or renumber_takes)
     if n_takes > 1:
@@ -56,22 +58,23 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
             raise HelperError(f"the output {target} would overwrite the song; pick another -o")
     if existing and not force:
         raise OutputExistsError(exists_message(existing, hint))
-    try:
-        midi = song.read_bytes()
-    except OSError as exc:
-        raise HelperError(f"cannot read {song}: {exc.strerror or exc}") from exc
+    if midi is None:
+        try:
+            midi = song.read_bytes()
+        except OSError as exc:
+            raise HelperError(f"cannot read {song}: {exc.strerror or exc}") from exc
     drums = client.generate(midi, options)
     files = [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes][:n_takes]
     beside = (song, options.merge, n_takes if n_takes > 1 else None) if renumbered else None
     targets = _write(targets, [data for data, _ in files], hint, force, beside)
     for target, (_, hits) in zip(targets, files):
         if n_takes > 1:
-            print(f"wrote {target} ({hits} hits)", flush=True)
+            print(escape_controls(f"wrote {target} ({hits} hits)"), flush=True)
     target = targets[0]
     if n_takes > 1:
         print(f"{len(files)} takes ({drums.describe()})", flush=True)
     else:
-        print(f"wrote {target} ({drums.describe()})", flush=True)
+        print(escape_controls(f"wrote {target}") + f" ({drums.describe()})", flush=True)
     if drums.metadata.sections:
         print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
     if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
 import struct
 import sys
 import threading
@@ -16,7 +18,7 @@ from pathlib import Path
 import grpc
 
 from seq2drum.errors import escape_controls
-from seq2drum.outputs import existing_takes, is_own_output
+from seq2drum.outputs import is_own_output, output_path
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DrumClient, HelperError
@@ -25,6 +27,9 @@ from .files import process_file
 MIDI_SUFFIXES = (".mid", ".midi")
 # a settled file that does not open like one never becomes a MIDI file by waiting (a text file renamed .mid)
 NOT_MIDI = "not a MIDI file (it does not start with MThd)"
+MAX_SONG_BYTES = 64 * 1024 * 1024  # the server's default upload limit (--max-stream-mib): a larger file is refused
+_VERSION_AND_TAKE = re.compile(r"(-\d+)?(\.take\d+)?\.mid$")  # SONG_drums[-N][.takeK].mid -> SONG_drums
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 # Codes worth trying again later in watch mode (the file is not at fault).
 TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
 
@@ -66,32 +71,46 @@ class FolderWatcher:
     """
 
     def __init__(self, folder: Path, handle: Callable[[Path], bool], merge: bool = False, settle_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_bytes: int = MAX_SONG_BYTES) -> None:
         self.folder = folder
         self.handle = handle  # returns False to be asked again later (server down), True when settled
         self.merge = merge
         self.settle_s = settle_s
         self.clock = clock
+        self.max_bytes = max_bytes
         self._since: dict[Path, tuple[tuple[int, int], float]] = {}  # path -> (signature, first seen with it)
         self._settled: dict[Path, tuple[int, int]] = {}
         self._reported: dict[Path, tuple[int, int]] = {}
         self._handled: dict[Path, bytes] = {}  # path -> digest of the content last handed over
+        self._takes: dict[str, int] = {}  # SONG_drums -> newest mtime_ns of its takes, from this poll's listing
+        self._skipped: set[str] = set()  # names of links and special files already said
 
     def scan(self) -> dict[Path, tuple[int, int]]:
-        """Candidate files -> (size_bytes, mtime_ns)."""
-        found = {}
+        """Candidate files -> (size_bytes, mtime_ns): regular files inside the folder. Symbolic links (which may
+        point anywhere, issue 42, 16) and special files are skipped with a notice, once. The folder is listed once
+        per look; the drums already written are noted from the same listing (a listing per candidate made the
+        first look at 10,000 files quadratic, issue 42, 10)."""
+        found, takes = {}, {}
         with os.scandir(self.folder) as entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith(".") or not name.lower().endswith(MIDI_SUFFIXES) or is_own_output(Path(name)):
+                if name.startswith(".") or not name.lower().endswith(MIDI_SUFFIXES):
                     continue
                 try:
-                    if not entry.is_file():
-                        continue
-                    stat = entry.stat()
+                    info = entry.stat(follow_symlinks=False)
                 except OSError:  # deleted between listing and stat
                     continue
-                found[Path(entry.path)] = (stat.st_size, stat.st_mtime_ns)
+                if is_own_output(Path(name)):
+                    base = _VERSION_AND_TAKE.sub("", name) if _VERSION_AND_TAKE.search(name) else ""
+                    takes[base] = max(takes.get(base, 0), info.st_mtime_ns)
+                elif stat.S_ISREG(info.st_mode):
+                    found[Path(entry.path)] = (info.st_size, info.st_mtime_ns)
+                elif name not in self._skipped:
+                    self._skipped.add(name)
+                    what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                    print(f"{escape_controls(name)}: skipped: {what} (the watch folder reads only the regular files "
+                          "inside it)", file=sys.stderr, flush=True)
+        self._takes = takes
         return found
 
     def poll(self) -> list[Path]:
@@ -111,14 +130,15 @@ class FolderWatcher:
             if self._drums_are_newer(path, signature):
                 self._settled[path] = signature
                 continue
-            data, problem = self._read(path)
-            if problem == NOT_MIDI:
-                print(f"{path.name}: refused: {problem}; skipped until it changes", file=sys.stderr, flush=True)
+            data, problem = read_song(path, self.max_bytes)
+            shown = escape_controls(path.name)  # a name may hold terminal escapes (issue 42, 11)
+            if problem is not None and is_final(problem):
+                print(f"{shown}: refused: {problem}; skipped until it changes", file=sys.stderr, flush=True)
                 self._settled[path] = signature
                 continue
             if problem is not None:
                 if self._reported.get(path) != signature:
-                    print(f"{path.name}: {problem}; waiting until it is complete", file=sys.stderr, flush=True)
+                    print(f"{shown}: {problem}; waiting until it is complete", file=sys.stderr, flush=True)
                     self._reported[path] = signature
                 continue
             digest = hashlib.sha256(data).digest()
@@ -141,23 +161,43 @@ class FolderWatcher:
                 stop.wait(interval_s)
         return handled
 
-    def _read(self, path: Path) -> tuple[bytes, str | None]:
-        """The file's bytes and why it is not a complete MIDI file (None when it is one)."""
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return b"", f"cannot be read ({exc.strerror or exc})"
-        return data, midi_file_problem(data)
-
     def _drums_are_newer(self, path: Path, signature: tuple[int, int]) -> bool:
-        """The newest take beside the song is at least as new as the song."""
-        newest = 0
-        for take in existing_takes(path, self.merge):
-            try:
-                newest = max(newest, take.stat().st_mtime_ns)
-            except OSError:  # deleted between listing and stat
-                continue
+        """The newest take beside the song (from this look's listing) is at least as new as the song."""
+        newest = self._takes.get(output_path(path, self.merge).stem, 0)
         return newest > 0 and newest >= signature[1]
+
+
+def is_final(problem: str) -> bool:
+    """A problem waiting does not cure: not MIDI, too large, not a regular file."""
+    return problem == NOT_MIDI or problem.startswith(("too large", "not a regular file"))
+
+
+def read_song(path: Path, max_bytes: int = MAX_SONG_BYTES) -> tuple[bytes, str | None]:
+    """A watched file's bytes and why it is not a complete MIDI file (None when it is one). Read only when it is a
+    regular file, not a link (opened without following one), of at most `max_bytes`; a file that does not start
+    like MIDI is not read past its first bytes (a 1 GiB sparse .mid was read whole on every look, issue 42, 9)."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        return b"", f"cannot be read ({exc.strerror or exc})"
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return b"", "not a regular file"
+        if info.st_size > max_bytes:
+            return b"", f"too large: {info.st_size:,} bytes, more than the {max_bytes:,} a song may hold"
+        with os.fdopen(os.dup(descriptor), "rb") as stream:
+            data = stream.read(14)
+            if midi_file_problem(data) == NOT_MIDI:
+                return data, NOT_MIDI
+            data += stream.read(max_bytes + 1 - len(data))
+    except OSError as exc:
+        return b"", f"cannot be read ({exc.strerror or exc})"
+    finally:
+        os.close(descriptor)
+    if len(data) > max_bytes:
+        return b"", f"too large: more than the {max_bytes:,} bytes a song may hold"
+    return data, midi_file_problem(data)
 
 
 def watch(client: DrumClient, folder: Path, options: seq2drum_pb2.GenerationOptions, interval_s: float = 1.0,
@@ -165,14 +205,19 @@ def watch(client: DrumClient, folder: Path, options: seq2drum_pb2.GenerationOpti
     """Give every settled, complete, new or changed guitar file in `folder` its drums. Returns the number handled."""
 
     def handle(song: Path) -> bool:
+        shown = escape_controls(song.name)
+        data, problem = read_song(song)  # read again as it is now, the same way (no link followed)
+        if problem is not None:
+            print(f"{shown}: {problem}", file=sys.stderr, flush=True)
+            return is_final(problem)
         try:
-            process_file(client, song, options, renumber_takes=True)
+            process_file(client, song, options, renumber_takes=True, midi=data)
         except grpc.RpcError as error:
-            print(f"{song.name}: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr,
+            print(f"{shown}: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr,
                   flush=True)
             return error.code() not in TRANSIENT_CODES
         except HelperError as error:
-            print(f"{song.name}: {error}", file=sys.stderr, flush=True)
+            print(f"{shown}: {escape_controls(str(error))}", file=sys.stderr, flush=True)
         return True
 
     return FolderWatcher(folder, handle, options.merge, settle_s).run(interval_s, stop, max_polls)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.config import _check, _check_types, _Config
-from seq2drum.errors import ConfigError
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
+from seq2drum.user_files import read_user_file
 
 MAX_TEMPERATURE = 5.0
 MAX_SEED = 2**63 - 1
@@ -295,15 +295,9 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, server_decides: bool
 def read_groove_file(path: str) -> bytes:
     """The --groove clip's bytes (checked by generation, which says what is wrong with them); ConfigError naming the
     file when it cannot be read. main.py and the DAW helper read it alike."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --groove {path}: {exc.strerror or exc}; name a drum clip (.mid) such as a "
-                          "loop from your library") from None
-    if len(data) > MAX_GROOVE_CLIP_BYTES:
-        raise ConfigError(f"--groove {path} holds {len(data):,} bytes, past the {MAX_GROOVE_CLIP_BYTES:,} a clip "
-                          f"may hold (its first {GROOVE_CLIP_MAX_BARS} bars are used): cut it in your DAW")
-    return data
+    return read_user_file(path, "--groove", MAX_GROOVE_CLIP_BYTES,
+                          f"name a drum clip (.mid) such as a loop from your library, at most "
+                          f"{MAX_GROOVE_CLIP_BYTES:,} bytes (its first {GROOVE_CLIP_MAX_BARS} bars are used)")
 
 
 def chosen_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -15,16 +15,20 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from seq2drum.credentials import check_token
 from seq2drum.errors import ConfigError
+from seq2drum.live.session import MAX_BAR_NOTES, MAX_PARTS
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
+from .call_limits import MAX_HEALTH_CHECKS, CallLimits
+from .live_stream import MAX_LIVE_MESSAGE_BYTES
 from .memory import MiB
+from .pool import WorkerPool
 from .security import TokenCheck, server_credentials
 from .servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer, note_request_bytes
-from .status import OversizedOptions, UndecodableRequest
-from .wire import SMALLEST_LIMIT, oversized_option
-from .pool import WorkerPool
+from .status import OversizedMessage, OversizedOptions, UndecodableRequest
+from .wire import SMALLEST_LIMIT, Unparsed, oversized_option, too_many
 
 SERVICE_NAME = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"].full_name  # "seq2drum.v1.Seq2Drum"
 
@@ -45,7 +49,8 @@ class ServerConfig:
     min_upload_bytes_per_s: float = 16 * 1024  # slowest upload, on average, once upload_grace_s have passed
     upload_grace_s: float = 5.0
     max_job_s: float = 60.0  # longest a song may hold a worker, whatever the client's deadline (or with none)
-    max_concurrent_calls: int = 100  # calls of any kind in flight; past it gRPC itself answers RESOURCE_EXHAUSTED
+    max_concurrent_calls: int = 100  # calls but health in flight; past it RESOURCE_EXHAUSTED (server.call_limits)
+    max_health_watches: int = 16  # health Watch streams open at once (open to anyone: their own room)
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
     torch_threads: int = 1  # per worker
     read_limits: ReadLimits = field(default_factory=ReadLimits)  # notes, events, tempo and meter changes
@@ -55,6 +60,7 @@ class ServerConfig:
     reflection: bool = True  # the reflection service, for grpcurl and the like
     max_streams: int = 4  # PlayAlong streams open at once; one more gets RESOURCE_EXHAUSTED
     live_idle_s: float = 10.0  # longest a PlayAlong stream may send nothing (or 2 bars at its tempo, if longer)
+    live_max_idle_s: float = 60.0  # longest a PlayAlong stream may send nothing, whatever its bars' length
     live_notice: str = ""  # what a player should know of this server's live drummer (a stand-in loop)
 
     def __post_init__(self) -> None:
@@ -90,12 +96,17 @@ class ServerConfig:
         if self.max_concurrent_calls < self.workers + self.max_waiting + self.max_uploads + 2:
             raise ConfigError(f"max_concurrent_calls must be at least workers + max_waiting + max_uploads + 2, "
                               f"got {self.max_concurrent_calls}")
+        if not 1 <= self.max_health_watches <= 1024:
+            raise ConfigError(f"max_health_watches must be 1-1024, got {self.max_health_watches}")
         if self.recycle_mib <= 0:
             raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
         if not 1 <= self.max_streams <= 1024:
             raise ConfigError(f"max_streams must be 1-1024, got {self.max_streams}")
-        if not 0 < self.live_idle_s <= 3600:
-            raise ConfigError(f"live_idle_s must be > 0 and at most an hour, got {self.live_idle_s}")
+        if not 0 < self.live_idle_s <= self.live_max_idle_s <= 3600:
+            raise ConfigError(f"live_idle_s must be > 0 and at most live_max_idle_s, at most an hour; got "
+                              f"{self.live_idle_s} and {self.live_max_idle_s}")
+        if self.token:
+            check_token(self.token, "the server's token")
         if not 1 <= self.torch_threads <= 256:
             raise ConfigError(f"torch_threads must be 1-256, got {self.torch_threads}")
 
@@ -116,14 +127,16 @@ async def create_server(
     Raises `OSError` when the address cannot be bound."""
     config = config or ServerConfig()
     credentials = server_credentials(config.tls_cert, config.tls_key)  # ConfigError before anything is started
+    limits = CallLimits(config.max_concurrent_calls, config.max_health_watches)
     server = grpc.aio.server(
-        interceptors=[TokenCheck(config.token)] if config.token else None,
+        # the token first: a call refused for it never counts against the calls that carry it
+        interceptors=[TokenCheck(config.token), limits] if config.token else [limits],
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
             ("grpc.so_reuseport", 0),  # a second server on a taken port must fail, not share it
         ],
-        maximum_concurrent_rpcs=config.max_concurrent_calls,
+        maximum_concurrent_rpcs=config.max_concurrent_calls + config.max_health_watches + MAX_HEALTH_CHECKS,
     )
     seq2drum_pb2_grpc.add_Seq2DrumServicer_to_server(Seq2DrumServicer(pool, config), _Lenient(server))
     health_servicer = health_servicer or health.aio.HealthServicer()
@@ -161,27 +174,58 @@ async def _watch_workers(pool: WorkerPool, health_servicer: health.aio.HealthSer
                 await health_servicer.set(service, status)  # ignored once a graceful shutdown has begun
 
 
-# the field of each method's request that holds GenerationOptions (its sizes are checked before parsing)
-_OPTIONS_FIELD = {"Generate": seq2drum_pb2.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number,
-                  "GenerateStream": seq2drum_pb2.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number}
+def _options_path(message: Any, *names: str) -> tuple[int, ...]:
+    """The field numbers of `names`, one inside the other, from `message`'s type (its descriptor)."""
+    numbers, descriptor = [], message.DESCRIPTOR
+    for name in names:
+        field_descriptor = descriptor.fields_by_name[name]
+        numbers.append(field_descriptor.number)
+        descriptor = field_descriptor.message_type
+    return tuple(numbers)
+
+
+# where each method's request holds GenerationOptions (their sizes are checked before parsing)
+_OPTIONS_PATH = {"Generate": _options_path(seq2drum_pb2.GenerateRequest, "options"),
+                 "GenerateStream": _options_path(seq2drum_pb2.GenerateStreamRequest, "options"),
+                 "PlayAlong": _options_path(seq2drum_pb2.PlayAlongRequest, "start", "options")}
+# the longest message of each method below the server's message limit: a PlayAlong start holds options (a groove
+# clip at most MAX_GROOVE_CLIP_BYTES) and parts, a bar at most MAX_BAR_NOTES notes; a longer one is refused unparsed
+_MAX_MESSAGE_BYTES = {"PlayAlong": MAX_LIVE_MESSAGE_BYTES}
+# repeated fields counted from the raw bytes before parsing: (where, the field, its limit, what it holds)
+_COUNTED = {"PlayAlong": (
+    ("start", _options_path(seq2drum_pb2.PlayAlongRequest, "start", "parts"), MAX_PARTS, "parts"),
+    ("bar", _options_path(seq2drum_pb2.PlayAlongRequest, "bar", "notes"), MAX_BAR_NOTES, "notes"))}
+_PARSED_LATER = {"PlayAlong"}  # parsed by the handler, off the event loop (server/wire.py, Unparsed)
 
 
 def _lenient(method: str, parse: Any) -> Any:
     """A request deserializer that never raises: grpc answers a deserializer's exception with UNKNOWN, so bytes that
     do not parse become an `UndecodableRequest`, which the servicer refuses as INVALID_ARGUMENT. Options longer than
-    any valid value are refused from the raw bytes, unparsed (server/wire.py)."""
-    options_field = _OPTIONS_FIELD.get(method)
+    any valid value, and messages longer than any valid one, are refused from the raw bytes, unparsed
+    (server/wire.py)."""
+    options_path = _OPTIONS_PATH.get(method)
+    max_bytes = _MAX_MESSAGE_BYTES.get(method)
 
-    def deserialize(data: bytes) -> Any:
-        note_request_bytes(len(data))
-        if options_field is not None and len(data) > SMALLEST_LIMIT:
-            problem = oversized_option(data, options_field)
-            if problem is not None:
-                return OversizedOptions(method, problem)
+    def parse_leniently(data: bytes) -> Any:
         try:
             return parse(data)
         except Exception as exc:  # noqa: BLE001  (any failure to parse a client's bytes is about the input)
             return UndecodableRequest(method, f"{type(exc).__name__}: {exc}")
+
+    def deserialize(data: bytes) -> Any:
+        note_request_bytes(len(data))
+        if max_bytes is not None and len(data) > max_bytes:
+            return OversizedMessage(method, f"the {method} message holds {len(data):,} bytes; this server takes at "
+                                            f"most {max_bytes:,} in one (at most {MAX_BAR_NOTES:,} notes in a bar)")
+        for where, (*count_path, counted_field), limit, what in _COUNTED.get(method, ()):
+            if too_many(data, tuple(count_path), counted_field, limit):
+                return OversizedOptions(method, f"{method}: the {where} holds more than {limit:,} {what} (or other "
+                                                f"fields); a {where} may hold at most {limit:,} {what}")
+        if options_path is not None and len(data) > SMALLEST_LIMIT:
+            problem = oversized_option(data, options_path)
+            if problem is not None:
+                return OversizedOptions(method, problem)
+        return Unparsed(data, parse_leniently) if method in _PARSED_LATER else parse_leniently(data)
 
     return deserialize
 

@@ -13,19 +13,26 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from seq2drum.live.session import IncomingNote, LiveSession
-from seq2drum.options import MAX_SEED
+from seq2drum.live.session import IncomingNote, LiveCall, LiveSession, check_parts
+from seq2drum.options import MAX_GROOVE_CLIP_BYTES, MAX_SEED
 from seq2drum.rpc import seq2drum_pb2
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
 from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveResult
+from .memory import MiB
 from .pool import WorkerPool
-from .status import ClientGoneError, DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError
+from .status import (ClientGoneError, DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError,
+                     StreamProtocolError)
+from .wire import Unparsed
 from .workers import WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
     from .app import ServerConfig
+
+# the longest PlayAlong message: a start's options (a groove clip of at most MAX_GROOVE_CLIP_BYTES, text options of
+# a few KiB) and parts, or a bar of at most MAX_BAR_NOTES notes (about 30 bytes each); a longer one is refused unread
+MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
 
 
 class LiveStreamsFullError(RequestTooLargeError):
@@ -51,24 +58,16 @@ class PlayAlongStreams:
             first = await self._next(iterator, self._config.live_idle_s)
             if first is None or first.WhichOneof("part") != "start":
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
-            start = first.start
-            options = await asyncio.get_running_loop().run_in_executor(None, options_from_proto, start.options)
-            parts = [(part.name, part.program, part.channel) for part in start.parts]
-            seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
-            begun = await self._job(LiveJob(options, seed, options.groove_midi or None, parts), context)
-            notices = [self._config.live_notice] if self._config.live_notice else []
-            yield seq2drum_pb2.PlayAlongResponse(ready=seq2drum_pb2.PlayAlongReady(
-                model_name=begun.model_name, model_version=begun.model_version, lead_quarters=begun.lead_quarters,
-                seed=seed, notices=notices))
-            session = LiveSession(begun.roles, begun.state, self._config.live_idle_s, rest_after=options.rest_after)
-            while (message := await self._next(iterator, session.idle_limit_s())) is not None:
+            session, ready = await self._begin(first.start, context)
+            yield seq2drum_pb2.PlayAlongResponse(ready=ready)
+            loop = asyncio.get_running_loop()
+            while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s))
+                   ) is not None:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
                 bar = message.bar
-                notes = [IncomingNote(n.onset_quarters, n.duration_quarters, n.pitch, n.velocity, n.part)
-                         for n in bar.notes]
                 started = time.perf_counter()
-                decided = session.take(bar.index, bar.numerator, bar.denominator, bar.tempo_bpm, notes)
+                decided = await loop.run_in_executor(None, _take_bar, session, bar)  # up to MAX_BAR_NOTES notes
                 if decided is None:
                     yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(index=bar.index, resting=True))
                     continue
@@ -82,6 +81,19 @@ class PlayAlongStreams:
         finally:
             self.open -= 1
 
+    async def _begin(self, start: seq2drum_pb2.PlayAlongStart, context: grpc.aio.ServicerContext
+                     ) -> tuple[LiveSession, seq2drum_pb2.PlayAlongReady]:
+        """Check the start (off the event loop) and run it on a worker: the stream's session and the answer."""
+        check_parts(start.parts)
+        options = await asyncio.get_running_loop().run_in_executor(None, options_from_proto, start.options)
+        parts = [(part.name, part.program, part.channel) for part in start.parts]
+        seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
+        begun = await self._job(LiveJob(options, seed, options.groove_midi or None, parts), context)
+        notices = [self._config.live_notice] if self._config.live_notice else []
+        ready = seq2drum_pb2.PlayAlongReady(model_name=begun.model_name, model_version=begun.model_version,
+                                            lead_quarters=begun.lead_quarters, seed=seed, notices=notices)
+        return LiveSession(begun.roles, begun.state, self._config.live_idle_s, rest_after=options.rest_after), ready
+
     async def _next(self, iterator: AsyncIterator[Any], idle_s: float) -> Any:
         """The stream's next message (None at its end); DeadlinePassedError when none comes within `idle_s`."""
         try:
@@ -91,6 +103,8 @@ class PlayAlongStreams:
         except asyncio.TimeoutError:
             raise DeadlinePassedError(f"PlayAlong: no message for {idle_s:.1f} s; the stream was closed (open a "
                                       "new one to play again)") from None
+        if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
+            message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
         if hasattr(message, "error"):  # an UndecodableRequest from the lenient deserializer
             raise message.error()
         return message
@@ -114,11 +128,10 @@ class PlayAlongStreams:
                 future.add_done_callback(lambda done: done.exception())
                 self._pool.discard(worker)
                 self._line.freed()
-                raise ServerBusyError("a worker took too long to decide the bar; try again") from None
-            except asyncio.CancelledError:
-                future.add_done_callback(lambda done: done.exception())
-                self._pool.discard(worker)
-                self._line.freed()
+                raise JobTooLongError(f"the bar took longer than this server's limit of {LIVE_JOB_LIMIT_S:g} s per "
+                                      "bar to decide; the worker was replaced") from None
+            except asyncio.CancelledError:  # the player left: a bar's job is short, so it finishes (issue 42, 7)
+                self._release_when_done(future, worker)
                 raise ClientGoneError("the player left") from None
             except WorkerLostError:
                 self._pool.discard(worker)
@@ -136,3 +149,38 @@ class PlayAlongStreams:
             self._line.freed()
             return result
         raise ServerBusyError("workers kept disappearing before they took the bar; try again")
+
+    def _release_when_done(self, future: asyncio.Future[Any], worker: Any) -> None:
+        """A job nobody waits for any more goes on: its worker goes back once it answers (a bar takes milliseconds),
+        and is replaced only if it has not answered within LIVE_JOB_LIMIT_S. Killing it at once cost a worker start
+        per cancelled stream: 40 cancels, 14 replacements in 23 s."""
+        settled = False
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            nonlocal settled
+            stuck_timer.cancel()
+            error = None if finished.cancelled() else finished.exception()
+            if settled:
+                return
+            settled = True
+            if isinstance(error, WorkerCrashedError) or finished.cancelled():
+                self._pool.discard(worker)
+            else:
+                self._pool.release(worker, None if error is not None else finished.result())
+            self._line.freed()
+
+        def stuck() -> None:
+            nonlocal settled
+            if not settled and not future.done():
+                settled = True
+                self._pool.discard(worker)
+                self._line.freed()
+
+        stuck_timer = asyncio.get_running_loop().call_later(LIVE_JOB_LIMIT_S, stuck)
+        future.add_done_callback(done)
+
+
+def _take_bar(session: LiveSession, bar: seq2drum_pb2.PlayedBar) -> LiveCall | None:
+    """One bar's message checked and converted (on a thread: a bar may bring MAX_BAR_NOTES notes)."""
+    notes = [IncomingNote(n.onset_quarters, n.duration_quarters, n.pitch, n.velocity, n.part) for n in bar.notes]
+    return session.take(bar.index, bar.numerator, bar.denominator, bar.tempo_bpm, notes)

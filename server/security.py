@@ -10,6 +10,8 @@ open so that load balancers can probe it; reflection can be turned off with `--n
 from __future__ import annotations
 
 import hmac
+import re
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,20 +20,48 @@ import grpc
 
 from seq2drum.credentials import TOKEN_ENV
 from seq2drum.errors import ConfigError
+from seq2drum.user_files import read_user_file
 
-_OPEN_PREFIX = "/grpc.health.v1.Health/"  # load balancers probe health without credentials
+_OPEN_PREFIX = "/grpc.health.v1.Health/"
+MAX_PEM_BYTES = 1 << 20  # a certificate chain is a few KiB
+PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"  # load balancers probe health without credentials
 
 
 def server_credentials(cert: Path | None, key: Path | None) -> grpc.ServerCredentials | None:
-    """SSL credentials from a PEM certificate (chain) and its private key; None when neither is given."""
+    """SSL credentials from a PEM certificate (chain) and its private key; None when neither is given. ConfigError
+    saying what is wrong with the files: unreadable, not regular files, not PEM, or a key that is not the
+    certificate's (gRPC said only "Failed to bind to address" for each, issue 42, 14)."""
     if cert is None and key is None:
         return None
     if cert is None or key is None:
         raise ConfigError("TLS needs both --tls-cert and --tls-key (PEM files), or neither")
+    cert_pem = read_user_file(cert, "--tls-cert", MAX_PEM_BYTES, "name the server's PEM certificate (chain)")
+    key_pem = read_user_file(key, "--tls-key", MAX_PEM_BYTES, "name the PEM private key of --tls-cert")
+    if PEM_CERTIFICATE not in cert_pem:
+        raise ConfigError(f"--tls-cert {cert} is not a PEM certificate (no '{PEM_CERTIFICATE.decode()}' line)")
+    if not re.search(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----", key_pem):
+        raise ConfigError(f"--tls-key {key} is not a PEM private key (no '-----BEGIN ... PRIVATE KEY-----' line)")
+    check_key_pair(cert, key)
+    return grpc.ssl_server_credentials([(key_pem, cert_pem)])
+
+
+def check_key_pair(cert: Path, key: Path) -> None:
+    """ConfigError unless `key` is the private key of the certificate `cert` (both PEM), checked by OpenSSL through
+    the standard library. A key with a passphrase is refused: the server cannot ask for one."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        return grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
-    except OSError as exc:
-        raise ConfigError(f"cannot read {exc.filename}: {exc.strerror or exc}") from None
+        context.load_cert_chain(cert, key, password=_no_passphrase)
+    except (ssl.SSLError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        if "MISMATCH" in str(reason).upper():
+            raise ConfigError(f"--tls-key {key} is not the private key of --tls-cert {cert}; pass the key the "
+                              "certificate was made with") from None
+        raise ConfigError(f"--tls-cert {cert} with --tls-key {key} cannot be used ({reason}): pass a PEM "
+                          "certificate and its unencrypted PEM private key") from None
+
+
+def _no_passphrase() -> bytes:
+    raise ValueError("the key is encrypted with a passphrase")
 
 
 class TokenCheck(grpc.aio.ServerInterceptor):

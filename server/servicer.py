@@ -110,7 +110,9 @@ def _trim_when_idle() -> None:
     """Once no call is in flight (their request objects are gone by now), collect and give freed pages back."""
     if _Call.in_flight == 0 and _Call.large_since_trim:
         _Call.large_since_trim = False
-        release_memory()  # collects, then trims
+        # on a thread: malloc_trim of a heap left fragmented by a flood of 15 MB messages took long enough to show in
+        # health latency (ctypes lets go of the GIL while it runs)
+        asyncio.get_running_loop().run_in_executor(None, release_memory)
 
 
 def _check_active(context: grpc.aio.ServicerContext, stage: str) -> None:

@@ -62,6 +62,14 @@ class OversizedOptions(UndecodableRequest):
         return ConfigError(self.problem)
 
 
+class OversizedMessage(UndecodableRequest):
+    """A request message longer than any valid one of its method, refused before parsing: RESOURCE_EXHAUSTED, naming
+    the limit (sending it again would not help)."""
+
+    def error(self) -> RequestTooLargeError:  # type: ignore[override]
+        return RequestTooLargeError(self.problem)
+
+
 # Most specific first: NoGuitarError before its siblings, Seq2DrumError last.
 _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (NoGuitarError, grpc.StatusCode.FAILED_PRECONDITION),

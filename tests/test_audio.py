@@ -185,3 +185,42 @@ def test_cli_refuses_to_overwrite_an_existing_wav_without_force(
                       "--audio"])
     assert code == 2 and "out.wav" in capsys.readouterr().err
     assert (tmp_path / "out.wav").read_bytes() == b"my own recording" and not (tmp_path / "out.mid").exists()
+
+
+def _slow_song(bars: int, us_per_quarter: int) -> bytes:
+    """A 4/4 riff whose last note starts bar `bars`, at a tempo of `us_per_quarter`."""
+    return song_bytes(notes_from_steps([(0, 40), ((bars - 1) * 16, 40)], length_steps=2),
+                      tempos=[(0, us_per_quarter)])
+
+
+def test_audio_past_an_hour_is_refused_before_rendering(tmp_path: Path) -> None:
+    """Issue 42, 8: an 18 KB file of 2,047 bars at about 3.6 BPM asked for about 38 hours of audio (past WAV's
+    4 GiB). The length is known from the tempo map before a sample is rendered, and refused past MAX_AUDIO_S."""
+    from seq2drum.generation.audio import AudioTooLongError, write_wav
+
+    with pytest.raises(AudioTooLongError, match=r"the drums last 38\.\d hours .* at most 60 minutes"):
+        write_wav(tmp_path / "long.wav", _slow_song(2047, 2**24 - 1))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tinysoundfont") is None, reason="the audio extra is not installed")
+def test_sigterm_while_rendering_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """Issue 42, 8: SIGTERM during a long render left a `.X.wav.<hex>.tmp` behind."""
+    import signal
+    import subprocess
+    import time
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(_slow_song(200, 4_000_000))  # 200 bars at 15 BPM: 53 minutes to render
+    code = ("import sys\nfrom seq2drum.generation.audio import write_wav\n"
+            f"write_wav({str(tmp_path / 'song.wav')!r}, open({str(song)!r}, 'rb').read())\n")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1])
+    try:
+        while not list(tmp_path.glob(".song.wav.*.tmp")):  # rendering has begun
+            assert process.poll() is None, "the render ended before it could be stopped"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 128 + signal.SIGTERM
+    finally:
+        process.kill()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["song.mid"]

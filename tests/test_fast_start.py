@@ -128,3 +128,49 @@ def test_an_entry_that_does_not_check_out_is_rebuilt_never_trusted_or_fatal(tmp_
     assert again.model is not None  # the entry was not trusted: read through torch
     assert again.generate(rock_song_bytes(4), GenerationOptions(seed=3)).midi_bytes == expected.midi_bytes
     assert fast_start.load(checkpoint) is not None  # and rewritten sound
+
+
+def _rewrite_entry(checkpoint: Path, change: str) -> None:
+    """Rewrite the cached copy of `checkpoint` with its content made wrong, and a digest that matches it again."""
+    import io
+    import json
+
+    import numpy as np
+
+    path = fast_start.cache_path(checkpoint)
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    weight = "weight:groove_head.weight"  # one every forward pass reads
+    meta = json.loads(str(arrays["meta"]))
+    if change == "wrong-shape":
+        arrays[weight] = np.zeros((3, 3), dtype=np.float32)
+    elif change == "missing-weight":
+        del arrays[weight]
+    elif change == "meta-not-json":
+        arrays["meta"] = np.array("{not json")
+    elif change == "info-without-drum-classes":
+        del meta["info"]["drum_classes"]
+        arrays["meta"] = np.array(json.dumps(meta))
+    elif change == "expands-to-gigabytes":
+        arrays["weight:padding"] = np.zeros(fast_start._max_entry_bytes(checkpoint) // 4 + 1, dtype=np.float32)
+    arrays["digest"] = np.array(fast_start._digest(arrays))
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("change", ["wrong-shape", "missing-weight", "meta-not-json", "info-without-drum-classes",
+                                    "expands-to-gigabytes"])
+def test_an_entry_whose_digest_matches_but_whose_content_is_wrong_is_a_miss(tmp_path: Path, cache_home: Path,
+                                                                            change: str) -> None:
+    """Issue 42, 12: an entry whose digest matched but whose content was wrong (a weight of the wrong shape, a missing
+    weight, meta that is not JSON, info without drum_classes) broke every `--mode infer` with a traceback until the
+    user deleted the cache, and a 4.7 MB entry expanded to 2.1 GB. Any bad entry is now a miss, and rewritten."""
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
+    DrumGenerator.from_checkpoint(checkpoint)
+    _rewrite_entry(checkpoint, change)
+    assert fast_start.load(checkpoint) is None
+    generator = DrumGenerator.from_checkpoint(checkpoint)
+    assert generator.model is not None  # through torch ...
+    assert generator.generate(rock_song_bytes(4), GenerationOptions(seed=1)).bars == 4
+    assert fast_start.load(checkpoint) is not None  # ... and the copy is sound again

@@ -5,8 +5,9 @@ from __future__ import annotations
 from seq2drum.rpc import seq2drum_pb2 as pb
 from server.wire import oversized_option
 
-GENERATE_OPTIONS = pb.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number
-STREAM_OPTIONS = pb.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number
+GENERATE_OPTIONS = (pb.GenerateRequest.DESCRIPTOR.fields_by_name["options"].number,)
+STREAM_OPTIONS = (pb.GenerateStreamRequest.DESCRIPTOR.fields_by_name["options"].number,)
+PLAY_ALONG_OPTIONS = (1, 1)  # PlayAlongRequest.start.options
 
 
 def test_an_oversized_text_option_is_named_from_the_raw_bytes() -> None:
@@ -39,3 +40,38 @@ def test_the_check_reads_headers_only() -> None:
     good = pb.GenerateRequest(options=pb.GenerationOptions(kit_map="x" * 40_000)).SerializeToString()
     bad = good.replace(b"x" * 40_000, b"\xff" * 40_000)
     assert oversized_option(bad, GENERATE_OPTIONS) == oversized_option(good, GENERATE_OPTIONS) is not None
+
+
+def test_an_oversized_option_in_a_play_along_start_is_named() -> None:
+    """Issue 42, 2: the raw-bytes check covered Generate and GenerateStream only; a PlayAlong start's options sit
+    one message deeper (PlayAlongRequest.start.options)."""
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(options=pb.GenerationOptions(
+        kit_map='{"' + "x" * 40_000 + '": 1}'), parts=[pb.LivePart(name="Guitar")])).SerializeToString()
+    assert oversized_option(start, PLAY_ALONG_OPTIONS).startswith("kit_map holds 40,007 bytes")
+    bar = pb.PlayAlongRequest(bar=pb.PlayedBar(index=1, notes=[pb.LiveNote(pitch=40)] * 10)).SerializeToString()
+    assert oversized_option(bar, PLAY_ALONG_OPTIONS) is None
+
+
+def test_repeated_fields_are_counted_from_the_raw_bytes_up_to_the_limit() -> None:
+    """Issue 42, 3 and 5: a start of 400,000 parts took 1.1 s to parse; its parts are counted from the field
+    headers, stopping at the first past the limit."""
+    from server.wire import too_many
+
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 65)).SerializeToString()
+    assert too_many(start, (1,), 2, 64) and not too_many(start, (1,), 2, 65)
+    bar = pb.PlayAlongRequest(bar=pb.PlayedBar(index=3, notes=[pb.LiveNote(pitch=40)] * 10)).SerializeToString()
+    assert not too_many(bar, (1,), 2, 64)  # a bar holds no start
+    assert too_many(bar, (2,), 5, 9) and not too_many(bar, (2,), 5, 10)
+    assert too_many(b"\x0a\x00" * 200, (1,), 2, 64)  # 200 empty starts: more headers than any valid message
+    assert too_many(b"\xff" * 10, (1,), 2, 0) is False  # not protobuf: left to the parser
+
+
+def test_a_message_of_a_million_tiny_fields_is_not_walked_whole() -> None:
+    """Found by the live flood: the options check walked all 400,000 parts of a start (1 s of Python on the event
+    loop) to find its options. Every walk now stops after MAX_HEADERS field headers and refuses the message."""
+    from server.wire import MAX_HEADERS
+
+    tiny_fields = b"\x08\x01" * (MAX_HEADERS + 1)  # field 1 (temperature's number, as a varint): 2 bytes each
+    assert "more than 4,096 fields" in oversized_option(tiny_fields + b"\x12\x00", GENERATE_OPTIONS)
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 5000)).SerializeToString()
+    assert "more than 4,096 fields" in oversized_option(start, PLAY_ALONG_OPTIONS)

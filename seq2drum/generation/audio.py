@@ -12,7 +12,10 @@ is turned down as a whole.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import signal
+import threading
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from seq2drum.atomic import write_atomic
-from seq2drum.errors import AudioExtraMissingError
+from seq2drum.errors import AudioExtraMissingError, Seq2DrumError
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, read_midi
 
 SAMPLE_RATE_HZ = 44_100
@@ -38,6 +41,11 @@ CEILING_DBFS = -1.0  # a render that would peak above this is turned down to it
 SOUNDFONT_PACKAGE, SOUNDFONT_FILE = "pretty_midi", "TimGM6mb.sf2"
 PERCUSSION_BANK = 128  # the SoundFont bank of GM drum kits
 INSTALL_COMMAND = "python -m pip install --no-deps -r requirements-audio.txt"
+MAX_AUDIO_S = 3600.0  # an hour of music: 605 MiB of WAV (a WAV holds at most 4 GiB, 6.7 hours at this rate)
+
+
+class AudioTooLongError(Seq2DrumError):
+    """The music lasts longer than --audio renders (MAX_AUDIO_S): 2,047 bars at 3.6 BPM asked for 38 hours."""
 
 
 @dataclass
@@ -112,14 +120,16 @@ class _Performance:
         self.soundfont = str(soundfont_path())
         self.sample_rate_hz = sample_rate_hz
         song = read_midi(midi_bytes)
+        self.music_s = max((float(tick_seconds(part.notes[:, END], song.tempos, song.ticks_per_quarter).max())
+                            for part in song.parts if len(part.notes)), default=0.0)
+        if self.music_s > MAX_AUDIO_S:  # known before a sample is rendered
+            raise AudioTooLongError(f"the drums last {self.music_s / 3600:.1f} hours at the file's tempo; --audio "
+                                    f"renders at most {MAX_AUDIO_S / 60:.0f} minutes (the .mid is written)")
         self.programs = {part.channel: max(part.program, 0) for part in song.parts if not part.is_drums}
         self.drum_channels = {part.channel for part in song.parts if part.is_drums}
         events = []  # (frame, 0 = off / 1 = on, channel, pitch, velocity): at one frame, offs first
-        self.music_s = 0.0
         for part in song.parts:
             seconds = tick_seconds(part.notes[:, [START, END]], song.tempos, song.ticks_per_quarter)  # (N, 2)
-            if len(seconds):
-                self.music_s = max(self.music_s, float(seconds[:, 1].max()))
             frames = np.round(seconds * sample_rate_hz).astype(np.int64)
             for (on, off), pitch, velocity in zip(frames.tolist(), part.notes[:, PITCH].tolist(),
                                                   part.notes[:, VELOCITY].tolist()):
@@ -214,7 +224,27 @@ def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE
 
 
 def write_wav(path: str | Path, midi_bytes: bytes) -> Rendering:
-    """Render `midi_bytes` to `path` as a WAV, atomically (a crash never leaves half a file)."""
+    """Render `midi_bytes` to `path` as a WAV, atomically (a crash never leaves half a file, and SIGTERM while it
+    renders leaves no temporary file either). `AudioTooLongError` past MAX_AUDIO_S of music."""
     renderings = []
-    write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream)))
+    with _terminate_as_exit():
+        write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream)))
     return renderings[0]
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit meanwhile (in the main thread), so the temporary file is removed on the way out:
+    the default action ended the process at once and left `.X.wav.<hex>.tmp` behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

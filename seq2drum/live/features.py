@@ -12,6 +12,7 @@ and 1.1% of the melody's differ.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -21,13 +22,14 @@ from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.midi.io import Part
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.song.band import band_features
-from seq2drum.song.bars import per_bar, select_columns, bar_table, step_table
-from seq2drum.song.columns import BAR, STEP, SONG, FeatureSpec
+from seq2drum.song.bars import bar_table, per_bar, select_columns, step_table
+from seq2drum.song.columns import BAR, SONG, STEP, FeatureSpec
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import Grid
 from seq2drum.song.guitar import guitar_features
 
 TICKS_PER_QUARTER = 960
+MAX_NOTE_QUARTERS = 4 * 64  # the longest bar (64/1): no note sounds longer in it
 
 
 @lru_cache(maxsize=64)
@@ -38,11 +40,17 @@ def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quart
                       ticks - 1, steps_per_quarter)
 
 
+def _duration(note: PlayedNote) -> float:
+    """A note's length in quarter notes, at least a thousandth and at most MAX_NOTE_QUARTERS (a held note's length
+    so far may be anything a client sends; an infinite one gave OverflowError, issue 42, 4)."""
+    return min(max(note.duration, 1e-3), MAX_NOTE_QUARTERS) if math.isfinite(note.duration) else 1e-3
+
+
 def _notes(played: Sequence[PlayedNote]) -> np.ndarray:
     """(N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts."""
     if not played:
         return np.zeros((0, 4), dtype=np.int64)
-    notes = np.array([(round(n.onset * TICKS_PER_QUARTER), round((n.onset + max(n.duration, 1e-3)) * TICKS_PER_QUARTER),
+    notes = np.array([(round(n.onset * TICKS_PER_QUARTER), round((n.onset + _duration(n)) * TICKS_PER_QUARTER),
                        n.pitch, n.velocity) for n in played], dtype=np.int64)
     notes[:, 1] = np.maximum(notes[:, 1], notes[:, 0] + 1)
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]

@@ -9,6 +9,7 @@ state comes back with the bar's drums and is kept here, so any worker can decide
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's i
 DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_NUMERATOR = 64
 TEMPO_RANGE_BPM = (10.0, 400.0)
+MAX_BAR_NOTES = 4096  # notes in one bar's message (a bar of 16th-note chords of 6 strings in 32/4 is 768)
+MAX_PARTS = 64  # parts a stream may name
 
 
 class LiveStreamError(ConfigError):
@@ -71,6 +74,9 @@ class LiveSession:
              notes: Sequence[IncomingNote]) -> LiveCall | None:
         """Check one bar's message and return the drummer's call for it, or None when the drums rest. Raises
         LiveStreamError for a clock out of range or an index that does not go forward."""
+        if len(notes) > MAX_BAR_NOTES:
+            raise LiveStreamError(f"PlayAlong: bar {index} brings {len(notes):,} notes; a bar may bring at most "
+                                  f"{MAX_BAR_NOTES:,}")
         if index <= self.last_index:
             raise LiveStreamError(f"PlayAlong: bar {index} came after bar {self.last_index}; send each bar once, in "
                                   "order (a new stream after a dropped connection goes on with the next bar's index)")
@@ -117,16 +123,17 @@ class LiveSession:
 
     def _played(self, notes: Sequence[IncomingNote], previous: BarClock | None) -> list[PlayedNote]:
         """The notes as the drummer reads them (roles from the parts), those that cannot be in the bar left out: a
-        live client's clock may put a note a hair past the barline."""
+        live client's clock may put a note a hair past the barline. A duration that is not a finite number leaves
+        the note out too; a longer one than the bar is cut to it (nothing past the bar is heard in it)."""
         if previous is None:
             return []
         length = previous.quarters
         out = []
         for note in notes:
             if not (0 <= note.part < len(self.roles) and 0 <= note.pitch <= 127 and 1 <= note.velocity <= 127
-                    and 0.0 <= note.onset < length):
+                    and 0.0 <= note.onset < length and math.isfinite(note.duration)):
                 continue
-            out.append(PlayedNote(float(note.onset), max(0.0, float(note.duration)), int(note.pitch),
+            out.append(PlayedNote(float(note.onset), min(max(0.0, float(note.duration)), length), int(note.pitch),
                                   int(note.velocity), self.roles[note.part]))
         return out
 
@@ -159,6 +166,13 @@ def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:
         roles.append("other" if part.is_drums else part_role(part))
     assert all(role in ROLE_NAMES for role in roles)
     return roles
+
+
+def check_parts(parts: Sequence[object]) -> None:
+    """LiveStreamError when a stream names more than MAX_PARTS parts."""
+    if len(parts) > MAX_PARTS:
+        raise LiveStreamError(f"PlayAlong: the start names {len(parts):,} parts; a stream may name at most "
+                              f"{MAX_PARTS}")
 
 
 def _meter(numerator: int, denominator: int) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES
 from seq2drum.errors import ConfigError
+from seq2drum.user_files import read_user_file
 
 SIDE_STICK = "side_stick"  # the count-in's sticks: GM 37, Side Stick
 GM_SIDE_STICK = 37
@@ -123,12 +124,14 @@ def read_kit_map(value: str) -> str | None:
     path = Path(value)
     if path.is_dir():
         raise KitMapError(f"--kit-map {path} is a folder; name a .json file, or pass gm")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise KitMapError(f"--kit-map {path} not found; name a JSON file such as "
-                          '{"kick": 36, "snare": 38}, or pass gm') from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KitMapError(f"cannot read --kit-map {path}: {getattr(exc, 'strerror', None) or exc}") from None
+                          '{"kick": 36, "snare": 38}, or pass gm')
+    try:  # a regular file of at most MAX_KIT_MAP_CHARS characters (a FIFO or /dev/zero is refused unread)
+        text = read_user_file(path, "--kit-map", 4 * MAX_KIT_MAP_CHARS, "name a JSON file, or pass gm").decode()
+    except ConfigError as exc:
+        raise KitMapError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise KitMapError(f"cannot read --kit-map {path}: {exc}") from None
     KitMap.from_json(text, f"kit map {path}")
     return text

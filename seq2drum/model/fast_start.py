@@ -29,14 +29,16 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.groove.policy import DecodingPolicy
-from seq2drum.song.bars import FeatureSpec
+from seq2drum.errors import CheckpointError
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.causal import causal_masks
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGrooveModel, numpy_model
+from seq2drum.song.bars import FeatureSpec
 
 log = logging.getLogger("seq2drum.model.fast_start")
 FAST_FORMAT = 2  # bump when what is stored, or how numpy_model reads it, changes
+ENTRY_SLACK_BYTES = 16 * 1024 * 1024  # configs and codebook beside the weights
 _CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank")
 
 
@@ -95,22 +97,53 @@ def save(checkpoint: Path, weights: dict[str, np.ndarray], model_config: ModelCo
 
 def load(checkpoint: Path) -> FastModel | None:
     """The fast copy of `checkpoint`, or None when there is none yet or it does not check out (not a regular file,
-    cut short, damaged, a digest that does not match its arrays, weights that are not finite): the caller then
-    loads the checkpoint with torch, and `save` writes a sound copy over it. Raises the `CheckpointError` a torch
-    load would when the model's features do not match this seq2drum's."""
+    larger than the checkpoint allows, cut short, damaged, a digest that does not match its arrays, weights that are
+    not finite, or content that does not make a working model: a weight of the wrong shape or missing, meta that is
+    not JSON, info without drum_classes): the caller then loads the checkpoint with torch, and `save` writes a sound
+    copy over it. Any bad entry is a miss (one broke every `--mode infer` until the user deleted it, issue 42, 12).
+    Raises the `CheckpointError` a torch load would when the model's features do not match this seq2drum's."""
     try:
         path = cache_path(checkpoint)
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device there would block the read forever
-            log.warning("the fast-start copy %s is not a regular file; rebuilding it from the checkpoint", path)
-            return None
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
+        arrays = _read_entry(path, _max_entry_bytes(checkpoint))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # none yet, or cut short or damaged
         return None
-    problem = _problem(arrays)
+    problem = _problem(arrays) if arrays is not None else "is not a regular file, or larger than its checkpoint allows"
     if problem:
         log.warning("the fast-start copy %s %s; rebuilding it from the checkpoint", path, problem)
         return None
+    try:
+        fast = _build(checkpoint, arrays)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (whatever a bad entry raises, it is a miss)
+        log.warning("the fast-start copy %s does not make a working model (%s: %s); rebuilding it from the "
+                    "checkpoint", path, type(exc).__name__, exc)
+        return None
+    return fast
+
+
+def _max_entry_bytes(checkpoint: Path) -> int:
+    """The most a sound fast copy of `checkpoint` holds: its weights as float32 beside the codebook and configs,
+    never much more than the checkpoint itself (a 4.7 MB entry once expanded to 2.1 GB)."""
+    return 4 * Path(checkpoint).stat().st_size + ENTRY_SLACK_BYTES
+
+
+def _read_entry(path: Path, max_bytes: int) -> dict[str, np.ndarray] | None:
+    """The arrays of the entry at `path`; None when it is not a regular file (a FIFO or device there would block
+    the read forever) or it, or what it expands to, is larger than `max_bytes`."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+        return None
+    with zipfile.ZipFile(path) as archive:
+        if sum(member.file_size for member in archive.infolist()) > max_bytes:
+            return None
+    with np.load(path, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def _build(checkpoint: Path, arrays: dict[str, np.ndarray]) -> FastModel | None:
+    """The model an entry that checks out describes, tried once on two empty bars (a weight of the wrong shape
+    fails here, not in the user's song)."""
     meta = json.loads(str(arrays["meta"]))
     if meta.get("architecture") != ARCHITECTURE:
         return None
@@ -120,15 +153,31 @@ def load(checkpoint: Path) -> FastModel | None:
     weights = {key.split(":", 1)[1]: value for key, value in arrays.items() if key.startswith("weight:")}
     codebook = GrooveCodebook(**{name: arrays[f"codebook:{name}"] for name in _CODEBOOK_FIELDS})
     model_config = ModelConfig.from_dict(meta["model_config"])
-    return FastModel(
+    fast = FastModel(
         network=numpy_model(weights, model_config, codebook.bar_steps,
-                                 causal_masks(spec.step_columns, spec.bar_columns) if model_config.causal else None),
+                            causal_masks(spec.step_columns, spec.bar_columns) if model_config.causal else None),
         codebook=codebook,
         spec=spec,
         data_config=data_config,
         policy=DecodingPolicy.from_dict(meta["decoding"]),
         info=meta["info"],
     )
+    _try_once(fast)
+    return fast
+
+
+def _try_once(fast: FastModel) -> None:
+    """Run the network on two empty bars and read the info as generation will; raises when either fails."""
+    from seq2drum.generation.generator import ModelInfo  # the caller's (imported by now; no torch)
+
+    info = fast.info
+    ModelInfo(**{**info, "drum_classes": tuple(info["drum_classes"])})
+    bar_steps = np.asarray(fast.codebook.bar_steps[:1], dtype=np.int64).repeat(2)  # (2,)
+    steps = np.zeros((2, fast.spec.max_bar_steps, len(fast.spec.step_columns)), dtype=np.float32)
+    bars = np.zeros((2, len(fast.spec.bar_columns)), dtype=np.float32)
+    scores = fast.network.forward(steps, bars, bar_steps)
+    if not np.isfinite(scores.structure_logits).all():
+        raise ValueError("the network's output is not finite")
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:

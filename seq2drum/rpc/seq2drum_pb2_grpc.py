@@ -110,11 +110,13 @@ class Seq2DrumServicer:
         fell in its bar, rest after it, and come back on the bar after the first bar it plays again. After a dropped connection, open a new stream with the same options and seed and go on with the
         next bar's index: the drummer starts again from there (it has not heard the bars before).
 
-        Status codes: INVALID_ARGUMENT for a bad option, groove clip, meter or tempo, or a message out of place (the
-        start twice, a bar before the start, a bar index that goes back); RESOURCE_EXHAUSTED when
-        limits.max_live_streams streams are open (try again later); DEADLINE_EXCEEDED when no message came for
-        limits.live_idle_s or two bars at the stream's tempo, whichever is longer; UNAVAILABLE when every worker is down
-        or the server is shutting down.
+        Status codes: INVALID_ARGUMENT for a bad option, groove clip, meter or tempo, a message out of place (the
+        start twice, a bar before the start, a bar index that goes back), a start naming more than 64 parts or a bar
+        bringing more than 4,096 notes; RESOURCE_EXHAUSTED when limits.max_live_streams streams are open (try again
+        later), for a message over 2 MiB, or a bar whose decision passed the server's per-bar limit; DEADLINE_EXCEEDED
+        when no message came for limits.live_idle_s or two bars at the stream's tempo, whichever is longer (at most a
+        minute); UNAVAILABLE when every worker is down or the server is shutting down. Note durations that are not finite
+        numbers are left out.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

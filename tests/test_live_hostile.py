@@ -1,0 +1,199 @@
+"""PlayAlong against the hostile inputs of issue 42 (2-7), for real on port 0 with the loop drummer (a slowed one
+where a bar's decision must still be running): a start of megabytes or of 400,000 parts, bars of 100,000 notes,
+infinite durations, bars of 64/1 at 10 BPM, and players who leave during a decision. Each test names its defect."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from seq2drum.live.api import BarClock, PlayedNote
+from seq2drum.live.features import live_bar
+from seq2drum.live.loop_drummer import LoopDrummer
+from seq2drum.live.session import MAX_BAR_NOTES, IncomingNote, LiveSession
+from seq2drum.rpc import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2_grpc
+from seq2drum.song.columns import FeatureSpec
+from server.app import ServerConfig
+from server.live_jobs import LiveModel
+from server.testing import ServerThread
+from server.workers import ModelSource
+from tests.builders import tiny_checkpoint
+
+CONFIG = ServerConfig(workers=2, max_streams=2, live_idle_s=1.0, live_max_idle_s=2.0)
+TIMEOUT_S = 30.0
+GUITAR = [pb.LivePart(name="Guitar", program=29, channel=0)]
+RIFF = [pb.LiveNote(onset_quarters=q / 2, duration_quarters=0.4, pitch=40, velocity=100, part=0) for q in range(8)]
+
+
+class SlowDrummer(LoopDrummer):
+    """The loop drummer, 0.5 s a bar: a decision that is still running when its player leaves."""
+
+    def next_bar(self, state: Any, played: Sequence[PlayedNote], previous: BarClock | None, bar: BarClock) -> Any:
+        time.sleep(0.5)
+        return super().next_bar(state, played, previous, bar)
+
+
+@dataclasses.dataclass(frozen=True)
+class SlowLive(LiveModel):
+    def load(self) -> Any:
+        return SlowDrummer()
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_path: Path) -> Iterator[ServerThread]:
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(None)), CONFIG) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def causal_server(tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """With a tiny causal model: its features read the notes' durations (the loop drummer does not)."""
+    live = tiny_checkpoint(tmp_path_factory.mktemp("live") / "live.pt", causal=True)
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as running:
+        yield running
+
+
+def start(**options: Any) -> pb.PlayAlongRequest:
+    return pb.PlayAlongRequest(start=pb.PlayAlongStart(options=pb.GenerationOptions(seed=1, **options), parts=GUITAR))
+
+
+def bar(index: int, notes: list[pb.LiveNote], meter: tuple[int, int] = (4, 4), tempo: float = 120.0
+        ) -> pb.PlayAlongRequest:
+    return pb.PlayAlongRequest(bar=pb.PlayedBar(index=index, numerator=meter[0], denominator=meter[1],
+                                                tempo_bpm=tempo, notes=notes))
+
+
+def play(server: ServerThread, messages: list[pb.PlayAlongRequest], hold: threading.Event | None = None,
+         timeout_s: float = TIMEOUT_S) -> tuple[list[pb.PlayAlongResponse], grpc.RpcError | None, float]:
+    """Send the messages (then keep the stream open until `hold` is set); the answers, the error and the time."""
+    def requests() -> Iterator[pb.PlayAlongRequest]:
+        yield from messages
+        if hold is not None:
+            hold.wait(timeout_s)
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}", options=[("grpc.max_send_message_length", -1)])
+    answers: list[pb.PlayAlongResponse] = []
+    started = time.monotonic()
+    try:
+        for answer in seq2drum_pb2_grpc.Seq2DrumStub(channel).PlayAlong(requests(), timeout=timeout_s):
+            answers.append(answer)  # noqa: PERF402  (the answers before an error are kept)
+    except grpc.RpcError as error:
+        return answers, error, time.monotonic() - started
+    finally:
+        if hold is not None:
+            hold.set()
+        channel.close()
+    return answers, None, time.monotonic() - started
+
+
+def health_status(server: ServerThread) -> int:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=TIMEOUT_S).status
+
+
+def test_a_start_with_a_15_mb_kit_map_is_refused_unread(server: ServerThread) -> None:
+    """Issue 42, 2: PlayAlong starts with a 15 MB kit map were parsed whole (3 clients: 59 -> 2,250 MiB); the
+    raw-bytes check covered Generate and GenerateStream only. Now the message is refused by its length, naming the
+    limit, and options past any valid length are named from the raw bytes too."""
+    _, error, _ = play(server, [start(kit_map='{"' + "x" * 15_000_000 + '": 1}')])
+    assert error is not None and error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error
+    assert "this server takes at most 2,097,152 in one" in error.details()
+    _, error, _ = play(server, [start(kit_map='{"' + "x" * 40_000 + '": 1}')])
+    assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "kit_map holds 40,007 bytes" in error.details()
+
+
+def test_a_bar_of_100000_notes_is_refused_and_health_keeps_answering(server: ServerThread) -> None:
+    """Issue 42, 3 and 5: a bar of 100,000 notes stalled health for 1.8 s, 450,000 killed a worker and ended
+    UNAVAILABLE ("try again"). Now a bar past MAX_BAR_NOTES is refused before it is parsed, naming the limit (by its
+    length, or by counting its notes' field headers), and no worker is touched."""
+    replacements = server.pool.replacements
+    note = pb.LiveNote(onset_quarters=0.5, duration_quarters=0.25, pitch=40, velocity=100, part=0)
+    for count, code, words in ((100_000, grpc.StatusCode.RESOURCE_EXHAUSTED, "at most 4,096 notes in a bar"),
+                               (MAX_BAR_NOTES + 1, grpc.StatusCode.INVALID_ARGUMENT, "a bar may hold at most 4,096")):
+        answers, error, _ = play(server, [start(), bar(0, []), bar(1, [note] * count)])
+        assert len(answers) == 2 and error is not None and error.code() == code, error
+        assert words in error.details()
+    assert health_status(server) == health_pb2.HealthCheckResponse.SERVING
+    assert server.pool.replacements == replacements
+
+
+def test_a_start_with_400000_parts_is_invalid_not_try_again(server: ServerThread) -> None:
+    """Issue 42, 5: a start naming 400,000 parts timed a worker out: UNAVAILABLE "try again", the worker killed,
+    and retrying clients repeated it. Now INVALID_ARGUMENT naming the limit, before it is parsed (its field headers
+    are counted up to the 65th part)."""
+    replacements = server.pool.replacements
+    many = pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 400_000))
+    _, error, _ = play(server, [many])
+    assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    assert "the start holds more than 64 parts (or other fields); a start may hold at most 64" in error.details()
+    assert server.pool.replacements == replacements
+
+
+@pytest.mark.parametrize("duration", [math.inf, 1e300, -math.inf, math.nan], ids=["inf", "1e300", "-inf", "nan"])
+def test_a_note_of_infinite_duration_is_decided_not_internal(causal_server: ServerThread, duration: float) -> None:
+    """Issue 42, 4: a LiveNote lasting inf or 1e300 quarter notes reached the model's features, whose rounding
+    raised OverflowError: INTERNAL and a dead worker. Now the session leaves out a duration that is not finite and
+    cuts a longer one to its bar."""
+    note = pb.LiveNote(onset_quarters=0.0, duration_quarters=duration, pitch=40, velocity=100, part=0)
+    replacements = causal_server.pool.replacements
+    answers, error, _ = play(causal_server, [start(), bar(0, []), bar(1, [note, *RIFF])])
+    assert error is None and [a.bar.index for a in answers[1:]] == [0, 1]
+    assert causal_server.pool.replacements == replacements
+
+
+@pytest.mark.parametrize("duration", [math.inf, 1e300, math.nan])
+def test_the_session_and_the_features_take_any_duration(duration: float) -> None:
+    """Issue 42, 4 at the two places it went through: the session passes only finite durations, at most the bar,
+    and the live model's features read even an infinite one without OverflowError."""
+    session = LiveSession(["guitar"], None)
+    session.take(0, 4, 4, 120.0, [])
+    call = session.take(1, 4, 4, 120.0, [IncomingNote(0.0, duration, 40, 100, 0), IncomingNote(1.0, 0.5, 42, 90, 0)])
+    assert call is not None and all(0 <= note.duration <= 4.0 for note in call.played)
+    spec = FeatureSpec.current(4)
+    steps, _, bar_steps, _ = live_bar([PlayedNote(0.0, duration, 40, 100, "guitar")], BarClock(1, 4, 4, 120.0), spec, 4)
+    assert bar_steps == 16 and steps.shape[0] >= 16
+
+
+def test_bars_of_64_1_at_10_bpm_do_not_hold_a_stream_for_an_hour(server: ServerThread) -> None:
+    """Issue 42, 6: the idle limit was two bars at the stream's tempo: two bars of 64/1 at 10 BPM held a stream slot
+    51 minutes, and four such streams shut out all play-along. Now the wait is at most live_max_idle_s."""
+    hold = threading.Event()
+    answers, error, _ = play(server, [start(), bar(0, [], (64, 1), 10.0), bar(1, [], (64, 1), 10.0)], hold)
+    assert len(answers) == 3 and error is not None, error
+    assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "no message for 2.0 s" in error.details()
+
+
+def test_a_player_who_leaves_during_a_decision_costs_no_worker(tiny_model_path: Path) -> None:
+    """Issue 42, 7: cancelling a stream while its bar was being decided killed the worker (40 cancels, 14 worker
+    replacements in 23 s). A bar's job is short: it now finishes and its worker goes back to the pool."""
+    source = ModelSource(tiny_model_path, live=SlowLive(None))
+    with ServerThread("127.0.0.1:0", source, CONFIG) as slow:
+        pids = sorted(slow.pool.pids())
+        for _ in range(4):
+            hold = threading.Event()
+            channel = grpc.insecure_channel(f"127.0.0.1:{slow.port}")
+
+            def requests(hold: threading.Event = hold) -> Iterator[pb.PlayAlongRequest]:
+                yield start()
+                yield bar(0, [])
+                hold.wait(TIMEOUT_S)
+
+            call = seq2drum_pb2_grpc.Seq2DrumStub(channel).PlayAlong(requests(), timeout=TIMEOUT_S)
+            assert next(call).WhichOneof("part") == "ready"
+            time.sleep(0.2)  # bar 0 is being decided (0.5 s)
+            call.cancel()
+            hold.set()
+            channel.close()
+        assert slow.pool.wait_idle(TIMEOUT_S)
+        assert slow.pool.replacements == 0 and sorted(slow.pool.pids()) == pids
