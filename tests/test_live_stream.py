@@ -35,9 +35,10 @@ def loop_server(tiny_model_path: Path) -> Iterator[ServerThread]:
         yield server
 
 
-def _link(server: ServerThread, seed: int = 5, parts: list | None = None) -> tuple[grpc.Channel, LiveLink]:
+def _link(server: ServerThread, seed: int = 5, parts: list | None = None,
+          rest_after: int | None = None) -> tuple[grpc.Channel, LiveLink]:
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    options = pb.GenerationOptions(seed=seed)
+    options = pb.GenerationOptions(seed=seed, rest_after=rest_after)
     return channel, LiveLink(channel, options, parts if parts is not None else GUITAR)
 
 
@@ -67,16 +68,29 @@ def test_each_bar_is_answered_in_its_own_meter_and_tempo(loop_server: ServerThre
     assert len([h for h in bars[3].hits if h.pitch == 36]) == 2  # 12/8: kicks on dotted beats 1 and 3
 
 
-def test_the_drums_rest_after_two_silent_bars_and_come_back_with_the_band(loop_server: ServerThread) -> None:
-    channel, link = _link(loop_server)
+@pytest.mark.parametrize("rest_after, bass", [(None, True), (2, False)], ids=["band", "rest-after"])
+def test_the_drums_rest_after_two_silent_bars_and_come_back_with_the_band(loop_server: ServerThread,
+                                                                          rest_after: int | None, bass: bool) -> None:
+    """With the band heard (a bass part played), or --rest-after 2 with the guitar alone."""
+    channel, link = _link(loop_server, parts=[("Guitar", 29, 0), ("Bass", 33, 1)], rest_after=rest_after)
     played = [True, True, False, False, False, True, True]  # whether bar n-1 had notes, for n = 1..
+    notes = [*RIFF, Note(0.0, 1.0, 28, 100, 1)] if bass else RIFF
     with channel, link:
         link.open()
-        bars = _play(link, [((4, 4), 120.0, [])] + [((4, 4), 120.0, RIFF if p else []) for p in played])
+        bars = _play(link, [((4, 4), 120.0, [])] + [((4, 4), 120.0, notes if p else []) for p in played])
     resting = [bar.resting for bar in bars]
     # bar 3 follows one silent bar (2), bar 4 two (2, 3): rest until the band's bar 5 is heard, at bar 6
     assert resting == [False, False, False, False, True, True, False, False]
     assert all(not bar.hits for bar in bars if bar.resting)
+
+
+def test_with_the_guitar_alone_the_drums_play_on_through_its_pauses(loop_server: ServerThread) -> None:
+    channel, link = _link(loop_server)
+    played = [True, True, False, False, False, True, True]
+    with channel, link:
+        link.open()
+        bars = _play(link, [((4, 4), 120.0, [])] + [((4, 4), 120.0, RIFF if p else []) for p in played])
+    assert not any(bar.resting for bar in bars) and all(bar.hits for bar in bars)
 
 
 def test_a_reconnection_goes_on_from_the_next_bar(loop_server: ServerThread) -> None:
