@@ -13,7 +13,7 @@ from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, T
                                      take_similarity)
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.groove.structure import STRUCTURE_COLUMNS
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.song.sections import Section
 from tests.builders import tiny_codebook

@@ -36,8 +36,9 @@ from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.heard import heard_for
-from seq2drum.model.scoring import (HearingScorer, Scorer, SongScores, WholeSongScorer, numpy_network,
-                                    numpy_song_scores, song_scores)
+from seq2drum.groove.scores import SongScores
+from seq2drum.model.scoring import (HearingScorer, Scorer, WholeSongScorer, numpy_network, numpy_song_scores,
+                                    song_scores)
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid, Grid

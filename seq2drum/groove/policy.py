@@ -14,7 +14,7 @@ import numpy as np
 
 from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 
 
 KICK = DRUM_CLASSES.index("kick")

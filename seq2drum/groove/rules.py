@@ -32,7 +32,7 @@ from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 
 
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens

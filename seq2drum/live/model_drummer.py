@@ -47,7 +47,7 @@ from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import FeatureSpec

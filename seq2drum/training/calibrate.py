@@ -29,7 +29,8 @@ from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, S
                                        bass_silence, drummed_structure, structure_edges)
 from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.model.scoring import SongScores, song_scores
+from seq2drum.groove.scores import SongScores
+from seq2drum.model.scoring import song_scores
 from seq2drum.evaluation.metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
