@@ -41,7 +41,7 @@ def retune(path: Path, data: Path) -> None:
     """Tune the checkpoint's decoding again on its validation songs of `data`."""
     from seq2drum.training.calibrate import tune_checkpoint
     from seq2drum.config import DataConfig
-    from seq2drum.training.corpus import build_corpus, split_songs
+    from seq2drum.song.corpus import build_corpus, split_songs
     from seq2drum.song.bars import FeatureSpec, bar_song
 
     config = DataConfig.from_dict(load_checkpoint(path)["data_config"])

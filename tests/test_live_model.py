@@ -212,8 +212,8 @@ def test_a_real_song_played_live_is_read_as_its_file_and_drummed_to_its_end(drum
 
 
 def test_the_tuner_plays_a_song_as_the_drummer_plays_its_file(drummer: ModelDrummer) -> None:
-    """`live.tuning.play_bars` (the features training reads) decides the same drums as the file played bar by bar."""
-    from seq2drum.live.tuning import play_bars
+    """`live_tuning.play_bars` (the features training reads) decides the same drums as the file played bar by bar."""
+    from seq2drum.training.live_tuning import play_bars
     from seq2drum.song.bars import per_bar
 
     data = rock_song_bytes(8)
@@ -229,7 +229,7 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Offline a take that rests too much is redone without rests (its floor); live a resting bar is silent. Scored
     with the floor, the live tuner once chose rests at 0.05, and the trained live model rested on every bar."""
-    from seq2drum.live import tuning
+    from seq2drum.training import live_tuning as tuning
     from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
 
     seen: list[float] = []
@@ -248,7 +248,7 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
 def test_a_higher_lambda_scale_plays_fewer_hits(drummer: ModelDrummer) -> None:
     """The policy's `lambda_scale` raises the probability a cell must pass: the same song played bar by bar with
     a scale of 2 has fewer hits than at 1, and none that 1 does not have in its groove's cells."""
-    from seq2drum.live.tuning import play_bars
+    from seq2drum.training.live_tuning import play_bars
 
     song = bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), drummer.spec)
     counts = []
@@ -277,7 +277,7 @@ def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_f
     """The structure is tuned on a take played without it; played bar by bar, a drummer hearing its own rests may rest
     on and on. `checked_structure` keeps the tuned thresholds within the budget, else drops rests, else all."""
     from seq2drum.groove.policy import DecodingPolicy
-    from seq2drum.live.tuning import LIVE_STRUCTURE_BUDGET, checked_structure
+    from seq2drum.training.live_tuning import LIVE_STRUCTURE_BUDGET, checked_structure
 
     tuned = DecodingPolicy(rest_threshold=0.125, rest_edge_threshold=0.125, crash_threshold=0.3, fill_threshold=0.2)
 

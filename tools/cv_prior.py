@@ -35,7 +35,7 @@ from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.columns import FeatureSpec, drop_roles
 from seq2drum.training.calibrate import (MIN_GROOVE_BARS_GRID, NO_STRUCTURE, REFINE_MARGIN_GRID, SECTION_BONUS_GRID,
                                          STAY_BONUS_GRID, grid_f1, structure_outcomes, tune_structure)
-from seq2drum.training.corpus import build_corpus, fold_of
+from seq2drum.song.corpus import build_corpus, fold_of
 
 PRIOR_GRIDS = (("refine_margin", REFINE_MARGIN_GRID), ("stay_bonus", STAY_BONUS_GRID),
                ("section_bonus", SECTION_BONUS_GRID), ("min_groove_bars", MIN_GROOVE_BARS_GRID))

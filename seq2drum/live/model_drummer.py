@@ -4,7 +4,7 @@ decision for the next bar.
 `next_bar` reads the notes of bar n-1 played up to the lead into the encoder (live/features.py), runs the decoder
 for bar n hearing the drums of bar n-1 (its own, or a `--groove` clip's first bar before the song), and decides bar
 n as the offline decoder decides a bar (groove.decoder), online: the Viterbi's stay bonus becomes a greedy choice
-with a bonus for the previous bar's groove (tuned live: live/tuning.py); lambda (the probability a cell is worth
+with a bonus for the previous bar's groove (tuned live: training/live_tuning); lambda (the probability a cell is worth
 playing) follows the running expected F1 of the bars so far; rests, crashes and fills from the structure heads at
 the policy's thresholds (the edge thresholds where a phrase opens or closes: sections are not known live, but bars
 are counted, `live_edges`). The controls apply per bar as generation applies them (style, density, fills and crashes

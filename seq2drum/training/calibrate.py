@@ -363,8 +363,8 @@ def tune_checkpoint(path: str | Path, songs: list[BarSong], device: torch.device
     loaded = model_from_checkpoint(payload, device)
     scores = [song_scores(loaded.model, song, device) for song in songs]
     policy, report = tune_policy(loaded.codebook, scores, songs, log)
-    if loaded.model.config.causal:  # the live decision, tuned by playing the songs bar by bar (live/tuning.py)
-        from seq2drum.live.tuning import tune_live
+    if loaded.model.config.causal:  # the live decision, tuned by playing the songs bar by bar (live_tuning.py)
+        from seq2drum.training.live_tuning import tune_live
 
         policy, live_report = tune_live(loaded, policy, songs, log)
         report = {**report, **live_report}
