@@ -25,7 +25,7 @@ from .status import ClientGoneError, DeadlinePassedError, RequestTooLargeError, 
 from .workers import WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
-    from .app import ServerConfig
+    from .config import ServerConfig
 
 
 class LiveStreamsFullError(RequestTooLargeError):
