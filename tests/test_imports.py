@@ -135,6 +135,18 @@ def test_no_cycle_between_server_modules() -> None:
     assert not found, "\n" + described(found, edges)
 
 
+
+def test_groove_reads_no_midi() -> None:
+    """groove/ decides from scores: reading a MIDI file (`read_midi`, the scanner) and moving a song are done before
+    it, in generation.prepare and song.move."""
+    readers = []
+    for path in sorted((REPO / "seq2drum" / "groove").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in ("seq2drum.midi.io", "seq2drum.midi.scan"):
+                readers += [f"{path.relative_to(REPO)}:{node.lineno} {alias.name}" for alias in node.names
+                            if alias.name in ("read_midi", "scan_midi")]
+    assert not readers, readers
+
 def test_the_checker_sees_a_cycle_in_a_function_and_a_relative_import(tmp_path: Path) -> None:
     """The check itself: a cycle closed by an import inside a function, through a relative import, is reported
     with the file and line that close it (otherwise the tests above prove nothing)."""
