@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint
-from seq2drum.groove.policy import DecodingPolicy, policy_change
+from seq2drum.model.checkpoint import (DECODING_VERSION, DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint,
+                                       save_checkpoint, stored_policy)
+from seq2drum.groove.policy import policy_change
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:
@@ -29,8 +30,8 @@ def set_decoding(path: Path, settings: list[str]) -> None:
         except ValueError as error:
             raise SystemExit(f"--decoding {setting!r}: {error}") from None
         changes[name] = value
-    policy = DecodingPolicy.from_dict(payload.get("decoding") or {}).replace(**changes)
-    payload["decoding"] = policy.to_dict()
+    policy = stored_policy(payload).replace(**changes)
+    payload["decoding"], payload["decoding_version"] = policy.to_dict(), DECODING_VERSION
     report = dict(payload.get("decoding_report") or {})
     report["set_after_tuning"] = {**report.get("set_after_tuning", {}), **changes}
     payload["decoding_report"] = report

@@ -12,6 +12,7 @@ from seq2drum.training.calibrate import fit_platt
 from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder,
                                      take_similarity)
 from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.model.checkpoint import upgrade_decoding
 from seq2drum.groove.structure import STRUCTURE_COLUMNS
 from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CRASH, KICK
@@ -22,6 +23,10 @@ CODEBOOK = tiny_codebook()
 ROCK, RIDE = 10, 15  # 16-step entries of the tiny codebook (see tests.builders.tiny_codebook)
 S = 32
 
+
+def old_policy(values: dict) -> DecodingPolicy:
+    """A policy as a checkpoint stored it before decoding versions, read as model.checkpoint reads it."""
+    return DecodingPolicy.from_dict(upgrade_decoding(values, None))
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
@@ -123,7 +128,7 @@ def test_the_drums_rest_where_a_heard_bass_is_silent_and_play_where_no_bass_is_h
     assert not take.hits[4:6].any() and take.hits[[0, 1, 2, 3, 6]].any(axis=(1, 2)).all()
     assert not Decoder(CODEBOOK, policy).decide(scores)[0].structure[:, 0].any()
     before = {k: v for k, v in policy.to_dict().items() if k != "rest_bass_threshold"}
-    assert not Decoder(CODEBOOK, DecodingPolicy.from_dict(before)).decide(with_bass)[0].structure[:, 0].any()
+    assert not Decoder(CODEBOOK, old_policy(before)).decide(with_bass)[0].structure[:, 0].any()
 
 
 def test_uncertain_scores_fall_back_to_the_most_expected_groove() -> None:
@@ -239,7 +244,7 @@ def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_mean
     rests anywhere: loading it must decode the same way, not crash in every bar past the old threshold."""
     tuned = DecodingPolicy(crash_threshold=0.05, fill_threshold=0.1, rest_threshold=0.3)
     old = {k: v for k, v in tuned.to_dict().items() if not k.endswith("_edge_threshold")}
-    policy = DecodingPolicy.from_dict(old)
+    policy = old_policy(old)
     assert (policy.crash_threshold, policy.crash_edge_threshold) == (1.0, 0.05)
     assert (policy.fill_threshold, policy.fill_edge_threshold) == (1.0, 0.1)
     assert (policy.rest_threshold, policy.rest_edge_threshold) == (0.3, 1.0)
@@ -514,6 +519,6 @@ def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
     scores = scores_for([mix(1.0, 0.0)] * 30, [Section(0, 20, 0), Section(20, 30, 1)])
     assert np.flatnonzero(structure_edges(scores)[:, CRASH_COLUMN]).tolist() == [0, 20]
     assert np.flatnonzero(structure_edges(scores, 8)[:, CRASH_COLUMN]).tolist() == [0, 8, 16, 20, 28]
-    assert DecodingPolicy.from_dict(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
+    assert old_policy(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
     old = {k: v for k, v in DecodingPolicy().to_dict().items() if k != "crash_phrase_bars"}
-    assert DecodingPolicy.from_dict(old).crash_phrase_bars == 0
+    assert old_policy(old).crash_phrase_bars == 0

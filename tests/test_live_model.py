@@ -341,23 +341,29 @@ def test_live_kicks_follow_the_bass_of_the_bar_before(drummer: ModelDrummer) -> 
     are the groove's."""
     import copy
 
+    from seq2drum.groove import rules
     from seq2drum.midi.drums import KICK
 
     guitar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
     bass_steps = [(0, 3, 6, 10), (0, 4, 8, 14)]
     bass = [[PlayedNote(s / 4, 0.2, 33, 100, "bass") for s in steps] for steps in bass_steps]
     live = copy.copy(drummer)
-    live.policy = drummer.policy.replace(bass_kick=1, bass_kick_floor=0.0, bass_kick_sure=1e9, bass_kick_grid=1)
+    live.policy = drummer.policy.replace(bass_kick=1)
     clocks = [BarClock(i, 4, 4, 120.0) for i in range(4)]
     for rule in (live, drummer):
-        state = rule.begin(GenerationOptions(humanize=0.0), seed=2)
-        kicks = []
-        for i in range(4):
-            played = guitar + bass[i - 1] if i in (1, 2) else guitar  # bars 0 and 1 have a bass, bar 2 has none
-            if i:
-                state = rule.read(state, *live_bar(played, clocks[i - 1], rule.spec, rule.steps_per_quarter)[:3])
-            take, _, state = rule.decide(state, clocks[i], live_bar((), clocks[i], rule.spec, rule.steps_per_quarter))
-            kicks.append(tuple(np.flatnonzero(take.hits[0, :, KICK]).tolist()))
+        with pytest.MonkeyPatch.context() as patch:
+            if rule is live:  # a floor of 0, no decided kick kept off the bass
+                patch.setattr(rules, "BASS_KICK_FLOOR", 0.0)
+                patch.setattr(rules, "BASS_KICK_SURE", 1e9)
+            state = rule.begin(GenerationOptions(humanize=0.0), seed=2)
+            kicks = []
+            for i in range(4):
+                played = guitar + bass[i - 1] if i in (1, 2) else guitar  # bars 0 and 1 have a bass, bar 2 has none
+                if i:
+                    state = rule.read(state, *live_bar(played, clocks[i - 1], rule.spec, rule.steps_per_quarter)[:3])
+                ahead = live_bar((), clocks[i], rule.spec, rule.steps_per_quarter)
+                take, _, state = rule.decide(state, clocks[i], ahead)
+                kicks.append(tuple(np.flatnonzero(take.hits[0, :, KICK]).tolist()))
         if rule is live:
             assert kicks[1] == bass_steps[0] and kicks[2] == bass_steps[1], kicks
         else:

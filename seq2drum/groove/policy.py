@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
+from seq2drum.groove.continuation import PREFERRED_MIN_SHARE
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
 
@@ -51,28 +51,21 @@ class DecodingPolicy:
     own_drums_passes: int = 0
     # crash also on bars N+1, 2N+1 ... of each section, where the crash edge threshold applies too (0: section starts
     # only); 8 for new tunings: on 5-fold CV from the band, pooled crash F1 0.245 -> 0.263 at the same take 1 (the
-    # model card); checkpoints tuned before it keep 0 (from_dict)
+    # model card); checkpoints tuned before it keep 0 (model.checkpoint)
     crash_phrase_bars: int = 8
     # added to the kick's calibrated logit at a step where a bass part strikes, and at the other steps of a bar where
     # one does: drummers kick on the bass's notes far more often than per-class calibration says (on a fold's
     # held-out songs, 52% of bass onsets on eighths had a kick where the model gave 38%; 11% against 15% elsewhere)
     kick_bass_bias: tuple[float, float] = (0.0, 0.0)
-    # how strongly the drums the user gave are continued (--keep-drums, --groove: groove.continuation): a bonus, in
-    # expected matched cells, for playing the given groove in a bar, and one per cell of its pattern
-    continue_bonus: float = PREFERRED_BONUS
-    continue_cell_bonus: float = PREFERRED_CELL_BONUS
-    continue_min_share: float = PREFERRED_MIN_SHARE  # kept bars (not a clip) continued where they are this dense
-    # kicks that follow the bass (groove.bass_kick), 0 = off: in bars where a bass strikes, the kick plays on its
-    # onsets on a grid of `bass_kick_grid` steps where the kick's probability passes `bass_kick_floor`, and keeps a
-    # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
-    # checkpoints tuned before it keep it off (from_dict)
+    # the drums the user gave (--keep-drums, --groove: groove.continuation) are continued with its fixed bonuses;
+    # kept bars (not a clip) where they are this dense
+    continue_min_share: float = PREFERRED_MIN_SHARE
+    # kicks that follow the bass (groove.rules `kicks_follow_bass`, its fixed floor, margin and grid), 0 = off. On
+    # for new tunings (the model card's figures); checkpoints tuned before it keep it off (model.checkpoint)
     bass_kick: int = 1
-    bass_kick_floor: float = 0.2
-    bass_kick_sure: float = 0.2
-    bass_kick_grid: int = 1
     # a section keeps time on the ride where the model rates the ride at this share of the closed hat on the hat's
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
-    # keep 0 (from_dict)
+    # keep 0 (model.checkpoint)
     ride_ratio: float = 0.4
     # lambda, the probability above which a cell is worth playing (the expected F1's half), scaled by this where no
     # drums were given (a groove to continue says how busy to be), as `Steering.lambda_scale` scales it (the two
@@ -90,17 +83,9 @@ class DecodingPolicy:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
+        """The policy `to_dict` wrote; a checkpoint's older policy is upgraded first (model.checkpoint's
+        `upgrade_decoding`). A field left out takes its default."""
         values = dict(values)
-        values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
-        values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
-        values.setdefault("ride_ratio", 0.0)  # tuned before sections rode: the codebook entries' own cymbals
-        values.setdefault("continue_min_share", 0.0)  # tuned before sparse kept intros were let go: always continued
-        values.setdefault("rest_bass_threshold", 1.0)  # tuned before the drums rested with the bass: never
-        if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
-            for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
-                values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
-                values[f"{name}_threshold"] = 1.0
-            values["rest_edge_threshold"] = 1.0
         values["step_bias"] = tuple(tuple(float(x) for x in row) for row in values.get("step_bias", ()))
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 

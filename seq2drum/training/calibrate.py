@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from seq2drum.model.checkpoint import DECODING_VERSION, load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
 from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
 from seq2drum.groove.rules import structure_decisions
@@ -368,7 +368,7 @@ def tune_checkpoint(path: str | Path, songs: list[BarSong], device: torch.device
 
         policy, live_report = tune_live(loaded, policy, songs, log)
         report = {**report, **live_report}
-    payload["decoding"] = policy.to_dict()
+    payload["decoding"], payload["decoding_version"] = policy.to_dict(), DECODING_VERSION
     payload["decoding_report"] = report
     save_checkpoint(path, {k: v for k, v in payload.items() if k != "format_version"})
     return policy, report
