@@ -152,7 +152,7 @@ def test_the_policys_lambda_scale_raises_the_bar_a_cell_must_pass() -> None:
 
 
 def test_policy_round_trips_to_a_dict() -> None:
-    policy = DecodingPolicy(stay_bonus=1.5, hit_scale=tuple(np.linspace(0.5, 1.5, 9)))
+    policy = DecodingPolicy(stay_bonus=1.5).recalibrated(hit_scale=tuple(np.linspace(0.5, 1.5, 9)))
     assert DecodingPolicy.from_dict(policy.to_dict()) == policy
 
 

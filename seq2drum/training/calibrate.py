@@ -112,22 +112,22 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     structure_logits = np.concatenate([s.structure_logits for s in scores])
     structure_targets = np.concatenate([drummed_structure(song) for song in songs]).astype(np.float64)
     structure = [fit_platt(structure_logits[:, c], structure_targets[:, c]) for c in range(3)]
-    policy = policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
-                            structure_scale=tuple(a for a, _ in structure),
-                            structure_bias=tuple(b for _, b in structure))
-    policy = policy.replace(step_bias=fit_step_bias(scores, songs, policy))
-    return policy.replace(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
+    policy = policy.recalibrated(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
+                                 structure_scale=tuple(a for a, _ in structure),
+                                 structure_bias=tuple(b for _, b in structure))
+    policy = policy.recalibrated(step_bias=fit_step_bias(scores, songs, policy))
+    return policy.recalibrated(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
 
 
 def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy,
                   min_bars: int = STEP_BIAS_MIN_BARS, prior: float = STEP_BIAS_PRIOR) -> tuple[tuple[float, ...], ...]:
     """Per bar shape (bar steps, beat steps) of `STEP_BIAS_MIN_STEPS` or more steps with `min_bars` validation bars,
     the biases per (step, drum class) on the Platt-scaled hit logits that minimise the cross-entropy of the real hits
-    plus `prior` times their squares (a shape seen in few bars keeps biases near 0); rows as `DecodingPolicy.step_bias`
+    plus `prior` times their squares (a shape seen in few bars keeps biases near 0); rows as `Calibration.step_bias`
     stores them."""
     groups: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
     for score, song in zip(scores, songs):
-        logits = calibrated_logits(score, policy.replace(step_bias=()), bass=False)
+        logits = calibrated_logits(score, policy.recalibrated(step_bias=()), bass=False)
         for length, beat in set(zip(score.bar_steps.tolist(), score.beat_steps.tolist())):
             bars = (score.bar_steps == length) & (score.beat_steps == beat)
             groups.setdefault((length, beat), []).append((logits[bars, :length], song.hits[bars, :length]))
