@@ -1,7 +1,7 @@
 """Copies a trained run's best checkpoint into models/default.pt (inference keys only, float16 weights).
 
     python -m models.export_default runs/attention/best.pt [--name seq2drum-default]
-    python -m models.export_default models/default.pt --decoding crash_threshold=0.2   # change one decoding setting
+    python -m models.export_default models/default.pt --decoding fill_threshold=0.2    # change one decoding setting
     python -m models.export_default models/default.pt --retune ../shared/data/midi      # after a decoding change
 
 `--retune DATA` fits the decoding policy again on the checkpoint's validation songs of DATA (the same split as its

@@ -279,7 +279,7 @@ def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_f
     from seq2drum.groove.policy import DecodingPolicy
     from seq2drum.training.live_tuning import LIVE_STRUCTURE_BUDGET, checked_structure
 
-    tuned = DecodingPolicy(rest_threshold=0.125, rest_edge_threshold=0.125, crash_threshold=0.3, fill_threshold=0.2)
+    tuned = DecodingPolicy(rest_threshold=0.125, rest_edge_threshold=0.125, crash_edge_threshold=0, fill_threshold=0.2)
 
     def scores(rests: float, other: float):  # noqa: ANN202  a fake play: mean song F1 by what the policy plays
         return lambda policy: rests if policy.rest_threshold < 1 else other if policy.fill_threshold < 1 else 0.45
@@ -290,7 +290,7 @@ def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_f
     assert kept.rest_threshold >= 1 and kept.rest_edge_threshold >= 1 and kept.fill_threshold == 0.2
     assert report == {"live_structure": "without rests", "live_mean_song_f1": 0.449}
     kept, report = checked_structure(tuned, 0.45, scores(0.0, 0.3))
-    assert kept.rest_threshold >= 1 and kept.crash_threshold >= 1 and kept.fill_threshold >= 1
+    assert kept.rest_threshold >= 1 and kept.crash_edge_threshold >= 1 and kept.fill_threshold >= 1
     assert report["live_structure"] == "none"
 
 

@@ -52,11 +52,11 @@ class DecodingPolicy:
     section_bonus: float = 0.5  # for playing the section's groove
     refine_margin: float = 0.25  # add a cell with p > lambda + margin, drop one with p < lambda - margin
     min_groove_bars: int = 0  # only codebook entries that at least this many training bars were assigned to
-    # A bar rests, crashes on its downbeat or closes with a fill where its calibrated probability passes its
-    # threshold; at that structure's edge (a bar the guitar leaves silent for a rest, a section's first bar for a
-    # crash, its last bar for a fill) the `*_edge_threshold` applies when it is the lower one.
+    # A bar rests or closes with a fill where its calibrated probability passes its threshold; at that structure's
+    # edge (a bar the guitar leaves silent for a rest, a section's or a phrase's last bar for a fill) the
+    # `*_edge_threshold` applies when it is the lower one. Crashes follow their own rule (groove.rules `crash_marks`):
+    # a crash edge threshold of 1 plays none (calibration's takes without structure), any other plays them.
     rest_threshold: float = 0.5
-    crash_threshold: float = 0.5
     fill_threshold: float = 0.5
     rest_edge_threshold: float = 0.5
     crash_edge_threshold: float = 0.5

@@ -29,7 +29,8 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 
 FORMAT_VERSION = 2
-# the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings
+# the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
+# and a crash threshold the crash rule no longer reads
 DECODING_VERSION = 2
 from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (re-exported: export_default and tests use it)
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
@@ -152,6 +153,7 @@ def upgrade_decoding(values: dict[str, Any], version: int | None) -> dict[str, A
             values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
             values[f"{name}_threshold"] = 1.0
         values["rest_edge_threshold"] = 1.0
+    values.pop("crash_threshold", None)  # the crash rule reads only whether the crash edge threshold is below 1
     for name, constant in RULE_CONSTANTS.items():
         stored = values.pop(name, constant)
         if stored != constant and (values["bass_kick"] or not name.startswith("bass_kick")):

@@ -67,8 +67,10 @@ STEP_BIAS_PRIOR = 1.0
 # (`GrooveGains.short_bar_hits`), which one bias per step of a short bar turned into a snare roll
 STEP_BIAS_MIN_STEPS = 8
 _NEVER = 1.0  # a threshold no probability passes
-NO_STRUCTURE = {**{f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")},
-                "rest_bass_threshold": _NEVER}
+# the structures marked where a probability passes a threshold anywhere (crashes follow their own rule)
+ANYWHERE_NAMES = ("rest", "fill")
+NO_STRUCTURE = {**{f"{name}_edge_threshold": _NEVER for name in STRUCTURE_NAMES},
+                **{f"{name}_threshold": _NEVER for name in ANYWHERE_NAMES}, "rest_bass_threshold": _NEVER}
 # rests tuned on top of this rule, whatever the budget says: the drums rest where a heard bass is silent (chosen over
 # every fold's held-out songs, `DecodingPolicy.rest_bass_threshold`)
 FIXED_RULES = {"rest": {"rest_bass_threshold": DecodingPolicy.rest_bass_threshold}}
@@ -303,11 +305,14 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
             policy = policy.replace(**FIXED_RULES[name])
             current = score_structure(outcomes, policy)
         chosen, chosen_f1 = {}, current.structure_f1[column]
-        for anywhere in (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)):
+        anywheres = (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)) if name in ANYWHERE_NAMES else (_NEVER,)
+        for anywhere in anywheres:
             for edge in edges:
                 if edge > anywhere:
                     continue
-                values = {f"{name}_threshold": float(anywhere), f"{name}_edge_threshold": float(edge)}
+                values = {f"{name}_edge_threshold": float(edge)}
+                if name in ANYWHERE_NAMES:
+                    values[f"{name}_threshold"] = float(anywhere)
                 candidate = score_structure(outcomes, policy.replace(**values))
                 if (candidate.mean_f1 >= current.mean_f1 - budget
                         and float((current.song_f1 - candidate.song_f1).max()) <= song_loss_limit
