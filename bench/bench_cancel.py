@@ -24,7 +24,7 @@ import grpc
 
 from bench.machine import bench_checkpoint, describe_machine
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import chord_track, notes_from_steps, riff, smf_bytes, song_bytes

@@ -24,7 +24,7 @@ from music21 import converter
 
 from bench.machine import describe_machine
 from seq2drum.config import DataConfig
-from seq2drum.training.corpus import MIDI_SUFFIXES, build_corpus, encode_song
+from seq2drum.song.corpus import MIDI_SUFFIXES, build_corpus, encode_song
 from seq2drum.errors import Seq2DrumError
 from seq2drum.midi.io import read_midi
 

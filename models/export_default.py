@@ -1,7 +1,7 @@
 """Copies a trained run's best checkpoint into models/default.pt (inference keys only, float16 weights).
 
     python -m models.export_default runs/attention/best.pt [--name seq2drum-default]
-    python -m models.export_default models/default.pt --decoding crash_threshold=0.2   # change one decoding setting
+    python -m models.export_default models/default.pt --decoding fill_threshold=0.2    # change one decoding setting
     python -m models.export_default models/default.pt --retune ../shared/data/midi      # after a decoding change
 
 `--retune DATA` fits the decoding policy again on the checkpoint's validation songs of DATA (the same split as its
@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint, save_checkpoint
-from seq2drum.groove.policy import DecodingPolicy, policy_change
+from seq2drum.model.checkpoint import (DECODING_VERSION, DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint,
+                                       save_checkpoint, stored_policy)
+from seq2drum.groove.policy import policy_change
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:
@@ -29,8 +30,8 @@ def set_decoding(path: Path, settings: list[str]) -> None:
         except ValueError as error:
             raise SystemExit(f"--decoding {setting!r}: {error}") from None
         changes[name] = value
-    policy = DecodingPolicy.from_dict(payload.get("decoding") or {}).replace(**changes)
-    payload["decoding"] = policy.to_dict()
+    policy = stored_policy(payload).replace(**changes)
+    payload["decoding"], payload["decoding_version"] = policy.to_dict(), DECODING_VERSION
     report = dict(payload.get("decoding_report") or {})
     report["set_after_tuning"] = {**report.get("set_after_tuning", {}), **changes}
     payload["decoding_report"] = report
@@ -41,7 +42,7 @@ def retune(path: Path, data: Path) -> None:
     """Tune the checkpoint's decoding again on its validation songs of `data`."""
     from seq2drum.training.calibrate import tune_checkpoint
     from seq2drum.config import DataConfig
-    from seq2drum.training.corpus import build_corpus, split_songs
+    from seq2drum.song.corpus import build_corpus, split_songs
     from seq2drum.song.bars import FeatureSpec, bar_song
 
     config = DataConfig.from_dict(load_checkpoint(path)["data_config"])

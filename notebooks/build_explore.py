@@ -20,7 +20,7 @@ CELLS = [
     ("markdown", """\
 # seq2drum: explore the data, the model and its evaluation
 
-Everything here calls the library (`seq2drum.training.corpus`, `seq2drum.generation.generator`,
+Everything here calls the library (`seq2drum.song.corpus`, `seq2drum.generation.generator`,
 `seq2drum.evaluation.plots`, `seq2drum.evaluation.evaluate`, `seq2drum.evaluation.report`);
 the notebook holds no logic of its own. It imports the installed package: `pip install -e .` once in the repository
 (or start Jupyter with PYTHONPATH set to the repository root). Set these environment variables before starting
@@ -47,7 +47,7 @@ REPORT = Path(os.environ.get("SEQ2DRUM_REPORT") or tempfile.mkdtemp(prefix="seq2
     ("markdown", "## The data set\n\nBuilt (or read from the cache) with the model's own data config."),
     ("code", """\
 from seq2drum.options import GenerationOptions
-from seq2drum.training.corpus import build_corpus
+from seq2drum.song.corpus import build_corpus
 from seq2drum.generation.generator import DrumGenerator
 
 generator = DrumGenerator.from_checkpoint(CHECKPOINT)

@@ -24,9 +24,10 @@ from seq2drum.options import DefaultsHelpFormatter, invoked_as
 from seq2drum.credentials import TOKEN_ENV, read_token
 from seq2drum.errors import ConfigError, Seq2DrumError
 
-from .app import MiB, ServerConfig, create_server
+from .app import create_server
+from .config import MESSAGE_ENVELOPE_BYTES, ServerConfig
+from .memory import MiB
 from .pool import WorkerPool
-from .servicer import MESSAGE_ENVELOPE_BYTES
 from .live_jobs import LiveModel
 from .workers import ModelSource
 

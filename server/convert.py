@@ -16,7 +16,7 @@ from seq2drum.options import (FEELS, MAX_HUMANIZE, MAX_SEED, MAX_TAKES, MAX_TEMP
 from seq2drum.rpc import seq2drum_pb2
 
 if TYPE_CHECKING:
-    from .app import ServerConfig
+    from .config import ServerConfig
     from .workers import JobResult
 
 # GenerationOptions' accepted ranges, advertised by GetModelInfo.

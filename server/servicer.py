@@ -23,6 +23,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
+from .config import MESSAGE_ENVELOPE_BYTES
 from .live_stream import PlayAlongStreams
 from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
 from .status import (DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
@@ -32,11 +33,10 @@ from .pool import WorkerPool
 from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
-    from .app import ServerConfig
+    from .config import ServerConfig
 
 log = logging.getLogger("seq2drum.server")
 
-MESSAGE_ENVELOPE_BYTES = 4096  # room for the metadata next to the MIDI bytes in one message
 _TRIM_DELAY_S = 0.2  # after the last call in flight ends, before the heap is trimmed
 _LOST_WORKER_RETRIES = 3  # workers found dead before they took a song, tried past before giving up
 _DEADLINE_SLACK_S = 0.05  # grpc may cancel a handler a moment before the deadline by this process's clock

@@ -10,7 +10,8 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2
 
-from .app import SERVICE_NAME, ServerConfig, create_server
+from .app import SERVICE_NAME, create_server
+from .config import ServerConfig
 from .pool import WorkerPool
 from .workers import ModelSource
 

@@ -17,7 +17,7 @@ import pytest
 
 from client.balancing import ServerListError, split_servers, target_for
 from client.daw_helper import DrumClient, HelperError, main
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import rock_song_bytes

@@ -8,7 +8,7 @@ import pytest
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BarLibrary, backbeat, baseline_drums, jazz_ride, retrieval
 from seq2drum.config import DataConfig
-from seq2drum.training.corpus import EncodedSong, encode_song
+from seq2drum.song.corpus import EncodedSong, encode_song
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
 from seq2drum.midi.io import read_midi
 from seq2drum.song.grid import Grid

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum.training.cache import cache_key, load_encoded, save_encoded
-from seq2drum.training.corpus import build_corpus
+from seq2drum.song.cache import cache_key, load_encoded, save_encoded
+from seq2drum.song.corpus import build_corpus
 from tests.builders import rock_song_bytes
 from tests.corpus_songs import CONFIG, encoded, waltz_bytes
 
@@ -60,7 +60,7 @@ def test_cache_key_changes_exactly_when_the_encoding_does(change: dict, invalida
 
 def test_a_new_pipeline_version_ignores_stale_cache_entries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Entries an older encoding wrote (version 5 held windows) must be parsed again, never read as today's."""
-    import seq2drum.training.cache as cache
+    import seq2drum.song.cache as cache
 
     data = rock_song_bytes(2)
     key = cache_key(data, CONFIG)
@@ -71,7 +71,7 @@ def test_a_new_pipeline_version_ignores_stale_cache_entries(monkeypatch: pytest.
 def test_default_cache_is_in_the_user_cache_not_the_data_folder(tmp_path, monkeypatch) -> None:
     """Without --cache nothing is written into the data folder (it may be read-only or shared): the cache goes to
     $XDG_CACHE_HOME/seq2drum."""
-    from seq2drum.training.cache import default_cache_dir
+    from seq2drum.song.cache import default_cache_dir
 
     folder = tmp_path / "songs"
     folder.mkdir()

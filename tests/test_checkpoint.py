@@ -138,3 +138,23 @@ def test_a_bit_flipped_checkpoint_is_refused_naming_the_damaged_part(tmp_path: P
     path.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match=f"corrupt: its part '{member.filename}' does not match its checksum"):
         load_checkpoint(path)
+
+
+def test_an_old_decoding_policy_is_upgraded_its_rule_constants_dropped() -> None:
+    """Checkpoints stored before decoding versions held the rules' constants (the continuation's bonuses, the kick's
+    bass floor, margin and grid) as settings: read, they are dropped where they hold the rules' values, a setting
+    the checkpoint predates keeps its old behaviour, and a differing constant or a newer version is refused."""
+    from seq2drum.groove.policy import DecodingPolicy
+    from seq2drum.model.checkpoint import DECODING_VERSION, RULE_CONSTANTS, stored_policy, upgrade_decoding
+
+    current = DecodingPolicy().to_dict()
+    old = current | RULE_CONSTANTS
+    assert upgrade_decoding(old, None) == current
+    assert upgrade_decoding(current, DECODING_VERSION) == current
+    assert stored_policy({"decoding": {k: v for k, v in old.items() if k != "bass_kick"}}).bass_kick == 0
+    assert stored_policy({}) == DecodingPolicy()
+    with pytest.raises(CheckpointError, match="bass_kick_floor 0.5"):
+        upgrade_decoding(old | {"bass_kick_floor": 0.5}, None)
+    assert "bass_kick_floor" not in upgrade_decoding(old | {"bass_kick": 0, "bass_kick_floor": 0.5}, 1)  # off: unread
+    with pytest.raises(CheckpointError, match="version"):
+        upgrade_decoding(current, DECODING_VERSION + 1)

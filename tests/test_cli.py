@@ -195,6 +195,29 @@ def test_infer_of_unmarked_parts_prints_a_notice(tiny_model_path: Path, tmp_path
     assert "band: keys: 1 'Track 1'" in band.stdout and "guitar:" not in band.stdout
 
 
+
+@pytest.mark.parametrize("flags", [[], ["--guitar-only"], ["--keep-drums"]], ids=["band", "guitar-only", "keep-drums"])
+def test_infer_reads_the_song_once(tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   flags: list[str]) -> None:
+    """--mode infer parses the song once and passes it on (it used to parse the guitar, then the whole file again),
+    reading every part only where the drums hear them: guitar alone with --guitar-only."""
+    import seq2drum.midi.io as midi_io
+    from seq2drum.cli.main import main
+
+    song = tmp_path / "in.mid"
+    song.write_bytes(rock_song_bytes(2))
+    reads: list[bool] = []
+    real = midi_io.read_midi
+
+    def counted(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(kwargs.get("only_guitar", False))
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(midi_io, "read_midi", counted)
+    argv = ["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--seed", "1", *flags]
+    assert main([*argv, "-o", str(tmp_path / "out.mid")]) == 0
+    assert reads == [flags == ["--guitar-only"]]
+
 @pytest.mark.parametrize(
     "argv, threads",
     [

@@ -25,7 +25,7 @@ from seq2drum.outputs import is_own_output, output_path, take_paths
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import backbeat, gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes

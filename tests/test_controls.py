@@ -416,7 +416,7 @@ def test_swung_time_keeping_gives_each_bar_one_swing_note_to_measure(hat_steps: 
                                                                     expected_last_beat: list[int]) -> None:
     """Breaks if a song decided swung could keep time-keeping whose swing cannot be heard or measured: quarter hats
     (no off-beat note) or 16ths (three off each beat). Only the bar's last beat changes; its note swings to R."""
-    from seq2drum.evaluation.feel_figures import song_swing
+    from seq2drum.feel.swing import song_swing
     from seq2drum.groove.policy import Take
 
     take, _ = _rock_take(8)

@@ -14,7 +14,7 @@ import pytest
 
 from seq2drum.config import DataConfig
 from seq2drum.errors import DataFolderError
-from seq2drum.training.corpus import build_corpus, fold_of, split_songs
+from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from tests.builders import rock_song_bytes, write_files
 from tests.corpus_songs import CONFIG, folder_songs, waltz_bytes
 
@@ -105,7 +105,7 @@ def test_preprocess_never_imports_torch(tmp_path: Path) -> None:
     assert "2 of 2 songs used" in result.stdout
     lines = result.stderr.splitlines()
     imported = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time")}
-    assert "seq2drum.training.corpus" in imported and "torch" not in imported
+    assert "seq2drum.song.corpus" in imported and "torch" not in imported
 
 
 @pytest.mark.parametrize("files", [{}, {"readme.txt": b"hello"}], ids=["empty-folder", "no-midi-files"])

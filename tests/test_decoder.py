@@ -12,8 +12,9 @@ from seq2drum.training.calibrate import fit_platt
 from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder,
                                      take_similarity)
 from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.model.checkpoint import upgrade_decoding
 from seq2drum.groove.structure import STRUCTURE_COLUMNS
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.song.sections import Section
 from tests.builders import tiny_codebook
@@ -22,6 +23,10 @@ CODEBOOK = tiny_codebook()
 ROCK, RIDE = 10, 15  # 16-step entries of the tiny codebook (see tests.builders.tiny_codebook)
 S = 32
 
+
+def old_policy(values: dict) -> DecodingPolicy:
+    """A policy as a checkpoint stored it before decoding versions, read as model.checkpoint reads it."""
+    return DecodingPolicy.from_dict(upgrade_decoding(values, None))
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
@@ -123,7 +128,7 @@ def test_the_drums_rest_where_a_heard_bass_is_silent_and_play_where_no_bass_is_h
     assert not take.hits[4:6].any() and take.hits[[0, 1, 2, 3, 6]].any(axis=(1, 2)).all()
     assert not Decoder(CODEBOOK, policy).decide(scores)[0].structure[:, 0].any()
     before = {k: v for k, v in policy.to_dict().items() if k != "rest_bass_threshold"}
-    assert not Decoder(CODEBOOK, DecodingPolicy.from_dict(before)).decide(with_bass)[0].structure[:, 0].any()
+    assert not Decoder(CODEBOOK, old_policy(before)).decide(with_bass)[0].structure[:, 0].any()
 
 
 def test_uncertain_scores_fall_back_to_the_most_expected_groove() -> None:
@@ -147,7 +152,7 @@ def test_the_policys_lambda_scale_raises_the_bar_a_cell_must_pass() -> None:
 
 
 def test_policy_round_trips_to_a_dict() -> None:
-    policy = DecodingPolicy(stay_bonus=1.5, hit_scale=tuple(np.linspace(0.5, 1.5, 9)))
+    policy = DecodingPolicy(stay_bonus=1.5).recalibrated(hit_scale=tuple(np.linspace(0.5, 1.5, 9)))
     assert DecodingPolicy.from_dict(policy.to_dict()) == policy
 
 
@@ -224,7 +229,7 @@ def _crash_scores(crash: np.ndarray) -> SongScores:
 def test_crashes_come_as_often_as_the_model_expects_them_where_sections_open() -> None:
     """A song the model hears no crash in gets none, even where sections open; one it hears a crash every few bars
     in gets them where sections open (groove.rules `crash_marks`)."""
-    policy = DecodingPolicy(crash_threshold=1.0, crash_edge_threshold=0.0)
+    policy = DecodingPolicy(crash_edge_threshold=0.0)
     quiet = Decoder(CODEBOOK, policy).decide(_crash_scores(np.full(16, 0.01)))[0]
     assert not quiet.structure[:, 1].any() and not quiet.hits[:, 0, CRASH].any()
     crash = np.full(16, 0.3)
@@ -237,10 +242,10 @@ def test_crashes_come_as_often_as_the_model_expects_them_where_sections_open() -
 def test_a_policy_tuned_before_crashes_could_fall_inside_sections_keeps_its_meaning() -> None:
     """A checkpoint whose policy has no edge thresholds decoded crashes and fills at section edges only, with
     rests anywhere: loading it must decode the same way, not crash in every bar past the old threshold."""
-    tuned = DecodingPolicy(crash_threshold=0.05, fill_threshold=0.1, rest_threshold=0.3)
-    old = {k: v for k, v in tuned.to_dict().items() if not k.endswith("_edge_threshold")}
-    policy = DecodingPolicy.from_dict(old)
-    assert (policy.crash_threshold, policy.crash_edge_threshold) == (1.0, 0.05)
+    tuned = DecodingPolicy(fill_threshold=0.1, rest_threshold=0.3).to_dict() | {"crash_threshold": 0.05}
+    old = {k: v for k, v in tuned.items() if not k.endswith("_edge_threshold")}
+    policy = old_policy(old)
+    assert policy.crash_edge_threshold == 0.05
     assert (policy.fill_threshold, policy.fill_edge_threshold) == (1.0, 0.1)
     assert (policy.rest_threshold, policy.rest_edge_threshold) == (0.3, 1.0)
 
@@ -289,9 +294,9 @@ def test_a_crash_joins_the_grooves_downbeat_and_keeps_its_hi_hat() -> None:
 
     crash = np.full(16, 0.01)
     crash[8] = 0.9
-    never = DecodingPolicy(crash_threshold=1.0, crash_edge_threshold=1.0)
+    never = DecodingPolicy(crash_edge_threshold=1.0)
     plain = Decoder(CODEBOOK, never).decide(_crash_scores(crash))[0]
-    take = Decoder(CODEBOOK, DecodingPolicy(crash_threshold=0.5)).decide(_crash_scores(crash))[0]
+    take = Decoder(CODEBOOK, DecodingPolicy(crash_edge_threshold=0.5)).decide(_crash_scores(crash))[0]
     assert plain.hits[8, 0, CLOSED_HAT], "the groove of this test has a hi-hat on the downbeat"
     assert take.hits[8, 0, CRASH] and take.hits[8, 0, KICK] and take.hits[8, 0, CLOSED_HAT]
     changed = np.argwhere(take.hits != plain.hits)
@@ -325,10 +330,9 @@ def test_the_structure_simulation_scores_thresholds_as_decoding_does() -> None:
     policy = DecodingPolicy(refine_margin=0.3)
     songs = [_structure_song(seed) for seed in range(4)]
     outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
-    for thresholds in ((1.0, 1.0, 1.0, 1.0, 1.0, 1.0), (0.3, 0.2, 0.4, 0.1, 0.5, 0.2), (1.0, 0.5, 0.2, 0.2, 0.3, 0.1)):
-        candidate = policy.replace(**dict(zip(("rest_threshold", "rest_edge_threshold", "crash_threshold",
-                                               "crash_edge_threshold", "fill_threshold", "fill_edge_threshold"),
-                                              thresholds)))
+    for thresholds in ((1.0, 1.0, 1.0, 1.0, 1.0), (0.3, 0.2, 0.1, 0.5, 0.2), (1.0, 0.5, 0.2, 0.3, 0.1)):
+        candidate = policy.replace(**dict(zip(("rest_threshold", "rest_edge_threshold", "crash_edge_threshold",
+                                               "fill_threshold", "fill_edge_threshold"), thresholds)))
         fast = score_structure(outcomes, candidate)
         fast_f1, fast_structure = fast.mean_f1, fast.structure_f1
         f1, structure = evaluate_policy(Decoder(CODEBOOK, candidate), [s for s, _ in songs],
@@ -343,7 +347,9 @@ def test_structure_tuning_stays_within_its_budget_of_song_f1() -> None:
     policy = DecodingPolicy(refine_margin=0.3)
     songs = [_structure_song(seed) for seed in range(6)]
     outcomes = [structure_outcomes(Decoder(CODEBOOK, policy), scores, song) for scores, song in songs]
-    none = policy.replace(**{f"{n}{k}": 1.0 for n in STRUCTURE_COLUMNS for k in ("_threshold", "_edge_threshold")})
+    from seq2drum.training.calibrate import NO_STRUCTURE
+
+    none = policy.replace(**NO_STRUCTURE)
     scored_none = score_structure(outcomes, none)
     f1_none, structure_none = scored_none.mean_f1, scored_none.structure_f1
     tuned, report = tune_structure(outcomes, policy, budget=0.01)
@@ -423,7 +429,7 @@ def test_a_policy_change_is_read_as_its_fields_type_and_a_bad_one_is_named() -> 
 
     assert policy_change("crash_edge_threshold=0") == ("crash_edge_threshold", 0.0)
     assert policy_change("own_drums_passes=1") == ("own_drums_passes", 1)
-    for bad in ("crashes=1", "crash_threshold=", "crash_threshold=high", "hit_scale=1"):
+    for bad in ("crashes=1", "fill_threshold=", "fill_threshold=high", "hit_scale=1", "crash_threshold=1"):
         with pytest.raises(ValueError):
             policy_change(bad)
 
@@ -514,6 +520,6 @@ def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
     scores = scores_for([mix(1.0, 0.0)] * 30, [Section(0, 20, 0), Section(20, 30, 1)])
     assert np.flatnonzero(structure_edges(scores)[:, CRASH_COLUMN]).tolist() == [0, 20]
     assert np.flatnonzero(structure_edges(scores, 8)[:, CRASH_COLUMN]).tolist() == [0, 8, 16, 20, 28]
-    assert DecodingPolicy.from_dict(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
+    assert old_policy(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
     old = {k: v for k, v in DecodingPolicy().to_dict().items() if k != "crash_phrase_bars"}
-    assert DecodingPolicy.from_dict(old).crash_phrase_bars == 0
+    assert old_policy(old).crash_phrase_bars == 0

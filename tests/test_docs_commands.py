@@ -26,7 +26,7 @@ import pytest
 
 from seq2drum.midi.io import DRUM_CHANNEL
 from seq2drum.midi.write import TrackSpec
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import backbeat, notes_from_steps, riff, song_bytes

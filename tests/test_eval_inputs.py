@@ -18,7 +18,7 @@ from seq2drum.midi.drums import KICK
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.options import GenerationOptions
-from seq2drum.training.corpus import encode_song
+from seq2drum.song.corpus import encode_song
 from tests.builders import PPQ, backbeat as beat_events, notes_from_steps, riff, song_bytes
 
 BASS_NOTES = notes_from_steps([(s, 28) for s in range(0, 128, 6)], length_steps=2)  # off the loop's kicks

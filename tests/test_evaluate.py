@@ -11,7 +11,7 @@ import pytest
 from seq2drum.cli import main
 from seq2drum.config import DataConfig
 from seq2drum.options import GenerationOptions
-from seq2drum.training.corpus import encode_song
+from seq2drum.song.corpus import encode_song
 from seq2drum.evaluation.song_score import VALIDITY_CHECKS, check_output, nll_per_cell, score_song
 from seq2drum.song.bars import bar_song
 from seq2drum.generation.generator import DrumGenerator

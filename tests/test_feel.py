@@ -10,7 +10,7 @@ import pytest
 
 from seq2drum.errors import ConfigError
 from seq2drum.feel.contexts import N_LEVELS, hit_contexts
-from seq2drum.evaluation.feel_figures import song_swing
+from seq2drum.feel.swing import song_swing
 from seq2drum.feel.model import SONG_VELOCITY_SPREAD, FeelTables, humanize, shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import START, read_midi

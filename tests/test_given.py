@@ -150,11 +150,15 @@ def test_keep_drums_continues_their_groove(band: DrumGenerator) -> None:
     assert groove_share(plain.drums.hits, range(2, 15)) < 0.5  # without them, the model's own groove
 
 
-def test_the_policy_sets_how_strongly_the_given_groove_is_continued(tiny_model_path: Path) -> None:
-    """The continuation's bonuses come from the checkpoint's policy (so they can be tuned and measured per model): with
-    them at zero the given groove is no longer preferred after the given bars."""
+def test_the_continuation_bonuses_make_the_given_groove_continue(tiny_model_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The continuation's bonuses (groove.continuation's constants) are what continues the given groove: with them at
+    zero it is no longer preferred after the given bars."""
+    from seq2drum.groove import continuation
+
+    defaults = continuation.continuation.__defaults__
+    monkeypatch.setattr(continuation.continuation, "__defaults__", (0.0, 0.0, *defaults[2:]))
     generator = DrumGenerator.from_checkpoint(tiny_model_path)
-    generator.decoder.policy = generator.decoder.policy.replace(continue_bonus=0.0, continue_cell_bonus=0.0)
     data = song_bytes(notes_from_steps(riff(16), length_steps=2), groove_notes(2))
     result = generator.generate(data, GenerationOptions(seed=0, humanize=0, keep_drums=True))
     assert groove_share(result.drums.hits, range(2, 15)) < 0.5

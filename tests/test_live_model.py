@@ -212,8 +212,8 @@ def test_a_real_song_played_live_is_read_as_its_file_and_drummed_to_its_end(drum
 
 
 def test_the_tuner_plays_a_song_as_the_drummer_plays_its_file(drummer: ModelDrummer) -> None:
-    """`live.tuning.play_bars` (the features training reads) decides the same drums as the file played bar by bar."""
-    from seq2drum.live.tuning import play_bars
+    """`live_tuning.play_bars` (the features training reads) decides the same drums as the file played bar by bar."""
+    from seq2drum.training.live_tuning import play_bars
     from seq2drum.song.bars import per_bar
 
     data = rock_song_bytes(8)
@@ -229,7 +229,7 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Offline a take that rests too much is redone without rests (its floor); live a resting bar is silent. Scored
     with the floor, the live tuner once chose rests at 0.05, and the trained live model rested on every bar."""
-    from seq2drum.live import tuning
+    from seq2drum.training import live_tuning as tuning
     from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
 
     seen: list[float] = []
@@ -248,7 +248,7 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
 def test_a_higher_lambda_scale_plays_fewer_hits(drummer: ModelDrummer) -> None:
     """The policy's `lambda_scale` raises the probability a cell must pass: the same song played bar by bar with
     a scale of 2 has fewer hits than at 1, and none that 1 does not have in its groove's cells."""
-    from seq2drum.live.tuning import play_bars
+    from seq2drum.training.live_tuning import play_bars
 
     song = bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), drummer.spec)
     counts = []
@@ -277,9 +277,9 @@ def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_f
     """The structure is tuned on a take played without it; played bar by bar, a drummer hearing its own rests may rest
     on and on. `checked_structure` keeps the tuned thresholds within the budget, else drops rests, else all."""
     from seq2drum.groove.policy import DecodingPolicy
-    from seq2drum.live.tuning import LIVE_STRUCTURE_BUDGET, checked_structure
+    from seq2drum.training.live_tuning import LIVE_STRUCTURE_BUDGET, checked_structure
 
-    tuned = DecodingPolicy(rest_threshold=0.125, rest_edge_threshold=0.125, crash_threshold=0.3, fill_threshold=0.2)
+    tuned = DecodingPolicy(rest_threshold=0.125, rest_edge_threshold=0.125, crash_edge_threshold=0, fill_threshold=0.2)
 
     def scores(rests: float, other: float):  # noqa: ANN202  a fake play: mean song F1 by what the policy plays
         return lambda policy: rests if policy.rest_threshold < 1 else other if policy.fill_threshold < 1 else 0.45
@@ -290,7 +290,7 @@ def test_live_structure_that_costs_too_much_played_bar_by_bar_is_dropped_rests_f
     assert kept.rest_threshold >= 1 and kept.rest_edge_threshold >= 1 and kept.fill_threshold == 0.2
     assert report == {"live_structure": "without rests", "live_mean_song_f1": 0.449}
     kept, report = checked_structure(tuned, 0.45, scores(0.0, 0.3))
-    assert kept.rest_threshold >= 1 and kept.crash_threshold >= 1 and kept.fill_threshold >= 1
+    assert kept.rest_threshold >= 1 and kept.crash_edge_threshold >= 1 and kept.fill_threshold >= 1
     assert report["live_structure"] == "none"
 
 
@@ -341,23 +341,29 @@ def test_live_kicks_follow_the_bass_of_the_bar_before(drummer: ModelDrummer) -> 
     are the groove's."""
     import copy
 
+    from seq2drum.groove import rules
     from seq2drum.midi.drums import KICK
 
     guitar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
     bass_steps = [(0, 3, 6, 10), (0, 4, 8, 14)]
     bass = [[PlayedNote(s / 4, 0.2, 33, 100, "bass") for s in steps] for steps in bass_steps]
     live = copy.copy(drummer)
-    live.policy = drummer.policy.replace(bass_kick=1, bass_kick_floor=0.0, bass_kick_sure=1e9, bass_kick_grid=1)
+    live.policy = drummer.policy.replace(bass_kick=1)
     clocks = [BarClock(i, 4, 4, 120.0) for i in range(4)]
     for rule in (live, drummer):
-        state = rule.begin(GenerationOptions(humanize=0.0), seed=2)
-        kicks = []
-        for i in range(4):
-            played = guitar + bass[i - 1] if i in (1, 2) else guitar  # bars 0 and 1 have a bass, bar 2 has none
-            if i:
-                state = rule.read(state, *live_bar(played, clocks[i - 1], rule.spec, rule.steps_per_quarter)[:3])
-            take, _, state = rule.decide(state, clocks[i], live_bar((), clocks[i], rule.spec, rule.steps_per_quarter))
-            kicks.append(tuple(np.flatnonzero(take.hits[0, :, KICK]).tolist()))
+        with pytest.MonkeyPatch.context() as patch:
+            if rule is live:  # a floor of 0, no decided kick kept off the bass
+                patch.setattr(rules, "BASS_KICK_FLOOR", 0.0)
+                patch.setattr(rules, "BASS_KICK_SURE", 1e9)
+            state = rule.begin(GenerationOptions(humanize=0.0), seed=2)
+            kicks = []
+            for i in range(4):
+                played = guitar + bass[i - 1] if i in (1, 2) else guitar  # bars 0 and 1 have a bass, bar 2 has none
+                if i:
+                    state = rule.read(state, *live_bar(played, clocks[i - 1], rule.spec, rule.steps_per_quarter)[:3])
+                ahead = live_bar((), clocks[i], rule.spec, rule.steps_per_quarter)
+                take, _, state = rule.decide(state, clocks[i], ahead)
+                kicks.append(tuple(np.flatnonzero(take.hits[0, :, KICK]).tolist()))
         if rule is live:
             assert kicks[1] == bass_steps[0] and kicks[2] == bass_steps[1], kicks
         else:

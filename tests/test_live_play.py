@@ -15,7 +15,7 @@ import pytest
 from client.live_link import LiveLink, Note
 from client.live_play import AutoClock, FollowedClock, LivePlayer, OwnClock
 from seq2drum.rpc import seq2drum_pb2 as pb
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.live_jobs import LiveModel
 from server.testing import ServerThread
 from server.workers import ModelSource

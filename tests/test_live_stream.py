@@ -18,7 +18,7 @@ from client.drum_client import DrumClient
 from client.live_link import LiveLink, LiveLinkError, Note
 from seq2drum.midi.io import read_midi
 from seq2drum.rpc import seq2drum_pb2 as pb
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.live_jobs import LiveModel
 from server.testing import ServerThread
 from server.workers import ModelSource

@@ -128,7 +128,7 @@ def test_any_ticks_per_quarter_gives_the_same_grid(ticks_per_quarter: int) -> No
     """The clock resolution of a file must not change what the model sees: the same music at any PPQ must give
     the same drum grid and guitar features as at 480."""
     from seq2drum.config import DataConfig
-    from seq2drum.training.corpus import encode_song
+    from seq2drum.song.corpus import encode_song
 
     def encoded(ppq: int):
         guitar = notes_from_steps(riff(4), ticks_per_quarter=ppq, length_steps=2)

@@ -173,9 +173,9 @@ def test_fuzzed_files_read_or_are_refused_and_counts_never_undercount(data: byte
 
 def test_one_song_length_limit_in_quarter_notes_everywhere() -> None:
     """Issue 11, failure 9: the limit was kept in steps in data.py and in quarters in the server."""
-    import seq2drum.training.corpus as data_module
+    import seq2drum.song.corpus as data_module
     import seq2drum.song.encode as song_module
-    from server.app import ServerConfig
+    from server.config import ServerConfig
 
     assert not hasattr(data_module, "MAX_SONG_STEPS") and not hasattr(song_module, "MAX_SONG_STEPS")
     assert song_module.MAX_SONG_QUARTERS is MAX_SONG_QUARTERS

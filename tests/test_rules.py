@@ -16,7 +16,7 @@ from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, Fi
 from seq2drum.live import model_drummer
 from seq2drum.live.model_drummer import LiveState, decide_bar
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions
 from seq2drum.song.sections import Section
 from tests.builders import rock_bar, tiny_codebook

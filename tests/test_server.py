@@ -33,8 +33,10 @@ from seq2drum.errors import ConfigError
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
-from server.app import SERVICE_NAME, MiB, ServerConfig
-from server.servicer import MESSAGE_ENVELOPE_BYTES, Seq2DrumServicer
+from server.app import SERVICE_NAME
+from server.config import MESSAGE_ENVELOPE_BYTES, ServerConfig
+from server.memory import MiB
+from server.servicer import Seq2DrumServicer
 from server.status import DeadlinePassedError
 from server.convert import SEED_MAX, TEMPERATURE_RANGE
 from server.testing import ServerThread

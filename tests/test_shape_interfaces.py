@@ -20,7 +20,7 @@ from client import daw_helper
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
-from server.app import ServerConfig
+from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import notes_from_steps, riff, rock_song_bytes, song_bytes

@@ -34,7 +34,7 @@ def test_step_bias_learns_the_backbeat_a_position_blind_network_misses():
     scores, songs = _songs(400, 50)
     rows = fit_step_bias(scores, songs, DecodingPolicy(), min_bars=200)
     assert [(row[0], row[1]) for row in rows] == [(16.0, 4.0)]  # 50 bars of 3/4 are too few for biases of their own
-    policy = DecodingPolicy(step_bias=rows)
+    policy = DecodingPolicy().recalibrated(step_bias=rows)
     p, _ = calibrated(scores[0], policy)
     snare = p[:400, :, SNARE].mean(axis=0)
     assert abs(snare[4] - 0.9) < 0.05 and abs(snare[12] - 0.9) < 0.05
@@ -59,10 +59,10 @@ def test_step_bias_offsets_fit_each_bar_shape():
 
 
 def test_step_bias_round_trips_through_the_checkpoints_json():
-    policy = DecodingPolicy(step_bias=((4.0, 4.0, *[0.5] * 36),))
+    policy = DecodingPolicy().recalibrated(step_bias=((4.0, 4.0, *[0.5] * 36),))
     again = DecodingPolicy.from_dict(json.loads(json.dumps(policy.to_dict())))
     assert again == policy
-    assert DecodingPolicy.from_dict({}).step_bias == ()  # a checkpoint tuned before step biases has none
+    assert DecodingPolicy.from_dict({}).calibration.step_bias == ()  # a checkpoint tuned before step biases has none
 
 
 def test_short_bars_get_no_step_bias():

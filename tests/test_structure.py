@@ -57,7 +57,7 @@ def test_a_section_of_two_bars_or_more_closes_with_a_fill_and_a_one_bar_section_
     assert np.flatnonzero(ends).tolist() == [3, 7]
 
 
-NEVER_OFF_EDGE = DecodingPolicy(refine_margin=1.0, fill_threshold=1.0, crash_threshold=1.0, rest_threshold=1.0)
+NEVER_OFF_EDGE = DecodingPolicy(refine_margin=1.0, fill_threshold=1.0, rest_threshold=1.0)
 
 
 def test_a_forced_fill_off_a_section_edge_is_played() -> None:

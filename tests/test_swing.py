@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.evaluation.feel_figures import STRAIGHT_MAX_SWING, song_swing
-from seq2drum.feel.swing import decide_swing, read_swing, swung_positions
+from seq2drum.feel.swing import STRAIGHT_MAX_SWING, decide_swing, read_swing, song_swing, swung_positions
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec

@@ -29,13 +29,13 @@ from seq2drum.config import DataConfig
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.midi.roles import BAND_ROLES
-from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint
+from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, stored_policy
 from seq2drum.model.scoring import song_scores
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.columns import FeatureSpec, drop_roles
 from seq2drum.training.calibrate import (MIN_GROOVE_BARS_GRID, NO_STRUCTURE, REFINE_MARGIN_GRID, SECTION_BONUS_GRID,
                                          STAY_BONUS_GRID, grid_f1, structure_outcomes, tune_structure)
-from seq2drum.training.corpus import build_corpus, fold_of
+from seq2drum.song.corpus import build_corpus, fold_of
 
 PRIOR_GRIDS = (("refine_margin", REFINE_MARGIN_GRID), ("stay_bonus", STAY_BONUS_GRID),
                ("section_bonus", SECTION_BONUS_GRID), ("min_groove_bars", MIN_GROOVE_BARS_GRID))
@@ -61,7 +61,7 @@ def fold_scores(cv: Path, data: Path, fold: int, folds: int, corpus: Any) -> dic
     held = [bar_song(s, spec) for s in corpus.songs
             if s.drums is not None and fold_of(s, folds, DataConfig().split_seed) == fold]
     songs = {"band": held, "guitar": [guitar_alone(s) for s in held]}
-    kept = {"policy": DecodingPolicy.from_dict(payload["decoding"]), "songs": songs, "codebook": loaded.codebook,
+    kept = {"policy": stored_policy(payload), "songs": songs, "codebook": loaded.codebook,
             "scores": {kind: [song_scores(loaded.model, s) for s in songs[kind]] for kind in KINDS}}
     write_atomic(path, lambda stream: pickle.dump(kept, stream))
     print(f"fold {fold}: {len(held)} held-out songs scored", flush=True)

@@ -27,7 +27,7 @@ from seq2drum.evaluation import INPUT_KINDS
 from seq2drum.evaluation.evaluate import output_name, write_outputs
 from seq2drum.evaluation.inputs import PRIMED_BARS
 from seq2drum.options import GenerationOptions
-from seq2drum.training.corpus import build_corpus, find_midi_files, split_songs
+from seq2drum.song.corpus import build_corpus, find_midi_files, split_songs
 
 INPUT_DIRS = {"guitar": "inputs", "band": "band", "primed": "primed"}  # midisplit's / prime_split's folder per kind
 BASELINE_DIRS = {"loop": "base/backbeat", "bass_rule": "bandbase/bass_follow", "given_looped": "primebase/loop"}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.machine import bench_checkpoint, describe_machine
 from seq2drum.options import GenerationOptions
-from seq2drum.groove.count_in import entry_bar, whole_bars_before
+from seq2drum.song.move import entry_bar, whole_bars_before
 from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.errors import CountInError, Seq2DrumError
 from seq2drum.groove.structure import is_fill_bar

@@ -22,7 +22,7 @@ from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.styles import entry_family, meter_name
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, is_compound
-from seq2drum.training.corpus import find_midi_files
+from seq2drum.song.corpus import find_midi_files
 
 
 def bar_families(generator: DrumGenerator, midi: bytes | None,

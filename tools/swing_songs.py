@@ -22,16 +22,17 @@ import numpy as np
 
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs, fit_steps
-from seq2drum.evaluation.feel_figures import SWING_AGREEMENT, TIMEKEEPERS, song_swing
+from seq2drum.evaluation.feel_figures import SWING_AGREEMENT
 from seq2drum.evaluation.inputs import build_input, data_config_for
-from seq2drum.feel.swing import STRAIGHT_MAX_SWING, SWUNG_MIN_SWING, decide_swing, read_swing
+from seq2drum.feel.swing import (STRAIGHT_MAX_SWING, SWUNG_MIN_SWING, TIMEKEEPERS, decide_swing, read_swing,
+                                 song_swing)
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.generation.prepare import prepare
 from seq2drum.midi.roles import part_role
 from seq2drum.options import GenerationOptions
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, DrumGrid, Grid
-from seq2drum.training.corpus import build_corpus, find_midi_files
+from seq2drum.song.corpus import build_corpus, find_midi_files
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid, drums_to_grid
-from seq2drum.training.corpus import find_midi_files
+from seq2drum.song.corpus import find_midi_files
 
 STYLES = ("shuffle", "jazz-ride")
 RATIOS = (None, 0.5, 0.6, 0.67, 0.75)

@@ -22,7 +22,7 @@ import torch
 from seq2drum.atomic import write_atomic
 from seq2drum.model.checkpoint import load_checkpoint
 from seq2drum.config import DataConfig
-from seq2drum.training.corpus import build_corpus, fold_of, split_songs
+from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.training.loop import take_menu_songs

@@ -16,7 +16,7 @@ from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.decoder import take_similarity
 from seq2drum.options import GenerationOptions
-from seq2drum.training.corpus import find_midi_files
+from seq2drum.song.corpus import find_midi_files
 
 
 def main(argv: list[str] | None = None) -> None:

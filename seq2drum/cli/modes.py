@@ -26,7 +26,7 @@ def data_config(args: argparse.Namespace) -> DataConfig:
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
-    from seq2drum.training.corpus import build_corpus, no_songs_error
+    from seq2drum.song.corpus import build_corpus, no_songs_error
 
     corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet,
                           allow_empty=True)

@@ -20,7 +20,7 @@ from seq2drum.evaluation.metrics import bar_keys
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
 
 if TYPE_CHECKING:
-    from seq2drum.training.corpus import EncodedSong
+    from seq2drum.song.encode import EncodedSong
 
 LEVEL_VELOCITY = (112, 100, 88, 76)  # by Grid.metrical_level: downbeat, beat, beat half, finer
 CLASS_VELOCITY_SHIFT = np.array([0, 6, -16, -10, 0, 0, 0, 4, -12])  # kick .. ride, see drums.DRUM_CLASSES

@@ -36,7 +36,7 @@ from seq2drum.evaluation.song_score import (VALIDITY_CHECKS, SongScore, check_ou
 from seq2drum.evaluation.summary import summarize
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid
-from seq2drum.training.corpus import build_corpus, find_midi_files, fold_of, split_songs
+from seq2drum.song.corpus import build_corpus, find_midi_files, fold_of, split_songs
 
 if TYPE_CHECKING:
     from seq2drum.generation.generator import DrumGenerator

@@ -13,29 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seq2drum.feel.swing import MIN_SWING_BEATS, STRAIGHT_MAX_SWING, SWUNG_MIN_SWING, swung_positions
-from seq2drum.midi.drums import CLOSED_HAT, DRUM_CLASSES, OPEN_HAT, RIDE
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, DrumGrid, Grid
+from seq2drum.feel.swing import STRAIGHT_MAX_SWING, SWUNG_MIN_SWING, song_swing
+from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.song.grid import DrumGrid, Grid
 
 if TYPE_CHECKING:
     from seq2drum.evaluation.song_score import SongScore
 
 Span = tuple[int, int]  # [start_step, end_step)
-TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
 SWING_AGREEMENT = 0.04  # a swung song's generated swing within this of the drummer's agrees
-
-
-def song_swing(drums: DrumGrid, grid: Grid, span: Span) -> float | None:
-    """The song's swing over `span` (see the module docstring); None under MIN_SWING_BEATS eligible beats."""
-    start, end = span
-    q = grid.steps_per_quarter
-    step, column = np.nonzero(drums.hits[start:end, list(TIMEKEEPERS)])
-    step = step + start
-    quarter_bars = np.repeat(grid.bars[:, BAR_DENOMINATOR] == 4, grid.bars[:, BAR_STEPS])
-    keep = quarter_bars[np.minimum(step, grid.n_steps - 1)]
-    time_q = ((step + drums.offset[step, np.asarray(TIMEKEEPERS)[column]]) / q)[keep]
-    chosen = swung_positions(time_q)
-    return float(chosen.mean()) if len(chosen) >= MIN_SWING_BEATS else None
 
 
 def song_velocity_spread(drums: DrumGrid, span: Span) -> float:

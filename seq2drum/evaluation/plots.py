@@ -21,7 +21,7 @@ from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from seq2drum.training.corpus import EncodedSong
+    from seq2drum.song.encode import EncodedSong
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 SYSTEM_COLORS = {

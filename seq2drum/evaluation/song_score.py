@@ -20,7 +20,7 @@ from seq2drum.evaluation.feel_figures import song_feel
 from seq2drum.evaluation.baselines import BASELINES
 from seq2drum.groove.policy import calibrated
 from seq2drum.midi.drums import CLASS_TO_PITCH
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
 from seq2drum.song.encode import EncodedSong, encode_song
 from seq2drum.song.grid import BAR_STEPS, DrumGrid

@@ -42,9 +42,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.midi.io import START
 from seq2drum.options import MAX_SWING
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, Grid, is_compound
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
 
 STRAIGHT_MAX_SWING = 0.55  # a song's swing at or below this is straight (../shared/scoring's lines, also the
 SWUNG_MIN_SWING = 0.58  # evaluation's); at or above this, swung: the drums swing at the listened parts' reading
@@ -54,6 +55,7 @@ SWUNG_MIN_SHARE = 0.3  # of the beats read; fitted on the shipped model's traini
 STRUM_QUARTERS = 1 / 16  # onsets this close are one strum (a 64th): a swung 16th is three times as far away
 OFF_BEAT_MARGIN = 0.1  # an onset within this of the beat plays on it (pushed or laid back), not off it
 SWING_WINDOW = (0.375, 0.875)  # where the one off-beat note of a beat says straight (0.5) or swung (0.67, 0.75)
+TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)  # the drums a drummer's swing is read on
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,21 @@ def swung_positions(time_q: np.ndarray) -> np.ndarray:
     positions = position[off][first]
     return positions[(count == 1) & (positions >= SWING_WINDOW[0]) & (positions <= SWING_WINDOW[1])]
 
+
+
+def song_swing(drums: DrumGrid, grid: Grid, span: tuple[int, int]) -> float | None:
+    """A drum part's swing over steps [start, end), as ../shared/scoring measures a drummer's: `swung_positions` of
+    its TIMEKEEPERS' hits in x/4 bars, their mean; None under MIN_SWING_BEATS eligible beats. The feel's fit and the
+    evaluation's feel figures both read it."""
+    start, end = span
+    q = grid.steps_per_quarter
+    step, column = np.nonzero(drums.hits[start:end, list(TIMEKEEPERS)])
+    step = step + start
+    quarter_bars = np.repeat(grid.bars[:, BAR_DENOMINATOR] == 4, grid.bars[:, BAR_STEPS])
+    keep = quarter_bars[np.minimum(step, grid.n_steps - 1)]
+    time_q = ((step + drums.offset[step, np.asarray(TIMEKEEPERS)[column]]) / q)[keep]
+    chosen = swung_positions(time_q)
+    return float(chosen.mean()) if len(chosen) >= MIN_SWING_BEATS else None
 
 def read_swing(parts: np.ndarray | Sequence[np.ndarray], grid: Grid) -> SwingReading:
     """The swing of the parts the drums listen to (each (n, 4) start/end/pitch/velocity ticks; one array is one

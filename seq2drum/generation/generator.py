@@ -36,8 +36,9 @@ from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.heard import heard_for
-from seq2drum.model.scoring import (HearingScorer, Scorer, SongScores, WholeSongScorer, numpy_network,
-                                    numpy_song_scores, song_scores)
+from seq2drum.groove.scores import SongScores
+from seq2drum.model.scoring import (HearingScorer, Scorer, WholeSongScorer, numpy_network, numpy_song_scores,
+                                    song_scores)
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid, Grid
@@ -175,9 +176,12 @@ class DrumGenerator:
         on_cpu = str(device).startswith("cpu")
         if on_cpu and path.is_file():
             fast = fast_start.load(path)
-            if fast is not None:
-                info = fast.info
-                return cls(fast, ModelInfo(**{**info, "drum_classes": tuple(info["drum_classes"])}), device)
+            try:
+                info = ModelInfo(**{**fast.info, "drum_classes": tuple(fast.info["drum_classes"])}) if fast else None
+            except (TypeError, KeyError):  # a copy whose info this seq2drum cannot read: a miss, rebuilt below
+                info = None
+            if fast is not None and info is not None:
+                return cls(fast, info, device)
         from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, version_digest
 
         payload = load_checkpoint(path, map_location="cpu")

@@ -249,16 +249,17 @@ def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quart
 
 def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps: np.ndarray,
                    base: Steering | None, policy: DecodingPolicy | None = None) -> Steering | None:
-    """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred as
-    strongly as `policy`'s continuation bonuses say (the defaults' without one)."""
+    """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred with
+    the continuation's bonuses (groove.continuation), kept bars only as dense as `policy` says (the default's
+    without one)."""
     if given is None:
         return base
     policy = policy or DecodingPolicy()
     preferred, patterns = given.preferred(bar_steps)
     steering = base or Steering()
+    min_share = policy.continue_min_share if given.groove is None else 0.0
     return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
-                                                      patterns, policy.continue_bonus, policy.continue_cell_bonus,
-                                                      policy.continue_min_share if given.groove is None else 0.0))
+                                                      patterns, min_share=min_share))
 
 
 def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:

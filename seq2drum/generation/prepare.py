@@ -15,16 +15,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from seq2drum.config import DataConfig
-from seq2drum.errors import NoGuitarError
+from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
-from seq2drum.options import GenerationOptions
-from seq2drum.groove import count_in, from_nothing
+from seq2drum.options import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
+from seq2drum.groove import from_nothing
 from seq2drum.groove.policy import Steering
-from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged_notes
+from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged_notes, read_midi
 from seq2drum.midi.roles import BASS, GUITAR, band_listing, part_role, parts_by_role
 from seq2drum.song.band import role_onsets_per_bar
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.song.move import make_room
 
 
 @dataclass
@@ -76,16 +77,36 @@ def reads_guitar_only(options: GenerationOptions, data_config: DataConfig) -> bo
     return not (listens_to_band(options, data_config) or options.keep_drums)
 
 
+def song_to_play(midi: bytes | MidiSong | None, options: GenerationOptions, only_guitar: bool = True) -> MidiSong:
+    """The song the drums are made for: the one given (parsed here from bytes: the guitar's notes alone when
+    `only_guitar`, every part's for a model that listens to the band), or for drums from nothing (`options.bars`)
+    the stand-in, its count-in bars left empty before it. ConfigError for both, MidiReadError for neither."""
+    given = isinstance(midi, MidiSong) or bool(midi)
+    if options.bars is None:
+        if not given:
+            raise MidiReadError("the MIDI data is empty (0 bytes): send a guitar part exported from your DAW, or set "
+                                "bars (with tempo and meter) for drums from nothing")
+        if isinstance(midi, MidiSong):
+            return midi
+        return read_midi(midi, only_guitar=only_guitar, track=options.track)  # type: ignore[arg-type]
+    if given:
+        raise ConfigError("bars (with tempo and meter) makes drums from nothing: send no MIDI file with it, or leave "
+                          "bars, tempo and meter unset to make drums for the song")
+    meter = from_nothing.Meter.parse(options.meter or DEFAULT_METER)
+    tempo_qpm = options.tempo_qpm or DEFAULT_TEMPO_QPM
+    return from_nothing.stand_in_song(options.bars, tempo_qpm, meter, options.count_in_bars)
+
+
 def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_config: DataConfig,
             spec: FeatureSpec) -> PreparedSong:
     """Read the song (or make drums from nothing's stand-in), choose the parts listened to once, make room for the
     count-in, put it on the grid as the network's bars, and gather the drums the user gave. Raises `MidiReadError`,
     `NoGuitarError`, `CountInError`, `GrooveClipError`."""
     band = listens_to_band(options, data_config) and not options.from_nothing
-    song = from_nothing.song_to_play(midi, options, only_guitar=reads_guitar_only(options, data_config))
+    song = song_to_play(midi, options, only_guitar=reads_guitar_only(options, data_config))
     choice = listened_choice(song, options, band)
     others = band_parts(song, choice) if band else []
-    moved_song, moved_bars = count_in.make_room(song, merged_notes(choice.parts or others), options.count_in_bars,
+    moved_song, moved_bars = make_room(song, merged_notes(choice.parts or others), options.count_in_bars,
                                                 options.merge, data_config.steps_per_quarter)
     if moved_bars:
         choice = same_parts(choice, song, moved_song)
@@ -138,7 +159,7 @@ def band_parts(song: MidiSong, choice: GuitarChoice) -> list[Part]:
 
 
 def same_parts(choice: GuitarChoice, song: MidiSong, moved: MidiSong) -> GuitarChoice:
-    """The choice made on `song` (or any list of its parts), as the same parts of `moved` (count_in.moved keeps the
+    """The choice made on `song` (or any list of its parts), as the same parts of `moved` (song.move.moved keeps the
     parts in order)."""
     indices = [next(i for i, part in enumerate(song.parts) if part is chosen) for chosen in choice.parts]
     return replace(choice, parts=[moved.parts[i] for i in indices])

@@ -32,7 +32,7 @@ from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, midi_velocity
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
 

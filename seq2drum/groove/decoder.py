@@ -35,7 +35,7 @@ from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, bass_silence, structure_edges
 from seq2drum.groove.variations import varied_take
 from seq2drum.midi.drums import midi_velocity
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 
 _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh

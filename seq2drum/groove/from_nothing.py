@@ -7,7 +7,8 @@ There is no guitar, so the network reads a stand-in one, a plain pulse of power 
 on). The sections are set, not found, and each starts with a marker, as a DAW's song would. The structure is forced
 on the Decoder by a `Steering` (`steering`): a crash on each section's first bar, a fill closing its last bar (so the
 bar before the final hit too), no rests. Everything else (the grooves, their velocity and timing, the
-fills' notes, any restriction of the Decoder's entries) is decided as for a song. The stand-in is never written.
+fills' notes, any restriction of the Decoder's entries) is decided as for a song. The stand-in is never written;
+generation.prepare plays it where no song is given.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.options import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.song.bars import BAR_COLUMNS, BarSong
-from seq2drum.errors import ConfigError, MidiReadError
-from seq2drum.midi.io import MidiSong, Part, read_midi
+from seq2drum.midi.io import MidiSong, Part
 from seq2drum.midi.scan import parse_meter
 from seq2drum.song.grid import is_compound
 from seq2drum.song.sections import Section, section_bar_features
@@ -109,25 +108,6 @@ def stand_in_song(bars: int, tempo_qpm: float, meter: Meter, lead_in_bars: int =
                for (start, _, _), label in zip(spans, letters(spans))]
     tempo_us = int(round(60_000_000 / tempo_qpm))
     return MidiSong(tpq, [(0, tempo_us)], [(0, meter.numerator, meter.denominator)], [guitar], 1, markers)
-
-
-def song_to_play(midi: bytes | MidiSong | None, options: GenerationOptions, only_guitar: bool = True) -> MidiSong:
-    """The song the drums are made for: the one given (parsed here from bytes: the guitar's notes alone when
-    `only_guitar`, every part's for a model that listens to the band), or for drums from nothing (`options.bars`)
-    the stand-in, its count-in bars left empty before it. ConfigError for both, MidiReadError for neither."""
-    given = isinstance(midi, MidiSong) or bool(midi)
-    if options.bars is None:
-        if not given:
-            raise MidiReadError("the MIDI data is empty (0 bytes): send a guitar part exported from your DAW, or set "
-                                "bars (with tempo and meter) for drums from nothing")
-        if isinstance(midi, MidiSong):
-            return midi
-        return read_midi(midi, only_guitar=only_guitar, track=options.track)  # type: ignore[arg-type]
-    if given:
-        raise ConfigError("bars (with tempo and meter) makes drums from nothing: send no MIDI file with it, or leave "
-                          "bars, tempo and meter unset to make drums for the song")
-    meter = Meter.parse(options.meter or DEFAULT_METER)
-    return stand_in_song(options.bars, options.tempo_qpm or DEFAULT_TEMPO_QPM, meter, options.count_in_bars)
 
 
 def sections(bars: int, first_bar: int) -> list[Section]:

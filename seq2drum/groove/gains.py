@@ -14,7 +14,7 @@ import numpy as np
 
 from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
 from seq2drum.groove.structure import bar_labels
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 
 TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
 # Bars this short (4/16, 2/8, 3/16) are pickups and fill pieces in the training songs (the most played 4-step entry

@@ -12,32 +12,51 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
+from seq2drum.groove.continuation import PREFERRED_MIN_SHARE
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 
 
 KICK = DRUM_CLASSES.index("kick")
 
 
 @dataclass(frozen=True)
-class DecodingPolicy:
-    """The decision rule's settings: calibration of the network's scores and the choices tuned on validation songs.
-    Saved in the checkpoint, so every model decodes the way it was tuned."""
+class Calibration:
+    """The network's scores made probabilities, fitted on the validation songs (training.calibrate): per-class Platt
+    scaling of the hit and structure logits, biases by position in the bar, and the kick's where a bass strikes."""
 
     hit_scale: tuple[float, ...] = (1.0,) * NUM_DRUM_CLASSES  # calibrated logit = scale * logit + bias, per class
     hit_bias: tuple[float, ...] = (0.0,) * NUM_DRUM_CLASSES
     structure_scale: tuple[float, ...] = (1.0, 1.0, 1.0)  # rest, crash, fill (groove.structure's column order)
     structure_bias: tuple[float, ...] = (0.0, 0.0, 0.0)
+    # added to the kick's calibrated logit at a step where a bass part strikes, and at the other steps of a bar where
+    # one does: drummers kick on the bass's notes far more often than per-class calibration says (on a fold's
+    # held-out songs, 52% of bass onsets on eighths had a kick where the model gave 38%; 11% against 15% elsewhere)
+    kick_bass_bias: tuple[float, float] = (0.0, 0.0)
+    # added to the calibrated hit logits by position in the bar: one row per bar shape, (bar steps, beat steps, then
+    # bar steps x 9 biases, step-major), fitted on the validation songs where that shape has enough bars; () = none.
+    # The network hears no bar position, and in 4/4 rated snare on beat 3 near beats 2 and 4 (the model card)
+    step_bias: tuple[tuple[float, ...], ...] = ()
+
+
+CALIBRATION_FIELDS = tuple(f.name for f in dataclasses.fields(Calibration))
+
+
+@dataclass(frozen=True)
+class DecodingPolicy:
+    """The decision rule's settings: calibration of the network's scores and the choices tuned on validation songs.
+    Saved in the checkpoint (as one flat dict), so every model decodes the way it was tuned."""
+
+    calibration: Calibration = Calibration()  # the scores made probabilities
     stay_bonus: float = 0.5  # in units of expected matched cells, for keeping the previous bar's entry
     section_bonus: float = 0.5  # for playing the section's groove
     refine_margin: float = 0.25  # add a cell with p > lambda + margin, drop one with p < lambda - margin
     min_groove_bars: int = 0  # only codebook entries that at least this many training bars were assigned to
-    # A bar rests, crashes on its downbeat or closes with a fill where its calibrated probability passes its
-    # threshold; at that structure's edge (a bar the guitar leaves silent for a rest, a section's first bar for a
-    # crash, its last bar for a fill) the `*_edge_threshold` applies when it is the lower one.
+    # A bar rests or closes with a fill where its calibrated probability passes its threshold; at that structure's
+    # edge (a bar the guitar leaves silent for a rest, a section's or a phrase's last bar for a fill) the
+    # `*_edge_threshold` applies when it is the lower one. Crashes follow their own rule (groove.rules `crash_marks`):
+    # a crash edge threshold of 1 plays none (calibration's takes without structure), any other plays them.
     rest_threshold: float = 0.5
-    crash_threshold: float = 0.5
     fill_threshold: float = 0.5
     rest_edge_threshold: float = 0.5
     crash_edge_threshold: float = 0.5
@@ -51,61 +70,46 @@ class DecodingPolicy:
     own_drums_passes: int = 0
     # crash also on bars N+1, 2N+1 ... of each section, where the crash edge threshold applies too (0: section starts
     # only); 8 for new tunings: on 5-fold CV from the band, pooled crash F1 0.245 -> 0.263 at the same take 1 (the
-    # model card); checkpoints tuned before it keep 0 (from_dict)
+    # model card); checkpoints tuned before it keep 0 (model.checkpoint)
     crash_phrase_bars: int = 8
-    # added to the kick's calibrated logit at a step where a bass part strikes, and at the other steps of a bar where
-    # one does: drummers kick on the bass's notes far more often than per-class calibration says (on a fold's
-    # held-out songs, 52% of bass onsets on eighths had a kick where the model gave 38%; 11% against 15% elsewhere)
-    kick_bass_bias: tuple[float, float] = (0.0, 0.0)
-    # how strongly the drums the user gave are continued (--keep-drums, --groove: groove.continuation): a bonus, in
-    # expected matched cells, for playing the given groove in a bar, and one per cell of its pattern
-    continue_bonus: float = PREFERRED_BONUS
-    continue_cell_bonus: float = PREFERRED_CELL_BONUS
-    continue_min_share: float = PREFERRED_MIN_SHARE  # kept bars (not a clip) continued where they are this dense
-    # kicks that follow the bass (groove.bass_kick), 0 = off: in bars where a bass strikes, the kick plays on its
-    # onsets on a grid of `bass_kick_grid` steps where the kick's probability passes `bass_kick_floor`, and keeps a
-    # decided kick elsewhere only above lambda + `bass_kick_sure`. On for new tunings (the model card's figures);
-    # checkpoints tuned before it keep it off (from_dict)
+    # the drums the user gave (--keep-drums, --groove: groove.continuation) are continued with its fixed bonuses;
+    # kept bars (not a clip) where they are this dense
+    continue_min_share: float = PREFERRED_MIN_SHARE
+    # kicks that follow the bass (groove.rules `kicks_follow_bass`, its fixed floor, margin and grid), 0 = off. On
+    # for new tunings (the model card's figures); checkpoints tuned before it keep it off (model.checkpoint)
     bass_kick: int = 1
-    bass_kick_floor: float = 0.2
-    bass_kick_sure: float = 0.2
-    bass_kick_grid: int = 1
     # a section keeps time on the ride where the model rates the ride at this share of the closed hat on the hat's
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
-    # keep 0 (from_dict)
+    # keep 0 (model.checkpoint)
     ride_ratio: float = 0.4
     # lambda, the probability above which a cell is worth playing (the expected F1's half), scaled by this where no
     # drums were given (a groove to continue says how busy to be), as `Steering.lambda_scale` scales it (the two
     # multiply): set per shipped model from cross-validation, as the tuning's validation songs, on which the
     # probabilities were calibrated, do not show what held-out songs do (the model card)
     lambda_scale: float = 1.0
-    # added to the calibrated hit logits by position in the bar: one row per bar shape, (bar steps, beat steps, then
-    # bar steps x 9 biases, step-major), fitted on the validation songs where that shape has enough bars; () = none.
-    # The network hears no bar position, and in 4/4 rated snare on beat 3 near beats 2 and 4 (the model card)
-    step_bias: tuple[tuple[float, ...], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """One flat dict of JSON values, the calibration's fields beside the others (as checkpoints store it)."""
+        flat = {**dataclasses.asdict(self.calibration),
+                **{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "calibration"}}
         return {k: [list(row) for row in v] if k == "step_bias" else list(v) if isinstance(v, tuple) else v
-                for k, v in dataclasses.asdict(self).items()}
+                for k, v in flat.items()}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DecodingPolicy:
-        values = dict(values)
-        values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
-        values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
-        values.setdefault("ride_ratio", 0.0)  # tuned before sections rode: the codebook entries' own cymbals
-        values.setdefault("continue_min_share", 0.0)  # tuned before sparse kept intros were let go: always continued
-        values.setdefault("rest_bass_threshold", 1.0)  # tuned before the drums rested with the bass: never
-        if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
-            for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
-                values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
-                values[f"{name}_threshold"] = 1.0
-            values["rest_edge_threshold"] = 1.0
+        """The policy `to_dict` wrote; a checkpoint's older policy is upgraded first (model.checkpoint's
+        `upgrade_decoding`). A field left out takes its default."""
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         values["step_bias"] = tuple(tuple(float(x) for x in row) for row in values.get("step_bias", ()))
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        calibration = Calibration(**{k: values.pop(k) for k in CALIBRATION_FIELDS if k in values})
+        return cls(calibration=calibration, **values)
 
     def replace(self, **changes: Any) -> DecodingPolicy:
         return dataclasses.replace(self, **changes)
+
+    def recalibrated(self, **changes: Any) -> DecodingPolicy:
+        """The policy with fields of its calibration changed (hit_scale=..., step_bias=...)."""
+        return dataclasses.replace(self, calibration=dataclasses.replace(self.calibration, **changes))
 
     def threshold_scale(self, steering: Steering) -> float:
         """What lambda is scaled by under `steering`: its own scale, times the policy's where no drums were given."""
@@ -198,11 +202,13 @@ def step_bias_offsets(bar_steps: np.ndarray, beat_steps: np.ndarray, step_bias: 
 def calibrated_logits(scores: SongScores, policy: DecodingPolicy, bass: bool = True) -> np.ndarray:
     """(n, S, 9) the hit logits after per-class Platt scaling, the step biases and (with `bass`) the kick's bias where
     a bass part strikes; the calibration fits each on the ones before it."""
-    logits = scores.hit_logits * np.asarray(policy.hit_scale) + np.asarray(policy.hit_bias)
-    if policy.step_bias:
-        logits = logits + step_bias_offsets(scores.bar_steps, scores.beat_steps, policy.step_bias, logits.shape[1])
-    if bass and scores.bass_onsets is not None and any(policy.kick_bass_bias):
-        logits[..., KICK] += kick_bass_offsets(scores.bass_onsets, policy.kick_bass_bias)
+    calibration = policy.calibration
+    logits = scores.hit_logits * np.asarray(calibration.hit_scale) + np.asarray(calibration.hit_bias)
+    if calibration.step_bias:
+        logits = logits + step_bias_offsets(scores.bar_steps, scores.beat_steps, calibration.step_bias,
+                                            logits.shape[1])
+    if bass and scores.bass_onsets is not None and any(calibration.kick_bass_bias):
+        logits[..., KICK] += kick_bass_offsets(scores.bass_onsets, calibration.kick_bass_bias)
     return logits
 
 
@@ -210,6 +216,8 @@ def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, 
     """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
     p = sigmoid(calibrated_logits(scores, policy))
     p = np.where(scores.step_mask()[:, :, None], p, 0.0)
-    structure_logits = scores.structure_logits * np.asarray(policy.structure_scale) + np.asarray(policy.structure_bias)
+    calibration = policy.calibration
+    structure_logits = (scores.structure_logits * np.asarray(calibration.structure_scale)
+                        + np.asarray(calibration.structure_bias))
     structure = sigmoid(structure_logits)
     return p, structure

@@ -32,7 +32,7 @@ from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 
 
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
@@ -41,6 +41,11 @@ CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a 
 # expected snare hits in a bar (its snare probabilities summed) from which a bar gets a snare: in 3/4 the grooves
 # chosen left the snare out of 16 of 27 waltzes whose drummers play one in nearly every bar
 BACKBEAT_EXPECTED = 0.5
+# kicks that follow the bass (groove.bass_kick): on the bass's onsets (on its own 16ths) where the kick's probability
+# passes the floor; a decided kick elsewhere only above lambda + the margin (the floor's figures: groove.bass_kick)
+BASS_KICK_FLOOR = 0.2
+BASS_KICK_SURE = 0.2
+BASS_KICK_GRID_STEPS = 1
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
     if not policy.bass_kick or context.steering.allowed is not None:
         return
     follow_bass(decision.hits, context.p[:, :, KICK], context.scores.bass_onsets, context.scores.bar_steps,
-                policy.bass_kick_floor, context.threshold + policy.bass_kick_sure, policy.bass_kick_grid)
+                BASS_KICK_FLOOR, context.threshold + BASS_KICK_SURE, BASS_KICK_GRID_STEPS)
 
 
 def ride_sections(context: BarContext, decision: BarDecision) -> None:

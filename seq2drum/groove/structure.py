@@ -22,7 +22,7 @@ import numpy as np
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:

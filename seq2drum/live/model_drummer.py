@@ -4,7 +4,7 @@ decision for the next bar.
 `next_bar` reads the notes of bar n-1 played up to the lead into the encoder (live/features.py), runs the decoder
 for bar n hearing the drums of bar n-1 (its own, or a `--groove` clip's first bar before the song), and decides bar
 n as the offline decoder decides a bar (groove.decoder), online: the Viterbi's stay bonus becomes a greedy choice
-with a bonus for the previous bar's groove (tuned live: live/tuning.py); lambda (the probability a cell is worth
+with a bonus for the previous bar's groove (tuned live: training/live_tuning); lambda (the probability a cell is worth
 playing) follows the running expected F1 of the bars so far; rests, crashes and fills from the structure heads at
 the policy's thresholds (the edge thresholds where a phrase opens or closes: sections are not known live, but bars
 are counted, `live_edges`). The controls apply per bar as generation applies them (style, density, fills and crashes
@@ -48,7 +48,7 @@ from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
-from seq2drum.model.scoring import SongScores
+from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import FeatureSpec
@@ -190,9 +190,9 @@ class ModelDrummer:
         loop = np.stack(state.loop)
         loop = without_opening_crash(loop, [np.zeros((0, 4), dtype=np.int64)] * len(loop), 1)[0]
         one = np.ones(1, dtype=bool)
+        min_share = self.policy.continue_min_share if state.loop_kept else 0.0  # a clip always continues
         return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
-                            loop[turn][None], self.policy.continue_bonus, self.policy.continue_cell_bonus,
-                            self.policy.continue_min_share if state.loop_kept else 0.0)  # a clip always continues
+                            loop[turn][None], min_share=min_share)
 
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,

@@ -1,7 +1,7 @@
 """A torch-free copy of a model for generation, kept in the cache, so a cold start does not import torch.
 
 The first time a checkpoint is loaded for generation on the CPU (with torch: checkpoints are torch files), what
-generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v2.npz`: the weights
+generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v4.npz`: the weights
 as float32 arrays, the groove codebook's arrays, and the configs, feature spec, decoding policy and model info as one
 JSON string. Later loads of the same file read only that, with numpy (`allow_pickle=False`: arrays and text, nothing
 executable), and run the network in numpy (`numpy_model`). A cold `python main.py --mode infer` then spends its time
@@ -37,7 +37,7 @@ from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGroov
 from seq2drum.song.bars import FeatureSpec
 
 log = logging.getLogger("seq2drum.model.fast_start")
-FAST_FORMAT = 2  # bump when what is stored, or how numpy_model reads it, changes
+FAST_FORMAT = 4  # bump when what is stored, or how numpy_model reads it, changes
 ENTRY_SLACK_BYTES = 16 * 1024 * 1024  # configs and codebook beside the weights
 _CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank")
 
@@ -167,11 +167,11 @@ def _build(checkpoint: Path, arrays: dict[str, np.ndarray]) -> FastModel | None:
 
 
 def _try_once(fast: FastModel) -> None:
-    """Run the network on two empty bars and read the info as generation will; raises when either fails."""
-    from seq2drum.generation.generator import ModelInfo  # the caller's (imported by now; no torch)
-
+    """Run the network on two empty bars and read the info's drum classes; raises when either fails (generation
+    reads the rest of the info, and takes a copy whose info it cannot read as a miss too)."""
     info = fast.info
-    ModelInfo(**{**info, "drum_classes": tuple(info["drum_classes"])})
+    if not isinstance(info, dict) or not all(isinstance(name, str) for name in info["drum_classes"]):
+        raise ValueError("the info is not a table of the model's facts with its drum classes")
     bar_steps = np.asarray(fast.codebook.bar_steps[:1], dtype=np.int64).repeat(2)  # (2,)
     steps = np.zeros((2, fast.spec.max_bar_steps, len(fast.spec.step_columns)), dtype=np.float32)
     bars = np.zeros((2, len(fast.spec.bar_columns)), dtype=np.float32)

@@ -1,5 +1,5 @@
-"""The network's scores for one song, as numpy: `SongScores`, made by the torch network (`song_scores`) or its numpy
-twin (`numpy_song_scores`), and the `Scorer` protocol the decision reads them through.
+"""The network's scores for one song, as numpy (`groove.scores.SongScores`), made by the torch network (`song_scores`)
+or its numpy twin (`numpy_song_scores`), and the `Scorer` protocol the decision reads them through.
 
 Scoring lives beside the network, not in the serving module, so training (calibration) and generation use one path.
 A `Scorer` answers "the scores of bars [start, end), given the drums chosen so far": a network that does not hear
@@ -10,60 +10,17 @@ chose).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from seq2drum.groove.scores import SongScores
 from seq2drum.model.numpy_network import NumpyEnsemble, NumpyGrooveModel, numpy_model
-from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:
     import torch
 
     from seq2drum.song.bars import BarSong
-
-
-@dataclass
-class SongScores:
-    """The network's output for one song, as numpy (n bars, S steps per bar, K codebook entries)."""
-
-    hit_logits: np.ndarray  # (n, S, 9)
-    velocity: np.ndarray  # (n, S, 9) MIDI velocity 1-127
-    offset: np.ndarray  # (n, S, 9) steps
-    structure_logits: np.ndarray  # (n, 3) rest, crash, fill (groove.structure's column order)
-    bar_steps: np.ndarray  # (n,)
-    beat_steps: np.ndarray  # (n,)
-    guitar_plays: np.ndarray  # (n,) bool
-    sections: list[Section]
-    first_bar: int
-    last_onset: tuple[int, int]  # (bar row, step in bar) of the guitar's last onset
-    groove_logits: np.ndarray | None = None  # (n, K) the groove head, -inf on entries of another length
-    bass_onsets: np.ndarray | None = None  # (n, S) bool the steps a bass part strikes
-    bass_sounds: np.ndarray | None = None  # (n,) bool the bars a bass part sounds in (None: no bass heard)
-
-    @property
-    def n_bars(self) -> int:
-        return len(self.bar_steps)
-
-    def step_mask(self) -> np.ndarray:
-        """(n, S) bool: steps inside their bar."""
-        return np.arange(self.hit_logits.shape[1])[None, :] < self.bar_steps[:, None]
-
-    def bars(self, start: int, end: int) -> SongScores:
-        """The scores of bars [start, end) (rows of this song), as a song of their own: `first_bar` and the
-        guitar's last onset move with them; sections stay in song bars, as everywhere."""
-        if (start, end) == (0, self.n_bars):
-            return self
-        rows = slice(start, end)
-        return replace(
-            self, hit_logits=self.hit_logits[rows], velocity=self.velocity[rows], offset=self.offset[rows],
-            structure_logits=self.structure_logits[rows], bar_steps=self.bar_steps[rows],
-            beat_steps=self.beat_steps[rows], guitar_plays=self.guitar_plays[rows], first_bar=self.first_bar + start,
-            last_onset=(self.last_onset[0] - start, self.last_onset[1]),
-            groove_logits=None if self.groove_logits is None else self.groove_logits[rows],
-            bass_onsets=None if self.bass_onsets is None else self.bass_onsets[rows],
-            bass_sounds=None if self.bass_sounds is None else self.bass_sounds[rows])
 
 
 class Scorer(Protocol):

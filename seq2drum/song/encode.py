@@ -1,7 +1,7 @@
 """One song in, model-ready arrays out: the guitar on the song's own grid, its drums when known, its marker events,
 and its span (the bars the drums cover: from the first entry to the last note of the parts they listen to).
 
-Shared by training (through the corpus cache in `training.cache`) and by generation, so both see a song exactly the
+Shared by training (through the corpus cache in `song.cache`) and by generation, so both see a song exactly the
 same way. Bar-level arrays for the groove model are built from an `EncodedSong` by `song.bars`.
 """
 

@@ -1,1 +1,2 @@
-"""Training: the corpus of songs and its cache, batches, the training loop, calibration, several processes."""
+"""Training: batches of the corpus (`song.corpus`), the training loop, calibration and the live tuning, several
+processes."""

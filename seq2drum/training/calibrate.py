@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from seq2drum.model.checkpoint import DECODING_VERSION, load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
 from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
 from seq2drum.groove.rules import structure_decisions
@@ -29,7 +29,8 @@ from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, S
                                        bass_silence, drummed_structure, structure_edges)
 from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.model.scoring import SongScores, song_scores
+from seq2drum.groove.scores import SongScores
+from seq2drum.model.scoring import song_scores
 from seq2drum.evaluation.metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -66,8 +67,10 @@ STEP_BIAS_PRIOR = 1.0
 # (`GrooveGains.short_bar_hits`), which one bias per step of a short bar turned into a snare roll
 STEP_BIAS_MIN_STEPS = 8
 _NEVER = 1.0  # a threshold no probability passes
-NO_STRUCTURE = {**{f"{name}{kind}": _NEVER for name in STRUCTURE_NAMES for kind in ("_threshold", "_edge_threshold")},
-                "rest_bass_threshold": _NEVER}
+# the structures marked where a probability passes a threshold anywhere (crashes follow their own rule)
+ANYWHERE_NAMES = ("rest", "fill")
+NO_STRUCTURE = {**{f"{name}_edge_threshold": _NEVER for name in STRUCTURE_NAMES},
+                **{f"{name}_threshold": _NEVER for name in ANYWHERE_NAMES}, "rest_bass_threshold": _NEVER}
 # rests tuned on top of this rule, whatever the budget says: the drums rest where a heard bass is silent (chosen over
 # every fold's held-out songs, `DecodingPolicy.rest_bass_threshold`)
 FIXED_RULES = {"rest": {"rest_bass_threshold": DecodingPolicy.rest_bass_threshold}}
@@ -111,22 +114,22 @@ def fit_calibration(scores: list[SongScores], songs: list[BarSong], policy: Deco
     structure_logits = np.concatenate([s.structure_logits for s in scores])
     structure_targets = np.concatenate([drummed_structure(song) for song in songs]).astype(np.float64)
     structure = [fit_platt(structure_logits[:, c], structure_targets[:, c]) for c in range(3)]
-    policy = policy.replace(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
-                            structure_scale=tuple(a for a, _ in structure),
-                            structure_bias=tuple(b for _, b in structure))
-    policy = policy.replace(step_bias=fit_step_bias(scores, songs, policy))
-    return policy.replace(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
+    policy = policy.recalibrated(hit_scale=tuple(a for a, _ in hit), hit_bias=tuple(b for _, b in hit),
+                                 structure_scale=tuple(a for a, _ in structure),
+                                 structure_bias=tuple(b for _, b in structure))
+    policy = policy.recalibrated(step_bias=fit_step_bias(scores, songs, policy))
+    return policy.recalibrated(kick_bass_bias=fit_kick_bass_bias(scores, songs, policy))
 
 
 def fit_step_bias(scores: list[SongScores], songs: list[BarSong], policy: DecodingPolicy,
                   min_bars: int = STEP_BIAS_MIN_BARS, prior: float = STEP_BIAS_PRIOR) -> tuple[tuple[float, ...], ...]:
     """Per bar shape (bar steps, beat steps) of `STEP_BIAS_MIN_STEPS` or more steps with `min_bars` validation bars,
     the biases per (step, drum class) on the Platt-scaled hit logits that minimise the cross-entropy of the real hits
-    plus `prior` times their squares (a shape seen in few bars keeps biases near 0); rows as `DecodingPolicy.step_bias`
+    plus `prior` times their squares (a shape seen in few bars keeps biases near 0); rows as `Calibration.step_bias`
     stores them."""
     groups: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
     for score, song in zip(scores, songs):
-        logits = calibrated_logits(score, policy.replace(step_bias=()), bass=False)
+        logits = calibrated_logits(score, policy.recalibrated(step_bias=()), bass=False)
         for length, beat in set(zip(score.bar_steps.tolist(), score.beat_steps.tolist())):
             bars = (score.bar_steps == length) & (score.beat_steps == beat)
             groups.setdefault((length, beat), []).append((logits[bars, :length], song.hits[bars, :length]))
@@ -302,11 +305,14 @@ def tune_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy, bu
             policy = policy.replace(**FIXED_RULES[name])
             current = score_structure(outcomes, policy)
         chosen, chosen_f1 = {}, current.structure_f1[column]
-        for anywhere in (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)):
+        anywheres = (_NEVER, *sorted(STRUCTURE_THRESHOLD_GRID, reverse=True)) if name in ANYWHERE_NAMES else (_NEVER,)
+        for anywhere in anywheres:
             for edge in edges:
                 if edge > anywhere:
                     continue
-                values = {f"{name}_threshold": float(anywhere), f"{name}_edge_threshold": float(edge)}
+                values = {f"{name}_edge_threshold": float(edge)}
+                if name in ANYWHERE_NAMES:
+                    values[f"{name}_threshold"] = float(anywhere)
                 candidate = score_structure(outcomes, policy.replace(**values))
                 if (candidate.mean_f1 >= current.mean_f1 - budget
                         and float((current.song_f1 - candidate.song_f1).max()) <= song_loss_limit
@@ -362,12 +368,12 @@ def tune_checkpoint(path: str | Path, songs: list[BarSong], device: torch.device
     loaded = model_from_checkpoint(payload, device)
     scores = [song_scores(loaded.model, song, device) for song in songs]
     policy, report = tune_policy(loaded.codebook, scores, songs, log)
-    if loaded.model.config.causal:  # the live decision, tuned by playing the songs bar by bar (live/tuning.py)
-        from seq2drum.live.tuning import tune_live
+    if loaded.model.config.causal:  # the live decision, tuned by playing the songs bar by bar (live_tuning.py)
+        from seq2drum.training.live_tuning import tune_live
 
         policy, live_report = tune_live(loaded, policy, songs, log)
         report = {**report, **live_report}
-    payload["decoding"] = policy.to_dict()
+    payload["decoding"], payload["decoding_version"] = policy.to_dict(), DECODING_VERSION
     payload["decoding_report"] = report
     save_checkpoint(path, {k: v for k, v in payload.items() if k != "format_version"})
     return policy, report

@@ -31,7 +31,7 @@ from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
-from seq2drum.training.corpus import build_corpus, split_songs
+from seq2drum.song.corpus import build_corpus, split_songs
 from seq2drum.training.objective import learning_rate, losses, validate
 from seq2drum.training.distributed import (World, main_first, resumed_position, rng_states, seed_rank, shard,
                                           steps_per_epoch, wrap)

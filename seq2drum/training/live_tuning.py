@@ -24,7 +24,8 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Take
 from seq2drum.live.api import BarClock
 from seq2drum.live.model_drummer import ModelDrummer, live_edges
-from seq2drum.model.scoring import SongScores, numpy_network
+from seq2drum.groove.scores import SongScores
+from seq2drum.model.scoring import numpy_network
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import BarSong
 from seq2drum.training.calibrate import NO_STRUCTURE, STAY_BONUS_GRID, structure_outcomes, tune_structure

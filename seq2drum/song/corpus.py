@@ -1,6 +1,6 @@
-"""A folder of MIDI songs as training data: find the files, encode each once (on all cores, through the cache in
-`training.cache`), report what was used and what was skipped and why, and split the songs by song (train and
-validation, cross-validation folds).
+"""A folder of MIDI songs as data for training and evaluation: find the files, encode each once (on all cores,
+through the cache in `song.cache`), report what was used and what was skipped and why, and split the songs by song
+(train and validation, cross-validation folds).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from seq2drum.errors import (
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import read_midi
 from seq2drum.song.encode import EncodedSong, encode_song
-from seq2drum.training.cache import (CachedSkip, CorruptEntry, cache_key, default_cache_dir, load_encoded, save_encoded,
+from seq2drum.song.cache import (CachedSkip, CorruptEntry, cache_key, default_cache_dir, load_encoded, save_encoded,
                                      save_skip)
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")

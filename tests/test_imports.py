@@ -1,0 +1,163 @@
+"""No import cycles between packages (issue 40): seq2drum's subpackages (seq2drum.X, and each top-level module
+seq2drum/X.py, counts as package X), server and client each one package, and the modules of server/ among
+themselves. Every import counts, wherever it stands (in a function, under TYPE_CHECKING): a cycle hidden in a
+function is still two packages that cannot be understood, tested or moved one without the other. If this fails,
+move the code that closes the cycle to the package it belongs to; the message names each import in a cycle."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ROOTS = ("seq2drum", "server", "client")
+Edges = dict[tuple[str, str], list[str]]  # (importer, imported) -> ["file:line", ...]
+
+
+def module_name(path: Path, repo: Path) -> str:
+    """seq2drum/groove/rules.py -> seq2drum.groove.rules; a package's __init__.py is the package."""
+    parts = path.relative_to(repo).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(tree: ast.AST, module: str, is_package: bool, known: set[str]) -> list[tuple[str, int]]:
+    """(module, line) of every import in a parsed file, relative ones resolved; `from A import b` names A.b when
+    that is a module of the repository."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module.split(".") if is_package else module.split(".")[:-1]
+                package = package[: len(package) - node.level + 1]
+                base = ".".join([*package, *([node.module] if node.module else [])])
+            for alias in node.names:
+                name = f"{base}.{alias.name}"
+                found.append((name if name in known else base, node.lineno))
+    return found
+
+
+def import_edges(repo: Path, roots: tuple[str, ...], node_of: callable) -> Edges:  # type: ignore[valid-type]
+    """Every import between two different nodes (`node_of(module)`, None for a module left out) of the .py files
+    under `roots`."""
+    files = [path for root in roots for path in sorted((repo / root).rglob("*.py"))]
+    known = {module_name(path, repo) for path in files}
+    edges: Edges = defaultdict(list)
+    for path in files:
+        module = module_name(path, repo)
+        tree = ast.parse(path.read_text(), str(path))
+        for target, line in imported_modules(tree, module, path.name == "__init__.py", known):
+            source, imported = node_of(module), node_of(target)
+            if source and imported and source != imported:
+                where = f"{path.relative_to(repo).as_posix()}:{line}"
+                if where not in edges[(source, imported)]:
+                    edges[(source, imported)].append(where)
+    return edges
+
+
+def package_of(module: str) -> str | None:
+    """The package a module counts in: seq2drum.X for anything under seq2drum/X (or seq2drum/X.py), server, client;
+    seq2drum itself (its __init__) is seq2drum; None for a module outside the repository's packages."""
+    parts = module.split(".")
+    if parts[0] not in ROOTS:
+        return None
+    return ".".join(parts[:2]) if parts[0] == "seq2drum" else parts[0]
+
+
+def server_module_of(module: str) -> str | None:
+    """server's own modules (server.app, server.pool, ...; the package's __init__ is server); None elsewhere."""
+    return module if module.split(".")[0] == "server" else None
+
+
+def cycles(edges: Edges) -> list[list[str]]:
+    """The strongly connected components of more than one node (Tarjan), each sorted: every node in one reaches
+    every other, so each is a cycle (or several)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for source, target in edges:
+        graph[source].add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def described(found: list[list[str]], edges: Edges) -> str:
+    """Each cycle with the imports inside it, 'a -> b: file:line, ...'."""
+    lines = []
+    for component in found:
+        lines.append("cycle: " + ", ".join(component))
+        lines += [f"  {a} -> {b}: {', '.join(edges[(a, b)])}" for a in component for b in component
+                  if (a, b) in edges]
+    return "\n".join(lines)
+
+
+def test_no_cycle_between_packages() -> None:
+    """seq2drum's subpackages, server and client import each other in one direction only."""
+    edges = import_edges(REPO, ROOTS, package_of)
+    assert ("seq2drum.generation", "seq2drum.groove") in edges  # the walk sees imports
+    found = cycles(edges)
+    assert not found, "\n" + described(found, edges)
+
+
+def test_no_cycle_between_server_modules() -> None:
+    """server/'s modules import each other in one direction only (the config below the servicer, the servicer
+    below the app)."""
+    edges = import_edges(REPO, ("server",), server_module_of)
+    assert ("server.app", "server.pool") in edges
+    found = cycles(edges)
+    assert not found, "\n" + described(found, edges)
+
+
+
+def test_groove_reads_no_midi() -> None:
+    """groove/ decides from scores: reading a MIDI file (`read_midi`, the scanner) and moving a song are done before
+    it, in generation.prepare and song.move."""
+    readers = []
+    for path in sorted((REPO / "seq2drum" / "groove").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in ("seq2drum.midi.io", "seq2drum.midi.scan"):
+                readers += [f"{path.relative_to(REPO)}:{node.lineno} {alias.name}" for alias in node.names
+                            if alias.name in ("read_midi", "scan_midi")]
+    assert not readers, readers
+
+def test_the_checker_sees_a_cycle_in_a_function_and_a_relative_import(tmp_path: Path) -> None:
+    """The check itself: a cycle closed by an import inside a function, through a relative import, is reported
+    with the file and line that close it (otherwise the tests above prove nothing)."""
+    for name, text in {"seq2drum/__init__.py": "", "seq2drum/a/__init__.py": "",
+                       "seq2drum/a/one.py": "from ..b import two\n",
+                       "seq2drum/b/__init__.py": "", "seq2drum/b/two.py": "def f():\n    from seq2drum.a import one\n",
+                       "seq2drum/c.py": "import seq2drum.a.one\n"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    edges = import_edges(tmp_path, ("seq2drum",), package_of)
+    assert cycles(edges) == [["seq2drum.a", "seq2drum.b"]]
+    assert described(cycles(edges), edges) == ("cycle: seq2drum.a, seq2drum.b\n"
+                                               "  seq2drum.a -> seq2drum.b: seq2drum/a/one.py:1\n"
+                                               "  seq2drum.b -> seq2drum.a: seq2drum/b/two.py:2")
