@@ -1,38 +1,13 @@
-"""Swing decided from the song: whether and how much the drums swing, read off the parts they listen to (the guitar
-first; with a band model, every listened part when the guitar gives nothing to read), unless `--swing` says.
+"""Swing decided from the song: whether and how much the drums swing, read off the parts they listen to, unless
+`--swing` says.
 
-The reading is the one ../shared/scoring measures a drummer's swing with (its README, drum_eval.py's `swing`), put
-to the parts' onsets: over quarter-note beats of x/4 bars holding exactly one onset off the beat (not within 0.1 of
-it) and that onset at 0.375-0.875 of the beat, its mean place; none under MIN_SWING_BEATS such beats. A strummed
-chord or a doubled note is one onset (onsets of a part chained closer than STRUM_QUARTERS are merged first), so a
-swung strum counts as the one off-beat note it is, at its middle. The song swings when that reading is
-SWUNG_MIN_SWING or more (the scoring's own line for a swung song) and at least SWUNG_MIN_SHARE of the beats read
-place their note off the straight 16ths (SWUNG_PLACES, between the eighth at 0.5 and the last 16th at 0.75): a
-straight riff mixing eighths and syncopated 16ths averages past 0.58 too, with every note on the grid. A straight
-reading, too few beats, or compound meters (already in threes) leave the drums straight.
-
-Which parts, measured on the band model's split (songs whose drummer's swing ../shared/scoring measures: 409
-training songs, 321 straight and 80 swung; 37 validation songs, 22 and 14):
-- each part is read on its own and the beats of the parts pooled. Read merged, parts playing different notes off the
-  same beat (a flute's late note over a swung strum) leave no beat with one off-beat note: two swinging validation
-  songs read 2 and 4 beats merged, 815 and 532 part by part. Only parts with MIN_SWING_BEATS beats or more are
-  pooled: a part with a few notes says little (moonchld, a straight drummer, read 0.59 with two keyboard parts of 6
-  and 2 beats, 0.57 without).
-- the guitar's parts are read first, as the drums' lead in a guitar accompaniment; every listened part only when
-  the guitar gives no beats to read (no guitar part, a guitar in held chords). Training: 317 of 321 straight songs
-  read straight, 52 of 80 swung songs read swung within 0.04 of their drummer, as with every part read (the guitar
-  alone 51, merged as before 320 and 47). Validation: 22 of 22, and 10 of 14 (every part 9: mmxmamt's guitar reads
-  0.585 with 31% of its beats off the grid, its band 0.583 and 27%; merged 6). The tie on training was broken on
-  those validation figures.
-- a guitar that reads straight (or not swung enough) over a swinging band: the bass's parts are read next, alone,
-  then every part. A walking or shuffling bass under straight strums or held chords is the band's swing
-  (the_bard_of_armagh: guitar 0.52, bass 0.67, its drummer 0.67). On the 437 songs of ../shared whose drummer is
-  measured swung (94) or straight (343), a decision within 0.04 of the drummer (swung) or none (straight): the
-  guitar first as before 62 and 339; then the bass 67 and 336; then the bass and every part 68 and 336; then every
-  part without the bass 65 and 337. Chosen on four folds and scored on the fifth (tools.crossval's folds): 67 of 94
-  and 336 of 343 (bass then every part on 4 folds, bass on 1). With the guitar alone nothing else is read.
-- the reading is played as read: a mapping toward the 0.667 most swung training drummers play (0.33 x + 0.45,
-  fitted) puts 56 of the 80 within in-sample but takes 2 of the validation songs out.
+The reading is the one ../shared/scoring measures a drummer's swing with, put to the parts' onsets: over quarter-note
+beats of x/4 bars holding exactly one onset off the beat, at 0.375-0.875 of the beat, its mean place (none under
+MIN_SWING_BEATS such beats; a strum, onsets closer than STRUM_QUARTERS, is one onset). The song swings when that
+reading is SWUNG_MIN_SWING or more and SWUNG_MIN_SHARE of the beats read place their note off the straight 16ths.
+Each part is read on its own and the beats pooled: the guitar's parts first; where the guitar reads straight, the
+bass's parts, then every part. Compound meters are left straight. The studies behind each choice:
+docs/experiments/2026-11-25-decision-module-studies.md and 2026-11-24-swing-from-the-song.md.
 """
 
 from __future__ import annotations

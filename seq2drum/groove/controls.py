@@ -1,21 +1,12 @@
-"""The controls a drummer asks for, applied around decoding: style, density, fills (through `policy.Steering`),
-then the time-keeping voice and dynamics (on each decided `Take`) and swing (on the drums' timing).
+"""The controls a drummer asks for, applied around decoding: style, density, fills and crashes (through
+`policy.Steering`), then the time-keeping voice and dynamics (on each decided `Take`) and swing (on the timing).
 
-Each control left at its default leaves the model's own choice untouched:
-
-- style (`styles.py`): grooves only from that family of the codebook; the expected-F1 rule chooses within it.
-- density: each decided take made busier or sparser as a drummer would (`density.py`: time-keeping 16ths, ghost
-  snares and kick variations added; cymbals thinned to the backbone), to `density` times its own hits.
-- fills: none, the model's calls (sections), or a fill closing every Nth bar of each section and its last bar.
-- cymbal: hi-hat hits moved to the ride or the ride to the closed hi-hat, with the model's velocity and timing
-  for the voice they land on.
-- dynamics: every velocity multiplied, clipped to 1-127.
-- swing: the swung eighth placed at `swing` of its beat, the 16ths in between moved in proportion (a piecewise
-  linear warp of each beat); the swung eighth is the off-beat eighth, or a shuffle's or jazz ride's late note (the
-  only off-beat time-keeping of its beat, written on the last 16th), so that it lands at `swing` wherever the groove
-  wrote it; a beat whose time-keeping plays 16ths otherwise swings its 16ths inside each eighth.
-  The model's mean timing at those positions is replaced, its hit-to-hit variation kept. Compound meters (beats of
-  three eighths) are left alone, with a notice.
+Each control left at its default leaves the model's own choice untouched: style (styles.py: grooves only from that
+family), density (density.py: busier or sparser as a drummer would), fills and crashes (none, the model's calls, or
+every Nth bar of each section), cymbal (hats to the ride or the ride to the hats, with the model's velocity and timing
+for the voice they land on), dynamics (every velocity multiplied, clipped to 1-127) and swing (the swung eighth placed
+at `swing` of its beat, the 16ths between moved in proportion; a shuffle's or jazz ride's late note lands there too;
+the model's hit-to-hit timing kept; compound meters left alone, with a notice).
 """
 
 from __future__ import annotations

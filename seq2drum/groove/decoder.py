@@ -1,26 +1,12 @@
-"""How drums are chosen from the groove model's scores: the expected-F1 decision rule and distinct takes
-(`Decoder.decide`). The parts it puts together live beside it: the policy, steering and take types
-(groove.policy), gains and the Viterbi pass that holds the groove (groove.gains), rests, crashes, fills and the
-ending (groove.structure).
+"""How drums are chosen from the groove model's scores: the expected-F1 decision and distinct takes (`Decoder`).
 
-The drums are scored by F1 over (step, drum class) cells, so each bar is chosen to maximise *expected* F1 under the
-model's calibrated per-cell probabilities, not to be the most likely bar. With p the probability that a cell is hit,
-a song's expected F1 is close to 2 sum(p over the cells played) / (cells played + sum(p over all cells)), and the
-cells worth playing are those with p above lambda = F1* / 2 (Dinkelbach's iteration finds lambda in a few rounds).
-A codebook entry's gain in a bar is then sum(p - lambda) over its cells. When the model knows little, the cells
-above lambda are the ones every drummer plays (the backbeat), so the rule falls back to the loop by itself; it
-leaves the loop only where the probabilities, calibrated on validation songs, say the song asks for it.
-
-Per bar, after the grooves: a rest, a crash on the downbeat and a fill closing the bar (groove.structure); cells
-far above or below lambda are added or dropped (`refine_margin`); kicks follow the bass (groove.bass_kick) and a
-section the model hears ridden rides (groove.voices); the guitar's last onset gets kick and crash and
-nothing plays after it. Only entries played often enough in training (`min_groove_bars`) are chosen.
-
-Takes: take 1 is this decision. Take k gives each section the best groove whose pattern differs from every earlier
-take's groove for it (pattern F1 below `TAKE_MAX_SIMILARITY`), decided the same way otherwise. A take that still
-shares `TAKE_MAX_SIMILARITY` of its cells with an earlier one (the codebook runs out of grooves in odd meters) is
-varied (groove.variations: the other time-keeping voice, busier or sparser, a kick variation) until it shares under
-0.78, and otherwise not written: fewer takes, never copies.
+Each bar maximises *expected* F1 under the model's calibrated per-cell probabilities p: the cells worth playing
+are those with p above lambda = F1* / 2 (Dinkelbach's iteration finds lambda in a few rounds), and a codebook entry's
+gain in a bar is sum(p - lambda) over its cells; when the model knows little, that falls back to the backbeat by
+itself. The grooves are chosen over the whole song (its sections, the Viterbi pass of groove.gains), and after each
+round the bar rules of groove.rules run in order (docs/how-it-works.md lists them). Take 1 is this decision; take k
+gives each section the best groove unlike every earlier take's (pattern F1 under `TAKE_MAX_SIMILARITY`), varied
+(groove.variations) where the codebook runs out, else not written: fewer takes, never copies.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """`--density`: a take made busier or sparser the way a drummer would, from the model's own take.
 
-Scaling the decision's threshold (what this replaced) moved every class alike: at 4x it wrote 16th kick and snare
-and a crash on every beat, at 0.5x it dropped most snares of a folk song while its hi-hats stayed. Here:
-- sparser: hits go in order of how little they carry: time-keeping 16ths, then its off-beat 8ths, then off-beat
-  kicks and snares, then the other cymbals' beats, then the time-keeping voice's even beats (2 and 4); kick and
-  snare on the beat (the backbone), time-keeping on alternate beats, crashes and fills stay;
-- busier: what drummers add, in turn: the time-keeping voice on the 8ths it leaves out, then on the 16ths, then
-  ghost snares (soft; at most one a beat, none where the snare plays off the beat or on a quarter of the bar's
-  steps already) on the 16ths off the 8ths, then kicks on off-beat 8ths (at most one more a half note); nothing
-  in bars that rest or fill, nothing past the music's last note, never a crash or a tom; a shuffle or jazz ride
-  (skip notes: `shuffled`) gets no straight 8ths or 16ths.
-Within a kind the steps the model finds likeliest over the whole song come or go first, in every bar alike, so the
-bars stay even. The 8th grid is the 8th in 6/8 and 7/8 too (step_kinds). The ratio reached is kept on the take;
-the render (and the gRPC response's notices) say so when take 1 misses the target by more than 15%.
+Sparser: hits go in order of how little they carry (time-keeping 16ths, off-beat 8ths, off-beat kicks and snares,
+other cymbals' beats, the time-keeping voice's even beats); kick and snare on the beat, crashes and fills stay.
+Busier: what drummers add, in turn (time-keeping 8ths, then 16ths, soft ghost snares, off-beat kicks); nothing in
+bars that rest or fill, nothing past the music's last note, never a crash or a tom; a shuffle or jazz ride gets no
+straight 8ths. Within a kind the steps the model finds likeliest over the song come or go first, in every bar alike.
+The ratio reached is kept on the take; the render says so when take 1 misses the target by more than 15%.
 """
 
 from __future__ import annotations

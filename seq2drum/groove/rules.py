@@ -1,18 +1,12 @@
 """What a bar plays, in order: the bar rules that offline generation and the live drummer both run.
 
-A decision is made in two passes over a `BarDecision` (hits, the codebook entry each bar is built on, the bar's
-rest/crash/fill marks and where the song changes):
-
-1. Each round of the groove choice: a chooser sets `entry` per bar (offline: the Viterbi over the whole song and
-   its sections, `Decoder`; live: greedily from the bars played so far, `live.model_drummer`), then `GROOVE_RULES`
-   run top to bottom.
-2. Once the grooves hold: `STRUCTURE_RULES` mark and play rests, crashes and fills, the song's ending and the drums
-   the user gave.
-
-Every rule is a small function `rule(context, decision) -> None` that reads the scores and settings in `BarContext`
-and changes the named fields of the decision in place; its docstring says which. Offline and live differ only in
-the chooser and in what they hear (`BarContext`), never in the rules, so a bar with the same groove choice, scores,
-past and bass gets the same hits (tests/test_rules.py holds that).
+A decision makes two passes over a `BarDecision` (hits, each bar's codebook entry, its rest/crash/fill marks and
+where the song changes): after each round of the groove choice, a chooser sets each bar's `entry` (offline: the
+Viterbi over the whole song and its sections, `Decoder`; live: from the bars played so far, `live.model_drummer`)
+and `GROOVE_RULES` run top to bottom; once the grooves hold, `STRUCTURE_RULES` mark and play rests, crashes and
+fills, the ending and the drums the user gave. Each rule is a small function `rule(context, decision) -> None` that
+reads `BarContext` and changes the fields its docstring names. Offline and live differ only in the chooser and in
+what they hear, so the same bar, scores, past and bass give the same hits (tests/test_rules.py).
 """
 
 from __future__ import annotations

@@ -1,23 +1,13 @@
 """Styles: named families of the groove codebook, named by rules over the entries' patterns, not by genre labels.
 
-Every non-empty codebook entry belongs to one family. Its meter comes from its length (16 steps = 4/4, 8 = 2/4 ...)
-and, for lengths that could be either (12 steps: 3/4 or 6/8; 24: 6/4 or 12/8), from where its kick and snare
-accents fall: on dotted quarters (compound) or on quarters (simple). Bars of two or four quarters are named by what
-a drummer hears first, in this order:
-
-    four-on-the-floor  kick on every beat
-    half-time          snare on beat 3 only (four-quarter bars)
-    shuffle            the time-keeping hand on the first and last 16th of each beat, nothing between (dotted feel)
-    jazz-ride          ride on every beat with a skip note (the last 16th of a beat)
-    then the time-keeping voice (hi-hat or ride, whichever plays more) and its subdivision:
-    quarter-hats, straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths; kick-and-snare when neither
-    cymbal plays, toms when toms carry the bar; first of all, a bar that is no groove to hold (a snare roll on more
-    than half its steps, a crash past the downbeat, no kick and no cymbal) is a break, never offered as a style
-
-Other meters are one family each: waltz (3/4), six-eight (6/8, 9/8, 12/8) and odd-meter (5/4, 7/8, ...).
-A style is offered for a meter when its entries of that length hold at least `MIN_STYLE_BARS` training bars.
-Playing a style restricts the decoder to the style's entries (and the empty bar: resting stays a choice); the
-expected-F1 rule then chooses within it (seq2drum/groove/controls.py builds that mask).
+Every non-empty entry belongs to one family. Its meter comes from its length and, for lengths that could be either
+(12 steps: 3/4 or 6/8), from where its kick and snare accents fall. Bars of two or four quarters are named by what a
+drummer hears first, in this order: four-on-the-floor, half-time, shuffle, jazz-ride, then the time-keeping voice
+and its subdivision (quarter-hats, straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths), kick-and-snare,
+toms; a bar that is no groove to hold (a snare roll, a crash past the downbeat, no kick and no cymbal) is a break,
+never offered. Other meters are one family each: waltz, six-eight and odd-meter. A style is offered for a meter
+where its entries hold `MIN_STYLE_BARS` training bars; playing it restricts the decision to its entries and the
+empty bar (groove.controls builds that mask).
 """
 
 from __future__ import annotations

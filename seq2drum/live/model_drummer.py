@@ -1,19 +1,13 @@
-"""The causal model as a live drummer (`api.LiveDrummer`): at each lead, one step of the numpy twin and an online
-decision for the next bar.
+"""The causal model as a live drummer (`api.LiveDrummer`): at each lead, one step of the numpy twin and the bar rules.
 
-`next_bar` reads the notes of bar n-1 played up to the lead into the encoder (live/features.py), runs the decoder
-for bar n hearing the drums of bar n-1 (its own, or a `--groove` clip's first bar before the song), and decides bar
-n as the offline decoder decides a bar (groove.decoder), online: the Viterbi's stay bonus becomes a greedy choice
-with a bonus for the previous bar's groove (tuned live: training/live_tuning); lambda (the probability a cell is worth
-playing) follows the running expected F1 of the bars so far; rests, crashes and fills from the structure heads at
-the policy's thresholds (the edge thresholds where a phrase opens or closes: sections are not known live, but bars
-are counted, `live_edges`). The controls apply per bar as generation applies them (style, density, fills and crashes
-every N bars from the band's first bar, the time-keeping voice, dynamics), and the bar is played through
-generation's feel (the humanizer at `humanize`, `feel`, `dynamics`), `--swing` and the kit map. Randomness comes
-from (seed, bar index), so how late a call comes never changes the drums.
-
-Before the band has played a note, bars are decided from the song's start and not committed: the first bar the band
-plays gets the decision the model makes for a song's first bar, as in training and offline evaluation.
+`next_bar` reads the notes of bar n-1 played up to the lead (live/features.py), runs the decoder for bar n hearing
+the drums the user gave, and decides bar n with the offline decision's bar rules (groove.rules, `decide_bar`): only
+the groove choice differs. Live a groove is chosen greedily each bar until one has played 2 bars running; then it is
+held until a phrase opens (every 8 bars from the band's first, `live_edges`) or a part enters or leaves. Lambda
+follows the running expected F1 and crashes the running count of the crashes the model expects. The controls apply
+per bar as generation applies them, and the bar is played through generation's feel, `--swing` and the kit map.
+Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
+note, bars are decided from the song's start and not committed.
 """
 
 from __future__ import annotations
