@@ -71,7 +71,7 @@ ROCK = entry_of(rock_bar(16))
 def test_the_rules_run_in_the_order_the_readme_gives() -> None:
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "kicks_follow_bass", "ride_sections",
-                                                        "backbeat", "given_pattern"]
+                                                        "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
                                                            "given_groove_holds", "play_marks", "given_bars"]

@@ -147,7 +147,7 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     """hits (snare): a playing bar the model expects a snare in (its snare probabilities summing to BACKBEAT_EXPECTED
     or more) whose groove has none gets one, on the beat after the first where the section's snare is likeliest (a
     waltz's 2 or 3, 6/8's 4): a groove chosen for the whole bar can leave out a snare the model hedges between two
-    beats. A style keeps its grooves."""
+    beats, or a kept intro without one looped through a song that has one. A style keeps its grooves."""
     if context.steering.allowed is not None:
         return
     snare = context.p[:, :, SNARE]
@@ -172,7 +172,7 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, kicks_follow_bass,
-                                  ride_sections, backbeat, given_pattern)
+                                  ride_sections, given_pattern, backbeat)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure
