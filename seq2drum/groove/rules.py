@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,6 +42,25 @@ BASS_KICK_SURE = 0.2
 BASS_KICK_GRID_STEPS = 1
 
 
+class CrashCount(NamedTuple):
+    """What `crash_marks` counts over the bars so far: the crash bars the model expected (its calibrated crash
+    probabilities summed over playing bars), those played, and the bars since the last crash."""
+
+    expected: float = 0.0
+    played: int = 0
+    since: int = CRASH_MIN_GAP
+
+    def allows(self, probability: float) -> bool:
+        """Whether the next bar, a playing bar of this crash probability, may crash."""
+        return self.since + 1 >= CRASH_MIN_GAP and self.played + 1 <= self.expected + probability + CRASH_AHEAD
+
+    def after(self, probability: float, resting: bool, crashed: bool) -> CrashCount:
+        """The count after the next bar."""
+        if resting:
+            return CrashCount(self.expected, self.played, self.since + 1)
+        return CrashCount(self.expected + probability, self.played + crashed, 0 if crashed else self.since + 1)
+
+
 @dataclass(frozen=True)
 class BarContext:
     """What the rules read: the bars' scores and calibrated probabilities, the settings, and what the chooser knows
@@ -63,7 +82,7 @@ class BarContext:
     bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
     # the crashes before these bars: (crash bars the model expected, crash bars played, bars since the last crash);
     # live, over the bars already played; offline, none
-    crashes_before: tuple[float, int, int] = (0.0, 0, CRASH_MIN_GAP)
+    crashes_before: tuple[float, int, int] = CrashCount()
 
     @property
     def threshold(self) -> float:
@@ -200,18 +219,15 @@ def crash_marks(context: BarContext, decision: BarDecision) -> None:
         return
     probability = context.structure[:, CRASH_COLUMN]
     grooved = decision.hits[:, 0, CRASH].copy()
-    expected, spent, since = context.crashes_before
+    count = CrashCount(*context.crashes_before)
     for row in range(len(probability)):
-        since += 1
-        if decision.marks[row, REST_COLUMN]:  # a resting bar neither crashes nor counts
-            continue
-        expected += float(probability[row])
+        resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
         candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
-        crash = candidate and since >= CRASH_MIN_GAP and spent + 1 <= expected + CRASH_AHEAD
+        crash = not resting and candidate and count.allows(float(probability[row]))
         decision.marks[row, CRASH_COLUMN] = crash
-        if grooved[row] and not crash:
+        if grooved[row] and not crash and not resting:
             decision.hits[row, 0, CRASH], decision.hits[row, 0, RIDE] = False, True
-        spent, since = spent + crash, 0 if crash else since
+        count = count.after(float(probability[row]), resting, crash)
 
 
 def fill_marks(context: BarContext, decision: BarDecision) -> None:
@@ -262,17 +278,14 @@ def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> Ba
     return decision
 
 
-def crashes_after(context: BarContext, decision: BarDecision) -> tuple[float, int, int]:
-    """`context.crashes_before` carried over the decided bars: what `crash_marks` counts, for the bars after them
-    (live, the next bar)."""
-    expected, spent, since = context.crashes_before
+def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:
+    """`context.crashes_before` carried over the decided bars (their final marks): what `crash_marks` counts, for the
+    bars after them (live, the next bar)."""
+    count = CrashCount(*context.crashes_before)
     for row in range(len(decision.marks)):
-        since += 1
-        if not decision.marks[row, REST_COLUMN]:
-            expected += float(context.structure[row, CRASH_COLUMN])
-            if decision.marks[row, CRASH_COLUMN]:
-                spent, since = spent + 1, 0
-    return expected, spent, since
+        count = count.after(float(context.structure[row, CRASH_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
+                            bool(decision.marks[row, CRASH_COLUMN]))
+    return count
 
 
 def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,

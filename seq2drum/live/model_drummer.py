@@ -31,7 +31,7 @@ from seq2drum.groove.continuation import Continuation, continuation, steer_gains
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import CRASH_MIN_GAP, BarContext, BarDecision
+from seq2drum.groove.rules import BarContext, BarDecision, CrashCount
 from seq2drum.groove.structure import CRASH_COLUMN
 from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
@@ -77,7 +77,7 @@ class LiveState:
     loop_origin: int = 0  # the bar that plays loop[0]; bar n plays loop[(n - loop_origin) % len(loop)]
     loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
     bass: np.ndarray | None = None  # (S,) bool the steps a bass part struck in the last bar read (None: no bass)
-    crashes: tuple[float, int, int] = (0.0, 0, CRASH_MIN_GAP)  # groove.rules `crash_marks`'s count, bars played
+    crashes: tuple[float, int, int] = CrashCount()  # groove.rules `crash_marks`'s count over the bars played
     streak: int = 0  # bars running the last bar's groove has played
     band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
     band_changed: bool = False  # a part entered or left in the last bar read
