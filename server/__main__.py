@@ -136,7 +136,7 @@ def live_model(args: argparse.Namespace) -> tuple[LiveModel, str]:
     if LIVE_CHECKPOINT.is_file():
         return LiveModel(LIVE_CHECKPOINT), ""
     return LiveModel(None), (f"no live model at {LIVE_CHECKPOINT}: a plain backbeat plays along (train one: "
-                             "models/README.md, \"The live model\")")
+                             "models/README.md, \"models/live.pt\")")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +187,7 @@ async def serve(args: argparse.Namespace, config: ServerConfig, pool: WorkerPool
     log = logging.getLogger("seq2drum.server")
     missing = [name for name, present in (("TLS", config.tls_cert), ("a token", config.token)) if not present]
     if host not in ("127.0.0.1", "localhost", "::1") and missing:
-        log.warning("listening on %s without %s: anyone who can reach it can use it (README: The server)", host,
+        log.warning("listening on %s without %s: anyone who can reach it can use it (docs/server.md: Security)", host,
                     " or ".join(missing))
     log.info("model %s %s, %d worker processes, %d torch thread(s) each, messages up to %d bytes",
              info["name"], info["version"], config.workers, config.torch_threads, config.max_message_bytes)

@@ -22,7 +22,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 FORCED_GAIN = 1e3  # a forced bar's entry outweighs every bonus the Viterbi adds
 # for playing the given groove in a bar, in units of expected matched cells (the Viterbi's stay bonus is 0.5): the
 # model leaves the given groove where it expects over this many cells more elsewhere (a section change, a break).
-# Measured on primed songs of ../shared (the README's "--keep-drums" paragraph has the figures).
+# Measured on primed songs of ../shared (figures: docs/experiments/controls-figures.md).
 PREFERRED_BONUS = 2.0
 PREFERRED_CELL_BONUS = 0.3  # per cell of the given pattern, added to its expected gain (p - lambda)
 # kept bars far sparser than the song asks for are an intro, not the groove: a bar goes on with kept drums only where

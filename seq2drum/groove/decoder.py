@@ -30,7 +30,7 @@ MIN_HITS_PER_PLAYING_BAR = 1.0
 MIN_EXPECTED_HIT_SHARE = 0.4  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
 # a later take plays at least this share of the first take's hits. Not of the hits the model expects when take 1 plays
 # more: the model underestimates dense drummers, and that floor left more songs with a take far under the
-# drummer's hits, and later takes lower in mean F1 (figures: the model card, models/README.md)
+# drummer's hits, and later takes lower in mean F1 (figures: docs/experiments/)
 LATER_TAKE_FLOOR = 0.9
 
 

@@ -35,7 +35,7 @@ class Calibration:
     kick_bass_bias: tuple[float, float] = (0.0, 0.0)
     # added to the calibrated hit logits by position in the bar: one row per bar shape, (bar steps, beat steps, then
     # bar steps x 9 biases, step-major), fitted on the validation songs where that shape has enough bars; () = none.
-    # The network hears no bar position, and in 4/4 rated snare on beat 3 near beats 2 and 4 (the model card)
+    # The network hears no bar position, and in 4/4 rated snare on beat 3 near beats 2 and 4 (docs/experiments/)
     step_bias: tuple[tuple[float, ...], ...] = ()
 
 
@@ -63,20 +63,20 @@ class DecodingPolicy:
     fill_edge_threshold: float = 0.5
     # a bar a heard bass part leaves silent (no note struck or held, in a song where one plays) rests where the rest
     # probability passes this: the drums drop out with the bass. On 5-fold CV's held-out songs from the band, 0.1
-    # raised take 1 (every fold) and rest F1 0.15 -> 0.44 (the model card); checkpoints tuned before it keep 1 (off)
+    # raised take 1 (every fold) and rest F1 0.15 -> 0.44 (docs/experiments/); checkpoints tuned before it keep 1 (off)
     rest_bass_threshold: float = 0.1
     # for a network that hears drums: how many times the song is scored again hearing the take 1 just decided (the
     # decoder then hears its own drums) and decided again; 0 = it hears only the drums the user gave
     own_drums_passes: int = 0
-    # crash also on bars N+1, 2N+1 ... of each section, where the crash edge threshold applies too (0: section starts
-    # only); 8 for new tunings: on 5-fold CV from the band, pooled crash F1 0.245 -> 0.263 at the same take 1 (the
-    # model card); checkpoints tuned before it keep 0 (model.checkpoint)
+    # bars N+1, 2N+1 ... of each section open a phrase, where a crash may come as well as at section starts
+    # (groove.rules `crash_marks`; 0: section starts only); 8 for new tunings (docs/experiments/); checkpoints tuned
+    # before it keep 0 (model.checkpoint)
     crash_phrase_bars: int = 8
     # the drums the user gave (--keep-drums, --groove: groove.continuation) are continued with its fixed bonuses;
     # kept bars (not a clip) where they are this dense
     continue_min_share: float = PREFERRED_MIN_SHARE
     # kicks that follow the bass (groove.rules `kicks_follow_bass`, its fixed floor, margin and grid), 0 = off. On
-    # for new tunings (the model card's figures); checkpoints tuned before it keep it off (model.checkpoint)
+    # for new tunings (docs/experiments/); checkpoints tuned before it keep it off (model.checkpoint)
     bass_kick: int = 1
     # a section keeps time on the ride where the model rates the ride at this share of the closed hat on the hat's
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
@@ -85,7 +85,7 @@ class DecodingPolicy:
     # lambda, the probability above which a cell is worth playing (the expected F1's half), scaled by this where no
     # drums were given (a groove to continue says how busy to be), as `Steering.lambda_scale` scales it (the two
     # multiply): set per shipped model from cross-validation, as the tuning's validation songs, on which the
-    # probabilities were calibrated, do not show what held-out songs do (the model card)
+    # probabilities were calibrated, do not show what held-out songs do (docs/experiments/)
     lambda_scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
