@@ -15,11 +15,12 @@ from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, structure_edges
 from seq2drum.live import model_drummer
 from seq2drum.live.model_drummer import LiveState, decide_bar
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions
 from seq2drum.song.sections import Section
-from tests.builders import rock_bar, tiny_codebook
+from seq2drum.groove.codebook import GrooveCodebook
+from tests.builders import pattern, rock_bar, tiny_codebook
 
 S = 32  # the tiny codebook's widest bar
 CODEBOOK = tiny_codebook()
@@ -70,7 +71,8 @@ ROCK = entry_of(rock_bar(16))
 
 def test_the_rules_run_in_the_order_the_readme_gives() -> None:
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
-                                                        "refine_cells", "kicks_follow_bass", "ride_sections",
+                                                        "refine_cells", "toms_in_fills", "kicks_follow_bass",
+                                                        "ride_sections",
                                                         "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
@@ -126,6 +128,37 @@ def test_refine_cells_adds_sure_cells_drops_unlikely_ones_and_a_style_only_drops
     rules.codebook_grooves(off, untouched)
     rules.refine_cells(off, untouched)
     assert (untouched.hits[0] == CODEBOOK.patterns[ROCK]).all()
+
+
+def test_toms_in_fills_keeps_a_grooves_tom_only_where_the_model_is_sure_and_a_style_keeps_its_own() -> None:
+    p = np.full((1, S, 9), 0.45)  # a tom hedged on 3/4's off-beats, as the model does in waltzes without one
+    p[0, 2, MID_TOM] = 0.9
+    context = context_of(p, bar_steps=12)
+    decision = decision_of(context)
+    decision.hits[0, [2, 6, 10], MID_TOM] = decision.hits[0, 0, KICK] = True
+    rules.toms_in_fills(context, decision)
+    assert decision.hits[0, :, MID_TOM].tolist()[:12] == [False, False, True] + [False] * 9
+    assert decision.hits[0, 0, KICK]  # the rest of the groove stays
+    styled = context_of(p, bar_steps=12, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    kept = decision_of(styled)
+    kept.hits[0, [6, 10], MID_TOM] = True
+    rules.toms_in_fills(styled, kept)
+    assert kept.hits[0, [6, 10], MID_TOM].all()
+
+
+def test_a_written_fill_is_a_run_of_several_hits_never_one_tom_in_place_of_a_hat() -> None:
+    """The codebook's last beats with one tom are no fill to write, even where they match the model better."""
+    one_tom = pattern(16, [(s, CLOSED_HAT) for s in range(0, 12, 2)] + [(0, KICK), (8, SNARE), (12, LOW_TOM)])
+    run = pattern(16, [(s, CLOSED_HAT) for s in range(0, 12, 2)] + [(0, KICK), (8, SNARE), (12, SNARE),
+                                                                     (13, SNARE), (14, MID_TOM), (15, LOW_TOM)])
+    book = GrooveCodebook.from_entries([(16, bar, 50, bar * 90.0, np.zeros((16, 9))) for bar in (one_tom, run)], 16)
+    writer = FillWriter(book)
+    assert len(writer.fill_beats(16, 4)) == 1
+    p = np.zeros((1, 16, 9))
+    p[0, 12, LOW_TOM] = 0.9
+    hits = np.zeros((1, 16, 9), dtype=bool)
+    writer.fill(hits, p, 0, 16, 4, 0.3)
+    assert hits[0, 12:, [SNARE, MID_TOM, LOW_TOM]].sum() == 4
 
 
 def test_kicks_follow_the_bass_unless_a_style_keeps_its_own() -> None:
