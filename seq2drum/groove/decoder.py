@@ -11,6 +11,8 @@ gives each section the best groove unlike every earlier take's (pattern F1 under
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from seq2drum.groove import continuation, rules
@@ -18,7 +20,8 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import REST_COLUMN, FillWriter, bar_labels, bass_silence, structure_edges
+from seq2drum.groove.structure import (REST_COLUMN, FillWriter, bar_labels, bass_silence, held_sections,
+                                      structure_edges)
 from seq2drum.groove.variations import varied_take
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.groove.scores import SongScores
@@ -49,6 +52,7 @@ class Decoder:
         """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks). Take 1
         never depends on later takes: deciding one take gives the same take 1 as deciding four."""
         steering = steering or Steering()
+        scores = replace(scores, sections=held_sections(scores))
         p, structure = calibrated(scores, self.policy)
         steering = steering.replace(continuation=continuation.fitted(steering.continuation, p))
         floor = take_floor(scores, p)

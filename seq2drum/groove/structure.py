@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 REST_COLUMN, CRASH_COLUMN, FILL_COLUMN = 0, 1, 2  # the columns of every (n, 3) structure array
 STRUCTURE_COLUMNS = ("rest", "crash", "fill")
 MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
+# a section the drums play is this long at least, unless a part enters or leaves where it starts: the guitar's
+# sections (song.sections, the network's input) can be 2 bars, and a groove, a crash and a fill every 2-3 bars is
+# no drummer's playing
+HELD_SECTION_BARS = 4
 TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
 # tom and snare hits a written fill has over its beat at least (or one a step, in a beat of fewer steps): the
 # codebook's last beats with a single tom in them made "fills" of one hit in place of a hat, where drummers play a
@@ -105,6 +109,35 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
 def bass_silence(scores: SongScores) -> np.ndarray | None:
     """(n,) bool: the bars a heard bass part leaves silent (None when no bass is heard: the guitar alone, live)."""
     return None if scores.bass_sounds is None else ~scores.bass_sounds
+
+
+def band_changes(scores: SongScores) -> np.ndarray:
+    """(n,) bool: bars where a heard part enters or leaves (the guitar; the bass, where one is heard)."""
+    changes = np.zeros(scores.n_bars, dtype=bool)
+    for plays in (scores.guitar_plays, scores.bass_sounds):
+        if plays is not None and len(plays) > 1:
+            changes[1:] |= plays[1:] != plays[:-1]
+    return changes
+
+
+def held_sections(scores: SongScores) -> list[Section]:
+    """The sections the drums play: the song's, each under HELD_SECTION_BARS joined to the one before (the first
+    to the one after) unless a part enters or leaves where it starts."""
+    changes = band_changes(scores)
+
+    def changes_at(bar: int) -> bool:
+        row = bar - scores.first_bar
+        return 0 <= row < len(changes) and bool(changes[row])
+
+    held: list[Section] = []
+    for section in scores.sections:
+        if held and section.n_bars < HELD_SECTION_BARS and not changes_at(section.start_bar):
+            held[-1] = Section(held[-1].start_bar, section.end_bar, held[-1].label)
+        else:
+            held.append(section)
+    if len(held) > 1 and held[0].n_bars < HELD_SECTION_BARS and not changes_at(held[1].start_bar):
+        held[:2] = [Section(held[0].start_bar, held[1].end_bar, held[1].label)]
+    return held
 
 
 def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarray:
