@@ -259,7 +259,7 @@ def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps
     steering = base or Steering()
     min_share = policy.continue_min_share if given.groove is None else 0.0
     return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
-                                                      patterns, min_share=min_share, clip=given.groove is not None))
+                                                      patterns, min_share=min_share))
 
 
 def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:

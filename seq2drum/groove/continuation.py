@@ -45,7 +45,6 @@ class Continuation:
     bonus: float = PREFERRED_BONUS
     cell_bonus: float = PREFERRED_CELL_BONUS
     min_share: float = 0.0  # a preferred bar stays preferred where its pattern has this share of the expected hits
-    clip: bool = False  # the pattern is a clip the musician chose (--groove), not drums kept from the song
 
     def __repr__(self) -> str:
         return f"Continuation({int(self.forced.sum())} forced bars, {int(self.preferred.sum())} preferred bars)"
@@ -53,14 +52,13 @@ class Continuation:
 
 def continuation(codebook: GrooveCodebook, bar_steps: np.ndarray, forced: np.ndarray, forced_hits: np.ndarray,
                  preferred: np.ndarray, preferred_hits: np.ndarray, bonus: float = PREFERRED_BONUS,
-                 cell_bonus: float = PREFERRED_CELL_BONUS, min_share: float = 0.0, clip: bool = False) -> Continuation:
-    """The decision's view of the given drums (bar_steps (n,): each bar's length; a forced bar is never preferred;
-    `clip`: the preferred pattern is a --groove clip)."""
+                 cell_bonus: float = PREFERRED_CELL_BONUS, min_share: float = 0.0) -> Continuation:
+    """The decision's view of the given drums (bar_steps (n,): each bar's length; a forced bar is never preferred)."""
     forced = np.asarray(forced, dtype=bool)
     preferred = np.asarray(preferred, dtype=bool) & ~forced
     return Continuation(forced, forced_hits.astype(bool), codebook.assign(forced_hits, bar_steps), preferred,
                         preferred_hits.astype(bool), codebook.assign(preferred_hits, bar_steps), bonus, cell_bonus,
-                        min_share, clip)
+                        min_share)
 
 
 def fitted(given: Continuation | None, p: np.ndarray) -> Continuation | None:
@@ -95,13 +93,6 @@ def play_preferred(hits: np.ndarray, path: np.ndarray, given: Continuation | Non
         return
     rows = given.preferred & (given.preferred_entry >= 0) & (path == given.preferred_entry)
     hits[rows] = given.preferred_hits[rows]
-
-
-def playing_clip(path: np.ndarray, given: Continuation | None) -> np.ndarray:
-    """(n,) bool: bars that play the musician's --groove clip (`play_preferred`)."""
-    if given is None or not given.clip:
-        return np.zeros(len(path), dtype=bool)
-    return given.preferred & (given.preferred_entry >= 0) & (path == given.preferred_entry)
 
 
 def edges_only(decided: np.ndarray, edges: np.ndarray, path: np.ndarray, given: Continuation | None) -> None:

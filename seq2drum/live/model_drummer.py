@@ -186,7 +186,7 @@ class ModelDrummer:
         one = np.ones(1, dtype=bool)
         min_share = self.policy.continue_min_share if state.loop_kept else 0.0  # a clip always continues
         return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
-                            loop[turn][None], min_share=min_share, clip=not state.loop_kept)
+                            loop[turn][None], min_share=min_share)
 
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
