@@ -71,9 +71,6 @@ class DecodingPolicy:
     # (groove.rules `crash_marks`; 0: section starts only); 8 for new tunings (docs/experiments/); checkpoints tuned
     # before it keep 0 (model.checkpoint)
     crash_phrase_bars: int = 8
-    # kicks that follow the bass (groove.rules `kicks_follow_bass`, its fixed floor, margin and grid), 0 = off. On
-    # for new tunings (docs/experiments/); checkpoints tuned before it keep it off (model.checkpoint)
-    bass_kick: int = 1
     # a section keeps time on the ride where the model rates the ride at this share of the closed hat on the hat's
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
     # keep 0 (model.checkpoint)

@@ -30,7 +30,7 @@ from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 
 FORMAT_VERSION = 2
 # the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
-# and a crash threshold the crash rule no longer reads; 2 held a setting that is a rule since 3 (RULES_SINCE_3)
+# and a crash threshold the crash rule no longer reads; 2 held two settings that are rules since 3 (RULES_SINCE_3)
 DECODING_VERSION = 3
 from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (re-exported: export_default and tests use it)
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
@@ -133,8 +133,9 @@ RULE_CONSTANTS = {"continue_bonus": PREFERRED_BONUS, "continue_cell_bonus": PREF
                   "bass_kick_grid": rules.BASS_KICK_GRID_STEPS}
 # settings of decoding versions 1 and 2 that are rules since 3, with the value the rule holds. No tuner chose them (set
 # by export_default --decoding after tuning, or 0 in a policy tuned before the rule), so whatever a checkpoint stored
-# gives way to the rule: models/live.pt's continue_min_share 0 (tuned before kept intros were let go) plays as 0.5
-RULES_SINCE_3 = {"continue_min_share": PREFERRED_MIN_SHARE}
+# gives way to the rule: models/live.pt's continue_min_share 0 (tuned before kept intros were let go) plays as 0.5,
+# and a checkpoint tuned before kicks followed the bass gets them
+RULES_SINCE_3 = {"continue_min_share": PREFERRED_MIN_SHARE, "bass_kick": 1}
 
 
 def upgrade_decoding(values: dict[str, Any], version: int | None) -> dict[str, Any]:
@@ -148,7 +149,6 @@ def upgrade_decoding(values: dict[str, Any], version: int | None) -> dict[str, A
                               f"{DECODING_VERSION} (update seq2drum)")
     if version < 2:
         values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
-        values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
         values.setdefault("ride_ratio", 0.0)  # tuned before sections rode: the codebook entries' own cymbals
         values.setdefault("rest_bass_threshold", 1.0)  # tuned before the drums rested with the bass: never
         if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
@@ -159,7 +159,7 @@ def upgrade_decoding(values: dict[str, Any], version: int | None) -> dict[str, A
         values.pop("crash_threshold", None)  # the crash rule reads only whether the crash edge threshold is below 1
         for name, constant in RULE_CONSTANTS.items():
             stored = values.pop(name, constant)
-            if stored != constant and (values["bass_kick"] or not name.startswith("bass_kick")):
+            if stored != constant and (values.get("bass_kick", 0) or not name.startswith("bass_kick")):
                 raise CheckpointError(f"the checkpoint's decoding sets {name} {stored}, which this seq2drum holds at "
                                       f"{constant}; use the seq2drum it was tuned with, or tune it again")
     if version < 3:
