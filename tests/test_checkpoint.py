@@ -142,19 +142,52 @@ def test_a_bit_flipped_checkpoint_is_refused_naming_the_damaged_part(tmp_path: P
 
 def test_an_old_decoding_policy_is_upgraded_its_rule_constants_dropped() -> None:
     """Checkpoints stored before decoding versions held the rules' constants (the continuation's bonuses, the kick's
-    bass floor, margin and grid) as settings: read, they are dropped where they hold the rules' values, a setting
-    the checkpoint predates keeps its old behaviour, and a differing constant or a newer version is refused."""
+    bass floor, margin and grid) as settings, and before version 3 two settings that are rules now (kept bars' minimum
+    share, kicks following the bass): read, the constants are dropped where they hold the rules' values and the two
+    whatever they hold (the rule decides), a setting the checkpoint predates keeps its old behaviour, and a differing
+    constant or a newer version is refused."""
     from seq2drum.groove.policy import DecodingPolicy
-    from seq2drum.model.checkpoint import DECODING_VERSION, RULE_CONSTANTS, stored_policy, upgrade_decoding
+    from seq2drum.model.checkpoint import (
+        DECODING_VERSION,
+        RULE_CONSTANTS,
+        RULES_SINCE_3,
+        stored_policy,
+        upgrade_decoding,
+    )
 
     current = DecodingPolicy().to_dict()
-    old = current | RULE_CONSTANTS
+    assert not set(RULES_SINCE_3) & set(current)
+    old = current | RULE_CONSTANTS | RULES_SINCE_3 | {"crash_threshold": 1.0}  # as models/default.pt stores it
     assert upgrade_decoding(old, None) == current
+    assert upgrade_decoding(current | RULES_SINCE_3, 2) == current
     assert upgrade_decoding(current, DECODING_VERSION) == current
-    assert stored_policy({"decoding": {k: v for k, v in old.items() if k != "bass_kick"}}).bass_kick == 0
+    # live.pt's kept bars always continued (a policy tuned before the share); the rule's share holds now, no refusal
+    live = old | {"continue_min_share": 0.0}
+    assert stored_policy({"decoding": live}) == stored_policy({"decoding": current, "decoding_version": 3})
+    before_bass = {k: v for k, v in old.items() if k != "bass_kick"}  # tuned before kicks followed the bass
+    assert DecodingPolicy.from_dict(upgrade_decoding(before_bass, None)) == DecodingPolicy()
     assert stored_policy({}) == DecodingPolicy()
     with pytest.raises(CheckpointError, match="bass_kick_floor 0.5"):
         upgrade_decoding(old | {"bass_kick_floor": 0.5}, None)
     assert "bass_kick_floor" not in upgrade_decoding(old | {"bass_kick": 0, "bass_kick_floor": 0.5}, 1)  # off: unread
     with pytest.raises(CheckpointError, match="version"):
         upgrade_decoding(current, DECODING_VERSION + 1)
+
+
+@pytest.mark.parametrize("name", ["default.pt", "live.pt"])
+def test_the_shipped_models_decoding_loads(name: str) -> None:
+    """models/default.pt and models/live.pt (as shipped today) store version-1 decoding dicts (no decoding_version)
+    with settings that are rules or gone now (continue_min_share, bass_kick, crash_threshold, the rules' constants):
+    they load, every stored setting that is still a field kept."""
+    from seq2drum.groove.policy import DecodingPolicy
+    from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, stored_policy
+
+    path = DEFAULT_CHECKPOINT.parent / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not in the checkout")
+    payload = load_checkpoint(path)
+    policy = stored_policy(payload)
+    assert isinstance(policy, DecodingPolicy)
+    stored = payload["decoding"]
+    kept = {k: v for k, v in policy.to_dict().items() if k in stored and k != "step_bias"}
+    assert kept == {k: (list(stored[k]) if isinstance(stored[k], (list, tuple)) else stored[k]) for k in kept}

@@ -240,16 +240,19 @@ def test_given_rows_agree_with_the_bars(band: DrumGenerator) -> None:
 
 
 def test_only_kept_drums_are_let_go_where_the_song_gets_busier(band: DrumGenerator) -> None:
-    """The policy's continue_min_share reaches the decision for drums kept from the file (a sparse intro is not
-    looped through the song), not for a --groove clip: a clip is what the user asked the drums to play."""
+    """The continuation's minimum share (groove.continuation PREFERRED_MIN_SHARE) reaches the decision for drums kept
+    from the file (a sparse intro is not looped through the song), not for a --groove clip: a clip is what the user
+    asked the drums to play."""
+    from seq2drum.groove.continuation import PREFERRED_MIN_SHARE
+
     data = song_bytes(notes_from_steps(riff(8), length_steps=2), groove_notes(2))
     kept = prepare(data, GenerationOptions(keep_drums=True), band.data_config, band.spec)
     clip = prepare(song_bytes(notes_from_steps(riff(8), length_steps=2)), GenerationOptions(groove_midi=clip_bytes(2)),
                    band.data_config, band.spec)
-    policy = band.decoder.policy.replace(continue_min_share=0.5)
     steps = kept.bars.bar_steps
-    assert given_steering(kept.given, band.decoder.codebook, steps, None, policy).continuation.min_share == 0.5
-    assert given_steering(clip.given, band.decoder.codebook, steps, None, policy).continuation.min_share == 0.0
+    assert PREFERRED_MIN_SHARE > 0
+    assert given_steering(kept.given, band.decoder.codebook, steps, None).continuation.min_share == PREFERRED_MIN_SHARE
+    assert given_steering(clip.given, band.decoder.codebook, steps, None).continuation.min_share == 0.0
 
 
 def test_the_loop_drops_downbeat_crashes_but_keeps_crash_riding() -> None:

@@ -245,15 +245,17 @@ def test_the_live_tuner_scores_rests_without_the_offline_floor(drummer: ModelDru
     assert seen == [0.0] and report["live_own_drums"] in (True, False)
 
 
-def test_a_higher_lambda_scale_plays_fewer_hits(drummer: ModelDrummer) -> None:
+def test_a_higher_lambda_scale_plays_fewer_hits(drummer: ModelDrummer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The policy's `lambda_scale` raises the probability a cell must pass: the same song played bar by bar with
     a scale of 2 has fewer hits than at 1, and none that 1 does not have in its groove's cells."""
+    from seq2drum.groove import rules
     from seq2drum.training.live_tuning import play_bars
 
+    monkeypatch.setattr(rules, "follow_bass", lambda *args: None)  # the bass's kicks pass their own floor, not lambda
     song = bar_song(encode_song(read_midi(rock_song_bytes(8)), DataConfig()), drummer.spec)
     counts = []
     for scale in (1.0, 2.0):
-        policy = drummer.policy.replace(lambda_scale=scale, refine_margin=0.2, bass_kick=0)
+        policy = drummer.policy.replace(lambda_scale=scale, refine_margin=0.2)
         plain = ModelDrummer.of(drummer.network.net, drummer.decoder.codebook, drummer.spec, drummer.data_config,
                                 policy)
         counts.append(int(play_bars(plain, song)[1].hits.sum()))
@@ -336,35 +338,34 @@ def test_density_makes_each_bar_busier_or_sparser(drummer: ModelDrummer) -> None
 
 def test_live_kicks_follow_the_bass_of_the_bar_before(drummer: ModelDrummer) -> None:
     """Live a bar is decided before its bass is heard, so its kicks follow the bass of the bar before (bass lines
-    repeat): with the rule on, a floor of 0 and no decided kick kept elsewhere, each bar after the first kicks
-    exactly on the 16ths the bass struck in the bar before; with the rule off (a policy tuned before it) the kicks
-    are the groove's."""
-    import copy
-
+    repeat): with a floor of 0 and no decided kick kept elsewhere, each bar after the first kicks exactly on the 16ths
+    the bass struck in the bar before; without the rule (groove.bass_kick's follow_bass doing nothing) the kicks are
+    the groove's."""
     from seq2drum.groove import rules
     from seq2drum.midi.drums import KICK
 
     guitar = [PlayedNote(q / 2, 0.4, 40 + q % 3, 100, "guitar") for q in range(8)]
     bass_steps = [(0, 3, 6, 10), (0, 4, 8, 14)]
     bass = [[PlayedNote(s / 4, 0.2, 33, 100, "bass") for s in steps] for steps in bass_steps]
-    live = copy.copy(drummer)
-    live.policy = drummer.policy.replace(bass_kick=1)
     clocks = [BarClock(i, 4, 4, 120.0) for i in range(4)]
-    for rule in (live, drummer):
+    for follows in (True, False):
         with pytest.MonkeyPatch.context() as patch:
-            if rule is live:  # a floor of 0, no decided kick kept off the bass
+            if follows:  # a floor of 0, no decided kick kept off the bass
                 patch.setattr(rules, "BASS_KICK_FLOOR", 0.0)
                 patch.setattr(rules, "BASS_KICK_SURE", 1e9)
-            state = rule.begin(GenerationOptions(humanize=0.0), seed=2)
+            else:
+                patch.setattr(rules, "follow_bass", lambda *args: None)
+            state = drummer.begin(GenerationOptions(humanize=0.0), seed=2)
             kicks = []
             for i in range(4):
                 played = guitar + bass[i - 1] if i in (1, 2) else guitar  # bars 0 and 1 have a bass, bar 2 has none
                 if i:
-                    state = rule.read(state, *live_bar(played, clocks[i - 1], rule.spec, rule.steps_per_quarter)[:3])
-                ahead = live_bar((), clocks[i], rule.spec, rule.steps_per_quarter)
-                take, _, state = rule.decide(state, clocks[i], ahead)
+                    heard = live_bar(played, clocks[i - 1], drummer.spec, drummer.steps_per_quarter)
+                    state = drummer.read(state, *heard[:3])
+                ahead = live_bar((), clocks[i], drummer.spec, drummer.steps_per_quarter)
+                take, _, state = drummer.decide(state, clocks[i], ahead)
                 kicks.append(tuple(np.flatnonzero(take.hits[0, :, KICK]).tolist()))
-        if rule is live:
+        if follows:
             assert kicks[1] == bass_steps[0] and kicks[2] == bass_steps[1], kicks
         else:
             assert kicks[1] != bass_steps[0] or kicks[2] != bass_steps[1], kicks

@@ -235,7 +235,7 @@ class DrumGenerator:
         scores: SongScores = scorer(0, scorer.n_bars, None)
         if given is not None:
             given.hold_riding_to_section(scores.sections, scores.first_bar, scores.n_bars)
-        steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering, self.decoder.policy)
+        steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering)
         takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
         if isinstance(scorer, HearingScorer):
             for _ in range(self.decoder.policy.own_drums_passes):

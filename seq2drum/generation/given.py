@@ -16,8 +16,8 @@ import numpy as np
 
 from seq2drum.errors import GrooveClipError, MidiReadError
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import continuation
-from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, continuation
+from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
@@ -248,16 +248,15 @@ def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quart
 
 
 def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps: np.ndarray,
-                   base: Steering | None, policy: DecodingPolicy | None = None) -> Steering | None:
+                   base: Steering | None) -> Steering | None:
     """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred with
-    the continuation's bonuses (groove.continuation), kept bars only as dense as `policy` says (the default's
-    without one)."""
+    the continuation's bonuses (groove.continuation); kept bars (not a clip) go on only where their pattern plays
+    PREFERRED_MIN_SHARE of the hits the model expects."""
     if given is None:
         return base
-    policy = policy or DecodingPolicy()
     preferred, patterns = given.preferred(bar_steps)
     steering = base or Steering()
-    min_share = policy.continue_min_share if given.groove is None else 0.0
+    min_share = PREFERRED_MIN_SHARE if given.groove is None else 0.0
     return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
                                                       patterns, min_share=min_share))
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.continuation import PREFERRED_MIN_SHARE
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
 
@@ -72,12 +71,6 @@ class DecodingPolicy:
     # (groove.rules `crash_marks`; 0: section starts only); 8 for new tunings (docs/experiments/); checkpoints tuned
     # before it keep 0 (model.checkpoint)
     crash_phrase_bars: int = 8
-    # the drums the user gave (--keep-drums, --groove: groove.continuation) are continued with its fixed bonuses;
-    # kept bars (not a clip) where they are this dense
-    continue_min_share: float = PREFERRED_MIN_SHARE
-    # kicks that follow the bass (groove.rules `kicks_follow_bass`, its fixed floor, margin and grid), 0 = off. On
-    # for new tunings (docs/experiments/); checkpoints tuned before it keep it off (model.checkpoint)
-    bass_kick: int = 1
     # a section keeps time on the ride where the model rates the ride at this share of the closed hat on the hat's
     # cells (groove.voices; 0 = off). 0.4 for new tunings (its figures: groove.voices); checkpoints tuned before it
     # keep 0 (model.checkpoint)

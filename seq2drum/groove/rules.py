@@ -164,8 +164,7 @@ def toms_in_fills(context: BarContext, decision: BarDecision) -> None:
 
 def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
     """hits (kick): where a bass strikes, the kick plays on its onsets (groove.bass_kick); a style keeps its own."""
-    policy = context.policy
-    if not policy.bass_kick or context.steering.allowed is not None:
+    if context.steering.allowed is not None:
         return
     follow_bass(decision.hits, context.p[:, :, KICK], context.scores.bass_onsets, context.scores.bar_steps,
                 BASS_KICK_FLOOR, context.threshold + BASS_KICK_SURE, BASS_KICK_GRID_STEPS)

@@ -27,7 +27,7 @@ from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, without_opening_crash
 from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import Continuation, continuation, steer_gains
+from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation, steer_gains
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
@@ -184,7 +184,7 @@ class ModelDrummer:
         loop = np.stack(state.loop)
         loop = without_opening_crash(loop, [np.zeros((0, 4), dtype=np.int64)] * len(loop), 1)[0]
         one = np.ones(1, dtype=bool)
-        min_share = self.policy.continue_min_share if state.loop_kept else 0.0  # a clip always continues
+        min_share = PREFERRED_MIN_SHARE if state.loop_kept else 0.0  # a clip always continues
         return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
                             loop[turn][None], min_share=min_share)
 

@@ -21,7 +21,7 @@ import torch
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.groove import rules
-from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS
+from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
 from seq2drum.song.bars import FeatureSpec
@@ -30,8 +30,8 @@ from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
 
 FORMAT_VERSION = 2
 # the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
-# and a crash threshold the crash rule no longer reads
-DECODING_VERSION = 2
+# and a crash threshold the crash rule no longer reads; 2 held two settings that are rules since 3 (RULES_SINCE_3)
+DECODING_VERSION = 3
 from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (re-exported: export_default and tests use it)
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
@@ -131,34 +131,40 @@ class LoadedModel:
 RULE_CONSTANTS = {"continue_bonus": PREFERRED_BONUS, "continue_cell_bonus": PREFERRED_CELL_BONUS,
                   "bass_kick_floor": rules.BASS_KICK_FLOOR, "bass_kick_sure": rules.BASS_KICK_SURE,
                   "bass_kick_grid": rules.BASS_KICK_GRID_STEPS}
+# settings of decoding versions 1 and 2 that are rules since 3, with the value the rule holds. No tuner chose them (set
+# by export_default --decoding after tuning, or 0 in a policy tuned before the rule), so whatever a checkpoint stored
+# gives way to the rule: models/live.pt's continue_min_share 0 (tuned before kept intros were let go) plays as 0.5,
+# and a checkpoint tuned before kicks followed the bass gets them
+RULES_SINCE_3 = {"continue_min_share": PREFERRED_MIN_SHARE, "bass_kick": 1}
 
 
 def upgrade_decoding(values: dict[str, Any], version: int | None) -> dict[str, Any]:
     """A checkpoint's decoding policy of `version` (None: stored before versions, 1) as the current `DecodingPolicy`
     reads it: a setting it predates keeps the behaviour it was tuned with; a rule constant it stored is dropped
-    (CheckpointError where it differs from the rule's)."""
+    (CheckpointError where it differs from the rule's), and so is a setting that is a rule now (the rule decides)."""
     values = dict(values)
-    if (version or 1) > DECODING_VERSION:
+    version = version or 1
+    if version > DECODING_VERSION:
         raise CheckpointError(f"the checkpoint's decoding has version {version}; this seq2drum reads up to "
                               f"{DECODING_VERSION} (update seq2drum)")
-    if (version or 1) >= DECODING_VERSION:
-        return values
-    values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
-    values.setdefault("bass_kick", 0)  # tuned before kicks followed the bass: the groove's own kicks
-    values.setdefault("ride_ratio", 0.0)  # tuned before sections rode: the codebook entries' own cymbals
-    values.setdefault("continue_min_share", 0.0)  # tuned before sparse kept intros were let go: always continued
-    values.setdefault("rest_bass_threshold", 1.0)  # tuned before the drums rested with the bass: never
-    if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
-        for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
-            values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
-            values[f"{name}_threshold"] = 1.0
-        values["rest_edge_threshold"] = 1.0
-    values.pop("crash_threshold", None)  # the crash rule reads only whether the crash edge threshold is below 1
-    for name, constant in RULE_CONSTANTS.items():
-        stored = values.pop(name, constant)
-        if stored != constant and (values["bass_kick"] or not name.startswith("bass_kick")):
-            raise CheckpointError(f"the checkpoint's decoding sets {name} {stored}, which this seq2drum holds at "
-                                  f"{constant}; use the seq2drum it was tuned with, or tune it again")
+    if version < 2:
+        values.setdefault("crash_phrase_bars", 0)  # tuned before phrase crashes: section starts only
+        values.setdefault("ride_ratio", 0.0)  # tuned before sections rode: the codebook entries' own cymbals
+        values.setdefault("rest_bass_threshold", 1.0)  # tuned before the drums rested with the bass: never
+        if "crash_edge_threshold" not in values:  # tuned before crashes and fills could fall inside a section:
+            for name in ("crash", "fill"):  # its thresholds held at section edges only, and rests anywhere
+                values[f"{name}_edge_threshold"] = values.pop(f"{name}_threshold", 0.5)
+                values[f"{name}_threshold"] = 1.0
+            values["rest_edge_threshold"] = 1.0
+        values.pop("crash_threshold", None)  # the crash rule reads only whether the crash edge threshold is below 1
+        for name, constant in RULE_CONSTANTS.items():
+            stored = values.pop(name, constant)
+            if stored != constant and (values.get("bass_kick", 0) or not name.startswith("bass_kick")):
+                raise CheckpointError(f"the checkpoint's decoding sets {name} {stored}, which this seq2drum holds at "
+                                      f"{constant}; use the seq2drum it was tuned with, or tune it again")
+    if version < 3:
+        for name in RULES_SINCE_3:
+            values.pop(name, None)
     return values
 
 

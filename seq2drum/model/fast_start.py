@@ -1,7 +1,7 @@
 """A torch-free copy of a model for generation, kept in the cache, so a cold start does not import torch.
 
 The first time a checkpoint is loaded for generation on the CPU (with torch: checkpoints are torch files), what
-generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v4.npz`: the weights
+generation needs is written to `$XDG_CACHE_HOME/seq2drum/models/<sha256 of the checkpoint file>.v5.npz`: the weights
 as float32 arrays, the groove codebook's arrays, and the configs, feature spec, decoding policy and model info as one
 JSON string. Later loads of the same file read only that, with numpy (`allow_pickle=False`: arrays and text, nothing
 executable), and run the network in numpy (`numpy_model`). A cold `python main.py --mode infer` then spends its time
@@ -37,7 +37,7 @@ from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGroov
 from seq2drum.song.bars import FeatureSpec
 
 log = logging.getLogger("seq2drum.model.fast_start")
-FAST_FORMAT = 4  # bump when what is stored, or how numpy_model reads it, changes
+FAST_FORMAT = 5  # bump when what is stored, or how numpy_model reads it, changes
 ENTRY_SLACK_BYTES = 16 * 1024 * 1024  # configs and codebook beside the weights
 _CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank")
 
