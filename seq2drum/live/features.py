@@ -71,3 +71,27 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     bar = select_columns(bar_table(encoded, grid.bars, spec.max_bar_steps, np.ones(1, dtype=bool)), BAR.names,
                          spec.bar_columns)[0]
     return steps, bar, grid.n_steps, int(grid.beat_steps()[0])
+
+
+AHEAD_CACHE_SIZE = 64  # meters and tempos whose empty-bar features are kept
+
+
+class BarsAhead:
+    """What the network knows of a bar before it is played (`live_bar` of no notes: its meter, tempo and step
+    positions), computed once per meter and tempo as read-only arrays: half of a live bar's feature work."""
+
+    def __init__(self, spec: FeatureSpec, steps_per_quarter: int) -> None:
+        self.spec, self.steps_per_quarter = spec, steps_per_quarter
+        self._cache: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, int, int]] = {}
+
+    def __call__(self, bar: BarClock) -> tuple[np.ndarray, np.ndarray, int, int]:
+        key = (bar.numerator, bar.denominator, float(bar.tempo_bpm))
+        cached = self._cache.get(key)  # one lookup: a server's threads may share the drummer
+        if cached is None:
+            if len(self._cache) >= AHEAD_CACHE_SIZE:  # a tempo ramp makes a new key every bar
+                self._cache.clear()
+            steps, features, bar_steps, beat_steps = live_bar((), bar, self.spec, self.steps_per_quarter)
+            steps.setflags(write=False)
+            features.setflags(write=False)
+            cached = self._cache[key] = (steps, features, bar_steps, beat_steps)
+        return cached

@@ -36,7 +36,7 @@ from seq2drum.groove.structure import CRASH_COLUMN
 from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid, live_bar
+from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar
 from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
@@ -53,7 +53,6 @@ TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
 FIRST_LAMBDA = 0.3  # where the offline decision's Dinkelbach iteration starts
 ROUNDS = 2  # lambda refined within a bar from the running expected F1
 LIVE_PHRASE_BARS = 8  # a phrase, for a policy tuned before phrase crashes (crash_phrase_bars 0)
-AHEAD_CACHE_SIZE = 64  # meters and tempos whose empty-bar features are kept
 SETTLED_BARS = 2  # a groove chosen this many bars running is the groove: held until a phrase or the band changes
 
 
@@ -124,7 +123,7 @@ class ModelDrummer:
         self._bass_column = spec.step_columns.index("bass_onsets") if "bass_onsets" in spec.step_columns else None
         # the drums of bar n are decided this many quarter notes before it starts
         self.lead_quarters = network.config.lead_steps / self.steps_per_quarter
-        self._ahead: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, int, int]] = {}
+        self.ahead = BarsAhead(spec, self.steps_per_quarter)
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> LiveState:
         """The state before the first bar; a groove clip's first bar is heard as the bar before the song.
@@ -200,20 +199,6 @@ class ModelDrummer:
             state = replace(state, band=band, band_changed=bool(state.band) and band != state.band)
         take, _, state = self.decide(state, bar, self.ahead(bar))
         return self._render(take.hits[0], take.velocity[0], state, bar), state
-
-    def ahead(self, bar: BarClock) -> tuple[np.ndarray, np.ndarray, int, int]:
-        """What the network knows of a bar before it is played (`live_bar` of no notes: its meter, tempo and step
-        positions), computed once per meter and tempo (read-only arrays): half of a bar's feature work."""
-        key = (bar.numerator, bar.denominator, float(bar.tempo_bpm))
-        cached = self._ahead.get(key)  # one lookup: a server's threads may share the drummer
-        if cached is None:
-            if len(self._ahead) >= AHEAD_CACHE_SIZE:  # a tempo ramp makes a new key every bar
-                self._ahead.clear()
-            steps, features, bar_steps, beat_steps = live_bar((), bar, self.spec, self.steps_per_quarter)
-            steps.setflags(write=False)
-            features.setflags(write=False)
-            cached = self._ahead[key] = (steps, features, bar_steps, beat_steps)
-        return cached
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
