@@ -19,7 +19,7 @@ from seq2drum.atomic import write_atomic
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DrumClient, HelperError
-from .song_bars import DRUM_CHANNEL, SongBars, read_song
+from .song_bars import DRUM_CHANNEL, ENDING_SLACK_Q, SongBars, read_song
 
 SPEED_RANGE = (0.25, 64.0)
 ANSWER_WAIT_S = 10.0  # after the last bar's lead, how long the last drums may take to come back
@@ -43,6 +43,7 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     link = client.live_link(options, song.parts)
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
+    ending = song.end_stream(lead_ticks)
     origin = song.seconds(song.bars[0].start_tick) if song.bars else 0.0  # the band's first bar starts the clock
     # each bar's lead in seconds (before the file's first tick, at the first bar's tempo)
     leads = [song.seconds(bar.start_tick) - song.seconds(bar.start_tick - lead_ticks) if bar.start_tick >= lead_ticks
@@ -70,7 +71,7 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
                                 "max": round(trips[-1], 2)},
               "seed": ready.seed, "speed": speed, "model": ready.model_name}
     try:
-        write_atomic(output, drum_file(song, answers))
+        write_atomic(output, drum_file(song, answers, ending))
         if report_path is not None:
             write_atomic(report_path, (json.dumps(report, indent=1) + "\n").encode())
     except OSError as exc:
@@ -78,8 +79,9 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     return report
 
 
-def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar]) -> bytes:
-    """A type-1 MIDI file: the song's tempo and meter maps, the decided drums on channel 10."""
+def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple[int, float] = (-1, 0.0)) -> bytes:
+    """A type-1 MIDI file: the song's tempo and meter maps, the decided drums on channel 10; the drums of bar
+    `ending[0]`, where the stream ends, up to `ending[1]` quarter notes into it (`SongBars.end_stream`)."""
     import mido
 
     tpq = song.ticks_per_quarter
@@ -91,6 +93,8 @@ def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar]) -> bytes:
     drums: list[tuple[int, int, Any]] = []
     for bar, answer in zip(song.bars, answers):
         for hit in answer.hits:
+            if bar.index == ending[0] and hit.onset_quarters > ending[1] + ENDING_SLACK_Q:
+                continue
             start = max(0, bar.start_tick + round(hit.onset_quarters * tpq))
             end = max(start + 1, start + round(hit.duration_quarters * tpq))
             drums.append((start, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=hit.pitch,

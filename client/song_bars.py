@@ -13,6 +13,7 @@ from pathlib import Path
 from .live_link import Note
 
 DRUM_CHANNEL = 9
+ENDING_SLACK_Q = 0.125  # the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,17 @@ class SongBars:
         return self._tempo_seconds[at] + (tick - self._tempo_ticks[at]) * self.tempos[at][1] / 1e6 / \
             self.ticks_per_quarter
 
+    def end_stream(self, lead_ticks: int) -> tuple[int, float]:
+        """Cut the bars where the stream ends, one bar after the last one heard (a note starting before its lead), as
+        --mode evaluate --live plays a file (seq2drum.live.playback); returns that last bar's index and how far into
+        it, in quarter notes, its drums play: where the band's last onset heard fell in its bar (ENDING_SLACK_Q more).
+        (-1, 0.0) for a song with no note heard."""
+        heard = [bar.index for bar in self.bars if self.played(bar, lead_ticks)]
+        if not heard:
+            return -1, 0.0
+        del self.bars[heard[-1] + 2:]
+        return heard[-1] + 1, max(note.onset for note in self.played(self.bars[heard[-1]], lead_ticks))
+
     def played(self, bar: Bar, lead_ticks: int) -> list[Note]:
         """The notes of `bar` that start before `lead_ticks` before its end, timed from its start in quarter
         notes, a note still sounding then cut at the lead (its length so far)."""
@@ -72,7 +84,8 @@ class SongBars:
 
 def read_song(path: Path) -> SongBars:
     """The file's band (channel 10 left out) as bars, from the bar where its first note starts (the drums start with
-    the band, as generation's do) to the bar its last note starts in; indices count from that first bar."""
+    the band, as generation's do) to the bar after the one its last note starts in (`end_stream` cuts them where
+    the stream ends); indices count from that first bar."""
     import mido
 
     midi = mido.MidiFile(str(path))
@@ -116,9 +129,10 @@ def read_song(path: Path) -> SongBars:
     first = min((start for part in notes for start, _, _, _ in part), default=0)
     for part in notes:
         part.sort()
-    # from the band's entry to the bar its last note starts in, as --mode evaluate --live plays a file: the stream
-    # ends there, so drums that play on through the band's pauses (the guitar alone) stop within a bar of its last note
-    bars = [bar for bar in bar_list(tpq, meters, tempos, last_onset + 1) if bar.end_tick > first]
+    # from the band's entry to the bar after its last note's, which hears that note: the stream ends there
+    # (`end_stream`), so drums that play on through the band's pauses stop within a bar of its last note
+    through_last = bar_list(tpq, meters, tempos, last_onset + 1)
+    bars = [bar for bar in bar_list(tpq, meters, tempos, through_last[-1].end_tick + 1) if bar.end_tick > first]
     bars = [Bar(index, bar.start_tick, bar.end_tick, bar.numerator, bar.denominator, bar.tempo_bpm)
             for index, bar in enumerate(bars)]
     return SongBars(tpq, names, notes, bars, tempos, meters, file_tempos, file_meters)

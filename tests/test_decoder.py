@@ -482,10 +482,10 @@ def test_a_run_of_4_16_bars_plays_longer_grooves_across_them() -> None:
     for row in range(8):  # the probabilities of a rock bar, a quarter of it per 4/16 bar
         p[row, :4] = 0.05 + 0.8 * rock[4 * (row % 4) : 4 * (row % 4) + 4]
     grooves = Decoder(CODEBOOK, NO_REFINE).grooves
-    grouped, hits = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
+    grouped, hits, _ = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
     assert grouped.all()
     np.testing.assert_array_equal(hits[:4, :4].reshape(16, 9), rock)
-    lone, _ = grooves.short_bar_hits(p[:1], np.full(1, 4), 0.3)
+    lone, _, _ = grooves.short_bar_hits(p[:1], np.full(1, 4), 0.3)
     assert not lone.any()  # a single pickup bar keeps the codebook's short entries
 
 
@@ -509,9 +509,9 @@ def test_runs_of_short_bars_group_into_the_most_played_grooves_whatever_the_tune
     p[:, :4, 1] = np.maximum(p[:, :4, 1], 0.7)
     grooves = GrooveGains(codebook, min_groove_bars=50)
     assert grooves.playable[2]  # a whole 4/4 bar may still play the roll the tuning allows
-    _, rolled = grooves.short_bar_hits(p, np.full(8, 4), 0.3, allowed=grooves.playable)
+    _, rolled, _ = grooves.short_bar_hits(p, np.full(8, 4), 0.3, allowed=grooves.playable)
     np.testing.assert_array_equal(rolled[:4, :4].reshape(16, 9), roll)  # what the tuned floor alone chose
-    grouped, hits = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
+    grouped, hits, _ = grooves.short_bar_hits(p, np.full(8, 4), 0.3)
     assert grouped.all()
     np.testing.assert_array_equal(hits[:4, :4].reshape(16, 9), backbeat)
 

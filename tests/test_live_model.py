@@ -17,11 +17,13 @@ from seq2drum.live.features import live_bar
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.live.playback import play_file, played_bars
 from seq2drum.midi.io import read_midi
+from seq2drum.midi.write import TrackSpec
 from seq2drum.model.causal import causal_masks
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import bar_song
 from seq2drum.song.encode import encode_song
-from tests.builders import backbeat, format1_song_bytes, notes_from_steps, riff, rock_song_bytes, tiny_checkpoint
+from tests.builders import (PPQ, backbeat, format1_song_bytes, notes_from_steps, riff, rock_song_bytes, song_bytes,
+                            tiny_checkpoint)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,38 @@ def test_a_file_played_bar_by_bar_gives_the_same_drums_each_time(drummer: ModelD
     assert first.bars == 8 and len(first.notes)
     np.testing.assert_array_equal(first.notes, second.notes)
     assert read_midi(first.midi_bytes).drum_parts
+
+
+def reluctant(drummer: ModelDrummer) -> ModelDrummer:
+    """The drummer with a lambda no cell passes: its grooves come out empty, as the live model's did where its
+    probabilities sank (the 1/4 songs of the set, and bars of songs whose drummer plays on)."""
+    policy = drummer.policy.replace(lambda_scale=50.0, refine_margin=0.2, rest_threshold=0.0)
+    return ModelDrummer.of(drummer.network.net, drummer.decoder.codebook, drummer.spec, drummer.data_config, policy)
+
+
+def test_a_song_written_in_one_four_is_drummed_in_every_bar(drummer: ModelDrummer) -> None:
+    """A song whose every bar is 1/4 (two songs of the set: the live drummer rested through both after the first
+    beat) is drummed in every bar the guitar plays, even by a drummer whose grooves come out empty (`keeps_time`)."""
+    bars = 32
+    data = song_bytes(notes_from_steps(riff(bars, steps_per_bar=4), length_steps=2), time_signatures=((0, 1, 4),))
+    played = play_file(reluctant(drummer), data, GenerationOptions(), seed=0)
+    quarters = np.bincount(played.notes[:, 0] // PPQ, minlength=bars)[:bars]
+    assert played.bars == bars and (quarters[1:] > 0).all(), quarters
+
+
+def test_the_drums_end_one_bar_after_the_bands_last_note(drummer: ModelDrummer) -> None:
+    """The band (guitar and bass) stops for 4 bars, then ends on one chord in the file's last bar: the drums keep
+    time while it plays (never a rest of the model's, `rest_threshold` 0 here), rest while it is silent, and the
+    stream ends one bar after that chord, the drums with it: at most a 32nd past where the chord fell in its bar."""
+    guitar = notes_from_steps(riff(8), length_steps=2)
+    bass = notes_from_steps([(step, 28) for step in range(0, 8 * 16, 4)], length_steps=4)
+    chord_tick = 12 * 4 * PPQ
+    last = np.array([[chord_tick, chord_tick + PPQ, pitch, 100] for pitch in (40, 47, 52)])
+    data = song_bytes(np.concatenate([guitar, last]), extra=[TrackSpec("Bass", 1, bass, 33)])
+    played = play_file(reluctant(drummer), data, GenerationOptions(), seed=0)
+    starts = played.notes[:, 0]
+    assert all(((starts >= bar * 4 * PPQ) & (starts < (bar + 1) * 4 * PPQ)).any() for bar in range(1, 9))
+    assert chord_tick + 4 * PPQ - PPQ // 8 <= starts.max() <= chord_tick + 4 * PPQ + PPQ // 8
 
 
 def test_a_groove_clip_is_heard_as_the_bar_before_the_song(drummer: ModelDrummer) -> None:

@@ -3,6 +3,8 @@ test named after it fails; if offline and live drift apart again, the parity tes
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -71,7 +73,8 @@ ROCK = entry_of(rock_bar(16))
 
 def test_the_rules_run_in_the_order_the_readme_gives() -> None:
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
-                                                        "refine_cells", "toms_in_fills", "kicks_follow_bass",
+                                                        "refine_cells", "toms_in_fills", "keeps_time",
+                                                        "kicks_follow_bass",
                                                         "ride_sections", "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
@@ -107,6 +110,47 @@ def test_short_bars_play_one_longer_groove_across_a_run_of_four_step_bars() -> N
     alone = decision_of(single)
     rules.short_bars(single, alone)
     assert not alone.hits.any()  # one short bar is no run
+
+
+def test_short_bars_live_go_on_with_the_run_played_before() -> None:
+    """Live a short bar is decided alone: the first opens a run (`ShortRun.open`), the next ones play the following
+    quarters of the same longer groove, as offline plays the run's bars together."""
+    from seq2drum.groove.gains import ShortRun
+
+    rock = CODEBOOK.patterns[ROCK, :16]
+    p = np.zeros((4, S, 9))
+    for row in range(4):  # the probabilities of a rock bar, a quarter of it per 4/16 bar
+        p[row, :4] = 0.05 + 0.8 * rock[4 * row: 4 * row + 4]
+    allowed = Steering(allowed=np.ones(len(CODEBOOK), dtype=bool))
+    offline = decision_of(context_of(p, bar_steps=4, steering=allowed))
+    rules.short_bars(context_of(p, bar_steps=4, steering=allowed), offline)
+    run, played = ShortRun(open=True), []
+    for row in range(4):
+        context = dataclasses.replace(context_of(p[row:row + 1], bar_steps=4, steering=allowed), short_run=run)
+        decision = decision_of(context)
+        rules.short_bars(context, decision)
+        assert decision.grouped is not None and decision.grouped[0] >= 0
+        run = run.after(int(decision.grouped[0]), 4)
+        played.append(decision.hits[0])
+    assert run.bars == 4 and run.entry == offline.grouped[0] == ROCK
+    np.testing.assert_array_equal(np.stack(played), offline.hits)
+
+
+def test_keeps_time_fills_an_empty_bar_live_once_the_band_plays() -> None:
+    """Live, a bar whose groove came out empty while the band plays gets the best groove of its length with hits;
+    offline (keep_time off) an empty bar stays empty: rests are marked there."""
+    p = np.full((2, S, 9), 0.02)
+    p[:, :16, KICK] = 0.05
+    p[:, 4, SNARE] = 0.12
+    context = context_of(p)
+    decision = decision_of(context, [ROCK, ROCK])
+    decision.hits[0] = False  # refined away: every cell far below lambda
+    decision.hits[1] = CODEBOOK.patterns[ROCK]
+    rules.keeps_time(context, decision)
+    assert not decision.hits[0].any()
+    live = dataclasses.replace(context, keep_time=True)
+    rules.keeps_time(live, decision)
+    assert decision.hits[0].any() and (decision.hits[1] == CODEBOOK.patterns[ROCK]).all()
 
 
 def test_refine_cells_adds_sure_cells_drops_unlikely_ones_and_a_style_only_drops() -> None:
@@ -385,8 +429,8 @@ def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkey
     probabilities, calibrated_structure = calibrated(scores, policy)
     offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
-    live, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
-                      structure_edges(scores, policy.crash_phrase_bars))
+    live, _, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
+                         structure_edges(scores, policy.crash_phrase_bars))
     assert (offline.hits == live.hits).all()
     assert (offline.structure == live.structure).all()
     assert offline.grooves.tolist() == live.grooves.tolist()

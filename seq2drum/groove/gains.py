@@ -10,6 +10,8 @@ groove back).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
@@ -27,6 +29,23 @@ TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played a
 # song took a 16-step entry with a snare on most 16ths (227 of 256 steps), where at 500 it plays a backbeat
 GROUPED_MIN_GROOVE_BARS = 500
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
+
+
+class ShortRun(NamedTuple):
+    """The run of short bars just before the bars being decided (live: those played; offline: none): how many bars of
+    `length` steps, the grouped entry they were playing, and whether a run may go on past the bars given (live, the
+    next bars are not known yet, so one short bar opens a run as the song's first of many would offline)."""
+
+    bars: int = 0
+    length: int = 0
+    entry: int = -1
+    open: bool = False
+
+    def after(self, entry: int, length: int) -> ShortRun:
+        """The run after one more bar of `length` steps that played a part of `entry` (-1: no short bar, no run)."""
+        if entry < 0:
+            return ShortRun(open=self.open)
+        return ShortRun(self.bars + 1 if self.length == length else 1, length, entry, self.open)
 
 
 class GrooveGains:
@@ -68,15 +87,17 @@ class GrooveGains:
                 gains[np.ix_(rows, entries)] = flat[rows] @ self.flat[entries].T
         return gains
 
-    def short_bar_hits(self, p: np.ndarray, bar_steps: np.ndarray, lam: float,
-                       allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """For runs of 2+ equal bars of at most SHORT_BAR_STEPS steps: (n,) bool the bars played as groups and
-        (n, S, 9) their hits, each group of k bars playing the entry of k times their length (GROUPED_BAR_STEPS)
-        with the highest gain over the group's probabilities p (n, S, 9) among the most played entries
-        (GROUPED_MIN_GROOVE_BARS), split back across its bars."""
+    def short_bar_hits(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, allowed: np.ndarray | None = None,
+                       before: ShortRun = ShortRun()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For runs of 2+ equal bars of at most SHORT_BAR_STEPS steps: (n,) bool the bars played as groups, (n, S, 9)
+        their hits and (n,) the entry each plays a part of (-1: none), each group of k bars playing the entry of k
+        times their length (GROUPED_BAR_STEPS) with the highest gain over the group's probabilities p (n, S, 9) among
+        the most played entries (GROUPED_MIN_GROOVE_BARS), split back across its bars. A run that goes on from
+        `before` goes on in its group: a group begun there keeps its entry."""
         n, width = len(bar_steps), p.shape[1]
         grouped = np.zeros(n, dtype=bool)
         hits = np.zeros(p.shape, dtype=bool)
+        entries_played = np.full(n, -1, dtype=np.int64)
         playable = self.playable_grouped if allowed is None else allowed
         start = 0
         while start < n:
@@ -86,8 +107,18 @@ class GrooveGains:
                 end += 1
             group = next((m // length for m in GROUPED_BAR_STEPS
                           if m % length == 0 and m <= width and len(self._entries(m, playable))), 0)
-            if length <= SHORT_BAR_STEPS and end - start >= 2 and group >= 2:
-                for first in range(start, end, group):
+            run_before = before.bars if start == 0 and before.length == length else 0
+            is_run = end - start + run_before >= 2 or (before.open and end == n)
+            if length <= SHORT_BAR_STEPS and is_run and group >= 2:
+                first = start
+                phase = run_before % group
+                if phase and before.entry >= 0:  # the rest of a group begun before these bars
+                    rows = np.arange(start, min(start + group - phase, end))
+                    pattern = self.codebook.patterns[before.entry, : group * length].reshape(group, length, -1)
+                    hits[rows, :length] = pattern[phase: phase + len(rows)]
+                    grouped[rows], entries_played[rows] = True, before.entry
+                    first = int(rows[-1]) + 1
+                for first in range(first, end, group):
                     rows = np.arange(first, min(first + group, end))
                     joined = p[rows, :length].reshape(-1, p.shape[2])  # the group's steps in order
                     entries = self._entries(group * length, playable)
@@ -95,9 +126,9 @@ class GrooveGains:
                     best = entries[int(np.argmax(((joined - lam)[None] * cells).sum(axis=(1, 2))))]
                     pattern = self.codebook.patterns[best, : group * length].reshape(group, length, -1)
                     hits[rows, :length] = pattern[: len(rows)]
-                    grouped[rows] = True
+                    grouped[rows], entries_played[rows] = True, best
             start = end
-        return grouped, hits
+        return grouped, hits, entries_played
 
     def _entries(self, length: int, playable: np.ndarray) -> np.ndarray:
         entries = self.codebook.entries_of_length(length)

@@ -22,7 +22,7 @@ from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.gains import GrooveGains
+from seq2drum.groove.gains import GrooveGains, ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
@@ -88,6 +88,10 @@ class BarContext:
     # the crashes before these bars: (crash bars the model expected, crash bars played, bars since the last crash);
     # live, over the bars already played; offline, none
     crashes_before: tuple[float, int, int] = CrashCount()
+    short_run: ShortRun = ShortRun()  # live, the run of short bars played just before (groove.gains `ShortRun`)
+    # live, once the band has played: no bar is left empty and no rest marked (the session rests the drums when the
+    # band stops: a bar's rest cannot be heard before it is played)
+    keep_time: bool = False
 
     @property
     def threshold(self) -> float:
@@ -107,6 +111,7 @@ class BarDecision:
     entry: np.ndarray  # (n,) int64 codebook entry each bar is built on (-1: none, a bar length it lacks)
     marks: np.ndarray  # (n, 3) bool rest, crash, fill (groove.structure's columns)
     edges: np.ndarray  # (n, 3) bool where each mark's edge threshold holds: the song changes there
+    grouped: np.ndarray | None = None  # (n,) int64 the longer entry a run of short bars plays a part of (-1: none)
 
     @classmethod
     def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
@@ -135,9 +140,10 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
 
 
 def short_bars(context: BarContext, decision: BarDecision) -> None:
-    """hits: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`)."""
-    grouped, hits = context.grooves.short_bar_hits(context.p, context.scores.bar_steps, context.threshold,
-                                                   context.steering.allowed)
+    """hits, grouped: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`);
+    live, a run goes on from the bars played (`short_run`)."""
+    grouped, hits, decision.grouped = context.grooves.short_bar_hits(
+        context.p, context.scores.bar_steps, context.threshold, context.steering.allowed, context.short_run)
     decision.hits[grouped] = hits[grouped]
 
 
@@ -160,6 +166,27 @@ def toms_in_fills(context: BarContext, decision: BarDecision) -> None:
         return
     toms = list(TOMS)
     decision.hits[:, :, toms] &= context.p[:, :, toms] > max(context.threshold, TOM_GROOVE_SURE)
+
+
+def keeps_time(context: BarContext, decision: BarDecision) -> None:
+    """hits: live, a bar left empty by its groove plays the groove with hits that gains most in it, of its length or,
+    where the codebook has none (a 1/4 bar), the start of a longer one: the drummer rests only when the band does
+    (live/session.py), never while it plays (validation songs, 5-fold: the live drums fell silent while the band
+    played on through 26-30% of yerida and make_love_to_you, and all of two songs in 1/4, the model's probabilities
+    having sunk below lambda in bars its drummer plays). Offline, rests are marked (`rest_marks`)."""
+    if not context.keep_time:
+        return
+    allowed = context.steering.allowed if context.steering.allowed is not None else context.grooves.playable
+    patterns, lengths = context.codebook.patterns, context.codebook.bar_steps
+    for row in np.flatnonzero(~decision.hits.any(axis=(1, 2))).tolist():
+        length = int(context.scores.bar_steps[row])
+        heads = patterns[:, :length]  # (K, length, 9) each entry's first `length` steps
+        fits = allowed & (heads.any(axis=(1, 2))) & (lengths >= length)
+        fits &= lengths == length if (fits & (lengths == length)).any() else lengths > length
+        if not fits.any():
+            continue
+        gains = ((context.p[row, :length] - context.threshold)[None] * heads).sum(axis=(1, 2))
+        decision.hits[row, :length] = heads[int(np.argmax(np.where(fits, gains, -np.inf)))]
 
 
 def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
@@ -206,7 +233,7 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
-                                  kicks_follow_bass, ride_sections, given_pattern, backbeat)
+                                  keeps_time, kicks_follow_bass, ride_sections, given_pattern, backbeat)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure

@@ -29,6 +29,7 @@ from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation, steer_gains
 from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarContext, BarDecision, CrashCount
@@ -78,6 +79,7 @@ class LiveState:
     loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
     bass: np.ndarray | None = None  # (S,) bool the steps a bass part struck in the last bar read (None: no bass)
     crashes: tuple[float, int, int] = CrashCount()  # groove.rules `crash_marks`'s count over the bars played
+    short: ShortRun = ShortRun(open=True)  # the run of short bars (4/16, 1/4) played so far, and its grouped entry
     streak: int = 0  # bars running the last bar's groove has played
     band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
     band_changed: bool = False  # a part entered or left in the last bar read
@@ -219,7 +221,7 @@ class ModelDrummer:
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
-        take, p, crashes = self._decide(state, scores, bar, position)
+        take, p, crashes, short = self._decide(state, scores, bar, position)
         streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
@@ -231,9 +233,9 @@ class ModelDrummer:
         decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
         state = replace(state, last=(bar.index, int(ahead[2])), streak=streak)
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
-            return take, scores, replace(state, pending=decided)
+            return take, scores, replace(state, pending=decided, short=short)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
-                                     totals=totals, crashes=crashes)
+                                     totals=totals, crashes=crashes, short=short)
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
@@ -258,8 +260,8 @@ class ModelDrummer:
         return state.bass[None]
 
     def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
-                position: int) -> tuple[Take, np.ndarray, tuple[float, int, int]]:
-        """The bar's take, its calibrated probabilities and the crash count after it. The controls apply as generation
+                position: int) -> tuple[Take, np.ndarray, tuple[float, int, int], ShortRun]:
+        """The bar's take, its calibrated probabilities, the crash count and the run of short bars after it. The controls apply as generation
         applies them (groove.controls), per bar: a style's grooves, density (groove.density: hits added or thinned as
         a drummer would), fills and crashes every N bars from the band's first bar, the time-keeping voice, dynamics."""
         options = state.options
@@ -274,15 +276,15 @@ class ModelDrummer:
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
                 and not edges[0, CRASH_COLUMN])
-        take, crashes = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering, bar.index,
-                                   edges, hold)
+        take, crashes, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
+                                          bar.index, edges, hold)
         if options.density != 1.0:
             take.density_reached = apply_density(take, p, scores, options.density)
         if options.crashes == "none":
             controls.without_groove_crashes(take, scores)
         controls.set_cymbal(take, scores, options.cymbal)
         controls.scale_dynamics(take, options.dynamics)
-        return take, p, crashes
+        return take, p, crashes, short
 
     def _style(self, options: GenerationOptions, bar: BarClock) -> np.ndarray | None:
         """The entries `options.style` allows in this bar's meter (None: any; also for a style that has no groove in
@@ -317,25 +319,28 @@ class ModelDrummer:
 
 def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
                structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
-               hold: bool = False) -> tuple[Take, tuple[float, int, int]]:
+               hold: bool = False) -> tuple[Take, tuple[float, int, int], ShortRun]:
     """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided as `Decoder._take` decides a song,
     online: the groove chosen greedily with the stay bonus for the last bar's, in rounds that refine lambda from the
     running expected F1, each followed by the groove rules; then the structure rules (groove.rules), `edges` (1, 3)
     where their edge thresholds hold. The take's threshold is lambda (the state keeps it for the next bar); the
-    crash count after the bar comes with it (`crash_marks` counts over the bars played). With `hold` the bar keeps
-    the last bar's groove (`state.groove`) where it fits the bar."""
+    crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short bars
+    (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
+    (`state.groove`) where it fits the bar."""
     rng = np.random.default_rng([state.seed, 3, bar_index])
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
-                         bass_silent=bass_silence(scores), crashes_before=state.crashes)
+                         bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
+                         keep_time=state.started, allow_rests=not state.started)
     decision, context = _groove(decoder, context, state, rng, edges, hold)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits
     velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
     take = Take(hits, velocity, offset, decision.entry.copy(), {}, 0.0, decision.marks, context.lam)
-    return take, rules.crashes_after(context, decision)
+    grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
+    return take, rules.crashes_after(context, decision), state.short.after(grouped, int(scores.bar_steps[0]))
 
 
 def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.random.Generator,

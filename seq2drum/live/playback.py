@@ -12,7 +12,7 @@ would be. The drums come back as notes on the file's clock and as MIDI bytes, as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,11 @@ from seq2drum.midi.roles import GUITAR, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, drums_to_grid
+
+
+# the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after (as the DAW helper's
+# --simulate, client/song_bars.py, which imports nothing of seq2drum's)
+ENDING_SLACK_Q = 0.125
 
 
 @dataclass
@@ -67,29 +72,38 @@ def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarC
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
               groove: bytes | None = None) -> LivePlay:
-    """Play a file to `drummer` (a `ModelDrummer`) bar by bar and gather its drums."""
+    """Play a file to `drummer` (a `ModelDrummer`) bar by bar and gather its drums. The stream ends one bar after the
+    band's last onset heard: the bar after the last heard one (a bar past the file's end, in its last meter and
+    tempo, where the music ends in its last bar) plays up to where that onset fell in its bar (`ENDING_SLACK_Q`)."""
     prepared = prepare(midi_bytes, options, drummer.data_config, drummer.spec)
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
     given = prepared.given
     session = LiveSession(ROLE_NAMES, drummer.begin(options, seed, groove), rest_after=options.rest_after)
     previous: tuple[BarClock, list[PlayedNote]] | None = None
-    written = []
-    for clock, played in played_bars(prepared, drummer.lead_quarters):
-        heard = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLE_NAMES.index(n.role))
-                 for n in (previous[1] if previous else ())]
-        call = session.take(clock.index, clock.numerator, clock.denominator, clock.tempo_bpm, heard)
+    bars = played_bars(prepared, drummer.lead_quarters)
+    if bars and bars[-1][1]:  # the music's last bar is the file's: one bar more hears it
+        bars.append((replace(bars[-1][0], index=bars[-1][0].index + 1), []))
+    heard = [index for index, (_, played) in enumerate(bars) if played]
+    ending = (heard[-1] + 1, max(note.onset for note in bars[heard[-1]][1])) if heard else (-1, 0.0)
+    written, start = [], 0
+    for index, (clock, played) in enumerate(bars):
+        incoming = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLE_NAMES.index(n.role))
+                    for n in (previous[1] if previous else ())]
+        call = session.take(clock.index, clock.numerator, clock.denominator, clock.tempo_bpm, incoming)
         hits = []  # the band has left 2 bars silent: the drums rest, as the server's stream does
         if call is not None:
             hits, session.state = run_call(drummer, session.state, call)
-        state = session.state
+        if index == ending[0]:
+            hits = [hit for hit in hits if hit.onset <= ending[1] + ENDING_SLACK_Q]
         row = prepared.encoded.first_bar + clock.index
-        start = int(grid.step_to_tick(int(grid.bars[row, BAR_START])))
-        if given is not None and given.covered[clock.index]:  # the user's drums play this bar, and are heard
-            session.state = drummer.hear(state, given.hits[clock.index])
+        start = int(grid.step_to_tick(int(grid.bars[row, BAR_START]))) if row < len(grid.bars) else start
+        if given is not None and clock.index < len(given.covered) and given.covered[clock.index]:
+            session.state = drummer.hear(session.state, given.hits[clock.index])  # the user's drums, heard
             session.sounded()
         else:
             written.append(_ticks(hits, start, tpq))
+        start += round(clock.quarters * tpq)  # where a bar past the file's end starts
         previous = (clock, played)
     notes = np.concatenate(written) if written else np.zeros((0, 4), dtype=np.int64)
     if given is not None:
