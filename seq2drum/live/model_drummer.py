@@ -261,9 +261,10 @@ class ModelDrummer:
 
     def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
                 position: int) -> tuple[Take, np.ndarray, tuple[float, int, int], ShortRun]:
-        """The bar's take, its calibrated probabilities, the crash count and the run of short bars after it. The controls apply as generation
-        applies them (groove.controls), per bar: a style's grooves, density (groove.density: hits added or thinned as
-        a drummer would), fills and crashes every N bars from the band's first bar, the time-keeping voice, dynamics."""
+        """The bar's take, its calibrated probabilities, the crash count and the run of short bars after it. The
+        controls apply as generation applies them (groove.controls), per bar: a style's grooves, density
+        (groove.density: hits added or thinned as a drummer would), fills and crashes every N bars from the band's
+        first bar, the time-keeping voice, dynamics."""
         options = state.options
         p, structure = calibrated(scores, self.policy)
         fills = every_bar(options.fills, position, closing=True)
