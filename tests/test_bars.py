@@ -59,6 +59,26 @@ def test_bars_and_steps_convert_both_ways() -> None:
     np.testing.assert_array_equal(back, encoded.drums.hits)
 
 
+def test_a_bar_longer_than_the_pattern_ends_on_the_patterns_last_beat() -> None:
+    """A 9/4 bar (36 steps) plays its 32-step pattern with a beat repeated before the last, so a fill written on the
+    pattern's last beat closes the bar and the downbeat's crash is not played again inside it (it was: the pattern
+    repeated from its start, a 9/4 song got its fills a beat early, the checklist's weak_fills)."""
+    from seq2drum.midi.drums import CRASH, LOW_TOM
+    from seq2drum.song.bars import pattern_steps
+
+    guitar = [(s, 40) for s in range(0, 72, 2)]
+    encoded = encode_song(read_midi(song_bytes(notes_from_steps(guitar), time_signatures=((0, 9, 4),))), DataConfig(),
+                          with_drums=False)
+    pattern = np.zeros((2, 32, 9), dtype=bool)
+    pattern[:, 0, CRASH] = True
+    pattern[:, 28:32, LOW_TOM] = True  # a fill on the pattern's last beat
+    steps = bars_to_steps(pattern, encoded.grid, encoded.first_bar)
+    assert encoded.grid.bars[0, 1] == 36
+    assert steps[32:36, LOW_TOM].all() and not steps[:32, LOW_TOM].any()
+    assert np.flatnonzero(steps[:, CRASH]).tolist() == [0, 36]
+    np.testing.assert_array_equal(pattern_steps(np.arange(16), 16, 32, 4), np.arange(16))  # shorter bars as they are
+
+
 def test_last_onset_is_found_in_its_bar() -> None:
     song = bar_song(encode_song(read_midi(song_bytes(notes_from_steps(riff(3)))), DataConfig(), with_drums=False), SPEC)
     assert song.last_onset == (2, 14)

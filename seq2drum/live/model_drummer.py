@@ -46,6 +46,7 @@ from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.shipped import DEFAULT_CHECKPOINT
+from seq2drum.song.bars import pattern_steps
 from seq2drum.song.columns import FeatureSpec
 from seq2drum.song.grid import DrumGrid, grid_to_drums, is_compound
 
@@ -305,7 +306,7 @@ class ModelDrummer:
         options = state.options
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
         n = grid.n_steps
-        steps = np.arange(n) % hits.shape[0]  # a bar longer than the model's repeats its pattern, as offline
+        steps = pattern_steps(np.arange(n), n, hits.shape[0], grid.beat_steps()[0])  # a longer bar, as offline
         decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
                            np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
         rng = np.random.default_rng([state.seed, 2, bar.index])

@@ -151,7 +151,7 @@ def per_bar(values: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray:
 
 def bars_to_steps(per_bar: np.ndarray, grid: Grid, first_bar: int, n_steps_out: int | None = None) -> np.ndarray:
     """Inverse of the per-bar layout: (n_bars, S, ...) -> (grid.n_steps, ...), bars before `first_bar` empty;
-    a bar longer than S repeats its pattern from the start."""
+    a bar longer than S plays its pattern as `pattern_steps` lays it out (its last beat at the bar's end)."""
     out = np.zeros((n_steps_out or grid.n_steps, *per_bar.shape[2:]), dtype=per_bar.dtype)
     bars = grid.bars[first_bar : first_bar + len(per_bar)]
     if not len(bars):
@@ -160,6 +160,25 @@ def bars_to_steps(per_bar: np.ndarray, grid: Grid, first_bar: int, n_steps_out: 
     rows = np.repeat(np.arange(len(bars)), lengths)  # (steps,) the bar of each step, bars being contiguous
     in_bar = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     start = int(bars[0, BAR_START])
-    out[start : start + len(rows)] = per_bar[rows, in_bar % per_bar.shape[1]]
+    beats = grid.beat_steps()[bars[:, BAR_START]]
+    steps = pattern_steps(in_bar, np.repeat(lengths, lengths), per_bar.shape[1], np.repeat(beats, lengths))
+    out[start : start + len(rows)] = per_bar[rows, steps]
     return out
 
+
+def pattern_steps(in_bar: np.ndarray, bar_steps: np.ndarray | int, width: int,
+                  beat_steps: np.ndarray | int) -> np.ndarray:
+    """The step of a bar's pattern (of `width` steps) that each step `in_bar` of a bar of `bar_steps` plays. A bar no
+    longer than the pattern plays it as it is; a longer one (9/4 in 16ths is 36 steps of 32) plays the pattern up to
+    its last beat, repeats the whole beats just before that to fill the bar, and ends on the pattern's last beat, so a fill
+    written there closes the bar (repeating the pattern from its start put the fill inside the bar and the
+    downbeat's crash at its end)."""
+    in_bar, bar_steps = np.asarray(in_bar), np.asarray(bar_steps)
+    beat = np.clip(np.asarray(beat_steps), 1, width // 2)
+    head = width - beat  # the pattern's steps before its last beat
+    over = bar_steps - width
+    # the whole beats repeated, never the first (its downbeat may hold the bar's crash)
+    chunk = np.maximum(beat, np.minimum(np.maximum(over, 1), head - beat) // beat * beat)
+    repeated = head - chunk + (in_bar - head) % chunk
+    long_bar = np.where(in_bar < head, in_bar, np.where(in_bar >= bar_steps - beat, in_bar - over, repeated))
+    return np.where(bar_steps <= width, in_bar, long_bar).astype(np.int64)
