@@ -168,11 +168,11 @@ def bars_to_steps(per_bar: np.ndarray, grid: Grid, first_bar: int, n_steps_out: 
 
 def pattern_steps(in_bar: np.ndarray, bar_steps: np.ndarray | int, width: int,
                   beat_steps: np.ndarray | int) -> np.ndarray:
-    """The step of a bar's pattern (of `width` steps) that each step `in_bar` of a bar of `bar_steps` plays. A bar no
-    longer than the pattern plays it as it is; a longer one (9/4 in 16ths is 36 steps of 32) plays the pattern up to
-    its last beat, repeats the whole beats just before that to fill the bar, and ends on the pattern's last beat, so a fill
-    written there closes the bar (repeating the pattern from its start put the fill inside the bar and the
-    downbeat's crash at its end)."""
+    """The step of a bar's pattern (of `width` steps) that each step `in_bar` of a bar of `bar_steps` plays. A bar
+    no longer than the pattern plays it as it is; a longer one (9/4 in 16ths is 36 steps of 32) plays the pattern up
+    to its last beat, repeats the whole beats just before that to fill the bar, and ends on the pattern's last beat,
+    so a fill written there closes the bar (repeating the pattern from its start put the fill inside the bar and
+    the downbeat's crash at its end)."""
     in_bar, bar_steps = np.asarray(in_bar), np.asarray(bar_steps)
     beat = np.clip(np.asarray(beat_steps), 1, width // 2)
     head = width - beat  # the pattern's steps before its last beat
