@@ -15,13 +15,30 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.studio.app import Studio, create_app
-from seq2drum.studio.backends import LocalBackend, RemoteBackend
+from seq2drum.studio.backends import LocalBackend, RemoteBackend, StudioBusyError
 from seq2drum.studio.serve import address_of, allowed_hosts, listen, web_server
 from seq2drum.studio.store import Store
 from server.config import ServerConfig
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER_ARGS = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+
+
+class IdleBackend:
+    """A backend that makes no drums (generation is refused as busy): for tests of the studio's own limits, files and
+    routes, without the seconds it takes to start worker processes."""
+
+    def start(self) -> str:
+        return "no model (a test's idle backend)"
+
+    async def generate(self, midi: bytes, options: Any) -> Any:
+        raise StudioBusyError("this test studio makes no drums")
+
+    def sweep(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class StudioThread:
@@ -31,8 +48,8 @@ class StudioThread:
             urllib.request.urlopen(studio.url + "api/config")
     """
 
-    def __init__(self, backend: LocalBackend | RemoteBackend, config: ServerConfig, host: str = "127.0.0.1",
-                 ttl_s: float = 600.0, parent: Path | None = None) -> None:
+    def __init__(self, backend: LocalBackend | RemoteBackend | IdleBackend, config: ServerConfig,
+                 host: str = "127.0.0.1", ttl_s: float = 600.0, parent: Path | None = None) -> None:
         self.backend = backend
         self.config = config
         self.store = Store(ttl_s=ttl_s, parent=parent)

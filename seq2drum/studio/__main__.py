@@ -95,12 +95,15 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = studio_config(args)
-        if args.server:
-            backend = RemoteBackend(args.server, config, tls_ca=args.tls_ca, token=read_token(args.token_file))
-        else:
-            backend = LocalBackend(args.checkpoint, config)
+        token = read_token(args.token_file) if args.server else ""
         sock = listen(args.host, args.port)
     except (Seq2DrumError, OSError) as exc:
+        return fail(str(exc))
+    try:
+        backend = (RemoteBackend(args.server, config, tls_ca=args.tls_ca, token=token) if args.server
+                   else LocalBackend(args.checkpoint, config))
+    except Seq2DrumError as exc:
+        sock.close()
         return fail(str(exc))
     store = Store(ttl_s=args.keep_minutes * 60, max_bytes=max(1 << 30, 4 * config.max_stream_bytes))
     try:
