@@ -16,6 +16,7 @@ import signal
 import sys
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seq2drum.credentials import TOKEN_ENV, read_token
 from seq2drum.errors import ConfigError, Seq2DrumError
@@ -25,6 +26,9 @@ from .app import Studio, create_app
 from .backends import LocalBackend, RemoteBackend, sibling
 from .serve import address_of, allowed_hosts, listen, web_server
 from .store import Store
+
+if TYPE_CHECKING:  # found through `sibling` at run time
+    from server.config import ServerConfig
 
 EXIT_USAGE = 2
 DEFAULT_PORT = 8765
@@ -67,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def studio_config(args: argparse.Namespace) -> object:
+def studio_config(args: argparse.Namespace) -> ServerConfig:
     """The server's limits (`ServerConfig`) the flags ask for; ConfigError naming a value out of range."""
     config_module = sibling("server.config")
     if not 1 / 1024 <= args.max_upload_mib <= 1024:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from seq2drum.errors import Seq2DrumError, escape_controls
+from seq2drum.errors import ConfigError, Seq2DrumError, escape_controls
 from seq2drum.options import GenerationOptions
 
 if TYPE_CHECKING:  # the same classes, found through `sibling` at run time
@@ -112,8 +112,8 @@ class RemoteBackend:
         try:
             self.client = client.DrumClient(servers, timeout_s=config.max_job_s, wait_s=wait_s, tls_ca=tls_ca,
                                             token=token)
-        except client.HelperError as exc:
-            raise StudioBusyError(str(exc)) from None
+        except client.HelperError as exc:  # a --server list or --tls-ca that cannot be used
+            raise ConfigError(str(exc)) from None
         self._calls = 0  # songs sent and not yet answered: at most workers + max_waiting, as a local studio
 
     def start(self) -> str:
