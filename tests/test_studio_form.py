@@ -48,8 +48,10 @@ def test_empty_answers_are_the_defaults_and_values_are_read_as_the_flags_are() -
     ({"groove_midi": "A" * (MAX_GROOVE_CLIP_BYTES * 2)}, True, "the groove clip holds more than"),
     ({"groove_midi": "not base64!"}, True, "argument --groove: the clip did not arrive as base64"),
     ({"density": "9"}, True, "density must be 0.25-4"),
+    ({"seed": "9" * 4000}, True, "argument --seed: 4,000 characters, more than any valid value"),
+    ({"style": "x" * 100_000}, True, "argument --style: 100,000 characters, more than any valid value"),
 ], ids=["int", "float", "switch", "bars-with-song", "nothing-without-bars", "unknown", "big-clip", "bad-clip",
-        "range"])
+        "range", "long-number", "long-text"])
 def test_a_wrong_answer_is_one_line_saying_what_is_wrong(answers: dict, song: bool, message: str) -> None:
     with pytest.raises(ConfigError) as refused:
         options_from_form(answers, song)
@@ -58,6 +60,6 @@ def test_a_wrong_answer_is_one_line_saying_what_is_wrong(answers: dict, song: bo
 
 def test_a_request_that_is_not_the_pages_json_is_refused() -> None:
     assert read_form(b'{"song": null, "options": {"bars": 2}}') == (None, GenerationOptions(bars=2))
-    for body in (b"\xff", b"[1]", b'{"song": 3}'):
+    for body in (b"\xff", b"[1]", b'{"song": 3}', b"[" * 200_000):
         with pytest.raises(ConfigError):
             read_form(body)

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from seq2drum.errors import ConfigError
+from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTION_BY_NAME, OPTIONS, GenerationOptions, Option
 
 # Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), or
@@ -23,6 +24,8 @@ SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions
 NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
 _KINDS = {int: "int", float: "float", bool: "bool", str: "str", bytes: "file"}
 MAX_FORM_BYTES = MAX_GROOVE_CLIP_BYTES * 4 // 3 + 64 * 1024  # a groove clip in base64 and the other options
+MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS  # the longest text option a person writes, as the server takes it
+MAX_NUMBER_CHARS = 40
 
 
 def default_words(option: Option) -> str:
@@ -61,6 +64,8 @@ def _value(option: Option, value: Any) -> Any:
         except (binascii.Error, ValueError):
             raise ConfigError(f"argument {option.flag}: the clip did not arrive as base64; choose it again") from None
     text = str(value).strip()
+    if len(text) > (MAX_OPTION_CHARS if kind is str else MAX_NUMBER_CHARS):  # before anything reads or quotes it
+        raise ConfigError(f"argument {option.flag}: {len(text):,} characters, more than any valid value")
     if kind is str:
         return text
     try:
@@ -99,7 +104,7 @@ def read_form(body: bytes) -> tuple[str | None, GenerationOptions]:
     """A generation request's JSON body -> (the song's id, or None for drums from nothing; its options)."""
     try:
         request = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[... nested deep
         raise ConfigError("the request is not the page's JSON; reload the page") from None
     if not isinstance(request, dict) or not isinstance(request.get("song"), (str, type(None))):
         raise ConfigError("the request names no song; reload the page")

@@ -39,12 +39,12 @@ class UploadTooSlowError(Seq2DrumError):
 
 class Limits:
     """Counts what runs at once (uploads, renders) and reads request bodies within the config's limits. Used from
-    the event loop only."""
+    one event loop only."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.uploads = 0
-        self.renders = 0
+        self.renders = asyncio.Semaphore(config.workers)
 
     @staticmethod
     def too_large(what: str, size: int | None, max_bytes: int, hint: str = SONG_HINT) -> UploadTooLargeError:
@@ -90,16 +90,9 @@ class Limits:
         finally:
             self.uploads -= 1
 
-    @contextlib.asynccontextmanager
-    async def render_slot(self) -> AsyncIterator[None]:
+    def render_slot(self) -> asyncio.Semaphore:
         """One of `workers` audio renders at once (the cores the studio was given); the others wait in line."""
-        while self.renders >= self.config.workers:
-            await asyncio.sleep(0.05)
-        self.renders += 1
-        try:
-            yield
-        finally:
-            self.renders -= 1
+        return self.renders
 
 
 def one_line(text: str) -> str:
