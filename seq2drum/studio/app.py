@@ -93,11 +93,17 @@ class Studio:
         target = take.derived(kind)
         if target.exists():
             return target
-        if target not in self._making:
-            song = session.song(take.song_id).path if take.song_id is not None else None
-            self._making[target] = asyncio.create_task(self._make(take.path, song, kind, target))
-            self._making[target].add_done_callback(lambda _: self._making.pop(target, None))
-        path = await asyncio.shield(self._making[target])
+        making = self._making.get(target)
+        if making is not None:
+            return await asyncio.shield(making)
+        song = session.song(take.song_id).path if take.song_id is not None else None
+        making = self._making[target] = asyncio.create_task(self._make(take.path, song, kind, target))
+        making.add_done_callback(lambda _: self._making.pop(target, None))
+        try:
+            path = await asyncio.shield(making)
+        except OSError:
+            self.store.get(session.id)  # SessionGoneError when the page closed meanwhile (its folder went)
+            raise
         self.store.count(session, path)
         return path
 
@@ -176,6 +182,7 @@ async def upload_song(studio: Studio, request: Request) -> dict[str, Any]:
     async with studio.limits.upload_slot():
         data = await studio.limits.receive(request, studio.config.max_stream_bytes, label)
         view = await asyncio.to_thread(lambda: song_view(read_song(data, label, studio.config.limits)))
+    session = studio.store.get(session.id)  # still there after the wait
     song_id = studio.store.add_song(session, label, data)
     return {"song": song_id, "label": label, **view}
 
