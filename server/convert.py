@@ -59,6 +59,18 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
     return GenerationOptions(**values)
 
 
+def options_to_proto(options: GenerationOptions) -> seq2drum_pb2.GenerationOptions:
+    """`GenerationOptions` -> proto options, the inverse of `options_from_proto`: each option that differs from its
+    default is set, the others left unset (the server's default is the same dataclass's). The studio sends a page's
+    options to running servers this way."""
+    message = seq2drum_pb2.GenerationOptions()
+    for option in OPTIONS:
+        value = getattr(options, option.name)
+        if value is not None and value != option.default:
+            setattr(message, option.proto_name, value)
+    return message
+
+
 def metadata_to_proto(result: JobResult, server_ms: float, take: int = 1) -> seq2drum_pb2.GenerationMetadata:
     """The metadata of one take (1 = `result.midi_bytes`, k > 1 = `result.more_takes[k - 2]`)."""
     midi, hits = (result.midi_bytes, result.n_hits) if take == 1 else result.more_takes[take - 2]

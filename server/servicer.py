@@ -12,25 +12,24 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from concurrent import futures
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 
-from seq2drum.errors import Seq2DrumError, escape_controls
+from seq2drum.errors import escape_controls
 from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
-from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .config import MESSAGE_ENVELOPE_BYTES
 from .live_stream import PlayAlongStreams
 from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
-from .status import (DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
+from .jobs import SongRunner
+from .status import (DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
                      UndecodableRequest, status_for)
 from .memory import MiB, release_memory
 from .pool import WorkerPool
-from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerLostError
+from .workers import JobResult
 
 if TYPE_CHECKING:
     from .config import ServerConfig
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("seq2drum.server")
 
 _TRIM_DELAY_S = 0.2  # after the last call in flight ends, before the heap is trimmed
-_LOST_WORKER_RETRIES = 3  # workers found dead before they took a song, tried past before giving up
 _DEADLINE_SLACK_S = 0.05  # grpc may cancel a handler a moment before the deadline by this process's clock
 
 
@@ -115,32 +113,16 @@ def _trim_when_idle() -> None:
         asyncio.get_running_loop().run_in_executor(None, release_memory)
 
 
-def _check_active(context: grpc.aio.ServicerContext, stage: str) -> None:
-    """Refuse to start work whose deadline has passed."""
-    remaining_s = context.time_remaining()
-    if remaining_s is not None and remaining_s <= 0:
-        raise DeadlinePassedError(f"the deadline passed {stage}")
-
-
-def _consume(future: asyncio.Future[Any]) -> None:
-    """An abandoned job's future ends with the worker's EOF; read it so asyncio does not log it as unhandled."""
-    if not future.cancelled():
-        future.exception()
-
-
 class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     """Validate, hand the job to a worker, convert back. No model code here."""
 
     def __init__(self, pool: WorkerPool, config: ServerConfig) -> None:
         self._pool = pool
         self._config = config
-        self._limits = config.limits
         self._uploads = 0
-        self._line = WorkerLine(pool, config.max_waiting)
+        self._runner = SongRunner(pool, config)
         self._model_info = model_info_to_proto(pool.model_info, config)
-        # one thread per job in flight, blocked on its worker's pipe
-        self._waiters = futures.ThreadPoolExecutor(max_workers=config.workers + 2, thread_name_prefix="seq2drum-job")
-        self._streams = PlayAlongStreams(pool, self._line, config, self._waiters)
+        self._streams = PlayAlongStreams(pool, self._runner.line, config, self._runner.waiters)
 
     async def Generate(
         self, request: seq2drum_pb2.GenerateRequest, context: grpc.aio.ServicerContext
@@ -278,63 +260,12 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         raise StreamProtocolError(f"GenerateStream: message {index + 1} carries neither options nor MIDI bytes")
 
     async def _generate(
-        self, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call
+        self, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call | None
     ) -> tuple[JobResult, float]:
-        """Take a worker (waiting in line behind at most `max_waiting` others), run the job on it, and kill it if the
-        client goes or the deadline passes."""
-        started = time.perf_counter()
-        _check_active(context, "before the song was read")
-        if not self._pool.serving:
-            raise ServerBusyError(f"this server has no worker that can run right now ({self._pool.start_problem}); "
-                                  "it keeps trying: try again later")
-        for attempt in range(_LOST_WORKER_RETRIES + 1):
-            try:
-                worker = await self._line.take(context.time_remaining())
-            except LineFullError:
-                raise ServerBusyError(f"the server is busy with {self._config.workers} songs and "
-                                      f"{self._line.waiting} more waiting; try again in a few seconds") from None
-            except LineDeadlineError:
-                raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
-            try:
-                return await self._run_on(worker, midi, options, context, call, started)
-            except WorkerLostError:  # killed while idle, before it read the song: another worker takes it
-                if attempt == _LOST_WORKER_RETRIES:
-                    raise
-                log.warning("%s: worker %s was gone before it took the song; trying another", call.method,
-                            worker.process.pid)
-            finally:
-                self._line.freed()  # the worker went back (or was replaced): the next song in line looks
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    async def _run_on(
-        self, worker: Worker, midi: bytes, options: GenerationOptions, context: grpc.aio.ServicerContext, call: _Call,
-        started: float,
-    ) -> tuple[JobResult, float]:
-        job = Job(midi, options, self._limits)
-        future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
-        remaining_s = context.time_remaining()
-        limit_s = self._config.max_job_s
-        try:
-            timeout_s = limit_s if remaining_s is None else min(remaining_s, limit_s)
-            result = await asyncio.wait_for(asyncio.shield(future), timeout=timeout_s)
-        except asyncio.TimeoutError:
-            future.add_done_callback(_consume)
-            self._pool.discard(worker)
-            if remaining_s is None or limit_s < remaining_s:
-                raise JobTooLongError(f"the song took longer than this server's limit of {limit_s:g} s per song; "
-                                      "the work was stopped: send a shorter song or fewer parts") from None
-            raise DeadlinePassedError("the deadline passed while the song was being read or generated; "
-                                      "the work was stopped") from None
-        except asyncio.CancelledError:
-            future.add_done_callback(_consume)
-            self._pool.discard(worker)
-            raise
-        except WorkerCrashedError:
-            self._pool.discard(worker)
-            raise
-        except Seq2DrumError:
-            self._pool.release(worker)
-            raise
-        self._pool.release(worker, result)
-        call.bars = result.bars
-        return result, (time.perf_counter() - started) * 1000
+        """Run the song on a worker (server.jobs: the line, the job limit, the worker killed if the client goes or the
+        deadline passes)."""
+        method = call.method if call is not None else "Generate"
+        result, server_ms = await self._runner.run(midi, options, context.time_remaining, method)
+        if call is not None:
+            call.bars = result.bars
+        return result, server_ms

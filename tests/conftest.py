@@ -71,7 +71,9 @@ def song_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_unexpected_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Every test also checks that no request hit the server's INTERNAL path (an exception it did not expect)."""
+    """Every test also checks that no request hit the server's or the studio's INTERNAL path (an exception it did not
+    expect)."""
     yield
-    unexpected = [r.getMessage() for r in caplog.records if r.name == "seq2drum.server" and r.levelno >= logging.ERROR]
+    unexpected = [r.getMessage() for r in caplog.records
+                  if r.name in ("seq2drum.server", "seq2drum.studio") and r.levelno >= logging.ERROR]
     assert not unexpected, unexpected

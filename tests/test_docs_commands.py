@@ -58,10 +58,12 @@ SKIPPED: list[tuple[str, str]] = [
                                 " (tests/test_live_play.py runs --simulate)")),
     (r"daw_helper.*--watch", "watches a folder until Ctrl-C (tests/test_client.py runs the watcher)"),
 ]
-RUNNABLE = re.compile(r"^(python main\.py|seq2drum |python -m client\.daw_helper|python -m server|openssl |python -c )")
+RUNNABLE = re.compile(r"^(python main\.py|seq2drum |python -m client\.daw_helper|python -m server"
+                      r"|python -m seq2drum\.studio|openssl |python -c )")
 KIT_MAP = {"kick": 36, "snare": 40, "closed_hat": 22, "open_hat": 26}  # the example of docs/controls.md
 SONG_NAMES = ("song.mid", "My song.mid", "Verse riff.mid", "arrangement.mid")
 RUN_FOLDERS = ("runs/mine", "runs/ens", "runs/X")  # run folders the docs name, given a tiny model here
+SERVING = ("python -m server", "python -m seq2drum.studio")  # started, waited for and stopped with SIGTERM
 
 
 @dataclass(frozen=True)
@@ -228,9 +230,9 @@ def run_helper(words: list[str], folder: Path, address: str) -> subprocess.Compl
                           timeout=120, check=False)
 
 
-def run_server(words: list[str], folder: Path) -> tuple[int, str]:
-    """Start the server as documented (on port 0 where no port is given, so it cannot collide), wait for its
-    'listening' line, stop it with SIGTERM: it must exit 0."""
+def run_server(words: list[str], folder: Path, ready: str = "listening on") -> tuple[int, str]:
+    """Start the server (or the studio) as documented (on port 0 where no port is given, so it cannot collide), wait
+    for its `ready` line, stop it with SIGTERM: it must exit 0."""
     if "--port" not in words:
         words = [*words, "--port", "0"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
@@ -238,7 +240,7 @@ def run_server(words: list[str], folder: Path) -> tuple[int, str]:
                                stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline() if process.stdout else ""
-        assert "listening on" in line, (line, process.stderr.read() if process.stderr else "")
+        assert ready in line, (line, process.stderr.read() if process.stderr else "")
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
         return process.returncode, err
@@ -249,8 +251,9 @@ def run_server(words: list[str], folder: Path) -> tuple[int, str]:
 
 
 def with_marks(command: Command) -> object:
-    """`python -m server` starts the real server (workers, the model): several seconds, so marked slow."""
-    slow = command.text.startswith("python -m server") and skip_reason(command.text) is None
+    """`python -m server` and `python -m seq2drum.studio` start the real server or studio (workers, the model):
+    several seconds, so marked slow."""
+    slow = command.text.startswith(SERVING) and skip_reason(command.text) is None
     return pytest.param(command, id=command.id, marks=[pytest.mark.slow] if slow else [])
 
 
@@ -271,8 +274,8 @@ def test_documented_command(command: Command, request: pytest.FixtureRequest) ->
         return
     if "--tls-cert" in words:
         make_certificate_and_token(folder)
-    if command.text.startswith("python -m server"):
-        code, err = run_server(words[1:], folder)
+    if command.text.startswith(SERVING):
+        code, err = run_server(words[1:], folder, "listening on" if "server" in words[2] else "seq2drum studio: http")
         assert code == 0, err[-2000:]
     elif command.text.startswith("python -m client.daw_helper"):
         done = run_helper(words[1:], folder, request.getfixturevalue("server_address"))
@@ -284,7 +287,7 @@ def test_documented_command(command: Command, request: pytest.FixtureRequest) ->
         args = words[2:] if words[0] == "python" else words[1:]  # python main.py ... | seq2drum ...
         assert run_main(args) == 0
     written = [path for path in folder.rglob("*") if path.is_file() and "drums" in path.name]
-    assert written or "--mode styles" in command.text or command.text.startswith("python -m server")
+    assert written or "--mode styles" in command.text or command.text.startswith(SERVING)
 
 
 def make_certificate_and_token(folder: Path) -> None:

@@ -913,3 +913,16 @@ def test_a_track_of_unicode_or_thousands_of_digits_matches_no_part(track: str) -
     with pytest.raises(NoGuitarError, match="matches no melodic part") as raised:
         choose_guitar(song, track)
     assert len(str(raised.value)) < 400
+
+
+def test_messages_name_the_file_by_its_label(tmp_path: Path) -> None:
+    """The studio reads uploads as bytes but names them as the command line names a file: with the same label, the
+    same message as reading the file from its path."""
+    path = tmp_path / "notes.mid"
+    path.write_text("these are my lyrics, not MIDI")
+    with pytest.raises(MidiReadError) as from_path:
+        read_midi(path)
+    with pytest.raises(MidiReadError) as from_bytes:
+        read_midi(path.read_bytes(), label="notes.mid")
+    assert str(from_bytes.value) == str(from_path.value)
+    assert str(from_path.value).startswith("notes.mid is not a Standard MIDI File")

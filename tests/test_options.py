@@ -13,7 +13,7 @@ from client import daw_helper
 from seq2drum.cli import main
 from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.rpc import seq2drum_pb2
-from server.convert import options_from_proto
+from server.convert import options_from_proto, options_to_proto
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = [name for name in GenerationOptions.__dataclass_fields__]
@@ -48,6 +48,21 @@ def test_both_commands_have_every_flag_of_the_table(parser: object) -> None:
 def test_unset_proto_fields_are_the_dataclass_defaults() -> None:
     """An empty request means GenerationOptions() exactly; the server adds no defaults of its own."""
     assert options_from_proto(seq2drum_pb2.GenerationOptions()) == GenerationOptions()
+
+
+@pytest.mark.parametrize("options", [
+    GenerationOptions(),
+    GenerationOptions(temperature=0.5, seed=7, track="2,3", merge=True, humanize=0.0, takes=3, count_in_bars=1,
+                      style="half-time", density=0.67, fills="every:4", crashes="none", swing=0.67, dynamics=1.2,
+                      cymbal="ride", feel="laid-back", guitar_only=True, keep_drums=True, groove_midi=b"MThd clip",
+                      kit_map='{"snare": 40}', rest_after=4),
+    GenerationOptions(bars=16, tempo_qpm=96.0, meter="7/8", humanize=1.25),
+], ids=["defaults", "every-option", "from-nothing"])
+def test_options_to_proto_and_back_are_the_same_options(options: GenerationOptions) -> None:
+    """The studio sends options to running servers through `options_to_proto`: the server must read back exactly
+    the options the page asked for (a field left out, or a default sent as a value, would change the drums)."""
+    assert options_from_proto(options_to_proto(options)) == options
+    assert options_to_proto(GenerationOptions()).ByteSize() == 0  # defaults stay unset: the server decides alike
 
 
 def test_helper_flags_reach_the_server_as_main_py_reads_them(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ class MidiSong:
 
 
 def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only_guitar: bool = False,
-              track: str | int | None = None) -> MidiSong:
+              track: str | int | None = None, label: str | None = None) -> MidiSong:
     """Parse MIDI bytes (or a file path) into a `MidiSong`.
 
     Raises `MidiReadError` for unreadable, empty or note-less input, naming the problem; before music21 parses,
@@ -161,7 +161,8 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only
     With `only_guitar`, only the parts `choose_guitar(song, track)` takes have their notes read (and the tempo
     map, meters and markers, from whichever tracks hold them); every other part is listed as the full read lists
     it (name, channel, program, `note_count`) with empty `notes` (`Part.notes_read` is False). Generation reads
-    this way; pass it the same `track` that `choose_guitar` will get.
+    this way; pass it the same `track` that `choose_guitar` will get. Messages name the file by `label`, else by
+    the path's name ("the MIDI data" for bytes): the studio names an upload as the command line names a file.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -169,10 +170,10 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only
             data = path.read_bytes()
         except OSError as exc:
             raise MidiReadError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        label = path.name
+        label = label or path.name
     else:
         data = bytes(source)
-        label = "the MIDI data"
+        label = label or "the MIDI data"
     if not data:
         raise MidiReadError(f"{label} is empty (0 bytes); export the part again from your DAW")
     counts = scan_midi(data, label, limits)

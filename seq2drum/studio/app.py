@@ -1,0 +1,282 @@
+"""The studio's web application (Starlette): the page with its assets, and the small JSON API the page calls.
+
+    GET  /                                   the page (static/index.html); /static/... its scripts and styles
+    GET  /api/config                         the options table as a form, the limits, whether audio can play
+    POST /api/sessions                       a session for a page that opened; .../close (its beacon as it goes)
+    POST /api/sessions/ID/songs?name=N       an upload (the file's bytes as the body): its parts, roles, notes
+    POST /api/sessions/ID/takes              {song, options}: the takes, each with its drums and bars
+    GET  /api/sessions/ID/takes/T/KIND       drums.mid, song.mid (the song with the drums), mix.wav, drums.wav
+
+Every answer but a file is JSON; an error is {"error": one line} with a status from limits.answer_for. Every
+response carries a content security policy that lets the page reach only the studio's own address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from seq2drum.atomic import write_atomic
+from seq2drum.errors import Seq2DrumError
+from seq2drum.generation.audio import INSTALL_COMMAND, check_audio_extra, write_wav
+from seq2drum.midi.io import read_midi
+
+from .form import MAX_FORM_BYTES, form_fields, read_form
+from .limits import Limits, answer_for
+from .songs import drums_alone, read_song, song_view, song_with_drums, take_view, upload_label
+from .store import DERIVED, Session, Store, Take
+
+if TYPE_CHECKING:
+    from server.config import ServerConfig
+
+    from .backends import LocalBackend, RemoteBackend
+
+log = logging.getLogger("seq2drum.studio")
+STATIC = Path(__file__).with_name("static")
+UPKEEP_S = 0.5  # how often dead workers are replaced and unused sessions ended
+KINDS = {"drums.mid": "audio/midi", **{kind: "audio/midi" if kind.endswith(".mid") else "audio/wav"
+                                        for kind in DERIVED}}
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; "
+                                 b"base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store")]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Studio:
+    """One running studio: where drums are made (`backend`, started), its limits and its files."""
+
+    def __init__(self, backend: LocalBackend | RemoteBackend, config: ServerConfig, store: Store,
+                 backend_words: str = "", on_ready: Callable[[], None] | None = None) -> None:
+        self.backend = backend
+        self.config = config
+        self.store = store
+        self.limits = Limits(config)
+        self.backend_words = backend_words
+        self.on_ready = on_ready
+        self._making: dict[Path, asyncio.Task[Path]] = {}  # derived files being made, asked for once each
+        try:
+            check_audio_extra()
+            self.audio_problem = ""
+        except Seq2DrumError as exc:
+            self.audio_problem = str(exc)
+
+    async def upkeep(self) -> None:
+        """Replace workers that died while idle, and end the sessions unused for their time, as long as it runs."""
+        rounds = 0
+        while True:
+            await asyncio.sleep(UPKEEP_S)
+            self.backend.sweep()
+            rounds += 1
+            if rounds % 10 == 0:
+                self.store.expire()
+
+    async def derived(self, session: Session, take: Take, kind: str) -> Path:
+        """The file `kind` of a take, made the first time it is asked for (by one request, however many ask)."""
+        if kind == "drums.mid":
+            return take.path
+        target = take.derived(kind)
+        if target.exists():
+            return target
+        making = self._making.get(target)
+        if making is not None:
+            return await asyncio.shield(making)
+        song = session.song(take.song_id).path if take.song_id is not None else None
+        making = self._making[target] = asyncio.create_task(self._make(take.path, song, kind, target))
+        making.add_done_callback(lambda _: self._making.pop(target, None))
+        try:
+            path = await asyncio.shield(making)
+        except OSError:
+            self.store.get(session.id)  # SessionGoneError when the page closed meanwhile (its folder went)
+            raise
+        self.store.count(session, path)
+        return path
+
+    async def _make(self, take_path: Path, song_path: Path | None, kind: str, target: Path) -> Path:
+        async with self.limits.render_slot():
+            await asyncio.to_thread(_make_file, take_path, song_path, kind, target)
+        return target
+
+
+def _make_file(take_path: Path, song_path: Path | None, kind: str, target: Path) -> None:
+    """Write the song with the drums (song.mid), or a WAV of it (mix.wav) or of the drums alone (drums.wav)."""
+    take_bytes = take_path.read_bytes()
+    take = read_midi(take_bytes)
+    if kind == "drums.wav":
+        data = drums_alone(take, take_bytes)
+    else:
+        data = song_with_drums(read_midi(song_path) if song_path else None, take, take_bytes)
+    if kind.endswith(".wav"):
+        write_wav(target, data)
+    else:
+        write_atomic(target, data)
+
+
+def answers(handler: Callable[[Studio, Request], Awaitable[Any]]) -> Callable[[Studio], Handler]:
+    """A route's handler as an endpoint: its dict as JSON, a Response as it is, an error as one line."""
+
+    def bind(studio: Studio) -> Handler:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            try:
+                answer = await handler(studio, request)
+            except ClientDisconnect:
+                return Response(status_code=400)
+            except Exception as exc:  # noqa: BLE001  (every failure is one line for the page; answer_for logs the unexpected)
+                status, message = answer_for(exc)
+                return JSONResponse({"error": message}, status_code=status)
+            return answer if isinstance(answer, Response) else JSONResponse(answer)
+
+        return endpoint
+
+    return bind
+
+
+@answers
+async def get_config(studio: Studio, request: Request) -> dict[str, Any]:
+    config = studio.config
+    return {"options": form_fields(), "backend": studio.backend_words, "ttl_s": studio.store.ttl_s,
+            "limits": {"max_upload_bytes": config.max_stream_bytes, "max_job_s": config.max_job_s,
+                       "workers": config.workers, "max_song_quarters": config.max_song_quarters},
+            "audio": {"available": not studio.audio_problem, "problem": studio.audio_problem,
+                      "install": INSTALL_COMMAND}}
+
+
+@answers
+async def open_session(studio: Studio, request: Request) -> dict[str, Any]:
+    return {"session": studio.store.open().id}
+
+
+@answers
+async def close_session(studio: Studio, request: Request) -> Response:
+    studio.store.close(request.path_params["session"])
+    return Response(status_code=204)
+
+
+@answers
+async def touch_session(studio: Studio, request: Request) -> Response:
+    studio.store.get(request.path_params["session"])
+    return Response(status_code=204)
+
+
+@answers
+async def upload_song(studio: Studio, request: Request) -> dict[str, Any]:
+    """Receive a song (within the upload limits), read it as the command line would, keep it; its view."""
+    session = studio.store.get(request.path_params["session"])
+    label = upload_label(request.query_params.get("name", ""))
+    async with studio.limits.upload_slot():
+        data = await studio.limits.receive(request, studio.config.max_stream_bytes, label)
+        view = await asyncio.to_thread(lambda: song_view(read_song(data, label, studio.config.limits)))
+    session = studio.store.get(session.id)  # still there after the wait
+    song_id = studio.store.add_song(session, label, data)
+    return {"song": song_id, "label": label, **view}
+
+
+@answers
+async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
+    """Generate the takes the form asks for, for an uploaded song or from nothing; their views and files."""
+    session_id = request.path_params["session"]
+    session = studio.store.get(session_id)
+    body = await studio.limits.receive(request, MAX_FORM_BYTES, "the form", "choose a shorter groove clip")
+    song_id, options = await asyncio.to_thread(read_form, body)
+    song = session.song(song_id) if song_id is not None else None
+    midi = await asyncio.to_thread(song.path.read_bytes) if song is not None else b""
+    takes = await studio.backend.generate(midi, options)
+    session = studio.store.get(session_id)  # still there after the wait
+    views = await asyncio.to_thread(lambda: [take_view(read_midi(data)) for data in takes.midi])
+    stem = _stem(song.label) if song is not None else f"drums_{options.bars}bars"
+    answer = []
+    for index, (data, hits, view) in enumerate(zip(takes.midi, takes.hits, views), start=1):
+        take_id = studio.store.add_take(session, song_id, index, data)
+        base = f"/api/sessions/{session_id}/takes/{take_id}"
+        answer.append({"id": take_id, "index": index, "hits": hits, **view,
+                       "files": {kind: f"{base}/{kind}" for kind in KINDS},
+                       "names": {"drums.mid": f"{stem}_drums.take{index}.mid",
+                                 "song.mid": f"{stem}_with_drums.take{index}.mid"}})
+    return {"takes": answer, "seed": str(takes.seed), "bars": takes.bars, "sections": takes.sections,
+            "guitar_parts": takes.guitar_parts, "band_parts": takes.band_parts, "notices": takes.notices,
+            "model": takes.model}
+
+
+def _stem(label: str) -> str:
+    """A download's name from the upload's: its stem, with only characters every file system takes."""
+    stem = re.sub(r"\.midi?$", "", label, flags=re.IGNORECASE)
+    return re.sub(r"[^A-Za-z0-9 ._-]", "_", stem).strip(" .") or "song"
+
+
+@answers
+async def take_file(studio: Studio, request: Request) -> Response:
+    session = studio.store.get(request.path_params["session"])
+    take = session.take(request.path_params["take"])
+    kind = request.path_params["kind"]
+    if kind not in KINDS:
+        return JSONResponse({"error": f"no file {kind[:40]!r}; a take has {', '.join(KINDS)}"}, status_code=404)
+    path = await studio.derived(session, take, kind)
+    return FileResponse(path, media_type=KINDS[kind])
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response: the page may reach only the studio's own address."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The ASGI application of `studio`. `allowed_hosts`: the Host names it answers (loopback names for a studio on
+    loopback, so a web page elsewhere cannot reach it through a name that resolves to 127.0.0.1); None: any."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        upkeep = asyncio.create_task(studio.upkeep())
+        if studio.on_ready is not None:
+            studio.on_ready()
+        try:
+            yield
+        finally:
+            upkeep.cancel()
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    session = "/api/sessions/{session}"
+    routes = [
+        Route("/", index), Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/api/config", get_config(studio)), Route("/api/sessions", open_session(studio), methods=["POST"]),
+        Route(f"{session}/close", close_session(studio), methods=["POST", "DELETE"]),
+        Route(f"{session}/touch", touch_session(studio), methods=["POST"]),
+        Route(f"{session}/songs", upload_song(studio), methods=["POST"]),
+        Route(f"{session}/takes", make_takes(studio), methods=["POST"]),
+        Route(f"{session}/takes/{{take}}/{{kind}}", take_file(studio)),
+    ]
+    middleware = [Middleware(SecurityHeaders)]
+    if allowed_hosts:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

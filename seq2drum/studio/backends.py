@@ -1,0 +1,158 @@
+"""Where the studio's drums are made: in worker processes of its own, under the server's limits (`LocalBackend`, the
+server's `WorkerPool` and `SongRunner`), or by running seq2drum servers (`RemoteBackend`, the DAW helper's
+`DrumClient`). Both answer a request with the same `Takes`, and say what went wrong as a `Seq2DrumError` whose
+message is the one line the page shows.
+
+server/ and client/ install inside seq2drum (seq2drum.server, seq2drum.client) but are top-level folders of a
+checkout; `sibling` finds them either way, so `python -m seq2drum.studio` runs from a checkout as the installed
+`seq2drum-studio` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from seq2drum.errors import ConfigError, Seq2DrumError, escape_controls
+from seq2drum.options import GenerationOptions
+
+if TYPE_CHECKING:  # the same classes, found through `sibling` at run time
+    from server.config import ServerConfig
+    from server.workers import JobResult
+
+log = logging.getLogger("seq2drum.studio")
+
+
+def sibling(name: str) -> ModuleType:
+    """The module `name` of server/ or client/ ("server.jobs"): seq2drum.server.jobs where seq2drum is installed,
+    server.jobs from a checkout (whose seq2drum/ holds no server/)."""
+    try:
+        return importlib.import_module(f"seq2drum.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"seq2drum.{name.split('.')[0]}":  # a module missing inside it is a real error
+            raise
+    return importlib.import_module(name)
+
+
+class StudioBusyError(Seq2DrumError):
+    """Every slot for generating (or receiving uploads, or rendering audio) is taken: try again in a moment."""
+
+
+@dataclass
+class Takes:
+    """The takes of one request, however they were made: take k's MIDI bytes are `midi[k - 1]`."""
+
+    midi: list[bytes]
+    hits: list[int]
+    seed: int
+    bars: int
+    sections: list[str] = field(default_factory=list)  # "LETTER@BAR", bars from 1
+    guitar_parts: list[str] = field(default_factory=list)
+    band_parts: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    model: str = ""
+
+    @classmethod
+    def from_job(cls, result: JobResult) -> Takes:
+        """A worker's `JobResult` (the gRPC server's, unchanged)."""
+        return cls([result.midi_bytes, *(midi for midi, _ in result.more_takes)],
+                   [result.n_hits, *(hits for _, hits in result.more_takes)], result.seed, result.bars,
+                   list(result.sections), list(result.guitar_parts), list(result.band_parts), list(result.notices),
+                   f"{result.model_name} {result.model_version}")
+
+
+class LocalBackend:
+    """Worker processes of the studio's own, each with the model loaded, run exactly as the gRPC server runs them:
+    at most `config.workers` songs at once, `config.max_waiting` in line, each stopped after `config.max_job_s`."""
+
+    def __init__(self, checkpoint: Path | None, config: ServerConfig) -> None:
+        self.config = config
+        workers = sibling("server.workers")
+        self.pool = sibling("server.pool").WorkerPool(workers.ModelSource(checkpoint, config.torch_threads),
+                                                      config.workers, config.recycle_mib)
+        self._runner: Any = None  # made on the event loop that uses it
+        self.info: dict[str, Any] = {}
+
+    def start(self) -> str:
+        """Start the workers (each loads the model); what the studio runs, in words. CheckpointError when the model
+        cannot load."""
+        self.info = self.pool.start()
+        return (f"model {self.info['name']} {self.info['version']} in {self.config.workers} worker process"
+                f"{'es' if self.config.workers > 1 else ''}")
+
+    async def generate(self, midi: bytes, options: GenerationOptions) -> Takes:
+        if self._runner is None:
+            self._runner = sibling("server.jobs").SongRunner(self.pool, self.config)
+        result, _ = await self._runner.run(midi, options, what="studio")
+        return Takes.from_job(result)
+
+    def sweep(self) -> None:
+        """Replace idle workers that died (run it a few times a second, as the server does)."""
+        self.pool.sweep()
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+        self.pool.close()
+
+
+class RemoteBackend:
+    """Running seq2drum servers (`--server HOST:PORT`, several: round robin over those up), through the DAW
+    helper's client: songs as large as the servers take, their limits, and UNAVAILABLE retried for `wait_s`."""
+
+    def __init__(self, servers: list[str], config: ServerConfig, wait_s: float = 30.0, tls_ca: Path | None = None,
+                 token: str = "") -> None:
+        self.config = config
+        client = sibling("client.drum_client")
+        try:
+            self.client = client.DrumClient(servers, timeout_s=config.max_job_s, wait_s=wait_s, tls_ca=tls_ca,
+                                            token=token)
+        except client.HelperError as exc:  # a --server list or --tls-ca that cannot be used
+            raise ConfigError(str(exc)) from None
+        self._calls = 0  # songs sent and not yet answered: at most workers + max_waiting, as a local studio
+
+    def start(self) -> str:
+        return f"the seq2drum server{'s' if len(self.client.servers) > 1 else ''} at {self.client.target}"
+
+    async def generate(self, midi: bytes, options: GenerationOptions) -> Takes:
+        if self._calls >= self.config.workers + self.config.max_waiting:
+            raise StudioBusyError(f"the studio is waiting for {self._calls} songs already; try again in a few "
+                                  "seconds")
+        convert = sibling("server.convert")
+        self._calls += 1
+        try:
+            drums = await asyncio.to_thread(self._generate, midi, convert.options_to_proto(options))
+        finally:
+            self._calls -= 1
+        meta = drums.metadata
+        return Takes([drums.midi_bytes, *(m for m, _ in drums.more_takes)],
+                     [meta.drum_hits, *(hits for _, hits in drums.more_takes)], meta.seed, meta.bars,
+                     list(meta.sections), list(meta.guitar_parts), list(meta.band_parts), list(meta.notices),
+                     f"{meta.model_name} {meta.model_version}")
+
+    def _generate(self, midi: bytes, options: Any) -> Any:
+        """DrumClient.generate on a thread; a server's refusal becomes its one line (its status details)."""
+        import grpc
+
+        helper = sibling("client.drum_client")
+        try:
+            return self.client.generate(midi, options)
+        except grpc.RpcError as error:
+            details = escape_controls(error.details() or "")
+            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                raise StudioBusyError(f"no seq2drum server at {self.client.target} could take the song "
+                                      f"({details}); try again later") from None
+            raise Seq2DrumError(details or f"the server answered {error.code().name}") from None
+        except helper.HelperError as exc:
+            raise Seq2DrumError(str(exc)) from None
+
+    def sweep(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,112 @@
+"""The page's form, made from the options table (seq2drum.options.OPTIONS): every option with its flag, its default
+in words and its help as a one-line hint, so an option added to the table appears on the page without an edit here;
+and the page's answers read back into `GenerationOptions`, with the command line's words for a value that is not a
+number.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from typing import Any
+
+from seq2drum.errors import ConfigError
+from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
+from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTION_BY_NAME, OPTIONS, GenerationOptions, Option
+
+# Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), or
+# among the controls (every option not named here).
+GROUPS = {"track": "listen", "guitar_only": "listen", "keep_drums": "listen", "groove_midi": "listen",
+          "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing"}
+SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions refuses them without a song
+NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
+_KINDS = {int: "int", float: "float", bool: "bool", str: "str", bytes: "file"}
+MAX_FORM_BYTES = MAX_GROOVE_CLIP_BYTES * 4 // 3 + 64 * 1024  # a groove clip in base64 and the other options
+MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS  # the longest text option a person writes, as the server takes it
+MAX_NUMBER_CHARS = 40
+
+
+def default_words(option: Option) -> str:
+    """The default as --help says it: its own words where the value alone would not say it, off/on for a switch."""
+    if option.default_words:
+        return option.default_words
+    if option.kind is bool:
+        return "on" if option.default else "off"
+    return f"{option.default:g}" if isinstance(option.default, float) else str(option.default)
+
+
+def form_fields() -> list[dict[str, Any]]:
+    """What the page draws for each option, in the table's order."""
+    return [{"name": option.name, "flag": option.flag, "kind": _KINDS[option.kind], "help": option.help,
+             "default": option.default if option.kind is not bytes else None, "default_words": default_words(option),
+             "choices": list(option.choices) if option.choices else None, "metavar": option.metavar,
+             "group": GROUPS.get(option.name, "controls"), "song_only": option.name in SONG_ONLY,
+             "nothing_only": option.name in NOTHING_ONLY}
+            for option in OPTIONS]
+
+
+def _value(option: Option, value: Any) -> Any:
+    """One answer of the page as the option's type; ConfigError in argparse's words for one that is not."""
+    kind = option.kind
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"argument {option.flag}: expected on or off, got {str(value)[:40]!r}")
+        return value
+    if kind is bytes:  # a file the page read, in base64
+        text = str(value)
+        if len(text) > MAX_GROOVE_CLIP_BYTES * 4 // 3 + 4:
+            raise ConfigError(f"the groove clip holds more than {MAX_GROOVE_CLIP_BYTES:,} bytes; a clip of at most "
+                              f"{MAX_GROOVE_CLIP_BYTES:,} bytes is taken: cut it in your DAW")
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError(f"argument {option.flag}: the clip did not arrive as base64; choose it again") from None
+    text = str(value).strip()
+    if len(text) > (MAX_OPTION_CHARS if kind is str else MAX_NUMBER_CHARS):  # before anything reads or quotes it
+        raise ConfigError(f"argument {option.flag}: {len(text):,} characters, more than any valid value")
+    if kind is str:
+        return text
+    try:
+        number = int(text) if kind is int else float(text)
+    except ValueError:
+        raise ConfigError(f"argument {option.flag}: invalid {kind.__name__} value: {text[:40]!r}") from None
+    if kind is float and not math.isfinite(number):
+        raise ConfigError(f"argument {option.flag}: invalid float value: {text[:40]!r}")
+    return number
+
+
+def options_from_form(values: Any, song: bool) -> GenerationOptions:
+    """The page's answers ({name: value}, a value left empty or null: the default) as `GenerationOptions`, for a
+    song (`song`) or for drums from nothing; ConfigError saying what is wrong, as the command line says it."""
+    if not isinstance(values, dict):
+        raise ConfigError("the options did not arrive as a form; reload the page")
+    chosen: dict[str, Any] = {}
+    for name, value in values.items():
+        option = OPTION_BY_NAME.get(str(name))
+        if option is None:
+            raise ConfigError(f"unknown option {str(name)[:40]!r}; reload the page")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        chosen[option.name] = _value(option, value)
+    if chosen.get("kit_map", "").lower() == "gm":
+        del chosen["kit_map"]
+    if song and any(name in chosen for name in NOTHING_ONLY):
+        raise ConfigError("--bars, --tempo and --meter make drums from nothing, without a song; leave them empty to "
+                          "make drums for the song")
+    if not song and "bars" not in chosen:
+        raise ConfigError("drums from nothing need --bars: how many bars to play")
+    return GenerationOptions(**chosen)
+
+
+def read_form(body: bytes) -> tuple[str | None, GenerationOptions]:
+    """A generation request's JSON body -> (the song's id, or None for drums from nothing; its options)."""
+    try:
+        request = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[... nested deep
+        raise ConfigError("the request is not the page's JSON; reload the page") from None
+    if not isinstance(request, dict) or not isinstance(request.get("song"), (str, type(None))):
+        raise ConfigError("the request names no song; reload the page")
+    song = request["song"]
+    return song, options_from_form(request.get("options") or {}, song is not None)

@@ -1,0 +1,120 @@
+"""What the page is shown of a song and of a take, and the files the page downloads and plays that are made from
+them: the song with a take's drums, and the drums alone.
+
+A song's parts are listed as the command line lists them (numbered as --track takes them), each with its role in the
+band (seq2drum.midi.roles) and whether it is taken as the guitar (`choose_guitar`, as generation takes it when no
+track is named). Notes go to the page in seconds through the file's tempo map, bars as their start times, so the
+piano roll is drawn as the music is heard.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from seq2drum.errors import NoGuitarError, escape_controls
+from seq2drum.generation.audio import tick_seconds
+from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.midi.io import END, PITCH, START, VELOCITY, MidiSong, Part, choose_guitar, read_midi
+from seq2drum.midi.roles import parts_by_role
+from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.write import TrackSpec, write_midi
+from seq2drum.song.grid import Grid
+
+MAX_LABEL_CHARS = 80
+DRUM_LANES = (*DRUM_CLASSES, "other")  # the piano roll's drum rows: one per drum class, then keys outside them
+_STEPS_PER_QUARTER = 4
+
+
+def upload_label(name: str) -> str:
+    """How an upload is named on the page and in its messages: the file's own name (a browser sends no folders;
+    anything before a slash is dropped all the same), control characters escaped, at most 80 characters."""
+    label = escape_controls(re.split(r"[\\/]", name or "")[-1].strip())
+    if len(label) > MAX_LABEL_CHARS:
+        label = label[: MAX_LABEL_CHARS - 3] + "..."
+    return label or "the upload"
+
+
+def read_song(data: bytes, label: str, limits: ReadLimits) -> MidiSong:
+    """Every part of an uploaded song, within the limits; `MidiReadError` worded as the command line words it for a
+    file of that name."""
+    return read_midi(data, limits=limits, label=label)
+
+
+def _seconds(ticks: np.ndarray, song: MidiSong) -> np.ndarray:
+    return np.round(tick_seconds(ticks, song.tempos, song.ticks_per_quarter), 4)
+
+
+def bar_starts(song: MidiSong) -> list[float]:
+    """The start of every bar in seconds, and the end of the last, through the song's meter and tempo maps."""
+    end_tick = max((int(part.notes[:, END].max()) for part in song.parts if len(part.notes)), default=0)
+    grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, _STEPS_PER_QUARTER)
+    starts = np.append(grid.bars[:, 0], grid.bars[-1, 0] + grid.bars[-1, 1]) * grid.ticks_per_step
+    return [float(s) for s in _seconds(starts, song)]
+
+
+def drum_hits(parts: list[Part], song: MidiSong) -> list[list[float]]:
+    """[start_s, lane, velocity] of every note of drum parts (lane: index into DRUM_LANES)."""
+    hits = []
+    for part in parts:
+        lanes = np.where(PITCH_TO_CLASS[part.notes[:, PITCH]] >= 0, PITCH_TO_CLASS[part.notes[:, PITCH]],
+                         len(DRUM_LANES) - 1)
+        starts = _seconds(part.notes[:, START], song)
+        hits += [[float(s), int(lane), int(v)] for s, lane, v in zip(starts, lanes, part.notes[:, VELOCITY])]
+    return sorted(hits)
+
+
+def song_view(song: MidiSong) -> dict[str, Any]:
+    """The page's view of an uploaded song: its parts with their roles and the guitar, notes for the piano roll
+    ([start_s, end_s, pitch, part index]), its own drums, and bar starts."""
+    try:
+        choice = choose_guitar(song)
+        guitar, guitar_problem, notice = choice.parts, "", choice.notice or ""
+    except NoGuitarError as exc:  # the band can still be heard: generation says whether the model needs a guitar
+        guitar, guitar_problem, notice = [], str(exc), ""
+    role_of = {id(part): role for role, parts in parts_by_role(song, guitar).items() for part in parts}
+    parts, notes = [], []
+    for index, part in enumerate(song.parts):
+        role = "drums" if part.is_drums else role_of.get(id(part), "other")
+        parts.append({"number": index + 1, "name": part.name or "(unnamed)", "role": role,
+                      "channel": part.channel + 1, "program": part.program + 1 if part.program >= 0 else None,
+                      "notes": part.note_count, "guitar": any(part is g for g in guitar),
+                      "listing": f"{index + 1} {part.describe()}"})
+        if not part.is_drums and len(part.notes):
+            times = _seconds(part.notes[:, [START, END]], song)
+            notes += [[float(a), float(b), int(p), index] for (a, b), p in zip(times, part.notes[:, PITCH])]
+    return {"parts": parts, "notes": notes, "drums": drum_hits(song.drum_parts, song), "bars": bar_starts(song),
+            "guitar_problem": guitar_problem, "notice": notice, "lanes": list(DRUM_LANES)}
+
+
+def take_view(take: MidiSong) -> dict[str, Any]:
+    """The page's view of one take's drum file: its hits and its bars (drums from nothing have no song of their
+    own, so the bars come from the take, which holds the song's maps event for event)."""
+    return {"drums": drum_hits(take.drum_parts, take), "bars": bar_starts(take), "lanes": list(DRUM_LANES)}
+
+
+def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes) -> bytes:
+    """The song's parts with a take's drums in one file, at the take's clock and with its maps and section markers;
+    the song's own drums are left out (with --keep-drums the take holds them). A take that already holds parts
+    (--merge) or has no song (drums from nothing) is that file itself."""
+    if song is None or any(part.note_count for part in take.melodic_parts):
+        return take_bytes
+    factor = take.ticks_per_quarter / song.ticks_per_quarter  # a whole number: the drums' clock is a multiple
+    tracks = [TrackSpec(part.name, part.channel, part.notes) for part in take.drum_parts]
+    for part in song.melodic_parts:
+        notes = part.notes.copy()
+        notes[:, [START, END]] = np.round(notes[:, [START, END]] * factor).astype(np.int64)
+        tracks.append(TrackSpec(part.name or "part", part.channel, notes, part.program))
+    tempos, meters = take.written_maps
+    return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
+
+
+def drums_alone(take: MidiSong, take_bytes: bytes) -> bytes:
+    """A take's drum parts alone (a --merge take also holds the parts it listened to)."""
+    if not any(part.note_count for part in take.melodic_parts):
+        return take_bytes
+    tempos, meters = take.written_maps
+    return write_midi(take.ticks_per_quarter, tempos, meters,
+                      [TrackSpec(part.name, part.channel, part.notes) for part in take.drum_parts], take.markers)

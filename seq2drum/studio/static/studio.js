@@ -1,0 +1,176 @@
+// The studio page: a session with the studio for as long as the page is open (closed with a beacon as it goes),
+// the song dropped or chosen and its parts, the form, and the takes. Every request goes to the studio's own address.
+"use strict";
+
+const state = {config: null, session: null, song: null};
+const $ = (id) => document.getElementById(id);
+
+class StudioError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}) {
+  const answer = await fetch(path, options);
+  if (answer.status === 204) return {};
+  let body = null;
+  try {
+    body = await answer.json();
+  } catch (problem) {
+    body = {error: `the studio answered ${answer.status} ${answer.statusText}`};
+  }
+  if (!answer.ok) throw new StudioError(body.error || `the studio answered ${answer.status}`, answer.status);
+  return body;
+}
+
+function showError(message) {
+  const line = $("error");
+  line.hidden = !message;
+  line.textContent = message ? `error: ${message}` : "";
+}
+
+function status(text) {
+  $("status").textContent = text;
+}
+
+async function openSession() {
+  state.session = (await api("/api/sessions", {method: "POST"})).session;
+}
+
+// A request of this page's session; a session that ended (410) is opened again for the next request.
+async function sessionApi(path, options) {
+  try {
+    return await api(`/api/sessions/${state.session}${path}`, options);
+  } catch (problem) {
+    if (problem.status === 410) await openSession();
+    throw problem;
+  }
+}
+
+function showSong(song) {
+  state.song = song;
+  $("song").hidden = false;
+  $("song-name").textContent = song.label;
+  const rows = $("parts").tBodies[0];
+  rows.replaceChildren();
+  for (const part of song.parts) {
+    const row = rows.insertRow();
+    row.insertCell().textContent = String(part.number);
+    row.insertCell().textContent = part.name;
+    row.insertCell().textContent = part.role;
+    row.insertCell().textContent = String(part.notes);
+    const cell = row.insertCell();
+    if (part.role !== "drums") {
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.checked = part.guitar;
+      box.dataset.number = String(part.number);
+      box.title = "take this part as the guitar (sets --track)";
+      box.addEventListener("change", chooseGuitar);
+      cell.append(box);
+    }
+  }
+  const guitar = song.parts.filter((part) => part.guitar).map((part) => `${part.number} '${part.name}'`);
+  $("guitar-words").textContent = guitar.length ? `Taken as the guitar: ${guitar.join(", ")}. ${song.notice}`
+    : `No part is taken as the guitar: ${song.guitar_problem}`;
+  Form.set("track", "");
+  Roll.draw($("song-roll"), {bars: song.bars, notes: song.notes, parts: song.parts, drums: [],
+                             songDrums: song.drums.length ? song.drums : null, lanes: song.lanes, sections: []});
+  $("generate").disabled = false;
+}
+
+function chooseGuitar() {
+  const chosen = [...document.querySelectorAll("#parts input:checked")].map((box) => box.dataset.number);
+  Form.set("track", chosen.join(","));
+}
+
+async function upload(file) {
+  if (!file) return;
+  showError("");
+  status(`reading ${file.name} ...`);
+  try {
+    const song = await sessionApi(`/songs?name=${encodeURIComponent(file.name)}`, {
+      method: "POST", body: file, headers: {"content-type": "application/octet-stream"}});
+    showSong(song);
+    status("");
+  } catch (problem) {
+    status("");
+    showError(problem.message);
+  }
+}
+
+async function generate(fromNothing) {
+  showError("");
+  const song = fromNothing ? null : state.song;
+  const request = {song: song ? song.song : null, options: Form.values(!fromNothing)};
+  status(fromNothing ? "making drums from nothing ..." : `making drums for ${song.label} ...`);
+  for (const button of [$("generate"), $("generate-nothing")]) button.disabled = true;
+  try {
+    const result = await sessionApi("/takes", {method: "POST", body: JSON.stringify(request),
+                                               headers: {"content-type": "application/json"}});
+    showTakes(result, song);
+    status("");
+  } catch (problem) {
+    status("");
+    showError(problem.message);
+  } finally {
+    $("generate").disabled = !state.song;
+    $("generate-nothing").disabled = false;
+  }
+}
+
+function showTakes(result, song) {
+  $("takes-section").hidden = false;
+  const words = [`${result.takes.length} take${result.takes.length > 1 ? "s" : ""}`,
+                 `${result.bars} bars`, `seed ${result.seed}`];
+  if (result.sections.length) words.push(`sections (letter@bar) ${result.sections.join(" ")}`);
+  if (result.guitar_parts.length) words.push(`guitar: ${result.guitar_parts.join("; ")}`);
+  if (result.band_parts.length) words.push(`band: ${result.band_parts.join("; ")}`);
+  $("result-words").textContent = words.join(" · ") + (song ? ` (${song.label})` : " (from nothing)");
+  for (const notice of result.notices) $("result-words").textContent += ` · warning: ${notice}`;
+  const audio = state.config.audio;
+  const note = audio.available ? "" : `To hear the takes here, install the audio extra and start the studio again: `
+    + `${audio.install} (${audio.problem})`;
+  $("audio-note").hidden = !note;
+  $("audio-note").textContent = note;
+  Takes.show($("takes"), result, song, note, showError);
+  $("takes-section").scrollIntoView({block: "start"});
+}
+
+function watchDrops() {
+  const zone = $("drop");
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    upload(event.dataTransfer.files[0]);
+  });
+  $("file").addEventListener("change", () => upload($("file").files[0]));
+}
+
+async function start() {
+  try {
+    state.config = await api("/api/config");
+    await openSession();
+  } catch (problem) {
+    showError(problem.message);
+    return;
+  }
+  $("backend").textContent = `Drums by ${state.config.backend}.`;
+  Form.build(state.config.options);
+  watchDrops();
+  $("generate").addEventListener("click", () => generate(false));
+  $("generate-nothing").addEventListener("click", () => generate(true));
+  const every = Math.max(10, state.config.ttl_s / 3) * 1000;
+  setInterval(() => sessionApi("/touch", {method: "POST"}).catch(() => {}), every);
+  window.addEventListener("pagehide", () => navigator.sendBeacon(`/api/sessions/${state.session}/close`));
+  document.body.dataset.ready = "true";
+}
+
+start();

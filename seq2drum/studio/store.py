@@ -1,0 +1,152 @@
+"""The studio's files: one temporary folder it makes at start and removes at exit, nothing written anywhere else.
+
+Each open page has a session (an unguessable id) with a folder of its own inside it: the songs it uploaded and the
+takes made for them, then the files made from a take when the page asks for them (the song with the drums, the
+WAVs). Every file is named by the studio (ids it drew), never by anything a page sent. A session ends when its page
+closes (the page says so as it goes), when it has not been used for `ttl_s`, or when the studio needs the room:
+past `max_bytes` in all, or `MAX_SESSIONS` pages, the least recently used sessions go first. The index lives on the
+event loop; files are written on threads, into folders that may be removed meanwhile (that write then fails).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seq2drum.errors import Seq2DrumError
+
+MAX_SESSIONS = 256
+DERIVED = ("song.mid", "mix.wav", "drums.wav")  # made from a take when the page asks: the song with it, the WAVs
+
+
+class SessionGoneError(Seq2DrumError):
+    """The page's session ended (closed, unused past its time, or made room for others): its files are gone."""
+
+
+@dataclass
+class Song:
+    label: str  # the upload's name as the page shows it (songs.upload_label)
+    path: Path
+
+
+@dataclass
+class Take:
+    song_id: str | None  # None: drums from nothing
+    index: int  # 1-based
+    path: Path  # the drum file as generated; DERIVED files lie beside it, named by the same id
+
+    def derived(self, kind: str) -> Path:
+        """Where the file `kind` (one of DERIVED) made from this take lies."""
+        return self.path.with_name(self.path.name.replace("drums.mid", kind))
+
+
+@dataclass
+class Session:
+    id: str
+    folder: Path
+    ttl_s: float
+    touched: float = field(default_factory=time.monotonic)
+    songs: dict[str, Song] = field(default_factory=dict)
+    takes: dict[str, Take] = field(default_factory=dict)
+    bytes: int = 0  # written into its folder
+
+    def song(self, song_id: str) -> Song:
+        if song_id not in self.songs:
+            raise SessionGoneError("this song is no longer in the studio (its page made room for newer ones, or "
+                                   "it was removed); drop it again")
+        return self.songs[song_id]
+
+    def take(self, take_id: str) -> Take:
+        if take_id not in self.takes:
+            raise SessionGoneError("this take is no longer in the studio; make it again")
+        return self.takes[take_id]
+
+
+class Store:
+    """Sessions and their files under `root` (a fresh temporary folder by default)."""
+
+    def __init__(self, ttl_s: float = 1800.0, max_bytes: int = 1 << 30, parent: Path | None = None) -> None:
+        self.ttl_s = ttl_s
+        self.max_bytes = max_bytes
+        self.root = Path(tempfile.mkdtemp(prefix="seq2drum-studio-", dir=parent))
+        self.sessions: dict[str, Session] = {}
+
+    def open(self) -> Session:
+        """A new session with its folder; the least recently used one goes when MAX_SESSIONS are open."""
+        while len(self.sessions) >= MAX_SESSIONS:
+            self.close(min(self.sessions.values(), key=lambda s: s.touched).id)
+        session_id = secrets.token_urlsafe(18)
+        folder = self.root / session_id
+        folder.mkdir(mode=0o700)
+        session = self.sessions[session_id] = Session(session_id, folder, self.ttl_s)
+        return session
+
+    def get(self, session_id: str) -> Session:
+        """The session, marked as used now; SessionGoneError when it has ended."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise SessionGoneError(f"this page's files were removed (the page was closed, or not used for "
+                                   f"{self.ttl_s / 60:g} minutes); reload the page and drop the song again")
+        session.touched = time.monotonic()
+        return session
+
+    def close(self, session_id: str) -> None:
+        """End a session and remove its folder (nothing happens for one that has ended)."""
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            shutil.rmtree(session.folder, ignore_errors=True)
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """End the sessions unused for `ttl_s`; their ids."""
+        now = time.monotonic() if now is None else now
+        gone = [s.id for s in self.sessions.values() if now - s.touched > s.ttl_s]
+        for session_id in gone:
+            self.close(session_id)
+        return gone
+
+    def make_room(self, session: Session, size: int) -> None:
+        """Before `size` more bytes go into `session`: end the least recently used other sessions while the studio
+        would hold more than `max_bytes`."""
+        others = sorted((s for s in self.sessions.values() if s is not session), key=lambda s: s.touched)
+        while others and self.total_bytes + size > self.max_bytes:
+            self.close(others.pop(0).id)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(session.bytes for session in self.sessions.values())
+
+    def add_song(self, session: Session, label: str, data: bytes) -> str:
+        """Keep an upload; its id in the session."""
+        self.make_room(session, len(data))
+        song_id = secrets.token_hex(6)
+        path = session.folder / f"{song_id}.mid"
+        path.write_bytes(data)
+        session.bytes += len(data)
+        session.songs[song_id] = Song(label, path)
+        return song_id
+
+    def add_take(self, session: Session, song_id: str | None, index: int, midi: bytes) -> str:
+        """Keep a take's drum file; its id in the session."""
+        self.make_room(session, len(midi))
+        take_id = secrets.token_hex(6)
+        path = session.folder / f"{take_id}.drums.mid"
+        path.write_bytes(midi)
+        session.bytes += len(midi)
+        session.takes[take_id] = Take(song_id, index, path)
+        return take_id
+
+    def count(self, session: Session, path: Path) -> None:
+        """A derived file was written into the session's folder: count its bytes."""
+        try:
+            session.bytes += path.stat().st_size
+        except OSError:
+            pass
+
+    def remove_all(self) -> None:
+        """End every session and remove the studio's folder (at exit)."""
+        self.sessions.clear()
+        shutil.rmtree(self.root, ignore_errors=True)

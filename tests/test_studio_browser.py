@@ -1,0 +1,232 @@
+"""The studio in a real browser (Debian's chromium, headless, driven by Playwright): a song built in code dropped on
+the page, its takes made, played, drawn and downloaded, checked against the command line's drums for the same song,
+seed and options; errors worded as the command line words them; four pages at once; nothing fetched from anywhere but
+the studio. Skipped, with the reason, where no browser can be had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from seq2drum.cli import main as cli
+from seq2drum.studio.__main__ import build_parser, studio_config
+from seq2drum.studio.backends import LocalBackend
+from tests.studio_harness import BROWSER_ARGS, StudioThread, browser_path, no_browser_reason
+from tests.studio_songs import BAR_S, band_song, drum_notes, drums_only_song, song_end_s, too_many_notes_song
+
+pytestmark = pytest.mark.skipif(bool(no_browser_reason()), reason=no_browser_reason() or "a browser is here")
+MAX_UPLOAD_MIB = 1  # the 50,001-note song (~200 KB) fits; the oversized upload (1.5 MiB) does not
+# How much of the roll is coloured (notes and hits): grey bar lines and lane stripes do not count.
+PAINTED = """(selector) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const high = Math.max(data[i], data[i + 1], data[i + 2]), low = Math.min(data[i], data[i + 1], data[i + 2]);
+    if (high - low > 60) painted++;
+  }
+  return painted;
+}"""
+# The WAV the take's <audio> plays, fetched and read by the page: its length and RMS level.
+WAV_LEVEL = """async (selector) => {
+  const answer = await fetch(document.querySelector(selector).src);
+  const view = new DataView(await answer.arrayBuffer());
+  const rate = view.getUint32(24, true), channels = view.getUint16(22, true);
+  let at = 12;
+  while (String.fromCharCode(view.getUint8(at), view.getUint8(at + 1), view.getUint8(at + 2),
+                             view.getUint8(at + 3)) !== "data") at += 8 + view.getUint32(at + 4, true);
+  const samples = view.getUint32(at + 4, true) / 2;
+  let squares = 0;
+  for (let i = 0; i < samples; i++) squares += (view.getInt16(at + 8 + 2 * i, true) / 32768) ** 2;
+  return {seconds: samples / channels / rate, rms: Math.sqrt(squares / Math.max(1, samples))};
+}"""
+
+
+@pytest.fixture(scope="module")
+def studio(tiny_model_path: Path) -> Iterator[StudioThread]:
+    config = studio_config(build_parser().parse_args(["--workers", "2", "--max-upload-mib", str(MAX_UPLOAD_MIB)]))
+    with StudioThread(LocalBackend(tiny_model_path, config), config) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=browser_path(), args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+class Page:
+    """One page of the studio in its own browser context, with every request it made."""
+
+    def __init__(self, browser: Any, studio: StudioThread) -> None:
+        self.context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.goto(studio.url)
+        self.page.wait_for_selector("body[data-ready=true]")
+
+    def drop(self, name: str, data: bytes) -> None:
+        """Choose the file with the page's file button."""
+        self.page.set_input_files("#file", files=[{"name": name, "mimeType": "audio/midi", "buffer": data}])
+
+    def drag(self, name: str, data: bytes) -> None:
+        """Drop the file on the page's drop zone, as from a file manager."""
+        transfer = self.page.evaluate_handle(
+            "([name, bytes]) => { const transfer = new DataTransfer(); "
+            "transfer.items.add(new File([new Uint8Array(bytes)], name, {type: 'audio/midi'})); return transfer; }",
+            [name, list(data)])
+        self.page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+
+    def error(self) -> str:
+        self.page.wait_for_selector("#error:not([hidden])")
+        return self.page.inner_text("#error")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def cli_error(capsys: pytest.CaptureFixture[str], path: Path, tiny_model_path: Path) -> str:
+    """The one line `python main.py --mode infer PATH` prints on stderr."""
+    capsys.readouterr()
+    assert cli.main(["--mode", "infer", str(path), "--checkpoint", str(tiny_model_path), "-o",
+                     str(path.with_name("out.mid"))]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_two_takes_play_are_drawn_and_are_the_command_lines_drums(studio: StudioThread, browser: Any,
+                                                                   tiny_model_path: Path, tmp_path: Path) -> None:
+    """The whole path: drop a song, 2 takes with seed 7; each take plays (its <audio> advances), is not silent and
+    ends within a bar of the song's end, its roll is drawn, and its drums download with the channel-10 notes of the
+    command line's take for the same song, seed and options. Breaks when any stage of the page or the studio does."""
+    song = band_song(bars=4)
+    (tmp_path / "riff.mid").write_bytes(song)
+    page = Page(browser, studio)
+    page.drop("riff.mid", song)
+    page.page.wait_for_selector("#song:not([hidden])")
+    assert [row.split("\t")[2] for row in page.page.inner_text("#parts tbody").splitlines()] == ["guitar", "bass"]
+    page.page.fill("#opt-seed", "7")
+    page.page.fill("#opt-takes", "2")
+    page.page.click("#generate")
+    page.page.wait_for_selector(".take[data-take='2']")
+    assert cli.main(["--mode", "infer", str(tmp_path / "riff.mid"), "--checkpoint", str(tiny_model_path), "--seed",
+                     "7", "--takes", "2", "-o", str(tmp_path / "cli.mid")]) == 0
+    end_s = song_end_s(song)
+    for take in (1, 2):
+        card = f".take[data-take='{take}']"
+        assert page.page.evaluate(PAINTED, f"{card} canvas") > 500, "the piano roll is not drawn"
+        page.page.click(f"{card} button.play")
+        page.page.wait_for_function("(s) => document.querySelector(s).currentTime > 0.3", arg=f"{card} audio",
+                                    timeout=30_000)
+        level = page.page.evaluate(WAV_LEVEL, f"{card} audio")
+        assert level["rms"] > 1e-3, "the take is silent"
+        assert end_s - BAR_S <= level["seconds"] <= end_s + BAR_S, (level, end_s)
+        assert abs(page.page.evaluate("(s) => document.querySelector(s).duration", f"{card} audio")
+                   - level["seconds"]) < 0.05
+        page.page.click(f"{card} button.play")  # stop
+        with page.page.expect_download() as download:
+            page.page.click(f"{card} a[download$='_drums.take{take}.mid']")
+        assert download.value.suggested_filename == f"riff_drums.take{take}.mid"
+        drums = Path(download.value.path()).read_bytes()
+        expected = drum_notes((tmp_path / f"cli.take{take}.mid").read_bytes())
+        assert len(expected) and np.array_equal(drum_notes(drums), expected)
+        with page.page.expect_download() as download:
+            page.page.click(f"{card} a[download$='_with_drums.take{take}.mid']")
+        with_drums = Path(download.value.path()).read_bytes()
+        assert np.array_equal(drum_notes(with_drums), expected)
+        assert song_end_s(with_drums) >= end_s - 0.01  # the song's own parts are in it
+    assert all(url.startswith(studio.url) for url in page.requests), page.requests
+    page.close()
+
+
+def test_errors_are_the_command_lines_one_line(studio: StudioThread, browser: Any, tiny_model_path: Path,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A text file named .mid, a file past the reader's note limit and a file of drums alone get on the page the line
+    `python main.py --mode infer` prints for them; an upload past the studio's size limit gets one line naming the
+    limit. Never a stack trace."""
+    page = Page(browser, studio)
+    cases = {"lyrics.mid": b"these are my lyrics, not MIDI\n" * 4, "dense.mid": too_many_notes_song()}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        page.drop(name, data)
+        assert page.error() == cli_error(capsys, tmp_path / name, tiny_model_path)
+    (tmp_path / "drums.mid").write_bytes(drums_only_song())
+    page.drop("drums.mid", drums_only_song())
+    page.page.wait_for_selector("#song-name:has-text('drums.mid')")
+    page.page.click("#generate")
+    assert page.error() == cli_error(capsys, tmp_path / "drums.mid", tiny_model_path)
+    oversized = band_song(4) + bytes(int(1.5 * MAX_UPLOAD_MIB * 1024 * 1024))
+    page.drop("big.mid", oversized)
+    line = page.error()
+    assert line.startswith(f"error: big.mid holds {len(oversized):,} bytes, more than the 1,048,576 bytes (1.0 MiB)")
+    assert "\n" not in line and "Traceback" not in line
+    assert all(url.startswith(studio.url) for url in page.requests), page.requests
+    page.close()
+
+
+def test_four_pages_at_once_each_get_their_own_takes(studio: StudioThread, browser: Any) -> None:
+    """Four pages drop (two on the drop zone, two through the file button) four different songs (3 to 6 bars) at once
+    and ask for 2 takes each at once: each page shows its own song's takes (its bars, its name), and no page asks
+    anything of any address but the studio's."""
+    pages = [Page(browser, studio) for _ in range(4)]
+    for bars, page in enumerate(pages, start=3):
+        (page.drag if bars % 2 else page.drop)(f"song{bars}.mid", band_song(bars=bars, root=38 + bars))
+    for page in pages:
+        page.page.wait_for_selector("#song:not([hidden])")
+        page.page.fill("#opt-takes", "2")
+    for page in pages:
+        page.page.click("#generate")
+    for bars, page in enumerate(pages, start=3):
+        page.page.wait_for_selector(".take[data-take='2']", timeout=60_000)
+        words = page.page.inner_text("#result-words")
+        assert f"{bars} bars" in words and f"(song{bars}.mid)" in words, words
+        assert page.page.get_attribute(".take[data-take='1'] a[download$='.take1.mid']", "download") == \
+            f"song{bars}_drums.take1.mid"
+    for page in pages:
+        assert all(url.startswith(studio.url) for url in page.requests), page.requests
+        page.close()
+
+
+def test_closing_the_page_removes_its_files(studio: StudioThread, browser: Any) -> None:
+    """The page says goodbye as it goes: its session and its folder of uploads and takes are removed at once."""
+    page = Page(browser, studio)
+    page.drop("song.mid", band_song(3))
+    page.page.wait_for_selector("#song:not([hidden])")
+    session = page.page.evaluate("() => state.session")
+    folder = studio.store.sessions[session].folder
+    assert any(folder.iterdir())
+    page.page.goto("about:blank")
+    page.page.wait_for_timeout(300)
+    assert session not in studio.store.sessions and not folder.exists()
+    page.close()
+
+
+def test_without_the_audio_extra_the_page_says_how_to_install_it(studio: StudioThread, browser: Any) -> None:
+    """Drums from nothing (bars, tempo, meter from the form) on a studio whose audio extra is missing: the takes
+    come, play is off, and the page gives the install command."""
+    assert studio.studio is not None
+    studio.studio.audio_problem, before = "tinysoundfont is not installed", studio.studio.audio_problem
+    try:
+        page = Page(browser, studio)
+        page.page.fill("#opt-bars", "4")
+        page.page.fill("#opt-tempo_qpm", "90")
+        page.page.fill("#opt-meter", "3/4")
+        page.page.click("#generate-nothing")
+        page.page.wait_for_selector(".take[data-take='1']")
+        assert "4 bars" in page.page.inner_text("#result-words")
+        assert "python -m pip install --no-deps -r requirements-audio.txt" in page.page.inner_text("#audio-note")
+        assert page.page.is_disabled(".take button.play")
+        page.close()
+    finally:
+        studio.studio.audio_problem = before

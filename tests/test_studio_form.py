@@ -1,0 +1,65 @@
+"""The studio's form (seq2drum/studio/form.py): made from the options table, so every option reaches the page with
+its flag, default and hint, and the page's answers read back as the command line reads its flags."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from seq2drum.errors import ConfigError
+from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTIONS, GenerationOptions
+from seq2drum.studio.form import GROUPS, form_fields, options_from_form, read_form
+
+
+def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint() -> None:
+    """An option added to seq2drum/options.py appears on the page without an edit to the studio."""
+    fields = form_fields()
+    assert [field["name"] for field in fields] == [option.name for option in OPTIONS]
+    for field, option in zip(fields, OPTIONS):
+        assert field["flag"] == option.flag and field["help"] == option.help and "\n" not in field["help"]
+        assert field["default_words"] and field["group"] in ("listen", "nothing", "controls")
+    by_name = {field["name"]: field for field in fields}
+    assert by_name["seed"]["default_words"] == "a fresh one each time"
+    assert by_name["merge"]["default_words"] == "off" and by_name["density"]["default_words"] == "1"
+    assert by_name["cymbal"]["choices"] == ["auto", "hats", "ride"] and by_name["groove_midi"]["kind"] == "file"
+    assert set(GROUPS) <= set(by_name)
+    json.dumps(fields)  # what /api/config sends
+
+
+def test_empty_answers_are_the_defaults_and_values_are_read_as_the_flags_are() -> None:
+    clip = b"MThd a clip"
+    answers = {"seed": "7", "takes": 2, "density": "0.5", "merge": True, "track": " ", "kit_map": "GM",
+               "swing": None, "groove_midi": base64.b64encode(clip).decode(), "cymbal": "ride"}
+    assert options_from_form(answers, song=True) == GenerationOptions(seed=7, takes=2, density=0.5, merge=True,
+                                                                       groove_midi=clip, cymbal="ride")
+    assert options_from_form({}, song=True) == GenerationOptions()
+    assert options_from_form({"bars": "8", "meter": "7/8"}, song=False) == GenerationOptions(bars=8, meter="7/8")
+
+
+@pytest.mark.parametrize(("answers", "song", "message"), [
+    ({"seed": "seven"}, True, "argument --seed: invalid int value: 'seven'"),
+    ({"density": "nan"}, True, "argument --density: invalid float value: 'nan'"),
+    ({"merge": "yes"}, True, "argument --merge: expected on or off, got 'yes'"),
+    ({"bars": "4"}, True, "--bars, --tempo and --meter make drums from nothing"),
+    ({"tempo_qpm": "90"}, False, "drums from nothing need --bars"),
+    ({"colour": "red"}, True, "unknown option 'colour'"),
+    ({"groove_midi": "A" * (MAX_GROOVE_CLIP_BYTES * 2)}, True, "the groove clip holds more than"),
+    ({"groove_midi": "not base64!"}, True, "argument --groove: the clip did not arrive as base64"),
+    ({"density": "9"}, True, "density must be 0.25-4"),
+    ({"seed": "9" * 4000}, True, "argument --seed: 4,000 characters, more than any valid value"),
+    ({"style": "x" * 100_000}, True, "argument --style: 100,000 characters, more than any valid value"),
+], ids=["int", "float", "switch", "bars-with-song", "nothing-without-bars", "unknown", "big-clip", "bad-clip",
+        "range", "long-number", "long-text"])
+def test_a_wrong_answer_is_one_line_saying_what_is_wrong(answers: dict, song: bool, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        options_from_form(answers, song)
+    assert str(refused.value).startswith(message) and "\n" not in str(refused.value)
+
+
+def test_a_request_that_is_not_the_pages_json_is_refused() -> None:
+    assert read_form(b'{"song": null, "options": {"bars": 2}}') == (None, GenerationOptions(bars=2))
+    for body in (b"\xff", b"[1]", b'{"song": 3}', b"[" * 200_000):
+        with pytest.raises(ConfigError):
+            read_form(body)

@@ -1,0 +1,50 @@
+"""What the studio's page is shown of a song and a take, and the files made from them (seq2drum/studio/songs.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.write import TrackSpec, write_midi
+from seq2drum.studio.songs import DRUM_LANES, drums_alone, song_view, song_with_drums, take_view, upload_label
+from tests.studio_songs import BAR_S, band_song, drum_notes, drums_only_song
+
+
+def test_a_songs_parts_are_listed_with_their_roles_and_its_guitar() -> None:
+    view = song_view(read_midi(band_song(bars=2, with_drums=True)))
+    assert [(p["number"], p["name"], p["role"], p["guitar"]) for p in view["parts"]] == [
+        (1, "Guitar", "guitar", True), (2, "Drums", "drums", False), (3, "Bass", "bass", False)]
+    assert view["guitar_problem"] == "" and view["lanes"] == list(DRUM_LANES)
+    assert view["bars"] == [round(bar * BAR_S, 4) for bar in range(3)]  # seconds through the tempo map
+    assert view["notes"][0][:2] == [0.0, round(BAR_S / 8, 4)]  # an eighth note at 100 BPM
+    assert {hit[1] for hit in view["drums"]} == {0, 1, 2}  # kick, snare, closed hat
+
+
+def test_a_song_without_a_guitar_is_listed_and_says_why() -> None:
+    view = song_view(read_midi(drums_only_song()))
+    assert [p["role"] for p in view["parts"]] == ["drums"]
+    assert view["guitar_problem"].startswith("the file holds only drums")
+
+
+def test_the_song_with_a_takes_drums_and_the_drums_alone() -> None:
+    """The song's parts (not its own drums) at the take's clock beside the take's drums; a take that holds parts
+    (--merge) gives its drums alone for solo play."""
+    song = read_midi(band_song(bars=2, with_drums=True))
+    drums = read_midi(drums_only_song(2))
+    take = write_midi(960, [(0, 600_000)], [(0, 4, 4)], [TrackSpec("Drums", 9, drums.parts[0].notes * [2, 2, 1, 1])])
+    merged = read_midi(song_with_drums(song, read_midi(take), take))
+    assert merged.ticks_per_quarter == 960
+    assert [p.name for p in merged.parts] == ["Drums", "Guitar", "Bass"]
+    assert np.array_equal(merged.parts[1].notes[:, :2], song.parts[0].notes[:, :2] * 2)
+    assert np.array_equal(drum_notes(song_with_drums(song, read_midi(take), take)), drum_notes(take))
+    both = song_with_drums(song, read_midi(take), take)
+    alone = drums_alone(read_midi(both), both)
+    assert [p.name for p in read_midi(alone).parts] == ["Drums"] and drums_alone(read_midi(take), take) == take
+    assert song_with_drums(None, read_midi(take), take) == take
+    assert take_view(read_midi(take))["bars"][-1] == round(2 * BAR_S, 4)
+
+
+def test_an_uploads_name_is_its_own_file_name_in_one_short_line() -> None:
+    assert upload_label("C:\\songs\\riff.mid") == "riff.mid" == upload_label("/home/me/riff.mid")
+    assert upload_label("bad\x1b[31m.mid") == "bad\\x1b[31m.mid"
+    assert len(upload_label("x" * 500 + ".mid")) == 80 and upload_label("") == "the upload"

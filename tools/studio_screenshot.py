@@ -1,0 +1,88 @@
+"""The README's picture of the studio (docs/studio.png): the shipped example riff with a bass line drawn from it,
+dropped on a studio running the shipped model, two takes with seed 7, take 1 playing; a palette PNG under 200 KB.
+
+    python -m tools.studio_screenshot [--out docs/studio.png]
+
+Needs Debian's chromium (apt-get install -y chromium) and playwright (requirements-tools.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from seq2drum.midi.io import PITCH, START, read_midi
+from seq2drum.midi.write import TrackSpec, write_midi
+
+REPO = Path(__file__).resolve().parents[1]
+MAX_BYTES = 200 * 1024
+
+
+def band_riff() -> bytes:
+    """examples/riff.mid with a bass on the lowest note of each of its chords, an octave down."""
+    song = read_midi(REPO / "examples" / "riff.mid")
+    guitar = song.parts[0]
+    notes = guitar.notes[np.lexsort((guitar.notes[:, PITCH], guitar.notes[:, START]))]
+    first = np.r_[True, notes[1:, START] != notes[:-1, START]]  # the lowest note of each onset
+    bass = notes[first].copy()
+    bass[:, PITCH] -= 12
+    return write_midi(song.ticks_per_quarter, song.tempos, song.time_signatures,
+                      [TrackSpec(guitar.name, 0, guitar.notes, guitar.program), TrackSpec("Bass", 1, bass, 33)])
+
+
+def shoot(url: str, song: bytes, out: Path) -> None:
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
+                                                   "--mute-audio"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1420})
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=true]")
+        page.set_input_files("#file", files=[{"name": "riff.mid", "mimeType": "audio/midi", "buffer": song}])
+        page.wait_for_selector("#song:not([hidden])")
+        page.fill("#opt-seed", "7")
+        page.fill("#opt-takes", "2")
+        page.click("#generate")
+        page.wait_for_selector(".take[data-take='2']")
+        page.click(".take[data-take='1'] button.play")
+        page.wait_for_function("() => document.querySelector('.take audio').currentTime > 9")
+        page.evaluate("() => window.scrollTo(0, 0)")
+        picture = Image.open(io.BytesIO(page.screenshot()))
+        browser.close()
+    small = picture.convert("RGB").quantize(colors=48, method=Image.Quantize.MEDIANCUT)
+    small.save(out, optimize=True)
+    print(f"wrote {out}: {out.stat().st_size:,} bytes")
+    if out.stat().st_size > MAX_BYTES:
+        sys.exit(f"{out} is past {MAX_BYTES:,} bytes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "studio.png")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    studio = subprocess.Popen([sys.executable, "-m", "seq2drum.studio", "--port", "0"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        line = studio.stdout.readline() if studio.stdout else ""
+        if not line.startswith("seq2drum studio: http"):
+            sys.exit(f"the studio did not start: {line}")
+        shoot(line.split()[2], band_riff(), args.out)
+    finally:
+        studio.send_signal(signal.SIGTERM)
+        studio.wait(60)
+
+
+if __name__ == "__main__":
+    main()
