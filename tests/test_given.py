@@ -329,3 +329,20 @@ def test_a_kept_note_held_across_the_barline_is_not_cut_by_a_written_one() -> No
     written = np.array([[250, 260, 38, 90], [250, 260, 36, 90], [300, 310, 38, 90]])
     np.testing.assert_array_equal(clear_of_kept(written, kept), written[1:])
     assert clear_of_kept(written, kept[:0]) is written
+
+
+def test_live_a_kept_crash_ride_goes_on_on_the_ride() -> None:
+    """Live, the kept loop is continued bar after bar: a crash ridden inside its bars (an intro's crash on every beat)
+    moves to the ride, downbeats too; a loop without crash riding is left as it is."""
+    from seq2drum.generation.given import crash_ride_on_ride
+    from seq2drum.midi.drums import DRUM_CLASSES
+
+    crash, ride = DRUM_CLASSES.index("crash"), DRUM_CLASSES.index("ride")
+    loop = np.zeros((2, 16, 9), dtype=bool)
+    loop[:, ::4, crash] = True
+    loop[:, ::2, 1] = True
+    moved = crash_ride_on_ride(loop)
+    assert not moved[..., crash].any() and moved[:, ::4, ride].all() and (moved[..., 1] == loop[..., 1]).all()
+    accent = np.zeros((2, 16, 9), dtype=bool)
+    accent[0, 0, crash] = True
+    assert crash_ride_on_ride(accent) is accent

@@ -314,6 +314,19 @@ def test_crash_marks_go_on_from_the_bars_before_and_a_crash_ridden_groove_rides_
     assert decision.hits[[r for r in range(16) if r not in bars], 0, RIDE].all()
 
 
+def test_a_policy_that_marks_no_crash_rides_its_grooves_crashes_on_the_ride() -> None:
+    """Crash edge threshold 1 (a live model whose tuner dropped crashes): no crash marked, and a groove's downbeat
+    crash rides the ride (it stayed, and a held groove crashed every bar of 3 primed songs live)."""
+    n = 8
+    context = context_of(np.zeros((n, S, 9)), np.full((n, 3), 0.3), policy=DecodingPolicy(crash_edge_threshold=1.0))
+    decision = decision_of(context, [ROCK] * n, np.ones((n, 3), dtype=bool))
+    rules.codebook_grooves(context, decision)
+    decision.hits[:, 0, CRASH] = True
+    rules.crash_marks(context, decision)
+    assert not decision.marks[:, CRASH_COLUMN].any() and not decision.hits[..., CRASH].any()
+    assert decision.hits[:, 0, RIDE].all()
+
+
 def test_crashes_after_counts_what_crash_marks_counted() -> None:
     bars, decision = crash_bars(0.3, n=12)
     context = context_of(np.zeros((12, S, 9)), decision.marks * 0 + np.array([0.0, 0.3, 0.0]))

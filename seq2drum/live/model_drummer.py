@@ -24,7 +24,7 @@ from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
-from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, without_opening_crash
+from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_opening_crash
 from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation, steer_gains
@@ -186,7 +186,7 @@ class ModelDrummer:
         if state.loop_steps[turn] != bar_steps:
             return None
         loop = np.stack(state.loop)
-        loop = without_opening_crash(loop, [np.zeros((0, 4), dtype=np.int64)] * len(loop), 1)[0]
+        loop = crash_ride_on_ride(without_opening_crash(loop, [np.zeros((0, 4), dtype=np.int64)] * len(loop), 1)[0])
         one = np.ones(1, dtype=bool)
         min_share = PREFERRED_MIN_SHARE if state.loop_kept else 0.0  # a clip always continues
         return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
