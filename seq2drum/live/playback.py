@@ -21,7 +21,7 @@ from seq2drum.generation.given import clear_of_kept
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
 from seq2drum.live.session import IncomingNote, LiveSession, run_call
-from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes, read_midi
+from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes
 from seq2drum.midi.roles import GUITAR, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.options import GenerationOptions
@@ -45,67 +45,47 @@ class LivePlay:
 
 def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarClock, list[PlayedNote]]]:
     """Each bar of the span (from the first entry) with the notes played in it up to its lead, to the bar after the last
-    one in which a note of the song starts before its lead: the stream ends there (`stream`)."""
-    return stream(prepared, lead_quarters)[0]
-
-
-def stream(prepared: PreparedSong, lead_quarters: float, every_start: np.ndarray | None = None
-           ) -> tuple[list[tuple[BarClock, list[PlayedNote]]], tuple[int, float]]:
-    """`played_bars`, and where the stream ends: the index of the bar after the last one in which a note of the song
-    starts before its lead, and how far into its bar, in quarter notes, the last such note starts ((-1, 0.0): none).
-    Every part of the song counts, the parts not listened to too (with the guitar alone, the rest of the band still
-    plays in the room, and the drums play on through the guitar's pauses until the song ends), as the DAW helper's
-    --simulate sends every part (client/song_bars.py `end_stream`). `every_start`: the start ticks of every note
-    of the song's parts, drums aside (default: those of the parts whose notes were read)."""
+    one in which a note starts before its lead at most: the stream ends there (with the guitar alone the drums play on
+    through its pauses, so they stop with the stream, within 2 bars of the last note)."""
     song, grid, encoded = prepared.song, prepared.encoded.grid, prepared.encoded
     tpq = song.ticks_per_quarter
     roles = parts_by_role(song, prepared.choice.parts)
     band = {id(part) for part in prepared.band_parts or []}
     notes_by_role = {role: merged_notes([p for p in parts if role == GUITAR or id(p) in band])
                      for role, parts in roles.items()}
-    if every_start is None:
-        every_start = merged_notes([part for part in song.melodic_parts if part.notes_read])[:, START]
     tempo = grid.tempo_bpm()
-    bars, ending = [], (-1, 0.0)
-    clocks = [(float(grid.step_to_tick(int(grid.bars[row, BAR_START]))),
-               BarClock(row - encoded.first_bar, int(grid.bars[row, BAR_NUMERATOR]),
-                        int(grid.bars[row, BAR_DENOMINATOR]), float(tempo[int(grid.bars[row, BAR_START])])))
-              for row in range(encoded.first_bar, encoded.end_bar)]
-    last_start = float(every_start.max()) if len(every_start) else -1.0
-    while clocks and clocks[-1][0] + clocks[-1][1].quarters * tpq <= last_start:  # parts not listened to play on
-        start, clock = clocks[-1]  # past the grid (made to the end of the guitar alone): the last bar's clock
-        clocks.append((start + clock.quarters * tpq, replace(clock, index=clock.index + 1)))
-    for start, clock in clocks:
-        end = start + clock.quarters * tpq
+    bars = []
+    for row in range(encoded.first_bar, encoded.end_bar):
+        start_step, n_steps = int(grid.bars[row, BAR_START]), int(grid.bars[row, BAR_STEPS])
+        start, end = float(grid.step_to_tick(start_step)), float(grid.step_to_tick(start_step + n_steps))
         lead = end - lead_quarters * tpq
+        clock = BarClock(row - encoded.first_bar, int(grid.bars[row, BAR_NUMERATOR]),
+                         int(grid.bars[row, BAR_DENOMINATOR]), float(tempo[start_step]))
         played = [PlayedNote((note[START] - start) / tpq, (min(note[END], lead) - note[START]) / tpq,
                              int(note[PITCH]), int(note[VELOCITY]), role)
                   for role, notes in notes_by_role.items()
                   for note in notes[(notes[:, START] >= start) & (notes[:, START] < lead)].tolist()]
-        sounded = every_start[(every_start >= start) & (every_start < lead)]
-        if len(sounded):
-            ending = (clock.index + 1, float(sounded.max() - start) / tpq)
         bars.append((clock, played))
-    if ending[0] < 0:
-        return bars, ending
-    return bars[: ending[0] + 1], ending  # the bar after the last one heard ends it (its notes come with that bar)
+    last = max((index for index, (_, played) in enumerate(bars) if played), default=len(bars))
+    return bars[: last + 2]  # the stream ends with the bar after the last one heard (its notes come with that bar)
 
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
               groove: bytes | None = None) -> LivePlay:
     """Play a file to `drummer` (a `ModelDrummer`) bar by bar and gather its drums. The stream ends one bar after the
-    song's last onset (`stream`): that bar (a bar past the file's end, in its last meter and tempo, where the music
-    ends in its last bar) plays up to where the onset fell in its bar (`ENDING_SLACK_Q` more)."""
+    band's last onset heard: the bar after the last heard one (a bar past the file's end, in its last meter and
+    tempo, where the music ends in its last bar) plays up to where that onset fell in its bar (`ENDING_SLACK_Q`)."""
     prepared = prepare(midi_bytes, options, drummer.data_config, drummer.spec)
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
     given = prepared.given
     session = LiveSession(ROLE_NAMES, drummer.begin(options, seed, groove), rest_after=options.rest_after)
     previous: tuple[BarClock, list[PlayedNote]] | None = None
-    every_start = merged_notes(read_midi(midi_bytes).melodic_parts)[:, START]  # guitar alone, only its are read
-    bars, ending = stream(prepared, drummer.lead_quarters, every_start)
-    if bars and ending[0] == len(bars):  # the music's last bar is the file's: one bar more hears it
+    bars = played_bars(prepared, drummer.lead_quarters)
+    if bars and bars[-1][1]:  # the music's last bar is the file's: one bar more hears it
         bars.append((replace(bars[-1][0], index=bars[-1][0].index + 1), []))
+    heard = [index for index, (_, played) in enumerate(bars) if played]
+    ending = (heard[-1] + 1, max(note.onset for note in bars[heard[-1]][1])) if heard else (-1, 0.0)
     written, start = [], 0
     for index, (clock, played) in enumerate(bars):
         incoming = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLE_NAMES.index(n.role))
