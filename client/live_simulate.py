@@ -93,7 +93,7 @@ def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple
     drums: list[tuple[int, int, Any]] = []
     for bar, answer in zip(song.bars, answers):
         for hit in answer.hits:
-            if bar.index == ending[0] and hit.onset_quarters > ending[1] + ENDING_SLACK_Q:
+            if bar.index == ending[0] and hit.onset_quarters >= ending[1] + ENDING_SLACK_Q:
                 continue
             start = max(0, bar.start_tick + round(hit.onset_quarters * tpq))
             end = max(start + 1, start + round(hit.duration_quarters * tpq))

@@ -20,7 +20,7 @@ import numpy as np
 from seq2drum.generation.given import clear_of_kept
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
-from seq2drum.live.session import IncomingNote, LiveSession, run_call
+from seq2drum.live.session import IncomingNote, LiveSession, ending_bar, run_call
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes
 from seq2drum.midi.roles import GUITAR, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
@@ -46,7 +46,7 @@ class LivePlay:
 def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarClock, list[PlayedNote]]]:
     """Each bar of the span (from the first entry) with the notes played in it up to its lead, to the bar after the last
     one in which a note starts before its lead at most: the stream ends there (with the guitar alone the drums play on
-    through its pauses, so they stop with the stream, within 2 bars of the last note)."""
+    through its pauses, so they stop with the stream, `play_file` cutting that bar where the last note fell)."""
     song, grid, encoded = prepared.song, prepared.encoded.grid, prepared.encoded
     tpq = song.ticks_per_quarter
     roles = parts_by_role(song, prepared.choice.parts)
@@ -95,7 +95,7 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
         if call is not None:
             hits, session.state = run_call(drummer, session.state, call)
         if index == ending[0]:
-            hits = [hit for hit in hits if hit.onset <= ending[1] + ENDING_SLACK_Q]
+            hits = ending_bar(hits, ending[1] + ENDING_SLACK_Q)
         row = prepared.encoded.first_bar + clock.index
         start = int(grid.step_to_tick(int(grid.bars[row, BAR_START]))) if row < len(grid.bars) else start
         if given is not None and clock.index < len(given.covered) and given.covered[clock.index]:
