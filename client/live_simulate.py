@@ -35,7 +35,7 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     if output.exists() and not force:
         raise HelperError(f"{output} exists; pass --force to overwrite it, or another -o")
     try:
-        song = read_song(song_path)
+        song = read_song(song_path, from_start=options.guitar_only)  # the guitar alone: drums from the first bar
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         raise HelperError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI File") from None
     if not song.parts:

@@ -82,10 +82,11 @@ class SongBars:
         return out
 
 
-def read_song(path: Path) -> SongBars:
+def read_song(path: Path, from_start: bool = False) -> SongBars:
     """The file's band (channel 10 left out) as bars, from the bar where its first note starts (the drums start with
-    the band, as generation's do) to the bar after the one its last note starts in (`end_stream` cuts them where
-    the stream ends); indices count from that first bar."""
+    the band, as generation's do), or with `from_start` (the guitar alone: --guitar-only) from the file's first bar,
+    to the bar after the one its last note starts in (`end_stream` cuts them where the stream ends); indices count
+    from that first bar."""
     import mido
 
     midi = mido.MidiFile(str(path))
@@ -126,7 +127,7 @@ def read_song(path: Path) -> SongBars:
     tempos = [(0, 500_000)] * (not file_tempos or file_tempos[0][0] > 0) + file_tempos  # MIDI's 120 BPM until set
     meters = [(0, 4, 4)] * (not file_meters or file_meters[0][0] > 0) + file_meters
     last_onset = max((start for part in notes for start, _, _, _ in part), default=0)
-    first = min((start for part in notes for start, _, _, _ in part), default=0)
+    first = 0 if from_start else min((start for part in notes for start, _, _, _ in part), default=0)
     for part in notes:
         part.sort()
     # from the band's entry to the bar after its last note's, which hears that note: the stream ends there

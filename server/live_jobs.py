@@ -69,14 +69,15 @@ class LiveResult:
 def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
     """Run one play-along job on the worker's drummer. Domain errors (a bad style, a groove clip that is not one)
     go back to the stream as they are."""
-    from seq2drum.live.session import roles_of, run_call
+    from seq2drum.live.session import played_as, roles_of, run_call
 
     generator = getattr(drummer, "generator", None)
     name = generator.info.name if generator is not None else getattr(drummer, "name", "live")
     version = generator.info.version if generator is not None else ""
     if job.call is None:
-        state = drummer.begin(job.options or GenerationOptions(), job.seed, job.groove)
-        return LiveResult(state, roles=roles_of(job.parts), model_name=name, model_version=version,
+        roles = roles_of(job.parts)
+        state = drummer.begin(played_as(job.options or GenerationOptions(), roles), job.seed, job.groove)
+        return LiveResult(state, roles=roles, model_name=name, model_version=version,
                           lead_quarters=float(drummer.lead_quarters))
     hits, state = run_call(drummer, job.state, job.call)
     return LiveResult(state, hits=hits, model_name=name, model_version=version,

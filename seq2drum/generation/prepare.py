@@ -42,6 +42,7 @@ class PreparedSong:
     steering: Steering | None = None
     band_parts: list[Part] | None = None  # the parts listened to beside the guitar; None: the guitar alone
     given: GivenDrums | None = None
+    from_the_top: bool = False  # the guitar alone: the drums start at the file's first bar (`plays_from_the_top`)
 
     @property
     def listened_parts(self) -> list[Part]:
@@ -116,6 +117,9 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     if not band:
         encoded.band = None  # --guitar-only: the band's columns stay silent whatever was read
     encoded.first_bar = first_kept_bar(moved_song, encoded.grid, encoded.first_bar, options.keep_drums)
+    top = plays_from_the_top(options, bool(others))
+    if top:
+        encoded.first_bar = 0
     bars = bar_song(encoded, spec)
     if not choice.parts:  # no guitar: a bar "plays" where any part listened to does (rests, floors, sections' bars)
         onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), encoded.grid)
@@ -128,7 +132,16 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
         moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
         options.groove_midi, data_config.steps_per_quarter)
     return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None,
-                        given)
+                        given, top)
+
+
+def plays_from_the_top(options: GenerationOptions, band_heard: bool) -> bool:
+    """Whether the drums start at the file's first bar rather than where the guitar enters: the guitar alone
+    (--guitar-only, or a file with no other part to hear), no count-in asked for, no drums of the user's kept. A guitar
+    part handed over alone keeps its song's timeline, and the parts not handed over play before it enters; drummers
+    play in 64% of those bars (5-fold: the 468 of 624 songs whose guitar enters after their first bar), where
+    starting with the guitar left every one silent."""
+    return not band_heard and not options.from_nothing and not options.keep_drums and not options.count_in_bars
 
 
 def listened_choice(song: MidiSong, options: GenerationOptions, band: bool) -> GuitarChoice:

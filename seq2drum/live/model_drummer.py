@@ -70,7 +70,7 @@ class LiveState:
     groove: int = -1  # the codebook entry the last bar was built on (-1: none)
     lam: float = FIRST_LAMBDA
     totals: tuple[float, float, float] = (0.0, 0.0, 0.0)  # expected matched cells, hits, sum of p: the running F1
-    started: bool = False  # the band has played a note
+    started: bool = False  # the band has played a note (the guitar alone: from the first bar, as offline)
     first: int = 0  # the index of the band's first bar: phrases, and fills and crashes every N bars, count from it
     pending: tuple[Any, ...] | None = None  # the decision made before the band played, committed when it does
     last: tuple[int, int] = (-1, 0)  # the index and the length in steps of the last bar decided
@@ -136,11 +136,12 @@ class ModelDrummer:
             raise ConfigError(f"unknown style {options.style!r}; python main.py --mode styles (or a server's "
                               "GetModelInfo) lists them")
         encoder, decoder = self.network.initial()
+        started = options.guitar_only
         if not groove:
-            return LiveState(int(seed), options, encoder, decoder, None)
+            return LiveState(int(seed), options, encoder, decoder, None, started=started)
         clip, steps = self._groove_bars(groove)
         return LiveState(int(seed), options, encoder, decoder, clip[0], loop=tuple(clip),
-                         loop_steps=tuple(steps.tolist()))
+                         loop_steps=tuple(steps.tolist()), started=started)
 
     def _groove_bars(self, groove: bytes) -> tuple[np.ndarray, np.ndarray]:
         from seq2drum.generation.given import groove_clip

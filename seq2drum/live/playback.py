@@ -79,7 +79,8 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
     given = prepared.given
-    session = LiveSession(ROLE_NAMES, drummer.begin(options, seed, groove), rest_after=options.rest_after)
+    alone = replace(options, guitar_only=True) if prepared.from_the_top else options  # keeps time from bar 1
+    session = LiveSession(ROLE_NAMES, drummer.begin(alone, seed, groove), rest_after=options.rest_after)
     previous: tuple[BarClock, list[PlayedNote]] | None = None
     bars = played_bars(prepared, drummer.lead_quarters)
     if bars and bars[-1][1]:  # the music's last bar is the file's: one bar more hears it

@@ -168,6 +168,16 @@ def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:
     return roles
 
 
+def played_as(options: Any, roles: Sequence[str]) -> Any:
+    """The options a stream is played with: a stream that names guitar parts only is the guitar alone (as
+    --guitar-only), whose drums keep time from its first bar, as generation's do (generation/prepare.py
+    `plays_from_the_top`)."""
+    import dataclasses
+
+    alone = bool(roles) and all(role == "guitar" for role in roles)
+    return dataclasses.replace(options, guitar_only=True) if alone and not options.guitar_only else options
+
+
 def check_parts(parts: Sequence[object]) -> None:
     """LiveStreamError when a stream names more than MAX_PARTS parts."""
     if len(parts) > MAX_PARTS:
