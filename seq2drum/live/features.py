@@ -13,8 +13,8 @@ and 1.1% of the melody's differ.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -32,12 +32,41 @@ TICKS_PER_QUARTER = 960
 MAX_NOTE_QUARTERS = 4 * 64  # the longest bar (64/1): no note sounds longer in it
 
 
+class BarGrid(Grid):
+    """A grid of one bar, shared by every bar of its meter and tempo (`bar_grid`) and never changed: its per-step
+    arrays are computed once, read-only, not once per use (each bar reads them about ten times)."""
+
+    @cached_property
+    def n_steps(self) -> int:  # type: ignore[override]
+        return super().n_steps
+
+    def _once(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        cached = self.__dict__.get(name)
+        if cached is None:  # two threads may both compute it: the same array
+            cached = compute()
+            cached.setflags(write=False)
+            self.__dict__[name] = cached
+        return cached
+
+    def step_in_bar(self) -> np.ndarray:
+        return self._once("_step_in_bar", super().step_in_bar)
+
+    def beat_steps(self) -> np.ndarray:
+        return self._once("_beat_steps", super().beat_steps)
+
+    def metrical_level(self) -> np.ndarray:
+        return self._once("_metrical_level", super().metrical_level)
+
+    def tempo_bpm(self) -> np.ndarray:
+        return self._once("_tempo_bpm", super().tempo_bpm)
+
+
 @lru_cache(maxsize=64)
-def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quarter: int) -> Grid:
+def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quarter: int) -> BarGrid:
     """A grid of one bar of this meter at this tempo."""
     ticks = int(round(numerator * 4 * TICKS_PER_QUARTER / denominator))
-    return Grid.build(TICKS_PER_QUARTER, [(0, numerator, denominator)], [(0, int(round(60e6 / tempo_bpm)))],
-                      ticks - 1, steps_per_quarter)
+    return BarGrid.build(TICKS_PER_QUARTER, [(0, numerator, denominator)], [(0, int(round(60e6 / tempo_bpm)))],
+                         ticks - 1, steps_per_quarter)
 
 
 def _duration(note: PlayedNote) -> float:
