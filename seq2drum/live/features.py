@@ -75,14 +75,19 @@ def _duration(note: PlayedNote) -> float:
     return min(max(note.duration, 1e-3), MAX_NOTE_QUARTERS) if math.isfinite(note.duration) else 1e-3
 
 
-def _notes(played: Sequence[PlayedNote]) -> np.ndarray:
-    """(N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts."""
-    if not played:
-        return np.zeros((0, 4), dtype=np.int64)
+def _notes_by_role(played: Sequence[PlayedNote], roles: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Each role's notes (N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts: one
+    array for all of them, sorted by role, then split (not a pass over the notes per role)."""
+    rank = {role: index for index, role in enumerate(roles)}
+    kept = [n for n in played if n.role in rank]
     notes = np.array([(round(n.onset * TICKS_PER_QUARTER), round((n.onset + _duration(n)) * TICKS_PER_QUARTER),
-                       n.pitch, n.velocity) for n in played], dtype=np.int64)
+                       n.pitch, n.velocity) for n in kept], dtype=np.int64).reshape(-1, 4)
+    role = np.array([rank[n.role] for n in kept], dtype=np.int64)
     notes[:, 1] = np.maximum(notes[:, 1], notes[:, 0] + 1)
-    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+    order = np.lexsort((notes[:, 2], notes[:, 0], role))  # stable: a role's notes as its own sort leaves them
+    notes = notes[order]
+    bounds = np.searchsorted(role[order], np.arange(len(roles) + 1)).tolist()
+    return {name: notes[start:end] for name, start, end in zip(roles, bounds[:-1], bounds[1:])}
 
 
 def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
@@ -90,7 +95,7 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     """(step features (S, n_step), bar features (n_bar,), bar steps, beat steps) of one bar played live, in the
     columns `spec` names."""
     grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
-    by_role = {role: _notes([n for n in played if n.role == role]) for role in ("guitar", *BAND_ROLES)}
+    by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))
     roles = {role: [Part(0, 0, role, -1, notes)] for role, notes in by_role.items() if role != "guitar" and len(notes)}
     encoded = EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)],
                           guitar_features(by_role["guitar"], grid), np.zeros(len(SONG), dtype=np.float32), 0, 1,
