@@ -232,11 +232,11 @@ class ModelDrummer:
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
         decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
-        state = replace(state, last=(bar.index, int(ahead[2])), streak=streak)
+        done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
-            return take, scores, replace(state, pending=decided, short=short)
+            return take, scores, replace(state, pending=decided, **done)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
-                                     totals=totals, crashes=crashes, short=short)
+                                     totals=totals, crashes=crashes, **done)
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
@@ -329,13 +329,12 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
     crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short bars
     (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
     (`state.groove`) where it fits the bar."""
-    rng = np.random.default_rng([state.seed, 3, bar_index])
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
                          bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
                          keep_time=state.started, allow_rests=not state.started)
-    decision, context = _groove(decoder, context, state, rng, edges, hold)
+    decision, context = _groove(decoder, context, state, bar_index, edges, hold)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits
     velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
@@ -345,10 +344,11 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
     return take, rules.crashes_after(context, decision), state.short.after(grouped, int(scores.bar_steps[0]))
 
 
-def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.random.Generator,
+def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: int,
             edges: np.ndarray, hold: bool) -> tuple[BarDecision, BarContext]:
     """The bar's groove chosen greedily (the stay bonus for the last bar's) and the groove rules run on it, in
-    ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda."""
+    ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda. The
+    noise of a temperature comes from (seed, bar index), drawn only then (a generator costs as much as a rule)."""
     p, steering, policy = context.p, context.steering, context.policy
     played_p, n_hits, total = state.totals
     noise = None
@@ -360,6 +360,7 @@ def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.ran
         if state.options.temperature > 0 and noise is None:
             finite = gains[np.isfinite(gains)]
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
+            rng = np.random.default_rng([state.seed, 3, bar_index])
             noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
         choice = int(np.argmax(gains if noise is None else gains + noise))
         if hold and 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
