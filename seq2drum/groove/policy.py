@@ -169,7 +169,7 @@ class Take:
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, clipped at +-30 so no exp overflows."""
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+    return 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(x, -30), 30)))  # np.clip's values, a third of its overhead
 
 
 def kick_bass_offsets(bass_onsets: np.ndarray, bias: tuple[float, float]) -> np.ndarray:
