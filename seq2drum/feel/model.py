@@ -61,15 +61,18 @@ class Table:
         n = len(keys)
         out = np.zeros((n, N_QUANTILES), dtype=np.float64)
         level_of = np.full(n, -1, dtype=np.int64)
-        for level in range(N_LEVELS):
-            open_rows = np.flatnonzero(level_of < 0)
-            if not len(open_rows) or not len(self.keys[level]):
+        open_rows = np.arange(n)  # the rows no level has answered yet, in order
+        for level, table_keys in enumerate(self.keys):
+            if not len(open_rows):
+                break
+            if not len(table_keys):
                 continue
             wanted = keys[open_rows, level]
-            index = np.clip(np.searchsorted(self.keys[level], wanted), 0, len(self.keys[level]) - 1)
-            found = self.keys[level][index] == wanted
+            index = np.minimum(np.searchsorted(table_keys, wanted), len(table_keys) - 1)
+            found = table_keys[index] == wanted
             out[open_rows[found]] = self.quantiles[level][index[found]]
             level_of[open_rows[found]] = level
+            open_rows = open_rows[~found]
         return out, level_of
 
 
@@ -169,7 +172,7 @@ def shipped_tables() -> FeelTables:
 
 def sample_quantiles(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
     """(n,) values at probability `u` of each row's quantiles (linear between them, held beyond the outermost)."""
-    position = np.clip(u * N_QUANTILES - 0.5, 0, N_QUANTILES - 1)
+    position = np.minimum(np.maximum(u * N_QUANTILES - 0.5, 0), N_QUANTILES - 1)  # np.clip's, a third the calls
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, N_QUANTILES - 1)
     weight = position - low

@@ -28,6 +28,7 @@ TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played a
 # tuning chose. The network has heard few short bars and rates the snare high in them; at min_groove_bars 50 a 4/16
 # song took a 16-step entry with a snare on most 16ths (227 of 256 steps), where at 500 it plays a backbeat
 GROUPED_MIN_GROOVE_BARS = 500
+CELLS_CACHE_SIZE = 256  # bar lengths times the sets of entries allowed (a style's, a take's) whose cells are kept
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
 
 
@@ -69,6 +70,8 @@ class GrooveGains:
         self.playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self.sizes == 0)
                                    | (codebook.menu_rank >= 0))
         self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
+        # per (bar length, the entries allowed): those entries and their cells (cells, E), made once, not per call
+        self._cells: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray]] = {}
 
     def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, later_take: bool = False,
               allowed: np.ndarray | None = None) -> np.ndarray:
@@ -81,11 +84,26 @@ class GrooveGains:
         flat = (p - lam).reshape(n, -1).astype(np.float32)
         for length in np.unique(bar_steps):
             rows = np.flatnonzero(bar_steps == length)
-            entries = self.codebook.entries_of_length(int(length))
-            entries = entries[playable[entries]]
+            entries, cells = self._entry_cells(int(length), playable)
             if len(entries):
-                gains[np.ix_(rows, entries)] = flat[rows] @ self.flat[entries].T
+                gains[np.ix_(rows, entries)] = flat[rows] @ cells
         return gains
+
+    def _entry_cells(self, length: int, playable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entries of `length` steps that `playable` (K,) allows and their cells (cells, E), as `gains` multiplies
+        them (the live drummer asks twice a bar)."""
+        key = (length, playable.tobytes())
+        cached = self._cells.get(key)  # one lookup: a server's threads may share the codebook
+        if cached is None:
+            if len(self._cells) >= CELLS_CACHE_SIZE:
+                self._cells.clear()
+            entries = self.codebook.entries_of_length(length)
+            entries = entries[playable[entries]]
+            cells = self.flat[entries].T
+            entries.setflags(write=False)
+            cells.setflags(write=False)
+            cached = self._cells[key] = (entries, cells)
+        return cached
 
     def short_bar_hits(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, allowed: np.ndarray | None = None,
                        before: ShortRun = ShortRun()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

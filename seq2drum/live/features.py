@@ -13,8 +13,8 @@ and 1.1% of the melody's differ.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -32,12 +32,41 @@ TICKS_PER_QUARTER = 960
 MAX_NOTE_QUARTERS = 4 * 64  # the longest bar (64/1): no note sounds longer in it
 
 
+class BarGrid(Grid):
+    """A grid of one bar, shared by every bar of its meter and tempo (`bar_grid`) and never changed: its per-step
+    arrays are computed once, read-only, not once per use (each bar reads them about ten times)."""
+
+    @cached_property
+    def n_steps(self) -> int:  # type: ignore[override]
+        return super().n_steps
+
+    def _once(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        cached = self.__dict__.get(name)
+        if cached is None:  # two threads may both compute it: the same array
+            cached = compute()
+            cached.setflags(write=False)
+            self.__dict__[name] = cached
+        return cached
+
+    def step_in_bar(self) -> np.ndarray:
+        return self._once("_step_in_bar", super().step_in_bar)
+
+    def beat_steps(self) -> np.ndarray:
+        return self._once("_beat_steps", super().beat_steps)
+
+    def metrical_level(self) -> np.ndarray:
+        return self._once("_metrical_level", super().metrical_level)
+
+    def tempo_bpm(self) -> np.ndarray:
+        return self._once("_tempo_bpm", super().tempo_bpm)
+
+
 @lru_cache(maxsize=64)
-def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quarter: int) -> Grid:
+def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quarter: int) -> BarGrid:
     """A grid of one bar of this meter at this tempo."""
     ticks = int(round(numerator * 4 * TICKS_PER_QUARTER / denominator))
-    return Grid.build(TICKS_PER_QUARTER, [(0, numerator, denominator)], [(0, int(round(60e6 / tempo_bpm)))],
-                      ticks - 1, steps_per_quarter)
+    return BarGrid.build(TICKS_PER_QUARTER, [(0, numerator, denominator)], [(0, int(round(60e6 / tempo_bpm)))],
+                         ticks - 1, steps_per_quarter)
 
 
 def _duration(note: PlayedNote) -> float:
@@ -46,14 +75,19 @@ def _duration(note: PlayedNote) -> float:
     return min(max(note.duration, 1e-3), MAX_NOTE_QUARTERS) if math.isfinite(note.duration) else 1e-3
 
 
-def _notes(played: Sequence[PlayedNote]) -> np.ndarray:
-    """(N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts."""
-    if not played:
-        return np.zeros((0, 4), dtype=np.int64)
+def _notes_by_role(played: Sequence[PlayedNote], roles: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Each role's notes (N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts: one
+    array for all of them, sorted by role, then split (not a pass over the notes per role)."""
+    rank = {role: index for index, role in enumerate(roles)}
+    kept = [n for n in played if n.role in rank]
     notes = np.array([(round(n.onset * TICKS_PER_QUARTER), round((n.onset + _duration(n)) * TICKS_PER_QUARTER),
-                       n.pitch, n.velocity) for n in played], dtype=np.int64)
+                       n.pitch, n.velocity) for n in kept], dtype=np.int64).reshape(-1, 4)
+    role = np.array([rank[n.role] for n in kept], dtype=np.int64)
     notes[:, 1] = np.maximum(notes[:, 1], notes[:, 0] + 1)
-    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+    order = np.lexsort((notes[:, 2], notes[:, 0], role))  # stable: a role's notes as its own sort leaves them
+    notes = notes[order]
+    bounds = np.searchsorted(role[order], np.arange(len(roles) + 1)).tolist()
+    return {name: notes[start:end] for name, start, end in zip(roles, bounds[:-1], bounds[1:])}
 
 
 def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
@@ -61,7 +95,7 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     """(step features (S, n_step), bar features (n_bar,), bar steps, beat steps) of one bar played live, in the
     columns `spec` names."""
     grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
-    by_role = {role: _notes([n for n in played if n.role == role]) for role in ("guitar", *BAND_ROLES)}
+    by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))
     roles = {role: [Part(0, 0, role, -1, notes)] for role, notes in by_role.items() if role != "guitar" and len(notes)}
     encoded = EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)],
                           guitar_features(by_role["guitar"], grid), np.zeros(len(SONG), dtype=np.float32), 0, 1,

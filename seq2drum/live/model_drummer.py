@@ -5,16 +5,15 @@ the drums the user gave, and decides bar n with the offline decision's bar rules
 the groove choice differs. Live a groove is chosen greedily each bar until one has played 2 bars running; then it is
 held until a phrase opens (every 8 bars from the band's first, `live_edges`) or a part enters or leaves. Lambda
 follows the running expected F1 and crashes the running count of the crashes the model expects. The controls apply
-per bar as generation applies them, and the bar is played through generation's feel, `--swing` and the kit map.
-Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
-note, bars are decided from the song's start and not committed.
+per bar as generation applies them, and the bar is played through generation's feel, `--swing` and the kit map
+(live/render.py). Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before
+the band plays a note, bars are decided from the song's start and not committed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ import numpy as np
 
 from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
-from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_opening_crash
 from seq2drum.groove import controls, rules
@@ -38,17 +36,16 @@ from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar
+from seq2drum.live.render import render_bar
 from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
-from seq2drum.midi.kit import KitMap
 from seq2drum.model.heard import heard_drums
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.shipped import DEFAULT_CHECKPOINT
-from seq2drum.song.bars import pattern_steps
 from seq2drum.song.columns import FeatureSpec
-from seq2drum.song.grid import DrumGrid, grid_to_drums, is_compound
+from seq2drum.song.grid import is_compound
 
 LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
 TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
@@ -202,7 +199,8 @@ class ModelDrummer:
             band = tuple(sorted({note.role for note in played}))
             state = replace(state, band=band, band_changed=bool(state.band) and band != state.band)
         take, _, state = self.decide(state, bar, self.ahead(bar))
-        return self._render(take.hits[0], take.velocity[0], state, bar), state
+        return render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
+                          self.steps_per_quarter), state
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
@@ -233,11 +231,11 @@ class ModelDrummer:
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
         decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
-        state = replace(state, last=(bar.index, int(ahead[2])), streak=streak)
+        done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
-            return take, scores, replace(state, pending=decided, short=short)
+            return take, scores, replace(state, pending=decided, **done)
         return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
-                                     totals=totals, crashes=crashes, short=short)
+                                     totals=totals, crashes=crashes, **done)
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
@@ -301,24 +299,6 @@ class ModelDrummer:
         except ConfigError:
             return None
 
-    def _render(self, hits: np.ndarray, velocity: np.ndarray, state: LiveState, bar: BarClock) -> list[DrumHit]:
-        """The bar's drums as played: the humanizer's velocity and timing and `--swing` (as generation's render), the
-        kit map."""
-        options = state.options
-        grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
-        n = grid.n_steps
-        steps = pattern_steps(np.arange(n), n, hits.shape[0], grid.beat_steps()[0])  # a longer bar, as offline
-        decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
-                           np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
-        rng = np.random.default_rng([state.seed, 2, bar.index])
-        played = humanize(decided, grid, options.humanize, _drummer(state.seed, options.feel), rng, options.dynamics)
-        played, _ = controls.swing(played, grid, options.swing)  # only a --swing given: live, the band's is unknown
-        notes = grid_to_drums(played, grid)
-        kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
-        notes = kit.apply(notes)
-        return [DrumHit(onset=start / TICKS_PER_QUARTER, pitch=int(pitch), velocity=int(vel),
-                        duration=max(1, end - start) / TICKS_PER_QUARTER) for start, end, pitch, vel in notes.tolist()]
-
 
 def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
                structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
@@ -330,13 +310,12 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
     crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short bars
     (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
     (`state.groove`) where it fits the bar."""
-    rng = np.random.default_rng([state.seed, 3, bar_index])
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
                          bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
                          keep_time=state.started, allow_rests=not state.started)
-    decision, context = _groove(decoder, context, state, rng, edges, hold)
+    decision, context = _groove(decoder, context, state, bar_index, edges, hold)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits
     velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
@@ -346,10 +325,11 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
     return take, rules.crashes_after(context, decision), state.short.after(grouped, int(scores.bar_steps[0]))
 
 
-def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.random.Generator,
+def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: int,
             edges: np.ndarray, hold: bool) -> tuple[BarDecision, BarContext]:
     """The bar's groove chosen greedily (the stay bonus for the last bar's) and the groove rules run on it, in
-    ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda."""
+    ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda. The
+    noise of a temperature comes from (seed, bar index), drawn only then (a generator costs as much as a rule)."""
     p, steering, policy = context.p, context.steering, context.policy
     played_p, n_hits, total = state.totals
     noise = None
@@ -361,6 +341,7 @@ def _groove(decoder: Decoder, context: BarContext, state: LiveState, rng: np.ran
         if state.options.temperature > 0 and noise is None:
             finite = gains[np.isfinite(gains)]
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
+            rng = np.random.default_rng([state.seed, 3, bar_index])
             noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
         choice = int(np.argmax(gains if noise is None else gains + noise))
         if hold and 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
@@ -391,9 +372,3 @@ def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:
     if every is None:  # none
         return np.zeros(1, dtype=bool)
     return np.array([(index + 1) % every == 0 if closing else index % every == 0])
-
-
-@lru_cache(maxsize=64)
-def _drummer(seed: int, feel: str) -> Any:
-    """The stream's drummer (as generation draws one per request from its seed)."""
-    return shipped_tables().draw_drummer(np.random.default_rng([seed, 1]), feel)

@@ -37,7 +37,7 @@ class CausalNetwork:
         for layer in range(state.shape[1]):
             gates = (x @ net._t[f"{name}.weight_ih_l{layer}"] + state[0, layer] @ net._t[f"{name}.weight_hh_l{layer}"]
                      + net.w[f"{name}.bias_ih_l{layer}"] + net.w[f"{name}.bias_hh_l{layer}"])
-            i, f, g, o = np.split(gates, 4)
+            i, f, g, o = gates.reshape(4, -1)  # views, as np.split's, for a tenth of its cost
             c = _sigmoid(f) * state[1, layer] + _sigmoid(i) * np.tanh(g)
             new[0, layer], new[1, layer] = _sigmoid(o) * np.tanh(c), c
             x = new[0, layer]

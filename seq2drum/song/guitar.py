@@ -110,6 +110,8 @@ def _repeats(grid: Grid, pitch: np.ndarray, start_step: np.ndarray) -> np.ndarra
     """(n_bars,) float32, 1 where a bar plays exactly the notes (step in bar, pitch) of an earlier bar."""
     bar_starts = grid.bars[:, BAR_START]
     repeats = np.zeros(grid.n_bars, dtype=np.float32)
+    if grid.n_bars == 1:  # nothing earlier to repeat (live, every bar is read as a song of one bar)
+        return repeats
     seen: set[bytes] = set()
     bar_of_note = np.searchsorted(bar_starts, start_step, side="right") - 1
     rel_step = start_step - bar_starts[bar_of_note]

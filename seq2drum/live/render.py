@@ -1,0 +1,60 @@
+"""A live bar as played, the last stage of `ModelDrummer.next_bar`: the decided hits laid on the bar's grid (a bar
+longer than the pattern as offline, `song.bars.pattern_steps`), the humanizer's velocity and timing (feel/),
+`--swing` and the kit map, as generation's render plays a song; the drums come back as `api.DrumHit`s in quarter
+notes from the bar's start. What depends only on the bar's shape or the stream (the steps a pattern plays, the
+stream's drummer, its kit map) is made once, not every bar.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from seq2drum.feel.model import humanize, shipped_tables
+from seq2drum.groove import controls
+from seq2drum.live.api import BarClock, DrumHit
+from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.midi.kit import KitMap
+from seq2drum.options import GenerationOptions
+from seq2drum.song.bars import pattern_steps
+from seq2drum.song.grid import DrumGrid, grid_to_drums
+
+
+def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
+               steps_per_quarter: int) -> list[DrumHit]:
+    """The drums of `bar` decided as hits (S, 9) and velocities (S, 9), as played: the humanizer's velocity and
+    timing from (seed, bar index), `--swing` (only a --swing given: live, the band's is unknown), the kit map."""
+    grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
+    n = grid.n_steps
+    steps = _pattern_steps(n, hits.shape[0], int(grid.beat_steps()[0]))
+    decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
+                       np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
+    rng = np.random.default_rng([seed, 2, bar.index])
+    played = humanize(decided, grid, options.humanize, _drummer(seed, options.feel), rng, options.dynamics)
+    played, _ = controls.swing(played, grid, options.swing)
+    notes = _kit(options.kit_map).apply(grid_to_drums(played, grid))
+    return [DrumHit(onset=start / TICKS_PER_QUARTER, pitch=int(pitch), velocity=int(vel),
+                    duration=max(1, end - start) / TICKS_PER_QUARTER) for start, end, pitch, vel in notes.tolist()]
+
+
+@lru_cache(maxsize=256)
+def _pattern_steps(n_steps: int, width: int, beat_steps: int) -> np.ndarray:
+    """(n_steps,) read-only: the step of the pattern each step of a bar of this shape plays."""
+    steps = pattern_steps(np.arange(n_steps), n_steps, width, beat_steps)
+    steps.setflags(write=False)
+    return steps
+
+
+@lru_cache(maxsize=64)
+def _drummer(seed: int, feel: str) -> Any:
+    """The stream's drummer (as generation draws one per request from its seed)."""
+    return shipped_tables().draw_drummer(np.random.default_rng([seed, 1]), feel)
+
+
+@lru_cache(maxsize=64)
+def _kit(kit_map: str | None) -> KitMap:
+    """The stream's kit map (KitMap is frozen: one parse serves every bar)."""
+    return KitMap.from_json(kit_map) if kit_map else KitMap.gm()
