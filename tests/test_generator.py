@@ -102,10 +102,15 @@ def test_the_inputs_tempo_and_meter_events_are_written_back_as_they_are(
         assert out.file_meters == [(tick * factor, n, d) for tick, n, d in meters]
 
 
-def test_drums_span_the_guitar(generator: DrumGenerator) -> None:
-    """No drum before the bar where the guitar enters, none past the bar where it stops."""
+def test_drums_span_the_band(generator: DrumGenerator) -> None:
+    """No drum before the bar where the band enters, none past the bar where it stops (the guitar alone starts at
+    the file's first bar: tests/test_from_the_top.py)."""
+    from seq2drum.midi.write import TrackSpec
+
     guitar = notes_from_steps([(s + 64, p) for s, p in riff(6)], length_steps=2)  # enters at bar 5, ends at bar 10
-    out = read_midi(generator.generate(song_bytes(guitar), GenerationOptions(seed=2, temperature=1.5)).midi_bytes)
+    bass = notes_from_steps([(s + 64, 33) for s in range(0, 6 * 16, 4)])
+    data = song_bytes(guitar, extra=[TrackSpec("Bass", 1, bass, 33)])
+    out = read_midi(generator.generate(data, GenerationOptions(seed=2, temperature=1.5)).midi_bytes)
     drums = out.parts[0].notes
     bar_ticks = 4 * out.ticks_per_quarter
     assert drums[:, 0].min() >= 4 * bar_ticks - out.ticks_per_quarter // 8  # at most a pushed first hit

@@ -11,8 +11,9 @@ import pytest
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       closes_with_fill, held_sections, is_fill_bar, is_fill_beat, section_edges)
-from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, SNARE
+                                       closes_with_fill, held_sections, is_fill_bar, is_fill_beat, play_ending,
+                                       section_edges)
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, SNARE
 from seq2drum.song.sections import Section
 from tests.builders import pattern, tiny_codebook
 from tests.test_decoder import ROCK, mix, scores_for
@@ -103,3 +104,20 @@ def test_forced_rests_and_crashes_are_obeyed_and_none_leaves_the_bar_to_the_mode
     assert take.structure[:, CRASH_COLUMN].tolist() == crashes.tolist()
     assert take.hits[[1, 4], 0][:, [CRASH, KICK]].all()
     assert take.grooves[3] == ROCK
+
+
+def test_a_last_chord_on_a_downbeat_is_the_only_crash_of_the_two_bars() -> None:
+    """The ending's kick and crash on the guitar's last onset: on a downbeat, the bar before loses its opening crash
+    (its kick and hats stay); mid-bar, the bar before keeps it."""
+    hits = np.zeros((6, 16, 9), dtype=bool)
+    hits[:, 0, [CRASH, KICK]] = True
+    hits[:, ::2, CLOSED_HAT] = True
+    scores = replace(scores_for([mix(0.7, 0.1)] * 6, [Section(0, 6, 0)]), last_onset=(5, 0))
+    on_downbeat = hits.copy()
+    play_ending(on_downbeat, scores)
+    assert on_downbeat[5, 0, CRASH] and not on_downbeat[5, 1:].any()
+    assert not on_downbeat[4, 0, CRASH] and on_downbeat[4, 0, KICK] and on_downbeat[4, 0, CLOSED_HAT]
+    assert on_downbeat[3, 0, CRASH]
+    mid_bar = hits.copy()
+    play_ending(mid_bar, replace(scores, last_onset=(5, 8)))
+    assert mid_bar[4, 0, CRASH] and mid_bar[5, 8, CRASH] and not mid_bar[5, 9:].any()

@@ -227,7 +227,9 @@ class FillWriter:
 
 
 def play_ending(hits: np.ndarray, scores: SongScores) -> None:
-    """Nothing after the guitar's last onset; kick and crash on it (the last chord gets its ending)."""
+    """Nothing after the guitar's last onset; kick and crash on it (the last chord gets its ending). On a downbeat,
+    the bar before does not open with a crash too: back-to-back crash bars that the song's drummer does not play (out
+    of fold from the band, 6 of the 8 pairs left, each on a song's last two bars)."""
     bar, step = scores.last_onset
     if not 0 <= bar < len(hits):
         return
@@ -235,3 +237,5 @@ def play_ending(hits: np.ndarray, scores: SongScores) -> None:
     hits[bar + 1 :] = False
     hits[bar, step] = False
     hits[bar, step, [KICK, CRASH]] = True
+    if step == 0 and bar > 0:
+        hits[bar - 1, 0, CRASH] = False

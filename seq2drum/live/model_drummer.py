@@ -67,7 +67,7 @@ class LiveState:
     groove: int = -1  # the codebook entry the last bar was built on (-1: none)
     lam: float = FIRST_LAMBDA
     totals: tuple[float, float, float] = (0.0, 0.0, 0.0)  # expected matched cells, hits, sum of p: the running F1
-    started: bool = False  # the band has played a note (the guitar alone: from the first bar, as offline)
+    started: bool = False  # the band has played a note
     first: int = 0  # the index of the band's first bar: phrases, and fills and crashes every N bars, count from it
     pending: tuple[Any, ...] | None = None  # the decision made before the band played, committed when it does
     last: tuple[int, int] = (-1, 0)  # the index and the length in steps of the last bar decided
@@ -133,12 +133,11 @@ class ModelDrummer:
             raise ConfigError(f"unknown style {options.style!r}; python main.py --mode styles (or a server's "
                               "GetModelInfo) lists them")
         encoder, decoder = self.network.initial()
-        started = options.guitar_only
         if not groove:
-            return LiveState(int(seed), options, encoder, decoder, None, started=started)
+            return LiveState(int(seed), options, encoder, decoder, None)
         clip, steps = self._groove_bars(groove)
         return LiveState(int(seed), options, encoder, decoder, clip[0], loop=tuple(clip),
-                         loop_steps=tuple(steps.tolist()), started=started)
+                         loop_steps=tuple(steps.tolist()))
 
     def _groove_bars(self, groove: bytes) -> tuple[np.ndarray, np.ndarray]:
         from seq2drum.generation.given import groove_clip
@@ -314,7 +313,7 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
                          bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
-                         keep_time=state.started, allow_rests=not state.started)
+                         keep_time=keeps_time(state, bar_index), allow_rests=not keeps_time(state, bar_index))
     decision, context = _groove(decoder, context, state, bar_index, edges, hold)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits
@@ -323,6 +322,14 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
     take = Take(hits, velocity, offset, decision.entry.copy(), {}, 0.0, decision.marks, context.lam)
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
     return take, rules.crashes_after(context, decision), state.short.after(grouped, int(scores.bar_steps[0]))
+
+
+def keeps_time(state: LiveState, bar_index: int) -> bool:
+    """Whether the bar is played whatever the rest marks say: once the band has played; with the guitar alone also
+    from the stream's second bar before the guitar comes in (the first bar heard nothing: it is decided as a song's
+    first bar is), as offline the guitar alone is drummed from the file's first bar (generation/prepare.py
+    `plays_from_the_top`). Until the guitar plays, such a bar's decision is kept pending, as any before the band."""
+    return state.started or (state.options.guitar_only and bar_index > 0)
 
 
 def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: int,
