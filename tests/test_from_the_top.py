@@ -82,3 +82,23 @@ def test_the_helper_streams_the_guitar_alone_from_the_files_first_bar(tmp_path: 
     assert read_song(path).bars[0].start_tick == ENTRY_BAR * 4 * PPQ
     assert read_song(path, from_start=True).bars[0].start_tick == 0
     assert len(read_song(path, from_start=True).bars) == len(read_song(path).bars) + ENTRY_BAR
+
+
+def test_time_kept_before_the_guitar_is_not_held_once_it_plays(tmp_path: Path) -> None:
+    """The bars kept in time before the guitar came in were decided from nothing: when the guitar's first bar is
+    read, the drummer starts afresh (no groove to stay on), where a band's first bar commits the pending decision."""
+    from seq2drum.live.api import BarClock, PlayedNote
+    from seq2drum.live.features import live_bar
+
+    drummer = ModelDrummer(tiny_checkpoint(tmp_path / "live.pt", causal=True))
+    clocks = [BarClock(i, 4, 4, 120.0) for i in range(6)]
+    chord = [PlayedNote(0.0, 1.0, 40, 90, "guitar"), PlayedNote(2.0, 1.0, 43, 90, "guitar")]
+    read = live_bar(chord, clocks[4], drummer.spec, drummer.steps_per_quarter)[:3]
+    for alone in (True, False):
+        state = drummer.begin(GenerationOptions(guitar_only=alone), 0)
+        for i in range(5):  # bars 1-5: nothing played yet
+            hits, state = drummer.next_bar(state, [], clocks[i - 1] if i else None, clocks[i])
+            assert bool(hits) or i == 0 or not alone
+        pending_groove = state.pending[2]
+        after = drummer.read(state, *read)
+        assert after.started and after.groove == (-1 if alone else pending_groove)

@@ -260,6 +260,27 @@ def test_simulate_writes_what_evaluate_live_plays(tiny_model_path: Path, tmp_pat
     assert len(played) and {(s, p) for s, _, p, _ in simulated.tolist()} == {(s, p) for s, _, p, _ in played.tolist()}
 
 
+def test_simulate_with_the_guitar_alone_plays_from_the_files_first_bar(tiny_model_path: Path, tmp_path: Path) -> None:
+    """--guitar-only: the stream starts at the file's first bar and the drums keep time before the guitar enters
+    (bar 3), as --mode evaluate --live plays the same file (tests/test_from_the_top.py)."""
+    from seq2drum.live.model_drummer import ModelDrummer
+    from seq2drum.live.playback import play_file
+    from seq2drum.options import GenerationOptions
+
+    live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
+    guitar = notes_from_steps(riff(4))
+    guitar[:, :2] += 2 * 4 * PPQ
+    path = tmp_path / "late.mid"
+    path.write_bytes(format1_song_bytes(guitar, notes_from_steps([])))
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
+        assert daw_helper.main(["--server", f"127.0.0.1:{server.port}", "--simulate", str(path), "--guitar-only",
+                                "--speed", "64", "--seed", "4", "-o", str(tmp_path / "sim.mid")]) == 0
+    simulated = read_midi((tmp_path / "sim.mid").read_bytes()).drum_parts[0].notes
+    assert simulated[:, 0].min() < 2 * 4 * PPQ  # drums before the guitar's entry
+    played = play_file(ModelDrummer(live), path.read_bytes(), GenerationOptions(seed=4, guitar_only=True), seed=4)
+    assert {(s, p) for s, _, p, _ in simulated.tolist()} == {(s, p) for s, _, p, _ in played.notes.tolist()}
+
+
 def test_simulate_writes_the_songs_tempo_and_meter_events_as_they_are(tmp_path: Path) -> None:
     """Breaks if the helper's drum file added a tempo or meter at tick 0 that the song does not have, or reordered
     two tempos at one tick (the later one plays), or timed the bars before the first tempo at anything but MIDI's

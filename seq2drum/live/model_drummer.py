@@ -206,6 +206,8 @@ class ModelDrummer:
         (n_bar,)); the first bar read commits the decision made for the song's first bar."""
         if not state.started and state.pending is not None:  # the bar just played was the song's first
             decoder, drums, groove, lam, totals, first, crashes = state.pending
+            if keeps_time(state, first):  # time kept before the guitar came in: a guess from nothing, not held on
+                groove, state = -1, replace(state, streak=0)
             state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals, first=first,
                             crashes=crashes)
         encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
