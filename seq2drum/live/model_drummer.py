@@ -7,7 +7,8 @@ held until a phrase opens (every 8 bars from the band's first, `live_edges`) or 
 follows the running expected F1 and crashes the running count of the crashes the model expects. The controls apply
 per bar as generation applies them, and the bar is played through generation's feel, `--swing` and the kit map
 (live/render.py). Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before
-the band plays a note, bars are decided from the song's start and not committed.
+the band plays a note, bars are decided from the song's start and not committed (with the guitar alone they keep
+time from the stream's second bar: `keeps_time`).
 """
 
 from __future__ import annotations
