@@ -312,11 +312,12 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, score
     crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short bars
     (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
     (`state.groove`) where it fits the bar."""
+    keep_time = keeps_time(state, bar_index)
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
                          bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
-                         keep_time=keeps_time(state, bar_index), allow_rests=not keeps_time(state, bar_index))
+                         keep_time=keep_time, allow_rests=not keep_time)
     decision, context = _groove(decoder, context, state, bar_index, edges, hold)
     rules.run(rules.STRUCTURE_RULES, context, decision)
     hits = decision.hits

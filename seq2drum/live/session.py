@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seq2drum.errors import ConfigError
@@ -172,10 +172,8 @@ def played_as(options: Any, roles: Sequence[str]) -> Any:
     """The options a stream is played with: a stream that names guitar parts only is the guitar alone (as
     --guitar-only), whose drums keep time from its first bar, as generation's do (generation/prepare.py
     `plays_from_the_top`)."""
-    import dataclasses
-
     alone = bool(roles) and all(role == "guitar" for role in roles)
-    return dataclasses.replace(options, guitar_only=True) if alone and not options.guitar_only else options
+    return replace(options, guitar_only=True) if alone and not options.guitar_only else options
 
 
 def check_parts(parts: Sequence[object]) -> None:
