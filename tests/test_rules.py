@@ -89,14 +89,26 @@ def test_codebook_grooves_plays_each_bars_entry_and_leaves_bars_without_one() ->
     assert not decision.hits[1].any()
 
 
-def test_unknown_lengths_plays_the_cells_above_lambda_in_bars_without_an_entry() -> None:
-    p = np.zeros((2, S, 9))
-    p[:, 3, SNARE], p[:, 5, KICK] = 0.9, 0.1
-    context = context_of(p)
-    decision = decision_of(context, [ROCK, -1])
+def test_unknown_lengths_plays_a_long_odd_bar_as_grooves_of_lengths_the_codebook_has() -> None:
+    """A 7/4 bar (28 steps, a length the codebook lacks) is played as a drummer counts it, 4/4 + 3/4, each part a
+    codebook groove (the one the probabilities favour), not cell by cell; a bar with an entry is left to
+    codebook_grooves, and where no split fits (10 steps: no part of 6 or more tiles it) the cells above lambda play."""
+    p = np.zeros((3, S, 9))
+    p[:, :16] = 0.6 * rock_bar(16)
+    p[:, 16:28] = 0.6 * rock_bar(12)
+    p[:, 5, KICK] = 0.35  # above lambda alone, in no groove: cell by cell it would play
+    context = context_of(p, bar_steps=28)
+    decision = decision_of(context, [ROCK, -1, -1])
     rules.unknown_lengths(context, decision)
     assert not decision.hits[0].any()  # a bar with an entry is codebook_grooves' to play
-    assert decision.hits[1, 3, SNARE] and not decision.hits[1, 5, KICK]
+    assert (decision.hits[1:, :16] == rock_bar(16)).all() and (decision.hits[1:, 16:28] == rock_bar(12)).all()
+    assert not decision.hits[1:, 28:].any() and not decision.hits[1:, 5, KICK].any()
+    p = np.zeros((1, S, 9))
+    p[0, 3, SNARE], p[0, 5, KICK] = 0.9, 0.1
+    short = context_of(p, bar_steps=10)
+    decision = decision_of(short, [-1])
+    rules.unknown_lengths(short, decision)
+    assert decision.hits[0, 3, SNARE] and decision.hits.sum() == 1
 
 
 def test_short_bars_play_one_longer_groove_across_a_run_of_four_step_bars() -> None:

@@ -30,6 +30,9 @@ TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played a
 GROUPED_MIN_GROOVE_BARS = 500
 CELLS_CACHE_SIZE = 256  # bar lengths times the sets of entries allowed (a style's, a take's) whose cells are kept
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
+# a bar of a length the codebook lacks is split into lengths it has (`split_bar`): each part after the first costs
+# this (in expected matched cells, as the Viterbi's stay bonus), so a 19/8 bar is 4/4 + 4/4 + 3/8, not nine parts
+SPLIT_PART_COST = 0.5
 
 
 class ShortRun(NamedTuple):
@@ -255,3 +258,39 @@ def viterbi(gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, in
         path[i - 1] = path[i] if stays[i, path[i]] else leaders[i - 1]
     valid = np.isfinite(gains[np.arange(n), path])
     return np.where(valid, path, -1)
+
+
+def split_bar(codebook: GrooveCodebook, allowed: np.ndarray, gain: np.ndarray) -> np.ndarray | None:
+    """(L, 9) the bar of L steps as grooves of the codebook's lengths side by side, the split and entries with the
+    highest summed gain (gain (L, 9): a cell's gain where played) less SPLIT_PART_COST a part after the first; None
+    where no split fits. Parts are lengths of SHORT_BAR_STEPS (3/8) or more (shorter ones are pickups and fill
+    pieces) with an entry `allowed` (K,) that plays something."""
+    length = len(gain)
+    parts = {}  # part length -> the best entry and its gain at each start (lists)
+    for part in sorted(np.unique(codebook.bar_steps).tolist(), reverse=True):
+        entries = codebook.entries_of_length(part)
+        entries = entries[allowed[entries]]
+        patterns = codebook.patterns[entries, :part].reshape(len(entries), -1)
+        if not SHORT_BAR_STEPS <= part <= length or not patterns.any():
+            continue
+        windows = np.lib.stride_tricks.sliding_window_view(gain, (part, gain.shape[1]))[:, 0]
+        gains = windows.reshape(len(windows), -1) @ patterns.T.astype(gain.dtype)  # (starts, entries)
+        pick = gains.argmax(axis=1)
+        parts[part] = (entries[pick].tolist(), gains[np.arange(len(gains)), pick].tolist())
+    best: list[tuple[float, list[tuple[int, int]]] | None] = [None] * (length + 1)
+    best[length] = (0.0, [])
+    for start in range(length - 1, -1, -1):
+        for part, (entries, gains) in parts.items():
+            after = best[start + part] if start + part <= length else None
+            if after is None:
+                continue
+            total = after[0] + gains[start] - (SPLIT_PART_COST if after[1] else 0.0)
+            if best[start] is None or total > best[start][0]:
+                best[start] = (total, [(part, entries[start]), *after[1]])
+    if best[0] is None:
+        return None
+    bar, start = np.zeros(gain.shape, dtype=bool), 0
+    for part, entry in best[0][1]:
+        bar[start: start + part] = codebook.patterns[entry, :part]
+        start += part
+    return bar

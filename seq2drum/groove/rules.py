@@ -22,7 +22,7 @@ from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.gains import GrooveGains, ShortRun
+from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
@@ -134,9 +134,25 @@ def codebook_grooves(context: BarContext, decision: BarDecision) -> None:
 
 
 def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
-    """hits: a bar of a length the codebook lacks plays the cells worth playing, one by one."""
+    """hits: a bar of a length the codebook lacks (19/8, 20/8, 9/4) plays grooves of lengths it has side by side, as
+    a drummer counts a long odd bar (19/8 as 4/4 + 4/4 + 3/8): the split into lengths with a playable groove and the
+    grooves with the highest gain over the bar's probabilities, each part after the first costing a little
+    (groove.gains `split_bar`); the bars of one length in one section play one split. Where no split fits, the cells
+    worth playing, one by one. Played cell by cell, such bars were 2.2-3.7 times as busy as their drummers in the 3
+    songs mostly in them (out of fold, from the guitar alone); split, cel_terrestial_commuters (19/8) went from 64 to
+    45 hits a bar (its drummer 25) and F1 0.296 -> 0.407, take 1 over 624 songs 0.4676 -> 0.4677 (the band's 0.4887
+    -> 0.4886, whose heard bass already shapes such bars)."""
     unknown = decision.entry < 0
+    if not unknown.any():
+        return
     decision.hits[unknown] = context.p[unknown] > context.threshold
+    allowed = context.steering.allowed if context.steering.allowed is not None else context.grooves.playable
+    lengths = context.scores.bar_steps
+    for label, length in {(int(a), int(b)) for a, b in zip(context.labels[unknown], lengths[unknown])}:
+        rows = np.flatnonzero(unknown & (context.labels == label) & (lengths == length))
+        split = split_bar(context.codebook, allowed, (context.p[rows, :length] - context.threshold).mean(axis=0))
+        if split is not None:
+            decision.hits[rows, :length] = split
 
 
 def short_bars(context: BarContext, decision: BarDecision) -> None:
