@@ -256,11 +256,12 @@ def test_only_kept_drums_are_let_go_where_the_song_gets_busier(band: DrumGenerat
     assert given_steering(clip.given, band.decoder.codebook, steps, None).continuation.min_share == 0.0
 
 
-def test_the_loop_drops_downbeat_crashes_but_keeps_crash_riding() -> None:
-    """A drummer's opening crash is not looped into every later bar, nor crashes on each kept downbeat (accents of
-    an intro: looped, they crashed on more than half the bars of 8% of primed songs); crash riding through the bar
-    is the groove and is kept."""
-    from seq2drum.generation.given import without_opening_crash
+def test_the_loop_drops_crash_accents_but_keeps_crash_riding() -> None:
+    """A drummer's opening crash is not looped into every later bar, nor crashes on each kept downbeat, nor an accent
+    off the downbeat one kept bar plays (a pickup's crash on beat 4): looped, they crashed in most bars. Crash riding
+    through the bar (3 or more a bar) is the groove and is kept, notes and all, and so is a cymbal every kept bar
+    plays at one step (a china on the backbeat, mapped to the crash)."""
+    from seq2drum.generation.given import without_crash_accents
     from seq2drum.midi.drums import DRUM_CLASSES
 
     crash = DRUM_CLASSES.index("crash")
@@ -268,15 +269,46 @@ def test_the_loop_drops_downbeat_crashes_but_keeps_crash_riding() -> None:
     loop[:, 0, 0] = True
     loop[0, 0, crash] = True
     notes = [np.array([[0, 60, 36, 100], [3, 200, 49, 110]]), np.array([[0, 60, 36, 100]])]
-    kept, kept_notes = without_opening_crash(loop, notes, 120)
-    assert not kept[:, 0, crash].any() and kept[:, 0, 0].all()
+    kept, kept_notes = without_crash_accents(loop, notes, 120)
+    assert not kept[..., crash].any() and kept[:, 0, 0].all()
     assert kept_notes[0][:, 2].tolist() == [36]
-    loop[1, 0, crash] = True
-    accents, _ = without_opening_crash(loop, notes, 120)
-    assert not accents[:, 0, crash].any()
+    loop[1, 0, crash] = loop[1, 12, crash] = True  # both downbeats and a crash on beat 4 of the second bar
+    notes[1] = np.array([[0, 60, 36, 100], [0, 60, 49, 100], [1440, 1500, 57, 100]])
+    accents, accent_notes = without_crash_accents(loop, notes, 120)
+    assert not accents[..., crash].any() and accents[:, 0, 0].all()
+    assert accent_notes[1][:, 2].tolist() == [36]
+    loop[:, 4, crash], loop[1, 0, crash] = True, False  # a cymbal on beat 2 of both bars: the groove's
+    notes[1] = np.array([[0, 60, 36, 100], [480, 500, 52, 100], [1440, 1500, 57, 100]])
+    china, china_notes = without_crash_accents(loop, notes, 120)
+    assert china[:, 4, crash].all() and china[..., crash].sum() == 2
+    assert china_notes[1][:, 2].tolist() == [36, 52]
+    alone, _ = without_crash_accents(loop[1:], notes[1:], 120)
+    assert not alone[..., crash].any()  # one kept bar: its crash off the downbeat is an accent
     loop[:, ::4, crash] = True  # on every beat
-    riding, _ = without_opening_crash(loop, notes, 120)
-    assert riding[:, ::4, crash].all()
+    riding, riding_notes = without_crash_accents(loop, notes, 120)
+    assert riding[:, ::4, crash].all() and riding_notes is notes
+
+
+def test_the_loop_drops_a_kept_bars_fill_but_keeps_toms_that_are_the_groove() -> None:
+    """A kept bar ending in a tom run its other kept bar does not play (an intro's fill into the song) is looped
+    without the run, notes too; a tom figure both kept bars play, or toms from a bar's first half, are the groove."""
+    from seq2drum.generation.given import without_kept_fills
+    from seq2drum.midi.drums import DRUM_CLASSES
+
+    low, high = DRUM_CLASSES.index("low_tom"), DRUM_CLASSES.index("high_tom")
+    loop = np.zeros((2, 16, 9), dtype=bool)
+    loop[:, ::2, 2] = loop[:, 0, 0] = loop[:, 8, 1] = True
+    loop[1, 12:16, high] = True  # a fill on beat 4 of the second bar
+    notes = [np.array([[0, 60, 36, 100]]), np.array([[0, 60, 36, 100], [1440, 1470, 50, 100]])]
+    steps = np.array([16, 16])
+    kept, kept_notes = without_kept_fills(loop, steps, notes)
+    assert not kept[..., high].any() and (kept[..., :3] == loop[..., :3]).all()
+    assert kept_notes[1][:, 2].tolist() == [36] and kept_notes[0] is notes[0]
+    loop[0, 12:16, high] = True  # the same figure in both bars: the groove's
+    assert without_kept_fills(loop, steps, notes)[0][..., high].sum() == 8
+    groove = np.zeros((2, 16, 9), dtype=bool)
+    groove[0, [2, 10], low] = groove[1, [6, 14], low] = True  # toms from the first half: a tom groove
+    assert without_kept_fills(groove, steps, notes)[0] is groove
 
 
 def test_given_crash_riding_turns_to_the_ride_after_its_section() -> None:

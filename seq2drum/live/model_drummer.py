@@ -23,7 +23,8 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
-from seq2drum.generation.given import LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_opening_crash
+from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
+                                       without_kept_fills)
 from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation, steer_gains
@@ -184,7 +185,10 @@ class ModelDrummer:
         if state.loop_steps[turn] != bar_steps:
             return None
         loop = np.stack(state.loop)
-        loop = crash_ride_on_ride(without_opening_crash(loop, [np.zeros((0, 4), dtype=np.int64)] * len(loop), 1)[0])
+        no_notes = [np.zeros((0, 4), dtype=np.int64)] * len(loop)
+        loop = without_crash_accents(loop, no_notes, 1)[0]
+        loop = without_kept_fills(loop, np.asarray(state.loop_steps), no_notes)[0]
+        loop = crash_ride_on_ride(loop)
         one = np.ones(1, dtype=bool)
         min_share = PREFERRED_MIN_SHARE if state.loop_kept else 0.0  # a clip always continues
         return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
