@@ -11,7 +11,8 @@ import pytest
 from seq2drum.errors import ConfigError
 from seq2drum.feel.contexts import N_LEVELS, hit_contexts
 from seq2drum.feel.swing import song_swing
-from seq2drum.feel.model import SONG_VELOCITY_SPREAD, FeelTables, humanize, shipped_tables
+from seq2drum.feel.model import N_QUANTILES, SONG_VELOCITY_SPREAD, FeelTables, humanize, median_quantiles
+from seq2drum.feel.model import sample_quantiles, shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import START, read_midi
 from seq2drum.options import FEELS, GenerationOptions
@@ -182,3 +183,20 @@ def test_feel_figures_measure_as_the_shared_scoring_does() -> None:
     assert song_swing(drums, grid, (0, 16)) is None  # one bar: 4 beats
     drums.velocity[drums.hits] = np.resize([80, 120], int(drums.hits.sum()))
     assert song_velocity_spread(drums, (0, grid.n_steps)) == pytest.approx(20.0)
+
+
+def test_a_bars_lookups_and_medians_are_the_sorted_searchs_and_sample_quantiles_bit_for_bit() -> None:
+    """If this fails, the live drummer's feel (a bar's few hits looked up one by one) plays other notes than a
+    song's."""
+    tables = shipped_tables()
+    rng = np.random.default_rng(0)
+    for table in (tables.velocity, tables.offset):
+        known = np.stack([keys[rng.integers(0, len(keys), 40)] for keys in table.keys], axis=1)
+        keys = np.where(rng.random(known.shape) < 0.5, known, known + 1)  # some contexts unknown at some levels
+        keys[:3] = -1  # unknown at every level
+        rows, level = table.rows(keys)
+        searched_rows, searched_level = table._searched_rows(keys)
+        assert np.array_equal(rows, searched_rows) and np.array_equal(level, searched_level)
+        assert (level == -1).sum() >= 3 and rows.dtype == np.float64
+    quantiles = rng.random((50, N_QUANTILES)) * 127
+    assert np.array_equal(median_quantiles(quantiles), sample_quantiles(quantiles, np.full(50, 0.5)))

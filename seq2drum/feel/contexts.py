@@ -72,18 +72,28 @@ def class_and_sixteenth(keys: np.ndarray) -> np.ndarray:
     return keys[:, 0] // int(np.prod(LEVEL0_TAIL_BASES))
 
 
+def _step_places(grid: Grid) -> np.ndarray:
+    """(5, n_steps) int64 for every step of `grid`: its 16th in the bar, its bar's length in 16ths, its metrical
+    level, its tempo band and its step within its quarter note."""
+    q = grid.steps_per_quarter
+    in_bar = grid.step_in_bar()
+    bar_steps = np.repeat(grid.bars[:, 1], grid.bars[:, 1])[: len(in_bar)]
+    # np.minimum/np.maximum for np.clip: the same integers, a third the calls
+    sixteenth = np.minimum(np.maximum(np.floor(in_bar * 4 / q).astype(np.int64), 0), MAX_BAR_SIXTEENTHS - 1)
+    bar_sixteenths = np.minimum(np.maximum(np.round(bar_steps * 4 / q).astype(np.int64), 1), MAX_BAR_SIXTEENTHS)
+    tempo = np.searchsorted(TEMPO_BANDS, grid.tempo_bpm())
+    return np.stack([sixteenth, bar_sixteenths, grid.metrical_level(), tempo, in_bar % q]).astype(np.int64)
+
+
 def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
     """The context of every hit of `drums` (on `grid`, any steps per quarter: places are read in 16ths)."""
     hits = drums.hits
     n_steps = min(len(hits), grid.n_steps)
     step, drum_class = np.nonzero(hits[:n_steps])
     q = grid.steps_per_quarter
-    in_bar = grid.step_in_bar()[:n_steps]
-    bar_steps = np.repeat(grid.bars[:, 1], grid.bars[:, 1])[:n_steps]
-    # np.minimum/np.maximum for np.clip throughout: the same integers, a third the calls (the live drummer's every bar)
-    sixteenth = np.minimum(np.maximum(np.floor(in_bar[step] * 4 / q).astype(np.int64), 0), MAX_BAR_SIXTEENTHS - 1)
-    bar_sixteenths = np.minimum(np.maximum(np.round(bar_steps[step] * 4 / q).astype(np.int64), 1), MAX_BAR_SIXTEENTHS)
-    level = grid.metrical_level()[:n_steps][step]
+    once = getattr(grid, "_once", None)  # a grid that never changes (the live drummer's bar) keeps its places
+    places = once("_feel_places", lambda: _step_places(grid)) if once is not None else _step_places(grid)
+    sixteenth, bar_sixteenths, level, tempo, in_quarter = places[:, :n_steps][:, step]
     in_beat = sixteenth % 4
     others = hits[step].copy()
     others[np.arange(len(step)), drum_class] = False
@@ -93,10 +103,9 @@ def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
     neighbour = padded[step, drum_class] | padded[step + 2, drum_class]  # the steps before and after
     counts = np.zeros((n_steps + 1, NUM_DRUM_CLASSES), dtype=np.int64)
     np.cumsum(hits[:n_steps], axis=0, out=counts[1:])
-    beat_start = step - (in_bar[step] % q)
+    beat_start = step - in_quarter
     beat_end = np.minimum(beat_start + q, n_steps)
     busy = (counts[beat_end, drum_class] - counts[beat_start, drum_class]) * 4 >= BUSY_SIXTEENTHS * q
-    tempo = np.searchsorted(TEMPO_BANDS, grid.tempo_bpm()[:n_steps][step]) if len(step) else step
     c = (drum_class, NUM_DRUM_CLASSES)
     keys = np.stack([
         _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS),
