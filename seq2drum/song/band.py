@@ -33,9 +33,8 @@ def band_features(roles: dict[str, list[Part]], grid: Grid) -> np.ndarray:
         start, end, pitch = start[inside], np.maximum(end[inside], start[inside] + 1), notes[inside, PITCH]
         onsets = np.bincount(start, minlength=grid.n_steps).astype(np.float32)
         features[:, BAND.index(f"{role}_onsets")] = np.minimum(onsets / 4.0, 2.0)
-        change = np.zeros(grid.n_steps + 1, dtype=np.int64)
-        np.add.at(change, start, 1)
-        np.add.at(change, np.minimum(end, grid.n_steps), -1)
+        change = (np.bincount(start, minlength=grid.n_steps + 1)  # +1 at the onset, -1 at the end
+                  - np.bincount(np.minimum(end, grid.n_steps), minlength=grid.n_steps + 1))
         features[:, BAND.index(f"{role}_sounding")] = np.cumsum(change[:-1]) > 0
         lowest = np.full(grid.n_steps, 127, dtype=np.int64)
         np.minimum.at(lowest, start, pitch)
