@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seq2drum.errors import ConfigError
-from seq2drum.feel.contexts import N_LEVELS, hit_contexts
+from seq2drum.feel.contexts import MAX_BAR_SIXTEENTHS, N_LEVELS, class_and_sixteenth, hit_contexts
 from seq2drum.feel.swing import song_swing
 from seq2drum.feel.model import N_QUANTILES, SONG_VELOCITY_SPREAD, FeelTables, humanize, median_quantiles
 from seq2drum.feel.model import sample_quantiles, shipped_tables
@@ -57,6 +57,19 @@ def test_contexts_read_neighbours_partners_and_levels() -> None:
     backbeat, ghost = np.flatnonzero(snare & (contexts.step == 4))[0], np.flatnonzero(snare & (contexts.step == 7))[0]
     assert (contexts.keys[backbeat, :-1] != contexts.keys[ghost, :-1]).all()
     assert contexts.keys[backbeat, -1] == contexts.keys[ghost, -1] == SNARE  # the coarsest level: the class alone
+
+
+def test_context_keys_are_each_levels_mixed_radix_number() -> None:
+    """Every level's key is its digits as one mixed-radix number (class leading); breaks if the one integer product
+    of contexts.LEVEL_WEIGHTS gave other keys than the tables were fitted with."""
+    drums = groove(2)
+    grid = grid_of(2)
+    contexts = hit_contexts(drums, grid)
+    sixteenth = contexts.step % 16
+    level = grid.metrical_level()[contexts.step]
+    assert (contexts.keys[:, 4] == contexts.drum_class).all()
+    assert (contexts.keys[:, 3] == (contexts.drum_class * 4 + level) * 4 + sixteenth % 4).all()
+    assert (class_and_sixteenth(contexts.keys) == contexts.drum_class * MAX_BAR_SIXTEENTHS + sixteenth).all()
 
 
 def test_the_shipped_tables_learned_accents_and_ghost_notes() -> None:
