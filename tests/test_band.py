@@ -10,6 +10,7 @@ import pytest
 from seq2drum.config import DataConfig, TrainConfig
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
+from seq2drum.song.band import band_features
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.song.columns import BAND, BAR, ROLE_BARS, STEP
 from seq2drum.song.encode import encode_song
@@ -35,6 +36,21 @@ def test_bass_onsets_lowest_pitch_and_sounding_land_on_their_steps() -> None:
     assert band[16, BAND.keys_onsets] == 0.5  # two notes struck together: a quarter each
     assert band[16:48, BAND.keys_sounding].all() and not band[:16, BAND.keys_sounding].any()
     assert not band[:, BAND.melody_onsets].any()
+
+
+def test_each_roles_columns_are_its_own_notes_alone() -> None:
+    """band_features counts every role's notes in one pass: each role's columns must be what its notes alone give,
+    and the other roles' zero. Breaks if one role's notes leaked into another's row."""
+    song = read_midi(band_song())
+    encoded = encode_song(song, DataConfig(), with_drums=False)
+    roles = {"bass": [part for part in song.parts if part.name == "Bass"],
+             "keys": [part for part in song.parts if part.name == "Organ"]}
+    together = band_features(roles, encoded.grid)
+    for role in ("bass", "keys"):
+        alone = band_features({role: roles[role]}, encoded.grid)
+        columns = [BAND.index(f"{role}_{cue}") for cue in ("onsets", "sounding", "lowest_pitch")]
+        assert alone[:, columns].any() and np.array_equal(alone[:, columns], together[:, columns]), role
+        assert not np.delete(alone, columns, axis=1).any(), role
 
 
 def test_roles_play_enter_and_leave_by_bar() -> None:

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from seq2drum.errors import ConfigError
-from seq2drum.feel.contexts import N_LEVELS, hit_contexts
+from seq2drum.feel.contexts import MAX_BAR_SIXTEENTHS, N_LEVELS, class_and_sixteenth, hit_contexts
 from seq2drum.feel.swing import song_swing
-from seq2drum.feel.model import SONG_VELOCITY_SPREAD, FeelTables, humanize, shipped_tables
+from seq2drum.feel.model import N_QUANTILES, SONG_VELOCITY_SPREAD, FeelTables, humanize, median_quantiles
+from seq2drum.feel.model import sample_quantiles, shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import START, read_midi
 from seq2drum.options import FEELS, GenerationOptions
@@ -56,6 +57,19 @@ def test_contexts_read_neighbours_partners_and_levels() -> None:
     backbeat, ghost = np.flatnonzero(snare & (contexts.step == 4))[0], np.flatnonzero(snare & (contexts.step == 7))[0]
     assert (contexts.keys[backbeat, :-1] != contexts.keys[ghost, :-1]).all()
     assert contexts.keys[backbeat, -1] == contexts.keys[ghost, -1] == SNARE  # the coarsest level: the class alone
+
+
+def test_context_keys_are_each_levels_mixed_radix_number() -> None:
+    """Every level's key is its digits as one mixed-radix number (class leading); breaks if the one integer product
+    of contexts.LEVEL_WEIGHTS gave other keys than the tables were fitted with."""
+    drums = groove(2)
+    grid = grid_of(2)
+    contexts = hit_contexts(drums, grid)
+    sixteenth = contexts.step % 16
+    level = grid.metrical_level()[contexts.step]
+    assert (contexts.keys[:, 4] == contexts.drum_class).all()
+    assert (contexts.keys[:, 3] == (contexts.drum_class * 4 + level) * 4 + sixteenth % 4).all()
+    assert (class_and_sixteenth(contexts.keys) == contexts.drum_class * MAX_BAR_SIXTEENTHS + sixteenth).all()
 
 
 def test_the_shipped_tables_learned_accents_and_ghost_notes() -> None:
@@ -182,3 +196,20 @@ def test_feel_figures_measure_as_the_shared_scoring_does() -> None:
     assert song_swing(drums, grid, (0, 16)) is None  # one bar: 4 beats
     drums.velocity[drums.hits] = np.resize([80, 120], int(drums.hits.sum()))
     assert song_velocity_spread(drums, (0, grid.n_steps)) == pytest.approx(20.0)
+
+
+def test_a_bars_lookups_and_medians_are_the_sorted_searchs_and_sample_quantiles_bit_for_bit() -> None:
+    """If this fails, the live drummer's feel (a bar's few hits looked up one by one) plays other notes than a
+    song's."""
+    tables = shipped_tables()
+    rng = np.random.default_rng(0)
+    for table in (tables.velocity, tables.offset):
+        known = np.stack([keys[rng.integers(0, len(keys), 40)] for keys in table.keys], axis=1)
+        keys = np.where(rng.random(known.shape) < 0.5, known, known + 1)  # some contexts unknown at some levels
+        keys[:3] = -1  # unknown at every level
+        rows, level = table.rows(keys)
+        searched_rows, searched_level = table._searched_rows(keys)
+        assert np.array_equal(rows, searched_rows) and np.array_equal(level, searched_level)
+        assert (level == -1).sum() >= 3 and rows.dtype == np.float64
+    quantiles = rng.random((50, N_QUANTILES)) * 127
+    assert np.array_equal(median_quantiles(quantiles), sample_quantiles(quantiles, np.full(50, 0.5)))

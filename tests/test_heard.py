@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seq2drum.model.heard import FAR, heard_drums, heard_for
+from seq2drum.model.heard import FAR, heard_before, heard_drums, heard_for
 from seq2drum.model.network import ARCHITECTURE, build_model
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.training.batches import primed_bars
@@ -43,6 +43,16 @@ def test_a_groove_clip_is_heard_as_the_bar_before_the_song() -> None:
     for row in rows:
         np.testing.assert_array_equal(row[:-2], clip.reshape(-1))
     np.testing.assert_allclose(rows[:, -1], np.array([1, 2, 3]) / FAR)
+
+
+def test_a_live_bar_hears_what_heard_drums_gives_one_bar() -> None:
+    """heard_before (the live drummer's row) is heard_drums of one unknown bar, bit for bit; breaks if the live
+    decoder heard its last bar otherwise than a song's first bar hears a groove clip."""
+    clip = bars_of([(0, 0), (8, 1), (15, 8)])[0]
+    for before in (clip, None):
+        expected = heard_drums(np.zeros((1, 16, 9), dtype=bool), np.zeros(1, dtype=bool), before=before)[0]
+        row = heard_before(before, 16)
+        assert row.dtype == expected.dtype and np.array_equal(row, expected)
 
 
 def test_generation_hears_given_bars_over_its_own_choice() -> None:

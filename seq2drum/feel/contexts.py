@@ -59,17 +59,53 @@ class HitContexts:
         return len(self.step)
 
 
-def _radix(*digits: tuple[np.ndarray, int]) -> np.ndarray:
-    """Mixed-radix integer of (value, base) pairs: one int64 per hit, unique per combination."""
-    key = np.zeros_like(digits[0][0], dtype=np.int64)
-    for value, base in digits:
-        key = key * base + np.asarray(value, dtype=np.int64)
-    return key
+# the digits a level's key is made of, rows of `_DIGITS` in hit_contexts, with their bases (the leading digit's
+# base multiplies nothing)
+_DIGITS = ("class", "sixteenth", "bar_sixteenths", "partners", "kick_snare", "neighbour", "busy", "tempo", "level",
+           "in_beat")
+_LEVEL_DIGITS = (
+    (("class", NUM_DRUM_CLASSES), ("sixteenth", MAX_BAR_SIXTEENTHS),
+     *zip(("bar_sixteenths", "partners", "neighbour", "busy", "tempo"), LEVEL0_TAIL_BASES)),
+    (("class", NUM_DRUM_CLASSES), ("sixteenth", MAX_BAR_SIXTEENTHS), ("bar_sixteenths", MAX_BAR_SIXTEENTHS + 1),
+     ("kick_snare", 4), ("neighbour", 2), ("tempo", 4)),
+    (("class", NUM_DRUM_CLASSES), ("level", 4), ("in_beat", 4), ("neighbour", 2), ("busy", 2), ("tempo", 4)),
+    (("class", NUM_DRUM_CLASSES), ("level", 4), ("in_beat", 4)),
+    (("class", NUM_DRUM_CLASSES),),
+)
+
+
+def _level_weights() -> np.ndarray:
+    """(N_LEVELS, len(_DIGITS)) int64: each digit's place value in each level's mixed-radix key (unique per
+    combination of its digits), so one integer product gives every level's key; exact, the keys being far below
+    2**63."""
+    weights = np.zeros((len(_LEVEL_DIGITS), len(_DIGITS)), dtype=np.int64)
+    for level, digits in enumerate(_LEVEL_DIGITS):
+        place = 1
+        for name, base in reversed(digits):
+            weights[level, _DIGITS.index(name)] = place
+            place *= base
+    return weights
+
+
+LEVEL_WEIGHTS = _level_weights()
 
 
 def class_and_sixteenth(keys: np.ndarray) -> np.ndarray:
     """(n,) a number per (drum class, 16th in bar) of each hit, read off its level-0 key (the leading digits)."""
     return keys[:, 0] // int(np.prod(LEVEL0_TAIL_BASES))
+
+
+def _step_places(grid: Grid) -> np.ndarray:
+    """(5, n_steps) int64 for every step of `grid`: its 16th in the bar, its bar's length in 16ths, its metrical
+    level, its tempo band and its step within its quarter note."""
+    q = grid.steps_per_quarter
+    in_bar = grid.step_in_bar()
+    bar_steps = np.repeat(grid.bars[:, 1], grid.bars[:, 1])[: len(in_bar)]
+    # np.minimum/np.maximum for np.clip: the same integers, a third the calls
+    sixteenth = np.minimum(np.maximum(np.floor(in_bar * 4 / q).astype(np.int64), 0), MAX_BAR_SIXTEENTHS - 1)
+    bar_sixteenths = np.minimum(np.maximum(np.round(bar_steps * 4 / q).astype(np.int64), 1), MAX_BAR_SIXTEENTHS)
+    tempo = np.searchsorted(TEMPO_BANDS, grid.tempo_bpm())
+    return np.stack([sixteenth, bar_sixteenths, grid.metrical_level(), tempo, in_bar % q]).astype(np.int64)
 
 
 def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
@@ -78,12 +114,9 @@ def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
     n_steps = min(len(hits), grid.n_steps)
     step, drum_class = np.nonzero(hits[:n_steps])
     q = grid.steps_per_quarter
-    in_bar = grid.step_in_bar()[:n_steps]
-    bar_steps = np.repeat(grid.bars[:, 1], grid.bars[:, 1])[:n_steps]
-    # np.minimum/np.maximum for np.clip throughout: the same integers, a third the calls (the live drummer's every bar)
-    sixteenth = np.minimum(np.maximum(np.floor(in_bar[step] * 4 / q).astype(np.int64), 0), MAX_BAR_SIXTEENTHS - 1)
-    bar_sixteenths = np.minimum(np.maximum(np.round(bar_steps[step] * 4 / q).astype(np.int64), 1), MAX_BAR_SIXTEENTHS)
-    level = grid.metrical_level()[:n_steps][step]
+    once = getattr(grid, "_once", None)  # a grid that never changes (the live drummer's bar) keeps its places
+    places = once("_feel_places", lambda: _step_places(grid)) if once is not None else _step_places(grid)
+    sixteenth, bar_sixteenths, level, tempo, in_quarter = places[:, :n_steps][:, step]
     in_beat = sixteenth % 4
     others = hits[step].copy()
     others[np.arange(len(step)), drum_class] = False
@@ -93,18 +126,12 @@ def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
     neighbour = padded[step, drum_class] | padded[step + 2, drum_class]  # the steps before and after
     counts = np.zeros((n_steps + 1, NUM_DRUM_CLASSES), dtype=np.int64)
     np.cumsum(hits[:n_steps], axis=0, out=counts[1:])
-    beat_start = step - (in_bar[step] % q)
+    beat_start = step - in_quarter
     beat_end = np.minimum(beat_start + q, n_steps)
     busy = (counts[beat_end, drum_class] - counts[beat_start, drum_class]) * 4 >= BUSY_SIXTEENTHS * q
-    tempo = np.searchsorted(TEMPO_BANDS, grid.tempo_bpm()[:n_steps][step]) if len(step) else step
-    c = (drum_class, NUM_DRUM_CLASSES)
-    keys = np.stack([
-        _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS),
-               *zip((bar_sixteenths, partners, neighbour, busy, tempo), LEVEL0_TAIL_BASES)),
-        _radix(c, (sixteenth, MAX_BAR_SIXTEENTHS), (bar_sixteenths, MAX_BAR_SIXTEENTHS + 1), (partners & 3, 4),
-               (neighbour, 2), (tempo, 4)),
-        _radix(c, (level, 4), (in_beat, 4), (neighbour, 2), (busy, 2), (tempo, 4)),
-        _radix(c, (level, 4), (in_beat, 4)),
-        _radix(c),
-    ], axis=1).reshape(len(step), N_LEVELS)
+    digits = np.empty((len(_DIGITS), len(step)), dtype=np.int64)  # rows as _DIGITS names them
+    digits[0], digits[1], digits[2], digits[3] = drum_class, sixteenth, bar_sixteenths, partners
+    digits[4], digits[5], digits[6], digits[7] = partners & 3, neighbour, busy, tempo
+    digits[8], digits[9] = level, in_beat
+    keys = digits.T @ LEVEL_WEIGHTS.T  # (n, N_LEVELS): every level's key in one product, not 5 x 7 calls
     return HitContexts(step.astype(np.int64), drum_class.astype(np.int64), keys)

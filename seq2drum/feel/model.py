@@ -27,7 +27,7 @@ from seq2drum.midi.drums import midi_velocity
 from seq2drum.options import FEELS
 from seq2drum.song.grid import DrumGrid, Grid
 
-N_QUANTILES = 32
+N_QUANTILES = 32  # even: `median_quantiles`
 QUANTILE_PROBABILITIES = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
 OFFSET_UNITS_PER_STEP = 250  # offsets stored as int8: 1/250 of a step, [-0.5, 0.5) in range
 # timing kept inside its own step, with room for the song's clock: at 48 ticks per quarter (12 a step) 0.45 of a
@@ -43,6 +43,7 @@ SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between thes
 # spread ratio is 1 on the shipped model's training songs (tools/song_feel.py); GMD's own figures
 # (bench/bench_feel.py) play the drummers as they are (velocity_spread=None).
 SONG_VELOCITY_SPREAD = 0.43
+FEW_HITS = 256  # up to this many hits (a bar's), `Table.rows` looks contexts up one by one: fewer numpy calls
 SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
 FORMAT_VERSION = 1
 
@@ -54,10 +55,30 @@ class Table:
     keys: list[np.ndarray]  # per level: (m,) int64 sorted
     quantiles: list[np.ndarray]  # per level: (m, N_QUANTILES), velocity uint8 or offset int8 in 1/250 step
     counts: list[np.ndarray]  # per level: (m,) int32 hits seen in training
+    _stacked: tuple[list[dict[int, int]], np.ndarray] | None = field(default=None, init=False, repr=False,
+                                                                     compare=False)
 
     def rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n, N_QUANTILES) float quantiles of each hit from the finest level that knows its context, and (n,) the
         level each answered from. The coarsest level (the class alone) knows every class seen in training."""
+        if len(keys) > FEW_HITS:
+            return self._searched_rows(keys)
+        lookups, stacked = self._lookups()
+        index, level_of = [], []
+        for row in keys.tolist():  # a bar's few dozen hits: dict lookups, not a dozen numpy calls per level
+            for level, lookup in enumerate(lookups):
+                found = lookup.get(row[level])
+                if found is not None:
+                    index.append(found)
+                    level_of.append(level)
+                    break
+            else:
+                index.append(-1)  # stacked's last row: zeros
+                level_of.append(-1)
+        return stacked[np.array(index, dtype=np.int64)], np.array(level_of, dtype=np.int64)
+
+    def _searched_rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`rows` for many hits (fitting): a sorted search per level."""
         n = len(keys)
         out = np.zeros((n, N_QUANTILES), dtype=np.float64)
         level_of = np.full(n, -1, dtype=np.int64)
@@ -74,6 +95,18 @@ class Table:
             level_of[open_rows[found]] = level
             open_rows = open_rows[~found]
         return out, level_of
+
+    def _lookups(self) -> tuple[list[dict[int, int]], np.ndarray]:
+        """Per level, key -> its row in the stacked quantiles of every level (float64, a row of zeros last); made on
+        first use (the keys of a level are unique and sorted, so a lookup finds what a sorted search finds)."""
+        if self._stacked is None:
+            lookups, offset = [], 0
+            for table_keys in self.keys:
+                lookups.append({key: offset + row for row, key in enumerate(table_keys.tolist())})
+                offset += len(table_keys)
+            zeros = np.zeros((1, N_QUANTILES), dtype=np.float64)
+            self._stacked = (lookups, np.concatenate([*(q.astype(np.float64) for q in self.quantiles), zeros]))
+        return self._stacked
 
 
 # The arrays of one drummer's day (one per quantity, (9, N_QUANTILES) each): how far a performance's mean velocity
@@ -180,6 +213,12 @@ def sample_quantiles(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
     return quantiles[rows, low] * (1 - weight) + quantiles[rows, high] * weight
 
 
+def median_quantiles(quantiles: np.ndarray) -> np.ndarray:
+    """(n,) `sample_quantiles` at probability 0.5 (its weight is exactly a half there, N_QUANTILES being even): the
+    same values in two numpy calls, not ten."""
+    return quantiles[:, N_QUANTILES // 2 - 1] * 0.5 + quantiles[:, N_QUANTILES // 2] * 0.5
+
+
 def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
              dynamics: float = 1.0, tables: FeelTables | None = None,
              velocity_spread: float | None = SONG_VELOCITY_SPREAD) -> DrumGrid:
@@ -197,7 +236,7 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
         tables = tables or shipped_tables()
         loose = max(1.0, amount)
         velocity_rows, known = tables.velocity_quantiles(contexts)
-        median = sample_quantiles(velocity_rows, np.full(len(step), 0.5))
+        median = median_quantiles(velocity_rows)
         deviation = (sample_quantiles(velocity_rows, u_velocity) - median) * drummer.velocity_spread[drum_class]
         learned = median + drummer.velocity_level[drum_class] + deviation * loose
         if velocity_spread is not None and known.any():
@@ -207,7 +246,7 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
             learned = learned * dynamics
         learned = np.where(known, learned, velocity[step, drum_class])  # a class the data never played: as decided
         offset_rows, known = tables.offset_quantiles(contexts)
-        median = sample_quantiles(offset_rows, np.full(len(step), 0.5))
+        median = median_quantiles(offset_rows)
         deviation = (sample_quantiles(offset_rows, u_offset) - median) * drummer.offset_spread[drum_class]
         timing = (median + drummer.offset_level[drum_class] + deviation * loose) * known
         blend = min(1.0, amount)

@@ -85,6 +85,11 @@ class GrooveGains:
         n = len(p)
         gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
         flat = (p - lam).reshape(n, -1).astype(np.float32)
+        if n == 1:  # the live drummer's bar: the same product, without the grouping's dozen calls
+            entries, cells = self._entry_cells(int(bar_steps[0]), playable)
+            if len(entries):
+                gains[0, entries] = (flat @ cells)[0]
+            return gains
         for length in np.unique(bar_steps):
             rows = np.flatnonzero(bar_steps == length)
             entries, cells = self._entry_cells(int(length), playable)
@@ -126,11 +131,14 @@ class GrooveGains:
             end = start
             while end < n and bar_steps[end] == length:
                 end += 1
+            if length > SHORT_BAR_STEPS:  # no run to group (most bars)
+                start = end
+                continue
             group = next((m // length for m in GROUPED_BAR_STEPS
                           if m % length == 0 and m <= width and len(self._entries(m, playable))), 0)
             run_before = before.bars if start == 0 and before.length == length else 0
             is_run = end - start + run_before >= 2 or (before.open and end == n)
-            if length <= SHORT_BAR_STEPS and is_run and group >= 2:
+            if is_run and group >= 2:
                 first = start
                 phase = run_before % group
                 if phase and before.entry >= 0:  # the rest of a group begun before these bars

@@ -11,7 +11,6 @@ what they hear, so the same bar, scores, past and bass give the same hits (tests
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -99,8 +98,12 @@ class BarContext:
         return self.lam * self.scale
 
     def at(self, lam: float) -> BarContext:
-        """The context with lambda moved (each round of the groove choice refines it)."""
-        return dataclasses.replace(self, lam=lam)
+        """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
+        (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
+        moved = object.__new__(BarContext)
+        moved.__dict__.update(self.__dict__)
+        object.__setattr__(moved, "lam", lam)
+        return moved
 
 
 @dataclass
@@ -180,7 +183,7 @@ def toms_in_fills(context: BarContext, decision: BarDecision) -> None:
     the primed input, stripping the continued toms too cost mean F1 0.6135 -> 0.6042)."""
     if context.steering.allowed is not None:
         return
-    toms = list(TOMS)
+    toms = slice(TOMS[0], TOMS[-1] + 1)  # the toms are neighbours: a view, written in place
     decision.hits[:, :, toms] &= context.p[:, :, toms] > max(context.threshold, TOM_GROOVE_SURE)
 
 
@@ -230,6 +233,8 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     snare = context.p[:, :, SNARE]
     lacking = ((snare.sum(axis=1) >= BACKBEAT_EXPECTED) & ~decision.hits[:, :, SNARE].any(axis=1)
                & decision.hits.any(axis=(1, 2)))
+    if not lacking.any():  # most bars (live, the one bar): no section to search
+        return
     bar_steps, beat_steps = context.scores.bar_steps, context.scores.beat_steps
     for label in np.unique(context.labels[lacking]).tolist():
         section = context.labels == label

@@ -19,8 +19,9 @@ def ride_sections(hits: np.ndarray, p: np.ndarray, labels: np.ndarray, ratio: fl
     (0: off)."""
     if ratio <= 0:
         return
-    for label in np.unique(labels).tolist():
-        rows = labels == label
+    # one bar (live) is one section: its rows as a slice, not a mask per label
+    sections = [slice(None)] if len(labels) == 1 else [labels == label for label in np.unique(labels).tolist()]
+    for rows in sections:
         played = hits[rows, :, CLOSED_HAT]
         if not played.any():
             continue

@@ -23,7 +23,7 @@ from seq2drum.midi.io import Part
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.song.band import band_features
 from seq2drum.song.bars import bar_table, per_bar, select_columns, step_table
-from seq2drum.song.columns import BAR, SONG, STEP, FeatureSpec
+from seq2drum.song.columns import BAR, GUITAR, SONG, STEP, FeatureSpec
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import Grid
 from seq2drum.song.guitar import guitar_features
@@ -97,14 +97,31 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
     by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))
     roles = {role: [Part(0, 0, role, -1, notes)] for role, notes in by_role.items() if role != "guitar" and len(notes)}
-    encoded = EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)],
-                          guitar_features(by_role["guitar"], grid), np.zeros(len(SONG), dtype=np.float32), 0, 1,
-                          band=band_features(roles, grid))
-    step_all = select_columns(step_table(encoded), STEP.names, spec.step_columns)
-    steps = per_bar(step_all, grid.bars, spec.max_bar_steps)[0]
-    bar = select_columns(bar_table(encoded, grid.bars, spec.max_bar_steps, np.ones(1, dtype=bool)), BAR.names,
+    encoded = _one_bar_song(grid, clock, guitar_features(by_role["guitar"], grid), band_features(roles, grid))
+    width = spec.max_bar_steps
+    # the columns read off the grid alone (meter, tempo, metrical level, place in the bar): once per bar grid, from a
+    # bar of no notes, which step_table and bar_table copy and write the bar's guitar and band into
+    silent_steps = grid._once("_silent_steps", lambda: step_table(_one_bar_song(grid, clock)))
+    silent_bar = grid._once(f"_silent_bar_{width}",
+                            lambda: bar_table(_one_bar_song(grid, clock), grid.bars, width, ONE_BAR_PLAYS))
+    step_all = select_columns(step_table(encoded, silent_steps), STEP.names, spec.step_columns)
+    steps = per_bar(step_all, grid.bars, width)[0]
+    bar = select_columns(bar_table(encoded, grid.bars, width, ONE_BAR_PLAYS, silent_bar), BAR.names,
                          spec.bar_columns)[0]
     return steps, bar, grid.n_steps, int(grid.beat_steps()[0])
+
+
+ONE_BAR_PLAYS = np.ones(1, dtype=bool)  # guitar_plays of a live bar: a song of one playing bar
+ONE_BAR_PLAYS.setflags(write=False)
+
+
+def _one_bar_song(grid: BarGrid, clock: BarClock, guitar: np.ndarray | None = None,
+                  band: np.ndarray | None = None) -> EncodedSong:
+    """A bar played live as a song of one bar (guitar None: no notes; no song summary: the live model reads none)."""
+    if guitar is None:
+        guitar = np.zeros((grid.n_steps, len(GUITAR)), dtype=np.float32)
+    return EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)], guitar,
+                       np.zeros(len(SONG), dtype=np.float32), 0, 1, band=band)
 
 
 AHEAD_CACHE_SIZE = 64  # meters and tempos whose empty-bar features are kept

@@ -39,8 +39,8 @@ from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar
 from seq2drum.live.render import render_bar
-from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
-from seq2drum.model.heard import heard_drums
+from seq2drum.midi.drums import midi_velocity
+from seq2drum.model.heard import heard_before
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.groove.scores import SongScores
@@ -247,8 +247,7 @@ class ModelDrummer:
                 index: int) -> tuple[SongScores, np.ndarray]:
         """The network's scores for the bar (a song of one bar) and the decoder state after it."""
         steps, bar_features, bar_steps, beat_steps = ahead
-        heard = heard_drums(np.zeros((1, self.width, NUM_DRUM_CLASSES), dtype=bool), np.zeros(1, dtype=bool),
-                            before=state.drums)[0]
+        heard = heard_before(state.drums, self.width)
         out, decoder = self.network.decide_bar(state.encoder, state.decoder, steps, bar_features, bar_steps, heard)
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),

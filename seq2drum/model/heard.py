@@ -41,6 +41,17 @@ def heard_drums(hits: np.ndarray, known: np.ndarray, before: np.ndarray | None =
     return rows
 
 
+def heard_before(before: np.ndarray | None, width: int) -> np.ndarray:
+    """(width * 9 + 2,) float32: `heard_drums` of one bar of unknown drums, the row a live bar hears: `before`
+    (S, 9) as the bar just before it, or nothing (zeros). Built directly, a tenth of the general function's calls."""
+    row = np.zeros(width * NUM_DRUM_CLASSES + 2, dtype=np.float32)
+    if before is not None:
+        row[: width * NUM_DRUM_CLASSES] = np.asarray(before, dtype=np.float32).reshape(-1)[: width * NUM_DRUM_CLASSES]
+        row[-2] = 1.0
+        row[-1] = 1 / FAR  # one bar back
+    return row
+
+
 def heard_for(n_bars: int, width: int, given: Any = None, chosen: np.ndarray | None = None) -> np.ndarray | None:
     """What a song's bars hear in generation: the user's drums where `given` (a `GivenDrums`: `hits` (N, S, 9),
     `covered` (N,), `groove` (k, S, 9) or None, heard as the bar before the song) covers bars, and the drums a pass

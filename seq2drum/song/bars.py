@@ -87,14 +87,19 @@ def bass_bars(step_all: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray 
     return per if per.any() else None
 
 
-def step_table(encoded: EncodedSong) -> np.ndarray:
-    """(n_steps, n_step) float32: the guitar's columns, the step's metrical level and its place in the bar."""
+def step_table(encoded: EncodedSong, grid_table: np.ndarray | None = None) -> np.ndarray:
+    """(n_steps, n_step) float32: the guitar's columns, the step's metrical level and its place in the bar.
+    `grid_table`: this table of a song of no notes on the same grid, when the caller keeps one (the live drummer, per
+    bar grid): then only the guitar's and the band's columns are written, on a copy of it."""
     grid = encoded.grid
-    per_step = np.zeros((grid.n_steps, len(STEP)), dtype=np.float32)
+    if grid_table is None:
+        per_step = np.zeros((grid.n_steps, len(STEP)), dtype=np.float32)
+        per_step[:, STEP.metrical_level] = np.eye(4, dtype=np.float32)[grid.metrical_level()]
+        bar_lengths = np.repeat(grid.bars[:, BAR_STEPS], grid.bars[:, BAR_STEPS])
+        per_step[:, STEP.step_in_bar] = grid.step_in_bar() / np.maximum(1, bar_lengths)
+    else:
+        per_step = grid_table.copy()
     per_step[:, STEP.guitar] = encoded.guitar
-    per_step[:, STEP.metrical_level] = np.eye(4, dtype=np.float32)[grid.metrical_level()]
-    bar_lengths = np.repeat(grid.bars[:, BAR_STEPS], grid.bars[:, BAR_STEPS])
-    per_step[:, STEP.step_in_bar] = grid.step_in_bar() / np.maximum(1, bar_lengths)
     per_step[:, STEP.band] = encoded.band_features()
     return per_step
 
@@ -108,9 +113,21 @@ def select_columns(features: np.ndarray, names: tuple[str, ...], wanted: tuple[s
     return np.ascontiguousarray(features[..., [position[name] for name in wanted]])
 
 
-def bar_table(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndarray) -> np.ndarray:
+def bar_table(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndarray,
+              silent_guitar: np.ndarray | None = None) -> np.ndarray:
     """(n, n_bar) float32: each bar's meter, tempo, guitar, place in the song and the song summary (sections and
-    novelty are left for the caller)."""
+    novelty are left for the caller). `silent_guitar`: this table of the same bars, plays and song summary with a
+    guitar of no notes, when the caller keeps one (the live drummer, per bar grid): then only the guitar's columns
+    are written, on a copy of it."""
+    bar_features = _bars_but_guitar(encoded, bars, width, plays) if silent_guitar is None else silent_guitar.copy()
+    guitar_bar = encoded.guitar[bars[:, BAR_START]]
+    bar_features[:, BAR.guitar_density] = guitar_bar[:, GUITAR.index("bar_density_vs_song")]
+    bar_features[:, BAR.guitar_loudness] = guitar_bar[:, GUITAR.index("bar_loudness")]
+    return bar_features
+
+
+def _bars_but_guitar(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndarray) -> np.ndarray:
+    """`bar_table` with the guitar's columns left at zero."""
     n = len(bars)
     bar_features = np.zeros((n, len(BAR)), dtype=np.float32)
     numerator, denominator = bars[:, BAR_NUMERATOR], bars[:, BAR_DENOMINATOR]
@@ -122,9 +139,6 @@ def bar_table(encoded: EncodedSong, bars: np.ndarray, width: int, plays: np.ndar
     bar_features[:, BAR.bar_length] = bars[:, BAR_STEPS] / width
     bar_features[:, BAR.tempo_log2] = np.log2(encoded.grid.tempo_bpm()[bars[:, BAR_START]] / 120.0)
     bar_features[:, BAR.guitar_plays] = plays
-    guitar_bar = encoded.guitar[bars[:, BAR_START]]
-    bar_features[:, BAR.guitar_density] = guitar_bar[:, GUITAR.index("bar_density_vs_song")]
-    bar_features[:, BAR.guitar_loudness] = guitar_bar[:, GUITAR.index("bar_loudness")]
     markers = np.asarray(encoded.marker_steps, dtype=np.int64)
     marker_bars = np.searchsorted(bars[:, BAR_START], markers, side="right") - 1
     bar_features[marker_bars[(marker_bars >= 0) & (marker_bars < n)], BAR.marker] = 1
