@@ -134,6 +134,8 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
         given.loop, given.loop_notes = without_crash_accents(given.loop, given.loop_notes,
                                                              song.ticks_per_quarter // steps_per_quarter)
         given.loop, given.loop_notes = without_kept_fills(given.loop, given.loop_steps, given.loop_notes)
+        if not groove_bars(given.loop).any():  # accents and a fill were all it played: an intro, nothing to loop
+            given.loop, given.loop_steps, given.loop_notes = given.loop[:0], given.loop_steps[:0], []
     if groove_midi:
         meter = most_played_meter(grid, first_bar, first_bar + n_bars)
         given.groove, clip_steps, clip_notes, given.notice = groove_clip(groove_midi, meter, width, steps_per_quarter,
@@ -230,13 +232,18 @@ def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, 
     hits = per_bar(drums_to_grid(notes, grid).hits, bars, width) & covered[:, None, None]
     if covered.any():
         covered[: np.flatnonzero(covered)[0]] = True  # the intro before the user's drums: kept as written, silent
-    # a groove plays LOOP_BAR_HITS hits on two drums or more (a count-in's sticks are one)
-    full = np.flatnonzero(covered & (hits.sum(axis=(1, 2)) >= LOOP_BAR_HITS) & (hits.any(axis=1).sum(axis=1) >= 2))
+    full = np.flatnonzero(covered & groove_bars(hits))
     if not len(full):
         return covered, hits, np.zeros(0, dtype=np.int64)
     run_end = full[0] + int(np.argmin(np.append(covered[full[0]:], False)))
     covered[: full[0]] = True
     return covered, hits, np.arange(full[0], run_end)[-LOOP_MAX_BARS:]
+
+
+def groove_bars(hits: np.ndarray) -> np.ndarray:
+    """(n,) bool the bars of hits (n, S, 9) that play a groove: LOOP_BAR_HITS hits on two drums or more (a count-in's
+    sticks are one drum, an intro's crash-and-kick hits are a few)."""
+    return (hits.sum(axis=(1, 2)) >= LOOP_BAR_HITS) & (hits.any(axis=1).sum(axis=1) >= 2)
 
 
 def kept_notes(song: MidiSong, keep_drums: bool) -> np.ndarray:
