@@ -374,6 +374,8 @@ def test_kept_bars_of_accents_alone_leave_no_groove_to_loop(band: DrumGenerator)
     data = song_bytes(notes_from_steps(riff(8), length_steps=2), hits)
     prepared = prepare(data, GenerationOptions(keep_drums=True), band.data_config, band.spec)
     assert prepared.given is not None and len(prepared.given.loop) == 0
+    both = prepare(data, GenerationOptions(keep_drums=True, groove_midi=clip_bytes(2)), band.data_config, band.spec)
+    assert both.given is not None and len(both.given.loop) == 2 and both.given.loop_from == 0  # the clip's loop
     result = band.generate(data, GenerationOptions(seed=0, keep_drums=True, humanize=0))
     assert result.drums.hits[3 * 16:].any()  # the model's drums after the kept bars
     accents = np.zeros((2, 16, 9), dtype=bool)
