@@ -134,14 +134,11 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
         given.loop, given.loop_notes = without_crash_accents(given.loop, given.loop_notes,
                                                              song.ticks_per_quarter // steps_per_quarter)
         given.loop, given.loop_notes = without_kept_fills(given.loop, given.loop_steps, given.loop_notes)
-        if not groove_bars(given.loop).any():  # accents and a fill were all it played: an intro, nothing to loop
-            given.loop, given.loop_steps, given.loop_notes = given.loop[:0], given.loop_steps[:0], []
-            given.loop_origin = given.loop_from = 0
     if groove_midi:
         meter = most_played_meter(grid, first_bar, first_bar + n_bars)
         given.groove, clip_steps, clip_notes, given.notice = groove_clip(groove_midi, meter, width, steps_per_quarter,
                                                                          song.ticks_per_quarter)
-        if not len(given.loop):  # no kept groove to loop: the clip's
+        if not len(sources):
             given.loop, given.loop_steps, given.loop_notes = given.groove, clip_steps, clip_notes
     return given
 

@@ -23,8 +23,8 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
-from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, groove_bars,
-                                       without_crash_accents, without_kept_fills)
+from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
+                                       without_kept_fills)
 from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation, steer_gains
@@ -184,13 +184,10 @@ class ModelDrummer:
         turn = (bar.index - state.loop_origin) % len(state.loop)
         if state.loop_steps[turn] != bar_steps:
             return None
-        kept = np.stack(state.loop)
-        no_notes = [np.zeros((0, 4), dtype=np.int64)] * len(kept)
-        loop = without_crash_accents(kept, no_notes, 1)[0]
-        loop = without_kept_fills(loop, np.asarray(state.loop_steps), no_notes)[0]
-        if state.loop_kept and loop is not kept and not groove_bars(loop).any():
-            return None  # accents and a fill were all the kept bars played: nothing to loop
-        loop = crash_ride_on_ride(loop)
+        loop = np.stack(state.loop)
+        no_notes = [np.zeros((0, 4), dtype=np.int64)] * len(loop)
+        loop = without_crash_accents(loop, no_notes, 1)[0]
+        loop = crash_ride_on_ride(without_kept_fills(loop, np.asarray(state.loop_steps), no_notes)[0])
         one = np.ones(1, dtype=bool)
         min_share = PREFERRED_MIN_SHARE if state.loop_kept else 0.0  # a clip always continues
         return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
