@@ -75,6 +75,28 @@ class GrooveGains:
         self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
         # per (bar length, the entries allowed): those entries and their cells (cells, E), made once, not per call
         self._cells: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self._parts: dict[bytes, dict[int, np.ndarray]] = {}  # `split_parts`, per entries allowed
+
+    def split_parts(self, allowed: np.ndarray) -> dict[int, np.ndarray]:
+        """The lengths `split_bar` may split a bar into, longest first: SHORT_BAR_STEPS (3/8) or more (shorter ones are
+        pickups and fill pieces) with an entry `allowed` (K,) that plays something; per length the cells of its
+        allowed entries (length * 9, E) float64. Made once per set of entries allowed, not per bar."""
+        key = allowed.tobytes()
+        parts = self._parts.get(key)
+        if parts is None:
+            if len(self._parts) >= CELLS_CACHE_SIZE:
+                self._parts.clear()
+            parts = {}
+            for part in sorted(np.unique(self.codebook.bar_steps).tolist(), reverse=True):
+                entries = self.codebook.entries_of_length(part)
+                patterns = self.codebook.patterns[entries[allowed[entries]], :part]
+                patterns = patterns.reshape(len(patterns), -1)
+                if part >= SHORT_BAR_STEPS and patterns.any():
+                    cells = patterns.T.astype(np.float64)
+                    cells.setflags(write=False)
+                    parts[part] = cells
+            self._parts[key] = parts
+        return parts
 
     def gains(self, p: np.ndarray, bar_steps: np.ndarray, lam: float, later_take: bool = False,
               allowed: np.ndarray | None = None) -> np.ndarray:
@@ -268,37 +290,34 @@ def viterbi(gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, in
     return np.where(valid, path, -1)
 
 
-def split_bar(codebook: GrooveCodebook, allowed: np.ndarray, gain: np.ndarray) -> np.ndarray | None:
+def split_bar(parts: dict[int, np.ndarray], gain: np.ndarray) -> np.ndarray | None:
     """(L, 9) the bar of L steps as grooves of the codebook's lengths side by side, the split and entries with the
     highest summed gain (gain (L, 9): a cell's gain where played) less SPLIT_PART_COST a part after the first; None
-    where no split fits. Parts are lengths of SHORT_BAR_STEPS (3/8) or more (shorter ones are pickups and fill
-    pieces) with an entry `allowed` (K,) that plays something."""
+    where no split fits. `parts`: the lengths a bar may be split into, each its entries' cells
+    (`GrooveGains.split_parts`)."""
     length = len(gain)
-    parts = {}  # part length -> the best entry and its gain at each start (lists)
-    for part in sorted(np.unique(codebook.bar_steps).tolist(), reverse=True):
-        entries = codebook.entries_of_length(part)
-        entries = entries[allowed[entries]]
-        patterns = codebook.patterns[entries, :part].reshape(len(entries), -1)
-        if not SHORT_BAR_STEPS <= part <= length or not patterns.any():
+    best_entries = {}  # part length -> the best entry's column in its cells and its gain, at each start (lists)
+    for part, cells in parts.items():
+        if part > length:
             continue
         windows = np.lib.stride_tricks.sliding_window_view(gain, (part, gain.shape[1]))[:, 0]
-        gains = windows.reshape(len(windows), -1) @ patterns.T.astype(gain.dtype)  # (starts, entries)
+        gains = windows.reshape(len(windows), -1) @ cells  # (starts, entries)
         pick = gains.argmax(axis=1)
-        parts[part] = (entries[pick].tolist(), gains[np.arange(len(gains)), pick].tolist())
+        best_entries[part] = (pick.tolist(), gains[np.arange(len(gains)), pick].tolist())
     best: list[tuple[float, list[tuple[int, int]]] | None] = [None] * (length + 1)
     best[length] = (0.0, [])
     for start in range(length - 1, -1, -1):
-        for part, (entries, gains) in parts.items():
+        for part, (picks, gains) in best_entries.items():
             after = best[start + part] if start + part <= length else None
             if after is None:
                 continue
             total = after[0] + gains[start] - (SPLIT_PART_COST if after[1] else 0.0)
             if best[start] is None or total > best[start][0]:
-                best[start] = (total, [(part, entries[start]), *after[1]])
+                best[start] = (total, [(part, picks[start]), *after[1]])
     if best[0] is None:
         return None
     bar, start = np.zeros(gain.shape, dtype=bool), 0
-    for part, entry in best[0][1]:
-        bar[start: start + part] = codebook.patterns[entry, :part]
+    for part, column in best[0][1]:
+        bar[start: start + part] = parts[part][:, column].reshape(part, -1) > 0
         start += part
     return bar

@@ -97,6 +97,11 @@ class BarContext:
         """Lambda as scaled: what grooves, cells and fills are chosen against."""
         return self.lam * self.scale
 
+    @property
+    def playable(self) -> np.ndarray:
+        """(K,) bool the entries a groove may be chosen from: the style's, else those played often enough."""
+        return self.steering.allowed if self.steering.allowed is not None else self.grooves.playable
+
     def at(self, lam: float) -> BarContext:
         """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
         (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
@@ -149,11 +154,11 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
     if not unknown.any():
         return
     decision.hits[unknown] = context.p[unknown] > context.threshold
-    allowed = context.steering.allowed if context.steering.allowed is not None else context.grooves.playable
     lengths = context.scores.bar_steps
     for label, length in {(int(a), int(b)) for a, b in zip(context.labels[unknown], lengths[unknown])}:
         rows = np.flatnonzero(unknown & (context.labels == label) & (lengths == length))
-        split = split_bar(context.codebook, allowed, (context.p[rows, :length] - context.threshold).mean(axis=0))
+        split = split_bar(context.grooves.split_parts(context.playable),
+                          (context.p[rows, :length] - context.threshold).mean(axis=0))
         if split is not None:
             decision.hits[rows, :length] = split
 
@@ -195,7 +200,7 @@ def keeps_time(context: BarContext, decision: BarDecision) -> None:
     having sunk below lambda in bars its drummer plays). Offline, rests are marked (`rest_marks`)."""
     if not context.keep_time:
         return
-    allowed = context.steering.allowed if context.steering.allowed is not None else context.grooves.playable
+    allowed = context.playable
     patterns, lengths = context.codebook.patterns, context.codebook.bar_steps
     for row in np.flatnonzero(~decision.hits.any(axis=(1, 2))).tolist():
         length = int(context.scores.bar_steps[row])
