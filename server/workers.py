@@ -132,9 +132,8 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
     )
 
 
-def worker_main(conn: Connection, source: ModelSource) -> None:
-    """The worker process: load the model, say ready, then answer jobs until told to stop or the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
+def _load(conn: Connection, source: ModelSource) -> tuple[Any, Any, dict[str, Any]] | None:
+    """The worker's generator, live drummer and model info; None once the failure is sent (the server exits 2)."""
     try:
         import torch
 
@@ -142,16 +141,24 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
         generator = source.factory(source.checkpoint)
         live_drummer = source.live.load() if source.live is not None else None
         info = generator.info
-        info_dict = asdict(info) if hasattr(info, "__dataclass_fields__") else dict(vars(info))
+        return generator, live_drummer, asdict(info) if hasattr(info, "__dataclass_fields__") else dict(vars(info))
     except Seq2DrumError as exc:
         conn.send(("failed", str(exc)))
-        return
     except Exception as exc:  # noqa: BLE001  (a model that cannot load: the server says so and exits 2)
         conn.send(("failed", f"cannot load the model: {type(exc).__name__}: {exc}"))
+    return None
+
+
+def worker_main(conn: Connection, source: ModelSource) -> None:
+    """The worker process: load the model, say ready, then answer jobs until told to stop or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
+    if (loaded := _load(conn, source)) is None:
         return
+    generator, live_drummer, info_dict = loaded
     collect_between_jobs()
     release_memory()
-    conn.send(("ready", info_dict, rss_bytes()))
+    last_rss = rss_bytes()
+    conn.send(("ready", info_dict, last_rss))
     keep_bytes = 0  # trim after the first job; then only past its warm size plus TRIM_SLACK_BYTES
     while True:
         try:
@@ -164,16 +171,19 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
             conn.send(("taken",))  # the server now knows a death from here on happened while working on this song
         except (OSError, ValueError):
             return
+        live = isinstance(job, LiveJob)
         try:
-            if isinstance(job, LiveJob):
+            if live:
                 if live_drummer is None:
                     raise Seq2DrumError("this server does not play along live (it was started without a live model)")
                 result = run_live_job(live_drummer, job)
             else:
                 result = generate_drums(generator, job)
             del job
-            release_memory(keep_bytes)
-            result.rss_bytes = rss_bytes()
+            if not live:
+                release_memory(keep_bytes)
+                last_rss = rss_bytes()
+            result.rss_bytes = last_rss  # a bar's: the size after the bar before's clean-up (see below)
             keep_bytes = keep_bytes or result.rss_bytes + TRIM_SLACK_BYTES
             reply: tuple[str, Any] = ("ok", result)
         except Seq2DrumError as exc:
@@ -187,6 +197,9 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
             conn.send(reply)
         except (OSError, ValueError):
             return
+        if live and reply[0] == "ok":  # a bar's drums go back first: its clean-up (a collection, ~0.5-1 ms) and size
+            release_memory(keep_bytes)  # are the stream's wait for nothing, done while the band plays the next bar
+            last_rss = rss_bytes()
 
 
 class Worker:

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -301,3 +302,39 @@ def test_simulate_writes_the_songs_tempo_and_meter_events_as_they_are(tmp_path: 
     late.write_bytes(format1_song_bytes(notes_from_steps(riff(6)), notes_from_steps(backbeat(6)),
                                         tempos=[(4 * PPQ, 444_444)]))
     assert read_song(late).seconds(4 * PPQ) == pytest.approx(2.0)  # 120 BPM until the file's first tempo
+
+
+class _RecordingPipe:
+    """A worker's end of the pipe, in process: the jobs to hand out (then None: stop), and what was sent."""
+
+    def __init__(self, jobs: list, events: list) -> None:
+        self._jobs, self.events = [*jobs, None], events
+
+    def recv(self) -> object:
+        return self._jobs.pop(0)
+
+    def send(self, message: tuple) -> None:
+        self.events.append(("sent", message[0]))
+
+
+def test_a_workers_bar_goes_back_before_its_clean_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live bar's drums are sent before the worker collects its garbage and measures itself (about 1 ms a bar
+    that the stream waited for); a song's job still cleans up first, as its size decides its worker's recycling."""
+    import torch
+
+    from seq2drum.options import GenerationOptions
+    from server import workers
+    from server.live_jobs import LiveJob
+
+    events: list = []
+    monkeypatch.setattr(workers, "release_memory", lambda keep_bytes=0: events.append(("release", keep_bytes)))
+    monkeypatch.setattr(workers, "collect_between_jobs", lambda: None)
+    source = ModelSource(None, torch.get_num_threads(), factory=lambda _path: SimpleNamespace(info=SimpleNamespace()),
+                         live=LiveModel(None))
+    start = LiveJob(GenerationOptions(), seed=1, parts=[("Guitar", 29, 0)])
+    workers.worker_main(_RecordingPipe([start, start], events), source)
+    answers = [i for i, event in enumerate(events) if event == ("sent", "ok")]
+    assert events[0] == ("release", 0) and events[1] == ("sent", "ready")  # loaded: cleaned up, then ready
+    assert len(answers) == 2
+    for at in answers:  # each answer first, its clean-up after
+        assert events[at - 1] == ("sent", "taken") and events[at + 1][0] == "release"
