@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # the longest PlayAlong message: a start's options (a groove clip of at most MAX_GROOVE_CLIP_BYTES, text options of
 # a few KiB) and parts, or a bar of at most MAX_BAR_NOTES notes (about 30 bytes each); a longer one is refused unread
 MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
+INLINE_BAR_NOTES = 64  # a bar of up to this many notes is checked on the event loop (0.1-0.2 ms), not a thread
 
 
 class LiveStreamsFullError(RequestTooLargeError):
@@ -67,7 +68,8 @@ class PlayAlongStreams:
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
                 bar = message.bar
                 started = time.perf_counter()
-                decided = await loop.run_in_executor(None, _take_bar, session, bar)  # up to MAX_BAR_NOTES notes
+                decided = (_take_bar(session, bar) if len(bar.notes) <= INLINE_BAR_NOTES  # a thread hop costs more
+                           else await loop.run_in_executor(None, _take_bar, session, bar))  # up to MAX_BAR_NOTES
                 if decided is None:
                     yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(index=bar.index, resting=True))
                     continue
