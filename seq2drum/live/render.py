@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.feel.model import humanize, shipped_tables
+from seq2drum.feel.model import humanize, humanize_hits, shipped_tables
 from seq2drum.groove import controls
 from seq2drum.live.api import BarClock, DrumHit
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid
@@ -20,7 +20,7 @@ from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.midi.kit import KitMap
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import pattern_steps
-from seq2drum.song.grid import DrumGrid, grid_to_drums
+from seq2drum.song.grid import DrumGrid, grid_to_drums, hits_to_drums
 
 
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
@@ -33,11 +33,18 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
                        np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
     rng = np.random.default_rng([seed, 2, bar.index])
-    played = humanize(decided, grid, options.humanize, _drummer(seed, options.feel), rng, options.dynamics)
-    played, _ = controls.swing(played, grid, options.swing)
-    notes = _kit(options.kit_map).apply(grid_to_drums(played, grid))
-    return [DrumHit(onset=start / TICKS_PER_QUARTER, pitch=int(pitch), velocity=int(vel),
-                    duration=max(1, end - start) / TICKS_PER_QUARTER) for start, end, pitch, vel in notes.tolist()]
+    drummer = _drummer(seed, options.feel)
+    if options.swing is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
+        played = humanize_hits(decided, grid, options.humanize, drummer, rng, options.dynamics)
+        notes = hits_to_drums(played.step, played.drum_class, np.round(played.velocity),
+                              played.offset.astype(np.float32), grid)
+    else:
+        swung, _ = controls.swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
+                                  options.swing)
+        notes = grid_to_drums(swung, grid)
+    # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
+    return [DrumHit(start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER)
+            for start, end, pitch, vel in _kit(options.kit_map).apply(notes).tolist()]
 
 
 @lru_cache(maxsize=256)
