@@ -145,9 +145,9 @@ class Drummer:
     offset_spread: np.ndarray  # (9,)
 
     @functools.cached_property
-    def by_quantity(self) -> tuple[np.ndarray, np.ndarray]:
-        """(2, 9) levels and (2, 9) spread factors, velocity's row then offset's (`humanize_hits` reads both)."""
-        return np.stack([self.velocity_level, self.offset_level]), np.stack([self.velocity_spread, self.offset_spread])
+    def by_class(self) -> np.ndarray:
+        """(4, 9): velocity level, offset level, velocity spread, offset spread (`humanize_hits` reads them at once)."""
+        return np.stack([self.velocity_level, self.offset_level, self.velocity_spread, self.offset_spread])
 
 
 @dataclass
@@ -172,21 +172,23 @@ class FeelRows:
     def rows(self, keys: np.ndarray) -> np.ndarray:
         """(2, n) int64 each hit's velocity row and offset row (`Table.row_index`'s, the rows of zeros where no level
         knows its context)."""
-        n_velocity, n_offset = len(self.velocity.stacked()), len(self.offset.stacked())
         if len(keys) > FEW_HITS:
+            n_velocity, n_offset = len(self.velocity.stacked()), len(self.offset.stacked())
             return np.stack([self.velocity.row_index(keys)[0] % n_velocity,
                              self.offset.row_index(keys)[0] % n_offset + n_velocity])
-        found, rows = self._found, []
-        for hit in map(tuple, keys.tolist()):  # contexts recur bar after bar: one lookup, not one per table and level
-            both = found.get(hit)
-            if both is None:
-                if len(found) > MAX_FOUND:
-                    found.clear()
-                key = np.array([hit], dtype=np.int64)
-                both = found[hit] = (int(self.velocity.row_index(key)[0][0]) % n_velocity,
-                                     int(self.offset.row_index(key)[0][0]) % n_offset + n_velocity)
-            rows.append(both)
+        found = self._found  # contexts recur bar after bar: one lookup, not one per table and level
+        rows = [found.get(hit) or self._find(hit) for hit in map(tuple, keys.tolist())]
         return np.array(rows, dtype=np.int64).reshape(-1, 2).T
+
+    def _find(self, hit: tuple[int, ...]) -> tuple[int, int]:
+        """The velocity and offset rows of one hit's keys, remembered."""
+        if len(self._found) > MAX_FOUND:
+            self._found.clear()
+        key = np.array([hit], dtype=np.int64)
+        both = (int(self.velocity.row_index(key)[0][0]) % len(self.velocity.stacked()),
+                int(self.offset.row_index(key)[0][0]) % len(self.offset.stacked()) + len(self.velocity.stacked()))
+        self._found[hit] = both
+        return both
 
     def sample(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each of `rows` sampled at probability `u` (same shape): `sample_quantiles`, bit for bit."""
@@ -319,7 +321,7 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
     offset = np.zeros(drums.offset.shape, dtype=np.float64)
     offset[played.step, played.drum_class] = played.offset
     hits = drums.hits
-    return DrumGrid(hits, np.where(hits, midi_velocity(np.round(velocity)), 0).astype(np.uint8),
+    return DrumGrid(hits, np.where(hits, midi_velocity(np.rint(velocity)), 0).astype(np.uint8),  # np.round's value
                     np.where(hits, offset, 0.0).astype(np.float32))
 
 
@@ -337,15 +339,15 @@ def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer |
     feel = (tables or shipped_tables()).feel_rows()
     rows = feel.rows(contexts.keys)
     median, known = feel.medians[rows], feel.known[rows]
-    level, spread = drummer.by_quantity
-    deviation = (feel.sample(rows, u) - median) * spread[:, drum_class]
-    learned = median + level[:, drum_class] + deviation * max(1.0, amount)  # (2, n) velocity, offset
+    drummer_at = drummer.by_class[:, drum_class]  # (4, n) levels, then spreads
+    deviation = (feel.sample(rows, u) - median) * drummer_at[2:]
+    learned = median + drummer_at[:2] + deviation * max(1.0, amount)  # (2, n) velocity, offset
     velocity_known, n_known = known[0], int(np.count_nonzero(known[0]))
     if velocity_spread is not None and n_known:
         if n_known == len(step):
-            centre, learned_mean = velocity.mean(), learned[0].mean()
+            centre, learned_mean = _mean(velocity), _mean(learned[0])
         else:
-            centre, learned_mean = velocity[velocity_known].mean(), learned[0][velocity_known].mean()
+            centre, learned_mean = _mean(velocity[velocity_known]), _mean(learned[0][velocity_known])
         # centred on the song's loudness, as the network hears it
         played_velocity = centre + (learned[0] - learned_mean) * velocity_spread * dynamics
     else:
@@ -356,3 +358,8 @@ def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer |
     blend = min(1.0, amount)
     return PlayedHits(step, drum_class, (1 - blend) * velocity + blend * played_velocity,
                       blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS))
+
+
+def _mean(values: np.ndarray) -> np.floating:
+    """`values.mean()` of a 1-d array, the same number (its sum divided by its length) without its Python wrapper."""
+    return np.add.reduce(values) / len(values)

@@ -29,14 +29,16 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     timing from (seed, bar index), `--swing` (only a --swing given: live, the band's is unknown), the kit map."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
-    steps = _pattern_steps(n, hits.shape[0], int(grid.beat_steps()[0]))
-    decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
+    if n > hits.shape[0]:  # a bar longer than the pattern (no shorter bar plays other steps than its first n)
+        steps = _pattern_steps(n, hits.shape[0], int(grid.beat_steps()[0]))
+        hits, velocity = hits[steps], velocity[steps]
+    decided = DrumGrid(hits[:n], np.where(hits[:n], velocity[:n], 0).astype(np.uint8),
                        np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
     rng = np.random.default_rng([seed, 2, bar.index])
     drummer = _drummer(seed, options.feel)
     if options.swing is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
         played = humanize_hits(decided, grid, options.humanize, drummer, rng, options.dynamics)
-        notes = hits_to_drums(played.step, played.drum_class, np.round(played.velocity),
+        notes = hits_to_drums(played.step, played.drum_class, np.rint(played.velocity),  # `humanize`'s np.round
                               played.offset.astype(np.float32), grid)
     else:
         swung, _ = controls.swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,

@@ -99,7 +99,8 @@ class Grid:
 
     def step_to_tick(self, step: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
         position = np.asarray(step, dtype=np.float64) + offset
-        return np.maximum(0, np.round(position * self.ticks_per_step)).astype(np.int64)
+        # np.rint: np.round's value at 0 decimals (it calls rint), without its Python wrapper
+        return np.maximum(0, np.rint(position * self.ticks_per_step)).astype(np.int64)
 
     def bar_of_step(self) -> np.ndarray:
         """(n_steps,) bar index of every step."""
