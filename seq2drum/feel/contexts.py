@@ -95,9 +95,40 @@ def class_and_sixteenth(keys: np.ndarray) -> np.ndarray:
     return keys[:, 0] // int(np.prod(LEVEL0_TAIL_BASES))
 
 
+# the digits that depend on a hit's step alone, and those that depend on the hit (its class and what plays around it)
+_STEP_DIGITS = ("sixteenth", "bar_sixteenths", "tempo", "level", "in_beat")
+_HIT_DIGITS = ("class", "partners", "kick_snare", "neighbour", "busy")
+N_PARTNERS = 2 ** len(PARTNER_GROUPS)
+CLASS_BITS = 1 << np.arange(NUM_DRUM_CLASSES, dtype=np.int64)  # a step's classes sounding as one 9-bit mask
+OTHER_CLASSES = (2**NUM_DRUM_CLASSES - 1) & ~CLASS_BITS  # (9,) the mask of every class but this one
+
+
+def _part_weights(names: tuple[str, ...]) -> np.ndarray:
+    """(len(names), N_LEVELS) int64: these digits' place values in every level's key."""
+    return LEVEL_WEIGHTS[:, [_DIGITS.index(name) for name in names]].T
+
+
+def _group_bits() -> np.ndarray:
+    """(2**9,) int64: for a mask of classes sounding, the `partners` bits of their groups."""
+    masks = np.arange(2**NUM_DRUM_CLASSES)
+    return np.bitwise_or.reduce(np.where(masks[:, None] & CLASS_BITS != 0, PARTNER_BITS, 0), axis=1)
+
+
+def _hit_keys() -> np.ndarray:
+    """(9 * N_PARTNERS * 4, N_LEVELS) int64: the part of every level's key a hit's own digits make, by its code
+    ((class * N_PARTNERS + partners) * 2 + neighbour) * 2 + busy (`hit_contexts`)."""
+    drum_class, partners, neighbour, busy = np.indices((NUM_DRUM_CLASSES, N_PARTNERS, 2, 2)).reshape(4, -1)
+    return np.stack([drum_class, partners, partners & 3, neighbour, busy], axis=1) @ _part_weights(_HIT_DIGITS)
+
+
+GROUP_BITS = _group_bits()
+HIT_KEYS = _hit_keys()
+
+
 def _step_places(grid: Grid) -> np.ndarray:
-    """(5, n_steps) int64 for every step of `grid`: its 16th in the bar, its bar's length in 16ths, its metrical
-    level, its tempo band and its step within its quarter note."""
+    """(n_steps, N_LEVELS + 2) int64 for every step of `grid`: the part of every level's key its place makes (its
+    16th in the bar, its bar's length in 16ths, its tempo band, metrical level and 16th in the beat), then the first
+    step of its quarter note and the step after that quarter's last (within the grid)."""
     q = grid.steps_per_quarter
     in_bar = grid.step_in_bar()
     bar_steps = np.repeat(grid.bars[:, 1], grid.bars[:, 1])[: len(in_bar)]
@@ -105,33 +136,31 @@ def _step_places(grid: Grid) -> np.ndarray:
     sixteenth = np.minimum(np.maximum(np.floor(in_bar * 4 / q).astype(np.int64), 0), MAX_BAR_SIXTEENTHS - 1)
     bar_sixteenths = np.minimum(np.maximum(np.round(bar_steps * 4 / q).astype(np.int64), 1), MAX_BAR_SIXTEENTHS)
     tempo = np.searchsorted(TEMPO_BANDS, grid.tempo_bpm())
-    return np.stack([sixteenth, bar_sixteenths, grid.metrical_level(), tempo, in_bar % q]).astype(np.int64)
+    digits = np.stack([sixteenth, bar_sixteenths, tempo, grid.metrical_level(), sixteenth % 4], axis=1)
+    beat_start = np.arange(grid.n_steps) - in_bar % q
+    beat_end = np.minimum(beat_start + q, grid.n_steps)
+    return np.column_stack([digits.astype(np.int64) @ _part_weights(_STEP_DIGITS), beat_start, beat_end])
 
 
 def hit_contexts(drums: DrumGrid, grid: Grid) -> HitContexts:
-    """The context of every hit of `drums` (on `grid`, any steps per quarter: places are read in 16ths)."""
+    """The context of every hit of `drums` (on `grid`, any steps per quarter: places are read in 16ths). A bar's few
+    dozen hits: a few whole-array steps, each level's key the sum of a per-step and a per-hit table's row."""
     hits = drums.hits
     n_steps = min(len(hits), grid.n_steps)
-    step, drum_class = np.nonzero(hits[:n_steps])
-    q = grid.steps_per_quarter
+    played = hits[:n_steps]
+    step, drum_class = np.nonzero(played)
     once = getattr(grid, "_once", None)  # a grid that never changes (the live drummer's bar) keeps its places
-    places = once("_feel_places", lambda: _step_places(grid)) if once is not None else _step_places(grid)
-    sixteenth, bar_sixteenths, level, tempo, in_quarter = places[:, :n_steps][:, step]
-    in_beat = sixteenth % 4
-    others = hits[step].copy()
-    others[np.arange(len(step)), drum_class] = False
-    partners = np.bitwise_or.reduce(np.where(others, PARTNER_BITS, 0), axis=1)  # (n,) a bit per group sounding
-    padded = np.zeros((n_steps + 2, NUM_DRUM_CLASSES), dtype=bool)
-    padded[1:-1] = hits[:n_steps]
-    neighbour = padded[step, drum_class] | padded[step + 2, drum_class]  # the steps before and after
+    places = once("_feel_step_places", lambda: _step_places(grid)) if once is not None else _step_places(grid)
+    at_step = places[step]  # (n, N_LEVELS + 2)
+    masks = np.zeros(n_steps + 2, dtype=np.int64)  # each step's classes, a silent step either side
+    played.dot(CLASS_BITS, out=masks[1:-1])
+    partners = GROUP_BITS[masks[1:-1][step] & OTHER_CLASSES[drum_class]]  # a bit per group sounding with the hit
+    neighbour = ((masks[:-2][step] | masks[2:][step]) >> drum_class) & 1  # its class on the steps before or after
     counts = np.zeros((n_steps + 1, NUM_DRUM_CLASSES), dtype=np.int64)
-    np.cumsum(hits[:n_steps], axis=0, out=counts[1:])
-    beat_start = step - in_quarter
-    beat_end = np.minimum(beat_start + q, n_steps)
-    busy = (counts[beat_end, drum_class] - counts[beat_start, drum_class]) * 4 >= BUSY_SIXTEENTHS * q
-    digits = np.empty((len(_DIGITS), len(step)), dtype=np.int64)  # rows as _DIGITS names them
-    digits[0], digits[1], digits[2], digits[3] = drum_class, sixteenth, bar_sixteenths, partners
-    digits[4], digits[5], digits[6], digits[7] = partners & 3, neighbour, busy, tempo
-    digits[8], digits[9] = level, in_beat
-    keys = digits.T @ LEVEL_WEIGHTS.T  # (n, N_LEVELS): every level's key in one product, not 5 x 7 calls
-    return HitContexts(step.astype(np.int64), drum_class.astype(np.int64), keys)
+    np.add.accumulate(played, axis=0, dtype=np.int64, out=counts[1:])  # np.cumsum's, without its wrapper
+    beat_end = at_step[:, N_LEVELS + 1] if n_steps == grid.n_steps else np.minimum(at_step[:, N_LEVELS + 1], n_steps)
+    in_beat = counts[beat_end, drum_class] - counts[at_step[:, N_LEVELS], drum_class]
+    busy = in_beat * 4 >= BUSY_SIXTEENTHS * grid.steps_per_quarter
+    code = ((drum_class * N_PARTNERS + partners) * 2 + neighbour) * 2 + busy
+    keys = at_step[:, :N_LEVELS] + HIT_KEYS[code]  # (n, N_LEVELS): every level's key
+    return HitContexts(step.astype(np.int64, copy=False), drum_class.astype(np.int64, copy=False), keys)

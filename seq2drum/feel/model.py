@@ -17,7 +17,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -44,6 +44,7 @@ SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between thes
 # (bench/bench_feel.py) play the drummers as they are (velocity_spread=None).
 SONG_VELOCITY_SPREAD = 0.43
 FEW_HITS = 256  # up to this many hits (a bar's), `Table.rows` looks contexts up one by one: fewer numpy calls
+MAX_FOUND = 1 << 16  # contexts `FeelRows` remembers the rows of (then it starts over)
 SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
 FORMAT_VERSION = 1
 
@@ -61,9 +62,15 @@ class Table:
     def rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n, N_QUANTILES) float quantiles of each hit from the finest level that knows its context, and (n,) the
         level each answered from. The coarsest level (the class alone) knows every class seen in training."""
+        index, level_of = self.row_index(keys)
+        return self.stacked()[index], level_of
+
+    def row_index(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) each hit's row of `stacked` (-1, its row of zeros, where no level knows its context), and (n,) the
+        level it answered from (-1 there)."""
         if len(keys) > FEW_HITS:
-            return self._searched_rows(keys)
-        lookups, stacked = self._lookups()
+            return self._searched_index(keys)
+        lookups = self._lookups()[0]
         index, level_of = [], []
         for row in keys.tolist():  # a bar's few dozen hits: dict lookups, not a dozen numpy calls per level
             for level, lookup in enumerate(lookups):
@@ -73,16 +80,26 @@ class Table:
                     level_of.append(level)
                     break
             else:
-                index.append(-1)  # stacked's last row: zeros
+                index.append(-1)
                 level_of.append(-1)
-        return stacked[np.array(index, dtype=np.int64)], np.array(level_of, dtype=np.int64)
+        return np.array(index, dtype=np.int64), np.array(level_of, dtype=np.int64)
+
+    def stacked(self) -> np.ndarray:
+        """(rows of every level + 1, N_QUANTILES) float64: every level's quantiles, finest first, zeros last."""
+        return self._lookups()[1]
 
     def _searched_rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`rows` for many hits (fitting): a sorted search per level."""
+        index, level_of = self._searched_index(keys)
+        return self.stacked()[index], level_of
+
+    def _searched_index(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`row_index` by a sorted search per level."""
         n = len(keys)
-        out = np.zeros((n, N_QUANTILES), dtype=np.float64)
+        out = np.full(n, -1, dtype=np.int64)
         level_of = np.full(n, -1, dtype=np.int64)
         open_rows = np.arange(n)  # the rows no level has answered yet, in order
+        offset = 0
         for level, table_keys in enumerate(self.keys):
             if not len(open_rows):
                 break
@@ -91,9 +108,10 @@ class Table:
             wanted = keys[open_rows, level]
             index = np.minimum(np.searchsorted(table_keys, wanted), len(table_keys) - 1)
             found = table_keys[index] == wanted
-            out[open_rows[found]] = self.quantiles[level][index[found]]
+            out[open_rows[found]] = offset + index[found]
             level_of[open_rows[found]] = level
             open_rows = open_rows[~found]
+            offset += len(table_keys)
         return out, level_of
 
     def _lookups(self) -> tuple[list[dict[int, int]], np.ndarray]:
@@ -126,6 +144,56 @@ class Drummer:
     velocity_spread: np.ndarray  # (9,)
     offset_spread: np.ndarray  # (9,)
 
+    @functools.cached_property
+    def by_class(self) -> np.ndarray:
+        """(4, 9): velocity level, offset level, velocity spread, offset spread (`humanize_hits` reads them at once)."""
+        return np.stack([self.velocity_level, self.offset_level, self.velocity_spread, self.offset_spread])
+
+
+@dataclass
+class FeelRows:
+    """Every row of both tables in one array, velocity's then offset's (in steps), each with its median and whether
+    it knows the class (not a row of zeros): a bar's hits look both quantities up and sample them in one pass."""
+
+    values: np.ndarray  # (m * N_QUANTILES,) float64, the rows one after another
+    medians: np.ndarray  # (m,) float64, `median_quantiles` of each row
+    known: np.ndarray  # (m,) bool
+    velocity: Table
+    offset: Table
+    _found: dict[tuple[int, ...], tuple[int, int]] = field(default_factory=dict, repr=False)  # a hit's keys -> rows
+
+    @classmethod
+    def of(cls, velocity: Table, offset: Table) -> FeelRows:
+        rows = np.concatenate([velocity.stacked(), offset.stacked() / OFFSET_UNITS_PER_STEP])
+        known = np.ones(len(rows), dtype=bool)
+        known[[len(velocity.stacked()) - 1, -1]] = False
+        return cls(rows.reshape(-1), median_quantiles(rows), known, velocity, offset)
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """(2, n) int64 each hit's velocity row and offset row (`Table.row_index`'s, the rows of zeros where no level
+        knows its context)."""
+        if len(keys) > FEW_HITS:
+            n_velocity, n_offset = len(self.velocity.stacked()), len(self.offset.stacked())
+            return np.stack([self.velocity.row_index(keys)[0] % n_velocity,
+                             self.offset.row_index(keys)[0] % n_offset + n_velocity])
+        found = self._found  # contexts recur bar after bar: one lookup, not one per table and level
+        rows = [found.get(hit) or self._find(hit) for hit in map(tuple, keys.tolist())]
+        return np.array(rows, dtype=np.int64).reshape(-1, 2).T
+
+    def _find(self, hit: tuple[int, ...]) -> tuple[int, int]:
+        """The velocity and offset rows of one hit's keys, remembered."""
+        if len(self._found) > MAX_FOUND:
+            self._found.clear()
+        key = np.array([hit], dtype=np.int64)
+        both = (int(self.velocity.row_index(key)[0][0]) % len(self.velocity.stacked()),
+                int(self.offset.row_index(key)[0][0]) % len(self.offset.stacked()) + len(self.velocity.stacked()))
+        self._found[hit] = both
+        return both
+
+    def sample(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Each of `rows` sampled at probability `u` (same shape): `sample_quantiles`, bit for bit."""
+        return _interpolate(self.values, rows * N_QUANTILES, u)
+
 
 @dataclass
 class FeelTables:
@@ -139,6 +207,13 @@ class FeelTables:
     # a drummer weigh as much as the prior in the estimate of their level (bench/bench_feel.py's median prediction)
     shrinkage_hits: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)  # the fit's data, counts and time, for the model card
+    _rows: FeelRows | None = field(default=None, init=False, repr=False, compare=False)
+
+    def feel_rows(self) -> FeelRows:
+        """Both tables' rows in one (made on first use)."""
+        if self._rows is None:
+            self._rows = FeelRows.of(self.velocity, self.offset)
+        return self._rows
 
     def velocity_quantiles(self, contexts: HitContexts) -> tuple[np.ndarray, np.ndarray]:
         """(n, N_QUANTILES) velocity quantiles of each hit, and (n,) bool: its class was seen in training."""
@@ -205,18 +280,31 @@ def shipped_tables() -> FeelTables:
 
 def sample_quantiles(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
     """(n,) values at probability `u` of each row's quantiles (linear between them, held beyond the outermost)."""
+    return _interpolate(quantiles.reshape(-1), np.arange(len(quantiles)) * N_QUANTILES, u)
+
+
+def _interpolate(values: np.ndarray, row_starts: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """`sample_quantiles` of the rows of N_QUANTILES `values` starting at `row_starts` (any shape, as `u`'s)."""
     position = np.minimum(np.maximum(u * N_QUANTILES - 0.5, 0), N_QUANTILES - 1)  # np.clip's, a third the calls
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, N_QUANTILES - 1)
     weight = position - low
-    rows = np.arange(len(quantiles))
-    return quantiles[rows, low] * (1 - weight) + quantiles[rows, high] * weight
+    return values[row_starts + low] * (1 - weight) + values[row_starts + high] * weight
 
 
 def median_quantiles(quantiles: np.ndarray) -> np.ndarray:
     """(n,) `sample_quantiles` at probability 0.5 (its weight is exactly a half there, N_QUANTILES being even): the
     same values in two numpy calls, not ten."""
     return quantiles[:, N_QUANTILES // 2 - 1] * 0.5 + quantiles[:, N_QUANTILES // 2] * 0.5
+
+
+class PlayedHits(NamedTuple):
+    """The hits of a `DrumGrid` on its grid, in `np.nonzero` order, as `humanize` plays them."""
+
+    step: np.ndarray  # (n,) int64
+    drum_class: np.ndarray  # (n,) int64
+    velocity: np.ndarray  # (n,) float64, before rounding to a MIDI velocity
+    offset: np.ndarray  # (n,) float64 steps
 
 
 def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
@@ -227,31 +315,51 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
     (see SONG_VELOCITY_SPREAD) centres the drummer's velocities on the drums' own mean and scales their distances
     from it; None plays them as GMD's drummers do. `dynamics` scales the learned velocities as it scaled the decided
     ones. Draws two uniforms per hit from `rng`, at every amount."""
+    played = humanize_hits(drums, grid, amount, drummer, rng, dynamics, tables, velocity_spread)
+    velocity = drums.velocity.astype(np.float64)
+    velocity[played.step, played.drum_class] = played.velocity
+    offset = np.zeros(drums.offset.shape, dtype=np.float64)
+    offset[played.step, played.drum_class] = played.offset
+    hits = drums.hits
+    return DrumGrid(hits, np.where(hits, midi_velocity(np.rint(velocity)), 0).astype(np.uint8),  # np.round's value
+                    np.where(hits, offset, 0.0).astype(np.float32))
+
+
+def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
+                  dynamics: float = 1.0, tables: FeelTables | None = None,
+                  velocity_spread: float | None = SONG_VELOCITY_SPREAD) -> PlayedHits:
+    """`humanize`'s hits on `grid` (hits past its end are not in them), without a grid around them: for a bar's few
+    hits, velocity and offset are looked up and sampled together, a (2, n) array each, velocity's row first."""
     contexts = hit_contexts(drums, grid)
     step, drum_class = contexts.step, contexts.drum_class
-    u_velocity, u_offset = rng.random(len(step)), rng.random(len(step))
-    velocity = drums.velocity.astype(np.float64)
-    offset = np.zeros(drums.offset.shape, dtype=np.float64)
-    if amount > 0 and len(step) and drummer is not None:
-        tables = tables or shipped_tables()
-        loose = max(1.0, amount)
-        velocity_rows, known = tables.velocity_quantiles(contexts)
-        median = median_quantiles(velocity_rows)
-        deviation = (sample_quantiles(velocity_rows, u_velocity) - median) * drummer.velocity_spread[drum_class]
-        learned = median + drummer.velocity_level[drum_class] + deviation * loose
-        if velocity_spread is not None and known.any():
-            centre = velocity[step[known], drum_class[known]].mean()  # the song's loudness, as the network hears it
-            learned = centre + (learned - learned[known].mean()) * velocity_spread * dynamics
+    u = rng.random((2, len(step)))  # velocity's, then offset's: the same draws as two calls of len(step) each
+    velocity = drums.velocity[step, drum_class].astype(np.float64)
+    if not (amount > 0 and len(step) and drummer is not None):
+        return PlayedHits(step, drum_class, velocity, np.zeros(len(step)))
+    feel = (tables or shipped_tables()).feel_rows()
+    rows = feel.rows(contexts.keys)
+    median, known = feel.medians[rows], feel.known[rows]
+    drummer_at = drummer.by_class[:, drum_class]  # (4, n) levels, then spreads
+    deviation = (feel.sample(rows, u) - median) * drummer_at[2:]
+    learned = median + drummer_at[:2] + deviation * max(1.0, amount)  # (2, n) velocity, offset
+    velocity_known, n_known = known[0], int(np.count_nonzero(known[0]))
+    if velocity_spread is not None and n_known:
+        if n_known == len(step):
+            centre, learned_mean = _mean(velocity), _mean(learned[0])
         else:
-            learned = learned * dynamics
-        learned = np.where(known, learned, velocity[step, drum_class])  # a class the data never played: as decided
-        offset_rows, known = tables.offset_quantiles(contexts)
-        median = median_quantiles(offset_rows)
-        deviation = (sample_quantiles(offset_rows, u_offset) - median) * drummer.offset_spread[drum_class]
-        timing = (median + drummer.offset_level[drum_class] + deviation * loose) * known
-        blend = min(1.0, amount)
-        velocity[step, drum_class] = (1 - blend) * velocity[step, drum_class] + blend * learned
-        offset[step, drum_class] = blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS)
-    hits = drums.hits
-    return DrumGrid(hits, np.where(hits, midi_velocity(np.round(velocity)), 0).astype(np.uint8),
-                    np.where(hits, offset, 0.0).astype(np.float32))
+            centre, learned_mean = _mean(velocity[velocity_known]), _mean(learned[0][velocity_known])
+        # centred on the song's loudness, as the network hears it
+        played_velocity = centre + (learned[0] - learned_mean) * velocity_spread * dynamics
+    else:
+        played_velocity = learned[0] * dynamics
+    if n_known < len(step):
+        played_velocity = np.where(velocity_known, played_velocity, velocity)  # a class the data never played
+    timing = learned[1] * known[1]
+    blend = min(1.0, amount)
+    return PlayedHits(step, drum_class, (1 - blend) * velocity + blend * played_velocity,
+                      blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS))
+
+
+def _mean(values: np.ndarray) -> np.floating:
+    """`values.mean()` of a 1-d array, the same number (its sum divided by its length) without its Python wrapper."""
+    return np.add.reduce(values) / len(values)

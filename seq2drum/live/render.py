@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.feel.model import humanize, shipped_tables
+from seq2drum.feel.model import humanize, humanize_hits, shipped_tables
 from seq2drum.groove import controls
 from seq2drum.live.api import BarClock, DrumHit
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid
@@ -20,7 +20,7 @@ from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.midi.kit import KitMap
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import pattern_steps
-from seq2drum.song.grid import DrumGrid, grid_to_drums
+from seq2drum.song.grid import DrumGrid, grid_to_drums, hits_to_drums
 
 
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
@@ -29,15 +29,24 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     timing from (seed, bar index), `--swing` (only a --swing given: live, the band's is unknown), the kit map."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
-    steps = _pattern_steps(n, hits.shape[0], int(grid.beat_steps()[0]))
-    decided = DrumGrid(hits[steps], np.where(hits[steps], velocity[steps], 0).astype(np.uint8),
+    if n > hits.shape[0]:  # a bar longer than the pattern (no shorter bar plays other steps than its first n)
+        steps = _pattern_steps(n, hits.shape[0], int(grid.beat_steps()[0]))
+        hits, velocity = hits[steps], velocity[steps]
+    decided = DrumGrid(hits[:n], np.where(hits[:n], velocity[:n], 0).astype(np.uint8),
                        np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
     rng = np.random.default_rng([seed, 2, bar.index])
-    played = humanize(decided, grid, options.humanize, _drummer(seed, options.feel), rng, options.dynamics)
-    played, _ = controls.swing(played, grid, options.swing)
-    notes = _kit(options.kit_map).apply(grid_to_drums(played, grid))
-    return [DrumHit(onset=start / TICKS_PER_QUARTER, pitch=int(pitch), velocity=int(vel),
-                    duration=max(1, end - start) / TICKS_PER_QUARTER) for start, end, pitch, vel in notes.tolist()]
+    drummer = _drummer(seed, options.feel)
+    if options.swing is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
+        played = humanize_hits(decided, grid, options.humanize, drummer, rng, options.dynamics)
+        notes = hits_to_drums(played.step, played.drum_class, np.rint(played.velocity),  # `humanize`'s np.round
+                              played.offset.astype(np.float32), grid)
+    else:
+        swung, _ = controls.swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
+                                  options.swing)
+        notes = grid_to_drums(swung, grid)
+    # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
+    return [DrumHit(start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER)
+            for start, end, pitch, vel in _kit(options.kit_map).apply(notes).tolist()]
 
 
 @lru_cache(maxsize=256)

@@ -16,6 +16,7 @@ import numpy as np
 from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS, midi_velocity
 from seq2drum.midi.io import PITCH, START, VELOCITY
 
+PITCHES = np.asarray(CLASS_TO_PITCH, dtype=np.int64)  # (9,) each class's GM pitch
 # Bars array columns.
 BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR = range(4)
 
@@ -98,7 +99,8 @@ class Grid:
 
     def step_to_tick(self, step: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
         position = np.asarray(step, dtype=np.float64) + offset
-        return np.maximum(0, np.round(position * self.ticks_per_step)).astype(np.int64)
+        # np.rint: np.round's value at 0 decimals (it calls rint), without its Python wrapper
+        return np.maximum(0, np.rint(position * self.ticks_per_step)).astype(np.int64)
 
     def bar_of_step(self) -> np.ndarray:
         """(n_steps,) bar index of every step."""
@@ -198,14 +200,22 @@ def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) 
     ends by the next onset of its pitch: humanized timing can bring two 16ths of one drum within `duration_steps`,
     and overlapping notes of one pitch read back as one."""
     step, drum_class = np.nonzero(drum_grid.hits)
+    return hits_to_drums(step, drum_class, drum_grid.velocity[step, drum_class], drum_grid.offset[step, drum_class],
+                         grid, duration_steps)
+
+
+def hits_to_drums(step: np.ndarray, drum_class: np.ndarray, velocity: np.ndarray, offset: np.ndarray, grid: Grid,
+                  duration_steps: float = 0.5) -> np.ndarray:
+    """`grid_to_drums` of the hits (n,) at `step` of `drum_class` (in `np.nonzero` order), their velocities
+    (integers) and offsets (float32 steps, as a DrumGrid holds them), without a grid around them."""
     if not len(step):
         return np.zeros((0, 4), dtype=np.int64)
-    offset = drum_grid.offset[step, drum_class]
-    start = grid.step_to_tick(step, offset)
-    end = np.maximum(start + 1, grid.step_to_tick(step, offset + duration_steps))
-    pitch = np.asarray(CLASS_TO_PITCH, dtype=np.int64)[drum_class]
-    velocity = midi_velocity(drum_grid.velocity[step, drum_class].astype(np.int64))
-    notes = np.stack([start, end, pitch, velocity], axis=1)
+    # start and end ticks in one pass: step_to_tick of (2, n) positions, the end's offset added in float32 as before
+    start, end = grid.step_to_tick(step, np.array([offset, offset + duration_steps]))
+    notes = np.empty((len(step), 4), dtype=np.int64)
+    notes[:, 0], notes[:, 1] = start, np.maximum(start + 1, end)
+    notes[:, 2] = PITCHES[drum_class]
+    notes[:, 3] = midi_velocity(velocity.astype(np.int64))
     notes = notes[np.lexsort((notes[:, 0], notes[:, 2]))]  # by pitch, then time
     followed = notes[1:, 2] == notes[:-1, 2]
     notes[:-1, 1] = np.where(followed, np.maximum(notes[:-1, 0] + 1, np.minimum(notes[:-1, 1], notes[1:, 0])),
