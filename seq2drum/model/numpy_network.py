@@ -148,11 +148,16 @@ class NumpyGrooveModel:
 
     def heads(self, decoded: np.ndarray, step_features: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
         """The per-bar and per-step heads over decoder outputs (N, H) of bars with step features (N, S, Fs)."""
-        n_bars, width, _ = step_features.shape
+        return self.projected_heads(decoded, self._linear(step_features, "step_in"), bar_steps)
+
+    def projected_heads(self, decoded: np.ndarray, projected_steps: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
+        """`heads` with the step features' projection (N, S, E) given (the live drummer keeps it per meter and tempo:
+        its columns known ahead are those)."""
+        n_bars, width, _ = projected_steps.shape
         fits = np.asarray(bar_steps)[:, None] == self.codebook_bar_steps[None, :]  # (N, K)
         groove_logits = np.where(fits, self._linear(decoded, "groove_head"), -np.inf).astype(np.float32)
         structure_logits = self._linear(decoded, "structure_head")
-        steps = self._linear(step_features, "step_in") + self._linear(decoded, "bar_to_cells")[:, None, :]  # (N, S, E)
+        steps = projected_steps + self._linear(decoded, "bar_to_cells")[:, None, :]  # (N, S, E)
         cells = self._linear(np.maximum(self._linear(np.maximum(steps, 0.0), "cell_head.1"), 0.0), "cell_head.3")
         cells = cells.reshape(n_bars, width, 3, NUM_DRUM_CLASSES)
         return NumpyScores(
