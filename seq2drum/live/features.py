@@ -101,32 +101,35 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     columns `spec` names."""
     grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
     by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))  # each role's notes as merged_notes gives them
+    guitar = guitar_features(by_role["guitar"], grid)
     band = band_note_features([by_role[role] for role in BAND_ROLES], grid)
-    encoded = _one_bar_song(grid, clock, guitar_features(by_role["guitar"], grid), band)
     width = spec.max_bar_steps
     # the columns read off the grid alone (meter, tempo, metrical level, place in the bar): once per bar grid, from a
-    # bar of no notes, which step_table and bar_table copy and write the bar's guitar and band into
-    silent_steps = grid._once("_silent_steps", lambda: step_table(_one_bar_song(grid, clock)))
-    silent_bar = grid._once(f"_silent_bar_{width}",
-                            lambda: bar_table(_one_bar_song(grid, clock), grid.bars, width, ONE_BAR_PLAYS))
-    step_all = select_columns(step_table(encoded, silent_steps), STEP.names, spec.step_columns)
-    steps = per_bar(step_all, grid.bars, width)[0]
-    bar = select_columns(bar_table(encoded, grid.bars, width, ONE_BAR_PLAYS, silent_bar), BAR.names,
-                         spec.bar_columns)[0]
-    return steps, bar, grid.n_steps, int(grid.beat_steps()[0])
+    # bar of no notes through step_table, per_bar and bar_table; the bar's guitar and band are written into a copy
+    # where step_table and bar_table write them
+    steps = grid._once(f"_silent_steps_{width}",
+                       lambda: per_bar(step_table(_one_bar_song(grid, clock)), grid.bars, width)[0]).copy()
+    bar = grid._once(f"_silent_bar_{width}",
+                     lambda: bar_table(_one_bar_song(grid, clock), grid.bars, width, ONE_BAR_PLAYS)[0]).copy()
+    played = min(grid.n_steps, width)
+    steps[:played, STEP.guitar] = guitar[:played]
+    steps[:played, STEP.band] = band[:played]
+    bar[BAR.guitar_density] = guitar[0, GUITAR_DENSITY]  # the bar's first step's: every step holds its bar's cues
+    bar[BAR.guitar_loudness] = guitar[0, GUITAR_LOUDNESS]
+    return (select_columns(steps, STEP.names, spec.step_columns), select_columns(bar, BAR.names, spec.bar_columns),
+            grid.n_steps, int(grid.beat_steps()[0]))
 
 
 ONE_BAR_PLAYS = np.ones(1, dtype=bool)  # guitar_plays of a live bar: a song of one playing bar
 ONE_BAR_PLAYS.setflags(write=False)
+GUITAR_DENSITY, GUITAR_LOUDNESS = GUITAR.index("bar_density_vs_song"), GUITAR.index("bar_loudness")  # as bar_table
 
 
-def _one_bar_song(grid: BarGrid, clock: BarClock, guitar: np.ndarray | None = None,
-                  band: np.ndarray | None = None) -> EncodedSong:
-    """A bar played live as a song of one bar (guitar None: no notes; no song summary: the live model reads none)."""
-    if guitar is None:
-        guitar = np.zeros((grid.n_steps, len(GUITAR)), dtype=np.float32)
-    return EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)], guitar,
-                       np.zeros(len(SONG), dtype=np.float32), 0, 1, band=band)
+def _one_bar_song(grid: BarGrid, clock: BarClock) -> EncodedSong:
+    """A bar of no notes as a song of one bar (no song summary: the live model reads none)."""
+    return EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)],
+                       np.zeros((grid.n_steps, len(GUITAR)), dtype=np.float32), np.zeros(len(SONG), dtype=np.float32),
+                       0, 1)
 
 
 AHEAD_CACHE_SIZE = 64  # meters and tempos whose empty-bar features are kept
