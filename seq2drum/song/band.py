@@ -53,7 +53,7 @@ def band_note_features(merged: Sequence[np.ndarray], grid: Grid) -> np.ndarray:
     width = n_steps + 1  # +1 at the onset, -1 at the end, in a row per role
     change = (np.bincount(role * width + start, minlength=n_roles * width)
               - np.bincount(role * width + np.minimum(end, n_steps), minlength=n_roles * width)).reshape(n_roles, width)
-    per_role[:, :, 1] = (np.cumsum(change[:, :-1], axis=1) > 0).T
+    per_role[:, :, 1] = (np.add.accumulate(change[:, :-1], axis=1) > 0).T  # cumsum, in fewer calls
     lowest = np.full(n_roles * n_steps, 127, dtype=np.int64)
     np.minimum.at(lowest, cell, pitch)
     strikes = (onsets > 0).T  # (n_steps, roles)

@@ -43,6 +43,7 @@ def guitar_features(notes: np.ndarray, grid: Grid) -> np.ndarray:
 _STEP_BLOCK = ("onsets", "voices", "lowest_pitch", "highest_pitch", "has_onset", "loudness", "note_length",
                "pitch_spread")
 _BLOCK = slice(GUITAR.index(_STEP_BLOCK[0]), GUITAR.index(_STEP_BLOCK[-1]) + 1)
+ONSET_CHROMA = GUITAR.onset_chroma.start
 assert GUITAR.names[_BLOCK] == _STEP_BLOCK
 
 
@@ -54,12 +55,13 @@ def _step_columns(features: np.ndarray, notes: np.ndarray, start_step: np.ndarra
     n_steps = len(features)
     pitch = notes[:, PITCH]
     pitch_class = pitch % 12
-    features[start_step, GUITAR.onset_chroma.start + pitch_class] = 1.0
+    # (step, onset_chroma + pitch class) cells through the flat table: one index, not two
+    features.reshape(-1)[start_step * N_GUITAR_FEATURES + (ONSET_CHROMA + pitch_class)] = 1.0
     # difference arrays: +1 at the onset, -1 at the end (bincounts: a quarter of np.add.at's time on a bar's notes)
     cells = (n_steps + 1) * 12
     sounding = (np.bincount(start_step * 12 + pitch_class, minlength=cells)
                 - np.bincount(end_step * 12 + pitch_class, minlength=cells)).reshape(n_steps + 1, 12)
-    features[:, GUITAR.sounding_chroma] = np.cumsum(sounding[:n_steps], axis=0) > 0
+    features[:, GUITAR.sounding_chroma] = np.add.accumulate(sounding[:n_steps], axis=0) > 0  # cumsum, a third
     starts = np.bincount(start_step, minlength=n_steps + 1)  # start_step < n_steps: n_steps + 1 long
     onset_count = starts[:n_steps].astype(np.float32)
     has_onset = onset_count > 0
@@ -73,7 +75,8 @@ def _step_columns(features: np.ndarray, notes: np.ndarray, start_step: np.ndarra
     duration_sum = np.bincount(start_step, weights=np.log2(1.0 + duration), minlength=n_steps)
     block = np.empty((n_steps, len(_STEP_BLOCK)))  # (n_steps, 8) float64: each column's values as computed alone
     block[:, 0] = np.minimum(onset_count / 4.0, 2.0)
-    block[:, 1] = np.minimum(np.cumsum((starts - np.bincount(end_step, minlength=n_steps + 1))[:n_steps]) / 6.0, 2.0)
+    voices = np.add.accumulate((starts - np.bincount(end_step, minlength=n_steps + 1))[:n_steps])
+    block[:, 1] = np.minimum(voices / 6.0, 2.0)
     block[:, 2] = (low - 52) / 24.0
     block[:, 3] = (high - 52) / 24.0
     block[:, 4] = has_onset
