@@ -42,7 +42,9 @@ class CausalNetwork:
         if value is None:
             if len(kept) >= CACHE_SIZE:
                 kept.clear()
-            value = kept[key] = compute()
+            value = compute()
+            value.setflags(write=False)  # shared by every later bar of the same input
+            kept[key] = value
         return value
 
     def initial(self) -> tuple[np.ndarray, np.ndarray]:
