@@ -423,3 +423,23 @@ def test_shipped_model_with_roles_dropped_stays_valid() -> None:
     assert not result.band_parts and result.bars == 12
     per_bar = result.drums.hits.reshape(-1, 16, 9).sum(axis=(1, 2))
     assert (per_bar[:12] > 0).all()
+
+
+def test_one_blas_thread_holds_every_generation_at_one_thread_and_restores_the_count() -> None:
+    """Breaks if a generation could run with BLAS on several threads (the scores' last bits change with the count:
+    other drums for the same seed), or left the process's BLAS limited after the last one."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from seq2drum.generation.generator import _ONE_BLAS_THREAD
+
+    def counts() -> list[int]:
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    for threads in (2, 1):
+        with threadpool_limits(threads, user_api="blas"):
+            before = counts()
+            with _ONE_BLAS_THREAD:
+                with _ONE_BLAS_THREAD:  # a generation inside another (a server thread beside a worker's)
+                    assert set(counts()) <= {1}
+                assert set(counts()) <= {1}
+            assert counts() == before

@@ -35,9 +35,10 @@ def test_bar_grid_arrays_are_a_plain_grids_and_read_only(meter: tuple[int, int])
 
 @pytest.mark.parametrize("meter", [(4, 4), (3, 4), (7, 8), (9, 4)], ids=lambda m: f"{m[0]}-{m[1]}")
 def test_a_live_bars_tables_are_those_of_the_whole_computation(meter: tuple[int, int]) -> None:
-    """step_table and bar_table written on the grid's kept tables of a bar of no notes (live_bar) give, bit for bit,
-    what they compute whole: breaks if a column of either came to depend on the notes outside the guitar's and the
-    band's columns, which the kept tables would then hold stale."""
+    """The bar's guitar and band written into the grid's kept tables of a bar of no notes (live_bar) give, bit for
+    bit, what step_table, per_bar and bar_table compute whole: breaks if a column of either came to depend on the
+    notes outside the guitar's and the band's columns, which the kept tables would then hold stale, or if step_table
+    or bar_table came to write the guitar or the band otherwise than live_bar does."""
     grid = bar_grid(*meter, 111.0, 4)
     clock = BarClock(0, *meter, 111.0)
     rng = np.random.default_rng(0)

@@ -12,16 +12,14 @@ and 1.1% of the melody's differ.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
 
 import numpy as np
 
 from seq2drum.live.api import BarClock, PlayedNote
-from seq2drum.midi.io import Part
 from seq2drum.midi.roles import BAND_ROLES
-from seq2drum.song.band import band_features
+from seq2drum.song.band import band_note_features
 from seq2drum.song.bars import bar_table, per_bar, select_columns, step_table
 from seq2drum.song.columns import BAR, GUITAR, SONG, STEP, FeatureSpec
 from seq2drum.song.encode import EncodedSong
@@ -69,24 +67,31 @@ def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quart
                          ticks - 1, steps_per_quarter)
 
 
-def _duration(note: PlayedNote) -> float:
-    """A note's length in quarter notes, at least a thousandth and at most MAX_NOTE_QUARTERS (a held note's length
-    so far may be anything a client sends; an infinite one gave OverflowError, issue 42, 4)."""
-    return min(max(note.duration, 1e-3), MAX_NOTE_QUARTERS) if math.isfinite(note.duration) else 1e-3
-
-
 def _notes_by_role(played: Sequence[PlayedNote], roles: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Each role's notes (N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts: one
-    array for all of them, sorted by role, then split (not a pass over the notes per role)."""
+    array for all of them, sorted by role, then split (not a pass over the notes per role). One Python pass reads
+    the notes; the arithmetic is numpy's on float64, the same as Python's on each note's floats: a note lasts at
+    least a thousandth of a quarter note and at most MAX_NOTE_QUARTERS (a held note's length so far may be anything a
+    client sends; an infinite one gave OverflowError, issue 42, 4), and ticks round half to even as `round` does."""
     rank = {role: index for index, role in enumerate(roles)}
-    kept = [n for n in played if n.role in rank]
-    notes = np.array([(round(n.onset * TICKS_PER_QUARTER), round((n.onset + _duration(n)) * TICKS_PER_QUARTER),
-                       n.pitch, n.velocity) for n in kept], dtype=np.int64).reshape(-1, 4)
-    role = np.array([rank[n.role] for n in kept], dtype=np.int64)
+    kept = np.array([(n.onset, n.duration, n.pitch, n.velocity, rank[n.role]) for n in played if n.role in rank],
+                    dtype=np.float64).reshape(-1, 5)  # pitches, velocities and ranks are small whole numbers: exact
+    quarters = kept[:, :2].T.copy()  # (2, N) onset, then end
+    duration = quarters[1]
+    quarters[1] = quarters[0] + np.where(np.isfinite(duration),
+                                         np.minimum(np.maximum(duration, 1e-3), MAX_NOTE_QUARTERS), 1e-3)
+    quarters *= TICKS_PER_QUARTER
+    ticks = np.rint(quarters)
+    if not np.abs(ticks).max(initial=0.0) < 2.0**62:  # an onset not finite (a hostile client): what `round` raises
+        ticks = np.array([round(value) for value in quarters.ravel().tolist()], dtype=np.int64).reshape(2, -1)
+    notes = np.empty((len(kept), 4), dtype=np.int64)
+    notes[:, :2] = ticks.T
     notes[:, 1] = np.maximum(notes[:, 1], notes[:, 0] + 1)
+    notes[:, 2:] = kept[:, 2:4]
+    role = kept[:, 4]
     order = np.lexsort((notes[:, 2], notes[:, 0], role))  # stable: a role's notes as its own sort leaves them
-    notes = notes[order]
     bounds = np.searchsorted(role[order], np.arange(len(roles) + 1)).tolist()
+    notes = notes[order]
     return {name: notes[start:end] for name, start, end in zip(roles, bounds[:-1], bounds[1:])}
 
 
@@ -95,33 +100,36 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     """(step features (S, n_step), bar features (n_bar,), bar steps, beat steps) of one bar played live, in the
     columns `spec` names."""
     grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
-    by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))
-    roles = {role: [Part(0, 0, role, -1, notes)] for role, notes in by_role.items() if role != "guitar" and len(notes)}
-    encoded = _one_bar_song(grid, clock, guitar_features(by_role["guitar"], grid), band_features(roles, grid))
+    by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))  # each role's notes as merged_notes gives them
+    guitar = guitar_features(by_role["guitar"], grid)
+    band = band_note_features([by_role[role] for role in BAND_ROLES], grid)
     width = spec.max_bar_steps
     # the columns read off the grid alone (meter, tempo, metrical level, place in the bar): once per bar grid, from a
-    # bar of no notes, which step_table and bar_table copy and write the bar's guitar and band into
-    silent_steps = grid._once("_silent_steps", lambda: step_table(_one_bar_song(grid, clock)))
-    silent_bar = grid._once(f"_silent_bar_{width}",
-                            lambda: bar_table(_one_bar_song(grid, clock), grid.bars, width, ONE_BAR_PLAYS))
-    step_all = select_columns(step_table(encoded, silent_steps), STEP.names, spec.step_columns)
-    steps = per_bar(step_all, grid.bars, width)[0]
-    bar = select_columns(bar_table(encoded, grid.bars, width, ONE_BAR_PLAYS, silent_bar), BAR.names,
-                         spec.bar_columns)[0]
-    return steps, bar, grid.n_steps, int(grid.beat_steps()[0])
+    # bar of no notes through step_table, per_bar and bar_table; the bar's guitar and band are written into a copy
+    # where step_table and bar_table write them
+    steps = grid._once(f"_silent_steps_{width}",
+                       lambda: per_bar(step_table(_one_bar_song(grid, clock)), grid.bars, width)[0]).copy()
+    bar = grid._once(f"_silent_bar_{width}",
+                     lambda: bar_table(_one_bar_song(grid, clock), grid.bars, width, ONE_BAR_PLAYS)[0]).copy()
+    played = min(grid.n_steps, width)
+    steps[:played, STEP.guitar] = guitar[:played]
+    steps[:played, STEP.band] = band[:played]
+    bar[BAR.guitar_density] = guitar[0, GUITAR_DENSITY]  # the bar's first step's: every step holds its bar's cues
+    bar[BAR.guitar_loudness] = guitar[0, GUITAR_LOUDNESS]
+    return (select_columns(steps, STEP.names, spec.step_columns), select_columns(bar, BAR.names, spec.bar_columns),
+            grid.n_steps, int(grid.beat_steps()[0]))
 
 
 ONE_BAR_PLAYS = np.ones(1, dtype=bool)  # guitar_plays of a live bar: a song of one playing bar
 ONE_BAR_PLAYS.setflags(write=False)
+GUITAR_DENSITY, GUITAR_LOUDNESS = GUITAR.index("bar_density_vs_song"), GUITAR.index("bar_loudness")  # as bar_table
 
 
-def _one_bar_song(grid: BarGrid, clock: BarClock, guitar: np.ndarray | None = None,
-                  band: np.ndarray | None = None) -> EncodedSong:
-    """A bar played live as a song of one bar (guitar None: no notes; no song summary: the live model reads none)."""
-    if guitar is None:
-        guitar = np.zeros((grid.n_steps, len(GUITAR)), dtype=np.float32)
-    return EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)], guitar,
-                       np.zeros(len(SONG), dtype=np.float32), 0, 1, band=band)
+def _one_bar_song(grid: BarGrid, clock: BarClock) -> EncodedSong:
+    """A bar of no notes as a song of one bar (no song summary: the live model reads none)."""
+    return EncodedSong("live", grid, [(0, clock.numerator, clock.denominator)],
+                       np.zeros((grid.n_steps, len(GUITAR)), dtype=np.float32), np.zeros(len(SONG), dtype=np.float32),
+                       0, 1)
 
 
 AHEAD_CACHE_SIZE = 64  # meters and tempos whose empty-bar features are kept

@@ -9,14 +9,21 @@ steps a whole song the same way, which the tests hold against the torch module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from seq2drum.model.causal import before_lead
-from seq2drum.model.numpy_network import NumpyGrooveModel, NumpyScores, _sigmoid
+from seq2drum.model.numpy_network import NumpyGrooveModel, NumpyScores, _gate_scale
+
+CACHE_SIZE = 64  # inputs kept per cache of `CausalNetwork` (a tempo ramp makes a new bar every bar)
 
 
 class CausalNetwork:
-    """Steps a causal `NumpyGrooveModel` bar by bar (eval mode)."""
+    """Steps a causal `NumpyGrooveModel` bar by bar (eval mode). What depends only on inputs that repeat bar after bar
+    (the known columns of a meter and tempo, the drums heard, a bar's step positions ahead) is projected once per
+    input, kept by its bytes: the same arithmetic on the same input, so the same bits, at a fraction of the calls."""
 
     def __init__(self, network: NumpyGrooveModel) -> None:
         if not network.config.causal or network.masks is None:
@@ -24,6 +31,21 @@ class CausalNetwork:
         self.net = network
         self.config = network.config
         self.masks = network.masks
+        self._scales = {name: _gate_scale(network.w[f"{name}.bias_hh_l0"].shape[0] // 4)
+                        for name in ("encoder_fwd", "decoder")}
+        self._caches: dict[str, dict[Any, np.ndarray]] = {"known": {}, "drums": {}, "ahead": {}, "played": {}}
+
+    def _once(self, cache: str, key: Any, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """`compute()` kept under `key` in one of the caches (one lookup: a server's threads may share the network)."""
+        kept = self._caches[cache]
+        value = kept.get(key)
+        if value is None:
+            if len(kept) >= CACHE_SIZE:
+                kept.clear()
+            value = compute()
+            value.setflags(write=False)  # shared by every later bar of the same input
+            kept[key] = value
+        return value
 
     def initial(self) -> tuple[np.ndarray, np.ndarray]:
         """The (encoder, decoder) states before the song: zeros, as the torch LSTMs start."""
@@ -32,29 +54,44 @@ class CausalNetwork:
                 np.zeros((2, config.dec_layers, config.dec_hidden), dtype=np.float32))
 
     def _cell(self, x: np.ndarray, state: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """One step of a (stacked) torch LSTM: x (F,), state (2, layers, H) -> (top output (H,), new state)."""
-        net, new = self.net, np.empty_like(state)
+        """One step of a (stacked) torch LSTM: x (F,), state (2, layers, H) -> (top output (H,), new state). The gates
+        summed as (x W_ih + h W_hh) + b_ih + b_hh, then i, f and o halved (exact) so that one tanh gives the
+        tanh(x / 2) of `_sigmoid` and tanh(g): bit for bit `_sigmoid`'s states in a third of the calls."""
+        net, new, scale = self.net, np.empty_like(state), self._scales[name]
         for layer in range(state.shape[1]):
-            gates = (x @ net._t[f"{name}.weight_ih_l{layer}"] + state[0, layer] @ net._t[f"{name}.weight_hh_l{layer}"]
-                     + net.w[f"{name}.bias_ih_l{layer}"] + net.w[f"{name}.bias_hh_l{layer}"])
-            i, f, g, o = gates.reshape(4, -1)  # views, as np.split's, for a tenth of its cost
-            c = _sigmoid(f) * state[1, layer] + _sigmoid(i) * np.tanh(g)
-            new[0, layer], new[1, layer] = _sigmoid(o) * np.tanh(c), c
+            gates = x @ net._t[f"{name}.weight_ih_l{layer}"]  # (4H,)
+            gates += state[0, layer] @ net._t[f"{name}.weight_hh_l{layer}"]
+            gates += net.w[f"{name}.bias_ih_l{layer}"]
+            gates += net.w[f"{name}.bias_hh_l{layer}"]
+            gates *= scale
+            np.tanh(gates, out=gates)
+            sigmoids = gates + 1.0
+            sigmoids *= 0.5  # 0.5 * (tanh(x / 2) + 1) at i, f and o
+            i, f, _, o = sigmoids.reshape(4, -1)  # views, as np.split's, for a tenth of its cost
+            tanh_g = gates.reshape(4, -1)[2]
+            c = np.multiply(f, state[1, layer], out=new[1, layer])
+            c += i * tanh_g
+            np.multiply(o, np.tanh(c), out=new[0, layer])
             x = new[0, layer]
         return x, new
 
     def _known_bar(self, bar_features: np.ndarray) -> np.ndarray:
         """(P/2,) the projection of a bar's columns known before it is played (meter, tempo)."""
         known = bar_features.astype(np.float32, copy=False) * self.masks["bar"]
-        return np.maximum(self.net._linear(known, "bar_features_in.0"), 0.0)
+        return self._once("known", known.tobytes(),
+                          lambda: np.maximum(self.net._linear(known, "bar_features_in.0"), 0.0))
+
+    def _played(self, bar_steps: int, width: int) -> np.ndarray:
+        """(width, Fs) float32 1 where the encoder reads a step's column: the encoder's columns of the steps played
+        before the lead. Its values are 0 and 1, so one multiplication by it is the two by each."""
+        return self._once("played", (bar_steps, width), lambda: self.masks["encoder_step"]
+                          * before_lead(np.asarray(bar_steps), width, self.config.lead_steps)[:, None])
 
     def encode_bar(self, encoder: np.ndarray, step_features: np.ndarray, bar_features: np.ndarray,
                    bar_steps: int) -> np.ndarray:
         """The encoder state after a bar: step_features (S, Fs) as played up to its lead (later steps are masked
         here whatever they hold), bar_features (Fb,)."""
-        width = step_features.shape[0]
-        played = before_lead(np.asarray(bar_steps), width, self.config.lead_steps)
-        steps = step_features.astype(np.float32, copy=False) * self.masks["encoder_step"] * played[:, None]
+        steps = step_features.astype(np.float32, copy=False) * self._played(int(bar_steps), step_features.shape[0])
         bar = np.maximum(self.net._linear(steps.reshape(-1), "bar_in.0"), 0.0)
         _, encoder = self._cell(np.concatenate([bar, self._known_bar(bar_features)]), encoder, "encoder_fwd")
         return encoder
@@ -68,10 +105,12 @@ class CausalNetwork:
         if self.config.hear_drums:
             width = self.net.w["drums_in.0.weight"].shape[1]
             row = np.zeros(width, dtype=np.float32) if heard is None else heard.astype(np.float32, copy=False)
-            parts.append(np.maximum(self.net._linear(row, "drums_in.0"), 0.0))
+            parts.append(self._once("drums", row.tobytes(),
+                                    lambda: np.maximum(self.net._linear(row, "drums_in.0"), 0.0)))
         decoded, decoder = self._cell(np.concatenate(parts), decoder, "decoder")
         ahead = step_features.astype(np.float32, copy=False) * self.masks["ahead_step"]
-        return self.net.heads(decoded[None], ahead[None], np.asarray([bar_steps])), decoder
+        projected = self._once("ahead", ahead.tobytes(), lambda: self.net._linear(ahead[None], "step_in"))
+        return self.net.projected_heads(decoded[None], projected, np.asarray([bar_steps])), decoder
 
     def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
                 heard: np.ndarray | None = None) -> NumpyScores:

@@ -96,9 +96,11 @@ class NumpyGrooveModel:
         return int(sum(value.size for value in self.w.values()))
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        out = x @ self._t[f"{name}.weight"]
+        out = x @ self._t[f"{name}.weight"]  # a new array: the bias is added in place
         bias = self.w.get(f"{name}.bias")
-        return out + bias if bias is not None else out
+        if bias is not None:
+            out += bias
+        return out
 
     def _lstm(self, xs: list[np.ndarray], names: list[str], layers: int) -> list[np.ndarray]:
         """torch.nn.LSTMs (batch_first, one sequence, zero initial state), one per name, over inputs of equal length
@@ -148,11 +150,16 @@ class NumpyGrooveModel:
 
     def heads(self, decoded: np.ndarray, step_features: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
         """The per-bar and per-step heads over decoder outputs (N, H) of bars with step features (N, S, Fs)."""
-        n_bars, width, _ = step_features.shape
-        fits = np.asarray(bar_steps)[:, None] == self.codebook_bar_steps[None, :]  # (N, K)
-        groove_logits = np.where(fits, self._linear(decoded, "groove_head"), -np.inf).astype(np.float32)
+        return self.projected_heads(decoded, self._linear(step_features, "step_in"), bar_steps)
+
+    def projected_heads(self, decoded: np.ndarray, projected_steps: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
+        """`heads` with the step features' projection (N, S, E) given (the live drummer keeps it per meter and tempo:
+        its columns known ahead are those)."""
+        n_bars, width, _ = projected_steps.shape
+        groove_logits = self._linear(decoded, "groove_head").astype(np.float32, copy=False)  # (N, K)
+        groove_logits[np.asarray(bar_steps)[:, None] != self.codebook_bar_steps[None, :]] = -np.inf
         structure_logits = self._linear(decoded, "structure_head")
-        steps = self._linear(step_features, "step_in") + self._linear(decoded, "bar_to_cells")[:, None, :]  # (N, S, E)
+        steps = projected_steps + self._linear(decoded, "bar_to_cells")[:, None, :]  # (N, S, E)
         cells = self._linear(np.maximum(self._linear(np.maximum(steps, 0.0), "cell_head.1"), 0.0), "cell_head.3")
         cells = cells.reshape(n_bars, width, 3, NUM_DRUM_CLASSES)
         return NumpyScores(

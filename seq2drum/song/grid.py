@@ -97,6 +97,10 @@ class Grid:
         step = np.floor(position + 0.5).astype(np.int64)
         return step, position - step
 
+    def nearest_step(self, ticks: np.ndarray) -> np.ndarray:
+        """`quantize`'s steps alone, in the same arithmetic (the feature code reads no offsets)."""
+        return np.floor(np.asarray(ticks, dtype=np.float64) / self.ticks_per_step + 0.5).astype(np.int64)
+
     def step_to_tick(self, step: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
         position = np.asarray(step, dtype=np.float64) + offset
         # np.rint: np.round's value at 0 decimals (it calls rint), without its Python wrapper

@@ -31,8 +31,7 @@ def guitar_features(notes: np.ndarray, grid: Grid) -> np.ndarray:
     if not len(notes):
         features[:, GUITAR.index("bar_silent")] = 1.0  # every bar silent
         return features
-    start_step, _ = grid.quantize(notes[:, START])
-    end_step, _ = grid.quantize(notes[:, END])
+    start_step, end_step = grid.nearest_step(notes[:, START : END + 1].T)
     start_step = np.minimum(np.maximum(start_step, 0), n_steps - 1)  # np.clip's integers, a third the calls
     end_step = np.minimum(np.maximum(end_step, start_step + 1), n_steps)  # >= 1, start_step being >= 0
     loudest, onset_count = _step_columns(features, notes, start_step, end_step)
@@ -40,40 +39,52 @@ def guitar_features(notes: np.ndarray, grid: Grid) -> np.ndarray:
     return features
 
 
+# the columns from onsets to pitch_spread, one block of the table, each as `_step_columns` computes it
+_STEP_BLOCK = ("onsets", "voices", "lowest_pitch", "highest_pitch", "has_onset", "loudness", "note_length",
+               "pitch_spread")
+_BLOCK = slice(GUITAR.index(_STEP_BLOCK[0]), GUITAR.index(_STEP_BLOCK[-1]) + 1)
+ONSET_CHROMA = GUITAR.onset_chroma.start
+assert GUITAR.names[_BLOCK] == _STEP_BLOCK
+
+
 def _step_columns(features: np.ndarray, notes: np.ndarray, start_step: np.ndarray,
                   end_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Write the per-step columns into `features` (n_steps, N_GUITAR_FEATURES); return each step's loudest onset
-    velocity and its onset count, which the bar cues reuse."""
+    velocity and its onset count, which the bar cues reuse. A step without an onset has no pitch, length or spread:
+    those are computed at every step, then zeroed where none starts (the values where one does are the same)."""
     n_steps = len(features)
     pitch = notes[:, PITCH]
     pitch_class = pitch % 12
-    velocity = notes[:, VELOCITY].astype(np.float32)
-    duration = (end_step - start_step).astype(np.float32)
-
-    features[start_step, GUITAR.onset_chroma.start + pitch_class] = 1.0
+    # (step, onset_chroma + pitch class) cells through the flat table: one index, not two
+    features.reshape(-1)[start_step * N_GUITAR_FEATURES + (ONSET_CHROMA + pitch_class)] = 1.0
     # difference arrays: +1 at the onset, -1 at the end (bincounts: a quarter of np.add.at's time on a bar's notes)
     cells = (n_steps + 1) * 12
     sounding = (np.bincount(start_step * 12 + pitch_class, minlength=cells)
                 - np.bincount(end_step * 12 + pitch_class, minlength=cells)).reshape(n_steps + 1, 12)
-    features[:, GUITAR.sounding_chroma] = np.cumsum(sounding, axis=0)[:n_steps] > 0
-    onset_count = np.bincount(start_step, minlength=n_steps).astype(np.float32)
-    voices = np.bincount(start_step, minlength=n_steps + 1) - np.bincount(end_step, minlength=n_steps + 1)
-    features[:, GUITAR.onsets] = np.minimum(onset_count / 4.0, 2.0)
-    features[:, GUITAR.voices] = np.minimum(np.cumsum(voices)[:n_steps] / 6.0, 2.0)
+    features[:, GUITAR.sounding_chroma] = np.add.accumulate(sounding[:n_steps], axis=0) > 0  # cumsum, a third
+    starts = np.bincount(start_step, minlength=n_steps + 1)  # start_step < n_steps: n_steps + 1 long
+    onset_count = starts[:n_steps].astype(np.float32)
     has_onset = onset_count > 0
     low = np.full(n_steps, 127, dtype=np.int64)
     high = np.zeros(n_steps, dtype=np.int64)
     np.minimum.at(low, start_step, pitch)
     np.maximum.at(high, start_step, pitch)
-    features[has_onset, GUITAR.lowest_pitch] = (low[has_onset] - 52) / 24.0
-    features[has_onset, GUITAR.highest_pitch] = (high[has_onset] - 52) / 24.0
-    features[:, GUITAR.has_onset] = has_onset
     loudest = np.zeros(n_steps, dtype=np.float32)
-    np.maximum.at(loudest, start_step, velocity)
-    features[:, GUITAR.loudness] = loudest / 127.0
+    np.maximum.at(loudest, start_step, notes[:, VELOCITY].astype(np.float32))
+    duration = (end_step - start_step).astype(np.float32)
     duration_sum = np.bincount(start_step, weights=np.log2(1.0 + duration), minlength=n_steps)
-    features[has_onset, GUITAR.note_length] = duration_sum[has_onset] / onset_count[has_onset] / 4.0
-    features[has_onset, GUITAR.pitch_spread] = (high[has_onset] - low[has_onset]) / 24.0
+    block = np.empty((n_steps, len(_STEP_BLOCK)))  # (n_steps, 8) float64: each column's values as computed alone
+    block[:, 0] = np.minimum(onset_count / 4.0, 2.0)
+    voices = np.add.accumulate((starts - np.bincount(end_step, minlength=n_steps + 1))[:n_steps])
+    block[:, 1] = np.minimum(voices / 6.0, 2.0)
+    block[:, 2] = (low - 52) / 24.0
+    block[:, 3] = (high - 52) / 24.0
+    block[:, 4] = has_onset
+    block[:, 5] = loudest / 127.0
+    block[:, 6] = duration_sum / np.maximum(onset_count, 1.0) / 4.0
+    block[:, 7] = (high - low) / 24.0
+    block[~has_onset, 2:] = 0.0  # has_onset and loudness are 0 there already
+    features[:, _BLOCK] = block
     return loudest, onset_count
 
 
