@@ -11,6 +11,7 @@ what they hear, so the same bar, scores, past and bass give the same hits (tests
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -21,7 +22,7 @@ from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
+from seq2drum.groove.gains import SHORT_BAR_STEPS, GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
@@ -102,6 +103,11 @@ class BarContext:
         """(K,) bool the entries a groove may be chosen from: the style's, else those played often enough."""
         return self.steering.allowed if self.steering.allowed is not None else self.grooves.playable
 
+    @functools.cached_property
+    def in_bar(self) -> np.ndarray:
+        """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
+        return self.scores.step_mask()[:, :, None]
+
     def at(self, lam: float) -> BarContext:
         """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
         (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
@@ -137,6 +143,11 @@ Rule = Callable[[BarContext, BarDecision], None]
 
 def codebook_grooves(context: BarContext, decision: BarDecision) -> None:
     """hits: every bar with an entry plays its pattern."""
+    if len(decision.entry) == 1:  # live, the one bar: no index arrays
+        entry = int(decision.entry[0])
+        if entry >= 0:
+            decision.hits[0] = context.codebook.patterns[entry]
+        return
     rows = np.flatnonzero(decision.entry >= 0)
     decision.hits[rows] = context.codebook.patterns[decision.entry[rows]]
 
@@ -166,6 +177,10 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
 def short_bars(context: BarContext, decision: BarDecision) -> None:
     """hits, grouped: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`);
     live, a run goes on from the bars played (`short_run`)."""
+    lengths = context.scores.bar_steps
+    if len(lengths) and int(lengths.min()) > SHORT_BAR_STEPS:  # no short bar (most songs, most live bars): no run
+        decision.grouped = np.full(len(lengths), -1, dtype=np.int64)
+        return
     grouped, hits, decision.grouped = context.grooves.short_bar_hits(
         context.p, context.scores.bar_steps, context.threshold, context.steering.allowed, context.short_run)
     decision.hits[grouped] = hits[grouped]
@@ -176,8 +191,8 @@ def refine_cells(context: BarContext, decision: BarDecision) -> None:
     margin = context.policy.refine_margin
     if not context.refine or margin >= 1.0:
         return
-    adds = context.scores.step_mask()[:, :, None] & context.steering.refine_adds
-    decision.hits |= (context.p > (context.lam + margin) * context.scale) & adds
+    if context.steering.refine_adds:
+        decision.hits |= (context.p > (context.lam + margin) * context.scale) & context.in_bar
     decision.hits &= ~(context.p < context.threshold - margin)
 
 
@@ -235,10 +250,12 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     beats, or a kept intro without one looped through a song that has one. A style keeps its grooves."""
     if context.steering.allowed is not None:
         return
+    lacking = ~decision.hits[:, :, SNARE].any(axis=1)
+    if not lacking.any():  # most bars have a snare (live, the one bar): nothing more to compute
+        return
     snare = context.p[:, :, SNARE]
-    lacking = ((snare.sum(axis=1) >= BACKBEAT_EXPECTED) & ~decision.hits[:, :, SNARE].any(axis=1)
-               & decision.hits.any(axis=(1, 2)))
-    if not lacking.any():  # most bars (live, the one bar): no section to search
+    lacking &= (snare.sum(axis=1) >= BACKBEAT_EXPECTED) & decision.hits.any(axis=(1, 2))
+    if not lacking.any():  # no section to search
         return
     bar_steps, beat_steps = context.scores.bar_steps, context.scores.beat_steps
     for label in np.unique(context.labels[lacking]).tolist():
@@ -313,9 +330,13 @@ def fill_marks(context: BarContext, decision: BarDecision) -> None:
 def steered_marks(context: BarContext, decision: BarDecision) -> None:
     """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
     then no rest where rests are not allowed, and a resting bar neither crashes nor fills."""
-    decision.marks[:] = forced_marks(decision.marks, context.steering)
+    steering = context.steering
+    if steering.rests is not None or steering.crashes is not None or steering.fills is not None:
+        decision.marks[:] = forced_marks(decision.marks, steering)
     decision.marks[:, REST_COLUMN] &= context.allow_rests
-    decision.marks[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decision.marks[:, [REST_COLUMN]]
+    resting = ~decision.marks[:, REST_COLUMN]
+    decision.marks[:, CRASH_COLUMN] &= resting
+    decision.marks[:, FILL_COLUMN] &= resting
 
 
 def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:
