@@ -213,11 +213,11 @@ def keeps_time(context: BarContext, decision: BarDecision) -> None:
     (live/session.py), never while it plays (validation songs, 5-fold: the live drums fell silent while the band
     played on through 26-30% of yerida and make_love_to_you, and all of two songs in 1/4, the model's probabilities
     having sunk below lambda in bars its drummer plays). Offline, rests are marked (`rest_marks`)."""
-    if not context.keep_time:
+    if not context.keep_time or (playing := decision.hits.any(axis=(1, 2))).all():  # offline; most bars live
         return
     allowed = context.playable
     patterns, lengths = context.codebook.patterns, context.codebook.bar_steps
-    for row in np.flatnonzero(~decision.hits.any(axis=(1, 2))).tolist():
+    for row in np.flatnonzero(~playing).tolist():
         length = int(context.scores.bar_steps[row])
         heads = patterns[:, :length]  # (K, length, 9) each entry's first `length` steps
         fits = allowed & (heads.any(axis=(1, 2))) & (lengths >= length)
@@ -330,9 +330,7 @@ def fill_marks(context: BarContext, decision: BarDecision) -> None:
 def steered_marks(context: BarContext, decision: BarDecision) -> None:
     """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
     then no rest where rests are not allowed, and a resting bar neither crashes nor fills."""
-    steering = context.steering
-    if steering.rests is not None or steering.crashes is not None or steering.fills is not None:
-        decision.marks[:] = forced_marks(decision.marks, steering)
+    decision.marks[:] = forced_marks(decision.marks, context.steering)
     decision.marks[:, REST_COLUMN] &= context.allow_rests
     resting = ~decision.marks[:, REST_COLUMN]
     decision.marks[:, CRASH_COLUMN] &= resting
@@ -353,7 +351,7 @@ def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
 def play_marks(context: BarContext, decision: BarDecision) -> None:
     """hits: the marks played (a rest empties the bar, a fill replaces its last beat, a crash and kick on the
     downbeat), then the ending: kick and crash on the guitar's last onset and nothing after it."""
-    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold)
+    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar)
 
 
 def given_bars(context: BarContext, decision: BarDecision) -> None:

@@ -156,6 +156,8 @@ def forced_marks(marks: np.ndarray, steering: Steering) -> np.ndarray:
     (the mark rules, groove.rules, run this after their own)."""
     forced_columns = ((REST_COLUMN, steering.rests), (CRASH_COLUMN, steering.crashes), (FILL_COLUMN, steering.fills))
     marks = marks.copy()
+    if steering.rests is None and steering.crashes is None and steering.fills is None:  # most bars (live, all)
+        return marks
     for column, forced in forced_columns:
         marks[:, column] = _forced(marks[:, column], forced)
     return marks
@@ -183,8 +185,10 @@ class FillWriter:
         self.codebook = codebook
         self._fills: dict[tuple[int, int], np.ndarray] = {}  # fill beats by (bar steps, beat steps)
 
-    def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float) -> None:
-        """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending."""
+    def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float,
+              in_bar: np.ndarray | None = None) -> None:
+        """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
+        (`in_bar`: the scores' step mask (n, S, 1), where the caller has it)."""
         hits[decided[:, REST_COLUMN]] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, FILL_COLUMN]):
@@ -194,7 +198,7 @@ class FillWriter:
         hits[decided[:, CRASH_COLUMN], 0, CRASH] = True
         hits[decided[:, CRASH_COLUMN], 0, KICK] = True
         play_ending(hits, scores)
-        hits &= scores.step_mask()[:, :, None]
+        hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
     def fill_beats(self, n_steps: int, beat: int) -> np.ndarray:
         """(F, beat, 9) bool: the last beats of the codebook entries of this length that are fills

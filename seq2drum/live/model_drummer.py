@@ -367,7 +367,7 @@ def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: 
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
             rng = np.random.default_rng([state.seed, 3, bar_index])
             noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
-        choice = int(np.argmax(gains if noise is None else gains + noise))
+        choice = int((gains if noise is None else gains + noise).argmax())
         if hold and 0 <= state.groove < len(gains) and math.isfinite(gains[state.groove]):
             choice = state.groove
         choice = choice if math.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
