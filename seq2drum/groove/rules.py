@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -24,14 +24,13 @@ from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import SHORT_BAR_STEPS, GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, FillWriter, forced_marks
+from seq2drum.groove.structure import CRASH_AHEAD, CRASH_MIN_GAP  # noqa: F401  crash_marks's figures, with CrashCount
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
 
 
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
-CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
-CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase (1.33 a phrase of 8 at most)
 # expected snare hits in a bar (its snare probabilities summed) from which a bar gets a snare: in 3/4 the grooves
 # chosen left the snare out of 16 of 27 waltzes whose drummers play one in nearly every bar. 0.5 left 4 waltzes of
 # 624 songs without one (out of fold, whole arrangement); 0.25 none, mean F1 0.4888 -> 0.4886
@@ -45,25 +44,6 @@ TOM_GROOVE_SURE = 0.6
 BASS_KICK_FLOOR = 0.2
 BASS_KICK_SURE = 0.2
 BASS_KICK_GRID_STEPS = 1
-
-
-class CrashCount(NamedTuple):
-    """What `crash_marks` counts over the bars so far: the crash bars the model expected (its calibrated crash
-    probabilities summed over playing bars), those played, and the bars since the last crash."""
-
-    expected: float = 0.0
-    played: int = 0
-    since: int = CRASH_MIN_GAP
-
-    def allows(self, probability: float) -> bool:
-        """Whether the next bar, a playing bar of this crash probability, may crash."""
-        return self.since + 1 >= CRASH_MIN_GAP and self.played + 1 <= self.expected + probability + CRASH_AHEAD
-
-    def after(self, probability: float, resting: bool, crashed: bool) -> CrashCount:
-        """The count after the next bar."""
-        if resting:
-            return CrashCount(self.expected, self.played, self.since + 1)
-        return CrashCount(self.expected + probability, self.played + crashed, 0 if crashed else self.since + 1)
 
 
 @dataclass(frozen=True)
@@ -161,9 +141,9 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
     songs mostly in them (out of fold, from the guitar alone); split, cel_terrestial_commuters (19/8) went from 64 to
     45 hits a bar (its drummer 25) and F1 0.296 -> 0.407, take 1 over 624 songs 0.4676 -> 0.4677 (the band's 0.4887
     -> 0.4886, whose heard bass already shapes such bars)."""
-    unknown = decision.entry < 0
-    if not unknown.any():
+    if min(decision.entry.tolist(), default=0) >= 0:  # every bar has an entry (most bars): a tenth of a mask's calls
         return
+    unknown = decision.entry < 0
     decision.hits[unknown] = context.p[unknown] > context.threshold
     lengths = context.scores.bar_steps
     for label, length in {(int(a), int(b)) for a, b in zip(context.labels[unknown], lengths[unknown])}:
@@ -178,7 +158,7 @@ def short_bars(context: BarContext, decision: BarDecision) -> None:
     """hits, grouped: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`);
     live, a run goes on from the bars played (`short_run`)."""
     lengths = context.scores.bar_steps
-    if len(lengths) and int(lengths.min()) > SHORT_BAR_STEPS:  # no short bar (most songs, most live bars): no run
+    if min(lengths.tolist(), default=0) > SHORT_BAR_STEPS:  # no short bar (most songs, most live bars): no run
         decision.grouped = np.full(len(lengths), -1, dtype=np.int64)
         return
     grouped, hits, decision.grouped = context.grooves.short_bar_hits(
@@ -213,7 +193,7 @@ def keeps_time(context: BarContext, decision: BarDecision) -> None:
     (live/session.py), never while it plays (validation songs, 5-fold: the live drums fell silent while the band
     played on through 26-30% of yerida and make_love_to_you, and all of two songs in 1/4, the model's probabilities
     having sunk below lambda in bars its drummer plays). Offline, rests are marked (`rest_marks`)."""
-    if not context.keep_time or (playing := decision.hits.any(axis=(1, 2))).all():  # offline; most bars live
+    if not context.keep_time or np.count_nonzero(playing := decision.hits.any(axis=(1, 2))) == len(playing):
         return
     allowed = context.playable
     patterns, lengths = context.codebook.patterns, context.codebook.bar_steps
@@ -251,7 +231,7 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     if context.steering.allowed is not None:
         return
     lacking = ~decision.hits[:, :, SNARE].any(axis=1)
-    if not lacking.any():  # most bars have a snare (live, the one bar): nothing more to compute
+    if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
         return
     snare = context.p[:, :, SNARE]
     lacking &= (snare.sum(axis=1) >= BACKBEAT_EXPECTED) & decision.hits.any(axis=(1, 2))
@@ -394,5 +374,5 @@ def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np
 
 def _threshold_marks(context: BarContext, decision: BarDecision, column: int, anywhere: float,
                      at_edge: float) -> None:
-    edge = decision.edges[:, column]
-    decision.marks[:, column] = context.structure[:, column] > np.where(edge, min(anywhere, at_edge), anywhere)
+    threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
+    decision.marks[:, column] = context.structure[:, column] > threshold

@@ -23,10 +23,10 @@ def ride_sections(hits: np.ndarray, p: np.ndarray, labels: np.ndarray, ratio: fl
     sections = [slice(None)] if len(labels) == 1 else [labels == label for label in np.unique(labels).tolist()]
     for rows in sections:
         played = hits[rows, :, CLOSED_HAT]
-        if not played.any():
+        count = np.count_nonzero(played)
+        if not count:
             continue
         # the means as np.mean figures them (the same sum over the same count), without its call overhead
-        count = int(played.sum())
         hat = float(p[rows, :, CLOSED_HAT][played].sum()) / count
         if float(p[rows, :, RIDE][played].sum()) / count >= ratio * hat:
             hits[rows, :, RIDE] |= played

@@ -201,7 +201,7 @@ class ModelDrummer:
         if previous is not None and (played or state.started):
             state = self.read(state, *live_bar(played, previous, self.spec, self.steps_per_quarter)[:3])
             band = tuple(sorted({note.role for note in played}))
-            state = replace(state, band=band, band_changed=bool(state.band) and band != state.band)
+            state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band)
         take, _, state = self.decide(state, bar, self.ahead(bar))
         return render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                           self.steps_per_quarter), state
@@ -373,8 +373,8 @@ def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: 
         choice = choice if math.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
         decision = BarDecision.of_entries(np.array([choice]), context, edges)
         rules.run(rules.GROOVE_RULES, context, decision)
-        hits = decision.hits
-        expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + hits.sum() + total + p_sum)
+        hits = decision.hits  # its count as an int, not np.int64: the same sum's figure
+        expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
         context = context.at(expected_f1 / 2)
     return decision, context
 
