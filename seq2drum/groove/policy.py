@@ -251,8 +251,11 @@ def calibrated_logits(scores: SongScores, policy: DecodingPolicy, bass: bool = T
 
 def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
     """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
-    p = sigmoid(calibrated_logits(scores, policy))
-    p = np.where(scores.step_mask()[:, :, None], p, 0.0)
+    logits = calibrated_logits(scores, policy)
     (_, _, structure_scale, structure_bias), _ = _calibration_arrays(policy.calibration, scores.hit_logits.shape[1])
-    structure = sigmoid(scores.structure_logits * structure_scale + structure_bias)
-    return p, structure
+    structure_logits = scores.structure_logits * structure_scale + structure_bias
+    # one sigmoid over both, elementwise as two would be: it is six calls whatever the size (a bar's structure cost
+    # the live drummer as much as its hits)
+    both = sigmoid(np.concatenate([logits.reshape(-1), structure_logits.reshape(-1)]))
+    p = np.where(scores.step_mask()[:, :, None], both[: logits.size].reshape(logits.shape), 0.0)
+    return p, both[logits.size:].reshape(structure_logits.shape)
