@@ -25,10 +25,12 @@ def bass_grid_onsets(bass_onsets: np.ndarray, bar_steps: np.ndarray, grid_steps:
     """(n, S) bool: the bass's onsets (n, S) moved to the nearest step of a grid of `grid_steps` steps (2: eighths on
     a 16th grid; a tie goes to the later step, as a bass that anticipates the beat is heard on it), inside each bar
     of `bar_steps` (n,) steps; an onset that rounds past its bar's end stays on its own step."""
+    if grid_steps <= 1:
+        return bass_onsets.astype(bool)  # a copy
     grid = np.zeros_like(bass_onsets, dtype=bool)
     rows, steps = np.nonzero(bass_onsets)
-    if grid_steps <= 1 or not len(rows):
-        return bass_onsets.astype(bool).copy()
+    if not len(rows):
+        return bass_onsets.astype(bool)
     moved = ((steps + grid_steps // 2) // grid_steps) * grid_steps
     moved = np.where(moved < bar_steps[rows], moved, steps)
     grid[rows, moved] = True
@@ -42,10 +44,14 @@ def follow_bass(hits: np.ndarray, p_kick: np.ndarray, bass_onsets: np.ndarray | 
     has one above `sure`; nowhere else."""
     if bass_onsets is None:
         return
-    in_bar = np.arange(hits.shape[1])[None, :] < bar_steps[:, None]
     rows = bass_onsets.any(axis=1) if bars is None else bass_onsets.any(axis=1) & bars
-    if not rows.any():
+    n_rows = np.count_nonzero(rows)
+    if not n_rows:
         return
+    in_bar = np.arange(hits.shape[1]) < bar_steps[:, None]
     on_bass = bass_grid_onsets(bass_onsets, bar_steps, grid_steps) & (p_kick > floor)
     kicks = (on_bass | (hits[:, :, KICK] & (p_kick > sure))) & in_bar
-    hits[rows, :, KICK] = kicks[rows]
+    if n_rows == len(rows):  # every bar (live, the one bar): no mask to index with
+        hits[:, :, KICK] = kicks
+    else:
+        hits[rows, :, KICK] = kicks[rows]

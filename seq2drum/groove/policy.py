@@ -187,12 +187,17 @@ def step_bias_offsets(bar_steps: np.ndarray, beat_steps: np.ndarray, step_bias: 
                       n_steps: int) -> np.ndarray:
     """(n, n_steps, 9) what `step_bias` adds to the hit logits of bars of these shapes (0 for a shape it lacks)."""
     offsets = np.zeros((len(bar_steps), n_steps, NUM_DRUM_CLASSES))
-    biases = _step_bias_rows(step_bias, n_steps)
+    _add_step_bias(offsets, bar_steps, beat_steps, _step_bias_rows(step_bias, n_steps))
+    return offsets
+
+
+def _add_step_bias(logits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+                   biases: dict[tuple[int, int], np.ndarray]) -> None:
+    """In place on logits (n, S, 9): each bar's step biases by its shape (`_step_bias_rows`; a shape without: none)."""
     for bar, shape in enumerate(zip(np.asarray(bar_steps).tolist(), np.asarray(beat_steps).tolist())):
         bias = biases.get(shape)
         if bias is not None:
-            offsets[bar, : len(bias)] = bias
-    return offsets
+            logits[bar, : len(bias)] += bias
 
 
 @functools.lru_cache(maxsize=16)
@@ -210,14 +215,35 @@ def _step_bias_rows(step_bias: tuple[tuple[float, ...], ...], n_steps: int) -> d
     return biases
 
 
+_ARRAYS: dict[tuple[int, int], tuple[Calibration, tuple[np.ndarray, ...], dict[tuple[int, int], np.ndarray]]] = {}
+
+
+def _calibration_arrays(calibration: Calibration,
+                        n_steps: int) -> tuple[tuple[np.ndarray, ...], dict[tuple[int, int], np.ndarray]]:
+    """The calibration's (hit scale, hit bias, structure scale, structure bias) as arrays and its step biases by bar
+    shape (`_step_bias_rows`), made once per calibration object (by identity: hashing `step_bias`'s floats cost the
+    live drummer 8 us a bar) and width."""
+    key = (id(calibration), n_steps)
+    cached = _ARRAYS.get(key)  # one lookup: a server's threads may share the policy
+    if cached is None or cached[0] is not calibration:
+        if len(_ARRAYS) >= 16:
+            _ARRAYS.clear()
+        arrays = tuple(np.asarray(values) for values in (calibration.hit_scale, calibration.hit_bias,
+                                                          calibration.structure_scale, calibration.structure_bias))
+        for array in arrays:
+            array.setflags(write=False)
+        cached = _ARRAYS[key] = (calibration, arrays, _step_bias_rows(calibration.step_bias, n_steps))
+    return cached[1], cached[2]
+
+
 def calibrated_logits(scores: SongScores, policy: DecodingPolicy, bass: bool = True) -> np.ndarray:
     """(n, S, 9) the hit logits after per-class Platt scaling, the step biases and (with `bass`) the kick's bias where
     a bass part strikes; the calibration fits each on the ones before it."""
     calibration = policy.calibration
-    logits = scores.hit_logits * np.asarray(calibration.hit_scale) + np.asarray(calibration.hit_bias)
+    (hit_scale, hit_bias, _, _), step_biases = _calibration_arrays(calibration, scores.hit_logits.shape[1])
+    logits = scores.hit_logits * hit_scale + hit_bias
     if calibration.step_bias:
-        logits = logits + step_bias_offsets(scores.bar_steps, scores.beat_steps, calibration.step_bias,
-                                            logits.shape[1])
+        _add_step_bias(logits, scores.bar_steps, scores.beat_steps, step_biases)
     if bass and scores.bass_onsets is not None and any(calibration.kick_bass_bias):
         logits[..., KICK] += kick_bass_offsets(scores.bass_onsets, calibration.kick_bass_bias)
     return logits
@@ -225,10 +251,15 @@ def calibrated_logits(scores: SongScores, policy: DecodingPolicy, bass: bool = T
 
 def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, np.ndarray]:
     """(n, S, 9) hit probabilities (0 outside each bar) and (n, 3) structure probabilities, after calibration."""
-    p = sigmoid(calibrated_logits(scores, policy))
-    p = np.where(scores.step_mask()[:, :, None], p, 0.0)
-    calibration = policy.calibration
-    structure_logits = (scores.structure_logits * np.asarray(calibration.structure_scale)
-                        + np.asarray(calibration.structure_bias))
-    structure = sigmoid(structure_logits)
-    return p, structure
+    logits = calibrated_logits(scores, policy)
+    (_, _, structure_scale, structure_bias), _ = _calibration_arrays(policy.calibration, scores.hit_logits.shape[1])
+    structure_logits = scores.structure_logits * structure_scale + structure_bias
+    # one sigmoid over both, elementwise as two would be: it is six calls whatever the size (a bar's structure cost
+    # the live drummer as much as its hits)
+    both = sigmoid(np.concatenate([logits.reshape(-1), structure_logits.reshape(-1)]))
+    p = both[: logits.size].reshape(logits.shape)
+    if len(p) == 1:  # the live drummer's bar: the steps past it zeroed in place, no mask
+        p[0, int(scores.bar_steps[0]):] = 0.0
+    else:
+        p = np.where(scores.step_mask()[:, :, None], p, 0.0)
+    return p, both[logits.size:].reshape(structure_logits.shape)

@@ -11,9 +11,10 @@ what they hear, so the same bar, scores, past and bass give the same hits (tests
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -21,16 +22,15 @@ from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
+from seq2drum.groove.gains import SHORT_BAR_STEPS, GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, FillWriter, forced_marks
+from seq2drum.groove.structure import CRASH_AHEAD, CRASH_MIN_GAP  # noqa: F401  crash_marks's figures, with CrashCount
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
 
 
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
-CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
-CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase (1.33 a phrase of 8 at most)
 # expected snare hits in a bar (its snare probabilities summed) from which a bar gets a snare: in 3/4 the grooves
 # chosen left the snare out of 16 of 27 waltzes whose drummers play one in nearly every bar. 0.5 left 4 waltzes of
 # 624 songs without one (out of fold, whole arrangement); 0.25 none, mean F1 0.4888 -> 0.4886
@@ -44,25 +44,6 @@ TOM_GROOVE_SURE = 0.6
 BASS_KICK_FLOOR = 0.2
 BASS_KICK_SURE = 0.2
 BASS_KICK_GRID_STEPS = 1
-
-
-class CrashCount(NamedTuple):
-    """What `crash_marks` counts over the bars so far: the crash bars the model expected (its calibrated crash
-    probabilities summed over playing bars), those played, and the bars since the last crash."""
-
-    expected: float = 0.0
-    played: int = 0
-    since: int = CRASH_MIN_GAP
-
-    def allows(self, probability: float) -> bool:
-        """Whether the next bar, a playing bar of this crash probability, may crash."""
-        return self.since + 1 >= CRASH_MIN_GAP and self.played + 1 <= self.expected + probability + CRASH_AHEAD
-
-    def after(self, probability: float, resting: bool, crashed: bool) -> CrashCount:
-        """The count after the next bar."""
-        if resting:
-            return CrashCount(self.expected, self.played, self.since + 1)
-        return CrashCount(self.expected + probability, self.played + crashed, 0 if crashed else self.since + 1)
 
 
 @dataclass(frozen=True)
@@ -102,6 +83,11 @@ class BarContext:
         """(K,) bool the entries a groove may be chosen from: the style's, else those played often enough."""
         return self.steering.allowed if self.steering.allowed is not None else self.grooves.playable
 
+    @functools.cached_property
+    def in_bar(self) -> np.ndarray:
+        """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
+        return self.scores.step_mask()[:, :, None]
+
     def at(self, lam: float) -> BarContext:
         """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
         (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
@@ -137,6 +123,11 @@ Rule = Callable[[BarContext, BarDecision], None]
 
 def codebook_grooves(context: BarContext, decision: BarDecision) -> None:
     """hits: every bar with an entry plays its pattern."""
+    if len(decision.entry) == 1:  # live, the one bar: no index arrays
+        entry = int(decision.entry[0])
+        if entry >= 0:
+            decision.hits[0] = context.codebook.patterns[entry]
+        return
     rows = np.flatnonzero(decision.entry >= 0)
     decision.hits[rows] = context.codebook.patterns[decision.entry[rows]]
 
@@ -150,9 +141,9 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
     songs mostly in them (out of fold, from the guitar alone); split, cel_terrestial_commuters (19/8) went from 64 to
     45 hits a bar (its drummer 25) and F1 0.296 -> 0.407, take 1 over 624 songs 0.4676 -> 0.4677 (the band's 0.4887
     -> 0.4886, whose heard bass already shapes such bars)."""
-    unknown = decision.entry < 0
-    if not unknown.any():
+    if min(decision.entry.tolist(), default=0) >= 0:  # every bar has an entry (most bars): a tenth of a mask's calls
         return
+    unknown = decision.entry < 0
     decision.hits[unknown] = context.p[unknown] > context.threshold
     lengths = context.scores.bar_steps
     for label, length in {(int(a), int(b)) for a, b in zip(context.labels[unknown], lengths[unknown])}:
@@ -166,6 +157,10 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
 def short_bars(context: BarContext, decision: BarDecision) -> None:
     """hits, grouped: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`);
     live, a run goes on from the bars played (`short_run`)."""
+    lengths = context.scores.bar_steps
+    if min(lengths.tolist(), default=0) > SHORT_BAR_STEPS:  # no short bar (most songs, most live bars): no run
+        decision.grouped = np.full(len(lengths), -1, dtype=np.int64)
+        return
     grouped, hits, decision.grouped = context.grooves.short_bar_hits(
         context.p, context.scores.bar_steps, context.threshold, context.steering.allowed, context.short_run)
     decision.hits[grouped] = hits[grouped]
@@ -176,8 +171,8 @@ def refine_cells(context: BarContext, decision: BarDecision) -> None:
     margin = context.policy.refine_margin
     if not context.refine or margin >= 1.0:
         return
-    adds = context.scores.step_mask()[:, :, None] & context.steering.refine_adds
-    decision.hits |= (context.p > (context.lam + margin) * context.scale) & adds
+    if context.steering.refine_adds:
+        decision.hits |= (context.p > (context.lam + margin) * context.scale) & context.in_bar
     decision.hits &= ~(context.p < context.threshold - margin)
 
 
@@ -188,8 +183,9 @@ def toms_in_fills(context: BarContext, decision: BarDecision) -> None:
     the primed input, stripping the continued toms too cost mean F1 0.6135 -> 0.6042)."""
     if context.steering.allowed is not None:
         return
-    toms = slice(TOMS[0], TOMS[-1] + 1)  # the toms are neighbours: a view, written in place
-    decision.hits[:, :, toms] &= context.p[:, :, toms] > max(context.threshold, TOM_GROOVE_SURE)
+    toms = slice(TOMS[0], TOMS[-1] + 1)  # the toms are neighbours: a view, written in place (not set back)
+    np.logical_and(decision.hits[:, :, toms], context.p[:, :, toms] > max(context.threshold, TOM_GROOVE_SURE),
+                   out=decision.hits[:, :, toms])
 
 
 def keeps_time(context: BarContext, decision: BarDecision) -> None:
@@ -198,11 +194,11 @@ def keeps_time(context: BarContext, decision: BarDecision) -> None:
     (live/session.py), never while it plays (validation songs, 5-fold: the live drums fell silent while the band
     played on through 26-30% of yerida and make_love_to_you, and all of two songs in 1/4, the model's probabilities
     having sunk below lambda in bars its drummer plays). Offline, rests are marked (`rest_marks`)."""
-    if not context.keep_time:
+    if not context.keep_time or np.count_nonzero(playing := decision.hits.any(axis=(1, 2))) == len(playing):
         return
     allowed = context.playable
     patterns, lengths = context.codebook.patterns, context.codebook.bar_steps
-    for row in np.flatnonzero(~decision.hits.any(axis=(1, 2))).tolist():
+    for row in np.flatnonzero(~playing).tolist():
         length = int(context.scores.bar_steps[row])
         heads = patterns[:, :length]  # (K, length, 9) each entry's first `length` steps
         fits = allowed & (heads.any(axis=(1, 2))) & (lengths >= length)
@@ -235,10 +231,12 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     beats, or a kept intro without one looped through a song that has one. A style keeps its grooves."""
     if context.steering.allowed is not None:
         return
+    lacking = ~decision.hits[:, :, SNARE].any(axis=1)
+    if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
+        return
     snare = context.p[:, :, SNARE]
-    lacking = ((snare.sum(axis=1) >= BACKBEAT_EXPECTED) & ~decision.hits[:, :, SNARE].any(axis=1)
-               & decision.hits.any(axis=(1, 2)))
-    if not lacking.any():  # most bars (live, the one bar): no section to search
+    lacking &= (snare.sum(axis=1) >= BACKBEAT_EXPECTED) & decision.hits.any(axis=(1, 2))
+    if not lacking.any():  # no section to search
         return
     bar_steps, beat_steps = context.scores.bar_steps, context.scores.beat_steps
     for label in np.unique(context.labels[lacking]).tolist():
@@ -315,7 +313,9 @@ def steered_marks(context: BarContext, decision: BarDecision) -> None:
     then no rest where rests are not allowed, and a resting bar neither crashes nor fills."""
     decision.marks[:] = forced_marks(decision.marks, context.steering)
     decision.marks[:, REST_COLUMN] &= context.allow_rests
-    decision.marks[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decision.marks[:, [REST_COLUMN]]
+    resting = ~decision.marks[:, REST_COLUMN]
+    decision.marks[:, CRASH_COLUMN] &= resting
+    decision.marks[:, FILL_COLUMN] &= resting
 
 
 def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:
@@ -332,7 +332,7 @@ def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
 def play_marks(context: BarContext, decision: BarDecision) -> None:
     """hits: the marks played (a rest empties the bar, a fill replaces its last beat, a crash and kick on the
     downbeat), then the ending: kick and crash on the guitar's last onset and nothing after it."""
-    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold)
+    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar)
 
 
 def given_bars(context: BarContext, decision: BarDecision) -> None:
@@ -375,5 +375,5 @@ def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np
 
 def _threshold_marks(context: BarContext, decision: BarDecision, column: int, anywhere: float,
                      at_edge: float) -> None:
-    edge = decision.edges[:, column]
-    decision.marks[:, column] = context.structure[:, column] > np.where(edge, min(anywhere, at_edge), anywhere)
+    threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
+    decision.marks[:, column] = context.structure[:, column] > threshold

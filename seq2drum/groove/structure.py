@@ -15,7 +15,7 @@ a heard bass part leaves silent (`bass_silence`) rests at the policy's `rest_bas
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -35,6 +35,8 @@ MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (i
 # sections (song.sections, the network's input) can be 2 bars, and a groove, a crash and a fill every 2-3 bars is
 # no drummer's playing
 HELD_SECTION_BARS = 4
+CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
+CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase (1.33 a phrase of 8 at most)
 TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
 # tom and snare hits a written fill has over its beat at least (or one a step, in a beat of fewer steps): the
 # codebook's last beats with a single tom in them made "fills" of one hit in place of a hat, where drummers play a
@@ -151,11 +153,32 @@ def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarr
 # ---------------------------------------------------------------------------------------------- the decision
 
 
+class CrashCount(NamedTuple):
+    """What `crash_marks` counts over the bars so far: the crash bars the model expected (its calibrated crash
+    probabilities summed over playing bars), those played, and the bars since the last crash."""
+
+    expected: float = 0.0
+    played: int = 0
+    since: int = CRASH_MIN_GAP
+
+    def allows(self, probability: float) -> bool:
+        """Whether the next bar, a playing bar of this crash probability, may crash."""
+        return self.since + 1 >= CRASH_MIN_GAP and self.played + 1 <= self.expected + probability + CRASH_AHEAD
+
+    def after(self, probability: float, resting: bool, crashed: bool) -> CrashCount:
+        """The count after the next bar."""
+        if resting:
+            return CrashCount(self.expected, self.played, self.since + 1)
+        return CrashCount(self.expected + probability, self.played + crashed, 0 if crashed else self.since + 1)
+
+
 def forced_marks(marks: np.ndarray, steering: Steering) -> np.ndarray:
     """(n, 3) bool rests, crashes and fills: `marks` where `steering` leaves the bar to the model, else what it forces
     (the mark rules, groove.rules, run this after their own)."""
     forced_columns = ((REST_COLUMN, steering.rests), (CRASH_COLUMN, steering.crashes), (FILL_COLUMN, steering.fills))
     marks = marks.copy()
+    if steering.rests is None and steering.crashes is None and steering.fills is None:  # most bars (live, all)
+        return marks
     for column, forced in forced_columns:
         marks[:, column] = _forced(marks[:, column], forced)
     return marks
@@ -183,18 +206,24 @@ class FillWriter:
         self.codebook = codebook
         self._fills: dict[tuple[int, int], np.ndarray] = {}  # fill beats by (bar steps, beat steps)
 
-    def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float) -> None:
-        """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending."""
-        hits[decided[:, REST_COLUMN]] = False
+    def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float,
+              in_bar: np.ndarray | None = None) -> None:
+        """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
+        (`in_bar`: the scores' step mask (n, S, 1), where the caller has it)."""
+        # each mark written only where a bar has it (most bars have none): a count costs a third of a masked write
+        rests, crashes = decided[:, REST_COLUMN], decided[:, CRASH_COLUMN]
+        if np.count_nonzero(rests):
+            hits[rests] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, FILL_COLUMN]):
             self.fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam)
         # the crash joins the bar's downbeat with a kick; the hi-hat stays where the groove has it (a third of the
         # data's crash downbeats keep it, as a foot on the pedal does), which costs less when a crash is wrong
-        hits[decided[:, CRASH_COLUMN], 0, CRASH] = True
-        hits[decided[:, CRASH_COLUMN], 0, KICK] = True
+        if np.count_nonzero(crashes):
+            hits[crashes, 0, CRASH] = True
+            hits[crashes, 0, KICK] = True
         play_ending(hits, scores)
-        hits &= scores.step_mask()[:, :, None]
+        hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
     def fill_beats(self, n_steps: int, beat: int) -> np.ndarray:
         """(F, beat, 9) bool: the last beats of the codebook entries of this length that are fills

@@ -13,6 +13,7 @@ time from the stream's second bar: `keeps_time`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -200,7 +201,7 @@ class ModelDrummer:
         if previous is not None and (played or state.started):
             state = self.read(state, *live_bar(played, previous, self.spec, self.steps_per_quarter)[:3])
             band = tuple(sorted({note.role for note in played}))
-            state = replace(state, band=band, band_changed=bool(state.band) and band != state.band)
+            state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band)
         take, _, state = self.decide(state, bar, self.ahead(bar))
         return render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                           self.steps_per_quarter), state
@@ -238,9 +239,9 @@ class ModelDrummer:
         decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
         done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
-            return take, scores, replace(state, pending=decided, **done)
-        return take, scores, replace(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
-                                     totals=totals, crashes=crashes, **done)
+            return take, scores, _moved(state, pending=decided, **done)
+        return take, scores, _moved(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
+                                    totals=totals, crashes=crashes, **done)
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
@@ -304,6 +305,15 @@ class ModelDrummer:
             return None
 
 
+def _moved(state: LiveState, **changes: Any) -> LiveState:
+    """`dataclasses.replace(state, **changes)` for the state after a bar: its fields copied as they are (LiveState has
+    no default factory, no check and no `__post_init__`), a tenth of `replace`'s time."""
+    moved = object.__new__(LiveState)
+    moved.__dict__.update(state.__dict__)
+    moved.__dict__.update(changes)
+    return moved
+
+
 def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
                structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
                hold: bool = False) -> tuple[Take, tuple[float, int, int], ShortRun]:
@@ -345,25 +355,26 @@ def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: 
     noise of a temperature comes from (seed, bar index), drawn only then (a generator costs as much as a rule)."""
     p, steering, policy = context.p, context.steering, context.policy
     played_p, n_hits, total = state.totals
+    p_sum = p.sum()  # the same each round
     noise = None
     for _ in range(ROUNDS):
         gains = decoder.grooves.gains(p, context.scores.bar_steps, context.threshold, allowed=steering.allowed)
         gains = steer_gains(gains, p, context.threshold, steering.continuation)[0]
-        if 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
+        if 0 <= state.groove < len(gains) and math.isfinite(gains[state.groove]):
             gains[state.groove] += policy.stay_bonus
         if state.options.temperature > 0 and noise is None:
             finite = gains[np.isfinite(gains)]
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
             rng = np.random.default_rng([state.seed, 3, bar_index])
             noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
-        choice = int(np.argmax(gains if noise is None else gains + noise))
-        if hold and 0 <= state.groove < len(gains) and np.isfinite(gains[state.groove]):
+        choice = int((gains if noise is None else gains + noise).argmax())
+        if hold and 0 <= state.groove < len(gains) and math.isfinite(gains[state.groove]):
             choice = state.groove
-        choice = choice if np.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
+        choice = choice if math.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
         decision = BarDecision.of_entries(np.array([choice]), context, edges)
         rules.run(rules.GROOVE_RULES, context, decision)
-        hits = decision.hits
-        expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + hits.sum() + total + p.sum())
+        hits = decision.hits  # its count as an int, not np.int64: the same sum's figure
+        expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
         context = context.at(expected_f1 / 2)
     return decision, context
 
