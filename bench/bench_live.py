@@ -3,11 +3,12 @@ the bar just played up to the lead, one step of the causal network, the online d
 p50 / p99 / max over every bar of a real 3-4 minute song and of a 4-minute song built in code (guitar, bass and keys,
 120 bars at 120 BPM). Issue 25's target: p99 <= 10 ms on this machine's CPU.
 
-    python -m bench.bench_live [--checkpoint PATH] [--song REAL.mid] [--bars N] [--repeats 3]
+    python -m bench.bench_live [--checkpoint PATH] [--song REAL.mid] [--bars N] [--repeats 3] [--between-ms 0]
 
 Without --checkpoint: models/live.pt, else a STAND-IN (said on stdout): a causal model of the default sizes with
 random weights and the shipped model's codebook and decoding policy, which costs what a trained one costs.
-`--bars N` measures the first N bars of each song only (a quick check).
+`--bars N` measures the first N bars of each song only (a quick check). `--between-ms N` waits N ms between bars, as
+a stream does (a bar every 0.5-2 s): the decision then starts from cold caches and takes longer than back to back.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def stand_in_checkpoint(scratch: Path) -> Path:
     return path
 
 
-def decision_times(drummer: ModelDrummer, data: bytes, bars: int) -> list[tuple[float, float]]:
+def decision_times(drummer: ModelDrummer, data: bytes, bars: int, between_s: float = 0.0) -> list[tuple[float, float]]:
     """Wall and CPU seconds of each `next_bar` call over the song's bars (the first `bars` when > 0): on a shared
-    machine the wall time's tail is mostly waiting for a core, which the CPU time leaves out."""
+    machine the wall time's tail is mostly waiting for a core, which the CPU time leaves out. `between_s`: a wait
+    before each bar, as between a stream's bars."""
     options = GenerationOptions()
     prepared = prepare(data, options, drummer.data_config, drummer.spec)
     song = played_bars(prepared, drummer.lead_quarters)
@@ -64,6 +66,8 @@ def decision_times(drummer: ModelDrummer, data: bytes, bars: int) -> list[tuple[
     gc.disable()  # a collection is the interpreter's, not the decision's; the server's workers collect between jobs
     try:
         for clock, played in song:
+            if between_s:
+                time.sleep(between_s)
             started, cpu = time.perf_counter(), time.process_time()
             _, state = drummer.next_bar(state, previous[1] if previous else (), previous[0] if previous else None,
                                         clock)
@@ -80,6 +84,8 @@ def main() -> None:
     parser.add_argument("--song", type=Path, default=None, help="a real song (default: one from ../shared/data)")
     parser.add_argument("--bars", type=int, default=0, help="measure the first N bars of each song (0 = all)")
     parser.add_argument("--repeats", type=int, default=3, help="passes over each song; the figures pool them")
+    parser.add_argument("--between-ms", type=float, default=0.0, help="wait between bars, as a stream does (0: back "
+                        "to back)")
     args = parser.parse_args()
     print(describe_machine())
     with tempfile.TemporaryDirectory() as folder:
@@ -97,10 +103,12 @@ def main() -> None:
         else:
             print("NOTE: no real song found (../shared/data is absent); only the built one is measured")
         decision_times(drummer, songs[next(iter(songs))].read_bytes(), 8)  # warm caches (grids, feel tables)
-        print("decision time per bar (ModelDrummer.next_bar, in process):")
+        wait = f", {args.between_ms:g} ms between bars" if args.between_ms else ", bars back to back"
+        print(f"decision time per bar (ModelDrummer.next_bar, in process{wait}):")
         for label, path in songs.items():
             times = np.array([t for _ in range(args.repeats)
-                              for t in decision_times(drummer, path.read_bytes(), args.bars)]) * 1000
+                              for t in decision_times(drummer, path.read_bytes(), args.bars,
+                                                     args.between_ms / 1000)]) * 1000
             wall, cpu = times[:, 0], times[:, 1]
             print(f"  {label}: {len(wall)} bars, p50 {np.percentile(wall, 50):.2f} ms, "
                   f"p99 {np.percentile(wall, 99):.2f} ms, max {wall.max():.2f} ms "
