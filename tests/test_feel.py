@@ -208,7 +208,8 @@ def test_a_bars_lookups_and_medians_are_the_sorted_searchs_and_sample_quantiles_
         keys = np.where(rng.random(known.shape) < 0.5, known, known + 1)  # some contexts unknown at some levels
         keys[:3] = -1  # unknown at every level
         rows, level = table.rows(keys)
-        searched_rows, searched_level = table._searched_rows(keys)
+        searched, searched_level = table._searched_index(keys)
+        searched_rows = table.stacked()[searched]
         assert np.array_equal(rows, searched_rows) and np.array_equal(level, searched_level)
         assert (level == -1).sum() >= 3 and rows.dtype == np.float64
     quantiles = rng.random((50, N_QUANTILES)) * 127

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from seq2drum.groove.policy import DecodingPolicy, calibrated, step_bias_offsets
+from seq2drum.groove.policy import DecodingPolicy, calibrated, calibrated_logits
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.training.calibrate import fit_step_bias
 
@@ -50,9 +50,11 @@ def test_step_bias_is_pulled_towards_zero_where_bars_are_few():
     assert 0 < few[0][beat_two] < many[0][beat_two]
 
 
-def test_step_bias_offsets_fit_each_bar_shape():
+def test_step_biases_fit_each_bar_shape():
     row = (12.0, 6.0, *np.arange(12 * 9, dtype=float))
-    offsets = step_bias_offsets(np.array([12, 12, 16]), np.array([6, 4, 4]), (row,), 16)
+    scores = SimpleNamespace(hit_logits=np.zeros((3, 16, 9)), bar_steps=np.array([12, 12, 16]),
+                             beat_steps=np.array([6, 4, 4]), bass_onsets=None)
+    offsets = calibrated_logits(scores, DecodingPolicy().recalibrated(step_bias=(row,)))  # logits 0: the biases alone
     assert offsets.shape == (3, 16, 9)
     assert offsets[0, 1, 0] == 9.0 and (offsets[0, 12:] == 0).all()
     assert (offsets[1:] == 0).all()  # 3/4 (beat 4 steps) is not 6/8, and 4/4 has no row

@@ -88,11 +88,6 @@ class Table:
         """(rows of every level + 1, N_QUANTILES) float64: every level's quantiles, finest first, zeros last."""
         return self._lookups()[1]
 
-    def _searched_rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`rows` for many hits (fitting): a sorted search per level."""
-        index, level_of = self._searched_index(keys)
-        return self.stacked()[index], level_of
-
     def _searched_index(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`row_index` by a sorted search per level."""
         n = len(keys)

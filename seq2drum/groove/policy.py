@@ -183,14 +183,6 @@ def kick_bass_offsets(bass_onsets: np.ndarray, bias: tuple[float, float]) -> np.
     return np.where(bass_onsets, bias[0], np.where(in_bass_bar, bias[1], 0.0))
 
 
-def step_bias_offsets(bar_steps: np.ndarray, beat_steps: np.ndarray, step_bias: tuple[tuple[float, ...], ...],
-                      n_steps: int) -> np.ndarray:
-    """(n, n_steps, 9) what `step_bias` adds to the hit logits of bars of these shapes (0 for a shape it lacks)."""
-    offsets = np.zeros((len(bar_steps), n_steps, NUM_DRUM_CLASSES))
-    _add_step_bias(offsets, bar_steps, beat_steps, _step_bias_rows(step_bias, n_steps))
-    return offsets
-
-
 def _add_step_bias(logits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
                    biases: dict[tuple[int, int], np.ndarray]) -> None:
     """In place on logits (n, S, 9): each bar's step biases by its shape (`_step_bias_rows`; a shape without: none)."""
