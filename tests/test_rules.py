@@ -14,7 +14,8 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, structure_edges
+from seq2drum.groove.structure import (CRASH_COLUMN, CRASH_MIN_GAP, FILL_COLUMN, REST_COLUMN, FillWriter,
+                                       structure_edges)
 from seq2drum.live import model_drummer
 from seq2drum.live.model_drummer import LiveState, decide_bar
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE
@@ -313,9 +314,9 @@ def test_a_song_the_model_hears_no_crashes_in_gets_none_and_one_it_hears_many_in
     assert crash_bars(0.01)[0] == []  # a ballad whose drummer never crashes: none, at any section start
     many, _ = crash_bars(0.3)  # 9.6 crash bars expected in 32: one at section starts, never nearer than the gap
     assert many and all(bar % 4 == 0 for bar in many)
-    assert all(b - a >= rules.CRASH_MIN_GAP for a, b in zip(many, many[1:]))
+    assert all(b - a >= CRASH_MIN_GAP for a, b in zip(many, many[1:]))
     sure, _ = crash_bars(0.9, every=100)  # no section edges: a sure crash opens a bar, still at phrase distance
-    assert sure == list(range(0, 32, rules.CRASH_MIN_GAP))
+    assert sure == list(range(0, 32, CRASH_MIN_GAP))
 
 
 def test_crash_marks_go_on_from_the_bars_before_and_a_crash_ridden_groove_rides_the_ride() -> None:

@@ -24,7 +24,6 @@ from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import SHORT_BAR_STEPS, GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.structure import CRASH_AHEAD, CRASH_MIN_GAP  # noqa: F401  crash_marks's figures, with CrashCount
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
@@ -277,7 +276,7 @@ def crash_marks(context: BarContext, decision: BarDecision) -> None:
     """marks (crash): a crash on the downbeat as often as the song's drummer would crash, by the model: bar by bar,
     a crash may open a bar where a section or a phrase opens (`edges`) or where a crash is sure (CRASH_SURE), while
     the crashes played stay within the crash bars the model expects so far (its calibrated crash probabilities
-    summed over the playing bars, plus CRASH_AHEAD), and at least CRASH_MIN_GAP bars after the last. A song whose
+    summed over the playing bars, plus CRASH_AHEAD), at least CRASH_MIN_GAP bars after the last. A song whose
     drummer crashes at every section gets them; a ballad whose drummer never crashes gets none. hits (crash, ride):
     a groove that rides the crash counts its downbeat crash as a crash bar; where that is one too many, it rides the
     ride. A policy whose crash edge threshold is 1 marks no crash (calibration's takes without structure, and live

@@ -33,9 +33,8 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import BarContext, BarDecision, CrashCount
-from seq2drum.groove.structure import CRASH_COLUMN
-from seq2drum.groove.structure import bar_labels, bass_silence
+from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.structure import CRASH_COLUMN, CrashCount, bar_labels, bass_silence
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar
