@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seq2drum.feel.swing import swing
 from seq2drum.groove import controls
 
 from seq2drum.evaluation import metrics
@@ -101,7 +102,7 @@ def test_swing_is_measured_back_at_the_ratio_asked(ratio: float) -> None:
     grid = four_four_grid(4)
     drums = hat_grid(4, 2)
     drums.offset[drums.hits] = np.random.default_rng(0).uniform(-0.04, 0.04, int(drums.hits.sum()))  # humanized
-    swung, notice = controls.swing(drums, grid, ratio)
+    swung, notice = swing(drums, grid, ratio)
     measured = metrics.swing(swung, grid, (0, grid.n_steps))
     assert np.nanmean(measured) == pytest.approx(ratio, abs=0.01) and notice == ""
     on_beats = swung.offset[::4, CLOSED_HAT]
@@ -110,7 +111,7 @@ def test_swing_is_measured_back_at_the_ratio_asked(ratio: float) -> None:
 
 def test_sixteenth_grooves_swing_their_sixteenths() -> None:
     grid = four_four_grid(2)
-    swung, _ = controls.swing(hat_grid(2, 1), grid, 0.6)
+    swung, _ = swing(hat_grid(2, 1), grid, 0.6)
     assert np.allclose(swung.offset[1::2, CLOSED_HAT], (0.6 - 0.5) * 2)  # each 16th at 0.6 of its eighth
     assert np.allclose(swung.offset[0::2, CLOSED_HAT], 0.0)
 
@@ -137,7 +138,7 @@ def test_a_shuffle_or_skip_note_lands_at_the_ratio_wherever_it_was_written(
     """Breaks if swing warps a shuffle's last 16th as a 16th (0.75 -> 0.83 at 0.67) instead of moving it to R."""
     grid = four_four_grid(4)
     drums = late_note_grid(4, voice, skip_beats, late_offset)
-    swung, _ = controls.swing(drums, grid, ratio)
+    swung, _ = swing(drums, grid, ratio)
     assert metrics.swung_note_position(swung, grid) == pytest.approx(ratio, abs=0.005)
     assert np.allclose(swung.offset[::4], drums.offset[::4])  # the beats stay
 
@@ -145,10 +146,10 @@ def test_a_shuffle_or_skip_note_lands_at_the_ratio_wherever_it_was_written(
 def test_swing_leaves_compound_meters_alone_and_says_so() -> None:
     grid = Grid.build(480, [(0, 6, 8)], [(0, 500_000)], 4 * 1440, 4)
     drums = hat_grid(4, 2, steps_per_bar=12)
-    swung, notice = controls.swing(drums, grid, 0.67)
+    swung, notice = swing(drums, grid, 0.67)
     assert np.array_equal(swung.offset, drums.offset)
     assert "--swing 0.67" in notice and "6/8" in notice and "\n" not in notice
-    assert controls.swing(drums, grid, None) == (drums, "")
+    assert swing(drums, grid, None) == (drums, "")
 
 
 def test_cymbal_moves_the_time_keeping_to_the_voice_asked() -> None:
@@ -431,6 +432,6 @@ def test_swung_time_keeping_gives_each_bar_one_swing_note_to_measure(hat_steps: 
     def on_grid(decided: Take) -> DrumGrid:  # the take's 8 bars of 16 steps (its rows are padded to 32)
         return DrumGrid(*(cells[:, :16].reshape(-1, 9) for cells in (decided.hits, decided.velocity, decided.offset)))
 
-    swung, _ = controls.swing(on_grid(voiced), four_four_grid(8), 0.64)
+    swung, _ = swing(on_grid(voiced), four_four_grid(8), 0.64)
     assert song_swing(swung, four_four_grid(8), (0, 128)) == pytest.approx(0.64, abs=0.005)
     assert song_swing(on_grid(take), four_four_grid(8), (0, 128)) is None  # as decided: nothing to measure

@@ -128,8 +128,8 @@ def test_feels_move_and_narrow_the_timing() -> None:
 
 def test_straight_drums_stay_straight_and_swing_comes_from_the_swing_control() -> None:
     """The tables learned timing from straight performances only: humanized straight 8ths measure straight as
-    ../shared/scoring measures it; with --swing 0.67 (groove.controls.swing, after the humanizer) they swing."""
-    from seq2drum.groove.controls import swing
+    ../shared/scoring measures it; with --swing 0.67 (feel.swing `swing`, after the humanizer) they swing."""
+    from seq2drum.feel.swing import swing
 
     drums, grid = groove(ghosts=False), grid_of()
     for seed in range(5):

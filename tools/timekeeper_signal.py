@@ -26,11 +26,10 @@ import numpy as np
 import torch
 
 from seq2drum.config import DataConfig
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
+from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE, TIMEKEEPERS
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.corpus import build_corpus, fold_of
 
-TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)
 VOICES = {"ride": RIDE, "open hat": OPEN_HAT}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, DRUM_CLASSES, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
+from seq2drum.midi.drums import (CRASH, DRUM_CLASSES, HIGH_TOM, KICK, LOW_TOM, MID_TOM, SNARE,
+                                  TIMEKEEPERS)
 from seq2drum.groove.structure import STRUCTURE_COLUMNS, is_fill_bar
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
 
 Span = tuple[int, int]  # [start_step, end_step)
 
-TIMEKEEPING = (CLOSED_HAT, OPEN_HAT, RIDE)
-_MERGED_GROUPS = ((KICK,), (SNARE,), TIMEKEEPING, (LOW_TOM,), (MID_TOM,), (HIGH_TOM,), (CRASH,))
+_MERGED_GROUPS = ((KICK,), (SNARE,), TIMEKEEPERS, (LOW_TOM,), (MID_TOM,), (HIGH_TOM,), (CRASH,))
 
 
 def merge_timekeeping(hits: np.ndarray) -> np.ndarray:
@@ -181,9 +181,9 @@ def swing(drums: DrumGrid, grid: Grid, span: Span) -> np.ndarray:
     subdivisions are left out. The bar's value is the mean position: straight eighths give 0.5, triplet swing 0.67,
     dotted-eighth swing 0.75.
     """
-    timekeeping = drums.hits[:, list(TIMEKEEPING)]
+    timekeeping = drums.hits[:, list(TIMEKEEPERS)]
     played = timekeeping.any(axis=1)
-    offset_sum = np.where(timekeeping, drums.offset[:, list(TIMEKEEPING)], 0.0).sum(axis=1)
+    offset_sum = np.where(timekeeping, drums.offset[:, list(TIMEKEEPERS)], 0.0).sum(axis=1)
     offset = offset_sum / np.maximum(timekeeping.sum(axis=1), 1)  # (n_steps,) mean offset of the hits at a step
     beat = grid.beat_steps()
     numerator = np.repeat(grid.bars[:, BAR_NUMERATOR], grid.bars[:, BAR_STEPS])
@@ -218,10 +218,10 @@ def swung_note_position(drums: DrumGrid, grid: Grid, bar_steps: int | None = Non
         fill = np.array([is_fill_bar(drums.hits[start : start + n], n, int(grid.beat_steps()[start]))
                          for start, n in grid.bars[:, [BAR_START, BAR_STEPS]].tolist()], dtype=bool)
         keep &= ~fill[bar]
-    hits = drums.hits[: len(bar), list(TIMEKEEPING)] & keep[:, None]
+    hits = drums.hits[: len(bar), list(TIMEKEEPERS)] & keep[:, None]
     step, column = np.nonzero(hits)
     beat = grid.beat_steps()[step]
-    place = (grid.step_in_bar()[step] % beat + drums.offset[step, np.array(TIMEKEEPING)[column]]) / beat
+    place = (grid.step_in_bar()[step] % beat + drums.offset[step, np.array(TIMEKEEPERS)[column]]) / beat
     swung = place[(place >= 0.45) & (place <= 0.95)]
     return float(swung.mean()) if len(swung) else float("nan")
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.feel.contexts import LEVELS, N_LEVELS, hit_contexts
-from seq2drum.feel.swing import STRAIGHT_MAX_SWING, TIMEKEEPERS, song_swing
+from seq2drum.feel.swing import STRAIGHT_MAX_SWING, song_swing
+from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.feel.model import (N_QUANTILES, OFFSET_UNITS_PER_STEP, QUANTILE_PROBABILITIES, SHIPPED, FeelTables,
                                  Table, humanize, sample_quantiles)
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES

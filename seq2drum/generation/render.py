@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.feel.model import humanize, shipped_tables
-from seq2drum.feel.swing import decide_swing
+from seq2drum.feel.swing import decide_swing, swing
 from seq2drum.options import GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
@@ -58,7 +58,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     if ratio is not None and options.swing is None and options.style is None and options.density == 1.0:
         # swung by the song: time-keeping that can carry its swing (not over a style or density asked for)
         voiced = [controls.swung_time_keeping(take, encoded.grid, encoded.first_bar) for take in takes]
-    swung = [controls.swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, voiced, options, seed)]
+    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, voiced, options, seed)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid

@@ -1,5 +1,6 @@
 """The controls a drummer asks for, applied around decoding: style, density, fills and crashes (through
-`policy.Steering`), then the time-keeping voice and dynamics (on each decided `Take`) and swing (on the timing).
+`policy.Steering`), then the time-keeping voice and dynamics (on each decided `Take`); swing is played by
+feel.swing.
 
 Each control left at its default leaves the model's own choice untouched: style (styles.py: grooves only from that
 family), density (density.py: busier or sparser as a drummer would), fills and crashes (none, the model's calls, or
@@ -22,12 +23,11 @@ from seq2drum.groove.variations import HATS, move_voice
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.structure import closes_with_fill
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, midi_velocity
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, TIMEKEEPERS, midi_velocity
 from seq2drum.groove.scores import SongScores
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, DrumGrid, Grid, is_compound
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
 
-TIMEKEEPING = (CLOSED_HAT, OPEN_HAT, RIDE)
 SKIP_VELOCITY_SHARE = 0.75  # a skip note added for swing is played softer than its beat
 
 
@@ -161,68 +161,6 @@ def scale_dynamics(take: Take, factor: float) -> None:
 # ---------------------------------------------------------------------------------------------- swing
 
 
-def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, str]:
-    """The drums with their swung eighth at `ratio` of the beat (0.5 straight, 0.67 triplet, 0.75 dotted), and a
-    notice when compound bars are left straight; unchanged for None. The swung eighth is the off-beat eighth, or in a
-    beat whose time-keeping plays one late off-beat note and nothing else between beats (a shuffle's or a jazz ride's
-    skip note, written on the last 16th), that note: it lands at `ratio` wherever the groove put it. Offsets may then
-    pass half a step: they are the output's timing, written as is by `grid_to_drums`."""
-    if ratio is None or not drums.hits.any():
-        return drums, ""
-    n_steps = min(grid.n_steps, drums.n_steps)
-    unit, position, knot = swing_units(drums, grid, n_steps)
-    x = position / np.maximum(unit, 1)
-    # a piecewise linear warp of each unit: the knot (the swung note's place) goes to `ratio`, the rest in proportion
-    warped = np.where(x <= knot, x * ratio / knot, ratio + (x - knot) * (1 - ratio) / (1 - knot))
-    shift = (warped - x) * unit  # (n_steps,) steps each position moves
-    moves = (unit > 0) & (position > 0)
-    step, drum_class = np.nonzero(drums.hits[:n_steps] & moves[:, None])
-    offset = drums.offset.astype(np.float64).copy()
-    if len(step):
-        # the model's own mean timing at each (class, place in the span) gives way to the swing; its spread stays
-        keys = drum_class * 1000 + np.round(x[step] * 100).astype(np.int64)
-        _, group = np.unique(keys, return_inverse=True)
-        means = np.bincount(group, offset[step, drum_class]) / np.bincount(group)
-        offset[step, drum_class] = offset[step, drum_class] - means[group] + shift[step]
-    swung = DrumGrid(drums.hits, drums.velocity, offset.astype(np.float32))
-    return swung, compound_notice(drums, grid, n_steps, ratio)
-
-
-def swing_units(drums: DrumGrid, grid: Grid, n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n_steps,) each step's swing unit in steps (0: left alone), its place in the unit, and the unit's knot (the
-    share of the unit where the swung note is written): a quarter note with its knot at the half where the beat is a
-    quarter or longer, an eighth where it is one; a quarter whose time-keeping plays 16ths swings each eighth instead;
-    a quarter whose only off-beat time-keeping is one late note (a shuffle's last 16th) has its knot there."""
-    q = grid.steps_per_quarter
-    beat = grid.beat_steps()[:n_steps]
-    in_beat = grid.step_in_bar()[:n_steps] % beat
-    per_bar = grid.bars
-    compound = np.repeat(is_compound(per_bar[:, BAR_NUMERATOR], per_bar[:, BAR_DENOMINATOR]),
-                         per_bar[:, BAR_STEPS])[:n_steps]
-    span = np.where((q % 2 == 0) & (beat % q == 0), q, np.where((q % 4 == 0) & (2 * beat == q), q // 2, 0))
-    span = np.where(compound, 0, span)
-    in_span = np.where(span > 0, in_beat % np.maximum(span, 1), 0)
-    timekeeping = drums.hits[:n_steps][:, list(TIMEKEEPING)].any(axis=1)
-    span_start = np.arange(n_steps) - in_span
-    off_beat = timekeeping & (span == q) & (in_span > 0)
-    late = off_beat & (2 * in_span > q)
-    # per span start: any off-beat time-keeping up to the half, and the late places it plays (one expected)
-    early = np.zeros(n_steps + 1, dtype=bool)
-    early[span_start[off_beat & ~late]] = True
-    late_first = np.full(n_steps + 1, q, dtype=np.int64)
-    late_last = np.zeros(n_steps + 1, dtype=np.int64)
-    np.minimum.at(late_first, span_start[late], in_span[late])
-    np.maximum.at(late_last, span_start[late], in_span[late])
-    shuffle = (span == q) & ~early[span_start] & (late_first[span_start] == late_last[span_start])
-    sixteenths = np.zeros(n_steps + 1, dtype=bool)
-    sixteenths[span_start[off_beat & (in_span % max(1, q // 2) != 0)]] = True
-    halves = (span == q) & sixteenths[span_start] & ~shuffle
-    unit = np.where(halves, q // 2, span)
-    position = np.where(unit > 0, in_span % np.maximum(unit, 1), 0)
-    knot = np.where(shuffle, late_first[span_start] / max(q, 1), 0.5)
-    return unit, position, knot
-
-
 def swung_time_keeping(take: Take, grid: Grid, first_bar: int) -> Take:
     """The take with a time-keeping voice that shows the swing, for a song decided swung: the last beat of each
     simple x/4 bar plays one note off the beat. Where its hats or ride play on the beat and nothing off it, a skip
@@ -235,7 +173,7 @@ def swung_time_keeping(take: Take, grid: Grid, first_bar: int) -> Take:
     note on 6% of their beats). Every second bar's last beat would cost the 67 songs' mean F1 0.0016 instead of
     0.0029, with the same 9 of 14 within; every bar was kept, so that the swing is heard."""
     hits, velocity = take.hits.copy(), take.velocity.copy()
-    q, voice = grid.steps_per_quarter, list(TIMEKEEPING)
+    q, voice = grid.steps_per_quarter, list(TIMEKEEPERS)
     rows = grid.bars[first_bar : first_bar + len(hits)]
     simple = (rows[:, BAR_DENOMINATOR] == 4) & ~is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
     if q % 4:
@@ -254,16 +192,3 @@ def swung_time_keeping(take: Take, grid: Grid, first_bar: int) -> Take:
             hits[row, skip, cymbal] = True
             velocity[row, skip, cymbal] = max(1, round(int(velocity[row, beat_start, cymbal]) * SKIP_VELOCITY_SHARE))
     return replace(take, hits=hits, velocity=np.where(hits, velocity, 0).astype(velocity.dtype))
-
-
-def compound_notice(drums: DrumGrid, grid: Grid, n_steps: int, ratio: float) -> str:
-    """The notice for compound bars with hits, which swing leaves as played ("" when there are none)."""
-    per_bar = grid.bars
-    bars_with_hits = np.unique(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
-    played_bars = per_bar[bars_with_hits]
-    compound_bars = int(is_compound(played_bars[:, BAR_NUMERATOR], played_bars[:, BAR_DENOMINATOR]).sum())
-    if not compound_bars:
-        return ""
-    where = "this song's" if compound_bars == len(bars_with_hits) else f"{compound_bars} of the song's"
-    return (f"--swing {ratio:g} leaves {where} compound-meter bars (6/8, 9/8, 12/8) as played: their beats are "
-            "already in threes")

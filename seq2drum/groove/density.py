@@ -14,12 +14,11 @@ import numpy as np
 
 from seq2drum.groove.policy import Take
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, OPEN_HAT, RIDE, SNARE, midi_velocity
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE, TIMEKEEPERS, midi_velocity
 from seq2drum.groove.scores import SongScores
 
 DENSITY_NOTICE_MISS = 0.15  # take 1's ratio reached this far from the ratio asked: the render says so
 GHOST_VELOCITY = 38  # a ghost note on the snare
-CYMBALS = (CLOSED_HAT, OPEN_HAT, RIDE)
 
 
 def step_kinds(scores: SongScores, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,8 +81,8 @@ def thin(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
     on_beat, on_eighth = step_kinds(scores, take.hits.shape[1])
     tier = np.full(take.hits.shape, 9, dtype=np.int64)  # 9: never removed
     cymbal = np.zeros(take.hits.shape[2], dtype=bool)
-    cymbal[list(CYMBALS)] = True
-    main = max(CYMBALS, key=lambda drum: int(take.hits[..., drum].sum()))  # the time-keeping voice: its beats last
+    cymbal[list(TIMEKEEPERS)] = True
+    main = max(TIMEKEEPERS, key=lambda drum: int(take.hits[..., drum].sum()))  # the time-keeping voice: its beats last
     swung = shuffled(take, main, scores)[:, None]
     sixteenth = np.where(swung & (np.arange(take.hits.shape[1]) % 4 == 3)[None, :], 1, 0)  # a skip note: an 8th
     tier[:, :, cymbal] = np.where(on_beat, 3, np.where(on_eighth, 1, sixteenth))[:, :, None]
@@ -117,7 +116,7 @@ def thicken(take: Take, p: np.ndarray, scores: SongScores, target: float) -> Non
         playable[last_bar, last_step + 1 :] = False
     voice = RIDE if take.hits[..., RIDE].sum() > take.hits[..., CLOSED_HAT].sum() else CLOSED_HAT
     straight = playable & ~shuffled(take, voice, scores)[:, None]  # a shuffle's time-keeping stays as it is
-    timed = take.hits[..., list(CYMBALS)].any(axis=2)
+    timed = take.hits[..., list(TIMEKEEPERS)].any(axis=2)
     snare, kick = take.hits[..., SNARE], take.hits[..., KICK]
     even = column_mean(p)
     beats = groups(scores, width, 2)

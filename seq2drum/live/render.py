@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.feel.model import humanize, humanize_hits, shipped_tables
-from seq2drum.groove import controls
+from seq2drum.feel.swing import swing
 from seq2drum.live.api import BarClock, DrumHit
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
@@ -41,7 +41,7 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
         notes = hits_to_drums(played.step, played.drum_class, np.rint(played.velocity),  # `humanize`'s np.round
                               played.offset.astype(np.float32), grid)
     else:
-        swung, _ = controls.swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
+        swung, _ = swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
                                   options.swing)
         notes = grid_to_drums(swung, grid)
     # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
