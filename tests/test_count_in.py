@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from seq2drum.options import GenerationOptions
-from seq2drum.groove.count_in import clicks
+from seq2drum.generation.count_in import clicks
 from seq2drum.song.move import make_room
 from seq2drum.errors import ConfigError, CountInError
 from seq2drum.generation.generator import DrumGenerator

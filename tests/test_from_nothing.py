@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2drum.groove import from_nothing as arrangement
-from seq2drum.groove.from_nothing import CHORUS, ENDING, INTRO, VERSE
+from seq2drum.generation import from_nothing as arrangement
+from seq2drum.generation.from_nothing import CHORUS, ENDING, INTRO, VERSE
 from seq2drum.options import GenerationOptions
 from seq2drum.midi.drums import CRASH, KICK
 from seq2drum.errors import ConfigError, MidiReadError

@@ -265,7 +265,7 @@ class DrumGenerator:
     def generate(self, midi: bytes | MidiSong | None, options: GenerationOptions | None = None) -> GenerationResult:
         """Guitar MIDI bytes (or a song already parsed by `read_midi`) -> drum MIDI bytes with the input's tempo map
         and time signatures, drums on channel 10; `options.takes` distinct takes, take 1 in `midi_bytes`. With
-        `options.bars` set, no song (None or b""): drums from nothing (see `groove.from_nothing`).
+        `options.bars` set, no song (None or b""): drums from nothing (see `generation.from_nothing`).
 
         Raises `MidiReadError` for unreadable input (`GrooveClipError` for a --groove clip), and `NoGuitarError`
         (listing the parts) when no guitar is found and the drums do not listen to the band.

@@ -19,7 +19,8 @@ from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove.density import density_notice
-from seq2drum.groove import controls, count_in
+from seq2drum.generation import count_in
+from seq2drum.groove import controls
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, merged_notes

@@ -133,7 +133,7 @@ def policy_change(text: str) -> tuple[str, float | int]:
 @dataclass(frozen=True)
 class Steering:
     """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.controls
-    (style, density, --fills), groove.from_nothing (the arrangement's structure) and generation.given (the drums
+    (style, density, --fills), generation.from_nothing (the arrangement's structure) and generation.given (the drums
     the user gave); nothing else steers.
 
     `continuation` carries the drums the user gave (--keep-drums, --groove). `rests`, `crashes` and `fills` force

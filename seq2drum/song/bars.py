@@ -12,7 +12,7 @@ import numpy as np
 
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, FeatureSpec
-from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (groove/from_nothing.py reads it from here)
+from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (generation/from_nothing.py reads it from here)
 from seq2drum.song.band import role_bar_features, role_onsets_per_bar
 from seq2drum.song.sections import Section, section_bar_features, song_structure
 from seq2drum.song.encode import EncodedSong

@@ -1,7 +1,7 @@
 """A song moved later by whole bars, to make room for a count-in (`make_room`, `moved`): guitar and drums together
 with the tempo map, meter map and markers, which only makes sense when the guitar is in the same file (merge);
 otherwise `CountInError` says what to do. The drums are never moved against the guitar. What the count-in plays is
-groove.count_in's.
+generation.count_in's.
 """
 
 from __future__ import annotations
