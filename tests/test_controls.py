@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from seq2drum.feel.swing import swing
-from seq2drum.groove import controls
+from seq2drum.groove import controls, decide
 
 from seq2drum.evaluation import metrics
 from seq2drum.options import GenerationOptions
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.errors import ConfigError
 from seq2drum.groove.codebook import GrooveCodebook
@@ -152,6 +153,11 @@ def test_swing_leaves_compound_meters_alone_and_says_so() -> None:
     assert swing(drums, grid, None) == (drums, "")
 
 
+def finish(scores: SongScores, **options: object) -> decide.Finish:
+    """What groove.decide's take steps read, for a control asked alone (no probabilities needed)."""
+    return decide.Finish(GenerationOptions(**options), np.zeros_like(scores.hit_logits), scores)
+
+
 def test_cymbal_moves_the_time_keeping_to_the_voice_asked() -> None:
     codebook = graded_codebook()
     scores = scores_for([backbeat_probabilities()] * 4, [Section(0, 4, 0)])
@@ -159,14 +165,14 @@ def test_cymbal_moves_the_time_keeping_to_the_voice_asked() -> None:
     take = Decoder(codebook, DecodingPolicy()).decide(scores)[0]
     hats = take.hits[:, :, CLOSED_HAT].copy()
     others = take.hits[:, :, :2].copy()
-    controls.set_cymbal(take, scores, "ride")
+    decide.cymbal(take, finish(scores, cymbal="ride"))
     assert np.array_equal(take.hits[:, :, RIDE], hats) and not take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].any()
     assert (take.velocity[:, :, RIDE][hats] == 70).all() and (take.velocity[:, :, CLOSED_HAT] == 0).all()
     assert np.array_equal(take.hits[:, :, :2], others)
-    controls.set_cymbal(take, scores, "hats")
+    decide.cymbal(take, finish(scores, cymbal="hats"))
     assert np.array_equal(take.hits[:, :, CLOSED_HAT], hats) and not take.hits[:, :, RIDE].any()
     before = take.hits.copy()
-    controls.set_cymbal(take, scores, "auto")
+    decide.cymbal(take, finish(scores, cymbal="auto"))
     assert np.array_equal(take.hits, before)
 
 
@@ -175,7 +181,7 @@ def test_dynamics_scale_every_velocity_within_midi(factor: float, velocity: int,
     scores = scores_for([backbeat_probabilities()] * 2, [Section(0, 2, 0)])
     take = Decoder(graded_codebook(), DecodingPolicy()).decide(scores)[0]
     take.velocity[take.hits] = velocity
-    controls.scale_dynamics(take, factor)
+    decide.dynamics(take, finish(scores, dynamics=factor))
     assert (take.velocity[take.hits] == expected).all() and (take.velocity[~take.hits] == 0).all()
 
 
@@ -302,7 +308,7 @@ def test_crashes_none_keeps_only_the_final_hit() -> None:
     take.hits[:, 2, CRASH] = True  # and a crash ridden inside the groove
     row, step = scores.last_onset
     take.hits[row, step, CRASH] = True
-    controls.without_groove_crashes(take, scores)
+    decide.crashes_none(take, finish(scores, crashes="none"))
     assert take.hits[..., CRASH].sum() == 1 and take.hits[row, step, CRASH]
 
 

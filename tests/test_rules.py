@@ -10,14 +10,16 @@ import pytest
 
 from seq2drum.groove import rules
 from seq2drum.groove.continuation import continuation
+from seq2drum.groove.decide import Finish
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.structure import (CRASH_COLUMN, CRASH_MIN_GAP, FILL_COLUMN, REST_COLUMN, FillWriter,
                                        structure_edges)
-from seq2drum.live import model_drummer
-from seq2drum.live.model_drummer import LiveState, decide_bar
+from seq2drum.live import chooser
+from seq2drum.live.chooser import decide_bar
+from seq2drum.live.model_drummer import LiveState
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions
@@ -441,7 +443,7 @@ def test_structure_decisions_are_the_mark_rules() -> None:
 def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A song of one bar decided offline (Decoder) and live (`decide_bar`) with the same scores, bass and edges, and
     the same rounds of lambda from the same start: the same hits, marks and groove."""
-    monkeypatch.setattr(model_drummer, "ROUNDS", 3)  # the offline decision's Dinkelbach rounds
+    monkeypatch.setattr(chooser, "LIVE_ROUNDS", 3)  # the offline decision's Dinkelbach rounds
     rng = np.random.default_rng(seed)
     p = np.zeros((1, S, 9))
     p[0, :16] = rng.random((16, 9)) ** 2
@@ -453,9 +455,10 @@ def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkey
     from seq2drum.groove.policy import calibrated
 
     probabilities, calibrated_structure = calibrated(scores, policy)
-    offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True)
+    offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True, True, Steering(),
+                            Finish(GenerationOptions(), probabilities, scores))
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
-    live, _, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
+    (live, _, _), _, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
                          structure_edges(scores, policy.crash_phrase_bars))
     assert (offline.hits == live.hits).all()
     assert (offline.structure == live.structure).all()

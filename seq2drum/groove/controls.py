@@ -18,12 +18,11 @@ from dataclasses import replace
 import numpy as np
 
 from seq2drum.options import GenerationOptions, fills_every
+from seq2drum.groove.decide import Finish, run_take_steps
 from seq2drum.groove.decoder import Decoder, distinct
-from seq2drum.groove.variations import HATS, move_voice
-from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.structure import closes_with_fill
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, TIMEKEEPERS, midi_velocity
+from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.groove.scores import SongScores
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
@@ -86,16 +85,6 @@ def crash_bars(crashes: str, scores: SongScores) -> np.ndarray | None:
     return section_bars(crashes, scores, _open_with_crashes)
 
 
-def without_groove_crashes(take: Take, scores: SongScores) -> None:
-    """`--crashes none`: no crash anywhere in the take (downbeats and crash riding in a groove) but the final hit
-    on the last onset of the music."""
-    row, step = scores.last_onset
-    final = bool(take.hits[row, step, CRASH]) if 0 <= row < len(take.hits) else False
-    take.hits[..., CRASH] = False
-    if final:
-        take.hits[row, step, CRASH] = True
-
-
 def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBook, decoder: Decoder,
                  grid: Grid, base: Steering | None = None) -> Steering:
     """The decoding hooks the options ask for, on top of `base` (drums from nothing's structure; --fills other
@@ -112,50 +101,22 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
 
 def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,
            grid: Grid, base: Steering | None = None) -> list[Take]:
-    """The takes the options ask for: `decoder.decide` steered by style, density and fills (on top of `base`), then
-    the time-keeping voice and dynamics applied to each take."""
+    """The takes the options ask for: `decoder.decide` steered by style and fills (on top of `base`), then the take
+    steps of groove.decide (density, crashes none, the time-keeping voice, dynamics) run on each take."""
     steering = steering_for(options, scores, styles, decoder, grid, base)
 
     def run(steer: Steering, n_takes: int) -> list[Take]:
         return decoder.decide(scores, n_takes, options.temperature, np.random.default_rng(seed), steering=steer)
 
     takes = run(steering, options.takes)
-    if options.density != 1.0:  # each take made busier or sparser as a drummer would (groove.density)
-        p = calibrated(scores, decoder.policy)[0]
-        for take in takes:
-            take.density_reached = apply_density(take, p, scores, options.density)
+    p = calibrated(scores, decoder.policy)[0]
     kept: list[Take] = []
     for take in takes:
-        if options.crashes == "none":
-            without_groove_crashes(take, scores)
-        set_cymbal(take, scores, options.cymbal)
-        scale_dynamics(take, options.dynamics)
+        run_take_steps(take, Finish(options, p, scores))  # the controls' take steps (groove.decide)
         if not distinct(take, kept):  # a take made distinct by its voice, which --cymbal then set back
             break
         kept.append(take)
     return kept
-
-
-# ---------------------------------------------------------------------------------------------- takes
-
-
-def set_cymbal(take: Take, scores: SongScores, cymbal: str) -> None:
-    """`ride`: every hi-hat hit played on the ride; `hats`: every ride hit on the closed hi-hat; `auto`: as decided.
-    The moved hits get the model's predicted velocity and timing for the voice they land on."""
-    if cymbal == "auto":
-        return
-    if cymbal == "ride":
-        move_voice(take, scores, HATS, RIDE)
-    else:
-        move_voice(take, scores, (RIDE,), CLOSED_HAT)
-
-
-def scale_dynamics(take: Take, factor: float) -> None:
-    """Every hit's velocity times `factor`, clipped to 1-127."""
-    if factor == 1.0:
-        return
-    scaled = midi_velocity(np.round(take.velocity.astype(np.float64) * factor)).astype(np.uint8)
-    take.velocity[:] = np.where(take.hits, scaled, 0)
 
 
 # ---------------------------------------------------------------------------------------------- swing

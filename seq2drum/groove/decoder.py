@@ -15,20 +15,20 @@ from dataclasses import replace
 
 import numpy as np
 
-from seq2drum.groove import continuation, rules
+from seq2drum.groove import continuation
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.decide import NO_PAST, Finish, decide
 from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import (REST_COLUMN, FillWriter, bar_labels, bass_silence, held_sections,
-                                      structure_edges)
-from seq2drum.groove.variations import varied_take
-from seq2drum.midi.drums import midi_velocity
+from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
+from seq2drum.groove.structure import FillWriter, bar_labels, bass_silence, held_sections, structure_edges
+from seq2drum.groove.variations import varied_take
+from seq2drum.options import GenerationOptions
 
 _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh
-_DINKELBACH_ROUNDS = 3
+DINKELBACH_ROUNDS = 3  # rounds of the groove choice, each refining lambda
 MIN_HITS_PER_PLAYING_BAR = 1.0
 MIN_EXPECTED_HIT_SHARE = 0.4  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
 # a later take plays at least this share of the first take's hits. Not of the hits the model expects when take 1 plays
@@ -64,12 +64,11 @@ class Decoder:
                 # later takes: first as decided, then without per-step refinement (which adds the same likely cells
                 # to every take), then pushed away from what the failed attempt chose too
                 refine = index == 0 or attempt == 0
-                take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering)
-                if take.n_hits < floor and allow_rests:  # resting too much: a near-silent take is no take
-                    take = self._take(scores, p, structure, avoid, temperature, rng, False, refine, steering)
-                if takes and steering.refine_adds:  # a reading of the song, not a sketch: about as busy as take 1
-                    # (a style's takes keep their grooves' character, as its refinement adds no cells)
-                    densify(take, p, scores, LATER_TAKE_FLOOR * takes[0].n_hits)
+                # a later take is a reading of the song, not a sketch: about as busy as take 1 (a style's takes keep
+                # their grooves' character, as its refinement adds no cells)
+                later_floor = LATER_TAKE_FLOOR * takes[0].n_hits if takes and steering.refine_adds else 0.0
+                finish = Finish(GenerationOptions(), p, scores, later_floor, floor)
+                take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering, finish)
                 if distinct(take, takes):
                     break
                 if attempt >= 1:
@@ -84,49 +83,58 @@ class Decoder:
         return takes
 
     def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, avoid: list[dict[int, int]],
-              temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool = True,
-              steering: Steering = Steering()) -> Take:
-        """One take: the grooves chosen over the whole song (its sections, the Viterbi) in a few rounds of
-        Dinkelbach's iteration, each followed by the groove rules; then the structure rules (groove.rules)."""
-        policy = self.policy
+              temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool,
+              steering: Steering, finish: Finish) -> Take:
+        """One take (`groove.decide`): the grooves chosen over the whole song (its sections, the Viterbi) in rounds
+        of Dinkelbach's iteration, each followed by the groove rules; the structure rules; the take steps."""
         labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
-        context = BarContext(scores, p, structure, policy, steering, labels, self.codebook, self.grooves, self.fills,
-                             lam=0.3, scale=policy.threshold_scale(steering), allow_rests=allow_rests, refine=refine,
-                             bass_silent=bass_silence(scores))
-        edges = structure_edges(scores, policy.crash_phrase_bars)
-        total_p = float(p.sum())
-        noise = None
-        for _ in range(_DINKELBACH_ROUNDS):
-            gains = self.grooves.gains(p, scores.bar_steps, context.threshold, later_take=bool(avoid),
-                                       allowed=steering.allowed)
-            gains = continuation.steer_gains(gains, p, context.threshold, steering.continuation)
-            if not allow_rests:
-                gains[:, self.grooves.sizes == 0] = -np.inf
-            grooves_by_label = self.grooves.section_grooves(gains, scores, avoid, p)
-            if temperature > 0 and rng is not None and noise is None:
-                finite = gains[np.isfinite(gains)]
-                spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
-                noise = temperature * spread * rng.gumbel(size=gains.shape)
-            # take 1 holds its grooves as tuned; a later take plays the groove chosen for it in every bar of the
-            # section (rests, crashes and fills still come from their own decisions below)
-            bonus = policy.section_bonus if not avoid else _FORCED
-            path = viterbi(gains, labels, grooves_by_label, bonus, policy.stay_bonus, noise)
-            decision = rules.run(rules.GROOVE_RULES, context, BarDecision.of_entries(path, context, edges))
-            expected_f1 = 2 * float(p[decision.hits].sum()) / max(1e-9, decision.hits.sum() + total_p)
-            context = context.at(expected_f1 / 2)
-        rules.run(rules.STRUCTURE_RULES, context, decision)
-        hits = decision.hits
-        velocity = midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits
-        offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
-        played = float(p[hits].sum())
-        return Take(hits, velocity.astype(np.uint8), offset, path, grooves_by_label,
-                    2 * played / max(1e-9, hits.sum() + total_p), decision.marks, context.threshold)
+        context = BarContext(scores, p, structure, self.policy, steering, labels, self.codebook, self.grooves,
+                             self.fills, scale=self.policy.threshold_scale(steering), allow_rests=allow_rests,
+                             refine=refine, bass_silent=bass_silence(scores))
+        chooser = SongChooser(self.grooves, self.policy, labels, avoid, temperature, rng)
+        edges = structure_edges(scores, self.policy.crash_phrase_bars)
+        return decide(chooser, context, edges, finish).take
 
     def apply_structure(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores,
                         lam: float) -> None:
         """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
         (calibration replays a take's structure variants through this)."""
         self.fills.apply(hits, p, decided, scores, lam)
+
+
+class SongChooser:
+    """Offline, each bar's codebook entry chosen over the whole song: its gains under lambda (the user's drums
+    steered in), each section's groove (a later take avoiding the earlier takes'), then the Viterbi with the section
+    and stay bonuses; a temperature's noise drawn once per take."""
+
+    def __init__(self, grooves: GrooveGains, policy: DecodingPolicy, labels: np.ndarray, avoid: list[dict[int, int]],
+                 temperature: float, rng: np.random.Generator | None) -> None:
+        self.grooves, self.policy, self.labels, self.avoid = grooves, policy, labels, avoid
+        self.temperature, self.rng = temperature, rng
+        self.rounds = DINKELBACH_ROUNDS
+        self.past = NO_PAST
+        self.section_grooves: dict[int, int] = {}
+        self.noise: np.ndarray | None = None
+
+    def again(self) -> SongChooser:
+        return SongChooser(self.grooves, self.policy, self.labels, self.avoid, self.temperature, self.rng)
+
+    def choose(self, context: BarContext) -> np.ndarray:
+        scores, p, steering = context.scores, context.p, context.steering
+        gains = self.grooves.gains(p, scores.bar_steps, context.threshold, later_take=bool(self.avoid),
+                                   allowed=steering.allowed)
+        gains = continuation.steer_gains(gains, p, context.threshold, steering.continuation)
+        if not context.allow_rests:
+            gains[:, self.grooves.sizes == 0] = -np.inf
+        self.section_grooves = self.grooves.section_grooves(gains, scores, self.avoid, p)
+        if self.temperature > 0 and self.rng is not None and self.noise is None:
+            finite = gains[np.isfinite(gains)]
+            spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
+            self.noise = self.temperature * spread * self.rng.gumbel(size=gains.shape)
+        # take 1 holds its grooves as tuned; a later take plays the groove chosen for it in every bar of the
+        # section (rests, crashes and fills still come from their own decisions)
+        bonus = self.policy.section_bonus if not self.avoid else _FORCED
+        return viterbi(gains, self.labels, self.section_grooves, bonus, self.policy.stay_bonus, self.noise)
 
 
 def take_floor(scores: SongScores, p: np.ndarray) -> float:
@@ -145,24 +153,3 @@ def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
     matched = float((a & b).sum())
     total = float(a.sum() + b.sum())
     return 2 * matched / total if total else 1.0
-
-
-def densify(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
-    """Add the likeliest cells the take leaves out, in the bars where it plays and the guitar plays, until it has
-    `target` hits (a later take whose distinct grooves are sparse, as in meters with few common grooves)."""
-    missing = int(np.ceil(target)) - take.n_hits
-    if missing <= 0:
-        return
-    bar_bound = scores.last_onset[0]
-    open_cells = (~take.hits) & scores.step_mask()[:, :, None]
-    open_cells &= (scores.guitar_plays & ~take.structure[:, REST_COLUMN])[:, None, None]
-    open_cells[bar_bound + 1 :] = False
-    if 0 <= bar_bound < len(open_cells):
-        open_cells[bar_bound, scores.last_onset[1]:] = False
-    candidates = np.flatnonzero(open_cells.ravel())
-    if len(candidates) == 0:
-        return
-    chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
-    take.hits.ravel()[chosen] = True
-    take.velocity.ravel()[chosen] = midi_velocity(np.round(scores.velocity.ravel()[chosen])).astype(np.uint8)
-    take.offset.ravel()[chosen] = scores.offset.ravel()[chosen]

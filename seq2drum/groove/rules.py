@@ -11,6 +11,7 @@ what they hear, so the same bar, scores, past and bass give the same hits (tests
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ TOM_GROOVE_SURE = 0.6
 BASS_KICK_FLOOR = 0.2
 BASS_KICK_SURE = 0.2
 BASS_KICK_GRID_STEPS = 1
+FIRST_LAMBDA = 0.3  # where Dinkelbach's iteration of lambda starts (offline each take, live the first bar)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class BarContext:
     codebook: GrooveCodebook
     grooves: GrooveGains
     fills: FillWriter
-    lam: float = 0.3  # lambda: the probability above which a cell is worth playing (the expected F1's half)
+    lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
     scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
     allow_rests: bool = True
     refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
@@ -86,6 +88,10 @@ class BarContext:
     def in_bar(self) -> np.ndarray:
         """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
         return self.scores.step_mask()[:, :, None]
+
+    def without_rests(self) -> BarContext:
+        """The context with no rest allowed: a take decided again where it rested too much."""
+        return dataclasses.replace(self, allow_rests=False)
 
     def at(self, lam: float) -> BarContext:
         """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are

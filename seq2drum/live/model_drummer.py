@@ -13,7 +13,6 @@ time from the stream's second bar: `keeps_time`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,35 +25,29 @@ from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
                                        without_kept_fills)
-from seq2drum.groove import controls, rules
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation, steer_gains
+from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import ShortRun
-from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import CRASH_COLUMN, CrashCount, bar_labels, bass_silence
+from seq2drum.groove.rules import FIRST_LAMBDA
+from seq2drum.groove.structure import CRASH_COLUMN, CrashCount
+from seq2drum.live.chooser import SETTLED_BARS, decide_bar, every_bar, keeps_time, live_edges
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar
 from seq2drum.live.render import render_bar
-from seq2drum.midi.drums import midi_velocity
 from seq2drum.model.heard import heard_before
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.groove.scores import SongScores
-from seq2drum.options import GenerationOptions, fills_every
+from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import FeatureSpec
 from seq2drum.song.grid import is_compound
 
 LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
 TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
-FIRST_LAMBDA = 0.3  # where the offline decision's Dinkelbach iteration starts
-ROUNDS = 2  # lambda refined within a bar from the running expected F1
-LIVE_PHRASE_BARS = 8  # a phrase, for a policy tuned before phrase crashes (crash_phrase_bars 0)
-SETTLED_BARS = 2  # a groove chosen this many bars running is the groove: held until a phrase or the band changes
 
 
 @dataclass
@@ -226,7 +219,7 @@ class ModelDrummer:
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
-        take, p, crashes, short = self._decide(state, scores, bar, position)
+        take, lam, p, crashes, short = self._decide(state, scores, bar, position)
         streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
@@ -235,7 +228,7 @@ class ModelDrummer:
         # a drummer's first guess, made before the band had played much, held the whole song (validation songs bar by
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
-        decided = (decoder, heard, int(take.grooves[0]), take.threshold, totals, bar.index, crashes)
+        decided = (decoder, heard, int(take.grooves[0]), lam, totals, bar.index, crashes)
         done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, _moved(state, pending=decided, **done)
@@ -264,11 +257,11 @@ class ModelDrummer:
         return state.bass[None]
 
     def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
-                position: int) -> tuple[Take, np.ndarray, tuple[float, int, int], ShortRun]:
-        """The bar's take, its calibrated probabilities, the crash count and the run of short bars after it. The
-        controls apply as generation applies them (groove.controls), per bar: a style's grooves, density
-        (groove.density: hits added or thinned as a drummer would), fills and crashes every N bars from the band's
-        first bar, the time-keeping voice, dynamics."""
+                position: int) -> tuple[Take, float, np.ndarray, tuple[float, int, int], ShortRun]:
+        """The bar's take, lambda after it, its calibrated probabilities, the crash count and the run of short bars
+        after it. The controls apply as generation applies them: a style's grooves, fills and crashes every N bars
+        from the band's first bar (`Steering`), then groove.decide's take steps (density, crashes none, the
+        time-keeping voice, dynamics)."""
         options = state.options
         p, structure = calibrated(scores, self.policy)
         fills = every_bar(options.fills, position, closing=True)
@@ -281,15 +274,9 @@ class ModelDrummer:
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
                 and not edges[0, CRASH_COLUMN])
-        take, crashes, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
-                                          bar.index, edges, hold)
-        if options.density != 1.0:
-            take.density_reached = apply_density(take, p, scores, options.density)
-        if options.crashes == "none":
-            controls.without_groove_crashes(take, scores)
-        controls.set_cymbal(take, scores, options.cymbal)
-        controls.scale_dynamics(take, options.dynamics)
-        return take, p, crashes, short
+        decided, crashes, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
+                                             bar.index, edges, hold)
+        return decided.take, decided.context.lam, p, crashes, short
 
     def _style(self, options: GenerationOptions, bar: BarClock) -> np.ndarray | None:
         """The entries `options.style` allows in this bar's meter (None: any; also for a style that has no groove in
@@ -311,87 +298,3 @@ def _moved(state: LiveState, **changes: Any) -> LiveState:
     moved.__dict__.update(state.__dict__)
     moved.__dict__.update(changes)
     return moved
-
-
-def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: LiveState, scores: SongScores, p: np.ndarray,
-               structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
-               hold: bool = False) -> tuple[Take, tuple[float, int, int], ShortRun]:
-    """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided as `Decoder._take` decides a song,
-    online: the groove chosen greedily with the stay bonus for the last bar's, in rounds that refine lambda from the
-    running expected F1, each followed by the groove rules; then the structure rules (groove.rules), `edges` (1, 3)
-    where their edge thresholds hold. The take's threshold is lambda (the state keeps it for the next bar); the
-    crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short bars
-    (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
-    (`state.groove`) where it fits the bar."""
-    keep_time = keeps_time(state, bar_index)
-    context = BarContext(scores, p, structure, policy, steering,
-                         bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
-                         decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
-                         bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
-                         keep_time=keep_time, allow_rests=not keep_time)
-    decision, context = _groove(decoder, context, state, bar_index, edges, hold)
-    rules.run(rules.STRUCTURE_RULES, context, decision)
-    hits = decision.hits
-    velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
-    offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
-    take = Take(hits, velocity, offset, decision.entry.copy(), {}, 0.0, decision.marks, context.lam)
-    grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
-    return take, rules.crashes_after(context, decision), state.short.after(grouped, int(scores.bar_steps[0]))
-
-
-def keeps_time(state: LiveState, bar_index: int) -> bool:
-    """Whether the bar is played whatever the rest marks say: once the band has played; with the guitar alone also
-    from the stream's second bar before the guitar comes in (the first bar heard nothing: it is decided as a song's
-    first bar is), as offline the guitar alone is drummed from the file's first bar (generation/prepare.py
-    `plays_from_the_top`). Until the guitar plays, such a bar's decision is kept pending, as any before the band."""
-    return state.started or (state.options.guitar_only and bar_index > 0)
-
-
-def _groove(decoder: Decoder, context: BarContext, state: LiveState, bar_index: int,
-            edges: np.ndarray, hold: bool) -> tuple[BarDecision, BarContext]:
-    """The bar's groove chosen greedily (the stay bonus for the last bar's) and the groove rules run on it, in
-    ROUNDS that refine lambda from the running expected F1; the decision and the context at the last lambda. The
-    noise of a temperature comes from (seed, bar index), drawn only then (a generator costs as much as a rule)."""
-    p, steering, policy = context.p, context.steering, context.policy
-    played_p, n_hits, total = state.totals
-    p_sum = p.sum()  # the same each round
-    noise = None
-    for _ in range(ROUNDS):
-        gains = decoder.grooves.gains(p, context.scores.bar_steps, context.threshold, allowed=steering.allowed)
-        gains = steer_gains(gains, p, context.threshold, steering.continuation)[0]
-        if 0 <= state.groove < len(gains) and math.isfinite(gains[state.groove]):
-            gains[state.groove] += policy.stay_bonus
-        if state.options.temperature > 0 and noise is None:
-            finite = gains[np.isfinite(gains)]
-            spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
-            rng = np.random.default_rng([state.seed, 3, bar_index])
-            noise = state.options.temperature * spread * rng.gumbel(size=gains.shape)
-        choice = int((gains if noise is None else gains + noise).argmax())
-        if hold and 0 <= state.groove < len(gains) and math.isfinite(gains[state.groove]):
-            choice = state.groove
-        choice = choice if math.isfinite(gains[choice]) else -1  # a bar length the codebook lacks
-        decision = BarDecision.of_entries(np.array([choice]), context, edges)
-        rules.run(rules.GROOVE_RULES, context, decision)
-        hits = decision.hits  # its count as an int, not np.int64: the same sum's figure
-        expected_f1 = 2 * (played_p + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
-        context = context.at(expected_f1 / 2)
-    return decision, context
-
-
-def live_edges(position: int, policy: DecodingPolicy) -> np.ndarray:
-    """(1, 3) bool: where a bar's edge thresholds hold live, `position` bars after the band's first. Sections are
-    not known live, but phrases are counted: a crash opens every phrase of `crash_phrase_bars` (as offline inside a
-    section; LIVE_PHRASE_BARS for a policy without), a fill closes it; no rest edge (the bar is not heard yet)."""
-    phrase = policy.crash_phrase_bars or LIVE_PHRASE_BARS
-    return np.array([[False, position % phrase == 0, position % phrase == phrase - 1]])
-
-
-def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:
-    """(1,) bool: whether bar `index` (from the stream's first bar) closes with a fill (`closing`) or opens with a
-    crash under a `none|sections|every:N` control; None for `sections` (the model's call)."""
-    if choice == "sections":
-        return None
-    every = fills_every(choice)
-    if every is None:  # none
-        return np.zeros(1, dtype=bool)
-    return np.array([(index + 1) % every == 0 if closing else index % every == 0])

@@ -1,0 +1,189 @@
+"""The decision of a take, in one function that offline generation and the live drummer both run: `decide`.
+
+    decide(chooser, context, edges, finish) -> Decided
+
+runs, top to bottom:
+1. the groove, in rounds (`chooser.rounds`): the chooser sets each bar's codebook entry (offline the Viterbi over the
+   whole song and its sections, `groove.decoder.SongChooser`; live the greedy hold of the bars played so far,
+   `live.chooser.BarChooser`), the groove rules (`rules.GROOVE_RULES`) play it, and lambda moves to half the
+   expected F1 of what they played (Dinkelbach's iteration; live counted over the bars already played too);
+2. the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave;
+3. the take, built once: the hits with the model's velocity and timing on them;
+4. the take steps (`TAKE_STEPS`), in order: a later take's floor, `--density`, `--crashes none`, `--cymbal`,
+   `--dynamics`. Each is a small function `step(take, finish) -> None` that changes the take in place, and does
+   nothing where its control is at its default.
+
+Only the chooser differs between offline and live, and it carries its own past (the running expected F1 live), so
+the same bar, scores and past give the same take (tests/test_decide.py). docs/how-it-works.md lists every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from seq2drum.groove import rules
+from seq2drum.groove.density import apply_density
+from seq2drum.groove.policy import Take
+from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.scores import SongScores
+from seq2drum.groove.structure import REST_COLUMN
+from seq2drum.groove.variations import HATS, move_voice
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, midi_velocity
+from seq2drum.options import GenerationOptions
+
+NO_PAST = (0.0, 0.0, 0.0)  # expected matched cells, hits and summed probabilities of the bars before: none
+
+
+class Chooser(Protocol):
+    """Sets each bar's codebook entry for a round of the groove choice."""
+
+    rounds: int  # rounds of the groove choice, each refining lambda
+    past: tuple[float, float, float]  # the bars before, for the expected F1 (NO_PAST offline)
+    section_grooves: dict[int, int]  # section label -> its groove, as the last round chose (offline; {} live)
+
+    def choose(self, context: BarContext) -> np.ndarray:
+        """(n,) int64 the codebook entry of each bar (-1: none) under the context's lambda."""
+        ...
+
+    def again(self) -> Chooser:
+        """The chooser as before its first round, to decide the take again."""
+        ...
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What the take steps read besides the take: the controls asked for, the calibrated probabilities and scores,
+    and a later take's floor."""
+
+    options: GenerationOptions
+    p: np.ndarray  # (n, S, 9) calibrated hit probabilities
+    scores: SongScores
+    floor_hits: float = 0.0  # a later take plays at least this many hits (0: no floor)
+    # a take with fewer hits than this, rests allowed, is decided again without rests (0: never)
+    min_hits: float = 0.0
+
+
+class Decided(NamedTuple):
+    """A decided take, with the decision and the context (its final lambda) it came from."""
+
+    take: Take
+    decision: BarDecision
+    context: BarContext
+
+
+def decide(chooser: Chooser, context: BarContext, edges: np.ndarray, finish: Finish) -> Decided:
+    """One take: the groove chosen in rounds with the groove rules after each, the structure rules, the take built
+    once (decided again without rests where it rests below `finish.min_hits`: a near-silent take is no take), then
+    TAKE_STEPS (see the module's docstring). `edges` (n, 3): where each mark's edge threshold holds."""
+    decided = _decided(chooser, context, edges)
+    if decided.take.n_hits < finish.min_hits and context.allow_rests:
+        decided = _decided(chooser.again(), context.without_rests(), edges)
+    run_take_steps(decided.take, finish)
+    return decided
+
+
+def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decided:
+    """The rounds of the groove choice, the structure rules, and the take built."""
+    p = context.p
+    p_sum = p.sum()  # the same each round
+    played, n_hits, total = chooser.past
+    decision = None
+    for _ in range(chooser.rounds):
+        decision = rules.run(rules.GROOVE_RULES, context,
+                             BarDecision.of_entries(chooser.choose(context), context, edges))
+        hits = decision.hits  # its count as an int, not np.int64: the same sum's figure
+        expected_f1 = 2 * (played + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
+        context = context.at(expected_f1 / 2)
+    assert decision is not None, "a chooser decides in one round at least"
+    rules.run(rules.STRUCTURE_RULES, context, decision)
+    return Decided(built(decision, context, chooser.section_grooves, float(p_sum)), decision, context)
+
+
+def built(decision: BarDecision, context: BarContext, section_grooves: dict[int, int], p_sum: float) -> Take:
+    """The take of a decision: its hits with the model's velocity and timing on them, its expected F1 (under the
+    calibrated probabilities, over these bars) and its final lambda."""
+    hits, scores = decision.hits, context.scores
+    velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
+    offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
+    played = float(context.p[hits].sum())
+    return Take(hits, velocity, offset, decision.entry.copy(), section_grooves,
+                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold)
+
+
+# ---------------------------------------------------------------------------------------------- the take steps
+
+TakeStep = Callable[[Take, Finish], None]
+
+
+def later_take_floor(take: Take, finish: Finish) -> None:
+    """hits: a later take whose distinct grooves are sparse (as in meters with few common grooves) gets the
+    likeliest cells it leaves out, in the bars where it plays and the guitar plays, until it has `floor_hits` (a
+    reading of the song, not a sketch: about as busy as take 1)."""
+    scores, p = finish.scores, finish.p
+    missing = int(np.ceil(finish.floor_hits)) - take.n_hits
+    if missing <= 0:
+        return
+    bar_bound = scores.last_onset[0]
+    open_cells = (~take.hits) & scores.step_mask()[:, :, None]
+    open_cells &= (scores.guitar_plays & ~take.structure[:, REST_COLUMN])[:, None, None]
+    open_cells[bar_bound + 1 :] = False
+    if 0 <= bar_bound < len(open_cells):
+        open_cells[bar_bound, scores.last_onset[1]:] = False
+    candidates = np.flatnonzero(open_cells.ravel())
+    if len(candidates) == 0:
+        return
+    chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
+    take.hits.ravel()[chosen] = True
+    take.velocity.ravel()[chosen] = midi_velocity(np.round(scores.velocity.ravel()[chosen])).astype(np.uint8)
+    take.offset.ravel()[chosen] = scores.offset.ravel()[chosen]
+
+
+def density(take: Take, finish: Finish) -> None:
+    """hits: `--density` other than 1, the take made busier or sparser as a drummer would (groove.density); the
+    ratio reached is kept on the take."""
+    if finish.options.density != 1.0:
+        take.density_reached = apply_density(take, finish.p, finish.scores, finish.options.density)
+
+
+def crashes_none(take: Take, finish: Finish) -> None:
+    """hits (crash): `--crashes none`, no crash anywhere in the take (downbeats and crash riding in a groove) but the
+    final hit on the last onset of the music."""
+    if finish.options.crashes != "none":
+        return
+    row, step = finish.scores.last_onset
+    final = bool(take.hits[row, step, CRASH]) if 0 <= row < len(take.hits) else False
+    take.hits[..., CRASH] = False
+    if final:
+        take.hits[row, step, CRASH] = True
+
+
+def cymbal(take: Take, finish: Finish) -> None:
+    """hits (hats, ride): `--cymbal ride`, every hi-hat hit played on the ride; `hats`, every ride hit on the closed
+    hi-hat; `auto`, as decided. The moved hits get the model's velocity and timing for the voice they land on."""
+    if finish.options.cymbal == "ride":
+        move_voice(take, finish.scores, HATS, RIDE)
+    elif finish.options.cymbal == "hats":
+        move_voice(take, finish.scores, (RIDE,), CLOSED_HAT)
+
+
+def dynamics(take: Take, finish: Finish) -> None:
+    """velocity: `--dynamics`, every hit's velocity times the factor, clipped to 1-127."""
+    factor = finish.options.dynamics
+    if factor == 1.0:
+        return
+    scaled = midi_velocity(np.round(take.velocity.astype(np.float64) * factor)).astype(np.uint8)
+    take.velocity[:] = np.where(take.hits, scaled, 0)
+
+
+TAKE_STEPS: tuple[TakeStep, ...] = (later_take_floor, density, crashes_none, cymbal, dynamics)
+
+
+def run_take_steps(take: Take, finish: Finish) -> Take:
+    """Run TAKE_STEPS on the take in order; returns it."""
+    for step in TAKE_STEPS:
+        step(take, finish)
+    return take

@@ -1,0 +1,115 @@
+"""The live drummer's chooser: a bar's groove chosen from the bars played so far, and the bar decided by the one
+decision offline generation also runs (groove.decide).
+
+Live a groove is chosen greedily each bar, with the stay bonus for the last bar's, until one has played
+SETTLED_BARS running; then it is held until a phrase opens (every `crash_phrase_bars` from the band's first,
+`live_edges`) or a part enters or leaves. Lambda follows the running expected F1 of the bars played (the chooser's
+past), and the noise of a temperature comes from (seed, bar index), so how late a call comes never changes the drums.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from seq2drum.groove import rules
+from seq2drum.groove.continuation import steer_gains
+from seq2drum.groove.decide import Decided, Finish, decide
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.gains import GrooveGains, ShortRun
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.rules import BarContext
+from seq2drum.groove.scores import SongScores
+from seq2drum.groove.structure import CrashCount, bar_labels, bass_silence
+from seq2drum.options import fills_every
+
+LIVE_ROUNDS = 2  # rounds of the groove choice live, each refining lambda from the running expected F1
+LIVE_PHRASE_BARS = 8  # a phrase, for a policy tuned before phrase crashes (crash_phrase_bars 0)
+SETTLED_BARS = 2  # a groove chosen this many bars running is the groove: held until a phrase or the band changes
+
+
+class BarChooser:
+    """Live, the bar's codebook entry: the entry that gains most under lambda (the user's drums steered in), the last
+    bar's (`groove`) given the stay bonus, or held (`hold`) where it fits the bar."""
+
+    section_grooves: dict[int, int] = {}
+
+    def __init__(self, grooves: GrooveGains, policy: DecodingPolicy, groove: int, hold: bool,
+                 past: tuple[float, float, float], temperature: float, seed: int, bar_index: int) -> None:
+        self.grooves, self.policy, self.groove, self.hold = grooves, policy, groove, hold
+        self.past, self.temperature, self.seed, self.bar_index = past, temperature, seed, bar_index
+        self.rounds = LIVE_ROUNDS
+        self.noise: np.ndarray | None = None
+
+    def again(self) -> BarChooser:
+        return BarChooser(self.grooves, self.policy, self.groove, self.hold, self.past, self.temperature, self.seed,
+                          self.bar_index)
+
+    def choose(self, context: BarContext) -> np.ndarray:
+        steering, groove = context.steering, self.groove
+        gains = self.grooves.gains(context.p, context.scores.bar_steps, context.threshold, allowed=steering.allowed)
+        gains = steer_gains(gains, context.p, context.threshold, steering.continuation)[0]
+        if 0 <= groove < len(gains) and math.isfinite(gains[groove]):
+            gains[groove] += self.policy.stay_bonus
+        if self.temperature > 0 and self.noise is None:  # a generator costs as much as a rule: drawn only then
+            finite = gains[np.isfinite(gains)]
+            spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
+            rng = np.random.default_rng([self.seed, 3, self.bar_index])
+            self.noise = self.temperature * spread * rng.gumbel(size=gains.shape)
+        choice = int((gains if self.noise is None else gains + self.noise).argmax())
+        if self.hold and 0 <= groove < len(gains) and math.isfinite(gains[groove]):
+            choice = groove
+        return np.array([choice if math.isfinite(gains[choice]) else -1])  # -1: a bar length the codebook lacks
+
+
+def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: SongScores, p: np.ndarray,
+               structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
+               hold: bool = False) -> tuple[Decided, CrashCount, ShortRun]:
+    """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided by groove.decide with the live chooser
+    (`state`: a `LiveState`, the bars played so far); `edges` (1, 3) where the structure rules' edge thresholds hold.
+    The crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short
+    bars (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove where it
+    fits the bar."""
+    keep_time = keeps_time(state, bar_index)
+    context = BarContext(scores, p, structure, policy, steering,
+                         bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
+                         decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
+                         bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
+                         keep_time=keep_time, allow_rests=not keep_time)
+    chooser = BarChooser(decoder.grooves, policy, state.groove, hold, state.totals, state.options.temperature,
+                         state.seed, bar_index)
+    decided = decide(chooser, context, edges, Finish(state.options, p, scores))
+    decision = decided.decision
+    grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
+    crashes = rules.crashes_after(decided.context, decision)
+    return decided, crashes, state.short.after(grouped, int(scores.bar_steps[0]))
+
+
+def keeps_time(state: Any, bar_index: int) -> bool:
+    """Whether the bar is played whatever the rest marks say: once the band has played; with the guitar alone also
+    from the stream's second bar before the guitar comes in (the first bar heard nothing: it is decided as a song's
+    first bar is), as offline the guitar alone is drummed from the file's first bar (generation/prepare.py
+    `plays_from_the_top`). Until the guitar plays, such a bar's decision is kept pending, as any before the band."""
+    return state.started or (state.options.guitar_only and bar_index > 0)
+
+
+def live_edges(position: int, policy: DecodingPolicy) -> np.ndarray:
+    """(1, 3) bool: where a bar's edge thresholds hold live, `position` bars after the band's first. Sections are
+    not known live, but phrases are counted: a crash opens every phrase of `crash_phrase_bars` (as offline inside a
+    section; LIVE_PHRASE_BARS for a policy without), a fill closes it; no rest edge (the bar is not heard yet)."""
+    phrase = policy.crash_phrase_bars or LIVE_PHRASE_BARS
+    return np.array([[False, position % phrase == 0, position % phrase == phrase - 1]])
+
+
+def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:
+    """(1,) bool: whether bar `index` (from the stream's first bar) closes with a fill (`closing`) or opens with a
+    crash under a `none|sections|every:N` control; None for `sections` (the model's call)."""
+    if choice == "sections":
+        return None
+    every = fills_every(choice)
+    if every is None:  # none
+        return np.zeros(1, dtype=bool)
+    return np.array([(index + 1) % every == 0 if closing else index % every == 0])
+
