@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from seq2drum.errors import ConfigError
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
 
@@ -85,6 +88,32 @@ class DecodingPolicy:
     # probabilities were calibrated, do not show what held-out songs do (docs/experiments/)
     lambda_scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        """ConfigError naming the field, its value and what it may be, for a value no decision could use."""
+        for name in ("rest_threshold", "fill_threshold", "rest_edge_threshold", "crash_edge_threshold",
+                     "fill_edge_threshold", "rest_bass_threshold"):
+            _check_number(self, name, 0.0, 1.0, "a probability, 0-1 (1: never)")
+        for name in ("stay_bonus", "section_bonus", "ride_ratio"):
+            _check_number(self, name, 0.0, float("inf"), ">= 0")
+        _check_number(self, "refine_margin", 0.0, 1.0, "0-1 (1: no refinement)")
+        _check_number(self, "lambda_scale", 0.05, 20.0, "0.05-20")
+        whole = (("min_groove_bars", 0, 10**9), ("own_drums_passes", 0, 8), ("crash_phrase_bars", 0, 64))
+        for name, low, high in whole:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+                raise ConfigError(f"DecodingPolicy.{name} must be a whole number {low}-{high}, got {value!r}")
+        calibration = self.calibration
+        for name, length in (("hit_scale", NUM_DRUM_CLASSES), ("hit_bias", NUM_DRUM_CLASSES),
+                             ("structure_scale", 3), ("structure_bias", 3), ("kick_bass_bias", 2)):
+            values = getattr(calibration, name)
+            if len(values) != length or not all(_finite(x) for x in values):
+                raise ConfigError(f"DecodingPolicy's calibration {name} must be {length} finite numbers, "
+                                  f"got {values!r}")
+        for row in calibration.step_bias:
+            if not all(_finite(x) for x in row) or len(row) < 2 or len(row) != 2 + int(row[0]) * NUM_DRUM_CLASSES:
+                raise ConfigError("DecodingPolicy's calibration step_bias rows must be (bar steps, beat steps, then "
+                                  f"bar steps x {NUM_DRUM_CLASSES} finite biases), got a row of {len(row)} values")
+
     def to_dict(self) -> dict[str, Any]:
         """One flat dict of JSON values, the calibration's fields beside the others (as checkpoints store it)."""
         flat = {**dataclasses.asdict(self.calibration),
@@ -111,6 +140,16 @@ class DecodingPolicy:
     def threshold_scale(self, steering: Steering) -> float:
         """What lambda is scaled by under `steering`: its own scale, times the policy's where no drums were given."""
         return steering.lambda_scale * (self.lambda_scale if steering.continuation is None else 1.0)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_number(policy: DecodingPolicy, name: str, low: float, high: float, what: str) -> None:
+    value = getattr(policy, name)
+    if not _finite(value) or not low <= value <= high:
+        raise ConfigError(f"DecodingPolicy.{name} must be {what}, got {value!r}")
 
 
 def policy_change(text: str) -> tuple[str, float | int]:
