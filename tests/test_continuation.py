@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2drum.groove.continuation import (FORCED_GAIN, continuation, edges_only, fitted, force_given, play_preferred,
+from seq2drum.groove.continuation import (continuation, edges_only, fitted, force_given, play_preferred,
                                           steer_gains)
+from seq2drum.groove.settings import FORCED_GAIN
 from tests.builders import rock_bar, tiny_codebook
 
 N, S = 4, 32

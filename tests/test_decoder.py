@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from seq2drum.training.calibrate import fit_platt
-from seq2drum.groove.decoder import (LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY, Decoder,
-                                     take_similarity)
+from seq2drum.groove.decoder import Decoder, take_similarity
+from seq2drum.groove.settings import LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.checkpoint import upgrade_decoding
 from seq2drum.groove.structure import STRUCTURE_COLUMNS, TOMS
@@ -443,7 +443,7 @@ def test_takes_are_never_copies_where_the_codebook_runs_out() -> None:
     time-keeping voice, the open hi-hat, busier or sparser, a kick variation) under 0.78 cell F1 with every earlier
     take; only when those run out do fewer takes come back, never a copy."""
     from seq2drum.groove.decoder import take_similarity
-    from seq2drum.groove.variations import VARIATION_MAX_SIMILARITY
+    from seq2drum.groove.settings import VARIATION_MAX_SIMILARITY
     from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE as RIDE_CLASS
 
     seven_eight = [row for row in range(len(CODEBOOK.patterns)) if CODEBOOK.bar_steps[row] == 14]
@@ -494,7 +494,8 @@ def test_runs_of_short_bars_group_into_the_most_played_grooves_whatever_the_tune
     played in 60 training bars (227 of 256 steps). Grouped bars choose among the most played entries
     (GROUPED_MIN_GROOVE_BARS, capped at the length's most played), while whole bars keep the tuned floor."""
     from seq2drum.groove.codebook import GrooveCodebook
-    from seq2drum.groove.gains import GROUPED_MIN_GROOVE_BARS, GrooveGains
+    from seq2drum.groove.gains import GrooveGains
+    from seq2drum.groove.settings import GROUPED_MIN_GROOVE_BARS
     from tests.builders import pattern, rock_bar
 
     roll = pattern(16, [(s, 1) for s in range(16)] + [(0, 0)])

@@ -244,7 +244,7 @@ def test_only_kept_drums_are_let_go_where_the_song_gets_busier(band: DrumGenerat
     """The continuation's minimum share (groove.continuation PREFERRED_MIN_SHARE) reaches the decision for drums kept
     from the file (a sparse intro is not looped through the song), not for a --groove clip: a clip is what the user
     asked the drums to play."""
-    from seq2drum.groove.continuation import PREFERRED_MIN_SHARE
+    from seq2drum.groove.settings import PREFERRED_MIN_SHARE
 
     data = song_bytes(notes_from_steps(riff(8), length_steps=2), groove_notes(2))
     kept = prepare(data, GenerationOptions(keep_drums=True), band.data_config, band.spec)

@@ -15,8 +15,8 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import (CRASH_COLUMN, CRASH_MIN_GAP, FILL_COLUMN, REST_COLUMN, FillWriter,
-                                       structure_edges)
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, structure_edges
+from seq2drum.groove.settings import CRASH_MIN_GAP
 from seq2drum.live import chooser
 from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from seq2drum.errors import ConfigError
-from seq2drum.groove.styles import MIN_STYLE_BARS, StyleBook, entry_family, entry_is_compound, meter_name
+from seq2drum.groove.styles import StyleBook, entry_family, entry_is_compound, meter_name
+from seq2drum.groove.settings import MIN_STYLE_BARS
 from tests.builders import pattern, styled_codebook
 
 KICK, SNARE, HAT, OPEN_HAT, RIDE, TOM = 0, 1, 2, 3, 8, 4

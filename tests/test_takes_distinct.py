@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from seq2drum.groove.decoder import TAKE_MAX_SIMILARITY, take_similarity
+from seq2drum.groove.decoder import take_similarity
+
+from seq2drum.groove.settings import TAKE_MAX_SIMILARITY
 
 
 def test_the_helper_writes_the_takes_it_got_when_fewer_than_asked(tmp_path: Path) -> None:

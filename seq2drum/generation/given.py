@@ -16,7 +16,8 @@ import numpy as np
 
 from seq2drum.errors import GrooveClipError, MidiReadError
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, continuation
+from seq2drum.groove.continuation import continuation
+from seq2drum.groove.settings import PREFERRED_MIN_SHARE
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi

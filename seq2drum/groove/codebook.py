@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.groove.settings import TAKE_MENU_SIZE
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
-
-TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
 
 
 def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:

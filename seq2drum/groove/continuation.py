@@ -17,19 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seq2drum.groove.settings import FORCED_GAIN, PREFERRED_BONUS, PREFERRED_CELL_BONUS
 from seq2drum.groove.codebook import GrooveCodebook
-
-FORCED_GAIN = 1e3  # a forced bar's entry outweighs every bonus the Viterbi adds
-# for playing the given groove in a bar, in units of expected matched cells (the Viterbi's stay bonus is 0.5): the
-# model leaves the given groove where it expects over this many cells more elsewhere (a section change, a break).
-# Measured on primed songs of ../shared (figures: docs/experiments/controls-figures.md).
-PREFERRED_BONUS = 2.0
-PREFERRED_CELL_BONUS = 0.3  # per cell of the given pattern, added to its expected gain (p - lambda)
-# kept bars far sparser than the song asks for are an intro, not the groove: a bar goes on with kept drums only where
-# their pattern has at least this share of the hits the model expects there (0: everywhere); a --groove clip is always
-# continued. On 5-fold CV of primed songs (the drummer's first 2 bars kept): 0.5 took take 1 from 0.5976 to 0.5992 and
-# songs under a third of the drummer's hits from 9 to 3 of 660 (0.3: 0.5985, 7; 0.7: 0.5950, 1; 1: 0.5662, 1).
-PREFERRED_MIN_SHARE = 0.5
 
 
 @dataclass(frozen=True)

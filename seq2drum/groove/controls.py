@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from seq2drum.groove.settings import SKIP_VELOCITY_SHARE
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.groove.decide import Finish, run_take_steps
 from seq2drum.groove.decoder import Decoder, distinct
@@ -26,8 +27,6 @@ from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.groove.scores import SongScores
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
-
-SKIP_VELOCITY_SHARE = 0.75  # a skip note added for swing is played softer than its beat
 
 
 # ---------------------------------------------------------------------------------------------- decoding

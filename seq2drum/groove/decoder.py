@@ -15,10 +15,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from seq2drum.groove.settings import (DECISION_ROUNDS, LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE,
+                                      MIN_HITS_PER_PLAYING_BAR, TAKE_MAX_SIMILARITY)
 from seq2drum.groove import continuation
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.decide import NO_PAST, Finish, decide
-from seq2drum.groove.gains import TAKE_MAX_SIMILARITY, GrooveGains, viterbi
+from seq2drum.groove.gains import GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
@@ -28,13 +30,6 @@ from seq2drum.options import GenerationOptions
 
 _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh
-DINKELBACH_ROUNDS = 3  # rounds of the groove choice, each refining lambda
-MIN_HITS_PER_PLAYING_BAR = 1.0
-MIN_EXPECTED_HIT_SHARE = 0.4  # of the sum of the calibrated hit probabilities: the drummer's expected hit count
-# a later take plays at least this share of the first take's hits. Not of the hits the model expects when take 1 plays
-# more: the model underestimates dense drummers, and that floor left more songs with a take far under the
-# drummer's hits, and later takes lower in mean F1 (figures: docs/experiments/)
-LATER_TAKE_FLOOR = 0.9
 
 
 class Decoder:
@@ -111,7 +106,7 @@ class SongChooser:
                  temperature: float, rng: np.random.Generator | None) -> None:
         self.grooves, self.policy, self.labels, self.avoid = grooves, policy, labels, avoid
         self.temperature, self.rng = temperature, rng
-        self.rounds = DINKELBACH_ROUNDS
+        self.rounds = DECISION_ROUNDS
         self.past = NO_PAST
         self.section_grooves: dict[int, int] = {}
         self.noise: np.ndarray | None = None

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2drum.groove.settings import DENSITY_NOTICE_MISS, GHOST_VELOCITY
 from seq2drum.groove.policy import Take
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE, TIMEKEEPERS, midi_velocity
 from seq2drum.groove.scores import SongScores
-
-DENSITY_NOTICE_MISS = 0.15  # take 1's ratio reached this far from the ratio asked: the render says so
-GHOST_VELOCITY = 38  # a ghost note on the snare
 
 
 def step_kinds(scores: SongScores, width: int) -> tuple[np.ndarray, np.ndarray]:

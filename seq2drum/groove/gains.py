@@ -14,25 +14,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seq2drum.groove.settings import (GROUPED_BAR_STEPS, GROUPED_MIN_GROOVE_BARS, LATER_TAKE_DENSITY, SHORT_BAR_STEPS,
+                                      SPLIT_PART_COST, TAKES_MIN_GROOVE_BARS, TAKE_MAX_SIMILARITY)
 from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
 from seq2drum.groove.structure import bar_labels
 from seq2drum.groove.scores import SongScores
 
-TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
-# Bars this short (4/16, 2/8, 3/16) are pickups and fill pieces in the training songs (the most played 4-step entry
-# is a snare roll on every 16th), not grooves: a run of them is played as longer bars split across them
-SHORT_BAR_STEPS = 6
-GROUPED_BAR_STEPS = (16, 12, 8)  # the lengths short bars are grouped into, the first the codebook has that fits
-TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
-# the entries a run of short bars may be grouped into: the grooves drummers play most, whatever `min_groove_bars` the
-# tuning chose. The network has heard few short bars and rates the snare high in them; at min_groove_bars 50 a 4/16
-# song took a 16-step entry with a snare on most 16ths (227 of 256 steps), where at 500 it plays a backbeat
-GROUPED_MIN_GROOVE_BARS = 500
 CELLS_CACHE_SIZE = 256  # bar lengths times the sets of entries allowed (a style's, a take's) whose cells are kept
-LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
-# a bar of a length the codebook lacks is split into lengths it has (`split_bar`): each part after the first costs
-# this (in expected matched cells, as the Viterbi's stay bonus), so a 19/8 bar is 4/4 + 4/4 + 3/8, not nine parts
-SPLIT_PART_COST = 0.5
 
 
 class ShortRun(NamedTuple):

@@ -96,7 +96,7 @@ class DecodingPolicy:
         for name in ("stay_bonus", "section_bonus", "ride_ratio"):
             _check_number(self, name, 0.0, float("inf"), ">= 0")
         _check_number(self, "refine_margin", 0.0, 1.0, "0-1 (1: no refinement)")
-        _check_number(self, "lambda_scale", 0.05, 20.0, "0.05-20")
+        _check_number(self, "lambda_scale", 0.01, 1000.0, "0.01-1000")
         whole = (("min_groove_bars", 0, 10**9), ("own_drums_passes", 0, 8), ("crash_phrase_bars", 0, 64))
         for name, low, high in whole:
             value = getattr(self, name)

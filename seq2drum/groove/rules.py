@@ -19,32 +19,17 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
+                                      CRASH_SURE, FIRST_LAMBDA, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.gains import SHORT_BAR_STEPS, GrooveGains, ShortRun, split_bar
+from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
-
-
-CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
-# expected snare hits in a bar (its snare probabilities summed) from which a bar gets a snare: in 3/4 the grooves
-# chosen left the snare out of 16 of 27 waltzes whose drummers play one in nearly every bar. 0.5 left 4 waltzes of
-# 624 songs without one (out of fold, whole arrangement); 0.25 none, mean F1 0.4888 -> 0.4886
-BACKBEAT_EXPECTED = 0.25
-# a tom in a groove (not a fill) is played only this likely: grooves from the codebook carried a tom on 3/4's
-# off-beats, which the model hedges at 0.4-0.5 in waltzes whose drummers play none (the checklist's tom_groove:
-# out of fold, on the whole arrangement, 8 songs of 624 before, 0 after; mean F1 0.4885 -> 0.4888)
-TOM_GROOVE_SURE = 0.6
-# kicks that follow the bass (groove.bass_kick): on the bass's onsets (on its own 16ths) where the kick's probability
-# passes the floor; a decided kick elsewhere only above lambda + the margin (the floor's figures: groove.bass_kick)
-BASS_KICK_FLOOR = 0.2
-BASS_KICK_SURE = 0.2
-BASS_KICK_GRID_STEPS = 1
-FIRST_LAMBDA = 0.3  # where Dinkelbach's iteration of lambda starts (offline each take, live the first bar)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from seq2drum.groove.settings import CRASH_AHEAD, CRASH_MIN_GAP, FILL_MIN_HITS, HELD_SECTION_BARS, MIN_FILL_SECTION_BARS
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
@@ -30,18 +31,7 @@ if TYPE_CHECKING:
 
 REST_COLUMN, CRASH_COLUMN, FILL_COLUMN = 0, 1, 2  # the columns of every (n, 3) structure array
 STRUCTURE_COLUMNS = ("rest", "crash", "fill")
-MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
-# a section the drums play is this long at least, unless a part enters or leaves where it starts: the guitar's
-# sections (song.sections, the network's input) can be 2 bars, and a groove, a crash and a fill every 2-3 bars is
-# no drummer's playing
-HELD_SECTION_BARS = 4
-CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
-CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase (1.33 a phrase of 8 at most)
 TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
-# tom and snare hits a written fill has over its beat at least (or one a step, in a beat of fewer steps): the
-# codebook's last beats with a single tom in them made "fills" of one hit in place of a hat, where drummers play a
-# run (the checklist's weak_fills; out of fold, on the whole arrangement: 10 songs of 624 before, 1 after)
-FILL_MIN_HITS = 3
 
 
 # ---------------------------------------------------------------------------------------------- what a bar is

@@ -17,17 +17,16 @@ from fractions import Fraction
 
 import numpy as np
 
+from seq2drum.groove.settings import MIN_ENTRY_BARS, MIN_STYLE_BARS
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.errors import ConfigError
 from seq2drum.groove.codebook import GrooveCodebook
 
-MIN_STYLE_BARS = 20  # training bars a family needs in a meter to be offered for it
 BREAK = "break"  # the family of bars that are no groove to hold (rolls, crash figures): never offered as a style
 # a time-keeping voice off the straight grid, as a 3-3-2 ride (issue 23: `ride-8ths` played one): none of the named
 # subdivisions, never offered as a style (the model may still play it of its own choice)
 IRREGULAR = "irregular"
 NOT_OFFERED = (BREAK, IRREGULAR)
-MIN_ENTRY_BARS = 20  # entries played less often are left out of a style's choice (one-off bars), unless none is
 
 DESCRIPTIONS = {
     "four-on-the-floor": "kick on every beat",

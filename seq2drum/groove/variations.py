@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from seq2drum.groove.settings import VARIATION_DENSITIES, VARIATION_MAX_SIMILARITY
 from seq2drum.groove import density
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, midi_velocity
 from seq2drum.groove.scores import SongScores
 
-VARIATION_MAX_SIMILARITY = 0.78  # a variation's cell F1 with every earlier take stays below this (takes: 0.8)
-VARIATION_DENSITIES = (1.25, 0.8, 1.6, 0.6)  # the first two rarely reach under 0.78 alone
 HATS = (CLOSED_HAT, OPEN_HAT)
 
 

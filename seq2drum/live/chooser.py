@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.groove.settings import LIVE_PHRASE_BARS, LIVE_ROUNDS
 from seq2drum.groove import rules
 from seq2drum.groove.continuation import steer_gains
 from seq2drum.groove.decide import Decided, Finish, decide
@@ -24,10 +25,6 @@ from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.structure import CrashCount, bar_labels, bass_silence
 from seq2drum.options import fills_every
-
-LIVE_ROUNDS = 2  # rounds of the groove choice live, each refining lambda from the running expected F1
-LIVE_PHRASE_BARS = 8  # a phrase, for a policy tuned before phrase crashes (crash_phrase_bars 0)
-SETTLED_BARS = 2  # a groove chosen this many bars running is the groove: held until a phrase or the band changes
 
 
 class BarChooser:

@@ -26,13 +26,13 @@ from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
                                        without_kept_fills)
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import PREFERRED_MIN_SHARE, Continuation, continuation
+from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import FIRST_LAMBDA
+from seq2drum.groove.settings import FIRST_LAMBDA, PREFERRED_MIN_SHARE, SETTLED_BARS
 from seq2drum.groove.structure import CRASH_COLUMN, CrashCount
-from seq2drum.live.chooser import SETTLED_BARS, decide_bar, every_bar, keeps_time, live_edges
+from seq2drum.live.chooser import decide_bar, every_bar, keeps_time, live_edges
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar

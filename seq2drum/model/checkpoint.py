@@ -21,7 +21,7 @@ import torch
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.groove import rules
-from seq2drum.groove.continuation import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
+from seq2drum.groove.settings import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
 from seq2drum.song.bars import FeatureSpec

@@ -1,0 +1,58 @@
+"""The decision's hand-set constants, each named and explained in one line, in the order the decision uses them.
+
+Settings a tuner sets per model live in `groove.policy.DecodingPolicy` (saved in the checkpoint); these are set by a
+person, the same for every model, and each is defined here only. The figures behind their values:
+docs/experiments/decision-constants.md and the rules' docstrings.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------------------------- the groove choice
+FIRST_LAMBDA = 0.3  # where Dinkelbach's iteration of lambda starts (offline each take, live the first bar)
+DECISION_ROUNDS = 3  # rounds of the groove choice, each moving lambda to half the expected F1 (offline)
+LIVE_ROUNDS = 2  # the same, live (the bar's decision must fit a few ms)
+SETTLED_BARS = 2  # live, a groove chosen this many bars running is held until a phrase or the band changes
+LIVE_PHRASE_BARS = 8  # live, a phrase's length for a policy tuned without phrase crashes (crash_phrase_bars 0)
+SHORT_BAR_STEPS = 6  # bars this short (4/16, 2/8) are pickups and fill pieces: runs of them play a longer groove split
+GROUPED_BAR_STEPS = (16, 12, 8)  # the lengths short bars are grouped into, the first the codebook has that fits
+GROUPED_MIN_GROOVE_BARS = 500  # a run of short bars plays only grooves this common (not a 4/16 snare roll)
+SPLIT_PART_COST = 0.5  # a long odd bar split into known lengths pays this per part after the first (19/8 = 8+8+3)
+
+# ---------------------------------------------------------------------------------------------- the user's drums
+FORCED_GAIN = 1e3  # a kept bar's entry outweighs every bonus the Viterbi adds
+PREFERRED_BONUS = 2.0  # for continuing the given groove, in expected matched cells (the stay bonus is 0.5)
+PREFERRED_CELL_BONUS = 0.3  # per cell of the given pattern, added to its expected gain (p - lambda)
+PREFERRED_MIN_SHARE = 0.5  # kept bars continue only where they hold this share of the hits the model expects
+
+# ---------------------------------------------------------------------------------------------- the groove rules
+TOM_GROOVE_SURE = 0.6  # a tom in a groove (not a fill) is played only this likely (toms are for fills)
+BASS_KICK_FLOOR = 0.2  # a kick plays on a bass onset where its probability passes this
+BASS_KICK_SURE = 0.2  # a decided kick away from the bass's onsets stays only this far above lambda
+BASS_KICK_GRID_STEPS = 1  # the grid the bass's onsets are read on, in steps (its own 16ths)
+BACKBEAT_EXPECTED = 0.25  # a playing bar whose snare probabilities sum to this gets a snare if its groove has none
+
+# ---------------------------------------------------------------------------------------------- bar structure
+CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
+CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
+CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase
+MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
+HELD_SECTION_BARS = 4  # a section the drums play is this long at least, unless a part enters or leaves there
+FILL_MIN_HITS = 3  # tom and snare hits a written fill has over its beat at least (a run, not one tom for a hat)
+
+# ---------------------------------------------------------------------------------------------- takes
+MIN_HITS_PER_PLAYING_BAR = 1.0  # a take with fewer hits per bar the guitar plays is decided again without rests
+MIN_EXPECTED_HIT_SHARE = 0.4  # ... or with fewer than this share of the hits the model expects
+LATER_TAKE_FLOOR = 0.9  # a later take plays at least this share of take 1's hits (a reading, not a sketch)
+TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
+TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
+LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
+TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
+VARIATION_MAX_SIMILARITY = 0.78  # a variation's cell F1 with every earlier take stays below this
+VARIATION_DENSITIES = (1.25, 0.8, 1.6, 0.6)  # how busy the variations of a take are tried, in turn
+
+# ---------------------------------------------------------------------------------------------- controls
+DENSITY_NOTICE_MISS = 0.15  # take 1's density reached this far from the one asked: the render says so
+GHOST_VELOCITY = 38  # a ghost note --density adds on the snare
+SKIP_VELOCITY_SHARE = 0.75  # a skip note added for swing is played this much softer than its beat
+MIN_STYLE_BARS = 20  # training bars a style's family needs in a meter to be offered for it
+MIN_ENTRY_BARS = 20  # a style leaves out entries played less often (one-off bars), unless none is
