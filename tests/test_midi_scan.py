@@ -253,7 +253,7 @@ def test_control_characters_in_names_are_escaped_everywhere_they_are_shown() -> 
 
 
 @pytest.mark.parametrize(("data", "words"), [
-    (b"these are my lyrics, not MIDI\n" * 4, 'it holds text ("these are my lyrics, not...")'),
+    (b"these are my lyrics, not MIDI\n" * 4, 'it holds text ("these are my lyrics, not MIDI...")'),
     (b"verse one", 'it holds text ("verse one")'),
     (b"RIFF\x24\x08\x00\x00WAVEfmt ", "it is a WAV or other RIFF file (audio, not notes)"),
     (b"ID3\x04\x00", "it is an MP3 (audio, not notes)"),

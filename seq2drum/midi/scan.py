@@ -159,7 +159,7 @@ def what_it_is(data: bytes) -> str:
     head = data[:40].decode("utf-8", errors="replace").rstrip("\ufffd")  # a character cut at byte 40 is dropped
     if head and "\ufffd" not in head and all(char.isprintable() or char in "\t\r\n" for char in head):
         words = " ".join(head.split())
-        shown = words if len(words) <= 24 and len(data) <= 40 else words[:24].rstrip() + "..."
+        shown = words if len(words) <= 32 and len(data) <= 40 else words[:33].rsplit(" ", 1)[0][:32] + "..."
         return f'it holds text ("{shown}")' if words else "it holds only blank space"
     return "its first bytes are not a MIDI file's ('MThd')"
 
