@@ -230,3 +230,32 @@ def test_without_the_audio_extra_the_page_says_how_to_install_it(studio: StudioT
         page.close()
     finally:
         studio.studio.audio_problem = before
+
+
+def test_live_only_controls_are_hidden_and_every_hint_reads_in_full(studio: StudioThread, browser: Any) -> None:
+    """Issue 56: --rest-after (the live drummer's alone) stood among the offline controls, hints were cut off with
+    "…", and placeholders ran past their boxes. No field for --rest-after; every hint shows its whole text (nothing
+    clipped, no ellipsis), every placeholder fits its box, and the takes box speaks of takes, not of files."""
+    page = Page(browser, studio)
+    assert page.page.locator("#opt-rest_after").count() == 0
+    assert "rest after" not in page.page.inner_text(".side").lower()
+    hints = page.page.evaluate("""() => [...document.querySelectorAll('.field .hint')].map((hint) => {
+      const style = getComputedStyle(hint);
+      return {text: hint.textContent, overflow: style.textOverflow, clipped: hint.scrollWidth > hint.clientWidth
+              || hint.scrollHeight > hint.clientHeight, height: hint.clientHeight};
+    })""")
+    config = {field["help"] for field in page.page.evaluate("async () => (await fetch('/api/config')).json()")[
+        "options"]}
+    assert len(hints) >= 20
+    for hint in hints:
+        assert hint["text"] in config and hint["overflow"] != "ellipsis" and not hint["clipped"], hint
+    placeholders = page.page.evaluate("""() => [...document.querySelectorAll('.field input[placeholder]')].map((box) => {
+      const style = getComputedStyle(box), measure = document.createElement('canvas').getContext('2d');
+      measure.font = `${style.fontSize} ${style.fontFamily}`;
+      const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return {name: box.id, text: box.placeholder, fits: measure.measureText(box.placeholder).width <= room};
+    })""")
+    assert all(box["fits"] for box in placeholders), [box for box in placeholders if not box["fits"]]
+    assert page.page.get_attribute("#opt-takes", "placeholder") == "1 take"
+    assert "SONG" not in page.page.inner_text("[data-name=takes]")
+    page.close()
