@@ -426,7 +426,7 @@ def test_live_only_controls_are_hidden_and_every_hint_reads_in_full(studio: Stud
     assert len(hints) >= 20
     for hint in hints:
         assert hint["text"] in config and hint["overflow"] != "ellipsis" and not hint["clipped"], hint
-    placeholders = page.page.evaluate("""() => [...document.querySelectorAll('.field input[placeholder]')].map((box) => {
+    placeholders = page.page.evaluate("""() => [...document.querySelectorAll('.field input[placeholder]')].map(box => {
       const style = getComputedStyle(box), measure = document.createElement('canvas').getContext('2d');
       measure.font = `${style.fontSize} ${style.fontFamily}`;
       const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);

@@ -141,9 +141,10 @@ class MidiCounts:
     plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
 
 
-_KNOWN_STARTS = ((b"RIFF", "it is a WAV or other RIFF file (audio, not notes)"), (b"ID3", "it is an MP3 (audio, not notes)"),
-                 (b"\xff\xfb", "it is an MP3 (audio, not notes)"), (b"fLaC", "it is a FLAC file (audio, not notes)"),
-                 (b"OggS", "it is an Ogg file (audio, not notes)"), (b"%PDF", "it is a PDF"),
+_AUDIO = "(audio, not notes)"
+_KNOWN_STARTS = ((b"RIFF", f"it is a WAV or other RIFF file {_AUDIO}"), (b"ID3", f"it is an MP3 {_AUDIO}"),
+                 (b"\xff\xfb", f"it is an MP3 {_AUDIO}"), (b"fLaC", f"it is a FLAC file {_AUDIO}"),
+                 (b"OggS", f"it is an Ogg file {_AUDIO}"), (b"%PDF", "it is a PDF"),
                  (b"PK", "it is a zip archive (a compressed MusicXML .mxl, perhaps)"),
                  (b"<?xml", "it is an XML file (MusicXML, perhaps)"))
 

@@ -14,15 +14,8 @@ from typing import Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
-from seq2drum.options import (
-    MAX_BARS,
-    MAX_GROOVE_CLIP_BYTES,
-    MAX_TAKES,
-    OPTION_BY_NAME,
-    OPTIONS,
-    GenerationOptions,
-    Option,
-)
+from seq2drum.options import (MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_TAKES, OPTION_BY_NAME, OPTIONS, GenerationOptions,
+                              Option)
 
 # Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), nowhere
 # ("live": the live drummer's alone, and the studio makes takes of a whole song), or among the controls (every option
