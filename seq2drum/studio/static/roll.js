@@ -84,21 +84,21 @@ const Roll = (() => {
     const canvas = element("canvas", "roll");
     box.append(tools, overview, ruler, canvas);
 
-    const window_ = {first: 0, count: FIRST_BARS};  // bar indices from 0
-    let view = null;
+    const shown = {first: 0, count: FIRST_BARS};  // bar indices from 0
+    let view = null, drawn = null;
 
     const barCount = () => Math.max(1, view.bars.length - 1);
     function show(first, count) {
       const total = barCount();
-      window_.count = Math.max(1, Math.min(total, Math.round(count)));
-      window_.first = Math.max(0, Math.min(total - window_.count, Math.round(first)));
+      shown.count = Math.max(1, Math.min(total, Math.round(count)));
+      shown.first = Math.max(0, Math.min(total - shown.count, Math.round(first)));
       paint();
     }
 
     function paint() {
       if (!view) return;
       const total = barCount();
-      const {first, count} = window_;
+      const {first, count} = shown;
       box.dataset.firstBar = String(first + 1);
       box.dataset.lastBar = String(first + count);
       box.dataset.bars = String(total);
@@ -109,8 +109,13 @@ const Roll = (() => {
       buttons.out.disabled = buttons.whole.disabled = count >= total;
       const start = view.bars[first], end = view.bars[first + count];
       drawRoll(start, end);
-      drawOverview(start, end);
-      drawRuler(start, end);
+      // the overview and the ruler change with the window, not with the playhead: not redrawn every frame of play
+      const key = [view.bars, view.notes, view.drums, first, count, canvas.clientWidth];
+      if (!drawn || key.some((part, index) => part !== drawn[index])) {
+        drawOverview(start, end);
+        drawRuler(start, end);
+        drawn = key;
+      }
     }
 
     function drawRoll(start, end) {
@@ -172,7 +177,7 @@ const Roll = (() => {
         context.fillStyle = "#4a5568";
         context.fillText(lane.replace("_", " "), 6, top + (index + 0.75) * LANE_PX);
       });
-      const stepPx = (width - LEFT - RIGHT) / window_.count / 16;
+      const stepPx = (width - LEFT - RIGHT) / shown.count / 16;
       const hitPx = Math.max(2, Math.min(6, stepPx * 0.7));
       for (const [at, lane, velocity] of hits) {
         if (at < start || at >= end) continue;
@@ -216,11 +221,11 @@ const Roll = (() => {
     function drawRuler(start, end) {
       const width = canvas.clientWidth || 900;
       const x = (seconds) => LEFT + ((seconds - start) / (end - start)) * (width - LEFT - RIGHT);
-      const step = numberStep((width - LEFT - RIGHT) / window_.count, barCount());
+      const step = numberStep((width - LEFT - RIGHT) / shown.count, barCount());
       const letters = sectionsByBar();
       const labels = [];
       const reach = {letter: -Infinity, number: -Infinity};
-      for (let index = window_.first; index < window_.first + window_.count; index++) {
+      for (let index = shown.first; index < shown.first + shown.count; index++) {
         const left = x(view.bars[index]) + 3;
         for (const [kind, text] of [["letter", letters[index]], ["number", index % step === 0 && String(index + 1)]]) {
           if (!text || left < reach[kind] + 6) continue;
@@ -244,7 +249,7 @@ const Roll = (() => {
       const seconds = at(event, overview) * view.bars[view.bars.length - 1];
       let bar = view.bars.findIndex((start) => start > seconds) - 1;
       if (bar < 0) bar = seconds <= 0 ? 0 : barCount() - 1;
-      show(bar - window_.count / 2 + 0.5, window_.count);
+      show(bar - shown.count / 2 + 0.5, shown.count);
     }
     overview.addEventListener("pointerdown", (event) => {
       if (!view) return;
@@ -259,11 +264,11 @@ const Roll = (() => {
     canvas.addEventListener("pointerdown", (event) => {
       if (!view) return;
       canvas.setPointerCapture(event.pointerId);
-      dragFrom = {position: at(event, canvas), first: window_.first};
+      dragFrom = {position: at(event, canvas), first: shown.first};
     });
     canvas.addEventListener("pointermove", (event) => {
       if (!dragFrom || !canvas.hasPointerCapture(event.pointerId)) return;
-      show(dragFrom.first - (at(event, canvas) - dragFrom.position) * window_.count, window_.count);
+      show(dragFrom.first - (at(event, canvas) - dragFrom.position) * shown.count, shown.count);
     });
     canvas.addEventListener("pointerup", () => { dragFrom = null; });
     let wheel = 0;
@@ -275,17 +280,17 @@ const Roll = (() => {
       const bars = Math.trunc(wheel / 40);
       if (bars) {
         wheel -= bars * 40;
-        show(window_.first + bars, window_.count);
+        show(shown.first + bars, shown.count);
       }
     }, {passive: false});
-    buttons.back.addEventListener("click", () => show(window_.first - window_.count, window_.count));
-    buttons.forward.addEventListener("click", () => show(window_.first + window_.count, window_.count));
+    buttons.back.addEventListener("click", () => show(shown.first - shown.count, shown.count));
+    buttons.forward.addEventListener("click", () => show(shown.first + shown.count, shown.count));
     // Zoom steps are powers of two (2, 4, 8, 16 ... bars), the window's middle kept where it was.
     function zoom(count) {
-      show(window_.first + (window_.count - count) / 2, count);
+      show(shown.first + (shown.count - count) / 2, count);
     }
-    buttons.in.addEventListener("click", () => zoom(2 ** Math.ceil(Math.log2(window_.count) - 1)));
-    buttons.out.addEventListener("click", () => zoom(2 ** Math.floor(Math.log2(window_.count) + 1)));
+    buttons.in.addEventListener("click", () => zoom(2 ** Math.ceil(Math.log2(shown.count) - 1)));
+    buttons.out.addEventListener("click", () => zoom(2 ** Math.floor(Math.log2(shown.count) + 1)));
     buttons.whole.addEventListener("click", () => show(0, barCount()));
 
     // view: {bars, notes, roles, drums, lanes, sections, playhead}. A new song or take opens on its first bars; a
@@ -294,17 +299,17 @@ const Roll = (() => {
       const fresh = !view || view.bars !== next.bars;
       view = next;
       if (fresh) {
-        window_.first = 0;
-        window_.count = Math.min(FIRST_BARS, barCount());
+        shown.first = 0;
+        shown.count = Math.min(FIRST_BARS, barCount());
       }
       if (view.playhead != null) {
         const bar = view.bars.findIndex((start) => start > view.playhead) - 1;
-        if (bar >= 0 && (bar < window_.first || bar >= window_.first + window_.count)) {
-          show(bar, window_.count);
+        if (bar >= 0 && (bar < shown.first || bar >= shown.first + shown.count)) {
+          show(bar, shown.count);
           return;
         }
       }
-      show(window_.first, window_.count);
+      show(shown.first, shown.count);
     }
 
     return {element: box, draw};
