@@ -14,7 +14,7 @@ from music21 import midi as m21midi
 
 from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
 from seq2drum.midi.io import read_midi
-from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi
+from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits, scan_midi, what_it_is
 from tests.builders import (
     PPQ,
     chord_track,
@@ -250,3 +250,19 @@ def test_control_characters_in_names_are_escaped_everywhere_they_are_shown() -> 
     listing = " ".join(song.part_listing()) + " ".join(choose_guitar(song).listing())
     assert not any(ord(char) < 32 or 0x7F <= ord(char) <= 0x9F for char in listing)
     assert "Gtr\\x1b[2J\\x0aINFO forged line\\x9b" in listing
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (b"these are my lyrics, not MIDI\n" * 4, 'it holds text ("these are my lyrics, not MIDI...")'),
+    (b"verse one", 'it holds text ("verse one")'),
+    (b"RIFF\x24\x08\x00\x00WAVEfmt ", "it is a WAV or other RIFF file (audio, not notes)"),
+    (b"ID3\x04\x00", "it is an MP3 (audio, not notes)"),
+    (b"", "the file is empty"),
+    (b"\x00\x01\x02garbage", "its first bytes are not a MIDI file's ('MThd')"),
+], ids=["text", "short-text", "wav", "mp3", "empty", "binary"])
+def test_a_file_that_is_not_midi_is_said_in_words_never_as_a_bytes_repr(data: bytes, words: str) -> None:
+    """Issue 56: the studio and the command line showed `b'this is '`; a musician reads what the file seems to be."""
+    assert what_it_is(data) == words
+    with pytest.raises(MidiReadError, match="is not a Standard MIDI File") as error:
+        scan_midi(data, "song.mid")
+    assert words in str(error.value) and "b'" not in str(error.value)

@@ -1,7 +1,8 @@
 """The studio in a real browser (Debian's chromium, headless, driven by Playwright): a song built in code dropped on
 the page, its takes made, played, drawn and downloaded, checked against the command line's drums for the same song,
 seed and options; errors worded as the command line words them; four pages at once; nothing fetched from anywhere but
-the studio. Skipped, with the reason, where no browser can be had.
+the studio; what a musician tripped on in issue 56 (the roll's zoom, its ruler, the notices, a bad file, the form's
+hints). Skipped, with the reason, where no browser can be had.
 """
 
 from __future__ import annotations
@@ -31,6 +32,25 @@ PAINTED = """(selector) => {
     if (high - low > 60) painted++;
   }
   return painted;
+}"""
+# How many pixels of the roll are drawn in one colour (a role's notes: the guitar's orange, the bass's blue).
+COLOURED = """([selector, rgb]) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1]) + Math.abs(data[i + 2] - rgb[2]) < 30) count++;
+  }
+  return count;
+}"""
+GUITAR_RGB, BASS_RGB = (0xD9, 0x82, 0x2B), (0x2B, 0x6C, 0xB0)
+# The ruler's labels of a roll, each with its box on the page: {letters: [[text, left, top, right, bottom]], numbers}.
+RULER = """(selector) => {
+  const boxes = (kind) => [...document.querySelectorAll(`${selector} .roll-ruler .${kind}`)].map((label) => {
+    const box = label.getBoundingClientRect();
+    return [label.textContent, box.left, box.top, box.right, box.bottom];
+  });
+  return {letters: boxes("section-letter"), numbers: boxes("bar-number")};
 }"""
 # The WAV the take's <audio> plays, fetched and read by the page: its length and RMS level.
 WAV_LEVEL = """async (selector) => {
@@ -125,7 +145,7 @@ def test_two_takes_play_are_drawn_and_are_the_command_lines_drums(studio: Studio
     end_s = song_end_s(song)
     for take in (1, 2):
         card = f".take[data-take='{take}']"
-        assert page.page.evaluate(PAINTED, f"{card} canvas") > 500, "the piano roll is not drawn"
+        assert page.page.evaluate(PAINTED, f"{card} canvas.roll") > 500, "the piano roll is not drawn"
         page.page.click(f"{card} button.play")
         page.page.wait_for_function("(s) => document.querySelector(s).currentTime > 0.3", arg=f"{card} audio",
                                     timeout=30_000)
@@ -230,3 +250,189 @@ def test_without_the_audio_extra_the_page_says_how_to_install_it(studio: StudioT
         page.close()
     finally:
         studio.studio.audio_problem = before
+
+
+def shown_bars(page: Any, roll: str) -> tuple[int, int, int]:
+    """(first bar, last bar, bars in all) of a roll, as the roll says it shows them (bars from 1)."""
+    data = page.evaluate("(s) => ({...document.querySelector(s).dataset})", roll)
+    return int(data["firstBar"]), int(data["lastBar"]), int(data["bars"])
+
+
+def overlapping(boxes: list[list[Any]], others: list[list[Any]]) -> list[tuple[str, str]]:
+    """The pairs of labels, one from each list, whose boxes overlap (a label is not compared with itself)."""
+    return [(a[0], b[0]) for a in boxes for b in others if a is not b
+            and a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+
+
+def test_the_roll_opens_on_16_bars_and_zooms_and_pages_through_a_long_song(studio: StudioThread,
+                                                                            browser: Any) -> None:
+    """Issue 56: a 40-bar song was squeezed into one roll (single hits could not be told apart). The roll opens on
+    bars 1-16; + and - zoom, the arrows page, "whole song" shows them all, and a press on the overview moves the
+    window there; the take's roll draws the guitar and the bass (the parts the drums listened to) beside its drums."""
+    page = Page(browser, studio)
+    page.drop("long.mid", band_song(bars=40))
+    page.page.wait_for_selector("#song:not([hidden])")
+    roll = "#song-roll .roll-box"
+    assert shown_bars(page.page, roll) == (1, 16, 40)
+    page.page.click(f"{roll} .roll-in")
+    first, last, _ = shown_bars(page.page, roll)
+    assert (first, last) == (5, 12)  # the middle of the window stays where it was
+    page.page.click(f"{roll} .roll-forward")
+    assert shown_bars(page.page, roll)[:2] == (first + 8, last + 8)
+    page.page.click(f"{roll} .roll-whole")
+    assert shown_bars(page.page, roll) == (1, 40, 40)
+    assert page.page.is_disabled(f"{roll} .roll-whole") and page.page.is_disabled(f"{roll} .roll-out")
+    page.page.click(f"{roll} .roll-in")
+    page.page.click(f"{roll} .roll-in")  # 32, then 16 bars: zoom steps are powers of two
+    box = page.page.locator(f"{roll} canvas.roll-overview").bounding_box()
+    assert box is not None
+    page.page.mouse.click(box["x"] + box["width"] - 10, box["y"] + box["height"] / 2)  # near the song's end
+    first, last, _ = shown_bars(page.page, roll)
+    assert (first, last) == (25, 40)
+    numbers = [int(label[0]) for label in page.page.evaluate(RULER, roll)["numbers"]]
+    assert numbers and first <= min(numbers) and max(numbers) <= last, numbers
+    page.page.fill("#opt-seed", "7")
+    page.page.click("#generate")
+    take = ".take[data-take='1'] .roll-box"
+    page.page.wait_for_selector(take)
+    assert shown_bars(page.page, take) == (1, 16, 40)
+    for colour in (GUITAR_RGB, BASS_RGB):
+        assert page.page.evaluate(COLOURED, [f"{take} canvas.roll", list(colour)]) > 200, colour
+    page.close()
+
+
+def test_section_letters_never_overlap_the_bar_numbers(studio: StudioThread, browser: Any) -> None:
+    """Issue 56: section letters were drawn over the bar numbers ("2B 2A", "33A37"). On 139 bars of drums from
+    nothing (sections every 8 bars, and B@137 D@139 two bars apart), at 16 bars, at 4 and across the whole song, no
+    letter's box meets a bar number's, nor another letter's, nor one number another's."""
+    page = Page(browser, studio)
+    page.page.fill("#opt-bars", "139")
+    page.page.fill("#opt-seed", "3")
+    page.page.click("#generate-nothing")
+    roll = ".take[data-take='1'] .roll-box"
+    page.page.wait_for_selector(roll, timeout=60_000)
+    assert "D@139" in page.page.inner_text("#result-words")
+    for action in (None, ".roll-in", ".roll-in", ".roll-whole"):
+        if action:
+            page.page.click(f"{roll} {action}")
+        labels = page.page.evaluate(RULER, roll)
+        letters, numbers = labels["letters"], labels["numbers"]
+        assert letters and numbers, (action, labels)
+        assert not overlapping(letters, numbers), (action, overlapping(letters, numbers))
+        assert not overlapping(letters, letters) and not overlapping(numbers, numbers), action
+    assert shown_bars(page.page, roll) == (1, 139, 139)
+    page.close()
+
+
+def test_fewer_takes_than_asked_is_a_notice_of_its_own(studio: StudioThread, browser: Any) -> None:
+    """Issue 56: "wrote 6 of the 8 takes asked" was the last clause of the long line of the result's details. One
+    bar of 7/8 from nothing, 8 takes asked, seed 1: 6 come, and the page says so in a notice of its own."""
+    page = Page(browser, studio)
+    page.page.fill("#opt-bars", "1")
+    page.page.fill("#opt-meter", "7/8")
+    page.page.fill("#opt-takes", "8")
+    page.page.fill("#opt-seed", "1")
+    page.page.click("#generate-nothing")
+    page.page.wait_for_selector("#notices .notice")
+    assert page.page.locator(".take").count() == 6
+    notices = page.page.locator("#notices .notice").all_inner_texts()
+    assert len(notices) == 1 and "wrote 6 of the 8 takes asked" in notices[0], notices
+    assert "takes asked" not in page.page.inner_text("#result-words")
+    assert page.page.is_visible("#notices .notice")
+    page.close()
+
+
+def test_the_first_play_says_it_is_preparing_until_the_sound_starts(studio: StudioThread, browser: Any) -> None:
+    """Issue 56: the first ▶ gave seconds of silence while the WAV rendered, with no sign, and the button said
+    ■ Stop already. The WAV's answer is held back here: meanwhile the take says it is preparing the audio; once the
+    sound comes the sign goes and the button says ■ Stop."""
+    page = Page(browser, studio)
+    page.drop("riff.mid", band_song(bars=2))
+    page.page.wait_for_selector("#song:not([hidden])")
+    page.page.click("#generate")
+    card = ".take[data-take='1']"
+    page.page.wait_for_selector(card)
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.page.route("**/mix.wav", hold)
+    page.page.click(f"{card} button.play")
+    page.page.wait_for_selector(f"{card} .preparing:not([hidden])")
+    for _ in range(100):
+        if held:
+            break
+        page.page.wait_for_timeout(50)
+    assert held, "the page did not ask for the take's WAV"
+    assert "Preparing" in page.page.inner_text(f"{card} button.play")
+    assert "preparing the audio" in page.page.inner_text(f"{card} .preparing")
+    page.page.wait_for_timeout(300)
+    assert page.page.is_visible(f"{card} .preparing")  # still waiting: the answer is held
+    for route in held:
+        route.continue_()
+    page.page.unroute("**/mix.wav")
+    page.page.wait_for_function("(s) => document.querySelector(s).currentTime > 0.2", arg=f"{card} audio",
+                                timeout=30_000)
+    assert page.page.inner_text(f"{card} button.play") == "■ Stop"
+    assert page.page.is_hidden(f"{card} .preparing")
+    page.page.click(f"{card} button.play")
+    page.close()
+
+
+def test_a_bad_file_clears_the_song_and_drums_from_nothing_replace_it(studio: StudioThread, browser: Any) -> None:
+    """Issue 56: after a file that is not MIDI, the song before it and its takes stayed on screen with "Make drums"
+    on for it, and the error showed a bytes repr; after drums from nothing the card still showed the last upload.
+    Now the bad file's card says it was not read, the takes go, "Make drums for the song" is off and the error is in
+    words; drums from nothing put their own card in the song's place."""
+    page = Page(browser, studio)
+    page.drop("riff.mid", band_song(bars=2))
+    page.page.wait_for_selector("#song:not([hidden])")
+    page.page.click("#generate")
+    page.page.wait_for_selector(".take[data-take='1']")
+    page.drop("lyrics.mid", b"this is my song, not MIDI\n")
+    assert 'it holds text ("this is my song, not MIDI")' in page.error() and "b'" not in page.error()
+    assert page.page.inner_text("#song-name") == "lyrics.mid: not read"
+    assert "no song here now" in page.page.inner_text("#guitar-words")
+    assert page.page.is_hidden("#parts") and page.page.is_hidden("#song-roll")
+    assert page.page.is_disabled("#generate") and page.page.is_hidden("#takes-section")
+    assert page.page.locator(".take").count() == 0
+    page.drop("riff.mid", band_song(bars=2))
+    page.page.wait_for_selector("#song-name:has-text('riff.mid')")
+    assert page.page.is_hidden("#error") and not page.page.is_disabled("#generate")
+    page.page.fill("#opt-bars", "2")
+    page.page.click("#generate-nothing")
+    page.page.wait_for_selector("#song-name:has-text('Drums from nothing')")
+    page.page.wait_for_selector(".take[data-take='1']")
+    assert page.page.is_hidden("#parts") and page.page.is_disabled("#generate")
+    assert "2 bars of drums made without a song" in page.page.inner_text("#guitar-words")
+    page.close()
+
+
+def test_live_only_controls_are_hidden_and_every_hint_reads_in_full(studio: StudioThread, browser: Any) -> None:
+    """Issue 56: --rest-after (the live drummer's alone) stood among the offline controls, hints were cut off with
+    "…", and placeholders ran past their boxes. No field for --rest-after; every hint shows its whole text (nothing
+    clipped, no ellipsis), every placeholder fits its box, and the takes box speaks of takes, not of files."""
+    page = Page(browser, studio)
+    assert page.page.locator("#opt-rest_after").count() == 0
+    assert "rest after" not in page.page.inner_text(".side").lower()
+    hints = page.page.evaluate("""() => [...document.querySelectorAll('.field .hint')].map((hint) => {
+      const style = getComputedStyle(hint);
+      return {text: hint.textContent, overflow: style.textOverflow, clipped: hint.scrollWidth > hint.clientWidth
+              || hint.scrollHeight > hint.clientHeight, height: hint.clientHeight};
+    })""")
+    config = {field["help"] for field in page.page.evaluate("async () => (await fetch('/api/config')).json()")[
+        "options"]}
+    assert len(hints) >= 20
+    for hint in hints:
+        assert hint["text"] in config and hint["overflow"] != "ellipsis" and not hint["clipped"], hint
+    placeholders = page.page.evaluate("""() => [...document.querySelectorAll('.field input[placeholder]')].map(box => {
+      const style = getComputedStyle(box), measure = document.createElement('canvas').getContext('2d');
+      measure.font = `${style.fontSize} ${style.fontFamily}`;
+      const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return {name: box.id, text: box.placeholder, fits: measure.measureText(box.placeholder).width <= room};
+    })""")
+    assert all(box["fits"] for box in placeholders), [box for box in placeholders if not box["fits"]]
+    assert page.page.get_attribute("#opt-takes", "placeholder") == "1 take"
+    assert "SONG" not in page.page.inner_text("[data-name=takes]")
+    page.close()

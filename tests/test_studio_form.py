@@ -10,22 +10,33 @@ import pytest
 
 from seq2drum.errors import ConfigError
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTIONS, GenerationOptions
-from seq2drum.studio.form import GROUPS, form_fields, options_from_form, read_form
+from seq2drum.studio.form import GROUPS, PAGE_WORDS, form_fields, options_from_form, read_form
 
 
 def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint() -> None:
-    """An option added to seq2drum/options.py appears on the page without an edit to the studio."""
+    """An option added to seq2drum/options.py appears on the page without an edit to the studio (in the page's own
+    words where PAGE_WORDS gives them)."""
     fields = form_fields()
     assert [field["name"] for field in fields] == [option.name for option in OPTIONS]
     for field, option in zip(fields, OPTIONS):
-        assert field["flag"] == option.flag and field["help"] == option.help and "\n" not in field["help"]
-        assert field["default_words"] and field["group"] in ("listen", "nothing", "controls")
+        help_words = PAGE_WORDS.get(option.name, {}).get("help", option.help)
+        assert field["flag"] == option.flag and field["help"] == help_words and "\n" not in field["help"]
+        assert field["default_words"] and field["group"] in ("listen", "nothing", "controls", "live")
     by_name = {field["name"]: field for field in fields}
     assert by_name["seed"]["default_words"] == "a fresh one each time"
     assert by_name["merge"]["default_words"] == "off" and by_name["density"]["default_words"] == "1"
     assert by_name["cymbal"]["choices"] == ["auto", "hats", "ride"] and by_name["groove_midi"]["kind"] == "file"
     assert set(GROUPS) <= set(by_name)
     json.dumps(fields)  # what /api/config sends
+
+
+def test_the_page_speaks_of_takes_not_files_and_leaves_out_the_live_drummers_options() -> None:
+    """The takes box says "1 take", not the command line's "one file, SONG_drums.mid"; --rest-after (the live drummer
+    alone reads it) is in the "live" group, which the page does not draw."""
+    by_name = {field["name"]: field for field in form_fields()}
+    assert by_name["takes"]["default_words"] == "1 take" and "SONG" not in by_name["takes"]["help"]
+    assert "SONG" not in by_name["bars"]["default_words"] + by_name["bars"]["help"]
+    assert by_name["rest_after"]["group"] == "live"
 
 
 def test_empty_answers_are_the_defaults_and_values_are_read_as_the_flags_are() -> None:

@@ -141,6 +141,30 @@ class MidiCounts:
     plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
 
 
+_AUDIO = "(audio, not notes)"
+_KNOWN_STARTS = ((b"RIFF", f"it is a WAV or other RIFF file {_AUDIO}"), (b"ID3", f"it is an MP3 {_AUDIO}"),
+                 (b"\xff\xfb", f"it is an MP3 {_AUDIO}"), (b"fLaC", f"it is a FLAC file {_AUDIO}"),
+                 (b"OggS", f"it is an Ogg file {_AUDIO}"), (b"%PDF", "it is a PDF"),
+                 (b"PK", "it is a zip archive (a compressed MusicXML .mxl, perhaps)"),
+                 (b"<?xml", "it is an XML file (MusicXML, perhaps)"))
+
+
+def what_it_is(data: bytes) -> str:
+    """What a file that is not MIDI seems to be, in words: empty, a known kind by its first bytes, text (its first
+    words), or none of these. Never a bytes repr: a musician reads it."""
+    if not data:
+        return "the file is empty"
+    for start, words in _KNOWN_STARTS:
+        if data.startswith(start):
+            return words
+    head = data[:40].decode("utf-8", errors="replace").rstrip("\ufffd")  # a character cut at byte 40 is dropped
+    if head and "\ufffd" not in head and all(char.isprintable() or char in "\t\r\n" for char in head):
+        words = " ".join(head.split())
+        shown = words if len(words) <= 32 and len(data) <= 40 else words[:33].rsplit(" ", 1)[0][:32] + "..."
+        return f'it holds text ("{shown}")' if words else "it holds only blank space"
+    return "its first bytes are not a MIDI file's ('MThd')"
+
+
 def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
     """Check the file's structure and count what it holds, in one linear pass. Raises `MidiReadError` naming the
     problem: not a MIDI file, SMPTE time, format 2, a chunk cut short, a meter no song has; `MidiLimitError` past a
@@ -148,7 +172,7 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
     limits = limits or ReadLimits()
     if not data.startswith(b"MThd"):
         raise MidiReadError(
-            f"{label} is not a Standard MIDI File: it does not start with 'MThd' (it starts with {data[:8]!r}); "
+            f"{label} is not a Standard MIDI File: {what_it_is(data)}; "
             "export the part from your DAW as a MIDI file (.mid): renaming another file does not convert it"
         )
     if len(data) < 14:

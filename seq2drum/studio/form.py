@@ -14,12 +14,21 @@ from typing import Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
-from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTION_BY_NAME, OPTIONS, GenerationOptions, Option
+from seq2drum.options import (MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_TAKES, OPTION_BY_NAME, OPTIONS, GenerationOptions,
+                              Option)
 
-# Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), or
-# among the controls (every option not named here).
+# Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), nowhere
+# ("live": the live drummer's alone, and the studio makes takes of a whole song), or among the controls (every option
+# not named here).
 GROUPS = {"track": "listen", "guitar_only": "listen", "keep_drums": "listen", "groove_midi": "listen",
-          "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing"}
+          "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing", "rest_after": "live"}
+# The page's own words where the table's speak of the command line's files and flags.
+PAGE_WORDS = {
+    "takes": {"default_words": "1 take",
+              "help": f"how many different takes to make (1-{MAX_TAKES}), each with its roll, play and downloads"},
+    "bars": {"default_words": "none: fill it in to make drums from nothing",
+             "help": f"how many bars of drums (1-{MAX_BARS}) to make without a song, shaped like one"},
+}
 SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions refuses them without a song
 NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
 _KINDS = {int: "int", float: "float", bool: "bool", str: "str", bytes: "file"}
@@ -43,7 +52,7 @@ def form_fields() -> list[dict[str, Any]]:
              "default": option.default if option.kind is not bytes else None, "default_words": default_words(option),
              "choices": list(option.choices) if option.choices else None, "metavar": option.metavar,
              "group": GROUPS.get(option.name, "controls"), "song_only": option.name in SONG_ONLY,
-             "nothing_only": option.name in NOTHING_ONLY}
+             "nothing_only": option.name in NOTHING_ONLY, **PAGE_WORDS.get(option.name, {})}
             for option in OPTIONS]
 
 

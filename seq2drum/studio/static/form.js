@@ -1,5 +1,6 @@
 // The form, made from the options table the studio sends (/api/config): one field per option, with its flag, its
-// default in words and its help as a one-line hint. An empty field means the default, as a flag left out does.
+// help in full and its default in words (in the box too, where it fits). An empty field means the default, as a flag
+// left out does. Options of the live drummer alone (group "live") are not drawn: the studio makes takes offline.
 "use strict";
 
 const Form = (() => {
@@ -42,6 +43,18 @@ const Form = (() => {
     return box;
   }
 
+  // A placeholder too long for its box says "default" alone: the default in full is written under the box.
+  function fitPlaceholders() {
+    const measure = document.createElement("canvas").getContext("2d");
+    for (const box of document.querySelectorAll(".field input[placeholder]")) {
+      const style = getComputedStyle(box);
+      measure.font = `${style.fontSize} ${style.fontFamily}`;
+      const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+        - (box.type === "number" ? 18 : 0);  // a number box's spin buttons
+      if (measure.measureText(box.placeholder).width > room) box.placeholder = "default";
+    }
+  }
+
   function readFile(name, file) {
     delete files[name];
     if (!file) return;
@@ -54,6 +67,7 @@ const Form = (() => {
     fields = options;
     for (const field of fields) {
       const holder = document.getElementById(field.group + "-fields");
+      if (!holder) continue;
       const row = document.createElement("div");
       row.className = "field";
       row.dataset.name = field.name;
@@ -66,13 +80,13 @@ const Form = (() => {
       const hint = document.createElement("small");
       hint.className = "hint";
       hint.textContent = field.help;
-      hint.title = field.help;
       const shown = document.createElement("small");
       shown.className = "default";
       shown.textContent = "default: " + field.default_words;
       row.append(name, input(field), hint, shown);
       holder.append(row);
     }
+    fitPlaceholders();
   }
 
   function value(field) {
@@ -86,7 +100,7 @@ const Form = (() => {
   function values(song) {
     const chosen = {};
     for (const field of fields) {
-      if ((song && field.nothing_only) || (!song && field.song_only)) continue;
+      if ((song && field.nothing_only) || (!song && field.song_only) || field.group === "live") continue;
       const answer = value(field);
       if (answer !== null && !(field.kind === "bool" && answer === Boolean(field.default))) chosen[field.name] = answer;
     }

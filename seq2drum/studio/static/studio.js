@@ -2,7 +2,7 @@
 // the song dropped or chosen and its parts, the form, and the takes. Every request goes to the studio's own address.
 "use strict";
 
-const state = {config: null, session: null, song: null};
+const state = {config: null, session: null, song: null, songRoll: null};
 const $ = (id) => document.getElementById(id);
 
 class StudioError extends Error {
@@ -49,10 +49,12 @@ async function sessionApi(path, options) {
   }
 }
 
+// The song card: an uploaded song (its parts, its guitar, its roll), or drums from nothing (no song), or nothing.
 function showSong(song) {
   state.song = song;
   $("song").hidden = false;
   $("song-name").textContent = song.label;
+  $("parts").hidden = false;
   const rows = $("parts").tBodies[0];
   rows.replaceChildren();
   for (const part of song.parts) {
@@ -76,9 +78,31 @@ function showSong(song) {
   $("guitar-words").textContent = guitar.length ? `Taken as the guitar: ${guitar.join(", ")}. ${song.notice}`
     : `No part is taken as the guitar: ${song.guitar_problem}`;
   Form.set("track", "");
-  Roll.draw($("song-roll"), {bars: song.bars, notes: song.notes, parts: song.parts, drums: [],
-                             songDrums: song.drums.length ? song.drums : null, lanes: song.lanes, sections: []});
+  const roles = {};
+  song.parts.forEach((part, index) => {
+    if (part.role !== "drums") roles[index] = part.guitar ? "guitar" : part.role;
+  });
+  $("song-roll").hidden = false;
+  state.songRoll.draw({bars: song.bars, notes: song.notes, roles, drums: song.drums, lanes: song.lanes,
+                       sections: []});
   $("generate").disabled = false;
+}
+
+// No song any more (a file that could not be read, or drums from nothing): its card, its takes and "Make drums for
+// the song" go, and the card says why in `words`.
+function clearSong(title, words) {
+  Takes.stop();
+  state.song = null;
+  $("file").value = "";
+  $("generate").disabled = true;
+  $("song").hidden = false;
+  $("song-name").textContent = title;
+  $("parts").hidden = true;
+  $("guitar-words").textContent = words;
+  $("song-roll").hidden = true;
+  $("takes-section").hidden = true;
+  $("takes").replaceChildren();
+  $("notices").replaceChildren();
 }
 
 function chooseGuitar() {
@@ -97,6 +121,10 @@ async function upload(file) {
     status("");
   } catch (problem) {
     status("");
+    const why = problem.status === 413 || problem.status === 422 ? "could not be read as a song"
+      : "did not reach the studio";
+    clearSong(`${file.name}: not read`, `${file.name} ${why} (the error below says why), so there is no song here `
+      + "now: the song before it and its takes are cleared. Drop a MIDI file (.mid) to make drums for it.");
     showError(problem.message);
   }
 }
@@ -110,6 +138,10 @@ async function generate(fromNothing) {
   try {
     const result = await sessionApi("/takes", {method: "POST", body: JSON.stringify(request),
                                                headers: {"content-type": "application/json"}});
+    if (fromNothing) {
+      clearSong("Drums from nothing", `${result.bars} bars of drums made without a song. Drop a MIDI file (.mid) `
+        + "to make drums for a song instead.");
+    }
     showTakes(result, song);
     status("");
   } catch (problem) {
@@ -129,7 +161,13 @@ function showTakes(result, song) {
   if (result.guitar_parts.length) words.push(`guitar: ${result.guitar_parts.join("; ")}`);
   if (result.band_parts.length) words.push(`band: ${result.band_parts.join("; ")}`);
   $("result-words").textContent = words.join(" · ") + (song ? ` (${song.label})` : " (from nothing)");
-  for (const notice of result.notices) $("result-words").textContent += ` · warning: ${notice}`;
+  $("notices").replaceChildren(...result.notices.map((notice) => {
+    const line = document.createElement("p");
+    line.className = "notice";
+    line.setAttribute("role", "status");
+    line.textContent = notice;
+    return line;
+  }));
   const audio = state.config.audio;
   const note = audio.available ? "" : `To hear the takes here, install the audio extra and start the studio again: `
     + `${audio.install} (${audio.problem})`;
@@ -164,6 +202,8 @@ async function start() {
   }
   $("backend").textContent = `Drums by ${state.config.backend}.`;
   Form.build(state.config.options);
+  state.songRoll = Roll.create();
+  $("song-roll").append(state.songRoll.element);
   watchDrops();
   $("generate").addEventListener("click", () => generate(false));
   $("generate-nothing").addEventListener("click", () => generate(true));

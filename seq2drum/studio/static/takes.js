@@ -1,33 +1,58 @@
-// The takes of one request: each with its piano roll (the song and the take's drums), play / stop of the song and
-// the drums mixed or the drums alone (WAVs the studio renders on first play), and its two downloads.
+// The takes of one request: each with its piano roll (the parts the drums listened to and the take's drums), play /
+// stop of the song and the drums mixed or the drums alone (WAVs the studio renders on first play, "preparing" shown
+// until the sound starts), and its two downloads.
 "use strict";
 
 const Takes = (() => {
-  let playing = null;  // {audio, button, take, view, canvas} of the take playing
+  let playing = null;  // {audio, button, preparing, take, view, roll} of the take playing or preparing to
 
   function stop() {
     if (!playing) return;
-    const {audio, button, canvas, view} = playing;
+    const {audio, button, preparing, roll, view} = playing;
     playing = null;
     audio.pause();
     button.textContent = "▶ Play";
-    Roll.draw(canvas, view);
+    preparing.hidden = true;
+    roll.draw(view);
   }
 
   function follow() {
     if (!playing) return;
-    Roll.draw(playing.canvas, {...playing.view, playhead: playing.audio.currentTime});
+    playing.roll.draw({...playing.view, playhead: playing.audio.currentTime});
     requestAnimationFrame(follow);
   }
 
+  // The first play of a take waits while the studio renders its WAV (seconds): until the sound starts, the button
+  // says so and a sign beside it says what is happening; pressed again, it gives up.
   function play(entry, solo) {
     stop();
-    const {audio, take} = entry;
+    const {audio, take, button, preparing} = entry;
     const source = take.files[solo ? "drums.wav" : "mix.wav"];
     if (!audio.src.endsWith(source)) audio.src = source;
     playing = entry;
-    entry.button.textContent = "■ Stop";
-    audio.play().then(follow).catch(() => {});
+    button.textContent = "… Preparing";
+    preparing.hidden = false;
+    audio.play().then(() => {
+      if (playing !== entry) return;
+      button.textContent = "■ Stop";
+      preparing.hidden = true;
+      follow();
+    }).catch(() => {});
+  }
+
+  // Which parts the drums listened to, as a roll's roles ({part index: role}), read from the result's listings
+  // ("1 'Guitar' (...)" for the guitar, "bass: 2 'Bass' (...)" for the band), numbered as the song's parts are.
+  function heard(result) {
+    const roles = {};
+    for (const line of result.guitar_parts) {
+      const found = /^(\d+) '/.exec(line);
+      if (found) roles[Number(found[1]) - 1] = "guitar";
+    }
+    for (const line of result.band_parts) {
+      const found = /^(\w+): (\d+) '/.exec(line);
+      if (found) roles[Number(found[2]) - 1] = found[1];
+    }
+    return roles;
   }
 
   function link(href, name, text) {
@@ -49,9 +74,8 @@ const Takes = (() => {
     const words = document.createElement("small");
     words.textContent = ` ${take.hits} drum hits`;
     title.append(words);
-    const canvas = document.createElement("canvas");
-    canvas.className = "roll";
-    const view = {bars: take.bars, notes: song ? song.notes : [], parts: song ? song.parts : [],
+    const roll = Roll.create();
+    const view = {bars: take.bars, notes: song ? song.notes : [], roles: song ? heard(result) : {},
                   drums: take.drums, lanes: take.lanes, sections: result.sections};
     const audio = document.createElement("audio");
     audio.preload = "none";
@@ -63,7 +87,12 @@ const Takes = (() => {
     solo.className = "solo";
     const soloLabel = document.createElement("label");
     soloLabel.append(solo, " drums alone");
-    const entry = {audio, button, take, view, canvas};
+    const preparing = document.createElement("span");
+    preparing.className = "preparing note";
+    preparing.setAttribute("role", "status");
+    preparing.textContent = "preparing the audio: the studio renders it the first time (a few seconds) ...";
+    preparing.hidden = true;
+    const entry = {audio, button, preparing, take, view, roll};
     button.addEventListener("click", () => (playing === entry ? stop() : play(entry, solo.checked)));
     solo.addEventListener("change", () => { if (playing === entry) play(entry, solo.checked); });
     audio.addEventListener("ended", () => { if (playing === entry) stop(); });
@@ -77,11 +106,11 @@ const Takes = (() => {
     }
     const actions = document.createElement("div");
     actions.className = "take-actions";
-    actions.append(button, soloLabel,
+    actions.append(button, preparing, soloLabel,
                    link(take.files["drums.mid"], take.names["drums.mid"], "Download the drums (.mid)"),
                    link(take.files["song.mid"], take.names["song.mid"], "Download the song with the drums (.mid)"));
-    article.append(title, canvas, actions, audio);
-    return {article, draw: () => Roll.draw(canvas, view)};
+    article.append(title, roll.element, actions, audio);
+    return {article, draw: () => roll.draw(view)};
   }
 
   function show(holder, result, song, audioNote, showError) {
