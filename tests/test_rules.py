@@ -443,7 +443,6 @@ def test_structure_decisions_are_the_mark_rules() -> None:
 def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A song of one bar decided offline (Decoder) and live (`decide_bar`) with the same scores, bass and edges, and
     the same rounds of lambda from the same start: the same hits, marks and groove."""
-    monkeypatch.setattr(chooser, "LIVE_ROUNDS", 3)  # the offline decision's Dinkelbach rounds
     rng = np.random.default_rng(seed)
     p = np.zeros((1, S, 9))
     p[0, :16] = rng.random((16, 9)) ** 2

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.settings import LIVE_PHRASE_BARS, LIVE_ROUNDS
+from seq2drum.groove.settings import DECISION_ROUNDS, LIVE_PHRASE_BARS
 from seq2drum.groove import rules
 from seq2drum.groove.continuation import steer_gains
 from seq2drum.groove.decide import Decided, Finish, decide
@@ -37,7 +37,7 @@ class BarChooser:
                  past: tuple[float, float, float], temperature: float, seed: int, bar_index: int) -> None:
         self.grooves, self.policy, self.groove, self.hold = grooves, policy, groove, hold
         self.past, self.temperature, self.seed, self.bar_index = past, temperature, seed, bar_index
-        self.rounds = LIVE_ROUNDS
+        self.rounds = DECISION_ROUNDS  # as offline: the same bar, scores and past give the same take
         self.noise: np.ndarray | None = None
 
     def again(self) -> BarChooser:

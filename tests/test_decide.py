@@ -1,0 +1,127 @@
+"""The one decision (groove/decide.py): offline and live run it alike on the settings that ship, and its take steps."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from seq2drum.groove import decide
+from seq2drum.groove.decide import Finish
+from seq2drum.groove.policy import Steering, calibrated
+from seq2drum.groove.structure import structure_edges
+from seq2drum.live.chooser import decide_bar
+from seq2drum.live.model_drummer import LiveState
+from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
+from seq2drum.options import GenerationOptions
+from seq2drum.song.sections import Section
+from tests.test_rules import scores_of
+
+CONTROLS = {"defaults": {}, "density 0.5": {"density": 0.5}, "density 1.5": {"density": 1.5},
+            "crashes none": {"crashes": "none"}, "cymbal ride": {"cymbal": "ride"},
+            "cymbal hats, dynamics 1.3": {"cymbal": "hats", "dynamics": 1.3}}
+
+
+@functools.lru_cache(maxsize=2)
+def shipped(model: str):  # noqa: ANN201  a Decoder with the shipped model's codebook and tuned policy
+    """The decoder of a shipped model, as it decides: its codebook and its own tuned policy, nothing patched."""
+    if model == "live":
+        from seq2drum.live.model_drummer import ModelDrummer
+
+        return ModelDrummer().decoder
+    from seq2drum.generation.generator import DrumGenerator
+
+    return DrumGenerator.from_checkpoint().decoder
+
+
+def one_bar(seed: int, width: int) -> tuple:
+    """The scores of a song of one 4/4 bar (random hit and structure probabilities, a bass on some seeds)."""
+    rng = np.random.default_rng(seed)
+    p = np.zeros((1, width, 9))
+    p[0, :16] = rng.random((16, 9)) ** (1 + seed % 3)
+    bass = rng.random((1, width)) < 0.25 if seed % 2 else None
+    if bass is not None:
+        bass[0, 16:] = False
+    scores = scores_of(p, rng.random((1, 3)), bass_onsets=bass, sections=[Section(0, 1, 0)])
+    scores.velocity[:] = rng.uniform(30, 120, p.shape)
+    scores.offset[:] = rng.uniform(-0.2, 0.2, p.shape)
+    return scores
+
+
+@pytest.mark.parametrize("model", ["live", "offline"])
+@pytest.mark.parametrize("controls", list(CONTROLS), ids=list(CONTROLS))
+@pytest.mark.parametrize("seed", range(4))
+def test_offline_and_live_decide_the_same_take_on_the_shipped_settings(model: str, controls: str, seed: int) -> None:
+    """A song of one bar decided offline (the Viterbi chooser, `Decoder._take`) and live (the greedy chooser,
+    `decide_bar`) with the same scores, bass and past (none: the song's first bar) on a shipped model's own codebook
+    and tuned policy, unpatched: the whole take is the same after every step (hits, velocity, timing, grooves,
+    marks, lambda, expected F1), with each control asked. A rule, a round or a step run on one side only fails here."""
+    decoder = shipped(model)
+    width = decoder.codebook.patterns.shape[1]
+    scores = one_bar(seed, width)
+    options = GenerationOptions(**CONTROLS[controls])
+    p, structure = calibrated(scores, decoder.policy)
+    edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
+    offline = decoder._take(scores, p, structure, [], 0.0, None, True, True, Steering(), Finish(options, p, scores))
+    state = LiveState(0, options, np.zeros(1), np.zeros(1), None)
+    live = decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take
+    for field in ("hits", "velocity", "offset", "grooves", "structure"):
+        assert np.array_equal(getattr(offline, field), getattr(live, field)), field
+    assert (offline.threshold, offline.expected_f1, offline.density_reached) == \
+           (live.threshold, live.expected_f1, live.density_reached)
+
+
+def test_every_take_step_is_named_in_order() -> None:
+    """The take steps run in this order: a later take's floor before the controls (a floor filled after --density
+    would undo it), the time-keeping voice before dynamics (the moved hits get the voice's own velocity first)."""
+    assert [step.__name__ for step in decide.TAKE_STEPS] == ["later_take_floor", "density", "crashes_none", "cymbal",
+                                                              "dynamics"]
+
+
+def _take(p: np.ndarray) -> tuple:
+    scores = scores_of(p, sections=[Section(0, len(p), 0)])
+    decoder = shipped("offline")
+    probabilities, structure = calibrated(scores, decoder.policy)
+    take = decoder._take(scores, probabilities, structure, [], 0.0, None, True, True, Steering(),
+                         Finish(GenerationOptions(), probabilities, scores))
+    return take, scores, probabilities
+
+
+def backbeat_p(n: int = 2) -> np.ndarray:
+    p = np.full((n, 32, 9), 0.01)
+    p[:, :16:2, CLOSED_HAT] = 0.9
+    p[:, [0, 8], KICK] = 0.9
+    p[:, [4, 12], SNARE] = 0.9
+    p[:, 1:16:2, CLOSED_HAT] = 0.3
+    return p
+
+
+def test_a_later_take_floor_adds_the_likeliest_cells_left_out() -> None:
+    take, scores, p = _take(backbeat_p())
+    before = take.n_hits
+    decide.later_take_floor(take, Finish(GenerationOptions(), p, scores, floor_hits=before + 3))
+    assert take.n_hits == before + 3
+    added = take.hits & ~_take(backbeat_p())[0].hits
+    assert added[:, :, CLOSED_HAT].sum() == 3  # the likeliest left out: the off-beat hats at 0.3
+    decide.later_take_floor(take, Finish(GenerationOptions(), p, scores, floor_hits=1))
+    assert take.n_hits == before + 3  # a floor already met adds nothing
+
+
+def test_the_density_step_thins_a_take_and_keeps_the_ratio_reached() -> None:
+    take, scores, p = _take(backbeat_p())
+    before = take.n_hits
+    decide.density(take, Finish(GenerationOptions(density=0.5), p, scores))
+    assert take.n_hits < before and take.density_reached == pytest.approx(take.n_hits / before)
+    again, _, _ = _take(backbeat_p())
+    decide.density(again, Finish(GenerationOptions(), p, scores))
+    assert again.density_reached is None and again.n_hits == before
+
+
+def test_the_cymbal_step_moves_time_keeping_to_the_ride_and_back() -> None:
+    take, scores, p = _take(backbeat_p())
+    hats = take.hits[:, :, CLOSED_HAT].copy()
+    decide.cymbal(take, Finish(GenerationOptions(cymbal="ride"), p, scores))
+    assert np.array_equal(take.hits[:, :, RIDE], hats) and not take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].any()
+    decide.cymbal(take, Finish(GenerationOptions(cymbal="hats"), p, scores))
+    assert np.array_equal(take.hits[:, :, CLOSED_HAT], hats) and not take.hits[:, :, RIDE].any()
