@@ -21,13 +21,23 @@ _OWN_OUTPUT = re.compile(r"(_(with_)?drums(-\d+)?\.mid|\.take\d+\.mid)$", re.IGN
 _FEWER_TAKES = re.compile(r"^wrote (\d+) of the (\d+) takes asked")
 
 
-def fewer_takes_notice(written: int, asked: int) -> str:
-    """Said when the decision found fewer distinct takes than asked (it never writes copies); "" otherwise. The
-    DAW helper reads it back from a server's notices (`takes_written`)."""
+def fewer_takes_notice(written: int, asked: int, controls: tuple[str, ...] = (), meter: str = "") -> str:
+    """Said when the decision found fewer distinct takes than asked (it never writes copies), naming what limits
+    them: the `controls` asked that hold every take to one sound ("--cymbal ride"), and the song's `meter` where it
+    is not 4/4 (the codebook has fewer grooves in odd meters); "" when all were written. The DAW helper reads it
+    back from a server's notices (`takes_written`)."""
     if written >= asked:
         return ""
-    return (f"wrote {written} of the {asked} takes asked: the grooves this song's bars allow give no more readings "
-            f"that differ in a fifth of their hits or more (odd meters have few), and copies are not written")
+    odd = meter not in ("", "4/4")
+    if controls:
+        limit = f"with {' and '.join(controls)}" + (f", in {meter}," if odd else ",")
+        what = "the grooves left"
+    elif odd:
+        limit, what = f"in {meter},", "the grooves drummers play"
+    else:
+        limit, what = "in this song,", "its grooves (a song of one groove)"
+    return (f"wrote {written} of the {asked} takes asked: {limit} {what} give no more readings that differ in a "
+            "fifth of their hits or more, and copies are not written")
 
 
 def takes_written(notices: list[str]) -> int | None:

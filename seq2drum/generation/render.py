@@ -28,7 +28,7 @@ from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.midi.kit import KitMap
 from seq2drum.song.bars import bars_to_steps
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid, grid_to_drums
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, DrumGrid, Grid, drums_to_grid, grid_to_drums
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
@@ -86,9 +86,27 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [choice.notice, swing_notice, swung[0][1], sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
-               fewer_takes_notice(len(takes), options.takes),
+               fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None)]
     return results, notices
+
+
+def limiting_controls(options: GenerationOptions) -> tuple[str, ...]:
+    """The controls asked that hold every take to one sound or one family, as the command line spells them."""
+    asked = [f"--style {options.style}" if options.style else "", f"--density {options.density:g}"
+             if options.density != 1.0 else "", f"--cymbal {options.cymbal}" if options.cymbal != "auto" else "",
+             "--fills none" if options.fills == "none" else "", "--crashes none" if options.crashes == "none" else ""]
+    return tuple(control for control in asked if control)
+
+
+def main_meter(encoded: EncodedSong) -> str:
+    """The meter most of the song's drummed bars are in, as NUM/DEN ("" for a song of no bars)."""
+    rows = encoded.grid.bars[encoded.first_bar:]
+    if not len(rows):
+        return ""
+    meters, counts = np.unique(rows[:, [BAR_NUMERATOR, BAR_DENOMINATOR]], axis=0, return_counts=True)
+    numerator, denominator = meters[int(np.argmax(counts))]
+    return f"{numerator}/{denominator}"
 
 
 def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:

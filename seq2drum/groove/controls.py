@@ -19,9 +19,8 @@ import numpy as np
 
 from seq2drum.groove.settings import SKIP_VELOCITY_SHARE
 from seq2drum.options import GenerationOptions, fills_every
-from seq2drum.groove.decide import Finish, run_take_steps
-from seq2drum.groove.decoder import Decoder, distinct
-from seq2drum.groove.policy import Steering, Take, calibrated
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.groove.scores import SongScores
@@ -100,22 +99,12 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
 
 def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,
            grid: Grid, base: Steering | None = None) -> list[Take]:
-    """The takes the options ask for: `decoder.decide` steered by style and fills (on top of `base`), then the take
-    steps of groove.decide (density, crashes none, the time-keeping voice, dynamics) run on each take."""
+    """The takes the options ask for: `decoder.decide` steered by style, fills and crashes (on top of `base`), each
+    take decided to groove.decide's last take step (density, crashes none, the time-keeping voice, dynamics)."""
     steering = steering_for(options, scores, styles, decoder, grid, base)
 
-    def run(steer: Steering, n_takes: int) -> list[Take]:
-        return decoder.decide(scores, n_takes, options.temperature, np.random.default_rng(seed), steering=steer)
-
-    takes = run(steering, options.takes)
-    p = calibrated(scores, decoder.policy)[0]
-    kept: list[Take] = []
-    for take in takes:
-        run_take_steps(take, Finish(options, p, scores))  # the controls' take steps (groove.decide)
-        if not distinct(take, kept):  # a take made distinct by its voice, which --cymbal then set back
-            break
-        kept.append(take)
-    return kept
+    return decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed), steering=steering,
+                          options=options)
 
 
 # ---------------------------------------------------------------------------------------------- swing

@@ -11,6 +11,7 @@ gives each section the best groove unlike every earlier take's (pattern F1 under
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -19,7 +20,7 @@ from seq2drum.groove.settings import (DECISION_ROUNDS, LATER_TAKE_FLOOR, MIN_EXP
                                       MIN_HITS_PER_PLAYING_BAR, TAKE_MAX_SIMILARITY)
 from seq2drum.groove import continuation
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.decide import NO_PAST, Finish, decide
+from seq2drum.groove.decide import NO_PAST, Finish, crashes_none, cymbal, decide
 from seq2drum.groove.gains import GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarContext
@@ -43,14 +44,17 @@ class Decoder:
 
     def decide(self, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
                rng: np.random.Generator | None = None, allow_rests: bool = True,
-               steering: Steering | None = None) -> list[Take]:
-        """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks). Take 1
-        never depends on later takes: deciding one take gives the same take 1 as deciding four."""
+               steering: Steering | None = None, options: GenerationOptions | None = None) -> list[Take]:
+        """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks), each
+        decided to its last take step under `options`' controls (density, crashes, cymbal, dynamics), so that takes
+        are told apart as they are written. Take 1 never depends on later takes: deciding one take gives the same
+        take 1 as deciding four."""
         steering = steering or Steering()
         scores = replace(scores, sections=held_sections(scores))
         p, structure = calibrated(scores, self.policy)
         steering = steering.replace(continuation=continuation.fitted(steering.continuation, p))
         floor = take_floor(scores, p)
+        options = options or GenerationOptions()
         takes: list[Take] = []
         for index in range(n_takes):
             avoid = [t.section_grooves for t in takes]
@@ -61,8 +65,10 @@ class Decoder:
                 refine = index == 0 or attempt == 0
                 # a later take is a reading of the song, not a sketch: about as busy as take 1 (a style's takes keep
                 # their grooves' character, as its refinement adds no cells)
-                later_floor = LATER_TAKE_FLOOR * takes[0].n_hits if takes and steering.refine_adds else 0.0
-                finish = Finish(GenerationOptions(), p, scores, later_floor, floor)
+                # (take 1's hits before --density: the later take's density step then makes it as busy as asked)
+                later_floor = (LATER_TAKE_FLOOR * takes[0].n_hits / (takes[0].density_reached or 1.0)
+                               if takes and steering.refine_adds else 0.0)
+                finish = Finish(options, p, scores, later_floor, floor)
                 take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering, finish)
                 if distinct(take, takes):
                     break
@@ -71,7 +77,8 @@ class Decoder:
             if take is not None and not distinct(take, takes):
                 # the codebook has no other groove for these bars (odd meters): the same grooves on the other
                 # time-keeping voice, else no take at all; never a copy (the caller says fewer were written)
-                take = varied_take(take, takes, p, scores, take_similarity)
+                take = varied_take(take, takes, p, scores, take_similarity,
+                                   functools.partial(keep_asked, finish=finish))
                 if take is None:
                     break
             takes.append(take)
@@ -130,6 +137,13 @@ class SongChooser:
         # section (rests, crashes and fills still come from their own decisions)
         bonus = self.policy.section_bonus if not self.avoid else _FORCED
         return viterbi(gains, self.labels, self.section_grooves, bonus, self.policy.stay_bonus, self.noise)
+
+
+def keep_asked(take: Take, finish: Finish) -> None:
+    """A variation of a take kept to what the musician asked: no crash under `--crashes none`, time kept on the
+    cymbal `--cymbal` names (a variation's other voice must not undo it)."""
+    crashes_none(take, finish)
+    cymbal(take, finish)
 
 
 def take_floor(scores: SongScores, p: np.ndarray) -> float:

@@ -96,9 +96,12 @@ def variations(take: Take, p: np.ndarray, scores: SongScores) -> Iterator[Take]:
 
 
 def varied_take(take: Take, takes: list[Take], p: np.ndarray, scores: SongScores,
-                similarity: Callable[[np.ndarray, np.ndarray], float]) -> Take | None:
-    """The first variation of `take` under VARIATION_MAX_SIMILARITY with every take of `takes`, else None."""
+                similarity: Callable[[np.ndarray, np.ndarray], float],
+                keep: Callable[[Take], None] = lambda varied: None) -> Take | None:
+    """The first variation of `take` under VARIATION_MAX_SIMILARITY with every take of `takes`, else None; `keep`
+    holds each variation to what the musician asked (in place) before it is compared."""
     for varied in variations(take, p, scores):
+        keep(varied)
         if max(similarity(varied.hits, t.hits) for t in takes) < VARIATION_MAX_SIMILARITY:
             return varied
     return None
