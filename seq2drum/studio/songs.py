@@ -74,8 +74,10 @@ def drum_hits(parts: list[Part], song: MidiSong) -> list[list[float]]:
     """[start_s, lane, velocity] of every note of drum parts (lane: index into DRUM_LANES)."""
     hits = []
     for part in parts:
-        lanes = np.where(PITCH_TO_CLASS[part.notes[:, PITCH]] >= 0, PITCH_TO_CLASS[part.notes[:, PITCH]],
-                         len(DRUM_LANES) - 1)
+        lanes = np.full(len(part.notes), len(DRUM_LANES) - 1)
+        known = (part.notes[:, PITCH] >= 0) & (part.notes[:, PITCH] < len(PITCH_TO_CLASS))  # a broken file's 170 too
+        lanes[known] = np.where(PITCH_TO_CLASS[part.notes[known, PITCH]] >= 0, PITCH_TO_CLASS[part.notes[known, PITCH]],
+                                len(DRUM_LANES) - 1)
         starts = _seconds(part.notes[:, START], song)
         hits += [[float(s), int(lane), int(v)] for s, lane, v in zip(starts, lanes, part.notes[:, VELOCITY])]
     return sorted(hits)
@@ -125,6 +127,7 @@ def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes, fo
         parts.setdefault((part.channel, part.program) if for_audio else index, []).append(part)
     for alike in parts.values():
         notes = np.concatenate([part.notes for part in alike])
+        notes = notes[(notes[:, PITCH] >= 0) & (notes[:, PITCH] < 128)]  # a pitch a MIDI file can hold
         if len(alike) > 1:
             notes = notes[np.argsort(notes[:, START], kind="stable")]
         notes[:, [START, END]] = np.round(notes[:, [START, END]] * factor).astype(np.int64)
