@@ -1,9 +1,9 @@
 """The studio's limits, the server's (`ServerConfig`) applied to a web page: a request body is refused by its
 declared size before a byte is read and cut off the moment it passes the limit, it must keep arriving (the upload's
-idle and total times, and the server's slowest rate once its grace has passed: a byte every few seconds does not hold
-an upload slot for minutes), at most `max_uploads` arrive at once, and audio renders at most `workers` at once. Generation
-itself runs under the server's own code (backends.py). And the one table that turns an error into the one line the
-page shows and an HTTP status: never a stack trace.
+idle and total times, and the server's slowest rate once its grace has passed: a byte every few seconds does not
+hold an upload slot for minutes), at most `max_uploads` arrive at once, and audio renders at most `workers` at once.
+Generation itself runs under the server's own code (backends.py). And the one table that turns an error into the one
+line the page shows and an HTTP status: never a stack trace.
 """
 
 from __future__ import annotations
