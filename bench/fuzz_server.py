@@ -3,6 +3,7 @@ TLS (when openssl is there), reached over real channels; every case must get an 
 
     python -m bench.fuzz_server [--cases 10000] [--seed 1] [--threads 4] [--checkpoint PATH]
     python -m bench.fuzz --server ...   (the same)
+    python -m bench.fuzz_server --studio [--cases 10000] ...   (the studio's HTTP API: bench/fuzz_studio.py)
 
 Cases, mixed: Generate requests as bench/fuzz.py builds them (mutated files, hostile options, broken protobuf
 bytes); GenerateStream uploads of them (options first, chunks, sometimes garbage messages); PlayAlong streams (starts
@@ -182,6 +183,11 @@ MUTATOR_LOCK = threading.Lock()
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--studio" in argv:  # the studio's HTTP API instead, with the rest of the flags
+        from bench import fuzz_studio
+
+        return fuzz_studio.main([arg for arg in argv if arg != "--studio"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)

@@ -41,6 +41,19 @@ class IdleBackend:
         pass
 
 
+class FixedBackend(IdleBackend):
+    """A backend whose every song gets the same takes (`Takes`): for tests of what the studio does with them."""
+
+    def __init__(self, takes: Any) -> None:
+        self.takes = takes
+
+    def start(self) -> str:
+        return "no model (a test's fixed takes)"
+
+    async def generate(self, midi: bytes, options: Any) -> Any:
+        return self.takes
+
+
 class StudioThread:
     """A studio (its backend started, its files in a fresh temporary folder) served by uvicorn on a thread:
 
@@ -49,10 +62,11 @@ class StudioThread:
     """
 
     def __init__(self, backend: LocalBackend | RemoteBackend | IdleBackend, config: ServerConfig,
-                 host: str = "127.0.0.1", ttl_s: float = 600.0, parent: Path | None = None) -> None:
+                 host: str = "127.0.0.1", ttl_s: float = 600.0, parent: Path | None = None,
+                 **store_caps: int) -> None:
         self.backend = backend
         self.config = config
-        self.store = Store(ttl_s=ttl_s, parent=parent)
+        self.store = Store(ttl_s=ttl_s, parent=parent, **store_caps)  # store_caps: max_bytes, max_session_bytes
         self.host = host
         self.studio: Studio | None = None
         self.url = ""
@@ -64,7 +78,7 @@ class StudioThread:
         sock = listen(self.host, 0)
         self.url = address_of(sock)
         self.studio = Studio(self.backend, self.config, self.store, words)
-        self._server = web_server(create_app(self.studio, allowed_hosts(self.host)))
+        self._server = web_server(create_app(self.studio, allowed_hosts(sock.getsockname()[0])))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True,
                                         name="seq2drum-studio")
         self._thread.start()

@@ -48,3 +48,11 @@ def test_an_uploads_name_is_its_own_file_name_in_one_short_line() -> None:
     assert upload_label("C:\\songs\\riff.mid") == "riff.mid" == upload_label("/home/me/riff.mid")
     assert upload_label("bad\x1b[31m.mid") == "bad\\x1b[31m.mid"
     assert len(upload_label("x" * 500 + ".mid")) == 80 and upload_label("") == "the upload"
+
+
+def test_a_pitch_past_127_in_a_broken_file_is_drawn_in_the_other_lane() -> None:
+    """The fuzz found a flipped file read with a drum pitch of 170: its view was a 500 (IndexError)."""
+    song = read_midi(drums_only_song())
+    song.drum_parts[0].notes[0, 2] = 170
+    view = song_view(song)
+    assert any(hit[1] == len(DRUM_LANES) - 1 for hit in view["drums"])

@@ -30,7 +30,7 @@ def test_sessions_live_in_the_studios_folder_and_go_with_their_page(tmp_path: Pa
 
 
 def test_unused_sessions_expire_and_the_oldest_make_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(ttl_s=10, max_bytes=100, parent=tmp_path)
+    store = Store(ttl_s=10, max_bytes=100, max_session_bytes=100, parent=tmp_path)
     old, new = store.open(), store.open()
     store.add_song(old, "a.mid", bytes(60))
     assert store.expire(time.monotonic() + 5) == []

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             webbrowser.open(address)
 
     studio = Studio(backend, config, store, words, on_ready=ready)
-    server = web_server(create_app(studio, allowed_hosts(args.host)), args.log_level)
+    server = web_server(create_app(studio, allowed_hosts(sock.getsockname()[0])), args.log_level)
     for signum in (signal.SIGTERM, signal.SIGINT):  # uvicorn stops on them, then raises them again: here, quietly
         signal.signal(signum, lambda *_: None)
     try:

@@ -7,8 +7,9 @@
     POST /api/sessions/ID/takes              {song, options}: the takes, each with its drums and bars
     GET  /api/sessions/ID/takes/T/KIND       drums.mid, song.mid (the song with the drums), mix.wav, drums.wav
 
-Every answer but a file is JSON; an error is {"error": one line} with a status from limits.answer_for. Every
-response carries a content security policy that lets the page reach only the studio's own address.
+Every answer but a file is JSON; an error is {"error": one line} with a status from limits.answer_for. Who may ask
+(the Host and Origin rules) and the security headers every response carries are guard.py's. A page's song runs only
+while the page is there: dropping the connection or closing the page stops it (`Studio.while_page_stays`).
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seq2drum.atomic import write_atomic
 from seq2drum.errors import Seq2DrumError
@@ -37,9 +37,19 @@ from seq2drum.generation.audio import INSTALL_COMMAND, check_audio_extra, write_
 from seq2drum.midi.io import read_midi
 
 from .form import MAX_FORM_BYTES, form_fields, read_form
+from .guard import Guard
 from .limits import Limits, answer_for
-from .songs import drums_alone, read_song, song_view, song_with_drums, take_view, upload_label
-from .store import DERIVED, Session, Store, Take
+from .songs import (
+    drums_alone,
+    read_song,
+    song_view,
+    song_with_drums,
+    take_view,
+    tracks_only,
+    upload_label,
+    wav_bytes_at_most,
+)
+from .store import DERIVED, Session, SessionGoneError, Store, Take
 
 if TYPE_CHECKING:
     from server.config import ServerConfig
@@ -51,11 +61,8 @@ STATIC = Path(__file__).with_name("static")
 UPKEEP_S = 0.5  # how often dead workers are replaced and unused sessions ended
 KINDS = {"drums.mid": "audio/midi", **{kind: "audio/midi" if kind.endswith(".mid") else "audio/wav"
                                         for kind in DERIVED}}
-SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; "
-                                 b"base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
-    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store")]
 Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 class Studio:
@@ -70,6 +77,7 @@ class Studio:
         self.backend_words = backend_words
         self.on_ready = on_ready
         self._making: dict[Path, asyncio.Task[Path]] = {}  # derived files being made, asked for once each
+        self._jobs: dict[str, set[asyncio.Future[Any]]] = {}  # session id -> its songs being generated
         try:
             check_audio_extra()
             self.audio_problem = ""
@@ -86,6 +94,33 @@ class Studio:
             if rounds % 10 == 0:
                 self.store.expire()
 
+    async def while_page_stays(self, session_id: str, request: Request, work: Awaitable[T]) -> T:
+        """`work`'s result, or `work` cancelled when its page goes: the connection dropped, or the page closed
+        (`close`). A song cancelled so has its worker killed and replaced, or leaves the line (server.jobs)."""
+        job = asyncio.ensure_future(work)
+        gone = asyncio.ensure_future(_disconnected(request))
+        self._jobs.setdefault(session_id, set()).add(job)
+        try:
+            await asyncio.wait({job, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            job.cancel()  # nothing when it is done; the handler itself cancelled (the studio stopping): the song too
+            jobs = self._jobs.get(session_id, set())
+            jobs.discard(job)
+            if not jobs:
+                self._jobs.pop(session_id, None)
+        if job.cancelled():
+            with contextlib.suppress(asyncio.CancelledError):
+                await job  # let its own clean-up (killing the worker) run before the page's next request
+            raise SessionGoneError("the page left before its drums were made; the work was stopped")
+        return job.result()
+
+    def close(self, session_id: str) -> None:
+        """A page closed: stop its songs and remove its files."""
+        for job in self._jobs.pop(session_id, set()):
+            job.cancel()
+        self.store.close(session_id)
+
     async def derived(self, session: Session, take: Take, kind: str) -> Path:
         """The file `kind` of a take, made the first time it is asked for (by one request, however many ask)."""
         if kind == "drums.mid":
@@ -94,33 +129,50 @@ class Studio:
         if target.exists():
             return target
         making = self._making.get(target)
-        if making is not None:
-            return await asyncio.shield(making)
-        song = session.song(take.song_id).path if take.song_id is not None else None
-        making = self._making[target] = asyncio.create_task(self._make(take.path, song, kind, target))
-        making.add_done_callback(lambda _: self._making.pop(target, None))
+        if making is None:
+            song = session.song(take.song_id).path if take.song_id is not None else None
+            making = self._making[target] = asyncio.create_task(self._make(session, take.path, song, kind, target))
+            making.add_done_callback(lambda _: self._making.pop(target, None))
         try:
-            path = await asyncio.shield(making)
+            return await asyncio.shield(making)
         except OSError:
             self.store.get(session.id)  # SessionGoneError when the page closed meanwhile (its folder went)
             raise
-        self.store.count(session, path)
-        return path
 
-    async def _make(self, take_path: Path, song_path: Path | None, kind: str, target: Path) -> Path:
+    async def _make(self, session: Session, take_path: Path, song_path: Path | None, kind: str,
+                    target: Path) -> Path:
+        """Make a derived file within the page's room: its size (a WAV's largest) counted before it is written."""
         async with self.limits.render_slot():
-            await asyncio.to_thread(_make_file, take_path, song_path, kind, target)
+            data, size = await asyncio.to_thread(prepare_file, take_path, song_path, kind)
+            self.store.reserve(session, size, f"the {kind} of this take")
+            try:
+                await asyncio.to_thread(write_file, target, kind, data)
+            finally:
+                self.store.settle(session, target, size)
         return target
 
 
-def _make_file(take_path: Path, song_path: Path | None, kind: str, target: Path) -> None:
-    """Write the song with the drums (song.mid), or a WAV of it (mix.wav) or of the drums alone (drums.wav)."""
+async def _disconnected(request: Request) -> None:
+    """Returns when the client drops the connection (its body was read already, so nothing else arrives)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def prepare_file(take_path: Path, song_path: Path | None, kind: str) -> tuple[bytes, int]:
+    """The MIDI bytes behind a derived file, and the most bytes the file will take: the song with the drums
+    (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays. The mix has one track per channel
+    and program, so it stays within the reader's limits whenever the song did."""
     take_bytes = take_path.read_bytes()
     take = read_midi(take_bytes)
     if kind == "drums.wav":
         data = drums_alone(take, take_bytes)
     else:
-        data = song_with_drums(read_midi(song_path) if song_path else None, take, take_bytes)
+        data = song_with_drums(read_midi(song_path) if song_path else None, take, take_bytes,
+                               for_audio=kind == "mix.wav")
+    return data, wav_bytes_at_most(read_midi(data)) if kind.endswith(".wav") else len(data)
+
+
+def write_file(target: Path, kind: str, data: bytes) -> None:
     if kind.endswith(".wav"):
         write_wav(target, data)
     else:
@@ -164,7 +216,7 @@ async def open_session(studio: Studio, request: Request) -> dict[str, Any]:
 
 @answers
 async def close_session(studio: Studio, request: Request) -> Response:
-    studio.store.close(request.path_params["session"])
+    studio.close(request.path_params["session"])
     return Response(status_code=204)
 
 
@@ -180,7 +232,7 @@ async def upload_song(studio: Studio, request: Request) -> dict[str, Any]:
     session = studio.store.get(request.path_params["session"])
     label = upload_label(request.query_params.get("name", ""))
     async with studio.limits.upload_slot():
-        data = await studio.limits.receive(request, studio.config.max_stream_bytes, label)
+        data = tracks_only(await studio.limits.receive(request, studio.config.max_stream_bytes, label))
         view = await asyncio.to_thread(lambda: song_view(read_song(data, label, studio.config.limits)))
     session = studio.store.get(session.id)  # still there after the wait
     song_id = studio.store.add_song(session, label, data)
@@ -196,9 +248,9 @@ async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
     song_id, options = await asyncio.to_thread(read_form, body)
     song = session.song(song_id) if song_id is not None else None
     midi = await asyncio.to_thread(song.path.read_bytes) if song is not None else b""
-    takes = await studio.backend.generate(midi, options)
-    session = studio.store.get(session_id)  # still there after the wait
+    takes = await studio.while_page_stays(session_id, request, studio.backend.generate(midi, options))
     views = await asyncio.to_thread(lambda: [take_view(read_midi(data)) for data in takes.midi])
+    session = studio.store.get(session_id)  # still there after the waits (a take stored after it ends: 410)
     stem = _stem(song.label) if song is not None else f"drums_{options.bars}bars"
     answer = []
     for index, (data, hits, view) in enumerate(zip(takes.midi, takes.hits, views), start=1):
@@ -230,28 +282,9 @@ async def take_file(studio: Studio, request: Request) -> Response:
     return FileResponse(path, media_type=KINDS[kind])
 
 
-class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every response: the page may reach only the studio's own address."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starlette:
-    """The ASGI application of `studio`. `allowed_hosts`: the Host names it answers (loopback names for a studio on
-    loopback, so a web page elsewhere cannot reach it through a name that resolves to 127.0.0.1); None: any."""
+    """The ASGI application of `studio`. `allowed_hosts`: the Host names it answers (serve.allowed_hosts: this
+    computer's names for a studio on loopback); None: any."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -276,7 +309,13 @@ def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starle
         Route(f"{session}/takes", make_takes(studio), methods=["POST"]),
         Route(f"{session}/takes/{{take}}/{{kind}}", take_file(studio)),
     ]
-    middleware = [Middleware(SecurityHeaders)]
-    if allowed_hosts:
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=[Middleware(Guard, allowed_hosts=allowed_hosts)], lifespan=lifespan,
+                     exception_handlers={HTTPException: _one_line})
+
+
+async def _one_line(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route 404, a method a route does not take 405) as one line of JSON."""
+    assert isinstance(exc, HTTPException)
+    words = {404: f"the studio has no {request.url.path[:80]!r}", 405: f"{request.method[:20]!r} is not taken here"}
+    return JSONResponse({"error": words.get(exc.status_code, str(exc.detail))}, status_code=exc.status_code,
+                        headers=exc.headers)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -115,6 +116,10 @@ class RemoteBackend:
         except client.HelperError as exc:  # a --server list or --tls-ca that cannot be used
             raise ConfigError(str(exc)) from None
         self._calls = 0  # songs sent and not yet answered: at most workers + max_waiting, as a local studio
+        # one thread per song in flight, of their own: a round trip that holds a thread for a minute must not take
+        # asyncio's default threads, which every upload and file of every other page needs
+        self._threads = futures.ThreadPoolExecutor(max_workers=config.workers + config.max_waiting,
+                                                   thread_name_prefix="seq2drum-remote")
 
     def start(self) -> str:
         return f"the seq2drum server{'s' if len(self.client.servers) > 1 else ''} at {self.client.target}"
@@ -124,11 +129,12 @@ class RemoteBackend:
             raise StudioBusyError(f"the studio is waiting for {self._calls} songs already; try again in a few "
                                   "seconds")
         convert = sibling("server.convert")
+        loop = asyncio.get_running_loop()
         self._calls += 1
-        try:
-            drums = await asyncio.to_thread(self._generate, midi, convert.options_to_proto(options))
-        finally:
-            self._calls -= 1
+        call = self._threads.submit(self._generate, midi, convert.options_to_proto(options))
+        # counted until the thread is free, even when the page left (the round trip runs to its end)
+        call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._answered))
+        drums = await asyncio.wrap_future(call)
         meta = drums.metadata
         return Takes([drums.midi_bytes, *(m for m, _ in drums.more_takes)],
                      [meta.drum_hits, *(hits for _, hits in drums.more_takes)], meta.seed, meta.bars,
@@ -151,8 +157,12 @@ class RemoteBackend:
         except helper.HelperError as exc:
             raise Seq2DrumError(str(exc)) from None
 
+    def _answered(self) -> None:
+        self._calls -= 1
+
     def sweep(self) -> None:
         pass
 
     def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
         self.client.close()

@@ -113,7 +113,8 @@ def read_form(body: bytes) -> tuple[str | None, GenerationOptions]:
     """A generation request's JSON body -> (the song's id, or None for drums from nothing; its options)."""
     try:
         request = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[... nested deep
+    except (ValueError, RecursionError):  # a JSONDecodeError, bytes not UTF-8, a number past Python's 4,300 digits;
+        # RecursionError: [[[[... nested deep
         raise ConfigError("the request is not the page's JSON; reload the page") from None
     if not isinstance(request, dict) or not isinstance(request.get("song"), (str, type(None))):
         raise ConfigError("the request names no song; reload the page")

@@ -1,8 +1,9 @@
 """The studio's limits, the server's (`ServerConfig`) applied to a web page: a request body is refused by its
 declared size before a byte is read and cut off the moment it passes the limit, it must keep arriving (the upload's
-idle and total times), at most `max_uploads` arrive at once, and audio renders at most `workers` at once. Generation
-itself runs under the server's own code (backends.py). And the one table that turns an error into the one line the
-page shows and an HTTP status: never a stack trace.
+idle and total times, and the server's slowest rate once its grace has passed: a byte every few seconds does not
+hold an upload slot for minutes), at most `max_uploads` arrive at once, and audio renders at most `workers` at once.
+Generation itself runs under the server's own code (backends.py). And the one table that turns an error into the one
+line the page shows and an HTTP status: never a stack trace.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from seq2drum.errors import AudioExtraMissingError, ConfigError, MidiReadError, NoGuitarError, Seq2DrumError
 
 from .backends import StudioBusyError, sibling
-from .store import SessionGoneError
+from .store import SessionGoneError, StoreFullError
 
 if TYPE_CHECKING:
     from server.config import ServerConfig
@@ -55,23 +56,33 @@ class Limits:
 
     async def receive(self, request: Request, max_bytes: int, what: str, hint: str = SONG_HINT) -> bytes:
         """The request's body, at most `max_bytes`: refused by its declared length before reading, and as soon as
-        more arrives; UploadTooSlowError when it stalls for `upload_idle_s` or runs past `upload_total_s`."""
+        more arrives; UploadTooSlowError when it stalls for `upload_idle_s`, runs past `upload_total_s`, or arrives
+        slower than `min_upload_bytes_per_s` on average after `upload_grace_s` (as the gRPC server's uploads)."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise self.too_large(what, int(declared), max_bytes, hint)
+        config = self.config
         loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self.config.upload_total_s
+        started = loop.time()
+        give_up_at = started + config.upload_total_s
         chunks, size = [], 0
         stream = request.stream().__aiter__()
         while True:
-            wait_s = min(self.config.upload_idle_s, give_up_at - loop.time())
+            too_slow_at = started + max(config.upload_grace_s, size / config.min_upload_bytes_per_s)
+            wait_s = min(config.upload_idle_s, give_up_at - loop.time(), too_slow_at - loop.time())
             try:
                 chunk = await asyncio.wait_for(stream.__anext__(), timeout=max(wait_s, 0.001))
             except StopAsyncIteration:
                 break
             except asyncio.TimeoutError:
+                now = loop.time()
+                if too_slow_at <= now < give_up_at:
+                    raise UploadTooSlowError(
+                        f"the upload of {what} is too slow: {size:,} bytes in {now - started:.0f} s; the studio needs "
+                        f"at least {config.min_upload_bytes_per_s / 1024:g} KiB/s after the first "
+                        f"{config.upload_grace_s:g} s; send it again") from None
                 raise UploadTooSlowError(f"the upload of {what} stalled or took longer than "
-                                         f"{self.config.upload_total_s:g} s; send it again") from None
+                                         f"{config.upload_total_s:g} s; send it again") from None
             size += len(chunk)
             if size > max_bytes:
                 raise self.too_large(what, None, max_bytes, hint)
@@ -108,7 +119,7 @@ def answer_for(error: BaseException) -> tuple[int, str]:
         log.error("a worker failed: %s", error)
         return 500, "internal error: the worker generating this song failed; the studio's console has the details"
     table: tuple[tuple[type[BaseException], int], ...] = (
-        (SessionGoneError, 410), (UploadTooLargeError, 413), (status.RequestTooLargeError, 413),
+        (SessionGoneError, 410), (UploadTooLargeError, 413), (StoreFullError, 413), (status.RequestTooLargeError, 413),
         (UploadTooSlowError, 408), (status.DeadlinePassedError, 504), (StudioBusyError, 503),
         (status.ServerBusyError, 503), (AudioExtraMissingError, 501), (NoGuitarError, 422), (MidiReadError, 422),
         (ConfigError, 422), (Seq2DrumError, 422))

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from seq2drum.errors import ConfigError
 
-LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
+LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"]
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -38,17 +38,20 @@ def address_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def allowed_hosts(host: str) -> list[str] | None:
-    """The Host names a studio on `host` answers: loopback names on 127.0.0.1 (a page elsewhere that points its own
-    name at 127.0.0.1 is refused), any name otherwise (a studio opened to the network on purpose)."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return LOOPBACK_NAMES
+def allowed_hosts(bound: str) -> list[str] | None:
+    """The Host names a studio bound to the address `bound` (as the socket says it: `sock.getsockname()[0]`, so
+    "127.1", "LOCALHOST" and "[::1]" are the addresses they name) answers: on any loopback address, this computer's
+    names and that address (a page elsewhere that points its own name at 127.0.0.1 or ::1 is refused); any name on
+    another address (a studio opened to the network on purpose)."""
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(bound.strip("[]").split("%")[0])
     except ValueError:
         return None
-    return LOOPBACK_NAMES if address.version == 4 and address.is_loopback else None
+    mapped = getattr(address, "ipv4_mapped", None)
+    if not (address.is_loopback or (mapped is not None and mapped.is_loopback)):
+        return None
+    own = f"[{address}]" if address.version == 6 else str(address)
+    return [*LOOPBACK_NAMES, *([own] if own not in LOOPBACK_NAMES else [])]
 
 
 def web_server(app: Starlette, log_level: str = "warning") -> uvicorn.Server:

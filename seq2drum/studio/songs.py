@@ -10,22 +10,24 @@ piano roll is drawn as the music is heard.
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any
 
 import numpy as np
 
-from seq2drum.errors import NoGuitarError, escape_controls
-from seq2drum.generation.audio import tick_seconds
+from seq2drum.errors import MidiReadError, NoGuitarError, escape_controls
+from seq2drum.generation.audio import CHANNELS, MAX_RELEASE_S, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, tick_seconds
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, MidiSong, Part, choose_guitar, read_midi
 from seq2drum.midi.roles import parts_by_role
-from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.scan import ReadLimits, scan_midi
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.grid import Grid
 
 MAX_LABEL_CHARS = 80
 DRUM_LANES = (*DRUM_CLASSES, "other")  # the piano roll's drum rows: one per drum class, then keys outside them
 _STEPS_PER_QUARTER = 4
+WAV_HEADER_BYTES = 44
 
 
 def upload_label(name: str) -> str:
@@ -41,6 +43,19 @@ def read_song(data: bytes, label: str, limits: ReadLimits) -> MidiSong:
     """Every part of an uploaded song, within the limits; `MidiReadError` worded as the command line words it for a
     file of that name."""
     return read_midi(data, limits=limits, label=label)
+
+
+def tracks_only(data: bytes) -> bytes:
+    """An upload as far as its declared tracks go: the bytes after them are never read (seq2drum.midi.scan), so
+    they are not kept either (a valid song with 60 MiB of padding is the song). A file the scan refuses is
+    returned as it is, for the reader to say what is wrong with it."""
+    try:
+        counts = scan_midi(data, limits=ReadLimits(max_notes=1 << 30, max_events=1 << 30))
+    except MidiReadError:
+        return data
+    if not counts.track_scans or counts.tracks != struct.unpack(">H", data[10:12])[0]:
+        return data
+    return data[: counts.track_scans[-1].end]
 
 
 def _seconds(ticks: np.ndarray, song: MidiSong) -> np.ndarray:
@@ -59,8 +74,10 @@ def drum_hits(parts: list[Part], song: MidiSong) -> list[list[float]]:
     """[start_s, lane, velocity] of every note of drum parts (lane: index into DRUM_LANES)."""
     hits = []
     for part in parts:
-        lanes = np.where(PITCH_TO_CLASS[part.notes[:, PITCH]] >= 0, PITCH_TO_CLASS[part.notes[:, PITCH]],
-                         len(DRUM_LANES) - 1)
+        lanes = np.full(len(part.notes), len(DRUM_LANES) - 1)
+        known = (part.notes[:, PITCH] >= 0) & (part.notes[:, PITCH] < len(PITCH_TO_CLASS))  # a broken file's 170 too
+        lanes[known] = np.where(PITCH_TO_CLASS[part.notes[known, PITCH]] >= 0, PITCH_TO_CLASS[part.notes[known, PITCH]],
+                                len(DRUM_LANES) - 1)
         starts = _seconds(part.notes[:, START], song)
         hits += [[float(s), int(lane), int(v)] for s, lane, v in zip(starts, lanes, part.notes[:, VELOCITY])]
     return sorted(hits)
@@ -75,12 +92,13 @@ def song_view(song: MidiSong) -> dict[str, Any]:
     except NoGuitarError as exc:  # the band can still be heard: generation says whether the model needs a guitar
         guitar, guitar_problem, notice = [], str(exc), ""
     role_of = {id(part): role for role, parts in parts_by_role(song, guitar).items() for part in parts}
+    guitar_ids = {id(part) for part in guitar}
     parts, notes = [], []
     for index, part in enumerate(song.parts):
         role = "drums" if part.is_drums else role_of.get(id(part), "other")
         parts.append({"number": index + 1, "name": part.name or "(unnamed)", "role": role,
                       "channel": part.channel + 1, "program": part.program + 1 if part.program >= 0 else None,
-                      "notes": part.note_count, "guitar": any(part is g for g in guitar),
+                      "notes": part.note_count, "guitar": id(part) in guitar_ids,
                       "listing": f"{index + 1} {part.describe()}"})
         if not part.is_drums and len(part.notes):
             times = _seconds(part.notes[:, [START, END]], song)
@@ -95,20 +113,36 @@ def take_view(take: MidiSong) -> dict[str, Any]:
     return {"drums": drum_hits(take.drum_parts, take), "bars": bar_starts(take), "lanes": list(DRUM_LANES)}
 
 
-def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes) -> bytes:
+def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes, for_audio: bool = False) -> bytes:
     """The song's parts with a take's drums in one file, at the take's clock and with its maps and section markers;
     the song's own drums are left out (with --keep-drums the take holds them). A take that already holds parts
-    (--merge) or has no song (drums from nothing) is that file itself."""
+    (--merge) or has no song (drums from nothing) is that file itself. `for_audio`: the parts that sound alike (one
+    channel and program) in one track, so a song of 48,000 one-note tracks mixes within the reader's limits."""
     if song is None or any(part.note_count for part in take.melodic_parts):
         return take_bytes
     factor = take.ticks_per_quarter / song.ticks_per_quarter  # a whole number: the drums' clock is a multiple
     tracks = [TrackSpec(part.name, part.channel, part.notes) for part in take.drum_parts]
-    for part in song.melodic_parts:
-        notes = part.notes.copy()
+    parts: dict[tuple[int, int] | int, list[Part]] = {}
+    for index, part in enumerate(song.melodic_parts):
+        parts.setdefault((part.channel, part.program) if for_audio else index, []).append(part)
+    for alike in parts.values():
+        notes = np.concatenate([part.notes for part in alike])
+        notes = notes[(notes[:, PITCH] >= 0) & (notes[:, PITCH] < 128)]  # a pitch a MIDI file can hold
+        if len(alike) > 1:
+            notes = notes[np.argsort(notes[:, START], kind="stable")]
         notes[:, [START, END]] = np.round(notes[:, [START, END]] * factor).astype(np.int64)
-        tracks.append(TrackSpec(part.name or "part", part.channel, notes, part.program))
+        tracks.append(TrackSpec(alike[0].name or "part", alike[0].channel, notes, alike[0].program))
     tempos, meters = take.written_maps
     return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
+
+
+def wav_bytes_at_most(song: MidiSong) -> int:
+    """The largest WAV that seq2drum.generation.audio renders of `song`: its music to the end of the last note, then
+    the longest release, 16-bit stereo."""
+    music_s = max((float(_seconds(part.notes[:, END], song).max()) for part in song.parts if len(part.notes)),
+                  default=0.0)
+    frames = int(np.ceil((music_s + 0.001) * SAMPLE_RATE_HZ)) + int(MAX_RELEASE_S * SAMPLE_RATE_HZ)
+    return WAV_HEADER_BYTES + frames * CHANNELS * SAMPLE_WIDTH_BYTES
 
 
 def drums_alone(take: MidiSong, take_bytes: bytes) -> bytes:

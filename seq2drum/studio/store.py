@@ -4,8 +4,13 @@ Each open page has a session (an unguessable id) with a folder of its own inside
 takes made for them, then the files made from a take when the page asks for them (the song with the drums, the
 WAVs). Every file is named by the studio (ids it drew), never by anything a page sent. A session ends when its page
 closes (the page says so as it goes), when it has not been used for `ttl_s`, or when the studio needs the room:
-past `max_bytes` in all, or `MAX_SESSIONS` pages, the least recently used sessions go first. The index lives on the
-event loop; files are written on threads, into folders that may be removed meanwhile (that write then fails).
+past `max_bytes` in all, or `MAX_SESSIONS` pages, the least recently used sessions go first.
+
+Every byte is counted before it is written: a file is reserved (`reserve`; a WAV by its largest possible size) and
+settled at its real size once written (`settle`), so neither a page (`max_session_bytes`) nor the studio
+(`max_bytes`) ever holds more than its cap on disk. A page at its cap first loses its derived files, oldest first (they
+are made again when asked for); past that its request is refused (StoreFullError). The index lives on the event loop;
+files are written on threads, into folders that may be removed meanwhile (that write then fails: SessionGoneError).
 """
 
 from __future__ import annotations
@@ -20,11 +25,16 @@ from pathlib import Path
 from seq2drum.errors import Seq2DrumError
 
 MAX_SESSIONS = 256
+MiB = 1024 * 1024
 DERIVED = ("song.mid", "mix.wav", "drums.wav")  # made from a take when the page asks: the song with it, the WAVs
 
 
 class SessionGoneError(Seq2DrumError):
     """The page's session ended (closed, unused past its time, or made room for others): its files are gone."""
+
+
+class StoreFullError(Seq2DrumError):
+    """A file past what the studio keeps for a page (`max_session_bytes`)."""
 
 
 @dataclass
@@ -52,7 +62,8 @@ class Session:
     touched: float = field(default_factory=time.monotonic)
     songs: dict[str, Song] = field(default_factory=dict)
     takes: dict[str, Take] = field(default_factory=dict)
-    bytes: int = 0  # written into its folder
+    bytes: int = 0  # written into its folder, or reserved for a file being written
+    derived: dict[Path, int] = field(default_factory=dict)  # derived files written, oldest first: their bytes
 
     def song(self, song_id: str) -> Song:
         if song_id not in self.songs:
@@ -69,9 +80,11 @@ class Session:
 class Store:
     """Sessions and their files under `root` (a fresh temporary folder by default)."""
 
-    def __init__(self, ttl_s: float = 1800.0, max_bytes: int = 1 << 30, parent: Path | None = None) -> None:
+    def __init__(self, ttl_s: float = 1800.0, max_bytes: int = 1 << 30, parent: Path | None = None,
+                 max_session_bytes: int | None = None) -> None:
         self.ttl_s = ttl_s
         self.max_bytes = max_bytes
+        self.max_session_bytes = max_bytes // 4 if max_session_bytes is None else min(max_session_bytes, max_bytes)
         self.root = Path(tempfile.mkdtemp(prefix="seq2drum-studio-", dir=parent))
         self.sessions: dict[str, Session] = {}
 
@@ -108,12 +121,40 @@ class Store:
             self.close(session_id)
         return gone
 
-    def make_room(self, session: Session, size: int) -> None:
-        """Before `size` more bytes go into `session`: end the least recently used other sessions while the studio
-        would hold more than `max_bytes`."""
+    def reserve(self, session: Session, size: int, what: str = "this file") -> None:
+        """Count `size` bytes about to be written into `session` (StoreFullError past its cap, the page's own derived
+        files going first; SessionGoneError when it has ended); the least recently used other sessions end while
+        the studio would hold more than `max_bytes`."""
+        if self.sessions.get(session.id) is not session:
+            raise SessionGoneError("this page's files were removed (the page was closed); reload the page")
+        cap = self.max_session_bytes
+        if size > cap:
+            raise StoreFullError(f"{what} would take {size / MiB:,.1f} MiB, more than the {cap / MiB:,.0f} MiB this "
+                                 "studio keeps for a page; download the .mid and play it in your DAW instead")
+        while session.bytes + size > cap and session.derived:
+            self._drop(session, next(iter(session.derived)))
+        if session.bytes + size > cap:
+            raise StoreFullError(f"this page keeps {session.bytes / MiB:,.1f} MiB of songs and takes already, and "
+                                 f"{what} would take it past the {cap / MiB:,.0f} MiB this studio keeps for a page; "
+                                 "reload the page to start afresh")
         others = sorted((s for s in self.sessions.values() if s is not session), key=lambda s: s.touched)
         while others and self.total_bytes + size > self.max_bytes:
             self.close(others.pop(0).id)
+        session.bytes += size
+
+    def settle(self, session: Session, path: Path, reserved: int) -> None:
+        """A derived file for which `reserved` bytes were counted was written (or failed): count its real size."""
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        session.bytes += size - reserved
+        if size and self.sessions.get(session.id) is session:
+            session.derived[path] = size
+
+    def _drop(self, session: Session, path: Path) -> None:
+        session.bytes -= session.derived.pop(path)
+        path.unlink(missing_ok=True)
 
     @property
     def total_bytes(self) -> int:
@@ -121,30 +162,27 @@ class Store:
 
     def add_song(self, session: Session, label: str, data: bytes) -> str:
         """Keep an upload; its id in the session."""
-        self.make_room(session, len(data))
         song_id = secrets.token_hex(6)
-        path = session.folder / f"{song_id}.mid"
-        path.write_bytes(data)
-        session.bytes += len(data)
+        path = self._write(session, f"{song_id}.mid", data, "this song")
         session.songs[song_id] = Song(label, path)
         return song_id
 
     def add_take(self, session: Session, song_id: str | None, index: int, midi: bytes) -> str:
         """Keep a take's drum file; its id in the session."""
-        self.make_room(session, len(midi))
         take_id = secrets.token_hex(6)
-        path = session.folder / f"{take_id}.drums.mid"
-        path.write_bytes(midi)
-        session.bytes += len(midi)
+        path = self._write(session, f"{take_id}.drums.mid", midi, "this take")
         session.takes[take_id] = Take(song_id, index, path)
         return take_id
 
-    def count(self, session: Session, path: Path) -> None:
-        """A derived file was written into the session's folder: count its bytes."""
+    def _write(self, session: Session, name: str, data: bytes, what: str) -> Path:
+        self.reserve(session, len(data), what)
+        path = session.folder / name
         try:
-            session.bytes += path.stat().st_size
+            path.write_bytes(data)
         except OSError:
-            pass
+            session.bytes -= len(data)
+            raise SessionGoneError("this page's files were removed (the page was closed); reload the page") from None
+        return path
 
     def remove_all(self) -> None:
         """End every session and remove the studio's folder (at exit)."""
