@@ -272,6 +272,14 @@ def smf_bytes(
     return header + word.to_bytes(2, "big") + b"".join(tracks)
 
 
+def one_step_bars_song(denominator: int) -> bytes:
+    """Issue 55's hostile song: a meter of 1/`denominator` (64: bars shorter than a 16th; 16: one 16th each), a
+    guitar note at quarter 0 and one at quarter 8,191, at one tick a quarter: 32,766 bars of one step in 51 bytes."""
+    events = [(0, time_signature_event(1, denominator)), (0, note_on(0, 40, 100)), (1, note_off(0, 40)),
+              (8189, note_on(0, 40, 100)), (1, note_off(0, 40))]
+    return smf_bytes([track_chunk(events)], ticks_per_quarter=1)
+
+
 def note_events(notes: np.ndarray, channel: int, zero_velocity_off: bool = False) -> list[tuple[int, bytes]]:
     """(N, 4) notes -> (absolute_tick, bytes) note-ons and note-offs; offs before ons at equal ticks."""
     offs, ons = [], []

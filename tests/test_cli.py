@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seq2drum.midi.io import read_midi
-from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import backbeat, notes_from_steps, one_step_bars_song, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,8 +93,10 @@ def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
         (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x90", "corrupt or truncated"),
         (song_bytes(notes_from_steps(riff(2)), guitar_program=0, guitar_name="Piano"), None),
         (rock_song_bytes(8, time_signatures=[(0, 4, 4), (1920, 255, 1)]), "time signature 255/1 at quarter note 4"),
+        (one_step_bars_song(64), "songs are limited to 2,048 bars"),  # issue 55 H1: 8 GiB of sections before
+        (one_step_bars_song(16), "songs are limited to 2,048 bars"),
     ],
-    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1"],
+    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1", "1/64-to-quarter-8191", "1/16-to-quarter-8191"],
 )
 def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: bytes, expected: str | None) -> None:
     """Bad files give one line naming the problem and exit code 2; a lone part is taken as the guitar. A meter no
@@ -106,6 +108,7 @@ def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: byte
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1
 
 
 def test_missing_checkpoint_and_song_messages(tmp_path: Path) -> None:

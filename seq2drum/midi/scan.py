@@ -24,6 +24,9 @@ from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooL
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
 MAX_SONG_QUARTERS = 8192
+# The one bar-count limit, the same 2048 bars: a song's sections are found on a bars x bars similarity matrix, so
+# 8192 quarters of 1/16 (32,768 bars of one step each) asked for 8 GiB. At this many, the matrix is 32 MiB.
+MAX_SONG_BARS = 2048
 # Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32
 # quarter notes to the bar.
 MAX_METER_NUMERATOR = 64
