@@ -424,7 +424,9 @@ _HELD: list[bytearray] = []  # what BloatingGenerator keeps, as a leak would
 class BloatingGenerator:
     """Keeps `mib` MiB of memory (touched, so resident) on every call whose track option is "bloat", then refuses
     the song as a domain error; with track "cycles" it leaves as much behind in a reference cycle (garbage only the
-    cyclic collector frees, as music21's events are) and refuses; other calls go to the real generator."""
+    cyclic collector frees, as music21's events are) and refuses; with track "balloon" it keeps `mib` more every
+    10 ms, up to 3 GiB (a song that costs ever more memory, until the server stops it); other calls go to the real
+    generator."""
 
     def __init__(self, inner: object, mib: int) -> None:
         self.inner = inner
@@ -443,6 +445,13 @@ class BloatingGenerator:
             garbage.append(garbage)
             del garbage
             raise NoGuitarError("refused, leaving cyclic garbage behind")
+        if getattr(options, "track", None) == "balloon":
+            import time
+
+            for _ in range(3072 // self.mib):
+                _HELD.append(bytearray(b"\x01" * (self.mib * 1024 * 1024)))
+                time.sleep(0.01)
+            raise NoGuitarError("grew to 3 GiB and was not stopped")
         return self.inner.generate(midi, options)  # type: ignore[attr-defined]
 
 
