@@ -141,7 +141,8 @@ class MidiCounts:
     time_signature_events: int = 0
     last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
     track_scans: list[TrackScan] = field(default_factory=list)
-    plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
+    other_chunks: int = 0  # chunks that are not tracks, skipped as SMF 1.0 says
+    plain: bool = False  # a header of 6 bytes or more, format 0 or 1, and every declared track as an MTrk chunk
 
 
 def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
@@ -185,9 +186,10 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             other_chunks += 1
         position += 8 + length
     counts.result.tracks = tracks_seen
-    # what music21's reader takes as it is (it raises on any other header length or format, and on a chunk that is
-    # not a track)
-    counts.result.plain = header_length == 6 and midi_format in (0, 1) and tracks_seen == n_tracks and not other_chunks
+    counts.result.other_chunks = other_chunks
+    # read chunk by chunk from the scan's offsets (music21's whole-file reader raises on a header longer than 6 bytes
+    # and on a chunk that is not a track, which SMF 1.0 tells a reader to skip)
+    counts.result.plain = header_length >= 6 and midi_format in (0, 1) and tracks_seen == n_tracks
     return counts.result
 
 
