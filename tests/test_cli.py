@@ -373,3 +373,18 @@ def test_help_says_what_force_covers_and_the_temperature_range() -> None:
     blocks = option_help_blocks(main.build_parser().format_help())
     assert "--takes" in blocks["--force"] and "without it" in blocks["--force"]
     assert "0-5" in blocks["--temperature"]
+
+
+def test_file_names_are_shown_not_obeyed_by_the_terminal(tiny_model_path: Path, tmp_path: Path) -> None:
+    """Issue 55 L6: a file name holding a terminal escape or U+202E was printed raw in "wrote ..." lines and in
+    errors: it could colour or clear the terminal, or show "evil\\u202egnp.mid" as "evilmid.png"."""
+    name = "evil\x1b[2J\u202egnp"
+    song = tmp_path / f"{name}.mid"
+    song.write_bytes(rock_song_bytes(2))
+    made = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1")
+    assert made.returncode == 0, made.stderr
+    assert "\x1b" not in made.stdout and "\u202e" not in made.stdout
+    assert "evil\\x1b[2J\\u202egnp_drums.mid" in made.stdout
+    missing = run_main("--mode", "infer", tmp_path / f"gone{name}.mid")
+    assert missing.returncode == 2 and "\x1b" not in missing.stderr and "\u202e" not in missing.stderr
+    assert "\\u202e" in missing.stderr and missing.stderr.count("\n") == 1
