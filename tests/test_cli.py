@@ -388,3 +388,21 @@ def test_file_names_are_shown_not_obeyed_by_the_terminal(tiny_model_path: Path, 
     missing = run_main("--mode", "infer", tmp_path / f"gone{name}.mid")
     assert missing.returncode == 2 and "\x1b" not in missing.stderr and "\u202e" not in missing.stderr
     assert "\\u202e" in missing.stderr and missing.stderr.count("\n") == 1
+
+
+def test_a_device_or_fifo_is_named_as_what_it_is_not_as_missing(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 55 L9: `--checkpoint /dev/zero` and a FIFO given as the song were "not found"; each is one line saying
+    what is there, and nothing waits on the FIFO."""
+    from seq2drum.cli import main as cli
+
+    song, fifo = tmp_path / "song.mid", tmp_path / "pipe.mid"
+    song.write_bytes(rock_song_bytes(2))
+    os.mkfifo(fifo)
+    for argv, expected in ((["--mode", "infer", str(song), "--checkpoint", "/dev/zero"],
+                            "checkpoint /dev/zero is a character device, not a file"),
+                           (["--mode", "infer", str(fifo)], "pipe.mid is a FIFO, not a file; name a .mid file"),
+                           (["--mode", "infer", str(song), "--checkpoint", str(fifo)], "pipe.mid is a FIFO")):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "not found" not in err and err.count("\n") == 1

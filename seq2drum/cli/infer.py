@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
 from seq2drum.errors import escape_controls
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
+from seq2drum.user_files import irregular_kind
 from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, output_path, take_paths,
                               write_new_version)
 
@@ -147,6 +148,8 @@ def run_infer(args: argparse.Namespace) -> int:
     song = Path(args.song)
     if song.is_dir():
         return _fail(f"{song} is a folder; name a .mid file in it")
+    if kind := irregular_kind(song):
+        return _fail(f"{song} is {kind}, not a file; name a .mid file")
     if not song.is_file():
         return _fail(f"{song} not found; name an existing .mid file")
     planned = infer_outputs(args, song)
