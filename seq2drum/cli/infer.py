@@ -15,9 +15,15 @@ from typing import TYPE_CHECKING, TextIO
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
 from seq2drum.errors import escape_controls
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
+from seq2drum.outputs import (
+    exists_message,
+    from_nothing_path,
+    new_output_path,
+    output_path,
+    take_paths,
+    write_new_version,
+)
 from seq2drum.user_files import irregular_kind
-from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, output_path, take_paths,
-                              write_new_version)
 
 if TYPE_CHECKING:  # torch loads only when a mode needs it
     from seq2drum.generation.generator import DrumGenerator, GenerationResult, TakeResult
