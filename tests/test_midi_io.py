@@ -497,7 +497,7 @@ def _music21_file(ticks_per_quarter: int, conductor: list[tuple[int, int, bytes]
     def track(index: int, name: str, timed: list[tuple[int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
         chunk = m21midi.MidiTrack(index)
         named = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
-        named.data = name.encode("latin-1", errors="replace")
+        named.data = name.encode("utf-8")  # text names are written as UTF-8 (issue 55 M6)
         end = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.END_OF_TRACK)
         end.data = b""
         events, last_tick = [m21midi.DeltaTime(chunk, time=0), named], 0

@@ -95,9 +95,15 @@ class ReadLimits:
 
 
 def meta_text(data: bytes) -> str:
-    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it: control
-    characters escaped (\\xNN), since names go into every listing, message and log line."""
-    return escape_controls(data.decode("latin-1", errors="replace").strip().strip("\x00"))
+    """The text of a track-name, instrument-name, marker or cue-point event, for display, as `midi_io` keeps it:
+    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), and control
+    characters escaped (\\xNN), since names go into every listing, message and log line. Display text only: a file
+    written from a song writes the event's bytes back (`Part.written_name`), never this text."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return escape_controls(text.strip().strip("\x00"))
 
 
 @dataclass
@@ -112,6 +118,7 @@ class TrackScan:
     start: int  # byte offset of the chunk ("MTrk") in the file
     end: int  # one past its last byte
     name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
+    name_bytes: bytes = b""  # that event's bytes, as the file holds them
     # channel 0-15 -> ticks of its note-ons with a velocity
     note_ticks: dict[int, list[int]] = field(default_factory=dict)
     # channel 0-15 -> start_tick, end_tick, pitch, velocity of each note, flat, in the order `midi_tracks.track_events`
@@ -333,7 +340,7 @@ class _Counter:
                 elif meta_type in (_MARKER, _CUE_POINT):
                     scan.conductor = True
                 elif meta_type in (_TRACK_NAME, _INSTRUMENT_NAME) and not scan.name:
-                    scan.name = meta_text(payload)
+                    scan.name, scan.name_bytes = meta_text(payload), bytes(payload)
             elif status in (0xF0, 0xF7):  # system exclusive
                 length_start = start
                 length, position = self._length(data, start, end, number)
