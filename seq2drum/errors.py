@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: terminal escapes, line breaks, NULs
+# C0, DEL and C1 (terminal escapes, line breaks, NULs); the bidirectional overrides and isolates, and the line and
+# paragraph separators (U+202E shows "evil\u202Egnp.mid" as "evilmid.png")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def escape_controls(text: str) -> str:
-    """`text` with every control character written as \\xNN, for text from a file or a client that goes into a
-    message, a printed line or a log line: a track name cannot colour a terminal or forge a log line."""
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    """`text` with every control character written as \\xNN (\\uNNNN past U+00FF), for text from a file or a client
+    that goes into a message, a printed line or a log line: a track or file name cannot colour a terminal, forge a
+    log line or turn the rest of a line around. Escaping twice changes nothing more."""
+    return _CONTROL.sub(lambda found: (f"\\x{ord(found.group()):02x}" if ord(found.group()) < 0x100
+                                       else f"\\u{ord(found.group()):04x}"), text)
 
 
 class Seq2DrumError(Exception):

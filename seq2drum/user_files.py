@@ -20,6 +20,17 @@ def file_kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
+def irregular_kind(path: str | Path) -> str:
+    """What is at `path` when it exists and is not a regular file ("a FIFO", "a character device"), followed
+    through links; "" for a regular file or nothing there. `Path.is_file` is False for both, and a device or FIFO
+    was reported as "not found"."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    return "" if stat.S_ISREG(mode) else file_kind(mode)
+
+
 def read_user_file(path: str | Path, what: str, max_bytes: int, hint: str = "") -> bytes:
     """The bytes of the regular file `path`, at most `max_bytes`; ConfigError naming `what` (a flag) otherwise: a
     file that cannot be opened, a folder, FIFO or device (opened without blocking, never read), or a longer file.

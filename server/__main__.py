@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="longest a song may hold a worker, whatever the client's deadline (or with none)")
     parser.add_argument("--recycle-mib", type=float, default=defaults.recycle_mib,
                         help="a worker that grew more than this over its idle memory is replaced")
+    parser.add_argument("--max-worker-mib", type=float, default=defaults.max_worker_mib,
+                        help="a worker whose resident memory passes this while it works is stopped and replaced, and "
+                        "the song refused (RESOURCE_EXHAUSTED): the most memory one song can take")
     parser.add_argument("--tls-cert", type=Path, default=None,
                         help="PEM certificate (chain) of this server: TLS instead of plain text, with --tls-key "
                         "(default: plain text)")
@@ -116,6 +119,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         reflection=not args.no_reflection,
         min_upload_bytes_per_s=args.min_upload_kib_s * 1024,
         recycle_mib=args.recycle_mib,
+        max_worker_mib=args.max_worker_mib,
         torch_threads=args.torch_threads,
         max_streams=args.max_streams,
     )
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("seq2drum.server").warning("%s", live_notice)
     config = dataclasses.replace(config, live_notice=live_notice)
     pool = WorkerPool(ModelSource(args.checkpoint, args.torch_threads, live=live), config.workers,
-                      config.recycle_mib)
+                      config.recycle_mib, max_worker_mib=config.max_worker_mib)
     try:
         info = pool.start()
     except Seq2DrumError as exc:

@@ -34,6 +34,9 @@ class ServerConfig:
     max_concurrent_calls: int = 100  # calls but health in flight; past it RESOURCE_EXHAUSTED (server.call_limits)
     max_health_watches: int = 16  # health Watch streams open at once (open to anyone: their own room)
     recycle_mib: float = 32.0  # a worker that grew more than this over its idle memory is replaced after its job
+    # a worker whose resident memory passes this mid-job is stopped and replaced (server.pool's watchdog): the most
+    # of the machine one song can take (a 1,000-bar song needs about 150 MiB beside the model)
+    max_worker_mib: float = 1024.0
     torch_threads: int = 1  # per worker
     read_limits: ReadLimits = field(default_factory=ReadLimits)  # notes, events, tempo and meter changes
     tls_cert: Path | None = None  # PEM certificate (chain) and its key: TLS instead of plain text
@@ -82,6 +85,8 @@ class ServerConfig:
             raise ConfigError(f"max_health_watches must be 1-1024, got {self.max_health_watches}")
         if self.recycle_mib <= 0:
             raise ConfigError(f"recycle_mib must be > 0, got {self.recycle_mib}")
+        if not 64 <= self.max_worker_mib <= 1024 * 1024:
+            raise ConfigError(f"max_worker_mib must be 64 - 1048576 (1 TiB), got {self.max_worker_mib:g}")
         if not 1 <= self.max_streams <= 1024:
             raise ConfigError(f"max_streams must be 1-1024, got {self.max_streams}")
         if not 0 < self.live_idle_s <= self.live_max_idle_s <= 3600:

@@ -16,13 +16,17 @@ import time
 from concurrent import futures
 from typing import Any
 
-from .memory import MiB
-from .workers import JobResult, ModelSource, Worker, one_blas_pool_per_worker, start_method_context
+from .memory import MiB, rss_bytes
+from .workers import (JobResult, ModelSource, Worker, WorkerStartError, one_blas_pool_per_worker,
+                      start_method_context)
 
 log = logging.getLogger("seq2drum.server")
 
 RETRY_FIRST_S = 0.5  # the pause after a replacement failed to start; doubled after every failure ...
 RETRY_MAX_S = 30.0  # ... up to this
+# How often the watchdog reads each busy worker's resident size: a worker filling memory as fast as it can (about
+# 2 GiB/s) passes its limit by at most a few hundred MiB before it is stopped.
+MEMORY_WATCH_S = 0.05
 
 
 def _dead(worker: Worker) -> bool:
@@ -38,10 +42,12 @@ class WorkerPool:
     """`size` workers, taken without waiting: `acquire` gives an idle worker or None (the server is busy)."""
 
     def __init__(self, source: ModelSource, size: int, recycle_mib: float = 32.0,
-                 start_timeout_s: float = 120.0) -> None:
+                 start_timeout_s: float = 120.0, max_worker_mib: float = 1024.0) -> None:
         self.source = source
         self.size = size
         self.recycle_bytes = int(recycle_mib * MiB)
+        self.max_worker_mib = max_worker_mib
+        self.stopped_for_memory = 0  # workers the watchdog stopped
         self.start_timeout_s = start_timeout_s
         self.model_info: dict[str, Any] = {}
         self.replacements = 0
@@ -54,6 +60,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._closed = threading.Event()  # also what a replacement's pause between attempts waits on
         self._starter = futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="seq2drum-worker-start")
+        self._watchdog = threading.Thread(target=self._watch_memory, name="seq2drum-worker-memory", daemon=True)
 
     def start(self) -> dict[str, Any]:
         """Start every worker and wait until each has loaded the model. Returns the model's info.
@@ -69,9 +76,36 @@ class WorkerPool:
                 worker.close()
             raise
         self.model_info = infos[0]
+        largest = max(worker.idle_rss for worker in workers)
+        if largest > self.max_worker_mib * MiB / 2:  # no room left for a song: every job would be stopped
+            for worker in workers:
+                worker.retire()
+            raise WorkerStartError(f"a worker holds {largest / MiB:.0f} MiB with the model loaded; a limit of "
+                                   f"{self.max_worker_mib:g} MiB per worker leaves too little for songs: give at "
+                                   f"least {2 * largest / MiB:.0f} (--max-worker-mib)")
         with self._lock:
             self._idle.extend(workers)
+        self._watchdog.start()
         return self.model_info
+
+    def _watch_memory(self) -> None:
+        """Stop a busy worker whose resident memory passed `max_worker_mib` (its job's caller gets
+        `WorkerMemoryError`, and the worker is replaced as any abandoned one): no song, however it was made to cost
+        memory, takes more of the machine than workers x max_worker_mib."""
+        limit = int(self.max_worker_mib * MiB)
+        while not self._closed.wait(MEMORY_WATCH_S):
+            with self._lock:
+                busy = list(self._busy)
+            for worker in busy:
+                rss = rss_bytes(worker.process.pid) if worker.process.pid else 0
+                if rss > limit and not worker.stopped_for_memory:
+                    worker.stopped_for_memory = (
+                        f"the song needed more than {self.max_worker_mib:g} MiB of memory, this server's limit per "
+                        "song; the work was stopped: send a shorter song or fewer parts")
+                    self.stopped_for_memory += 1
+                    log.warning("worker %d passed %.0f MiB (limit %g MiB): stopped and replaced", worker.process.pid,
+                                rss / MiB, self.max_worker_mib)
+                    worker.kill()
 
     @property
     def serving(self) -> bool:

@@ -8,7 +8,7 @@ import grpc
 
 from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
 
-from .workers import WorkerCrashedError
+from .workers import WorkerCrashedError, WorkerMemoryError
 
 _MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part listing must not overflow it
 
@@ -82,6 +82,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # as gRPC's own size limit: not worth retrying
     (DeadlinePassedError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (ClientGoneError, grpc.StatusCode.CANCELLED),
+    (WorkerMemoryError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # past --max-worker-mib: the song, not the server
     (WorkerCrashedError, grpc.StatusCode.INTERNAL),
     (Seq2DrumError, grpc.StatusCode.INVALID_ARGUMENT),  # any other domain error is about the input
 )

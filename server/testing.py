@@ -30,7 +30,8 @@ class ServerThread:
     def __init__(self, address: str, source: ModelSource, config: ServerConfig | None = None) -> None:
         self.address = address
         self.config = config or ServerConfig()
-        self.pool = WorkerPool(source, self.config.workers, self.config.recycle_mib)
+        self.pool = WorkerPool(source, self.config.workers, self.config.recycle_mib,
+                               max_worker_mib=self.config.max_worker_mib)
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="seq2drum-server-loop", daemon=True)

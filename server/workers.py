@@ -45,6 +45,10 @@ class WorkerCrashedError(Seq2DrumError):
     """A worker died while working (killed from outside, or out of memory); the song may be the cause."""
 
 
+class WorkerMemoryError(WorkerCrashedError):
+    """A worker's resident memory passed the server's limit per worker while working: it was stopped and replaced."""
+
+
 class WorkerLostError(WorkerCrashedError):
     """A worker was dead before it took the job (killed while idle): the song had no part in it; try another."""
 
@@ -214,6 +218,7 @@ class Worker:
         self.idle_rss = 0  # after loading the model, then after the first job (a warm worker's size)
         self.last_rss = 0  # after the last job, refused ones included
         self.jobs = 0
+        self.stopped_for_memory = ""  # why the pool's watchdog killed it mid-job (server.pool), "" if it did not
 
     def wait_ready(self, timeout_s: float) -> dict[str, Any]:
         if not self.conn.poll(timeout_s):
@@ -247,6 +252,8 @@ class Worker:
             kind, payload, *rest = self.conn.recv()
         except (EOFError, OSError) as exc:  # killed (the job was abandoned) or died
             self.close()
+            if self.stopped_for_memory:
+                raise WorkerMemoryError(self.stopped_for_memory) from None
             raise WorkerCrashedError(
                 f"the worker generating this song stopped (exit code {self.process.exitcode})") from exc
         self.jobs += 1

@@ -272,6 +272,14 @@ def smf_bytes(
     return header + word.to_bytes(2, "big") + b"".join(tracks)
 
 
+def one_step_bars_song(denominator: int) -> bytes:
+    """Issue 55's hostile song: a meter of 1/`denominator` (64: bars shorter than a 16th; 16: one 16th each), a
+    guitar note at quarter 0 and one at quarter 8,191, at one tick a quarter: 32,766 bars of one step in 51 bytes."""
+    events = [(0, time_signature_event(1, denominator)), (0, note_on(0, 40, 100)), (1, note_off(0, 40)),
+              (8189, note_on(0, 40, 100)), (1, note_off(0, 40))]
+    return smf_bytes([track_chunk(events)], ticks_per_quarter=1)
+
+
 def note_events(notes: np.ndarray, channel: int, zero_velocity_off: bool = False) -> list[tuple[int, bytes]]:
     """(N, 4) notes -> (absolute_tick, bytes) note-ons and note-offs; offs before ons at equal ticks."""
     offs, ons = [], []
@@ -416,7 +424,9 @@ _HELD: list[bytearray] = []  # what BloatingGenerator keeps, as a leak would
 class BloatingGenerator:
     """Keeps `mib` MiB of memory (touched, so resident) on every call whose track option is "bloat", then refuses
     the song as a domain error; with track "cycles" it leaves as much behind in a reference cycle (garbage only the
-    cyclic collector frees, as music21's events are) and refuses; other calls go to the real generator."""
+    cyclic collector frees, as music21's events are) and refuses; with track "balloon" it keeps `mib` more every
+    10 ms, up to 3 GiB (a song that costs ever more memory, until the server stops it); other calls go to the real
+    generator."""
 
     def __init__(self, inner: object, mib: int) -> None:
         self.inner = inner
@@ -435,6 +445,13 @@ class BloatingGenerator:
             garbage.append(garbage)
             del garbage
             raise NoGuitarError("refused, leaving cyclic garbage behind")
+        if getattr(options, "track", None) == "balloon":
+            import time
+
+            for _ in range(3072 // self.mib):
+                _HELD.append(bytearray(b"\x01" * (self.mib * 1024 * 1024)))
+                time.sleep(0.01)
+            raise NoGuitarError("grew to 3 GiB and was not stopped")
         return self.inner.generate(midi, options)  # type: ignore[attr-defined]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seq2drum.midi.io import read_midi
-from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import backbeat, notes_from_steps, one_step_bars_song, riff, rock_song_bytes, song_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,8 +93,10 @@ def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
         (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x90", "corrupt or truncated"),
         (song_bytes(notes_from_steps(riff(2)), guitar_program=0, guitar_name="Piano"), None),
         (rock_song_bytes(8, time_signatures=[(0, 4, 4), (1920, 255, 1)]), "time signature 255/1 at quarter note 4"),
+        (one_step_bars_song(64), "songs are limited to 2,048 bars"),  # issue 55 H1: 8 GiB of sections before
+        (one_step_bars_song(16), "songs are limited to 2,048 bars"),
     ],
-    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1"],
+    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1", "1/64-to-quarter-8191", "1/16-to-quarter-8191"],
 )
 def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: bytes, expected: str | None) -> None:
     """Bad files give one line naming the problem and exit code 2; a lone part is taken as the guitar. A meter no
@@ -106,6 +108,7 @@ def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: byte
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1
 
 
 def test_missing_checkpoint_and_song_messages(tmp_path: Path) -> None:
@@ -370,3 +373,36 @@ def test_help_says_what_force_covers_and_the_temperature_range() -> None:
     blocks = option_help_blocks(main.build_parser().format_help())
     assert "--takes" in blocks["--force"] and "without it" in blocks["--force"]
     assert "0-5" in blocks["--temperature"]
+
+
+def test_file_names_are_shown_not_obeyed_by_the_terminal(tiny_model_path: Path, tmp_path: Path) -> None:
+    """Issue 55 L6: a file name holding a terminal escape or U+202E was printed raw in "wrote ..." lines and in
+    errors: it could colour or clear the terminal, or show "evil\\u202egnp.mid" as "evilmid.png"."""
+    name = "evil\x1b[2J\u202egnp"
+    song = tmp_path / f"{name}.mid"
+    song.write_bytes(rock_song_bytes(2))
+    made = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1")
+    assert made.returncode == 0, made.stderr
+    assert "\x1b" not in made.stdout and "\u202e" not in made.stdout
+    assert "evil\\x1b[2J\\u202egnp_drums.mid" in made.stdout
+    missing = run_main("--mode", "infer", tmp_path / f"gone{name}.mid")
+    assert missing.returncode == 2 and "\x1b" not in missing.stderr and "\u202e" not in missing.stderr
+    assert "\\u202e" in missing.stderr and missing.stderr.count("\n") == 1
+
+
+def test_a_device_or_fifo_is_named_as_what_it_is_not_as_missing(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 55 L9: `--checkpoint /dev/zero` and a FIFO given as the song were "not found"; each is one line saying
+    what is there, and nothing waits on the FIFO."""
+    from seq2drum.cli import main as cli
+
+    song, fifo = tmp_path / "song.mid", tmp_path / "pipe.mid"
+    song.write_bytes(rock_song_bytes(2))
+    os.mkfifo(fifo)
+    for argv, expected in ((["--mode", "infer", str(song), "--checkpoint", "/dev/zero"],
+                            "checkpoint /dev/zero is a character device, not a file"),
+                           (["--mode", "infer", str(fifo)], "pipe.mid is a FIFO, not a file; name a .mid file"),
+                           (["--mode", "infer", str(song), "--checkpoint", str(fifo)], "pipe.mid is a FIFO")):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "not found" not in err and err.count("\n") == 1

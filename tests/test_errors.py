@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from seq2drum.cli import main
+from seq2drum.errors import escape_controls
 from seq2drum.midi.write import TrackSpec
 from tests.builders import (backbeat, note_events, notes_from_steps, riff, rock_song_bytes, smf_bytes, song_bytes,
                             timed_track)
@@ -241,3 +242,13 @@ def test_resume_from_a_missing_file_asks_for_a_runs_last_pt(tmp_path: Path) -> N
     assert "--checkpoint" not in str(err.value)
     with pytest.raises(CheckpointError, match="is a folder; pass the last.pt file in it"):
         load_checkpoint(tmp_path, flag="--resume")
+
+
+@pytest.mark.parametrize("character", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\u2028"],
+                         ids=["RLO", "LRE", "LRI", "PDI", "RLM", "ALM", "LSEP"])
+def test_bidirectional_controls_are_escaped_as_terminal_escapes_are(character: str) -> None:
+    """Issue 55 L6: U+202E passed escape_controls, so "evil\\u202egnp.mid" showed as "evilmid.png" in every message."""
+    escaped = escape_controls(f"evil{character}gnp.mid")
+    assert character not in escaped and f"\\u{ord(character):04x}" in escaped
+    assert escape_controls(escaped) == escaped  # escaping twice changes nothing more
+    assert escape_controls("Gitarre Überblendung – 吉他") == "Gitarre Überblendung – 吉他"

@@ -444,3 +444,21 @@ def test_one_blas_thread_holds_every_generation_at_one_thread_and_restores_the_c
                     assert set(counts()) <= {1}
                 assert set(counts()) <= {1}
             assert counts() == before
+
+
+@pytest.mark.parametrize("name", ["Gitarre Überblendung – 吉他".encode(), b"Rhythm \x1b[31mred\xff"],
+                         ids=["utf-8", "control-and-invalid-bytes"])
+def test_merge_writes_the_guitars_name_back_byte_for_byte(generator: DrumGenerator, name: bytes) -> None:
+    """Issue 55 M6: a UTF-8 name came back from --merge as `Gitarre Ã\\x9cberblendung ...` with literal backslashes:
+    it was read as Latin-1, its C1 bytes escaped to text, and that display text written. The name's bytes go back
+    as they came; it is shown as UTF-8 where valid, controls escaped."""
+    from tests.builders import meta_event, smf_bytes, timed_track, note_events, program_change
+
+    guitar = notes_from_steps(riff(4), length_steps=2)
+    data = smf_bytes([timed_track([(0, meta_event(0x03, name)), (0, program_change(0, 29)),
+                                   *note_events(guitar, 0)])])
+    song = read_midi(data)
+    assert song.parts[0].name == ("Gitarre Überblendung – 吉他" if name[0] == ord("G") else "Rhythm \\x1b[31mredÿ")
+    out = generator.generate(data, GenerationOptions(seed=0, merge=True)).midi_bytes
+    [merged] = [part for part in read_midi(out).parts if not part.is_drums]
+    assert merged.name_bytes == name and merged.name == song.parts[0].name

@@ -284,3 +284,18 @@ def test_pipeline_modules_do_not_import_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("meter", [(1, 64), (1, 16), (1, 4)], ids=["1/64", "1/16", "1/4"])
+def test_a_song_of_more_bars_than_the_limit_is_refused_as_its_bars_are_counted(meter: tuple[int, int]) -> None:
+    """8,192 quarters of 1/64 or 1/16 are 32,768 one-step bars: section finding then asked for a bars x bars matrix
+    of 8 GiB. The grid refuses past MAX_SONG_BARS, naming the limit (and, for bars under a step, why)."""
+    from seq2drum.errors import SongTooLongError
+    from seq2drum.midi.scan import MAX_SONG_BARS
+
+    with pytest.raises(SongTooLongError, match=f"limited to {MAX_SONG_BARS:,} bars") as raised:
+        Grid.build(PPQ, [(0, *meter)], [(0, 500_000)], 8191 * PPQ)
+    assert "\n" not in str(raised.value)
+    assert ("shorter than the finest step" in str(raised.value)) == (meter[1] > 16)
+    full = Grid.build(PPQ, [(0, 4, 4)], [(0, 500_000)], MAX_SONG_BARS * 4 * PPQ - 1)  # the longest 4/4 song
+    assert full.n_bars == MAX_SONG_BARS

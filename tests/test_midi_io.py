@@ -497,7 +497,7 @@ def _music21_file(ticks_per_quarter: int, conductor: list[tuple[int, int, bytes]
     def track(index: int, name: str, timed: list[tuple[int, m21midi.MidiEvent]]) -> m21midi.MidiTrack:
         chunk = m21midi.MidiTrack(index)
         named = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
-        named.data = name.encode("latin-1", errors="replace")
+        named.data = name.encode("utf-8")  # text names are written as UTF-8 (issue 55 M6)
         end = m21midi.MidiEvent(chunk, type=m21midi.MetaEvents.END_OF_TRACK)
         end.data = b""
         events, last_tick = [m21midi.DeltaTime(chunk, time=0), named], 0
@@ -926,3 +926,26 @@ def test_messages_name_the_file_by_its_label(tmp_path: Path) -> None:
         read_midi(path.read_bytes(), label="notes.mid")
     assert str(from_bytes.value) == str(from_path.value)
     assert str(from_path.value).startswith("notes.mid is not a Standard MIDI File")
+
+
+def _spec_valid_variants() -> dict[str, bytes]:
+    """format1_song_bytes as SMF 1.0 allows it to be written: an unknown chunk between tracks, a longer header."""
+    plain = format1_song_bytes(notes_from_steps(riff(2)), notes_from_steps([(0, 36), (4, 38)]))
+    first_track = plain.index(b"MTrk")
+    second_track = plain.index(b"MTrk", first_track + 8)
+    unknown = b"XFIH" + (5).to_bytes(4, "big") + b"hello"
+    longer_header = b"MThd" + (10).to_bytes(4, "big") + plain[8:14] + b"\0\0\0\0" + plain[14:]
+    return {"plain": plain, "unknown-chunk": plain[:second_track] + unknown + plain[second_track:],
+            "header-of-10-bytes": longer_header}
+
+
+@pytest.mark.parametrize("variant", ["unknown-chunk", "header-of-10-bytes"])
+def test_unknown_chunks_are_skipped_and_the_headers_length_honoured(variant: str) -> None:
+    """Issue 55 L8: spec-valid files were refused as "corrupt or truncated". SMF 1.0: a reader skips chunks it does
+    not know and reads the header by its length. Both read as the plain file does."""
+    files = _spec_valid_variants()
+    expected, song = read_midi(files["plain"]), read_midi(files[variant])
+    assert [part.name for part in song.parts] == [part.name for part in expected.parts]
+    for part, plain_part in zip(song.parts, expected.parts):
+        assert np.array_equal(part.notes, plain_part.notes)
+    assert song.time_signatures == expected.time_signatures and song.tempos == expected.tempos

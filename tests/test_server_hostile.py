@@ -4,6 +4,7 @@ deadline, dead workers, huge options, deadlines passing in line. Each test says 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import shutil
@@ -21,7 +22,7 @@ from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
 from server.app import SERVICE_NAME
 from server.workers import ModelSource
-from tests.builders import rock_song_bytes
+from tests.builders import bloating_generator, one_step_bars_song, rock_song_bytes
 from tests.test_server import (
     ONE_WORKER,
     TEST_CONFIG,
@@ -250,3 +251,36 @@ def test_tls_and_a_shared_token_guard_a_server_on_the_network(source: ModelSourc
         with DrumClient(address, timeout_s=5, wait_s=0) as plain, pytest.raises(grpc.RpcError):
             plain.generate(midi)  # plain text to a TLS server
         secure.close()
+
+
+@pytest.mark.parametrize("denominator", [64, 16], ids=["1/64", "1/16"])
+def test_a_song_of_one_step_bars_is_one_line_naming_the_bar_limit(source: ModelSource, denominator: int) -> None:
+    """Issue 55 H1: 51 bytes of 1/64 (or 1/16) up to quarter 8,191 made 32,766 bars, and the worker asked for 8 GiB
+    for the song's sections. Now INVALID_ARGUMENT naming the limit, and the worker stays."""
+    config = dataclasses.replace(ONE_WORKER, max_worker_mib=512)
+    with running_server(source, config) as server, connect(server) as channel:
+        [pid] = server.pool.pids()
+        with pytest.raises(grpc.RpcError) as caught:
+            generate(seq2drum_pb2_grpc.Seq2DrumStub(channel), one_step_bars_song(denominator))
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "limited to 2,048 bars" in caught.value.details() and "\n" not in caught.value.details()
+        assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() == [pid]
+
+
+def test_a_worker_past_its_memory_limit_is_stopped_and_replaced_and_the_server_goes_on(tiny_model_path: Path) -> None:
+    """Issue 55 H1: nothing bounded a worker's memory, so two costly songs at once could ask for 17 GiB. A worker
+    whose resident size passes max_worker_mib while it works is stopped (RESOURCE_EXHAUSTED, naming the limit) and
+    replaced, and the next song is answered."""
+    source = ModelSource(tiny_model_path, factory=functools.partial(bloating_generator, mib=32))
+    config = dataclasses.replace(ONE_WORKER, max_worker_mib=640)
+    with running_server(source, config) as server, connect(server) as channel:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+        [pid] = server.pool.pids()
+        with pytest.raises(grpc.RpcError) as caught:
+            generate(stub, rock_song_bytes(4), track="balloon")
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "more than 640 MiB of memory" in caught.value.details()
+        assert server.pool.stopped_for_memory == 1
+        _wait_until(lambda: not _alive(pid), timeout_s=10)
+        assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() != [pid]
+        assert generate(stub, rock_song_bytes(4)).metadata.bars == 4

@@ -10,12 +10,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
+from seq2drum.errors import escape_controls
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
-from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, output_path, take_paths,
-                              write_new_version)
+from seq2drum.outputs import (
+    exists_message,
+    from_nothing_path,
+    new_output_path,
+    output_path,
+    take_paths,
+    write_new_version,
+)
+from seq2drum.user_files import irregular_kind
 
 if TYPE_CHECKING:  # torch loads only when a mode needs it
     from seq2drum.generation.generator import DrumGenerator, GenerationResult, TakeResult
@@ -60,8 +68,14 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
     return lines
 
 
+def say(line: str, stream: TextIO | None = None) -> None:
+    """Print one line the command line shows, control characters escaped: a file name holding a terminal escape
+    or U+202E (turning the rest of the line around) is shown, not obeyed."""
+    print(escape_controls(line), file=stream or sys.stdout)  # sys.stdout as it is now (tests capture it)
+
+
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    say(f"error: {message}", sys.stderr)
     return 2
 
 
@@ -140,6 +154,8 @@ def run_infer(args: argparse.Namespace) -> int:
     song = Path(args.song)
     if song.is_dir():
         return _fail(f"{song} is a folder; name a .mid file in it")
+    if kind := irregular_kind(song):
+        return _fail(f"{song} is {kind}, not a file; name a .mid file")
     if not song.is_file():
         return _fail(f"{song} not found; name an existing .mid file")
     planned = infer_outputs(args, song)
@@ -176,16 +192,16 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
         return _fail(f"cannot write {exc.filename or outputs[0]}: {exc.strerror or exc}; nothing was written, "
                      "pick another -o or make room")
     for output, take in zip(outputs, result.takes):
-        print(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
+        say(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
         for line in write_media(output, take, result, args):
-            print(line)
+            say(line)
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
-    print(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "
+    say(f"{result.duration_s:.0f} s of music in {result.generation_s:.2f} s (model {result.model_name} "
           f"{result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
     if result.guitar_parts:
-        print(f"guitar: {'; '.join(result.guitar_parts)}")
+        say(f"guitar: {'; '.join(result.guitar_parts)}")
     if result.band_parts:
-        print(f"band: {'; '.join(result.band_parts)}")
+        say(f"band: {'; '.join(result.band_parts)}")
     for notice in result.notices:
-        print(f"warning: {notice}", file=sys.stderr)
+        say(f"warning: {notice}", sys.stderr)
     return 0

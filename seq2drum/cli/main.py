@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from seq2drum.cli.infer import run_infer
+from seq2drum.cli.infer import run_infer, say
 from seq2drum.cli.modes import DEFAULT_DATA, run_evaluate, run_preprocess, run_styles, run_train
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
@@ -209,21 +209,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         problem = check_machine(args)
         if problem:
-            print(f"error: {problem}", file=sys.stderr)
+            say(f"error: {problem}", sys.stderr)
             return 2
         code = MODES[args.mode](args)
         if ignored and code == 0:  # after the run: an error stays the one line it is
-            print(f"warning: --mode {args.mode} ignored {'; '.join(ignored)}", file=sys.stderr)
+            say(f"warning: --mode {args.mode} ignored {'; '.join(ignored)}", sys.stderr)
         return code
     except Seq2DrumError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`... --mode styles | head`): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush does not fail again
         return 0
     except OSError as exc:  # a file or folder that cannot be read or written: the path and the reason, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        say(f"error: {where}{exc.strerror or exc}", sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

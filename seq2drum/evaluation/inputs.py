@@ -90,7 +90,7 @@ def given_end(bar_ticks: np.ndarray, groove_bar: int | None, end_tick: int) -> i
 
 def _spec(part: Part) -> TrackSpec:
     # a name shared by several channels of one track does not describe this part: it is left out, as the reader does
-    return TrackSpec("" if part.name_shared else part.name, part.channel, part.notes, part.program)
+    return TrackSpec("" if part.name_shared else part.written_name, part.channel, part.notes, part.program)
 
 
 def build_input(kind: str, midi_bytes: bytes, options: GenerationOptions) -> KindInput:

@@ -170,7 +170,7 @@ def write_song(song: MidiSong, drum_notes: np.ndarray, parts: list[Any],
     factor = max(1, -(-MIN_OUTPUT_TICKS_PER_QUARTER // song.ticks_per_quarter))
     scale = np.array([factor, factor, 1, 1], dtype=np.int64)
     tracks = [TrackSpec("Drums (seq2drum)", DRUM_CHANNEL, drum_notes * scale)]
-    tracks += [TrackSpec(part.name or "Guitar", part.channel, part.notes * scale, part.program)
+    tracks += [TrackSpec(part.written_name or "Guitar", part.channel, part.notes * scale, part.program)
                for part in parts]
     tempos, meters = song.written_maps  # the input's own events: none added, none merged
     return write_midi(

@@ -56,10 +56,17 @@ class Part:
     notes: np.ndarray  # (N, 4) int64: start_tick, end_tick, pitch, velocity; sorted by start_tick
     name_shared: bool = False  # the track holds several melodic channels, so its name need not describe this one
     note_count: int = -1  # len(notes) when they were read; read_midi(only_guitar=True) counts the others' notes only
+    name_bytes: bytes = b""  # the track-name event's bytes (`name` is for display: decoded, controls escaped)
 
     def __post_init__(self) -> None:
         if self.note_count < 0:
             self.note_count = len(self.notes)
+
+    @property
+    def written_name(self) -> str | bytes:
+        """The name a file written from this part carries: the file's own bytes ("" when it has no name), so a
+        UTF-8 name or one holding control bytes comes back as it went in, never as its escaped display text."""
+        return (self.name_bytes or self.name) if self.name else ""
 
     @property
     def notes_read(self) -> bool:
@@ -262,7 +269,7 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
                 array, note_count = np.zeros((0, 4), dtype=np.int64), len(starts)
             program = _sounding_program(starts, track.programs.get(channel) or channel_programs.get(channel, []))
             parts.append(Part(track_index=track.index, channel=channel, name=track.name, program=program, notes=array,
-                              name_shared=melodic_channels > 1, note_count=note_count))
+                              name_shared=melodic_channels > 1, note_count=note_count, name_bytes=track.name_bytes))
     tempo_list = sorted(tempos.items())
     if not tempo_list or tempo_list[0][0] > 0:  # until a file's first tempo event, MIDI plays at 120 BPM
         tempo_list.insert(0, (0, _DEFAULT_TEMPO_US))

@@ -24,6 +24,9 @@ from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooL
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
 MAX_SONG_QUARTERS = 8192
+# The one bar-count limit, the same 2048 bars: a song's sections are found on a bars x bars similarity matrix, so
+# 8192 quarters of 1/16 (32,768 bars of one step each) asked for 8 GiB. At this many, the matrix is 32 MiB.
+MAX_SONG_BARS = 2048
 # Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32
 # quarter notes to the bar.
 MAX_METER_NUMERATOR = 64
@@ -92,9 +95,15 @@ class ReadLimits:
 
 
 def meta_text(data: bytes) -> str:
-    """The text of a track-name, instrument-name, marker or cue-point event, as `midi_io` keeps it: control
-    characters escaped (\\xNN), since names go into every listing, message and log line."""
-    return escape_controls(data.decode("latin-1", errors="replace").strip().strip("\x00"))
+    """The text of a track-name, instrument-name, marker or cue-point event, for display, as `midi_io` keeps it:
+    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), and control
+    characters escaped (\\xNN), since names go into every listing, message and log line. Display text only: a file
+    written from a song writes the event's bytes back (`Part.written_name`), never this text."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return escape_controls(text.strip().strip("\x00"))
 
 
 @dataclass
@@ -109,6 +118,7 @@ class TrackScan:
     start: int  # byte offset of the chunk ("MTrk") in the file
     end: int  # one past its last byte
     name: str = ""  # the first non-empty track-name or instrument-name event, as midi_io reads it
+    name_bytes: bytes = b""  # that event's bytes, as the file holds them
     # channel 0-15 -> ticks of its note-ons with a velocity
     note_ticks: dict[int, list[int]] = field(default_factory=dict)
     # channel 0-15 -> start_tick, end_tick, pitch, velocity of each note, flat, in the order `midi_tracks.track_events`
@@ -138,7 +148,8 @@ class MidiCounts:
     time_signature_events: int = 0
     last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
     track_scans: list[TrackScan] = field(default_factory=list)
-    plain: bool = False  # a 6-byte header, format 0 or 1, and every declared track as an MTrk chunk, nothing between
+    other_chunks: int = 0  # chunks that are not tracks, skipped as SMF 1.0 says
+    plain: bool = False  # a header of 6 bytes or more, format 0 or 1, and every declared track as an MTrk chunk
 
 
 _AUDIO = "(audio, not notes)"
@@ -206,9 +217,10 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             other_chunks += 1
         position += 8 + length
     counts.result.tracks = tracks_seen
-    # what music21's reader takes as it is (it raises on any other header length or format, and on a chunk that is
-    # not a track)
-    counts.result.plain = header_length == 6 and midi_format in (0, 1) and tracks_seen == n_tracks and not other_chunks
+    counts.result.other_chunks = other_chunks
+    # read chunk by chunk from the scan's offsets (music21's whole-file reader raises on a header longer than 6 bytes
+    # and on a chunk that is not a track, which SMF 1.0 tells a reader to skip)
+    counts.result.plain = header_length >= 6 and midi_format in (0, 1) and tracks_seen == n_tracks
     return counts.result
 
 
@@ -352,7 +364,7 @@ class _Counter:
                 elif meta_type in (_MARKER, _CUE_POINT):
                     scan.conductor = True
                 elif meta_type in (_TRACK_NAME, _INSTRUMENT_NAME) and not scan.name:
-                    scan.name = meta_text(payload)
+                    scan.name, scan.name_bytes = meta_text(payload), bytes(payload)
             elif status in (0xF0, 0xF7):  # system exclusive
                 length_start = start
                 length, position = self._length(data, start, end, number)

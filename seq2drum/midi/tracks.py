@@ -57,7 +57,8 @@ class TrackEvents:
     """What one track chunk holds, read by music21 or, without its notes, summarised by the scan."""
 
     index: int
-    name: str = ""
+    name: str = ""  # for display (midi_scan.meta_text)
+    name_bytes: bytes = b""  # as the file holds it, for writing back
     # channel 0-15 -> start, end, pitch, velocity of each note, flat (numpy makes an array of a flat list 2x faster)
     notes: dict[int, list[int]] = field(default_factory=dict)
     note_ticks: dict[int, list[int]] = field(default_factory=dict)  # channel -> note starts, when notes is not read
@@ -73,8 +74,8 @@ def scanned_events(scan: TrackScan, with_notes: bool = False) -> TrackEvents:
     """A chunk the scan can stand for: its name, programs and note starts; `with_notes`, its notes instead (those
     `track_events` makes from music21's reading of it, in the same order)."""
     if with_notes:
-        return TrackEvents(scan.index, scan.name, notes=scan.notes, programs=scan.programs)
-    return TrackEvents(scan.index, scan.name, note_ticks=scan.note_ticks, programs=scan.programs)
+        return TrackEvents(scan.index, scan.name, scan.name_bytes, notes=scan.notes, programs=scan.programs)
+    return TrackEvents(scan.index, scan.name, scan.name_bytes, note_ticks=scan.note_ticks, programs=scan.programs)
 
 
 def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: int) -> TrackEvents:
@@ -121,7 +122,7 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
             if numerator > 0 and denominator_power <= 6:
                 out.meter_events.append((tick, numerator, 2**denominator_power))
         elif kind in names and not out.name:
-            out.name = meta_text(event.data)
+            out.name, out.name_bytes = meta_text(event.data), bytes(event.data)
         elif kind in markers:
             out.markers.add((tick, meta_text(event.data)))  # a DAW's "Verse", "Chorus": section starts
     for (channel, pitch), pending in open_notes.items():  # notes never released end with the track

@@ -21,7 +21,7 @@ from seq2drum.midi.tracks import m21midi
 class TrackSpec:
     """A track to write: notes on one channel, with an optional program change."""
 
-    name: str
+    name: str | bytes  # bytes are written as they are (a read part's `written_name`); text as UTF-8
     channel: int  # 0-15
     notes: np.ndarray  # (N, 4) int64: start_tick, end_tick, pitch, velocity
     program: int = -1  # -1 = no program change (always so for drums)
@@ -50,7 +50,7 @@ def write_midi(
         conductor.append((tick, 1, event))
     for tick, text in markers:
         event = m21midi.MidiEvent(type=m21midi.MetaEvents.MARKER)
-        event.data = text.encode("latin-1", errors="replace")
+        event.data = text.encode("utf-8")
         conductor.append((tick, 2, event))
     conductor.sort(key=lambda item: item[:2])
     chunks = [_track_chunk("seq2drum conductor", [tick for tick, _, _ in conductor], list(range(len(conductor))),
@@ -93,13 +93,13 @@ def _note_events(spec: TrackSpec) -> tuple[list[int], list[int], dict[int, m21mi
     return ticks_written, keys, events
 
 
-def _track_chunk(name: str, ticks: list[int], keys: list[int], events: dict[int, m21midi.MidiEvent]) -> bytes:
+def _track_chunk(name: str | bytes, ticks: list[int], keys: list[int], events: dict[int, m21midi.MidiEvent]) -> bytes:
     """The MTrk chunk music21's `MidiTrack.getBytes` writes for the track name, then `events[key]` at each tick in
     the order given (each after its delta time), then the end of the track: music21 makes the bytes of each event
     and of each delta time once, and the chunk repeats them (their getBytes was most of writing a song). An event
     music21 cannot write is left out with a warning, as its getBytes does."""
     name_event = m21midi.MidiEvent(type=m21midi.MetaEvents.SEQUENCE_TRACK_NAME)
-    name_event.data = name.encode("latin-1", errors="replace")
+    name_event.data = name if isinstance(name, bytes) else name.encode("utf-8")
     end = m21midi.MidiEvent(type=m21midi.MetaEvents.END_OF_TRACK)
     end.data = b""
     deltas = np.diff(np.asarray(ticks, dtype=np.int64), prepend=0).tolist()  # from tick 0, where the name is

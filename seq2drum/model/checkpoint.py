@@ -24,6 +24,7 @@ from seq2drum.groove import rules
 from seq2drum.groove.settings import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
+from seq2drum.user_files import irregular_kind
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
@@ -56,6 +57,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
         inside = f": {flag} {path / wanted}" if (path / wanted).is_file() else f", e.g. RUN/{wanted}"
         what = "last.pt" if flag == "--resume" else "model"
         raise CheckpointError(f"checkpoint {path} is a folder; pass the {what} file in it{inside}")
+    if kind := irregular_kind(path):
+        raise CheckpointError(f"checkpoint {path} is {kind}, not a file; pass the path of a .pt file")
     if not path.is_file() and flag == "--resume":
         raise CheckpointError(f"--resume {path} not found; pass the last.pt of an earlier training run "
                               "(RUN/last.pt, written every epoch), or leave out --resume to start a new run")

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.errors import SongTooLongError
 from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS, midi_velocity
 from seq2drum.midi.io import PITCH, START, VELOCITY
+from seq2drum.midi.scan import MAX_SONG_BARS
 
 PITCHES = np.asarray(CLASS_TO_PITCH, dtype=np.int64)  # (9,) each class's GM pitch
 # Bars array columns.
@@ -30,6 +32,16 @@ def is_compound(numerator: Any, denominator: Any) -> Any:
 def max_bar_steps(steps_per_quarter: int) -> int:
     """The longest bar the groove model reads and writes whole: two whole notes (32 sixteenths)."""
     return 8 * steps_per_quarter
+
+
+def _too_many_bars(numerator: int, denominator: int, steps_per_quarter: int) -> SongTooLongError:
+    why = ""
+    if numerator * 4 * steps_per_quarter < denominator:
+        why = (f" (its bars of {numerator}/{denominator} are shorter than the finest step, a 1/{4 * steps_per_quarter}"
+               " note, and each is given one)")
+    return SongTooLongError(
+        f"the song has more than {MAX_SONG_BARS:,} bars{why}; songs are limited to {MAX_SONG_BARS:,} bars: fix the "
+        "meter in your DAW, or split the song into shorter sections")
 
 
 @dataclass
@@ -50,7 +62,8 @@ class Grid:
         end_tick: int,
         steps_per_quarter: int = 4,
     ) -> Grid:
-        """Bars covering ticks [0, end_tick]; the last bar is completed past end_tick."""
+        """Bars covering ticks [0, end_tick]; the last bar is completed past end_tick. `SongTooLongError` past
+        `MAX_SONG_BARS` bars, raised as the bars are counted (what a song costs downstream grows with its bars)."""
         ticks_per_step = ticks_per_quarter / steps_per_quarter
         end_step = max(1, int(np.ceil(end_tick / ticks_per_step)))
         meters = sorted(time_signatures) or [(0, 4, 4)]
@@ -76,6 +89,8 @@ class Grid:
                     end = min(end, segment_end)  # a meter change cuts a bar short
                 bars.append((step, end - step, numerator, denominator))
                 step = end
+                if len(bars) > MAX_SONG_BARS:
+                    raise _too_many_bars(numerator, denominator, steps_per_quarter)
         array = np.array(bars, dtype=np.int64).reshape(-1, 4)
         return cls(ticks_per_quarter, steps_per_quarter, array, list(tempos))
 

@@ -75,7 +75,8 @@ class LocalBackend:
         self.config = config
         workers = sibling("server.workers")
         self.pool = sibling("server.pool").WorkerPool(workers.ModelSource(checkpoint, config.torch_threads),
-                                                      config.workers, config.recycle_mib)
+                                                      config.workers, config.recycle_mib,
+                                                      max_worker_mib=config.max_worker_mib)
         self._runner: Any = None  # made on the event loop that uses it
         self.info: dict[str, Any] = {}
 
