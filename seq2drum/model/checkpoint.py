@@ -26,7 +26,7 @@ from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
 FORMAT_VERSION = 2
 # the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
@@ -188,7 +188,9 @@ def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = 
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint weights do not fit the model they describe: {exc}") from exc
-    return LoadedModel(model.to(device).eval(), codebook, spec, data_config, stored_policy(payload))
+    model = model.to(device).eval()
+    flatten_lstms(model)  # after the weights are loaded and moved: cuDNN reads them as one chunk
+    return LoadedModel(model, codebook, spec, data_config, stored_policy(payload))
 
 
 INFERENCE_KEYS = ("architecture", "model_config", "data_config", "train_config", "feature_spec", "codebook", "decoding",

@@ -174,6 +174,16 @@ class GrooveEnsemble(nn.Module):
                                for name in GrooveOutput.__dataclass_fields__})
 
 
+def flatten_lstms(module: nn.Module) -> None:
+    """Pack every LSTM's weights inside `module` into the one contiguous chunk cuDNN reads (a no-op on the CPU). An
+    LSTM whose weights were copied one by one (`copy.deepcopy`, as `AveragedModel` makes its average) has them apart,
+    and on a GPU each forward then warns "RNN module weights are not part of single contiguous chunk of memory" and
+    compacts them again; call this after a move to a device, a copy, or loading weights."""
+    for child in module.modules():
+        if isinstance(child, nn.RNNBase):
+            child.flatten_parameters()
+
+
 def build_model(architecture: str, config: ModelConfig, n_step_features: int, n_bar_features: int,
                 max_bar_steps: int, codebook_bar_steps: Tensor,
                 columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> GrooveSeq2Drum | GrooveEnsemble:

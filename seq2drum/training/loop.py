@@ -38,7 +38,7 @@ from seq2drum.training.distributed import (World, main_first, resumed_position, 
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
 def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
@@ -135,7 +135,11 @@ def moving_average(model: GrooveSeq2Drum, decay: float, total_steps: int) -> tor
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     decay = min(decay, 1.0 - 10.0 / max(total_steps, 20))
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay)) if decay > 0 else None
+    if decay <= 0:
+        return None
+    average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+    flatten_lstms(average)  # its copy of the model cloned each weight apart: on a GPU, cuDNN warned every forward
+    return average
 
 
 def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -189,6 +193,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
                                  train_config.seed)
     model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
                         torch.from_numpy(codebook.bar_steps), (spec.step_columns, spec.bar_columns)).to(device)
+    flatten_lstms(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     batches_per_epoch = steps_per_epoch(len(sampler), world)  # per process
     total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)
@@ -211,9 +216,11 @@ def _restore(run: Run, resumed: dict[str, Any], source: str) -> None:
     a resume on another number of processes does to the schedule."""
     world = run.world
     run.model.load_state_dict(resumed["model"])
+    flatten_lstms(run.model)
     if run.ema is not None:  # a run resumed from before the average existed starts its average there
         if "ema" in resumed:
             run.ema.load_state_dict(resumed["ema"])
+        flatten_lstms(run.ema)
         run.best_val_raw = resumed.get("best_val_loss_raw", math.inf)
     run.optimizer.load_state_dict(resumed["optimizer"])
     run.step, run.epoch = resumed["step"], resumed["epoch"]
