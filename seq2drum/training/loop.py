@@ -33,19 +33,12 @@ from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
 from seq2drum.song.corpus import build_corpus, split_songs
 from seq2drum.training.objective import learning_rate, losses, validate
-from seq2drum.training.distributed import (World, main_first, resumed_position, rng_states, seed_rank, shard,
-                                          steps_per_epoch, wrap)
+from seq2drum.training.distributed import (World, main_first, pick_device, resumed_position, rng_states, seed_rank,
+                                          shard, steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
-
-def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise DataFolderError("--device cuda asked for, but no CUDA GPU is visible; use --device auto or cpu")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
