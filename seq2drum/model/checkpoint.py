@@ -188,8 +188,7 @@ def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = 
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint weights do not fit the model they describe: {exc}") from exc
-    model = model.to(device).eval()
-    flatten_lstms(model)  # after the weights are loaded and moved: cuDNN reads them as one chunk
+    model = flatten_lstms(model.to(device).eval())  # after the load and the move: cuDNN reads them as one chunk
     return LoadedModel(model, codebook, spec, data_config, stored_policy(payload))
 
 

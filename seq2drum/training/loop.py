@@ -184,12 +184,11 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
                          **both) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
                                  train_config.seed)
-    model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
-                        torch.from_numpy(codebook.bar_steps), (spec.step_columns, spec.bar_columns)).to(device)
-    flatten_lstms(model)
+    model = flatten_lstms(build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                                      torch.from_numpy(codebook.bar_steps),
+                                      (spec.step_columns, spec.bar_columns)).to(device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
-    batches_per_epoch = steps_per_epoch(len(sampler), world)  # per process
-    total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)
+    total_steps = min(train_config.max_steps or math.inf, train_config.epochs * steps_per_epoch(len(sampler), world))
     summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
     summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
                    data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
