@@ -70,6 +70,10 @@ class CheckpointError(Seq2DrumError):
     """A checkpoint is missing, corrupt, or written by an incompatible version."""
 
 
+class DeviceError(Seq2DrumError):
+    """The device asked for cannot be had: --device cuda without a GPU, or more processes on a machine than GPUs."""
+
+
 class ConfigError(Seq2DrumError, ValueError):
     """A configuration value is out of range."""
 

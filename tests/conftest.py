@@ -20,12 +20,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if DATA_DIR.is_dir() and any(DATA_DIR.iterdir()):
-        return
-    skip = pytest.mark.skip(reason=f"the real data set is not at {DATA_DIR}")
+    skips = {}
+    if not (DATA_DIR.is_dir() and any(DATA_DIR.iterdir())):
+        skips["needs_data"] = pytest.mark.skip(reason=f"the real data set is not at {DATA_DIR}")
+    if any(item.get_closest_marker("gpu") for item in items):
+        import torch
+
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+            skips["gpu"] = pytest.mark.skip(reason=f"no CUDA GPU visible (torch {torch.__version__}, {build}); "
+                                                   "tools/gpu_check.sh runs these on a machine with one")
     for item in items:
-        if "needs_data" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

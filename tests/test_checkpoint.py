@@ -12,6 +12,7 @@ import torch
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.errors import CheckpointError
 from tests.builders import tiny_checkpoint
+from tests.lstm_spy import lstm_events, unflattened_after
 
 
 def test_reload_gives_the_same_outputs(tmp_path: Path) -> None:
@@ -31,6 +32,17 @@ def test_reload_gives_the_same_outputs(tmp_path: Path) -> None:
         assert torch.equal(getattr(out_a, name), getattr(out_b, name))
     np.testing.assert_array_equal(a.codebook.patterns, b.codebook.patterns)
     assert a.data_config == b.data_config and a.spec == b.spec and a.policy == b.policy
+
+
+def test_a_loaded_model_has_its_lstms_flattened_after_the_load_and_the_move(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_from_checkpoint packs each LSTM's weights after loading them and moving them to the device (else a GPU
+    run warns "not part of single contiguous chunk of memory" and compacts them at every call)."""
+    payload = load_checkpoint(tiny_checkpoint(tmp_path / "m.pt", attention=True))
+    with lstm_events(monkeypatch) as events:
+        loaded = model_from_checkpoint(payload, "cpu")
+    assert unflattened_after(events, loaded.model, "load") == []
+    assert unflattened_after(events, loaded.model, "move") == []
 
 
 def test_checkpoint_with_another_feature_spec_is_refused_with_a_clear_message(tmp_path: Path) -> None:

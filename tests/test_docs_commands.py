@@ -39,6 +39,8 @@ SKIPPED: list[tuple[str, str]] = [
     (r"pip install|^python -m venv", "installs packages or makes an environment: CI installs them before the tests"),
     (r"python -m pytest", ("the test suite itself, of which this test is a part (tests/test_packaging.py checks it"
                           " is the command .ci/run runs)")),
+    (r"tools/gpu_check\.sh", ("the GPU check: needs a CUDA GPU and trains the default recipe, minutes"
+                               " (tests/test_gpu_check.py runs it without a GPU and rehearses it on the CPU)")),
     (r"^torchrun", ("training on several GPUs, processes or machines: minutes to hours (tests/test_distributed.py"
                    " trains a tiny model on 2 CPU processes)")),
     (r"--mode train|tools\.ensemble", ("training on a folder of songs: minutes to hours (tests/test_cli.py and"

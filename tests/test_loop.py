@@ -19,6 +19,7 @@ from seq2drum.config import DataConfig, TrainConfig
 from seq2drum.errors import DataFolderError
 from seq2drum.training.loop import train
 from tests.builders import TINY_MODEL
+from tests.lstm_spy import lstm_events, unflattened_after
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = DataConfig(val_fraction=0.34)
@@ -157,6 +158,25 @@ def test_moving_average_ships_in_best_and_the_raw_weights_beside_it(song_folder:
         torch.testing.assert_close(shipped[key], raw[key])
     shipped, raw = runs["average"]
     assert any(not torch.allclose(shipped[key], raw[key]) for key in raw if raw[key].is_floating_point())
+
+
+def test_the_lstms_are_flattened_after_the_move_the_average_copy_and_a_resume(
+        song_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """setup packs each LSTM's weights into cuDNN's one chunk after moving the model to its device, in the moving
+    average's copy (AveragedModel clones each weight apart: on a GPU every validation warned), and after a resume
+    loads both; without it a GPU run warns "RNN module weights are not part of single contiguous chunk"."""
+    config = tiny_train_config(epochs=1)
+    train(song_folder, tmp_path / "run", DATA, TINY_MODEL, config, tmp_path / "cache", progress=False, tune=False)
+    with lstm_events(monkeypatch) as events:
+        fresh = train_module.setup(song_folder, tmp_path / "fresh", DATA, TINY_MODEL, config, tmp_path / "cache",
+                                   None, progress=False)
+    assert unflattened_after(events, fresh.model, "move") == []
+    assert fresh.ema is not None and unflattened_after(events, fresh.ema, None) == []
+    with lstm_events(monkeypatch) as events:
+        resumed = train_module.setup(song_folder, tmp_path / "run", DATA, TINY_MODEL, config.replace(epochs=2),
+                                     tmp_path / "cache", tmp_path / "run" / "last.pt", progress=False)
+    assert unflattened_after(events, resumed.model, "load") == []
+    assert resumed.ema is not None and unflattened_after(events, resumed.ema, "load") == []
 
 
 def test_empty_folder_error_says_what_to_pass(tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ done, `python -m tools.score_split --gen OUT/gen --out OUT/scoring` scores them 
 
 `--live` trains the causal model (`--mode train --live`) and plays each held-out song to it bar by bar (`--mode
 evaluate --live`: one take); give it its own `--out` (e.g. runs/cv-live).
+
+`--device auto|cpu|cuda` (as `--mode train`'s) trains and tunes each fold there; scoring generates on the CPU, as
+the command line does. Every fold reads one song cache (`--cache`, default the user's), parsed once.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from bench.machine import describe_machine
 from seq2drum.atomic import write_atomic
+from seq2drum.errors import DeviceError
 from seq2drum.model.checkpoint import join_checkpoints
 from seq2drum.training.calibrate import tune_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
@@ -41,6 +45,7 @@ from seq2drum.evaluation.summary import dumps, summarize
 from seq2drum.groove.policy import policy_change
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.training.distributed import pick_device
 from seq2drum.training.loop import train
 
 
@@ -87,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--members-of", default="", metavar="OUT,OUT",
                         help="train nothing: each fold's model is the ensemble of these crossval runs' fold models "
                         "(the same folds trained with other --seed; tools.ensemble), tuned and scored as usual")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=TrainConfig().device,
+                        help="where each fold trains and tunes its decoding (auto: the GPU when one is visible)")
+    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                        help="the song cache every fold reads (default: $XDG_CACHE_HOME/seq2drum or ~/.cache/seq2drum)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a shared 2-core machine)")
     return parser
@@ -136,17 +145,17 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
         model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live)
         train(args.data, folder, data_config, model_config,
-              TrainConfig(epochs=args.epochs, device="cpu", max_notes_per_item=args.max_notes,
+              TrainConfig(epochs=args.epochs, device=args.device, max_notes_per_item=args.max_notes,
                           guitar_alone_share=args.guitar_alone_share, seed=args.seed,
-                          ema_decay=args.ema_decay), resume=resume,
+                          ema_decay=args.ema_decay), args.cache, resume=resume,
               progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
     tuned = folder / ("tuned-raw.json" if args.raw else "tuned.json")
     if not tuned.exists():  # tuned apart from training, so a decoding change re-tunes only
-        corpus = build_corpus(args.data, data_config, progress=False)
+        corpus = build_corpus(args.data, data_config, args.cache, progress=False)
         spec = FeatureSpec.current(data_config.steps_per_quarter)
         val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
-        _, report = tune_checkpoint(checkpoint_of(args, fold), val_songs)
+        _, report = tune_checkpoint(checkpoint_of(args, fold), val_songs, pick_device(args.device))
         write_atomic(tuned, json.dumps(report))
     scores = {kind: evaluate_fold(args, fold, kind) for kind in kinds_of(args)}
     print(f"fold {fold}: done in {time.perf_counter() - started:.0f} s", flush=True)
@@ -171,8 +180,8 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
                                   input_kind=kind, own_passes=args.own_passes,
                                   policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live)
-    evaluation = evaluate(args.data, checkpoint_of(args, fold), folder / f"eval-{kind}{tag}", settings, progress=False,
-                          log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
+    evaluation = evaluate(args.data, checkpoint_of(args, fold), folder / f"eval-{kind}{tag}", settings, args.cache,
+                          progress=False, log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))
     loop = evaluation.summary["against_loop"]
     print(f"fold {fold} {kind}: {len(evaluation.songs)} songs in {time.perf_counter() - started:.0f} s; model "
@@ -182,9 +191,14 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
 
 
 def main() -> None:
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
     import torch
 
+    try:
+        pick_device(args.device)  # --device cuda without a GPU stops here, before any fold
+    except DeviceError as error:
+        parser.error(str(error))
     torch.set_num_threads(args.threads)
     print(describe_machine(), flush=True)
     tag = tag_of(args)

@@ -27,7 +27,7 @@ from seq2drum.errors import CheckpointError
 from seq2drum.user_files import irregular_kind
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
 FORMAT_VERSION = 2
 # the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
@@ -191,7 +191,8 @@ def model_from_checkpoint(payload: dict[str, Any], device: str | torch.device = 
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint weights do not fit the model they describe: {exc}") from exc
-    return LoadedModel(model.to(device).eval(), codebook, spec, data_config, stored_policy(payload))
+    model = flatten_lstms(model.to(device).eval())  # after the load and the move: cuDNN reads them as one chunk
+    return LoadedModel(model, codebook, spec, data_config, stored_policy(payload))
 
 
 INFERENCE_KEYS = ("architecture", "model_config", "data_config", "train_config", "feature_spec", "codebook", "decoding",

@@ -15,6 +15,7 @@ account: docs/how-it-works.md ("The model").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -26,6 +27,7 @@ from seq2drum.model.heard import heard_width
 
 ARCHITECTURE = "bar-groove-lstm-v1"
 N_STRUCTURE = 3  # rest, crash on the downbeat, fill
+M = TypeVar("M", bound=nn.Module)
 
 
 @dataclass
@@ -172,6 +174,17 @@ class GrooveEnsemble(nn.Module):
         outputs = [member(*args) for member in self.members]
         return GrooveOutput(**{name: torch.stack([getattr(o, name) for o in outputs]).mean(dim=0)
                                for name in GrooveOutput.__dataclass_fields__})
+
+
+def flatten_lstms(module: M) -> M:
+    """Pack every LSTM's weights inside `module` into the one contiguous chunk cuDNN reads (a no-op on the CPU). An
+    LSTM whose weights were copied one by one (`copy.deepcopy`, as `AveragedModel` makes its average) has them apart,
+    and on a GPU each forward then warns "RNN module weights are not part of single contiguous chunk of memory" and
+    compacts them again; call this after a move to a device, a copy, or loading weights. Returns `module`."""
+    for child in module.modules():
+        if isinstance(child, nn.RNNBase):
+            child.flatten_parameters()
+    return module
 
 
 def build_model(architecture: str, config: ModelConfig, n_step_features: int, n_bar_features: int,

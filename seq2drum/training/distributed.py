@@ -3,8 +3,9 @@
     torchrun --standalone --nproc_per_node 2 main.py --mode train --data DIR --batch-size 8
     torchrun --nnodes 2 --node_rank 0 --nproc_per_node 4 --rdzv_backend c10d --rdzv_endpoint HOST:29400 main.py ...
 
-torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous address; `World.start` reads them and joins the
-process group (gloo on the CPU, nccl on GPUs). Without them it is a world of one and nothing here does anything.
+torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE and the rendezvous address; `World.start` reads them
+and joins the process group (gloo on the CPU, nccl on GPUs: one GPU per process, and more processes on a machine than
+it has GPUs are refused before CUDA is touched). Without them it is a world of one and nothing here does anything.
 
 What the ranks share: the song cache (rank 0 parses first, `main_first`); the batches (each rank takes every N-th
 batch of the epoch's list, `shard`, so all run the same number of steps; `--batch-size` is per process); the
@@ -22,7 +23,18 @@ from typing import Any, TypeVar
 
 import torch
 
+from seq2drum.errors import DeviceError
+
 T = TypeVar("T")
+
+
+def pick_device(name: str) -> torch.device:
+    """--device's choice: "auto" is the GPU when one is visible, else the CPU; "cuda" without one is refused."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("--device cuda asked for, but no CUDA GPU is visible; use --device auto or cpu")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class World:
     rank: int = 0
     size: int = 1
     local_rank: int = 0
+    local_size: int = 1  # processes on this machine (torchrun's --nproc_per_node)
 
     @property
     def is_main(self) -> bool:
@@ -43,23 +56,37 @@ class World:
 
     @staticmethod
     def from_env() -> World:
-        """RANK / WORLD_SIZE / LOCAL_RANK as torchrun sets them; a world of one when they are absent."""
+        """RANK / WORLD_SIZE / LOCAL_RANK / LOCAL_WORLD_SIZE as torchrun sets them; a world of one when they are
+        absent (the processes on this machine: all of them, when LOCAL_WORLD_SIZE is not set)."""
         size = int(os.environ.get("WORLD_SIZE", "1"))
-        return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")))
+        return World(int(os.environ.get("RANK", "0")), size, int(os.environ.get("LOCAL_RANK", "0")),
+                     int(os.environ.get("LOCAL_WORLD_SIZE", str(size))))
 
     def start(self, device: torch.device) -> torch.device:
         """Join the process group (once) and return this rank's device: on GPUs cuda:LOCAL_RANK with nccl, on the
-        CPU gloo. `device` is the one --device picked; a world of one keeps it and joins nothing."""
+        CPU gloo. `device` is the one --device picked; a world of one keeps it and joins nothing.
+
+        More processes on this machine than GPUs raise `DeviceError` on every rank, before any of them sets a device
+        or joins the group (so none waits for the others): nccl cannot put two ranks on one GPU, and sharing one
+        would not train faster than one process."""
         if not self.distributed:
             return device
         import torch.distributed as dist
 
         if device.type == "cuda":
+            self.check_gpus(torch.cuda.device_count())
             device = torch.device("cuda", self.local_rank)
             torch.cuda.set_device(device)
         if not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank, world_size=self.size)
         return device
+
+    def check_gpus(self, n_gpus: int) -> None:
+        """DeviceError when this machine's processes outnumber its `n_gpus` GPUs (one GPU per process)."""
+        if self.local_size > n_gpus:
+            gpus = f"{n_gpus} GPU" + ("" if n_gpus == 1 else "s")
+            raise DeviceError(f"{self.local_size} processes asked for {gpus}: use --nproc_per_node {max(n_gpus, 1)}, "
+                              "or --device cpu")
 
     def barrier(self) -> None:
         if self.distributed:
@@ -148,7 +175,9 @@ def resumed_position(batch_in_epoch: int, saved_world_size: int, world: World) -
 def wrap(model: torch.nn.Module, world: World, device: torch.device) -> torch.nn.Module:
     """The module the training step calls: DDP around `model` in a distributed run (gradients averaged across
     ranks during backward), `model` itself otherwise. Checkpoints keep saving `model`, so their keys never carry
-    DDP's "module." prefix and a checkpoint does not depend on how many processes trained it."""
+    DDP's "module." prefix and a checkpoint does not depend on how many processes trained it. DDP broadcasts rank
+    0's weights into `model`'s own tensors and keeps no copy on one GPU a process, so the LSTM weights stay in the
+    chunk `flatten_lstms` packed and its forward needs no flattening of its own."""
     if not world.distributed:
         return model
     from torch.nn.parallel import DistributedDataParallel

@@ -33,19 +33,12 @@ from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
 from seq2drum.song.corpus import build_corpus, split_songs
 from seq2drum.training.objective import learning_rate, losses, validate
-from seq2drum.training.distributed import (World, main_first, resumed_position, rng_states, seed_rank, shard,
-                                          steps_per_epoch, wrap)
+from seq2drum.training.distributed import (World, main_first, pick_device, resumed_position, rng_states, seed_rank,
+                                          shard, steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model
-
-def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise DataFolderError("--device cuda asked for, but no CUDA GPU is visible; use --device auto or cpu")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
 
 def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
@@ -135,7 +128,11 @@ def moving_average(model: GrooveSeq2Drum, decay: float, total_steps: int) -> tor
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     decay = min(decay, 1.0 - 10.0 / max(total_steps, 20))
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay)) if decay > 0 else None
+    if decay <= 0:
+        return None
+    average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+    flatten_lstms(average)  # its copy of the model cloned each weight apart: on a GPU, cuDNN warned every forward
+    return average
 
 
 def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -187,11 +184,11 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
                          **both) if val_songs else None
     sampler = BucketBatchSampler(train_set.lengths(), train_config.batch_size, train_config.max_batch_bars,
                                  train_config.seed)
-    model = build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
-                        torch.from_numpy(codebook.bar_steps), (spec.step_columns, spec.bar_columns)).to(device)
+    model = flatten_lstms(build_model(ARCHITECTURE, model_config, spec.n_step, spec.n_bar, spec.max_bar_steps,
+                                      torch.from_numpy(codebook.bar_steps),
+                                      (spec.step_columns, spec.bar_columns)).to(device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
-    batches_per_epoch = steps_per_epoch(len(sampler), world)  # per process
-    total_steps = min(train_config.max_steps or math.inf, train_config.epochs * batches_per_epoch)
+    total_steps = min(train_config.max_steps or math.inf, train_config.epochs * steps_per_epoch(len(sampler), world))
     summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
     summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
                    data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
@@ -211,9 +208,11 @@ def _restore(run: Run, resumed: dict[str, Any], source: str) -> None:
     a resume on another number of processes does to the schedule."""
     world = run.world
     run.model.load_state_dict(resumed["model"])
+    flatten_lstms(run.model)
     if run.ema is not None:  # a run resumed from before the average existed starts its average there
         if "ema" in resumed:
             run.ema.load_state_dict(resumed["ema"])
+        flatten_lstms(run.ema)
         run.best_val_raw = resumed.get("best_val_loss_raw", math.inf)
     run.optimizer.load_state_dict(resumed["optimizer"])
     run.step, run.epoch = resumed["step"], resumed["epoch"]
