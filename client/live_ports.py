@@ -57,7 +57,7 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print(f"notice: {notice}", flush=True)
         clock = AutoClock(OwnClock(tempo, time.perf_counter()), FollowedClock(tempo))
         player = LivePlayer(link, clock, meter, outport.send, lambda line: print(line, flush=True),
-                            ready.lead_quarters, count_in)
+                            ready.lead_quarters, count_in, keep_drums=options.keep_drums)
         print(f"playing along: band from '{inport.name}', drums to '{outport.name}' ({ready.model_name}); "
               f"{tempo:g} BPM in {meter[0]}/{meter[1]} until the DAW's MIDI clock leads; Ctrl-C stops", flush=True)
         try:
