@@ -78,7 +78,8 @@ def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarC
                  for note in kept[(kept[:, START] >= start) & (kept[:, START] < lead)].tolist()]
         bars.append((clock, played, drums))
     last = max((index for index, (_, played, _) in enumerate(bars) if played), default=len(bars))
-    return [(clock, played + drums) for clock, played, drums in bars[: last + 2]]  # the stream ends with the bar after the last one heard (its notes come with that bar)
+    # the stream ends with the bar after the last one heard (its notes come with that bar)
+    return [(clock, played + drums) for clock, played, drums in bars[: last + 2]]
 
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
