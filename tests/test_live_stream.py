@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import grpc
 import numpy as np
@@ -273,11 +274,11 @@ def test_simulate_with_kept_drums_writes_what_evaluate_live_plays(tiny_model_pat
     from seq2drum.live.playback import play_file
     from seq2drum.options import GenerationOptions
 
-    class Listening(ModelDrummer):
-        heard: list[np.ndarray] = []
+    heard: list[np.ndarray] = []
 
-        def hear(self, state, hits):  # noqa: ANN001, ANN202
-            self.heard.append(np.asarray(hits).copy())
+    class Listening(ModelDrummer):
+        def hear(self, state: Any, hits: np.ndarray) -> Any:
+            heard.append(np.asarray(hits).copy())
             return super().hear(state, hits)
 
     live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
@@ -298,7 +299,7 @@ def test_simulate_with_kept_drums_writes_what_evaluate_live_plays(tiny_model_pat
         assert others and min(start for start, _, _, _ in others) >= 3 * 4 * PPQ  # none in the given bars
     assert sorted((s, p, v) for s, _, p, v in simulated.tolist()) == sorted((s, p, v) for s, _, p, v in played.tolist())
     expected = prepare(song.read_bytes(), options, drummer.data_config, drummer.spec).given.hits[:3]
-    assert len(drummer.heard) == 3 and all((h == e).all() for h, e in zip(drummer.heard, expected))
+    assert len(heard) == 3 and all((h == e).all() for h, e in zip(heard, expected))
 
 
 def test_simulate_with_the_guitar_alone_plays_from_the_files_first_bar(tiny_model_path: Path, tmp_path: Path) -> None:
