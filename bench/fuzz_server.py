@@ -5,7 +5,7 @@ TLS (when openssl is there), reached over real channels; every case must get an 
     python -m bench.fuzz --server ...   (the same)
     python -m bench.fuzz_server --studio [--cases 10000] ...   (the studio's HTTP API: bench/fuzz_studio.py)
 
-Cases, mixed: Generate requests as bench/fuzz.py builds them (mutated files, hostile options, broken protobuf
+Cases, mixed: Generate requests as bench/mutations.py builds them (mutated files, hostile options, broken protobuf
 bytes); GenerateStream uploads of them (options first, chunks, sometimes garbage messages); PlayAlong streams (starts
 with odd options and parts, bars with absurd clocks, counts, NaN and infinite times, out of order, garbage messages);
 and the token and TLS paths (no token, a wrong one, a non-ASCII one, oversized or many metadata entries, plain text to
@@ -33,8 +33,8 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # the refused non-ASCII metadat
 import grpc
 
 from bench.bench_server import descendants
-from bench.fuzz import Mutator
 from bench.machine import describe_machine
+from bench.mutations import Mutator
 from seq2drum.rpc import seq2drum_pb2 as pb
 
 REPO = Path(__file__).resolve().parents[1]

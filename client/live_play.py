@@ -117,6 +117,7 @@ class LivePlayer:
     say: Callable[[str], None] = print
     lead_quarters: float = 0.25
     count_in_bars: int = 0
+    keep_drums: bool = False  # the DAW's channel 10 is the user's drums: sent as their part, for the drummer to hear
     sent: int = -1  # the last bar sent
     played: int = -1 - 10**9  # the last bar whose drums were scheduled
     last_hits: list[Any] = field(default_factory=list)  # the last bar's drums heard from the server
@@ -136,8 +137,10 @@ class LivePlayer:
         return 0.0 if getattr(self.clock, "following", False) else self.count_in_bars * self.bar_quarters
 
     def on_message(self, message: Any, now: float) -> None:
-        """A message from the input port: the clock's, or a note of the band (channel 10 is not the band)."""
-        if self.clock.on_message(message, now) or not hasattr(message, "channel") or message.channel == DRUM_CHANNEL:
+        """A message from the input port: the clock's, or a note of the band, or with `keep_drums` of the user's drums
+        (channel 10, the part "channel 10": the server hears it as the drums of its bar, as a file's kept drums)."""
+        if self.clock.on_message(message, now) or not hasattr(message, "channel") or (
+                message.channel == DRUM_CHANNEL and not self.keep_drums):
             return
         at = self.clock.quarters(now) - self.count_in_quarters
         key = (message.channel, getattr(message, "note", -1))

@@ -13,6 +13,7 @@ from typing import Any
 from seq2drum.errors import ConfigError
 from seq2drum.midi.scan import parse_meter
 
+from .connection import connect
 from .drum_client import HelperError
 from .live_link import LiveLinkError
 from .live_play import PARTS, AutoClock, FollowedClock, LivePlayer, OwnClock, Reconnector, run_ports
@@ -30,8 +31,6 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ImportError:
         print(f"error: --live needs the live extra: {INSTALL}", file=sys.stderr)
         return EXIT_USAGE
-    from .daw_helper import connect
-
     tempo = args.tempo_qpm or 120.0
     count_in = args.count_in_bars or 0
     try:
@@ -58,7 +57,7 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print(f"notice: {notice}", flush=True)
         clock = AutoClock(OwnClock(tempo, time.perf_counter()), FollowedClock(tempo))
         player = LivePlayer(link, clock, meter, outport.send, lambda line: print(line, flush=True),
-                            ready.lead_quarters, count_in)
+                            ready.lead_quarters, count_in, keep_drums=options.keep_drums)
         print(f"playing along: band from '{inport.name}', drums to '{outport.name}' ({ready.model_name}); "
               f"{tempo:g} BPM in {meter[0]}/{meter[1]} until the DAW's MIDI clock leads; Ctrl-C stops", flush=True)
         try:

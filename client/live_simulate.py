@@ -1,7 +1,9 @@
 """`--simulate SONG.mid`: a file's band played to the server through the same PlayAlong stream as `--live`, in
 scaled real time and without ports, and the drums the server decided for every bar written to a file, with how
 late they came. The file's drums are the server's decisions whatever their lateness (the live fallback, which keeps
-the last bar's groove when the server is late, is for the port only), so the same seed writes the same file.
+the last bar's groove when the server is late, is for the port only), so the same seed writes the same file. With
+--keep-drums the song's own drums (channel 10) are sent as a DAW sends them, heard by the server's drummer, and written
+exactly; a bar in which one starts gets none of the server's (as --mode evaluate --live writes it).
 
     report = simulate(client, Path("song.mid"), options, speed=4.0, output=Path("out.mid"))
     # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}}
@@ -35,10 +37,11 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     if output.exists() and not force:
         raise HelperError(f"{output} exists; pass --force to overwrite it, or another -o")
     try:
-        song = read_song(song_path, from_start=options.guitar_only)  # the guitar alone: drums from the first bar
+        # the guitar alone: drums from the first bar; keep_drums: the song's drums sent as the user's
+        song = read_song(song_path, from_start=options.guitar_only, keep_drums=options.keep_drums)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         raise HelperError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI File") from None
-    if not song.parts:
+    if all(song.is_drums(part) for part in range(len(song.parts))):
         raise HelperError(f"{song_path} holds no notes outside channel 10: nothing to play along to")
     link = client.live_link(options, song.parts)
     ready = link.open()
@@ -81,7 +84,9 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
 
 def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple[int, float] = (-1, 0.0)) -> bytes:
     """A type-1 MIDI file: the song's tempo and meter maps, the decided drums on channel 10; the drums of bar
-    `ending[0]`, where the stream ends, up to `ending[1]` quarter notes into it (`SongBars.end_stream`)."""
+    `ending[0]`, where the stream ends, up to `ending[1]` quarter notes into it (`SongBars.end_stream`). The song's
+    kept drums (`SongBars.kept_notes`) are written as they are, and a bar in which one starts gets no decided drums;
+    nor does a decided note that starts while a kept note of its pitch sounds (generation.given's `clear_of_kept`)."""
     import mido
 
     tpq = song.ticks_per_quarter
@@ -90,16 +95,25 @@ def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple
         events.append((tick, 0, mido.MetaMessage("set_tempo", tempo=tempo)))
     for tick, numerator, denominator in song.file_meters:
         events.append((tick, 0, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator)))
-    drums: list[tuple[int, int, Any]] = []
+    kept = song.kept_notes()
+    notes: list[tuple[int, int, int, int]] = []
     for bar, answer in zip(song.bars, answers):
+        if any(bar.start_tick <= start < bar.end_tick for start, _, _, _ in kept):  # the user's bar
+            continue
         for hit in answer.hits:
             if bar.index == ending[0] and hit.onset_quarters >= ending[1] + ENDING_SLACK_Q:
                 continue
             start = max(0, bar.start_tick + round(hit.onset_quarters * tpq))
-            end = max(start + 1, start + round(hit.duration_quarters * tpq))
-            drums.append((start, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=hit.pitch,
-                                                 velocity=hit.velocity)))
-            drums.append((end, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=hit.pitch, velocity=0)))
+            notes.append((start, max(start + 1, start + round(hit.duration_quarters * tpq)), hit.pitch, hit.velocity))
+    kept_by_pitch: dict[int, list[tuple[int, int]]] = {}
+    for start, end, pitch, _ in kept:
+        kept_by_pitch.setdefault(pitch, []).append((start, end))
+    notes = [note for note in notes if not any(start <= note[0] < end for start, end in kept_by_pitch.get(note[2], ()))]
+    notes += kept
+    drums: list[tuple[int, int, Any]] = []
+    for start, end, pitch, velocity in notes:
+        drums.append((start, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch, velocity=velocity)))
+        drums.append((end, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch, velocity=0)))
     midi = mido.MidiFile(type=1, ticks_per_beat=tpq)
     for timed, name in ((events, "Conductor"), (drums, "Drums")):
         track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])

@@ -1,5 +1,6 @@
 """A MIDI file's band as a live player would send it, bar by bar: its parts, its bars (meter and tempo at each bar's
-start, from the file's maps) and each bar's notes up to a lead. Read with mido (the helper's optional "live" extra):
+start, from the file's maps) and each bar's notes up to a lead; with `keep_drums` its channel-10 parts too, the user's
+drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the helper's optional "live" extra):
 no seq2drum model code, no music21.
 """
 
@@ -58,16 +59,27 @@ class SongBars:
         return self._tempo_seconds[at] + (tick - self._tempo_ticks[at]) * self.tempos[at][1] / 1e6 / \
             self.ticks_per_quarter
 
+    def is_drums(self, part: int) -> bool:
+        """Whether part `part` is the user's drums (channel 10, read with keep_drums), not the band."""
+        return self.parts[part][2] == DRUM_CHANNEL
+
+    def kept_notes(self) -> list[tuple[int, int, int, int]]:
+        """The user's drum notes (start, end, pitch, velocity), sorted: written as they are."""
+        return sorted(note for part, notes in enumerate(self.notes) if self.is_drums(part) for note in notes)
+
     def end_stream(self, lead_ticks: int) -> tuple[int, float]:
         """Cut the bars where the stream ends, one bar after the last one heard (a note starting before its lead), as
         --mode evaluate --live plays a file (seq2drum.live.playback); returns that last bar's index and how far into
         it, in quarter notes, its drums play: where the band's last onset heard fell in its bar (ENDING_SLACK_Q more).
         (-1, 0.0) for a song with no note heard."""
-        heard = [bar.index for bar in self.bars if self.played(bar, lead_ticks)]
+        def band(bar: Bar) -> list[Note]:
+            return [note for note in self.played(bar, lead_ticks) if not self.is_drums(note.part)]
+
+        heard = [bar.index for bar in self.bars if band(bar)]
         if not heard:
             return -1, 0.0
         del self.bars[heard[-1] + 2:]
-        return heard[-1] + 1, max(note.onset for note in self.played(self.bars[heard[-1]], lead_ticks))
+        return heard[-1] + 1, max(note.onset for note in band(self.bars[heard[-1]]))
 
     def played(self, bar: Bar, lead_ticks: int) -> list[Note]:
         """The notes of `bar` that start before `lead_ticks` before its end, timed from its start in quarter
@@ -82,9 +94,10 @@ class SongBars:
         return out
 
 
-def read_song(path: Path, from_start: bool = False) -> SongBars:
-    """The file's band (channel 10 left out) as bars, from the bar where its first note starts (the drums start with
-    the band, as generation's do), or with `from_start` (the guitar alone: --guitar-only) from the file's first bar,
+def read_song(path: Path, from_start: bool = False, keep_drums: bool = False) -> SongBars:
+    """The file's band (channel 10 left out, or with `keep_drums` read as the user's drums) as bars, from the bar where
+    its first note starts, a kept drum note's too (the drums start with the band or the user's drums, as generation's
+    do), or with `from_start` (the guitar alone: --guitar-only) from the file's first bar,
     to the bar after the one its last note starts in (`end_stream` cuts them where the stream ends); indices count
     from that first bar."""
     import mido
@@ -108,7 +121,7 @@ def read_song(path: Path, from_start: bool = False) -> SongBars:
                 meters.append((tick, message.numerator, message.denominator))
             elif message.type == "program_change":
                 programs[message.channel] = message.program
-            elif message.type in ("note_on", "note_off") and message.channel != DRUM_CHANNEL:
+            elif message.type in ("note_on", "note_off") and (message.channel != DRUM_CHANNEL or keep_drums):
                 key = (track_index, message.channel)
                 if key not in parts:
                     parts[key] = len(names)

@@ -40,7 +40,7 @@ def set_decoding(path: Path, settings: list[str]) -> None:
 
 def retune(path: Path, data: Path) -> None:
     """Tune the checkpoint's decoding again on its validation songs of `data`."""
-    from seq2drum.training.calibrate import tune_checkpoint
+    from seq2drum.training.tune import tune_checkpoint
     from seq2drum.config import DataConfig
     from seq2drum.song.corpus import build_corpus, split_songs
     from seq2drum.song.bars import FeatureSpec, bar_song

@@ -75,8 +75,9 @@ def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
     name = generator.info.name if generator is not None else getattr(drummer, "name", "live")
     version = generator.info.version if generator is not None else ""
     if job.call is None:
-        roles = roles_of(job.parts)
-        state = drummer.begin(played_as(job.options or GenerationOptions(), roles), job.seed, job.groove)
+        options = job.options or GenerationOptions()
+        roles = roles_of(job.parts, options.keep_drums)  # with keep_drums, channel 10 is the user's drums, heard
+        state = drummer.begin(played_as(options, roles), job.seed, job.groove)
         return LiveResult(state, roles=roles, model_name=name, model_version=version,
                           lead_quarters=float(drummer.lead_quarters))
     hits, state = run_call(drummer, job.state, job.call)

@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client import daw_helper
+from client import connection, daw_helper
 from client.daw_helper import DrumClient
 from client.drum_client import HelperError
 from client.watch import FolderWatcher, midi_file_problem, watch
@@ -580,12 +580,12 @@ def test_help_shows_every_default_once() -> None:
 def test_control_flags_become_generation_options() -> None:
     """The helper sends the controls as the proto's fields 7-12; left out, they stay unset (the server's defaults)."""
     parser = daw_helper.build_parser()
-    options = daw_helper.options_from_args(parser.parse_args([
+    options = connection.options_from_args(parser.parse_args([
         "song.mid", "--style", "half-time", "--density", "0.5", "--fills", "every:4", "--swing", "0.67",
         "--dynamics", "1.25", "--cymbal", "ride"]))
     assert (options.style, options.fills, options.cymbal) == ("half-time", "every:4", "ride")
     assert (options.density, options.dynamics) == (0.5, 1.25) and options.swing == pytest.approx(0.67)
-    plain = daw_helper.options_from_args(parser.parse_args(["song.mid"]))
+    plain = connection.options_from_args(parser.parse_args(["song.mid"]))
     assert not any(plain.HasField(name) for name in ("density", "swing", "dynamics"))
     assert (plain.style, plain.fills, plain.cymbal) == ("", "", "")  # empty: the server's default
 

@@ -95,6 +95,29 @@ def test_each_bar_is_sent_at_its_lead_with_the_band_and_its_drums_play_on_time()
     assert not said
 
 
+@pytest.mark.parametrize("keep_drums", [False, True], ids=["band-only", "keep-drums"])
+def test_the_daws_drums_are_sent_as_the_users_with_keep_drums(keep_drums: bool) -> None:
+    """Channel 10 from the DAW is the band's drummer: left out, or with --keep-drums sent as part "channel 10", which
+    the server's session takes as the user's drums of that bar (heard by the drummer, not the band), as a file's."""
+    from client.live_play import PARTS
+    from seq2drum.live.session import DRUMS, IncomingNote, LiveSession, roles_of
+
+    link = FakeLink()
+    player = LivePlayer(link, OwnClock(120.0, 0.0), (4, 4), lambda message: None, print, keep_drums=keep_drums)
+    band = {0.0: mido.Message("note_on", channel=9, note=36, velocity=110),
+            0.1: mido.Message("note_off", channel=9, note=36),
+            0.5: mido.Message("note_on", channel=0, note=40, velocity=90),
+            0.75: mido.Message("note_off", channel=0, note=40)}
+    _run(player, 2.2, band)
+    notes = link.sent[1][3]  # bar 1's message: bar 0's notes up to its lead
+    assert [(n.pitch, n.part) for n in notes] == ([(36, 9)] if keep_drums else []) + [(40, 0)]
+    session = LiveSession(roles_of(PARTS, keep_drums=True), None)
+    calls = [session.take(sent[0], *sent[1], sent[2], [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, n.part)
+                                                      for n in sent[3]]) for sent in link.sent[:2]]
+    assert [(n.pitch, n.role) for n in calls[1].kept] == ([(36, DRUMS)] if keep_drums else [])
+    assert [n.pitch for n in calls[1].played] == [40]
+
+
 def test_a_late_server_keeps_the_last_bars_groove_and_says_so_once() -> None:
     link = FakeLink(late={2, 3})
     said: list[str] = []

@@ -10,8 +10,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import grpc
+import numpy as np
 import pytest
 
 from client import daw_helper
@@ -259,6 +261,45 @@ def test_simulate_writes_what_evaluate_live_plays(tiny_model_path: Path, tmp_pat
     simulated = read_midi((tmp_path / "sim.mid").read_bytes()).drum_parts[0].notes
     played = play_file(ModelDrummer(live), song.read_bytes(), GenerationOptions(seed=4), seed=4).notes
     assert len(played) and {(s, p) for s, _, p, _ in simulated.tolist()} == {(s, p) for s, _, p, _ in played.tolist()}
+
+
+def test_simulate_with_kept_drums_writes_what_evaluate_live_plays(tiny_model_path: Path, tmp_path: Path) -> None:
+    """--keep-drums on a song whose drummer plays its first 3 bars: the helper's --simulate (the song's channel 10 sent
+    as a DAW sends it, through the server's session) and --mode evaluate --live's playback write the same drums; the
+    given notes are in both exactly and no other note starts in their bars; and the drummer heard each given bar as
+    generation's kept drums lay it on the steps (`given.hits`), once, before it decided the next bar. If this fails,
+    the live figures of the primed input no longer say what a user playing along with their drums gets."""
+    from seq2drum.generation.prepare import prepare
+    from seq2drum.live.model_drummer import ModelDrummer
+    from seq2drum.live.playback import play_file
+    from seq2drum.options import GenerationOptions
+
+    heard: list[np.ndarray] = []
+
+    class Listening(ModelDrummer):
+        def hear(self, state: Any, hits: np.ndarray) -> Any:
+            heard.append(np.asarray(hits).copy())
+            return super().hear(state, hits)
+
+    live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
+    given = notes_from_steps(backbeat(3))
+    song = tmp_path / "primed.mid"
+    song.write_bytes(format1_song_bytes(notes_from_steps(riff(8)), given))
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
+        assert daw_helper.main(["--server", f"127.0.0.1:{server.port}", "--simulate", str(song), "--keep-drums",
+                                "--speed", "64", "--seed", "4", "-o", str(tmp_path / "sim.mid")]) == 0
+    simulated = read_midi((tmp_path / "sim.mid").read_bytes()).drum_parts[0].notes
+    drummer = Listening(live)
+    options = GenerationOptions(seed=4, keep_drums=True)
+    played = play_file(drummer, song.read_bytes(), options, seed=4).notes
+    kept = sorted(map(tuple, given.tolist()))
+    for notes in (simulated, played):
+        assert [tuple(n) for n in notes.tolist() if tuple(n) in set(kept)] == kept  # every given note, as given
+        others = [n for n in notes.tolist() if tuple(n) not in set(kept)]
+        assert others and min(start for start, _, _, _ in others) >= 3 * 4 * PPQ  # none in the given bars
+    assert sorted((s, p, v) for s, _, p, v in simulated.tolist()) == sorted((s, p, v) for s, _, p, v in played.tolist())
+    expected = prepare(song.read_bytes(), options, drummer.data_config, drummer.spec).given.hits[:3]
+    assert len(heard) == 3 and all((h == e).all() for h, e in zip(heard, expected))
 
 
 def test_simulate_with_the_guitar_alone_plays_from_the_files_first_bar(tiny_model_path: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from client import daw_helper
+from client import connection, daw_helper
 from seq2drum.cli import main
 from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.rpc import seq2drum_pb2
@@ -75,14 +75,14 @@ def test_helper_flags_reach_the_server_as_main_py_reads_them(tmp_path: Path) -> 
             "--count-in", "1", "--style", "half-time", "--density", "0.67", "--fills", "every:4", "--swing", "0.67",
             "--dynamics", "1.2", "--cymbal", "ride", "--kit-map", str(kit), "--guitar-only", "--keep-drums",
             "--groove", str(clip)]
-    through_server = options_from_proto(daw_helper.options_from_args(daw_helper.build_parser().parse_args(argv)))
+    through_server = options_from_proto(connection.options_from_args(daw_helper.build_parser().parse_args(argv)))
     from seq2drum.cli.infer import generation_options
 
     direct = generation_options(main.build_parser().parse_args(["song.mid", *argv]))
     assert through_server == direct
     assert direct.guitar_only and direct.keep_drums and direct.groove_midi == clip.read_bytes()
     nothing = ["--bars", "16", "--tempo", "96", "--meter", "7/8"]
-    assert (options_from_proto(daw_helper.options_from_args(daw_helper.build_parser().parse_args(nothing)))
+    assert (options_from_proto(connection.options_from_args(daw_helper.build_parser().parse_args(nothing)))
             == generation_options(main.build_parser().parse_args(nothing)))
 
 

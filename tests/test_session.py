@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from seq2drum.live.api import PlayedNote
 from seq2drum.live.session import IncomingNote, LiveSession, LiveStreamError, roles_of
 
 NOTE = IncomingNote(0.0, 0.5, 40, 100, 0)
@@ -78,6 +79,7 @@ def test_the_idle_limit_is_two_bars_at_a_slow_tempo() -> None:
 def test_parts_get_their_roles_as_a_files_parts_do() -> None:
     parts = [("Bass", 33, 1), ("Lead Gtr", 29, 2), ("", -1, 9), ("Vocals", 25, 3), ("", 0, 4), ("", -1, 5)]
     assert roles_of(parts) == ["bass", "guitar", "other", "melody", "keys", "other"]
+    assert roles_of(parts, keep_drums=True)[2] == "drums"  # channel 10, kept: the user's drums
 
 
 def test_the_drums_end_less_than_two_bars_after_the_bands_last_note() -> None:
@@ -94,11 +96,15 @@ def test_the_drums_end_less_than_two_bars_after_the_bands_last_note() -> None:
     assert [hit.onset for hit in ending_bar(groove, 2.5)] == [0.0, 1.0]
 
 
-def test_bars_the_users_drums_play_are_not_silent() -> None:
-    session = LiveSession(["guitar"], None, rest_after=2)
-    decided = []
-    for n in range(6):
-        decided.append(session.take(n, 4, 4, 120.0, []) is not None)
-        if n < 2:
-            session.sounded()  # the user's two kept bars
+def test_bars_the_users_drums_play_are_not_silent_and_are_heard_not_played() -> None:
+    """With keep_drums the channel-10 part's notes are the user's drums: they keep the bar from silence, come to the
+    drummer as the bar's kept drums (`LiveCall.kept`, heard before the next bar) and never as the band's notes."""
+    from seq2drum.live.session import DRUMS
+
+    session = LiveSession(["guitar", DRUMS], None, rest_after=2)
+    kick = IncomingNote(0.0, 0.25, 36, 100, 1)
+    calls = [session.take(n, 4, 4, 120.0, [kick] if n in (1, 2) else []) for n in range(6)]  # bars 0 and 1 kept
+    decided = [call is not None for call in calls]
+    assert [call.kept for call in calls[1:3]] == [(PlayedNote(0.0, 0.25, 36, 100, DRUMS),)] * 2
+    assert not any(call.played for call in calls if call is not None) and session.heard_roles == set()
     assert decided == [True, True, True, True, False, False]  # 2 silent bars after the kept ones, then rest

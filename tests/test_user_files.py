@@ -142,7 +142,7 @@ def test_a_tls_ca_that_is_not_pem_fails_at_once(two_certificates: tuple, tmp_pat
 def test_a_kit_map_that_is_a_fifo_or_dev_zero_is_refused_unread(fifo: Path) -> None:
     """The same rule for --kit-map, in main.py and in the helper (not among issue 42's probes, but its principle:
     only regular files of a known size are read)."""
-    from client import daw_helper
+    from client import connection
     from client.drum_client import HelperError
     from seq2drum.midi.kit import KitMapError, read_kit_map
 
@@ -150,4 +150,4 @@ def test_a_kit_map_that_is_a_fifo_or_dev_zero_is_refused_unread(fifo: Path) -> N
         with pytest.raises(KitMapError, match="not a regular file"):
             read_kit_map(path)
         with pytest.raises(HelperError, match="not a regular file"):
-            daw_helper.read_kit_map_text(path)
+            connection.read_kit_map_text(path)

@@ -35,7 +35,7 @@ from bench.machine import describe_machine
 from seq2drum.atomic import write_atomic
 from seq2drum.errors import DeviceError
 from seq2drum.model.checkpoint import join_checkpoints
-from seq2drum.training.calibrate import tune_checkpoint
+from seq2drum.training.tune import tune_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from seq2drum.evaluation import INPUT_KINDS

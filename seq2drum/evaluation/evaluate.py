@@ -33,7 +33,7 @@ from seq2drum.evaluation.inputs import (INPUT_KINDS, KindInput, build_input, dat
                                         kind_baselines)
 from seq2drum.evaluation.song_score import (VALIDITY_CHECKS, SongScore, check_output, nll_per_cell, score_song,
                                             song_span)
-from seq2drum.evaluation.summary import summarize
+from seq2drum.evaluation.summary import Evaluation, summarize
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid
 from seq2drum.song.corpus import build_corpus, find_midi_files, fold_of, split_songs
@@ -81,17 +81,6 @@ class EvaluationSettings:
     def generation_options(self) -> GenerationOptions:
         return GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes,
                                  humanize=self.humanize, feel=self.feel, crashes=self.crashes)
-
-
-@dataclass
-class Evaluation:
-    """What an evaluation gives: the summary, each song's score, songs to draw, and the files written."""
-
-    summary: dict[str, Any]
-    songs: list[SongScore]
-    examples: list[tuple[EncodedSong, DrumGrid]]  # songs to draw, with the model's drums
-    gallery: list[tuple[EncodedSong, DrumGrid, list[str]]] = field(default_factory=list)  # the faultiest, and faults
-    written: list[Path] = field(default_factory=list)
 
 
 def evaluate(

@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from seq2drum.atomic import write_atomic
 from seq2drum.evaluation import metrics, plots
 from seq2drum.evaluation.checklist import FAULTS
-from seq2drum.evaluation.summary import LOOP, dumps, jsonable
+from seq2drum.evaluation.summary import LOOP, Evaluation, dumps, jsonable
 from seq2drum.midi.drums import DRUM_CLASSES
-
-if TYPE_CHECKING:
-    from seq2drum.evaluation.evaluate import Evaluation
 
 TABLE_F1 = {"F1": "all", "F1 +-1": "all_tol1", "kick+snare F1": "kick_snare", "hats merged F1": "merged_hats"}
 

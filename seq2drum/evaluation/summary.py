@@ -1,24 +1,42 @@
 """The evaluation's figures over all songs: micro and per-song P/R/F1 per view and class, descriptors and their
 overlap with the real drums, novelty, likelihood and validity shares, and the model against the loop (the baseline
-every model is compared with, song by song); as plain JSON.
+every model is compared with, song by song); as plain JSON; and `Evaluation`, what an evaluation gives (the summary,
+each song's score, the songs drawn), which evaluate.py makes and report.py writes.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.checklist import summarize_faults
-from seq2drum.evaluation.feel_figures import feel_summary
+from seq2drum.evaluation.feel_figures import SWING_AGREEMENT
 from seq2drum.evaluation.inputs import KIND_BASELINES
 from seq2drum.evaluation.song_score import VALIDITY_CHECKS, SongScore
+from seq2drum.feel.swing import STRAIGHT_MAX_SWING, SWUNG_MIN_SWING
+from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.song.encode import EncodedSong
+from seq2drum.song.grid import DrumGrid
 
 LOOP = "backbeat"  # the baseline every model is compared with, song by song
 KIND_BASELINE_NAMES = {name for names in KIND_BASELINES.values() for name in names}
+
+
+@dataclass
+class Evaluation:
+    """What an evaluation gives: the summary, each song's score, songs to draw, and the files written."""
+
+    summary: dict[str, Any]
+    songs: list[SongScore]
+    examples: list[tuple[EncodedSong, DrumGrid]]  # songs to draw, with the model's drums
+    gallery: list[tuple[EncodedSong, DrumGrid, list[str]]] = field(default_factory=list)  # the faultiest, and faults
+    written: list[Path] = field(default_factory=list)
 
 
 def summarize(scores: list[SongScore]) -> dict[str, Any]:
@@ -52,6 +70,33 @@ def summarize(scores: list[SongScore]) -> dict[str, Any]:
             for b in names if b != "model"
         },
         "songs": [_song_row(s) for s in scores],
+    }
+
+
+def feel_summary(scores: list[SongScore], system: str) -> dict[str, Any]:
+    """One system's feel figures over the songs (evaluation/feel_figures.py's docstring)."""
+    real = [s.feel["real"] for s in scores]
+    mine = [s.feel[system] for s in scores]
+    ratios = [m["velocity_spread"] / r["velocity_spread"] for m, r in zip(mine, real)
+              if r["velocity_spread"] and math.isfinite(r["velocity_spread"]) and math.isfinite(m["velocity_spread"])]
+    straight = [m["swing"] for m, r in zip(mine, real) if r["swing"] is not None and r["swing"] <= STRAIGHT_MAX_SWING]
+    swung = [(m["swing"], r["swing"]) for m, r in zip(mine, real)
+             if r["swing"] is not None and r["swing"] >= SWUNG_MIN_SWING]
+    per_class = {}
+    for index, name in enumerate(DRUM_CLASSES):
+        f1 = [float(s.counts[system]["all"].per_class()[2][index]) for s in scores
+              if s.counts[system]["all"].real[index] > 0]
+        per_class[name] = float(np.mean(f1)) if f1 else math.nan
+    return {
+        "velocity_spread_ratio_median": float(np.median(ratios)) if ratios else math.nan,
+        "straight_songs": len(straight),
+        # a generated song with too few eligible beats to measure has no swing: it counts as straight
+        "straight_kept_share": float(np.mean([m is None or m <= STRAIGHT_MAX_SWING for m in straight]))
+        if straight else math.nan,
+        "swung_songs": len(swung),
+        "swung_within_share": float(np.mean([m is not None and abs(m - r) <= SWING_AGREEMENT for m, r in swung]))
+        if swung else math.nan,
+        "per_class_song_f1": per_class,
     }
 
 

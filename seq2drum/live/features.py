@@ -1,6 +1,7 @@
 """One bar of live play as the causal model reads it: the notes a band played in a bar (`api.PlayedNote`, by role)
 put on a grid of that one bar, through the same feature code as a whole song (song.guitar, song.band, song.bars),
-so a bar played live and the same bar in a file are read alike.
+so a bar played live and the same bar in a file are read alike; and the user's drums played in a bar as the (S, 9) hits
+the drummer hears (`kept_bar_hits`), folded onto the bar's grid as a file's kept drums are (song.grid.drums_to_grid).
 
 Differences with a whole file, by design: a note still sounding at the lead has the duration known so far, and a note
 held over from an earlier bar does not sound in this one (live, notes arrive by onset and their release is not sent);
@@ -18,12 +19,13 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from seq2drum.live.api import BarClock, PlayedNote
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.song.band import band_note_features
 from seq2drum.song.bars import bar_table, per_bar, select_columns, step_table
 from seq2drum.song.columns import BAR, GUITAR, SONG, STEP, FeatureSpec
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import Grid
+from seq2drum.song.grid import Grid, drums_to_grid
 from seq2drum.song.guitar import guitar_features
 
 TICKS_PER_QUARTER = 960
@@ -118,6 +120,18 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     bar[BAR.guitar_loudness] = guitar[0, GUITAR_LOUDNESS]
     return (select_columns(steps, STEP.names, spec.step_columns), select_columns(bar, BAR.names, spec.bar_columns),
             grid.n_steps, int(grid.beat_steps()[0]))
+
+
+def kept_bar_hits(kept: Sequence[PlayedNote], clock: BarClock, steps_per_quarter: int, width: int) -> np.ndarray:
+    """(width, 9) bool: the user's drum notes played in one bar (onsets in quarter notes from its start) on that bar's
+    steps, as `given.kept_layout` folds a file's kept drums onto its bars."""
+    grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
+    notes = np.array([(round(note.onset * TICKS_PER_QUARTER), round((note.onset + note.duration) * TICKS_PER_QUARTER),
+                       note.pitch, note.velocity) for note in kept], dtype=np.int64).reshape(-1, 4)
+    hits = np.zeros((width, NUM_DRUM_CLASSES), dtype=bool)
+    played = drums_to_grid(notes, grid).hits[:width]
+    hits[: len(played)] = played
+    return hits
 
 
 ONE_BAR_PLAYS = np.ones(1, dtype=bool)  # guitar_plays of a live bar: a song of one playing bar

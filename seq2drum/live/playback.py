@@ -5,8 +5,11 @@ alone with `guitar_only`; the drums given with `keep_drums`), then from the bar 
 drums are asked for at the lead with the notes of the bar before played until then (`api.LiveDrummer.next_bar`).
 Bars go through the stream's session (live/session.py) as the server's PlayAlong sends them: the drums play through
 a bar the band leaves silent, stop in the next one where the band's last note fell in its bar, and rest after.
-Drums given in the file (the primed input) are kept in their bars and heard by the drummer there, as a user's drums
-would be. The drums come back as notes on the file's clock and as MIDI bytes, as generation writes them.
+Drums given in the file (`keep_drums`, the primed input) go to the session as the stream's channel-10 part does
+(role DRUMS, each bar's notes up to its lead with the next bar's message): the drummer hears them as it hears them
+live. They are written exactly, and a bar in which one starts gets none of the drummer's (`holds_kept`), as the DAW
+helper's --simulate writes it. The drums come back as notes on the file's clock and as MIDI bytes, as generation
+writes them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from seq2drum.generation.given import clear_of_kept
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
-from seq2drum.live.session import IncomingNote, LiveSession, ending_bar, run_call
+from seq2drum.live.session import DRUMS, IncomingNote, LiveSession, ending_bar, run_call
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_notes
 from seq2drum.midi.roles import GUITAR, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
@@ -43,16 +46,21 @@ class LivePlay:
     bars: int
 
 
+ROLES = (*ROLE_NAMES, DRUMS)  # the parts of a file played live: one per role, the kept drums last
+
+
 def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarClock, list[PlayedNote]]]:
-    """Each bar of the span (from the first entry) with the notes played in it up to its lead, to the bar after the last
-    one in which a note starts before its lead at most: the stream ends there (with the guitar alone the drums play on
-    through its pauses, so they stop with the stream, `play_file` cutting that bar where the last note fell)."""
+    """Each bar of the span (from the first entry) with the band's notes played in it up to its lead, then the kept
+    drums' (role DRUMS), to the bar after the last one in which a band's note starts before its lead at most: the
+    stream ends there (with the guitar alone the drums play on through its pauses, so they stop with the stream,
+    `play_file` cutting that bar where the last note fell)."""
     song, grid, encoded = prepared.song, prepared.encoded.grid, prepared.encoded
     tpq = song.ticks_per_quarter
     roles = parts_by_role(song, prepared.choice.parts)
     band = {id(part) for part in prepared.band_parts or []}
     notes_by_role = {role: merged_notes([p for p in parts if role == GUITAR or id(p) in band])
                      for role, parts in roles.items()}
+    kept = prepared.given.notes if prepared.given is not None else np.zeros((0, 4), dtype=np.int64)
     tempo = grid.tempo_bpm()
     bars = []
     for row in range(encoded.first_bar, encoded.end_bar):
@@ -65,9 +73,13 @@ def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarC
                              int(note[PITCH]), int(note[VELOCITY]), role)
                   for role, notes in notes_by_role.items()
                   for note in notes[(notes[:, START] >= start) & (notes[:, START] < lead)].tolist()]
-        bars.append((clock, played))
-    last = max((index for index, (_, played) in enumerate(bars) if played), default=len(bars))
-    return bars[: last + 2]  # the stream ends with the bar after the last one heard (its notes come with that bar)
+        drums = [PlayedNote((note[START] - start) / tpq, (min(note[END], lead) - note[START]) / tpq,
+                            int(note[PITCH]), int(note[VELOCITY]), DRUMS)
+                 for note in kept[(kept[:, START] >= start) & (kept[:, START] < lead)].tolist()]
+        bars.append((clock, played, drums))
+    last = max((index for index, (_, played, _) in enumerate(bars) if played), default=len(bars))
+    # the stream ends with the bar after the last one heard (its notes come with that bar)
+    return [(clock, played + drums) for clock, played, drums in bars[: last + 2]]
 
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
@@ -80,16 +92,18 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     tpq = song.ticks_per_quarter
     given = prepared.given
     alone = replace(options, guitar_only=True) if prepared.from_the_top else options  # keeps time from bar 1
-    session = LiveSession(ROLE_NAMES, drummer.begin(alone, seed, groove), rest_after=options.rest_after)
+    session = LiveSession(ROLES, drummer.begin(alone, seed, groove), rest_after=options.rest_after)
     previous: tuple[BarClock, list[PlayedNote]] | None = None
     bars = played_bars(prepared, drummer.lead_quarters)
-    if bars and bars[-1][1]:  # the music's last bar is the file's: one bar more hears it
+    band = [[note for note in played if note.role != DRUMS] for _, played in bars]
+    if bars and band[-1]:  # the music's last bar is the file's: one bar more hears it
         bars.append((replace(bars[-1][0], index=bars[-1][0].index + 1), []))
-    heard = [index for index, (_, played) in enumerate(bars) if played]
-    ending = (heard[-1] + 1, max(note.onset for note in bars[heard[-1]][1])) if heard else (-1, 0.0)
+    heard = [index for index, played in enumerate(band) if played]
+    ending = (heard[-1] + 1, max(note.onset for note in band[heard[-1]])) if heard else (-1, 0.0)
+    kept = given.notes if given is not None else np.zeros((0, 4), dtype=np.int64)
     written, start = [], 0
     for index, (clock, played) in enumerate(bars):
-        incoming = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLE_NAMES.index(n.role))
+        incoming = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLES.index(n.role))
                     for n in (previous[1] if previous else ())]
         call = session.take(clock.index, clock.numerator, clock.denominator, clock.tempo_bpm, incoming)
         hits = []  # the band has left 2 bars silent: the drums rest, as the server's stream does
@@ -99,12 +113,10 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
             hits = ending_bar(hits, ending[1] + ENDING_SLACK_Q)
         row = prepared.encoded.first_bar + clock.index
         start = int(grid.step_to_tick(int(grid.bars[row, BAR_START]))) if row < len(grid.bars) else start
-        if given is not None and clock.index < len(given.covered) and given.covered[clock.index]:
-            session.state = drummer.hear(session.state, given.hits[clock.index])  # the user's drums, heard
-            session.sounded()
-        else:
+        end = start + round(clock.quarters * tpq)  # where a bar past the file's end starts
+        if not holds_kept(kept, start, end):  # a bar the user's drums play in is theirs alone
             written.append(_ticks(hits, start, tpq))
-        start += round(clock.quarters * tpq)  # where a bar past the file's end starts
+        start = end
         previous = (clock, played)
     notes = np.concatenate(written) if written else np.zeros((0, 4), dtype=np.int64)
     if given is not None:
@@ -112,6 +124,12 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
     data = write_midi(tpq, *song.written_maps, [TrackSpec("Drums", DRUM_CHANNEL, notes)])
     return LivePlay(notes, drums_to_grid(notes, grid), data, prepared.encoded.end_bar - prepared.encoded.first_bar)
+
+
+def holds_kept(kept: np.ndarray, start_tick: int, end_tick: int) -> bool:
+    """Whether a kept drum note (N, 4) starts in [start_tick, end_tick): the bar is the user's, the drummer's is not
+    written (client/live_simulate.py's `drum_file` applies the same rule)."""
+    return bool(((kept[:, START] >= start_tick) & (kept[:, START] < end_tick)).any()) if len(kept) else False
 
 
 def _ticks(hits: Sequence[DrumHit], bar_start: int, tpq: int) -> np.ndarray:

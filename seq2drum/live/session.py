@@ -1,8 +1,10 @@
 """One play-along stream's bars, transport-free: what the server's PlayAlong keeps between bars and decides without a
 model (the order of bars, each bar's clock, silence, the band's parts by role), and the one job a worker runs.
 
-The stream sends, at the lead before bar n, bar n's clock and the notes of bar n-1 played up to the lead. The session
-checks them, and either answers at once (the band has left the last 2 bars silent: the drums rest) or hands the
+The stream sends, at the lead before bar n, bar n's clock and the notes of bar n-1 played up to the lead. With
+`keep_drums` a channel-10 part is the user's own drums (role DRUMS): its notes are not the band's, the drummer hears
+them as the drums of their bar instead of its own (`run_call`, before it decides the next bar), as a file's kept drums
+are heard. `--mode evaluate --live` (live/playback.py) plays a file through this same session. The session checks them, and either answers at once (the band has left the last 2 bars silent: the drums rest) or hands the
 drummer a `LiveCall` (a short job on the server's shared pool: the stream holds no worker between bars). The drummer's
 state comes back with the bar's drums and is kept here, so any worker can decide the stream's next bar.
 """
@@ -24,6 +26,7 @@ MAX_NUMERATOR = 64
 TEMPO_RANGE_BPM = (10.0, 400.0)
 MAX_BAR_NOTES = 4096  # notes in one bar's message (a bar of 16th-note chords of 6 strings in 32/4 is 768)
 MAX_PARTS = 64  # parts a stream may name
+DRUMS = "drums"  # the role of a stream's channel-10 part with keep_drums: the user's drums, kept and heard, not band
 
 
 class LiveStreamError(ConfigError):
@@ -51,6 +54,7 @@ class LiveCall:
     # the band left the bar before silent: the drums of this bar stop at this many quarter notes (where the band's
     # last note fell in its bar, 2 bars before), as a drummer carries a groove on a little after the band stops
     end_quarters: float | None = None
+    kept: tuple[PlayedNote, ...] = ()  # the user's drums (role DRUMS) in `previous` up to the lead: heard, not band
 
 
 @dataclass
@@ -64,7 +68,6 @@ class LiveSession:
     last_clock: BarClock | None = None
     silent_run: int = 0  # bars before the next one in which the band played nothing
     last_onset: float = 0.0  # where the band's last note fell in its bar, in quarter notes from its start
-    drums_sounded: bool = False  # the user's own drums played the last bar (kept bars): it was not silent
     decided: int = 0  # bars handed to the drummer
     rested: int = 0  # bars answered with rest
     rest_after: int | None = None  # --rest-after: rest after this many silent bars (None: `silent_limit`'s rule)
@@ -85,12 +88,13 @@ class LiveSession:
         previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm) if skipped else self.last_clock
         if index > 0 and previous is None:  # a stream that starts past bar 0 (a reconnection): the same clock before
             previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm)
-        played = self._played(notes, previous)
+        heard = self._played(notes, previous)
+        played = [note for note in heard if note.role != DRUMS]
+        kept = tuple(note for note in heard if note.role == DRUMS)
         self.heard_roles.update(note.role for note in played)
-        if played or self.drums_sounded:
+        if played or kept:  # the user's own drums sounded in the bar too: it was not silent
             self.silent_run = 0
             self.last_onset = max((note.onset for note in played), default=previous.quarters if previous else 0.0)
-            self.drums_sounded = False
         elif previous is not None:  # the bar before was silent, and so were any skipped (not heard) before it
             self.silent_run += 1 + (index - self.last_index - 1 if skipped else 0)
         self.last_index, self.last_clock = index, bar
@@ -100,7 +104,7 @@ class LiveSession:
             return None
         self.decided += 1
         ending = limit is not None and self.silent_run == limit - 1 and index > 0
-        return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None)
+        return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None, kept=kept)
 
     def silent_limit(self) -> int | None:
         """After how many silent bars the drums rest: `rest_after` when given; else SILENT_BARS where a part other
@@ -109,10 +113,6 @@ class LiveSession:
         if self.rest_after is not None:
             return self.rest_after
         return SILENT_BARS if self.heard_roles - {"guitar"} else None
-
-    def sounded(self) -> None:
-        """The user's own drums played the bar just taken (a kept bar): the room was not silent in it."""
-        self.drums_sounded = True
 
     def idle_limit_s(self) -> float:
         """How long the stream may send nothing: the server's limit, or IDLE_BARS bars at the last tempo."""
@@ -139,7 +139,13 @@ class LiveSession:
 
 
 def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], Any]:
-    """The job a worker runs for one bar: the drummer's bar, cut where the drums end after the band stopped."""
+    """The job a worker runs for one bar: the user's drums of the bar before heard (a drummer that hears none, the
+    stand-in loop, plays on), then the drummer's bar, cut where the drums end after the band stopped."""
+    if call.kept and call.previous is not None and hasattr(drummer, "hear"):
+        from seq2drum.live.features import kept_bar_hits
+
+        state = drummer.hear(state, kept_bar_hits(call.kept, call.previous, drummer.steps_per_quarter,
+                                                  drummer.width))
     hits, state = drummer.next_bar(state, list(call.played), call.previous, call.bar)
     return (ending_bar(hits, call.end_quarters) if call.end_quarters is not None else hits), state
 
@@ -152,9 +158,9 @@ def ending_bar(hits: Sequence[DrumHit], end_quarters: float) -> list[DrumHit]:
     return [hit for hit in hits if hit.onset < end_quarters]
 
 
-def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:
+def roles_of(parts: Sequence[tuple[str, int, int]], keep_drums: bool = False) -> list[str]:
     """The role of each (name, GM program or -1, channel) part, as a file's parts get theirs (midi/roles.py); a part
-    on channel 10 is the user's drums and gets "other" (live, given drums are not kept)."""
+    on channel 10 is the user's drums: DRUMS with `keep_drums` (kept and heard, as a file's), else "other"."""
     import numpy as np
 
     from seq2drum.midi.io import Part
@@ -163,16 +169,16 @@ def roles_of(parts: Sequence[tuple[str, int, int]]) -> list[str]:
     roles = []
     for number, (name, program, channel) in enumerate(parts):
         part = Part(number, int(channel), str(name), int(program), np.zeros((0, 4), dtype=np.int64))
-        roles.append("other" if part.is_drums else part_role(part))
-    assert all(role in ROLE_NAMES for role in roles)
+        roles.append((DRUMS if keep_drums else "other") if part.is_drums else part_role(part))
+    assert all(role in (*ROLE_NAMES, DRUMS) for role in roles)
     return roles
 
 
 def played_as(options: Any, roles: Sequence[str]) -> Any:
-    """The options a stream is played with: a stream that names guitar parts only is the guitar alone (as
-    --guitar-only), whose drums keep time from its first bar, as generation's do (generation/prepare.py
-    `plays_from_the_top`)."""
-    alone = bool(roles) and all(role == "guitar" for role in roles)
+    """The options a stream is played with: a stream that names guitar parts only, and keeps no drums of the user's,
+    is the guitar alone (as --guitar-only), whose drums keep time from its first bar, as generation's do
+    (generation/prepare.py `plays_from_the_top`)."""
+    alone = bool(roles) and all(role == "guitar" for role in roles) and not options.keep_drums
     return replace(options, guitar_only=True) if alone and not options.guitar_only else options
 
 

@@ -33,6 +33,7 @@ from seq2drum.errors import CheckpointError
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.causal import causal_masks
+from seq2drum.model.numpy_causal import song_forward
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGrooveModel, numpy_model
 from seq2drum.song.bars import FeatureSpec
 
@@ -175,7 +176,7 @@ def _try_once(fast: FastModel) -> None:
     bar_steps = np.asarray(fast.codebook.bar_steps[:1], dtype=np.int64).repeat(2)  # (2,)
     steps = np.zeros((2, fast.spec.max_bar_steps, len(fast.spec.step_columns)), dtype=np.float32)
     bars = np.zeros((2, len(fast.spec.bar_columns)), dtype=np.float32)
-    scores = fast.network.forward(steps, bars, bar_steps)
+    scores = song_forward(fast.network, steps, bars, bar_steps)
     if not np.isfinite(scores.structure_logits).all():
         raise ValueError("the network's output is not finite")
 

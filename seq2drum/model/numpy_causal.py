@@ -4,7 +4,8 @@
 from the encoder state after bar n-1, bar n's meter and tempo and the drums it hears (model/causal.py). Here that is
 two steps a caller interleaves: `encode_bar` (bar n-1 as played up to the lead) and `decide_bar` (bar n's scores).
 The states are small float32 arrays (2, layers, hidden), so a live stream's state pickles in a few kB. `forward`
-steps a whole song the same way, which the tests hold against the torch module.
+steps a whole song the same way, which the tests hold against the torch module; `song_forward` is a whole song
+through any numpy network, causal or not (what scoring and the fast-start check call).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.model.causal import before_lead
-from seq2drum.model.numpy_network import NumpyGrooveModel, NumpyScores, _gate_scale
+from seq2drum.model.numpy_network import NumpyEnsemble, NumpyGrooveModel, NumpyScores, _gate_scale
 
 CACHE_SIZE = 64  # inputs kept per cache of `CausalNetwork` (a tempo ramp makes a new bar every bar)
 
@@ -124,3 +125,12 @@ class CausalNetwork:
             encoder = self.encode_bar(encoder, step_features[n], bar_features[n], int(bar_steps[n]))
         return NumpyScores(*(np.concatenate([getattr(s, name) for s in bars]) for name in
                              ("groove_logits", "structure_logits", "hit_logits", "velocity", "offset")))
+
+
+def song_forward(network: NumpyGrooveModel | NumpyEnsemble, step_features: np.ndarray, bar_features: np.ndarray,
+                 bar_steps: np.ndarray, heard: np.ndarray | None = None) -> NumpyScores:
+    """A whole song's scores (N bars) from a numpy network: a causal one stepped bar by bar, as the live drummer runs
+    it, any other at once (`NumpyGrooveModel.forward`)."""
+    if isinstance(network, NumpyGrooveModel) and network.config.causal:
+        return CausalNetwork(network).forward(step_features, bar_features, bar_steps, heard)
+    return network.forward(step_features, bar_features, bar_steps, heard)

@@ -119,12 +119,11 @@ class NumpyGrooveModel:
     def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
                 heard: np.ndarray | None = None) -> NumpyScores:
         """step_features (N, S, Fs), bar_features (N, Fb), bar_steps (N,), heard (N, W) the drums each bar hears
-        (None: none known; read when the model hears drums) -> the scores of the song's N bars."""
+        (None: none known; read when the model hears drums) -> the scores of the song's N bars. A causal model is
+        stepped bar by bar (numpy_causal.song_forward), not here."""
         config = self.config
-        if config.causal:  # stepped bar by bar, as the live drummer runs it
-            from seq2drum.model.numpy_causal import CausalNetwork
-
-            return CausalNetwork(self).forward(step_features, bar_features, bar_steps, heard)
+        if config.causal:
+            raise ValueError("a causal model reads a song bar by bar: numpy_causal.song_forward runs it")
         n_bars, width, _ = step_features.shape
         step_features = step_features.astype(np.float32, copy=False)
         bars = np.concatenate([

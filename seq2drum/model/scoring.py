@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from seq2drum.groove.scores import SongScores
+from seq2drum.model.numpy_causal import song_forward
 from seq2drum.model.numpy_network import NumpyEnsemble, NumpyGrooveModel, numpy_model
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu",
 def numpy_song_scores(network: NumpyGrooveModel | NumpyEnsemble, song: BarSong,
                       heard: np.ndarray | None = None) -> SongScores:
     """`song_scores` with the numpy network."""
-    out = network.forward(song.step_features, song.bar_features, song.bar_steps, heard)
+    out = song_forward(network, song.step_features, song.bar_features, song.bar_steps, heard)
     return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
 
 

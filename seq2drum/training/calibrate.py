@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from seq2drum.model.checkpoint import DECODING_VERSION, load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.groove.decoder import Decoder, take_floor
 from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
 from seq2drum.groove.rules import structure_decisions
@@ -30,7 +28,6 @@ from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, S
 from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.scores import SongScores
-from seq2drum.model.scoring import song_scores
 from seq2drum.evaluation.metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -358,22 +355,4 @@ def tune_policy(codebook: GrooveCodebook, scores: list[SongScores], songs: list[
     best, _ = evaluate_policy(Decoder(codebook, policy), scores, songs)
     report = {"validation_songs": len(songs), "mean_song_f1_calibrated": round(start, 4),
               "mean_song_f1_groove": round(groove_only, 4), "mean_song_f1": round(best, 4), **structure_report}
-    return policy, report
-
-
-def tune_checkpoint(path: str | Path, songs: list[BarSong], device: torch.device | str = "cpu",
-                    log: Callable[[str], None] | None = None) -> tuple[DecodingPolicy, dict[str, Any]]:
-    """Tune the decoding of the checkpoint at `path` on `songs` (with drums) and save it into the checkpoint."""
-    payload = load_checkpoint(path)
-    loaded = model_from_checkpoint(payload, device)
-    scores = [song_scores(loaded.model, song, device) for song in songs]
-    policy, report = tune_policy(loaded.codebook, scores, songs, log)
-    if loaded.model.config.causal:  # the live decision, tuned by playing the songs bar by bar (live_tuning.py)
-        from seq2drum.training.live_tuning import tune_live
-
-        policy, live_report = tune_live(loaded, policy, songs, log)
-        report = {**report, **live_report}
-    payload["decoding"], payload["decoding_version"] = policy.to_dict(), DECODING_VERSION
-    payload["decoding_report"] = report
-    save_checkpoint(path, {k: v for k, v in payload.items() if k != "format_version"})
     return policy, report

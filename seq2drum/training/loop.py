@@ -381,7 +381,7 @@ def _announce(run: Run, log: Callable[[str], None], progress: bool) -> None:
 
 def _finish(run: Run, tune: bool, progress: bool, log: Callable[[str], None]) -> Path:
     """Rank 0 makes sure best.pt exists and tunes its decoding on the validation songs; every rank closes."""
-    from seq2drum.training.calibrate import tune_checkpoint
+    from seq2drum.training.tune import tune_checkpoint
 
     best = run.out / "best.pt"
     if not run.world.is_main:
