@@ -28,7 +28,7 @@ import time
 from concurrent import futures
 from pathlib import Path
 
-from bench.fuzz import Mutator
+from bench.mutations import Mutator
 from bench.machine import describe_machine
 
 REPO = Path(__file__).resolve().parents[1]

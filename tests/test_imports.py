@@ -10,14 +10,12 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ROOTS = ("seq2drum", "server", "client")
 MODULE_ROOTS = (*ROOTS, "bench", "tools")  # issue 53: the benchmarks and tools count between modules
 MIDI_FILE_CODE = ("seq2drum.midi.io", "seq2drum.midi.scan", "seq2drum.midi.write", "seq2drum.midi.tracks")
 MAX_LIVE_MODULE_LINES = 300
-MOVES_PENDING = "groove/ moves pending (issue 53)"
 Edges = dict[tuple[str, str], list[str]]  # (importer, imported) -> ["file:line", ...]
 
 
@@ -160,7 +158,6 @@ def test_no_cycle_between_modules() -> None:
     assert not found, f"{len(found)} import circles between modules:\n" + described(found, edges)
 
 
-@pytest.mark.xfail(strict=True, reason=MOVES_PENDING)
 def test_groove_imports_no_midi_file_code() -> None:
     """groove/ decides what a bar plays from scores: no module under it imports the MIDI file code (reading, scanning,
     writing, tracks); a song is read before it and written after it."""
@@ -170,7 +167,6 @@ def test_groove_imports_no_midi_file_code() -> None:
     assert not readers, "\n".join(readers)
 
 
-@pytest.mark.xfail(strict=True, reason=MOVES_PENDING)
 def test_live_modules_are_at_most_300_lines() -> None:
     """Each module under seq2drum/live/ reads in one sitting (the house style's 100-400 lines; live/ keeps to 300)."""
     long = {path.name: n for path in sorted((REPO / "seq2drum" / "live").rglob("*.py"))
