@@ -10,6 +10,7 @@ import pytest
 from seq2drum.groove import decide
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.policy import Steering, calibrated
+from seq2drum.groove.settings import DECISION_ROUNDS
 from seq2drum.groove.structure import structure_edges
 from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState
@@ -125,3 +126,21 @@ def test_the_cymbal_step_moves_time_keeping_to_the_ride_and_back() -> None:
     assert np.array_equal(take.hits[:, :, RIDE], hats) and not take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].any()
     decide.cymbal(take, Finish(GenerationOptions(cymbal="hats"), p, scores))
     assert np.array_equal(take.hits[:, :, CLOSED_HAT], hats) and not take.hits[:, :, RIDE].any()
+
+
+def test_how_it_works_names_every_step_in_the_order_it_runs() -> None:
+    """docs/how-it-works.md's "The decision, step by step" names every groove rule, structure rule and take step of
+    groove/decide.py, each once, in the order `decide` runs them: a step added, renamed or moved must change it."""
+    from pathlib import Path
+
+    from seq2drum.groove import rules
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "how-it-works.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## The decision, step by step"):]
+    section = section[: section.index("\n## ", 1)]
+    steps = [f.__name__ for f in (*rules.GROOVE_RULES, *rules.STRUCTURE_RULES, *decide.TAKE_STEPS)]
+    places = [section.find(f"`{name}`") for name in steps]
+    assert -1 not in places, [name for name, place in zip(steps, places) if place < 0]
+    assert places == sorted(places), "the doc lists the steps in another order than decide runs them"
+    assert all(section.count(f"`{name}`") == 1 for name in steps)
+    assert f"The groove, in {DECISION_ROUNDS} rounds" in section
