@@ -1,7 +1,7 @@
 """A MIDI file's band as a live player would send it, bar by bar: its parts, its bars (meter and tempo at each bar's
 start, from the file's maps) and each bar's notes up to a lead; with `keep_drums` its channel-10 parts too, the user's
-drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the helper's optional "live" extra):
-no seq2drum model code, no music21.
+drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the
+helper's optional "live" extra): no seq2drum model code, no music21.
 """
 
 from __future__ import annotations

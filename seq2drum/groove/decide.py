@@ -1,20 +1,14 @@
 """The decision of a take, in one function that offline generation and the live drummer both run: `decide`.
 
-    decide(chooser, context, edges, finish) -> Decided
-
-runs, top to bottom:
-1. the groove, in rounds (`chooser.rounds`): the chooser sets each bar's codebook entry (offline the Viterbi over the
-   whole song and its sections, `groove.decoder.SongChooser`; live the greedy hold of the bars played so far,
-   `live.chooser.BarChooser`), the groove rules (`rules.GROOVE_RULES`) play it, and lambda moves to half the
-   expected F1 of what they played (Dinkelbach's iteration; live counted over the bars already played too);
-2. the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave;
-3. the take, built once: the hits with the model's velocity and timing on them;
-4. the take steps (`TAKE_STEPS`), in order: a later take's floor, `--density`, `--crashes none`, `--cymbal`,
-   `--dynamics`. Each is a small function `step(take, finish) -> None` that changes the take in place, and does
-   nothing where its control is at its default.
-
-Only the chooser differs between offline and live, and it carries its own past (the running expected F1 live), so
-the same bar, scores and past give the same take (tests/test_decide.py). docs/how-it-works.md lists every step.
+`decide(chooser, context, edges, finish) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
+sets each bar's codebook entry (offline the Viterbi over the song's sections, `groove.decoder.SongChooser`; live
+the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.GROOVE_RULES`) play it,
+and lambda moves to half the expected F1 of what they played (live counted over the bars already played too);
+(2) the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the
+take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
+floor, `--density`, `--crashes none`, `--cymbal`, `--dynamics`, each `step(take, finish) -> None`, in place, doing
+nothing where its control is at its default. Only the chooser differs offline and live, and it carries its own
+past, so the same bar, scores and past give the same take (tests/test_decide.py; docs/how-it-works.md).
 """
 
 from __future__ import annotations

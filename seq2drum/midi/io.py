@@ -1,17 +1,12 @@
 """Reading a Standard MIDI File into parts (`read_midi`), and which of them is the guitar (`choose_guitar`).
 
-Uses music21's low-level `music21.midi` layer (`MidiFile.readstr` / `writestr`): it reads a 4-minute,
-10-part file in about 0.1 s, where `music21.converter.parse` builds a full Stream and takes seconds. In a plain file
-(a 6-byte header, format 0 or 1, nothing but track chunks) music21 reads only the chunks `midi_scan`'s pass cannot
-stand for (tempo, meter or markers, anything it did not read exactly as music21 does); the others' notes are the
-scan's, the same notes in the same order: a tenth of the time.
-
-A *part* is one (track chunk, channel) pair that holds notes, so format-0 files and tracks that mix channels
-both come apart into instruments. Times are absolute ticks at the file's `ticks_per_quarter`.
-
-Generation from the guitar alone reads with `only_guitar=True`: only the notes of the parts taken as the guitar are
-kept; the other parts are listed from the scan (name, channel, program, note count), without their notes, with the
-same guitar, maps, listing and errors.
+Uses music21's low-level `music21.midi` layer (`MidiFile.readstr` / `writestr`): a 4-minute, 10-part file in about
+0.1 s, where `music21.converter.parse` takes seconds. music21 reads only the chunks `midi_scan`'s pass cannot stand
+for (tempo, meter or markers, anything it did not read exactly as music21 does); the others' notes are the scan's,
+the same notes in the same order: a tenth of the time. A *part* is one (track chunk, channel) pair that holds notes,
+so format-0 files and tracks that mix channels come apart into instruments. Times are absolute ticks at the file's
+`ticks_per_quarter`. With `only_guitar=True` only the guitar's notes are kept; the other parts are listed from the
+scan (name, channel, program, note count), with the same guitar, maps, listing and errors.
 """
 
 from __future__ import annotations
