@@ -2,7 +2,8 @@
 seq2drum/X.py, counts as package X), server and client each one package; and none between modules (issue 53): every
 module of seq2drum/, server/, client/, bench/ and tools/, found by walking the tree, against every other. Every
 import counts, wherever it stands (in a function, under TYPE_CHECKING): a cycle hidden in a function is still two
-packages that cannot be understood, tested or moved one without the other. If this fails, move the code that closes the cycle to the package it belongs to; the message names each import in a cycle."""
+packages that cannot be understood, tested or moved one without the other. If this fails, move the code that closes
+the cycle to the package it belongs to; the message names each import in a cycle."""
 
 from __future__ import annotations
 
