@@ -36,7 +36,7 @@ _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
 # A name that says voice or tune outweighs a guitar program: old GM files often play the vocal line on a guitar patch.
 _VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir", re.IGNORECASE)
 # So does a name that says keys: a "Piano" exported on a guitar patch plays the harmony, not the guitar.
-_KEYS_NAME = re.compile(r"piano|organ|keys|keyboard|rhodes|wurli|clav|harpsi|synth", re.IGNORECASE)
+_KEYS_NAME = re.compile(r"piano|organ|keys|keyboard|rhodes|wurli|clav|harpsi|synth(?!esi)", re.IGNORECASE)
 WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
 _DEFAULT_TEMPO_US = 500_000  # 120 BPM, what MIDI plays until a file's first tempo event
 
