@@ -33,9 +33,8 @@ DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
 GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (stored 0-based): nylon ... harmonics
 _GUITAR_NAME = re.compile(r"guit|gtr|gitar|guitar|gitarre|guitarra|guitare", re.IGNORECASE)
 _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
-# A name that says voice or tune outweighs a guitar program: old GM files often play the vocal line on a guitar patch.
+# A name that says voice, tune or keys outweighs a guitar program: old GM files play a vocal line or a piano on one.
 _VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir", re.IGNORECASE)
-# So does a name that says keys: a "Piano" exported on a guitar patch plays the harmony, not the guitar.
 _KEYS_NAME = re.compile(r"piano|organ|keys|keyboard|rhodes|wurli|clav|harpsi|synth(?!esi)", re.IGNORECASE)
 WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
 _DEFAULT_TEMPO_US = 500_000  # 120 BPM, what MIDI plays until a file's first tempo event
