@@ -61,8 +61,8 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
                 sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
                 title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
                 upper = "pulse (no song)" if args.bars is not None else "guitar"
-                save_figure(generation_figure(result.song, take.drums, result.sections, title, guitar_label=upper),
-                            path)
+                save_figure(generation_figure(result.song, take.drums, result.sections, title, guitar_label=upper,
+                                              heard=result.heard), path)
                 lines.append(f"wrote {path}")
         except OSError as exc:  # name the file asked for, not the temporary one
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc

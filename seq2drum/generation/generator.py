@@ -126,6 +126,8 @@ class GenerationResult:
     # what the user is told, not warned of (the swing read off the song); also among `notices`, as the server sends
     information: list[str] = field(default_factory=list)
     song: EncodedSong | None = None  # the song on its grid (bars, guitar features): what figures are drawn on
+    # per role listened to, guitar first: ("role: part names", notes (N, 4) in ticks of `song`'s grid); --plot draws them
+    heard: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"GenerationResult({len(self.midi_bytes)} bytes, {self.bars} bars, {self.n_hits} hits, "
@@ -305,4 +307,5 @@ class DrumGenerator:
             notices=[*notices, *information],
             information=information,
             song=encoded,
+            heard=[] if options.from_nothing else prepared.heard_by_role(),
         )
