@@ -126,7 +126,7 @@ class GenerationResult:
     # what the user is told, not warned of (the swing read off the song); also among `notices`, as the server sends
     information: list[str] = field(default_factory=list)
     song: EncodedSong | None = None  # the song on its grid (bars, guitar features): what figures are drawn on
-    # per role listened to, guitar first: ("role: part names", notes (N, 4) in ticks of `song`'s grid); --plot draws them
+    # per role listened to, guitar first: ("role: part names", notes (N, 4) in `song`'s grid's ticks); --plot draws them
     heard: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
     def __repr__(self) -> str:
