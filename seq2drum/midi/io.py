@@ -34,8 +34,7 @@ GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (st
 _GUITAR_NAME = re.compile(r"guit|gtr|gitar|guitar|gitarre|guitarra|guitare", re.IGNORECASE)
 _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
 # A name that says voice, tune or keys outweighs a guitar program: old GM files play a vocal line or a piano on one.
-_VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir", re.IGNORECASE)
-_KEYS_NAME = re.compile(r"piano|organ|keys|keyboard|rhodes|wurli|clav|harpsi|synth(?!esi)", re.IGNORECASE)
+_VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir|piano|organ|key[sb]|rhodes|clav|harpsi|synth(?!esi)", re.I)
 WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
 _DEFAULT_TEMPO_US = 500_000  # 120 BPM, what MIDI plays until a file's first tempo event
 
@@ -93,7 +92,7 @@ class Part:
                 return False
             if _GUITAR_NAME.search(self.name):  # "Guitar (Melody)" is still a guitar
                 return True
-            if _VOCAL_NAME.search(self.name) or _KEYS_NAME.search(self.name):
+            if _VOCAL_NAME.search(self.name):
                 return False
         return self.program in GUITAR_PROGRAMS
 
@@ -324,8 +323,7 @@ def choose_guitar(song: MidiSong, track: str | int | None = None) -> GuitarChoic
 
     `track` names the parts: numbers from `song.part_listing()` (1-based) or case-insensitive pieces of track names,
     several separated by commas ("5,6", "rhythm,lead"). Without it: every part whose track name says guitar, or
-    whose GM program is a guitar's (25-32) unless its name says bass, voice, vocal, vox, melody, choir or keys
-    (piano, organ, keys, Rhodes, synth...); merged.
+    whose GM program is a guitar's (25-32) unless its name says bass, voice, melody or keys (piano, Rhodes...); merged.
     When no part is recognised, a file with one melodic part, or with no drums and at most three melodic parts
     (a guitar exported on arbitrary programs), is taken whole, with a `notice` naming the parts.
     Raises `NoGuitarError` listing the parts otherwise.
