@@ -49,7 +49,7 @@ def read_token(path: Path | None) -> str:
 
 def check_token(token: str, source: str) -> None:
     """ConfigError when `token` holds characters gRPC metadata cannot carry (printable ASCII only): the server took
-    such a token and then no client could send it (issue 42, 13)."""
+    such a token and then no client could send it."""
     bad = sorted({char for char in token if not " " <= char <= "~"})
     if bad:
         shown = ", ".join(repr(char) for char in bad[:5])

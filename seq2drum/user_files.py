@@ -1,6 +1,6 @@
 """Files a user names by a flag (a token file, a groove clip, a kit map, TLS certificates): read only when they are
 regular files, and only up to a size known before reading. `--token-file /dev/zero` raised MemoryError and a FIFO
-hung the server at start (issue 42, 13 and 15). Standard library only: the DAW helper imports it.
+hung the server at start. Standard library only: the DAW helper imports it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +14,19 @@ from tests.builders import tiny_checkpoint
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "midi"
 
 
+_CACHE_KEY = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # nothing a test runs (in process or in a subprocess) may fill the user's ~/.cache/seq2drum
-    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="seq2drum-test-cache-")
+    config.stash[_CACHE_KEY] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="seq2drum-test-cache-")
     config.addinivalue_line("markers", "needs_data: reads the real songs in ../shared/data/midi (skipped when absent)")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's cache folder goes with the run: a folder per run piled up in the temporary directory."""
+    if _CACHE_KEY in config.stash:
+        shutil.rmtree(config.stash[_CACHE_KEY], ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

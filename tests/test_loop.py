@@ -200,3 +200,26 @@ def test_one_song_folder_says_no_validation_song_is_held_out(
     assert not any(" validation " in line.replace("no validation song", "") for line in epochs)
     with (tmp_path / "run" / "metrics.csv").open() as stream:
         assert all(row["val_loss"] == "nan" for row in csv.DictReader(stream))
+
+
+def test_the_training_summary_names_each_skipped_song_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder of 40 songs said "34 training songs, 4 validation songs" and not that 2 were skipped: the summary
+    counts the skipped songs by reason and names each one, as docs/training.md says."""
+    from tests.builders import backbeat, notes_from_steps, song_bytes
+    from tests.conftest import write_song_folder
+
+    folder = write_song_folder(tmp_path / "songs", n_songs=3)
+    (folder / "drums_only.mid").write_bytes(song_bytes(None, notes_from_steps(backbeat(8))))
+    (folder / "broken.mid").write_bytes(b"MThd not really")
+    best = train(folder, tmp_path / "run", DATA, TINY_MODEL, tiny_train_config(epochs=1), tmp_path / "cache",
+                 progress=True)
+    out = capsys.readouterr().out
+    assert "2 of 5 songs skipped (" in out
+    lines = out.splitlines()
+    drums_only = [line for line in lines if line.strip().startswith("drums_only.mid: ")]
+    broken = [line for line in lines if line.strip().startswith("broken.mid: ")]
+    assert len(drums_only) == 1 and "no guitar" in drums_only[0], out
+    assert len(broken) == 1 and "unreadable" in broken[0], out
+    assert load_checkpoint(best)["training_data"]["skipped_by_reason"] == {"no guitar": 1, "unreadable": 1}

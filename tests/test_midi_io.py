@@ -432,7 +432,7 @@ def test_unmarked_parts_with_drums_or_more_than_three_still_ask_for_track(parts:
 def test_error_says_why_a_part_on_a_guitar_program_was_set_aside() -> None:
     """'no GM guitar program' would be false for a song whose only guitar-program part is named Melody."""
     song = _parts_song(("Melody", 0, 30, LEAD), ("Bass", 1, 33, BASS), ("Drums", DRUM_CHANNEL, -1, DRUMS))
-    with pytest.raises(NoGuitarError, match="except on 1 'Melody', whose name says bass, vocal or melody"):
+    with pytest.raises(NoGuitarError, match="except on 1 'Melody', whose name says bass, vocal, melody or keys"):
         choose_guitar(song)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 import numpy as np
 import pytest
 
@@ -75,3 +76,65 @@ def test_cli_writes_one_png_per_take_beside_its_mid(
         assert picture.read_bytes()[:8] == PNG_MAGIC
         assert matplotlib.image.imread(picture).shape[2] in (3, 4)
     assert not np.array_equal(*(matplotlib.image.imread(p) for p in pictures))  # each take draws its own drums
+
+
+def band_song_bytes(bars: int = 8) -> bytes:
+    """A guitar, a bass and a piano exported on a guitar patch (the piano is keys, not a second guitar)."""
+    from seq2drum.midi.write import TrackSpec
+
+    bass = notes_from_steps([(bar * 16 + step, 28 + bar % 4) for bar in range(bars) for step in (0, 6, 8)],
+                            length_steps=2)
+    keys = notes_from_steps([(bar * 16, pitch) for bar in range(bars) for pitch in (52, 55, 59)], length_steps=16)
+    return song_bytes(notes_from_steps(riff(bars), length_steps=2), None,
+                      extra=[TrackSpec("Bass", 1, bass, 33), TrackSpec("Piano", 2, keys, 29)])
+
+
+def test_plot_draws_each_part_the_drums_listened_to_by_name(
+    tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--plot drew the guitar alone: drums that followed the band seemed to play over an empty staff. Each role the
+    drums listened to gets its panel, named by its parts, above the drums."""
+    from seq2drum.evaluation import plots
+
+    drawn = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda figure, path: (drawn.append(figure), save(figure, path))[1])
+    song = tmp_path / "band.mid"
+    song.write_bytes(band_song_bytes(8))
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--plot", "--seed", "1"]) == 0
+    assert (tmp_path / "band_drums.png").read_bytes()[:8] == PNG_MAGIC
+    (figure,) = drawn
+    texts = figure_texts(figure)
+    assert {"guitar: Guitar", "bass: Bass", "keys: Piano"} <= texts
+    assert [axis.get_ylabel() for axis in figure.axes] == ["guitar", "bass", "keys", "drums"]  # one row of 8 bars
+
+
+def test_plot_ends_with_the_song_not_the_grid() -> None:
+    """The x-axis ran 3 empty bars past the end (a last chord held 3 bars longer stretches the grid): the picture
+    ends with the last bar where something starts, and a short last row is drawn on the rows' scale."""
+    guitar = notes_from_steps(riff(20), length_steps=2)
+    guitar[-1, 1] += 3 * 16 * 120  # the last note rings on for 3 bars
+    song = encode_song(read_midi(song_bytes(guitar, notes_from_steps(backbeat(20)))), DataConfig())
+    assert song.grid.n_bars == 23
+    figure = generation_figure(song, song.drums, [(1, "A")])
+    texts = figure_texts(figure)
+    assert "20" in texts and "21" not in texts and "23" not in texts
+    drums_axes = [axis for axis in figure.axes if axis.get_ylabel() == "drums"]
+    full, last = drums_axes[0], drums_axes[-1]
+    bar_steps = 16
+    assert last.get_xlim()[1] - last.get_xlim()[0] == pytest.approx(4 * bar_steps)  # bars 17-20, nothing after
+    assert full.get_xlim()[1] - full.get_xlim()[0] == pytest.approx(16 * bar_steps)
+    FigureCanvasAgg(figure).draw()  # lays the figure out
+    # one scale: the short row is a quarter of the full row's width on the page
+    assert last.get_position().width == pytest.approx(full.get_position().width / 4, rel=0.05)
+
+
+def test_the_readme_picture_is_remade_by_its_script(tmp_path: Path) -> None:
+    """tools/plot_example.py makes docs/plot-example.png through the command line's --plot, from the shipped
+    example; the README shows that file."""
+    from tools.plot_example import make_picture
+
+    picture = make_picture(tmp_path / "plot.png")
+    assert picture.read_bytes()[:8] == PNG_MAGIC and matplotlib.image.imread(picture).shape[1] > 1000
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "](docs/plot-example.png)" in readme

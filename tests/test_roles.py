@@ -25,6 +25,8 @@ def part(name: str, program: int, channel: int = 1, name_shared: bool = False) -
     ("Bass Guitar", 29, BASS),  # a bass exported on a guitar patch (Part.is_guitar says no)
     ("Lead Vocal", 29, MELODY),  # old GM files sing on a guitar patch
     ("Rhythm Gtr", 0, GUITAR),
+    ("Piano", 29, KEYS), ("E-Piano", 25, KEYS), ("Rhodes", 26, KEYS), ("Organ", 24, KEYS),  # keys on a guitar patch
+    ("Synth", 30, KEYS), ("Keys", 27, KEYS), ("Guitar Synth", 30, GUITAR),  # the name says guitar: a guitar
     ("Piano", 0, KEYS), ("", 19, KEYS), ("Strings", 48, KEYS), ("Warm pad", 89, KEYS),
     ("Flute", 73, MELODY), ("", 65, MELODY), ("Synth Lead", 80, MELODY), ("Choir", 52, MELODY),
     ("", 47, OTHER), ("", 118, OTHER), ("", -1, OTHER),
@@ -69,3 +71,22 @@ def test_parts_by_role_keeps_the_chosen_guitar_and_sorts_the_band() -> None:
     assert [p.name for p in roles[MELODY]] == ["Vocals"] and [p.name for p in roles[OTHER]] == ["Lead Gtr"]
     assert [line.split(" (")[0] for line in band_listing(song, chosen)] == [
         "bass: 2 'Bass'", "keys: 3 'Organ'", "melody: 5 'Vocals'", "other: 4 'Lead Gtr'"]
+
+
+def test_a_piano_on_a_guitar_program_is_never_taken_as_the_guitar() -> None:
+    """A track named "Piano" on a guitar patch was merged into the guitar, and listed as "other" under --track: it
+    plays the harmony, so it is keys, and the guitar is the part that says guitar."""
+    from seq2drum.midi.io import choose_guitar
+
+    guitar = notes_from_steps(riff(2), length_steps=2)
+    data = song_bytes(guitar, extra=[TrackSpec("Piano", 1, notes_from_steps([(0, 52), (8, 55)]), 29),
+                                     TrackSpec("Guitar Synth", 2, notes_from_steps([(0, 64)]), 30)])
+    song = read_midi(data)
+    names = {part.name: part for part in song.melodic_parts}
+    assert not names["Piano"].is_guitar and names["Guitar Synth"].is_guitar
+    choice = choose_guitar(song)
+    assert "Piano" not in [part.name for part in choice.parts]
+    assert "Guitar Synth" in [part.name for part in choice.parts]
+    assert [line for line in band_listing(song, choice.parts) if "'Piano'" in line][0].startswith("keys: ")
+    chosen = choose_guitar(song, "Guitar Synth")  # --track: the piano is listed as keys, not "other"
+    assert any(line.startswith("keys: ") and "'Piano'" in line for line in band_listing(song, chosen.parts))

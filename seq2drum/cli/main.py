@@ -16,6 +16,7 @@ import argparse
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -199,10 +200,25 @@ def check_machine(args: argparse.Namespace) -> str:
     return ""
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit code (2 for anything the user can fix, with one line saying what)."""
+def process_age_s() -> float:
+    """Seconds since this process started (Linux's /proc: the interpreter's start and every import count), or 0.0
+    where that cannot be read."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        uptime_s = float(Path("/proc/uptime").read_text().split()[0])
+        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, in clock ticks after boot
+        return max(0.0, uptime_s - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def main(argv: list[str] | None = None, started_s: float | None = None) -> int:
+    """Run one command; returns the exit code (2 for anything the user can fix, with one line saying what).
+    `started_s` is the `time.perf_counter()` the run started at, for the time infer prints (default: now)."""
+    entered_s = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started_s = entered_s if started_s is None else started_s
     ignored = ignored_flags(parser, args)
     if args.mode in LONG_MODES:
         gc.enable()
@@ -235,4 +251,4 @@ def console() -> int:
     while music21 and numpy import and the song generates (full collections walked every object those imports make,
     over and over). The long modes turn collection back on in main(); tests, which call main(), keep it on."""
     gc.disable()
-    return main()
+    return main(started_s=time.perf_counter() - process_age_s())  # the time printed is the whole command's

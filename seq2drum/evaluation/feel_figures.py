@@ -1,5 +1,5 @@
 """The feel figures, as ../shared/scoring (its README, drum_eval.py) defines them, so `--mode evaluate` reports what
-the issues' figures on songs we do not have are measured with: per song, the velocity spread (population standard
+the held-out songs' figures are measured with: per song, the velocity spread (population standard
 deviation of every hit's velocity) and the swing (the mean position, in its quarter-note beat, of the one hat or
 ride hit off the beat, over 8 or more eligible beats of x/4 bars); over songs, the median velocity spread ratio
 (generated / real), swing agreement (straight songs kept straight; swung ones within SWING_AGREEMENT of the

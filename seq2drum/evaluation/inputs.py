@@ -123,7 +123,7 @@ def _drum_keys(song: MidiSong) -> list[tuple[int, int, float, float]]:
 
 
 def given_kept(input_bytes: bytes, output_bytes: bytes) -> bool:
-    """Issue 21 item 4 on one output: every drum note of the input is in the output with the same pitch, velocity,
+    """Kept drums checked on one output: every drum note of the input is in the output with the same pitch, velocity,
     onset and duration (to 1/1000 quarter), and no other note starts in a bar that holds a given note."""
     given_song = read_midi(input_bytes)
     try:

@@ -207,8 +207,8 @@ def swing(drums: DrumGrid, grid: Grid, span: Span) -> np.ndarray:
 
 def swung_note_position(drums: DrumGrid, grid: Grid, bar_steps: int | None = None, skip_fills: bool = False) -> float:
     """The mean place in its beat (step in beat + offset, over the beat's length) of the hat and ride hits between
-    0.45 and 0.95 of the beat: where the swung eighths land, whichever 16th the groove wrote them on (issue 23's
-    --swing measure). Only bars of `bar_steps` steps when given, without fill bars with `skip_fills`; NaN when
+    0.45 and 0.95 of the beat: where the swung eighths land, whichever 16th the groove wrote them on (what
+    --swing is measured by). Only bars of `bar_steps` steps when given, without fill bars with `skip_fills`; NaN when
     no hit qualifies."""
     bar = grid.bar_of_step()[: drums.n_steps]
     keep = np.ones(len(bar), dtype=bool)

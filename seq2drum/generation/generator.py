@@ -123,7 +123,11 @@ class GenerationResult:
     guitar_parts: list[str] = field(default_factory=list)  # the parts taken as the guitar, as in the part listing
     band_parts: list[str] = field(default_factory=list)  # the other parts listened to, 'role: part' as listed
     notices: list[str] = field(default_factory=list)  # what the user should check: a guessed guitar, sparse drums
+    # what the user is told, not warned of (the swing read off the song); also among `notices`, as the server sends
+    information: list[str] = field(default_factory=list)
     song: EncodedSong | None = None  # the song on its grid (bars, guitar features): what figures are drawn on
+    # per role listened to, guitar first: ("role: part names", notes (N, 4) in `song`'s grid's ticks); --plot draws them
+    heard: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"GenerationResult({len(self.midi_bytes)} bytes, {self.bars} bars, {self.n_hits} hits, "
@@ -276,11 +280,13 @@ class DrumGenerator:
         prepared = prepare(midi, options, self.data_config, self.spec)
         takes = self.decide(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
                             prepared.steering, prepared.given)
-        results, notices = render(prepared, takes, options, seed)
-        return self._result(prepared, results, notices, options, seed, time.perf_counter() - started)
+        results, notices, information = render(prepared, takes, options, seed)
+        return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)
 
-    def _result(self, prepared: PreparedSong, results: list[TakeResult], notices: list[str],
+    def _result(self, prepared: PreparedSong, results: list[TakeResult], said: tuple[list[str], list[str]],
                 options: GenerationOptions, seed: int, generation_s: float) -> GenerationResult:
+        """The result of one generation; `said` is (notices, information) as `render` gives them."""
+        notices, information = ([line for line in lines if line] for lines in said)
         encoded, song = prepared.encoded, prepared.song
         return GenerationResult(
             midi_bytes=results[0].midi_bytes,
@@ -298,6 +304,8 @@ class DrumGenerator:
             sections=[(s.start_bar + 1, s.letter) for s in prepared.bars.sections],
             guitar_parts=[] if options.from_nothing else prepared.choice.listing(),
             band_parts=band_listing(prepared.song, prepared.choice.parts) if prepared.band_parts is not None else [],
-            notices=[notice for notice in notices if notice],
+            notices=[*notices, *information],
+            information=information,
             song=encoded,
+            heard=[] if options.from_nothing else prepared.heard_by_role(),
         )

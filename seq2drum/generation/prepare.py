@@ -21,7 +21,7 @@ from seq2drum.options import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
 from seq2drum.generation import from_nothing
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged_notes, read_midi
-from seq2drum.midi.roles import BASS, GUITAR, band_listing, part_role, parts_by_role
+from seq2drum.midi.roles import BASS, GUITAR, OTHER, ROLES, band_listing, part_role, parts_by_role
 from seq2drum.song.band import role_onsets_per_bar
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import EncodedSong, encode_song
@@ -49,6 +49,16 @@ class PreparedSong:
         """Every part the drums listened to, in the song's order (what --merge copies)."""
         chosen = {id(part) for part in [*self.choice.parts, *(self.band_parts or [])]}
         return [part for part in self.song.parts if id(part) in chosen]
+
+    def heard_by_role(self) -> list[tuple[str, np.ndarray]]:
+        """What the drums listened to, a role at a time in the band's order (the guitar first): "role: the parts'
+        names" and the role's notes merged, (N, 4) in the song's ticks; roles with no notes left out (--plot)."""
+        by_role: dict[str, list[Part]] = {GUITAR: [part for part in self.choice.parts if len(part.notes)]}
+        for part in self.band_parts or []:
+            role = part_role(part)
+            by_role.setdefault(OTHER if role == GUITAR else role, []).append(part)  # as parts_by_role sorts them
+        return [(f"{role}: {', '.join(part.name.strip() or '(unnamed)' for part in parts)}", merged_notes(parts))
+                for role in ROLES if (parts := [part for part in by_role.get(role, []) if len(part.notes)])]
 
     @property
     def guitar_notes_per_part(self) -> list[np.ndarray]:

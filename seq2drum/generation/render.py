@@ -49,9 +49,10 @@ class TakeResult:
 
 
 def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions,
-           seed: int) -> tuple[list[TakeResult], list[str]]:
-    """Every take as MIDI bytes (drums, with `merge` every part listened to too), and the notices for the user (""
-    where none). Kept drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
+           seed: int) -> tuple[list[TakeResult], list[str], list[str]]:
+    """Every take as MIDI bytes (drums, with `merge` every part listened to too), the notices for the user to check
+    ("" where none), and the information for the user (what was read off the song: the swing the drums play). Kept
+    drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
     ratio, swing_notice = decide_swing(options.swing, prepared.guitar_notes_per_part, encoded.grid,
                                        prepared.band_notes_per_part, prepared.bass_notes_per_part)
@@ -84,11 +85,11 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
-    notices = [choice.notice, swing_notice, swung[0][1], sparse,
+    notices = [choice.notice, swung[0][1], sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None)]
-    return results, notices
+    return results, notices, [swing_notice]
 
 
 def limiting_controls(options: GenerationOptions) -> tuple[str, ...]:

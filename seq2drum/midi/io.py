@@ -28,8 +28,8 @@ DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
 GUITAR_PROGRAMS = range(24, 32)  # GM programs 25-32 as musicians count them (stored 0-based): nylon ... harmonics
 _GUITAR_NAME = re.compile(r"guit|gtr|gitar|guitar|gitarre|guitarra|guitare", re.IGNORECASE)
 _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
-# A name that says voice or tune outweighs a guitar program: old GM files often play the vocal line on a guitar patch.
-_VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir", re.IGNORECASE)
+# A name that says voice, tune or keys outweighs a guitar program: old GM files play a vocal line or a piano on one.
+_VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir|piano|organ|key[sb]|rhodes|clav|harpsi|synth(?!esi)", re.I)
 WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
 _DEFAULT_TEMPO_US = 500_000  # 120 BPM, what MIDI plays until a file's first tempo event
 
@@ -74,8 +74,8 @@ class Part:
 
     @property
     def is_guitar(self) -> bool:
-        """A track name that says guitar (and not bass), or a GM guitar program unless the name says bass, voice or
-        melody.
+        """A track name that says guitar (and not bass), or a GM guitar program unless the name says bass, voice,
+        melody or keys ("Piano", "Organ", "Rhodes", "Synth"; "Guitar Synth" says guitar).
 
         The name is evidence only when the track holds this one melodic channel: a format-0 file titled
         "Guitar Hero medley" names the song, not an instrument.
@@ -318,7 +318,7 @@ def choose_guitar(song: MidiSong, track: str | int | None = None) -> GuitarChoic
 
     `track` names the parts: numbers from `song.part_listing()` (1-based) or case-insensitive pieces of track names,
     several separated by commas ("5,6", "rhythm,lead"). Without it: every part whose track name says guitar, or
-    whose GM program is a guitar's (25-32) unless its name says bass, voice, vocal, vox, melody or choir; merged.
+    whose GM program is a guitar's (25-32) unless its name says bass, voice, melody or keys (piano, Rhodes...); merged.
     When no part is recognised, a file with one melodic part, or with no drums and at most three melodic parts
     (a guitar exported on arbitrary programs), is taken whole, with a `notice` naming the parts.
     Raises `NoGuitarError` listing the parts otherwise.
@@ -350,7 +350,7 @@ def choose_guitar(song: MidiSong, track: str | int | None = None) -> GuitarChoic
     set_aside = [f"{numbered[id(p)]} '{p.name}'" for p in melodic if p.program in GUITAR_PROGRAMS]
     why = "no track named guitar, and no GM guitar program 25-32"
     if set_aside:
-        why += f" except on {', '.join(set_aside)}, whose name says bass, vocal or melody"
+        why += f" except on {', '.join(set_aside)}, whose name says bass, vocal, melody or keys"
     raise NoGuitarError(
         f"no guitar part found ({why}); the parts are: {'; '.join(listing)}. Pass --track (the track option) with the "
         "numbers or names of the parts to use as the guitar, e.g. --track 2 or --track 2,3.",

@@ -101,7 +101,7 @@ def load(checkpoint: Path) -> FastModel | None:
     larger than the checkpoint allows, cut short, damaged, a digest that does not match its arrays, weights that are
     not finite, or content that does not make a working model: a weight of the wrong shape or missing, meta that is
     not JSON, info without drum_classes): the caller then loads the checkpoint with torch, and `save` writes a sound
-    copy over it. Any bad entry is a miss (one broke every `--mode infer` until the user deleted it, issue 42, 12).
+    copy over it. Any bad entry is a miss (one broke every `--mode infer` until the user deleted it).
     Raises the `CheckpointError` a torch load would when the model's features do not match this seq2drum's."""
     try:
         path = cache_path(checkpoint)

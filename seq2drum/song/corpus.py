@@ -170,6 +170,22 @@ def no_songs_error(folder: str | Path, report: dict[str, Any]) -> DataFolderErro
     )
 
 
+def skipped_lines(report: dict[str, Any], shown: int = 20, reason_chars: int = 140) -> list[str]:
+    """What a training run says of the songs it skipped: how many and why, then each song with its reason (the first
+    `shown`; a long reason cut at `reason_chars`). Empty when none was skipped."""
+    skipped = report["skipped"]
+    if not skipped:
+        return []
+    counts = ", ".join(f"{count} {reason}" for reason, count in report["skipped_by_reason"].items())
+    lines = [f"{len(skipped)} of {report['files']} songs skipped ({counts}):"]
+    for entry in skipped[:shown]:
+        reason = entry["reason"] if len(entry["reason"]) <= reason_chars else entry["reason"][:reason_chars - 3] + "..."
+        lines.append(f"  {entry['path']}: {reason}")
+    if len(skipped) > shown:
+        lines.append(f"  and {len(skipped) - shown} more: --mode preprocess --report FILE lists every one")
+    return lines
+
+
 def corpus_report(
     songs: Sequence[EncodedSong], skipped: list[dict[str, str]], n_files: int, config: DataConfig
 ) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from seq2drum.midi.scan import MAX_SONG_QUARTERS
 from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
 # bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows;
-# 7: the band's columns; 8: 120 BPM until a file's first tempo event, as MIDI plays it)
-PIPELINE_VERSION = 8
+# 7: the band's columns; 8: 120 BPM until a file's first tempo event, as MIDI plays it; 9: a part named as keys on a
+# guitar program is keys, not the guitar)
+PIPELINE_VERSION = 9
 
 
 @dataclass

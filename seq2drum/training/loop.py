@@ -31,7 +31,7 @@ from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
-from seq2drum.song.corpus import build_corpus, split_songs
+from seq2drum.song.corpus import build_corpus, skipped_lines, split_songs
 from seq2drum.training.objective import learning_rate, losses, validate
 from seq2drum.training.distributed import (World, main_first, pick_device, resumed_position, rng_states, seed_rank,
                                           shard, steps_per_epoch, wrap)
@@ -189,7 +189,7 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
                                       (spec.step_columns, spec.bar_columns)).to(device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     total_steps = min(train_config.max_steps or math.inf, train_config.epochs * steps_per_epoch(len(sampler), world))
-    summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours")}
+    summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours", "files", "skipped", "skipped_by_reason")}
     summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
                    data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
                    codebook=repr(codebook), processes=world.size)
@@ -373,6 +373,8 @@ def _announce(run: Run, log: Callable[[str], None], progress: bool) -> None:
         f"{run.summary['bars']} bars; training on {run.device}"
         + (f" in each of {world.size} processes, {steps_per_epoch(len(run.sampler), world)} steps per epoch"
            if world.distributed else ""))
+    for line in skipped_lines(run.summary):  # each song left out, and why
+        log(line)
     if not run.val_songs:
         log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
             f"{run.data_config.val_fraction}): best.pt is the last epoch's model, early stopping watches the training "

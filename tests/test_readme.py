@@ -1,0 +1,39 @@
+"""The README is for a musician (docs/development.md and docs/how-it-works.md hold the developer's material): short,
+readable in a terminal, free of the repository's internals, and still holding the two commands a fresh machine needs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+SETUP = ("python -m pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu && "
+         "python -m pip install -r requirements.txt && python main.py --mode infer examples/riff.mid")
+TESTS = ("python -m pip install -r requirements-dev.txt && "
+         "python -m pip install --no-deps -r requirements-audio.txt && python -m pytest -q")
+
+
+def test_the_readme_is_short_and_fits_a_terminal() -> None:
+    lines = README.split("\n")
+    assert len(lines) <= 200
+    assert [number for number, line in enumerate(lines, 1) if len(line) > 120] == []
+
+
+def test_the_readme_speaks_of_no_internals() -> None:
+    """No ../shared data folder, no CI script, no module path: they were half the README, and a musician needs none."""
+    developers = README.find("## For developers")
+    text = README if developers < 0 else README[:developers]
+    found = re.findall(r"\.\./shared|\.ci\b|\b(?:seq2drum|server|client|tests|tools|bench)/[\w/]*\.py\b", text)
+    assert found == []
+    assert "## Where is it decided?" not in README and "## Project layout" not in README
+
+
+def test_the_readme_holds_the_setup_and_the_test_command() -> None:
+    joined = re.sub(r" \\\n\s*", " ", README)  # commands continued on the next line
+    assert SETUP in joined and TESTS in joined
+
+
+def test_the_readme_shows_the_plot_and_names_the_licence() -> None:
+    assert "](docs/plot-example.png)" in README and (REPO / "docs" / "plot-example.png").is_file()
+    assert "](LICENSE)" in README and "MIT License" in (REPO / "LICENSE").read_text()
