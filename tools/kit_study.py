@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     for k, name in enumerate(KIT):
         print(f"{name:<11} {ours[0, k] / max(theirs[0, k], 1):>10.2f} {ours[1, k] / max(theirs[1, k], 1):>10.2f} "
               f"{ours[0, k] / max(n_bars, 1):>9.2f} {theirs[0, k] / max(n_bars, 1):>11.2f}")
-    print(f"fill bars per 8 bars: ours {8 * fills[0] / max(n_bars, 1):.2f}, the drummers' {8 * fills[1] / max(n_bars, 1):.2f}")
+    per8 = 8 * fills / max(n_bars, 1)
+    print(f"fill bars per 8 bars: ours {per8[0]:.2f}, the drummers' {per8[1]:.2f}")
 
 
 if __name__ == "__main__":
