@@ -414,7 +414,7 @@ def test_structure_tuning_keeps_the_crashes_on_whatever_the_budget() -> None:
     assert FIXED_EDGE_THRESHOLDS == {"crash": 0.0} and tuned.crash_edge_threshold == 0.0
     from seq2drum.groove.policy import calibrated
     from seq2drum.groove.rules import structure_decisions
-    from seq2drum.groove.structure import CRASH_COLUMN, REST_COLUMN, structure_edges
+    from seq2drum.groove.structure import CRASH_COLUMN, structure_edges
 
     crashed = 0
     for scores, _ in songs:

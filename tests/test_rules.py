@@ -17,7 +17,6 @@ from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, structure_edges
 from seq2drum.groove.settings import CRASH_MIN_GAP
-from seq2drum.live import chooser
 from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE

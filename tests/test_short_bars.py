@@ -3,7 +3,6 @@ hits of 1,975, a 16th snare in most bars)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from seq2drum.generation.generator import DrumGenerator
