@@ -58,6 +58,19 @@ def kit_counts(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
     return hits, bars, fills
 
 
+def set_constant(name: str, value: str) -> None:
+    """A groove/settings.py constant changed in every loaded seq2drum module that holds it (a study, not a setting)."""
+    import sys
+
+    from seq2drum.groove import settings
+
+    old = getattr(settings, name)
+    new = type(old)(float(value)) if isinstance(old, (int, float)) else value
+    for module in [m for key, m in sys.modules.items() if key.startswith("seq2drum") and m is not None]:
+        if getattr(module, name, None) is old:
+            setattr(module, name, new)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
@@ -67,7 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--policy", action="append", default=[], type=policy_change, metavar="NAME=VALUE",
                         help="a DecodingPolicy field changed from the model's (repeatable)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a constant of groove/settings.py changed wherever it is read (repeatable)")
     args = parser.parse_args(argv)
+    for change in args.set:
+        set_constant(*change.split("=", 1))
     started = time.perf_counter()
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     if args.policy:
