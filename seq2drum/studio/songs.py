@@ -151,5 +151,5 @@ def drums_alone(take: MidiSong, take_bytes: bytes) -> bytes:
     if not any(part.note_count for part in take.melodic_parts):
         return take_bytes
     tempos, meters = take.written_maps
-    return write_midi(take.ticks_per_quarter, tempos, meters,
-                      [TrackSpec(part.written_name, part.channel, part.notes) for part in take.drum_parts], take.markers)
+    tracks = [TrackSpec(part.written_name, part.channel, part.notes) for part in take.drum_parts]
+    return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
