@@ -36,7 +36,8 @@ def free_port() -> int:
 
 def start_server(port: int, workers: int, streams: int, live_loop: bool) -> subprocess.Popen:
     command = [sys.executable, "-m", "server", "--port", str(port), "--workers", str(workers),
-               "--max-streams", str(max(4, streams)), "--log-level", "WARNING", *(["--live-loop"] * live_loop)]
+               "--max-streams", str(max(4, streams)),
+               "--max-streams-per-peer", str(max(4, streams)), "--log-level", "WARNING", *(["--live-loop"] * live_loop)]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     started = time.time()

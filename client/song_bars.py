@@ -1,20 +1,32 @@
 """A MIDI file's band as a live player would send it, bar by bar: its parts, its bars (meter and tempo at each bar's
 start, from the file's maps) and each bar's notes up to a lead; with `keep_drums` its channel-10 parts too, the user's
 drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the
-helper's optional "live" extra): no seq2drum model code, no music21.
+helper's optional "live" extra): no seq2drum model code, no music21. The file first passes the offline reader's checks
+and limits (seq2drum.midi.scan, standard library only: format 2, SMPTE time, notes, events, tempo and meter changes,
+song length, meters no song has) and its bar limit, each refused in one line; every pass after is linear in the file.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import io
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seq2drum.errors import MidiReadError, escape_controls
+from seq2drum.midi.scan import MAX_SONG_BARS, ReadLimits, scan_midi
+
+from .drum_client import HelperError
 from .live_link import Note
 
 DRUM_CHANNEL = 9
 ENDING_SLACK_Q = 0.125  # the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after
+
+
+class SongReadError(HelperError):
+    """A file --simulate cannot play, in one line: what the offline reader refuses it for."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +55,14 @@ class SongBars:
     file_meters: list[tuple[int, int, int]] = field(default_factory=list)
     _tempo_ticks: list[int] = field(default_factory=list)
     _tempo_seconds: list[float] = field(default_factory=list)
+    # every note as (start_tick, part, its place in the part), by start: a bar's notes are found by bisection
+    _onsets: list[tuple[int, int, int]] = field(default_factory=list)
+    _onset_ticks: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._onsets = sorted((note[0], part, place) for part, notes in enumerate(self.notes)
+                              for place, note in enumerate(notes))
+        self._onset_ticks = [onset[0] for onset in self._onsets]
         seconds = 0.0
         for number, (tick, _) in enumerate(self.tempos):
             if number:
@@ -85,12 +103,12 @@ class SongBars:
         """The notes of `bar` that start before `lead_ticks` before its end, timed from its start in quarter
         notes, a note still sounding then cut at the lead (its length so far)."""
         cut = bar.end_tick - lead_ticks
+        first, past = bisect_left(self._onset_ticks, bar.start_tick), bisect_left(self._onset_ticks, cut)
         out = []
-        for part, notes in enumerate(self.notes):
-            for start, end, pitch, velocity in notes:
-                if bar.start_tick <= start < cut:
-                    out.append(Note((start - bar.start_tick) / self.ticks_per_quarter,
-                                    (min(end, cut) - start) / self.ticks_per_quarter, pitch, velocity, part))
+        for part, place in sorted(onset[1:] for onset in self._onsets[first:past]):  # part by part, as the file
+            start, end, pitch, velocity = self.notes[part][place]
+            out.append(Note((start - bar.start_tick) / self.ticks_per_quarter,
+                            (min(end, cut) - start) / self.ticks_per_quarter, pitch, velocity, part))
         return out
 
 
@@ -99,42 +117,18 @@ def read_song(path: Path, from_start: bool = False, keep_drums: bool = False) ->
     its first note starts, a kept drum note's too (the drums start with the band or the user's drums, as generation's
     do), or with `from_start` (the guitar alone: --guitar-only) from the file's first bar,
     to the bar after the one its last note starts in (`end_stream` cuts them where the stream ends); indices count
-    from that first bar."""
+    from that first bar. SongReadError (one line) for a file the offline reader refuses."""
     import mido
 
-    midi = mido.MidiFile(str(path))
+    data = path.read_bytes()
+    label = escape_controls(str(path))
+    try:
+        scan_midi(data, label, ReadLimits())
+    except MidiReadError as exc:
+        raise SongReadError(str(exc)) from None
+    midi = mido.MidiFile(file=io.BytesIO(data))
     tpq = midi.ticks_per_beat
-    tempos: list[tuple[int, int]] = []
-    meters: list[tuple[int, int, int]] = []
-    parts: dict[tuple[int, int], int] = {}
-    names: list[tuple[str, int, int]] = []
-    notes: list[list[tuple[int, int, int, int]]] = []
-    for track_index, track in enumerate(midi.tracks):
-        tick, name, programs, sounding = 0, "", {}, {}
-        for message in track:
-            tick += message.time
-            if message.type == "track_name":
-                name = message.name
-            elif message.type == "set_tempo":
-                tempos.append((tick, message.tempo))
-            elif message.type == "time_signature":
-                meters.append((tick, message.numerator, message.denominator))
-            elif message.type == "program_change":
-                programs[message.channel] = message.program
-            elif message.type in ("note_on", "note_off") and (message.channel != DRUM_CHANNEL or keep_drums):
-                key = (track_index, message.channel)
-                if key not in parts:
-                    parts[key] = len(names)
-                    names.append((name, programs.get(message.channel, -1), message.channel))
-                    notes.append([])
-                if message.type == "note_on" and message.velocity > 0:
-                    sounding.setdefault((message.channel, message.note), []).append((tick, message.velocity))
-                elif sounding.get((message.channel, message.note)):
-                    start, velocity = sounding[(message.channel, message.note)].pop(0)
-                    notes[parts[key]].append((start, max(tick, start + 1), message.note, velocity))
-        for index, (part_name, program, channel) in enumerate(names):  # names and programs set after the notes
-            if (track_index, channel) in parts and parts[(track_index, channel)] == index:
-                names[index] = (part_name or name, programs.get(channel, program), channel)
+    names, notes, tempos, meters = _read_tracks(midi.tracks, keep_drums)
     file_tempos = sorted(tempos, key=lambda event: event[0])  # by tick, stably: at one tick the file's last wins
     file_meters = sorted(meters, key=lambda event: event[0])
     tempos = [(0, 500_000)] * (not file_tempos or file_tempos[0][0] > 0) + file_tempos  # MIDI's 120 BPM until set
@@ -145,26 +139,80 @@ def read_song(path: Path, from_start: bool = False, keep_drums: bool = False) ->
         part.sort()
     # from the band's entry to the bar after its last note's, which hears that note: the stream ends there
     # (`end_stream`), so drums that play on through the band's pauses stop within a bar of its last note
-    through_last = bar_list(tpq, meters, tempos, last_onset + 1)
-    bars = [bar for bar in bar_list(tpq, meters, tempos, through_last[-1].end_tick + 1) if bar.end_tick > first]
+    through_last = bar_list(tpq, meters, tempos, last_onset + 1, label)
+    bars = [bar for bar in bar_list(tpq, meters, tempos, through_last[-1].end_tick + 1, label) if bar.end_tick > first]
     bars = [Bar(index, bar.start_tick, bar.end_tick, bar.numerator, bar.denominator, bar.tempo_bpm)
             for index, bar in enumerate(bars)]
     return SongBars(tpq, names, notes, bars, tempos, meters, file_tempos, file_meters)
 
 
+Parts = list[tuple[str, int, int]]
+PartNotes = list[list[tuple[int, int, int, int]]]
+
+
+def _read_tracks(tracks: Sequence, keep_drums: bool = False) -> tuple[Parts, PartNotes, list[tuple[int, int]],
+                                                                       list[tuple[int, int, int]]]:
+    """mido's tracks -> parts (name, program, channel), their notes (channel 10's only with `keep_drums`), the tempo
+    and meter events, in one pass. A tempo of 0 is left out, as the offline reader leaves it out
+    (seq2drum.midi.tracks)."""
+    tempos: list[tuple[int, int]] = []
+    meters: list[tuple[int, int, int]] = []
+    parts: dict[tuple[int, int], int] = {}
+    names: list[tuple[str, int, int]] = []
+    notes: list[list[tuple[int, int, int, int]]] = []
+    for track_index, track in enumerate(tracks):
+        tick, name, programs = 0, "", {}
+        sounding: dict[tuple[int, int], deque[tuple[int, int]]] = {}  # oldest first: a release ends the oldest
+        own_parts: list[int] = []
+        for message in track:
+            tick += message.time
+            if message.type == "track_name":
+                name = message.name
+            elif message.type == "set_tempo":
+                if message.tempo > 0:
+                    tempos.append((tick, message.tempo))
+            elif message.type == "time_signature":
+                meters.append((tick, message.numerator, message.denominator))
+            elif message.type == "program_change":
+                programs[message.channel] = message.program
+            elif message.type in ("note_on", "note_off") and (message.channel != DRUM_CHANNEL or keep_drums):
+                key = (track_index, message.channel)
+                if key not in parts:
+                    parts[key] = len(names)
+                    own_parts.append(len(names))
+                    names.append((name, programs.get(message.channel, -1), message.channel))
+                    notes.append([])
+                if message.type == "note_on" and message.velocity > 0:
+                    sounding.setdefault((message.channel, message.note), deque()).append((tick, message.velocity))
+                elif sounding.get((message.channel, message.note)):
+                    start, velocity = sounding[(message.channel, message.note)].popleft()
+                    notes[parts[key]].append((start, max(tick, start + 1), message.note, velocity))
+        for index in own_parts:  # names and programs set after the notes
+            part_name, program, channel = names[index]
+            names[index] = (part_name or name, programs.get(channel, program), channel)
+    return names, notes, tempos, meters
+
+
 def bar_list(tpq: int, meters: Sequence[tuple[int, int, int]], tempos: Sequence[tuple[int, int]],
-             end_tick: int) -> list[Bar]:
-    """Bars from tick 0 to the bar holding `end_tick`, each in the meter in force at its start."""
+             end_tick: int, label: str = "the song") -> list[Bar]:
+    """Bars from tick 0 to the bar holding `end_tick`, each in the meter in force at its start. SongReadError past
+    MAX_SONG_BARS bars and the one after (the offline reader's bar limit; the bar after the last note hears it)."""
+    meter_ticks, tempo_ticks = [meter[0] for meter in meters], [tempo[0] for tempo in tempos]
     bars: list[Bar] = []
     tick = 0
     while tick < max(end_tick, 1):
-        _, numerator, denominator = meters[max(0, bisect_right([m[0] for m in meters], tick) - 1)]
-        tempo = tempos[max(0, bisect_right([t[0] for t in tempos], tick) - 1)][1]
+        if len(bars) > MAX_SONG_BARS:
+            raise SongReadError(f"{label} has more than {MAX_SONG_BARS:,} bars; songs are limited to "
+                                f"{MAX_SONG_BARS:,} bars: fix the meter in your DAW, or split the song into shorter "
+                                "sections")
+        next_meter = bisect_right(meter_ticks, tick)
+        _, numerator, denominator = meters[max(0, next_meter - 1)]
+        tempo = tempos[max(0, bisect_right(tempo_ticks, tick) - 1)][1]
         length = max(1, round(tpq * 4 * numerator / denominator))
-        following = [m[0] for m in meters if tick < m[0] < tick + length]
-        end = following[0] if following else tick + length  # a meter change mid-bar starts a new bar there
-        if end - tick != length:  # that bar is as long as it lasted, counted in its meter's beats
-            numerator = max(1, round((end - tick) * denominator / (4 * tpq)))
+        end = tick + length
+        if next_meter < len(meters) and meter_ticks[next_meter] < end:  # a meter change mid-bar starts a new bar
+            end = meter_ticks[next_meter]
+            numerator = max(1, round((end - tick) * denominator / (4 * tpq)))  # as long as it lasted, in its beats
         bars.append(Bar(len(bars), tick, end, numerator, denominator, round(60e6 / tempo, 3)))
         tick = end
     return bars

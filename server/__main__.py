@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-streams", type=int, default=defaults.max_streams,
                         help="play-along streams open at once (default: %(default)s); each bar is a short job on the "
                              "same workers")
+    parser.add_argument("--max-streams-per-peer", type=int, default=defaults.max_streams_per_peer,
+                        help="of those, the most one address may hold (default: %(default)s)")
     parser.add_argument("--live-checkpoint", type=Path, default=None,
                         help="the causal model that plays along live (default: models/live.pt; without it, a plain "
                              "backbeat plays along, said at start)")
@@ -122,6 +124,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         max_worker_mib=args.max_worker_mib,
         torch_threads=args.torch_threads,
         max_streams=args.max_streams,
+        max_streams_per_peer=args.max_streams_per_peer,
     )
 
 

@@ -44,6 +44,9 @@ class ServerConfig:
     token: str = field(default="", repr=False)  # every call but health must carry it (server.security)
     reflection: bool = True  # the reflection service, for grpcurl and the like
     max_streams: int = 4  # PlayAlong streams open at once; one more gets RESOURCE_EXHAUSTED
+    max_streams_per_peer: int = 2  # of those, the most one address holds (at most max_streams: all of them)
+    # a stream whose player has sent no note for this long is ended when another asks for a slot and none is free
+    live_rest_s: float = 30.0
     live_idle_s: float = 10.0  # longest a PlayAlong stream may send nothing (or 2 bars at its tempo, if longer)
     live_max_idle_s: float = 60.0  # longest a PlayAlong stream may send nothing, whatever its bars' length
     live_notice: str = ""  # what a player should know of this server's live drummer (a stand-in loop)
@@ -89,6 +92,10 @@ class ServerConfig:
             raise ConfigError(f"max_worker_mib must be 64 - 1048576 (1 TiB), got {self.max_worker_mib:g}")
         if not 1 <= self.max_streams <= 1024:
             raise ConfigError(f"max_streams must be 1-1024, got {self.max_streams}")
+        if not 1 <= self.max_streams_per_peer <= 1024:
+            raise ConfigError(f"max_streams_per_peer must be 1-1024, got {self.max_streams_per_peer}")
+        if not 0 < self.live_rest_s <= 86_400:
+            raise ConfigError(f"live_rest_s must be > 0 and at most a day (86400), got {self.live_rest_s}")
         if not 0 < self.live_idle_s <= self.live_max_idle_s <= 3600:
             raise ConfigError(f"live_idle_s must be > 0 and at most live_max_idle_s, at most an hour; got "
                               f"{self.live_idle_s} and {self.live_max_idle_s}")

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from concurrent import futures
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -40,33 +41,80 @@ class LiveStreamsFullError(RequestTooLargeError):
     """--max-streams play-along streams are open already (RESOURCE_EXHAUSTED: try again later)."""
 
 
+class RestingStreamEndedError(RequestTooLargeError):
+    """A stream that played nothing for `live_rest_s` gave its slot to a player who asked for one
+    (RESOURCE_EXHAUSTED)."""
+
+
+def peer_address(peer: str) -> str:
+    """gRPC's peer without its port ('ipv4:10.0.0.5:51234' -> 'ipv4:10.0.0.5'): each connection has its own port,
+    the player's machine one address."""
+    kind, _, rest = peer.partition(":")
+    return f"{kind}:{rest.rsplit(':', 1)[0]}" if kind in ("ipv4", "ipv6") else peer
+
+
+@dataclass
+class StreamSlot:
+    """One open stream's place: whose it is, when it last brought a note (or began), and the future set when it
+    must end to make room."""
+
+    peer: str
+    played_at: float
+    ended: asyncio.Future[None]
+
+
 class PlayAlongStreams:
-    """The server's play-along streams: admission by `max_streams`, and each stream's loop."""
+    """The server's play-along streams: admission (`max_streams`, at most `max_streams_per_peer` from one address,
+    a stream resting past `live_rest_s` ended for a player who asks when none is free), and each stream's loop."""
 
     def __init__(self, pool: WorkerPool, line: WorkerLine, config: ServerConfig,
                  waiters: futures.ThreadPoolExecutor) -> None:
         self._pool, self._line, self._config, self._waiters = pool, line, config, waiters
-        self.open = 0
+        self.slots: list[StreamSlot] = []
+
+    @property
+    def open(self) -> int:
+        return len(self.slots)
+
+    def admit(self, peer: str) -> StreamSlot:
+        """A slot for a new stream from `peer`, or LiveStreamsFullError naming the limit it meets. With every slot
+        taken, the stream resting longest (no note for `live_rest_s` or more) is ended to make room."""
+        config, now = self._config, time.monotonic()
+        share = min(config.max_streams_per_peer, config.max_streams)
+        if share < config.max_streams and sum(slot.peer == peer for slot in self.slots) >= share:
+            raise LiveStreamsFullError(f"this server plays along with at most {share} streams from one address "
+                                       "(--max-streams-per-peer); close one, or try again later")
+        if len(self.slots) >= config.max_streams:
+            resting = [slot for slot in self.slots if now - slot.played_at >= config.live_rest_s]
+            if not resting:
+                raise LiveStreamsFullError(f"this server plays along with {config.max_streams} streams already "
+                                           "(--max-streams); try again later")
+            longest = min(resting, key=lambda slot: slot.played_at)
+            self.slots.remove(longest)
+            if not longest.ended.done():
+                longest.ended.set_result(None)
+        slot = StreamSlot(peer, now, asyncio.get_running_loop().create_future())
+        self.slots.append(slot)
+        return slot
 
     async def play(self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext,
                    call: Any) -> AsyncIterator[seq2drum_pb2.PlayAlongResponse]:
-        if self.open >= self._config.max_streams:
-            raise LiveStreamsFullError(f"this server plays along with {self._config.max_streams} streams already "
-                                       "(--max-streams); try again later")
-        self.open += 1
+        slot = self.admit(peer_address(context.peer()))
         try:
             iterator = requests.__aiter__()
-            first = await self._next(iterator, self._config.live_idle_s)
+            first = await self._next(iterator, self._config.live_idle_s, slot)
             if first is None or first.WhichOneof("part") != "start":
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
             yield seq2drum_pb2.PlayAlongResponse(ready=ready)
             loop = asyncio.get_running_loop()
-            while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s))
-                   ) is not None:
+            while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
+                                               slot)) is not None:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
                 bar = message.bar
+                if bar.notes:
+                    slot.played_at = time.monotonic()
                 started = time.perf_counter()
                 decided = (_take_bar(session, bar) if len(bar.notes) <= INLINE_BAR_NOTES  # a thread hop costs more
                            else await loop.run_in_executor(None, _take_bar, session, bar))  # up to MAX_BAR_NOTES
@@ -81,7 +129,8 @@ class PlayAlongStreams:
                 yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(
                     index=bar.index, hits=hits, decide_ms=(time.perf_counter() - started) * 1000))
         finally:
-            self.open -= 1
+            if slot in self.slots:
+                self.slots.remove(slot)
 
     async def _begin(self, start: seq2drum_pb2.PlayAlongStart, context: grpc.aio.ServicerContext
                      ) -> tuple[LiveSession, seq2drum_pb2.PlayAlongReady]:
@@ -96,15 +145,27 @@ class PlayAlongStreams:
                                             lead_quarters=begun.lead_quarters, seed=seed, notices=notices)
         return LiveSession(begun.roles, begun.state, self._config.live_idle_s, rest_after=options.rest_after), ready
 
-    async def _next(self, iterator: AsyncIterator[Any], idle_s: float) -> Any:
-        """The stream's next message (None at its end); DeadlinePassedError when none comes within `idle_s`."""
+    async def _next(self, iterator: AsyncIterator[Any], idle_s: float, slot: StreamSlot) -> Any:
+        """The stream's next message (None at its end); DeadlinePassedError when none comes within `idle_s`,
+        RestingStreamEndedError once its slot was given to another player."""
+        receive = asyncio.ensure_future(iterator.__anext__())
         try:
-            message = await asyncio.wait_for(iterator.__anext__(), timeout=idle_s)
+            await asyncio.wait((receive, slot.ended), timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if slot.ended.done() or not receive.done():
+                receive.cancel()
+        if slot.ended.done() or not receive.done():
+            if slot.ended.done():
+                raise RestingStreamEndedError(
+                    f"resting stream ended: others are waiting (no note for {self._config.live_rest_s:g} s or more "
+                    f"while all {self._config.max_streams} play-along streams were taken); open a new one to play "
+                    "again")
+            raise DeadlinePassedError(f"PlayAlong: no message for {idle_s:.1f} s; the stream was closed (open a "
+                                      "new one to play again)")
+        try:
+            message = receive.result()
         except StopAsyncIteration:
             return None
-        except asyncio.TimeoutError:
-            raise DeadlinePassedError(f"PlayAlong: no message for {idle_s:.1f} s; the stream was closed (open a "
-                                      "new one to play again)") from None
         if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
             message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
         if hasattr(message, "error"):  # an UndecodableRequest from the lenient deserializer

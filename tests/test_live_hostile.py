@@ -1,6 +1,7 @@
 """PlayAlong against the hostile inputs of issue 42 (2-7), for real on port 0 with the loop drummer (a slowed one
 where a bar's decision must still be running): a start of megabytes or of 400,000 parts, bars of 100,000 notes,
-infinite durations, bars of 64/1 at 10 BPM, and players who leave during a decision. Each test names its defect."""
+infinite durations, bars of 64/1 at 10 BPM, and players who leave during a decision; and issue 55 L5's slots held
+forever by resting streams or by one address. Each test names its defect."""
 
 from __future__ import annotations
 
@@ -197,3 +198,83 @@ def test_a_player_who_leaves_during_a_decision_costs_no_worker(tiny_model_path: 
             channel.close()
         assert slow.pool.wait_idle(TIMEOUT_S)
         assert slow.pool.replacements == 0 and sorted(slow.pool.pids()) == pids
+
+
+def run_stream(server: ServerThread, requests: Iterator[pb.PlayAlongRequest], results: dict, name: str
+               ) -> threading.Thread:
+    """A stream on a thread: results[name] = (its answers, its error) once it ends."""
+    def stream() -> None:
+        answers, error = [], None
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            try:
+                answers.extend(seq2drum_pb2_grpc.Seq2DrumStub(channel).PlayAlong(requests, timeout=TIMEOUT_S))
+            except grpc.RpcError as failed:
+                error = failed
+        results[name] = (answers, error)
+
+    thread = threading.Thread(target=stream)
+    thread.start()
+    return thread
+
+
+def test_l5_a_resting_stream_gives_its_slot_to_a_player_who_asks(tiny_model_path: Path) -> None:
+    """Issue 55 L5: a stream sending one empty bar a minute held its slot forever, so --max-streams such streams shut
+    out all play-along. Now, with every slot taken, a stream that has played no note for live_rest_s is ended
+    (RESOURCE_EXHAUSTED, one line) for the player who asks; a stream still playing keeps its slot."""
+    config = dataclasses.replace(CONFIG, workers=1, max_streams=2, max_streams_per_peer=2, live_rest_s=2.0,
+                                 live_idle_s=10.0, live_max_idle_s=10.0)
+    hold, results = threading.Event(), {}
+
+    def resting() -> Iterator[pb.PlayAlongRequest]:
+        yield from (start(), bar(0, []), bar(1, []))
+        hold.wait(TIMEOUT_S)
+
+    def playing() -> Iterator[pb.PlayAlongRequest]:
+        yield start()
+        index = 0
+        while not hold.wait(0.2):
+            yield bar(index, RIFF)
+            index += 1
+
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(None)), config) as running:
+        try:
+            rest = run_stream(running, resting(), results, "resting")
+            time.sleep(0.3)  # the resting stream is the older
+            band = run_stream(running, playing(), results, "playing")
+            time.sleep(0.5)
+            _, refused, _ = play(running, [start(), bar(0, RIFF)])
+            assert refused is not None and "(--max-streams)" in refused.details()  # nobody has rested 2 s yet
+            time.sleep(2.0)
+            answers, error, _ = play(running, [start(), bar(0, RIFF)])
+            assert error is None and [a.WhichOneof("part") for a in answers] == ["ready", "bar"]
+            rest.join(TIMEOUT_S)
+            ended = results["resting"][1]
+            assert ended is not None and ended.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert ended.details().startswith("resting stream ended: others are waiting"), ended.details()
+            assert "playing" not in results  # the band plays on
+        finally:
+            hold.set()
+        band.join(TIMEOUT_S)
+        assert results["playing"][1] is None and len(results["playing"][0]) > 10
+
+def test_l5_one_address_holds_at_most_its_share_of_the_streams() -> None:
+    """Issue 55 L5: one address could hold every slot. Now it holds at most max_streams_per_peer; another address
+    still gets in, and the slots come back as streams end."""
+    from server.live_stream import LiveStreamsFullError, PlayAlongStreams, peer_address
+
+    assert peer_address("ipv4:10.0.0.5:51234") == "ipv4:10.0.0.5" and peer_address("ipv6:[::1]:80") == "ipv6:[::1]"
+    config = dataclasses.replace(CONFIG, max_streams=4, max_streams_per_peer=2)
+
+    async def admissions() -> None:
+        streams = PlayAlongStreams(None, None, config, None)  # type: ignore[arg-type]
+        first = [streams.admit("ipv4:10.0.0.5"), streams.admit("ipv4:10.0.0.5")]
+        with pytest.raises(LiveStreamsFullError, match="at most 2 streams from one address"):
+            streams.admit("ipv4:10.0.0.5")
+        streams.admit("ipv4:10.0.0.6")
+        streams.slots.remove(first[0])
+        streams.admit("ipv4:10.0.0.5")
+        assert streams.open == 3
+
+    import asyncio
+
+    asyncio.run(admissions())

@@ -2,7 +2,8 @@
 are written, an upload kept only as far as its tracks go), state changed only by its own page (Origin,
 Sec-Fetch-Site), the Host rule on every loopback address, songs in flight on a server not freezing it, a page's job
 stopped when the page leaves, slow drips dropped, a song of many tracks read in linear time, and one line (never 500)
-for a session closed while its takes are stored or a number too long for Python.
+for a session closed while its takes are stored or a number too long for Python, an upload cap too small for one
+message refused in one line naming the flag.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from seq2drum.errors import ConfigError
 from seq2drum.midi.io import read_midi
+from seq2drum.studio import __main__ as studio_main
 from seq2drum.studio import app as app_module
+from seq2drum.studio.__main__ import build_parser, studio_config
 from seq2drum.studio.backends import LocalBackend, RemoteBackend, Takes
 from seq2drum.studio.songs import read_song, song_view
-from server.config import ServerConfig
+from server.config import MESSAGE_ENVELOPE_BYTES, ServerConfig
 from server.pool import WorkerPool
 from server.workers import ModelSource
 from tests.builders import (
@@ -347,3 +351,25 @@ def test_l4_a_number_too_long_for_python_is_one_line(idle_studio: StudioThread) 
     status, answer = call(f"{idle_studio.url}api/sessions/{session}/takes", body, "POST",
                           {"content-type": "application/json"})
     assert status == 422 and answer["error"] == "the request is not the page's JSON; reload the page"
+
+
+
+@pytest.mark.parametrize("upload_mib", [0.001, 4 / 1024, 0.0048])
+def test_l9_an_upload_cap_below_the_smallest_message_is_refused_naming_the_flag(upload_mib: float) -> None:
+    """--max-upload-mib 0.001 was inside the flag's stated range (from 1/1024) but failed with "stream_chunk_bytes
+    must be 1 - -3048": the message floor (1 KiB) left no room beside the metadata for a chunk."""
+    with pytest.raises(ConfigError, match=r"^--max-upload-mib must be 5/1024 - 1024 \(5 KiB - 1 GiB\), got "):
+        studio_config(build_parser().parse_args(["--max-upload-mib", str(upload_mib)]))
+
+
+def test_l9_the_studio_says_so_in_one_line_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert studio_main.main(["--max-upload-mib", "0.001"]) == 2
+    err = capsys.readouterr().err
+    assert err == "seq2drum studio: error: --max-upload-mib must be 5/1024 - 1024 (5 KiB - 1 GiB), got 0.001\n"
+
+
+@pytest.mark.parametrize("upload_mib", [5 / 1024, 0.01, 1.0])
+def test_l9_the_smallest_upload_cap_the_flag_names_is_taken_and_kept_to(upload_mib: float) -> None:
+    config = studio_config(build_parser().parse_args(["--max-upload-mib", str(upload_mib)]))
+    assert config.max_stream_bytes == int(upload_mib * MiB)  # the page's cap is the one asked, never raised
+    assert 1 <= config.stream_chunk_bytes <= config.max_message_bytes - MESSAGE_ENVELOPE_BYTES

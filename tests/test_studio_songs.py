@@ -56,3 +56,20 @@ def test_a_pitch_past_127_in_a_broken_file_is_drawn_in_the_other_lane() -> None:
     song.drum_parts[0].notes[0, 2] = 170
     view = song_view(song)
     assert any(hit[1] == len(DRUM_LANES) - 1 for hit in view["drums"])
+
+
+def test_track_names_with_invalid_utf8_and_control_bytes_come_back_byte_for_byte_in_the_downloads() -> None:
+    """The song download (and the drums alone) wrote `part.name`, the escaped display text: a name holding an invalid
+    UTF-8 byte and a control byte came back as 'Riff \\xff\\x07'-like text, not as the file's own bytes."""
+    guitar_name, drums_name = b"Riff \xff\x07 take", b"Kit \x1b[31m\xc3"
+    riff_notes = read_midi(band_song(bars=2)).parts[0].notes
+    song_data = write_midi(480, [(0, 600_000)], [(0, 4, 4)], [TrackSpec(guitar_name, 0, riff_notes, 29)])
+    take = write_midi(960, [(0, 600_000)], [(0, 4, 4)],
+                      [TrackSpec(drums_name, 9, read_midi(drums_only_song(2)).parts[0].notes * [2, 2, 1, 1])])
+    song = read_midi(song_data)
+    assert song.parts[0].name != guitar_name.decode("latin-1")  # the display text is escaped: not what to write
+    both = song_with_drums(song, read_midi(take), take)
+    assert [part.name_bytes for part in read_midi(both).parts] == [drums_name, guitar_name]
+    assert guitar_name in both and drums_name in both
+    alone = drums_alone(read_midi(both), both)
+    assert [part.name_bytes for part in read_midi(alone).parts] == [drums_name]

@@ -32,7 +32,7 @@ from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_ST
 
 
 # the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after (as the DAW helper's
-# --simulate, client/song_bars.py, which imports nothing of seq2drum's)
+# --simulate, client/song_bars.py, which imports no seq2drum model code)
 ENDING_SLACK_Q = 0.125
 
 

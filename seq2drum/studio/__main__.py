@@ -74,13 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
 def studio_config(args: argparse.Namespace) -> ServerConfig:
     """The server's limits (`ServerConfig`) the flags ask for; ConfigError naming a value out of range."""
     config_module = sibling("server.config")
-    if not 1 / 1024 <= args.max_upload_mib <= 1024:
-        raise ConfigError(f"--max-upload-mib must be 1/1024 - 1024 (1 KiB - 1 GiB), got {args.max_upload_mib:g}")
+    # the smallest cap whose messages hold a 1 KiB chunk beside their metadata (MESSAGE_ENVELOPE_BYTES)
+    min_upload_kib = (config_module.MESSAGE_ENVELOPE_BYTES + 1024) // 1024
+    if not min_upload_kib / 1024 <= args.max_upload_mib <= 1024:
+        raise ConfigError(f"--max-upload-mib must be {min_upload_kib}/1024 - 1024 ({min_upload_kib} KiB - 1 GiB), "
+                          f"got {args.max_upload_mib:g}")
     if not 0 < args.keep_minutes <= 7 * 24 * 60:
         raise ConfigError(f"--keep-minutes must be > 0 and at most a week, got {args.keep_minutes:g}")
     upload_bytes = int(args.max_upload_mib * MiB)
     defaults = config_module.ServerConfig()
-    message_bytes = min(defaults.max_message_bytes, max(upload_bytes, 1024))
+    message_bytes = min(defaults.max_message_bytes, upload_bytes)
     return dataclasses.replace(
         defaults, workers=args.workers, max_waiting=args.max_waiting, max_job_s=args.max_job_seconds,
         max_stream_bytes=max(upload_bytes, message_bytes), max_message_bytes=message_bytes,

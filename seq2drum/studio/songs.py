@@ -115,13 +115,14 @@ def take_view(take: MidiSong) -> dict[str, Any]:
 
 def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes, for_audio: bool = False) -> bytes:
     """The song's parts with a take's drums in one file, at the take's clock and with its maps and section markers;
-    the song's own drums are left out (with --keep-drums the take holds them). A take that already holds parts
+    the song's own drums are left out (with --keep-drums the take holds them). Track names are written back as the
+    files' own bytes (`Part.written_name`), never as their escaped display text. A take that already holds parts
     (--merge) or has no song (drums from nothing) is that file itself. `for_audio`: the parts that sound alike (one
     channel and program) in one track, so a song of 48,000 one-note tracks mixes within the reader's limits."""
     if song is None or any(part.note_count for part in take.melodic_parts):
         return take_bytes
     factor = take.ticks_per_quarter / song.ticks_per_quarter  # a whole number: the drums' clock is a multiple
-    tracks = [TrackSpec(part.name, part.channel, part.notes) for part in take.drum_parts]
+    tracks = [TrackSpec(part.written_name, part.channel, part.notes) for part in take.drum_parts]
     parts: dict[tuple[int, int] | int, list[Part]] = {}
     for index, part in enumerate(song.melodic_parts):
         parts.setdefault((part.channel, part.program) if for_audio else index, []).append(part)
@@ -131,7 +132,7 @@ def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes, fo
         if len(alike) > 1:
             notes = notes[np.argsort(notes[:, START], kind="stable")]
         notes[:, [START, END]] = np.round(notes[:, [START, END]] * factor).astype(np.int64)
-        tracks.append(TrackSpec(alike[0].name or "part", alike[0].channel, notes, alike[0].program))
+        tracks.append(TrackSpec(alike[0].written_name or "part", alike[0].channel, notes, alike[0].program))
     tempos, meters = take.written_maps
     return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
 
@@ -150,5 +151,5 @@ def drums_alone(take: MidiSong, take_bytes: bytes) -> bytes:
     if not any(part.note_count for part in take.melodic_parts):
         return take_bytes
     tempos, meters = take.written_maps
-    return write_midi(take.ticks_per_quarter, tempos, meters,
-                      [TrackSpec(part.name, part.channel, part.notes) for part in take.drum_parts], take.markers)
+    tracks = [TrackSpec(part.written_name, part.channel, part.notes) for part in take.drum_parts]
+    return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
