@@ -144,3 +144,27 @@ def test_how_it_works_names_every_step_in_the_order_it_runs() -> None:
     assert places == sorted(places), "the doc lists the steps in another order than decide runs them"
     assert all(section.count(f"`{name}`") == 1 for name in steps)
     assert f"The groove, in {DECISION_ROUNDS} rounds" in section
+
+
+def test_live_counts_open_hats_over_the_bars_played() -> None:
+    """Live, each bar is decided alone: what the rules count (the open hats the model expected and those played)
+    comes back with the bar and goes into the next bar's decision, so the open hats come as often live as offline."""
+    from dataclasses import replace
+
+    from seq2drum.groove.kit import KitCount
+    from seq2drum.groove.rules import BarCounts
+
+    decoder = shipped("live")
+    scores = one_bar(2, decoder.codebook.patterns.shape[1])
+    scores.hit_logits[0, :16:2, CLOSED_HAT] = 4.0  # hats on the 8ths, sure
+    scores.hit_logits[0, :16, OPEN_HAT] = -1.0  # an open hat likely enough to open, never sure enough to play
+    p, structure = calibrated(scores, decoder.policy)
+    edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
+    state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
+    decided, counts, _ = decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)
+    played = int(decided.take.hits[..., OPEN_HAT].sum())
+    assert counts.open_hats == KitCount(pytest.approx(float(p[0, :, OPEN_HAT].sum())), played)
+    assert played > 0
+    ahead = replace(state, counts=BarCounts(counts.crashes, KitCount(expected=0.0, played=6)))  # enough opened
+    decided, after, _ = decide_bar(decoder, decoder.policy, ahead, scores, p, structure, Steering(), 1, edges)
+    assert not decided.take.hits[..., OPEN_HAT].any() and after.open_hats.played == 6

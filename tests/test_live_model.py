@@ -346,7 +346,8 @@ def test_meter_and_tempo_may_change_at_any_bar(drummer: ModelDrummer) -> None:
 
 def test_phrases_and_every_n_bars_count_from_the_bar_the_band_starts_in(drummer: ModelDrummer) -> None:
     """Two silent bars before the band: the bar it starts in is bar 1 of its phrase, so --crashes every:4 opens it
-    and the 5th bar after; the crash edges of `live_edges` open 8-bar phrases and fills close them."""
+    and the 5th bar after; the crash edges of `live_edges` open 8-bar phrases, and fills close 4-bar ones (as
+    offline inside a section)."""
     from seq2drum.groove.policy import DecodingPolicy
     from seq2drum.live.model_drummer import live_edges
 
@@ -360,7 +361,7 @@ def test_phrases_and_every_n_bars_count_from_the_bar_the_band_starts_in(drummer:
         opens.append(any(h.pitch == 49 and h.onset == 0.0 for h in hits))
     assert state.first == 2 and opens[2:] == [True, False, False, False, True, False, False]
     edges = np.concatenate([live_edges(n, DecodingPolicy()) for n in range(17)])
-    assert np.flatnonzero(edges[:, 1]).tolist() == [0, 8, 16] and np.flatnonzero(edges[:, 2]).tolist() == [7, 15]
+    assert np.flatnonzero(edges[:, 1]).tolist() == [0, 8, 16] and np.flatnonzero(edges[:, 2]).tolist() == [3, 7, 11, 15]
     assert not edges[:, 0].any()
 
 

@@ -15,7 +15,7 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, FillWriter, structure_edges
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter, structure_edges
 from seq2drum.groove.settings import CRASH_MIN_GAP
 from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState
@@ -73,11 +73,13 @@ def entry_of(bar: np.ndarray) -> int:
 ROCK = entry_of(rock_bar(16))
 
 
-def test_the_rules_run_in_the_order_the_readme_gives() -> None:
+def test_the_rules_run_in_the_order_the_docs_give() -> None:
+    """The open hats come after the time-keeping voice is chosen (a ridden section has no closed hat to open) and
+    before the user's groove (whose bars keep their own hats)."""
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "toms_in_fills", "keeps_time",
-                                                        "kicks_follow_bass",
-                                                        "ride_sections", "given_pattern", "backbeat"]
+                                                        "kicks_follow_bass", "ride_sections", "open_hats",
+                                                        "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
                                                            "given_groove_holds", "play_marks", "given_bars"]
@@ -301,7 +303,7 @@ def crash_bars(probability: float, n: int = 32, every: int = 4, before: tuple[fl
     structure[:, CRASH_COLUMN] = probability
     context = context_of(np.zeros((n, S, 9)), structure)
     if before is not None:
-        context = BarContext(**{**context.__dict__, "crashes_before": before})
+        context = BarContext(**{**context.__dict__, "counts_before": rules.BarCounts(crashes=CrashCount(*before))})
     edges = np.zeros((n, 3), dtype=bool)
     edges[::every, CRASH_COLUMN] = True
     decision = decision_of(context, [ROCK] * n, edges)

@@ -121,3 +121,15 @@ def test_a_last_chord_on_a_downbeat_is_the_only_crash_of_the_two_bars() -> None:
     mid_bar = hits.copy()
     play_ending(mid_bar, replace(scores, last_onset=(5, 8)))
     assert mid_bar[4, 0, CRASH] and mid_bar[5, 8, CRASH] and not mid_bar[5, 9:].any()
+
+
+def test_fills_close_each_four_bar_phrase_inside_a_section_as_crashes_open_eight() -> None:
+    """A 12-bar section and a 6-bar one: a fill's edge threshold holds at the end of each 4-bar phrase inside a
+    section (bars 4, 8, 12 of the first) and at each section's last bar; crashes open 8-bar phrases and sections.
+    Fills only at section ends left drums with 0.47 fill bars per 8 where drummers play 1.42 (validation songs)."""
+    from seq2drum.groove.structure import structure_edges
+
+    scores = scores_for([mix(0.5, 0.0)] * 18, [Section(0, 12, 0), Section(12, 18, 1)])
+    edges = structure_edges(scores, crash_phrase_bars=8)
+    assert np.flatnonzero(edges[:, FILL_COLUMN]).tolist() == [3, 7, 11, 15, 17]
+    assert np.flatnonzero(edges[:, CRASH_COLUMN]).tolist() == [0, 8, 12]

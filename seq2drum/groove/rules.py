@@ -15,14 +15,14 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
                                       CRASH_SURE, FIRST_LAMBDA, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.groove import continuation as given_drums
-from seq2drum.groove import voices
+from seq2drum.groove import kit, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
@@ -30,6 +30,13 @@ from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillWriter, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
+
+
+class BarCounts(NamedTuple):
+    """What the rules count over the bars before the ones decided: live, the bars already played; offline, none."""
+
+    crashes: CrashCount = CrashCount()  # crash bars the model expected, crash bars played, bars since the last crash
+    open_hats: kit.KitCount = kit.KitCount()  # the open hats the model expected, and those played
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,7 @@ class BarContext:
     allow_rests: bool = True
     refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
     bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
-    # the crashes before these bars: (crash bars the model expected, crash bars played, bars since the last crash);
-    # live, over the bars already played; offline, none
-    crashes_before: tuple[float, int, int] = CrashCount()
+    counts_before: BarCounts = BarCounts()  # what the rules count over the bars before these (live: those played)
     short_run: ShortRun = ShortRun()  # live, the run of short bars played just before (groove.gains `ShortRun`)
     # live, once the band has played: no bar is left empty and no rest marked (the session rests the drums when the
     # band stops: a bar's rest cannot be heard before it is played)
@@ -96,6 +101,7 @@ class BarDecision:
     marks: np.ndarray  # (n, 3) bool rest, crash, fill (groove.structure's columns)
     edges: np.ndarray  # (n, 3) bool where each mark's edge threshold holds: the song changes there
     grouped: np.ndarray | None = None  # (n,) int64 the longer entry a run of short bars plays a part of (-1: none)
+    kit_count: kit.KitCount | None = None  # the open hats expected and played after these bars (`open_hats`)
 
     @classmethod
     def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
@@ -241,13 +247,24 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
             decision.hits[shaped & lacking, step, SNARE] = True
 
 
+def open_hats(context: BarContext, decision: BarDecision) -> None:
+    """hits (closed hat, open hat): the open hat as often as the model expects the drummer to open it, counted over
+    the playing bars (live, over the bars played too: `counts_before`), at the likeliest of each bar's closed-hat cells
+    (groove.kit). A style keeps its grooves."""
+    if context.steering.allowed is not None:
+        decision.kit_count = context.counts_before.open_hats
+        return
+    decision.kit_count = kit.open_hats(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
+                                       context.counts_before.open_hats)
+
+
 def given_pattern(context: BarContext, decision: BarDecision) -> None:
     """hits: a bar that chose the user's groove (--keep-drums, --groove) plays its exact pattern."""
     given_drums.play_preferred(decision.hits, decision.entry, context.steering.continuation)
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
-                                  keeps_time, kicks_follow_bass, ride_sections, given_pattern, backbeat)
+                                  keeps_time, kicks_follow_bass, ride_sections, open_hats, given_pattern, backbeat)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure
@@ -280,7 +297,7 @@ def crash_marks(context: BarContext, decision: BarDecision) -> None:
         return
     probability = context.structure[:, CRASH_COLUMN]
     grooved = decision.hits[:, 0, CRASH].copy()
-    count = CrashCount(*context.crashes_before)
+    count = CrashCount(*context.counts_before.crashes)
     for row in range(len(probability)):
         resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
         candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
@@ -341,10 +358,18 @@ def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> Ba
     return decision
 
 
+def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
+    """`context.counts_before` carried over the decided bars: the crashes `crash_marks` counts (over the bars' final
+    marks) and the open hats `open_hats` counted, for the bars after them (live, the next bar)."""
+    crashes = crashes_after(context, decision)
+    open_hats = decision.kit_count if decision.kit_count is not None else context.counts_before.open_hats
+    return BarCounts(crashes, open_hats)
+
+
 def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:
-    """`context.crashes_before` carried over the decided bars (their final marks): what `crash_marks` counts, for the
-    bars after them (live, the next bar)."""
-    count = CrashCount(*context.crashes_before)
+    """`context.counts_before`'s crashes carried over the decided bars (their final marks): what `crash_marks`
+    counts, for the bars after them (live, the next bar)."""
+    count = CrashCount(*context.counts_before.crashes)
     for row in range(len(decision.marks)):
         count = count.after(float(context.structure[row, CRASH_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
                             bool(decision.marks[row, CRASH_COLUMN]))

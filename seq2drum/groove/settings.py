@@ -29,12 +29,16 @@ BASS_KICK_FLOOR = 0.2  # a kick plays on a bass onset where its probability pass
 BASS_KICK_SURE = 0.2  # a decided kick away from the bass's onsets stays only this far above lambda
 BASS_KICK_GRID_STEPS = 1  # the grid the bass's onsets are read on, in steps (its own 16ths)
 BACKBEAT_EXPECTED = 0.25  # a playing bar whose snare probabilities sum to this gets a snare if its groove has none
+OPEN_HAT_COUNT_SHARE = 1.0  # open hats played: this share of the model's open-hat probabilities summed, bar by bar
+OPEN_HAT_MIN_P = 0.08  # a closed hat opens only where the open hat is at least this likely
+OPEN_HAT_MAX_PER_BAR = 2  # open hats a bar gets by count, at most
 
 # ---------------------------------------------------------------------------------------------- bar structure
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
 CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
 CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase
 MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
+FILL_PHRASE_BARS = 4  # the last bar of each 4-bar phrase inside a section is a fill's edge too, as drummers fill
 HELD_SECTION_BARS = 4  # a section the drums play is this long at least, unless a part enters or leaves there
 FILL_MIN_HITS = 3  # tom and snare hits a written fill has over its beat at least (a run, not one tom for a hat)
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from seq2drum.groove.settings import CRASH_AHEAD, CRASH_MIN_GAP, FILL_MIN_HITS, HELD_SECTION_BARS, MIN_FILL_SECTION_BARS
+from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_MIN_HITS, FILL_PHRASE_BARS, HELD_SECTION_BARS,
+                                      MIN_FILL_SECTION_BARS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
@@ -87,15 +88,17 @@ def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple
 def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:
     """(n, 3) bool per bar, where each structure's edge threshold applies: as a drummer does, the drums drop out
     where the guitar does, a crash marks the first bar of a section (and, with `crash_phrase_bars` N > 0, bars N+1,
-    2N+1 ... of it: the phrases a drummer marks inside a long section), a fill closes its last bar."""
+    2N+1 ... of it: the phrases a drummer marks inside a long section), a fill closes its last bar and the last bar
+    of each FILL_PHRASE_BARS-bar phrase inside it."""
     starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
-    crashes = starts.copy()
-    if crash_phrase_bars > 0:
-        for section in scores.sections:
-            first = section.start_bar - scores.first_bar
-            rows = np.arange(max(first, 0), max(min(section.end_bar - scores.first_bar, scores.n_bars), 0))
+    crashes, fills = starts.copy(), ends.copy()
+    for section in scores.sections:
+        first = section.start_bar - scores.first_bar
+        rows = np.arange(max(first, 0), max(min(section.end_bar - scores.first_bar, scores.n_bars), 0))
+        if crash_phrase_bars > 0:
             crashes[rows] |= (rows - first) % crash_phrase_bars == 0
-    return np.stack([~scores.guitar_plays, crashes, ends], axis=1)
+        fills[rows] |= (rows - first) % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1
+    return np.stack([~scores.guitar_plays, crashes, fills], axis=1)
 
 
 def bass_silence(scores: SongScores) -> np.ndarray | None:

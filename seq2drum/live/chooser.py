@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.settings import DECISION_ROUNDS, LIVE_PHRASE_BARS
+from seq2drum.groove.settings import DECISION_ROUNDS, FILL_PHRASE_BARS, LIVE_PHRASE_BARS
 from seq2drum.groove import rules
 from seq2drum.groove.continuation import steer_gains
 from seq2drum.groove.decide import Decided, Finish, decide
@@ -23,7 +23,7 @@ from seq2drum.groove.gains import GrooveGains, ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.structure import CrashCount, bar_labels, bass_silence
+from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.options import fills_every
 
 
@@ -63,25 +63,25 @@ class BarChooser:
 
 def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: SongScores, p: np.ndarray,
                structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
-               hold: bool = False) -> tuple[Decided, CrashCount, ShortRun]:
+               hold: bool = False) -> tuple[Decided, rules.BarCounts, ShortRun]:
     """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided by groove.decide with the live chooser
     (`state`: a `LiveState`, the bars played so far); `edges` (1, 3) where the structure rules' edge thresholds hold.
-    The crash count after the bar comes with it (`crash_marks` counts over the bars played), and the run of short
-    bars (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove where it
-    fits the bar."""
+    What the rules count after the bar comes with it (`crash_marks`, `open_hats`: over the bars played), and the run
+    of short bars (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
+    where it fits the bar."""
     keep_time = keeps_time(state, bar_index)
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
-                         bass_silent=bass_silence(scores), crashes_before=state.crashes, short_run=state.short,
+                         bass_silent=bass_silence(scores), counts_before=state.counts, short_run=state.short,
                          keep_time=keep_time, allow_rests=not keep_time)
     chooser = BarChooser(decoder.grooves, policy, state.groove, hold, state.totals, state.options.temperature,
                          state.seed, bar_index)
     decided = decide(chooser, context, edges, Finish(state.options, p, scores))
     decision = decided.decision
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
-    crashes = rules.crashes_after(decided.context, decision)
-    return decided, crashes, state.short.after(grouped, int(scores.bar_steps[0]))
+    counts = rules.counts_after(decided.context, decision)
+    return decided, counts, state.short.after(grouped, int(scores.bar_steps[0]))
 
 
 def keeps_time(state: Any, bar_index: int) -> bool:
@@ -95,9 +95,10 @@ def keeps_time(state: Any, bar_index: int) -> bool:
 def live_edges(position: int, policy: DecodingPolicy) -> np.ndarray:
     """(1, 3) bool: where a bar's edge thresholds hold live, `position` bars after the band's first. Sections are
     not known live, but phrases are counted: a crash opens every phrase of `crash_phrase_bars` (as offline inside a
-    section; LIVE_PHRASE_BARS for a policy without), a fill closes it; no rest edge (the bar is not heard yet)."""
+    section; LIVE_PHRASE_BARS for a policy without), a fill closes every FILL_PHRASE_BARS-bar phrase; no rest edge
+    (the bar is not heard yet)."""
     phrase = policy.crash_phrase_bars or LIVE_PHRASE_BARS
-    return np.array([[False, position % phrase == 0, position % phrase == phrase - 1]])
+    return np.array([[False, position % phrase == 0, position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1]])
 
 
 def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:

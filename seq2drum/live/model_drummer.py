@@ -1,14 +1,13 @@
-"""The causal model as a live drummer (`api.LiveDrummer`): at each lead, one step of the numpy twin and the bar rules.
+"""The causal model as a live drummer (`api.LiveDrummer`): at each lead, one step of the numpy twin and the decision.
 
 `next_bar` reads the notes of bar n-1 played up to the lead (live/features.py), runs the decoder for bar n hearing
-the drums the user gave, and decides bar n with the offline decision's bar rules (groove.rules, `decide_bar`): only
-the groove choice differs. Live a groove is chosen greedily each bar until one has played 2 bars running; then it is
-held until a phrase opens (every 8 bars from the band's first, `live_edges`) or a part enters or leaves. Lambda
-follows the running expected F1 and crashes the running count of the crashes the model expects. The controls apply
-per bar as generation applies them, and the bar is played through generation's feel, `--swing` and the kit map
-(live/render.py). Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before
-the band plays a note, bars are decided from the song's start and not committed (with the guitar alone they keep
-time from the stream's second bar: `keeps_time`).
+the drums the user gave, and decides bar n with the offline decision, `groove.decide`, through the live chooser
+(live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves); the state keeps
+what it counts over the bars played (the running expected F1, crashes, open hats). The controls apply per bar as
+generation applies them, and the bar is played through generation's feel, `--swing` and the kit map (live/render.py).
+Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
+note, bars are decided from the song's start and not committed (with the guitar alone they keep time from the
+stream's second bar: `keeps_time`).
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
+from seq2drum.groove.rules import BarCounts
 from seq2drum.groove.settings import FIRST_LAMBDA, PREFERRED_MIN_SHARE, SETTLED_BARS
-from seq2drum.groove.structure import CRASH_COLUMN, CrashCount
+from seq2drum.groove.structure import CRASH_COLUMN
 from seq2drum.live.chooser import decide_bar, every_bar, keeps_time, live_edges
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
@@ -71,7 +71,7 @@ class LiveState:
     loop_origin: int = 0  # the bar that plays loop[0]; bar n plays loop[(n - loop_origin) % len(loop)]
     loop_kept: bool = False  # the loop is kept bars (a groove clip's loop gives way to them, as offline)
     bass: np.ndarray | None = None  # (S,) bool the steps a bass part struck in the last bar read (None: no bass)
-    crashes: tuple[float, int, int] = CrashCount()  # groove.rules `crash_marks`'s count over the bars played
+    counts: BarCounts = BarCounts()  # what groove.rules count over the bars played (crashes, open hats)
     short: ShortRun = ShortRun(open=True)  # the run of short bars (4/16, 1/4) played so far, and its grouped entry
     streak: int = 0  # bars running the last bar's groove has played
     band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
@@ -202,11 +202,11 @@ class ModelDrummer:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
         (n_bar,)); the first bar read commits the decision made for the song's first bar."""
         if not state.started and state.pending is not None:  # the bar just played was the song's first
-            decoder, drums, groove, lam, totals, first, crashes = state.pending
+            decoder, drums, groove, lam, totals, first, counts = state.pending
             if keeps_time(state, first):  # time kept before the guitar came in: a guess from nothing, not held on
                 groove, state = -1, replace(state, streak=0)
             state = replace(state, decoder=decoder, drums=drums, groove=groove, lam=lam, totals=totals, first=first,
-                            crashes=crashes)
+                            counts=counts)
         encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
         bass = steps[:, self._bass_column] > 0 if self._bass_column is not None else None
         bass = bass if bass is not None and bass[:bar_steps].any() else None
@@ -219,7 +219,7 @@ class ModelDrummer:
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
-        take, lam, p, crashes, short = self._decide(state, scores, bar, position)
+        take, lam, p, counts, short = self._decide(state, scores, bar, position)
         streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
@@ -228,12 +228,12 @@ class ModelDrummer:
         # a drummer's first guess, made before the band had played much, held the whole song (validation songs bar by
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
-        decided = (decoder, heard, int(take.grooves[0]), lam, totals, bar.index, crashes)
+        decided = (decoder, heard, int(take.grooves[0]), lam, totals, bar.index, counts)
         done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, _moved(state, pending=decided, **done)
         return take, scores, _moved(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
-                                    totals=totals, crashes=crashes, **done)
+                                    totals=totals, counts=counts, **done)
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
@@ -257,7 +257,7 @@ class ModelDrummer:
         return state.bass[None]
 
     def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
-                position: int) -> tuple[Take, float, np.ndarray, tuple[float, int, int], ShortRun]:
+                position: int) -> tuple[Take, float, np.ndarray, BarCounts, ShortRun]:
         """The bar's take, lambda after it, its calibrated probabilities, the crash count and the run of short bars
         after it. The controls apply as generation applies them: a style's grooves, fills and crashes every N bars
         from the band's first bar (`Steering`), then groove.decide's take steps (density, crashes none, the
@@ -274,9 +274,9 @@ class ModelDrummer:
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
                 and not edges[0, CRASH_COLUMN])
-        decided, crashes, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
+        decided, counts, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
                                              bar.index, edges, hold)
-        return decided.take, decided.context.lam, p, crashes, short
+        return decided.take, decided.context.lam, p, counts, short
 
     def _style(self, options: GenerationOptions, bar: BarClock) -> np.ndarray | None:
         """The entries `options.style` allows in this bar's meter (None: any; also for a style that has no groove in
