@@ -3,6 +3,7 @@ section markers), and the reading of realism.py's and adherence.py's printed lin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,21 +15,21 @@ from tests.builders import PPQ, backbeat, notes_from_steps, riff, song_bytes
 
 SCORING = Path(__file__).resolve().parents[2] / "shared" / "scoring"
 pytestmark = pytest.mark.skipif(not (SCORING / "kit.py").is_file(),
-                                reason="needs ../shared/scoring (kit.py, checklist.py, drum_eval.py) beside the checkout")
+                                reason="needs ../shared/scoring (kit.py, checklist.py, drum_eval.py) beside it")
 
 BARS, CRASH, TOM, SNARE = 16, 49, 45, 38
 TICKS_PER_STEP = PPQ // 4
 
 
-def drums(crash_bars: list[int], tom_fill_bars: list[int], snare_fill_bars: list[int] = (),
-          early_crash_bars: list[int] = ()) -> np.ndarray:
+def drums(crash_bars: Sequence[int], tom_fill_bars: Sequence[int], snare_fill_bars: Sequence[int] = (),
+          early_crash_bars: Sequence[int] = ()) -> np.ndarray:
     """A backbeat with crashes on the given bars' downbeats (some played 10 ticks early, still the downbeat on the
     16th grid), 4 toms on the last beat of the tom fill bars, 4 snares on odd 16ths of the snare fill bars."""
     events = backbeat(BARS) + [(bar * 16, CRASH) for bar in crash_bars]
     events += [(bar * 16 + step, TOM) for bar in tom_fill_bars for step in (12, 13, 14, 15)]
     events += [(bar * 16 + step, SNARE) for bar in snare_fill_bars for step in (9, 11, 13, 15)]
     notes = notes_from_steps(events)
-    early = notes_from_steps([(bar * 16, CRASH) for bar in early_crash_bars], offset_ticks=0)
+    early = notes_from_steps([(bar * 16, CRASH) for bar in early_crash_bars])
     early[:, :2] -= 10
     return np.concatenate([notes, early])
 
@@ -72,7 +73,8 @@ def test_section_figures_count_the_drummers_marks_at_our_printed_sections(tmp_pa
     write_song(tmp_path, "other", ref, ours, marker_bars=[0])
     pooled = section_figures(SCORING, tmp_path / "band", tmp_path / "refs", tmp_path / "gen")["pooled"]
     assert pooled["songs"] == 2 and pooled["songs_with_sections"] == 1 and pooled["starts"] == 3
-    assert pooled["drummer_crash"] == pytest.approx(2 / 3) and pooled["crash_after_fill_printed"] == pytest.approx(2 / 6)
+    assert pooled["drummer_crash"] == pytest.approx(2 / 3)
+    assert pooled["crash_after_fill_printed"] == pytest.approx(2 / 6)
 
 
 def test_the_scripts_printed_lines_are_read() -> None:
