@@ -7,8 +7,8 @@ here: do our printed sections (the "Section X" markers of the output) fall where
 The scripts read SPLIT/band (the whole arrangement: its span and the band's onsets), SPLIT/refs and GEN/KIND/take1,
 whatever the input kind; realism.py needs scikit-learn and is recorded as skipped without it. Writes OUT/KIND-kit.json,
 KIND-checklist.json, KIND-realism.json, KIND-adherence.json, KIND-sections.json and OUT/kit_figures.json.
-Bar lines, the crash bar and the fill bar are the scoring scripts' own (imported from ../shared/scoring, which is
-not a package, through sys.path as kit.py imports drum_eval): a crash bar has a crash on its first 16th (checklist.py,
+Bar lines, the crash bar and the fill bar are the scoring scripts' own (loaded by path from ../shared/scoring, which
+is not a package, as tools.crash_figures loads drum_eval): a crash bar has a crash on its first 16th (checklist.py,
 times rounded to the grid), a fill bar 2+ tom hits or 4+ snare hits on odd 16ths (kit.py).
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import importlib
 import importlib.util
 import json
 import re
@@ -33,10 +32,18 @@ ADHERENCE_LINE = re.compile(r"(\d+) songs in 4/4 \((\d+) without output\): own (
 
 
 def scoring_modules(scoring: Path) -> tuple[ModuleType, ModuleType, ModuleType]:
-    """drum_eval, kit and checklist of ../shared/scoring (scripts beside the project, not a package)."""
-    if str(scoring.resolve()) not in sys.path:
-        sys.path.insert(0, str(scoring.resolve()))
-    return tuple(importlib.import_module(name) for name in ("drum_eval", "kit", "checklist"))  # type: ignore[return-value]
+    """drum_eval, kit and checklist of ../shared/scoring (scripts beside the project, not a package), loaded by path
+    under the names they import each other by, so kit.py's drum_eval is this drum_eval (no sys.path edit here)."""
+    loaded = {}
+    for name in ("drum_eval", "checklist", "kit"):
+        module = sys.modules.get(name)
+        if module is None or Path(module.__file__ or "").resolve() != (scoring / f"{name}.py").resolve():
+            spec = importlib.util.spec_from_file_location(name, scoring / f"{name}.py")
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[name] = module
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        loaded[name] = module
+    return loaded["drum_eval"], loaded["kit"], loaded["checklist"]
 
 
 def section_quarters(path: Path) -> list[float]:
@@ -204,7 +211,9 @@ def summary(kind: str, figures: dict) -> str:
     checks = figures["checklist"]
     lines.append(f"checklist failed: {checks['error']}" if "error" in checks else
                  f"checklist: any fault {100 * checks['any']:.0f}% of {checks['songs']} songs; "
-                 + ", ".join(f"{name} {checks[name]}" for name in NAMED_FAULTS))
+                 + ", ".join(f"{name} {checks[name]}" for name in NAMED_FAULTS) + "; also "
+                 + ", ".join(f"{name} {count}" for name, count in checks.items()
+                             if name not in NAMED_FAULTS + ("songs", "any", "by_family")))
     gap = figures["adherence"]
     lines.append(f"adherence: {gap['error']}" if "error" in gap else
                  f"adherence gap {gap['gap']:.3f} (own {gap['own']:.3f}, others {gap['others']:.3f}; "
