@@ -61,9 +61,11 @@ def test_section_figures_count_the_drummers_marks_at_our_printed_sections(tmp_pa
     counts, pooled = figures["songs"]["song"], figures["pooled"]
     bars = counts["bars"]  # every bar of kit.py's span but the first
     assert counts["printed"] == 4 and counts["starts"] == 3 and bars == BARS  # the span runs a bar past the riff
+    assert counts["off_bar_line"] == 0
     assert pooled["drummer_crash"] == pytest.approx(2 / 3)  # bars 4 and 12
     assert pooled["drummer_fill_before"] == pytest.approx(3 / 3)  # bars 3, 9 and 11
     assert pooled["drummer_either"] == pytest.approx(1.0)
+    assert pooled["drummer_crash_any_bar"] == pytest.approx(4 / bars)  # 4, 8, 12, 14 (bar 0 is not counted)
     assert pooled["crash_after_fill_bars"] == 3 and pooled["crash_after_fill_printed"] == pytest.approx(2 / 3)
     assert pooled["ours_crash"] == pytest.approx(2 / 3)  # bars 4 and 10 (played early, on the grid's downbeat)
     assert pooled["ours_fill_before"] == pytest.approx(1 / 3)  # bar 11 before 12

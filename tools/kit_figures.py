@@ -77,21 +77,23 @@ def song_sections(scoring: Path, input_file: Path, ref_file: Path, gen_file: Pat
 
     ref_crash, gen_crash, ref_fill, gen_fill = crashes(ref_file), crashes(gen_file), fills(ref_rows), fills(gen_rows)
     bar_starts = [bar[0] for bar in bar_list]
-    printed = []  # bar index of every printed section start in the span (markers sit on bar lines)
+    printed, off_bar_line = [], 0  # bar index of every printed section start in the span
     for quarter in section_quarters(gen_file):
         index = bisect.bisect_right(bar_starts, round(quarter * 4) / 4 + 1e-6) - 1
         if 0 <= index < len(bar_list) and index not in printed:
             printed.append(index)
+            off_bar_line += abs(quarter - bar_starts[index]) > 1 / 8  # our bar lines and drum_eval's disagree
     starts = [index for index in printed[1:] if index > 0]
     later = range(1, len(bar_list))
     crash_after_fill = [index for index in later if ref_crash[index] and ref_fill[index - 1]]
     return {
-        "bars": len(later), "printed": len(printed), "starts": len(starts),
+        "bars": len(later), "printed": len(printed), "starts": len(starts), "off_bar_line": off_bar_line,
         "ref_crash": sum(ref_crash[i] for i in starts), "ref_fill_before": sum(ref_fill[i - 1] for i in starts),
         "ref_either": sum(ref_crash[i] or ref_fill[i - 1] for i in starts),
         "ref_crash_after_fill": len(crash_after_fill), "ref_crash_after_fill_printed": len(set(crash_after_fill)
                                                                                             & set(printed)),
         "gen_crash": sum(gen_crash[i] for i in starts), "gen_fill_before": sum(gen_fill[i - 1] for i in starts),
+        "any_ref_crash": sum(ref_crash[i] for i in later), "any_ref_fill_before": sum(ref_fill[i - 1] for i in later),
         "any_ref_either": sum(ref_crash[i] or ref_fill[i - 1] for i in later),
         "any_gen_crash": sum(gen_crash[i] for i in later), "any_gen_fill_before": sum(gen_fill[i - 1] for i in later),
         "any_printed": sum(i in printed for i in later),
@@ -113,9 +115,11 @@ def section_figures(scoring: Path, inputs: Path, refs: Path, gen: Path) -> dict[
 
     pooled = {
         "songs": len(songs), "songs_with_sections": sum(song["starts"] > 0 for song in songs.values()),
-        "starts": total.get("starts", 0), "bars": total.get("bars", 0),
+        "starts": total.get("starts", 0), "bars": total.get("bars", 0), "off_bar_line": total.get("off_bar_line", 0),
         "drummer_crash": share("ref_crash", "starts"), "drummer_fill_before": share("ref_fill_before", "starts"),
-        "drummer_either": share("ref_either", "starts"), "drummer_either_any_bar": share("any_ref_either", "bars"),
+        "drummer_either": share("ref_either", "starts"), "drummer_crash_any_bar": share("any_ref_crash", "bars"),
+        "drummer_fill_before_any_bar": share("any_ref_fill_before", "bars"),
+        "drummer_either_any_bar": share("any_ref_either", "bars"),
         "crash_after_fill_bars": total.get("ref_crash_after_fill", 0),
         "crash_after_fill_printed": share("ref_crash_after_fill_printed", "ref_crash_after_fill"),
         "printed_any_bar": share("any_printed", "bars"),
@@ -221,9 +225,10 @@ def summary(kind: str, figures: dict) -> str:
     s = figures["sections"]
     lines += [
         f"sections: {s['starts']} printed section starts after the first, in {s['songs_with_sections']} of "
-        f"{s['songs']} songs ({s['bars']} bars)",
+        f"{s['songs']} songs ({s['bars']} bars; {s['off_bar_line']} printed off drum_eval's bar lines)",
         f"  the drummer at them: crash {_f(s['drummer_crash'])}, fill before {_f(s['drummer_fill_before'])}, "
-        f"either {_f(s['drummer_either'])} (any bar: either {_f(s['drummer_either_any_bar'])})",
+        f"either {_f(s['drummer_either'])} (any bar: {_f(s['drummer_crash_any_bar'])}, "
+        f"{_f(s['drummer_fill_before_any_bar'])}, {_f(s['drummer_either_any_bar'])})",
         f"  the drummer's crash-after-fill bars ({s['crash_after_fill_bars']}) that are printed starts: "
         f"{_f(s['crash_after_fill_printed'])} (printed starts are {_f(s['printed_any_bar'])} of bars)",
         f"  our drums at them: crash {_f(s['ours_crash'])}, fill before {_f(s['ours_fill_before'])} "
