@@ -10,7 +10,8 @@ With --checkpoint (or the shipped model) the songs are the checkpoint's own spli
 cross-validated ones) and the drums are generated here from midisplit's files. With --gen the drums are those
 `tools.crossval` wrote (GEN/KIND/takeK/X.drums.mid, X named as midisplit names the song's files), and the songs are
 those with a take 1 there, all folds together. Writes OUT/split (midisplit's inputs/, band/, refs/, prime_split's
-primed/ and primebase/loop/), the baselines, OUT/KIND-*.json (drum_eval's scores) and OUT/must_show.json.
+primed/ and primebase/loop/), the baselines, OUT/KIND-*.json (drum_eval's scores) and OUT/must_show.json; then
+tools.kit_figures's kit-use figures of each kind's take 1 (issue 54; --no-kit skips them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from seq2drum.evaluation.evaluate import output_name, write_outputs
 from seq2drum.evaluation.inputs import PRIMED_BARS
 from seq2drum.options import GenerationOptions
 from seq2drum.song.corpus import build_corpus, find_midi_files, split_songs
+from tools import kit_figures
 
 INPUT_DIRS = {"guitar": "inputs", "band": "band", "primed": "primed"}  # midisplit's / prime_split's folder per kind
 BASELINE_DIRS = {"loop": "base/backbeat", "bass_rule": "bandbase/bass_follow", "given_looped": "primebase/loop"}
@@ -47,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kinds", default=",".join(INPUT_KINDS), help="input kinds, a comma list")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="at most this many songs (0 = all), in file order")
+    parser.add_argument("--no-kit", action="store_true",
+                        help="skip issue 54's kit figures of take 1 (tools.kit_figures: kit, realism, checklist, "
+                             "adherence, sections)")
     parser.add_argument("--own-passes", type=int, default=None,
                         help="for a model that hears drums: passes hearing its own take 1 (default: its policy's)")
     return parser
@@ -190,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n== {kind} vs {label}\n{json.dumps(figures[kind][label])}")
     (args.out / "must_show.json").write_text(json.dumps(figures, indent=1))
     print("\n" + must_show(figures))
+    if not args.no_kit:
+        kit_figures.run_kinds(args.scoring, args.out, args.gen or args.out / "gen", kinds)
     return 0
 
 
