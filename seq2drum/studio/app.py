@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("seq2drum.studio")
 STATIC = Path(__file__).with_name("static")
 UPKEEP_S = 0.5  # how often dead workers are replaced and unused sessions ended
+CLOSE_WAIT_S = 10.0  # a closing page waits this long at most for its songs to stop (a worker killed and replaced)
 KINDS = {"drums.mid": "audio/midi", **{kind: "audio/midi" if kind.endswith(".mid") else "audio/wav"
                                         for kind in DERIVED}}
 Handler = Callable[[Request], Awaitable[Response]]
@@ -109,16 +110,21 @@ class Studio:
             jobs.discard(job)
             if not jobs:
                 self._jobs.pop(session_id, None)
-        if job.cancelled():
+        if not job.done():  # cancelled just now (its page left first): the cancellation takes effect as it runs
             with contextlib.suppress(asyncio.CancelledError):
                 await job  # let its own clean-up (killing the worker) run before the page's next request
+        if job.cancelled():
             raise SessionGoneError("the page left before its drums were made; the work was stopped")
         return job.result()
 
-    def close(self, session_id: str) -> None:
-        """A page closed: stop its songs and remove its files."""
-        for job in self._jobs.pop(session_id, set()):
+    async def close(self, session_id: str) -> None:
+        """A page closed: stop its songs (waiting until each has left the line or had its worker replaced, so the
+        next page finds the room it left) and remove its files."""
+        jobs = self._jobs.pop(session_id, set())
+        for job in jobs:
             job.cancel()
+        if jobs:
+            await asyncio.wait(jobs, timeout=CLOSE_WAIT_S)
         self.store.close(session_id)
 
     async def derived(self, session: Session, take: Take, kind: str) -> Path:
@@ -216,7 +222,7 @@ async def open_session(studio: Studio, request: Request) -> dict[str, Any]:
 
 @answers
 async def close_session(studio: Studio, request: Request) -> Response:
-    studio.close(request.path_params["session"])
+    await studio.close(request.path_params["session"])
     return Response(status_code=204)
 
 
