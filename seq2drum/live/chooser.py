@@ -31,13 +31,12 @@ class BarChooser:
     """Live, the bar's codebook entry: the entry that gains most under lambda (the user's drums steered in), the last
     bar's (`groove`) given the stay bonus, or held (`hold`) where it fits the bar."""
 
-    section_grooves: dict[int, int] = {}
-
     def __init__(self, grooves: GrooveGains, policy: DecodingPolicy, groove: int, hold: bool,
                  past: tuple[float, float, float], temperature: float, seed: int, bar_index: int) -> None:
         self.grooves, self.policy, self.groove, self.hold = grooves, policy, groove, hold
         self.past, self.temperature, self.seed, self.bar_index = past, temperature, seed, bar_index
         self.rounds = DECISION_ROUNDS  # as offline: the same bar, scores and past give the same take
+        self.section_grooves: dict[int, int] = {}  # live knows no sections (each take gets its own empty dict)
         self.noise: np.ndarray | None = None
 
     def again(self) -> BarChooser:
