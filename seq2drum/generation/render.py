@@ -14,7 +14,7 @@ import numpy as np
 
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.feel.swing import decide_swing, swing
-from seq2drum.options import GenerationOptions
+from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
@@ -93,11 +93,16 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
 
 
 def limiting_controls(options: GenerationOptions) -> tuple[str, ...]:
-    """The controls asked that hold every take to one sound or one family, as the command line spells them."""
-    asked = [f"--style {options.style}" if options.style else "", f"--density {options.density:g}"
-             if options.density != 1.0 else "", f"--cymbal {options.cymbal}" if options.cymbal != "auto" else "",
-             "--fills none" if options.fills == "none" else "", "--crashes none" if options.crashes == "none" else ""]
-    return tuple(control for control in asked if control)
+    """The controls asked that hold every take to one sound or one family (a style, a density, a cymbal; no fills or
+    no crashes at all), with their flags and defaults from options.OPTIONS."""
+    flags = {option.name: option for option in OPTIONS}
+    limiting = {"style": None, "density": None, "cymbal": None, "fills": "none", "crashes": "none"}
+    asked = []
+    for name, only in limiting.items():
+        value = getattr(options, name)
+        if value != flags[name].default and (only is None or value == only):
+            asked.append(f"{flags[name].flag} {value:g}" if isinstance(value, float) else f"{flags[name].flag} {value}")
+    return tuple(asked)
 
 
 def main_meter(encoded: EncodedSong) -> str:
