@@ -158,12 +158,13 @@ def test_live_counts_open_hats_over_the_bars_played() -> None:
     scores = one_bar(2, decoder.codebook.patterns.shape[1])
     scores.hit_logits[0, :16:2, CLOSED_HAT] = 4.0  # hats on the 8ths, sure
     scores.hit_logits[0, :16, OPEN_HAT] = -1.0  # an open hat likely enough to open, never sure enough to play
+    scores.structure_logits[0, 2] = -20.0  # no fill (a fill's beat brings its own hats)
     p, structure = calibrated(scores, decoder.policy)
     edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
     decided, counts, _ = decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)
     played = int(decided.take.hits[..., OPEN_HAT].sum())
-    assert counts.open_hats == KitCount(pytest.approx(float(p[0, :, OPEN_HAT].sum())), played)
+    assert counts.open_hats == KitCount(pytest.approx(float(p[0, :, OPEN_HAT].sum())), played, 1)
     assert played > 0
     ahead = replace(state, counts=BarCounts(counts.crashes, KitCount(expected=0.0, played=6)))  # enough opened
     decided, after, _ = decide_bar(decoder, decoder.policy, ahead, scores, p, structure, Steering(), 1, edges)

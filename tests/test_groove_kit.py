@@ -1,12 +1,15 @@
-"""The colour of the kit by count, then by place (groove/kit.py): the open hat as often as the model expects."""
+"""The kit by count, then by place (groove/kit.py): time-keeping, kicks, open hats, tom fills and crashes as often as
+the model expects the song's drummer to play them, at its likeliest cells."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from seq2drum.groove.kit import KitCount, open_hats
-from seq2drum.groove.settings import OPEN_HAT_MAX_PER_BAR, OPEN_HAT_MIN_P
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT
+from seq2drum.groove.kit import KitCount, crash_accents, kicks_by_count, open_hats, time_by_count, tom_fills
+from seq2drum.groove.settings import (CRASH_SONG_RATE, FILL_TOMS, KICK_COUNT_MAX, OPEN_HAT_MAX_PER_BAR,
+                                      OPEN_HAT_MIN_P)
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, OPEN_HAT, RIDE
 
 S = 16
 
@@ -49,10 +52,10 @@ def test_the_count_carries_over_bars_and_caps_a_bar() -> None:
     """Live each bar is decided alone: the count before it (expected and played so far) says whether this one opens;
     a bar gets OPEN_HAT_MAX_PER_BAR at most however far behind the count is; resting bars neither count nor open."""
     p = np.zeros((1, S, 9))
-    p[0, 14, OPEN_HAT] = 0.3
+    p[0, 14, OPEN_HAT] = 0.4
     hits = eighth_hats(1)
     after = open_hats(hits, p, np.ones(1, dtype=bool), KitCount(expected=0.0, played=0))
-    assert not hits[..., OPEN_HAT].any() and after == KitCount(0.3, 0)
+    assert not hits[..., OPEN_HAT].any() and after == KitCount(0.4, 0, 1)
     hits = eighth_hats(1)
     after = open_hats(hits, p, np.ones(1, dtype=bool), after)
     assert hits[0, 14, OPEN_HAT] and after.played == 1
@@ -63,3 +66,91 @@ def test_the_count_carries_over_bars_and_caps_a_bar() -> None:
     resting = eighth_hats(1)
     assert open_hats(resting, p, np.zeros(1, dtype=bool), KitCount(1.0, 0)) == KitCount(1.0, 0)
     assert not resting[..., OPEN_HAT].any()
+
+
+# ---------------------------------------------------------------------------------------------- by count, then place
+
+
+def sixteenth_hats(n: int) -> np.ndarray:
+    hits = np.zeros((n, S, 9), dtype=bool)
+    hits[:, :, CLOSED_HAT] = True
+    return hits
+
+
+def test_time_by_count_keeps_eighths_where_the_model_expects_eighths_and_16ths_where_it_expects_them() -> None:
+    """Bar 0: 16th hats, the model sure of the eighths (0.8) and not of the 16ths between (0.1): it expects 7.2
+    hats, so the bar keeps eighths. Bar 1: the 16ths between likely too (0.6): it expects 11.2 and they are worth
+    more than lambda, so the 16ths stay. Bar 2 already plays eighths: nothing to thin. The ride is counted alike."""
+    hits, p = sixteenth_hats(3), np.zeros((3, S, 9))
+    p[:, ::2, CLOSED_HAT] = 0.8
+    p[0, 1::2, CLOSED_HAT] = 0.1
+    p[1, 1::2, CLOSED_HAT] = 0.6
+    hits[2, 1::2, CLOSED_HAT] = False
+    time_by_count(hits, p, threshold=0.3)
+    assert hits[0, :, CLOSED_HAT].tolist() == [True, False] * 8
+    assert hits[1, :, CLOSED_HAT].all()
+    assert hits[2, :, CLOSED_HAT].tolist() == [True, False] * 8
+    ride, p_ride = np.zeros((1, S, 9), dtype=bool), np.zeros((1, S, 9))
+    ride[0, :, RIDE] = True
+    p_ride[0, ::2, RIDE] = 0.8
+    time_by_count(ride, p_ride, threshold=0.3)
+    assert np.count_nonzero(ride[0, :, RIDE]) == 8
+
+
+def test_kicks_by_count_keep_the_downbeat_and_the_likeliest_kicks_the_model_expects() -> None:
+    """Six kicks where the model expects 1.2 (0.6 on 1 and 3, 0.0 elsewhere): KICK_COUNT_MAX x 1.2 + 1, rounded,
+    stay: the downbeat and the likeliest others; a bar within its count keeps every kick."""
+    hits, p = np.zeros((2, S, 9), dtype=bool), np.zeros((2, S, 9))
+    hits[:, [0, 3, 6, 8, 10, 14], KICK] = True
+    p[:, [0, 8], KICK] = 0.6
+    p[:, 14, KICK] = 0.05
+    p[1, :, KICK] = 0.5  # bar 1 expects 8 kicks: all six stay
+    kicks_by_count(hits, p)
+    allowed = int(np.floor(KICK_COUNT_MAX * 1.25 + 1.5))
+    assert np.count_nonzero(hits[0, :, KICK]) == allowed
+    assert hits[0, [0, 8], KICK].all() and (allowed < 3 or hits[0, 14, KICK])
+    assert np.count_nonzero(hits[1, :, KICK]) == 6
+
+
+def test_tom_fills_only_while_the_toms_stay_within_those_the_model_expects() -> None:
+    """A song whose model expects about a tom hit a bar gets tom fills, as many as keep the toms it was allowed
+    within those it expects; one whose model expects none fills on the snare; the count carries bar to bar."""
+    n = 16
+    fills = np.zeros(n, dtype=bool)
+    fills[3::4] = True
+    playing = np.ones(n, dtype=bool)
+    busy = np.zeros((n, S, 9))
+    busy[:, 12:16, LOW_TOM] = 0.25  # a tom hit expected a bar
+    toms, count = tom_fills(fills, playing, busy, KitCount())
+    assert toms[3::4].all() and not toms[~fills].any()
+    assert count.played == FILL_TOMS * 4 and count.expected == pytest.approx(16.0) and count.bars == n
+    quiet = np.zeros((n, S, 9))
+    quiet[:, 12:16, LOW_TOM] = 0.01
+    assert not tom_fills(fills, playing, quiet, KitCount())[0].any()
+    # live, one bar at a time: the same fills
+    carried, live = KitCount(), []
+    for row in range(n):
+        one, carried = tom_fills(fills[row : row + 1], playing[row : row + 1], busy[row : row + 1], carried)
+        live.append(bool(one[0]))
+    assert live == toms.tolist() and carried == count
+
+
+def test_crash_accents_come_as_often_as_the_model_expects_off_the_downbeat_in_a_song_that_crashes() -> None:
+    """8 bars whose crash probabilities sum to 0.8 a bar (0.5 on the & of 2, thin elsewhere): crash hits up to the
+    count, each on the & of 2, its hat giving way; a downbeat crash the structure marked counts among them; a song
+    whose model expects few crashes (under CRASH_SONG_RATE a bar) gets none."""
+    n = 8
+    hits, p = eighth_hats(n), np.zeros((n, S, 9))
+    p[:, :, CRASH] = 0.3 / (S - 1)
+    p[:, 6, CRASH] = 0.5
+    hits[0, 0, CRASH] = True  # the structure's crash on the first downbeat
+    count = crash_accents(hits, p, np.ones(n, dtype=bool), KitCount())
+    total = int(p[..., CRASH].sum() + 0.5)
+    assert int(hits[..., CRASH].sum()) == total == count.played
+    assert set(np.flatnonzero(hits[:, 1:, CRASH].any(axis=0)) + 1) == {6}
+    assert not (hits[:, 6, CRASH] & hits[:, 6, CLOSED_HAT]).any()
+    quiet_hits, quiet = eighth_hats(n), np.zeros((n, S, 9))
+    quiet[:, 6, CRASH] = 0.3  # likely where it is, but 0.3 a bar is under the song rate
+    assert 0.3 < CRASH_SONG_RATE
+    crash_accents(quiet_hits, quiet, np.ones(n, dtype=bool), KitCount())
+    assert not quiet_hits[..., CRASH].any()

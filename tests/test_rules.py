@@ -74,15 +74,18 @@ ROCK = entry_of(rock_bar(16))
 
 
 def test_the_rules_run_in_the_order_the_docs_give() -> None:
-    """The open hats come after the time-keeping voice is chosen (a ridden section has no closed hat to open) and
-    before the user's groove (whose bars keep their own hats)."""
+    """The time-keeping is thinned by count once its voice is chosen and the bass's kicks are in; the open hats come
+    after (a ridden section has no closed hat to open) and before the user's groove (whose bars keep their own
+    hats). The fills' kind is counted once the marks hold; the crash accents after the marks are played (the
+    downbeat crashes counted among them) and before the user's own bars."""
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "toms_in_fills", "keeps_time",
-                                                        "kicks_follow_bass", "ride_sections", "open_hats",
-                                                        "given_pattern", "backbeat"]
+                                                        "kicks_follow_bass", "ride_sections", "time_by_count",
+                                                        "open_hats", "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
-                                                           "given_groove_holds", "play_marks", "given_bars"]
+                                                           "given_groove_holds", "fill_kinds", "play_marks",
+                                                           "crash_accents", "given_bars"]
 
 
 def test_codebook_grooves_plays_each_bars_entry_and_leaves_bars_without_one() -> None:
@@ -294,6 +297,73 @@ def test_fill_marks_pass_their_threshold_and_the_lower_edge_threshold_at_edges()
     rules.fill_marks(context, decision)
     assert decision.marks[:, FILL_COLUMN].tolist() == [True, True, False]
     assert not decision.marks[:, [REST_COLUMN, CRASH_COLUMN]].any()
+
+
+def test_fill_marks_fill_edges_as_often_as_the_model_expects_and_live_counts_alike() -> None:
+    """16 bars whose fill probability is 0.2 a bar (3.2 fill bars expected; none passes an edge threshold of 0.3),
+    phrases closing every 4 bars: the edges fill by count, 3 or 4 of them and never off an edge; a song whose model
+    expects no fills (0.01 a bar) gets none. Live, bar by bar with the count carried (`fills_after`), the same."""
+    n = 16
+    policy = DecodingPolicy(fill_threshold=0.9, fill_edge_threshold=0.3)
+    edges = np.zeros((n, 3), dtype=bool)
+    edges[3::4, FILL_COLUMN] = True
+
+    def fills(probability: float) -> tuple[list[int], list[int]]:
+        structure = np.zeros((n, 3))
+        structure[:, FILL_COLUMN] = probability
+        context = context_of(np.zeros((n, S, 9)), structure, policy)
+        decision = decision_of(context, edges=edges)
+        rules.fill_marks(context, decision)
+        offline = np.flatnonzero(decision.marks[:, FILL_COLUMN]).tolist()
+        counts, live = rules.BarCounts(), []
+        for row in range(n):
+            one = context_of(np.zeros((1, S, 9)), structure[row : row + 1], policy)
+            one = BarContext(**{**one.__dict__, "counts_before": counts})
+            bar = decision_of(one, edges=edges[row : row + 1])
+            rules.fill_marks(one, bar)
+            if bar.marks[0, FILL_COLUMN]:
+                live.append(row)
+            counts = rules.counts_after(one, bar)
+        return offline, live
+
+    offline, live = fills(0.2)
+    assert 3 <= len(offline) <= 4 and set(offline) <= {3, 7, 11, 15}
+    assert live == offline
+    assert fills(0.01) == ([], [])
+
+
+def test_a_tom_fill_in_a_long_bar_spans_two_beats_and_a_snare_fill_holds_no_tom() -> None:
+    """In 4/4 a tom fill replaces the last two beats with a drummer's fill of two tom hits or more (the tiny
+    codebook's tom fill: a snare on 3, four toms on 4); without toms, the last beat gets a snare fill, never a tom."""
+    writer = FillWriter(CODEBOOK)
+    p = np.zeros((1, S, 9))
+    hits = np.zeros((1, S, 9), dtype=bool)
+    hits[0, :16, CLOSED_HAT] = True
+    writer.fill(hits, p, 0, 16, 4, 0.3, toms=True)
+    assert hits[0, 8, SNARE] and hits[0, 12:16, [LOW_TOM, MID_TOM, 6]].sum() == 4
+    assert not hits[0, 8:16, CLOSED_HAT].any() and hits[0, :8, CLOSED_HAT].all()
+    snare = np.zeros((1, S, 9), dtype=bool)
+    snare[0, :16, CLOSED_HAT] = True
+    writer.fill(snare, p, 0, 16, 4, 0.3, toms=False)
+    assert not snare[0, :, [LOW_TOM, MID_TOM, 6]].any()
+    assert snare[0, 12:16, SNARE].sum() >= 3 and snare[0, :12, CLOSED_HAT].all()
+
+
+def test_crash_accents_play_the_models_crashes_off_the_downbeat_and_a_style_keeps_its_grooves() -> None:
+    n = 8
+    p = np.zeros((n, S, 9))
+    p[:, 6, CRASH] = 0.7
+    context = context_of(p)
+    decision = decision_of(context, [ROCK] * n)
+    rules.codebook_grooves(context, decision)
+    rules.crash_accents(context, decision)
+    assert decision.hits[:, 6, CRASH].sum() == 6 and not decision.hits[:, 0, CRASH].any()  # 5.6 expected, rounded
+    assert decision.crash_count is not None and decision.crash_count.played == 6
+    styled = context_of(p, steering=Steering(allowed=np.ones(len(CODEBOOK.patterns), dtype=bool)))
+    kept = decision_of(styled, [ROCK] * n)
+    rules.codebook_grooves(styled, kept)
+    rules.crash_accents(styled, kept)
+    assert not kept.hits[..., CRASH].any()
 
 
 def crash_bars(probability: float, n: int = 32, every: int = 4, before: tuple[float, int, int] | None = None,

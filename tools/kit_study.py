@@ -2,12 +2,16 @@
 its mean song F1, on a model's validation songs from the whole arrangement, for the decision as it is in this checkout.
 
     python -m tools.kit_study [--split val] [--limit N] [--checkpoint PATH]
+    python -m tools.kit_study --cv runs/cv [--folds 5]   # each fold's model on its held-out songs (out of fold)
 
 The network's scores are computed once per song from the cache (the song's encoded grid: every part, as the band
 input hears it), then decided and humanized as generation does, and compared with the song's own drums over its
 span: per class (kick, snare, closed hat, open hat, toms, crash, ride) the rate ratio (our hits over the drummer's,
 pooled) and the bars ratio (bars using the class), fill bars per 8 bars (../shared/scoring's kit.py definition: 2+
-tom hits, or 4+ snare hits on odd 16ths), and the mean song F1 over (16th, class) cells. For fast comparisons while
+tom hits, or 4+ snare hits on odd 16ths), the mean song F1 over (16th, class) cells, and for the colour classes kit.py's
+"followed" (of the songs whose drummer uses the class in 10% of the bars, those where take 1 uses it in half as many),
+"sprinkled" (of those whose drummer uses it in under 2% of the bars, those where take 1 uses it in 10%) and "placed"
+(cell F1 beside the same hits a bar on random steps). For fast comparisons while
 the decision changes; the figures an issue asks for come from ../shared/scoring on the written files
 (tools/score_split.py).
 """
@@ -24,7 +28,7 @@ from seq2drum.evaluation import metrics
 from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
 from seq2drum.evaluation.inputs import data_config_for
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.groove.policy import policy_change
+from seq2drum.groove.policy import calibrated, policy_change
 from seq2drum.model.scoring import WholeSongScorer
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import bar_song
@@ -71,11 +75,99 @@ def set_constant(name: str, value: str) -> None:
             setattr(module, name, new)
 
 
+class Tally:
+    """The kit figures summed over songs."""
+
+    def __init__(self) -> None:
+        self.ours, self.theirs = np.zeros((2, len(KIT))), np.zeros((2, len(KIT)))
+        self.fills, self.n_bars, self.f1s = np.zeros(2), 0, []
+        self.follow, self.sprinkle = np.zeros((2, len(KIT))), np.zeros((2, len(KIT)))
+        self.placed = np.zeros((4, len(KIT)))  # matched cells, ours, theirs, matched at random
+        self.expected = np.zeros(len(KIT) + 2)  # the calibrated probabilities summed: per class, then crash and fill bars
+        self.rng = np.random.default_rng(0)
+
+    def add(self, ours: list[np.ndarray], theirs: list[np.ndarray], f1: float, expected: np.ndarray) -> None:
+        """One song's bars (steps, 9) of take 1 and of its drummer, and what the model expects over them."""
+        self.f1s.append(f1)
+        self.expected += expected
+        n = len(theirs)
+        self.n_bars += n
+        song_bars = []
+        for side, rows in enumerate((ours, theirs)):
+            hits, bars, fill = kit_counts(rows)
+            (self.ours if side == 0 else self.theirs)[0] += hits
+            (self.ours if side == 0 else self.theirs)[1] += bars
+            self.fills[side] += fill
+            song_bars.append(bars)
+        for k, classes in enumerate(KIT.values()):
+            if song_bars[1][k] >= 0.10 * n:
+                self.follow[:, k] += (1, song_bars[0][k] >= 0.5 * song_bars[1][k])
+            if song_bars[1][k] < 0.02 * n:
+                self.sprinkle[:, k] += (1, song_bars[0][k] >= 0.10 * n)
+            for mine, real in zip(ours, theirs):
+                a, b = mine[:, list(classes)].any(axis=1), real[:, list(classes)].any(axis=1)
+                self.placed[:3, k] += (np.count_nonzero(a & b), np.count_nonzero(a), np.count_nonzero(b))
+                count = int(np.count_nonzero(a))
+                if count:
+                    for _ in range(5):
+                        steps = self.rng.choice(len(b), size=min(count, len(b)), replace=False)
+                        self.placed[3, k] += np.count_nonzero(b[steps]) / 5
+
+    def report(self, started: float) -> None:
+        print(f"{len(self.f1s)} songs, {self.n_bars} bars, mean song F1 {np.mean(self.f1s):.4f} "
+              f"({time.perf_counter() - started:.0f} s)")
+        print(f"{'class':<11} {'rate ratio':>10} {'bars ratio':>10} {'ours/bar':>9} {'drummer/bar':>11} "
+              f"{'followed':>9} {'sprinkled':>9} {'placed/random':>13} {'expected':>8}")
+        for k, name in enumerate(KIT):
+            matched, mine, real, at_random = self.placed[:, k]
+            placed = 2 * matched / max(mine + real, 1)
+            random = 2 * at_random / max(mine + real, 1)
+            print(f"{name:<11} {self.ours[0, k] / max(self.theirs[0, k], 1):>10.2f} "
+                  f"{self.ours[1, k] / max(self.theirs[1, k], 1):>10.2f} {self.ours[0, k] / max(self.n_bars, 1):>9.2f} "
+                  f"{self.theirs[0, k] / max(self.n_bars, 1):>11.2f} "
+                  f"{self.follow[1, k] / max(self.follow[0, k], 1):>9.2f} "
+                  f"{self.sprinkle[1, k] / max(self.sprinkle[0, k], 1):>9.2f} {placed:>6.3f}/{random:.3f} "
+                  f"{self.expected[k] / max(self.theirs[0, k], 1):>8.2f}")
+        per8 = 8 * self.fills / max(self.n_bars, 1)
+        print(f"fill bars per 8 bars: ours {per8[0]:.2f}, the drummers' {per8[1]:.2f}; the model's structure head "
+              f"expects {8 * self.expected[-1] / max(self.n_bars, 1):.2f} fill bars and "
+              f"{8 * self.expected[-2] / max(self.n_bars, 1):.2f} crash bars per 8 (expected: its calibrated "
+              f"probabilities summed, over the drummer's hits)")
+
+
+def study_songs(generator: DrumGenerator, songs: list, options: GenerationOptions, seed: int, tally: Tally) -> None:
+    """Take 1 of each song decided and humanized as generation does, added to the tally."""
+    for song in songs:
+        scorer = WholeSongScorer(generator.song_scores(bar_song(song, generator.spec)))
+        takes = generator.decide(scorer, options, seed, song.grid)
+        drums = generator.takes_to_grids(song, takes[:1], options, seed)[0]
+        span = song.span_steps
+        assert song.drums is not None
+        real = song.drums.hits[span[0] : span[1]]
+        counts = metrics.match_hits(drums.hits[span[0] : span[1]], real, 0)
+        tally.add(bar_rows(drums, song.grid, span), bar_rows(song.drums, song.grid, span), counts.micro()[2],
+                  expected_counts(generator, scorer, song, span))
+
+
+def expected_counts(generator: DrumGenerator, scorer: WholeSongScorer, song: object, span: tuple[int, int]) -> np.ndarray:
+    """The model's calibrated probabilities summed over the bars that start inside the span: per kit class, then
+    the crash and fill bars of its structure head."""
+    scores = scorer(0, scorer.n_bars, None)
+    p, structure = calibrated(scores, generator.decoder.policy)
+    starts = song.grid.bars[song.first_bar : song.first_bar + len(p), BAR_START]  # type: ignore[attr-defined]
+    inside = (starts >= span[0]) & (starts < span[1])
+    per_class = [float(p[inside][:, :, list(classes)].sum()) for classes in KIT.values()]
+    return np.array([*per_class, float(structure[inside, 1].sum()), float(structure[inside, 2].sum())])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--split", default="val", choices=("val", "train", "all"))
+    parser.add_argument("--cv", type=Path, default=None,
+                        help="a tools.crossval folder: each foldN/best.pt on its fold's songs (out of fold)")
+    parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--policy", action="append", default=[], type=policy_change, metavar="NAME=VALUE",
@@ -86,39 +178,18 @@ def main(argv: list[str] | None = None) -> None:
     for change in args.set:
         set_constant(*change.split("=", 1))
     started = time.perf_counter()
-    generator = DrumGenerator.from_checkpoint(args.checkpoint)
-    if args.policy:
-        generator.decoder.policy = generator.decoder.policy.replace(**dict(args.policy))
-    config = data_config_for("band", generator.data_config)
-    corpus = build_corpus(args.data, config, progress=False)
-    songs = chosen_songs(corpus.songs, EvaluationSettings(split=args.split, limit=args.limit), config, args.data)[0]
-    options = GenerationOptions(seed=args.seed)
-    ours, theirs = np.zeros((2, len(KIT))), np.zeros((2, len(KIT)))
-    fills, n_bars, f1s = np.zeros(2), 0, []
-    for song in songs:
-        scorer = WholeSongScorer(generator.song_scores(bar_song(song, generator.spec)))
-        takes = generator.decide(scorer, options, args.seed, song.grid)
-        drums = generator.takes_to_grids(song, takes[:1], options, args.seed)[0]
-        span = song.span_steps
-        assert song.drums is not None
-        real = song.drums.hits[span[0] : span[1]]
-        counts = metrics.match_hits(drums.hits[span[0] : span[1]], real, 0)
-        f1s.append(counts.micro()[2])
-        for side, grid_drums in enumerate((drums, song.drums)):
-            rows = bar_rows(grid_drums, song.grid, span)
-            hits, bars, fill = kit_counts(rows)
-            (ours if side == 0 else theirs)[0] += hits
-            (ours if side == 0 else theirs)[1] += bars
-            fills[side] += fill
-        n_bars += len(bar_rows(song.drums, song.grid, span))
-    print(f"{len(songs)} songs, {n_bars} bars, mean song F1 {np.mean(f1s):.4f} ({time.perf_counter() - started:.0f} s)")
-    print(f"{'class':<11} {'rate ratio':>10} {'bars ratio':>10} {'ours/bar':>9} {'drummer/bar':>11}")
-    for k, name in enumerate(KIT):
-        print(f"{name:<11} {ours[0, k] / max(theirs[0, k], 1):>10.2f} {ours[1, k] / max(theirs[1, k], 1):>10.2f} "
-              f"{ours[0, k] / max(n_bars, 1):>9.2f} {theirs[0, k] / max(n_bars, 1):>11.2f}")
-    per8 = 8 * fills / max(n_bars, 1)
-    print(f"fill bars per 8 bars: ours {per8[0]:.2f}, the drummers' {per8[1]:.2f}")
-
+    tally, options = Tally(), GenerationOptions(seed=args.seed)
+    for fold in range(args.folds) if args.cv else [None]:
+        checkpoint = args.cv / f"fold{fold}" / "best.pt" if args.cv else args.checkpoint
+        generator = DrumGenerator.from_checkpoint(checkpoint)
+        if args.policy:
+            generator.decoder.policy = generator.decoder.policy.replace(**dict(args.policy))
+        config = data_config_for("band", generator.data_config)
+        corpus = build_corpus(args.data, config, progress=False)
+        settings = (EvaluationSettings(split="fold", folds=args.folds, fold=fold, limit=args.limit) if args.cv else
+                    EvaluationSettings(split=args.split, limit=args.limit))
+        study_songs(generator, chosen_songs(corpus.songs, settings, config, args.data)[0], options, args.seed, tally)
+    tally.report(started)
 
 if __name__ == "__main__":
     main()

@@ -14,15 +14,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-from seq2drum.groove.settings import OPEN_HAT_COUNT_SHARE, OPEN_HAT_MAX_PER_BAR, OPEN_HAT_MIN_P
-from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT
+from seq2drum.groove.settings import (FILL_TOMS, KICK_COUNT_MAX, OPEN_HAT_COUNT_SHARE, OPEN_HAT_MAX_PER_BAR,
+                                      OPEN_HAT_MIN_P, OPEN_HAT_SONG_RATE, TIME_COUNT_MAX, TIME_ODD_WORTH,
+                                      TOM_COUNT_SHARE, TOM_SONG_RATE, CRASH_COUNT_SHARE, CRASH_HIT_MIN_P,
+                                      CRASH_MAX_PER_BAR, CRASH_SONG_RATE)
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, OPEN_HAT, RIDE
 
 
 class KitCount(NamedTuple):
-    """The open hats the model expected over the playing bars so far (scaled), and those played."""
+    """A colour the model expected over the playing bars so far (scaled), those played, and the playing bars."""
 
     expected: float = 0.0
     played: int = 0
+    bars: int = 0
+
+    def rate(self) -> float:
+        """The expected hits per playing bar so far (0 before any)."""
+        return self.expected / self.bars if self.bars else 0.0
 
 
 def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCount) -> KitCount:
@@ -30,12 +38,13 @@ def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCo
     (OPEN_HAT_COUNT_SHARE of its open-hat probabilities summed over the playing bars, rounded), the bar's likeliest
     closed-hat cells (open-hat probability at least OPEN_HAT_MIN_P, at most OPEN_HAT_MAX_PER_BAR a bar) open.
     Returns the count after the bars."""
-    expected, played = count
+    expected, played, bars = count
     for row in np.flatnonzero(playing).tolist():
         expected += OPEN_HAT_COUNT_SHARE * float(p[row, :, OPEN_HAT].sum())
+        bars += 1
         played += int(np.count_nonzero(hits[row, :, OPEN_HAT]))
         wanted = min(int(expected + 0.5) - played, OPEN_HAT_MAX_PER_BAR)
-        if wanted <= 0:
+        if wanted <= 0 or expected < OPEN_HAT_SONG_RATE * bars:
             continue
         cells = np.flatnonzero(hits[row, :, CLOSED_HAT] & (p[row, :, OPEN_HAT] >= OPEN_HAT_MIN_P))
         if not len(cells):
@@ -44,5 +53,80 @@ def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCo
         hits[row, chosen, OPEN_HAT] = True
         hits[row, chosen, CLOSED_HAT] = False
         played += len(chosen)
-    return KitCount(expected, played)
+    return KitCount(expected, played, bars)
 
+
+
+def time_by_count(hits: np.ndarray, p: np.ndarray, threshold: float) -> None:
+    """In place on hits (n, S, 9): a bar whose closed hat (or ride) plays 16ths where the model expects about
+    eighths keeps time in eighths, as a drummer would: the hits between the eighths (the odd 16ths) go where the
+    count without them is nearer the model's expected count (its probabilities summed over the bar, times
+    TIME_COUNT_MAX) than the count with them, and they are worth less than lambda on average. Bar by bar, so live
+    decides it alike."""
+    for voice in (CLOSED_HAT, RIDE):
+        played = hits[:, :, voice]
+        odd = played[:, 1::2]
+        between = np.count_nonzero(odd, axis=1)
+        if not between.any():
+            continue
+        middle = np.count_nonzero(played, axis=1) - between / 2  # halfway between the count with and without
+        busy = (between > 0) & (middle > TIME_COUNT_MAX * p[:, :, voice].sum(axis=1))
+        busy &= (p[:, 1::2, voice] * odd).sum(axis=1) < TIME_ODD_WORTH * threshold * np.maximum(between, 1)
+        if busy.any():
+            hits[busy, 1::2, voice] = False
+
+
+def kicks_by_count(hits: np.ndarray, p: np.ndarray) -> None:
+    """In place on hits (n, S, 9): a bar with more kicks than KICK_COUNT_MAX times those the model expects (its kick
+    probabilities summed over the bar, plus one, rounded) drops its least likely kicks off the downbeat until it has
+    that many."""
+    kicks = hits[:, :, KICK]
+    allowed = np.floor(KICK_COUNT_MAX * p[:, :, KICK].sum(axis=1) + 1.5).astype(np.int64)
+    for row in np.flatnonzero(np.count_nonzero(kicks, axis=1) > allowed).tolist():
+        steps = np.flatnonzero(kicks[row, 1:]) + 1
+        extra = np.count_nonzero(kicks[row]) - int(allowed[row])
+        dropped = steps[np.argsort(p[row, steps, KICK], kind="stable")[:extra]]
+        hits[row, dropped, KICK] = False
+
+
+def tom_fills(fills: np.ndarray, playing: np.ndarray, p: np.ndarray, count: KitCount) -> tuple[np.ndarray, KitCount]:
+    """(n,) bool the fill bars (fills (n,)) that may play toms, and the count after the bars: bar by bar over the
+    playing bars, the model's expected tom hits (TOM_COUNT_SHARE of its tom probabilities summed) accumulate, and a
+    fill plays toms while the FILL_TOMS tom hits it is allowed stay within them plus one fill's worth."""
+    expected, played, bars = count
+    toms = np.zeros(len(fills), dtype=bool)
+    sums = p[:, :, LOW_TOM : HIGH_TOM + 1].sum(axis=(1, 2))
+    for row in np.flatnonzero(playing).tolist():
+        expected += TOM_COUNT_SHARE * float(sums[row])
+        bars += 1
+        if fills[row] and played <= expected and expected >= TOM_SONG_RATE * bars:
+            toms[row] = True
+            played += FILL_TOMS
+    return toms, KitCount(expected, played, bars)
+
+
+def crash_accents(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCount) -> KitCount:
+    """In place on hits (n, S, 9): bar by bar over the playing bars, while the crash hits played (the downbeat
+    crashes the structure marked among them) stay under those the model expects (CRASH_COUNT_SHARE of its crash
+    probabilities summed, rounded), the bar's likeliest crash cells off the downbeat (the crash at least
+    CRASH_HIT_MIN_P likely, at most CRASH_MAX_PER_BAR a bar) crash, the hat or ride there giving way, as a drummer
+    accents a push or a stab; only while the model expects CRASH_SONG_RATE crash hits a playing bar so far (a song
+    whose drummer crashes). A downbeat crash stays the structure's (groove.rules `crash_marks`, its count and gap).
+    Returns the count after the bars."""
+    expected, played, bars = count
+    for row in np.flatnonzero(playing).tolist():
+        expected += CRASH_COUNT_SHARE * float(p[row, :, CRASH].sum())
+        bars += 1
+        played += int(np.count_nonzero(hits[row, :, CRASH]))
+        wanted = min(int(expected + 0.5) - played, CRASH_MAX_PER_BAR)
+        if wanted <= 0 or expected < CRASH_SONG_RATE * bars:
+            continue
+        cells = np.flatnonzero((p[row, 1:, CRASH] >= CRASH_HIT_MIN_P) & ~hits[row, 1:, CRASH]) + 1
+        if not len(cells):
+            continue
+        chosen = cells[np.argsort(-p[row, cells, CRASH], kind="stable")[:wanted]]
+        hits[row, chosen, CRASH] = True
+        hits[row, chosen, CLOSED_HAT] = False
+        hits[row, chosen, RIDE] = False
+        played += len(chosen)
+    return KitCount(expected, played, bars)

@@ -27,7 +27,8 @@ from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillWriter, forced_marks
+from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillCount, FillWriter,
+                                       forced_marks)
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
 
@@ -37,6 +38,9 @@ class BarCounts(NamedTuple):
 
     crashes: CrashCount = CrashCount()  # crash bars the model expected, crash bars played, bars since the last crash
     open_hats: kit.KitCount = kit.KitCount()  # the open hats the model expected, and those played
+    fills: FillCount = FillCount()  # fill bars the model expected, and those played
+    toms: kit.KitCount = kit.KitCount()  # the tom hits the model expected, and those the fills were allowed
+    crash_hits: kit.KitCount = kit.KitCount()  # the crash hits the model expected, and those played
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class BarDecision:
     edges: np.ndarray  # (n, 3) bool where each mark's edge threshold holds: the song changes there
     grouped: np.ndarray | None = None  # (n,) int64 the longer entry a run of short bars plays a part of (-1: none)
     kit_count: kit.KitCount | None = None  # the open hats expected and played after these bars (`open_hats`)
+    tom_fills: np.ndarray | None = None  # (n,) bool the fill bars that play toms (`fill_kinds`; None: all may)
+    tom_count: kit.KitCount | None = None  # the toms expected and allowed after these bars (`fill_kinds`)
+    crash_count: kit.KitCount | None = None  # the crash hits expected and played after these bars (`crash_accents`)
 
     @classmethod
     def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
@@ -247,6 +254,16 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
             decision.hits[shaped & lacking, step, SNARE] = True
 
 
+def time_by_count(context: BarContext, decision: BarDecision) -> None:
+    """hits (closed hat, ride, kick): no more time-keeping and kicks than the model expects the drummer to play, bar by
+    bar (groove.kit): a hat in 16ths where it expects eighths keeps eighths, and the least likely of too many kicks
+    go. A style keeps its grooves."""
+    if context.steering.allowed is not None:
+        return
+    kit.time_by_count(decision.hits, context.p, context.threshold)
+    kit.kicks_by_count(decision.hits, context.p)
+
+
 def open_hats(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, open hat): the open hat as often as the model expects the drummer to open it, counted over
     the playing bars (live, over the bars played too: `counts_before`), at the likeliest of each bar's closed-hat cells
@@ -264,7 +281,7 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
-                                  keeps_time, kicks_follow_bass, ride_sections, open_hats, given_pattern, backbeat)
+                                  keeps_time, kicks_follow_bass, ride_sections, time_by_count, open_hats, given_pattern, backbeat)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure
@@ -309,10 +326,25 @@ def crash_marks(context: BarContext, decision: BarDecision) -> None:
 
 
 def fill_marks(context: BarContext, decision: BarDecision) -> None:
-    """marks (fill): a fill closing the bar, where its probability passes its threshold (the lower edge threshold
-    where a section or a phrase closes)."""
+    """marks (fill): a fill closing the bar where its probability passes the fill threshold, and where a section or
+    a phrase closes (`edges`) as often as the song's drummer would fill, by the model: bar by bar, an edge fills where
+    its probability passes the edge threshold or while the fills played stay within the fill bars the model expects
+    so far (its calibrated fill probabilities summed over the playing bars, plus FILL_AHEAD; groove.structure
+    `FillCount`, carried live over the bars played). Out of fold the model expects 1.53 fill bars per 8 where the
+    drummers play 1.57; by threshold alone take 1 played 0.45."""
     policy = context.policy
     _threshold_marks(context, decision, FILL_COLUMN, policy.fill_threshold, policy.fill_edge_threshold)
+    if policy.fill_edge_threshold >= 1.0:  # a policy that marks no fill at edges counts none either
+        return
+    probability = context.structure[:, FILL_COLUMN]
+    count = context.counts_before.fills
+    marks, edges = decision.marks, decision.edges
+    for row in range(len(probability)):
+        resting = bool(marks[row, REST_COLUMN])
+        p = float(probability[row])
+        if not resting and edges[row, FILL_COLUMN] and not marks[row, FILL_COLUMN] and count.allows(p):
+            marks[row, FILL_COLUMN] = True
+        count = count.after(p, resting, bool(marks[row, FILL_COLUMN]))
 
 
 def steered_marks(context: BarContext, decision: BarDecision) -> None:
@@ -336,10 +368,35 @@ def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
     given_drums.edges_only(decision.marks, decision.edges, decision.entry, context.steering.continuation)
 
 
+def fill_kinds(context: BarContext, decision: BarDecision) -> None:
+    """tom_fills: which fill bars play toms, by count: a fill plays toms while the tom hits allowed stay within those
+    the model expects of the song's drummer (its tom probabilities summed over the playing bars, TOM_COUNT_SHARE of
+    them, plus one fill's worth; counted live over the bars played too); the others fill on the snare. A drummer
+    who never touches the toms gets snare fills; out of fold, tom fills in every song put toms in 10% of the bars
+    or more of 61% of the songs whose drummer plays them in under 2%."""
+    decision.tom_fills, decision.tom_count = kit.tom_fills(decision.marks[:, FILL_COLUMN],
+                                                          ~decision.marks[:, REST_COLUMN], context.p,
+                                                          context.counts_before.toms)
+
+
 def play_marks(context: BarContext, decision: BarDecision) -> None:
-    """hits: the marks played (a rest empties the bar, a fill replaces its last beat, a crash and kick on the
-    downbeat), then the ending: kick and crash on the guitar's last onset and nothing after it."""
-    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar)
+    """hits: the marks played (a rest empties the bar, a fill replaces its last beats, toms only where `fill_kinds`
+    allows them, a crash and kick on the downbeat), then the ending: kick and crash on the guitar's last onset and
+    nothing after it."""
+    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar,
+                        decision.tom_fills)
+
+
+def crash_accents(context: BarContext, decision: BarDecision) -> None:
+    """hits (crash, hats, ride): crash hits as often as the model expects the drummer to crash, the downbeat crashes
+    counted, the rest at its likeliest crash cells off the downbeat (groove.kit; counted live over the bars played
+    too). Out of fold the drummers crash 0.27 times a bar, 0.07 of them on a marked downbeat... A style keeps its
+    grooves, and `--crashes none` (a take step, after this) removes them all."""
+    if context.steering.allowed is not None or context.policy.crash_edge_threshold >= 1.0:
+        decision.crash_count = context.counts_before.crash_hits
+        return
+    decision.crash_count = kit.crash_accents(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
+                                             context.counts_before.crash_hits)
 
 
 def given_bars(context: BarContext, decision: BarDecision) -> None:
@@ -348,7 +405,8 @@ def given_bars(context: BarContext, decision: BarDecision) -> None:
 
 
 MARK_RULES: tuple[Rule, ...] = (rest_marks, crash_marks, fill_marks, steered_marks)
-STRUCTURE_RULES: tuple[Rule, ...] = (*MARK_RULES, bass_silence_is_edge, given_groove_holds, play_marks, given_bars)
+STRUCTURE_RULES: tuple[Rule, ...] = (*MARK_RULES, bass_silence_is_edge, given_groove_holds, fill_kinds, play_marks,
+                                     crash_accents, given_bars)
 
 
 def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> BarDecision:
@@ -363,7 +421,19 @@ def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
     marks) and the open hats `open_hats` counted, for the bars after them (live, the next bar)."""
     crashes = crashes_after(context, decision)
     open_hats = decision.kit_count if decision.kit_count is not None else context.counts_before.open_hats
-    return BarCounts(crashes, open_hats)
+    toms = decision.tom_count if decision.tom_count is not None else context.counts_before.toms
+    crash_hits = decision.crash_count if decision.crash_count is not None else context.counts_before.crash_hits
+    return BarCounts(crashes, open_hats, fills_after(context, decision), toms, crash_hits)
+
+
+def fills_after(context: BarContext, decision: BarDecision) -> FillCount:
+    """`context.counts_before`'s fills carried over the decided bars (their final marks): what `fill_marks` counts,
+    for the bars after them (live, the next bar)."""
+    count = context.counts_before.fills
+    for row in range(len(decision.marks)):
+        count = count.after(float(context.structure[row, FILL_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
+                            bool(decision.marks[row, FILL_COLUMN]))
+    return count
 
 
 def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:

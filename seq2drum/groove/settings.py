@@ -29,18 +29,35 @@ BASS_KICK_FLOOR = 0.2  # a kick plays on a bass onset where its probability pass
 BASS_KICK_SURE = 0.2  # a decided kick away from the bass's onsets stays only this far above lambda
 BASS_KICK_GRID_STEPS = 1  # the grid the bass's onsets are read on, in steps (its own 16ths)
 BACKBEAT_EXPECTED = 0.25  # a playing bar whose snare probabilities sum to this gets a snare if its groove has none
+TIME_COUNT_MAX = 1.3  # a bar whose hat (or ride) plays more than this times its expected hits (+1) keeps eighths
+TIME_ODD_WORTH = 1.5  # ... and its odd 16ths' mean probability is under this times lambda
+KICK_COUNT_MAX = 1.5  # a bar's kicks, at most this times those the model expects (+1), the likeliest kept
 OPEN_HAT_COUNT_SHARE = 1.0  # open hats played: this share of the model's open-hat probabilities summed, bar by bar
 OPEN_HAT_MIN_P = 0.08  # a closed hat opens only where the open hat is at least this likely
 OPEN_HAT_MAX_PER_BAR = 2  # open hats a bar gets by count, at most
+OPEN_HAT_SONG_RATE = 0.35  # ... and only while the model expects this many open hats a playing bar so far
 
 # ---------------------------------------------------------------------------------------------- bar structure
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
 CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
 CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase
+CRASH_COUNT_SHARE = 1.0  # crash hits played (downbeats and accents): this share of the model's crash probabilities
+CRASH_HIT_MIN_P = 0.15  # an accent crashes only where the crash is at least this likely
+CRASH_MAX_PER_BAR = 2  # crash accents a bar gets by count, at most
+CRASH_SONG_RATE = 0.5  # ... and only while the model expects this many crash hits a playing bar so far
 MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
+FILL_COUNT_SHARE = 1.0  # fill bars played at phrase and section ends: this share of the fill bars the model expects
+FILL_AHEAD = 0.5  # ... and they may run this far ahead of the count so far
 FILL_PHRASE_BARS = 4  # the last bar of each 4-bar phrase inside a section is a fill's edge too, as drummers fill
 HELD_SECTION_BARS = 4  # a section the drums play is this long at least, unless a part enters or leaves there
 FILL_MIN_HITS = 3  # tom and snare hits a written fill has over its beat at least (a run, not one tom for a hat)
+FILL_LONG_MIN_BEATS = 4  # a bar of this many beats or more fills over its last FILL_LONG_BEATS beats
+FILL_LONG_BEATS = 2  # ... (drummers' fills: 1.01 tom hits a bar at 1.57 fill bars per 8, about 5 toms a fill)
+FILL_TOM_HITS = 2  # a long fill holds this many tom hits, or FILL_ODD_SNARES snare hits on odd 16ths, at least
+FILL_ODD_SNARES = 4
+FILL_TOMS = 5  # tom hits a tom fill counts for (drummers' fills: about 5)
+TOM_SONG_RATE = 0.7  # tom fills only while the model expects this many tom hits a playing bar so far
+TOM_COUNT_SHARE = 1.0  # tom fills play while their toms stay within this share of the toms the model expects (+1 fill)
 
 # ---------------------------------------------------------------------------------------------- takes
 MIN_HITS_PER_PLAYING_BAR = 1.0  # a take with fewer hits per bar the guitar plays is decided again without rests

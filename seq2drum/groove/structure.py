@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_MIN_HITS, FILL_PHRASE_BARS, HELD_SECTION_BARS,
+from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
+                                      FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_TOM_HITS, FILL_PHRASE_BARS, HELD_SECTION_BARS,
                                       MIN_FILL_SECTION_BARS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
@@ -165,6 +166,24 @@ class CrashCount(NamedTuple):
         return CrashCount(self.expected + probability, self.played + crashed, 0 if crashed else self.since + 1)
 
 
+class FillCount(NamedTuple):
+    """What `fill_marks` counts over the bars so far: the fill bars the model expected (its calibrated fill
+    probabilities summed over playing bars, times FILL_COUNT_SHARE) and those played."""
+
+    expected: float = 0.0
+    played: int = 0
+
+    def allows(self, probability: float) -> bool:
+        """Whether the next bar, a playing bar of this fill probability, may fill by count."""
+        return self.played + 1 <= self.expected + FILL_COUNT_SHARE * probability + FILL_AHEAD
+
+    def after(self, probability: float, resting: bool, filled: bool) -> FillCount:
+        """The count after the next bar."""
+        if resting:
+            return self
+        return FillCount(self.expected + FILL_COUNT_SHARE * probability, self.played + filled)
+
+
 def forced_marks(marks: np.ndarray, steering: Steering) -> np.ndarray:
     """(n, 3) bool rests, crashes and fills: `marks` where `steering` leaves the bar to the model, else what it forces
     (the mark rules, groove.rules, run this after their own)."""
@@ -200,7 +219,7 @@ class FillWriter:
         self._fills: dict[tuple[int, int], np.ndarray] = {}  # fill beats by (bar steps, beat steps)
 
     def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float,
-              in_bar: np.ndarray | None = None) -> None:
+              in_bar: np.ndarray | None = None, tom_fills: np.ndarray | None = None) -> None:
         """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
         (`in_bar`: the scores' step mask (n, S, 1), where the caller has it)."""
         # each mark written only where a bar has it (most bars have none): a count costs a third of a masked write
@@ -209,7 +228,8 @@ class FillWriter:
             hits[rests] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, FILL_COLUMN]):
-            self.fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam)
+            toms = True if tom_fills is None else bool(tom_fills[row])
+            self.fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam, toms)
         # the crash joins the bar's downbeat with a kick; the hi-hat stays where the groove has it (a third of the
         # data's crash downbeats keep it, as a foot on the pedal does), which costs less when a crash is wrong
         if np.count_nonzero(crashes):
@@ -218,33 +238,48 @@ class FillWriter:
         play_ending(hits, scores)
         hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
-    def fill_beats(self, n_steps: int, beat: int) -> np.ndarray:
-        """(F, beat, 9) bool: the last beats of the codebook entries of this length that are fills
-        (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more (drummers' fills from the training songs),
-        computed once per bar shape."""
-        key = (n_steps, beat)
+    def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
+        """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
+        drummer plays (drummers' fills from the training songs), computed once per bar shape: two beats or more hold
+        FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits on odd 16ths (a roll: ../shared/scoring's fill
+        bar); one beat is a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more."""
+        key = (n_steps, beat, beats, toms)
         if key not in self._fills:
-            start = max(0, n_steps - beat)
+            start = max(0, n_steps - beats * beat)
             entries = self.codebook.entries_of_length(n_steps)
             region = (self.codebook.patterns[entries, start:n_steps] if len(entries)
                       else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
-            several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
-            self._fills[key] = region[is_fill_beat(region) & several]
+            if beats > 1:
+                tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
+                odd = (np.arange(start, n_steps) % 2 == 1)[None, :]
+                rolls = (region[:, :, SNARE] & odd).sum(axis=1)
+                fills = (tom_hits >= FILL_TOM_HITS) if toms else (tom_hits == 0) & (rolls >= FILL_ODD_SNARES)
+                self._fills[key] = region[fills]
+            else:
+                several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
+                fills = is_fill_beat(region) & several
+                self._fills[key] = region[fills if toms else fills & ~region[:, :, list(TOMS)].any(axis=(1, 2))]
         return self._fills[key]
 
-    def fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float) -> None:
-        """Replace the bar's last beat with the fill the model expects most there: the fill beat (`fill_beats`)
-        with the highest gain over that beat; a tom run when the codebook has none."""
+    def fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float,
+             toms: bool = True) -> None:
+        """Replace the bar's last beats with the fill the model expects most there: in a bar of FILL_LONG_MIN_BEATS
+        beats or more, its last FILL_LONG_BEATS beats with a drummer's fill of that length (`fill_beats`); else, or
+        where the codebook has none, its last beat with the fill beat of the highest gain over it; a tom run when
+        the codebook has none. Without `toms`, the last beat with a fill beat without a tom (a snare fill)."""
+        n_beats = n_steps // max(1, beat)
+        for beats in ((FILL_LONG_BEATS, 1) if n_beats >= FILL_LONG_MIN_BEATS and toms else (1,)):
+            start = max(0, n_steps - beats * beat)
+            candidates = self.fill_beats(n_steps, beat, beats, toms)
+            if len(candidates):
+                gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
+                hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
+                return
         start = max(0, n_steps - beat)
-        candidates = self.fill_beats(n_steps, beat)
-        if len(candidates):
-            gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
-            hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
-            return
         hits[row, start:n_steps] = False
-        toms = (HIGH_TOM, HIGH_TOM, MID_TOM, MID_TOM, LOW_TOM, LOW_TOM)
+        run = (HIGH_TOM, HIGH_TOM, MID_TOM, MID_TOM, LOW_TOM, LOW_TOM) if toms else (SNARE,)
         for i, step in enumerate(range(start, n_steps)):
-            hits[row, step, toms[min(i * len(toms) // max(1, n_steps - start), len(toms) - 1)]] = True
+            hits[row, step, run[min(i * len(run) // max(1, n_steps - start), len(run) - 1)]] = True
         hits[row, start, KICK] = True
 
 
