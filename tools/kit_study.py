@@ -3,6 +3,7 @@ its mean song F1, on a model's validation songs from the whole arrangement, for 
 
     python -m tools.kit_study [--split val] [--limit N] [--checkpoint PATH]
     python -m tools.kit_study --cv runs/cv [--folds 5]   # each fold's model on its held-out songs (out of fold)
+    python -m tools.kit_study --live [--checkpoint models/live.pt]   # the live drummer, bar by bar, on its val songs
 
 The network's scores are computed once per song from the cache (the song's encoded grid: every part, as the band
 input hears it), then decided and humanized as generation does, and compared with the song's own drums over its
@@ -160,6 +161,34 @@ def expected_counts(generator: DrumGenerator, scorer: WholeSongScorer, song: obj
     return np.array([*per_class, float(structure[inside, 1].sum()), float(structure[inside, 2].sum())])
 
 
+def study_live(checkpoint: Path | None, data: Path, settings: EvaluationSettings, seed: int, tally: Tally) -> None:
+    """Each song's file played to the live drummer bar by bar (`--mode evaluate --live`'s path), its take added to
+    the tally (no expected counts: the causal model hears each bar as it comes)."""
+    import hashlib
+
+    from seq2drum.evaluation.evaluate import change_policy, fit_steps, loaded_model
+    from seq2drum.evaluation.inputs import build_input
+    from seq2drum.live.playback import play_file
+    from seq2drum.song.corpus import find_midi_files
+
+    generator, drummer = loaded_model(checkpoint, live=True)
+    change_policy(generator, drummer, settings)
+    config = data_config_for("band", generator.data_config)
+    corpus = build_corpus(data, config, progress=False)
+    files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(data)}
+    options = GenerationOptions(seed=seed)
+    for song in chosen_songs(corpus.songs, settings, config, data)[0]:
+        path = files.get(song.sha256)
+        if path is None or song.drums is None:
+            continue
+        made = build_input("band", path.read_bytes(), options)
+        drums = fit_steps(play_file(drummer, made.midi_bytes, made.options, seed).drums, song.n_steps)
+        span = song.span_steps
+        counts = metrics.match_hits(drums.hits[span[0] : span[1]], song.drums.hits[span[0] : span[1]], 0)
+        tally.add(bar_rows(drums, song.grid, span), bar_rows(song.drums, song.grid, span), counts.micro()[2],
+                  np.zeros(len(KIT) + 2))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
@@ -168,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cv", type=Path, default=None,
                         help="a tools.crossval folder: each foldN/best.pt on its fold's songs (out of fold)")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--live", action="store_true",
+                        help="play each song to the live drummer bar by bar (default model models/live.pt)")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--policy", action="append", default=[], type=policy_change, metavar="NAME=VALUE",
@@ -179,6 +210,11 @@ def main(argv: list[str] | None = None) -> None:
         set_constant(*change.split("=", 1))
     started = time.perf_counter()
     tally, options = Tally(), GenerationOptions(seed=args.seed)
+    if args.live:
+        study_live(args.checkpoint, args.data, EvaluationSettings(split=args.split, limit=args.limit,
+                                                                  policy_changes=tuple(args.policy)), args.seed, tally)
+        tally.report(started)
+        return
     for fold in range(args.folds) if args.cv else [None]:
         checkpoint = args.cv / f"fold{fold}" / "best.pt" if args.cv else args.checkpoint
         generator = DrumGenerator.from_checkpoint(checkpoint)
