@@ -136,7 +136,7 @@ def song_structure(
     quarters = grid.bars[first_bar:end_bar, BAR_STEPS] / grid.steps_per_quarter
     starts = _merge_short(sorted(boundaries | marker_bars), n, similarity, marker_bars, quarters)
     ends = starts[1:] + [n]
-    labels = _labels(similarity, list(zip(starts, ends)))
+    labels = section_labels(similarity, list(zip(starts, ends)))
     sections = [Section(first_bar + s, first_bar + e, label) for (s, e), label in zip(zip(starts, ends), labels)]
     return sections, scores
 
@@ -168,13 +168,17 @@ def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars:
         starts.remove(merge)
 
 
-def _labels(similarity: np.ndarray, spans: list[tuple[int, int]]) -> list[int]:
-    """A section takes the label of the first earlier section it resembles as much as each resembles itself."""
+def section_labels(similarity: np.ndarray, spans: list[tuple[int, int]], weights: Sequence[float] | None = None,
+                   weight_tolerance: float = 0.0) -> list[int]:
+    """A section takes the label of the first earlier section it resembles as much as each resembles itself (and,
+    with `weights`, one number a section, whose weight differs from its own by less than `weight_tolerance`)."""
     labels: list[int] = []
     own = [similarity[s:e, s:e].mean() for s, e in spans]
     for index, (start, end) in enumerate(spans):
         label = None
         for earlier in range(index):
+            if weights is not None and abs(weights[index] - weights[earlier]) >= weight_tolerance:
+                continue
             s, e = spans[earlier]
             across = similarity[start:end, s:e].mean()
             if across >= SAME_LABEL_SIMILARITY * np.sqrt(max(own[index], 1e-6) * max(own[earlier], 1e-6)):
