@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
-                                      FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_TOM_HITS, FILL_PHRASE_BARS,
-                                      MIN_FILL_SECTION_BARS)
+                                      FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_PHRASE_BARS,
+                                      FILL_TOM_HITS, MIN_FILL_SECTION_BARS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
