@@ -18,7 +18,7 @@ from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, F
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (generation/from_nothing.py reads it from here)
 from seq2drum.song.band import role_bar_features, role_onsets_per_bar, role_sounds_per_bar
 from seq2drum.song.phrases import drummer_sections
-from seq2drum.song.sections import Section, bar_vectors, section_bar_features, self_similarity, song_structure
+from seq2drum.song.sections import Section, guitar_structure, section_bar_features
 from seq2drum.song.encode import EncodedSong
 
 @dataclass
@@ -68,7 +68,7 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
         hits = per_bar(encoded.drums.hits, bars, width).astype(bool)
         velocity = per_bar(encoded.drums.velocity.astype(np.float32), bars, width)
         offset = per_bar(encoded.drums.offset.astype(np.float32), bars, width)
-    sections, novelty = song_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
+    sections, novelty, similarity = guitar_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
     bar_features = bar_table(encoded, bars, width, plays)
     bar_features[:, BAR.novelty] = novelty
     bar_features[:, BAR.section] = section_bar_features(sections, first, end)
@@ -84,7 +84,6 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
         else None
     bass_sounds = bass_bars(step_all, bars, width) if bass is not None else None
     notes = np.rint(onsets[first:end].sum(axis=1) * 4).astype(np.int64)  # the onset columns count a quarter a note
-    similarity = self_similarity(bar_vectors(encoded.guitar, grid, first, end))
     sounds = role_sounds_per_bar(encoded.guitar, band, grid)[first:end]
     drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first)
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,

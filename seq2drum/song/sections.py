@@ -115,9 +115,23 @@ def song_structure(
 ) -> tuple[list[Section], np.ndarray]:
     """The sections of bars [first_bar, end_bar), covering them without gaps, labelled by repetition, and the novelty
     of every bar (n_bars,) that the boundaries were picked from."""
+    sections, scores, _ = guitar_structure(guitar, grid, first_bar, end_bar, marker_steps, threshold)
+    return sections, scores
+
+
+def guitar_structure(
+    guitar: np.ndarray,
+    grid: Grid,
+    first_bar: int,
+    end_bar: int,
+    marker_steps: Sequence[int] = (),
+    threshold: float = NOVELTY_THRESHOLD,
+) -> tuple[list[Section], np.ndarray, np.ndarray]:
+    """`song_structure`'s sections and novelty, and the bars' similarity (n_bars, n_bars) they come from (the
+    drummer's sections, `song.phrases`, read it too)."""
     n = end_bar - first_bar
     if n <= 0:
-        return [], np.zeros(0, dtype=np.float32)
+        return [], np.zeros(0, dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
     vectors = bar_vectors(guitar, grid, first_bar, end_bar)
     similarity = self_similarity(vectors)
     scores = novelty(similarity)
@@ -138,7 +152,7 @@ def song_structure(
     ends = starts[1:] + [n]
     labels = section_labels(similarity, list(zip(starts, ends)))
     sections = [Section(first_bar + s, first_bar + e, label) for (s, e), label in zip(zip(starts, ends), labels)]
-    return sections, scores
+    return sections, scores, similarity
 
 
 def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars: set[int],
