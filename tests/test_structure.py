@@ -110,11 +110,22 @@ def test_a_last_chord_on_a_downbeat_is_the_only_crash_of_the_two_bars() -> None:
 
 def test_fills_close_each_four_bar_phrase_inside_a_section_as_crashes_open_eight() -> None:
     """A 12-bar section and a 6-bar one: a fill's edge threshold holds at the end of each 4-bar phrase inside a
-    section (bars 4, 8, 12 of the first) and at each section's last bar; crashes open 8-bar phrases and sections.
+    section (bars 4, 8, 12 of the first) and at each section's last bar; crashes open sections, and 8-bar phrases
+    6 bars or more before the next section.
     Fills only at section ends left drums with 0.47 fill bars per 8 where drummers play 1.42 (validation songs)."""
     from seq2drum.groove.structure import structure_edges
 
     scores = scores_for([mix(0.5, 0.0)] * 18, [Section(0, 12, 0), Section(12, 18, 1)])
     edges = structure_edges(scores, crash_phrase_bars=8)
     assert np.flatnonzero(edges[:, FILL_COLUMN]).tolist() == [3, 7, 11, 15, 17]
-    assert np.flatnonzero(edges[:, CRASH_COLUMN]).tolist() == [0, 8, 12]
+    assert np.flatnonzero(edges[:, CRASH_COLUMN]).tolist() == [0, 12]  # bar 8's phrase gives way to bar 12
+
+
+def test_a_phrase_just_before_the_next_section_gives_way_to_its_crash() -> None:
+    """A 12-bar blues of three choruses: a crash may open each chorus and the 8-bar phrase of the last one, not the
+    9th bar of the first two (4 bars before the next chorus), whose crash kept the chorus's out (at least 6 bars
+    apart): the drums crashed on bars 9, 21 and 33 and not where the choruses open."""
+    from seq2drum.groove.structure import structure_edges
+
+    scores = scores_for([mix(0.5, 0.0)] * 36, [Section(0, 12, 0), Section(12, 24, 0), Section(24, 36, 0)])
+    assert np.flatnonzero(structure_edges(scores, crash_phrase_bars=8)[:, CRASH_COLUMN]).tolist() == [0, 12, 24, 32]

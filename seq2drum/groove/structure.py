@@ -94,10 +94,13 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
     starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
     crashes, fills = starts.copy(), ends.copy()
     for section in scores.sections:
-        first = section.start_bar - scores.first_bar
-        rows = np.arange(max(first, 0), max(min(section.end_bar - scores.first_bar, scores.n_bars), 0))
+        first, end = section.start_bar - scores.first_bar, section.end_bar - scores.first_bar
+        rows = np.arange(max(first, 0), max(min(end, scores.n_bars), 0))
         if crash_phrase_bars > 0:
-            crashes[rows] |= (rows - first) % crash_phrase_bars == 0
+            # a phrase under CRASH_MIN_GAP bars before the next section gives way to it: its crash would keep the
+            # section's out (a blues chorus crashed 4 bars early, on its 9th bar, and not where the next one opens)
+            crashes[rows] |= ((rows - first) % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= end)
+                                                                         | (end >= scores.n_bars))
         fills[rows] |= (rows - first) % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1
     return np.stack([~scores.guitar_plays, crashes, fills], axis=1)
 
