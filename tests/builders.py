@@ -50,6 +50,19 @@ def riff(bars: int, steps_per_bar: int = 16, root: int = 40) -> list[tuple[int, 
     return events
 
 
+BLUES_CHANGES = (0, 0, 0, 0, 5, 5, 0, 0, 7, 5, 0, 7)  # a 12-bar blues in E: E7 E7 E7 E7 A7 A7 E7 E7 B7 A7 E7 B7
+
+
+def blues(choruses: int = 3, root: int = 40) -> list[tuple[int, int]]:
+    """A 12-bar blues (I-IV-V: E7 A7 B7 as BLUES_CHANGES), `choruses` times, as power chords: root and fifth on
+    every eighth, the same pattern in every bar, on the bar's chord (the guitar's novelty alone finds no chorus)."""
+    events = []
+    for bar in range(12 * choruses):
+        base = root + BLUES_CHANGES[bar % 12]
+        events += [(bar * 16 + step, pitch) for step in range(0, 16, 2) for pitch in (base, base + 7)]
+    return events
+
+
 def backbeat(bars: int, steps_per_bar: int = 16) -> list[tuple[int, int, int]]:
     """Kick on 1 and 3, snare on 2 and 4, closed hat on eighths (4/4)."""
     events = []

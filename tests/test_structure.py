@@ -11,7 +11,7 @@ import pytest
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       closes_with_fill, held_sections, is_fill_bar, is_fill_beat, play_ending,
+                                       closes_with_fill, is_fill_bar, is_fill_beat, play_ending,
                                        section_edges)
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, SNARE
 from seq2drum.song.sections import Section
@@ -58,21 +58,6 @@ def test_a_section_of_two_bars_or_more_closes_with_a_fill_and_a_one_bar_section_
     starts, ends = section_edges([Section(0, 4, 0), Section(4, 5, 1), Section(5, 8, 0)], 0, 8)
     assert np.flatnonzero(starts).tolist() == [0, 4, 5]
     assert np.flatnonzero(ends).tolist() == [3, 7]
-
-
-def test_the_drums_hold_sections_of_4_bars_unless_a_part_enters_or_leaves() -> None:
-    """The guitar's 2- and 3-bar sections join the section before (the first joins the one after); one that starts
-    where the bass comes in, or the guitar stops, stays."""
-    sections = [Section(0, 2, 0), Section(2, 10, 1), Section(10, 12, 2), Section(12, 15, 0), Section(15, 24, 1)]
-    scores = scores_for([mix(0.6, 0.2)] * 24, sections)
-    held = held_sections(scores)
-    assert [(s.start_bar, s.end_bar, s.label) for s in held] == [(0, 15, 1), (15, 24, 1)]
-    bass = np.ones(24, dtype=bool)
-    bass[:10] = False  # the bass enters at bar 10
-    guitar = np.ones(24, dtype=bool)
-    guitar[12:15] = False  # the guitar leaves at bar 12, back at 15
-    changed = held_sections(replace(scores, bass_sounds=bass, guitar_plays=guitar))
-    assert [(s.start_bar, s.end_bar) for s in changed] == [(0, 10), (10, 12), (12, 15), (15, 24)]
 
 
 NEVER_OFF_EDGE = DecodingPolicy(refine_margin=1.0, fill_threshold=1.0, rest_threshold=1.0)
@@ -125,11 +110,22 @@ def test_a_last_chord_on_a_downbeat_is_the_only_crash_of_the_two_bars() -> None:
 
 def test_fills_close_each_four_bar_phrase_inside_a_section_as_crashes_open_eight() -> None:
     """A 12-bar section and a 6-bar one: a fill's edge threshold holds at the end of each 4-bar phrase inside a
-    section (bars 4, 8, 12 of the first) and at each section's last bar; crashes open 8-bar phrases and sections.
+    section (bars 4, 8, 12 of the first) and at each section's last bar; crashes open sections, and 8-bar phrases
+    6 bars or more before the next section.
     Fills only at section ends left drums with 0.47 fill bars per 8 where drummers play 1.42 (validation songs)."""
     from seq2drum.groove.structure import structure_edges
 
     scores = scores_for([mix(0.5, 0.0)] * 18, [Section(0, 12, 0), Section(12, 18, 1)])
     edges = structure_edges(scores, crash_phrase_bars=8)
     assert np.flatnonzero(edges[:, FILL_COLUMN]).tolist() == [3, 7, 11, 15, 17]
-    assert np.flatnonzero(edges[:, CRASH_COLUMN]).tolist() == [0, 8, 12]
+    assert np.flatnonzero(edges[:, CRASH_COLUMN]).tolist() == [0, 12]  # bar 8's phrase gives way to bar 12
+
+
+def test_a_phrase_just_before_the_next_section_gives_way_to_its_crash() -> None:
+    """A 12-bar blues of three choruses: a crash may open each chorus and the 8-bar phrase of the last one, not the
+    9th bar of the first two (4 bars before the next chorus), whose crash kept the chorus's out (at least 6 bars
+    apart): the drums crashed on bars 9, 21 and 33 and not where the choruses open."""
+    from seq2drum.groove.structure import structure_edges
+
+    scores = scores_for([mix(0.5, 0.0)] * 36, [Section(0, 12, 0), Section(12, 24, 0), Section(24, 36, 0)])
+    assert np.flatnonzero(structure_edges(scores, crash_phrase_bars=8)[:, CRASH_COLUMN]).tolist() == [0, 12, 24, 32]

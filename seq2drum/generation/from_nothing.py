@@ -117,10 +117,11 @@ def sections(bars: int, first_bar: int) -> list[Section]:
 
 
 def shape_bars(song: BarSong) -> None:
-    """Set the song's sections to the arrangement's, and the section columns the network reads to match."""
-    song.sections = sections(song.n_bars, song.first_bar)
+    """Set the song's sections, the drummer's and the network's, to the arrangement's, and the section columns the
+    network reads to match."""
+    song.sections = song.network_sections = sections(song.n_bars, song.first_bar)
     start = BAR_COLUMNS.index("section_start")
-    song.bar_features[:, start : start + 6] = section_bar_features(song.sections, song.first_bar,
+    song.bar_features[:, start : start + 6] = section_bar_features(song.network_sections, song.first_bar,
                                                                    song.first_bar + song.n_bars)
 
 

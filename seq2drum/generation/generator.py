@@ -119,7 +119,7 @@ class GenerationResult:
     model_name: str
     model_version: str
     takes: list[TakeResult] = field(default_factory=list)
-    sections: list[tuple[int, str]] = field(default_factory=list)  # (first bar, 1-based, of the song; letter)
+    sections: list[tuple[int, str]] = field(default_factory=list)  # the drummer's: (first bar, 1-based; letter)
     guitar_parts: list[str] = field(default_factory=list)  # the parts taken as the guitar, as in the part listing
     band_parts: list[str] = field(default_factory=list)  # the other parts listened to, 'role: part' as listed
     notices: list[str] = field(default_factory=list)  # what the user should check: a guessed guitar, sparse drums

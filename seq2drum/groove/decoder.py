@@ -12,7 +12,6 @@ gives each section the best groove unlike every earlier take's (pattern F1 under
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from seq2drum.groove.gains import GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.structure import FillWriter, bar_labels, bass_silence, held_sections, structure_edges
+from seq2drum.groove.structure import FillWriter, bar_labels, bass_silence, structure_edges
 from seq2drum.groove.variations import varied_take
 from seq2drum.options import GenerationOptions
 
@@ -50,7 +49,6 @@ class Decoder:
         are told apart as they are written. Take 1 never depends on later takes: deciding one take gives the same
         take 1 as deciding four."""
         steering = steering or Steering()
-        scores = replace(scores, sections=held_sections(scores))
         p, structure = calibrated(scores, self.policy)
         steering = steering.replace(continuation=continuation.fitted(steering.continuation, p))
         floor = take_floor(scores, p)

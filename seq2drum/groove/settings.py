@@ -49,7 +49,6 @@ MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (i
 FILL_COUNT_SHARE = 1.0  # fill bars played at phrase and section ends: this share of the fill bars the model expects
 FILL_AHEAD = 0.5  # ... and they may run this far ahead of the count so far
 FILL_PHRASE_BARS = 4  # the last bar of each 4-bar phrase inside a section is a fill's edge too, as drummers fill
-HELD_SECTION_BARS = 4  # a section the drums play is this long at least, unless a part enters or leaves there
 FILL_MIN_HITS = 3  # tom and snare hits a written fill has over its beat at least (a run, not one tom for a hat)
 FILL_LONG_MIN_BEATS = 4  # a bar of this many beats or more fills over its last FILL_LONG_BEATS beats
 FILL_LONG_BEATS = 2  # ... (drummers' fills: 1.01 tom hits a bar at 1.57 fill bars per 8, about 5 toms a fill)

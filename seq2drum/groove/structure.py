@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
-                                      FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_TOM_HITS, FILL_PHRASE_BARS, HELD_SECTION_BARS,
-                                      MIN_FILL_SECTION_BARS)
+                                      FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_PHRASE_BARS,
+                                      FILL_TOM_HITS, MIN_FILL_SECTION_BARS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
@@ -94,10 +94,13 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
     starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
     crashes, fills = starts.copy(), ends.copy()
     for section in scores.sections:
-        first = section.start_bar - scores.first_bar
-        rows = np.arange(max(first, 0), max(min(section.end_bar - scores.first_bar, scores.n_bars), 0))
+        first, end = section.start_bar - scores.first_bar, section.end_bar - scores.first_bar
+        rows = np.arange(max(first, 0), max(min(end, scores.n_bars), 0))
         if crash_phrase_bars > 0:
-            crashes[rows] |= (rows - first) % crash_phrase_bars == 0
+            # a phrase under CRASH_MIN_GAP bars before the next section gives way to it: its crash would keep the
+            # section's out (a blues chorus crashed 4 bars early, on its 9th bar, and not where the next one opens)
+            crashes[rows] |= ((rows - first) % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= end)
+                                                                         | (end >= scores.n_bars))
         fills[rows] |= (rows - first) % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1
     return np.stack([~scores.guitar_plays, crashes, fills], axis=1)
 
@@ -105,35 +108,6 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
 def bass_silence(scores: SongScores) -> np.ndarray | None:
     """(n,) bool: the bars a heard bass part leaves silent (None when no bass is heard: the guitar alone, live)."""
     return None if scores.bass_sounds is None else ~scores.bass_sounds
-
-
-def band_changes(scores: SongScores) -> np.ndarray:
-    """(n,) bool: bars where a heard part enters or leaves (the guitar; the bass, where one is heard)."""
-    changes = np.zeros(scores.n_bars, dtype=bool)
-    for plays in (scores.guitar_plays, scores.bass_sounds):
-        if plays is not None and len(plays) > 1:
-            changes[1:] |= plays[1:] != plays[:-1]
-    return changes
-
-
-def held_sections(scores: SongScores) -> list[Section]:
-    """The sections the drums play: the song's, each under HELD_SECTION_BARS joined to the one before (the first
-    to the one after) unless a part enters or leaves where it starts."""
-    changes = band_changes(scores)
-
-    def changes_at(bar: int) -> bool:
-        row = bar - scores.first_bar
-        return 0 <= row < len(changes) and bool(changes[row])
-
-    held: list[Section] = []
-    for section in scores.sections:
-        if held and section.n_bars < HELD_SECTION_BARS and not changes_at(section.start_bar):
-            held[-1] = Section(held[-1].start_bar, section.end_bar, held[-1].label)
-        else:
-            held.append(section)
-    if len(held) > 1 and held[0].n_bars < HELD_SECTION_BARS and not changes_at(held[1].start_bar):
-        held[:2] = [Section(held[0].start_bar, held[1].end_bar, held[1].label)]
-    return held
 
 
 def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 """What the rest of the band plays, as numbers on the song's grid: per role (bass, keys, melody, other) its onsets,
 what sounds and its lowest struck pitch at each step (`band_features`), and per bar which roles play, enter and
-leave and how busy each is (`role_bar_features`, the guitar included).
+leave and how busy each is (`role_bar_features`, the guitar included), and which roles sound in each bar
+(`role_sounds_per_bar`: the drummer's sections see a part enter or leave there).
 
 Parts whose notes were not read (generation reads the guitar alone until a model that listens to the band asks for
 more) count as silent, so a guitar-only song and a song read for its guitar give the same zeros.
@@ -66,6 +67,16 @@ def role_onsets_per_bar(guitar: np.ndarray, band: np.ndarray, grid: Grid) -> np.
     per_step = np.stack([guitar[:, GUITAR.onsets]] + [band[:, BAND.index(f"{role}_onsets")] for role in BAND_ROLES],
                         axis=1)
     return np.add.reduceat(per_step, grid.bars[:, BAR_START], axis=0) if grid.n_bars else np.zeros((0, len(ROLES)))
+
+
+def role_sounds_per_bar(guitar: np.ndarray, band: np.ndarray, grid: Grid) -> np.ndarray:
+    """(n_bars, len(ROLES)) bool: each role strikes or holds a note in each bar of the whole grid (the guitar first)."""
+    per_step = np.stack([guitar[:, GUITAR.onsets] + guitar[:, GUITAR.sounding_chroma].sum(axis=1)]
+                        + [band[:, BAND.index(f"{role}_onsets")] + band[:, BAND.index(f"{role}_sounding")]
+                           for role in BAND_ROLES], axis=1)
+    if not grid.n_bars:
+        return np.zeros((0, len(ROLES)), dtype=bool)
+    return np.add.reduceat(per_step, grid.bars[:, BAR_START], axis=0) > 0
 
 
 def role_bar_features(onsets_per_bar: np.ndarray, first_bar: int, end_bar: int) -> np.ndarray:

@@ -1,6 +1,9 @@
 """A song as bars, as the groove model reads it: `bar_song` turns an `EncodedSong` into one row per bar from the bar
 where the guitar enters to the song's end (each bar's steps, and what the bar is in the song: meter, tempo, whether
 the guitar plays, sections), under the named columns of `song.columns`; for training songs, the drums each bar plays.
+A song has two sets of sections: the guitar's (`network_sections`, the network's input columns, as the shipped models
+were trained) and the drummer's (`sections`, derived from them by `song.phrases`: what the decision, the printed
+sections and the written markers use).
 `bars_to_steps` writes per-bar arrays back onto the song's step grid.
 """
 
@@ -13,14 +16,16 @@ import numpy as np
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, FeatureSpec
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (generation/from_nothing.py reads it from here)
-from seq2drum.song.band import role_bar_features, role_onsets_per_bar
-from seq2drum.song.sections import Section, section_bar_features, song_structure
+from seq2drum.song.band import role_bar_features, role_onsets_per_bar, role_sounds_per_bar
+from seq2drum.song.phrases import drummer_sections
+from seq2drum.song.sections import Section, guitar_structure, section_bar_features
 from seq2drum.song.encode import EncodedSong
 
 @dataclass
 class BarSong:
     """One song as bars, from the bar where the guitar enters (`first_bar`) to its end: what the groove model
-    reads, the song's sections, and (for training songs) the drums of each bar."""
+    reads, the song's sections (the drummer's; the guitar's in `network_sections`), and (for training songs) the drums
+    of each bar."""
 
     name: str
     first_bar: int
@@ -30,13 +35,14 @@ class BarSong:
     bar_features: np.ndarray  # (n, n_bar) float32
     guitar_plays: np.ndarray  # (n,) bool
     last_onset: tuple[int, int] = (0, 0)  # (bar row, step in bar) of the guitar's last onset
-    sections: list[Section] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)  # the drummer's (song.phrases): what the decision reads
     hits: np.ndarray | None = None  # (n, S, 9) bool, the real drums (training songs)
     velocity: np.ndarray | None = None  # (n, S, 9) float32 MIDI velocity of each hit
     offset: np.ndarray | None = None  # (n, S, 9) float32 microtiming offset of each hit, in steps
     bass_onsets: np.ndarray | None = None  # (n, S) bool: the steps a bass part strikes (decoding's kick calibration)
     notes: np.ndarray | None = None  # (n,) notes struck in each bar by the parts listened to (training's item cut)
     bass_sounds: np.ndarray | None = None  # (n,) bool: bars a bass part strikes or holds a note in (None: no bass)
+    network_sections: list[Section] = field(default_factory=list)  # the guitar's (song_structure): the network's input
 
     @property
     def n_bars(self) -> int:
@@ -62,12 +68,14 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
         hits = per_bar(encoded.drums.hits, bars, width).astype(bool)
         velocity = per_bar(encoded.drums.velocity.astype(np.float32), bars, width)
         offset = per_bar(encoded.drums.offset.astype(np.float32), bars, width)
-    sections, novelty = song_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
+    sections, novelty, similarity = guitar_structure(encoded.guitar, grid, first, end, encoded.marker_steps)
     bar_features = bar_table(encoded, bars, width, plays)
     bar_features[:, BAR.novelty] = novelty
     bar_features[:, BAR.section] = section_bar_features(sections, first, end)
-    onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), grid)
+    band = encoded.band_features()
+    onsets = role_onsets_per_bar(encoded.guitar, band, grid)
     bar_features[:, BAR.roles] = role_bar_features(onsets, first, end)
+    marker_rows = np.flatnonzero(bar_features[:, BAR.marker]).tolist()
     bar_features = select_columns(bar_features, BAR.names, spec.bar_columns)
     last_bar = int(np.searchsorted(bars[:, BAR_START], encoded.last_onset_step, side="right") - 1)
     last_onset = (last_bar, min(width - 1, encoded.last_onset_step - int(bars[last_bar, BAR_START])))
@@ -76,8 +84,10 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
         else None
     bass_sounds = bass_bars(step_all, bars, width) if bass is not None else None
     notes = np.rint(onsets[first:end].sum(axis=1) * 4).astype(np.int64)  # the onset columns count a quarter a note
+    sounds = role_sounds_per_bar(encoded.guitar, band, grid)[first:end]
+    drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first)
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
-                   sections, hits, velocity, offset, bass, notes, bass_sounds)
+                   drummers, hits, velocity, offset, bass, notes, bass_sounds, network_sections=sections)
 
 
 def bass_bars(step_all: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray | None:

@@ -115,9 +115,23 @@ def song_structure(
 ) -> tuple[list[Section], np.ndarray]:
     """The sections of bars [first_bar, end_bar), covering them without gaps, labelled by repetition, and the novelty
     of every bar (n_bars,) that the boundaries were picked from."""
+    sections, scores, _ = guitar_structure(guitar, grid, first_bar, end_bar, marker_steps, threshold)
+    return sections, scores
+
+
+def guitar_structure(
+    guitar: np.ndarray,
+    grid: Grid,
+    first_bar: int,
+    end_bar: int,
+    marker_steps: Sequence[int] = (),
+    threshold: float = NOVELTY_THRESHOLD,
+) -> tuple[list[Section], np.ndarray, np.ndarray]:
+    """`song_structure`'s sections and novelty, and the bars' similarity (n_bars, n_bars) they come from (the
+    drummer's sections, `song.phrases`, read it too)."""
     n = end_bar - first_bar
     if n <= 0:
-        return [], np.zeros(0, dtype=np.float32)
+        return [], np.zeros(0, dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
     vectors = bar_vectors(guitar, grid, first_bar, end_bar)
     similarity = self_similarity(vectors)
     scores = novelty(similarity)
@@ -136,9 +150,9 @@ def song_structure(
     quarters = grid.bars[first_bar:end_bar, BAR_STEPS] / grid.steps_per_quarter
     starts = _merge_short(sorted(boundaries | marker_bars), n, similarity, marker_bars, quarters)
     ends = starts[1:] + [n]
-    labels = _labels(similarity, list(zip(starts, ends)))
+    labels = section_labels(similarity, list(zip(starts, ends)))
     sections = [Section(first_bar + s, first_bar + e, label) for (s, e), label in zip(zip(starts, ends), labels)]
-    return sections, scores
+    return sections, scores, similarity
 
 
 def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars: set[int],
@@ -168,13 +182,17 @@ def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars:
         starts.remove(merge)
 
 
-def _labels(similarity: np.ndarray, spans: list[tuple[int, int]]) -> list[int]:
-    """A section takes the label of the first earlier section it resembles as much as each resembles itself."""
+def section_labels(similarity: np.ndarray, spans: list[tuple[int, int]], weights: Sequence[float] | None = None,
+                   weight_tolerance: float = 0.0) -> list[int]:
+    """A section takes the label of the first earlier section it resembles as much as each resembles itself (and,
+    with `weights`, one number a section, whose weight differs from its own by less than `weight_tolerance`)."""
     labels: list[int] = []
     own = [similarity[s:e, s:e].mean() for s, e in spans]
     for index, (start, end) in enumerate(spans):
         label = None
         for earlier in range(index):
+            if weights is not None and abs(weights[index] - weights[earlier]) >= weight_tolerance:
+                continue
             s, e = spans[earlier]
             across = similarity[start:end, s:e].mean()
             if across >= SAME_LABEL_SIMILARITY * np.sqrt(max(own[index], 1e-6) * max(own[earlier], 1e-6)):
