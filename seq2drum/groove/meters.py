@@ -3,7 +3,7 @@
 The model knows 4/4, 3/4 and the compound meters from thousands of bars; in the other meters (5/4, 7/8, 7/4, 9/4 ...)
 it hedges: out of fold its snare probability is about the same on every pulse (0.4-0.55 on each eighth of a 7/8 bar,
 about 0.4 on each beat of a 9/4 bar), so the cells worth playing, or the grooves with the most of them, put a snare on
-every pulse: a march (7/8 at 6 snares a bar against the drummers' 1.7; 9/4 at 9). A drummer counts such a bar: in
+every pulse: a march (7/8 bars at 4.5 snares against their drummers' 2.5, 9/4 at 8.8). A drummer counts a bar: in
 pulses (its beats; in x/8 its eighths in twos, a three where they are odd, 7/8 as 2+2+3), the pulses in twos with a
 three where they are odd (9/4 as 2+2+2+3), and plays each group's backbeat on its last pulse: 7/8 on the 5th eighth,
 5/8 (2+3) on the 3rd, 5/4 on 2 and 5, 7/4 on 2, 4 and 7, 9/4 on 2, 4, 6 and 9, two backbeats' worth. The model's
