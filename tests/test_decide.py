@@ -36,15 +36,17 @@ def shipped(model: str):  # noqa: ANN201  a Decoder with the shipped model's cod
     return DrumGenerator.from_checkpoint().decoder
 
 
-def one_bar(seed: int, width: int) -> tuple:
-    """The scores of a song of one 4/4 bar (random hit and structure probabilities, a bass on some seeds)."""
+def one_bar(seed: int, width: int, bar_steps: int = 16, beat_steps: int = 4) -> tuple:
+    """The scores of a song of one bar, 4/4 unless told (random hit and structure probabilities, a bass on some
+    seeds)."""
     rng = np.random.default_rng(seed)
     p = np.zeros((1, width, 9))
-    p[0, :16] = rng.random((16, 9)) ** (1 + seed % 3)
+    p[0, :bar_steps] = rng.random((bar_steps, 9)) ** (1 + seed % 3)
     bass = rng.random((1, width)) < 0.25 if seed % 2 else None
     if bass is not None:
-        bass[0, 16:] = False
-    scores = scores_of(p, rng.random((1, 3)), bass_onsets=bass, sections=[Section(0, 1, 0)])
+        bass[0, bar_steps:] = False
+    scores = scores_of(p, rng.random((1, 3)), bar_steps=bar_steps, bass_onsets=bass, sections=[Section(0, 1, 0)],
+                       beat_steps=beat_steps)
     scores.velocity[:] = rng.uniform(30, 120, p.shape)
     scores.offset[:] = rng.uniform(-0.2, 0.2, p.shape)
     return scores
@@ -60,8 +62,20 @@ def test_offline_and_live_decide_the_same_take_on_the_shipped_settings(model: st
     marks, lambda, expected F1), with each control asked. A rule, a round or a step run on one side only fails here."""
     decoder = shipped(model)
     width = decoder.codebook.patterns.shape[1]
-    scores = one_bar(seed, width)
-    options = GenerationOptions(**CONTROLS[controls])
+    assert_same_take(decoder, one_bar(seed, width), GenerationOptions(**CONTROLS[controls]))
+
+
+@pytest.mark.parametrize("model", ["live", "offline"])
+@pytest.mark.parametrize("seed", range(2))
+def test_offline_and_live_decide_an_odd_bar_alike_on_the_shipped_settings(model: str, seed: int) -> None:
+    """A song of one 7/8 bar (whose snare `counted_backbeat` counts) decided offline and live on a shipped model's
+    own codebook and policy: the same take."""
+    decoder = shipped(model)
+    assert_same_take(decoder, one_bar(seed, decoder.codebook.patterns.shape[1], 14, 2), GenerationOptions())
+
+
+def assert_same_take(decoder: object, scores: object, options: GenerationOptions) -> None:
+    """The take of a song of one bar decided offline (`Decoder._take`) and live (`decide_bar`), field by field."""
     p, structure = calibrated(scores, decoder.policy)
     edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
     offline = decoder._take(scores, p, structure, [], 0.0, None, True, True, Steering(), Finish(options, p, scores))

@@ -37,13 +37,15 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 def scores_of(p: np.ndarray, structure: np.ndarray | None = None, bar_steps: int = 16,
               bass_onsets: np.ndarray | None = None, sections: list[Section] | None = None,
-              last_onset: tuple[int, int] | None = None) -> SongScores:
-    """SongScores of n bars of `bar_steps` steps with hit probabilities p (n, S, 9) and structure probabilities."""
+              last_onset: tuple[int, int] | None = None, beat_steps: int | None = None) -> SongScores:
+    """SongScores of n bars of `bar_steps` steps with hit probabilities p (n, S, 9) and structure probabilities; beats
+    of a quarter (of an eighth in bars under 8 steps) unless `beat_steps` says (2: a 7/8 bar's eighths)."""
     n = len(p)
     structure = np.full((n, 3), 0.01) if structure is None else structure
     return SongScores(hit_logits=logit(p), velocity=np.full(p.shape, 90.0), offset=np.zeros(p.shape),
                       structure_logits=logit(structure), bar_steps=np.full(n, bar_steps),
-                      beat_steps=np.full(n, 4 if bar_steps >= 8 else 2), guitar_plays=np.ones(n, dtype=bool),
+                      beat_steps=np.full(n, beat_steps or (4 if bar_steps >= 8 else 2)),
+                      guitar_plays=np.ones(n, dtype=bool),
                       sections=sections or [], first_bar=0, last_onset=last_onset or (n, 0), bass_onsets=bass_onsets)
 
 
@@ -76,12 +78,15 @@ ROCK = entry_of(rock_bar(16))
 def test_the_rules_run_in_the_order_the_docs_give() -> None:
     """The time-keeping is thinned by count once its voice is chosen and the bass's kicks are in; the open hats come
     after (a ridden section has no closed hat to open) and before the user's groove (whose bars keep their own
-    hats). The fills' kind is counted once the marks hold; the crash accents after the marks are played (the
-    downbeat crashes counted among them) and before the user's own bars."""
+    hats). An odd bar's snare is counted once the groove rules before have played it (a long bar's split, the cells
+    refined) and before the user's groove, which keeps its own. The fills' kind is counted once the marks hold; the
+    crash accents after the marks are played (the downbeat crashes counted among them) and before the user's own
+    bars."""
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "toms_in_fills", "keeps_time",
                                                         "kicks_follow_bass", "ride_sections", "time_by_count",
-                                                        "open_hats", "given_pattern", "backbeat"]
+                                                        "open_hats", "counted_backbeat", "given_pattern",
+                                                        "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
                                                            "given_groove_holds", "fill_kinds", "play_marks",
@@ -438,6 +443,59 @@ def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groov
     bare.hits[:, :, SNARE] = False
     rules.backbeat(quiet, bare)
     assert not bare.hits[:, :, SNARE].any()
+
+
+def hedged_odd_bars(n_bars: int, bar_steps: int, pulse_steps: int, snare: float = 0.45) -> np.ndarray:
+    """(n, S, 9) the model's hedge in an odd meter: a kick on the downbeat, hats on the eighths and the same snare
+    probability on every pulse after the first, where it cannot tell the backbeat."""
+    p = np.zeros((n_bars, S, 9))
+    width = min(bar_steps, S)
+    p[:, 0, KICK] = 0.8
+    p[:, :width:2, CLOSED_HAT] = 0.7
+    p[:, pulse_steps:width:pulse_steps, SNARE] = snare
+    return p
+
+
+def test_counted_backbeat_plays_a_7_8_song_on_its_fifth_eighth_not_off_the_grid() -> None:
+    """A song in 7/8 decided whole, offline and live: the tiny codebook's 7/8 groove puts its snare on 16th 7 (off the
+    eighth grid, as the shipped codebook's on 16th 11) and the model hedges between the eighths; counted 2+2+3 as
+    drummers count it, every bar's snare is on the 5th eighth (step 8), one a bar, none off the eighths."""
+    p = hedged_odd_bars(8, 14, 2)
+    p[:, 7, SNARE] = 0.3  # the codebook groove's off-grid snare, likely enough to be played with it
+    scores = scores_of(p, bar_steps=14, beat_steps=2, sections=[Section(0, 8, 0)])
+    policy = DecodingPolicy()
+    decoder = Decoder(CODEBOOK, policy)
+    from seq2drum.groove.policy import calibrated
+
+    probabilities, structure = calibrated(scores, policy)
+    take = decoder._take(scores, probabilities, structure, [], 0.0, None, False, True, Steering(),
+                         Finish(GenerationOptions(), probabilities, scores))
+    snares = take.hits[:, :14, SNARE]
+    assert snares[:, 8].all() and snares.sum() == 8 and not snares[:, 1::2].any()
+    one = scores.bars(0, 1)
+    state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
+    (live, _, _), _, _ = decide_bar(decoder, policy, state, one, probabilities[:1], structure[:1], Steering(), 0,
+                                    structure_edges(one, policy.crash_phrase_bars))
+    assert np.flatnonzero(live.hits[0, :, SNARE]).tolist() == [8]
+    styled = Steering(allowed=np.ones(len(CODEBOOK), dtype=bool))
+    context = context_of(p, bar_steps=14, beat_steps=2, steering=styled)
+    decision = decision_of(context, [entry_of(rock_bar(14))] * 8)
+    rules.codebook_grooves(context, decision)
+    rules.counted_backbeat(context, decision)
+    assert decision.hits[:, 7, SNARE].all()  # a style keeps its grooves
+
+
+def test_counted_backbeat_plays_a_9_4_bar_as_two_backbeats_not_a_march() -> None:
+    """A 9/4 bar (36 steps, a length the codebook lacks) whose snare the model hedges over every beat: split into
+    grooves it plays a snare on most beats; counted 2+2+2+3 it plays beats 2, 4, 6 and 9 (the 9th on the pattern's
+    last beat, which a bar longer than the pattern ends on), two backbeats' worth."""
+    p = hedged_odd_bars(2, 36, 4, snare=0.5)  # far enough above lambda for the refined cells to play every beat
+    context = context_of(p, bar_steps=36, labels=np.zeros(2, dtype=np.int64), lam=0.2)
+    decision = rules.run(rules.GROOVE_RULES[:rules.GROOVE_RULES.index(rules.counted_backbeat)], context,
+                         decision_of(context))
+    assert (decision.hits[:, :, SNARE].sum(axis=1) == 7).all()  # the march: every beat of the pattern but the first
+    rules.counted_backbeat(context, decision)
+    assert [np.flatnonzero(bar).tolist() for bar in decision.hits[:, :, SNARE]] == [[4, 12, 20, 28]] * 2
 
 
 def test_steered_marks_force_what_the_musician_asked_and_a_rest_neither_crashes_nor_fills() -> None:

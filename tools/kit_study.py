@@ -12,7 +12,9 @@ pooled) and the bars ratio (bars using the class), fill bars per 8 bars (../shar
 tom hits, or 4+ snare hits on odd 16ths), the mean song F1 over (16th, class) cells, and for the colour classes kit.py's
 "followed" (of the songs whose drummer uses the class in 10% of the bars, those where take 1 uses it in half as many),
 "sprinkled" (of those whose drummer uses it in under 2% of the bars, those where take 1 uses it in 10%) and "placed"
-(cell F1 beside the same hits a bar on random steps). For fast comparisons while
+(cell F1 beside the same hits a bar on random steps); then per meter family (../shared/scoring/checklist.py's: 4/4,
+3/4, compound, other, mixed; `evaluation.checklist.meter_family`) the kick and snare rate ratios and the mean song F1.
+For fast comparisons while
 the decision changes; the figures an issue asks for come from ../shared/scoring on the written files
 (tools/score_split.py).
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.evaluation import metrics
+from seq2drum.evaluation.checklist import FAMILIES, meter_family
 from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
 from seq2drum.evaluation.inputs import data_config_for
 from seq2drum.generation.generator import DrumGenerator
@@ -84,12 +87,21 @@ class Tally:
         self.fills, self.n_bars, self.f1s = np.zeros(2), 0, []
         self.follow, self.sprinkle = np.zeros((2, len(KIT))), np.zeros((2, len(KIT)))
         self.placed = np.zeros((4, len(KIT)))  # matched cells, ours, theirs, matched at random
-        self.expected = np.zeros(len(KIT) + 2)  # the calibrated probabilities summed: per class, then crash and fill bars
+        # the calibrated probabilities summed: per class, then crash and fill bars
+        self.expected = np.zeros(len(KIT) + 2)
         self.rng = np.random.default_rng(0)
+        # per meter family: kick and snare hits, ours then the drummer's, and the songs' F1s
+        self.family_hits = {family: np.zeros((2, 2)) for family in FAMILIES}
+        self.family_f1s: dict[str, list[float]] = {family: [] for family in FAMILIES}
 
-    def add(self, ours: list[np.ndarray], theirs: list[np.ndarray], f1: float, expected: np.ndarray) -> None:
-        """One song's bars (steps, 9) of take 1 and of its drummer, and what the model expects over them."""
+    def add(self, ours: list[np.ndarray], theirs: list[np.ndarray], f1: float, expected: np.ndarray,
+            family: str = "4/4") -> None:
+        """One song's bars (steps, 9) of take 1 and of its drummer, what the model expects over them, and its meter
+        family."""
         self.f1s.append(f1)
+        self.family_f1s[family].append(f1)
+        for side, rows in enumerate((ours, theirs)):
+            self.family_hits[family][side] += [sum(int(bar[:, k].sum()) for bar in rows) for k in (0, 1)]
         self.expected += expected
         n = len(theirs)
         self.n_bars += n
@@ -134,10 +146,20 @@ class Tally:
               f"expects {8 * self.expected[-1] / max(self.n_bars, 1):.2f} fill bars and "
               f"{8 * self.expected[-2] / max(self.n_bars, 1):.2f} crash bars per 8 (expected: its calibrated "
               f"probabilities summed, over the drummer's hits)")
+        print(f"{'family':<9} {'songs':>5} {'kick ratio':>10} {'snare ratio':>11} {'snares ours/drummer':>19} "
+              f"{'mean F1':>8}")
+        for family in FAMILIES:
+            f1s, hits = self.family_f1s[family], self.family_hits[family]
+            if f1s:
+                print(f"{family:<9} {len(f1s):>5} {hits[0, 0] / max(hits[1, 0], 1):>10.2f} "
+                      f"{hits[0, 1] / max(hits[1, 1], 1):>11.2f} {hits[0, 1]:>10.0f}/{hits[1, 1]:<8.0f} "
+                      f"{np.mean(f1s):>8.4f}")
 
 
-def study_songs(generator: DrumGenerator, songs: list, options: GenerationOptions, seed: int, tally: Tally) -> None:
-    """Take 1 of each song decided and humanized as generation does, added to the tally."""
+def study_songs(generator: DrumGenerator, songs: list, options: GenerationOptions, seed: int, tally: Tally,
+                per_song: bool = False) -> None:
+    """Take 1 of each song decided and humanized as generation does, added to the tally (and, `per_song`, each
+    song's meter family, kicks and snares a bar, ours and the drummer's, and F1 printed)."""
     for song in songs:
         scorer = WholeSongScorer(generator.song_scores(bar_song(song, generator.spec)))
         takes = generator.decide(scorer, options, seed, song.grid)
@@ -146,11 +168,18 @@ def study_songs(generator: DrumGenerator, songs: list, options: GenerationOption
         assert song.drums is not None
         real = song.drums.hits[span[0] : span[1]]
         counts = metrics.match_hits(drums.hits[span[0] : span[1]], real, 0)
-        tally.add(bar_rows(drums, song.grid, span), bar_rows(song.drums, song.grid, span), counts.micro()[2],
-                  expected_counts(generator, scorer, song, span))
+        ours, theirs, family = bar_rows(drums, song.grid, span), bar_rows(song.drums, song.grid, span), \
+            meter_family(song.grid, span)
+        tally.add(ours, theirs, counts.micro()[2], expected_counts(generator, scorer, song, span), family)
+        if per_song:
+            n = max(len(theirs), 1)
+            kicks, snares = ([sum(int(bar[:, k].sum()) for bar in rows) / n for rows in (ours, theirs)] for k in (0, 1))
+            print(f"{song.name} [{family}] {len(theirs)} bars: kicks a bar {kicks[0]:.1f}/{kicks[1]:.1f}, snares "
+                  f"{snares[0]:.1f}/{snares[1]:.1f} (ours/drummer's), F1 {counts.micro()[2]:.3f}")
 
 
-def expected_counts(generator: DrumGenerator, scorer: WholeSongScorer, song: object, span: tuple[int, int]) -> np.ndarray:
+def expected_counts(generator: DrumGenerator, scorer: WholeSongScorer, song: object,
+                    span: tuple[int, int]) -> np.ndarray:
     """The model's calibrated probabilities summed over the bars that start inside the span: per kit class, then
     the crash and fill bars of its structure head."""
     scores = scorer(0, scorer.n_bars, None)
@@ -201,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="play each song to the live drummer bar by bar (default model models/live.pt)")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--per-song", action="store_true", help="print each song's family, kicks, snares and F1")
     parser.add_argument("--policy", action="append", default=[], type=policy_change, metavar="NAME=VALUE",
                         help="a DecodingPolicy field changed from the model's (repeatable)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -224,7 +254,8 @@ def main(argv: list[str] | None = None) -> None:
         corpus = build_corpus(args.data, config, progress=False)
         settings = (EvaluationSettings(split="fold", folds=args.folds, fold=fold, limit=args.limit) if args.cv else
                     EvaluationSettings(split=args.split, limit=args.limit))
-        study_songs(generator, chosen_songs(corpus.songs, settings, config, args.data)[0], options, args.seed, tally)
+        study_songs(generator, chosen_songs(corpus.songs, settings, config, args.data)[0], options, args.seed, tally,
+                    args.per_song)
     tally.report(started)
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import numpy as np
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
                                       CRASH_SURE, FIRST_LAMBDA, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.groove import continuation as given_drums
-from seq2drum.groove import kit, voices
+from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
@@ -275,13 +275,24 @@ def open_hats(context: BarContext, decision: BarDecision) -> None:
                                        context.counts_before.open_hats)
 
 
+def counted_backbeat(context: BarContext, decision: BarDecision) -> None:
+    """hits (snare): a bar of an odd meter (5/4, 7/8, 7/4, 9/4 ...) plays its snare on the backbeat of the count a
+    drummer plays it in (groove.meters): 7/8 as 2+2+3 on the 5th eighth, not off the eighth grid; 9/4 on 2, 4, 6 and
+    9, not on every beat as the model's hedge (about the same snare probability on every pulse) played it. A style
+    keeps its grooves; the user's groove (`given_pattern`, after this) its own."""
+    if context.steering.allowed is None:
+        meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps,
+                              context.labels)
+
+
 def given_pattern(context: BarContext, decision: BarDecision) -> None:
     """hits: a bar that chose the user's groove (--keep-drums, --groove) plays its exact pattern."""
     given_drums.play_preferred(decision.hits, decision.entry, context.steering.continuation)
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
-                                  keeps_time, kicks_follow_bass, ride_sections, time_by_count, open_hats, given_pattern, backbeat)
+                                  keeps_time, kicks_follow_bass, ride_sections, time_by_count, open_hats,
+                                  counted_backbeat, given_pattern, backbeat)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure

@@ -36,6 +36,8 @@ OPEN_HAT_COUNT_SHARE = 1.0  # open hats played: this share of the model's open-h
 OPEN_HAT_MIN_P = 0.08  # a closed hat opens only where the open hat is at least this likely
 OPEN_HAT_MAX_PER_BAR = 2  # open hats a bar gets by count, at most
 OPEN_HAT_SONG_RATE = 0.35  # ... and only while the model expects this many open hats a playing bar so far
+COUNT_SWITCH = 1.2  # an odd bar is counted otherwise than the common way only where that backbeat is this much likelier
+COUNTED_SNARE_SURE = 0.6  # an odd bar keeps a snare off its count's backbeat only this likely
 
 # ---------------------------------------------------------------------------------------------- bar structure
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
