@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from seq2drum.groove.kit import KitCount, crash_accents, kicks_by_count, open_hats, time_by_count, tom_fills
-from seq2drum.groove.settings import (CRASH_SONG_RATE, FILL_TOMS, KICK_COUNT_MAX, OPEN_HAT_MAX_PER_BAR,
-                                      OPEN_HAT_MIN_P)
+from seq2drum.groove.settings import (CRASH_SONG_RATE, KICK_COUNT_MAX, OPEN_HAT_MAX_PER_BAR, OPEN_HAT_MIN_P,
+                                      TOM_SONG_RATE)
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, OPEN_HAT, RIDE
 
 S = 16
@@ -112,41 +112,44 @@ def test_kicks_by_count_keep_the_downbeat_and_the_likeliest_kicks_the_model_expe
     assert np.count_nonzero(hits[1, :, KICK]) == 6
 
 
-def test_tom_fills_only_while_the_toms_stay_within_those_the_model_expects() -> None:
-    """A song whose model expects about a tom hit a bar gets tom fills, as many as keep the toms it was allowed
-    within those it expects; one whose model expects none fills on the snare; the count carries bar to bar."""
+def test_tom_fills_in_a_song_whose_model_expects_toms_and_snare_fills_in_one_that_does_not() -> None:
+    """A song whose model expects about a tom hit a bar (over TOM_SONG_RATE) fills on the toms; one whose model
+    expects none fills on the snare; the permission reads no mark (the same whichever bars fill), and the count
+    carries bar to bar, so live, one bar at a time, gives the same."""
     n = 16
-    fills = np.zeros(n, dtype=bool)
-    fills[3::4] = True
     playing = np.ones(n, dtype=bool)
     busy = np.zeros((n, S, 9))
     busy[:, 12:16, LOW_TOM] = 0.25  # a tom hit expected a bar
-    toms, count = tom_fills(fills, playing, busy, KitCount())
-    assert toms[3::4].all() and not toms[~fills].any()
-    assert count.played == FILL_TOMS * 4 and count.expected == pytest.approx(16.0) and count.bars == n
+    assert 1.0 >= TOM_SONG_RATE
+    toms, count = tom_fills(playing, busy, KitCount())
+    assert toms.all() and count.expected == pytest.approx(16.0) and count.bars == n
     quiet = np.zeros((n, S, 9))
     quiet[:, 12:16, LOW_TOM] = 0.01
-    assert not tom_fills(fills, playing, quiet, KitCount())[0].any()
-    # live, one bar at a time: the same fills
+    assert not tom_fills(playing, quiet, KitCount())[0].any()
+    resting = playing.copy()
+    resting[4:8] = False
+    assert not tom_fills(resting, busy, KitCount())[0][4:8].any()
     carried, live = KitCount(), []
     for row in range(n):
-        one, carried = tom_fills(fills[row : row + 1], playing[row : row + 1], busy[row : row + 1], carried)
+        one, carried = tom_fills(playing[row : row + 1], busy[row : row + 1], carried)
         live.append(bool(one[0]))
     assert live == toms.tolist() and carried == count
 
 
 def test_crash_accents_come_as_often_as_the_model_expects_off_the_downbeat_in_a_song_that_crashes() -> None:
-    """8 bars whose crash probabilities sum to 0.8 a bar (0.5 on the & of 2, thin elsewhere): crash hits up to the
-    count, each on the & of 2, its hat giving way; a downbeat crash the structure marked counts among them; a song
-    whose model expects few crashes (under CRASH_SONG_RATE a bar) gets none."""
+    """8 bars whose crash probabilities off the downbeat sum to 0.8 a bar (0.5 on the & of 2, thin elsewhere): crash
+    hits off the downbeat up to the count, each on the & of 2, its hat giving way; the downbeat is the structure's
+    (a crash there neither counts nor moves); a song whose model expects few crashes (under CRASH_SONG_RATE a bar)
+    gets none."""
     n = 8
     hits, p = eighth_hats(n), np.zeros((n, S, 9))
-    p[:, :, CRASH] = 0.3 / (S - 1)
+    p[:, 1:, CRASH] = 0.3 / (S - 2)
     p[:, 6, CRASH] = 0.5
-    hits[0, 0, CRASH] = True  # the structure's crash on the first downbeat
+    p[:, 0, CRASH] = 0.9  # the downbeat's: the structure's to mark
+    hits[0, 0, CRASH] = True
     count = crash_accents(hits, p, np.ones(n, dtype=bool), KitCount())
-    total = int(p[..., CRASH].sum() + 0.5)
-    assert int(hits[..., CRASH].sum()) == total == count.played
+    total = int(p[:, 1:, CRASH].sum() + 0.5)
+    assert int(hits[:, 1:, CRASH].sum()) == total == count.played and hits[:, 0, CRASH].tolist() == [True] + [False] * 7
     assert set(np.flatnonzero(hits[:, 1:, CRASH].any(axis=0)) + 1) == {6}
     assert not (hits[:, 6, CRASH] & hits[:, 6, CLOSED_HAT]).any()
     quiet_hits, quiet = eighth_hats(n), np.zeros((n, S, 9))

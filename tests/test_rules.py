@@ -85,12 +85,12 @@ def test_the_rules_run_in_the_order_the_docs_give() -> None:
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "toms_in_fills", "keeps_time",
                                                         "kicks_follow_bass", "ride_sections", "time_by_count",
-                                                        "open_hats", "counted_backbeat", "given_pattern",
-                                                        "backbeat"]
+                                                        "open_hats", "crash_accents", "counted_backbeat",
+                                                        "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
                                                            "given_groove_holds", "fill_kinds", "play_marks",
-                                                           "crash_accents", "given_bars"]
+                                                           "given_bars"]
 
 
 def test_codebook_grooves_plays_each_bars_entry_and_leaves_bars_without_one() -> None:

@@ -96,10 +96,11 @@ class Decoder:
         return decide(chooser, context, edges, finish).take
 
     def apply_structure(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores,
-                        lam: float) -> None:
+                        lam: float, tom_fills: np.ndarray | None = None) -> None:
         """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
-        (calibration replays a take's structure variants through this)."""
-        self.fills.apply(hits, p, decided, scores, lam)
+        (calibration replays a take's structure variants through this); `tom_fills` (n,): the fills that may play
+        toms (groove.kit `tom_fills`; None: all)."""
+        self.fills.apply(hits, p, decided, scores, lam, tom_fills=tom_fills)
 
 
 class SongChooser:

@@ -76,48 +76,51 @@ def time_by_count(hits: np.ndarray, p: np.ndarray, threshold: float) -> None:
             hits[busy, 1::2, voice] = False
 
 
-def kicks_by_count(hits: np.ndarray, p: np.ndarray) -> None:
+def kicks_by_count(hits: np.ndarray, p: np.ndarray, bass_onsets: np.ndarray | None = None) -> None:
     """In place on hits (n, S, 9): a bar with more kicks than KICK_COUNT_MAX times those the model expects (its kick
-    probabilities summed over the bar, plus one, rounded) drops its least likely kicks off the downbeat until it has
-    that many."""
+    probabilities summed over the bar, plus one, rounded) drops its least likely kicks off the downbeat and off the
+    bass's onsets (bass_onsets (n, S): the kicks that follow the bass stay) until it has that many, or none is left
+    to drop."""
     kicks = hits[:, :, KICK]
     allowed = np.floor(KICK_COUNT_MAX * p[:, :, KICK].sum(axis=1) + 1.5).astype(np.int64)
     for row in np.flatnonzero(np.count_nonzero(kicks, axis=1) > allowed).tolist():
-        steps = np.flatnonzero(kicks[row, 1:]) + 1
+        droppable = kicks[row].copy()
+        droppable[0] = False
+        if bass_onsets is not None:
+            droppable &= ~bass_onsets[row, : len(droppable)]
+        steps = np.flatnonzero(droppable)
         extra = np.count_nonzero(kicks[row]) - int(allowed[row])
         dropped = steps[np.argsort(p[row, steps, KICK], kind="stable")[:extra]]
         hits[row, dropped, KICK] = False
 
 
-def tom_fills(fills: np.ndarray, playing: np.ndarray, p: np.ndarray, count: KitCount) -> tuple[np.ndarray, KitCount]:
-    """(n,) bool the fill bars (fills (n,)) that may play toms, and the count after the bars: bar by bar over the
-    playing bars, the model's expected tom hits (TOM_COUNT_SHARE of its tom probabilities summed) accumulate, and a
-    fill plays toms while the FILL_TOMS tom hits it is allowed stay within them plus one fill's worth."""
+def tom_fills(playing: np.ndarray, p: np.ndarray, count: KitCount) -> tuple[np.ndarray, KitCount]:
+    """(n,) bool the bars whose fill (where one is marked) may play toms, and the count after the bars: bar by bar
+    over the playing bars, the model's expected tom hits (its tom probabilities summed) accumulate, and a fill plays
+    toms while they come to TOM_SONG_RATE a playing bar or more so far (a song whose drummer plays the toms). It
+    reads no mark, so a bar's fill is the same whichever bars fill (calibration replays each bar's fill alone)."""
     expected, played, bars = count
-    toms = np.zeros(len(fills), dtype=bool)
+    toms = np.zeros(len(playing), dtype=bool)
     sums = p[:, :, LOW_TOM : HIGH_TOM + 1].sum(axis=(1, 2))
     for row in np.flatnonzero(playing).tolist():
         expected += TOM_COUNT_SHARE * float(sums[row])
         bars += 1
-        if fills[row] and played <= expected and expected >= TOM_SONG_RATE * bars:
-            toms[row] = True
-            played += FILL_TOMS
+        toms[row] = expected >= TOM_SONG_RATE * bars
     return toms, KitCount(expected, played, bars)
 
 
 def crash_accents(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCount) -> KitCount:
-    """In place on hits (n, S, 9): bar by bar over the playing bars, while the crash hits played (the downbeat
-    crashes the structure marked among them) stay under those the model expects (CRASH_COUNT_SHARE of its crash
-    probabilities summed, rounded), the bar's likeliest crash cells off the downbeat (the crash at least
-    CRASH_HIT_MIN_P likely, at most CRASH_MAX_PER_BAR a bar) crash, the hat or ride there giving way, as a drummer
-    accents a push or a stab; only while the model expects CRASH_SONG_RATE crash hits a playing bar so far (a song
-    whose drummer crashes). A downbeat crash stays the structure's (groove.rules `crash_marks`, its count and gap).
-    Returns the count after the bars."""
+    """In place on hits (n, S, 9): bar by bar over the playing bars, while the crash hits played off the downbeat
+    stay under those the model expects there (CRASH_COUNT_SHARE of its crash probabilities off the downbeat summed,
+    rounded), the bar's likeliest crash cells off the downbeat (the crash at least CRASH_HIT_MIN_P likely, at most
+    CRASH_MAX_PER_BAR a bar) crash, the hat or ride there giving way, as a drummer accents a push or a stab; only
+    while the model expects CRASH_SONG_RATE crash hits a playing bar so far (a song whose drummer crashes). The
+    downbeat crash is the structure's (groove.rules `crash_marks`, its count and gap). Returns the count after."""
     expected, played, bars = count
     for row in np.flatnonzero(playing).tolist():
-        expected += CRASH_COUNT_SHARE * float(p[row, :, CRASH].sum())
+        expected += CRASH_COUNT_SHARE * float(p[row, 1:, CRASH].sum())
         bars += 1
-        played += int(np.count_nonzero(hits[row, :, CRASH]))
+        played += int(np.count_nonzero(hits[row, 1:, CRASH]))
         wanted = min(int(expected + 0.5) - played, CRASH_MAX_PER_BAR)
         if wanted <= 0 or expected < CRASH_SONG_RATE * bars:
             continue

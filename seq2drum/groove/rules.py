@@ -11,115 +11,36 @@ what they hear, so the same bar, scores, past and bass give the same hits (tests
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
-                                      CRASH_SURE, FIRST_LAMBDA, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
-from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.gains import GrooveGains, ShortRun, split_bar
+from seq2drum.groove.context import BarContext, BarCounts, BarDecision, Rule
+from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillCount, FillWriter,
-                                       forced_marks)
+from seq2drum.groove.settings import (
+    BACKBEAT_EXPECTED,
+    BASS_KICK_FLOOR,
+    BASS_KICK_GRID_STEPS,
+    BASS_KICK_SURE,
+    CRASH_SURE,
+    SHORT_BAR_STEPS,
+    TOM_GROOVE_SURE,
+)
+from seq2drum.groove.structure import (
+    CRASH_COLUMN,
+    FILL_COLUMN,
+    REST_COLUMN,
+    TOMS,
+    CrashCount,
+    FillCount,
+    forced_marks,
+)
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
-from seq2drum.groove.scores import SongScores
-
-
-class BarCounts(NamedTuple):
-    """What the rules count over the bars before the ones decided: live, the bars already played; offline, none."""
-
-    crashes: CrashCount = CrashCount()  # crash bars the model expected, crash bars played, bars since the last crash
-    open_hats: kit.KitCount = kit.KitCount()  # the open hats the model expected, and those played
-    fills: FillCount = FillCount()  # fill bars the model expected, and those played
-    toms: kit.KitCount = kit.KitCount()  # the tom hits the model expected, and those the fills were allowed
-    crash_hits: kit.KitCount = kit.KitCount()  # the crash hits the model expected, and those played
-
-
-@dataclass(frozen=True)
-class BarContext:
-    """What the rules read: the bars' scores and calibrated probabilities, the settings, and what the chooser knows
-    of the song (its section labels offline; live, the one bar)."""
-
-    scores: SongScores
-    p: np.ndarray  # (n, S, 9) calibrated hit probabilities, 0 outside each bar
-    structure: np.ndarray  # (n, 3) calibrated rest, crash, fill probabilities
-    policy: DecodingPolicy
-    steering: Steering
-    labels: np.ndarray  # (n,) section label of each bar (-1: none)
-    codebook: GrooveCodebook
-    grooves: GrooveGains
-    fills: FillWriter
-    lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
-    scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
-    allow_rests: bool = True
-    refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
-    bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
-    counts_before: BarCounts = BarCounts()  # what the rules count over the bars before these (live: those played)
-    short_run: ShortRun = ShortRun()  # live, the run of short bars played just before (groove.gains `ShortRun`)
-    # live, once the band has played: no bar is left empty and no rest marked (the session rests the drums when the
-    # band stops: a bar's rest cannot be heard before it is played)
-    keep_time: bool = False
-
-    @property
-    def threshold(self) -> float:
-        """Lambda as scaled: what grooves, cells and fills are chosen against."""
-        return self.lam * self.scale
-
-    @property
-    def playable(self) -> np.ndarray:
-        """(K,) bool the entries a groove may be chosen from: the style's, else those played often enough."""
-        return self.steering.allowed if self.steering.allowed is not None else self.grooves.playable
-
-    @functools.cached_property
-    def in_bar(self) -> np.ndarray:
-        """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
-        return self.scores.step_mask()[:, :, None]
-
-    def without_rests(self) -> BarContext:
-        """The context with no rest allowed: a take decided again where it rested too much."""
-        return dataclasses.replace(self, allow_rests=False)
-
-    def at(self, lam: float) -> BarContext:
-        """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
-        (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
-        moved = object.__new__(BarContext)
-        moved.__dict__.update(self.__dict__)
-        object.__setattr__(moved, "lam", lam)
-        return moved
-
-
-@dataclass
-class BarDecision:
-    """The decision the rules write, per bar."""
-
-    hits: np.ndarray  # (n, S, 9) bool
-    entry: np.ndarray  # (n,) int64 codebook entry each bar is built on (-1: none, a bar length it lacks)
-    marks: np.ndarray  # (n, 3) bool rest, crash, fill (groove.structure's columns)
-    edges: np.ndarray  # (n, 3) bool where each mark's edge threshold holds: the song changes there
-    grouped: np.ndarray | None = None  # (n,) int64 the longer entry a run of short bars plays a part of (-1: none)
-    kit_count: kit.KitCount | None = None  # the open hats expected and played after these bars (`open_hats`)
-    tom_fills: np.ndarray | None = None  # (n,) bool the fill bars that play toms (`fill_kinds`; None: all may)
-    tom_count: kit.KitCount | None = None  # the toms expected and allowed after these bars (`fill_kinds`)
-    crash_count: kit.KitCount | None = None  # the crash hits expected and played after these bars (`crash_accents`)
-
-    @classmethod
-    def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
-        """A decision whose bars are the chosen codebook entries, no marks yet."""
-        n = len(entry)
-        return cls(np.zeros(context.p.shape, dtype=bool), np.asarray(entry, dtype=np.int64),
-                   np.zeros((n, 3), dtype=bool), np.asarray(edges, dtype=bool).copy())
-
-
-Rule = Callable[[BarContext, BarDecision], None]
-
 
 # ---------------------------------------------------------------------------------------------- the groove
 
@@ -261,7 +182,7 @@ def time_by_count(context: BarContext, decision: BarDecision) -> None:
     if context.steering.allowed is not None:
         return
     kit.time_by_count(decision.hits, context.p, context.threshold)
-    kit.kicks_by_count(decision.hits, context.p)
+    kit.kicks_by_count(decision.hits, context.p, context.scores.bass_onsets)
 
 
 def open_hats(context: BarContext, decision: BarDecision) -> None:
@@ -273,6 +194,18 @@ def open_hats(context: BarContext, decision: BarDecision) -> None:
         return
     decision.kit_count = kit.open_hats(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
                                        context.counts_before.open_hats)
+
+
+def crash_accents(context: BarContext, decision: BarDecision) -> None:
+    """hits (crash, hats, ride): crash hits off the downbeat as often as the model expects the drummer to play them,
+    at its likeliest crash cells (groove.kit; counted live over the bars played too): a push, a stab, a crash on 3.
+    The downbeat's crash is the structure's (`crash_marks`). A style keeps its grooves, and `--crashes none` (a take
+    step) removes them all."""
+    if context.steering.allowed is not None:
+        decision.crash_count = context.counts_before.crash_hits
+        return
+    decision.crash_count = kit.crash_accents(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
+                                             context.counts_before.crash_hits)
 
 
 def counted_backbeat(context: BarContext, decision: BarDecision) -> None:
@@ -292,7 +225,7 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
                                   keeps_time, kicks_follow_bass, ride_sections, time_by_count, open_hats,
-                                  counted_backbeat, given_pattern, backbeat)
+                                  crash_accents, counted_backbeat, given_pattern, backbeat)
 
 
 # ---------------------------------------------------------------------------------------------- bar structure
@@ -380,14 +313,16 @@ def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
 
 
 def fill_kinds(context: BarContext, decision: BarDecision) -> None:
-    """tom_fills: which fill bars play toms, by count: a fill plays toms while the tom hits allowed stay within those
-    the model expects of the song's drummer (its tom probabilities summed over the playing bars, TOM_COUNT_SHARE of
-    them, plus one fill's worth; counted live over the bars played too); the others fill on the snare. A drummer
-    who never touches the toms gets snare fills; out of fold, tom fills in every song put toms in 10% of the bars
-    or more of 61% of the songs whose drummer plays them in under 2%."""
-    decision.tom_fills, decision.tom_count = kit.tom_fills(decision.marks[:, FILL_COLUMN],
-                                                          ~decision.marks[:, REST_COLUMN], context.p,
+    """tom_fills: which fills play toms: those of a song whose model expects TOM_SONG_RATE tom hits a playing bar or
+    more so far (groove.kit; counted live over the bars played too); the others fill on the snare. A drummer who
+    never touches the toms gets snare fills: out of fold, tom fills in every song put toms in 10% of the bars or
+    more of 61% of the songs whose drummer plays them in under 2%. A fill the musician asked for plays toms."""
+    decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
                                                           context.counts_before.toms)
+    asked = context.steering.fills  # a fill the musician asked for (--fills, drums from nothing) is a tom fill
+    if asked is not None:
+        decision.tom_fills |= np.array([value is not None and bool(value) for value in np.asarray(asked).tolist()],
+                                       dtype=bool)
 
 
 def play_marks(context: BarContext, decision: BarDecision) -> None:
@@ -398,18 +333,6 @@ def play_marks(context: BarContext, decision: BarDecision) -> None:
                         decision.tom_fills)
 
 
-def crash_accents(context: BarContext, decision: BarDecision) -> None:
-    """hits (crash, hats, ride): crash hits as often as the model expects the drummer to crash, the downbeat crashes
-    counted, the rest at its likeliest crash cells off the downbeat (groove.kit; counted live over the bars played
-    too). Out of fold the drummers crash 0.27 times a bar, 0.07 of them on a marked downbeat... A style keeps its
-    grooves, and `--crashes none` (a take step, after this) removes them all."""
-    if context.steering.allowed is not None or context.policy.crash_edge_threshold >= 1.0:
-        decision.crash_count = context.counts_before.crash_hits
-        return
-    decision.crash_count = kit.crash_accents(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
-                                             context.counts_before.crash_hits)
-
-
 def given_bars(context: BarContext, decision: BarDecision) -> None:
     """hits, marks: bars the user's own drums play (--keep-drums) hold exactly those hits, and no marks."""
     given_drums.force_given(decision.hits, decision.marks, context.steering.continuation)
@@ -417,7 +340,7 @@ def given_bars(context: BarContext, decision: BarDecision) -> None:
 
 MARK_RULES: tuple[Rule, ...] = (rest_marks, crash_marks, fill_marks, steered_marks)
 STRUCTURE_RULES: tuple[Rule, ...] = (*MARK_RULES, bass_silence_is_edge, given_groove_holds, fill_kinds, play_marks,
-                                     crash_accents, given_bars)
+                                     given_bars)
 
 
 def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> BarDecision:

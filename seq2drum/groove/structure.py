@@ -214,21 +214,21 @@ class FillWriter:
 
     def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
         """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
-        drummer plays (drummers' fills from the training songs), computed once per bar shape: two beats or more hold
-        FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits on odd 16ths (a roll: ../shared/scoring's fill
-        bar); one beat is a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more."""
+        drummer plays (drummers' fills from the training songs), computed once per bar shape: with `toms`, two beats
+        or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits on odd 16ths (a roll:
+        ../shared/scoring's fill bar), and one beat is a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare
+        hits or more; without, a fill beat with no tom (three snare hits or more)."""
         key = (n_steps, beat, beats, toms)
         if key not in self._fills:
             start = max(0, n_steps - beats * beat)
             entries = self.codebook.entries_of_length(n_steps)
             region = (self.codebook.patterns[entries, start:n_steps] if len(entries)
                       else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
-            if beats > 1:
+            if beats > 1 and toms:
                 tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
                 odd = (np.arange(start, n_steps) % 2 == 1)[None, :]
                 rolls = (region[:, :, SNARE] & odd).sum(axis=1)
-                fills = (tom_hits >= FILL_TOM_HITS) if toms else (tom_hits == 0) & (rolls >= FILL_ODD_SNARES)
-                self._fills[key] = region[fills]
+                self._fills[key] = region[(tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)]
             else:
                 several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
                 fills = is_fill_beat(region) & several
@@ -240,16 +240,19 @@ class FillWriter:
         """Replace the bar's last beats with the fill the model expects most there: in a bar of FILL_LONG_MIN_BEATS
         beats or more, its last FILL_LONG_BEATS beats with a drummer's fill of that length (`fill_beats`); else, or
         where the codebook has none, its last beat with the fill beat of the highest gain over it; a tom run when
-        the codebook has none. Without `toms`, the last beat with a fill beat without a tom (a snare fill)."""
+        the codebook has none. Without `toms`, a snare fill over the last beat (a quarter note at least: the last two
+        eighths of 7/8)."""
         n_beats = n_steps // max(1, beat)
-        for beats in ((FILL_LONG_BEATS, 1) if n_beats >= FILL_LONG_MIN_BEATS and toms else (1,)):
+        quarter = max(1, -(-4 // max(1, beat)))  # beats that make a quarter note at least
+        spans = (FILL_LONG_BEATS, quarter) if n_beats >= FILL_LONG_MIN_BEATS and toms else (quarter,)
+        for beats in spans:
             start = max(0, n_steps - beats * beat)
             candidates = self.fill_beats(n_steps, beat, beats, toms)
             if len(candidates):
                 gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
                 hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
                 return
-        start = max(0, n_steps - beat)
+        start = max(0, n_steps - quarter * beat)
         hits[row, start:n_steps] = False
         run = (HIGH_TOM, HIGH_TOM, MID_TOM, MID_TOM, LOW_TOM, LOW_TOM) if toms else (SNARE,)
         for i, step in enumerate(range(start, n_steps)):

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from seq2drum.groove import kit
 from seq2drum.groove.decoder import Decoder, take_floor
 from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
 from seq2drum.groove.rules import structure_decisions
@@ -219,9 +220,10 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take
     real = song.hits & scores.step_mask()[:, :, None]
     n = scores.n_bars
     matched, played, flags = np.zeros((5, n)), np.zeros((5, n)), np.zeros((5, n, 3), dtype=bool)
+    tom_fills = kit.tom_fills(take.hits.any(axis=(1, 2)), p, kit.KitCount())[0]  # as decoding's fills read it
     for index, variant in enumerate(_VARIANTS):
         hits = take.hits.copy()
-        plain.apply_structure(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold)
+        plain.apply_structure(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold, tom_fills)
         matched[index], played[index] = (hits & real).sum(axis=(1, 2)), hits.sum(axis=(1, 2))
         flags[index] = bar_structure(hits, scores.bar_steps, scores.beat_steps)
     return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),

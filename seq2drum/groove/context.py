@@ -1,0 +1,110 @@
+"""What the bar rules (groove.rules) read and write: `BarContext` (the bars' scores, calibrated probabilities,
+settings and what the chooser knows of the song), `BarDecision` (hits, codebook entries, rest/crash/fill marks, edges
+and the counts the rules carry), and `BarCounts` (what the rules count over the bars before the ones decided: live,
+the bars already played)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from seq2drum.groove import kit
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.gains import GrooveGains, ShortRun
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.scores import SongScores
+from seq2drum.groove.settings import FIRST_LAMBDA
+from seq2drum.groove.structure import CrashCount, FillCount, FillWriter
+
+
+class BarCounts(NamedTuple):
+    """What the rules count over the bars before the ones decided: live, the bars already played; offline, none."""
+
+    crashes: CrashCount = CrashCount()  # crash bars the model expected, crash bars played, bars since the last crash
+    open_hats: kit.KitCount = kit.KitCount()  # the open hats the model expected, and those played
+    fills: FillCount = FillCount()  # fill bars the model expected, and those played
+    toms: kit.KitCount = kit.KitCount()  # the tom hits the model expected, and those the fills were allowed
+    crash_hits: kit.KitCount = kit.KitCount()  # the crash hits the model expected, and those played
+
+
+@dataclass(frozen=True)
+class BarContext:
+    """What the rules read: the bars' scores and calibrated probabilities, the settings, and what the chooser knows
+    of the song (its section labels offline; live, the one bar)."""
+
+    scores: SongScores
+    p: np.ndarray  # (n, S, 9) calibrated hit probabilities, 0 outside each bar
+    structure: np.ndarray  # (n, 3) calibrated rest, crash, fill probabilities
+    policy: DecodingPolicy
+    steering: Steering
+    labels: np.ndarray  # (n,) section label of each bar (-1: none)
+    codebook: GrooveCodebook
+    grooves: GrooveGains
+    fills: FillWriter
+    lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
+    scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
+    allow_rests: bool = True
+    refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
+    bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
+    counts_before: BarCounts = BarCounts()  # what the rules count over the bars before these (live: those played)
+    short_run: ShortRun = ShortRun()  # live, the run of short bars played just before (groove.gains `ShortRun`)
+    # live, once the band has played: no bar is left empty and no rest marked (the session rests the drums when the
+    # band stops: a bar's rest cannot be heard before it is played)
+    keep_time: bool = False
+
+    @property
+    def threshold(self) -> float:
+        """Lambda as scaled: what grooves, cells and fills are chosen against."""
+        return self.lam * self.scale
+
+    @property
+    def playable(self) -> np.ndarray:
+        """(K,) bool the entries a groove may be chosen from: the style's, else those played often enough."""
+        return self.steering.allowed if self.steering.allowed is not None else self.grooves.playable
+
+    @functools.cached_property
+    def in_bar(self) -> np.ndarray:
+        """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
+        return self.scores.step_mask()[:, :, None]
+
+    def without_rests(self) -> BarContext:
+        """The context with no rest allowed: a take decided again where it rested too much."""
+        return dataclasses.replace(self, allow_rests=False)
+
+    def at(self, lam: float) -> BarContext:
+        """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
+        (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
+        moved = object.__new__(BarContext)
+        moved.__dict__.update(self.__dict__)
+        object.__setattr__(moved, "lam", lam)
+        return moved
+
+
+@dataclass
+class BarDecision:
+    """The decision the rules write, per bar."""
+
+    hits: np.ndarray  # (n, S, 9) bool
+    entry: np.ndarray  # (n,) int64 codebook entry each bar is built on (-1: none, a bar length it lacks)
+    marks: np.ndarray  # (n, 3) bool rest, crash, fill (groove.structure's columns)
+    edges: np.ndarray  # (n, 3) bool where each mark's edge threshold holds: the song changes there
+    grouped: np.ndarray | None = None  # (n,) int64 the longer entry a run of short bars plays a part of (-1: none)
+    kit_count: kit.KitCount | None = None  # the open hats expected and played after these bars (`open_hats`)
+    tom_fills: np.ndarray | None = None  # (n,) bool the fill bars that play toms (`fill_kinds`; None: all may)
+    tom_count: kit.KitCount | None = None  # the toms expected and allowed after these bars (`fill_kinds`)
+    crash_count: kit.KitCount | None = None  # the crash hits expected and played after these bars (`crash_accents`)
+
+    @classmethod
+    def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
+        """A decision whose bars are the chosen codebook entries, no marks yet."""
+        n = len(entry)
+        return cls(np.zeros(context.p.shape, dtype=bool), np.asarray(entry, dtype=np.int64),
+                   np.zeros((n, 3), dtype=bool), np.asarray(edges, dtype=bool).copy())
+
+
+Rule = Callable[[BarContext, BarDecision], None]
