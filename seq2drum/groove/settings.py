@@ -57,7 +57,7 @@ FILL_LONG_BEATS = 2  # ... (drummers' fills: 1.01 tom hits a bar at 1.57 fill ba
 FILL_TOM_HITS = 2  # a long fill holds this many tom hits, or FILL_ODD_SNARES snare hits on odd 16ths, at least
 FILL_ODD_SNARES = 4
 FILL_TOMS = 5  # tom hits a tom fill counts for (drummers' fills: about 5)
-TOM_SONG_RATE = 0.7  # tom fills only while the model expects this many tom hits a playing bar so far
+TOM_SONG_RATE = 0.4  # tom fills only while the model expects this many tom hits a playing bar so far
 TOM_COUNT_SHARE = 1.0  # tom fills play while their toms stay within this share of the toms the model expects (+1 fill)
 
 # ---------------------------------------------------------------------------------------------- takes
