@@ -462,3 +462,29 @@ def test_merge_writes_the_guitars_name_back_byte_for_byte(generator: DrumGenerat
     out = generator.generate(data, GenerationOptions(seed=0, merge=True)).midi_bytes
     [merged] = [part for part in read_midi(out).parts if not part.is_drums]
     assert merged.name_bytes == name and merged.name == song.parts[0].name
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the default model is not in the checkout")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_default_crashes_are_the_rule_docs_controls_describes(seed: int) -> None:
+    """docs/controls.md, `--crashes sections` (the default): a downbeat crash falls on the first bar of a printed
+    section or of an 8-bar phrase inside one (the shipped model's crash_phrase_bars), never two within 6 bars, and the
+    music's last note gets the final crash; other crashes are accents off the downbeat. On a 12-bar blues of three
+    choruses the printed sections are the choruses (A@1 A@13 A@25), so the crashes that open them are there."""
+    from tests.builders import blues
+
+    doc = (REPO / "docs" / "controls.md").read_text(encoding="utf-8")
+    crashes_doc = " ".join(doc[doc.index("- **Crashes**: `sections` (the default)"):].split()[:200])
+    assert "8-bar phrase" in crashes_doc and "never two within 6 bars" in crashes_doc and "Off the downbeat" in crashes_doc
+    result = _shipped().generate(song_bytes(notes_from_steps(blues(3), length_steps=2)), GenerationOptions(seed=seed))
+    assert result.sections == [(1, "A"), (13, "A"), (25, "A")]
+    starts = [bar for bar, _ in result.sections]
+    ends = [*starts[1:], result.bars + 1]
+    # a phrase under 6 bars before the next section gives way to it (the song's end is no section)
+    allowed = {bar for start, end in zip(starts, ends) for bar in range(start, end, 8)
+               if bar == start or end - bar >= 6 or end > result.bars}
+    downbeats = [bar + 1 for bar in range(result.bars) if result.drums.hits[bar * 16, 7]]
+    final = int(np.flatnonzero(result.drums.hits[:, 7]).max()) // 16 + 1  # the last note's crash
+    opened = [bar for bar in downbeats if bar != final]
+    assert opened and set(opened) <= allowed, (opened, sorted(allowed))
+    assert all(b - a >= 6 for a, b in zip(opened, opened[1:]))
