@@ -2,7 +2,7 @@
 kit.py, realism.py (and --counts), checklist.py and adherence.py on the same outputs, and section figures computed
 here: do our printed sections (the "Section X" markers of the output) fall where the song's drummer marks one?
 
-    python -m tools.kit_figures runs/score-val [--kinds band] [--gen runs/cv/gen]   # after tools.score_split
+    python -m tools.kit_figures runs/score-val [--kinds band] [--gen runs/cv/gen] [--no-realism]   # after score_split
 
 The scripts read SPLIT/band (the whole arrangement: its span and the band's onsets), SPLIT/refs and GEN/KIND/take1,
 whatever the input kind; realism.py needs scikit-learn and is recorded as skipped without it. Writes OUT/KIND-kit.json,
@@ -156,8 +156,10 @@ def parse_adherence(stdout: str) -> dict[str, object]:
             "others": float(match[4]), "gap": float(match[5]), "gap_above_0_percent": int(match[6])}
 
 
-def kind_figures(scoring: Path, split: Path, gen: Path, out: Path, kind: str) -> dict[str, object]:
-    """The four scripts and the section figures on GEN (one take's folder), their JSON written as OUT/KIND-*.json."""
+def kind_figures(scoring: Path, split: Path, gen: Path, out: Path, kind: str,
+                 realism: bool = True) -> dict[str, object]:
+    """The four scripts and the section figures on GEN (one take's folder), their JSON written as OUT/KIND-*.json
+    (without `realism`, realism.py is recorded as skipped: on 600 songs it takes half an hour a kind)."""
     band, refs = split / "band", split / "refs"
     figures: dict[str, object] = {}
     stdout, error = run_script(scoring, "kit.py", band, refs, gen, "--json", out / f"{kind}-kit.json")
@@ -165,7 +167,9 @@ def kind_figures(scoring: Path, split: Path, gen: Path, out: Path, kind: str) ->
     stdout, error = run_script(scoring, "checklist.py", band, refs, gen, "--json", out / f"{kind}-checklist.json")
     figures["checklist"] = ({"error": error} if error else
                             json.loads((out / f"{kind}-checklist.json").read_text())["summary"])
-    if importlib.util.find_spec("sklearn") is None:
+    if not realism:
+        figures["realism"] = {"skipped": "--no-realism (run realism.py on a subset of the songs)"}
+    elif importlib.util.find_spec("sklearn") is None:
         figures["realism"] = {"skipped": "realism.py needs scikit-learn (pip install scikit-learn)"}
     else:
         figures["realism"] = {}
@@ -237,7 +241,7 @@ def summary(kind: str, figures: dict) -> str:
     return "\n".join(lines)
 
 
-def run_kinds(scoring: Path, out: Path, gen_root: Path, kinds: list[str]) -> dict[str, dict]:
+def run_kinds(scoring: Path, out: Path, gen_root: Path, kinds: list[str], realism: bool = True) -> dict[str, dict]:
     """Every kind's figures on GEN_ROOT/KIND/take1, printed, and written to OUT/kit_figures.json."""
     figures = {}
     for kind in kinds:
@@ -245,7 +249,7 @@ def run_kinds(scoring: Path, out: Path, gen_root: Path, kinds: list[str]) -> dic
         if not gen.is_dir():
             print(f"== {kind}: no {gen}, skipped")
             continue
-        figures[kind] = kind_figures(scoring, out / "split", gen, out, kind)
+        figures[kind] = kind_figures(scoring, out / "split", gen, out, kind, realism)
         print("\n" + summary(kind, figures[kind]), flush=True)
     (out / "kit_figures.json").write_text(json.dumps(figures, indent=1))
     return figures
@@ -257,9 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gen", type=Path, default=None, help="the outputs' GEN/KIND/takeK (default OUT/gen)")
     parser.add_argument("--scoring", type=Path, default=Path("..") / "shared" / "scoring")
     parser.add_argument("--kinds", default="guitar,band,primed", help="input kinds, a comma list")
+    parser.add_argument("--no-realism", action="store_true",
+                        help="skip realism.py (half an hour a kind on 600 songs): run it on a subset instead")
     args = parser.parse_args(argv)
     kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
-    run_kinds(args.scoring, args.out, args.gen or args.out / "gen", kinds)
+    run_kinds(args.scoring, args.out, args.gen or args.out / "gen", kinds, realism=not args.no_realism)
     return 0
 
 
