@@ -21,7 +21,7 @@ import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
                                       FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_PHRASE_BARS,
-                                      FILL_TOM_HITS, MIN_FILL_SECTION_BARS)
+                                      FILL_TOM_HITS, MIN_FILL_SECTION_BARS, SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
@@ -90,7 +90,7 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
     """(n, 3) bool per bar, where each structure's edge threshold applies: as a drummer does, the drums drop out
     where the guitar does, a crash marks the first bar of a section (and, with `crash_phrase_bars` N > 0, bars N+1,
     2N+1 ... of it: the phrases a drummer marks inside a long section), a fill closes its last bar and the last bar
-    of each FILL_PHRASE_BARS-bar phrase inside it."""
+    of each FILL_PHRASE_BARS-bar phrase inside it (bars longer than SHORT_BAR_STEPS)."""
     starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
     crashes, fills = starts.copy(), ends.copy()
     for section in scores.sections:
@@ -101,7 +101,9 @@ def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarra
             # section's out (a blues chorus crashed 4 bars early, on its 9th bar, and not where the next one opens)
             crashes[rows] |= ((rows - first) % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= end)
                                                                          | (end >= scores.n_bars))
-        fills[rows] |= (rows - first) % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1
+        # phrases of bars, not of 4/16 pickups: a fill in a short bar is a snare roll
+        fills[rows] |= ((rows - first) % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1) & (
+            scores.bar_steps[rows] > SHORT_BAR_STEPS)
     return np.stack([~scores.guitar_plays, crashes, fills], axis=1)
 
 
@@ -243,7 +245,8 @@ class FillWriter:
         the codebook has none. Without `toms`, a snare fill over the last beat (a quarter note at least: the last two
         eighths of 7/8)."""
         n_beats = n_steps // max(1, beat)
-        quarter = max(1, -(-4 // max(1, beat)))  # beats that make a quarter note at least
+        # beats that make a quarter note at least (the last two eighths of 7/8); a short bar's last beat
+        quarter = max(1, -(-4 // max(1, beat))) if n_steps > SHORT_BAR_STEPS else 1
         spans = (FILL_LONG_BEATS, quarter) if n_beats >= FILL_LONG_MIN_BEATS and toms else (quarter,)
         for beats in spans:
             start = max(0, n_steps - beats * beat)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.settings import DECISION_ROUNDS, FILL_PHRASE_BARS, LIVE_PHRASE_BARS
+from seq2drum.groove.settings import DECISION_ROUNDS, FILL_PHRASE_BARS, LIVE_PHRASE_BARS, SHORT_BAR_STEPS
 from seq2drum.groove import rules
 from seq2drum.groove.continuation import steer_gains
 from seq2drum.groove.decide import Decided, Finish, decide
@@ -91,13 +91,14 @@ def keeps_time(state: Any, bar_index: int) -> bool:
     return state.started or (state.options.guitar_only and bar_index > 0)
 
 
-def live_edges(position: int, policy: DecodingPolicy) -> np.ndarray:
+def live_edges(position: int, policy: DecodingPolicy, bar_steps: int = 16) -> np.ndarray:
     """(1, 3) bool: where a bar's edge thresholds hold live, `position` bars after the band's first. Sections are
     not known live, but phrases are counted: a crash opens every phrase of `crash_phrase_bars` (as offline inside a
-    section; LIVE_PHRASE_BARS for a policy without), a fill closes every FILL_PHRASE_BARS-bar phrase; no rest edge
-    (the bar is not heard yet)."""
+    section; LIVE_PHRASE_BARS for a policy without), a fill closes every FILL_PHRASE_BARS-bar phrase of bars longer
+    than SHORT_BAR_STEPS (as offline); no rest edge (the bar is not heard yet)."""
     phrase = policy.crash_phrase_bars or LIVE_PHRASE_BARS
-    return np.array([[False, position % phrase == 0, position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1]])
+    closes = position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1 and bar_steps > SHORT_BAR_STEPS
+    return np.array([[False, position % phrase == 0, closes]])
 
 
 def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:

@@ -269,7 +269,7 @@ class ModelDrummer:
         steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
                             refine_adds=options.style is None,
                             continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
-        edges = live_edges(position, self.policy)
+        edges = live_edges(position, self.policy, int(scores.bar_steps[0]))
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed

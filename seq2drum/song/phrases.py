@@ -1,26 +1,15 @@
 """The sections a drummer counts (`drummer_sections`): where the decision crashes, fills and holds a groove, what a
-generation prints (`A@1 B@9 ...`) and writes as markers.
-
-The guitar's own sections (`song.sections.song_structure`) are the network's input and stay exactly as the shipped
-models were trained on them; a drummer's are derived from them, with what song_structure measures (the bars' likeness,
-their novelty), the parts entering and leaving, the band's busyness and the file's markers, in six steps:
-
-1. Hard starts: the song's first bar, a marker, a part that enters after PART_CHANGE_BARS silent bars (or the song's
-   start) and plays as long, or leaves as long (or to the end) after playing as long.
-2. Choruses: a stretch whose bars come back a period later (8 to 32 bars: a 12-bar blues, a 16-bar verse), and at no
-   shorter lag (a riff repeated every bar or every 4 bars has no chorus), starts a section at each repeat and after
-   the last; its repeats start where the most hard starts (then the guitar's) fall on them.
-3. Phrase lines: each other start of the guitar's sections, and each bar where the band turns busier or sparser
-   (BAND_CHANGE), moves to the nearest phrase line, PHRASE_BARS on from the start before it (a tie goes to the bar of
-   higher novelty); inside a chorus only the starts its repeats agree on stay, at the same bar of every repeat.
-4. No section under MIN_SECTION_BARS but the first (an intro) and the last (an ending): a short one loses its weaker
-   start (the guitar's, the band's, a chorus's, a hard one) to the neighbour it resembles more.
-5. Labels by likeness, as the guitar's sections are labelled, and by the band's busyness: a verse the whole band
-   plays is not the verse the guitar played alone.
-6. Back-to-back sections of one label are one section unless a chorus repeat or a hard start divides them (A A A for
-   three choruses of a blues, not B@18 B@22 B@34 for one long B).
-
-Pure numpy, on rows [0, n) of the song's bars from `first_bar`.
+generation prints (`A@1 B@9 ...`) and writes as markers. The guitar's own sections (`song.sections.song_structure`)
+stay the network's input, exactly as the shipped models were trained on them; a drummer's are derived from them in six
+steps: (1) hard starts: the first bar, a marker, a part entering after PART_CHANGE_BARS silent bars and playing as long,
+or leaving as long after playing as long; (2) choruses: a stretch whose bars come back a period later (8 to 32 bars: a
+12-bar blues, a 16-bar verse) and at no shorter lag (a riff has none) starts a section at each repeat and after the
+last; (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser (BAND_CHANGE), move
+to the nearest line PHRASE_BARS on from the start before (ties to the higher novelty; in a chorus only starts its
+repeats agree on stay); (4) no section under MIN_SECTION_BARS but the first and the last: a short one loses its weaker
+start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness; (6) back-to-back sections
+of one label are one unless a chorus repeat or a hard start divides them (A A A for three choruses of a blues, not
+B@18 B@22 B@34 for one long B). Pure numpy, on rows [0, n) of the song's bars from `first_bar`.
 """
 
 from __future__ import annotations

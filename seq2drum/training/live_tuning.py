@@ -95,7 +95,7 @@ def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
     outcomes = []
     for song in songs:
         scores, take = play_bars(groove, song)
-        edges = np.concatenate([live_edges(n, best) for n in range(song.n_bars)])
+        edges = np.concatenate([live_edges(n, best, int(song.bar_steps[n])) for n in range(song.n_bars)])
         # no floor: live a bar that rests is silent, there is no whole take to redo without rests as offline
         outcomes.append(replace(structure_outcomes(decoder, scores, song, take, edges), floor=0.0))
     tuned, structure = tune_structure(outcomes, best, log=log)
