@@ -16,7 +16,7 @@ from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter, structure_edges
-from seq2drum.groove.settings import CRASH_MIN_GAP
+from seq2drum.groove.settings import CRASH_MIN_GAP, FILL_MAX_SHARE
 from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE
@@ -591,3 +591,24 @@ def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkey
     assert (offline.hits == live.hits).all()
     assert (offline.structure == live.structure).all()
     assert offline.grooves.tolist() == live.grooves.tolist()
+
+
+def test_a_long_fill_drives_into_the_next_bar_and_fills_stay_under_their_share_of_bars() -> None:
+    """A drummer's two-beat fill whose toms all fall on beat 3 (a quiet last beat: the checklist's weak fill) is no
+    long fill to write; and however sure the model is of fills, fills by count stay under FILL_MAX_SHARE of the
+    playing bars (phrase ends, not a tom groove)."""
+    early = pattern(16, [(s, CLOSED_HAT) for s in range(0, 8, 2)] + [(0, KICK), (8, MID_TOM), (9, MID_TOM),
+                                                                      (10, LOW_TOM), (11, LOW_TOM), (12, KICK)])
+    driving = pattern(16, [(s, CLOSED_HAT) for s in range(0, 8, 2)] + [(0, KICK), (8, SNARE), (12, MID_TOM),
+                                                                        (13, MID_TOM), (14, LOW_TOM), (15, LOW_TOM)])
+    book = GrooveCodebook.from_entries([(16, bar, 50, bar * 90.0, np.zeros((16, 9))) for bar in (early, driving)], 16)
+    long_fills = FillWriter(book).fill_beats(16, 4, 2, toms=True)
+    assert len(long_fills) == 1 and (long_fills[0] == driving[8:]).all()
+    n = 40
+    structure = np.zeros((n, 3))
+    structure[:, FILL_COLUMN] = 0.45  # under the fill threshold, but the count would fill every edge
+    context = context_of(np.zeros((n, S, 9)), structure, DecodingPolicy(fill_threshold=0.9, fill_edge_threshold=0.5))
+    decision = decision_of(context, edges=np.ones((n, 3), dtype=bool))
+    rules.fill_marks(context, decision)
+    filled = np.cumsum(decision.marks[:, FILL_COLUMN])
+    assert filled[-1] >= 0.25 * n and all(filled[i] <= FILL_MAX_SHARE * (i + 1) for i in range(n))

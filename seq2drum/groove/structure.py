@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
-                                      FILL_LONG_MIN_BEATS, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_PHRASE_BARS,
+                                      FILL_LAST_BEAT_HITS, FILL_LONG_MIN_BEATS, FILL_MAX_SHARE, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_PHRASE_BARS,
                                       FILL_TOM_HITS, MIN_FILL_SECTION_BARS, SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
@@ -148,16 +148,19 @@ class FillCount(NamedTuple):
 
     expected: float = 0.0
     played: int = 0
+    bars: int = 0  # playing bars counted
 
     def allows(self, probability: float) -> bool:
-        """Whether the next bar, a playing bar of this fill probability, may fill by count."""
-        return self.played + 1 <= self.expected + FILL_COUNT_SHARE * probability + FILL_AHEAD
+        """Whether the next bar, a playing bar of this fill probability, may fill by count (and the fills stay
+        under FILL_MAX_SHARE of the playing bars: fills, not a tom groove)."""
+        return (self.played + 1 <= self.expected + FILL_COUNT_SHARE * probability + FILL_AHEAD
+                and self.played + 1 <= FILL_MAX_SHARE * (self.bars + 1))
 
     def after(self, probability: float, resting: bool, filled: bool) -> FillCount:
         """The count after the next bar."""
         if resting:
             return self
-        return FillCount(self.expected + FILL_COUNT_SHARE * probability, self.played + filled)
+        return FillCount(self.expected + FILL_COUNT_SHARE * probability, self.played + filled, self.bars + 1)
 
 
 def forced_marks(marks: np.ndarray, steering: Steering) -> np.ndarray:
@@ -218,7 +221,7 @@ class FillWriter:
         """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
         drummer plays (drummers' fills from the training songs), computed once per bar shape: with `toms`, two beats
         or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits on odd 16ths (a roll:
-        ../shared/scoring's fill bar), and one beat is a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare
+        ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare
         hits or more; without, a fill beat with no tom (three snare hits or more)."""
         key = (n_steps, beat, beats, toms)
         if key not in self._fills:
@@ -230,7 +233,9 @@ class FillWriter:
                 tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
                 odd = (np.arange(start, n_steps) % 2 == 1)[None, :]
                 rolls = (region[:, :, SNARE] & odd).sum(axis=1)
-                self._fills[key] = region[(tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)]
+                # and it drives into the next bar: FILL_LAST_BEAT_HITS tom and snare hits in its last beat at least
+                last = region[:, -beat:, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_LAST_BEAT_HITS, max(1, beat))
+                self._fills[key] = region[((tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)) & last]
             else:
                 several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
                 fills = is_fill_beat(region) & several
