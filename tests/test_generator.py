@@ -475,7 +475,7 @@ def test_the_default_crashes_are_the_rule_docs_controls_describes(seed: int) -> 
 
     doc = (REPO / "docs" / "controls.md").read_text(encoding="utf-8")
     crashes_doc = " ".join(doc[doc.index("- **Crashes**: `sections` (the default)"):].split()[:200])
-    assert "8-bar phrase" in crashes_doc and "never two within 6 bars" in crashes_doc and "Off the downbeat" in crashes_doc
+    assert all(words in crashes_doc for words in ("8-bar phrase", "never two within 6 bars", "Off the downbeat"))
     result = _shipped().generate(song_bytes(notes_from_steps(blues(3), length_steps=2)), GenerationOptions(seed=seed))
     assert result.sections == [(1, "A"), (13, "A"), (25, "A")]
     starts = [bar for bar, _ in result.sections]

@@ -227,6 +227,9 @@ def write_wav(path: str | Path, midi_bytes: bytes) -> Rendering:
     """Render `midi_bytes` to `path` as a WAV, atomically (a crash never leaves half a file, and SIGTERM while it
     renders leaves no temporary file either). `AudioTooLongError` past MAX_AUDIO_S of music."""
     renderings = []
+    # the synthesiser loaded before the temporary file exists: a SIGTERM landing inside its import (a loaded machine,
+    # the fresh-clone CI run) failed the extension's initialization and was reported as the audio extra missing
+    synth_module()
     with _terminate_as_exit():
         write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream)))
     return renderings[0]

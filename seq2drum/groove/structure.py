@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
-                                      FILL_LAST_BEAT_HITS, FILL_LONG_MIN_BEATS, FILL_MAX_SHARE, FILL_MIN_HITS, FILL_ODD_SNARES, FILL_PHRASE_BARS,
-                                      FILL_TOM_HITS, MIN_FILL_SECTION_BARS, SHORT_BAR_STEPS)
+                                      FILL_LAST_BEAT_HITS, FILL_LONG_MIN_BEATS, FILL_MAX_SHARE, FILL_MIN_HITS,
+                                      FILL_ODD_SNARES, FILL_PHRASE_BARS, FILL_TOM_HITS, MIN_FILL_SECTION_BARS,
+                                      SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
@@ -221,8 +222,9 @@ class FillWriter:
         """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
         drummer plays (drummers' fills from the training songs), computed once per bar shape: with `toms`, two beats
         or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits on odd 16ths (a roll:
-        ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare
-        hits or more; without, a fill beat with no tom (three snare hits or more)."""
+        ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is a fill beat
+        (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more; without, a fill beat with no tom (three snare hits
+        or more)."""
         key = (n_steps, beat, beats, toms)
         if key not in self._fills:
             start = max(0, n_steps - beats * beat)
