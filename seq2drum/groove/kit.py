@@ -1,5 +1,6 @@
-"""The colour of the kit by count, then by place: a class the model spreads its probability over (the open hi-hat)
-is played about as often as the model expects the song's drummer to play it, at the cells it finds likeliest.
+"""The kit by count, then by place: a class the model spreads its probability over (the open hi-hat, a crash accent,
+the toms of a fill) is played about as often as the model expects the song's drummer to play it, at the cells it
+finds likeliest; the time-keeping and the kicks no more often than it expects (`time_by_count`, `kicks_by_count`).
 
 Choosing each cell for expected F1 plays a cell only where its probability passes lambda, so a class whose
 probability is spread thin over many cells never plays, even where the model expects several hits a section: on
@@ -14,10 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from seq2drum.groove.settings import (FILL_TOMS, KICK_COUNT_MAX, OPEN_HAT_COUNT_SHARE, OPEN_HAT_MAX_PER_BAR,
-                                      OPEN_HAT_MIN_P, OPEN_HAT_SONG_RATE, TIME_COUNT_MAX, TIME_ODD_WORTH,
-                                      TOM_COUNT_SHARE, TOM_SONG_RATE, CRASH_COUNT_SHARE, CRASH_HIT_MIN_P,
-                                      CRASH_MAX_PER_BAR, CRASH_SONG_RATE)
+from seq2drum.groove.settings import (CRASH_COUNT_SHARE, CRASH_HIT_MIN_P, CRASH_MAX_PER_BAR, CRASH_SONG_RATE,
+                                      KICK_COUNT_MAX, OPEN_HAT_COUNT_SHARE, OPEN_HAT_MAX_PER_BAR, OPEN_HAT_MIN_P,
+                                      OPEN_HAT_SONG_RATE, TIME_COUNT_MAX, TIME_ODD_WORTH, TOM_SONG_RATE)
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, OPEN_HAT, RIDE
 
 
@@ -27,10 +27,6 @@ class KitCount(NamedTuple):
     expected: float = 0.0
     played: int = 0
     bars: int = 0
-
-    def rate(self) -> float:
-        """The expected hits per playing bar so far (0 before any)."""
-        return self.expected / self.bars if self.bars else 0.0
 
 
 def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCount) -> KitCount:
@@ -54,7 +50,6 @@ def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCo
         hits[row, chosen, CLOSED_HAT] = False
         played += len(chosen)
     return KitCount(expected, played, bars)
-
 
 
 def time_by_count(hits: np.ndarray, p: np.ndarray, threshold: float) -> None:
@@ -98,12 +93,13 @@ def tom_fills(playing: np.ndarray, p: np.ndarray, count: KitCount) -> tuple[np.n
     """(n,) bool the bars whose fill (where one is marked) may play toms, and the count after the bars: bar by bar
     over the playing bars, the model's expected tom hits (its tom probabilities summed) accumulate, and a fill plays
     toms while they come to TOM_SONG_RATE a playing bar or more so far (a song whose drummer plays the toms). It
-    reads no mark, so a bar's fill is the same whichever bars fill (calibration replays each bar's fill alone)."""
+    reads no mark, so a bar's fill is the same whichever bars fill (calibration replays each bar's fill alone); the
+    count's `played` is not used (it stays as it came)."""
     expected, played, bars = count
     toms = np.zeros(len(playing), dtype=bool)
     sums = p[:, :, LOW_TOM : HIGH_TOM + 1].sum(axis=(1, 2))
     for row in np.flatnonzero(playing).tolist():
-        expected += TOM_COUNT_SHARE * float(sums[row])
+        expected += float(sums[row])
         bars += 1
         toms[row] = expected >= TOM_SONG_RATE * bars
     return toms, KitCount(expected, played, bars)

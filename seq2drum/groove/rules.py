@@ -22,24 +22,9 @@ from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision, Rule
 from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.settings import (
-    BACKBEAT_EXPECTED,
-    BASS_KICK_FLOOR,
-    BASS_KICK_GRID_STEPS,
-    BASS_KICK_SURE,
-    CRASH_SURE,
-    SHORT_BAR_STEPS,
-    TOM_GROOVE_SURE,
-)
-from seq2drum.groove.structure import (
-    CRASH_COLUMN,
-    FILL_COLUMN,
-    REST_COLUMN,
-    TOMS,
-    CrashCount,
-    FillCount,
-    forced_marks,
-)
+from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
+                                      CRASH_SURE, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillCount, forced_marks
 from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 
 # ---------------------------------------------------------------------------------------------- the groove

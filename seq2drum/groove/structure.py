@@ -196,12 +196,14 @@ class FillWriter:
 
     def __init__(self, codebook: GrooveCodebook) -> None:
         self.codebook = codebook
-        self._fills: dict[tuple[int, int], np.ndarray] = {}  # fill beats by (bar steps, beat steps)
+        # fill regions by (bar steps, beat steps, beats, toms)
+        self._fills: dict[tuple[int, int, int, bool], np.ndarray] = {}
 
     def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float,
               in_bar: np.ndarray | None = None, tom_fills: np.ndarray | None = None) -> None:
         """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
-        (`in_bar`: the scores' step mask (n, S, 1), where the caller has it)."""
+        (`in_bar`: the scores' step mask (n, S, 1), where the caller has it; `tom_fills` (n,): the fills that may
+        play toms, groove.kit `tom_fills`, None: all)."""
         # each mark written only where a bar has it (most bars have none): a count costs a third of a masked write
         rests, crashes = decided[:, REST_COLUMN], decided[:, CRASH_COLUMN]
         if np.count_nonzero(rests):
