@@ -304,10 +304,8 @@ def fill_kinds(context: BarContext, decision: BarDecision) -> None:
     more of 61% of the songs whose drummer plays them in under 2%. A fill the musician asked for plays toms."""
     decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
                                                           context.counts_before.toms)
-    asked = context.steering.fills  # a fill the musician asked for (--fills, drums from nothing) is a tom fill
-    if asked is not None:
-        decision.tom_fills |= np.array([value is not None and bool(value) for value in np.asarray(asked).tolist()],
-                                       dtype=bool)
+    if context.steering.fills is not None:  # a fill the musician asked for (--fills, drums from nothing): toms
+        decision.tom_fills |= forced_marks(np.zeros_like(decision.marks), context.steering)[:, FILL_COLUMN]
 
 
 def play_marks(context: BarContext, decision: BarDecision) -> None:
