@@ -173,6 +173,10 @@ class TrainConfig(_Config):
     # beside it as best-raw.pt. 0.995 (about the last 3 epochs on 660 songs) won on two seeds' 5 folds
     # (docs/experiments/2026-11-25-moving-average-and-ensembles.md)
     ema_decay: float = 0.995
+    # a second folder of songs trained on beside --data (jazz/): songs without a guitar kept, heard through the band,
+    # each drawn `extra_weight` times an epoch so a small genre counts ("": none; training.sources)
+    extra_data: str = ""
+    extra_weight: int = 3
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -196,4 +200,5 @@ class TrainConfig(_Config):
         _check(self.max_batch_bars >= 4, f"max_batch_bars must be >= 4, got {self.max_batch_bars}")
         _check(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay}")
         _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        _check(1 <= self.extra_weight <= 20, f"extra_weight must be 1-20, got {self.extra_weight}")
         _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}")

@@ -30,9 +30,10 @@ def test_a_fold_trains_and_tunes_on_the_device_asked_for_and_reads_one_cache(
         seen["trains_on"], seen["train_cache"] = config.device, cache  # type: ignore[attr-defined]
         return folder / "best.pt"
 
-    def build_corpus(data: Path, data_config: object, cache: Path, progress: bool) -> SimpleNamespace:
+    def read_songs(data: Path, data_config: object, config: object, cache: Path, progress: bool,
+                   split: object) -> SimpleNamespace:
         seen["tune_cache"] = cache
-        return SimpleNamespace(songs=[])
+        return SimpleNamespace(val=[], extra_val=[])
 
     def tune_checkpoint(path: Path, songs: list, device: torch.device) -> tuple[None, dict]:
         seen["tunes_on"] = device.type
@@ -44,7 +45,7 @@ def test_a_fold_trains_and_tunes_on_the_device_asked_for_and_reads_one_cache(
         loop = {"model_mean_song_f1": 0.5, "loop_mean_song_f1": 0.4, "best_of_takes_mean_song_f1": 0.6}
         return SimpleNamespace(songs=[], summary={"against_loop": loop})
 
-    for name, stand_in in (("train", train), ("build_corpus", build_corpus), ("tune_checkpoint", tune_checkpoint),
+    for name, stand_in in (("train", train), ("read_songs", read_songs), ("tune_checkpoint", tune_checkpoint),
                            ("evaluate", evaluate)):
         monkeypatch.setattr(crossval, name, stand_in)
     args = crossval.build_parser().parse_args(["--out", str(tmp_path / "cv"), "--device", flag,

@@ -37,16 +37,19 @@ from seq2drum.errors import DeviceError
 from seq2drum.model.checkpoint import join_checkpoints
 from seq2drum.training.tune import tune_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
-from seq2drum.song.corpus import build_corpus, fold_of, split_songs
+from seq2drum.song.corpus import fold_of, split_songs
 from seq2drum.evaluation import INPUT_KINDS
 from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
 from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
 from seq2drum.groove.policy import policy_change
 from seq2drum.options import GenerationOptions
-from seq2drum.song.bars import FeatureSpec, bar_song
+from seq2drum.song.bars import FeatureSpec
 from seq2drum.training.distributed import pick_device
 from seq2drum.training.loop import train
+from seq2drum.training.sources import bar_songs, read_songs
+
+EXTRA = "extra-band"  # the --extra-data folder's held-out songs, played from the whole arrangement
 
 
 
@@ -71,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-notes", type=int, default=0, metavar="N",
                         help="train on items cut at bar boundaries to at most N notes of the parts listened to "
                         "(the design's 150-note question; 0 = whole songs in pieces of 256 bars)")
+    parser.add_argument("--extra-data", type=Path, default=None, metavar="DIR",
+                        help="a second folder trained on beside --data in every fold (jazz/), folded by the same "
+                        "rule: each fold also scores its held-out songs of DIR from the whole arrangement "
+                        "(foldN/scores-extra-band.pkl, OUT/gen-extra/band)")
+    parser.add_argument("--extra-weight", type=int, default=TrainConfig().extra_weight, metavar="N",
+                        help="each --extra-data song counts N times an epoch")
     parser.add_argument("--guitar-alone-share", type=float, default=TrainConfig().guitar_alone_share, metavar="S",
                         help="train folds with every band part left out of this share of the items")
     parser.add_argument("--own-passes", type=int, default=None, metavar="N",
@@ -147,17 +156,21 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         train(args.data, folder, data_config, model_config,
               TrainConfig(epochs=args.epochs, device=args.device, max_notes_per_item=args.max_notes,
                           guitar_alone_share=args.guitar_alone_share, seed=args.seed,
-                          ema_decay=args.ema_decay), args.cache, resume=resume,
+                          ema_decay=args.ema_decay, extra_data=str(args.extra_data or ""),
+                          extra_weight=args.extra_weight), args.cache, resume=resume,
               progress=False, song_filter=split, tune=False)
         write_atomic(folder / "trained.json", json.dumps({"seconds": time.perf_counter() - started}))
     tuned = folder / ("tuned-raw.json" if args.raw else "tuned.json")
     if not tuned.exists():  # tuned apart from training, so a decoding change re-tunes only
-        corpus = build_corpus(args.data, data_config, args.cache, progress=False)
+        read = read_songs(args.data, data_config, TrainConfig(extra_data=str(args.extra_data or "")), args.cache,
+                          False, split)
         spec = FeatureSpec.current(data_config.steps_per_quarter)
-        val_songs = [bar_song(s, spec) for s in split(corpus.songs)[1] if s.drums is not None]
+        val_songs = bar_songs(read.val, spec) + bar_songs(read.extra_val, spec)
         _, report = tune_checkpoint(checkpoint_of(args, fold), val_songs, pick_device(args.device))
         write_atomic(tuned, json.dumps(report))
     scores = {kind: evaluate_fold(args, fold, kind) for kind in kinds_of(args)}
+    if args.extra_data:  # the extra folder's held-out songs, from the whole arrangement
+        scores[EXTRA] = evaluate_fold(args, fold, "band", extra=True)
     print(f"fold {fold}: done in {time.perf_counter() - started:.0f} s", flush=True)
     return scores
 
@@ -167,11 +180,12 @@ def checkpoint_of(args: argparse.Namespace, fold: int) -> Path:
     return args.out / f"fold{fold}" / ("best-raw.pt" if args.raw else "best.pt")
 
 
-def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
-    """The fold's held-out songs played from `kind`: scores kept (foldN/scores-KIND.pkl), takes written to OUT/gen."""
+def evaluate_fold(args: argparse.Namespace, fold: int, kind: str, extra: bool = False) -> list:
+    """The fold's held-out songs played from `kind`: scores kept (foldN/scores-KIND.pkl), takes written to OUT/gen.
+    `extra`: those of --extra-data (songs without a guitar among them): foldN/scores-extra-KIND.pkl, OUT/gen-extra."""
     folder = args.out / f"fold{fold}"
-    tag = tag_of(args)
-    scores_path = folder / f"scores-{kind}{tag}.pkl"
+    tag = ("-extra" if extra else "") + tag_of(args)
+    scores_path = folder / (f"scores-extra-{kind}{tag_of(args)}.pkl" if extra else f"scores-{kind}{tag}.pkl")
     if scores_path.exists():
         with scores_path.open("rb") as stream:
             print(f"fold {fold} {kind}: scores found, skipped", flush=True)
@@ -179,8 +193,10 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str) -> list:
     started = time.perf_counter()
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
                                   input_kind=kind, own_passes=args.own_passes,
-                                  policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live)
-    evaluation = evaluate(args.data, checkpoint_of(args, fold), folder / f"eval-{kind}{tag}", settings, args.cache,
+                                  policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live,
+                                  without_guitar=extra)
+    data = args.extra_data if extra else args.data
+    evaluation = evaluate(data, checkpoint_of(args, fold), folder / f"eval-{kind}{tag}", settings, args.cache,
                           progress=False, log=lambda line: None, outputs_dir=args.out / f"gen{tag}" / kind)
     write_atomic(scores_path, lambda stream: pickle.dump(evaluation.songs, stream))
     loop = evaluation.summary["against_loop"]
@@ -208,7 +224,7 @@ def main() -> None:
             {"own_passes": args.own_passes, "policy": dict(args.policy), "crashes": args.crashes}, indent=1))
         print(f"outputs tagged {tag}: {args.out / f'tag{tag}.json'} lists the changes", flush=True)
     data_config = DataConfig()
-    all_scores: dict[str, list] = {kind: [] for kind in kinds_of(args)}
+    all_scores: dict[str, list] = {kind: [] for kind in [*kinds_of(args), *([EXTRA] if args.extra_data else [])]}
     only = {int(f) for f in args.only.split(",") if f.strip()} if args.only else set(range(args.folds))
     for fold in sorted(only):
         for kind, scores in run_fold(args, fold, data_config).items():
@@ -217,11 +233,12 @@ def main() -> None:
         print(f"folds {sorted(only)} done; run again without --only to summarise all {args.folds}", flush=True)
         return
     for kind, scores in all_scores.items():
-        summary = {**summarize(scores), "input_kind": kind}
+        summary = {**summarize(scores), "input_kind": "band" if kind == EXTRA else kind}
         tag = tag_of(args)
         write_atomic(args.out / f"summary-{kind}{tag}.json", dumps({k: v for k, v in summary.items()
                                                                 if k != "distributions"}))
-        print(f"\nall {args.folds} folds, {len(scores)} songs, input {kind}:\n")
+        print(f"\nall {args.folds} folds, {len(scores)} songs{' of --extra-data' if kind == EXTRA else ''}, input "
+              f"{'band' if kind == EXTRA else kind}:\n")
         print(format_tables(summary))
     tag = tag_of(args)
     print(f"\nthen: python -m tools.score_split --gen {args.out / f'gen{tag}'} --out {args.out / f'scoring{tag}'}")

@@ -121,6 +121,12 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--ema-decay", type=float, default=train.ema_decay, metavar="D",
                        help="train: best.pt holds a moving average of the weights with this decay per step (0 = the "
                        "trained weights; their best is kept as best-raw.pt beside an average)")
+    group.add_argument("--extra-data", default=train.extra_data, metavar="DIR",
+                       help="train: a second folder of songs to train on beside --data (e.g. ../shared/data/jazz); "
+                       "its songs without a guitar are heard through the band")
+    group.add_argument("--extra-weight", type=int, default=train.extra_weight, metavar="N",
+                       help="train: each --extra-data song counts N times an epoch, so a small genre counts "
+                       f"(default {train.extra_weight})")
     group.add_argument("--no-hear-drums", action="store_true",
                        help="train: a decoder that does not hear the drums of the bars before (the older design)")
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")

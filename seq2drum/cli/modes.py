@@ -59,9 +59,10 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"error: --out {out} is a file; pass a folder for the run (it is created if missing)", file=sys.stderr)
         return 2
     same_names = ("epochs", "max_steps", "batch_size", "lr", "patience", "checkpoint_every", "device",
-                  "role_dropout", "guitar_alone_share", "ema_decay")  # flag = field
+                  "role_dropout", "guitar_alone_share", "ema_decay", "extra_weight")  # flag = field
     train_config = TrainConfig(**{name: getattr(args, name) for name in same_names},
-                               seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose)
+                               seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose,
+                               extra_data=str(args.extra_data or ""))
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden,
                                hear_drums=not args.no_hear_drums, causal=args.live)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,

@@ -66,12 +66,17 @@ class EvaluationSettings:
     crashes: str = GenerationOptions().crashes  # --crashes for every song (none | sections | every:N)
     live: bool = False  # played bar by bar to the causal model (live/model_drummer.py; default models/live.pt)
     gallery: int = 0  # piano rolls of this many of the songs with the most checklist faults (evaluation.checklist)
+    # songs without a guitar kept, heard through the band (a genre folder such as jazz/'s trios; the band input only)
+    without_guitar: bool = False
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
             raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
         if self.limit < 0 or self.plots_songs < 0 or self.gallery < 0:
             raise ConfigError("limit, plots_songs and gallery must be >= 0")
+        if self.without_guitar and self.input_kind != "band":
+            raise ConfigError(f"songs without a guitar are played from the whole arrangement only (input kind band), "
+                              f"not {self.input_kind!r}")
         if not 0 <= self.fold < self.folds:
             raise ConfigError(f"fold must be 0-{self.folds - 1}, got {self.fold}")
         if self.input_kind not in INPUT_KINDS:
@@ -101,7 +106,7 @@ def evaluate(
     generator, drummer = loaded_model(checkpoint, settings.live)
     change_policy(generator, drummer, settings)
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
-    corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress=progress)
+    corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress, without_guitar=settings.without_guitar)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
     library = BarLibrary.build(train_songs)
     files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(Path(data_dir))}

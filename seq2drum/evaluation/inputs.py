@@ -20,7 +20,7 @@ import numpy as np
 
 from seq2drum.config import DataConfig
 from seq2drum.evaluation import INPUT_KINDS
-from seq2drum.errors import MidiReadError
+from seq2drum.errors import MidiReadError, NoGuitarError
 from seq2drum.evaluation.baselines import backbeat, bass_rule, given_looped
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, MidiSong, Part, merged_notes, read_midi
 from seq2drum.midi.io import select_guitar
@@ -96,7 +96,12 @@ def _spec(part: Part) -> TrackSpec:
 def build_input(kind: str, midi_bytes: bytes, options: GenerationOptions) -> KindInput:
     """The song file as input of `kind` (MIDI bytes without drums, or the guitar with the given bars)."""
     song = read_midi(midi_bytes)
-    guitar = select_guitar(song, options.track)
+    try:
+        guitar = select_guitar(song, options.track)
+    except NoGuitarError:  # the whole arrangement of a song without a guitar (a trio): heard through its band
+        if check_kind(kind) != "band":
+            raise
+        guitar = []
     bass = merged_notes(parts_by_role(song, guitar)[BASS])
     groove_bar, end_tick = None, 0
     if check_kind(kind) == "primed":

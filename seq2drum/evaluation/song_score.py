@@ -22,7 +22,7 @@ from seq2drum.groove.policy import calibrated
 from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.groove.scores import SongScores
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
-from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.song.encode import EncodedSong, band_song_parts, encode_song
 from seq2drum.song.grid import BAR_STEPS, DrumGrid
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ def check_output(
     for check, attribute in (("tempo_map_equal", "tempos"), ("meters_equal", "time_signatures")):
         checks[check] = (quarters(getattr(song, attribute), song.ticks_per_quarter)
                          == quarters(getattr(output, attribute), output.ticks_per_quarter))
-    encoded = encode_song(song, data_config, track=track, with_drums=False)
+    parts = band_song_parts(song) if data_config.listen_to_band and track is None else None  # a trio: its band
+    encoded = encode_song(song, data_config, track=track, with_drums=False, guitar_parts=parts)
     # the music the drums listen to ends with the band for a band model, with the guitar otherwise
     music = merged_notes(song.melodic_parts if data_config.listen_to_band else select_guitar(song, track))
     steps_per_quarter = encoded.grid.steps_per_quarter

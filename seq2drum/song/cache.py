@@ -20,12 +20,15 @@ from seq2drum.song.encode import PIPELINE_VERSION, EncodedSong
 from seq2drum.song.grid import DrumGrid, Grid
 
 
-def cache_key(data: bytes, config: DataConfig) -> str:
-    """Content of the file + everything in the config that changes the encoding."""
+def cache_key(data: bytes, config: DataConfig, without_guitar: bool = False) -> str:
+    """Content of the file + everything in the config that changes the encoding (`without_guitar`: a song with no
+    guitar part kept, heard through its band, as `song.corpus.build_corpus` allows for a folder)."""
     digest = hashlib.sha256(data)
     settings: dict[str, object] = {k: getattr(config, k) for k in ("steps_per_quarter", "min_song_bars")}
     if config.listen_to_band:  # the band's span and grid differ from the guitar's; guitar-span entries keep their keys
         settings["listen_to_band"] = True
+    if without_guitar:  # only then: every other entry keeps its key
+        settings["without_guitar"] = True
     digest.update(json.dumps([PIPELINE_VERSION, settings], sort_keys=True).encode())
     return digest.hexdigest()[:32]
 

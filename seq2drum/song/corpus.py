@@ -30,7 +30,7 @@ from seq2drum.errors import (
 )
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import read_midi
-from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.song.encode import EncodedSong, band_song_parts, encode_song
 from seq2drum.song.cache import (CachedSkip, CorruptEntry, cache_key, default_cache_dir, load_encoded, save_encoded,
                                      save_skip)
 
@@ -72,10 +72,14 @@ def find_midi_files(folder: Path) -> list[Path]:
     return files
 
 
-def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str) -> tuple[str, str | None]:
-    """Worker: parse and encode one file into the cache. Returns (path, skip reason or None)."""
+def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str,
+                 without_guitar: bool = False) -> tuple[str, str | None]:
+    """Worker: parse and encode one file into the cache. Returns (path, skip reason or None). `without_guitar`: a
+    song with no guitar part is heard through its band, as generation hears such a file (`band_song_parts`)."""
     try:
-        encoded = encode_song(read_midi(path), config, name=path.stem)
+        song = read_midi(path)
+        parts = band_song_parts(song) if without_guitar and config.listen_to_band else None
+        encoded = encode_song(song, config, name=path.stem, guitar_parts=parts)
         if encoded.grid.n_bars < config.min_song_bars:
             raise SongTooShortError(f"{encoded.grid.n_bars} bars")
         encoded.sha256 = sha256
@@ -87,12 +91,12 @@ def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str) 
         return str(path), f"{reason}: {exc}"
 
 
-def _load_cached(path: Path, cache_file: Path, config: DataConfig) -> EncodedSong:
+def _load_cached(path: Path, cache_file: Path, config: DataConfig, without_guitar: bool = False) -> EncodedSong:
     """The cached song; an entry that cannot be read back is never trusted, never fatal: encoded again in place."""
     try:
         return load_encoded(cache_file)
     except CorruptEntry:
-        _encode_file(path, cache_file, config, hashlib.sha256(path.read_bytes()).hexdigest())
+        _encode_file(path, cache_file, config, hashlib.sha256(path.read_bytes()).hexdigest(), without_guitar)
         return load_encoded(cache_file)
 
 
@@ -111,9 +115,12 @@ def build_corpus(
     workers: int | None = None,
     progress: bool = True,
     allow_empty: bool = False,
+    without_guitar: bool = False,
 ) -> Corpus:
     """Encode every MIDI file under `folder` (cached), and report songs used, skipped with reasons, bars, hits.
     DataFolderError when no file gives a song, unless `allow_empty` (preprocess writes its report first).
+    `without_guitar`: songs with no guitar part are kept, heard through the band (a band model's input), as
+    `--extra-data` folders are read (jazz/'s trios and big bands).
 
     With `workers` > 1 the parse runs in forkserver (or spawn) processes, so a script that calls this at import
     time needs the usual `if __name__ == "__main__":` guard, as on macOS and Windows."""
@@ -127,7 +134,7 @@ def build_corpus(
     entries: list[tuple[Path, Path]] = []
     for path in files:
         data = path.read_bytes()
-        cache_file = cache / f"{cache_key(data, config)}.npz"
+        cache_file = cache / f"{cache_key(data, config, without_guitar)}.npz"
         entries.append((path, cache_file))
         if not cache_file.exists():
             jobs.append((path, cache_file, hashlib.sha256(data).hexdigest()))
@@ -136,20 +143,20 @@ def build_corpus(
         bar = tqdm(total=len(jobs), desc="parsing MIDI", unit="song", disable=not progress)
         if workers > 1 and len(jobs) > 1:
             with ProcessPoolExecutor(max_workers=workers, mp_context=_parse_context()) as pool:
-                futures = [pool.submit(_encode_file, p, c, config, s) for p, c, s in jobs]
+                futures = [pool.submit(_encode_file, p, c, config, s, without_guitar) for p, c, s in jobs]
                 for future in futures:
                     future.result()
                     bar.update()
         else:
             for path, cache_file, sha in jobs:
-                _encode_file(path, cache_file, config, sha)
+                _encode_file(path, cache_file, config, sha, without_guitar)
                 bar.update()
         bar.close()
     songs: list[EncodedSong] = []
     skipped: list[dict[str, str]] = []
     for path, cache_file in entries:
         try:
-            songs.append(_load_cached(path, cache_file, config))
+            songs.append(_load_cached(path, cache_file, config, without_guitar))
         except CachedSkip as skip:
             skipped.append({"path": str(path.relative_to(folder)), "reason": str(skip)})
     report = corpus_report(songs, skipped, len(files), config)

@@ -17,7 +17,7 @@ from seq2drum.song.band import band_features
 from seq2drum.song.columns import BAND
 from seq2drum.song.guitar import guitar_features, song_features
 from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
-from seq2drum.midi.io import START, MidiSong, Part, merged_notes, select_guitar
+from seq2drum.midi.io import START, MidiSong, Part, choose_guitar, merged_notes, select_guitar
 from seq2drum.midi.scan import MAX_SONG_QUARTERS
 from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
 
@@ -128,3 +128,14 @@ def encode_song(
 def listened_notes(roles: dict[str, list[Part]]) -> np.ndarray:
     """The notes of every part the drums listen to (those read), sorted by start: their span is the drums' span."""
     return merged_notes([part for parts in roles.values() for part in parts if part.notes_read and part.note_count])
+
+
+def band_song_parts(song: MidiSong) -> list[Part] | None:
+    """The guitar parts a song is encoded with when a song without a guitar is heard through its band: its guitar
+    where `choose_guitar` names one by program or name, else none (not several parts guessed to be one); None lets
+    `encode_song` choose as usual."""
+    try:
+        choice = choose_guitar(song)
+    except NoGuitarError:
+        return []
+    return [] if choice.reason == "whole file" and len(choice.parts) > 1 else None

@@ -31,12 +31,13 @@ from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
-from seq2drum.song.corpus import build_corpus, skipped_lines, split_songs
+from seq2drum.song.corpus import skipped_lines
+from seq2drum.training.sources import bar_songs, extra_lines, read_songs, weighted
 from seq2drum.training.objective import learning_rate, losses, validate
 from seq2drum.training.distributed import (World, main_first, pick_device, resumed_position, rng_states, seed_rank,
                                           shard, steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
-from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
+from seq2drum.song.bars import BarSong, FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
@@ -163,14 +164,12 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     torch.manual_seed(train_config.seed)
     np.random.seed(train_config.seed)
     with main_first(world):  # rank 0 parses and caches; the others then read the cache
-        corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress)
-    split = song_filter or (lambda songs: split_songs(songs, data_config.val_fraction, data_config.split_seed))
-    train_encoded, val_encoded = split(corpus.songs)
-    if not train_encoded:
-        raise DataFolderError(f"all {len(corpus.songs)} songs went to validation; lower val_fraction or add songs")
+        read = read_songs(data_dir, data_config, train_config, cache_dir, progress, song_filter)
+    if not read.train:
+        raise DataFolderError(f"all {len(read.corpus.songs)} songs went to validation; lower val_fraction or add songs")
     spec = FeatureSpec.current(data_config.steps_per_quarter)
-    train_songs = [bar_song(s, spec) for s in train_encoded if s.drums is not None]
-    val_songs = [bar_song(s, spec) for s in val_encoded if s.drums is not None]
+    train_songs = weighted(bar_songs(read.train, spec), bar_songs(read.extra_train, spec), train_config.extra_weight)
+    val_songs = bar_songs(read.val, spec) + bar_songs(read.extra_val, spec)
     codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
         codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
         seed=train_config.codebook_seed)
@@ -189,10 +188,9 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
                                       (spec.step_columns, spec.bar_columns)).to(device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     total_steps = min(train_config.max_steps or math.inf, train_config.epochs * steps_per_epoch(len(sampler), world))
-    summary = {k: corpus.report[k] for k in ("songs_used", "bars", "hours", "files", "skipped", "skipped_by_reason")}
-    summary.update(train_songs=len(train_songs), validation_songs=len(val_songs),
-                   data=f"{corpus.report['songs_used']} multi-track MIDI songs with guitar and drums",
-                   codebook=repr(codebook), processes=world.size)
+    summary = read.summary(train_config.extra_weight)
+    summary.update(train_songs=len(train_songs), validation_songs=len(val_songs), codebook=repr(codebook),
+                   processes=world.size)
     run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
               val_set, val_songs, sampler, summary, int(total_steps), world=world,
               ema=moving_average(model, train_config.ema_decay, int(total_steps)))
@@ -373,7 +371,7 @@ def _announce(run: Run, log: Callable[[str], None], progress: bool) -> None:
         f"{run.summary['bars']} bars; training on {run.device}"
         + (f" in each of {world.size} processes, {steps_per_epoch(len(run.sampler), world)} steps per epoch"
            if world.distributed else ""))
-    for line in skipped_lines(run.summary):  # each song left out, and why
+    for line in [*extra_lines(run.summary), *skipped_lines(run.summary)]:  # the extra folder; each song left out
         log(line)
     if not run.val_songs:
         log(f"no validation song is held out ({run.summary['songs_used']} usable song(s), val_fraction "
