@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                             help="evaluate: the checkpoint's validation songs, its training songs, or every song in "
                             "--data; generated with --temperature and --seed")
     evaluation.add_argument("--limit", type=int, default=0, help="evaluate: at most this many songs, 0 = all")
+    evaluation.add_argument("--group", action="append", default=[], metavar="NAME=DIR",
+                            help="evaluate: also report the songs of DIR as a genre group of their own (e.g. "
+                            "--group jazz=../shared/data/jazz), beside the jazz ride pattern; songs without a guitar "
+                            "are played from the whole arrangement, songs the model trained on are left out; "
+                            "repeatable")
     evaluation.add_argument("--plots-songs", type=int, default=3, help="evaluate: songs drawn as piano rolls")
     evaluation.add_argument("--gallery", type=int, default=0, metavar="N",
                             help="evaluate: piano rolls of the N songs with the most checklist faults")

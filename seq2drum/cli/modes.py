@@ -81,6 +81,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
     from seq2drum.evaluation.report import format_tables, verdict
 
+    from seq2drum.evaluation.groups import group_line, group_settings, parse_group
+
+    groups = [parse_group(text) for text in args.group]  # a bad NAME=DIR stops here, before any song
     report_dir = args.report or RUNS / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
                                   seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs,
@@ -94,6 +97,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print("\n".join(verdict(evaluation.summary)))
     pngs = sum(path.suffix == ".png" for path in evaluation.written)
     print(f"report written to {report_dir} (report.md, report.json, {pngs} PNGs)")
+    for name, folder in groups:  # each genre group, on songs the model never heard
+        group = evaluate(folder, args.checkpoint, report_dir / f"group-{name}",
+                         group_settings(settings, name, args.checkpoint), args.cache, args.workers,
+                         progress=not args.quiet)
+        print(f"\n{group_line(group.summary)}\n\n{format_tables(group.summary)}\n")
+        print(f"report written to {report_dir / f'group-{name}'}")
     return 0
 
 

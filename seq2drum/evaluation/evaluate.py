@@ -29,6 +29,7 @@ from seq2drum.errors import ConfigError, DataFolderError
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.baselines import BarLibrary, baseline_drums
 from seq2drum.evaluation.report import write_report
+from seq2drum.evaluation.groups import group_summary
 from seq2drum.evaluation.inputs import (INPUT_KINDS, KindInput, build_input, data_config_for, given_kept,
                                         kind_baselines)
 from seq2drum.evaluation.song_score import (VALIDITY_CHECKS, SongScore, check_output, nll_per_cell, score_song,
@@ -68,6 +69,8 @@ class EvaluationSettings:
     gallery: int = 0  # piano rolls of this many of the songs with the most checklist faults (evaluation.checklist)
     # songs without a guitar kept, heard through the band (a genre folder such as jazz/'s trios; the band input only)
     without_guitar: bool = False
+    group: str = ""  # the genre group the folder is reported as (--group NAME=DIR: evaluation.groups)
+    exclude: tuple[str, ...] = ()  # content hashes of songs left out (a group's songs the model trained on)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -130,20 +133,18 @@ def evaluate(
         log(f"[{index}/{len(songs)}] {song.name}: {score.n_bars} bars in {score.seconds:.2f} s "
             f"(generation {score.generate_seconds:.2f} s); F1 {f1}{best}")
     summary = summarize(scores)
-    summary["model"] = {"checkpoint": str(checkpoint or ("live" if settings.live else "default")),
-                        **asdict(generator.info)}
-    summary["settings"] = asdict(settings)
-    summary["input_kind"] = settings.input_kind
+    summary.update(model={"checkpoint": str(checkpoint or ("live" if settings.live else "default")),
+                          **asdict(generator.info)}, settings=asdict(settings), input_kind=settings.input_kind)
+    if settings.group:  # its name, the songs left out, and take 1 against the jazz ride pattern
+        summary.update(group_summary(scores, settings, corpus.songs))
     summary["data"] = {
         "data_dir": str(data_dir), "songs_in_folder": len(corpus.songs), "train_songs": len(train_songs),
         "validation_songs": len(val_songs), "evaluated_songs": len(scores), "training_library": repr(library),
         "data_config": data_config.to_dict(),
     }
-    summary["seconds"] = {
-        "total": round(time.perf_counter() - started, 2),
-        "per_song_mean": round(float(np.mean([s.seconds for s in scores])), 3),
-        "generation_per_song_mean": round(float(np.mean([s.generate_seconds for s in scores])), 3),
-    }
+    summary["seconds"] = {"total": round(time.perf_counter() - started, 2),
+                          "per_song_mean": round(float(np.mean([s.seconds for s in scores])), 3),
+                          "generation_per_song_mean": round(float(np.mean([s.generate_seconds for s in scores])), 3)}
     evaluation = Evaluation(summary, scores, examples, [(song, drums, found) for _, _, song, drums, found in faulty])
     if report_dir is not None:
         evaluation.written = write_report(evaluation, Path(report_dir))
@@ -188,7 +189,7 @@ def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, 
         train_songs = [s for s in corpus_songs if fold_of(s, settings.folds, data_config.split_seed) != settings.fold]
     else:
         chosen = {"val": val_songs, "train": train_songs, "all": corpus_songs}[settings.split]
-    songs = [s for s in chosen if s.drums is not None]
+    songs = [s for s in chosen if s.drums is not None and s.sha256 not in settings.exclude]
     if not songs:
         raise DataFolderError(f"no {settings.split} songs with drums to evaluate in {data_dir} "
                               f"({len(corpus_songs)} songs, {len(val_songs)} in validation); try --split all")

@@ -29,6 +29,7 @@ from seq2drum.groove import controls
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.styles import Style, StyleBook
+from seq2drum.groove.vocabulary import with_vocabulary
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import MidiSong
 from seq2drum.midi.roles import band_listing
@@ -154,6 +155,8 @@ def describe_training_data(summary: dict[str, Any]) -> dict[str, Any]:
     """What a model was trained on, fit to show to anyone who can reach the server: the counts, and the data
     described in words instead of the folder it lay in on the trainer's machine (older checkpoints kept that path)."""
     public = {key: value for key, value in summary.items() if key not in ("data_dir", "path", "folder")}
+    if isinstance(public.get("extra_data"), dict):  # its songs' hashes are for --mode evaluate --group, not a client
+        public["extra_data"] = {k: v for k, v in public["extra_data"].items() if k != "train_sha256"}
     if "data" not in public and "songs_used" in public:
         public["data"] = f"{public['songs_used']} multi-track MIDI songs with guitar and drums"
     return public
@@ -170,11 +173,12 @@ class DrumGenerator:
         self.network = getattr(loaded, "network", None)
         if self.network is None and str(device).startswith("cpu"):
             self.network = numpy_network(loaded.model)
-        self.codebook = loaded.codebook
+        # the model's codebook and the grooves its training songs may lack (groove.vocabulary), played under a style
+        self.codebook = with_vocabulary(loaded.codebook, loaded.data_config.steps_per_quarter)
         self.spec = loaded.spec
         self.data_config = loaded.data_config
-        self.decoder = Decoder(loaded.codebook, loaded.policy)
-        self.styles = StyleBook.build(loaded.codebook, loaded.data_config.steps_per_quarter)
+        self.decoder = Decoder(self.codebook, loaded.policy)
+        self.styles = StyleBook.build(self.codebook, loaded.data_config.steps_per_quarter)
         info.styles = self.styles.styles
         self.info = info
         self.device = device

@@ -45,10 +45,14 @@ class GrooveCodebook:
     offset: np.ndarray  # (K, S, 9) float32 mean microtiming offset in steps
     # (K,) int64: the entry's place in the menu later takes choose from (0 first), -1 when it is not on it
     menu_rank: np.ndarray | None = None
+    # (K,) bool: entries written by hand (groove.vocabulary), played under a style only; never saved in a checkpoint
+    designed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.menu_rank is None:
             self.menu_rank = np.full(len(self.bar_steps), -1, dtype=np.int64)
+        if self.designed is None:
+            self.designed = np.zeros(len(self.bar_steps), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.bar_steps)
@@ -108,6 +112,30 @@ class GrooveCodebook:
             offset=offset,
         )
 
+    def appended(self, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]]) -> GrooveCodebook:
+        """A copy with `entries` ((n_steps, pattern, count, velocity, offset), as `from_entries`) added at the end,
+        marked `designed`, off the take menu."""
+        if not entries:
+            return self
+        more = GrooveCodebook.from_entries(entries, self.max_steps)
+        return GrooveCodebook(
+            bar_steps=np.concatenate([self.bar_steps, more.bar_steps]),
+            patterns=np.concatenate([self.patterns, more.patterns]),
+            counts=np.concatenate([self.counts, more.counts]),
+            velocity=np.concatenate([self.velocity, more.velocity]),
+            offset=np.concatenate([self.offset, more.offset]),
+            menu_rank=np.concatenate([self.menu_rank, np.full(len(more), -1, dtype=np.int64)]),
+            designed=np.concatenate([self.designed, np.ones(len(more), dtype=bool)]),
+        )
+
+    def learned(self) -> GrooveCodebook:
+        """The entries clustered from training songs, without the designed ones (what a checkpoint holds)."""
+        if not self.designed.any():
+            return self
+        keep = ~self.designed
+        return GrooveCodebook(self.bar_steps[keep], self.patterns[keep], self.counts[keep], self.velocity[keep],
+                              self.offset[keep], self.menu_rank[keep])
+
     def entries_of_length(self, n_steps: int) -> np.ndarray:
         """Indices of the entries that fit a bar of `n_steps` steps (empty when the codebook has none)."""
         return np.flatnonzero(self.bar_steps == n_steps)
@@ -121,6 +149,7 @@ class GrooveCodebook:
         for n_steps in np.unique(bar_steps):
             rows = np.flatnonzero(bar_steps == n_steps)
             candidates = self.entries_of_length(int(n_steps))
+            candidates = candidates[~self.designed[candidates]]  # the user's bars are matched to drummers' bars only
             if len(candidates) == 0:
                 continue
             f1 = pattern_f1(flat_hits[rows], flat_patterns[candidates])
@@ -131,6 +160,7 @@ class GrooveCodebook:
     def to_state(self) -> dict[str, Any]:
         import torch
 
+        self = self.learned()  # the designed entries are appended at load, never saved
         return {
             "bar_steps": torch.from_numpy(self.bar_steps.copy()),
             "patterns": torch.from_numpy(self.patterns.copy()),

@@ -51,14 +51,17 @@ class GrooveGains:
         # drummers play often is the musical choice (the empty bar always stays: resting is a choice). Later takes
         # look further (down to TAKES_MIN_GROOVE_BARS), or a strict limit would leave them nothing different to play.
         # The limit is capped per bar length at its most played entry, so rarer meters (7/8, 5/4) keep a groove.
-        most_played = {n: codebook.counts[codebook.bar_steps == n].max() for n in np.unique(codebook.bar_steps)}
+        # designed entries (groove.vocabulary) are a style's to play, never the model's own choice
+        learned = ~codebook.designed
+        most_played = {n: codebook.counts[(codebook.bar_steps == n) & learned].max(initial=0)
+                       for n in np.unique(codebook.bar_steps)}
         limit = np.array([min(min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
-        often = codebook.counts >= limit if len(codebook) else np.zeros(0, dtype=bool)
+        often = (codebook.counts >= limit) & learned if len(codebook) else np.zeros(0, dtype=bool)
         self.playable = often | (self.sizes == 0)
         grouped_limit = np.maximum(limit, [min(GROUPED_MIN_GROOVE_BARS, most_played[n])
                                            for n in codebook.bar_steps.tolist()])
-        self.playable_grouped = (codebook.counts >= grouped_limit) | (self.sizes == 0)
-        self.playable_for_takes = (often | (codebook.counts >= TAKES_MIN_GROOVE_BARS) | (self.sizes == 0)
+        self.playable_grouped = ((codebook.counts >= grouped_limit) & learned) | (self.sizes == 0)
+        self.playable_for_takes = (often | ((codebook.counts >= TAKES_MIN_GROOVE_BARS) & learned) | (self.sizes == 0)
                                    | (codebook.menu_rank >= 0))
         self._similarity: dict[int, np.ndarray] = {}  # pattern F1 among the entries of one length, by first entry
         # per (bar length, the entries allowed): those entries and their cells (cells, E), made once, not per call
@@ -79,7 +82,7 @@ class GrooveGains:
             for part in sorted(np.unique(self.codebook.bar_steps).tolist(), reverse=True):
                 entries = self.codebook.entries_of_length(part)
                 patterns = self.codebook.patterns[entries[allowed[entries]], :part]
-                patterns = patterns.reshape(len(patterns), -1)
+                patterns = patterns.reshape(len(patterns), part * patterns.shape[-1])
                 if part >= SHORT_BAR_STEPS and patterns.any():
                     cells = patterns.T.astype(np.float64)
                     cells.setflags(write=False)
@@ -214,12 +217,14 @@ class GrooveGains:
         # grooves that between them cover the training songs best); then any distinct groove; then any
         dense = nonempty & (self.sizes[entries] >= LATER_TAKE_DENSITY * expected_hits)
         if avoid and scores.groove_logits is not None:
-            playable = np.isfinite(total) & nonempty  # what gains() lets a later take play
+            head = entries < scores.groove_logits.shape[1]  # a designed groove (groove.vocabulary) has no head score
+            playable = np.isfinite(total) & nonempty & head  # what gains() lets a later take play
             allowed = next((mask for mask in (playable & dense & distinct, playable & distinct) if mask.any()), None)
             if allowed is not None:
                 previous = [earlier[label] for earlier in avoid if label in earlier]
-                coverage = self._coverage(scores.groove_logits[np.ix_(rows, entries)], entries, previous)
-                return int(entries[int(np.argmax(np.where(allowed, coverage, -np.inf)))])
+                scored = entries[head]
+                coverage = self._coverage(scores.groove_logits[np.ix_(rows, scored)], scored, previous)
+                return int(scored[int(np.argmax(np.where(allowed[head], coverage, -np.inf)))])
         menu = (self.codebook.menu_rank[entries] >= 0) & bool(avoid)
         allowed = next((mask for mask in (menu & dense & distinct, dense & distinct, menu & distinct,
                                           nonempty & distinct, nonempty) if mask.any()), None)

@@ -231,6 +231,7 @@ class FillWriter:
         if key not in self._fills:
             start = max(0, n_steps - beats * beat)
             entries = self.codebook.entries_of_length(n_steps)
+            entries = entries[~self.codebook.designed[entries]]  # drummers' fills: the training songs' bars only
             region = (self.codebook.patterns[entries, start:n_steps] if len(entries)
                       else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
             if beats > 1 and toms:

@@ -1,13 +1,14 @@
 """Styles: named families of the groove codebook, named by rules over the entries' patterns, not by genre labels.
 
 Every non-empty entry belongs to one family. Its meter comes from its length and, for lengths that could be either
-(12 steps: 3/4 or 6/8), from where its kick and snare accents fall. Bars of two or four quarters are named by what a
-drummer hears first, in this order: four-on-the-floor, half-time, shuffle, jazz-ride, then the time-keeping voice
-and its subdivision (quarter-hats, straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths), kick-and-snare,
-toms; a bar that is no groove to hold (a snare roll, a crash past the downbeat, no kick and no cymbal) is a break,
-never offered. Other meters are one family each: waltz, six-eight and odd-meter. A style is offered for a meter
-where its entries hold `MIN_STYLE_BARS` training bars; playing it restricts the decision to its entries and the
-empty bar (groove.controls builds that mask).
+(12 steps: 3/4 or 6/8), from where its kick and snare accents fall. The jazz ride (`jazz_ride`) is named first, in
+every meter. Bars of two or four quarters are then named by what a drummer hears first, in this order: bossa
+(`bossa`), four-on-the-floor, half-time, shuffle, then the time-keeping voice and its subdivision (quarter-hats,
+straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths), kick-and-snare, toms; a bar that is no groove to
+hold (a snare roll, a crash past the downbeat, no kick and no cymbal) is a break, never offered. Other meters are
+one family each: waltz, six-eight and odd-meter. A style is offered for a meter where its entries hold
+`MIN_STYLE_BARS` training bars or a designed groove (groove.vocabulary); playing it restricts the decision to its
+entries and the empty bar (groove.controls builds that mask).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ DESCRIPTIONS = {
     "four-on-the-floor": "kick on every beat",
     "half-time": "snare on beat 3 only: the backbeat at half speed",
     "shuffle": "time-keeping on the first and last 16th of each beat: a dotted, shuffled feel",
-    "jazz-ride": "ride on every beat with skip notes",
+    "jazz-ride": "ride on every beat with skip notes, the hi-hat foot on the backbeats",
+    "bossa": "bossa nova: kick on 1, the and of 2, 3 and the and of 4, cross-stick, straight 8ths",
     "quarter-hats": "hi-hat on the beats",
     "straight-8ths": "hi-hat in straight eighths",
     "16th-hats": "hi-hat in sixteenths",
@@ -105,15 +107,19 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     """The family of one non-empty entry (see the module docstring for the rules, in order)."""
     q = steps_per_quarter
     quarters = Fraction(n_steps, q)
+    bar = pattern[:n_steps]
+    if q % 4 == 0 and jazz_ride(bar, 3 * q // 2 if compound else q):  # in every meter a jazz tune uses, its kick
+        return "jazz-ride"  # feathered on the beats (not four-on-the-floor)
     if compound:
         return "six-eight"
     if quarters == 3:
         return "waltz"
     if quarters not in (2, 4) or q % 4:
         return "odd-meter"
-    bar = pattern[:n_steps]
     in_beat = np.arange(n_steps) % q
     beats = in_beat == 0
+    if quarters == 4 and bossa(bar, q):
+        return "bossa"
     # not a groove to hold: a roll on the snare, crashes past the downbeat, a bar of snare and toms with no kick
     # (--style kick-and-snare played a non-stop snare, ride-quarters a crash on every beat 4)
     cymbals = bar[:, [CLOSED_HAT, OPEN_HAT, RIDE]].any(axis=1)
@@ -139,8 +145,6 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     if voice[last_16th].sum() >= n_beats - 1 and between <= 1 and voice[beats].sum() >= n_beats - 1:
         return "shuffle"
     name = "ride" if voice is ride else "hats"
-    if name == "ride" and ride[beats].all() and 1 <= ride[last_16th].sum() < n_beats and ride[off_8th].sum() == 0:
-        return "jazz-ride"
     if voice[sixteenths].sum() >= n_beats:
         return "16th-hats" if name == "hats" else "ride-16ths"
     if voice[off_8th].sum() >= n_beats / 2:
@@ -148,6 +152,41 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
             return IRREGULAR  # eighths in name only: 3-3-2 holds half the eighths and two 16ths
         return "straight-8ths" if name == "hats" else "ride-8ths"
     return "quarter-hats" if name == "hats" else "ride-quarters"
+
+
+def jazz_ride(bar: np.ndarray, beat: int) -> bool:
+    """The jazz ride ("spang-a-lang") in a bar of `beat`-step beats (a dotted quarter in 6/8): the ride on every
+    beat, more ride than hats, skip notes on the last 16th (the last eighth of a dotted beat) of at least one beat
+    and not all, nothing on the straight off-beat eighths (not a ride in eighths), no crash past the downbeat and
+    no snare roll (a break, not a groove)."""
+    n_steps = len(bar)
+    if n_steps % beat or n_steps < 2 * beat:
+        return False
+    ride, hats = bar[:, RIDE], bar[:, CLOSED_HAT] | bar[:, OPEN_HAT]
+    in_beat = np.arange(n_steps) % beat
+    skip = in_beat == beat - beat // (3 if beat % 3 == 0 else 4)
+    off = (in_beat == beat // 2) if beat % 3 else (in_beat == beat // 3)
+    n_beats = n_steps // beat
+    most = n_beats if beat % 3 == 0 else n_beats - 1  # a skip after every quarter beat is a shuffle, not in 6/8
+    return bool(ride[in_beat == 0].all() and ride.sum() > hats.sum() and 1 <= ride[skip].sum() <= most
+                and not ride[off].any() and not bar[1:, CRASH].any() and bar[:, SNARE].sum() <= n_steps // 2)
+
+
+BOSSA_KICKS = (0, 6, 8, 14)  # 16ths of a 4/4 bar: 1, the "and" of 2, 3, the "and" of 4
+
+
+def bossa(bar: np.ndarray, steps_per_quarter: int) -> bool:
+    """The bossa nova in a 4/4 bar: the kick on 1, the "and" of 2, 3 and the "and" of 4, none on 2 or 4, time kept
+    (hats or ride) and no backbeat (the snare, a cross-stick, not on both 2 and 4)."""
+    sixteenth = steps_per_quarter // 4
+    if sixteenth < 1 or len(bar) != 16 * sixteenth:
+        return False
+    kicks = bar[:, KICK]
+    on = [s * sixteenth for s in BOSSA_KICKS]
+    beats_2_4 = [4 * sixteenth, 12 * sixteenth]
+    cymbals = bar[:, [CLOSED_HAT, OPEN_HAT, RIDE]].any(axis=1)
+    return bool(kicks[on].all() and not kicks[beats_2_4].any() and cymbals.sum() >= 4
+                and not bar[beats_2_4, SNARE].all())
 
 
 @dataclass
@@ -174,7 +213,9 @@ class StyleBook:
             family.append(name)
             meter = meter_name(n_steps, bool(compound[k]), steps_per_quarter)
             counts = bars_by_style.setdefault(name, {})
-            counts[meter] = counts.get(meter, 0) + int(codebook.counts[k])
+            # a designed groove (groove.vocabulary) offers its style in its meter, as MIN_STYLE_BARS training bars do
+            bars = MIN_STYLE_BARS if codebook.designed[k] else int(codebook.counts[k])
+            counts[meter] = counts.get(meter, 0) + bars
         styles = tuple(
             Style(name, tuple(sorted((m for m, bars in meters.items() if bars >= MIN_STYLE_BARS), key=_meter_key)),
                   DESCRIPTIONS[name])
@@ -205,7 +246,8 @@ class StyleBook:
         """(K,) bool: the entries a song may play in style `name`: the style's entries in the meters it is offered
         for (played at least MIN_ENTRY_BARS times in training, or the style's most played of that length) and
         every entry of the bar lengths it has no meter of (those bars keep the model's own choice), with the empty
-        bars. `song_meters`: the song's meters, most played first; the style must be offered for the first.
+        bars, and the style's designed grooves (groove.vocabulary). `song_meters`: the song's meters, most played
+        first; the style must be offered for the first.
 
         Raises ConfigError naming the styles that fit when the name is unknown or the style does not fit."""
         style = self.get(name)
@@ -226,5 +268,5 @@ class StyleBook:
             rows = np.flatnonzero(mine & np.array([m == meter for m in meters]))
             if len(rows):
                 floor = min(MIN_ENTRY_BARS, int(self.codebook.counts[rows].max()))
-                allowed[rows[self.codebook.counts[rows] >= floor]] = True
+                allowed[rows[(self.codebook.counts[rows] >= floor) | self.codebook.designed[rows]]] = True
         return allowed

@@ -41,7 +41,9 @@ class TrainingSongs:
         if self.extra is not None:
             summary["extra_data"] = {"songs_used": self.extra.report["songs_used"], "weight": weight,
                                      "train_songs": len(self.extra_train), "validation_songs": len(self.extra_val),
-                                     "skipped_by_reason": self.extra.report["skipped_by_reason"]}
+                                     "skipped_by_reason": self.extra.report["skipped_by_reason"],
+                                     # which songs it heard: `--mode evaluate --group` scores the others only
+                                     "train_sha256": sorted(song.sha256 for song in self.extra_train)}
         return summary
 
 

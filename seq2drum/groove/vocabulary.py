@@ -1,0 +1,82 @@
+"""Grooves drummers play that a training set may lack in some meter: the jazz ride in 3/4, 4/4, 5/4 and 6/8, and
+the bossa nova, appended to a loaded model's codebook so that `--style jazz-ride` and `--style bossa` play them.
+
+Each is written as a jazz or Brazilian drummer plays it, one bar on the 16th grid:
+- the jazz ride ("spang-a-lang"): the ride on every beat, a skip note on the last 16th after each backbeat (the
+  render swings it with the band: `feel/swing.py`), the hi-hat foot on the backbeats, the kick feathered on the
+  beats, softly; the jazz waltz counts 1 2 3 (hat on 2 and 3, the skip after 2); 5/4 counts as Take Five's 3 + 2
+  (hat on 3 and 5); 6/8 rides the two dotted beats and the last eighth of each, the hat on the second beat,
+  the kick feathered on both.
+- the bossa nova: the kick on 1, the "and" of 2, 3 and the "and" of 4, straight 8ths on the closed hat, the
+  cross-stick (the snare class) on the 3-side of the clave (1, the "and" of 2, 4) or its 2-side (2, the "and" of 3).
+
+They are the model's to choose only under a style (`GrooveCodebook.designed` marks them: never played by its own
+choice, never assigned to the user's bars, never on a later take's menu), so a model's default drums stay its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One designed bar: its length in 16ths (compound 6/8 as 12) and the 16ths each class strikes, with a velocity."""
+
+    name: str
+    n_steps: int
+    hits: tuple[tuple[int, tuple[int, ...], int], ...]  # (drum class, 16ths, MIDI velocity)
+
+
+RIDE_BEAT, RIDE_SKIP, HAT_FOOT, FEATHER, CROSS_STICK, BOSSA_HAT, BOSSA_KICK = 92, 68, 64, 38, 62, 70, 84
+
+FIGURES = (
+    Figure("jazz ride 4/4", 16, ((RIDE, (0, 4, 8, 12), RIDE_BEAT), (RIDE, (7, 15), RIDE_SKIP),
+                                 (CLOSED_HAT, (4, 12), HAT_FOOT), (KICK, (0, 4, 8, 12), FEATHER))),
+    Figure("jazz ride 4/4, no feather", 16, ((RIDE, (0, 4, 8, 12), RIDE_BEAT), (RIDE, (7, 15), RIDE_SKIP),
+                                             (CLOSED_HAT, (4, 12), HAT_FOOT))),
+    Figure("jazz waltz 3/4", 12, ((RIDE, (0, 4, 8), RIDE_BEAT), (RIDE, (7,), RIDE_SKIP),
+                                  (CLOSED_HAT, (4, 8), HAT_FOOT), (KICK, (0,), FEATHER))),
+    Figure("jazz ride 5/4", 20, ((RIDE, (0, 4, 8, 12, 16), RIDE_BEAT), (RIDE, (11, 19), RIDE_SKIP),
+                                 (CLOSED_HAT, (8, 16), HAT_FOOT), (KICK, (0, 12), FEATHER))),
+    Figure("jazz ride 6/8", 12, ((RIDE, (0, 6), RIDE_BEAT), (RIDE, (4, 10), RIDE_SKIP),
+                                 (CLOSED_HAT, (6,), HAT_FOOT), (KICK, (0, 6), FEATHER))),
+    Figure("bossa, 3-side", 16, ((KICK, (0, 6, 8, 14), BOSSA_KICK), (CLOSED_HAT, tuple(range(0, 16, 2)), BOSSA_HAT),
+                                 (SNARE, (0, 6, 12), CROSS_STICK))),
+    Figure("bossa, 2-side", 16, ((KICK, (0, 6, 8, 14), BOSSA_KICK), (CLOSED_HAT, tuple(range(0, 16, 2)), BOSSA_HAT),
+                                 (SNARE, (4, 10), CROSS_STICK))),
+)
+
+
+def figure_arrays(figure: Figure, steps_per_quarter: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """(n_steps, pattern (n, 9) bool, velocity (n, 9)) of a figure on a grid of `steps_per_quarter` steps a quarter
+    (the figures are written in 16ths; a grid that cannot hold them gives None)."""
+    scale = steps_per_quarter / 4
+    n_steps = int(round(figure.n_steps * scale))
+    pattern = np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=bool)
+    velocity = np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=np.float32)
+    for drum, sixteenths, vel in figure.hits:
+        steps = [int(round(s * scale)) for s in sixteenths]
+        pattern[steps, drum] = True
+        velocity[steps, drum] = vel
+    return n_steps, pattern, velocity
+
+
+def with_vocabulary(codebook: GrooveCodebook, steps_per_quarter: int) -> GrooveCodebook:
+    """The codebook with the designed figures appended (once: a codebook that has them is returned as it is), each
+    marked in `designed`, with no training bars. A grid too coarse for 16ths (steps_per_quarter not a multiple of 4)
+    or entries longer than the codebook holds are left out."""
+    if codebook.designed is not None and codebook.designed.any():
+        return codebook
+    entries = []
+    if steps_per_quarter % 4 == 0:
+        for figure in FIGURES:
+            n_steps, pattern, velocity = figure_arrays(figure, steps_per_quarter)
+            if n_steps <= codebook.max_steps:
+                entries.append((n_steps, pattern, 0, velocity, np.zeros_like(velocity)))
+    return codebook.appended(entries)

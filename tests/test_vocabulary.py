@@ -1,0 +1,109 @@
+"""The designed grooves (groove.vocabulary): the jazz ride in 3/4, 4/4, 5/4 and 6/8 and the bossa, offered as styles
+on any model, played by `--style` on built songs, and never by the model's own choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.generation.generator import DrumGenerator, GenerationResult
+from seq2drum.groove.gains import GrooveGains
+from seq2drum.groove.styles import StyleBook, bossa, jazz_ride
+from seq2drum.groove.vocabulary import FIGURES, figure_arrays, with_vocabulary
+from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
+from seq2drum.midi.io import read_midi
+from seq2drum.midi.write import TrackSpec
+from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import Grid
+from tests.builders import PPQ, song_bytes, tiny_codebook
+
+
+def jazz_band(numerator: int, denominator: int, bars: int = 16) -> bytes:
+    """A swing tune in any meter: a walking bass on every beat, a piano comping swung 8ths (the second 8th of each
+    beat at two thirds of it) and a guitar on the beats, as a small band plays it."""
+    beat = PPQ * 4 // denominator * (3 if denominator == 8 else 1)
+    beats = numerator // 3 if denominator == 8 else numerator
+    bass, piano, guitar = [], [], []
+    for index in range(bars * beats):
+        start = index * beat
+        bass.append([start, start + beat - 10, 36 + (0, 3, 5, 7)[index % 4], 90])
+        for place, velocity in ((0, 70), (2 * beat // 3, 60)):
+            piano += [[start + place, start + place + beat // 3, pitch, velocity] for pitch in (60, 64, 67)]
+        guitar += [[start, start + beat // 2, pitch, 80] for pitch in (52, 56, 59)]
+    arrays = [np.array(rows, dtype=np.int64) for rows in (bass, piano, guitar)]
+    return song_bytes(arrays[2], time_signatures=((0, numerator, denominator),),
+                      extra=(TrackSpec("Bass", 1, arrays[0], 33), TrackSpec("Piano", 2, arrays[1], 1)))
+
+
+def drum_bars(result: GenerationResult, numerator: int, denominator: int) -> np.ndarray:
+    """(bars, steps, 9) bool: take 1 per bar on the 16th grid, past the first two bars and before the last (where
+    the groove holds)."""
+    hits = np.asarray(result.drums.hits, dtype=bool)
+    length = 16 * numerator // denominator
+    return hits[: len(hits) // length * length].reshape(-1, length, hits.shape[1])[2:-1]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> DrumGenerator:
+    return DrumGenerator.from_checkpoint()
+
+
+def test_every_figure_is_named_as_its_style() -> None:
+    """Each designed bar reads as the family it is written for, by the same rules that name the learned bars."""
+    for figure in FIGURES:
+        n_steps, bar, _ = figure_arrays(figure, 4)
+        beat = 6 if "6/8" in figure.name else 4
+        assert jazz_ride(bar, beat) == figure.name.startswith("jazz"), figure.name
+        assert bossa(bar, 4) == figure.name.startswith("bossa"), figure.name
+
+
+def test_the_vocabulary_is_offered_in_every_jazz_meter_and_never_chosen_unasked() -> None:
+    codebook = with_vocabulary(tiny_codebook(), 4)
+    assert with_vocabulary(codebook, 4) is codebook  # appended once
+    styles = StyleBook.build(codebook, 4)
+    assert styles.get("jazz-ride").meters == ("4/4", "3/4", "5/4", "6/8")
+    assert styles.get("bossa").meters == ("4/4",)
+    gains = GrooveGains(codebook, min_groove_bars=0)
+    designed = codebook.designed
+    assert designed.sum() == len(FIGURES)
+    assert not (gains.playable & designed).any() and not (gains.playable_for_takes & designed).any()
+    state = codebook.to_state()  # a checkpoint holds the learned entries only
+    assert len(state["bar_steps"]) == len(tiny_codebook())
+    assert (codebook.assign(codebook.patterns[designed], codebook.bar_steps[designed]) < len(tiny_codebook())).all()
+
+
+@pytest.mark.parametrize(("numerator", "denominator", "hat_beats"), [
+    (4, 4, (1, 3)),  # the swing tune: the hat foot on 2 and 4
+    (3, 4, (1, 2)),  # the jazz waltz: on 2 and 3
+    (5, 4, (2, 4)),  # 5/4 as 3 + 2: on 3 and 5
+    (6, 8, (1,)),  # 6/8: the ride on both dotted beats, the hat on the second
+], ids=["swing-4/4", "jazz-waltz-3/4", "5/4", "6/8"])
+def test_jazz_ride_plays_spang_a_lang_with_the_hat_on_the_backbeats(
+        shipped: DrumGenerator, numerator: int, denominator: int, hat_beats: tuple[int, ...]) -> None:
+    """The style's grooves, learned or designed, chosen by the model's scores: the ride on every beat with skip
+    notes (the last 16th of a beat, the last eighth of a dotted one), the hat foot on the backbeats."""
+    midi = jazz_band(numerator, denominator)
+    drums = drum_bars(shipped.generate(midi, GenerationOptions(style="jazz-ride", seed=0, fills="none",
+                                                                humanize=False)), numerator, denominator)
+    beat = 6 if denominator == 8 else 4
+    ride = drums[:, :, RIDE]
+    assert ride[:, ::beat].mean() >= 0.9  # the ride on every beat
+    assert ride[:, beat - beat // (3 if beat == 6 else 4)::beat].any(axis=1).mean() >= 0.9  # with skip notes
+    assert drums[:, [beat * b for b in hat_beats], CLOSED_HAT].mean() >= 0.9  # the hat foot on the backbeats
+    assert drums[:, :, CLOSED_HAT].sum() <= drums[:, :, RIDE].sum() / 2  # the ride keeps time, not the hat
+
+
+def test_bossa_plays_its_kick_and_cross_stick(shipped: DrumGenerator) -> None:
+    midi = jazz_band(4, 4)
+    drums = drum_bars(shipped.generate(midi, GenerationOptions(style="bossa", seed=0, fills="none",
+                                                                humanize=False)), 4, 4)
+    assert drums[:, [0, 6, 8, 14], KICK].mean() >= 0.9
+    assert not drums[:, [4, 12], KICK].any()
+    assert drums[:, :, SNARE].sum(axis=1).max() <= 3  # a cross-stick figure, not a backbeat
+    assert drums[:, ::2, CLOSED_HAT].mean() >= 0.9
+
+
+def test_grid_of_the_built_song_is_the_meter_asked_for() -> None:
+    song = read_midi(jazz_band(6, 8, bars=4))
+    grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, song.end_tick, 4)
+    assert grid.n_bars == 4 and (grid.bars[:, 1] == 12).all()
