@@ -131,7 +131,10 @@ class SongChooser:
         if self.temperature > 0 and self.rng is not None and self.noise is None:
             finite = gains[np.isfinite(gains)]
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
-            self.noise = self.temperature * spread * self.rng.gumbel(size=gains.shape)
+            # drawn for the learned entries, as many draws whatever groove.vocabulary appends (zero noise there)
+            learned = int(np.count_nonzero(~self.grooves.codebook.designed))
+            self.noise = np.zeros(gains.shape)
+            self.noise[:, :learned] = self.temperature * spread * self.rng.gumbel(size=(len(gains), learned))
         # take 1 holds its grooves as tuned; a later take plays the groove chosen for it in every bar of the
         # section (rests, crashes and fills still come from their own decisions)
         bonus = self.policy.section_bonus if not self.avoid else _FORCED

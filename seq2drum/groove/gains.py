@@ -193,6 +193,10 @@ class GrooveGains:
             length = int(lengths[np.argmax(counts)])
             rows = rows[scores.bar_steps[rows] == length]
             entries = self.codebook.entries_of_length(length)
+            # a designed groove (groove.vocabulary) is a candidate only where a style lets it play (finite gains)
+            designed = self.codebook.designed[entries]
+            if designed.any():
+                entries = entries[~designed | np.isfinite(gains[np.ix_(rows, entries)]).any(axis=0)]
             if len(entries) == 0:
                 continue
             entry = self._section_groove(gains, scores, avoid, p, int(label), rows, entries)

@@ -53,7 +53,9 @@ class BarChooser:
             finite = gains[np.isfinite(gains)]
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0
             rng = np.random.default_rng([self.seed, 3, self.bar_index])
-            self.noise = self.temperature * spread * rng.gumbel(size=gains.shape)
+            learned = int(np.count_nonzero(~self.grooves.codebook.designed))  # as offline: none on designed ones
+            self.noise = np.zeros(gains.shape)
+            self.noise[:learned] = self.temperature * spread * rng.gumbel(size=learned)
         choice = int((gains if self.noise is None else gains + self.noise).argmax())
         if self.hold and 0 <= groove < len(gains) and math.isfinite(gains[groove]):
             choice = groove
