@@ -84,9 +84,9 @@ def test_the_rules_run_in_the_order_the_docs_give() -> None:
     bars."""
     assert [r.__name__ for r in rules.GROOVE_RULES] == ["codebook_grooves", "unknown_lengths", "short_bars",
                                                         "refine_cells", "toms_in_fills", "keeps_time",
-                                                        "kicks_follow_bass", "ride_sections", "time_by_count",
-                                                        "open_hats", "crash_accents", "counted_backbeat",
-                                                        "given_pattern", "backbeat"]
+                                                        "kicks_follow_bass", "ride_sections", "hat_foot",
+                                                        "time_by_count", "open_hats", "crash_accents",
+                                                        "counted_backbeat", "given_pattern", "backbeat"]
     assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
                                                            "steered_marks", "bass_silence_is_edge",
                                                            "given_groove_holds", "fill_kinds", "play_marks",
@@ -265,6 +265,30 @@ def test_ride_sections_moves_the_hats_to_the_ride_where_the_model_hears_a_ride()
     hats = decision.hits[0, :, CLOSED_HAT].copy()
     rules.ride_sections(context, decision)
     assert (decision.hits[0, :, RIDE] == hats).all() and not decision.hits[0, :, CLOSED_HAT].any()
+
+
+@pytest.mark.parametrize(("bar_steps", "feet"), [(16, [4, 12]), (12, [4, 8])], ids=["4/4: 2 and 4", "3/4: 2 and 3"])
+def test_hat_foot_keeps_the_hat_on_the_backbeats_under_the_ride_where_the_model_expects_it(
+        bar_steps: int, feet: list[int]) -> None:
+    """Under a ride on every beat, the closed hat comes back on the backbeats the model rates 0.45 or more (not on
+    a beat it rates lower, not in a bar kept on the hats, not under a style)."""
+    p = np.full((2, S, 9), 0.05)
+    p[:, 0:bar_steps:4, RIDE] = 0.9
+    p[:, 0:bar_steps:4, CLOSED_HAT] = 0.5
+    p[:, 0, CLOSED_HAT] = 0.3  # the downbeat is no foot
+    context = context_of(p, bar_steps=bar_steps)
+    decision = decision_of(context, [-1, -1])
+    decision.hits[0, 0:bar_steps:4, RIDE] = True  # bar 0 rides; bar 1 keeps time on the hats
+    decision.hits[1, 0:bar_steps:2, CLOSED_HAT] = True
+    before = decision.hits[1].copy()
+    rules.hat_foot(context, decision)
+    assert np.flatnonzero(decision.hits[0, :, CLOSED_HAT]).tolist() == feet
+    assert (decision.hits[1] == before).all()
+    styled = context_of(p, bar_steps=bar_steps, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    own = decision_of(styled, [-1, -1])
+    own.hits[0, 0:bar_steps:4, RIDE] = True
+    rules.hat_foot(styled, own)
+    assert not own.hits[0, :, CLOSED_HAT].any()
 
 
 def test_given_pattern_plays_the_users_exact_bar_where_its_groove_was_chosen() -> None:

@@ -133,6 +133,13 @@ def ride_sections(context: BarContext, decision: BarDecision) -> None:
         voices.ride_sections(decision.hits, context.p, context.labels, context.policy.ride_ratio)
 
 
+def hat_foot(context: BarContext, decision: BarDecision) -> None:
+    """hits (closed hat): a bar that keeps time on the ride keeps the hi-hat foot on the beats after the first where
+    the model expects it (groove.voices); a style keeps its grooves."""
+    if context.steering.allowed is None:
+        voices.hat_foot(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps)
+
+
 def backbeat(context: BarContext, decision: BarDecision) -> None:
     """hits (snare): a playing bar the model expects a snare in (its snare probabilities summing to BACKBEAT_EXPECTED
     or more) whose groove has none gets one, on the beat after the first where the section's snare is likeliest (a
@@ -209,7 +216,7 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
-                                  keeps_time, kicks_follow_bass, ride_sections, time_by_count, open_hats,
+                                  keeps_time, kicks_follow_bass, ride_sections, hat_foot, time_by_count, open_hats,
                                   crash_accents, counted_backbeat, given_pattern, backbeat)
 
 

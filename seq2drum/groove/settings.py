@@ -28,6 +28,7 @@ TOM_GROOVE_SURE = 0.6  # a tom in a groove (not a fill) is played only this like
 BASS_KICK_FLOOR = 0.2  # a kick plays on a bass onset where its probability passes this
 BASS_KICK_SURE = 0.2  # a decided kick away from the bass's onsets stays only this far above lambda
 BASS_KICK_GRID_STEPS = 1  # the grid the bass's onsets are read on, in steps (its own 16ths)
+HAT_FOOT_P = 0.45  # a ridden section keeps a closed hat on a beat after the first where it is this likely (the foot)
 BACKBEAT_EXPECTED = 0.25  # a playing bar whose snare probabilities sum to this gets a snare if its groove has none
 TIME_COUNT_MAX = 1.3  # a 16th hat (or ride) bar keeps eighths where halfway between its counts passes this x expected
 TIME_ODD_WORTH = 1.5  # ... and its odd 16ths' mean probability is under this times lambda

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2drum.groove.settings import HAT_FOOT_P
 from seq2drum.midi.drums import CLOSED_HAT, RIDE
 
 
@@ -31,3 +32,23 @@ def ride_sections(hits: np.ndarray, p: np.ndarray, labels: np.ndarray, ratio: fl
         if float(p[rows, :, RIDE][played].sum()) / count >= ratio * hat:
             hits[rows, :, RIDE] |= played
             hits[rows, :, CLOSED_HAT] = False
+
+
+def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> None:
+    """In place on hits (n, S, 9): a bar that keeps time on the ride (the ride on half its beats or more) gets the
+    closed hat on its backbeats (2 and 4 ...; a bar of three beats 2 and 3; `bar_steps`, `beat_steps` (n,): its
+    length and beat in steps) where the model finds it HAT_FOOT_P likely: the hi-hat foot a drummer keeps under the
+    ride. Out of fold on jazz/'s swing tunes the model rates the closed hat 0.46-0.79 on 2 and 4 of the bars whose
+    drummer rides, and 0.18-0.45 elsewhere; but `ride_sections` moves every closed hat of a ridden section to the
+    ride and the codebook's ride grooves seldom hold the foot, so it was not played (closed-hat F1 0.22 against the
+    jazz ride pattern's 0.62)."""
+    steps = np.arange(hits.shape[1])
+    beat = np.maximum(1, beat_steps)[:, None]
+    on_beat = (steps[None, :] % beat == 0) & (steps[None, :] < bar_steps[:, None])
+    ridden = (hits[:, :, RIDE] & on_beat).sum(axis=1) * 2 >= on_beat.sum(axis=1)
+    if not ridden.any():
+        return
+    index = steps[None, :] // beat  # the beat each step is in
+    backbeats = (index % 2 == 1) | ((bar_steps[:, None] == 3 * beat) & (index == 2))  # 2 and 4; a waltz's 2 and 3
+    foot = on_beat & backbeats & (p[:, :, CLOSED_HAT] >= HAT_FOOT_P)
+    hits[:, :, CLOSED_HAT] |= foot & ridden[:, None]
