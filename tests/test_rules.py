@@ -197,6 +197,19 @@ def test_refine_cells_adds_sure_cells_drops_unlikely_ones_and_a_style_only_drops
     assert (untouched.hits[0] == CODEBOOK.patterns[ROCK]).all()
 
 
+def test_refine_cells_under_a_style_keeps_its_time_keeping_where_the_model_hears_none() -> None:
+    """--style jazz-ride in a waltz the model hears on the hats: the ride at p 0 stays; the kick at p 0 goes."""
+    p = np.zeros((1, S, 9))
+    styled = context_of(p, steering=Steering(refine_adds=False, allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    kept = decision_of(styled, [ROCK])
+    rules.codebook_grooves(styled, kept)
+    kept.hits[0, 0:16:4, RIDE] = True
+    hats, rides = kept.hits[0, :, CLOSED_HAT].copy(), kept.hits[0, :, RIDE].copy()
+    rules.refine_cells(styled, kept)
+    assert (kept.hits[0, :, RIDE] == rides).all() and (kept.hits[0, :, CLOSED_HAT] == hats).all()
+    assert not kept.hits[0, :, KICK].any()
+
+
 def test_toms_in_fills_keeps_a_grooves_tom_only_where_the_model_is_sure_and_a_style_keeps_its_own() -> None:
     p = np.full((1, S, 9), 0.45)  # a tom hedged on 3/4's off-beats, as the model does in waltzes without one
     p[0, 2, MID_TOM] = 0.9

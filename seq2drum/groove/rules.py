@@ -25,7 +25,7 @@ from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
                                       CRASH_SURE, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillCount, forced_marks
-from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TIMEKEEPERS
 
 # ---------------------------------------------------------------------------------------------- the groove
 
@@ -76,13 +76,17 @@ def short_bars(context: BarContext, decision: BarDecision) -> None:
 
 
 def refine_cells(context: BarContext, decision: BarDecision) -> None:
-    """hits: add cells far above lambda (`refine_margin`; only drops under a style) and drop cells far below."""
+    """hits: add cells far above lambda (`refine_margin`; only drops under a style) and drop cells far below; a style
+    keeps its time-keeping (the ride of `--style jazz-ride` in a waltz the model hears on the hats)."""
     margin = context.policy.refine_margin
     if not context.refine or margin >= 1.0:
         return
     if context.steering.refine_adds:
         decision.hits |= (context.p > (context.lam + margin) * context.scale) & context.in_bar
-    decision.hits &= ~(context.p < context.threshold - margin)
+    dropped = context.p < context.threshold - margin
+    if context.steering.allowed is not None:
+        dropped[:, :, list(TIMEKEEPERS)] = False
+    decision.hits &= ~dropped
 
 
 def toms_in_fills(context: BarContext, decision: BarDecision) -> None:
