@@ -22,8 +22,10 @@ def test_short_bars_play_a_groove_not_a_snare_roll(meter: tuple[int, int]) -> No
     # a backbeat and some pickups, not a roll: the model shipped on 2026-11-25 adds a 16th snare before the next
     # downbeat in 27 of the 64 bars of the 4/16 riff (35% of steps, against 25% for the bare backbeat). Those per-cell
     # additions stay: without them in grouped short bars, 7 of the 8 real songs in such bars that changed lost F1
-    # (5-fold CV; a 3/8 jig 0.70 -> 0.52), so the limit is 40% and the roll check below is the one that matters
-    assert snare.sum() <= 0.4 * len(hits)
+    # (5-fold CV; a 3/8 jig 0.70 -> 0.52). The model trained with jazz/ (2026-11-26) comps more on the snare in the
+    # 3/16 riff: 94 snare steps of 192 (49%; 63 before, 33%), two or fewer in every 3/16 bar. The limit is half the
+    # steps, and the roll check below is the one that matters
+    assert snare.sum() <= 0.5 * len(hits)
     assert kick.sum() >= 0.05 * len(hits)  # and a groove under it
     bars = hits[: (len(hits) // steps) * steps].reshape(-1, steps, hits.shape[1])
     rolls = (bars[:, :, DRUM_CLASSES.index("snare")].sum(axis=1) >= min(steps, 3)).mean()
