@@ -87,6 +87,18 @@ def test_the_vocabulary_is_offered_in_every_jazz_meter_and_never_chosen_unasked(
     assert (codebook.assign(codebook.patterns[designed], codebook.bar_steps[designed]) < len(tiny_codebook())).all()
 
 
+def test_a_6_8_song_rides_the_6_8_jazz_ride_not_the_waltzs() -> None:
+    """3/4 and 6/8 bars are both 12 steps: under a style, a song in 6/8 plays the style's 6/8 grooves only."""
+    codebook = with_vocabulary(tiny_codebook(), 4)
+    styles = StyleBook.build(codebook, 4)
+    meters = styles.entry_meters()
+    jazz = [k for k, family in enumerate(styles.family) if family == "jazz-ride"]
+    for song_meter, other in (("6/8", "3/4"), ("3/4", "6/8")):
+        allowed = styles.allowed("jazz-ride", [song_meter])
+        assert any(allowed[k] for k in jazz if meters[k] == song_meter)
+        assert not any(allowed[k] for k in jazz if meters[k] == other)
+
+
 @pytest.mark.parametrize(("numerator", "denominator", "hat_beats"), [
     (4, 4, (1, 3)),  # the swing tune: the hat foot on 2 and 4
     (3, 4, (1, 2)),  # the jazz waltz: on 2 and 3

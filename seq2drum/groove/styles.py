@@ -264,7 +264,11 @@ class StyleBook:
         lengths = self.codebook.bar_steps
         style_lengths = np.unique(lengths[[m in style.meters for m in meters]])
         allowed = ~np.isin(lengths, style_lengths) | np.array([f == "" for f in self.family], dtype=bool)
+        length_of = {m: int(n) for m, n in zip(meters, lengths.tolist())}
         for meter in set(meters) & set(style.meters):
+            # of two meters of one length (3/4 and 6/8), the song's own: a 6/8 song rides the 6/8 jazz ride
+            if meter not in song_meters and any(length_of.get(m) == length_of[meter] for m in song_meters):
+                continue
             rows = np.flatnonzero(mine & np.array([m == meter for m in meters]))
             if len(rows):
                 floor = min(MIN_ENTRY_BARS, int(self.codebook.counts[rows].max()))
