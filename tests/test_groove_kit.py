@@ -112,6 +112,19 @@ def test_kicks_by_count_keep_the_downbeat_and_the_likeliest_kicks_the_model_expe
     assert np.count_nonzero(hits[1, :, KICK]) == 6
 
 
+def test_under_the_ride_the_kicks_are_as_many_as_the_model_expects_even_on_a_walking_bass() -> None:
+    """A walking bass on every beat, a kick on each, the model expecting 1.2 kicks: a bar kept on the hats keeps the
+    bass's four; a bar kept on the ride keeps one, the downbeat (the likeliest)."""
+    hits, p = np.zeros((2, S, 9), dtype=bool), np.zeros((2, S, 9))
+    bass = np.zeros((2, S), dtype=bool)
+    bass[:, [0, 4, 8, 12]] = True
+    hits[:, [0, 4, 8, 12], KICK] = True
+    p[:, [0, 8], KICK] = 0.6
+    kicks_by_count(hits, p, bass, ridden=np.array([False, True]))
+    assert np.flatnonzero(hits[0, :, KICK]).tolist() == [0, 4, 8, 12]
+    assert np.flatnonzero(hits[1, :, KICK]).tolist() == [0]
+
+
 def test_tom_fills_in_a_song_whose_model_expects_toms_and_snare_fills_in_one_that_does_not() -> None:
     """A song whose model expects about a tom hit a bar (over TOM_SONG_RATE) fills on the toms; one whose model
     expects none fills on the snare; the permission reads no mark (the same whichever bars fill), and the count

@@ -174,11 +174,12 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
 def time_by_count(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, ride, kick): no more time-keeping and kicks than the model expects the drummer to play, bar by
     bar (groove.kit): a hat in 16ths where it expects eighths keeps eighths, and the least likely of too many kicks
-    go. A style keeps its grooves."""
+    go (under the ride, as many as it expects, bass or not). A style keeps its grooves."""
     if context.steering.allowed is not None:
         return
     kit.time_by_count(decision.hits, context.p, context.threshold)
-    kit.kicks_by_count(decision.hits, context.p, context.scores.bass_onsets)
+    ridden = voices.ridden_bars(decision.hits, context.scores.bar_steps, context.scores.beat_steps)
+    kit.kicks_by_count(decision.hits, context.p, context.scores.bass_onsets, ridden)
 
 
 def open_hats(context: BarContext, decision: BarDecision) -> None:
