@@ -81,6 +81,11 @@ def test_a_run_trains_on_both_and_a_group_leaves_out_what_it_heard(
     assert (tmp_path / "report" / "group-jazz" / "report.md").exists()
 
 
+def test_a_group_played_live_leaves_out_what_the_live_model_trained_on() -> None:
+    """The shipped model trained on jazz/, the shipped live model did not: --live --group scores every song."""
+    assert len(trained_songs(None)) == 27 and trained_songs(None, live=True) == set()
+
+
 @pytest.mark.parametrize("text", ["jazz", "=x", "ja zz=dir", "jazz="])
 def test_a_group_that_is_not_name_equals_folder_names_the_fix(text: str) -> None:
     with pytest.raises(ConfigError, match="NAME=DIR; write it as --group jazz="):

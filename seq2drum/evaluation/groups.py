@@ -33,12 +33,14 @@ def parse_group(text: str) -> tuple[str, Path]:
     return name.strip(), path
 
 
-def trained_songs(checkpoint: str | Path | None) -> set[str]:
-    """The content hashes of the --extra-data songs a checkpoint trained on (empty for one trained without)."""
+def trained_songs(checkpoint: str | Path | None, live: bool = False) -> set[str]:
+    """The content hashes of the --extra-data songs a checkpoint trained on (empty for one trained without); None
+    is the shipped model (`live`: the shipped live model, models/live.pt)."""
     from seq2drum.model.checkpoint import load_checkpoint
     from seq2drum.shipped import DEFAULT_CHECKPOINT
 
-    payload = load_checkpoint(checkpoint or DEFAULT_CHECKPOINT, map_location="cpu")
+    shipped = DEFAULT_CHECKPOINT.parent / "live.pt" if live else DEFAULT_CHECKPOINT
+    payload = load_checkpoint(checkpoint or shipped, map_location="cpu")
     extra = payload.get("training_data", {}).get("extra_data") or {}
     return set(extra.get("train_sha256", ()))
 
@@ -47,7 +49,7 @@ def group_settings(settings: Any, name: str, checkpoint: str | Path | None) -> A
     """The evaluation settings of a group: every song of its folder but those the model trained on, songs without a
     guitar kept from the whole arrangement, no piano rolls."""
     return replace(settings, split="all", plots_songs=0, gallery=0, group=name,
-                   without_guitar=settings.input_kind == "band", exclude=tuple(sorted(trained_songs(checkpoint))))
+                   without_guitar=settings.input_kind == "band", exclude=tuple(sorted(trained_songs(checkpoint, settings.live))))
 
 
 def group_summary(scores: list[Any], settings: Any, corpus_songs: list[Any]) -> dict[str, Any]:
