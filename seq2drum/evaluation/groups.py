@@ -48,8 +48,9 @@ def trained_songs(checkpoint: str | Path | None, live: bool = False) -> set[str]
 def group_settings(settings: Any, name: str, checkpoint: str | Path | None) -> Any:
     """The evaluation settings of a group: every song of its folder but those the model trained on, songs without a
     guitar kept from the whole arrangement, no piano rolls."""
+    trained = trained_songs(checkpoint, settings.live)
     return replace(settings, split="all", plots_songs=0, gallery=0, group=name,
-                   without_guitar=settings.input_kind == "band", exclude=tuple(sorted(trained_songs(checkpoint, settings.live))))
+                   without_guitar=settings.input_kind == "band", exclude=tuple(sorted(trained)))
 
 
 def group_summary(scores: list[Any], settings: Any, corpus_songs: list[Any]) -> dict[str, Any]:
