@@ -59,7 +59,8 @@ FILL_LONG_BEATS = 2  # ... (drummers' fills: 1.01 tom hits a bar at 1.57 fill ba
 FILL_LAST_BEAT_HITS = 2  # ... with this many tom and snare hits in its last beat (it drives into the next bar)
 FILL_TOM_HITS = 2  # a long fill holds this many tom hits, or FILL_ODD_SNARES snare hits on odd 16ths, at least
 FILL_ODD_SNARES = 4  # ... (a snare roll)
-TOM_SONG_RATE = 0.4  # tom fills only while the model expects this many tom hits a playing bar so far
+TOM_SONG_RATE = 0.8  # tom fills only while the model expects this many tom hits a playing bar so far (0.4 before
+# the models trained with jazz/, which expect more toms: docs/experiments/2026-11-26-jazz.md)
 
 # ---------------------------------------------------------------------------------------------- takes
 MIN_HITS_PER_PLAYING_BAR = 1.0  # a take with fewer hits per bar the guitar plays is decided again without rests
