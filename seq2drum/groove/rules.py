@@ -138,8 +138,8 @@ def ride_sections(context: BarContext, decision: BarDecision) -> None:
 
 
 def hat_foot(context: BarContext, decision: BarDecision) -> None:
-    """hits (closed hat): a bar that keeps time on the ride keeps the hi-hat foot on the beats after the first where
-    the model expects it (groove.voices); a style keeps its grooves."""
+    """hits (closed hat): a bar that keeps time on the ride keeps the hi-hat foot on its backbeats where the model
+    expects it (groove.voices); a style keeps its grooves."""
     if context.steering.allowed is None:
         voices.hat_foot(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps)
 

@@ -155,10 +155,10 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
 
 
 def jazz_ride(bar: np.ndarray, beat: int) -> bool:
-    """The jazz ride ("spang-a-lang") in a bar of `beat`-step beats (a dotted quarter in 6/8): the ride on every
-    beat, more ride than hats, skip notes on the last 16th (the last eighth of a dotted beat) of at least one beat
-    and not all, nothing on the straight off-beat eighths (not a ride in eighths), no crash past the downbeat and
-    no snare roll (a break, not a groove)."""
+    """The jazz ride ("spang-a-lang") in a bar of `beat`-step beats (a dotted quarter in 6/8): the ride on every beat,
+    more ride than hats, skip notes on the last 16th of at least one beat and not all (a skip after every quarter is
+    a shuffle; in 6/8 the last eighth of either dotted beat or both), nothing on the off-beat eighths (not a ride in
+    eighths), no crash past the downbeat and no snare roll (a break, not a groove)."""
     n_steps = len(bar)
     if n_steps % beat or n_steps < 2 * beat:
         return False

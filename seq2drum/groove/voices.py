@@ -42,13 +42,11 @@ def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps:
     drummer rides, and 0.18-0.45 elsewhere; but `ride_sections` moves every closed hat of a ridden section to the
     ride and the codebook's ride grooves seldom hold the foot, so it was not played (closed-hat F1 0.22 against the
     jazz ride pattern's 0.62)."""
-    ridden = ridden_bars(hits, bar_steps, beat_steps)
+    index, on_beat = _beats(hits.shape[1], bar_steps, beat_steps)
+    ridden = _ridden(hits, on_beat)
     if not ridden.any():
         return
-    steps = np.arange(hits.shape[1])
     beat = np.maximum(1, beat_steps)[:, None]
-    on_beat = (steps[None, :] % beat == 0) & (steps[None, :] < bar_steps[:, None])
-    index = steps[None, :] // beat  # the beat each step is in
     backbeats = (index % 2 == 1) | ((bar_steps[:, None] == 3 * beat) & (index == 2))  # 2 and 4; a waltz's 2 and 3
     foot = on_beat & backbeats & (p[:, :, CLOSED_HAT] >= HAT_FOOT_P)
     hits[:, :, CLOSED_HAT] |= foot & ridden[:, None]
@@ -57,7 +55,15 @@ def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps:
 def ridden_bars(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
     """(n,) bool: the bars (hits (n, S, 9), `bar_steps`, `beat_steps` (n,)) that keep time on the ride: the ride on
     half their beats or more."""
-    steps = np.arange(hits.shape[1])
+    return _ridden(hits, _beats(hits.shape[1], bar_steps, beat_steps)[1])
+
+
+def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, width) the beat each step is in, and (n, width) bool the steps on a beat inside each bar."""
+    steps = np.arange(width)[None, :]
     beat = np.maximum(1, beat_steps)[:, None]
-    on_beat = (steps[None, :] % beat == 0) & (steps[None, :] < bar_steps[:, None])
+    return steps // beat, (steps % beat == 0) & (steps < bar_steps[:, None])
+
+
+def _ridden(hits: np.ndarray, on_beat: np.ndarray) -> np.ndarray:
     return (hits[:, :, RIDE] & on_beat).sum(axis=1) * 2 >= np.maximum(1, on_beat.sum(axis=1))
