@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from tools.score_split import script
 
 SWUNG = 0.58  # drum_eval.py's threshold: a swing ratio at or above it is swung
 SWING_TOLERANCE = 0.04
@@ -58,21 +58,16 @@ def band_split(scoring: Path, data: Path, split: Path) -> int:
     return count
 
 
-def script(scoring: Path, name: str, *arguments: object) -> str:
-    return subprocess.run([sys.executable, str(scoring / name), *map(str, arguments)], capture_output=True, text=True,
-                          check=True).stdout
-
-
 def figures(args: argparse.Namespace) -> dict[str, Any]:
     """Split, baselines, scores, kit; the must-show figures as one dict (also written to OUT/figures.json)."""
     split = args.out / "split"
     songs = band_split(args.scoring, args.data, split)
-    script(args.scoring, "drum_eval.py", "baselines", split / "band", split / "base")
+    script(args, "drum_eval.py", "baselines", split / "band", split / "base")
     jsons = {}
     for label, gen in (("model", args.gen), ("jazz_ride", split / "base" / "jazz_ride"),
                        ("loop", split / "base" / "backbeat")):
         jsons[label] = args.out / f"{label}.json"
-        script(args.scoring, "drum_eval.py", "score", split / "band", split / "refs", gen, "--json", jsons[label])
+        script(args, "drum_eval.py", "score", split / "band", split / "refs", gen, "--json", jsons[label])
     rows = {label: {song: row for song, row in json.loads(path.read_text())["songs"].items() if "f1" in row}
             for label, path in jsons.items()}
     common = sorted(set(rows["model"]) & set(rows["jazz_ride"]))
@@ -81,7 +76,7 @@ def figures(args: argparse.Namespace) -> dict[str, Any]:
     loop = [rows["loop"][song]["f1"] for song in common if song in rows["loop"]]
     swung = [rows["model"][song] for song in common if (rows["model"][song].get("swing_ref") or 0) >= SWUNG]
     within = [abs((row["swing_gen"] or 0.5) - row["swing_ref"]) <= SWING_TOLERANCE for row in swung]
-    kit_text = script(args.scoring, "kit.py", split / "band", split / "refs", args.gen, "--json", args.out / "kit.json")
+    kit_text = script(args, "kit.py", split / "band", split / "refs", args.gen, "--json", args.out / "kit.json")
     (args.out / "kit.txt").write_text(kit_text)
     kit = json.loads((args.out / "kit.json").read_text())
     result = {"songs_split": songs, "songs_scored": len(common), "model_f1": _mean(model), "jazz_ride_f1": _mean(ride),
