@@ -33,7 +33,7 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
     """One generation of `midi` through DrumGenerator.generate's stages, each timed (seconds)."""
     from seq2drum.generation.generator import _ONE_BLAS_THREAD
     from seq2drum.generation.prepare import prepare, reads_guitar_only
-    from seq2drum.generation.render import render
+    from seq2drum.generation.render import render, swung_by_song
     from seq2drum.midi.io import read_midi
 
     marks = [time.perf_counter()]
@@ -44,7 +44,8 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
         marks.append(time.perf_counter())
         scorer = generator.scorer(prepared.bars, prepared.given)
         marks.append(time.perf_counter())
-        takes = generator.decide(scorer, options, 0, prepared.encoded.grid, prepared.steering, prepared.given)
+        takes = generator.decide(scorer, options, 0, prepared.encoded.grid, prepared.steering, prepared.given,
+                                  swung_by_song(prepared, options))
         marks.append(time.perf_counter())
         render(prepared, takes, options, 0)
         marks.append(time.perf_counter())

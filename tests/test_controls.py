@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from seq2drum.feel.swing import swing
-from seq2drum.groove import controls, decide
+from seq2drum.groove import controls, decide, voices
 
 from seq2drum.evaluation import metrics
 from seq2drum.options import GenerationOptions
@@ -430,7 +430,7 @@ def test_swung_time_keeping_gives_each_bar_one_swing_note_to_measure(hat_steps: 
     take.hits[..., CLOSED_HAT] = False
     take.hits[:, list(hat_steps), CLOSED_HAT] = True
     take.velocity[:] = np.where(take.hits, 80, 0)
-    voiced = controls.swung_time_keeping(take, four_four_grid(8), 0)
+    voiced = voices.swung_time_keeping(take, four_four_grid(8), 0)
     assert np.array_equal(voiced.hits[:, :12], take.hits[:, :12])  # beats 1-3 as decided
     assert [int(s) for s in np.flatnonzero(voiced.hits[0, 12:16, CLOSED_HAT]) + 12] == expected_last_beat
     added = voiced.hits & ~take.hits
@@ -441,3 +441,32 @@ def test_swung_time_keeping_gives_each_bar_one_swing_note_to_measure(hat_steps: 
     swung, _ = swing(on_grid(voiced), four_four_grid(8), 0.64)
     assert song_swing(swung, four_four_grid(8), (0, 128)) == pytest.approx(0.64, abs=0.005)
     assert song_swing(on_grid(take), four_four_grid(8), (0, 128)) is None  # as decided: nothing to measure
+
+
+@pytest.mark.parametrize("options, swung, voiced", [
+    (GenerationOptions(), True, True), (GenerationOptions(), False, False),
+    (GenerationOptions(swing=0.6), True, False), (GenerationOptions(density=0.5), True, False),
+    (GenerationOptions(style="straight-8ths"), True, False)],
+    ids=["swung-song", "straight-song", "swing-asked", "density-asked", "style-asked"])
+def test_swung_time_keeping_is_a_take_step_for_a_song_swung_by_its_own_reading(options: GenerationOptions,
+                                                                              swung: bool, voiced: bool) -> None:
+    """Breaks if the take step that lets a swung song's time-keeping carry its swing ran where the render skipped it
+    (a --swing, --style or --density asked), or not where it ran: quarter hats get a skip note on the last 16th."""
+    from seq2drum.groove.continuation import Continuation
+
+    take, scores = _rock_take(4)
+    take.hits[..., CLOSED_HAT] = False
+    take.hits[:, 0:16:4, CLOSED_HAT] = True
+    take.velocity[:] = np.where(take.hits, 80, 0)
+    before = take.hits.copy()
+    finish = decide.Finish(options, np.zeros(take.hits.shape), scores, swung=swung, grid=four_four_grid(4))
+    decide.swung_time_keeping(take, finish)
+    assert take.hits[:, 15, CLOSED_HAT].all() == voiced and (take.hits == before)[:, :15].all()
+    # a bar playing the user's loop bar exactly is the user's: left as it is
+    take.hits[:] = before
+    n = len(before)
+    looped = Continuation(np.zeros(n, bool), np.zeros_like(before), np.full(n, -1),
+                          np.array([True, False, False, False]), before.copy(), np.full(n, -1))
+    decide.swung_time_keeping(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True,
+                                                  grid=four_four_grid(4), continuation=looped))
+    assert not take.hits[0, 15, CLOSED_HAT] and take.hits[1:, 15, CLOSED_HAT].all()

@@ -24,7 +24,7 @@ import numpy as np
 
 from seq2drum.generation.given import given_steering
 from seq2drum.generation.prepare import PreparedSong, prepare
-from seq2drum.generation.render import TakeResult, render, takes_to_grids
+from seq2drum.generation.render import TakeResult, render, swung_by_song, takes_to_grids
 from seq2drum.groove import controls
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take
@@ -242,7 +242,7 @@ class DrumGenerator:
         return HearingScorer(functools.partial(self.song_scores, song), heard_for(song.n_bars, width, given))
 
     def decide(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
-               steering: Steering | None = None, given: Any = None) -> list[Take]:
+               steering: Steering | None = None, given: Any = None, swung: bool = False) -> list[Take]:
         """Stage 3: the takes the options ask for, from the scorer's scores, on top of `steering` (drums from
         nothing's structure) and the drums the user gave (`given`, a `GivenDrums`: its bars forced, its groove
         continued). A network that hears drums is then scored again hearing take 1 (with the user's
@@ -251,12 +251,13 @@ class DrumGenerator:
         if given is not None:
             given.hold_riding_to_section(scores.sections, scores.first_bar, scores.n_bars)
         steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering)
-        takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering)
-        if isinstance(scorer, HearingScorer):
-            for _ in range(self.decoder.policy.own_drums_passes):
-                heard = heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits)
-                takes = controls.decide(self.decoder, scorer.hearing(heard), options, seed, self.styles, grid,
-                                        steering)
+        passes = self.decoder.policy.own_drums_passes if isinstance(scorer, HearingScorer) else 0
+        # the network hears take 1 as decided, before the swung time-keeping: that is for the last pass
+        takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering, swung and not passes)
+        for index in range(passes):
+            heard = heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits)
+            takes = controls.decide(self.decoder, scorer.hearing(heard), options, seed, self.styles, grid, steering,
+                                    swung and index == passes - 1)
         return takes
 
     @one_blas_thread
@@ -283,7 +284,7 @@ class DrumGenerator:
         seed = options.seed if options.seed is not None else secrets.randbits(63)
         prepared = prepare(midi, options, self.data_config, self.spec)
         takes = self.decide(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
-                            prepared.steering, prepared.given)
+                            prepared.steering, prepared.given, swung_by_song(prepared, options))
         results, notices, information = render(prepared, takes, options, seed)
         return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)
 

@@ -20,7 +20,6 @@ from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove.density import density_notice
 from seq2drum.generation import count_in
-from seq2drum.groove import controls
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, merged_notes
@@ -54,13 +53,9 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     ("" where none), and the information for the user (what was read off the song: the swing the drums play). Kept
     drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
-    ratio, swing_notice = decide_swing(options.swing, prepared.guitar_notes_per_part, encoded.grid,
-                                       prepared.band_notes_per_part, prepared.bass_notes_per_part)
-    voiced = takes
-    if ratio is not None and options.swing is None and options.style is None and options.density == 1.0:
-        # swung by the song: time-keeping that can carry its swing (not over a style or density asked for)
-        voiced = [controls.swung_time_keeping(take, encoded.grid, encoded.first_bar) for take in takes]
-    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, voiced, options, seed)]
+    ratio, swing_notice = song_swing(prepared, options)
+    # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
+    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid
@@ -90,6 +85,19 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None)]
     return results, notices, [swing_notice]
+
+
+def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[float | None, str]:
+    """The swing the drums play (`--swing`, else the song's own reading; None: straight) and its notice
+    (feel.swing `decide_swing`)."""
+    return decide_swing(options.swing, prepared.guitar_notes_per_part, prepared.encoded.grid,
+                        prepared.band_notes_per_part, prepared.bass_notes_per_part)
+
+
+def swung_by_song(prepared: PreparedSong, options: GenerationOptions) -> bool:
+    """Whether the song swings by its own reading (no --swing asked): the decision then plays time-keeping that
+    carries the swing (groove.decide's swung time-keeping step)."""
+    return options.swing is None and song_swing(prepared, options)[0] is not None
 
 
 def limiting_controls(options: GenerationOptions) -> tuple[str, ...]:

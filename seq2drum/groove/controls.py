@@ -1,6 +1,6 @@
 """The controls a drummer asks for, applied around decoding: style, density, fills and crashes (through
 `policy.Steering`), then the time-keeping voice and dynamics (on each decided `Take`); swing is played by
-feel.swing.
+feel.swing, and the time-keeping that carries it is a take step (groove.decide, groove.voices).
 
 Each control left at its default leaves the model's own choice untouched: style (styles.py: grooves only from that
 family), density (density.py: busier or sparser as a drummer would), fills and crashes (none, the model's calls, or
@@ -13,18 +13,14 @@ the model's hit-to-hit timing kept; compound meters left alone, with a notice).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-
 import numpy as np
 
-from seq2drum.groove.settings import SKIP_VELOCITY_SHARE
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take
 from seq2drum.groove.structure import closes_with_fill
-from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.groove.scores import SongScores
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, Grid, is_compound
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
 from seq2drum.groove.styles import StyleBook, meter_name
 
 
@@ -98,46 +94,10 @@ def steering_for(options: GenerationOptions, scores: SongScores, styles: StyleBo
 
 
 def decide(decoder: Decoder, scores: SongScores, options: GenerationOptions, seed: int, styles: StyleBook,
-           grid: Grid, base: Steering | None = None) -> list[Take]:
+           grid: Grid, base: Steering | None = None, swung: bool = False) -> list[Take]:
     """The takes the options ask for: `decoder.decide` steered by style, fills and crashes (on top of `base`), each
-    take decided to groove.decide's last take step (density, crashes none, the time-keeping voice, dynamics)."""
+    take decided to groove.decide's last take step (density, crashes none, the time-keeping voice, dynamics, the
+    swung time-keeping of a song that swings by its own reading, `swung`)."""
     steering = steering_for(options, scores, styles, decoder, grid, base)
-
     return decoder.decide(scores, options.takes, options.temperature, np.random.default_rng(seed), steering=steering,
-                          options=options)
-
-
-# ---------------------------------------------------------------------------------------------- swing
-
-
-def swung_time_keeping(take: Take, grid: Grid, first_bar: int) -> Take:
-    """The take with a time-keeping voice that shows the swing, for a song decided swung: the last beat of each
-    simple x/4 bar plays one note off the beat. Where its hats or ride play on the beat and nothing off it, a skip
-    note is added on its last 16th (the same cymbal, SKIP_VELOCITY_SHARE of the beat's velocity; `swing` then moves
-    it to the song's swing: a pickup into the next bar); where they play more than one note off it, only the eighth
-    (or the last of them) stays. Quarter-note hats have no note to swing and 16ths play two or three off each beat:
-    neither carries the swing as an eighth does. Only the last beat: on the 14 swung validation songs (every part
-    read), doing it on every beat cost 0.042 of their mean song F1, on beats 2 and 4 0.022, on the last beat 0.008,
-    for the same 9 songs within 0.04 of their drummer (the drummers of the swung folk songs play quarters, a swung
-    note on 6% of their beats). Every second bar's last beat would cost the 67 songs' mean F1 0.0016 instead of
-    0.0029, with the same 9 of 14 within; every bar was kept, so that the swing is heard."""
-    hits, velocity = take.hits.copy(), take.velocity.copy()
-    q, voice = grid.steps_per_quarter, list(TIMEKEEPERS)
-    rows = grid.bars[first_bar : first_bar + len(hits)]
-    simple = (rows[:, BAR_DENOMINATOR] == 4) & ~is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
-    if q % 4:
-        return take
-    for row in np.flatnonzero(simple):
-        beat_start = (min(int(rows[row, BAR_STEPS]), hits.shape[1]) // q - 1) * q
-        if beat_start < 0:
-            continue
-        beat = hits[row, beat_start : beat_start + q][:, voice]  # (q, voices) the last beat's time-keeping
-        off = np.flatnonzero(beat[1:].any(axis=1)) + 1  # its steps off the beat
-        if len(off) > 1:
-            keep = q // 2 if q // 2 in off else int(off[-1])
-            hits[row, beat_start + off[off != keep][:, None], voice] = False
-        elif not len(off) and beat[0].any():
-            cymbal, skip = voice[int(np.flatnonzero(beat[0])[0])], beat_start + 3 * q // 4
-            hits[row, skip, cymbal] = True
-            velocity[row, skip, cymbal] = max(1, round(int(velocity[row, beat_start, cymbal]) * SKIP_VELOCITY_SHARE))
-    return replace(take, hits=hits, velocity=np.where(hits, velocity, 0).astype(velocity.dtype))
+                          options=options, swung=swung, grid=grid)

@@ -6,9 +6,10 @@ the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules
 and lambda moves to half the expected F1 of what they played (live counted over the bars already played too);
 (2) the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the
 take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
-floor, `--density`, `--crashes none`, `--cymbal`, `--dynamics`, each `step(take, finish) -> None`, in place, doing
-nothing where its control is at its default. Only the chooser differs offline and live, and it carries its own
-past, so the same bar, scores and past give the same take (tests/test_decide.py; docs/how-it-works.md).
+floor, `--density`, `--crashes none`, `--cymbal`, `--dynamics`, the swung time-keeping, each `step(take, finish) ->
+None`, in place, doing nothing where its control is at its default. Only the chooser differs offline and live, and
+it carries its own past, so the same bar, scores and past give the same take (tests/test_decide.py;
+docs/how-it-works.md).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from seq2drum.groove import rules
+from seq2drum.groove import rules, voices
+from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Take
 from seq2drum.groove.rules import BarContext, BarDecision
@@ -28,6 +30,7 @@ from seq2drum.groove.structure import REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, midi_velocity
 from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import Grid
 
 NO_PAST = (0.0, 0.0, 0.0)  # expected matched cells, hits and summed probabilities of the bars before: none
 
@@ -59,6 +62,9 @@ class Finish:
     floor_hits: float = 0.0  # a later take plays at least this many hits (0: no floor)
     # a take with fewer hits than this, rests allowed, is decided again without rests (0: never)
     min_hits: float = 0.0
+    swung: bool = False  # the song swings by its own reading (feel.swing `decide_swing`, no --swing asked)
+    grid: Grid | None = None  # the song's grid (its meters), for the swung time-keeping
+    continuation: Continuation | None = None  # the drums the user gave (groove.continuation), if any
 
 
 class Decided(NamedTuple):
@@ -173,7 +179,23 @@ def dynamics(take: Take, finish: Finish) -> None:
     take.velocity[:] = np.where(take.hits, scaled, 0)
 
 
-TAKE_STEPS: tuple[TakeStep, ...] = (later_take_floor, density, crashes_none, cymbal, dynamics)
+def swung_time_keeping(take: Take, finish: Finish) -> None:
+    """hits (hats, ride): a song that swings by its own reading, with no --swing, --style or --density asked, gets
+    time-keeping that carries the swing on the last beat of each simple x/4 bar (groove.voices
+    `swung_time_keeping`); a bar that plays the user's loop bar exactly is left to the user's notes."""
+    options = finish.options
+    if (not finish.swung or finish.grid is None or options.swing is not None or options.style is not None
+            or options.density != 1.0):
+        return
+    looped = None
+    if finish.continuation is not None:
+        given = finish.continuation
+        looped = given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
+    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, looped)
+    take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
+
+
+TAKE_STEPS: tuple[TakeStep, ...] = (later_take_floor, density, crashes_none, cymbal, dynamics, swung_time_keeping)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:

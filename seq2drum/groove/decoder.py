@@ -27,6 +27,7 @@ from seq2drum.groove.scores import SongScores
 from seq2drum.groove.structure import FillWriter, bar_labels, bass_silence, structure_edges
 from seq2drum.groove.variations import varied_take
 from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import Grid
 
 _TAKE_ATTEMPTS = 4
 _FORCED = 1e6  # a section bonus no gain can outweigh
@@ -43,10 +44,12 @@ class Decoder:
 
     def decide(self, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
                rng: np.random.Generator | None = None, allow_rests: bool = True,
-               steering: Steering | None = None, options: GenerationOptions | None = None) -> list[Take]:
+               steering: Steering | None = None, options: GenerationOptions | None = None, swung: bool = False,
+               grid: Grid | None = None) -> list[Take]:
         """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks), each
-        decided to its last take step under `options`' controls (density, crashes, cymbal, dynamics), so that takes
-        are told apart as they are written. Take 1 never depends on later takes: deciding one take gives the same
+        decided to its last take step under `options`' controls (density, crashes, cymbal, dynamics; a song that
+        swings by its own reading, `swung`, on `grid`, gets the swung time-keeping), so that takes are told apart as
+        they are written. Take 1 never depends on later takes: deciding one take gives the same
         take 1 as deciding four."""
         steering = steering or Steering()
         p, structure = calibrated(scores, self.policy)
@@ -66,7 +69,8 @@ class Decoder:
                 # (take 1's hits before --density: the later take's density step then makes it as busy as asked)
                 later_floor = (LATER_TAKE_FLOOR * takes[0].n_hits / (takes[0].density_reached or 1.0)
                                if takes and steering.refine_adds else 0.0)
-                finish = Finish(options, p, scores, later_floor, floor)
+                finish = Finish(options, p, scores, later_floor, floor, swung=swung, grid=grid,
+                                continuation=steering.continuation)
                 take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering, finish)
                 if distinct(take, takes):
                     break
