@@ -3,6 +3,7 @@ the guitar, no take is near-silent, and calibration recovers a known scale."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -15,7 +16,7 @@ from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.checkpoint import upgrade_decoding
 from seq2drum.groove.structure import STRUCTURE_COLUMNS, TOMS
 from seq2drum.groove.scores import SongScores
-from seq2drum.midi.drums import CRASH, KICK
+from seq2drum.midi.drums import CRASH, KICK, SNARE
 from seq2drum.song.sections import Section
 from tests.builders import tiny_codebook
 
@@ -56,6 +57,13 @@ def mix(rock: float, ride: float) -> np.ndarray:
 
 
 NO_REFINE = DecodingPolicy(refine_margin=1.0, stay_bonus=0.5, section_bonus=1.0)
+
+
+@pytest.fixture
+def groove_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Later takes made the way a style's are, and any take whose swaps come out too alike: other grooves for each
+    section (the swaps of groove.variations `swapped` left out, so that these tests reach that path)."""
+    monkeypatch.setattr("seq2drum.groove.decoder.SWAP_SLICE_SHARES", ())
 
 
 def aba_scores() -> SongScores:
@@ -202,7 +210,7 @@ def test_a_rare_meter_keeps_its_most_played_groove_under_a_strict_limit() -> Non
     assert (take.grooves[:-1] == CODEBOOK.entries_of_length(14)[1]).all()
 
 
-def test_later_takes_choose_from_the_menu_of_loops() -> None:
+def test_later_takes_choose_from_the_menu_of_loops(groove_takes: None) -> None:
     """Take 2 of section A, which leans rock and also towards the tom fill, plays the fill when it may choose from
     the whole codebook, and the ride groove when the menu (rock, ride) is what later takes choose from; take 1 is
     the same either way."""
@@ -261,7 +269,7 @@ def _with_groove_head(scores: SongScores, favourite: int) -> SongScores:
     return replace(scores, groove_logits=logits)
 
 
-def test_later_takes_cover_the_grooves_the_groove_head_finds_likely() -> None:
+def test_later_takes_cover_the_grooves_the_groove_head_finds_likely(groove_takes: None) -> None:
     """Per-cell probabilities that lean rock say little about the second reading; the groove head does: take 2
     plays the groove the head ranks high and take 1 does not already cover (the ride), while take 1 stays the
     expected-F1 choice. A tom fill the head ranks high is no groove: its toms, which the model is not sure of, go
@@ -276,7 +284,7 @@ def test_later_takes_cover_the_grooves_the_groove_head_finds_likely() -> None:
     assert not takes[-1].hits[..., list(TOMS)].any()
 
 
-def test_a_later_take_on_a_sparse_groove_is_filled_to_near_the_first_takes_hits() -> None:
+def test_a_later_take_on_a_sparse_groove_is_filled_to_near_the_first_takes_hits(groove_takes: None) -> None:
     """A distinct groove may be much sparser than the song (odd meters have few common grooves): a later take adds
     the likeliest cells it leaves out until it has LATER_TAKE_FLOOR of take 1's hits, so no take is a sketch."""
     scores = _with_groove_head(scores_for([mix(0.7, 0.0)] * 8, [Section(0, 8, 0)]), RIDE)
@@ -438,7 +446,7 @@ def test_a_policy_change_is_read_as_its_fields_type_and_a_bad_one_is_named() -> 
             policy_change(bad)
 
 
-def test_takes_are_never_copies_where_the_codebook_runs_out() -> None:
+def test_takes_are_never_copies_where_the_codebook_runs_out(groove_takes: None) -> None:
     """Issue 23 item 2: in a meter with few grooves (7/8), a later take is built from variations (the other
     time-keeping voice, the open hi-hat, busier or sparser, a kick variation) under 0.78 cell F1 with every earlier
     take; only when those run out do fewer takes come back, never a copy."""
@@ -529,3 +537,75 @@ def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
     assert old_policy(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
     old = {k: v for k, v in DecodingPolicy().to_dict().items() if k != "crash_phrase_bars"}
     assert old_policy(old).crash_phrase_bars == 0
+
+
+def _varied_scores(n: int = 8, seed: int = 3) -> SongScores:
+    """A song of rock bars with probabilities that vary from cell to cell (some likely cells left out of the
+    groove, some of its cells hardly likely): room for a later take to choose other cells."""
+    rng = np.random.default_rng(seed)
+    bars = [np.clip(mix(0.55, 0.1) + rng.uniform(-0.15, 0.3, (16, 9)) * (rng.random((16, 9)) < 0.3), 0.01, 0.95)
+            for _ in range(n)]
+    return scores_for(bars, [Section(0, n // 2, 0), Section(n // 2, n, 1)])
+
+
+def test_a_later_take_is_take_1_with_its_least_likely_cells_swapped_for_the_likeliest_left_out() -> None:
+    """Breaks if a later take stopped being take 1's reading with a fifth of its cells changed where it costs least:
+    the same grooves, rests, crashes and fills; take 2 leaves out take 1's least likely swappable cells (never a bar's
+    only snare) and plays the likeliest ones take 1 leaves out; every pair of takes under TAKE_MAX_SIMILARITY; each
+    take's expected F1 under take 1's and above that of as many cells swapped at random."""
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.groove.variations import SWAPPED
+
+    scores = _varied_scores()
+    decoder = Decoder(CODEBOOK, NO_REFINE.replace(min_groove_bars=0))
+    takes = decoder.decide(scores, n_takes=4)
+    p, _ = calibrated(scores, decoder.policy)
+    assert len(takes) == 4
+    assert all(take_similarity(a.hits, b.hits) < TAKE_MAX_SIMILARITY for a, b in itertools.combinations(takes, 2))
+    first = takes[0]
+    for take in takes[1:]:
+        assert take.section_grooves == first.section_grooves and np.array_equal(take.structure, first.structure)
+        others = [c for c in range(9) if c not in SWAPPED]
+        assert np.array_equal(take.hits[..., others], first.hits[..., others])  # toms and crashes as take 1's
+        assert abs(take.n_hits - first.n_hits) <= 1  # as busy: cells swapped, not added or dropped
+
+    def expected_f1(hits: np.ndarray) -> float:
+        return 2 * float(p[hits].sum()) / (hits.sum() + p.sum())
+
+    swappable = np.zeros(first.hits.shape, dtype=bool)
+    swappable[:, :16, list(SWAPPED)] = True
+    rng = np.random.default_rng(0)
+    for take in takes[1:]:  # dearer than take 1, cheaper than as many cells swapped at random
+        count = int((first.hits & ~take.hits).sum())
+        at_random = first.hits.copy()
+        at_random.ravel()[rng.choice(np.flatnonzero((first.hits & swappable).ravel()), count, replace=False)] = False
+        at_random.ravel()[rng.choice(np.flatnonzero((~first.hits & swappable).ravel()), count, replace=False)] = True
+        assert expected_f1(at_random) < expected_f1(take.hits) <= expected_f1(first.hits)
+    out, into = first.hits & ~takes[1].hits, takes[1].hits & ~first.hits
+    assert out.any() and into.any()
+    lone_snares = np.zeros(first.hits.shape, dtype=bool)  # a bar's only snare is never swapped out
+    lone_snares[..., SNARE] = first.hits[..., SNARE] & (first.hits[..., SNARE].sum(axis=1) == 1)[:, None]
+    assert not (out & lone_snares).any()
+    assert p[out].max() <= p[first.hits & takes[1].hits & swappable & ~lone_snares].min()
+    assert p[into].min() >= p[~first.hits & ~takes[1].hits & swappable].max()
+
+
+def test_later_takes_never_change_the_bars_the_user_drummed() -> None:
+    """Breaks if a later take's swaps reached the user's own bars (forced by the drums given): they stay exactly as
+    take 1 plays them, while the other bars differ."""
+    from seq2drum.groove.continuation import continuation
+    from seq2drum.groove.policy import Steering
+
+    scores = _varied_scores()
+    n, width = scores.n_bars, scores.hit_logits.shape[1]
+    forced = np.zeros(n, dtype=bool)
+    forced[:2] = True
+    given = np.zeros((n, width, 9), dtype=bool)
+    given[:2, :16] = CODEBOOK.patterns[ROCK, :16].astype(bool)
+    steering = Steering(continuation=continuation(CODEBOOK, scores.bar_steps, forced, given, np.zeros(n, bool),
+                                                  np.zeros_like(given)))
+    takes = Decoder(CODEBOOK, NO_REFINE.replace(min_groove_bars=0)).decide(scores, n_takes=4, steering=steering)
+    assert len(takes) == 4
+    for take in takes[1:]:
+        assert np.array_equal(take.hits[:2], takes[0].hits[:2])
+        assert not np.array_equal(take.hits[2:], takes[0].hits[2:])

@@ -4,6 +4,10 @@ below 0.8, or fewer takes written with the notice").
 
     python -m tools.take_pairs SONG.mid [...]            # named songs
     python -m tools.take_pairs --data ../shared/data/midi  # every song of a folder (minutes)
+    python -m tools.take_pairs --gen runs/cv/gen/band       # the takes tools.crossval wrote (takeK/X.drums.mid)
+
+With --gen the takes are read back from the written files, their cells as ../shared/scoring reads them (each drum
+note's onset rounded to the nearest 16th, GM pitches folded into the 9 classes).
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--takes", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--gen", type=Path, default=None, help="a folder of written takes: GEN/takeK/X.drums.mid")
     args = parser.parse_args(argv)
+    if args.gen:
+        written_pairs(args.gen, args.takes, args.threshold)
+        return
     songs = list(args.songs) + (find_midi_files(args.data) if args.data else [])
     generator = DrumGenerator.from_checkpoint()
     options = GenerationOptions(takes=args.takes, seed=args.seed)
@@ -46,6 +54,37 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{path.name}: {len(grids)} takes; pair cell F1 {shown}", flush=True)
     print(f"{len(songs)} songs: {pairs} pairs of takes, {alike} at cell F1 >= {args.threshold}; "
           f"{fewer} songs with fewer than {args.takes} takes (with the notice)")
+
+
+def written_cells(path: Path) -> set[tuple[int, int]]:
+    """The (16th step, drum class) cells of a written drum file's channel-10 notes."""
+    from seq2drum.midi.drums import PITCH_TO_CLASS
+    from seq2drum.midi.io import read_midi
+
+    song = read_midi(path.read_bytes())
+    cells = set()
+    for part in song.drum_parts:
+        for start, _, pitch, _ in part.notes.tolist():
+            if PITCH_TO_CLASS[pitch] >= 0:
+                cells.add((round(4 * start / song.ticks_per_quarter), int(PITCH_TO_CLASS[pitch])))
+    return cells
+
+
+def written_pairs(gen: Path, n_takes: int, threshold: float) -> None:
+    """Every pair of the written takes of each song under `gen` (GEN/takeK/X.drums.mid): cell F1 and the count at
+    `threshold` or more."""
+    pairs, alike, fewer, songs = [], 0, 0, sorted((gen / "take1").glob("*.drums.mid"))
+    for take1 in songs:
+        files = [gen / f"take{k}" / take1.name for k in range(1, n_takes + 1)]
+        cells = [written_cells(path) for path in files if path.is_file()]
+        fewer += len(cells) < n_takes
+        for a, b in itertools.combinations(cells, 2):
+            value = 2 * len(a & b) / max(1, len(a) + len(b))
+            pairs.append(value)
+            alike += value >= threshold
+    print(f"{len(songs)} songs: {len(pairs)} pairs of takes, {alike} at cell F1 >= {threshold} (max "
+          f"{max(pairs, default=0):.3f}, mean {sum(pairs) / max(1, len(pairs)):.3f}); {fewer} songs with fewer than "
+          f"{n_takes} takes")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules
 and lambda moves to half the expected F1 of what they played (live counted over the bars already played too);
 (2) the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the
 take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
-floor, `--density`, `--crashes none`, `--cymbal`, `--dynamics`, the swung time-keeping, each `step(take, finish) ->
-None`, in place, doing nothing where its control is at its default. Only the chooser differs offline and live, and
-it carries its own past, so the same bar, scores and past give the same take (tests/test_decide.py;
+swaps and floor, `--density`, `--crashes none`, `--cymbal`, `--dynamics`, the swung time-keeping, each `step(take,
+finish) -> None`, in place, doing nothing where its control is at its default. Only the chooser differs offline and
+live, and it carries its own past, so the same bar, scores and past give the same take (tests/test_decide.py;
 docs/how-it-works.md).
 """
 
@@ -26,8 +26,9 @@ from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Take
 from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
+from seq2drum.groove.settings import SWAP_SLICE_SHARES
 from seq2drum.groove.structure import REST_COLUMN
-from seq2drum.groove.variations import HATS, move_voice
+from seq2drum.groove.variations import HATS, move_voice, swapped
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, midi_velocity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
@@ -54,7 +55,7 @@ class Chooser(Protocol):
 @dataclass(frozen=True)
 class Finish:
     """What the take steps read besides the take: the controls asked for, the calibrated probabilities and scores,
-    and a later take's floor."""
+    and a later take's swaps and floor."""
 
     options: GenerationOptions
     p: np.ndarray  # (n, S, 9) calibrated hit probabilities
@@ -65,6 +66,8 @@ class Finish:
     swung: bool = False  # the song swings by its own reading (feel.swing `decide_swing`, no --swing asked)
     grid: Grid | None = None  # the song's grid (its meters), for the swung time-keeping
     continuation: Continuation | None = None  # the drums the user gave (groove.continuation), if any
+    swap: int = 0  # a later take k made from take 1's decision by its k-th pair of swaps (0: none)
+    swap_share: float = SWAP_SLICE_SHARES[0]  # ... each slice this share of its hits
 
 
 class Decided(NamedTuple):
@@ -117,6 +120,15 @@ def built(decision: BarDecision, context: BarContext, section_grooves: dict[int,
 # ---------------------------------------------------------------------------------------------- the take steps
 
 TakeStep = Callable[[Take, Finish], None]
+
+
+def later_take_swaps(take: Take, finish: Finish) -> None:
+    """hits: a later take made from take 1's decision, its k-th pair of slices of least likely cells swapped for the
+    likeliest it leaves out (groove.variations `swapped`): a fifth of its cells differ, at the least cost in
+    expected F1."""
+    if finish.swap:
+        forced = finish.continuation.forced if finish.continuation is not None else None
+        swapped(take, finish.p, finish.scores, finish.swap, finish.swap_share, forced, swings(finish))
 
 
 def later_take_floor(take: Take, finish: Finish) -> None:
@@ -179,13 +191,19 @@ def dynamics(take: Take, finish: Finish) -> None:
     take.velocity[:] = np.where(take.hits, scaled, 0)
 
 
+def swings(finish: Finish) -> bool:
+    """Whether the swung time-keeping step plays: a song that swings by its own reading, no --swing, --style or
+    --density asked."""
+    options = finish.options
+    return (finish.swung and finish.grid is not None and options.swing is None and options.style is None
+            and options.density == 1.0)
+
+
 def swung_time_keeping(take: Take, finish: Finish) -> None:
     """hits (hats, ride): a song that swings by its own reading, with no --swing, --style or --density asked, gets
     time-keeping that carries the swing on the last beat of each simple x/4 bar (groove.voices
     `swung_time_keeping`); a bar that plays the user's loop bar exactly is left to the user's notes."""
-    options = finish.options
-    if (not finish.swung or finish.grid is None or options.swing is not None or options.style is not None
-            or options.density != 1.0):
+    if not swings(finish):
         return
     looped = None
     if finish.continuation is not None:
@@ -195,7 +213,8 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
-TAKE_STEPS: tuple[TakeStep, ...] = (later_take_floor, density, crashes_none, cymbal, dynamics, swung_time_keeping)
+TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, density, crashes_none, cymbal, dynamics,
+                                    swung_time_keeping)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:

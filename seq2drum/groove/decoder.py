@@ -5,8 +5,11 @@ are those with p above lambda = F1* / 2 (Dinkelbach's iteration finds lambda in 
 gain in a bar is sum(p - lambda) over its cells; when the model knows little, that falls back to the backbeat by
 itself. The grooves are chosen over the whole song (its sections, the Viterbi pass of groove.gains), and after each
 round the bar rules of groove.rules run in order (docs/how-it-works.md lists them). Take 1 is this decision; take k
-gives each section the best groove unlike every earlier take's (pattern F1 under `TAKE_MAX_SIMILARITY`), varied
-(groove.variations) where the codebook runs out, else not written: fewer takes, never copies.
+is the same decision with its k-th pair of swaps (groove.variations `swapped`: its least likely cells for the
+likeliest it leaves out, a fifth of its cells, at the least cost in expected F1); where that is not distinct from
+every earlier take (cell F1 under `TAKE_MAX_SIMILARITY`) or under a style, each section gets the best groove unlike
+every earlier take's, varied (groove.variations) where the codebook runs out, else not written: fewer takes, never
+copies.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import functools
 import numpy as np
 
 from seq2drum.groove.settings import (DECISION_ROUNDS, LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE,
-                                      MIN_HITS_PER_PLAYING_BAR, TAKE_MAX_SIMILARITY)
+                                      MIN_HITS_PER_PLAYING_BAR, SWAP_SLICE_SHARES, SWUNG_TAKE_MARGIN,
+                                      TAKE_MAX_SIMILARITY)
 from seq2drum.groove import continuation
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.decide import NO_PAST, Finish, crashes_none, cymbal, decide
@@ -56,10 +60,25 @@ class Decoder:
         steering = steering.replace(continuation=continuation.fitted(steering.continuation, p))
         floor = take_floor(scores, p)
         options = options or GenerationOptions()
+        # swung as written, off-beat notes move onto 16ths the takes share: they must differ more as decided
+        limit = TAKE_MAX_SIMILARITY - (SWUNG_TAKE_MARGIN if swung or (options.swing or 0.5) > 0.5 else 0.0)
         takes: list[Take] = []
         for index in range(n_takes):
-            avoid = [t.section_grooves for t in takes]
             take = None
+            if index and steering.refine_adds:
+                # the cheapest difference: take 1's decision with its k-th pair of swaps (groove.variations), larger
+                # slices where the take steps make it too alike; a style's takes keep its grooves' character by
+                # choosing other grooves of the style instead
+                for share in SWAP_SLICE_SHARES:
+                    take = self._take(scores, p, structure, [], temperature, rng, allow_rests, True, steering,
+                                      Finish(options, p, scores, 0.0, floor, swung=swung, grid=grid,
+                                             continuation=steering.continuation, swap=index, swap_share=share))
+                    if distinct(take, takes, limit):
+                        break
+                if take is not None and distinct(take, takes, limit):
+                    takes.append(take)
+                    continue
+            avoid = [t.section_grooves for t in takes]
             for attempt in range(_TAKE_ATTEMPTS):
                 # later takes: first as decided, then without per-step refinement (which adds the same likely cells
                 # to every take), then pushed away from what the failed attempt chose too
@@ -72,11 +91,11 @@ class Decoder:
                 finish = Finish(options, p, scores, later_floor, floor, swung=swung, grid=grid,
                                 continuation=steering.continuation)
                 take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering, finish)
-                if distinct(take, takes):
+                if distinct(take, takes, limit):
                     break
                 if attempt >= 1:
                     avoid = avoid + [take.section_grooves]
-            if take is not None and not distinct(take, takes):
+            if take is not None and not distinct(take, takes, limit):
                 # the codebook has no other groove for these bars (odd meters): the same grooves on the other
                 # time-keeping voice, else no take at all; never a copy (the caller says fewer were written)
                 take = varied_take(take, takes, p, scores, take_similarity,
@@ -158,9 +177,9 @@ def take_floor(scores: SongScores, p: np.ndarray) -> float:
     return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
 
 
-def distinct(take: Take, takes: list[Take]) -> bool:
-    """Whether `take` shares under TAKE_MAX_SIMILARITY of its cells (cell F1) with every take of `takes`."""
-    return not takes or max(take_similarity(take.hits, t.hits) for t in takes) < TAKE_MAX_SIMILARITY
+def distinct(take: Take, takes: list[Take], limit: float = TAKE_MAX_SIMILARITY) -> bool:
+    """Whether `take` shares under `limit` of its cells (cell F1) with every take of `takes`."""
+    return not takes or max(take_similarity(take.hits, t.hits) for t in takes) < limit
 
 
 def take_similarity(a: np.ndarray, b: np.ndarray) -> float:

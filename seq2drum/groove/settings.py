@@ -67,6 +67,14 @@ MIN_HITS_PER_PLAYING_BAR = 1.0  # a take with fewer hits per bar the guitar play
 MIN_EXPECTED_HIT_SHARE = 0.4  # ... or with fewer than this share of the hits the model expects
 LATER_TAKE_FLOOR = 0.9  # a later take plays at least this share of take 1's hits (a reading, not a sketch)
 TAKE_MAX_SIMILARITY = 0.8  # cell F1 between two takes stays below this
+# a later take swaps two slices of this share of take 1's hits (its least likely cells out, the likeliest it leaves
+# out in): two takes differ in two slices at least, cell F1 about 0.77 (up to 0.8 as written: the render's swing and
+# timing merge a few cells); the larger shares where the take steps (the swung time-keeping, --density) make the
+# first too alike (docs/experiments/2026-11-26-takes.md)
+SWAP_SLICE_SHARES = (0.115, 0.14, 0.17)
+# in a swung song takes differ this much more as decided: swung as written, an off-beat note can land on a 16th that
+# another take plays (a take pair out of fold went 0.77 as decided -> 0.80 as written)
+SWUNG_TAKE_MARGIN = 0.04
 TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
 TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
