@@ -33,7 +33,7 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
     """One generation of `midi` through DrumGenerator.generate's stages, each timed (seconds)."""
     from seq2drum.generation.generator import _ONE_BLAS_THREAD
     from seq2drum.generation.prepare import prepare, reads_guitar_only
-    from seq2drum.generation.render import render, swung_by_song
+    from seq2drum.generation.render import render, song_swing, swung_by_song
     from seq2drum.midi.io import read_midi
 
     marks = [time.perf_counter()]
@@ -44,10 +44,11 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
         marks.append(time.perf_counter())
         scorer = generator.scorer(prepared.bars, prepared.given)
         marks.append(time.perf_counter())
+        reading = song_swing(prepared, options)
         takes = generator.decide(scorer, options, 0, prepared.encoded.grid, prepared.steering, prepared.given,
-                                  swung_by_song(prepared, options))
+                                  swung_by_song(prepared, options, reading))
         marks.append(time.perf_counter())
-        render(prepared, takes, options, 0)
+        render(prepared, takes, options, 0, reading)
         marks.append(time.perf_counter())
     return {stage: after - before for stage, before, after in zip(STAGES, marks, marks[1:])}
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from seq2drum.generation.given import given_steering
 from seq2drum.generation.prepare import PreparedSong, prepare
-from seq2drum.generation.render import TakeResult, render, swung_by_song, takes_to_grids
+from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
 from seq2drum.groove import controls
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take
@@ -283,9 +283,10 @@ class DrumGenerator:
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
         prepared = prepare(midi, options, self.data_config, self.spec)
+        reading = song_swing(prepared, options)  # read once: the decision and the render both need it
         takes = self.decide(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
-                            prepared.steering, prepared.given, swung_by_song(prepared, options))
-        results, notices, information = render(prepared, takes, options, seed)
+                            prepared.steering, prepared.given, swung_by_song(prepared, options, reading))
+        results, notices, information = render(prepared, takes, options, seed, reading)
         return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)
 
     def _result(self, prepared: PreparedSong, results: list[TakeResult], said: tuple[list[str], list[str]],

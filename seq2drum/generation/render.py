@@ -47,13 +47,14 @@ class TakeResult:
         return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
 
 
-def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions,
-           seed: int) -> tuple[list[TakeResult], list[str], list[str]]:
+def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions, seed: int,
+           swing_reading: tuple[float | None, str] | None = None) -> tuple[list[TakeResult], list[str], list[str]]:
     """Every take as MIDI bytes (drums, with `merge` every part listened to too), the notices for the user to check
     ("" where none), and the information for the user (what was read off the song: the swing the drums play). Kept
-    drums (`prepared.given`) are written as given, and nothing else starts in their bars."""
+    drums (`prepared.given`) are written as given, and nothing else starts in their bars. `swing_reading`: the swing
+    and its notice (`song_swing`) where the caller has read them already."""
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
-    ratio, swing_notice = song_swing(prepared, options)
+    ratio, swing_notice = swing_reading or song_swing(prepared, options)
     # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
     swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
@@ -94,10 +95,11 @@ def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[floa
                         prepared.band_notes_per_part, prepared.bass_notes_per_part)
 
 
-def swung_by_song(prepared: PreparedSong, options: GenerationOptions) -> bool:
+def swung_by_song(prepared: PreparedSong, options: GenerationOptions,
+                  swing_reading: tuple[float | None, str] | None = None) -> bool:
     """Whether the song swings by its own reading (no --swing asked): the decision then plays time-keeping that
-    carries the swing (groove.decide's swung time-keeping step)."""
-    return options.swing is None and song_swing(prepared, options)[0] is not None
+    carries the swing (groove.decide's swung time-keeping step). `swing_reading` as `render`'s."""
+    return options.swing is None and (swing_reading or song_swing(prepared, options))[0] is not None
 
 
 def limiting_controls(options: GenerationOptions) -> tuple[str, ...]:

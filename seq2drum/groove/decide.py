@@ -28,7 +28,7 @@ from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SWAP_SLICE_SHARES
 from seq2drum.groove.structure import REST_COLUMN
-from seq2drum.groove.variations import HATS, move_voice, swapped
+from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, midi_velocity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
@@ -149,9 +149,7 @@ def later_take_floor(take: Take, finish: Finish) -> None:
     if len(candidates) == 0:
         return
     chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
-    take.hits.ravel()[chosen] = True
-    take.velocity.ravel()[chosen] = midi_velocity(np.round(scores.velocity.ravel()[chosen])).astype(np.uint8)
-    take.offset.ravel()[chosen] = scores.offset.ravel()[chosen]
+    play_cells(take, scores, chosen)
 
 
 def density(take: Take, finish: Finish) -> None:

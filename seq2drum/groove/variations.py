@@ -143,9 +143,15 @@ def swapped(take: Take, p: np.ndarray, scores: SongScores, k: int, share: float,
     into = np.concatenate([left[i * size : (i + 1) * size] for i in slice_pair(k)])
     for array in (take.hits, take.velocity, take.offset):
         array.ravel()[out] = 0
-    take.hits.ravel()[into] = True
-    take.velocity.ravel()[into] = midi_velocity(np.round(scores.velocity.ravel()[into])).astype(np.uint8)
-    take.offset.ravel()[into] = scores.offset.ravel()[into]
+    play_cells(take, scores, into)
+
+
+def play_cells(take: Take, scores: SongScores, cells: np.ndarray) -> None:
+    """In place: the take plays `cells` (flat indices into its (n, S, 9) arrays) with the model's velocity and
+    timing."""
+    take.hits.ravel()[cells] = True
+    take.velocity.ravel()[cells] = midi_velocity(np.round(scores.velocity.ravel()[cells])).astype(np.uint8)
+    take.offset.ravel()[cells] = scores.offset.ravel()[cells]
 
 
 def varied_take(take: Take, takes: list[Take], p: np.ndarray, scores: SongScores,
