@@ -57,7 +57,8 @@ class Decoder:
         take 1 as deciding four."""
         steering = steering or Steering()
         p, structure = calibrated(scores, self.policy)
-        steering = steering.replace(continuation=continuation.fitted(steering.continuation, p))
+        given = steering.continuation  # the take steps read every loop bar the user gave, as the render's copies do
+        steering = steering.replace(continuation=continuation.fitted(given, p))
         floor = take_floor(scores, p)
         options = options or GenerationOptions()
         # swung as written, off-beat notes move onto 16ths the takes share: they must differ more as decided
@@ -72,7 +73,7 @@ class Decoder:
                 for share in SWAP_SLICE_SHARES:
                     take = self._take(scores, p, structure, [], temperature, rng, allow_rests, True, steering,
                                       Finish(options, p, scores, 0.0, floor, swung=swung, grid=grid,
-                                             continuation=steering.continuation, swap=index, swap_share=share))
+                                             continuation=given, swap=index, swap_share=share))
                     if distinct(take, takes, limit):
                         break
                 if take is not None and distinct(take, takes, limit):
@@ -89,7 +90,7 @@ class Decoder:
                 later_floor = (LATER_TAKE_FLOOR * takes[0].n_hits / (takes[0].density_reached or 1.0)
                                if takes and steering.refine_adds else 0.0)
                 finish = Finish(options, p, scores, later_floor, floor, swung=swung, grid=grid,
-                                continuation=steering.continuation)
+                                continuation=given)
                 take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering, finish)
                 if distinct(take, takes, limit):
                     break
