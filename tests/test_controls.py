@@ -470,3 +470,68 @@ def test_swung_time_keeping_is_a_take_step_for_a_song_swung_by_its_own_reading(o
     decide.swung_time_keeping(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True,
                                                   grid=four_four_grid(4), continuation=looped))
     assert not take.hits[0, 15, CLOSED_HAT] and take.hits[1:, 15, CLOSED_HAT].all()
+
+
+def _ridden_take(n: int, meter: tuple[int, int] = (4, 4)) -> tuple:
+    """A decided take of n bars in `meter` that keep time on the ride in eighths (a hat pattern moved to the ride), a
+    closed hat on every beat, kick on 1 and snare on 2, its scores and its grid."""
+    from seq2drum.groove.policy import Take
+    from seq2drum.midi.drums import KICK, SNARE
+
+    beats, unit = meter
+    length = beats * 16 // unit
+    scores = scores_for([backbeat_probabilities()] * n, [Section(0, n, 0)])
+    width = scores.hit_logits.shape[1]
+    hits = np.zeros((n, width, 9), dtype=bool)
+    hits[:, 0:length:2, RIDE] = True
+    hits[:, 0:length:4, CLOSED_HAT] = True
+    hits[:, 0, KICK] = hits[:, 4, SNARE] = True
+    take = Take(hits, np.where(hits, 90, 0).astype(np.uint8), np.zeros(hits.shape, np.float32), np.zeros(n, int),
+                {}, 0.5, np.zeros((n, 3), dtype=bool), 0.3)
+    grid = Grid.build(480, [(0, beats, unit)], [(0, 500_000)], n * beats * 1920 // unit, 4)
+    return take, scores, grid
+
+
+@pytest.mark.parametrize("meter, ride, hat", [((4, 4), [0, 4, 7, 8, 12, 15], [4, 12]), ((3, 4), [0, 4, 7, 8], [4, 8])],
+                         ids=["4/4-spang-a-lang-foot-on-2-and-4", "3/4-jazz-waltz-foot-on-2-and-3"])
+def test_a_ridden_bar_of_a_swung_song_plays_the_jazz_ride(meter: tuple[int, int], ride: list[int],
+                                                          hat: list[int]) -> None:
+    """Breaks if a swung song's ridden bars kept a hat pattern moved to the ride (eighths on the ride, hats on every
+    beat) instead of the jazz drummer's: the ride on every beat with the skip note after 2 (and 4), the hi-hat foot
+    on the backbeats. Kick and snare stay; the added cells get the model's velocity (the scores' 90 here)."""
+    from seq2drum.midi.drums import KICK, SNARE
+
+    take, scores, grid = _ridden_take(4, meter)
+    take.velocity[take.hits] = 70
+    before = take.hits.copy()
+    decide.jazz_ride(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True, grid=grid))
+    for row in range(4):
+        assert np.flatnonzero(take.hits[row, :, RIDE]).tolist() == ride
+        assert np.flatnonzero(take.hits[row, :, CLOSED_HAT]).tolist() == hat
+    assert np.array_equal(take.hits[..., [KICK, SNARE]], before[..., [KICK, SNARE]])
+    assert (take.velocity[take.hits & ~before] == 90).all() and (take.velocity[take.hits & before] == 70).all()
+    assert not take.velocity[~take.hits].any()
+
+
+@pytest.mark.parametrize("case", ["straight-song", "hats-keep-time", "swing-asked", "style-asked", "looped-user-bar",
+                                  "7/8-bar"])
+def test_the_jazz_ride_plays_only_in_a_swung_songs_ridden_bars(case: str) -> None:
+    """Breaks if the jazz ride reached a straight song, a bar kept on the hats, a take whose swing or style the
+    musician asked for, a bar that plays the user's loop bar exactly, or a bar that is not of 2-4 quarter beats."""
+    from seq2drum.groove.continuation import Continuation
+
+    take, scores, grid = _ridden_take(4, (7, 8) if case == "7/8-bar" else (4, 4))
+    options = {"swing-asked": GenerationOptions(swing=0.6),
+               "style-asked": GenerationOptions(style="straight-8ths")}.get(case, GenerationOptions())
+    continuation = None
+    if case == "hats-keep-time":
+        take.hits[..., CLOSED_HAT] |= take.hits[..., RIDE]
+        take.hits[..., RIDE] = False
+    if case == "looped-user-bar":
+        n = len(take.hits)
+        continuation = Continuation(np.zeros(n, bool), np.zeros_like(take.hits), np.full(n, -1), np.ones(n, bool),
+                                    take.hits.copy(), np.full(n, -1))
+    before = take.hits.copy()
+    decide.jazz_ride(take, decide.Finish(options, np.zeros(take.hits.shape), scores, swung=case != "straight-song",
+                                         grid=grid, continuation=continuation))
+    assert np.array_equal(take.hits, before)

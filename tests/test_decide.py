@@ -90,10 +90,11 @@ def assert_same_take(decoder: object, scores: object, options: GenerationOptions
 def test_every_take_step_is_named_in_order() -> None:
     """The take steps run in this order: a later take's swaps first (on the take as decided, as take 1's were), its
     floor before the controls (a floor filled after --density would undo it), the time-keeping voice before dynamics
-    (the moved hits get the voice's own velocity first), the swung time-keeping last (it reads the cymbal the take
-    keeps time on, at its final velocity)."""
+    (the moved hits get the voice's own velocity first), the jazz ride after the cymbal (it plays the bars the take
+    keeps on the ride) and before dynamics (its added cells are scaled like the rest), the swung time-keeping last
+    (it reads the cymbal the take keeps time on, at its final velocity)."""
     assert [step.__name__ for step in decide.TAKE_STEPS] == ["later_take_swaps", "later_take_floor", "density",
-                                                              "crashes_none", "cymbal", "dynamics",
+                                                              "crashes_none", "cymbal", "jazz_ride", "dynamics",
                                                               "swung_time_keeping"]
 
 

@@ -6,10 +6,10 @@ the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules
 and lambda moves to half the expected F1 of what they played (live counted over the bars already played too);
 (2) the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the
 take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
-swaps and floor, `--density`, `--crashes none`, `--cymbal`, `--dynamics`, the swung time-keeping, each `step(take,
-finish) -> None`, in place, doing nothing where its control is at its default. Only the chooser differs offline and
-live, and it carries its own past, so the same bar, scores and past give the same take (tests/test_decide.py;
-docs/how-it-works.md).
+swaps and floor, `--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung
+time-keeping, each `step(take, finish) -> None`, in place, doing nothing where its control is at its default (or
+its song does not swing). Only the chooser differs offline and live, and it carries its own past, so the same bar,
+scores and past give the same take (tests/test_decide.py; docs/how-it-works.md).
 """
 
 from __future__ import annotations
@@ -197,22 +197,39 @@ def swings(finish: Finish) -> bool:
             and options.density == 1.0)
 
 
+def jazz_ride(take: Take, finish: Finish) -> None:
+    """hits (ride, closed hat): in a song that swings by its own reading (`swings`), a bar kept on the ride plays
+    the jazz ride, the spang-a-lang with the hi-hat foot on the backbeats (groove.voices `jazz_ride`), the added
+    cells with the model's velocity and timing; a bar that plays the user's loop bar exactly is left to the user's
+    notes."""
+    if not swings(finish):
+        return
+    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish))
+    take.velocity[:] = np.where(take.hits, take.velocity, 0)
+    take.offset[:] = np.where(take.hits, take.offset, 0)
+    play_cells(take, finish.scores, np.flatnonzero(added))
+
+
+def _looped(take: Take, finish: Finish) -> np.ndarray | None:
+    """(n,) bool the bars that play the user's loop bar exactly (None: no drums given)."""
+    if finish.continuation is None:
+        return None
+    given = finish.continuation
+    return given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
+
+
 def swung_time_keeping(take: Take, finish: Finish) -> None:
     """hits (hats, ride): a song that swings by its own reading, with no --swing, --style or --density asked, gets
     time-keeping that carries the swing on the last beat of each simple x/4 bar (groove.voices
     `swung_time_keeping`); a bar that plays the user's loop bar exactly is left to the user's notes."""
     if not swings(finish):
         return
-    looped = None
-    if finish.continuation is not None:
-        given = finish.continuation
-        looped = given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
-    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, looped)
+    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, _looped(take, finish))
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
-TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, density, crashes_none, cymbal, dynamics,
-                                    swung_time_keeping)
+TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, density, crashes_none, cymbal, jazz_ride,
+                                    dynamics, swung_time_keeping)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:
