@@ -121,10 +121,12 @@ def test_jazz_ride_plays_spang_a_lang_with_the_hat_on_the_backbeats(
 
 
 def test_a_swing_trio_gets_the_ride_with_the_hat_foot_on_2_and_4_unasked(shipped: DrumGenerator) -> None:
-    """The shipped model, trained with jazz/, hears the trio swing and rides, its hi-hat foot on 2 and 4 (the
-    model's closed-hat probabilities there, kept by the hat_foot rule), with no --style."""
+    """The shipped model, trained with jazz/, hears the trio swing and rides, with no --style: the jazz ride's
+    spang-a-lang (every beat, the skip note after 2 and 4, no other ride note; the jazz_ride take step) and its
+    hi-hat foot on 2 and 4."""
     drums = drum_bars(shipped.generate(swing_trio(), GenerationOptions(seed=0, fills="none", humanize=False)), 4, 4)
     assert drums[:, ::4, RIDE].mean() >= 0.9
+    assert drums[:, [7, 15], RIDE].mean() >= 0.9 and not drums[:, [2, 6, 10, 14], RIDE].any()
     assert drums[:, [4, 12], CLOSED_HAT].mean() >= 0.9
     assert drums[:, :, RIDE].sum() > drums[:, :, CLOSED_HAT].sum()  # the ride keeps time, the hat marks 2 and 4
 
