@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.feel.level import at_level, heard_level
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.feel.swing import decide_swing, swing
 from seq2drum.options import OPTIONS, GenerationOptions
@@ -22,7 +23,7 @@ from seq2drum.groove.density import density_notice
 from seq2drum.generation import count_in
 from seq2drum.groove.policy import Take
 from seq2drum.midi.drums import midi_velocity
-from seq2drum.midi.io import DRUM_CHANNEL, END, START, MidiSong, merged_notes
+from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merged_notes
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.midi.kit import KitMap
 from seq2drum.song.bars import bars_to_steps
@@ -56,7 +57,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
     ratio, swing_notice = swing_reading or song_swing(prepared, options)
     # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
-    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed)]
+    level = drums_level(prepared)
+    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed, level)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid
@@ -132,18 +134,29 @@ def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
                     np.where(users.hits, users.offset, drums.offset).astype(np.float32))
 
 
-def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int) -> list[DrumGrid]:
+def drums_level(prepared: PreparedSong) -> float | None:
+    """The level the drums play at (mean MIDI velocity; feel.level): that of the drums the user gave, else the one a
+    drummer plays at beside the parts the drums listen to (None: no notes)."""
+    if prepared.given is not None and len(prepared.given.notes):
+        return float(prepared.given.notes[:, VELOCITY].mean())
+    return heard_level(merged_notes(prepared.listened_parts)[:, VELOCITY])
+
+
+def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,
+                   level: float | None = None) -> list[DrumGrid]:
     """Per-bar takes -> drums on the song's step grid, each hit's velocity and offset from the humanizer at
     `options.humanize` and `options.feel` (0: on the grid at the decided velocity). The network's own velocity and
     offset predictions reach the output only through the decided velocity, blended in below humanize 1; its offsets
-    are not used. One random stream per request: the drummer first (the same for every take), then take after take,
-    so the seed fixes every take."""
+    are not used. The decided velocities are first moved to `level` (`drums_level`; times `--dynamics`, which the
+    take holds already; None: as decided). One random stream per request: the drummer first (the same for every
+    take), then take after take, so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
     drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []
     for take in takes:
         hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
         velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
+        velocity = at_level(velocity, hits, None if level is None else level * options.dynamics)
         decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
                            np.zeros(hits.shape, dtype=np.float32))
         grids.append(humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics))

@@ -1,0 +1,64 @@
+"""The drums play at the level a drummer would beside the band (seq2drum.feel.level), or at the level of the drums
+the user gave: one shift of every velocity, accents and --dynamics kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.feel.level import BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, at_level, heard_level
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.options import GenerationOptions
+from tests.builders import backbeat, notes_from_steps, riff, song_bytes
+
+
+def test_the_level_follows_the_band_on_the_fitted_line() -> None:
+    assert heard_level(np.array([60, 80])) == pytest.approx(BAND_LEVEL_SLOPE * 70 + BAND_LEVEL_INTERCEPT)
+    assert heard_level(np.zeros(0)) is None
+    assert heard_level(np.array([40])) < heard_level(np.array([110]))
+
+
+def test_at_level_moves_every_hit_alike_and_keeps_velocities_midi() -> None:
+    """One shift: the accents stay (110 over 70 stays 40 over), the mean lands on the level, nothing past 1-127,
+    no velocity where no hit; no level (or no hit) leaves the velocities as they are."""
+    hits = np.array([[True, True, False]])
+    velocity = np.array([[110, 70, 0]])
+    moved = at_level(velocity, hits, 60.0)
+    assert moved.tolist() == [[80, 40, 0]]
+    assert at_level(velocity, hits, 126.0).tolist() == [[127, 106, 0]]
+    assert at_level(velocity, hits, None) is velocity and at_level(velocity, ~hits & hits, 60.0) is velocity
+
+
+def _song(band_velocity: int, drums: bool = False) -> bytes:
+    guitar = notes_from_steps([(s, p, band_velocity) for s, p in riff(8)], length_steps=2)
+    kept = notes_from_steps([(s, p, 50) for s, p, _ in backbeat(2)]) if drums else None
+    return song_bytes(guitar, kept)
+
+
+@pytest.mark.parametrize("humanize", [True, False], ids=["humanized", "as-decided"])
+def test_a_quiet_band_gets_quiet_drums_and_a_loud_one_loud_drums(tiny_model_path, humanize: bool) -> None:
+    """Breaks if the drums played at the network's one loudness whatever the band: the same song with its guitar at
+    velocity 45 and at 115 gets drums whose mean sits on the line from the band's level, the same hits, and
+    --dynamics still scales them."""
+    generator = DrumGenerator.from_checkpoint(tiny_model_path)
+    played = {}
+    for band in (45, 115):
+        for dynamics in (1.0, 0.5):
+            result = generator.generate(_song(band), GenerationOptions(seed=0, humanize=humanize, dynamics=dynamics))
+            played[band, dynamics] = result.drums
+    quiet, loud = played[45, 1.0], played[115, 1.0]
+    assert np.array_equal(quiet.hits, loud.hits)
+    for band, drums in ((45, quiet), (115, loud)):
+        assert drums.velocity[drums.hits].mean() == pytest.approx(heard_level(np.array([band])), abs=2.5)
+    halved = played[115, 0.5]
+    assert halved.velocity[halved.hits].mean() == pytest.approx(0.5 * heard_level(np.array([115])), abs=2.5)
+
+
+def test_drums_after_the_users_play_at_the_users_level(tiny_model_path) -> None:
+    """With --keep-drums the drums the user gave set the level (50 here, beside a guitar at 115), not the band."""
+    generator = DrumGenerator.from_checkpoint(tiny_model_path)
+    result = generator.generate(_song(115, drums=True), GenerationOptions(seed=0, keep_drums=True, humanize=False))
+    drums = result.drums
+    later = drums.hits.copy()
+    later[: 2 * 16] = False  # past the 2 bars the user gave
+    assert later.any() and drums.velocity[later].mean() == pytest.approx(50, abs=2.5)

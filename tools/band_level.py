@@ -1,0 +1,66 @@
+"""How loud the drummer plays beside the band: the line from the mean velocity of a song's other parts to the mean
+velocity of its drum part, fitted by least squares over a model's training songs (the shipped model's by default),
+which is how seq2drum.feel.level's BAND_LEVEL_SLOPE and BAND_LEVEL_INTERCEPT were set; with the correlation, the
+spread of the drummers' levels around the line and around their mean, and the same on the validation songs.
+
+    python -m tools.band_level [--data ../shared/data/midi] [--checkpoint runs/band1/best.pt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
+from seq2drum.evaluation.inputs import data_config_for
+from seq2drum.feel.level import BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, heard_level
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.io import DRUM_CHANNEL, VELOCITY, read_midi
+from seq2drum.song.corpus import build_corpus, find_midi_files
+
+MIN_NOTES = 50  # a song's drums and its other parts need this many notes each to count
+
+
+def levels(data: Path, songs: list) -> np.ndarray:
+    """(n, 2): per song with enough notes, the mean velocity of its other parts and of its drum part."""
+    files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(data)}
+    rows = []
+    for song in songs:
+        path = files.get(song.sha256)
+        if path is None:
+            continue
+        parts = read_midi(path.read_bytes()).parts
+        drums = [p.notes[:, VELOCITY] for p in parts if p.channel == DRUM_CHANNEL and len(p.notes)]
+        others = [p.notes[:, VELOCITY] for p in parts if p.channel != DRUM_CHANNEL and len(p.notes)]
+        if not drums or not others:
+            continue
+        drum, other = np.concatenate(drums), np.concatenate(others)
+        if len(drum) >= MIN_NOTES and len(other) >= MIN_NOTES:
+            rows.append((float(other.mean()), float(drum.mean())))
+    return np.array(rows).reshape(-1, 2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="model file (default: the shipped model)")
+    args = parser.parse_args(argv)
+    generator = DrumGenerator.from_checkpoint(args.checkpoint)
+    config = data_config_for("band", generator.data_config)
+    corpus = build_corpus(args.data, config, progress=False)
+    train = levels(args.data, chosen_songs(corpus.songs, EvaluationSettings(split="train"), config, args.data)[0])
+    slope, intercept = np.polyfit(train[:, 0], train[:, 1], 1)
+    print(f"{len(train)} training songs: drummer's mean velocity = {slope:.3f} x the band's + {intercept:.1f} "
+          f"(r {np.corrcoef(train.T)[0, 1]:.2f}); shipped: {BAND_LEVEL_SLOPE} x + {BAND_LEVEL_INTERCEPT}")
+    val = levels(args.data, chosen_songs(corpus.songs, EvaluationSettings(split="val"), config, args.data)[0])
+    for name, rows in (("training", train), ("validation", val)):
+        predicted = np.array([heard_level(np.array([band])) for band in rows[:, 0]])
+        print(f"{name} ({len(rows)} songs): the drummers' levels spread {rows[:, 1].std():.1f} around their mean, "
+              f"{(rows[:, 1] - predicted).std():.1f} around the shipped line")
+
+
+if __name__ == "__main__":
+    main()
