@@ -87,7 +87,7 @@ def jazz_ride(hits: np.ndarray, grid: Grid, first_bar: int, leave: np.ndarray | 
     A decided ride plays the codebook's ride grooves, mostly a hat pattern moved to the ride (eighths, or quarters),
     and keeps the foot only where the model is sure of it (`hat_foot`); a jazz drummer rides the spang-a-lang with
     the foot on every backbeat. Out of fold (cv-jazz's fold models, take 1, ../shared/scoring): jazz/'s 31 songs
-    0.447 -> 0.465 (the jazz ride pattern 0.430), the 14 of midi/'s 657 songs it changes 0.443 -> 0.457."""
+    0.447 -> 0.465 (the jazz ride pattern 0.430), the 21 of midi/'s 657 songs it changes 0.421 -> 0.427."""
     q = grid.steps_per_quarter
     added = np.zeros_like(hits)
     if q % 4:
