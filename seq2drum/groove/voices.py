@@ -9,11 +9,13 @@ docs/experiments/2026-11-25-decision-module-studies.md.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
 from seq2drum.groove.policy import Take
 from seq2drum.groove.settings import HAT_FOOT_P, SKIP_VELOCITY_SHARE
+from seq2drum.groove.vocabulary import FIGURES, figure_arrays
 from seq2drum.midi.drums import CLOSED_HAT, RIDE, TIMEKEEPERS
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, Grid, is_compound
 
@@ -78,11 +80,11 @@ def _ridden(hits: np.ndarray, on_beat: np.ndarray) -> np.ndarray:
 
 def jazz_ride(hits: np.ndarray, grid: Grid, first_bar: int, leave: np.ndarray | None = None) -> np.ndarray:
     """In place on hits (n, S, 9), for a song decided swung: each bar of 2, 3 or 4 beats of a quarter that keeps time
-    on the ride (`ridden_bars`) plays the jazz drummer's ride, as `groove.vocabulary`'s figures write it: the ride
-    on every beat and a skip note on the last 16th of beat 2 (and of beat 4), nothing else on the ride; the hi-hat
-    foot on the backbeats (2 and 4; a waltz's 2 and 3), no other closed hat. Kick, snare and the rest stay as
-    decided, and so do the bars `leave` (n,) holds. The render swings the skip notes with the song. Returns (n, S, 9)
-    bool the cells added, which the caller plays with the model's velocity and timing.
+    on the ride (`ridden_bars`) plays the jazz drummer's ride and hi-hat as `groove.vocabulary`'s figures write them
+    (`jazz_time`): the ride on every beat and a skip note on the last 16th of beat 2 (and of beat 4), nothing else on
+    the ride; the hi-hat foot on the backbeats (2 and 4; a waltz's 2 and 3), no other closed hat. Kick, snare and the
+    rest stay as decided, and so do the bars `leave` (n,) holds. The render swings the skip notes with the song.
+    Returns (n, S, 9) bool the cells added, which the caller plays with the model's velocity and timing.
 
     A decided ride plays the codebook's ride grooves, mostly a hat pattern moved to the ride (eighths, or quarters),
     and keeps the foot only where the model is sure of it (`hat_foot`); a jazz drummer rides the spang-a-lang with
@@ -99,19 +101,25 @@ def jazz_ride(hits: np.ndarray, grid: Grid, first_bar: int, leave: np.ndarray | 
     if leave is not None:
         playable &= ~leave
     playable &= ridden_bars(hits, rows[:, BAR_STEPS], np.full(len(hits), q))
+    cymbals = [RIDE, CLOSED_HAT]
     for row in np.flatnonzero(playable).tolist():
-        n = int(beats[row])
-        on_beats = np.arange(n) * q
-        backbeats = on_beats[1:] if n == 3 else on_beats[1::2]
-        skips = on_beats[1::2] + 3 * q // 4
+        time = jazz_time(int(beats[row]), q)
         figure = np.zeros((hits.shape[1], 2), dtype=bool)  # (steps, (ride, closed hat))
-        figure[on_beats, 0] = figure[skips, 0] = True
-        figure[backbeats, 1] = True
-        added[row, :, RIDE] = figure[:, 0] & ~hits[row, :, RIDE]
-        added[row, :, CLOSED_HAT] = figure[:, 1] & ~hits[row, :, CLOSED_HAT]
-        hits[row, :, RIDE] = figure[:, 0]
-        hits[row, :, CLOSED_HAT] = figure[:, 1]
+        figure[: len(time)] = time
+        added[row][:, cymbals] = figure & ~hits[row][:, cymbals]
+        hits[row][:, cymbals] = figure
     return added
+
+
+@lru_cache(maxsize=16)
+def jazz_time(beats: int, steps_per_quarter: int) -> np.ndarray:
+    """(steps, 2) bool the ride and the closed hat of `groove.vocabulary`'s jazz ride in a bar of `beats` quarters (4:
+    its 4/4 figure without the feathered kick, 3: the jazz waltz, 2: the first half of the 4/4 figure), read-only."""
+    name = "jazz waltz 3/4" if beats == 3 else "jazz ride 4/4, no feather"
+    _, pattern, _ = figure_arrays(next(f for f in FIGURES if f.name == name), steps_per_quarter)
+    time = pattern[: beats * steps_per_quarter][:, [RIDE, CLOSED_HAT]]
+    time.setflags(write=False)
+    return time
 
 
 def swung_time_keeping(take: Take, grid: Grid, first_bar: int, leave: np.ndarray | None = None) -> Take:
