@@ -139,7 +139,8 @@ def drums_level(prepared: PreparedSong) -> float | None:
     drummer plays at beside the parts the drums listen to (None: no notes)."""
     if prepared.given is not None and len(prepared.given.notes):
         return float(prepared.given.notes[:, VELOCITY].mean())
-    return heard_level(merged_notes(prepared.listened_parts)[:, VELOCITY])
+    parts = prepared.listened_parts  # their velocities only: no merged, sorted copy of every note
+    return heard_level(np.concatenate([part.notes[:, VELOCITY] for part in parts]) if parts else np.zeros(0))
 
 
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,
