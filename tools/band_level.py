@@ -9,7 +9,6 @@ spread of the drummers' levels around the line and around their mean, and the sa
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +18,14 @@ from seq2drum.evaluation.inputs import data_config_for
 from seq2drum.feel.level import BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, heard_level
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import DRUM_CHANNEL, VELOCITY, read_midi
-from seq2drum.song.corpus import build_corpus, find_midi_files
+from seq2drum.song.corpus import build_corpus, files_by_content
 
 MIN_NOTES = 50  # a song's drums and its other parts need this many notes each to count
 
 
 def levels(data: Path, songs: list) -> np.ndarray:
     """(n, 2): per song with enough notes, the mean velocity of its other parts and of its drum part."""
-    files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(data)}
+    files = files_by_content(data)
     rows = []
     for song in songs:
         path = files.get(song.sha256)

@@ -193,18 +193,16 @@ def expected_counts(generator: DrumGenerator, scorer: WholeSongScorer, song: obj
 def study_live(checkpoint: Path | None, data: Path, settings: EvaluationSettings, seed: int, tally: Tally) -> None:
     """Each song's file played to the live drummer bar by bar (`--mode evaluate --live`'s path), its take added to
     the tally (no expected counts: the causal model hears each bar as it comes)."""
-    import hashlib
-
     from seq2drum.evaluation.evaluate import change_policy, fit_steps, loaded_model
     from seq2drum.evaluation.inputs import build_input
     from seq2drum.live.playback import play_file
-    from seq2drum.song.corpus import find_midi_files
+    from seq2drum.song.corpus import files_by_content
 
     generator, drummer = loaded_model(checkpoint, live=True)
     change_policy(generator, drummer, settings)
     config = data_config_for("band", generator.data_config)
     corpus = build_corpus(data, config, progress=False)
-    files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(data)}
+    files = files_by_content(data)
     options = GenerationOptions(seed=seed)
     for song in chosen_songs(corpus.songs, settings, config, data)[0]:
         path = files.get(song.sha256)

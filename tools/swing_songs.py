@@ -12,7 +12,6 @@ The pattern is, over x/4 beats with time-keeping (hats or ride), the share that 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ from seq2drum.midi.roles import part_role
 from seq2drum.options import GenerationOptions
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, DrumGrid, Grid
-from seq2drum.song.corpus import build_corpus, find_midi_files
+from seq2drum.song.corpus import build_corpus, files_by_content
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     data_config = data_config_for("band", generator.data_config)
     corpus = build_corpus(args.data, data_config, None, 1, progress=False)
     songs, _, _ = chosen_songs(corpus.songs, EvaluationSettings(split=args.split), data_config, args.data)
-    files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(args.data)}
+    files = files_by_content(args.data)
     rows = []
     for song in songs:
         if song.sha256 not in files or song.drums is None:

@@ -13,7 +13,6 @@ every take is also checked for validity. The figures over all songs are in `eval
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,7 +36,7 @@ from seq2drum.evaluation.song_score import (VALIDITY_CHECKS, SongScore, check_ou
 from seq2drum.evaluation.summary import Evaluation, summarize
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import DrumGrid
-from seq2drum.song.corpus import build_corpus, find_midi_files, fold_of, split_songs
+from seq2drum.song.corpus import build_corpus, files_by_content, fold_of, split_songs
 
 if TYPE_CHECKING:
     from seq2drum.generation.generator import DrumGenerator
@@ -112,7 +111,7 @@ def evaluate(
     corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress, without_guitar=settings.without_guitar)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
     library = BarLibrary.build(train_songs)
-    files = {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(Path(data_dir))}
+    files = files_by_content(Path(data_dir))
     options = settings.generation_options()
     scores: list[SongScore] = []
     examples: list[tuple[EncodedSong, DrumGrid]] = []

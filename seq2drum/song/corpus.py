@@ -72,6 +72,11 @@ def find_midi_files(folder: Path) -> list[Path]:
     return files
 
 
+def files_by_content(folder: Path) -> dict[str, Path]:
+    """Every MIDI file under `folder` (`find_midi_files`) by the sha256 of its bytes, as a song's `sha256` names it."""
+    return {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(folder)}
+
+
 def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str,
                  without_guitar: bool = False) -> tuple[str, str | None]:
     """Worker: parse and encode one file into the cache. Returns (path, skip reason or None). `without_guitar`: a
