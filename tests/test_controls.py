@@ -535,3 +535,52 @@ def test_the_jazz_ride_plays_only_in_a_swung_songs_ridden_bars(case: str) -> Non
     decide.jazz_ride(take, decide.Finish(options, np.zeros(take.hits.shape), scores, swung=case != "straight-song",
                                          grid=grid, continuation=continuation))
     assert np.array_equal(take.hits, before)
+
+
+def _waltz_bass(n: int, beats_played: tuple[int, ...], others: tuple[int, ...] = ()) -> np.ndarray:
+    """(n, S) bool a bass's onsets in 3/4 bars of 12 steps: on the beats given (0-2) and the other steps given."""
+    from tests.test_decoder import S
+
+    onsets = np.zeros((n, S), dtype=bool)
+    onsets[:, [4 * beat for beat in beats_played]] = True
+    onsets[:, list(others)] = True
+    return onsets
+
+
+@pytest.mark.parametrize("meter, beats_played, others, walking", [
+    ((3, 4), (0, 1, 2), (), True), ((3, 4), (0, 1, 2), (10,), True), ((3, 4), (0,), (), False),
+    ((3, 4), (0, 2), (), False), ((3, 4), (0, 1, 2), (2, 6, 10), False), ((4, 4), (0, 1, 2), (12,), False)],
+    ids=["walking-quarters", "with-a-pickup", "folk-downbeat", "oom-pah", "eighths", "4/4-not-read"])
+def test_walks_reads_a_jazz_waltzs_walking_bass(meter: tuple[int, int], beats_played: tuple[int, ...],
+                                                 others: tuple[int, ...], walking: bool) -> None:
+    """Breaks if a waltz's bass on every beat (at most one other onset a bar) did not read as walking, or a folk
+    waltz's bass (the downbeat, or 1 and 3), a bass in eighths or a 4/4 song's bass did."""
+    _, _, grid = _ridden_take(4, meter)
+    assert voices.walks(_waltz_bass(4, beats_played, others), grid, 0) == walking
+    assert not voices.walks(None, grid, 0)
+
+
+@pytest.mark.parametrize("bass, ridden", [((0, 1, 2), True), ((0,), False)], ids=["walking-bass", "folk-bass"])
+def test_a_swung_waltz_whose_bass_walks_rides_the_jazz_waltz(bass: tuple[int, ...], ridden: bool) -> None:
+    """Breaks if a swung 3/4 song whose bass walks kept its hats (the model seldom rides a waltz), or a folk waltz
+    (the bass on the downbeat) lost them: the bars kept on the closed hat play the jazz waltz, the ride on every beat
+    with the skip note after 2 and the hi-hat foot on 2 and 3; then the swung time-keeping adds nothing to them (the
+    skip note carries the swing)."""
+    from dataclasses import replace as replaced
+
+    take, scores, grid = _ridden_take(4, (3, 4))
+    take.hits[..., CLOSED_HAT] = take.hits[..., RIDE]  # kept on the hats in eighths, as a waltz groove plays
+    take.hits[..., RIDE] = False
+    scores = replaced(scores, bass_onsets=_waltz_bass(4, bass))
+    before = take.hits.copy()
+    finish = decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True, grid=grid)
+    decide.jazz_ride(take, finish)
+    if not ridden:
+        assert np.array_equal(take.hits, before)
+        return
+    after_ride = take.hits.copy()
+    for row in range(4):
+        assert np.flatnonzero(take.hits[row, :, RIDE]).tolist() == [0, 4, 7, 8]
+        assert np.flatnonzero(take.hits[row, :, CLOSED_HAT]).tolist() == [4, 8]
+    decide.swung_time_keeping(take, finish)
+    assert np.array_equal(take.hits, after_ride)

@@ -131,6 +131,17 @@ def test_a_swing_trio_gets_the_ride_with_the_hat_foot_on_2_and_4_unasked(shipped
     assert drums[:, :, RIDE].sum() > drums[:, :, CLOSED_HAT].sum()  # the ride keeps time, the hat marks 2 and 4
 
 
+def test_a_jazz_waltz_gets_the_jazz_waltz_unasked(shipped: DrumGenerator) -> None:
+    """A swung waltz with a walking bass, comping piano and guitar (the model keeps it on the hats): with no
+    --style, the jazz waltz (the jazz_ride take step, a waltz whose bass walks): the ride on every beat with the
+    skip note after 2, the hi-hat foot on 2 and 3, and no other hat or ride note."""
+    drums = drum_bars(shipped.generate(jazz_band(3, 4), GenerationOptions(seed=0, fills="none", humanize=False)), 3, 4)
+    assert drums[:, [0, 4, 8, 7], RIDE].mean() >= 0.9
+    assert not drums[:, [1, 2, 3, 5, 6, 9, 10, 11], RIDE].any()
+    assert drums[:, [4, 8], CLOSED_HAT].mean() >= 0.9
+    assert not drums[:, [0, 1, 2, 3, 5, 6, 7, 9, 10, 11], CLOSED_HAT].any()
+
+
 def test_bossa_plays_its_kick_and_cross_stick(shipped: DrumGenerator) -> None:
     midi = jazz_band(4, 4)
     drums = drum_bars(shipped.generate(midi, GenerationOptions(style="bossa", seed=0, fills="none",

@@ -204,7 +204,8 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     notes."""
     if not swings(finish):
         return
-    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish))
+    walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
+    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish), walking)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
     take.offset[:] = np.where(take.hits, take.offset, 0)
     play_cells(take, finish.scores, np.flatnonzero(added))
@@ -221,10 +222,15 @@ def _looped(take: Take, finish: Finish) -> np.ndarray | None:
 def swung_time_keeping(take: Take, finish: Finish) -> None:
     """hits (hats, ride): a song that swings by its own reading, with no --swing, --style or --density asked, gets
     time-keeping that carries the swing on the last beat of each simple x/4 bar (groove.voices
-    `swung_time_keeping`); a bar that plays the user's loop bar exactly is left to the user's notes."""
+    `swung_time_keeping`); a bar that plays the user's loop bar exactly is left to the user's notes, and a bar the
+    jazz ride played to its skip note."""
     if not swings(finish):
         return
-    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, _looped(take, finish))
+    # the bars the jazz ride played (the step before) carry the swing on its skip note already
+    leave = voices.jazz_time_bars(take.hits, finish.grid, finish.scores.first_bar)
+    looped = _looped(take, finish)
+    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar,
+                                       leave if looped is None else leave | looped)
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
