@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.feel.level import BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, at_level, heard_level
+from seq2drum.feel.level import (BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, BAND_SPREAD_INTERCEPT, BAND_SPREAD_SLOPE,
+                                 at_level, at_spread, heard_level, heard_spread)
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.options import GenerationOptions
 from tests.builders import backbeat, notes_from_steps, riff, song_bytes
@@ -62,3 +63,54 @@ def test_drums_after_the_users_play_at_the_users_level(tiny_model_path) -> None:
     later = drums.hits.copy()
     later[: 2 * 16] = False  # past the 2 bars the user gave
     assert later.any() and drums.velocity[later].mean() == pytest.approx(50, abs=2.5)
+
+
+def test_drums_after_the_users_spread_as_the_users(tiny_model_path) -> None:
+    """With --keep-drums the drums the user gave set the spread too: given at one velocity (a programmed part), the
+    humanized continuation plays at one velocity."""
+    generator = DrumGenerator.from_checkpoint(tiny_model_path)
+    drums = generator.generate(_song(115, drums=True), GenerationOptions(seed=0, keep_drums=True)).drums
+    later = drums.hits.copy()
+    later[: 2 * 16] = False
+    assert later.any() and set(drums.velocity[later].tolist()) == {50}
+
+
+def test_the_spread_follows_the_bands_spread_on_the_fitted_line() -> None:
+    assert heard_spread(np.array([60, 80])) == pytest.approx(BAND_SPREAD_SLOPE * 10 + BAND_SPREAD_INTERCEPT)
+    assert heard_spread(np.full(5, 100)) == pytest.approx(BAND_SPREAD_INTERCEPT)  # one velocity: a little spread
+    assert heard_spread(np.zeros(0)) is None
+
+
+def test_at_spread_scales_the_distances_from_the_mean_and_keeps_their_order() -> None:
+    """The hits' standard deviation becomes the spread asked, their mean and order stay, nothing past 1-127, no
+    velocity where no hit; no spread, no hit or hits all at one velocity leave the velocities as they are."""
+    hits = np.array([[True, True, True, False]])
+    velocity = np.array([[60, 80, 100, 0]])
+    assert at_spread(velocity, hits, 10 * np.sqrt(2 / 3)).tolist() == [[70, 80, 90, 0]]  # 20 x sqrt(2/3) halved
+    wide = at_spread(velocity, hits, 80.0)
+    assert wide.tolist()[0][1] == 80 and wide.min() == 0 and wide[hits].min() == 1 and wide.max() == 127
+    assert at_spread(velocity, hits, None) is velocity and at_spread(velocity, hits & False, 5.0) is velocity
+    flat = np.array([[90, 90, 90, 0]])
+    assert at_spread(flat, hits, 10.0) is flat
+
+
+def _band_song(velocities: tuple[int, ...]) -> bytes:
+    """The riff with its notes' velocities cycling through `velocities`."""
+    notes = [(s, p, velocities[k % len(velocities)]) for k, (s, p) in enumerate(riff(8))]
+    return song_bytes(notes_from_steps(notes, length_steps=2))
+
+
+def test_a_band_at_one_velocity_gets_drums_that_spread_less_than_a_dynamic_bands(tiny_model_path) -> None:
+    """Breaks if the drums spread their velocities alike whatever the band: beside a riff at one velocity (85) their
+    standard deviation sits near the line's intercept, beside the same riff alternating 45 and 125 (the same mean)
+    near the line's value for its spread (40), with the same hits; --dynamics 0.5 halves the spread."""
+    generator = DrumGenerator.from_checkpoint(tiny_model_path)
+    flat, dynamic = (generator.generate(_band_song(band), GenerationOptions(seed=0)).drums
+                     for band in ((85,), (45, 125)))
+    assert np.array_equal(flat.hits, dynamic.hits)
+    assert flat.velocity[flat.hits].std() == pytest.approx(BAND_SPREAD_INTERCEPT, abs=1.0)
+    assert dynamic.velocity[dynamic.hits].std() == pytest.approx(BAND_SPREAD_SLOPE * 40 + BAND_SPREAD_INTERCEPT,
+                                                                 abs=1.5)
+    halved = generator.generate(_band_song((45, 125)), GenerationOptions(seed=0, dynamics=0.5)).drums
+    assert halved.velocity[halved.hits].std() == pytest.approx(
+        0.5 * (BAND_SPREAD_SLOPE * 40 + BAND_SPREAD_INTERCEPT), abs=1.5)

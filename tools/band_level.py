@@ -1,7 +1,9 @@
-"""How loud the drummer plays beside the band: the line from the mean velocity of a song's other parts to the mean
-velocity of its drum part, fitted by least squares over a model's training songs (the shipped model's by default),
-which is how seq2drum.feel.level's BAND_LEVEL_SLOPE and BAND_LEVEL_INTERCEPT were set; with the correlation, the
-spread of the drummers' levels around the line and around their mean, and the same on the validation songs.
+"""How loud the drummer plays beside the band, and how far from that level: the line from the mean velocity of a
+song's other parts to the mean velocity of its drum part, and the line from the spread (standard deviation) of the
+other parts' velocities to that of the drum part's, each fitted by least squares over a model's training songs (the
+shipped model's by default), which is how seq2drum.feel.level's BAND_LEVEL_* and BAND_SPREAD_* were set; with the
+correlations, the drummers' levels and spreads around the lines and around their means, and the same on the
+validation songs.
 
     python -m tools.band_level [--data ../shared/data/midi] [--checkpoint runs/band1/best.pt]
 """
@@ -15,7 +17,8 @@ import numpy as np
 
 from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
 from seq2drum.evaluation.inputs import data_config_for
-from seq2drum.feel.level import BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, heard_level
+from seq2drum.feel.level import (BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, BAND_SPREAD_INTERCEPT, BAND_SPREAD_SLOPE,
+                                 heard_level, heard_spread)
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import DRUM_CHANNEL, VELOCITY, read_midi
 from seq2drum.song.corpus import build_corpus, files_by_content
@@ -24,7 +27,8 @@ MIN_NOTES = 50  # a song's drums and its other parts need this many notes each t
 
 
 def levels(data: Path, songs: list) -> np.ndarray:
-    """(n, 2): per song with enough notes, the mean velocity of its other parts and of its drum part."""
+    """(n, 4): per song with enough notes, the mean velocity of its other parts and of its drum part, then the
+    standard deviation of each."""
     files = files_by_content(data)
     rows = []
     for song in songs:
@@ -38,8 +42,8 @@ def levels(data: Path, songs: list) -> np.ndarray:
             continue
         drum, other = np.concatenate(drums), np.concatenate(others)
         if len(drum) >= MIN_NOTES and len(other) >= MIN_NOTES:
-            rows.append((float(other.mean()), float(drum.mean())))
-    return np.array(rows).reshape(-1, 2)
+            rows.append((float(other.mean()), float(drum.mean()), float(other.std()), float(drum.std())))
+    return np.array(rows).reshape(-1, 4)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,11 +58,18 @@ def main(argv: list[str] | None = None) -> None:
     slope, intercept = np.polyfit(train[:, 0], train[:, 1], 1)
     print(f"{len(train)} training songs: drummer's mean velocity = {slope:.3f} x the band's + {intercept:.1f} "
           f"(r {np.corrcoef(train.T)[0, 1]:.2f}); shipped: {BAND_LEVEL_SLOPE} x + {BAND_LEVEL_INTERCEPT}")
+    slope, intercept = np.polyfit(train[:, 2], train[:, 3], 1)
+    print(f"the drummer's velocity spread (standard deviation) = {slope:.3f} x the band's + {intercept:.1f} "
+          f"(r {np.corrcoef(train[:, 2], train[:, 3])[0, 1]:.2f}); shipped: {BAND_SPREAD_SLOPE} x + "
+          f"{BAND_SPREAD_INTERCEPT}")
     val = levels(args.data, chosen_songs(corpus.songs, EvaluationSettings(split="val"), config, args.data)[0])
     for name, rows in (("training", train), ("validation", val)):
         predicted = np.array([heard_level(np.array([band])) for band in rows[:, 0]])
         print(f"{name} ({len(rows)} songs): the drummers' levels spread {rows[:, 1].std():.1f} around their mean, "
               f"{(rows[:, 1] - predicted).std():.1f} around the shipped line")
+        spread = np.array([heard_spread(np.array([50 - band, 50 + band])) for band in rows[:, 2]])
+        print(f"  their velocity spreads: {np.abs(rows[:, 3] - rows[:, 3].mean()).mean():.1f} from their mean on "
+              f"average, {np.abs(rows[:, 3] - spread).mean():.1f} from the shipped line")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.feel.level import at_level, heard_level
+from seq2drum.feel.level import at_level, at_spread, heard_level, heard_spread
 from seq2drum.feel.model import humanize, shipped_tables
 from seq2drum.feel.swing import decide_swing, swing
 from seq2drum.options import OPTIONS, GenerationOptions
@@ -57,8 +57,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
     ratio, swing_notice = swing_reading or song_swing(prepared, options)
     # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
-    level = drums_level(prepared)
-    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed, level)]
+    level, spread = drums_feel(prepared)
+    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed, level, spread)]
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid
@@ -134,23 +134,27 @@ def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
                     np.where(users.hits, users.offset, drums.offset).astype(np.float32))
 
 
-def drums_level(prepared: PreparedSong) -> float | None:
-    """The level the drums play at (mean MIDI velocity; feel.level): that of the drums the user gave, else the one a
-    drummer plays at beside the parts the drums listen to (None: no notes)."""
+def drums_feel(prepared: PreparedSong) -> tuple[float | None, float | None]:
+    """The level the drums play at (mean MIDI velocity) and how far their velocities spread around it (a standard
+    deviation; feel.level): those of the drums the user gave, else those a drummer plays with beside the parts the
+    drums listen to (None: no notes)."""
     if prepared.given is not None and len(prepared.given.notes):
-        return float(prepared.given.notes[:, VELOCITY].mean())
+        given = prepared.given.notes[:, VELOCITY]
+        return float(given.mean()), float(given.std())
     parts = prepared.listened_parts  # their velocities only: no merged, sorted copy of every note
-    return heard_level(np.concatenate([part.notes[:, VELOCITY] for part in parts]) if parts else np.zeros(0))
+    heard = np.concatenate([part.notes[:, VELOCITY] for part in parts]) if parts else np.zeros(0)
+    return heard_level(heard), heard_spread(heard)
 
 
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,
-                   level: float | None = None) -> list[DrumGrid]:
+                   level: float | None = None, spread: float | None = None) -> list[DrumGrid]:
     """Per-bar takes -> drums on the song's step grid, each hit's velocity and offset from the humanizer at
     `options.humanize` and `options.feel` (0: on the grid at the decided velocity). The network's own velocity and
     offset predictions reach the output only through the decided velocity, blended in below humanize 1; its offsets
-    are not used. The decided velocities are first moved to `level` (`drums_level`; times `--dynamics`, which the
-    take holds already; None: as decided). One random stream per request: the drummer first (the same for every
-    take), then take after take, so the seed fixes every take."""
+    are not used. The decided velocities are first moved to `level` (`drums_feel`; times `--dynamics`, which the
+    take holds already; None: as decided), and the played ones then spread as far as `spread` says (`drums_feel`,
+    times `--dynamics`; None: as the humanizer spreads them). One random stream per request: the drummer first (the
+    same for every take), then take after take, so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
     drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []
@@ -160,7 +164,11 @@ def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationO
         velocity = at_level(velocity, hits, None if level is None else level * options.dynamics)
         decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
                            np.zeros(hits.shape, dtype=np.float32))
-        grids.append(humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics))
+        played = humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics)
+        if spread is not None:
+            played = DrumGrid(played.hits, at_spread(played.velocity, played.hits, spread * options.dynamics),
+                              played.offset)
+        grids.append(played)
     return grids
 
 
