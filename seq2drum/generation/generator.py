@@ -267,7 +267,8 @@ class DrumGenerator:
 
     def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], options: GenerationOptions,
                        seed: int) -> list[DrumGrid]:
-        """Per-bar takes -> drums on the song's step grid, humanized (see `render.takes_to_grids`)."""
+        """Per-bar takes -> drums on the song's step grid, humanized (see `render.takes_to_grids`) at the network's
+        level and the humanizer's spread: an encoded song keeps no velocities of its parts (`generate` reads them)."""
         return takes_to_grids(encoded, takes, options, seed)
 
     @one_blas_thread

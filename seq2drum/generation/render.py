@@ -149,12 +149,12 @@ def drums_feel(prepared: PreparedSong) -> tuple[float | None, float | None]:
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,
                    level: float | None = None, spread: float | None = None) -> list[DrumGrid]:
     """Per-bar takes -> drums on the song's step grid, each hit's velocity and offset from the humanizer at
-    `options.humanize` and `options.feel` (0: on the grid at the decided velocity). The network's own velocity and
-    offset predictions reach the output only through the decided velocity, blended in below humanize 1; its offsets
-    are not used. The decided velocities are first moved to `level` (`drums_feel`; times `--dynamics`, which the
-    take holds already; None: as decided), and the played ones then spread as far as `spread` says (`drums_feel`,
-    times `--dynamics`; None: as the humanizer spreads them). One random stream per request: the drummer first (the
-    same for every take), then take after take, so the seed fixes every take."""
+    `options.humanize` and `options.feel` (0: on the grid at the decided velocity, at `level` and `spread`). The
+    network's own velocity and offset predictions reach the output only through the decided velocity, blended in
+    below humanize 1; its offsets are not used. The decided velocities are first moved to `level` (`drums_feel`;
+    times `--dynamics`, which the take holds already; None: as decided), and the played ones then spread as far as
+    `spread` says (`drums_feel`, times `--dynamics`; None: as the humanizer spreads them). One random stream per
+    request: the drummer first (the same for every take), then take after take, so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
     drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []

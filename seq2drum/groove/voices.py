@@ -49,7 +49,7 @@ def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps:
     ride and the codebook's ride grooves seldom hold the foot, so it was not played (closed-hat F1 0.22 against the
     jazz ride pattern's 0.62)."""
     index, on_beat = _beats(hits.shape[1], bar_steps, beat_steps)
-    ridden = _ridden(hits, on_beat)
+    ridden = _kept_on(hits, RIDE, on_beat)
     if not ridden.any():
         return
     beat = np.maximum(1, beat_steps)[:, None]
@@ -61,7 +61,7 @@ def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps:
 def ridden_bars(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
     """(n,) bool: the bars (hits (n, S, 9), `bar_steps`, `beat_steps` (n,)) that keep time on the ride: the ride on
     half their beats or more."""
-    return _ridden(hits, _beats(hits.shape[1], bar_steps, beat_steps)[1])
+    return _kept_on(hits, RIDE, _beats(hits.shape[1], bar_steps, beat_steps)[1])
 
 
 def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,10 +69,6 @@ def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[n
     steps = np.arange(width)[None, :]
     beat = np.maximum(1, beat_steps)[:, None]
     return steps // beat, (steps % beat == 0) & (steps < bar_steps[:, None])
-
-
-def _ridden(hits: np.ndarray, on_beat: np.ndarray) -> np.ndarray:
-    return _kept_on(hits, RIDE, on_beat)
 
 
 def _kept_on(hits: np.ndarray, voice: int, on_beat: np.ndarray) -> np.ndarray:
@@ -151,7 +147,7 @@ def jazz_time_bars(hits: np.ndarray, grid: Grid, first_bar: int, waltz_also: int
     bars = np.isin(beats, (2, 3, 4)) & ~is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
     bars &= rows[:, BAR_STEPS] <= hits.shape[1]
     on_beat = _beats(hits.shape[1], rows[:, BAR_STEPS], np.full(len(hits), q))[1]
-    kept = _ridden(hits, on_beat)
+    kept = _kept_on(hits, RIDE, on_beat)
     if waltz_also is not None:
         kept |= (beats == 3) & _kept_on(hits, waltz_also, on_beat)
     return bars & kept
