@@ -78,7 +78,7 @@ def assert_same_take(decoder: object, scores: object, options: GenerationOptions
     """The take of a song of one bar decided offline (`Decoder._take`) and live (`decide_bar`), field by field."""
     p, structure = calibrated(scores, decoder.policy)
     edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
-    offline = decoder._take(scores, p, structure, [], 0.0, None, True, True, Steering(), Finish(options, p, scores))
+    offline = decoder._take(scores, p, structure, [], 0.0, None, True, Steering(), Finish(options, p, scores))
     state = LiveState(0, options, np.zeros(1), np.zeros(1), None)
     live = decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take
     for field in ("hits", "velocity", "offset", "grooves", "structure"):
@@ -102,7 +102,7 @@ def _take(p: np.ndarray) -> tuple:
     scores = scores_of(p, sections=[Section(0, len(p), 0)])
     decoder = shipped("offline")
     probabilities, structure = calibrated(scores, decoder.policy)
-    take = decoder._take(scores, probabilities, structure, [], 0.0, None, True, True, Steering(),
+    take = decoder._take(scores, probabilities, structure, [], 0.0, None, True, Steering(),
                          Finish(GenerationOptions(), probabilities, scores))
     return take, scores, probabilities
 

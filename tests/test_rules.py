@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from seq2drum.groove import rules
+from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import continuation
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.decoder import Decoder
@@ -150,7 +151,7 @@ def test_short_bars_live_go_on_with_the_run_played_before() -> None:
     rules.short_bars(context_of(p, bar_steps=4, steering=allowed), offline)
     run, played = ShortRun(open=True), []
     for row in range(4):
-        context = dataclasses.replace(context_of(p[row:row + 1], bar_steps=4, steering=allowed), short_run=run)
+        context = context_of(p[row:row + 1], bar_steps=4, steering=allowed).after(Past(short_run=run))
         decision = decision_of(context)
         rules.short_bars(context, decision)
         assert decision.grouped is not None and decision.grouped[0] >= 0
@@ -162,7 +163,7 @@ def test_short_bars_live_go_on_with_the_run_played_before() -> None:
 
 def test_keeps_time_fills_an_empty_bar_live_once_the_band_plays() -> None:
     """Live, a bar whose groove came out empty while the band plays gets the best groove of its length with hits;
-    offline (keep_time off) an empty bar stays empty: rests are marked there."""
+    offline (no band heard before: `Past()`) an empty bar stays empty: rests are marked there."""
     p = np.full((2, S, 9), 0.02)
     p[:, :16, KICK] = 0.05
     p[:, 4, SNARE] = 0.12
@@ -172,7 +173,7 @@ def test_keeps_time_fills_an_empty_bar_live_once_the_band_plays() -> None:
     decision.hits[1] = CODEBOOK.patterns[ROCK]
     rules.keeps_time(context, decision)
     assert not decision.hits[0].any()
-    live = dataclasses.replace(context, keep_time=True)
+    live = context.after(Past(band_playing=True))
     rules.keeps_time(live, decision)
     assert decision.hits[0].any() and (decision.hits[1] == CODEBOOK.patterns[ROCK]).all()
 
@@ -360,7 +361,7 @@ def test_fill_marks_fill_edges_as_often_as_the_model_expects_and_live_counts_ali
         counts, live = rules.BarCounts(), []
         for row in range(n):
             one = context_of(np.zeros((1, S, 9)), structure[row : row + 1], policy)
-            one = BarContext(**{**one.__dict__, "counts_before": counts})
+            one = one.after(Past(counts=counts))
             bar = decision_of(one, edges=edges[row : row + 1])
             rules.fill_marks(one, bar)
             if bar.marks[0, FILL_COLUMN]:
@@ -415,7 +416,7 @@ def crash_bars(probability: float, n: int = 32, every: int = 4, before: tuple[fl
     structure[:, CRASH_COLUMN] = probability
     context = context_of(np.zeros((n, S, 9)), structure)
     if before is not None:
-        context = BarContext(**{**context.__dict__, "counts_before": rules.BarCounts(crashes=CrashCount(*before))})
+        context = context.after(Past(counts=rules.BarCounts(crashes=CrashCount(*before))))
     edges = np.zeros((n, 3), dtype=bool)
     edges[::every, CRASH_COLUMN] = True
     decision = decision_of(context, [ROCK] * n, edges)
@@ -505,7 +506,7 @@ def test_counted_backbeat_plays_a_7_8_song_on_its_fifth_eighth_not_off_the_grid(
     from seq2drum.groove.policy import calibrated
 
     probabilities, structure = calibrated(scores, policy)
-    take = decoder._take(scores, probabilities, structure, [], 0.0, None, False, True, Steering(),
+    take = decoder._take(scores, probabilities, structure, [], 0.0, None, True, Steering().without_rests(8),
                          Finish(GenerationOptions(), probabilities, scores))
     snares = take.hits[:, :14, SNARE]
     assert snares[:, 8].all() and snares.sum() == 8 and not snares[:, 1::2].any()
@@ -542,7 +543,7 @@ def test_steered_marks_force_what_the_musician_asked_and_a_rest_neither_crashes_
     decision.marks[:, CRASH_COLUMN] = [False, True, True]
     rules.steered_marks(context, decision)
     assert decision.marks.tolist() == [[False, True, False], [True, False, False], [False, False, False]]
-    no_rests = BarContext(**{**context.__dict__, "allow_rests": False})
+    no_rests = context.without_rests()
     again = decision_of(no_rests)
     rules.steered_marks(no_rests, again)
     assert not again.marks[:, REST_COLUMN].any()
@@ -620,7 +621,7 @@ def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkey
     from seq2drum.groove.policy import calibrated
 
     probabilities, calibrated_structure = calibrated(scores, policy)
-    offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True, True, Steering(),
+    offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True, Steering(),
                             Finish(GenerationOptions(), probabilities, scores))
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
     (live, _, _), _, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,

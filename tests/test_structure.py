@@ -83,7 +83,7 @@ def test_forced_rests_and_crashes_are_obeyed_and_none_leaves_the_bar_to_the_mode
     crashes = np.array([False, True, False, False, True, False])
     steering = Steering(rests=rests, crashes=crashes)
     take = Decoder(tiny_codebook(), NEVER_OFF_EDGE.replace(rest_threshold=0.5)).decide(
-        scores, allow_rests=True, steering=steering)[0]
+        scores, steering=steering)[0]
     assert take.structure[:, REST_COLUMN].tolist() == [True, False, True, False, False, False]
     assert not take.hits[0].any() and not take.hits[2].any()
     assert take.structure[:, CRASH_COLUMN].tolist() == crashes.tolist()

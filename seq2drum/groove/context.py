@@ -1,7 +1,7 @@
 """What the bar rules (groove.rules) read and write: `BarContext` (the bars' scores, calibrated probabilities,
-settings and what the chooser knows of the song), `BarDecision` (hits, codebook entries, rest/crash/fill marks, edges
-and the counts the rules carry), and `BarCounts` (what the rules count over the bars before the ones decided: live,
-the bars already played)."""
+settings, what the chooser knows of the song and its `Past`), `BarDecision` (hits, codebook entries, rest/crash/fill
+marks, edges and the counts the rules carry), `Past` (the bars before the ones decided, as the chooser played them:
+live, the bars already played; offline, none) and its `BarCounts`."""
 
 from __future__ import annotations
 
@@ -32,10 +32,26 @@ class BarCounts(NamedTuple):
     crash_hits: kit.KitCount = kit.KitCount()  # the crash hits the model expected, and those played
 
 
+NO_TOTALS = (0.0, 0.0, 0.0)  # expected matched cells, hits and summed probabilities of the bars before: none
+
+
+class Past(NamedTuple):
+    """The bars before the ones decided, as the chooser played them (offline: none, `Past()`; live: the bars played,
+    `live.chooser`): each chooser carries its own, and `groove.decide` hands it to the rules."""
+
+    totals: tuple[float, float, float] = NO_TOTALS  # expected matched cells, hits, summed probabilities: lambda's F1
+    counts: BarCounts = BarCounts()  # what the rules count (crashes, open hats, fills, toms, crash hits)
+    short_run: ShortRun = ShortRun()  # the run of short bars just before (groove.gains `ShortRun`)
+    # the band has played (live): no bar is left empty (`keeps_time`); the session rests the drums when the band
+    # stops, as a bar's rest cannot be heard before it is played
+    band_playing: bool = False
+
+
 @dataclass(frozen=True)
 class BarContext:
-    """What the rules read: the bars' scores and calibrated probabilities, the settings, and what the chooser knows
-    of the song (its section labels offline; live, the one bar)."""
+    """What the rules read: the bars' scores and calibrated probabilities, the settings (a take decided without rests
+    or per-cell refinement is one whose steering forces no rest, or whose policy refines nothing), what the chooser
+    knows of the song (its section labels offline; live, the one bar) and the bars before (`past`, the chooser's)."""
 
     scores: SongScores
     p: np.ndarray  # (n, S, 9) calibrated hit probabilities, 0 outside each bar
@@ -48,14 +64,8 @@ class BarContext:
     fills: FillWriter
     lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
     scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
-    allow_rests: bool = True
-    refine: bool = True  # per-cell refinement (a later take's retry leaves it out)
     bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
-    counts_before: BarCounts = BarCounts()  # what the rules count over the bars before these (live: those played)
-    short_run: ShortRun = ShortRun()  # live, the run of short bars played just before (groove.gains `ShortRun`)
-    # live, once the band has played: no bar is left empty and no rest marked (the session rests the drums when the
-    # band stops: a bar's rest cannot be heard before it is played)
-    keep_time: bool = False
+    past: Past = Past()  # the bars before these, as the chooser played them (set by groove.decide)
 
     @property
     def threshold(self) -> float:
@@ -72,9 +82,21 @@ class BarContext:
         """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
         return self.scores.step_mask()[:, :, None]
 
+    @property
+    def rests_allowed(self) -> bool:
+        """Whether a bar may rest: not where the steering forces every bar to play (`Steering.without_rests`)."""
+        return self.steering.rests is None or self.steering.rests.dtype != bool or bool(self.steering.rests.any())
+
     def without_rests(self) -> BarContext:
         """The context with no rest allowed: a take decided again where it rested too much."""
-        return dataclasses.replace(self, allow_rests=False)
+        return dataclasses.replace(self, steering=self.steering.without_rests(len(self.p)))
+
+    def after(self, past: Past) -> BarContext:
+        """The context of the bars after `past` (the chooser's), copied as `at` copies it."""
+        moved = object.__new__(BarContext)
+        moved.__dict__.update(self.__dict__)
+        object.__setattr__(moved, "past", past)
+        return moved
 
     def at(self, lam: float) -> BarContext:
         """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are

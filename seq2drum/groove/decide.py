@@ -24,6 +24,7 @@ from seq2drum.groove import rules, voices
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Take
+from seq2drum.groove.context import Past
 from seq2drum.groove.rules import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SWAP_SLICE_SHARES
@@ -33,14 +34,11 @@ from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, midi_velocity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
 
-NO_PAST = (0.0, 0.0, 0.0)  # expected matched cells, hits and summed probabilities of the bars before: none
-
-
 class Chooser(Protocol):
     """Sets each bar's codebook entry for a round of the groove choice."""
 
     rounds: int  # rounds of the groove choice, each refining lambda
-    past: tuple[float, float, float]  # the bars before, for the expected F1 (NO_PAST offline)
+    past: Past  # the bars before, as this chooser played them (offline `Past()`: none)
     section_grooves: dict[int, int]  # section label -> its groove, as the last round chose (offline; {} live)
 
     def choose(self, context: BarContext) -> np.ndarray:
@@ -82,8 +80,9 @@ def decide(chooser: Chooser, context: BarContext, edges: np.ndarray, finish: Fin
     """One take: the groove chosen in rounds with the groove rules after each, the structure rules, the take built
     once (decided again without rests where it rests below `finish.min_hits`: a near-silent take is no take), then
     TAKE_STEPS (see the module's docstring). `edges` (n, 3): where each mark's edge threshold holds."""
+    context = context.after(chooser.past)
     decided = _decided(chooser, context, edges)
-    if decided.take.n_hits < finish.min_hits and context.allow_rests:
+    if decided.take.n_hits < finish.min_hits and context.rests_allowed:
         decided = _decided(chooser.again(), context.without_rests(), edges)
     run_take_steps(decided.take, finish)
     return decided
@@ -93,7 +92,7 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decide
     """The rounds of the groove choice, the structure rules, and the take built."""
     p = context.p
     p_sum = p.sum()  # the same each round
-    played, n_hits, total = chooser.past
+    played, n_hits, total = context.past.totals
     decision = None
     for _ in range(chooser.rounds):
         decision = rules.run(rules.GROOVE_RULES, context,

@@ -23,9 +23,10 @@ from seq2drum.groove.settings import (DECISION_ROUNDS, LATER_TAKE_FLOOR, MIN_EXP
                                       TAKE_MAX_SIMILARITY)
 from seq2drum.groove import continuation
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.decide import NO_PAST, Finish, crashes_none, cymbal, decide
+from seq2drum.groove.decide import Finish, crashes_none, cymbal, decide
 from seq2drum.groove.gains import GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
+from seq2drum.groove.context import Past
 from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.structure import FillWriter, bar_labels, bass_silence, structure_edges
@@ -47,7 +48,7 @@ class Decoder:
         self.fills = FillWriter(codebook)
 
     def decide(self, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
-               rng: np.random.Generator | None = None, allow_rests: bool = True,
+               rng: np.random.Generator | None = None,
                steering: Steering | None = None, options: GenerationOptions | None = None, swung: bool = False,
                grid: Grid | None = None) -> list[Take]:
         """`n_takes` distinct takes, the first being the model's own choice (within what `steering` asks), each
@@ -71,7 +72,7 @@ class Decoder:
                 # slices where the take steps make it too alike; a style's takes keep its grooves' character by
                 # choosing other grooves of the style instead
                 for share in SWAP_SLICE_SHARES:
-                    take = self._take(scores, p, structure, [], temperature, rng, allow_rests, True, steering,
+                    take = self._take(scores, p, structure, [], temperature, rng, True, steering,
                                       Finish(options, p, scores, 0.0, floor, swung=swung, grid=grid,
                                              continuation=given, swap=index, swap_share=share))
                     if distinct(take, takes, limit):
@@ -91,7 +92,7 @@ class Decoder:
                                if takes and steering.refine_adds else 0.0)
                 finish = Finish(options, p, scores, later_floor, floor, swung=swung, grid=grid,
                                 continuation=given)
-                take = self._take(scores, p, structure, avoid, temperature, rng, allow_rests, refine, steering, finish)
+                take = self._take(scores, p, structure, avoid, temperature, rng, refine, steering, finish)
                 if distinct(take, takes, limit):
                     break
                 if attempt >= 1:
@@ -107,14 +108,14 @@ class Decoder:
         return takes
 
     def _take(self, scores: SongScores, p: np.ndarray, structure: np.ndarray, avoid: list[dict[int, int]],
-              temperature: float, rng: np.random.Generator | None, allow_rests: bool, refine: bool,
+              temperature: float, rng: np.random.Generator | None, refine: bool,
               steering: Steering, finish: Finish) -> Take:
         """One take (`groove.decide`): the grooves chosen over the whole song (its sections, the Viterbi) in rounds
         of Dinkelbach's iteration, each followed by the groove rules; the structure rules; the take steps."""
         labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
-        context = BarContext(scores, p, structure, self.policy, steering, labels, self.codebook, self.grooves,
-                             self.fills, scale=self.policy.threshold_scale(steering), allow_rests=allow_rests,
-                             refine=refine, bass_silent=bass_silence(scores))
+        policy = self.policy if refine else self.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
+        context = BarContext(scores, p, structure, policy, steering, labels, self.codebook, self.grooves,
+                             self.fills, scale=self.policy.threshold_scale(steering), bass_silent=bass_silence(scores))
         chooser = SongChooser(self.grooves, self.policy, labels, avoid, temperature, rng)
         edges = structure_edges(scores, self.policy.crash_phrase_bars)
         return decide(chooser, context, edges, finish).take
@@ -137,7 +138,7 @@ class SongChooser:
         self.grooves, self.policy, self.labels, self.avoid = grooves, policy, labels, avoid
         self.temperature, self.rng = temperature, rng
         self.rounds = DECISION_ROUNDS
-        self.past = NO_PAST
+        self.past = Past()  # offline, the song from its first bar
         self.section_grooves: dict[int, int] = {}
         self.noise: np.ndarray | None = None
 
@@ -149,7 +150,7 @@ class SongChooser:
         gains = self.grooves.gains(p, scores.bar_steps, context.threshold, later_take=bool(self.avoid),
                                    allowed=steering.allowed)
         gains = continuation.steer_gains(gains, p, context.threshold, steering.continuation)
-        if not context.allow_rests:
+        if not context.rests_allowed:
             gains[:, self.grooves.sizes == 0] = -np.inf
         self.section_grooves = self.grooves.section_grooves(gains, scores, self.avoid, p)
         if self.temperature > 0 and self.rng is not None and self.noise is None:

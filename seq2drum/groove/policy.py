@@ -173,7 +173,8 @@ def policy_change(text: str) -> tuple[str, float | int]:
 class Steering:
     """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.controls
     (style, density, --fills), generation.from_nothing (the arrangement's structure) and generation.given (the drums
-    the user gave); nothing else steers.
+    the user gave); nothing else steers but the decision's own retry without rests, and live once the band plays
+    (`without_rests`).
 
     `continuation` carries the drums the user gave (--keep-drums, --groove). `rests`, `crashes` and `fills` force
     bar structure: None lets the model decide every bar; an (n,) array forces each bar to its value, True or False,
@@ -189,6 +190,11 @@ class Steering:
 
     def replace(self, **changes: Any) -> Steering:
         return dataclasses.replace(self, **changes)
+
+    def without_rests(self, n_bars: int) -> Steering:
+        """The steering with every one of `n_bars` bars forced to play (no rest): a take decided again where it rested
+        too much, and live once the band plays."""
+        return dataclasses.replace(self, rests=np.zeros(n_bars, dtype=bool))
 
 
 @dataclass

@@ -65,21 +65,22 @@ def unknown_lengths(context: BarContext, decision: BarDecision) -> None:
 
 def short_bars(context: BarContext, decision: BarDecision) -> None:
     """hits, grouped: runs of 4/16-like bars play a longer groove split across them (groove.gains `short_bar_hits`);
-    live, a run goes on from the bars played (`short_run`)."""
+    live, a run goes on from the bars played (`Past.short_run`)."""
     lengths = context.scores.bar_steps
     if min(lengths.tolist(), default=0) > SHORT_BAR_STEPS:  # no short bar (most songs, most live bars): no run
         decision.grouped = np.full(len(lengths), -1, dtype=np.int64)
         return
     grouped, hits, decision.grouped = context.grooves.short_bar_hits(
-        context.p, context.scores.bar_steps, context.threshold, context.steering.allowed, context.short_run)
+        context.p, context.scores.bar_steps, context.threshold, context.steering.allowed, context.past.short_run)
     decision.hits[grouped] = hits[grouped]
 
 
 def refine_cells(context: BarContext, decision: BarDecision) -> None:
     """hits: add cells far above lambda (`refine_margin`; only drops under a style) and drop cells far below; a style
-    keeps its time-keeping (the ride of `--style jazz-ride` in a waltz the model hears on the hats)."""
+    keeps its time-keeping (the ride of `--style jazz-ride` in a waltz the model hears on the hats). A margin of 1
+    refines nothing (a later take's retry)."""
     margin = context.policy.refine_margin
-    if not context.refine or margin >= 1.0:
+    if margin >= 1.0:
         return
     if context.steering.refine_adds:
         decision.hits |= (context.p > (context.lam + margin) * context.scale) & context.in_bar
@@ -107,7 +108,7 @@ def keeps_time(context: BarContext, decision: BarDecision) -> None:
     (live/session.py), never while it plays (validation songs, 5-fold: the live drums fell silent while the band
     played on through 26-30% of yerida and make_love_to_you, and all of two songs in 1/4, the model's probabilities
     having sunk below lambda in bars its drummer plays). Offline, rests are marked (`rest_marks`)."""
-    if not context.keep_time or np.count_nonzero(playing := decision.hits.any(axis=(1, 2))) == len(playing):
+    if not context.past.band_playing or np.count_nonzero(playing := decision.hits.any(axis=(1, 2))) == len(playing):
         return
     allowed = context.playable
     patterns, lengths = context.codebook.patterns, context.codebook.bar_steps
@@ -184,13 +185,13 @@ def time_by_count(context: BarContext, decision: BarDecision) -> None:
 
 def open_hats(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, open hat): the open hat as often as the model expects the drummer to open it, counted over
-    the playing bars (live, over the bars played too: `counts_before`), at the likeliest of each bar's closed-hat cells
+    the playing bars (live, over the bars played too: `Past.counts`), at the likeliest of each bar's closed-hat cells
     (groove.kit). A style keeps its grooves."""
     if context.steering.allowed is not None:
-        decision.kit_count = context.counts_before.open_hats
+        decision.kit_count = context.past.counts.open_hats
         return
     decision.kit_count = kit.open_hats(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
-                                       context.counts_before.open_hats)
+                                       context.past.counts.open_hats)
 
 
 def crash_accents(context: BarContext, decision: BarDecision) -> None:
@@ -199,10 +200,10 @@ def crash_accents(context: BarContext, decision: BarDecision) -> None:
     The downbeat's crash is the structure's (`crash_marks`). A style keeps its grooves, and `--crashes none` (a take
     step) removes them all."""
     if context.steering.allowed is not None:
-        decision.crash_count = context.counts_before.crash_hits
+        decision.crash_count = context.past.counts.crash_hits
         return
     decision.crash_count = kit.crash_accents(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
-                                             context.counts_before.crash_hits)
+                                             context.past.counts.crash_hits)
 
 
 def counted_backbeat(context: BarContext, decision: BarDecision) -> None:
@@ -255,7 +256,7 @@ def crash_marks(context: BarContext, decision: BarDecision) -> None:
         return
     probability = context.structure[:, CRASH_COLUMN]
     grooved = decision.hits[:, 0, CRASH].copy()
-    count = CrashCount(*context.counts_before.crashes)
+    count = CrashCount(*context.past.counts.crashes)
     for row in range(len(probability)):
         resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
         candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
@@ -278,7 +279,7 @@ def fill_marks(context: BarContext, decision: BarDecision) -> None:
     if policy.fill_edge_threshold >= 1.0:  # a policy that marks no fill at edges counts none either
         return
     probability = context.structure[:, FILL_COLUMN]
-    count = context.counts_before.fills
+    count = context.past.counts.fills
     marks, edges = decision.marks, decision.edges
     for row in range(len(probability)):
         resting = bool(marks[row, REST_COLUMN])
@@ -290,9 +291,9 @@ def fill_marks(context: BarContext, decision: BarDecision) -> None:
 
 def steered_marks(context: BarContext, decision: BarDecision) -> None:
     """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
-    then no rest where rests are not allowed, and a resting bar neither crashes nor fills."""
+    (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
+    bar neither crashes nor fills."""
     decision.marks[:] = forced_marks(decision.marks, context.steering)
-    decision.marks[:, REST_COLUMN] &= context.allow_rests
     resting = ~decision.marks[:, REST_COLUMN]
     decision.marks[:, CRASH_COLUMN] &= resting
     decision.marks[:, FILL_COLUMN] &= resting
@@ -315,7 +316,7 @@ def fill_kinds(context: BarContext, decision: BarDecision) -> None:
     never touches the toms gets snare fills: out of fold, tom fills in every song put toms in 10% of the bars or
     more of 61% of the songs whose drummer plays them in under 2%. A fill the musician asked for plays toms."""
     decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
-                                                          context.counts_before.toms)
+                                                          context.past.counts.toms)
     if context.steering.fills is not None:  # a fill the musician asked for (--fills, drums from nothing): toms
         decision.tom_fills |= forced_marks(np.zeros_like(decision.marks), context.steering)[:, FILL_COLUMN]
 
@@ -346,19 +347,19 @@ def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> Ba
 
 
 def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
-    """`context.counts_before` carried over the decided bars: the crashes `crash_marks` counts (over the bars' final
+    """`context.past.counts` carried over the decided bars: the crashes `crash_marks` counts (over the bars' final
     marks) and the open hats `open_hats` counted, for the bars after them (live, the next bar)."""
     crashes = crashes_after(context, decision)
-    open_hats = decision.kit_count if decision.kit_count is not None else context.counts_before.open_hats
-    toms = decision.tom_count if decision.tom_count is not None else context.counts_before.toms
-    crash_hits = decision.crash_count if decision.crash_count is not None else context.counts_before.crash_hits
+    open_hats = decision.kit_count if decision.kit_count is not None else context.past.counts.open_hats
+    toms = decision.tom_count if decision.tom_count is not None else context.past.counts.toms
+    crash_hits = decision.crash_count if decision.crash_count is not None else context.past.counts.crash_hits
     return BarCounts(crashes, open_hats, fills_after(context, decision), toms, crash_hits)
 
 
 def fills_after(context: BarContext, decision: BarDecision) -> FillCount:
-    """`context.counts_before`'s fills carried over the decided bars (their final marks): what `fill_marks` counts,
+    """`context.past.counts`' fills carried over the decided bars (their final marks): what `fill_marks` counts,
     for the bars after them (live, the next bar)."""
-    count = context.counts_before.fills
+    count = context.past.counts.fills
     for row in range(len(decision.marks)):
         count = count.after(float(context.structure[row, FILL_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
                             bool(decision.marks[row, FILL_COLUMN]))
@@ -366,22 +367,22 @@ def fills_after(context: BarContext, decision: BarDecision) -> FillCount:
 
 
 def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:
-    """`context.counts_before`'s crashes carried over the decided bars (their final marks): what `crash_marks`
+    """`context.past.counts`' crashes carried over the decided bars (their final marks): what `crash_marks`
     counts, for the bars after them (live, the next bar)."""
-    count = CrashCount(*context.counts_before.crashes)
+    count = CrashCount(*context.past.counts.crashes)
     for row in range(len(decision.marks)):
         count = count.after(float(context.structure[row, CRASH_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
                             bool(decision.marks[row, CRASH_COLUMN]))
     return count
 
 
-def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray, allow_rests: bool = True,
+def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray,
                         steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
     """(n, 3) bool rests, crashes and fills as `MARK_RULES` mark them from the calibrated probabilities (n, 3) and
     the edges (n, 3) alone: what calibration replays for every threshold it tries."""
     unset: Any = None  # the mark rules read neither scores nor the codebook, and no groove rides the crash here
     context = BarContext(unset, unset, structure, policy, steering or Steering(), unset, unset, unset, unset,
-                         allow_rests=allow_rests, bass_silent=bass_silent)
+                         bass_silent=bass_silent)
     no_hits = np.zeros((len(structure), 1, NUM_DRUM_CLASSES), dtype=bool)
     decision = BarDecision(no_hits, unset, np.zeros(structure.shape, dtype=bool), np.asarray(edges, dtype=bool))
     return run(MARK_RULES, context, decision).marks

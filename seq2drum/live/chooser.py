@@ -16,6 +16,7 @@ import numpy as np
 
 from seq2drum.groove.settings import DECISION_ROUNDS, FILL_PHRASE_BARS, LIVE_PHRASE_BARS, SHORT_BAR_STEPS
 from seq2drum.groove import rules
+from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import steer_gains
 from seq2drum.groove.decide import Decided, Finish, decide
 from seq2drum.groove.decoder import Decoder
@@ -31,8 +32,8 @@ class BarChooser:
     """Live, the bar's codebook entry: the entry that gains most under lambda (the user's drums steered in), the last
     bar's (`groove`) given the stay bonus, or held (`hold`) where it fits the bar."""
 
-    def __init__(self, grooves: GrooveGains, policy: DecodingPolicy, groove: int, hold: bool,
-                 past: tuple[float, float, float], temperature: float, seed: int, bar_index: int) -> None:
+    def __init__(self, grooves: GrooveGains, policy: DecodingPolicy, groove: int, hold: bool, past: Past,
+                 temperature: float, seed: int, bar_index: int) -> None:
         self.grooves, self.policy, self.groove, self.hold = grooves, policy, groove, hold
         self.past, self.temperature, self.seed, self.bar_index = past, temperature, seed, bar_index
         self.rounds = DECISION_ROUNDS  # as offline: the same bar, scores and past give the same take
@@ -70,14 +71,16 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: Son
     What the rules count after the bar comes with it (`crash_marks`, `open_hats`: over the bars played), and the run
     of short bars (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
     where it fits the bar."""
-    keep_time = keeps_time(state, bar_index)
+    band_playing = keeps_time(state, bar_index)
+    if band_playing:  # no bar rests while the band plays: the session rests the drums when it stops
+        steering = steering.without_rests(1)
     context = BarContext(scores, p, structure, policy, steering,
                          bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
                          decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
-                         bass_silent=bass_silence(scores), counts_before=state.counts, short_run=state.short,
-                         keep_time=keep_time, allow_rests=not keep_time)
-    chooser = BarChooser(decoder.grooves, policy, state.groove, hold, state.totals, state.options.temperature,
-                         state.seed, bar_index)
+                         bass_silent=bass_silence(scores))
+    past = Past(state.totals, state.counts, state.short, band_playing)
+    chooser = BarChooser(decoder.grooves, policy, state.groove, hold, past, state.options.temperature, state.seed,
+                         bar_index)
     decided = decide(chooser, context, edges, Finish(state.options, p, scores))
     decision = decided.decision
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from seq2drum.groove import kit
 from seq2drum.groove.decoder import Decoder, take_floor
-from seq2drum.groove.policy import KICK, DecodingPolicy, Take, calibrated, calibrated_logits
+from seq2drum.groove.policy import KICK, DecodingPolicy, Steering, Take, calibrated, calibrated_logits
 from seq2drum.groove.rules import structure_decisions
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
                                        bass_silence, drummed_structure, structure_edges)
@@ -259,7 +259,8 @@ def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -
         variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges,
                                                   bass_silent=song.bass_silent))
         if song.played[variant, rows].sum() < song.floor:  # as Decoder.decide: redone without rests
-            variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges, allow_rests=False))
+            variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges,
+                                                      steering=Steering().without_rests(len(rows))))
         values.append(2 * song.matched[variant, rows].sum() / max(1, song.played[variant, rows].sum() + song.real_hits))
         played = song.flags[variant, rows]
         streaks += (played.mean(axis=0) > 0.5, song.real_flags.mean(axis=0) > 0.5)
