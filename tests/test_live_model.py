@@ -422,3 +422,23 @@ def test_live_a_kept_groove_is_continued_without_its_crash_accent_and_fill(drumm
     played = given.preferred_hits[0]
     assert not played[:, [crash, high_tom]].any()
     assert (played[:, [kick, snare, hat]] == groove[1][:, [kick, snare, hat]]).all()
+
+
+def _riff_at(velocity: int, drums: bool = False) -> bytes:
+    guitar = notes_from_steps([(s, p, velocity) for s, p in riff(8)], length_steps=2)
+    return song_bytes(guitar, notes_from_steps([(s, p, 50) for s, p, _ in backbeat(2)]) if drums else None)
+
+
+def test_live_drums_play_at_the_bands_level_as_offline(drummer: ModelDrummer) -> None:
+    """Breaks if the live drums kept the network's level whatever the band (as they did): the same riff at velocity
+    45 and at 115, played bar by bar, gets drums whose mean after the first bar sits on feel.level's line for the
+    band; with --keep-drums, the user's drums' level (50) beside the guitar at 115, as offline."""
+    from seq2drum.feel.level import heard_level
+
+    for band in (45, 115):
+        notes = play_file(drummer, _riff_at(band), GenerationOptions(), seed=0).notes
+        later = notes[notes[:, 0] >= 4 * PPQ]  # from the second bar: the first is decided before the band is heard
+        assert len(later) and later[:, 3].mean() == pytest.approx(heard_level(np.array([band])), abs=4.0)
+    kept = play_file(drummer, _riff_at(115, drums=True), GenerationOptions(keep_drums=True), seed=0).notes
+    after = kept[kept[:, 0] >= 3 * 4 * PPQ]  # past the user's 2 bars and the bar that first hears them
+    assert len(after) and after[:, 3].mean() == pytest.approx(50, abs=4.0)

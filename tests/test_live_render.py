@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from seq2drum.feel.level import LiveLevel, Sums, heard_level, heard_spread
 from seq2drum.live.api import BarClock
 from seq2drum.live.render import _pattern_steps, render_bar
 from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
@@ -22,17 +25,17 @@ def test_same_seed_and_bar_play_alike_and_another_bar_differs() -> None:
     """The feel comes from (seed, bar index): if it broke, a late call (or a retried one) would change the drums."""
     hits, velocity = _groove()
     bar = BarClock(5, 4, 4, 120.0)
-    first = render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)
-    assert first == render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)
+    first, _ = render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)
+    assert first == render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)[0]
     assert len(first) == int(hits.sum())
-    assert first != render_bar(hits, velocity, GenerationOptions(), 7, BarClock(6, 4, 4, 120.0), 4)
+    assert first != render_bar(hits, velocity, GenerationOptions(), 7, BarClock(6, 4, 4, 120.0), 4)[0]
 
 
 def test_kit_map_moves_the_pitches() -> None:
     """A kit map plays the kick on its note (the map is parsed once per stream, not per bar)."""
     hits, velocity = _groove()
     options = GenerationOptions(humanize=0.0, kit_map='{"kick": 35}')
-    pitches = {hit.pitch for hit in render_bar(hits, velocity, options, 1, BarClock(0, 4, 4, 100.0), 4)}
+    pitches = {hit.pitch for hit in render_bar(hits, velocity, options, 1, BarClock(0, 4, 4, 100.0), 4)[0]}
     assert 35 in pitches and 36 not in pitches
 
 
@@ -44,3 +47,38 @@ def test_step_maps_are_pattern_steps_and_read_only(shape: tuple[int, int, int]) 
     kept = _pattern_steps(n_steps, width, beat)
     np.testing.assert_array_equal(kept, pattern_steps(np.arange(n_steps), n_steps, width, beat))
     assert not kept.flags.writeable
+
+
+@pytest.mark.parametrize("swing", [None, 0.62], ids=["straight", "swung"])
+def test_a_bar_plays_at_the_level_and_spread_heard_so_far(swing: float | None) -> None:
+    """Breaks if the live drums kept the network's level whatever the band: with nothing heard a bar plays as decided
+    (at 100); once a band at 50 and 70 has been heard, the bar's mean sits on the line's level for it and its
+    velocities spread as the line says, both times --dynamics, straight and swung alike."""
+    hits, velocity = _groove()
+    bar = BarClock(3, 4, 4, 120.0)
+    options = GenerationOptions(humanize=0.0, swing=swing)
+    alone, counted = render_bar(hits, velocity, options, 7, bar, 4)
+    assert {hit.velocity for hit in alone} == {100} and counted == LiveLevel()  # nothing heard: nothing counted
+    band = LiveLevel(band=Sums().after(np.array([50, 70])))
+    for dynamics in (1.0, 0.5):
+        played, after = render_bar(hits, velocity, replace(options, dynamics=dynamics), 7, bar, 4, band)
+        level = np.array([hit.velocity for hit in played], dtype=float)
+        assert level.mean() == pytest.approx(dynamics * heard_level(np.array([50, 70])), abs=1.0)
+        assert after.played.count == len(played) == int(hits.sum())
+    humanized, _ = render_bar(hits, velocity, GenerationOptions(swing=swing), 7, bar, 4, band)
+    spread = np.array([hit.velocity for hit in humanized], dtype=float).std()
+    assert spread == pytest.approx(heard_spread(np.array([50, 70])), abs=1.0)
+
+
+def test_the_level_is_read_over_the_bars_so_far_and_the_users_drums_come_first() -> None:
+    """The shift is the level against the mean decided so far (this bar included), as a whole take is moved by one
+    amount offline: a bar decided louder than the ones before stays louder. Kept drums set the level and spread."""
+    hits = np.array([True, True])
+    heard = LiveLevel(band=Sums().after(np.array([60])), decided=Sums().after(np.array([80, 80])))
+    moved, after = heard.leveled(np.array([100, 100], dtype=np.uint8), hits, 1.0)
+    assert after.decided.mean() == 90 and moved.tolist() == [round(100 + heard_level(np.array([60])) - 90)] * 2
+    kept = heard.hearing_given(np.array([40, 60]))
+    assert kept.target() == (50.0, 10.0) and LiveLevel().target() == (None, None)
+    assert kept.decided == Sums() and kept.hearing_given(np.array([50])).given.count == 3  # counted afresh once
+    same, _ = LiveLevel().leveled(np.array([100, 90], dtype=np.uint8), hits, 1.0)
+    assert same.tolist() == [100, 90]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -277,9 +277,9 @@ def test_simulate_with_kept_drums_writes_what_evaluate_live_plays(tiny_model_pat
     heard: list[np.ndarray] = []
 
     class Listening(ModelDrummer):
-        def hear(self, state: Any, hits: np.ndarray) -> Any:
+        def hear(self, state: Any, hits: np.ndarray, velocities: Sequence[int] = ()) -> Any:
             heard.append(np.asarray(hits).copy())
-            return super().hear(state, hits)
+            return super().hear(state, hits, velocities)
 
     live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
     given = notes_from_steps(backbeat(3))

@@ -7,13 +7,17 @@ listen to. How far a drummer's velocities spread around it follows the band too 
 played at one velocity, 16 beside one spreading 20, where the humanizer spreads every song's drums about 14. So the
 humanized velocities are then scaled around their mean to the spread the second line predicts, their order kept.
 With drums the user gave, their level and spread. `python -m tools.band_level` fits both lines; the figures:
-docs/experiments/2026-11-26-band-level.md. The live drummer keeps the network's level and the humanizer's spread
-(it has not heard the band yet when it plays the first bars).
+docs/experiments/2026-11-26-band-level.md. Live the same lines are read from the notes heard so far (`LiveLevel`):
+each bar's decided velocities are moved by the level against the mean the drums were decided at since it was first
+heard, and its played ones scaled around their mean since then; until the band (or the user's drums) has played a
+note, as decided and humanized.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from typing import NamedTuple
 
 from seq2drum.midi.drums import midi_velocity
 
@@ -60,3 +64,80 @@ def at_spread(velocity: np.ndarray, hits: np.ndarray, spread: float | None) -> n
     centre = played.mean()
     scaled = centre + (velocity.astype(np.float64) - centre) * (spread / played.std())
     return np.where(hits, midi_velocity(np.round(scaled)), 0).astype(velocity.dtype)
+
+
+class Sums(NamedTuple):
+    """The count, sum and sum of squares of velocities heard or played so far (live, over the bars played)."""
+
+    count: int = 0
+    total: float = 0.0
+    squares: float = 0.0
+
+    def after(self, velocities: np.ndarray) -> Sums:
+        """The sums with `velocities` (any shape) added."""
+        values = np.asarray(velocities, dtype=np.float64).ravel()
+        return Sums(self.count + len(values), self.total + float(values.sum()),
+                    self.squares + float(np.dot(values, values)))
+
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    def std(self) -> float | None:
+        if not self.count:
+            return None
+        mean = self.total / self.count
+        return float(np.sqrt(max(0.0, self.squares / self.count - mean * mean)))
+
+
+class LiveLevel(NamedTuple):
+    """Live, the level and spread of the drums read from the bars so far, as `generation.render` reads them from the
+    whole song: the band's velocities (the parts the drummer hears), the user's kept drums', the drums' decided
+    velocities and their played (humanized) ones."""
+
+    band: Sums = Sums()
+    given: Sums = Sums()
+    decided: Sums = Sums()
+    played: Sums = Sums()
+
+    def target(self) -> tuple[float | None, float | None]:
+        """The level and spread to play at: the user's drums' own where some were kept, else the lines' from the band
+        (None, None: nothing heard yet)."""
+        if self.given.count:
+            return self.given.mean(), self.given.std()
+        mean, std = self.band.mean(), self.band.std()
+        if mean is None or std is None:
+            return None, None
+        return BAND_LEVEL_SLOPE * mean + BAND_LEVEL_INTERCEPT, BAND_SPREAD_SLOPE * std + BAND_SPREAD_INTERCEPT
+
+    def hearing_given(self, velocities: np.ndarray) -> LiveLevel:
+        """The state with the user's kept drum notes' `velocities` heard: from the first of them, the drums are counted
+        afresh at their level."""
+        if not np.size(velocities):
+            return self
+        fresh = self.given.count == 0
+        return self._replace(given=self.given.after(velocities), decided=Sums() if fresh else self.decided,
+                             played=Sums() if fresh else self.played)
+
+    def leveled(self, velocity: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, LiveLevel]:
+        """A bar's decided `velocity` (MIDI, `hits` bool of its shape) moved by one amount so that the drums decided
+        since the level was first heard, this bar included, average the level (times `dynamics`), as `at_level`
+        moves a whole take; and the state with the bar's decided velocities counted. Nothing heard: as decided."""
+        level = self.target()[0]
+        if level is None or not hits.any():
+            return velocity, self
+        decided = self.decided.after(velocity[hits])
+        moved = velocity.astype(np.float64) + (level * dynamics - (decided.mean() or 0.0))
+        return np.where(hits, midi_velocity(np.round(moved)), 0).astype(velocity.dtype), self._replace(decided=decided)
+
+    def spread_out(self, played: np.ndarray, dynamics: float) -> tuple[np.ndarray, LiveLevel]:
+        """A bar's played velocities (n,) scaled around the mean played since the level was first heard, this bar
+        included, by the spread (times `dynamics`) over the spread played so, as `at_spread` scales a whole take; and
+        the state with the bar's played velocities counted. Nothing heard: as played."""
+        spread = self.target()[1]
+        if spread is None or not len(played):
+            return played, self
+        so_far = self.played.after(played)
+        centre, std = so_far.mean(), so_far.std()
+        if centre is None or not std:
+            return played, self._replace(played=so_far)
+        return centre + (played - centre) * (spread * dynamics / std), self._replace(played=so_far)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.errors import ConfigError
 from seq2drum.groove.settings import DECISION_ROUNDS, FILL_PHRASE_BARS, LIVE_PHRASE_BARS, SHORT_BAR_STEPS
 from seq2drum.groove import rules
 from seq2drum.groove.context import Past
@@ -25,7 +26,11 @@ from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.structure import bar_labels, bass_silence
+from seq2drum.groove.styles import StyleBook, meter_name
+from seq2drum.live.api import BarClock
+from seq2drum.live.features import bar_grid
 from seq2drum.options import fills_every
+from seq2drum.song.grid import is_compound
 
 
 class BarChooser:
@@ -116,3 +121,16 @@ def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:
         return np.zeros(1, dtype=bool)
     return np.array([(index + 1) % every == 0 if closing else index % every == 0])
 
+
+
+def style_entries(styles: StyleBook, style: str | None, bar: BarClock, steps_per_quarter: int) -> np.ndarray | None:
+    """The entries `style` allows in this bar's meter (None: any; also for a style that has no groove in this meter:
+    live, the bar keeps the model's own choice rather than stopping the drums)."""
+    if style is None:
+        return None
+    grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
+    meter = meter_name(grid.n_steps, bool(is_compound(bar.numerator, bar.denominator)), steps_per_quarter)
+    try:
+        return styles.allowed(style, [meter])
+    except ConfigError:
+        return None

@@ -21,6 +21,7 @@ import numpy as np
 
 from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
+from seq2drum.feel.level import LiveLevel
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
                                        without_kept_fills)
@@ -32,10 +33,10 @@ from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarCounts
 from seq2drum.groove.settings import FIRST_LAMBDA, PREFERRED_MIN_SHARE, SETTLED_BARS
 from seq2drum.groove.structure import CRASH_COLUMN
-from seq2drum.live.chooser import decide_bar, every_bar, keeps_time, live_edges
-from seq2drum.groove.styles import StyleBook, meter_name
+from seq2drum.live.chooser import decide_bar, every_bar, keeps_time, live_edges, style_entries
+from seq2drum.groove.styles import StyleBook
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, bar_grid, live_bar
+from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, live_bar
 from seq2drum.live.render import render_bar
 from seq2drum.model.heard import heard_before
 from seq2drum.model.numpy_causal import CausalNetwork
@@ -44,7 +45,6 @@ from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import FeatureSpec
-from seq2drum.song.grid import is_compound
 
 LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
 TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
@@ -76,6 +76,7 @@ class LiveState:
     streak: int = 0  # bars running the last bar's groove has played
     band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
     band_changed: bool = False  # a part entered or left in the last bar read
+    level: LiveLevel = LiveLevel()  # the velocities heard and played so far: the drums' level and spread (feel.level)
 
 
 class ModelDrummer:
@@ -146,10 +147,12 @@ class ModelDrummer:
         hits, steps, _, _ = groove_clip(groove, meter, self.width, self.steps_per_quarter, TICKS_PER_QUARTER)
         return hits, steps
 
-    def hear(self, state: LiveState, hits: np.ndarray) -> LiveState:
+    def hear(self, state: LiveState, hits: np.ndarray, velocities: Sequence[int] = ()) -> LiveState:
         """The state with the drums of the bar just decided replaced by the user's (S, 9) hits (a kept bar): the next
-        bar hears them, and continues their groove where the codebook has it."""
+        bar hears them, and continues their groove where the codebook has it; the drums play at the level and spread
+        of the kept notes' `velocities` (as offline, those of the drums the user gave)."""
         hits = np.asarray(hits, dtype=bool)[: self.width]
+        state = _moved(state, level=state.level.hearing_given(np.asarray(velocities)))
         flat = self.decoder.codebook.patterns.reshape(len(self.decoder.codebook.patterns), -1)
         same = np.flatnonzero((flat == hits.reshape(-1)).all(axis=1))
         groove = int(same[0]) if len(same) else state.groove
@@ -193,10 +196,14 @@ class ModelDrummer:
         if previous is not None and (played or state.started):
             state = self.read(state, *live_bar(played, previous, self.spec, self.steps_per_quarter)[:3])
             band = tuple(sorted({note.role for note in played}))
-            state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band)
+            lead = previous.numerator * 4 / previous.denominator - self.lead_quarters  # notes after it: not heard
+            heard = np.array([note.velocity for note in played if note.onset < lead])
+            level = state.level._replace(band=state.level.band.after(heard))
+            state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level)
         take, _, state = self.decide(state, bar, self.ahead(bar))
-        return render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
-                          self.steps_per_quarter), state
+        drums, level = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
+                                  self.steps_per_quarter, state.level)
+        return drums, _moved(state, level=level)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
@@ -266,7 +273,8 @@ class ModelDrummer:
         p, structure = calibrated(scores, self.policy)
         fills = every_bar(options.fills, position, closing=True)
         crashes = every_bar(options.crashes, position, closing=False)
-        steering = Steering(allowed=self._style(options, bar), fills=fills, crashes=crashes,
+        steering = Steering(allowed=style_entries(self.styles, options.style, bar, self.steps_per_quarter),
+                            fills=fills, crashes=crashes,
                             refine_adds=options.style is None,
                             continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
         edges = live_edges(position, self.policy, int(scores.bar_steps[0]))
@@ -277,19 +285,6 @@ class ModelDrummer:
         decided, counts, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
                                              bar.index, edges, hold)
         return decided.take, decided.context.lam, p, counts, short
-
-    def _style(self, options: GenerationOptions, bar: BarClock) -> np.ndarray | None:
-        """The entries `options.style` allows in this bar's meter (None: any; also for a style that has no groove in
-        this meter: live, the bar keeps the model's own choice rather than stopping the drums)."""
-        if options.style is None:
-            return None
-        grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
-        meter = meter_name(grid.n_steps, bool(is_compound(bar.numerator, bar.denominator)), self.steps_per_quarter)
-        try:
-            return self.styles.allowed(options.style, [meter])
-        except ConfigError:
-            return None
-
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:
     """`dataclasses.replace(state, **changes)` for the state after a bar: its fields copied as they are (LiveState has

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.model import humanize, humanize_hits, shipped_tables
 from seq2drum.feel.swing import swing
 from seq2drum.live.api import BarClock, DrumHit
 from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid
-from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import pattern_steps
@@ -24,29 +25,34 @@ from seq2drum.song.grid import DrumGrid, grid_to_drums, hits_to_drums
 
 
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
-               steps_per_quarter: int) -> list[DrumHit]:
-    """The drums of `bar` decided as hits (S, 9) and velocities (S, 9), as played: the humanizer's velocity and
-    timing from (seed, bar index), `--swing` (only a --swing given: live, the band's is unknown), the kit map."""
+               steps_per_quarter: int, level: LiveLevel = LiveLevel()) -> tuple[list[DrumHit], LiveLevel]:
+    """The drums of `bar` decided as hits (S, 9) and velocities (S, 9), as played: at the band's level and spread
+    heard so far (`level`, feel.level `LiveLevel`, as generation's render plays a song), the humanizer's velocity
+    and timing from (seed, bar index), `--swing` (only a --swing given: live, the band's is unknown), the kit map;
+    and `level` with the bar's velocities counted."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
     if n > hits.shape[0]:  # a bar longer than the pattern (no shorter bar plays other steps than its first n)
         steps = _pattern_steps(n, hits.shape[0], int(grid.beat_steps()[0]))
         hits, velocity = hits[steps], velocity[steps]
-    decided = DrumGrid(hits[:n], np.where(hits[:n], velocity[:n], 0).astype(np.uint8),
-                       np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
+    hits = hits[:n]
+    velocity, level = level.leveled(np.where(hits, velocity[:n], 0).astype(np.uint8), hits, options.dynamics)
+    decided = DrumGrid(hits, velocity, np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
     rng = np.random.default_rng([seed, 2, bar.index])
     drummer = _drummer(seed, options.feel)
     if options.swing is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
         played = humanize_hits(decided, grid, options.humanize, drummer, rng, options.dynamics)
-        notes = hits_to_drums(played.step, played.drum_class, np.rint(played.velocity),  # `humanize`'s np.round
-                              played.offset.astype(np.float32), grid)
+        spread, level = level.spread_out(midi_velocity(np.rint(played.velocity)), options.dynamics)  # as `humanize`
+        notes = hits_to_drums(played.step, played.drum_class, np.rint(spread), played.offset.astype(np.float32), grid)
     else:
         swung, _ = swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
                                   options.swing)
+        spread, level = level.spread_out(swung.velocity[swung.hits].astype(np.float64), options.dynamics)
+        swung.velocity[swung.hits] = midi_velocity(np.rint(spread))
         notes = grid_to_drums(swung, grid)
     # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
     return [DrumHit(start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER)
-            for start, end, pitch, vel in _kit(options.kit_map).apply(notes).tolist()]
+            for start, end, pitch, vel in _kit(options.kit_map).apply(notes).tolist()], level
 
 
 @lru_cache(maxsize=256)

@@ -146,7 +146,7 @@ def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], A
         from seq2drum.live.features import kept_bar_hits
 
         state = drummer.hear(state, kept_bar_hits(call.kept, call.previous, drummer.steps_per_quarter,
-                                                  drummer.width))
+                                                  drummer.width), [note.velocity for note in call.kept])
     hits, state = drummer.next_bar(state, list(call.played), call.previous, call.bar)
     return (ending_bar(hits, call.end_quarters) if call.end_quarters is not None else hits), state
 
