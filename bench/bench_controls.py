@@ -26,7 +26,8 @@ from seq2drum.groove.decoder import take_similarity
 from seq2drum.groove.structure import FILL_COLUMN
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
-from seq2drum.song.grid import Grid, drums_to_grid
+from seq2drum.song.drum_part import drums_to_grid
+from seq2drum.song.grid import Grid
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from seq2drum.config import DataConfig
-from seq2drum.song.bars import bar_song, bars_to_steps
+from seq2drum.song.bars import bar_song
+from seq2drum.song.drum_part import bars_to_steps
 from seq2drum.song.columns import BAR_COLUMNS, STEP_COLUMNS, FeatureSpec
 from seq2drum.midi.io import read_midi
 from seq2drum.song.encode import encode_song
@@ -64,7 +65,7 @@ def test_a_bar_longer_than_the_pattern_ends_on_the_patterns_last_beat() -> None:
     pattern's last beat closes the bar and the downbeat's crash is not played again inside it (it was: the pattern
     repeated from its start, a 9/4 song got its fills a beat early, the checklist's weak_fills)."""
     from seq2drum.midi.drums import CRASH, LOW_TOM
-    from seq2drum.song.bars import pattern_steps
+    from seq2drum.song.drum_part import pattern_steps
 
     guitar = [(s, 40) for s in range(0, 72, 2)]
     encoded = encode_song(read_midi(song_bytes(notes_from_steps(guitar), time_signatures=((0, 9, 4),))), DataConfig(),

@@ -23,7 +23,8 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.structure import is_fill_bar
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
-from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid
+from seq2drum.song.grid import Grid
 from seq2drum.song.sections import Section
 from seq2drum.song.encode import encode_song
 from seq2drum.groove.styles import StyleBook

@@ -16,7 +16,8 @@ from seq2drum.feel.model import sample_quantiles, shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import START, read_midi
 from seq2drum.options import FEELS, GenerationOptions
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 from tests.builders import PPQ, rock_song_bytes
 
 BARS = 16

@@ -15,7 +15,8 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.generation.render import sparse_drums_notice
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 from tests.builders import backbeat, notes_from_steps, riff, rock_song_bytes, song_bytes, tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]

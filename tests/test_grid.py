@@ -12,15 +12,8 @@ import pytest
 from seq2drum.midi.drums import _CLASS_PITCHES, CLASS_TO_PITCH, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec, write_midi
-from seq2drum.song.grid import (
-    BAR_NUMERATOR,
-    BAR_START,
-    BAR_STEPS,
-    DrumGrid,
-    Grid,
-    drums_to_grid,
-    grid_to_drums,
-)
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_drums
+from seq2drum.song.grid import BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
 from tests.builders import PPQ, notes_from_steps
 
 BAR_44 = 4 * PPQ

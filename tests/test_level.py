@@ -126,8 +126,9 @@ def test_level_figures_compare_each_songs_drums_with_its_drummers(tmp_path) -> N
     guitar = notes_from_steps([(s, p, 80) for s, p in riff(8)], length_steps=2)
     for name, (real, ours) in {"a": ((60, 100), (70, 90)), "b": ((110, 110), (95, 95))}.items():
         drums = {v: notes_from_steps([(s, p, v) for s, p, _ in backbeat(4)]) for v in {*real, *ours}}
-        (tmp_path / "refs" / f"{name}.drums.mid").write_bytes(song_bytes(None, np.concatenate([drums[v] for v in real])))
+        for folder, velocities in (("refs", real), ("gen", ours)):
+            part = np.concatenate([drums[v] for v in velocities])
+            (tmp_path / folder / f"{name}.drums.mid").write_bytes(song_bytes(None, part))
         (tmp_path / "band" / f"{name}.guitar.mid").write_bytes(song_bytes(guitar))
-        (tmp_path / "gen" / f"{name}.drums.mid").write_bytes(song_bytes(None, np.concatenate([drums[v] for v in ours])))
     rows = song_levels(tmp_path, tmp_path / "gen")
     np.testing.assert_allclose(rows, [[80, 80, 10, 20], [95, 110, 0, 0]])

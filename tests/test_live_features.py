@@ -10,7 +10,8 @@ from seq2drum.live.features import TICKS_PER_QUARTER, _notes_by_role, bar_grid, 
 from seq2drum.midi.io import Part
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.song.band import band_features
-from seq2drum.song.bars import bar_table, per_bar, step_table
+from seq2drum.song.bars import bar_table, step_table
+from seq2drum.song.drum_part import per_bar
 from seq2drum.song.columns import SONG, FeatureSpec
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import Grid

@@ -248,7 +248,7 @@ def test_a_real_song_played_live_is_read_as_its_file_and_drummed_to_its_end(drum
 def test_the_tuner_plays_a_song_as_the_drummer_plays_its_file(drummer: ModelDrummer) -> None:
     """`live_tuning.play_bars` (the features training reads) decides the same drums as the file played bar by bar."""
     from seq2drum.training.live_tuning import play_bars
-    from seq2drum.song.bars import per_bar
+    from seq2drum.song.drum_part import per_bar
 
     data = rock_song_bytes(8)
     prepared = prepare(data, GenerationOptions(), drummer.data_config, drummer.spec)

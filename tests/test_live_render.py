@@ -12,7 +12,7 @@ from seq2drum.live.api import BarClock
 from seq2drum.live.render import _pattern_steps, render_bar
 from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
 from seq2drum.options import GenerationOptions
-from seq2drum.song.bars import pattern_steps
+from seq2drum.song.drum_part import pattern_steps
 
 
 def _groove(width: int = 32) -> tuple[np.ndarray, np.ndarray]:

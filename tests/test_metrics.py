@@ -9,7 +9,8 @@ import pytest
 
 from seq2drum.evaluation import metrics
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 
 
 def grid_of(*meters: tuple[int, int, int], bars: int = 2) -> Grid:

@@ -3,8 +3,6 @@ test named after it fails; if offline and live drift apart again, the parity tes
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 

@@ -11,7 +11,8 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.options import GenerationOptions
-from seq2drum.song.grid import Grid, drums_to_grid
+from seq2drum.song.drum_part import drums_to_grid
+from seq2drum.song.grid import Grid
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes, strummed, styled_codebook, tiny_checkpoint
 
 

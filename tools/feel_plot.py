@@ -16,7 +16,7 @@ import numpy as np
 from seq2drum.feel.fit import Performance, humanize_all, read_performances
 from seq2drum.feel.model import shipped_tables
 from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
-from seq2drum.song.grid import DrumGrid
+from seq2drum.song.drum_part import DrumGrid
 
 VOICES = ((KICK, "kick", "tab:blue"), (SNARE, "snare", "tab:red"), (CLOSED_HAT, "closed hat", "tab:green"))
 

@@ -37,7 +37,8 @@ from seq2drum.model.scoring import WholeSongScorer
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import bar_song
 from seq2drum.song.corpus import build_corpus
-from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_START, BAR_STEPS
 
 KIT = {"kick": (0,), "snare": (1,), "closed hat": (2,), "open hat": (3,), "toms": (4, 5, 6), "crash": (7,),
        "ride": (8,)}

@@ -26,7 +26,8 @@ from seq2drum.groove.structure import is_fill_bar
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.kit import KIT_KEYS, KitMap
 from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi
-from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid, drums_to_grid
+from seq2drum.song.drum_part import drums_to_grid
+from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 REPO = Path(__file__).resolve().parents[1]
 

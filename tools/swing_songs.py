@@ -30,7 +30,8 @@ from seq2drum.generation.prepare import prepare
 from seq2drum.midi.roles import part_role
 from seq2drum.options import GenerationOptions
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_STEPS, Grid
 from seq2drum.song.corpus import build_corpus, files_by_content
 
 

@@ -20,7 +20,8 @@ from seq2drum.evaluation.metrics import swung_note_position
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
-from seq2drum.song.grid import Grid, drums_to_grid
+from seq2drum.song.drum_part import drums_to_grid
+from seq2drum.song.grid import Grid
 from seq2drum.song.corpus import find_midi_files
 
 STYLES = ("shuffle", "jazz-ride")

@@ -17,7 +17,8 @@ import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, midi_velocity
 from seq2drum.evaluation.metrics import bar_keys
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 
 if TYPE_CHECKING:
     from seq2drum.song.encode import EncodedSong

@@ -35,7 +35,7 @@ from seq2drum.evaluation.song_score import (VALIDITY_CHECKS, SongScore, check_ou
                                             song_span)
 from seq2drum.evaluation.summary import Evaluation, summarize
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import DrumGrid
+from seq2drum.song.drum_part import DrumGrid
 from seq2drum.song.corpus import build_corpus, files_by_content, fold_of, split_songs
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from seq2drum.feel.swing import song_swing
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 
 Span = tuple[int, int]  # [start_step, end_step)
 SWING_AGREEMENT = 0.04  # a swung song's generated swing within this of the drummer's agrees

@@ -27,7 +27,8 @@ from seq2drum.midi.io import select_guitar
 from seq2drum.midi.roles import BASS, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.options import GenerationOptions
-from seq2drum.song.grid import BAR_START, DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_START, Grid
 
 PRIMED_BARS = 2  # bars b and b + 1 are given
 GROOVE_BAR_HITS = 4  # drum note-ons that make a bar the first bar of the groove

@@ -20,7 +20,8 @@ from seq2drum.midi.io import END as END_COLUMN
 from seq2drum.midi.io import PITCH as PITCH_COLUMN
 from seq2drum.midi.io import START as START_COLUMN
 from seq2drum.midi.io import VELOCITY as VELOCITY_COLUMN
-from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

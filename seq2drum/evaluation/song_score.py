@@ -23,7 +23,8 @@ from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.groove.scores import SongScores
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
 from seq2drum.song.encode import EncodedSong, band_song_parts, encode_song
-from seq2drum.song.grid import BAR_STEPS, DrumGrid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_STEPS
 
 if TYPE_CHECKING:
     from seq2drum.generation.generator import DrumGenerator

@@ -22,7 +22,7 @@ from seq2drum.evaluation.song_score import VALIDITY_CHECKS, SongScore
 from seq2drum.feel.swing import STRAIGHT_MAX_SWING, SWUNG_MIN_SWING
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import DrumGrid
+from seq2drum.song.drum_part import DrumGrid
 
 LOOP = "backbeat"  # the baseline every model is compared with, song by song
 KIND_BASELINE_NAMES = {name for names in KIND_BASELINES.values() for name in names}

@@ -15,7 +15,8 @@ import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, OPEN_HAT, RIDE
 from seq2drum.midi.drums import SNARE
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 
 TEMPO_BANDS_QPM = (85.0, 110.0, 135.0)  # edges of 4 tempo bands, quarter notes per minute
 MAX_BAR_SIXTEENTHS = 32

@@ -30,7 +30,8 @@ from seq2drum.feel.model import (N_QUANTILES, OFFSET_UNITS_PER_STEP, QUANTILE_PR
                                  Table, humanize, sample_quantiles)
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.midi.io import read_midi
-from seq2drum.song.grid import DrumGrid, Grid, drums_to_grid
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid
+from seq2drum.song.grid import Grid
 
 STEPS_PER_QUARTER = 4
 MIN_CONTEXT_HITS = 50  # a context answers only when training saw at least this many of its hits

@@ -25,7 +25,8 @@ from seq2drum.errors import ConfigError
 from seq2drum.feel.contexts import N_LEVELS, HitContexts, hit_contexts
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.options import FEELS
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 
 N_QUANTILES = 32  # even: `median_quantiles`
 QUANTILE_PROBABILITIES = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES

@@ -21,7 +21,8 @@ import numpy as np
 from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.midi.io import START
 from seq2drum.options import MAX_SWING
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, is_compound
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 
 STRAIGHT_MAX_SWING = 0.55  # a song's swing at or below this is straight (../shared/scoring's lines, also the
 SWUNG_MIN_SWING = 0.58  # evaluation's); at or above this, swung: the drums swing at the listened parts' reading

@@ -42,7 +42,8 @@ from seq2drum.model.scoring import (HearingScorer, Scorer, WholeSongScorer, nump
                                     song_scores)
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 
 if TYPE_CHECKING:
     import torch

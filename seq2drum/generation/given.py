@@ -22,9 +22,9 @@ from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
-from seq2drum.song.bars import per_bar
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid, per_bar
 from seq2drum.song.sections import Section
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
 
 LOOP_BAR_HITS = 4  # the kept groove starts at the first kept bar with this many hits (as ../shared's prime_split.py)
 CRASH, RIDE = DRUM_CLASSES.index("crash"), DRUM_CLASSES.index("ride")

@@ -26,9 +26,9 @@ from seq2drum.midi.drums import midi_velocity
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merged_notes
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.midi.kit import KitMap
-from seq2drum.song.bars import bars_to_steps
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_drums, part_to_grid
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, DrumGrid, Grid, drums_to_grid, grid_to_drums
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid
 
 MIN_OUTPUT_TICKS_PER_QUARTER = 480  # files with a coarser clock are written at an integer multiple of it
 SPARSE_HITS_PER_BAR = 1.0  # fewer drum hits than this per bar where the guitar plays is worth a warning
@@ -159,9 +159,10 @@ def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationO
     drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []
     for take in takes:
-        hits = bars_to_steps(take.hits, encoded.grid, encoded.first_bar)
-        velocity = bars_to_steps(take.velocity, encoded.grid, encoded.first_bar).astype(np.int64)
-        velocity = at_level(velocity, hits, None if level is None else level * options.dynamics)
+        decided = part_to_grid(take, encoded.grid, encoded.first_bar)
+        hits = decided.hits
+        level_asked = None if level is None else level * options.dynamics
+        velocity = at_level(decided.velocity.astype(np.int64), hits, level_asked)
         decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
                            np.zeros(hits.shape, dtype=np.float32))
         played = humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics)

@@ -20,7 +20,7 @@ import numpy as np
 
 from seq2drum.groove.settings import BACKBEAT_EXPECTED, COUNT_SWITCH, COUNTED_SNARE_SURE
 from seq2drum.midi.drums import SNARE
-from seq2drum.song.bars import pattern_steps
+from seq2drum.song.drum_part import pattern_steps
 
 EIGHTH_STEPS, QUARTER_STEPS, DOTTED_STEPS = 2, 4, 6  # in 16th steps
 

@@ -18,6 +18,7 @@ import numpy as np
 from seq2drum.errors import ConfigError
 from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
+from seq2drum.song.drum_part import DrumPart
 
 
 KICK = DRUM_CLASSES.index("kick")
@@ -197,13 +198,10 @@ class Steering:
         return dataclasses.replace(self, rests=np.zeros(n_bars, dtype=bool))
 
 
-@dataclass
-class Take:
-    """One decided drum part, per bar."""
+@dataclass(repr=False)
+class Take(DrumPart):
+    """One decided drum part, per bar (song.drum_part `DrumPart`: hits, velocity, offset), with what was decided."""
 
-    hits: np.ndarray  # (n, S, 9) bool
-    velocity: np.ndarray  # (n, S, 9) uint8
-    offset: np.ndarray  # (n, S, 9) float32
     grooves: np.ndarray  # (n,) codebook entry each bar is built on, -1 where none (rest, unknown length)
     section_grooves: dict[int, int]  # section label -> its groove
     expected_f1: float

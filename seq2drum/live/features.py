@@ -22,10 +22,11 @@ from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.song.band import band_note_features
-from seq2drum.song.bars import bar_table, per_bar, select_columns, step_table
+from seq2drum.song.bars import bar_table, select_columns, step_table
+from seq2drum.song.drum_part import drums_to_grid, per_bar
 from seq2drum.song.columns import BAR, GUITAR, SONG, STEP, FeatureSpec
 from seq2drum.song.encode import EncodedSong
-from seq2drum.song.grid import Grid, drums_to_grid
+from seq2drum.song.grid import Grid
 from seq2drum.song.guitar import guitar_features
 
 TICKS_PER_QUARTER = 960

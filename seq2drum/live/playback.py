@@ -28,7 +28,8 @@ from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, merged_n
 from seq2drum.midi.roles import GUITAR, parts_by_role
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.options import GenerationOptions
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, DrumGrid, drums_to_grid
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 
 
 # the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after (as the DAW helper's

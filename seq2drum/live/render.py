@@ -20,8 +20,7 @@ from seq2drum.live.features import TICKS_PER_QUARTER, bar_grid
 from seq2drum.midi.drums import NUM_DRUM_CLASSES, midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.options import GenerationOptions
-from seq2drum.song.bars import pattern_steps
-from seq2drum.song.grid import DrumGrid, grid_to_drums, hits_to_drums
+from seq2drum.song.drum_part import DrumGrid, grid_to_drums, hits_to_drums, pattern_steps
 
 
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,

@@ -4,7 +4,7 @@ the guitar plays, sections), under the named columns of `song.columns`; for trai
 A song has two sets of sections: the guitar's (`network_sections`, the network's input columns, as the shipped models
 were trained) and the drummer's (`sections`, derived from them by `song.phrases`: what the decision, the printed
 sections and the written markers use).
-`bars_to_steps` writes per-bar arrays back onto the song's step grid.
+The per-bar layout and its inverse (`per_bar`, `bars_to_steps`) are song.drum_part's.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
+from seq2drum.song.drum_part import per_bar
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, is_compound
 from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, FeatureSpec
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (generation/from_nothing.py reads it from here)
 from seq2drum.song.band import role_bar_features, role_onsets_per_bar, role_sounds_per_bar
@@ -163,46 +164,3 @@ def _bars_but_guitar(encoded: EncodedSong, bars: np.ndarray, width: int, plays: 
     return bar_features
 
 
-def per_bar(values: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray:
-    """(n_steps, ...) per-step values -> (n_bars, width, ...), each bar from its first step, zero-padded, cut at
-    width."""
-    out = np.zeros((len(bars), width, *values.shape[1:]), dtype=values.dtype)
-    for row, (start, n_steps) in enumerate(bars[:, [BAR_START, BAR_STEPS]].tolist()):
-        length = min(n_steps, width)
-        out[row, :length] = values[start : start + length]
-    return out
-
-
-def bars_to_steps(per_bar: np.ndarray, grid: Grid, first_bar: int, n_steps_out: int | None = None) -> np.ndarray:
-    """Inverse of the per-bar layout: (n_bars, S, ...) -> (grid.n_steps, ...), bars before `first_bar` empty;
-    a bar longer than S plays its pattern as `pattern_steps` lays it out (its last beat at the bar's end)."""
-    out = np.zeros((n_steps_out or grid.n_steps, *per_bar.shape[2:]), dtype=per_bar.dtype)
-    bars = grid.bars[first_bar : first_bar + len(per_bar)]
-    if not len(bars):
-        return out
-    lengths = bars[:, BAR_STEPS]
-    rows = np.repeat(np.arange(len(bars)), lengths)  # (steps,) the bar of each step, bars being contiguous
-    in_bar = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    start = int(bars[0, BAR_START])
-    beats = grid.beat_steps()[bars[:, BAR_START]]
-    steps = pattern_steps(in_bar, np.repeat(lengths, lengths), per_bar.shape[1], np.repeat(beats, lengths))
-    out[start : start + len(rows)] = per_bar[rows, steps]
-    return out
-
-
-def pattern_steps(in_bar: np.ndarray, bar_steps: np.ndarray | int, width: int,
-                  beat_steps: np.ndarray | int) -> np.ndarray:
-    """The step of a bar's pattern (of `width` steps) that each step `in_bar` of a bar of `bar_steps` plays. A bar
-    no longer than the pattern plays it as it is; a longer one (9/4 in 16ths is 36 steps of 32) plays the pattern up
-    to its last beat, repeats the whole beats just before that to fill the bar, and ends on the pattern's last beat,
-    so a fill written there closes the bar (repeating the pattern from its start put the fill inside the bar and
-    the downbeat's crash at its end)."""
-    in_bar, bar_steps = np.asarray(in_bar), np.asarray(bar_steps)
-    beat = np.clip(np.asarray(beat_steps), 1, width // 2)
-    head = width - beat  # the pattern's steps before its last beat
-    over = bar_steps - width
-    # the whole beats repeated, never the first (its downbeat may hold the bar's crash)
-    chunk = np.maximum(beat, np.minimum(np.maximum(over, 1), head - beat) // beat * beat)
-    repeated = head - chunk + (in_bar - head) % chunk
-    long_bar = np.where(in_bar < head, in_bar, np.where(in_bar >= bar_steps - beat, in_bar - over, repeated))
-    return np.where(bar_steps <= width, in_bar, long_bar).astype(np.int64)

@@ -17,7 +17,8 @@ import numpy as np
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig
 from seq2drum.song.encode import PIPELINE_VERSION, EncodedSong
-from seq2drum.song.grid import DrumGrid, Grid
+from seq2drum.song.drum_part import DrumGrid
+from seq2drum.song.grid import Grid
 
 
 def cache_key(data: bytes, config: DataConfig, without_guitar: bool = False) -> str:

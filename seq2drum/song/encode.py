@@ -19,7 +19,8 @@ from seq2drum.song.guitar import guitar_features, song_features
 from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
 from seq2drum.midi.io import START, MidiSong, Part, choose_guitar, merged_notes, select_guitar
 from seq2drum.midi.scan import MAX_SONG_QUARTERS
-from seq2drum.song.grid import BAR_START, BAR_STEPS, DrumGrid, Grid, drums_to_grid
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid
+from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 # bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows;
 # 7: the band's columns; 8: 120 BPM until a file's first tempo event, as MIDI plays it; 9: a part named as keys on a

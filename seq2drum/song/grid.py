@@ -1,4 +1,5 @@
-"""The time grid: bars and beats from the meter map, quantization with microtiming, and drums on the grid.
+"""The time grid: bars and beats from the meter map, and quantization with microtiming (the drums on it:
+song.drum_part).
 
 Pure Python/numpy (no torch, no MIDI bytes). A *step* is 1/steps_per_quarter of a quarter note; step s starts at
 tick s * ticks_per_quarter / steps_per_quarter. Bars follow the file's time-signature map (3/4, 6/8, 7/8, pickup
@@ -14,11 +15,8 @@ from typing import Any
 import numpy as np
 
 from seq2drum.errors import SongTooLongError
-from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS, midi_velocity
-from seq2drum.midi.io import PITCH, START, VELOCITY
 from seq2drum.midi.scan import MAX_SONG_BARS
 
-PITCHES = np.asarray(CLASS_TO_PITCH, dtype=np.int64)  # (9,) each class's GM pitch
 # Bars array columns.
 BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR = range(4)
 
@@ -166,77 +164,3 @@ class Grid:
             seconds += (change_tick - last_tick) * us_per_quarter / 1e6 / self.ticks_per_quarter
             last_tick, us_per_quarter = change_tick, change_us
         return seconds + (tick - last_tick) * us_per_quarter / 1e6 / self.ticks_per_quarter
-
-
-@dataclass
-class DrumGrid:
-    """Drum hits on the grid: which classes hit at each step, how loud, and how far off the step."""
-
-    hits: np.ndarray  # (n_steps, 9) bool
-    velocity: np.ndarray  # (n_steps, 9) uint8, 0 where no hit
-    offset: np.ndarray  # (n_steps, 9) float32, in steps, [-0.5, 0.5); 0 where no hit
-
-    @classmethod
-    def empty(cls, n_steps: int) -> DrumGrid:
-        return cls(
-            np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=bool),
-            np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=np.uint8),
-            np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=np.float32),
-        )
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.hits)
-
-    def slice(self, start_step: int, end_step: int) -> DrumGrid:
-        part = slice(start_step, end_step)
-        return DrumGrid(self.hits[part], self.velocity[part], self.offset[part])
-
-    def __repr__(self) -> str:
-        return f"DrumGrid({self.n_steps} steps, {int(self.hits.sum())} hits)"
-
-
-def drums_to_grid(notes: np.ndarray, grid: Grid) -> DrumGrid:
-    """Fold GM drum notes into the 9-class grid; where two hits of a class share a step, the louder one stays."""
-    drum_grid = DrumGrid.empty(grid.n_steps)
-    if not len(notes):
-        return drum_grid
-    drum_class = PITCH_TO_CLASS[np.clip(notes[:, PITCH], 0, 127)]
-    step, offset = grid.quantize(notes[:, START])
-    keep = (drum_class >= 0) & (step >= 0) & (step < grid.n_steps)
-    step, offset, drum_class = step[keep], offset[keep], drum_class[keep]
-    velocity = notes[keep, VELOCITY]
-    order = np.argsort(velocity, kind="stable")  # louder hits written last win
-    step, offset, drum_class, velocity = step[order], offset[order], drum_class[order], velocity[order]
-    drum_grid.hits[step, drum_class] = True
-    drum_grid.velocity[step, drum_class] = velocity
-    drum_grid.offset[step, drum_class] = offset
-    return drum_grid
-
-
-def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) -> np.ndarray:
-    """Drum notes (N, 4) [start_tick, end_tick, pitch, velocity] in GM pitches, one per hit, sorted by time. A note
-    ends by the next onset of its pitch: humanized timing can bring two 16ths of one drum within `duration_steps`,
-    and overlapping notes of one pitch read back as one."""
-    step, drum_class = np.nonzero(drum_grid.hits)
-    return hits_to_drums(step, drum_class, drum_grid.velocity[step, drum_class], drum_grid.offset[step, drum_class],
-                         grid, duration_steps)
-
-
-def hits_to_drums(step: np.ndarray, drum_class: np.ndarray, velocity: np.ndarray, offset: np.ndarray, grid: Grid,
-                  duration_steps: float = 0.5) -> np.ndarray:
-    """`grid_to_drums` of the hits (n,) at `step` of `drum_class` (in `np.nonzero` order), their velocities
-    (integers) and offsets (float32 steps, as a DrumGrid holds them), without a grid around them."""
-    if not len(step):
-        return np.zeros((0, 4), dtype=np.int64)
-    # start and end ticks in one pass: step_to_tick of (2, n) positions, the end's offset added in float32 as before
-    start, end = grid.step_to_tick(step, np.array([offset, offset + duration_steps]))
-    notes = np.empty((len(step), 4), dtype=np.int64)
-    notes[:, 0], notes[:, 1] = start, np.maximum(start + 1, end)
-    notes[:, 2] = PITCHES[drum_class]
-    notes[:, 3] = midi_velocity(velocity.astype(np.int64))
-    notes = notes[np.lexsort((notes[:, 0], notes[:, 2]))]  # by pitch, then time
-    followed = notes[1:, 2] == notes[:-1, 2]
-    notes[:-1, 1] = np.where(followed, np.maximum(notes[:-1, 0] + 1, np.minimum(notes[:-1, 1], notes[1:, 0])),
-                             notes[:-1, 1])
-    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
