@@ -55,8 +55,9 @@ def context_of(p: np.ndarray, structure: np.ndarray | None = None, policy: Decod
     policy, steering = policy or DecodingPolicy(), steering or Steering()
     scores = scores_of(p, structure, **kwargs)  # type: ignore[arg-type]
     structure = np.full((len(p), 3), 0.01) if structure is None else structure
-    return BarContext(scores, p, structure, policy, steering, np.full(len(p), -1) if labels is None else labels,
-                      CODEBOOK, GrooveGains(CODEBOOK, 0), FillWriter(CODEBOOK), lam=lam)
+    return BarContext(structure, policy, steering, scores=scores, p=p,
+                      labels=np.full(len(p), -1) if labels is None else labels, codebook=CODEBOOK,
+                      grooves=GrooveGains(CODEBOOK, 0), fills=FillWriter(CODEBOOK), lam=lam)
 
 
 def decision_of(context: BarContext, entry: list[int] | None = None, edges: np.ndarray | None = None) -> BarDecision:

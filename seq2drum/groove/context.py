@@ -1,7 +1,8 @@
 """What the bar rules (groove.rules) read and write: `BarContext` (the bars' scores, calibrated probabilities,
-settings, what the chooser knows of the song and its `Past`), `BarDecision` (hits, codebook entries, rest/crash/fill
-marks, edges and the counts the rules carry), `Past` (the bars before the ones decided, as the chooser played them:
-live, the bars already played; offline, none) and its `BarCounts`."""
+settings, what the chooser knows of the song and its `Past`; the mark rules read only its `MarkContext` part),
+`BarDecision` (hits, codebook entries, rest/crash/fill marks, edges and the counts the rules carry), `Past` (the
+bars before the ones decided, as the chooser played them: live, the bars already played; offline, none) and its
+`BarCounts`."""
 
 from __future__ import annotations
 
@@ -48,24 +49,32 @@ class Past(NamedTuple):
 
 
 @dataclass(frozen=True)
-class BarContext:
-    """What the rules read: the bars' scores and calibrated probabilities, the settings (a take decided without rests
-    or per-cell refinement is one whose steering forces no rest, or whose policy refines nothing), what the chooser
-    knows of the song (its section labels offline; live, the one bar) and the bars before (`past`, the chooser's)."""
+class MarkContext:
+    """What the mark rules (rests, crashes, fills: `rules.MARK_RULES`) read: the bars' calibrated structure
+    probabilities, the settings, the bars a heard bass leaves silent and the bars before; calibration replays them
+    from these alone (`rules.structure_decisions`)."""
 
-    scores: SongScores
-    p: np.ndarray  # (n, S, 9) calibrated hit probabilities, 0 outside each bar
     structure: np.ndarray  # (n, 3) calibrated rest, crash, fill probabilities
     policy: DecodingPolicy
     steering: Steering
+    bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
+    past: Past = Past()  # the bars before these, as the chooser played them (set by groove.decide)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BarContext(MarkContext):
+    """What every rule reads: the mark rules' context, and the bars' scores and calibrated hit probabilities, what the
+    chooser knows of the song (its section labels offline; live, the one bar), the codebook and lambda. A take decided
+    without rests or per-cell refinement is one whose steering forces no rest, or whose policy refines nothing."""
+
+    scores: SongScores
+    p: np.ndarray  # (n, S, 9) calibrated hit probabilities, 0 outside each bar
     labels: np.ndarray  # (n,) section label of each bar (-1: none)
     codebook: GrooveCodebook
     grooves: GrooveGains
     fills: FillWriter
     lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
     scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
-    bass_silent: np.ndarray | None = None  # (n,) bars a heard bass part leaves silent (None: no bass heard)
-    past: Past = Past()  # the bars before these, as the chooser played them (set by groove.decide)
 
     @property
     def threshold(self) -> float:

@@ -114,8 +114,9 @@ class Decoder:
         of Dinkelbach's iteration, each followed by the groove rules; the structure rules; the take steps."""
         labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
         policy = self.policy if refine else self.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
-        context = BarContext(scores, p, structure, policy, steering, labels, self.codebook, self.grooves,
-                             self.fills, scale=self.policy.threshold_scale(steering), bass_silent=bass_silence(scores))
+        context = BarContext(structure, policy, steering, bass_silence(scores), scores=scores, p=p, labels=labels,
+                             codebook=self.codebook, grooves=self.grooves, fills=self.fills,
+                             scale=self.policy.threshold_scale(steering))
         chooser = SongChooser(self.grooves, self.policy, labels, avoid, temperature, rng)
         edges = structure_edges(scores, self.policy.crash_phrase_bars)
         return decide(chooser, context, edges, finish).take

@@ -11,7 +11,7 @@ what they hear, so the same bar, scores, past and bass give the same hits (tests
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
-from seq2drum.groove.context import BarContext, BarCounts, BarDecision, Rule
+from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkContext, Rule
 from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
@@ -229,7 +229,7 @@ GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars,
 # ---------------------------------------------------------------------------------------------- bar structure
 
 
-def rest_marks(context: BarContext, decision: BarDecision) -> None:
+def rest_marks(context: MarkContext, decision: BarDecision) -> None:
     """marks (rest): where the rest probability passes its threshold (the lower edge threshold where the guitar is
     silent), or the bass's threshold in a bar a heard bass leaves silent."""
     policy = context.policy
@@ -239,7 +239,7 @@ def rest_marks(context: BarContext, decision: BarDecision) -> None:
                                                                  > policy.rest_bass_threshold)
 
 
-def crash_marks(context: BarContext, decision: BarDecision) -> None:
+def crash_marks(context: MarkContext, decision: BarDecision) -> None:
     """marks (crash): a crash on the downbeat as often as the song's drummer would crash, by the model: bar by bar,
     a crash may open a bar where a section or a phrase opens (`edges`) or where a crash is sure (CRASH_SURE), while
     the crashes played stay within the crash bars the model expects so far (its calibrated crash probabilities
@@ -267,7 +267,7 @@ def crash_marks(context: BarContext, decision: BarDecision) -> None:
         count = count.after(float(probability[row]), resting, crash)
 
 
-def fill_marks(context: BarContext, decision: BarDecision) -> None:
+def fill_marks(context: MarkContext, decision: BarDecision) -> None:
     """marks (fill): a fill closing the bar where its probability passes the fill threshold, and where a section or
     a phrase closes (`edges`) as often as the song's drummer would fill, by the model: bar by bar, an edge fills where
     its probability passes the edge threshold or while the fills played stay within the fill bars the model expects
@@ -289,7 +289,7 @@ def fill_marks(context: BarContext, decision: BarDecision) -> None:
         count = count.after(p, resting, bool(marks[row, FILL_COLUMN]))
 
 
-def steered_marks(context: BarContext, decision: BarDecision) -> None:
+def steered_marks(context: MarkContext, decision: BarDecision) -> None:
     """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
     (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
     bar neither crashes nor fills."""
@@ -334,13 +334,15 @@ def given_bars(context: BarContext, decision: BarDecision) -> None:
     given_drums.force_given(decision.hits, decision.marks, context.steering.continuation)
 
 
-MARK_RULES: tuple[Rule, ...] = (rest_marks, crash_marks, fill_marks, steered_marks)
+MARK_RULES: tuple[Callable[[MarkContext, BarDecision], None], ...] = (rest_marks, crash_marks, fill_marks,
+                                                                     steered_marks)
 STRUCTURE_RULES: tuple[Rule, ...] = (*MARK_RULES, bass_silence_is_edge, given_groove_holds, fill_kinds, play_marks,
                                      given_bars)
 
 
-def run(rules: Sequence[Rule], context: BarContext, decision: BarDecision) -> BarDecision:
-    """Run `rules` on the decision in order; returns it."""
+def run(rules: Sequence[Rule], context: Any, decision: BarDecision) -> BarDecision:
+    """Run `rules` on the decision in order (`context`: a `BarContext`, or a `MarkContext` for `MARK_RULES`); returns
+    it."""
     for rule in rules:
         rule(context, decision)
     return decision
@@ -380,15 +382,15 @@ def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np
                         steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
     """(n, 3) bool rests, crashes and fills as `MARK_RULES` mark them from the calibrated probabilities (n, 3) and
     the edges (n, 3) alone: what calibration replays for every threshold it tries."""
-    unset: Any = None  # the mark rules read neither scores nor the codebook, and no groove rides the crash here
-    context = BarContext(unset, unset, structure, policy, steering or Steering(), unset, unset, unset, unset,
-                         bass_silent=bass_silent)
-    no_hits = np.zeros((len(structure), 1, NUM_DRUM_CLASSES), dtype=bool)
-    decision = BarDecision(no_hits, unset, np.zeros(structure.shape, dtype=bool), np.asarray(edges, dtype=bool))
+    context = MarkContext(structure, policy, steering or Steering(), bass_silent)
+    n = len(structure)
+    no_hits = np.zeros((n, 1, NUM_DRUM_CLASSES), dtype=bool)  # no groove rides the crash here
+    decision = BarDecision(no_hits, np.full(n, -1, dtype=np.int64), np.zeros(structure.shape, dtype=bool),
+                           np.asarray(edges, dtype=bool))
     return run(MARK_RULES, context, decision).marks
 
 
-def _threshold_marks(context: BarContext, decision: BarDecision, column: int, anywhere: float,
+def _threshold_marks(context: MarkContext, decision: BarDecision, column: int, anywhere: float,
                      at_edge: float) -> None:
     threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
     decision.marks[:, column] = context.structure[:, column] > threshold

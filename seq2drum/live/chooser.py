@@ -79,10 +79,10 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: Son
     band_playing = keeps_time(state, bar_index)
     if band_playing:  # no bar rests while the band plays: the session rests the drums when it stops
         steering = steering.without_rests(1)
-    context = BarContext(scores, p, structure, policy, steering,
-                         bar_labels(scores.sections, scores.first_bar, scores.n_bars), decoder.codebook,
-                         decoder.grooves, decoder.fills, lam=state.lam, scale=policy.threshold_scale(steering),
-                         bass_silent=bass_silence(scores))
+    context = BarContext(structure, policy, steering, bass_silence(scores), scores=scores, p=p,
+                         labels=bar_labels(scores.sections, scores.first_bar, scores.n_bars), codebook=decoder.codebook,
+                         grooves=decoder.grooves, fills=decoder.fills, lam=state.lam,
+                         scale=policy.threshold_scale(steering))
     past = Past(state.totals, state.counts, state.short, band_playing)
     chooser = BarChooser(decoder.grooves, policy, state.groove, hold, past, state.options.temperature, state.seed,
                          bar_index)
