@@ -26,6 +26,18 @@ from seq2drum.song.corpus import build_corpus, files_by_content
 MIN_NOTES = 50  # a song's drums and its other parts need this many notes each to count
 
 
+def velocities(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The velocities of a MIDI file's drum notes (channel 10) and of its other notes."""
+    parts = [p for p in read_midi(path.read_bytes()).parts if len(p.notes)]
+    drums = [p.notes[:, VELOCITY] for p in parts if p.channel == DRUM_CHANNEL]
+    others = [p.notes[:, VELOCITY] for p in parts if p.channel != DRUM_CHANNEL]
+    return _joined(drums), _joined(others)
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays).astype(np.float64) if arrays else np.zeros(0)
+
+
 def levels(data: Path, songs: list) -> np.ndarray:
     """(n, 4): per song with enough notes, the mean velocity of its other parts and of its drum part, then the
     standard deviation of each."""
@@ -35,12 +47,7 @@ def levels(data: Path, songs: list) -> np.ndarray:
         path = files.get(song.sha256)
         if path is None:
             continue
-        parts = read_midi(path.read_bytes()).parts
-        drums = [p.notes[:, VELOCITY] for p in parts if p.channel == DRUM_CHANNEL and len(p.notes)]
-        others = [p.notes[:, VELOCITY] for p in parts if p.channel != DRUM_CHANNEL and len(p.notes)]
-        if not drums or not others:
-            continue
-        drum, other = np.concatenate(drums), np.concatenate(others)
+        drum, other = velocities(path)
         if len(drum) >= MIN_NOTES and len(other) >= MIN_NOTES:
             rows.append((float(other.mean()), float(drum.mean()), float(other.std()), float(drum.std())))
     return np.array(rows).reshape(-1, 4)

@@ -13,16 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.midi.io import DRUM_CHANNEL, VELOCITY, read_midi
+from tools.band_level import velocities
 
 MIN_NOTES = 20  # a song's generated part, the drummer's and the band need this many notes each to count
-
-
-def velocities(path: Path, drums: bool) -> np.ndarray:
-    """The velocities of a file's drum notes (channel 10), or of its other notes."""
-    parts = [p.notes[:, VELOCITY] for p in read_midi(path.read_bytes()).parts
-             if (p.channel == DRUM_CHANNEL) == drums and len(p.notes)]
-    return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
 
 
 def song_levels(split: Path, generated: Path) -> np.ndarray:
@@ -35,7 +28,7 @@ def song_levels(split: Path, generated: Path) -> np.ndarray:
         name = path.name.split(".")[0]
         if name not in refs or name not in bands:
             continue
-        ours, real, band = velocities(path, True), velocities(refs[name], True), velocities(bands[name], False)
+        ours, real, band = velocities(path)[0], velocities(refs[name])[0], velocities(bands[name])[1]
         if min(len(ours), len(real), len(band)) >= MIN_NOTES:
             rows.append((ours.mean(), real.mean(), ours.std(), real.std()))
     return np.array(rows).reshape(-1, 4)

@@ -32,7 +32,17 @@ def heard_level(velocities: np.ndarray) -> float | None:
     notes)."""
     if not velocities.size:
         return None
-    return BAND_LEVEL_SLOPE * float(np.mean(velocities)) + BAND_LEVEL_INTERCEPT
+    return level_beside(float(np.mean(velocities)))
+
+
+def level_beside(band_mean: float) -> float:
+    """The first line: the drummer's mean velocity beside parts whose mean velocity is `band_mean`."""
+    return BAND_LEVEL_SLOPE * band_mean + BAND_LEVEL_INTERCEPT
+
+
+def spread_beside(band_std: float) -> float:
+    """The second line: the drummer's velocity spread beside parts whose velocities spread `band_std`."""
+    return BAND_SPREAD_SLOPE * band_std + BAND_SPREAD_INTERCEPT
 
 
 def heard_spread(velocities: np.ndarray) -> float | None:
@@ -40,29 +50,32 @@ def heard_spread(velocities: np.ndarray) -> float | None:
     shape; None: no notes)."""
     if not velocities.size:
         return None
-    return BAND_SPREAD_SLOPE * float(np.std(velocities)) + BAND_SPREAD_INTERCEPT
+    return spread_beside(float(np.std(velocities)))
 
 
-def at_level(velocity: np.ndarray, hits: np.ndarray, level: float | None) -> np.ndarray:
+def at_level(velocity: np.ndarray, hits: np.ndarray, level: float | None, mean: float | None = None) -> np.ndarray:
     """`velocity` (an array of MIDI velocities, `hits` bool of its shape) moved by one amount so that its hits'
-    mean is `level` (None, or no hits: as it is), kept within 1-127; no velocity where no hit."""
+    mean is `level` (None, or no hits: as it is), kept within 1-127; no velocity where no hit. `mean`: the mean to
+    move from, where it is not the hits' own (live, that of the bars so far)."""
     if level is None or not hits.any():
         return velocity
-    moved = velocity.astype(np.float64) + (level - float(velocity[hits].mean()))
+    moved = velocity.astype(np.float64) + (level - (float(velocity[hits].mean()) if mean is None else mean))
     return np.where(hits, midi_velocity(np.round(moved)), 0).astype(velocity.dtype)
 
 
-def at_spread(velocity: np.ndarray, hits: np.ndarray, spread: float | None) -> np.ndarray:
+def at_spread(velocity: np.ndarray, hits: np.ndarray, spread: float | None,
+              of: tuple[float, float] | None = None) -> np.ndarray:
     """`velocity` (MIDI velocities, `hits` bool of its shape) with its hits' distances from their mean scaled so that
     their standard deviation is `spread` (None, no spread in them, or no hits: as it is), kept within 1-127; no
-    velocity where no hit. The loud stay the loud: accents and ghost notes keep their order."""
+    velocity where no hit. The loud stay the loud: accents and ghost notes keep their order. `of`: the (mean,
+    standard deviation) to scale from, where they are not the hits' own (live, those of the bars so far)."""
     if spread is None or not hits.any():
         return velocity
     played = velocity[hits].astype(np.float64)
-    if played.std() == 0:
+    centre, std = (played.mean(), played.std()) if of is None else of
+    if std == 0:
         return velocity
-    centre = played.mean()
-    scaled = centre + (velocity.astype(np.float64) - centre) * (spread / played.std())
+    scaled = centre + (velocity.astype(np.float64) - centre) * (spread / std)
     return np.where(hits, midi_velocity(np.round(scaled)), 0).astype(velocity.dtype)
 
 
@@ -107,7 +120,7 @@ class LiveLevel(NamedTuple):
         mean, std = self.band.mean(), self.band.std()
         if mean is None or std is None:
             return None, None
-        return BAND_LEVEL_SLOPE * mean + BAND_LEVEL_INTERCEPT, BAND_SPREAD_SLOPE * std + BAND_SPREAD_INTERCEPT
+        return level_beside(mean), spread_beside(std)
 
     def hearing_given(self, velocities: np.ndarray) -> LiveLevel:
         """The state with the user's kept drum notes' `velocities` heard: from the first of them, the drums are counted
@@ -119,25 +132,22 @@ class LiveLevel(NamedTuple):
                              played=Sums() if fresh else self.played)
 
     def leveled(self, velocity: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, LiveLevel]:
-        """A bar's decided `velocity` (MIDI, `hits` bool of its shape) moved by one amount so that the drums decided
-        since the level was first heard, this bar included, average the level (times `dynamics`), as `at_level`
-        moves a whole take; and the state with the bar's decided velocities counted. Nothing heard: as decided."""
+        """A bar's decided `velocity` (MIDI, `hits` bool of its shape) moved by one amount (`at_level`) so that the
+        drums decided since the level was first heard, this bar included, average the level (times `dynamics`), as
+        a whole take is moved; and the state with the bar's decided velocities counted. Nothing heard: as decided."""
         level = self.target()[0]
         if level is None or not hits.any():
             return velocity, self
         decided = self.decided.after(velocity[hits])
-        moved = velocity.astype(np.float64) + (level * dynamics - (decided.mean() or 0.0))
-        return np.where(hits, midi_velocity(np.round(moved)), 0).astype(velocity.dtype), self._replace(decided=decided)
+        return at_level(velocity, hits, level * dynamics, decided.mean()), self._replace(decided=decided)
 
-    def spread_out(self, played: np.ndarray, dynamics: float) -> tuple[np.ndarray, LiveLevel]:
-        """A bar's played velocities (n,) scaled around the mean played since the level was first heard, this bar
-        included, by the spread (times `dynamics`) over the spread played so, as `at_spread` scales a whole take; and
-        the state with the bar's played velocities counted. Nothing heard: as played."""
+    def spread_out(self, played: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, LiveLevel]:
+        """A bar's played velocities (MIDI, `hits` bool of its shape) scaled (`at_spread`) around the mean played
+        since the level was first heard, this bar included, by the spread (times `dynamics`) over the spread played
+        since, as a whole take is scaled; and the state with the bar's played velocities counted. Nothing heard: as
+        played."""
         spread = self.target()[1]
-        if spread is None or not len(played):
+        if spread is None or not hits.any():
             return played, self
-        so_far = self.played.after(played)
-        centre, std = so_far.mean(), so_far.std()
-        if centre is None or not std:
-            return played, self._replace(played=so_far)
-        return centre + (played - centre) * (spread * dynamics / std), self._replace(played=so_far)
+        so_far = self.played.after(played[hits])
+        return at_spread(played, hits, spread * dynamics, (so_far.mean(), so_far.std())), self._replace(played=so_far)

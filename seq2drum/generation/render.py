@@ -159,10 +159,10 @@ def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationO
     drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
     grids = []
     for take in takes:
-        decided = part_to_grid(take, encoded.grid, encoded.first_bar)
-        hits = decided.hits
+        on_grid = part_to_grid(take, encoded.grid, encoded.first_bar)  # its offsets unused: the humanizer's play
+        hits = on_grid.hits
         level_asked = None if level is None else level * options.dynamics
-        velocity = at_level(decided.velocity.astype(np.int64), hits, level_asked)
+        velocity = at_level(on_grid.velocity.astype(np.int64), hits, level_asked)
         decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
                            np.zeros(hits.shape, dtype=np.float32))
         played = humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics)

@@ -41,14 +41,14 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     drummer = _drummer(seed, options.feel)
     if options.swing is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
         played = humanize_hits(decided, grid, options.humanize, drummer, rng, options.dynamics)
-        spread, level = level.spread_out(midi_velocity(np.rint(played.velocity)), options.dynamics)  # as `humanize`
-        notes = hits_to_drums(played.step, played.drum_class, np.rint(spread), played.offset.astype(np.float32), grid)
+        velocity = midi_velocity(np.rint(played.velocity))  # as `humanize` rounds them
+        velocity, level = level.spread_out(velocity, np.ones(len(velocity), dtype=bool), options.dynamics)
+        notes = hits_to_drums(played.step, played.drum_class, velocity, played.offset.astype(np.float32), grid)
     else:
         swung, _ = swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
                                   options.swing)
-        spread, level = level.spread_out(swung.velocity[swung.hits].astype(np.float64), options.dynamics)
-        swung.velocity[swung.hits] = midi_velocity(np.rint(spread))
-        notes = grid_to_drums(swung, grid)
+        velocity, level = level.spread_out(swung.velocity, swung.hits, options.dynamics)
+        notes = grid_to_drums(DrumGrid(swung.hits, velocity, swung.offset), grid)
     # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
     return [DrumHit(start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER)
             for start, end, pitch, vel in _kit(options.kit_map).apply(notes).tolist()], level
