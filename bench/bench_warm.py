@@ -45,7 +45,7 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
         scorer = generator.scorer(prepared.bars, prepared.given)
         marks.append(time.perf_counter())
         reading = song_swing(prepared, options)
-        takes = generator.decide(scorer, options, 0, prepared.encoded.grid, prepared.steering, prepared.given,
+        takes = generator.takes(scorer, options, 0, prepared.encoded.grid, prepared.steering, prepared.given,
                                   swung_by_song(prepared, options, reading))
         marks.append(time.perf_counter())
         render(prepared, takes, options, 0, reading)

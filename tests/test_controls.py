@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seq2drum.groove.takes import steered_takes
 from seq2drum.feel.swing import swing
-from seq2drum.groove import controls, decide, voices
+from seq2drum.groove import decide, voices
+from tests.deciding import crash_bars, fill_bars, requested_takes
 
 from seq2drum.evaluation import metrics
 from seq2drum.options import GenerationOptions
@@ -62,7 +64,7 @@ def test_density_scales_the_hits_as_promised() -> None:
     codebook = graded_codebook()
     scores = scores_for([backbeat_probabilities()] * 16, [Section(0, 8, 0), Section(8, 16, 1)])
     decoder, styles = Decoder(codebook, DecodingPolicy()), StyleBook.build(codebook, 4)
-    hits = {density: controls.decide(decoder, scores, GenerationOptions(density=density), 0, styles,
+    hits = {density: requested_takes(decoder, scores, GenerationOptions(density=density), 0, styles,
                                      four_four_grid(16))[0].n_hits
             for density in (0.25, 0.5, 1.0, 2.0, 4.0)}
     assert hits[0.5] <= 0.7 * hits[1.0] <= 0.49 * hits[2.0], hits
@@ -71,11 +73,11 @@ def test_density_scales_the_hits_as_promised() -> None:
 
 def test_fill_bars_for_none_sections_and_every_n() -> None:
     scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
-    assert controls.fill_bars("sections", scores) is None
-    assert not controls.fill_bars("none", scores).any()
+    assert fill_bars("sections", scores) is None
+    assert not fill_bars("none", scores).any()
     # every 4th bar of each section, counted from its first bar, and each section's last bar
-    assert np.flatnonzero(controls.fill_bars("every:4", scores)).tolist() == [3, 7, 11]
-    assert np.flatnonzero(controls.fill_bars("every:3", scores)).tolist() == [2, 5, 7, 10, 11]
+    assert np.flatnonzero(fill_bars("every:4", scores)).tolist() == [3, 7, 11]
+    assert np.flatnonzero(fill_bars("every:3", scores)).tolist() == [2, 5, 7, 10, 11]
 
 
 def test_decoding_plays_fills_exactly_where_asked() -> None:
@@ -84,7 +86,7 @@ def test_decoding_plays_fills_exactly_where_asked() -> None:
     scores.structure_logits[:, 2] = 8.0  # the model wants a fill in every bar
     decoder = Decoder(codebook, DecodingPolicy())
     for fills, expected in (("sections", list(range(12))), ("none", []), ("every:4", [3, 7, 11])):
-        take = decoder.decide(scores, steering=Steering(fills=controls.fill_bars(fills, scores)))[0]
+        take = steered_takes(decoder, scores, steering=Steering(fills=fill_bars(fills, scores)))[0]
         assert np.flatnonzero(take.structure[:, 2]).tolist() == expected, fills
         played = [row for row in range(11) if is_fill_bar(take.hits[row], 16, 4)]  # the last bar ends the song
         assert played == [row for row in expected if row < 11], fills
@@ -163,7 +165,7 @@ def test_cymbal_moves_the_time_keeping_to_the_voice_asked() -> None:
     codebook = graded_codebook()
     scores = scores_for([backbeat_probabilities()] * 4, [Section(0, 4, 0)])
     scores.velocity[:, :, RIDE] = 70.0
-    take = Decoder(codebook, DecodingPolicy()).decide(scores)[0]
+    take = steered_takes(Decoder(codebook, DecodingPolicy()), scores)[0]
     hats = take.hits[:, :, CLOSED_HAT].copy()
     others = take.hits[:, :, :2].copy()
     decide.cymbal(take, finish(scores, cymbal="ride"))
@@ -180,7 +182,7 @@ def test_cymbal_moves_the_time_keeping_to_the_voice_asked() -> None:
 @pytest.mark.parametrize("factor, velocity, expected", [(0.5, 90, 45), (1.5, 90, 127), (0.5, 1, 1), (1.2, 50, 60)])
 def test_dynamics_scale_every_velocity_within_midi(factor: float, velocity: int, expected: int) -> None:
     scores = scores_for([backbeat_probabilities()] * 2, [Section(0, 2, 0)])
-    take = Decoder(graded_codebook(), DecodingPolicy()).decide(scores)[0]
+    take = steered_takes(Decoder(graded_codebook(), DecodingPolicy()), scores)[0]
     take.velocity[take.hits] = velocity
     decide.dynamics(take, finish(scores, dynamics=factor))
     assert (take.velocity[take.hits] == expected).all() and (take.velocity[~take.hits] == 0).all()
@@ -209,7 +211,7 @@ def test_two_styles_give_different_drums(styled: DrumGenerator) -> None:
     midi = rock_song_bytes(8)
     first = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths", humanize=False))
     second = styled.generate(midi, GenerationOptions(seed=0, style="ride-8ths", humanize=False))
-    from seq2drum.groove.decoder import take_similarity
+    from seq2drum.groove.takes import take_similarity
 
     assert take_similarity(first.drums.hits, second.drums.hits) < 0.6
 
@@ -293,10 +295,10 @@ def test_swing_puts_the_shuffle_and_the_jazz_ride_at_the_ratio_in_the_file(tmp_p
 def test_crash_bars_for_none_sections_and_every_n() -> None:
     """--crashes: every:N opens bars 1, N+1 ... of each section; none forces none; sections leaves the model's."""
     scores = scores_for([backbeat_probabilities()] * 12, [Section(0, 8, 0), Section(8, 12, 1)])
-    assert controls.crash_bars("sections", scores) is None
-    assert not controls.crash_bars("none", scores).any()
-    assert np.flatnonzero(controls.crash_bars("every:4", scores)).tolist() == [0, 4, 8]
-    assert np.flatnonzero(controls.crash_bars("every:1", scores)).tolist() == list(range(12))
+    assert crash_bars("sections", scores) is None
+    assert not crash_bars("none", scores).any()
+    assert np.flatnonzero(crash_bars("every:4", scores)).tolist() == [0, 4, 8]
+    assert np.flatnonzero(crash_bars("every:1", scores)).tolist() == list(range(12))
 
 
 def test_crashes_none_keeps_only_the_final_hit() -> None:
@@ -305,7 +307,7 @@ def test_crashes_none_keeps_only_the_final_hit() -> None:
 
     scores = scores_for([backbeat_probabilities()] * 6, [Section(0, 6, 0)])
     scores.structure_logits[:, 1] = 8.0  # the model wants a crash on every downbeat
-    take = Decoder(graded_codebook(), DecodingPolicy()).decide(scores)[0]
+    take = steered_takes(Decoder(graded_codebook(), DecodingPolicy()), scores)[0]
     take.hits[:, 2, CRASH] = True  # and a crash ridden inside the groove
     row, step = scores.last_onset
     take.hits[row, step, CRASH] = True

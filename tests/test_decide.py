@@ -7,12 +7,12 @@ import functools
 import numpy as np
 import pytest
 
+from tests.deciding import offline_take, live_take
+from seq2drum.groove.request import song_edges
 from seq2drum.groove import decide
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.policy import Steering, calibrated
 from seq2drum.groove.settings import DECISION_ROUNDS
-from seq2drum.groove.structure import structure_edges
-from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState
 from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
 from seq2drum.options import GenerationOptions
@@ -77,10 +77,10 @@ def test_offline_and_live_decide_an_odd_bar_alike_on_the_shipped_settings(model:
 def assert_same_take(decoder: object, scores: object, options: GenerationOptions) -> None:
     """The take of a song of one bar decided offline (`Decoder._take`) and live (`decide_bar`), field by field."""
     p, structure = calibrated(scores, decoder.policy)
-    edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
-    offline = decoder._take(scores, p, structure, [], 0.0, None, True, Steering(), Finish(options, p, scores))
+    edges = song_edges(scores, decoder.policy.crash_phrase_bars)
+    offline = offline_take(decoder, scores, p, structure, Steering(), Finish(options, p, scores))
     state = LiveState(0, options, np.zeros(1), np.zeros(1), None)
-    live = decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take
+    live = live_take(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take
     for field in ("hits", "velocity", "offset", "grooves", "structure"):
         assert np.array_equal(getattr(offline, field), getattr(live, field)), field
     assert (offline.threshold, offline.expected_f1, offline.density_reached) == \
@@ -102,7 +102,7 @@ def _take(p: np.ndarray) -> tuple:
     scores = scores_of(p, sections=[Section(0, len(p), 0)])
     decoder = shipped("offline")
     probabilities, structure = calibrated(scores, decoder.policy)
-    take = decoder._take(scores, probabilities, structure, [], 0.0, None, True, Steering(),
+    take = offline_take(decoder, scores, probabilities, structure, Steering(),
                          Finish(GenerationOptions(), probabilities, scores))
     return take, scores, probabilities
 
@@ -178,12 +178,12 @@ def test_live_counts_open_hats_over_the_bars_played() -> None:
     scores.hit_logits[0, :16, OPEN_HAT] = -1.0  # an open hat likely enough to open, never sure enough to play
     scores.structure_logits[0, 2] = -20.0  # no fill (a fill's beat brings its own hats)
     p, structure = calibrated(scores, decoder.policy)
-    edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
+    edges = song_edges(scores, decoder.policy.crash_phrase_bars)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
-    decided, counts, _ = decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)
+    decided, counts, _ = live_take(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)
     played = int(decided.take.hits[..., OPEN_HAT].sum())
     assert counts.open_hats == KitCount(pytest.approx(float(p[0, :, OPEN_HAT].sum())), played, 1)
     assert played > 0
     ahead = replace(state, counts=BarCounts(counts.crashes, KitCount(expected=0.0, played=6)))  # enough opened
-    decided, after, _ = decide_bar(decoder, decoder.policy, ahead, scores, p, structure, Steering(), 1, edges)
+    decided, after, _ = live_take(decoder, decoder.policy, ahead, scores, p, structure, Steering(), 1, edges)
     assert not decided.take.hits[..., OPEN_HAT].any() and after.open_hats.played == 6

@@ -9,8 +9,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from seq2drum.groove.takes import steered_takes
+from seq2drum.groove.request import song_edges
 from seq2drum.training.calibrate import fit_platt
-from seq2drum.groove.decoder import Decoder, take_similarity
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.takes import take_similarity
 from seq2drum.groove.settings import LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.checkpoint import upgrade_decoding
@@ -63,7 +66,7 @@ NO_REFINE = DecodingPolicy(refine_margin=1.0, stay_bonus=0.5, section_bonus=1.0)
 def groove_takes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Later takes made the way a style's are, and any take whose swaps come out too alike: other grooves for each
     section (the swaps of groove.variations `swapped` left out, so that these tests reach that path)."""
-    monkeypatch.setattr("seq2drum.groove.decoder.SWAP_SLICE_SHARES", ())
+    monkeypatch.setattr("seq2drum.groove.takes.SWAP_SLICE_SHARES", ())
 
 
 def aba_scores() -> SongScores:
@@ -74,7 +77,7 @@ def aba_scores() -> SongScores:
 
 
 def test_sections_given_hold_one_groove_within_and_change_between_a_and_b() -> None:
-    take = Decoder(CODEBOOK, NO_REFINE).decide(aba_scores())[0]
+    take = steered_takes(Decoder(CODEBOOK, NO_REFINE), aba_scores())[0]
     assert take.grooves[:8].tolist() == [ROCK] * 8
     assert take.grooves[8:16].tolist() == [RIDE] * 8
     assert take.grooves[16:].tolist() == [ROCK] * 8
@@ -86,7 +89,7 @@ def test_a_bar_of_a_length_the_codebook_lacks_does_not_cost_the_bars_after_it_th
     before and after it keep the song's groove (the Viterbi chain carries its score over the unplayable bar)."""
     scores = aba_scores()
     scores.bar_steps[12] = 10
-    take = Decoder(CODEBOOK, NO_REFINE).decide(scores)[0]
+    take = steered_takes(Decoder(CODEBOOK, NO_REFINE), scores)[0]
     assert take.grooves[12] == -1
     assert take.grooves[:8].tolist() == [ROCK] * 8
     assert take.grooves[16:].tolist() == [ROCK] * 8
@@ -97,12 +100,12 @@ def test_without_the_groove_prior_each_bar_follows_its_own_scores() -> None:
     """The holding comes from the prior: with no stay or section bonus the odd bars flip (so the test above tests
     it)."""
     policy = NO_REFINE.replace(stay_bonus=0.0, section_bonus=0.0)
-    take = Decoder(CODEBOOK, policy).decide(aba_scores())[0]
+    take = steered_takes(Decoder(CODEBOOK, policy), aba_scores())[0]
     assert take.grooves[3] == RIDE and take.grooves[11] == ROCK
 
 
 def test_takes_differ_from_each_other() -> None:
-    takes = Decoder(CODEBOOK, NO_REFINE).decide(aba_scores(), n_takes=3)
+    takes = steered_takes(Decoder(CODEBOOK, NO_REFINE), aba_scores(), n_takes=3)
     assert len(takes) == 3
     for i in range(3):
         for j in range(i):
@@ -112,7 +115,7 @@ def test_takes_differ_from_each_other() -> None:
 
 def test_drums_end_on_the_guitars_last_onset_with_kick_and_crash() -> None:
     scores = scores_for([mix(0.6, 0.2)] * 6, [Section(0, 6, 0)], last_onset=(4, 6))
-    take = Decoder(CODEBOOK, DecodingPolicy()).decide(scores)[0]
+    take = steered_takes(Decoder(CODEBOOK, DecodingPolicy()), scores)[0]
     assert not take.hits[5].any() and not take.hits[4, 7:].any()
     assert take.hits[4, 6, KICK] and take.hits[4, 6, CRASH]
 
@@ -120,7 +123,7 @@ def test_drums_end_on_the_guitars_last_onset_with_kick_and_crash() -> None:
 def test_no_take_is_near_silent_when_the_model_wants_to_rest_everywhere() -> None:
     """Where the rest head says rest in every bar the guitar plays, the take still plays at least a hit a bar."""
     scores = scores_for([mix(0.6, 0.2)] * 8, [Section(0, 8, 0)], rest=0.99)
-    for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=2):
+    for take in steered_takes(Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)), scores, n_takes=2):
         assert take.n_hits >= 8
 
 
@@ -131,17 +134,17 @@ def test_the_drums_rest_where_a_heard_bass_is_silent_and_play_where_no_bass_is_h
     scores = scores_for([mix(0.6, 0.2)] * 8, [Section(0, 8, 0)], rest=0.2)
     with_bass = replace(scores, bass_sounds=np.array([True] * 4 + [False] * 2 + [True] * 2))
     policy = DecodingPolicy(rest_threshold=0.5, rest_edge_threshold=0.5, rest_bass_threshold=0.1)
-    take = Decoder(CODEBOOK, policy).decide(with_bass)[0]
+    take = steered_takes(Decoder(CODEBOOK, policy), with_bass)[0]
     assert take.structure[:, 0].tolist() == [False] * 4 + [True] * 2 + [False] * 2
     assert not take.hits[4:6].any() and take.hits[[0, 1, 2, 3, 6]].any(axis=(1, 2)).all()
-    assert not Decoder(CODEBOOK, policy).decide(scores)[0].structure[:, 0].any()
+    assert not steered_takes(Decoder(CODEBOOK, policy), scores)[0].structure[:, 0].any()
     before = {k: v for k, v in policy.to_dict().items() if k != "rest_bass_threshold"}
-    assert not Decoder(CODEBOOK, old_policy(before)).decide(with_bass)[0].structure[:, 0].any()
+    assert not steered_takes(Decoder(CODEBOOK, old_policy(before)), with_bass)[0].structure[:, 0].any()
 
 
 def test_uncertain_scores_fall_back_to_the_most_expected_groove() -> None:
     """With the same middling probabilities everywhere, the decision is one steady groove, not a new bar each time."""
-    take = Decoder(CODEBOOK, DecodingPolicy(refine_margin=1.0)).decide(scores_for([mix(0.5, 0.1)] * 12,
+    take = steered_takes(Decoder(CODEBOOK, DecodingPolicy(refine_margin=1.0)), scores_for([mix(0.5, 0.1)] * 12,
                                                                                   [Section(0, 12, 0)]))[0]
     assert len(set(take.grooves[:-1].tolist())) == 1
 
@@ -152,7 +155,7 @@ def test_the_policys_lambda_scale_raises_the_bar_a_cell_must_pass() -> None:
     bar = mix(0.9, 0.0)
     bar[1::2, 2] = 0.5  # closed hat on the off 16ths
     scores = scores_for([bar] * 8, [Section(0, 8, 0)])
-    hits = [Decoder(CODEBOOK, DecodingPolicy(refine_margin=0.0, lambda_scale=scale)).decide(scores)[0].hits
+    hits = [steered_takes(Decoder(CODEBOOK, DecodingPolicy(refine_margin=0.0, lambda_scale=scale)), scores)[0].hits
             for scale in (1.0, 2.0)]
     groove = slice(0, -1)  # the last bar ends the song
     assert hits[0][groove, 1:16:2, 2].all() and not hits[1][groove, 1:16:2, 2].any()
@@ -192,7 +195,7 @@ def test_rests_never_take_a_song_under_the_share_of_the_hits_the_model_expects()
     from seq2drum.groove.policy import calibrated
 
     p, _ = calibrated(scores, DecodingPolicy(rest_threshold=0.5))
-    for take in Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)).decide(scores, n_takes=3):
+    for take in steered_takes(Decoder(CODEBOOK, DecodingPolicy(rest_threshold=0.5)), scores, n_takes=3):
         assert take.n_hits >= MIN_EXPECTED_HIT_SHARE * p.sum()
 
 
@@ -206,7 +209,7 @@ def test_a_rare_meter_keeps_its_most_played_groove_under_a_strict_limit() -> Non
                         structure_logits=np.full((n, 3), -8.0), bar_steps=np.full(n, 14), beat_steps=np.full(n, 2),
                         guitar_plays=np.ones(n, dtype=bool), sections=[Section(0, n, 0)], first_bar=0,
                         last_onset=(n - 1, 13))
-    take = Decoder(CODEBOOK, DecodingPolicy(min_groove_bars=10_000, refine_margin=1.0)).decide(scores)[0]
+    take = steered_takes(Decoder(CODEBOOK, DecodingPolicy(min_groove_bars=10_000, refine_margin=1.0)), scores)[0]
     assert (take.grooves[:-1] == CODEBOOK.entries_of_length(14)[1]).all()
 
 
@@ -218,10 +221,10 @@ def test_later_takes_choose_from_the_menu_of_loops(groove_takes: None) -> None:
     lean = 0.01 + 0.6 * CODEBOOK.patterns[ROCK, :16] + 0.55 * CODEBOOK.patterns[fill, :16]
     scores = scores_for([lean] * 8 + [mix(0.2, 0.6)] * 8, [Section(0, 8, 0), Section(8, 16, 1)])
     policy = NO_REFINE.replace(min_groove_bars=0)
-    without = Decoder(CODEBOOK, policy).decide(scores, n_takes=2)
+    without = steered_takes(Decoder(CODEBOOK, policy), scores, n_takes=2)
     menu_rank = np.full(len(CODEBOOK), -1)
     menu_rank[[ROCK, RIDE]] = [0, 1]
-    with_menu = Decoder(replace(CODEBOOK, menu_rank=menu_rank), policy).decide(scores, n_takes=2)
+    with_menu = steered_takes(Decoder(replace(CODEBOOK, menu_rank=menu_rank), policy), scores, n_takes=2)
     assert without[0].section_grooves == with_menu[0].section_grooves == {0: ROCK, 1: RIDE}
     assert without[1].section_grooves[0] == fill
     assert with_menu[1].section_grooves == {0: RIDE, 1: ROCK}
@@ -238,11 +241,11 @@ def test_crashes_come_as_often_as_the_model_expects_them_where_sections_open() -
     """A song the model hears no crash in gets none, even where sections open; one it hears a crash every few bars
     in gets them where sections open (groove.rules `crash_marks`)."""
     policy = DecodingPolicy(crash_edge_threshold=0.0)
-    quiet = Decoder(CODEBOOK, policy).decide(_crash_scores(np.full(16, 0.01)))[0]
+    quiet = steered_takes(Decoder(CODEBOOK, policy), _crash_scores(np.full(16, 0.01)))[0]
     assert not quiet.structure[:, 1].any() and not quiet.hits[:, 0, CRASH].any()
     crash = np.full(16, 0.3)
     crash[0] = 0.6  # the first bar's crash is likelier than not: its budget holds one at once
-    crashing = Decoder(CODEBOOK, policy).decide(_crash_scores(crash))[0]
+    crashing = steered_takes(Decoder(CODEBOOK, policy), _crash_scores(crash))[0]
     assert np.flatnonzero(crashing.structure[:, 1]).tolist() == [0, 8]
     assert crashing.hits[[0, 8], 0, CRASH].all()
 
@@ -276,10 +279,10 @@ def test_later_takes_cover_the_grooves_the_groove_head_finds_likely(groove_takes
     (groove.rules `toms_in_fills`), and take 2 plays no tom."""
     base = scores_for([mix(0.6, 0.2)] * 8, [Section(0, 8, 0)])
     policy = NO_REFINE.replace(min_groove_bars=0)
-    takes = Decoder(CODEBOOK, policy).decide(_with_groove_head(base, RIDE), n_takes=2)
+    takes = steered_takes(Decoder(CODEBOOK, policy), _with_groove_head(base, RIDE), n_takes=2)
     assert takes[0].section_grooves == {0: ROCK}
     assert takes[1].section_grooves == {0: RIDE}
-    takes = Decoder(CODEBOOK, policy).decide(_with_groove_head(base, FILL), n_takes=2)
+    takes = steered_takes(Decoder(CODEBOOK, policy), _with_groove_head(base, FILL), n_takes=2)
     assert takes[0].section_grooves == {0: ROCK}
     assert not takes[-1].hits[..., list(TOMS)].any()
 
@@ -289,7 +292,7 @@ def test_a_later_take_on_a_sparse_groove_is_filled_to_near_the_first_takes_hits(
     the likeliest cells it leaves out until it has LATER_TAKE_FLOOR of take 1's hits, so no take is a sketch."""
     scores = _with_groove_head(scores_for([mix(0.7, 0.0)] * 8, [Section(0, 8, 0)]), RIDE)
     policy = NO_REFINE.replace(min_groove_bars=0)
-    takes = Decoder(CODEBOOK, policy).decide(scores, n_takes=2)
+    takes = steered_takes(Decoder(CODEBOOK, policy), scores, n_takes=2)
     assert takes[1].section_grooves == {0: RIDE}
     floor = LATER_TAKE_FLOOR * takes[0].n_hits
     ride_hits = int(CODEBOOK.patterns[RIDE].sum()) * 8
@@ -306,8 +309,8 @@ def test_a_crash_joins_the_grooves_downbeat_and_keeps_its_hi_hat() -> None:
     crash = np.full(16, 0.01)
     crash[8] = 0.9
     never = DecodingPolicy(crash_edge_threshold=1.0)
-    plain = Decoder(CODEBOOK, never).decide(_crash_scores(crash))[0]
-    take = Decoder(CODEBOOK, DecodingPolicy(crash_edge_threshold=0.5)).decide(_crash_scores(crash))[0]
+    plain = steered_takes(Decoder(CODEBOOK, never), _crash_scores(crash))[0]
+    take = steered_takes(Decoder(CODEBOOK, DecodingPolicy(crash_edge_threshold=0.5)), _crash_scores(crash))[0]
     assert plain.hits[8, 0, CLOSED_HAT], "the groove of this test has a hi-hat on the downbeat"
     assert take.hits[8, 0, CRASH] and take.hits[8, 0, KICK] and take.hits[8, 0, CLOSED_HAT]
     changed = np.argwhere(take.hits != plain.hits)
@@ -422,11 +425,11 @@ def test_structure_tuning_keeps_the_crashes_on_whatever_the_budget() -> None:
     assert FIXED_EDGE_THRESHOLDS == {"crash": 0.0} and tuned.crash_edge_threshold == 0.0
     from seq2drum.groove.policy import calibrated
     from seq2drum.groove.rules import structure_decisions
-    from seq2drum.groove.structure import CRASH_COLUMN, structure_edges
+    from seq2drum.groove.structure import CRASH_COLUMN
 
     crashed = 0
     for scores, _ in songs:
-        edges = structure_edges(scores)
+        edges = song_edges(scores)
         probability = calibrated(scores, tuned)[1]
         decided = structure_decisions(tuned, probability, edges)
         starts = edges[:, CRASH_COLUMN]
@@ -450,7 +453,7 @@ def test_takes_are_never_copies_where_the_codebook_runs_out(groove_takes: None) 
     """Issue 23 item 2: in a meter with few grooves (7/8), a later take is built from variations (the other
     time-keeping voice, the open hi-hat, busier or sparser, a kick variation) under 0.78 cell F1 with every earlier
     take; only when those run out do fewer takes come back, never a copy."""
-    from seq2drum.groove.decoder import take_similarity
+    from seq2drum.groove.takes import take_similarity
     from seq2drum.groove.settings import VARIATION_MAX_SIMILARITY
     from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE as RIDE_CLASS
 
@@ -458,7 +461,7 @@ def test_takes_are_never_copies_where_the_codebook_runs_out(groove_takes: None) 
     rock = CODEBOOK.patterns[max(seven_eight, key=lambda row: CODEBOOK.patterns[row].sum()), :16].astype(float)
     scores = scores_for([0.02 + 0.9 * rock] * 8, [Section(0, 8, 0)])  # 7/8 bars: rock, a variation, silence
     scores = replace(scores, bar_steps=np.full(8, 14), beat_steps=np.full(8, 2), last_onset=(7, 13))
-    takes = Decoder(CODEBOOK, NO_REFINE).decide(scores, n_takes=4)
+    takes = steered_takes(Decoder(CODEBOOK, NO_REFINE), scores, n_takes=4)
     assert len(takes) == 4  # main's decoder wrote 2 of the 4
     for i, a in enumerate(takes):
         for b in takes[i + 1 :]:
@@ -469,7 +472,7 @@ def test_takes_are_never_copies_where_the_codebook_runs_out(groove_takes: None) 
     assert any(hats == 0 and ride > 0 for hats, ride, _ in voices)  # one take keeps time on the ride
     assert any(hats == ride == 0 and loose > 0 for hats, ride, loose in voices)  # one on the open hi-hat
     assert len({t.n_hits for t in takes}) >= 2  # one busier or sparser
-    many = Decoder(CODEBOOK, NO_REFINE).decide(scores, n_takes=16)
+    many = steered_takes(Decoder(CODEBOOK, NO_REFINE), scores, n_takes=16)
     assert 4 <= len(many) < 16  # the variations run out too: fewer takes
     assert all(take_similarity(a.hits, b.hits) < TAKE_MAX_SIMILARITY for i, a in enumerate(many) for b in many[i + 1:])
 
@@ -528,12 +531,12 @@ def test_runs_of_short_bars_group_into_the_most_played_grooves_whatever_the_tune
 def test_phrase_crashes_mark_every_nth_bar_of_a_section() -> None:
     """Issue 23: drummers crash on about one downbeat in nine; a crash on bars 1, 9, 17 ... of each section (the
     shipped policy's crash_phrase_bars 8) lifted pooled crash F1 on 5-fold CV. Old checkpoints keep section starts."""
-    from seq2drum.groove.structure import CRASH_COLUMN, structure_edges
+    from seq2drum.groove.structure import CRASH_COLUMN
 
     scores = scores_for([mix(1.0, 0.0)] * 30, [Section(0, 20, 0), Section(20, 30, 1)])
-    assert np.flatnonzero(structure_edges(scores)[:, CRASH_COLUMN]).tolist() == [0, 20]
+    assert np.flatnonzero(song_edges(scores)[:, CRASH_COLUMN]).tolist() == [0, 20]
     # bar 16 is 4 bars before the next section: its phrase gives way to the section's crash
-    assert np.flatnonzero(structure_edges(scores, 8)[:, CRASH_COLUMN]).tolist() == [0, 8, 20, 28]
+    assert np.flatnonzero(song_edges(scores, 8)[:, CRASH_COLUMN]).tolist() == [0, 8, 20, 28]
     assert old_policy(DecodingPolicy().to_dict() | {"crash_phrase_bars": 8}).crash_phrase_bars == 8
     old = {k: v for k, v in DecodingPolicy().to_dict().items() if k != "crash_phrase_bars"}
     assert old_policy(old).crash_phrase_bars == 0
@@ -558,7 +561,7 @@ def test_a_later_take_is_take_1_with_its_least_likely_cells_swapped_for_the_like
 
     scores = _varied_scores()
     decoder = Decoder(CODEBOOK, NO_REFINE.replace(min_groove_bars=0))
-    takes = decoder.decide(scores, n_takes=4)
+    takes = steered_takes(decoder, scores, n_takes=4)
     p, _ = calibrated(scores, decoder.policy)
     assert len(takes) == 4
     assert all(take_similarity(a.hits, b.hits) < TAKE_MAX_SIMILARITY for a, b in itertools.combinations(takes, 2))
@@ -604,7 +607,7 @@ def test_later_takes_never_change_the_bars_the_user_drummed() -> None:
     given[:2, :16] = CODEBOOK.patterns[ROCK, :16].astype(bool)
     steering = Steering(continuation=continuation(CODEBOOK, scores.bar_steps, forced, given, np.zeros(n, bool),
                                                   np.zeros_like(given)))
-    takes = Decoder(CODEBOOK, NO_REFINE.replace(min_groove_bars=0)).decide(scores, n_takes=4, steering=steering)
+    takes = steered_takes(Decoder(CODEBOOK, NO_REFINE.replace(min_groove_bars=0)), scores, n_takes=4, steering=steering)
     assert len(takes) == 4
     for take in takes[1:]:
         assert np.array_equal(take.hits[:2], takes[0].hits[:2])

@@ -242,7 +242,7 @@ def test_shipped_model_plays_with_dynamics_and_feel() -> None:
 def test_takes_are_distinct_readings_and_take_one_is_the_default(generator: DrumGenerator) -> None:
     """N takes come back, each a valid drum file; take 1 is what a plain call gives; no two takes share 80% of
     their (step, class) cells."""
-    from seq2drum.groove.decoder import take_similarity
+    from seq2drum.groove.takes import take_similarity
     from seq2drum.groove.settings import TAKE_MAX_SIMILARITY
 
     song = rock_song_bytes(8)

@@ -12,7 +12,7 @@ import pytest
 from seq2drum.errors import GrooveClipError, NoGuitarError
 from seq2drum.evaluation.inputs import given_kept
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.generation.given import given_steering
+from seq2drum.generation.given import given_continuation
 from seq2drum.generation.prepare import prepare
 from seq2drum.midi.drums import PITCH_TO_CLASS
 from seq2drum.midi.io import DRUM_CHANNEL, END, PITCH, START, VELOCITY, read_midi
@@ -252,8 +252,8 @@ def test_only_kept_drums_are_let_go_where_the_song_gets_busier(band: DrumGenerat
                    band.data_config, band.spec)
     steps = kept.bars.bar_steps
     assert PREFERRED_MIN_SHARE > 0
-    assert given_steering(kept.given, band.decoder.codebook, steps, None).continuation.min_share == PREFERRED_MIN_SHARE
-    assert given_steering(clip.given, band.decoder.codebook, steps, None).continuation.min_share == 0.0
+    assert given_continuation(kept.given, band.decoder.codebook, steps).min_share == PREFERRED_MIN_SHARE
+    assert given_continuation(clip.given, band.decoder.codebook, steps).min_share == 0.0
 
 
 def test_the_loop_drops_crash_accents_but_keeps_crash_riding() -> None:

@@ -167,7 +167,7 @@ def _decided(drummer: ModelDrummer, state, bars: int, kept: dict | None = None) 
         if n:
             state = drummer.read(state, *live_bar(riff_bar, BarClock(n - 1, 4, 4, 120.0), drummer.spec,
                                                   drummer.steps_per_quarter)[:3])
-        take, _, state = drummer.decide(state, clock, live_bar((), clock, drummer.spec, drummer.steps_per_quarter))
+        take, _, state = drummer.decided_bar(state, clock, live_bar((), clock, drummer.spec, drummer.steps_per_quarter))
         out.append(take.hits[0])
         if kept and n in kept:
             state = drummer.hear(state, kept[n])
@@ -346,10 +346,9 @@ def test_meter_and_tempo_may_change_at_any_bar(drummer: ModelDrummer) -> None:
 
 def test_phrases_and_every_n_bars_count_from_the_bar_the_band_starts_in(drummer: ModelDrummer) -> None:
     """Two silent bars before the band: the bar it starts in is bar 1 of its phrase, so --crashes every:4 opens it
-    and the 5th bar after; the crash edges of `live_edges` open 8-bar phrases, and fills close 4-bar ones (as
-    offline inside a section)."""
-    from seq2drum.groove.policy import DecodingPolicy
-    from seq2drum.live.model_drummer import live_edges
+    and the 5th bar after; the crash edges live (groove.request `edges` of the section heard since the band's first
+    bar) open the shipped policies' 8-bar phrases, and fills close 4-bar ones (as offline inside a section)."""
+    from seq2drum.groove.request import edges as bar_edges, heard_span
 
     riff_bar = [PlayedNote(q / 2, 0.4, 40, 100, "guitar") for q in range(8)]
     state = drummer.begin(GenerationOptions(crashes="every:4", humanize=0.0), seed=0)
@@ -360,7 +359,7 @@ def test_phrases_and_every_n_bars_count_from_the_bar_the_band_starts_in(drummer:
         hits, state = drummer.next_bar(state, played, clocks[i - 1] if i else None, clocks[i])
         opens.append(any(h.pitch == 49 and h.onset == 0.0 for h in hits))
     assert state.first == 2 and opens[2:] == [True, False, False, False, True, False, False]
-    edges = np.concatenate([live_edges(n, DecodingPolicy()) for n in range(17)])
+    edges = np.concatenate([bar_edges(heard_span(n, 16), drummer.policy.crash_phrase_bars) for n in range(17)])
     assert np.flatnonzero(edges[:, 1]).tolist() == [0, 8, 16] and np.flatnonzero(edges[:, 2]).tolist() == [3, 7, 11, 15]
     assert not edges[:, 0].any()
 
@@ -398,7 +397,7 @@ def test_live_kicks_follow_the_bass_of_the_bar_before(drummer: ModelDrummer) -> 
                     heard = live_bar(played, clocks[i - 1], drummer.spec, drummer.steps_per_quarter)
                     state = drummer.read(state, *heard[:3])
                 ahead = live_bar((), clocks[i], drummer.spec, drummer.steps_per_quarter)
-                take, _, state = drummer.decide(state, clocks[i], ahead)
+                take, _, state = drummer.decided_bar(state, clocks[i], ahead)
                 kicks.append(tuple(np.flatnonzero(take.hits[0, :, KICK]).tolist()))
         if follows:
             assert kicks[1] == bass_steps[0] and kicks[2] == bass_steps[1], kicks

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.deciding import offline_take, live_take
+from seq2drum.groove.request import song_edges
 from seq2drum.groove import rules
 from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import continuation
@@ -14,9 +16,8 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import BarContext, BarDecision
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter, structure_edges
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter
 from seq2drum.groove.settings import CRASH_MIN_GAP, FILL_MAX_SHARE
-from seq2drum.live.chooser import decide_bar
 from seq2drum.live.model_drummer import LiveState
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE
 from seq2drum.groove.scores import SongScores
@@ -505,14 +506,14 @@ def test_counted_backbeat_plays_a_7_8_song_on_its_fifth_eighth_not_off_the_grid(
     from seq2drum.groove.policy import calibrated
 
     probabilities, structure = calibrated(scores, policy)
-    take = decoder._take(scores, probabilities, structure, [], 0.0, None, True, Steering().without_rests(8),
+    take = offline_take(decoder, scores, probabilities, structure, Steering().without_rests(8),
                          Finish(GenerationOptions(), probabilities, scores))
     snares = take.hits[:, :14, SNARE]
     assert snares[:, 8].all() and snares.sum() == 8 and not snares[:, 1::2].any()
     one = scores.bars(0, 1)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
-    (live, _, _), _, _ = decide_bar(decoder, policy, state, one, probabilities[:1], structure[:1], Steering(), 0,
-                                    structure_edges(one, policy.crash_phrase_bars))
+    (live, _, _), _, _ = live_take(decoder, policy, state, one, probabilities[:1], structure[:1], Steering(), 0,
+                                    song_edges(one, policy.crash_phrase_bars))
     assert np.flatnonzero(live.hits[0, :, SNARE]).tolist() == [8]
     styled = Steering(allowed=np.ones(len(CODEBOOK), dtype=bool))
     context = context_of(p, bar_steps=14, beat_steps=2, steering=styled)
@@ -620,11 +621,11 @@ def test_offline_and_live_write_the_same_hits_for_the_same_bar(seed: int, monkey
     from seq2drum.groove.policy import calibrated
 
     probabilities, calibrated_structure = calibrated(scores, policy)
-    offline = decoder._take(scores, probabilities, calibrated_structure, [], 0.0, None, True, Steering(),
+    offline = offline_take(decoder, scores, probabilities, calibrated_structure, Steering(),
                             Finish(GenerationOptions(), probabilities, scores))
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)
-    (live, _, _), _, _ = decide_bar(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
-                         structure_edges(scores, policy.crash_phrase_bars))
+    (live, _, _), _, _ = live_take(decoder, policy, state, scores, probabilities, calibrated_structure, Steering(), 0,
+                         song_edges(scores, policy.crash_phrase_bars))
     assert (offline.hits == live.hits).all()
     assert (offline.structure == live.structure).all()
     assert offline.grooves.tolist() == live.grooves.tolist()

@@ -8,6 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from seq2drum.groove.takes import steered_takes
+from seq2drum.groove.request import song_edges
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
@@ -69,7 +71,7 @@ def test_a_forced_fill_off_a_section_edge_is_played() -> None:
     scores = scores_for([mix(0.7, 0.1)] * 8, [Section(0, 8, 0)])
     fills = np.zeros(8, dtype=bool)
     fills[3] = True  # the middle of the section: not an edge
-    take = Decoder(tiny_codebook(), NEVER_OFF_EDGE).decide(scores, steering=Steering(fills=fills))[0]
+    take = steered_takes(Decoder(tiny_codebook(), NEVER_OFF_EDGE), scores, steering=Steering(fills=fills))[0]
     assert np.flatnonzero(take.structure[:, FILL_COLUMN]).tolist() == [3]
     assert is_fill_bar(take.hits[3], 16, 4)
     assert not is_fill_bar(take.hits[2], 16, 4)
@@ -82,7 +84,7 @@ def test_forced_rests_and_crashes_are_obeyed_and_none_leaves_the_bar_to_the_mode
     rests = np.array([True, False, None, False, False, False], dtype=object)
     crashes = np.array([False, True, False, False, True, False])
     steering = Steering(rests=rests, crashes=crashes)
-    take = Decoder(tiny_codebook(), NEVER_OFF_EDGE.replace(rest_threshold=0.5)).decide(
+    take = steered_takes(Decoder(tiny_codebook(), NEVER_OFF_EDGE.replace(rest_threshold=0.5)), 
         scores, steering=steering)[0]
     assert take.structure[:, REST_COLUMN].tolist() == [True, False, True, False, False, False]
     assert not take.hits[0].any() and not take.hits[2].any()
@@ -113,10 +115,9 @@ def test_fills_close_each_four_bar_phrase_inside_a_section_as_crashes_open_eight
     section (bars 4, 8, 12 of the first) and at each section's last bar; crashes open sections, and 8-bar phrases
     6 bars or more before the next section.
     Fills only at section ends left drums with 0.47 fill bars per 8 where drummers play 1.42 (validation songs)."""
-    from seq2drum.groove.structure import structure_edges
-
+    
     scores = scores_for([mix(0.5, 0.0)] * 18, [Section(0, 12, 0), Section(12, 18, 1)])
-    edges = structure_edges(scores, crash_phrase_bars=8)
+    edges = song_edges(scores, crash_phrase_bars=8)
     assert np.flatnonzero(edges[:, FILL_COLUMN]).tolist() == [3, 7, 11, 15, 17]
     assert np.flatnonzero(edges[:, CRASH_COLUMN]).tolist() == [0, 12]  # bar 8's phrase gives way to bar 12
 
@@ -125,7 +126,6 @@ def test_a_phrase_just_before_the_next_section_gives_way_to_its_crash() -> None:
     """A 12-bar blues of three choruses: a crash may open each chorus and the 8-bar phrase of the last one, not the
     9th bar of the first two (4 bars before the next chorus), whose crash kept the chorus's out (at least 6 bars
     apart): the drums crashed on bars 9, 21 and 33 and not where the choruses open."""
-    from seq2drum.groove.structure import structure_edges
-
+    
     scores = scores_for([mix(0.5, 0.0)] * 36, [Section(0, 12, 0), Section(12, 24, 0), Section(24, 36, 0)])
-    assert np.flatnonzero(structure_edges(scores, crash_phrase_bars=8)[:, CRASH_COLUMN]).tolist() == [0, 12, 24, 32]
+    assert np.flatnonzero(song_edges(scores, crash_phrase_bars=8)[:, CRASH_COLUMN]).tolist() == [0, 12, 24, 32]

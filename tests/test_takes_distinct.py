@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from seq2drum.groove.decoder import take_similarity
+from seq2drum.groove.takes import take_similarity
 
 from seq2drum.groove.settings import TAKE_MAX_SIMILARITY
 

@@ -27,6 +27,7 @@ import numpy as np
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig
 from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.takes import steered_takes
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, stored_policy
@@ -71,7 +72,7 @@ def fold_scores(cv: Path, data: Path, fold: int, folds: int, corpus: Any) -> dic
 def take1_f1(decoder: Decoder, fold: dict[str, Any], kind: str) -> list[float]:
     """Take 1's exact grid F1 of each of the fold's held-out songs from `kind` (`calibrate.evaluate_policy`'s)."""
     pairs = zip(fold["scores"][kind], fold["songs"][kind])
-    return [grid_f1(decoder.decide(s, 1)[0].hits, s, song) for s, song in pairs]
+    return [grid_f1(steered_takes(decoder, s)[0].hits, s, song) for s, song in pairs]
 
 
 class Search:

@@ -163,7 +163,7 @@ def study_songs(generator: DrumGenerator, songs: list, options: GenerationOption
     song's meter family, kicks and snares a bar, ours and the drummer's, and F1 printed)."""
     for song in songs:
         scorer = WholeSongScorer(generator.song_scores(bar_song(song, generator.spec)))
-        takes = generator.decide(scorer, options, seed, song.grid)
+        takes = generator.takes(scorer, options, seed, song.grid)
         drums = generator.takes_to_grids(song, takes[:1], options, seed)[0]
         span = song.span_steps
         assert song.drums is not None

@@ -18,7 +18,7 @@ from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.generation.prepare import prepare
 from seq2drum.generation.render import swung_by_song
-from seq2drum.groove.controls import song_meters
+from seq2drum.groove.request import song_meters
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.styles import entry_family, meter_name
 from seq2drum.options import GenerationOptions
@@ -32,7 +32,7 @@ def bar_families(generator: DrumGenerator, midi: bytes | None,
     prepared = prepare(midi, options, generator.data_config, generator.spec)
     scorer = generator.scorer(prepared.bars, prepared.given)
     grid = prepared.encoded.grid
-    take = generator.decide(scorer, options, 0, grid, prepared.steering, prepared.given,
+    take = generator.takes(scorer, options, 0, grid, prepared.steering, prepared.given,
                            swung_by_song(prepared, options))[0]
     scores = scorer(0, scorer.n_bars, None)
     spq = generator.styles.steps_per_quarter

@@ -3,7 +3,7 @@
 Used alike by main.py, the gRPC server, the notebooks, the evaluation and the benchmarks. A request goes through
 four stages, each a function of its own: `prepare` (generation/prepare.py: read the file, choose the guitar once,
 the count-in's room, the bars) -> `DrumGenerator.scorer` (the network's scores, model/scoring.py) ->
-`DrumGenerator.decide` (the takes, from the scores and a `Steering`: groove/) -> `render` (generation/render.py:
+`DrumGenerator.takes` (the takes, from the scores through one request: groove/) -> `render` (generation/render.py:
 velocity, timing, swing, kit map, MIDI bytes). Randomness (humanized velocity and timing, the groove choice at
 temperature > 0) comes from generators seeded per call, so concurrent requests on server threads never share a
 random stream.
@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seq2drum.generation.given import given_steering
+from seq2drum.generation.given import given_continuation
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
-from seq2drum.groove import controls
 from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.policy import Steering, Take
+from seq2drum.groove.policy import Steering, Take, calibrated
+from seq2drum.groove.request import request, song_meters, song_span
+from seq2drum.groove.takes import decided_takes
 from seq2drum.groove.styles import Style, StyleBook
 from seq2drum.groove.vocabulary import with_vocabulary
 from seq2drum.midi.drums import DRUM_CLASSES
@@ -242,29 +243,36 @@ class DrumGenerator:
         width = song.step_features.shape[1]
         return HearingScorer(functools.partial(self.song_scores, song), heard_for(song.n_bars, width, given))
 
-    def decide(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
-               steering: Steering | None = None, given: Any = None, swung: bool = False) -> list[Take]:
+    def takes(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
+              steering: Steering | None = None, given: Any = None, swung: bool = False) -> list[Take]:
         """Stage 3: the takes the options ask for, from the scorer's scores, on top of `steering` (drums from
         nothing's structure) and the drums the user gave (`given`, a `GivenDrums`: its bars forced, its groove
-        continued). A network that hears drums is then scored again hearing take 1 (with the user's
-        drums where `given` has them) and decided again, as many times as its policy's `own_drums_passes`."""
+        continued), through one request (groove.request) and the takes' attempts (groove.takes). A network that
+        hears drums is then scored again hearing take 1 (with the user's drums where `given` has them) and decided
+        again, as many times as its policy's `own_drums_passes`; the swung time-keeping is for the last pass (the
+        network hears take 1 as decided before it)."""
         scores: SongScores = scorer(0, scorer.n_bars, None)
         if given is not None:
             given.hold_riding_to_section(scores.sections, scores.first_bar, scores.n_bars)
-        steering = given_steering(given, self.decoder.codebook, scores.bar_steps, steering)
-        passes = self.decoder.policy.own_drums_passes if isinstance(scorer, HearingScorer) else 0
-        # the network hears take 1 as decided, before the swung time-keeping: that is for the last pass
-        takes = controls.decide(self.decoder, scores, options, seed, self.styles, grid, steering, swung and not passes)
-        for index in range(passes):
-            heard = heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits)
-            takes = controls.decide(self.decoder, scorer.hearing(heard), options, seed, self.styles, grid, steering,
-                                    swung and index == passes - 1)
+        kept = given_continuation(given, self.decoder.codebook, scores.bar_steps)
+        policy = self.decoder.policy
+        passes = policy.own_drums_passes if isinstance(scorer, HearingScorer) else 0
+        meters = song_meters(scores, grid, self.styles.steps_per_quarter)
+        takes: list[Take] = []
+        for index in range(passes + 1):
+            if index:
+                scores = scorer.hearing(heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits))
+            p, structure = calibrated(scores, policy)
+            asked = request(options, scores, p, song_span(scores), meters, self.styles, policy.crash_phrase_bars,
+                            kept, steering, swung and index == passes, grid)
+            takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
+                                  np.random.default_rng(seed))
         return takes
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
-        return self.decide(self.scorer(bar_song(encoded, self.spec)), options, seed, encoded.grid)
+        return self.takes(self.scorer(bar_song(encoded, self.spec)), options, seed, encoded.grid)
 
     def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], options: GenerationOptions,
                        seed: int) -> list[DrumGrid]:
@@ -286,7 +294,7 @@ class DrumGenerator:
         seed = options.seed if options.seed is not None else secrets.randbits(63)
         prepared = prepare(midi, options, self.data_config, self.spec)
         reading = song_swing(prepared, options)  # read once: the decision and the render both need it
-        takes = self.decide(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
+        takes = self.takes(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
                             prepared.steering, prepared.given, swung_by_song(prepared, options, reading))
         results, notices, information = render(prepared, takes, options, seed, reading)
         return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)

@@ -1,7 +1,7 @@
 """The drums a user gives: the input's own drums kept where they play (`--keep-drums`), and a groove clip the drums
 start from and come back to (`--groove`), as one `GivenDrums` built once by `prepare`.
 
-The decision reads it through `given_steering` (groove.continuation: the kept bars forced, the groove to continue
+The decision reads it through `given_continuation` (groove.continuation: the kept bars forced, the groove to continue
 preferred), a network that hears drums through `heard_for` (model/heard.py: `hits`, `covered`, `groove`), and the
 render through `with_kept`: every kept note is written exactly as it came (pitch, velocity, onset, duration, no kit
 map, humanizing or swing), and no written note starts in a bar that holds one.
@@ -16,9 +16,8 @@ import numpy as np
 
 from seq2drum.errors import GrooveClipError, MidiReadError
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import continuation
+from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.settings import PREFERRED_MIN_SHARE
-from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
@@ -312,18 +311,16 @@ def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quart
     return hits, bars[:, BAR_STEPS].astype(np.int64), loop_notes, notice
 
 
-def given_steering(given: GivenDrums | None, codebook: GrooveCodebook, bar_steps: np.ndarray,
-                   base: Steering | None) -> Steering | None:
-    """`base` (or the model's own choice) with the given drums in: the covered bars forced, the loop preferred with
-    the continuation's bonuses (groove.continuation); kept bars (not a clip) go on only where their pattern plays
-    PREFERRED_MIN_SHARE of the hits the model expects."""
+def given_continuation(given: GivenDrums | None, codebook: GrooveCodebook,
+                       bar_steps: np.ndarray) -> Continuation | None:
+    """The drums the user gave as the decision reads them (groove.continuation): the covered bars forced, the loop
+    preferred with the continuation's bonuses; kept bars (not a clip) go on only where their pattern plays
+    PREFERRED_MIN_SHARE of the hits the model expects (the request fits it: groove.request)."""
     if given is None:
-        return base
+        return None
     preferred, patterns = given.preferred(bar_steps)
-    steering = base or Steering()
     min_share = PREFERRED_MIN_SHARE if given.groove is None else 0.0
-    return steering.replace(continuation=continuation(codebook, bar_steps, given.covered, given.hits, preferred,
-                                                      patterns, min_share=min_share))
+    return continuation(codebook, bar_steps, given.covered, given.hits, preferred, patterns, min_share=min_share)
 
 
 def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:

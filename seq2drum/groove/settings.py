@@ -11,7 +11,6 @@ from __future__ import annotations
 FIRST_LAMBDA = 0.3  # where Dinkelbach's iteration of lambda starts (offline each take, live the first bar)
 DECISION_ROUNDS = 3  # rounds of the groove choice, each moving lambda to half the expected F1, offline and live
 SETTLED_BARS = 2  # live, a groove chosen this many bars running is held until a phrase or the band changes
-LIVE_PHRASE_BARS = 8  # live, a phrase's length for a policy tuned without phrase crashes (crash_phrase_bars 0)
 SHORT_BAR_STEPS = 6  # bars this short (4/16, 2/8) are pickups and fill pieces: runs of them play a longer groove split
 GROUPED_BAR_STEPS = (16, 12, 8)  # the lengths short bars are grouped into, the first the codebook has that fits
 GROUPED_MIN_GROOVE_BARS = 500  # a run of short bars plays only grooves this common (not a 4/16 snare roll)

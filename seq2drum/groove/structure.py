@@ -87,27 +87,6 @@ def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple
     return starts, ends
 
 
-def structure_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:
-    """(n, 3) bool per bar, where each structure's edge threshold applies: as a drummer does, the drums drop out
-    where the guitar does, a crash marks the first bar of a section (and, with `crash_phrase_bars` N > 0, bars N+1,
-    2N+1 ... of it: the phrases a drummer marks inside a long section), a fill closes its last bar and the last bar
-    of each FILL_PHRASE_BARS-bar phrase inside it (bars longer than SHORT_BAR_STEPS)."""
-    starts, ends = section_edges(scores.sections, scores.first_bar, scores.n_bars)
-    crashes, fills = starts.copy(), ends.copy()
-    for section in scores.sections:
-        first, end = section.start_bar - scores.first_bar, section.end_bar - scores.first_bar
-        rows = np.arange(max(first, 0), max(min(end, scores.n_bars), 0))
-        if crash_phrase_bars > 0:
-            # a phrase under CRASH_MIN_GAP bars before the next section gives way to it: its crash would keep the
-            # section's out (a blues chorus crashed 4 bars early, on its 9th bar, and not where the next one opens)
-            crashes[rows] |= ((rows - first) % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= end)
-                                                                         | (end >= scores.n_bars))
-        # phrases of bars, not of 4/16 pickups: a fill in a short bar is a snare roll
-        fills[rows] |= ((rows - first) % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1) & (
-            scores.bar_steps[rows] > SHORT_BAR_STEPS)
-    return np.stack([~scores.guitar_plays, crashes, fills], axis=1)
-
-
 def bass_silence(scores: SongScores) -> np.ndarray | None:
     """(n,) bool: the bars a heard bass part leaves silent (None when no bass is heard: the guitar alone, live)."""
     return None if scores.bass_sounds is None else ~scores.bass_sounds

@@ -2,35 +2,31 @@
 decision offline generation also runs (groove.decide).
 
 Live a groove is chosen greedily each bar, with the stay bonus for the last bar's, until one has played
-SETTLED_BARS running; then it is held until a phrase opens (every `crash_phrase_bars` from the band's first,
-`live_edges`) or a part enters or leaves. Lambda follows the running expected F1 of the bars played (the chooser's
+SETTLED_BARS running; then it is held until a phrase opens (every `crash_phrase_bars` from the band's first: the
+request's edges, groove.request) or a part enters or leaves. Lambda follows the running expected F1 of the bars played (the chooser's
 past), and the noise of a temperature comes from (seed, bar index), so how late a call comes never changes the drums.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from seq2drum.errors import ConfigError
-from seq2drum.groove.settings import DECISION_ROUNDS, FILL_PHRASE_BARS, LIVE_PHRASE_BARS, SHORT_BAR_STEPS
+from seq2drum.groove.settings import DECISION_ROUNDS
 from seq2drum.groove import rules
 from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import steer_gains
-from seq2drum.groove.decide import Decided, Finish, decide
+from seq2drum.groove.decide import Decided
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains, ShortRun
-from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove.request import Request
 from seq2drum.groove.rules import BarContext
-from seq2drum.groove.scores import SongScores
 from seq2drum.groove.structure import bar_labels, bass_silence
-from seq2drum.groove.styles import StyleBook, meter_name
-from seq2drum.live.api import BarClock
-from seq2drum.live.features import bar_grid
-from seq2drum.options import fills_every
-from seq2drum.song.grid import is_compound
+from seq2drum.groove.takes import bar_take
 
 
 class BarChooser:
@@ -68,17 +64,18 @@ class BarChooser:
         return np.array([choice if math.isfinite(gains[choice]) else -1])  # -1: a bar length the codebook lacks
 
 
-def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: SongScores, p: np.ndarray,
-               structure: np.ndarray, steering: Steering, bar_index: int, edges: np.ndarray,
-               hold: bool = False) -> tuple[Decided, rules.BarCounts, ShortRun]:
-    """Bar `bar_index` (a song of one bar: `scores`, `p`, `structure`) decided by groove.decide with the live chooser
-    (`state`: a `LiveState`, the bars played so far); `edges` (1, 3) where the structure rules' edge thresholds hold.
-    What the rules count after the bar comes with it (`crash_marks`, `open_hats`: over the bars played), and the run
-    of short bars (`short_bars` goes on with a run's grouped groove). With `hold` the bar keeps the last bar's groove
-    where it fits the bar."""
+def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Request, structure: np.ndarray,
+               bar_index: int, hold: bool = False) -> tuple[Decided, rules.BarCounts, ShortRun]:
+    """Bar `bar_index` (a song of one bar: the request's scores and probabilities, `structure`) decided by
+    groove.decide with the live chooser (`state`: a `LiveState`, the bars played so far), through the takes' live
+    attempt (groove.takes `bar_take`). What the rules count after the bar comes with it (`crash_marks`, `open_hats`:
+    over the bars played), and the run of short bars (`short_bars` goes on with a run's grouped groove). With `hold`
+    the bar keeps the last bar's groove where it fits the bar."""
+    scores, p, steering = request.finish.scores, request.finish.p, request.steering
     band_playing = keeps_time(state, bar_index)
     if band_playing:  # no bar rests while the band plays: the session rests the drums when it stops
         steering = steering.without_rests(1)
+        request = replace(request, steering=steering)
     context = BarContext(structure, policy, steering, bass_silence(scores), scores=scores, p=p,
                          labels=bar_labels(scores.sections, scores.first_bar, scores.n_bars), codebook=decoder.codebook,
                          grooves=decoder.grooves, fills=decoder.fills, lam=state.lam,
@@ -86,7 +83,7 @@ def decide_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: Son
     past = Past(state.totals, state.counts, state.short, band_playing)
     chooser = BarChooser(decoder.grooves, policy, state.groove, hold, past, state.options.temperature, state.seed,
                          bar_index)
-    decided = decide(chooser, context, edges, Finish(state.options, p, scores))
+    decided = bar_take(chooser, context, request)
     decision = decided.decision
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
     counts = rules.counts_after(decided.context, decision)
@@ -99,38 +96,3 @@ def keeps_time(state: Any, bar_index: int) -> bool:
     first bar is), as offline the guitar alone is drummed from the file's first bar (generation/prepare.py
     `plays_from_the_top`). Until the guitar plays, such a bar's decision is kept pending, as any before the band."""
     return state.started or (state.options.guitar_only and bar_index > 0)
-
-
-def live_edges(position: int, policy: DecodingPolicy, bar_steps: int = 16) -> np.ndarray:
-    """(1, 3) bool: where a bar's edge thresholds hold live, `position` bars after the band's first. Sections are
-    not known live, but phrases are counted: a crash opens every phrase of `crash_phrase_bars` (as offline inside a
-    section; LIVE_PHRASE_BARS for a policy without), a fill closes every FILL_PHRASE_BARS-bar phrase of bars longer
-    than SHORT_BAR_STEPS (as offline); no rest edge (the bar is not heard yet)."""
-    phrase = policy.crash_phrase_bars or LIVE_PHRASE_BARS
-    closes = position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1 and bar_steps > SHORT_BAR_STEPS
-    return np.array([[False, position % phrase == 0, closes]])
-
-
-def every_bar(choice: str, index: int, closing: bool) -> np.ndarray | None:
-    """(1,) bool: whether bar `index` (from the stream's first bar) closes with a fill (`closing`) or opens with a
-    crash under a `none|sections|every:N` control; None for `sections` (the model's call)."""
-    if choice == "sections":
-        return None
-    every = fills_every(choice)
-    if every is None:  # none
-        return np.zeros(1, dtype=bool)
-    return np.array([(index + 1) % every == 0 if closing else index % every == 0])
-
-
-
-def style_entries(styles: StyleBook, style: str | None, bar: BarClock, steps_per_quarter: int) -> np.ndarray | None:
-    """The entries `style` allows in this bar's meter (None: any; also for a style that has no groove in this meter:
-    live, the bar keeps the model's own choice rather than stopping the drums)."""
-    if style is None:
-        return None
-    grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
-    meter = meter_name(grid.n_steps, bool(is_compound(bar.numerator, bar.denominator)), steps_per_quarter)
-    try:
-        return styles.allowed(style, [meter])
-    except ConfigError:
-        return None

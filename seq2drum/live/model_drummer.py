@@ -32,8 +32,12 @@ from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.rules import BarCounts
 from seq2drum.groove.settings import FIRST_LAMBDA, PREFERRED_MIN_SHARE, SETTLED_BARS
+from seq2drum.groove.decide import Finish
+from seq2drum.groove.request import heard_span, request
 from seq2drum.groove.structure import CRASH_COLUMN
-from seq2drum.live.chooser import decide_bar, every_bar, keeps_time, live_edges, style_entries
+from seq2drum.groove.styles import meter_name
+from seq2drum.song.grid import is_compound
+from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.groove.styles import StyleBook
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, live_bar
@@ -200,7 +204,7 @@ class ModelDrummer:
             heard = np.array([note.velocity for note in played if note.onset < lead])
             level = state.level._replace(band=state.level.band.after(heard))
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level)
-        take, _, state = self.decide(state, bar, self.ahead(bar))
+        take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                   self.steps_per_quarter, state.level)
         return drums, _moved(state, level=level)
@@ -219,14 +223,14 @@ class ModelDrummer:
         bass = bass if bass is not None and bass[:bar_steps].any() else None
         return replace(state, encoder=encoder, started=True, pending=None, bass=bass)
 
-    def decide(self, state: LiveState, bar: BarClock,
+    def decided_bar(self, state: LiveState, bar: BarClock,
                ahead: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[Take, SongScores, LiveState]:
         """Bar `bar` decided (a take of one bar, before the feel), its scores, and the state after it. `ahead`: the
         bar's (step features, bar features, steps, beat steps), of which the network reads only what is known
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
-        take, lam, p, counts, short = self._decide(state, scores, bar, position)
+        take, lam, p, counts, short = self._take(state, scores, bar, position)
         streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
@@ -247,7 +251,7 @@ class ModelDrummer:
         """The network's scores for the bar (a song of one bar) and the decoder state after it."""
         steps, bar_features, bar_steps, beat_steps = ahead
         heard = heard_before(state.drums, self.width)
-        out, decoder = self.network.decide_bar(state.encoder, state.decoder, steps, bar_features, bar_steps, heard)
+        out, decoder = self.network.score_bar(state.encoder, state.decoder, steps, bar_features, bar_steps, heard)
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],
@@ -263,7 +267,7 @@ class ModelDrummer:
             return None
         return state.bass[None]
 
-    def _decide(self, state: LiveState, scores: SongScores, bar: BarClock,
+    def _take(self, state: LiveState, scores: SongScores, bar: BarClock,
                 position: int) -> tuple[Take, float, np.ndarray, BarCounts, ShortRun]:
         """The bar's take, lambda after it, its calibrated probabilities, the crash count and the run of short bars
         after it. The controls apply as generation applies them: a style's grooves, fills and crashes every N bars
@@ -271,19 +275,23 @@ class ModelDrummer:
         time-keeping voice, dynamics)."""
         options = state.options
         p, structure = calibrated(scores, self.policy)
-        fills = every_bar(options.fills, position, closing=True)
-        crashes = every_bar(options.crashes, position, closing=False)
-        steering = Steering(allowed=style_entries(self.styles, options.style, bar, self.steps_per_quarter),
-                            fills=fills, crashes=crashes,
-                            refine_adds=options.style is None,
-                            continuation=self._continuation(state, bar, int(scores.bar_steps[0])))
-        edges = live_edges(position, self.policy, int(scores.bar_steps[0]))
+        bar_steps = int(scores.bar_steps[0])
+        try:  # (as before: a style that does not fit the bar plays the model's own choice)
+            meters = [meter_name(bar_steps, bool(is_compound(bar.numerator, bar.denominator)), self.steps_per_quarter)]
+            self.styles.allowed(options.style, meters) if options.style is not None else None
+        except ConfigError:
+            options = replace(options, style=None)
+        asked = request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
+                        self.policy.crash_phrase_bars, self._continuation(state, bar, bar_steps))
+        # (as before: the user's groove unfitted, and the take steps reading nothing of the song)
+        asked = replace(asked, steering=asked.steering.replace(
+            continuation=asked.finish.continuation, refine_adds=state.options.style is None),
+            finish=Finish(state.options, p, scores))
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
-                and not edges[0, CRASH_COLUMN])
-        decided, counts, short = decide_bar(self.decoder, self.policy, state, scores, p, structure, steering,
-                                             bar.index, edges, hold)
+                and not asked.edges[0, CRASH_COLUMN])
+        decided, counts, short = played_bar(self.decoder, self.policy, state, asked, structure, bar.index, hold)
         return decided.take, decided.context.lam, p, counts, short
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:

@@ -2,7 +2,7 @@
 
 `model.GrooveSeq2Drum` with `causal=True` reads each bar up to its lead into a forward encoder, and decides bar n
 from the encoder state after bar n-1, bar n's meter and tempo and the drums it hears (model/causal.py). Here that is
-two steps a caller interleaves: `encode_bar` (bar n-1 as played up to the lead) and `decide_bar` (bar n's scores).
+two steps a caller interleaves: `encode_bar` (bar n-1 as played up to the lead) and `score_bar` (bar n's scores).
 The states are small float32 arrays (2, layers, hidden), so a live stream's state pickles in a few kB. `forward`
 steps a whole song the same way, which the tests hold against the torch module; `song_forward` is a whole song
 through any numpy network, causal or not (what scoring and the fast-start check call).
@@ -97,7 +97,7 @@ class CausalNetwork:
         _, encoder = self._cell(np.concatenate([bar, self._known_bar(bar_features)]), encoder, "encoder_fwd")
         return encoder
 
-    def decide_bar(self, encoder: np.ndarray, decoder: np.ndarray, step_features: np.ndarray,
+    def score_bar(self, encoder: np.ndarray, decoder: np.ndarray, step_features: np.ndarray,
                    bar_features: np.ndarray, bar_steps: int, heard: np.ndarray | None = None
                    ) -> tuple[NumpyScores, np.ndarray]:
         """Bar n's scores (a song of one bar) and the decoder state after it, from the encoder state after bar n-1,
@@ -119,7 +119,7 @@ class CausalNetwork:
         encoder, decoder = self.initial()
         bars = []
         for n in range(len(bar_steps)):
-            scores, decoder = self.decide_bar(encoder, decoder, step_features[n], bar_features[n], int(bar_steps[n]),
+            scores, decoder = self.score_bar(encoder, decoder, step_features[n], bar_features[n], int(bar_steps[n]),
                                               None if heard is None else heard[n])
             bars.append(scores)
             encoder = self.encode_bar(encoder, step_features[n], bar_features[n], int(bar_steps[n]))

@@ -21,11 +21,13 @@ import torch
 from torch.nn import functional as F
 
 from seq2drum.groove import kit
-from seq2drum.groove.decoder import Decoder, take_floor
+from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.request import song_edges, take_floor
+from seq2drum.groove.takes import steered_takes
 from seq2drum.groove.policy import KICK, DecodingPolicy, Steering, Take, calibrated, calibrated_logits
 from seq2drum.groove.rules import structure_decisions
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       bass_silence, drummed_structure, structure_edges)
+                                       bass_silence, drummed_structure)
 from seq2drum.song.bars import BarSong
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.scores import SongScores
@@ -172,7 +174,7 @@ def evaluate_policy(decoder: Decoder, scores: list[SongScores], songs: list[BarS
     """Mean over songs of take 1's exact grid F1, and the F1 over all bars of its rests, crashes and fills (3,)."""
     values, counts = [], np.zeros((3, 3))
     for s, song in zip(scores, songs):
-        take = decoder.decide(s, 1)[0]
+        take = steered_takes(decoder, s)[0]
         real = song.hits & s.step_mask()[:, :, None]
         values.append(grid_f1(take.hits, s, song))
         played = bar_structure(take.hits, s.bar_steps, s.beat_steps)
@@ -190,7 +192,7 @@ class StructureOutcomes:
     decoding again (the groove does not depend on them): for five variants of every bar (0 the groove as decided,
     1 a rest, 2 a crash on the downbeat, 3 a fill closing it, 4 crash and fill) the cells it matches and plays and
     its structure flags; the real bars' flags and hits; where each structure's edge is; the calibrated structure
-    probabilities; and the take's floor (`groove.decoder.take_floor`)."""
+    probabilities; and the take's floor (`groove.request.take_floor`)."""
 
     matched: np.ndarray  # (5, n)
     played: np.ndarray  # (5, n)
@@ -215,7 +217,7 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take
     drummer's, bar by bar)."""
     plain = (decoder if _plays_no_structure(decoder.policy)
              else Decoder(decoder.codebook, decoder.policy.replace(**NO_STRUCTURE)))
-    take = take if take is not None else plain.decide(scores, 1)[0]
+    take = take if take is not None else steered_takes(plain, scores)[0]
     p, structure = calibrated(scores, decoder.policy)
     real = song.hits & scores.step_mask()[:, :, None]
     n = scores.n_bars
@@ -228,7 +230,7 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take
         flags[index] = bar_structure(hits, scores.bar_steps, scores.beat_steps)
     return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),
                              int(real.sum()),
-                             structure_edges(scores, decoder.policy.crash_phrase_bars) if edges is None else edges,
+                             song_edges(scores, decoder.policy.crash_phrase_bars) if edges is None else edges,
                              structure, take_floor(scores, p), bass_silence(scores))
 
 

@@ -104,7 +104,7 @@ class World:
         dist.broadcast_object_list(box, src=0)
         return box[0]  # type: ignore[return-value]
 
-    def decide(self, flag: bool) -> bool:
+    def rank_zero_says(self, flag: bool) -> bool:
         """Rank 0's decision (early stop, end of training) on every rank, so all leave a loop at the same step."""
         return bool(self.from_main(bool(flag)))
 

@@ -5,7 +5,7 @@ from the thresholds that hold anywhere. So for a causal model the validation son
 (`play_bars`, as `ModelDrummer` plays, on the features training reads), the stay bonus and whether the next bar
 hears the drummer's own last bar (`own_drums_passes` 1) or only the user's drums (0) are chosen for the mean song
 F1 of those takes, and each structure's thresholds by the offline tuner's own rule (`tune_structure`), the edges
-being those the drummer knows live (`model_drummer.live_edges`: phrases counted from the band's first bar), without
+being those the drummer knows live (groove.request `edges` of `heard_span`: phrases counted from the band's first bar), without
 the offline take's floor (a whole take redone without rests when they leave too little): live, a bar that rests is
 silent. (With that floor the tuner once chose rests at 0.05, which silenced every bar live.) The tuned structure is
 then played bar by bar (`checked_structure`): a drummer hearing its own drums hears its own rests, which the tuning's
@@ -23,7 +23,8 @@ import numpy as np
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Take
 from seq2drum.live.api import BarClock
-from seq2drum.live.model_drummer import ModelDrummer, live_edges
+from seq2drum.groove.request import edges as bar_edges, heard_span
+from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.groove.scores import SongScores
 from seq2drum.model.scoring import numpy_network
 from seq2drum.options import GenerationOptions
@@ -44,7 +45,7 @@ def play_bars(drummer: ModelDrummer, song: BarSong, seed: int = 0) -> tuple[Song
         if n:
             state = drummer.read(state, song.step_features[n - 1], song.bar_features[n - 1], int(song.bar_steps[n - 1]))
         ahead = (song.step_features[n], song.bar_features[n], int(song.bar_steps[n]), int(song.beat_steps[n]))
-        take, scores, state = drummer.decide(state, BarClock(n, 4, 4, 120.0), ahead)
+        take, scores, state = drummer.decided_bar(state, BarClock(n, 4, 4, 120.0), ahead)
         takes.append(take)
         bars.append(scores)
 
@@ -95,7 +96,8 @@ def tune_live(loaded: Any, policy: DecodingPolicy, songs: list[BarSong],
     outcomes = []
     for song in songs:
         scores, take = play_bars(groove, song)
-        edges = np.concatenate([live_edges(n, best, int(song.bar_steps[n])) for n in range(song.n_bars)])
+        edges = np.concatenate([bar_edges(heard_span(n, int(song.bar_steps[n])), best.crash_phrase_bars)
+                                for n in range(song.n_bars)])
         # no floor: live a bar that rests is silent, there is no whole take to redo without rests as offline
         outcomes.append(replace(structure_outcomes(decoder, scores, song, take, edges), floor=0.0))
     tuned, structure = tune_structure(outcomes, best, log=log)

@@ -339,7 +339,7 @@ def train(
         if progress:
             shown = f"validation {val['loss']:.4f}" if run.val_set else "no validation song held out"
             log(f"epoch {run.epoch}: train {train_loss:.4f}  {shown}{'  (best)' if improved and run.val_set else ''}")
-        if world.decide(run.stale_epochs >= train_config.patience):  # rank 0's decision, on every rank
+        if world.rank_zero_says(run.stale_epochs >= train_config.patience):  # rank 0's decision, on every rank
             if progress:
                 log(f"early stop: no validation improvement for {run.stale_epochs} epochs")
             break

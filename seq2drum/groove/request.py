@@ -1,0 +1,193 @@
+"""What reaches `groove.decide`: one `Request` (the steering, the edges, what the take steps read), built by the same
+functions offline, from the whole song, and live, from the bars heard so far.
+
+The two sides differ only in what they know of the song, which each hands over as the same shapes:
+- `Span`: the sections, as rows of the bars decided. Offline the drummer's sections of the whole song
+  (`song_span`); live one section that opened at the band's first bar and whose end is not known yet
+  (`heard_span`), as a drummer in a jam counts phrases from where the band came in.
+- the song's meters (most played first; live, the stream's first meter first, then the others heard), which a
+  `--style` is checked against;
+- whether the song swings by its own reading (feel.swing: offline the listened parts of the whole song, live the
+  notes heard so far) and its grid, for the jazz ride and the swung time-keeping;
+- the drums the user gave (`groove.continuation`), fitted to the model's expectations the same way on both sides.
+From them `request` builds: the style's entries, the bars `--fills` / `--crashes every:N` force (counted per
+section: live, from the band's first bar), the edges (a section or phrase opening or closing, a bar the guitar leaves
+silent) and the take's floor. tests/test_request.py holds the two sides to one another, field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from seq2drum.groove.continuation import Continuation, fitted
+from seq2drum.groove.decide import Finish
+from seq2drum.groove.policy import Steering
+from seq2drum.groove.scores import SongScores
+from seq2drum.groove.settings import (CRASH_MIN_GAP, FILL_PHRASE_BARS, MIN_EXPECTED_HIT_SHARE,
+                                      MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS)
+from seq2drum.groove.structure import closes_with_fill
+from seq2drum.groove.styles import StyleBook, meter_name
+from seq2drum.options import GenerationOptions, fills_every
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
+
+UNKNOWN_END = np.iinfo(np.int64).max // 2  # a section's end row where it is not known yet (live)
+
+
+class SpanSection(NamedTuple):
+    """A section as rows of the bars decided: [start, end), `end` UNKNOWN_END while it is still being played."""
+
+    start: int
+    end: int
+    label: int
+
+    @property
+    def known_end(self) -> bool:
+        return self.end < UNKNOWN_END
+
+
+class Span(NamedTuple):
+    """The bars decided, as the request counts them: their sections (rows), lengths in steps and whether the guitar
+    plays each."""
+
+    sections: tuple[SpanSection, ...]
+    bar_steps: np.ndarray  # (n,)
+    guitar_plays: np.ndarray  # (n,) bool
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.bar_steps)
+
+
+def song_span(scores: SongScores) -> Span:
+    """Offline: the drummer's sections of the whole song (song bars) as rows of its scores."""
+    first = scores.first_bar
+    sections = tuple(SpanSection(s.start_bar - first, s.end_bar - first, s.label) for s in scores.sections)
+    return Span(sections, scores.bar_steps, scores.guitar_plays)
+
+
+def heard_span(position: int, bar_steps: int) -> Span:
+    """Live: the one bar about to be played, `position` bars after the band's first, in the section that opened there
+    (its end unknown); the guitar is taken to play (a bar is not heard before it is decided)."""
+    return Span((SpanSection(-position, UNKNOWN_END, 0),), np.array([bar_steps]), np.ones(1, dtype=bool))
+
+
+# ---------------------------------------------------------------------------------------------- the fields
+
+
+def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[str]:
+    """The meters of the song's drum bars, most played first (4/4, 6/8, 7/8 ...)."""
+    rows = grid.bars[scores.first_bar : scores.first_bar + scores.n_bars]
+    if len(rows) != scores.n_bars:
+        return []
+    compound = is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
+    names = [meter_name(int(n), bool(c), steps_per_quarter) for n, c in zip(scores.bar_steps.tolist(), compound)]
+    playing = [name for name, plays in zip(names, scores.guitar_plays.tolist()) if plays] or names
+    counts: dict[str, int] = {}
+    for name in playing:
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts, key=lambda name: -counts[name])
+
+
+def style_entries(styles: StyleBook, style: str | None, meters: list[str]) -> np.ndarray | None:
+    """(K,) bool the entries `style` allows in a song of `meters` (None: no style). ConfigError, naming the styles
+    that fit, where the style is unknown or does not play the song's first meter."""
+    return None if style is None else styles.allowed(style, meters)
+
+
+def every_bars(choice: str, span: Span, closing: bool) -> np.ndarray | None:
+    """(n,) bool the bars a `none|sections|every:N` control forces (None for `sections`: the model's calls): with
+    `closing` (`--fills`) the Nth, 2Nth ... bar of each section and its last (where it closes with a fill, once its
+    end is known); else (`--crashes`) its 1st, N+1th ... bar."""
+    if choice == "sections":
+        return None
+    bars = np.zeros(span.n_bars, dtype=bool)
+    if choice == "none":
+        return bars
+    every = fills_every(choice) or 1
+    for section in span.sections:
+        rows = np.arange(max(section.start, 0), min(section.end, span.n_bars))
+        if not closing:
+            bars[rows] |= (rows - section.start) % every == 0
+        elif not section.known_end or closes_with_fill(section.end - section.start):  # a one-bar section: no fill
+            bars[rows] |= (rows - section.start) % every == every - 1
+            if section.known_end and 0 < section.end <= span.n_bars:
+                bars[section.end - 1] = True
+    return bars
+
+
+def edges(span: Span, crash_phrase_bars: int) -> np.ndarray:
+    """(n, 3) bool per bar, where each structure's edge threshold holds: as a drummer does, the drums drop out where
+    the guitar does; a crash marks a section's first bar (and, with `crash_phrase_bars` N > 0, bars N+1, 2N+1 ... of
+    it: the phrases a drummer marks inside a long section; a phrase under CRASH_MIN_GAP bars before the section's
+    known end gives way to the next section's crash); a fill closes its last bar (once known) and the last bar of
+    each FILL_PHRASE_BARS-bar phrase inside it (bars longer than SHORT_BAR_STEPS: a fill in a 4/16 pickup is a snare
+    roll)."""
+    n = span.n_bars
+    crashes, fills = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for section in span.sections:
+        if 0 <= section.start < n:
+            crashes[section.start] = True
+        if section.known_end and closes_with_fill(section.end - section.start) and 0 < section.end <= n:
+            fills[section.end - 1] = True
+        rows = np.arange(max(section.start, 0), max(min(section.end, n), 0))
+        position = rows - section.start
+        if crash_phrase_bars > 0:
+            crashes[rows] |= (position % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= section.end)
+                                                                    | (section.end >= n))
+        fills[rows] |= (position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1) & (span.bar_steps[rows] > SHORT_BAR_STEPS)
+    return np.stack([~span.guitar_plays, crashes, fills], axis=1)
+
+
+def song_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:
+    """(n, 3) the edges of a whole song's scores (`edges` of `song_span`): what calibration replays takes with."""
+    return edges(song_span(scores), crash_phrase_bars)
+
+
+def take_floor(scores: SongScores, p: np.ndarray) -> float:
+    """The fewest hits a take may have before it is decided again without rests: a hit per bar the guitar plays,
+    and MIN_EXPECTED_HIT_SHARE of the hits the model expects (the calibrated probabilities p summed)."""
+    return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
+
+
+# ---------------------------------------------------------------------------------------------- the request
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything `groove.decide` reads besides the chooser and the scores' context: the steering (a style's
+    entries, forced rests, crashes and fills, the user's groove), where each mark's edge threshold holds, and what
+    the take steps read (`Finish`)."""
+
+    steering: Steering
+    edges: np.ndarray  # (n, 3) bool
+    finish: Finish
+
+
+def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span, meters: list[str],
+            styles: StyleBook, crash_phrase_bars: int, given: Continuation | None = None,
+            base: Steering | None = None, swung: bool = False, grid: Grid | None = None) -> Request:
+    """The request for bars `span` of scores `scores` (calibrated probabilities `p`), offline or live alike: the
+    style's entries for `meters`, `--fills` and `--crashes` counted per section of `span`, the drums the user gave
+    (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its
+    fills), the edges, and the take steps' reading of the song (`swung` on `grid`)."""
+    base = base or Steering()
+    fills = every_bars(options.fills, span, closing=True)
+    crashes = every_bars(options.crashes, span, closing=False)
+    steering = base.replace(allowed=style_entries(styles, options.style, meters),
+                            fills=base.fills if fills is None else fills,
+                            crashes=base.crashes if crashes is None else crashes, refine_adds=options.style is None,
+                            continuation=given)
+    return steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid)
+
+
+def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,
+            crash_phrase_bars: int, swung: bool = False, grid: Grid | None = None) -> Request:
+    """The request of a steering built already (`request`'s, or a test's or calibration's own): the user's drums
+    (`steering.continuation`) fitted to `p` (a sparse kept intro is not looped through a busier song), the edges of
+    `span`, and what the take steps read."""
+    given = steering.continuation
+    finish = Finish(options, p, scores, min_hits=take_floor(scores, p), swung=swung, grid=grid, continuation=given)
+    return Request(steering.replace(continuation=fitted(given, p)), edges(span, crash_phrase_bars), finish)

@@ -1,0 +1,128 @@
+"""The takes of a song, as named attempts in one place, the only caller of `groove.decide` (offline and live).
+
+`decided_takes(decoder, request, structure, n_takes, temperature, rng)` decides take 1, then each later take by its
+attempts in turn, the first distinct from every earlier take (cell F1 under TAKE_MAX_SIMILARITY, less in a swung
+song) kept:
+1. `swapped`: take 1's decision with its k-th pair of swaps (groove.variations `swapped`, a take step), in slices of
+   SWAP_SLICE_SHARES (not under a style, whose takes keep their grooves' character);
+2. `other_grooves`: each section gets the groove unlike the earlier takes' (decided as tuned, then without per-cell
+   refinement, then pushed away from what the failed attempt chose too), held to LATER_TAKE_FLOOR of take 1's hits;
+3. `varied`: the last attempt's grooves varied (groove.variations: the other time-keeping voice, the open hi-hat,
+   busier or sparser, a kick variation), held to what the musician asked; else no take: fewer takes, never copies.
+`bar_take` is the live drummer's one attempt: one bar, decided with the live chooser. Nothing changes a take's hits
+after `decide` returns but the render writing the user's own notes.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+
+import numpy as np
+
+from seq2drum.groove.context import BarContext
+from seq2drum.groove.decide import Chooser, Decided, Finish, crashes_none, cymbal, decide
+from seq2drum.groove.decoder import Decoder, SongChooser
+from seq2drum.groove.policy import Steering, Take, calibrated
+from seq2drum.groove.request import Request, song_span, steered
+from seq2drum.groove.scores import SongScores
+from seq2drum.groove.settings import LATER_TAKE_FLOOR, SWAP_SLICE_SHARES, SWUNG_TAKE_MARGIN, TAKE_MAX_SIMILARITY
+from seq2drum.groove.structure import bar_labels, bass_silence
+from seq2drum.groove.variations import varied_take
+from seq2drum.options import GenerationOptions
+from seq2drum.song.grid import Grid
+
+OTHER_GROOVE_TRIES = 4  # a later take's other-grooves attempt: as tuned, without refinement, then pushed away twice
+
+
+def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_takes: int = 1,
+                  temperature: float = 0.0, rng: np.random.Generator | None = None) -> list[Take]:
+    """`n_takes` distinct takes of the request's song (fewer where no attempt is distinct), take 1 the model's own
+    choice within what the request asks; `structure` (n, 3) the calibrated structure probabilities. Take 1 never
+    depends on later takes."""
+    finish = request.finish
+    swung = finish.swung or (finish.options.swing or 0.5) > 0.5
+    # swung as written, off-beat notes move onto 16ths the takes share: they must differ more as decided
+    limit = TAKE_MAX_SIMILARITY - (SWUNG_TAKE_MARGIN if swung else 0.0)
+    attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng)
+    takes: list[Take] = []
+    for index in range(n_takes):
+        take = None
+        if index and request.steering.refine_adds:
+            # swapped: the cheapest difference, larger slices where the take steps make it too alike
+            for share in SWAP_SLICE_SHARES:
+                take = attempt([], True, replace(finish, swap=index, swap_share=share))
+                if distinct(take, takes, limit):
+                    break
+            if take is not None and distinct(take, takes, limit):
+                takes.append(take)
+                continue
+        # other grooves: as tuned (take 1), then without per-cell refinement (which adds the same likely cells to
+        # every take), then pushed away from what the failed attempt chose too; as busy as take 1 (before --density)
+        avoid = [t.section_grooves for t in takes]
+        later_floor = (LATER_TAKE_FLOOR * takes[0].n_hits / (takes[0].density_reached or 1.0)
+                       if takes and request.steering.refine_adds else 0.0)
+        other = replace(finish, floor_hits=later_floor)
+        for tried in range(OTHER_GROOVE_TRIES):
+            take = attempt(avoid, index == 0 or tried == 0, other)
+            if distinct(take, takes, limit):
+                break
+            if tried >= 1:
+                avoid = avoid + [take.section_grooves]
+        if take is not None and not distinct(take, takes, limit):
+            # varied: the codebook has no other groove for these bars (odd meters): the same grooves varied
+            take = varied_take(take, takes, finish.p, finish.scores, take_similarity,
+                               functools.partial(_keep_asked, finish=other))
+            if take is None:
+                break
+        takes.append(take)
+    return takes
+
+
+def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
+             rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish) -> Take:
+    """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
+    section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step."""
+    scores, p = finish.scores, finish.p
+    labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+    policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
+    context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
+                         codebook=decoder.codebook, grooves=decoder.grooves, fills=decoder.fills,
+                         scale=decoder.policy.threshold_scale(request.steering))
+    chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
+    return decide(chooser, context, request.edges, finish).take
+
+
+def bar_take(chooser: Chooser, context: BarContext, request: Request) -> Decided:
+    """The live drummer's one attempt: the bar of `context` decided with the live chooser."""
+    return decide(chooser, context, request.edges, request.finish)
+
+
+def _keep_asked(take: Take, finish: Finish) -> None:
+    """A variation of a take kept to what the musician asked: no crash under `--crashes none`, time kept on the
+    cymbal `--cymbal` names (a variation's other voice must not undo it)."""
+    crashes_none(take, finish)
+    cymbal(take, finish)
+
+
+def distinct(take: Take, takes: list[Take], limit: float = TAKE_MAX_SIMILARITY) -> bool:
+    """Whether `take` shares under `limit` of its cells (cell F1) with every take of `takes`."""
+    return not takes or max(take_similarity(take.hits, t.hits) for t in takes) < limit
+
+
+def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cell F1 between two takes' hits (any shape); 1 when both are empty."""
+    matched = float((a & b).sum())
+    total = float(a.sum() + b.sum())
+    return 2 * matched / total if total else 1.0
+
+
+def steered_takes(decoder: Decoder, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
+                  rng: np.random.Generator | None = None, steering: Steering | None = None,
+                  options: GenerationOptions | None = None, swung: bool = False, grid: Grid | None = None) -> list[Take]:
+    """The takes of scores under a steering built already (calibration's plain take 1, tests), with the song's own
+    sections and edges (groove.request `steered`)."""
+    p, structure = calibrated(scores, decoder.policy)
+    request = steered(steering or Steering(), options or GenerationOptions(), scores, p, song_span(scores),
+                      decoder.policy.crash_phrase_bars, swung, grid)
+    return decided_takes(decoder, request, structure, n_takes, temperature, rng)
