@@ -283,10 +283,9 @@ class ModelDrummer:
             options = replace(options, style=None)
         asked = request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
                         self.policy.crash_phrase_bars, self._continuation(state, bar, bar_steps))
-        # (as before: the user's groove unfitted, and the take steps reading nothing of the song)
-        asked = replace(asked, steering=asked.steering.replace(
-            continuation=asked.finish.continuation, refine_adds=state.options.style is None),
-            finish=Finish(state.options, p, scores))
+        # (as before: the take steps reading nothing of the song)
+        asked = replace(asked, steering=asked.steering.replace(refine_adds=state.options.style is None),
+                        finish=Finish(state.options, p, scores))
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
