@@ -81,6 +81,7 @@ class LiveState:
     band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
     band_changed: bool = False  # a part entered or left in the last bar read
     level: LiveLevel = LiveLevel()  # the velocities heard and played so far: the drums' level and spread (feel.level)
+    meters: tuple[str, ...] = ()  # the meters of the bars decided so far, in the order first heard (a style's check)
 
 
 class ModelDrummer:
@@ -224,13 +225,15 @@ class ModelDrummer:
         return replace(state, encoder=encoder, started=True, pending=None, bass=bass)
 
     def decided_bar(self, state: LiveState, bar: BarClock,
-               ahead: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[Take, SongScores, LiveState]:
+                    ahead: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[Take, SongScores, LiveState]:
         """Bar `bar` decided (a take of one bar, before the feel), its scores, and the state after it. `ahead`: the
         bar's (step features, bar features, steps, beat steps), of which the network reads only what is known
         before the bar (meter, tempo, step positions). Before the band plays, the decision is kept pending."""
         scores, decoder = self._scores(state, ahead, bar.index)
         position = bar.index - state.first if state.started else 0  # bars since the band's first
-        take, lam, p, counts, short = self._take(state, scores, bar, position)
+        meter = meter_name(int(ahead[2]), bool(is_compound(bar.numerator, bar.denominator)), self.steps_per_quarter)
+        meters = state.meters if meter in state.meters else (*state.meters, meter)
+        take, lam, p, counts, short = self._take(state, scores, bar, position, list(meters))
         streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
@@ -240,7 +243,7 @@ class ModelDrummer:
         # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
         decided = (decoder, heard, int(take.grooves[0]), lam, totals, bar.index, counts)
-        done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short}
+        done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short, "meters": meters}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, _moved(state, pending=decided, **done)
         return take, scores, _moved(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],
@@ -267,25 +270,19 @@ class ModelDrummer:
             return None
         return state.bass[None]
 
-    def _take(self, state: LiveState, scores: SongScores, bar: BarClock,
-                position: int) -> tuple[Take, float, np.ndarray, BarCounts, ShortRun]:
+    def _take(self, state: LiveState, scores: SongScores, bar: BarClock, position: int,
+              meters: list[str]) -> tuple[Take, float, np.ndarray, BarCounts, ShortRun]:
         """The bar's take, lambda after it, its calibrated probabilities, the crash count and the run of short bars
-        after it. The controls apply as generation applies them: a style's grooves, fills and crashes every N bars
-        from the band's first bar (`Steering`), then groove.decide's take steps (density, crashes none, the
-        time-keeping voice, dynamics)."""
+        after it, through the request offline generation builds (groove.request), from what has been heard: the
+        section since the band's first bar, the meters heard (the stream's first first: a style that does not play
+        it is refused, ConfigError, as offline), the user's groove."""
         options = state.options
         p, structure = calibrated(scores, self.policy)
         bar_steps = int(scores.bar_steps[0])
-        try:  # (as before: a style that does not fit the bar plays the model's own choice)
-            meters = [meter_name(bar_steps, bool(is_compound(bar.numerator, bar.denominator)), self.steps_per_quarter)]
-            self.styles.allowed(options.style, meters) if options.style is not None else None
-        except ConfigError:
-            options = replace(options, style=None)
         asked = request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
                         self.policy.crash_phrase_bars, self._continuation(state, bar, bar_steps))
         # (as before: the take steps reading nothing of the song)
-        asked = replace(asked, steering=asked.steering.replace(refine_adds=state.options.style is None),
-                        finish=Finish(state.options, p, scores))
+        asked = replace(asked, finish=Finish(state.options, p, scores))
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
