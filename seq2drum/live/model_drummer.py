@@ -281,8 +281,8 @@ class ModelDrummer:
         bar_steps = int(scores.bar_steps[0])
         asked = request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
                         self.policy.crash_phrase_bars, self._continuation(state, bar, bar_steps))
-        # (as before: the take steps reading nothing of the song)
-        asked = replace(asked, finish=Finish(state.options, p, scores))
+        # (as before: the take steps reading no swing)
+        asked = replace(asked, finish=replace(asked.finish, swung=False, grid=None))
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
