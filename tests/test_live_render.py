@@ -65,7 +65,7 @@ def test_a_bar_plays_at_the_level_and_spread_heard_so_far(swing: float | None) -
         level = np.array([hit.velocity for hit in played], dtype=float)
         assert level.mean() == pytest.approx(dynamics * heard_level(np.array([50, 70])), abs=1.0)
         assert after.played.count == len(played) == int(hits.sum())
-    humanized, _ = render_bar(hits, velocity, GenerationOptions(swing=swing), 7, bar, 4, band)
+    humanized, _ = render_bar(hits, velocity, GenerationOptions(swing=swing), 7, bar, 4, band, swing)
     spread = np.array([hit.velocity for hit in humanized], dtype=float).std()
     assert spread == pytest.approx(heard_spread(np.array([50, 70])), abs=1.0)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.feel.swing import STRAIGHT_MAX_SWING, decide_swing, read_swing, song_swing, swung_positions
+from seq2drum.feel.swing import (STRAIGHT_MAX_SWING, HeardSwing, decide_swing, read_swing, song_swing,
+                                 swung_positions)
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
@@ -169,3 +170,39 @@ def test_a_made_up_straight_guitar_over_a_shuffling_bass_swings_with_the_bass(st
     alone = styled.generate(midi, GenerationOptions(seed=0, guitar_only=True))
     assert not any("swinging" in notice for notice in alone.notices)
     assert (written_swing(alone.midi_bytes) or 0.5) <= STRAIGHT_MAX_SWING
+
+
+def heard(parts: dict[str, np.ndarray], n_bars: int, numerator: int = 4) -> HeardSwing:
+    """The live reading of whole parts (notes (N, 4) in ticks) heard bar by bar, as the live drummer hears them."""
+    reading = HeardSwing()
+    bar_ticks = numerator * PPQ
+    for bar in range(n_bars):
+        onsets = {role: [(start - bar * bar_ticks) / PPQ for start in notes[:, 0].tolist()
+                         if bar * bar_ticks <= start < (bar + 1) * bar_ticks] for role, notes in parts.items()}
+        reading = reading.after({role: found for role, found in onsets.items() if found}, numerator, 4)
+    return reading
+
+
+@pytest.mark.parametrize("case", ["swung-guitar", "straight-guitar", "straight-guitar-shuffling-bass", "16ths"])
+def test_the_live_reading_heard_bar_by_bar_is_the_songs_reading(case: str) -> None:
+    """Issue 67: live never swung (the band's swing was unknown), so a swung jazz song got no jazz ride and no
+    swung time live. `HeardSwing` reads the notes heard bar by bar as `decide_swing` reads the song, a role standing
+    for a part: the same ratio (or straight) once the song is heard, for a swung guitar, a straight one, a straight
+    one over a shuffling bass (read from the bass), and 16ths (not read)."""
+    guitar = {"swung-guitar": strummed([0.0, 0.62], 64, jitter_ticks=4),
+              "16ths": strummed([0.0, 0.25, 0.5, 0.75], 64)}.get(case, strummed([0.0, 0.5], 64, jitter_ticks=4))
+    bass = strummed([0.0, 2 / 3], 64, strum_ticks=0) if case.endswith("bass") else None
+    grid = grid_for(guitar)
+    song, _ = decide_swing(None, [guitar], grid, [] if bass is None else [bass], [] if bass is None else [bass])
+    live = heard({"guitar": guitar} if bass is None else {"guitar": guitar, "bass": bass}, 16)
+    assert live.ratio(None) == (None if song is None else pytest.approx(song, abs=1e-9))
+    assert (song is None) == (case in ("straight-guitar", "16ths"))
+    assert live.ratio(0.6) == 0.6  # --swing: as asked
+
+
+def test_the_live_reading_waits_for_enough_beats_and_skips_compound_bars() -> None:
+    """Under MIN_SWING_BEATS beats heard the song is not yet read (straight); 6/8 bars add nothing."""
+    guitar = strummed([0.0, 2 / 3], 64)
+    assert heard({"guitar": guitar}, 1).ratio(None) is None  # 4 beats: too few
+    assert heard({"guitar": guitar}, 2).ratio(None) is not None
+    assert HeardSwing().after({"guitar": [0.0, 0.67, 1.0, 1.67]}, 6, 8) == HeardSwing()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,18 +88,66 @@ def read_swing(parts: np.ndarray | Sequence[np.ndarray], grid: Grid) -> SwingRea
     return SwingReading(float(positions.mean()), len(positions), float(off_grid.mean()))
 
 
+def strummed(onset_q: np.ndarray) -> np.ndarray:
+    """Sorted unique onsets in quarter notes with each strum (onsets chained closer than STRUM_QUARTERS) as one onset
+    at its middle."""
+    strum = np.concatenate([[0], np.cumsum(np.diff(onset_q) >= STRUM_QUARTERS)])  # (n,) onsets chained closer
+    return np.bincount(strum, onset_q) / np.bincount(strum)
+
+
 def part_positions(notes: np.ndarray, grid: Grid) -> np.ndarray:
     """One part's read beats: the place in its beat of each x/4 beat's one off-beat onset, its strums merged."""
     if not len(notes) or not grid.n_bars:
         return np.zeros(0)
-    onset_q = np.unique(notes[:, START]) / grid.ticks_per_quarter
-    strum = np.concatenate([[0], np.cumsum(np.diff(onset_q) >= STRUM_QUARTERS)])  # (n,) onsets chained closer
-    onset_q = np.bincount(strum, onset_q) / np.bincount(strum)  # each strum sounds at its middle
+    onset_q = strummed(np.unique(notes[:, START]) / grid.ticks_per_quarter)
     bar_start_q = grid.bars[:, BAR_START] / grid.steps_per_quarter
     bar = np.clip(np.searchsorted(bar_start_q, onset_q + 1e-9, side="right") - 1, 0, grid.n_bars - 1)
     numerator, denominator = grid.bars[bar, BAR_NUMERATOR], grid.bars[bar, BAR_DENOMINATOR]
     simple_quarters = (denominator == 4) & ~is_compound(numerator, denominator)
     return swung_positions(onset_q[simple_quarters])
+
+
+class HeardSwing(NamedTuple):
+    """Live, the listened parts' swing from the notes heard so far, read as `read_swing` reads a song with each role
+    standing for a part (a live note carries its role, not its part): per role, its read beats' places summed, how
+    many, and how many sit in SWUNG_PLACES."""
+
+    roles: tuple[tuple[str, float, int, int], ...] = ()  # (role, sum of places, beats read, beats swung)
+
+    def after(self, onsets_by_role: dict[str, list[float]], numerator: int, denominator: int) -> HeardSwing:
+        """The reading with one more bar's onsets (quarter notes from its start, per role) counted: bars of simple
+        x/4 meters only, as `part_positions`."""
+        if denominator != 4 or bool(is_compound(numerator, denominator)) or not onsets_by_role:
+            return self
+        counted = {role: (total, n, swung) for role, total, n, swung in self.roles}
+        for role, onsets in onsets_by_role.items():
+            places = swung_positions(strummed(np.unique(np.asarray(onsets, dtype=np.float64))))
+            total, n, swung = counted.get(role, (0.0, 0, 0))
+            in_places = int(np.count_nonzero((places >= SWUNG_PLACES[0]) & (places <= SWUNG_PLACES[1])))
+            counted[role] = (total + float(places.sum()), n + len(places), swung + in_places)
+        return HeardSwing(tuple((role, *counted[role]) for role in sorted(counted)))
+
+    def reading(self, roles: Sequence[str]) -> SwingReading:
+        """`read_swing` over these roles: those with MIN_SWING_BEATS beats read or more, pooled."""
+        kept = [(total, n, swung) for role, total, n, swung in self.roles if role in roles and n >= MIN_SWING_BEATS]
+        n = sum(read[1] for read in kept)
+        if n < MIN_SWING_BEATS:
+            return SwingReading(None, n)
+        return SwingReading(sum(read[0] for read in kept) / n, n, sum(read[2] for read in kept) / n)
+
+    def ratio(self, option: float | None) -> float | None:
+        """The swing the drums play, as `decide_swing` decides it: `option`, else the guitar's reading (every role's
+        where the guitar has none), else the bass's or every role's where they swing; None: straight."""
+        if option is not None:
+            return option
+        every = [role for role, *_ in self.roles]
+        band = [role for role in every if role != "guitar"]
+        reading = self.reading(["guitar"])
+        if reading.swing is None and band:
+            reading = self.reading(every)
+        if not reading.swung and band:
+            reading = next((later for later in (self.reading(["bass"]), self.reading(every)) if later.swung), reading)
+        return float(np.clip(reading.swing, SWUNG_MIN_SWING, MAX_SWING)) if reading.swung else None
 
 
 def decide_swing(option: float | None, guitar: np.ndarray | Sequence[np.ndarray], grid: Grid,

@@ -22,25 +22,23 @@ import numpy as np
 from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.level import LiveLevel
+from seq2drum.feel.swing import HeardSwing
 from seq2drum.generation.generator import DrumGenerator, one_blas_thread
-from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
-                                       without_kept_fills)
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import ShortRun
-from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.rules import BarCounts
-from seq2drum.groove.settings import FIRST_LAMBDA, PREFERRED_MIN_SHARE, SETTLED_BARS
-from seq2drum.groove.decide import Finish
-from seq2drum.groove.request import heard_span, request
+from seq2drum.groove.policy import DecodingPolicy, Take, calibrated
+from seq2drum.groove.context import BarCounts
+from seq2drum.groove.settings import FIRST_LAMBDA, SETTLED_BARS
+from seq2drum.groove.request import Request, heard_span, request
 from seq2drum.groove.structure import CRASH_COLUMN
 from seq2drum.groove.styles import meter_name
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.groove.styles import StyleBook
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import TICKS_PER_QUARTER, BarsAhead, live_bar
+from seq2drum.live.features import BarsAhead, bar_grid, live_bar
+from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
 from seq2drum.live.render import render_bar
 from seq2drum.model.heard import heard_before
 from seq2drum.model.numpy_causal import CausalNetwork
@@ -82,6 +80,7 @@ class LiveState:
     band_changed: bool = False  # a part entered or left in the last bar read
     level: LiveLevel = LiveLevel()  # the velocities heard and played so far: the drums' level and spread (feel.level)
     meters: tuple[str, ...] = ()  # the meters of the bars decided so far, in the order first heard (a style's check)
+    swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
 
 
 class ModelDrummer:
@@ -136,21 +135,9 @@ class ModelDrummer:
         encoder, decoder = self.network.initial()
         if not groove:
             return LiveState(int(seed), options, encoder, decoder, None)
-        clip, steps = self._groove_bars(groove)
+        clip, steps = groove_bars(groove, self.width, self.steps_per_quarter)
         return LiveState(int(seed), options, encoder, decoder, clip[0], loop=tuple(clip),
                          loop_steps=tuple(steps.tolist()))
-
-    def _groove_bars(self, groove: bytes) -> tuple[np.ndarray, np.ndarray]:
-        from seq2drum.generation.given import groove_clip
-        from seq2drum.midi.io import read_midi
-
-        try:
-            signatures = read_midi(groove).time_signatures
-        except Exception:  # noqa: BLE001  groove_clip below says what is wrong with the clip
-            signatures = []
-        meter = (signatures[0][1], signatures[0][2]) if signatures else (4, 4)
-        hits, steps, _, _ = groove_clip(groove, meter, self.width, self.steps_per_quarter, TICKS_PER_QUARTER)
-        return hits, steps
 
     def hear(self, state: LiveState, hits: np.ndarray, velocities: Sequence[int] = ()) -> LiveState:
         """The state with the drums of the bar just decided replaced by the user's (S, 9) hits (a kept bar): the next
@@ -161,38 +148,10 @@ class ModelDrummer:
         flat = self.decoder.codebook.patterns.reshape(len(self.decoder.codebook.patterns), -1)
         same = np.flatnonzero((flat == hits.reshape(-1)).all(axis=1))
         groove = int(same[0]) if len(same) else state.groove
-        state = self._kept_in_loop(state, hits)
+        state = _moved(state, **kept_in_loop(state, hits))
         if not state.started and state.pending is not None:
             return replace(state, pending=(state.pending[0], hits, groove, *state.pending[3:]))
         return replace(state, drums=hits, groove=groove)
-
-    def _kept_in_loop(self, state: LiveState, hits: np.ndarray) -> LiveState:
-        """The state with a kept bar (the last decided) in the groove to continue, as offline (generation/given.py):
-        from the first kept bar with LOOP_BAR_HITS hits, the last LOOP_MAX_BARS kept bars, in their own phase."""
-        loop, steps = (state.loop, state.loop_steps) if state.loop_kept else ((), ())
-        if not loop and hits.sum() < LOOP_BAR_HITS:
-            return state
-        index, length = state.last
-        loop, steps = (*loop, hits)[-LOOP_MAX_BARS:], (*steps, length)[-LOOP_MAX_BARS:]
-        return replace(state, loop=loop, loop_steps=steps, loop_origin=index - len(loop) + 1, loop_kept=True)
-
-    def _continuation(self, state: LiveState, bar: BarClock, bar_steps: int) -> Continuation | None:
-        """The user's groove as the decision's `Continuation` for this bar (None: nothing given, or a bar of another
-        length than its loop bar): preferred, held by the offline bonus, so the drums continue it and change where the
-        music does."""
-        if not state.loop:
-            return None
-        turn = (bar.index - state.loop_origin) % len(state.loop)
-        if state.loop_steps[turn] != bar_steps:
-            return None
-        loop = np.stack(state.loop)
-        no_notes = [np.zeros((0, 4), dtype=np.int64)] * len(loop)
-        loop = without_crash_accents(loop, no_notes, 1)[0]
-        loop = crash_ride_on_ride(without_kept_fills(loop, np.asarray(state.loop_steps), no_notes)[0])
-        one = np.ones(1, dtype=bool)
-        min_share = PREFERRED_MIN_SHARE if state.loop_kept else 0.0  # a clip always continues
-        return continuation(self.decoder.codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one,
-                            loop[turn][None], min_share=min_share)
 
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
@@ -204,10 +163,12 @@ class ModelDrummer:
             lead = previous.numerator * 4 / previous.denominator - self.lead_quarters  # notes after it: not heard
             heard = np.array([note.velocity for note in played if note.onset < lead])
             level = state.level._replace(band=state.level.band.after(heard))
-            state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level)
+            state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
+                           swing=state.swing.after(_onsets(played, state.options.guitar_only), previous.numerator,
+                                                   previous.denominator))
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
-                                  self.steps_per_quarter, state.level)
+                                  self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing))
         return drums, _moved(state, level=level)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
@@ -258,7 +219,7 @@ class ModelDrummer:
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],
-                            first_bar=index, last_onset=(1, 0), groove_logits=out.groove_logits,
+                            first_bar=0, last_onset=(1, 0), groove_logits=out.groove_logits,
                             bass_onsets=self._bass_ahead(state, bar_steps))
         return scores, decoder  # live the music's last onset is not known: past the bar, so no ending is played
 
@@ -276,19 +237,37 @@ class ModelDrummer:
         after it, through the request offline generation builds (groove.request), from what has been heard: the
         section since the band's first bar, the meters heard (the stream's first first: a style that does not play
         it is refused, ConfigError, as offline), the user's groove."""
-        options = state.options
         p, structure = calibrated(scores, self.policy)
-        bar_steps = int(scores.bar_steps[0])
-        asked = request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
-                        self.policy.crash_phrase_bars, self._continuation(state, bar, bar_steps))
-        # (as before: the take steps reading no swing)
-        asked = replace(asked, finish=replace(asked.finish, swung=False, grid=None))
+        asked = self.request(state, scores, p, bar, position, meters)
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
                 and not asked.edges[0, CRASH_COLUMN])
         decided, counts, short = played_bar(self.decoder, self.policy, state, asked, structure, bar.index, hold)
         return decided.take, decided.context.lam, p, counts, short
+
+    def request(self, state: LiveState, scores: SongScores, p: np.ndarray, bar: BarClock, position: int,
+                meters: list[str]) -> Request:
+        """The bar's request, built by offline's builder (groove.request) from what has been heard: the section that
+        opened at the band's first bar (`position` bars ago), the meters heard, the user's groove, the swing read
+        from the notes heard so far (the take steps' jazz ride and swung time-keeping), the bar's own grid."""
+        options, bar_steps = state.options, int(scores.bar_steps[0])
+        swung = options.swing is None and state.swing.ratio(None) is not None  # the song swings by its own reading
+        grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
+        return request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
+                       self.policy.crash_phrase_bars, bar_continuation(self.decoder.codebook, state, bar.index,
+                                                                       bar_steps), swung=swung, grid=grid)
+
+
+def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:
+    """The onsets (quarter notes from the bar's start) of the notes played, per role: what the swing is read from
+    (the guitar's alone with --guitar-only, as offline)."""
+    onsets: dict[str, list[float]] = {}
+    for note in played:
+        if not guitar_only or note.role == "guitar":
+            onsets.setdefault(note.role, []).append(note.onset)
+    return onsets
+
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:
     """`dataclasses.replace(state, **changes)` for the state after a bar: its fields copied as they are (LiveState has

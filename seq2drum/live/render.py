@@ -24,11 +24,12 @@ from seq2drum.song.drum_part import DrumGrid, grid_to_drums, hits_to_drums, patt
 
 
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
-               steps_per_quarter: int, level: LiveLevel = LiveLevel()) -> tuple[list[DrumHit], LiveLevel]:
+               steps_per_quarter: int, level: LiveLevel = LiveLevel(),
+               swing_ratio: float | None = None) -> tuple[list[DrumHit], LiveLevel]:
     """The drums of `bar` decided as hits (S, 9) and velocities (S, 9), as played: at the band's level and spread
     heard so far (`level`, feel.level `LiveLevel`, as generation's render plays a song), the humanizer's velocity
-    and timing from (seed, bar index), `--swing` (only a --swing given: live, the band's is unknown), the kit map;
-    and `level` with the bar's velocities counted."""
+    and timing from (seed, bar index), swung at `swing_ratio` (`--swing`, else the band's swing heard so far:
+    feel.swing `HeardSwing`; None straight), the kit map; and `level` with the bar's velocities counted."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
     if n > hits.shape[0]:  # a bar longer than the pattern (no shorter bar plays other steps than its first n)
@@ -39,14 +40,14 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     decided = DrumGrid(hits, velocity, np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32))
     rng = np.random.default_rng([seed, 2, bar.index])
     drummer = _drummer(seed, options.feel)
-    if options.swing is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
+    if swing_ratio is None:  # the played hits straight to notes: no grid between (`grid_to_drums` of `humanize`)
         played = humanize_hits(decided, grid, options.humanize, drummer, rng, options.dynamics)
         velocity = midi_velocity(np.rint(played.velocity))  # as `humanize` rounds them
         velocity, level = level.spread_out(velocity, np.ones(len(velocity), dtype=bool), options.dynamics)
         notes = hits_to_drums(played.step, played.drum_class, velocity, played.offset.astype(np.float32), grid)
     else:
         swung, _ = swing(humanize(decided, grid, options.humanize, drummer, rng, options.dynamics), grid,
-                                  options.swing)
+                                  swing_ratio)
         velocity, level = level.spread_out(swung.velocity, swung.hits, options.dynamics)
         notes = grid_to_drums(DrumGrid(swung.hits, velocity, swung.offset), grid)
     # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
