@@ -14,6 +14,7 @@ from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.generation.prepare import prepare
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import live_bar
+from seq2drum.live.kept import bar_continuation, groove_bars
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.live.playback import play_file, played_bars
 from seq2drum.midi.io import read_midi
@@ -182,7 +183,7 @@ def test_the_users_groove_is_continued_as_offline(drummer: ModelDrummer) -> None
     clip_hits = notes_from_steps(backbeat(2))
     clip_hits[8:, 0] += 2  # the second bar's kick and hat notes moved: two different bars
     clip = format1_song_bytes(notes_from_steps(riff(2)), clip_hits)
-    loop = drummer._groove_bars(clip)[0]
+    loop = groove_bars(clip, drummer.width, drummer.steps_per_quarter)[0]
     decided = _decided(drummer, drummer.begin(GenerationOptions(humanize=0.0), seed=0, groove=clip), 8)
     in_turn = [np.array_equal(hits, loop[n % len(loop)]) for n, hits in enumerate(decided)]
     assert sum(in_turn) >= 6, in_turn
@@ -434,7 +435,7 @@ def test_live_a_kept_groove_is_continued_without_its_crash_accent_and_fill(drumm
     groove[0, 0, crash] = groove[1, 12:16, high_tom] = True
     state = replace(drummer.begin(GenerationOptions(keep_drums=True), seed=0), loop=tuple(groove),
                     loop_steps=(16, 16), loop_kept=True)
-    given = drummer._continuation(state, BarClock(3, 4, 4, 120.0), 16)
+    given = bar_continuation(drummer.decoder.codebook, state, 3, 16)
     assert given is not None and given.preferred.all()
     played = given.preferred_hits[0]
     assert not played[:, [crash, high_tom]].any()
