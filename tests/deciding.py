@@ -11,7 +11,7 @@ from seq2drum.groove.decide import Decided, Finish
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
 from seq2drum.groove.request import Request, every_bars, request, song_edges, song_meters, song_span
-from seq2drum.groove.rules import BarCounts
+from seq2drum.groove.context import BarCounts
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.styles import StyleBook

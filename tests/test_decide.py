@@ -151,12 +151,14 @@ def test_how_it_works_names_every_step_in_the_order_it_runs() -> None:
     groove/decide.py, each once, in the order `decide` runs them: a step added, renamed or moved must change it."""
     from pathlib import Path
 
-    from seq2drum.groove import rules
+    from seq2drum.groove import marks, rules
+    from seq2drum.groove.policy import DecodingPolicy
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "how-it-works.md").read_text(encoding="utf-8")
     section = doc[doc.index("## The decision, step by step"):]
     section = section[: section.index("\n## ", 1)]
-    steps = [f.__name__ for f in (*rules.GROOVE_RULES, *rules.STRUCTURE_RULES, *decide.TAKE_STEPS)]
+    steps = [f.__name__ for f in (*rules.GROOVE_RULES, *marks.mark_rules(DecodingPolicy()), *marks.STRUCTURE_RULES,
+                                  *decide.TAKE_STEPS)]
     places = [section.find(f"`{name}`") for name in steps]
     assert -1 not in places, [name for name, place in zip(steps, places) if place < 0]
     assert places == sorted(places), "the doc lists the steps in another order than decide runs them"
@@ -170,7 +172,7 @@ def test_live_counts_open_hats_over_the_bars_played() -> None:
     from dataclasses import replace
 
     from seq2drum.groove.kit import KitCount
-    from seq2drum.groove.rules import BarCounts
+    from seq2drum.groove.context import BarCounts
 
     decoder = shipped("live")
     scores = one_bar(2, decoder.codebook.patterns.shape[1])

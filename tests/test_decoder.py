@@ -424,7 +424,7 @@ def test_structure_tuning_keeps_the_crashes_on_whatever_the_budget() -> None:
     tuned, _ = tune_structure(outcomes, policy, budget=0.0)  # no song F1 may be spent: still the rule holds
     assert FIXED_EDGE_THRESHOLDS == {"crash": 0.0} and tuned.crash_edge_threshold == 0.0
     from seq2drum.groove.policy import calibrated
-    from seq2drum.groove.rules import structure_decisions
+    from seq2drum.groove.marks import structure_decisions
     from seq2drum.groove.structure import CRASH_COLUMN
 
     crashed = 0

@@ -8,14 +8,14 @@ import pytest
 
 from tests.deciding import offline_take, live_take
 from seq2drum.groove.request import song_edges
-from seq2drum.groove import rules
+from seq2drum.groove import marks, rules
 from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import continuation
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
-from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.context import BarContext, BarCounts, BarDecision
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter
 from seq2drum.groove.settings import CRASH_MIN_GAP, FILL_MAX_SHARE
 from seq2drum.live.model_drummer import LiveState
@@ -88,10 +88,13 @@ def test_the_rules_run_in_the_order_the_docs_give() -> None:
                                                         "kicks_follow_bass", "ride_sections", "hat_foot",
                                                         "time_by_count", "open_hats", "crash_accents",
                                                         "counted_backbeat", "given_pattern", "backbeat"]
-    assert [r.__name__ for r in rules.STRUCTURE_RULES] == ["rest_marks", "crash_marks", "fill_marks",
-                                                           "steered_marks", "bass_silence_is_edge",
-                                                           "given_groove_holds", "fill_kinds", "play_marks",
-                                                           "given_bars"]
+    structure = (*marks.mark_rules(DecodingPolicy()), *marks.STRUCTURE_RULES)
+    assert [r.__name__ for r in structure] == ["rest_marks", "crash_marks", "fill_marks", "steered_marks",
+                                               "bass_silence_is_edge", "given_groove_holds", "fill_kinds",
+                                               "play_marks", "given_bars"]
+    never = DecodingPolicy(crash_edge_threshold=1.0, fill_edge_threshold=1.0)  # a policy that marks no crash
+    assert [r.__name__ for r in marks.mark_rules(never)] == ["rest_marks", "crashes_on_ride", "fill_threshold_marks",
+                                                             "steered_marks"]
 
 
 def test_codebook_grooves_plays_each_bars_entry_and_leaves_bars_without_one() -> None:
@@ -187,26 +190,35 @@ def test_refine_cells_adds_sure_cells_drops_unlikely_ones_and_a_style_only_drops
     rules.refine_cells(context, decision)
     assert decision.hits[0, 2, SNARE]
     assert not decision.hits[0, 0, KICK]  # the rock bar's kick, at p 0, is dropped
-    styled = context_of(p, steering=Steering(refine_adds=False))
+    styled = context_of(p, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
     kept = decision_of(styled, [ROCK])
-    rules.refine_cells(styled, kept)
+    rules.refine_style_cells(styled, kept)
     assert not kept.hits[0, 2, SNARE]
-    off = context_of(p, policy=DecodingPolicy(refine_margin=1.0))
-    untouched = decision_of(off, [ROCK])
-    rules.codebook_grooves(off, untouched)
-    rules.refine_cells(off, untouched)
-    assert (untouched.hits[0] == CODEBOOK.patterns[ROCK]).all()
+
+
+def test_the_groove_rules_are_chosen_once_for_the_mode() -> None:
+    """Issue 67: a style's mode and a policy that refines nothing were guards inside each rule; the list is chosen
+    once. A style's list holds none of the model's kit, cymbal, kick or backbeat rules; a margin of 1 (a later
+    take's retry) runs no refinement at all."""
+    style = Steering(allowed=np.ones(len(CODEBOOK), dtype=bool))
+    assert rules.groove_rules(Steering(), True) == rules.GROOVE_RULES
+    assert [r.__name__ for r in rules.groove_rules(style, True)] == ["codebook_grooves", "unknown_lengths",
+                                                                    "short_bars", "refine_style_cells", "keeps_time",
+                                                                    "given_pattern"]
+    assert rules.refine_cells not in rules.groove_rules(Steering(), DecodingPolicy(refine_margin=1.0).refines)
+    assert rules.refine_style_cells not in rules.groove_rules(style, False)
+    assert DecodingPolicy().refines and not DecodingPolicy(refine_margin=1.0).refines
 
 
 def test_refine_cells_under_a_style_keeps_its_time_keeping_where_the_model_hears_none() -> None:
     """--style jazz-ride in a waltz the model hears on the hats: the ride at p 0 stays; the kick at p 0 goes."""
     p = np.zeros((1, S, 9))
-    styled = context_of(p, steering=Steering(refine_adds=False, allowed=np.ones(len(CODEBOOK), dtype=bool)))
+    styled = context_of(p, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
     kept = decision_of(styled, [ROCK])
     rules.codebook_grooves(styled, kept)
     kept.hits[0, 0:16:4, RIDE] = True
     hats, rides = kept.hits[0, :, CLOSED_HAT].copy(), kept.hits[0, :, RIDE].copy()
-    rules.refine_cells(styled, kept)
+    rules.refine_style_cells(styled, kept)
     assert (kept.hits[0, :, RIDE] == rides).all() and (kept.hits[0, :, CLOSED_HAT] == hats).all()
     assert not kept.hits[0, :, KICK].any()
 
@@ -223,7 +235,7 @@ def test_toms_in_fills_keeps_a_grooves_tom_only_where_the_model_is_sure_and_a_st
     styled = context_of(p, bar_steps=12, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
     kept = decision_of(styled)
     kept.hits[0, [6, 10], MID_TOM] = True
-    rules.toms_in_fills(styled, kept)
+    assert rules.toms_in_fills not in rules.groove_rules(styled.steering, True)  # a style's list
     assert kept.hits[0, [6, 10], MID_TOM].all()
 
 
@@ -266,7 +278,7 @@ def test_kicks_follow_the_bass_unless_a_style_keeps_its_own() -> None:
     styled = context_of(p, bass_onsets=bass, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
     own = decision_of(styled, [ROCK])
     rules.codebook_grooves(styled, own)
-    rules.kicks_follow_bass(styled, own)
+    assert rules.kicks_follow_bass not in rules.groove_rules(styled.steering, True)  # a style's list
     assert (own.hits[0] == CODEBOOK.patterns[ROCK]).all()
 
 
@@ -301,7 +313,7 @@ def test_hat_foot_keeps_the_hat_on_the_backbeats_under_the_ride_where_the_model_
     styled = context_of(p, bar_steps=bar_steps, steering=Steering(allowed=np.ones(len(CODEBOOK), dtype=bool)))
     own = decision_of(styled, [-1, -1])
     own.hits[0, 0:bar_steps:4, RIDE] = True
-    rules.hat_foot(styled, own)
+    assert rules.hat_foot not in rules.groove_rules(styled.steering, True)  # a style's list
     assert not own.hits[0, :, CLOSED_HAT].any()
 
 
@@ -326,7 +338,7 @@ def test_rest_marks_pass_the_threshold_the_lower_one_at_edges_and_the_bass_ones_
     edges = np.zeros((4, 3), dtype=bool)
     edges[1, REST_COLUMN] = True
     decision = decision_of(context, edges=edges)
-    rules.rest_marks(context, decision)
+    marks.rest_marks(context, decision)
     assert decision.marks[:, REST_COLUMN].tolist() == [True, True, False, True]
 
 
@@ -337,7 +349,7 @@ def test_fill_marks_pass_their_threshold_and_the_lower_edge_threshold_at_edges()
     edges = np.zeros((3, 3), dtype=bool)
     edges[1, FILL_COLUMN] = True
     decision = decision_of(context, edges=edges)
-    rules.fill_marks(context, decision)
+    marks.fill_marks(context, decision)
     assert decision.marks[:, FILL_COLUMN].tolist() == [True, True, False]
     assert not decision.marks[:, [REST_COLUMN, CRASH_COLUMN]].any()
 
@@ -356,17 +368,17 @@ def test_fill_marks_fill_edges_as_often_as_the_model_expects_and_live_counts_ali
         structure[:, FILL_COLUMN] = probability
         context = context_of(np.zeros((n, S, 9)), structure, policy)
         decision = decision_of(context, edges=edges)
-        rules.fill_marks(context, decision)
+        marks.fill_marks(context, decision)
         offline = np.flatnonzero(decision.marks[:, FILL_COLUMN]).tolist()
-        counts, live = rules.BarCounts(), []
+        counts, live = BarCounts(), []
         for row in range(n):
             one = context_of(np.zeros((1, S, 9)), structure[row : row + 1], policy)
             one = one.after(Past(counts=counts))
             bar = decision_of(one, edges=edges[row : row + 1])
-            rules.fill_marks(one, bar)
+            marks.fill_marks(one, bar)
             if bar.marks[0, FILL_COLUMN]:
                 live.append(row)
-            counts = rules.counts_after(one, bar)
+            counts = marks.counts_after(one, bar)
         return offline, live
 
     offline, live = fills(0.2)
@@ -405,7 +417,7 @@ def test_crash_accents_play_the_models_crashes_off_the_downbeat_and_a_style_keep
     styled = context_of(p, steering=Steering(allowed=np.ones(len(CODEBOOK.patterns), dtype=bool)))
     kept = decision_of(styled, [ROCK] * n)
     rules.codebook_grooves(styled, kept)
-    rules.crash_accents(styled, kept)
+    assert rules.crash_accents not in rules.groove_rules(styled.steering, True)  # a style's list
     assert not kept.hits[..., CRASH].any()
 
 
@@ -416,13 +428,13 @@ def crash_bars(probability: float, n: int = 32, every: int = 4, before: tuple[fl
     structure[:, CRASH_COLUMN] = probability
     context = context_of(np.zeros((n, S, 9)), structure)
     if before is not None:
-        context = context.after(Past(counts=rules.BarCounts(crashes=CrashCount(*before))))
+        context = context.after(Past(counts=BarCounts(crashes=CrashCount(*before))))
     edges = np.zeros((n, 3), dtype=bool)
     edges[::every, CRASH_COLUMN] = True
     decision = decision_of(context, [ROCK] * n, edges)
     rules.codebook_grooves(context, decision)
     decision.hits[:, 0, CRASH] = grooved
-    rules.crash_marks(context, decision)
+    marks.crash_marks(context, decision)
     return np.flatnonzero(decision.marks[:, CRASH_COLUMN]).tolist(), decision
 
 
@@ -451,7 +463,7 @@ def test_a_policy_that_marks_no_crash_rides_its_grooves_crashes_on_the_ride() ->
     decision = decision_of(context, [ROCK] * n, np.ones((n, 3), dtype=bool))
     rules.codebook_grooves(context, decision)
     decision.hits[:, 0, CRASH] = True
-    rules.crash_marks(context, decision)
+    rules.run(marks.mark_rules(context.policy), context, decision)
     assert not decision.marks[:, CRASH_COLUMN].any() and not decision.hits[..., CRASH].any()
     assert decision.hits[:, 0, RIDE].all()
 
@@ -459,7 +471,7 @@ def test_a_policy_that_marks_no_crash_rides_its_grooves_crashes_on_the_ride() ->
 def test_crashes_after_counts_what_crash_marks_counted() -> None:
     bars, decision = crash_bars(0.3, n=12)
     context = context_of(np.zeros((12, S, 9)), decision.marks * 0 + np.array([0.0, 0.3, 0.0]))
-    expected, spent, since = rules.crashes_after(context, decision)
+    expected, spent, since = marks.crashes_after(context, decision)
     assert spent == len(bars) and since == 12 - bars[-1] - 1 + 0 and expected == pytest.approx(3.6)
 
 
@@ -519,7 +531,7 @@ def test_counted_backbeat_plays_a_7_8_song_on_its_fifth_eighth_not_off_the_grid(
     context = context_of(p, bar_steps=14, beat_steps=2, steering=styled)
     decision = decision_of(context, [entry_of(rock_bar(14))] * 8)
     rules.codebook_grooves(context, decision)
-    rules.counted_backbeat(context, decision)
+    assert rules.counted_backbeat not in rules.groove_rules(styled, True)
     assert decision.hits[:, 7, SNARE].all()  # a style keeps its grooves
 
 
@@ -541,11 +553,11 @@ def test_steered_marks_force_what_the_musician_asked_and_a_rest_neither_crashes_
     context = context_of(np.zeros((3, S, 9)), steering=steering)
     decision = decision_of(context)
     decision.marks[:, CRASH_COLUMN] = [False, True, True]
-    rules.steered_marks(context, decision)
+    marks.steered_marks(context, decision)
     assert decision.marks.tolist() == [[False, True, False], [True, False, False], [False, False, False]]
     no_rests = context.without_rests()
     again = decision_of(no_rests)
-    rules.steered_marks(no_rests, again)
+    marks.steered_marks(no_rests, again)
     assert not again.marks[:, REST_COLUMN].any()
 
 
@@ -553,7 +565,7 @@ def test_a_bar_the_bass_leaves_silent_is_a_rests_edge() -> None:
     context = context_of(np.zeros((2, S, 9)))
     context = BarContext(**{**context.__dict__, "bass_silent": np.array([True, False])})
     decision = decision_of(context)
-    rules.bass_silence_is_edge(context, decision)
+    marks.bass_silence_is_edge(context, decision)
     assert decision.edges[:, REST_COLUMN].tolist() == [True, False]
 
 
@@ -566,7 +578,7 @@ def test_a_bar_on_the_users_groove_marks_only_at_its_edges() -> None:
     edges[1, CRASH_COLUMN] = True
     decision = decision_of(context, [ROCK, ROCK], edges)
     decision.marks[:, CRASH_COLUMN] = True
-    rules.given_groove_holds(context, decision)
+    marks.given_groove_holds(context, decision)
     assert decision.marks[:, CRASH_COLUMN].tolist() == [False, True]
 
 
@@ -576,7 +588,7 @@ def test_play_marks_empties_rests_writes_fills_crashes_and_the_ending() -> None:
     decision = decision_of(context, [ROCK] * 3)
     rules.codebook_grooves(context, decision)
     decision.marks[:] = [[True, False, False], [False, True, True], [False, False, False]]
-    rules.play_marks(context, decision)
+    marks.play_marks(context, decision)
     assert not decision.hits[0].any()
     assert decision.hits[1, 0, CRASH] and decision.hits[1, 0, KICK]
     assert not (decision.hits[1, 12:16] == CODEBOOK.patterns[ROCK, 12:16]).all()  # a fill replaced the last beat
@@ -592,7 +604,7 @@ def test_given_bars_hold_the_users_hits_and_no_marks() -> None:
     decision = decision_of(context, [ROCK, ROCK])
     rules.codebook_grooves(context, decision)
     decision.marks[:] = True
-    rules.given_bars(context, decision)
+    marks.given_bars(context, decision)
     assert (decision.hits[0] == given[0]).all() and not decision.marks[0].any()
     assert (decision.hits[1] == CODEBOOK.patterns[ROCK]).all() and decision.marks[1].all()
 
@@ -602,8 +614,8 @@ def test_structure_decisions_are_the_mark_rules() -> None:
     structure, edges = rng.random((20, 3)), rng.random((20, 3)) < 0.3
     policy = DecodingPolicy(rest_threshold=0.6, crash_edge_threshold=0.1, fill_edge_threshold=0.3)
     context = context_of(np.zeros((20, S, 9)), structure, policy)
-    marked = rules.run(rules.MARK_RULES, context, decision_of(context, edges=edges)).marks
-    assert (rules.structure_decisions(policy, structure, edges) == marked).all()
+    marked = rules.run(marks.mark_rules(policy), context, decision_of(context, edges=edges)).marks
+    assert (marks.structure_decisions(policy, structure, edges) == marked).all()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -647,6 +659,6 @@ def test_a_long_fill_drives_into_the_next_bar_and_fills_stay_under_their_share_o
     structure[:, FILL_COLUMN] = 0.45  # under the fill threshold, but the count would fill every edge
     context = context_of(np.zeros((n, S, 9)), structure, DecodingPolicy(fill_threshold=0.9, fill_edge_threshold=0.5))
     decision = decision_of(context, edges=np.ones((n, 3), dtype=bool))
-    rules.fill_marks(context, decision)
+    marks.fill_marks(context, decision)
     filled = np.cumsum(decision.marks[:, FILL_COLUMN])
     assert filled[-1] >= 0.25 * n and all(filled[i] <= FILL_MAX_SHARE * (i + 1) for i in range(n))

@@ -27,7 +27,8 @@ from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take, calibrated
-from seq2drum.groove.request import request, song_meters, song_span
+from seq2drum.groove.continuation import Continuation
+from seq2drum.groove.request import Request, request, song_meters, song_span
 from seq2drum.groove.takes import decided_takes
 from seq2drum.groove.styles import Style, StyleBook
 from seq2drum.groove.vocabulary import with_vocabulary
@@ -263,11 +264,19 @@ class DrumGenerator:
             if index:
                 scores = scorer.hearing(heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits))
             p, structure = calibrated(scores, policy)
-            asked = request(options, scores, p, song_span(scores), meters, self.styles, policy.crash_phrase_bars,
-                            kept, steering, swung and index == passes, grid)
+            asked = self.request(scores, p, options, grid, steering, kept, swung and index == passes, meters)
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
         return takes
+
+    def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
+                steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,
+                meters: list[str] | None = None) -> Request:
+        """The song's request (groove.request), from the whole song: its drummer's sections, its meters (`meters`,
+        else read off the grid), the drums the user gave (`kept`), on top of `steering` (drums from nothing)."""
+        meters = meters if meters is not None else song_meters(scores, grid, self.styles.steps_per_quarter)
+        return request(options, scores, p, song_span(scores), meters, self.styles,
+                       self.decoder.policy.crash_phrase_bars, kept, steering, swung, grid)
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:

@@ -50,9 +50,9 @@ class Past(NamedTuple):
 
 @dataclass(frozen=True)
 class MarkContext:
-    """What the mark rules (rests, crashes, fills: `rules.MARK_RULES`) read: the bars' calibrated structure
+    """What the mark rules (rests, crashes, fills: `marks.mark_rules`) read: the bars' calibrated structure
     probabilities, the settings, the bars a heard bass leaves silent and the bars before; calibration replays them
-    from these alone (`rules.structure_decisions`)."""
+    from these alone (`marks.structure_decisions`)."""
 
     structure: np.ndarray  # (n, 3) calibrated rest, crash, fill probabilities
     policy: DecodingPolicy

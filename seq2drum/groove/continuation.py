@@ -1,7 +1,7 @@
 """Drums the user gave, in the decision: bars forced to the user's own hits (`--keep-drums`), and a groove the other
 bars are asked to continue (the kept bars looped, or a `--groove` clip's bars), held by a bonus the song can outweigh.
 
-A `Continuation` reaches the decision through `Steering.continuation`; four hooks of `Decoder._take` read it:
+A `Continuation` reaches the decision through `Steering.continuation`; four hooks of the decision read it:
 `steer_gains` (a forced bar plays the codebook entry nearest its given hits, so the Viterbi's stay bonus and the
 section's groove carry on from it; a preferred bar gets the gain of its exact pattern plus a bonus on its nearest
 entry), `play_preferred` (a bar that chose that entry plays the given pattern itself, not the entry) and

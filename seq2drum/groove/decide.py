@@ -2,9 +2,11 @@
 
 `decide(chooser, context, edges, finish) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
 sets each bar's codebook entry (offline the Viterbi over the song's sections, `groove.decoder.SongChooser`; live
-the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.GROOVE_RULES`) play it,
+the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.groove_rules`: the
+model's own or a style's, chosen once) play it,
 and lambda moves to half the expected F1 of what they played (live counted over the bars already played too);
-(2) the bar structure (`rules.STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the
+(2) the bar structure (groove.marks: `mark_rules` for the policy, then `STRUCTURE_RULES`): rests, crashes, fills,
+the ending, the drums the user gave; (3) the
 take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
 swaps and floor, `--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung
 time-keeping, each `step(take, finish) -> None`, in place, doing nothing where its control is at its default (or
@@ -20,12 +22,12 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from seq2drum.groove import rules, voices
+from seq2drum.groove import marks, rules, voices
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Take
 from seq2drum.groove.context import Past
-from seq2drum.groove.rules import BarContext, BarDecision
+from seq2drum.groove.context import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SWAP_SLICE_SHARES
 from seq2drum.groove.structure import REST_COLUMN
@@ -93,15 +95,15 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decide
     p = context.p
     p_sum = p.sum()  # the same each round
     played, n_hits, total = context.past.totals
+    groove_rules = rules.groove_rules(context.steering, context.policy.refines)  # the mode, chosen once
     decision = None
     for _ in range(chooser.rounds):
-        decision = rules.run(rules.GROOVE_RULES, context,
-                             BarDecision.of_entries(chooser.choose(context), context, edges))
+        decision = rules.run(groove_rules, context, BarDecision.of_entries(chooser.choose(context), context, edges))
         hits = decision.hits  # its count as an int, not np.int64: the same sum's figure
         expected_f1 = 2 * (played + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
         context = context.at(expected_f1 / 2)
     assert decision is not None, "a chooser decides in one round at least"
-    rules.run(rules.STRUCTURE_RULES, context, decision)
+    rules.run((*marks.mark_rules(context.policy), *marks.STRUCTURE_RULES), context, decision)
     return Decided(built(decision, context, chooser.section_grooves, float(p_sum)), decision, context)
 
 

@@ -138,6 +138,24 @@ class DecodingPolicy:
         """The policy with fields of its calibration changed (hit_scale=..., step_bias=...)."""
         return dataclasses.replace(self, calibration=dataclasses.replace(self.calibration, **changes))
 
+    @property
+    def refines(self) -> bool:
+        """Whether the groove rules refine cell by cell (`rules.refine_cells`): a margin of 1 refines nothing (a later
+        take's retry, policies tuned without it)."""
+        return self.refine_margin < 1.0
+
+    @property
+    def crashes_at_edges(self) -> bool:
+        """Whether crashes are marked (`marks.crash_marks`): a crash edge threshold of 1 marks none (calibration's
+        takes without structure, live models whose tuner found crashes cost more than they gave)."""
+        return self.crash_edge_threshold < 1.0
+
+    @property
+    def fills_at_edges(self) -> bool:
+        """Whether fills are marked at section and phrase ends by count (`marks.fill_marks`): a fill edge threshold
+        of 1 marks fills by their threshold alone (`marks.fill_threshold_marks`)."""
+        return self.fill_edge_threshold < 1.0
+
     def threshold_scale(self, steering: Steering) -> float:
         """What lambda is scaled by under `steering`: its own scale, times the policy's where no drums were given."""
         return steering.lambda_scale * (self.lambda_scale if steering.continuation is None else 1.0)
@@ -172,7 +190,7 @@ def policy_change(text: str) -> tuple[str, float | int]:
 
 @dataclass(frozen=True)
 class Steering:
-    """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.controls
+    """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.request
     (style, density, --fills), generation.from_nothing (the arrangement's structure) and generation.given (the drums
     the user gave); nothing else steers but the decision's own retry without rests, and live once the band plays
     (`without_rests`).
@@ -186,7 +204,6 @@ class Steering:
     rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill
-    refine_adds: bool = True  # False: per-cell refinement only drops cells (a style keeps its grooves' character)
     continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred
 
     def replace(self, **changes: Any) -> Steering:

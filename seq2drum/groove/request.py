@@ -1,18 +1,13 @@
 """What reaches `groove.decide`: one `Request` (the steering, the edges, what the take steps read), built by the same
 functions offline, from the whole song, and live, from the bars heard so far.
 
-The two sides differ only in what they know of the song, which each hands over as the same shapes:
-- `Span`: the sections, as rows of the bars decided. Offline the drummer's sections of the whole song
-  (`song_span`); live one section that opened at the band's first bar and whose end is not known yet
-  (`heard_span`), as a drummer in a jam counts phrases from where the band came in.
-- the song's meters (most played first; live, the stream's first meter first, then the others heard), which a
-  `--style` is checked against;
-- whether the song swings by its own reading (feel.swing: offline the listened parts of the whole song, live the
-  notes heard so far) and its grid, for the jazz ride and the swung time-keeping;
-- the drums the user gave (`groove.continuation`), fitted to the model's expectations the same way on both sides.
-From them `request` builds: the style's entries, the bars `--fills` / `--crashes every:N` force (counted per
-section: live, from the band's first bar), the edges (a section or phrase opening or closing, a bar the guitar leaves
-silent) and the take's floor. tests/test_request.py holds the two sides to one another, field by field.
+The two sides hand over what they know of the song in the same shapes: a `Span` (the sections as rows of the bars
+decided: offline the drummer's sections, `song_span`; live one section that opened at the band's first bar, its end
+not known yet, `heard_span`, as a drummer in a jam counts phrases from where the band came in); the song's meters
+(live, the stream's first first), which a `--style` is checked against; whether the song swings by its own reading
+(offline the whole song's, live the notes heard so far) and its grid; the drums the user gave, fitted to the model's
+expectations alike. From them `request` builds the style's entries, the bars `--fills` / `--crashes every:N` force
+(counted per section), the edges and the take's floor. tests/test_request.py holds the two sides to one another.
 """
 
 from __future__ import annotations
@@ -178,8 +173,7 @@ def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span:
     crashes = every_bars(options.crashes, span, closing=False)
     steering = base.replace(allowed=style_entries(styles, options.style, meters),
                             fills=base.fills if fills is None else fills,
-                            crashes=base.crashes if crashes is None else crashes, refine_adds=options.style is None,
-                            continuation=given)
+                            crashes=base.crashes if crashes is None else crashes, continuation=given)
     return steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid)
 
 

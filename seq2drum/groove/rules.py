@@ -1,17 +1,19 @@
-"""What a bar plays, in order: the bar rules that offline generation and the live drummer both run.
+"""What a bar's groove plays, in order: the groove rules that offline generation and the live drummer both run.
 
-A decision makes two passes over a `BarDecision` (hits, each bar's codebook entry, its rest/crash/fill marks and
-where the song changes): after each round of the groove choice, a chooser sets each bar's `entry` (offline: the
-Viterbi over the whole song and its sections, `Decoder`; live: from the bars played so far, `live.model_drummer`)
-and `GROOVE_RULES` run top to bottom; once the grooves hold, `STRUCTURE_RULES` mark and play rests, crashes and
-fills, the ending and the drums the user gave. Each rule is a small function `rule(context, decision) -> None` that
-reads `BarContext` and changes the fields its docstring names. Offline and live differ only in the chooser and in
-what they hear, so the same bar, scores, past and bass give the same hits (tests/test_rules.py).
+After each round of the groove choice a chooser sets each bar's `entry` in a `BarDecision` (offline: the Viterbi
+over the whole song and its sections, `Decoder`; live: from the bars played so far, `live.model_drummer`) and the
+groove rules run top to bottom; once the grooves hold, groove.marks marks and plays rests, crashes and fills, the
+ending and the drums the user gave. Each rule is a small function `rule(context, decision) -> None` that reads
+`BarContext` and changes the fields its docstring names. The list is chosen once per decision (`groove_rules`), by
+the mode it is in, not by a guard inside each rule: the model's own grooves (`GROOVE_RULES`), or a style's
+(`STYLE_GROOVE_RULES`: its grooves as designed, refined only by dropping, its time-keeping kept), each with or
+without per-cell refinement. Offline and live differ only in the chooser and in what they hear, so the same bar,
+scores, past and bass give the same hits (tests/test_rules.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,13 +21,13 @@ import numpy as np
 from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
-from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkContext, Rule
+from seq2drum.groove.context import BarContext, BarDecision, Rule
 from seq2drum.groove.gains import split_bar
-from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.policy import Steering
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
-                                      CRASH_SURE, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, TOMS, CrashCount, FillCount, forced_marks
-from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TIMEKEEPERS
+                                      SHORT_BAR_STEPS, TOM_GROOVE_SURE)
+from seq2drum.groove.structure import TOMS
+from seq2drum.midi.drums import KICK, SNARE, TIMEKEEPERS
 
 # ---------------------------------------------------------------------------------------------- the groove
 
@@ -76,17 +78,17 @@ def short_bars(context: BarContext, decision: BarDecision) -> None:
 
 
 def refine_cells(context: BarContext, decision: BarDecision) -> None:
-    """hits: add cells far above lambda (`refine_margin`; only drops under a style) and drop cells far below; a style
-    keeps its time-keeping (the ride of `--style jazz-ride` in a waltz the model hears on the hats). A margin of 1
-    refines nothing (a later take's retry)."""
+    """hits: add cells far above lambda (`refine_margin`) and drop cells far below."""
     margin = context.policy.refine_margin
-    if margin >= 1.0:
-        return
-    if context.steering.refine_adds:
-        decision.hits |= (context.p > (context.lam + margin) * context.scale) & context.in_bar
-    dropped = context.p < context.threshold - margin
-    if context.steering.allowed is not None:
-        dropped[:, :, list(TIMEKEEPERS)] = False
+    decision.hits |= (context.p > (context.lam + margin) * context.scale) & context.in_bar
+    decision.hits &= ~(context.p < context.threshold - margin)
+
+
+def refine_style_cells(context: BarContext, decision: BarDecision) -> None:
+    """hits: under a style, drop cells far below lambda, the style's time-keeping kept (the ride of `--style
+    jazz-ride` in a waltz the model hears on the hats); nothing added to its grooves."""
+    dropped = context.p < context.threshold - context.policy.refine_margin
+    dropped[:, :, list(TIMEKEEPERS)] = False
     decision.hits &= ~dropped
 
 
@@ -95,8 +97,6 @@ def toms_in_fills(context: BarContext, decision: BarDecision) -> None:
     (written later, by `play_marks`). A style keeps its grooves, and the user's drums theirs (`given_pattern`, after
     this): a drummer whose first bars are a tom groove plays one, which the model does not hear (out of fold, from
     the primed input, stripping the continued toms too cost mean F1 0.6135 -> 0.6042)."""
-    if context.steering.allowed is not None:
-        return
     toms = slice(TOMS[0], TOMS[-1] + 1)  # the toms are neighbours: a view, written in place (not set back)
     np.logical_and(decision.hits[:, :, toms], context.p[:, :, toms] > max(context.threshold, TOM_GROOVE_SURE),
                    out=decision.hits[:, :, toms])
@@ -125,8 +125,6 @@ def keeps_time(context: BarContext, decision: BarDecision) -> None:
 
 def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
     """hits (kick): where a bass strikes, the kick plays on its onsets (groove.bass_kick); a style keeps its own."""
-    if context.steering.allowed is not None:
-        return
     follow_bass(decision.hits, context.p[:, :, KICK], context.scores.bass_onsets, context.scores.bar_steps,
                 BASS_KICK_FLOOR, context.threshold + BASS_KICK_SURE, BASS_KICK_GRID_STEPS)
 
@@ -134,15 +132,13 @@ def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
 def ride_sections(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, ride): a section the model hears ridden keeps time on the ride (groove.voices); a style
     keeps its own cymbals."""
-    if context.steering.allowed is None:
-        voices.ride_sections(decision.hits, context.p, context.labels, context.policy.ride_ratio)
+    voices.ride_sections(decision.hits, context.p, context.labels, context.policy.ride_ratio)
 
 
 def hat_foot(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat): a bar that keeps time on the ride keeps the hi-hat foot on its backbeats where the model
     expects it (groove.voices); a style keeps its grooves."""
-    if context.steering.allowed is None:
-        voices.hat_foot(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps)
+    voices.hat_foot(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps)
 
 
 def backbeat(context: BarContext, decision: BarDecision) -> None:
@@ -150,8 +146,6 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     or more) whose groove has none gets one, on the beat after the first where the section's snare is likeliest (a
     waltz's 2 or 3, 6/8's 4): a groove chosen for the whole bar can leave out a snare the model hedges between two
     beats, or a kept intro without one looped through a song that has one. A style keeps its grooves."""
-    if context.steering.allowed is not None:
-        return
     lacking = ~decision.hits[:, :, SNARE].any(axis=1)
     if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
         return
@@ -176,8 +170,6 @@ def time_by_count(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, ride, kick): no more time-keeping and kicks than the model expects the drummer to play, bar by
     bar (groove.kit): a hat in 16ths where it expects eighths keeps eighths, and the least likely of too many kicks
     go (under the ride, as many as it expects, bass or not). A style keeps its grooves."""
-    if context.steering.allowed is not None:
-        return
     kit.time_by_count(decision.hits, context.p, context.threshold)
     ridden = voices.ridden_bars(decision.hits, context.scores.bar_steps, context.scores.beat_steps)
     kit.kicks_by_count(decision.hits, context.p, context.scores.bass_onsets, ridden)
@@ -187,9 +179,6 @@ def open_hats(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, open hat): the open hat as often as the model expects the drummer to open it, counted over
     the playing bars (live, over the bars played too: `Past.counts`), at the likeliest of each bar's closed-hat cells
     (groove.kit). A style keeps its grooves."""
-    if context.steering.allowed is not None:
-        decision.kit_count = context.past.counts.open_hats
-        return
     decision.kit_count = kit.open_hats(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
                                        context.past.counts.open_hats)
 
@@ -199,9 +188,6 @@ def crash_accents(context: BarContext, decision: BarDecision) -> None:
     at its likeliest crash cells (groove.kit; counted live over the bars played too): a push, a stab, a crash on 3.
     The downbeat's crash is the structure's (`crash_marks`). A style keeps its grooves, and `--crashes none` (a take
     step) removes them all."""
-    if context.steering.allowed is not None:
-        decision.crash_count = context.past.counts.crash_hits
-        return
     decision.crash_count = kit.crash_accents(decision.hits, context.p, decision.hits.any(axis=(1, 2)),
                                              context.past.counts.crash_hits)
 
@@ -211,9 +197,8 @@ def counted_backbeat(context: BarContext, decision: BarDecision) -> None:
     drummer plays it in (groove.meters): 7/8 as 2+2+3 on the 5th eighth, not off the eighth grid; 9/4 on 2, 4, 6 and
     9, not on every beat as the model's hedge (about the same snare probability on every pulse) played it. A style
     keeps its grooves; the user's groove (`given_pattern`, after this) its own."""
-    if context.steering.allowed is None:
-        meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps,
-                              context.labels)
+    meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps,
+                          context.labels)
 
 
 def given_pattern(context: BarContext, decision: BarDecision) -> None:
@@ -224,173 +209,21 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
                                   keeps_time, kicks_follow_bass, ride_sections, hat_foot, time_by_count, open_hats,
                                   crash_accents, counted_backbeat, given_pattern, backbeat)
+# a style plays its grooves as designed: no rule of the model's kit, cymbals, kicks or backbeat changes them
+STYLE_GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_style_cells, keeps_time,
+                                        given_pattern)
 
 
-# ---------------------------------------------------------------------------------------------- bar structure
-
-
-def rest_marks(context: MarkContext, decision: BarDecision) -> None:
-    """marks (rest): where the rest probability passes its threshold (the lower edge threshold where the guitar is
-    silent), or the bass's threshold in a bar a heard bass leaves silent."""
-    policy = context.policy
-    _threshold_marks(context, decision, REST_COLUMN, policy.rest_threshold, policy.rest_edge_threshold)
-    if context.bass_silent is not None:
-        decision.marks[:, REST_COLUMN] |= context.bass_silent & (context.structure[:, REST_COLUMN]
-                                                                 > policy.rest_bass_threshold)
-
-
-def crash_marks(context: MarkContext, decision: BarDecision) -> None:
-    """marks (crash): a crash on the downbeat as often as the song's drummer would crash, by the model: bar by bar,
-    a crash may open a bar where a section or a phrase opens (`edges`) or where a crash is sure (CRASH_SURE), while
-    the crashes played stay within the crash bars the model expects so far (its calibrated crash probabilities
-    summed over the playing bars, plus CRASH_AHEAD), at least CRASH_MIN_GAP bars after the last. A song whose
-    drummer crashes at every section gets them; a ballad whose drummer never crashes gets none. hits (crash, ride):
-    a groove that rides the crash counts its downbeat crash as a crash bar; where that is one too many, it rides the
-    ride. A policy whose crash edge threshold is 1 marks no crash (calibration's takes without structure, and live
-    models whose tuner found crashes cost more than they gave), and its grooves' downbeat crashes ride the ride too:
-    left as they were, a groove with a crash held bar after bar crashed every bar (3 folds' live models: crash_ridden
-    on 3 songs of 624, primed, out of fold)."""
-    if context.policy.crash_edge_threshold >= 1.0:
-        decision.hits[:, 0, RIDE] |= decision.hits[:, 0, CRASH]
-        decision.hits[:, 0, CRASH] = False
-        return
-    probability = context.structure[:, CRASH_COLUMN]
-    grooved = decision.hits[:, 0, CRASH].copy()
-    count = CrashCount(*context.past.counts.crashes)
-    for row in range(len(probability)):
-        resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
-        candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
-        crash = not resting and candidate and count.allows(float(probability[row]))
-        decision.marks[row, CRASH_COLUMN] = crash
-        if grooved[row] and not crash and not resting:
-            decision.hits[row, 0, CRASH], decision.hits[row, 0, RIDE] = False, True
-        count = count.after(float(probability[row]), resting, crash)
-
-
-def fill_marks(context: MarkContext, decision: BarDecision) -> None:
-    """marks (fill): a fill closing the bar where its probability passes the fill threshold, and where a section or
-    a phrase closes (`edges`) as often as the song's drummer would fill, by the model: bar by bar, an edge fills where
-    its probability passes the edge threshold or while the fills played stay within the fill bars the model expects
-    so far (its calibrated fill probabilities summed over the playing bars, plus FILL_AHEAD; groove.structure
-    `FillCount`, carried live over the bars played). Out of fold the model expects 1.53 fill bars per 8 where the
-    drummers play 1.57; by threshold alone take 1 played 0.45."""
-    policy = context.policy
-    _threshold_marks(context, decision, FILL_COLUMN, policy.fill_threshold, policy.fill_edge_threshold)
-    if policy.fill_edge_threshold >= 1.0:  # a policy that marks no fill at edges counts none either
-        return
-    probability = context.structure[:, FILL_COLUMN]
-    count = context.past.counts.fills
-    marks, edges = decision.marks, decision.edges
-    for row in range(len(probability)):
-        resting = bool(marks[row, REST_COLUMN])
-        p = float(probability[row])
-        if not resting and edges[row, FILL_COLUMN] and not marks[row, FILL_COLUMN] and count.allows(p):
-            marks[row, FILL_COLUMN] = True
-        count = count.after(p, resting, bool(marks[row, FILL_COLUMN]))
-
-
-def steered_marks(context: MarkContext, decision: BarDecision) -> None:
-    """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
-    (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
-    bar neither crashes nor fills."""
-    decision.marks[:] = forced_marks(decision.marks, context.steering)
-    resting = ~decision.marks[:, REST_COLUMN]
-    decision.marks[:, CRASH_COLUMN] &= resting
-    decision.marks[:, FILL_COLUMN] &= resting
-
-
-def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:
-    """edges (rest): a bar a heard bass leaves silent is where the user's groove may rest too."""
-    if context.bass_silent is not None:
-        decision.edges[:, REST_COLUMN] |= context.bass_silent
-
-
-def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
-    """marks: a bar playing the user's groove rests, crashes or fills only at its edges (groove.continuation)."""
-    given_drums.edges_only(decision.marks, decision.edges, decision.entry, context.steering.continuation)
-
-
-def fill_kinds(context: BarContext, decision: BarDecision) -> None:
-    """tom_fills: which fills play toms: those of a song whose model expects TOM_SONG_RATE tom hits a playing bar or
-    more so far (groove.kit; counted live over the bars played too); the others fill on the snare. A drummer who
-    never touches the toms gets snare fills: out of fold, tom fills in every song put toms in 10% of the bars or
-    more of 61% of the songs whose drummer plays them in under 2%. A fill the musician asked for plays toms."""
-    decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
-                                                          context.past.counts.toms)
-    if context.steering.fills is not None:  # a fill the musician asked for (--fills, drums from nothing): toms
-        decision.tom_fills |= forced_marks(np.zeros_like(decision.marks), context.steering)[:, FILL_COLUMN]
-
-
-def play_marks(context: BarContext, decision: BarDecision) -> None:
-    """hits: the marks played (a rest empties the bar, a fill replaces its last beats, toms only where `fill_kinds`
-    allows them, a crash and kick on the downbeat), then the ending: kick and crash on the guitar's last onset and
-    nothing after it."""
-    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar,
-                        decision.tom_fills)
-
-
-def given_bars(context: BarContext, decision: BarDecision) -> None:
-    """hits, marks: bars the user's own drums play (--keep-drums) hold exactly those hits, and no marks."""
-    given_drums.force_given(decision.hits, decision.marks, context.steering.continuation)
-
-
-MARK_RULES: tuple[Callable[[MarkContext, BarDecision], None], ...] = (rest_marks, crash_marks, fill_marks,
-                                                                     steered_marks)
-STRUCTURE_RULES: tuple[Rule, ...] = (*MARK_RULES, bass_silence_is_edge, given_groove_holds, fill_kinds, play_marks,
-                                     given_bars)
+def groove_rules(steering: Steering, refines: bool) -> tuple[Rule, ...]:
+    """The groove rules a decision runs, chosen once: a style's (`steering.allowed` set) or the model's own, without
+    per-cell refinement where the policy refines nothing (`DecodingPolicy.refines`)."""
+    chosen = GROOVE_RULES if steering.allowed is None else STYLE_GROOVE_RULES
+    return chosen if refines else tuple(rule for rule in chosen if rule not in (refine_cells, refine_style_cells))
 
 
 def run(rules: Sequence[Rule], context: Any, decision: BarDecision) -> BarDecision:
-    """Run `rules` on the decision in order (`context`: a `BarContext`, or a `MarkContext` for `MARK_RULES`); returns
-    it."""
+    """Run `rules` on the decision in order (`context`: a `BarContext`, or a `MarkContext` for the mark rules);
+    returns it."""
     for rule in rules:
         rule(context, decision)
     return decision
-
-
-def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
-    """`context.past.counts` carried over the decided bars: the crashes `crash_marks` counts (over the bars' final
-    marks) and the open hats `open_hats` counted, for the bars after them (live, the next bar)."""
-    crashes = crashes_after(context, decision)
-    open_hats = decision.kit_count if decision.kit_count is not None else context.past.counts.open_hats
-    toms = decision.tom_count if decision.tom_count is not None else context.past.counts.toms
-    crash_hits = decision.crash_count if decision.crash_count is not None else context.past.counts.crash_hits
-    return BarCounts(crashes, open_hats, fills_after(context, decision), toms, crash_hits)
-
-
-def fills_after(context: BarContext, decision: BarDecision) -> FillCount:
-    """`context.past.counts`' fills carried over the decided bars (their final marks): what `fill_marks` counts,
-    for the bars after them (live, the next bar)."""
-    count = context.past.counts.fills
-    for row in range(len(decision.marks)):
-        count = count.after(float(context.structure[row, FILL_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
-                            bool(decision.marks[row, FILL_COLUMN]))
-    return count
-
-
-def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:
-    """`context.past.counts`' crashes carried over the decided bars (their final marks): what `crash_marks`
-    counts, for the bars after them (live, the next bar)."""
-    count = CrashCount(*context.past.counts.crashes)
-    for row in range(len(decision.marks)):
-        count = count.after(float(context.structure[row, CRASH_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
-                            bool(decision.marks[row, CRASH_COLUMN]))
-    return count
-
-
-def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray,
-                        steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
-    """(n, 3) bool rests, crashes and fills as `MARK_RULES` mark them from the calibrated probabilities (n, 3) and
-    the edges (n, 3) alone: what calibration replays for every threshold it tries."""
-    context = MarkContext(structure, policy, steering or Steering(), bass_silent)
-    n = len(structure)
-    no_hits = np.zeros((n, 1, NUM_DRUM_CLASSES), dtype=bool)  # no groove rides the crash here
-    decision = BarDecision(no_hits, np.full(n, -1, dtype=np.int64), np.zeros(structure.shape, dtype=bool),
-                           np.asarray(edges, dtype=bool))
-    return run(MARK_RULES, context, decision).marks
-
-
-def _threshold_marks(context: MarkContext, decision: BarDecision, column: int, anywhere: float,
-                     at_edge: float) -> None:
-    threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
-    decision.marks[:, column] = context.structure[:, column] > threshold

@@ -21,7 +21,7 @@ import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
                                       FILL_LAST_BEAT_HITS, FILL_LONG_MIN_BEATS, FILL_MAX_SHARE, FILL_MIN_HITS,
-                                      FILL_ODD_SNARES, FILL_PHRASE_BARS, FILL_TOM_HITS, MIN_FILL_SECTION_BARS,
+                                      FILL_ODD_SNARES, FILL_TOM_HITS, MIN_FILL_SECTION_BARS,
                                       SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering

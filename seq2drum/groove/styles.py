@@ -8,7 +8,7 @@ straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths), kick-and-snare,
 hold (a snare roll, a crash past the downbeat, no kick and no cymbal) is a break, never offered. Other meters are
 one family each: waltz, six-eight and odd-meter. A style is offered for a meter where its entries hold
 `MIN_STYLE_BARS` training bars or a designed groove (groove.vocabulary); playing it restricts the decision to its
-entries and the empty bar (groove.controls builds that mask).
+entries and the empty bar (groove.request builds that mask).
 """
 
 from __future__ import annotations

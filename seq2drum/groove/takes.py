@@ -48,7 +48,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
     takes: list[Take] = []
     for index in range(n_takes):
         take = None
-        if index and request.steering.refine_adds:
+        if index and request.steering.allowed is None:  # a style's takes keep their grooves' character
             # swapped: the cheapest difference, larger slices where the take steps make it too alike
             for share in SWAP_SLICE_SHARES:
                 take = attempt([], True, replace(finish, swap=index, swap_share=share))
@@ -61,7 +61,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
         # every take), then pushed away from what the failed attempt chose too; as busy as take 1 (before --density)
         avoid = [t.section_grooves for t in takes]
         later_floor = (LATER_TAKE_FLOOR * takes[0].n_hits / (takes[0].density_reached or 1.0)
-                       if takes and request.steering.refine_adds else 0.0)
+                       if takes and request.steering.allowed is None else 0.0)
         other = replace(finish, floor_hits=later_floor)
         for tried in range(OTHER_GROOVE_TRIES):
             take = attempt(avoid, index == 0 or tried == 0, other)
@@ -119,7 +119,8 @@ def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 def steered_takes(decoder: Decoder, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
                   rng: np.random.Generator | None = None, steering: Steering | None = None,
-                  options: GenerationOptions | None = None, swung: bool = False, grid: Grid | None = None) -> list[Take]:
+                  options: GenerationOptions | None = None, swung: bool = False,
+                  grid: Grid | None = None) -> list[Take]:
     """The takes of scores under a steering built already (calibration's plain take 1, tests), with the song's own
     sections and edges (groove.request `steered`)."""
     p, structure = calibrated(scores, decoder.policy)

@@ -3,8 +3,9 @@ decision offline generation also runs (groove.decide).
 
 Live a groove is chosen greedily each bar, with the stay bonus for the last bar's, until one has played
 SETTLED_BARS running; then it is held until a phrase opens (every `crash_phrase_bars` from the band's first: the
-request's edges, groove.request) or a part enters or leaves. Lambda follows the running expected F1 of the bars played (the chooser's
-past), and the noise of a temperature comes from (seed, bar index), so how late a call comes never changes the drums.
+request's edges, groove.request) or a part enters or leaves. Lambda follows the running expected F1 of the bars
+played (the chooser's past), and the noise of a temperature comes from (seed, bar index), so how late a call comes
+never changes the drums.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.groove.settings import DECISION_ROUNDS
-from seq2drum.groove import rules
+from seq2drum.groove import marks
 from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import steer_gains
 from seq2drum.groove.decide import Decided
@@ -24,7 +25,7 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains, ShortRun
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.groove.request import Request
-from seq2drum.groove.rules import BarContext
+from seq2drum.groove.context import BarContext, BarCounts
 from seq2drum.groove.structure import bar_labels, bass_silence
 from seq2drum.groove.takes import bar_take
 
@@ -65,7 +66,7 @@ class BarChooser:
 
 
 def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Request, structure: np.ndarray,
-               bar_index: int, hold: bool = False) -> tuple[Decided, rules.BarCounts, ShortRun]:
+               bar_index: int, hold: bool = False) -> tuple[Decided, BarCounts, ShortRun]:
     """Bar `bar_index` (a song of one bar: the request's scores and probabilities, `structure`) decided by
     groove.decide with the live chooser (`state`: a `LiveState`, the bars played so far), through the takes' live
     attempt (groove.takes `bar_take`). What the rules count after the bar comes with it (`crash_marks`, `open_hats`:
@@ -86,7 +87,7 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     decided = bar_take(chooser, context, request)
     decision = decided.decision
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
-    counts = rules.counts_after(decided.context, decision)
+    counts = marks.counts_after(decided.context, decision)
     return decided, counts, state.short.after(grouped, int(scores.bar_steps[0]))
 
 

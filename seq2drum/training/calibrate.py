@@ -25,7 +25,7 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.request import song_edges, take_floor
 from seq2drum.groove.takes import steered_takes
 from seq2drum.groove.policy import KICK, DecodingPolicy, Steering, Take, calibrated, calibrated_logits
-from seq2drum.groove.rules import structure_decisions
+from seq2drum.groove.marks import structure_decisions
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
                                        bass_silence, drummed_structure)
 from seq2drum.song.bars import BarSong
@@ -254,13 +254,13 @@ class StructureScore:
 
 
 def score_structure(outcomes: list[StructureOutcomes], policy: DecodingPolicy) -> StructureScore:
-    """Take 1 of every song under the policy's structure thresholds, as `Decoder.decide` would play it."""
+    """Take 1 of every song under the policy's structure thresholds, as groove.takes would play it."""
     values, counts, streaks = [], np.zeros((3, 3)), np.zeros((2, 3))
     for song in outcomes:
         rows = np.arange(len(song.real_flags))
         variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges,
                                                   bass_silent=song.bass_silent))
-        if song.played[variant, rows].sum() < song.floor:  # as Decoder.decide: redone without rests
+        if song.played[variant, rows].sum() < song.floor:  # as groove.decide: redone without rests
             variant = _variant_of(structure_decisions(policy, song.probabilities, song.edges,
                                                       steering=Steering().without_rests(len(rows))))
         values.append(2 * song.matched[variant, rows].sum() / max(1, song.played[variant, rows].sum() + song.real_hits))

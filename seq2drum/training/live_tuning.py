@@ -5,11 +5,12 @@ from the thresholds that hold anywhere. So for a causal model the validation son
 (`play_bars`, as `ModelDrummer` plays, on the features training reads), the stay bonus and whether the next bar
 hears the drummer's own last bar (`own_drums_passes` 1) or only the user's drums (0) are chosen for the mean song
 F1 of those takes, and each structure's thresholds by the offline tuner's own rule (`tune_structure`), the edges
-being those the drummer knows live (groove.request `edges` of `heard_span`: phrases counted from the band's first bar), without
-the offline take's floor (a whole take redone without rests when they leave too little): live, a bar that rests is
-silent. (With that floor the tuner once chose rests at 0.05, which silenced every bar live.) The tuned structure is
-then played bar by bar (`checked_structure`): a drummer hearing its own drums hears its own rests, which the tuning's
-take, played without structure, cannot show (a fold's tuning chose rests that silenced every held-out bar).
+being those the drummer knows live (groove.request `edges` of `heard_span`: phrases counted from the band's first
+bar), without the offline take's floor (a whole take redone without rests when they leave too little): live, a bar
+that rests is silent. (With that floor the tuner once chose rests at 0.05, which silenced every bar live.) The tuned
+structure is then played bar by bar (`checked_structure`): a drummer hearing its own drums hears its own rests, which
+the tuning's take, played without structure, cannot show (a fold's tuning chose rests that silenced every held-out
+bar).
 """
 
 from __future__ import annotations

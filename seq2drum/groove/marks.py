@@ -1,0 +1,192 @@
+"""The bar structure, in order, once a decision's grooves hold: rests, crashes and fills marked (the mark rules,
+`mark_rules`, which calibration replays from the structure probabilities alone: `structure_decisions`), then
+played (`STRUCTURE_RULES` after them): the user's groove holding to its edges, which fills play toms, the marks
+written with the ending, the user's own bars. Each rule is `rule(context, decision) -> None` as in groove.rules; what
+they count over the bars (crashes, fills) is carried for the bars after (`counts_after`, live the next bar). The
+list is chosen once for the policy: one that marks no crash at edges (crash edge threshold 1) rides its grooves'
+downbeat crashes instead (`crashes_on_ride`), one that counts no fill at edges marks fills by threshold alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from seq2drum.groove import continuation as given_drums
+from seq2drum.groove import kit
+from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkContext, Rule
+from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.rules import run
+from seq2drum.groove.settings import CRASH_SURE
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillCount, forced_marks
+from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE
+
+
+def rest_marks(context: MarkContext, decision: BarDecision) -> None:
+    """marks (rest): where the rest probability passes its threshold (the lower edge threshold where the guitar is
+    silent), or the bass's threshold in a bar a heard bass leaves silent."""
+    policy = context.policy
+    _threshold_marks(context, decision, REST_COLUMN, policy.rest_threshold, policy.rest_edge_threshold)
+    if context.bass_silent is not None:
+        decision.marks[:, REST_COLUMN] |= context.bass_silent & (context.structure[:, REST_COLUMN]
+                                                                 > policy.rest_bass_threshold)
+
+
+def crash_marks(context: MarkContext, decision: BarDecision) -> None:
+    """marks (crash): a crash on the downbeat as often as the song's drummer would crash, by the model: bar by bar,
+    a crash may open a bar where a section or a phrase opens (`edges`) or where a crash is sure (CRASH_SURE), while
+    the crashes played stay within the crash bars the model expects so far (its calibrated crash probabilities
+    summed over the playing bars, plus CRASH_AHEAD), at least CRASH_MIN_GAP bars after the last. A song whose
+    drummer crashes at every section gets them; a ballad whose drummer never crashes gets none. hits (crash, ride):
+    a groove that rides the crash counts its downbeat crash as a crash bar; where that is one too many, it rides the
+    ride. A policy that marks no crash runs `crashes_on_ride` in its place."""
+    probability = context.structure[:, CRASH_COLUMN]
+    grooved = decision.hits[:, 0, CRASH].copy()
+    count = CrashCount(*context.past.counts.crashes)
+    for row in range(len(probability)):
+        resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
+        candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
+        crash = not resting and candidate and count.allows(float(probability[row]))
+        decision.marks[row, CRASH_COLUMN] = crash
+        if grooved[row] and not crash and not resting:
+            decision.hits[row, 0, CRASH], decision.hits[row, 0, RIDE] = False, True
+        count = count.after(float(probability[row]), resting, crash)
+
+
+def crashes_on_ride(context: MarkContext, decision: BarDecision) -> None:
+    """marks (crash): none, for a policy that marks no crash (crash edge threshold 1: calibration's takes without
+    structure, and live models whose tuner found crashes cost more than they gave); hits (crash, ride): its grooves'
+    downbeat crashes ride the ride. Left as they were, a groove with a crash held bar after bar crashed every bar (3
+    folds' live models: crash_ridden on 3 songs of 624, primed, out of fold)."""
+    decision.hits[:, 0, RIDE] |= decision.hits[:, 0, CRASH]
+    decision.hits[:, 0, CRASH] = False
+
+
+def fill_marks(context: MarkContext, decision: BarDecision) -> None:
+    """marks (fill): a fill closing the bar where its probability passes the fill threshold, and where a section or
+    a phrase closes (`edges`) as often as the song's drummer would fill, by the model: bar by bar, an edge fills where
+    its probability passes the edge threshold or while the fills played stay within the fill bars the model expects
+    so far (its calibrated fill probabilities summed over the playing bars, plus FILL_AHEAD; groove.structure
+    `FillCount`, carried live over the bars played). Out of fold the model expects 1.53 fill bars per 8 where the
+    drummers play 1.57; by threshold alone take 1 played 0.45."""
+    fill_threshold_marks(context, decision)
+    probability = context.structure[:, FILL_COLUMN]
+    count = context.past.counts.fills
+    marks, edges = decision.marks, decision.edges
+    for row in range(len(probability)):
+        resting = bool(marks[row, REST_COLUMN])
+        p = float(probability[row])
+        if not resting and edges[row, FILL_COLUMN] and not marks[row, FILL_COLUMN] and count.allows(p):
+            marks[row, FILL_COLUMN] = True
+        count = count.after(p, resting, bool(marks[row, FILL_COLUMN]))
+
+
+def fill_threshold_marks(context: MarkContext, decision: BarDecision) -> None:
+    """marks (fill): a fill where its probability passes the fill threshold (the edge threshold where a section or a
+    phrase closes); alone in the list of a policy that counts no fill at edges (fill edge threshold 1)."""
+    policy = context.policy
+    _threshold_marks(context, decision, FILL_COLUMN, policy.fill_threshold, policy.fill_edge_threshold)
+
+
+def steered_marks(context: MarkContext, decision: BarDecision) -> None:
+    """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
+    (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
+    bar neither crashes nor fills."""
+    decision.marks[:] = forced_marks(decision.marks, context.steering)
+    resting = ~decision.marks[:, REST_COLUMN]
+    decision.marks[:, CRASH_COLUMN] &= resting
+    decision.marks[:, FILL_COLUMN] &= resting
+
+
+def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:
+    """edges (rest): a bar a heard bass leaves silent is where the user's groove may rest too."""
+    if context.bass_silent is not None:
+        decision.edges[:, REST_COLUMN] |= context.bass_silent
+
+
+def given_groove_holds(context: BarContext, decision: BarDecision) -> None:
+    """marks: a bar playing the user's groove rests, crashes or fills only at its edges (groove.continuation)."""
+    given_drums.edges_only(decision.marks, decision.edges, decision.entry, context.steering.continuation)
+
+
+def fill_kinds(context: BarContext, decision: BarDecision) -> None:
+    """tom_fills: which fills play toms: those of a song whose model expects TOM_SONG_RATE tom hits a playing bar or
+    more so far (groove.kit; counted live over the bars played too); the others fill on the snare. A drummer who
+    never touches the toms gets snare fills: out of fold, tom fills in every song put toms in 10% of the bars or
+    more of 61% of the songs whose drummer plays them in under 2%. A fill the musician asked for plays toms."""
+    decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
+                                                          context.past.counts.toms)
+    if context.steering.fills is not None:  # a fill the musician asked for (--fills, drums from nothing): toms
+        decision.tom_fills |= forced_marks(np.zeros_like(decision.marks), context.steering)[:, FILL_COLUMN]
+
+
+def play_marks(context: BarContext, decision: BarDecision) -> None:
+    """hits: the marks played (a rest empties the bar, a fill replaces its last beats, toms only where `fill_kinds`
+    allows them, a crash and kick on the downbeat), then the ending: kick and crash on the guitar's last onset and
+    nothing after it."""
+    context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar,
+                        decision.tom_fills)
+
+
+def given_bars(context: BarContext, decision: BarDecision) -> None:
+    """hits, marks: bars the user's own drums play (--keep-drums) hold exactly those hits, and no marks."""
+    given_drums.force_given(decision.hits, decision.marks, context.steering.continuation)
+
+
+STRUCTURE_RULES: tuple[Rule, ...] = (bass_silence_is_edge, given_groove_holds, fill_kinds, play_marks, given_bars)
+
+
+def mark_rules(policy: DecodingPolicy) -> tuple[Callable[[MarkContext, BarDecision], None], ...]:
+    """The mark rules a decision runs, chosen once for the policy: rests, crashes (or none, ridden: `crashes_on_ride`)
+    and fills (counted at edges, or by threshold alone), then what the musician forced."""
+    return (rest_marks, crash_marks if policy.crashes_at_edges else crashes_on_ride,
+            fill_marks if policy.fills_at_edges else fill_threshold_marks, steered_marks)
+
+
+def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
+    """`context.past.counts` carried over the decided bars: the crashes `crash_marks` counts (over the bars' final
+    marks) and the open hats `open_hats` counted, for the bars after them (live, the next bar)."""
+    crashes = crashes_after(context, decision)
+    open_hats = decision.kit_count if decision.kit_count is not None else context.past.counts.open_hats
+    toms = decision.tom_count if decision.tom_count is not None else context.past.counts.toms
+    crash_hits = decision.crash_count if decision.crash_count is not None else context.past.counts.crash_hits
+    return BarCounts(crashes, open_hats, fills_after(context, decision), toms, crash_hits)
+
+
+def fills_after(context: BarContext, decision: BarDecision) -> FillCount:
+    """`context.past.counts`' fills carried over the decided bars (their final marks): what `fill_marks` counts,
+    for the bars after them (live, the next bar)."""
+    count = context.past.counts.fills
+    for row in range(len(decision.marks)):
+        count = count.after(float(context.structure[row, FILL_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
+                            bool(decision.marks[row, FILL_COLUMN]))
+    return count
+
+
+def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:
+    """`context.past.counts`' crashes carried over the decided bars (their final marks): what `crash_marks`
+    counts, for the bars after them (live, the next bar)."""
+    count = CrashCount(*context.past.counts.crashes)
+    for row in range(len(decision.marks)):
+        count = count.after(float(context.structure[row, CRASH_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
+                            bool(decision.marks[row, CRASH_COLUMN]))
+    return count
+
+
+def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np.ndarray,
+                        steering: Steering | None = None, bass_silent: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3) bool rests, crashes and fills as `mark_rules` mark them from the calibrated probabilities (n, 3) and
+    the edges (n, 3) alone: what calibration replays for every threshold it tries."""
+    context = MarkContext(structure, policy, steering or Steering(), bass_silent)
+    n = len(structure)
+    no_hits = np.zeros((n, 1, NUM_DRUM_CLASSES), dtype=bool)  # no groove rides the crash here
+    decision = BarDecision(no_hits, np.full(n, -1, dtype=np.int64), np.zeros(structure.shape, dtype=bool),
+                           np.asarray(edges, dtype=bool))
+    return run(mark_rules(policy), context, decision).marks
+
+
+def _threshold_marks(context: MarkContext, decision: BarDecision, column: int, anywhere: float,
+                     at_edge: float) -> None:
+    threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
+    decision.marks[:, column] = context.structure[:, column] > threshold
