@@ -17,7 +17,8 @@ from seq2drum.groove.takes import take_similarity
 from seq2drum.groove.settings import LATER_TAKE_FLOOR, MIN_EXPECTED_HIT_SHARE, TAKE_MAX_SIMILARITY
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.checkpoint import upgrade_decoding
-from seq2drum.groove.structure import STRUCTURE_COLUMNS, TOMS
+from seq2drum.groove.structure import STRUCTURE_COLUMNS
+from seq2drum.midi.drums import TOMS
 from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CRASH, KICK, SNARE
 from seq2drum.song.sections import Section

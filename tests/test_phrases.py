@@ -11,7 +11,7 @@ import pytest
 
 from seq2drum.song.bars import bar_song
 from seq2drum.song.columns import BAR, FeatureSpec
-from seq2drum.song.phrases import MIN_SECTION_BARS, choruses, drummer_sections, hard_starts, on_phrase_lines
+from seq2drum.song.phrases import MIN_DRUMMER_SECTION_BARS, choruses, drummer_sections, hard_starts, on_phrase_lines
 from seq2drum.song.sections import Section, bar_vectors, section_bar_features, self_similarity, song_structure
 from tests.builders import blues, riff
 from tests.test_sections import encoded
@@ -74,7 +74,7 @@ def test_no_section_under_4_bars_but_the_intro_and_the_ending(seed: int) -> None
     sections = drummer_sections(guitar, novelty, similarity, plays, rng.integers(4, 30, size=n), markers, 0)
     assert sections[0].start_bar == 0 and sections[-1].end_bar == n
     assert all(a.end_bar == b.start_bar for a, b in pairwise(sections))
-    assert all(s.n_bars >= MIN_SECTION_BARS for s in sections[1:-1]), sections
+    assert all(s.n_bars >= MIN_DRUMMER_SECTION_BARS for s in sections[1:-1]), sections
     hard = hard_starts(plays, markers) | {0}
     repeats = choruses(similarity, hard, {s.start_bar for s in guitar[1:]})
     divided = hard | {row for chorus in repeats for row in chorus.starts()}

@@ -14,14 +14,13 @@ from typing import Any
 import numpy as np
 
 from seq2drum.evaluation.metrics import Span, bars_in_span, structure_flags
-from seq2drum.midi.drums import CRASH, HIGH_TOM, LOW_TOM, MID_TOM, SNARE
+from seq2drum.midi.drums import CRASH, SNARE, TOMS
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, Grid
 
 FAULTS = ("crash_ridden", "crash_happy", "no_backbeat", "tom_groove", "weak_fills", "too_busy", "too_sparse",
           "missing", "no_output")
 FAMILIES = ("4/4", "3/4", "compound", "other", "mixed")
 FAMILY_SHARE = 0.8  # a song's meter family is that of this share of its span's bars, else "mixed"
-TOMS = [LOW_TOM, MID_TOM, HIGH_TOM]
 
 
 def profile(hits: np.ndarray, grid: Grid, span: Span) -> dict[str, Any]:
@@ -38,7 +37,7 @@ def profile(hits: np.ndarray, grid: Grid, span: Span) -> dict[str, Any]:
             playing += 1
             crash += bool(bar[0, CRASH])
             snare += bool(bar[:, SNARE].any())
-            tom += bool(bar[:, TOMS].any())
+            tom += bool(bar[:, list(TOMS)].any())
             cells += int(bar.sum())
         if flags[row, 2]:
             last = bar[max(0, n_steps - int(beat[start])) :]

@@ -11,7 +11,6 @@ from seq2drum.midi.kit import GM_SIDE_STICK
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 from seq2drum.song.move import partial_bar
 
-MAX_COUNT_IN_BARS = 8
 DOWNBEAT_VELOCITY, BEAT_VELOCITY = 100, 80
 CLICK_STEPS = 0.5  # note length, in grid steps
 

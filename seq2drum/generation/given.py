@@ -18,7 +18,7 @@ from seq2drum.errors import GrooveClipError, MidiReadError
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.settings import PREFERRED_MIN_SHARE
-from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
+from seq2drum.midi.drums import CRASH, PITCH_TO_CLASS, RIDE, TOMS, class_to_pitch
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid, per_bar
@@ -26,9 +26,8 @@ from seq2drum.song.sections import Section
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
 
 LOOP_BAR_HITS = 4  # the kept groove starts at the first kept bar with this many hits (as ../shared's prime_split.py)
-CRASH, RIDE = DRUM_CLASSES.index("crash"), DRUM_CLASSES.index("ride")
-TOM_CLASSES = [DRUM_CLASSES.index(name) for name in ("low_tom", "mid_tom", "high_tom")]
-RIDE_PITCH = 51  # GM ride cymbal 1
+RIDE_PITCH = class_to_pitch(RIDE)  # a kept crash ridden on the ride is written as the GM ride
+TOM_CLASSES = list(TOMS)
 CRASH_RIDE_HITS = 3  # crashes in a kept bar from which the crash keeps time (is ridden), not an accent
 LOOP_MAX_BARS = 8  # the kept bars looped after them: at most the last 8 from there
 

@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 
 from seq2drum.errors import ConfigError
-from seq2drum.midi.drums import DRUM_CLASSES, NUM_DRUM_CLASSES
+from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
 from seq2drum.song.drum_part import DrumPart
 
 
-KICK = DRUM_CLASSES.index("kick")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FI
                                       SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
-from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE
+from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE, TOMS
 from seq2drum.groove.scores import SongScores
 from seq2drum.song.sections import Section
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 REST_COLUMN, CRASH_COLUMN, FILL_COLUMN = 0, 1, 2  # the columns of every (n, 3) structure array
 STRUCTURE_COLUMNS = ("rest", "crash", "fill")
-TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
 
 
 # ---------------------------------------------------------------------------------------------- what a bar is

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
+from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE, class_to_pitch
 
-KICK, SNARE, CLOSED_HAT = 36, 38, 42  # GM drum notes
+KICK_PITCH, SNARE_PITCH, HAT_PITCH = (class_to_pitch(c) for c in (KICK, SNARE, CLOSED_HAT))  # GM notes
 ACCENT, BEAT, OFFBEAT = 110, 96, 72  # velocities: downbeat, other beats, hats between them
 
 
@@ -40,14 +41,14 @@ class LoopDrummer:
         for beat in range(beats):
             onset = beat * beat_quarters
             if beats % 2 == 0:
-                pitch = KICK if beat % 2 == 0 else SNARE
+                pitch = KICK_PITCH if beat % 2 == 0 else SNARE_PITCH
             else:
-                pitch = KICK if beat == 0 else SNARE if beat == beats // 2 else None
+                pitch = KICK_PITCH if beat == 0 else SNARE_PITCH if beat == beats // 2 else None
             if pitch is not None:
                 hits.append(DrumHit(onset, pitch, ACCENT if beat == 0 else BEAT))
         eighth = 0.5
         steps = int(round(bar.quarters / eighth))
-        hits += [DrumHit(n * eighth, CLOSED_HAT, BEAT if n % 2 == 0 else OFFBEAT) for n in range(steps)]
+        hits += [DrumHit(n * eighth, HAT_PITCH, BEAT if n % 2 == 0 else OFFBEAT) for n in range(steps)]
         return sorted(hits, key=lambda hit: (hit.onset, hit.pitch)), state
 
 

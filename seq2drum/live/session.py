@@ -22,7 +22,7 @@ from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
-DENOMINATORS = (1, 2, 4, 8, 16, 32)
+STREAM_DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_NUMERATOR = 64
 TEMPO_RANGE_BPM = (10.0, 400.0)
 MAX_BAR_NOTES = 4096  # notes in one bar's message (a bar of 16th-note chords of 6 strings in 32/4 is 768)
@@ -191,9 +191,10 @@ def check_parts(parts: Sequence[object]) -> None:
 
 
 def _meter(numerator: int, denominator: int) -> tuple[int, int]:
-    if not 1 <= numerator <= MAX_NUMERATOR or denominator not in DENOMINATORS:
+    if not 1 <= numerator <= MAX_NUMERATOR or denominator not in STREAM_DENOMINATORS:
+        accepted = ", ".join(map(str, STREAM_DENOMINATORS))
         raise LiveStreamError(f"PlayAlong: a meter of {numerator}/{denominator}; the numerator must be "
-                              f"1-{MAX_NUMERATOR} and the denominator one of {', '.join(map(str, DENOMINATORS))}")
+                              f"1-{MAX_NUMERATOR} and the denominator one of {accepted}")
     return int(numerator), int(denominator)
 
 

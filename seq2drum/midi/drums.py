@@ -48,6 +48,7 @@ for _drum_class, _pitches in enumerate(_CLASS_PITCHES):
 # Named indices, for baselines and tests.
 KICK, SNARE, CLOSED_HAT, OPEN_HAT, LOW_TOM, MID_TOM, HIGH_TOM, CRASH, RIDE = range(NUM_DRUM_CLASSES)
 TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)  # the cymbals a drummer keeps time on (and a swing is read on)
+TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)  # the toms, neighbours in the class table
 
 
 def pitch_to_class(pitch: int) -> int:

@@ -20,7 +20,7 @@ import torch
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.groove import rules
+from seq2drum.groove.settings import BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE
 from seq2drum.groove.settings import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.errors import CheckpointError
@@ -132,8 +132,8 @@ class LoadedModel:
 
 # settings of decoding version 1 that are the rules' constants now: a checkpoint may hold only these values
 RULE_CONSTANTS = {"continue_bonus": PREFERRED_BONUS, "continue_cell_bonus": PREFERRED_CELL_BONUS,
-                  "bass_kick_floor": rules.BASS_KICK_FLOOR, "bass_kick_sure": rules.BASS_KICK_SURE,
-                  "bass_kick_grid": rules.BASS_KICK_GRID_STEPS}
+                  "bass_kick_floor": BASS_KICK_FLOOR, "bass_kick_sure": BASS_KICK_SURE,
+                  "bass_kick_grid": BASS_KICK_GRID_STEPS}
 # settings of decoding versions 1 and 2 that are rules since 3, with the value the rule holds. No tuner chose them (set
 # by export_default --decoding after tuning, or 0 in a policy tuned before the rule), so whatever a checkpoint stored
 # gives way to the rule: models/live.pt's continue_min_share 0 (tuned before kept intros were let go) plays as 0.5,

@@ -6,10 +6,10 @@ or leaving as long after playing as long; (2) choruses: a stretch whose bars com
 12-bar blues, a 16-bar verse) and at no shorter lag (a riff has none) starts a section at each repeat and after the
 last; (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser (BAND_CHANGE), move
 to the nearest line PHRASE_BARS on from the start before (ties to the higher novelty; in a chorus only starts its
-repeats agree on stay); (4) no section under MIN_SECTION_BARS but the first and the last: a short one loses its weaker
-start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness; (6) back-to-back sections
-of one label are one unless a chorus repeat or a hard start divides them (A A A for three choruses of a blues, not
-B@18 B@22 B@34 for one long B). Pure numpy, on rows [0, n) of the song's bars from `first_bar`.
+repeats agree on stay); (4) no section under MIN_DRUMMER_SECTION_BARS but the first and the last: a short one loses
+its weaker start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness; (6)
+back-to-back sections of one label are one unless a chorus repeat or a hard start divides them (A A A for three
+choruses of a blues, not B@18 B@22 B@34 for one long B). Pure numpy, on rows [0, n) of the song's bars from `first_bar`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from seq2drum.song.sections import Section, section_labels
 
 PHRASE_BARS = 4  # a drummer counts phrases of 4 bars (and 8, 16: whole phrases of 4) from a section's start
-MIN_SECTION_BARS = 4  # a section this long at least, but an intro or an ending
+MIN_DRUMMER_SECTION_BARS = 4  # a section this long at least, but an intro or an ending
 PART_CHANGE_BARS = 4  # a part entering or leaving starts a section when it was silent (playing) this long before
 CHORUS_PERIODS = tuple(range(8, 33))  # the lengths of a repeated chorus (12: a blues), shortest first
 CLEAR_NOVELTY = 0.4  # a start of the guitar's this novel stays where it is, on a phrase line or not
@@ -181,7 +181,7 @@ def agreed_in_choruses(starts: dict[int, int], found: Sequence[Chorus]) -> dict[
         counts = np.bincount([(row - chorus.start) % chorus.period for row in inside], minlength=chorus.period)
         kinds = {(row - chorus.start) % chorus.period: starts.pop(row) for row in inside}
         for offset in np.flatnonzero(2 * counts >= len(blocks)).tolist():
-            if MIN_SECTION_BARS <= offset <= chorus.period - MIN_SECTION_BARS:
+            if MIN_DRUMMER_SECTION_BARS <= offset <= chorus.period - MIN_DRUMMER_SECTION_BARS:
                 for block in blocks:
                     if block + offset < end:
                         starts.setdefault(block + offset, kinds[offset])
@@ -189,13 +189,13 @@ def agreed_in_choruses(starts: dict[int, int], found: Sequence[Chorus]) -> dict[
 
 
 def without_short(starts: dict[int, int], n: int, similarity: np.ndarray) -> dict[int, int]:
-    """`starts` with no section under MIN_SECTION_BARS but the first and the last: each short one, first to last,
-    loses its weaker start (on a tie, the one that joins it to the neighbour it resembles more)."""
+    """`starts` with no section under MIN_DRUMMER_SECTION_BARS but the first and the last: each short one, first to
+    last, loses its weaker start (on a tie, the one that joins it to the neighbour it resembles more)."""
     starts = dict(starts)
     while True:
         rows = sorted(starts)
         ends = rows[1:] + [n]
-        short = [i for i in range(1, len(rows) - 1) if ends[i] - rows[i] < MIN_SECTION_BARS]
+        short = [i for i in range(1, len(rows) - 1) if ends[i] - rows[i] < MIN_DRUMMER_SECTION_BARS]
         if not short:
             return starts
         i = short[0]

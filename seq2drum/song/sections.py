@@ -5,7 +5,7 @@ Pure numpy. Each bar gets a vector of what the guitar plays in it (sounding pitc
 strikes); bars are compared by cosine similarity, and a boundary is placed where the bars before a point are alike,
 the bars after it are alike, and the two groups differ (Foote's checkerboard novelty on the self-similarity matrix).
 Where the guitar falls silent or comes back, and where the file has a marker, is a boundary too. A section shorter
-than MIN_SECTION_BARS is merged into the neighbour it resembles most, unless a marker starts it. Sections whose
+than MIN_GUITAR_SECTION_BARS is merged into the neighbour it resembles most, unless a marker starts it. Sections whose
 bars resemble each other get the same label, so a chorus that comes back is recognised as the same part.
 """
 
@@ -23,7 +23,7 @@ _RHYTHM_BINS = 16  # onset positions are folded onto 16 slots of the bar, whatev
 NOVELTY_HALF_WIDTH = 4  # bars on each side of a candidate boundary
 NOVELTY_THRESHOLD = 0.12  # within-group minus across-group similarity that makes a boundary
 SAME_LABEL_SIMILARITY = 0.8  # block similarity, relative to the blocks' own, above which two sections share a label
-MIN_SECTION_BARS = 2
+MIN_GUITAR_SECTION_BARS = 2
 # and at least this many quarter notes: 2 bars of 4/16 or 3/16 are a beat or two, and with a crash on every
 # section's first bar and a fill on its last, a 4/16 song crashed and filled every few beats (bars of 2 quarters or
 # more are unchanged by this)
@@ -157,7 +157,7 @@ def guitar_structure(
 
 def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars: set[int],
                  quarters: np.ndarray | None = None) -> list[int]:
-    """Merge each section under MIN_SECTION_BARS (or under MIN_SECTION_QUARTERS of the bars' `quarters`, (n,))
+    """Merge each section under MIN_GUITAR_SECTION_BARS (or under MIN_SECTION_QUARTERS of the bars' `quarters`, (n,))
     that no marker starts into the neighbour whose bars it resembles
     most (mean similarity; the one before on a tie), first to last, until none is left: a 4/16 song had 90 sections
     and lists like `A@58 A@60` from one-bar sections where the guitar paused."""
@@ -167,7 +167,7 @@ def _merge_short(starts: list[int], n: int, similarity: np.ndarray, marker_bars:
         merge = None  # the boundary to drop
         for index, (start, end) in enumerate(zip(starts, ends)):
             long_enough = quarters is None or float(quarters[start:end].sum()) >= MIN_SECTION_QUARTERS
-            if (end - start >= MIN_SECTION_BARS and long_enough) or start in marker_bars:
+            if (end - start >= MIN_GUITAR_SECTION_BARS and long_enough) or start in marker_bars:
                 continue
             options = []
             if index > 0:  # into the section before: this one's start goes
