@@ -86,6 +86,27 @@ function showSong(song) {
   state.songRoll.draw({bars: song.bars, notes: song.notes, roles, drums: song.drums, lanes: song.lanes,
                        sections: []});
   $("generate").disabled = false;
+  listStyles(song.meters[0] || "4/4", `the meter of ${song.label}`);
+}
+
+// The style list for a meter: the song's when a song comes, drums from nothing's while its meter is typed. A meter
+// that is no meter leaves the list as it was (Make drums says what is wrong with it).
+async function listStyles(meter, why) {
+  try {
+    Form.setStyles(await api(`/api/styles?meter=${encodeURIComponent(meter)}`), why);
+  } catch (problem) {
+    if (problem.status !== 422 && problem.status !== 400) showError(problem.message);
+  }
+}
+
+function watchMeter() {
+  const box = $("opt-meter");
+  if (!box) return;
+  let timer = null;
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => listStyles(box.value, "the meter asked for drums from nothing"), 300);
+  });
 }
 
 // No song any more (a file that could not be read, or drums from nothing): its card, its takes and "Make drums for
@@ -193,15 +214,19 @@ function watchDrops() {
 }
 
 async function start() {
+  let maps = null;
   try {
     state.config = await api("/api/config");
+    maps = (await api("/api/kit-maps")).kit_maps;
     await openSession();
   } catch (problem) {
     showError(problem.message);
     return;
   }
   $("backend").textContent = `Drums by ${state.config.backend}.`;
-  Form.build(state.config.options);
+  Form.build(state.config.options, maps);
+  await listStyles("4/4", "the meter of drums from nothing until a song comes");
+  watchMeter();
   state.songRoll = Roll.create();
   $("song-roll").append(state.songRoll.element);
   watchDrops();
