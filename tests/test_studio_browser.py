@@ -25,7 +25,13 @@ from seq2drum.studio.__main__ import build_parser, studio_config
 from seq2drum.studio.backends import LocalBackend
 from tests.studio_harness import BROWSER_ARGS, StudioThread, browser_path, no_browser_reason
 from tests.studio_songs import (
-    BAR_S, band_song, drum_notes, drums_only_song, six_eight_song, song_end_s, too_many_notes_song,
+    BAR_S,
+    band_song,
+    drum_notes,
+    drums_only_song,
+    six_eight_song,
+    song_end_s,
+    too_many_notes_song,
 )
 
 pytestmark = pytest.mark.skipif(bool(no_browser_reason()), reason=no_browser_reason() or "a browser is here")

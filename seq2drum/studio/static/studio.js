@@ -2,7 +2,7 @@
 // the song dropped or chosen and its parts, the form, and the takes. Every request goes to the studio's own address.
 "use strict";
 
-const state = {config: null, session: null, song: null, songRoll: null};
+const state = {config: null, session: null, song: null, songRoll: null, stylesAsked: 0};
 const $ = (id) => document.getElementById(id);
 
 class StudioError extends Error {
@@ -89,11 +89,13 @@ function showSong(song) {
   listStyles(song.meters[0] || "4/4", `the meter of ${song.label}`);
 }
 
-// The style list for a meter: the song's when a song comes, drums from nothing's while its meter is typed. A meter
-// that is no meter leaves the list as it was (Make drums says what is wrong with it).
+// The style list for a meter: the song's when a song comes, drums from nothing's while its meter is typed; the last
+// asked for wins. A meter that is no meter leaves the list as it was (Make drums says what is wrong with it).
 async function listStyles(meter, why) {
+  const asked = ++state.stylesAsked;
   try {
-    Form.setStyles(await api(`/api/styles?meter=${encodeURIComponent(meter)}`), why);
+    const answer = await api(`/api/styles?meter=${encodeURIComponent(meter)}`);
+    if (asked === state.stylesAsked) Form.setStyles(answer, why);
   } catch (problem) {
     if (problem.status !== 422 && problem.status !== 400) showError(problem.message);
   }
@@ -225,7 +227,7 @@ async function start() {
   }
   $("backend").textContent = `Drums by ${state.config.backend}.`;
   Form.build(state.config.options, maps);
-  await listStyles("4/4", "the meter of drums from nothing until a song comes");
+  listStyles("4/4", "the meter of drums from nothing until a song comes");
   watchMeter();
   state.songRoll = Roll.create();
   $("song-roll").append(state.songRoll.element);
