@@ -124,7 +124,8 @@ def take_view(take: MidiSong, kit_map: str | None = None) -> dict[str, Any]:
 
 def heard_in_gm(take_bytes: bytes, kit_map: str | None) -> bytes:
     """A take written with `kit_map` as the General MIDI SoundFont should play it: its drums back on their GM notes
-    (a closed hat on Addictive Drums' 49 would sound as GM 49, a crash). The take itself when it has no map."""
+    (a closed hat on Addictive Drums' 49 would sound as GM 49, a crash). The take itself when it has no map. With
+    --keep-drums, a note of yours on a note the map uses is heard as the map's drum (KitMap.to_gm)."""
     if not kit_map:
         return take_bytes
     kit, take = KitMap.from_json(kit_map), read_midi(take_bytes)

@@ -133,12 +133,17 @@ const Form = (() => {
         words.textContent = "choose the file: a JSON object from drum to note, like {\"kick\": 36, \"snare\": 40}";
         return;
       }
+      let notes = null;
       try {
-        map = {notes: JSON.parse(text), plays: {}, source: "your file; drums it leaves out keep their GM note"};
+        notes = JSON.parse(text);
       } catch (problem) {
-        words.textContent = "this file is not JSON: Make drums says what is wrong with it";
+        notes = null;
+      }
+      if (!notes || typeof notes !== "object" || Array.isArray(notes)) {
+        words.textContent = "this file is not a JSON object from drum to note: Make drums says what is wrong with it";
         return;
       }
+      map = {notes, plays: {}, source: "your file; drums it leaves out keep their General MIDI note"};
     }
     if (!map) return;
     const notes = Object.entries(map.notes).filter(([drum, note]) => typeof note === "number")
@@ -152,7 +157,7 @@ const Form = (() => {
     const words = document.getElementById("style-words");
     if (!select || !words) return;
     const chosen = select.selectedOptions[0];
-    words.textContent = words.dataset.list + (select.value ? `. ${select.value}: ${chosen.title}` : "");
+    words.textContent = (words.dataset.list || "") + (select.value ? `. ${select.value}: ${chosen.title}` : "");
   }
 
   // The style list: the styles that play in `meter` (from /api/styles), `why` saying whose meter it is. A style
