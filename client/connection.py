@@ -6,9 +6,11 @@ Shared by the file modes (daw_helper.py) and the ports (live_ports.py).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from seq2drum.credentials import read_token
 from seq2drum.errors import ConfigError
+from seq2drum.midi.kit_presets import preset, preset_keys
 from seq2drum.options import OPTION_BY_NAME, chosen_options, read_groove_file
 from seq2drum.rpc import seq2drum_pb2
 from seq2drum.user_files import read_user_file
@@ -51,7 +53,11 @@ def connect(args: argparse.Namespace) -> tuple[seq2drum_pb2.GenerationOptions, D
 
 
 def read_kit_map_text(path: str) -> str:
-    hint = 'name a JSON file such as {"kick": 36, "snare": 38}, or pass gm'
+    """--kit-map's JSON: a shipped preset's (by name) or a file's (the server checks it)."""
+    shipped = preset(path)
+    if shipped is not None and not Path(path).is_file():
+        return shipped.text
+    hint = 'name a JSON file such as {"kick": 36, "snare": 38}, or a preset: ' + preset_keys()
     try:  # a regular file of at most 8,192 characters (the server's limit), read only then
         return read_user_file(path, "--kit-map", MAX_KIT_MAP_BYTES, hint).decode("utf-8")
     except ConfigError as exc:

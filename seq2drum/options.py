@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.config import _check, _check_types, _Config
+from seq2drum.midi.kit_presets import GM, presets
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
 from seq2drum.user_files import read_user_file
 
@@ -206,9 +207,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("takes", "--takes", 6, f"write N distinct takes (1-{MAX_TAKES}) as OUT.take1.mid ... OUT.takeN.mid, "
            "where OUT is -o without .mid or SONG_drums beside the song", metavar="N",
            default_words="one file, SONG_drums.mid"),
-    Option("kit_map", "--kit-map", 13, "the MIDI note of each drum class for your drum plug-in, a JSON file holding "
-           'an object like {"kick": 36, "snare": 40}; classes left out keep their General MIDI note',
-           metavar="gm|FILE.json", default_words="gm, General MIDI"),
+    Option("kit_map", "--kit-map", 13, "the MIDI note of each drum class for your drum plug-in: a shipped map "
+           f"({', '.join(p.key for p in presets() if p.key != GM)}) or a JSON file holding an object like "
+           '{"kick": 36, "snare": 40}; classes left out keep their General MIDI note',
+           metavar="gm|MAP|FILE.json", default_words="gm, General MIDI"),
     Option("count_in_bars", "--count-in", 14, f"bars of sticks (0-{MAX_COUNT_IN_BARS}) before the guitar enters, "
            "in the song's meter and tempo; with --merge the song moves later when it starts too early",
            metavar="BARS"),

@@ -34,6 +34,9 @@ class IdleBackend:
     async def generate(self, midi: bytes, options: Any) -> Any:
         raise StudioBusyError("this test studio makes no drums")
 
+    async def styles(self) -> list[dict[str, Any]]:
+        return []
+
     def sweep(self) -> None:
         pass
 

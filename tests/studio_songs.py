@@ -30,6 +30,12 @@ def band_song(bars: int = 4, root: int = 40, with_drums: bool = False) -> bytes:
                       extra=[TrackSpec("Bass", 1, bass, 33)])
 
 
+def six_eight_song(bars: int = 4) -> bytes:
+    """A guitar riff in 6/8 (bars of 12 sixteenths) at TEMPO_QPM: a song whose styles are the compound meters'."""
+    guitar = notes_from_steps(riff(bars, steps_per_bar=12), length_steps=2)
+    return song_bytes(guitar, tempos=[(0, round(60_000_000 / TEMPO_QPM))], time_signatures=[(0, 6, 8)])
+
+
 def drums_only_song(bars: int = 2) -> bytes:
     """A file with nothing but drums: no part to play along with."""
     return song_bytes(None, notes_from_steps(backbeat(bars)))

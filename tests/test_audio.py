@@ -109,6 +109,18 @@ def test_long_songs_render_block_by_block_without_a_seam() -> None:
     assert max(peaks) - min(peaks) < 0.01 * max(peaks)  # every snare the same, wherever the blocks were cut
 
 
+def test_a_render_says_how_far_it_is_block_by_block(tmp_path: Path) -> None:
+    """The studio's first play of a long song shows how much is rendered: `progress` hears a fraction after each
+    block of both passes, rising from 0 to 1, and the WAV is the one rendered without it."""
+    midi = song_bytes(drums=notes_from_steps([(bar * 16, 38) for bar in range(12)]))  # 24 s: 16 blocks a pass
+    heard: list[float] = []
+    write_wav(tmp_path / "told.wav", midi, heard.append)
+    write_wav(tmp_path / "quiet.wav", midi)
+    assert (tmp_path / "told.wav").read_bytes() == (tmp_path / "quiet.wav").read_bytes()
+    assert len(heard) > 2 * 15 and heard[0] == 0.0 and heard[-1] == 1.0
+    assert all(a <= b for a, b in zip(heard, heard[1:])) and 0.4 < heard[len(heard) // 2] < 0.6
+
+
 def test_write_wav_writes_the_file_atomically(tmp_path: Path) -> None:
     path = tmp_path / "drums.wav"
     midi = song_bytes(drums=notes_from_steps(backbeat(1)))

@@ -24,6 +24,7 @@ from client.watch import FolderWatcher, midi_file_problem, watch
 from seq2drum.outputs import is_own_output, output_path, take_paths
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+from seq2drum.midi.kit_presets import preset
 from seq2drum.midi.write import TrackSpec
 from server.config import ServerConfig
 from server.testing import ServerThread
@@ -77,7 +78,7 @@ sys.meta_path.insert(0, Blocked())
 def test_helper_runs_without_numpy_torch_or_music21(address: str, song: Path, tmp_path: Path) -> None:
     """Fails when the helper (or a seq2drum module it shares with main.py: options, outputs, atomic, the stubs)
     imports numpy, torch or music21: a DAW machine has grpcio and protobuf only. --help, a round trip with a kit map
-    and takes, and drums from nothing all run with those three unimportable."""
+    and takes, and drums from nothing with a shipped kit map by name all run with those three unimportable."""
     (tmp_path / "blocker").mkdir()
     (tmp_path / "blocker" / "sitecustomize.py").write_text(BLOCKER)
     kit = tmp_path / "kit.json"
@@ -96,8 +97,10 @@ def test_helper_runs_without_numpy_torch_or_music21(address: str, song: Path, tm
     made = helper(str(song), "--server", address, "--seed", "1", "--takes", "2", "--kit-map", str(kit))
     assert made.returncode == 0, made.stderr
     assert [path.is_file() for path in take_paths(song, None, False, 2)] == [True, True]
-    nothing = helper("--bars", "4", "--meter", "7/8", "--server", address, "--seed", "2")
+    nothing = helper("--bars", "4", "--meter", "7/8", "--server", address, "--seed", "2", "--kit-map", "toontrack")
     assert nothing.returncode == 0 and (tmp_path / "drums_4bars.mid").is_file(), nothing.stderr
+    pitches = set(read_midi((tmp_path / "drums_4bars.mid").read_bytes()).drum_parts[0].notes[:, 2].tolist())
+    assert pitches <= set(preset("toontrack").notes().values()), pitches  # a shipped map, by its name
 
 
 def test_drums_land_beside_the_song_and_the_song_is_untouched(address: str, song: Path) -> None:

@@ -114,9 +114,9 @@ def venv_python(venv: Path) -> Path:
 def test_a_fresh_venv_gets_the_four_commands_and_no_stray_top_level_package(tmp_path: Path) -> None:
     """`pip install ".[dev]"` in a plain virtual environment (no system site-packages: nothing borrowed) gives
     `seq2drum`, `seq2drum-server`, `seq2drum-helper` and `seq2drum-studio` that work away from the checkout, with the
-    shipped model and the studio's page as package data; the wheel installs nothing at the top level but seq2drum (no
-    proto, server, client, bench, tests, tools). Breaks when pyproject.toml's package list, package data or scripts
-    go wrong."""
+    shipped model, the studio's page and the kit maps as package data; the wheel installs nothing at the top level
+    but seq2drum (no proto, server, client, bench, tests, tools). Breaks when pyproject.toml's package list, package
+    data or scripts go wrong."""
     probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d",
                             str(tmp_path / "probe"), "setuptools"], capture_output=True, text=True, timeout=300,
                            check=False)
@@ -131,7 +131,8 @@ def test_a_fresh_venv_gets_the_four_commands_and_no_stray_top_level_package(tmp_
     scripts = python.parent
     out = tmp_path / "riff_drums.mid"
     made = subprocess.run([str(scripts / "seq2drum"), "--mode", "infer", str(REPO / "examples" / "riff.mid"), "-o",
-                           str(out), "--seed", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                           str(out), "--seed", "1", "--kit-map", "addictive-drums-2"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
     assert made.returncode == 0 and out.is_file(), made.stderr
     for command in ("seq2drum-server", "seq2drum-helper", "seq2drum-studio"):
         shown = subprocess.run([str(scripts / command), "--help"], cwd=tmp_path, capture_output=True, text=True,
@@ -144,5 +145,6 @@ def test_a_fresh_venv_gets_the_four_commands_and_no_stray_top_level_package(tmp_
     assert len(records) == 1
     assert "seq2drum/feel/gmd_feel.npz" in records[0].read_text()  # the humanizer's tables came with the wheel
     assert "seq2drum/studio/static/index.html" in records[0].read_text()  # and the studio's page
+    assert "seq2drum/midi/kit_maps/addictive-drums-2.json" in records[0].read_text()  # and the kit maps
     top_level = {line.split("/", 1)[0] for line in records[0].read_text().splitlines() if "/" in line}
     assert {name for name in top_level if not name.endswith(".dist-info") and name != ".."} == {"seq2drum"}

@@ -12,15 +12,20 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from seq2drum.cli import main as cli
+from seq2drum.midi.kit import KitMap
+from seq2drum.midi.kit_presets import preset
 from seq2drum.studio import __main__ as studio_main
+from seq2drum.studio import app
 from seq2drum.studio.backends import LocalBackend, RemoteBackend
 from server.config import ServerConfig
 from server.testing import ServerThread
@@ -157,6 +162,68 @@ def test_takes_files_are_the_command_lines_and_stay_in_the_studios_folder(
     assert all(path.is_relative_to(local_studio.store.root) for path in local_studio.store.root.rglob("*"))
 
 
+def test_the_page_lists_the_styles_of_a_meter_and_the_kit_maps(local_studio: StudioThread) -> None:
+    """/api/styles gives the model's styles that play in a meter (named as generation names it: 2/2 plays the 4/4
+    styles), /api/kit-maps the maps that ship; an upload says its meters, so the page lists the song's styles."""
+    status, answer = call(local_studio.url + "api/styles?meter=6/8")
+    assert status == 200 and answer["meter"] == "6/8" and answer["all"] == 6
+    assert [style["name"] for style in answer["styles"]] == ["jazz-ride", "six-eight"]
+    assert all("6/8" in style["meters"] and style["description"] for style in answer["styles"])
+    assert call(local_studio.url + "api/styles?meter=2/2")[1]["meter"] == "4/4"
+    status, answer = call(local_studio.url + "api/styles?meter=waltz")
+    assert status == 422 and answer["error"].startswith("meter must be NUM/DEN")
+    status, answer = call(local_studio.url + "api/kit-maps")
+    assert [found["key"] for found in answer["kit_maps"]] == ["gm", "addictive-drums-2", "toontrack"]
+    session = session_of(local_studio)
+    assert upload(local_studio, session, "song.mid", band_song(bars=2))[1]["meters"] == ["4/4"]
+
+
+def test_a_take_for_a_plug_ins_map_is_drawn_and_heard_as_its_drums(local_studio: StudioThread) -> None:
+    """A take made with the Addictive Drums 2 map downloads on AD2's notes (its closed hats on 49, GM's crash), but
+    the page draws it, and the GM SoundFont plays it, as the same drums as the take without a map."""
+    song = band_song(bars=2)
+    _, gm = make_takes(local_studio, song, {"seed": "5"})
+    _, ad2 = make_takes(local_studio, song, {"seed": "5", "kit_map": "addictive-drums-2"})
+    assert ad2["takes"][0]["drums"] == gm["takes"][0]["drums"]
+    files = {name: {kind: call(local_studio.url.rstrip("/") + url)[1] for kind, url in result["takes"][0][
+        "files"].items() if kind in ("drums.mid", "drums.wav")} for name, result in (("gm", gm), ("ad2", ad2))}
+    mapped, plain = drum_notes(files["ad2"]["drums.mid"]), drum_notes(files["gm"]["drums.mid"])
+    assert (mapped[:, 2] == 49).sum() == (plain[:, 2] == 42).sum() > 0  # the closed hats, on AD2's note
+    kit = KitMap.from_json(preset("addictive-drums-2").text)
+    assert np.array_equal(drum_notes_of(kit.to_gm(mapped)), plain)
+    assert files["ad2"]["drums.wav"] == files["gm"]["drums.wav"]
+
+
+def test_a_takes_audio_says_how_far_it_is_rendered(local_studio: StudioThread,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """.../mix.wav/progress: "not asked" before the first play, "rendering" with the share done while the WAV is
+    written (slowed here, as a long song on a busy machine is), "ready" once it is there; a kind a take has not is
+    404. The page shows it while the first play prepares."""
+    def slow_write(target: Path, kind: str, data: bytes, progress: Any = None) -> None:
+        app.write_wav(target, data, lambda done: (time.sleep(0.05), progress(done)))
+
+    monkeypatch.setattr(app, "write_file", slow_write)
+    _, result = make_takes(local_studio, band_song(bars=12), {"seed": "2"})
+    files = {kind: local_studio.url.rstrip("/") + url for kind, url in result["takes"][0]["files"].items()}
+    assert call(files["mix.wav"] + "/progress")[1] == {"state": "not asked", "done": 0.0}
+    fetched = threading.Thread(target=call, args=(files["mix.wav"],))
+    fetched.start()
+    seen = []
+    while fetched.is_alive():
+        seen.append(call(files["mix.wav"] + "/progress")[1])
+        time.sleep(0.1)
+    fetched.join()
+    rendering = [answer["done"] for answer in seen if answer["state"] == "rendering"]
+    assert len(rendering) >= 3 and any(0 < done < 1 for done in rendering) and rendering == sorted(rendering), seen
+    assert call(files["mix.wav"] + "/progress")[1] == {"state": "ready", "done": 1.0}
+    assert call(files["mix.wav"].replace("mix.wav", "x.wav") + "/progress")[0] == 404
+
+
+def drum_notes_of(notes: np.ndarray) -> np.ndarray:
+    """Notes sorted as `drum_notes` sorts a file's."""
+    return notes[np.lexsort(notes.T[::-1])]
+
+
 def test_in_front_of_a_running_server_the_drums_are_the_same(local_studio: StudioThread, tiny_model_path: Path,
                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
     """--server HOST:PORT: the studio sends the song and its options to the server (options_to_proto) and gets the
@@ -170,6 +237,8 @@ def test_in_front_of_a_running_server_the_drums_are_the_same(local_studio: Studi
         with StudioThread(backend, config, parent=tmp_path_factory.mktemp("studio")) as remote_studio:
             _, remote = make_takes(remote_studio, song, options)
             assert remote["seed"] == local["seed"] == "11" and remote["bars"] == local["bars"] == 3
+            assert call(remote_studio.url + "api/styles?meter=3/4")[1] == call(local_studio.url + "api/styles?"
+                                                                               "meter=3/4")[1]  # the server's
             for here, there in zip(local["takes"], remote["takes"]):
                 assert here["drums"] == there["drums"] and here["hits"] == there["hits"]
 

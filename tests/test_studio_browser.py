@@ -7,6 +7,9 @@ hints). Skipped, with the reason, where no browser can be had.
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,21 @@ import numpy as np
 import pytest
 
 from seq2drum.cli import main as cli
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.midi.kit_presets import preset
+from seq2drum.studio import app
 from seq2drum.studio.__main__ import build_parser, studio_config
 from seq2drum.studio.backends import LocalBackend
 from tests.studio_harness import BROWSER_ARGS, StudioThread, browser_path, no_browser_reason
-from tests.studio_songs import BAR_S, band_song, drum_notes, drums_only_song, song_end_s, too_many_notes_song
+from tests.studio_songs import (
+    BAR_S,
+    band_song,
+    drum_notes,
+    drums_only_song,
+    six_eight_song,
+    song_end_s,
+    too_many_notes_song,
+)
 
 pytestmark = pytest.mark.skipif(bool(no_browser_reason()), reason=no_browser_reason() or "a browser is here")
 MAX_UPLOAD_MIB = 1  # the 50,001-note song (~200 KB) fits; the oversized upload (1.5 MiB) does not
@@ -331,7 +345,8 @@ def test_fewer_takes_than_asked_is_a_notice_of_its_own(studio: StudioThread, bro
     page = Page(browser, studio)
     page.page.fill("#opt-bars", "1")
     page.page.fill("#opt-meter", "5/4")
-    page.page.fill("#opt-style", "jazz-ride")
+    page.page.wait_for_selector("#opt-style[data-meter='5/4']")  # the list now holds the styles of 5/4
+    page.page.select_option("#opt-style", "jazz-ride")
     page.page.fill("#opt-takes", "8")
     page.page.fill("#opt-seed", "1")
     page.page.click("#generate-nothing")
@@ -437,4 +452,134 @@ def test_live_only_controls_are_hidden_and_every_hint_reads_in_full(studio: Stud
     assert all(box["fits"] for box in placeholders), [box for box in placeholders if not box["fits"]]
     assert page.page.get_attribute("#opt-takes", "placeholder") == "1 take"
     assert "SONG" not in page.page.inner_text("[data-name=takes]")
+    page.close()
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where a test's screenshots go: $SEQ2DRUM_TEST_ARTIFACTS/<test name> when set (CI keeps that folder), else the
+    test's own temporary folder."""
+    root = os.environ.get("SEQ2DRUM_TEST_ARTIFACTS")
+    folder = Path(root) / request.node.name if root else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def style_choices(page: Any) -> list[str]:
+    return page.evaluate("() => [...document.querySelectorAll('#opt-style option')].map((option) => option.value)")
+
+
+def shoot_list(page: Any, selector: str, path: Path) -> None:
+    """A screenshot of the side with the list `selector` drawn open (a closed <select> shows one entry)."""
+    page.evaluate("(s) => { const list = document.querySelector(s); list.size = list.options.length; }", selector)
+    page.locator(selector).scroll_into_view_if_needed()
+    page.screenshot(path=str(path))
+    page.evaluate("(s) => { document.querySelector(s).size = 0; }", selector)
+
+
+def test_the_style_is_chosen_from_the_styles_of_the_songs_meter(studio: StudioThread, browser: Any,
+                                                                 tiny_model_path: Path, artifacts: Path) -> None:
+    """Issue 70: the style was a text box pointing to `--mode styles`. It is a list of the model's styles that play in
+    the song's meter (6/8: jazz-ride and six-eight of the tiny model's six), switching when a 4/4 song comes; the one
+    chosen makes the takes. Screenshots: style-list-6-8.png, style-list-4-4.png."""
+    book = DrumGenerator.from_checkpoint(tiny_model_path).styles
+    page = Page(browser, studio)
+    page.drop("lilt.mid", six_eight_song(bars=4))
+    page.page.wait_for_selector("#opt-style[data-meter='6/8']")
+    assert style_choices(page.page) == ["", *book.fitting("6/8")] == ["", "jazz-ride", "six-eight"]
+    assert "2 of the model's 6 styles play in 6/8, the meter of lilt.mid" in page.page.inner_text("#style-words")
+    assert "--mode styles" not in page.page.inner_text("[data-name=style]")
+    page.page.select_option("#opt-style", "six-eight")
+    assert page.page.inner_text("#style-words").endswith("six-eight: compound meters: beats of three eighths")
+    shoot_list(page.page, "#opt-style", artifacts / "style-list-6-8.png")
+    page.page.fill("#opt-seed", "4")
+    page.page.click("#generate")
+    page.page.wait_for_selector(".take[data-take='1']")
+    assert page.page.is_hidden("#error")
+    page.drop("riff.mid", band_song(bars=2))
+    page.page.wait_for_selector("#opt-style[data-meter='4/4']")
+    assert style_choices(page.page) == ["", *book.fitting("4/4")] and "six-eight" not in style_choices(page.page)
+    assert page.page.input_value("#opt-style") == ""  # six-eight plays no 4/4: the choice went back to any groove
+    shoot_list(page.page, "#opt-style", artifacts / "style-list-4-4.png")
+    page.close()
+
+
+def test_a_kit_map_is_chosen_from_the_shipped_maps_or_a_file(studio: StudioThread, browser: Any,
+                                                             tiny_model_path: Path, tmp_path: Path,
+                                                             artifacts: Path) -> None:
+    """Issue 70: the kit map was a text box asking for a JSON file. It is a list of the maps that ship (General MIDI,
+    Addictive Drums 2, Toontrack's) or a file of your own; the chosen map's notes are shown, and the takes download
+    on them: the command line's drums with `--kit-map addictive-drums-2`. Screenshot: kit-map-preset.png."""
+    song = band_song(bars=2)
+    (tmp_path / "riff.mid").write_bytes(song)
+    page = Page(browser, studio)
+    keys = page.page.evaluate("() => [...document.querySelectorAll('#opt-kit_map option')].map((o) => o.value)")
+    assert keys == ["gm", "addictive-drums-2", "toontrack", "a file"]
+    page.drop("riff.mid", song)
+    page.page.wait_for_selector("#song:not([hidden])")
+    page.page.select_option("#opt-kit_map", "addictive-drums-2")
+    assert "closed hat 49 (HiHat Closed 1 Tip)" in page.page.inner_text("#opt-kit_map-notes")
+    page.page.click(".kit-source summary")
+    assert "Addictive Drums 2 keymap" in page.page.inner_text("#opt-kit_map-source")
+    page.page.fill("#opt-seed", "6")
+    page.page.click("#generate")
+    page.page.wait_for_selector(".take[data-take='1']")
+    page.page.locator("#opt-kit_map").scroll_into_view_if_needed()
+    page.page.screenshot(path=str(artifacts / "kit-map-preset.png"))
+    with page.page.expect_download() as download:
+        page.page.click(".take[data-take='1'] a[download$='_drums.take1.mid']")
+    drums = drum_notes(Path(download.value.path()).read_bytes())
+    assert cli.main(["--mode", "infer", str(tmp_path / "riff.mid"), "--checkpoint", str(tiny_model_path), "--seed",
+                     "6", "--kit-map", "addictive-drums-2", "-o", str(tmp_path / "cli.mid")]) == 0
+    assert np.array_equal(drums, drum_notes((tmp_path / "cli.mid").read_bytes()))
+    assert set(drums[:, 2].tolist()) <= set(preset("addictive-drums-2").notes().values())
+    page.page.select_option("#opt-kit_map", "a file")
+    page.page.set_input_files("#opt-kit_map-file", files=[{"name": "my_kit.json", "mimeType": "application/json",
+                                                           "buffer": b'{"snare": 40}'}])
+    page.page.wait_for_function("() => document.querySelector('#opt-kit_map-notes').textContent.includes('snare 40')")
+    page.page.click("#generate")
+    page.page.wait_for_function("() => !document.querySelector('#generate').disabled")
+    page.page.wait_for_selector(".take[data-take='1']")
+    with page.page.expect_download() as download:
+        page.page.click(".take[data-take='1'] a[download$='_drums.take1.mid']")
+    own = drum_notes(Path(download.value.path()).read_bytes())
+    assert 40 in own[:, 2] and 38 not in own[:, 2]
+    page.close()
+
+
+def test_the_first_play_of_a_long_song_shows_how_much_is_rendered(studio: StudioThread, browser: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  artifacts: Path) -> None:
+    """Issue 70: the first ▶ on a 2:20 song said "Preparing" for 20 s with nothing moving. While the WAV renders
+    (slowed here, as a long song on a busy machine is) the take says how much is rendered, with a bar, the share
+    rising; then it plays. Screenshot: first-play-progress.png."""
+    def slow_write(target: Path, kind: str, data: bytes, progress: Any = None) -> None:
+        app.write_wav(target, data, lambda done: (time.sleep(0.03), progress(done)))
+
+    monkeypatch.setattr(app, "write_file", slow_write)
+    page = Page(browser, studio)
+    page.drop("long.mid", band_song(bars=24))
+    page.page.wait_for_selector("#song:not([hidden])")
+    page.page.click("#generate")
+    card = ".take[data-take='1']"
+    page.page.wait_for_selector(card)
+    page.page.click(f"{card} button.play")
+    shares = []
+    for _ in range(200):
+        found = re.search(r"(\d+)% rendered", page.page.inner_text(f"{card} .preparing"))
+        if found:
+            shares.append(int(found[1]))
+            if 20 <= shares[-1] < 100:
+                break
+        page.page.wait_for_timeout(100)
+    assert shares and 0 < shares[-1] < 100, shares
+    assert page.page.is_visible(f"{card} .preparing progress") and "Preparing" in page.page.inner_text(
+        f"{card} button.play")
+    page.page.locator(card).scroll_into_view_if_needed()
+    page.page.screenshot(path=str(artifacts / "first-play-progress.png"))
+    assert shares == sorted(shares)
+    page.page.wait_for_function("(s) => document.querySelector(s).currentTime > 0.2", arg=f"{card} audio",
+                                timeout=60_000)
+    assert page.page.inner_text(f"{card} button.play") == "■ Stop" and page.page.is_hidden(f"{card} .preparing")
+    page.page.click(f"{card} button.play")
     page.close()

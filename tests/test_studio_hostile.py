@@ -342,9 +342,9 @@ def test_l3_a_page_closed_while_its_takes_are_stored_gets_its_one_line(tmp_path:
         session = session_of(studio.url)
         real_view = app_module.take_view
 
-        def view_then_close(take: object) -> dict:  # on a thread, while the event loop is free
+        def view_then_close(take: object, *more: object) -> dict:  # on a thread, while the event loop is free
             call(f"{studio.url}api/sessions/{session}/close", b"", "POST")
-            return real_view(take)
+            return real_view(take, *more)
 
         monkeypatch.setattr(app_module, "take_view", view_then_close)
         status, answer = post_json(f"{studio.url}api/sessions/{session}/takes", {"song": None,

@@ -17,7 +17,7 @@ import importlib.util
 import signal
 import threading
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -177,17 +177,22 @@ class _Performance:
             yield block
 
 
-def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE_RATE_HZ) -> Rendering:
+def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE_RATE_HZ,
+               progress: Callable[[float], None] | None = None) -> Rendering:
     """Play a Standard MIDI File through the GM SoundFont and write it to `stream` as a WAV (PCM 16-bit stereo):
     every part on its channel and program (channel 10 on the percussion bank), note times through the tempo map,
     then the release until it falls silent, at most `MAX_RELEASE_S` (faded if still ringing).
 
     Two passes over the song, in blocks: the first finds the peak and where the release ends, the second writes; so
-    memory stays a few blocks whatever the song's length. Raises `AudioExtraMissingError` without the audio extra,
-    `MidiReadError` for bad MIDI."""
+    memory stays a few blocks whatever the song's length. `progress(fraction)` is told after every block how much of
+    the work is done (0 to 1; the studio shows it while a long song renders). Raises `AudioExtraMissingError` without
+    the audio extra, `MidiReadError` for bad MIDI."""
     performance = _Performance(midi_bytes, sample_rate_hz)
+    blocks = 2 * -(-performance.total_frames // BLOCK_FRAMES)  # both passes, at most
+    done = _Done(progress, blocks)
     peak, end = 0.0, performance.music_frames
     for block_start, block in zip(range(0, performance.total_frames, BLOCK_FRAMES), performance.blocks()):
+        done.block()
         level = np.abs(block).max(axis=1)  # (n,)
         peak = max(peak, float(level.max(initial=0.0)))
         loud = np.flatnonzero(level > SILENCE) + block_start
@@ -204,6 +209,7 @@ def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE
         out.setsampwidth(SAMPLE_WIDTH_BYTES)
         out.setframerate(sample_rate_hz)
         for block_start, block in zip(range(0, end, BLOCK_FRAMES), performance.blocks()):
+            done.block()
             block = block[:end - block_start] * scale
             if fade_frames and block_start + len(block) > fade_from:
                 frames = np.arange(block_start, block_start + len(block))
@@ -214,6 +220,7 @@ def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE
             out.writeframes(pcm.tobytes())
             written += len(pcm)
     rms = np.sqrt(sum_squares / max(1, written * CHANNELS))
+    done.finish()
     return Rendering(
         n_frames=written,
         music_s=performance.music_s,
@@ -223,15 +230,32 @@ def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE
     )
 
 
-def write_wav(path: str | Path, midi_bytes: bytes) -> Rendering:
+class _Done:
+    """Counts the blocks rendered for `render_wav`'s `progress` (the second pass may stop early: the release ends)."""
+
+    def __init__(self, progress: Callable[[float], None] | None, blocks: int) -> None:
+        self.progress, self.blocks, self.count = progress, max(1, blocks), 0
+
+    def block(self) -> None:
+        if self.progress is not None:
+            self.progress(min(self.count, self.blocks) / self.blocks)
+        self.count += 1
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(1.0)
+
+
+def write_wav(path: str | Path, midi_bytes: bytes, progress: Callable[[float], None] | None = None) -> Rendering:
     """Render `midi_bytes` to `path` as a WAV, atomically (a crash never leaves half a file, and SIGTERM while it
-    renders leaves no temporary file either). `AudioTooLongError` past MAX_AUDIO_S of music."""
+    renders leaves no temporary file either); `progress` as `render_wav` tells it. `AudioTooLongError` past
+    MAX_AUDIO_S of music."""
     renderings = []
     # the synthesiser loaded before the temporary file exists: a SIGTERM landing inside its import (a loaded machine,
     # the fresh-clone CI run) failed the extension's initialization and was reported as the audio extra missing
     synth_module()
     with _terminate_as_exit():
-        write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream)))
+        write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream, progress=progress)))
     return renderings[0]
 
 

@@ -1,8 +1,9 @@
 """Drum maps: which MIDI note each drum class is written as, for drum plug-ins that do not follow General MIDI.
 
 A map is a JSON object from drum class name (`drums.DRUM_CLASSES`, plus `side_stick` for the count-in) to a MIDI
-note 0-127, e.g. `{"kick": 36, "snare": 40, "closed_hat": 22}`; classes it leaves out keep their GM note. It is
-applied to the finished drum notes, so the model, the grid and every measurement stay in the 9 GM classes.
+note 0-127, e.g. `{"kick": 36, "snare": 40, "closed_hat": 22}`; classes it leaves out keep their GM note. It may
+describe itself with `name`, `source` and `plays` (kit_presets.ABOUT_KEYS), as the shipped presets do. It is applied
+to the finished drum notes, so the model, the grid and every measurement stay in the 9 GM classes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES
+from seq2drum.midi.kit_presets import ABOUT_KEYS, GM, preset, preset_keys
 from seq2drum.errors import ConfigError
 from seq2drum.user_files import read_user_file
 
@@ -53,6 +55,9 @@ class KitMap:
         """A map from class names to notes; KitMapError naming the key at fault."""
         notes = list(GM_NOTES)
         for key, value in values.items():
+            if key in ABOUT_KEYS:
+                _check_about(key, value, source)
+                continue
             if key not in KIT_KEYS:
                 # difflib's cost grows with the key's length squared: suggest only for a key a person typed
                 close = difflib.get_close_matches(str(key), KIT_KEYS, n=1) if len(str(key)) <= 40 else []
@@ -111,24 +116,52 @@ class KitMap:
         out = out[first]
         return out[np.lexsort((out[:, _PITCH], out[:, _START]))]
 
+    def to_gm(self, notes: np.ndarray) -> np.ndarray:
+        """`apply` undone, for hearing and drawing a mapped take as the 9 classes: drum notes (N, 4) on this kit's notes
+        -> the same notes on their GM notes. Notes the kit does not use stay as they are; a note two classes share
+        goes back to the later one in `KIT_KEYS` order (a kit without an open hat: both hats are the open hat)."""
+        if self.is_gm or not len(notes):
+            return notes
+        lookup = np.arange(128, dtype=np.int64)
+        for gm, note in zip(GM_NOTES, self.notes):  # in order, so the later of two on one note wins
+            lookup[note] = gm
+        out = notes.copy()
+        pitch = notes[:, _PITCH]
+        out[:, _PITCH] = np.where((pitch >= 0) & (pitch < 128), lookup[np.clip(pitch, 0, 127)], pitch)
+        return out
+
     def __repr__(self) -> str:
         changed = {k: n for k, n, gm in zip(KIT_KEYS, self.notes, GM_NOTES) if n != gm}
         return f"KitMap(GM{', ' + str(changed) if changed else ''})"
 
 
+def _check_about(key: str, value: object, source: str) -> None:
+    """`name` and `source` are text, `plays` an object from drum class to text; KitMapError otherwise."""
+    if key != "plays":
+        if not isinstance(value, str):
+            raise KitMapError(f"{source}: {key!r} describes the map in words; got {_shown(json.dumps(value))}")
+        return
+    if not isinstance(value, dict) or not all(k in KIT_KEYS and isinstance(v, str) for k, v in value.items()):
+        raise KitMapError(f"{source}: 'plays' must be an object from drum class to what its note plays, like "
+                          '{"kick": "Kick"}')
+
+
 def read_kit_map(value: str) -> str | None:
-    """The --kit-map argument -> the JSON text GenerationOptions carries (None for "gm"), checked, with errors
-    naming the file."""
-    if value.strip().lower() == "gm":
+    """The --kit-map argument (gm, a shipped preset's name, or a JSON file) -> the JSON text GenerationOptions
+    carries (None for gm), checked, with errors naming the file."""
+    if value.strip().lower() == GM:
         return None
+    shipped = preset(value)
+    if shipped is not None and not Path(value).is_file():
+        return shipped.text
     path = Path(value)
+    hint = 'name a JSON file such as {"kick": 36, "snare": 38}, or a preset: ' + preset_keys()
     if path.is_dir():
-        raise KitMapError(f"--kit-map {path} is a folder; name a .json file, or pass gm")
+        raise KitMapError(f"--kit-map {path} is a folder; {hint}")
     if not path.exists():
-        raise KitMapError(f"--kit-map {path} not found; name a JSON file such as "
-                          '{"kick": 36, "snare": 38}, or pass gm')
+        raise KitMapError(f"--kit-map {path} not found; {hint}")
     try:  # a regular file of at most MAX_KIT_MAP_CHARS characters (a FIFO or /dev/zero is refused unread)
-        text = read_user_file(path, "--kit-map", 4 * MAX_KIT_MAP_CHARS, "name a JSON file, or pass gm").decode()
+        text = read_user_file(path, "--kit-map", 4 * MAX_KIT_MAP_CHARS, hint).decode()
     except ConfigError as exc:
         raise KitMapError(str(exc)) from None
     except UnicodeDecodeError as exc:

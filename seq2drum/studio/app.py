@@ -2,10 +2,12 @@
 
     GET  /                                   the page (static/index.html); /static/... its scripts and styles
     GET  /api/config                         the options table as a form, the limits, whether audio can play
+    GET  /api/styles?meter=M, /api/kit-maps  the model's styles that play in meter M; the kit maps that ship
     POST /api/sessions                       a session for a page that opened; .../close (its beacon as it goes)
     POST /api/sessions/ID/songs?name=N       an upload (the file's bytes as the body): its parts, roles, notes
     POST /api/sessions/ID/takes              {song, options}: the takes, each with its drums and bars
     GET  /api/sessions/ID/takes/T/KIND       drums.mid, song.mid (the song with the drums), mix.wav, drums.wav
+    GET  .../takes/T/KIND/progress           how far that file is made: ready, rendering (how much), waiting
 
 Every answer but a file is JSON; an error is {"error": one line} with a status from limits.answer_for. Who may ask
 (the Host and Origin rules) and the security headers every response carries are guard.py's. A page's song runs only
@@ -36,11 +38,13 @@ from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.audio import INSTALL_COMMAND, check_audio_extra, write_wav
 from seq2drum.midi.io import read_midi
 
+from .choices import kit_map_list, meter_asked, style_list
 from .form import MAX_FORM_BYTES, form_fields, read_form
 from .guard import Guard
 from .limits import Limits, answer_for
 from .songs import (
     drums_alone,
+    heard_in_gm,
     read_song,
     song_view,
     song_with_drums,
@@ -78,6 +82,9 @@ class Studio:
         self.backend_words = backend_words
         self.on_ready = on_ready
         self._making: dict[Path, asyncio.Task[Path]] = {}  # derived files being made, asked for once each
+        # of those, the ones being written: [how much is done, 0 to 1], a list the render's thread writes into (one
+        # that outlives its entry, a render cancelled, writes into a list no longer here)
+        self._rendered: dict[Path, list[float]] = {}
         self._jobs: dict[str, set[asyncio.Future[Any]]] = {}  # session id -> its songs being generated
         try:
             check_audio_extra()
@@ -137,7 +144,7 @@ class Studio:
         making = self._making.get(target)
         if making is None:
             song = session.song(take.song_id).path if take.song_id is not None else None
-            making = self._making[target] = asyncio.create_task(self._make(session, take.path, song, kind, target))
+            making = self._making[target] = asyncio.create_task(self._make(session, take, song, kind, target))
             making.add_done_callback(lambda _: self._making.pop(target, None))
         try:
             return await asyncio.shield(making)
@@ -145,17 +152,28 @@ class Studio:
             self.store.get(session.id)  # SessionGoneError when the page closed meanwhile (its folder went)
             raise
 
-    async def _make(self, session: Session, take_path: Path, song_path: Path | None, kind: str,
-                    target: Path) -> Path:
+    async def _make(self, session: Session, take: Take, song_path: Path | None, kind: str, target: Path) -> Path:
         """Make a derived file within the page's room: its size (a WAV's largest) counted before it is written."""
         async with self.limits.render_slot():
-            data, size = await asyncio.to_thread(prepare_file, take_path, song_path, kind)
+            data, size = await asyncio.to_thread(prepare_file, take.path, song_path, kind, take.kit_map)
             self.store.reserve(session, size, f"the {kind} of this take")
+            done = self._rendered[target] = [0.0]
             try:
-                await asyncio.to_thread(write_file, target, kind, data)
+                await asyncio.to_thread(write_file, target, kind, data, lambda fraction: done.__setitem__(0, fraction))
             finally:
+                self._rendered.pop(target, None)
                 self.store.settle(session, target, size)
         return target
+
+    def progress(self, take: Take, kind: str) -> dict[str, Any]:
+        """How far the file `kind` of a take is made, for the page's first play of a long song: ready, rendering
+        (`done`, 0 to 1), waiting (for a render slot, or its notes being gathered) or not asked for yet."""
+        target = take.path if kind == "drums.mid" else take.derived(kind)
+        if target in self._rendered:
+            return {"state": "rendering", "done": round(self._rendered[target][0], 3)}
+        if target in self._making:
+            return {"state": "waiting", "done": 0.0}
+        return {"state": "ready" if target.exists() else "not asked", "done": 1.0 if target.exists() else 0.0}
 
 
 async def _disconnected(request: Request) -> None:
@@ -164,11 +182,15 @@ async def _disconnected(request: Request) -> None:
         pass
 
 
-def prepare_file(take_path: Path, song_path: Path | None, kind: str) -> tuple[bytes, int]:
+def prepare_file(take_path: Path, song_path: Path | None, kind: str,
+                 kit_map: str | None = None) -> tuple[bytes, int]:
     """The MIDI bytes behind a derived file, and the most bytes the file will take: the song with the drums
-    (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays. The mix has one track per channel
-    and program, so it stays within the reader's limits whenever the song did."""
+    (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays, its drums on their GM notes (the
+    take was written with `kit_map`; the WAV is played by a GM SoundFont). The mix has one track per channel and
+    program, so it stays within the reader's limits whenever the song did."""
     take_bytes = take_path.read_bytes()
+    if kind.endswith(".wav"):
+        take_bytes = heard_in_gm(take_bytes, kit_map)
     take = read_midi(take_bytes)
     if kind == "drums.wav":
         data = drums_alone(take, take_bytes)
@@ -178,9 +200,9 @@ def prepare_file(take_path: Path, song_path: Path | None, kind: str) -> tuple[by
     return data, wav_bytes_at_most(read_midi(data)) if kind.endswith(".wav") else len(data)
 
 
-def write_file(target: Path, kind: str, data: bytes) -> None:
+def write_file(target: Path, kind: str, data: bytes, progress: Callable[[float], None] | None = None) -> None:
     if kind.endswith(".wav"):
-        write_wav(target, data)
+        write_wav(target, data, progress)
     else:
         write_atomic(target, data)
 
@@ -213,6 +235,18 @@ async def get_config(studio: Studio, request: Request) -> dict[str, Any]:
                        "workers": config.workers, "max_song_quarters": config.max_song_quarters},
             "audio": {"available": not studio.audio_problem, "problem": studio.audio_problem,
                       "install": INSTALL_COMMAND}}
+
+
+@answers
+async def list_styles(studio: Studio, request: Request) -> dict[str, Any]:
+    """The model's styles that fit a meter (the song's, or drums from nothing's), for the page's style list."""
+    meter = meter_asked(request.query_params.get("meter", ""))
+    return style_list(await studio.backend.styles(), meter)
+
+
+@answers
+async def list_kit_maps(studio: Studio, request: Request) -> dict[str, Any]:
+    return {"kit_maps": kit_map_list()}
 
 
 @answers
@@ -255,12 +289,12 @@ async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
     song = session.song(song_id) if song_id is not None else None
     midi = await asyncio.to_thread(song.path.read_bytes) if song is not None else b""
     takes = await studio.while_page_stays(session_id, request, studio.backend.generate(midi, options))
-    views = await asyncio.to_thread(lambda: [take_view(read_midi(data)) for data in takes.midi])
+    views = await asyncio.to_thread(lambda: [take_view(read_midi(data), options.kit_map) for data in takes.midi])
     session = studio.store.get(session_id)  # still there after the waits (a take stored after it ends: 410)
     stem = _stem(song.label) if song is not None else f"drums_{options.bars}bars"
     answer = []
     for index, (data, hits, view) in enumerate(zip(takes.midi, takes.hits, views), start=1):
-        take_id = studio.store.add_take(session, song_id, index, data)
+        take_id = studio.store.add_take(session, song_id, index, data, options.kit_map)
         base = f"/api/sessions/{session_id}/takes/{take_id}"
         answer.append({"id": take_id, "index": index, "hits": hits, **view,
                        "files": {kind: f"{base}/{kind}" for kind in KINDS},
@@ -288,6 +322,16 @@ async def take_file(studio: Studio, request: Request) -> Response:
     return FileResponse(path, media_type=KINDS[kind])
 
 
+@answers
+async def take_progress(studio: Studio, request: Request) -> Response | dict[str, Any]:
+    session = studio.store.get(request.path_params["session"])
+    take = session.take(request.path_params["take"])
+    kind = request.path_params["kind"]
+    if kind not in KINDS:
+        return JSONResponse({"error": f"no file {kind[:40]!r}; a take has {', '.join(KINDS)}"}, status_code=404)
+    return studio.progress(take, kind)
+
+
 def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starlette:
     """The ASGI application of `studio`. `allowed_hosts`: the Host names it answers (serve.allowed_hosts: this
     computer's names for a studio on loopback); None: any."""
@@ -309,11 +353,13 @@ def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starle
     routes = [
         Route("/", index), Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/api/config", get_config(studio)), Route("/api/sessions", open_session(studio), methods=["POST"]),
+        Route("/api/styles", list_styles(studio)), Route("/api/kit-maps", list_kit_maps(studio)),
         Route(f"{session}/close", close_session(studio), methods=["POST", "DELETE"]),
         Route(f"{session}/touch", touch_session(studio), methods=["POST"]),
         Route(f"{session}/songs", upload_song(studio), methods=["POST"]),
         Route(f"{session}/takes", make_takes(studio), methods=["POST"]),
         Route(f"{session}/takes/{{take}}/{{kind}}", take_file(studio)),
+        Route(f"{session}/takes/{{take}}/{{kind}}/progress", take_progress(studio)),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard, allowed_hosts=allowed_hosts)], lifespan=lifespan,
                      exception_handlers={HTTPException: _one_line})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import time
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the same classes, found through `sibling` at run time
     from server.workers import JobResult
 
 log = logging.getLogger("seq2drum.studio")
+STYLES_WAIT_S = 5.0  # how long the page's style list waits for a server that is not up
 
 
 def sibling(name: str) -> ModuleType:
@@ -93,6 +95,10 @@ class LocalBackend:
         result, _ = await self._runner.run(midi, options, what="studio")
         return Takes.from_job(result)
 
+    async def styles(self) -> list[dict[str, Any]]:
+        """The model's styles ({name, meters, description}), as its workers loaded it."""
+        return [dict(style) for style in self.info.get("styles", ())]
+
     def sweep(self) -> None:
         """Replace idle workers that died (run it a few times a second, as the server does)."""
         self.pool.sweep()
@@ -116,6 +122,7 @@ class RemoteBackend:
                                             token=token)
         except client.HelperError as exc:  # a --server list or --tls-ca that cannot be used
             raise ConfigError(str(exc)) from None
+        self._styles: list[dict[str, Any]] | None = None
         self._calls = 0  # songs sent and not yet answered: at most workers + max_waiting, as a local studio
         # one thread per song in flight, of their own: a round trip that holds a thread for a minute must not take
         # asyncio's default threads, which every upload and file of every other page needs
@@ -157,6 +164,20 @@ class RemoteBackend:
             raise Seq2DrumError(details or f"the server answered {error.code().name}") from None
         except helper.HelperError as exc:
             raise Seq2DrumError(str(exc)) from None
+
+    async def styles(self) -> list[dict[str, Any]]:
+        """The servers' styles (GetModelInfo, asked once): [] while none answers, so the page offers any groove."""
+        import grpc
+
+        if self._styles is None:
+            try:
+                info = await asyncio.to_thread(self.client.model_info, time.monotonic() + STYLES_WAIT_S)
+            except grpc.RpcError as error:  # a server down or refusing: asked again next time
+                log.info("no styles from %s: %s", self.client.target, escape_controls(error.details() or "")[:200])
+                return []
+            self._styles = [{"name": style.name, "meters": list(style.meters), "description": style.description}
+                            for style in info.styles]
+        return self._styles
 
     def _answered(self) -> None:
         self._calls -= 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
+from seq2drum.midi.kit_presets import GM, preset
 from seq2drum.options import (MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_TAKES, OPTION_BY_NAME, OPTIONS, GenerationOptions,
                               Option)
 
@@ -28,6 +29,11 @@ PAGE_WORDS = {
               "help": f"how many different takes to make (1-{MAX_TAKES}), each with its roll, play and downloads"},
     "bars": {"default_words": "none: fill it in to make drums from nothing",
              "help": f"how many bars of drums (1-{MAX_BARS}) to make without a song, shaped like one"},
+    "style": {"help": "grooves only from this family; the list holds the styles that play in the song's meter (or in "
+                      "the meter asked for drums from nothing)"},
+    "kit_map": {"help": "the MIDI note of each drum for your drum plug-in: one of the maps that ship with seq2drum, "
+                        'or a JSON file of your own like {"kick": 36, "snare": 40} (drums left out keep their General '
+                        "MIDI note)"},
 }
 SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions refuses them without a song
 NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
@@ -99,8 +105,12 @@ def options_from_form(values: Any, song: bool) -> GenerationOptions:
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         chosen[option.name] = _value(option, value)
-    if chosen.get("kit_map", "").lower() == "gm":
-        del chosen["kit_map"]
+    if "kit_map" in chosen:  # gm, a shipped map's name (the page's list) or a file's JSON (the page read it)
+        shipped = preset(chosen["kit_map"])
+        if chosen["kit_map"].lower() == GM:
+            del chosen["kit_map"]
+        elif shipped is not None:
+            chosen["kit_map"] = shipped.text
     if song and any(name in chosen for name in NOTHING_ONLY):
         raise ConfigError("--bars, --tempo and --meter make drums from nothing, without a song; leave them empty to "
                           "make drums for the song")

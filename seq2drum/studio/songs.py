@@ -19,10 +19,13 @@ from seq2drum.errors import MidiReadError, NoGuitarError, escape_controls
 from seq2drum.generation.audio import CHANNELS, MAX_RELEASE_S, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, tick_seconds
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, MidiSong, Part, choose_guitar, read_midi
+from seq2drum.midi.kit import KitMap
 from seq2drum.midi.roles import parts_by_role
 from seq2drum.midi.scan import ReadLimits, scan_midi
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.grid import Grid
+
+from .choices import song_meters
 
 MAX_LABEL_CHARS = 80
 DRUM_LANES = (*DRUM_CLASSES, "other")  # the piano roll's drum rows: one per drum class, then keys outside them
@@ -70,13 +73,15 @@ def bar_starts(song: MidiSong) -> list[float]:
     return [float(s) for s in _seconds(starts, song)]
 
 
-def drum_hits(parts: list[Part], song: MidiSong) -> list[list[float]]:
-    """[start_s, lane, velocity] of every note of drum parts (lane: index into DRUM_LANES)."""
+def drum_hits(parts: list[Part], song: MidiSong, kit: KitMap | None = None) -> list[list[float]]:
+    """[start_s, lane, velocity] of every note of drum parts (lane: index into DRUM_LANES); `kit`: the map the notes
+    were written with, so a closed hat on Addictive Drums' 49 is drawn as a closed hat, not as GM 49's crash."""
     hits = []
     for part in parts:
+        pitches = (kit or KitMap.gm()).to_gm(part.notes)[:, PITCH]
         lanes = np.full(len(part.notes), len(DRUM_LANES) - 1)
-        known = (part.notes[:, PITCH] >= 0) & (part.notes[:, PITCH] < len(PITCH_TO_CLASS))  # a broken file's 170 too
-        lanes[known] = np.where(PITCH_TO_CLASS[part.notes[known, PITCH]] >= 0, PITCH_TO_CLASS[part.notes[known, PITCH]],
+        known = (pitches >= 0) & (pitches < len(PITCH_TO_CLASS))  # a broken file's 170 too
+        lanes[known] = np.where(PITCH_TO_CLASS[pitches[known]] >= 0, PITCH_TO_CLASS[pitches[known]],
                                 len(DRUM_LANES) - 1)
         starts = _seconds(part.notes[:, START], song)
         hits += [[float(s), int(lane), int(v)] for s, lane, v in zip(starts, lanes, part.notes[:, VELOCITY])]
@@ -85,7 +90,8 @@ def drum_hits(parts: list[Part], song: MidiSong) -> list[list[float]]:
 
 def song_view(song: MidiSong) -> dict[str, Any]:
     """The page's view of an uploaded song: its parts with their roles and the guitar, notes for the piano roll
-    ([start_s, end_s, pitch, part index]), its own drums, and bar starts."""
+    ([start_s, end_s, pitch, part index]), its own drums, bar starts, and its meters (most played first: the page
+    lists the styles of the first)."""
     try:
         choice = choose_guitar(song)
         guitar, guitar_problem, notice = choice.parts, "", choice.notice or ""
@@ -104,13 +110,29 @@ def song_view(song: MidiSong) -> dict[str, Any]:
             times = _seconds(part.notes[:, [START, END]], song)
             notes += [[float(a), float(b), int(p), index] for (a, b), p in zip(times, part.notes[:, PITCH])]
     return {"parts": parts, "notes": notes, "drums": drum_hits(song.drum_parts, song), "bars": bar_starts(song),
-            "guitar_problem": guitar_problem, "notice": notice, "lanes": list(DRUM_LANES)}
+            "guitar_problem": guitar_problem, "notice": notice, "lanes": list(DRUM_LANES),
+            "meters": song_meters(song, guitar)}
 
 
-def take_view(take: MidiSong) -> dict[str, Any]:
-    """The page's view of one take's drum file: its hits and its bars (drums from nothing have no song of their
-    own, so the bars come from the take, which holds the song's maps event for event)."""
-    return {"drums": drum_hits(take.drum_parts, take), "bars": bar_starts(take), "lanes": list(DRUM_LANES)}
+def take_view(take: MidiSong, kit_map: str | None = None) -> dict[str, Any]:
+    """The page's view of one take's drum file (written with `kit_map`): its hits in the 9 classes and its bars
+    (drums from nothing have no song of their own, so the bars come from the take, which holds the song's maps
+    event for event)."""
+    kit = KitMap.from_json(kit_map) if kit_map else None
+    return {"drums": drum_hits(take.drum_parts, take, kit), "bars": bar_starts(take), "lanes": list(DRUM_LANES)}
+
+
+def heard_in_gm(take_bytes: bytes, kit_map: str | None) -> bytes:
+    """A take written with `kit_map` as the General MIDI SoundFont should play it: its drums back on their GM notes
+    (a closed hat on Addictive Drums' 49 would sound as GM 49, a crash). The take itself when it has no map. With
+    --keep-drums, a note of yours on a note the map uses is heard as the map's drum (KitMap.to_gm)."""
+    if not kit_map:
+        return take_bytes
+    kit, take = KitMap.from_json(kit_map), read_midi(take_bytes)
+    tracks = [TrackSpec(part.written_name, part.channel, kit.to_gm(part.notes) if part.is_drums else part.notes,
+                        -1 if part.is_drums else part.program) for part in take.parts]
+    tempos, meters = take.written_maps
+    return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
 
 
 def song_with_drums(song: MidiSong | None, take: MidiSong, take_bytes: bytes, for_audio: bool = False) -> bytes:

@@ -48,6 +48,7 @@ class Take:
     song_id: str | None  # None: drums from nothing
     index: int  # 1-based
     path: Path  # the drum file as generated; DERIVED files lie beside it, named by the same id
+    kit_map: str | None = None  # the kit map it was written with (JSON): drawn and heard back on GM notes
 
     def derived(self, kind: str) -> Path:
         """Where the file `kind` (one of DERIVED) made from this take lies."""
@@ -167,11 +168,12 @@ class Store:
         session.songs[song_id] = Song(label, path)
         return song_id
 
-    def add_take(self, session: Session, song_id: str | None, index: int, midi: bytes) -> str:
-        """Keep a take's drum file; its id in the session."""
+    def add_take(self, session: Session, song_id: str | None, index: int, midi: bytes,
+                 kit_map: str | None = None) -> str:
+        """Keep a take's drum file (written with `kit_map`); its id in the session."""
         take_id = secrets.token_hex(6)
         path = self._write(session, f"{take_id}.drums.mid", midi, "this take")
-        session.takes[take_id] = Take(song_id, index, path)
+        session.takes[take_id] = Take(song_id, index, path, kit_map)
         return take_id
 
     def _write(self, session: Session, name: str, data: bytes, what: str) -> Path:

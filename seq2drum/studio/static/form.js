@@ -1,11 +1,54 @@
 // The form, made from the options table the studio sends (/api/config): one field per option, with its flag, its
 // help in full and its default in words (in the box too, where it fits). An empty field means the default, as a flag
 // left out does. Options of the live drummer alone (group "live") are not drawn: the studio makes takes offline.
+// Two are lists, not boxes: the style (only the styles that play in the song's meter, from /api/styles) and the kit
+// map (the maps that ship with seq2drum, from /api/kit-maps, or a JSON file of your own).
 "use strict";
 
 const Form = (() => {
   let fields = [];
-  const files = {};  // option name -> base64 of the chosen file
+  let kitMaps = [];  // the shipped maps: {key, name, source, notes, plays}
+  const files = {};  // option name -> base64 of the chosen file (a kit map: its text)
+  const OWN_FILE = "a file";  // the kit map list's last entry
+
+  function styleInput(id) {
+    const select = document.createElement("select");
+    select.id = id;
+    select.append(new Option("any groove (the model's choice)", ""));
+    select.addEventListener("change", describeStyle);
+    return select;
+  }
+
+  function kitInput(id, field) {
+    const holder = document.createElement("div");
+    holder.className = "kit-choice";
+    const select = document.createElement("select");
+    select.id = id;
+    for (const map of kitMaps) select.append(new Option(map.key === "gm" ? `${map.name} (gm)` : map.name, map.key));
+    select.append(new Option("a file of your own (.json) ...", OWN_FILE));
+    const file = document.createElement("input");
+    file.type = "file";
+    file.id = id + "-file";
+    file.accept = ".json,application/json";
+    file.hidden = true;
+    file.addEventListener("change", () => readText(field.name, file.files[0]));
+    select.addEventListener("change", () => {
+      file.hidden = select.value !== OWN_FILE;
+      describeKit();
+    });
+    const notes = document.createElement("small");
+    notes.className = "kit-notes";
+    notes.id = id + "-notes";
+    const source = document.createElement("details");
+    source.className = "kit-source";
+    const summary = document.createElement("summary");
+    summary.textContent = "where these notes come from";
+    const words = document.createElement("small");
+    words.id = id + "-source";
+    source.append(summary, words);
+    holder.append(select, file, notes, source);
+    return holder;
+  }
 
   function label(field) {
     return field.flag.replace(/^--/, "").replace(/-/g, " ");
@@ -13,6 +56,8 @@ const Form = (() => {
 
   function input(field) {
     const id = "opt-" + field.name;
+    if (field.name === "style") return styleInput(id);
+    if (field.name === "kit_map") return kitInput(id, field);
     if (field.kind === "bool") {
       const box = document.createElement("input");
       box.type = "checkbox";
@@ -63,8 +108,82 @@ const Form = (() => {
     reader.readAsDataURL(file);
   }
 
-  function build(options) {
+  function readText(name, file) {
+    delete files[name];
+    describeKit();
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = () => {
+      files[name] = String(reader.result);
+      describeKit();
+    };
+    reader.readAsText(file);
+  }
+
+  // Under the kit map list: each drum's note in the chosen map and what it plays there, and where the notes come from.
+  function describeKit() {
+    const select = document.getElementById("opt-kit_map");
+    const words = document.getElementById("opt-kit_map-notes");
+    if (!select || !words) return;
+    document.getElementById("opt-kit_map-source").textContent = "";
+    let map = kitMaps.find((found) => found.key === select.value);
+    if (select.value === OWN_FILE) {
+      const text = files.kit_map;
+      if (text === undefined) {
+        words.textContent = "choose the file: a JSON object from drum to note, like {\"kick\": 36, \"snare\": 40}";
+        return;
+      }
+      let notes = null;
+      try {
+        notes = JSON.parse(text);
+      } catch (problem) {
+        notes = null;
+      }
+      if (!notes || typeof notes !== "object" || Array.isArray(notes)) {
+        words.textContent = "this file is not a JSON object from drum to note: Make drums says what is wrong with it";
+        return;
+      }
+      map = {notes, plays: {}, source: "your file; drums it leaves out keep their General MIDI note"};
+    }
+    if (!map) return;
+    const notes = Object.entries(map.notes).filter(([drum, note]) => typeof note === "number")
+      .map(([drum, note]) => `${drum.replace(/_/g, " ")} ${note}${map.plays[drum] ? ` (${map.plays[drum]})` : ""}`);
+    words.textContent = notes.join(" · ");
+    document.getElementById("opt-kit_map-source").textContent = map.source;
+  }
+
+  function describeStyle() {
+    const select = document.getElementById("opt-style");
+    const words = document.getElementById("style-words");
+    if (!select || !words) return;
+    const chosen = select.selectedOptions[0];
+    words.textContent = (words.dataset.list || "") + (select.value ? `. ${select.value}: ${chosen.title}` : "");
+  }
+
+  // The style list: the styles that play in `meter` (from /api/styles), `why` saying whose meter it is. A style
+  // chosen before stays chosen when it plays in the new meter too.
+  function setStyles(answer, why) {
+    const select = document.getElementById("opt-style");
+    if (!select) return;
+    const before = select.value;
+    select.replaceChildren(new Option("any groove (the model's choice)", ""));
+    for (const style of answer.styles) {
+      const option = new Option(style.name, style.name);
+      option.title = style.description;
+      select.append(option);
+    }
+    select.value = answer.styles.some((style) => style.name === before) ? before : "";
+    const words = document.getElementById("style-words");
+    words.dataset.list = answer.styles.length
+      ? `${answer.styles.length} of the model's ${answer.all} styles play in ${answer.meter}, ${why}`
+      : `none of the model's styles plays in ${answer.meter}, ${why}: the model chooses the grooves`;
+    select.dataset.meter = answer.meter;
+    describeStyle();
+  }
+
+  function build(options, maps) {
     fields = options;
+    kitMaps = maps;
     for (const field of fields) {
       const holder = document.getElementById(field.group + "-fields");
       if (!holder) continue;
@@ -84,15 +203,23 @@ const Form = (() => {
       shown.className = "default";
       shown.textContent = "default: " + field.default_words;
       row.append(name, input(field), hint, shown);
+      if (field.name === "style") {
+        const words = document.createElement("small");
+        words.className = "style-words";
+        words.id = "style-words";
+        row.insertBefore(words, hint);
+      }
       holder.append(row);
     }
     fitPlaceholders();
+    describeKit();
   }
 
   function value(field) {
     const box = document.getElementById("opt-" + field.name);
     if (field.kind === "bool") return box.checked;
     if (field.kind === "file") return files[field.name] || null;
+    if (field.name === "kit_map" && box.value === OWN_FILE) return files.kit_map || null;
     return box.value.trim() === "" ? null : box.value.trim();
   }
 
@@ -112,5 +239,5 @@ const Form = (() => {
     if (box) box.value = text;
   }
 
-  return {build, values, set};
+  return {build, values, set, setStyles};
 })();

@@ -2,7 +2,7 @@
 // the song dropped or chosen and its parts, the form, and the takes. Every request goes to the studio's own address.
 "use strict";
 
-const state = {config: null, session: null, song: null, songRoll: null};
+const state = {config: null, session: null, song: null, songRoll: null, stylesAsked: 0};
 const $ = (id) => document.getElementById(id);
 
 class StudioError extends Error {
@@ -86,6 +86,29 @@ function showSong(song) {
   state.songRoll.draw({bars: song.bars, notes: song.notes, roles, drums: song.drums, lanes: song.lanes,
                        sections: []});
   $("generate").disabled = false;
+  listStyles(song.meters[0] || "4/4", `the meter of ${song.label}`);
+}
+
+// The style list for a meter: the song's when a song comes, drums from nothing's while its meter is typed; the last
+// asked for wins. A meter that is no meter leaves the list as it was (Make drums says what is wrong with it).
+async function listStyles(meter, why) {
+  const asked = ++state.stylesAsked;
+  try {
+    const answer = await api(`/api/styles?meter=${encodeURIComponent(meter)}`);
+    if (asked === state.stylesAsked) Form.setStyles(answer, why);
+  } catch (problem) {
+    if (problem.status !== 422 && problem.status !== 400) showError(problem.message);
+  }
+}
+
+function watchMeter() {
+  const box = $("opt-meter");
+  if (!box) return;
+  let timer = null;
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => listStyles(box.value, "the meter asked for drums from nothing"), 300);
+  });
 }
 
 // No song any more (a file that could not be read, or drums from nothing): its card, its takes and "Make drums for
@@ -193,15 +216,19 @@ function watchDrops() {
 }
 
 async function start() {
+  let maps = null;
   try {
     state.config = await api("/api/config");
+    maps = (await api("/api/kit-maps")).kit_maps;
     await openSession();
   } catch (problem) {
     showError(problem.message);
     return;
   }
   $("backend").textContent = `Drums by ${state.config.backend}.`;
-  Form.build(state.config.options);
+  Form.build(state.config.options, maps);
+  listStyles("4/4", "the meter of drums from nothing until a song comes");
+  watchMeter();
   state.songRoll = Roll.create();
   $("song-roll").append(state.songRoll.element);
   watchDrops();

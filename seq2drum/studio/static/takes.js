@@ -1,10 +1,13 @@
 // The takes of one request: each with its piano roll (the parts the drums listened to and the take's drums), play /
-// stop of the song and the drums mixed or the drums alone (WAVs the studio renders on first play, "preparing" shown
-// until the sound starts), and its two downloads.
+// stop of the song and the drums mixed or the drums alone (WAVs the studio renders on first play: until the sound
+// starts, "preparing" is shown with how much is rendered, asked of the studio a few times a second), and its two
+// downloads.
 "use strict";
 
 const Takes = (() => {
   let playing = null;  // {audio, button, preparing, take, view, roll} of the take playing or preparing to
+  const WAITING = "preparing the audio: the studio renders it the first time (a few seconds) ...";
+  const POLL_MS = 400;
 
   function stop() {
     if (!playing) return;
@@ -32,12 +35,43 @@ const Takes = (() => {
     playing = entry;
     button.textContent = "… Preparing";
     preparing.hidden = false;
+    showProgress(entry, {state: "not asked", done: 0});
+    watchProgress(entry, `${source}/progress`);
     audio.play().then(() => {
       if (playing !== entry) return;
       button.textContent = "■ Stop";
       preparing.hidden = true;
       follow();
     }).catch(() => {});
+  }
+
+  // What the sign beside a preparing take says: how much of its WAV is rendered, or that it waits its turn.
+  function showProgress(entry, answer) {
+    const {preparing} = entry;
+    const [words, bar] = preparing.children;
+    if (answer.state === "rendering") {
+      words.textContent = `preparing the audio: ${Math.floor(answer.done * 100)}% rendered`;
+    } else if (answer.state === "waiting") {
+      words.textContent = "preparing the audio: waiting for another take's audio to finish rendering ...";
+    } else if (answer.state === "ready") {
+      words.textContent = "preparing the audio: rendered, starting ...";
+    } else {
+      words.textContent = WAITING;
+    }
+    bar.hidden = answer.state !== "rendering" && answer.state !== "ready";
+    bar.value = answer.done;
+  }
+
+  // Asks the studio how far the take's WAV is, until it plays, stops, or another take is played.
+  function watchProgress(entry, url) {
+    const still = () => playing === entry && !entry.preparing.hidden;
+    const ask = () => {
+      if (!still()) return;
+      fetch(url).then((answer) => (answer.ok ? answer.json() : null)).then((answer) => {
+        if (answer && still()) showProgress(entry, answer);
+      }).catch(() => {}).finally(() => setTimeout(ask, POLL_MS));
+    };
+    setTimeout(ask, POLL_MS / 2);
   }
 
   // Which parts the drums listened to, as a roll's roles ({part index: role}), read from the result's listings
@@ -90,7 +124,13 @@ const Takes = (() => {
     const preparing = document.createElement("span");
     preparing.className = "preparing note";
     preparing.setAttribute("role", "status");
-    preparing.textContent = "preparing the audio: the studio renders it the first time (a few seconds) ...";
+    const sign = document.createElement("span");
+    sign.textContent = WAITING;
+    const bar = document.createElement("progress");
+    bar.max = 1;
+    bar.value = 0;
+    bar.hidden = true;
+    preparing.append(sign, " ", bar);
     preparing.hidden = true;
     const entry = {audio, button, preparing, take, view, roll};
     button.addEventListener("click", () => (playing === entry ? stop() : play(entry, solo.checked)));
