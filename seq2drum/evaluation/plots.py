@@ -1,6 +1,7 @@
 """Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
-evaluation); a training run's losses per epoch (the CLI's --plot is drawn by take_picture, without matplotlib). Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which
-renders PNGs with the Agg canvas on any machine, headless or not; a notebook shows the returned figures inline.
+evaluation); a training run's losses per epoch. The CLI's --plot is take_picture's, drawn without matplotlib. Built
+on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg canvas on any
+machine, headless or not; a notebook shows the returned figures inline.
 """
 
 from __future__ import annotations
