@@ -165,7 +165,7 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     except ImportError:
         print("error: --simulate needs mido: pip install 'seq2drum[live]' (or: pip install mido)", file=sys.stderr)
         return EXIT_USAGE
-    from .live_simulate import simulate
+    from .live_simulate import simulate, summary_line
 
     if not args.simulate.is_file():
         print(f"error: {args.simulate} not found; name an existing .mid file", file=sys.stderr)
@@ -178,8 +178,7 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     with client:
         def play() -> None:
             report = simulate(client, args.simulate, options, args.speed, args.output, args.report, args.force)
-            print(f"wrote {args.output}: {report['bars']} bars, {report['late_bars']} late; round trip p50 "
-                  f"{report['round_trip_ms']['p50']} ms, p99 {report['round_trip_ms']['p99']} ms", flush=True)
+            print(summary_line(report, args.output), flush=True)
 
         return guarded_live(play)
 

@@ -6,7 +6,8 @@ the last bar's groove when the server is late, is for the port only), so the sam
 exactly; a bar in which one starts gets none of the server's (as --mode evaluate --live writes it).
 
     report = simulate(client, Path("song.mid"), options, speed=4.0, output=Path("out.mid"))
-    # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}}
+    # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}, "lead_ms": {"at_speed": x,
+    #  "real_time": x}, "late_bars_against_real_time_lead": N, ...}
 """
 
 from __future__ import annotations
@@ -69,9 +70,16 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
     late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)
     late_indices = [bar.index for bar in song.bars if (link.received_at(bar.index) or 0.0) > due[bar.index]]
+    # what late means at this speed: a bar's drums are due within its lead on the sped-up clock (the lead / speed);
+    # the bars whose round trip was longer than their lead at real time would have been late live as well
+    late_live = sum((link.round_trip_ms(bar.index) or 0.0) > 1000.0 * leads[bar.index] for bar in song.bars)
+    lead_ms = sorted(1000.0 * lead for lead in leads)
     report = {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
               "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
                                 "max": round(trips[-1], 2)},
+              "lead_ms": {"at_speed": round(_quantile(lead_ms, 0.50) / speed, 1),
+                          "real_time": round(_quantile(lead_ms, 0.50), 1)},
+              "late_bars_against_real_time_lead": int(late_live),
               "seed": ready.seed, "speed": speed, "model": ready.model_name}
     try:
         write_atomic(output, drum_file(song, answers, ending))
@@ -80,6 +88,22 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     except OSError as exc:
         raise HelperError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     return report
+
+
+def summary_line(report: dict[str, Any], output: Path) -> str:
+    """The line --simulate prints: the bars, how many were late and against what clock. Sped up, a bar's drums are
+    due within its lead divided by the speed (a few tens of ms at 4 times), so a run that is on time live can print
+    late bars: the line says the lead it was judged by, and how many bars' round trips were over the real-time lead
+    (those would be late live too)."""
+    trips, lead = report["round_trip_ms"], report["lead_ms"]
+    if report["speed"] == 1:
+        judged = f"{report['late_bars']} late (a bar's drums are due within its lead, {lead['real_time']:g} ms median)"
+    else:
+        judged = (f"{report['late_bars']} late at {report['speed']:g}x real time (due within the lead at that speed, "
+                  f"{lead['at_speed']:g} ms median, not {lead['real_time']:g} ms as live); against the real-time lead "
+                  f"{report['late_bars_against_real_time_lead']} late (--speed 1 plays it as live)")
+    return (f"wrote {output}: {report['bars']} bars, {judged}; round trip p50 {trips['p50']} ms, "
+            f"p99 {trips['p99']} ms")
 
 
 def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple[int, float] = (-1, 0.0)) -> bytes:

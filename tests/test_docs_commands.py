@@ -37,8 +37,8 @@ DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 # (pattern searched in the command, why it is not run here). The first that matches decides; order matters.
 SKIPPED: list[tuple[str, str]] = [
     (r"pip install|^python -m venv", "installs packages or makes an environment: CI installs them before the tests"),
-    (r"python -m pytest", ("the test suite itself, of which this test is a part (tests/test_packaging.py checks it"
-                          " is the command .ci/run runs)")),
+    (r"python -m pytest", ("the test suite itself, of which this test is a part (tests/test_packaging.py checks that"
+                          " .ci/run runs it, the slow tests included)")),
     (r"tools/gpu_check\.sh", ("the GPU check: needs a CUDA GPU and trains the default recipe, minutes"
                                " (tests/test_gpu_check.py runs it without a GPU and rehearses it on the CPU)")),
     (r"^torchrun", ("training on several GPUs, processes or machines: minutes to hours (tests/test_distributed.py"

@@ -207,6 +207,39 @@ def test_simulate_writes_the_same_drums_run_to_run(loop_server: ServerThread, tm
     assert drums.drum_parts and drums.time_signatures == read_midi(song.read_bytes()).time_signatures
 
 
+def test_a_sped_up_simulation_says_what_late_meant_at_its_speed(loop_server: ServerThread, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`--speed 4` printed "93 bars, 13 late" for a song with no bar late at real time (issue 70): sped up, a bar's
+    drums are due within its lead divided by the speed. The line says the speed and the lead it judged by, and how
+    many bars were late against the real-time lead."""
+    song = _song(tmp_path)
+    assert daw_helper.main(["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "--speed", "32",
+                            "-o", str(tmp_path / "a.mid"), "--report", str(tmp_path / "a.json")]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    report = json.loads((tmp_path / "a.json").read_text())
+    lead = report["lead_ms"]
+    assert lead["real_time"] == pytest.approx(125.0, abs=0.2)  # the last 16th at 120 BPM
+    assert lead["at_speed"] == pytest.approx(lead["real_time"] / 32, abs=0.1)
+    assert 0 <= report["late_bars_against_real_time_lead"] <= report["late_bars"]
+    assert f"{report['late_bars']} late at 32x real time" in line
+    assert f"{lead['at_speed']:g} ms median, not 125 ms as live" in line
+    assert f"against the real-time lead {report['late_bars_against_real_time_lead']} late" in line
+
+
+def test_the_summary_line_names_the_clock_lateness_was_judged_by() -> None:
+    from client.live_simulate import summary_line
+
+    report = {"bars": 93, "late_bars": 13, "round_trip_ms": {"p50": 20.5, "p99": 60.0, "max": 70.0},
+              "lead_ms": {"at_speed": 31.2, "real_time": 125.0}, "late_bars_against_real_time_lead": 0, "speed": 4.0}
+    assert summary_line(report, Path("out.mid")) == (
+        "wrote out.mid: 93 bars, 13 late at 4x real time (due within the lead at that speed, 31.2 ms median, not "
+        "125 ms as live); against the real-time lead 0 late (--speed 1 plays it as live); round trip p50 20.5 ms, "
+        "p99 60.0 ms")
+    live = {**report, "speed": 1.0, "late_bars": 0, "lead_ms": {"at_speed": 125.0, "real_time": 125.0}}
+    assert summary_line(live, Path("out.mid")) == ("wrote out.mid: 93 bars, 0 late (a bar's drums are due within its "
+                                                   "lead, 125 ms median); round trip p50 20.5 ms, p99 60.0 ms")
+
+
 @pytest.mark.parametrize("argv, message", [
     (["song.mid", "--simulate", "song.mid", "-o", "x.mid"], "leave out the positional song"),
     (["--simulate", "song.mid"], "needs -o"),

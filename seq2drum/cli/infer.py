@@ -56,13 +56,13 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
                 rendering = write_wav(path, take.midi_bytes)
                 lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
             else:
-                from seq2drum.evaluation.plots import generation_figure, save_figure
+                from seq2drum.evaluation.take_picture import take_picture
 
                 sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
                 title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
                 upper = "pulse (no song)" if args.bars is not None else "guitar"
-                save_figure(generation_figure(result.song, take.drums, result.sections, title, guitar_label=upper,
-                                              heard=result.heard), path)
+                take_picture(result.song, take.drums, result.sections, title, guitar_label=upper,
+                             heard=result.heard).save(path)
                 lines.append(f"wrote {path}")
         except OSError as exc:  # name the file asked for, not the temporary one
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc

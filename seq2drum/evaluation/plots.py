@@ -1,7 +1,7 @@
 """Figures: piano rolls of a song's guitar, real and generated drums; descriptor histograms; F1 per system (the
-evaluation); a generated part over the whole song with its sections (`generation_figure`, the CLI's --plot); a
-training run's losses per epoch. Built on `matplotlib.figure.Figure` directly (no pyplot, no global state), which
-renders PNGs with the Agg canvas on any machine, headless or not; a notebook shows the returned figures inline.
+evaluation); a training run's losses per epoch. The CLI's --plot is take_picture's, drawn without matplotlib. Built
+on `matplotlib.figure.Figure` directly (no pyplot, no global state), which renders PNGs with the Agg canvas on any
+machine, headless or not; a notebook shows the returned figures inline.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from matplotlib.figure import Figure
 
 from seq2drum.atomic import write_atomic
 from seq2drum.midi.drums import DRUM_CLASSES
-from seq2drum.midi.io import END as END_COLUMN
-from seq2drum.midi.io import PITCH as PITCH_COLUMN
-from seq2drum.midi.io import START as START_COLUMN
-from seq2drum.midi.io import VELOCITY as VELOCITY_COLUMN
 from seq2drum.song.drum_part import DrumGrid
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
@@ -104,118 +100,6 @@ def song_figure(song: EncodedSong, generated: DrumGrid | None = None, max_bars: 
     axes[-1].set_xlabel(f"step ({song.grid.steps_per_quarter} per quarter note); grey lines are bar lines")
     figure.suptitle(title or f"{song.name}: bars {first_bar + 1}-{last_bar + 1}")
     return figure
-
-
-PLOT_BARS_PER_ROW = 16
-PLOT_MAX_ROWS = 24  # longer songs get more bars per row, so the picture stays a picture
-SECTION_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
-
-
-def _section_marks(axis: Axes, grid: Grid, sections: Sequence[tuple[int, str]], first_bar: int, end_bar: int,
-                   with_letters: bool) -> None:
-    """A coloured line where each section starts (sections as (first bar, 1-based; letter)), its letter above."""
-    for bar_number, letter in sections:
-        bar = bar_number - 1
-        if not first_bar <= bar < end_bar:
-            continue
-        x = grid.bars[bar, BAR_START] - 0.5
-        color = SECTION_COLORS[(ord(letter[:1] or "A") - ord("A")) % len(SECTION_COLORS)]
-        axis.axvline(x, color=color, linewidth=2.0, zorder=3)
-        if with_letters:
-            axis.text(x, 1.02, f" {letter} ", transform=axis.get_xaxis_transform(), color="white", fontsize=9,
-                      fontweight="bold", ha="left", va="bottom", bbox={"facecolor": color, "edgecolor": "none",
-                                                                       "pad": 1.5}, clip_on=False)
-
-
-def part_roll(axis: Axes, notes: np.ndarray, grid: Grid, start_step: int, end_step: int, label: str,
-              pitch_range: tuple[int, int]) -> None:
-    """The notes of one role (N, 4 in the grid's ticks) as a piano roll, darker for louder, with `label` ("bass:
-    Bass") written in the panel's corner as a DAW names a track, and the role beside it."""
-    low, high = pitch_range
-    roll = np.zeros((high - low + 1, end_step - start_step), dtype=np.float32)  # (pitches, T)
-    if len(notes):
-        first = grid.nearest_step(notes[:, START_COLUMN])
-        last = np.maximum(grid.nearest_step(notes[:, END_COLUMN]), first + 1)
-        for begin, stop, pitch, velocity in zip(first, last, notes[:, PITCH_COLUMN], notes[:, VELOCITY_COLUMN]):
-            begin, stop = max(int(begin), start_step), min(int(stop), end_step)
-            if begin < stop:
-                row = roll[int(pitch) - low, begin - start_step:stop - start_step]
-                np.maximum(row, max(int(velocity), 40) / 127.0, out=row)
-    axis.imshow(roll, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
-                extent=(start_step - 0.5, end_step - 0.5, low - 0.5, high + 0.5))
-    ticks = [pitch for pitch in range(low, high + 1) if pitch % 12 == 0] or [low]
-    axis.set_yticks(ticks, [f"C{pitch // 12 - 1}" if pitch % 12 == 0 else str(pitch) for pitch in ticks], fontsize=6)
-    axis.set_ylabel(label.split(":")[0], fontsize=8)
-    axis.text(0.005, 0.96, label, transform=axis.transAxes, fontsize=8, ha="left", va="top",
-              bbox={"facecolor": "white", "edgecolor": "0.7", "alpha": 0.85, "pad": 1.5})
-    _bar_lines(axis, grid, start_step, end_step)
-
-
-def _song_end_bar(song: EncodedSong, drums: DrumGrid, heard: Sequence[tuple[str, np.ndarray]]) -> int:
-    """One past the last bar where something sounds (a drum hit, a note listened to): where the picture ends, not at
-    the grid's end, which can run bars past the song."""
-    grid = song.grid
-    hit_steps = np.flatnonzero(drums.hits.any(axis=1))
-    last_steps = [int(hit_steps[-1]) if len(hit_steps) else 0, song.last_onset_step]
-    last_steps += [int(grid.nearest_step(notes[:, START_COLUMN]).max()) for _, notes in heard if len(notes)]
-    last_bar = int(np.searchsorted(grid.bars[:, BAR_START], max(last_steps), side="right")) - 1
-    return int(np.clip(last_bar + 1, song.first_bar + 1, grid.n_bars))
-
-
-def generation_figure(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[int, str]], title: str = "",
-                      bars_per_row: int = PLOT_BARS_PER_ROW, guitar_label: str = "guitar",
-                      heard: Sequence[tuple[str, np.ndarray]] = ()) -> Figure:
-    """A generated part over the whole song, from the bar where the music starts to its last sounding bar, in rows
-    of `bars_per_row` bars like a score: what the drums listened to above the drums (one named row per drum class),
-    bar lines, bar numbers, and each section's letter where it starts (`sections` as the generator reports them:
-    (first bar, 1-based; letter)). `heard` is what the drums listened to, a panel per role ("role: part names", its
-    notes in the grid's ticks: `GenerationResult.heard`); without it, the guitar's onsets from the song's features,
-    under `guitar_label` (drums from nothing draw their stand-in pulse there, not a guitar). Every row is drawn on
-    one scale, so the last one ends with the song."""
-    grid = song.grid
-    first_bar, end_bar = song.first_bar, _song_end_bar(song, drums, heard)
-    bars_per_row = max(bars_per_row, -(-(end_bar - first_bar) // PLOT_MAX_ROWS))
-    row_bars = [(b, min(end_bar, b + bars_per_row)) for b in range(first_bar, end_bar, bars_per_row)]
-    spans = [(int(grid.bars[b0, BAR_START]), int(grid.bars[b1 - 1, BAR_START] + grid.bars[b1 - 1, BAR_STEPS]))
-             for b0, b1 in row_bars]
-    width = max(end - start for start, end in spans)  # every row on one scale, the last one short
-    last_width = spans[-1][1] - spans[-1][0]
-    panels = len(heard) or 1
-    ranges = [_pitch_range(notes) for _, notes in heard]
-    figure = Figure(figsize=(14, 0.9 + (1.6 + 1.0 * panels) * len(row_bars)), layout="constrained")
-    short = last_width < width  # the last row: a column as wide as its bars, beside an empty one
-    layout = figure.add_gridspec((panels + 1) * len(row_bars), 2 if short else 1, height_ratios=(
-        [1.0] * panels + [1.4]) * len(row_bars), width_ratios=[last_width, width - last_width] if short else None)
-    label_every = 1 if bars_per_row <= 32 else 4
-    for row, ((b0, b1), (start, end)) in enumerate(zip(row_bars, spans)):
-        narrow = short and row == len(row_bars) - 1
-        columns = slice(0, 1) if narrow else slice(None)
-        axes = [figure.add_subplot(layout[(panels + 1) * row + panel, columns]) for panel in range(panels + 1)]
-        for axis, (label, notes), pitches in zip(axes, heard, ranges):
-            part_roll(axis, notes, grid, start, end, label, pitches)
-        if not heard:
-            guitar_roll(axes[0], song.guitar, grid, start, end)
-            axes[0].set_ylabel(guitar_label)
-        drum_axis = axes[-1]
-        drum_roll(drum_axis, drums, grid, start, end, "drums")
-        drum_axis.set_yticks(range(len(DRUM_CLASSES)), [name.replace("_", " ") for name in DRUM_CLASSES], fontsize=7)
-        for axis in axes:
-            axis.set_xlim(start - 0.5, start + (last_width if narrow else width) - 0.5)
-            _section_marks(axis, grid, sections, b0, b1, with_letters=axis is axes[0])
-            axis.set_xticks([])
-        bars = range(b0, b1, label_every)
-        drum_axis.set_xticks([grid.bars[b, BAR_START] - 0.5 for b in bars], [str(b + 1) for b in bars], fontsize=7)
-    figure.supxlabel("bar (grey lines are bar lines; lettered lines mark the sections the model found)", fontsize=9)
-    figure.suptitle(title or song.name)
-    return figure
-
-
-def _pitch_range(notes: np.ndarray) -> tuple[int, int]:
-    """The pitches a role's panel shows: its lowest to its highest note, at least an octave."""
-    if not len(notes):
-        return 48, 60
-    low, high = int(notes[:, PITCH_COLUMN].min()), int(notes[:, PITCH_COLUMN].max())
-    return low, max(high, low + 12)
 
 
 def descriptor_histograms(
