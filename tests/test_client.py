@@ -29,6 +29,7 @@ from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
 from tests.builders import backbeat, gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.hostile_songs import overlong_event_song
 
 REPO = Path(__file__).resolve().parents[1]
 KiB = 1024
@@ -502,6 +503,17 @@ def test_watch_writes_drums_beside_exported_songs(address: str, tmp_path: Path) 
     assert handled == 2
     assert read_midi((tmp_path / "verse_drums.mid").read_bytes()).parts[0].channel == DRUM_CHANNEL
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mid", "verse.mid", "verse_drums.mid"]
+
+
+def test_watch_names_what_is_corrupt_in_a_song(address: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 69 N5: a song whose sysex declares 268,435,455 bytes before its notes was said to hold no notes."""
+    _touch(tmp_path / "riff.mid", overlong_event_song("sysex"), time.time() - 10)
+    with DrumClient(address, timeout_s=30, wait_s=0) as client:
+        assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=2, settle_s=0) == 1
+    err = capsys.readouterr().err
+    assert "riff.mid: INVALID_ARGUMENT: " in err and "is corrupt: event 3 of track 1 (a system-exclusive event, at " \
+        "byte 36 of the file) declares 268,435,455 bytes but only 263 follow" in err and "no notes" not in err
 
 
 def test_takes_are_written_as_the_cli_names_them(address: str, song: Path, capsys: pytest.CaptureFixture[str]) -> None:

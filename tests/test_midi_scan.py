@@ -27,6 +27,7 @@ from tests.builders import (
     timed_track,
     track_chunk,
 )
+from tests.hostile_songs import OVERLONG_BYTES, OVERLONG_OFFSET, overlong_event_song
 
 
 def music21_note_ons(data: bytes) -> int:
@@ -266,3 +267,14 @@ def test_a_file_that_is_not_midi_is_said_in_words_never_as_a_bytes_repr(data: by
     with pytest.raises(MidiReadError, match="is not a Standard MIDI File") as error:
         scan_midi(data, "song.mid")
     assert words in str(error.value) and "b'" not in str(error.value)
+
+
+@pytest.mark.parametrize("kind, event", [("sysex", "a system-exclusive event"), ("meta", "a meta event FF 01")])
+def test_an_event_longer_than_its_track_is_named_with_its_track_offset_and_length(kind: str, event: str) -> None:
+    """Issue 69 N5: a sysex (or text meta event) declaring 268,435,455 bytes before 32 notes was read by music21 as
+    the rest of the track, and the file was said to hold no notes ("check the track is not muted")."""
+    with pytest.raises(MidiReadError) as caught:
+        read_midi(overlong_event_song(kind), label="riff.mid")
+    assert str(caught.value) == (
+        f"riff.mid is corrupt: event 3 of track 1 ({event}, at byte {OVERLONG_OFFSET} of the file) declares "
+        f"{OVERLONG_BYTES:,} bytes but only 263 follow in its track; export the file again")

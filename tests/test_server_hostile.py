@@ -23,6 +23,7 @@ from seq2drum.rpc import seq2drum_pb2_grpc
 from server.app import SERVICE_NAME
 from server.workers import ModelSource
 from tests.builders import bloating_generator, one_step_bars_song, rock_song_bytes
+from tests.hostile_songs import OVERLONG_BYTES, overlong_event_song
 from tests.test_server import (
     ONE_WORKER,
     TEST_CONFIG,
@@ -284,3 +285,16 @@ def test_a_worker_past_its_memory_limit_is_stopped_and_replaced_and_the_server_g
         _wait_until(lambda: not _alive(pid), timeout_s=10)
         assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() != [pid]
         assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
+
+
+def test_an_event_longer_than_its_track_is_named_not_called_a_file_of_no_notes(source: ModelSource) -> None:
+    """Issue 69 N5: a sysex or text event declaring 268,435,455 bytes before the guitar's 32 notes was INVALID_ARGUMENT
+    "holds no notes ... check the track is not muted". Now it names the track, the event, its offset and length."""
+    with running(source) as channel:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+        for kind in ("sysex", "meta"):
+            with pytest.raises(grpc.RpcError) as caught:
+                generate(stub, overlong_event_song(kind))
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert f"event 3 of track 1 (a {'system-exclusive event' if kind == 'sysex' else 'meta event FF 01'}, " \
+                   f"at byte 36 of the file) declares {OVERLONG_BYTES:,} bytes" in caught.value.details()

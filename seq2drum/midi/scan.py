@@ -258,6 +258,7 @@ class _Counter:
         max_tick, last_tick = self.max_tick, result.last_tick
         notes, max_notes = result.notes, limits.max_notes
         events, max_events = result.events, limits.max_events
+        first_event = events  # the events of the tracks before this one
         tick = 0
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
         exact = True  # see TrackScan
@@ -341,9 +342,12 @@ class _Counter:
                 running = status
             elif status == _META:
                 meta_type = data[position + 1]
-                length_start = position + 2
+                length_start, event_at = position + 2, position
                 length, position = self._length(data, position + 2, end, number)
-                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                if position + length > end:  # music21 takes the rest of the track as its data: the notes vanish
+                    raise self._cut_short(f"meta event FF {meta_type:02X}", number, events - first_event + 1,
+                                          event_at, length, end - position)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES:
                     exact = False
                 payload = data[position : position + length]
                 position += length
@@ -368,7 +372,10 @@ class _Counter:
             elif status in (0xF0, 0xF7):  # system exclusive
                 length_start = start
                 length, position = self._length(data, start, end, number)
-                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                if position + length > end:
+                    raise self._cut_short("system-exclusive event", number, events - first_event + 1, start - 1,
+                                          length, end - position)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES:
                     exact = False
                 position += length
                 running = status
@@ -419,6 +426,14 @@ class _Counter:
                 f"(1-{MAX_METER_NUMERATOR} beats, at most {MAX_BAR_QUARTERS} quarter notes to the bar); "
                 "fix the meter in your DAW and export again"
             )
+
+    def _cut_short(self, what: str, number: int, event: int, offset: int, length: int, left: int) -> MidiReadError:
+        """An event whose declared length runs past its track's end: music21 would read the rest of the track as
+        its data, and every note after it would vanish (the file then "holds no notes")."""
+        declared = f"{length:,} bytes" if length < _VLQ_CEILING else "a length far past any file's size"
+        return MidiReadError(
+            f"{self.label} is corrupt: event {event:,} of track {number} (a {what}, at byte {offset:,} of the file) "
+            f"declares {declared} but only {left:,} follow in its track; export the file again")
 
     def _past(self, what: str, limit: int, advice: str) -> MidiLimitError:
         return MidiLimitError(f"{self.label} holds more than {limit:,} {what}, the most this reader takes; {advice}")
