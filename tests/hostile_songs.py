@@ -63,5 +63,6 @@ def overlong_event_song(kind: str) -> bytes:
     """Issue 69 N5: a guitar track whose third event, a system-exclusive event (`kind` "sysex") or a text meta event
     ("meta"), declares OVERLONG_BYTES bytes, followed by 32 notes: music21 reads the rest of the track as its data."""
     event = (b"\xf0" if kind == "sysex" else b"\xff\x01") + vlq(OVERLONG_BYTES) + b"\x01\x02\xf7"
-    notes = [timed for i in range(32) for timed in ((0, note_on(0, 40 + i % 5, 100)), (PPQ // 4, note_off(0, 40 + i % 5)))]
+    notes = [timed for i in range(32) for timed in ((0, note_on(0, 40 + i % 5, 100)),
+                                                    (PPQ // 4, note_off(0, 40 + i % 5)))]
     return smf_bytes([track_chunk([(0, track_name_event("Guitar")), (0, program_change(0, 29)), (0, event), *notes])])

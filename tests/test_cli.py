@@ -12,7 +12,7 @@ import pytest
 
 from seq2drum.midi.io import read_midi
 from tests.builders import backbeat, notes_from_steps, one_step_bars_song, riff, rock_song_bytes, song_bytes
-from tests.hostile_songs import overlong_event_song
+from tests.hostile_songs import many_tracks, overlong_event_song
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -97,12 +97,13 @@ def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
         (one_step_bars_song(64), "songs are limited to 2,048 bars"),  # issue 55 H1: 8 GiB of sections before
         (one_step_bars_song(16), "songs are limited to 2,048 bars"),
         # issue 69 N5: "holds no notes ... check the track is not muted" before
-        (overlong_event_song("sysex"), "in.mid is corrupt: event 3 of track 1 (a system-exclusive event, at byte 36 "
-                                       "of the file) declares 268,435,455 bytes but only 263 follow in its track"),
+        (overlong_event_song("sysex"), ("in.mid is corrupt: event 3 of track 1 (a system-exclusive event, at byte 36 "
+                                        "of the file) declares 268,435,455 bytes but only 263 follow in its track")),
         (overlong_event_song("meta"), "in.mid is corrupt: event 3 of track 1 (a meta event FF 01, at byte 36"),
+        (many_tracks(40_000), "in.mid holds more than 64 parts"),  # issue 69 N3: 40 s and a guitar line of MBs
     ],
     ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1", "1/64-to-quarter-8191", "1/16-to-quarter-8191",
-         "overlong-sysex", "overlong-meta"],
+         "overlong-sysex", "overlong-meta", "40,000-one-note-tracks"],
 )
 def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: bytes, expected: str | None) -> None:
     """Bad files give one line naming the problem and exit code 2; a lone part is taken as the guitar. A meter no

@@ -27,7 +27,7 @@ from tests.builders import (
     timed_track,
     track_chunk,
 )
-from tests.hostile_songs import OVERLONG_BYTES, OVERLONG_OFFSET, overlong_event_song
+from tests.hostile_songs import OVERLONG_BYTES, OVERLONG_OFFSET, many_tracks, overlong_event_song
 
 
 def music21_note_ons(data: bytes) -> int:
@@ -113,6 +113,21 @@ def test_huge_variable_length_numbers_are_refused_as_too_long() -> None:
 def test_limits_validate_themselves() -> None:
     with pytest.raises(ValueError, match="max_notes"):
         ReadLimits(max_notes=0)
+    with pytest.raises(ValueError, match="max_parts"):
+        ReadLimits(max_parts=0)
+
+
+def test_a_file_of_more_parts_than_the_limit_is_refused_in_one_short_line() -> None:
+    """Issue 69 N3: 40,000 one-note tracks (960 KB) passed every limit and cost 40 s on the command line, a guitar
+    line of megabytes, 7 MB of JSON in the studio. A part is one channel of one track that plays notes."""
+    with pytest.raises(MidiLimitError) as caught:
+        read_midi(many_tracks(40_000), label="tracks.mid")
+    message = str(caught.value)
+    assert message.startswith("tracks.mid holds more than 64 parts") and len(message) < 300 and "\n" not in message
+    assert len(read_midi(many_tracks(64)).parts) == 64  # the most a song may hold
+    with pytest.raises(MidiLimitError, match="more than 3 parts"):
+        read_midi(smf_bytes([track_chunk([(0, note_on(channel, 40, 100))]) for channel in range(4)]),
+                  limits=ReadLimits(max_parts=3))
 
 
 # ---------------------------------------------------------------------------------------------- fuzz

@@ -23,7 +23,7 @@ from seq2drum.rpc import seq2drum_pb2_grpc
 from server.app import SERVICE_NAME
 from server.workers import ModelSource
 from tests.builders import bloating_generator, one_step_bars_song, rock_song_bytes
-from tests.hostile_songs import OVERLONG_BYTES, overlong_event_song
+from tests.hostile_songs import OVERLONG_BYTES, many_tracks, overlong_event_song
 from tests.test_server import (
     ONE_WORKER,
     TEST_CONFIG,
@@ -298,3 +298,13 @@ def test_an_event_longer_than_its_track_is_named_not_called_a_file_of_no_notes(s
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert f"event 3 of track 1 (a {'system-exclusive event' if kind == 'sysex' else 'meta event FF 01'}, " \
                    f"at byte 36 of the file) declares {OVERLONG_BYTES:,} bytes" in caught.value.details()
+
+
+def test_a_song_of_40000_one_note_tracks_is_refused_in_one_short_line(source: ModelSource) -> None:
+    """Issue 69 N3: it held a worker 18 s and came back with 2 MB of metadata for a 1-bar song."""
+    config = dataclasses.replace(ONE_WORKER, max_message_bytes=2 * 1024 * 1024, max_stream_bytes=2 * 1024 * 1024)
+    with running(source, config) as channel, pytest.raises(grpc.RpcError) as caught:
+        generate(seq2drum_pb2_grpc.Seq2DrumStub(channel), many_tracks(40_000))
+    details = caught.value.details()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "holds more than 64 parts" in details
+    assert len(details) < 300

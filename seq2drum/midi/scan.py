@@ -32,6 +32,9 @@ MAX_SONG_BARS = 2048
 MAX_METER_NUMERATOR = 64
 MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
 MAX_BAR_QUARTERS = 32
+# The one part limit: a part is one channel of one track that plays notes. A real arrangement has a few dozen (the
+# 1,848 songs of ../shared/data: at most 29); a play-along stream names at most as many (seq2drum.live.session).
+MAX_SONG_PARTS = 64
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -85,10 +88,11 @@ class ReadLimits:
     max_tempo_changes: int = 10_000
     max_time_signature_changes: int = 10_000
     max_song_quarters: int = MAX_SONG_QUARTERS  # the last event's position, in quarter notes
+    max_parts: int = MAX_SONG_PARTS  # channels that play notes, counted track by track
 
     def __post_init__(self) -> None:
         for name in ("max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes",
-                     "max_song_quarters"):
+                     "max_song_quarters", "max_parts"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
@@ -148,6 +152,7 @@ class MidiCounts:
     time_signature_events: int = 0
     last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
     track_scans: list[TrackScan] = field(default_factory=list)
+    parts: int = 0  # (track, channel) pairs that play notes
     other_chunks: int = 0  # chunks that are not tracks, skipped as SMF 1.0 says
     plain: bool = False  # a header of 6 bytes or more, format 0 or 1, and every declared track as an MTrk chunk
 
@@ -212,6 +217,9 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             scan = TrackScan(tracks_seen, position, position + 8 + length)
             counts.track(data, position + 8, position + 8 + length, tracks_seen + 1, scan)
             counts.result.track_scans.append(scan)
+            counts.result.parts += len(scan.note_ticks)
+            if counts.result.parts > counts.limits.max_parts:  # each part costs the reader and generation some work
+                raise counts.too_many_parts()
             tracks_seen += 1
         else:
             other_chunks += 1
@@ -434,6 +442,10 @@ class _Counter:
         return MidiReadError(
             f"{self.label} is corrupt: event {event:,} of track {number} (a {what}, at byte {offset:,} of the file) "
             f"declares {declared} but only {left:,} follow in its track; export the file again")
+
+    def too_many_parts(self) -> MidiLimitError:
+        return self._past("parts (a part: one channel of one track that plays notes)", self.limits.max_parts,
+                          "merge tracks, or export only the guitar and the parts the drums should hear")
 
     def _past(self, what: str, limit: int, advice: str) -> MidiLimitError:
         return MidiLimitError(f"{self.label} holds more than {limit:,} {what}, the most this reader takes; {advice}")
