@@ -308,3 +308,15 @@ def test_a_song_of_40000_one_note_tracks_is_refused_in_one_short_line(source: Mo
     details = caught.value.details()
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "holds more than 64 parts" in details
     assert len(details) < 300
+
+
+def test_a_track_name_of_1_mb_comes_back_cut(source: ModelSource) -> None:
+    """Issue 69 N9: a 1 MB track name went whole into the metadata's guitar listing (and the helper's guitar line)."""
+    from tests.builders import notes_from_steps, riff, song_bytes
+
+    config = dataclasses.replace(ONE_WORKER, max_message_bytes=4 * 1024 * 1024, max_stream_bytes=4 * 1024 * 1024)
+    with running(source, config) as channel:
+        midi = song_bytes(notes_from_steps(riff(2)), guitar_name="Guitar " + "x" * 1_000_000)
+        metadata = generate(seq2drum_pb2_grpc.Seq2DrumStub(channel), midi).metadata
+    [guitar] = metadata.guitar_parts
+    assert guitar.startswith("1 'Guitar xxx") and len(guitar) < 300 and metadata.ByteSize() < 10_000

@@ -19,7 +19,7 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
-from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, escape_controls
+from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, echoed, escape_controls
 
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
@@ -35,6 +35,8 @@ MAX_BAR_QUARTERS = 32
 # The one part limit: a part is one channel of one track that plays notes. A real arrangement has a few dozen (the
 # 1,848 songs of ../shared/data: at most 29); a play-along stream names at most as many (seq2drum.live.session).
 MAX_SONG_PARTS = 64
+
+MAX_NAME_CHARS = 200  # of a track name or marker as shown (the file's own bytes are written back whole)
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -67,7 +69,7 @@ def parse_meter(text: str) -> tuple[int, int]:
     """"7/8" -> (7, 8), for a meter asked for by name; ConfigError unless it is NUM/DEN and passes `meter_problem`."""
     match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", text or "")
     if not match:
-        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {text!r}")
+        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {echoed(text)}")
     numerator, denominator = int(match[1]), int(match[2])
     problem = meter_problem(numerator, denominator)
     if problem:
@@ -100,14 +102,16 @@ class ReadLimits:
 
 def meta_text(data: bytes) -> str:
     """The text of a track-name, instrument-name, marker or cue-point event, for display, as `midi_io` keeps it:
-    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), and control
-    characters escaped (\\xNN), since names go into every listing, message and log line. Display text only: a file
+    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), at most
+    MAX_NAME_CHARS characters, and control characters escaped (\\xNN), since names go into every listing, message
+    and log line (a name of 1 MB was printed whole, issue 69 N9). Display text only: a file
     written from a song writes the event's bytes back (`Part.written_name`), never this text."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    return escape_controls(text.strip().strip("\x00"))
+    text = text.strip().strip("\x00")
+    return escape_controls(text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 3] + "...")
 
 
 @dataclass
