@@ -473,3 +473,22 @@ def test_a_device_or_fifo_is_named_as_what_it_is_not_as_missing(tmp_path: Path,
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
         assert expected in err and "not found" not in err and err.count("\n") == 1
+
+
+def test_resume_without_out_goes_on_in_the_checkpoints_folder(song_folder: Path, tmp_path: Path) -> None:
+    """Issue 69 N6: `--resume RUN/last.pt` without --out wrote a new runs/<time> folder, so RUN/last.pt never advanced
+    and resuming it again (as docs/training.md says) lost every checkpoint since. Now the run goes on in RUN, and the
+    command says which last.pt the next --resume takes."""
+    from seq2drum.model.checkpoint import load_checkpoint
+
+    run = tmp_path / "mine"
+    train = ["--mode", "train", "--data", song_folder, "--cache", tmp_path / "cache", "--enc-hidden", "8",
+             "--dec-hidden", "16", "--batch-size", "4", "--quiet"]
+    first = run_main(*train, "--out", run, "--epochs", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    step = load_checkpoint(run / "last.pt")["step"]
+    resumed = run_main(*train, "--epochs", "2", "--resume", run / "last.pt", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (tmp_path / "runs").exists()
+    assert load_checkpoint(run / "last.pt")["step"] > step
+    assert f"to continue again, --resume {run / 'last.pt'}" in resumed.stdout
