@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import grpc
 
-from seq2drum.errors import (
-    MAX_MESSAGE_CHARS,
-    ConfigError,
-    CountInError,
-    MidiReadError,
-    NoGuitarError,
-    Seq2DrumError,
-    cut_line,
-)
+from seq2drum.errors import (MAX_MESSAGE_CHARS, ConfigError, CountInError, MidiReadError, NoGuitarError,
+                             Seq2DrumError, cut_line)
 
 from .workers import WorkerCrashedError, WorkerMemoryError
 

@@ -21,6 +21,7 @@ from client.drum_client import DrumClient
 from client.live_link import LiveLink, LiveLinkError, Note
 from seq2drum.midi.io import read_midi
 from seq2drum.rpc import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2_grpc
 from server.config import ServerConfig
 from server.live_jobs import LiveModel
 from server.testing import ServerThread
@@ -379,3 +380,30 @@ def test_a_workers_bar_goes_back_before_its_clean_up(monkeypatch: pytest.MonkeyP
     assert len(answers) == 2
     for at in answers:  # each answer first, its clean-up after
         assert events[at - 1] == ("sent", "taken") and events[at + 1][0] == "release"
+
+
+def test_the_log_line_counts_a_streams_bytes(loop_server: ServerThread, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 69 N12: PlayAlong's log line said bytes_in=0 bytes_out=0, also for streams of thousands of bars."""
+    import logging
+
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(options=pb.GenerationOptions(seed=1),
+                                                        parts=[pb.LivePart(name="Guitar", program=29, channel=0)]))
+    notes = [pb.LiveNote(onset_quarters=note.onset, duration_quarters=note.duration, pitch=note.pitch,
+                         velocity=note.velocity, part=0) for note in RIFF]
+    requests = [start, *[pb.PlayAlongRequest(bar=pb.PlayedBar(index=index, numerator=4, denominator=4, tempo_bpm=120.0,
+                                                             notes=notes if index else []))
+                         for index in range(6)]]
+    with caplog.at_level(logging.INFO, logger="seq2drum.server"), \
+            grpc.insecure_channel(f"127.0.0.1:{loop_server.port}") as channel:
+        responses = list(seq2drum_pb2_grpc.Seq2DrumStub(channel).PlayAlong(iter(requests), timeout=30))
+        _wait_for(lambda: any(r.getMessage().startswith("PlayAlong ") for r in caplog.records))
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("PlayAlong ")]
+    assert len(responses) == 7 and "status=OK" in line
+    assert f"bytes_in={sum(r.ByteSize() for r in requests)} " in line
+    assert f"bytes_out={sum(r.ByteSize() for r in responses)} " in line
+
+
+def _wait_for(condition: Any, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
