@@ -28,7 +28,20 @@ from seq2drum.midi.write import TrackSpec
 from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
-from tests.builders import backbeat, gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import (
+    PPQ,
+    backbeat,
+    gated_generator,
+    note_off,
+    note_on,
+    notes_from_steps,
+    program_change,
+    riff,
+    rock_song_bytes,
+    smf_bytes,
+    song_bytes,
+    track_chunk,
+)
 from tests.hostile_songs import overlong_event_song
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,10 +205,10 @@ def test_watch_keeps_earlier_takes_and_skips_its_own(address: str, tmp_path: Pat
     """A re-exported song gets a new take beside the old one; the takes are never taken as songs."""
     now = time.time()
     _touch(tmp_path / "verse.mid", rock_song_bytes(4), now - 100)
-    _touch(tmp_path / "verse_drums.mid", b"an earlier take", now - 200)  # older than the song: redo
+    _touch(tmp_path / "verse_drums.mid", OURS, now - 200)  # an earlier take, older than the song: redo
     with DrumClient(address, timeout_s=30, wait_s=0) as client:
         assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 1
-        assert (tmp_path / "verse_drums.mid").read_bytes() == b"an earlier take"
+        assert (tmp_path / "verse_drums.mid").read_bytes() == OURS
         assert read_midi((tmp_path / "verse_drums-2.mid").read_bytes()).parts
         # a restart
         assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 0
@@ -371,6 +384,9 @@ def test_limits_come_from_the_server(address: str, tmp_path: Path, caplog: pytes
 # ---------------------------------------------------------------------------------------------- --watch
 
 
+OURS = song_bytes(None, notes_from_steps(backbeat(2)))  # a file seq2drum wrote: its conductor track first
+
+
 def _touch(path: Path, data: bytes, mtime_s: float) -> None:
     path.write_bytes(data)
     os.utime(path, (mtime_s, mtime_s))
@@ -391,9 +407,9 @@ def test_watcher_hands_over_settled_new_and_changed_files_only(tmp_path: Path) -
     now = time.time()
     song = rock_song_bytes(2)
     _touch(tmp_path / "a.mid", song, now - 100)
-    _touch(tmp_path / "a_drums.mid", b"ours", now - 50)  # our own output, fresher than a.mid: a is done
+    _touch(tmp_path / "a_drums.mid", OURS, now - 50)  # our own output, fresher than a.mid: a is done
     _touch(tmp_path / "b.mid", song, now - 100)
-    _touch(tmp_path / "b_with_drums.mid", b"ours", now - 200)  # merged output: never input
+    _touch(tmp_path / "b_with_drums.mid", OURS, now - 200)  # merged output: never input
     _touch(tmp_path / "notes.txt", b"text", now - 100)
     (tmp_path / "growing.MID").write_bytes(song[:10])
     assert watcher.poll() == []  # nothing has settled on the first look
@@ -414,6 +430,24 @@ def test_watcher_hands_over_settled_new_and_changed_files_only(tmp_path: Path) -
     clock.now += 2.0
     watcher.poll()
     assert handled == ["b.mid", "growing.MID", "a.mid"]  # changed after its drums: done again
+
+
+def test_watcher_takes_a_users_file_named_like_its_drums(tmp_path: Path) -> None:
+    """Issue 69 N13: a user's user_drums.mid (exported by a DAW, not written by seq2drum) was skipped without a word,
+    as its name is one the helper gives its drums files. Only the files seq2drum wrote are skipped now."""
+    handled: list[str] = []
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True, settle_s=0)
+    now = time.time()
+    daw_export = smf_bytes([track_chunk([(0, program_change(0, 29)), (0, note_on(0, 40, 100)),
+                                         (PPQ, note_off(0, 40))])])
+    _touch(tmp_path / "user_drums.mid", daw_export, now - 100)
+    _touch(tmp_path / "verse.mid", daw_export, now - 100)
+    _touch(tmp_path / "verse_drums.mid", OURS, now - 50)  # written by seq2drum, newer than verse.mid: verse is done
+    watcher.poll()
+    assert handled == ["user_drums.mid"]
+    _touch(tmp_path / "user_drums.mid", OURS, now)  # the same name, now a file seq2drum wrote: never a song
+    watcher.poll()
+    assert handled == ["user_drums.mid"]
 
 
 def test_watcher_leaves_a_paused_half_written_file_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -537,12 +571,12 @@ def test_watch_with_takes_keeps_every_set_and_skips_take_files(address: str, tmp
     (any OUT.takeN.mid) are never taken as songs."""
     now = time.time()
     _touch(tmp_path / "verse.mid", rock_song_bytes(4), now - 100)
-    _touch(tmp_path / "verse_drums.take1.mid", b"an earlier take", now - 200)
+    _touch(tmp_path / "verse_drums.take1.mid", OURS, now - 200)  # an earlier take
     _touch(tmp_path / "mix.take2.mid", rock_song_bytes(2), now - 100)  # written by main.py -o mix.mid --takes 2
     with DrumClient(address, timeout_s=30, wait_s=0) as client:
         options = pb.GenerationOptions(seed=1, takes=2)
         assert watch(client, tmp_path, options, interval_s=0.02, max_polls=4, settle_s=0) == 1
-    assert (tmp_path / "verse_drums.take1.mid").read_bytes() == b"an earlier take"
+    assert (tmp_path / "verse_drums.take1.mid").read_bytes() == OURS
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "mix.take2.mid", "verse.mid", "verse_drums-2.take1.mid", "verse_drums-2.take2.mid", "verse_drums.take1.mid"]
 
