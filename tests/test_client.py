@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -20,6 +21,7 @@ import pytest
 from client import connection, daw_helper
 from client.daw_helper import DrumClient
 from client.drum_client import HelperError
+from client.live_link import LiveLinkError
 from client.watch import FolderWatcher, midi_file_problem, watch
 from seq2drum.outputs import is_own_output, output_path, take_paths
 from seq2drum.rpc import seq2drum_pb2 as pb
@@ -657,3 +659,55 @@ def test_concurrent_helper_runs_on_one_song_each_keep_their_drums(address: str, 
                               range(1, 9)))
     assert codes == [0] * 8
     assert len(list(tmp_path.glob("song_drums*.mid"))) == 8
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Self-signed certificates made with openssl (skipped where it is missing): the server's (localhost and
+    127.0.0.1), another's, and one that names localhost only."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to test TLS with")
+    folder = tmp_path_factory.mktemp("tls")
+    names = {"server": "DNS:localhost,IP:127.0.0.1", "other": "DNS:localhost,IP:127.0.0.1", "named": "DNS:localhost"}
+    for name, alt in names.items():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(folder / f"{name}.key"), "-out", str(folder / f"{name}.pem"), "-days", "1", "-subj",
+                        "/CN=localhost", "-addext", f"subjectAltName={alt}"], check=True, capture_output=True)
+    return {name: folder / f"{name}.pem" for name in names} | {"server.key": folder / "server.key",
+                                                                "named.key": folder / "named.key"}
+
+
+def test_tls_mistakes_are_one_line_naming_the_cause_and_the_fix(tiny_model_path: Path, certificates: dict[str, Path],
+                                                                 song: Path, address: str) -> None:
+    """Issue 69 N11: a wrong --tls-ca printed gRPC's own log line and an SSL error chain, plain text to a TLS server
+    said "Socket closed", and TLS to a plain one an SSL chain too. Each is one line now (and the helper's process
+    prints no line of gRPC's own); a certificate mistake is not retried through --wait."""
+    tls = dataclasses.replace(SERVER_CONFIG, tls_cert=certificates["server"], tls_key=certificates["server.key"])
+    named = dataclasses.replace(SERVER_CONFIG, tls_cert=certificates["named"], tls_key=certificates["named.key"])
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path), tls) as secure, \
+            ServerThread("127.0.0.1:0", ModelSource(tiny_model_path), named) as only_named:
+        runs = {
+            "wrong CA": (["--server", f"127.0.0.1:{secure.port}", "--tls-ca", str(certificates["other"])],
+                         "has a certificate that --tls-ca", "pass --tls-ca the server's own certificate"),
+            "plain text to TLS": (["--server", f"127.0.0.1:{secure.port}"], "closed every connection at once",
+                                  "pass --tls-ca with its certificate"),
+            "TLS to plain text": (["--server", address, "--tls-ca", str(certificates["server"])],
+                                  "does not speak TLS", "leave out --tls-ca"),
+            "another host": (["--server", f"127.0.0.1:{only_named.port}", "--tls-ca", str(certificates["named"])],
+                             "does not name the host", "connect by a name it holds"),
+        }
+        for name, (flags, cause, fix) in runs.items():
+            started = time.monotonic()
+            run = run_helper(str(song), "-o", str(song.parent / "out.mid"), "--force", "--wait", "5", *flags)
+            lines = run.stderr.splitlines()
+            assert run.returncode == 1 and cause in lines[-1] and fix in lines[-1], (name, run.stderr)
+            assert not any("ssl_transport_security" in line or "SSL_ERROR" in line for line in lines), (name, lines)
+            if name != "plain text to TLS":  # a server may close connections as it restarts: that one is retried
+                assert len(lines) == 1 and time.monotonic() - started < 5, (name, lines)
+        with DrumClient(f"127.0.0.1:{secure.port}", wait_s=0, tls_ca=certificates["other"]) as client:
+            link = client.live_link(pb.GenerationOptions(), [("Guitar", 29, 0)])  # --live and --simulate
+            with pytest.raises(LiveLinkError, match="UNAVAILABLE: the server .* does not vouch for .* pass --tls-ca"):
+                link.open()
+            link.close()
