@@ -180,6 +180,8 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
             report = simulate(client, args.simulate, options, args.speed, args.output, args.report, args.force)
             print(f"wrote {args.output}: {report['bars']} bars, {report['late_bars']} late; round trip p50 "
                   f"{report['round_trip_ms']['p50']} ms, p99 {report['round_trip_ms']['p99']} ms", flush=True)
+            for notice in report["notices"]:
+                print(f"warning: {notice}", file=sys.stderr, flush=True)
 
         return guarded_live(play)
 

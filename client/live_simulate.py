@@ -46,7 +46,8 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     link = client.live_link(options, song.parts)
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
-    ending = song.end_stream(lead_ticks)
+    ending = song.end_stream()
+    unheard = song.unheard(lead_ticks)
     origin = song.seconds(song.bars[0].start_tick) if song.bars else 0.0  # the band's first bar starts the clock
     # each bar's lead in seconds (before the file's first tick, at the first bar's tempo)
     leads = [song.seconds(bar.start_tick) - song.seconds(bar.start_tick - lead_ticks) if bar.start_tick >= lead_ticks
@@ -72,7 +73,9 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     report = {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
               "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
                                 "max": round(trips[-1], 2)},
-              "seed": ready.seed, "speed": speed, "model": ready.model_name}
+              "seed": ready.seed, "speed": speed, "model": ready.model_name,
+              "unheard_bars": len(unheard),
+              "notices": [*song.notices, *[unheard_notice(unheard, ready.lead_quarters)] * bool(unheard)]}
     try:
         write_atomic(output, drum_file(song, answers, ending))
         if report_path is not None:
@@ -80,6 +83,15 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     except OSError as exc:
         raise HelperError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     return report
+
+
+def unheard_notice(unheard: list[int], lead_quarters: float) -> str:
+    """Why the drummer heard nothing of some bars (and may rest in them, with the band heard)."""
+    shown = ", ".join(str(index + 1) for index in unheard[:5]) + (", ..." if len(unheard) > 5 else "")
+    return (f"the server heard none of the band's notes in {len(unheard)} bar(s) (bar {shown} of the stream): each "
+            f"note starts within the last {lead_quarters:g} quarter notes of its bar, the server's lead, which a bar "
+            "that short never passes; the drums play on through them as through the band's silence (and rest in "
+            "them, after 2, where the band is heard); --mode infer makes the drums offline from every note")
 
 
 def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple[int, float] = (-1, 0.0)) -> bytes:

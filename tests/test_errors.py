@@ -283,3 +283,16 @@ def test_a_long_track_name_is_shown_cut_and_written_back_whole(tmp_path: Path, c
     merged = read_midi(tmp_path / "long_with_drums.mid")
     assert [part.written_name for part in merged.melodic_parts] == [name.encode()]
     assert len(merged.melodic_parts[0].name) == 200
+
+
+def test_a_tempo_of_0_left_out_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       tiny_model_path: Path) -> None:
+    """Issue 69 N8: a tempo event of 0 was dropped without a word (the drums played at the tempo before it)."""
+    from tests.builders import note_off, note_on, tempo_event, track_chunk
+
+    song = tmp_path / "zero.mid"
+    events = [(0, tempo_event(600_000)), (0, note_on(0, 40, 100)), (1920, tempo_event(0)), (0, note_off(0, 40)),
+              (0, note_on(0, 41, 100)), (1920, note_off(0, 41))]
+    song.write_bytes(smf_bytes([track_chunk(events)]))
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path)]) == 0
+    assert "warning: a tempo event of 0 at quarter note 4 is left out" in capsys.readouterr().err

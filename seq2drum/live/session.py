@@ -191,16 +191,28 @@ def check_parts(parts: Sequence[object]) -> None:
                               f"{MAX_PARTS}")
 
 
-def _meter(numerator: int, denominator: int) -> tuple[int, int]:
+def clock_problem(numerator: int, denominator: int, tempo_bpm: float) -> str:
+    """Why a stream cannot play a bar of this meter and tempo ("" when it can): the rule the server checks every bar
+    against, and the helper's --simulate every bar of a file before it connects (a 1/64 meter or 60,000,000 BPM, read
+    offline, was refused after connecting, issue 69 N8)."""
     if not 1 <= numerator <= MAX_NUMERATOR or denominator not in DENOMINATORS:
-        raise LiveStreamError(f"PlayAlong: a meter of {numerator}/{denominator}; the numerator must be "
-                              f"1-{MAX_NUMERATOR} and the denominator one of {', '.join(map(str, DENOMINATORS))}")
+        return (f"a meter of {numerator}/{denominator}; the numerator must be 1-{MAX_NUMERATOR} and the denominator "
+                f"one of {', '.join(map(str, DENOMINATORS))}")
+    low, high = TEMPO_RANGE_BPM
+    if not low <= tempo_bpm <= high:
+        return f"a tempo of {tempo_bpm:g} BPM; it must be {low:g}-{high:g} quarter notes per minute"
+    return ""
+
+
+def _meter(numerator: int, denominator: int) -> tuple[int, int]:
+    problem = clock_problem(numerator, denominator, TEMPO_RANGE_BPM[0])
+    if problem:
+        raise LiveStreamError(f"PlayAlong: {problem}")
     return int(numerator), int(denominator)
 
 
 def _tempo(tempo_bpm: float) -> float:
-    low, high = TEMPO_RANGE_BPM
-    if not low <= tempo_bpm <= high:
-        raise LiveStreamError(f"PlayAlong: a tempo of {tempo_bpm:g} BPM; it must be {low:g}-{high:g} quarter notes "
-                              "per minute")
+    problem = clock_problem(1, 4, tempo_bpm)
+    if problem:
+        raise LiveStreamError(f"PlayAlong: {problem}")
     return float(tempo_bpm)

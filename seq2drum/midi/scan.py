@@ -77,6 +77,18 @@ def parse_meter(text: str) -> tuple[int, int]:
     return numerator, denominator
 
 
+def zero_tempo_notice(ticks: list[int], ticks_per_quarter: int) -> str:
+    """What the readers say of the tempo events of 0 they leave out (at `ticks`; "" for none): the offline reader
+    and the helper's --simulate alike (the output played at 120 BPM without a word, issue 69 N8)."""
+    if not ticks:
+        return ""
+    where = f"at quarter note {min(ticks) // ticks_per_quarter:,}"
+    what = f"a tempo event of 0 {where} is" if len(ticks) == 1 else \
+        f"{len(ticks):,} tempo events of 0 (the first {where}) are"
+    return (f"{what} left out (no music plays at 0 beats per minute): the tempo before goes on, MIDI's 120 BPM where "
+            "none came before; set the tempo in your DAW and export again if that is not the song's")
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """What `read_midi` takes. Past these, a file is refused (MidiLimitError / SongTooLongError) before parsing.
