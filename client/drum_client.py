@@ -143,6 +143,16 @@ class DrumClient:
         return LiveLink(self._channel, options, parts, self._auth.get("metadata"),
                         explain=lambda details: connection_mistake(details, self.tls_ca, self.target)[0])
 
+    def explain(self, error: grpc.RpcError) -> str:
+        """The one line a failed call is shown as: a TLS mistake named with its fix (`connection_mistake`), else the
+        status and the server's message (control characters escaped)."""
+        details = error.details() or ""
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            mistake = connection_mistake(details, self.tls_ca, self.target)[0]
+            if mistake:
+                return mistake
+        return f"{error.code().name}: {escape_controls(details)}"
+
     def close(self) -> None:
         self._channel.close()
 
@@ -228,9 +238,7 @@ class DrumClient:
                 mistake, final = connection_mistake(error.details() or "", self.tls_ca, self.target)
                 pause_s = ceiling_s / 2 + self._random.uniform(0, ceiling_s / 2)
                 left_s = give_up_at - time.monotonic()
-                if final or pause_s > left_s:
-                    if mistake:
-                        raise HelperError(mistake) from None
+                if final or pause_s > left_s:  # `explain` says a TLS mistake in one line
                     raise
                 print(f"server {self.target} unavailable ({mistake or error.details()}); retrying in {pause_s:.1f} s "
                       f"({left_s:.0f} s left of --wait)", file=sys.stderr, flush=True)

@@ -244,8 +244,7 @@ def watch(client: DrumClient, folder: Path, options: seq2drum_pb2.GenerationOpti
         try:
             process_file(client, song, options, renumber_takes=True, midi=data)
         except grpc.RpcError as error:
-            print(f"{shown}: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr,
-                  flush=True)
+            print(f"{shown}: {client.explain(error)}", file=sys.stderr, flush=True)
             return error.code() not in TRANSIENT_CODES
         except HelperError as error:
             print(f"{shown}: {escape_controls(str(error))}", file=sys.stderr, flush=True)
