@@ -2,8 +2,10 @@
 start, from the file's maps) and each bar's notes up to a lead; with `keep_drums` its channel-10 parts too, the user's
 drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the
 helper's optional "live" extra): no seq2drum model code, no music21. The file first passes the offline reader's checks
-and limits (seq2drum.midi.scan, standard library only: format 2, SMPTE time, notes, events, tempo and meter changes,
-song length, meters no song has) and its bar limit, each refused in one line; every pass after is linear in the file.
+and limits (seq2drum.midi.scan, standard library only: format 2, SMPTE time, notes, events, parts, tempo and meter
+changes, song length, meters no song has) and its bar limit, each refused in one line; its bars fall where
+generation's grid puts them (seq2drum.song.barlines), and each must be a clock a stream plays (seq2drum.live.session),
+checked before connecting. Every pass after is linear in the file.
 """
 
 from __future__ import annotations
