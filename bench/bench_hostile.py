@@ -12,6 +12,8 @@
 6. Issue 42's floods against a server with a token (bench/hostile_floods.py): 110 health Watch streams without the
    token, 3 processes sending hostile PlayAlong streams, the helper watching a hostile folder; each with health
    latency, an authenticated Generate, and memory back after. `--floods-only` runs this step alone.
+7. Issue 69's 40,000 one-note tracks on the command line, the server and the studio (bench/hostile_parts.py), and the
+   most parts a song may hold beside them. `--parts-only` runs this step alone.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bench.bench_server import descendants, make_songs, rss_mib
 from bench.bench_soak import start_server
 from bench.hostile_floods import run_floods
+from bench.hostile_parts import run_parts
 from bench.machine import bench_checkpoint, describe_machine
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
@@ -239,17 +242,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flood-s", type=float, default=10.0)
     parser.add_argument("--flood", metavar="ADDRESS", help="be one flooding client of step 3 (until killed)")
     parser.add_argument("--floods-only", action="store_true", help="run step 6 (issue 42's floods) alone")
+    parser.add_argument("--parts-only", action="store_true", help="run step 7 (issue 69's many parts) alone")
     args = parser.parse_args(argv)
     if args.flood:
         flood_forever(args.flood)
         return 0
-    print("== seq2drum hostile inputs (issues 22 and 42) ==")
+    print("== seq2drum hostile inputs (issues 22, 42 and 69) ==")
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch:
         checkpoint = bench_checkpoint(args.checkpoint, Path(scratch))
         [song] = make_songs(1)
         if args.floods_only:
             run_floods(checkpoint, song, args.flood_s)
+            return 0
+        if args.parts_only:
+            run_parts(checkpoint, Path(scratch))
             return 0
         process, address = start_server(checkpoint, 2)
         try:
@@ -264,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         job_limit(checkpoint, song)
         not_serving(checkpoint, Path(scratch))
         run_floods(checkpoint, song, args.flood_s)
+        run_parts(checkpoint, Path(scratch))
     return 0
 
 

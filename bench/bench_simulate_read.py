@@ -28,7 +28,7 @@ def seconds_to_bars(path: Path) -> tuple[float, int]:
 
     started = time.perf_counter()
     song = read_song(path)
-    song.end_stream(LEAD_TICKS)
+    song.end_stream()
     notes = sum(len(song.played(bar, LEAD_TICKS)) for bar in song.bars)
     return time.perf_counter() - started, notes
 

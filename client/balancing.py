@@ -59,13 +59,14 @@ def host_and_port(server: str) -> tuple[str, int]:
     else:
         host, _, port_text = server.partition(":")
     if not host:
-        raise ServerListError(f"server {server!r} names no host; write HOST:PORT, e.g. studio-pc:{DEFAULT_PORT}")
+        raise ServerListError(f"server {server[:80]!r} names no host; write HOST:PORT, e.g. studio-pc:{DEFAULT_PORT}")
     try:
         port = int(port_text) if port_text else DEFAULT_PORT
     except ValueError:
-        raise ServerListError(f"server {server!r}: the port must be a number, e.g. {host}:{DEFAULT_PORT}") from None
+        raise ServerListError(f"server {server[:80]!r}: the port must be a number, e.g. "
+                              f"{host[:80]}:{DEFAULT_PORT}") from None
     if not 1 <= port <= 65535:
-        raise ServerListError(f"server {server!r}: the port must be 1-65535")
+        raise ServerListError(f"server {server[:80]!r}: the port must be 1-65535")
     return host, port
 
 
@@ -108,7 +109,7 @@ def target_for(servers: list[str] | str) -> str:
     per_entry = []
     for entry in entries:
         if _is_grpc_target(entry):
-            raise ServerListError(f"server {entry!r}: in a list of servers write HOST:PORT only")
+            raise ServerListError(f"server {entry[:80]!r}: in a list of servers write HOST:PORT only")
         host, port = host_and_port(entry)
         addresses = _addresses(host, port)
         per_entry.append(([f"{a}:{port}" for a in addresses if a.version == 4],

@@ -126,21 +126,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: -o {args.output} is a folder; name a file in it, e.g. "
                   f"{args.output / (args.song.stem + '_drums.mid')}", file=sys.stderr)
             return EXIT_USAGE
-        return guarded(lambda: process_file(client, args.song, options, args.output, args.force))
+        return guarded(lambda: process_file(client, args.song, options, args.output, args.force), client)
     return 0
 
 
-def guarded(action: Callable[[], object]) -> int:
+def guarded(action: Callable[[], object], client: DrumClient | None = None) -> int:
     """Run one request's work: exit 0; 2 when the output exists or the server finds a value out of range
     (INVALID_ARGUMENT: what main.py exits 2 for); 1 when the server refuses otherwise or a file cannot be written;
-    130 on Ctrl-C. Each failure is one line on stderr."""
+    130 on Ctrl-C. Each failure is one line on stderr (a TLS mistake named with its fix by `client`)."""
     try:
         action()
     except OutputExistsError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except grpc.RpcError as error:
-        print(f"error: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr)
+        shown = client.explain(error) if client else f"{error.code().name}: {escape_controls(error.details() or '')}"
+        print(f"error: {shown}", file=sys.stderr)
         return EXIT_USAGE if error.code() == grpc.StatusCode.INVALID_ARGUMENT else EXIT_FAILED
     except HelperError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -179,16 +180,18 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         def play() -> None:
             report = simulate(client, args.simulate, options, args.speed, args.output, args.report, args.force)
             print(summary_line(report, args.output), flush=True)
+            for notice in report["notices"]:
+                print(f"warning: {notice}", file=sys.stderr, flush=True)
 
-        return guarded_live(play)
+        return guarded_live(play, client)
 
 
-def guarded_live(action: Callable[[], object]) -> int:
+def guarded_live(action: Callable[[], object], client: DrumClient | None = None) -> int:
     """`guarded` for a stream: its failures come as LiveLinkError (status and message)."""
     from .live_link import LiveLinkError
 
     try:
-        return guarded(action)
+        return guarded(action, client)
     except LiveLinkError as error:
         print(f"error: {escape_controls(str(error))}", file=sys.stderr)
         return EXIT_USAGE if error.code == grpc.StatusCode.INVALID_ARGUMENT else EXIT_FAILED
@@ -200,7 +203,7 @@ def run_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, out
         print(f"error: -o {output} is a folder; name a file in it, e.g. {output / f'drums_{options.bars}bars.mid'}",
               file=sys.stderr)
         return EXIT_USAGE
-    return guarded(lambda: process_nothing(client, options, output, force))
+    return guarded(lambda: process_nothing(client, options, output, force), client)
 
 
 if __name__ == "__main__":

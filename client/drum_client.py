@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import ssl
 import sys
 import time
@@ -53,6 +54,27 @@ def read_tls_ca(path: Path) -> bytes:
     return roots
 
 
+def connection_mistake(details: str, tls_ca: Path | None, target: str) -> tuple[str, bool]:
+    """What a failure to connect (UNAVAILABLE's details) says of a TLS mistake: one line naming its cause and its fix,
+    and whether it is final (a certificate does not change by waiting; a socket closed at once may be a server
+    restarting). ("", False) for any other failure. gRPC's own words were an SSL error chain, or "Socket closed"."""
+    reason = re.search(r"CERTIFICATE_VERIFY_FAILED: ([^:]+)", details)
+    if reason or "CERTIFICATE_VERIFY_FAILED" in details:
+        why = f" ({reason[1].strip()})" if reason else ""
+        return (f"the server {target} has a certificate that --tls-ca {tls_ca} does not vouch for{why}: pass --tls-ca "
+                "the server's own certificate (the file its --tls-cert names) or the CA that signed it"), True
+    if "WRONG_VERSION_NUMBER" in details:
+        return (f"the server {target} does not speak TLS (it answered the handshake in plain text): leave out "
+                "--tls-ca, or start the server with --tls-cert and --tls-key"), True
+    if "Hostname Verification" in details or "not in peer certificate" in details:
+        return (f"the server's certificate does not name the host in --server {target}: connect by a name it holds "
+                "(its CN or subjectAltName, e.g. localhost), or give the server a certificate naming this host"), True
+    if tls_ca is None and "Socket closed" in details:
+        return (f"the server {target} closed every connection at once: if it runs with --tls-cert (TLS), pass "
+                "--tls-ca with its certificate; else it may be restarting"), False
+    return "", False
+
+
 class HelperError(Exception):
     """A failure of this helper (bad path, unwritable folder, server answer that does not add up)."""
 
@@ -90,6 +112,7 @@ class DrumClient:
             raise HelperError(f"--wait must be >= 0 seconds, got {wait_s}")
         self.timeout_s = timeout_s
         self.wait_s = wait_s
+        self.tls_ca = tls_ca
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.attempts = 0  # every call made, retries included
@@ -115,8 +138,20 @@ class DrumClient:
 
     def live_link(self, options: seq2drum_pb2.GenerationOptions | None,
                   parts: list[tuple[str, int, int]]) -> LiveLink:
-        """A PlayAlong stream on this client's channel (TLS and token included), not yet open."""
-        return LiveLink(self._channel, options, parts, self._auth.get("metadata"))
+        """A PlayAlong stream on this client's channel (TLS and token included), not yet open; a TLS mistake is said
+        as `connection_mistake` says it."""
+        return LiveLink(self._channel, options, parts, self._auth.get("metadata"),
+                        explain=lambda details: connection_mistake(details, self.tls_ca, self.target)[0])
+
+    def explain(self, error: grpc.RpcError) -> str:
+        """The one line a failed call is shown as: a TLS mistake named with its fix (`connection_mistake`), else the
+        status and the server's message (control characters escaped)."""
+        details = error.details() or ""
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            mistake = connection_mistake(details, self.tls_ca, self.target)[0]
+            if mistake:
+                return mistake
+        return f"{error.code().name}: {escape_controls(details)}"
 
     def close(self) -> None:
         self._channel.close()
@@ -200,11 +235,12 @@ class DrumClient:
             except grpc.RpcError as error:
                 if error.code() not in RETRIED_CODES:
                     raise
+                mistake, final = connection_mistake(error.details() or "", self.tls_ca, self.target)
                 pause_s = ceiling_s / 2 + self._random.uniform(0, ceiling_s / 2)
                 left_s = give_up_at - time.monotonic()
-                if pause_s > left_s:
+                if final or pause_s > left_s:  # `explain` says a TLS mistake in one line
                     raise
-                print(f"server {self.target} unavailable ({error.details()}); retrying in {pause_s:.1f} s "
+                print(f"server {self.target} unavailable ({mistake or error.details()}); retrying in {pause_s:.1f} s "
                       f"({left_s:.0f} s left of --wait)", file=sys.stderr, flush=True)
                 time.sleep(pause_s)
                 ceiling_s = min(ceiling_s * 2, self.max_backoff_s)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from seq2drum.atomic import write_together
-from seq2drum.errors import escape_controls
+from seq2drum.errors import cut_line, escape_controls
 from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, take_paths, write_new_version
 from seq2drum.rpc import seq2drum_pb2
 
@@ -77,12 +77,12 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
         print(escape_controls(f"wrote {target}") + f" ({drums.describe()})", flush=True)
     if drums.metadata.sections:
         print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
-    if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen
-        print(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}"), flush=True)
+    if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen, no line of MBs
+        print(cut_line(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}")), flush=True)
     if drums.metadata.band_parts:
-        print(escape_controls(f"band: {'; '.join(drums.metadata.band_parts)}"), flush=True)
+        print(cut_line(escape_controls(f"band: {'; '.join(drums.metadata.band_parts)}")), flush=True)
     for notice in drums.metadata.notices:
-        print(f"warning: {escape_controls(notice)}", file=sys.stderr, flush=True)
+        print(cut_line(f"warning: {escape_controls(notice)}"), file=sys.stderr, flush=True)
     return target
 
 

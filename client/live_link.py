@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -45,11 +45,13 @@ class LiveLink:
     """A PlayAlong call: `send` never blocks (a queue feeds the call); answers are kept by bar index."""
 
     def __init__(self, channel: grpc.Channel, options: seq2drum_pb2.GenerationOptions | None,
-                 parts: Sequence[tuple[str, int, int]], metadata: Sequence[tuple[str, str]] | None = None) -> None:
+                 parts: Sequence[tuple[str, int, int]], metadata: Sequence[tuple[str, str]] | None = None,
+                 explain: Callable[[str], str] | None = None) -> None:
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
         self._options = options or seq2drum_pb2.GenerationOptions()
         self._parts = [seq2drum_pb2.LivePart(name=name, program=program, channel=chan) for name, program, chan in parts]
         self._metadata = metadata
+        self._explain = explain  # an UNAVAILABLE's details -> one line naming a TLS mistake ("" for another failure)
         self._outbox: queue.Queue = queue.Queue()
         self._answers: dict[int, tuple[seq2drum_pb2.DrumBar, float]] = {}
         self._sent: dict[int, float] = {}
@@ -132,8 +134,11 @@ class LiveLink:
                         self._answers[response.bar.index] = (response.bar, arrived)
                     self._changed.notify_all()
         except grpc.RpcError as exc:
+            details = exc.details() or ""
+            if exc.code() == grpc.StatusCode.UNAVAILABLE and self._explain is not None:
+                details = self._explain(details) or details
             with self._changed:
-                self.error = LiveLinkError(exc.code(), exc.details() or "")
+                self.error = LiveLinkError(exc.code(), details)
                 self._changed.notify_all()
         finally:
             with self._changed:

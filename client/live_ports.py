@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from seq2drum.errors import ConfigError
+from seq2drum.live.session import clock_problem
 from seq2drum.midi.scan import parse_meter
 
 from .connection import connect
@@ -35,6 +36,9 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     count_in = args.count_in_bars or 0
     try:
         meter = parse_meter(args.meter or "4/4")
+        problem = clock_problem(*meter, tempo)  # the stream's own rule, before connecting (issue 69 N8)
+        if problem:
+            raise HelperError(f"--live cannot play {problem}")
         args.tempo_qpm = args.meter = args.count_in_bars = None  # the helper's clock, not drums-from-nothing options
         options, client = connect(args)
     except (HelperError, ConfigError, ValueError) as error:

@@ -47,7 +47,8 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     link = client.live_link(options, song.parts)
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
-    ending = song.end_stream(lead_ticks)
+    ending = song.end_stream()
+    unheard = song.unheard(lead_ticks)
     origin = song.seconds(song.bars[0].start_tick) if song.bars else 0.0  # the band's first bar starts the clock
     # each bar's lead in seconds (before the file's first tick, at the first bar's tempo)
     leads = [song.seconds(bar.start_tick) - song.seconds(bar.start_tick - lead_ticks) if bar.start_tick >= lead_ticks
@@ -67,20 +68,7 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     if any(answer is None for answer in answers):
         missing = sum(answer is None for answer in answers)
         raise HelperError(f"{missing} bars got no drums from the server; nothing was written")
-    trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
-    late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)
-    late_indices = [bar.index for bar in song.bars if (link.received_at(bar.index) or 0.0) > due[bar.index]]
-    # what late means at this speed: a bar's drums are due within its lead on the sped-up clock (the lead / speed);
-    # the bars whose round trip was longer than their lead at real time would have been late live as well
-    late_live = sum((link.round_trip_ms(bar.index) or 0.0) > 1000.0 * leads[bar.index] for bar in song.bars)
-    lead_ms = sorted(1000.0 * lead for lead in leads)
-    report = {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
-              "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
-                                "max": round(trips[-1], 2)},
-              "lead_ms": {"at_speed": round(_quantile(lead_ms, 0.50) / speed, 1),
-                          "real_time": round(_quantile(lead_ms, 0.50), 1)},
-              "late_bars_against_real_time_lead": int(late_live),
-              "seed": ready.seed, "speed": speed, "model": ready.model_name}
+    report = _report(song, link, ready, leads, due, speed, unheard)
     try:
         write_atomic(output, drum_file(song, answers, ending))
         if report_path is not None:
@@ -88,6 +76,28 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     except OSError as exc:
         raise HelperError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     return report
+
+
+def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[float], speed: float,
+            unheard: list[int]) -> dict[str, Any]:
+    """The run's report: bars, late bars (on the sped-up clock and against the real-time lead), round trips, leads,
+    and the notices for the bars the server could not hear."""
+    trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
+    late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)
+    late_indices = [bar.index for bar in song.bars if (link.received_at(bar.index) or 0.0) > due[bar.index]]
+    # what late means at this speed: a bar's drums are due within its lead on the sped-up clock (the lead / speed);
+    # the bars whose round trip was longer than their lead at real time would have been late live as well
+    late_live = sum((link.round_trip_ms(bar.index) or 0.0) > 1000.0 * leads[bar.index] for bar in song.bars)
+    lead_ms = sorted(1000.0 * lead for lead in leads)
+    return {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
+              "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
+                                "max": round(trips[-1], 2)},
+              "lead_ms": {"at_speed": round(_quantile(lead_ms, 0.50) / speed, 1),
+                          "real_time": round(_quantile(lead_ms, 0.50), 1)},
+              "late_bars_against_real_time_lead": int(late_live),
+              "seed": ready.seed, "speed": speed, "model": ready.model_name,
+              "unheard_bars": len(unheard),
+              "notices": [*song.notices, *[unheard_notice(unheard, ready.lead_quarters)] * bool(unheard)]}
 
 
 def summary_line(report: dict[str, Any], output: Path) -> str:
@@ -149,6 +159,15 @@ def drum_file(song: SongBars, answers: list[seq2drum_pb2.DrumBar], ending: tuple
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()
+
+
+def unheard_notice(unheard: list[int], lead_quarters: float) -> str:
+    """Why the drummer heard nothing of some bars (and may rest in them, with the band heard)."""
+    shown = ", ".join(str(index + 1) for index in unheard[:5]) + (", ..." if len(unheard) > 5 else "")
+    return (f"the server heard none of the band's notes in {len(unheard)} bar(s) (bar {shown} of the stream): each "
+            f"note starts within the last {lead_quarters:g} quarter notes of its bar, the server's lead, which a bar "
+            "that short never passes; the drums play on through them as through the band's silence (and rest in "
+            "them, after 2, where the band is heard); --mode infer makes the drums offline from every note")
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:

@@ -2,8 +2,10 @@
 start, from the file's maps) and each bar's notes up to a lead; with `keep_drums` its channel-10 parts too, the user's
 drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the
 helper's optional "live" extra): no seq2drum model code, no music21. The file first passes the offline reader's checks
-and limits (seq2drum.midi.scan, standard library only: format 2, SMPTE time, notes, events, tempo and meter changes,
-song length, meters no song has) and its bar limit, each refused in one line; every pass after is linear in the file.
+and limits (seq2drum.midi.scan, standard library only: format 2, SMPTE time, notes, events, parts, tempo and meter
+changes, song length, meters no song has) and its bar limit, each refused in one line; its bars fall where
+generation's grid puts them (seq2drum.song.barlines), and each must be a clock a stream plays (seq2drum.live.session),
+checked before connecting. Every pass after is linear in the file.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seq2drum.errors import MidiReadError, escape_controls
-from seq2drum.midi.scan import MAX_SONG_BARS, ReadLimits, scan_midi
+from seq2drum.errors import MidiReadError, SongTooLongError, escape_controls
+from seq2drum.live.session import clock_problem
+from seq2drum.midi.scan import ReadLimits, scan_midi, zero_tempo_notice
+from seq2drum.song.barlines import bar_spans
 
 from .drum_client import HelperError
 from .live_link import Note
 
 DRUM_CHANNEL = 9
+STEPS_PER_QUARTER = 4  # the grid generation reads songs on (DataConfig's, the shipped models'): where bars fall
 ENDING_SLACK_Q = 0.125  # the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after
 
 
@@ -53,6 +58,7 @@ class SongBars:
     # file writes back, so that its maps are the song's event for event
     file_tempos: list[tuple[int, int]] = field(default_factory=list)
     file_meters: list[tuple[int, int, int]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # what the reader left out (a tempo of 0), as the offline one says
     _tempo_ticks: list[int] = field(default_factory=list)
     _tempo_seconds: list[float] = field(default_factory=list)
     # every note as (start_tick, part, its place in the part), by start: a bar's notes are found by bisection
@@ -85,19 +91,27 @@ class SongBars:
         """The user's drum notes (start, end, pitch, velocity), sorted: written as they are."""
         return sorted(note for part, notes in enumerate(self.notes) if self.is_drums(part) for note in notes)
 
-    def end_stream(self, lead_ticks: int) -> tuple[int, float]:
-        """Cut the bars where the stream ends, one bar after the last one heard (a note starting before its lead), as
-        --mode evaluate --live plays a file (seq2drum.live.playback); returns that last bar's index and how far into
-        it, in quarter notes, its drums play: where the band's last onset heard fell in its bar (ENDING_SLACK_Q more).
-        (-1, 0.0) for a song with no note heard."""
+    def end_stream(self) -> tuple[int, float]:
+        """Cut the bars where the stream ends, one bar after the last one in which a band's note starts (heard before
+        the lead or not: a 1/16 bar is no longer than the lead, so none of its notes is heard, and the stream ended 2
+        bars into a 180-bar song, issue 69 N4), as --mode evaluate --live plays a file (seq2drum.live.playback
+        `band_ending`); returns that last bar's index and how far into it, in quarter notes, its drums play: where
+        that note fell in its bar (ENDING_SLACK_Q more). (-1, 0.0) for a song with no band note."""
         def band(bar: Bar) -> list[Note]:
-            return [note for note in self.played(bar, lead_ticks) if not self.is_drums(note.part)]
+            return [note for note in self.played(bar, 0) if not self.is_drums(note.part)]
 
         heard = [bar.index for bar in self.bars if band(bar)]
         if not heard:
             return -1, 0.0
         del self.bars[heard[-1] + 2:]
         return heard[-1] + 1, max(note.onset for note in band(self.bars[heard[-1]]))
+
+    def unheard(self, lead_ticks: int) -> list[int]:
+        """The bars in which a band's note starts but none is heard: each starts at or after the bar's lead (a bar
+        no longer than the lead hears nothing). The drummer plays through them as through the band's silence."""
+        return [bar.index for bar in self.bars
+                if any(not self.is_drums(note.part) for note in self.played(bar, 0))
+                and not any(not self.is_drums(note.part) for note in self.played(bar, lead_ticks))]
 
     def played(self, bar: Bar, lead_ticks: int) -> list[Note]:
         """The notes of `bar` that start before `lead_ticks` before its end, timed from its start in quarter
@@ -128,7 +142,7 @@ def read_song(path: Path, from_start: bool = False, keep_drums: bool = False) ->
         raise SongReadError(str(exc)) from None
     midi = mido.MidiFile(file=io.BytesIO(data))
     tpq = midi.ticks_per_beat
-    names, notes, tempos, meters = _read_tracks(midi.tracks, keep_drums)
+    names, notes, tempos, meters, zero_tempos = _read_tracks(midi.tracks, keep_drums)
     file_tempos = sorted(tempos, key=lambda event: event[0])  # by tick, stably: at one tick the file's last wins
     file_meters = sorted(meters, key=lambda event: event[0])
     tempos = [(0, 500_000)] * (not file_tempos or file_tempos[0][0] > 0) + file_tempos  # MIDI's 120 BPM until set
@@ -143,7 +157,14 @@ def read_song(path: Path, from_start: bool = False, keep_drums: bool = False) ->
     bars = [bar for bar in bar_list(tpq, meters, tempos, through_last[-1].end_tick + 1, label) if bar.end_tick > first]
     bars = [Bar(index, bar.start_tick, bar.end_tick, bar.numerator, bar.denominator, bar.tempo_bpm)
             for index, bar in enumerate(bars)]
-    return SongBars(tpq, names, notes, bars, tempos, meters, file_tempos, file_meters)
+    for bar in bars:  # the stream's own rule, before it connects
+        problem = clock_problem(bar.numerator, bar.denominator, bar.tempo_bpm)
+        if problem:
+            raise SongReadError(f"{label} cannot be played live: bar {bar.index + 1} (at quarter note "
+                                f"{bar.start_tick // tpq:,}) has {problem}; --mode infer, or the helper without "
+                                "--simulate, makes its drums offline")
+    notices = [zero_tempo_notice(zero_tempos, tpq)] if zero_tempos else []
+    return SongBars(tpq, names, notes, bars, tempos, meters, file_tempos, file_meters, notices)
 
 
 Parts = list[tuple[str, int, int]]
@@ -151,11 +172,12 @@ PartNotes = list[list[tuple[int, int, int, int]]]
 
 
 def _read_tracks(tracks: Sequence, keep_drums: bool = False) -> tuple[Parts, PartNotes, list[tuple[int, int]],
-                                                                       list[tuple[int, int, int]]]:
+                                                                       list[tuple[int, int, int]], list[int]]:
     """mido's tracks -> parts (name, program, channel), their notes (channel 10's only with `keep_drums`), the tempo
     and meter events, in one pass. A tempo of 0 is left out, as the offline reader leaves it out
-    (seq2drum.midi.tracks)."""
+    (seq2drum.midi.tracks), and its tick kept, for the same notice."""
     tempos: list[tuple[int, int]] = []
+    zero_tempos: list[int] = []
     meters: list[tuple[int, int, int]] = []
     parts: dict[tuple[int, int], int] = {}
     names: list[tuple[str, int, int]] = []
@@ -171,6 +193,8 @@ def _read_tracks(tracks: Sequence, keep_drums: bool = False) -> tuple[Parts, Par
             elif message.type == "set_tempo":
                 if message.tempo > 0:
                     tempos.append((tick, message.tempo))
+                else:
+                    zero_tempos.append(tick)
             elif message.type == "time_signature":
                 meters.append((tick, message.numerator, message.denominator))
             elif message.type == "program_change":
@@ -190,29 +214,28 @@ def _read_tracks(tracks: Sequence, keep_drums: bool = False) -> tuple[Parts, Par
         for index in own_parts:  # names and programs set after the notes
             part_name, program, channel = names[index]
             names[index] = (part_name or name, programs.get(channel, program), channel)
-    return names, notes, tempos, meters
+    return names, notes, tempos, meters, zero_tempos
 
 
 def bar_list(tpq: int, meters: Sequence[tuple[int, int, int]], tempos: Sequence[tuple[int, int]],
              end_tick: int, label: str = "the song") -> list[Bar]:
-    """Bars from tick 0 to the bar holding `end_tick`, each in the meter in force at its start. SongReadError past
-    MAX_SONG_BARS bars and the one after (the offline reader's bar limit; the bar after the last note hears it)."""
-    meter_ticks, tempo_ticks = [meter[0] for meter in meters], [tempo[0] for tempo in tempos]
+    """Bars from tick 0 to the bar holding `end_tick`, where generation's grid puts them (seq2drum.song.barlines, the
+    one rule: a meter change at its nearest 16th), each in the meter in force at its start, a bar cut short by a
+    meter change as long as it lasted, in its beats. SongReadError past MAX_SONG_BARS bars and the one after (the
+    offline reader's bar limit; the bar after the last note hears it)."""
+    meters = list(meters)  # the map is walked once here: 10,000 changes once walked 3 times a bar took 5.1 s
+    try:
+        spans = bar_spans(tpq, meters, end_tick, STEPS_PER_QUARTER, label)
+    except SongTooLongError as exc:
+        raise SongReadError(str(exc)) from None
+    ticks_per_step = tpq / STEPS_PER_QUARTER
+    change_steps = {round(meter[0] / ticks_per_step) for meter in meters}
+    tempo_ticks = [tempo[0] for tempo in tempos]
     bars: list[Bar] = []
-    tick = 0
-    while tick < max(end_tick, 1):
-        if len(bars) > MAX_SONG_BARS:
-            raise SongReadError(f"{label} has more than {MAX_SONG_BARS:,} bars; songs are limited to "
-                                f"{MAX_SONG_BARS:,} bars: fix the meter in your DAW, or split the song into shorter "
-                                "sections")
-        next_meter = bisect_right(meter_ticks, tick)
-        _, numerator, denominator = meters[max(0, next_meter - 1)]
-        tempo = tempos[max(0, bisect_right(tempo_ticks, tick) - 1)][1]
-        length = max(1, round(tpq * 4 * numerator / denominator))
-        end = tick + length
-        if next_meter < len(meters) and meter_ticks[next_meter] < end:  # a meter change mid-bar starts a new bar
-            end = meter_ticks[next_meter]
-            numerator = max(1, round((end - tick) * denominator / (4 * tpq)))  # as long as it lasted, in its beats
-        bars.append(Bar(len(bars), tick, end, numerator, denominator, round(60e6 / tempo, 3)))
-        tick = end
+    for step, n_steps, numerator, denominator in spans:
+        start, end = round(step * ticks_per_step), round((step + n_steps) * ticks_per_step)  # as Grid.step_to_tick
+        if step + n_steps in change_steps and n_steps < numerator * 4 * STEPS_PER_QUARTER / denominator:
+            numerator = max(1, round(n_steps * denominator / (4 * STEPS_PER_QUARTER)))  # cut short: as it lasted
+        tempo = tempos[max(0, bisect_right(tempo_ticks, start) - 1)][1]
+        bars.append(Bar(len(bars), start, end, numerator, denominator, round(60e6 / tempo, 3)))
     return bars

@@ -1,5 +1,7 @@
 """--watch: every guitar file a DAW exports into a folder gets its drums, once it has settled and reads as a
-complete MIDI file; the helper's own outputs are never taken as songs. Standard library and grpcio only.
+complete MIDI file; the files seq2drum wrote (named as its outputs, SONG_drums.mid, and opening with its conductor
+track) are never taken as songs, while a user's file that only shares the naming (user_drums.mid) is. Standard library
+and grpcio only.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import grpc
 
 from seq2drum.errors import escape_controls
-from seq2drum.outputs import is_own_output, output_path
+from seq2drum.outputs import HEAD_BYTES, is_own_output, output_path, written_by_seq2drum
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DrumClient, HelperError
@@ -84,6 +86,7 @@ class FolderWatcher:
         self._handled: dict[Path, bytes] = {}  # path -> digest of the content last handed over
         self._takes: dict[str, int] = {}  # SONG_drums -> newest mtime_ns of its takes, from this poll's listing
         self._skipped: set[str] = set()  # names of links and special files already said
+        self._own: dict[str, tuple[tuple[int, int], bool]] = {}  # name -> (size, mtime_ns), whether seq2drum wrote it
 
     def scan(self) -> dict[Path, tuple[int, int]]:
         """Candidate files -> (size_bytes, mtime_ns): regular files inside the folder. Symbolic links (which may
@@ -100,7 +103,7 @@ class FolderWatcher:
                     info = entry.stat(follow_symlinks=False)
                 except OSError:  # deleted between listing and stat
                     continue
-                if is_own_output(Path(name)):
+                if is_own_output(Path(name)) and self._written_here(Path(entry.path), info):
                     base = _VERSION_AND_TAKE.sub("", name) if _VERSION_AND_TAKE.search(name) else ""
                     takes[base] = max(takes.get(base, 0), info.st_mtime_ns)
                 elif stat.S_ISREG(info.st_mode):
@@ -161,6 +164,19 @@ class FolderWatcher:
                 stop.wait(interval_s)
         return handled
 
+    def _written_here(self, path: Path, info: os.stat_result) -> bool:
+        """Whether a file named as seq2drum names its drums was written by seq2drum: a regular file whose first bytes
+        are those of every file it writes (a user's user_drums.mid was skipped without a word, issue 69 N13). Read
+        once per (size, mtime), so a folder of thousands of takes is not read on every look."""
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        signature = (info.st_size, info.st_mtime_ns)
+        known = self._own.get(path.name)
+        if known is None or known[0] != signature:
+            known = (signature, written_by_seq2drum(read_head(path)))
+            self._own[path.name] = known
+        return known[1]
+
     def _drums_are_newer(self, path: Path, signature: tuple[int, int]) -> bool:
         """The newest take beside the song (from this look's listing) is at least as new as the song."""
         newest = self._takes.get(output_path(path, self.merge).stem, 0)
@@ -170,6 +186,21 @@ class FolderWatcher:
 def is_final(problem: str) -> bool:
     """A problem waiting does not cure: not MIDI, too large, not a regular file."""
     return problem == NOT_MIDI or problem.startswith(("too large", "not a regular file"))
+
+
+def read_head(path: Path) -> bytes:
+    """A file's first HEAD_BYTES bytes (b"" when it cannot be read), opened as `read_song` opens it (no link
+    followed)."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return b""
+    try:
+        return os.read(descriptor, HEAD_BYTES)
+    except OSError:
+        return b""
+    finally:
+        os.close(descriptor)
 
 
 def read_song(path: Path, max_bytes: int = MAX_SONG_BYTES) -> tuple[bytes, str | None]:
@@ -213,8 +244,7 @@ def watch(client: DrumClient, folder: Path, options: seq2drum_pb2.GenerationOpti
         try:
             process_file(client, song, options, renumber_takes=True, midi=data)
         except grpc.RpcError as error:
-            print(f"{shown}: {error.code().name}: {escape_controls(error.details() or '')}", file=sys.stderr,
-                  flush=True)
+            print(f"{shown}: {client.explain(error)}", file=sys.stderr, flush=True)
             return error.code() not in TRANSIENT_CODES
         except HelperError as error:
             print(f"{shown}: {escape_controls(str(error))}", file=sys.stderr, flush=True)

@@ -22,6 +22,26 @@ def escape_controls(text: str) -> str:
                                        else f"\\u{ord(found.group()):04x}"), text)
 
 
+# The longest line a message may be, wherever it is shown (the server's status details, the command line, the helper,
+# the studio), and how much of a value a message repeats back: a 6,000-character --fills gave a 6,073-byte line
+MAX_MESSAGE_CHARS = 2000
+ECHO_CHARS = 80
+
+
+def echoed(value: object, max_chars: int = ECHO_CHARS) -> str:
+    """A value as a message repeats it back: its repr, cut to `max_chars` with its length said past that."""
+    text = repr(value)
+    if len(text) <= max_chars:
+        return text
+    length = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return f"{text[: max_chars - 3]}...{length}"
+
+
+def cut_line(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> str:
+    """A message cut to `max_chars`, saying so: any line the project shows, however long what it names."""
+    return text if len(text) <= max_chars else text[: max_chars - 20] + " ... (message cut)"
+
+
 class Seq2DrumError(Exception):
     """Base class: the message says what went wrong and what to do about it."""
 

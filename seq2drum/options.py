@@ -17,6 +17,7 @@ from typing import Any
 
 from seq2drum.config import _check, _check_types, _Config
 from seq2drum.midi.kit_presets import GM, presets
+from seq2drum.errors import echoed
 from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
 from seq2drum.user_files import read_user_file
 
@@ -82,24 +83,25 @@ class GenerationOptions(_Config):
         _check(0.0 <= self.humanize <= MAX_HUMANIZE,
                f"humanize must be 0 (every hit on the grid) to {MAX_HUMANIZE:g} (looser than a drummer), 1 = as "
                f"drummers play, got {self.humanize:g}")
-        _check(self.feel in FEELS, f"feel must be one of {', '.join(FEELS)}, got {self.feel!r}")
+        _check(self.feel in FEELS, f"feel must be one of {', '.join(FEELS)}, got {echoed(self.feel)}")
         _check(self.style is None or re.fullmatch(r"[a-z0-9-]+", self.style) is not None,
-               f"style must be a name like straight-8ths (python main.py --mode styles lists them), got {self.style!r}")
+               "style must be a name like straight-8ths (python main.py --mode styles lists them), "
+               f"got {echoed(self.style)}")
         _check(MIN_DENSITY <= self.density <= MAX_DENSITY,
                f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
         _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
-               f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.fills!r}")
+               f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {echoed(self.fills)}")
         _check(self.rest_after is None or 1 <= self.rest_after <= MAX_REST_AFTER,
                f"rest_after must be 1-{MAX_REST_AFTER} bars, got {self.rest_after}")
         _check(fills_every(self.crashes) is not None or self.crashes in ("none", "sections"),
-               f"crashes must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {self.crashes!r}")
+               f"crashes must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {echoed(self.crashes)}")
         _check(self.swing is None or MIN_SWING <= self.swing <= MAX_SWING,
                f"swing must be {MIN_SWING:g} (straight) to {MAX_SWING:g} (dotted), e.g. 0.67 for a triplet feel, "
                f"got {self.swing}")
         _check(MIN_DYNAMICS <= self.dynamics <= MAX_DYNAMICS,
                f"dynamics must be {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g} (1 = the model's velocities), "
                f"got {self.dynamics:g}")
-        _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {self.cymbal!r}")
+        _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {echoed(self.cymbal)}")
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE,
                f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")

@@ -18,6 +18,10 @@ from seq2drum.atomic import write_together
 _MAX_VERSIONS = 10_000  # SONG_drums-10000.mid: past it, a folder has bigger problems than a name
 # what this helper and main.py write: SONG_drums.mid, SONG_drums-2.mid ..., and takes OUT.take1.mid ... (any OUT)
 _OWN_OUTPUT = re.compile(r"(_(with_)?drums(-\d+)?\.mid|\.take\d+\.mid)$", re.IGNORECASE)
+# every file seq2drum writes (seq2drum.midi.write) starts with a conductor track of this name, its first event
+CONDUCTOR_NAME = "seq2drum conductor"
+_CONDUCTOR_EVENT = b"\xff\x03" + bytes([len(CONDUCTOR_NAME)]) + CONDUCTOR_NAME.encode()
+HEAD_BYTES = 64  # the header, the track's start and that event, with room for a longer header
 _FEWER_TAKES = re.compile(r"^wrote (\d+) of the (\d+) takes asked")
 
 
@@ -100,8 +104,15 @@ def existing_takes(song: Path, merge: bool = False) -> list[Path]:
 
 
 def is_own_output(path: Path) -> bool:
-    """A file main.py or the helper wrote (never taken as a guitar song by a folder watch)."""
+    """A name main.py or the helper gives the files it writes (SONG_drums.mid, OUT.take2.mid ...). A user's file may
+    have such a name too: `written_by_seq2drum` tells them apart by their first bytes."""
     return bool(_OWN_OUTPUT.search(path.name))
+
+
+def written_by_seq2drum(head: bytes) -> bool:
+    """Whether a MIDI file's first bytes (HEAD_BYTES of them) are those of a file seq2drum wrote: its first track is
+    the conductor seq2drum.midi.write names CONDUCTOR_NAME, the first event of every file it writes."""
+    return _CONDUCTOR_EVENT in head[:HEAD_BYTES]
 
 
 def from_nothing_path(bars: int, output: Path | None) -> Path:

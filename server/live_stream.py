@@ -102,14 +102,14 @@ class PlayAlongStreams:
         slot = self.admit(peer_address(context.peer()))
         try:
             iterator = requests.__aiter__()
-            first = await self._next(iterator, self._config.live_idle_s, slot)
+            first = await self._next(iterator, self._config.live_idle_s, slot, call)
             if first is None or first.WhichOneof("part") != "start":
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
             yield seq2drum_pb2.PlayAlongResponse(ready=ready)
             loop = asyncio.get_running_loop()
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
-                                               slot)) is not None:
+                                               slot, call)) is not None:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
                 bar = message.bar
@@ -145,9 +145,9 @@ class PlayAlongStreams:
                                             lead_quarters=begun.lead_quarters, seed=seed, notices=notices)
         return LiveSession(begun.roles, begun.state, self._config.live_idle_s, rest_after=options.rest_after), ready
 
-    async def _next(self, iterator: AsyncIterator[Any], idle_s: float, slot: StreamSlot) -> Any:
-        """The stream's next message (None at its end); DeadlinePassedError when none comes within `idle_s`,
-        RestingStreamEndedError once its slot was given to another player."""
+    async def _next(self, iterator: AsyncIterator[Any], idle_s: float, slot: StreamSlot, call: Any) -> Any:
+        """The stream's next message (None at its end), its bytes counted in `call.bytes_in`; DeadlinePassedError
+        when none comes within `idle_s`, RestingStreamEndedError once its slot was given to another player."""
         receive = asyncio.ensure_future(iterator.__anext__())
         try:
             await asyncio.wait((receive, slot.ended), timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
@@ -167,6 +167,7 @@ class PlayAlongStreams:
         except StopAsyncIteration:
             return None
         if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
+            call.bytes_in += len(message.data)
             message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
         if hasattr(message, "error"):  # an UndecodableRequest from the lenient deserializer
             raise message.error()

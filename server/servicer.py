@@ -177,6 +177,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
     ) -> AsyncIterator[seq2drum_pb2.PlayAlongResponse]:
         async with _Call("PlayAlong", context) as call:
             async for response in self._streams.play(request_iterator, context, call):
+                call.bytes_out += response.ByteSize()  # as the log line's bytes_in counts each message's bytes
                 yield response
 
     # ------------------------------------------------------------------------------------------ steps

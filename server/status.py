@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import grpc
 
-from seq2drum.errors import ConfigError, CountInError, MidiReadError, NoGuitarError, Seq2DrumError
+from seq2drum.errors import (MAX_MESSAGE_CHARS, ConfigError, CountInError, MidiReadError, NoGuitarError,
+                             Seq2DrumError, cut_line)
 
 from .workers import WorkerCrashedError, WorkerMemoryError
 
-_MAX_STATUS_CHARS = 2000  # status details travel in a trailer; a 1000-part listing must not overflow it
+_MAX_STATUS_CHARS = MAX_MESSAGE_CHARS  # status details travel in a trailer; a long listing must not overflow it
 
 
 class ServerBusyError(Seq2DrumError):
@@ -92,9 +93,7 @@ def status_for(error: BaseException) -> tuple[grpc.StatusCode, str]:
     """The one place that turns an exception into a status code and a message for the client."""
     for error_type, code in _STATUS_BY_ERROR:
         if isinstance(error, error_type):
-            message = str(error) or type(error).__name__
-            if len(message) > _MAX_STATUS_CHARS:
-                message = message[: _MAX_STATUS_CHARS - 20] + " ... (message cut)"
+            message = cut_line(str(error) or type(error).__name__, _MAX_STATUS_CHARS)
             if code == grpc.StatusCode.INTERNAL:
                 message = "internal error: the worker generating this song failed; the server log has the details"
             return code, message

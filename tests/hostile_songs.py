@@ -15,7 +15,14 @@ from tests.builders import (
     time_signature_event,
     timed_track,
     track_chunk,
+    track_name_event,
+    vlq,
 )
+
+OVERLONG_BYTES = 268_435_455  # the largest 4-byte variable-length number
+# where the overlong event starts: 14 header bytes, 8 of MTrk, the track name (10 with its delta), the program (3),
+# the event's delta (1)
+OVERLONG_OFFSET = 14 + 8 + 10 + 3 + 1
 
 
 def many_meter_events(bars: int = 2000, per_bar: int = 5) -> bytes:
@@ -50,3 +57,12 @@ def dense_sixty_fourths(bars: int = 2048, per_bar: int = 24) -> bytes:
             start = bar * bar_ticks + k * bar_ticks // per_bar
             timed += [(start, note_on(0, 30 + k, 100)), (start + 1, note_off(0, 30 + k))]
     return smf_bytes([timed_track(timed)])
+
+
+def overlong_event_song(kind: str) -> bytes:
+    """Issue 69 N5: a guitar track whose third event, a system-exclusive event (`kind` "sysex") or a text meta event
+    ("meta"), declares OVERLONG_BYTES bytes, followed by 32 notes: music21 reads the rest of the track as its data."""
+    event = (b"\xf0" if kind == "sysex" else b"\xff\x01") + vlq(OVERLONG_BYTES) + b"\x01\x02\xf7"
+    notes = [timed for i in range(32) for timed in ((0, note_on(0, 40 + i % 5, 100)),
+                                                    (PPQ // 4, note_off(0, 40 + i % 5)))]
+    return smf_bytes([track_chunk([(0, track_name_event("Guitar")), (0, program_change(0, 29)), (0, event), *notes])])

@@ -12,6 +12,7 @@ import pytest
 
 from seq2drum.midi.io import read_midi
 from tests.builders import backbeat, notes_from_steps, one_step_bars_song, riff, rock_song_bytes, song_bytes
+from tests.hostile_songs import many_tracks, overlong_event_song
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,8 +96,14 @@ def test_infer_never_overwrites(tiny_model_path: Path, tmp_path: Path) -> None:
         (rock_song_bytes(8, time_signatures=[(0, 4, 4), (1920, 255, 1)]), "time signature 255/1 at quarter note 4"),
         (one_step_bars_song(64), "songs are limited to 2,048 bars"),  # issue 55 H1: 8 GiB of sections before
         (one_step_bars_song(16), "songs are limited to 2,048 bars"),
+        # issue 69 N5: "holds no notes ... check the track is not muted" before
+        (overlong_event_song("sysex"), ("in.mid is corrupt: event 3 of track 1 (a system-exclusive event, at byte 36 "
+                                        "of the file) declares 268,435,455 bytes but only 263 follow in its track")),
+        (overlong_event_song("meta"), "in.mid is corrupt: event 3 of track 1 (a meta event FF 01, at byte 36"),
+        (many_tracks(40_000), "in.mid holds more than 64 parts"),  # issue 69 N3: 40 s and a guitar line of MBs
     ],
-    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1", "1/64-to-quarter-8191", "1/16-to-quarter-8191"],
+    ids=["not-midi", "truncated", "lone-part-is-guitar", "meter-255/1", "1/64-to-quarter-8191", "1/16-to-quarter-8191",
+         "overlong-sysex", "overlong-meta", "40,000-one-note-tracks"],
 )
 def test_infer_input_errors(tiny_model_path: Path, tmp_path: Path, content: bytes, expected: str | None) -> None:
     """Bad files give one line naming the problem and exit code 2; a lone part is taken as the guitar. A meter no
@@ -466,3 +473,22 @@ def test_a_device_or_fifo_is_named_as_what_it_is_not_as_missing(tmp_path: Path,
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
         assert expected in err and "not found" not in err and err.count("\n") == 1
+
+
+def test_resume_without_out_goes_on_in_the_checkpoints_folder(song_folder: Path, tmp_path: Path) -> None:
+    """Issue 69 N6: `--resume RUN/last.pt` without --out wrote a new runs/<time> folder, so RUN/last.pt never advanced
+    and resuming it again (as docs/training.md says) lost every checkpoint since. Now the run goes on in RUN, and the
+    command says which last.pt the next --resume takes."""
+    from seq2drum.model.checkpoint import load_checkpoint
+
+    run = tmp_path / "mine"
+    train = ["--mode", "train", "--data", song_folder, "--cache", tmp_path / "cache", "--enc-hidden", "8",
+             "--dec-hidden", "16", "--batch-size", "4", "--quiet"]
+    first = run_main(*train, "--out", run, "--epochs", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    step = load_checkpoint(run / "last.pt")["step"]
+    resumed = run_main(*train, "--epochs", "2", "--resume", run / "last.pt", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (tmp_path / "runs").exists()
+    assert load_checkpoint(run / "last.pt")["step"] > step
+    assert f"to continue again, --resume {run / 'last.pt'}" in resumed.stdout

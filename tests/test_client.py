@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -20,6 +21,7 @@ import pytest
 from client import connection, daw_helper
 from client.daw_helper import DrumClient
 from client.drum_client import HelperError
+from client.live_link import LiveLinkError
 from client.watch import FolderWatcher, midi_file_problem, watch
 from seq2drum.outputs import is_own_output, output_path, take_paths
 from seq2drum.rpc import seq2drum_pb2 as pb
@@ -29,7 +31,21 @@ from seq2drum.midi.write import TrackSpec
 from server.config import ServerConfig
 from server.testing import ServerThread
 from server.workers import ModelSource
-from tests.builders import backbeat, gated_generator, notes_from_steps, riff, rock_song_bytes, song_bytes
+from tests.builders import (
+    PPQ,
+    backbeat,
+    gated_generator,
+    note_off,
+    note_on,
+    notes_from_steps,
+    program_change,
+    riff,
+    rock_song_bytes,
+    smf_bytes,
+    song_bytes,
+    track_chunk,
+)
+from tests.hostile_songs import overlong_event_song
 
 REPO = Path(__file__).resolve().parents[1]
 KiB = 1024
@@ -194,10 +210,10 @@ def test_watch_keeps_earlier_takes_and_skips_its_own(address: str, tmp_path: Pat
     """A re-exported song gets a new take beside the old one; the takes are never taken as songs."""
     now = time.time()
     _touch(tmp_path / "verse.mid", rock_song_bytes(4), now - 100)
-    _touch(tmp_path / "verse_drums.mid", b"an earlier take", now - 200)  # older than the song: redo
+    _touch(tmp_path / "verse_drums.mid", OURS, now - 200)  # an earlier take, older than the song: redo
     with DrumClient(address, timeout_s=30, wait_s=0) as client:
         assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 1
-        assert (tmp_path / "verse_drums.mid").read_bytes() == b"an earlier take"
+        assert (tmp_path / "verse_drums.mid").read_bytes() == OURS
         assert read_midi((tmp_path / "verse_drums-2.mid").read_bytes()).parts
         # a restart
         assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=4, settle_s=0) == 0
@@ -373,6 +389,9 @@ def test_limits_come_from_the_server(address: str, tmp_path: Path, caplog: pytes
 # ---------------------------------------------------------------------------------------------- --watch
 
 
+OURS = song_bytes(None, notes_from_steps(backbeat(2)))  # a file seq2drum wrote: its conductor track first
+
+
 def _touch(path: Path, data: bytes, mtime_s: float) -> None:
     path.write_bytes(data)
     os.utime(path, (mtime_s, mtime_s))
@@ -393,9 +412,9 @@ def test_watcher_hands_over_settled_new_and_changed_files_only(tmp_path: Path) -
     now = time.time()
     song = rock_song_bytes(2)
     _touch(tmp_path / "a.mid", song, now - 100)
-    _touch(tmp_path / "a_drums.mid", b"ours", now - 50)  # our own output, fresher than a.mid: a is done
+    _touch(tmp_path / "a_drums.mid", OURS, now - 50)  # our own output, fresher than a.mid: a is done
     _touch(tmp_path / "b.mid", song, now - 100)
-    _touch(tmp_path / "b_with_drums.mid", b"ours", now - 200)  # merged output: never input
+    _touch(tmp_path / "b_with_drums.mid", OURS, now - 200)  # merged output: never input
     _touch(tmp_path / "notes.txt", b"text", now - 100)
     (tmp_path / "growing.MID").write_bytes(song[:10])
     assert watcher.poll() == []  # nothing has settled on the first look
@@ -416,6 +435,24 @@ def test_watcher_hands_over_settled_new_and_changed_files_only(tmp_path: Path) -
     clock.now += 2.0
     watcher.poll()
     assert handled == ["b.mid", "growing.MID", "a.mid"]  # changed after its drums: done again
+
+
+def test_watcher_takes_a_users_file_named_like_its_drums(tmp_path: Path) -> None:
+    """Issue 69 N13: a user's user_drums.mid (exported by a DAW, not written by seq2drum) was skipped without a word,
+    as its name is one the helper gives its drums files. Only the files seq2drum wrote are skipped now."""
+    handled: list[str] = []
+    watcher = FolderWatcher(tmp_path, lambda path: handled.append(path.name) or True, settle_s=0)
+    now = time.time()
+    daw_export = smf_bytes([track_chunk([(0, program_change(0, 29)), (0, note_on(0, 40, 100)),
+                                         (PPQ, note_off(0, 40))])])
+    _touch(tmp_path / "user_drums.mid", daw_export, now - 100)
+    _touch(tmp_path / "verse.mid", daw_export, now - 100)
+    _touch(tmp_path / "verse_drums.mid", OURS, now - 50)  # written by seq2drum, newer than verse.mid: verse is done
+    watcher.poll()
+    assert handled == ["user_drums.mid"]
+    _touch(tmp_path / "user_drums.mid", OURS, now)  # the same name, now a file seq2drum wrote: never a song
+    watcher.poll()
+    assert handled == ["user_drums.mid"]
 
 
 def test_watcher_leaves_a_paused_half_written_file_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -507,6 +544,17 @@ def test_watch_writes_drums_beside_exported_songs(address: str, tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mid", "verse.mid", "verse_drums.mid"]
 
 
+def test_watch_names_what_is_corrupt_in_a_song(address: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 69 N5: a song whose sysex declares 268,435,455 bytes before its notes was said to hold no notes."""
+    _touch(tmp_path / "riff.mid", overlong_event_song("sysex"), time.time() - 10)
+    with DrumClient(address, timeout_s=30, wait_s=0) as client:
+        assert watch(client, tmp_path, pb.GenerationOptions(seed=1), interval_s=0.02, max_polls=2, settle_s=0) == 1
+    err = capsys.readouterr().err
+    assert "riff.mid: INVALID_ARGUMENT: " in err and "is corrupt: event 3 of track 1 (a system-exclusive event, at " \
+        "byte 36 of the file) declares 268,435,455 bytes but only 263 follow" in err and "no notes" not in err
+
+
 def test_takes_are_written_as_the_cli_names_them(address: str, song: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--takes 3 writes SONG_drums.take1.mid ... take3.mid (as main.py does); a second run refuses without --force;
     streamed and unary answers give the same takes."""
@@ -528,12 +576,12 @@ def test_watch_with_takes_keeps_every_set_and_skips_take_files(address: str, tmp
     (any OUT.takeN.mid) are never taken as songs."""
     now = time.time()
     _touch(tmp_path / "verse.mid", rock_song_bytes(4), now - 100)
-    _touch(tmp_path / "verse_drums.take1.mid", b"an earlier take", now - 200)
+    _touch(tmp_path / "verse_drums.take1.mid", OURS, now - 200)  # an earlier take
     _touch(tmp_path / "mix.take2.mid", rock_song_bytes(2), now - 100)  # written by main.py -o mix.mid --takes 2
     with DrumClient(address, timeout_s=30, wait_s=0) as client:
         options = pb.GenerationOptions(seed=1, takes=2)
         assert watch(client, tmp_path, options, interval_s=0.02, max_polls=4, settle_s=0) == 1
-    assert (tmp_path / "verse_drums.take1.mid").read_bytes() == b"an earlier take"
+    assert (tmp_path / "verse_drums.take1.mid").read_bytes() == OURS
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "mix.take2.mid", "verse.mid", "verse_drums-2.take1.mid", "verse_drums-2.take2.mid", "verse_drums.take1.mid"]
 
@@ -614,3 +662,55 @@ def test_concurrent_helper_runs_on_one_song_each_keep_their_drums(address: str, 
                               range(1, 9)))
     assert codes == [0] * 8
     assert len(list(tmp_path.glob("song_drums*.mid"))) == 8
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Self-signed certificates made with openssl (skipped where it is missing): the server's (localhost and
+    127.0.0.1), another's, and one that names localhost only."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to test TLS with")
+    folder = tmp_path_factory.mktemp("tls")
+    names = {"server": "DNS:localhost,IP:127.0.0.1", "other": "DNS:localhost,IP:127.0.0.1", "named": "DNS:localhost"}
+    for name, alt in names.items():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(folder / f"{name}.key"), "-out", str(folder / f"{name}.pem"), "-days", "1", "-subj",
+                        "/CN=localhost", "-addext", f"subjectAltName={alt}"], check=True, capture_output=True)
+    return {name: folder / f"{name}.pem" for name in names} | {"server.key": folder / "server.key",
+                                                                "named.key": folder / "named.key"}
+
+
+def test_tls_mistakes_are_one_line_naming_the_cause_and_the_fix(tiny_model_path: Path, certificates: dict[str, Path],
+                                                                 song: Path, address: str) -> None:
+    """Issue 69 N11: a wrong --tls-ca printed gRPC's own log line and an SSL error chain, plain text to a TLS server
+    said "Socket closed", and TLS to a plain one an SSL chain too. Each is one line now (and the helper's process
+    prints no line of gRPC's own); a certificate mistake is not retried through --wait."""
+    tls = dataclasses.replace(SERVER_CONFIG, tls_cert=certificates["server"], tls_key=certificates["server.key"])
+    named = dataclasses.replace(SERVER_CONFIG, tls_cert=certificates["named"], tls_key=certificates["named.key"])
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path), tls) as secure, \
+            ServerThread("127.0.0.1:0", ModelSource(tiny_model_path), named) as only_named:
+        runs = {
+            "wrong CA": (["--server", f"127.0.0.1:{secure.port}", "--tls-ca", str(certificates["other"])],
+                         "has a certificate that --tls-ca", "pass --tls-ca the server's own certificate"),
+            "plain text to TLS": (["--server", f"127.0.0.1:{secure.port}"], "closed every connection at once",
+                                  "pass --tls-ca with its certificate"),
+            "TLS to plain text": (["--server", address, "--tls-ca", str(certificates["server"])],
+                                  "does not speak TLS", "leave out --tls-ca"),
+            "another host": (["--server", f"127.0.0.1:{only_named.port}", "--tls-ca", str(certificates["named"])],
+                             "does not name the host", "connect by a name it holds"),
+        }
+        for name, (flags, cause, fix) in runs.items():
+            started = time.monotonic()
+            run = run_helper(str(song), "-o", str(song.parent / "out.mid"), "--force", "--wait", "5", *flags)
+            lines = run.stderr.splitlines()
+            assert run.returncode == 1 and cause in lines[-1] and fix in lines[-1], (name, run.stderr)
+            assert not any("ssl_transport_security" in line or "SSL_ERROR" in line for line in lines), (name, lines)
+            if name != "plain text to TLS":  # a server may close connections as it restarts: that one is retried
+                assert len(lines) == 1 and time.monotonic() - started < 5, (name, lines)
+        with DrumClient(f"127.0.0.1:{secure.port}", wait_s=0, tls_ca=certificates["other"]) as client:
+            link = client.live_link(pb.GenerationOptions(), [("Guitar", 29, 0)])  # --live and --simulate
+            with pytest.raises(LiveLinkError, match="UNAVAILABLE: the server .* does not vouch for .* pass --tls-ca"):
+                link.open()
+            link.close()

@@ -17,6 +17,7 @@ from seq2drum.errors import DataFolderError
 from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from tests.builders import rock_song_bytes, write_files
 from tests.corpus_songs import CONFIG, folder_songs, waltz_bytes
+from tests.hostile_songs import overlong_event_song
 
 
 @pytest.fixture
@@ -48,6 +49,16 @@ def test_build_corpus_reports_used_and_skipped_songs_with_reasons(mixed_folder: 
     assert report["hits_per_class"]["kick"] == 8 * 2 + 8
     assert report["parsed_now"] == 6 and report["from_cache"] == 0
     assert report["config"] == CONFIG.to_dict()
+
+
+def test_a_song_with_an_event_longer_than_its_track_is_skipped_naming_it(tmp_path: Path) -> None:
+    """Issue 69 N5: training's skip list said such a song "holds no notes ... check the track is not muted"."""
+    folder = write_files(tmp_path / "songs", {"rock.mid": rock_song_bytes(8), "bad.mid": overlong_event_song("meta")})
+    corpus = build_corpus(folder, CONFIG, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    [skipped] = corpus.report["skipped"]
+    assert skipped["path"] == "bad.mid" and skipped["reason"].startswith(
+        "unreadable: bad.mid is corrupt: event 3 of track 1 (a meta event FF 01, at byte 36 of the file) declares "
+        "268,435,455 bytes")
 
 
 def test_second_build_parses_nothing_and_gives_the_same_songs(mixed_folder: Path, tmp_path: Path) -> None:

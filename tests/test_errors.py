@@ -253,3 +253,46 @@ def test_bidirectional_controls_are_escaped_as_terminal_escapes_are(character: s
     assert character not in escaped and f"\\u{ord(character):04x}" in escaped
     assert escape_controls(escaped) == escaped  # escaping twice changes nothing more
     assert escape_controls("Gitarre Überblendung – 吉他") == "Gitarre Überblendung – 吉他"
+
+
+@pytest.mark.parametrize("flag, value, shown", [("--fills", "x" * 6000, "(6,000 characters)"),
+                                                ("--style", "a" * 6000, "... (message cut)")])
+def test_a_long_value_is_echoed_cut(tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_path: Path,
+                                    flag: str, value: str, shown: str) -> None:
+    """Issue 69 N9: a 6,000-character --fills gave a 6,073-byte error line. A value is repeated back in at most 80
+    characters where the option is checked, and no line is longer than the server's 2,000 characters (an unknown
+    --style is named by the model's styles)."""
+    err = one_line_error(capsys, ["--mode", "infer", files(tmp_path)["song.mid"], "--checkpoint", tiny_model_path,
+                                  flag, value])
+    assert shown in err and len(err) <= 2000
+
+
+def test_a_long_track_name_is_shown_cut_and_written_back_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                tiny_model_path: Path) -> None:
+    """Issue 69 N9: a track name of 1 MB was printed whole in the "guitar:" line. A name is shown in at most 200
+    characters; a file written from the song carries the name's own bytes."""
+    from seq2drum.midi.io import read_midi
+
+    name = "Guitar " + "x" * 1_000_000
+    song = tmp_path / "long.mid"
+    song.write_bytes(song_bytes(notes_from_steps(riff(2)), guitar_name=name))
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--merge"]) == 0
+    out = capsys.readouterr().out
+    [guitar] = [line for line in out.splitlines() if line.startswith("guitar: ")]
+    assert len(guitar) < 300 and "'Guitar xxx" in guitar and "...'" in guitar
+    merged = read_midi(tmp_path / "long_with_drums.mid")
+    assert [part.written_name for part in merged.melodic_parts] == [name.encode()]
+    assert len(merged.melodic_parts[0].name) == 200
+
+
+def test_a_tempo_of_0_left_out_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       tiny_model_path: Path) -> None:
+    """Issue 69 N8: a tempo event of 0 was dropped without a word (the drums played at the tempo before it)."""
+    from tests.builders import note_off, note_on, tempo_event, track_chunk
+
+    song = tmp_path / "zero.mid"
+    events = [(0, tempo_event(600_000)), (0, note_on(0, 40, 100)), (1920, tempo_event(0)), (0, note_off(0, 40)),
+              (0, note_on(0, 41, 100)), (1920, note_off(0, 41))]
+    song.write_bytes(smf_bytes([track_chunk(events)]))
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path)]) == 0
+    assert "warning: a tempo event of 0 at quarter note 4 is left out" in capsys.readouterr().err

@@ -252,3 +252,14 @@ def test_the_player_reconnects_when_the_server_comes_back(tiny_model_path: Path)
         for running in (server, second):
             if running is not None:
                 running.stop(0)
+
+
+def test_a_meter_no_stream_plays_is_refused_before_connecting(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 69 N8: --live --meter 1/64 was read and then refused by the server after connecting; nothing listens on
+    port 1, so only a refusal before connecting is one line here."""
+    from client import daw_helper
+
+    assert daw_helper.main(["--live", "--meter", "1/64", "--server", "127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: --live cannot play a meter of 1/64; the numerator must be 1-64 and the denominator one of "
+                   "1, 2, 4, 8, 16, 32\n")

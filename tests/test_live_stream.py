@@ -21,11 +21,12 @@ from client.drum_client import DrumClient
 from client.live_link import LiveLink, LiveLinkError, Note
 from seq2drum.midi.io import read_midi
 from seq2drum.rpc import seq2drum_pb2 as pb
+from seq2drum.rpc import seq2drum_pb2_grpc
 from server.config import ServerConfig
 from server.live_jobs import LiveModel
 from server.testing import ServerThread
 from server.workers import ModelSource
-from tests.builders import PPQ, backbeat, format1_song_bytes, notes_from_steps, riff, tiny_checkpoint
+from tests.builders import PPQ, backbeat, format1_song_bytes, notes_from_steps, riff, song_bytes, tiny_checkpoint
 
 GUITAR = [("Guitar", 29, 0)]
 RIFF = [Note(q / 2, 0.4, 40 + q % 3, 100, 0) for q in range(8)]  # eighths in a 4/4 bar
@@ -412,3 +413,56 @@ def test_a_workers_bar_goes_back_before_its_clean_up(monkeypatch: pytest.MonkeyP
     assert len(answers) == 2
     for at in answers:  # each answer first, its clean-up after
         assert events[at - 1] == ("sent", "taken") and events[at + 1][0] == "release"
+
+
+def test_the_log_line_counts_a_streams_bytes(loop_server: ServerThread, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 69 N12: PlayAlong's log line said bytes_in=0 bytes_out=0, also for streams of thousands of bars."""
+    import logging
+
+    start = pb.PlayAlongRequest(start=pb.PlayAlongStart(options=pb.GenerationOptions(seed=1),
+                                                        parts=[pb.LivePart(name="Guitar", program=29, channel=0)]))
+    notes = [pb.LiveNote(onset_quarters=note.onset, duration_quarters=note.duration, pitch=note.pitch,
+                         velocity=note.velocity, part=0) for note in RIFF]
+    requests = [start, *[pb.PlayAlongRequest(bar=pb.PlayedBar(index=index, numerator=4, denominator=4, tempo_bpm=120.0,
+                                                             notes=notes if index else []))
+                         for index in range(6)]]
+    with caplog.at_level(logging.INFO, logger="seq2drum.server"), \
+            grpc.insecure_channel(f"127.0.0.1:{loop_server.port}") as channel:
+        responses = list(seq2drum_pb2_grpc.Seq2DrumStub(channel).PlayAlong(iter(requests), timeout=30))
+        _wait_for(lambda: any(r.getMessage().startswith("PlayAlong ") for r in caplog.records))
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("PlayAlong ")]
+    assert len(responses) == 7 and "status=OK" in line
+    assert f"bytes_in={sum(r.ByteSize() for r in requests)} " in line
+    assert f"bytes_out={sum(r.ByteSize() for r in responses)} " in line
+
+
+def _wait_for(condition: Any, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("change_tick", [4 * 4 * PPQ, 3 * 4 * PPQ + 2 * PPQ, 3 * 4 * PPQ + 2 * PPQ + 7],
+                         ids=["at-a-bar-line", "mid-bar-on-the-grid", "off-the-grid"])
+def test_simulate_plays_a_song_that_turns_to_one_sixteenth_through(loop_server: ServerThread, tmp_path: Path,
+                                                                   change_tick: int,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 69 N4: a song turning to 1/16 stopped 2 bars after the change (exit 0, no word), where offline plays
+    its every bar: a 1/16 bar is no longer than the lead, so no note of it was heard, and the stream ended one bar
+    after the last bar that heard one. Now it plays the bars generation's grid makes, and the bar after the last, with
+    drums in the last of them, and says in one line which bars the server could not hear."""
+    from seq2drum.song.grid import Grid
+
+    song = tmp_path / "sixteenths.mid"
+    guitar = notes_from_steps([(step, 40 + step % 5) for step in range(4 * 16 + 40)])  # a 16th each
+    song.write_bytes(song_bytes(guitar, time_signatures=[(0, 4, 4), (change_tick, 1, 16)]))
+    offline = read_midi(song.read_bytes())
+    grid = Grid.build(PPQ, offline.time_signatures, offline.tempos, offline.end_tick)
+    argv = ["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "--speed", "64", "--seed", "1"]
+    assert daw_helper.main([*argv, "-o", str(tmp_path / "sim.mid"), "--report", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["bars"] == grid.n_bars + 1 and report["unheard_bars"] >= 40
+    drums = read_midi((tmp_path / "sim.mid").read_bytes()).drum_parts[0].notes
+    assert drums[:, 0].max() >= offline.end_tick - PPQ  # the drums reach the song's last beat
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "heard none of the band's notes" in warnings[0]

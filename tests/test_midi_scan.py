@@ -27,6 +27,7 @@ from tests.builders import (
     timed_track,
     track_chunk,
 )
+from tests.hostile_songs import OVERLONG_BYTES, OVERLONG_OFFSET, many_tracks, overlong_event_song
 
 
 def music21_note_ons(data: bytes) -> int:
@@ -112,6 +113,21 @@ def test_huge_variable_length_numbers_are_refused_as_too_long() -> None:
 def test_limits_validate_themselves() -> None:
     with pytest.raises(ValueError, match="max_notes"):
         ReadLimits(max_notes=0)
+    with pytest.raises(ValueError, match="max_parts"):
+        ReadLimits(max_parts=0)
+
+
+def test_a_file_of_more_parts_than_the_limit_is_refused_in_one_short_line() -> None:
+    """Issue 69 N3: 40,000 one-note tracks (960 KB) passed every limit and cost 40 s on the command line, a guitar
+    line of megabytes, 7 MB of JSON in the studio. A part is one channel of one track that plays notes."""
+    with pytest.raises(MidiLimitError) as caught:
+        read_midi(many_tracks(40_000), label="tracks.mid")
+    message = str(caught.value)
+    assert message.startswith("tracks.mid holds more than 64 parts") and len(message) < 300 and "\n" not in message
+    assert len(read_midi(many_tracks(64)).parts) == 64  # the most a song may hold
+    with pytest.raises(MidiLimitError, match="more than 3 parts"):
+        read_midi(smf_bytes([track_chunk([(0, note_on(channel, 40, 100))]) for channel in range(4)]),
+                  limits=ReadLimits(max_parts=3))
 
 
 # ---------------------------------------------------------------------------------------------- fuzz
@@ -266,3 +282,14 @@ def test_a_file_that_is_not_midi_is_said_in_words_never_as_a_bytes_repr(data: by
     with pytest.raises(MidiReadError, match="is not a Standard MIDI File") as error:
         scan_midi(data, "song.mid")
     assert words in str(error.value) and "b'" not in str(error.value)
+
+
+@pytest.mark.parametrize("kind, event", [("sysex", "a system-exclusive event"), ("meta", "a meta event FF 01")])
+def test_an_event_longer_than_its_track_is_named_with_its_track_offset_and_length(kind: str, event: str) -> None:
+    """Issue 69 N5: a sysex (or text meta event) declaring 268,435,455 bytes before 32 notes was read by music21 as
+    the rest of the track, and the file was said to hold no notes ("check the track is not muted")."""
+    with pytest.raises(MidiReadError) as caught:
+        read_midi(overlong_event_song(kind), label="riff.mid")
+    assert str(caught.value) == (
+        f"riff.mid is corrupt: event 3 of track 1 ({event}, at byte {OVERLONG_OFFSET} of the file) declares "
+        f"{OVERLONG_BYTES:,} bytes but only 263 follow in its track; export the file again")

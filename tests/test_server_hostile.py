@@ -23,6 +23,7 @@ from seq2drum.rpc import seq2drum_pb2_grpc
 from server.app import SERVICE_NAME
 from server.workers import ModelSource
 from tests.builders import bloating_generator, one_step_bars_song, rock_song_bytes
+from tests.hostile_songs import OVERLONG_BYTES, many_tracks, overlong_event_song
 from tests.test_server import (
     ONE_WORKER,
     TEST_CONFIG,
@@ -284,3 +285,38 @@ def test_a_worker_past_its_memory_limit_is_stopped_and_replaced_and_the_server_g
         _wait_until(lambda: not _alive(pid), timeout_s=10)
         assert server.pool.wait_idle(TIMEOUT_S) and server.pool.pids() != [pid]
         assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
+
+
+def test_an_event_longer_than_its_track_is_named_not_called_a_file_of_no_notes(source: ModelSource) -> None:
+    """Issue 69 N5: a sysex or text event declaring 268,435,455 bytes before the guitar's 32 notes was INVALID_ARGUMENT
+    "holds no notes ... check the track is not muted". Now it names the track, the event, its offset and length."""
+    with running(source) as channel:
+        stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
+        for kind in ("sysex", "meta"):
+            with pytest.raises(grpc.RpcError) as caught:
+                generate(stub, overlong_event_song(kind))
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert f"event 3 of track 1 (a {'system-exclusive event' if kind == 'sysex' else 'meta event FF 01'}, " \
+                   f"at byte 36 of the file) declares {OVERLONG_BYTES:,} bytes" in caught.value.details()
+
+
+def test_a_song_of_40000_one_note_tracks_is_refused_in_one_short_line(source: ModelSource) -> None:
+    """Issue 69 N3: it held a worker 18 s and came back with 2 MB of metadata for a 1-bar song."""
+    config = dataclasses.replace(ONE_WORKER, max_message_bytes=2 * 1024 * 1024, max_stream_bytes=2 * 1024 * 1024)
+    with running(source, config) as channel, pytest.raises(grpc.RpcError) as caught:
+        generate(seq2drum_pb2_grpc.Seq2DrumStub(channel), many_tracks(40_000))
+    details = caught.value.details()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "holds more than 64 parts" in details
+    assert len(details) < 300
+
+
+def test_a_track_name_of_1_mb_comes_back_cut(source: ModelSource) -> None:
+    """Issue 69 N9: a 1 MB track name went whole into the metadata's guitar listing (and the helper's guitar line)."""
+    from tests.builders import notes_from_steps, riff, song_bytes
+
+    config = dataclasses.replace(ONE_WORKER, max_message_bytes=4 * 1024 * 1024, max_stream_bytes=4 * 1024 * 1024)
+    with running(source, config) as channel:
+        midi = song_bytes(notes_from_steps(riff(2)), guitar_name="Guitar " + "x" * 1_000_000)
+        metadata = generate(seq2drum_pb2_grpc.Seq2DrumStub(channel), midi).metadata
+    [guitar] = metadata.guitar_parts
+    assert guitar.startswith("1 'Guitar xxx") and len(guitar) < 300 and metadata.ByteSize() < 10_000

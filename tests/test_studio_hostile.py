@@ -312,10 +312,10 @@ def test_l1_a_slow_drip_is_dropped_once_it_falls_below_the_minimum_rate(idle_stu
 
 def test_l2_a_song_of_many_one_note_tracks_is_viewed_in_linear_time() -> None:
     """12,000 one-note tracks: the page's view costs about what reading the file costs (1.3 times; the quadratic
-    guitar test made it 6 times here, 20 times at 48,000 tracks)."""
+    guitar test made it 6 times here, 20 times at 48,000 tracks). Read past the part limit (issue 69 N3) on purpose."""
     data = many_tracks_song(12_000)
     started = time.process_time()
-    song = read_song(data, "many.mid", SMALL.limits)
+    song = read_song(data, "many.mid", dataclasses.replace(SMALL.limits, max_parts=12_000))
     read_s = time.process_time() - started
     started = time.process_time()
     view = song_view(song)
@@ -324,15 +324,26 @@ def test_l2_a_song_of_many_one_note_tracks_is_viewed_in_linear_time() -> None:
 
 
 def test_l2_the_mix_of_a_song_within_the_limits_is_within_them_too(tmp_path: Path) -> None:
-    """42,000 one-note tracks pass every read limit; the studio's own mix of them with the drums did not (one track
-    per part: 210,000 events), and its mix WAV was refused as a file past the limits."""
+    """42,000 one-note tracks passed every read limit, and the studio's own mix of them with the drums did not (one
+    track per part: 210,000 events): its mix WAV was refused as a file past the limits. Since the part limit (issue 69
+    N3) the most parts a song may hold, 64 guitar tracks of 650 notes (41,600), pass and so does their mix."""
     song, take = tmp_path / "song.mid", tmp_path / "take.drums.mid"
-    song.write_bytes(many_tracks_song(42_000))
-    read_song(song.read_bytes(), "many.mid", SMALL.limits)
+    notes = [event for k in range(650)
+             for event in ((PPQ // 8, note_on(0, 40 + k % 24, 100)), (PPQ // 8, note_off(0, 40 + k % 24)))]
+    song.write_bytes(smf_bytes([track_chunk([(0, program_change(0, 29)), *notes]) for _ in range(64)]))
+    read_song(song.read_bytes(), "many.mid", ServerConfig().limits)
     take.write_bytes(song_bytes(None, notes_from_steps(backbeat(4))))
     data, _ = app_module.prepare_file(take, song, "mix.wav")
     mix = read_midi(data)
-    assert sum(part.note_count for part in mix.parts) == 42_000 + len(backbeat(4))
+    assert sum(part.note_count for part in mix.parts) == 64 * 650 + len(backbeat(4))
+
+
+def test_a_song_of_40000_one_note_tracks_is_refused_in_one_short_line(tmp_path: Path) -> None:
+    """Issue 69 N3: a 960 KB upload of 40,000 one-note tracks took 13 s and was answered with 7.3 MB of JSON."""
+    with StudioThread(IdleBackend(), ServerConfig(workers=1), parent=tmp_path) as studio:
+        status, answer = upload(studio.url, session_of(studio.url), many_tracks_song(40_000), "tracks.mid")
+    assert status == 422 and answer["error"].startswith("tracks.mid holds more than 64 parts")
+    assert len(answer["error"]) < 300
 
 
 def test_l3_a_page_closed_while_its_takes_are_stored_gets_its_one_line(tmp_path: Path,

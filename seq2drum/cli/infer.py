@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
-from seq2drum.errors import escape_controls
+from seq2drum.errors import cut_line, escape_controls
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
 from seq2drum.outputs import (
     exists_message,
@@ -70,9 +70,10 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
 
 
 def say(line: str, stream: TextIO | None = None) -> None:
-    """Print one line the command line shows, control characters escaped: a file name holding a terminal escape
-    or U+202E (turning the rest of the line around) is shown, not obeyed."""
-    print(escape_controls(line), file=stream or sys.stdout)  # sys.stdout as it is now (tests capture it)
+    """Print one line the command line shows, control characters escaped (a file name holding a terminal escape
+    or U+202E, turning the rest of the line around, is shown, not obeyed) and cut to MAX_MESSAGE_CHARS (a listing of
+    64 parts with long names, a value echoed back, as the server cuts its messages)."""
+    print(cut_line(escape_controls(line)), file=stream or sys.stdout)  # sys.stdout as it is now (tests capture it)
 
 
 def _fail(message: str) -> int:

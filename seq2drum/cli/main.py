@@ -104,7 +104,8 @@ def _add_data_flags(parser: argparse.ArgumentParser) -> None:
 
 def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     model, train = ModelConfig(), TrainConfig()
-    group.add_argument("--out", type=Path, default=None, help="train: run folder (default: runs/<time>)")
+    group.add_argument("--out", type=Path, default=None,
+                       help="train: run folder (default: runs/<time>; with --resume, the checkpoint's own folder)")
     group.add_argument("--epochs", type=int, default=train.epochs, help="train: passes over the training songs")
     group.add_argument("--max-steps", type=int, default=train.max_steps,
                        help="train: optimizer steps at most, 0 = no limit")
@@ -137,7 +138,8 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")
     group.add_argument("--dec-hidden", type=int, default=model.dec_hidden, help="train: decoder size")
     group.add_argument("--resume", type=Path, default=None,
-                       help="train: continue from RUN/last.pt (default: a new run)")
+                       help="train: continue from RUN/last.pt, in RUN unless --out names another folder (default: a "
+                       "new run)")
 
 
 def _add_infer_flags(group: argparse._ArgumentGroup) -> None:

@@ -54,10 +54,16 @@ def run_preprocess(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from seq2drum.training.loop import train
 
-    out = args.out or RUNS / time.strftime("%Y%m%d-%H%M%S")
+    # a resumed run goes on in its own folder, so that its last.pt is the one the next --resume names
+    out = args.out or (args.resume.parent if args.resume else RUNS / time.strftime("%Y%m%d-%H%M%S"))
     if out.exists() and not out.is_dir():
         print(f"error: --out {out} is a file; pass a folder for the run (it is created if missing)", file=sys.stderr)
         return 2
+    from seq2drum.training.distributed import World
+
+    if args.resume and World.from_env().is_main:
+        print(f"resuming {args.resume} in {out}: its checkpoints go to {out / 'last.pt'}; to continue again, "
+              f"--resume {out / 'last.pt'}", flush=True)
     same_names = ("epochs", "max_steps", "batch_size", "lr", "patience", "checkpoint_every", "device",
                   "role_dropout", "guitar_alone_share", "ema_decay", "extra_weight")  # flag = field
     train_config = TrainConfig(**{name: getattr(args, name) for name in same_names},
@@ -67,8 +73,6 @@ def run_train(args: argparse.Namespace) -> int:
                                hear_drums=not args.no_hear_drums, causal=args.live)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,
                  progress=not args.quiet)
-    from seq2drum.training.distributed import World
-
     if World.from_env().is_main:  # under torchrun, rank 0 speaks for the run
         print(f"best model: {best}\nuse it with: {invoked_as('python main.py')} --mode infer SONG.mid "
               f"--checkpoint {best}")

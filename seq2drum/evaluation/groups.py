@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from seq2drum.errors import ConfigError
+from seq2drum.errors import ConfigError, echoed
 
 GROUP_BASELINE = "jazz_ride"  # the pattern a genre group's model is held against, beside the loop
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -24,8 +24,8 @@ def parse_group(text: str) -> tuple[str, Path]:
     """'NAME=DIR' as (name, folder); ConfigError naming the fix when it is not that, or the folder is missing."""
     name, sep, folder = text.partition("=")
     if not sep or not NAME.match(name.strip()) or not folder.strip():
-        raise ConfigError(f"--group {text!r} is not NAME=DIR; write it as --group jazz=../shared/data/jazz (a name of "
-                          "letters, digits, - or _, then the folder of its songs)")
+        raise ConfigError(f"--group {echoed(text)} is not NAME=DIR; write it as --group jazz=../shared/data/jazz (a "
+                          "name of letters, digits, - or _, then the folder of its songs)")
     path = Path(folder.strip()).expanduser()
     if not path.is_dir():
         raise ConfigError(f"--group {name.strip()}: folder {path} does not exist; give the folder of the group's .mid "

@@ -83,7 +83,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
-    notices = [choice.notice, swung[0][1], sparse,
+    notices = [*song.notices, choice.notice, swung[0][1], sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None)]

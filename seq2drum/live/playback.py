@@ -52,9 +52,23 @@ ROLES = (*ROLE_NAMES, DRUMS)  # the parts of a file played live: one per role, t
 
 def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarClock, list[PlayedNote]]]:
     """Each bar of the span (from the first entry) with the band's notes played in it up to its lead, then the kept
-    drums' (role DRUMS), to the bar after the last one in which a band's note starts before its lead at most: the
-    stream ends there (with the guitar alone the drums play on through its pauses, so they stop with the stream,
-    `play_file` cutting that bar where the last note fell)."""
+    drums' (role DRUMS), to the bar after the last one in which a band's note starts (`band_ending`): the stream ends
+    there (with the guitar alone the drums play on through its pauses, so they stop with the stream, `play_file`
+    cutting that bar where the last note fell)."""
+    return _span_bars(prepared, lead_quarters)[0]
+
+
+def band_ending(prepared: PreparedSong) -> tuple[int, float]:
+    """The last bar of the span in which a band's note starts, heard before the lead or not (a bar of 1/16 is no
+    longer than a 16th's lead: none of its notes is heard, and the stream ended one bar after the last bar that heard
+    one, 2 bars into a 180-bar song, issue 69 N4), and where in it, in quarter notes, its last such note starts;
+    (-1, 0.0) when no band note starts in the span."""
+    return _span_bars(prepared, 0.0)[1]
+
+
+def _span_bars(prepared: PreparedSong, lead_quarters: float
+               ) -> tuple[list[tuple[BarClock, list[PlayedNote]]], tuple[int, float]]:
+    """`played_bars` and `band_ending`, from one walk of the span."""
     song, grid, encoded = prepared.song, prepared.encoded.grid, prepared.encoded
     tpq = song.ticks_per_quarter
     roles = parts_by_role(song, prepared.choice.parts)
@@ -62,8 +76,9 @@ def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarC
     notes_by_role = {role: merged_notes([p for p in parts if role == GUITAR or id(p) in band])
                      for role, parts in roles.items()}
     kept = prepared.given.notes if prepared.given is not None else np.zeros((0, 4), dtype=np.int64)
+    band_starts = np.sort(np.concatenate([notes[:, START] for notes in notes_by_role.values()] or [np.zeros(0)]))
     tempo = grid.tempo_bpm()
-    bars = []
+    bars, ending = [], (-1, 0.0)
     for row in range(encoded.first_bar, encoded.end_bar):
         start_step, n_steps = int(grid.bars[row, BAR_START]), int(grid.bars[row, BAR_STEPS])
         start, end = float(grid.step_to_tick(start_step)), float(grid.step_to_tick(start_step + n_steps))
@@ -77,17 +92,20 @@ def played_bars(prepared: PreparedSong, lead_quarters: float) -> list[tuple[BarC
         drums = [PlayedNote((note[START] - start) / tpq, (min(note[END], lead) - note[START]) / tpq,
                             int(note[PITCH]), int(note[VELOCITY]), DRUMS)
                  for note in kept[(kept[:, START] >= start) & (kept[:, START] < lead)].tolist()]
-        bars.append((clock, played, drums))
-    last = max((index for index, (_, played, _) in enumerate(bars) if played), default=len(bars))
-    # the stream ends with the bar after the last one heard (its notes come with that bar)
-    return [(clock, played + drums) for clock, played, drums in bars[: last + 2]]
+        starting = band_starts[(band_starts >= start) & (band_starts < end)]
+        if len(starting):
+            ending = (len(bars), float((starting[-1] - start) / tpq))
+        bars.append((clock, played + drums))
+    # the stream ends with the bar after the last one in which the band plays (its notes come with that bar)
+    return (bars[: ending[0] + 2] if ending[0] >= 0 else bars), ending
 
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
               groove: bytes | None = None) -> LivePlay:
     """Play a file to `drummer` (a `ModelDrummer`) bar by bar and gather its drums. The stream ends one bar after the
-    band's last onset heard: the bar after the last heard one (a bar past the file's end, in its last meter and
-    tempo, where the music ends in its last bar) plays up to where that onset fell in its bar (`ENDING_SLACK_Q`)."""
+    band's last onset (`band_ending`): the bar after the one it starts in (a bar past the file's end, in its last
+    meter and tempo, where the music ends in its last bar) plays up to where that onset fell in its bar
+    (`ENDING_SLACK_Q`)."""
     prepared = prepare(midi_bytes, options, drummer.data_config, drummer.spec)
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
@@ -95,12 +113,10 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     alone = replace(options, guitar_only=True) if prepared.from_the_top else options  # keeps time from bar 1
     session = LiveSession(ROLES, drummer.begin(alone, seed, groove), rest_after=options.rest_after)
     previous: tuple[BarClock, list[PlayedNote]] | None = None
-    bars = played_bars(prepared, drummer.lead_quarters)
-    band = [[note for note in played if note.role != DRUMS] for _, played in bars]
-    if bars and band[-1]:  # the music's last bar is the file's: one bar more hears it
+    bars, (last, last_onset) = _span_bars(prepared, drummer.lead_quarters)
+    if bars and last == len(bars) - 1:  # the music's last bar is the file's: one bar more hears it
         bars.append((replace(bars[-1][0], index=bars[-1][0].index + 1), []))
-    heard = [index for index, played in enumerate(band) if played]
-    ending = (heard[-1] + 1, max(note.onset for note in band[heard[-1]])) if heard else (-1, 0.0)
+    ending = (last + 1, last_onset) if last >= 0 else (-1, 0.0)
     kept = given.notes if given is not None else np.zeros((0, 4), dtype=np.int64)
     written, start = [], 0
     for index, (clock, played) in enumerate(bars):

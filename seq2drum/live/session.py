@@ -19,6 +19,7 @@ from typing import Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
+from seq2drum.midi.scan import MAX_SONG_PARTS
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
@@ -26,7 +27,7 @@ STREAM_DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_NUMERATOR = 64
 TEMPO_RANGE_BPM = (10.0, 400.0)
 MAX_BAR_NOTES = 4096  # notes in one bar's message (a bar of 16th-note chords of 6 strings in 32/4 is 768)
-MAX_PARTS = 64  # parts a stream may name
+MAX_PARTS = MAX_SONG_PARTS  # parts a stream may name: as many as a song may hold (seq2drum.midi.scan)
 DRUMS = "drums"  # the role of a stream's channel-10 part with keep_drums: the user's drums, kept and heard, not band
 
 
@@ -190,17 +191,28 @@ def check_parts(parts: Sequence[object]) -> None:
                               f"{MAX_PARTS}")
 
 
-def _meter(numerator: int, denominator: int) -> tuple[int, int]:
+def clock_problem(numerator: int, denominator: int, tempo_bpm: float) -> str:
+    """Why a stream cannot play a bar of this meter and tempo ("" when it can): the rule the server checks every bar
+    against, and the helper's --simulate every bar of a file before it connects (a 1/64 meter or 60,000,000 BPM, read
+    offline, was refused after connecting, issue 69 N8)."""
     if not 1 <= numerator <= MAX_NUMERATOR or denominator not in STREAM_DENOMINATORS:
-        accepted = ", ".join(map(str, STREAM_DENOMINATORS))
-        raise LiveStreamError(f"PlayAlong: a meter of {numerator}/{denominator}; the numerator must be "
-                              f"1-{MAX_NUMERATOR} and the denominator one of {accepted}")
+        return (f"a meter of {numerator}/{denominator}; the numerator must be 1-{MAX_NUMERATOR} and the denominator "
+                f"one of {', '.join(map(str, STREAM_DENOMINATORS))}")
+    low, high = TEMPO_RANGE_BPM
+    if not low <= tempo_bpm <= high:
+        return f"a tempo of {tempo_bpm:g} BPM; it must be {low:g}-{high:g} quarter notes per minute"
+    return ""
+
+
+def _meter(numerator: int, denominator: int) -> tuple[int, int]:
+    problem = clock_problem(numerator, denominator, TEMPO_RANGE_BPM[0])
+    if problem:
+        raise LiveStreamError(f"PlayAlong: {problem}")
     return int(numerator), int(denominator)
 
 
 def _tempo(tempo_bpm: float) -> float:
-    low, high = TEMPO_RANGE_BPM
-    if not low <= tempo_bpm <= high:
-        raise LiveStreamError(f"PlayAlong: a tempo of {tempo_bpm:g} BPM; it must be {low:g}-{high:g} quarter notes "
-                              "per minute")
+    problem = clock_problem(1, 4, tempo_bpm)
+    if problem:
+        raise LiveStreamError(f"PlayAlong: {problem}")
     return float(tempo_bpm)

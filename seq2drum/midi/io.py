@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.midi.scan import MidiCounts, ReadLimits, scan_midi
+from seq2drum.midi.scan import MidiCounts, ReadLimits, scan_midi, zero_tempo_notice
 from seq2drum.midi.tracks import TrackEvents, m21midi, scanned_events, track_events
 
 DRUM_CHANNEL = 9  # 0-based: MIDI channel 10
@@ -120,6 +120,7 @@ class MidiSong:
     # code: then `tempos` and `time_signatures`
     file_tempos: list[tuple[int, int]] | None = None
     file_meters: list[tuple[int, int, int]] | None = None
+    notices: list[str] = field(default_factory=list)  # what the reader left out that the user should know of
 
     @property
     def written_maps(self) -> tuple[list[tuple[int, int]], list[tuple[int, int, int]]]:
@@ -271,16 +272,10 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
     meter_list = [(tick, num, den) for tick, (num, den) in sorted(meters.items())]
     if not meter_list or meter_list[0][0] > 0:
         meter_list.insert(0, (0, 4, 4))
-    return MidiSong(
-        ticks_per_quarter=ticks_per_quarter,
-        tempos=tempo_list,
-        time_signatures=meter_list,
-        parts=parts,
-        midi_format=midi_format,
-        markers=sorted(markers),
-        file_tempos=file_tempos,
-        file_meters=file_meters,
-    )
+    zero_tempos = [tick for track in tracks for tick in track.zero_tempo_ticks]  # left out: nothing plays at 0
+    return MidiSong(ticks_per_quarter, tempo_list, meter_list, parts, midi_format, sorted(markers),
+                    file_tempos=file_tempos, file_meters=file_meters,
+                    notices=[zero_tempo_notice(zero_tempos, ticks_per_quarter)] if zero_tempos else [])
 
 
 def _sounding_program(note_starts: np.ndarray, programs: list[tuple[int, int]]) -> int:

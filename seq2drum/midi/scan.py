@@ -19,7 +19,7 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
-from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, escape_controls
+from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, echoed, escape_controls
 
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
@@ -32,6 +32,11 @@ MAX_SONG_BARS = 2048
 MAX_METER_NUMERATOR = 64
 MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
 MAX_BAR_QUARTERS = 32
+# The one part limit: a part is one channel of one track that plays notes. A real arrangement has a few dozen (the
+# 1,848 songs of ../shared/data: at most 29); a play-along stream names at most as many (seq2drum.live.session).
+MAX_SONG_PARTS = 64
+
+MAX_NAME_CHARS = 200  # of a track name or marker as shown (the file's own bytes are written back whole)
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -64,12 +69,24 @@ def parse_meter(text: str) -> tuple[int, int]:
     """"7/8" -> (7, 8), for a meter asked for by name; ConfigError unless it is NUM/DEN and passes `meter_problem`."""
     match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", text or "")
     if not match:
-        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {text!r}")
+        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {echoed(text)}")
     numerator, denominator = int(match[1]), int(match[2])
     problem = meter_problem(numerator, denominator)
     if problem:
         raise ConfigError(f"meter {numerator}/{denominator} is not one a song can have: {problem}")
     return numerator, denominator
+
+
+def zero_tempo_notice(ticks: list[int], ticks_per_quarter: int) -> str:
+    """What the readers say of the tempo events of 0 they leave out (at `ticks`; "" for none): the offline reader
+    and the helper's --simulate alike (the output played at 120 BPM without a word, issue 69 N8)."""
+    if not ticks:
+        return ""
+    where = f"at quarter note {min(ticks) // ticks_per_quarter:,}"
+    what = f"a tempo event of 0 {where} is" if len(ticks) == 1 else \
+        f"{len(ticks):,} tempo events of 0 (the first {where}) are"
+    return (f"{what} left out (no music plays at 0 beats per minute): the tempo before goes on, MIDI's 120 BPM where "
+            "none came before; set the tempo in your DAW and export again if that is not the song's")
 
 
 @dataclass(frozen=True)
@@ -85,10 +102,11 @@ class ReadLimits:
     max_tempo_changes: int = 10_000
     max_time_signature_changes: int = 10_000
     max_song_quarters: int = MAX_SONG_QUARTERS  # the last event's position, in quarter notes
+    max_parts: int = MAX_SONG_PARTS  # channels that play notes, counted track by track
 
     def __post_init__(self) -> None:
         for name in ("max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes",
-                     "max_song_quarters"):
+                     "max_song_quarters", "max_parts"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
@@ -96,14 +114,16 @@ class ReadLimits:
 
 def meta_text(data: bytes) -> str:
     """The text of a track-name, instrument-name, marker or cue-point event, for display, as `midi_io` keeps it:
-    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), and control
-    characters escaped (\\xNN), since names go into every listing, message and log line. Display text only: a file
+    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), at most
+    MAX_NAME_CHARS characters, and control characters escaped (\\xNN), since names go into every listing, message
+    and log line (a name of 1 MB was printed whole, issue 69 N9). Display text only: a file
     written from a song writes the event's bytes back (`Part.written_name`), never this text."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    return escape_controls(text.strip().strip("\x00"))
+    text = text.strip().strip("\x00")
+    return escape_controls(text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 3] + "...")
 
 
 @dataclass
@@ -148,6 +168,7 @@ class MidiCounts:
     time_signature_events: int = 0
     last_tick: int = 0  # of the last note, tempo or meter event (what the song's grid spans), any track
     track_scans: list[TrackScan] = field(default_factory=list)
+    parts: int = 0  # (track, channel) pairs that play notes
     other_chunks: int = 0  # chunks that are not tracks, skipped as SMF 1.0 says
     plain: bool = False  # a header of 6 bytes or more, format 0 or 1, and every declared track as an MTrk chunk
 
@@ -212,6 +233,9 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             scan = TrackScan(tracks_seen, position, position + 8 + length)
             counts.track(data, position + 8, position + 8 + length, tracks_seen + 1, scan)
             counts.result.track_scans.append(scan)
+            counts.result.parts += len(scan.note_ticks)
+            if counts.result.parts > counts.limits.max_parts:  # each part costs the reader and generation some work
+                raise counts.too_many_parts()
             tracks_seen += 1
         else:
             other_chunks += 1
@@ -258,6 +282,7 @@ class _Counter:
         max_tick, last_tick = self.max_tick, result.last_tick
         notes, max_notes = result.notes, limits.max_notes
         events, max_events = result.events, limits.max_events
+        first_event = events  # the events of the tracks before this one
         tick = 0
         running: int | None = None  # the status byte of the last event read, as music21 keeps it
         exact = True  # see TrackScan
@@ -341,9 +366,12 @@ class _Counter:
                 running = status
             elif status == _META:
                 meta_type = data[position + 1]
-                length_start = position + 2
+                length_start, event_at = position + 2, position
                 length, position = self._length(data, position + 2, end, number)
-                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                if position + length > end:  # music21 takes the rest of the track as its data: the notes vanish
+                    raise self._cut_short(f"meta event FF {meta_type:02X}", number, events - first_event + 1,
+                                          event_at, length, end - position)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES:
                     exact = False
                 payload = data[position : position + length]
                 position += length
@@ -368,7 +396,10 @@ class _Counter:
             elif status in (0xF0, 0xF7):  # system exclusive
                 length_start = start
                 length, position = self._length(data, start, end, number)
-                if position - length_start > _MAX_EXACT_VLQ_BYTES or position + length > end:
+                if position + length > end:
+                    raise self._cut_short("system-exclusive event", number, events - first_event + 1, start - 1,
+                                          length, end - position)
+                if position - length_start > _MAX_EXACT_VLQ_BYTES:
                     exact = False
                 position += length
                 running = status
@@ -419,6 +450,18 @@ class _Counter:
                 f"(1-{MAX_METER_NUMERATOR} beats, at most {MAX_BAR_QUARTERS} quarter notes to the bar); "
                 "fix the meter in your DAW and export again"
             )
+
+    def _cut_short(self, what: str, number: int, event: int, offset: int, length: int, left: int) -> MidiReadError:
+        """An event whose declared length runs past its track's end: music21 would read the rest of the track as
+        its data, and every note after it would vanish (the file then "holds no notes")."""
+        declared = f"{length:,} bytes" if length < _VLQ_CEILING else "a length far past any file's size"
+        return MidiReadError(
+            f"{self.label} is corrupt: event {event:,} of track {number} (a {what}, at byte {offset:,} of the file) "
+            f"declares {declared} but only {left:,} follow in its track; export the file again")
+
+    def too_many_parts(self) -> MidiLimitError:
+        return self._past("parts (a part: one channel of one track that plays notes)", self.limits.max_parts,
+                          "merge tracks, or export only the guitar and the parts the drums should hear")
 
     def _past(self, what: str, limit: int, advice: str) -> MidiLimitError:
         return MidiLimitError(f"{self.label} holds more than {limit:,} {what}, the most this reader takes; {advice}")

@@ -68,6 +68,7 @@ class TrackEvents:
     # maps are made of them, and an output writes them back, so that its maps are the input's event for event
     tempo_events: list[tuple[int, int]] = field(default_factory=list)  # (tick, microseconds per quarter)
     meter_events: list[tuple[int, int, int]] = field(default_factory=list)  # (tick, numerator, denominator)
+    zero_tempo_ticks: list[int] = field(default_factory=list)  # tempo events of 0, left out (no tempo plays at 0)
 
 
 def scanned_events(scan: TrackScan, with_notes: bool = False) -> TrackEvents:
@@ -117,6 +118,8 @@ def track_events(track_index: int, track: m21midi.MidiTrack, ticks_per_quarter: 
             us_per_quarter = int.from_bytes(event.data, "big")
             if us_per_quarter > 0:
                 out.tempo_events.append((tick, us_per_quarter))
+            else:
+                out.zero_tempo_ticks.append(tick)
         elif kind is time_signature and len(event.data) >= 2:
             numerator, denominator_power = event.data[0], event.data[1]
             if numerator > 0 and denominator_power <= 6:

@@ -16,6 +16,7 @@ import numpy as np
 
 from seq2drum.midi.io import END, PITCH, START, VELOCITY
 from seq2drum.midi.tracks import m21midi
+from seq2drum.outputs import CONDUCTOR_NAME
 
 @dataclass
 class TrackSpec:
@@ -53,7 +54,7 @@ def write_midi(
         event.data = text.encode("utf-8")
         conductor.append((tick, 2, event))
     conductor.sort(key=lambda item: item[:2])
-    chunks = [_track_chunk("seq2drum conductor", [tick for tick, _, _ in conductor], list(range(len(conductor))),
+    chunks = [_track_chunk(CONDUCTOR_NAME, [tick for tick, _, _ in conductor], list(range(len(conductor))),
                            {index: event for index, (_, _, event) in enumerate(conductor)})]
     chunks += [_track_chunk(spec.name, *_note_events(spec)) for spec in tracks]
     midi_file.tracks = [m21midi.MidiTrack(index) for index in range(len(chunks))]  # the header counts them

@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.errors import SongTooLongError
-from seq2drum.midi.scan import MAX_SONG_BARS
+from seq2drum.song.barlines import bar_spans
 
 # Bars array columns.
 BAR_START, BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR = range(4)
@@ -30,16 +29,6 @@ def is_compound(numerator: Any, denominator: Any) -> Any:
 def max_bar_steps(steps_per_quarter: int) -> int:
     """The longest bar the groove model reads and writes whole: two whole notes (32 sixteenths)."""
     return 8 * steps_per_quarter
-
-
-def _too_many_bars(numerator: int, denominator: int, steps_per_quarter: int) -> SongTooLongError:
-    why = ""
-    if numerator * 4 * steps_per_quarter < denominator:
-        why = (f" (its bars of {numerator}/{denominator} are shorter than the finest step, a 1/{4 * steps_per_quarter}"
-               " note, and each is given one)")
-    return SongTooLongError(
-        f"the song has more than {MAX_SONG_BARS:,} bars{why}; songs are limited to {MAX_SONG_BARS:,} bars: fix the "
-        "meter in your DAW, or split the song into shorter sections")
 
 
 @dataclass
@@ -60,35 +49,9 @@ class Grid:
         end_tick: int,
         steps_per_quarter: int = 4,
     ) -> Grid:
-        """Bars covering ticks [0, end_tick]; the last bar is completed past end_tick. `SongTooLongError` past
-        `MAX_SONG_BARS` bars, raised as the bars are counted (what a song costs downstream grows with its bars)."""
-        ticks_per_step = ticks_per_quarter / steps_per_quarter
-        end_step = max(1, int(np.ceil(end_tick / ticks_per_step)))
-        meters = sorted(time_signatures) or [(0, 4, 4)]
-        if meters[0][0] > 0:
-            meters.insert(0, (0, 4, 4))
-        # meter changes after the music has ended would add bars past it
-        meters = [m for i, m in enumerate(meters) if i == 0 or int(round(m[0] / ticks_per_step)) < end_step]
-        bars: list[tuple[int, int, int, int]] = []
-        for index, (tick, numerator, denominator) in enumerate(meters):
-            is_last_segment = index + 1 == len(meters)
-            segment_start = int(round(tick / ticks_per_step))
-            if is_last_segment:
-                segment_end = max(end_step, segment_start + 1)
-            else:
-                segment_end = int(round(meters[index + 1][0] / ticks_per_step))
-            exact_bar_steps = numerator * 4 * steps_per_quarter / denominator
-            step, count = segment_start, 0
-            while step < segment_end:
-                # bar n ends at the rounded exact barline, so bars of fractional length never drift off the barlines
-                count += 1
-                end = max(step + 1, segment_start + int(round(count * exact_bar_steps)))
-                if not is_last_segment:
-                    end = min(end, segment_end)  # a meter change cuts a bar short
-                bars.append((step, end - step, numerator, denominator))
-                step = end
-                if len(bars) > MAX_SONG_BARS:
-                    raise _too_many_bars(numerator, denominator, steps_per_quarter)
+        """Bars covering ticks [0, end_tick]; the last bar is completed past end_tick (song.barlines, the one rule
+        the DAW helper's --simulate follows too). `SongTooLongError` past `MAX_SONG_BARS` bars."""
+        bars = bar_spans(ticks_per_quarter, time_signatures, end_tick, steps_per_quarter)
         array = np.array(bars, dtype=np.int64).reshape(-1, 4)
         return cls(ticks_per_quarter, steps_per_quarter, array, list(tempos))
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from seq2drum.errors import AudioExtraMissingError, ConfigError, MidiReadError, NoGuitarError, Seq2DrumError
+from seq2drum.errors import AudioExtraMissingError, ConfigError, MidiReadError, NoGuitarError, Seq2DrumError, cut_line
 
 from .backends import StudioBusyError, sibling
 from .store import SessionGoneError, StoreFullError
@@ -107,8 +107,8 @@ class Limits:
 
 
 def one_line(text: str) -> str:
-    """A message as one line, whatever it holds."""
-    return " ".join(text.split())
+    """A message as one line, whatever it holds, at most MAX_MESSAGE_CHARS long (as the server's)."""
+    return cut_line(" ".join(text.split()))
 
 
 def answer_for(error: BaseException) -> tuple[int, str]:
