@@ -209,7 +209,7 @@ class BlockedClient:
         self.entered = threading.Semaphore(0)
         self.left = threading.Event()  # a call gave up waiting (20 s) or was released
 
-    def generate(self, midi: bytes, options: object) -> object:
+    def generate(self, midi: bytes, options: object, stop: object = None) -> object:
         self.entered.release()
         self.release.wait(20)
         self.left.set()
