@@ -28,6 +28,8 @@ MAX_LABEL_CHARS = 80
 DRUM_LANES = (*DRUM_CLASSES, "other")  # the piano roll's drum rows: one per drum class, then keys outside them
 _STEPS_PER_QUARTER = 4
 WAV_HEADER_BYTES = 44
+UNCOUNTED = ReadLimits(max_notes=1 << 30, max_events=1 << 30, max_tempo_changes=1 << 30,
+                       max_time_signature_changes=1 << 30)  # a scan that counts, never refuses
 
 
 def upload_label(name: str) -> str:
@@ -50,12 +52,24 @@ def tracks_only(data: bytes) -> bytes:
     they are not kept either (a valid song with 60 MiB of padding is the song). A file the scan refuses is
     returned as it is, for the reader to say what is wrong with it."""
     try:
-        counts = scan_midi(data, limits=ReadLimits(max_notes=1 << 30, max_events=1 << 30))
+        counts = scan_midi(data, limits=UNCOUNTED)
     except MidiReadError:
         return data
     if not counts.track_scans or counts.tracks != struct.unpack(">H", data[10:12])[0]:
         return data
     return data[: counts.track_scans[-1].end]
+
+
+def limits_with(limits: ReadLimits, take_bytes: bytes) -> ReadLimits:
+    """The reader's limits for what the studio makes of a song read within `limits` and one of its takes (the drum
+    file its workers or servers made): the song's limits plus all the take holds, so the song with its drums (a take
+    made with --merge, song.mid, the mix) is read whenever the song was: a song of 44,000 notes was accepted and its
+    mix of 52,000 was refused, telling the user to split the song."""
+    counts = scan_midi(take_bytes, label="the take", limits=UNCOUNTED)
+    return ReadLimits(max_notes=limits.max_notes + counts.notes, max_events=limits.max_events + counts.events,
+                      max_tempo_changes=limits.max_tempo_changes + counts.tempo_events,
+                      max_time_signature_changes=limits.max_time_signature_changes + counts.time_signature_events,
+                      max_song_quarters=limits.max_song_quarters)
 
 
 def _seconds(ticks: np.ndarray, song: MidiSong) -> np.ndarray:
