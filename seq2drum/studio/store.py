@@ -11,8 +11,7 @@ settled at its real size once written (`settle`), so neither a page (`max_sessio
 (`max_bytes`) ever holds more than its cap on disk. A page at its cap first loses its derived files, oldest first (they
 are made again when asked for); past that its request is refused (StoreFullError). The index lives on the event loop;
 files are written on threads, into folders that may be removed meanwhile (that write then fails: SessionGoneError).
-A file being sent is sent through a link of its own outside the session's folder (`hold`), so a page that closes
-while it downloads leaves it whole: it is sent whole, or (when it was gone before it was held) not at all.
+A file is sent through a link of its own outside its session's folder (`hold`): whole, even if its page closes.
 """
 
 from __future__ import annotations
