@@ -9,6 +9,7 @@ import random
 import re
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ _ENVELOPE_BYTES = 4096  # room for options and framing next to the file in one m
 STREAM_CHUNK_BYTES = 1 * MiB
 MAX_PEM_BYTES = 1 * MiB  # --tls-ca: a few certificates
 # Retried within --wait: the server is busy or away (UNAVAILABLE), or it cancelled the call as it shut down
-# (CANCELLED: this helper never cancels its own calls), so another server, or the same one back up, can take it.
+# (CANCELLED; a call its caller cancelled through a `Stop` is never retried), so another server, or the same one back
+# up, can take it.
 RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 RETRY_FIRST_S, RETRY_MAX_S = 0.25, 8.0  # backoff between attempts: doubles from the first up to the max, jittered
 T = TypeVar("T")
@@ -81,6 +83,44 @@ class HelperError(Exception):
 
 class OutputExistsError(HelperError):
     """-o names a file that exists and --force was not given (a usage error, found before the server is asked)."""
+
+
+class StoppedError(HelperError):
+    """The caller stopped the call (`Stop.stop`) before the server answered."""
+
+
+class Stop:
+    """Stops a `DrumClient.generate` running on another thread (the studio's page closed): the call in flight is
+    cancelled, so the server stops the song (it logs CANCELLED and frees its worker), and no retry starts."""
+
+    def __init__(self) -> None:
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._call: grpc.Future | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped.set()
+            call = self._call
+        if call is not None:
+            call.cancel()
+
+    def hold(self, call: grpc.Future) -> None:
+        """The call in flight now (cancelled at once when the stop came first); StoppedError when it did."""
+        with self._lock:
+            self._call = call
+        if self.stopped:
+            call.cancel()
+            raise StoppedError("the call was stopped by its caller")
+
+    def wait(self, seconds: float) -> None:
+        """Sleep between retries, woken by a stop (StoppedError)."""
+        if self._stopped.wait(seconds):
+            raise StoppedError("the call was stopped by its caller")
 
 
 @dataclass
@@ -162,30 +202,34 @@ class DrumClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def generate(self, midi: bytes, options: seq2drum_pb2.GenerationOptions | None = None) -> Drums:
+    def generate(self, midi: bytes, options: seq2drum_pb2.GenerationOptions | None = None,
+                 stop: Stop | None = None) -> Drums:
         """Drums for one file: unary when it fits in one of the server's messages, streamed otherwise.
-        Raises `grpc.RpcError`, or `HelperError` for a file past the server's upload limit."""
+        Raises `grpc.RpcError`, `HelperError` for a file past the server's upload limit, `StoppedError` once `stop`
+        stopped it (from another thread: the call in flight is cancelled)."""
         options = options or seq2drum_pb2.GenerationOptions()
         give_up_at = time.monotonic() + self.wait_s  # one --wait for asking the limits and for the song
-        limits = self.limits(give_up_at)
+        limits = self.limits(give_up_at, stop)
         if len(midi) > limits.max_stream_bytes:
             raise HelperError(f"the file is {len(midi)} bytes; the server takes at most {limits.max_stream_bytes} "
                               f"({limits.max_stream_bytes / MiB:.1f} MiB)")
         if len(midi) > limits.max_message_bytes - _ENVELOPE_BYTES:
             chunk_bytes = max(1, min(STREAM_CHUNK_BYTES, limits.max_message_bytes - _ENVELOPE_BYTES))
-            return self._with_retries(lambda: self._generate_stream(midi, options, chunk_bytes), give_up_at)
-        return self._with_retries(lambda: self._generate_unary(midi, options), give_up_at)
+            return self._with_retries(lambda: self._generate_stream(midi, options, chunk_bytes, stop), give_up_at,
+                                      stop)
+        return self._with_retries(lambda: self._generate_unary(midi, options, stop), give_up_at, stop)
 
-    def model_info(self, give_up_at: float | None = None) -> seq2drum_pb2.GetModelInfoResponse:
+    def model_info(self, give_up_at: float | None = None,
+                   stop: Stop | None = None) -> seq2drum_pb2.GetModelInfoResponse:
         request = seq2drum_pb2.GetModelInfoRequest()
         return self._with_retries(lambda: self._stub.GetModelInfo(request, timeout=self.timeout_s, **self._auth),
-                                  give_up_at)
+                                  give_up_at, stop)
 
-    def limits(self, give_up_at: float | None = None) -> seq2drum_pb2.Limits:
+    def limits(self, give_up_at: float | None = None, stop: Stop | None = None) -> seq2drum_pb2.Limits:
         """The server's limits, asked once per client."""
         if self._limits is None:
             try:
-                self._limits = self.model_info(give_up_at).limits
+                self._limits = self.model_info(give_up_at, stop).limits
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                     raise
@@ -193,19 +237,31 @@ class DrumClient:
                                                    max_stream_bytes=FALLBACK_MESSAGE_BYTES)
         return self._limits
 
-    def _generate_unary(self, midi: bytes, options: seq2drum_pb2.GenerationOptions) -> Drums:
-        response = self._stub.Generate(seq2drum_pb2.GenerateRequest(midi=midi, options=options), timeout=self.timeout_s,
-                                       **self._auth)
+    def _generate_unary(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, stop: Stop | None = None) -> Drums:
+        request = seq2drum_pb2.GenerateRequest(midi=midi, options=options)
+        if stop is None:
+            response = self._stub.Generate(request, timeout=self.timeout_s, **self._auth)
+        else:  # a call that can be cancelled from another thread
+            call = self._stub.Generate.future(request, timeout=self.timeout_s, **self._auth)
+            stop.hold(call)
+            try:
+                response = call.result()
+            except grpc.FutureCancelledError:
+                raise StoppedError("the call was stopped by its caller") from None
         return Drums(response.midi, response.metadata, [(take.midi, take.drum_hits) for take in response.more_takes])
 
-    def _generate_stream(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, chunk_bytes: int) -> Drums:
+    def _generate_stream(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, chunk_bytes: int,
+                         stop: Stop | None = None) -> Drums:
         def requests() -> Iterator[seq2drum_pb2.GenerateStreamRequest]:
             yield seq2drum_pb2.GenerateStreamRequest(options=options)
             for start in range(0, len(midi), chunk_bytes):
                 yield seq2drum_pb2.GenerateStreamRequest(midi_chunk=midi[start : start + chunk_bytes])
 
         takes: list[tuple[seq2drum_pb2.GenerationMetadata, list[bytes]]] = []  # each take: metadata, then chunks
-        for response in self._stub.GenerateStream(requests(), timeout=self.timeout_s, **self._auth):
+        call = self._stub.GenerateStream(requests(), timeout=self.timeout_s, **self._auth)
+        if stop is not None:
+            stop.hold(call)
+        for response in call:
             if response.WhichOneof("part") == "metadata":
                 takes.append((response.metadata, []))
             elif takes:
@@ -222,10 +278,10 @@ class DrumClient:
         (metadata, data), *more = received
         return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])
 
-    def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None) -> T:
-        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE or CANCELLED, or the next try would
-        start after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped), randomised so that
-        clients turned away together do not come back together."""
+    def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None, stop: Stop | None = None) -> T:
+        """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE or CANCELLED, `stop` stops it, or the
+        next try would start after `give_up_at` (default: `wait_s` from now). The pause doubles each time (capped),
+        randomised so that clients turned away together do not come back together."""
         give_up_at = time.monotonic() + self.wait_s if give_up_at is None else give_up_at
         ceiling_s = self.backoff_s
         while True:
@@ -233,6 +289,8 @@ class DrumClient:
             try:
                 return attempt()
             except grpc.RpcError as error:
+                if stop is not None and stop.stopped:
+                    raise StoppedError("the call was stopped by its caller") from None
                 if error.code() not in RETRIED_CODES:
                     raise
                 mistake, final = connection_mistake(error.details() or "", self.tls_ca, self.target)
@@ -242,5 +300,8 @@ class DrumClient:
                     raise
                 print(f"server {self.target} unavailable ({mistake or error.details()}); retrying in {pause_s:.1f} s "
                       f"({left_s:.0f} s left of --wait)", file=sys.stderr, flush=True)
-                time.sleep(pause_s)
+                if stop is None:
+                    time.sleep(pause_s)
+                else:
+                    stop.wait(pause_s)
                 ceiling_s = min(ceiling_s * 2, self.max_backoff_s)

@@ -14,7 +14,18 @@ from seq2drum.generation.audio import tick_seconds
 from seq2drum.midi.io import DRUM_CHANNEL, END, read_midi
 from seq2drum.midi.scan import ReadLimits
 from seq2drum.midi.write import TrackSpec
-from tests.builders import backbeat, chord_track, notes_from_steps, riff, smf_bytes, song_bytes
+from tests.builders import (
+    PPQ,
+    backbeat,
+    chord_track,
+    note_on,
+    notes_from_steps,
+    program_change,
+    riff,
+    smf_bytes,
+    song_bytes,
+    track_chunk,
+)
 
 TEMPO_QPM = 100  # a 4/4 bar lasts 2.4 s: longer than the 2 s a render may ring on after the last note
 BAR_S = 4 * 60 / TEMPO_QPM
@@ -44,6 +55,28 @@ def drums_only_song(bars: int = 2) -> bytes:
 def too_many_notes_song() -> bytes:
     """One note more than the reader takes (ReadLimits().max_notes), in a compact file of ~200 KB."""
     return smf_bytes([chord_track(ReadLimits().max_notes + 1)])
+
+
+def dense_song(n_notes: int, channels: int = 15) -> bytes:
+    """`n_notes` in a few seconds: a track per channel (10 aside), each 16th a chord of every pitch it has left (up
+    to 128), so a song near the reader's note limit renders in a couple of seconds."""
+    per_channel = -(-n_notes // channels)
+    tracks = []
+    for channel in [channel for channel in range(16) if channel != 9][:channels]:
+        events, left = [(0, program_change(channel, 0)), (0, note_on(channel, 0, 0))], per_channel
+        while left > 0:
+            chord = range(min(128, left))
+            events += [(0, bytes([pitch, 90])) for pitch in chord]  # running status: note-ons, then velocity-0 offs
+            events += [(PPQ // 4 if pitch == 0 else 0, bytes([pitch, 0])) for pitch in chord]
+            left -= len(chord)
+        tracks.append(track_chunk(events))
+    return smf_bytes(tracks)
+
+
+def full_kit(bars: int) -> bytes:
+    """Nine drums on every 16th for `bars` 4/4 bars (144 hits a bar): a take with many hits in a few seconds."""
+    hits = [(step, pitch, 100) for step in range(16 * bars) for pitch in (36, 38, 42, 45, 46, 47, 49, 50, 51)]
+    return song_bytes(None, notes_from_steps(hits))
 
 
 def drum_notes(midi: bytes) -> np.ndarray:

@@ -283,6 +283,31 @@ def test_backoff_doubles_up_to_its_cap_and_is_randomised(monkeypatch: pytest.Mon
     assert len({round(p, 6) for p in pauses[3:]}) > 1  # jittered, not in lockstep
 
 
+def test_a_stop_ends_the_wait_between_retries_and_no_retry_starts() -> None:
+    """The studio stops a song whose page closed (issue 69 M5): a call waiting out a 15-30 s backoff ends at once with
+    StoppedError, and no other attempt is made."""
+    from client.drum_client import Stop, StoppedError
+
+    class Unavailable(grpc.RpcError):
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.UNAVAILABLE
+
+        def details(self) -> str:
+            return "busy"
+
+    stop, attempts = Stop(), []
+
+    def busy() -> None:
+        attempts.append(time.monotonic())
+        threading.Timer(0.2, stop.stop).start()
+        raise Unavailable()
+
+    with DrumClient("127.0.0.1:1", wait_s=3600, backoff_s=30.0, max_backoff_s=30.0) as client:
+        with pytest.raises(StoppedError):
+            client._with_retries(busy, stop=stop)
+    assert len(attempts) == 1 and time.monotonic() - attempts[0] < 10
+
+
 def test_asking_the_limits_and_sending_the_song_share_one_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     """GetModelInfo and the song were each retried for a whole --wait, so a server busy or down the whole time
     kept the user waiting up to twice what --wait says."""

@@ -199,8 +199,8 @@ def test_a_takes_audio_says_how_far_it_is_rendered(local_studio: StudioThread,
     """.../mix.wav/progress: "not asked" before the first play, "rendering" with the share done while the WAV is
     written (slowed here, as a long song on a busy machine is), "ready" once it is there; a kind a take has not is
     404. The page shows it while the first play prepares."""
-    def slow_write(target: Path, kind: str, data: bytes, progress: Any = None) -> None:
-        app.write_wav(target, data, lambda done: (time.sleep(0.05), progress(done)))
+    def slow_write(target: Path, kind: str, data: bytes, progress: Any = None, limits: Any = None) -> None:
+        app.write_wav(target, data, lambda done: (time.sleep(0.05), progress(done)), limits)
 
     monkeypatch.setattr(app, "write_file", slow_write)
     _, result = make_takes(local_studio, band_song(bars=12), {"seed": "2"})

@@ -553,8 +553,8 @@ def test_the_first_play_of_a_long_song_shows_how_much_is_rendered(studio: Studio
     """Issue 70: the first ▶ on a 2:20 song said "Preparing" for 20 s with nothing moving. While the WAV renders
     (slowed here, as a long song on a busy machine is) the take says how much is rendered, with a bar, the share
     rising; then it plays. Screenshot: first-play-progress.png."""
-    def slow_write(target: Path, kind: str, data: bytes, progress: Any = None) -> None:
-        app.write_wav(target, data, lambda done: (time.sleep(0.03), progress(done)))
+    def slow_write(target: Path, kind: str, data: bytes, progress: Any = None, limits: Any = None) -> None:
+        app.write_wav(target, data, lambda done: (time.sleep(0.03), progress(done)), limits)
 
     monkeypatch.setattr(app, "write_file", slow_write)
     page = Page(browser, studio)

@@ -28,6 +28,7 @@ import numpy as np
 from seq2drum.atomic import write_atomic
 from seq2drum.errors import AudioExtraMissingError, Seq2DrumError
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, read_midi
+from seq2drum.midi.scan import ReadLimits
 
 SAMPLE_RATE_HZ = 44_100
 SAMPLE_WIDTH_BYTES = 2  # 16-bit PCM
@@ -115,11 +116,11 @@ class _Performance:
     """A song's notes as synthesiser events in sample frames; played in blocks, so a long song never sits in memory
     whole, and as often as asked, each time from the first sample."""
 
-    def __init__(self, midi_bytes: bytes, sample_rate_hz: int) -> None:
+    def __init__(self, midi_bytes: bytes, sample_rate_hz: int, limits: ReadLimits | None = None) -> None:
         self.synth_module = synth_module()
         self.soundfont = str(soundfont_path())
         self.sample_rate_hz = sample_rate_hz
-        song = read_midi(midi_bytes)
+        song = read_midi(midi_bytes, limits=limits)
         self.music_s = max((float(tick_seconds(part.notes[:, END], song.tempos, song.ticks_per_quarter).max())
                             for part in song.parts if len(part.notes)), default=0.0)
         if self.music_s > MAX_AUDIO_S:  # known before a sample is rendered
@@ -178,7 +179,7 @@ class _Performance:
 
 
 def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE_RATE_HZ,
-               progress: Callable[[float], None] | None = None) -> Rendering:
+               progress: Callable[[float], None] | None = None, limits: ReadLimits | None = None) -> Rendering:
     """Play a Standard MIDI File through the GM SoundFont and write it to `stream` as a WAV (PCM 16-bit stereo):
     every part on its channel and program (channel 10 on the percussion bank), note times through the tempo map,
     then the release until it falls silent, at most `MAX_RELEASE_S` (faded if still ringing).
@@ -186,8 +187,8 @@ def render_wav(midi_bytes: bytes, stream: BinaryIO, sample_rate_hz: int = SAMPLE
     Two passes over the song, in blocks: the first finds the peak and where the release ends, the second writes; so
     memory stays a few blocks whatever the song's length. `progress(fraction)` is told after every block how much of
     the work is done (0 to 1; the studio shows it while a long song renders). Raises `AudioExtraMissingError` without
-    the audio extra, `MidiReadError` for bad MIDI."""
-    performance = _Performance(midi_bytes, sample_rate_hz)
+    the audio extra, `MidiReadError` for bad MIDI or MIDI past `limits` (the reader's defaults when None)."""
+    performance = _Performance(midi_bytes, sample_rate_hz, limits)
     blocks = 2 * -(-performance.total_frames // BLOCK_FRAMES)  # both passes, at most
     done = _Done(progress, blocks)
     peak, end = 0.0, performance.music_frames
@@ -246,16 +247,18 @@ class _Done:
             self.progress(1.0)
 
 
-def write_wav(path: str | Path, midi_bytes: bytes, progress: Callable[[float], None] | None = None) -> Rendering:
-    """Render `midi_bytes` to `path` as a WAV, atomically (a crash never leaves half a file, and SIGTERM while it
-    renders leaves no temporary file either); `progress` as `render_wav` tells it. `AudioTooLongError` past
-    MAX_AUDIO_S of music."""
+def write_wav(path: str | Path, midi_bytes: bytes, progress: Callable[[float], None] | None = None,
+              limits: ReadLimits | None = None) -> Rendering:
+    """Render `midi_bytes` (read within `limits`) to `path` as a WAV, atomically (a crash never leaves half a file, and
+    SIGTERM while it renders leaves no temporary file either); `progress` as `render_wav` tells it.
+    `AudioTooLongError` past MAX_AUDIO_S of music."""
     renderings = []
     # the synthesiser loaded before the temporary file exists: a SIGTERM landing inside its import (a loaded machine,
     # the fresh-clone CI run) failed the extension's initialization and was reported as the audio extra missing
     synth_module()
     with _terminate_as_exit():
-        write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream, progress=progress)))
+        write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream, progress=progress,
+                                                                       limits=limits)))
     return renderings[0]
 
 

@@ -37,23 +37,22 @@ from seq2drum.atomic import write_atomic
 from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.audio import INSTALL_COMMAND, check_audio_extra, write_wav
 from seq2drum.midi.io import read_midi
+from seq2drum.midi.scan import ReadLimits
 
 from .choices import kit_map_list, meter_asked, style_list
 from .form import MAX_FORM_BYTES, form_fields, read_form
 from .guard import Guard
 from .limits import Limits, answer_for
 from .songs import (
-    drums_alone,
-    heard_in_gm,
+    limits_with,
+    prepare_file,
     read_song,
     song_view,
-    song_with_drums,
     take_view,
     tracks_only,
     upload_label,
-    wav_bytes_at_most,
 )
-from .store import DERIVED, Session, SessionGoneError, Store, Take
+from .store import DERIVED, PAGE_CLOSED, Session, SessionGoneError, Store, Take
 
 if TYPE_CHECKING:
     from server.config import ServerConfig
@@ -155,11 +154,13 @@ class Studio:
     async def _make(self, session: Session, take: Take, song_path: Path | None, kind: str, target: Path) -> Path:
         """Make a derived file within the page's room: its size (a WAV's largest) counted before it is written."""
         async with self.limits.render_slot():
-            data, size = await asyncio.to_thread(prepare_file, take.path, song_path, kind, take.kit_map)
+            data, limits, size = await asyncio.to_thread(prepare_file, take.path, song_path, kind, take.kit_map,
+                                                         self.config.limits)
             self.store.reserve(session, size, f"the {kind} of this take")
             done = self._rendered[target] = [0.0]
             try:
-                await asyncio.to_thread(write_file, target, kind, data, lambda fraction: done.__setitem__(0, fraction))
+                await asyncio.to_thread(write_file, target, kind, data, lambda fraction: done.__setitem__(0, fraction),
+                                        limits)
             finally:
                 self._rendered.pop(target, None)
                 self.store.settle(session, target, size)
@@ -182,43 +183,31 @@ async def _disconnected(request: Request) -> None:
         pass
 
 
-def prepare_file(take_path: Path, song_path: Path | None, kind: str,
-                 kit_map: str | None = None) -> tuple[bytes, int]:
-    """The MIDI bytes behind a derived file, and the most bytes the file will take: the song with the drums
-    (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays, its drums on their GM notes (the
-    take was written with `kit_map`; the WAV is played by a GM SoundFont). The mix has one track per channel and
-    program, so it stays within the reader's limits whenever the song did."""
-    take_bytes = take_path.read_bytes()
+def write_file(target: Path, kind: str, data: bytes, progress: Callable[[float], None] | None = None,
+               limits: ReadLimits | None = None) -> None:
     if kind.endswith(".wav"):
-        take_bytes = heard_in_gm(take_bytes, kit_map)
-    take = read_midi(take_bytes)
-    if kind == "drums.wav":
-        data = drums_alone(take, take_bytes)
-    else:
-        data = song_with_drums(read_midi(song_path) if song_path else None, take, take_bytes,
-                               for_audio=kind == "mix.wav")
-    return data, wav_bytes_at_most(read_midi(data)) if kind.endswith(".wav") else len(data)
-
-
-def write_file(target: Path, kind: str, data: bytes, progress: Callable[[float], None] | None = None) -> None:
-    if kind.endswith(".wav"):
-        write_wav(target, data, progress)
+        write_wav(target, data, progress, limits)
     else:
         write_atomic(target, data)
 
 
 def answers(handler: Callable[[Studio, Request], Awaitable[Any]]) -> Callable[[Studio], Handler]:
-    """A route's handler as an endpoint: its dict as JSON, a Response as it is, an error as one line."""
+    """A route's handler as an endpoint: its dict as JSON, a Response as it is, an error as one line. A request whose
+    session ends while it runs (its page closed: the files it was reading or writing went) gets the 410 of a closed
+    page, whatever failed first."""
 
     def bind(studio: Studio) -> Handler:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
+            session_id = request.path_params.get("session")
+            was_open = session_id in studio.store.sessions
             try:
                 answer = await handler(studio, request)
             except ClientDisconnect:
                 return Response(status_code=400)
             except Exception as exc:  # noqa: BLE001  (every failure is one line for the page; answer_for logs the unexpected)
-                status, message = answer_for(exc)
+                gone = was_open and session_id not in studio.store.sessions  # its files went from under it
+                status, message = answer_for(SessionGoneError(PAGE_CLOSED) if gone else exc)
                 return JSONResponse({"error": message}, status_code=status)
             return answer if isinstance(answer, Response) else JSONResponse(answer)
 
@@ -289,7 +278,9 @@ async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
     song = session.song(song_id) if song_id is not None else None
     midi = await asyncio.to_thread(song.path.read_bytes) if song is not None else b""
     takes = await studio.while_page_stays(session_id, request, studio.backend.generate(midi, options))
-    views = await asyncio.to_thread(lambda: [take_view(read_midi(data), options.kit_map) for data in takes.midi])
+    limits = studio.config.limits  # a take made with --merge holds the song: read within the song's and its own
+    views = await asyncio.to_thread(lambda: [take_view(read_midi(data, limits=limits_with(limits, data)),
+                                                       options.kit_map) for data in takes.midi])
     session = studio.store.get(session_id)  # still there after the waits (a take stored after it ends: 410)
     stem = _stem(song.label) if song is not None else f"drums_{options.bars}bars"
     answer = []
@@ -319,7 +310,23 @@ async def take_file(studio: Studio, request: Request) -> Response:
     if kind not in KINDS:
         return JSONResponse({"error": f"no file {kind[:40]!r}; a take has {', '.join(KINDS)}"}, status_code=404)
     path = await studio.derived(session, take, kind)
-    return FileResponse(path, media_type=KINDS[kind])
+    link, stat = await asyncio.to_thread(studio.store.hold, path)
+    return HeldFile(link, studio.store.release, media_type=KINDS[kind], stat_result=stat)
+
+
+class HeldFile(FileResponse):
+    """A file sent through its own link (Store.hold), removed once sent or abandoned: a page that closes while it
+    downloads gets the file whole (its length was taken from the link, which no session's end removes)."""
+
+    def __init__(self, link: Path, release: Callable[[Path], None], **response: Any) -> None:
+        super().__init__(link, **response)
+        self.release = release
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release(Path(self.path))
 
 
 @answers

@@ -111,7 +111,8 @@ class LocalBackend:
 
 class RemoteBackend:
     """Running seq2drum servers (`--server HOST:PORT`, several: round robin over those up), through the DAW
-    helper's client: songs as large as the servers take, their limits, and UNAVAILABLE retried for `wait_s`."""
+    helper's client: songs as large as the servers take, their limits, and UNAVAILABLE retried for `wait_s`. A song
+    whose page leaves has its call cancelled: the server stops it and frees its worker, as a local studio does."""
 
     def __init__(self, servers: list[str], config: ServerConfig, wait_s: float = 30.0, tls_ca: Path | None = None,
                  token: str = "") -> None:
@@ -139,23 +140,29 @@ class RemoteBackend:
         convert = sibling("server.convert")
         loop = asyncio.get_running_loop()
         self._calls += 1
-        call = self._threads.submit(self._generate, midi, convert.options_to_proto(options))
-        # counted until the thread is free, even when the page left (the round trip runs to its end)
+        stop = sibling("client.drum_client").Stop()
+        call = self._threads.submit(self._generate, midi, convert.options_to_proto(options), stop)
+        # counted until the thread is free: at once when the page left, as its call is cancelled
         call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._answered))
-        drums = await asyncio.wrap_future(call)
+        try:
+            drums = await asyncio.wrap_future(call)
+        except asyncio.CancelledError:  # the page left: the server stops the song (CANCELLED), freeing its worker
+            stop.stop()
+            raise
         meta = drums.metadata
         return Takes([drums.midi_bytes, *(m for m, _ in drums.more_takes)],
                      [meta.drum_hits, *(hits for _, hits in drums.more_takes)], meta.seed, meta.bars,
                      list(meta.sections), list(meta.guitar_parts), list(meta.band_parts), list(meta.notices),
                      f"{meta.model_name} {meta.model_version}")
 
-    def _generate(self, midi: bytes, options: Any) -> Any:
-        """DrumClient.generate on a thread; a server's refusal becomes its one line (its status details)."""
+    def _generate(self, midi: bytes, options: Any, stop: Any) -> Any:
+        """DrumClient.generate on a thread, until `stop` stops it; a server's refusal becomes its one line (its status
+        details)."""
         import grpc
 
         helper = sibling("client.drum_client")
         try:
-            return self.client.generate(midi, options)
+            return self.client.generate(midi, options, stop)
         except grpc.RpcError as error:
             details = escape_controls(error.details() or "")
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import struct
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ MAX_LABEL_CHARS = 80
 DRUM_LANES = (*DRUM_CLASSES, "other")  # the piano roll's drum rows: one per drum class, then keys outside them
 _STEPS_PER_QUARTER = 4
 WAV_HEADER_BYTES = 44
+UNCOUNTED = ReadLimits(max_notes=1 << 30, max_events=1 << 30, max_tempo_changes=1 << 30,
+                       max_time_signature_changes=1 << 30)  # a scan that counts, never refuses
 
 
 def upload_label(name: str) -> str:
@@ -53,12 +56,24 @@ def tracks_only(data: bytes) -> bytes:
     they are not kept either (a valid song with 60 MiB of padding is the song). A file the scan refuses is
     returned as it is, for the reader to say what is wrong with it."""
     try:
-        counts = scan_midi(data, limits=ReadLimits(max_notes=1 << 30, max_events=1 << 30))
+        counts = scan_midi(data, limits=UNCOUNTED)
     except MidiReadError:
         return data
     if not counts.track_scans or counts.tracks != struct.unpack(">H", data[10:12])[0]:
         return data
     return data[: counts.track_scans[-1].end]
+
+
+def limits_with(limits: ReadLimits, take_bytes: bytes) -> ReadLimits:
+    """The reader's limits for what the studio makes of a song read within `limits` and one of its takes (the drum
+    file its workers or servers made): the song's limits plus all the take holds, so the song with its drums (a take
+    made with --merge, song.mid, the mix) is read whenever the song was: a song of 44,000 notes was accepted and its
+    mix of 52,000 was refused, telling the user to split the song."""
+    counts = scan_midi(take_bytes, label="the take", limits=UNCOUNTED)
+    return ReadLimits(max_notes=limits.max_notes + counts.notes, max_events=limits.max_events + counts.events,
+                      max_tempo_changes=limits.max_tempo_changes + counts.tempo_events,
+                      max_time_signature_changes=limits.max_time_signature_changes + counts.time_signature_events,
+                      max_song_quarters=limits.max_song_quarters)
 
 
 def _seconds(ticks: np.ndarray, song: MidiSong) -> np.ndarray:
@@ -175,3 +190,25 @@ def drums_alone(take: MidiSong, take_bytes: bytes) -> bytes:
     tempos, meters = take.written_maps
     tracks = [TrackSpec(part.written_name, part.channel, part.notes) for part in take.drum_parts]
     return write_midi(take.ticks_per_quarter, tempos, meters, tracks, take.markers)
+
+
+def prepare_file(take_path: Path, song_path: Path | None, kind: str,
+                 kit_map: str | None = None, limits: ReadLimits | None = None) -> tuple[bytes, ReadLimits, int]:
+    """The MIDI bytes behind a derived file, the limits they are read within, and the most bytes the file will take:
+    the song with the drums (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays, its drums on
+    their GM notes (the take was written with `kit_map`; the WAV is played by a GM SoundFont). The song was accepted
+    within `limits` (the reader's defaults when None); what is made of it and the take, within those plus all the take
+    holds (songs.limits_with). Files are read as bytes: a message names the song or the take, never a studio path."""
+    limits = limits or ReadLimits()
+    take_bytes = take_path.read_bytes()
+    made_limits = limits_with(limits, take_bytes)
+    if kind.endswith(".wav"):
+        take_bytes = heard_in_gm(take_bytes, kit_map)
+    take = read_midi(take_bytes, limits=made_limits, label="the take")
+    if kind == "drums.wav":
+        data = drums_alone(take, take_bytes)
+    else:
+        song = read_midi(song_path.read_bytes(), limits=limits, label="the song") if song_path else None
+        data = song_with_drums(song, take, take_bytes, for_audio=kind == "mix.wav")
+    size = wav_bytes_at_most(read_midi(data, limits=made_limits)) if kind.endswith(".wav") else len(data)
+    return data, made_limits, size

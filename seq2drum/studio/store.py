@@ -11,10 +11,12 @@ settled at its real size once written (`settle`), so neither a page (`max_sessio
 (`max_bytes`) ever holds more than its cap on disk. A page at its cap first loses its derived files, oldest first (they
 are made again when asked for); past that its request is refused (StoreFullError). The index lives on the event loop;
 files are written on threads, into folders that may be removed meanwhile (that write then fails: SessionGoneError).
+A file is sent through a link of its own outside its session's folder (`hold`): whole, even if its page closes.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -25,6 +27,8 @@ from pathlib import Path
 from seq2drum.errors import Seq2DrumError
 
 MAX_SESSIONS = 256
+PAGE_CLOSED = "this page's files were removed (the page was closed); reload the page"
+SENDING = ".sending"  # the links to files being sent (a session id never starts with a dot)
 MiB = 1024 * 1024
 DERIVED = ("song.mid", "mix.wav", "drums.wav")  # made from a take when the page asks: the song with it, the WAVs
 
@@ -127,7 +131,7 @@ class Store:
         files going first; SessionGoneError when it has ended); the least recently used other sessions end while
         the studio would hold more than `max_bytes`."""
         if self.sessions.get(session.id) is not session:
-            raise SessionGoneError("this page's files were removed (the page was closed); reload the page")
+            raise SessionGoneError(PAGE_CLOSED)
         cap = self.max_session_bytes
         if size > cap:
             raise StoreFullError(f"{what} would take {size / MiB:,.1f} MiB, more than the {cap / MiB:,.0f} MiB this "
@@ -144,14 +148,37 @@ class Store:
         session.bytes += size
 
     def settle(self, session: Session, path: Path, reserved: int) -> None:
-        """A derived file for which `reserved` bytes were counted was written (or failed): count its real size."""
+        """A derived file for which `reserved` bytes were counted was written (or failed): count its real size. A file
+        written into a session that ended meanwhile is removed, with what is left of its folder (the session's own
+        removal may have run while the file was being written, and left it behind)."""
         try:
             size = path.stat().st_size
         except OSError:
             size = 0
         session.bytes += size - reserved
-        if size and self.sessions.get(session.id) is session:
+        if self.sessions.get(session.id) is not session:
+            shutil.rmtree(session.folder, ignore_errors=True)
+        elif size:
             session.derived[path] = size
+
+    def hold(self, path: Path) -> tuple[Path, os.stat_result]:
+        """A link of its own to `path` (a file of a session, about to be sent) and its size and times: the file stays
+        whole while it is sent, whatever happens to its session. OSError when the file is gone (its session ended);
+        `release` the link once it is sent."""
+        sending = self.root / SENDING
+        sending.mkdir(mode=0o700, exist_ok=True)
+        link = sending / secrets.token_hex(8)
+        try:
+            os.link(path, link)
+        except FileNotFoundError:
+            raise
+        except OSError:  # a file system without hard links (FAT): a copy of its own, for this download
+            shutil.copyfile(path, link)
+        return link, link.stat()
+
+    @staticmethod
+    def release(link: Path) -> None:
+        link.unlink(missing_ok=True)
 
     def _drop(self, session: Session, path: Path) -> None:
         session.bytes -= session.derived.pop(path)
@@ -183,7 +210,7 @@ class Store:
             path.write_bytes(data)
         except OSError:
             session.bytes -= len(data)
-            raise SessionGoneError("this page's files were removed (the page was closed); reload the page") from None
+            raise SessionGoneError(PAGE_CLOSED) from None
         return path
 
     def remove_all(self) -> None:
