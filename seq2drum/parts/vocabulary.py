@@ -239,7 +239,8 @@ def vocabulary_arrays(vocabulary: PartVocabulary) -> dict[str, np.ndarray]:
             "class_share": np.array([p.class_share for p in parts], dtype=np.float32),
             "profile": np.array([p.profile for p in parts], dtype=np.float16),
             "centroids": vocabulary.centroids.astype(np.float32),
-            "fills": np.concatenate([p.fills for p in parts]), "fill_steps": np.concatenate([p.fill_steps for p in parts]),
+            "fills": np.concatenate([p.fills for p in parts]),
+            "fill_steps": np.concatenate([p.fill_steps for p in parts]),
             "fill_part": np.repeat(np.arange(len(parts)), [len(p.fills) for p in parts]),
             "grooves": np.concatenate([p.grooves for p in parts]),
             "groove_steps": np.concatenate([p.groove_steps for p in parts]),
@@ -260,6 +261,19 @@ def vocabulary_from_arrays(arrays: dict[str, np.ndarray]) -> PartVocabulary:
                           dict(entry["sources"])))
     by_signature = {tuple(row[:-1]): int(row[-1]) for row in meta["by_signature"]}
     return PartVocabulary(parts, by_signature, arrays["centroids"].astype(np.float64))
+
+
+def fill_order(part: Part, n_fills: int, generator: np.random.Generator) -> list[int]:
+    """`n_fills` indices into `part.fills`, drawn at random, no two in a row alike where the part has two or more
+    (the drummer's fills varied, never the same two low-tom hits each time); empty where it has none."""
+    count = len(part.fills)
+    if not count:
+        return []
+    order = [int(generator.integers(count))]
+    while len(order) < n_fills:
+        drawn = int(generator.integers(count - 1)) if count > 1 else 0
+        order.append(drawn + (count > 1 and drawn >= order[-1]))  # any but the one before
+    return order[:n_fills]
 
 
 def parts_by_family(vocabulary: PartVocabulary) -> dict[str, list[Part]]:
