@@ -15,7 +15,7 @@ import pytest
 from seq2drum.errors import CheckpointError
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.model import (PartModel, best_plan, emissions, load_parts, log_transitions, next_part,
-                                  part_probabilities, sample_plans, save_parts)
+                                  part_probabilities, sample_plans, save_parts, song_part_probabilities)
 from seq2drum.parts.vocabulary import LabelledPhrase, build_vocabulary
 from tests.test_parts_vocabulary import corpus as corpus  # noqa: F401  (the fixture)
 
@@ -123,3 +123,19 @@ def test_a_wrong_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
         load_parts(tmp_path / "old.npz")
     with pytest.raises(CheckpointError, match=f"reads {F} features"):
         part_probabilities(random_model(2, 0), np.zeros((3, F - 1)))
+
+
+def test_the_shipped_parts_read_a_song_built_in_code() -> None:
+    """models/parts.npz reads this code's features (retrain it when they change: tools.part_study --write)."""
+    from seq2drum.config import DataConfig
+    from seq2drum.midi.io import read_midi
+    from seq2drum.song.bars import FeatureSpec, bar_song
+    from seq2drum.song.encode import encode_song
+    from tests.builders import rock_song_bytes
+
+    vocabulary, model = load_parts(Path(__file__).resolve().parents[1] / "models" / "parts.npz")
+    song = bar_song(encode_song(read_midi(rock_song_bytes(16)), DataConfig()), FeatureSpec.current(4))
+    phrases, probabilities = song_part_probabilities(song, model)
+    assert len(phrases) == 4 and np.allclose(probabilities.sum(axis=1), 1)
+    families = {vocabulary.parts[i].family for i in np.flatnonzero(probabilities.sum(axis=0))}
+    assert families == {"4/4"} and "eighths on the hat, backbeat" in [p.name for p in vocabulary.parts]
