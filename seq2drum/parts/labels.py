@@ -2,7 +2,7 @@
 drummer's sections of song.phrases cut into PHRASE_BARS-bar phrases from its start) and each phrase's label
 (`label_phrase`): its meter family, its level against the song (full, sparse, drop-out), what keeps time (closed hat,
 open hat, ride, toms or none) and in what subdivision (quarters, eighths, 16ths, swung), what the kick and snare do
-(backbeat, half-time, four on the floor, comping, time only), its hits per bar of each class and its fill bars
+(backbeat, half-time, four on the floor, waltz, comping, time only), its hits per bar of each class and its fill bars
 (kit.py's definition: 2 or more tom hits, or 4 or more snare hits on odd 16ths). Pure numpy on a song's bars
 (`song.bars.BarSong`'s hits, offsets, bar and beat lengths); the parts vocabulary (parts.vocabulary) groups the labels.
 """

@@ -1,19 +1,15 @@
-"""The part model: which part the drummer plays in each phrase of a song, from the band (parts.features). Numpy
-only, for the decision to call (parts.fit trains it):
-
-    phrases, probabilities = song_part_probabilities(song, model)   # (P, K): each phrase's part, the song heard
-    plan = best_plan(model, features)                                # (P,) the likeliest sequence of parts
-    plans = sample_plans(model, features, 4, generator)              # (4, P) plans drawn from the model
+"""The part model: which part the drummer plays in each phrase of a song, from the band (parts.features); numpy only,
+for the decision to call (parts.fit trains it; docs/experiments/2026-11-27-parts.md shows the calls).
 
 A hidden Markov chain over the parts of each phrase's meter family. What a phrase's band says of its part is a
 softmax over its family's parts (`band_log_probabilities`: the standardised features, clipped at CLIP, through
 `weights`), read as a likelihood (over the parts' training shares, `log_prior`). Between phrases the drummer keeps his
 part, or changes it with a probability read from the band (`change_probabilities`: a logistic of the same features:
 a section's start, the band changing, thinning ...) to another part of the family in proportion to its share. The
-marginals use every phrase of the song (forward-backward: a part held through a section is the one its phrases
-agree on); the plan is the Viterbi path, other plans are drawn (`sample_plans`); `next_part` is a phrase's part
-given the part played before it (live).
-`save_parts` and `load_parts` keep the vocabulary and the model in one .npz (no pickle).
+marginals use every phrase of the song (`part_probabilities`, forward-backward: a part held through a section is the
+one its phrases agree on); the plan is the Viterbi path (`best_plan`), other plans are drawn (`sample_plans`);
+`next_part` is a phrase's part given the part played before it (live). `save_parts` and `load_parts` keep the
+vocabulary and the model in one .npz (no pickle).
 """
 
 from __future__ import annotations
