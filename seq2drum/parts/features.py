@@ -1,0 +1,172 @@
+"""What the band plays in each phrase, as the part model reads it (`phrase_features`, columns `FEATURE_NAMES`): the
+meter family and tempo; the band's notes per bar (against the song's median phrase: thinner, silent), how much that
+moved from the phrase before and to the phrase after, and whether the band changes there (`band_changes`); which
+roles play, enter and leave, and how busy; the guitar's density, loudness, novelty and register and the bass's; where
+the band's onsets fall in the beat and its swing (feel.swing's reading, on the 16th grid); the drummer's section
+(its letter, a repeat or a new one, where in it) and where in the song; and the song's summary (song.guitar's).
+Only the band: no drum is read, so the same features serve songs without drums. From a `BarSong` (song.bars) whose
+columns are this code's (`FeatureSpec.current`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from seq2drum.feel.swing import swung_positions
+from seq2drum.midi.roles import BAND_ROLES, ROLES
+from seq2drum.parts.labels import FAMILIES, Phrase, family_of
+from seq2drum.song.bars import BarSong
+from seq2drum.song.columns import BAR, SONG, STEP
+
+CHANGE_RATIO = 0.3  # the band's notes per phrase move by this share: a change (the issue's measure) ...
+CHANGE_CELL_F1 = 0.6  # ... or its onsets folded over the phrase match the phrase before's by cell F1 under this
+THIN_SHARE = 0.5  # a phrase of under this share of the song's median phrase's notes is thin
+LETTERS = 4  # section letters one-hot: A, B, C, D and later
+SUMMARY = tuple(name for name in SONG.names if not name.startswith("pitch_class"))  # the key says nothing of a part
+METRICAL = ("downbeat", "beat", "beat_half", "offbeat")
+
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"family_{f}" for f in FAMILIES), "tempo_log2",
+    "notes_log", "notes_vs_song", "thin", "silent_share", "notes_change_before", "notes_change_after",
+    "band_change", "band_change_after", "pattern_f1_before",
+    *(f"band_{role}_plays" for role in ROLES), *(f"band_{role}_density" for role in ROLES), "enters", "leaves",
+    "guitar_density", "guitar_loudness", "novelty", "novelty_first_bar",
+    "guitar_lowest", "guitar_highest", "bass_lowest", "has_bass",
+    *(f"onsets_{level}" for level in METRICAL), "song_swing", "song_swung_share", "phrase_swing",
+    *(f"letter_{letter}" for letter in "ABCD"), "section_start", "index_in_section", "section_bars_log",
+    "letter_heard_before", "same_section_before", "same_letter_before", "section_place",
+    "song_place", "first_phrase", "last_phrase", "next_to_last", "phrase_bars", "song_phrases_log",
+    *(f"song_{name}" for name in SUMMARY),
+)
+
+
+def _column(song: BarSong, name: str) -> np.ndarray:
+    return song.bar_features[:, BAR.index(name)]
+
+
+def bar_onsets(song: BarSong) -> np.ndarray:
+    """(n, S) onsets of every part listened to at each step of each bar (the guitar's and each band role's)."""
+    columns = [STEP.index("onsets")] + [STEP.index(f"{role}_onsets") for role in BAND_ROLES]
+    return song.step_features[:, :, columns].sum(axis=2)
+
+
+def swing_reading(onsets: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+                  steps_per_quarter: int = 4) -> tuple[float, float]:
+    """(mean place, share at the swung 16th) of the beats with one off-beat onset (feel.swing's `swung_positions`)
+    in (m, S) onsets of bars with quarter-note beats; (0.5, 0) with no beat to read. On the 16th grid a swung
+    eighth sits on the beat's last 16th (0.75), a straight one on its middle (0.5)."""
+    row, step = np.nonzero((onsets > 0) & (np.arange(onsets.shape[1])[None, :] < bar_steps[:, None]))
+    quarter = beat_steps[row] == steps_per_quarter
+    places = swung_positions((row * 1000.0 + step / steps_per_quarter)[quarter])
+    if not len(places):
+        return 0.5, 0.0
+    return float(places.mean()), float((places > 0.6).mean())
+
+
+def folded_f1(a: np.ndarray, b: np.ndarray) -> float:
+    """Cell F1 of two phrases' onsets folded over their bars ((S,) bool each); 1 for two empty phrases."""
+    total = a.sum() + b.sum()
+    return float(2 * (a & b).sum() / total) if total else 1.0
+
+
+def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) bool: the band changes at each phrase's start (its notes a bar moved by CHANGE_RATIO from the phrase
+    before's, or its folded onsets at cell F1 under CHANGE_CELL_F1), and (P,) that cell F1 (1 for the first)."""
+    onsets = bar_onsets(song) > 0
+    notes = np.asarray(song.notes, dtype=np.float64)
+    per_bar = np.array([notes[p.start_row : p.end_row].mean() for p in phrases])
+    folded = [onsets[p.start_row : p.end_row].any(axis=0) for p in phrases]
+    f1 = np.ones(len(phrases))
+    changed = np.zeros(len(phrases), dtype=bool)
+    for t in range(1, len(phrases)):
+        f1[t] = folded_f1(folded[t - 1], folded[t])
+        moved = abs(per_bar[t] - per_bar[t - 1]) / max(per_bar[t - 1], per_bar[t], 1e-9)
+        changed[t] = moved >= CHANGE_RATIO or f1[t] < CHANGE_CELL_F1
+    return changed, f1
+
+
+def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter: int = 4) -> np.ndarray:
+    """(P, len(FEATURE_NAMES)) float32: the band's features of each phrase (see the module docstring)."""
+    if song.bar_features.shape[1] != len(BAR) or song.step_features.shape[2] != len(STEP):
+        raise ValueError(f"{song.name}: the part model reads this seq2drum's columns (FeatureSpec.current); this song "
+                         "was read for a model with other columns")
+    rows = [(p.start_row, p.end_row) for p in phrases]
+    notes = np.asarray(song.notes, dtype=np.float64)
+    level = np.log1p([notes[a:b].mean() for a, b in rows])  # log(1 + notes a bar) of each phrase
+    median = float(np.median(level)) if len(level) else 0.0
+    changed, f1 = band_changes(song, phrases)
+    onsets = bar_onsets(song)
+    swing = swing_reading(onsets, song.bar_steps, song.beat_steps, steps_per_quarter)
+    columns = [_band_columns(song, phrases, level, median, changed, f1, steps_per_quarter),
+               _place_columns(song, onsets, rows, swing, steps_per_quarter),
+               _section_columns(song, phrases)]
+    features = np.concatenate(columns, axis=1)
+    return features.astype(np.float32)
+
+
+def _band_columns(song: BarSong, phrases: Sequence[Phrase], level: np.ndarray, median: float,
+                  changed: np.ndarray, f1: np.ndarray, steps_per_quarter: int) -> np.ndarray:
+    """Family, tempo, the band's notes and their changes, the roles."""
+    out = []
+    for t, p in enumerate(phrases):
+        a, b = p.start_row, p.end_row
+        family = family_of(int(np.bincount(song.bar_steps[a:b]).argmax()),
+                           int(np.bincount(song.beat_steps[a:b]).argmax()), steps_per_quarter)
+        before = level[t] - level[t - 1] if t else 0.0
+        after = level[t + 1] - level[t] if t + 1 < len(level) else 0.0
+        roles = [_column(song, f"band_{role}_{cue}")[a:b].mean() for cue in ("plays", "density") for role in ROLES]
+        enters = max(_column(song, f"band_{role}_enters")[a] for role in ROLES)
+        leaves = max(_column(song, f"band_{role}_leaves")[a] for role in ROLES)
+        out.append([*(np.asarray(FAMILIES) == family), _column(song, "tempo_log2")[a:b].mean(),
+                    level[t], level[t] - median, np.expm1(level[t]) < THIN_SHARE * np.expm1(median),
+                    float((np.asarray(song.notes[a:b]) == 0).mean()), before, after,
+                    changed[t], changed[t + 1] if t + 1 < len(changed) else 0.0, f1[t], *roles, enters, leaves])
+    return np.array(out, dtype=np.float64).reshape(len(phrases), -1)
+
+
+def _place_columns(song: BarSong, onsets: np.ndarray, rows: list[tuple[int, int]], swing: tuple[float, float],
+                   steps_per_quarter: int) -> np.ndarray:
+    """The guitar's cues and register, the bass's register, where the onsets fall, the swing."""
+    step = song.step_features
+    strikes = step[:, :, STEP.has_onset] > 0
+    bass = step[:, :, STEP.index("bass_onsets")] > 0
+    out = []
+    for a, b in rows:
+        low = step[a:b, :, STEP.lowest_pitch][strikes[a:b]]
+        high = step[a:b, :, STEP.highest_pitch][strikes[a:b]]
+        bass_low = step[a:b, :, STEP.index("bass_lowest_pitch")][bass[a:b]]
+        weights = onsets[a:b]
+        levels = [(weights * step[a:b, :, STEP.index(name)]).sum() / max(weights.sum(), 1e-9) for name in METRICAL]
+        phrase_swing = swing_reading(onsets[a:b], song.bar_steps[a:b], song.beat_steps[a:b], steps_per_quarter)[0]
+        out.append([_column(song, "guitar_density")[a:b].mean(), _column(song, "guitar_loudness")[a:b].mean(),
+                    _column(song, "novelty")[a:b].mean(), _column(song, "novelty")[a],
+                    low.mean() if len(low) else 0.0, high.mean() if len(high) else 0.0,
+                    bass_low.mean() if len(bass_low) else 0.0, float(len(bass_low) > 0),
+                    *levels, *swing, phrase_swing])
+    return np.array(out, dtype=np.float64).reshape(len(rows), -1)
+
+
+def _section_columns(song: BarSong, phrases: Sequence[Phrase]) -> np.ndarray:
+    """The drummer's section of each phrase, where the phrase is in the song, the song's summary."""
+    n_phrases = len(phrases)
+    summary = song.bar_features[0, [BAR.index(f"song_{name}") for name in SUMMARY]] if song.n_bars else []
+    section_bars: dict[int, int] = {}
+    for p in phrases:
+        section_bars[p.section] = section_bars.get(p.section, 0) + p.n_bars
+    out, letters_before = [], {}  # the letter of every section before the phrase's
+    for t, p in enumerate(phrases):
+        letter = np.zeros(LETTERS)
+        if p.letter >= 0:
+            letter[min(p.letter, LETTERS - 1)] = 1
+        before = phrases[t - 1] if t else None
+        heard = any(letter_ == p.letter for section, letter_ in letters_before.items() if section != p.section)
+        letters_before[p.section] = p.letter
+        out.append([*letter, p.index == 0, min(p.index, 3) / 3, np.log2(max(section_bars[p.section], 1)) / 5, heard,
+                    before is not None and before.section == p.section,
+                    before is not None and before.letter == p.letter,
+                    (p.section + 1) / max(1, len({q.section for q in phrases})),
+                    p.start_row / max(song.n_bars, 1), t == 0, t == n_phrases - 1, t == n_phrases - 2,
+                    p.n_bars / 4, np.log2(n_phrases + 1) / 6, *summary])
+    return np.array(out, dtype=np.float64).reshape(n_phrases, -1)

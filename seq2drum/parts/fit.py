@@ -1,0 +1,80 @@
+"""Training the part model (parts.model) on the drummers' parts: what each phrase's band says of its part (a softmax
+over the parts of the phrase's family) and whether the drummer changes part at it (a logistic), each fitted by
+full-batch L-BFGS with an L2 penalty in torch (CPU, seconds); the parts' shares are counted. The result is plain numpy
+arrays (`PartModel`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from seq2drum.parts.features import FEATURE_NAMES
+from seq2drum.parts.model import PartModel, family_mask, standardised
+
+L2 = 0.3  # the penalty on the band's weights for the part, per phrase (the features are standardised)
+L2_CHANGE = 0.01  # ... and for a change of part
+MAX_ITERATIONS = 200
+MIN_SCALE = 0.1  # a feature that hardly varies in training (a rare instrument) is not blown up by its spread
+
+
+def previous_parts(parts: np.ndarray, song_index: np.ndarray, n_parts: int) -> np.ndarray:
+    """(N,) the part before each phrase in its song, `n_parts` (none) for a song's first phrase; phrases of a song
+    are consecutive in `parts` and `song_index`."""
+    previous = np.full(len(parts), n_parts, dtype=np.int64)
+    same = np.asarray(song_index[1:]) == np.asarray(song_index[:-1])
+    previous[1:][same] = np.asarray(parts[:-1])[same]
+    return previous
+
+
+def _minimise(params: list[torch.Tensor], loss_of: object, max_iterations: int) -> None:
+    optimizer = torch.optim.LBFGS(params, max_iter=max_iterations, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = loss_of()  # type: ignore[operator]
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+
+
+def fit_part_model(features: np.ndarray, parts: np.ndarray, previous: np.ndarray, part_families: np.ndarray,
+                   l2: float = L2, l2_change: float = L2_CHANGE, max_iterations: int = MAX_ITERATIONS) -> PartModel:
+    """The part model fitted to (N, F) phrase features, their parts (N,) and the parts before them (N,; K for
+    none: a song's first phrase, not counted as a change), each part's family (K,) an index into
+    parts.labels.FAMILIES."""
+    part_families = np.asarray(part_families)
+    n_parts = len(part_families)
+    mean = features.mean(axis=0)
+    scale = np.maximum(features.std(axis=0), MIN_SCALE)
+    x = torch.tensor(standardised(mean, scale, features), dtype=torch.float64)
+    y = torch.tensor(parts, dtype=torch.int64)
+    allowed = family_mask(part_families, features)
+    allowed[np.arange(len(parts)), parts] = True  # a phrase across a meter change may be labelled by its other meter
+    mask = torch.tensor(allowed)
+    weights = torch.zeros((features.shape[1], n_parts), dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(n_parts, dtype=torch.float64, requires_grad=True)
+
+    def part_loss() -> torch.Tensor:
+        logits = (x @ weights + bias).masked_fill(~mask, -1e9)
+        return torch.nn.functional.cross_entropy(logits, y) + l2 * (weights ** 2).sum()
+
+    _minimise([weights, bias], part_loss, max_iterations)
+    later = torch.tensor(previous < n_parts)
+    changed = torch.tensor((previous != parts).astype(np.float64))
+    change_weights = torch.zeros(features.shape[1], dtype=torch.float64, requires_grad=True)
+    change_bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+
+    def change_loss() -> torch.Tensor:
+        logits = x[later] @ change_weights + change_bias
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, changed[later])
+        return loss + l2_change * (change_weights ** 2).sum()
+
+    if bool(later.any()):
+        _minimise([change_weights, change_bias], change_loss, max_iterations)
+    counts = np.bincount(parts, minlength=n_parts).astype(np.float64) + 1.0  # every part can be played
+    family_totals = np.array([counts[part_families == family].sum() for family in part_families])
+    return PartModel(FEATURE_NAMES, mean, scale, weights.detach().numpy(), bias.detach().numpy(),
+                     np.log(counts / family_totals), change_weights.detach().numpy(), change_bias.detach().numpy(),
+                     part_families)

@@ -1,0 +1,261 @@
+"""What a drummer plays in each phrase of a song, in a drummer's words: the phrases (`cut_phrases`: each of the
+drummer's sections of song.phrases cut into PHRASE_BARS-bar phrases from its start) and each phrase's label
+(`label_phrase`): its meter family, its level against the song (full, sparse, drop-out), what keeps time (closed hat,
+open hat, ride, toms or none) and in what subdivision (quarters, eighths, 16ths, swung), what the kick and snare do
+(backbeat, half-time, four on the floor, waltz, comping, time only), its hits per bar of each class and its fill bars
+(kit.py's definition: 2 or more tom hits, or 4 or more snare hits on odd 16ths). Pure numpy on a song's bars
+(`song.bars.BarSong`'s hits, offsets, bar and beat lengths); the parts vocabulary (parts.vocabulary) groups the labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seq2drum.feel.swing import SWUNG_MIN_SWING, swung_positions
+from seq2drum.midi.drums import (CLOSED_HAT, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, OPEN_HAT, RIDE,
+                                 SNARE)
+from seq2drum.song.bars import BarSong
+from seq2drum.song.sections import Section
+
+PHRASE_BARS = 4  # a phrase: 4 bars from its section's start (song.phrases counts the same way)
+MIN_TAIL_BARS = 2  # a section's last piece this short joins the phrase before it (a section of 6 bars: one phrase)
+FAMILIES = ("4/4", "3/4", "compound", "other")  # ../shared/scoring's meter families (checklist.py's `family`)
+KEEPERS = ("closed_hat", "open_hat", "ride", "toms", "none")
+SUBDIVISIONS = ("quarters", "eighths", "16ths", "swung", "none")
+FEELS = ("backbeat", "half-time", "four-floor", "waltz", "comping", "time-only")
+LEVELS = ("full", "sparse", "drop-out")
+TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
+KEEPER_MIN_PER_BEAT = 0.5  # a cymbal keeps time with this many hits a felt beat or more (half notes at least)
+TOM_KEEPER_MIN_PER_BEAT = 1.0  # toms keep time (a tom groove) with a hit a beat or more outside fill bars
+SIXTEENTHS_SHARE = 0.25  # the keeper plays 16ths when this share of its hits sits on odd 16ths
+EIGHTHS_SHARE = 0.25  # ... eighths when this share sits between the beats
+SWING_MIN_BEATS = 4  # a phrase's swing is read from this many beats with one off-beat keeper hit
+FEEL_MIN_SHARE = 0.5  # a feel holds in half the phrase's groove bars or more
+COMPING_MIN_SNARES = 0.5  # snare hits a bar that make a non-backbeat phrase comping (fewer: time only)
+DROP_OUT_HITS = 2.0  # under this many hits a bar the drummer has dropped out
+SPARSE_SHARE = 0.5  # under this share of the song's median phrase (hits a bar) a phrase is sparse (phrases.py's)
+FILL_TOMS, FILL_ODD_SNARES = 2, 4  # kit.py's fill bar
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Rows [start_row, end_row) of a song's bars: a phrase of its drummer's section `section` (index in the song's
+    sections), the `index`-th phrase of that section."""
+
+    start_row: int
+    end_row: int
+    section: int
+    letter: int  # the section's label (0 = A)
+    index: int
+
+    @property
+    def n_bars(self) -> int:
+        return self.end_row - self.start_row
+
+
+@dataclass(frozen=True)
+class PhraseLabel:
+    """What the drummer plays in one phrase (see the module docstring)."""
+
+    family: str
+    level: str
+    keeper: str
+    subdivision: str
+    feel: str
+    hits_per_bar: np.ndarray  # (9,) float: mean hits a bar of each drum class over the phrase
+    fill_rows: tuple[int, ...]  # the phrase's fill bars, rows from its start
+    n_bars: int
+
+    @property
+    def end_fill(self) -> bool:
+        """The phrase's last bar is a fill."""
+        return self.n_bars - 1 in self.fill_rows
+
+    def signature(self) -> tuple[str, ...]:
+        """The part's identity before grouping: a drop-out is one part; a sparse phrase keeps its time-keeper only."""
+        if self.level == "drop-out":
+            return self.family, "drop-out"
+        if self.level == "sparse":
+            return self.family, "sparse", self.keeper
+        return self.family, "full", self.keeper, self.subdivision, self.feel
+
+
+def family_of(bar_steps: int, beat_steps: int, steps_per_quarter: int = 4) -> str:
+    """The meter family of a bar from its length and felt beat in steps: 4/4, 3/4, compound (6/8, 9/8, 12/8) or
+    other, as ../shared/scoring names them."""
+    quarter = steps_per_quarter
+    if beat_steps == quarter and bar_steps == 4 * quarter:
+        return "4/4"
+    if beat_steps == quarter and bar_steps == 3 * quarter:
+        return "3/4"
+    if beat_steps == 3 * quarter // 2 and bar_steps in (3 * quarter, 9 * quarter // 2, 6 * quarter):
+        return "compound"
+    return "other"
+
+
+def cut_phrases(sections: Sequence[Section], first_bar: int, n_bars: int) -> list[Phrase]:
+    """The song's phrases: each section (song bars [start_bar, end_bar), rows from `first_bar`) cut in PHRASE_BARS
+    from its start, a last piece under MIN_TAIL_BARS joined to the one before; bars no section holds form phrases
+    of their own, counted from the first of them."""
+    spans = [(s.start_bar - first_bar, s.end_bar - first_bar, i, s.label) for i, s in enumerate(sections)]
+    covered = np.zeros(n_bars, dtype=bool)
+    for start, end, _, _ in spans:
+        covered[max(start, 0) : max(end, 0)] = True
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], covered.astype(np.int8), [1]])))
+    spans += [(int(a), int(b), -1, -1) for a, b in zip(edges[::2], edges[1::2])]  # uncovered runs
+    phrases = []
+    for start, end, section, letter in sorted(spans):
+        start, end = max(start, 0), min(end, n_bars)
+        cuts = list(range(start, end, PHRASE_BARS))
+        if len(cuts) > 1 and end - cuts[-1] < MIN_TAIL_BARS:
+            cuts.pop()
+        for index, (a, b) in enumerate(zip(cuts, cuts[1:] + [end])):
+            phrases.append(Phrase(a, b, section, letter, index))
+    return phrases
+
+
+def inside_bars(hits: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
+    """(m, S, 9) hits with each bar's steps past its length cleared."""
+    inside = np.arange(hits.shape[1])[None, :] < np.asarray(bar_steps)[:, None]
+    return hits & inside[:, :, None]
+
+
+def fill_bars(hits: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
+    """(m,) bool: kit.py's fill bars of (m, S, 9) hits: 2 or more tom hits, or 4 or more snare hits on odd 16ths."""
+    hits = inside_bars(hits, bar_steps)
+    toms = hits[:, :, list(TOMS)].sum(axis=(1, 2))
+    return (toms >= FILL_TOMS) | (hits[:, 1::2, SNARE].sum(axis=1) >= FILL_ODD_SNARES)
+
+
+def label_phrase(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+                 song_median_hits: float, steps_per_quarter: int = 4) -> PhraseLabel:
+    """The label of a phrase of (m, S, 9) `hits` with their `offset`s (steps), each bar `bar_steps` long with a
+    felt beat of `beat_steps`; `song_median_hits`: the song's median phrase's hits a bar (its level's measure)."""
+    bar_steps, beat_steps = np.minimum(bar_steps, hits.shape[1]), np.asarray(beat_steps)  # a 9/4 bar's first 32
+    hits = inside_bars(hits, bar_steps)
+    m = len(hits)
+    counts = hits.sum(axis=1)  # (m, 9)
+    hits_per_bar = counts.mean(axis=0)
+    fills = fill_bars(hits, bar_steps)
+    lengths, beats = np.bincount(bar_steps).argmax(), np.bincount(beat_steps).argmax()
+    family = family_of(int(lengths), int(beats), steps_per_quarter)
+    total = float(hits_per_bar.sum())
+    level = "drop-out" if total < DROP_OUT_HITS else "sparse" if total < SPARSE_SHARE * song_median_hits else "full"
+    groove = ~fills if (~fills).any() else np.ones(m, dtype=bool)
+    keeper = time_keeper(counts[groove], bar_steps[groove] / beat_steps[groove])
+    subdivision = "none" if keeper == "none" else keeper_subdivision(
+        hits[groove], offset[groove], beat_steps[groove], keeper, steps_per_quarter)
+    feel = kick_snare_feel(hits[groove], bar_steps[groove], beat_steps[groove])
+    return PhraseLabel(family, level, keeper, subdivision, feel, hits_per_bar,
+                       tuple(np.flatnonzero(fills).tolist()), m)
+
+
+def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
+    """What keeps time over (m, 9) hit counts of groove bars of `beats_per_bar` felt beats: the busiest of the
+    closed hat, open hat and ride at KEEPER_MIN_PER_BEAT hits a beat or more (the hat's two together), else the
+    toms at TOM_KEEPER_MIN_PER_BEAT, else none."""
+    beats = float(np.sum(beats_per_bar))
+    if beats <= 0:
+        return "none"
+    cymbals = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}
+    rates = {name: counts[:, column].sum() / beats for name, column in cymbals.items()}
+    best = max(rates, key=lambda name: rates[name])
+    hats = rates["closed_hat"] + rates["open_hat"]  # a hat half open, half closed keeps time on the hat
+    if rates[best] >= KEEPER_MIN_PER_BEAT or (best != "ride" and hats >= KEEPER_MIN_PER_BEAT):
+        return best
+    return "toms" if counts[:, list(TOMS)].sum() / beats >= TOM_KEEPER_MIN_PER_BEAT else "none"
+
+
+def keeper_steps(hits: np.ndarray, keeper: str) -> np.ndarray:
+    """(m, S) bool: the steps the time-keeper strikes."""
+    if keeper == "toms":
+        return hits[:, :, list(TOMS)].any(axis=2)
+    return hits[:, :, {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}[keeper]]
+
+
+def keeper_subdivision(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray, keeper: str,
+                       steps_per_quarter: int = 4) -> str:
+    """How the time-keeper divides the beat: swung (its off-beat notes read as feel.swing reads a drummer's, in
+    quarter-note beats, at SWUNG_MIN_SWING or more), 16ths (SIXTEENTHS_SHARE of its hits on odd 16ths), eighths
+    (EIGHTHS_SHARE between the beats), else quarters."""
+    strikes = keeper_steps(hits, keeper)
+    row, step = np.nonzero(strikes)
+    if not len(step):
+        return "none"
+    quarter_beats = beat_steps[row] == steps_per_quarter
+    if quarter_beats.any():
+        if keeper == "toms":
+            moved = np.zeros(len(step))
+        else:
+            column = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}[keeper]
+            moved = offset[row, step, column]
+        bar_q = row * 1000.0  # each bar on its own beats: a bar's end never runs into the next
+        places = swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter_beats])
+        if len(places) >= SWING_MIN_BEATS and places.mean() >= SWUNG_MIN_SWING:
+            return "swung"
+    in_beat = step % beat_steps[row]
+    if np.mean(step % 2 == 1) >= SIXTEENTHS_SHARE:
+        return "16ths"
+    return "eighths" if np.mean(in_beat != 0) >= EIGHTHS_SHARE else "quarters"
+
+
+def backbeat_beats(n_beats: int) -> list[int]:
+    """The felt beats (0 = the downbeat) a backbeat falls on: every other beat from the second (2 and 4 in 4/4, the
+    second dotted quarter of 6/8), and the last of an odd count (2 and 3 of a waltz, 2, 4 and 5 of 5/4)."""
+    if n_beats < 2:
+        return []
+    beats = set(range(1, n_beats, 2))
+    if n_beats % 2:
+        beats.add(n_beats - 1)
+    return sorted(beats)
+
+
+def kick_snare_feel(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> str:
+    """What the kick and snare do over (m, S, 9) groove bars (see FEELS): the kick on every beat (four on the floor),
+    the snare on the backbeats (all of them in an even count: 2 and 4; one in an odd: 2 or 3 of a waltz), on the
+    middle beat alone (half-time: 3 of 4/4), a three-beat bar's kick or snare on 1 alone (a waltz's oom-pa-pa),
+    the snare somewhere else a bar or so (comping), or hardly at all (time only); each in FEEL_MIN_SHARE of the
+    bars."""
+    m = len(hits)
+    floor, backbeat, half, waltz = (np.zeros(m, dtype=bool) for _ in range(4))
+    for row in range(m):
+        beat = int(beat_steps[row])
+        n_beats = int(bar_steps[row]) // max(beat, 1)
+        on_beats = np.arange(n_beats) * beat
+        if not n_beats:
+            continue
+        floor[row] = n_beats >= 2 and bool(hits[row, on_beats, KICK].all())
+        snares = hits[row, on_beats, SNARE]
+        on_backbeats = snares[backbeat_beats(n_beats)]
+        backbeat[row] = bool(on_backbeats.any() if n_beats % 2 else on_backbeats.all() and len(on_backbeats))
+        half[row] = n_beats >= 4 and n_beats % 2 == 0 and bool(snares[n_beats // 2]) and not snares[1::2].any()
+        waltz[row] = n_beats == 3 and not on_backbeats.any() and bool(hits[row, 0, [KICK, SNARE]].any())
+    for name, bars in (("four-floor", floor), ("backbeat", backbeat), ("half-time", half), ("waltz", waltz)):
+        if m and bars.mean() >= FEEL_MIN_SHARE:
+            return name
+    return "comping" if m and hits[:, :, SNARE].sum() / m >= COMPING_MIN_SNARES else "time-only"
+
+
+def song_labels(song: BarSong, phrases: Sequence[Phrase] | None = None,
+                steps_per_quarter: int = 4) -> tuple[list[Phrase], list[PhraseLabel]]:
+    """The phrases of a song with drums (its drummer's sections cut by `cut_phrases`, unless given) and their labels;
+    a phrase's level is measured against the song's median phrase."""
+    if song.hits is None or song.offset is None:
+        raise ValueError(f"{song.name}: a song without drums has no drummer's parts to label")
+    if phrases is None:
+        phrases = cut_phrases(song.sections, song.first_bar, song.n_bars)
+    hits = inside_bars(song.hits, song.bar_steps)
+    per_bar = hits.sum(axis=(1, 2)).astype(np.float64)
+    median = float(np.median([per_bar[p.start_row : p.end_row].mean() for p in phrases])) if phrases else 0.0
+    labels = [label_phrase(hits[p.start_row : p.end_row], song.offset[p.start_row : p.end_row],
+                           song.bar_steps[p.start_row : p.end_row], song.beat_steps[p.start_row : p.end_row],
+                           median, steps_per_quarter) for p in phrases]
+    return list(phrases), labels
+
+
+def class_hits_per_bar(labels: Sequence[PhraseLabel]) -> np.ndarray:
+    """(P, 9) hits a bar of each class, one row per label."""
+    return np.array([label.hits_per_bar for label in labels]).reshape(-1, NUM_DRUM_CLASSES)

@@ -1,0 +1,239 @@
+"""The part model: which part the drummer plays in each phrase of a song, from the band (parts.features); numpy only,
+for the decision to call (parts.fit trains it; docs/experiments/2026-11-27-parts.md shows the calls).
+
+A hidden Markov chain over the parts of each phrase's meter family. What a phrase's band says of its part is a
+softmax over its family's parts (`band_log_probabilities`: the standardised features, clipped at CLIP, through
+`weights`), read as a likelihood (over the parts' training shares, `log_prior`). Between phrases the drummer keeps his
+part, or changes it with a probability read from the band (`change_probabilities`: a logistic of the same features:
+a section's start, the band changing, thinning ...) to another part of the family in proportion to its share. The
+marginals use every phrase of the song (`part_probabilities`, forward-backward: a part held through a section is the
+one its phrases agree on); the plan is the Viterbi path (`best_plan`), other plans are drawn (`sample_plans`);
+`next_part` is a phrase's part given the part played before it (live). `save_parts` and `load_parts` keep the
+vocabulary and the model in one .npz (no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seq2drum.atomic import write_atomic
+from seq2drum.errors import CheckpointError
+from seq2drum.parts.features import FEATURE_NAMES, phrase_features
+from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases
+from seq2drum.parts.vocabulary import PartVocabulary, vocabulary_arrays, vocabulary_from_arrays
+from seq2drum.song.bars import BarSong
+
+FORMAT_VERSION = 1
+CLIP = 4.0  # standardised features are clipped here: a song unlike any in training is not read as 100 spreads off
+FAMILY_COLUMNS = [FEATURE_NAMES.index(f"family_{family}") for family in FAMILIES]
+
+
+@dataclass
+class PartModel:
+    """Weights of the part model (see the module docstring); K parts, F features."""
+
+    feature_names: tuple[str, ...]
+    mean: np.ndarray  # (F,)
+    scale: np.ndarray  # (F,)
+    weights: np.ndarray  # (F, K) the band's features -> each part's logit
+    bias: np.ndarray  # (K,)
+    log_prior: np.ndarray  # (K,) log of each part's share of its family's training phrases
+    change_weights: np.ndarray  # (F,) the band's features -> the logit of the drummer changing part
+    change_bias: np.ndarray  # () or (1,)
+    part_families: np.ndarray  # (K,) int: each part's family (an index into FAMILIES)
+
+    @property
+    def n_parts(self) -> int:
+        return len(self.bias)
+
+    def __repr__(self) -> str:
+        return f"PartModel({self.n_parts} parts, {len(self.feature_names)} features)"
+
+
+def family_mask(part_families: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """(P, K) bool: the parts (of families `part_families` (K,)) of each phrase's meter family (all parts where its
+    family has none)."""
+    family = np.argmax(features[:, FAMILY_COLUMNS], axis=1)
+    mask = np.asarray(part_families)[None, :] == family[:, None]
+    mask[~mask.any(axis=1)] = True
+    return mask
+
+
+def standardised(mean: np.ndarray, scale: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """(P, F) features less their training mean, over their spread, clipped at +-CLIP."""
+    return np.clip((features - mean) / scale, -CLIP, CLIP)
+
+
+def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:
+    if features.ndim != 2 or features.shape[1] != len(model.feature_names):
+        raise CheckpointError(f"the part model reads {len(model.feature_names)} features, this seq2drum makes "
+                              f"{features.shape[-1]}; retrain it (python -m tools.part_study --write)")
+    return standardised(model.mean, model.scale, features)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    top = np.max(logits, axis=-1, keepdims=True)
+    return logits - top - np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
+
+
+def band_log_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P, K) log P(part | the phrase's band alone), -inf outside the phrase's family."""
+    logits = _checked(model, features) @ model.weights + model.bias
+    return log_softmax(np.where(family_mask(model.part_families, features), logits, -np.inf))
+
+
+def change_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P,) the probability that the drummer changes part at each phrase (the first: 1, nothing to keep)."""
+    logits = _checked(model, features) @ model.change_weights + float(np.ravel(model.change_bias)[0])
+    change = 1 / (1 + np.exp(-logits))
+    if len(change):
+        change[0] = 1.0
+    return change
+
+
+def log_transitions(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P, K, K) log P(part | part before) at each phrase: kept with 1 - change, else another part of the phrase's
+    family by its share; a part before of another family (a meter change) always changes."""
+    mask = family_mask(model.part_families, features)  # (P, K)
+    change = change_probabilities(model, features)
+    prior = np.where(mask, np.exp(model.log_prior), 0.0)  # (P, K)
+    move = prior[:, None, :] * (1 - np.eye(model.n_parts))[None]  # (P, K before, K)
+    move /= np.maximum(move.sum(axis=2, keepdims=True), 1e-12)
+    keep = np.eye(model.n_parts)[None] * mask[:, :, None]  # a part before of the phrase's family can be kept
+    kept = keep.any(axis=2, keepdims=True)
+    stay = (1 - change)[:, None, None]
+    moved = np.where(kept, change[:, None, None] * move, prior[:, None, :] / prior.sum(axis=1)[:, None, None])
+    with np.errstate(divide="ignore"):
+        return np.log(np.where(kept, stay * keep, 0.0) + moved)
+
+
+def emissions(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P, K) log of what each phrase's band says of each part, as a likelihood (the band's probability over the
+    part's share)."""
+    return band_log_probabilities(model, features) - model.log_prior
+
+
+def forward_pass(model: PartModel, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(forward (P, K): each phrase's part given the band up to it, emissions (P, K) scaled to a maximum of 1,
+    transitions (P, K, K)) of a song of P >= 1 phrases."""
+    emit = emissions(model, features)
+    emit = np.exp(emit - emit.max(axis=1, keepdims=True))
+    step = np.exp(log_transitions(model, features))
+    forward = np.zeros((len(features), model.n_parts))
+    initial = np.where(family_mask(model.part_families, features)[0], np.exp(model.log_prior), 0.0)
+    forward[0] = initial * emit[0] / max((initial * emit[0]).sum(), 1e-300)
+    for t in range(1, len(features)):
+        forward[t] = (forward[t - 1] @ step[t]) * emit[t]
+        forward[t] /= max(forward[t].sum(), 1e-300)
+    return forward, emit, step
+
+
+def part_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P, K) each phrase's part given the band of the whole song (forward-backward), 0 outside its family."""
+    n_phrases = len(features)
+    if not n_phrases:
+        return np.zeros((0, model.n_parts))
+    forward, emit, step = forward_pass(model, features)
+    backward = np.ones((n_phrases, model.n_parts))
+    for t in range(n_phrases - 2, -1, -1):
+        backward[t] = step[t + 1] @ (emit[t + 1] * backward[t + 1])
+        backward[t] /= max(backward[t].sum(), 1e-300)
+    posterior = forward * backward
+    return posterior / np.maximum(posterior.sum(axis=1, keepdims=True), 1e-300)
+
+
+def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator: np.random.Generator) -> np.ndarray:
+    """(n_plans, P) plans drawn from the chain given the whole song's band (forward filtering, backward sampling):
+    each as likely as the model finds it, changing part about as often as it expects the drummer to (the Viterbi plan
+    changes far less often); other takes can play other plans."""
+    n_phrases = len(features)
+    plans = np.zeros((n_plans, n_phrases), dtype=np.int64)
+    if not n_phrases:
+        return plans
+    forward, _, step = forward_pass(model, features)
+    for plan in plans:
+        plan[-1] = generator.choice(model.n_parts, p=forward[-1] / forward[-1].sum())
+        for t in range(n_phrases - 2, -1, -1):
+            weights = forward[t] * step[t + 1][:, plan[t + 1]]
+            plan[t] = generator.choice(model.n_parts, p=weights / weights.sum())
+    return plans
+
+
+def best_plan(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P,) int: the likeliest sequence of parts (Viterbi)."""
+    n_phrases, n_parts = len(features), model.n_parts
+    if not n_phrases:
+        return np.zeros(0, dtype=np.int64)
+    emit, step = emissions(model, features), log_transitions(model, features)
+    with np.errstate(divide="ignore"):
+        initial = np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
+    score = initial + emit[0]
+    back = np.zeros((n_phrases, n_parts), dtype=np.int64)
+    for t in range(1, n_phrases):
+        total = score[:, None] + step[t]  # (K before, K)
+        back[t] = np.argmax(total, axis=0)
+        score = total[back[t], np.arange(n_parts)] + emit[t]
+    plan = np.zeros(n_phrases, dtype=np.int64)
+    plan[-1] = int(np.argmax(score))
+    for t in range(n_phrases - 1, 0, -1):
+        plan[t - 1] = back[t, plan[t]]
+    return plan
+
+
+def next_part(model: PartModel, features: np.ndarray, previous: Sequence[int]) -> np.ndarray:
+    """(P, K) each phrase's part given its own band and the part actually played before it (`previous`, -1 for
+    none): what a live drummer who heard the phrase before would choose."""
+    previous = np.asarray(previous)
+    emit = np.exp(emissions(model, features))
+    step = np.exp(log_transitions(model, features))
+    rows = step[np.arange(len(features)), np.maximum(previous, 0)]
+    initial = np.where(family_mask(model.part_families, features), np.exp(model.log_prior), 0.0)
+    weighted = np.where(previous[:, None] < 0, initial, rows) * np.nan_to_num(emit)
+    return weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-300)
+
+
+def song_part_probabilities(song: BarSong, model: PartModel,
+                            phrases: Sequence[Phrase] | None = None) -> tuple[list[Phrase], np.ndarray]:
+    """A song's phrases (its drummer's sections cut as parts.labels cuts them, unless given) and each one's part
+    probabilities (P, K), from its band alone."""
+    phrases = list(phrases) if phrases is not None else cut_phrases(song.sections, song.first_bar, song.n_bars)
+    if not phrases:
+        return phrases, np.zeros((0, model.n_parts))
+    return phrases, part_probabilities(model, phrase_features(song, phrases))
+
+
+MODEL_ARRAYS = ("mean", "scale", "weights", "bias", "log_prior", "change_weights", "change_bias", "part_families")
+
+
+def save_parts(path: Path, vocabulary: PartVocabulary, model: PartModel) -> None:
+    """The vocabulary and the model in one .npz, written atomically."""
+    if len(vocabulary) != model.n_parts:
+        raise ValueError(f"a model of {model.n_parts} parts for a vocabulary of {len(vocabulary)}")
+    arrays = {f"vocabulary_{name}": value for name, value in vocabulary_arrays(vocabulary).items()}
+    arrays.update({f"model_{name}": getattr(model, name) for name in MODEL_ARRAYS})
+    arrays["model_meta"] = np.array(json.dumps({"format_version": FORMAT_VERSION,
+                                                "feature_names": list(model.feature_names)}))
+    write_atomic(Path(path), lambda stream: np.savez_compressed(stream, **arrays))
+
+
+def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
+    """The vocabulary and the model `save_parts` wrote; CheckpointError for a file of another format."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(str(arrays["model_meta"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path} is not a parts file ({type(exc).__name__}: {exc}); write one with "
+                              "python -m tools.part_study --write") from exc
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} is parts format {meta.get('format_version')}, this seq2drum reads "
+                              f"{FORMAT_VERSION}; write it again with python -m tools.part_study --write")
+    prefix = len("vocabulary_")
+    vocabulary = vocabulary_from_arrays({k[prefix:]: v for k, v in arrays.items() if k.startswith("vocabulary_")})
+    model = PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS))
+    return vocabulary, model
