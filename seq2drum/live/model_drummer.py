@@ -206,7 +206,7 @@ class ModelDrummer:
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
-                                  self.steps_per_quarter, state.level)
+                                  self.steps_per_quarter, state.level, take.articulation[0])
         return drums, _moved(state, level=level)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
@@ -286,7 +286,7 @@ class ModelDrummer:
         # (as before: the user's groove unfitted, and the take steps reading nothing of the song)
         asked = replace(asked, steering=asked.steering.replace(
             continuation=asked.finish.continuation, refine_adds=state.options.style is None),
-            finish=Finish(state.options, p, scores))
+            finish=Finish(state.options, p, scores, cross_sticks=asked.finish.cross_sticks))
         # a drummer in a jam holds the groove once it has settled, and changes it where a phrase opens or the band
         # changes (a part enters or leaves)
         hold = (state.started and state.streak >= SETTLED_BARS and not state.band_changed
