@@ -22,7 +22,7 @@ from seq2drum.groove.policy import Take
 from seq2drum.groove.structure import FILL_COLUMN
 from seq2drum.groove.styles import StyleBook
 from seq2drum.groove.voices import ridden_bars
-from seq2drum.midi.drums import CLOSED_HAT, SNARE, Articulation
+from seq2drum.midi.drums import CLOSED_HAT, RIDE, SNARE, Articulation
 
 CROSS_STICK_STYLES = ("bossa",)  # the styles whose grooves play their snare as the cross-stick (groove.styles)
 
@@ -42,7 +42,7 @@ def hat_foot_cells(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarr
     """(n, S) bool the closed hats of hits (n, S, 9) played with the foot: those of the bars kept on the ride
     (`bar_steps`, `beat_steps` (n,): each bar's length and beat in steps) whose closed hat plays only on beats."""
     hat = hits[:, :, CLOSED_HAT]
-    if not hat.any():
+    if not hat.any() or not hits[:, :, RIDE].any():  # most bars (live, every bar but ridden ones): nothing to name
         return np.zeros(hat.shape, dtype=bool)
     on_beat = np.arange(hat.shape[1])[None, :] % np.maximum(1, beat_steps)[:, None] == 0  # (n, S)
     foot_bars = ridden_bars(hits, bar_steps, beat_steps) & ~(hat & ~on_beat).any(axis=1)
