@@ -81,7 +81,7 @@ def assert_same_take(decoder: object, scores: object, options: GenerationOptions
     offline = offline_take(decoder, scores, p, structure, Steering(), Finish(options, p, scores))
     state = LiveState(0, options, np.zeros(1), np.zeros(1), None)
     live = live_take(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take
-    for field in ("hits", "velocity", "offset", "grooves", "structure"):
+    for field in ("hits", "velocity", "offset", "articulation", "grooves", "structure"):
         assert np.array_equal(getattr(offline, field), getattr(live, field)), field
     assert (offline.threshold, offline.expected_f1, offline.density_reached) == \
            (live.threshold, live.expected_f1, live.density_reached)
@@ -92,10 +92,11 @@ def test_every_take_step_is_named_in_order() -> None:
     floor before the controls (a floor filled after --density would undo it), the time-keeping voice before dynamics
     (the moved hits get the voice's own velocity first), the jazz ride after the cymbal (it plays the bars the take
     keeps on the ride) and before dynamics (its added cells are scaled like the rest), the swung time-keeping last
-    (it reads the cymbal the take keeps time on, at its final velocity)."""
+    (it reads the cymbal the take keeps time on, at its final velocity), then the articulations (they name the
+    finished take's hits: the foot the jazz ride adds, the hats `--cymbal` moves)."""
     assert [step.__name__ for step in decide.TAKE_STEPS] == ["later_take_swaps", "later_take_floor", "density",
                                                               "crashes_none", "cymbal", "jazz_ride", "dynamics",
-                                                              "swung_time_keeping"]
+                                                              "swung_time_keeping", "articulations"]
 
 
 def _take(p: np.ndarray) -> tuple:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seq2drum.groove.policy import Take
-from seq2drum.midi.drums import CRASH, KICK, NUM_DRUM_CLASSES, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, SNARE, Articulation
 from seq2drum.song.drum_part import (DrumGrid, DrumPart, bars_to_steps, drums_to_grid, grid_to_drums, grid_to_part,
                                      part_to_grid, per_bar)
 from seq2drum.song.grid import BAR_STEPS, Grid
@@ -33,6 +33,9 @@ def _random_part(grid: Grid, first_bar: int, seed: int) -> DrumPart:
         part.hits[row, :length] = rng.random((length, NUM_DRUM_CLASSES)) < 0.2
     part.velocity[part.hits] = rng.integers(1, 128, int(part.hits.sum()))
     part.offset[part.hits] = rng.uniform(-0.4, 0.4, int(part.hits.sum())).astype(np.float32)
+    part.articulation[:, :, CLOSED_HAT] = part.hits[:, :, CLOSED_HAT] * Articulation.PEDAL_HAT  # the foot, say
+    part.articulation[:, :, SNARE] = (part.hits[:, :, SNARE] & (rng.random(part.hits.shape[:2]) < 0.5)) * \
+        Articulation.CROSS_STICK
     return part
 
 
@@ -45,7 +48,7 @@ def test_a_part_and_its_grid_round_trip_in_every_meter(first_bar: int) -> None:
     drums = part_to_grid(part, grid, first_bar)
     assert drums.n_steps == grid.n_steps and not drums.hits[: grid.bars[first_bar, 0]].any()
     back = grid_to_part(drums, grid, first_bar, WIDTH)
-    for name in ("hits", "velocity", "offset"):
+    for name in ("hits", "velocity", "offset", "articulation"):
         np.testing.assert_array_equal(getattr(back, name), getattr(part, name), err_msg=name)
 
 
@@ -81,14 +84,28 @@ def test_a_bar_longer_than_the_part_plays_its_pattern_to_the_bar_line() -> None:
 
 
 def test_a_decided_take_is_a_part_and_becomes_notes_through_the_pairs() -> None:
-    """A Take (groove.policy) is a DrumPart: part -> grid -> notes -> grid -> part keeps its hits and velocities."""
+    """A Take (groove.policy) is a DrumPart: part -> grid -> notes -> grid -> part keeps its hits, velocities and
+    articulations (the pedal hat written as 44, the cross-stick as 37, each read back as its class struck so)."""
     grid = _grid()
     part = _random_part(grid, 0, seed=5)
     n = part.n_bars
     take = Take(part.hits, part.velocity, np.zeros_like(part.offset), np.full(n, -1), {}, 0.5,
-                np.zeros((n, 3), dtype=bool), 0.3)
+                np.zeros((n, 3), dtype=bool), 0.3, articulation=part.articulation)
     assert isinstance(take, DrumPart) and repr(take) == f"Take({n} bars, {int(part.hits.sum())} hits)"
     notes = grid_to_drums(part_to_grid(take, grid, 0), grid)
     back = grid_to_part(drums_to_grid(notes, grid), grid, 0, WIDTH)
     np.testing.assert_array_equal(back.hits, take.hits)
     np.testing.assert_array_equal(back.velocity, take.velocity)
+    np.testing.assert_array_equal(back.articulation, np.where(take.hits, take.articulation, 0))
+    written = notes[:, 2].tolist()
+    assert written.count(44) == int(take.hits[:, :, CLOSED_HAT].sum()) and 42 not in written  # every hat the foot
+    assert written.count(37) == np.count_nonzero(take.articulation == Articulation.CROSS_STICK) and 38 in written
+
+
+def test_a_part_made_without_articulations_is_all_plain() -> None:
+    """A DrumPart or DrumGrid built from hits, velocity and offset alone (the cache, a test) writes each class's
+    own pitch."""
+    part = DrumPart(np.ones((1, 4, 9), dtype=bool), np.full((1, 4, 9), 90, dtype=np.uint8),
+                    np.zeros((1, 4, 9), dtype=np.float32))
+    assert part.articulation.shape == part.hits.shape and not part.articulation.any()
+    assert not DrumGrid.empty(8).articulation.any() and DrumGrid.empty(8).articulation.dtype == np.uint8

@@ -19,6 +19,10 @@ from seq2drum.midi.drums import (
     PITCH_TO_CLASS,
     RIDE,
     SNARE,
+    ARTICULATED_PITCH,
+    PITCH_TO_ARTICULATION,
+    WRITTEN_PITCHES,
+    Articulation,
     class_to_pitch,
     pitch_to_class,
 )
@@ -138,3 +142,15 @@ def test_pitch_to_class_table_is_a_128_entry_integer_array() -> None:
     """drums_to_grid indexes PITCH_TO_CLASS with a whole pitch column at once: it needs 128 int entries."""
     assert PITCH_TO_CLASS.shape == (128,) and PITCH_TO_CLASS.dtype.kind == "i"
     assert set(np.unique(PITCH_TO_CLASS).tolist()) == {-1, *range(NUM_DRUM_CLASSES)}
+
+
+def test_each_articulation_writes_its_gm_key_on_its_own_class_only() -> None:
+    """The hi-hat foot is GM 44 (Pedal Hi-Hat) on the closed hat, the cross-stick GM 37 (Side Stick) on the snare; on
+    any other class an articulation writes the class's own pitch, and both keys read back as their articulation."""
+    assert ARTICULATED_PITCH[Articulation.PLAIN].tolist() == list(CLASS_TO_PITCH)
+    assert ARTICULATED_PITCH[Articulation.PEDAL_HAT, CLOSED_HAT] == 44 == WRITTEN_PITCHES[9]
+    assert ARTICULATED_PITCH[Articulation.CROSS_STICK, SNARE] == 37 == WRITTEN_PITCHES[10]
+    changed = np.argwhere(ARTICULATED_PITCH != ARTICULATED_PITCH[Articulation.PLAIN][None])
+    assert changed.tolist() == [[Articulation.PEDAL_HAT, CLOSED_HAT], [Articulation.CROSS_STICK, SNARE]]
+    assert PITCH_TO_CLASS[44] == CLOSED_HAT and PITCH_TO_CLASS[37] == SNARE
+    assert PITCH_TO_ARTICULATION[[44, 37, 42, 38]].tolist() == [Articulation.PEDAL_HAT, Articulation.CROSS_STICK, 0, 0]

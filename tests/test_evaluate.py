@@ -52,11 +52,16 @@ def test_a_correct_hand_made_output_passes_also_at_a_finer_clock() -> None:
     assert all(check_output(input_song(), drum_output(BEAT, ticks_per_quarter=2 * PPQ), DataConfig()).values())
 
 
+def test_the_pedal_hat_and_the_cross_stick_are_written_pitches() -> None:
+    """The hi-hat foot (44) and the cross-stick (37) are notes the render writes (issue 70 item 5), not strays."""
+    assert all(check_output(input_song(), drum_output([(0, 44), (4, 37), *BEAT]), DataConfig()).values())
+
+
 @pytest.mark.parametrize(
     ("broken", "failing"),
     [
         pytest.param({"channel": 0}, "drum_channel_only", id="wrong-channel"),
-        pytest.param({"events": [(0, 44), *BEAT]}, "gm_pitches_only", id="pedal-hat-not-a-class-pitch"),
+        pytest.param({"events": [(0, 40), *BEAT]}, "gm_pitches_only", id="electric-snare-not-a-written-pitch"),
         pytest.param({"tempos": [(0, 500_000)]}, "tempo_map_equal", id="tempo-change-lost"),
         pytest.param({"meters": [(0, 4, 4), (8 * PPQ, 3, 4)]}, "meters_equal", id="meter-change-moved"),
         pytest.param({"events": BEAT[:12]}, "ends_with_guitar", id="drums-stop-three-bars-early"),

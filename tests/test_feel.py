@@ -13,7 +13,7 @@ from seq2drum.feel.contexts import MAX_BAR_SIXTEENTHS, N_LEVELS, class_and_sixte
 from seq2drum.feel.swing import song_swing
 from seq2drum.feel.model import N_QUANTILES, SONG_VELOCITY_SPREAD, FeelTables, humanize, median_quantiles
 from seq2drum.feel.model import sample_quantiles, shipped_tables
-from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE, Articulation
 from seq2drum.midi.io import START, read_midi
 from seq2drum.options import FEELS, GenerationOptions
 from seq2drum.song.drum_part import DrumGrid
@@ -116,6 +116,13 @@ def test_amount_widens_and_the_seed_fixes_the_feel() -> None:
     assert (one.velocity[~drums.hits] == 0).all() and (one.offset[~drums.hits] == 0).all()
     loose = played(drums, 1, amount=1.5)
     assert np.abs(loose.offset[drums.hits]).mean() > np.abs(one.offset[drums.hits]).mean()
+
+
+def test_each_hit_keeps_its_articulation() -> None:
+    """The humanizer plays each hit's velocity and timing in its own cell, so a cross-stick stays a cross-stick."""
+    drums = groove()
+    drums.articulation[:, SNARE] = drums.hits[:, SNARE] * Articulation.CROSS_STICK
+    assert np.array_equal(played(drums, 1).articulation, drums.articulation)
 
 
 def test_feels_move_and_narrow_the_timing() -> None:

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from seq2drum.midi.drums import _CLASS_PITCHES, CLASS_TO_PITCH, KICK, NUM_DRUM_CLASSES, SNARE
+from seq2drum.midi.drums import _CLASS_PITCHES, KICK, NUM_DRUM_CLASSES, SNARE, WRITTEN_PITCHES
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_drums
@@ -221,12 +221,13 @@ def test_drum_hits_velocities_and_offsets_survive_the_midi_round_trip(ticks_per_
     np.testing.assert_allclose(before.offset[steps, classes], offsets, atol=1e-6)
 
     written = grid_to_drums(before, grid)
-    assert set(written[:, 2].tolist()) <= set(CLASS_TO_PITCH)
+    assert set(written[:, 2].tolist()) <= set(WRITTEN_PITCHES)  # a class's, or the foot's or cross-stick's
     data = write_midi(ticks_per_quarter, [(0, 500_000)], time_signatures, [TrackSpec("Drums", DRUM_CHANNEL, written)])
     song = read_midi(data)
     after = drums_to_grid(song.drum_parts[0].notes, grid)
     np.testing.assert_array_equal(after.hits, before.hits)
     np.testing.assert_array_equal(after.velocity, before.velocity)
+    np.testing.assert_array_equal(after.articulation, before.articulation)
     one_tick = 1.0 / grid.ticks_per_step
     assert np.abs(after.offset - before.offset).max() <= one_tick + 1e-6
 

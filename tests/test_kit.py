@@ -26,8 +26,10 @@ def generator(tiny_model_path: Path) -> DrumGenerator:
 
 
 def test_gm_is_the_default_and_matches_the_drum_table() -> None:
-    assert KitMap.gm().notes == GM_NOTES == (*CLASS_TO_PITCH, 37)
+    """The classes' GM notes, the count-in's side stick, then the pedal hat (44) and the cross-stick (37)."""
+    assert KitMap.gm().notes == GM_NOTES == (*CLASS_TO_PITCH, 37, 44, 37)
     assert KitMap.gm().is_gm and KIT_KEYS[:9] == DRUM_CLASSES
+    assert KIT_KEYS[9:] == ("side_stick", "pedal_hat", "cross_stick")
 
 
 def test_json_round_trip_and_partial_maps_keep_gm_for_the_rest() -> None:
@@ -62,10 +64,24 @@ def test_bad_maps_are_one_line_naming_the_key(text: str, expected: str) -> None:
 
 
 def test_apply_moves_each_class_and_keeps_the_louder_of_two_on_one_note() -> None:
-    notes = np.array([[0, 60, 36, 100], [0, 60, 42, 70], [0, 60, 46, 90], [480, 540, 38, 110], [480, 540, 37, 80]])
-    out = KitMap.from_mapping(PLUGIN_MAP).apply(notes)
+    notes = np.array([[0, 60, 36, 100], [0, 60, 42, 70], [0, 60, 46, 90], [480, 540, 38, 110]])
+    sticks = np.array([[480, 540, 37, 80]])
+    out = KitMap.from_mapping(PLUGIN_MAP).apply(notes, sticks)
     assert out.tolist() == [[0, 60, 24, 100], [0, 60, 54, 90], [480, 540, 25, 80], [480, 540, 26, 110]]
     assert KitMap.gm().apply(notes) is notes
+    assert KitMap.gm().apply(notes, sticks).tolist() == [*notes.tolist(), *sticks.tolist()]
+
+
+def test_the_pedal_hat_and_the_cross_stick_move_by_their_own_keys() -> None:
+    """Issue 70 item 5: the hi-hat foot (GM 44) and the cross-stick (GM 37) have keys of their own, apart from the
+    closed hat, the snare and the count-in's sticks (GM 37 too); a map that leaves them out keeps them on GM."""
+    drums = np.array([[0, 60, 42, 90], [0, 60, 37, 70], [480, 540, 44, 64], [480, 540, 38, 100]])
+    sticks = np.array([[-960, -900, 37, 100]])
+    moved = KitMap.from_mapping({"pedal_hat": 21, "cross_stick": 75, "side_stick": 33}).apply(drums, sticks)
+    assert moved.tolist() == [[-960, -900, 33, 100], [0, 60, 42, 90], [0, 60, 75, 70], [480, 540, 21, 64],
+                              [480, 540, 38, 100]]
+    classes_only = KitMap.from_mapping({"closed_hat": 22, "snare": 40, "side_stick": 33}).apply(drums, sticks)
+    assert sorted(classes_only[:, 2].tolist()) == [22, 33, 37, 40, 44]
 
 
 def test_generated_drums_round_trip_through_a_plugin_map(generator: DrumGenerator) -> None:
@@ -78,6 +94,7 @@ def test_generated_drums_round_trip_through_a_plugin_map(generator: DrumGenerato
     back = {note: key for key, note in PLUGIN_MAP.items() if key != "open_hat"}
     assert set(mapped[:, 2].tolist()) <= set(back)
     as_classes = sorted((int(start), back[int(pitch)]) for start, pitch in mapped[:, [0, 2]])
+    back.update({44: "closed_hat"})  # the hi-hat foot, where the map leaves it on GM
     expected = sorted((int(start), "side_stick" if pitch == 37 else DRUM_CLASSES[PITCH_TO_CLASS[pitch]])
                       for start, pitch in gm[:, [0, 2]])
     assert as_classes == expected and any(key == "side_stick" for _, key in as_classes)

@@ -10,7 +10,7 @@ import pytest
 from seq2drum.feel.level import LiveLevel, Sums, heard_level, heard_spread
 from seq2drum.live.api import BarClock
 from seq2drum.live.render import _pattern_steps, render_bar
-from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE, Articulation
 from seq2drum.options import GenerationOptions
 from seq2drum.song.drum_part import pattern_steps
 
@@ -37,6 +37,29 @@ def test_kit_map_moves_the_pitches() -> None:
     options = GenerationOptions(humanize=0.0, kit_map='{"kick": 35}')
     pitches = {hit.pitch for hit in render_bar(hits, velocity, options, 1, BarClock(0, 4, 4, 100.0), 4)[0]}
     assert 35 in pitches and 36 not in pitches
+
+
+@pytest.mark.parametrize("swing", [None, 0.62], ids=["straight", "swung"])
+@pytest.mark.parametrize("numerator", [4, 9], ids=["4/4", "9/4-longer-than-the-pattern"])
+def test_a_bars_foot_and_cross_stick_are_written_on_their_own_notes(swing: float | None, numerator: int) -> None:
+    """Each hit's articulation reaches its note, straight and swung, in a bar as long as its pattern and longer: the
+    hi-hat foot on 44 and the cross-stick on 37, the others on their class's note; a kit map moves both."""
+    hits = np.zeros((32, 9), dtype=bool)
+    hits[0:32:4, RIDE] = hits[4:32:8, CLOSED_HAT] = hits[[0, 6, 12], SNARE] = hits[0:32:8, KICK] = True
+    velocity = np.where(hits, 90, 0).astype(np.uint8)
+    articulation = np.zeros(hits.shape, dtype=np.uint8)
+    articulation[:, CLOSED_HAT] = hits[:, CLOSED_HAT] * Articulation.PEDAL_HAT
+    articulation[6, SNARE] = Articulation.CROSS_STICK
+    bar = BarClock(2, numerator, 4, 120.0)
+    options = GenerationOptions(swing=swing)
+    played = [hit.pitch for hit in render_bar(hits, velocity, options, 7, bar, 4, articulation=articulation)[0]]
+    assert 42 not in played and played.count(44) == numerator // 2 and played.count(37) == 1
+    assert played.count(38) == 2 and played.count(51) == numerator
+    plain = [hit.pitch for hit in render_bar(hits, velocity, options, 7, bar, 4)[0]]
+    assert plain.count(42) == numerator // 2 and 44 not in plain and 37 not in plain
+    mapped = replace(options, kit_map='{"pedal_hat": 21, "cross_stick": 75}')
+    moved = [hit.pitch for hit in render_bar(hits, velocity, mapped, 7, bar, 4, articulation=articulation)[0]]
+    assert moved.count(21) == numerator // 2 and moved.count(75) == 1 and not {44, 37} & set(moved)
 
 
 @pytest.mark.parametrize("shape", [(16, 32, 4), (12, 32, 6), (36, 32, 4), (28, 32, 4)], ids=str)

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from seq2drum.feel import swing as swing_module
-from seq2drum.feel.swing import (STRAIGHT_MAX_SWING, HeardSwing, decide_swing, read_swing, song_swing,
+from seq2drum.feel.swing import (STRAIGHT_MAX_SWING, HeardSwing, decide_swing, read_swing, song_swing, swing,
                                  swung_positions)
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.options import GenerationOptions
-from seq2drum.song.drum_part import drums_to_grid
+from seq2drum.midi.drums import CLOSED_HAT, RIDE, Articulation
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid
 from seq2drum.song.grid import Grid
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes, strummed, styled_codebook, tiny_checkpoint
 
@@ -133,6 +134,20 @@ def test_compound_meters_and_too_few_beats_are_not_read() -> None:
 def test_swung_positions_keep_beats_with_one_off_beat_note_in_the_window() -> None:
     times = np.array([0.0, 0.66, 1.0, 1.5, 1.75, 2.05, 2.95, 3.3, 4.0, 4.9])
     assert swung_positions(times) == pytest.approx([0.66])  # beat 1 has two, 2 only near-beat notes, 3 too early
+
+
+def test_the_swing_moves_each_hits_timing_and_keeps_its_articulation() -> None:
+    """A jazz ride's skip notes (the last 16th) move to the swing (0.67 of the beat, earlier); each hit keeps its
+    cell, so the hi-hat foot stays the pedal hat."""
+    grid = Grid.build(PPQ, [(0, 4, 4)], [(0, 500_000)], 4 * 4 * PPQ, 4)
+    drums = DrumGrid.empty(grid.n_steps)
+    for bar in range(4):
+        drums.hits[[16 * bar + s for s in (0, 4, 7, 8, 12, 15)], RIDE] = True
+        drums.hits[[16 * bar + 4, 16 * bar + 12], CLOSED_HAT] = True
+    drums.velocity[drums.hits] = 90
+    drums.articulation[:, CLOSED_HAT] = drums.hits[:, CLOSED_HAT] * Articulation.PEDAL_HAT
+    swung, _ = swing(drums, grid, 0.67)
+    assert swung.offset[7, RIDE] < -0.2 and np.array_equal(swung.articulation, drums.articulation)
 
 
 @pytest.fixture(scope="module")

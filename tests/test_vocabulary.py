@@ -12,27 +12,9 @@ from seq2drum.groove.styles import StyleBook, bossa, jazz_ride
 from seq2drum.groove.vocabulary import FIGURES, figure_arrays, with_vocabulary
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
 from seq2drum.midi.io import read_midi
-from seq2drum.midi.write import TrackSpec
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
-from tests.builders import PPQ, song_bytes, tiny_codebook
-
-
-def jazz_band(numerator: int, denominator: int, bars: int = 16) -> bytes:
-    """A swing tune in any meter: a walking bass on every beat, a piano comping swung 8ths (the second 8th of each
-    beat at two thirds of it) and a guitar on the beats, as a small band plays it."""
-    beat = PPQ * 4 // denominator * (3 if denominator == 8 else 1)
-    beats = numerator // 3 if denominator == 8 else numerator
-    bass, piano, guitar = [], [], []
-    for index in range(bars * beats):
-        start = index * beat
-        bass.append([start, start + beat - 10, 36 + (0, 3, 5, 7)[index % 4], 90])
-        for place, velocity in ((0, 70), (2 * beat // 3, 60)):
-            piano += [[start + place, start + place + beat // 3, pitch, velocity] for pitch in (60, 64, 67)]
-        guitar += [[start, start + beat // 2, pitch, 80] for pitch in (52, 56, 59)]
-    arrays = [np.array(rows, dtype=np.int64) for rows in (bass, piano, guitar)]
-    return song_bytes(arrays[2], time_signatures=((0, numerator, denominator),),
-                      extra=(TrackSpec("Bass", 1, arrays[0], 33), TrackSpec("Piano", 2, arrays[1], 1)))
+from tests.builders import jazz_band, swing_trio, tiny_codebook
 
 
 def drum_bars(result: GenerationResult, numerator: int, denominator: int) -> np.ndarray:
@@ -41,21 +23,6 @@ def drum_bars(result: GenerationResult, numerator: int, denominator: int) -> np.
     hits = np.asarray(result.drums.hits, dtype=bool)
     length = 16 * numerator // denominator
     return hits[: len(hits) // length * length].reshape(-1, length, hits.shape[1])[2:-1]
-
-
-def swing_trio(bars: int = 16) -> bytes:
-    """A piano trio swinging at 150 BPM, no guitar: a walking bass on every beat, the piano's melody in swung 8ths
-    (the second at two thirds of the beat) and its chords comping on the swung 8th of 2 and 4."""
-    bass, piano = [], []
-    for index in range(bars * 4):
-        start = index * PPQ
-        bass.append([start, start + PPQ - 10, 36 + (0, 3, 5, 7)[index % 4], 90])
-        if index % 2 == 1:
-            piano += [[start + 2 * PPQ // 3, start + PPQ, pitch, 70] for pitch in (60, 64, 67, 70)]
-        piano += [[start, start + 2 * PPQ // 3, 76 + index % 5, 90], [start + 2 * PPQ // 3, start + PPQ, 79, 80]]
-    arrays = [np.array(sorted(rows), dtype=np.int64) for rows in (bass, piano)]
-    return song_bytes(None, tempos=((0, 400_000),), extra=(TrackSpec("Acoustic Bass", 1, arrays[0], 33),
-                                                            TrackSpec("Piano", 2, arrays[1], 1)))
 
 
 @pytest.fixture(scope="module")

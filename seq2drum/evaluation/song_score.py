@@ -19,7 +19,7 @@ from seq2drum.evaluation.checklist import meter_family, song_faults
 from seq2drum.evaluation.feel_figures import song_feel
 from seq2drum.evaluation.baselines import BASELINES
 from seq2drum.groove.policy import calibrated
-from seq2drum.midi.drums import CLASS_TO_PITCH
+from seq2drum.midi.drums import WRITTEN_PITCHES
 from seq2drum.groove.scores import SongScores
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
 from seq2drum.song.encode import EncodedSong, band_song_parts, encode_song
@@ -131,7 +131,7 @@ def check_output(
     drums = merged_notes(output.parts)
     checks["parses"] = True
     checks["drum_channel_only"] = all(part.channel == DRUM_CHANNEL for part in output.parts)
-    checks["gm_pitches_only"] = bool(np.isin(drums[:, PITCH], CLASS_TO_PITCH).all())
+    checks["gm_pitches_only"] = bool(np.isin(drums[:, PITCH], WRITTEN_PITCHES).all())
 
     def quarters(events: list[Any], ticks_per_quarter: int) -> list[tuple[Any, ...]]:
         return [(Fraction(tick, ticks_per_quarter), *rest) for tick, *rest in events]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -317,8 +317,9 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
     offset = np.zeros(drums.offset.shape, dtype=np.float64)
     offset[played.step, played.drum_class] = played.offset
     hits = drums.hits
-    return DrumGrid(hits, np.where(hits, midi_velocity(np.rint(velocity)), 0).astype(np.uint8),  # np.round's value
-                    np.where(hits, offset, 0.0).astype(np.float32))
+    # each hit stays in its cell (its articulation with it)
+    return replace(drums, velocity=np.where(hits, midi_velocity(np.rint(velocity)), 0).astype(np.uint8),  # np.round's
+                   offset=np.where(hits, offset, 0.0).astype(np.float32))
 
 
 def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,

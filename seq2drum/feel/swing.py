@@ -14,7 +14,7 @@ docs/experiments/2026-11-25-decision-module-studies.md and 2026-11-24-swing-from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -229,7 +229,7 @@ def swing(drums: DrumGrid, grid: Grid, ratio: float | None) -> tuple[DrumGrid, s
         _, group = np.unique(keys, return_inverse=True)
         means = np.bincount(group, offset[step, drum_class]) / np.bincount(group)
         offset[step, drum_class] = offset[step, drum_class] - means[group] + shift[step]
-    swung = DrumGrid(drums.hits, drums.velocity, offset.astype(np.float32))
+    swung = replace(drums, offset=offset.astype(np.float32))  # only the timing moves: each hit keeps its cell
     return swung, compound_notice(drums, grid, n_steps, ratio)
 
 

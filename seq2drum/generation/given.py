@@ -10,7 +10,7 @@ map, humanizing or swing), and no written note starts in a bar that holds one.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -107,7 +107,7 @@ class GivenDrums:
         silent = covered[grid.bar_of_step()][: drums.n_steps]
         hits = drums.hits.copy()
         hits[: len(silent)][silent] = False
-        return DrumGrid(hits, np.where(hits, drums.velocity, 0).astype(drums.velocity.dtype), drums.offset)
+        return replace(drums, hits=hits, velocity=np.where(hits, drums.velocity, 0).astype(drums.velocity.dtype))
 
     def __repr__(self) -> str:
         clip = f", a {len(self.groove)}-bar groove" if self.groove is not None else ""

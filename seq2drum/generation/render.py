@@ -1,13 +1,14 @@
 """Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Velocity and timing as drummers play them
 (seq2drum.feel's humanizer, learned from GMD), swing (--swing, or read off the parts the drums listen to:
-seq2drum.feel.swing), the count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps
+seq2drum.feel.swing), each hit on its class's note or its articulation's (the hi-hat foot, the cross-stick), the
+count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps
 at a clock fine enough for microtiming; with a notice when the drums came out nearly empty.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     kept = given.notes if given is not None else np.zeros((0, 4), dtype=np.int64)
     results = []
     for index, (take, grid, copied) in enumerate(zip(takes, grids, copies), start=1):
-        written = kit.apply(np.concatenate([grid_to_drums(grid, encoded.grid), sticks]))
+        written = kit.apply(grid_to_drums(grid, encoded.grid), sticks)
         if given is not None and copied is not None:  # the user's notes: kept, and their loop bars continued
             users = np.concatenate([kept, copied[0]])
             drums = with_kept(written, users, bar_ticks(encoded.grid, given.covered_grid_bars | copied[1]))
@@ -131,7 +132,8 @@ def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
     """The take's drums on the grid with the user's notes in (the take's figures and plots show what is written)."""
     hits = drums.hits | users.hits
     return DrumGrid(hits, np.where(users.hits, users.velocity, drums.velocity).astype(np.uint8),
-                    np.where(users.hits, users.offset, drums.offset).astype(np.float32))
+                    np.where(users.hits, users.offset, drums.offset).astype(np.float32),
+                    articulation=np.where(users.hits, users.articulation, drums.articulation).astype(np.uint8))
 
 
 def drums_feel(prepared: PreparedSong) -> tuple[float | None, float | None]:
@@ -164,11 +166,10 @@ def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationO
         level_asked = None if level is None else level * options.dynamics
         velocity = at_level(on_grid.velocity.astype(np.int64), hits, level_asked)
         decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
-                           np.zeros(hits.shape, dtype=np.float32))
+                           np.zeros(hits.shape, dtype=np.float32), articulation=on_grid.articulation)
         played = humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics)
         if spread is not None:
-            played = DrumGrid(played.hits, at_spread(played.velocity, played.hits, spread * options.dynamics),
-                              played.offset)
+            played = replace(played, velocity=at_spread(played.velocity, played.hits, spread * options.dynamics))
         grids.append(played)
     return grids
 

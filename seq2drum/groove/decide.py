@@ -9,9 +9,10 @@ and lambda moves to half the expected F1 of what they played (live counted over 
 the ending, the drums the user gave; (3) the
 take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
 swaps and floor, `--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung
-time-keeping, each `step(take, finish) -> None`, in place, doing nothing where its control is at its default (or
-its song does not swing). Only the chooser differs offline and live, and it carries its own past, so the same bar,
-scores and past give the same take (tests/test_decide.py; docs/how-it-works.md).
+time-keeping, how its hits are struck (the hi-hat foot, the cross-stick: groove.articulation), each
+`step(take, finish) -> None`, in place, doing nothing where its control is at its default (or its song does not
+swing). Only the chooser differs offline and live, and it carries its own past, so the same bar, scores and past
+give the same take (tests/test_decide.py; docs/how-it-works.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from seq2drum.groove import marks, rules, voices
+from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.policy import Take
@@ -68,6 +70,7 @@ class Finish:
     continuation: Continuation | None = None  # the drums the user gave (groove.continuation), if any
     swap: int = 0  # a later take k made from take 1's decision by its k-th pair of swaps (0: none)
     swap_share: float = SWAP_SLICE_SHARES[0]  # ... each slice this share of its hits
+    cross_sticks: np.ndarray | None = None  # (K,) bool the entries whose snare is the cross-stick (groove.articulation)
 
 
 class Decided(NamedTuple):
@@ -235,8 +238,15 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
+def articulations(take: Take, finish: Finish) -> None:
+    """articulation: how the finished take's hits are struck (groove.articulation `articulate`): the hi-hat foot on
+    the pedal hat, and under `--style bossa` its grooves' snare as the cross-stick; named last, on the hits every
+    step before left."""
+    articulate(take, finish.scores.bar_steps, finish.scores.beat_steps, finish.cross_sticks)
+
+
 TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, density, crashes_none, cymbal, jazz_ride,
-                                    dynamics, swung_time_keeping)
+                                    dynamics, swung_time_keeping, articulations)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:

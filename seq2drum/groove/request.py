@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seq2drum.groove.articulation import cross_stick_entries
 from seq2drum.groove.continuation import Continuation, fitted
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.policy import Steering
@@ -174,14 +175,17 @@ def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span:
     steering = base.replace(allowed=style_entries(styles, options.style, meters),
                             fills=base.fills if fills is None else fills,
                             crashes=base.crashes if crashes is None else crashes, continuation=given)
-    return steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid)
+    return steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid,
+                   cross_stick_entries(styles, options.style))
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,
-            crash_phrase_bars: int, swung: bool = False, grid: Grid | None = None) -> Request:
+            crash_phrase_bars: int, swung: bool = False, grid: Grid | None = None,
+            cross_sticks: np.ndarray | None = None) -> Request:
     """The request of a steering built already (`request`'s, or a test's or calibration's own): the user's drums
     (`steering.continuation`) fitted to `p` (a sparse kept intro is not looped through a busier song), the edges of
-    `span`, and what the take steps read."""
+    `span`, and what the take steps read (`cross_sticks`: a style's entries played with the cross-stick)."""
     given = steering.continuation
-    finish = Finish(options, p, scores, min_hits=take_floor(scores, p), swung=swung, grid=grid, continuation=given)
+    finish = Finish(options, p, scores, min_hits=take_floor(scores, p), swung=swung, grid=grid, continuation=given,
+                    cross_sticks=cross_sticks)
     return Request(steering.replace(continuation=fitted(given, p)), edges(span, crash_phrase_bars), finish)

@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from seq2drum.groove.context import BarContext
-from seq2drum.groove.decide import Chooser, Decided, Finish, crashes_none, cymbal, decide
+from seq2drum.groove.decide import Chooser, Decided, Finish, articulations, crashes_none, cymbal, decide
 from seq2drum.groove.decoder import Decoder, SongChooser
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.request import Request, song_span, steered
@@ -100,9 +100,11 @@ def bar_take(chooser: Chooser, context: BarContext, request: Request) -> Decided
 
 def _keep_asked(take: Take, finish: Finish) -> None:
     """A variation of a take kept to what the musician asked: no crash under `--crashes none`, time kept on the
-    cymbal `--cymbal` names (a variation's other voice must not undo it)."""
+    cymbal `--cymbal` names (a variation's other voice must not undo it); and its hits struck as the take step names
+    them (a variation's other voice moves the foot)."""
     crashes_none(take, finish)
     cymbal(take, finish)
+    articulations(take, finish)
 
 
 def distinct(take: Take, takes: list[Take], limit: float = TAKE_MAX_SIMILARITY) -> bool:

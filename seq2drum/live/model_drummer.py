@@ -168,7 +168,8 @@ class ModelDrummer:
                                                    previous.denominator))
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
-                                  self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing))
+                                  self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
+                                  take.articulation[0])
         return drums, _moved(state, level=level)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:

@@ -6,9 +6,15 @@ Roland/XG extensions around it. Each class is written back as one GM pitch:
 
     kick 36 (Bass Drum 1), snare 38 (Acoustic Snare), closed hat 42, open hat 46, low tom 45 (Low Tom),
     mid tom 47 (Low-Mid Tom), high tom 50 (High Tom), crash 49 (Crash Cymbal 1), ride 51 (Ride Cymbal 1).
+
+Two hits a drummer names otherwise are written on a GM pitch of their own, by the articulation the decision gives
+them (`Articulation`): the hi-hat foot (a closed hat) as 44 (Pedal Hi-Hat), the cross-stick (a snare) as 37 (Side
+Stick). Read back, both fold into their class again (and give that articulation: `PITCH_TO_ARTICULATION`).
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
 
 import numpy as np
 
@@ -49,6 +55,33 @@ for _drum_class, _pitches in enumerate(_CLASS_PITCHES):
 KICK, SNARE, CLOSED_HAT, OPEN_HAT, LOW_TOM, MID_TOM, HIGH_TOM, CRASH, RIDE = range(NUM_DRUM_CLASSES)
 TIMEKEEPERS = (CLOSED_HAT, OPEN_HAT, RIDE)  # the cymbals a drummer keeps time on (and a swing is read on)
 TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)  # the toms, neighbours in the class table
+
+
+
+
+class Articulation(IntEnum):
+    """How a hit of a class is struck, where a drummer names it otherwise (a per-cell uint8 beside the hits); each
+    named articulation belongs to one class, whose hits alone it changes."""
+
+    PLAIN = 0  # the class's own GM pitch (`CLASS_TO_PITCH`)
+    PEDAL_HAT = 1  # a closed hat played with the foot on the pedal: GM 44, Pedal Hi-Hat
+    CROSS_STICK = 2  # a snare played as a cross-stick (a rim click): GM 37, Side Stick
+
+
+# (articulation, the class it belongs to, the GM pitch it is written as), in Articulation's order
+ARTICULATION_NOTES: tuple[tuple[Articulation, int, int], ...] = ((Articulation.PEDAL_HAT, CLOSED_HAT, 44),
+                                                                (Articulation.CROSS_STICK, SNARE, 37))
+# every GM pitch a decided drum part is written with: each class's own, then each articulation's
+WRITTEN_PITCHES: tuple[int, ...] = (*CLASS_TO_PITCH, *(pitch for _, _, pitch in ARTICULATION_NOTES))
+# (articulation, drum_class) -> the GM pitch written: an articulation on a class not its own writes the class's pitch
+ARTICULATED_PITCH = np.tile(np.asarray(CLASS_TO_PITCH, dtype=np.int64), (len(Articulation), 1))
+# pitch (0-127) -> the articulation a note of it is read as (PLAIN for every other key)
+PITCH_TO_ARTICULATION = np.zeros(128, dtype=np.uint8)
+for _articulation, _drum_class, _pitch in ARTICULATION_NOTES:
+    ARTICULATED_PITCH[_articulation, _drum_class] = _pitch
+    PITCH_TO_ARTICULATION[_pitch] = _articulation
+ARTICULATED_PITCH.setflags(write=False)
+PITCH_TO_ARTICULATION.setflags(write=False)
 
 
 def pitch_to_class(pitch: int) -> int:

@@ -1,9 +1,11 @@
 """Drum maps: which MIDI note each drum class is written as, for drum plug-ins that do not follow General MIDI.
 
-A map is a JSON object from drum class name (`drums.DRUM_CLASSES`, plus `side_stick` for the count-in) to a MIDI
-note 0-127, e.g. `{"kick": 36, "snare": 40, "closed_hat": 22}`; classes it leaves out keep their GM note. It may
-describe itself with `name`, `source` and `plays` (kit_presets.ABOUT_KEYS), as the shipped presets do. It is applied
-to the finished drum notes, so the model, the grid and every measurement stay in the 9 GM classes.
+A map is a JSON object from drum class name (`drums.DRUM_CLASSES`; `pedal_hat` and `cross_stick` for the closed hat
+played with the foot and the snare played as a cross-stick, `drums.Articulation`; `side_stick` for the count-in) to a
+MIDI note 0-127, e.g. `{"kick": 36, "snare": 40, "closed_hat": 22, "pedal_hat": 21}`; keys it leaves out keep their
+GM note. It may describe itself with `name`, `source` and `plays` (kit_presets.ABOUT_KEYS), as the shipped presets
+do. It is applied to the finished drum notes, so the model, the grid and every measurement stay in the 9 GM classes.
+The count-in's sticks and the cross-stick share GM 37 and have a key each: the sticks are mapped apart.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.midi.drums import CLASS_TO_PITCH, DRUM_CLASSES
+from seq2drum.midi.drums import ARTICULATION_NOTES, DRUM_CLASSES, WRITTEN_PITCHES
 from seq2drum.midi.kit_presets import ABOUT_KEYS, GM, preset, preset_keys
 from seq2drum.errors import ConfigError
 from seq2drum.user_files import read_user_file
 
 SIDE_STICK = "side_stick"  # the count-in's sticks: GM 37, Side Stick
 GM_SIDE_STICK = 37
-KIT_KEYS: tuple[str, ...] = (*DRUM_CLASSES, SIDE_STICK)
-GM_NOTES: tuple[int, ...] = (*CLASS_TO_PITCH, GM_SIDE_STICK)
+ARTICULATION_KEYS = tuple(articulation.name.lower() for articulation, _, _ in ARTICULATION_NOTES)  # pedal_hat ...
+KIT_KEYS: tuple[str, ...] = (*DRUM_CLASSES, SIDE_STICK, *ARTICULATION_KEYS)
+GM_NOTES: tuple[int, ...] = (*WRITTEN_PITCHES[: len(DRUM_CLASSES)], GM_SIDE_STICK,
+                             *WRITTEN_PITCHES[len(DRUM_CLASSES) :])
+_DRUM_KEYS = [KIT_KEYS.index(key) for key in (*DRUM_CLASSES, *ARTICULATION_KEYS)]  # in WRITTEN_PITCHES' order
 _PITCH, _START, _VELOCITY = 2, 0, 3  # note array columns (midi_io: START, END, PITCH, VELOCITY)
 
 
@@ -100,15 +105,18 @@ class KitMap:
     def is_gm(self) -> bool:
         return self.notes == GM_NOTES
 
-    def apply(self, notes: np.ndarray) -> np.ndarray:
-        """Drum notes (N, 4) written with GM notes (`drums.CLASS_TO_PITCH` and the side stick) -> the same notes on
-        this kit's notes; where two classes land on one note at one tick, the louder note stays."""
+    def apply(self, drums: np.ndarray, sticks: np.ndarray | None = None) -> np.ndarray:
+        """Drum notes (N, 4) written with GM notes (`drums.WRITTEN_PITCHES`: each class's and articulation's) and the
+        count-in's sticks (M, 4; GM 37) -> both on this kit's notes, the sticks after the drums; where two keys land
+        on one note at one tick, the louder note stays."""
+        notes = drums if sticks is None or not len(sticks) else np.concatenate([drums, sticks])
         if self.is_gm or not len(notes):
             return notes
         lookup = np.arange(128, dtype=np.int64)
-        lookup[list(GM_NOTES)] = self.notes
+        lookup[list(WRITTEN_PITCHES)] = np.asarray(self.notes)[_DRUM_KEYS]
         out = notes.copy()
-        out[:, _PITCH] = lookup[notes[:, _PITCH]]
+        out[: len(drums), _PITCH] = lookup[drums[:, _PITCH]]
+        out[len(drums) :, _PITCH] = self.notes[KIT_KEYS.index(SIDE_STICK)]
         order = np.lexsort((-out[:, _VELOCITY], out[:, _PITCH], out[:, _START]))
         out = out[order]
         first = np.ones(len(out), dtype=bool)

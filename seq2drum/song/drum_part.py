@@ -1,9 +1,10 @@
 """A drum part in the one shape the decision speaks, and every converter between a drum part's shapes, in pairs.
 
 `DrumPart` is the decided shape: per bar from the song's first drummed bar, on each bar's own steps (n, S, 9), the
-hits, velocities and timing offsets. groove.policy's `Take` is one; a live bar is one of a bar. A part becomes the
-song's step grid (`DrumGrid`: the humanizer, swing and scoring read it) and MIDI notes (N, 4: start tick, end tick,
-GM pitch, velocity) only through the pairs here, each the other's inverse (tests/test_drum_part.py):
+hits, velocities, timing offsets and articulations (midi.drums `Articulation`: the hi-hat foot, the cross-stick).
+groove.policy's `Take` is one; a live bar is one of a bar. It becomes the song's step grid (`DrumGrid`: the
+humanizer, swing and scoring read it) and MIDI notes (N, 4: start tick, end tick, GM pitch of the class or its
+articulation, velocity) only through the pairs here, each the other's inverse (tests/test_drum_part.py):
 
     per_bar(values, bars, width)           <->  bars_to_steps(per_bar, grid, first_bar)   any per-step array
     grid_to_part(drums, grid, first_bar)   <->  part_to_grid(part, grid, first_bar)       DrumGrid and DrumPart
@@ -15,16 +16,14 @@ pattern out on a bar longer than it (9/4 in 16ths).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from seq2drum.midi.drums import CLASS_TO_PITCH, NUM_DRUM_CLASSES, PITCH_TO_CLASS, midi_velocity
+from seq2drum.midi.drums import (ARTICULATED_PITCH, NUM_DRUM_CLASSES, PITCH_TO_ARTICULATION, PITCH_TO_CLASS,
+                                 midi_velocity)
 from seq2drum.midi.io import PITCH, START, VELOCITY
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
-
-PITCHES = np.asarray(CLASS_TO_PITCH, dtype=np.int64)  # (9,) each class's GM pitch
-
 
 @dataclass
 class DrumPart:
@@ -34,6 +33,12 @@ class DrumPart:
     hits: np.ndarray  # (n, S, 9) bool
     velocity: np.ndarray  # (n, S, 9) uint8, 0 where no hit
     offset: np.ndarray  # (n, S, 9) float32, in steps; 0 where no hit
+    # (n, S, 9) uint8 midi.drums `Articulation` (0: the class's own pitch), read only where a hit is; None: all plain
+    articulation: np.ndarray = field(default=None, kw_only=True)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.articulation is None:
+            self.articulation = np.zeros(self.hits.shape, dtype=np.uint8)
 
     @classmethod
     def empty(cls, n_bars: int, width: int) -> DrumPart:
@@ -51,14 +56,15 @@ class DrumPart:
 def part_to_grid(part: DrumPart, grid: Grid, first_bar: int) -> DrumGrid:
     """The part on the song's step grid (`bars_to_steps` of each array), its row 0 at bar `first_bar`."""
     return DrumGrid(bars_to_steps(part.hits, grid, first_bar), bars_to_steps(part.velocity, grid, first_bar),
-                    bars_to_steps(part.offset, grid, first_bar))
+                    bars_to_steps(part.offset, grid, first_bar),
+                    articulation=bars_to_steps(part.articulation, grid, first_bar))
 
 
 def grid_to_part(drums: DrumGrid, grid: Grid, first_bar: int, width: int) -> DrumPart:
     """The drums of the song's step grid per bar from `first_bar` (`per_bar` of each array), `width` steps a bar."""
     bars = grid.bars[first_bar:]
     return DrumPart(per_bar(drums.hits, bars, width), per_bar(drums.velocity, bars, width),
-                    per_bar(drums.offset, bars, width))
+                    per_bar(drums.offset, bars, width), articulation=per_bar(drums.articulation, bars, width))
 
 
 @dataclass
@@ -68,6 +74,12 @@ class DrumGrid:
     hits: np.ndarray  # (n_steps, 9) bool
     velocity: np.ndarray  # (n_steps, 9) uint8, 0 where no hit
     offset: np.ndarray  # (n_steps, 9) float32, in steps, [-0.5, 0.5); 0 where no hit
+    # (n_steps, 9) uint8 midi.drums `Articulation`, as DrumPart's; None: all plain
+    articulation: np.ndarray = field(default=None, kw_only=True)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.articulation is None:
+            self.articulation = np.zeros(self.hits.shape, dtype=np.uint8)
 
     @classmethod
     def empty(cls, n_steps: int) -> DrumGrid:
@@ -83,50 +95,54 @@ class DrumGrid:
 
     def slice(self, start_step: int, end_step: int) -> DrumGrid:
         part = slice(start_step, end_step)
-        return DrumGrid(self.hits[part], self.velocity[part], self.offset[part])
+        return DrumGrid(self.hits[part], self.velocity[part], self.offset[part], articulation=self.articulation[part])
 
     def __repr__(self) -> str:
         return f"DrumGrid({self.n_steps} steps, {int(self.hits.sum())} hits)"
 
 
 def drums_to_grid(notes: np.ndarray, grid: Grid) -> DrumGrid:
-    """Fold GM drum notes into the 9-class grid; where two hits of a class share a step, the louder one stays."""
+    """Fold GM drum notes into the 9-class grid, each hit's articulation read off its pitch (44: the pedal hat, 37:
+    the cross-stick); where two hits of a class share a step, the louder one stays."""
     drum_grid = DrumGrid.empty(grid.n_steps)
     if not len(notes):
         return drum_grid
-    drum_class = PITCH_TO_CLASS[np.clip(notes[:, PITCH], 0, 127)]
+    pitch = np.clip(notes[:, PITCH], 0, 127)
+    drum_class = PITCH_TO_CLASS[pitch]
     step, offset = grid.quantize(notes[:, START])
     keep = (drum_class >= 0) & (step >= 0) & (step < grid.n_steps)
-    step, offset, drum_class = step[keep], offset[keep], drum_class[keep]
+    step, offset, drum_class, pitch = step[keep], offset[keep], drum_class[keep], pitch[keep]
     velocity = notes[keep, VELOCITY]
     order = np.argsort(velocity, kind="stable")  # louder hits written last win
     step, offset, drum_class, velocity = step[order], offset[order], drum_class[order], velocity[order]
     drum_grid.hits[step, drum_class] = True
     drum_grid.velocity[step, drum_class] = velocity
     drum_grid.offset[step, drum_class] = offset
+    drum_grid.articulation[step, drum_class] = PITCH_TO_ARTICULATION[pitch[order]]
     return drum_grid
 
 
 def grid_to_drums(drum_grid: DrumGrid, grid: Grid, duration_steps: float = 0.5) -> np.ndarray:
-    """Drum notes (N, 4) [start_tick, end_tick, pitch, velocity] in GM pitches, one per hit, sorted by time. A note
-    ends by the next onset of its pitch: humanized timing can bring two 16ths of one drum within `duration_steps`,
-    and overlapping notes of one pitch read back as one."""
+    """Drum notes (N, 4) [start_tick, end_tick, pitch, velocity] in GM pitches (each hit's class's, or its
+    articulation's), one per hit, sorted by time. A note ends by the next onset of its pitch: humanized timing can
+    bring two 16ths of one drum within `duration_steps`, and overlapping notes of one pitch read back as one."""
     step, drum_class = np.nonzero(drum_grid.hits)
     return hits_to_drums(step, drum_class, drum_grid.velocity[step, drum_class], drum_grid.offset[step, drum_class],
-                         grid, duration_steps)
+                         grid, duration_steps, drum_grid.articulation[step, drum_class])
 
 
 def hits_to_drums(step: np.ndarray, drum_class: np.ndarray, velocity: np.ndarray, offset: np.ndarray, grid: Grid,
-                  duration_steps: float = 0.5) -> np.ndarray:
+                  duration_steps: float = 0.5, articulation: np.ndarray | None = None) -> np.ndarray:
     """`grid_to_drums` of the hits (n,) at `step` of `drum_class` (in `np.nonzero` order), their velocities
-    (integers) and offsets (float32 steps, as a DrumGrid holds them), without a grid around them."""
+    (integers), offsets (float32 steps, as a DrumGrid holds them) and articulations (None: all plain), without a grid
+    around them."""
     if not len(step):
         return np.zeros((0, 4), dtype=np.int64)
     # start and end ticks in one pass: step_to_tick of (2, n) positions, the end's offset added in float32 as before
     start, end = grid.step_to_tick(step, np.array([offset, offset + duration_steps]))
     notes = np.empty((len(step), 4), dtype=np.int64)
     notes[:, 0], notes[:, 1] = start, np.maximum(start + 1, end)
-    notes[:, 2] = PITCHES[drum_class]
+    notes[:, 2] = ARTICULATED_PITCH[0 if articulation is None else articulation, drum_class]
     notes[:, 3] = midi_velocity(velocity.astype(np.int64))
     notes = notes[np.lexsort((notes[:, 0], notes[:, 2]))]  # by pitch, then time
     followed = notes[1:, 2] == notes[:-1, 2]
