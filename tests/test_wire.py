@@ -69,7 +69,7 @@ def test_repeated_fields_are_counted_from_the_raw_bytes_up_to_the_limit() -> Non
 
 
 def test_a_message_too_short_to_hold_more_fields_than_the_limit_is_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every play-along bar was walked header by header on the event loop (about 300 Python calls for 60 notes); a
+    """Every play-along bar was walked header by header on the event loop (about 530 Python calls for 60 notes); a
     message of at most 2 x limit bytes cannot hold more than the limit (each field takes 2 bytes or more), so it is
     let through unwalked, and the answers stay those of the walk."""
     from server import wire
