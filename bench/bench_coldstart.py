@@ -41,15 +41,25 @@ MANIFEST = REPO.parent / "shared" / "data" / "MANIFEST.tsv"
 
 def default_real_song() -> Path | None:
     """A 3-4 minute 4/4 song with at least 8 parts from the data set's manifest (never copied anywhere)."""
+    songs = default_real_songs(1)
+    return songs[0] if songs else None
+
+
+def default_real_songs(count: int) -> list[Path]:
+    """The first `count` 3-4 minute 4/4 songs with at least 8 parts in the data set's manifest (fewer, or none,
+    where the data set is absent)."""
     if not MANIFEST.is_file():
-        return None
+        return []
+    songs = []
     with MANIFEST.open() as stream:
         for row in csv.DictReader(stream, delimiter="\t"):
             if 180 <= float(row["duration_s"]) <= 240 and int(row["n_tracks"]) >= 8 and row["time_signature"] == "4/4":
                 path = MANIFEST.parent / row["path"]
                 if path.is_file():
-                    return path
-    return None
+                    songs.append(path)
+                    if len(songs) == count:
+                        break
+    return songs
 
 
 def built_song(path: Path) -> Path:

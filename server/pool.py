@@ -24,8 +24,9 @@ log = logging.getLogger("seq2drum.server")
 
 RETRY_FIRST_S = 0.5  # the pause after a replacement failed to start; doubled after every failure ...
 RETRY_MAX_S = 30.0  # ... up to this
-# How often the watchdog reads each busy worker's resident size: a worker filling memory as fast as it can (about
-# 2 GiB/s) passes its limit by at most a few hundred MiB before it is stopped.
+# How often the watchdog reads the resident size of each worker busy with a song: a worker filling memory as fast as
+# it can (about 2 GiB/s) passes its limit by at most a few hundred MiB before it is stopped. While none is (idle, or
+# deciding play-along bars only: workers.watched_job), the watchdog sleeps.
 MEMORY_WATCH_S = 0.05
 
 
@@ -59,6 +60,7 @@ class WorkerPool:
         self._starting = 0
         self._lock = threading.Lock()
         self._closed = threading.Event()  # also what a replacement's pause between attempts waits on
+        self._watching = threading.Event()  # set while a worker may run a watched job (a song): the watchdog reads
         self._starter = futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="seq2drum-worker-start")
         self._watchdog = threading.Thread(target=self._watch_memory, name="seq2drum-worker-memory", daemon=True)
 
@@ -67,7 +69,7 @@ class WorkerPool:
 
         Raises `WorkerStartError` (a `CheckpointError`) with the workers' own message when the model cannot load.
         """
-        workers = [Worker(self._context, self.source) for _ in range(self.size)]
+        workers = [Worker(self._context, self.source, self._watching) for _ in range(self.size)]
         try:
             infos = [worker.wait_ready(self.start_timeout_s) for worker in workers]
         except BaseException:
@@ -93,9 +95,14 @@ class WorkerPool:
         `WorkerMemoryError`, and the worker is replaced as any abandoned one): no song, however it was made to cost
         memory, takes more of the machine than workers x max_worker_mib."""
         limit = int(self.max_worker_mib * MiB)
-        while not self._closed.wait(MEMORY_WATCH_S):
+        while self._watching.wait() and not self._closed.wait(MEMORY_WATCH_S):
             with self._lock:
-                busy = list(self._busy)
+                busy = [worker for worker in self._busy if worker.watched]
+            if not busy:  # sleep until a song starts (one that started since the look above sets it again)
+                self._watching.clear()
+                with self._lock:
+                    if any(worker.watched for worker in self._busy):
+                        self._watching.set()
             for worker in busy:
                 rss = rss_bytes(worker.process.pid) if worker.process.pid else 0
                 if rss > limit and not worker.stopped_for_memory:
@@ -187,7 +194,7 @@ class WorkerPool:
         while not self._closed.is_set():
             attempt += 1
             try:
-                worker = Worker(self._context, self.source)
+                worker = Worker(self._context, self.source, self._watching)
                 worker.wait_ready(self.start_timeout_s)
             except Exception as exc:  # noqa: BLE001  (logged and retried; `serving` says when none can run)
                 self.start_problem = str(exc) or type(exc).__name__
@@ -229,6 +236,7 @@ class WorkerPool:
         """Stop every worker (busy ones are killed)."""
         with self._lock:
             self._closed.set()
+            self._watching.set()  # the watchdog wakes, and ends
             idle, busy = list(self._idle), list(self._busy)
             self._idle.clear()
         for worker in idle:

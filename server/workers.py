@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -209,7 +210,7 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
 class Worker:
     """The server's end of one worker process."""
 
-    def __init__(self, context: Any, source: ModelSource) -> None:
+    def __init__(self, context: Any, source: ModelSource, watching: threading.Event | None = None) -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(target=worker_main, args=(child_conn, source), daemon=True,
                                        name="seq2drum-worker")
@@ -219,6 +220,8 @@ class Worker:
         self.last_rss = 0  # after the last job, refused ones included
         self.jobs = 0
         self.stopped_for_memory = ""  # why the pool's watchdog killed it mid-job (server.pool), "" if it did not
+        self.watched = False  # its job is one the pool's watchdog reads the memory of (`watched_job`)
+        self._watching = watching  # set to wake the pool's watchdog when such a job starts
 
     def wait_ready(self, timeout_s: float) -> dict[str, Any]:
         if not self.conn.poll(timeout_s):
@@ -241,6 +244,9 @@ class Worker:
 
     def run(self, job: Job | LiveJob) -> Any:
         """Send a job and wait for its answer (blocking; called on a thread). Raises the job's domain error."""
+        self.watched = watched_job(job)
+        if self.watched and self._watching is not None:
+            self._watching.set()
         try:
             self.conn.send(job)
             self.conn.recv()  # ("taken",)
@@ -257,6 +263,7 @@ class Worker:
             raise WorkerCrashedError(
                 f"the worker generating this song stopped (exit code {self.process.exitcode})") from exc
         self.jobs += 1
+        self.watched = False
         if kind == "ok":
             self.last_rss = payload.rss_bytes
             return payload
@@ -279,6 +286,14 @@ class Worker:
         except (OSError, ValueError):
             pass
         self.conn.close()
+
+
+def watched_job(job: Job | LiveJob) -> bool:
+    """Whether the pool's watchdog reads a worker's memory while it runs `job`: a song, or a stream's start (which
+    may bring a groove clip), but not a play-along bar. A bar is a few thousand notes at most (session.MAX_BAR_NOTES)
+    decided in milliseconds, its worker's size is read after it (recycling), and reading it 20 times a second woke a
+    thread of the gRPC process beside every stream's round trips."""
+    return not (isinstance(job, LiveJob) and job.call is not None)
 
 
 def one_blas_pool_per_worker(threads: int) -> None:

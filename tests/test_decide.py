@@ -87,6 +87,34 @@ def assert_same_take(decoder: object, scores: object, options: GenerationOptions
            (live.threshold, live.expected_f1, live.density_reached)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_rounds_stop_once_lambda_holds_and_decide_what_more_rounds_would(seed: int,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A round whose hits leave lambda where it was would be followed by rounds deciding the same again (the chooser
+    and the rules read nothing else that changes): the decision stops there. A bar decided live on the shipped live
+    model after 40 bars played, asked for 8 rounds: the chooser is asked fewer times, and the take is the one of
+    exactly that many rounds."""
+    from seq2drum.live import chooser
+
+    decoder = shipped("live")
+    scores = one_bar(seed, decoder.codebook.patterns.shape[1])
+    p, structure = calibrated(scores, decoder.policy)
+    edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
+    state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None, lam=0.22, totals=(60.0, 150.0, 120.0))
+    choices: list[int] = []
+    choose = chooser.BarChooser.choose
+    monkeypatch.setattr(chooser.BarChooser, "choose", lambda self, context: choices.append(1) or choose(self, context))
+    takes = []
+    for rounds in (8, None):
+        monkeypatch.setattr(chooser, "DECISION_ROUNDS", rounds or len(choices))
+        choices.clear()
+        takes.append(decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take)
+        assert len(choices) < 8
+    for field in ("hits", "velocity", "grooves", "structure"):
+        assert np.array_equal(getattr(takes[0], field), getattr(takes[1], field)), field
+    assert (takes[0].threshold, takes[0].expected_f1) == (takes[1].threshold, takes[1].expected_f1)
+
+
 def test_every_take_step_is_named_in_order() -> None:
     """The take steps run in this order: a later take's swaps first (on the take as decided, as take 1's were), its
     floor before the controls (a floor filled after --density would undo it), the time-keeping voice before dynamics

@@ -151,6 +151,43 @@ def test_streams_past_max_streams_are_refused(loop_server: ServerThread) -> None
             channel.close()
 
 
+def test_a_streams_bars_wake_no_memory_watchdog(loop_server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's watchdog reads the memory of workers busy with songs (and a stream's start), not of those deciding
+    bars: it read every busy worker 20 times a second, a thread of the gRPC process woken beside every round trip."""
+    from server import pool
+
+    closed, looks = loop_server.pool._closed, []
+
+    class Counted:  # the pool's closing event, counting the watchdog's looks (each a wait of MEMORY_WATCH_S)
+        def __getattr__(self, name: str) -> Any:
+            return getattr(closed, name)
+
+        def wait(self, timeout: float | None = None) -> bool:
+            looks.append(timeout)
+            return closed.wait(timeout)
+
+    monkeypatch.setattr(loop_server.pool, "_closed", Counted())
+    channel, link = _link(loop_server)
+    with channel, link:
+        link.open()
+        time.sleep(3 * pool.MEMORY_WATCH_S)  # the start's watch is over
+        looks.clear()
+        for index in range(4):
+            _play(link, [((4, 4), 120.0, RIFF)], first=index)
+            time.sleep(2 * pool.MEMORY_WATCH_S)
+    assert looks.count(pool.MEMORY_WATCH_S) == 0
+
+
+def test_songs_and_starts_are_watched_and_bars_not() -> None:
+    from seq2drum.midi.scan import ReadLimits
+    from seq2drum.options import GenerationOptions
+    from server.live_jobs import LiveJob
+    from server.workers import Job, watched_job
+
+    assert watched_job(Job(b"", GenerationOptions(), ReadLimits())) and watched_job(LiveJob())
+    assert not watched_job(LiveJob(call=object()))
+
+
 def test_an_idle_stream_is_closed_after_two_bars_or_the_idle_limit(loop_server: ServerThread) -> None:
     channel, link = _link(loop_server)
     with channel, link:

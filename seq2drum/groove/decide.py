@@ -104,6 +104,8 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decide
         decision = rules.run(groove_rules, context, BarDecision.of_entries(chooser.choose(context), context, edges))
         hits = decision.hits  # its count as an int, not np.int64: the same sum's figure
         expected_f1 = 2 * (played + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
+        if expected_f1 / 2 == context.lam:  # lambda holds: each round left would decide the same again (live, 95%
+            break  # of bars by the third round)
         context = context.at(expected_f1 / 2)
     assert decision is not None, "a chooser decides in one round at least"
     rules.run((*marks.mark_rules(context.policy), *marks.STRUCTURE_RULES), context, decision)

@@ -61,9 +61,9 @@ def time_by_count(hits: np.ndarray, p: np.ndarray, threshold: float) -> None:
     for voice in (CLOSED_HAT, RIDE):
         played = hits[:, :, voice]
         odd = played[:, 1::2]
-        between = np.count_nonzero(odd, axis=1)
-        if not between.any():
+        if not odd.any():  # no hit between the eighths (most bars): nothing to count
             continue
+        between = np.count_nonzero(odd, axis=1)
         middle = np.count_nonzero(played, axis=1) - between / 2  # halfway between the count with and without
         busy = (between > 0) & (middle > TIME_COUNT_MAX * p[:, :, voice].sum(axis=1))
         busy &= (p[:, 1::2, voice] * odd).sum(axis=1) < TIME_ODD_WORTH * threshold * np.maximum(between, 1)

@@ -65,10 +65,23 @@ def ridden_bars(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray)
 
 
 def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n, width) the beat each step is in, and (n, width) bool the steps on a beat inside each bar."""
+    """(n, width) the beat each step is in, and (n, width) bool the steps on a beat inside each bar; read-only for one
+    bar (live), made once per bar shape (every bar of a meter asks for the same, twice a round)."""
+    if len(bar_steps) == 1:
+        return _one_bar_beats(width, int(bar_steps[0]), int(beat_steps[0]))
     steps = np.arange(width)[None, :]
     beat = np.maximum(1, beat_steps)[:, None]
     return steps // beat, (steps % beat == 0) & (steps < bar_steps[:, None])
+
+
+@lru_cache(maxsize=64)
+def _one_bar_beats(width: int, bar_steps: int, beat_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    steps = np.arange(width)[None, :]
+    beat = max(1, beat_steps)
+    index, on_beat = steps // beat, (steps % beat == 0) & (steps < bar_steps)
+    index.setflags(write=False)
+    on_beat.setflags(write=False)
+    return index, on_beat
 
 
 def _kept_on(hits: np.ndarray, voice: int, on_beat: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
@@ -35,9 +35,9 @@ class LiveStreamError(ConfigError):
     """A play-along message the stream cannot take: a bad clock, or a bar out of order (INVALID_ARGUMENT)."""
 
 
-@dataclass(frozen=True)
-class IncomingNote:
-    """A note as the stream sends it: timed from the start of its bar, its part an index into the stream's parts."""
+class IncomingNote(NamedTuple):
+    """A note as the stream sends it: timed from the start of its bar, its part an index into the stream's parts (a
+    tuple: a bar's notes are made on the server's event loop, where a frozen dataclass cost 5 calls more a note)."""
 
     onset: float
     duration: float
@@ -90,10 +90,11 @@ class LiveSession:
         previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm) if skipped else self.last_clock
         if index > 0 and previous is None:  # a stream that starts past bar 0 (a reconnection): the same clock before
             previous = BarClock(index - 1, bar.numerator, bar.denominator, bar.tempo_bpm)
-        heard = self._played(notes, previous)
-        played = [note for note in heard if note.role != DRUMS]
-        kept = tuple(note for note in heard if note.role == DRUMS)
-        self.heard_roles.update(note.role for note in played)
+        played, kept = self._played(notes, previous), ()
+        if DRUMS in self.roles:
+            kept = tuple([note for note in played if note.role == DRUMS])
+            played = [note for note in played if note.role != DRUMS]
+        self.heard_roles.update({note.role for note in played})
         if played or kept:  # the user's own drums sounded in the bar too: it was not silent
             self.silent_run = 0
             self.last_onset = max((note.onset for note in played), default=previous.quarters if previous else 0.0)
@@ -129,14 +130,16 @@ class LiveSession:
         the note out too; a longer one than the bar is cut to it (nothing past the bar is heard in it)."""
         if previous is None:
             return []
-        length = previous.quarters
+        length, roles = previous.quarters, self.roles
+        parts, isfinite = len(roles), math.isfinite
         out = []
-        for note in notes:
-            if not (0 <= note.part < len(self.roles) and 0 <= note.pitch <= 127 and 1 <= note.velocity <= 127
-                    and 0.0 <= note.onset < length and math.isfinite(note.duration)):
+        for onset, duration, pitch, velocity, part in notes:
+            if not (0 <= part < parts and 0 <= pitch <= 127 and 1 <= velocity <= 127 and 0.0 <= onset < length
+                    and isfinite(duration)):
                 continue
-            out.append(PlayedNote(float(note.onset), min(max(0.0, float(note.duration)), length), int(note.pitch),
-                                  int(note.velocity), self.roles[note.part]))
+            duration = float(duration)
+            out.append(PlayedNote(float(onset), length if duration > length else duration if duration > 0.0 else 0.0,
+                                  int(pitch), int(velocity), roles[part]))
         return out
 
 
