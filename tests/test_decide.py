@@ -99,7 +99,7 @@ def test_the_rounds_stop_once_lambda_holds_and_decide_what_more_rounds_would(see
     decoder = shipped("live")
     scores = one_bar(seed, decoder.codebook.patterns.shape[1])
     p, structure = calibrated(scores, decoder.policy)
-    edges = structure_edges(scores, decoder.policy.crash_phrase_bars)
+    edges = song_edges(scores, decoder.policy.crash_phrase_bars)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None, lam=0.22, totals=(60.0, 150.0, 120.0))
     choices: list[int] = []
     choose = chooser.BarChooser.choose
@@ -108,7 +108,7 @@ def test_the_rounds_stop_once_lambda_holds_and_decide_what_more_rounds_would(see
     for rounds in (8, None):
         monkeypatch.setattr(chooser, "DECISION_ROUNDS", rounds or len(choices))
         choices.clear()
-        takes.append(decide_bar(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take)
+        takes.append(live_take(decoder, decoder.policy, state, scores, p, structure, Steering(), 0, edges)[0].take)
         assert len(choices) < 8
     for field in ("hits", "velocity", "grooves", "structure"):
         assert np.array_equal(getattr(takes[0], field), getattr(takes[1], field)), field
@@ -124,7 +124,8 @@ def test_every_take_step_is_named_in_order() -> None:
     finished take's hits: the foot the jazz ride adds, the hats `--cymbal` moves)."""
     assert [step.__name__ for step in decide.TAKE_STEPS] == ["later_take_swaps", "later_take_floor", "density",
                                                               "crashes_none", "cymbal", "jazz_ride", "dynamics",
-                                                              "swung_time_keeping", "articulations"]
+                                                              "swung_time_keeping", "later_take_variation",
+                                                              "articulations"]
 
 
 def _take(p: np.ndarray) -> tuple:

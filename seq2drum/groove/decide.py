@@ -1,18 +1,16 @@
 """The decision of a take, in one function that offline generation and the live drummer both run: `decide`.
 
 `decide(chooser, context, edges, finish) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
-sets each bar's codebook entry (offline the Viterbi over the song's sections, `groove.decoder.SongChooser`; live
-the greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.groove_rules`: the
-model's own or a style's, chosen once) play it,
-and lambda moves to half the expected F1 of what they played (live counted over the bars already played too);
-(2) the bar structure (groove.marks: `mark_rules` for the policy, then `STRUCTURE_RULES`): rests, crashes, fills,
-the ending, the drums the user gave; (3) the
-take, built once: the hits with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's
-swaps and floor, `--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung
-time-keeping, how its hits are struck (the hi-hat foot, the cross-stick: groove.articulation), each
-`step(take, finish) -> None`, in place, doing nothing where its control is at its default (or its song does not
-swing). Only the chooser differs offline and live, and it carries its own past, so the same bar, scores and past
-give the same take (tests/test_decide.py; docs/how-it-works.md).
+sets each bar's codebook entry (offline the Viterbi over the song's sections, `groove.decoder.SongChooser`; live the
+greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.groove_rules`: the model's own
+or a style's, chosen once) play it, and lambda moves to half the expected F1 of what they played (live counted over
+the bars already played too), until it holds; (2) the bar structure (groove.marks: `mark_rules` for the policy, then
+`STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the take, built once: the hits
+with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's swaps and floor,
+`--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung time-keeping, a later
+take's variation, how its hits are struck (groove.articulation), each `step(take, finish) -> None`, in place, doing
+nothing where its control is at its default. groove.takes is its one caller; what reaches it is groove.request's.
+Only the chooser differs offline and live, and it carries its own past (tests/test_decide.py).
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from seq2drum.groove.context import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SWAP_SLICE_SHARES
 from seq2drum.groove.structure import REST_COLUMN
-from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped
+from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, RIDE, midi_velocity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
@@ -71,6 +69,7 @@ class Finish:
     swap: int = 0  # a later take k made from take 1's decision by its k-th pair of swaps (0: none)
     swap_share: float = SWAP_SLICE_SHARES[0]  # ... each slice this share of its hits
     cross_sticks: np.ndarray | None = None  # (K,) bool the entries whose snare is the cross-stick (groove.articulation)
+    variation: int = -1  # a later take whose grooves run out: the take varied, groove.variations' k-th (-1: none)
 
 
 class Decided(NamedTuple):
@@ -240,6 +239,19 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
+def later_take_variation(take: Take, finish: Finish) -> None:
+    """hits, velocity, timing: a later take whose codebook has no other groove for its bars (odd meters) is the take
+    varied (groove.variations: the other time-keeping voice, the open hi-hat, busier or sparser, a kick variation),
+    then held to what the musician asked (`--crashes none`, `--cymbal`: a variation's other voice must not undo
+    it)."""
+    if finish.variation < 0:
+        return
+    varied = variation(take, finish.p, finish.scores, finish.variation)
+    crashes_none(varied, finish)
+    cymbal(varied, finish)
+    vars(take).update(vars(varied))
+
+
 def articulations(take: Take, finish: Finish) -> None:
     """articulation: how the finished take's hits are struck (groove.articulation `articulate`): the hi-hat foot on
     the pedal hat, and under `--style bossa` its grooves' snare as the cross-stick; named last, on the hits every
@@ -248,7 +260,7 @@ def articulations(take: Take, finish: Finish) -> None:
 
 
 TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, density, crashes_none, cymbal, jazz_ride,
-                                    dynamics, swung_time_keeping, articulations)
+                                    dynamics, swung_time_keeping, later_take_variation, articulations)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:

@@ -7,8 +7,9 @@ song) kept:
    SWAP_SLICE_SHARES (not under a style, whose takes keep their grooves' character);
 2. `other_grooves`: each section gets the groove unlike the earlier takes' (decided as tuned, then without per-cell
    refinement, then pushed away from what the failed attempt chose too), held to LATER_TAKE_FLOOR of take 1's hits;
-3. `varied`: the last attempt's grooves varied (groove.variations: the other time-keeping voice, the open hi-hat,
-   busier or sparser, a kick variation), held to what the musician asked; else no take: fewer takes, never copies.
+3. `varied`: the last attempt decided again with its grooves varied by a take step (groove.variations: the other
+   time-keeping voice, the open hi-hat, busier or sparser, a kick variation), held to what the musician asked; else
+   no take: fewer takes, never copies.
 `bar_take` is the live drummer's one attempt: one bar, decided with the live chooser. Nothing changes a take's hits
 after `decide` returns but the render writing the user's own notes.
 """
@@ -28,7 +29,7 @@ from seq2drum.groove.request import Request, song_span, steered
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import LATER_TAKE_FLOOR, SWAP_SLICE_SHARES, SWUNG_TAKE_MARGIN, TAKE_MAX_SIMILARITY
 from seq2drum.groove.structure import bar_labels, bass_silence
-from seq2drum.groove.variations import varied_take
+from seq2drum.groove.variations import distinct_variation
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
 
@@ -45,6 +46,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
     # swung as written, off-beat notes move onto 16ths the takes share: they must differ more as decided
     limit = TAKE_MAX_SIMILARITY - (SWUNG_TAKE_MARGIN if swung else 0.0)
     attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng)
+    noise_state = None  # the generator's state before the last attempt (its grooves' noise, drawn again alike)
     takes: list[Take] = []
     for index in range(n_takes):
         take = None
@@ -64,17 +66,23 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
                        if takes and request.steering.allowed is None else 0.0)
         other = replace(finish, floor_hits=later_floor)
         for tried in range(OTHER_GROOVE_TRIES):
-            take = attempt(avoid, index == 0 or tried == 0, other)
+            noise_state = rng.bit_generator.state if rng is not None else None
+            last = (avoid, index == 0 or tried == 0)
+            take = attempt(*last, other)
             if distinct(take, takes, limit):
                 break
             if tried >= 1:
                 avoid = avoid + [take.section_grooves]
         if take is not None and not distinct(take, takes, limit):
-            # varied: the codebook has no other groove for these bars (odd meters): the same grooves varied
-            take = varied_take(take, takes, finish.p, finish.scores, take_similarity,
-                               functools.partial(_keep_asked, finish=other))
-            if take is None:
+            # varied: the codebook has no other groove for these bars (odd meters): the last attempt decided again
+            # with the first variation distinct from every earlier take (a take step), its noise drawn alike
+            chosen = distinct_variation(take, takes, finish.p, finish.scores, take_similarity,
+                                        functools.partial(_keep_asked, finish=other))
+            if chosen < 0:
                 break
+            if rng is not None:
+                rng.bit_generator.state = noise_state
+            take = attempt(*last, replace(other, variation=chosen))
         takes.append(take)
     return takes
 

@@ -14,6 +14,8 @@ every earlier take is the take; when none does, fewer takes are written (never a
 
 from __future__ import annotations
 
+import itertools
+
 import dataclasses
 from collections.abc import Callable, Iterator
 
@@ -154,13 +156,18 @@ def play_cells(take: Take, scores: SongScores, cells: np.ndarray) -> None:
     take.offset.ravel()[cells] = scores.offset.ravel()[cells]
 
 
-def varied_take(take: Take, takes: list[Take], p: np.ndarray, scores: SongScores,
-                similarity: Callable[[np.ndarray, np.ndarray], float],
-                keep: Callable[[Take], None] = lambda varied: None) -> Take | None:
-    """The first variation of `take` under VARIATION_MAX_SIMILARITY with every take of `takes`, else None; `keep`
-    holds each variation to what the musician asked (in place) before it is compared."""
-    for varied in variations(take, p, scores):
+def distinct_variation(take: Take, takes: list[Take], p: np.ndarray, scores: SongScores,
+                       similarity: Callable[[np.ndarray, np.ndarray], float],
+                       keep: Callable[[Take], None] = lambda varied: None) -> int:
+    """The index (into `variations`) of the first variation of `take` under VARIATION_MAX_SIMILARITY with every take
+    of `takes`, else -1; `keep` holds each variation to what the musician asked (in place) before it is compared."""
+    for index, varied in enumerate(variations(take, p, scores)):
         keep(varied)
         if max(similarity(varied.hits, t.hits) for t in takes) < VARIATION_MAX_SIMILARITY:
-            return varied
-    return None
+            return index
+    return -1
+
+
+def variation(take: Take, p: np.ndarray, scores: SongScores, index: int) -> Take:
+    """The `index`-th variation of `take` (`variations`' order)."""
+    return next(itertools.islice(variations(take, p, scores), index, None))
