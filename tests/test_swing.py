@@ -241,3 +241,18 @@ def test_the_live_reading_waits_for_enough_beats_and_skips_compound_bars() -> No
     assert heard({"guitar": guitar}, 1).ratio(None) is None  # 4 beats: too few
     assert heard({"guitar": guitar}, 2).ratio(None) is not None
     assert HeardSwing().after({"guitar": [0.0, 0.67, 1.0, 1.67]}, 6, 8) == HeardSwing()
+
+
+def test_a_live_bars_places_are_read_as_the_songs_reader_reads_them() -> None:
+    """`bar_places` (plain Python, on a live bar's hot path) gives what numpy's reading gives, to the bit, on random
+    bars of strums, pushes and off-beat notes: the unique onsets, strums merged at their middle, `swung_positions`."""
+    from seq2drum.feel.swing import STRUM_QUARTERS, bar_places
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        onsets = np.round(rng.uniform(0, 4, rng.integers(0, 40)) * rng.choice([16, 48, 960]), 0)
+        onsets = (onsets / rng.choice([16, 48, 960])).tolist() + rng.uniform(0, 4, rng.integers(0, 5)).tolist()
+        times = np.unique(np.asarray(onsets, dtype=np.float64))
+        strum = np.concatenate([[0], np.cumsum(np.diff(times) >= STRUM_QUARTERS)]).astype(np.int64)
+        merged = np.bincount(strum, times) / np.bincount(strum) if len(times) else times
+        assert bar_places(onsets) == swung_positions(merged).tolist()
