@@ -34,6 +34,7 @@ MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
 MAX_REST_AFTER = 64  # live: bars of silence before the drums rest
 CYMBALS = ("auto", "hats", "ride")
+PLANS = ("parts", "bars")  # --plan: a part per phrase, planned (issue 68), or bar by bar
 MAX_HUMANIZE = 1.5
 FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
 GROOVE_CLIP_MAX_BARS = 8  # a longer --groove clip gives its first 8 bars
@@ -70,6 +71,7 @@ class GenerationOptions(_Config):
     swing: float | None = None  # off-beat eighths at this share of their beat, 0.5 to 0.75; None = the song's own
     dynamics: float = 1.0  # velocities times this, 0.5-1.5
     cymbal: str = "auto"  # the time-keeping voice: auto (the model's) | hats | ride
+    plan: str = "parts"  # parts (a part planned for each phrase, issue 68) | bars (bar by bar, one part held)
     feel: str = "natural"  # the timing feel: natural (as learned) | tight | laid-back | pushed
     guitar_only: bool = False  # listen to the guitar alone, even with a model that listens to the band
     keep_drums: bool = False  # keep the input's drums (channel 10) in the bars they cover
@@ -102,6 +104,7 @@ class GenerationOptions(_Config):
                f"dynamics must be {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g} (1 = the model's velocities), "
                f"got {self.dynamics:g}")
         _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {echoed(self.cymbal)}")
+        _check(self.plan in PLANS, f"plan must be one of {', '.join(PLANS)}, got {echoed(self.plan)}")
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE,
                f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
@@ -236,6 +239,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("dynamics", "--dynamics", 11, f"velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}", float32=True),
     Option("cymbal", "--cymbal", 12, "the time-keeping voice: hats, ride, or auto (the model's choice)",
            choices=CYMBALS),
+    Option("plan", "--plan", 25, "parts: the drummer plans a part for each 4-bar phrase (it changes where the band "
+           "changes, thins where it thins, fills where the plan says; takes play other plans); bars: bar by bar, "
+           "one part held through the song (the decision before 2026-11-27)", choices=PLANS),
     Option("feel", "--feel", 19, "the timing feel: natural (as learned from drummers), tight, laid-back (behind "
            "the beat) or pushed (ahead of it)", choices=FEELS),
     Option("guitar_only", "--guitar-only", 20, "listen to the guitar part alone, even with a model that listens to "

@@ -43,7 +43,8 @@ from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
 from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
 from seq2drum.groove.policy import policy_change
-from seq2drum.options import GenerationOptions
+from seq2drum.options import PLANS, GenerationOptions
+from seq2drum.parts.plan import PARTS_FILE
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.training.distributed import pick_device
 from seq2drum.training.loop import train
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--policy", action="append", default=[], metavar="NAME=VALUE", type=checked_policy_change,
                         help="score with this decoding setting changed from each fold's tuned policy (a DecodingPolicy "
                         "field, e.g. crash_edge_threshold=0; repeatable); scores and outputs then carry a tag")
+    parser.add_argument("--plan", choices=PLANS, default=GenerationOptions().plan,
+                        help="parts: each song's phrases played from a plan of parts (parts.plan), each fold planning "
+                        "with OUT/foldN/parts.npz (python -m tools.part_study --write-folds OUT); bars: bar by bar, "
+                        "as before 2026-11-27 (the scores' names without -parts)")
     parser.add_argument("--crashes", default=GenerationOptions().crashes,
                         help="--crashes for every held-out song (none | sections | every:N); outputs then carry a tag")
     parser.add_argument("--seed", type=int, default=TrainConfig().seed,
@@ -122,10 +127,13 @@ MAX_TAG = 100  # characters of the tag spelt out
 
 
 def tag_of(args: argparse.Namespace) -> str:
-    """The suffix of scores and outputs made with --own-passes N, --policy or --crashes ("" for the defaults)."""
+    """The suffix of scores and outputs made with --own-passes N, --policy, --crashes or --plan parts ("" for the
+    defaults before plans: scores made before 2026-11-27's plans of parts keep their names, and a run planned anew
+    is never mistaken for them)."""
     passes = ("-raw" if args.raw else "") + ("" if args.own_passes is None else f"-p{args.own_passes}")
     crashes = "" if args.crashes == GenerationOptions().crashes else f"-crashes-{args.crashes.replace(':', '')}"
-    tag = passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes
+    planned = "-parts" if args.plan == "parts" and not args.live else ""
+    tag = passes + "".join(f"-{name}{value:g}" for name, value in args.policy) + crashes + planned
     if len(tag) > MAX_TAG:  # a file name holds 255 bytes: many --policy changes go by a digest of them
         tag = f"-changes{hashlib.sha256(tag.encode()).hexdigest()[:10]}"
     return tag
@@ -168,6 +176,10 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         val_songs = bar_songs(read.val, spec) + bar_songs(read.extra_val, spec)
         _, report = tune_checkpoint(checkpoint_of(args, fold), val_songs, pick_device(args.device))
         write_atomic(tuned, json.dumps(report))
+    if args.plan == "parts" and not args.live and not (folder / PARTS_FILE).exists():
+        raise SystemExit(f"{folder / PARTS_FILE} is missing: the fold would plan with the shipped parts, which know "
+                         f"its songs' drummers; write the folds' own with python -m tools.part_study --write-folds "
+                         f"{args.out} (or score bar by bar: --plan bars)")
     scores = {kind: evaluate_fold(args, fold, kind) for kind in kinds_of(args)}
     if args.extra_data:  # the extra folder's held-out songs, from the whole arrangement
         scores[EXTRA] = evaluate_fold(args, fold, "band", extra=True)
@@ -194,6 +206,7 @@ def evaluate_fold(args: argparse.Namespace, fold: int, kind: str, extra: bool = 
     settings = EvaluationSettings(split="fold", folds=args.folds, fold=fold, takes=args.takes, plots_songs=0,
                                   input_kind=kind, own_passes=args.own_passes,
                                   policy_changes=tuple(args.policy), crashes=args.crashes, live=args.live,
+                                  plan=args.plan,
                                   without_guitar=extra)
     data = args.extra_data if extra else args.data
     evaluation = evaluate(data, checkpoint_of(args, fold), folder / f"eval-{kind}{tag}", settings, args.cache,
@@ -221,7 +234,8 @@ def main() -> None:
     if tag.startswith("-changes"):  # what the digest stands for, beside the outputs it names
         args.out.mkdir(parents=True, exist_ok=True)
         write_atomic(args.out / f"tag{tag}.json", json.dumps(
-            {"own_passes": args.own_passes, "policy": dict(args.policy), "crashes": args.crashes}, indent=1))
+            {"own_passes": args.own_passes, "policy": dict(args.policy), "crashes": args.crashes,
+             "plan": args.plan}, indent=1))
         print(f"outputs tagged {tag}: {args.out / f'tag{tag}.json'} lists the changes", flush=True)
     data_config = DataConfig()
     all_scores: dict[str, list] = {kind: [] for kind in [*kinds_of(args), *([EXTRA] if args.extra_data else [])]}

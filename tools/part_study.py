@@ -14,6 +14,9 @@ songs without a guitar heard through the band) is cut into its drummer's phrases
     previous phrase's part (the drummer's) and the family's commonest part; where the drummer changes part, the
     plan's change recall and precision; the drummer's and the plan's change rate where the band changes and elsewhere.
 `--write PATH` also fits the vocabulary and the model on every song and saves them (parts.model.save_parts).
+`--write-folds DIR` fits them on each fold's other songs and saves DIR/foldN/parts.npz, beside the fold's model of a
+`tools.crossval --out DIR` run, which plans with them (parts.plan `planner_for`): out of fold, no song's drummer
+is in the parts that plan it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from seq2drum.parts.fit import fit_part_model, previous_parts
 from seq2drum.parts.labels import FAMILIES, Phrase, PhraseLabel, song_labels
 from seq2drum.parts.model import (PartModel, best_plan, change_probabilities, next_part, part_probabilities,
                                   sample_plans, save_parts)
+from seq2drum.parts.plan import PARTS_FILE
 from seq2drum.parts.vocabulary import LabelledPhrase, PartVocabulary, build_vocabulary, parts_by_family
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.song.corpus import build_corpus, fold_of
@@ -189,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most this many songs of each folder (0 = all)")
     parser.add_argument("--write", type=Path, default=None, metavar="PATH",
                         help="fit on every song and save the vocabulary and the model there (e.g. models/parts.npz)")
+    parser.add_argument("--write-folds", type=Path, default=None, metavar="DIR",
+                        help="fit on each fold's other songs and save DIR/foldN/parts.npz (a tools.crossval --out "
+                        "DIR run's folds plan with them)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # a few seconds a fit: more threads only wait on a shared machine
     started = time.perf_counter()
@@ -202,6 +209,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.write:
         save_parts(args.write, vocabulary, model)
         print(f"\nwrote {args.write} ({args.write.stat().st_size / 1e6:.2f} MB)")
+    if args.write_folds:
+        for fold in range(FOLDS):
+            path = args.write_folds / f"fold{fold}" / PARTS_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_parts(path, *fit([s for s in songs if s.fold != fold]))
+            print(f"wrote {path}")
     scores = {source: Scores() for source in sorted({s.source for s in songs})}
     for fold in range(FOLDS):
         score_fold([s for s in songs if s.fold != fold], [s for s in songs if s.fold == fold], scores)

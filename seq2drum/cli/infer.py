@@ -62,11 +62,17 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
                 title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
                 upper = "pulse (no song)" if args.bars is not None else "guitar"
                 take_picture(result.song, take.drums, result.sections, title, guitar_label=upper,
-                             heard=result.heard).save(path)
+                             heard=result.heard, parts=take.parts).save(path)
                 lines.append(f"wrote {path}")
         except OSError as exc:  # name the file asked for, not the temporary one
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     return lines
+
+
+def plan_words(parts: tuple[tuple[int, str], ...]) -> str:
+    """A take's plan in words: each bar where its part changes and the part's name."""
+    changes = [(bar, name) for number, (bar, name) in enumerate(parts) if not number or name != parts[number - 1][1]]
+    return "; ".join(f"{bar}: {name}" for bar, name in changes)
 
 
 def say(line: str, stream: TextIO | None = None) -> None:
@@ -195,6 +201,8 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
                      "pick another -o or make room")
     for output, take in zip(outputs, result.takes):
         say(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
+        if take.parts:
+            say(f"  its parts (bar: part): {plan_words(take.parts)}")
         for line in write_media(output, take, result, args):
             say(line)
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)

@@ -64,6 +64,7 @@ class EvaluationSettings:
     # on held-out songs without retraining (tools/crossval.py --policy)
     policy_changes: tuple[tuple[str, float], ...] = ()
     crashes: str = GenerationOptions().crashes  # --crashes for every song (none | sections | every:N)
+    plan: str = GenerationOptions().plan  # --plan for every song (parts | bars)
     live: bool = False  # played bar by bar to the causal model (live/model_drummer.py; default models/live.pt)
     gallery: int = 0  # piano rolls of this many of the songs with the most checklist faults (evaluation.checklist)
     # songs without a guitar kept, heard through the band (a genre folder such as jazz/'s trios; the band input only)
@@ -87,7 +88,7 @@ class EvaluationSettings:
 
     def generation_options(self) -> GenerationOptions:
         return GenerationOptions(temperature=self.temperature, seed=self.seed, takes=self.takes,
-                                 humanize=self.humanize, feel=self.feel, crashes=self.crashes)
+                                 humanize=self.humanize, feel=self.feel, crashes=self.crashes, plan=self.plan)
 
 
 def evaluate(

@@ -42,6 +42,8 @@ WIDTH = 1400
 LEFT, RIGHT = 96, 12  # room for the row names and the tick labels; a margin
 TITLE_SIZE, TITLE_LINE_HEIGHT, TITLE_MARGIN, FOOTER_HEIGHT = 16, 20, 16, 28  # a long title takes several lines
 LETTERS_HEIGHT = 18  # above a row: the section letters
+PART_NAME_SIZE = 11  # the plan's part names, beside the letters ...
+PART_NAME_INDENT = 22  # ... this far right of where their part starts (a section letter's box is 16 wide)
 PART_HEIGHT, DRUM_ROW_HEIGHT = 84, 13  # a part's panel; a drum class's row in the drums' panel
 PANEL_GAP, NUMBERS_HEIGHT, ROW_GAP = 6, 16, 14  # between panels; the bar numbers under a row; between rows
 # The picture is a palette image (a third of an RGB one to write): indices 0 (black) to WHITE are greys, evenly
@@ -96,14 +98,16 @@ Word = tuple[tuple[int, int], str, int, str]  # (where, text, size in pixels, Pi
 
 def take_picture(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[int, str]], title: str = "",
                  bars_per_row: int = PLOT_BARS_PER_ROW, guitar_label: str = "guitar",
-                 heard: Sequence[tuple[str, np.ndarray]] = ()) -> TakePicture:
+                 heard: Sequence[tuple[str, np.ndarray]] = (),
+                 parts: Sequence[tuple[int, str]] = ()) -> TakePicture:
     """A generated part over the whole song, from the bar where the music starts to its last sounding bar, in rows
     of `bars_per_row` bars: what the drums listened to above the drums, bar lines, bar numbers, and each section's
     letter where it starts (`sections` as the generator reports them: (first bar, 1-based; letter)). `heard` is what
     the drums listened to, a panel per role ("role: part names", its notes in the grid's ticks:
     `GenerationResult.heard`); without it, the guitar's onsets from the song's features, under `guitar_label` (drums
-    from nothing draw their stand-in pulse there, not a guitar). Every row is drawn on one scale, so the last one ends
-    with the song."""
+    from nothing draw their stand-in pulse there, not a guitar). `parts` (first bar, 1-based; name) are the take's plan
+    (`TakeResult.parts`): each part's name is written under the section letters where it starts and at each row's
+    start. Every row is drawn on one scale, so the last one ends with the song."""
     grid = song.grid
     first_bar, end_bar = song.first_bar, song_end_bar(song, drums, heard)
     bars_per_row = max(bars_per_row, -(-(end_bar - first_bar) // PLOT_MAX_ROWS))
@@ -131,6 +135,7 @@ def take_picture(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[in
             words += _tick_words(box, layer)
             y += layer.height + PANEL_GAP
         words += _section_marks(canvas, panels[-len(layers):], grid, sections, b0, b1, scale)
+        words += _part_names(panels[-len(layers)], grid, parts, b0, b1, scale)
         words += [((round(LEFT + (grid.bars[b, BAR_START] - start) * scale), y - PANEL_GAP + 2), str(b + 1), 10, "mt")
                   for b in range(b0, b1, 1 if bars_per_row <= 32 else 4)]
     return _written(canvas, words, panels)
@@ -233,6 +238,30 @@ def _section_marks(canvas: np.ndarray, row_panels: list[Panel], grid: Grid, sect
         canvas[top - LETTERS_HEIGHT + 2:top - 1, x - 1:x - 1 + width] = color
         letters.append(((x - 1 + width // 2, top - LETTERS_HEIGHT // 2), letter, 12, "mm"))
     return letters
+
+
+def _part_names(panel: Panel, grid: Grid, parts: Sequence[tuple[int, str]], first_bar: int, end_bar: int,
+                scale: float) -> list[Word]:
+    """The plan's part names beside the section letters, above the row: where a part starts (a phrase
+    whose part differs from the one before, or at the row's first bar) and, where none starts at the row's first
+    bar, the part playing there."""
+    words: list[Word] = []
+    before = None
+    for bar_number, name in parts:
+        bar = bar_number - 1
+        if first_bar <= bar < end_bar and (name != before or bar == first_bar):
+            words.append(_part_word(panel, grid, bar, name, scale))
+        before = name
+    playing = [name for bar_number, name in parts if bar_number - 1 < first_bar]
+    if playing and all(bar_number - 1 != first_bar for bar_number, _ in parts):
+        words.insert(0, _part_word(panel, grid, first_bar, playing[-1], scale))
+    return words
+
+
+def _part_word(panel: Panel, grid: Grid, bar: int, name: str, scale: float) -> Word:
+    """A part's name in the letters' strip above the row, after where a section letter's box would be."""
+    x = round(LEFT + (grid.bars[bar, BAR_START] - panel.steps[0]) * scale)
+    return ((x + PART_NAME_INDENT, panel.box[1] - LETTERS_HEIGHT // 2), name, PART_NAME_SIZE, "lm")
 
 
 def _tick_words(box: tuple[int, int, int, int], layer: _Layer) -> list[Word]:

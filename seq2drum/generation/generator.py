@@ -37,6 +37,7 @@ from seq2drum.midi.io import MidiSong
 from seq2drum.midi.roles import band_listing
 from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan import Plan, Planner, planner_for
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.heard import heard_for
 from seq2drum.groove.scores import SongScores
@@ -91,6 +92,7 @@ class _OneBlasThread:
 
 
 _ONE_BLAS_THREAD = _OneBlasThread()
+PLAN_STREAM = 68  # the plans' random stream beside the seed: the takes' own generator draws the same as before
 
 
 def one_blas_thread(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,6 +187,7 @@ class DrumGenerator:
         info.styles = self.styles.styles
         self.info = info
         self.device = device
+        self.planner: Planner | None = None  # the parts a song's plan is made of (parts.plan), set by from_checkpoint
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> DrumGenerator:
@@ -199,7 +202,9 @@ class DrumGenerator:
             except (TypeError, KeyError):  # a copy whose info this seq2drum cannot read: a miss, rebuilt below
                 info = None
             if fast is not None and info is not None:
-                return cls(fast, info, device)
+                generator = cls(fast, info, device)
+                generator.planner = planner_for(path)
+                return generator
         from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, version_digest
 
         payload = load_checkpoint(path, map_location="cpu")
@@ -218,6 +223,7 @@ class DrumGenerator:
             codebook_entries=len(loaded.codebook),
         )
         generator = cls(loaded, info, device)
+        generator.planner = planner_for(path)
         if generator.network is not None:
             fast_start.save(path, generator.network.w, loaded.model.config, loaded.codebook, loaded.spec,
                             loaded.data_config, loaded.policy, fast_start.info_to_dict(info))
@@ -245,7 +251,8 @@ class DrumGenerator:
         return HearingScorer(functools.partial(self.song_scores, song), heard_for(song.n_bars, width, given))
 
     def takes(self, scorer: Scorer, options: GenerationOptions, seed: int, grid: Grid,
-              steering: Steering | None = None, given: Any = None, swung: bool = False) -> list[Take]:
+              steering: Steering | None = None, given: Any = None, swung: bool = False,
+              song: BarSong | None = None) -> list[Take]:
         """Stage 3: the takes the options ask for, from the scorer's scores, on top of `steering` (drums from
         nothing's structure) and the drums the user gave (`given`, a `GivenDrums`: its bars forced, its groove
         continued), through one request (groove.request) and the takes' attempts (groove.takes). A network that
@@ -264,24 +271,37 @@ class DrumGenerator:
             if index:
                 scores = scorer.hearing(heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits))
             p, structure = calibrated(scores, policy)
-            asked = self.request(scores, p, options, grid, steering, kept, swung and index == passes, meters)
+            plans = self.plans(song, p, options, seed, steering, kept)
+            asked = self.request(scores, p, options, grid, steering, kept, swung and index == passes, meters, plans)
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
         return takes
 
+    def plans(self, song: BarSong | None, p: np.ndarray, options: GenerationOptions, seed: int,
+              steering: Steering | None, kept: Continuation | None) -> list[Plan]:
+        """The song's plans of parts, one a take (parts.plan; take 1 the likeliest, the others drawn with their
+        own generator, so take 1 never depends on them), where `--plan parts` (the default) asks for them and the
+        decision is the model's own: none under a style, with drums given, from nothing, with `--fills` other than
+        sections, or without a parts file."""
+        if (options.plan != "parts" or self.planner is None or song is None or options.style is not None
+                or kept is not None or steering is not None or options.fills != "sections"):
+            return []
+        return self.planner.plans(song, p, options.takes, np.random.default_rng([seed, PLAN_STREAM]))
+
     def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
                 steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,
-                meters: list[str] | None = None) -> Request:
+                meters: list[str] | None = None, plans: list[Plan] | None = None) -> Request:
         """The song's request (groove.request), from the whole song: its drummer's sections, its meters (`meters`,
         else read off the grid), the drums the user gave (`kept`), on top of `steering` (drums from nothing)."""
         meters = meters if meters is not None else song_meters(scores, grid, self.styles.steps_per_quarter)
         return request(options, scores, p, song_span(scores), meters, self.styles,
-                       self.decoder.policy.crash_phrase_bars, kept, steering, swung, grid)
+                       self.decoder.policy.crash_phrase_bars, kept, steering, swung, grid, self.planner, plans)
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
-        return self.takes(self.scorer(bar_song(encoded, self.spec)), options, seed, encoded.grid)
+        song = bar_song(encoded, self.spec)
+        return self.takes(self.scorer(song), options, seed, encoded.grid, song=song)
 
     def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], options: GenerationOptions,
                        seed: int) -> list[DrumGrid]:
@@ -304,7 +324,7 @@ class DrumGenerator:
         prepared = prepare(midi, options, self.data_config, self.spec)
         reading = song_swing(prepared, options)  # read once: the decision and the render both need it
         takes = self.takes(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
-                            prepared.steering, prepared.given, swung_by_song(prepared, options, reading))
+                            prepared.steering, prepared.given, swung_by_song(prepared, options, reading), prepared.bars)
         results, notices, information = render(prepared, takes, options, seed, reading)
         return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)
 

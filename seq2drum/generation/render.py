@@ -44,6 +44,7 @@ class TakeResult:
     drums: DrumGrid
     n_hits: int  # drum notes written: the count-in's sticks too
     expected_f1: float  # under the model's calibrated probabilities
+    parts: tuple[tuple[int, str], ...] = ()  # the take's plan: (first bar, 1-based, part name) of each phrase
 
     def __repr__(self) -> str:
         return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
@@ -81,7 +82,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
             grid = with_users(grid, drums_to_grid(users, encoded.grid))
         else:
             drums = written
-        results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1))
+        results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1,
+                                  take.parts))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [*song.notices, choice.notice, swung[0][1], sparse,

@@ -66,7 +66,7 @@ class SongChooser:
         gains = continuation.steer_gains(gains, p, context.threshold, steering.continuation)
         if not context.rests_allowed:
             gains[:, self.grooves.sizes == 0] = -np.inf
-        self.section_grooves = self.grooves.section_grooves(gains, scores, self.avoid, p)
+        self.section_grooves = self.grooves.section_grooves(gains, scores, self.avoid, p, self.labels)
         if self.temperature > 0 and self.rng is not None and self.noise is None:
             finite = gains[np.isfinite(gains)]
             spread = float(finite.std()) if finite.size > 1 and finite.std() > 0 else 1.0

@@ -179,12 +179,13 @@ class GrooveGains:
         return entries[playable[entries]]
 
     def section_grooves(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]],
-                        p: np.ndarray) -> dict[int, int]:
+                        p: np.ndarray, labels: np.ndarray | None = None) -> dict[int, int]:
         """Section label -> the entry with the highest summed gain over the playing bars of that label, among
         entries whose pattern differs enough from what earlier takes gave that label (p: the calibrated hit
-        probabilities, (n, S, 9))."""
+        probabilities, (n, S, 9); `labels` the bars' labels where not the sections' own: a plan's)."""
         chosen: dict[int, int] = {}
-        labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+        if labels is None:
+            labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
         for label in np.unique(labels):
             rows = np.flatnonzero((labels == label) & scores.guitar_plays)
             if len(rows) == 0:

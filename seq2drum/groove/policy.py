@@ -224,6 +224,7 @@ class Take(DrumPart):
     structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
     threshold: float  # lambda: the probability above which a cell was worth playing
     density_reached: float | None = None  # with --density: its hits over those decided (groove.density)
+    parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
 
     @property
     def n_hits(self) -> int:

@@ -12,8 +12,8 @@ expectations alike. From them `request` builds the style's entries, the bars `--
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -151,32 +151,71 @@ def take_floor(scores: SongScores, p: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------------- the request
 
 
+class PlannedTake(NamedTuple):
+    """A take's plan of parts (parts.plan) as the decision reads it: the probabilities conditioned on each phrase's
+    part, and the edges with the plan's fills in place of every 4-bar phrase's end."""
+
+    plan: Any  # a parts.plan.Plan
+    p: np.ndarray  # (n, S, 9)
+    edges: np.ndarray  # (n, 3) bool
+
+
+def planned_takes(planner: Any, plans: list[Any], p: np.ndarray, span: Span,
+                  song_edges_: np.ndarray) -> tuple[PlannedTake, ...]:
+    """Each plan (parts.plan `Plan`, of `planner`) as the decision reads it: `p` conditioned on its parts (a fill
+    bar's snare and toms left to the network), and the edges of the song with the plan's fill bars (bars longer
+    than SHORT_BAR_STEPS) as the fill edges."""
+    out = []
+    for plan in plans:
+        fills = plan.fill_bars(span.n_bars) & (span.bar_steps > SHORT_BAR_STEPS)
+        edges_ = song_edges_.copy()
+        edges_[:, 2] = fills
+        out.append(PlannedTake(plan, planner.conditioned(p, span.bar_steps, plan, fills), edges_))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Request:
     """Everything `groove.decide` reads besides the chooser and the scores' context: the steering (a style's
-    entries, forced rests, crashes and fills, the user's groove), where each mark's edge threshold holds, and what
-    the take steps read (`Finish`)."""
+    entries, forced rests, crashes and fills, the user's groove), where each mark's edge threshold holds, what
+    the take steps read (`Finish`), and each take's plan of parts where one was made (`plans`: take k plays the
+    k-th; none: every take bar by bar on the network's own probabilities)."""
 
     steering: Steering
     edges: np.ndarray  # (n, 3) bool
     finish: Finish
+    plans: tuple[PlannedTake, ...] = ()
+
+    def take_inputs(self, index: int) -> tuple[Finish, np.ndarray, Any]:
+        """(finish, edges, plan) take `index` (0 = take 1) is decided with: its plan's probabilities and fill edges
+        where it has a plan, else the request's own (plan None)."""
+        if index >= len(self.plans):
+            return self.finish, self.edges, None
+        planned = self.plans[index]
+        return replace(self.finish, p=planned.p), planned.edges, planned.plan
 
 
 def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span, meters: list[str],
             styles: StyleBook, crash_phrase_bars: int, given: Continuation | None = None,
-            base: Steering | None = None, swung: bool = False, grid: Grid | None = None) -> Request:
+            base: Steering | None = None, swung: bool = False, grid: Grid | None = None,
+            planner: Any = None, plans: list[Any] | None = None) -> Request:
     """The request for bars `span` of scores `scores` (calibrated probabilities `p`), offline or live alike: the
     style's entries for `meters`, `--fills` and `--crashes` counted per section of `span`, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its
-    fills), the edges, and the take steps' reading of the song (`swung` on `grid`)."""
+    fills), the edges, the take steps' reading of the song (`swung` on `grid`), and each take's plan of parts
+    (`plans` of `planner`, parts.plan) as the decision reads it (none under a style, given drums or `--fills`
+    other than `sections`: those choose their own parts and fill places)."""
     base = base or Steering()
     fills = every_bars(options.fills, span, closing=True)
     crashes = every_bars(options.crashes, span, closing=False)
     steering = base.replace(allowed=style_entries(styles, options.style, meters),
                             fills=base.fills if fills is None else fills,
                             crashes=base.crashes if crashes is None else crashes, continuation=given)
-    return steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid,
-                   cross_stick_entries(styles, options.style))
+    asked = steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid,
+                    cross_stick_entries(styles, options.style))
+    if planner is None or not plans:
+        return asked
+    return replace(asked, plans=planned_takes(planner, plans, p, span, asked.edges))
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

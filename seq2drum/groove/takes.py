@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -34,22 +35,33 @@ from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
 
 OTHER_GROOVE_TRIES = 4  # a later take's other-grooves attempt: as tuned, without refinement, then pushed away twice
+PLANNED_FLOOR_SHARE = 0.6  # a later take on another plan plays at least this share of LATER_TAKE_FLOOR (a plan may
+# thin a phrase, as drummers do, but a take is a reading of the song, not a sketch)
 
 
 def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_takes: int = 1,
                   temperature: float = 0.0, rng: np.random.Generator | None = None) -> list[Take]:
     """`n_takes` distinct takes of the request's song (fewer where no attempt is distinct), take 1 the model's own
     choice within what the request asks; `structure` (n, 3) the calibrated structure probabilities. Take 1 never
-    depends on later takes."""
-    finish = request.finish
-    swung = finish.swung or (finish.options.swing or 0.5) > 0.5
+    depends on later takes. Where the request holds plans of parts, take k is decided on the k-th plan (its
+    probabilities conditioned on its parts, its fill edges): first as take 1 is (`planned`, another drummer's
+    reading of the song), then by the attempts below on that plan."""
+    swung = request.finish.swung or (request.finish.options.swing or 0.5) > 0.5
     # swung as written, off-beat notes move onto 16ths the takes share: they must differ more as decided
     limit = TAKE_MAX_SIMILARITY - (SWUNG_TAKE_MARGIN if swung else 0.0)
-    attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng)
     noise_state = None  # the generator's state before the last attempt (its grooves' noise, drawn again alike)
     takes: list[Take] = []
     for index in range(n_takes):
+        finish, edges, plan = request.take_inputs(index)
+        attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng, edges=edges,
+                                    plan=plan)
         take = None
+        if index and plan is not None:  # planned: another plan's parts, decided as take 1 is
+            later_floor = LATER_TAKE_FLOOR * PLANNED_FLOOR_SHARE * takes[0].n_hits / (takes[0].density_reached or 1.0)
+            take = attempt([], True, replace(finish, floor_hits=later_floor))
+            if distinct(take, takes, limit):
+                takes.append(take)
+                continue
         if index and request.steering.allowed is None:  # a style's takes keep their grooves' character
             # swapped: the cheapest difference, larger slices where the take steps make it too alike
             for share in SWAP_SLICE_SHARES:
@@ -88,17 +100,35 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
 
 
 def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
-             rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish) -> Take:
+                 rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish,
+                 edges: np.ndarray | None = None, plan: Any = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
-    section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step."""
+    section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
+    take's (its plan's), else the request's; with a `plan` (parts.plan `Plan`) each section's phrases of one part
+    are a section of their own to the groove choice (a section that changes part changes groove)."""
     scores, p = finish.scores, finish.p
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
+    if plan is not None:
+        labels = planned_labels(labels, plan.bar_parts(len(labels)))
     policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
     context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=decoder.fills,
                          scale=decoder.policy.threshold_scale(request.steering))
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
-    return decide(chooser, context, request.edges, finish).take
+    take = decide(chooser, context, request.edges if edges is None else edges, finish).take
+    if plan is not None:
+        take.parts = tuple((scores.first_bar + row + 1, name) for row, name in plan.phrase_names())
+    return take
+
+
+def planned_labels(labels: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """(n,) a label for each (section label, part) pair of the bars, in order of first appearance (-1 stays -1)."""
+    out = np.full(len(labels), -1, dtype=np.int64)
+    seen: dict[tuple[int, int], int] = {}
+    for row, pair in enumerate(zip(labels.tolist(), parts.tolist())):
+        if pair[0] >= 0:
+            out[row] = seen.setdefault(pair, len(seen))
+    return out
 
 
 def bar_take(chooser: Chooser, context: BarContext, request: Request) -> Decided:

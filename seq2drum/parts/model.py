@@ -112,16 +112,18 @@ def log_transitions(model: PartModel, features: np.ndarray) -> np.ndarray:
         return np.log(np.where(kept, stay * keep, 0.0) + moved)
 
 
-def emissions(model: PartModel, features: np.ndarray) -> np.ndarray:
+def emissions(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
     """(P, K) log of what each phrase's band says of each part, as a likelihood (the band's probability over the
-    part's share)."""
-    return band_log_probabilities(model, features) - model.log_prior
+    part's share), plus `extra` (P, K) where given (what the network hears of each part: parts.plan)."""
+    emit = band_log_probabilities(model, features) - model.log_prior
+    return emit if extra is None else emit + extra
 
 
-def forward_pass(model: PartModel, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def forward_pass(model: PartModel, features: np.ndarray,
+                 extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(forward (P, K): each phrase's part given the band up to it, emissions (P, K) scaled to a maximum of 1,
     transitions (P, K, K)) of a song of P >= 1 phrases."""
-    emit = emissions(model, features)
+    emit = emissions(model, features, extra)
     emit = np.exp(emit - emit.max(axis=1, keepdims=True))
     step = np.exp(log_transitions(model, features))
     forward = np.zeros((len(features), model.n_parts))
@@ -133,12 +135,12 @@ def forward_pass(model: PartModel, features: np.ndarray) -> tuple[np.ndarray, np
     return forward, emit, step
 
 
-def part_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
+def part_probabilities(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
     """(P, K) each phrase's part given the band of the whole song (forward-backward), 0 outside its family."""
     n_phrases = len(features)
     if not n_phrases:
         return np.zeros((0, model.n_parts))
-    forward, emit, step = forward_pass(model, features)
+    forward, emit, step = forward_pass(model, features, extra)
     backward = np.ones((n_phrases, model.n_parts))
     for t in range(n_phrases - 2, -1, -1):
         backward[t] = step[t + 1] @ (emit[t + 1] * backward[t + 1])
@@ -147,7 +149,8 @@ def part_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     return posterior / np.maximum(posterior.sum(axis=1, keepdims=True), 1e-300)
 
 
-def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator: np.random.Generator) -> np.ndarray:
+def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator: np.random.Generator,
+                 extra: np.ndarray | None = None) -> np.ndarray:
     """(n_plans, P) plans drawn from the chain given the whole song's band (forward filtering, backward sampling):
     each as likely as the model finds it, changing part about as often as it expects the drummer to (the Viterbi plan
     changes far less often); other takes can play other plans."""
@@ -155,7 +158,7 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
     plans = np.zeros((n_plans, n_phrases), dtype=np.int64)
     if not n_phrases:
         return plans
-    forward, _, step = forward_pass(model, features)
+    forward, _, step = forward_pass(model, features, extra)
     for plan in plans:
         plan[-1] = generator.choice(model.n_parts, p=forward[-1] / forward[-1].sum())
         for t in range(n_phrases - 2, -1, -1):
@@ -164,12 +167,12 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
     return plans
 
 
-def best_plan(model: PartModel, features: np.ndarray) -> np.ndarray:
-    """(P,) int: the likeliest sequence of parts (Viterbi)."""
+def best_plan(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """(P,) int: the likeliest sequence of parts (Viterbi), the emissions plus `extra` (P, K) where given."""
     n_phrases, n_parts = len(features), model.n_parts
     if not n_phrases:
         return np.zeros(0, dtype=np.int64)
-    emit, step = emissions(model, features), log_transitions(model, features)
+    emit, step = emissions(model, features, extra), log_transitions(model, features)
     with np.errstate(divide="ignore"):
         initial = np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
     score = initial + emit[0]

@@ -1,0 +1,279 @@
+"""The drummer's plan (issue 68): a part for each phrase of the song, chosen before any cell, then each phrase's cells
+decided within its part.
+
+A drummer decides a part per section, then plays it; the network gives the average drummer per bar. So the plan is
+made first, over the song's phrases (parts.labels `cut_phrases`: the drummer's sections cut in 4 bars), from what the
+part model (parts.model) reads of each phrase's part in the band, every phrase of the song heard (forward-backward):
+`section_plan` gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a
+new section's band changes (its best other part within CHANGE_MARGIN), and thins a phrase where the band thins;
+`Planner.heard_levels` keeps a drop-out only where the network, too, expects few hits (DROP_OUT_HEARD). That is take
+1's plan; a later take plays another plan drawn from the chain (`Planner.plans`), the likeliest of PLAN_DRAWS unlike
+every earlier one in PLAN_MIN_CHANGED of its phrases. (Measured on the validation songs and dropped: the chain's
+Viterbi plan changes part at 3% of phrase starts and its marginals' at 6%, where the drummer changes at 21%; adding
+what the network hears of each part to the plan chose the most hedging part, 16ths comping, twice as often as
+drummers play it, and cost F1 0.015: docs/experiments/2026-11-27-plans.md.)
+
+Within its part a phrase is decided by the one `groove.decide`, on probabilities conditioned on the part
+(`conditioned`): each cell's logit moved by PART_WEIGHT times how much likelier the part's bars play it than its
+family's average part's (their step profiles), the hat and the ride moved together as one time-keeper (which of them
+carries the time stays the network's to hear), so the groove choice, the refinement, the kit's counts and the fills
+all read the part: a sparse part thins, a drop-out drops out, a 16ths part plays 16ths, a part without toms keeps
+them for its fills. A plan marks its fills (`fill_bars`): at each section's end, where the next phrase changes part,
+and every 8 bars inside a run of a part whose drummers fill that often (FILL_SHARE_EIGHT); not every 4 bars like
+clockwork.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.midi.drums import TOMS
+from seq2drum.parts.features import FEATURE_NAMES, phrase_features
+from seq2drum.parts.labels import Phrase, cut_phrases
+from seq2drum.parts.model import (PartModel, emissions, family_mask, load_parts, log_transitions, part_probabilities,
+                                  sample_plans)
+from seq2drum.parts.vocabulary import PartVocabulary
+from seq2drum.song.bars import BarSong
+
+PART_WEIGHT = 1.0  # a cell's logit moves by this times the part's log-odds at that step against its family's average
+TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
+CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
+PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
+PLAN_MIN_CHANGED = 0.25  # a later take's plan differs from every earlier take's in this share of phrases at least
+PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
+DROP_OUT_HEARD = 8.0  # a drop-out phrase the network expects this many hits a bar in plays (heard_levels)
+FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
+MIN_FILL_SECTION_BARS = 2  # a section this long closes with a fill (groove.settings' same rule)
+FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parts of a song's phrases: `parts[j]` is phrase j's part (an index into the vocabulary), `fills[j]`
+    whether it closes with a fill; `names` the parts' names, for plots and notes."""
+
+    phrases: tuple[Phrase, ...]
+    parts: np.ndarray  # (P,) int64
+    fills: np.ndarray  # (P,) bool
+    names: tuple[str, ...] = field(default=())
+
+    def bar_parts(self, n_bars: int) -> np.ndarray:
+        """(n,) the part each row plays (-1: no phrase holds it)."""
+        rows = np.full(n_bars, -1, dtype=np.int64)
+        for phrase, part in zip(self.phrases, self.parts.tolist()):
+            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = part
+        return rows
+
+    def fill_bars(self, n_bars: int) -> np.ndarray:
+        """(n,) bool the last bar of each phrase the plan closes with a fill."""
+        bars = np.zeros(n_bars, dtype=bool)
+        for phrase, fills in zip(self.phrases, self.fills.tolist()):
+            if fills and 0 < phrase.end_row <= n_bars:
+                bars[phrase.end_row - 1] = True
+        return bars
+
+    def phrase_names(self) -> list[tuple[int, str]]:
+        """(first row, part name) of each phrase, for the plot."""
+        return [(phrase.start_row, name) for phrase, name in zip(self.phrases, self.names)]
+
+
+def section_plan(phrases: list[Phrase], posterior: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """(P,) the plan a drummer makes of the song's sections from each phrase's part probabilities (P, K): a section
+    plays the part its phrases agree on (the highest summed log probability); a repeat of a letter keeps the part
+    it had; a new section where the band changes changes part (its best other than the part before, where that is
+    within CHANGE_MARGIN of its best); inside a section, a phrase where the band thins to under half its median
+    plays the thinner part its band asks for where that is likelier than the section's."""
+    log_p = np.log(np.maximum(posterior, 1e-12))
+    thin = features[:, FEATURE_NAMES.index("thin")] > 0
+    changed = features[:, FEATURE_NAMES.index("band_change")] > 0
+    plan = np.zeros(len(phrases), dtype=np.int64)
+    by_letter: dict[int, int] = {}
+    before = -1
+    start = 0
+    while start < len(phrases):
+        end = start + 1
+        while end < len(phrases) and (phrases[end].section, phrases[end].letter) == (phrases[start].section,
+                                                                                   phrases[start].letter):
+            end += 1
+        rows = np.arange(start, end)
+        letter = phrases[start].letter
+        score = log_p[rows].sum(axis=0) / len(rows)
+        if letter >= 0 and letter in by_letter:
+            part = by_letter[letter]
+        else:
+            part = int(np.argmax(score))
+            if part == before and changed[start] and start:
+                others = np.where(np.arange(len(score)) == before, -np.inf, score)
+                other = int(np.argmax(others))
+                if score[other] >= score[part] - CHANGE_MARGIN:
+                    part = other
+            if letter >= 0:
+                by_letter[letter] = part
+        plan[rows] = part
+        for row in rows[thin[rows]]:
+            if log_p[row].max() > log_p[row, part]:
+                plan[row] = int(np.argmax(log_p[row]))
+        before = int(plan[end - 1])
+        start = end
+    return plan
+
+
+def plan_log_likelihood(initial: np.ndarray, emit: np.ndarray, step: np.ndarray, parts: np.ndarray) -> float:
+    """The log weight of a plan under the chain: its first part's prior (`initial` (K,)), its emissions (P, K) and
+    transitions (P, K, K) along it."""
+    parts = np.asarray(parts)
+    if not len(parts):
+        return 0.0
+    total = float(initial[parts[0]] + emit[np.arange(len(parts)), parts].sum())
+    return total + float(step[np.arange(1, len(parts)), parts[:-1], parts[1:]].sum())
+
+
+def changed_share(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of phrases two plans give different parts (1 for two empty plans: nothing shared)."""
+    return float((np.asarray(a) != np.asarray(b)).mean()) if len(a) else 1.0
+
+
+class Planner:
+    """The parts vocabulary and model, and what conditioning on a part needs of them, made once per file."""
+
+    def __init__(self, vocabulary: PartVocabulary, model: PartModel, source: str = "") -> None:
+        self.vocabulary, self.model, self.source = vocabulary, model, source
+        parts = vocabulary.parts
+        width = max((part.profile.shape[0] for part in parts), default=0)
+        self.steps = np.array([part.profile_steps for part in parts], dtype=np.int64)
+        rates = np.zeros((len(parts), width, NUM_DRUM_CLASSES))
+        for k, part in enumerate(parts):
+            rates[k, : part.profile_steps] = part.profile[: part.profile_steps]
+        self.rates = np.clip(rates, PROFILE_FLOOR, 1 - PROFILE_FLOOR)
+        # the family's average part, at each bar length: the share-weighted mean of its parts' rates
+        self.average = np.zeros_like(self.rates)
+        shares = np.array([part.share for part in parts])
+        families = np.array([part.family for part in parts])
+        for k in range(len(parts)):
+            same = (families == families[k]) & (self.steps == self.steps[k])
+            self.average[k] = (shares[same, None, None] * self.rates[same]).sum(axis=0) / shares[same].sum()
+        self.delta = np.log(self.rates / (1 - self.rates)) - np.log(self.average / (1 - self.average))
+        # time kept on the hat or the ride is one voice to the part: its subdivision is the part's, which cymbal
+        # carries it the network's (it hears a ride the band does not say; groove.rules ride_sections plays it)
+        kept, kept_average = (np.clip(rates[..., list(TIME_CYMBALS)].sum(axis=-1), PROFILE_FLOOR, 1 - PROFILE_FLOOR)
+                              for rates in (self.rates, self.average))
+        self.keeper_delta = np.log(kept / (1 - kept)) - np.log(kept_average / (1 - kept_average))  # (K, S)
+        self.end_fill_share = np.array([part.end_fill_share for part in parts])
+
+    @classmethod
+    def load(cls, path: Path) -> Planner:
+        vocabulary, model = load_parts(path)
+        return cls(vocabulary, model, str(path))
+
+    def __repr__(self) -> str:
+        return f"Planner({len(self.vocabulary)} parts from {self.source or 'memory'})"
+
+    def phrases(self, song: BarSong) -> list[Phrase]:
+        return cut_phrases(song.sections, song.first_bar, song.n_bars)
+
+    def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None) -> list[Plan]:
+        """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
+        plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
+        the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
+        probabilities of its rows."""
+        phrases = self.phrases(song)
+        if not phrases:
+            return []
+        features = phrase_features(song, phrases)
+        posterior = part_probabilities(self.model, features)
+        chosen = [self.heard_levels(section_plan(phrases, posterior, features), posterior, p, phrases)]
+        rng = rng if rng is not None else np.random.default_rng(0)
+        if n_plans > 1:
+            emit, step = emissions(self.model, features), log_transitions(self.model, features)
+            with np.errstate(divide="ignore"):
+                initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
+        while len(chosen) < n_plans:
+            drawn = sample_plans(self.model, features, PLAN_DRAWS, rng)
+            distance = np.array([min(changed_share(d, c) for c in chosen) for d in drawn])
+            if distance.max() == 0:
+                break
+            likely = np.array([plan_log_likelihood(initial, emit, step, d) for d in drawn])
+            far = distance >= PLAN_MIN_CHANGED
+            best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
+            chosen.append(drawn[best])
+        return [self.plan(phrases, parts, song.n_bars) for parts in chosen]
+
+    def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray,
+                     phrases: list[Phrase]) -> np.ndarray:
+        """The plan with each drop-out phrase the network hears played (it expects DROP_OUT_HEARD hits a bar or
+        more there: a band thinning under a drummer who plays on) given the likeliest playing part instead."""
+        parts = parts.copy()
+        playing = np.array([part.level != "drop-out" for part in self.vocabulary.parts])
+        for j, phrase in enumerate(phrases):
+            if playing[parts[j]]:
+                continue
+            rows = slice(max(phrase.start_row, 0), min(phrase.end_row, len(p)))
+            if p[rows].sum() / max(phrase.n_bars, 1) >= DROP_OUT_HEARD:
+                parts[j] = int(np.argmax(np.where(playing, posterior[j], -1.0)))
+        return parts
+
+    def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
+        """The plan of these parts, its fills marked: each section's end (a section of MIN_FILL_SECTION_BARS or
+        more), a phrase before a change of part, and every second phrase end inside a run of a part that fills that
+        often (FILL_SHARE_EIGHT)."""
+        fills = np.zeros(len(phrases), dtype=bool)
+        run = 0
+        for j, phrase in enumerate(phrases):
+            last = j + 1 == len(phrases)
+            section_ends = last or phrases[j + 1].section != phrase.section or phrases[j + 1].letter != phrase.letter
+            section_bars = sum(q.n_bars for q in phrases if q.section == phrase.section) if phrase.section >= 0 else 0
+            changes = not last and parts[j + 1] != parts[j]
+            run = run + 1 if j and parts[j] == parts[j - 1] and phrases[j - 1].section == phrase.section else 1
+            fills[j] = ((section_ends and section_bars >= MIN_FILL_SECTION_BARS) or changes
+                        or (run % 2 == 0 and self.end_fill_share[parts[j]] >= FILL_SHARE_EIGHT))
+        names = tuple(self.vocabulary.parts[k].name for k in parts.tolist())
+        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names)
+
+    def conditioned(self, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
+                    fill_rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
+        log-odds at that step against its family's average part, in bars of the part's length (others as they are);
+        in `fill_rows` the fill's snare and toms are left to the network."""
+        out = p.copy()
+        rows_part = plan.bar_parts(len(p))
+        for part in np.unique(rows_part[rows_part >= 0]).tolist():
+            length = int(self.steps[part])
+            rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
+            if not len(rows):
+                continue
+            delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length], (len(rows), length, NUM_DRUM_CLASSES))
+            delta = delta.copy()
+            if fill_rows is not None:
+                filled = fill_rows[rows]
+                delta[np.ix_(filled, np.arange(length), list(FILL_CLASSES))] = 0.0
+            bars = np.clip(p[rows, :length], 1e-6, 1 - 1e-6)
+            moved = 1 / (1 + np.exp(-(np.log(bars / (1 - bars)) + delta)))
+            # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
+            cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
+            kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
+            kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * self.keeper_delta[part, :length])))
+            moved[..., list(TIME_CYMBALS)] = cymbals * (kept_moved / kept)[..., None]
+            out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
+        return out
+
+
+PARTS_FILE = "parts.npz"  # a model's parts lie beside its checkpoint (models/parts.npz beside models/default.pt)
+_PLANNERS: dict[str, Planner] = {}
+
+
+def planner_for(checkpoint: Path) -> Planner | None:
+    """The parts a checkpoint plans with: the parts.npz beside it (a cross-validation fold's own), else the shipped
+    models/parts.npz; None where neither is there (every take then bar by bar). Loaded once per file."""
+    from seq2drum.shipped import DEFAULT_CHECKPOINT  # no torch there
+
+    for path in (Path(checkpoint).parent / PARTS_FILE, DEFAULT_CHECKPOINT.parent / PARTS_FILE):
+        if path.is_file():
+            key = str(path.resolve())
+            if key not in _PLANNERS:
+                _PLANNERS[key] = Planner.load(path)
+            return _PLANNERS[key]
+    return None

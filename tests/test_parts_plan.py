@@ -1,0 +1,143 @@
+"""The drummer's plan (seq2drum/parts/plan.py) and how the decision plays it, on parts and songs built in code: the
+probabilities conditioned on a phrase's part (a ride part rides, the hat recedes; a fill bar's toms left to the
+network; bars of another length untouched), the fills the plan marks (a section's end, a change of part, not every
+phrase), later takes on other plans, the plan's labels for the groove choice, and the generator playing a plan from
+the shipped parts (`--plan parts`) and bar by bar (`--plan bars`). If one fails, the drums loop one part again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.errors import ConfigError
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.groove.takes import planned_labels
+from seq2drum.midi.drums import CLOSED_HAT, LOW_TOM, RIDE, SNARE
+from seq2drum.options import GenerationOptions
+from seq2drum.parts.labels import Phrase
+from seq2drum.parts.plan import Plan, Planner, changed_share, planner_for
+from seq2drum.parts.vocabulary import build_vocabulary
+from tests.builders import notes_from_steps, riff, song_bytes
+from tests.test_parts_model import random_model
+from tests.test_parts_vocabulary import corpus as corpus  # noqa: F401  (the fixture)
+
+
+@pytest.fixture(scope="module")
+def planner(corpus) -> Planner:  # noqa: F811
+    vocabulary, _ = build_vocabulary(corpus)
+    return Planner(vocabulary, random_model(len(vocabulary), 3))
+
+
+def part_index(planner: Planner, name: str) -> int:
+    return next(i for i, part in enumerate(planner.vocabulary.parts) if part.name == name)
+
+
+def phrases_of(n_phrases: int, section_of: list[int] | None = None) -> list[Phrase]:
+    sections = section_of or [0] * n_phrases
+    return [Phrase(4 * j, 4 * j + 4, sections[j], sections[j], j) for j in range(n_phrases)]
+
+
+def test_a_part_sets_the_time_keepers_subdivision_and_the_network_its_cymbal(planner: Planner) -> None:
+    eighths, sixteenths = (part_index(planner, name) for name in ("eighths on the ride, comping",
+                                                                   "16ths on the hat, backbeat"))
+    p = np.zeros((8, 32, 9))
+    p[:, :16] = 0.2  # the network hedges every cell of every bar ...
+    p[:, :16, RIDE] = 0.1  # ... and hears the hat twice as likely as the ride
+    plan = Plan(tuple(phrases_of(2)), np.array([eighths, sixteenths]), np.zeros(2, dtype=bool))
+    moved = planner.conditioned(p, np.full(8, 16), plan)
+    off = slice(1, 16, 2)
+    assert (moved[:4, off, CLOSED_HAT] < 0.1).all()  # the eighths part drops the odd 16ths ...
+    assert (moved[:4, 0, CLOSED_HAT] >= 0.2 - 1e-9).all()  # ... never the downbeat's time
+    assert (moved[4:, off, CLOSED_HAT] > moved[:4, off, CLOSED_HAT]).all()  # 16ths keep the odd 16ths
+    np.testing.assert_allclose(moved[:, :16, RIDE], moved[:, :16, CLOSED_HAT] / 2)  # which cymbal: the network's
+    assert (moved[:, 16:] == 0).all()  # outside the bar stays outside
+
+
+def test_a_fill_bar_keeps_the_networks_snare_and_other_lengths_are_untouched(planner: Planner) -> None:
+    ride = part_index(planner, "eighths on the ride, comping")  # its snare comps on 6, not on the backbeat
+    p = np.full((4, 32, 9), 0.4)
+    p[:, 16:] = 0.0
+    bar_steps = np.array([16, 16, 16, 12])
+    p[3, 12:] = 0.0
+    plan = Plan((Phrase(0, 4, 0, 0, 0),), np.array([ride]), np.array([True]))
+    fill_rows = np.array([False, False, True, False])
+    moved = planner.conditioned(p, bar_steps, plan, fill_rows)
+    assert moved[0, 4, SNARE] < 0.4 and moved[2, 4, SNARE] == pytest.approx(0.4)  # the fill's snare: the network's
+    assert moved[2, 15, LOW_TOM] == pytest.approx(0.4)  # ... and its toms
+    np.testing.assert_array_equal(moved[3], p[3])  # a 3/4 bar: no part of this length
+
+
+def test_fills_at_a_sections_end_and_before_a_change_not_every_phrase(planner: Planner) -> None:
+    rock, busy = part_index(planner, "eighths on the hat, backbeat"), part_index(planner, "16ths on the hat, backbeat")
+    phrases = phrases_of(6, [0, 0, 0, 1, 1, 1])
+    plan = planner.plan(phrases, np.array([busy, busy, busy, busy, rock, rock]), 24)
+    # 16ths-on-the-hat phrases of the corpus never end in a fill: within its run no fill but at the section's end;
+    # the change to the rock part fills; the rock part fills half its phrase ends, so every second phrase of a run
+    assert plan.fills.tolist() == [False, False, True, True, False, True]
+    assert plan.fill_bars(24).tolist() == [b in (11, 15, 23) for b in range(24)]
+    assert plan.bar_parts(26).tolist() == [busy] * 16 + [rock] * 8 + [-1, -1]
+    assert plan.names[0] == "16ths on the hat, backbeat"
+
+
+def test_changed_share() -> None:
+    assert changed_share(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2])) == 0.25
+    assert changed_share(np.array([], dtype=int), np.array([], dtype=int)) == 1.0
+
+
+def test_a_section_that_changes_part_is_two_sections_to_the_groove_choice() -> None:
+    labels = np.array([0, 0, 0, 0, 1, 1, 0, 0, -1])
+    parts = np.array([3, 3, 5, 5, 3, 3, 3, 5, 2])
+    assert planned_labels(labels, parts).tolist() == [0, 0, 1, 1, 2, 2, 0, 1, -1]
+
+
+def sectioned_song() -> bytes:
+    """32 bars: a riff in quarters for 16 bars, then the riff in eighths with a bass for 16 (the band changes)."""
+    quarters = [(bar * 16 + s, 45) for bar in range(16) for s in range(0, 16, 4)]
+    eighths = [(bar * 16 + s, pitch) for bar, s, pitch in ((16 + b, s, p) for b in range(16) for s, p in
+                                                           [(step, 40) for step in range(0, 16, 2)])]
+    guitar = notes_from_steps(quarters + eighths)
+    return song_bytes(guitar)
+
+
+@pytest.fixture(scope="module")
+def generator() -> DrumGenerator:
+    return DrumGenerator.from_checkpoint()
+
+
+def test_the_shipped_model_plans_with_the_shipped_parts(generator: DrumGenerator) -> None:
+    assert generator.planner is not None and len(generator.planner.vocabulary) > 10
+    assert planner_for(generator.planner.source.replace("parts.npz", "default.pt")) is generator.planner
+
+
+def test_takes_on_other_plans_differ_and_bars_decides_as_before(generator: DrumGenerator) -> None:
+    data = song_bytes(notes_from_steps(riff(32)))
+    parts = generator.generate(data, GenerationOptions(seed=5, takes=3, plan="parts"))
+    bars = generator.generate(data, GenerationOptions(seed=5, takes=3, plan="bars"))
+    assert len(parts.takes) == 3 and len(bars.takes) == 3
+    assert all(take.n_hits > 32 for take in parts.takes)  # a reading of the song, not a sketch
+    # the plan is the model's choice of each phrase's part: its take 1 is not the bar-by-bar one
+    assert parts.midi_bytes != bars.midi_bytes
+    again = generator.generate(data, GenerationOptions(seed=5, takes=3, plan="parts"))
+    assert again.midi_bytes == parts.midi_bytes  # the same seed, the same plan
+
+
+def test_plans_of_a_song(generator: DrumGenerator) -> None:
+    from seq2drum.config import DataConfig
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.midi.io import read_midi
+    from seq2drum.song.bars import bar_song
+    from seq2drum.song.encode import encode_song
+
+    song = bar_song(encode_song(read_midi(sectioned_song()), DataConfig(), with_drums=False), generator.spec)
+    p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
+    plans = generator.planner.plans(song, p, 4, np.random.default_rng(0))
+    assert 1 <= len(plans) <= 4
+    assert all(len(plan.parts) == len(plans[0].phrases) for plan in plans)
+    for k, plan in enumerate(plans[1:], 1):  # each later plan unlike the earlier ones
+        assert min(changed_share(plan.parts, earlier.parts) for earlier in plans[:k]) > 0
+    assert plans[0].fills[-1]  # the song's last phrase closes its section
+
+
+def test_plan_names_its_choices() -> None:
+    with pytest.raises(ConfigError, match="plan must be one of parts, bars"):
+        GenerationOptions(plan="loop")
