@@ -141,3 +141,38 @@ def test_plans_of_a_song(generator: DrumGenerator) -> None:
 def test_plan_names_its_choices() -> None:
     with pytest.raises(ConfigError, match="plan must be one of parts, bars"):
         GenerationOptions(plan="loop")
+
+
+def test_density_moves_the_plan_toward_sparser_or_busier_parts(generator: DrumGenerator) -> None:
+    from seq2drum.config import DataConfig
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.midi.io import read_midi
+    from seq2drum.song.bars import bar_song
+    from seq2drum.song.encode import encode_song
+
+    planner = generator.planner
+    bias = planner.density_bias(0.5)
+    hits = np.array([part.hits_per_bar.sum() for part in planner.vocabulary.parts])
+    four = [k for k, part in enumerate(planner.vocabulary.parts) if part.family == "4/4"]
+    assert np.corrcoef(bias[four], hits[four])[0, 1] < -0.5 and not planner.density_bias(1.0).any()
+    song = bar_song(encode_song(read_midi(sectioned_song()), DataConfig(), with_drums=False), generator.spec)
+    p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
+    busy = {d: hits[planner.plans(song, p, 1, density=d)[0].parts].mean() for d in (0.25, 1.0, 4.0)}
+    assert busy[0.25] <= busy[1.0] <= busy[4.0] and busy[0.25] < busy[4.0]
+
+
+def test_fills_every_n_are_placed_within_the_plan(generator: DrumGenerator) -> None:
+    data = song_bytes(notes_from_steps(riff(16)))
+    result = generator.generate(data, GenerationOptions(seed=2, fills="every:4", plan="parts"))
+    assert result.takes[0].parts  # planned, the fills the musician's
+
+
+def test_a_plans_log_likelihood_is_its_weight_under_the_chain() -> None:
+    from seq2drum.parts.model import emissions, log_transitions
+    from seq2drum.parts.plan import plan_log_likelihood
+    from tests.test_parts_model import every_plan, phrases
+
+    model, features = random_model(3, 4), phrases(3, 5)
+    emit, step = emissions(model, features), log_transitions(model, features)
+    for plan, weight in every_plan(model, features).items():
+        assert plan_log_likelihood(model.log_prior, emit, step, np.array(plan)) == pytest.approx(np.log(weight))

@@ -203,8 +203,8 @@ def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span:
     style's entries for `meters`, `--fills` and `--crashes` counted per section of `span`, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its
     fills), the edges, the take steps' reading of the song (`swung` on `grid`), and each take's plan of parts
-    (`plans` of `planner`, parts.plan) as the decision reads it (none under a style, given drums or `--fills`
-    other than `sections`: those choose their own parts and fill places)."""
+    (`plans` of `planner`, parts.plan) as the decision reads it (the generator makes none under a style or with
+    drums given)."""
     base = base or Steering()
     fills = every_bars(options.fills, span, closing=True)
     crashes = every_bars(options.crashes, span, closing=False)

@@ -45,6 +45,7 @@ CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
 PLAN_MIN_CHANGED = 0.25  # a later take's plan differs from every earlier take's in this share of phrases at least
 PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
+DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log of a part's hits over the median's
 DROP_OUT_HEARD = 8.0  # a drop-out phrase the network expects this many hits a bar in plays (heard_levels)
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 MIN_FILL_SECTION_BARS = 2  # a section this long closes with a fill (groove.settings' same rule)
@@ -81,13 +82,15 @@ class Plan:
         return [(phrase.start_row, name) for phrase, name in zip(self.phrases, self.names)]
 
 
-def section_plan(phrases: list[Phrase], posterior: np.ndarray, features: np.ndarray) -> np.ndarray:
+def section_plan(phrases: list[Phrase], posterior: np.ndarray, features: np.ndarray,
+                 bias: np.ndarray | None = None) -> np.ndarray:
     """(P,) the plan a drummer makes of the song's sections from each phrase's part probabilities (P, K): a section
     plays the part its phrases agree on (the highest summed log probability); a repeat of a letter keeps the part
     it had; a new section where the band changes changes part (its best other than the part before, where that is
     within CHANGE_MARGIN of its best); inside a section, a phrase where the band thins to under half its median
-    plays the thinner part its band asks for where that is likelier than the section's."""
-    log_p = np.log(np.maximum(posterior, 1e-12))
+    plays the thinner part its band asks for where that is likelier than the section's. `bias` (K,) is added to every
+    phrase's log probabilities (--density's)."""
+    log_p = np.log(np.maximum(posterior, 1e-12)) + (0.0 if bias is None else bias)
     thin = features[:, FEATURE_NAMES.index("thin")] > 0
     changed = features[:, FEATURE_NAMES.index("band_change")] > 0
     plan = np.zeros(len(phrases), dtype=np.int64)
@@ -175,17 +178,20 @@ class Planner:
     def phrases(self, song: BarSong) -> list[Phrase]:
         return cut_phrases(song.sections, song.first_bar, song.n_bars)
 
-    def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None) -> list[Plan]:
+    def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
+              density: float = 1.0) -> list[Plan]:
         """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
         plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
         the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
-        probabilities of its rows."""
+        probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
+        busier ones (`density_bias`)."""
         phrases = self.phrases(song)
         if not phrases:
             return []
         features = phrase_features(song, phrases)
         posterior = part_probabilities(self.model, features)
-        chosen = [self.heard_levels(section_plan(phrases, posterior, features), posterior, p, phrases)]
+        chosen = [self.heard_levels(section_plan(phrases, posterior, features, self.density_bias(density)), posterior,
+                                    p, phrases)]
         rng = rng if rng is not None else np.random.default_rng(0)
         if n_plans > 1:
             emit, step = emissions(self.model, features), log_transitions(self.model, features)
@@ -201,6 +207,14 @@ class Planner:
             best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
             chosen.append(drawn[best])
         return [self.plan(phrases, parts, song.n_bars) for parts in chosen]
+
+    def density_bias(self, density: float) -> np.ndarray:
+        """(K,) what `--density` adds to each part's log probability in the plan: DENSITY_PULL x log(density) x how
+        much busier the part is than its family's median part (log hits a bar); 0 at density 1."""
+        hits = np.log1p(np.array([part.hits_per_bar.sum() for part in self.vocabulary.parts]))
+        families = np.array([part.family for part in self.vocabulary.parts])
+        median = np.array([np.median(hits[families == family]) for family in families])
+        return DENSITY_PULL * np.log(density) * (hits - median)
 
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray,
                      phrases: list[Phrase]) -> np.ndarray:
