@@ -45,8 +45,12 @@ def test_a_fold_trains_and_tunes_on_the_device_asked_for_and_reads_one_cache(
         loop = {"model_mean_song_f1": 0.5, "loop_mean_song_f1": 0.4, "best_of_takes_mean_song_f1": 0.6}
         return SimpleNamespace(songs=[], summary={"against_loop": loop})
 
+    def fold_parts(args: object, fold: int, path: Path) -> None:
+        seen["parts_of"] = fold
+        path.write_bytes(b"parts")
+
     for name, stand_in in (("train", train), ("read_songs", read_songs), ("tune_checkpoint", tune_checkpoint),
-                           ("evaluate", evaluate)):
+                           ("evaluate", evaluate), ("fold_parts", fold_parts)):
         monkeypatch.setattr(crossval, name, stand_in)
     args = crossval.build_parser().parse_args(["--out", str(tmp_path / "cv"), "--device", flag,
                                                "--cache", str(tmp_path / "cache")])
@@ -54,6 +58,7 @@ def test_a_fold_trains_and_tunes_on_the_device_asked_for_and_reads_one_cache(
     assert (seen["trains_on"], seen["tunes_on"]) == (trains_on, tunes_on)
     assert seen["train_cache"] == seen["tune_cache"] == seen["score_cache"] == tmp_path / "cache"
     assert json.loads((tmp_path / "cv" / "fold0" / "tuned.json").read_text()) == {}
+    assert seen["parts_of"] == 0  # the fold plans with parts of its own, fitted on the other folds' songs
 
 
 def test_cuda_without_a_gpu_stops_before_any_fold(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,

@@ -157,7 +157,7 @@ def test_crossval_scores_an_averaged_runs_raw_weights_apart() -> None:
     from tools import crossval
 
     parser = crossval.build_parser()
-    raw = parser.parse_args(["--raw", "--out", "runs/x"])
+    raw = parser.parse_args(["--raw", "--out", "runs/x", "--plan", "bars"])
     assert crossval.tag_of(raw) == "-raw"
     assert crossval.checkpoint_of(raw, 2) == Path("runs/x/fold2/best-raw.pt")
     assert crossval.checkpoint_of(parser.parse_args(["--out", "runs/x"]), 2) == Path("runs/x/fold2/best.pt")
@@ -190,6 +190,8 @@ def test_crossval_keeps_second_pass_scores_apart() -> None:
     from tools import crossval
 
     parser = crossval.build_parser()
-    assert crossval.tag_of(parser.parse_args([])) == ""
-    assert crossval.tag_of(parser.parse_args(["--own-passes", "1"])) == "-p1"
+    assert crossval.tag_of(parser.parse_args(["--plan", "bars"])) == ""  # the scores made before plans keep their names
+    assert crossval.tag_of(parser.parse_args([])) == "-parts"
+    assert crossval.tag_of(parser.parse_args(["--own-passes", "1"])) == "-p1-parts"
+    assert crossval.tag_of(parser.parse_args(["--live"])) == ""  # live decides without a plan
     assert parser.parse_args(["--no-hear-drums"]).no_hear_drums

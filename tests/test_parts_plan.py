@@ -12,9 +12,10 @@ import pytest
 from seq2drum.errors import ConfigError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.takes import planned_labels
-from seq2drum.midi.drums import CLOSED_HAT, LOW_TOM, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.labels import Phrase
+from seq2drum.parts import plan as plan_module
 from seq2drum.parts.plan import Plan, Planner, changed_share, planner_for
 from seq2drum.parts.vocabulary import build_vocabulary
 from tests.builders import notes_from_steps, riff, song_bytes
@@ -50,10 +51,13 @@ def test_a_part_sets_the_time_keepers_subdivision_and_the_network_its_cymbal(pla
     assert (moved[:4, 0, CLOSED_HAT] >= 0.2 - 1e-9).all()  # ... never the downbeat's time
     assert (moved[4:, off, CLOSED_HAT] > moved[:4, off, CLOSED_HAT]).all()  # 16ths keep the odd 16ths
     np.testing.assert_allclose(moved[:, :16, RIDE], moved[:, :16, CLOSED_HAT] / 2)  # which cymbal: the network's
+    np.testing.assert_array_equal(moved[:, :16, [KICK, SNARE]], p[:, :16, [KICK, SNARE]])  # the kick and snare too
     assert (moved[:, 16:] == 0).all()  # outside the bar stays outside
 
 
-def test_a_fill_bar_keeps_the_networks_snare_and_other_lengths_are_untouched(planner: Planner) -> None:
+def test_a_fill_bar_keeps_the_networks_snare_and_other_lengths_are_untouched(planner: Planner,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_module, "CLASS_WEIGHTS", np.ones(9))  # the snare conditioned too (shipped: the network's)
     ride = part_index(planner, "eighths on the ride, comping")  # its snare comps on 6, not on the backbeat
     p = np.full((4, 32, 9), 0.4)
     p[:, 16:] = 0.0

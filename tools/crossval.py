@@ -44,6 +44,7 @@ from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
 from seq2drum.groove.policy import policy_change
 from seq2drum.options import PLANS, GenerationOptions
+from seq2drum.parts.model import save_parts
 from seq2drum.parts.plan import PARTS_FILE
 from seq2drum.song.bars import FeatureSpec
 from seq2drum.training.distributed import pick_device
@@ -91,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "field, e.g. crash_edge_threshold=0; repeatable); scores and outputs then carry a tag")
     parser.add_argument("--plan", choices=PLANS, default=GenerationOptions().plan,
                         help="parts: each song's phrases played from a plan of parts (parts.plan), each fold planning "
-                        "with OUT/foldN/parts.npz (python -m tools.part_study --write-folds OUT); bars: bar by bar, "
-                        "as before 2026-11-27 (the scores' names without -parts)")
+                        "with its own OUT/foldN/parts.npz (fitted on the other folds' songs when missing); bars: bar "
+                        "by bar, as before 2026-11-27 (the scores' names without -parts)")
     parser.add_argument("--crashes", default=GenerationOptions().crashes,
                         help="--crashes for every held-out song (none | sections | every:N); outputs then carry a tag")
     parser.add_argument("--seed", type=int, default=TrainConfig().seed,
@@ -177,14 +178,29 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         _, report = tune_checkpoint(checkpoint_of(args, fold), val_songs, pick_device(args.device))
         write_atomic(tuned, json.dumps(report))
     if args.plan == "parts" and not args.live and not (folder / PARTS_FILE).exists():
-        raise SystemExit(f"{folder / PARTS_FILE} is missing: the fold would plan with the shipped parts, which know "
-                         f"its songs' drummers; write the folds' own with python -m tools.part_study --write-folds "
-                         f"{args.out} (or score bar by bar: --plan bars)")
+        fold_parts(args, fold, folder / PARTS_FILE)  # its own: the shipped parts know its songs' drummers
     scores = {kind: evaluate_fold(args, fold, kind) for kind in kinds_of(args)}
     if args.extra_data:  # the extra folder's held-out songs, from the whole arrangement
         scores[EXTRA] = evaluate_fold(args, fold, "band", extra=True)
     print(f"fold {fold}: done in {time.perf_counter() - started:.0f} s", flush=True)
     return scores
+
+
+_PART_SONGS: list = []  # every song's labelled phrases, read once for all the folds' parts
+
+
+def fold_parts(args: argparse.Namespace, fold: int, path: Path) -> None:
+    """The fold's parts (parts.plan's vocabulary and part model), fitted on the songs of --data and --extra-data
+    outside the fold (tools.part_study's fit, as `--write-folds` does), saved beside its model: the fold plans with
+    them, out of fold."""
+    from tools import part_study
+
+    if not _PART_SONGS:
+        _PART_SONGS.extend(part_study.read_folder(args.data, "midi", False, 0, args.folds))
+        if args.extra_data:
+            _PART_SONGS.extend(part_study.read_folder(args.extra_data, "jazz", True, 0, args.folds))
+    print(f"fold {fold}: fitting its parts on the other folds' songs", flush=True)
+    save_parts(path, *part_study.fit([song for song in _PART_SONGS if song.fold != fold]))
 
 
 def checkpoint_of(args: argparse.Namespace, fold: int) -> Path:

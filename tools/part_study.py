@@ -63,7 +63,7 @@ class SongParts:
     features: np.ndarray  # (P, F)
 
 
-def read_folder(folder: Path, source: str, without_guitar: bool, limit: int) -> list[SongParts]:
+def read_folder(folder: Path, source: str, without_guitar: bool, limit: int, folds: int = FOLDS) -> list[SongParts]:
     config = DataConfig()
     corpus = build_corpus(folder, config, progress=False, without_guitar=without_guitar)
     encoded = [song for song in corpus.songs if song.drums is not None][: limit or None]
@@ -75,7 +75,7 @@ def read_folder(folder: Path, source: str, without_guitar: bool, limit: int) -> 
             continue
         labelled = [LabelledPhrase(label, bars.hits[p.start_row : p.end_row], bars.bar_steps[p.start_row : p.end_row],
                                    bars.name, source) for p, label in zip(phrases, labels)]
-        songs.append(SongParts(bars.name, source, fold_of(song, FOLDS, config.split_seed), phrases, labels, labelled,
+        songs.append(SongParts(bars.name, source, fold_of(song, folds, config.split_seed), phrases, labels, labelled,
                                phrase_features(bars, phrases)))
     return songs
 

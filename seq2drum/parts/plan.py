@@ -1,26 +1,15 @@
-"""The drummer's plan (issue 68): a part for each phrase of the song, chosen before any cell, then each phrase's cells
-decided within its part.
+"""The drummer's plan (issue 68): a part for each 4-bar phrase of the song, made before any cell, then each phrase's
+cells decided within its part. A drummer decides a part per section; the network gives the average drummer per bar.
 
-A drummer decides a part per section, then plays it; the network gives the average drummer per bar. So the plan is
-made first, over the song's phrases (parts.labels `cut_phrases`: the drummer's sections cut in 4 bars), from what the
-part model (parts.model) reads of each phrase's part in the band, every phrase of the song heard (forward-backward):
+The plan (`Planner.plans`): the part model (parts.model) reads each phrase's part from the band over the whole song;
 `section_plan` gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a
-new section's band changes (its best other part within CHANGE_MARGIN), and thins a phrase where the band thins;
-`Planner.heard_levels` keeps a drop-out only where the network, too, expects few hits (DROP_OUT_HEARD). That is take
-1's plan; a later take plays another plan drawn from the chain (`Planner.plans`), the likeliest of PLAN_DRAWS unlike
-every earlier one in PLAN_MIN_CHANGED of its phrases. (Measured on the validation songs and dropped: the chain's
-Viterbi plan changes part at 3% of phrase starts and its marginals' at 6%, where the drummer changes at 21%; adding
-what the network hears of each part to the plan chose the most hedging part, 16ths comping, twice as often as
-drummers play it, and cost F1 0.015: docs/experiments/2026-11-27-plans.md.)
-
-Within its part a phrase is decided by the one `groove.decide`, on probabilities conditioned on the part
-(`conditioned`): each cell's logit moved by PART_WEIGHT times how much likelier the part's bars play it than its
-family's average part's (their step profiles), the hat and the ride moved together as one time-keeper (which of them
-carries the time stays the network's to hear), so the groove choice, the refinement, the kit's counts and the fills
-all read the part: a sparse part thins, a drop-out drops out, a 16ths part plays 16ths, a part without toms keeps
-them for its fills. A plan marks its fills (`fill_bars`): at each section's end, where the next phrase changes part,
-and every 8 bars inside a run of a part whose drummers fill that often (FILL_SHARE_EIGHT); not every 4 bars like
-clockwork.
+new section's band changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where
+the network expects few hits too. Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart).
+Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
+(`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride
+moved as one time-keeper, kick and snare left to the network), so the groove choice, the kit's counts and the fills
+read the part. Fills (`Plan.fill_bars`) close each section and lead into each change of part, and every 8 bars in
+a part that fills that often: not every 4 bars. What was tried and measured: docs/experiments/2026-11-27-plans.md.
 """
 
 from __future__ import annotations
@@ -30,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
 from seq2drum.midi.drums import TOMS
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import Phrase, cut_phrases
@@ -39,14 +28,18 @@ from seq2drum.parts.model import (PartModel, emissions, family_mask, load_parts,
 from seq2drum.parts.vocabulary import PartVocabulary
 from seq2drum.song.bars import BarSong
 
-PART_WEIGHT = 1.0  # a cell's logit moves by this times the part's log-odds at that step against its family's average
+PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
+# ... but the kick's and the snare's, left to the network: conditioned too they cost validation F1 0.004-0.007 (the
+# part is the drummer's one time in three) and spread the snare no more from phrase to phrase
+# the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
+CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
 TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
 PLAN_MIN_CHANGED = 0.25  # a later take's plan differs from every earlier take's in this share of phrases at least
 PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
 DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log of a part's hits over the median's
-DROP_OUT_HEARD = 8.0  # a drop-out phrase the network expects this many hits a bar in plays (heard_levels)
+DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 MIN_FILL_SECTION_BARS = 2  # a section this long closes with a fill (groove.settings' same rule)
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
@@ -218,16 +211,15 @@ class Planner:
 
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray,
                      phrases: list[Phrase]) -> np.ndarray:
-        """The plan with each drop-out phrase the network hears played (it expects DROP_OUT_HEARD hits a bar or
-        more there: a band thinning under a drummer who plays on) given the likeliest playing part instead."""
+        """The plan with each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
+        song's median phrase's hits there, or more: a riff that goes on under a band read as an intro) given the
+        likeliest playing part instead."""
         parts = parts.copy()
         playing = np.array([part.level != "drop-out" for part in self.vocabulary.parts])
-        for j, phrase in enumerate(phrases):
-            if playing[parts[j]]:
-                continue
-            rows = slice(max(phrase.start_row, 0), min(phrase.end_row, len(p)))
-            if p[rows].sum() / max(phrase.n_bars, 1) >= DROP_OUT_HEARD:
-                parts[j] = int(np.argmax(np.where(playing, posterior[j], -1.0)))
+        expected = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases])
+        median = float(np.median(expected)) if len(expected) else 0.0
+        for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
+            parts[j] = int(np.argmax(np.where(playing, posterior[j], -1.0)))
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
@@ -259,8 +251,8 @@ class Planner:
             rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
             if not len(rows):
                 continue
-            delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length], (len(rows), length, NUM_DRUM_CLASSES))
-            delta = delta.copy()
+            delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * CLASS_WEIGHTS,
+                                    (len(rows), length, NUM_DRUM_CLASSES)).copy()
             if fill_rows is not None:
                 filled = fill_rows[rows]
                 delta[np.ix_(filled, np.arange(length), list(FILL_CLASSES))] = 0.0
