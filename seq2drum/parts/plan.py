@@ -191,7 +191,8 @@ class Planner:
             with np.errstate(divide="ignore"):
                 initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
         while len(chosen) < n_plans:
-            drawn = sample_plans(self.model, features, PLAN_DRAWS, rng)
+            drawn = [self.heard_levels(d, posterior, p, phrases) for d in sample_plans(self.model, features,
+                                                                                     PLAN_DRAWS, rng)]
             distance = np.array([min(changed_share(d, c) for c in chosen) for d in drawn])
             if distance.max() == 0:
                 break
