@@ -33,6 +33,8 @@ PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at t
 # part is the drummer's one time in three) and spread the snare no more from phrase to phrase
 # the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
 CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
+# a sparse part or a drop-out thins the kick and snare too: a drummer who drops out drops his backbeat
+THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
 TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
@@ -252,7 +254,8 @@ class Planner:
             rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
             if not len(rows):
                 continue
-            delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * CLASS_WEIGHTS,
+            weights = CLASS_WEIGHTS if self.vocabulary.parts[part].level == "full" else THIN_CLASS_WEIGHTS
+            delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * weights,
                                     (len(rows), length, NUM_DRUM_CLASSES)).copy()
             if fill_rows is not None:
                 filled = fill_rows[rows]
