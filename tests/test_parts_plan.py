@@ -180,3 +180,15 @@ def test_a_plans_log_likelihood_is_its_weight_under_the_chain() -> None:
     emit, step = emissions(model, features), log_transitions(model, features)
     for plan, weight in every_plan(model, features).items():
         assert plan_log_likelihood(model.log_prior, emit, step, np.array(plan)) == pytest.approx(np.log(weight))
+
+
+def test_the_command_line_prints_each_takes_parts(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seq2drum.cli import main
+
+    song = tmp_path / "riff.mid"
+    song.write_bytes(sectioned_song())
+    assert main.main(["--mode", "infer", str(song), "--takes", "2", "--seed", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("its parts (bar: part): 1: ") == 2  # each take's plan, from its first bar
+    assert main.main(["--mode", "infer", str(song), "--plan", "bars", "--force"]) == 0
+    assert "its parts" not in capsys.readouterr().out  # bar by bar: no plan to print

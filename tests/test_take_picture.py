@@ -50,6 +50,19 @@ def test_figure_names_the_drum_rows_marks_sections_and_numbers_the_bars(tmp_path
         assert image.width > 1000 and image.height > 300  # a picture, wide enough to read the 16ths
 
 
+def test_each_part_of_the_plan_is_named_where_it_starts_and_at_each_rows_start() -> None:
+    song = encoded(40)  # rows of 16 bars: 1-16, 17-32, 33-40
+    parts = [(1, "eighths on the hat, backbeat"), (5, "eighths on the hat, backbeat"), (9, "drop-out"),
+             (13, "16ths on the hat, four on the floor"), (29, "sparse / intro")]
+    picture = take_picture(song, song.drums, [(1, "A"), (9, "B")], parts=parts)
+    names = [text for text in picture.texts if text in {name for _, name in parts}]
+    # where each part starts (the same part again at bar 5 is not named twice), and the part playing at each row's
+    # start (bar 17: the 16ths part; bar 33: the sparse one)
+    assert names == ["eighths on the hat, backbeat", "drop-out", "16ths on the hat, four on the floor",
+                     "16ths on the hat, four on the floor", "sparse / intro", "sparse / intro"]
+    assert take_picture(song, song.drums, [(1, "A")]).texts.count("drop-out") == 0  # no plan, no names
+
+
 def test_the_drums_are_drawn_where_they_play_darker_for_louder_and_sections_in_their_colour() -> None:
     """Read back from the pixels: a hit shows in its drum's row at its step, a louder one darker, an empty row stays
     white, and section B's line is drawn in B's colour at bar 9."""

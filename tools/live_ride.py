@@ -1,6 +1,6 @@
 """The ride live against offline on swung songs: does the live drummer play the jazz ride where offline does?
 
-    python -m tools.live_ride [--data ../shared/data/jazz] [--json OUT]
+    python -m tools.live_ride [--data ../shared/data/jazz] [--live-checkpoint PT] [--json OUT]
 
 For every song of the folder played from the whole arrangement (the drums removed, as evaluation's band input):
 offline take 1 with the shipped default model, and the song played bar by bar to the shipped live model
@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "jazz")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--live-checkpoint", type=Path, default=None, metavar="PT",
+                        help="the live model to play (default: the shipped models/live.pt)")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"error: {args.data} not found (--data DIR)", file=sys.stderr)
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from seq2drum.midi.io import DRUM_CHANNEL, read_midi
     from seq2drum.options import GenerationOptions
 
-    offline, drummer = DrumGenerator.from_checkpoint(), ModelDrummer()
+    offline, drummer = DrumGenerator.from_checkpoint(), ModelDrummer(args.live_checkpoint)
     rows, pooled = [], {"offline": 0, "live": 0}
     for path in sorted(args.data.rglob("*.mid")):
         try:
