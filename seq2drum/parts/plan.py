@@ -38,7 +38,7 @@ THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRU
 TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
-PLAN_MIN_CHANGED = 0.25  # a later take's plan differs from every earlier take's in this share of phrases at least
+PLAN_MIN_CHANGED = 0.5  # a later take's plan differs from every earlier take's in this share of phrases at least
 PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
 DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log of a part's hits over the median's
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
@@ -243,10 +243,11 @@ class Planner:
         return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names)
 
     def conditioned(self, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
-                    fill_rows: np.ndarray | None = None) -> np.ndarray:
+                    fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
         """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
         log-odds at that step against its family's average part, in bars of the part's length (others as they are);
-        in `fill_rows` the fill's snare and toms are left to the network."""
+        in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
+        conditioned too (a later take: another drummer's reading, his kick and snare his part's)."""
         out = p.copy()
         rows_part = plan.bar_parts(len(p))
         for part in np.unique(rows_part[rows_part >= 0]).tolist():
@@ -254,7 +255,8 @@ class Planner:
             rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
             if not len(rows):
                 continue
-            weights = CLASS_WEIGHTS if self.vocabulary.parts[part].level == "full" else THIN_CLASS_WEIGHTS
+            full = self.vocabulary.parts[part].level == "full" and not whole
+            weights = CLASS_WEIGHTS if full else THIN_CLASS_WEIGHTS
             delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * weights,
                                     (len(rows), length, NUM_DRUM_CLASSES)).copy()
             if fill_rows is not None:
