@@ -47,7 +47,7 @@ SKIPPED: list[tuple[str, str]] = [
                                       " tests/test_ensemble.py train tiny models)")),
     (r"tools\.(crossval|cv_prior)", "cross-validation: five trainings on ../shared/data, hours"),
     (r"tools\.(score_split|crash_figures|kit_figures|group_figures|take_pairs|level_figures)"
-     r"|^python \.\./shared/scoring/",
+     r"|^python3? \.\./shared/scoring/",
      "scores cross-validation outputs with ../shared/scoring"),
     (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal|style_check)",
      "needs the real songs in ../shared/data and minutes over all of them"),

@@ -163,8 +163,8 @@ class PlannedTake(NamedTuple):
 def planned_takes(planner: Any, plans: list[Any], p: np.ndarray, span: Span,
                   song_edges_: np.ndarray) -> tuple[PlannedTake, ...]:
     """Each plan (parts.plan `Plan`, of `planner`) as the decision reads it: `p` conditioned on its parts (a fill
-    bar's snare and toms left to the network; a later take's kick and snare its part's too), and the edges of the song with the plan's fill bars (bars longer
-    than SHORT_BAR_STEPS) as the fill edges."""
+    bar's snare and toms left to the network; a later take's kick and snare its part's too), and the edges of the
+    song with the plan's fill bars (bars longer than SHORT_BAR_STEPS) as the fill edges."""
     out = []
     for index, plan in enumerate(plans):
         fills = plan.fill_bars(span.n_bars) & (span.bar_steps > SHORT_BAR_STEPS)

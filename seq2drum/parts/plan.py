@@ -185,16 +185,17 @@ class Planner:
             return []
         features = phrase_features(song, phrases)
         posterior = part_probabilities(self.model, features)
+        silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
         chosen = [self.heard_levels(section_plan(phrases, posterior, features, self.density_bias(density)), posterior,
-                                    p, phrases)]
+                                    p, phrases, silent)]
         rng = rng if rng is not None else np.random.default_rng(0)
         if n_plans > 1:
             emit, step = emissions(self.model, features), log_transitions(self.model, features)
             with np.errstate(divide="ignore"):
                 initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
         while len(chosen) < n_plans:
-            drawn = [self.heard_levels(d, posterior, p, phrases) for d in sample_plans(self.model, features,
-                                                                                     PLAN_DRAWS, rng)]
+            drawn = [self.heard_levels(d, posterior, p, phrases, silent)
+                     for d in sample_plans(self.model, features, PLAN_DRAWS, rng)]
             distance = np.array([min(changed_share(d, c) for c in chosen) for d in drawn])
             if distance.max() == 0:
                 break
@@ -212,17 +213,22 @@ class Planner:
         median = np.array([np.median(hits[families == family]) for family in families])
         return DENSITY_PULL * np.log(density) * (hits - median)
 
-    def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray,
-                     phrases: list[Phrase]) -> np.ndarray:
+    def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray, phrases: list[Phrase],
+                     silent: np.ndarray) -> np.ndarray:
         """The plan with each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
-        song's median phrase's hits there, or more: a riff that goes on under a band read as an intro) given the
-        likeliest playing part instead."""
+        song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
+        whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
+        often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
+        instead."""
         parts = parts.copy()
         playing = np.array([part.level != "drop-out" for part in self.vocabulary.parts])
         expected = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases])
         median = float(np.median(expected)) if len(expected) else 0.0
+        full = np.array([part.level == "full" for part in self.vocabulary.parts])
         for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
             parts[j] = int(np.argmax(np.where(playing, posterior[j], -1.0)))
+        for j in np.flatnonzero(silent & ~full[parts]).tolist():
+            parts[j] = int(np.argmax(np.where(full, posterior[j], -1.0)))
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
