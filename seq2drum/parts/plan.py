@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.drums import TOMS
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import Phrase, cut_phrases
@@ -36,6 +36,8 @@ CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in ran
 # a sparse part or a drop-out thins the kick and snare too: a drummer who drops out drops his backbeat
 THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
 TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
+KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
+KEEPER_HEARD = 1.0  # ... a part that keeps no time plays only where it hears under this share of the median phrase's
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
 PLAN_MIN_CHANGED = 0.5  # a later take's plan differs from every earlier take's in this share of phrases at least
@@ -219,7 +221,7 @@ class Planner:
         song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
         whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
         often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
-        instead."""
+        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too."""
         parts = parts.copy()
         playing = np.array([part.level != "drop-out" for part in self.vocabulary.parts])
         expected = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases])
@@ -227,6 +229,14 @@ class Planner:
         full = np.array([part.level == "full" for part in self.vocabulary.parts])
         for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
             parts[j] = int(np.argmax(np.where(playing, posterior[j], -1.0)))
+        # a part without a time-keeper only where the network, too, hears little time kept (a guitar alone read as
+        # a kick-and-snare intro lost its hi-hat for 28 bars)
+        keeping = np.array([part.keeper != "none" for part in self.vocabulary.parts])
+        cymbals = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))][..., list(KEEPER_CLASSES)].sum()
+                            / max(q.n_bars, 1) for q in phrases])
+        kept_median = float(np.median(cymbals)) if len(cymbals) else 0.0
+        for j in np.flatnonzero(full[parts] & ~keeping[parts] & (cymbals >= KEEPER_HEARD * kept_median)).tolist():
+            parts[j] = int(np.argmax(np.where(full & keeping, posterior[j], -1.0)))
         for j in np.flatnonzero(silent & ~full[parts]).tolist():
             parts[j] = int(np.argmax(np.where(full, posterior[j], -1.0)))
         return parts
