@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.drums import TOMS
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
@@ -45,7 +46,6 @@ PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from th
 DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log of a part's hits over the median's
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
-MIN_FILL_SECTION_BARS = 2  # a section this long closes with a fill (groove.settings' same rule)
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
 
 
@@ -242,8 +242,8 @@ class Planner:
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
-        """The plan of these parts, its fills marked: each section's end (a section of MIN_FILL_SECTION_BARS or
-        more), a phrase before a change of part, and every second phrase end inside a run of a part that fills that
+        """The plan of these parts, its fills marked: each section's end (where groove.structure `closes_with_fill`,
+        as the edges say), a phrase before a change of part, and every second phrase end inside a run of a part that fills that
         often (FILL_SHARE_EIGHT)."""
         fills = np.zeros(len(phrases), dtype=bool)
         run = 0
@@ -253,7 +253,7 @@ class Planner:
             section_bars = sum(q.n_bars for q in phrases if q.section == phrase.section) if phrase.section >= 0 else 0
             changes = not last and parts[j + 1] != parts[j]
             run = run + 1 if j and parts[j] == parts[j - 1] and phrases[j - 1].section == phrase.section else 1
-            fills[j] = ((section_ends and section_bars >= MIN_FILL_SECTION_BARS) or changes
+            fills[j] = ((section_ends and closes_with_fill(section_bars)) or changes
                         or (run % 2 == 0 and self.end_fill_share[parts[j]] >= FILL_SHARE_EIGHT))
         names = tuple(self.vocabulary.parts[k].name for k in parts.tolist())
         return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names)
