@@ -242,9 +242,9 @@ class Planner:
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
-        """The plan of these parts, its fills marked: each section's end (where groove.structure `closes_with_fill`,
-        as the edges say), a phrase before a change of part, and every second phrase end inside a run of a part that fills that
-        often (FILL_SHARE_EIGHT)."""
+        """The plan of these parts, its fills marked: each section's end (where groove.structure
+        `closes_with_fill`, as the edges say), a phrase before a change of part, and every second phrase end inside a
+        run of a part that fills that often (FILL_SHARE_EIGHT)."""
         fills = np.zeros(len(phrases), dtype=bool)
         run = 0
         for j, phrase in enumerate(phrases):
