@@ -55,7 +55,7 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
 
 def measure(generator: Any, midi: bytes, repeats: int) -> dict[str, float]:
     """Medians (seconds) of the whole worker call and of each stage, runs interleaved."""
-    from seq2drum.midi.scan import ReadLimits
+    from seq2drum.midi.limits import ReadLimits
     from seq2drum.options import GenerationOptions
     from server.workers import Job, generate_drums
 
@@ -75,7 +75,7 @@ def measure(generator: Any, midi: bytes, repeats: int) -> dict[str, float]:
 
 def profile(generator: Any, midi: bytes, repeats: int, top: int) -> str:
     """cProfile's top functions by own time over `repeats` worker calls."""
-    from seq2drum.midi.scan import ReadLimits
+    from seq2drum.midi.limits import ReadLimits
     from seq2drum.options import GenerationOptions
     from server.workers import Job, generate_drums
 

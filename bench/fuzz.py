@@ -33,7 +33,7 @@ from bench.mutations import Mutator
 from seq2drum.errors import MidiReadError, Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
-from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.limits import ReadLimits
 from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2 as pb
 from server.app import _lenient

@@ -12,7 +12,7 @@ from typing import Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.live.session import clock_problem
-from seq2drum.midi.scan import parse_meter
+from seq2drum.midi.limits import parse_meter
 
 from .connection import connect
 from .drum_client import HelperError

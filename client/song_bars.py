@@ -2,10 +2,10 @@
 start, from the file's maps) and each bar's notes up to a lead; with `keep_drums` its channel-10 parts too, the user's
 drums, sent as a live player's DAW sends them (the server hears them, they are not the band). Read with mido (the
 helper's optional "live" extra): no seq2drum model code, no music21. The file first passes the offline reader's checks
-and limits (seq2drum.midi.scan, standard library only: format 2, SMPTE time, notes, events, parts, tempo and meter
-changes, song length, meters no song has) and its bar limit, each refused in one line; its bars fall where
-generation's grid puts them (seq2drum.song.barlines), and each must be a clock a stream plays (seq2drum.live.session),
-checked before connecting. Every pass after is linear in the file.
+and limits (seq2drum.midi.scan and seq2drum.midi.limits, standard library only: format 2, SMPTE time, notes, events,
+parts, tempo and meter changes, song length, meters no song has) and its bar limit, each refused in one line; its bars
+fall where generation's grid puts them (seq2drum.song.barlines), and each must be a clock a stream plays
+(seq2drum.live.session), checked before connecting. Every pass after is linear in the file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from seq2drum.errors import MidiReadError, SongTooLongError, escape_controls
 from seq2drum.live.session import clock_problem
-from seq2drum.midi.scan import ReadLimits, scan_midi, zero_tempo_notice
+from seq2drum.midi.limits import ReadLimits, zero_tempo_notice
+from seq2drum.midi.scan import scan_midi
 from seq2drum.song.barlines import bar_spans
 
 from .drum_client import HelperError

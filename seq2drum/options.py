@@ -18,7 +18,7 @@ from typing import Any
 from seq2drum.config import _check, _check_types, _Config
 from seq2drum.midi.kit_presets import GM, presets
 from seq2drum.errors import echoed
-from seq2drum.midi.scan import MAX_SONG_QUARTERS, parse_meter
+from seq2drum.midi.limits import MAX_SONG_QUARTERS, parse_meter
 from seq2drum.user_files import read_user_file
 
 MAX_TEMPERATURE = 5.0

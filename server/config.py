@@ -8,7 +8,7 @@ from pathlib import Path
 
 from seq2drum.credentials import check_token
 from seq2drum.errors import ConfigError
-from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
+from seq2drum.midi.limits import MAX_SONG_QUARTERS, ReadLimits
 
 from .memory import MiB
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from seq2drum.options import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
-from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.limits import ReadLimits
 
 from .live_jobs import LiveJob, LiveModel, run_live_job
 from .memory import TRIM_SLACK_BYTES, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory, rss_bytes

@@ -12,7 +12,7 @@ import numpy as np
 
 from seq2drum.generation.audio import tick_seconds
 from seq2drum.midi.io import DRUM_CHANNEL, END, read_midi
-from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.limits import ReadLimits
 from seq2drum.midi.write import TrackSpec
 from tests.builders import (
     PPQ,

@@ -285,7 +285,7 @@ def test_a_song_of_more_bars_than_the_limit_is_refused_as_its_bars_are_counted(m
     """8,192 quarters of 1/64 or 1/16 are 32,768 one-step bars: section finding then asked for a bars x bars matrix
     of 8 GiB. The grid refuses past MAX_SONG_BARS, naming the limit (and, for bars under a step, why)."""
     from seq2drum.errors import SongTooLongError
-    from seq2drum.midi.scan import MAX_SONG_BARS
+    from seq2drum.midi.limits import MAX_SONG_BARS
 
     with pytest.raises(SongTooLongError, match=f"limited to {MAX_SONG_BARS:,} bars") as raised:
         Grid.build(PPQ, [(0, *meter)], [(0, 500_000)], 8191 * PPQ)

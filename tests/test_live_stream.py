@@ -179,7 +179,7 @@ def test_a_streams_bars_wake_no_memory_watchdog(loop_server: ServerThread, monke
 
 
 def test_songs_and_starts_are_watched_and_bars_not() -> None:
-    from seq2drum.midi.scan import ReadLimits
+    from seq2drum.midi.limits import ReadLimits
     from seq2drum.options import GenerationOptions
     from server.live_jobs import LiveJob
     from server.workers import Job, watched_job

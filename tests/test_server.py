@@ -32,7 +32,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
 from seq2drum.midi.write import TrackSpec
-from seq2drum.midi.scan import MAX_SONG_QUARTERS, ReadLimits
+from seq2drum.midi.limits import MAX_SONG_QUARTERS, ReadLimits
 from server.app import SERVICE_NAME
 from server.config import MESSAGE_ENVELOPE_BYTES, ServerConfig
 from server.memory import MiB

@@ -28,7 +28,7 @@ import numpy as np
 from seq2drum.atomic import write_atomic
 from seq2drum.errors import AudioExtraMissingError, Seq2DrumError
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, read_midi
-from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.limits import ReadLimits
 
 SAMPLE_RATE_HZ = 44_100
 SAMPLE_WIDTH_BYTES = 2  # 16-bit PCM

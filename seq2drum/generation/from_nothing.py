@@ -21,7 +21,7 @@ from seq2drum.groove.policy import Steering
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.song.bars import BAR_COLUMNS, BarSong
 from seq2drum.midi.io import MidiSong, Part
-from seq2drum.midi.scan import parse_meter
+from seq2drum.midi.limits import parse_meter
 from seq2drum.song.grid import is_compound
 from seq2drum.song.sections import Section, section_bar_features
 

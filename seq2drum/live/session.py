@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
-from seq2drum.midi.scan import MAX_SONG_PARTS
+from seq2drum.midi.limits import MAX_SONG_PARTS
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
@@ -27,7 +27,7 @@ STREAM_DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_NUMERATOR = 64
 TEMPO_RANGE_BPM = (10.0, 400.0)
 MAX_BAR_NOTES = 4096  # notes in one bar's message (a bar of 16th-note chords of 6 strings in 32/4 is 768)
-MAX_PARTS = MAX_SONG_PARTS  # parts a stream may name: as many as a song may hold (seq2drum.midi.scan)
+MAX_PARTS = MAX_SONG_PARTS  # parts a stream may name: as many as a song may hold (seq2drum.midi.limits)
 DRUMS = "drums"  # the role of a stream's channel-10 part with keep_drums: the user's drums, kept and heard, not band
 
 

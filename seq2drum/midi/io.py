@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.midi.scan import MidiCounts, ReadLimits, scan_midi, zero_tempo_notice
+from seq2drum.midi.limits import ReadLimits, zero_tempo_notice
+from seq2drum.midi.scan import MidiCounts, scan_midi
 from seq2drum.midi.tracks import TrackEvents, m21midi, scanned_events, track_events
 
 DRUM_CHANNEL = 9  # 0-based: MIDI channel 10

@@ -19,24 +19,16 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
-from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, SongTooLongError, echoed, escape_controls
-
-# The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
-# 120 BPM. A longer song is almost always a stray event far past the end.
-MAX_SONG_QUARTERS = 8192
-# The one bar-count limit, the same 2048 bars: a song's sections are found on a bars x bars similarity matrix, so
-# 8192 quarters of 1/16 (32,768 bars of one step each) asked for 8 GiB. At this many, the matrix is 32 MiB.
-MAX_SONG_BARS = 2048
-# Meters a song can have: 1-64 beats (a real song has 36/32), a beat of a whole note down to a 64th, at most 32
-# quarter notes to the bar.
-MAX_METER_NUMERATOR = 64
-MAX_METER_DENOMINATOR_POWER = 6  # 2**6 = 64
-MAX_BAR_QUARTERS = 32
-# The one part limit: a part is one channel of one track that plays notes. A real arrangement has a few dozen (the
-# 1,848 songs of ../shared/data: at most 29); a play-along stream names at most as many (seq2drum.live.session).
-MAX_SONG_PARTS = 64
-
-MAX_NAME_CHARS = 200  # of a track name or marker as shown (the file's own bytes are written back whole)
+from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
+from seq2drum.midi.limits import (
+    MAX_BAR_QUARTERS,
+    MAX_METER_DENOMINATOR_POWER,
+    MAX_METER_NUMERATOR,
+    MAX_SONG_QUARTERS,
+    ReadLimits,
+    meta_text,
+    meter_problem,
+)
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -49,81 +41,6 @@ _MAX_EXACT_VLQ_BYTES = 4  # the standard's longest variable-length number; music
 # long to print (over 4,300 digits: ValueError).
 _VLQ_CEILING = 1 << 70
 _VLQ_LAST_BYTE = re.compile(rb"[\x00-\x7f]")  # the byte that ends a variable-length number
-
-
-def meter_problem(numerator: int, denominator: int) -> str:
-    """Why no song has this meter ("" when a song can have it): the rule every input file's time signatures pass,
-    and every meter asked for by name (drums from nothing)."""
-    powers = [2**power for power in range(MAX_METER_DENOMINATOR_POWER + 1)]
-    if denominator not in powers:
-        return f"the denominator must be one of {', '.join(map(str, powers))}, got {denominator}"
-    if not 1 <= numerator <= MAX_METER_NUMERATOR:
-        return f"the numerator must be 1-{MAX_METER_NUMERATOR} beats, got {numerator}"
-    if numerator * 4 / denominator > MAX_BAR_QUARTERS:
-        return (f"a bar holds at most {MAX_BAR_QUARTERS} quarter notes, {numerator}/{denominator} holds "
-                f"{numerator * 4 / denominator:g}")
-    return ""
-
-
-def parse_meter(text: str) -> tuple[int, int]:
-    """"7/8" -> (7, 8), for a meter asked for by name; ConfigError unless it is NUM/DEN and passes `meter_problem`."""
-    match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", text or "")
-    if not match:
-        raise ConfigError(f"meter must be NUM/DEN like 4/4, 6/8 or 7/8, got {echoed(text)}")
-    numerator, denominator = int(match[1]), int(match[2])
-    problem = meter_problem(numerator, denominator)
-    if problem:
-        raise ConfigError(f"meter {numerator}/{denominator} is not one a song can have: {problem}")
-    return numerator, denominator
-
-
-def zero_tempo_notice(ticks: list[int], ticks_per_quarter: int) -> str:
-    """What the readers say of the tempo events of 0 they leave out (at `ticks`; "" for none): the offline reader
-    and the helper's --simulate alike (the output played at 120 BPM without a word, issue 69 N8)."""
-    if not ticks:
-        return ""
-    where = f"at quarter note {min(ticks) // ticks_per_quarter:,}"
-    what = f"a tempo event of 0 {where} is" if len(ticks) == 1 else \
-        f"{len(ticks):,} tempo events of 0 (the first {where}) are"
-    return (f"{what} left out (no music plays at 0 beats per minute): the tempo before goes on, MIDI's 120 BPM where "
-            "none came before; set the tempo in your DAW and export again if that is not the song's")
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """What `read_midi` takes. Past these, a file is refused (MidiLimitError / SongTooLongError) before parsing.
-
-    The defaults keep the slowest read near 3 s on a 2-core machine and leave room for any real song: a dense
-    10-part, 10-minute arrangement holds about 20,000 notes.
-    """
-
-    max_notes: int = 50_000  # note-ons with a velocity, all tracks together
-    max_events: int = 200_000  # every event: notes, controllers, meta and system-exclusive events
-    max_tempo_changes: int = 10_000
-    max_time_signature_changes: int = 10_000
-    max_song_quarters: int = MAX_SONG_QUARTERS  # the last event's position, in quarter notes
-    max_parts: int = MAX_SONG_PARTS  # channels that play notes, counted track by track
-
-    def __post_init__(self) -> None:
-        for name in ("max_notes", "max_events", "max_tempo_changes", "max_time_signature_changes",
-                     "max_song_quarters", "max_parts"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
-
-
-def meta_text(data: bytes) -> str:
-    """The text of a track-name, instrument-name, marker or cue-point event, for display, as `midi_io` keeps it:
-    UTF-8 where the bytes are valid UTF-8 (what DAWs write today), else Latin-1 (the older files), at most
-    MAX_NAME_CHARS characters, and control characters escaped (\\xNN), since names go into every listing, message
-    and log line (a name of 1 MB was printed whole, issue 69 N9). Display text only: a file
-    written from a song writes the event's bytes back (`Part.written_name`), never this text."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    text = text.strip().strip("\x00")
-    return escape_controls(text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 3] + "...")
 
 
 @dataclass

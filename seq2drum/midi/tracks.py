@@ -13,7 +13,8 @@ import types
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from seq2drum.midi.scan import MAX_SONG_QUARTERS, TrackScan, meta_text
+from seq2drum.midi.limits import MAX_SONG_QUARTERS, meta_text
+from seq2drum.midi.scan import TrackScan
 
 
 def music21_midi() -> types.ModuleType:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 
 from seq2drum.errors import SongTooLongError
-from seq2drum.midi.scan import MAX_SONG_BARS
+from seq2drum.midi.limits import MAX_SONG_BARS
 
 
 def bar_spans(ticks_per_quarter: int, time_signatures: Sequence[tuple[int, int, int]], end_tick: int,

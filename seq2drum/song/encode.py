@@ -18,7 +18,7 @@ from seq2drum.song.columns import BAND
 from seq2drum.song.guitar import guitar_features, song_features
 from seq2drum.errors import NoDrumsError, NoGuitarError, SongTooLongError
 from seq2drum.midi.io import START, MidiSong, Part, choose_guitar, merged_notes, select_guitar
-from seq2drum.midi.scan import MAX_SONG_QUARTERS
+from seq2drum.midi.limits import MAX_SONG_QUARTERS
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 

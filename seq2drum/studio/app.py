@@ -37,7 +37,7 @@ from seq2drum.atomic import write_atomic
 from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.audio import INSTALL_COMMAND, check_audio_extra, write_wav
 from seq2drum.midi.io import read_midi
-from seq2drum.midi.scan import ReadLimits
+from seq2drum.midi.limits import ReadLimits
 
 from .choices import kit_map_list, meter_asked, style_list
 from .form import MAX_FORM_BYTES, form_fields, read_form

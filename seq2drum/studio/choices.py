@@ -17,7 +17,7 @@ from seq2drum.errors import ConfigError
 from seq2drum.groove.styles import meter_name
 from seq2drum.midi.io import END, START, MidiSong, Part
 from seq2drum.midi.kit_presets import presets
-from seq2drum.midi.scan import parse_meter
+from seq2drum.midi.limits import parse_meter
 from seq2drum.options import DEFAULT_METER
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 
