@@ -209,3 +209,37 @@ def test_the_guitar_alone_is_decided_bar_by_bar(generator: DrumGenerator) -> Non
     result = generator.generate(data, GenerationOptions(seed=2, plan="parts"))
     assert not result.takes[0].parts
     assert result.midi_bytes == generator.generate(data, GenerationOptions(seed=2, plan="bars")).midi_bytes
+
+
+@pytest.mark.parametrize("style", ["straight-8ths", "ride-quarters", "kick-and-snare"])
+def test_a_style_plans_among_the_parts_that_play_it(generator: DrumGenerator, style: str) -> None:
+    """--style restricts the parts (issue 68 item 7): every phrase of every take plays a part of the style, or a
+    sparse or drop-out one; the drums stay the style's grooves."""
+    from seq2drum.parts.plan import STYLE_PARTS
+
+    result = generator.generate(sectioned_song(), GenerationOptions(seed=4, takes=2, style=style))
+    parts = {part.name: part for part in generator.planner.vocabulary.parts if part.family == "4/4"}
+    assert result.takes[0].parts  # a style plays a plan too
+    for take in result.takes:
+        for _, name in take.parts:
+            part = parts[name]
+            assert part.level != "full" or STYLE_PARTS[style](part.keeper, part.subdivision, part.feel), (style, name)
+
+
+def test_a_style_without_parts_of_its_own_keeps_every_part_of_the_meter(planner: Planner) -> None:
+    features = np.zeros((3, len(plan_module.FEATURE_NAMES)))
+    features[:, plan_module.FEATURE_NAMES.index("family_4/4")] = 1
+    assert planner.style_parts("waltz", features).all() and planner.style_parts(None, features).all()
+    assert planner.style_parts("ride-quarters", features).all()  # no part rides in quarters here: any part
+    allowed = planner.style_parts("ride-8ths", features)
+    names = [part.name for part, ok in zip(planner.vocabulary.parts, allowed[0]) if ok]
+    assert names == ["eighths on the ride, comping"]
+
+
+def test_a_style_no_part_carries_plays_no_plan(generator: DrumGenerator) -> None:
+    """Bossa: no drummer of the data plays it, so no part does; its grooves are played bar by bar, as before."""
+    data = sectioned_song()
+    bossa = generator.generate(data, GenerationOptions(seed=4, style="bossa"))
+    assert not bossa.takes[0].parts
+    bars = generator.generate(data, GenerationOptions(seed=4, style="bossa", plan="bars"))
+    assert bossa.midi_bytes == bars.midi_bytes

@@ -281,13 +281,14 @@ class DrumGenerator:
               steering: Steering | None, kept: Continuation | None) -> list[Plan]:
         """The song's plans of parts, one a take (parts.plan; take 1 the likeliest, the others drawn with their
         own generator, so take 1 never depends on them), where `--plan parts` (the default) asks for them and the
-        decision is the model's own: none under a style, with drums given, from nothing, or without a parts file.
-        `--density` moves the plan toward sparser or busier parts; `--fills` other than sections places the fills
-        itself (the request forces them) within the plan's parts."""
-        if (options.plan != "parts" or self.planner is None or song is None or options.style is not None
-                or kept is not None or steering is not None):
+        decision is the model's own: none with drums given, from nothing, or without a parts file. `--style` keeps
+        the plan to the parts that play it, `--density` moves it toward sparser or busier parts; `--fills` other
+        than sections places the fills itself (the request forces them) within the plan's parts."""
+        if (options.plan != "parts" or self.planner is None or song is None or kept is not None
+                or steering is not None):
             return []
-        return self.planner.plans(song, p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density)
+        return self.planner.plans(song, p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
+                                  options.style)
 
     def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
                 steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,

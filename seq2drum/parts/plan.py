@@ -4,7 +4,8 @@ cells decided within its part. A drummer decides a part per section; the network
 The plan (`Planner.plans`): the part model (parts.model) reads each phrase's part from the band over the whole song;
 `section_plan` gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a
 new section's band changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where
-the network expects few hits too. Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart).
+the network expects few hits too; under a `--style` a full part the style does not play becomes its likeliest one
+that it does (`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart).
 Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
 (`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride
 moved as one time-keeper, kick and snare left to the network), so the groove choice, the kit's counts and the fills
@@ -24,9 +25,9 @@ from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.drums import TOMS
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
-from seq2drum.parts.labels import Phrase, cut_phrases
-from seq2drum.parts.model import (PartModel, emissions, family_mask, load_parts, log_transitions, part_probabilities,
-                                  sample_plans)
+from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases
+from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
+                                  part_probabilities, sample_plans)
 from seq2drum.parts.vocabulary import PartVocabulary
 from seq2drum.song.bars import BarSong
 
@@ -51,6 +52,25 @@ DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
+HATS = ("closed_hat", "open_hat")
+# --style X plans among the full parts that play it (groove.styles names each family by the same traits), and the
+# sparse and drop-out parts (a style's song thins and drops out too); a style of a meter keeps every part of its
+# meter (METER_STYLES); a style no part carries (bossa: no drummer of the data plays it) plays no plan
+METER_STYLES = ("waltz", "six-eight", "odd-meter")
+STYLE_PARTS = {
+    "four-on-the-floor": lambda keeper, subdivision, feel: feel == "four-floor",
+    "half-time": lambda keeper, subdivision, feel: feel == "half-time",
+    "shuffle": lambda keeper, subdivision, feel: subdivision == "swung",
+    "jazz-ride": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "swung",
+    "quarter-hats": lambda keeper, subdivision, feel: keeper in HATS and subdivision == "quarters",
+    "straight-8ths": lambda keeper, subdivision, feel: keeper in HATS and subdivision == "eighths",
+    "16th-hats": lambda keeper, subdivision, feel: keeper in HATS and subdivision == "16ths",
+    "ride-quarters": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "quarters",
+    "ride-8ths": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "eighths",
+    "ride-16ths": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "16ths",
+    "kick-and-snare": lambda keeper, subdivision, feel: keeper == "none",
+    "toms": lambda keeper, subdivision, feel: keeper == "toms",
+}
 
 
 @dataclass(frozen=True)
@@ -180,30 +200,33 @@ class Planner:
         return cut_phrases(song.sections, song.first_bar, song.n_bars)
 
     def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
-              density: float = 1.0) -> list[Plan]:
+              density: float = 1.0, style: str | None = None) -> list[Plan]:
         """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
         plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
         the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
         probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
-        busier ones (`density_bias`)."""
+        busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`)."""
         phrases = self.phrases(song)
-        if not phrases:
+        if not phrases or (style is not None and style not in STYLE_PARTS and style not in METER_STYLES):
             return []
         features = phrase_features(song, phrases)
         if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
             return []
+        allowed = self.style_parts(style, features)  # (P, K)
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
-        chosen = [self.heard_levels(section_plan(phrases, posterior, features, self.density_bias(density)), posterior,
-                                    p, phrases, silent)]
+
+        def heard(parts: np.ndarray) -> np.ndarray:
+            return self.heard_levels(self.styled(parts, posterior, allowed), posterior, p, phrases, silent, allowed)
+
+        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)))]
         rng = rng if rng is not None else np.random.default_rng(0)
         if n_plans > 1:
             emit, step = emissions(self.model, features), log_transitions(self.model, features)
             with np.errstate(divide="ignore"):
                 initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
         while len(chosen) < n_plans:
-            drawn = [self.heard_levels(d, posterior, p, phrases, silent)
-                     for d in sample_plans(self.model, features, PLAN_DRAWS, rng)]
+            drawn = [heard(d) for d in sample_plans(self.model, features, PLAN_DRAWS, rng)]
             distance = np.array([min(changed_share(d, c) for c in chosen) for d in drawn])
             if distance.max() == 0:
                 break
@@ -212,6 +235,34 @@ class Planner:
             best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
             chosen.append(drawn[best])
         return [self.plan(phrases, parts, song.n_bars) for parts in chosen]
+
+    def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
+        """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the
+        full parts STYLE_PARTS names for it, and the sparse and drop-out parts; a phrase whose meter family has no
+        full part of the style may play any part of it."""
+        parts = self.vocabulary.parts
+        if style is None or style not in STYLE_PARTS:
+            return np.ones((len(features), len(parts)), dtype=bool)
+        plays = STYLE_PARTS[style]
+        full = np.array([part.level == "full" for part in parts])
+        of_style = np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]) & full
+        families = np.array([part.family for part in parts])
+        phrase_family = np.asarray(FAMILIES)[np.argmax(features[:, FAMILY_COLUMNS], axis=1)]  # (P,)
+        same = families[None, :] == phrase_family[:, None]  # (P, K)
+        styled = same & of_style[None, :]
+        return np.where(styled.any(axis=1, keepdims=True), styled | (same & ~full[None, :]), True)
+
+    def styled(self, parts: np.ndarray, posterior: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The plan with each full part a style does not play (`allowed` (P, K), `style_parts`) replaced by the
+        likeliest full part of the style: the plan's levels (full, sparse, drop-out) and changes stay as the band asks,
+        the style sets what the full parts play."""
+        full = np.array([part.level == "full" for part in self.vocabulary.parts])
+        parts = parts.copy()
+        for j in np.flatnonzero(~allowed[np.arange(len(parts)), parts]).tolist():
+            candidates = allowed[j] & full
+            if candidates.any():
+                parts[j] = int(np.argmax(np.where(candidates, posterior[j], -1.0)))
+        return parts
 
     def density_bias(self, density: float) -> np.ndarray:
         """(K,) what `--density` adds to each part's log probability in the plan: DENSITY_PULL x log(density) x how
@@ -222,19 +273,26 @@ class Planner:
         return DENSITY_PULL * np.log(density) * (hits - median)
 
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray, phrases: list[Phrase],
-                     silent: np.ndarray) -> np.ndarray:
+                     silent: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The plan with each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
         song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
         whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
         often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
-        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too."""
+        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too. A part
+        is only replaced by one `allowed` (P, K) holds (a style's: `style_parts`)."""
         parts = parts.copy()
+        allowed = np.ones(posterior.shape, dtype=bool) if allowed is None else allowed
+
+        def likeliest(j: int, candidates: np.ndarray) -> int:
+            candidates = candidates & allowed[j]
+            return int(np.argmax(np.where(candidates, posterior[j], -1.0))) if candidates.any() else int(parts[j])
+
         playing = np.array([part.level != "drop-out" for part in self.vocabulary.parts])
         expected = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases])
         median = float(np.median(expected)) if len(expected) else 0.0
         full = np.array([part.level == "full" for part in self.vocabulary.parts])
         for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
-            parts[j] = int(np.argmax(np.where(playing, posterior[j], -1.0)))
+            parts[j] = likeliest(j, playing)
         # a part without a time-keeper only where the network, too, hears little time kept (a guitar alone read as
         # a kick-and-snare intro lost its hi-hat for 28 bars)
         keeping = np.array([part.keeper != "none" for part in self.vocabulary.parts])
@@ -242,9 +300,9 @@ class Planner:
                             / max(q.n_bars, 1) for q in phrases])
         kept_median = float(np.median(cymbals)) if len(cymbals) else 0.0
         for j in np.flatnonzero(full[parts] & ~keeping[parts] & (cymbals >= KEEPER_HEARD * kept_median)).tolist():
-            parts[j] = int(np.argmax(np.where(full & keeping, posterior[j], -1.0)))
+            parts[j] = likeliest(j, full & keeping)
         for j in np.flatnonzero(silent & ~full[parts]).tolist():
-            parts[j] = int(np.argmax(np.where(full, posterior[j], -1.0)))
+            parts[j] = likeliest(j, full)
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
