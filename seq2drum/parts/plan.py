@@ -187,6 +187,10 @@ class Planner:
                               for rates in (self.rates, self.average))
         self.keeper_delta = np.log(kept / (1 - kept)) - np.log(kept_average / (1 - kept_average))  # (K, S)
         self.end_fill_share = np.array([part.end_fill_share for part in parts])
+        # (K,) bool each part's level and time-keeping, as the plan's rules ask of them
+        self.full = np.array([part.level == "full" for part in parts])
+        self.playing = np.array([part.level != "drop-out" for part in parts])
+        self.keeping = np.array([part.keeper != "none" for part in parts])
 
     @classmethod
     def load(cls, path: Path) -> Planner:
@@ -244,22 +248,20 @@ class Planner:
         if style is None or style not in STYLE_PARTS:
             return np.ones((len(features), len(parts)), dtype=bool)
         plays = STYLE_PARTS[style]
-        full = np.array([part.level == "full" for part in parts])
-        of_style = np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]) & full
+        of_style = np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]) & self.full
         families = np.array([part.family for part in parts])
         phrase_family = np.asarray(FAMILIES)[np.argmax(features[:, FAMILY_COLUMNS], axis=1)]  # (P,)
         same = families[None, :] == phrase_family[:, None]  # (P, K)
         styled = same & of_style[None, :]
-        return np.where(styled.any(axis=1, keepdims=True), styled | (same & ~full[None, :]), True)
+        return np.where(styled.any(axis=1, keepdims=True), styled | (same & ~self.full[None, :]), True)
 
     def styled(self, parts: np.ndarray, posterior: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """The plan with each full part a style does not play (`allowed` (P, K), `style_parts`) replaced by the
         likeliest full part of the style: the plan's levels (full, sparse, drop-out) and changes stay as the band asks,
         the style sets what the full parts play."""
-        full = np.array([part.level == "full" for part in self.vocabulary.parts])
         parts = parts.copy()
         for j in np.flatnonzero(~allowed[np.arange(len(parts)), parts]).tolist():
-            candidates = allowed[j] & full
+            candidates = allowed[j] & self.full
             if candidates.any():
                 parts[j] = int(np.argmax(np.where(candidates, posterior[j], -1.0)))
         return parts
@@ -287,15 +289,13 @@ class Planner:
             candidates = candidates & allowed[j]
             return int(np.argmax(np.where(candidates, posterior[j], -1.0))) if candidates.any() else int(parts[j])
 
-        playing = np.array([part.level != "drop-out" for part in self.vocabulary.parts])
+        full, playing, keeping = self.full, self.playing, self.keeping
         expected = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases])
         median = float(np.median(expected)) if len(expected) else 0.0
-        full = np.array([part.level == "full" for part in self.vocabulary.parts])
         for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
             parts[j] = likeliest(j, playing)
         # a part without a time-keeper only where the network, too, hears little time kept (a guitar alone read as
         # a kick-and-snare intro lost its hi-hat for 28 bars)
-        keeping = np.array([part.keeper != "none" for part in self.vocabulary.parts])
         cymbals = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))][..., list(KEEPER_CLASSES)].sum()
                             / max(q.n_bars, 1) for q in phrases])
         kept_median = float(np.median(cymbals)) if len(cymbals) else 0.0
@@ -335,8 +335,7 @@ class Planner:
             rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
             if not len(rows):
                 continue
-            full = self.vocabulary.parts[part].level == "full" and not whole
-            weights = CLASS_WEIGHTS if full else THIN_CLASS_WEIGHTS
+            weights = CLASS_WEIGHTS if self.full[part] and not whole else THIN_CLASS_WEIGHTS
             delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * weights,
                                     (len(rows), length, NUM_DRUM_CLASSES)).copy()
             if fill_rows is not None:
