@@ -1,10 +1,13 @@
 """The drummer's plan (seq2drum/parts/plan.py) and how the decision plays it, on parts and songs built in code: the
 probabilities conditioned on a phrase's part (a ride part rides, the hat recedes; a fill bar's toms left to the
-network; bars of another length untouched), the fills the plan marks (a section's end, a change of part, not every
-phrase), later takes on other plans, the plan's labels for the groove choice, and the generator playing a plan from
+network; bars of another length untouched; a later take's ride part on the ride), the fills the plan marks (a
+section's end, a change of part, not every phrase), later takes on other plans (thinned and without a backbeat only
+where the network hears so), the plan's labels for the groove choice, and the generator playing a plan from
 the shipped parts (`--plan parts`) and bar by bar (`--plan bars`). If one fails, the drums loop one part again."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pytest
@@ -69,6 +72,60 @@ def test_a_fill_bar_keeps_the_networks_snare_and_other_lengths_are_untouched(pla
     assert moved[0, 4, SNARE] < 0.4 and moved[2, 4, SNARE] == pytest.approx(0.4)  # the fill's snare: the network's
     assert moved[2, 15, LOW_TOM] == pytest.approx(0.4)  # ... and its toms
     np.testing.assert_array_equal(moved[3], p[3])  # a 3/4 bar: no part of this length
+
+
+def test_a_later_takes_ride_part_keeps_its_time_on_the_ride(planner: Planner) -> None:
+    ride = part_index(planner, "eighths on the ride, comping")
+    p = np.zeros((4, 32, 9))
+    p[:, :16] = 0.2
+    p[:, :16, RIDE] = 0.1  # the network hears the hat twice as likely as the ride
+    plan = Plan(tuple(phrases_of(1)), np.array([ride]), np.zeros(1, dtype=bool))
+    first = planner.conditioned(p, np.full(4, 16), plan)
+    later = planner.conditioned(p, np.full(4, 16), plan, whole=True)
+    np.testing.assert_allclose(first[:, :16, RIDE], first[:, :16, CLOSED_HAT] / 2)  # take 1: the network's cymbal
+    on_beat = slice(0, 16, 4)
+    assert (later[:, on_beat, RIDE] > 2 * later[:, on_beat, CLOSED_HAT]).all()  # a later take: the part's, the ride
+    np.testing.assert_allclose(later[:, :16, [RIDE, CLOSED_HAT]].sum(axis=-1),
+                               first[:, :16, [RIDE, CLOSED_HAT]].sum(axis=-1))  # the same time kept, moved over
+
+
+def later_levels_planner(planner: Planner, sparse: int = -1, no_backbeat: int = -1) -> Planner:
+    """The planner with one part read as sparse and one as keeping time without a backbeat (the built corpus's parts
+    are all full backbeat or comping parts)."""
+    other = copy.copy(planner)
+    other.full, other.backbeat = planner.full.copy(), planner.backbeat.copy()
+    if sparse >= 0:
+        other.full[sparse] = False
+    if no_backbeat >= 0:
+        other.backbeat[no_backbeat] = False
+    return other
+
+
+def test_a_later_take_thins_only_where_the_network_hears_the_phrase_thin(planner: Planner) -> None:
+    ride = part_index(planner, "eighths on the ride, comping")
+    rock = part_index(planner, "eighths on the hat, backbeat")
+    thinning = later_levels_planner(planner, sparse=ride)
+    posterior = np.full((2, len(planner.vocabulary)), 0.1)
+    posterior[:, rock] = 0.8
+    p = np.zeros((8, 32, 9))
+    p[:, :16] = 0.2
+    p[:4] *= 0.25  # the network hears the first phrase thin, the second full
+    levels = [thinning.heard_levels(np.array([ride, ride]), posterior, p, phrases_of(2), np.zeros(2, dtype=bool),
+                                    later=later).tolist() for later in (False, True)]
+    assert levels == [[ride, ride], [ride, rock]]  # take 1's plan as the band read it; a later take's thins where heard
+
+
+def test_a_later_take_drops_the_backbeat_only_where_the_network_hears_no_snare(planner: Planner) -> None:
+    busy, rock = part_index(planner, "16ths on the hat, backbeat"), part_index(planner, "eighths on the hat, backbeat")
+    timekeeping = later_levels_planner(planner, no_backbeat=busy)
+    posterior = np.full((2, len(planner.vocabulary)), 0.1)
+    posterior[:, busy], posterior[:, rock] = 0.6, 0.3
+    p = np.zeros((8, 32, 9))
+    p[:, :16] = 0.2
+    p[:4, :, SNARE] = 0.0  # no snare heard in the first phrase
+    levels = [timekeeping.heard_levels(np.array([busy, busy]), posterior, p, phrases_of(2), np.zeros(2, dtype=bool),
+                                       later=later).tolist() for later in (False, True)]
+    assert levels == [[busy, busy], [busy, rock]]  # a later take keeps its backbeat where the snare is heard
 
 
 def test_fills_at_a_sections_end_and_before_a_change_not_every_phrase(planner: Planner) -> None:

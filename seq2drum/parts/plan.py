@@ -5,12 +5,13 @@ The plan (`Planner.plans`): the part model (parts.model) reads each phrase's par
 `section_plan` gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a
 new section's band changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where
 the network expects few hits too; under a `--style` a full part the style does not play becomes its likeliest one
-that it does (`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart).
-Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
-(`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride
-moved as one time-keeper, kick and snare left to the network), so the groove choice, the kit's counts and the fills
-read the part. Fills (`Plan.fill_bars`) close each section and lead into each change of part, and every 8 bars in
-a part that fills that often: not every 4 bars. What was tried and measured: docs/experiments/2026-11-27-plans.md.
+that it does (`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart),
+thinned and without a backbeat only where the network hears the phrase so. Within its part a phrase is decided
+by the one `groove.decide` on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds
+moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to
+the network; a later take's kick, snare and ride its part's), so the groove choice, the kit's counts and the fills
+read the part. Fills (`Plan.fill_bars`) close each section and lead into each change of part, and every 8 bars in a
+part that fills that often: not every 4 bars. What was tried and measured: docs/experiments/2026-11-27-plans.md.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (
 PLAN_MIN_CHANGED = 0.5  # a later take's plan differs from every earlier take's in this share of phrases at least
 PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
 DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log of a part's hits over the median's
+# a later take's sparse part plays only where the network expects under this share of the median phrase's hits ...
+SPARSE_HEARD = 1.0  # (drawn from the chain, a whole song read as "sparse / intro" was crash bars on a thin groove)
+BACKBEAT_HEARD = 0.5  # ... and its part without a backbeat where it expects under this share of the median's snare
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
@@ -191,6 +195,10 @@ class Planner:
         self.full = np.array([part.level == "full" for part in parts])
         self.playing = np.array([part.level != "drop-out" for part in parts])
         self.keeping = np.array([part.keeper != "none" for part in parts])
+        self.backbeat = np.array([part.feel != "time-only" for part in parts])
+        # a later take's ride part plays its time on the ride as its drummers do (take 1: which cymbal, the network's)
+        self.riding = np.array([part.keeper == "ride" for part in parts])
+        self.ride_share = self.rates[..., RIDE] / (self.rates[..., RIDE] + self.rates[..., CLOSED_HAT])  # (K, S)
 
     @classmethod
     def load(cls, path: Path) -> Planner:
@@ -220,10 +228,11 @@ class Planner:
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
 
-        def heard(parts: np.ndarray) -> np.ndarray:
-            return self.heard_levels(self.styled(parts, posterior, allowed), posterior, p, phrases, silent, allowed)
+        def heard(parts: np.ndarray, later: bool = True) -> np.ndarray:
+            return self.heard_levels(self.styled(parts, posterior, allowed), posterior, p, phrases, silent, allowed,
+                                     later)
 
-        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)))]
+        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
         rng = rng if rng is not None else np.random.default_rng(0)
         if n_plans > 1:
             emit, step = emissions(self.model, features), log_transitions(self.model, features)
@@ -275,13 +284,15 @@ class Planner:
         return DENSITY_PULL * np.log(density) * (hits - median)
 
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray, phrases: list[Phrase],
-                     silent: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+                     silent: np.ndarray, allowed: np.ndarray | None = None, later: bool = False) -> np.ndarray:
         """The plan with each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
         song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
         whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
         often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
-        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too. A part
-        is only replaced by one `allowed` (P, K) holds (a style's: `style_parts`)."""
+        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too. A
+        `later` take's plan (drawn from the chain) also thins only where the network hears the phrase thin
+        (SPARSE_HEARD) and drops the backbeat only where it hears the snare thin (BACKBEAT_HEARD): its kick and snare
+        are its part's. A part is only replaced by one `allowed` (P, K) holds (a style's: `style_parts`)."""
         parts = parts.copy()
         allowed = np.ones(posterior.shape, dtype=bool) if allowed is None else allowed
 
@@ -289,18 +300,26 @@ class Planner:
             candidates = candidates & allowed[j]
             return int(np.argmax(np.where(candidates, posterior[j], -1.0))) if candidates.any() else int(parts[j])
 
+        def heard(classes: list[int]) -> tuple[np.ndarray, float]:  # (P,) expected hits a bar, and their median
+            rows = [p[max(q.start_row, 0): min(q.end_row, len(p))][..., classes].sum() / max(q.n_bars, 1)
+                    for q in phrases]
+            return np.array(rows), float(np.median(rows)) if rows else 0.0
+
         full, playing, keeping = self.full, self.playing, self.keeping
-        expected = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases])
-        median = float(np.median(expected)) if len(expected) else 0.0
+        expected, median = heard(list(range(NUM_DRUM_CLASSES)))
         for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
             parts[j] = likeliest(j, playing)
+        for j in np.flatnonzero(later & playing[parts] & ~full[parts] & (expected >= SPARSE_HEARD * median)).tolist():
+            parts[j] = likeliest(j, full)
         # a part without a time-keeper only where the network, too, hears little time kept (a guitar alone read as
         # a kick-and-snare intro lost its hi-hat for 28 bars)
-        cymbals = np.array([p[max(q.start_row, 0): min(q.end_row, len(p))][..., list(KEEPER_CLASSES)].sum()
-                            / max(q.n_bars, 1) for q in phrases])
-        kept_median = float(np.median(cymbals)) if len(cymbals) else 0.0
+        cymbals, kept_median = heard(list(KEEPER_CLASSES))
         for j in np.flatnonzero(full[parts] & ~keeping[parts] & (cymbals >= KEEPER_HEARD * kept_median)).tolist():
             parts[j] = likeliest(j, full & keeping)
+        snares, snare_median = heard([SNARE])
+        snare_heard = ~self.backbeat[parts] & (snares >= BACKBEAT_HEARD * snare_median)
+        for j in np.flatnonzero(later & full[parts] & snare_heard).tolist():
+            parts[j] = likeliest(j, full & keeping & self.backbeat)
         for j in np.flatnonzero(silent & ~full[parts]).tolist():
             parts[j] = likeliest(j, full)
         return parts
@@ -327,7 +346,8 @@ class Planner:
         """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
         log-odds at that step against its family's average part, in bars of the part's length (others as they are);
         in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
-        conditioned too (a later take: another drummer's reading, his kick and snare his part's)."""
+        conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
+        snare and cymbal his part's)."""
         out = p.copy()
         rows_part = plan.bar_parts(len(p))
         for part in np.unique(rows_part[rows_part >= 0]).tolist():
@@ -348,6 +368,9 @@ class Planner:
             kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
             kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * self.keeper_delta[part, :length])))
             moved[..., list(TIME_CYMBALS)] = cymbals * (kept_moved / kept)[..., None]
+            if whole and self.riding[part]:  # a later take's ride part: the ride's share of its time, the part's
+                share = self.ride_share[part, :length]
+                moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
             out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
         return out
 
