@@ -115,7 +115,7 @@ def test_a_later_take_thins_only_where_the_network_hears_the_phrase_thin(planner
     assert levels == [[ride, ride], [ride, rock]]  # take 1's plan as the band read it; a later take's thins where heard
 
 
-def test_a_later_take_drops_the_backbeat_only_where_the_network_hears_no_snare(planner: Planner) -> None:
+def test_a_later_take_drops_the_backbeat_only_where_no_snare_is_heard_or_the_song_swings(planner: Planner) -> None:
     busy, rock = part_index(planner, "16ths on the hat, backbeat"), part_index(planner, "eighths on the hat, backbeat")
     timekeeping = later_levels_planner(planner, no_backbeat=busy)
     posterior = np.full((2, len(planner.vocabulary)), 0.1)
@@ -124,8 +124,10 @@ def test_a_later_take_drops_the_backbeat_only_where_the_network_hears_no_snare(p
     p[:, :16] = 0.2
     p[:4, :, SNARE] = 0.0  # no snare heard in the first phrase
     levels = [timekeeping.heard_levels(np.array([busy, busy]), posterior, p, phrases_of(2), np.zeros(2, dtype=bool),
-                                       later=later).tolist() for later in (False, True)]
-    assert levels == [[busy, busy], [busy, rock]]  # a later take keeps its backbeat where the snare is heard
+                                       later=later, straight=straight).tolist()
+              for later, straight in ((False, True), (True, True), (True, False))]
+    assert levels[:2] == [[busy, busy], [busy, rock]]  # a later take keeps its backbeat where the snare is heard ...
+    assert levels[2] == [busy, busy]  # ... but in a song that swings (a jazz drummer's comping is no backbeat)
 
 
 def test_fills_at_a_sections_end_and_before_a_change_not_every_phrase(planner: Planner) -> None:

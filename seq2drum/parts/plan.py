@@ -53,6 +53,8 @@ DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log
 # a later take's sparse part plays only where the network expects under this share of the median phrase's hits ...
 SPARSE_HEARD = 1.0  # (drawn from the chain, a whole song read as "sparse / intro" was crash bars on a thin groove)
 BACKBEAT_HEARD = 0.5  # ... and its part without a backbeat where it expects under this share of the median's snare
+SWUNG_SONG = 0.5  # ... in a song whose band swings less (song_swung_share): a jazz drummer plays no backbeat
+SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
@@ -227,10 +229,11 @@ class Planner:
         allowed = self.style_parts(style, features)  # (P, K)
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
+        straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
 
         def heard(parts: np.ndarray, later: bool = True) -> np.ndarray:
             return self.heard_levels(self.styled(parts, posterior, allowed), posterior, p, phrases, silent, allowed,
-                                     later)
+                                     later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
         rng = rng if rng is not None else np.random.default_rng(0)
@@ -284,15 +287,17 @@ class Planner:
         return DENSITY_PULL * np.log(density) * (hits - median)
 
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray, phrases: list[Phrase],
-                     silent: np.ndarray, allowed: np.ndarray | None = None, later: bool = False) -> np.ndarray:
+                     silent: np.ndarray, allowed: np.ndarray | None = None, later: bool = False,
+                     straight: bool = True) -> np.ndarray:
         """The plan with each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
         song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
         whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
         often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
         instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too. A
         `later` take's plan (drawn from the chain) also thins only where the network hears the phrase thin
-        (SPARSE_HEARD) and drops the backbeat only where it hears the snare thin (BACKBEAT_HEARD): its kick and snare
-        are its part's. A part is only replaced by one `allowed` (P, K) holds (a style's: `style_parts`)."""
+        (SPARSE_HEARD) and, in a `straight` song, drops the backbeat only where it hears the snare thin
+        (BACKBEAT_HEARD): its kick and snare are its part's. A part is only replaced by one `allowed` (P, K) holds
+        (a style's: `style_parts`)."""
         parts = parts.copy()
         allowed = np.ones(posterior.shape, dtype=bool) if allowed is None else allowed
 
@@ -318,7 +323,7 @@ class Planner:
             parts[j] = likeliest(j, full & keeping)
         snares, snare_median = heard([SNARE])
         snare_heard = ~self.backbeat[parts] & (snares >= BACKBEAT_HEARD * snare_median)
-        for j in np.flatnonzero(later & full[parts] & snare_heard).tolist():
+        for j in np.flatnonzero(later & straight & full[parts] & snare_heard).tolist():
             parts[j] = likeliest(j, full & keeping & self.backbeat)
         for j in np.flatnonzero(silent & ~full[parts]).tolist():
             parts[j] = likeliest(j, full)
