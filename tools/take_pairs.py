@@ -5,9 +5,13 @@ below 0.8, or fewer takes written with the notice").
     python -m tools.take_pairs SONG.mid [...]            # named songs
     python -m tools.take_pairs --data ../shared/data/midi  # every song of a folder (minutes)
     python -m tools.take_pairs --gen runs/cv/gen/band       # the takes tools.crossval wrote (takeK/X.drums.mid)
+    python -m tools.take_pairs --gen runs/cv/gen/band --phrases SPLIT/band   # issue 68: phrases unlike take 1's
 
 With --gen the takes are read back from the written files, their cells as ../shared/scoring reads them (each drum
-note's onset rounded to the nearest 16th, GM pitches folded into the 9 classes).
+note's onset rounded to the nearest 16th, GM pitches folded into the 9 classes). With --phrases (score_split's
+SPLIT/band inputs; ../shared/scoring beside the checkout): per later take, the share of its 4-bar phrases unlike take
+1's by phrases.py's measure of a change of part (realism.py's phrases of the songs in 4/4, each phrase's cells folded
+over its 4 bars, F1 under 0.6), pooled, and the share of songs with a quarter of their phrases unlike or more.
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--gen", type=Path, default=None, help="a folder of written takes: GEN/takeK/X.drums.mid")
+    parser.add_argument("--phrases", type=Path, default=None, metavar="SPLIT/band",
+                        help="with --gen: phrases unlike take 1's (the band inputs the takes were made for)")
     args = parser.parse_args(argv)
+    if args.gen and args.phrases:
+        unlike_phrases(args.phrases, args.gen, args.takes)
+        return
     if args.gen:
         written_pairs(args.gen, args.takes, args.threshold)
         return
@@ -85,6 +94,42 @@ def written_pairs(gen: Path, n_takes: int, threshold: float) -> None:
     print(f"{len(songs)} songs: {len(pairs)} pairs of takes, {alike} at cell F1 >= {threshold} (max "
           f"{max(pairs, default=0):.3f}, mean {sum(pairs) / max(1, len(pairs)):.3f}); {fewer} songs with fewer than "
           f"{n_takes} takes")
+
+
+def unlike_phrases(inputs: Path, gen: Path, n_takes: int, scoring: Path = Path("..") / "shared" / "scoring") -> None:
+    """Per later take under `gen`, the share of its 4-bar phrases whose cells, folded over the 4 bars, are at F1 under
+    PHRASE_CHANGE_F1 against take 1's (../shared/scoring/phrases.py's change of part; realism.py cuts the phrases)."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("scoring_realism", scoring / "realism.py")  # ../shared/scoring's
+    realism = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(realism)
+
+    for k in range(2, n_takes + 1):
+        unlike = total = 0
+        shares = []
+        for band in sorted(inputs.glob("*.guitar.mid")):
+            name = band.name.removesuffix(".guitar.mid") + ".drums.mid"
+            first, other = gen / "take1" / name, gen / f"take{k}" / name
+            if not (first.is_file() and other.is_file()):
+                continue
+            a, b = realism.phrases(band, first) or [], realism.phrases(band, other) or []  # None: not in 4/4
+            n = min(len(a), len(b))
+            if not n:
+                continue
+            folded = [(np.asarray(x)[:576].reshape(4, 16, 9).max(axis=0) > 0,
+                       np.asarray(y)[:576].reshape(4, 16, 9).max(axis=0) > 0) for x, y in zip(a[:n], b[:n])]
+            changed = sum(2 * (x & y).sum() / max(1, x.sum() + y.sum()) < PHRASE_CHANGE_F1 if x.any() or y.any()
+                          else False for x, y in folded)
+            unlike, total = unlike + changed, total + n
+            shares.append(changed / n)
+        print(f"take {k}: {len(shares)} songs, phrases unlike take 1's {unlike / max(total, 1):.3f} (pooled), songs "
+              f"with >= 25% unlike: {np.mean(np.array(shares) >= 0.25) if shares else 0:.2f}")
+
+
+PHRASE_CHANGE_F1 = 0.6  # phrases.py: two phrases' folded cells at F1 under this are a change of part
 
 
 if __name__ == "__main__":
