@@ -26,6 +26,9 @@ from seq2drum.groove.takes import take_similarity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.corpus import find_midi_files
 
+PHRASE_CHANGE_F1 = 0.6  # phrases.py: two phrases' folded cells at F1 under this are a change of part
+PHRASE_CELLS = (4, 16, 9)  # realism.py's phrase: 4 bars of 16 steps of 9 drum classes
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,17 +122,14 @@ def unlike_phrases(inputs: Path, gen: Path, n_takes: int, scoring: Path = Path("
             n = min(len(a), len(b))
             if not n:
                 continue
-            folded = [(np.asarray(x)[:576].reshape(4, 16, 9).max(axis=0) > 0,
-                       np.asarray(y)[:576].reshape(4, 16, 9).max(axis=0) > 0) for x, y in zip(a[:n], b[:n])]
+            folded = [tuple(np.asarray(v)[: np.prod(PHRASE_CELLS)].reshape(PHRASE_CELLS).max(axis=0) > 0 for v in pair)
+                      for pair in zip(a[:n], b[:n])]  # realism.py's vector starts with the phrase's cells
             changed = sum(2 * (x & y).sum() / max(1, x.sum() + y.sum()) < PHRASE_CHANGE_F1 if x.any() or y.any()
                           else False for x, y in folded)
             unlike, total = unlike + changed, total + n
             shares.append(changed / n)
         print(f"take {k}: {len(shares)} songs, phrases unlike take 1's {unlike / max(total, 1):.3f} (pooled), songs "
               f"with >= 25% unlike: {np.mean(np.array(shares) >= 0.25) if shares else 0:.2f}")
-
-
-PHRASE_CHANGE_F1 = 0.6  # phrases.py: two phrases' folded cells at F1 under this are a change of part
 
 
 if __name__ == "__main__":

@@ -305,26 +305,27 @@ class Planner:
             candidates = candidates & allowed[j]
             return int(np.argmax(np.where(candidates, posterior[j], -1.0))) if candidates.any() else int(parts[j])
 
-        def heard(classes: list[int]) -> tuple[np.ndarray, float]:  # (P,) expected hits a bar, and their median
+        def per_phrase(classes: list[int]) -> tuple[np.ndarray, float]:  # (P,) expected hits a bar, their median
             rows = [p[max(q.start_row, 0): min(q.end_row, len(p))][..., classes].sum() / max(q.n_bars, 1)
                     for q in phrases]
             return np.array(rows), float(np.median(rows)) if rows else 0.0
 
         full, playing, keeping = self.full, self.playing, self.keeping
-        expected, median = heard(list(range(NUM_DRUM_CLASSES)))
+        expected, median = per_phrase(list(range(NUM_DRUM_CLASSES)))
         for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
             parts[j] = likeliest(j, playing)
         for j in np.flatnonzero(later & playing[parts] & ~full[parts] & (expected >= SPARSE_HEARD * median)).tolist():
             parts[j] = likeliest(j, full)
         # a part without a time-keeper only where the network, too, hears little time kept (a guitar alone read as
         # a kick-and-snare intro lost its hi-hat for 28 bars)
-        cymbals, kept_median = heard(list(KEEPER_CLASSES))
+        cymbals, kept_median = per_phrase(list(KEEPER_CLASSES))
         for j in np.flatnonzero(full[parts] & ~keeping[parts] & (cymbals >= KEEPER_HEARD * kept_median)).tolist():
             parts[j] = likeliest(j, full & keeping)
-        snares, snare_median = heard([SNARE])
-        snare_heard = ~self.backbeat[parts] & (snares >= BACKBEAT_HEARD * snare_median)
-        for j in np.flatnonzero(later & straight & full[parts] & snare_heard).tolist():
-            parts[j] = likeliest(j, full & keeping & self.backbeat)
+        if later and straight:
+            snares, snare_median = per_phrase([SNARE])
+            snare_heard = snares >= BACKBEAT_HEARD * snare_median
+            for j in np.flatnonzero(full[parts] & ~self.backbeat[parts] & snare_heard).tolist():
+                parts[j] = likeliest(j, full & keeping & self.backbeat)
         for j in np.flatnonzero(silent & ~full[parts]).tolist():
             parts[j] = likeliest(j, full)
         return parts
