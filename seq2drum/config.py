@@ -111,6 +111,9 @@ class ModelConfig(_Config):
     attention: bool = False  # Luong (general) attention over the encoder states of the whole song
     hear_drums: bool = True  # the decoder also reads the drums of the last known bar before each bar (model/heard.py)
     drums_dim: int = 64  # what the heard drums are projected to before the decoder
+    # the decoder also reads the part each bar is played in (parts/codes.py): the drummer's in training, the plan's
+    # when it plays (not the shipped recipe: docs/experiments/2026-11-27-hearing-the-part.md)
+    hear_part: bool = False
     # the live model (model/causal.py): a forward-only encoder, and bar n decided from what was played up to the lead
     # (the last `lead_steps` steps of bar n-1 unheard) with only bar n's meter, tempo and step positions known
     causal: bool = False
@@ -131,6 +134,8 @@ class ModelConfig(_Config):
         _check(not (self.causal and self.attention), "a causal (live) model cannot attend over the whole song: "
                "train it without --attention")
         _check(1 <= self.members <= 16, f"members must be 1-16, got {self.members}")
+        _check(not (self.causal and self.hear_part), "a causal (live) model plays no plan of parts: train it "
+               "without --hear-part")
         _check(not (self.causal and self.members > 1), "a causal (live) model is one network, not an ensemble")
 
     @classmethod

@@ -173,15 +173,17 @@ def styled_codebook() -> GrooveCodebook:
 
 
 def tiny_checkpoint(path: Path, attention: bool = False, seed: int = 0,
-                    codebook: GrooveCodebook | None = None, listen_to_band: bool = True, causal: bool = False) -> Path:
+                    codebook: GrooveCodebook | None = None, listen_to_band: bool = True, causal: bool = False,
+                    hear_part: bool = False) -> Path:
     """A randomly initialised tiny groove model saved as a real checkpoint (for server, CLI and inference tests);
     `codebook` defaults to `tiny_codebook()`; `listen_to_band=False` makes a model of the guitar alone, as the
-    models made before the band issue; `causal` a live model (model/causal.py)."""
+    models made before the band issue; `causal` a live model (model/causal.py); `hear_part` one whose decoder hears
+    the part each bar is played in (parts/codes.py)."""
     torch.manual_seed(seed)
     codebook = codebook or tiny_codebook()
     data_config = DataConfig(listen_to_band=listen_to_band)
     spec = FeatureSpec.current(data_config.steps_per_quarter)
-    config = TINY_MODEL.replace(attention=attention, causal=causal)
+    config = TINY_MODEL.replace(attention=attention, causal=causal, hear_part=hear_part)
     model = build_model(ARCHITECTURE, config, spec.n_step, spec.n_bar, spec.max_bar_steps,
                         torch.from_numpy(codebook.bar_steps), (spec.step_columns, spec.bar_columns))
     with torch.no_grad():  # mostly silent but for the closed hat, so that decoding writes a sparse, non-empty part

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what the held-out songs are played from (see --mode evaluate); all = each of them")
     parser.add_argument("--no-hear-drums", action="store_true",
                         help="train folds whose decoder does not hear the drums of the bars before (the older design)")
+    parser.add_argument("--hear-part", action="store_true",
+                        help="a decoder that hears the part each bar is played in (the plan's when it plays)")
     parser.add_argument("--live", action="store_true",
                         help="the causal model that plays along live (--mode train --live), each held-out song played "
                         "to it bar by bar (--mode evaluate --live); use its own --out, e.g. runs/cv-live")
@@ -161,7 +163,8 @@ def run_fold(args: argparse.Namespace, fold: int, data_config: DataConfig) -> di
         write_atomic(folder / "trained.json", json.dumps({"members_of": [str(s) for s in sources]}))
     if not (folder / "trained.json").exists():
         resume = folder / "last.pt" if (folder / "last.pt").exists() else None
-        model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live)
+        model_config = ModelConfig(attention=args.attention, hear_drums=not args.no_hear_drums, causal=args.live,
+                                   hear_part=args.hear_part)
         train(args.data, folder, data_config, model_config,
               TrainConfig(epochs=args.epochs, device=args.device, max_notes_per_item=args.max_notes,
                           guitar_alone_share=args.guitar_alone_share, seed=args.seed,

@@ -135,6 +135,9 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
                        f"(default {train.extra_weight})")
     group.add_argument("--no-hear-drums", action="store_true",
                        help="train: a decoder that does not hear the drums of the bars before (the older design)")
+    group.add_argument("--hear-part", action="store_true",
+                       help="train: a decoder that also hears the part each bar is played in (the drummer's in "
+                       "training, the plan's when it plays)")
     group.add_argument("--enc-hidden", type=int, default=model.enc_hidden, help="train: encoder size per direction")
     group.add_argument("--dec-hidden", type=int, default=model.dec_hidden, help="train: decoder size")
     group.add_argument("--resume", type=Path, default=None,

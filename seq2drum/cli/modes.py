@@ -70,7 +70,7 @@ def run_train(args: argparse.Namespace) -> int:
                                seed=0 if args.seed is None else args.seed, transpose=not args.no_transpose,
                                extra_data=str(args.extra_data or ""))
     model_config = ModelConfig(attention=args.attention, enc_hidden=args.enc_hidden, dec_hidden=args.dec_hidden,
-                               hear_drums=not args.no_hear_drums, causal=args.live)
+                               hear_drums=not args.no_hear_drums, causal=args.live, hear_part=args.hear_part)
     best = train(args.data, out, data_config(args), model_config, train_config, args.cache, args.resume,
                  progress=not args.quiet)
     if World.from_env().is_main:  # under torchrun, rank 0 speaks for the run

@@ -37,6 +37,7 @@ from seq2drum.midi.io import MidiSong
 from seq2drum.midi.roles import band_listing
 from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.codes import plan_codes
 from seq2drum.parts.plan import Plan, Planner, planner_for
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.heard import heard_for
@@ -235,12 +236,32 @@ class DrumGenerator:
         config = self.network.config if self.network is not None else self.model.config
         return bool(config.hear_drums)
 
-    def song_scores(self, song: BarSong, heard: np.ndarray | None = None) -> SongScores:
+    @property
+    def hears_part(self) -> bool:
+        """Whether the network's decoder hears the part each bar is played in (parts/codes.py)."""
+        config = self.network.config if self.network is not None else self.model.config
+        return bool(config.hear_part)
+
+    def song_scores(self, song: BarSong, heard: np.ndarray | None = None,
+                    parts: np.ndarray | None = None) -> SongScores:
         """The network's output for one song's bars, as numpy (computed in numpy on the CPU, by torch on a GPU);
-        `heard` the drums each bar hears, for a network that hears drums."""
+        `heard` the drums each bar hears, for a network that hears drums; `parts` the part each bar is played in, for
+        one that hears the part."""
         if self.network is not None:
-            return numpy_song_scores(self.network, song, heard)
-        return song_scores(self.model, song, self.device, heard)
+            return numpy_song_scores(self.network, song, heard, parts)
+        return song_scores(self.model, song, self.device, heard, parts)
+
+    def planned_probabilities(self, song: BarSong | None, plans: list[Plan], given: Any,
+                              heard: np.ndarray | None) -> list[np.ndarray] | None:
+        """Each plan's calibrated probabilities from a network that hears the part (scored again hearing the plan's
+        parts and fills, and the drums `heard`); None for a network that does not, or no plan."""
+        if not plans or song is None or not self.hears_part or self.planner is None:
+            return None
+        if heard is None and self.hears_drums:
+            heard = heard_for(song.n_bars, song.step_features.shape[1], given)
+        vocabulary = self.planner.vocabulary
+        return [calibrated(self.song_scores(song, heard, plan_codes(plan, vocabulary, song.n_bars)),
+                           self.decoder.policy)[0] for plan in plans]
 
     def scorer(self, song: BarSong, given: Any = None) -> Scorer:
         """Stage 2: the network's scores for a song's bars, as a `Scorer` the decision reads bar ranges from; a
@@ -267,12 +288,15 @@ class DrumGenerator:
         passes = policy.own_drums_passes if isinstance(scorer, HearingScorer) else 0
         meters = song_meters(scores, grid, self.styles.steps_per_quarter)
         takes: list[Take] = []
+        heard = None
         for index in range(passes + 1):
             if index:
-                scores = scorer.hearing(heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits))
+                heard = heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits)
+                scores = scorer.hearing(heard)
             p, structure = calibrated(scores, policy)
             plans = self.plans(song, p, options, seed, steering, kept)
-            asked = self.request(scores, p, options, grid, steering, kept, swung and index == passes, meters, plans)
+            asked = self.request(scores, p, options, grid, steering, kept, swung and index == passes, meters, plans,
+                                 self.planned_probabilities(song, plans, given, heard))
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
         return takes
@@ -292,12 +316,14 @@ class DrumGenerator:
 
     def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
                 steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,
-                meters: list[str] | None = None, plans: list[Plan] | None = None) -> Request:
+                meters: list[str] | None = None, plans: list[Plan] | None = None,
+                planned_p: list[np.ndarray] | None = None) -> Request:
         """The song's request (groove.request), from the whole song: its drummer's sections, its meters (`meters`,
         else read off the grid), the drums the user gave (`kept`), on top of `steering` (drums from nothing)."""
         meters = meters if meters is not None else song_meters(scores, grid, self.styles.steps_per_quarter)
         return request(options, scores, p, song_span(scores), meters, self.styles,
-                       self.decoder.policy.crash_phrase_bars, kept, steering, swung, grid, self.planner, plans)
+                       self.decoder.policy.crash_phrase_bars, kept, steering, swung, grid, self.planner, plans,
+                       planned_p)
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:

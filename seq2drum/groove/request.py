@@ -160,17 +160,20 @@ class PlannedTake(NamedTuple):
     edges: np.ndarray  # (n, 3) bool
 
 
-def planned_takes(planner: Any, plans: list[Any], p: np.ndarray, span: Span,
-                  song_edges_: np.ndarray) -> tuple[PlannedTake, ...]:
+def planned_takes(planner: Any, plans: list[Any], p: np.ndarray, span: Span, song_edges_: np.ndarray,
+                  planned_p: list[np.ndarray] | None = None) -> tuple[PlannedTake, ...]:
     """Each plan (parts.plan `Plan`, of `planner`) as the decision reads it: `p` conditioned on its parts (a fill
-    bar's snare and toms left to the network; a later take's kick and snare its part's too), and the edges of the
-    song with the plan's fill bars (bars longer than SHORT_BAR_STEPS) as the fill edges."""
+    bar's snare and toms left to the network; a later take's kick and snare its part's too), or, from a network that
+    heard the plan's parts (`planned_p`, one a plan), its own probabilities; and the edges of the song with the plan's
+    fill bars (bars longer than SHORT_BAR_STEPS) as the fill edges."""
     out = []
     for index, plan in enumerate(plans):
         fills = plan.fill_bars(span.n_bars) & (span.bar_steps > SHORT_BAR_STEPS)
         edges_ = song_edges_.copy()
         edges_[:, 2] = fills
-        out.append(PlannedTake(plan, planner.conditioned(p, span.bar_steps, plan, fills, whole=index > 0), edges_))
+        played = (planned_p[index] if planned_p is not None
+                  else planner.conditioned(p, span.bar_steps, plan, fills, whole=index > 0))
+        out.append(PlannedTake(plan, played, edges_))
     return tuple(out)
 
 
@@ -198,13 +201,14 @@ class Request:
 def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span, meters: list[str],
             styles: StyleBook, crash_phrase_bars: int, given: Continuation | None = None,
             base: Steering | None = None, swung: bool = False, grid: Grid | None = None,
-            planner: Any = None, plans: list[Any] | None = None) -> Request:
+            planner: Any = None, plans: list[Any] | None = None,
+            planned_p: list[np.ndarray] | None = None) -> Request:
     """The request for bars `span` of scores `scores` (calibrated probabilities `p`), offline or live alike: the
     style's entries for `meters`, `--fills` and `--crashes` counted per section of `span`, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its
     fills), the edges, the take steps' reading of the song (`swung` on `grid`), and each take's plan of parts
     (`plans` of `planner`, parts.plan) as the decision reads it (the generator makes none under a style or with
-    drums given)."""
+    drums given; `planned_p`: each plan's probabilities from a network that heard its parts)."""
     base = base or Steering()
     fills = every_bars(options.fills, span, closing=True)
     crashes = every_bars(options.crashes, span, closing=False)
@@ -215,7 +219,7 @@ def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span:
                     cross_stick_entries(styles, options.style))
     if planner is None or not plans:
         return asked
-    return replace(asked, plans=planned_takes(planner, plans, p, span, asked.edges))
+    return replace(asked, plans=planned_takes(planner, plans, p, span, asked.edges, planned_p))
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

@@ -3,7 +3,8 @@
 - Bar encoder: each bar's step features, read whole by a linear layer and joined with the bar's own features,
   run through a bidirectional LSTM over all the bars, so every bar knows the whole part around it.
 - Decoder: an LSTM over the bars, fed each bar's encoder state and, when `hear_drums`, the drums of the last known
-  bar before it (model/heard.py); with `attention=True` it also attends (Luong "general") over the whole song.
+  bar before it (model/heard.py), when `hear_part` the part the bar is played in (parts/codes.py); with
+  `attention=True` it also attends (Luong "general") over the whole song.
 - Causal variant (`causal=True`, the live model; model/causal.py says what it may read): forward encoder only.
 - Heads, per bar: the groove (codebook entry), the structure (rest, crash, fill), and per step and drum class the
   hit probability, velocity and microtiming.
@@ -24,6 +25,7 @@ from seq2drum.config import ModelConfig
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.model.causal import causal_masks
 from seq2drum.model.heard import heard_width
+from seq2drum.parts.codes import PART_CODE_WIDTH
 
 ARCHITECTURE = "bar-groove-lstm-v1"
 N_STRUCTURE = 3  # rest, crash on the downbeat, fill
@@ -73,7 +75,8 @@ class GrooveSeq2Drum(nn.Module):
         heard = config.drums_dim if config.hear_drums else 0
         if config.hear_drums:
             self.drums_in = nn.Sequential(nn.Linear(heard_width(max_bar_steps), heard), nn.ReLU())
-        self.decoder = nn.LSTM(enc_out + heard, hidden, config.dec_layers, batch_first=True,
+        part = PART_CODE_WIDTH if config.hear_part else 0
+        self.decoder = nn.LSTM(enc_out + heard + part, hidden, config.dec_layers, batch_first=True,
                                dropout=config.dropout if config.dec_layers > 1 else 0.0)
         if config.attention:
             self.attn_score = nn.Linear(enc_out, hidden, bias=False)
@@ -92,9 +95,10 @@ class GrooveSeq2Drum(nn.Module):
         self.register_buffer("codebook_bar_steps", codebook_bar_steps.long(), persistent=False)
 
     def forward(self, step_features: Tensor, bar_features: Tensor, bar_steps: Tensor, lengths: Tensor,
-                heard: Tensor | None = None) -> GrooveOutput:
+                heard: Tensor | None = None, parts: Tensor | None = None) -> GrooveOutput:
         """step_features (B, N, S, Fs), bar_features (B, N, Fb), bar_steps (B, N) int, lengths (B,) bars per song;
-        heard (B, N, W) the drums each bar hears (`heard.heard_drums`; None: none known), read when `hear_drums`."""
+        heard (B, N, W) the drums each bar hears (`heard.heard_drums`; None: none known), read when `hear_drums`;
+        parts (B, N, PART_CODE_WIDTH) the part each bar is played in (None: none known), read when `hear_part`."""
         batch, n_bars, width, _ = step_features.shape
         valid = torch.arange(n_bars, device=lengths.device)[None, :] < lengths[:, None]  # (B, N)
         if self.config.causal:
@@ -106,6 +110,10 @@ class GrooveSeq2Drum(nn.Module):
             if heard is None or heard.shape[-1] == 0:
                 heard = encoded.new_zeros(batch, n_bars, self.drums_in[0].in_features)
             decoder_in = torch.cat([decoder_in, self.drums_in(heard.to(encoded.dtype))], dim=-1)
+        if self.config.hear_part:
+            if parts is None or parts.shape[-1] == 0:
+                parts = encoded.new_zeros(batch, n_bars, PART_CODE_WIDTH)
+            decoder_in = torch.cat([decoder_in, parts.to(encoded.dtype)], dim=-1)
         decoded, _ = self.decoder(decoder_in)  # (B, N, H)
         return self._heads(decoded, encoded, valid, step_features, bar_steps)
 

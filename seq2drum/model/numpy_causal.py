@@ -128,9 +128,10 @@ class CausalNetwork:
 
 
 def song_forward(network: NumpyGrooveModel | NumpyEnsemble, step_features: np.ndarray, bar_features: np.ndarray,
-                 bar_steps: np.ndarray, heard: np.ndarray | None = None) -> NumpyScores:
+                 bar_steps: np.ndarray, heard: np.ndarray | None = None,
+                 parts: np.ndarray | None = None) -> NumpyScores:
     """A whole song's scores (N bars) from a numpy network: a causal one stepped bar by bar, as the live drummer runs
-    it, any other at once (`NumpyGrooveModel.forward`)."""
+    it (it hears no part), any other at once (`NumpyGrooveModel.forward`, `parts` the part each bar is played in)."""
     if isinstance(network, NumpyGrooveModel) and network.config.causal:
         return CausalNetwork(network).forward(step_features, bar_features, bar_steps, heard)
-    return network.forward(step_features, bar_features, bar_steps, heard)
+    return network.forward(step_features, bar_features, bar_steps, heard, parts)

@@ -16,6 +16,7 @@ import numpy as np
 
 from seq2drum.config import ModelConfig
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
+from seq2drum.parts.codes import PART_CODE_WIDTH
 
 ARCHITECTURE = "bar-groove-lstm-v1"  # the `model.ARCHITECTURE` these weights follow (a test keeps them equal)
 
@@ -117,9 +118,10 @@ class NumpyGrooveModel:
         return xs
 
     def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
-                heard: np.ndarray | None = None) -> NumpyScores:
+                heard: np.ndarray | None = None, parts: np.ndarray | None = None) -> NumpyScores:
         """step_features (N, S, Fs), bar_features (N, Fb), bar_steps (N,), heard (N, W) the drums each bar hears
-        (None: none known; read when the model hears drums) -> the scores of the song's N bars. A causal model is
+        (None: none known; read when the model hears drums), parts (N, PART_CODE_WIDTH) the part each bar is played
+        in (None: none known; read when it hears the part) -> the scores of the song's N bars. A causal model is
         stepped bar by bar (numpy_causal.song_forward), not here."""
         config = self.config
         if config.causal:
@@ -139,6 +141,9 @@ class NumpyGrooveModel:
                 heard = np.zeros((n_bars, self.w["drums_in.0.weight"].shape[1]), dtype=np.float32)
             drums = np.maximum(self._linear(heard.astype(np.float32, copy=False), "drums_in.0"), 0.0)
             decoder_in = np.concatenate([encoded, drums], axis=-1)
+        if config.hear_part:
+            parts = np.zeros((n_bars, PART_CODE_WIDTH), dtype=np.float32) if parts is None else parts
+            decoder_in = np.concatenate([decoder_in, parts.astype(np.float32, copy=False)], axis=-1)
         decoded = self._lstm([decoder_in], ["decoder"], config.dec_layers)[0]  # (N, H)
         if config.attention:
             scores = decoded @ self._linear(encoded, "attn_score").T  # (N, N)
@@ -189,8 +194,8 @@ class NumpyEnsemble:
         return sum(network.n_parameters for network in self.members)
 
     def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
-                heard: np.ndarray | None = None) -> NumpyScores:
-        outputs = [network.forward(step_features, bar_features, bar_steps, heard) for network in self.members]
+                heard: np.ndarray | None = None, parts: np.ndarray | None = None) -> NumpyScores:
+        outputs = [network.forward(step_features, bar_features, bar_steps, heard, parts) for network in self.members]
         return NumpyScores(**{name: np.mean([getattr(o, name) for o in outputs], axis=0).astype(np.float32)
                               for name in NumpyScores.__dataclass_fields__})
 

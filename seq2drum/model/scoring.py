@@ -58,9 +58,10 @@ class HearingScorer(WholeSongScorer):
 
 
 def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu",
-                heard: np.ndarray | None = None) -> SongScores:
+                heard: np.ndarray | None = None, parts: np.ndarray | None = None) -> SongScores:
     """Run the torch network over one song's bars (all at once: an LSTM over a few hundred bars) and return its
-    scores; `heard` (N, W) the drums each bar hears, for a network that hears drums."""
+    scores; `heard` (N, W) the drums each bar hears, for a network that hears drums; `parts` (N, PART_CODE_WIDTH)
+    the part each bar is played in (parts/codes.py), for a network that hears the part."""
     import torch
 
     with torch.inference_mode():
@@ -69,16 +70,17 @@ def song_scores(model: Any, song: BarSong, device: torch.device | str = "cpu",
         bar_steps = torch.from_numpy(song.bar_steps).unsqueeze(0).to(device)
         lengths = torch.tensor([song.n_bars], device=device)
         drums = None if heard is None else torch.from_numpy(heard).unsqueeze(0).to(device)
-        out = model(step_features, bar_features, bar_steps, lengths, drums)
+        codes = None if parts is None else torch.from_numpy(parts).unsqueeze(0).to(device)
+        out = model(step_features, bar_features, bar_steps, lengths, drums, codes)
         return _scores(song, out.hit_logits[0].float().cpu().numpy(), out.velocity[0].float().cpu().numpy(),
                        out.offset[0].float().cpu().numpy(), out.structure_logits[0].float().cpu().numpy(),
                        out.groove_logits[0].float().cpu().numpy())
 
 
 def numpy_song_scores(network: NumpyGrooveModel | NumpyEnsemble, song: BarSong,
-                      heard: np.ndarray | None = None) -> SongScores:
+                      heard: np.ndarray | None = None, parts: np.ndarray | None = None) -> SongScores:
     """`song_scores` with the numpy network."""
-    out = song_forward(network, song.step_features, song.bar_features, song.bar_steps, heard)
+    out = song_forward(network, song.step_features, song.bar_features, song.bar_steps, heard, parts)
     return _scores(song, out.hit_logits, out.velocity, out.offset, out.structure_logits, out.groove_logits)
 
 

@@ -17,6 +17,7 @@ from seq2drum.config import TrainConfig
 from seq2drum.groove.structure import drummed_structure
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.model.heard import heard_drums
+from seq2drum.parts.codes import drummer_codes
 from seq2drum.song.columns import drop_roles, transpose
 
 
@@ -34,10 +35,12 @@ class BarBatch:
     step_mask: Any  # (B, N, S) bool steps inside their bar
     groove_ids: Any  # (B, N) int64 nearest codebook entry of each real bar, -1 where none fits (and padding)
     structure: Any  # (B, N, 3) float32 rest, crash, fill of each real bar
-    heard: Any  # (B, N, W) float32 the drums each bar hears (model/heard.py); W = 0 for a model that hears none
+    heard: Any = None  # (B, N, W) float32 the drums each bar hears (model/heard.py); W = 0 for a model that hears none
+    parts: Any = None  # (B, N, C) float32 the part each bar is played in (parts/codes.py); C = 0: the model hears none
 
     def to(self, device: Any) -> BarBatch:
-        return BarBatch(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
+        return BarBatch(*(None if getattr(self, f) is None else getattr(self, f).to(device, non_blocking=True)
+                          for f in self.__dataclass_fields__))
 
 
 # What a decoder that hears drums is trained to hear, per item: nothing (generation's first pass, a song with no
@@ -52,6 +55,10 @@ HEARD_HIT_DROPOUT = 0.1
 # the first bar, as a --groove clip is heard live
 LIVE_HEARD_MODE_SHARES = (0.1, 0.1, 0.8)
 PRIME_MIN_HITS = 4  # prime_split.py's first drummed bar: 4 or more drum notes
+# a model that hears the part (parts/codes.py) hears the drummer's; an item hears none with the first probability, a
+# run of bars in one code of the rest none with the second, so that the network also plays where no plan is made (the
+# guitar alone, a style) and does not learn that every bar has a known part
+PART_ITEM_DROPOUT, PART_PHRASE_DROPOUT = 0.3, 0.1
 
 
 def primed_bars(hits: np.ndarray) -> np.ndarray:
@@ -92,7 +99,7 @@ class BarDataset:
     def __init__(self, songs: Sequence[Any], codebook: Any, max_bars: int = 256, transpose: bool = False,
                  role_dropout: float = 0.0, hear_drums: bool = False, fixed_heard: bool = False,
                  max_notes: int = 0, live: bool = False,
-                 guitar_alone_share: float = TrainConfig.guitar_alone_share) -> None:
+                 guitar_alone_share: float = TrainConfig.guitar_alone_share, hear_part: bool = False) -> None:
         self.songs = list(songs)
         self.live = live
         self.heard_shares = LIVE_HEARD_MODE_SHARES if live else HEARD_MODE_SHARES
@@ -106,6 +113,8 @@ class BarDataset:
                 raise ValueError(f"song {song.name!r} has no drums to train on")
         self.groove_ids = [codebook.assign(song.hits, song.bar_steps) for song in self.songs]
         self.structure = [drummed_structure(song) for song in self.songs]
+        self.parts = [drummer_codes(song) if hear_part else np.zeros((song.n_bars, 0), dtype=np.float32)
+                      for song in self.songs]
         self.items: list[tuple[int, int, int]] = []  # (song index, first bar, end bar)
         for index, song in enumerate(self.songs):
             self.items += [(index, start, end) for start, end in item_bars(song, max_bars, max_notes)]
@@ -152,6 +161,21 @@ class BarDataset:
         groove = np.flatnonzero(primed_bars(hits))[:1] if mode == HEARD_PRIMED else []  # live: a groove clip
         return heard_drums(hits & kept, np.ones(len(hits), dtype=bool), hits[groove[0]] if len(groove) else None)
 
+    def _parts(self, index: int, codes: np.ndarray) -> np.ndarray:
+        """The parts the item's bars hear (see PART_ITEM_DROPOUT): drawn from torch's generator, or, with
+        `fixed_heard` (validation), none in every third item."""
+        if not codes.shape[1]:
+            return codes
+        import torch
+
+        if self.fixed_heard:
+            return codes if index % 3 else np.zeros_like(codes)
+        if float(torch.rand(()).item()) < PART_ITEM_DROPOUT:
+            return np.zeros_like(codes)
+        phrase = np.concatenate([[0], np.cumsum(np.abs(np.diff(codes, axis=0)).sum(axis=1) > 0)])  # (N,) runs
+        dropped = (torch.rand(int(phrase[-1]) + 1) < PART_PHRASE_DROPOUT).numpy()
+        return np.where(dropped[phrase][:, None], 0.0, codes).astype(np.float32)
+
     def lengths(self) -> np.ndarray:
         return np.array([end - start for _, start, end in self.items], dtype=np.int64)
 
@@ -175,6 +199,7 @@ class BarDataset:
             "groove_ids": self.groove_ids[song_index][part],
             "structure": self.structure[song_index][part].astype(np.float32),
             "heard": self._heard(index, song.hits[part]),
+            "parts": self._parts(index, self.parts[song_index][part]),
         }
 
 
@@ -204,6 +229,7 @@ def collate_bars(items: Sequence[dict[str, np.ndarray]]) -> BarBatch:
         groove_ids=pad("groove_ids", -1, np.int64),
         structure=pad("structure", 0.0, np.float32),
         heard=pad("heard", 0.0, np.float32),
+        parts=pad("parts", 0.0, np.float32),
     )
 
 

@@ -176,7 +176,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
         codebook = codebook.with_take_menu(take_menu_songs(train_songs))
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
-    both = dict(hear_drums=model_config.hear_drums, max_notes=train_config.max_notes_per_item, live=model_config.causal)
+    both = dict(hear_drums=model_config.hear_drums, max_notes=train_config.max_notes_per_item, live=model_config.causal,
+                hear_part=model_config.hear_part)
     train_set = BarDataset(train_songs, codebook, train_config.max_bars_per_item, train_config.transpose,
                            train_config.role_dropout, guitar_alone_share=train_config.guitar_alone_share, **both)
     val_set = BarDataset(val_songs, codebook, train_config.max_bars_per_item, fixed_heard=True,

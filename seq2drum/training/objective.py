@@ -22,7 +22,7 @@ WARMUP_STEPS = 100
 def losses(model: GrooveSeq2Drum, batch: BarBatch, config: TrainConfig) -> tuple[Tensor, dict[str, float]]:
     """Per-cell hit cross-entropy (the main term: it is what decoding reads), plus the bar's codebook entry, its
     structure (rest, crash, fill), and the velocity and microtiming of the real hits."""
-    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths, batch.heard)
+    out = model(batch.step_features, batch.bar_features, batch.bar_steps, batch.lengths, batch.heard, batch.parts)
     cells = batch.step_mask[..., None].expand_as(batch.hits)  # (B, N, S, 9)
     hit_loss = F.binary_cross_entropy_with_logits(out.hit_logits.float()[cells], batch.hits[cells])
     has_groove = batch.groove_ids >= 0
