@@ -70,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what the held-out songs are played from (see --mode evaluate); all = each of them")
     parser.add_argument("--no-hear-drums", action="store_true",
                         help="train folds whose decoder does not hear the drums of the bars before (the older design)")
-    parser.add_argument("--hear-part", action="store_true",
-                        help="a decoder that hears the part each bar is played in (the plan's when it plays)")
+    parser.add_argument("--hear-part", action="store_true", help="a decoder that hears each bar's part (the plan's)")
     parser.add_argument("--live", action="store_true",
                         help="the causal model that plays along live (--mode train --live), each held-out song played "
                         "to it bar by bar (--mode evaluate --live); use its own --out, e.g. runs/cv-live")
