@@ -58,7 +58,7 @@ PRIME_MIN_HITS = 4  # prime_split.py's first drummed bar: 4 or more drum notes
 # a model that hears the part (parts/codes.py) hears the drummer's; an item hears none with the first probability, a
 # run of bars in one code of the rest none with the second, so that the network also plays where no plan is made (the
 # guitar alone, a style) and does not learn that every bar has a known part
-PART_ITEM_DROPOUT, PART_PHRASE_DROPOUT = 0.3, 0.1
+PART_ITEM_DROPOUT, PART_PHRASE_DROPOUT = 0.1, 0.05
 
 
 def primed_bars(hits: np.ndarray) -> np.ndarray:
