@@ -495,6 +495,23 @@ def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groov
     assert not bare.hits[:, :, SNARE].any()
 
 
+
+@pytest.mark.parametrize(("bar_steps", "beat_steps", "backbeat"), [(8, 4, 4), (12, 6, 6), (16, 4, None)])
+def test_backbeat_counts_a_two_beat_bar_as_half_a_four_four_bar(bar_steps: int, beat_steps: int,
+                                                                  backbeat: int | None) -> None:
+    """A 2/4 (or 6/8) bar holds one backbeat where 4/4 holds two: 0.18 snare hits expected on its second beat get it
+    a snare (kevin_barry, 2/4 out of fold: a snare in 13 of 133 bars under the plan, its drummer's in every bar); the
+    same expectation over a 4/4 bar stays under BACKBEAT_EXPECTED."""
+    p = np.zeros((2, S, 9))
+    p[:, 0:bar_steps:2, CLOSED_HAT] = 0.8
+    p[:, beat_steps, SNARE] = 0.18
+    context = context_of(p, bar_steps=bar_steps, beat_steps=beat_steps, labels=np.zeros(2, dtype=np.int64))
+    decision = decision_of(context)
+    decision.hits[:, 0:bar_steps:2, CLOSED_HAT] = True
+    rules.backbeat(context, decision)
+    snares = [np.flatnonzero(bar).tolist() for bar in decision.hits[:, :, SNARE]]
+    assert snares == ([[backbeat]] * 2 if backbeat is not None else [[], []])
+
 def hedged_odd_bars(n_bars: int, bar_steps: int, pulse_steps: int, snare: float = 0.45) -> np.ndarray:
     """(n, S, 9) the model's hedge in an odd meter: a kick on the downbeat, hats on the eighths and the same snare
     probability on every pulse after the first, where it cannot tell the backbeat."""

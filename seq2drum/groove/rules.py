@@ -24,8 +24,8 @@ from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.context import BarContext, BarDecision, Rule
 from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import Steering
-from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE,
-                                      SHORT_BAR_STEPS, TOM_GROOVE_SURE)
+from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BACKBEAT_TWO_BEATS, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS,
+                                      BASS_KICK_SURE, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.midi.drums import TOMS
 from seq2drum.midi.drums import KICK, SNARE, TIMEKEEPERS
 
@@ -143,17 +143,20 @@ def hat_foot(context: BarContext, decision: BarDecision) -> None:
 
 def backbeat(context: BarContext, decision: BarDecision) -> None:
     """hits (snare): a playing bar the model expects a snare in (its snare probabilities summing to BACKBEAT_EXPECTED
-    or more) whose groove has none gets one, on the beat after the first where the section's snare is likeliest (a
-    waltz's 2 or 3, 6/8's 4): a groove chosen for the whole bar can leave out a snare the model hedges between two
-    beats, or a kept intro without one looped through a song that has one. A style keeps its grooves."""
+    or more; a bar of two beats, 2/4 or 6/8, half that: one backbeat where 4/4 has two) whose groove has none gets
+    one, on the beat after the first where the section's snare is likeliest (a waltz's 2 or 3, 6/8's 4): a groove
+    chosen for the whole bar can leave out a snare the model hedges between two beats, or a kept intro without one
+    looped through a song that has one. A style keeps its grooves."""
     lacking = ~decision.hits[:, :, SNARE].any(axis=1)
     if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
         return
     snare = context.p[:, :, SNARE]
-    lacking &= (snare.sum(axis=1) >= BACKBEAT_EXPECTED) & decision.hits.any(axis=(1, 2))
+    bar_steps, beat_steps = context.scores.bar_steps, context.scores.beat_steps
+    two_beats = bar_steps == 2 * np.maximum(beat_steps, 1)
+    lacking &= (snare.sum(axis=1) >= np.where(two_beats, BACKBEAT_TWO_BEATS, 1.0) * BACKBEAT_EXPECTED)
+    lacking &= decision.hits.any(axis=(1, 2))
     if not lacking.any():  # no section to search
         return
-    bar_steps, beat_steps = context.scores.bar_steps, context.scores.beat_steps
     for label in np.unique(context.labels[lacking]).tolist():
         section = context.labels == label
         for length, beat in {(int(n), int(b)) for n, b in zip(bar_steps[section & lacking],

@@ -31,6 +31,7 @@ HAT_FOOT_P = 0.45  # a ridden section keeps a closed hat on a beat after the fir
 WALKING_BASS_SHARE = 0.5  # a swung waltz whose bass walks in this share of its 3/4 bars rides: the jazz waltz
 WALKING_OTHER_ONSETS = 1  # ... a walking bar: a bass onset on every beat and at most this many others
 BACKBEAT_EXPECTED = 0.25  # a playing bar whose snare probabilities sum to this gets a snare if its groove has none
+BACKBEAT_TWO_BEATS = 0.5  # ... times this in a bar of two beats (2/4, 2/2, 6/8): one backbeat where 4/4 has two
 TIME_COUNT_MAX = 1.3  # a 16th hat (or ride) bar keeps eighths where halfway between its counts passes this x expected
 TIME_ODD_WORTH = 1.5  # ... and its odd 16ths' mean probability is under this times lambda
 KICK_COUNT_MAX = 1.5  # a bar's kicks, at most this times those the model expects (+1, rounded), the likeliest kept
