@@ -14,7 +14,7 @@ from seq2drum.groove.decide import Finish
 from seq2drum.groove.policy import Steering, calibrated
 from seq2drum.groove.settings import DECISION_ROUNDS
 from seq2drum.live.model_drummer import LiveState
-from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.options import GenerationOptions
 from seq2drum.song.sections import Section
 from tests.test_rules import scores_of
@@ -156,6 +156,20 @@ def test_a_later_take_floor_adds_the_likeliest_cells_left_out() -> None:
     decide.later_take_floor(take, Finish(GenerationOptions(), p, scores, floor_hits=1))
     assert take.n_hits == before + 3  # a floor already met adds nothing
 
+
+
+def test_a_later_take_floor_fills_with_groove_cells_not_crashes_or_toms() -> None:
+    """The crash and the toms mark sections and fills: a later take short of its floor gets the likeliest kick,
+    snare, hat or ride cells, even where the model rates a crash or a tom higher (7Norfair's take 3, out of fold: 9
+    crashes in 16 bars from the floor, crash_happy)."""
+    p = backbeat_p()
+    p[:, 3:16:4, CRASH] = p[:, 7:16:4, LOW_TOM] = 0.32  # above the off-beat hats' 0.3
+    take, scores, _ = _take(p)
+    before = take.hits.copy()
+    decide.later_take_floor(take, Finish(GenerationOptions(), p, scores, floor_hits=take.n_hits + 3))
+    added = take.hits & ~before
+    assert added.sum() == 3 and added[:, :, CLOSED_HAT].sum() == 3
+    assert not added[:, :, [CRASH, LOW_TOM, MID_TOM, HIGH_TOM]].any()
 
 def test_the_density_step_thins_a_take_and_keeps_the_ratio_reached() -> None:
     take, scores, p = _take(backbeat_p())
