@@ -223,6 +223,7 @@ def test_live_counts_open_hats_over_the_bars_played() -> None:
     scores.hit_logits[0, :16:2, CLOSED_HAT] = 4.0  # hats on the 8ths, sure
     scores.hit_logits[0, :16, OPEN_HAT] = -1.0  # an open hat likely enough to open, never sure enough to play
     scores.structure_logits[0, 2] = -20.0  # no fill (a fill's beat brings its own hats)
+    scores.structure_logits[0, 0] = -20.0  # and no rest: a bar that plays
     p, structure = calibrated(scores, decoder.policy)
     edges = song_edges(scores, decoder.policy.crash_phrase_bars)
     state = LiveState(0, GenerationOptions(), np.zeros(1), np.zeros(1), None)

@@ -49,7 +49,7 @@ SKIPPED: list[tuple[str, str]] = [
     (r"tools\.(score_split|crash_figures|kit_figures|group_figures|take_pairs|level_figures)"
      r"|^python3? \.\./shared/scoring/",
      "scores cross-validation outputs with ../shared/scoring"),
-    (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal|style_check)",
+    (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal|style_check|live_ride)",
      "needs the real songs in ../shared/data and minutes over all of them"),
     (r"^POLICY=", "sets a shell variable for the next command (a cross-validation run)"),
     (r"models\.export_default", "rewrites a checkpoint: the shipped model, or a training run's best.pt"),
