@@ -89,6 +89,28 @@ def test_a_later_takes_ride_part_keeps_its_time_on_the_ride(planner: Planner) ->
                                first[:, :16, [RIDE, CLOSED_HAT]].sum(axis=-1))  # the same time kept, moved over
 
 
+
+def test_a_later_takes_part_places_its_snare_but_plays_at_least_the_snare_the_network_hears(planner: Planner) -> None:
+    """A later take's full part places its snare where its drummers do; where that leaves fewer snare hits than the
+    network expects in the bar (a comping part's snare on the &s, the network's on the backbeat: the_wild_rover's
+    take 3, out of fold, 47 snares in 165 bars), the bar keeps the network's count, placed as the part places it."""
+    ride = part_index(planner, "eighths on the ride, comping")
+    comping = copy.copy(planner)
+    comping.delta = planner.delta.copy()
+    comping.delta[ride, :16, SNARE] = 0.0
+    comping.delta[ride, [4, 12], SNARE] = -3.0  # no snare on 2 and 4 ...
+    comping.delta[ride, [6, 14], SNARE] = 1.3  # ... but on their &s
+    p = np.zeros((4, 32, 9))
+    p[:, :16] = 0.02
+    p[:, [4, 12], SNARE] = 0.45  # the network hears a backbeat
+    plan = Plan(tuple(phrases_of(1)), np.array([ride]), np.zeros(1, dtype=bool))
+    later = comping.conditioned(p, np.full(4, 16), plan, whole=True)
+    np.testing.assert_allclose(later[:, :16, SNARE].sum(axis=1), p[:, :16, SNARE].sum(axis=1))  # the network's count
+    assert later[0, 6, SNARE] > later[0, 4, SNARE]  # ... where the part places it
+    quiet = np.where(np.arange(9) == SNARE, 0.02, p)  # the network hears little snare: the part's own count stays
+    placed = comping.conditioned(quiet, np.full(4, 16), plan, whole=True)[:, :16, SNARE].sum(axis=1)
+    assert (placed > quiet[:, :16, SNARE].sum(axis=1) + 0.05).all()
+
 def later_levels_planner(planner: Planner, sparse: int = -1, no_backbeat: int = -1) -> Planner:
     """The planner with one part read as sparse and one as keeping time without a backbeat (the built corpus's parts
     are all full backbeat or comping parts)."""

@@ -23,8 +23,7 @@ import numpy as np
 
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.roles import BAND_ROLES
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
-from seq2drum.midi.drums import TOMS
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases
 from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
@@ -39,8 +38,7 @@ PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at t
 CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
 # a sparse part or a drop-out thins the kick and snare too: a drummer who drops out drops his backbeat
 THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
-# a song whose guitar plays alone gets no plan: the part model was trained on whole bands, and out of fold, from the
-# guitar alone, the plan cost F1 0.464 -> 0.401 (evaluate's measure, 657 songs)
+# a guitar alone gets no plan: the part model was trained on whole bands (out of fold it cost F1 0.464 -> 0.401)
 BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES]
 TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
 KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
@@ -353,7 +351,7 @@ class Planner:
         log-odds at that step against its family's average part, in bars of the part's length (others as they are);
         in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
         conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
-        snare and cymbal his part's)."""
+        snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less)."""
         out = p.copy()
         rows_part = plan.bar_parts(len(p))
         for part in np.unique(rows_part[rows_part >= 0]).tolist():
@@ -377,6 +375,9 @@ class Planner:
             if whole and self.riding[part]:  # a later take's ride part: the ride's share of its time, the part's
                 share = self.ride_share[part, :length]
                 moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
+            if whole and self.full[part]:  # its snare where the part places it, as many as heard at least (a comping
+                moved[..., SNARE] *= np.maximum(  # part's snare on the &s cost the_wild_rover's take 3 its backbeat)
+                    p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9), 1.0)[:, None]
             out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
         return out
 
