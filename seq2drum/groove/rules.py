@@ -26,8 +26,7 @@ from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BACKBEAT_TWO_BEATS, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS,
                                       BASS_KICK_SURE, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
-from seq2drum.midi.drums import TOMS
-from seq2drum.midi.drums import KICK, SNARE, TIMEKEEPERS
+from seq2drum.midi.drums import KICK, SNARE, TIMEKEEPERS, TOMS
 
 # ---------------------------------------------------------------------------------------------- the groove
 
