@@ -19,7 +19,8 @@ from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts import plan as plan_module
-from seq2drum.parts.plan import Plan, Planner, changed_share, planner_for
+from seq2drum.parts.choice import changed_share
+from seq2drum.parts.plan import Plan, Planner, planner_for
 from seq2drum.parts.vocabulary import build_vocabulary
 from tests.builders import notes_from_steps, riff, song_bytes
 from tests.test_parts_model import random_model
@@ -263,7 +264,7 @@ def test_fills_every_n_are_placed_within_the_plan(generator: DrumGenerator) -> N
 
 def test_a_plans_log_likelihood_is_its_weight_under_the_chain() -> None:
     from seq2drum.parts.model import emissions, log_transitions
-    from seq2drum.parts.plan import plan_log_likelihood
+    from seq2drum.parts.choice import plan_log_likelihood
     from tests.test_parts_model import every_plan, phrases
 
     model, features = random_model(3, 4), phrases(3, 5)
