@@ -200,30 +200,21 @@ class FillWriter:
 
     def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
         """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
-        drummer plays (drummers' fills from the training songs), computed once per bar shape: with `toms`, two beats
-        or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits on odd 16ths (a roll:
-        ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is a fill beat
-        (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more; without, a fill beat with no tom (three snare hits
-        or more)."""
+        drummer plays (drummers' fills from the training songs, `fill_regions`), computed once per bar shape."""
         key = (n_steps, beat, beats, toms)
         if key not in self._fills:
-            start = max(0, n_steps - beats * beat)
             entries = self.codebook.entries_of_length(n_steps)
             entries = entries[~self.codebook.designed[entries]]  # drummers' fills: the training songs' bars only
-            region = (self.codebook.patterns[entries, start:n_steps] if len(entries)
-                      else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
-            if beats > 1 and toms:
-                tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
-                odd = (np.arange(start, n_steps) % 2 == 1)[None, :]
-                rolls = (region[:, :, SNARE] & odd).sum(axis=1)
-                # and it drives into the next bar: FILL_LAST_BEAT_HITS tom and snare hits in its last beat at least
-                last = region[:, -beat:, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_LAST_BEAT_HITS, max(1, beat))
-                self._fills[key] = region[((tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)) & last]
-            else:
-                several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
-                fills = is_fill_beat(region) & several
-                self._fills[key] = region[fills if toms else fills & ~region[:, :, list(TOMS)].any(axis=(1, 2))]
+            self._fills[key] = fill_regions(self.codebook.patterns[entries], n_steps, beat, beats, toms)
         return self._fills[key]
+
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool) -> np.ndarray:
+        """(F, beats * beat, 9) bool the fills bar `row` may play over its last `beats` beats: the codebook's."""
+        return self.fill_beats(n_steps, beat, beats, toms)
+
+    def chosen(self, row: int, candidates: np.ndarray, gain: np.ndarray) -> int:
+        """The index of the fill bar `row` plays among `candidates`: the one of the highest gain."""
+        return int(np.argmax(gain))
 
     def fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float,
              toms: bool = True) -> None:
@@ -238,10 +229,10 @@ class FillWriter:
         spans = (FILL_LONG_BEATS, quarter) if n_beats >= FILL_LONG_MIN_BEATS and toms else (quarter,)
         for beats in spans:
             start = max(0, n_steps - beats * beat)
-            candidates = self.fill_beats(n_steps, beat, beats, toms)
+            candidates = self.candidates(row, n_steps, beat, beats, toms)
             if len(candidates):
                 gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
-                hits[row, start:n_steps] = candidates[int(np.argmax(gain))]
+                hits[row, start:n_steps] = candidates[self.chosen(row, candidates, gain)]
                 return
         start = max(0, n_steps - quarter * beat)
         hits[row, start:n_steps] = False
@@ -249,6 +240,27 @@ class FillWriter:
         for i, step in enumerate(range(start, n_steps)):
             hits[row, step, run[min(i * len(run) // max(1, n_steps - start), len(run) - 1)]] = True
         hits[row, start, KICK] = True
+
+
+def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
+    """(F, beats * beat, 9) bool the last `beats` beats of the bars `patterns` (k, >= n_steps, 9) of `n_steps` steps
+    that are fills: with `toms`, two beats or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits
+    on odd 16ths (a roll: ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is
+    a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more; without, a fill beat with no tom (three
+    snare hits or more)."""
+    start = max(0, n_steps - beats * beat)
+    region = (patterns[:, start:n_steps] if len(patterns)
+              else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
+    if beats > 1 and toms:
+        tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
+        odd = (np.arange(start, n_steps) % 2 == 1)[None, :]
+        rolls = (region[:, :, SNARE] & odd).sum(axis=1)
+        # and it drives into the next bar: FILL_LAST_BEAT_HITS tom and snare hits in its last beat at least
+        last = region[:, -beat:, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_LAST_BEAT_HITS, max(1, beat))
+        return region[((tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)) & last]
+    several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
+    fills = is_fill_beat(region) & several
+    return region[fills if toms else fills & ~region[:, :, list(TOMS)].any(axis=(1, 2))]
 
 
 def play_ending(hits: np.ndarray, scores: SongScores) -> None:
