@@ -16,7 +16,7 @@ from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter
+from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillWriter, PlannedFills
 from seq2drum.groove.settings import CRASH_MIN_GAP, FILL_MAX_SHARE
 from seq2drum.live.model_drummer import LiveState
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, RIDE, SNARE
@@ -679,3 +679,28 @@ def test_a_long_fill_drives_into_the_next_bar_and_fills_stay_under_their_share_o
     marks.fill_marks(context, decision)
     filled = np.cumsum(decision.marks[:, FILL_COLUMN])
     assert filled[-1] >= 0.25 * n and all(filled[i] <= FILL_MAX_SHARE * (i + 1) for i in range(n))
+
+
+def test_a_planned_fill_is_one_of_its_parts_drummers_fills_and_never_the_same_twice_in_a_row() -> None:
+    """A planned take's fill bar plays one of its part's own fills (parts.vocabulary: its drummers' phrase-end fills)
+    over its last two beats, the one the model expects most but never the fill played just before it (the same two
+    low-tom hits every 4 bars was the machine); a bar with no part plays the codebook's fill, as FillWriter does."""
+    groove = [(s, CLOSED_HAT) for s in range(0, 8, 2)] + [(0, KICK)]
+    toms = pattern(16, groove + [(8, SNARE), (12, MID_TOM), (13, MID_TOM), (14, LOW_TOM), (15, LOW_TOM)])
+    roll = pattern(16, groove + [(8, SNARE), (9, SNARE), (11, SNARE), (13, SNARE), (14, SNARE), (15, SNARE)])
+    bank = (np.stack([np.pad(bar, ((0, S - 16), (0, 0))) for bar in (toms, roll)]), np.array([16, 16]))
+    base = FillWriter(CODEBOOK)
+    planned = PlannedFills(base, [bank, bank, bank, None])
+    p = np.zeros((4, S, 9))
+    p[:, 12:16, LOW_TOM] = 0.9  # the model expects the tom fill most in every bar
+    hits = np.zeros((4, S, 9), dtype=bool)
+    hits[:, :16, CLOSED_HAT] = True
+    for row in range(4):
+        planned.fill(hits, p, row, 16, 4, 0.3)
+    played = [next(k for k, bar in enumerate((toms, roll)) if (hits[row, 8:16] == bar[8:]).all()) for row in range(3)]
+    assert played == [0, 1, 0]  # the likeliest, then the other, then the likeliest again
+    assert hits[:3, :8, CLOSED_HAT].all()  # the groove's first beats stay
+    codebook = np.zeros((1, S, 9), dtype=bool)
+    codebook[0, :16, CLOSED_HAT] = True
+    base.fill(codebook, p[3:], 0, 16, 4, 0.3)
+    assert (hits[3] == codebook[0]).all()  # no part: the codebook's fill

@@ -242,6 +242,35 @@ class FillWriter:
         hits[row, start, KICK] = True
 
 
+class PlannedFills(FillWriter):
+    """A planned take's fills (parts.plan): a bar in a phrase whose part has fills of its shape (its drummers'
+    phrase-end fills, parts.vocabulary) plays one of those, never the one the fill before it played (no two fills in a
+    row alike); else the codebook's, as FillWriter does. `banks` (n,): each row's part's fill bars (k, S, 9) and
+    their lengths (k,), None where the row has no part."""
+
+    def __init__(self, base: FillWriter, banks: list[tuple[np.ndarray, np.ndarray] | None]) -> None:
+        super().__init__(base.codebook)
+        self._fills = base._fills  # the codebook's fills, made once per bar shape, shared
+        self.banks = banks
+        self.last: np.ndarray | None = None  # the fill played last
+
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool) -> np.ndarray:
+        bank = self.banks[row] if row < len(self.banks) else None
+        if bank is not None:
+            bars, steps = bank
+            own = fill_regions(bars[steps == n_steps], n_steps, beat, beats, toms)
+            if self.last is not None and self.last.shape[0] == own.shape[1]:
+                own = own[~(own == self.last[None]).all(axis=(1, 2))]
+            if len(own):
+                return own
+        return super().candidates(row, n_steps, beat, beats, toms)
+
+    def chosen(self, row: int, candidates: np.ndarray, gain: np.ndarray) -> int:
+        index = super().chosen(row, candidates, gain)
+        self.last = candidates[index]
+        return index
+
+
 def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
     """(F, beats * beat, 9) bool the last `beats` beats of the bars `patterns` (k, >= n_steps, 9) of `n_steps` steps
     that are fills: with `toms`, two beats or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits

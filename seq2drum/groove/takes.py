@@ -29,7 +29,7 @@ from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.request import Request, song_span, steered
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import LATER_TAKE_FLOOR, SWAP_SLICE_SHARES, SWUNG_TAKE_MARGIN, TAKE_MAX_SIMILARITY
-from seq2drum.groove.structure import bar_labels, bass_silence
+from seq2drum.groove.structure import PlannedFills, bar_labels, bass_silence
 from seq2drum.groove.variations import distinct_variation
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
@@ -110,9 +110,10 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
     if plan is not None:
         labels = planned_labels(labels, plan.bar_parts(len(labels)))
+    fills = decoder.fills if plan is None else PlannedFills(decoder.fills, plan.bar_fills(len(labels)))
     policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
     context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
-                         codebook=decoder.codebook, grooves=decoder.grooves, fills=decoder.fills,
+                         codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
                          scale=decoder.policy.threshold_scale(request.steering))
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
     take = decide(chooser, context, request.edges if edges is None else edges, finish).take

@@ -11,7 +11,8 @@ by the one `groove.decide` on probabilities conditioned on the part (`Planner.co
 moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to
 the network; a later take's kick, snare and ride its part's), so the groove choice, the kit's counts and the fills
 read the part. Fills (`Plan.fill_bars`) close each section and lead into each change of part, and every 8 bars in a
-part that fills that often: not every 4 bars. What was tried and measured: docs/experiments/2026-11-27-plans.md.
+part that fills that often: not every 4 bars; each is one of its part's drummers' fills (`Plan.bar_fills`), never the
+one before it. What was tried and measured: docs/experiments/2026-11-27-plans.md and the studies after it.
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ class Plan:
     parts: np.ndarray  # (P,) int64
     fills: np.ndarray  # (P,) bool
     names: tuple[str, ...] = field(default=())
+    banks: tuple = field(default=(), compare=False)  # each phrase's part's fill bars (k, S, 9) and lengths (k,)
+
+    def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
+        rows: list = [None] * n_bars
+        for phrase, bank in zip(self.phrases, self.banks):
+            for row in range(max(phrase.start_row, 0), min(phrase.end_row, n_bars)):
+                rows[row] = bank
+        return rows
 
     def bar_parts(self, n_bars: int) -> np.ndarray:
         """(n,) the part each row plays (-1: no phrase holds it)."""
@@ -285,7 +295,8 @@ class Planner:
             fills[j] = ((section_ends and closes_with_fill(section_bars)) or changes
                         or (run % 2 == 0 and self.end_fill_share[parts[j]] >= FILL_SHARE_EIGHT))
         names = tuple(self.vocabulary.parts[k].name for k in parts.tolist())
-        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names)
+        banks = tuple((self.vocabulary.parts[k].fills, self.vocabulary.parts[k].fill_steps) for k in parts.tolist())
+        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names, banks)
 
     def conditioned(self, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
                     fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
