@@ -11,8 +11,7 @@ by the one `groove.decide` on probabilities conditioned on the part (`Planner.co
 moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to
 the network; a later take's kick, snare and ride its part's), so the groove choice, the kit's counts and the fills
 read the part. Fills (`Plan.fill_bars`) close each section and lead into each change of part, and every 8 bars in a
-part that fills that often: not every 4 bars; each is one of its part's drummers' fills (`Plan.bar_fills`), never the
-one before it. What was tried and measured: docs/experiments/2026-11-27-plans.md and the studies after it.
+part that fills that often, each one of its part's drummers' (`Plan.bar_fills`). Tried and measured: docs/experiments.
 """
 
 from __future__ import annotations
