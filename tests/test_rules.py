@@ -684,7 +684,8 @@ def test_a_long_fill_drives_into_the_next_bar_and_fills_stay_under_their_share_o
 def test_a_planned_fill_is_one_of_its_parts_drummers_fills_and_never_the_same_twice_in_a_row() -> None:
     """A planned take's fill bar plays one of its part's own fills (parts.vocabulary: its drummers' phrase-end fills)
     over its last two beats, the one the model expects most but never the fill played just before it (the same two
-    low-tom hits every 4 bars was the machine); a bar with no part plays the codebook's fill, as FillWriter does."""
+    low-tom hits every 4 bars was the machine); a bar with no part, or of under 4 beats (a fill of one beat: the
+    waltz's open hats went with the part's, 3/4 open hat 0.48 -> 0.27 of the drummers'), plays the codebook's."""
     groove = [(s, CLOSED_HAT) for s in range(0, 8, 2)] + [(0, KICK)]
     toms = pattern(16, groove + [(8, SNARE), (12, MID_TOM), (13, MID_TOM), (14, LOW_TOM), (15, LOW_TOM)])
     roll = pattern(16, groove + [(8, SNARE), (9, SNARE), (11, SNARE), (13, SNARE), (14, SNARE), (15, SNARE)])
@@ -704,3 +705,10 @@ def test_a_planned_fill_is_one_of_its_parts_drummers_fills_and_never_the_same_tw
     codebook[0, :16, CLOSED_HAT] = True
     base.fill(codebook, p[3:], 0, 16, 4, 0.3)
     assert (hits[3] == codebook[0]).all()  # no part: the codebook's fill
+    waltz = np.zeros((1, S, 9), dtype=bool)
+    waltz[0, :12, CLOSED_HAT] = True
+    PlannedFills(base, [(bank[0], np.array([12, 12]))]).fill(waltz, p[:1], 0, 12, 4, 0.3)
+    alone = np.zeros((1, S, 9), dtype=bool)
+    alone[0, :12, CLOSED_HAT] = True
+    base.fill(alone, p[:1], 0, 12, 4, 0.3)
+    assert (waltz == alone).all()  # a bar of 3 beats fills over its last beat: the codebook's fill beat, as before
