@@ -325,3 +325,25 @@ def test_a_style_no_part_carries_plays_no_plan(generator: DrumGenerator) -> None
     assert not bossa.takes[0].parts
     bars = generator.generate(data, GenerationOptions(seed=4, style="bossa", plan="bars"))
     assert bossa.midi_bytes == bars.midi_bytes
+
+
+def test_take_ones_half_time_part_places_the_snare_but_plays_no_more_than_the_network_hears(planner: Planner) -> None:
+    """A full half-time or four-on-the-floor part in take 1 moves the snare where its drummers play it (the network
+    hears the backbeat on 2 and 4, a half-time part's is on 3), but never above the snare hits the network expects in
+    the bar (unbounded, its four-on-the-floor parts made 4 songs too busy out of fold); a backbeat part's snare stays
+    the network's."""
+    half = part_index(planner, "eighths on the ride, comping")
+    own = copy.copy(planner)
+    own.own_beat = np.zeros(len(planner.vocabulary.parts), dtype=bool)
+    own.own_beat[half] = True
+    own.delta = planner.delta.copy()
+    own.delta[half, :16, SNARE] = -2.0
+    own.delta[half, 8, SNARE] = 3.0  # the snare on 3
+    p = np.zeros((4, 32, 9))
+    p[:, :16] = 0.02
+    p[:, [4, 12], SNARE] = 0.45  # the network hears a backbeat
+    plan = Plan(tuple(phrases_of(1)), np.array([half]), np.zeros(1, dtype=bool))
+    moved = own.conditioned(p, np.full(4, 16), plan)
+    assert (moved[:, 8, SNARE] > moved[:, 4, SNARE]).all()  # the part's place
+    assert (moved[:, :16, SNARE].sum(axis=1) <= p[:, :16, SNARE].sum(axis=1) + 1e-9).all()  # no more than heard
+    np.testing.assert_allclose(planner.conditioned(p, np.full(4, 16), plan)[:, :16, SNARE], p[:, :16, SNARE])

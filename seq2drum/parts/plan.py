@@ -9,9 +9,9 @@ that it does (`Planner.styled`). Later takes play other plans drawn from the cha
 thinned and without a backbeat only where the network hears the phrase so. Within its part a phrase is decided
 by the one `groove.decide` on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds
 moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to
-the network; a later take's kick, snare and ride its part's), so the groove choice, the kit's counts and the fills
-read the part. Fills (`Plan.fill_bars`) close each section and lead into each change of part, and every 8 bars in a
-part that fills that often, each one of its part's drummers' (`Plan.bar_fills`). Tried and measured: docs/experiments.
+the network but a half-time or four-on-the-floor part's; a later take's kick, snare and ride its part's), so the
+groove choice, the kit's counts and the fills read the part. Fills (`Plan.fill_bars`) close sections, lead into
+changes of part, and come every 8 bars in a part that fills that often, each its drummers' own (`Plan.bar_fills`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at t
 # part is the drummer's one time in three) and spread the snare no more from phrase to phrase
 # the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
 CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
+# ... but a half-time or four-on-the-floor part's, as it places them, no more snare than the network hears a bar
+OWN_BEAT_FEELS = ("half-time", "four-floor")
 # a sparse part or a drop-out thins the kick and snare too: a drummer who drops out drops his backbeat
 THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
 # a guitar alone gets no plan: the part model was trained on whole bands (out of fold it cost F1 0.464 -> 0.401)
@@ -147,6 +149,7 @@ class Planner:
         self.playing = np.array([part.level != "drop-out" for part in parts])
         self.keeping = np.array([part.keeper != "none" for part in parts])
         self.backbeat = np.array([part.feel != "time-only" for part in parts])
+        self.own_beat = np.array([part.feel in OWN_BEAT_FEELS for part in parts])
         # a later take's ride part plays its time on the ride as its drummers do (take 1: which cymbal, the network's)
         self.riding = np.array([part.keeper == "ride" for part in parts])
         self.ride_share = self.rates[..., RIDE] / (self.rates[..., RIDE] + self.rates[..., CLOSED_HAT])  # (K, S)
@@ -311,7 +314,8 @@ class Planner:
             rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
             if not len(rows):
                 continue
-            weights = CLASS_WEIGHTS if self.full[part] and not whole else THIN_CLASS_WEIGHTS
+            own = self.own_beat[part] and self.full[part] and not whole
+            weights = THIN_CLASS_WEIGHTS if whole or not self.full[part] or own else CLASS_WEIGHTS
             delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * weights,
                                     (len(rows), length, NUM_DRUM_CLASSES)).copy()
             if fill_rows is not None:
@@ -327,6 +331,9 @@ class Planner:
             if whole and self.riding[part]:  # a later take's ride part: the ride's share of its time, the part's
                 share = self.ride_share[part, :length]
                 moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
+            if own:
+                moved[..., SNARE] *= np.minimum(
+                    p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9), 1.0)[:, None]
             if whole and self.full[part]:  # its snare where the part places it, as many as heard at least (a comping
                 moved[..., SNARE] *= np.maximum(  # part's snare on the &s cost the_wild_rover's take 3 its backbeat)
                     p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9), 1.0)[:, None]
