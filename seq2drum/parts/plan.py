@@ -306,7 +306,8 @@ class Planner:
         log-odds at that step against its family's average part, in bars of the part's length (others as they are);
         in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
         conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
-        snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less)."""
+        snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
+        in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard."""
         out = p.copy()
         rows_part = plan.bar_parts(len(p))
         for part in np.unique(rows_part[rows_part >= 0]).tolist():
@@ -331,12 +332,11 @@ class Planner:
             if whole and self.riding[part]:  # a later take's ride part: the ride's share of its time, the part's
                 share = self.ride_share[part, :length]
                 moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
-            if own:
-                moved[..., SNARE] *= np.minimum(
-                    p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9), 1.0)[:, None]
-            if whole and self.full[part]:  # its snare where the part places it, as many as heard at least (a comping
-                moved[..., SNARE] *= np.maximum(  # part's snare on the &s cost the_wild_rover's take 3 its backbeat)
-                    p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9), 1.0)[:, None]
+            if own or (whole and self.full[part]):  # its snare where the part places it, take 1's no more than the
+                # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
+                # the &s cost the_wild_rover's take 3 its backbeat)
+                heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
+                moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
             out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
         return out
 
