@@ -8,6 +8,7 @@ the shipped parts (`--plan parts`) and bar by bar (`--plan bars`). If one fails,
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -347,3 +348,36 @@ def test_take_ones_half_time_part_places_the_snare_but_plays_no_more_than_the_ne
     assert (moved[:, 8, SNARE] > moved[:, 4, SNARE]).all()  # the part's place
     assert (moved[:, :16, SNARE].sum(axis=1) <= p[:, :16, SNARE].sum(axis=1) + 1e-9).all()  # no more than heard
     np.testing.assert_allclose(planner.conditioned(p, np.full(4, 16), plan)[:, :16, SNARE], p[:, :16, SNARE])
+
+
+def test_a_swung_songs_take_one_keeps_the_networks_time_and_its_ride_parts_ride(planner: Planner) -> None:
+    """Take 1 of a swung song (`Plan.swung`), in a meter family where jazz/'s drummers play a jazz ride: a hat part
+    leaves the hat and the ride as the network hears them (out of fold, "swung eighths on the hat" took Misty's jazz
+    ride: 712 closed hats where the network rode), a ride part keeps its time on the ride as a later take's does
+    where the network hears a ride (SWUNG_RIDE_HEARD), else the network's time too; a straight song's take 1, and a
+    family without jazz/'s jazz ride, move the time-keeper as before."""
+    ride, hat = (part_index(planner, name) for name in ("eighths on the ride, comping", "16ths on the hat, backbeat"))
+    swung_ride = ("4/4", "full", "ride", "swung", "comping")  # the part's signature: a jazz ride
+    parts = [dataclasses.replace(part, signature=swung_ride, sources={"jazz": 3}) if k == ride else part
+             for k, part in enumerate(planner.vocabulary.parts)]
+    jazz = Planner(dataclasses.replace(planner.vocabulary, parts=parts), planner.model)
+    assert jazz.jazz_family.all() and not planner.jazz_family.any()  # the fixture's 4/4 has no swung ride part
+    parts[ride] = dataclasses.replace(parts[ride], sources={"midi": 3})  # a jazz ride no jazz/ drummer plays
+    assert not Planner(dataclasses.replace(planner.vocabulary, parts=parts), planner.model).jazz_family.any()
+    p = np.zeros((8, 32, 9))
+    p[:, :16] = 0.2
+    p[:, :16, RIDE] = 0.3  # the network rides
+    phrases, parts_played = tuple(phrases_of(2)), np.array([hat, ride])
+    swung, straight = (Plan(phrases, parts_played, np.zeros(2, dtype=bool), swung=s) for s in (True, False))
+    moved = jazz.conditioned(p, np.full(8, 16), swung)
+    np.testing.assert_allclose(moved[:4, :16, [CLOSED_HAT, RIDE]], p[:4, :16, [CLOSED_HAT, RIDE]])  # the network's
+    on_beat = slice(0, 16, 4)
+    assert (moved[4:, on_beat, RIDE] > 2 * moved[4:, on_beat, CLOSED_HAT]).all()  # the ride part on the ride
+    later = jazz.conditioned(p, np.full(8, 16), swung, whole=True)
+    np.testing.assert_allclose(moved[4:, :16, RIDE], later[4:, :16, RIDE])  # at its drummers' share, as a later take
+    hat_heard = np.where(np.arange(9) == RIDE, 0.02, p)  # the network hears the hat (a swung pop song): no ride added
+    np.testing.assert_allclose(jazz.conditioned(hat_heard, np.full(8, 16), swung)[:, :16, [CLOSED_HAT, RIDE]],
+                               hat_heard[:, :16, [CLOSED_HAT, RIDE]])
+    for other in (jazz.conditioned(p, np.full(8, 16), straight), planner.conditioned(p, np.full(8, 16), swung)):
+        assert not np.allclose(other[:4, :16, CLOSED_HAT], p[:4, :16, CLOSED_HAT])  # the part moves the time
+        np.testing.assert_allclose(other[:, :16, RIDE] / other[:, :16, CLOSED_HAT], 1.5)  # the network's cymbal

@@ -1,17 +1,17 @@
 """The drummer's plan (issue 68): a part for each 4-bar phrase of the song, made before any cell, then each phrase's
 cells decided within its part. A drummer decides a part per section; the network gives the average drummer per bar.
 
-The plan (`Planner.plans`): the part model (parts.model) reads each phrase's part from the band over the whole song;
-`section_plan` gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a
-new section's band changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where
-the network expects few hits too; under a `--style` a full part the style does not play becomes its likeliest one
-that it does (`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart),
-thinned and without a backbeat only where the network hears the phrase so. Within its part a phrase is decided
-by the one `groove.decide` on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds
-moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to
-the network but a half-time or four-on-the-floor part's; a later take's kick, snare and ride its part's), so the
-groove choice, the kit's counts and the fills read the part. Fills (`Plan.fill_bars`) close sections, lead into
-changes of part, and come every 8 bars in a part that fills that often, each its drummers' own (`Plan.bar_fills`).
+The plan (`Planner.plans`): the part model reads each phrase's part from the band over the whole song; `section_plan`
+gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's
+band changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network
+expects few hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
+(`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart), thinned and without
+a backbeat only where the network hears the phrase so. Within its part a phrase is decided by the one `groove.decide`
+on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds moved by the part's against its
+family's average part; hat and ride moved as one time-keeper, kick and snare left to the network but a half-time or
+four-on-the-floor part's; a later take's kick, snare and ride its part's; a swung song's take 1 keeps the network's
+time, a ride part rides where it hears one), so the groove choice, the kit's counts and the fills read the part.
+Fills (`Plan.fill_bars`) close sections, lead into changes of part, and come every 8 bars in a part that fills so.
 """
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ SPARSE_HEARD = 1.0  # (drawn from the chain, a whole song read as "sparse / intr
 BACKBEAT_HEARD = 0.5  # ... and its part without a backbeat where it expects under this share of the median's snare
 SWUNG_SONG = 0.5  # ... in a song whose band swings less (song_swung_share): a jazz drummer plays no backbeat
 SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
+# ... and take 1 of a swung song (the same share) keeps the network's time-keeping in a family where jazz/'s drummers
+# play a jazz ride part: the part model names jazz/'s parts in 13% of phrases, and out of fold its hat parts took the
+# ride from swung songs whose network rides (Misty: 712 closed hats and 3 rides, where its drummer rides 265); jazz/
+# F1 0.451 -> 0.476 (docs/experiments/2026-11-28-swung-time.md)
+JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (tools.part_study --jazz; Part.sources)
+# ... a ride part there rides as its drummers do where the network hears the ride at this share of the closed hat or
+# more over the part's bars (jazz tunes 0.31-0.36; swung pop songs read as a jazz ride, whose drummers keep the hat,
+# 0.14-0.19: riding them cost midi/ F1 0.0012)
+SWUNG_RIDE_HEARD = 0.25
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
@@ -89,6 +98,7 @@ class Plan:
     fills: np.ndarray  # (P,) bool
     names: tuple[str, ...] = field(default=())
     banks: tuple = field(default=(), compare=False)  # each phrase's part's fill bars (k, S, 9) and lengths (k,)
+    swung: bool = False  # the song's band swings (SWUNG_SONG): take 1's time the network's (`Planner.conditioned`)
 
     def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
@@ -152,6 +162,11 @@ class Planner:
         self.own_beat = np.array([part.feel in OWN_BEAT_FEELS for part in parts])
         # a later take's ride part plays its time on the ride as its drummers do (take 1: which cymbal, the network's)
         self.riding = np.array([part.keeper == "ride" for part in parts])
+        # (K,) bool the parts of a family with a jazz ride part jazz/'s drummers play (4/4): where a swung song's take
+        # 1 keeps its time (the 3/4 jazz ride of some folds, midi/'s alone, took a swung waltz's hat to 1.37x)
+        jazz = {part.family for part in parts
+                if part.keeper == "ride" and part.subdivision == "swung" and part.sources.get(JAZZ_SOURCE, 0)}
+        self.jazz_family = np.array([part.family in jazz for part in parts])
         self.ride_share = self.rates[..., RIDE] / (self.rates[..., RIDE] + self.rates[..., CLOSED_HAT])  # (K, S)
 
     @classmethod
@@ -202,7 +217,8 @@ class Planner:
             far = distance >= PLAN_MIN_CHANGED
             best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
             chosen.append(drawn[best])
-        return [self.plan(phrases, parts, song.n_bars) for parts in chosen]
+        # a style's song plays the style's parts as they are (its grooves are the style's)
+        return [self.plan(phrases, parts, song.n_bars, swung=not straight and style is None) for parts in chosen]
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the
@@ -282,10 +298,10 @@ class Planner:
             parts[j] = likeliest(j, full)
         return parts
 
-    def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int) -> Plan:
+    def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int, swung: bool = False) -> Plan:
         """The plan of these parts, its fills marked: each section's end (where groove.structure
         `closes_with_fill`, as the edges say), a phrase before a change of part, and every second phrase end inside a
-        run of a part that fills that often (FILL_SHARE_EIGHT)."""
+        run of a part that fills that often (FILL_SHARE_EIGHT); `swung`: the song's band swings (Plan.swung)."""
         fills = np.zeros(len(phrases), dtype=bool)
         run = 0
         for j, phrase in enumerate(phrases):
@@ -298,7 +314,7 @@ class Planner:
                         or (run % 2 == 0 and self.end_fill_share[parts[j]] >= FILL_SHARE_EIGHT))
         names = tuple(self.vocabulary.parts[k].name for k in parts.tolist())
         banks = tuple((self.vocabulary.parts[k].fills, self.vocabulary.parts[k].fill_steps) for k in parts.tolist())
-        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names, banks)
+        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names, banks, swung)
 
     def conditioned(self, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
                     fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
@@ -307,7 +323,9 @@ class Planner:
         in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
         conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
         snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
-        in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard."""
+        in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
+        in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
+        ride part's on the ride where the network hears the ride (SWUNG_RIDE_HEARD)."""
         out = p.copy()
         rows_part = plan.bar_parts(len(p))
         for part in np.unique(rows_part[rows_part >= 0]).tolist():
@@ -316,6 +334,7 @@ class Planner:
             if not len(rows):
                 continue
             own = self.own_beat[part] and self.full[part] and not whole
+            swung_first = plan.swung and not whole and bool(self.jazz_family[part])
             weights = THIN_CLASS_WEIGHTS if whole or not self.full[part] or own else CLASS_WEIGHTS
             delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * weights,
                                     (len(rows), length, NUM_DRUM_CLASSES)).copy()
@@ -329,7 +348,12 @@ class Planner:
             kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
             kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * self.keeper_delta[part, :length])))
             moved[..., list(TIME_CYMBALS)] = cymbals * (kept_moved / kept)[..., None]
-            if whole and self.riding[part]:  # a later take's ride part: the ride's share of its time, the part's
+            # a swung song's ride part rides where the network hears the ride at SWUNG_RIDE_HEARD of the hat or more
+            rides = swung_first and self.riding[part] and (
+                p[rows, :length, RIDE].sum() >= SWUNG_RIDE_HEARD * p[rows, :length, CLOSED_HAT].sum())
+            if swung_first and not rides:  # a swung song's other part: the network's own time
+                moved[..., list(TIME_CYMBALS)] = cymbals
+            if (whole or rides) and self.riding[part]:  # a ride part: the ride's share of its time, the part's
                 share = self.ride_share[part, :length]
                 moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
             if own or (whole and self.full[part]):  # its snare where the part places it, take 1's no more than the
