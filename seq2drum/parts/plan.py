@@ -347,15 +347,15 @@ class Planner:
             cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
             kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
             kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * self.keeper_delta[part, :length])))
-            moved[..., list(TIME_CYMBALS)] = cymbals * (kept_moved / kept)[..., None]
-            # a swung song's ride part rides where the network hears the ride at SWUNG_RIDE_HEARD of the hat or more
-            rides = swung_first and self.riding[part] and (
-                p[rows, :length, RIDE].sum() >= SWUNG_RIDE_HEARD * p[rows, :length, CLOSED_HAT].sum())
-            if swung_first and not rides:  # a swung song's other part: the network's own time
-                moved[..., list(TIME_CYMBALS)] = cymbals
-            if (whole or rides) and self.riding[part]:  # a ride part: the ride's share of its time, the part's
+            # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
+            # network hears the ride at SWUNG_RIDE_HEARD of the hat or more; a swung take 1's other time the network's
+            rides = self.riding[part] and (whole or swung_first and bool(
+                p[rows, :length, RIDE].sum() >= SWUNG_RIDE_HEARD * p[rows, :length, CLOSED_HAT].sum()))
+            if rides:
                 share = self.ride_share[part, :length]
                 moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
+            else:
+                moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
             if own or (whole and self.full[part]):  # its snare where the part places it, take 1's no more than the
                 # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
                 # the &s cost the_wild_rover's take 3 its backbeat)
