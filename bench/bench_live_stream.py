@@ -13,7 +13,10 @@ server serves models/live.pt (or the stand-in loop with --live-loop, or when it 
 `--against DIR` runs a second checkout (e.g. `git archive 7ebc523 | tar -x -C DIR`) the same way, its own server and
 its own helpers, in turns with this one (this, other, other, this, ... over --rounds), so both meet the same load.
 Beside the round trips each turn gives the CPU time spent per bar decided (the server's gRPC process, its workers,
-the helpers whole, startup included): unlike the round trips, those barely move with the machine's load.
+the helpers whole, startup included): unlike the round trips, those barely move with the machine's load. And each
+stream's server share (`server p50`/`p99`: from the bar's message to its drums inside the server, the line, the
+worker and back, as DrumBar.decide_ms says; a helper from before the report carried it shows '-'): the round trip
+less it is the way there and back.
 """
 
 from __future__ import annotations
@@ -150,14 +153,16 @@ def play_turn(label: str, root: Path, songs: list[Path], args: argparse.Namespac
 
 def print_turn(turn: Turn, songs: list[Path]) -> None:
     print(f"{turn.label} (load average {turn.load} at its start, {turn.wall_s:.0f} s wall):")
-    print(f"  {'stream':>6} {'bars':>5} {'late':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  song, model")
+    print(f"  {'stream':>6} {'bars':>5} {'late':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'server p50':>10} "
+          f"{'p99':>6}  song, model")
     for n, report in enumerate(turn.reports):
         if report is None:
             print(f"  {n:>6} failed (exit {turn.codes[n]})")
             continue
-        trip = report["round_trip_ms"]
+        trip, served = report["round_trip_ms"], report.get("server_ms")  # a helper from before it: no server_ms
+        server = f"{served['p50']:>10.2f} {served['p99']:>6.2f}" if served else f"{'-':>10} {'-':>6}"
         print(f"  {n:>6} {report['bars']:>5} {report['late_bars']:>5} {trip['p50']:>8.2f} {trip['p99']:>8.2f} "
-              f"{trip['max']:>8.2f}  {songs[n].name}, {report['model']}")
+              f"{trip['max']:>8.2f} {server}  {songs[n].name}, {report['model']}")
     per_bar_ms = 1000 / max(1, turn.bars())
     print(f"  CPU per bar: gRPC process {turn.server_s * per_bar_ms:.2f} ms, workers {turn.workers_s * per_bar_ms:.2f} "
           f"ms; helpers {sum(turn.helpers_s) * per_bar_ms:.2f} ms (startup included)")

@@ -97,6 +97,11 @@ class LiveLink:
             raise self.error
         return None
 
+    def answer(self, index: int) -> seq2drum_pb2.DrumBar | None:
+        """Bar `index`'s drums as they came (None: not yet)."""
+        answer = self._answers.get(index)
+        return None if answer is None else answer[0]
+
     def round_trip_ms(self, index: int) -> float | None:
         """Wall ms from sending bar `index` to receiving its drums (None: not both yet)."""
         answer = self._answers.get(index)

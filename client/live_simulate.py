@@ -6,7 +6,8 @@ the last bar's groove when the server is late, is for the port only), so the sam
 exactly; a bar in which one starts gets none of the server's (as --mode evaluate --live writes it).
 
     report = simulate(client, Path("song.mid"), options, speed=4.0, output=Path("out.mid"))
-    # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}, "lead_ms": {"at_speed": x,
+    # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}, "server_ms": {the same, of the
+    #  server's own time a bar}, "lead_ms": {"at_speed": x,
     #  "real_time": x}, "late_bars_against_real_time_lead": N, ...}
 """
 
@@ -83,6 +84,10 @@ def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[floa
     """The run's report: bars, late bars (on the sped-up clock and against the real-time lead), round trips, leads,
     and the notices for the bars the server could not hear."""
     trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
+    # the server's own share of each round trip (from the bar's message to its drums: the line, the worker and
+    # back), as it says in DrumBar.decide_ms; the rest is the way there and back (gRPC, both processes' threads)
+    served = sorted(answer.decide_ms for bar in song.bars if (answer := link.answer(bar.index)) is not None
+                    and not answer.resting)
     late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)
     late_indices = [bar.index for bar in song.bars if (link.received_at(bar.index) or 0.0) > due[bar.index]]
     # what late means at this speed: a bar's drums are due within its lead on the sped-up clock (the lead / speed);
@@ -92,6 +97,8 @@ def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[floa
     return {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
               "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
                                 "max": round(trips[-1], 2)},
+              "server_ms": ({"p50": round(_quantile(served, 0.50), 2), "p99": round(_quantile(served, 0.99), 2),
+                             "max": round(served[-1], 2)} if served else None),
               "lead_ms": {"at_speed": round(_quantile(lead_ms, 0.50) / speed, 1),
                           "real_time": round(_quantile(lead_ms, 0.50), 1)},
               "late_bars_against_real_time_lead": int(late_live),

@@ -241,6 +241,9 @@ def test_simulate_writes_the_same_drums_run_to_run(loop_server: ServerThread, tm
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["bars"] == 7 and 0 <= report["late_bars"] <= 7  # the song's 6 and the one that hears its last
     assert set(report["round_trip_ms"]) == {"p50", "p99", "max"}
+    # the server's own share of each bar, as it said (DrumBar.decide_ms): within the round trip
+    served = report["server_ms"]
+    assert set(served) == {"p50", "p99", "max"} and 0 < served["p50"] <= served["max"] <= report["round_trip_ms"]["max"]
     drums = read_midi((tmp_path / "a.mid").read_bytes())
     assert drums.drum_parts and drums.time_signatures == read_midi(song.read_bytes()).time_signatures
 
