@@ -30,9 +30,10 @@ from seq2drum.groove.policy import Take, calibrated
 from seq2drum.groove.request import Request, song_meters, song_span, take_floor
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.live.playback import play_file
+from seq2drum.live.playback import ENDING_SLACK_Q, LivePlay, play_file
+from seq2drum.midi.io import START
 from seq2drum.options import GenerationOptions
-from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR
+from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SONGS = {  # meter: (file under ../shared/data, a style that plays it)
@@ -62,9 +63,11 @@ def offline_request(generator: DrumGenerator, midi: bytes, options: GenerationOp
     return generator.request(scores, p, options, prepared.encoded.grid, prepared.steering, kept, swung), prepared
 
 
-def live_requests(drummer: ModelDrummer, midi: bytes, options: GenerationOptions) -> dict[int, tuple[Request, Any]]:
+def live_requests(drummer: ModelDrummer, midi: bytes, options: GenerationOptions
+                  ) -> tuple[dict[int, tuple[Request, Any, Any]], LivePlay]:
     """Each bar's request as the live drummer built it, by bar index (the span's row), with the state it had and
-    what `ModelDrummer._take` was called with (the state, the bar's scores, the bar, its position, the meters)."""
+    what `ModelDrummer._take` was called with (the state, the bar's scores, the bar, its position, the meters); and
+    the drums it played."""
     built: dict[int, tuple[Request, Any]] = {}
     own = drummer.request
 
@@ -75,10 +78,10 @@ def live_requests(drummer: ModelDrummer, midi: bytes, options: GenerationOptions
 
     drummer.request = recording  # type: ignore[method-assign]
     try:
-        play_file(drummer, midi, options, 0)
+        play = play_file(drummer, midi, options, 0)
     finally:
         del drummer.request
-    return built
+    return built, play
 
 
 def offline_bar(offline: Request, row: int, asked: Request, allowed: np.ndarray | None, codebook: GrooveCodebook,
@@ -144,7 +147,7 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
     made = build_input("primed", (SHARED / path).read_bytes(), GenerationOptions(seed=0))
     options = replace(made.options, style=style, fills="every:4", crashes="every:8")
     offline, prepared = offline_request(generator, made.midi_bytes, options)
-    live = live_requests(drummer, made.midi_bytes, options)
+    live, play = live_requests(drummer, made.midi_bytes, options)
     n = len(offline.edges)
     sections = song_span(offline.finish.scores).sections
     first_end = sections[0].end if sections else n  # the section both sides know: the one the band opened
@@ -196,4 +199,14 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
             assert np.array_equal(getattr(ours, field), getattr(theirs, field)), (meter, row, field)
         taken += 1
     assert taken > len(compared) // 2, (meter, taken, len(compared))
-    # the song's end: live plays no drums past the band's last note (and its ending slack), as offline ends there
+    # the song's end (offline's take ends on the band's last note, `Finish.scores.last_onset`, where the ending rule
+    # plays): live plays on to it, and hears that the band stopped a bar later (that bar's notes come with the next
+    # bar's message), so its drums stop in the bar after, at the last note's place in its bar (ENDING_SLACK_Q)
+    end_row, end_step = offline.finish.scores.last_onset
+    end_bar = grid.bars[first_bar + end_row]
+    band_end = int(grid.step_to_tick(int(end_bar[BAR_START]) + end_step))
+    bar_ticks = int(grid.step_to_tick(int(end_bar[BAR_START] + end_bar[BAR_STEPS]))) \
+        - int(grid.step_to_tick(int(end_bar[BAR_START])))
+    last_drum = int(play.notes[:, START].max())
+    assert band_end <= last_drum <= band_end + bar_ticks + ENDING_SLACK_Q * prepared.song.ticks_per_quarter, \
+        (meter, band_end, last_drum)
