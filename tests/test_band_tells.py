@@ -1,0 +1,45 @@
+"""tools/band_tells.py's figures on songs written in code (the per-song rows it reads from a cross-validation run):
+the pooled ratios, the busy songs and what a cap would leave, and the rankings' AUC, each checked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tools.band_tells import auc, figures
+
+
+def row(ours: list[float], drummer: list[float], expected: list[float], bars: int = 10,
+        programs: tuple[int, ...] = (0,)) -> dict:
+    return {"ours": ours, "drummer": drummer, "expected": expected, "bars": bars, "programs": list(programs)}
+
+
+def kit(kick: float = 0, hat: float = 0, ride: float = 0, toms: float = 0) -> list[float]:
+    return [kick, 0, hat, 0, toms, 0, 0, 0, ride]
+
+
+def test_auc_counts_the_pairs_a_score_orders_right_and_ties_as_half() -> None:
+    assert auc(np.array([3.0, 2.0, 1.0, 0.0]), np.array([True, True, False, False])) == 1.0
+    assert auc(np.array([1.0, 1.0]), np.array([True, False])) == 0.5
+    assert auc(np.array([0.0, 1.0, 2.0]), np.array([True, False, True])) == 0.5
+
+
+def test_figures_say_where_the_decision_leaves_out_what_the_network_expects() -> None:
+    rows = [
+        # a rider the network hears: it expects the ride, take 1 keeps the hat and is twice as busy as the drummer
+        row(kit(kick=20, hat=70), kit(kick=10, ride=30), kit(kick=10, hat=10, ride=20)),
+        # a hat song, as expected: not busy
+        row(kit(kick=10, hat=40), kit(kick=10, hat=40), kit(kick=10, hat=40)),
+        # a too-busy song the network expects busy too: a cap at its count leaves it too busy
+        row(kit(kick=40, hat=80), kit(kick=10, hat=20), kit(kick=40, hat=80)),
+    ]
+    result = figures(rows)
+    assert result["songs"] == 3
+    assert result["classes"]["ride"]["ours_vs_expected"] == 0.0
+    assert result["classes"]["ride"]["expected_vs_drummer"] == 20 / 30
+    assert result["classes"]["closed hat"]["ours_vs_expected"] == 190 / 130
+    busy = result["busy"]
+    assert busy["songs"] == 2  # 90 > 2 x 40 and 120 > 2 x 30
+    assert busy["expected_vs_drummer_median"] == np.median([40 / 40, 120 / 30])
+    assert busy["still_busy_capped"]["1.0"] == 1  # capped at 40 the rider is not; the busy song at 120 still is
+    assert result["ride"]["riders"] == 1 and result["ride"]["auc_network_share"] == 1.0
+    assert result["colours"]["ride"]["heavy_songs"] == 1 and result["colours"]["ride"]["auc_take1"] == 0.5
