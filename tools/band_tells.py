@@ -160,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {figure['heavy_songs']} songs whose drummer plays it {HEAVY_RATE:g}+ a bar; ranked by the "
               f"network's expected rate AUC {figure['auc_expected']:.3f}, by take 1's rate {figure['auc_take1']:.3f}")
     ride = result["ride"]
-    print(f"ride: {ride['riders']} songs whose drummer keeps {RIDER_SHARE:.0%}+ of the time on it; AUC of the network's "
-          f"ride share {ride['auc_network_share']:.3f}, of the band's instruments {ride['auc_instruments']:.3f}; "
+    print(f"ride: {ride['riders']} songs whose drummer keeps {RIDER_SHARE:.0%}+ of the time on it; AUC of the "
+          f"network's ride share {ride['auc_network_share']:.3f}, of the band's instruments "
+          f"{ride['auc_instruments']:.3f}; "
           "songs at a share of 0.1 / 0.15 / 0.2 / 0.25 or more (riders among them): "
           + ", ".join(f"{n} ({hit})" for n, hit in ride["precision_at"].values()))
     if args.json is not None:
