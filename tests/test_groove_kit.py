@@ -170,28 +170,3 @@ def test_crash_accents_come_as_often_as_the_model_expects_off_the_downbeat_in_a_
     assert 0.3 < CRASH_SONG_RATE
     crash_accents(quiet_hits, quiet, np.ones(n, dtype=bool), KitCount())
     assert not quiet_hits[..., CRASH].any()
-
-
-def test_which_bars_ride_is_read_only_where_a_bar_has_kicks_to_spare() -> None:
-    """`ridden` may be a function (the rule's: reading the ride takes a bar's worth of numpy calls): it is not called
-    where every bar keeps its kicks (a bar's kicks within those the model expects, rounded: the smaller allowance),
-    and where it is called the kicks drop as with the array it returns."""
-    hits, p = np.zeros((2, S, 9), dtype=bool), np.zeros((2, S, 9))
-    hits[:, [0, 8], KICK] = True
-    p[:, [0, 8], KICK] = 0.9
-
-    def unread() -> np.ndarray:
-        raise AssertionError("read where no bar has a kick to spare")
-
-    kicks_by_count(hits, p, None, ridden=unread)
-    assert np.count_nonzero(hits[..., KICK]) == 4
-    bass = np.zeros((2, S), dtype=bool)
-    bass[:, [0, 4, 8, 12]] = True
-    busy = np.zeros((2, S, 9), dtype=bool)
-    busy[:, [0, 4, 8, 12], KICK] = True
-    p[:] = 0
-    p[:, [0, 8], KICK] = 0.6
-    given, called = busy.copy(), busy.copy()
-    kicks_by_count(given, p, bass, ridden=np.array([False, True]))
-    kicks_by_count(called, p, bass, ridden=lambda: np.array([False, True]))
-    assert np.array_equal(given, called) and np.flatnonzero(called[1, :, KICK]).tolist() == [0]

@@ -173,9 +173,8 @@ def time_by_count(context: BarContext, decision: BarDecision) -> None:
     bar (groove.kit): a hat in 16ths where it expects eighths keeps eighths, and the least likely of too many kicks
     go (under the ride, as many as it expects, bass or not). A style keeps its grooves."""
     kit.time_by_count(decision.hits, context.p, context.threshold)
-    scores = context.scores
-    kit.kicks_by_count(decision.hits, context.p, scores.bass_onsets,
-                       lambda: voices.ridden_bars(decision.hits, scores.bar_steps, scores.beat_steps))
+    ridden = voices.ridden_bars(decision.hits, context.scores.bar_steps, context.scores.beat_steps)
+    kit.kicks_by_count(decision.hits, context.p, context.scores.bass_onsets, ridden)
 
 
 def open_hats(context: BarContext, decision: BarDecision) -> None:
