@@ -2,10 +2,12 @@
 expects, and does that expectation (or the band's instruments) tell the songs whose drummer plays it?
 
     python -m tools.band_tells --cv runs/cv51 [--data ../shared/data/midi] [--json OUT]
+    python -m tools.band_tells --cv runs/cv51 --extra --data ../shared/data/jazz     # the --extra-data songs
 
 For each fold of a cross-validation run (`tools.crossval`, band input), its network and its held-out songs (the
-fold's scores-band-*.pkl): the hits per class of take 1 (as `--mode evaluate` counted them), of the song's drummer,
-and of the fold network's calibrated probabilities summed over the song (what it expects). Printed, pooled:
+fold's scores-band-*.pkl; with --extra, scores-extra-band-*.pkl, the songs of crossval's --extra-data): the hits
+per class of take 1 (as `--mode evaluate` counted them), of the song's drummer, and of the fold network's calibrated
+probabilities summed over the song (what it expects). Printed, pooled:
 - per class, take 1 / expected and expected / drummer (under 1 and about 1: the decision leaves out what the network
   expects; both under 1: the network does not expect it);
 - the songs too busy (take 1 over twice the drummer's hits, checklist.py's too_busy on the whole song): what the
@@ -14,7 +16,9 @@ and of the fold network's calibrated probabilities summed over the song (what it
 - per colour class (open hat, toms, crash, ride), the songs whose drummer plays it half a hit a bar or more: how well
   the network's expected rate ranks them (AUC; 0.5 is chance), and take 1's own rate;
 - the ride: the songs whose drummer keeps 30% of the time-keeping on the ride, ranked by the network's ride share,
-  and by the band's instruments (GM program families, a logistic fit in 5 folds).
+  and by the band's instruments (GM program families, a logistic fit in 5 folds); among the songs that swing by
+  their own reading, the same ranking by the network's ride over closed hat.
+The JSON holds each song's rows (hits per class, bars, programs, whether it swings) beside the figures.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ RIDER_SHARE = 0.3  # a song whose drummer plays this share of his time-keeping h
 HEAVY_RATE = 0.5  # a colour class played this many hits a bar or more: the drummer's sound in that song
 
 
-def song_rows(cv: Path, data: Path) -> list[dict]:
-    """Per held-out song of every fold: hits per class (take 1, drummer, expected), bars, GM programs."""
+def song_rows(cv: Path, data: Path, extra: bool = False) -> list[dict]:
+    """Per held-out song of every fold: hits per class (take 1, drummer, expected), bars, GM programs, whether it
+    swings by its own reading; `extra`: the songs of crossval's --extra-data."""
     from seq2drum.evaluation.inputs import build_input
     from seq2drum.generation.generator import DrumGenerator
     from seq2drum.generation.prepare import prepare
+    from seq2drum.generation.render import song_swing
     from seq2drum.groove.policy import calibrated
     from seq2drum.midi.io import DRUM_CHANNEL, read_midi
     from seq2drum.options import GenerationOptions
@@ -46,7 +52,7 @@ def song_rows(cv: Path, data: Path) -> list[dict]:
     files = {path.stem: path for path in data.rglob("*.mid")}
     rows = []
     for fold in sorted(cv.glob("fold*")):
-        pickles = sorted(p for p in fold.glob("scores-band-*.pkl"))
+        pickles = sorted(fold.glob("scores-extra-band-*.pkl" if extra else "scores-band-*.pkl"))
         if not pickles or not (fold / "best.pt").is_file():
             continue
         generator = DrumGenerator.from_checkpoint(fold / "best.pt")
@@ -66,7 +72,8 @@ def song_rows(cv: Path, data: Path) -> list[dict]:
                                if part.channel != DRUM_CHANNEL and len(part.notes)})
             rows.append({"name": song.name, "fold": fold.name, "bars": int(scorer.n_bars),
                          "ours": counts.predicted.tolist(), "drummer": counts.real.tolist(),
-                         "expected": p.sum(axis=(0, 1)).tolist(), "programs": programs})
+                         "expected": p.sum(axis=(0, 1)).tolist(), "programs": programs,
+                         "swung": song_swing(prepared, made.options)[0] is not None})
             print(f"\r{fold.name}: {done}/{len(scored)} songs", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
     return rows
@@ -129,6 +136,10 @@ def figures(rows: list[dict]) -> dict:
                    "auc_instruments": instrument_auc([row["programs"] for row in rows], rider),
                    "precision_at": {str(t): [int((share >= t).sum()), int(((share >= t) & rider).sum())]
                                     for t in (0.1, 0.15, 0.2, 0.25)}}
+    swung = np.array([row.get("swung", False) for row in rows], dtype=bool)
+    reading = expected[:, RIDE] / np.maximum(expected[:, HAT], 1e-9)  # the ride over the closed hat it expects
+    out["swung_ride"] = {"songs": int(swung.sum()), "riders": int((swung & rider).sum()),
+                         "auc_ride_over_hat": auc(reading[swung], rider[swung])}
     return out
 
 
@@ -137,14 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", type=Path, required=True, help="a tools.crossval --out folder (band input)")
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
     parser.add_argument("--json", type=Path, default=None, help="also write the per-song rows and figures here")
+    parser.add_argument("--extra", action="store_true", help="the songs of crossval's --extra-data (e.g. jazz/)")
     args = parser.parse_args(argv)
     if not args.data.is_dir() or not args.cv.is_dir():
         print(f"error: {args.cv if not args.cv.is_dir() else args.data} not found (--cv DIR, --data DIR)",
               file=sys.stderr)
         return 2
-    rows = song_rows(args.cv, args.data)
+    rows = song_rows(args.cv, args.data, args.extra)
     if not rows:
-        print(f"error: no fold of {args.cv} has a best.pt and a scores-band-*.pkl", file=sys.stderr)
+        print(f"error: no fold of {args.cv} has a best.pt and a scores-{'extra-' * args.extra}band-*.pkl with songs of "
+              f"{args.data}", file=sys.stderr)
         return 2
     result = figures(rows)
     print(f"{result['songs']} songs, take 1 from the whole arrangement, out of fold")
@@ -165,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{ride['auc_instruments']:.3f}; "
           "songs at a share of 0.1 / 0.15 / 0.2 / 0.25 or more (riders among them): "
           + ", ".join(f"{n} ({hit})" for n, hit in ride["precision_at"].values()))
+    swung = result["swung_ride"]
+    print(f"swung songs: {swung['songs']}, {swung['riders']} of them riders; AUC of the network's ride over closed hat "
+          f"{swung['auc_ride_over_hat']:.3f}")
     if args.json is not None:
         args.json.write_text(json.dumps({"figures": result, "songs": rows}, indent=1))
     return 0
