@@ -1,11 +1,15 @@
 """tools/band_tells.py's figures on songs written in code (the per-song rows it reads from a cross-validation run):
-the pooled ratios, the busy songs and what a cap would leave, and the rankings' AUC, each checked by hand."""
+the pooled ratios, the busy songs and what a cap would leave, and the rankings' AUC, each checked by hand; and the
+drummers' habits (`--refs`) on drum parts written in code."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from tools.band_tells import auc, figures
+from tests.builders import notes_from_steps, song_bytes
+from tools.band_tells import auc, drummer_habits, figures
 
 
 def row(ours: list[float], drummer: list[float], expected: list[float], bars: int = 10,
@@ -43,3 +47,20 @@ def test_figures_say_where_the_decision_leaves_out_what_the_network_expects() ->
     assert busy["still_busy_capped"]["1.0"] == 1  # capped at 40 the rider is not; the busy song at 120 still is
     assert result["ride"]["riders"] == 1 and result["ride"]["auc_network_share"] == 1.0
     assert result["colours"]["ride"]["heavy_songs"] == 1 and result["colours"]["ride"]["auc_take1"] == 0.5
+
+
+def test_the_drummers_habits_count_the_crash_ridden_and_the_tom_grooves(tmp_path: Path) -> None:
+    """Seven bars of 4/4: bar 0 a downbeat crash; bar 1 the crash ridden in eighths (8 hits, its first a downbeat);
+    bars 2-4 a tom on every beat (a groove: 12 hits); bar 5 none; bar 6 a two-tom fill. A crash played a hair before bar 1
+    counts in it (its 16th). A 3/4 part beside it is not read."""
+    crash, tom = 49, 45
+    events = [(0, crash), (16, crash), *[(16 + s, crash) for s in range(2, 16, 2)],
+              *[(bar * 16 + s, tom) for bar in (2, 3, 4) for s in (0, 4, 8, 12)], (6 * 16 + 12, tom), (6 * 16 + 14, tom)]
+    notes = notes_from_steps(events)
+    notes[1, :2] -= 10  # bar 1's downbeat crash a few ticks early
+    (tmp_path / "a.drums.mid").write_bytes(song_bytes(None, notes))
+    (tmp_path / "b.drums.mid").write_bytes(song_bytes(None, notes, time_signatures=((0, 3, 4),)))
+    habits = drummer_habits(tmp_path)
+    assert habits["songs"] == 1
+    assert habits["crash"] == {"hits": 9, "ridden": 8, "downbeat": 2}
+    assert habits["toms"] == {"hits": 14, "in_runs": 12, "bars": 7, "bars_with": 4}

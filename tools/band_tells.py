@@ -3,6 +3,7 @@ expects, and does that expectation (or the band's instruments) tell the songs wh
 
     python -m tools.band_tells --cv runs/cv51 [--data ../shared/data/midi] [--json OUT]
     python -m tools.band_tells --cv runs/cv51 --extra --data ../shared/data/jazz     # the --extra-data songs
+    python -m tools.band_tells --refs runs/cv10/scoring-bars/split/refs              # the drummers' habits alone
 
 For each fold of a cross-validation run (`tools.crossval`, band input), its network and its held-out songs (the
 fold's scores-band-*.pkl; with --extra, scores-extra-band-*.pkl, the songs of crossval's --extra-data): the hits
@@ -18,7 +19,10 @@ probabilities summed over the song (what it expects). Printed, pooled:
 - the ride: the songs whose drummer keeps 30% of the time-keeping on the ride, ranked by the network's ride share,
   and by the band's instruments (GM program families, a logistic fit in 5 folds); among the songs that swing by
   their own reading, the same ranking by the network's ride over closed hat.
-The JSON holds each song's rows (hits per class, bars, programs, whether it swings) beside the figures.
+The JSON holds each song's rows (hits per class, bars, programs, whether it swings) beside the figures. `--refs`
+(../shared/scoring's refs of a split) reads the drummers' parts in 4/4 alone: the share of their crash hits in bars
+of 4 crashes or more (the crash ridden) and on a downbeat, and of their tom hits in runs of 3 or more bars with toms
+(a tom groove, not a fill); each hit on its 16th before its bar, as kit.py.
 """
 
 from __future__ import annotations
@@ -79,6 +83,49 @@ def song_rows(cv: Path, data: Path, extra: bool = False) -> list[dict]:
     return rows
 
 
+CRASHES, TOM_PITCHES = (49, 52, 55, 57), (41, 43, 45, 47, 48, 50)
+CRASH_RIDDEN_HITS = 4  # crash hits in a bar that make it ridden, not struck
+TOM_RUN_BARS = 3  # consecutive bars with toms that make a tom groove (or a long passage), not a fill
+
+
+def drummer_habits(refs: Path) -> dict:
+    """Over the drum parts in 4/4 of a folder (../shared/scoring refs): where the crash and tom hits fall."""
+    from seq2drum.midi.io import DRUM_CHANNEL, read_midi
+
+    crash = {"hits": 0, "ridden": 0, "downbeat": 0}
+    toms = {"hits": 0, "in_runs": 0, "bars": 0, "bars_with": 0}
+    songs = 0
+    for path in sorted(refs.glob("*.mid")):
+        song = read_midi(path.read_bytes())
+        parts = [part.notes for part in song.parts if part.channel == DRUM_CHANNEL and len(part.notes)]
+        if not parts or not song.time_signatures or any(m[1:] != (4, 4) for m in song.time_signatures):
+            continue
+        songs += 1
+        notes, bar_ticks = np.concatenate(parts), 4 * song.ticks_per_quarter
+        placed = notes[:, 0] + song.ticks_per_quarter // 8  # a hit on its 16th before its bar (kit.py)
+        n_bars = int(placed.max() // bar_ticks) + 1
+        hit = np.isin(notes[:, 2], CRASHES)
+        bars = placed[hit] // bar_ticks
+        per_bar = np.bincount(bars, minlength=n_bars)
+        crash["hits"] += int(hit.sum())
+        crash["ridden"] += int(per_bar[per_bar >= CRASH_RIDDEN_HITS].sum())
+        crash["downbeat"] += int((placed[hit] % bar_ticks < song.ticks_per_quarter // 4).sum())
+        tom_bars = np.bincount(placed[np.isin(notes[:, 2], TOM_PITCHES)] // bar_ticks, minlength=n_bars)
+        run = np.zeros(n_bars, dtype=bool)
+        start = None
+        for row, has in enumerate([*(tom_bars > 0).tolist(), False]):
+            if has and start is None:
+                start = row
+            elif not has and start is not None:
+                run[start:row] = row - start >= TOM_RUN_BARS
+                start = None
+        toms["hits"] += int(tom_bars.sum())
+        toms["in_runs"] += int(tom_bars[run].sum())
+        toms["bars"] += n_bars
+        toms["bars_with"] += int((tom_bars > 0).sum())
+    return {"songs": songs, "crash": crash, "toms": toms}
+
+
 def auc(score: np.ndarray, positive: np.ndarray) -> float:
     """The chance that a positive song outranks a negative one (ties half)."""
     pos, neg = score[positive], score[~positive]
@@ -129,6 +176,11 @@ def figures(rows: list[dict]) -> dict:
         out["colours"][name] = {"heavy_songs": int(heavy.sum()),
                                 "auc_expected": auc(expected[:, columns].sum(1) / bars, heavy),
                                 "auc_take1": auc(ours[:, columns].sum(1) / bars, heavy)}
+    crash_share = expected[:, 7] / np.maximum(expected[:, [HAT, OPEN, 7, RIDE]].sum(1), 1e-9)
+    crashing = drummer[:, 7] / bars >= 1.0  # a crash a bar or more: mostly the crash ridden
+    high = crash_share >= 0.1
+    out["crash_riding"] = {"songs": int(crashing.sum()), "auc_crash_share": auc(crash_share, crashing),
+                           "at_share_0.1": [int(high.sum()), int((high & crashing).sum())]}
     keeping = drummer[:, [HAT, OPEN, RIDE]].sum(1)
     rider = drummer[:, RIDE] / np.maximum(keeping, 1) >= RIDER_SHARE
     share = expected[:, RIDE] / np.maximum(expected[:, [HAT, OPEN, RIDE]].sum(1), 1e-9)
@@ -145,11 +197,27 @@ def figures(rows: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cv", type=Path, required=True, help="a tools.crossval --out folder (band input)")
+    parser.add_argument("--cv", type=Path, default=None, help="a tools.crossval --out folder (band input)")
+    parser.add_argument("--refs", type=Path, default=None, help="../shared/scoring refs: the drummers' habits alone")
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
     parser.add_argument("--json", type=Path, default=None, help="also write the per-song rows and figures here")
     parser.add_argument("--extra", action="store_true", help="the songs of crossval's --extra-data (e.g. jazz/)")
     args = parser.parse_args(argv)
+    if args.refs is not None:
+        if not args.refs.is_dir():
+            print(f"error: {args.refs} not found (--refs DIR: ../shared/scoring's refs of a split)", file=sys.stderr)
+            return 2
+        habits = drummer_habits(args.refs)
+        crash, toms = habits["crash"], habits["toms"]
+        crashes, tom_hits, tom_bars = max(1, crash["hits"]), max(1, toms["hits"]), max(1, toms["bars"])
+        print(f"{habits['songs']} drum parts in 4/4: crash hits {crash['hits']}, {crash['ridden'] / crashes:.2f} in "
+              f"bars of {CRASH_RIDDEN_HITS}+ crashes, {crash['downbeat'] / crashes:.2f} on a downbeat; tom hits "
+              f"{toms['hits'] / tom_bars:.2f} a bar, in {toms['bars_with'] / tom_bars:.3f} of the bars, "
+              f"{toms['in_runs'] / tom_hits:.2f} in runs of {TOM_RUN_BARS}+ bars with toms")
+        if args.cv is None:
+            return 0
+    if args.cv is None:
+        parser.error("--cv DIR (a tools.crossval --out folder) or --refs DIR")
     if not args.data.is_dir() or not args.cv.is_dir():
         print(f"error: {args.cv if not args.cv.is_dir() else args.data} not found (--cv DIR, --data DIR)",
               file=sys.stderr)
@@ -178,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{ride['auc_instruments']:.3f}; "
           "songs at a share of 0.1 / 0.15 / 0.2 / 0.25 or more (riders among them): "
           + ", ".join(f"{n} ({hit})" for n, hit in ride["precision_at"].values()))
+    riding = result["crash_riding"]
+    print(f"crash: {riding['songs']} songs whose drummer crashes once a bar or more; AUC of the network's crash share "
+          f"{riding['auc_crash_share']:.3f}; at a share of 0.1 or more {riding['at_share_0.1'][0]} songs, "
+          f"{riding['at_share_0.1'][1]} of them")
     swung = result["swung_ride"]
     print(f"swung songs: {swung['songs']}, {swung['riders']} of them riders; AUC of the network's ride over closed hat "
           f"{swung['auc_ride_over_hat']:.3f}")
