@@ -51,11 +51,12 @@ def test_figures_say_where_the_decision_leaves_out_what_the_network_expects() ->
 
 def test_the_drummers_habits_count_the_crash_ridden_and_the_tom_grooves(tmp_path: Path) -> None:
     """Seven bars of 4/4: bar 0 a downbeat crash; bar 1 the crash ridden in eighths (8 hits, its first a downbeat);
-    bars 2-4 a tom on every beat (a groove: 12 hits); bar 5 none; bar 6 a two-tom fill. A crash played a hair before bar 1
-    counts in it (its 16th). A 3/4 part beside it is not read."""
+    bars 2-4 a tom on every beat (a groove: 12 hits); bar 5 none; bar 6 a two-tom fill. A crash played a hair before
+    bar 1 counts in it (its 16th). A 3/4 part beside it is not read."""
     crash, tom = 49, 45
-    events = [(0, crash), (16, crash), *[(16 + s, crash) for s in range(2, 16, 2)],
-              *[(bar * 16 + s, tom) for bar in (2, 3, 4) for s in (0, 4, 8, 12)], (6 * 16 + 12, tom), (6 * 16 + 14, tom)]
+    ridden = [(16 + step, crash) for step in range(2, 16, 2)]
+    groove = [(bar * 16 + step, tom) for bar in (2, 3, 4) for step in (0, 4, 8, 12)]
+    events = [(0, crash), (16, crash), *ridden, *groove, (6 * 16 + 12, tom), (6 * 16 + 14, tom)]
     notes = notes_from_steps(events)
     notes[1, :2] -= 10  # bar 1's downbeat crash a few ticks early
     (tmp_path / "a.drums.mid").write_bytes(song_bytes(None, notes))

@@ -195,39 +195,16 @@ def figures(rows: list[dict]) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cv", type=Path, default=None, help="a tools.crossval --out folder (band input)")
-    parser.add_argument("--refs", type=Path, default=None, help="../shared/scoring refs: the drummers' habits alone")
-    parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
-    parser.add_argument("--json", type=Path, default=None, help="also write the per-song rows and figures here")
-    parser.add_argument("--extra", action="store_true", help="the songs of crossval's --extra-data (e.g. jazz/)")
-    args = parser.parse_args(argv)
-    if args.refs is not None:
-        if not args.refs.is_dir():
-            print(f"error: {args.refs} not found (--refs DIR: ../shared/scoring's refs of a split)", file=sys.stderr)
-            return 2
-        habits = drummer_habits(args.refs)
-        crash, toms = habits["crash"], habits["toms"]
-        crashes, tom_hits, tom_bars = max(1, crash["hits"]), max(1, toms["hits"]), max(1, toms["bars"])
-        print(f"{habits['songs']} drum parts in 4/4: crash hits {crash['hits']}, {crash['ridden'] / crashes:.2f} in "
-              f"bars of {CRASH_RIDDEN_HITS}+ crashes, {crash['downbeat'] / crashes:.2f} on a downbeat; tom hits "
-              f"{toms['hits'] / tom_bars:.2f} a bar, in {toms['bars_with'] / tom_bars:.3f} of the bars, "
-              f"{toms['in_runs'] / tom_hits:.2f} in runs of {TOM_RUN_BARS}+ bars with toms")
-        if args.cv is None:
-            return 0
-    if args.cv is None:
-        parser.error("--cv DIR (a tools.crossval --out folder) or --refs DIR")
-    if not args.data.is_dir() or not args.cv.is_dir():
-        print(f"error: {args.cv if not args.cv.is_dir() else args.data} not found (--cv DIR, --data DIR)",
-              file=sys.stderr)
-        return 2
-    rows = song_rows(args.cv, args.data, args.extra)
-    if not rows:
-        print(f"error: no fold of {args.cv} has a best.pt and a scores-{'extra-' * args.extra}band-*.pkl with songs of "
-              f"{args.data}", file=sys.stderr)
-        return 2
-    result = figures(rows)
+def print_habits(habits: dict) -> None:
+    crash, toms = habits["crash"], habits["toms"]
+    crashes, tom_hits, tom_bars = max(1, crash["hits"]), max(1, toms["hits"]), max(1, toms["bars"])
+    print(f"{habits['songs']} drum parts in 4/4: crash hits {crash['hits']}, {crash['ridden'] / crashes:.2f} in "
+          f"bars of {CRASH_RIDDEN_HITS}+ crashes, {crash['downbeat'] / crashes:.2f} on a downbeat; tom hits "
+          f"{toms['hits'] / tom_bars:.2f} a bar, in {toms['bars_with'] / tom_bars:.3f} of the bars, "
+          f"{toms['in_runs'] / tom_hits:.2f} in runs of {TOM_RUN_BARS}+ bars with toms")
+
+
+def print_figures(result: dict) -> None:
     print(f"{result['songs']} songs, take 1 from the whole arrangement, out of fold")
     print(f"  {'class':<11} {'take 1 / expected':>17} {'expected / drummer':>19}")
     for name, figure in result["classes"].items():
@@ -243,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ride = result["ride"]
     print(f"ride: {ride['riders']} songs whose drummer keeps {RIDER_SHARE:.0%}+ of the time on it; AUC of the "
           f"network's ride share {ride['auc_network_share']:.3f}, of the band's instruments "
-          f"{ride['auc_instruments']:.3f}; "
-          "songs at a share of 0.1 / 0.15 / 0.2 / 0.25 or more (riders among them): "
+          f"{ride['auc_instruments']:.3f}; songs at a share of 0.1 / 0.15 / 0.2 / 0.25 or more (riders among them): "
           + ", ".join(f"{n} ({hit})" for n, hit in ride["precision_at"].values()))
     riding = result["crash_riding"]
     print(f"crash: {riding['songs']} songs whose drummer crashes once a bar or more; AUC of the network's crash share "
@@ -253,6 +229,36 @@ def main(argv: list[str] | None = None) -> int:
     swung = result["swung_ride"]
     print(f"swung songs: {swung['songs']}, {swung['riders']} of them riders; AUC of the network's ride over closed hat "
           f"{swung['auc_ride_over_hat']:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cv", type=Path, default=None, help="a tools.crossval --out folder (band input)")
+    parser.add_argument("--refs", type=Path, default=None, help="../shared/scoring refs: the drummers' habits alone")
+    parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
+    parser.add_argument("--json", type=Path, default=None, help="also write the per-song rows and figures here")
+    parser.add_argument("--extra", action="store_true", help="the songs of crossval's --extra-data (e.g. jazz/)")
+    args = parser.parse_args(argv)
+    if args.refs is not None:
+        if not args.refs.is_dir():
+            print(f"error: {args.refs} not found (--refs DIR: ../shared/scoring's refs of a split)", file=sys.stderr)
+            return 2
+        print_habits(drummer_habits(args.refs))
+        if args.cv is None:
+            return 0
+    if args.cv is None:
+        parser.error("--cv DIR (a tools.crossval --out folder) or --refs DIR")
+    if not args.data.is_dir() or not args.cv.is_dir():
+        print(f"error: {args.cv if not args.cv.is_dir() else args.data} not found (--cv DIR, --data DIR)",
+              file=sys.stderr)
+        return 2
+    rows = song_rows(args.cv, args.data, args.extra)
+    if not rows:
+        print(f"error: no fold of {args.cv} has a best.pt and a scores-{'extra-' * args.extra}band-*.pkl with songs of "
+              f"{args.data}", file=sys.stderr)
+        return 2
+    result = figures(rows)
+    print_figures(result)
     if args.json is not None:
         args.json.write_text(json.dumps({"figures": result, "songs": rows}, indent=1))
     return 0
