@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from tests.builders import notes_from_steps, song_bytes
-from tools.band_tells import auc, drummer_habits, figures
+from tools.band_tells import drummer_habits, figures
+from tools.part_study import auc
 
 
 def row(ours: list[float], drummer: list[float], expected: list[float], bars: int = 10,
@@ -40,7 +41,7 @@ def test_figures_say_where_the_decision_leaves_out_what_the_network_expects() ->
     assert result["songs"] == 3
     assert result["classes"]["ride"]["ours_vs_expected"] == 0.0
     assert result["classes"]["ride"]["expected_vs_drummer"] == 20 / 30
-    assert result["classes"]["closed hat"]["ours_vs_expected"] == 190 / 130
+    assert result["classes"]["closed_hat"]["ours_vs_expected"] == 190 / 130
     busy = result["busy"]
     assert busy["songs"] == 2  # 90 > 2 x 40 and 120 > 2 x 30
     assert busy["expected_vs_drummer_median"] == np.median([40 / 40, 120 / 30])

@@ -35,9 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-CLASSES = ("kick", "snare", "closed hat", "open hat", "low tom", "mid tom", "high tom", "crash", "ride")
-COLOURS = {"open hat": [3], "toms": [4, 5, 6], "crash": [7], "ride": [8]}
-HAT, OPEN, RIDE = 2, 3, 8
+from seq2drum.midi.drums import CLOSED_HAT as HAT
+from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS, RIDE, TOMS
+from seq2drum.midi.drums import OPEN_HAT as OPEN
+from tools.part_study import auc
+
+COLOURS = {"open hat": [OPEN], "toms": list(TOMS), "crash": [CRASH], "ride": [RIDE]}
 RIDER_SHARE = 0.3  # a song whose drummer plays this share of his time-keeping hits on the ride rides
 HEAVY_RATE = 0.5  # a colour class played this many hits a bar or more: the drummer's sound in that song
 
@@ -83,7 +86,6 @@ def song_rows(cv: Path, data: Path, extra: bool = False) -> list[dict]:
     return rows
 
 
-CRASHES, TOM_PITCHES = (49, 52, 55, 57), (41, 43, 45, 47, 48, 50)
 CRASH_RIDDEN_HITS = 4  # crash hits in a bar that make it ridden, not struck
 TOM_RUN_BARS = 3  # consecutive bars with toms that make a tom groove (or a long passage), not a fill
 
@@ -104,13 +106,14 @@ def drummer_habits(refs: Path) -> dict:
         notes, bar_ticks = np.concatenate(parts), 4 * song.ticks_per_quarter
         placed = notes[:, 0] + song.ticks_per_quarter // 8  # a hit on its 16th before its bar (kit.py)
         n_bars = int(placed.max() // bar_ticks) + 1
-        hit = np.isin(notes[:, 2], CRASHES)
+        drum_class = PITCH_TO_CLASS[notes[:, 2]]
+        hit = drum_class == CRASH
         bars = placed[hit] // bar_ticks
         per_bar = np.bincount(bars, minlength=n_bars)
         crash["hits"] += int(hit.sum())
         crash["ridden"] += int(per_bar[per_bar >= CRASH_RIDDEN_HITS].sum())
         crash["downbeat"] += int((placed[hit] % bar_ticks < song.ticks_per_quarter // 4).sum())
-        tom_bars = np.bincount(placed[np.isin(notes[:, 2], TOM_PITCHES)] // bar_ticks, minlength=n_bars)
+        tom_bars = np.bincount(placed[np.isin(drum_class, TOMS)] // bar_ticks, minlength=n_bars)
         run = np.zeros(n_bars, dtype=bool)
         start = None
         for row, has in enumerate([*(tom_bars > 0).tolist(), False]):
@@ -124,14 +127,6 @@ def drummer_habits(refs: Path) -> dict:
         toms["bars"] += n_bars
         toms["bars_with"] += int((tom_bars > 0).sum())
     return {"songs": songs, "crash": crash, "toms": toms}
-
-
-def auc(score: np.ndarray, positive: np.ndarray) -> float:
-    """The chance that a positive song outranks a negative one (ties half)."""
-    pos, neg = score[positive], score[~positive]
-    if not len(pos) or not len(neg):
-        return float("nan")
-    return float(np.mean((pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])))
 
 
 def instrument_auc(programs: list[list[int]], positive: np.ndarray, folds: int = 5) -> float:
@@ -158,7 +153,7 @@ def figures(rows: list[dict]) -> dict:
                                for key in ("ours", "drummer", "expected"))
     bars = np.array([row["bars"] for row in rows], dtype=float)
     out: dict = {"songs": len(rows), "classes": {}}
-    for index, name in enumerate(CLASSES):
+    for index, name in enumerate(DRUM_CLASSES):
         out["classes"][name] = {"ours_vs_expected": ours[:, index].sum() / max(expected[:, index].sum(), 1e-9),
                                 "expected_vs_drummer": expected[:, index].sum() / max(drummer[:, index].sum(), 1)}
     total_ours, total_drummer, total_expected = ours.sum(1), drummer.sum(1), expected.sum(1)
@@ -176,8 +171,8 @@ def figures(rows: list[dict]) -> dict:
         out["colours"][name] = {"heavy_songs": int(heavy.sum()),
                                 "auc_expected": auc(expected[:, columns].sum(1) / bars, heavy),
                                 "auc_take1": auc(ours[:, columns].sum(1) / bars, heavy)}
-    crash_share = expected[:, 7] / np.maximum(expected[:, [HAT, OPEN, 7, RIDE]].sum(1), 1e-9)
-    crashing = drummer[:, 7] / bars >= 1.0  # a crash a bar or more: mostly the crash ridden
+    crash_share = expected[:, CRASH] / np.maximum(expected[:, [HAT, OPEN, CRASH, RIDE]].sum(1), 1e-9)
+    crashing = drummer[:, CRASH] / bars >= 1.0  # a crash a bar or more: mostly the crash ridden
     high = crash_share >= 0.1
     out["crash_riding"] = {"songs": int(crashing.sum()), "auc_crash_share": auc(crash_share, crashing),
                            "at_share_0.1": [int(high.sum()), int((high & crashing).sum())]}
