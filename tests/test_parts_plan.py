@@ -354,7 +354,7 @@ def test_a_swung_songs_take_one_keeps_the_networks_time_and_its_ride_parts_ride(
     """Take 1 of a swung song (`Plan.swung`), in a meter family where jazz/'s drummers play a jazz ride: a hat part
     leaves the hat and the ride as the network hears them (out of fold, "swung eighths on the hat" took Misty's jazz
     ride: 712 closed hats where the network rode), a ride part keeps its time on the ride as a later take's does
-    where the network hears a ride (SWUNG_RIDE_HEARD), else the network's time too; a straight song's take 1, and a
+    where the network hears a ride (SWUNG_RIDE_RATIO), else the network's time too; a straight song's take 1, and a
     family without jazz/'s jazz ride, move the time-keeper as before."""
     ride, hat = (part_index(planner, name) for name in ("eighths on the ride, comping", "16ths on the hat, backbeat"))
     swung_ride = ("4/4", "full", "ride", "swung", "comping")  # the part's signature: a jazz ride

@@ -3,6 +3,8 @@ test named after it fails; if offline and live drift apart again, the parity tes
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -291,6 +293,24 @@ def test_ride_sections_moves_the_hats_to_the_ride_where_the_model_hears_a_ride()
     hats = decision.hits[0, :, CLOSED_HAT].copy()
     rules.ride_sections(context, decision)
     assert (decision.hits[0, :, RIDE] == hats).all() and not decision.hits[0, :, CLOSED_HAT].any()
+
+
+@pytest.mark.parametrize(("swung", "ride_ratio", "rides"),
+                         [(False, 0.4, False), (True, 0.4, True), (True, 0.2, True), (True, 0.0, False)],
+                         ids=["straight", "swung", "swung, a lower ratio", "ride off"])
+def test_a_swung_song_rides_at_its_own_share_of_the_hat(swung: bool, ride_ratio: float, rides: bool) -> None:
+    """A bar whose ride the model rates at 0.3 of the closed hat stays on the hat at `ride_ratio` 0.4, and rides in a
+    song that swings by its own reading (SWUNG_RIDE_RATIO 0.2: the live network rates a jazz ride lower than the
+    offline one); a policy's lower ratio holds, and a ratio of 0 keeps every song off the ride."""
+    p = np.zeros((1, S, 9))
+    p[0, :16, CLOSED_HAT], p[0, :16, RIDE] = 0.5, 0.15
+    context = dataclasses.replace(context_of(p, policy=DecodingPolicy(ride_ratio=ride_ratio)), swung=swung)
+    decision = decision_of(context, [ROCK])
+    rules.codebook_grooves(context, decision)
+    hats = decision.hits[0, :, CLOSED_HAT].copy()
+    rules.ride_sections(context, decision)
+    assert decision.hits[0, :, RIDE].any() == rides
+    assert (decision.hits[0, :, RIDE if rides else CLOSED_HAT] == hats).all()
 
 
 @pytest.mark.parametrize(("bar_steps", "feet"), [(16, [4, 12]), (12, [4, 8])], ids=["4/4: 2 and 4", "3/4: 2 and 3"])

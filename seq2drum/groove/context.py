@@ -19,7 +19,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import FIRST_LAMBDA
+from seq2drum.groove.settings import FIRST_LAMBDA, SWUNG_RIDE_RATIO
 from seq2drum.groove.structure import CrashCount, FillCount, FillWriter
 
 
@@ -75,6 +75,18 @@ class BarContext(MarkContext):
     fills: FillWriter
     lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
     scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
+    swung: bool = False  # the song swings by its own reading (the request's `Finish.swung`: offline the whole song's)
+
+    @property
+    def ride_ratio(self) -> float:
+        """The share of the closed hat's probability at which a section keeps time on the ride (`ride_sections`): the
+        policy's `ride_ratio`, or in a song that swings SWUNG_RIDE_RATIO where that is lower (a ratio of 0, off,
+        stays off), offline and live alike. Live, the causal network rates a jazz ride at 0.2-0.4 of the hat where the
+        offline one passes 0.4: on jazz/'s swung songs whose offline take rides, live / offline ride hits 0.62 ->
+        0.90; out of fold jazz/ + 0.046 -> + 0.053 over the jazz ride pattern, midi/ F1 -0.0011
+        (docs/experiments/2026-11-28-the-swung-ride-live.md)."""
+        ratio = self.policy.ride_ratio
+        return min(ratio, SWUNG_RIDE_RATIO) if self.swung and ratio > 0 else ratio
 
     @property
     def threshold(self) -> float:

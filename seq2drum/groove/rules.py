@@ -129,9 +129,9 @@ def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
 
 
 def ride_sections(context: BarContext, decision: BarDecision) -> None:
-    """hits (closed hat, ride): a section the model hears ridden keeps time on the ride (groove.voices); a style
-    keeps its own cymbals."""
-    voices.ride_sections(decision.hits, context.p, context.labels, context.policy.ride_ratio)
+    """hits (closed hat, ride): a section the model hears ridden (`BarContext.ride_ratio`: a swung song's own share)
+    keeps time on the ride (groove.voices); a style keeps its own cymbals."""
+    voices.ride_sections(decision.hits, context.p, context.labels, context.ride_ratio)
 
 
 def hat_foot(context: BarContext, decision: BarDecision) -> None:

@@ -27,6 +27,7 @@ TOM_GROOVE_SURE = 0.6  # a tom in a groove (not a fill) is played only this like
 BASS_KICK_FLOOR = 0.2  # a kick plays on a bass onset where its probability passes this
 BASS_KICK_SURE = 0.2  # a decided kick away from the bass's onsets stays only this far above lambda
 BASS_KICK_GRID_STEPS = 1  # the grid the bass's onsets are read on, in steps (its own 16ths)
+SWUNG_RIDE_RATIO = 0.2  # a song that swings by its own reading rides where the ride is heard at this share of the hat
 HAT_FOOT_P = 0.45  # a ridden section keeps a closed hat on a beat after the first where it is this likely (the foot)
 WALKING_BASS_SHARE = 0.5  # a swung waltz whose bass walks in this share of its 3/4 bars rides: the jazz waltz
 WALKING_OTHER_ONSETS = 1  # ... a walking bar: a bass onset on every beat and at most this many others

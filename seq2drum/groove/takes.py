@@ -114,7 +114,7 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
     policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
     context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
-                         scale=decoder.policy.threshold_scale(request.steering))
+                         scale=decoder.policy.threshold_scale(request.steering), swung=finish.swung)
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
     take = decide(chooser, context, request.edges if edges is None else edges, finish).take
     if plan is not None:

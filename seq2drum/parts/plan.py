@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum.groove.settings import SWUNG_RIDE_RATIO
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.midi.roles import BAND_ROLES
@@ -60,10 +61,9 @@ SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
 # ride from swung songs whose network rides (Misty: 712 closed hats and 3 rides, where its drummer rides 265); jazz/
 # F1 0.451 -> 0.476 (docs/experiments/2026-11-28-swung-time.md)
 JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (tools.part_study --jazz; Part.sources)
-# ... a ride part there rides as its drummers do where the network hears the ride at this share of the closed hat or
-# more over the part's bars (jazz tunes 0.31-0.36; swung pop songs read as a jazz ride, whose drummers keep the hat,
-# 0.14-0.19: riding them cost midi/ F1 0.0012)
-SWUNG_RIDE_HEARD = 0.25
+# ... a ride part there rides as its drummers do where the network hears the ride at SWUNG_RIDE_RATIO (groove.settings)
+# of the closed hat or more over the part's bars (jazz tunes 0.31-0.36; swung pop songs read as a jazz ride, whose
+# drummers keep the hat, 0.14-0.19: riding them cost midi/ F1 0.0012)
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
@@ -325,7 +325,7 @@ class Planner:
         snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
         in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
         in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
-        ride part's on the ride where the network hears the ride (SWUNG_RIDE_HEARD)."""
+        ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO)."""
         out = p.copy()
         rows_part = plan.bar_parts(len(p))
         for part in np.unique(rows_part[rows_part >= 0]).tolist():
@@ -348,9 +348,9 @@ class Planner:
             kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
             kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * self.keeper_delta[part, :length])))
             # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
-            # network hears the ride at SWUNG_RIDE_HEARD of the hat or more; a swung take 1's other time the network's
+            # network hears the ride at SWUNG_RIDE_RATIO of the hat or more; a swung take 1's other time the network's
             rides = self.riding[part] and (whole or swung_first and bool(
-                p[rows, :length, RIDE].sum() >= SWUNG_RIDE_HEARD * p[rows, :length, CLOSED_HAT].sum()))
+                p[rows, :length, RIDE].sum() >= SWUNG_RIDE_RATIO * p[rows, :length, CLOSED_HAT].sum()))
             if rides:
                 share = self.ride_share[part, :length]
                 moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
