@@ -185,7 +185,10 @@ class PlayAlongStreams:
                 raise ServerBusyError("the server is too busy to decide the bar; try again later") from None
             except LineDeadlineError:
                 raise ServerBusyError("no worker was free to decide the bar in time; try again later") from None
-            future = asyncio.get_running_loop().run_in_executor(self._waiters, worker.run, job)
+            loop = asyncio.get_running_loop()  # a bar sent and answered on the loop itself (no thread between); a
+            # start (which may bring a clip) and a bar of many notes (a send that could wait on the pipe) on a thread
+            future = (worker.run_on_loop(job, loop) if job.call is not None and len(job.call.played) <= INLINE_BAR_NOTES
+                      else loop.run_in_executor(self._waiters, worker.run, job))
             try:
                 result = await asyncio.wait_for(asyncio.shield(future), timeout=LIVE_JOB_LIMIT_S)
             except asyncio.TimeoutError:

@@ -174,7 +174,7 @@ class WorkerPool:
 
     def discard(self, worker: Worker) -> None:
         """Kill a worker whose job was abandoned (cancelled, deadline passed, crashed) and start its replacement.
-        The thread waiting on its pipe reads EOF and closes it."""
+        What waits on its pipe (a thread, or the event loop for a bar) reads EOF and closes it."""
         worker.kill()
         with self._lock:
             self._busy.discard(worker)

@@ -506,3 +506,73 @@ def test_simulate_plays_a_song_that_turns_to_one_sixteenth_through(loop_server: 
     assert drums[:, 0].max() >= offline.end_tick - PPQ  # the drums reach the song's last beat
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1 and "heard none of the band's notes" in warnings[0]
+
+
+def _worker_speaking(reply: Any, memory: str = "") -> tuple[Any, Any]:
+    """A `Worker` whose far end is a thread speaking the worker's protocol: it reads the job, then `reply` is
+    "dead" (its end closed before it reads), "taken then dead", or a message sent after ("taken",)."""
+    import multiprocessing
+    import threading
+
+    from server.workers import Worker
+
+    ours, theirs = multiprocessing.Pipe(duplex=True)
+    worker = object.__new__(Worker)
+    worker.conn, worker.process = ours, SimpleNamespace(exitcode=-9)
+    worker.jobs, worker.watched, worker.last_rss, worker.stopped_for_memory = 0, False, 0, memory
+
+    def far_end() -> None:
+        if reply == "dead":
+            theirs.close()
+            return
+        theirs.recv()
+        theirs.send(("taken",))
+        if reply != "taken then dead":
+            theirs.send(reply)
+        theirs.close()
+
+    thread = threading.Thread(target=far_end, daemon=True)
+    if reply == "dead":
+        far_end()
+    else:
+        thread.start()
+    return worker, thread
+
+
+@pytest.mark.parametrize(("reply", "memory", "expected"), [
+    (("ok", SimpleNamespace(rss_bytes=7, hits=[])), "", None),
+    (("error", ValueError("the bar's own error"), 5), "", "the bar's own error"),
+    (("crash", "ZeroDivisionError: boom"), "", "failed unexpectedly: ZeroDivisionError"),
+    ("taken then dead", "", "stopped"),
+    ("taken then dead", "past its memory limit", "past its memory limit"),
+    ("dead", "", "gone before it took"),
+], ids=["answered", "refused", "crashed", "died on the bar", "stopped for memory", "gone before"])
+def test_a_bar_is_sent_and_answered_on_the_event_loop(reply: Any, memory: str, expected: str | None) -> None:
+    """A play-along bar's job goes to its worker and comes back on the event loop, no thread between
+    (`Worker.run_on_loop`): its answer, its domain error, or the worker's end as `Worker.run` raises it (lost before
+    it took the bar: the stream tries another worker; died on it: replaced), the pipe's reader gone either way."""
+    import asyncio
+
+    from server.workers import WorkerCrashedError, WorkerLostError, WorkerMemoryError
+
+    worker, thread = _worker_speaking(reply, memory)
+
+    async def bar() -> Any:
+        loop = asyncio.get_running_loop()
+        fd = worker.conn.fileno()
+        try:
+            return await asyncio.wait_for(worker.run_on_loop(SimpleNamespace(call=()), loop), 10)
+        finally:
+            assert not loop.remove_reader(fd)  # the answer, or the end, took the reader off the loop
+
+    if expected is None:
+        assert asyncio.run(bar()) == reply[1] and worker.jobs == 1 and worker.last_rss == 7
+        return
+    with pytest.raises((ValueError, WorkerCrashedError)) as raised:
+        asyncio.run(bar())
+    assert expected in str(raised.value)
+    kinds = {"dead": WorkerLostError, "taken then dead": WorkerMemoryError if memory else WorkerCrashedError}
+    if reply in kinds:
+        assert type(raised.value) is kinds[reply] and worker.conn.closed
+    if thread.is_alive():
+        thread.join(5)
