@@ -79,8 +79,9 @@ def sixteenth_hats(n: int) -> np.ndarray:
 
 def test_time_by_count_keeps_eighths_where_the_model_expects_eighths_and_16ths_where_it_expects_them() -> None:
     """Bar 0: 16th hats, the model sure of the eighths (0.8) and not of the 16ths between (0.1): it expects 7.2
-    hats, so the bar keeps eighths. Bar 1: the 16ths between likely too (0.6): it expects 11.2 and they are worth
-    more than lambda, so the 16ths stay. Bar 2 already plays eighths: nothing to thin. The ride is counted alike."""
+    hats, so the bar keeps eighths. Bar 1: the 16ths between likely too (0.6): it expects 11.2, whose 1.1 times is
+    past halfway between 8 and 16 hats, so the 16ths stay. Bar 2 already plays eighths: nothing to thin. The ride
+    is counted alike."""
     hits, p = sixteenth_hats(3), np.zeros((3, S, 9))
     p[:, ::2, CLOSED_HAT] = 0.8
     p[0, 1::2, CLOSED_HAT] = 0.1

@@ -56,8 +56,8 @@ def time_by_count(hits: np.ndarray, p: np.ndarray, threshold: float) -> None:
     """In place on hits (n, S, 9): a bar whose closed hat (or ride) plays 16ths where the model expects about
     eighths keeps time in eighths, as a drummer would: the hits between the eighths (the odd 16ths) go where the
     count without them is nearer the model's expected count (its probabilities summed over the bar, times
-    TIME_COUNT_MAX) than the count with them, and they are worth less than lambda on average. Bar by bar, so live
-    decides it alike."""
+    TIME_COUNT_MAX) than the count with them, and they are worth under TIME_ODD_WORTH times lambda on average. Bar by
+    bar, so live decides it alike."""
     for voice in (CLOSED_HAT, RIDE):
         played = hits[:, :, voice]
         odd = played[:, 1::2]
