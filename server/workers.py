@@ -288,6 +288,10 @@ class Worker:
                 error.__cause__ = exc
                 answer.set_exception(error)
                 return
+            except Exception as exc:  # noqa: BLE001  an answer that cannot be read, to the bar as `run` raises it
+                loop.remove_reader(fd)
+                answer.set_exception(exc)
+                return
             if not taken:  # ("taken",): the answer follows
                 taken = True
                 return
@@ -326,7 +330,8 @@ class Worker:
         return WorkerCrashedError(f"the worker generating this song stopped (exit code {self.process.exitcode})")
 
     def kill(self) -> None:
-        """SIGKILL: stops the job at once. The pipe stays open for the thread waiting on it (it reads EOF)."""
+        """SIGKILL: stops the job at once. The pipe stays open for what waits on it (a thread, or the event loop for
+        a bar), which reads EOF."""
         if self.process.is_alive():
             self.process.kill()
 

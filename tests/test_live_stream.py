@@ -527,7 +527,9 @@ def _worker_speaking(reply: Any, memory: str = "") -> tuple[Any, Any]:
             return
         theirs.recv()
         theirs.send(("taken",))
-        if reply != "taken then dead":
+        if reply == "unreadable":
+            theirs.send_bytes(b"\x00 not a pickle")  # the loop's recv cannot read it
+        elif reply != "taken then dead":
             theirs.send(reply)
         theirs.close()
 
@@ -546,12 +548,15 @@ def _worker_speaking(reply: Any, memory: str = "") -> tuple[Any, Any]:
     ("taken then dead", "", "stopped"),
     ("taken then dead", "past its memory limit", "past its memory limit"),
     ("dead", "", "gone before it took"),
-], ids=["answered", "refused", "crashed", "died on the bar", "stopped for memory", "gone before"])
+    ("unreadable", "", "invalid load key"),
+], ids=["answered", "refused", "crashed", "died on the bar", "stopped for memory", "gone before", "unreadable"])
 def test_a_bar_is_sent_and_answered_on_the_event_loop(reply: Any, memory: str, expected: str | None) -> None:
     """A play-along bar's job goes to its worker and comes back on the event loop, no thread between
-    (`Worker.run_on_loop`): its answer, its domain error, or the worker's end as `Worker.run` raises it (lost before
-    it took the bar: the stream tries another worker; died on it: replaced), the pipe's reader gone either way."""
+    (`Worker.run_on_loop`): its answer, its domain error, an answer that cannot be read, or the worker's end as
+    `Worker.run` raises it (lost before it took the bar: the stream tries another worker; died on it: replaced), the
+    pipe's reader gone either way."""
     import asyncio
+    import pickle
 
     from server.workers import WorkerCrashedError, WorkerLostError, WorkerMemoryError
 
@@ -568,7 +573,7 @@ def test_a_bar_is_sent_and_answered_on_the_event_loop(reply: Any, memory: str, e
     if expected is None:
         assert asyncio.run(bar()) == reply[1] and worker.jobs == 1 and worker.last_rss == 7
         return
-    with pytest.raises((ValueError, WorkerCrashedError)) as raised:
+    with pytest.raises((ValueError, WorkerCrashedError, pickle.UnpicklingError)) as raised:
         asyncio.run(bar())
     assert expected in str(raised.value)
     kinds = {"dead": WorkerLostError, "taken then dead": WorkerMemoryError if memory else WorkerCrashedError}
