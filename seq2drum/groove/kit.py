@@ -45,7 +45,7 @@ def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCo
         cells = (hits[row, :, CLOSED_HAT] & (p[row, :, OPEN_HAT] >= OPEN_HAT_MIN_P)).nonzero()[0]
         if not len(cells):
             continue
-        chosen = cells[np.argsort(-p[row, cells, OPEN_HAT], kind="stable")[:wanted]]
+        chosen = cells[(-p[row, cells, OPEN_HAT]).argsort(kind="stable")[:wanted]]
         hits[row, chosen, OPEN_HAT] = True
         hits[row, chosen, CLOSED_HAT] = False
         played += len(chosen)
@@ -98,7 +98,7 @@ def kicks_by_count(hits: np.ndarray, p: np.ndarray, bass_onsets: np.ndarray | No
             droppable &= ~bass_onsets[row, : len(droppable)]
         steps = droppable.nonzero()[0]
         extra = int(counts[row]) - int(allowed[row])
-        dropped = steps[np.argsort(p[row, steps, KICK], kind="stable")[:extra]]
+        dropped = steps[p[row, steps, KICK].argsort(kind="stable")[:extra]]
         hits[row, dropped, KICK] = False
 
 
@@ -136,7 +136,7 @@ def crash_accents(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: K
         cells = ((p[row, 1:, CRASH] >= CRASH_HIT_MIN_P) & ~hits[row, 1:, CRASH]).nonzero()[0] + 1
         if not len(cells):
             continue
-        chosen = cells[np.argsort(-p[row, cells, CRASH], kind="stable")[:wanted]]
+        chosen = cells[(-p[row, cells, CRASH]).argsort(kind="stable")[:wanted]]
         hits[row, chosen, CRASH] = True
         hits[row, chosen, CLOSED_HAT] = False
         hits[row, chosen, RIDE] = False
