@@ -15,9 +15,10 @@ note, as decided and humanized.
 
 from __future__ import annotations
 
-import numpy as np
-
+import math
 from typing import NamedTuple
+
+import numpy as np
 
 from seq2drum.midi.drums import midi_velocity
 
@@ -99,7 +100,7 @@ class Sums(NamedTuple):
         if not self.count:
             return None
         mean = self.total / self.count
-        return float(np.sqrt(max(0.0, self.squares / self.count - mean * mean)))
+        return math.sqrt(max(0.0, self.squares / self.count - mean * mean))  # np.sqrt's (both correctly rounded)
 
 
 class LiveLevel(NamedTuple):

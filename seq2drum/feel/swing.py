@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -191,16 +192,21 @@ class HeardSwing(NamedTuple):
     def ratio(self, option: float | None) -> float | None:
         """The swing the drums play, as `decide_swing` decides it: `option`, else the guitar's reading (every role's
         where the guitar has none), else the bass's or every role's where they swing; None: straight."""
-        if option is not None:
-            return option
-        every = [role for role, *_ in self.roles]
-        band = [role for role in every if role != "guitar"]
-        reading = self.reading(["guitar"])
-        if reading.swing is None and band:
-            reading = self.reading(every)
-        if not reading.swung and band:
-            reading = next((later for later in (self.reading(["bass"]), self.reading(every)) if later.swung), reading)
-        return float(np.clip(reading.swing, SWUNG_MIN_SWING, MAX_SWING)) if reading.swung else None
+        return option if option is not None else _heard_ratio(self)
+
+
+@lru_cache(maxsize=64)
+def _heard_ratio(heard: HeardSwing) -> float | None:
+    """`HeardSwing.ratio` without --swing, kept by the reading (a tuple of numbers): a live bar asks twice, for its
+    request (whether the song swings) and its render (the swing played)."""
+    every = [role for role, *_ in heard.roles]
+    band = [role for role in every if role != "guitar"]
+    reading = heard.reading(["guitar"])
+    if reading.swing is None and band:
+        reading = heard.reading(every)
+    if not reading.swung and band:
+        reading = next((later for later in (heard.reading(["bass"]), heard.reading(every)) if later.swung), reading)
+    return float(np.clip(reading.swing, SWUNG_MIN_SWING, MAX_SWING)) if reading.swung else None
 
 
 def decide_swing(option: float | None, guitar: np.ndarray | Sequence[np.ndarray], grid: Grid,

@@ -115,7 +115,8 @@ def built(decision: BarDecision, context: BarContext, section_grooves: dict[int,
     """The take of a decision: its hits with the model's velocity and timing on them, its expected F1 (under the
     calibrated probabilities, over these bars) and its final lambda."""
     hits, scores = decision.hits, context.scores
-    velocity = (midi_velocity(np.round(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
+    # np.rint: np.round's value at 0 decimals (it calls rint), without its Python wrapper
+    velocity = (midi_velocity(np.rint(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
     played = float(context.p[hits].sum())
     return Take(hits, velocity, offset, decision.entry.copy(), section_grooves,

@@ -35,17 +35,17 @@ def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCo
     closed-hat cells (open-hat probability at least OPEN_HAT_MIN_P, at most OPEN_HAT_MAX_PER_BAR a bar) open.
     Returns the count after the bars."""
     expected, played, bars = count
-    for row in np.flatnonzero(playing).tolist():
+    for row in playing.nonzero()[0].tolist():  # np.flatnonzero's rows of a 1-d mask, without its two wrappers
         expected += OPEN_HAT_COUNT_SHARE * float(p[row, :, OPEN_HAT].sum())
         bars += 1
         played += int(np.count_nonzero(hits[row, :, OPEN_HAT]))
         wanted = min(int(expected + 0.5) - played, OPEN_HAT_MAX_PER_BAR)
         if wanted <= 0 or expected < OPEN_HAT_SONG_RATE * bars:
             continue
-        cells = np.flatnonzero(hits[row, :, CLOSED_HAT] & (p[row, :, OPEN_HAT] >= OPEN_HAT_MIN_P))
+        cells = (hits[row, :, CLOSED_HAT] & (p[row, :, OPEN_HAT] >= OPEN_HAT_MIN_P)).nonzero()[0]
         if not len(cells):
             continue
-        chosen = cells[np.argsort(-p[row, cells, OPEN_HAT], kind="stable")[:wanted]]
+        chosen = cells[(-p[row, cells, OPEN_HAT]).argsort(kind="stable")[:wanted]]
         hits[row, chosen, OPEN_HAT] = True
         hits[row, chosen, CLOSED_HAT] = False
         played += len(chosen)
@@ -61,13 +61,15 @@ def time_by_count(hits: np.ndarray, p: np.ndarray, threshold: float) -> None:
     for voice in (CLOSED_HAT, RIDE):
         played = hits[:, :, voice]
         odd = played[:, 1::2]
-        if not odd.any():  # no hit between the eighths (most bars): nothing to count
+        if not np.count_nonzero(odd):  # no hit between the eighths (most bars): nothing to count
             continue
-        between = np.count_nonzero(odd, axis=1)
-        middle = np.count_nonzero(played, axis=1) - between / 2  # halfway between the count with and without
+        # the counts per bar as np.count_nonzero(axis=1) gives them (int64), without its Python wrapper: a rule run
+        # twice a bar on the live drummer's path
+        between = np.add.reduce(odd, axis=1)
+        middle = np.add.reduce(played, axis=1) - between / 2  # halfway between the count with and without
         busy = (between > 0) & (middle > TIME_COUNT_MAX * p[:, :, voice].sum(axis=1))
         busy &= (p[:, 1::2, voice] * odd).sum(axis=1) < TIME_ODD_WORTH * threshold * np.maximum(between, 1)
-        if busy.any():
+        if np.count_nonzero(busy):
             hits[busy, 1::2, voice] = False
 
 
@@ -81,17 +83,22 @@ def kicks_by_count(hits: np.ndarray, p: np.ndarray, bass_onsets: np.ndarray | No
     times the drummers', take 1 0.449 -> 0.446; 657 songs of midi/ 0.4816 -> 0.4814)."""
     kicks = hits[:, :, KICK]
     expected = p[:, :, KICK].sum(axis=1)
-    allowed = np.floor(KICK_COUNT_MAX * expected + 1.5).astype(np.int64)
-    if ridden is not None:
-        allowed = np.where(ridden, np.floor(expected + 0.5).astype(np.int64), allowed)
-    for row in np.flatnonzero(np.count_nonzero(kicks, axis=1) > allowed).tolist():
+    # whole numbers kept as floats: a count compares with them, and subtracts them, exactly as with their int64s
+    allowed = np.floor(KICK_COUNT_MAX * expected + 1.5)
+    if ridden is not None and np.count_nonzero(ridden):  # no bar ridden (most): the same limits as without
+        allowed = np.where(ridden, np.floor(expected + 0.5), allowed)
+    counts = np.add.reduce(kicks, axis=1)  # np.count_nonzero(axis=1)'s counts, without its wrapper
+    over = counts > allowed
+    if not np.count_nonzero(over):
+        return
+    for row in over.nonzero()[0].tolist():  # a row's drops change no other row's count
         droppable = kicks[row].copy()
         droppable[0] = False
         if bass_onsets is not None and not (ridden is not None and ridden[row]):
             droppable &= ~bass_onsets[row, : len(droppable)]
-        steps = np.flatnonzero(droppable)
-        extra = np.count_nonzero(kicks[row]) - int(allowed[row])
-        dropped = steps[np.argsort(p[row, steps, KICK], kind="stable")[:extra]]
+        steps = droppable.nonzero()[0]
+        extra = int(counts[row]) - int(allowed[row])
+        dropped = steps[p[row, steps, KICK].argsort(kind="stable")[:extra]]
         hits[row, dropped, KICK] = False
 
 
@@ -104,7 +111,7 @@ def tom_fills(playing: np.ndarray, p: np.ndarray, count: KitCount) -> tuple[np.n
     expected, played, bars = count
     toms = np.zeros(len(playing), dtype=bool)
     sums = p[:, :, LOW_TOM : HIGH_TOM + 1].sum(axis=(1, 2))
-    for row in np.flatnonzero(playing).tolist():
+    for row in playing.nonzero()[0].tolist():
         expected += float(sums[row])
         bars += 1
         toms[row] = expected >= TOM_SONG_RATE * bars
@@ -119,17 +126,17 @@ def crash_accents(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: K
     while the model expects CRASH_SONG_RATE crash hits a playing bar so far (a song whose drummer crashes). The
     downbeat crash is the structure's (groove.rules `crash_marks`, its count and gap). Returns the count after."""
     expected, played, bars = count
-    for row in np.flatnonzero(playing).tolist():
+    for row in playing.nonzero()[0].tolist():
         expected += CRASH_COUNT_SHARE * float(p[row, 1:, CRASH].sum())
         bars += 1
         played += int(np.count_nonzero(hits[row, 1:, CRASH]))
         wanted = min(int(expected + 0.5) - played, CRASH_MAX_PER_BAR)
         if wanted <= 0 or expected < CRASH_SONG_RATE * bars:
             continue
-        cells = np.flatnonzero((p[row, 1:, CRASH] >= CRASH_HIT_MIN_P) & ~hits[row, 1:, CRASH]) + 1
+        cells = ((p[row, 1:, CRASH] >= CRASH_HIT_MIN_P) & ~hits[row, 1:, CRASH]).nonzero()[0] + 1
         if not len(cells):
             continue
-        chosen = cells[np.argsort(-p[row, cells, CRASH], kind="stable")[:wanted]]
+        chosen = cells[(-p[row, cells, CRASH]).argsort(kind="stable")[:wanted]]
         hits[row, chosen, CRASH] = True
         hits[row, chosen, CLOSED_HAT] = False
         hits[row, chosen, RIDE] = False

@@ -206,12 +206,17 @@ class Steering:
     continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred
 
     def replace(self, **changes: Any) -> Steering:
-        return dataclasses.replace(self, **changes)
+        """`dataclasses.replace(self, **changes)`: its fields copied as they are (Steering has no default factory, no
+        check and no `__post_init__`), a fifth of `replace`'s time, three times on a live bar's path."""
+        moved = object.__new__(Steering)
+        moved.__dict__.update(self.__dict__)
+        moved.__dict__.update(changes)
+        return moved
 
     def without_rests(self, n_bars: int) -> Steering:
         """The steering with every one of `n_bars` bars forced to play (no rest): a take decided again where it rested
         too much, and live once the band plays."""
-        return dataclasses.replace(self, rests=np.zeros(n_bars, dtype=bool))
+        return self.replace(rests=np.zeros(n_bars, dtype=bool))
 
 
 @dataclass(repr=False)
@@ -228,7 +233,7 @@ class Take(DrumPart):
 
     @property
     def n_hits(self) -> int:
-        return int(self.hits.sum())
+        return int(np.count_nonzero(self.hits))  # the bool sum, without its wrappers (asked thrice a live bar)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

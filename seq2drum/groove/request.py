@@ -134,7 +134,9 @@ def edges(span: Span, crash_phrase_bars: int) -> np.ndarray:
             crashes[rows] |= (position % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= section.end)
                                                                     | (section.end >= n))
         fills[rows] |= (position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1) & (span.bar_steps[rows] > SHORT_BAR_STEPS)
-    return np.stack([~span.guitar_plays, crashes, fills], axis=1)
+    marked = np.empty((n, 3), dtype=bool)  # np.stack's columns, without its Python (a fifth of a live request)
+    marked[:, 0], marked[:, 1], marked[:, 2] = ~span.guitar_plays, crashes, fills
+    return marked
 
 
 def song_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:

@@ -48,9 +48,9 @@ def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps:
     drummer rides, and 0.18-0.45 elsewhere; but `ride_sections` moves every closed hat of a ridden section to the
     ride and the codebook's ride grooves seldom hold the foot, so it was not played (closed-hat F1 0.22 against the
     jazz ride pattern's 0.62)."""
-    index, on_beat = _beats(hits.shape[1], bar_steps, beat_steps)
-    ridden = _kept_on(hits, RIDE, on_beat)
-    if not ridden.any():
+    index, on_beat, beats = _beats(hits.shape[1], bar_steps, beat_steps)
+    ridden = _kept_on(hits, RIDE, on_beat, beats)
+    if not np.count_nonzero(ridden):
         return
     beat = np.maximum(1, beat_steps)[:, None]
     backbeats = (index % 2 == 1) | ((bar_steps[:, None] == 3 * beat) & (index == 2))  # 2 and 4; a waltz's 2 and 3
@@ -61,32 +61,36 @@ def hat_foot(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps:
 def ridden_bars(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
     """(n,) bool: the bars (hits (n, S, 9), `bar_steps`, `beat_steps` (n,)) that keep time on the ride: the ride on
     half their beats or more."""
-    return _kept_on(hits, RIDE, _beats(hits.shape[1], bar_steps, beat_steps)[1])
+    _, on_beat, beats = _beats(hits.shape[1], bar_steps, beat_steps)
+    return _kept_on(hits, RIDE, on_beat, beats)
 
 
-def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n, width) the beat each step is in, and (n, width) bool the steps on a beat inside each bar; read-only for one
-    bar (live), made once per bar shape (every bar of a meter asks for the same, twice a round)."""
+def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n, width) the beat each step is in, (n, width) bool the steps on a beat inside each bar, and (n,) how many
+    (at least 1); read-only for one bar (live), made once per bar shape (every bar of a meter asks for the same,
+    twice a round)."""
     if len(bar_steps) == 1:
         return _one_bar_beats(width, int(bar_steps[0]), int(beat_steps[0]))
     steps = np.arange(width)[None, :]
     beat = np.maximum(1, beat_steps)[:, None]
-    return steps // beat, (steps % beat == 0) & (steps < bar_steps[:, None])
+    on_beat = (steps % beat == 0) & (steps < bar_steps[:, None])
+    return steps // beat, on_beat, np.maximum(1, on_beat.sum(axis=1))
 
 
 @lru_cache(maxsize=64)
-def _one_bar_beats(width: int, bar_steps: int, beat_steps: int) -> tuple[np.ndarray, np.ndarray]:
+def _one_bar_beats(width: int, bar_steps: int, beat_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     steps = np.arange(width)[None, :]
     beat = max(1, beat_steps)
     index, on_beat = steps // beat, (steps % beat == 0) & (steps < bar_steps)
-    index.setflags(write=False)
-    on_beat.setflags(write=False)
-    return index, on_beat
+    beats = np.maximum(1, on_beat.sum(axis=1))
+    for made in (index, on_beat, beats):
+        made.setflags(write=False)
+    return index, on_beat, beats
 
 
-def _kept_on(hits: np.ndarray, voice: int, on_beat: np.ndarray) -> np.ndarray:
-    """(n,) bool the bars whose `voice` plays on half their beats (on_beat (n, S)) or more."""
-    return (hits[:, :, voice] & on_beat).sum(axis=1) * 2 >= np.maximum(1, on_beat.sum(axis=1))
+def _kept_on(hits: np.ndarray, voice: int, on_beat: np.ndarray, beats: np.ndarray) -> np.ndarray:
+    """(n,) bool the bars whose `voice` plays on half their beats (on_beat (n, S), `beats` (n,) of them) or more."""
+    return np.add.reduce(hits[:, :, voice] & on_beat, axis=1) * 2 >= beats  # .sum(axis=1)'s, without its wrapper
 
 
 def walks(bass_onsets: np.ndarray | None, grid: Grid, first_bar: int) -> bool:
@@ -159,10 +163,10 @@ def jazz_time_bars(hits: np.ndarray, grid: Grid, first_bar: int, waltz_also: int
     beats = np.where(rows[:, BAR_DENOMINATOR] == 4, rows[:, BAR_NUMERATOR], 0)
     bars = np.isin(beats, (2, 3, 4)) & ~is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
     bars &= rows[:, BAR_STEPS] <= hits.shape[1]
-    on_beat = _beats(hits.shape[1], rows[:, BAR_STEPS], np.full(len(hits), q))[1]
-    kept = _kept_on(hits, RIDE, on_beat)
+    _, on_beat, counted = _beats(hits.shape[1], rows[:, BAR_STEPS], np.full(len(hits), q))
+    kept = _kept_on(hits, RIDE, on_beat, counted)
     if waltz_also is not None:
-        kept |= (beats == 3) & _kept_on(hits, waltz_also, on_beat)
+        kept |= (beats == 3) & _kept_on(hits, waltz_also, on_beat, counted)
     return bars & kept
 
 

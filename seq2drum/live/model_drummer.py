@@ -184,7 +184,7 @@ class ModelDrummer:
         encoder = self.network.encode_bar(state.encoder, steps, bar_features, bar_steps)
         bass = steps[:, self._bass_column] > 0 if self._bass_column is not None else None
         bass = bass if bass is not None and bass[:bar_steps].any() else None
-        return replace(state, encoder=encoder, started=True, pending=None, bass=bass)
+        return _moved(state, encoder=encoder, started=True, pending=None, bass=bass)
 
     def decided_bar(self, state: LiveState, bar: BarClock,
                     ahead: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[Take, SongScores, LiveState]:
