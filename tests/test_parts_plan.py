@@ -381,3 +381,25 @@ def test_a_swung_songs_take_one_keeps_the_networks_time_and_its_ride_parts_ride(
     for other in (jazz.conditioned(p, np.full(8, 16), straight), planner.conditioned(p, np.full(8, 16), swung)):
         assert not np.allclose(other[:4, :16, CLOSED_HAT], p[:4, :16, CLOSED_HAT])  # the part moves the time
         np.testing.assert_allclose(other[:, :16, RIDE] / other[:, :16, CLOSED_HAT], 1.5)  # the network's cymbal
+
+
+def test_a_straight_songs_plans_play_no_swung_part(planner: Planner) -> None:
+    """A later take of a straight song, drawn from the chain, played "jazz ride, comping" under a Doom metal band: its
+    plan keeps to the parts with a straight time-keeper, the likeliest of them where a swung part was drawn; a family
+    whose full parts all swing keeps them."""
+    ride = part_index(planner, "eighths on the ride, comping")
+    swung_ride = ("4/4", "full", "ride", "swung", "comping")  # the part's signature: a jazz ride
+    parts = [dataclasses.replace(part, signature=swung_ride) if k == ride else part
+             for k, part in enumerate(planner.vocabulary.parts)]
+    swinging = Planner(dataclasses.replace(planner.vocabulary, parts=parts), planner.model)
+    assert swinging.swung[ride] and swinging.swung.sum() == 1 and not planner.swung.any()
+    allowed = np.ones((2, len(parts)), dtype=bool)
+    straight = swinging.straight_parts(allowed)
+    assert not straight[:, ride].any() and straight.sum() == allowed.sum() - 2
+    posterior = np.full((2, len(parts)), 0.01)
+    posterior[:, ride] = 0.9
+    hat = part_index(planner, "16ths on the hat, backbeat")
+    posterior[:, hat] = 0.05  # the likeliest straight full part
+    assert swinging.styled(np.array([ride, hat]), posterior, straight).tolist() == [hat, hat]
+    only = allowed & (np.arange(len(parts)) == ride)[None, :]  # a phrase whose only full part swings keeps it
+    assert (swinging.straight_parts(only) == only).all()

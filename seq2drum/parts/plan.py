@@ -2,16 +2,17 @@
 cells decided within its part. A drummer decides a part per section; the network gives the average drummer per bar.
 
 The plan (`Planner.plans`): the part model reads each phrase's part from the band over the whole song; `section_plan`
-gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's
-band changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network
-expects few hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
-(`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart), thinned and without
-a backbeat only where the network hears the phrase so. Within its part a phrase is decided by the one `groove.decide`
-on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds moved by the part's against its
-family's average part; hat and ride moved as one time-keeper, kick and snare left to the network but a half-time or
-four-on-the-floor part's; a later take's kick, snare and ride its part's; a swung song's take 1 keeps the network's
-time, a ride part rides where it hears one), so the groove choice, the kit's counts and the fills read the part.
-Fills (`Plan.fill_bars`) close sections, lead into changes of part, and come every 8 bars in a part that fills so.
+gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's band
+changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network expects few
+hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
+(`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart), thinned and without a
+backbeat only where the network hears the phrase so, a straight song's without a swung part. Within its part a phrase is
+decided by the one `groove.decide` on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds
+moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to the
+network but a half-time or four-on-the-floor part's; a later take's kick, snare and ride its part's; a swung song's take
+1 keeps the network's time, a ride part rides where it hears one), so the groove choice, the kit's counts and the fills
+read the part. Fills (`Plan.fill_bars`) close sections, lead into changes of part, and come every 8 bars in a part that
+fills so.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class Planner:
         self.own_beat = np.array([part.feel in OWN_BEAT_FEELS for part in parts])
         # a later take's ride part plays its time on the ride as its drummers do (take 1: which cymbal, the network's)
         self.riding = np.array([part.keeper == "ride" for part in parts])
+        self.swung = np.array([part.subdivision == "swung" for part in parts])  # a shuffle's or a jazz ride's time
         # (K,) bool the parts of a family with a jazz ride part jazz/'s drummers play (4/4): where a swung song's take
         # 1 keeps its time (the 3/4 jazz ride of some folds, midi/'s alone, took a swung waltz's hat to 1.37x)
         jazz = {part.family for part in parts
@@ -193,14 +195,19 @@ class Planner:
         features = phrase_features(song, phrases)
         if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
             return []
+        straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features)  # (P, K)
+        # a later take of a straight song plays no swung part: drawn from the chain, a Doom metal song's take 2 played
+        # "jazz ride, comping" (take 1's plan, read from the band, keeps them: out of fold without them 2 more songs
+        # of 3/4 and 4/4 were faulty)
+        later_allowed = self.straight_parts(allowed) if straight and style is None else allowed
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
-        straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
 
         def heard(parts: np.ndarray, later: bool = True) -> np.ndarray:
-            return self.heard_levels(self.styled(parts, posterior, allowed), posterior, p, phrases, silent, allowed,
-                                     later, straight)
+            kept = later_allowed if later else allowed
+            return self.heard_levels(self.styled(parts, posterior, kept), posterior, p, phrases, silent, kept, later,
+                                     straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
         rng = rng if rng is not None else np.random.default_rng(0)
@@ -234,6 +241,12 @@ class Planner:
         same = families[None, :] == phrase_family[:, None]  # (P, K)
         styled = same & of_style[None, :]
         return np.where(styled.any(axis=1, keepdims=True), styled | (same & ~self.full[None, :]), True)
+
+    def straight_parts(self, allowed: np.ndarray) -> np.ndarray:
+        """(P, K) `allowed` without the swung parts (a swung time-keeper: a shuffle, a jazz ride), where a phrase keeps
+        a full part without them."""
+        straight = allowed & ~self.swung[None, :]
+        return np.where((straight & self.full[None, :]).any(axis=1, keepdims=True), straight, allowed)
 
     def styled(self, parts: np.ndarray, posterior: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """The plan with each full part a style does not play (`allowed` (P, K), `style_parts`) replaced by the
