@@ -11,8 +11,7 @@ decided by the one `groove.decide` on probabilities conditioned on the part (`Pl
 moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to the
 network but a half-time or four-on-the-floor part's; a later take's kick, snare and ride its part's; a swung song's take
 1 keeps the network's time, a ride part rides where it hears one), so the groove choice, the kit's counts and the fills
-read the part. Fills (`Plan.fill_bars`) close sections, lead into changes of part, and come every 8 bars in a part that
-fills so.
+read the part. Fills (`Plan.fill_bars`) close sections, lead into changes of part, come every 8 bars where parts do.
 """
 
 from __future__ import annotations
