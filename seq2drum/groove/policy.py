@@ -208,6 +208,9 @@ class Steering:
     def replace(self, **changes: Any) -> Steering:
         """`dataclasses.replace(self, **changes)`: its fields copied as they are (Steering has no default factory, no
         check and no `__post_init__`), a fifth of `replace`'s time, three times on a live bar's path."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:  # as dataclasses.replace refuses a field the class lacks
+            raise TypeError(f"Steering has no field {', '.join(sorted(unknown))}")
         moved = object.__new__(Steering)
         moved.__dict__.update(self.__dict__)
         moved.__dict__.update(changes)
