@@ -84,8 +84,9 @@ def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[floa
     """The run's report: bars, late bars (on the sped-up clock and against the real-time lead), round trips, leads,
     and the notices for the bars the server could not hear."""
     trips = sorted(link.round_trip_ms(bar.index) or 0.0 for bar in song.bars)
-    # the server's own share of each round trip (from the bar's message to its drums: the line, the worker and
-    # back), as it says in DrumBar.decide_ms; the rest is the way there and back (gRPC, both processes' threads)
+    # the server's own share of each round trip (from the bar's message to its drums: the decision, and for a bar
+    # sent to a worker the line and the worker), as it says in DrumBar.decide_ms; the rest is the way there and back
+    # (gRPC, both processes' threads)
     served = sorted(answer.decide_ms for bar in song.bars if (answer := link.answer(bar.index)) is not None
                     and not answer.resting)
     late = sum((link.received_at(bar.index) or 0.0) > due[bar.index] for bar in song.bars)

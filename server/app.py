@@ -2,7 +2,9 @@
 with the standard health and reflection services, over a pool of worker processes.
 
 Nothing from a request becomes a file path and nothing is unpickled from a client: the request's bytes only reach
-`read_midi` and `DrumGenerator.generate`, in a worker. This process imports neither torch nor music21."""
+`read_midi` and `DrumGenerator.generate`, in a worker. This process imports neither torch nor music21 (the live drummer
+it loads for play-along bars, server/live_stream.py, is the fast-start numpy copy its workers left in the cache; torch
+only where that cache cannot be written)."""
 
 from __future__ import annotations
 

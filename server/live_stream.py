@@ -1,10 +1,18 @@
 """PlayAlong: one stream's messages in, each bar's drums out. Thin, as the servicer: check the message, ask the
-session (seq2drum/live/session.py) what to do, run the bar's job on a worker of the shared pool (the stream holds no
-worker between bars), convert back. Errors go through server.status like every call's."""
+session (seq2drum/live/session.py) what to do, decide the bar, convert back. Errors go through server.status like every
+call's.
+
+A bar is decided here, on the event loop, by the live drummer this process loads beside its workers (`LocalDrummer`):
+sent to a worker it waited in the songs' line (two songs in the workers made every bar late) and paid two process
+hops (a bar's round trip p50 about 8 ms against 5.7 here, bench/bench_live_stream.py). A stream's start (which may
+bring a groove clip to parse) and a bar of more than LOCAL_BAR_NOTES notes still run on a worker of the shared pool,
+as every song does; the stream holds no worker between them."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -20,7 +28,7 @@ from seq2drum.rpc import seq2drum_pb2
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
-from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveResult
+from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job
 from .memory import MiB
 from .pool import WorkerPool
 from .status import (ClientGoneError, DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError,
@@ -31,10 +39,13 @@ from .workers import WorkerCrashedError, WorkerLostError
 if TYPE_CHECKING:
     from .config import ServerConfig
 
+log = logging.getLogger("seq2drum.server")
+
 # the longest PlayAlong message: a start's options (a groove clip of at most MAX_GROOVE_CLIP_BYTES, text options of
 # a few KiB) and parts, or a bar of at most MAX_BAR_NOTES notes (about 30 bytes each); a longer one is refused unread
 MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
 INLINE_BAR_NOTES = 64  # a bar of up to this many notes is checked on the event loop (0.1-0.2 ms), not a thread
+LOCAL_BAR_NOTES = 512  # ... and up to this many decided on it (a 16th-note band of 8 parts in 4/4 is about 128)
 
 
 class LiveStreamsFullError(RequestTooLargeError):
@@ -63,6 +74,31 @@ class StreamSlot:
     ended: asyncio.Future[None]
 
 
+class LocalDrummer:
+    """The live drummer loaded in this (the gRPC) process, deciding bars on the event loop. A drummer that cannot
+    load here (its workers loaded it, so this is rare) leaves every bar to the workers, as before, with a warning."""
+
+    def __init__(self, model: LiveModel | None) -> None:
+        self.drummer: Any = None
+        if model is None:
+            return
+        try:
+            self.drummer = model.load()  # the workers wrote its fast-start copy: no torch import here
+        except Exception as exc:  # noqa: BLE001  (the workers serve the bars instead)
+            log.warning("the live drummer could not load in the server process (%s: %s); bars go to the workers",
+                        type(exc).__name__, exc)
+            return
+        gc.freeze()  # the model's and modules' objects out of the collector: a collection mid-bar scans none of them
+
+    def decides(self, call: LiveCall) -> bool:
+        """Whether this bar is decided here: a drummer is loaded, and the bar holds at most LOCAL_BAR_NOTES notes (a
+        bar of up to MAX_BAR_NOTES goes to a worker, so that no stream holds the event loop for long)."""
+        return self.drummer is not None and len(call.played) <= LOCAL_BAR_NOTES
+
+    def run(self, job: LiveJob) -> LiveResult:
+        return run_live_job(self.drummer, job)
+
+
 class PlayAlongStreams:
     """The server's play-along streams: admission (`max_streams`, at most `max_streams_per_peer` from one address,
     a stream resting past `live_rest_s` ended for a player who asks when none is free), and each stream's loop."""
@@ -71,6 +107,7 @@ class PlayAlongStreams:
                  waiters: futures.ThreadPoolExecutor) -> None:
         self._pool, self._line, self._config, self._waiters = pool, line, config, waiters
         self.slots: list[StreamSlot] = []
+        self.local = LocalDrummer(getattr(getattr(pool, "source", None), "live", None))  # (tests: no pool)
 
     @property
     def open(self) -> int:
@@ -121,7 +158,8 @@ class PlayAlongStreams:
                 if decided is None:
                     yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(index=bar.index, resting=True))
                     continue
-                result = await self._job(LiveJob(state=session.state, call=decided), context)
+                job = LiveJob(state=session.state, call=decided)
+                result = self.local.run(job) if self.local.decides(decided) else await self._job(job, context)
                 session.state = result.state
                 call.bars = session.decided
                 hits = [seq2drum_pb2.LiveDrumHit(onset_quarters=h.onset, pitch=h.pitch, velocity=h.velocity,

@@ -177,7 +177,12 @@ def test_bars_of_64_1_at_10_bpm_do_not_hold_a_stream_for_an_hour(server: ServerT
 
 def test_a_player_who_leaves_during_a_decision_costs_no_worker(tiny_model_path: Path) -> None:
     """Issue 42, 7: cancelling a stream while its bar was being decided killed the worker (40 cancels, 14 worker
-    replacements in 23 s). A bar's job is short: it now finishes and its worker goes back to the pool."""
+    replacements in 23 s). A bar's job is short: it now finishes and its worker goes back to the pool. (A bar of
+    more than LOCAL_BAR_NOTES notes: fewer are decided in the server's own process, no worker.)"""
+    from server.live_stream import LOCAL_BAR_NOTES
+
+    crowded = [pb.LiveNote(onset_quarters=q / 256, duration_quarters=0.01, pitch=40, velocity=90)
+               for q in range(LOCAL_BAR_NOTES + 1)]
     source = ModelSource(tiny_model_path, live=SlowLive(None))
     with ServerThread("127.0.0.1:0", source, CONFIG) as slow:
         pids = sorted(slow.pool.pids())
@@ -187,12 +192,12 @@ def test_a_player_who_leaves_during_a_decision_costs_no_worker(tiny_model_path: 
 
             def requests(hold: threading.Event = hold) -> Iterator[pb.PlayAlongRequest]:
                 yield start()
-                yield bar(0, [])
+                yield bar(0, crowded)
                 hold.wait(TIMEOUT_S)
 
             call = seq2drum_pb2_grpc.Seq2DrumStub(channel).PlayAlong(requests(), timeout=TIMEOUT_S)
             assert next(call).WhichOneof("part") == "ready"
-            time.sleep(0.2)  # bar 0 is being decided (0.5 s)
+            time.sleep(0.2)  # bar 0 is being decided on a worker (0.5 s)
             call.cancel()
             hold.set()
             channel.close()

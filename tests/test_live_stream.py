@@ -581,3 +581,58 @@ def test_a_bar_is_sent_and_answered_on_the_event_loop(reply: Any, memory: str, e
         assert type(raised.value) is kinds[reply] and worker.conn.closed
     if thread.is_alive():
         thread.join(5)
+
+
+def _counting_worker_jobs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The play-along jobs sent to workers (`PlayAlongStreams._job`: starts, and bars not decided here), recorded."""
+    from server import live_stream
+
+    sent: list[Any] = []
+    to_worker = live_stream.PlayAlongStreams._job
+
+    async def counted(self: Any, job: Any, context: Any) -> Any:
+        sent.append(job)
+        return await to_worker(self, job, context)
+
+    monkeypatch.setattr(live_stream.PlayAlongStreams, "_job", counted)
+    return sent
+
+
+def test_bars_are_decided_in_the_server_process_the_same_as_on_a_worker(tiny_model_path: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 67: a bar is decided on the gRPC process's event loop by the live drummer it loads, no worker between
+    (two process hops and the songs' line); only the start goes to a worker. The drums are those a worker decides."""
+    from server import live_stream
+
+    sent = _counting_worker_jobs(monkeypatch)
+    live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
+    bars = [((4, 4), 120.0, RIFF if n else []) for n in range(5)] + [((3, 4), 96.0, RIFF[:6])] * 2
+    played = {}
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
+        for where, limit in (("here", live_stream.LOCAL_BAR_NOTES), ("workers", -1)):
+            monkeypatch.setattr(live_stream, "LOCAL_BAR_NOTES", limit)
+            sent.clear()
+            channel, link = _link(server)
+            with channel, link:
+                link.open()
+                played[where] = [[(h.onset_quarters, h.pitch, h.velocity) for h in bar.hits]
+                                 for bar in _play(link, bars)]
+            assert [job.call is None for job in sent] == ([True] if where == "here" else [True] + [False] * len(bars))
+    assert any(played["here"]) and played["here"] == played["workers"]
+
+
+def test_a_bar_of_many_notes_is_decided_on_a_worker(loop_server: ServerThread,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bar of more than LOCAL_BAR_NOTES notes (up to MAX_BAR_NOTES come) is not decided on the event loop, where
+    it would hold every other stream and call: it goes to a worker, as a song does."""
+    from server import live_stream
+
+    sent = _counting_worker_jobs(monkeypatch)
+    crowded = [Note(q / 256, 0.01, 40 + q % 20, 90, 0) for q in range(live_stream.LOCAL_BAR_NOTES + 1)]
+    channel, link = _link(loop_server)
+    with channel, link:
+        link.open()
+        answered = _play(link, [((4, 4), 120.0, RIFF), ((4, 4), 120.0, crowded), ((4, 4), 120.0, RIFF)])
+    assert len(answered) == 3
+    crowds = [job.call is not None and len(job.call.played) > live_stream.LOCAL_BAR_NOTES for job in sent]
+    assert crowds == [False, True]
