@@ -11,22 +11,19 @@ each song's input, as its structure figures count them.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 
 from tools.score_split import INPUT_DIRS
+from tools.scoring_scripts import scoring_script
 
 LONG_SONG_BARS, DRUMMER_CRASH_BARS = 32, 4  # the issue's "songs of 32+ bars whose drummer crashes in 4+ bars"
 
 
 def drum_eval(scoring: Path) -> ModuleType:
     """../shared/scoring's drum_eval.py, a script beside the project, loaded by path."""
-    spec = importlib.util.spec_from_file_location("drum_eval", scoring / "drum_eval.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return scoring_script("drum_eval", scoring)
 
 
 def span_bars(evaluator: ModuleType, input_file: Path) -> int:

@@ -15,12 +15,12 @@ where take 1 beats the jazz ride pattern, kit.py's rate ratios, and the share of
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 from tools.score_split import script
+from tools.scoring_scripts import scoring_script
 
 SWUNG = 0.58  # drum_eval.py's threshold: a swing ratio at or above it is swung
 SWING_TOLERANCE = 0.04
@@ -37,9 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def band_split(scoring: Path, data: Path, split: Path) -> int:
     """midisplit.py's band/ and refs/ of every song of `data` with drums, guitar or not; how many songs."""
-    spec = importlib.util.spec_from_file_location("midisplit", scoring / "midisplit.py")
-    midisplit = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(midisplit)  # type: ignore[union-attr]
+    midisplit = scoring_script("midisplit", scoring)
     import mido
 
     (split / "band").mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from tools.scoring_scripts import scoring_script
+
 NAMED_FAULTS = ("crash_ridden", "crash_happy", "no_backbeat", "tom_groove", "weak_fills")
 SECTION_PREFIX = "Section "  # seq2drum/generation/render.py's marker text
 REALISM_LINE = re.compile(r"(\d+) songs.*?, (\d+) phrases: real-vs-generated accuracy ([\d.]+)%")
@@ -34,15 +36,7 @@ ADHERENCE_LINE = re.compile(r"(\d+) songs in 4/4 \((\d+) without output\): own (
 def scoring_modules(scoring: Path) -> tuple[ModuleType, ModuleType, ModuleType]:
     """drum_eval, kit and checklist of ../shared/scoring (scripts beside the project, not a package), loaded by path
     under the names they import each other by, so kit.py's drum_eval is this drum_eval (no sys.path edit here)."""
-    loaded = {}
-    for name in ("drum_eval", "checklist", "kit"):
-        module = sys.modules.get(name)
-        if module is None or Path(module.__file__ or "").resolve() != (scoring / f"{name}.py").resolve():
-            spec = importlib.util.spec_from_file_location(name, scoring / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            sys.modules[name] = module
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-        loaded[name] = module
+    loaded = {name: scoring_script(name, scoring) for name in ("drum_eval", "checklist", "kit")}
     return loaded["drum_eval"], loaded["kit"], loaded["checklist"]
 
 

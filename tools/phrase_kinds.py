@@ -13,12 +13,13 @@ share where both play it in the same phrase, and the songs whose drummer plays m
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+from tools.scoring_scripts import scoring_script
 
 CELLS = 4 * 16 * 9  # realism.py's phrase vector: the cells, then hits per class (its 9 classes)
 LETTERS = (("K", (0,)), ("S", (1,)), ("H", (2, 3)), ("R", (8,)))  # kick, snare, hat (closed or open), ride
@@ -75,11 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scoring", type=Path, default=SCORING, help="../shared/scoring (realism.py's phrases)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    if not (args.scoring / "realism.py").is_file():
-        raise SystemExit(f"no realism.py in {args.scoring}: give --scoring the folder of ../shared/scoring")
-    spec = importlib.util.spec_from_file_location("scoring_realism", args.scoring / "realism.py")
-    realism = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(realism)
+    realism = scoring_script("realism", args.scoring)
     out = figures(song_kinds(realism, args.band, args.refs, args.gen))
     print(f"{out['songs']} songs in 4/4, {out['phrases']} phrases: each kind's share (K kick, S snare, H hat, R ride)")
     print(f"{'kind':6} {'drummer':>8} {'ours':>6} {'both':>6}")
