@@ -50,6 +50,19 @@ class SlowLive(LiveModel):
         return SlowDrummer()
 
 
+class BrokenDrummer(LoopDrummer):
+    """The loop drummer with a bug: every bar raises what no rule expects."""
+
+    def next_bar(self, state: Any, played: Sequence[PlayedNote], previous: BarClock | None, bar: BarClock) -> Any:
+        raise ZeroDivisionError("a bug in the bar's decision")
+
+
+@dataclasses.dataclass(frozen=True)
+class BrokenLive(LiveModel):
+    def load(self) -> Any:
+        return BrokenDrummer()
+
+
 @pytest.fixture(scope="module")
 def server(tiny_model_path: Path) -> Iterator[ServerThread]:
     with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(None)), CONFIG) as running:
@@ -283,3 +296,16 @@ def test_l5_one_address_holds_at_most_its_share_of_the_streams() -> None:
     import asyncio
 
     asyncio.run(admissions())
+
+
+def test_a_bug_in_a_bars_decision_ends_its_stream_internal_and_the_server_serves_on(tiny_model_path: Path) -> None:
+    """A bar is decided in the gRPC process itself (server/live_stream.py): an exception no rule expects ends that
+    stream INTERNAL, saying the log has the details, and the server goes on answering health and new streams."""
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=BrokenLive(None)), CONFIG) as broken:
+        answers, error, _ = play(broken, [start(), bar(0, [])])
+        assert [answer.WhichOneof("part") for answer in answers] == ["ready"]
+        assert error is not None and error.code() == grpc.StatusCode.INTERNAL
+        assert "log has the details" in error.details() and "ZeroDivision" in error.details()
+        assert health_status(broken) == health_pb2.HealthCheckResponse.SERVING
+        again, _, _ = play(broken, [start()])
+        assert [answer.WhichOneof("part") for answer in again] == ["ready"]
