@@ -4,9 +4,9 @@ call's.
 
 A bar is decided here, on the event loop, by the live drummer this process loads beside its workers (`LocalDrummer`):
 sent to a worker it waited in the songs' line (two songs in the workers made every bar late) and paid two process
-hops (a bar's round trip p50 about 8 ms against 5.7 here, bench/bench_live_stream.py). A stream's start (which may
-bring a groove clip to parse) and a bar of more than LOCAL_BAR_NOTES notes still run on a worker of the shared pool,
-as every song does; the stream holds no worker between them."""
+hops (a bar's round trip p50 about 8 ms against 5.7 here, bench/bench_live_stream.py). A stream's start runs here
+too, but one that brings a groove clip (a MIDI file to parse) and a bar of more than LOCAL_BAR_NOTES notes run on a
+worker of the shared pool, as every song does; the stream holds no worker between them."""
 
 from __future__ import annotations
 
@@ -90,6 +90,11 @@ class LocalDrummer:
             return
         gc.freeze()  # the model's and modules' objects out of the collector: a collection mid-bar scans none of them
 
+    def begins(self, job: LiveJob) -> bool:
+        """Whether this stream's start runs here: a drummer is loaded and the start brings no groove clip (a MIDI
+        file to parse, which a worker reads under its memory watch, as a song)."""
+        return self.drummer is not None and not job.groove
+
     def decides(self, call: LiveCall) -> bool:
         """Whether this bar is decided here: a drummer is loaded, and the bar holds at most LOCAL_BAR_NOTES notes (a
         bar of up to MAX_BAR_NOTES goes to a worker, so that no stream holds the event loop for long)."""
@@ -172,12 +177,14 @@ class PlayAlongStreams:
 
     async def _begin(self, start: seq2drum_pb2.PlayAlongStart, context: grpc.aio.ServicerContext
                      ) -> tuple[LiveSession, seq2drum_pb2.PlayAlongReady]:
-        """Check the start (off the event loop) and run it on a worker: the stream's session and the answer."""
+        """Check the start (off the event loop) and run it (here, or on a worker where it brings a groove clip): the
+        stream's session and the answer."""
         check_parts(start.parts)
         options = await asyncio.get_running_loop().run_in_executor(None, options_from_proto, start.options)
         parts = [(part.name, part.program, part.channel) for part in start.parts]
         seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
-        begun = await self._job(LiveJob(options, seed, options.groove_midi or None, parts), context)
+        job = LiveJob(options, seed, options.groove_midi or None, parts)
+        begun = self.local.run(job) if self.local.begins(job) else await self._job(job, context)
         notices = [self._config.live_notice] if self._config.live_notice else []
         ready = seq2drum_pb2.PlayAlongReady(model_name=begun.model_name, model_version=begun.model_version,
                                             lead_quarters=begun.lead_quarters, seed=seed, notices=notices)

@@ -601,7 +601,7 @@ def _counting_worker_jobs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 def test_bars_are_decided_in_the_server_process_the_same_as_on_a_worker(tiny_model_path: Path, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 67: a bar is decided on the gRPC process's event loop by the live drummer it loads, no worker between
-    (two process hops and the songs' line); only the start goes to a worker. The drums are those a worker decides."""
+    (two process hops and the songs' line), and so is a start without a groove clip. The drums are a worker's."""
     from server import live_stream
 
     sent = _counting_worker_jobs(monkeypatch)
@@ -617,7 +617,7 @@ def test_bars_are_decided_in_the_server_process_the_same_as_on_a_worker(tiny_mod
                 link.open()
                 played[where] = [[(h.onset_quarters, h.pitch, h.velocity) for h in bar.hits]
                                  for bar in _play(link, bars)]
-            assert [job.call is None for job in sent] == ([True] if where == "here" else [True] + [False] * len(bars))
+            assert [job.call is None for job in sent] == ([] if where == "here" else [False] * len(bars))
     assert any(played["here"]) and played["here"] == played["workers"]
 
 
@@ -635,4 +635,21 @@ def test_a_bar_of_many_notes_is_decided_on_a_worker(loop_server: ServerThread,
         answered = _play(link, [((4, 4), 120.0, RIFF), ((4, 4), 120.0, crowded), ((4, 4), 120.0, RIFF)])
     assert len(answered) == 3
     crowds = [job.call is not None and len(job.call.played) > live_stream.LOCAL_BAR_NOTES for job in sent]
-    assert crowds == [False, True]
+    assert crowds == [True]  # the start ran here, the crowded bar on a worker
+
+
+def test_a_start_with_a_groove_clip_is_read_on_a_worker(loop_server: ServerThread,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start that brings a groove clip (a MIDI file from the player) is parsed on a worker under its memory
+    watch, as a song is; a start without one runs in the server's own process, so songs in the workers never hold
+    a player back from starting."""
+    sent = _counting_worker_jobs(monkeypatch)
+    clip = song_bytes(drums=notes_from_steps([(step, 36 if step % 8 == 0 else 38 if step % 8 == 4 else 42, 100)
+                                              for step in range(0, 32, 2)]))
+    for groove in (b"", clip):
+        sent.clear()
+        channel = grpc.insecure_channel(f"127.0.0.1:{loop_server.port}")
+        with channel, LiveLink(channel, pb.GenerationOptions(seed=2, groove_midi=groove), GUITAR) as link:
+            assert link.open().model_name
+            assert _play(link, [((4, 4), 120.0, RIFF)])[0].hits
+        assert [job.groove for job in sent] == ([clip] if groove else [])

@@ -921,8 +921,8 @@ def test_density_missed_by_more_than_15_percent_is_said_in_the_response(stub: se
 
 def test_play_along_bars_are_answered_while_songs_hold_every_worker(gate: Gate) -> None:
     """Issue 67: a live bar waited in the songs' line for a worker, so one song in each worker made every bar of a
-    stream late (a song takes seconds, a bar is due within a 16th). Bars are decided in the server's own process:
-    with the one worker held by a song, a stream's bars are answered, and the song finishes after."""
+    stream late (a song takes seconds, a bar is due within a 16th). Starts and bars are decided in the server's own
+    process: with the one worker held by a song, a stream opens and its bars are answered; the song finishes after."""
     from client.live_link import LiveLink, Note
 
     from server.live_jobs import LiveModel
@@ -930,10 +930,10 @@ def test_play_along_bars_are_answered_while_songs_hold_every_worker(gate: Gate) 
     source = dataclasses.replace(gate.source, live=LiveModel(None))
     riff = [Note(q / 2, 0.4, 40 + q % 3, 100, 0) for q in range(8)]
     with running(source, ONE_WORKER) as channel, futures.ThreadPoolExecutor(1) as pool:
+        held = pool.submit(generate, seq2drum_pb2_grpc.Seq2DrumStub(channel), rock_song_bytes(4))
+        gate.wait_for_call()
         with LiveLink(channel, pb.GenerationOptions(seed=3), [("Guitar", 29, 0)]) as link:
-            link.open()  # the start runs on the worker, before the song holds it
-            held = pool.submit(generate, seq2drum_pb2_grpc.Seq2DrumStub(channel), rock_song_bytes(4))
-            gate.wait_for_call()
+            assert link.open(timeout_s=5.0).model_name
             for index in range(3):
                 link.send(index, (4, 4), 120.0, riff)
                 answered = link.wait(index, 5.0)
