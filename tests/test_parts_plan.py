@@ -19,6 +19,7 @@ from seq2drum.groove.takes import planned_labels
 from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.labels import Phrase
+from seq2drum.parts import condition as condition_module
 from seq2drum.parts import plan as plan_module
 from seq2drum.parts.choice import changed_share
 from seq2drum.parts.plan import Plan, Planner, planner_for
@@ -62,7 +63,7 @@ def test_a_part_sets_the_time_keepers_subdivision_and_the_network_its_cymbal(pla
 
 def test_a_fill_bar_keeps_the_networks_snare_and_other_lengths_are_untouched(planner: Planner,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan_module, "CLASS_WEIGHTS", np.ones(9))  # the snare conditioned too (shipped: the network's)
+    monkeypatch.setattr(condition_module, "CLASS_WEIGHTS", np.ones(9))  # the snare conditioned too (shipped: not)
     ride = part_index(planner, "eighths on the ride, comping")  # its snare comps on 6, not on the backbeat
     p = np.full((4, 32, 9), 0.4)
     p[:, 16:] = 0.0

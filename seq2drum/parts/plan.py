@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.groove.settings import SWUNG_RIDE_RATIO
 from seq2drum.groove.structure import closes_with_fill
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
+from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.choice import changed_share, plan_log_likelihood, section_plan
+from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases
 from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
@@ -33,18 +33,8 @@ from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_m
 from seq2drum.parts.vocabulary import PartVocabulary
 from seq2drum.song.bars import BarSong
 
-PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
-# ... but the kick's and the snare's, left to the network: conditioned too they cost validation F1 0.004-0.007 (the
-# part is the drummer's one time in three) and spread the snare no more from phrase to phrase
-# the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
-CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
-# ... but a half-time or four-on-the-floor part's, as it places them, no more snare than the network hears a bar
-OWN_BEAT_FEELS = ("half-time", "four-floor")
-# a sparse part or a drop-out thins the kick and snare too: a drummer who drops out drops his backbeat
-THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
 # a guitar alone gets no plan: the part model was trained on whole bands (out of fold it cost F1 0.464 -> 0.401)
 BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES]
-TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
 KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
 KEEPER_HEARD = 1.0  # ... a part that keeps no time plays only where it hears under this share of the median phrase's
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
@@ -66,7 +56,6 @@ JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (tools.part_study --
 # drummers keep the hat, 0.14-0.19: riding them cost midi/ F1 0.0012)
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
-FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
 HATS = ("closed_hat", "open_hat")
 # --style X plans among the full parts that play it (groove.styles names each family by the same traits), and the
 # sparse and drop-out parts (a style's song thins and drops out too); a style of a meter keeps every part of its
@@ -330,52 +319,8 @@ class Planner:
 
     def conditioned(self, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
                     fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
-        """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
-        log-odds at that step against its family's average part, in bars of the part's length (others as they are);
-        in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
-        conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
-        snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
-        in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
-        in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
-        ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO)."""
-        out = p.copy()
-        rows_part = plan.bar_parts(len(p))
-        for part in np.unique(rows_part[rows_part >= 0]).tolist():
-            length = int(self.steps[part])
-            rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
-            if not len(rows):
-                continue
-            own = self.own_beat[part] and self.full[part] and not whole
-            swung_first = plan.swung and not whole and bool(self.jazz_family[part])
-            weights = THIN_CLASS_WEIGHTS if whole or not self.full[part] or own else CLASS_WEIGHTS
-            delta = np.broadcast_to(PART_WEIGHT * self.delta[part, :length] * weights,
-                                    (len(rows), length, NUM_DRUM_CLASSES)).copy()
-            if fill_rows is not None:
-                filled = fill_rows[rows]
-                delta[np.ix_(filled, np.arange(length), list(FILL_CLASSES))] = 0.0
-            bars = np.clip(p[rows, :length], 1e-6, 1 - 1e-6)
-            moved = 1 / (1 + np.exp(-(np.log(bars / (1 - bars)) + delta)))
-            # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
-            cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
-            kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
-            kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * self.keeper_delta[part, :length])))
-            # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
-            # network hears the ride at SWUNG_RIDE_RATIO of the hat or more; a swung take 1's other time the network's
-            rides = self.riding[part] and (whole or swung_first and bool(
-                p[rows, :length, RIDE].sum() >= SWUNG_RIDE_RATIO * p[rows, :length, CLOSED_HAT].sum()))
-            if rides:
-                share = self.ride_share[part, :length]
-                moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
-            else:
-                moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
-            if own or (whole and self.full[part]):  # its snare where the part places it, take 1's no more than the
-                # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
-                # the &s cost the_wild_rover's take 3 its backbeat)
-                heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
-                moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
-            out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
-        return out
-
+        """(n, S, 9) the probabilities p conditioned on each bar's part (parts.condition `conditioned`)."""
+        return conditioned(self, p, bar_steps, plan, fill_rows, whole)
 
 PARTS_FILE = "parts.npz"  # a model's parts lie beside its checkpoint (models/parts.npz beside models/default.pt)
 _PLANNERS: dict[str, Planner] = {}

@@ -1,0 +1,78 @@
+"""A phrase decided within its part (issue 68): the network's probabilities conditioned on the part the plan gives
+each bar (parts.plan `Plan`), as the one `groove.decide` then reads them. Each cell's log-odds move by the part's
+against its family's average part; the hat and the ride move as one time-keeper, split as the network splits them;
+the kick, snare and crash are the network's in a full part of take 1 (but a half-time or four-on-the-floor part's),
+a later take's its part's; a fill bar's snare and toms are the fill's. `Planner.conditioned` calls it with the
+planner's tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from seq2drum.groove.settings import SWUNG_RIDE_RATIO
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TOMS
+
+PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
+# ... but the kick's and the snare's, left to the network: conditioned too they cost validation F1 0.004-0.007 (the
+# part is the drummer's one time in three) and spread the snare no more from phrase to phrase
+# the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
+CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
+# ... but a half-time or four-on-the-floor part's, as it places them, no more snare than the network hears a bar
+OWN_BEAT_FEELS = ("half-time", "four-floor")
+# a sparse part or a drop-out thins the kick and snare too: a drummer who drops out drops his backbeat
+THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
+TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
+FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
+
+
+def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Any,
+                fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
+    """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
+    log-odds at that step against its family's average part, in bars of the part's length (others as they are);
+    in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
+    conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
+    snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
+    in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
+    in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
+    ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO). `planner` a parts.plan `Planner`
+    (its tables), `plan` a parts.plan `Plan` (not imported: plan.py imports this module)."""
+    out = p.copy()
+    rows_part = plan.bar_parts(len(p))
+    for part in np.unique(rows_part[rows_part >= 0]).tolist():
+        length = int(planner.steps[part])
+        rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
+        if not len(rows):
+            continue
+        own = planner.own_beat[part] and planner.full[part] and not whole
+        swung_first = plan.swung and not whole and bool(planner.jazz_family[part])
+        weights = THIN_CLASS_WEIGHTS if whole or not planner.full[part] or own else CLASS_WEIGHTS
+        delta = np.broadcast_to(PART_WEIGHT * planner.delta[part, :length] * weights,
+                                (len(rows), length, NUM_DRUM_CLASSES)).copy()
+        if fill_rows is not None:
+            filled = fill_rows[rows]
+            delta[np.ix_(filled, np.arange(length), list(FILL_CLASSES))] = 0.0
+        bars = np.clip(p[rows, :length], 1e-6, 1 - 1e-6)
+        moved = 1 / (1 + np.exp(-(np.log(bars / (1 - bars)) + delta)))
+        # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
+        cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
+        kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
+        kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * planner.keeper_delta[part, :length])))
+        # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
+        # network hears the ride at SWUNG_RIDE_RATIO of the hat or more; a swung take 1's other time the network's
+        rides = planner.riding[part] and (whole or swung_first and bool(
+            p[rows, :length, RIDE].sum() >= SWUNG_RIDE_RATIO * p[rows, :length, CLOSED_HAT].sum()))
+        if rides:
+            share = planner.ride_share[part, :length]
+            moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
+        else:
+            moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
+        if own or (whole and planner.full[part]):  # its snare where the part places it, take 1's no more than the
+            # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
+            # the &s cost the_wild_rover's take 3 its backbeat)
+            heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
+            moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
+        out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
+    return out
