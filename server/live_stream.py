@@ -112,7 +112,7 @@ class PlayAlongStreams:
                  waiters: futures.ThreadPoolExecutor) -> None:
         self._pool, self._line, self._config, self._waiters = pool, line, config, waiters
         self.slots: list[StreamSlot] = []
-        self.local = LocalDrummer(getattr(getattr(pool, "source", None), "live", None))  # (tests: no pool)
+        self.local = LocalDrummer(pool.source.live)
 
     @property
     def open(self) -> int:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -284,7 +285,8 @@ def test_l5_one_address_holds_at_most_its_share_of_the_streams() -> None:
     config = dataclasses.replace(CONFIG, max_streams=4, max_streams_per_peer=2)
 
     async def admissions() -> None:
-        streams = PlayAlongStreams(None, None, config, None)  # type: ignore[arg-type]
+        no_workers = SimpleNamespace(source=SimpleNamespace(live=None))  # admission alone: no drummer, no worker
+        streams = PlayAlongStreams(no_workers, None, config, None)  # type: ignore[arg-type]
         first = [streams.admit("ipv4:10.0.0.5"), streams.admit("ipv4:10.0.0.5")]
         with pytest.raises(LiveStreamsFullError, match="at most 2 streams from one address"):
             streams.admit("ipv4:10.0.0.5")

@@ -16,14 +16,9 @@ from pathlib import Path
 from types import ModuleType
 
 from tools.score_split import INPUT_DIRS
-from tools.scoring_scripts import scoring_script
+from tools.scoring_scripts import SCORING, scoring_script
 
 LONG_SONG_BARS, DRUMMER_CRASH_BARS = 32, 4  # the issue's "songs of 32+ bars whose drummer crashes in 4+ bars"
-
-
-def drum_eval(scoring: Path) -> ModuleType:
-    """../shared/scoring's drum_eval.py, a script beside the project, loaded by path."""
-    return scoring_script("drum_eval", scoring)
 
 
 def span_bars(evaluator: ModuleType, input_file: Path) -> int:
@@ -71,9 +66,9 @@ def figures(folder: Path, kind: str, evaluator: ModuleType) -> dict[str, float |
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", type=Path, nargs="+", help="tools.score_split outputs")
-    parser.add_argument("--scoring", type=Path, default=Path("..") / "shared" / "scoring")
+    parser.add_argument("--scoring", type=Path, default=SCORING)
     args = parser.parse_args(argv)
-    evaluator = drum_eval(args.scoring)
+    evaluator = scoring_script("drum_eval", args.scoring)
     print("folder | input | songs | take 1 crashes >1/2 bars | drummers | 32+-bar songs | take 1 <=1 crash bar | "
           "pooled crash F1")
     for folder in args.folders:

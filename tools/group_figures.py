@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.score_split import script
-from tools.scoring_scripts import scoring_script
+from tools.scoring_scripts import SCORING, scoring_script
 
 SWUNG = 0.58  # drum_eval.py's threshold: a swing ratio at or above it is swung
 SWING_TOLERANCE = 0.04
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, required=True, help="the group's folder of songs (with drums)")
     parser.add_argument("--gen", type=Path, required=True, help="the model's take 1: NAME.drums.mid per song")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--scoring", type=Path, default=Path("..") / "shared" / "scoring")
+    parser.add_argument("--scoring", type=Path, default=SCORING)
     return parser
 
 

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from tools.scoring_scripts import scoring_script
+from tools.scoring_scripts import SCORING, scoring_script
 
 NAMED_FAULTS = ("crash_ridden", "crash_happy", "no_backbeat", "tom_groove", "weak_fills")
 SECTION_PREFIX = "Section "  # seq2drum/generation/render.py's marker text
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="a tools.score_split output folder (OUT/split, OUT/gen)")
     parser.add_argument("--gen", type=Path, default=None, help="the outputs' GEN/KIND/takeK (default OUT/gen)")
-    parser.add_argument("--scoring", type=Path, default=Path("..") / "shared" / "scoring")
+    parser.add_argument("--scoring", type=Path, default=SCORING)
     parser.add_argument("--kinds", default="guitar,band,primed", help="input kinds, a comma list")
     parser.add_argument("--no-realism", action="store_true",
                         help="skip realism.py (half an hour a kind on 600 songs): run it on a subset instead")

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.scoring_scripts import scoring_script
+from tools.scoring_scripts import SCORING, scoring_script
 
 CELLS = 4 * 16 * 9  # realism.py's phrase vector: the cells, then hits per class (its 9 classes)
 LETTERS = (("K", (0,)), ("S", (1,)), ("H", (2, 3)), ("R", (8,)))  # kick, snare, hat (closed or open), ride
-SCORING = Path(__file__).resolve().parents[1].parent / "shared" / "scoring"
 
 
 def kind(vector: np.ndarray) -> str:

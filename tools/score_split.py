@@ -30,6 +30,7 @@ from seq2drum.evaluation.inputs import PRIMED_BARS
 from seq2drum.options import GenerationOptions
 from seq2drum.song.corpus import build_corpus, find_midi_files, split_songs
 from tools import kit_figures
+from tools.scoring_scripts import SCORING
 
 INPUT_DIRS = {"guitar": "inputs", "band": "band", "primed": "primed"}  # midisplit's / prime_split's folder per kind
 BASELINE_DIRS = {"loop": "base/backbeat", "bass_rule": "bandbase/bass_follow", "given_looped": "primebase/loop"}
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gen", type=Path, default=None,
                         help="score these outputs (tools.crossval's OUT/gen) instead of generating")
     parser.add_argument("--data", type=Path, default=Path("..") / "shared" / "data" / "midi")
-    parser.add_argument("--scoring", type=Path, default=Path("..") / "shared" / "scoring")
+    parser.add_argument("--scoring", type=Path, default=SCORING)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--split", choices=("val", "train"), default="val")
     parser.add_argument("--takes", type=int, default=4, help="takes generated (with --gen: found) per song")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-SCORING = Path("..") / "shared" / "scoring"
+SCORING = Path(__file__).resolve().parents[1].parent / "shared" / "scoring"  # ../shared/scoring beside the checkout
 
 
 def scoring_script(name: str, scoring: Path = SCORING) -> ModuleType:

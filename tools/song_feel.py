@@ -27,6 +27,7 @@ from seq2drum.feel.swing import STRAIGHT_MAX_SWING, SWUNG_MIN_SWING
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import VELOCITY, merged_notes, read_midi
 from seq2drum.options import GenerationOptions
+from tools.scoring_scripts import SCORING
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--band", action="store_true", help="generate from band/ (every part) instead of inputs/")
     parser.add_argument("--humanize", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scoring", type=Path, default=Path("..") / "shared" / "scoring")
+    parser.add_argument("--scoring", type=Path, default=SCORING)
     return parser
 
 

@@ -25,7 +25,7 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.takes import take_similarity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.corpus import find_midi_files
-from tools.scoring_scripts import scoring_script
+from tools.scoring_scripts import SCORING, scoring_script
 
 PHRASE_CHANGE_F1 = 0.6  # phrases.py: two phrases' folded cells at F1 under this are a change of part
 PHRASE_CELLS = (4, 16, 9)  # realism.py's phrase: 4 bars of 16 steps of 9 drum classes
@@ -100,7 +100,7 @@ def written_pairs(gen: Path, n_takes: int, threshold: float) -> None:
           f"{n_takes} takes")
 
 
-def unlike_phrases(inputs: Path, gen: Path, n_takes: int, scoring: Path = Path("..") / "shared" / "scoring") -> None:
+def unlike_phrases(inputs: Path, gen: Path, n_takes: int, scoring: Path = SCORING) -> None:
     """Per later take under `gen`, the share of its 4-bar phrases whose cells, folded over the 4 bars, are at F1 under
     PHRASE_CHANGE_F1 against take 1's (../shared/scoring/phrases.py's change of part; realism.py cuts the phrases)."""
     import numpy as np
