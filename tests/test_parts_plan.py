@@ -63,7 +63,7 @@ def test_a_part_sets_the_time_keepers_subdivision_and_the_network_its_cymbal(pla
 
 def test_a_fill_bar_keeps_the_networks_snare_and_other_lengths_are_untouched(planner: Planner,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(condition_module, "CLASS_WEIGHTS", np.ones(9))  # the snare conditioned too (shipped: not)
+    monkeypatch.setattr(condition_module, "CLASS_WEIGHTS", np.ones(9))  # the snare conditioned too, not as shipped
     ride = part_index(planner, "eighths on the ride, comping")  # its snare comps on 6, not on the backbeat
     p = np.full((4, 32, 9), 0.4)
     p[:, 16:] = 0.0
