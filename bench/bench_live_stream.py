@@ -16,7 +16,8 @@ Beside the round trips each turn gives the CPU time spent per bar decided (the s
 the helpers whole, startup included): unlike the round trips, those barely move with the machine's load. And each
 stream's server share (`server p50`/`p99`: from the bar's message to its drums inside the server, the line, the
 worker and back, as DrumBar.decide_ms says; a helper from before the report carried it shows '-'): the round trip
-less it is the way there and back.
+less it is the way there and back. And where the bars over 10 ms went (`slow_bars`, from the helpers' `bar_timing`):
+sent while another stream's bar was on its way, slow in the server, or slow on the way there and back.
 """
 
 from __future__ import annotations
@@ -163,9 +164,39 @@ def print_turn(turn: Turn, songs: list[Path]) -> None:
         server = f"{served['p50']:>10.2f} {served['p99']:>6.2f}" if served else f"{'-':>10} {'-':>6}"
         print(f"  {n:>6} {report['bars']:>5} {report['late_bars']:>5} {trip['p50']:>8.2f} {trip['p99']:>8.2f} "
               f"{trip['max']:>8.2f} {server}  {songs[n].name}, {report['model']}")
+    slow = slow_bars(turn.good())
+    if slow is not None:
+        print(f"  bars over {SLOW_MS:g} ms: {slow['slow']} of {slow['bars']}: {slow['behind']} sent while another "
+              f"stream's bar was on its way, {slow['server']} of the rest slow in the server (its share over "
+              f"{SLOW_SERVER_MS:g} ms), {slow['outside']} slow on the way there and back")
     per_bar_ms = 1000 / max(1, turn.bars())
     print(f"  CPU per bar: gRPC process {turn.server_s * per_bar_ms:.2f} ms, workers {turn.workers_s * per_bar_ms:.2f} "
           f"ms; helpers {sum(turn.helpers_s) * per_bar_ms:.2f} ms (startup included)")
+
+
+SLOW_MS = 10.0  # issue 67's target for every stream's p99
+SLOW_SERVER_MS = 7.0  # about twice a bar's decision in the server (p50 about 4 ms)
+
+
+def slow_bars(reports: list[dict]) -> dict[str, int] | None:
+    """Where the bars over SLOW_MS went, from the helpers' `bar_timing` (None: a helper from before it): sent while
+    another stream's bar was between its send and its answer (it may have waited behind that decision), else slow
+    inside the server (DrumBar.decide_ms), else on the way there and back (gRPC, threads, the machine)."""
+    if not reports or any("bar_timing" not in report for report in reports):
+        return None
+    bars = [(sent, trip, served, n) for n, report in enumerate(reports) for sent, trip, served in report["bar_timing"]]
+    counts = {"bars": len(bars), "slow": 0, "behind": 0, "server": 0, "outside": 0}
+    for sent, trip, served, n in bars:
+        if trip <= SLOW_MS:
+            continue
+        counts["slow"] += 1
+        if any(other != n and s < sent < s + t / 1000 for s, t, _, other in bars):
+            counts["behind"] += 1
+        elif served > SLOW_SERVER_MS:
+            counts["server"] += 1
+        else:
+            counts["outside"] += 1
+    return counts
 
 
 def summary(turns: list[Turn], streams: int) -> None:

@@ -108,6 +108,10 @@ class LiveLink:
         sent = self._sent.get(index)
         return None if answer is None or sent is None else (answer[1] - sent) * 1000
 
+    def sent_at(self, index: int) -> float | None:
+        """time.perf_counter() when bar `index` was sent."""
+        return self._sent.get(index)
+
     def received_at(self, index: int) -> float | None:
         """time.perf_counter() when bar `index`'s drums arrived."""
         answer = self._answers.get(index)

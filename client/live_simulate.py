@@ -8,7 +8,8 @@ exactly; a bar in which one starts gets none of the server's (as --mode evaluate
     report = simulate(client, Path("song.mid"), options, speed=4.0, output=Path("out.mid"))
     # {"bars": N, "late_bars": N, "round_trip_ms": {"p50": x, "p99": x, "max": x}, "server_ms": {the same, of the
     #  server's own time a bar}, "lead_ms": {"at_speed": x,
-    #  "real_time": x}, "late_bars_against_real_time_lead": N, ...}
+    #  "real_time": x}, "late_bars_against_real_time_lead": N, "bar_timing": [[sent s, round trip ms, server ms],
+    #  ...], ...}
 """
 
 from __future__ import annotations
@@ -105,7 +106,20 @@ def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[floa
               "late_bars_against_real_time_lead": int(late_live),
               "seed": ready.seed, "speed": speed, "model": ready.model_name,
               "unheard_bars": len(unheard),
+              "bar_timing": _bar_timing(song, link),
               "notices": [*song.notices, *[unheard_notice(unheard, ready.lead_quarters)] * bool(unheard)]}
+
+
+def _bar_timing(song: Any, link: Any) -> list[list[float]]:
+    """[sent, round trip ms, server ms] of each bar answered: when it was sent (time.perf_counter(), seconds: the
+    machine's monotonic clock, so the reports of helpers run on one machine line up), so that a slow bar can be told
+    from another stream's bar in flight (bench/bench_live_stream.py)."""
+    timing = []
+    for bar in song.bars:
+        sent, trip, answer = link.sent_at(bar.index), link.round_trip_ms(bar.index), link.answer(bar.index)
+        if sent is not None and trip is not None and answer is not None:
+            timing.append([round(sent, 6), round(trip, 3), round(answer.decide_ms, 3)])
+    return timing
 
 
 def summary_line(report: dict[str, Any], output: Path) -> str:

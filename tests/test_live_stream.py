@@ -244,8 +244,23 @@ def test_simulate_writes_the_same_drums_run_to_run(loop_server: ServerThread, tm
     # the server's own share of each bar, as it said (DrumBar.decide_ms): within the round trip
     served = report["server_ms"]
     assert set(served) == {"p50", "p99", "max"} and 0 < served["p50"] <= served["max"] <= report["round_trip_ms"]["max"]
+    # each bar's send, round trip and server share, in the order played: the bench tells a slow bar's cause by them
+    timing = report["bar_timing"]
+    assert len(timing) == 7 and [row[0] for row in timing] == sorted(row[0] for row in timing)
+    assert all(0 < served <= trip for _, trip, served in timing)
+    assert max(trip for _, trip, _ in timing) == pytest.approx(report["round_trip_ms"]["max"], abs=0.01)
     drums = read_midi((tmp_path / "a.mid").read_bytes())
     assert drums.drum_parts and drums.time_signatures == read_midi(song.read_bytes()).time_signatures
+
+
+def test_the_bench_tells_a_slow_bar_behind_another_streams_from_one_slow_in_the_server() -> None:
+    """bench_live_stream sorts the bars over 10 ms (issue 67's target) by their cause, from the helpers' timing."""
+    from bench.bench_live_stream import slow_bars
+
+    first = {"bar_timing": [[1.000, 6.0, 4.0], [1.500, 12.0, 9.0], [2.000, 11.0, 3.0]]}
+    second = {"bar_timing": [[1.003, 11.0, 4.0], [2.100, 5.0, 4.0]]}  # sent 3 ms into the first stream's bar
+    assert slow_bars([first, second]) == {"bars": 5, "slow": 3, "behind": 1, "server": 1, "outside": 1}
+    assert slow_bars([first, {"round_trip_ms": {}}]) is None  # a helper from before the timing: nothing to say
 
 
 def test_a_sped_up_simulation_says_what_late_meant_at_its_speed(loop_server: ServerThread, tmp_path: Path,
