@@ -46,7 +46,7 @@ SKIPPED: list[tuple[str, str]] = [
     (r"--mode train|tools\.ensemble", ("training on a folder of songs: minutes to hours (tests/test_cli.py and"
                                       " tests/test_ensemble.py train tiny models)")),
     (r"tools\.(crossval|cv_prior)", "cross-validation: five trainings on ../shared/data, hours"),
-    (r"tools\.(score_split|crash_figures|kit_figures|group_figures|take_pairs|level_figures|band_tells|phrase_kinds)"
+    (r"tools\.(score_split|crash_figures|kit_figures|group_figures|take_pairs|level_figures|band_tells|phrase_kinds|band_changes)"
      r"|^python3? \.\./shared/scoring/",
      "scores cross-validation outputs with ../shared/scoring"),
     (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal|style_check|live_ride)",
