@@ -4,9 +4,10 @@
     python -m tools.band_changes [--split runs/cv10/scoring/split] [--every 1]
 
 Each 4/4 song of a scoring split (../shared/scoring's band inputs and refs) is cut into realism.py's 4-bar phrases.
-The band changes at a phrase where its onsets a phrase move by parts.features' CHANGE_RATIO from the phrase before,
-or its onsets folded over the phrase match the phrase before's at cell F1 under CHANGE_CELL_F1; the drummer changes
-where his cells folded over the phrase match the phrase before's at cell F1 under 0.6 (phrases.py's "part changes").
+The band changes at a phrase by parts.features' test (`band_changed`: its notes moved by CHANGE_RATIO from the
+phrase before's, or its onsets folded over the phrase match the phrase before's at cell F1 under CHANGE_CELL_F1); the
+drummer changes where his cells folded over the phrase match the phrase before's at cell F1 under 0.6 (phrases.py's
+"part changes").
 Printed: how often each changes, and the drummer's change rate in the phrase the band changes in, in the phrase after
 it (where a drummer that waits to hear a whole phrase of the band first can change), and elsewhere.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.parts.features import CHANGE_CELL_F1, CHANGE_RATIO, folded_f1
+from seq2drum.parts.features import band_changed, folded_f1
 from tools.scoring_scripts import SCORING, scoring_script
 
 DRUMMER_CHANGE_F1 = 0.6  # phrases.py's part change
@@ -35,8 +36,7 @@ def song_changes(vectors: list[np.ndarray]) -> list[tuple[bool, bool, bool | Non
     drummer = [folded_f1(cells[k], cells[k - 1]) < DRUMMER_CHANGE_F1 for k in range(1, len(v))]
     rows = []
     for k in range(1, len(v)):
-        moved = abs(notes[k] - notes[k - 1]) / max(notes[k], notes[k - 1], 1e-9)
-        changed = bool(moved >= CHANGE_RATIO or folded_f1(folded[k], folded[k - 1]) < CHANGE_CELL_F1)
+        changed, _ = band_changed(notes[k - 1], notes[k], folded[k - 1], folded[k])
         rows.append((changed, drummer[k - 1], drummer[k] if k < len(drummer) else None))
     return rows
 

@@ -81,10 +81,17 @@ def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, 
     f1 = np.ones(len(phrases))
     changed = np.zeros(len(phrases), dtype=bool)
     for t in range(1, len(phrases)):
-        f1[t] = folded_f1(folded[t - 1], folded[t])
-        moved = abs(per_bar[t] - per_bar[t - 1]) / max(per_bar[t - 1], per_bar[t], 1e-9)
-        changed[t] = moved >= CHANGE_RATIO or f1[t] < CHANGE_CELL_F1
+        changed[t], f1[t] = band_changed(per_bar[t - 1], per_bar[t], folded[t - 1], folded[t])
     return changed, f1
+
+
+def band_changed(notes_before: float, notes: float, folded_before: np.ndarray,
+                 folded: np.ndarray) -> tuple[bool, float]:
+    """Whether the band changes from one phrase to the next, and the cell F1 of their folded onsets ((S,) bool each):
+    its notes (a bar, or a phrase of as many bars) moved by CHANGE_RATIO, or that F1 is under CHANGE_CELL_F1."""
+    f1 = folded_f1(folded_before, folded)
+    moved = abs(notes - notes_before) / max(notes_before, notes, 1e-9)
+    return bool(moved >= CHANGE_RATIO or f1 < CHANGE_CELL_F1), f1
 
 
 def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter: int = 4) -> np.ndarray:
