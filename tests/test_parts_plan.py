@@ -425,6 +425,10 @@ def test_the_users_groove_names_its_part_and_a_thin_one_none(planner: Planner) -
     part = planner.given_part(given_groove(SIXTEENTHS, 8), song)
     assert part == part_index(planner, "16ths on the hat, backbeat")
     assert planner.given_part(given_groove([(0, KICK)], 8), song) == -1  # a kick a bar: a drop-out, no part
+    # an intro's kick and snare (no time-keeper), and eighths on the hat with no backbeat: the song's part more
+    # rarely than an intro's, so no plan
+    assert planner.given_part(given_groove([(0, KICK), (4, SNARE), (8, KICK), (12, SNARE)], 8), song) == -1
+    assert planner.given_part(given_groove([(s, CLOSED_HAT) for s in range(0, 16, 2)] + [(0, KICK)], 8), song) == -1
 
 
 def test_with_a_groove_given_every_full_phrase_plays_its_part(generator: DrumGenerator) -> None:

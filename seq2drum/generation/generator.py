@@ -306,7 +306,7 @@ class DrumGenerator:
         """The song's plans of parts, one a take (parts.plan; take 1 the likeliest, the others drawn with their
         own generator, so take 1 never depends on them), where `--plan parts` (the default) asks for them and the
         decision is the model's own: none from nothing or without a parts file. With drums given (`kept`) every
-        full phrase plays their part (`Planner.given_part`), none where they play no full part or under a style.
+        full phrase plays their part (`Planner.given_part`), none where it keeps no time or backbeat or under a style.
         `--style` keeps the plan to the parts that play it, `--density` moves it toward sparser or busier parts;
         `--fills` other than sections places the fills itself (the request forces them) within the plan's parts."""
         if options.plan != "parts" or self.planner is None or song is None or steering is not None:

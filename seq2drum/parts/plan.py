@@ -173,8 +173,8 @@ class Planner:
 
     def given_part(self, kept: Continuation, song: BarSong) -> int:
         """The part the drums the user gave play (`kept`, groove.continuation: the first bars of the loop it goes on
-        with, else its last given bars), labelled as a drummer's phrase is; -1 where that is no full part (a sparse
-        or empty groove)."""
+        with, else its last given bars), labelled as a drummer's phrase is; -1 where that is no full part keeping time
+        with a backbeat (a sparse or empty groove, an intro's)."""
         rows = np.flatnonzero(kept.preferred)[:PHRASE_BARS]
         rows = rows if len(rows) else np.flatnonzero(kept.forced)[-PHRASE_BARS:]
         if not len(rows):
@@ -186,7 +186,8 @@ class Planner:
         part = self.vocabulary.assign(label)
         # a groove without a time-keeper or a backbeat is an intro's more often than the song's (the drummer's first
         # bars, out of fold: played song-wide, 27 more songs of 621 too sparse)
-        keeps = label.level == "full" and self.full[part] and self.keeping[part] and self.backbeat[part]
+        keeps = label.level == "full" and label.keeper != "none" and label.feel != "time-only"
+        keeps = keeps and bool(self.full[part] and self.keeping[part] and self.backbeat[part])
         return part if keeps else -1
 
     def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
@@ -196,7 +197,7 @@ class Planner:
         the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
         probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
         busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`);
-        `given_part` (`given_part`: the groove of the drums the user gave) is every full phrase's part."""
+        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part."""
         phrases = self.phrases(song)
         if not phrases or (style is not None and style not in STYLE_PARTS and style not in METER_STYLES):
             return []
