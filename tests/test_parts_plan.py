@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from seq2drum.errors import ConfigError
 from seq2drum.generation.generator import DrumGenerator
+from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.takes import planned_labels
 from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.options import GenerationOptions
@@ -178,16 +180,16 @@ def test_a_section_that_changes_part_is_two_sections_to_the_groove_choice() -> N
     assert planned_labels(labels, parts).tolist() == [0, 0, 1, 1, 2, 2, 0, 1, -1]
 
 
-def band_song(bars: int, busier_from: int | None = None) -> bytes:
+def band_song(bars: int, busier_from: int | None = None, drums: np.ndarray | None = None) -> bytes:
     """A riff with a bass on the beats (a band: the plan reads one); from `busier_from`, both in eighths (the band
-    changes)."""
+    changes); `drums` (notes) on channel 10."""
     from seq2drum.midi.write import TrackSpec
 
     change = bars if busier_from is None else busier_from
     guitar = [(bar * 16 + s, 45) for bar in range(change) for s in range(0, 16, 4)]
     guitar += [(bar * 16 + s, 40) for bar in range(change, bars) for s in range(0, 16, 2)]
     bass = [(bar * 16 + s, 33) for bar in range(bars) for s in range(0, 16, 4 if bar < change else 2)]
-    return song_bytes(notes_from_steps(guitar), extra=[TrackSpec("Bass", 1, notes_from_steps(bass), 33)])
+    return song_bytes(notes_from_steps(guitar), drums, extra=[TrackSpec("Bass", 1, notes_from_steps(bass), 33)])
 
 
 def sectioned_song() -> bytes:
@@ -404,3 +406,57 @@ def test_a_straight_songs_plans_play_no_swung_part(planner: Planner) -> None:
     assert swinging.styled(np.array([ride, hat]), posterior, straight).tolist() == [hat, hat]
     only = allowed & (np.arange(len(parts)) == ride)[None, :]  # a phrase whose only full part swings keeps it
     assert (swinging.straight_parts(only) == only).all()
+
+
+def given_groove(hits: list[tuple[int, int]], bars: int, width: int = 16) -> Continuation:
+    """The drums a user gave, as the decision reads them: bars 0-1 played, the loop preferred from bar 2 on."""
+    pattern = np.zeros((bars, width, 9), dtype=bool)
+    for step, drum in hits:
+        pattern[:, step, drum] = True
+    forced = np.arange(bars) < 2
+    return Continuation(forced, pattern & forced[:, None, None], np.full(bars, -1), ~forced,
+                        pattern & ~forced[:, None, None], np.full(bars, -1))
+
+
+def test_the_users_groove_names_its_part_and_a_thin_one_none(planner: Planner) -> None:
+    from tests.test_parts_vocabulary import SIXTEENTHS
+
+    song = SimpleNamespace(bar_steps=np.full(8, 16), beat_steps=np.full(8, 4), step_features=np.zeros((8, 16, 1)))
+    part = planner.given_part(given_groove(SIXTEENTHS, 8), song)
+    assert part == part_index(planner, "16ths on the hat, backbeat")
+    assert planner.given_part(given_groove([(0, KICK)], 8), song) == -1  # a kick a bar: a drop-out, no part
+    # an intro's kick and snare (no time-keeper), and eighths on the hat with no backbeat: the song's part more
+    # rarely than an intro's, so no plan
+    assert planner.given_part(given_groove([(0, KICK), (4, SNARE), (8, KICK), (12, SNARE)], 8), song) == -1
+    assert planner.given_part(given_groove([(s, CLOSED_HAT) for s in range(0, 16, 2)] + [(0, KICK)], 8), song) == -1
+
+
+def test_with_a_groove_given_every_full_phrase_plays_its_part(generator: DrumGenerator) -> None:
+    from seq2drum.config import DataConfig
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.midi.io import read_midi
+    from seq2drum.song.bars import bar_song
+    from seq2drum.song.encode import encode_song
+
+    planner = generator.planner
+    song = bar_song(encode_song(read_midi(sectioned_song()), DataConfig(), with_drums=False), generator.spec)
+    p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
+    mine = next(k for k, part in enumerate(planner.vocabulary.parts)
+                if part.family == "4/4" and part.name == "16ths on the hat, backbeat")
+    for plan in planner.plans(song, p, 3, np.random.default_rng(0), given_part=mine):
+        assert {int(k) for k in plan.parts if planner.full[k]} == {mine}
+        assert all(k == mine or not planner.full[k] for k in plan.parts)
+
+
+def test_drums_given_play_a_plan_of_their_part_but_not_under_a_style(generator: DrumGenerator) -> None:
+    from tests.builders import backbeat
+
+    drums = notes_from_steps([(s, p, v) for s, p, v in backbeat(2)])  # 2 bars of eighths on the hat, a backbeat
+    data = band_song(32, busier_from=16, drums=drums)
+    kept = generator.generate(data, GenerationOptions(seed=3, keep_drums=True))
+    names = {name for _, name in kept.takes[0].parts}
+    assert "eighths on the hat, backbeat" in names
+    assert names <= {"eighths on the hat, backbeat"} | {p.name for p in generator.planner.vocabulary.parts
+                                                         if not p.level == "full"}
+    styled = generator.generate(data, GenerationOptions(seed=3, keep_drums=True, style="16th-hats"))
+    assert not styled.takes[0].parts

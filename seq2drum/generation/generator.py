@@ -305,14 +305,17 @@ class DrumGenerator:
               steering: Steering | None, kept: Continuation | None) -> list[Plan]:
         """The song's plans of parts, one a take (parts.plan; take 1 the likeliest, the others drawn with their
         own generator, so take 1 never depends on them), where `--plan parts` (the default) asks for them and the
-        decision is the model's own: none with drums given, from nothing, or without a parts file. `--style` keeps
-        the plan to the parts that play it, `--density` moves it toward sparser or busier parts; `--fills` other
-        than sections places the fills itself (the request forces them) within the plan's parts."""
-        if (options.plan != "parts" or self.planner is None or song is None or kept is not None
-                or steering is not None):
+        decision is the model's own: none from nothing or without a parts file. With drums given (`kept`) every
+        full phrase plays their part (`Planner.given_part`), none where it keeps no time or backbeat or under a style.
+        `--style` keeps the plan to the parts that play it, `--density` moves it toward sparser or busier parts;
+        `--fills` other than sections places the fills itself (the request forces them) within the plan's parts."""
+        if options.plan != "parts" or self.planner is None or song is None or steering is not None:
+            return []
+        given_part = -1 if kept is None else self.planner.given_part(kept, song)  # the user's groove: the part
+        if kept is not None and (given_part < 0 or options.style is not None):
             return []
         return self.planner.plans(song, p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
-                                  options.style)
+                                  options.style, given_part)
 
     def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
                 steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,

@@ -209,8 +209,8 @@ def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span:
     style's entries for `meters`, `--fills` and `--crashes` counted per section of `span`, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its
     fills), the edges, the take steps' reading of the song (`swung` on `grid`), and each take's plan of parts
-    (`plans` of `planner`, parts.plan) as the decision reads it (the generator makes none under a style or with
-    drums given; `planned_p`: each plan's probabilities from a network that heard its parts)."""
+    (`plans` of `planner`, parts.plan) as the decision reads it (the generator makes none for drums from nothing,
+    nor for drums given under a style; `planned_p`: each plan's probabilities from a network that heard its parts)."""
     base = base or Steering()
     fills = every_bars(options.fills, span, closing=True)
     crashes = every_bars(options.crashes, span, closing=False)

@@ -5,13 +5,13 @@ The plan (`Planner.plans`): the part model reads each phrase's part from the ban
 gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's band
 changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network expects few
 hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
-(`Planner.styled`). Later takes play other plans drawn from the chain (PLAN_MIN_CHANGED apart), thinned and without a
-backbeat only where the network hears the phrase so, a straight song's without a swung part. Within its part a phrase is
-decided by the one `groove.decide` on probabilities conditioned on the part (`Planner.conditioned`: each cell's log-odds
-moved by the part's against its family's average part; hat and ride moved as one time-keeper, kick and snare left to the
-network but a half-time or four-on-the-floor part's; a later take's kick, snare and ride its part's; a swung song's take
-1 keeps the network's time, a ride part rides where it hears one), so the groove choice, the kit's counts and the fills
-read the part. Fills (`Plan.fill_bars`) close sections, lead into changes of part, come every 8 bars where parts do.
+(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other plans from the chain
+(PLAN_MIN_CHANGED apart), thinned and without a backbeat only where the network hears so, a straight song's unswung.
+Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
+(`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride moved
+as one time-keeper, kick and snare left to the network but a half-time or four-on-the-floor part's; a later take's kick,
+snare and ride its part's; a swung song's take 1 keeps the network's time, a ride part rides where it hears one). Fills
+(`Plan.fill_bars`) close sections, lead into changes of part, come every 8 bars where parts do.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.choice import changed_share, plan_log_likelihood, section_plan
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
-from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases
+from seq2drum.parts.labels import FAMILIES, PHRASE_BARS, Phrase, cut_phrases, label_phrase
 from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
                                   part_probabilities, sample_plans)
 from seq2drum.parts.vocabulary import PartVocabulary
@@ -170,13 +171,33 @@ class Planner:
     def phrases(self, song: BarSong) -> list[Phrase]:
         return cut_phrases(song.sections, song.first_bar, song.n_bars)
 
+    def given_part(self, kept: Continuation, song: BarSong) -> int:
+        """The part the drums the user gave play (`kept`, groove.continuation: the first bars of the loop it goes on
+        with, else its last given bars), labelled as a drummer's phrase is; -1 where that is no full part keeping time
+        with a backbeat (a sparse or empty groove, an intro's)."""
+        rows = np.flatnonzero(kept.preferred)[:PHRASE_BARS]
+        rows = rows if len(rows) else np.flatnonzero(kept.forced)[-PHRASE_BARS:]
+        if not len(rows):
+            return -1
+        hits = np.where(kept.preferred[rows, None, None], kept.preferred_hits[rows], kept.forced_hits[rows])
+        hits = hits[:, : song.step_features.shape[1]]
+        label = label_phrase(hits, np.zeros(hits.shape, dtype=np.float32), song.bar_steps[rows], song.beat_steps[rows],
+                             float(hits.sum()) / len(rows))
+        part = self.vocabulary.assign(label)
+        # a groove without a time-keeper or a backbeat is an intro's more often than the song's (the drummer's first
+        # bars, out of fold: played song-wide, 27 more songs of 621 too sparse)
+        keeps = label.level == "full" and label.keeper != "none" and label.feel != "time-only"
+        keeps = keeps and bool(self.full[part] and self.keeping[part] and self.backbeat[part])
+        return part if keeps else -1
+
     def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
-              density: float = 1.0, style: str | None = None) -> list[Plan]:
+              density: float = 1.0, style: str | None = None, given_part: int = -1) -> list[Plan]:
         """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
         plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
         the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
         probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
-        busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`)."""
+        busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`);
+        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part."""
         phrases = self.phrases(song)
         if not phrases or (style is not None and style not in STYLE_PARTS and style not in METER_STYLES):
             return []
@@ -184,7 +205,7 @@ class Planner:
         if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
             return []
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
-        allowed = self.style_parts(style, features)  # (P, K)
+        allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
         # a later take of a straight song plays no swung part: drawn from the chain, a Doom metal song's take 2 played
         # "jazz ride, comping" (take 1's plan, read from the band, keeps them: out of fold without them 2 more songs
         # of 3/4 and 4/4 were faulty)
@@ -229,6 +250,15 @@ class Planner:
         same = families[None, :] == phrase_family[:, None]  # (P, K)
         styled = same & of_style[None, :]
         return np.where(styled.any(axis=1, keepdims=True), styled | (same & ~self.full[None, :]), True)
+
+    def given_parts(self, part: int, features: np.ndarray) -> np.ndarray:
+        """(P, K) bool the parts each phrase may play with the user's groove (`part`, full): it, and the sparse and
+        drop-out parts, in the phrases of its meter family; any part elsewhere."""
+        families = np.array([k.family for k in self.vocabulary.parts])
+        phrase_family = np.asarray(FAMILIES)[np.argmax(features[:, FAMILY_COLUMNS], axis=1)]  # (P,)
+        same = families[None, :] == phrase_family[:, None]  # (P, K)
+        mine = same & ((np.arange(len(families)) == part) | ~self.full)[None, :]
+        return np.where((phrase_family == families[part])[:, None], mine, True)
 
     def straight_parts(self, allowed: np.ndarray) -> np.ndarray:
         """(P, K) `allowed` without the swung parts (a swung time-keeper: a shuffle, a jazz ride), where a phrase keeps
