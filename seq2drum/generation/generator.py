@@ -311,8 +311,10 @@ class DrumGenerator:
         `--fills` other than sections places the fills itself (the request forces them) within the plan's parts."""
         if options.plan != "parts" or self.planner is None or song is None or steering is not None:
             return []
+        if kept is not None and options.style is not None:
+            return []
         given_part = -1 if kept is None else self.planner.given_part(kept, song)  # the user's groove: the part
-        if kept is not None and (given_part < 0 or options.style is not None):
+        if kept is not None and given_part < 0:
             return []
         return self.planner.plans(song, p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
                                   options.style, given_part)

@@ -180,7 +180,6 @@ class Planner:
         if not len(rows):
             return -1
         hits = np.where(kept.preferred[rows, None, None], kept.preferred_hits[rows], kept.forced_hits[rows])
-        hits = hits[:, : song.step_features.shape[1]]
         label = label_phrase(hits, np.zeros(hits.shape, dtype=np.float32), song.bar_steps[rows], song.beat_steps[rows],
                              float(hits.sum()) / len(rows))
         part = self.vocabulary.assign(label)
@@ -244,21 +243,21 @@ class Planner:
         if style is None or style not in STYLE_PARTS:
             return np.ones((len(features), len(parts)), dtype=bool)
         plays = STYLE_PARTS[style]
-        of_style = np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]) & self.full
-        families = np.array([part.family for part in parts])
-        phrase_family = np.asarray(FAMILIES)[np.argmax(features[:, FAMILY_COLUMNS], axis=1)]  # (P,)
-        same = families[None, :] == phrase_family[:, None]  # (P, K)
-        styled = same & of_style[None, :]
-        return np.where(styled.any(axis=1, keepdims=True), styled | (same & ~self.full[None, :]), True)
+        return self.kept_to(np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]), features)
 
     def given_parts(self, part: int, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play with the user's groove (`part`, full): it, and the sparse and
         drop-out parts, in the phrases of its meter family; any part elsewhere."""
-        families = np.array([k.family for k in self.vocabulary.parts])
+        return self.kept_to(np.arange(len(self.vocabulary)) == part, features)
+
+    def kept_to(self, chosen: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """(P, K) bool the parts each phrase may play when its full parts are kept to the `chosen` (K,) ones: those
+        of its meter family, and its sparse and drop-out parts; any part where its family has none chosen."""
+        families = np.array([part.family for part in self.vocabulary.parts])
         phrase_family = np.asarray(FAMILIES)[np.argmax(features[:, FAMILY_COLUMNS], axis=1)]  # (P,)
         same = families[None, :] == phrase_family[:, None]  # (P, K)
-        mine = same & ((np.arange(len(families)) == part) | ~self.full)[None, :]
-        return np.where((phrase_family == families[part])[:, None], mine, True)
+        kept = same & (chosen & self.full)[None, :]
+        return np.where(kept.any(axis=1, keepdims=True), kept | (same & ~self.full[None, :]), True)
 
     def straight_parts(self, allowed: np.ndarray) -> np.ndarray:
         """(P, K) `allowed` without the swung parts (a swung time-keeper: a shuffle, a jazz ride), where a phrase keeps
