@@ -24,7 +24,7 @@ from seq2drum.parts.labels import Phrase
 from seq2drum.parts import condition as condition_module
 from seq2drum.parts import plan as plan_module
 from seq2drum.parts.choice import changed_share
-from seq2drum.parts.plan import Plan, Planner, planner_for
+from seq2drum.parts.plan import Held, Plan, PlanSource, Planner, planner_for
 from seq2drum.parts.vocabulary import build_vocabulary
 from tests.builders import notes_from_steps, riff, song_bytes
 from tests.test_parts_model import random_model
@@ -284,16 +284,20 @@ def test_the_command_line_prints_each_takes_parts(tmp_path, capsys: pytest.Captu
     song.write_bytes(sectioned_song())
     assert main.main(["--mode", "infer", str(song), "--takes", "2", "--seed", "1"]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("its parts (bar: part): 1: ") == 2  # each take's plan, from its first bar
+    assert printed.count("its plan, from the model (bar: part): 1: ") == 2  # each take's plan, from its first bar
     assert main.main(["--mode", "infer", str(song), "--plan", "bars", "--force"]) == 0
-    assert "its parts" not in capsys.readouterr().out  # bar by bar: no plan to print
+    printed = capsys.readouterr().out
+    assert "(bar: part)" not in printed  # bar by bar: no parts to print, and the run says why
+    assert "its plan: none, bar by bar (--plan bars)" in printed
 
 
 def test_the_guitar_alone_is_decided_bar_by_bar(generator: DrumGenerator) -> None:
     """The part model reads a band; from the guitar alone the plan cost F1 0.464 -> 0.401 out of fold: no plan."""
     data = song_bytes(notes_from_steps(riff(16)))
-    result = generator.generate(data, GenerationOptions(seed=2, plan="parts"))
+    result = generator.generate(data, GenerationOptions(seed=2, plan="parts", takes=2))
     assert not result.takes[0].parts
+    assert [take.plan for take in result.takes] == ["none, bar by bar (guitar alone: the part model reads a band)"] * 2
+    result = generator.generate(data, GenerationOptions(seed=2, plan="parts"))
     assert result.midi_bytes == generator.generate(data, GenerationOptions(seed=2, plan="bars")).midi_bytes
 
 
@@ -327,6 +331,7 @@ def test_a_style_no_part_carries_plays_no_plan(generator: DrumGenerator) -> None
     data = sectioned_song()
     bossa = generator.generate(data, GenerationOptions(seed=4, style="bossa"))
     assert not bossa.takes[0].parts
+    assert bossa.takes[0].plan == f"none, bar by bar ({Held.STYLE_WITHOUT_PARTS.value})"
     bars = generator.generate(data, GenerationOptions(seed=4, style="bossa", plan="bars"))
     assert bossa.midi_bytes == bars.midi_bytes
 
@@ -422,13 +427,17 @@ def test_the_users_groove_names_its_part_and_a_thin_one_none(planner: Planner) -
     from tests.test_parts_vocabulary import SIXTEENTHS
 
     song = SimpleNamespace(bar_steps=np.full(8, 16), beat_steps=np.full(8, 4), step_features=np.zeros((8, 16, 1)))
-    part = planner.given_part(given_groove(SIXTEENTHS, 8), song)
+
+    def given_part(hits: list[tuple[int, int]]) -> int:
+        return planner.given_part(*given_groove(hits, 8).groove_bars(4), song)
+
+    part = given_part(SIXTEENTHS)
     assert part == part_index(planner, "16ths on the hat, backbeat")
-    assert planner.given_part(given_groove([(0, KICK)], 8), song) == -1  # a kick a bar: a drop-out, no part
+    assert given_part([(0, KICK)]) == -1  # a kick a bar: a drop-out, no part
     # an intro's kick and snare (no time-keeper), and eighths on the hat with no backbeat: the song's part more
     # rarely than an intro's, so no plan
-    assert planner.given_part(given_groove([(0, KICK), (4, SNARE), (8, KICK), (12, SNARE)], 8), song) == -1
-    assert planner.given_part(given_groove([(s, CLOSED_HAT) for s in range(0, 16, 2)] + [(0, KICK)], 8), song) == -1
+    assert given_part([(0, KICK), (4, SNARE), (8, KICK), (12, SNARE)]) == -1
+    assert given_part([(s, CLOSED_HAT) for s in range(0, 16, 2)] + [(0, KICK)]) == -1
 
 
 def test_with_a_groove_given_every_full_phrase_plays_its_part(generator: DrumGenerator) -> None:
@@ -458,5 +467,45 @@ def test_drums_given_play_a_plan_of_their_part_but_not_under_a_style(generator: 
     assert "eighths on the hat, backbeat" in names
     assert names <= {"eighths on the hat, backbeat"} | {p.name for p in generator.planner.vocabulary.parts
                                                          if not p.level == "full"}
+    assert kept.takes[0].plan == "from the drums given"
     styled = generator.generate(data, GenerationOptions(seed=3, keep_drums=True, style="16th-hats"))
     assert not styled.takes[0].parts
+    assert styled.takes[0].plan == f"none, bar by bar ({Held.GIVEN_UNDER_STYLE.value})"
+
+
+def test_every_held_plan_names_its_reason_and_a_played_one_its_source(generator: DrumGenerator) -> None:
+    """No empty list stands for "no plan": `take_plans` gives every take a plan, held ones with their reason (the
+    run prints it), from the one builder offline and live alike."""
+    from seq2drum.groove.request import Deciders, Heard, take_plans
+
+    song, p, scores = planned_song(generator)
+    heard = Heard(scores, p, None, ["4/4"], song=song)
+    deciders = generator.deciders()
+    options = GenerationOptions(takes=3)
+    plans = take_plans(options, heard, deciders, 0)
+    assert len(plans) == 3 and plans[0].played and plans[0].source is PlanSource.MODEL
+    assert plans[0].levels and set(plans[0].levels) <= {"full", "sparse", "drop-out"}
+    assert [span for span in plans[0].fill_spans() if span] and all(
+        span[1] == 1 for span in plans[0].fill_spans() if span)  # a fill: its phrase's last bar
+    cases = {Held.LIVE: (options, heard._replace(live=True, song=None), deciders),
+             Held.BARS: (dataclasses.replace(options, plan="bars"), heard, deciders),
+             Held.NO_PARTS: (options, heard, deciders._replace(planner=None)),
+             Held.FROM_NOTHING: (options, heard._replace(song=None), deciders)}
+    for reason, (asked, seen, models) in cases.items():
+        assert [plan.held for plan in take_plans(asked, seen, models, 0)] == [reason] * 3
+    styled = take_plans(dataclasses.replace(options, style="straight-8ths"), heard, deciders, 0)
+    assert styled[0].source is PlanSource.STYLE
+    assert Plan.held_for(Held.NO_OTHER).describe() == "none, bar by bar (the part chain has no other plan)"
+
+
+def planned_song(generator: DrumGenerator):
+    """A band song's bars, its calibrated probabilities and scores, as the request reads them."""
+    from seq2drum.config import DataConfig
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.midi.io import read_midi
+    from seq2drum.song.bars import bar_song
+    from seq2drum.song.encode import encode_song
+
+    song = bar_song(encode_song(read_midi(sectioned_song()), DataConfig(), with_drums=False), generator.spec)
+    scores = generator.song_scores(song)
+    return song, calibrated(scores, generator.decoder.policy)[0], scores

@@ -202,7 +202,9 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
     for output, take in zip(outputs, result.takes):
         say(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
         if take.parts:
-            say(f"  its parts (bar: part): {plan_words(take.parts)}")
+            say(f"  its plan, {take.plan} (bar: part): {plan_words(take.parts)}")
+        elif take.plan:
+            say(f"  its plan: {take.plan}")
         for line in write_media(output, take, result, args):
             say(line)
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)

@@ -31,6 +31,7 @@ STRAIGHT_MAX_SWING = 0.55  # a song's swing at or below this is straight (../sha
 SWUNG_MIN_SWING = 0.58  # evaluation's); at or above this, swung: the drums swing at the listened parts' reading
 MIN_SWING_BEATS = 8
 SWUNG_PLACES = (0.55, 0.72)  # an off-beat note here is off the straight grid: swung (a triplet 0.67 +- a push)
+SWUNG_RIDE_RATIO = 0.2  # a song that swings by its own reading rides where the ride is heard at this share of the hat
 SWUNG_MIN_SHARE = 0.3  # of the beats read; fitted on the shipped model's training songs
 STRUM_QUARTERS = 1 / 16  # onsets this close are one strum (a 64th): a swung 16th is three times as far away
 OFF_BEAT_MARGIN = 0.1  # an onset within this of the beat plays on it (pushed or laid back), not off it

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seq2drum.groove.policy import Steering
-from seq2drum.groove.structure import closes_with_fill
+from seq2drum.song.phrases import closes_with_fill
 from seq2drum.song.bars import BAR_COLUMNS, BarSong
 from seq2drum.midi.io import MidiSong, Part
 from seq2drum.midi.limits import parse_meter

@@ -28,7 +28,7 @@ from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.continuation import Continuation
-from seq2drum.groove.request import Request, request, song_meters, song_span
+from seq2drum.groove.request import Deciders, Heard, Request, request, song_meters, song_span
 from seq2drum.groove.takes import decided_takes
 from seq2drum.groove.styles import Style, StyleBook
 from seq2drum.groove.vocabulary import with_vocabulary
@@ -93,7 +93,6 @@ class _OneBlasThread:
 
 
 _ONE_BLAS_THREAD = _OneBlasThread()
-PLAN_STREAM = 68  # the plans' random stream beside the seed: the takes' own generator draws the same as before
 
 
 def one_blas_thread(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -251,17 +250,16 @@ class DrumGenerator:
             return numpy_song_scores(self.network, song, heard, parts)
         return song_scores(self.model, song, self.device, heard, parts)
 
-    def planned_probabilities(self, song: BarSong | None, plans: list[Plan], given: Any,
-                              heard: np.ndarray | None) -> list[np.ndarray] | None:
-        """Each plan's calibrated probabilities from a network that hears the part (scored again hearing the plan's
-        parts and fills, and the drums `heard`); None for a network that does not, or no plan."""
-        if not plans or song is None or not self.hears_part or self.planner is None:
+    def hearing(self, song: BarSong, given: Any, heard: np.ndarray | None) -> Callable[[Plan], np.ndarray] | None:
+        """A plan's calibrated probabilities from a network that hears the part (the song scored again hearing the
+        plan's parts and fills, and the drums `heard`); None for a network that does not."""
+        if not self.hears_part or self.planner is None:
             return None
         if heard is None and self.hears_drums:
             heard = heard_for(song.n_bars, song.step_features.shape[1], given)
         vocabulary = self.planner.vocabulary
-        return [calibrated(self.song_scores(song, heard, plan_codes(plan, vocabulary, song.n_bars)),
-                           self.decoder.policy)[0] for plan in plans]
+        return lambda plan: calibrated(self.song_scores(song, heard, plan_codes(plan, vocabulary, song.n_bars)),
+                                       self.decoder.policy)[0]
 
     def scorer(self, song: BarSong, given: Any = None) -> Scorer:
         """Stage 2: the network's scores for a song's bars, as a `Scorer` the decision reads bar ranges from; a
@@ -294,41 +292,25 @@ class DrumGenerator:
                 heard = heard_for(scorer.n_bars, takes[0].hits.shape[1], given, chosen=takes[0].hits)
                 scores = scorer.hearing(heard)
             p, structure = calibrated(scores, policy)
-            plans = self.plans(song, p, options, seed, steering, kept)
-            asked = self.request(scores, p, options, grid, steering, kept, swung and index == passes, meters, plans,
-                                 self.planned_probabilities(song, plans, given, heard))
+            heard_song = Heard(scores, p, song_span(scores), meters, swung and index == passes, grid, song)
+            hearing = self.hearing(song, given, heard) if song is not None else None
+            asked = request(options, heard_song, self.deciders(hearing), seed, kept, steering)
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
         return takes
 
-    def plans(self, song: BarSong | None, p: np.ndarray, options: GenerationOptions, seed: int,
-              steering: Steering | None, kept: Continuation | None) -> list[Plan]:
-        """The song's plans of parts, one a take (parts.plan; take 1 the likeliest, the others drawn with their
-        own generator, so take 1 never depends on them), where `--plan parts` (the default) asks for them and the
-        decision is the model's own: none from nothing or without a parts file. With drums given (`kept`) every
-        full phrase plays their part (`Planner.given_part`), none where it keeps no time or backbeat or under a style.
-        `--style` keeps the plan to the parts that play it, `--density` moves it toward sparser or busier parts;
-        `--fills` other than sections places the fills itself (the request forces them) within the plan's parts."""
-        if options.plan != "parts" or self.planner is None or song is None or steering is not None:
-            return []
-        if kept is not None and options.style is not None:
-            return []
-        given_part = -1 if kept is None else self.planner.given_part(kept, song)  # the user's groove: the part
-        if kept is not None and given_part < 0:
-            return []
-        return self.planner.plans(song, p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
-                                  options.style, given_part)
+    def deciders(self, hearing: Callable[[Plan], np.ndarray] | None = None) -> Deciders:
+        """What a request reads of this model: its styles, crash phrases and parts (groove.request `Deciders`)."""
+        return Deciders(self.styles, self.decoder.policy.crash_phrase_bars, self.planner, hearing)
 
     def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
                 steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,
-                meters: list[str] | None = None, plans: list[Plan] | None = None,
-                planned_p: list[np.ndarray] | None = None) -> Request:
-        """The song's request (groove.request), from the whole song: its drummer's sections, its meters (`meters`,
-        else read off the grid), the drums the user gave (`kept`), on top of `steering` (drums from nothing)."""
-        meters = meters if meters is not None else song_meters(scores, grid, self.styles.steps_per_quarter)
-        return request(options, scores, p, song_span(scores), meters, self.styles,
-                       self.decoder.policy.crash_phrase_bars, kept, steering, swung, grid, self.planner, plans,
-                       planned_p)
+                song: BarSong | None = None, seed: int = 0) -> Request:
+        """The song's request (groove.request), from the whole song: its drummer's sections, its meters, the drums
+        the user gave (`kept`), on top of `steering` (drums from nothing), its plans made from `song`'s bars."""
+        meters = song_meters(scores, grid, self.styles.steps_per_quarter)
+        return request(options, Heard(scores, p, song_span(scores), meters, swung, grid, song), self.deciders(), seed,
+                       kept, steering)
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:

@@ -45,6 +45,7 @@ class TakeResult:
     n_hits: int  # drum notes written: the count-in's sticks too
     expected_f1: float  # under the model's calibrated probabilities
     parts: tuple[tuple[int, str], ...] = ()  # the take's plan: (first bar, 1-based, part name) of each phrase
+    plan: str = ""  # where its plan came from, or why it plays none (parts.plan `Plan.describe`)
 
     def __repr__(self) -> str:
         return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
@@ -83,7 +84,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         else:
             drums = written
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1,
-                                  take.parts))
+                                  take.parts, take.plan.describe() if take.plan is not None else ""))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [*song.notices, choice.notice, swung[0][1], sparse,

@@ -19,7 +19,8 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import FIRST_LAMBDA, SWUNG_RIDE_RATIO
+from seq2drum.feel.swing import SWUNG_RIDE_RATIO
+from seq2drum.groove.settings import FIRST_LAMBDA
 from seq2drum.groove.structure import CrashCount, FillCount, FillWriter
 
 

@@ -38,6 +38,13 @@ class Continuation:
     def __repr__(self) -> str:
         return f"Continuation({int(self.forced.sum())} forced bars, {int(self.preferred.sum())} preferred bars)"
 
+    def groove_bars(self, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows (r,), hits (r, S, 9)) the groove the user gave, as the plan labels its part: the first `n_bars` bars
+        of the loop the decision goes on with, else the last `n_bars` given bars (none: empty)."""
+        rows = np.flatnonzero(self.preferred)[:n_bars]
+        rows = rows if len(rows) else np.flatnonzero(self.forced)[-n_bars:]
+        return rows, np.where(self.preferred[rows, None, None], self.preferred_hits[rows], self.forced_hits[rows])
+
 
 def continuation(codebook: GrooveCodebook, bar_steps: np.ndarray, forced: np.ndarray, forced_hits: np.ndarray,
                  preferred: np.ndarray, preferred_hits: np.ndarray, bonus: float = PREFERRED_BONUS,

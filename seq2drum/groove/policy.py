@@ -18,6 +18,7 @@ import numpy as np
 from seq2drum.errors import ConfigError
 from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
+from seq2drum.parts.plan import Plan
 from seq2drum.song.drum_part import DrumPart
 
 
@@ -233,6 +234,7 @@ class Take(DrumPart):
     threshold: float  # lambda: the probability above which a cell was worth playing
     density_reached: float | None = None  # with --density: its hits over those decided (groove.density)
     parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
+    plan: Plan | None = None  # the plan it was decided on, held (none played, and why) or played
 
     @property
     def n_hits(self) -> int:

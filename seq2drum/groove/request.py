@@ -13,7 +13,8 @@ expectations alike. From them `request` builds the style's entries, the bars `--
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,11 +23,13 @@ from seq2drum.groove.continuation import Continuation, fitted
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import (CRASH_MIN_GAP, FILL_PHRASE_BARS, MIN_EXPECTED_HIT_SHARE,
+from seq2drum.groove.settings import (CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE,
                                       MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS)
-from seq2drum.groove.structure import closes_with_fill
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.options import GenerationOptions, fills_every
+from seq2drum.parts.plan import Held, Plan, Planner
+from seq2drum.song.bars import BarSong
+from seq2drum.song.phrases import PHRASE_BARS, closes_with_fill
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
 
 UNKNOWN_END = np.iinfo(np.int64).max // 2  # a section's end row where it is not known yet (live)
@@ -119,7 +122,7 @@ def edges(span: Span, crash_phrase_bars: int) -> np.ndarray:
     the guitar does; a crash marks a section's first bar (and, with `crash_phrase_bars` N > 0, bars N+1, 2N+1 ... of
     it: the phrases a drummer marks inside a long section; a phrase under CRASH_MIN_GAP bars before the section's
     known end gives way to the next section's crash); a fill closes its last bar (once known) and the last bar of
-    each FILL_PHRASE_BARS-bar phrase inside it (bars longer than SHORT_BAR_STEPS: a fill in a 4/16 pickup is a snare
+    each PHRASE_BARS-bar phrase inside it (bars longer than SHORT_BAR_STEPS: a fill in a 4/16 pickup is a snare
     roll)."""
     n = span.n_bars
     crashes, fills = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -133,7 +136,7 @@ def edges(span: Span, crash_phrase_bars: int) -> np.ndarray:
         if crash_phrase_bars > 0:
             crashes[rows] |= (position % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= section.end)
                                                                     | (section.end >= n))
-        fills[rows] |= (position % FILL_PHRASE_BARS == FILL_PHRASE_BARS - 1) & (span.bar_steps[rows] > SHORT_BAR_STEPS)
+        fills[rows] |= (position % PHRASE_BARS == PHRASE_BARS - 1) & (span.bar_steps[rows] > SHORT_BAR_STEPS)
     marked = np.empty((n, 3), dtype=bool)  # np.stack's columns, without its Python (a fifth of a live request)
     marked[:, 0], marked[:, 1], marked[:, 2] = ~span.guitar_plays, crashes, fills
     return marked
@@ -153,28 +156,87 @@ def take_floor(scores: SongScores, p: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------------- the request
 
 
+class Heard(NamedTuple):
+    """What a request is built from, offline from the whole song, live from the bars heard so far: the scores and
+    their calibrated probabilities `p` (n, S, 9), the bars decided (`span`), the song's meters (most played first),
+    whether the song swings by its own reading on `grid`, and the song's bars the plan reads (`song`; None live)."""
+
+    scores: SongScores
+    p: np.ndarray
+    span: Span
+    meters: list[str]
+    swung: bool = False
+    grid: Grid | None = None
+    song: BarSong | None = None
+    live: bool = False
+
+
+class Deciders(NamedTuple):
+    """What a request reads besides the song: the style book, the crash phrase's length (the policy's), the parts
+    the plan is made of (None: no parts file), and the network that hears a plan's parts (`hearing`: a plan's
+    calibrated probabilities, where the network hears the part; None where it does not)."""
+
+    styles: StyleBook
+    crash_phrase_bars: int
+    planner: Planner | None = None
+    hearing: Callable[[Plan], np.ndarray] | None = None
+
+
 class PlannedTake(NamedTuple):
     """A take's plan of parts (parts.plan) as the decision reads it: the probabilities conditioned on each phrase's
-    part, and the edges with the plan's fills in place of every 4-bar phrase's end."""
+    part, and the edges with the plan's fills in place of every 4-bar phrase's end; a held plan reads the request's
+    own (None)."""
 
-    plan: Any  # a parts.plan.Plan
-    p: np.ndarray  # (n, S, 9)
-    edges: np.ndarray  # (n, 3) bool
+    plan: Plan
+    p: np.ndarray | None  # (n, S, 9)
+    edges: np.ndarray | None  # (n, 3) bool
 
 
-def planned_takes(planner: Any, plans: list[Any], p: np.ndarray, span: Span, song_edges_: np.ndarray,
-                  planned_p: list[np.ndarray] | None = None) -> tuple[PlannedTake, ...]:
-    """Each plan (parts.plan `Plan`, of `planner`) as the decision reads it: `p` conditioned on its parts (a fill
-    bar's snare and toms left to the network; a later take's kick and snare its part's too), or, from a network that
-    heard the plan's parts (`planned_p`, one a plan), its own probabilities; and the edges of the song with the plan's
-    fill bars (bars longer than SHORT_BAR_STEPS) as the fill edges."""
+PLAN_STREAM = 68  # the plans' random stream beside the seed: the takes' own generator draws the same as before
+
+
+def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int,
+               given: Continuation | None = None, from_nothing: bool = False) -> tuple[Plan, ...]:
+    """The plan of each of the `options.takes` takes, from its sources in this one place: the model's reading of the
+    band (parts.plan `Planner.plans`; take 1 the likeliest, the others drawn with their own generator, so take 1
+    never depends on them), kept to a `--style`'s parts or to the part of the drums the user gave (`given`: every
+    full phrase plays it), moved by `--density`. Where none is played, a held plan says why (parts.plan `Held`):
+    live, `--plan bars`, no parts file, drums from nothing, drums given under a style or keeping no time, the guitar
+    alone, a style no drummer's part plays, no phrase; a take past the plans the chain has, no other plan."""
+    planner, song = deciders.planner, heard.song
+    reason = (Held.LIVE if heard.live else Held.BARS if options.plan != "parts" else
+              Held.NO_PARTS if planner is None else Held.FROM_NOTHING if from_nothing or song is None else
+              Held.GIVEN_UNDER_STYLE if given is not None and options.style is not None else None)
+    given_part = -1
+    if reason is None and given is not None:
+        given_part = planner.given_part(*given.groove_bars(PHRASE_BARS), song)  # the user's groove: the part
+        reason = Held.GIVEN_KEEPS_NO_TIME if given_part < 0 else None
+    if reason is not None:
+        return (Plan.held_for(reason),) * options.takes
+    plans = planner.plans(song, heard.p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
+                          options.style, given_part)
+    if not plans[0].played:  # none for the song: every take's, for the same reason
+        return (plans[0],) * options.takes
+    return (*plans, *(Plan.held_for(Held.NO_OTHER),) * (options.takes - len(plans)))
+
+
+def planned_takes(plans: tuple[Plan, ...], heard: Heard, deciders: Deciders,
+                  song_edges_: np.ndarray) -> tuple[PlannedTake, ...]:
+    """Each plan as the decision reads it: `p` conditioned on its parts (a fill bar's snare and toms left to the
+    network; a later take's kick and snare its part's too), or, from a network that hears the plan's parts
+    (`deciders.hearing`), its own probabilities; and the edges of the song with the plan's fill bars (bars longer
+    than SHORT_BAR_STEPS) as the fill edges. A held plan: the request's own (None, None)."""
     out = []
+    span = heard.span
     for index, plan in enumerate(plans):
+        if not plan.played:
+            out.append(PlannedTake(plan, None, None))
+            continue
         fills = plan.fill_bars(span.n_bars) & (span.bar_steps > SHORT_BAR_STEPS)
         edges_ = song_edges_.copy()
         edges_[:, 2] = fills
-        played = (planned_p[index] if planned_p is not None
-                  else planner.conditioned(p, span.bar_steps, plan, fills, whole=index > 0))
+        played = (deciders.hearing(plan) if deciders.hearing is not None
+                  else deciders.planner.conditioned(heard.p, span.bar_steps, plan, fills, whole=index > 0))
         out.append(PlannedTake(plan, played, edges_))
     return tuple(out)
 
@@ -183,45 +245,43 @@ def planned_takes(planner: Any, plans: list[Any], p: np.ndarray, span: Span, son
 class Request:
     """Everything `groove.decide` reads besides the chooser and the scores' context: the steering (a style's
     entries, forced rests, crashes and fills, the user's groove), where each mark's edge threshold holds, what
-    the take steps read (`Finish`), and each take's plan of parts where one was made (`plans`: take k plays the
-    k-th; none: every take bar by bar on the network's own probabilities)."""
+    the take steps read (`Finish`), and each take's plan of parts (`plans`: take k plays the k-th where it is
+    played; a held plan, or a take past them, bar by bar on the network's own probabilities)."""
 
     steering: Steering
     edges: np.ndarray  # (n, 3) bool
     finish: Finish
     plans: tuple[PlannedTake, ...] = ()
 
-    def take_inputs(self, index: int) -> tuple[Finish, np.ndarray, Any]:
+    def take_inputs(self, index: int) -> tuple[Finish, np.ndarray, Plan]:
         """(finish, edges, plan) take `index` (0 = take 1) is decided with: its plan's probabilities and fill edges
-        where it has a plan, else the request's own (plan None)."""
+        where it plays a plan, else the request's own (and the held plan, or none made: `Held.NO_OTHER`)."""
         if index >= len(self.plans):
-            return self.finish, self.edges, None
+            return self.finish, self.edges, Plan.held_for(Held.NO_OTHER)
         planned = self.plans[index]
+        if not planned.plan.played:
+            return self.finish, self.edges, planned.plan
         return replace(self.finish, p=planned.p), planned.edges, planned.plan
 
 
-def request(options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span, meters: list[str],
-            styles: StyleBook, crash_phrase_bars: int, given: Continuation | None = None,
-            base: Steering | None = None, swung: bool = False, grid: Grid | None = None,
-            planner: Any = None, plans: list[Any] | None = None,
-            planned_p: list[np.ndarray] | None = None) -> Request:
-    """The request for bars `span` of scores `scores` (calibrated probabilities `p`), offline or live alike: the
-    style's entries for `meters`, `--fills` and `--crashes` counted per section of `span`, the drums the user gave
-    (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its
-    fills), the edges, the take steps' reading of the song (`swung` on `grid`), and each take's plan of parts
-    (`plans` of `planner`, parts.plan) as the decision reads it (the generator makes none for drums from nothing,
-    nor for drums given under a style; `planned_p`: each plan's probabilities from a network that heard its parts)."""
-    base = base or Steering()
-    fills = every_bars(options.fills, span, closing=True)
-    crashes = every_bars(options.crashes, span, closing=False)
-    steering = base.replace(allowed=style_entries(styles, options.style, meters),
-                            fills=base.fills if fills is None else fills,
-                            crashes=base.crashes if crashes is None else crashes, continuation=given)
-    asked = steered(steering, options, scores, p, span, crash_phrase_bars, swung, grid,
-                    cross_stick_entries(styles, options.style))
-    if planner is None or not plans:
-        return asked
-    return replace(asked, plans=planned_takes(planner, plans, p, span, asked.edges, planned_p))
+def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int = 0,
+            given: Continuation | None = None, base: Steering | None = None) -> Request:
+    """The request for the bars `heard` (offline the whole song, live the bar about to be played) alike: the style's
+    entries for its meters, `--fills` and `--crashes` counted per section of its span, the drums the user gave
+    (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its fills),
+    the edges, the take steps' reading of the song (swung or not, on its grid), and each take's plan of parts
+    (`take_plans`, seeded by `seed`) as the decision reads it."""
+    base_steering = base or Steering()
+    fills = every_bars(options.fills, heard.span, closing=True)
+    crashes = every_bars(options.crashes, heard.span, closing=False)
+    steering = base_steering.replace(allowed=style_entries(deciders.styles, options.style, heard.meters),
+                                     fills=base_steering.fills if fills is None else fills,
+                                     crashes=base_steering.crashes if crashes is None else crashes,
+                                     continuation=given)
+    asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
+                    heard.grid, cross_stick_entries(deciders.styles, options.style))
+    plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
+    return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges))
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

@@ -27,7 +27,6 @@ TOM_GROOVE_SURE = 0.6  # a tom in a groove (not a fill) is played only this like
 BASS_KICK_FLOOR = 0.2  # a kick plays on a bass onset where its probability passes this
 BASS_KICK_SURE = 0.2  # a decided kick away from the bass's onsets stays only this far above lambda
 BASS_KICK_GRID_STEPS = 1  # the grid the bass's onsets are read on, in steps (its own 16ths)
-SWUNG_RIDE_RATIO = 0.2  # a song that swings by its own reading rides where the ride is heard at this share of the hat
 HAT_FOOT_P = 0.45  # a ridden section keeps a closed hat on a beat after the first where it is this likely (the foot)
 WALKING_BASS_SHARE = 0.5  # a swung waltz whose bass walks in this share of its 3/4 bars rides: the jazz waltz
 WALKING_OTHER_ONSETS = 1  # ... a walking bar: a bass onset on every beat and at most this many others
@@ -51,17 +50,13 @@ CRASH_COUNT_SHARE = 1.0  # crash accents off the downbeat: this share of the mod
 CRASH_HIT_MIN_P = 0.15  # an accent crashes only where the crash is at least this likely
 CRASH_MAX_PER_BAR = 2  # crash accents a bar gets by count, at most
 CRASH_SONG_RATE = 0.5  # ... and only while the model expects this many crash hits a playing bar so far
-MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
 FILL_COUNT_SHARE = 1.0  # fill bars played at phrase and section ends: this share of the fill bars the model expects
 FILL_AHEAD = 0.5  # ... and they may run this far ahead of the count so far
 FILL_MAX_SHARE = 0.3  # ... and stay under this share of the playing bars (a song's phrase ends, not a tom groove)
-FILL_PHRASE_BARS = 4  # the last bar of each 4-bar phrase inside a section is a fill's edge too, as drummers fill
 FILL_MIN_HITS = 3  # tom and snare hits a written fill has over its beat at least (a run, not one tom for a hat)
 FILL_LONG_MIN_BEATS = 4  # a bar of this many beats or more fills over its last FILL_LONG_BEATS beats
 FILL_LONG_BEATS = 2  # ... (drummers' fills: 1.01 tom hits a bar at 1.57 fill bars per 8, about 5 toms a fill)
 FILL_LAST_BEAT_HITS = 2  # ... with this many tom and snare hits in its last beat (it drives into the next bar)
-FILL_TOM_HITS = 2  # a long fill holds this many tom hits, or FILL_ODD_SNARES snare hits on odd 16ths, at least
-FILL_ODD_SNARES = 4  # ... (a snare roll)
 TOM_SONG_RATE = 0.8  # tom fills only while the model expects this many tom hits a playing bar so far (0.4 before
 # the models trained with jazz/, which expect more toms: docs/experiments/2026-11-26-jazz.md)
 

@@ -21,12 +21,12 @@ import numpy as np
 
 from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FILL_COUNT_SHARE, FILL_LONG_BEATS,
                                       FILL_LAST_BEAT_HITS, FILL_LONG_MIN_BEATS, FILL_MAX_SHARE, FILL_MIN_HITS,
-                                      FILL_ODD_SNARES, FILL_TOM_HITS, MIN_FILL_SECTION_BARS,
                                       SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE, TOMS
 from seq2drum.groove.scores import SongScores
+from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, MIN_FILL_SECTION_BARS, closes_with_fill
 from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:
@@ -66,11 +66,6 @@ def drummed_structure(song: BarSong) -> np.ndarray | None:
 
 
 # ---------------------------------------------------------------------------------------------- section edges
-
-
-def closes_with_fill(section_bars: int) -> bool:
-    """A section of two bars or more closes with a fill; a one-bar section does not."""
-    return section_bars >= MIN_FILL_SECTION_BARS
 
 
 def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:

@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from typing import Any
-
 import numpy as np
 
 from seq2drum.groove.context import BarContext
 from seq2drum.groove.decide import Chooser, Decided, Finish, articulations, crashes_none, cymbal, decide
 from seq2drum.groove.decoder import Decoder, SongChooser
 from seq2drum.groove.policy import Steering, Take, calibrated
-from seq2drum.groove.request import Request, song_span, steered
+from seq2drum.groove.request import PlannedTake, Request, song_span, steered
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import LATER_TAKE_FLOOR, SWAP_SLICE_SHARES, SWUNG_TAKE_MARGIN, TAKE_MAX_SIMILARITY
 from seq2drum.groove.structure import PlannedFills, bar_labels, bass_silence
 from seq2drum.groove.variations import distinct_variation
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan import Held, Plan
 from seq2drum.song.grid import Grid
 
 OTHER_GROOVE_TRIES = 4  # a later take's other-grooves attempt: as tuned, without refinement, then pushed away twice
@@ -56,7 +55,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
         attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng, edges=edges,
                                     plan=plan)
         take = None
-        if index and plan is not None:  # planned: another plan's parts, decided as take 1 is
+        if index and plan.played:  # planned: another plan's parts, decided as take 1 is
             later_floor = LATER_TAKE_FLOOR * PLANNED_FLOOR_SHARE * takes[0].n_hits / (takes[0].density_reached or 1.0)
             take = attempt([], True, replace(finish, floor_hits=later_floor))
             if distinct(take, takes, limit):
@@ -101,23 +100,26 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
 
 def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
                  rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish,
-                 edges: np.ndarray | None = None, plan: Any = None) -> Take:
+                 edges: np.ndarray | None = None, plan: Plan | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
-    take's (its plan's), else the request's; with a `plan` (parts.plan `Plan`) each section's phrases of one part
-    are a section of their own to the groove choice (a section that changes part changes groove)."""
+    take's (its plan's), else the request's; with a `plan` played (parts.plan `Plan`) each section's phrases of one
+    part are a section of their own to the groove choice (a section that changes part changes groove); the take
+    keeps its plan, held or played."""
     scores, p = finish.scores, finish.p
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
-    if plan is not None:
+    played = plan is not None and plan.played
+    if played:
         labels = planned_labels(labels, plan.bar_parts(len(labels)))
-    fills = decoder.fills if plan is None else PlannedFills(decoder.fills, plan.bar_fills(len(labels)))
+    fills = decoder.fills if not played else PlannedFills(decoder.fills, plan.bar_fills(len(labels)))
     policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
     context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
                          scale=decoder.policy.threshold_scale(request.steering), swung=finish.swung)
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
     take = decide(chooser, context, request.edges if edges is None else edges, finish).take
-    if plan is not None:
+    take.plan = plan
+    if played:
         take.parts = tuple((scores.first_bar + row + 1, name) for row, name in plan.phrase_names())
     return take
 
@@ -167,4 +169,5 @@ def steered_takes(decoder: Decoder, scores: SongScores, n_takes: int = 1, temper
     p, structure = calibrated(scores, decoder.policy)
     request = steered(steering or Steering(), options or GenerationOptions(), scores, p, song_span(scores),
                       decoder.policy.crash_phrase_bars, swung, grid)
+    request = replace(request, plans=(PlannedTake(Plan.held_for(Held.BARS), None, None),) * n_takes)  # bar by bar
     return decided_takes(decoder, request, structure, n_takes, temperature, rng)

@@ -30,7 +30,7 @@ from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.policy import DecodingPolicy, Take, calibrated
 from seq2drum.groove.context import BarCounts
 from seq2drum.groove.settings import FIRST_LAMBDA, SETTLED_BARS
-from seq2drum.groove.request import Request, heard_span, request
+from seq2drum.groove.request import Deciders, Heard, Request, heard_span, request
 from seq2drum.groove.structure import CRASH_COLUMN
 from seq2drum.groove.styles import meter_name
 from seq2drum.song.grid import is_compound
@@ -255,9 +255,9 @@ class ModelDrummer:
         options, bar_steps = state.options, int(scores.bar_steps[0])
         swung = options.swing is None and state.swing.ratio(None) is not None  # the song swings by its own reading
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
-        return request(options, scores, p, heard_span(position, bar_steps), meters, self.styles,
-                       self.policy.crash_phrase_bars, bar_continuation(self.decoder.codebook, state, bar.index,
-                                                                       bar_steps), swung=swung, grid=grid)
+        heard = Heard(scores, p, heard_span(position, bar_steps), meters, swung, grid, live=True)
+        return request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars), state.seed,
+                       bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
 
 def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.settings import SWUNG_RIDE_RATIO
+from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TOMS
 
 PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average

@@ -15,19 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from seq2drum.feel.swing import SWUNG_MIN_SWING, swung_positions
-from seq2drum.midi.drums import (CLOSED_HAT, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, OPEN_HAT, RIDE,
-                                 SNARE)
+from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.song.bars import BarSong
+from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, PHRASE_BARS
 from seq2drum.song.sections import Section
 
-PHRASE_BARS = 4  # a phrase: 4 bars from its section's start (song.phrases counts the same way)
 MIN_TAIL_BARS = 2  # a section's last piece this short joins the phrase before it (a section of 6 bars: one phrase)
 FAMILIES = ("4/4", "3/4", "compound", "other")  # ../shared/scoring's meter families (checklist.py's `family`)
 KEEPERS = ("closed_hat", "open_hat", "ride", "toms", "none")
 SUBDIVISIONS = ("quarters", "eighths", "16ths", "swung", "none")
 FEELS = ("backbeat", "half-time", "four-floor", "waltz", "comping", "time-only")
 LEVELS = ("full", "sparse", "drop-out")
-TOMS = (LOW_TOM, MID_TOM, HIGH_TOM)
 KEEPER_MIN_PER_BEAT = 0.5  # a cymbal keeps time with this many hits a felt beat or more (half notes at least)
 TOM_KEEPER_MIN_PER_BEAT = 1.0  # toms keep time (a tom groove) with a hit a beat or more outside fill bars
 SIXTEENTHS_SHARE = 0.25  # the keeper plays 16ths when this share of its hits sits on odd 16ths
@@ -37,7 +35,6 @@ FEEL_MIN_SHARE = 0.5  # a feel holds in half the phrase's groove bars or more
 COMPING_MIN_SNARES = 0.5  # snare hits a bar that make a non-backbeat phrase comping (fewer: time only)
 DROP_OUT_HITS = 2.0  # under this many hits a bar the drummer has dropped out
 SPARSE_SHARE = 0.5  # under this share of the song's median phrase (hits a bar) a phrase is sparse (phrases.py's)
-FILL_TOMS, FILL_ODD_SNARES = 2, 4  # kit.py's fill bar
 
 
 @dataclass(frozen=True)
@@ -127,7 +124,7 @@ def fill_bars(hits: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     """(m,) bool: kit.py's fill bars of (m, S, 9) hits: 2 or more tom hits, or 4 or more snare hits on odd 16ths."""
     hits = inside_bars(hits, bar_steps)
     toms = hits[:, :, list(TOMS)].sum(axis=(1, 2))
-    return (toms >= FILL_TOMS) | (hits[:, 1::2, SNARE].sum(axis=1) >= FILL_ODD_SNARES)
+    return (toms >= FILL_TOM_HITS) | (hits[:, 1::2, SNARE].sum(axis=1) >= FILL_ODD_SNARES)
 
 
 def label_phrase(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,

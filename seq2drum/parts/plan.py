@@ -17,22 +17,22 @@ snare and ride its part's; a swung song's take 1 keeps the network's time, a rid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 
-from seq2drum.groove.continuation import Continuation
-from seq2drum.groove.structure import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.choice import changed_share, plan_log_likelihood, section_plan
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
-from seq2drum.parts.labels import FAMILIES, PHRASE_BARS, Phrase, cut_phrases, label_phrase
+from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
 from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
                                   part_probabilities, sample_plans)
 from seq2drum.parts.vocabulary import PartVocabulary
 from seq2drum.song.bars import BarSong
+from seq2drum.song.phrases import closes_with_fill
 
 # a guitar alone gets no plan: the part model was trained on whole bands (out of fold it cost F1 0.464 -> 0.401)
 BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES]
@@ -52,7 +52,7 @@ SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
 # ride from swung songs whose network rides (Misty: 712 closed hats and 3 rides, where its drummer rides 265); jazz/
 # F1 0.451 -> 0.476 (docs/experiments/2026-11-28-swung-time.md)
 JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (tools.part_study --jazz; Part.sources)
-# ... a ride part there rides as its drummers do where the network hears the ride at SWUNG_RIDE_RATIO (groove.settings)
+# ... a ride part there rides as its drummers do where the network hears the ride at SWUNG_RIDE_RATIO (feel.swing)
 # of the closed hat or more over the part's bars (jazz tunes 0.31-0.36; swung pop songs read as a jazz ride, whose
 # drummers keep the hat, 0.14-0.19: riding them cost midi/ F1 0.0012)
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
@@ -78,10 +78,35 @@ STYLE_PARTS = {
 }
 
 
+class PlanSource(str, Enum):
+    """Where a take's plan of parts came from."""
+
+    MODEL = "the model"  # the part model's reading of the band
+    GIVEN = "the drums given"  # every full phrase plays the part of the drums the user gave (--keep-drums, --groove)
+    STYLE = "the style"  # the model's reading, its full parts kept to a --style's
+    MUSICIAN = "the musician"  # the parts the musician chose per section
+
+
+class Held(str, Enum):
+    """Why a take plays no plan (bar by bar on the network's own probabilities): each case a named value."""
+
+    BARS = "--plan bars"
+    NO_PARTS = "no parts file beside the model"
+    FROM_NOTHING = "drums from nothing"
+    GIVEN_UNDER_STYLE = "drums given under a style"
+    GIVEN_KEEPS_NO_TIME = "the drums given keep no time or no backbeat"
+    GUITAR_ALONE = "guitar alone: the part model reads a band"
+    STYLE_WITHOUT_PARTS = "no drummer's part plays the style"
+    NO_PHRASES = "no phrase to plan"
+    NO_OTHER = "the part chain has no other plan"
+    LIVE = "live: the live drummer plays no plan yet"
+
+
 @dataclass(frozen=True)
 class Plan:
-    """The parts of a song's phrases: `parts[j]` is phrase j's part (an index into the vocabulary), `fills[j]`
-    whether it closes with a fill; `names` the parts' names, for plots and notes."""
+    """A take's plan: the part of each of the song's phrases (`parts[j]`, an index into the vocabulary, named
+    `names[j]`, of level `levels[j]`), whether it closes with a fill (`fills[j]`), and where the plan came from
+    (`source`); or, `held` set, no plan and why (the take is decided bar by bar)."""
 
     phrases: tuple[Phrase, ...]
     parts: np.ndarray  # (P,) int64
@@ -89,6 +114,38 @@ class Plan:
     names: tuple[str, ...] = field(default=())
     banks: tuple = field(default=(), compare=False)  # each phrase's part's fill bars (k, S, 9) and lengths (k,)
     swung: bool = False  # the song's band swings (SWUNG_SONG): take 1's time the network's (`Planner.conditioned`)
+    source: PlanSource = PlanSource.MODEL
+    held: Held | None = None
+    levels: tuple[str, ...] = field(default=())  # each phrase's part's level: full, sparse, drop-out
+
+    @classmethod
+    def held_for(cls, reason: Held) -> Plan:
+        """No plan, for `reason`."""
+        return cls((), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), held=reason)
+
+    @property
+    def played(self) -> bool:
+        """Whether the take plays this plan (else it is decided bar by bar)."""
+        return self.held is None
+
+    def __repr__(self) -> str:
+        if self.held is not None:
+            return f"Plan(held: {self.held.value})"
+        return f"Plan({len(self.phrases)} phrases from {self.source.value})"
+
+    def describe(self) -> str:
+        """The plan in a few words, as a run prints it: where it came from, or why there is none."""
+        return f"none, bar by bar ({self.held.value})" if self.held else f"from {self.source.value}"
+
+    def key(self) -> tuple:
+        """What the plan decides, as a value two plans compare by (held ones by their reason)."""
+        rows = tuple((phrase.start_row, phrase.end_row) for phrase in self.phrases)
+        return self.held, self.source, rows, tuple(self.parts.tolist()), tuple(self.fills.tolist()), self.swung
+
+    def fill_spans(self) -> list[tuple[int, int] | None]:
+        """Each phrase's fill as (first row, bars), None where it closes without one: today a fill is its phrase's
+        last bar."""
+        return [(phrase.end_row - 1, 1) if fills else None for phrase, fills in zip(self.phrases, self.fills.tolist())]
 
     def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
@@ -108,9 +165,9 @@ class Plan:
     def fill_bars(self, n_bars: int) -> np.ndarray:
         """(n,) bool the last bar of each phrase the plan closes with a fill."""
         bars = np.zeros(n_bars, dtype=bool)
-        for phrase, fills in zip(self.phrases, self.fills.tolist()):
-            if fills and 0 < phrase.end_row <= n_bars:
-                bars[phrase.end_row - 1] = True
+        for span in self.fill_spans():
+            if span is not None and 0 <= span[0] < n_bars:
+                bars[span[0]: span[0] + span[1]] = True
         return bars
 
     def phrase_names(self) -> list[tuple[int, str]]:
@@ -171,15 +228,13 @@ class Planner:
     def phrases(self, song: BarSong) -> list[Phrase]:
         return cut_phrases(song.sections, song.first_bar, song.n_bars)
 
-    def given_part(self, kept: Continuation, song: BarSong) -> int:
-        """The part the drums the user gave play (`kept`, groove.continuation: the first bars of the loop it goes on
-        with, else its last given bars), labelled as a drummer's phrase is; -1 where that is no full part keeping time
-        with a backbeat (a sparse or empty groove, an intro's)."""
-        rows = np.flatnonzero(kept.preferred)[:PHRASE_BARS]
-        rows = rows if len(rows) else np.flatnonzero(kept.forced)[-PHRASE_BARS:]
+    def given_part(self, rows: np.ndarray, hits: np.ndarray, song: BarSong) -> int:
+        """The part the drums the user gave play (`hits` (r, S, 9) of song rows `rows`: the first bars of the loop
+        the decision goes on with, else the last given bars; groove.continuation `Continuation.groove_bars`), labelled
+        as a drummer's phrase is; -1 where that is no full part keeping time with a backbeat (a sparse or empty
+        groove, an intro's)."""
         if not len(rows):
             return -1
-        hits = np.where(kept.preferred[rows, None, None], kept.preferred_hits[rows], kept.forced_hits[rows])
         label = label_phrase(hits, np.zeros(hits.shape, dtype=np.float32), song.bar_steps[rows], song.beat_steps[rows],
                              float(hits.sum()) / len(rows))
         part = self.vocabulary.assign(label)
@@ -196,13 +251,17 @@ class Planner:
         the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
         probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
         busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`);
-        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part."""
+        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part. Where no
+        plan can be made, one held plan that says why (`Held`)."""
         phrases = self.phrases(song)
-        if not phrases or (style is not None and style not in STYLE_PARTS and style not in METER_STYLES):
-            return []
+        if not phrases:
+            return [Plan.held_for(Held.NO_PHRASES)]
+        if style is not None and style not in STYLE_PARTS and style not in METER_STYLES:
+            return [Plan.held_for(Held.STYLE_WITHOUT_PARTS)]
         features = phrase_features(song, phrases)
         if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
-            return []
+            return [Plan.held_for(Held.GUITAR_ALONE)]
+        source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
         # a later take of a straight song plays no swung part: drawn from the chain, a Doom metal song's take 2 played
@@ -233,7 +292,8 @@ class Planner:
             best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
             chosen.append(drawn[best])
         # a style's song plays the style's parts as they are (its grooves are the style's)
-        return [self.plan(phrases, parts, song.n_bars, swung=not straight and style is None) for parts in chosen]
+        return [self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source)
+                for parts in chosen]
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the
@@ -328,10 +388,12 @@ class Planner:
             parts[j] = likeliest(j, full)
         return parts
 
-    def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int, swung: bool = False) -> Plan:
+    def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int, swung: bool = False,
+             source: PlanSource = PlanSource.MODEL) -> Plan:
         """The plan of these parts, its fills marked: each section's end (where groove.structure
         `closes_with_fill`, as the edges say), a phrase before a change of part, and every second phrase end inside a
-        run of a part that fills that often (FILL_SHARE_EIGHT); `swung`: the song's band swings (Plan.swung)."""
+        run of a part that fills that often (FILL_SHARE_EIGHT); `swung`: the song's band swings (Plan.swung);
+        `source`: where the parts came from."""
         fills = np.zeros(len(phrases), dtype=bool)
         run = 0
         for j, phrase in enumerate(phrases):
@@ -344,7 +406,8 @@ class Planner:
                         or (run % 2 == 0 and self.end_fill_share[parts[j]] >= FILL_SHARE_EIGHT))
         names = tuple(self.vocabulary.parts[k].name for k in parts.tolist())
         banks = tuple((self.vocabulary.parts[k].fills, self.vocabulary.parts[k].fill_steps) for k in parts.tolist())
-        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names, banks, swung)
+        levels = tuple(self.vocabulary.parts[k].level for k in parts.tolist())
+        return Plan(tuple(phrases), np.asarray(parts, dtype=np.int64), fills, names, banks, swung, source, None, levels)
 
     def conditioned(self, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
                     fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:

@@ -22,6 +22,11 @@ import numpy as np
 from seq2drum.song.sections import Section, section_labels
 
 PHRASE_BARS = 4  # a drummer counts phrases of 4 bars (and 8, 16: whole phrases of 4) from a section's start
+MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
+# a fill bar (../shared/scoring kit.py's definition, read alike by the part labels and the decision's fills): this
+# many tom hits, or this many snare hits on odd 16ths (a snare roll), at least
+FILL_TOM_HITS = 2
+FILL_ODD_SNARES = 4
 MIN_DRUMMER_SECTION_BARS = 4  # a section this long at least, but an intro or an ending
 PART_CHANGE_BARS = 4  # a part entering or leaving starts a section when it was silent (playing) this long before
 CHORUS_PERIODS = tuple(range(8, 33))  # the lengths of a repeated chorus (12: a blues), shortest first
@@ -29,6 +34,12 @@ CLEAR_NOVELTY = 0.4  # a start of the guitar's this novel stays where it is, on 
 REPEAT_SIMILARITY = 0.9  # a bar this like the bar a period later repeats it (bar vectors' cosine similarity)
 BAND_CHANGE = 0.3  # the band busier or sparser by this much (mean log(1 + notes) a bar, after against before) ...
 BAND_CHANGE_BARS = 3  # ... over this many bars on each side; sections this far apart in busyness differ in label
+
+
+def closes_with_fill(section_bars: int) -> bool:
+    """A section of two bars or more closes with a fill; a one-bar section does not."""
+    return section_bars >= MIN_FILL_SECTION_BARS
+
 
 # the kinds of start, weakest first: which start a short section loses, and which divide one label's sections
 GUITAR, BAND, CHORUS, HARD = 1, 2, 3, 4
