@@ -10,7 +10,8 @@ import numpy as np
 from seq2drum.groove.decide import Decided, Finish
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering, Take, calibrated
-from seq2drum.groove.request import Request, every_bars, request, song_edges, song_meters, song_span
+from seq2drum.groove.request import (Deciders, Heard, Request, every_bars, request, song_edges, song_meters,
+                                    song_span)
 from seq2drum.groove.context import BarCounts
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.scores import SongScores
@@ -40,8 +41,8 @@ def requested_takes(decoder: Decoder, scores: SongScores, options: GenerationOpt
                     grid: Grid, base: Steering | None = None, swung: bool = False) -> list[Take]:
     """The takes the options ask for, through the request builder as DrumGenerator.takes builds it."""
     p, structure = calibrated(scores, decoder.policy)
-    asked = request(options, scores, p, song_span(scores), song_meters(scores, grid, styles.steps_per_quarter),
-                    styles, decoder.policy.crash_phrase_bars, base=base, swung=swung, grid=grid)
+    heard = Heard(scores, p, song_span(scores), song_meters(scores, grid, styles.steps_per_quarter), swung, grid)
+    asked = request(options, heard, Deciders(styles, decoder.policy.crash_phrase_bars), seed, base=base)
     return decided_takes(decoder, asked, structure, options.takes, options.temperature, np.random.default_rng(seed))
 
 

@@ -20,7 +20,8 @@ from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.codes import FILL_COLUMN, KNOWN_COLUMN, PART_CODE_WIDTH, drummer_codes, plan_codes, signature_code
-from seq2drum.parts.labels import FEELS, KEEPERS, LEVELS, SUBDIVISIONS, Phrase, song_labels
+from seq2drum.parts.labels import Phrase, song_labels
+from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
 from seq2drum.parts.plan import Plan
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import encode_song
@@ -50,11 +51,11 @@ def test_a_signature_names_its_level_keeper_subdivision_and_feel() -> None:
     code = signature_code(("4/4", "full", "ride", "eighths", "backbeat"))
     assert code.shape == (PART_CODE_WIDTH,) and code[KNOWN_COLUMN] == 1 and code[FILL_COLUMN] == 0
     assert code.sum() == 5  # level, keeper, subdivision, feel, known
-    assert code[len(LEVELS) + KEEPERS.index("ride")] == 1
-    assert code[len(LEVELS) + len(KEEPERS) + len(SUBDIVISIONS) + FEELS.index("backbeat")] == 1
+    assert code[len(PART_LEVELS) + KEEPERS.index("ride")] == 1
+    assert code[len(PART_LEVELS) + len(KEEPERS) + len(SUBDIVISIONS) + PART_FEELS.index("backbeat")] == 1
     sparse, drop_out = signature_code(("4/4", "sparse", "closed_hat")), signature_code(("3/4", "drop-out"))
-    assert sparse.sum() == 3 and sparse[LEVELS.index("sparse")] == 1  # a sparse part names its keeper only
-    assert drop_out.sum() == 2 and drop_out[LEVELS.index("drop-out")] == 1
+    assert sparse.sum() == 3 and sparse[PART_LEVELS.index("sparse")] == 1  # a sparse part names its keeper only
+    assert drop_out.sum() == 2 and drop_out[PART_LEVELS.index("drop-out")] == 1
 
 
 def test_the_drummer_changes_part_where_his_cymbal_changes_and_his_fill_is_marked() -> None:

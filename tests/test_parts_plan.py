@@ -305,7 +305,7 @@ def test_the_guitar_alone_is_decided_bar_by_bar(generator: DrumGenerator) -> Non
 def test_a_style_plans_among_the_parts_that_play_it(generator: DrumGenerator, style: str) -> None:
     """--style restricts the parts (issue 68 item 7): every phrase of every take plays a part of the style, or a
     sparse or drop-out one; the drums stay the style's grooves."""
-    from seq2drum.parts.plan import STYLE_PARTS
+    from seq2drum.parts.traits import STYLES
 
     result = generator.generate(sectioned_song(), GenerationOptions(seed=4, takes=2, style=style))
     parts = {part.name: part for part in generator.planner.vocabulary.parts if part.family == "4/4"}
@@ -313,7 +313,7 @@ def test_a_style_plans_among_the_parts_that_play_it(generator: DrumGenerator, st
     for take in result.takes:
         for _, name in take.parts:
             part = parts[name]
-            assert part.level != "full" or STYLE_PARTS[style](part.keeper, part.subdivision, part.feel), (style, name)
+            assert part.level != "full" or STYLES[style].plays(part.keeper, part.subdivision, part.feel), (style, name)
 
 
 def test_a_style_without_parts_of_its_own_keeps_every_part_of_the_meter(planner: Planner) -> None:
@@ -476,7 +476,7 @@ def test_drums_given_play_a_plan_of_their_part_but_not_under_a_style(generator: 
 def test_every_held_plan_names_its_reason_and_a_played_one_its_source(generator: DrumGenerator) -> None:
     """No empty list stands for "no plan": `take_plans` gives every take a plan, held ones with their reason (the
     run prints it), from the one builder offline and live alike."""
-    from seq2drum.groove.request import Deciders, Heard, take_plans
+    from seq2drum.groove.request import Heard, take_plans
 
     song, p, scores = planned_song(generator)
     heard = Heard(scores, p, None, ["4/4"], song=song)

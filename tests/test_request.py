@@ -27,12 +27,13 @@ from seq2drum.generation.render import song_swing, swung_by_song
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import continuation, fitted
 from seq2drum.groove.policy import Take, calibrated
-from seq2drum.groove.request import Request, song_meters, song_span, take_floor
+from seq2drum.groove.request import Heard, Request, song_meters, song_span, take_floor, take_plans
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.live.playback import ENDING_SLACK_Q, LivePlay, play_file
 from seq2drum.midi.io import START
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan import Held
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -60,7 +61,8 @@ def offline_request(generator: DrumGenerator, midi: bytes, options: GenerationOp
     kept = given_continuation(prepared.given, generator.decoder.codebook, scores.bar_steps)
     p, _ = calibrated(scores, generator.decoder.policy)
     swung = swung_by_song(prepared, options, song_swing(prepared, options))
-    return generator.request(scores, p, options, prepared.encoded.grid, prepared.steering, kept, swung), prepared
+    return generator.request(scores, p, options, prepared.encoded.grid, prepared.steering, kept, swung, prepared.bars,
+                             options.seed or 0), prepared
 
 
 def live_requests(drummer: ModelDrummer, midi: bytes, options: GenerationOptions
@@ -154,6 +156,15 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
     grid, first_bar = prepared.encoded.grid, prepared.encoded.first_bar
     meters = song_meters(offline.finish.scores, grid, generator.styles.steps_per_quarter)
     assert np.array_equal(offline.steering.allowed, generator.styles.allowed(style, meters))
+    # the plans: each side's from groove.request's one builder, which tells them apart by what was heard alone (live
+    # the bars so far: held, the live drummer plays none yet); offline's, the builder's for the whole song
+    heard = Heard(offline.finish.scores, offline.finish.p, song_span(offline.finish.scores), meters,
+                  offline.finish.swung, grid, prepared.bars)
+    built = [take_plans(options, heard._replace(live=live_side), generator.deciders(), options.seed or 0,
+                        offline.finish.continuation, prepared.steering) for live_side in (False, True)]
+    assert [t.plan.key() for t in offline.plans] == [plan.key() for plan in built[0]]
+    assert {tuple(t.plan.key() for t in live[row][0].plans) for row in live} == {tuple(p.key() for p in built[1])}
+    assert {plan.held for plan in built[1]} == {Held.LIVE}
     played = [row for row in sorted(live) if 0 <= row < n and live[row][1].started]
     assert len(played) > n // 2, (len(played), n)
     start = live[played[0]][1].first  # the band's first bar, live

@@ -26,7 +26,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE, TOMS
 from seq2drum.groove.scores import SongScores
-from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, MIN_FILL_SECTION_BARS, closes_with_fill
+from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, closes_with_fill
 from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ from seq2drum.groove.settings import MIN_ENTRY_BARS, MIN_STYLE_BARS
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.errors import ConfigError
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.parts.traits import STYLES, style_of
 
 BREAK = "break"  # the family of bars that are no groove to hold (rolls, crash figures): never offered as a style
 # a time-keeping voice off the straight grid, as a 3-3-2 ride (issue 23: `ride-8ths` played one): none of the named
@@ -29,24 +30,7 @@ BREAK = "break"  # the family of bars that are no groove to hold (rolls, crash f
 IRREGULAR = "irregular"
 NOT_OFFERED = (BREAK, IRREGULAR)
 
-DESCRIPTIONS = {
-    "four-on-the-floor": "kick on every beat",
-    "half-time": "snare on beat 3 only: the backbeat at half speed",
-    "shuffle": "time-keeping on the first and last 16th of each beat: a dotted, shuffled feel",
-    "jazz-ride": "ride on every beat with skip notes, the hi-hat foot on the backbeats",
-    "bossa": "bossa nova: kick on 1, the and of 2, 3 and the and of 4, cross-stick, straight 8ths",
-    "quarter-hats": "hi-hat on the beats",
-    "straight-8ths": "hi-hat in straight eighths",
-    "16th-hats": "hi-hat in sixteenths",
-    "ride-quarters": "ride cymbal on the beats",
-    "ride-8ths": "ride cymbal in eighths",
-    "ride-16ths": "ride cymbal in sixteenths",
-    "kick-and-snare": "kick and snare without cymbals",
-    "toms": "grooves carried by the toms",
-    "waltz": "bars of three quarter notes",
-    "six-eight": "compound meters: beats of three eighths",
-    "odd-meter": "the other meters (5/4, 7/8 ...) together",
-}
+DESCRIPTIONS = {name: style.description for name, style in STYLES.items()}  # one table: parts.traits
 
 
 @dataclass(frozen=True)
@@ -125,33 +109,41 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     cymbals = bar[:, [CLOSED_HAT, OPEN_HAT, RIDE]].any(axis=1)
     if bar[1:, CRASH].any() or bar[:, SNARE].sum() > n_steps // 2 or not (bar[:, KICK].any() or cymbals.any()):
         return BREAK
+    # the rest by the traits a part is named by (parts.traits: the plan reads the same table); the jazz ride above by
+    # its own figure (skip notes, nothing on the off-beat eighths), finer than a part's "ride, swung"
     if bar[beats, KICK].all():
-        return "four-on-the-floor"
+        return named("", "", "four-floor")
     snare_beats = bar[beats, SNARE]
     if quarters == 4 and snare_beats.tolist() == [False, False, True, False]:
-        return "half-time"
+        return named("", "", "half-time")
     hats = bar[:, CLOSED_HAT] | bar[:, OPEN_HAT]
     ride = bar[:, RIDE]
     toms = bar[:, [LOW_TOM, MID_TOM, HIGH_TOM]].any(axis=1)
     voice = ride if ride.sum() > hats.sum() else hats
     if voice.sum() == 0:
-        return "toms" if toms.sum() >= 2 else "kick-and-snare" if bar[:, KICK].any() else BREAK
+        return named("toms", "", "") if toms.sum() >= 2 else named("none", "", "") if bar[:, KICK].any() else BREAK
     if toms.sum() > voice.sum():
-        return "toms"
+        return named("toms", "", "")
     n_beats = int(quarters)
     last_16th, off_8th = in_beat == 3 * q // 4, in_beat == q // 2
     sixteenths = (in_beat % (q // 2)) != 0
     between = voice[off_8th].sum() + voice[in_beat == q // 4].sum()
+    keeper = "ride" if voice is ride else "closed_hat"
     if voice[last_16th].sum() >= n_beats - 1 and between <= 1 and voice[beats].sum() >= n_beats - 1:
-        return "shuffle"
-    name = "ride" if voice is ride else "hats"
+        return named(keeper, "swung", "")
     if voice[sixteenths].sum() >= n_beats:
-        return "16th-hats" if name == "hats" else "ride-16ths"
+        return named(keeper, "16ths", "")
     if voice[off_8th].sum() >= n_beats / 2:
         if voice[sixteenths].sum() >= 2 and voice[~sixteenths].sum() < 0.75 * 2 * n_beats:
             return IRREGULAR  # eighths in name only: 3-3-2 holds half the eighths and two 16ths
-        return "straight-8ths" if name == "hats" else "ride-8ths"
-    return "quarter-hats" if name == "hats" else "ride-quarters"
+        return named(keeper, "eighths", "")
+    return named(keeper, "quarters", "")
+
+
+def named(keeper: str, subdivision: str, feel: str) -> str:
+    """The family of a groove of these traits ("": not read): the first style of parts.traits that plays them, but
+    the jazz ride (read by its own figure, `jazz_ride`)."""
+    return style_of(keeper, subdivision, feel, but=("jazz-ride",)) or BREAK
 
 
 def jazz_ride(bar: np.ndarray, beat: int) -> bool:

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seq2drum.parts.labels import FEELS, KEEPERS, LEVELS, SUBDIVISIONS, song_labels
+from seq2drum.parts.labels import song_labels
+from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
 
 if TYPE_CHECKING:
     from seq2drum.parts.plan import Plan
     from seq2drum.parts.vocabulary import PartVocabulary
     from seq2drum.song.bars import BarSong
 
-_OFFSETS = np.cumsum([0, len(LEVELS), len(KEEPERS), len(SUBDIVISIONS), len(FEELS)])
+_OFFSETS = np.cumsum([0, len(PART_LEVELS), len(KEEPERS), len(SUBDIVISIONS), len(PART_FEELS)])
 FILL_COLUMN = int(_OFFSETS[-1])  # the bar closes its phrase with a fill
 KNOWN_COLUMN = FILL_COLUMN + 1  # a part is known for the bar (all zeros: none)
 PART_CODE_WIDTH = KNOWN_COLUMN + 1
@@ -32,7 +33,7 @@ def signature_code(signature: Sequence[str]) -> np.ndarray:
     """(PART_CODE_WIDTH,) the code of a part's signature (family, level[, keeper[, subdivision, feel]]: a sparse
     part names its keeper only, a drop-out nothing more), its fill column clear."""
     code = np.zeros(PART_CODE_WIDTH, dtype=np.float32)
-    for offset, names, value in zip(_OFFSETS, (LEVELS, KEEPERS, SUBDIVISIONS, FEELS), signature[1:]):
+    for offset, names, value in zip(_OFFSETS, (PART_LEVELS, KEEPERS, SUBDIVISIONS, PART_FEELS), signature[1:]):
         code[offset + names.index(value)] = 1.0
     code[KNOWN_COLUMN] = 1.0
     return code

@@ -16,8 +16,8 @@ from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TOMS
 
 PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
-# ... but the kick's and the snare's, left to the network: conditioned too they cost validation F1 0.004-0.007 (the
-# part is the drummer's one time in three) and spread the snare no more from phrase to phrase
+# ... but the kick's and the snare's, left to the network: conditioned too they cost F1 (the part is the drummer's one
+# time in three; docs/experiments/2026-11-28-the-plans-rules.md)
 # the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
 CLASS_WEIGHTS = np.array([0.0 if c in (KICK, SNARE, CRASH) else 1.0 for c in range(NUM_DRUM_CLASSES)])
 # ... but a half-time or four-on-the-floor part's, as it places them, no more snare than the network hears a bar
@@ -71,7 +71,7 @@ def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Any,
             moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
         if own or (whole and planner.full[part]):  # its snare where the part places it, take 1's no more than the
             # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
-            # the &s cost the_wild_rover's take 3 its backbeat)
+            # the &s took a take's backbeat away)
             heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
             moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
         out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)

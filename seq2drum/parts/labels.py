@@ -22,10 +22,6 @@ from seq2drum.song.sections import Section
 
 MIN_TAIL_BARS = 2  # a section's last piece this short joins the phrase before it (a section of 6 bars: one phrase)
 FAMILIES = ("4/4", "3/4", "compound", "other")  # ../shared/scoring's meter families (checklist.py's `family`)
-KEEPERS = ("closed_hat", "open_hat", "ride", "toms", "none")
-SUBDIVISIONS = ("quarters", "eighths", "16ths", "swung", "none")
-FEELS = ("backbeat", "half-time", "four-floor", "waltz", "comping", "time-only")
-LEVELS = ("full", "sparse", "drop-out")
 KEEPER_MIN_PER_BEAT = 0.5  # a cymbal keeps time with this many hits a felt beat or more (half notes at least)
 TOM_KEEPER_MIN_PER_BEAT = 1.0  # toms keep time (a tom groove) with a hit a beat or more outside fill bars
 SIXTEENTHS_SHARE = 0.25  # the keeper plays 16ths when this share of its hits sits on odd 16ths
@@ -211,11 +207,11 @@ def backbeat_beats(n_beats: int) -> list[int]:
 
 
 def kick_snare_feel(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> str:
-    """What the kick and snare do over (m, S, 9) groove bars (see FEELS): the kick on every beat (four on the floor),
-    the snare on the backbeats (all of them in an even count: 2 and 4; one in an odd: 2 or 3 of a waltz), on the
-    middle beat alone (half-time: 3 of 4/4), a three-beat bar's kick or snare on 1 alone (a waltz's oom-pa-pa),
-    the snare somewhere else a bar or so (comping), or hardly at all (time only); each in FEEL_MIN_SHARE of the
-    bars."""
+    """What the kick and snare do over (m, S, 9) groove bars (parts.traits PART_FEELS): the kick on every beat (four
+    on the floor), the snare on the backbeats (all of them in an even count: 2 and 4; one in an odd: 2 or 3 of a
+    waltz), on the middle beat alone (half-time: 3 of 4/4), a three-beat bar's kick or snare on 1 alone (a waltz's
+    oom-pa-pa), the snare somewhere else a bar or so (comping), or hardly at all (time only); each in FEEL_MIN_SHARE
+    of the bars."""
     m = len(hits)
     floor, backbeat, half, waltz = (np.zeros(m, dtype=bool) for _ in range(4))
     for row in range(m):

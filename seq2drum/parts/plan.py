@@ -30,11 +30,13 @@ from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
 from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
                                   part_probabilities, sample_plans)
+from seq2drum.parts.traits import STYLES
 from seq2drum.parts.vocabulary import PartVocabulary
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import closes_with_fill
 
-# a guitar alone gets no plan: the part model was trained on whole bands (out of fold it cost F1 0.464 -> 0.401)
+# a guitar alone gets no plan: the part model was trained on whole bands (docs/experiments/2026-11-28-the-plans-rules.md
+# has the figures behind this module's rules)
 BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES]
 KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
 KEEPER_HEARD = 1.0  # ... a part that keeps no time plays only where it hears under this share of the median phrase's
@@ -48,34 +50,15 @@ BACKBEAT_HEARD = 0.5  # ... and its part without a backbeat where it expects und
 SWUNG_SONG = 0.5  # ... in a song whose band swings less (song_swung_share): a jazz drummer plays no backbeat
 SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
 # ... and take 1 of a swung song (the same share) keeps the network's time-keeping in a family where jazz/'s drummers
-# play a jazz ride part: the part model names jazz/'s parts in 13% of phrases, and out of fold its hat parts took the
-# ride from swung songs whose network rides (Misty: 712 closed hats and 3 rides, where its drummer rides 265); jazz/
-# F1 0.451 -> 0.476 (docs/experiments/2026-11-28-swung-time.md)
+# play a jazz ride part: the part model reads jazz bands poorly, and its hat parts took the ride from them
 JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (tools.part_study --jazz; Part.sources)
 # ... a ride part there rides as its drummers do where the network hears the ride at SWUNG_RIDE_RATIO (feel.swing)
-# of the closed hat or more over the part's bars (jazz tunes 0.31-0.36; swung pop songs read as a jazz ride, whose
-# drummers keep the hat, 0.14-0.19: riding them cost midi/ F1 0.0012)
+# of the closed hat or more over the part's bars (a swung pop song's drummer keeps the hat)
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
-HATS = ("closed_hat", "open_hat")
-# --style X plans among the full parts that play it (groove.styles names each family by the same traits), and the
-# sparse and drop-out parts (a style's song thins and drops out too); a style of a meter keeps every part of its
-# meter (METER_STYLES); a style no part carries (bossa: no drummer of the data plays it) plays no plan
-METER_STYLES = ("waltz", "six-eight", "odd-meter")
-STYLE_PARTS = {
-    "four-on-the-floor": lambda keeper, subdivision, feel: feel == "four-floor",
-    "half-time": lambda keeper, subdivision, feel: feel == "half-time",
-    "shuffle": lambda keeper, subdivision, feel: subdivision == "swung",
-    "jazz-ride": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "swung",
-    "quarter-hats": lambda keeper, subdivision, feel: keeper in HATS and subdivision == "quarters",
-    "straight-8ths": lambda keeper, subdivision, feel: keeper in HATS and subdivision == "eighths",
-    "16th-hats": lambda keeper, subdivision, feel: keeper in HATS and subdivision == "16ths",
-    "ride-quarters": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "quarters",
-    "ride-8ths": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "eighths",
-    "ride-16ths": lambda keeper, subdivision, feel: keeper == "ride" and subdivision == "16ths",
-    "kick-and-snare": lambda keeper, subdivision, feel: keeper == "none",
-    "toms": lambda keeper, subdivision, feel: keeper == "toms",
-}
+# --style X plans among the full parts whose traits it holds (parts.traits, the table groove.styles names each family
+# by), and the sparse and drop-out parts (a style's song thins and drops out too); a style of a meter keeps every part
+# of its meter; a style no part carries (bossa: no drummer of the data plays it) plays no plan
 
 
 class PlanSource(str, Enum):
@@ -211,7 +194,7 @@ class Planner:
         self.riding = np.array([part.keeper == "ride" for part in parts])
         self.swung = np.array([part.subdivision == "swung" for part in parts])  # a shuffle's or a jazz ride's time
         # (K,) bool the parts of a family with a jazz ride part jazz/'s drummers play (4/4): where a swung song's take
-        # 1 keeps its time (the 3/4 jazz ride of some folds, midi/'s alone, took a swung waltz's hat to 1.37x)
+        # 1 keeps its time (a 3/4 jazz ride of midi/'s alone took a swung waltz's hat away)
         jazz = {part.family for part in parts
                 if part.keeper == "ride" and part.subdivision == "swung" and part.sources.get(JAZZ_SOURCE, 0)}
         self.jazz_family = np.array([part.family in jazz for part in parts])
@@ -238,8 +221,8 @@ class Planner:
         label = label_phrase(hits, np.zeros(hits.shape, dtype=np.float32), song.bar_steps[rows], song.beat_steps[rows],
                              float(hits.sum()) / len(rows))
         part = self.vocabulary.assign(label)
-        # a groove without a time-keeper or a backbeat is an intro's more often than the song's (the drummer's first
-        # bars, out of fold: played song-wide, 27 more songs of 621 too sparse)
+        # a groove without a time-keeper or a backbeat is an intro's more often than the song's (played song-wide,
+        # songs came out too sparse)
         keeps = label.level == "full" and label.keeper != "none" and label.feel != "time-only"
         keeps = keeps and bool(self.full[part] and self.keeping[part] and self.backbeat[part])
         return part if keeps else -1
@@ -256,7 +239,7 @@ class Planner:
         phrases = self.phrases(song)
         if not phrases:
             return [Plan.held_for(Held.NO_PHRASES)]
-        if style is not None and style not in STYLE_PARTS and style not in METER_STYLES:
+        if style is not None and (style not in STYLES or STYLES[style].no_part):
             return [Plan.held_for(Held.STYLE_WITHOUT_PARTS)]
         features = phrase_features(song, phrases)
         if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
@@ -264,9 +247,8 @@ class Planner:
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
-        # a later take of a straight song plays no swung part: drawn from the chain, a Doom metal song's take 2 played
-        # "jazz ride, comping" (take 1's plan, read from the band, keeps them: out of fold without them 2 more songs
-        # of 3/4 and 4/4 were faulty)
+        # a later take of a straight song plays no swung part: drawn from the chain, a metal song's take 2 played
+        # "jazz ride, comping" (take 1's plan, read from the band, keeps them)
         later_allowed = self.straight_parts(allowed) if straight and style is None else allowed
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
@@ -297,12 +279,12 @@ class Planner:
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the
-        full parts STYLE_PARTS names for it, and the sparse and drop-out parts; a phrase whose meter family has no
-        full part of the style may play any part of it."""
+        full parts whose traits it holds (parts.traits `STYLES`), and the sparse and drop-out parts; a phrase whose
+        meter family has no full part of the style may play any part of it."""
         parts = self.vocabulary.parts
-        if style is None or style not in STYLE_PARTS:
+        if style is None or style not in STYLES or STYLES[style].meter:
             return np.ones((len(features), len(parts)), dtype=bool)
-        plays = STYLE_PARTS[style]
+        plays = STYLES[style].plays
         return self.kept_to(np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]), features)
 
     def given_parts(self, part: int, features: np.ndarray) -> np.ndarray:

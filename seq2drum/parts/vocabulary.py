@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
-from seq2drum.parts.labels import FAMILIES, FEELS, KEEPERS, LEVELS, SUBDIVISIONS, PhraseLabel, inside_bars
+from seq2drum.parts.labels import FAMILIES, PhraseLabel, inside_bars
+from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
 
 MIN_SHARE = 0.015  # a signature is a part with this share of its family's phrases in a folder
 MIN_PHRASES = 12  # ... and this many phrases at least
@@ -110,7 +111,8 @@ def descriptor(label: PhraseLabel) -> np.ndarray:
     """(D,) what a phrase plays, for finding the part nearest a rare signature: one-hots of its time-keeper,
     subdivision and feel, and log hits a bar of the class groups."""
     parts = [np.eye(len(values))[values.index(value)]
-             for values, value in ((KEEPERS, label.keeper), (SUBDIVISIONS, label.subdivision), (FEELS, label.feel))]
+             for values, value in ((KEEPERS, label.keeper), (SUBDIVISIONS, label.subdivision),
+                                   (PART_FEELS, label.feel))]
     groups = np.array([label.hits_per_bar[list(group)].sum() for group in CLASS_GROUPS])
     return np.concatenate([*parts, np.log1p(groups) / 2])
 
@@ -148,7 +150,7 @@ def kept_signatures(phrases: Sequence[LabelledPhrase]) -> list[tuple[str, ...]]:
         in_family = Counter(p.label.signature() for p in phrases if p.label.family == family)
         if in_family and not any(s[0] == family for s in kept):
             kept.add(in_family.most_common(1)[0][0])
-    return sorted(kept, key=lambda s: (FAMILIES.index(s[0]), LEVELS.index(s[1]), s))
+    return sorted(kept, key=lambda s: (FAMILIES.index(s[0]), PART_LEVELS.index(s[1]), s))
 
 
 def nearest_part(signatures: Sequence[tuple[str, ...]], centroids: np.ndarray, signature: tuple[str, ...],
