@@ -142,3 +142,32 @@ def test_odd_meter_plays_in_the_meters_it_lists_that_real_songs_lack(meter: tupl
     counted = [family for bar_meter, family in families if bar_meter == main]
     assert main == f"{meter[0]}/{meter[1]}" and len(counted) >= 20
     assert counted.count("odd-meter") >= 0.9 * len(counted)
+
+
+@pytest.mark.parametrize("hits, family", [
+    ([(s, HAT) for s in range(0, 16, 2)] + BACKBEAT, "straight-8ths"),
+    ([(s, HAT) for s in range(16)] + BACKBEAT, "16th-hats"),
+    ([(s, HAT) for s in range(0, 16, 4)] + BACKBEAT, "quarter-hats"),
+    ([(s, RIDE) for s in range(0, 16, 2)] + BACKBEAT, "ride-8ths"),
+    ([(s, RIDE) for s in range(16) if s % 4 != 2] + BACKBEAT, "ride-16ths"),
+    ([(s, RIDE) for s in range(0, 16, 4)] + BACKBEAT, "ride-quarters"),
+    ([(s, HAT) for s in range(0, 16, 2)] + [(s, KICK) for s in range(0, 16, 4)] + [(4, SNARE), (12, SNARE)],
+     "four-on-the-floor"),
+    ([(s, HAT) for s in range(0, 16, 2)] + [(0, KICK), (8, SNARE)], "half-time"),
+    ([(s, HAT) for s in range(16) if s % 4 in (0, 3)] + BACKBEAT, "shuffle"),
+    ([(s, RIDE) for s in (0, 4, 7, 8, 12, 15)] + [(4, HAT), (12, HAT)], "jazz-ride"),
+    (BACKBEAT, "kick-and-snare"),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_a_grooves_family_is_a_style_its_part_plays(hits: list[tuple[int, int]], family: str) -> None:
+    """One vocabulary (parts.traits): a groove the codebook names `family`, played as a phrase and labelled as the
+    plan labels a drummer's phrase, has the traits of that style, so `--style family` plans that part."""
+    from seq2drum.parts.labels import label_phrase
+    from seq2drum.parts.traits import STYLES
+
+    bar = pattern(16, hits)
+    assert entry_family(bar, 16, False, 4) == family
+    phrase = np.repeat(bar[None], 4, axis=0)
+    label = label_phrase(phrase, np.zeros(phrase.shape, dtype=np.float32), np.full(4, 16), np.full(4, 4),
+                         float(phrase.sum()) / 4)
+    assert STYLES[family].plays(label.keeper, label.subdivision, label.feel), (label.keeper, label.subdivision,
+                                                                              label.feel)
