@@ -168,6 +168,27 @@ def test_groove_imports_no_midi_file_code() -> None:
     assert not readers, "\n".join(readers)
 
 
+def test_parts_sit_under_the_decision_that_uses_them() -> None:
+    """The layers follow the data (issue 86): the plan is the top of a request that groove/ builds, so parts/ (the
+    plan, its vocabulary and model) imports nothing of groove/, and groove/ names the plan's types."""
+    edges = import_edges(REPO, ("seq2drum",), module_of)
+    upward = [f"{source} -> {target}: {', '.join(where)}" for (source, target), where in sorted(edges.items())
+              if source.startswith("seq2drum.parts") and target.startswith("seq2drum.groove")]
+    assert not upward, "\n".join(upward)
+
+
+def test_the_request_takes_a_few_typed_arguments() -> None:
+    """groove.request.request reads what was heard, the options, the deciders, the seed, the drums given and drums
+    from nothing's steering: 6 arguments at most, none of them `Any`."""
+    import inspect
+
+    from seq2drum.groove.request import request
+
+    parameters = inspect.signature(request).parameters
+    assert len(parameters) <= 6, list(parameters)
+    assert not [name for name, p in parameters.items() if "Any" in str(p.annotation)]
+
+
 def test_live_modules_are_at_most_300_lines() -> None:
     """Each module under seq2drum/live/ reads in one sitting (the house style's 100-400 lines; live/ keeps to 300)."""
     long = {path.name: n for path in sorted((REPO / "seq2drum" / "live").rglob("*.py"))

@@ -14,7 +14,7 @@ import torch
 from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.errors import ConfigError
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.groove.request import planned_takes, song_span
+from seq2drum.groove.request import Heard, planned_takes, song_span
 from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.midi.io import read_midi
@@ -123,18 +123,20 @@ def test_each_take_plays_the_probabilities_its_plan_was_heard_with(tmp_path: Pat
     full = [k for k, part in enumerate(parts) if part.level == "full" and part.profile_steps == 16][:2]
     plans = [Plan((Phrase(0, 4, 0, 0, 0), Phrase(4, 8, 1, 1, 0)), np.array(pair), np.zeros(2, dtype=bool))
              for pair in (full, full[::-1])]
-    heard = generator.planned_probabilities(song, plans, None, None)
-    assert heard is not None and len(heard) == 2 and not np.allclose(heard[0], heard[1])
+    hearing = generator.hearing(song, None, None)
+    assert hearing is not None
+    heard = [hearing(plan) for plan in plans]
+    assert not np.allclose(heard[0], heard[1])
     scores = generator.song_scores(song)
     span = song_span(scores)
     edges = np.zeros((span.n_bars, 3), dtype=bool)
-    takes = planned_takes(planner, plans, np.zeros_like(heard[0]), span, edges, heard)
+    seen = Heard(scores, np.zeros_like(heard[0]), span, ["4/4"], song=song)
+    takes = planned_takes(tuple(plans), seen, generator.deciders(hearing), edges)
     for take, p in zip(takes, heard):
-        assert take.p is p  # as the network heard the plan: no shift on top
-    assert generator.planned_probabilities(song, [], None, None) is None
+        np.testing.assert_array_equal(take.p, p)  # as the network heard the plan: no shift on top
     bars = DrumGenerator.from_checkpoint(tiny_checkpoint(tmp_path / "plain.pt"))
     bars.planner = planner
-    assert bars.planned_probabilities(song, plans, None, None) is None  # a network that hears no part
+    assert bars.hearing(song, None, None) is None  # a network that hears no part
 
 
 def test_a_model_that_hears_the_part_writes_drums_with_a_plan(tmp_path: Path, planner) -> None:  # noqa: F811
