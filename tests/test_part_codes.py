@@ -22,7 +22,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.parts.codes import FILL_COLUMN, KNOWN_COLUMN, PART_CODE_WIDTH, drummer_codes, plan_codes, signature_code
 from seq2drum.parts.labels import Phrase, song_labels
 from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
-from seq2drum.parts.plan import Plan
+from seq2drum.parts.plan_value import Plan
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import encode_song
 from seq2drum.training.batches import BarDataset, collate_bars

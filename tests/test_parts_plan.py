@@ -24,7 +24,8 @@ from seq2drum.parts.labels import Phrase
 from seq2drum.parts import condition as condition_module
 from seq2drum.parts import plan as plan_module
 from seq2drum.parts.choice import changed_share
-from seq2drum.parts.plan import Held, Plan, PlanSource, Planner, planner_for
+from seq2drum.parts.plan import Planner, planner_for
+from seq2drum.parts.plan_value import Held, Plan, PlanSource
 from seq2drum.parts.vocabulary import build_vocabulary
 from tests.builders import notes_from_steps, riff, song_bytes
 from tests.test_parts_model import random_model

@@ -33,7 +33,7 @@ from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.live.playback import ENDING_SLACK_Q, LivePlay, play_file
 from seq2drum.midi.io import START
 from seq2drum.options import GenerationOptions
-from seq2drum.parts.plan import Held
+from seq2drum.parts.plan_value import Held
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -38,7 +38,8 @@ from seq2drum.midi.roles import band_listing
 from seq2drum.model import fast_start
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.codes import plan_codes
-from seq2drum.parts.plan import Plan, Planner, planner_for
+from seq2drum.parts.plan import Planner, planner_for
+from seq2drum.parts.plan_value import Plan
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.heard import heard_for
 from seq2drum.groove.scores import SongScores

@@ -18,7 +18,7 @@ import numpy as np
 from seq2drum.errors import ConfigError
 from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES
 from seq2drum.groove.scores import SongScores
-from seq2drum.parts.plan import Plan
+from seq2drum.parts.plan_value import Plan
 from seq2drum.song.drum_part import DrumPart
 
 

@@ -27,7 +27,8 @@ from seq2drum.groove.settings import (CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE,
                                       MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS)
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.options import GenerationOptions, fills_every
-from seq2drum.parts.plan import Held, Plan, Planner
+from seq2drum.parts.plan import Planner
+from seq2drum.parts.plan_value import Held, Plan
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import PHRASE_BARS, closes_with_fill
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
@@ -200,7 +201,7 @@ def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, see
     """The plan of each of the `options.takes` takes, from its sources in this one place: the model's reading of the
     band (parts.plan `Planner.plans`; take 1 the likeliest, the others drawn with their own generator, so take 1
     never depends on them), kept to a `--style`'s parts or to the part of the drums the user gave (`given`: every
-    full phrase plays it), moved by `--density`. Where none is played, a held plan says why (parts.plan `Held`):
+    full phrase plays it), moved by `--density`. Where none is played, a held plan says why (parts.plan_value `Held`):
     live, `--plan bars`, no parts file, drums from nothing, drums given under a style or keeping no time, the guitar
     alone, a style no drummer's part plays, no phrase; a take past the plans the chain has, no other plan."""
     planner, song = deciders.planner, heard.song

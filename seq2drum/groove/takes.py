@@ -30,7 +30,7 @@ from seq2drum.groove.settings import LATER_TAKE_FLOOR, SWAP_SLICE_SHARES, SWUNG_
 from seq2drum.groove.structure import PlannedFills, bar_labels, bass_silence
 from seq2drum.groove.variations import distinct_variation
 from seq2drum.options import GenerationOptions
-from seq2drum.parts.plan import Held, Plan
+from seq2drum.parts.plan_value import Held, Plan
 from seq2drum.song.grid import Grid
 
 OTHER_GROOVE_TRIES = 4  # a later take's other-grooves attempt: as tuned, without refinement, then pushed away twice
@@ -103,7 +103,7 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
                  edges: np.ndarray | None = None, plan: Plan | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
-    take's (its plan's), else the request's; with a `plan` played (parts.plan `Plan`) each section's phrases of one
+    take's (its plan's), else the request's; with a `plan` played (parts.plan_value `Plan`) each section's phrases of one
     part are a section of their own to the groove choice (a section that changes part changes groove); the take
     keeps its plan, held or played."""
     scores, p = finish.scores, finish.p

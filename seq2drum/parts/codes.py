@@ -19,7 +19,7 @@ from seq2drum.parts.labels import song_labels
 from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
 
 if TYPE_CHECKING:
-    from seq2drum.parts.plan import Plan
+    from seq2drum.parts.plan_value import Plan
     from seq2drum.parts.vocabulary import PartVocabulary
     from seq2drum.song.bars import BarSong
 

@@ -1,5 +1,5 @@
 """A phrase decided within its part (issue 68): the network's probabilities conditioned on the part the plan gives
-each bar (parts.plan `Plan`), as the one `groove.decide` then reads them. Each cell's log-odds move by the part's
+each bar (parts.plan_value `Plan`), as the one `groove.decide` then reads them. Each cell's log-odds move by the part's
 against its family's average part; the hat and the ride move as one time-keeper, split as the network splits them;
 the kick, snare and crash are the network's in a full part of take 1 (but a half-time or four-on-the-floor part's),
 a later take's its part's; a fill bar's snare and toms are the fill's. `Planner.conditioned` calls it with the
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
+from seq2drum.parts.plan_value import Plan
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TOMS
 
 PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
@@ -28,7 +29,7 @@ TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keepe
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
 
 
-def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Any,
+def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
                 fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
     """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
     log-odds at that step against its family's average part, in bars of the part's length (others as they are);
@@ -38,7 +39,7 @@ def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Any,
     in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
     in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
     ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO). `planner` a parts.plan `Planner`
-    (its tables), `plan` a parts.plan `Plan` (not imported: plan.py imports this module)."""
+    (its tables; not imported: plan.py imports this module)."""
     out = p.copy()
     rows_part = plan.bar_parts(len(p))
     for part in np.unique(rows_part[rows_part >= 0]).tolist():

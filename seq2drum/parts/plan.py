@@ -16,8 +16,6 @@ snare and ride its part's; a swung song's take 1 keeps the network's time, a rid
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ from seq2drum.parts.choice import changed_share, plan_log_likelihood, section_pl
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
+from seq2drum.parts.plan_value import Held, Plan, PlanSource
 from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
                                   part_probabilities, sample_plans)
 from seq2drum.parts.traits import STYLES
@@ -59,103 +58,6 @@ FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills e
 # --style X plans among the full parts whose traits it holds (parts.traits, the table groove.styles names each family
 # by), and the sparse and drop-out parts (a style's song thins and drops out too); a style of a meter keeps every part
 # of its meter; a style no part carries (bossa: no drummer of the data plays it) plays no plan
-
-
-class PlanSource(str, Enum):
-    """Where a take's plan of parts came from."""
-
-    MODEL = "the model"  # the part model's reading of the band
-    GIVEN = "the drums given"  # every full phrase plays the part of the drums the user gave (--keep-drums, --groove)
-    STYLE = "the style"  # the model's reading, its full parts kept to a --style's
-    MUSICIAN = "the musician"  # the parts the musician chose per section
-
-
-class Held(str, Enum):
-    """Why a take plays no plan (bar by bar on the network's own probabilities): each case a named value."""
-
-    BARS = "--plan bars"
-    NO_PARTS = "no parts file beside the model"
-    FROM_NOTHING = "drums from nothing"
-    GIVEN_UNDER_STYLE = "drums given under a style"
-    GIVEN_KEEPS_NO_TIME = "the drums given keep no time or no backbeat"
-    GUITAR_ALONE = "guitar alone: the part model reads a band"
-    STYLE_WITHOUT_PARTS = "no drummer's part plays the style"
-    NO_PHRASES = "no phrase to plan"
-    NO_OTHER = "the part chain has no other plan"
-    LIVE = "live: the live drummer plays no plan yet"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A take's plan: the part of each of the song's phrases (`parts[j]`, an index into the vocabulary, named
-    `names[j]`, of level `levels[j]`), whether it closes with a fill (`fills[j]`), and where the plan came from
-    (`source`); or, `held` set, no plan and why (the take is decided bar by bar)."""
-
-    phrases: tuple[Phrase, ...]
-    parts: np.ndarray  # (P,) int64
-    fills: np.ndarray  # (P,) bool
-    names: tuple[str, ...] = field(default=())
-    banks: tuple = field(default=(), compare=False)  # each phrase's part's fill bars (k, S, 9) and lengths (k,)
-    swung: bool = False  # the song's band swings (SWUNG_SONG): take 1's time the network's (`Planner.conditioned`)
-    source: PlanSource = PlanSource.MODEL
-    held: Held | None = None
-    levels: tuple[str, ...] = field(default=())  # each phrase's part's level: full, sparse, drop-out
-
-    @classmethod
-    def held_for(cls, reason: Held) -> Plan:
-        """No plan, for `reason`."""
-        return cls((), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), held=reason)
-
-    @property
-    def played(self) -> bool:
-        """Whether the take plays this plan (else it is decided bar by bar)."""
-        return self.held is None
-
-    def __repr__(self) -> str:
-        if self.held is not None:
-            return f"Plan(held: {self.held.value})"
-        return f"Plan({len(self.phrases)} phrases from {self.source.value})"
-
-    def describe(self) -> str:
-        """The plan in a few words, as a run prints it: where it came from, or why there is none."""
-        return f"none, bar by bar ({self.held.value})" if self.held else f"from {self.source.value}"
-
-    def key(self) -> tuple:
-        """What the plan decides, as a value two plans compare by (held ones by their reason)."""
-        rows = tuple((phrase.start_row, phrase.end_row) for phrase in self.phrases)
-        return self.held, self.source, rows, tuple(self.parts.tolist()), tuple(self.fills.tolist()), self.swung
-
-    def fill_spans(self) -> list[tuple[int, int] | None]:
-        """Each phrase's fill as (first row, bars), None where it closes without one: today a fill is its phrase's
-        last bar."""
-        return [(phrase.end_row - 1, 1) if fills else None for phrase, fills in zip(self.phrases, self.fills.tolist())]
-
-    def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
-        """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
-        rows: list = [None] * n_bars
-        for phrase, bank in zip(self.phrases, self.banks):
-            for row in range(max(phrase.start_row, 0), min(phrase.end_row, n_bars)):
-                rows[row] = bank
-        return rows
-
-    def bar_parts(self, n_bars: int) -> np.ndarray:
-        """(n,) the part each row plays (-1: no phrase holds it)."""
-        rows = np.full(n_bars, -1, dtype=np.int64)
-        for phrase, part in zip(self.phrases, self.parts.tolist()):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = part
-        return rows
-
-    def fill_bars(self, n_bars: int) -> np.ndarray:
-        """(n,) bool the last bar of each phrase the plan closes with a fill."""
-        bars = np.zeros(n_bars, dtype=bool)
-        for span in self.fill_spans():
-            if span is not None and 0 <= span[0] < n_bars:
-                bars[span[0]: span[0] + span[1]] = True
-        return bars
-
-    def phrase_names(self) -> list[tuple[int, str]]:
-        """(first row, part name) of each phrase, for the plot."""
-        return [(phrase.start_row, name) for phrase, name in zip(self.phrases, self.names)]
 
 
 class Planner:
