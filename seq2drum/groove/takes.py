@@ -103,9 +103,9 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
                  edges: np.ndarray | None = None, plan: Plan | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
-    take's (its plan's), else the request's; with a `plan` played (parts.plan_value `Plan`) each section's phrases of one
-    part are a section of their own to the groove choice (a section that changes part changes groove); the take
-    keeps its plan, held or played."""
+    take's (its plan's), else the request's; with a `plan` played (parts.plan_value `Plan`) each section's phrases
+    of one part are a section of their own to the groove choice (a section that changes part changes groove); the
+    take keeps its plan, held or played."""
     scores, p = finish.scores, finish.p
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
     played = plan is not None and plan.played
