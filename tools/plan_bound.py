@@ -115,7 +115,7 @@ def install(share: float, song_wide: bool, source: str, threshold: float) -> Cou
 
     def bound_plans(self: Any, song: BarSong, p: np.ndarray, n_plans: int, *args: Any, **kwargs: Any) -> list:
         made = plans(self, song, p, n_plans, *args, **kwargs)
-        drums = drummer_hits(song, current["song"]) if made and "song" in current else None
+        drums = drummer_hits(song, current["song"]) if made[0].played and "song" in current else None
         if drums is None:
             counts["songs left as planned"] += 1
             return made
@@ -132,7 +132,7 @@ def install(share: float, song_wide: bool, source: str, threshold: float) -> Cou
         counts["songs whose commonest full part is the drummer's, planned"] += truth == commonest_full(
             self.full, made[0].parts) >= 0
         counts["... given"] += truth == commonest_full(self.full, given) >= 0
-        made[0] = self.plan(phrases, parts, song.n_bars, swung=made[0].swung)
+        made[0] = self.plan(phrases, parts, song.n_bars, swung=made[0].swung, source=made[0].source)
         return made
 
     evaluation.evaluate_song = evaluate_with_song
