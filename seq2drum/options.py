@@ -33,6 +33,7 @@ MIN_SWING, MAX_SWING = 0.5, 0.75
 MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
 MAX_REST_AFTER = 64  # live: bars of silence before the drums rest
+MAX_PARTS_CHARS = 4096  # --parts: a few entries a section (parts.arrangement holds them to 64)
 CYMBALS = ("auto", "hats", "ride")
 PLANS = ("parts", "bars")  # --plan: a part per phrase, planned (issue 68), or bar by bar
 MAX_HUMANIZE = 1.5
@@ -77,6 +78,7 @@ class GenerationOptions(_Config):
     keep_drums: bool = False  # keep the input's drums (channel 10) in the bars they cover
     groove_midi: bytes | None = None  # a drum clip (MIDI bytes): the groove the drums start from and come back to
     rest_after: int | None = None  # live: rest after this many silent bars (None: 2 with the band, never guitar alone)
+    parts: str | None = None  # the musician's part per section: "A=ride-8ths; B#2=half-time; 33-40=drop-out"
 
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
@@ -93,6 +95,9 @@ class GenerationOptions(_Config):
                f"density must be {MIN_DENSITY:g}-{MAX_DENSITY:g} (1 = the model's choice), got {self.density:g}")
         _check(fills_every(self.fills) is not None or self.fills in ("none", "sections"),
                f"fills must be none, sections or every:N with N 1-{MAX_FILL_EVERY}, got {echoed(self.fills)}")
+        _check(self.parts is None or len(self.parts) <= MAX_PARTS_CHARS,
+               f"parts is {len(self.parts or ''):,} characters; at most {MAX_PARTS_CHARS:,} (an entry a section, "
+               "e.g. \"A=eighths on the hat, backbeat; B#2=12\")")
         _check(self.rest_after is None or 1 <= self.rest_after <= MAX_REST_AFTER,
                f"rest_after must be 1-{MAX_REST_AFTER} bars, got {self.rest_after}")
         _check(fills_every(self.crashes) is not None or self.crashes in ("none", "sections"),
@@ -256,6 +261,10 @@ OPTIONS: tuple[Option, ...] = (
            "in which no part played, until the band plays again", metavar="N",
            default_words="2 when parts other than the guitar play; with the guitar alone the drums play on "
            "through its pauses until the stream ends"),
+    Option("parts", "--parts", 26, "the part each section plays, as a musician arranges: entries split by ; "
+           "each KEY=PART, KEY a section label (A: every A), a label and occurrence (B#2) or a bar range (33-40), "
+           "PART a part's name or id from `--mode arrange` or a style; other sections are planned as the band asks",
+           metavar="SPEC", default_words="none: the model plans every section"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from seq2drum.cli.infer import run_infer, say
-from seq2drum.cli.modes import DEFAULT_DATA, run_evaluate, run_preprocess, run_styles, run_train
+from seq2drum.cli.modes import DEFAULT_DATA, run_arrange, run_evaluate, run_preprocess, run_styles, run_train
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.errors import Seq2DrumError
 from seq2drum.evaluation import INPUT_KINDS
@@ -48,9 +48,16 @@ class OneLineErrorParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog=invoked_as("python main.py"), description="seq2drum: drums for a guitar part",
                                 formatter_class=DefaultsHelpFormatter)
-    parser.add_argument("--mode", choices=("infer", "train", "evaluate", "preprocess", "styles"), default="infer",
-                        help="what to do")
-    parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file")
+    parser.add_argument("--mode", choices=("infer", "arrange", "train", "evaluate", "preprocess", "styles"),
+                        default="infer", help="what to do")
+    parser.add_argument("song", nargs="?", help="infer: the guitar MIDI file; arrange: the song")
+    arrange = parser.add_argument_group("arrangement")
+    arrange.add_argument("--drummer", action="store_true",
+                         help="arrange: also the part the song's own drummer plays in each section, and the --parts "
+                         "value that plays his arrangement")
+    arrange.add_argument("--json", action="store_true",
+                         help="arrange: print JSON (the sections with every part ranked; with --drummer, each "
+                         "section's part)")
     _add_data_flags(parser)
     _add_train_flags(parser.add_argument_group("training"))
     _add_infer_flags(parser.add_argument_group("generation"))
@@ -161,10 +168,12 @@ def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
     add_option_flags(group, server_decides=False, prefix="infer: ", help_for=_HELP_FOR)
 
 
-GROUP_MODES = {"training": ("train",), "generation": ("infer",), "evaluation": ("evaluate",)}
+GROUP_MODES = {"training": ("train",), "generation": ("infer",), "evaluation": ("evaluate",),
+               "arrangement": ("arrange",)}
 # flags outside their group's mode, or outside any group; flags not named here nor in a group serve every mode
 FLAG_MODES = {
-    "song": ("infer",), "checkpoint": ("infer", "evaluate", "styles"), "report": ("preprocess", "evaluate"),
+    "song": ("infer", "arrange"), "checkpoint": ("infer", "arrange", "evaluate", "styles"),
+    "track": ("infer", "arrange"), "guitar_only": ("infer", "arrange"), "report": ("preprocess", "evaluate"),
     "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
     "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
     "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
@@ -187,8 +196,8 @@ def ignored_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     return ignored
 
 
-MODES = {"infer": run_infer, "preprocess": run_preprocess, "train": run_train, "evaluate": run_evaluate,
-         "styles": run_styles}
+MODES = {"infer": run_infer, "arrange": run_arrange, "preprocess": run_preprocess, "train": run_train,
+         "evaluate": run_evaluate, "styles": run_styles}
 LONG_MODES = ("preprocess", "train", "evaluate")  # they run for minutes to hours: garbage is collected as usual
 
 

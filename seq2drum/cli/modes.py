@@ -14,6 +14,7 @@ from pathlib import Path
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.options import invoked_as
+from seq2drum.parts.arrangement import SHOWN_PARTS
 
 # relative to the working directory: right from the repository root, where the README runs commands; elsewhere the
 # corpus says the folder is missing and to pass --data
@@ -117,4 +118,38 @@ def run_styles(args: argparse.Namespace) -> int:
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     for style in generator.styles.styles:
         print(f"{style.name}\t{','.join(style.meters)}\t{style.description}")
+    return 0
+
+
+def run_arrange(args: argparse.Namespace) -> int:
+    """The song's sections and the parts each can play, ranked; with --drummer the song's own drummer's arrangement
+    and the --parts value that plays it (its last line); --json for a program."""
+    from seq2drum.cli.infer import _load_generator, generation_options
+    from seq2drum.generation.arrange import described, song_arrangement
+    from seq2drum.midi.io import read_midi
+
+    if not args.song:
+        print(f"error: name the song: {invoked_as('python main.py')} --mode arrange SONG.mid [--drummer] [--json]",
+              file=sys.stderr)
+        return 2
+    song = Path(args.song)
+    if not song.is_file():
+        print(f"error: {song} not found; name an existing .mid file", file=sys.stderr)
+        return 2
+    options = generation_options(args)
+    generator = _load_generator(args)
+    result = song_arrangement(generator, read_midi(song, only_guitar=False, track=options.track), options,
+                              args.drummer)
+    if args.json:
+        print(result.to_json())
+        return 0
+    print(f"{song.name}: its sections as seq2drum counts them, and the parts each can play, best first "
+          f"({'the band' if result.arrangement.heard_band else 'the guitar alone'} heard):")
+    for line in described(result, SHOWN_PARTS):
+        print(line)
+    if result.drummer is not None:
+        print(f'--parts "{result.parts_value()}"')
+    else:
+        print(f'choose with: {invoked_as("python main.py")} --mode infer {args.song} --parts "KEY=PART; ..." '
+              "(KEY: A, B#2 or 33-40; PART: a name or [id] above, or a style)")
     return 0

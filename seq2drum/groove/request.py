@@ -26,6 +26,7 @@ from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import (CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE,
                                       MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS)
 from seq2drum.groove.styles import StyleBook, meter_name
+from seq2drum.errors import ConfigError
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.parts.plan import Planner
 from seq2drum.parts.plan_value import Held, Plan
@@ -196,6 +197,10 @@ class PlannedTake(NamedTuple):
 PLAN_STREAM = 68  # the plans' random stream beside the seed: the takes' own generator draws the same as before
 
 
+PARTS_NEED = {Held.BARS: "leave out --plan bars", Held.NO_PARTS: "use a model with a parts.npz beside it (the "
+              "shipped one has)", Held.FROM_NOTHING: "drums from nothing have no song sections to name"}
+
+
 def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int,
                given: Continuation | None = None, from_nothing: bool = False) -> tuple[Plan, ...]:
     """The plan of each of the `options.takes` takes, from its sources in this one place: the model's reading of the
@@ -212,10 +217,16 @@ def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, see
     if reason is None and given is not None:
         given_part = planner.given_part(*given.groove_bars(PHRASE_BARS), song)  # the user's groove: the part
         reason = Held.GIVEN_KEEPS_NO_TIME if given_part < 0 else None
+    musician = None
+    if options.parts and reason is not Held.LIVE:  # the musician's parts: planned around, whatever else holds
+        if reason in (Held.BARS, Held.NO_PARTS, Held.FROM_NOTHING):
+            raise ConfigError(f"--parts names the parts of a plan, which this run does not make ({reason.value}): "
+                              + PARTS_NEED[reason])
+        musician, reason = planner.arrangement(song, heard.p).chosen(options.parts, planner), None
     if reason is not None:
         return (Plan.held_for(reason),) * options.takes
     plans = planner.plans(song, heard.p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
-                          options.style, given_part)
+                          options.style, given_part, musician)
     if not plans[0].played:  # none for the song: every take's, for the same reason
         return (plans[0],) * options.takes
     return (*plans, *(Plan.held_for(Held.NO_OTHER),) * (options.takes - len(plans)))
@@ -279,10 +290,23 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      fills=base_steering.fills if fills is None else fills,
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)
+    plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
+    steering = musicians_rests(steering, plans[0], heard.span.n_bars)
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
-    plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
     return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges))
+
+
+def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> Steering:
+    """`steering` with the bars of each phrase the musician chose a drop-out for (`--parts`) resting: a drop-out he
+    asks for is one (conditioned alone, the decision's backbeat and floors played on through 4 in 5 of them)."""
+    if plan.chosen is None or not plan.chosen.any():
+        return steering
+    rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
+    for phrase, chosen, level in zip(plan.phrases, plan.chosen.tolist(), plan.levels):
+        if chosen and level == "drop-out":
+            rests[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
+    return steering.replace(rests=rests)
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

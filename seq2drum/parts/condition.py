@@ -17,6 +17,7 @@ from seq2drum.parts.plan_value import Plan
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TOMS
 
 PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
+CHOSEN_PART_WEIGHT = 1.5  # ... in a phrase whose part the musician chose (--parts): every class but the crash
 # ... but the kick's and the snare's, left to the network: conditioned too they cost F1 (the part is the drummer's one
 # time in three; docs/experiments/2026-11-28-the-plans-rules.md)
 # the crash's too: it marks sections and phrases (groove.marks); conditioned, it crashed every few bars
@@ -38,19 +39,29 @@ def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
     snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
     in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
     in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
-    ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO). `planner` a parts.plan `Planner`
+    ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO); a part the musician chose
+    (`Plan.chosen`) keeps its time on the ride where it is a ride part. `planner` a parts.plan `Planner`
     (its tables; not imported: plan.py imports this module)."""
     out = p.copy()
-    rows_part = plan.bar_parts(len(p))
-    for part in np.unique(rows_part[rows_part >= 0]).tolist():
-        length = int(planner.steps[part])
-        rows = np.flatnonzero((rows_part == part) & (bar_steps == length))
-        if not len(rows):
+    rows_part, rows_chosen = plan.bar_parts(len(p)), plan.bar_chosen(len(p))
+    groups = {(k, c, n) for k, c, n in zip(rows_part.tolist(), rows_chosen.tolist(), bar_steps.tolist()) if k >= 0}
+    for part, chosen, length in sorted(groups):
+        steps = int(planner.steps[part])
+        # a part plays bars of its profile's length; the musician's part also bars of a multiple of it, its profile
+        # repeated (an odd meter's part is one bar length of its drummers', a 6/4 song's bar three of its 2/4's)
+        if length != steps and not (chosen and length % steps == 0 and length <= p.shape[1]):
             continue
-        own = planner.own_beat[part] and planner.full[part] and not whole
-        swung_first = plan.swung and not whole and bool(planner.jazz_family[part])
-        weights = THIN_CLASS_WEIGHTS if whole or not planner.full[part] or own else CLASS_WEIGHTS
-        delta = np.broadcast_to(PART_WEIGHT * planner.delta[part, :length] * weights,
+        rows = np.flatnonzero((rows_part == part) & (rows_chosen == chosen) & (bar_steps == length))
+        tile = length // steps
+        part_delta = np.tile(planner.delta[part, :steps], (tile, 1))  # (length, 9)
+        keeper_delta, ride_share = np.tile(planner.keeper_delta[part, :steps], tile), np.tile(
+            planner.ride_share[part, :steps], tile)  # (length,)
+        entire = whole or chosen  # a later take's, or the musician's part: its kick, snare and cymbal too
+        weight = CHOSEN_PART_WEIGHT if chosen else PART_WEIGHT
+        own = planner.own_beat[part] and planner.full[part] and not entire
+        swung_first = plan.swung and not entire and bool(planner.jazz_family[part])
+        weights = THIN_CLASS_WEIGHTS if entire or not planner.full[part] or own else CLASS_WEIGHTS
+        delta = np.broadcast_to(weight * part_delta * weights,
                                 (len(rows), length, NUM_DRUM_CLASSES)).copy()
         if fill_rows is not None:
             filled = fill_rows[rows]
@@ -60,17 +71,17 @@ def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
         # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
         cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
         kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
-        kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + PART_WEIGHT * planner.keeper_delta[part, :length])))
+        kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + weight * keeper_delta)))
         # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
         # network hears the ride at SWUNG_RIDE_RATIO of the hat or more; a swung take 1's other time the network's
-        rides = planner.riding[part] and (whole or swung_first and bool(
+        rides = planner.riding[part] and (entire or swung_first and bool(
             p[rows, :length, RIDE].sum() >= SWUNG_RIDE_RATIO * p[rows, :length, CLOSED_HAT].sum()))
-        if rides:
-            share = planner.ride_share[part, :length]
+        if rides or (chosen and planner.keeping[part]):  # the musician's part: its cymbal as its drummers split it
+            share = ride_share
             moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
         else:
             moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
-        if own or (whole and planner.full[part]):  # its snare where the part places it, take 1's no more than the
+        if own or (entire and planner.full[part]):  # its snare where the part places it, take 1's no more than the
             # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
             # the &s took a take's backbeat away)
             heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)

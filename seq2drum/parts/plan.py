@@ -16,12 +16,14 @@ snare and ride its part's; a swung song's take 1 keeps the network's time, a rid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
+from seq2drum.parts.arrangement import Arrangement, network_fit, occurrences, ranked
 from seq2drum.parts.choice import changed_share, plan_log_likelihood, section_plan
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
@@ -113,6 +115,21 @@ class Planner:
     def phrases(self, song: BarSong) -> list[Phrase]:
         return cut_phrases(song.sections, song.first_bar, song.n_bars)
 
+    def arrangement(self, song: BarSong, p: np.ndarray) -> Arrangement:
+        """The song's sections and the parts each can play, ranked (parts.arrangement): by the part model's reading
+        of the band and the network's fit (`p` (n, S, 9) calibrated); from the guitar alone by the fit alone."""
+        phrases = self.phrases(song)
+        features = phrase_features(song, phrases) if phrases else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        families = [FAMILIES[k] for k in np.argmax(features[:, FAMILY_COLUMNS], axis=1).tolist()]
+        band = bool(features[:, BAND_COLUMNS].any())
+        posterior = (part_probabilities(self.model, features) if band
+                     else np.ones((len(phrases), len(self.vocabulary))) / len(self.vocabulary))
+        fit = network_fit(self, p, song.bar_steps, phrases)
+        sections = occurrences(phrases, families, song.first_bar)
+        ranking = {s.key: ranked(self, s, posterior, fit) for s in sections}
+        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar,
+                           song.n_bars)
+
     def given_part(self, rows: np.ndarray, hits: np.ndarray, song: BarSong) -> int:
         """The part the drums the user gave play (`hits` (r, S, 9) of song rows `rows`: the first bars of the loop
         the decision goes on with, else the last given bars; groove.continuation `Continuation.groove_bars`), labelled
@@ -130,22 +147,25 @@ class Planner:
         return part if keeps else -1
 
     def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
-              density: float = 1.0, style: str | None = None, given_part: int = -1) -> list[Plan]:
+              density: float = 1.0, style: str | None = None, given_part: int = -1,
+              musician: np.ndarray | None = None) -> list[Plan]:
         """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
         plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
         the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
         probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
         busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`);
-        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part. Where no
-        plan can be made, one held plan that says why (`Held`)."""
+        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part; `musician`
+        (P,) the part the musician chose for each phrase (`--parts`, parts.arrangement; -1 not named) overrides
+        every plan's there (where no plan can be made, the plan holds the musician's phrases alone). Where no plan
+        can be made, one held plan that says why (`Held`)."""
         phrases = self.phrases(song)
         if not phrases:
             return [Plan.held_for(Held.NO_PHRASES)]
         if style is not None and (style not in STYLES or STYLES[style].no_part):
-            return [Plan.held_for(Held.STYLE_WITHOUT_PARTS)]
+            return [self.musicians(phrases, musician, song.n_bars, Held.STYLE_WITHOUT_PARTS)]
         features = phrase_features(song, phrases)
         if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
-            return [Plan.held_for(Held.GUITAR_ALONE)]
+            return [self.musicians(phrases, musician, song.n_bars, Held.GUITAR_ALONE)]
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
@@ -176,8 +196,22 @@ class Planner:
             best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
             chosen.append(drawn[best])
         # a style's song plays the style's parts as they are (its grooves are the style's)
-        return [self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source)
-                for parts in chosen]
+        if musician is not None:
+            named = musician >= 0
+            chosen = [np.where(named, musician, parts) for parts in chosen]
+            source = PlanSource.MUSICIAN
+        plans = [self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source)
+                 for parts in chosen]
+        return plans if musician is None else [replace(plan, chosen=named) for plan in plans]
+
+    def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
+        """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
+        or held for `reason` where none is named."""
+        if musician is None or not (musician >= 0).any():
+            return Plan.held_for(reason)
+        named = np.flatnonzero(musician >= 0)
+        plan = self.plan([phrases[j] for j in named], musician[named], n_bars, source=PlanSource.MUSICIAN)
+        return replace(plan, chosen=np.ones(len(named), dtype=bool))
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the

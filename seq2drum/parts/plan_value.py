@@ -53,6 +53,7 @@ class Plan:
     source: PlanSource = PlanSource.MODEL
     held: Held | None = None
     levels: tuple[str, ...] = field(default=())  # each phrase's part's level: full, sparse, drop-out
+    chosen: np.ndarray | None = field(default=None, compare=False)  # (P,) bool the phrases the musician named
 
     @classmethod
     def held_for(cls, reason: Held) -> Plan:
@@ -89,6 +90,13 @@ class Plan:
         for phrase, bank in zip(self.phrases, self.banks):
             for row in range(max(phrase.start_row, 0), min(phrase.end_row, n_bars)):
                 rows[row] = bank
+        return rows
+
+    def bar_chosen(self, n_bars: int) -> np.ndarray:
+        """(n,) bool the rows of phrases whose part the musician chose (`--parts`)."""
+        rows = np.zeros(n_bars, dtype=bool)
+        for phrase, chosen in zip(self.phrases, self.chosen.tolist() if self.chosen is not None else ()):
+            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = chosen
         return rows
 
     def bar_parts(self, n_bars: int) -> np.ndarray:

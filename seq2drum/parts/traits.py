@@ -29,7 +29,7 @@ class StyleTraits:
     keepers: tuple[str, ...] | None = None
     subdivisions: tuple[str, ...] | None = None
     feels: tuple[str, ...] | None = None
-    meter: bool = False
+    meter: str | None = None  # a style of a meter: the meter family (parts.labels FAMILIES) whose parts it holds
     no_part: bool = False
 
     def plays(self, keeper: str, subdivision: str, feel: str) -> bool:
@@ -39,6 +39,11 @@ class StyleTraits:
         return ((self.keepers is None or keeper in self.keepers)
                 and (self.subdivisions is None or subdivision in self.subdivisions)
                 and (self.feels is None or feel in self.feels))
+
+    def holds(self, family: str, keeper: str, subdivision: str, feel: str) -> bool:
+        """Whether a full part of meter `family` and these traits plays the style (a style of a meter: every part
+        of its family)."""
+        return family == self.meter if self.meter else self.plays(keeper, subdivision, feel)
 
 
 def _style(name: str, description: str, **traits: object) -> StyleTraits:
@@ -50,9 +55,9 @@ def _style(name: str, description: str, **traits: object) -> StyleTraits:
 STYLES: dict[str, StyleTraits] = {style.name: style for style in (
     _style("jazz-ride", "ride on every beat with skip notes, the hi-hat foot on the backbeats",
            keepers=("ride",), subdivisions=("swung",)),
-    _style("six-eight", "compound meters: beats of three eighths", meter=True),
-    _style("waltz", "bars of three quarter notes", meter=True),
-    _style("odd-meter", "the other meters (5/4, 7/8 ...) together", meter=True),
+    _style("six-eight", "compound meters: beats of three eighths", meter="compound"),
+    _style("waltz", "bars of three quarter notes", meter="3/4"),
+    _style("odd-meter", "the other meters (5/4, 7/8 ...) together", meter="other"),
     _style("bossa", "bossa nova: kick on 1, the and of 2, 3 and the and of 4, cross-stick, straight 8ths",
            no_part=True),
     _style("four-on-the-floor", "kick on every beat", feels=("four-floor",)),

@@ -1,0 +1,116 @@
+"""`--mode arrange`: a song's sections as a run counts them, the drummer's parts each can play ranked by how well they
+fit there (parts.arrangement), and, for a song with drums, the part its own drummer plays in each: the `--parts`
+value that plays his arrangement, to copy onto another song or to start from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from seq2drum.errors import ConfigError
+from seq2drum.generation.prepare import prepare
+from seq2drum.groove.policy import calibrated
+from seq2drum.midi.io import MidiSong, merged_notes, read_midi
+from seq2drum.options import GenerationOptions
+from seq2drum.parts.arrangement import Arrangement, RankedPart
+from seq2drum.parts.labels import song_labels
+from seq2drum.song.drum_part import drums_to_grid, per_bar
+
+
+@dataclass
+class SongArrangement:
+    """The sections (parts.arrangement `Arrangement`), and the part the song's own drummer plays in each occurrence
+    (`drummer[key]`, a `RankedPart` with its rank there; None where he plays none there, or no drums asked for)."""
+
+    arrangement: Arrangement
+    drummer: dict[str, RankedPart] | None = None
+
+    def parts_value(self) -> str:
+        """The `--parts` value that plays the drummer's arrangement: each occurrence's part, by name where the name is
+        one part's in its meter, else by id."""
+        return "; ".join(f"{key}={part.name if _unique(self.arrangement, key, part) else part.id}"
+                         for key, part in (self.drummer or {}).items())
+
+    def to_json(self) -> str:
+        """--json: without the drummer, the sections with their ranked parts; with him, `{key: part name}`."""
+        if self.drummer is not None:
+            return json.dumps({key: part.name for key, part in self.drummer.items()}, indent=1)
+        return json.dumps([{"key": s.key, "first_bar": s.first_bar, "bars": s.n_bars, "meter_family": s.family,
+                            "parts": [{"name": r.name, "id": r.id, "score": round(r.score, 4)}
+                                      for r in self.arrangement.ranking[s.key]]}
+                           for s in self.arrangement.sections], indent=1)
+
+
+def _unique(arrangement: Arrangement, key: str, part: RankedPart) -> bool:
+    """Whether `part`'s name names one part among those of the section `key` can play."""
+    return sum(r.name == part.name for r in arrangement.ranking[key]) == 1
+
+
+def song_arrangement(generator: object, midi: bytes | MidiSong, options: GenerationOptions,
+                     drummer: bool = False) -> SongArrangement:
+    """The arrangement of a song as `generator` (a DrumGenerator) plans it with `options` (the listened parts), and
+    with `drummer` the song's own drummer's part in each section (ConfigError for a song without drums)."""
+    planner = getattr(generator, "planner", None)
+    if planner is None:
+        raise ConfigError("this model has no parts file beside it (parts.npz), so it has no parts to arrange; use "
+                          "the shipped model or one trained with --mode train")
+    options = dataclasses.replace(options, keep_drums=False, count_in_bars=0, parts=None)
+    prepared = prepare(midi, options, generator.data_config, generator.spec)  # type: ignore[attr-defined]
+    scores = generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None)  # type: ignore[attr-defined]
+    p, _ = calibrated(scores, generator.decoder.policy)  # type: ignore[attr-defined]
+    arrangement = planner.arrangement(prepared.bars, p)
+    if not drummer:
+        return SongArrangement(arrangement)
+    song = midi if isinstance(midi, MidiSong) else read_midi(midi, only_guitar=False)
+    notes = merged_notes(song.drum_parts)
+    if not len(notes):
+        raise ConfigError("--drummer reads the song's own drums (channel 10), and this song has none; name a song "
+                          "with drums, or leave out --drummer to list the parts each section can play")
+    bars, encoded = prepared.bars, prepared.encoded
+    grid = drums_to_grid(notes, encoded.grid)
+    rows = encoded.grid.bars[bars.first_bar: bars.first_bar + bars.n_bars]
+    width = bars.step_features.shape[1]
+    with_drums = dataclasses.replace(bars, hits=per_bar(grid.hits, rows, width).astype(bool),
+                                     offset=per_bar(grid.offset, rows, width))
+    _, labels = song_labels(with_drums, list(arrangement.phrases))
+    played = [planner.vocabulary.assign(label) for label in labels]
+    out = {}
+    for section in arrangement.sections:
+        commonest = Counter(played[j] for j in section.phrases).most_common()
+        best = max(commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
+        rank = next((r for r in arrangement.ranking[section.key] if r.id == best), None)
+        out[section.key] = rank or RankedPart(best, planner.vocabulary.parts[best].name, float("-inf"))
+    return SongArrangement(arrangement, out)
+
+
+def described(result: SongArrangement, shown: int) -> list[str]:
+    """The arrangement in lines a musician reads: each section, its `shown` best parts with their ids, the drummer's
+    part where asked, and the `--parts` line."""
+    lines = []
+    for section in result.arrangement.sections:
+        ranking = result.arrangement.ranking[section.key]
+        bars = f"bars {section.first_bar}-{section.first_bar + section.n_bars - 1}"
+        lines.append(f"{section.key:6} {bars} ({section.n_bars} bars, {section.family})")
+        best = [f"{n}. {r.name} [{r.id}]" for n, r in enumerate(ranking[:shown], start=1)]
+        more = f"; {len(ranking) - shown} more (--json lists every one)" if len(ranking) > shown else ""
+        lines.append("       " + "   ".join(best) + more)
+        if result.drummer is not None:
+            mine = result.drummer[section.key]
+            place = next((n for n, r in enumerate(ranking, start=1) if r.id == mine.id), 0)
+            lines.append(f"       the drummer plays: {mine.name} [{mine.id}]" + (f", ranked {place}" if place else ""))
+    return lines
+
+
+def ranks_of(result: SongArrangement) -> np.ndarray:
+    """(S,) the rank (1 = first) of the drummer's part in each section's list, 0 where it is not listed."""
+    out = []
+    for section in result.arrangement.sections:
+        mine = (result.drummer or {}).get(section.key)
+        ranking = result.arrangement.ranking[section.key]
+        out.append(next((n for n, r in enumerate(ranking, start=1) if mine is not None and r.id == mine.id), 0))
+    return np.array(out, dtype=np.int64)

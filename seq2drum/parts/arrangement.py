@@ -1,0 +1,220 @@
+"""The song's arrangement (issue 87): its sections as the run counts them, the drummer's parts each section can play
+ranked by how well they fit there, the part the song's own drummer plays in each, and the musician's choice
+(`--parts "A=ride-8ths; B#2=half-time; 33-40=drop-out"`) made into the part each phrase plays.
+
+A section is keyed by its label (`B`: every B), its label and occurrence (`B#2`: the second B) or a bar range of the
+song (`33-40`: the phrases that start in it); a more specific key wins (range over occurrence over label). A value is
+a part's name or id from the ranked list, or a style's name (parts.traits: its likeliest part there). Anything that
+does not fit gets one `ConfigError` line that lists what does. Pure numpy on the planner's tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seq2drum.errors import ConfigError
+from seq2drum.parts.labels import Phrase
+from seq2drum.parts.traits import STYLES
+
+MAX_ENTRIES = 64  # --parts entries at most: a song's sections and a few ranges (the option's own check, too)
+NETWORK_WEIGHT = 1.0  # a part's rank score: its log posterior under the part model + this x the network's fit
+SHOWN_PARTS = 3  # parts a section lists in words, best first (--json lists every part of its meter)
+
+
+def letter_of(label: int) -> str:
+    """A section label as its letter: 0 -> A, 25 -> Z, 26 -> A2 ..."""
+    return chr(ord("A") + label % 26) + (str(label // 26 + 1) if label >= 26 else "")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One section of the song as the run counts it: its key (`B#2`), first song bar (1-based), bars, meter family
+    and the indices of its phrases in the song's phrases."""
+
+    key: str
+    label: str
+    occurrence: int
+    first_bar: int
+    n_bars: int
+    family: str
+    phrases: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RankedPart:
+    """A part a section may play, with its id (the vocabulary's index), name and score (higher fits better)."""
+
+    id: int
+    name: str
+    score: float
+
+
+def occurrences(phrases: list[Phrase], families: list[str], first_bar: int) -> list[Occurrence]:
+    """The song's sections (the phrases' sections in order; bars no section holds are not one), keyed by label and
+    occurrence; `families` (P,) each phrase's meter family, `first_bar` the song bar of row 0 (0-based)."""
+    by_section: dict[int, list[int]] = {}
+    for j, phrase in enumerate(phrases):
+        if phrase.section >= 0:
+            by_section.setdefault(phrase.section, []).append(j)
+    seen: Counter = Counter()
+    out = []
+    for section in sorted(by_section, key=lambda s: phrases[by_section[s][0]].start_row):
+        held = by_section[section]
+        label = letter_of(phrases[held[0]].letter)
+        seen[label] += 1
+        family = Counter(families[j] for j in held).most_common(1)[0][0]
+        start, end = phrases[held[0]].start_row, phrases[held[-1]].end_row
+        out.append(Occurrence(f"{label}#{seen[label]}", label, seen[label], first_bar + start + 1, end - start,
+                              family, tuple(held)))
+    return out
+
+
+def network_fit(planner: Any, p: np.ndarray, bar_steps: np.ndarray, phrases: list[Phrase]) -> np.ndarray:
+    """(P, K) how well each part's profile explains what the network expects in each phrase: the mean log likelihood
+    a bar of its cells (p (n, S, 9)) has under the part's step rates, over the phrase's bars of the part's length
+    (-inf for a part of no bar length there)."""
+    rates = planner.rates  # (K, W, 9), clipped
+    log_on, log_off = np.log(rates), np.log(1 - rates)
+    out = np.full((len(phrases), len(planner.steps)), -np.inf)
+    for j, phrase in enumerate(phrases):
+        rows = np.arange(max(phrase.start_row, 0), min(phrase.end_row, len(p)))
+        for length in np.unique(bar_steps[rows]).tolist():
+            parts = np.flatnonzero(planner.steps == length)
+            bars = p[rows[bar_steps[rows] == length], :length]  # (m, L, 9)
+            if not len(parts) or not len(bars):
+                continue
+            mean = bars.mean(axis=0)  # (L, 9): the expected bar
+            fit = (mean[None] * log_on[parts, :length] + (1 - mean[None]) * log_off[parts, :length]).sum(axis=(1, 2))
+            out[j, parts] = np.maximum(out[j, parts], fit)
+    return out
+
+
+def ranked(planner: Any, occurrence: Occurrence, posterior: np.ndarray, fit: np.ndarray,
+           network_weight: float = NETWORK_WEIGHT) -> list[RankedPart]:
+    """The parts of the section's meter family, best first: each scored by its mean log posterior over the section's
+    phrases (the part model's reading of the band) plus `network_weight` x the mean network fit per bar."""
+    rows = list(occurrence.phrases)
+    parts = planner.vocabulary.parts
+    candidates = [k for k, part in enumerate(parts) if part.family == occurrence.family]
+    with np.errstate(divide="ignore"):
+        log_posterior = np.log(np.maximum(posterior[rows], 1e-12)).mean(axis=0)
+    bars = max(occurrence.n_bars / max(len(rows), 1), 1.0)
+    scores = {k: float(log_posterior[k] + network_weight * fit[rows, k].mean() / bars) for k in candidates}
+    order = sorted(candidates, key=lambda k: (-scores[k], k))
+    return [RankedPart(k, parts[k].name, scores[k]) for k in order]
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """A song's arrangement as the plan reads it: its phrases, each phrase's meter family, its sections and the parts
+    each can play, ranked (`ranking[key]`); `heard_band` whether a band was heard (else the ranking is the network's
+    fit alone: the part model reads a band)."""
+
+    phrases: tuple[Phrase, ...]
+    families: tuple[str, ...]
+    sections: tuple[Occurrence, ...]
+    ranking: dict[str, list[RankedPart]]
+    heard_band: bool
+    first_bar: int
+    n_bars: int
+
+    def chosen(self, spec: str, planner: Any) -> np.ndarray:
+        """(P,) the part `spec` (`--parts`) names for each phrase, -1 where none (`chosen_parts`)."""
+        return chosen_parts(spec, planner, list(self.phrases), list(self.families), list(self.sections),
+                            self.ranking, self.first_bar, self.n_bars)
+
+
+# ---------------------------------------------------------------------------------------------- --parts
+
+
+def parse_parts(spec: str) -> list[tuple[str, str]]:
+    """`--parts "A=ride-8ths; B#2=half-time; 33-40=drop-out"` as (key, value) pairs; ConfigError for an entry that
+    is not KEY=VALUE or more than MAX_ENTRIES entries."""
+    entries = [entry.strip() for entry in spec.split(";") if entry.strip()]
+    if len(entries) > MAX_ENTRIES:
+        raise ConfigError(f"--parts has {len(entries):,} entries; at most {MAX_ENTRIES} (one a section, "
+                          "e.g. \"A=eighths on the hat, backbeat; B#2=4\")")
+    pairs = []
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"--parts entry {entry[:40]!r} is not KEY=PART; write e.g. \"A=eighths on the hat, "
+                              "backbeat; B#2=12; 33-40=drop-out\" (python main.py --mode arrange SONG lists them)")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def chosen_parts(spec: str, planner: Any, phrases: list[Phrase], families: list[str], sections: list[Occurrence],
+                 ranking: dict[str, list[RankedPart]], first_bar: int, n_bars: int) -> np.ndarray:
+    """(P,) the part the musician names for each phrase (-1: not named), from `spec` (see the module docstring);
+    `families` each phrase's meter family, `ranking` each section's ranked parts (a style's likeliest there),
+    `first_bar` the song bar of row 0 (0-based), `n_bars` the song's bars from it. ConfigError, listing what fits,
+    for a key or value that does not."""
+    chosen = np.full(len(phrases), -1, dtype=np.int64)
+    specificity = np.full(len(phrases), -1)
+    keys = ", ".join(s.key for s in sections) or "none"
+    for key, value in parse_parts(spec):
+        level, held = _phrases_of(key, phrases, sections, first_bar, n_bars, keys)
+        for j in held:
+            section = next((s for s in sections if j in s.phrases), None)
+            part = _part_of(value, key, planner, section, ranking, families[j])
+            if level >= specificity[j]:
+                chosen[j], specificity[j] = part, level
+    return chosen
+
+
+def _phrases_of(key: str, phrases: list[Phrase], sections: list[Occurrence], first_bar: int, n_bars: int,
+                keys: str) -> tuple[int, list[int]]:
+    """(specificity, phrase indices) a key names: 2 a bar range, 1 an occurrence, 0 a label."""
+    bars = re.fullmatch(r"(\d{1,5})\s*-\s*(\d{1,5})", key)
+    if bars:
+        a, b = int(bars.group(1)), int(bars.group(2))
+        last = first_bar + n_bars
+        if not 1 <= a <= b or b > last:
+            raise ConfigError(f"--parts range {key}: the song's bars are {first_bar + 1}-{last}; name bars in it "
+                              "(first-last), or a section: " + keys)
+        held = [j for j, q in enumerate(phrases) if a <= first_bar + q.start_row + 1 <= b]
+        if not held:
+            raise ConfigError(f"--parts range {key} holds no phrase's first bar; phrases start at bars "
+                              + ", ".join(str(first_bar + q.start_row + 1) for q in phrases[:24]))
+        return 2, held
+    named = [s for s in sections if s.key == key or (s.label == key and "#" not in key)]
+    if not named:
+        raise ConfigError(f"--parts key {key[:20]!r} is not a section of this song; its sections are {keys} (a "
+                          "label names every one, B#2 the second B, 33-40 a bar range)")
+    return (1 if "#" in key else 0), [j for s in named for j in s.phrases]
+
+
+def _part_of(value: str, key: str, planner: Any, section: Occurrence | None,
+             ranking: dict[str, list[RankedPart]], family: str) -> int:
+    """The part id `value` names for a phrase of `section` (a part's id or name of its meter family, or a style's
+    likeliest part there); ConfigError listing the parts that fit."""
+    parts = planner.vocabulary.parts
+    family = section.family if section is not None else family
+    fits = [k for k, part in enumerate(parts) if part.family == family]
+    listed = "; ".join(f"{k} {parts[k].name}" for k in fits)
+    if value.isdigit():
+        k = int(value)
+        if k in fits:
+            return k
+        raise ConfigError(f"--parts {key}={value}: part {value} is not one of the {family} parts this section "
+                          f"can play: {listed}")
+    by_name = [k for k in fits if parts[k].name == value]
+    if by_name:
+        return by_name[0]
+    if value in STYLES:
+        style = STYLES[value]
+        order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
+        playing = [k for k in order if k in fits and parts[k].level == "full"
+                   and style.holds(family, parts[k].keeper, parts[k].subdivision, parts[k].feel)]
+        if playing:
+            return playing[0]
+        raise ConfigError(f"--parts {key}={value}: no {family} part plays the style {value}; the parts that fit: "
+                          f"{listed}")
+    raise ConfigError(f"--parts {key}={value[:40]!r}: not a part of this section's meter ({family}) nor a style; "
+                      f"the parts that fit: {listed}")

@@ -1,0 +1,1 @@
+"""Dated studies: scripts that measure a question, each with the page under docs/experiments/ it wrote."""

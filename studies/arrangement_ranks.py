@@ -1,0 +1,163 @@
+"""How well `--mode arrange` ranks the parts a section can play, and what the song's own drummer's arrangement
+(`--mode arrange --drummer`, played with `--parts`) does to take 1 (issue 87), on the shipped model's validation songs
+or a folder of songs with drums (../shared/data/jazz):
+
+    python -m studies.arrangement_ranks --out runs/arrange-val.json                     # the validation songs
+    python -m studies.arrangement_ranks --data ../shared/data/jazz --split all --no-play --out runs/arrange-jazz.json
+
+For each song: its sections as the run counts them (from the band, the drums not heard), the part its drummer plays
+in each (his commonest there, labelled as the plan labels parts) and its rank in each ranking variant: the part
+model's posterior alone, the network's fit alone, and both (the shipped rank, NETWORK_WEIGHT); top 1, 3 and 5 by
+occurrence and by phrase, per meter family. Unless --no-play, take 1 is made twice from the band input (seed 0), as
+shipped and with the drummer's --parts, and scored against the real drums (F1, the checklist), and each named
+section's phrases are labelled back from take 1 (the share that plays the part named).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path("..") / "shared" / "data" / "midi"
+VARIANTS = {"posterior": (1.0, 0.0), "network": (0.0, 1.0), "both": (1.0, 1.0), "both-network-2": (1.0, 2.0)}
+
+
+def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple[str, int, int]]]:
+    """Per variant: (family, phrases, rank of the drummer's part, 0 = unlisted) of each section occurrence."""
+    from seq2drum.parts.arrangement import ranked
+
+    out = {}
+    for name, (w_post, w_net) in VARIANTS.items():
+        rows = []
+        for section in arrangement.sections:
+            order = [r.id for r in ranked(planner, section, posterior ** w_post if w_post else
+                                          np.ones_like(posterior), fit, w_net)]
+            mine = drummer[section.key].id
+            rows.append((section.family, len(section.phrases), order.index(mine) + 1 if mine in order else 0))
+        out[name] = rows
+    return out
+
+
+def summary(rows: list[tuple[str, int, int]]) -> dict:
+    """Top 1, 3 and 5 by occurrence and by phrase, per meter family and all."""
+    out = {}
+    for family in sorted({r[0] for r in rows}) + ["all"]:
+        held = [r for r in rows if family in ("all", r[0])]
+        occ = np.array([r[2] for r in held])
+        weights = np.array([r[1] for r in held], dtype=float)
+        out[family] = {"occurrences": len(held), "phrases": int(weights.sum()),
+                       **{f"top{k}": round(float(((occ >= 1) & (occ <= k)).mean()), 3) for k in (1, 3, 5)},
+                       **{f"top{k}_phrases": round(float((((occ >= 1) & (occ <= k)) * weights).sum() / weights.sum()),
+                                                   3) for k in (1, 3, 5)}}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seq2drum.config import DataConfig
+    from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs, evaluate_song
+    from seq2drum.evaluation.baselines import BarLibrary
+    from seq2drum.generation.arrange import song_arrangement
+    from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.generation.prepare import prepare
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.options import GenerationOptions
+    from seq2drum.parts.arrangement import network_fit
+    from seq2drum.parts.features import phrase_features
+    from seq2drum.parts.model import part_probabilities
+    from seq2drum.parts.labels import song_labels
+    from seq2drum.song.corpus import build_corpus, files_by_content
+    from seq2drum.song.drum_part import per_bar
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--split", choices=("val", "all"), default="val")
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--no-play", action="store_true")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    generator = DrumGenerator.from_checkpoint()
+    planner = generator.planner
+    corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True)
+    settings = EvaluationSettings(split=args.split)
+    songs, train_songs, _ = chosen_songs(corpus.songs, settings, DataConfig(), args.data)
+    songs = songs[: args.limit] if args.limit else songs
+    library = BarLibrary.build(train_songs)
+    files = files_by_content(args.data)
+    options = GenerationOptions(seed=0)
+    per_variant: dict[str, list] = defaultdict(list)
+    played: dict[str, list] = defaultdict(list)
+    for index, song in enumerate(songs, start=1):
+        path = files.get(song.sha256)
+        if path is None:
+            continue
+        try:
+            result = song_arrangement(generator, path.read_bytes(), options, drummer=True)
+        except Exception as error:  # noqa: BLE001  a song the run cannot arrange is counted, not fatal
+            print(f"[{index}/{len(songs)}] {path.name}: skipped ({type(error).__name__}: {str(error)[:80]})")
+            played["skipped"].append(path.name)
+            continue
+        arrangement = result.arrangement
+        prepared = prepare(path.read_bytes(), options, generator.data_config, generator.spec)
+        p, _ = calibrated(generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None), generator.decoder.policy)
+        phrases = list(arrangement.phrases)
+        features = phrase_features(prepared.bars, phrases)
+        posterior = part_probabilities(planner.model, features) if arrangement.heard_band else np.ones(
+            (len(phrases), len(planner.vocabulary)))
+        fit = network_fit(planner, p, prepared.bars.bar_steps, phrases)
+        for name, rows in ranks(planner, arrangement, result.drummer, posterior, fit).items():
+            per_variant[name] += rows
+        line = f"[{index}/{len(songs)}] {path.name}: {len(arrangement.sections)} sections"
+        if not args.no_play and arrangement.sections:
+            base, _, _ = evaluate_song(song, path, generator, options, library, "band")
+            spec = result.parts_value()
+            asked = dataclasses.replace(options, parts=spec)
+            mine, drums, _ = evaluate_song(song, path, generator, asked, library, "band")
+            # each named section's phrases labelled back from take 1 on the band input's bars
+            encoded = prepared.encoded
+            rows_ = encoded.grid.bars[prepared.bars.first_bar: prepared.bars.first_bar + prepared.bars.n_bars]
+            width = prepared.bars.step_features.shape[1]
+            take = dataclasses.replace(prepared.bars, hits=per_bar(drums.hits, rows_, width).astype(bool),
+                                       offset=per_bar(drums.offset, rows_, width))
+            _, labels = song_labels(take, phrases)
+            back = [planner.vocabulary.assign(label) for label in labels]
+            named = [(back[j] == result.drummer[s.key].id) for s in arrangement.sections for j in s.phrases]
+            names = planner.vocabulary.parts
+            played["missed"] += [f"{result.drummer[s.key].name} -> {names[back[j]].name}"
+                                 for s in arrangement.sections for j in s.phrases
+                                 if back[j] != result.drummer[s.key].id]
+            played["f1_shipped"].append(base.take_f1[0])
+            played["f1_drummers_parts"].append(mine.take_f1[0])
+            played["faulty_shipped"].append(bool(base.faults.get("model")))
+            played["faulty_drummers_parts"].append(bool(mine.faults.get("model")))
+            played["plays_named"].append(float(np.mean(named)) if named else 1.0)
+            played["family"].append(arrangement.sections[0].family)
+            line += f"; F1 {base.take_f1[0]:.3f} -> {mine.take_f1[0]:.3f}, named parts played {np.mean(named):.2f}"
+        print(line, flush=True)
+    out = {"songs": len(songs), "ranking": {name: summary(rows) for name, rows in per_variant.items()}}
+    if played.get("f1_shipped"):
+        out["take1"] = {"songs": len(played["f1_shipped"]),
+                        "f1_shipped": round(float(np.mean(played["f1_shipped"])), 4),
+                        "f1_drummers_parts": round(float(np.mean(played["f1_drummers_parts"])), 4),
+                        "faulty_shipped": round(float(np.mean(played["faulty_shipped"])), 3),
+                        "faulty_drummers_parts": round(float(np.mean(played["faulty_drummers_parts"])), 3),
+                        "named_sections_play_their_part": round(float(np.mean(played["plays_named"])), 3)}
+        families = sorted(set(played["family"]))
+        out["take1"]["faulty_per_family"] = {
+            f: [int(sum(x for x, g in zip(played[k], played["family"]) if g == f))
+                for k in ("faulty_shipped", "faulty_drummers_parts")] for f in families}
+    out["skipped"] = played.get("skipped", [])
+    from collections import Counter
+    out["missed_most"] = Counter(played.get("missed", [])).most_common(15)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1))
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

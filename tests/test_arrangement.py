@@ -1,0 +1,171 @@
+"""The musician's arrangement (issue 87): `--mode arrange` lists a song's sections with the parts each can play,
+ranked; `--drummer` reads the song's own drummer's parts and the `--parts` value that plays them; `--parts` makes the
+named sections play their parts (labelled back from the take), and a bad value gets one line, exit 2, nothing
+written. Songs built in code (tests/test_parts_plan.py's band song: a riff in quarters over a bass, then in eighths).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seq2drum.errors import ConfigError
+from seq2drum.generation.arrange import song_arrangement
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.options import GenerationOptions
+from seq2drum.parts.arrangement import MAX_ENTRIES, letter_of, parse_parts
+from seq2drum.parts.labels import Phrase, song_labels
+from tests.builders import backbeat, notes_from_steps
+from tests.test_parts_plan import band_song, sectioned_song
+
+
+@pytest.fixture(scope="module")
+def generator() -> DrumGenerator:
+    return DrumGenerator.from_checkpoint()
+
+
+def test_parse_parts_splits_entries_and_refuses_what_is_not_key_equals_part() -> None:
+    assert parse_parts(" A=ride-8ths ; B#2 = 12;33-40=drop-out; ") == [("A", "ride-8ths"), ("B#2", "12"),
+                                                                      ("33-40", "drop-out")]
+    for bad in ("A", "=4", "A="):
+        with pytest.raises(ConfigError, match="KEY=PART"):
+            parse_parts(bad)
+    with pytest.raises(ConfigError, match=f"at most {MAX_ENTRIES}"):
+        parse_parts(";".join(["A=1"] * 10_000))
+    assert [letter_of(k) for k in (0, 1, 25, 26)] == ["A", "B", "Z", "A2"]
+
+
+def test_the_arrangement_lists_each_section_with_the_parts_of_its_meter_best_first(generator: DrumGenerator) -> None:
+    result = song_arrangement(generator, sectioned_song(), GenerationOptions())
+    arrangement = result.arrangement
+    assert [s.key for s in arrangement.sections] and arrangement.heard_band
+    assert arrangement.sections[0].first_bar == 1
+    parts = generator.planner.vocabulary.parts
+    for section in arrangement.sections:
+        ranking = arrangement.ranking[section.key]
+        assert {r.id for r in ranking} == {k for k, p in enumerate(parts) if p.family == section.family}
+        assert [r.score for r in ranking] == sorted((r.score for r in ranking), reverse=True)
+    listed = json.loads(result.to_json())
+    assert listed[0]["key"] == arrangement.sections[0].key and {"name", "id", "score"} <= set(listed[0]["parts"][0])
+
+
+def drummed_song() -> bytes:
+    """The band song with a drummer playing eighths on the hat and a backbeat throughout."""
+    return band_song(32, busier_from=16, drums=notes_from_steps(backbeat(32)))
+
+
+def test_the_drummers_arrangement_names_his_part_and_plays_back(generator: DrumGenerator, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """--drummer: his part in every section, the --parts line that plays it; played, each named phrase plays it."""
+    from seq2drum.cli import main
+
+    result = song_arrangement(generator, drummed_song(), GenerationOptions(), drummer=True)
+    assert result.drummer is not None
+    assert {part.name for part in result.drummer.values()} == {"eighths on the hat, backbeat"}
+    spec = result.parts_value()
+    assert spec.count("=eighths on the hat, backbeat") == len(result.arrangement.sections)
+    song = tmp_path / "song.mid"
+    song.write_bytes(drummed_song())
+    assert main.main(["--mode", "arrange", str(song), "--drummer"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f'--parts "{spec}"'
+    assert main.main(["--mode", "arrange", str(song), "--drummer", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out).values()) == {"eighths on the hat, backbeat"}
+    made = generator.generate(sectioned_song(), GenerationOptions(seed=1, parts=spec))
+    assert made.takes[0].plan == "from the musician"
+    assert played_parts(generator, made, result) == ["eighths on the hat, backbeat"] * len(result.arrangement.phrases)
+
+
+def played_parts(generator: DrumGenerator, made, result) -> list[str]:
+    """The part each phrase of take 1 plays, labelled back as the plan labels a drummer's phrase."""
+    import dataclasses
+
+    from seq2drum.generation.prepare import prepare
+    from seq2drum.song.drum_part import per_bar
+
+    prepared = prepare(sectioned_song(), GenerationOptions(), generator.data_config, generator.spec)
+    bars = prepared.bars
+    rows = prepared.encoded.grid.bars[bars.first_bar: bars.first_bar + bars.n_bars]
+    width = bars.step_features.shape[1]
+    take = dataclasses.replace(bars, hits=per_bar(made.drums.hits, rows, width).astype(bool),
+                               offset=per_bar(made.drums.offset, rows, width))
+    _, labels = song_labels(take, list(result.arrangement.phrases))
+    parts = generator.planner.vocabulary.parts
+    return [parts[generator.planner.vocabulary.assign(label)].name for label in labels]
+
+
+def test_a_more_specific_key_wins_and_a_drop_out_rests(generator: DrumGenerator) -> None:
+    """Range over occurrence over label; a drop-out the musician asks for is one (the bars rest)."""
+    arrangement = song_arrangement(generator, sectioned_song(), GenerationOptions()).arrangement
+    first = arrangement.sections[0]
+    planner = generator.planner
+    spec = f"{first.label}=eighths on the hat, backbeat; {first.key}=16ths on the hat, backbeat; 1-4=drop-out"
+    chosen = arrangement.chosen(spec, planner)
+    names = [planner.vocabulary.parts[k].name if k >= 0 else None for k in chosen.tolist()]
+    held = list(first.phrases)
+    assert names[held[0]] == "drop-out" and all(n == "16ths on the hat, backbeat" for n in names[held[0] + 1:
+                                                                                                 held[-1] + 1])
+    made = generator.generate(sectioned_song(), GenerationOptions(seed=2, parts=spec))
+    assert not made.drums.hits[: int(made.song.grid.bars[4, 0])].any()  # bars 1-4 rest
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("Q=4", "not a section of this song"),
+    ("A=quarters on the hat, waltz", "not a part of this section's meter (4/4)"),
+    ("A=31", "not one of the 4/4 parts"),
+    ("A=waltz", "no 4/4 part plays the style waltz"),
+    ("A=bossa", "no 4/4 part plays the style bossa"),
+    ("90-99=drop-out", "the song's bars are 1-32"),
+    (";".join(["A=4"] * 10_000), "characters; at most 4,096"),
+    (";".join(["A=4"] * 100), "100 entries; at most 64"),
+    ("A", "is not KEY=PART"),
+], ids=["unknown key", "a part of another meter", "an id of another meter", "a style of another meter",
+        "a style no part plays", "a range past the end", "10,000 entries", "100 entries", "no part"])
+def test_a_bad_parts_value_is_one_line_exit_2_and_nothing_written(tmp_path: Path, spec: str, words: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from seq2drum.cli import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(sectioned_song())
+    assert main.main(["--mode", "infer", str(song), "--parts", spec]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
+
+
+def test_parts_need_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seq2drum.cli import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(sectioned_song())
+    assert main.main(["--mode", "infer", str(song), "--parts", "A=4", "--plan", "bars"]) == 2
+    assert "leave out --plan bars" in capsys.readouterr().err
+
+
+def test_the_guitar_alone_plays_the_musicians_parts(generator: DrumGenerator) -> None:
+    """The guitar alone plays no plan of the model's (the part model reads a band), but the musician's parts play
+    over it: the named phrases planned, the others bar by bar; its sections ranked by the network's fit."""
+    arrangement = song_arrangement(generator, sectioned_song(), GenerationOptions(guitar_only=True)).arrangement
+    assert not arrangement.heard_band and arrangement.sections
+    first = arrangement.sections[0]
+    made = generator.generate(sectioned_song(), GenerationOptions(seed=3, guitar_only=True,
+                                                                  parts=f"{first.key}=drop-out"))
+    assert made.takes[0].plan == "from the musician"
+    assert made.takes[0].parts[0][1] == "drop-out"
+
+
+def test_phrases_of_a_range_are_those_that_start_in_it() -> None:
+    from seq2drum.parts.arrangement import Occurrence, chosen_parts
+
+    class Planner:  # the vocabulary's names and families are all `chosen_parts` reads
+        class vocabulary:  # noqa: N801
+            parts = [type("Part", (), {"family": "4/4", "name": n, "level": "full", "keeper": "closed_hat",
+                                       "subdivision": "eighths", "feel": "backbeat"})() for n in ("a", "b")]
+
+    phrases = [Phrase(0, 4, 0, 0, 0), Phrase(4, 8, 0, 0, 1), Phrase(8, 12, 1, 1, 0)]
+    sections = [Occurrence("A#1", "A", 1, 1, 8, "4/4", (0, 1)), Occurrence("B#1", "B", 1, 9, 4, "4/4", (2,))]
+    chosen = chosen_parts("5-9=b; A=a", Planner, phrases, ["4/4"] * 3, sections, {}, 0, 12)
+    assert chosen.tolist() == [0, 1, 1]
+    assert np.array_equal(chosen_parts("B#1=a", Planner, phrases, ["4/4"] * 3, sections, {}, 0, 12), [-1, -1, 0])
