@@ -30,7 +30,7 @@ from seq2drum.groove.policy import Take, calibrated
 from seq2drum.groove.request import Request, song_meters, song_span, take_floor
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.live.playback import ENDING_SLACK_Q, LivePlay, play_file
+from seq2drum.evaluation.playback import ENDING_SLACK_Q, LivePlay, play_file
 from seq2drum.midi.io import START
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
