@@ -4,7 +4,7 @@
 the drums the user gave, and decides bar n with the offline decision, `groove.decide`, through the live chooser
 (live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves); the state keeps
 what it counts over the bars played (the running expected F1, crashes, open hats). The controls apply per bar as
-generation applies them, and the bar is played through generation's feel, `--swing` and the kit map (live/render.py).
+generation applies them, and the bar is played through the render pipeline offline plays songs through (live/render.py).
 Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
 note, bars are decided from the song's start and not committed (with the guitar alone they keep time from the
 stream's second bar: `keeps_time`).
