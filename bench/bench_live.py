@@ -24,7 +24,7 @@ import numpy as np
 from bench.bench_coldstart import built_song, default_real_song
 from bench.machine import describe_machine
 from seq2drum.live.model_drummer import LIVE_CHECKPOINT, ModelDrummer
-from seq2drum.live.playback import played_bars
+from seq2drum.evaluation.playback import played_bars
 from seq2drum.generation.prepare import prepare
 from seq2drum.options import GenerationOptions
 

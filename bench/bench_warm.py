@@ -31,13 +31,13 @@ STAGES = ("read", "prepare", "score", "decide", "render")
 
 def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
     """One generation of `midi` through DrumGenerator.generate's stages, each timed (seconds)."""
-    from seq2drum.generation.generator import _ONE_BLAS_THREAD
+    from seq2drum.model.blas import ONE_BLAS_THREAD
     from seq2drum.generation.prepare import prepare, reads_guitar_only
     from seq2drum.generation.render import render, song_swing, swung_by_song
     from seq2drum.midi.io import read_midi
 
     marks = [time.perf_counter()]
-    with _ONE_BLAS_THREAD:
+    with ONE_BLAS_THREAD:
         song = read_midi(midi, only_guitar=reads_guitar_only(options, generator.data_config), track=options.track)
         marks.append(time.perf_counter())
         prepared = prepare(song, options, generator.data_config, generator.spec)

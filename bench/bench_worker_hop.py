@@ -36,7 +36,7 @@ def _spin() -> None:
 async def play(paths: list[Path], rounds: int, between_s: float) -> dict[str, list[float]]:
     from seq2drum.generation.prepare import prepare
     from seq2drum.live.model_drummer import LIVE_CHECKPOINT
-    from seq2drum.live.playback import played_bars
+    from seq2drum.evaluation.playback import played_bars
     from seq2drum.live.session import LiveCall
     from seq2drum.options import GenerationOptions
     from server.live_jobs import LiveJob, LiveModel

@@ -95,7 +95,7 @@ class SongBars:
     def end_stream(self) -> tuple[int, float]:
         """Cut the bars where the stream ends, one bar after the last one in which a band's note starts (heard before
         the lead or not: a 1/16 bar is no longer than the lead, so none of its notes is heard, and the stream ended 2
-        bars into a 180-bar song, issue 69 N4), as --mode evaluate --live plays a file (seq2drum.live.playback
+        bars into a 180-bar song, issue 69 N4), as --mode evaluate --live plays a file (seq2drum.evaluation.playback
         `band_ending`); returns that last bar's index and how far into it, in quarter notes, its drums play: where
         that note fell in its bar (ENDING_SLACK_Q more). (-1, 0.0) for a song with no band note."""
         def band(bar: Bar) -> list[Note]:

@@ -14,7 +14,7 @@ from seq2drum.groove.structure import FILL_COLUMN
 from seq2drum.groove.styles import StyleBook
 from seq2drum.groove.vocabulary import FIGURES, figure_arrays, with_vocabulary
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.live.playback import play_file
+from seq2drum.evaluation.playback import play_file
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE, Articulation
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions

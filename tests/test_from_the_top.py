@@ -11,7 +11,7 @@ import pytest
 from client.song_bars import read_song
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.live.playback import play_file
+from seq2drum.evaluation.playback import play_file
 from seq2drum.live.session import played_as
 from seq2drum.midi.write import TrackSpec
 from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT

@@ -432,7 +432,7 @@ def test_one_blas_thread_holds_every_generation_at_one_thread_and_restores_the_c
     other drums for the same seed), or left the process's BLAS limited after the last one."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from seq2drum.generation.generator import _ONE_BLAS_THREAD
+    from seq2drum.model.blas import ONE_BLAS_THREAD
 
     def counts() -> list[int]:
         return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
@@ -440,8 +440,8 @@ def test_one_blas_thread_holds_every_generation_at_one_thread_and_restores_the_c
     for threads in (2, 1):
         with threadpool_limits(threads, user_api="blas"):
             before = counts()
-            with _ONE_BLAS_THREAD:
-                with _ONE_BLAS_THREAD:  # a generation inside another (a server thread beside a worker's)
+            with ONE_BLAS_THREAD:
+                with ONE_BLAS_THREAD:  # a generation inside another (a server thread beside a worker's)
                     assert set(counts()) <= {1}
                 assert set(counts()) <= {1}
             assert counts() == before

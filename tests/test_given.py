@@ -261,7 +261,7 @@ def test_the_loop_drops_crash_accents_but_keeps_crash_riding() -> None:
     off the downbeat one kept bar plays (a pickup's crash on beat 4): looped, they crashed in most bars. Crash riding
     through the bar (3 or more a bar) is the groove and is kept, notes and all, and so is a cymbal every kept bar
     plays at one step (a china on the backbeat, mapped to the crash)."""
-    from seq2drum.generation.given import without_crash_accents
+    from seq2drum.song.given_groove import without_crash_accents
     from seq2drum.midi.drums import DRUM_CLASSES
 
     crash = DRUM_CLASSES.index("crash")
@@ -292,7 +292,7 @@ def test_the_loop_drops_crash_accents_but_keeps_crash_riding() -> None:
 def test_the_loop_drops_a_kept_bars_fill_but_keeps_toms_that_are_the_groove() -> None:
     """A kept bar ending in a tom run its other kept bar does not play (an intro's fill into the song) is looped
     without the run, notes too; a tom figure both kept bars play, or toms from a bar's first half, are the groove."""
-    from seq2drum.generation.given import without_kept_fills
+    from seq2drum.song.given_groove import without_kept_fills
     from seq2drum.midi.drums import DRUM_CLASSES
 
     low, high = DRUM_CLASSES.index("low_tom"), DRUM_CLASSES.index("high_tom")
@@ -369,7 +369,7 @@ def test_kept_bars_of_accents_alone_loop_without_their_crashes(band: DrumGenerat
     crashes are not looped, what is left is no groove (groove_bars) and the continuation's minimum share lets the
     sparse kicks go where the model expects more, so drums follow it; with a groove under the crashes, the groove is
     looped without them."""
-    from seq2drum.generation.given import groove_bars, without_crash_accents
+    from seq2drum.song.given_groove import groove_bars, without_crash_accents
 
     hits = notes_from_steps([(0, 49), (0, 36), (2, 49), (2, 36), (30, 49), (30, 36)])
     data = song_bytes(notes_from_steps(riff(8), length_steps=2), hits)
@@ -389,7 +389,7 @@ def test_kept_bars_of_accents_alone_loop_without_their_crashes(band: DrumGenerat
 def test_live_a_kept_crash_ride_goes_on_on_the_ride() -> None:
     """Live, the kept loop is continued bar after bar: a crash ridden inside its bars (an intro's crash on every beat)
     moves to the ride, downbeats too; a loop without crash riding is left as it is."""
-    from seq2drum.generation.given import crash_ride_on_ride
+    from seq2drum.song.given_groove import crash_ride_on_ride
     from seq2drum.midi.drums import DRUM_CLASSES
 
     crash, ride = DRUM_CLASSES.index("crash"), DRUM_CLASSES.index("ride")

@@ -196,6 +196,17 @@ def test_live_modules_are_at_most_300_lines() -> None:
     assert not long, long
 
 
+def test_live_imports_no_generation() -> None:
+    """live/ plays a bar with what lies below generation (the decision, the render pipeline, the model's loader):
+    an import of seq2drum.generation from live/ puts the offline song pipeline under the live drummer again (issue
+    86). A harness that needs both (evaluation/playback.py) sits above them."""
+    edges = import_edges(REPO, ("seq2drum",), module_of)
+    found = [f"{source} -> {target}: {', '.join(where)}" for (source, target), where in sorted(edges.items())
+             if source.startswith("seq2drum.live") and target.startswith("seq2drum.generation")]
+    assert ("seq2drum.live.model_drummer", "seq2drum.groove.request") in edges  # the walk sees live's imports
+    assert not found, "\n".join(found)
+
+
 def test_groove_reads_no_midi() -> None:
     """groove/ decides from scores: reading a MIDI file (`read_midi`, the scanner) and moving a song are done before
     it, in generation.prepare and song.move."""

@@ -16,7 +16,7 @@ from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import live_bar
 from seq2drum.live.kept import bar_continuation, groove_bars
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.live.playback import play_file, played_bars
+from seq2drum.evaluation.playback import play_file, played_bars
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.model.causal import causal_masks

@@ -339,7 +339,7 @@ def test_simulate_writes_what_evaluate_live_plays(tiny_model_path: Path, tmp_pat
     (generation's bars, the same session in process) decide the same drums for the same song and seed: figures
     measured with one hold for the other."""
     from seq2drum.live.model_drummer import ModelDrummer
-    from seq2drum.live.playback import play_file
+    from seq2drum.evaluation.playback import play_file
     from seq2drum.options import GenerationOptions
 
     live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
@@ -360,7 +360,7 @@ def test_simulate_with_kept_drums_writes_what_evaluate_live_plays(tiny_model_pat
     the live figures of the primed input no longer say what a user playing along with their drums gets."""
     from seq2drum.generation.prepare import prepare
     from seq2drum.live.model_drummer import ModelDrummer
-    from seq2drum.live.playback import play_file
+    from seq2drum.evaluation.playback import play_file
     from seq2drum.options import GenerationOptions
 
     heard: list[np.ndarray] = []
@@ -395,7 +395,7 @@ def test_simulate_with_the_guitar_alone_plays_from_the_files_first_bar(tiny_mode
     """--guitar-only: the stream starts at the file's first bar and the drums keep time before the guitar enters
     (bar 3), as --mode evaluate --live plays the same file (tests/test_from_the_top.py)."""
     from seq2drum.live.model_drummer import ModelDrummer
-    from seq2drum.live.playback import play_file
+    from seq2drum.evaluation.playback import play_file
     from seq2drum.options import GenerationOptions
 
     live = tiny_checkpoint(tmp_path / "live.pt", causal=True)

@@ -30,7 +30,7 @@ from seq2drum.groove.policy import Take, calibrated
 from seq2drum.groove.request import Heard, Request, song_meters, song_span, take_floor, take_plans
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.live.playback import ENDING_SLACK_Q, LivePlay, play_file
+from seq2drum.evaluation.playback import ENDING_SLACK_Q, LivePlay, play_file
 from seq2drum.midi.io import START
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan_value import Held

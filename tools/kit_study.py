@@ -196,7 +196,7 @@ def study_live(checkpoint: Path | None, data: Path, settings: EvaluationSettings
     the tally (no expected counts: the causal model hears each bar as it comes)."""
     from seq2drum.evaluation.evaluate import change_policy, fit_steps, loaded_model
     from seq2drum.evaluation.inputs import build_input
-    from seq2drum.live.playback import play_file
+    from seq2drum.evaluation.playback import play_file
     from seq2drum.song.corpus import files_by_content
 
     generator, drummer = loaded_model(checkpoint, live=True)

@@ -5,7 +5,7 @@
 
 The live twin of ../shared/scoring/same_drums.py: 9 songs of ../shared/data/midi (4/4, 3/4, 6/8, 7/8, 5/4, 14/8 and
 20/8 among them) x 7 ways of playing them = 63 runs, each a file played bar by bar to the shipped live model
-(`--mode evaluate --live`'s path, live/playback.py) from the whole band, the guitar alone and the primed input
+(`--mode evaluate --live`'s path, evaluation/playback.py) from the whole band, the guitar alone and the primed input
 (the drummer's first bars kept), and with controls. A digest covers every drum note (onset and end in ticks at 960
 per quarter, note, velocity).
 """
@@ -45,7 +45,7 @@ def run_all(data: Path) -> dict[str, str]:
     """Every run's digest (or why it failed), by a name that says the song, the input and the options."""
     from seq2drum.evaluation.inputs import build_input
     from seq2drum.live.model_drummer import ModelDrummer
-    from seq2drum.live.playback import play_file
+    from seq2drum.evaluation.playback import play_file
     from seq2drum.midi.io import read_midi
     from seq2drum.options import GenerationOptions
 

@@ -4,7 +4,7 @@
 
 For every song of the folder played from the whole arrangement (the drums removed, as evaluation's band input):
 offline take 1 with the shipped default model, and the song played bar by bar to the shipped live model
-(`--mode evaluate --live`'s path, live/playback.py), both seed 0. Of the songs that swing by their own reading and
+(`--mode evaluate --live`'s path, evaluation/playback.py), both seed 0. Of the songs that swing by their own reading and
 whose offline take rides, it prints per song the ride hits (GM 51, 53, 59) and the hi-hat foot and closed hats, and
 pooled the live / offline ratio of ride hits (issue 67: 0.8-1.25).
 """
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from seq2drum.generation.prepare import prepare
     from seq2drum.generation.render import song_swing
     from seq2drum.live.model_drummer import ModelDrummer
-    from seq2drum.live.playback import play_file
+    from seq2drum.evaluation.playback import play_file
     from seq2drum.midi.io import DRUM_CHANNEL, read_midi
     from seq2drum.options import GenerationOptions
 

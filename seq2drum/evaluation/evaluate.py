@@ -176,8 +176,8 @@ def loaded_model(checkpoint: str | Path | None, live: bool) -> tuple[DrumGenerat
         return DrumGenerator.from_checkpoint(checkpoint), None
     from seq2drum.live.model_drummer import ModelDrummer
 
-    drummer = ModelDrummer(checkpoint)
-    return drummer.generator, drummer
+    drummer = ModelDrummer(checkpoint)  # the offline figures (the scores' NLL) of the same model
+    return DrumGenerator.from_checkpoint(drummer.checkpoint), drummer
 
 
 def chosen_songs(corpus_songs: list[EncodedSong], settings: EvaluationSettings, data_config: DataConfig,
@@ -202,14 +202,14 @@ def evaluate_song(song: EncodedSong, path: Path | None, generator: DrumGenerator
     """Generate a song's takes from its file made into input `kind` (the product path; every take's MIDI checked for
     validity) and score take 1, the baselines and the kind's own baseline against the real drums; returns the
     score, take 1's drums and every take's MIDI (none when the song's file was not found). With a live `drummer`
-    (`ModelDrummer`), the file is played to it bar by bar (live/playback.py): one take."""
+    (`ModelDrummer`), the file is played to it bar by bar (evaluation/playback.py): one take."""
     started = time.perf_counter()
     validity: dict[str, bool] = {}
     made, outputs = None, []
     if path is not None:
         made = build_input(kind, path.read_bytes(), options)
         if drummer is not None:
-            from seq2drum.live.playback import play_file
+            from seq2drum.evaluation.playback import play_file
 
             played = play_file(drummer, made.midi_bytes, made.options, options.seed or 0)
             grids, outputs = [fit_steps(played.drums, song.n_steps)], [played.midi_bytes]

@@ -80,6 +80,24 @@ def at_spread(velocity: np.ndarray, hits: np.ndarray, spread: float | None,
     return np.where(hits, midi_velocity(np.round(scaled)), 0).astype(velocity.dtype)
 
 
+class SongLevel(NamedTuple):
+    """Offline, the level and spread the drums play at over a whole take (`generation.render.drums_feel`: the user's
+    drums', else the lines' from the parts listened to; None: as decided, as humanized). The render pipeline reads it
+    as it reads `LiveLevel` live: `leveled`, then `spread_out`; over a whole take there is nothing to count."""
+
+    level: float | None = None
+    spread: float | None = None
+
+    def leveled(self, velocity: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, SongLevel]:
+        """The take's decided `velocity` (MIDI, `hits` bool of its shape) moved by one amount so that its hits average
+        the level times `dynamics` (`at_level`)."""
+        return at_level(velocity, hits, None if self.level is None else self.level * dynamics), self
+
+    def spread_out(self, played: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, SongLevel]:
+        """The take's played velocities scaled around their mean to the spread times `dynamics` (`at_spread`)."""
+        return at_spread(played, hits, None if self.spread is None else self.spread * dynamics), self
+
+
 class Sums(NamedTuple):
     """The count, sum and sum of squares of velocities heard or played so far (live, over the bars played)."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import MidiSong
 from seq2drum.midi.roles import band_listing
 from seq2drum.model import fast_start
+from seq2drum.model.blas import one_blas_thread
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.codes import plan_codes
 from seq2drum.parts.plan import Planner, planner_for
@@ -57,57 +57,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DrumGenerator", "GenerationResult", "ModelInfo", "TakeResult"]
 
-
-
-class _OneBlasThread:
-    """numpy's BLAS on one thread while any generation runs in this process (threads included: the first to enter
-    sets the limit, the last to leave restores what was there). Each BLAS library is read and set directly, and only
-    where it is not on one thread already: threadpoolctl's `limit` (the same sets, after reading every library's
-    whole info) cost 13 us a live bar."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._blas: list[Any] | None = None
-        self._restore: list[tuple[Any, Any]] = []  # (library, its threads before the first user entered)
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                if self._blas is None:
-                    from threadpoolctl import ThreadpoolController
-
-                    # the BLAS libraries loaded (3 ms, once)
-                    self._blas = ThreadpoolController().select(user_api="blas").lib_controllers
-                self._restore = [(blas, threads) for blas in self._blas if (threads := blas.get_num_threads()) != 1]
-                for blas, _ in self._restore:
-                    blas.set_num_threads(1)
-            self._users += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                for blas, threads in self._restore:
-                    blas.set_num_threads(threads)
-                self._restore = []
-
-
-_ONE_BLAS_THREAD = _OneBlasThread()
-
-
-def one_blas_thread(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run `method` with numpy's BLAS on one thread. With more, OpenBLAS splits its sums by thread and the last bits
-    of the scores change with the thread count, which was enough to change a later take for the same seed (a real
-    song, take 2 of 4) between the command line (a BLAS thread per core) and the server's workers (one each). Same
-    song, options and seed, same drums, wherever they are made; one thread also costs nothing measurable here."""
-
-    @functools.wraps(method)
-    def limited(*args: Any, **kwargs: Any) -> Any:
-        with _ONE_BLAS_THREAD:
-            return method(*args, **kwargs)
-
-    return limited
 
 
 @dataclass

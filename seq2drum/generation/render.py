@@ -1,21 +1,21 @@
-"""Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Velocity and timing as drummers play them
-(seq2drum.feel's humanizer, learned from GMD), swing (--swing, or read off the parts the drums listen to:
-seq2drum.feel.swing), each hit on its class's note or its articulation's (the hi-hat foot, the cross-stick), the
-count-in's sticks, the kit map, section markers, and the song's own tempo and meter maps
-at a clock fine enough for microtiming; with a notice when the drums came out nearly empty.
+"""Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Each take goes through the render pipeline the
+live drummer plays its bars through (seq2drum.render: the level, the humanizer's velocity and timing, the spread,
+swing, each hit's note and the kit map), over the whole song: at the level and spread read off the song (`drums_feel`),
+swung at --swing or the song's own reading (seq2drum.feel.swing). Here only what a whole song adds: the drums the user
+gave (written as given), the count-in's sticks, section markers, and the song's own tempo and meter maps at a clock
+fine enough for microtiming; with a notice when the drums came out nearly empty.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from seq2drum.feel.level import at_level, at_spread, heard_level, heard_spread
-from seq2drum.feel.model import humanize, shipped_tables
-from seq2drum.feel.swing import decide_swing, swing
+from seq2drum.feel.level import SongLevel, heard_level, heard_spread
+from seq2drum.feel.swing import decide_swing
 from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
@@ -23,11 +23,10 @@ from seq2drum.generation.prepare import PreparedSong
 from seq2drum.groove.density import density_notice
 from seq2drum.generation import count_in
 from seq2drum.groove.policy import Take
-from seq2drum.midi.drums import midi_velocity
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merged_notes
 from seq2drum.midi.write import TrackSpec, write_midi
-from seq2drum.midi.kit import KitMap
-from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_drums, part_to_grid
+from seq2drum.render.pipeline import Played, RenderControls, draw_drummer, notes, play
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid, part_to_grid
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid
 
@@ -60,23 +59,22 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     encoded, song, choice, given = prepared.encoded, prepared.song, prepared.choice, prepared.given
     ratio, swing_notice = swing_reading or song_swing(prepared, options)
     # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
-    level, spread = drums_feel(prepared)
-    swung = [swing(grid, encoded.grid, ratio) for grid in takes_to_grids(encoded, takes, options, seed, level, spread)]
+    controls = RenderControls.of(options, ratio)
+    played = played_takes(encoded, takes, controls, seed, SongLevel(*drums_feel(prepared)))
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
-    grids = [given.clear_covered(grid, encoded.grid, copied[1]) if given and copied else grid
-             for (grid, _), copied in zip(swung, copies)]
+    grids = [given.clear_covered(take.on_grid(), encoded.grid, copied[1]) if given and copied else take.on_grid()
+             for take, copied in zip(played, copies)]
     parts = prepared.listened_parts if options.merge else []
     markers = [(int(encoded.grid.step_to_tick(encoded.grid.bars[s.start_bar, 0])), f"Section {s.letter}")
                for s in prepared.bars.sections]
     sticks = count_in.clicks(encoded.grid, encoded.first_bar, options.count_in_bars)
-    kit = KitMap.from_json(options.kit_map) if options.kit_map else KitMap.gm()
     if given is not None:  # the count-in's sticks stay out of bars that hold the user's drums
         sticks = with_kept(sticks, sticks[:0], bar_ticks(encoded.grid, given.covered_grid_bars), move=False)
     kept = given.notes if given is not None else np.zeros((0, 4), dtype=np.int64)
     results = []
     for index, (take, grid, copied) in enumerate(zip(takes, grids, copies), start=1):
-        written = kit.apply(grid_to_drums(grid, encoded.grid), sticks)
+        written = notes(Played.from_grid(grid), encoded.grid, controls, sticks)  # the drums the result shows
         if given is not None and copied is not None:  # the user's notes: kept, and their loop bars continued
             users = np.concatenate([kept, copied[0]])
             drums = with_kept(written, users, bar_ticks(encoded.grid, given.covered_grid_bars | copied[1]))
@@ -87,7 +85,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                                   take.parts, take.plan.describe() if take.plan is not None else ""))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
-    notices = [*song.notices, choice.notice, swung[0][1], sparse,
+    notices = [*song.notices, choice.notice, played[0].notice, sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None)]
@@ -153,28 +151,22 @@ def drums_feel(prepared: PreparedSong) -> tuple[float | None, float | None]:
 
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,
                    level: float | None = None, spread: float | None = None) -> list[DrumGrid]:
-    """Per-bar takes -> drums on the song's step grid, each hit's velocity and offset from the humanizer at
-    `options.humanize` and `options.feel` (0: on the grid at the decided velocity, at `level` and `spread`). The
-    network's own velocity and offset predictions reach the output only through the decided velocity, blended in
-    below humanize 1; its offsets are not used. The decided velocities are first moved to `level` (`drums_feel`;
-    times `--dynamics`, which the take holds already; None: as decided), and the played ones then spread as far as
-    `spread` says (`drums_feel`, times `--dynamics`; None: as the humanizer spreads them). One random stream per
-    request: the drummer first (the same for every take), then take after take, so the seed fixes every take."""
+    """Per-bar takes -> drums on the song's step grid as played, straight (`played_takes` at `options`, no swing): at
+    `level` and `spread` (`drums_feel`; None: as decided, as the humanizer spreads them)."""
+    controls = RenderControls.of(options)
+    return [take.on_grid() for take in played_takes(encoded, takes, controls, seed, SongLevel(level, spread))]
+
+
+def played_takes(encoded: EncodedSong, takes: list[Take], controls: RenderControls, seed: int,
+                 loudness: SongLevel) -> list[Played]:
+    """Each take through the render pipeline (render.pipeline `play`) on the song's step grid, at `loudness`. The
+    network's own velocities reach the output only through the decided velocity, blended in below humanize 1; its
+    offsets are not used. One random stream per request: the drummer first (the same for every take), then take after
+    take, so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
-    drummer = shipped_tables().draw_drummer(rng, options.feel) if options.humanize > 0 else None
-    grids = []
-    for take in takes:
-        on_grid = part_to_grid(take, encoded.grid, encoded.first_bar)  # its offsets unused: the humanizer's play
-        hits = on_grid.hits
-        level_asked = None if level is None else level * options.dynamics
-        velocity = at_level(on_grid.velocity.astype(np.int64), hits, level_asked)
-        decided = DrumGrid(hits, np.where(hits, midi_velocity(velocity), 0).astype(np.uint8),
-                           np.zeros(hits.shape, dtype=np.float32), articulation=on_grid.articulation)
-        played = humanize(decided, encoded.grid, options.humanize, drummer, rng, options.dynamics)
-        if spread is not None:
-            played = replace(played, velocity=at_spread(played.velocity, played.hits, spread * options.dynamics))
-        grids.append(played)
-    return grids
+    drummer = draw_drummer(rng, controls.feel, controls.humanize)
+    return [play(part_to_grid(take, encoded.grid, encoded.first_bar), encoded.grid, controls, loudness, drummer,
+                 rng)[0] for take in takes]
 
 
 def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, temperature: float = 0.0) -> str:

@@ -9,18 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.generation.given import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, without_crash_accents,
-                                       without_kept_fills)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.settings import PREFERRED_MIN_SHARE
 from seq2drum.live.features import TICKS_PER_QUARTER
+from seq2drum.song.given_groove import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, groove_clip,
+                                        without_crash_accents, without_kept_fills)
 
 
 def groove_bars(groove: bytes, width: int, steps_per_quarter: int) -> tuple[np.ndarray, np.ndarray]:
     """A groove clip's bars (k, S, 9) and their lengths in steps (k,), read in the clip's first meter.
     GrooveClipError for a clip that is not one."""
-    from seq2drum.generation.given import groove_clip
     from seq2drum.midi.io import read_midi
 
     try:
@@ -34,7 +33,7 @@ def groove_bars(groove: bytes, width: int, steps_per_quarter: int) -> tuple[np.n
 
 def kept_in_loop(state: Any, hits: np.ndarray) -> dict[str, Any]:
     """The changes to a `LiveState` that put a kept bar (the last decided) in the groove to continue, as offline
-    (generation/given.py): from the first kept bar with LOOP_BAR_HITS hits, the last LOOP_MAX_BARS kept bars, in
+    (song/given_groove.py): from the first kept bar with LOOP_BAR_HITS hits, the last LOOP_MAX_BARS kept bars, in
     their own phase ({}: none)."""
     loop, steps = (state.loop, state.loop_steps) if state.loop_kept else ((), ())
     if not loop and hits.sum() < LOOP_BAR_HITS:

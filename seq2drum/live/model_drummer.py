@@ -4,7 +4,7 @@
 the drums the user gave, and decides bar n with the offline decision, `groove.decide`, through the live chooser
 (live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves); the state keeps
 what it counts over the bars played (the running expected F1, crashes, open hats). The controls apply per bar as
-generation applies them, and the bar is played through generation's feel, `--swing` and the kit map (live/render.py).
+generation applies them, and the bar is played through the render pipeline offline plays songs through (live/render.py).
 Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
 note, bars are decided from the song's start and not committed (with the guitar alone they keep time from the
 stream's second bar: `keeps_time`).
@@ -23,7 +23,6 @@ from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.swing import HeardSwing
-from seq2drum.generation.generator import DrumGenerator, one_blas_thread
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.gains import ShortRun
@@ -36,11 +35,14 @@ from seq2drum.groove.styles import meter_name
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.groove.styles import StyleBook
+from seq2drum.groove.vocabulary import with_vocabulary
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, bar_grid, live_bar
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
 from seq2drum.live.render import render_bar
+from seq2drum.model.blas import one_blas_thread
 from seq2drum.model.heard import heard_before
+from seq2drum.model.loading import numpy_loaded
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.groove.scores import SongScores
@@ -87,27 +89,28 @@ class ModelDrummer:
     """`api.LiveDrummer` over a causal checkpoint (default models/live.pt)."""
 
     def __init__(self, checkpoint: str | Path | None = None) -> None:
-        """Load the live model through generation's loader (`DrumGenerator.from_checkpoint`: its fast-start copy when
-        the cache has one, so no torch import), which also serves the offline figures of the same model."""
+        """Load the live model through model/loading.py (its fast-start copy when the cache has one, so no torch
+        import), with the codebook offline plays (`with_vocabulary`: the grooves its training songs may lack)."""
         path = Path(checkpoint) if checkpoint is not None else LIVE_CHECKPOINT
         if not path.is_file():
             raise CheckpointError(f"live model {path} not found; train the causal model with `{TRAIN_COMMAND}`, "
                                   f"export its best.pt to {LIVE_CHECKPOINT} (models/README.md), or pass the path of "
                                   "a live checkpoint")
-        self.generator: DrumGenerator | None = DrumGenerator.from_checkpoint(path)
-        network = self.generator.network
-        if network is None or not network.config.causal:
+        loaded = numpy_loaded(path)
+        network = loaded.network
+        if not network.config.causal:
             raise CheckpointError(f"{path} is an offline model (it reads whole songs); play along live with a causal "
                                   f"one, trained with `{TRAIN_COMMAND}`")
-        self._setup(network, self.generator.codebook, self.generator.spec, self.generator.data_config,
-                    self.generator.decoder.policy)
+        self.checkpoint = path
+        codebook = with_vocabulary(loaded.codebook, loaded.data_config.steps_per_quarter)
+        self._setup(network, codebook, loaded.spec, loaded.data_config, loaded.policy)  # type: ignore[arg-type]
 
     @classmethod
     def of(cls, network: NumpyGrooveModel, codebook: GrooveCodebook, spec: FeatureSpec, data_config: DataConfig,
            policy: DecodingPolicy) -> ModelDrummer:
         """A drummer over a causal network and what decoding needs, without a checkpoint file (the live tuner)."""
         drummer = cls.__new__(cls)
-        drummer.generator = None
+        drummer.checkpoint = None
         drummer._setup(network, codebook, spec, data_config, policy)
         return drummer
 

@@ -4,7 +4,7 @@ model (the order of bars, each bar's clock, silence, the band's parts by role), 
 The stream sends, at the lead before bar n, bar n's clock and the notes of bar n-1 played up to the lead. With
 `keep_drums` a channel-10 part is the user's own drums (role DRUMS): its notes are not the band's, the drummer hears
 them as the drums of their bar instead of its own (`run_call`, before it decides the next bar), as a file's kept drums
-are heard. `--mode evaluate --live` (live/playback.py) plays a file through this same session. The session checks
+are heard. `--mode evaluate --live` (evaluation/playback.py) plays a file through this same session. The session checks
 them, and either answers at once (the band has left the last 2 bars silent: the drums rest) or hands the drummer a
 `LiveCall` (a short job on the server's shared pool: the stream holds no worker between bars). The drummer's state
 comes back with the bar's drums and is kept here, so any worker can decide the stream's next bar.

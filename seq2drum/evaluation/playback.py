@@ -9,7 +9,8 @@ Drums given in the file (`keep_drums`, the primed input) go to the session as th
 (role DRUMS, each bar's notes up to its lead with the next bar's message): the drummer hears them as it hears them
 live. They are written exactly, and a bar in which one starts gets none of the drummer's (`holds_kept`), as the DAW
 helper's --simulate writes it. The drums come back as notes on the file's clock and as MIDI bytes, as generation
-writes them.
+writes them. A harness, not the live drummer: it reads the file through generation's stage and plays it to live/, so
+it sits above both (live/ imports nothing of generation).
 """
 
 from __future__ import annotations

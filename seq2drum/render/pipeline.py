@@ -1,0 +1,151 @@
+"""The one render pipeline: decided drums -> drums as played, in named steps, each control applied in one of them.
+
+    level      velocity   the decided velocities moved by one amount to the drums' level, times --dynamics
+    humanize   velocity,  each hit as the drawn drummer plays it (feel.model: --humanize, --feel; the learned
+               timing     velocities times --dynamics)
+    spread     velocity   the played velocities scaled around their mean to the drums' spread, times --dynamics
+    swing      timing     the swung eighth at --swing's ratio, or the song's own (feel.swing; None: straight)
+    notes      pitch      each hit on its class's note or its articulation's (the hi-hat foot, the cross-stick), then
+                          the kit map (--kit-map)
+
+`play` runs the first four, top to bottom, and `notes` writes the result. Offline (generation/render.py) runs them over
+each take of a whole song on the song's grid, live (live/render.py) over one bar on the bar's grid; what differs is only
+what each hands in: where the level and spread come from (feel.level `SongLevel` from the whole song, `LiveLevel` from
+the bars so far), the random stream (one per request offline, one per (seed, bar) live), and the swing's ratio (read
+off the song offline, off the notes heard so far live). The options are read once, into `RenderControls`.
+The package is its own (not under generation/ or live/) so that both import it and live/ imports nothing of generation.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from seq2drum.feel.model import Drummer, humanize_hits, shipped_tables
+from seq2drum.feel.swing import swing
+from seq2drum.midi.drums import midi_velocity
+from seq2drum.midi.kit import KitMap
+from seq2drum.options import GenerationOptions
+from seq2drum.song.drum_part import DrumGrid, hits_to_drums
+from seq2drum.song.grid import Grid
+
+
+class Loudness(Protocol):
+    """Where the level and spread come from (feel.level `SongLevel` offline, `LiveLevel` live)."""
+
+    def leveled(self, velocity: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, Loudness]: ...
+
+    def spread_out(self, played: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, Loudness]: ...
+
+
+class RenderControls(NamedTuple):
+    """The controls the render applies, read from the options once (`of`); each step reads its own. (A NamedTuple: a
+    live bar makes one, in a microsecond less than a frozen dataclass.)"""
+
+    dynamics: float  # --dynamics: the level, the humanizer's learned velocities and the spread, times this
+    humanize: float  # --humanize's amount (0: on the grid, at the decided velocity)
+    feel: str  # --feel: which drummer the humanizer draws
+    swing: float | None  # the swung eighth's place in the beat (None: straight)
+    kit: KitMap  # --kit-map (GM without one)
+
+    @classmethod
+    def of(cls, options: GenerationOptions, swing_ratio: float | None = None) -> RenderControls:
+        """The controls of `options`, swung at `swing_ratio` (`--swing`, or the song's own reading: the caller's)."""
+        return cls(options.dynamics, options.humanize, options.feel, swing_ratio, kit_map(options.kit_map))
+
+
+class Played(NamedTuple):
+    """Decided drums as played: each hit of `decided` (in `np.nonzero` order) with its MIDI velocity and its offset
+    in steps; `notice` is the swing's (compound bars left straight). `on_grid` and `from_grid` convert it to and from
+    a `DrumGrid`."""
+
+    decided: DrumGrid  # the hits and their articulations; its velocities leveled
+    step: np.ndarray  # (n,) int64
+    drum_class: np.ndarray  # (n,) int64
+    velocity: np.ndarray  # (n,) MIDI velocities (whole numbers, 1-127)
+    offset: np.ndarray  # (n,) float32 steps
+    notice: str = ""
+
+    def on_grid(self) -> DrumGrid:
+        """The played hits as a `DrumGrid` (velocity uint8, offset float32, 0 where no hit), as `humanize` makes it."""
+        hits = self.decided.hits
+        velocity = self.decided.velocity.astype(np.float64)
+        velocity[self.step, self.drum_class] = self.velocity
+        offset = np.zeros(hits.shape, dtype=np.float32)
+        offset[self.step, self.drum_class] = self.offset
+        return DrumGrid(hits, np.where(hits, velocity, 0).astype(np.uint8),
+                        np.where(hits, offset, 0.0).astype(np.float32), articulation=self.decided.articulation)
+
+    @classmethod
+    def from_grid(cls, drums: DrumGrid) -> Played:
+        """`on_grid` undone: every hit of `drums` as played."""
+        step, drum_class = np.nonzero(drums.hits)
+        return cls(drums, step, drum_class, drums.velocity[step, drum_class], drums.offset[step, drum_class])
+
+
+def play(decided: DrumGrid, grid: Grid, controls: RenderControls, loudness: Loudness, drummer: Drummer | None,
+         rng: np.random.Generator) -> tuple[Played, Loudness]:
+    """`decided` (hits, velocities and articulations on `grid`) as played: the steps in order, and `loudness` after
+    them (live, the bar's velocities counted)."""
+    decided, loudness = level(decided, controls, loudness)
+    played = humanize(decided, grid, controls, drummer, rng)
+    played, loudness = spread(played, controls, loudness)
+    return swung(played, grid, controls), loudness
+
+
+def level(decided: DrumGrid, controls: RenderControls, loudness: Loudness) -> tuple[DrumGrid, Loudness]:
+    """velocity: the decided velocities (MIDI velocities, 1-127, as every decision step leaves them) moved by one
+    amount to the level `loudness` gives, times --dynamics (none known: as decided); no velocity and no offset where
+    no hit."""
+    hits = decided.hits
+    velocity, loudness = loudness.leveled(np.where(hits, decided.velocity, 0).astype(np.uint8), hits,
+                                          controls.dynamics)
+    return DrumGrid(hits, velocity, np.zeros(hits.shape, dtype=np.float32), articulation=decided.articulation), loudness
+
+
+def humanize(decided: DrumGrid, grid: Grid, controls: RenderControls, drummer: Drummer | None,
+             rng: np.random.Generator) -> Played:
+    """velocity, timing: each hit as `drummer` plays it (feel.model `humanize_hits`, at --humanize's amount, the
+    learned velocities times --dynamics), rounded to a MIDI velocity. Draws two uniforms per hit from `rng`."""
+    hits = humanize_hits(decided, grid, controls.humanize, drummer, rng, controls.dynamics)
+    return Played(decided, hits.step, hits.drum_class, midi_velocity(np.rint(hits.velocity)),
+                  hits.offset.astype(np.float32))
+
+
+def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tuple[Played, Loudness]:
+    """velocity: the played velocities scaled around their mean to the spread `loudness` gives, times --dynamics
+    (none known: as played), their order kept."""
+    velocity, loudness = loudness.spread_out(played.velocity, np.ones(len(played.velocity), dtype=bool),
+                                             controls.dynamics)
+    return Played(played.decided, played.step, played.drum_class, velocity, played.offset, played.notice), loudness
+
+
+def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:
+    """timing: the swung eighth moved to the swing's ratio (feel.swing `swing`; None: left straight), with its notice
+    where compound bars stay straight."""
+    if controls.swing is None:
+        return played
+    drums, notice = swing(played.on_grid(), grid, controls.swing)
+    return played._replace(offset=drums.offset[played.step, played.drum_class], notice=notice)
+
+
+def notes(played: Played, grid: Grid, controls: RenderControls, sticks: np.ndarray | None = None) -> np.ndarray:
+    """pitch: the played hits as drum notes (N, 4) on `grid`'s clock, each on its class's note or its
+    articulation's, then on the kit map's notes with the count-in's `sticks` (M, 4; None: none)."""
+    written = hits_to_drums(played.step, played.drum_class, played.velocity, played.offset, grid,
+                            articulation=played.decided.articulation[played.step, played.drum_class])
+    return controls.kit.apply(written, sticks)
+
+
+def draw_drummer(rng: np.random.Generator, feel: str, humanize: float) -> Drummer | None:
+    """The drummer the humanizer plays as at --feel `feel`, drawn first from the request's stream (None at
+    --humanize 0)."""
+    return shipped_tables().draw_drummer(rng, feel) if humanize > 0 else None
+
+
+@lru_cache(maxsize=64)
+def kit_map(kit_map_json: str | None) -> KitMap:
+    """The kit map of --kit-map's JSON (GM without one); KitMap is frozen, so one parse serves every take and bar."""
+    return KitMap.from_json(kit_map_json) if kit_map_json else KitMap.gm()
