@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -59,36 +59,27 @@ def summary(rows: list[tuple[str, int, int]]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from seq2drum.config import DataConfig
-    from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs, evaluate_song
     from seq2drum.evaluation.baselines import BarLibrary
+    from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
     from seq2drum.generation.arrange import song_arrangement
     from seq2drum.generation.generator import DrumGenerator
-    from seq2drum.generation.prepare import prepare
-    from seq2drum.groove.policy import calibrated
     from seq2drum.options import GenerationOptions
-    from seq2drum.parts.arrangement import network_fit
-    from seq2drum.parts.features import phrase_features
-    from seq2drum.parts.model import part_probabilities
-    from seq2drum.parts.labels import song_labels
     from seq2drum.song.corpus import build_corpus, files_by_content
-    from seq2drum.song.drum_part import per_bar
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped model (and the "
+                        "parts.npz beside the checkpoint: fit one without the songs measured, see the page)")
     parser.add_argument("--split", choices=("val", "all"), default="val")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--no-play", action="store_true")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    generator = DrumGenerator.from_checkpoint()
-    planner = generator.planner
+    generator = DrumGenerator.from_checkpoint(args.checkpoint)
     corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True)
-    settings = EvaluationSettings(split=args.split)
-    songs, train_songs, _ = chosen_songs(corpus.songs, settings, DataConfig(), args.data)
+    songs, train_songs, _ = chosen_songs(corpus.songs, EvaluationSettings(split=args.split), DataConfig(), args.data)
     songs = songs[: args.limit] if args.limit else songs
-    library = BarLibrary.build(train_songs)
-    files = files_by_content(args.data)
-    options = GenerationOptions(seed=0)
+    library, files, options = BarLibrary.build(train_songs), files_by_content(args.data), GenerationOptions(seed=0)
     per_variant: dict[str, list] = defaultdict(list)
     played: dict[str, list] = defaultdict(list)
     for index, song in enumerate(songs, start=1):
@@ -101,44 +92,42 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{index}/{len(songs)}] {path.name}: skipped ({type(error).__name__}: {str(error)[:80]})")
             played["skipped"].append(path.name)
             continue
-        arrangement = result.arrangement
-        prepared = prepare(path.read_bytes(), options, generator.data_config, generator.spec)
-        p, _ = calibrated(generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None), generator.decoder.policy)
-        phrases = list(arrangement.phrases)
-        features = phrase_features(prepared.bars, phrases)
-        posterior = part_probabilities(planner.model, features) if arrangement.heard_band else np.ones(
-            (len(phrases), len(planner.vocabulary)))
-        fit = network_fit(planner, p, prepared.bars.bar_steps, phrases)
-        for name, rows in ranks(planner, arrangement, result.drummer, posterior, fit).items():
-            per_variant[name] += rows
-        line = f"[{index}/{len(songs)}] {path.name}: {len(arrangement.sections)} sections"
-        if not args.no_play and arrangement.sections:
-            base, _, _ = evaluate_song(song, path, generator, options, library, "band")
-            spec = result.parts_value()
-            asked = dataclasses.replace(options, parts=spec)
-            mine, drums, _ = evaluate_song(song, path, generator, asked, library, "band")
-            # each named section's phrases labelled back from take 1 on the band input's bars
-            encoded = prepared.encoded
-            rows_ = encoded.grid.bars[prepared.bars.first_bar: prepared.bars.first_bar + prepared.bars.n_bars]
-            width = prepared.bars.step_features.shape[1]
-            take = dataclasses.replace(prepared.bars, hits=per_bar(drums.hits, rows_, width).astype(bool),
-                                       offset=per_bar(drums.offset, rows_, width))
-            _, labels = song_labels(take, phrases)
-            back = [planner.vocabulary.assign(label) for label in labels]
-            named = [(back[j] == result.drummer[s.key].id) for s in arrangement.sections for j in s.phrases]
-            names = planner.vocabulary.parts
-            played["missed"] += [f"{result.drummer[s.key].name} -> {names[back[j]].name}"
-                                 for s in arrangement.sections for j in s.phrases
-                                 if back[j] != result.drummer[s.key].id]
-            played["f1_shipped"].append(base.take_f1[0])
-            played["f1_drummers_parts"].append(mine.take_f1[0])
-            played["faulty_shipped"].append(bool(base.faults.get("model")))
-            played["faulty_drummers_parts"].append(bool(mine.faults.get("model")))
-            played["plays_named"].append(float(np.mean(named)) if named else 1.0)
-            played["family"].append(arrangement.sections[0].family)
-            line += f"; F1 {base.take_f1[0]:.3f} -> {mine.take_f1[0]:.3f}, named parts played {np.mean(named):.2f}"
+        prepared = rank_song(generator, path, options, result, per_variant)
+        line = f"[{index}/{len(songs)}] {path.name}: {len(result.arrangement.sections)} sections"
+        if not args.no_play and result.arrangement.sections:
+            line += play_twice(generator, song, path, options, library, result, prepared, played)
         print(line, flush=True)
-    out = {"songs": len(songs), "ranking": {name: summary(rows) for name, rows in per_variant.items()}}
+    out = report(len(songs), per_variant, played)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1))
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def rank_song(generator, path: Path, options, result, per_variant: dict) -> object:
+    """Each ranking variant's rows for the song's sections (appended to `per_variant`); returns the prepared song."""
+    from seq2drum.generation.prepare import prepare
+    from seq2drum.groove.policy import calibrated
+    from seq2drum.parts.arrangement import network_fit
+    from seq2drum.parts.features import phrase_features
+    from seq2drum.parts.model import part_probabilities
+
+    planner, arrangement = generator.planner, result.arrangement
+    prepared = prepare(path.read_bytes(), options, generator.data_config, generator.spec)
+    p, _ = calibrated(generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None), generator.decoder.policy)
+    phrases = list(arrangement.phrases)
+    features = phrase_features(prepared.bars, phrases)
+    posterior = part_probabilities(planner.model, features) if arrangement.heard_band else np.ones(
+        (len(phrases), len(planner.vocabulary)))
+    fit = network_fit(planner, p, prepared.bars.bar_steps, phrases)
+    for name, rows in ranks(planner, arrangement, result.drummer, posterior, fit).items():
+        per_variant[name] += rows
+    return prepared
+
+
+def report(n_songs: int, per_variant: dict, played: dict) -> dict:
+    """The figures: each ranking variant's top 1/3/5, take 1 as shipped and with the drummer's parts."""
+    out: dict = {"songs": n_songs, "ranking": {name: summary(rows) for name, rows in per_variant.items()}}
     if played.get("f1_shipped"):
         out["take1"] = {"songs": len(played["f1_shipped"]),
                         "f1_shipped": round(float(np.mean(played["f1_shipped"])), 4),
@@ -151,12 +140,39 @@ def main(argv: list[str] | None = None) -> int:
             f: [int(sum(x for x, g in zip(played[k], played["family"]) if g == f))
                 for k in ("faulty_shipped", "faulty_drummers_parts")] for f in families}
     out["skipped"] = played.get("skipped", [])
-    from collections import Counter
     out["missed_most"] = Counter(played.get("missed", [])).most_common(15)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1))
-    print(json.dumps(out, indent=1))
-    return 0
+    return out
+
+
+def play_twice(generator, song, path, options, library, result, prepared, played: dict) -> str:
+    """Take 1 from the band input as shipped and with the drummer's --parts, scored (F1, the checklist); each named
+    phrase labelled back from the second. Appends to `played`; returns what to print."""
+    from seq2drum.evaluation.evaluate import evaluate_song
+    from seq2drum.parts.labels import song_labels
+    from seq2drum.song.drum_part import per_bar
+
+    planner, arrangement = generator.planner, result.arrangement
+    base, _, _ = evaluate_song(song, path, generator, options, library, "band")
+    mine, drums, _ = evaluate_song(song, path, generator, dataclasses.replace(options, parts=result.parts_value()),
+                                   library, "band")
+    bars = prepared.bars
+    rows = prepared.encoded.grid.bars[bars.first_bar: bars.first_bar + bars.n_bars]
+    width = bars.step_features.shape[1]
+    take = dataclasses.replace(bars, hits=per_bar(drums.hits, rows, width).astype(bool),
+                               offset=per_bar(drums.offset, rows, width))
+    _, labels = song_labels(take, list(arrangement.phrases))
+    back = [planner.vocabulary.assign(label) for label in labels]
+    wanted = [(j, result.drummer[s.key]) for s in arrangement.sections for j in s.phrases]
+    named = [back[j] == part.id for j, part in wanted]
+    names = planner.vocabulary.parts
+    played["missed"] += [f"{part.name} -> {names[back[j]].name}" for j, part in wanted if back[j] != part.id]
+    played["f1_shipped"].append(base.take_f1[0])
+    played["f1_drummers_parts"].append(mine.take_f1[0])
+    played["faulty_shipped"].append(bool(base.faults.get("model")))
+    played["faulty_drummers_parts"].append(bool(mine.faults.get("model")))
+    played["plays_named"].append(float(np.mean(named)) if named else 1.0)
+    played["family"].append(arrangement.sections[0].family)
+    return f"; F1 {base.take_f1[0]:.3f} -> {mine.take_f1[0]:.3f}, named parts played {np.mean(named):.2f}"
 
 
 if __name__ == "__main__":

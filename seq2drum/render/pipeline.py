@@ -8,12 +8,10 @@
     notes      pitch      each hit on its class's note or its articulation's (the hi-hat foot, the cross-stick), then
                           the kit map (--kit-map)
 
-`play` runs the first four, top to bottom, and `notes` writes the result. Offline (generation/render.py) runs them over
-each take of a whole song on the song's grid, live (live/render.py) over one bar on the bar's grid; what differs is only
-what each hands in: where the level and spread come from (feel.level `SongLevel` from the whole song, `LiveLevel` from
-the bars so far), the random stream (one per request offline, one per (seed, bar) live), and the swing's ratio (read
-off the song offline, off the notes heard so far live). The options are read once, into `RenderControls`.
-The package is its own (not under generation/ or live/) so that both import it and live/ imports nothing of generation.
+`play` runs the first four, `notes` writes the result: offline (generation/render.py) over each take of a song on
+its grid, live (live/render.py) over one bar. Only what each hands in differs: the level and spread (feel.level
+`SongLevel` from the whole song, `LiveLevel` from the bars so far), the random stream and the swing's ratio. The
+options are read once, into `RenderControls`; a package of its own, so that live/ imports nothing of generation.
 """
 
 from __future__ import annotations
