@@ -61,11 +61,13 @@ SKIPPED: list[tuple[str, str]] = [
     (r"daw_helper.*--simulate", ("plays a song to the live model in scaled real time, seconds per bar"
                                 " (tests/test_live_play.py runs --simulate)")),
     (r"daw_helper.*--watch", "watches a folder until Ctrl-C (tests/test_client.py runs the watcher)"),
+    (r"--parts .*B#2=", ("names the sections of a song with more than one (the docs' song has one: A); "
+                         "tests/test_arrangement.py plays every kind of key on a song built with two")),
 ]
 RUNNABLE = re.compile(r"^(python main\.py|seq2drum |python -m client\.daw_helper|python -m server"
                       r"|python -m seq2drum\.studio|openssl |python -c )")
 KIT_MAP = {"kick": 36, "snare": 40, "closed_hat": 22, "open_hat": 26}  # the example of docs/controls.md
-SONG_NAMES = ("song.mid", "My song.mid", "Verse riff.mid", "arrangement.mid")
+SONG_NAMES = ("song.mid", "My song.mid", "Verse riff.mid", "arrangement.mid", "favourite.mid")
 RUN_FOLDERS = ("runs/mine", "runs/ens", "runs/X")  # run folders the docs name, given a tiny model here
 SERVING = ("python -m server", "python -m seq2drum.studio")  # started, waited for and stopped with SIGTERM
 
@@ -291,7 +293,8 @@ def test_documented_command(command: Command, request: pytest.FixtureRequest) ->
         args = words[2:] if words[0] == "python" else words[1:]  # python main.py ... | seq2drum ...
         assert run_main(args) == 0
     written = [path for path in folder.rglob("*") if path.is_file() and "drums" in path.name]
-    assert written or "--mode styles" in command.text or command.text.startswith(SERVING)
+    assert written or "--mode styles" in command.text or "--mode arrange" in command.text \
+        or command.text.startswith(SERVING)
 
 
 def make_certificate_and_token(folder: Path) -> None:
