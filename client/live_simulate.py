@@ -23,7 +23,7 @@ from typing import Any
 from seq2drum.atomic import write_atomic
 from seq2drum.rpc import seq2drum_pb2
 
-from .drum_client import DrumClient, HelperError
+from .drum_client import DrumClient, HelperError, OutputExistsError
 from .song_bars import DRUM_CHANNEL, ENDING_SLACK_Q, SongBars, read_song
 
 SPEED_RANGE = (0.25, 64.0)
@@ -37,8 +37,7 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     low, high = SPEED_RANGE
     if not low <= speed <= high:
         raise HelperError(f"--speed must be {low:g}-{high:g}, got {speed:g}")
-    if output.exists() and not force:
-        raise HelperError(f"{output} exists; pass --force to overwrite it, or another -o")
+    check_outputs(song_path, output, report_path, force)
     try:
         # the guitar alone: drums from the first bar; keep_drums: the song's drums sent as the user's
         song = read_song(song_path, from_start=options.guitar_only, keep_drums=options.keep_drums)
@@ -78,6 +77,21 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     except OSError as exc:
         raise HelperError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     return report
+
+
+def check_outputs(song_path: Path, output: Path, report_path: Path | None, force: bool) -> None:
+    """Before anything is played: the drums (-o) and the report (--report) are two files, neither the song, and
+    neither over an existing file without `force` (OutputExistsError; the report was written over without a word)."""
+    targets = [output] if report_path is None else [output, report_path]
+    if report_path is not None and report_path.resolve() == output.resolve():
+        raise HelperError(f"-o and --report both name {output}; give the report another name")
+    for target in targets:
+        if target.resolve() == song_path.resolve():
+            raise HelperError(f"{target} is the song played; pick another -o or --report")
+    existing = [str(target) for target in targets if target.exists()]
+    if existing and not force:
+        raise OutputExistsError(f"{', '.join(existing)} {'exists' if len(existing) == 1 else 'exist'}; pass --force "
+                                "to overwrite, or name other files with -o and --report")
 
 
 def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[float], speed: float,

@@ -668,3 +668,23 @@ def test_a_start_with_a_groove_clip_is_read_on_a_worker(loop_server: ServerThrea
             assert link.open().model_name
             assert _play(link, [((4, 4), 120.0, RIFF)])[0].hits
         assert [job.groove for job in sent] == ([clip] if groove else [])
+
+
+def test_simulate_never_writes_over_a_report_or_the_song(loop_server: ServerThread, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2: --report wrote over an existing file without --force (only -o was checked), and -o or --report
+    could name the song itself. Refused before anything is played; exit 2, as main.py's refusals."""
+    song = _song(tmp_path)
+    report = tmp_path / "mine.json"
+    report.write_text("my own notes")
+    argv = ["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "--speed", "64"]
+    assert daw_helper.main([*argv, "-o", str(tmp_path / "a.mid"), "--report", str(report)]) == 2
+    assert "mine.json exists" in capsys.readouterr().err and report.read_text() == "my own notes"
+    assert not (tmp_path / "a.mid").exists()
+    for flags in (["-o", str(song), "--force"], ["-o", str(tmp_path / "a.mid"), "--report", str(song), "--force"],
+                  ["-o", str(tmp_path / "a.mid"), "--report", str(tmp_path / "a.mid")]):
+        assert daw_helper.main([*argv, *flags]) != 0
+        assert "Traceback" not in capsys.readouterr().err
+    assert song.read_bytes() == format1_song_bytes(notes_from_steps(riff(6)), notes_from_steps(backbeat(6)))
+    assert daw_helper.main([*argv, "-o", str(tmp_path / "a.mid"), "--report", str(report), "--force"]) == 0
+    assert json.loads(report.read_text())["bars"] == 7
