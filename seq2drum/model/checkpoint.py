@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import zipfile
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ FORMAT_VERSION = 2
 # the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
 # and a crash threshold the crash rule no longer reads; 2 held two settings that are rules since 3 (RULES_SINCE_3)
 DECODING_VERSION = 3
-from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (re-exported: export_default and tests use it)
+# DEFAULT_CHECKPOINT is re-exported: export_default and tests use it
+from seq2drum.shipped import DEFAULT_CHECKPOINT, MAX_CHECKPOINT_BYTES  # noqa: E402
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
 # What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign
@@ -70,8 +72,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     try:
         with path.open("rb") as stream:
             head = stream.read(4)
+            size_bytes = os.fstat(stream.fileno()).st_size
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
+    if size_bytes > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"checkpoint {path} is {size_bytes / 1e9:.1f} GB, and a seq2drum model is a few MB (at most "
+            f"{MAX_CHECKPOINT_BYTES / 1e9:.1f} GB): it is not one; pass --checkpoint with RUN/best.pt from `python "
+            f"main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}")
     if not head:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes); train again or pass another --checkpoint")
     if not head.startswith(_TORCH_MAGIC):
