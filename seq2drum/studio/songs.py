@@ -185,7 +185,7 @@ def prepare_file(take_path: Path, song_path: Path | None, kind: str,
     the song with the drums (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays, its drums on
     their GM notes (the take was written with `kit_map`; the WAV is played by a GM SoundFont). The song was accepted
     within `limits` (the reader's defaults when None); what is made of it and the take, within those plus all the take
-    holds (midi.scan.limits_with). Files are read as bytes: a message names the song or the take, never a studio path."""
+    holds (limits_with). Files are read as bytes: a message names the song or the take, never a studio path."""
     limits = limits or ReadLimits()
     take_bytes = take_path.read_bytes()
     made_limits = limits_with(limits, take_bytes)
