@@ -23,7 +23,7 @@ from typing import Any
 from seq2drum.atomic import write_atomic
 from seq2drum.rpc import seq2drum_pb2
 
-from .drum_client import DrumClient, HelperError, OutputExistsError
+from .drum_client import DrumClient, HelperError, OutputExistsError, UnreadableSongError
 from .song_bars import DRUM_CHANNEL, ENDING_SLACK_Q, SongBars, read_song
 
 SPEED_RANGE = (0.25, 64.0)
@@ -42,9 +42,10 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
         # the guitar alone: drums from the first bar; keep_drums: the song's drums sent as the user's
         song = read_song(song_path, from_start=options.guitar_only, keep_drums=options.keep_drums)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        raise HelperError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI File") from None
+        raise UnreadableSongError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI "
+                                  "File") from None
     if all(song.is_drums(part) for part in range(len(song.parts))):
-        raise HelperError(f"{song_path} holds no notes outside channel 10: nothing to play along to")
+        raise UnreadableSongError(f"{song_path} holds no notes outside channel 10: nothing to play along to")
     link = client.live_link(options, song.parts)
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)

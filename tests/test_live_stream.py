@@ -688,3 +688,17 @@ def test_simulate_never_writes_over_a_report_or_the_song(loop_server: ServerThre
     assert song.read_bytes() == format1_song_bytes(notes_from_steps(riff(6)), notes_from_steps(backbeat(6)))
     assert daw_helper.main([*argv, "-o", str(tmp_path / "a.mid"), "--report", str(report), "--force"]) == 0
     assert json.loads(report.read_text())["bars"] == 7
+
+
+@pytest.mark.parametrize("content", [b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x90",
+                                     b"not midi at all"], ids=["truncated", "not-midi"])
+def test_simulate_of_a_corrupt_file_is_a_usage_error(loop_server: ServerThread, tmp_path: Path, content: bytes,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 (low): --simulate exited 1 on a corrupt file, where the docs (and main.py) say 2 for what the user
+    can fix."""
+    song = tmp_path / "bad.mid"
+    song.write_bytes(content)
+    code = daw_helper.main(["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "-o",
+                            str(tmp_path / "out.mid")])
+    error = capsys.readouterr().err
+    assert code == 2 and "bad.mid" in error and error.count("\n") == 1, error
