@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ DECODING_VERSION = 3
 from seq2drum.shipped import DEFAULT_CHECKPOINT, MAX_CHECKPOINT_BYTES  # noqa: E402
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # terminal colours in torch's messages
+_REFUSED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")  # the object a weights-only load refused, in torch's message
 # What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign
 # files).
 _LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError,
@@ -93,7 +96,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except _LOAD_ERRORS as exc:  # corrupt, truncated, or holding objects weights_only refuses to unpickle
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        reason = load_failure(exc)
         raise CheckpointError(
             f"checkpoint {path} is corrupt or not a seq2drum checkpoint ({reason}); train again or use another"
         ) from exc
@@ -110,6 +113,19 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     expected = FeatureSpec.current(data_config.steps_per_quarter)
     expected.check_readable(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
     return payload
+
+
+def load_failure(exc: BaseException) -> str:
+    """What torch.load's error says of a file, in words for the message: the objects a weights-only load refused
+    (torch's own text advises loading the file unsafely, and its first line was cut at "Re-running `torch."), or
+    the first line of its reason, terminal escapes removed."""
+    text = _ESCAPES.sub("", str(exc))
+    if "Weights only load failed" in text:
+        found = _REFUSED_GLOBAL.search(text)
+        named = f" ({found[1]})" if found else ""
+        return (f"it holds Python objects{named} that a model file has no need of, and they are never loaded: "
+                "loading them could run any code")
+    return (text.strip().splitlines() or [type(exc).__name__])[0][:160]
 
 
 def _check_zip(path: Path) -> None:
