@@ -578,3 +578,20 @@ def test_merge_audio_renders_a_song_that_was_accepted(tiny_model_path: Path, tmp
     merged = read_midi(tmp_path / "dense_with_drums.mid", limits=ReadLimits(max_notes=100_000))
     assert sum(len(part.notes) for part in merged.parts) > 50_000  # past the reader's default: the case at stake
     assert (tmp_path / "dense_with_drums.wav").stat().st_size > 44
+
+
+def test_an_empty_track_is_refused_and_rest_after_offline_is_named(tiny_model_path: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 (low): `--track ""` and `--rest-after` were accepted offline without a word: an empty --track names
+    no part (refused, one line), and --rest-after is for playing along live (infer says it ignored it)."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(2))
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--track", " "])
+    error = capsys.readouterr().err
+    assert code == 2 and "--track" in error and error.count("\n") == 1, error
+    assert not (tmp_path / "song_drums.mid").exists()
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--rest-after", "3"])
+    error = capsys.readouterr().err
+    assert code == 0 and "ignored --rest-after" in error and "live" in error, error

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
-from seq2drum.errors import cut_line, escape_controls
+from seq2drum.errors import ConfigError, cut_line, escape_controls
 from seq2drum.midi.limits import ReadLimits
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
 from seq2drum.outputs import (
@@ -36,6 +36,9 @@ def generation_options(args: argparse.Namespace) -> GenerationOptions:
     their errors name them)."""
     from seq2drum.midi.kit import read_kit_map
 
+    if args.track is not None and not args.track.strip():  # `--track ""` read every guitar without a word
+        raise ConfigError("--track names the guitar parts: numbers from the part listing or pieces of names (e.g. "
+                          "--track 2 or --track rhythm); leave it out for every part marked as guitar")
     groove = read_groove_file(args.groove_midi) if args.groove_midi else None
     return GenerationOptions(**{**chosen_options(args), "kit_map": read_kit_map(args.kit_map),
                                 "takes": args.takes or 1, "groove_midi": groove})

@@ -184,6 +184,8 @@ def ignored_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         if used_by and args.mode not in used_by and getattr(args, dest, None) != action.default:
             name = action.option_strings[-1] if action.option_strings else dest.upper()
             ignored.append(f"{name} (for {', '.join(used_by)})")
+    if getattr(args, "rest_after", None) is not None:  # a generation option that only playing along reads
+        ignored.append("--rest-after (for playing along live: the DAW helper's --live and --simulate)")
     return ignored
 
 
