@@ -25,6 +25,9 @@ MAX_BAR_QUARTERS = 32
 # The one part limit: a part is one channel of one track that plays notes. A real arrangement has a few dozen (the
 # 1,848 songs of ../shared/data: at most 29); a play-along stream names at most as many (seq2drum.live.session).
 MAX_SONG_PARTS = 64
+# tempos a song plays at (quarter notes per minute): outside them a file's tempo is said (kept as written), as a
+# tempo event of 0 is; live plays 10-400 (seq2drum.live.session)
+SONG_TEMPO_RANGE_BPM = (5.0, 1000.0)
 MAX_NAME_CHARS = 200  # of a track name or marker as shown (the file's own bytes are written back whole)
 
 
@@ -64,6 +67,20 @@ def zero_tempo_notice(ticks: list[int], ticks_per_quarter: int) -> str:
         f"{len(ticks):,} tempo events of 0 (the first {where}) are"
     return (f"{what} left out (no music plays at 0 beats per minute): the tempo before goes on, MIDI's 120 BPM where "
             "none came before; set the tempo in your DAW and export again if that is not the song's")
+
+
+def unplayable_tempo_notice(tempos: list[tuple[int, int]], ticks_per_quarter: int) -> str:
+    """What the readers say of a tempo outside SONG_TEMPO_RANGE_BPM ("" for none): kept as written, but a song at
+    60,000,000 BPM (1 microsecond a quarter) lasted "0 s of music" without a word."""
+    low, high = SONG_TEMPO_RANGE_BPM
+    odd = [(tick, 60_000_000 / us) for tick, us in tempos if us > 0 and not low <= 60_000_000 / us <= high]
+    if not odd:
+        return ""
+    tick, bpm = odd[0]
+    more = f" (and {len(odd) - 1:,} more)" if len(odd) > 1 else ""
+    return (f"the file sets a tempo of {bpm:,.0f} BPM at quarter note {tick // ticks_per_quarter:,}{more}, outside the "
+            f"{low:g}-{high:,g} quarter notes per minute songs play at; the drums follow it as written: set the tempo "
+            "in your DAW and export again if that is not the song's")
 
 
 @dataclass(frozen=True)
