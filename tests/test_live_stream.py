@@ -702,3 +702,27 @@ def test_simulate_of_a_corrupt_file_is_a_usage_error(loop_server: ServerThread, 
                             str(tmp_path / "out.mid")])
     error = capsys.readouterr().err
     assert code == 2 and "bad.mid" in error and error.count("\n") == 1, error
+
+
+def test_a_sped_up_run_does_not_count_the_wait_behind_earlier_bars_as_late_live() -> None:
+    """Issue 89 (low): at 16x a 1/16 song reported 125 bars late against the real-time lead, 0 at speed 1: its bars
+    came every 7.8 ms and each waited behind the ones before, a wait live playing never has. A bar is late live when
+    its own time (from when the bar before was answered, or it was sent if later) passes the real-time lead; the
+    report says how many bars waited and the summary line why."""
+    from client.live_simulate import _report, summary_line
+
+    n, gap_s, decide_s, lead_s = 200, 0.0078, 0.010, 0.125  # 1/16 bars at 120 BPM, 16x; the server 10 ms a bar
+    sent = [index * gap_s for index in range(n)]
+    received: list[float] = []
+    for index in range(n):
+        received.append(max(sent[index], received[-1] if received else 0.0) + decide_s)
+    bars = [SimpleNamespace(index=index) for index in range(n)]
+    link = SimpleNamespace(round_trip_ms=lambda i: 1000 * (received[i] - sent[i]), received_at=lambda i: received[i],
+                           sent_at=lambda i: sent[i], answer=lambda i: SimpleNamespace(decide_ms=1000 * decide_s,
+                                                                                       resting=False))
+    song = SimpleNamespace(bars=bars, notices=[])
+    ready = SimpleNamespace(seed=1, model_name="m", lead_quarters=0.25)
+    report = _report(song, link, ready, [lead_s] * n, [s + lead_s / 16 for s in sent], 16.0, [])
+    assert max(received[i] - sent[i] for i in range(n)) > lead_s  # the queue grew past the real-time lead
+    assert report["late_bars_against_real_time_lead"] == 0 and report["queued_bars"] > 100
+    assert "waited behind the bars before them" in summary_line(report, Path("out.mid"))
