@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
 from seq2drum.errors import ConfigError, cut_line, escape_controls
-from seq2drum.midi.limits import ReadLimits
+from seq2drum.midi.limits import ReadLimits, limits_with
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
 from seq2drum.outputs import (
     exists_message,
@@ -70,8 +70,6 @@ def media_limits(midi_bytes: bytes) -> ReadLimits:
     """The reader's limits for rendering a take: the song's (the reader's defaults) plus all the take holds, so a song
     that was accepted is rendered with its drums merged in (a 44,032-note song's --merge --audio was refused "more
     than 50,000 notes" after its .mid was written), as the studio renders it."""
-    from seq2drum.midi.scan import limits_with
-
     return limits_with(ReadLimits(), midi_bytes)
 
 

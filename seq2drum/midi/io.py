@@ -274,7 +274,8 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
     if not meter_list or meter_list[0][0] > 0:
         meter_list.insert(0, (0, 4, 4))
     zero_tempos = [tick for track in tracks for tick in track.zero_tempo_ticks]  # left out: nothing plays at 0
-    notices = [zero_tempo_notice(zero_tempos, ticks_per_quarter), unplayable_tempo_notice(tempo_list, ticks_per_quarter)]
+    notices = [zero_tempo_notice(zero_tempos, ticks_per_quarter),
+               unplayable_tempo_notice(tempo_list, ticks_per_quarter)]
     return MidiSong(ticks_per_quarter, tempo_list, meter_list, parts, midi_format, sorted(markers),
                     file_tempos=file_tempos, file_meters=file_meters, notices=[notice for notice in notices if notice])
 

@@ -165,23 +165,6 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
     return counts.result
 
 
-UNCOUNTED = ReadLimits(max_notes=1 << 30, max_events=1 << 30, max_tempo_changes=1 << 30,
-                       max_time_signature_changes=1 << 30)  # a scan that counts, never refuses
-
-
-def limits_with(limits: ReadLimits, take_bytes: bytes) -> ReadLimits:
-    """The reader's limits for what is made of a song read within `limits` and one of its takes (the drum file made
-    for it): the song's limits plus all the take holds, so the song with its drums (a take made with --merge, the
-    studio's song.mid and mix) is read, and rendered, whenever the song was: a song of 44,000 notes was accepted and
-    its mix of 52,000 was refused, telling the user to split the song (the studio, issue 69 N7; the command line's
-    --merge --audio, issue 89 P3)."""
-    counts = scan_midi(take_bytes, label="the take", limits=UNCOUNTED)
-    return ReadLimits(max_notes=limits.max_notes + counts.notes, max_events=limits.max_events + counts.events,
-                      max_tempo_changes=limits.max_tempo_changes + counts.tempo_events,
-                      max_time_signature_changes=limits.max_time_signature_changes + counts.time_signature_events,
-                      max_song_quarters=limits.max_song_quarters)
-
-
 def _variable_length(data: bytes, position: int, end: int) -> tuple[int | None, int]:
     """The variable-length number at `position` (7 bits a byte, any number of bytes) and the position after it;
     None when the track ends inside it. Linear in its length (the search runs in C), and capped at `_VLQ_CEILING`:

@@ -78,11 +78,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
             size_bytes = os.fstat(stream.fileno()).st_size
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
-    if size_bytes > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"checkpoint {path} is {size_bytes / 1e9:.1f} GB, and a seq2drum model is a few MB (at most "
-            f"{MAX_CHECKPOINT_BYTES / 1e9:.1f} GB): it is not one; pass --checkpoint with RUN/best.pt from `python "
-            f"main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}")
+    _refuse_oversized(path, size_bytes)
     if not head:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes); train again or pass another --checkpoint")
     if not head.startswith(_TORCH_MAGIC):
@@ -113,6 +109,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     expected = FeatureSpec.current(data_config.steps_per_quarter)
     expected.check_readable(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
     return payload
+
+
+def _refuse_oversized(path: Path, size_bytes: int) -> None:
+    """A file past MAX_CHECKPOINT_BYTES is no model: refused by its size, before it is checked, hashed or loaded."""
+    if size_bytes > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"checkpoint {path} is {size_bytes / 1e9:.1f} GB, and a seq2drum model is a few MB (at most "
+            f"{MAX_CHECKPOINT_BYTES / 1e9:.1f} GB): it is not one; pass --checkpoint with RUN/best.pt from `python "
+            f"main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}")
 
 
 def load_failure(exc: BaseException) -> str:
