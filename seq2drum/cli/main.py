@@ -147,11 +147,12 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
 
 def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("-o", "--output", type=Path, default=None,
-                       help="infer: output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... "
-                       "when earlier takes are there)")
+                       help="infer: output .mid file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 "
+                       "... when earlier takes, or their .wav or .png, are there)")
     group.add_argument("--force", action="store_true",
-                       help="infer: let -o, or --takes N's files, overwrite existing regular files (nothing is "
-                       "written over an existing file without it; takes are never renumbered)")
+                       help="infer: let -o, or --takes N's files, and the .wav and .png beside them, overwrite "
+                       "existing regular files (nothing is written over an existing file without it; takes are never "
+                       "renumbered)")
     group.add_argument("--audio", action="store_true",
                        help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and "
                        "drums with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
