@@ -10,6 +10,7 @@ Standard library only: the DAW helper, which has grpcio alone, imports it.
 from __future__ import annotations
 
 import errno
+import os
 import re
 from pathlib import Path
 
@@ -68,8 +69,8 @@ def version_paths(song: Path, merge: bool, takes: int | None, number: int) -> li
 
 def companions_taken(paths: list[Path], companions: tuple[str, ...]) -> bool:
     """Whether a file written beside any of `paths` (the same name with a suffix of `companions`: ".wav", ".png")
-    is there already: the user's own, which a new version never writes over."""
-    return any(path.with_suffix(suffix).exists() for path in paths for suffix in companions)
+    is there already, a link too: the user's own, which a new version never writes over."""
+    return any(os.path.lexists(path.with_suffix(suffix)) for path in paths for suffix in companions)
 
 
 def write_new_version(song: Path, merge: bool, contents: list[bytes], takes: int | None = None,
