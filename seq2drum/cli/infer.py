@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
 from seq2drum.errors import ConfigError, cut_line, escape_controls
-from seq2drum.midi.limits import ReadLimits, limits_with
+from seq2drum.midi.limits import ReadLimits
+from seq2drum.midi.scan import limits_with
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
 from seq2drum.outputs import (
     exists_message,

@@ -1,8 +1,7 @@
 """What a song may be, before anything reads it: the limits on its length, bars, meters and parts, a meter asked
-for by name (`parse_meter`), what `read_midi` takes (`ReadLimits`; for a song with its drums, `limits_with`), what the
+for by name (`parse_meter`), what `read_midi` takes (`ReadLimits`; a scan that only counts, `UNCOUNTED`), what the
 readers say of the tempo events of 0 they leave out and of tempos no song plays at, and how a track's name or marker
-is shown (`meta_text`). Standard library only: the DAW helper
-checks a file against these before sending it.
+is shown (`meta_text`). Standard library only: the DAW helper checks a file against these before sending it.
 """
 
 from __future__ import annotations
@@ -109,21 +108,6 @@ class ReadLimits:
 
 UNCOUNTED = ReadLimits(max_notes=1 << 30, max_events=1 << 30, max_tempo_changes=1 << 30,
                        max_time_signature_changes=1 << 30)  # a scan that counts, never refuses
-
-
-def limits_with(limits: ReadLimits, take_bytes: bytes) -> ReadLimits:
-    """The reader's limits for what is made of a song read within `limits` and one of its takes (the drum file made
-    for it): the song's limits plus all the take holds, so the song with its drums (a take made with --merge, the
-    studio's song.mid and mix) is read, and rendered, whenever the song was: a song of 44,000 notes was accepted and
-    its mix of 52,000 was refused, telling the user to split the song (the studio, issue 69 N7; the command line's
-    --merge --audio, issue 89 P3)."""
-    from seq2drum.midi.scan import scan_midi  # the scan reads these limits: imported when called
-
-    counts = scan_midi(take_bytes, label="the take", limits=UNCOUNTED)
-    return ReadLimits(max_notes=limits.max_notes + counts.notes, max_events=limits.max_events + counts.events,
-                      max_tempo_changes=limits.max_tempo_changes + counts.tempo_events,
-                      max_time_signature_changes=limits.max_time_signature_changes + counts.time_signature_events,
-                      max_song_quarters=limits.max_song_quarters)
 
 
 def meta_text(data: bytes) -> str:

@@ -21,9 +21,9 @@ from seq2drum.generation.audio import CHANNELS, MAX_RELEASE_S, SAMPLE_RATE_HZ, S
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, MidiSong, Part, choose_guitar, read_midi
 from seq2drum.midi.kit import KitMap
-from seq2drum.midi.limits import UNCOUNTED, ReadLimits, limits_with
+from seq2drum.midi.limits import UNCOUNTED, ReadLimits
 from seq2drum.midi.roles import parts_by_role
-from seq2drum.midi.scan import scan_midi
+from seq2drum.midi.scan import limits_with, scan_midi
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.grid import Grid
 
