@@ -595,3 +595,17 @@ def test_an_empty_track_is_refused_and_rest_after_offline_is_named(tiny_model_pa
     code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--rest-after", "3"])
     error = capsys.readouterr().err
     assert code == 0 and "ignored --rest-after" in error and "live" in error, error
+
+
+def test_preprocess_never_writes_its_report_over_a_file_without_force(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2 (every output path the command line writes): `--mode preprocess --report FILE` wrote over a file
+    of the user's without a word; refused before any song is read, unless --force."""
+    from seq2drum.cli import main
+
+    report = tmp_path / "notes.json"
+    report.write_text("my own notes")
+    code = main.main(["--mode", "preprocess", "--data", str(tmp_path / "nowhere"), "--report", str(report)])
+    error = capsys.readouterr().err
+    assert code == 2 and "notes.json exists" in error and "--force" in error, error
+    assert report.read_text() == "my own notes"

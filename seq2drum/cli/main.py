@@ -152,7 +152,7 @@ def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--force", action="store_true",
                        help="infer: let -o, or --takes N's files, and the .wav and .png beside them, overwrite "
                        "existing regular files (nothing is written over an existing file without it; takes are never "
-                       "renumbered)")
+                       "renumbered); preprocess: let --report overwrite its file")
     group.add_argument("--audio", action="store_true",
                        help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and "
                        "drums with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
@@ -169,7 +169,7 @@ FLAG_MODES = {
     "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
     "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
     "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
-    "live": ("train", "evaluate"),
+    "live": ("train", "evaluate"), "force": ("infer", "preprocess"),
 }
 
 
