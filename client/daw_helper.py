@@ -29,7 +29,7 @@ from seq2drum.options import DefaultsHelpFormatter, add_option_flags, invoked_as
 from seq2drum.rpc import seq2drum_pb2
 
 from .connection import connect
-from .drum_client import DEFAULT_SERVER, DrumClient, HelperError, OutputExistsError
+from .drum_client import DEFAULT_SERVER, DrumClient, HelperError, OutputExistsError, UnreadableSongError
 from .files import process_file, process_nothing
 from .live_ports import run_live
 from .watch import watch
@@ -136,7 +136,7 @@ def guarded(action: Callable[[], object], client: DrumClient | None = None) -> i
     130 on Ctrl-C. Each failure is one line on stderr (a TLS mistake named with its fix by `client`)."""
     try:
         action()
-    except OutputExistsError as error:
+    except (OutputExistsError, UnreadableSongError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except grpc.RpcError as error:

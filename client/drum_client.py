@@ -85,6 +85,11 @@ class OutputExistsError(HelperError):
     """-o names a file that exists and --force was not given (a usage error, found before the server is asked)."""
 
 
+class UnreadableSongError(HelperError):
+    """The song given cannot be played: not MIDI, cut short, nothing outside channel 10 (a usage error, exit 2, as
+    main.py exits for a file it cannot read)."""
+
+
 class StoppedError(HelperError):
     """The caller stopped the call (`Stop.stop`) before the server answered."""
 

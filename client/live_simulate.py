@@ -23,10 +23,11 @@ from typing import Any
 from seq2drum.atomic import write_atomic
 from seq2drum.rpc import seq2drum_pb2
 
-from .drum_client import DrumClient, HelperError
+from .drum_client import DrumClient, HelperError, OutputExistsError, UnreadableSongError
 from .song_bars import DRUM_CHANNEL, ENDING_SLACK_Q, SongBars, read_song
 
 SPEED_RANGE = (0.25, 64.0)
+QUEUED_MS = 1.0  # a bar that waited longer than this behind the bars before it is counted as queued
 ANSWER_WAIT_S = 10.0  # after the last bar's lead, how long the last drums may take to come back
 
 
@@ -37,15 +38,15 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     low, high = SPEED_RANGE
     if not low <= speed <= high:
         raise HelperError(f"--speed must be {low:g}-{high:g}, got {speed:g}")
-    if output.exists() and not force:
-        raise HelperError(f"{output} exists; pass --force to overwrite it, or another -o")
+    check_outputs(song_path, output, report_path, force)
     try:
         # the guitar alone: drums from the first bar; keep_drums: the song's drums sent as the user's
         song = read_song(song_path, from_start=options.guitar_only, keep_drums=options.keep_drums)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        raise HelperError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI File") from None
+        raise UnreadableSongError(f"cannot read {song_path} as MIDI ({exc}); export it again as a Standard MIDI "
+                                  "File") from None
     if all(song.is_drums(part) for part in range(len(song.parts))):
-        raise HelperError(f"{song_path} holds no notes outside channel 10: nothing to play along to")
+        raise UnreadableSongError(f"{song_path} holds no notes outside channel 10: nothing to play along to")
     link = client.live_link(options, song.parts)
     ready = link.open()
     lead_ticks = round(ready.lead_quarters * song.ticks_per_quarter)
@@ -80,6 +81,21 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
     return report
 
 
+def check_outputs(song_path: Path, output: Path, report_path: Path | None, force: bool) -> None:
+    """Before anything is played: the drums (-o) and the report (--report) are two files, neither the song, and
+    neither over an existing file without `force` (OutputExistsError; the report was written over without a word)."""
+    targets = [output] if report_path is None else [output, report_path]
+    if report_path is not None and report_path.resolve() == output.resolve():
+        raise HelperError(f"-o and --report both name {output}; give the report another name")
+    for target in targets:
+        if target.resolve() == song_path.resolve():
+            raise HelperError(f"{target} is the song played; pick another -o or --report")
+    existing = [str(target) for target in targets if target.exists()]
+    if existing and not force:
+        raise OutputExistsError(f"{', '.join(existing)} {'exists' if len(existing) == 1 else 'exist'}; pass --force "
+                                "to overwrite, or name other files with -o and --report")
+
+
 def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[float], speed: float,
             unheard: list[int]) -> dict[str, Any]:
     """The run's report: bars, late bars (on the sped-up clock and against the real-time lead), round trips, leads,
@@ -94,7 +110,10 @@ def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[floa
     late_indices = [bar.index for bar in song.bars if (link.received_at(bar.index) or 0.0) > due[bar.index]]
     # what late means at this speed: a bar's drums are due within its lead on the sped-up clock (the lead / speed);
     # the bars whose round trip was longer than their lead at real time would have been late live as well
-    late_live = sum((link.round_trip_ms(bar.index) or 0.0) > 1000.0 * leads[bar.index] for bar in song.bars)
+    # and a bar's own time, not the wait behind the bars before it: sped up, bars can come faster than the server
+    # decides them (at 16x a 1/16 bar every 7.8 ms) and queue, which they never do live
+    own, waited = own_round_trips(song, link)
+    late_live = sum(own[bar.index] > 1000.0 * leads[bar.index] for bar in song.bars)
     lead_ms = sorted(1000.0 * lead for lead in leads)
     return {"bars": len(song.bars), "late_bars": int(late), "late_bar_indices": late_indices[:20],
               "round_trip_ms": {"p50": round(_quantile(trips, 0.50), 2), "p99": round(_quantile(trips, 0.99), 2),
@@ -104,10 +123,29 @@ def _report(song: Any, link: Any, ready: Any, leads: list[float], due: list[floa
               "lead_ms": {"at_speed": round(_quantile(lead_ms, 0.50) / speed, 1),
                           "real_time": round(_quantile(lead_ms, 0.50), 1)},
               "late_bars_against_real_time_lead": int(late_live),
+              "queued_bars": int(sum(wait > QUEUED_MS for wait in waited)),
               "seed": ready.seed, "speed": speed, "model": ready.model_name,
               "unheard_bars": len(unheard),
               "bar_timing": _bar_timing(song, link),
               "notices": [*song.notices, *[unheard_notice(unheard, ready.lead_quarters)] * bool(unheard)]}
+
+
+def own_round_trips(song: Any, link: Any) -> tuple[list[float], list[float]]:
+    """Each bar's own round trip (ms: from when it was sent, or when the bar before it was answered if that came
+    later, to its answer) and how long it waited behind the bars before it (ms). One stream's bars are answered in
+    order; live they come a bar apart and never wait, so the first is what a bar's time would be live."""
+    own, waited, previous = [], [], None
+    for bar in song.bars:
+        sent, received = link.sent_at(bar.index), link.received_at(bar.index)
+        if sent is None or received is None:
+            own.append(link.round_trip_ms(bar.index) or 0.0)
+            waited.append(0.0)
+            continue
+        wait_s = max(0.0, previous - sent) if previous is not None else 0.0
+        own.append(1000.0 * (received - sent - wait_s))
+        waited.append(1000.0 * wait_s)
+        previous = received
+    return own, waited
 
 
 def _bar_timing(song: Any, link: Any) -> list[list[float]]:
@@ -125,8 +163,8 @@ def _bar_timing(song: Any, link: Any) -> list[list[float]]:
 def summary_line(report: dict[str, Any], output: Path) -> str:
     """The line --simulate prints: the bars, how many were late and against what clock. Sped up, a bar's drums are
     due within its lead divided by the speed (a few tens of ms at 4 times), so a run that is on time live can print
-    late bars: the line says the lead it was judged by, and how many bars' round trips were over the real-time lead
-    (those would be late live too)."""
+    late bars: the line says the lead it was judged by, how many bars' own round trips (less any wait behind the
+    bars before them) were over the real-time lead (those would be late live too), and how many bars queued."""
     trips, lead = report["round_trip_ms"], report["lead_ms"]
     if report["speed"] == 1:
         judged = f"{report['late_bars']} late (a bar's drums are due within its lead, {lead['real_time']:g} ms median)"
@@ -134,6 +172,9 @@ def summary_line(report: dict[str, Any], output: Path) -> str:
         judged = (f"{report['late_bars']} late at {report['speed']:g}x real time (due within the lead at that speed, "
                   f"{lead['at_speed']:g} ms median, not {lead['real_time']:g} ms as live); against the real-time lead "
                   f"{report['late_bars_against_real_time_lead']} late (--speed 1 plays it as live)")
+    if report.get("queued_bars") and report["speed"] != 1:
+        judged += (f"; {report['queued_bars']} bars waited behind the bars before them (sped up, they came faster than "
+                   "the server decides them; live they come a bar apart), which the real-time count leaves out")
     return (f"wrote {output}: {report['bars']} bars, {judged}; round trip p50 {trips['p50']} ms, "
             f"p99 {trips['p99']} ms")
 

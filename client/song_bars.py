@@ -23,7 +23,7 @@ from seq2drum.midi.limits import ReadLimits, zero_tempo_notice
 from seq2drum.midi.scan import scan_midi
 from seq2drum.song.barlines import bar_spans
 
-from .drum_client import HelperError
+from .drum_client import UnreadableSongError
 from .live_link import Note
 
 DRUM_CHANNEL = 9
@@ -31,8 +31,8 @@ STEPS_PER_QUARTER = 4  # the grid generation reads songs on (DataConfig's, the s
 ENDING_SLACK_Q = 0.125  # the last bar's drums play up to where the band's last onset fell in its bar, a 32nd after
 
 
-class SongReadError(HelperError):
-    """A file --simulate cannot play, in one line: what the offline reader refuses it for."""
+class SongReadError(UnreadableSongError):
+    """A file --simulate cannot play, in one line: what the offline reader refuses it for (exit 2)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ MIDI_SUFFIXES = (".mid", ".midi")
 NOT_MIDI = "not a MIDI file (it does not start with MThd)"
 MAX_SONG_BYTES = 64 * 1024 * 1024  # the server's default upload limit (--max-stream-mib): a larger file is refused
 _VERSION_AND_TAKE = re.compile(r"(-\d+)?(\.take\d+)?\.mid$")  # SONG_drums[-N][.takeK].mid -> SONG_drums
+_SONG_OF_DRUMS = re.compile(r"(.+?)_(?:with_)?drums", re.IGNORECASE)  # SONG_drums -> SONG
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 # Codes worth trying again later in watch mode (the file is not at fault).
 TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
@@ -94,27 +95,42 @@ class FolderWatcher:
         per look; the drums already written are noted from the same listing (a listing per candidate made the
         first look at 10,000 files quadratic, issue 42, 10)."""
         found, takes = {}, {}
-        with os.scandir(self.folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith(".") or not name.lower().endswith(MIDI_SUFFIXES):
-                    continue
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:  # deleted between listing and stat
-                    continue
-                if is_own_output(Path(name)) and self._written_here(Path(entry.path), info):
-                    base = _VERSION_AND_TAKE.sub("", name) if _VERSION_AND_TAKE.search(name) else ""
-                    takes[base] = max(takes.get(base, 0), info.st_mtime_ns)
-                elif stat.S_ISREG(info.st_mode):
-                    found[Path(entry.path)] = (info.st_size, info.st_mtime_ns)
-                elif name not in self._skipped:
-                    self._skipped.add(name)
-                    what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-                    print(f"{escape_controls(name)}: skipped: {what} (the watch folder reads only the regular files "
-                          "inside it)", file=sys.stderr, flush=True)
+        with os.scandir(self.folder) as listing:
+            entries = list(listing)
+        names = {entry.name.lower() for entry in entries}
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or not name.lower().endswith(MIDI_SUFFIXES):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # deleted between listing and stat
+                continue
+            if is_own_output(Path(name)) and self._written_here(Path(entry.path), info):
+                base = _VERSION_AND_TAKE.sub("", name) if _VERSION_AND_TAKE.search(name) else ""
+                takes[base] = max(takes.get(base, 0), info.st_mtime_ns)
+                self._say_songless(name, base, names)
+            elif stat.S_ISREG(info.st_mode):
+                found[Path(entry.path)] = (info.st_size, info.st_mtime_ns)
+            elif name not in self._skipped:
+                self._skipped.add(name)
+                what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                print(f"{escape_controls(name)}: skipped: {what} (the watch folder reads only the regular files "
+                      "inside it)", file=sys.stderr, flush=True)
         self._takes = takes
         return found
+
+    def _say_songless(self, name: str, base: str, names: set[str]) -> None:
+        """Once per name: drums seq2drum wrote (SONG_drums.mid) whose song is not in the folder are skipped all the
+        same, but said: a copy of the example saved as x_drums.mid was skipped without a word."""
+        song = _SONG_OF_DRUMS.fullmatch(base)
+        if song is None or name in self._skipped or any(f"{song[1]}{suffix}".lower() in names
+                                                          for suffix in MIDI_SUFFIXES):
+            return
+        self._skipped.add(name)
+        print(f"{escape_controls(name)}: skipped: named and written as seq2drum's drums for "
+              f"{escape_controls(song[1])}.mid, which is not here; rename it (without _drums) to give it drums as a "
+              "song", file=sys.stderr, flush=True)
 
     def poll(self) -> list[Path]:
         """One look at the folder; handles the files that have settled and are new or changed. Returns them."""

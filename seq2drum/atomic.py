@@ -39,20 +39,24 @@ _TEMPORARY = re.compile(r"\..+\.[0-9a-f]{%d}\.tmp" % (2 * _TOKEN_BYTES))  # the 
 
 
 def write_atomic(path: str | Path, content: bytes | str | Callable[[BinaryIO], object],
-                 replace_anything: bool = False) -> Path:
+                 replace_anything: bool = False, overwrite: bool = True) -> Path:
     """Write `content` (bytes, text as UTF-8, or a function that writes to a binary stream) to `path`, creating
     its folder. Returns the path. An OSError for a `path` that is there but not a regular file (a symlink, FIFO,
     device or folder): renaming over it would replace the link or the device node itself; `replace_anything` is
-    for the library's own files (a cache entry that is a FIFO is replaced, as any other that does not check out)."""
+    for the library's own files (a cache entry that is a FIFO is replaced, as any other that does not check out).
+    Without `overwrite`, the file takes its name only if the name is free (`FileExistsError` naming it otherwise):
+    a user's file that appeared while this one was made is kept."""
     path = Path(path)
     if not replace_anything and not_regular_file(path):
         raise OSError(errno.EEXIST, NOT_REGULAR, str(path))
     temp = _write_temporary(path, content)
     try:
-        os.replace(temp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            _link_new(temp, path)
+    finally:
         temp.unlink(missing_ok=True)
-        raise
     return path
 
 

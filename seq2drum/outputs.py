@@ -10,6 +10,7 @@ Standard library only: the DAW helper, which has grpcio alone, imports it.
 from __future__ import annotations
 
 import errno
+import os
 import re
 from pathlib import Path
 
@@ -66,25 +67,39 @@ def version_paths(song: Path, merge: bool, takes: int | None, number: int) -> li
     return [base] if takes is None else take_paths(song, base, merge, takes)
 
 
-def write_new_version(song: Path, merge: bool, contents: list[bytes], takes: int | None = None) -> list[Path]:
-    """Write a song's drums (one file, or `takes` files) as its first free version (`version_paths`). Choosing the
-    names and writing the files is one step (each name is taken only if it is free, `write_together`), so runs at
-    the same time on one song each get their own version, and none is lost. Returns the paths written."""
+def companions_taken(paths: list[Path], companions: tuple[str, ...]) -> bool:
+    """Whether a file written beside any of `paths` (the same name with a suffix of `companions`: ".wav", ".png")
+    is there already, a link too: the user's own, which a new version never writes over."""
+    return any(os.path.lexists(path.with_suffix(suffix)) for path in paths for suffix in companions)
+
+
+def write_new_version(song: Path, merge: bool, contents: list[bytes], takes: int | None = None,
+                      companions: tuple[str, ...] = ()) -> list[Path]:
+    """Write a song's drums (one file, or `takes` files) as its first free version (`version_paths`): free when its
+    .mid files are, and the files of the suffixes `companions` that go beside each (--audio's X.wav, --plot's
+    X.png). Choosing the names and writing the files is one step (each name is taken only if it is free,
+    `write_together`), so runs at the same time on one song each get their own version, and none is lost. Returns
+    the paths written."""
     for number in range(1, _MAX_VERSIONS + 1):
+        # fewer takes than asked (no more distinct ones): take1..takeK of the version
+        paths = version_paths(song, merge, takes, number)[: len(contents)]
+        if companions_taken(paths, companions):
+            continue
         try:
-            # fewer takes than asked (no more distinct ones): take1..takeK of the version
-            return write_together(version_paths(song, merge, takes, number)[: len(contents)], contents)
+            return write_together(paths, contents)
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, f"{_MAX_VERSIONS} versions exist already; move some away",
                           str(version_paths(song, merge, takes, _MAX_VERSIONS)[0]))
 
 
-def new_output_path(song: Path, merge: bool = False) -> Path:
-    """SONG_drums.mid, or when earlier takes are there SONG_drums-2.mid, -3 ...: the name `write_new_version` would
-    take now (another run may take it first: that one writes the next)."""
+def new_output_path(song: Path, merge: bool = False, companions: tuple[str, ...] = ()) -> Path:
+    """SONG_drums.mid, or when earlier takes (or files of the suffixes `companions` beside them) are there
+    SONG_drums-2.mid, -3 ...: the name `write_new_version` would take now (another run may take it first: that one
+    writes the next)."""
     return next(path for number in range(1, _MAX_VERSIONS + 1)
-                for path in version_paths(song, merge, None, number) if not path.exists())
+                for path in version_paths(song, merge, None, number)
+                if not path.exists() and not companions_taken([path], companions))
 
 
 def take_paths(song: Path, output: Path | None, merge: bool, takes: int) -> list[Path]:

@@ -16,3 +16,6 @@ def default_checkpoint() -> Path:
 
 
 DEFAULT_CHECKPOINT = default_checkpoint()
+# A checkpoint larger than this is no seq2drum model (models/default.pt is 3.6 MB, an ensemble of 8 about 30 MB): it is
+# refused by its size before it is hashed, checked or loaded (a 2 GB file took 2.1 GB of memory and 37 s to refuse)
+MAX_CHECKPOINT_BYTES = 1 << 30

@@ -135,3 +135,15 @@ def test_only_a_regular_file_is_replaced(tmp_path: Path, kind: str) -> None:
         write_atomic(path, b"drums")
     assert target.read_bytes() == b"kept" and (path.is_symlink() or not path.is_file())
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_write_atomic_without_overwrite_keeps_a_file_that_is_there(tmp_path: Path) -> None:
+    """Issue 89 P2: --audio and --plot wrote over the user's own X.wav and X.png; without `overwrite` the name is
+    taken only if free (FileExistsError naming it), and no temporary file is left."""
+    target = tmp_path / "a_drums.wav"
+    target.write_bytes(b"my own recording")
+    with pytest.raises(FileExistsError) as raised:
+        write_atomic(target, b"new", overwrite=False)
+    assert raised.value.filename == str(target) and target.read_bytes() == b"my own recording"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a_drums.wav"]
+    assert write_atomic(tmp_path / "free.wav", b"new", overwrite=False).read_bytes() == b"new"

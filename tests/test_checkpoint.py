@@ -203,3 +203,19 @@ def test_the_shipped_models_decoding_loads(name: str) -> None:
     stored = payload["decoding"]
     kept = {k: v for k, v in policy.to_dict().items() if k in stored and k != "step_bias"}
     assert kept == {k: (list(stored[k]) if isinstance(stored[k], (list, tuple)) else stored[k]) for k in kept}
+
+
+class NotAWeight:
+    """A Python object pickled into a checkpoint: torch's weights-only load refuses it."""
+
+
+def test_a_checkpoint_holding_objects_says_so_without_torchs_advice(tmp_path: Path) -> None:
+    """Issue 89 (low): the message carried the first line of torch's advice, cut at "Re-running `torch." with its
+    terminal escapes; it now says what the file holds and what to do, and never advises loading it unsafely."""
+    path = tmp_path / "objects.pt"
+    torch.save({"model": {}, "extra": NotAWeight()}, path)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert str(path) in message and "Python objects" in message and "NotAWeight" in message, message
+    assert "\x1b" not in message and "torch." not in message and "train again or use another" in message

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from seq2drum.midi.io import read_midi
+from seq2drum.midi.limits import ReadLimits
 from tests.builders import backbeat, notes_from_steps, one_step_bars_song, riff, rock_song_bytes, song_bytes
 from tests.hostile_songs import many_tracks, overlong_event_song
 
@@ -492,3 +493,119 @@ def test_resume_without_out_goes_on_in_the_checkpoints_folder(song_folder: Path,
     assert not (tmp_path / "runs").exists()
     assert load_checkpoint(run / "last.pt")["step"] > step
     assert f"to continue again, --resume {run / 'last.pt'}" in resumed.stdout
+
+
+def test_media_beside_the_song_are_never_overwritten(tiny_model_path: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2: `infer a.mid --audio --plot` wrote over the user's own a_drums.wav and a_drums.png (only -o
+    checked them). A version whose .wav or .png is taken is skipped, as one whose .mid is: the drums go to
+    a_drums-2.mid with a_drums-2.wav and a_drums-2.png, the user's files untouched."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "a.mid"
+    song.write_bytes(rock_song_bytes(2))
+    (tmp_path / "a_drums.wav").write_bytes(b"my own recording")
+    (tmp_path / "a_drums.png").write_bytes(b"my own picture")
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--audio", "--plot"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (tmp_path / "a_drums.wav").read_bytes() == b"my own recording"
+    assert (tmp_path / "a_drums.png").read_bytes() == b"my own picture"
+    assert not (tmp_path / "a_drums.mid").exists()
+    for name in ("a_drums-2.mid", "a_drums-2.wav", "a_drums-2.png"):
+        assert (tmp_path / name).exists() and f"wrote {tmp_path / name}" in out
+
+
+@pytest.mark.parametrize("output", ["out3.wav", "out3.png", "out3", "out3.txt"])
+def test_an_output_that_is_not_a_mid_file_is_refused(tiny_model_path: Path, tmp_path: Path, output: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2: `-o out3.wav --audio` wrote the MIDI to out3.wav and then the WAV over it (the drums lost). -o
+    names the MIDI file: anything but .mid or .midi is refused before any work, for a song and for drums from
+    nothing alike."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "a.mid"
+    song.write_bytes(rock_song_bytes(2))
+    for flags in ([str(song)], ["--bars", "2"]):
+        code = main.main(["--mode", "infer", *flags, "--checkpoint", str(tiny_model_path), "-o",
+                          str(tmp_path / output), "--audio", "--plot"])
+        error = capsys.readouterr().err
+        assert code == 2 and ".mid" in error and error.count("\n") == 1, error
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["a.mid"]
+
+
+def test_drums_from_nothing_never_overwrite_a_wav_or_png(tiny_model_path: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2: drums from nothing checked the .mid alone; its .wav and .png are the user's too."""
+    from seq2drum.cli import main
+
+    (tmp_path / "x.png").write_bytes(b"my own picture")
+    code = main.main(["--mode", "infer", "--bars", "2", "--checkpoint", str(tiny_model_path), "-o",
+                      str(tmp_path / "x.mid"), "--plot"])
+    assert code == 2 and "x.png" in capsys.readouterr().err
+    assert (tmp_path / "x.png").read_bytes() == b"my own picture" and not (tmp_path / "x.mid").exists()
+
+
+def test_a_picture_never_overwrites_the_song_even_with_force(tiny_model_path: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2: the input is never an output, the .wav and .png beside the drums included (a song saved as
+    x.png and -o x.mid --plot --force drew over it)."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "x.png"
+    song.write_bytes(rock_song_bytes(2))
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "-o",
+                      str(tmp_path / "x.mid"), "--plot", "--force"])
+    assert code == 2 and "overwrite the input" in capsys.readouterr().err
+    assert song.read_bytes() == rock_song_bytes(2)
+
+
+def test_merge_audio_renders_a_song_that_was_accepted(tiny_model_path: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P3: a song of 49,152 notes (under the reader's 50,000) was accepted, its --merge take written, and
+    its WAV refused "more than 50,000 notes" (exit 2, no WAV): the song with its drums is rendered within the song's
+    limits plus all the take holds, as the studio renders it."""
+    from seq2drum.cli import main
+
+    bars = 64
+    chords = [(bar * 16 + step, 30 + voice) for bar in range(bars) for step in range(16) for voice in range(48)]
+    song = tmp_path / "dense.mid"
+    song.write_bytes(song_bytes(notes_from_steps(chords), tempos=[(0, 150_000)]))
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--merge", "--audio",
+                      "--seed", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    merged = read_midi(tmp_path / "dense_with_drums.mid", limits=ReadLimits(max_notes=100_000))
+    assert sum(len(part.notes) for part in merged.parts) > 50_000  # past the reader's default: the case at stake
+    assert (tmp_path / "dense_with_drums.wav").stat().st_size > 44
+
+
+def test_an_empty_track_is_refused_and_rest_after_offline_is_named(tiny_model_path: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 (low): `--track ""` and `--rest-after` were accepted offline without a word: an empty --track names
+    no part (refused, one line), and --rest-after is for playing along live (infer says it ignored it)."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(2))
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--track", " "])
+    error = capsys.readouterr().err
+    assert code == 2 and "--track" in error and error.count("\n") == 1, error
+    assert not (tmp_path / "song_drums.mid").exists()
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--rest-after", "3"])
+    error = capsys.readouterr().err
+    assert code == 0 and "ignored --rest-after" in error and "live" in error, error
+
+
+def test_preprocess_never_writes_its_report_over_a_file_without_force(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2 (every output path the command line writes): `--mode preprocess --report FILE` wrote over a file
+    of the user's without a word; refused before any song is read, unless --force."""
+    from seq2drum.cli import main
+
+    report = tmp_path / "notes.json"
+    report.write_text("my own notes")
+    code = main.main(["--mode", "preprocess", "--data", str(tmp_path / "nowhere"), "--report", str(report)])
+    error = capsys.readouterr().err
+    assert code == 2 and "notes.json exists" in error and "--force" in error, error
+    assert report.read_text() == "my own notes"

@@ -174,3 +174,64 @@ def test_an_entry_whose_digest_matches_but_whose_content_is_wrong_is_a_miss(tmp_
     assert generator.model is not None  # through torch ...
     assert generator.generate(rock_song_bytes(4), GenerationOptions(seed=1)).bars == 4
     assert fast_start.load(checkpoint) is not None  # ... and the copy is sound again
+
+
+def _sparse(path: Path, head: bytes, size_bytes: int) -> Path:
+    """A file of `size_bytes` that starts with `head`, the rest a hole (no disk, read back as zeros)."""
+    with path.open("wb") as stream:
+        stream.write(head)
+        stream.truncate(size_bytes)
+    return path
+
+
+def test_a_large_file_that_is_no_checkpoint_is_refused_without_reading_it(tmp_path: Path, cache_home: Path) -> None:
+    """Issue 89 P6: the fast-start cache hashed the whole --checkpoint in memory before anything looked at it (2 GB:
+    2.1 GB of memory and 37 s before "not a seq2drum checkpoint"); its first bytes are looked at first."""
+    import tracemalloc
+
+    from seq2drum.errors import CheckpointError
+
+    path = _sparse(tmp_path / "big.pt", b"\x00junk", 256 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match="not a seq2drum checkpoint"):
+            DrumGenerator.from_checkpoint(path)
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 32 << 20
+
+
+def test_the_checkpoint_is_hashed_in_chunks(tmp_path: Path, cache_home: Path) -> None:
+    """Issue 89 P6: the cache's name is the sha256 of the checkpoint, read a chunk at a time (not the file whole)."""
+    import hashlib
+    import tracemalloc
+
+    path = _sparse(tmp_path / "zipped.pt", b"PK\x03\x04", 128 << 20)
+    tracemalloc.start()
+    try:
+        named = fast_start.cache_path(path)
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    assert named.name.startswith(digest.hexdigest()) and peak_bytes < 16 << 20
+
+
+def test_a_checkpoint_larger_than_any_model_is_refused_at_once(tmp_path: Path, cache_home: Path) -> None:
+    """Issue 89 P6: a 2 GB file that starts like a zip was hashed, CRC-checked and loaded by torch (minutes, GBs);
+    a seq2drum model is a few MB, so a file past MAX_CHECKPOINT_BYTES is refused by its size, naming it and the fix."""
+    import time
+
+    from seq2drum.errors import CheckpointError
+    from seq2drum.shipped import MAX_CHECKPOINT_BYTES
+
+    path = _sparse(tmp_path / "huge.pt", b"PK\x03\x04", MAX_CHECKPOINT_BYTES + 1)
+    started_s = time.perf_counter()
+    with pytest.raises(CheckpointError) as caught:
+        DrumGenerator.from_checkpoint(path)
+    assert time.perf_counter() - started_s < 5.0
+    assert str(path) in str(caught.value) and "--checkpoint" in str(caught.value)

@@ -401,3 +401,47 @@ def test_live_a_kept_crash_ride_goes_on_on_the_ride() -> None:
     accent = np.zeros((2, 16, 9), dtype=bool)
     accent[0, 0, crash] = True
     assert crash_ride_on_ride(accent) is accent
+
+
+@pytest.fixture(scope="module")
+def shipped() -> DrumGenerator:
+    """The shipped model: it takes a degenerate clip's bar as the groove and replays it (the tiny one does not)."""
+    return DrumGenerator.from_checkpoint(None)
+
+
+def _drum_notes(result: object) -> np.ndarray:
+    return read_midi(result.midi_bytes).drum_parts[0].notes  # type: ignore[attr-defined]
+
+
+def test_a_clip_of_one_instant_repeated_plays_each_note_once(shipped: DrumGenerator) -> None:
+    """Issue 89 P4: a 32 KB clip of 4,000 notes at one instant (100 on each of 40 keys) gave an 8-bar song 4,090
+    drum notes, 100 identical notes at each tick and key; now one note per tick and key, and a notice says so."""
+    clip = song_bytes(None, np.array([[0, 60, 36 + index % 40, 100] for index in range(4000)]))
+    result = shipped.generate(song_bytes(notes_from_steps(riff(8))), GenerationOptions(seed=1, groove_midi=clip))
+    notes = _drum_notes(result)
+    assert len(np.unique(notes[:, [START, PITCH]], axis=0)) == len(notes) and len(notes) <= 8 * 60
+    assert any("at the same instant and key as another play as one" in notice for notice in result.notices)
+
+
+def test_a_clip_on_every_key_plays_drum_keys_only(shipped: DrumGenerator) -> None:
+    """Issue 89 P4: a clip with a note on every key replayed keys 0-127 on channel 10; the keys no drum plays are
+    left out, said in a notice. A clip of such keys alone holds no drums."""
+    every_key = [[0, 60, pitch, 100] for pitch in range(128)] + [[PPQ * beat, PPQ * beat + 60, 42, 90]
+                                                                 for beat in range(4)]
+    clip = song_bytes(None, np.array(every_key))
+    result = shipped.generate(song_bytes(notes_from_steps(riff(8))), GenerationOptions(seed=1, groove_midi=clip))
+    assert (PITCH_TO_CLASS[_drum_notes(result)[:, PITCH]] >= 0).all()
+    assert any("notes on keys no drum plays (0, 1, 2" in notice for notice in result.notices)
+    with pytest.raises(GrooveClipError, match="holds no drums"):
+        shipped.generate(song_bytes(notes_from_steps(riff(4))),
+                         GenerationOptions(groove_midi=song_bytes(None, np.array([[0, 60, 100, 100]]))))
+
+
+def test_a_clip_looped_past_what_a_drum_file_holds_is_refused(band: DrumGenerator) -> None:
+    """Issue 89 P4: a dense clip looped through a long song wrote 433,238 drum notes, past the reader's own 50,000
+    (the CLI and the server alike); refused before any work, naming the clip's density and the song's bars."""
+    dense = np.array([[note * PPQ // 60, note * PPQ // 60 + 1, 42, 80] for note in range(240)])  # in its one bar
+    data = song_bytes(notes_from_steps(riff(200), length_steps=2))
+    with pytest.raises(GrooveClipError) as caught:
+        band.generate(data, GenerationOptions(groove_midi=song_bytes(None, dense)))
+    assert "plays 240 notes in a bar; looped through the song's 200 bars that makes 48,000" in str(caught.value)

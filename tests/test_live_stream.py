@@ -668,3 +668,61 @@ def test_a_start_with_a_groove_clip_is_read_on_a_worker(loop_server: ServerThrea
             assert link.open().model_name
             assert _play(link, [((4, 4), 120.0, RIFF)])[0].hits
         assert [job.groove for job in sent] == ([clip] if groove else [])
+
+
+def test_simulate_never_writes_over_a_report_or_the_song(loop_server: ServerThread, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P2: --report wrote over an existing file without --force (only -o was checked), and -o or --report
+    could name the song itself. Refused before anything is played; exit 2, as main.py's refusals."""
+    song = _song(tmp_path)
+    report = tmp_path / "mine.json"
+    report.write_text("my own notes")
+    argv = ["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "--speed", "64"]
+    assert daw_helper.main([*argv, "-o", str(tmp_path / "a.mid"), "--report", str(report)]) == 2
+    assert "mine.json exists" in capsys.readouterr().err and report.read_text() == "my own notes"
+    assert not (tmp_path / "a.mid").exists()
+    for flags in (["-o", str(song), "--force"], ["-o", str(tmp_path / "a.mid"), "--report", str(song), "--force"],
+                  ["-o", str(tmp_path / "a.mid"), "--report", str(tmp_path / "a.mid")]):
+        assert daw_helper.main([*argv, *flags]) != 0
+        assert "Traceback" not in capsys.readouterr().err
+    assert song.read_bytes() == format1_song_bytes(notes_from_steps(riff(6)), notes_from_steps(backbeat(6)))
+    assert daw_helper.main([*argv, "-o", str(tmp_path / "a.mid"), "--report", str(report), "--force"]) == 0
+    assert json.loads(report.read_text())["bars"] == 7
+
+
+@pytest.mark.parametrize("content", [b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x90",
+                                     b"not midi at all"], ids=["truncated", "not-midi"])
+def test_simulate_of_a_corrupt_file_is_a_usage_error(loop_server: ServerThread, tmp_path: Path, content: bytes,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 (low): --simulate exited 1 on a corrupt file, where the docs (and main.py) say 2 for what the user
+    can fix."""
+    song = tmp_path / "bad.mid"
+    song.write_bytes(content)
+    code = daw_helper.main(["--server", f"127.0.0.1:{loop_server.port}", "--simulate", str(song), "-o",
+                            str(tmp_path / "out.mid")])
+    error = capsys.readouterr().err
+    assert code == 2 and "bad.mid" in error and error.count("\n") == 1, error
+
+
+def test_a_sped_up_run_does_not_count_the_wait_behind_earlier_bars_as_late_live() -> None:
+    """Issue 89 (low): at 16x a 1/16 song reported 125 bars late against the real-time lead, 0 at speed 1: its bars
+    came every 7.8 ms and each waited behind the ones before, a wait live playing never has. A bar is late live when
+    its own time (from when the bar before was answered, or it was sent if later) passes the real-time lead; the
+    report says how many bars waited and the summary line why."""
+    from client.live_simulate import _report, summary_line
+
+    n, gap_s, decide_s, lead_s = 200, 0.0078, 0.010, 0.125  # 1/16 bars at 120 BPM, 16x; the server 10 ms a bar
+    sent = [index * gap_s for index in range(n)]
+    received: list[float] = []
+    for index in range(n):
+        received.append(max(sent[index], received[-1] if received else 0.0) + decide_s)
+    bars = [SimpleNamespace(index=index) for index in range(n)]
+    link = SimpleNamespace(round_trip_ms=lambda i: 1000 * (received[i] - sent[i]), received_at=lambda i: received[i],
+                           sent_at=lambda i: sent[i], answer=lambda i: SimpleNamespace(decide_ms=1000 * decide_s,
+                                                                                       resting=False))
+    song = SimpleNamespace(bars=bars, notices=[])
+    ready = SimpleNamespace(seed=1, model_name="m", lead_quarters=0.25)
+    report = _report(song, link, ready, [lead_s] * n, [s + lead_s / 16 for s in sent], 16.0, [])
+    assert max(received[i] - sent[i] for i in range(n)) > lead_s  # the queue grew past the real-time lead
+    assert report["late_bars_against_real_time_lead"] == 0 and report["queued_bars"] > 100
+    assert "waited behind the bars before them" in summary_line(report, Path("out.mid"))

@@ -949,3 +949,14 @@ def test_unknown_chunks_are_skipped_and_the_headers_length_honoured(variant: str
     for part, plain_part in zip(song.parts, expected.parts):
         assert np.array_equal(part.notes, plain_part.notes)
     assert song.time_signatures == expected.time_signatures and song.tempos == expected.tempos
+
+
+@pytest.mark.parametrize("us_per_quarter, words", [(1, "60,000,000 BPM"), (16_000_000, "4 BPM")],
+                         ids=["1-microsecond", "16-seconds-a-beat"])
+def test_a_tempo_no_song_plays_at_is_said(us_per_quarter: int, words: str) -> None:
+    """Issue 89 (low): a tempo of 1 microsecond a quarter (60,000,000 BPM) gave "0 s of music" without a word (a
+    tempo of 0 is left out and said); the reader says where the tempo leaves what a song plays at, and keeps it."""
+    song = read_midi(song_bytes(notes_from_steps(riff(2)), tempos=[(0, 500_000), (4 * PPQ, us_per_quarter)]))
+    assert song.tempos[-1] == (4 * PPQ, us_per_quarter)
+    assert len(song.notices) == 1 and words in song.notices[0] and "quarter note 4" in song.notices[0], song.notices
+    assert read_midi(song_bytes(notes_from_steps(riff(2)), tempos=[(0, 400_000)])).notices == []

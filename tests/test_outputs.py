@@ -68,3 +68,15 @@ def test_concurrent_writers_of_one_song_each_keep_their_own_version(tmp_path: Pa
     assert sorted(path.read_bytes() for path in written) == sorted(f"take of run {s}".encode() for s in range(8))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["song_drums.mid"] + [f"song_drums-{n}.mid" for n in range(2, 9)])  # no temporary left behind
+
+
+def test_a_new_version_skips_one_whose_wav_or_png_is_there(tmp_path: Path) -> None:
+    """Issue 89 P2: a new version was free when its .mid was, and --audio/--plot then wrote over the user's own
+    a_drums.wav; the files beside it (a link too) make a version taken."""
+    song = tmp_path / "a.mid"
+    (tmp_path / "a_drums.wav").write_bytes(b"mine")
+    (tmp_path / "a_drums-2.png").symlink_to(tmp_path / "nowhere.png")
+    assert new_output_path(song, companions=(".wav", ".png")) == tmp_path / "a_drums-3.mid"
+    assert write_new_version(song, False, [b"drums"], companions=(".wav", ".png")) == [tmp_path / "a_drums-3.mid"]
+    assert write_new_version(song, False, [b"drums"]) == [tmp_path / "a_drums.mid"]  # no media asked: the .mid alone
+    assert (tmp_path / "a_drums.wav").read_bytes() == b"mine"

@@ -139,3 +139,68 @@ def test_the_shipped_parts_read_a_song_built_in_code() -> None:
     assert len(phrases) == 4 and np.allclose(probabilities.sum(axis=1), 1)
     families = {vocabulary.parts[i].family for i in np.flatnonzero(probabilities.sum(axis=0))}
     assert families == {"4/4"} and "eighths on the hat, backbeat" in [p.name for p in vocabulary.parts]
+
+
+def _shipped_parts() -> dict[str, np.ndarray]:
+    from seq2drum.shipped import DEFAULT_CHECKPOINT
+
+    with np.load(DEFAULT_CHECKPOINT.parent / "parts.npz", allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def _inflating_zip(path: Path, size_bytes: int) -> Path:
+    """A small .npz whose one member inflates to `size_bytes` (a zip bomb, written a MiB at a time)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("model_meta.npy", "w", force_zip64=True) as member:
+            zeros = bytes(1 << 20)
+            for _ in range(size_bytes >> 20):
+                member.write(zeros)
+    return path
+
+
+@pytest.mark.parametrize("damage", ["truncated", "random-bytes", "inflates-past-the-limit", "weights-cut-to-one",
+                                    "vocabulary-cut-to-one"])
+def test_a_damaged_parts_file_is_one_error_naming_it_and_the_fix(tmp_path: Path, damage: str) -> None:
+    """Issue 89 P6: a parts.npz cut short gave a zipfile.BadZipFile traceback, random bytes numpy's allow_pickle
+    advice, a zip that inflates to GBs was loaded (3.2 GB, 56 s), arrays cut to one element were accepted. Each is
+    one CheckpointError naming the file and what to do, before anything plans with it."""
+    from seq2drum.parts.model import MAX_PARTS_BYTES
+
+    path = tmp_path / "parts.npz"
+    shipped = _shipped_parts()
+    if damage == "truncated":
+        np.savez(path, **shipped)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "random-bytes":
+        path.write_bytes(np.random.default_rng(0).bytes(4096))
+    elif damage == "inflates-past-the-limit":
+        _inflating_zip(path, MAX_PARTS_BYTES + (1 << 20))
+    elif damage == "weights-cut-to-one":
+        np.savez(path, **{**shipped, "model_weights": shipped["model_weights"].ravel()[:1]})
+    else:
+        np.savez(path, **{**shipped, "vocabulary_hits_per_bar": shipped["vocabulary_hits_per_bar"][:1]})
+    with pytest.raises(CheckpointError) as caught:
+        load_parts(path)
+    message = str(caught.value)
+    assert str(path) in message and "part_study --write" in message and "allow_pickle" not in message, message
+
+
+def test_a_damaged_parts_file_beside_the_checkpoint_is_one_line_on_the_command_line(
+        tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 P6: the command line showed a zipfile.BadZipFile traceback for a parts.npz cut short."""
+    import shutil
+
+    from seq2drum.cli import main
+    from tests.builders import rock_song_bytes
+
+    checkpoint = tmp_path / "model" / "best.pt"
+    checkpoint.parent.mkdir()
+    shutil.copy(tiny_model_path, checkpoint)
+    (checkpoint.parent / "parts.npz").write_bytes(b"PK\x03\x04" + bytes(100))
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(2))
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(checkpoint)])
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1 and "parts.npz" in error, error

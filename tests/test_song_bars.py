@@ -58,8 +58,9 @@ def test_the_offline_readers_refusals_are_one_line(data: bytes, words: str, tmp_
     path.write_bytes(data)
     with pytest.raises(SongReadError, match=words):
         read_song(path)
-    # the helper says so in one line before it connects (nothing listens on port 1), exit 1 as for other bad files
-    assert daw_helper.main(["--server", "127.0.0.1:1", "--simulate", str(path), "-o", str(tmp_path / "out.mid")]) == 1
+    # the helper says so in one line before it connects (nothing listens on port 1), exit 2 as main.py for a file
+    # it cannot read (a usage error: issue 89)
+    assert daw_helper.main(["--server", "127.0.0.1:1", "--simulate", str(path), "-o", str(tmp_path / "out.mid")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}") and err.count("\n") == 1 and words in err, err
 
@@ -110,7 +111,7 @@ def test_a_clock_no_stream_plays_is_refused_before_connecting(events: list, word
     path = tmp_path / "clock.mid"
     path.write_bytes(smf_bytes([one_note_track(*events)]))
     read_midi(path.read_bytes())
-    assert daw_helper.main(["--server", "127.0.0.1:1", "--simulate", str(path), "-o", str(tmp_path / "out.mid")]) == 1
+    assert daw_helper.main(["--server", "127.0.0.1:1", "--simulate", str(path), "-o", str(tmp_path / "out.mid")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path} cannot be played live: bar 1") and err.count("\n") == 1 and words in err, err
     assert "--mode infer" in err

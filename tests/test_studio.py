@@ -266,3 +266,13 @@ def test_the_command_starts_serves_and_stops_cleanly(tiny_model_path: Path, tmp_
             process.wait()
     assert studio_main.main(["--workers", "0"]) == 2
     assert studio_main.main(["--max-upload-mib", "0"]) == 2
+
+
+@pytest.mark.parametrize("label, stem", [
+    ("Ünïcødé.mid", "Ünïcødé"), ("Песня.MID", "Песня"), ("曲.midi", "曲"), ("my song.mid", "my song"),
+    ("a/b:c*?.mid", "a_b_c__"), ("\u202eevil.mid", "_evil"), ("...", "song"),
+], ids=["accents", "cyrillic", "cjk", "space", "reserved", "bidi-override", "dots"])
+def test_a_downloads_name_keeps_the_songs_letters(label: str, stem: str) -> None:
+    """Issue 89 (low): "Ünïcødé" was offered as "_n_c_d_"; letters and digits of any script are kept, the characters
+    a file system or a terminal reads otherwise (separators, reserved marks, controls, format characters) are not."""
+    assert app._stem(label) == stem

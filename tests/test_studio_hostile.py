@@ -415,3 +415,69 @@ def test_l9_the_smallest_upload_cap_the_flag_names_is_taken_and_kept_to(upload_m
     config = studio_config(build_parser().parse_args(["--max-upload-mib", str(upload_mib)]))
     assert config.max_stream_bytes == int(upload_mib * MiB)  # the page's cap is the one asked, never raised
     assert 1 <= config.stream_chunk_bytes <= config.max_message_bytes - MESSAGE_ENVELOPE_BYTES
+
+
+class DownClient(BlockedClient):
+    """DrumClient's place for a server that is down: every model_info waits until `release`, then fails UNAVAILABLE."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def model_info(self, give_up_at: float | None = None, stop: object = None) -> object:
+        import grpc
+
+        self.asked += 1
+        self.entered.release()
+        self.release.wait(5)  # STYLES_WAIT_S
+
+        class Unavailable(grpc.RpcError):
+            def code(self) -> grpc.StatusCode:
+                return grpc.StatusCode.UNAVAILABLE
+
+            def details(self) -> str:
+                return "connection refused"
+
+        raise Unavailable()
+
+
+def test_p7_style_lists_waiting_on_a_server_that_is_down_leave_the_studio_free(tmp_path: Path) -> None:
+    """Issue 89 P7: each /api/styles waited up to 5 s on asyncio's default threads; 40 in flight made an upload
+    take 4.35 s instead of 0.03 s. The style lists asked together wait on one question to the servers, on a
+    thread of its own; an upload answers meanwhile, and the next list after a failure answers at once."""
+    backend = RemoteBackend(["127.0.0.1:9"], SMALL)
+    backend.client.close()
+    backend.client = down = DownClient()
+    with StudioThread(backend, SMALL, parent=tmp_path) as studio:
+        answers: list[tuple[int, Any]] = []
+        askers = [threading.Thread(target=lambda: answers.append(call(studio.url + "api/styles?meter=4/4")),
+                                   daemon=True) for _ in range(40)]
+        for asker in askers:
+            asker.start()
+        assert down.entered.acquire(timeout=20)
+        started_s = time.monotonic()
+        status, view = upload(studio.url, session_of(studio.url), band_song(bars=1))
+        upload_s = time.monotonic() - started_s
+        down.release.set()
+        for asker in askers:
+            asker.join(30)
+        again_s = time.monotonic()
+        assert call(studio.url + "api/styles?meter=4/4")[0] == 200
+        again_s = time.monotonic() - again_s
+    assert status == 200 and upload_s < 2.0, (upload_s, view)
+    assert down.asked == 1 and len(answers) == 40 and all(code == 200 for code, _ in answers)
+    assert again_s < 1.0
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}],
+                         ids=["origin", "cross-site"])
+def test_p7_a_page_elsewhere_cannot_read_the_studios_api(idle_studio: StudioThread, headers: dict) -> None:
+    """Issue 89 P7: GETs were not Origin-checked, so any page the user visited could send them (a session's takes
+    and files, the styles). The API answers its own page and tools without a browser; the page itself still opens
+    from a link on another site."""
+    assert call(idle_studio.url + "api/styles?meter=4/4", headers=headers)[0] == 403
+    assert call(idle_studio.url + "api/kit-maps", headers=headers)[0] == 403
+    own = idle_studio.url.rstrip("/")
+    assert call(idle_studio.url + "api/kit-maps", headers={"Origin": own, "Sec-Fetch-Site": "same-origin"})[0] == 200
+    assert call(idle_studio.url + "api/kit-maps")[0] == 200
+    assert call(idle_studio.url, headers={"Sec-Fetch-Site": "cross-site"})[0] == 200

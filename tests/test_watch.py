@@ -96,3 +96,20 @@ def test_a_file_swapped_for_a_link_is_not_followed(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.mid"
     os.mkfifo(fifo)
     assert watch_module.read_song(fifo) == (b"", "not a regular file")  # opened without blocking, never read
+
+
+def test_drums_of_a_song_that_is_not_there_are_skipped_with_a_word(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 89 (low): a copy of the example (a file seq2drum wrote) saved as x_drums.mid was skipped without a word:
+    it is taken as drums seq2drum wrote, and with no x.mid beside it the watcher says so once, and how to have it
+    read as a song. Drums beside their song are skipped quietly, as before."""
+    example = (Path(__file__).resolve().parents[1] / "examples" / "riff.mid").read_bytes()
+    (tmp_path / "x_drums.mid").write_bytes(example)
+    (tmp_path / "song.mid").write_bytes(rock_song_bytes(2))
+    (tmp_path / "song_drums.mid").write_bytes(example)
+    handled: list[str] = []
+    watcher = _watcher(tmp_path, handled)
+    for _ in range(3):
+        watcher.poll()
+    err = capsys.readouterr().err
+    assert err.count("x_drums.mid: skipped:") == 1 and "rename it" in err and "song_drums" not in err, err

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
-from seq2drum.errors import cut_line, escape_controls
+from seq2drum.errors import ConfigError, cut_line, escape_controls
+from seq2drum.midi.limits import ReadLimits
+from seq2drum.midi.scan import limits_with
 from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
 from seq2drum.outputs import (
     exists_message,
@@ -35,25 +37,54 @@ def generation_options(args: argparse.Namespace) -> GenerationOptions:
     their errors name them)."""
     from seq2drum.midi.kit import read_kit_map
 
+    if args.track is not None and not args.track.strip():  # `--track ""` read every guitar without a word
+        raise ConfigError("--track names the guitar parts: numbers from the part listing or pieces of names (e.g. "
+                          "--track 2 or --track rhythm); leave it out for every part marked as guitar")
     groove = read_groove_file(args.groove_midi) if args.groove_midi else None
     return GenerationOptions(**{**chosen_options(args), "kit_map": read_kit_map(args.kit_map),
                                 "takes": args.takes or 1, "groove_midi": groove})
 
 
+MIDI_SUFFIXES = (".mid", ".midi")  # what -o may name: the drums are a MIDI file, their .wav and .png go beside it
+
+
+def media_suffixes(args: argparse.Namespace) -> tuple[str, ...]:
+    """The files --audio and --plot write beside each X.mid: (".wav", ".png"), either or none."""
+    return tuple(suffix for suffix, wanted in ((".wav", args.audio), (".png", args.plot)) if wanted)
+
+
 def media_paths(output: Path, args: argparse.Namespace) -> list[Path]:
     """X.wav and X.png beside X.mid, as --audio and --plot ask."""
-    return [output.with_suffix(suffix) for suffix, wanted in ((".wav", args.audio), (".png", args.plot)) if wanted]
+    return [output.with_suffix(suffix) for suffix in media_suffixes(args)]
+
+
+def output_name_problem(output: Path | None) -> str:
+    """Why -o cannot name the drums ("" when it can): anything but a .mid (or .midi) file. `-o out.wav --audio` wrote
+    the MIDI to out.wav and then the WAV over it; with .mid, the .wav and .png beside it are always other files."""
+    if output is None or output.suffix.lower() in MIDI_SUFFIXES:
+        return ""
+    return (f"-o {output} names the drums, which are a MIDI file: give it .mid, e.g. -o {output.with_suffix('.mid')} "
+            "(--audio and --plot write their .wav and .png beside it)")
+
+
+def media_limits(midi_bytes: bytes) -> ReadLimits:
+    """The reader's limits for rendering a take: the song's (the reader's defaults) plus all the take holds, so a song
+    that was accepted is rendered with its drums merged in (a 44,032-note song's --merge --audio was refused "more
+    than 50,000 notes" after its .mid was written), as the studio renders it."""
+    return limits_with(ReadLimits(), midi_bytes)
 
 
 def write_media(output: Path, take: TakeResult, result: GenerationResult, args: argparse.Namespace) -> list[str]:
-    """--audio: the take rendered to X.wav; --plot: its piano roll as X.png. Returns what to print."""
+    """--audio: the take rendered to X.wav; --plot: its piano roll as X.png; over an existing file only with --force
+    (a file that appeared while the drums were made is the user's). Returns what to print."""
     lines = []
     for path in media_paths(output, args):
         try:
             if path.suffix == ".wav":
                 from seq2drum.generation.audio import write_wav
 
-                rendering = write_wav(path, take.midi_bytes)
+                rendering = write_wav(path, take.midi_bytes, limits=media_limits(take.midi_bytes),
+                                      overwrite=args.force)
                 lines.append(f"wrote {path}: {rendering.duration_s:.1f} s, peak {rendering.peak_dbfs:.1f} dBFS")
             else:
                 from seq2drum.evaluation.take_picture import take_picture
@@ -62,8 +93,11 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
                 title = f"{output.name}: take {take.index}; sections (letter@bar) {sections}"
                 upper = "pulse (no song)" if args.bars is not None else "guitar"
                 take_picture(result.song, take.drums, result.sections, title, guitar_label=upper,
-                             heard=result.heard, parts=take.parts).save(path)
+                             heard=result.heard, parts=take.parts).save(path, overwrite=args.force)
                 lines.append(f"wrote {path}")
+        except FileExistsError as exc:
+            raise OSError(exc.errno, f"exists (written meanwhile by another program); it is kept: pass --force to "
+                          f"overwrite it; {output} is written", str(path)) from exc
         except OSError as exc:  # name the file asked for, not the temporary one
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     return lines
@@ -112,12 +146,15 @@ def run_from_nothing(args: argparse.Namespace) -> int:
     if args.output is not None and args.output.is_dir():
         example = args.output / f"drums_{args.bars}bars.mid"
         return _fail(f"-o {args.output} is a folder; name a file in it, e.g. {example}")
+    if problem := output_name_problem(args.output):
+        return _fail(problem)
     base = from_nothing_path(args.bars, args.output)
     outputs = [base] if args.takes is None else take_paths(base, base, False, options.takes)
-    odd = [o for o in outputs if not_regular_file(o)]
+    checked = [*outputs, *(path for output in outputs for path in media_paths(output, args))]
+    odd = [o for o in checked if not_regular_file(o)]
     if odd:
         return _fail(f"cannot write {odd[0]}: {NOT_REGULAR}; name another file with -o")
-    existing = [o for o in outputs if o.exists()]
+    existing = [o for o in checked if o.exists()]
     if existing and not args.force:
         return _fail(exists_message(existing, "or name another file with -o"))
     _check_audio(args)
@@ -129,8 +166,10 @@ def infer_outputs(args: argparse.Namespace, song: Path) -> tuple[list[Path], str
     if args.output is not None and args.output.is_dir():
         return (f"-o {args.output} is a folder; name a file in it, e.g. "
                 f"{args.output / output_path(song, args.merge).name}")
+    if problem := output_name_problem(args.output):
+        return problem
     if args.takes is None:
-        outputs = [args.output or new_output_path(song, args.merge)]
+        outputs = [args.output or new_output_path(song, args.merge, media_suffixes(args))]
         exists_hint = "or leave out -o to get a new version beside the song"
     else:
         options_check = GenerationOptions(takes=args.takes)  # the range check, before any file is looked at
@@ -144,6 +183,11 @@ def infer_outputs(args: argparse.Namespace, song: Path) -> tuple[list[Path], str
         if not_regular_file(output):
             return f"cannot write {output}: {NOT_REGULAR}; pick another -o"
     outputs_and_media = [*outputs, *(path for output in outputs for path in media_paths(output, args))]
+    for path in outputs_and_media[len(outputs):]:
+        if path.resolve() == song.resolve():
+            return f"{path}, written beside the drums, would overwrite the input; pick another -o"
+        if not_regular_file(path):
+            return f"cannot write {path}: {NOT_REGULAR}; pick another -o"
     existing = [o for o in outputs_and_media if o.exists()] if (args.output or args.takes is not None) else []
     if existing and not args.force:
         return exists_message(existing, exists_hint)
@@ -190,8 +234,8 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
     contents = [take.midi_bytes for take in result.takes][: len(outputs)]
     outputs = outputs[: len(contents)]  # fewer distinct takes than asked: take1..takeK, and a notice below
     try:
-        if beside is not None:
-            outputs = write_new_version(beside, args.merge, contents)
+        if beside is not None:  # a version whose .wav or .png is taken is skipped too: they are the user's
+            outputs = write_new_version(beside, args.merge, contents, companions=media_suffixes(args))
         else:
             write_together(outputs, contents, overwrite=args.force)
     except FileExistsError as exc:  # another run wrote it after the check before generating

@@ -154,11 +154,12 @@ def _add_train_flags(group: argparse._ArgumentGroup) -> None:
 
 def _add_infer_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument("-o", "--output", type=Path, default=None,
-                       help="infer: output file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 ... "
-                       "when earlier takes are there)")
+                       help="infer: output .mid file (default: SONG_drums.mid beside the song, or SONG_drums-2.mid, -3 "
+                       "... when earlier takes, or their .wav or .png, are there)")
     group.add_argument("--force", action="store_true",
-                       help="infer: let -o, or --takes N's files, overwrite existing regular files (nothing is "
-                       "written over an existing file without it; takes are never renumbered)")
+                       help="infer: let -o, or --takes N's files, and the .wav and .png beside them, overwrite "
+                       "existing regular files (nothing is written over an existing file without it; takes are never "
+                       "renumbered); preprocess: let --report overwrite its file")
     group.add_argument("--audio", action="store_true",
                        help="infer: also write X.wav beside each X.mid (44.1 kHz 16-bit; the drums, or guitar and "
                        "drums with --merge), rendered with a General MIDI SoundFont; needs the audio extra")
@@ -177,7 +178,7 @@ FLAG_MODES = {
     "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
     "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
     "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
-    "live": ("train", "evaluate"),
+    "live": ("train", "evaluate"), "force": ("infer", "preprocess"),
 }
 
 
@@ -193,6 +194,8 @@ def ignored_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         if used_by and args.mode not in used_by and getattr(args, dest, None) != action.default:
             name = action.option_strings[-1] if action.option_strings else dest.upper()
             ignored.append(f"{name} (for {', '.join(used_by)})")
+    if getattr(args, "rest_after", None) is not None:  # a generation option that only playing along reads
+        ignored.append("--rest-after (for playing along live: the DAW helper's --live and --simulate)")
     return ignored
 
 

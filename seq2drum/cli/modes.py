@@ -13,6 +13,7 @@ from pathlib import Path
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.errors import ConfigError
 from seq2drum.options import invoked_as
 from seq2drum.parts.arrangement import SHOWN_PARTS
 
@@ -29,6 +30,8 @@ def data_config(args: argparse.Namespace) -> DataConfig:
 def run_preprocess(args: argparse.Namespace) -> int:
     from seq2drum.song.corpus import build_corpus, no_songs_error
 
+    if args.report and Path(args.report).exists() and not args.force:  # before a song is read: it is the user's
+        raise ConfigError(f"--report {args.report} exists; pass --force to overwrite it, or name another file")
     corpus = build_corpus(args.data, data_config(args), args.cache, args.workers, progress=not args.quiet,
                           allow_empty=True)
     report = corpus.report

@@ -248,17 +248,17 @@ class _Done:
 
 
 def write_wav(path: str | Path, midi_bytes: bytes, progress: Callable[[float], None] | None = None,
-              limits: ReadLimits | None = None) -> Rendering:
+              limits: ReadLimits | None = None, overwrite: bool = True) -> Rendering:
     """Render `midi_bytes` (read within `limits`) to `path` as a WAV, atomically (a crash never leaves half a file, and
-    SIGTERM while it renders leaves no temporary file either); `progress` as `render_wav` tells it.
-    `AudioTooLongError` past MAX_AUDIO_S of music."""
+    SIGTERM while it renders leaves no temporary file either); `progress` as `render_wav` tells it; over an existing
+    file only with `overwrite` (else `FileExistsError`). `AudioTooLongError` past MAX_AUDIO_S of music."""
     renderings = []
     # the synthesiser loaded before the temporary file exists: a SIGTERM landing inside its import (a loaded machine,
     # the fresh-clone CI run) failed the extension's initialization and was reported as the audio extra missing
     synth_module()
     with _terminate_as_exit():
         write_atomic(path, lambda stream: renderings.append(render_wav(midi_bytes, stream, progress=progress,
-                                                                       limits=limits)))
+                                                                       limits=limits)), overwrite=overwrite)
     return renderings[0]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from seq2drum.song.clip_notes import check_clip_loop
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import Continuation, continuation
 from seq2drum.groove.settings import PREFERRED_MIN_SHARE
@@ -132,6 +133,7 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
         meter = most_played_meter(grid, first_bar, first_bar + n_bars)
         given.groove, clip_steps, clip_notes, given.notice = groove_clip(groove_midi, meter, width, steps_per_quarter,
                                                                          song.ticks_per_quarter)
+        check_clip_loop(clip_notes, n_bars)
         if not len(sources):
             given.loop, given.loop_steps, given.loop_notes = given.groove, clip_steps, clip_notes
     return given

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.errors import MidiReadError, NoGuitarError
-from seq2drum.midi.limits import ReadLimits, zero_tempo_notice
+from seq2drum.midi.limits import ReadLimits, unplayable_tempo_notice, zero_tempo_notice
 from seq2drum.midi.scan import MidiCounts, scan_midi
 from seq2drum.midi.tracks import TrackEvents, m21midi, scanned_events, track_events
 
@@ -274,9 +274,10 @@ def _song(tracks: list[TrackEvents], ticks_per_quarter: int, midi_format: int) -
     if not meter_list or meter_list[0][0] > 0:
         meter_list.insert(0, (0, 4, 4))
     zero_tempos = [tick for track in tracks for tick in track.zero_tempo_ticks]  # left out: nothing plays at 0
+    notices = [zero_tempo_notice(zero_tempos, ticks_per_quarter),
+               unplayable_tempo_notice(tempo_list, ticks_per_quarter)]
     return MidiSong(ticks_per_quarter, tempo_list, meter_list, parts, midi_format, sorted(markers),
-                    file_tempos=file_tempos, file_meters=file_meters,
-                    notices=[zero_tempo_notice(zero_tempos, ticks_per_quarter)] if zero_tempos else [])
+                    file_tempos=file_tempos, file_meters=file_meters, notices=[notice for notice in notices if notice])
 
 
 def _sounding_program(note_starts: np.ndarray, programs: list[tuple[int, int]]) -> int:

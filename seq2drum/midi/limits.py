@@ -1,7 +1,7 @@
 """What a song may be, before anything reads it: the limits on its length, bars, meters and parts, a meter asked
-for by name (`parse_meter`), what `read_midi` takes (`ReadLimits`), and what the readers say of the tempo events of 0
-they leave out, and how a track's name or marker is shown (`meta_text`). Standard library only: the DAW helper
-checks a file against these before sending it.
+for by name (`parse_meter`), what `read_midi` takes (`ReadLimits`; a scan that only counts, `UNCOUNTED`), what the
+readers say of the tempo events of 0 they leave out and of tempos no song plays at, and how a track's name or marker
+is shown (`meta_text`). Standard library only: the DAW helper checks a file against these before sending it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ MAX_BAR_QUARTERS = 32
 # The one part limit: a part is one channel of one track that plays notes. A real arrangement has a few dozen (the
 # 1,848 songs of ../shared/data: at most 29); a play-along stream names at most as many (seq2drum.live.session).
 MAX_SONG_PARTS = 64
+# tempos a song plays at (quarter notes per minute): outside them a file's tempo is said (kept as written), as a
+# tempo event of 0 is; live plays 10-400 (seq2drum.live.session)
+SONG_TEMPO_RANGE_BPM = (5.0, 1000.0)
 MAX_NAME_CHARS = 200  # of a track name or marker as shown (the file's own bytes are written back whole)
 
 
@@ -66,6 +69,20 @@ def zero_tempo_notice(ticks: list[int], ticks_per_quarter: int) -> str:
             "none came before; set the tempo in your DAW and export again if that is not the song's")
 
 
+def unplayable_tempo_notice(tempos: list[tuple[int, int]], ticks_per_quarter: int) -> str:
+    """What the readers say of a tempo outside SONG_TEMPO_RANGE_BPM ("" for none): kept as written, but a song at
+    60,000,000 BPM (1 microsecond a quarter) lasted "0 s of music" without a word."""
+    low, high = SONG_TEMPO_RANGE_BPM
+    odd = [(tick, 60_000_000 / us) for tick, us in tempos if us > 0 and not low <= 60_000_000 / us <= high]
+    if not odd:
+        return ""
+    tick, bpm = odd[0]
+    more = f" (and {len(odd) - 1:,} more)" if len(odd) > 1 else ""
+    return (f"the file sets a tempo of {bpm:,.0f} BPM at quarter note {tick // ticks_per_quarter:,}{more}, outside the "
+            f"{low:g}-{high:,g} quarter notes per minute songs play at; the drums follow it as written: set the tempo "
+            "in your DAW and export again if that is not the song's")
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """What `read_midi` takes. Past these, a file is refused (MidiLimitError / SongTooLongError) before parsing.
@@ -87,6 +104,10 @@ class ReadLimits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ReadLimits.{name} must be an int >= 1, got {value!r}")
+
+
+UNCOUNTED = ReadLimits(max_notes=1 << 30, max_events=1 << 30, max_tempo_changes=1 << 30,
+                       max_time_signature_changes=1 << 30)  # a scan that counts, never refuses
 
 
 def meta_text(data: bytes) -> str:

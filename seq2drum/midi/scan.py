@@ -20,15 +20,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
-from seq2drum.midi.limits import (
-    MAX_BAR_QUARTERS,
-    MAX_METER_DENOMINATOR_POWER,
-    MAX_METER_NUMERATOR,
-    MAX_SONG_QUARTERS,
-    ReadLimits,
-    meta_text,
-    meter_problem,
-)
+from seq2drum.midi.limits import (MAX_BAR_QUARTERS, MAX_METER_DENOMINATOR_POWER, MAX_METER_NUMERATOR, MAX_SONG_QUARTERS,
+                                  UNCOUNTED, ReadLimits, meta_text, meter_problem)
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -163,6 +156,15 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
     # and on a chunk that is not a track, which SMF 1.0 tells a reader to skip)
     counts.result.plain = header_length >= 6 and midi_format in (0, 1) and tracks_seen == n_tracks
     return counts.result
+
+
+def limits_with(limits: ReadLimits, take_bytes: bytes) -> ReadLimits:
+    """`limits` plus all `take_bytes` (a take made for a song read within `limits`) holds: the song with its drums (a
+    --merge take, the studio's song.mid and mix) is read and rendered whenever the song was (issue 69 N7, 89 P3)."""
+    counts = scan_midi(take_bytes, label="the take", limits=UNCOUNTED)
+    return ReadLimits(limits.max_notes + counts.notes, limits.max_events + counts.events,
+                      limits.max_tempo_changes + counts.tempo_events,
+                      limits.max_time_signature_changes + counts.time_signature_events, limits.max_song_quarters)
 
 
 def _variable_length(data: bytes, position: int, end: int) -> tuple[int | None, int]:

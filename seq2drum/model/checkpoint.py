@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +35,12 @@ FORMAT_VERSION = 2
 # the decoding policy's dict (`decoding_version` beside it): 1 (none stored) held the rules' constants as settings,
 # and a crash threshold the crash rule no longer reads; 2 held two settings that are rules since 3 (RULES_SINCE_3)
 DECODING_VERSION = 3
-from seq2drum.shipped import DEFAULT_CHECKPOINT  # noqa: E402  (re-exported: export_default and tests use it)
+# DEFAULT_CHECKPOINT is re-exported: export_default and tests use it
+from seq2drum.shipped import DEFAULT_CHECKPOINT, MAX_CHECKPOINT_BYTES  # noqa: E402
 # torch.save writes a zip archive (legacy files: a pickle, protocol 2+); anything else is not a checkpoint
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # terminal colours in torch's messages
+_REFUSED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")  # the object a weights-only load refused, in torch's message
 # What torch.load raises on bytes that start like a checkpoint but are not one (measured on truncated and foreign
 # files).
 _LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError,
@@ -70,8 +75,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     try:
         with path.open("rb") as stream:
             head = stream.read(4)
+            size_bytes = os.fstat(stream.fileno()).st_size
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
+    _refuse_oversized(path, size_bytes)
     if not head:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes); train again or pass another --checkpoint")
     if not head.startswith(_TORCH_MAGIC):
@@ -85,7 +92,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except _LOAD_ERRORS as exc:  # corrupt, truncated, or holding objects weights_only refuses to unpickle
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        reason = load_failure(exc)
         raise CheckpointError(
             f"checkpoint {path} is corrupt or not a seq2drum checkpoint ({reason}); train again or use another"
         ) from exc
@@ -102,6 +109,28 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
     expected = FeatureSpec.current(data_config.steps_per_quarter)
     expected.check_readable(FeatureSpec.from_dict(payload["feature_spec"]), f"checkpoint {path}")
     return payload
+
+
+def _refuse_oversized(path: Path, size_bytes: int) -> None:
+    """A file past MAX_CHECKPOINT_BYTES is no model: refused by its size, before it is checked, hashed or loaded."""
+    if size_bytes > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"checkpoint {path} is {size_bytes / 1e9:.1f} GB, and a seq2drum model is a few MB (at most "
+            f"{MAX_CHECKPOINT_BYTES / 1e9:.1f} GB): it is not one; pass --checkpoint with RUN/best.pt from `python "
+            f"main.py --mode train`, or leave it out for {DEFAULT_CHECKPOINT.name}")
+
+
+def load_failure(exc: BaseException) -> str:
+    """What torch.load's error says of a file, in words for the message: the objects a weights-only load refused
+    (torch's own text advises loading the file unsafely, and its first line was cut at "Re-running `torch."), or
+    the first line of its reason, terminal escapes removed."""
+    text = _ESCAPES.sub("", str(exc))
+    if "Weights only load failed" in text:
+        found = _REFUSED_GLOBAL.search(text)
+        named = f" ({found[1]})" if found else ""
+        return (f"it holds Python objects{named} that a model file has no need of, and they are never loaded: "
+                "loading them could run any code")
+    return (text.strip().splitlines() or [type(exc).__name__])[0][:160]
 
 
 def _check_zip(path: Path) -> None:

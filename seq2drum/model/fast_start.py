@@ -35,12 +35,14 @@ from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.model.causal import causal_masks
 from seq2drum.model.numpy_causal import song_forward
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGrooveModel, numpy_model
+from seq2drum.shipped import MAX_CHECKPOINT_BYTES
 from seq2drum.song.bars import FeatureSpec
 
 log = logging.getLogger("seq2drum.model.fast_start")
 FAST_FORMAT = 5  # bump when what is stored, or how numpy_model reads it, changes
 ENTRY_SLACK_BYTES = 16 * 1024 * 1024  # configs and codebook beside the weights
 _CODEBOOK_FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank")
+_TORCH_ZIP, _TORCH_PICKLE = b"PK\x03\x04", b"\x80"  # how a file torch.save wrote starts (model.checkpoint's check)
 
 
 @dataclass
@@ -63,9 +65,24 @@ def models_cache_dir() -> Path:
 
 
 def cache_path(checkpoint: Path) -> Path:
-    """Where the fast copy of `checkpoint` lives: named by the sha256 of its bytes (about 10 ms for 3 MB)."""
-    digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+    """Where the fast copy of `checkpoint` lives: named by the sha256 of its bytes (about 10 ms for 3 MB), read a
+    chunk at a time (the file whole in memory took 2.1 GB for a 2 GB file)."""
+    with Path(checkpoint).open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
     return models_cache_dir() / f"{digest}.v{FAST_FORMAT}.npz"
+
+
+def may_be_checkpoint(checkpoint: Path) -> bool:
+    """Whether `checkpoint` could be a model at all, from its size and first bytes alone: a file torch.save wrote (a
+    zip archive, or a legacy pickle) of at most MAX_CHECKPOINT_BYTES. Any other has no fast copy: it is not hashed,
+    and the torch load says what it is."""
+    try:
+        with Path(checkpoint).open("rb") as stream:
+            size_bytes = os.fstat(stream.fileno()).st_size
+            head = stream.read(len(_TORCH_ZIP))
+    except OSError:
+        return False
+    return 0 < size_bytes <= MAX_CHECKPOINT_BYTES and head.startswith((_TORCH_ZIP, _TORCH_PICKLE))
 
 
 def save(checkpoint: Path, weights: dict[str, np.ndarray], model_config: ModelConfig, codebook: GrooveCodebook,
@@ -103,6 +120,8 @@ def load(checkpoint: Path) -> FastModel | None:
     not JSON, info without drum_classes): the caller then loads the checkpoint with torch, and `save` writes a sound
     copy over it. Any bad entry is a miss (one broke every `--mode infer` until the user deleted it).
     Raises the `CheckpointError` a torch load would when the model's features do not match this seq2drum's."""
+    if not may_be_checkpoint(checkpoint):
+        return None
     try:
         path = cache_path(checkpoint)
         arrays = _read_entry(path, _max_entry_bytes(checkpoint))

@@ -15,6 +15,7 @@ vocabulary and the model in one .npz (no pickle).
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from seq2drum.parts.vocabulary import PartVocabulary, vocabulary_arrays, vocabul
 from seq2drum.song.bars import BarSong
 
 FORMAT_VERSION = 1
+MAX_PARTS_BYTES = 64 * 1024 * 1024  # what a parts file may inflate to: the shipped one holds about 1 MB
+PARTS_FALLBACK = "without one beside the checkpoint, the shipped models/parts.npz plans"
 CLIP = 4.0  # standardised features are clipped here: a song unlike any in training is not read as 100 spreads off
 FAMILY_COLUMNS = [FEATURE_NAMES.index(f"family_{family}") for family in FAMILIES]
 
@@ -225,18 +228,73 @@ def save_parts(path: Path, vocabulary: PartVocabulary, model: PartModel) -> None
 
 
 def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
-    """The vocabulary and the model `save_parts` wrote; CheckpointError for a file of another format."""
+    """The vocabulary and the model `save_parts` wrote; one CheckpointError naming the file and what to do for
+    anything else: not a zip archive of arrays (cut short, random bytes), one that inflates past MAX_PARTS_BYTES (a
+    3 MB zip of 3 GB was loaded), another format, or arrays whose shapes do not fit together (cut to one element)."""
+    fix = (f"write it again with python -m tools.part_study --write, or remove it ({PARTS_FALLBACK})")
     try:
+        with zipfile.ZipFile(path) as archive:
+            inflated_bytes = sum(member.file_size for member in archive.infolist())
+        if inflated_bytes > MAX_PARTS_BYTES:
+            raise CheckpointError(f"{path} inflates to {inflated_bytes / 1e6:,.0f} MB, and a parts file holds a few "
+                                  f"(at most {MAX_PARTS_BYTES / 1e6:.0f} MB): it is not one; {fix}")
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         meta = json.loads(str(arrays["model_meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path} is not a parts file ({type(exc).__name__}: {exc}); write one with "
-                              "python -m tools.part_study --write") from exc
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path} is parts format {meta.get('format_version')}, this seq2drum reads "
-                              f"{FORMAT_VERSION}; write it again with python -m tools.part_study --write")
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, EOFError, NotImplementedError) as exc:  # cut short, or not a zip at all
+        raise CheckpointError(f"{path} is not a parts file (not a whole zip archive of arrays: "
+                              f"{str(exc)[:120] or type(exc).__name__}); {fix}") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = "an array holds Python objects" if "allow_pickle" in str(exc) else f"{type(exc).__name__}: {exc}"
+        raise CheckpointError(f"{path} is not a parts file ({reason[:160]}); {fix}") from exc
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        version = meta.get("format_version") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path} is parts format {version}, this seq2drum reads {FORMAT_VERSION}; {fix}")
+    problem = _shape_problem(arrays, meta)
+    if problem:
+        raise CheckpointError(f"{path} is damaged: {problem}; {fix}")
     prefix = len("vocabulary_")
-    vocabulary = vocabulary_from_arrays({k[prefix:]: v for k, v in arrays.items() if k.startswith("vocabulary_")})
+    try:
+        vocabulary = vocabulary_from_arrays({k[prefix:]: v for k, v in arrays.items() if k.startswith("vocabulary_")})
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} is damaged: its vocabulary does not read ({type(exc).__name__}: "
+                              f"{str(exc)[:120]}); {fix}") from exc
     model = PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS))
     return vocabulary, model
+
+
+def _shape_problem(arrays: dict[str, np.ndarray], meta: dict) -> str:
+    """Why a parts file's arrays do not fit together ("" when they do): each model array of its shape for F
+    features and K parts, each vocabulary array with a row for each of the K parts (or each fill and groove)."""
+    names = meta.get("feature_names")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return "its model names no features"
+    vocabulary_meta = arrays.get("vocabulary_meta")
+    try:
+        n_parts = len(json.loads(str(vocabulary_meta))["parts"]) if vocabulary_meta is not None else -1
+    except (ValueError, KeyError, TypeError):
+        n_parts = -1
+    if n_parts < 1:
+        return "its vocabulary lists no parts"
+    f, k = len(names), n_parts
+    wanted = {"model_mean": (f,), "model_scale": (f,), "model_weights": (f, k), "model_bias": (k,),
+              "model_log_prior": (k,), "model_change_weights": (f,), "model_change_bias": (1,),
+              "model_part_families": (k,)}
+    for name in ("hits_per_bar", "class_share", "profile", "centroids"):
+        wanted[f"vocabulary_{name}"] = (k, *arrays.get(f"vocabulary_{name}", np.zeros((0,))).shape[1:])
+    for kind in ("fill", "groove"):
+        rows = len(arrays.get(f"vocabulary_{kind}_part", ()))
+        wanted[f"vocabulary_{kind}_steps"] = (rows,)
+        wanted[f"vocabulary_{kind}s"] = (rows, *arrays.get(f"vocabulary_{kind}s", np.zeros((0,))).shape[1:])
+    for name, shape in wanted.items():
+        if name not in arrays:
+            return f"it has no {name}"
+        if arrays[name].shape != shape and not (name == "model_change_bias" and arrays[name].size == 1):
+            return f"its {name} is {arrays[name].shape}, not {shape} ({f} features, {k} parts)"
+    for kind in ("fill", "groove"):
+        part = arrays[f"vocabulary_{kind}_part"]
+        if len(part) and (part.min() < 0 or part.max() >= k):
+            return f"its {kind}s name parts outside its {k}"
+    return ""

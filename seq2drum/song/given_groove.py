@@ -13,6 +13,7 @@ from seq2drum.errors import GrooveClipError, MidiReadError
 from seq2drum.midi.drums import CRASH, PITCH_TO_CLASS, RIDE, TOMS
 from seq2drum.midi.io import PITCH, START, merged_notes, read_midi
 from seq2drum.options import GROOVE_CLIP_MAX_BARS
+from seq2drum.song.clip_notes import clip_drum_notes
 from seq2drum.song.drum_part import drums_to_grid, per_bar
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
 
@@ -127,10 +128,11 @@ def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quart
     except MidiReadError as exc:
         raise GrooveClipError(f"the groove clip is not a MIDI file seq2drum can read ({exc}); export the clip as a "
                               "Standard MIDI File") from exc
-    notes = merged_notes(clip.drum_parts)
+    notes, left_out = clip_drum_notes(merged_notes(clip.drum_parts))
     if not len(notes):
-        raise GrooveClipError(f"the groove clip holds no drums (no notes on MIDI channel 10); its parts are: "
-                              f"{'; '.join(clip.part_listing())}. Give a drum clip, such as a loop from your library")
+        raise GrooveClipError(f"the groove clip holds no drums (no notes on MIDI channel 10{left_out}); its parts "
+                              f"are: {'; '.join(clip.part_listing())}. Give a drum clip, such as a loop from your "
+                              "library")
     grid = Grid.build(clip.ticks_per_quarter, clip.time_signatures, clip.tempos, int(notes[:, 1].max()),
                       steps_per_quarter)
     first = int(np.searchsorted(grid.bars[:, BAR_START], grid.quantize(notes[:1, START])[0][0], side="right") - 1)
@@ -140,6 +142,8 @@ def groove_clip(data: bytes, meter: tuple[int, int], width: int, steps_per_quart
         notice = (f"the groove clip has {len(bars)} bars from its first drum note; its first "
                   f"{GROOVE_CLIP_MAX_BARS} are the groove the drums start from")
         bars = bars[:GROOVE_CLIP_MAX_BARS]
+    if left_out:
+        notice = "; ".join(filter(None, [notice, f"the groove clip's notes{left_out}"]))
     clip_meter = most_played_meter(grid, max(first, 0), max(first, 0) + len(bars))
     if clip_meter != tuple(meter):
         raise GrooveClipError(f"the groove clip is in {clip_meter[0]}/{clip_meter[1]} and the song mostly in "

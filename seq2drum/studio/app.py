@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -297,9 +298,11 @@ async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
 
 
 def _stem(label: str) -> str:
-    """A download's name from the upload's: its stem, with only characters every file system takes."""
-    stem = re.sub(r"\.midi?$", "", label, flags=re.IGNORECASE)
-    return re.sub(r"[^A-Za-z0-9 ._-]", "_", stem).strip(" .") or "song"
+    """A download's name from the upload's: its stem, with only characters every file system takes: letters and
+    digits of any script (composed, NFC: "Ünïcødé" was "_n_c_d_"), space, dot, underscore and hyphen; anything else
+    (a separator, a reserved mark, a control or format character such as U+202E) becomes "_"."""
+    stem = unicodedata.normalize("NFC", re.sub(r"\.midi?$", "", label, flags=re.IGNORECASE))
+    return "".join(c if c.isalnum() or c in " ._-" else "_" for c in stem).strip(" .") or "song"
 
 
 @answers

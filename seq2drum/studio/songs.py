@@ -21,9 +21,9 @@ from seq2drum.generation.audio import CHANNELS, MAX_RELEASE_S, SAMPLE_RATE_HZ, S
 from seq2drum.midi.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.midi.io import END, PITCH, START, VELOCITY, MidiSong, Part, choose_guitar, read_midi
 from seq2drum.midi.kit import KitMap
-from seq2drum.midi.limits import ReadLimits
+from seq2drum.midi.limits import UNCOUNTED, ReadLimits
 from seq2drum.midi.roles import parts_by_role
-from seq2drum.midi.scan import scan_midi
+from seq2drum.midi.scan import limits_with, scan_midi
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.song.grid import Grid
 
@@ -33,8 +33,6 @@ MAX_LABEL_CHARS = 80
 DRUM_LANES = (*DRUM_CLASSES, "other")  # the piano roll's drum rows: one per drum class, then keys outside them
 _STEPS_PER_QUARTER = 4
 WAV_HEADER_BYTES = 44
-UNCOUNTED = ReadLimits(max_notes=1 << 30, max_events=1 << 30, max_tempo_changes=1 << 30,
-                       max_time_signature_changes=1 << 30)  # a scan that counts, never refuses
 
 
 def upload_label(name: str) -> str:
@@ -63,18 +61,6 @@ def tracks_only(data: bytes) -> bytes:
     if not counts.track_scans or counts.tracks != struct.unpack(">H", data[10:12])[0]:
         return data
     return data[: counts.track_scans[-1].end]
-
-
-def limits_with(limits: ReadLimits, take_bytes: bytes) -> ReadLimits:
-    """The reader's limits for what the studio makes of a song read within `limits` and one of its takes (the drum
-    file its workers or servers made): the song's limits plus all the take holds, so the song with its drums (a take
-    made with --merge, song.mid, the mix) is read whenever the song was: a song of 44,000 notes was accepted and its
-    mix of 52,000 was refused, telling the user to split the song."""
-    counts = scan_midi(take_bytes, label="the take", limits=UNCOUNTED)
-    return ReadLimits(max_notes=limits.max_notes + counts.notes, max_events=limits.max_events + counts.events,
-                      max_tempo_changes=limits.max_tempo_changes + counts.tempo_events,
-                      max_time_signature_changes=limits.max_time_signature_changes + counts.time_signature_events,
-                      max_song_quarters=limits.max_song_quarters)
 
 
 def _seconds(ticks: np.ndarray, song: MidiSong) -> np.ndarray:
@@ -199,7 +185,7 @@ def prepare_file(take_path: Path, song_path: Path | None, kind: str,
     the song with the drums (song.mid), or what its WAV (mix.wav) or the drums alone's (drums.wav) plays, its drums on
     their GM notes (the take was written with `kit_map`; the WAV is played by a GM SoundFont). The song was accepted
     within `limits` (the reader's defaults when None); what is made of it and the take, within those plus all the take
-    holds (songs.limits_with). Files are read as bytes: a message names the song or the take, never a studio path."""
+    holds (limits_with). Files are read as bytes: a message names the song or the take, never a studio path."""
     limits = limits or ReadLimits()
     take_bytes = take_path.read_bytes()
     made_limits = limits_with(limits, take_bytes)
