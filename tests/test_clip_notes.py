@@ -1,4 +1,4 @@
-"""A groove clip's notes as the drums replay them (seq2drum/generation/clip_notes.py, issue 89 P4): a drummer's clip
+"""A groove clip's notes as the drums replay them (seq2drum/song/clip_notes.py, issue 89 P4): a drummer's clip
 unchanged, duplicates played as one, keys no drum plays left out, a clip looped past what a drum file holds refused."""
 
 from __future__ import annotations
