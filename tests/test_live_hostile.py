@@ -1,7 +1,7 @@
 """PlayAlong against the hostile inputs of issue 42 (2-7), for real on port 0 with the loop drummer (a slowed one
 where a bar's decision must still be running): a start of megabytes or of 400,000 parts, bars of 100,000 notes,
-infinite durations, bars of 64/1 at 10 BPM, and players who leave during a decision; and issue 55 L5's slots held
-forever by resting streams or by one address. Each test names its defect."""
+infinite durations, long bars at 10 BPM and bars longer than a file's, and players who leave during a decision;
+and issue 55 L5's slots held forever by resting streams or by one address. Each test names its defect."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import live_bar
 from seq2drum.live.loop_drummer import LoopDrummer
-from seq2drum.live.session import MAX_BAR_NOTES, IncomingNote, LiveSession
+from seq2drum.live.session import MAX_BAR_NOTES, IncomingNote, LiveSession, LiveStreamError
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
 from seq2drum.song.columns import FeatureSpec
@@ -180,13 +180,28 @@ def test_the_session_and_the_features_take_any_duration(duration: float) -> None
     assert bar_steps == 16 and steps.shape[0] >= 16
 
 
-def test_bars_of_64_1_at_10_bpm_do_not_hold_a_stream_for_an_hour(server: ServerThread) -> None:
+def test_long_bars_at_10_bpm_do_not_hold_a_stream_for_an_hour(server: ServerThread) -> None:
     """Issue 42, 6: the idle limit was two bars at the stream's tempo: two bars of 64/1 at 10 BPM held a stream slot
-    51 minutes, and four such streams shut out all play-along. Now the wait is at most live_max_idle_s."""
+    51 minutes, and four such streams shut out all play-along. Now the wait is at most live_max_idle_s (two bars of
+    32/4, the longest a bar may be, at 10 BPM would be 96 s)."""
     hold = threading.Event()
-    answers, error, _ = play(server, [start(), bar(0, [], (64, 1), 10.0), bar(1, [], (64, 1), 10.0)], hold)
+    answers, error, _ = play(server, [start(), bar(0, [], (32, 4), 10.0), bar(1, [], (32, 4), 10.0)], hold)
     assert len(answers) == 3 and error is not None, error
     assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "no message for 2.0 s" in error.details()
+
+
+@pytest.mark.parametrize("meter", [(64, 1), (33, 4), (16, 1)], ids=["64/1", "33/4", "16/1"])
+def test_a_bar_longer_than_a_files_is_refused(server: ServerThread, meter: tuple[int, int]) -> None:
+    """Issue 89, P5: a stream took bars of 64/1 (256 quarter notes) where a file's bar holds at most 32, and a 64/1
+    bar of 512 notes was decided on the event loop in about 20 ms, holding every other player's bar. Now the stream's
+    clock is held to a file's: INVALID_ARGUMENT naming the limit."""
+    answers, error, _ = play(server, [start(), bar(0, [], meter)])
+    assert len(answers) == 1 and error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    assert "a bar holds at most 32 quarter notes" in error.details()
+    session = LiveSession(["guitar"], None)
+    with pytest.raises(LiveStreamError, match="at most 32 quarter notes"):
+        session.take(0, *meter, 120.0, [])
+    assert session.take(0, 32, 4, 120.0, []) is not None
 
 
 def test_a_player_who_leaves_during_a_decision_costs_no_worker(tiny_model_path: Path) -> None:
