@@ -44,6 +44,9 @@ log = logging.getLogger("seq2drum.server")
 # the longest PlayAlong message: a start's options (a groove clip of at most MAX_GROOVE_CLIP_BYTES, text options of
 # a few KiB) and parts, or a bar of at most MAX_BAR_NOTES notes (about 30 bytes each); a longer one is refused unread
 MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
+# the longest bar: MAX_BAR_NOTES notes of at most 38 bytes each (two doubles, three 32-bit varints, a key and a
+# length) is 152 KiB; a longer message is a start (a groove clip) or refused unparsed
+MAX_BAR_MESSAGE_BYTES = 256 * 1024
 INLINE_BAR_NOTES = 64  # a bar of up to this many notes is checked on the event loop (0.1-0.2 ms), not a thread
 LOCAL_BAR_NOTES = 512  # ... and up to this many decided on it (a 16th-note band of 8 parts in 4/4 is about 128)
 
