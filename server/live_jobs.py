@@ -41,8 +41,9 @@ class LiveModel:
 
 @dataclass
 class LiveJob:
-    """A stream's start (`call` None: begin, with the options, seed, groove clip and parts) or one bar (`call`, with
-    the drummer's state)."""
+    """A stream's start (`call` and `bar` None: begin, with the options, seed, groove clip and parts), one bar taken
+    by the server (`call`, with the drummer's state), or one bar of many notes as it came (`bar`, a PlayedBar's bytes,
+    with the stream's `session`): read, checked and decided on the worker, off the server's event loop."""
 
     options: GenerationOptions | None = None
     seed: int = 0
@@ -50,6 +51,14 @@ class LiveJob:
     parts: list[tuple[str, int, int]] = field(default_factory=list)
     state: Any = None
     call: Any = None  # seq2drum.live.session.LiveCall
+    bar: bytes | None = None
+    session: Any = None  # seq2drum.live.session.LiveSession, with `bar`
+
+
+    @property
+    def starts(self) -> bool:
+        """Whether this job is a stream's start (not a bar)."""
+        return self.call is None and self.bar is None
 
 
 @dataclass
@@ -64,6 +73,8 @@ class LiveResult:
     model_version: str = ""
     lead_quarters: float = 0.25
     rss_bytes: int = 0
+    session: Any = None  # the stream's session after a `bar` job
+    resting: bool = False  # a `bar` job's drums rest (the band has been silent)
 
 
 def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
@@ -74,6 +85,17 @@ def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
     generator = getattr(drummer, "generator", None)
     name = generator.info.name if generator is not None else getattr(drummer, "name", "live")
     version = generator.info.version if generator is not None else ""
+    if job.bar is not None:
+        from seq2drum.rpc import seq2drum_pb2
+
+        session = job.session
+        call = take_bar(session, seq2drum_pb2.PlayedBar.FromString(job.bar))
+        if call is None:
+            return LiveResult(session.state, session=session, resting=True, model_name=name, model_version=version,
+                              lead_quarters=float(drummer.lead_quarters))
+        hits, session.state = run_call(drummer, session.state, call)
+        return LiveResult(session.state, hits=hits, session=session, model_name=name, model_version=version,
+                          lead_quarters=float(drummer.lead_quarters))
     if job.call is None:
         options = job.options or GenerationOptions()
         roles = roles_of(job.parts, options.keep_drums)  # with keep_drums, channel 10 is the user's drums, heard
@@ -83,3 +105,13 @@ def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
     hits, state = run_call(drummer, job.state, job.call)
     return LiveResult(state, hits=hits, model_name=name, model_version=version,
                       lead_quarters=float(drummer.lead_quarters))
+
+
+def take_bar(session: Any, bar: Any) -> Any:
+    """One bar's message (a PlayedBar) checked and converted by the stream's session: the drummer's call for it, or
+    None when the drums rest (seq2drum.live.session `LiveSession.take`, which raises LiveStreamError for a bad one).
+    A Python object a note: 0.5 ms for 256 notes, 7-10 ms for 4,096, so a bar of many notes is taken on a worker."""
+    from seq2drum.live.session import IncomingNote
+
+    notes = [IncomingNote(n.onset_quarters, n.duration_quarters, n.pitch, n.velocity, n.part) for n in bar.notes]
+    return session.take(bar.index, bar.numerator, bar.denominator, bar.tempo_bpm, notes)

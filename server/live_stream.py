@@ -6,7 +6,8 @@ A bar is decided here, on the event loop, by the live drummer this process loads
 sent to a worker it waited in the songs' line (two songs in the workers made every bar late) and paid two process
 hops (a bar's round trip p50 about 8 ms against 5.7 here, bench/bench_live_stream.py). A stream's start runs here
 too, but one that brings a groove clip (a MIDI file to parse) and a bar of more than LOCAL_BAR_NOTES notes run on a
-worker of the shared pool, as every song does; the stream holds no worker between them."""
+worker of the shared pool, as every song does; the stream holds no worker between them. Such a bar is read and
+checked there too: making its notes into Python objects took 21 ms of the server's GIL for 4,096 (issue 89 P5)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from seq2drum.live.session import IncomingNote, LiveCall, LiveSession, check_parts
+from seq2drum.live.session import LiveSession, check_parts
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, MAX_SEED
 from seq2drum.rpc import seq2drum_pb2
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
-from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job
+from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job, take_bar
 from .memory import MiB
 from .pool import WorkerPool
 from .status import (ClientGoneError, DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError,
@@ -47,8 +48,10 @@ MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
 # the longest bar: MAX_BAR_NOTES notes of at most 38 bytes each (two doubles, three 32-bit varints, a key and a
 # length) is 152 KiB; a longer message is a start (a groove clip) or refused unparsed
 MAX_BAR_MESSAGE_BYTES = 256 * 1024
-INLINE_BAR_NOTES = 64  # a bar of up to this many notes is checked on the event loop (0.1-0.2 ms), not a thread
-LOCAL_BAR_NOTES = 512  # ... and up to this many decided on it (a 16th-note band of 8 parts in 4/4 is about 128)
+INLINE_BAR_NOTES = 64  # a bar of up to this many notes is sent to a worker from the event loop, not a thread
+# a bar of up to this many notes is checked (0.5 ms for 256) and decided on the event loop (a 16th-note band of 8 parts
+# in 4/4 is about 128); a bar of more goes whole, as it came, to a worker
+LOCAL_BAR_NOTES = 256
 
 
 class LiveStreamsFullError(RequestTooLargeError):
@@ -98,10 +101,9 @@ class LocalDrummer:
         file to parse, which a worker reads under its memory watch, as a song)."""
         return self.drummer is not None and not job.groove
 
-    def decides(self, call: LiveCall) -> bool:
-        """Whether this bar is decided here: a drummer is loaded, and the bar holds at most LOCAL_BAR_NOTES notes (a
-        bar of up to MAX_BAR_NOTES goes to a worker, so that no stream holds the event loop for long)."""
-        return self.drummer is not None and len(call.played) <= LOCAL_BAR_NOTES
+    def decides(self) -> bool:
+        """Whether a bar taken here (at most LOCAL_BAR_NOTES notes) is decided here: a drummer is loaded."""
+        return self.drummer is not None
 
     def run(self, job: LiveJob) -> LiveResult:
         return run_live_job(self.drummer, job)
@@ -152,7 +154,6 @@ class PlayAlongStreams:
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
             yield seq2drum_pb2.PlayAlongResponse(ready=ready)
-            loop = asyncio.get_running_loop()
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
                                                slot, call)) is not None:
                 if message.WhichOneof("part") != "bar":
@@ -161,15 +162,21 @@ class PlayAlongStreams:
                 if bar.notes:
                     slot.played_at = time.monotonic()
                 started = time.perf_counter()
-                decided = (_take_bar(session, bar) if len(bar.notes) <= INLINE_BAR_NOTES  # a thread hop costs more
-                           else await loop.run_in_executor(None, _take_bar, session, bar))  # up to MAX_BAR_NOTES
-                if decided is None:
+                if len(bar.notes) > LOCAL_BAR_NOTES:  # read, checked and decided on a worker (up to MAX_BAR_NOTES)
+                    result = await self._job(LiveJob(bar=bar.SerializeToString(), session=session), context)
+                    session = result.session
+                    resting = result.resting
+                else:
+                    decided = take_bar(session, bar)
+                    resting = decided is None
+                    if decided is not None:
+                        job = LiveJob(state=session.state, call=decided)
+                        result = self.local.run(job) if self.local.decides() else await self._job(job, context)
+                        session.state = result.state
+                call.bars = session.decided
+                if resting:
                     yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(index=bar.index, resting=True))
                     continue
-                job = LiveJob(state=session.state, call=decided)
-                result = self.local.run(job) if self.local.decides(decided) else await self._job(job, context)
-                session.state = result.state
-                call.bars = session.decided
                 hits = [seq2drum_pb2.LiveDrumHit(onset_quarters=h.onset, pitch=h.pitch, velocity=h.velocity,
                                                  duration_quarters=h.duration) for h in result.hits]
                 yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(
@@ -293,9 +300,3 @@ class PlayAlongStreams:
 
         stuck_timer = asyncio.get_running_loop().call_later(LIVE_JOB_LIMIT_S, stuck)
         future.add_done_callback(done)
-
-
-def _take_bar(session: LiveSession, bar: seq2drum_pb2.PlayedBar) -> LiveCall | None:
-    """One bar's message checked and converted (on a thread: a bar may bring MAX_BAR_NOTES notes)."""
-    notes = [IncomingNote(n.onset_quarters, n.duration_quarters, n.pitch, n.velocity, n.part) for n in bar.notes]
-    return session.take(bar.index, bar.numerator, bar.denominator, bar.tempo_bpm, notes)
