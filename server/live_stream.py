@@ -30,6 +30,7 @@ from seq2drum.rpc import seq2drum_pb2
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
 from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job, take_bar
+from .connections import close_connection
 from .memory import MiB
 from .pool import WorkerPool
 from .status import (ClientGoneError, DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError,
@@ -48,6 +49,8 @@ MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
 # the longest bar: MAX_BAR_NOTES notes of at most 38 bytes each (two doubles, three 32-bit varints, a key and a
 # length) is 152 KiB; a longer message is a start (a groove clip) or refused unparsed
 MAX_BAR_MESSAGE_BYTES = 256 * 1024
+ENDED_UNREAD_S = 1.0  # how long an answer may wait unread once its stream's slot went to another player
+GONE_WAIT_S = 5.0  # how long a handler whose player has gone waits for gRPC to cancel it (a moment, as a rule)
 INLINE_BAR_NOTES = 64  # a bar of up to this many notes is sent to a worker from the event loop, not a thread
 # a bar of up to this many notes is checked (0.5 ms for 256) and decided on the event loop (a 16th-note band of 8 parts
 # in 4/4 is about 128); a bar of more goes whole, as it came, to a worker
@@ -144,8 +147,9 @@ class PlayAlongStreams:
         self.slots.append(slot)
         return slot
 
-    async def play(self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext,
-                   call: Any) -> AsyncIterator[seq2drum_pb2.PlayAlongResponse]:
+    async def play(self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext, call: Any) -> None:
+        """One stream, from its start to its end: each message read (`_next`: its idle limit, its slot given to
+        another player), its answer decided and written (`_send`: a player that does not read is hung up on)."""
         slot = self.admit(peer_address(context.peer()))
         try:
             iterator = requests.__aiter__()
@@ -153,37 +157,73 @@ class PlayAlongStreams:
             if first is None or first.WhichOneof("part") != "start":
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
-            yield seq2drum_pb2.PlayAlongResponse(ready=ready)
+            await self._send(seq2drum_pb2.PlayAlongResponse(ready=ready), context, slot, call)
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
                                                slot, call)) is not None:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
-                bar = message.bar
-                if bar.notes:
-                    slot.played_at = time.monotonic()
-                started = time.perf_counter()
-                if len(bar.notes) > LOCAL_BAR_NOTES:  # read, checked and decided on a worker (up to MAX_BAR_NOTES)
-                    result = await self._job(LiveJob(bar=bar.SerializeToString(), session=session), context)
-                    session = result.session
-                    resting = result.resting
-                else:
-                    decided = take_bar(session, bar)
-                    resting = decided is None
-                    if decided is not None:
-                        job = LiveJob(state=session.state, call=decided)
-                        result = self.local.run(job) if self.local.decides() else await self._job(job, context)
-                        session.state = result.state
+                session, answer = await self._bar(message.bar, session, slot, context)
                 call.bars = session.decided
-                if resting:
-                    yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(index=bar.index, resting=True))
-                    continue
-                hits = [seq2drum_pb2.LiveDrumHit(onset_quarters=h.onset, pitch=h.pitch, velocity=h.velocity,
-                                                 duration_quarters=h.duration) for h in result.hits]
-                yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(
-                    index=bar.index, hits=hits, decide_ms=(time.perf_counter() - started) * 1000))
+                await self._send(seq2drum_pb2.PlayAlongResponse(bar=answer), context, slot, call)
         finally:
             if slot in self.slots:
                 self.slots.remove(slot)
+
+    async def _bar(self, bar: seq2drum_pb2.PlayedBar, session: LiveSession, slot: StreamSlot,
+                   context: grpc.aio.ServicerContext) -> tuple[LiveSession, seq2drum_pb2.DrumBar]:
+        """One bar decided: here (at most LOCAL_BAR_NOTES notes, with the drummer loaded here), or on a worker. The
+        stream's session after it, and the bar's answer."""
+        if bar.notes:
+            slot.played_at = time.monotonic()
+        started = time.perf_counter()
+        if len(bar.notes) > LOCAL_BAR_NOTES:  # read, checked and decided on a worker (up to MAX_BAR_NOTES)
+            result = await self._job(LiveJob(bar=bar.SerializeToString(), session=session), context)
+            session, resting = result.session, result.resting
+        else:
+            decided = take_bar(session, bar)
+            resting = decided is None
+            if decided is not None:
+                job = LiveJob(state=session.state, call=decided)
+                result = self.local.run(job) if self.local.decides() else await self._job(job, context)
+                session.state = result.state
+        if resting:
+            return session, seq2drum_pb2.DrumBar(index=bar.index, resting=True)
+        hits = [seq2drum_pb2.LiveDrumHit(onset_quarters=h.onset, pitch=h.pitch, velocity=h.velocity,
+                                         duration_quarters=h.duration) for h in result.hits]
+        return session, seq2drum_pb2.DrumBar(index=bar.index, hits=hits,
+                                             decide_ms=(time.perf_counter() - started) * 1000)
+
+    async def _send(self, response: seq2drum_pb2.PlayAlongResponse, context: grpc.aio.ServicerContext,
+                    slot: StreamSlot, call: Any) -> None:
+        """Write one answer, its bytes counted in `call.bytes_out`. A player that leaves it unread for `live_unread_s`
+        (or ENDED_UNREAD_S once its slot was given to another player) is hung up on (`_hang_up`): the write waits on
+        HTTP/2 flow control, and no status can pass it (issue 89 P1: such calls lived on, 7 MB each)."""
+        write = asyncio.ensure_future(context.write(response))
+        write.add_done_callback(_retrieve)
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._config.live_unread_s
+        await asyncio.wait((write, slot.ended), timeout=self._config.live_unread_s,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not write.done() and slot.ended.done():
+            await asyncio.wait((write,), timeout=max(0.0, min(ENDED_UNREAD_S, give_up_at - loop.time())))
+        if not write.done():
+            waited_s = loop.time() - give_up_at + self._config.live_unread_s
+            await self._hang_up(context, call, f"the player left an answer unread for {waited_s:.1f} s"
+                                               + (", its slot given to another player" if slot.ended.done() else ""))
+        if write.cancelled() or write.exception() is not None:  # the write failed: the player has gone
+            await _gone(call)
+        call.bytes_out += response.ByteSize()
+
+    async def _hang_up(self, context: grpc.aio.ServicerContext, call: Any, reason: str) -> None:
+        """End a call whose answers wait unread: close its connection (server/connections.py), then wait for gRPC to
+        cancel this handler, as it does for every call on a closed connection."""
+        call.ended_by = f"{reason}: its connection was closed"
+        if close_connection(context.peer()):
+            await asyncio.sleep(GONE_WAIT_S)  # gRPC cancels this handler meanwhile
+        else:
+            call.ended_by = f"{reason}; its connection could not be found to close, so its call lasts until it goes"
+            log.warning("PlayAlong from %s: %s", context.peer(), call.ended_by)
+        raise asyncio.CancelledError  # no status can reach a player who does not read: none is sent
 
     async def _begin(self, start: seq2drum_pb2.PlayAlongStart, context: grpc.aio.ServicerContext
                      ) -> tuple[LiveSession, seq2drum_pb2.PlayAlongReady]:
@@ -204,6 +244,7 @@ class PlayAlongStreams:
         """The stream's next message (None at its end), its bytes counted in `call.bytes_in`; DeadlinePassedError
         when none comes within `idle_s`, RestingStreamEndedError once its slot was given to another player."""
         receive = asyncio.ensure_future(iterator.__anext__())
+        receive.add_done_callback(_retrieve)  # the player's StopAsyncIteration when it left meanwhile: read here
         try:
             await asyncio.wait((receive, slot.ended), timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -217,10 +258,14 @@ class PlayAlongStreams:
                     "again")
             raise DeadlinePassedError(f"PlayAlong: no message for {idle_s:.1f} s; the stream was closed (open a "
                                       "new one to play again)")
-        try:
-            message = receive.result()
-        except StopAsyncIteration:
+        if receive.cancelled():
+            await _gone(call)
+        error = receive.exception()
+        if isinstance(error, StopAsyncIteration):
             return None
+        if error is not None:  # gRPC's read failed: the player has gone
+            await _gone(call)
+        message = receive.result()
         if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
             call.bytes_in += len(message.data)
             message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
@@ -300,3 +345,18 @@ class PlayAlongStreams:
 
         stuck_timer = asyncio.get_running_loop().call_later(LIVE_JOB_LIMIT_S, stuck)
         future.add_done_callback(done)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Read a finished task's exception, so that one nobody awaits any more (a read or write of a player who left) is
+    not logged as 'Task exception was never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def _gone(call: Any) -> None:
+    """A read or write of the stream failed: its player has gone, and gRPC cancels this handler in a moment (which
+    keeps the call quiet: a status sent now would fail and be logged as ExecuteBatchError)."""
+    call.ended_by = call.ended_by or "the player left"
+    await asyncio.sleep(GONE_WAIT_S)
+    raise asyncio.CancelledError

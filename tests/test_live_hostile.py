@@ -6,6 +6,7 @@ and issue 55 L5's slots held forever by resting streams or by one address. Each 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import threading
 import time
@@ -326,3 +327,116 @@ def test_a_bug_in_a_bars_decision_ends_its_stream_internal_and_the_server_serves
         assert health_status(broken) == health_pb2.HealthCheckResponse.SERVING
         again, _, _ = play(broken, [start()])
         assert [answer.WhichOneof("part") for answer in again] == ["ready"]
+
+
+SMALL_WINDOW = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 16_384)]  # 16 KiB of answers fill it
+
+
+class NeverReads:
+    """Issue 89 P1's player: a start, a bar with a note, then a silent bar of 32/4 at 10 BPM every 20 ms (each
+    answered with drums), and no answer ever read. Its channel takes 16 KiB of answers before HTTP/2 holds the rest
+    back (a client that never reads fills its window in any case, about 4 MiB at gRPC's default)."""
+
+    def __init__(self, server: ServerThread) -> None:
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{server.port}", options=SMALL_WINDOW)
+        self.stopped = threading.Event()
+        self.call = seq2drum_pb2_grpc.Seq2DrumStub(self.channel).PlayAlong(self._requests())
+
+    def _requests(self) -> Iterator[pb.PlayAlongRequest]:
+        yield from (start(), bar(0, RIFF[:1]))
+        index = 1
+        while not self.stopped.wait(0.02):
+            yield bar(index, [], (32, 4), 10.0)
+            index += 1
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.call.cancel()
+        self.channel.close()
+
+
+def _within(condition: Any, timeout_s: float) -> float:
+    """Seconds until `condition()` holds; AssertionError past `timeout_s`."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout_s, f"not within {timeout_s} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def one_stream(tiny_model_path: Path) -> Iterator[ServerThread]:
+    """One play-along slot, given to a newcomer once its stream rests 0.3 s; answers may wait unread 3 s."""
+    config = dataclasses.replace(CONFIG, workers=1, max_streams=1, max_streams_per_peer=1, live_rest_s=0.3,
+                                 live_idle_s=30.0, live_max_idle_s=60.0, live_unread_s=3.0)
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(None)), config) as running:
+        yield running
+
+
+@pytest.mark.slow
+def test_p1_a_player_who_never_reads_is_hung_up_on_and_its_slot_freed(one_stream: ServerThread,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 89 P1: a stream that never read blocked in its handler's write, where no limit ran: its call lived on
+    (27 cycles of 4: 100 calls in flight, 811 MB). Now an answer left unread for live_unread_s hangs up on its player
+    (its connection closed: no status can pass unread answers), gRPC lets the call go, and the slot is free."""
+    from server.servicer import _Call
+
+    held = _Call.held
+    caplog.set_level("INFO", "seq2drum.server")
+    attacker = NeverReads(one_stream)
+    try:
+        assert 3.0 < _within(attacker.call.done, 20.0)
+        assert attacker.call.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        _within(lambda: _Call.held == held, 10.0)
+        answers, error, _ = play(one_stream, [start(), bar(0, RIFF), bar(1, RIFF)])
+        assert error is None and len(answers) == 3
+    finally:
+        attacker.close()
+    ended = [r.getMessage() for r in caplog.records if "status=CANCELLED" in r.getMessage()]
+    assert any("the player left an answer unread for 3.0 s: its connection was closed" in line for line in ended)
+
+
+@pytest.mark.slow
+def test_p1_an_evicted_player_who_never_reads_is_hung_up_on(one_stream: ServerThread) -> None:
+    """Issue 89 P1: a newcomer took the slot of a stream resting past live_rest_s, but a stream that never read went
+    on blocked in its write: the slot was freed, the call was not. Now it is hung up on within ENDED_UNREAD_S of
+    losing its slot, well inside the 3 s any answer may wait."""
+    from server.live_stream import ENDED_UNREAD_S
+    from server.servicer import _Call
+
+    held = _Call.held
+    attacker = NeverReads(one_stream)
+    try:
+        time.sleep(1.0)  # its 16 KiB window is full: the server's write waits
+        assert not attacker.call.done()
+        answers, error, _ = play(one_stream, [start(), bar(0, RIFF)], hold=threading.Event(), timeout_s=2.0)
+        assert error is not None and [a.WhichOneof("part") for a in answers] == ["ready", "bar"]  # the slot was given
+        assert _within(attacker.call.done, 10.0) < ENDED_UNREAD_S + 1.5
+        _within(lambda: _Call.held == held, 10.0)
+    finally:
+        attacker.close()
+
+
+@pytest.mark.slow
+def test_p1_a_player_who_cancels_is_ended_quietly(one_stream: ServerThread, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 89, low: streams cancelled while their answers waited unread logged an ExecuteBatchError traceback each
+    (113 in the probe), and one cancelled while its next bar was awaited 'Task exception was never retrieved ...
+    StopAsyncIteration'. Now a player who leaves is logged in one line, CANCELLED, and nothing else."""
+    from server.servicer import _Call
+
+    held = _Call.held
+    for wait_s in (1.0, 0.05, 0.0):  # its answers waiting unread; a bar on its way; right after its start
+        attacker = NeverReads(one_stream)
+        time.sleep(wait_s)
+        attacker.close()
+        _within(lambda: _Call.held == held, 10.0)
+    hold = threading.Event()
+    thread = threading.Thread(target=play, args=(one_stream, [start(), bar(0, RIFF)], hold, 0.5))
+    thread.start()  # a reading player whose deadline passes while the server waits for its next bar
+    thread.join(TIMEOUT_S)
+    _within(lambda: _Call.held == held, 10.0)
+    import gc
+
+    gc.collect()  # a task nobody retrieved is reported when it is collected
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not loud, [r.getMessage()[:200] for r in loud]
