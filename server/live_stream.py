@@ -51,6 +51,7 @@ MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
 MAX_BAR_MESSAGE_BYTES = 256 * 1024
 ENDED_UNREAD_S = 1.0  # how long an answer may wait unread once its stream's slot went to another player
 GONE_WAIT_S = 5.0  # how long a handler whose player has gone waits for gRPC to cancel it (a moment, as a rule)
+UNCLOSED_WAIT_S = 0.5  # ... and one whose connection was not found (closed by another of its calls, as a rule)
 INLINE_BAR_NOTES = 64  # a bar of up to this many notes is sent to a worker from the event loop, not a thread
 # a bar of up to this many notes is checked (0.5 ms for 256) and decided on the event loop (a 16th-note band of 8 parts
 # in 4/4 is about 128); a bar of more goes whole, as it came, to a worker
@@ -217,12 +218,13 @@ class PlayAlongStreams:
     async def _hang_up(self, context: grpc.aio.ServicerContext, call: Any, reason: str) -> None:
         """End a call whose answers wait unread: close its connection (server/connections.py), then wait for gRPC to
         cancel this handler, as it does for every call on a closed connection."""
+        peer = context.peer()
         call.ended_by = f"{reason}: its connection was closed"
-        if close_connection(context.peer()):
-            await asyncio.sleep(GONE_WAIT_S)  # gRPC cancels this handler meanwhile
-        else:
-            call.ended_by = f"{reason}; its connection could not be found to close, so its call lasts until it goes"
-            log.warning("PlayAlong from %s: %s", context.peer(), call.ended_by)
+        closed = close_connection(peer)
+        # gRPC cancels this handler meanwhile, as a rule (also where another call closed the same connection first)
+        await asyncio.sleep(GONE_WAIT_S if closed else UNCLOSED_WAIT_S)
+        call.ended_by = f"{reason}; its connection could not be closed, so its call lasts until the player goes"
+        log.warning("PlayAlong from %s: %s", peer or "a player", call.ended_by)
         raise asyncio.CancelledError  # no status can reach a player who does not read: none is sent
 
     async def _begin(self, start: seq2drum_pb2.PlayAlongStart, context: grpc.aio.ServicerContext
