@@ -7,6 +7,7 @@ models/live.pt) or, with `--live-loop` or when no live model is there, a plain b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,28 @@ class LiveModel:
             from seq2drum.live.loop_drummer import LoopDrummer
 
             return LoopDrummer()
+        from seq2drum.errors import CheckpointError
         from seq2drum.live.api import BarClock, PlayedNote
         from seq2drum.live.model_drummer import ModelDrummer
 
-        drummer = ModelDrummer(self.checkpoint)
+        try:
+            drummer = ModelDrummer(self.checkpoint)
+        except CheckpointError as exc:
+            raise CheckpointError(live_checkpoint_advice(str(exc))) from exc
         state = drummer.begin(GenerationOptions(), 0)
         clock = BarClock(0, 4, 4, 120.0)
         drummer.next_bar(state, [PlayedNote(0.0, 0.5, 40, 100, "guitar")], clock, BarClock(1, 4, 4, 120.0))
         return drummer
+
+
+def live_checkpoint_advice(problem: str) -> str:
+    """A checkpoint's problem as --live-checkpoint's: where the loader's advice names --checkpoint (the offline
+    model's flag, issue 89 low), what is wrong is kept and the advice is the live model's."""
+    if "--checkpoint" not in problem:
+        return f"--live-checkpoint: {problem}"
+    what = re.split(r"; (?=pass |train |leave |or )", problem, maxsplit=1)[0]
+    return (f"--live-checkpoint: {what}; pass --live-checkpoint the live model (a causal checkpoint, "
+            "models/README.md), or --live-loop for a plain backbeat")
 
 
 @dataclass

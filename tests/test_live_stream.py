@@ -675,3 +675,19 @@ def test_a_start_with_a_groove_clip_is_read_on_a_worker(loop_server: ServerThrea
             assert link.open().model_name
             assert _play(link, [((4, 4), 120.0, RIFF)])[0].hits
         assert [job.groove for job in sent] == ([clip] if groove else [])
+
+
+@pytest.mark.parametrize("content", [b"junk", b"", b"PK\x03\x04 truncated"], ids=["not-torch", "empty", "bad-zip"])
+def test_a_bad_live_checkpoint_is_named_by_its_own_flag(tmp_path: Path, content: bytes) -> None:
+    """Issue 89, low: a --live-checkpoint that is not a checkpoint was answered "pass --checkpoint with RUN/best.pt",
+    the offline model's flag and file. The problem is kept; the advice names --live-checkpoint and --live-loop."""
+    from seq2drum.errors import CheckpointError
+
+    path = tmp_path / "live.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError) as refused:
+        LiveModel(path).load()
+    message = str(refused.value)
+    assert message.startswith("--live-checkpoint: ") and str(path) in message
+    assert "--checkpoint" not in message.replace("--live-checkpoint", "")
+    assert content == b"PK\x03\x04 truncated" or "or --live-loop for a plain backbeat" in message
