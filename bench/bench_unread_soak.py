@@ -120,11 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         attack(args.attack, args.cycles)
         return 0
 
-    from bench.bench_server import rss_mib
     from bench.machine import bench_checkpoint, describe_machine
     from server.config import ServerConfig
     from server.live_jobs import LiveModel
-    from server.servicer import _Call
     from server.testing import ServerThread
     from server.workers import ModelSource
 
@@ -137,42 +135,48 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch, ServerThread(
             "127.0.0.1:0", ModelSource(bench_checkpoint(args.checkpoint, Path(scratch)), live=LiveModel(None)),
             config) as server:
-        pid = os.getpid()
-        time.sleep(1.0)
-        start_mib = rss_mib(pid) or 0.0
-        child = subprocess.Popen([sys.executable, "-m", "bench.bench_unread_soak", "--attack",
-                                  f"127.0.0.1:{server.port}", "--cycles", str(args.cycles)],
-                                 cwd=REPO, stdout=subprocess.PIPE, text=True)
-        assert child.stdout is not None
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(line.rstrip() for line in child.stdout), daemon=True)
-        reader.start()
-        started = time.monotonic()
-        most = {"in_flight": 0, "held": 0}
-        peak_mib, shown = start_mib, 0
-        while child.poll() is None and time.monotonic() - started < args.cycles * (FILL_LIMIT_S + UNREAD_S + 10) + 60:
-            most["in_flight"] = max(most["in_flight"], _Call.in_flight)
-            most["held"] = max(most["held"], _Call.held)
-            peak_mib = max(peak_mib, rss_mib(pid) or 0.0)
-            shown = show(lines, shown, most, rss_mib(pid) or 0.0)
-            time.sleep(0.05)
-        if child.poll() is None:
-            child.kill()
-        child.wait(30)
-        reader.join(5)
-        show(lines, shown, most, rss_mib(pid) or 0.0)
-        elapsed_s = time.monotonic() - started
-        time.sleep(3.0)
-        end_mib = rss_mib(pid) or 0.0
-        limit = config.max_streams + 4
-        print(f"\n{args.cycles} cycles in {elapsed_s:.0f} s (the attacker exited {child.returncode})")
-        print(f"calls in flight, most at once: {most['in_flight']} handlers, {most['held']} held by gRPC "
-              f"(the bound: the stream limit plus 4 = {limit}: {'kept' if most['held'] <= limit else 'EXCEEDED'})")
-        print(f"after: {_Call.in_flight} handlers, {_Call.held} held by gRPC")
-        print(f"gRPC process memory: start {start_mib:.0f} MiB, peak {peak_mib:.0f} MiB "
-              f"({peak_mib - start_mib:+.0f}), 3 s after {end_mib:.0f} MiB ({end_mib - start_mib:+.0f}; the bound: "
-              f"+50 MB: {'kept' if max(peak_mib, end_mib) - start_mib <= 50e6 / 2**20 else 'EXCEEDED'})")
+        soak(server.port, args.cycles, config.max_streams + 4)
     return 0
+
+
+def soak(port: int, cycles: int, bound: int) -> None:
+    """Run the attacker against the server on `port`, sampling its call counts and memory; print the figures."""
+    from bench.bench_server import rss_mib
+    from server.servicer import _Call
+
+    pid = os.getpid()
+    time.sleep(1.0)
+    start_mib = rss_mib(pid) or 0.0
+    child = subprocess.Popen([sys.executable, "-m", "bench.bench_unread_soak", "--attack", f"127.0.0.1:{port}",
+                              "--cycles", str(cycles)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(line.rstrip() for line in child.stdout), daemon=True)
+    reader.start()
+    started = time.monotonic()
+    most = {"in_flight": 0, "held": 0}
+    peak_mib, shown = start_mib, 0
+    while child.poll() is None and time.monotonic() - started < cycles * (FILL_LIMIT_S + UNREAD_S + 10) + 60:
+        most["in_flight"] = max(most["in_flight"], _Call.in_flight)
+        most["held"] = max(most["held"], _Call.held)
+        peak_mib = max(peak_mib, rss_mib(pid) or 0.0)
+        shown = show(lines, shown, most, rss_mib(pid) or 0.0)
+        time.sleep(0.05)
+    if child.poll() is None:
+        child.kill()
+    child.wait(30)
+    reader.join(5)
+    show(lines, shown, most, rss_mib(pid) or 0.0)
+    elapsed_s = time.monotonic() - started
+    time.sleep(3.0)
+    end_mib = rss_mib(pid) or 0.0
+    print(f"\n{cycles} cycles in {elapsed_s:.0f} s (the attacker exited {child.returncode})")
+    print(f"calls in flight, most at once: {most['in_flight']} handlers, {most['held']} held by gRPC "
+          f"(the bound: the stream limit plus 4 = {bound}: {'kept' if most['held'] <= bound else 'EXCEEDED'})")
+    print(f"after: {_Call.in_flight} handlers, {_Call.held} held by gRPC")
+    print(f"gRPC process memory: start {start_mib:.0f} MiB, peak {peak_mib:.0f} MiB "
+          f"({peak_mib - start_mib:+.0f}), 3 s after {end_mib:.0f} MiB ({end_mib - start_mib:+.0f}; the bound: "
+          f"+50 MB: {'kept' if max(peak_mib, end_mib) - start_mib <= 50e6 / 2**20 else 'EXCEEDED'})")
 
 
 if __name__ == "__main__":
