@@ -211,8 +211,9 @@ class PlayAlongStreams:
             waited_s = loop.time() - give_up_at + self._config.live_unread_s
             await self._hang_up(context, call, f"the player left an answer unread for {waited_s:.1f} s"
                                                + (", its slot given to another player" if slot.ended.done() else ""))
-        if write.cancelled() or write.exception() is not None:  # the write failed: the player has gone
+        if write.cancelled() or _failed_in_grpc(write.exception()):  # the write failed: the player has gone
             await _gone(call)
+        write.result()  # any other failure is this server's own, raised as it is (INTERNAL)
         call.bytes_out += response.ByteSize()
 
     async def _hang_up(self, context: grpc.aio.ServicerContext, call: Any, reason: str) -> None:
@@ -265,9 +266,9 @@ class PlayAlongStreams:
         error = receive.exception()
         if isinstance(error, StopAsyncIteration):
             return None
-        if error is not None:  # gRPC's read failed: the player has gone
+        if _failed_in_grpc(error):  # gRPC's read failed: the player has gone
             await _gone(call)
-        message = receive.result()
+        message = receive.result()  # any other failure raised as it is
         if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
             call.bytes_in += len(message.data)
             message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
@@ -354,6 +355,12 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
     not logged as 'Task exception was never retrieved'."""
     if not task.cancelled():
         task.exception()
+
+
+def _failed_in_grpc(error: BaseException | None) -> bool:
+    """Whether a read or write failed in gRPC itself (its ExecuteBatchError, a private type: the call is over), not in
+    this server's own code."""
+    return error is not None and type(error).__module__.startswith("grpc")
 
 
 async def _gone(call: Any) -> None:
