@@ -14,6 +14,9 @@
    latency, an authenticated Generate, and memory back after. `--floods-only` runs this step alone.
 7. Issue 69's 40,000 one-note tracks on the command line, the server and the studio (bench/hostile_parts.py), and the
    most parts a song may hold beside them. `--parts-only` runs this step alone.
+8. Issue 89 P5's big bars (bench/hostile_big_bars.py): --attackers players (2) sending bars of 4,096 notes as fast
+   as they are answered; another stream's round trip p99 and health p95 without and with them, and their ratio.
+   `--big-bars-only` runs this step alone.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.bench_server import descendants, make_songs, rss_mib
 from bench.bench_soak import start_server
+from bench.hostile_big_bars import run_big_bars
 from bench.hostile_floods import run_floods
 from bench.hostile_parts import run_parts
 from bench.machine import bench_checkpoint, describe_machine
@@ -243,11 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flood", metavar="ADDRESS", help="be one flooding client of step 3 (until killed)")
     parser.add_argument("--floods-only", action="store_true", help="run step 6 (issue 42's floods) alone")
     parser.add_argument("--parts-only", action="store_true", help="run step 7 (issue 69's many parts) alone")
+    parser.add_argument("--big-bars-only", action="store_true", help="run step 8 (issue 89's big bars) alone")
+    parser.add_argument("--attackers", type=int, default=2, help="step 8's players sending big bars")
     args = parser.parse_args(argv)
     if args.flood:
         flood_forever(args.flood)
         return 0
-    print("== seq2drum hostile inputs (issues 22, 42 and 69) ==")
+    print("== seq2drum hostile inputs (issues 22, 42, 69 and 89) ==")
     print(describe_machine())
     with tempfile.TemporaryDirectory() as scratch:
         checkpoint = bench_checkpoint(args.checkpoint, Path(scratch))
@@ -257,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.parts_only:
             run_parts(checkpoint, Path(scratch))
+            return 0
+        if args.big_bars_only:
+            run_big_bars(checkpoint, args.flood_s, args.attackers)
             return 0
         process, address = start_server(checkpoint, 2)
         try:
@@ -272,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         not_serving(checkpoint, Path(scratch))
         run_floods(checkpoint, song, args.flood_s)
         run_parts(checkpoint, Path(scratch))
+        run_big_bars(checkpoint, args.flood_s, args.attackers)
     return 0
 
 

@@ -49,6 +49,9 @@ class ServerConfig:
     live_rest_s: float = 30.0
     live_idle_s: float = 10.0  # longest a PlayAlong stream may send nothing (or 2 bars at its tempo, if longer)
     live_max_idle_s: float = 60.0  # longest a PlayAlong stream may send nothing, whatever its bars' length
+    # longest a PlayAlong answer may wait for its player to read it; past it the player's connection is closed (gRPC
+    # cannot end a call whose answers wait unread: server/connections.py)
+    live_unread_s: float = 10.0
     live_notice: str = ""  # what a player should know of this server's live drummer (a stand-in loop)
 
     def __post_init__(self) -> None:
@@ -99,6 +102,8 @@ class ServerConfig:
         if not 0 < self.live_idle_s <= self.live_max_idle_s <= 3600:
             raise ConfigError(f"live_idle_s must be > 0 and at most live_max_idle_s, at most an hour; got "
                               f"{self.live_idle_s} and {self.live_max_idle_s}")
+        if not 0 < self.live_unread_s <= 3600:
+            raise ConfigError(f"live_unread_s must be > 0 and at most an hour, got {self.live_unread_s}")
         if self.token:
             check_token(self.token, "the server's token")
         if not 1 <= self.torch_threads <= 256:

@@ -69,7 +69,8 @@ class SongRunner:
             try:
                 worker = await self.line.take(time_remaining())
             except LineFullError:
-                raise ServerBusyError(f"the server is busy with {self.config.workers} songs and "
+                workers = self.config.workers
+                raise ServerBusyError(f"the server is busy with {workers} song{'s' if workers != 1 else ''} and "
                                       f"{self.line.waiting} more waiting; try again in a few seconds") from None
             except LineDeadlineError:
                 raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None

@@ -6,7 +6,8 @@ A bar is decided here, on the event loop, by the live drummer this process loads
 sent to a worker it waited in the songs' line (two songs in the workers made every bar late) and paid two process
 hops (a bar's round trip p50 about 8 ms against 5.7 here, bench/bench_live_stream.py). A stream's start runs here
 too, but one that brings a groove clip (a MIDI file to parse) and a bar of more than LOCAL_BAR_NOTES notes run on a
-worker of the shared pool, as every song does; the stream holds no worker between them."""
+worker of the shared pool, as every song does; the stream holds no worker between them. Such a bar is read and
+checked there too: making its notes into Python objects took 21 ms of the server's GIL for 4,096 (issue 89 P5)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from seq2drum.live.session import IncomingNote, LiveCall, LiveSession, check_parts
+from seq2drum.live.session import LiveSession, check_parts
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, MAX_SEED
 from seq2drum.rpc import seq2drum_pb2
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
-from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job
+from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job, take_bar
+from .connections import close_connection
 from .memory import MiB
 from .pool import WorkerPool
 from .status import (ClientGoneError, DeadlinePassedError, JobTooLongError, RequestTooLargeError, ServerBusyError,
@@ -44,8 +46,16 @@ log = logging.getLogger("seq2drum.server")
 # the longest PlayAlong message: a start's options (a groove clip of at most MAX_GROOVE_CLIP_BYTES, text options of
 # a few KiB) and parts, or a bar of at most MAX_BAR_NOTES notes (about 30 bytes each); a longer one is refused unread
 MAX_LIVE_MESSAGE_BYTES = MAX_GROOVE_CLIP_BYTES + 1 * MiB
-INLINE_BAR_NOTES = 64  # a bar of up to this many notes is checked on the event loop (0.1-0.2 ms), not a thread
-LOCAL_BAR_NOTES = 512  # ... and up to this many decided on it (a 16th-note band of 8 parts in 4/4 is about 128)
+# the longest bar: MAX_BAR_NOTES notes of at most 38 bytes each (two doubles, three 32-bit varints, a key and a
+# length) is 152 KiB; a longer message is a start (a groove clip) or refused unparsed
+MAX_BAR_MESSAGE_BYTES = 256 * 1024
+ENDED_UNREAD_S = 1.0  # how long an answer may wait unread once its stream's slot went to another player
+GONE_WAIT_S = 5.0  # how long a handler whose player has gone waits for gRPC to cancel it (a moment, as a rule)
+UNCLOSED_WAIT_S = 0.5  # ... and one whose connection was not found (closed by another of its calls, as a rule)
+INLINE_BAR_NOTES = 64  # a bar of up to this many notes is sent to a worker from the event loop, not a thread
+# a bar of up to this many notes is checked (0.5 ms for 256) and decided on the event loop (a 16th-note band of 8 parts
+# in 4/4 is about 128); a bar of more goes whole, as it came, to a worker
+LOCAL_BAR_NOTES = 256
 
 
 class LiveStreamsFullError(RequestTooLargeError):
@@ -95,10 +105,9 @@ class LocalDrummer:
         file to parse, which a worker reads under its memory watch, as a song)."""
         return self.drummer is not None and not job.groove
 
-    def decides(self, call: LiveCall) -> bool:
-        """Whether this bar is decided here: a drummer is loaded, and the bar holds at most LOCAL_BAR_NOTES notes (a
-        bar of up to MAX_BAR_NOTES goes to a worker, so that no stream holds the event loop for long)."""
-        return self.drummer is not None and len(call.played) <= LOCAL_BAR_NOTES
+    def decides(self) -> bool:
+        """Whether a bar taken here (at most LOCAL_BAR_NOTES notes) is decided here: a drummer is loaded."""
+        return self.drummer is not None
 
     def run(self, job: LiveJob) -> LiveResult:
         return run_live_job(self.drummer, job)
@@ -139,8 +148,9 @@ class PlayAlongStreams:
         self.slots.append(slot)
         return slot
 
-    async def play(self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext,
-                   call: Any) -> AsyncIterator[seq2drum_pb2.PlayAlongResponse]:
+    async def play(self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext, call: Any) -> None:
+        """One stream, from its start to its end: each message read (`_next`: its idle limit, its slot given to
+        another player), its answer decided and written (`_send`: a player that does not read is hung up on)."""
         slot = self.admit(peer_address(context.peer()))
         try:
             iterator = requests.__aiter__()
@@ -148,32 +158,75 @@ class PlayAlongStreams:
             if first is None or first.WhichOneof("part") != "start":
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
-            yield seq2drum_pb2.PlayAlongResponse(ready=ready)
-            loop = asyncio.get_running_loop()
+            await self._send(seq2drum_pb2.PlayAlongResponse(ready=ready), context, slot, call)
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
                                                slot, call)) is not None:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
-                bar = message.bar
-                if bar.notes:
-                    slot.played_at = time.monotonic()
-                started = time.perf_counter()
-                decided = (_take_bar(session, bar) if len(bar.notes) <= INLINE_BAR_NOTES  # a thread hop costs more
-                           else await loop.run_in_executor(None, _take_bar, session, bar))  # up to MAX_BAR_NOTES
-                if decided is None:
-                    yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(index=bar.index, resting=True))
-                    continue
-                job = LiveJob(state=session.state, call=decided)
-                result = self.local.run(job) if self.local.decides(decided) else await self._job(job, context)
-                session.state = result.state
+                session, answer = await self._bar(message.bar, session, slot, context)
                 call.bars = session.decided
-                hits = [seq2drum_pb2.LiveDrumHit(onset_quarters=h.onset, pitch=h.pitch, velocity=h.velocity,
-                                                 duration_quarters=h.duration) for h in result.hits]
-                yield seq2drum_pb2.PlayAlongResponse(bar=seq2drum_pb2.DrumBar(
-                    index=bar.index, hits=hits, decide_ms=(time.perf_counter() - started) * 1000))
+                await self._send(seq2drum_pb2.PlayAlongResponse(bar=answer), context, slot, call)
         finally:
             if slot in self.slots:
                 self.slots.remove(slot)
+
+    async def _bar(self, bar: seq2drum_pb2.PlayedBar, session: LiveSession, slot: StreamSlot,
+                   context: grpc.aio.ServicerContext) -> tuple[LiveSession, seq2drum_pb2.DrumBar]:
+        """One bar decided: here (at most LOCAL_BAR_NOTES notes, with the drummer loaded here), or on a worker. The
+        stream's session after it, and the bar's answer."""
+        if bar.notes:
+            slot.played_at = time.monotonic()
+        started = time.perf_counter()
+        if len(bar.notes) > LOCAL_BAR_NOTES:  # read, checked and decided on a worker (up to MAX_BAR_NOTES)
+            result = await self._job(LiveJob(bar=bar.SerializeToString(), session=session), context)
+            session, resting = result.session, result.resting
+        else:
+            decided = take_bar(session, bar)
+            resting = decided is None
+            if decided is not None:
+                job = LiveJob(state=session.state, call=decided)
+                result = self.local.run(job) if self.local.decides() else await self._job(job, context)
+                session.state = result.state
+        if resting:
+            return session, seq2drum_pb2.DrumBar(index=bar.index, resting=True)
+        hits = [seq2drum_pb2.LiveDrumHit(onset_quarters=h.onset, pitch=h.pitch, velocity=h.velocity,
+                                         duration_quarters=h.duration) for h in result.hits]
+        return session, seq2drum_pb2.DrumBar(index=bar.index, hits=hits,
+                                             decide_ms=(time.perf_counter() - started) * 1000)
+
+    async def _send(self, response: seq2drum_pb2.PlayAlongResponse, context: grpc.aio.ServicerContext,
+                    slot: StreamSlot, call: Any) -> None:
+        """Write one answer, its bytes counted in `call.bytes_out`. A player that leaves it unread for `live_unread_s`
+        (or ENDED_UNREAD_S once its slot was given to another player) is hung up on (`_hang_up`): the write waits on
+        HTTP/2 flow control, and no status can pass it (issue 89 P1: such calls lived on, 7 MB each)."""
+        write = asyncio.ensure_future(context.write(response))
+        write.add_done_callback(_retrieve)
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._config.live_unread_s
+        await asyncio.wait((write, slot.ended), timeout=self._config.live_unread_s,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not write.done() and slot.ended.done():
+            await asyncio.wait((write,), timeout=max(0.0, min(ENDED_UNREAD_S, give_up_at - loop.time())))
+        if not write.done():
+            waited_s = loop.time() - give_up_at + self._config.live_unread_s
+            await self._hang_up(context, call, f"the player left an answer unread for {waited_s:.1f} s"
+                                               + (", its slot given to another player" if slot.ended.done() else ""))
+        if write.cancelled() or _failed_in_grpc(write.exception()):  # the write failed: the player has gone
+            await _gone(call)
+        write.result()  # any other failure is this server's own, raised as it is (INTERNAL)
+        call.bytes_out += response.ByteSize()
+
+    async def _hang_up(self, context: grpc.aio.ServicerContext, call: Any, reason: str) -> None:
+        """End a call whose answers wait unread: close its connection (server/connections.py), then wait for gRPC to
+        cancel this handler, as it does for every call on a closed connection."""
+        peer = context.peer()
+        call.ended_by = f"{reason}: its connection was closed"
+        closed = close_connection(peer)
+        # gRPC cancels this handler meanwhile, as a rule (also where another call closed the same connection first)
+        await asyncio.sleep(GONE_WAIT_S if closed else UNCLOSED_WAIT_S)
+        call.ended_by = f"{reason}; its connection could not be closed, so its call lasts until the player goes"
+        log.warning("PlayAlong from %s: %s", peer or "a player", call.ended_by)
+        raise asyncio.CancelledError  # no status can reach a player who does not read: none is sent
 
     async def _begin(self, start: seq2drum_pb2.PlayAlongStart, context: grpc.aio.ServicerContext
                      ) -> tuple[LiveSession, seq2drum_pb2.PlayAlongReady]:
@@ -194,6 +247,7 @@ class PlayAlongStreams:
         """The stream's next message (None at its end), its bytes counted in `call.bytes_in`; DeadlinePassedError
         when none comes within `idle_s`, RestingStreamEndedError once its slot was given to another player."""
         receive = asyncio.ensure_future(iterator.__anext__())
+        receive.add_done_callback(_retrieve)  # the player's StopAsyncIteration when it left meanwhile: read here
         try:
             await asyncio.wait((receive, slot.ended), timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -207,10 +261,14 @@ class PlayAlongStreams:
                     "again")
             raise DeadlinePassedError(f"PlayAlong: no message for {idle_s:.1f} s; the stream was closed (open a "
                                       "new one to play again)")
-        try:
-            message = receive.result()
-        except StopAsyncIteration:
+        if receive.cancelled():
+            await _gone(call)
+        error = receive.exception()
+        if isinstance(error, StopAsyncIteration):
             return None
+        if _failed_in_grpc(error):  # gRPC's read failed: the player has gone
+            await _gone(call)
+        message = receive.result()  # any other failure raised as it is
         if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
             call.bytes_in += len(message.data)
             message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
@@ -292,7 +350,22 @@ class PlayAlongStreams:
         future.add_done_callback(done)
 
 
-def _take_bar(session: LiveSession, bar: seq2drum_pb2.PlayedBar) -> LiveCall | None:
-    """One bar's message checked and converted (on a thread: a bar may bring MAX_BAR_NOTES notes)."""
-    notes = [IncomingNote(n.onset_quarters, n.duration_quarters, n.pitch, n.velocity, n.part) for n in bar.notes]
-    return session.take(bar.index, bar.numerator, bar.denominator, bar.tempo_bpm, notes)
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Read a finished task's exception, so that one nobody awaits any more (a read or write of a player who left) is
+    not logged as 'Task exception was never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _failed_in_grpc(error: BaseException | None) -> bool:
+    """Whether a read or write failed in gRPC itself (its ExecuteBatchError, a private type: the call is over), not in
+    this server's own code."""
+    return error is not None and type(error).__module__.startswith("grpc")
+
+
+async def _gone(call: Any) -> None:
+    """A read or write of the stream failed: its player has gone, and gRPC cancels this handler in a moment (which
+    keeps the call quiet: a status sent now would fail and be logged as ExecuteBatchError)."""
+    call.ended_by = call.ended_by or "the player left"
+    await asyncio.sleep(GONE_WAIT_S)
+    raise asyncio.CancelledError

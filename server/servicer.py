@@ -46,7 +46,8 @@ class _Call:
     When the last call in flight ends and a large request came in since the last time, the freed heap is handed
     back to the OS a moment later (trimming while other calls still hold their buffers would give back little)."""
 
-    in_flight = 0
+    in_flight = 0  # handlers running
+    held = 0  # calls gRPC still holds: a handler's, and one whose status has not gone out yet (its client's to read)
     large_since_trim = False
 
     def __init__(self, method: str, context: grpc.aio.ServicerContext, bytes_in: int = 0) -> None:
@@ -55,6 +56,7 @@ class _Call:
         self.bytes_in = bytes_in
         self.bytes_out = 0
         self.bars = -1
+        self.ended_by = ""  # why the server ended a call it could send no status to (logged with CANCELLED)
         self.started = time.perf_counter()
         # when the client's deadline falls: once grpc has cancelled the handler, time_remaining() no longer says
         remaining_s = context.time_remaining()
@@ -63,6 +65,8 @@ class _Call:
 
     async def __aenter__(self) -> _Call:
         _Call.in_flight += 1
+        _Call.held += 1
+        self.context.add_done_callback(_released)
         return self
 
     async def __aexit__(
@@ -77,7 +81,7 @@ class _Call:
             return
         if isinstance(exc, asyncio.CancelledError):  # grpc cancelled the handler: the client left or timed out
             expired = self.deadline is not None and time.monotonic() >= self.deadline - _DEADLINE_SLACK_S
-            self._log(grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED)
+            self._log(grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED, self.ended_by)
             return
         if not isinstance(exc, Exception):  # GeneratorExit: the client stopped reading a stream
             self._log(grpc.StatusCode.CANCELLED)
@@ -88,7 +92,12 @@ class _Call:
         if code == grpc.StatusCode.INTERNAL:
             log.error("%s failed unexpectedly", self.method, exc_info=exc)
         self._log(code, message)
-        await self.context.abort(code, message)  # raises: the RPC ends here with this status
+        try:
+            await self.context.abort(code, message)  # raises: the RPC ends here with this status
+        except grpc.aio.AbortError:
+            raise
+        except Exception:  # noqa: BLE001  the status could not be sent (gRPC's ExecuteBatchError): the client left
+            raise asyncio.CancelledError from None  # ended quietly, as gRPC ends a call its client cancelled
 
     def _log(self, code: grpc.StatusCode, message: str = "") -> None:
         elapsed_ms = (time.perf_counter() - self.started) * 1000
@@ -96,6 +105,11 @@ class _Call:
         reason = f" ({escape_controls(message[:200])})" if message else ""  # one line, whatever the message holds
         log.info("%s bytes_in=%d bars=%s bytes_out=%d status=%s ms=%.1f%s",
                  self.method, self.bytes_in, bars, self.bytes_out, code.name, elapsed_ms, reason)
+
+
+def _released(_context: grpc.aio.ServicerContext) -> None:
+    """gRPC is done with a call (its status went out, or it was cancelled)."""
+    _Call.held -= 1
 
 
 def note_request_bytes(size: int) -> None:
@@ -174,11 +188,11 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
 
     async def PlayAlong(
         self, request_iterator: AsyncIterator[seq2drum_pb2.PlayAlongRequest], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[seq2drum_pb2.PlayAlongResponse]:
+    ) -> None:
+        """Writes its answers itself (`context.write`, each with a time limit: server/live_stream.py), where an async
+        generator's answers were written by gRPC, which waited forever on a player who did not read."""
         async with _Call("PlayAlong", context) as call:
-            async for response in self._streams.play(request_iterator, context, call):
-                call.bytes_out += response.ByteSize()  # as the log line's bytes_in counts each message's bytes
-                yield response
+            await self._streams.play(request_iterator, context, call)
 
     # ------------------------------------------------------------------------------------------ steps
 

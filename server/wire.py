@@ -3,7 +3,9 @@ option text (a 15 MB kit map, issue 22) is refused for the price of reading a fe
 parsing and copying each message on the event loop that also answers health checks and admits real songs.
 
 Only the protobuf wire format's field headers are read (varint keys and lengths); a message that is not well formed
-is left to the parser, whose refusal stays as it was.
+is left to the parser, whose refusal stays as it was. A long repeated field (a bar's notes) is counted by protobuf's own
+C parser over a skeleton of the message instead (`RepeatedCount`): walking 4,096 notes' headers in Python took 8-11 ms
+of the event loop, a bar's whole parse 0.1-0.3 ms (issue 89 P5).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
 
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTIONS
 
@@ -134,6 +139,42 @@ def too_many(data: bytes, path: tuple[int, ...], field: int, limit: int, slack: 
     except ValueError:
         return False
     return False
+
+
+class RepeatedCount:
+    """How many entries a repeated field holds in a message's raw bytes, read by protobuf's C parser over a skeleton of
+    the message: each level holds only the field on the way, and the counted field's entries are kept as bytes, not
+    parsed (a bar of 4,096 notes: 0.06 ms, where walking their headers in Python took 8-11 ms). Its cost grows with the
+    fields in the message (about 14 ns each), so the caller bounds the message's length first."""
+
+    def __init__(self, message_type: Any, *names: str) -> None:
+        file = descriptor_pb2.FileDescriptorProto(name="seq2drum_skeleton.proto", package="skeleton", syntax="proto3")
+        descriptor = message_type.DESCRIPTOR
+        for depth, name in enumerate(names):
+            field = descriptor.fields_by_name[name]
+            level = file.message_type.add(name=f"Level{depth}")
+            last = depth == len(names) - 1
+            kind = descriptor_pb2.FieldDescriptorProto
+            if last:  # the entries, as bytes
+                level.field.add(name=name, number=field.number, label=kind.LABEL_REPEATED, type=kind.TYPE_BYTES)
+            else:
+                level.field.add(name=name, number=field.number, label=kind.LABEL_OPTIONAL, type=kind.TYPE_MESSAGE,
+                                type_name=f".skeleton.Level{depth + 1}")
+            descriptor = field.message_type
+        pool = descriptor_pool.DescriptorPool()
+        pool.Add(file)
+        self._skeleton = message_factory.GetMessageClass(pool.FindMessageTypeByName("skeleton.Level0"))
+        self._names = names
+
+    def count(self, data: bytes) -> int | None:
+        """The entries of the field in `data`; None when the bytes do not parse (left to protobuf's real parse)."""
+        try:
+            message = self._skeleton.FromString(data)
+        except DecodeError:
+            return None
+        for name in self._names:
+            message = getattr(message, name)
+        return len(message)
 
 
 @dataclass(frozen=True)

@@ -351,7 +351,7 @@ def watched_job(job: Job | LiveJob) -> bool:
     may bring a groove clip), but not a play-along bar. A bar is a few thousand notes at most (session.MAX_BAR_NOTES)
     decided in milliseconds, its worker's size is read after it (recycling), and reading it 20 times a second woke a
     thread of the gRPC process beside every stream's round trips."""
-    return not (isinstance(job, LiveJob) and job.call is not None)
+    return not isinstance(job, LiveJob) or job.starts
 
 
 def one_blas_pool_per_worker(threads: int) -> None:

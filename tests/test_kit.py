@@ -44,7 +44,11 @@ def test_json_round_trip_and_partial_maps_keep_gm_for_the_rest() -> None:
     "text, expected",
     [
         ('{"kick": 36,}', "not valid JSON: .* line 1 column 13"),
-        ("[36, 38]", "must be a JSON object .* got a JSON list"),
+        ("[36, 38]", "must be a JSON object .* got a JSON array"),
+        ("null", "must be a JSON object .* got null$"),
+        ('"kick"', "must be a JSON object .* got a JSON string$"),
+        ("36", "must be a JSON object .* got a JSON number$"),
+        ("false", "must be a JSON object .* got JSON false$"),
         ('{"kik": 36}', "unknown drum class 'kik' \\(did you mean 'kick'\\?\\); the classes are kick, snare"),
         ('{"snare": 128}', "'snare' must be a MIDI note number 0-127, got 128"),
         ('{"ride": -1}', "'ride' must be a MIDI note number 0-127, got -1"),
@@ -52,10 +56,11 @@ def test_json_round_trip_and_partial_maps_keep_gm_for_the_rest() -> None:
         ('{"crash": 49.5}', "'crash' must be a MIDI note number 0-127, got 49.5"),
         ('{"kick": true}', "'kick' must be a MIDI note number 0-127, got true"),
     ],
-    ids=["bad-json", "not-object", "unknown-class", "note-128", "note-negative", "note-string", "note-float",
-         "note-bool"],
+    ids=["bad-json", "not-object", "null", "string", "number", "false", "unknown-class", "note-128", "note-negative",
+         "note-string", "note-float", "note-bool"],
 )
 def test_bad_maps_are_one_line_naming_the_key(text: str, expected: str) -> None:
+    """What is wrong in JSON's words (issue 89, low: "got a JSON NoneType" for null, a list for an array)."""
     with pytest.raises(KitMapError, match=expected) as caught:
         KitMap.from_json(text, "kit map k.json")
     assert "\n" not in str(caught.value) and str(caught.value).startswith("kit map k.json")

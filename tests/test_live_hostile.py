@@ -1,11 +1,12 @@
 """PlayAlong against the hostile inputs of issue 42 (2-7), for real on port 0 with the loop drummer (a slowed one
 where a bar's decision must still be running): a start of megabytes or of 400,000 parts, bars of 100,000 notes,
-infinite durations, bars of 64/1 at 10 BPM, and players who leave during a decision; and issue 55 L5's slots held
-forever by resting streams or by one address. Each test names its defect."""
+infinite durations, long bars at 10 BPM and bars longer than a file's, and players who leave during a decision;
+and issue 55 L5's slots held forever by resting streams or by one address. Each test names its defect."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import threading
 import time
@@ -21,7 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import live_bar
 from seq2drum.live.loop_drummer import LoopDrummer
-from seq2drum.live.session import MAX_BAR_NOTES, IncomingNote, LiveSession
+from seq2drum.live.session import MAX_BAR_NOTES, IncomingNote, LiveSession, LiveStreamError
 from seq2drum.rpc import seq2drum_pb2 as pb
 from seq2drum.rpc import seq2drum_pb2_grpc
 from seq2drum.song.columns import FeatureSpec
@@ -180,13 +181,28 @@ def test_the_session_and_the_features_take_any_duration(duration: float) -> None
     assert bar_steps == 16 and steps.shape[0] >= 16
 
 
-def test_bars_of_64_1_at_10_bpm_do_not_hold_a_stream_for_an_hour(server: ServerThread) -> None:
+def test_long_bars_at_10_bpm_do_not_hold_a_stream_for_an_hour(server: ServerThread) -> None:
     """Issue 42, 6: the idle limit was two bars at the stream's tempo: two bars of 64/1 at 10 BPM held a stream slot
-    51 minutes, and four such streams shut out all play-along. Now the wait is at most live_max_idle_s."""
+    51 minutes, and four such streams shut out all play-along. Now the wait is at most live_max_idle_s (two bars of
+    32/4, the longest a bar may be, at 10 BPM would be 96 s)."""
     hold = threading.Event()
-    answers, error, _ = play(server, [start(), bar(0, [], (64, 1), 10.0), bar(1, [], (64, 1), 10.0)], hold)
+    answers, error, _ = play(server, [start(), bar(0, [], (32, 4), 10.0), bar(1, [], (32, 4), 10.0)], hold)
     assert len(answers) == 3 and error is not None, error
     assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "no message for 2.0 s" in error.details()
+
+
+@pytest.mark.parametrize("meter", [(64, 1), (33, 4), (16, 1)], ids=["64/1", "33/4", "16/1"])
+def test_a_bar_longer_than_a_files_is_refused(server: ServerThread, meter: tuple[int, int]) -> None:
+    """Issue 89, P5: a stream took bars of 64/1 (256 quarter notes) where a file's bar holds at most 32, and a 64/1
+    bar of 512 notes was decided on the event loop in about 20 ms, holding every other player's bar. Now the stream's
+    clock is held to a file's: INVALID_ARGUMENT naming the limit."""
+    answers, error, _ = play(server, [start(), bar(0, [], meter)])
+    assert len(answers) == 1 and error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    assert "a bar holds at most 32 quarter notes" in error.details()
+    session = LiveSession(["guitar"], None)
+    with pytest.raises(LiveStreamError, match="at most 32 quarter notes"):
+        session.take(0, *meter, 120.0, [])
+    assert session.take(0, 32, 4, 120.0, []) is not None
 
 
 def test_a_player_who_leaves_during_a_decision_costs_no_worker(tiny_model_path: Path) -> None:
@@ -311,3 +327,116 @@ def test_a_bug_in_a_bars_decision_ends_its_stream_internal_and_the_server_serves
         assert health_status(broken) == health_pb2.HealthCheckResponse.SERVING
         again, _, _ = play(broken, [start()])
         assert [answer.WhichOneof("part") for answer in again] == ["ready"]
+
+
+SMALL_WINDOW = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 16_384)]  # 16 KiB of answers fill it
+
+
+class NeverReads:
+    """Issue 89 P1's player: a start, a bar with a note, then a silent bar of 32/4 at 10 BPM every 20 ms (each
+    answered with drums), and no answer ever read. Its channel takes 16 KiB of answers before HTTP/2 holds the rest
+    back (a client that never reads fills its window in any case, about 4 MiB at gRPC's default)."""
+
+    def __init__(self, server: ServerThread) -> None:
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{server.port}", options=SMALL_WINDOW)
+        self.stopped = threading.Event()
+        self.call = seq2drum_pb2_grpc.Seq2DrumStub(self.channel).PlayAlong(self._requests())
+
+    def _requests(self) -> Iterator[pb.PlayAlongRequest]:
+        yield from (start(), bar(0, RIFF[:1]))
+        index = 1
+        while not self.stopped.wait(0.02):
+            yield bar(index, [], (32, 4), 10.0)
+            index += 1
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.call.cancel()
+        self.channel.close()
+
+
+def _within(condition: Any, timeout_s: float) -> float:
+    """Seconds until `condition()` holds; AssertionError past `timeout_s`."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout_s, f"not within {timeout_s} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def one_stream(tiny_model_path: Path) -> Iterator[ServerThread]:
+    """One play-along slot, given to a newcomer once its stream rests 0.3 s; answers may wait unread 3 s."""
+    config = dataclasses.replace(CONFIG, workers=1, max_streams=1, max_streams_per_peer=1, live_rest_s=0.3,
+                                 live_idle_s=30.0, live_max_idle_s=60.0, live_unread_s=3.0)
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(None)), config) as running:
+        yield running
+
+
+@pytest.mark.slow
+def test_p1_a_player_who_never_reads_is_hung_up_on_and_its_slot_freed(one_stream: ServerThread,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 89 P1: a stream that never read blocked in its handler's write, where no limit ran: its call lived on
+    (27 cycles of 4: 100 calls in flight, 811 MB). Now an answer left unread for live_unread_s hangs up on its player
+    (its connection closed: no status can pass unread answers), gRPC lets the call go, and the slot is free."""
+    from server.servicer import _Call
+
+    held = _Call.held
+    caplog.set_level("INFO", "seq2drum.server")
+    attacker = NeverReads(one_stream)
+    try:
+        assert 3.0 < _within(attacker.call.done, 20.0)
+        assert attacker.call.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        _within(lambda: _Call.held == held, 10.0)
+        answers, error, _ = play(one_stream, [start(), bar(0, RIFF), bar(1, RIFF)])
+        assert error is None and len(answers) == 3
+    finally:
+        attacker.close()
+    ended = [r.getMessage() for r in caplog.records if "status=CANCELLED" in r.getMessage()]
+    assert any("the player left an answer unread for 3.0 s: its connection was closed" in line for line in ended)
+
+
+@pytest.mark.slow
+def test_p1_an_evicted_player_who_never_reads_is_hung_up_on(one_stream: ServerThread) -> None:
+    """Issue 89 P1: a newcomer took the slot of a stream resting past live_rest_s, but a stream that never read went
+    on blocked in its write: the slot was freed, the call was not. Now it is hung up on within ENDED_UNREAD_S of
+    losing its slot, well inside the 3 s any answer may wait."""
+    from server.live_stream import ENDED_UNREAD_S
+    from server.servicer import _Call
+
+    held = _Call.held
+    attacker = NeverReads(one_stream)
+    try:
+        time.sleep(1.0)  # its 16 KiB window is full: the server's write waits
+        assert not attacker.call.done()
+        answers, error, _ = play(one_stream, [start(), bar(0, RIFF)], hold=threading.Event(), timeout_s=2.0)
+        assert error is not None and [a.WhichOneof("part") for a in answers] == ["ready", "bar"]  # the slot was given
+        assert _within(attacker.call.done, 10.0) < ENDED_UNREAD_S + 1.5
+        _within(lambda: _Call.held == held, 10.0)
+    finally:
+        attacker.close()
+
+
+@pytest.mark.slow
+def test_p1_a_player_who_cancels_is_ended_quietly(one_stream: ServerThread, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 89, low: streams cancelled while their answers waited unread logged an ExecuteBatchError traceback each
+    (113 in the probe), and one cancelled while its next bar was awaited 'Task exception was never retrieved ...
+    StopAsyncIteration'. Now a player who leaves is logged in one line, CANCELLED, and nothing else."""
+    from server.servicer import _Call
+
+    held = _Call.held
+    for wait_s in (1.0, 0.05, 0.0):  # its answers waiting unread; a bar on its way; right after its start
+        attacker = NeverReads(one_stream)
+        time.sleep(wait_s)
+        attacker.close()
+        _within(lambda: _Call.held == held, 10.0)
+    hold = threading.Event()
+    thread = threading.Thread(target=play, args=(one_stream, [start(), bar(0, RIFF)], hold, 0.5))
+    thread.start()  # a reading player whose deadline passes while the server waits for its next bar
+    thread.join(TIMEOUT_S)
+    _within(lambda: _Call.held == held, 10.0)
+    import gc
+
+    gc.collect()  # a task nobody retrieved is reported when it is collected
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not loud, [r.getMessage()[:200] for r in loud]

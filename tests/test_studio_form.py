@@ -74,3 +74,15 @@ def test_a_request_that_is_not_the_pages_json_is_refused() -> None:
     for body in (b"\xff", b"[1]", b'{"song": 3}', b"[" * 200_000):
         with pytest.raises(ConfigError):
             read_form(body)
+
+
+def test_a_kit_map_sent_as_a_json_object_is_read_as_json() -> None:
+    """Issue 89, low: a kit map sent as a JSON object ({"kit_map": {"kick": 36}}) was turned into Python's repr,
+    {'kick': 36}, and refused as "not valid JSON". It is read as the JSON it is, and its mistakes named in JSON's
+    words."""
+    options = options_from_form({"kit_map": {"kick": 24, "snare": 26}}, song=True)
+    assert json.loads(options.kit_map or "") == {"kick": 24, "snare": 26}
+    with pytest.raises(ConfigError, match="'snare' must be a MIDI note number 0-127, got null"):
+        options_from_form({"kit_map": {"snare": None}}, song=True)
+    with pytest.raises(ConfigError, match="must be a JSON object .* got a JSON array"):
+        options_from_form({"kit_map": [36, 38]}, song=True)

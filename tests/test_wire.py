@@ -95,3 +95,52 @@ def test_a_message_of_a_million_tiny_fields_is_not_walked_whole() -> None:
     assert "more than 4,096 fields" in oversized_option(tiny_fields + b"\x12\x00", GENERATE_OPTIONS)
     start = pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 5000)).SerializeToString()
     assert "more than 4,096 fields" in oversized_option(start, PLAY_ALONG_OPTIONS)
+
+
+def test_a_repeated_field_is_counted_by_protobufs_parser() -> None:
+    from server.wire import RepeatedCount
+
+    notes = RepeatedCount(pb.PlayAlongRequest, "bar", "notes")
+    bar = pb.PlayAlongRequest(bar=pb.PlayedBar(index=3, notes=[pb.LiveNote(pitch=40)] * 4097)).SerializeToString()
+    assert notes.count(bar) == 4097
+    assert notes.count(pb.PlayAlongRequest(start=pb.PlayAlongStart()).SerializeToString()) == 0
+    assert notes.count(b"\xff" * 10) is None  # not protobuf: left to the parser
+    assert RepeatedCount(pb.PlayAlongRequest, "start", "parts").count(
+        pb.PlayAlongRequest(start=pb.PlayAlongStart(parts=[pb.LivePart()] * 3)).SerializeToString()) == 3
+
+
+def test_a_bar_of_4096_notes_is_checked_without_walking_its_headers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 89 P5: every bar past 128 bytes was walked header by header on the event loop, 8-11 ms for 4,096 notes
+    (its parse takes 0.1-0.3 ms), so one player's big bars held every other player's. Now no Python walks a bar's
+    notes: protobuf's parser counts them, and the refusals stay as they were."""
+    from server import app, wire
+
+    deserialize = app._lenient("PlayAlong", pb.PlayAlongRequest.FromString)
+    note = pb.LiveNote(onset_quarters=0.5, duration_quarters=0.25, pitch=40, velocity=90, part=1)
+    walked: list[int] = []
+    fields = wire._fields
+    monkeypatch.setattr(wire, "_fields", lambda *args: walked.append(1) or fields(*args))
+    for count, refused in ((4096, False), (4097, True)):
+        walked.clear()
+        data = pb.PlayAlongRequest(bar=pb.PlayedBar(index=3, numerator=4, denominator=4, tempo_bpm=120,
+                                                    notes=[note] * count)).SerializeToString()
+        answer = deserialize(data)
+        assert isinstance(answer, wire.Unparsed) is not refused
+        assert not refused or "the bar holds 4,097 notes; a bar may hold at most 4,096" in answer.error().args[0]
+        assert len(walked) <= 4  # the top-level headers of the option checks, none of the notes
+
+
+def test_a_bar_longer_than_any_valid_one_is_refused_by_its_length() -> None:
+    """A bar of 4,096 notes takes at most 152 KiB; 500,000 empty notes (1 MB) cost the C count 7 ms, so a message
+    past MAX_BAR_MESSAGE_BYTES is refused by its length once its top level shows a bar. A start that long (a groove
+    clip) passes."""
+    from server import app, wire
+    from server.live_stream import MAX_BAR_MESSAGE_BYTES
+
+    deserialize = app._lenient("PlayAlong", pb.PlayAlongRequest.FromString)
+    tiny = pb.PlayAlongRequest(bar=pb.PlayedBar(notes=[pb.LiveNote()] * 500_000)).SerializeToString()
+    assert len(tiny) > MAX_BAR_MESSAGE_BYTES
+    assert "a bar takes at most 262,144" in deserialize(tiny).error().args[0]
+    clip = pb.PlayAlongRequest(start=pb.PlayAlongStart(options=pb.GenerationOptions(groove_midi=b"M" * 500_000),
+                                                       parts=[pb.LivePart(name="Guitar")])).SerializeToString()
+    assert isinstance(deserialize(clip), wire.Unparsed)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
-from seq2drum.midi.limits import MAX_SONG_PARTS
+from seq2drum.midi.limits import MAX_BAR_QUARTERS, MAX_SONG_PARTS
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
@@ -197,10 +197,14 @@ def check_parts(parts: Sequence[object]) -> None:
 def clock_problem(numerator: int, denominator: int, tempo_bpm: float) -> str:
     """Why a stream cannot play a bar of this meter and tempo ("" when it can): the rule the server checks every bar
     against, and the helper's --simulate every bar of a file before it connects (a 1/64 meter or 60,000,000 BPM, read
-    offline, was refused after connecting, issue 69 N8)."""
+    offline, was refused after connecting, issue 69 N8). A bar holds at most MAX_BAR_QUARTERS quarter notes, as a
+    file's does: a 64/1 bar (256 quarters) was decided on the server's event loop for about 20 ms (issue 89 P5)."""
     if not 1 <= numerator <= MAX_NUMERATOR or denominator not in STREAM_DENOMINATORS:
         return (f"a meter of {numerator}/{denominator}; the numerator must be 1-{MAX_NUMERATOR} and the denominator "
                 f"one of {', '.join(map(str, STREAM_DENOMINATORS))}")
+    if numerator * 4 / denominator > MAX_BAR_QUARTERS:
+        return (f"a meter of {numerator}/{denominator}; a bar holds at most {MAX_BAR_QUARTERS} quarter notes, as in a "
+                f"file, and {numerator}/{denominator} holds {numerator * 4 / denominator:g}")
     low, high = TEMPO_RANGE_BPM
     if not low <= tempo_bpm <= high:
         return f"a tempo of {tempo_bpm:g} BPM; it must be {low:g}-{high:g} quarter notes per minute"

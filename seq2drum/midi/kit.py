@@ -41,6 +41,16 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "..."
 
 
+def _json_kind(value: object) -> str:
+    """What JSON calls a parsed value ("a JSON NoneType" said Python's name for null, issue 89 low)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"JSON {str(value).lower()}"
+    kinds = ((list, "a JSON array"), (str, "a JSON string"), ((int, float), "a JSON number"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), f"a JSON {type(value).__name__}")
+
+
 class KitMapError(ConfigError):
     """A drum map that is not JSON, not an object, names an unknown class, or gives a note outside 0-127."""
 
@@ -92,7 +102,7 @@ class KitMap:
                               'write it as {"kick": 36, "snare": 38, ...}') from None
         if not isinstance(values, dict):
             raise KitMapError(f"{source} must be a JSON object from drum class to MIDI note, like "
-                              f'{{"kick": 36, "snare": 38}}; got a JSON {type(values).__name__}')
+                              f'{{"kick": 36, "snare": 38}}; got {_json_kind(values)}')
         return cls.from_mapping(values, source)
 
     def to_dict(self) -> dict[str, int]:

@@ -78,7 +78,9 @@ def _value(option: Option, value: Any) -> Any:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise ConfigError(f"argument {option.flag}: the clip did not arrive as base64; choose it again") from None
-    text = str(value).strip()
+    # an answer sent as a JSON object or array (a kit map) stays JSON: str() wrote Python's repr, {'kick': 36}, which
+    # the kit map's reader refused as "not valid JSON" (issue 89, low)
+    text = (json.dumps(value) if isinstance(value, (dict, list)) else str(value)).strip()
     if len(text) > (MAX_OPTION_CHARS if kind is str else MAX_NUMBER_CHARS):  # before anything reads or quotes it
         raise ConfigError(f"argument {option.flag}: {len(text):,} characters, more than any valid value")
     if kind is str:
