@@ -70,6 +70,9 @@ class Finish:
     swap_share: float = SWAP_SLICE_SHARES[0]  # ... each slice this share of its hits
     cross_sticks: np.ndarray | None = None  # (K,) bool the entries whose snare is the cross-stick (groove.articulation)
     variation: int = -1  # a later take whose grooves run out: the take varied, groove.variations' k-th (-1: none)
+    # (n,) bool the bars whose time-keeping is the part the musician chose (--parts), straight: the take steps that
+    # voice a swung song's time (the jazz ride, the swung time-keeping) leave them as the part plays
+    musicians_time: np.ndarray | None = None
 
 
 class Decided(NamedTuple):
@@ -220,11 +223,14 @@ def jazz_ride(take: Take, finish: Finish) -> None:
 
 
 def _looped(take: Take, finish: Finish) -> np.ndarray | None:
-    """(n,) bool the bars that play the user's loop bar exactly (None: no drums given)."""
+    """(n,) bool the bars that play the user's loop bar exactly, and those whose time is the musician's straight part
+    (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time (None: neither)."""
+    mine = finish.musicians_time
     if finish.continuation is None:
-        return None
+        return mine
     given = finish.continuation
-    return given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
+    looped = given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
+    return looped if mine is None else looped | mine
 
 
 def swung_time_keeping(take: Take, finish: Finish) -> None:

@@ -149,10 +149,14 @@ def song_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:
     return edges(song_span(scores), crash_phrase_bars)
 
 
-def take_floor(scores: SongScores, p: np.ndarray) -> float:
+def take_floor(scores: SongScores, p: np.ndarray, counted: np.ndarray | None = None) -> float:
     """The fewest hits a take may have before it is decided again without rests: a hit per bar the guitar plays,
-    and MIN_EXPECTED_HIT_SHARE of the hits the model expects (the calibrated probabilities p summed)."""
-    return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
+    and MIN_EXPECTED_HIT_SHARE of the hits the model expects (the calibrated probabilities p summed); over the bars
+    `counted` (n,) bool holds (all: None; the musician's drop-outs rest and count for nothing)."""
+    if counted is None:
+        return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
+    return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays[counted].sum()),
+               MIN_EXPECTED_HIT_SHARE * float(p[counted].sum()))
 
 
 # ---------------------------------------------------------------------------------------------- the request
@@ -271,9 +275,14 @@ class Request:
         if index >= len(self.plans):
             return self.finish, self.edges, Plan.held_for(Held.NO_OTHER)
         planned = self.plans[index]
-        if not planned.plan.played:
-            return self.finish, self.edges, planned.plan
-        return replace(self.finish, p=planned.p), planned.edges, planned.plan
+        plan = planned.plan
+        if not plan.played:
+            return self.finish, self.edges, plan
+        mine = None
+        if plan.chosen is not None and plan.chosen.any():  # the musician's straight parts keep their own time
+            n_bars = len(planned.p)
+            mine = plan.bar_chosen(n_bars) & ~np.isin(plan.bar_parts(n_bars), plan.swung_parts)
+        return replace(self.finish, p=planned.p, musicians_time=mine), planned.edges, plan
 
 
 def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int = 0,
@@ -291,22 +300,27 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)
     plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
-    steering = musicians_rests(steering, plans[0], heard.span.n_bars)
+    steering, rested = musicians_rests(steering, plans[0], heard.span.n_bars)
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
+    if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
+        asked = replace(asked, finish=replace(asked.finish, min_hits=take_floor(heard.scores, heard.p, ~rested)))
     return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges))
 
 
-def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> Steering:
-    """`steering` with the bars of each phrase the musician chose a drop-out for (`--parts`) resting: a drop-out he
-    asks for is one (conditioned alone, the decision's backbeat and floors played on through 4 in 5 of them)."""
-    if plan.chosen is None or not plan.chosen.any():
-        return steering
-    rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
-    for phrase, chosen, level in zip(plan.phrases, plan.chosen.tolist(), plan.levels):
+def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steering, np.ndarray]:
+    """`steering` with the bars of each phrase the musician chose a drop-out for (`--parts`) resting, and those bars
+    (n,) bool: a drop-out he asks for is one (conditioned alone, the decision's backbeat and floors played on
+    through 4 in 5 of them)."""
+    rested = np.zeros(n_bars, dtype=bool)
+    for phrase, chosen, level in zip(plan.phrases, (plan.chosen if plan.chosen is not None else ()), plan.levels):
         if chosen and level == "drop-out":
-            rests[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
-    return steering.replace(rests=rests)
+            rested[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
+    if not rested.any():
+        return steering, rested
+    rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
+    rests[rested] = True
+    return steering.replace(rests=rests), rested
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

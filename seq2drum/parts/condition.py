@@ -81,9 +81,9 @@ def conditioned(planner: Any, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
             moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
         else:
             moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
-        if own or (entire and planner.full[part]):  # its snare where the part places it, take 1's no more than the
-            # network hears in the bar (else too busy), a later take's as many at least (a comping part's snare on
-            # the &s took a take's backbeat away)
+        if own or (entire and planner.full[part] and not chosen):  # its snare where the part places it, take 1's
+            # no more than the network hears in the bar (else too busy), a later take's as many at least (a comping
+            # part's snare on the &s took a take's backbeat away); the musician's part its own (no backbeat: none)
             heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
             moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
         out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
