@@ -104,7 +104,7 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
 
 
 def plan_words(parts: tuple[tuple[int, str], ...]) -> str:
-    """A take's plan in words: each bar where its part changes and the part's name."""
+    """A take's parts in words: each bar where the part played changes and the part's name."""
     changes = [(bar, name) for number, (bar, name) in enumerate(parts) if not number or name != parts[number - 1][1]]
     return "; ".join(f"{bar}: {name}" for bar, name in changes)
 
@@ -246,7 +246,7 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
     for output, take in zip(outputs, result.takes):
         say(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
         if take.parts:
-            say(f"  its plan, {take.plan} (bar: part): {plan_words(take.parts)}")
+            say(f"  its plan, {take.plan}; as played (bar: part): {plan_words(take.parts)}")
         elif take.plan:
             say(f"  its plan: {take.plan}")
         for line in write_media(output, take, result, args):
