@@ -26,6 +26,7 @@ from seq2drum.song.sections import Section
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 RIDE_PITCH = class_to_pitch(RIDE)  # a kept crash ridden on the ride is written as the GM ride
+BREAK_MIN_BARS = 2  # this many bars or more without a note of the user's, between two bars with one: a break
 
 
 @dataclass
@@ -111,13 +112,18 @@ class GivenDrums:
 
 
 def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: int, keep_drums: bool,
-                groove_midi: bytes | None, steps_per_quarter: int) -> GivenDrums | None:
+                groove_midi: bytes | None, steps_per_quarter: int, band_end_bar: int | None = None,
+                fill_breaks: bool = False) -> GivenDrums | None:
     """What the user gave for this song (None: nothing): its drums (channel 10) with `keep_drums`, a groove clip's
-    bytes. Raises `GrooveClipError` for a clip that is not MIDI, holds no drums or is in another meter."""
+    bytes. The user's breaks stay silent unless `fill_breaks`, and no bar past the user's last drum bar and the band's
+    last (`band_end_bar`: one past the bar of its last note) is played (`kept_silence`). Raises `GrooveClipError`
+    for a clip that is not MIDI, holds no drums or is in another meter."""
     notes = kept_notes(song, keep_drums)
     if not len(notes) and not groove_midi:
         return None
     covered_all, hits_all, sources = kept_layout(notes, grid, width)
+    silent, silence_notice = kept_silence(own_bars(notes, grid), band_end_bar, fill_breaks)
+    covered_all = covered_all | silent
     rows = slice(first_bar, first_bar + n_bars)
     given = GivenDrums(hits_all[rows].copy(), covered_all[rows].copy(), notes=notes, covered_grid_bars=covered_all)
     if len(sources):  # the kept groove, looped in its own phase after its bars
@@ -136,7 +142,45 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
         check_clip_loop(clip_notes, n_bars)
         if not len(sources):
             given.loop, given.loop_steps, given.loop_notes = given.groove, clip_steps, clip_notes
+    given.notice = "; ".join(line for line in (given.notice, silence_notice) if line)
     return given
+
+
+def own_bars(notes: np.ndarray, grid: Grid) -> np.ndarray:
+    """(grid bars,) bool: the bars a kept note (N, 4) starts in."""
+    bars = grid.bars
+    starts = grid.step_to_tick(bars[:, BAR_START])
+    ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
+    bar_of_note = np.searchsorted(starts, notes[:, START], side="right") - 1
+    own = np.zeros(len(bars), dtype=bool)
+    own[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
+    return own
+
+
+def kept_silence(own: np.ndarray, band_end_bar: int | None, fill_breaks: bool) -> tuple[np.ndarray, str]:
+    """(grid bars,) bool the bars the drums leave silent around the user's own drum bars (`own`), and a notice naming
+    them: a break (BREAK_MIN_BARS or more empty bars between two of the user's drum bars: the drummer rests there,
+    as the user wrote it) unless `fill_breaks`; and every bar after the user's last drum bar that is past the band's
+    last note (`band_end_bar`), where the drums went on with no one playing."""
+    silent = np.zeros(len(own), dtype=bool)
+    rows = np.flatnonzero(own)
+    if not len(rows):
+        return silent, ""
+    breaks = []
+    for before, after in zip(rows[:-1].tolist(), rows[1:].tolist()):
+        if after - before - 1 >= BREAK_MIN_BARS:
+            breaks.append((before + 1, after))
+            if not fill_breaks:
+                silent[before + 1:after] = True
+    if band_end_bar is not None:
+        silent[max(int(rows[-1]) + 1, band_end_bar):] = True
+    if not breaks:
+        return silent, ""
+    spans = ", ".join(f"{a + 1}-{b}" for a, b in breaks)
+    said = (f"the drums you gave rest in bars {spans}: filled by the drummer (--fill-breaks)" if fill_breaks else
+            f"the drums you gave rest in bars {spans}: left silent as a break; --fill-breaks plays drums there")
+    return silent, said
+
 
 
 def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
