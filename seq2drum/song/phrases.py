@@ -1,15 +1,15 @@
 """The sections a drummer counts (`drummer_sections`): where the decision crashes, fills and holds a groove, what a
-generation prints (`A@1 B@9 ...`) and writes as markers. The guitar's own sections (`song.sections.song_structure`)
-stay the network's input, exactly as the shipped models were trained on them; a drummer's are derived from them in six
-steps: (1) hard starts: the first bar, a marker, a part entering after PART_CHANGE_BARS silent bars and playing as long,
-or leaving as long after playing as long; (2) choruses: a stretch whose bars come back a period later (8 to 32 bars: a
+generation prints (`A@1 B@9 ...`) and writes as markers. The guitar's own sections (`song.sections.song_structure`) stay
+the network's input, exactly as the shipped models were trained on them; a drummer's are derived from them in six steps:
+(1) hard starts: the first bar, a marker, a part entering after PART_CHANGE_BARS silent bars and playing as long, or
+leaving as long after playing as long; (2) choruses: a stretch whose bars come back a period later (8 to 32 bars: a
 12-bar blues, a 16-bar verse) and at no shorter lag (a riff has none) starts a section at each repeat and after the
 last, and so does a 12-bar stretch whose pitch classes alone come back so (a blues comped or soloed over freely: no
-other start inside it); (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser (BAND_CHANGE), move
-to the nearest line PHRASE_BARS on from the start before (ties to the higher novelty; in a chorus only starts its
-repeats agree on stay); (4) no section under MIN_DRUMMER_SECTION_BARS but the first and the last: a short one loses
-its weaker start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness; (6)
-back-to-back sections of one label are one unless a chorus repeat or a hard start divides them (A A A for three
+other start inside it); (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser
+(BAND_CHANGE), move to the nearest line PHRASE_BARS on from the start before (ties to the higher novelty; in a chorus
+only starts its repeats agree on stay); (4) no section under MIN_DRUMMER_SECTION_BARS but the first and the last: a
+short one loses its weaker start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness;
+(6) back-to-back sections of one label are one unless a chorus repeat or a hard start divides them (A A A for three
 choruses of a blues, not B@18 B@22 B@34 for one long B). Pure numpy, on rows [0, n) of the song's bars from `first_bar`.
 """
 
