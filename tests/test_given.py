@@ -467,16 +467,6 @@ def test_a_break_between_the_users_drum_bars_stays_silent_unless_asked(band: Dru
     assert bar_hits(filled.midi_bytes)[2:6].all()
 
 
-def test_one_empty_bar_is_no_break_and_nothing_plays_past_the_band() -> None:
-    from seq2drum.generation.given import kept_silence
-
-    own = np.array([1, 0, 1, 1, 0, 0, 1, 0, 0, 0], dtype=bool)  # a bar's rest (row 1), a break (rows 4-5)
-    silent, notice = kept_silence(own, band_end_bar=8, fill_breaks=False)
-    assert silent.tolist() == [0, 0, 0, 0, 1, 1, 0, 0, 1, 1] and "bars 5-6" in notice
-    silent, _ = kept_silence(own, band_end_bar=8, fill_breaks=True)
-    assert silent.tolist() == [0] * 8 + [1, 1]  # the band's last bar is row 7: no drums after it
-
-
 def test_fill_breaks_goes_with_keep_drums() -> None:
     from seq2drum.errors import ConfigError
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from seq2drum.generation.breaks import kept_silence, own_bars
 from seq2drum.song.clip_notes import check_clip_loop
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import Continuation, continuation
@@ -26,7 +27,6 @@ from seq2drum.song.sections import Section
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 RIDE_PITCH = class_to_pitch(RIDE)  # a kept crash ridden on the ride is written as the GM ride
-BREAK_MIN_BARS = 2  # this many bars or more without a note of the user's, between two bars with one: a break
 
 
 @dataclass
@@ -146,43 +146,6 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
     return given
 
 
-def own_bars(notes: np.ndarray, grid: Grid) -> np.ndarray:
-    """(grid bars,) bool: the bars a kept note (N, 4) starts in."""
-    bars = grid.bars
-    starts = grid.step_to_tick(bars[:, BAR_START])
-    ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
-    bar_of_note = np.searchsorted(starts, notes[:, START], side="right") - 1
-    own = np.zeros(len(bars), dtype=bool)
-    own[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
-    return own
-
-
-def kept_silence(own: np.ndarray, band_end_bar: int | None, fill_breaks: bool) -> tuple[np.ndarray, str]:
-    """(grid bars,) bool the bars the drums leave silent around the user's own drum bars (`own`), and a notice naming
-    them: a break (BREAK_MIN_BARS or more empty bars between two of the user's drum bars: the drummer rests there,
-    as the user wrote it) unless `fill_breaks`; and every bar after the user's last drum bar that is past the band's
-    last note (`band_end_bar`), where the drums went on with no one playing."""
-    silent = np.zeros(len(own), dtype=bool)
-    rows = np.flatnonzero(own)
-    if not len(rows):
-        return silent, ""
-    breaks = []
-    for before, after in zip(rows[:-1].tolist(), rows[1:].tolist()):
-        if after - before - 1 >= BREAK_MIN_BARS:
-            breaks.append((before + 1, after))
-            if not fill_breaks:
-                silent[before + 1:after] = True
-    if band_end_bar is not None:
-        silent[max(int(rows[-1]) + 1, band_end_bar):] = True
-    if not breaks:
-        return silent, ""
-    spans = ", ".join(f"{a + 1}-{b}" for a, b in breaks)
-    said = (f"the drums you gave rest in bars {spans}: filled by the drummer (--fill-breaks)" if fill_breaks else
-            f"the drums you gave rest in bars {spans}: left silent as a break; --fill-breaks plays drums there")
-    return silent, said
-
-
-
 def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kept notes (N, 4) on every bar of the grid: (grid bars,) bool covered, (grid bars, S, 9) their hits, and
     the grid bars of the groove to continue: the run of kept bars from the first with LOOP_BAR_HITS hits on two drum
@@ -190,11 +153,7 @@ def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, 
     the first kept note (a drumless intro the user wrote stays drumless) and those after it before the drummer's
     entry (a count-in's sticks, a sparse intro, then silence: played as given, not filled in)."""
     bars = grid.bars
-    starts = grid.step_to_tick(bars[:, BAR_START])
-    ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
-    bar_of_note = np.searchsorted(starts, notes[:, START], side="right") - 1
-    covered = np.zeros(len(bars), dtype=bool)
-    covered[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
+    covered = own_bars(notes, grid)
     hits = per_bar(drums_to_grid(notes, grid).hits, bars, width) & covered[:, None, None]
     if covered.any():
         covered[: np.flatnonzero(covered)[0]] = True  # the intro before the user's drums: kept as written, silent
