@@ -73,7 +73,7 @@ class GenerateRequest(_message.Message):
     def __init__(self, midi: _Optional[bytes] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ...) -> None: ...
 
 class GenerationMetadata(_message.Message):
-    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "band_parts", "notices", "sections", "take")
+    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "band_parts", "notices", "sections", "take", "parts", "plan")
     BARS_FIELD_NUMBER: _ClassVar[int]
     TEMPO_CHANGES_FIELD_NUMBER: _ClassVar[int]
     TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,8 @@ class GenerationMetadata(_message.Message):
     NOTICES_FIELD_NUMBER: _ClassVar[int]
     SECTIONS_FIELD_NUMBER: _ClassVar[int]
     TAKE_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     bars: int
     tempo_changes: int
     time_signature_changes: int
@@ -104,17 +106,23 @@ class GenerationMetadata(_message.Message):
     notices: _containers.RepeatedScalarFieldContainer[str]
     sections: _containers.RepeatedScalarFieldContainer[str]
     take: int
-    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., band_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ...) -> None: ...
+    parts: _containers.RepeatedScalarFieldContainer[str]
+    plan: str
+    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., band_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ..., parts: _Optional[_Iterable[str]] = ..., plan: _Optional[str] = ...) -> None: ...
 
 class Take(_message.Message):
-    __slots__ = ("index", "midi", "drum_hits")
+    __slots__ = ("index", "midi", "drum_hits", "parts", "plan")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     MIDI_FIELD_NUMBER: _ClassVar[int]
     DRUM_HITS_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     index: int
     midi: bytes
     drum_hits: int
-    def __init__(self, index: _Optional[int] = ..., midi: _Optional[bytes] = ..., drum_hits: _Optional[int] = ...) -> None: ...
+    parts: _containers.RepeatedScalarFieldContainer[str]
+    plan: str
+    def __init__(self, index: _Optional[int] = ..., midi: _Optional[bytes] = ..., drum_hits: _Optional[int] = ..., parts: _Optional[_Iterable[str]] = ..., plan: _Optional[str] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
     __slots__ = ("midi", "metadata", "more_takes")
