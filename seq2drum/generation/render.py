@@ -47,6 +47,7 @@ class TakeResult:
     # the take's plan's phrases: (first bar, 1-based; the part's name as played, parts.played) of each
     parts: tuple[tuple[int, str], ...] = ()
     plan: str = ""  # where its plan came from, or why it plays none (parts.plan `Plan.describe`)
+    planned: tuple[tuple[int, str], ...] = ()  # the plan's own names of the same phrases: what each was asked to play
 
     def __repr__(self) -> str:
         return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
@@ -85,7 +86,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
             drums = written
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1,
                                   as_played(take, grid, prepared),
-                                  take.plan.describe() if take.plan is not None else ""))
+                                  take.plan.describe() if take.plan is not None else "", take.parts))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [*song.notices, choice.notice, played[0].notice, sparse,
