@@ -71,6 +71,9 @@ def connection_mistake(details: str, tls_ca: Path | None, target: str) -> tuple[
     if "Hostname Verification" in details or "not in peer certificate" in details:
         return (f"the server's certificate does not name the host in --server {target}: connect by a name it holds "
                 "(its CN or subjectAltName, e.g. localhost), or give the server a certificate naming this host"), True
+    if "Connection refused" in details:  # nothing listens there: not running, or still loading its model
+        return (f"no seq2drum server is running at {target} (connection refused): start one with `python -m server` "
+                "in the seq2drum folder (`seq2drum-server` when installed), or point --server at yours"), False
     if tls_ca is None and "Socket closed" in details:
         return (f"the server {target} closed every connection at once: if it runs with --tls-cert (TLS), pass "
                 "--tls-ca with its certificate; else it may be restarting"), False
@@ -135,6 +138,8 @@ class Drums:
     midi_bytes: bytes
     metadata: seq2drum_pb2.GenerationMetadata
     more_takes: list[tuple[bytes, int]] = field(default_factory=list)  # takes 2.. as (MIDI bytes, drum hits)
+    # every take's parts as played ("BAR: PART" where they change) and its plan, take 1 first
+    take_parts: list[tuple[list[str], str]] = field(default_factory=list)
 
     def describe(self) -> str:
         m = self.metadata
@@ -253,7 +258,10 @@ class DrumClient:
                 response = call.result()
             except grpc.FutureCancelledError:
                 raise StoppedError("the call was stopped by its caller") from None
-        return Drums(response.midi, response.metadata, [(take.midi, take.drum_hits) for take in response.more_takes])
+        said = [(list(response.metadata.parts), response.metadata.plan),
+                *((list(take.parts), take.plan) for take in response.more_takes)]
+        return Drums(response.midi, response.metadata, [(take.midi, take.drum_hits) for take in response.more_takes],
+                     said)
 
     def _generate_stream(self, midi: bytes, options: seq2drum_pb2.GenerationOptions, chunk_bytes: int,
                          stop: Stop | None = None) -> Drums:
@@ -281,7 +289,8 @@ class DrumClient:
         if len(received) < wanted and written != len(received):  # fewer takes said in the notices are all there are
             raise HelperError(f"the server's stream ended early: {len(received)} of {wanted} takes received")
         (metadata, data), *more = received
-        return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more])
+        said = [(list(each.parts), each.plan) for each, _ in received]
+        return Drums(data, metadata, [(midi, more_metadata.drum_hits) for more_metadata, midi in more], said)
 
     def _with_retries(self, attempt: Callable[[], T], give_up_at: float | None = None, stop: Stop | None = None) -> T:
         """Run `attempt` until it succeeds, fails with anything but UNAVAILABLE or CANCELLED, `stop` stops it, or the
@@ -289,6 +298,7 @@ class DrumClient:
         randomised so that clients turned away together do not come back together."""
         give_up_at = time.monotonic() + self.wait_s if give_up_at is None else give_up_at
         ceiling_s = self.backoff_s
+        said = ""  # a mistake said once is not said again at every retry (no server: one line, not one a retry)
         while True:
             self.attempts += 1
             try:
@@ -303,8 +313,12 @@ class DrumClient:
                 left_s = give_up_at - time.monotonic()
                 if final or pause_s > left_s:  # `explain` says a TLS mistake in one line
                     raise
-                print(f"server {self.target} unavailable ({mistake or error.details()}); retrying in {pause_s:.1f} s "
-                      f"({left_s:.0f} s left of --wait)", file=sys.stderr, flush=True)
+                if not mistake:
+                    print(f"server {self.target} unavailable ({error.details()}); retrying in {pause_s:.1f} s "
+                          f"({left_s:.0f} s left of --wait)", file=sys.stderr, flush=True)
+                elif mistake != said:
+                    print(f"{mistake}; waiting up to {left_s:.0f} s (--wait) for it", file=sys.stderr, flush=True)
+                    said = mistake
                 if stop is None:
                     time.sleep(pause_s)
                 else:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from seq2drum.atomic import write_together
 from seq2drum.errors import cut_line, escape_controls
-from seq2drum.outputs import exists_message, from_nothing_path, new_output_path, take_paths, write_new_version
+from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, parts_line, take_paths,
+                              write_new_version)
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DrumClient, HelperError, OutputExistsError
@@ -63,18 +64,25 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
             midi = song.read_bytes()
         except OSError as exc:
             raise HelperError(f"cannot read {song}: {exc.strerror or exc}") from exc
+    if not midi:
+        raise HelperError(f"{song} is empty (0 bytes): export the guitar part from your DAW again, or leave out the "
+                          "song and pass --bars N (with --tempo and --meter) for drums from nothing")
     drums = client.generate(midi, options)
     files = [(drums.midi_bytes, drums.metadata.drum_hits), *drums.more_takes][:n_takes]
     beside = (song, options.merge, n_takes if n_takes > 1 else None) if renumbered else None
     targets = _write(targets, [data for data, _ in files], hint, force, beside)
-    for target, (_, hits) in zip(targets, files):
+    for index, (target, (_, hits)) in enumerate(zip(targets, files)):
         if n_takes > 1:
             print(escape_controls(f"wrote {target} ({hits} hits)"), flush=True)
+        else:
+            print(escape_controls(f"wrote {target}") + f" ({drums.describe()})", flush=True)
+        if index < len(drums.take_parts):  # as main.py says them: names from the server, no terminal escapes
+            said = parts_line(drums.take_parts[index][1], drums.take_parts[index][0])
+            if said:
+                print(cut_line(escape_controls(said)), flush=True)
     target = targets[0]
     if n_takes > 1:
         print(f"{len(files)} takes ({drums.describe()})", flush=True)
-    else:
-        print(escape_controls(f"wrote {target}") + f" ({drums.describe()})", flush=True)
     if drums.metadata.sections:
         print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
     if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen, no line of MBs

@@ -143,7 +143,13 @@ class FolderWatcher:
         self._since = since
         handled = []
         for path, signature in sorted(current.items()):
-            settled = now - self._since[path][1] >= self.settle_s and signature[0] > 0
+            settled = now - self._since[path][1] >= self.settle_s
+            if settled and signature[0] == 0:  # a DAW's export opens empty: said once it stays so, never sent
+                if self._reported.get(path) != signature:
+                    print(f"{escape_controls(path.name)}: empty (0 bytes); waiting for the DAW to write it (export "
+                          "the song again if it stays empty)", file=sys.stderr, flush=True)
+                    self._reported[path] = signature
+                continue
             if not settled or self._settled.get(path) == signature:
                 continue
             if self._drums_are_newer(path, signature):

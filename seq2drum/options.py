@@ -76,6 +76,7 @@ class GenerationOptions(_Config):
     feel: str = "natural"  # the timing feel: natural (as learned) | tight | laid-back | pushed
     guitar_only: bool = False  # listen to the guitar alone, even with a model that listens to the band
     keep_drums: bool = False  # keep the input's drums (channel 10) in the bars they cover
+    fill_breaks: bool = False  # with keep_drums: play drums in the breaks (2+ empty bars between the user's own)
     groove_midi: bytes | None = None  # a drum clip (MIDI bytes): the groove the drums start from and come back to
     rest_after: int | None = None  # live: rest after this many silent bars (None: 2 with the band, never guitar alone)
     parts: str | None = None  # the musician's part per section: "A=ride-8ths; B#2=half-time; 33-40=drop-out"
@@ -108,6 +109,8 @@ class GenerationOptions(_Config):
         _check(MIN_DYNAMICS <= self.dynamics <= MAX_DYNAMICS,
                f"dynamics must be {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g} (1 = the model's velocities), "
                f"got {self.dynamics:g}")
+        _check(not self.fill_breaks or self.keep_drums,
+               "fill breaks plays drums in the breaks of the drums kept: ask for keep drums too")
         _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {echoed(self.cymbal)}")
         _check(self.plan in PLANS, f"plan must be one of {', '.join(PLANS)}, got {echoed(self.plan)}")
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE,
@@ -253,6 +256,8 @@ OPTIONS: tuple[Option, ...] = (
            "the whole band"),
     Option("keep_drums", "--keep-drums", 21, "keep the drums already in the song (channel 10) in the bars they cover, "
            "exactly as played, and write the other bars continuing their groove (without it channel 10 is ignored)"),
+    Option("fill_breaks", "--fill-breaks", 27, "with --keep-drums: play drums in the song's breaks, two or more "
+           "bars without a drum note between bars with them (without it a break stays silent, as written)"),
     Option("groove_midi", "--groove", 22, "a drum clip (a loop, a take, a Groove MIDI Dataset file) in the song's "
            f"meter: the groove the drums start from and come back to (its first {GROOVE_CLIP_MAX_BARS} bars)",
            metavar="CLIP.mid",

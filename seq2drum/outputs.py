@@ -54,6 +54,20 @@ def takes_written(notices: list[str]) -> int | None:
     return None
 
 
+def part_changes(parts: tuple[tuple[int, str], ...] | list[tuple[int, str]]) -> list[str]:
+    """A take's parts as printed: "BAR: PART" where the part played changes (bars from 1), as main.py, the server and
+    the DAW helper say them."""
+    return [f"{bar}: {name}" for number, (bar, name) in enumerate(parts) if not number or name != parts[number - 1][1]]
+
+
+def parts_line(plan: str, changes: list[str]) -> str:
+    """The line under a take that says its parts: where its plan came from and each change as played ("" for
+    none)."""
+    if changes:
+        return f"  its plan, {plan}; as played (bar: part): {'; '.join(changes)}"
+    return f"  its plan: {plan}" if plan else ""
+
+
 def output_path(song: Path, merge: bool = False) -> Path:
     """SONG.mid -> SONG_drums.mid (SONG_with_drums.mid when the guitar is merged in), beside the song."""
     return song.with_name(f"{song.stem}_{'with_drums' if merge else 'drums'}.mid")

@@ -90,7 +90,22 @@ def metadata_to_proto(result: JobResult, server_ms: float, take: int = 1) -> seq
         notices=result.notices,
         sections=result.sections,
         take=take,
+        parts=_take_parts(result, take)[0],
+        plan=_take_parts(result, take)[1],
     )
+
+
+def take_to_proto(result: JobResult, take: int) -> seq2drum_pb2.Take:
+    """A further take (k > 1, `result.more_takes[k - 2]`) as GenerateResponse.more_takes carries it."""
+    midi, hits = result.more_takes[take - 2]
+    parts, plan = _take_parts(result, take)
+    return seq2drum_pb2.Take(index=take, midi=midi, drum_hits=hits, parts=parts, plan=plan)
+
+
+def _take_parts(result: JobResult, take: int) -> tuple[list[str], str]:
+    """Take `take`'s parts as played ("BAR: PART" where they change) and its plan; none for a result without."""
+    parts = result.take_parts[take - 1] if take <= len(result.take_parts) else []
+    return parts, result.take_plans[take - 1] if take <= len(result.take_plans) else ""
 
 
 def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_pb2.GetModelInfoResponse:

@@ -23,7 +23,7 @@ from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
 from .config import MESSAGE_ENVELOPE_BYTES
 from .live_stream import PlayAlongStreams
-from .convert import metadata_to_proto, model_info_to_proto, options_from_proto
+from .convert import metadata_to_proto, model_info_to_proto, options_from_proto, take_to_proto
 from .jobs import SongRunner
 from .status import (DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
                      UndecodableRequest, status_for)
@@ -154,8 +154,7 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
                     f"message limit of {self._config.max_message_bytes} bytes; use GenerateStream"
                 )
             call.bytes_out = out_bytes
-            more = [seq2drum_pb2.Take(index=index, midi=midi, drum_hits=hits)
-                    for index, (midi, hits) in enumerate(result.more_takes, start=2)]
+            more = [take_to_proto(result, index) for index in range(2, len(result.more_takes) + 2)]
             return seq2drum_pb2.GenerateResponse(midi=result.midi_bytes, metadata=metadata_to_proto(result, server_ms),
                                                  more_takes=more)
         raise AssertionError("unreachable: _Call aborts on every error")

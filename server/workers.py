@@ -32,6 +32,7 @@ from typing import Any
 from seq2drum.options import GenerationOptions
 from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi.limits import ReadLimits
+from seq2drum.outputs import part_changes
 
 from .live_jobs import LiveJob, LiveModel, run_live_job
 from .memory import TRIM_SLACK_BYTES, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory, rss_bytes
@@ -104,6 +105,9 @@ class JobResult:
     notices: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)  # "LETTER@BAR", bars from 1
     more_takes: list[tuple[bytes, int]] = field(default_factory=list)  # takes 2.. as (midi bytes, drum hits)
+    # every take's parts as played ("BAR: PART" where they change) and its plan, take 1 first
+    take_parts: list[list[str]] = field(default_factory=list)
+    take_plans: list[str] = field(default_factory=list)
 
 
 def generate_drums(generator: Any, job: Job) -> JobResult:
@@ -135,6 +139,7 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
         guitar_parts=list(result.guitar_parts), band_parts=list(result.band_parts), notices=list(result.notices),
         sections=[f"{letter}@{bar}" for bar, letter in result.sections],
         more_takes=[(take.midi_bytes, take.n_hits) for take in result.takes[1:]],
+        take_parts=[part_changes(take.parts) for take in result.takes], take_plans=[take.plan for take in result.takes],
     )
 
 

@@ -63,6 +63,20 @@ def blues(choruses: int = 3, root: int = 40) -> list[tuple[int, int]]:
     return events
 
 
+COMPING_RHYTHMS = ((0, 2, 4, 6, 8, 10, 12, 14), (0, 3, 4, 7, 8, 11, 12, 15), (0, 4, 6, 8, 12, 14), (2, 6, 10, 14))
+
+
+def comped_blues(choruses: int = 4, root: int = 40, seed: int = 7) -> list[tuple[int, int]]:
+    """The 12-bar blues of `blues`, `choruses` times, comped freely: each bar's power chord on the bar's change, in a
+    rhythm of COMPING_RHYTHMS drawn bar by bar (seeded), so the changes repeat every 12 bars and the rhythm never."""
+    events = []
+    for bar in range(12 * choruses):
+        base = root + BLUES_CHANGES[bar % 12]
+        rhythm = COMPING_RHYTHMS[int(np.random.default_rng([seed, bar]).integers(len(COMPING_RHYTHMS)))]
+        events += [(bar * 16 + step, pitch) for step in rhythm for pitch in (base, base + 7)]
+    return events
+
+
 def backbeat(bars: int, steps_per_bar: int = 16) -> list[tuple[int, int, int]]:
     """Kick on 1 and 3, snare on 2 and 4, closed hat on eighths (4/4)."""
     events = []

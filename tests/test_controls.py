@@ -587,3 +587,15 @@ def test_a_swung_waltz_whose_bass_walks_rides_the_jazz_waltz(bass: tuple[int, ..
         assert np.flatnonzero(take.hits[row, :, CLOSED_HAT]).tolist() == [4, 8]
     decide.swung_time_keeping(take, finish)
     assert np.array_equal(take.hits, after_ride)
+
+
+def test_the_density_notice_says_its_figure_leaves_out_the_busier_parts() -> None:
+    """Issue 90: --density 2 gave 1.93x the hits of a run without it and said "take 1 has 1.64x": the figure is the
+    density step's alone, after the plan had chosen busier parts. The notice now says so."""
+    from seq2drum.groove import density
+
+    said = density.density_notice(2.0, 1.64, parts_moved=True)
+    assert "1.64x the hits of those parts" in said and "chosen busier" in said and "without --density" in said
+    assert "sparser" in density.density_notice(0.5, 0.7, parts_moved=True)
+    assert density.density_notice(2.0, 1.64) == ("--density 2 asked 2x the model's hits; take 1 has 1.64x, as far "
+                                                 "as it goes (every 16th of its time-keeping, ghost notes and kicks)")

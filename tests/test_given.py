@@ -445,3 +445,30 @@ def test_a_clip_looped_past_what_a_drum_file_holds_is_refused(band: DrumGenerato
     with pytest.raises(GrooveClipError) as caught:
         band.generate(data, GenerationOptions(groove_midi=song_bytes(None, dense)))
     assert "plays 240 notes in a bar; looped through the song's 200 bars that makes 48,000" in str(caught.value)
+
+
+def bar_hits(midi_bytes: bytes) -> np.ndarray:
+    """(bars,) drum notes starting in each 4/4 bar of a written file."""
+    song = read_midi(midi_bytes)
+    notes = song.drum_parts[0].notes if song.drum_parts else np.zeros((0, 4), dtype=np.int64)
+    return np.bincount(notes[:, START] // (4 * song.ticks_per_quarter), minlength=1)
+
+
+def test_a_break_between_the_users_drum_bars_stays_silent_unless_asked(band: DrumGenerator) -> None:
+    """Issue 90: the user's drums in bars 1-2 and 7-8, resting in 3-6 (a break): --keep-drums left the break
+    empty only with --fill-breaks asked otherwise; after bar 8 the drums go on as before, and the run says so."""
+    drums = np.concatenate([groove_notes(2), groove_notes(2, 6)])
+    data = song_bytes(notes_from_steps(riff(12), length_steps=2), drums)
+    kept = band.generate(data, GenerationOptions(seed=0, keep_drums=True, humanize=0))
+    per_bar = bar_hits(kept.midi_bytes)
+    assert not per_bar[2:6].any() and per_bar[[0, 1, 6, 7]].all() and per_bar[8:11].any()
+    assert any("rest in bars 3-6" in notice and "--fill-breaks" in notice for notice in kept.notices)
+    filled = band.generate(data, GenerationOptions(seed=0, keep_drums=True, fill_breaks=True, humanize=0))
+    assert bar_hits(filled.midi_bytes)[2:6].all()
+
+
+def test_fill_breaks_goes_with_keep_drums() -> None:
+    from seq2drum.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="keep drums"):
+        GenerationOptions(fill_breaks=True)

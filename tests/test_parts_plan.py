@@ -285,7 +285,7 @@ def test_the_command_line_prints_each_takes_parts(tmp_path, capsys: pytest.Captu
     song.write_bytes(sectioned_song())
     assert main.main(["--mode", "infer", str(song), "--takes", "2", "--seed", "1"]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("its plan, from the model (bar: part): 1: ") == 2  # each take's plan, from its first bar
+    assert printed.count("its plan, from the model; as played (bar: part): 1: ") == 2  # each take's, from bar 1
     assert main.main(["--mode", "infer", str(song), "--plan", "bars", "--force"]) == 0
     printed = capsys.readouterr().out
     assert "(bar: part)" not in printed  # bar by bar: no parts to print, and the run says why
@@ -304,15 +304,15 @@ def test_the_guitar_alone_is_decided_bar_by_bar(generator: DrumGenerator) -> Non
 
 @pytest.mark.parametrize("style", ["straight-8ths", "ride-quarters", "kick-and-snare"])
 def test_a_style_plans_among_the_parts_that_play_it(generator: DrumGenerator, style: str) -> None:
-    """--style restricts the parts (issue 68 item 7): every phrase of every take plays a part of the style, or a
-    sparse or drop-out one; the drums stay the style's grooves."""
+    """--style restricts the parts (issue 68 item 7): every phrase of every take is planned on a part of the style,
+    or a sparse or drop-out one; the drums stay the style's grooves."""
     from seq2drum.parts.traits import STYLES
 
     result = generator.generate(sectioned_song(), GenerationOptions(seed=4, takes=2, style=style))
     parts = {part.name: part for part in generator.planner.vocabulary.parts if part.family == "4/4"}
     assert result.takes[0].parts  # a style plays a plan too
     for take in result.takes:
-        for _, name in take.parts:
+        for _, name in take.planned:  # the plan's names (`parts` are those of the drums as played)
             part = parts[name]
             assert part.level != "full" or STYLES[style].plays(part.keeper, part.subdivision, part.feel), (style, name)
 
@@ -464,7 +464,7 @@ def test_drums_given_play_a_plan_of_their_part_but_not_under_a_style(generator: 
     drums = notes_from_steps([(s, p, v) for s, p, v in backbeat(2)])  # 2 bars of eighths on the hat, a backbeat
     data = band_song(32, busier_from=16, drums=drums)
     kept = generator.generate(data, GenerationOptions(seed=3, keep_drums=True))
-    names = {name for _, name in kept.takes[0].parts}
+    names = {name for _, name in kept.takes[0].planned}
     assert "eighths on the hat, backbeat" in names
     assert names <= {"eighths on the hat, backbeat"} | {p.name for p in generator.planner.vocabulary.parts
                                                          if not p.level == "full"}

@@ -13,7 +13,7 @@ from seq2drum.song.bars import bar_song
 from seq2drum.song.columns import BAR, FeatureSpec
 from seq2drum.song.phrases import MIN_DRUMMER_SECTION_BARS, choruses, drummer_sections, hard_starts, on_phrase_lines
 from seq2drum.song.sections import Section, bar_vectors, section_bar_features, self_similarity, song_structure
-from tests.builders import blues, riff
+from tests.builders import blues, comped_blues, riff
 from tests.test_sections import encoded
 
 SPEC = FeatureSpec.current(4)
@@ -42,6 +42,14 @@ def test_a_12_bar_blues_of_three_choruses_is_a_section_at_each_chorus_all_alike(
     song = bar_song(encoded(blues(3)), SPEC)
     assert [(s.start_bar, s.end_bar) for s in song.network_sections] == [(0, 36)]  # the guitar's: one A
     assert [(s.start_bar, s.end_bar, s.letter) for s in song.sections] == [(0, 12, "A"), (12, 24, "A"), (24, 36, "A")]
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_a_blues_comped_freely_is_a_section_at_each_chorus(seed: int) -> None:
+    """Issue 90: a blues whose guitar comps in a rhythm of its own each bar repeats only in its changes; its sections
+    were cut by the rhythm (1, 9, 13) and the crashes landed mid-chorus. Each chorus (bars 1, 13, 25, 37) is one."""
+    song = bar_song(encoded(comped_blues(4, seed=seed)), SPEC)
+    assert [s.start_bar for s in song.sections] == [0, 12, 24, 36]
 
 
 def test_a_riff_repeated_every_bar_or_every_4_bars_is_no_chorus() -> None:

@@ -241,6 +241,8 @@ def test_in_front_of_a_running_server_the_drums_are_the_same(local_studio: Studi
                                                                                "meter=3/4")[1]  # the server's
             for here, there in zip(local["takes"], remote["takes"]):
                 assert here["drums"] == there["drums"] and here["hits"] == there["hits"]
+                # each take says its parts and plan, as main.py prints them (issue 90: the answer had none)
+                assert here["plan"] == there["plan"] and here["plan"] and here["parts"] == there["parts"]
 
 
 def test_the_command_starts_serves_and_stops_cleanly(tiny_model_path: Path, tmp_path: Path) -> None:

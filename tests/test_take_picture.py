@@ -15,7 +15,7 @@ from seq2drum.cli import main
 from seq2drum.config import DataConfig
 from seq2drum.evaluation import take_picture as pictures
 from seq2drum.evaluation.take_picture import PLOT_MAX_ROWS, SECTION_COLORS, take_picture
-from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.midi.drums import DRUM_CLASSES, Articulation
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.song.drum_part import DrumGrid
@@ -68,22 +68,58 @@ def test_the_drums_are_drawn_where_they_play_darker_for_louder_and_sections_in_t
     white, and section B's line is drawn in B's colour at bar 9."""
     song = encoded(16)
     drums = DrumGrid.empty(song.grid.n_steps)
-    kick, crash = DRUM_CLASSES.index("kick"), DRUM_CLASSES.index("crash")
+    kick, crash = DRUM_CLASSES.index("kick"), pictures.DRUM_ROWS.index("crash")
     drums.hits[[0, 8], kick] = True
     drums.velocity[[0, 8], kick] = [127, 40]
     picture = take_picture(song, drums, [(1, "A"), (9, "B")])
     image = rgb(picture)
     panel = next(p for p in picture.panels if p.label == "drums")
     left, top, right, bottom = panel.box
-    per_step, per_row = (right - left) / (panel.steps[1] - panel.steps[0]), (bottom - top) / len(DRUM_CLASSES)
-
-    def pixel(step: int, drum: int) -> int:
-        return int(image[int(bottom - (drum + 0.5) * per_row), int(left + (step + 0.5) * per_step), 0])
+    pixel, per_step = pixel_reader(image, panel), (right - left) / (panel.steps[1] - panel.steps[0])
 
     assert pixel(0, kick) < pixel(8, kick) < 255  # both drawn, the loud one darker
     assert pixel(4, kick) == 255 and pixel(0, crash) == 255  # nothing where nothing plays
     x = round(left + 8 * 16 * per_step)
     assert tuple(image[(top + bottom) // 2, x]) == SECTION_COLORS[1]
+
+
+def pixel_reader(image: np.ndarray, panel: pictures.Panel):  # noqa: ANN201
+    """(step, row of the drums panel, from the bottom) -> the red of the pixel at its middle."""
+    left, top, right, bottom = panel.box
+    per_step, per_row = (right - left) / (panel.steps[1] - panel.steps[0]), (bottom - top) / len(pictures.DRUM_ROWS)
+    return lambda step, row: int(image[int(bottom - (row + 0.5) * per_row), int(left + (step + 0.5) * per_step), 0])
+
+
+def test_the_hat_foot_is_drawn_on_a_row_of_its_own() -> None:
+    """Issue 90: the hi-hat foot (44) was never drawn apart, so a jazz take's 2 and 4 were missing from the picture;
+    it has its row, and the closed hat's holds the stick's hits alone."""
+    song = encoded(4)
+    drums = DrumGrid.empty(song.grid.n_steps)
+    hat, foot_row, hat_row = DRUM_CLASSES.index("closed_hat"), pictures.DRUM_ROWS.index("hat foot"), \
+        pictures.DRUM_ROWS.index("closed hat")
+    drums.hits[[2, 4, 12], hat] = True
+    drums.velocity[[2, 4, 12], hat] = 100
+    drums.articulation[[4, 12], hat] = Articulation.PEDAL_HAT
+    picture = take_picture(song, drums, [(1, "A")])
+    pixel = pixel_reader(rgb(picture), next(p for p in picture.panels if p.label == "drums"))
+    assert "hat foot" in picture.texts
+    assert pixel(4, foot_row) < 255 and pixel(12, foot_row) < 255 and pixel(2, foot_row) == 255
+    assert pixel(2, hat_row) < 255 and pixel(4, hat_row) == 255
+
+
+def test_part_names_a_bar_apart_do_not_overlap() -> None:
+    """Issue 90: parts changing at bars 1 and 2 wrote one name over the other; the first is cut to end before the
+    second part's bar; one with room is written whole."""
+    song = encoded(16)
+    parts = [(1, "sparse / intro, hat"), (2, "eighths on the hat, backbeat"), (6, "16ths on the hat, backbeat")]
+    panel = pictures.Panel("guitar", "", 0, (pictures.LEFT, 100, pictures.WIDTH - pictures.RIGHT, 184),
+                           (0, song.grid.n_steps))
+    scale = (panel.box[2] - panel.box[0]) / song.grid.n_steps
+    words = pictures._part_names(panel, song.grid, parts, 0, 16, scale, [1, 9])
+    spans = [(x, x + pictures._stamp(text, size, "lm")[0].shape[1]) for (x, _), text, size, _ in words]
+    assert all(end < start for (_, end), (start, _) in zip(spans, spans[1:])), (words, spans)
+    assert words[0][1].startswith("spar") and words[0][1].endswith("...")  # cut, still readable
+    assert words[1][1] == parts[1][1]  # four bars hold the name whole
 
 
 def test_odd_meters_and_long_songs_stay_one_readable_picture() -> None:

@@ -113,3 +113,14 @@ def test_drums_of_a_song_that_is_not_there_are_skipped_with_a_word(tmp_path: Pat
         watcher.poll()
     err = capsys.readouterr().err
     assert err.count("x_drums.mid: skipped:") == 1 and "rename it" in err and "song_drums" not in err, err
+
+
+def test_an_empty_file_is_said_once_and_never_sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 90: an empty .mid left in the folder got no word at all (still silent after 25 s)."""
+    (tmp_path / "empty.mid").touch()
+    handled: list[str] = []
+    watcher = _watcher(tmp_path, handled)
+    for _ in range(3):
+        watcher.poll()
+    err = capsys.readouterr().err
+    assert handled == [] and err.count("empty.mid: empty (0 bytes)") == 1, err

@@ -23,6 +23,8 @@ from seq2drum.outputs import (
     from_nothing_path,
     new_output_path,
     output_path,
+    part_changes,
+    parts_line,
     take_paths,
     write_new_version,
 )
@@ -104,9 +106,8 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
 
 
 def plan_words(parts: tuple[tuple[int, str], ...]) -> str:
-    """A take's plan in words: each bar where its part changes and the part's name."""
-    changes = [(bar, name) for number, (bar, name) in enumerate(parts) if not number or name != parts[number - 1][1]]
-    return "; ".join(f"{bar}: {name}" for bar, name in changes)
+    """A take's parts in words: each bar where the part played changes and the part's name."""
+    return "; ".join(part_changes(parts))
 
 
 def say(line: str, stream: TextIO | None = None) -> None:
@@ -245,10 +246,9 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
                      "pick another -o or make room")
     for output, take in zip(outputs, result.takes):
         say(f"wrote {output}: {result.bars} bars, {take.n_hits} drum hits")
-        if take.parts:
-            say(f"  its plan, {take.plan} (bar: part): {plan_words(take.parts)}")
-        elif take.plan:
-            say(f"  its plan: {take.plan}")
+        said = parts_line(take.plan, part_changes(take.parts))
+        if said:
+            say(said)
         for line in write_media(output, take, result, args):
             say(line)
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
+from seq2drum.cli import STARTED_S
 from seq2drum.cli.infer import run_infer, say
 from seq2drum.cli.modes import DEFAULT_DATA, run_arrange, run_evaluate, run_preprocess, run_styles, run_train
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
@@ -228,18 +229,6 @@ def check_machine(args: argparse.Namespace) -> str:
     return ""
 
 
-def process_age_s() -> float:
-    """Seconds since this process started (Linux's /proc: the interpreter's start and every import count), or 0.0
-    where that cannot be read."""
-    try:
-        stat = Path("/proc/self/stat").read_text()
-        uptime_s = float(Path("/proc/uptime").read_text().split()[0])
-        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, in clock ticks after boot
-        return max(0.0, uptime_s - start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
 def main(argv: list[str] | None = None, started_s: float | None = None) -> int:
     """Run one command; returns the exit code (2 for anything the user can fix, with one line saying what).
     `started_s` is the `time.perf_counter()` the run started at, for the time infer prints (default: now)."""
@@ -279,4 +268,4 @@ def console() -> int:
     while music21 and numpy import and the song generates (full collections walked every object those imports make,
     over and over). The long modes turn collection back on in main(); tests, which call main(), keep it on."""
     gc.disable()
-    return main(started_s=time.perf_counter() - process_age_s())  # the time printed is the whole command's
+    return main(started_s=STARTED_S)  # the time printed is the whole command's, from its first import

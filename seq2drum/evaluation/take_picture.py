@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seq2drum.atomic import write_atomic
-from seq2drum.midi.drums import DRUM_CLASSES
+from seq2drum.midi.drums import CLOSED_HAT, DRUM_CLASSES, Articulation
 from seq2drum.midi.io import END, PITCH, START, VELOCITY
 from seq2drum.song.drum_part import DrumGrid
 from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
     from seq2drum.song.encode import EncodedSong
 
+# the drums panel's rows, bottom first: each class's, and the hi-hat foot's (pitch 44, a closed hat struck with the
+# pedal: a jazz take's 2 and 4) beside the closed hat's, which then holds the stick's alone
+FOOT_ROW = CLOSED_HAT + 1
+DRUM_ROWS = (*(name.replace("_", " ") for name in DRUM_CLASSES[:FOOT_ROW]), "hat foot",
+             *(name.replace("_", " ") for name in DRUM_CLASSES[FOOT_ROW:]))
 PLOT_BARS_PER_ROW = 16
 PLOT_MAX_ROWS = 24  # longer songs get more bars per row, so the picture stays a picture
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -44,6 +49,7 @@ TITLE_SIZE, TITLE_LINE_HEIGHT, TITLE_MARGIN, FOOTER_HEIGHT = 16, 20, 16, 28  # a
 LETTERS_HEIGHT = 18  # above a row: the section letters
 PART_NAME_SIZE = 11  # the plan's part names, beside the letters ...
 PART_NAME_INDENT = 22  # ... this far right of where their part starts (a section letter's box is 16 wide)
+PART_NAME_GAP = 4  # pixels left free between a part's name and the next part's or section's start
 PART_HEIGHT, DRUM_ROW_HEIGHT = 84, 13  # a part's panel; a drum class's row in the drums' panel
 PANEL_GAP, NUMBERS_HEIGHT, ROW_GAP = 6, 16, 14  # between panels; the bar numbers under a row; between rows
 # The picture is a palette image (a third of an RGB one to write): indices 0 (black) to WHITE are greys, evenly
@@ -137,7 +143,7 @@ def take_picture(song: EncodedSong, drums: DrumGrid, sections: Sequence[tuple[in
             words += _tick_words(box, layer)
             y += layer.height + PANEL_GAP
         words += _section_marks(canvas, panels[-len(layers):], grid, sections, b0, b1, scale)
-        words += _part_names(panels[-len(layers)], grid, parts, b0, b1, scale)
+        words += _part_names(panels[-len(layers)], grid, parts, b0, b1, scale, [bar for bar, _ in sections])
         words += [((round(LEFT + (grid.bars[b, BAR_START] - start) * scale), y - PANEL_GAP + 2), str(b + 1), 10, "mt")
                   for b in range(b0, b1, 1 if bars_per_row <= 32 else 4)]
     return _written(canvas, words, panels)
@@ -168,10 +174,19 @@ def _layers(song: EncodedSong, drums: DrumGrid, heard: Sequence[tuple[str, np.nd
     if not heard:
         chroma = song.guitar[:n_steps, :12].T  # (12, T)
         layers.append(_Layer(guitar_label, "", _greys(chroma), list(enumerate(PITCH_CLASSES)), PART_HEIGHT))
-    loudness = np.where(drums.hits, np.maximum(drums.velocity, 30) / 127.0, 0.0)[:n_steps].T  # (9, T)
-    names = [name.replace("_", " ") for name in DRUM_CLASSES]
-    layers.append(_Layer("drums", "", _greys(loudness), list(enumerate(names)), DRUM_ROW_HEIGHT * len(DRUM_CLASSES)))
+    layers.append(_Layer("drums", "", _greys(drum_loudness(drums)[:, :n_steps]), list(enumerate(DRUM_ROWS)),
+                         DRUM_ROW_HEIGHT * len(DRUM_ROWS)))
     return layers
+
+
+def drum_loudness(drums: DrumGrid) -> np.ndarray:
+    """(len(DRUM_ROWS), T) how loud each row of the drums panel plays at each step (0: nothing): each class's hits,
+    the closed hat's struck with the foot on the hat foot's row."""
+    loudness = np.where(drums.hits, np.maximum(drums.velocity, 30) / 127.0, 0.0).T  # (9, T)
+    foot = drums.hits[:, CLOSED_HAT] & (drums.articulation[:, CLOSED_HAT] == Articulation.PEDAL_HAT)
+    rows = np.insert(loudness, FOOT_ROW, np.where(foot, loudness[CLOSED_HAT], 0.0), axis=0)
+    rows[CLOSED_HAT, foot] = 0.0
+    return rows
 
 
 def pitch_range(notes: np.ndarray) -> tuple[int, int]:
@@ -243,10 +258,11 @@ def _section_marks(canvas: np.ndarray, row_panels: list[Panel], grid: Grid, sect
 
 
 def _part_names(panel: Panel, grid: Grid, parts: Sequence[tuple[int, str]], first_bar: int, end_bar: int,
-                scale: float) -> list[Word]:
+                scale: float, section_bars: Sequence[int] = ()) -> list[Word]:
     """The plan's part names beside the section letters, above the row: where a part starts (a phrase
     whose part differs from the one before, or at the row's first bar) and, where none starts at the row's first
-    bar, the part playing there."""
+    bar, the part playing there; each cut to end before the next part's bar or section letter (`section_bars`, 1-based)
+    (parts changing at bars 1 and 2 wrote one name over the other)."""
     words: list[Word] = []
     before = None
     for bar_number, name in parts:
@@ -257,7 +273,25 @@ def _part_names(panel: Panel, grid: Grid, parts: Sequence[tuple[int, str]], firs
     playing = [name for bar_number, name in parts if bar_number - 1 < first_bar]
     if playing and all(bar_number - 1 != first_bar for bar_number, _ in parts):
         words.insert(0, _part_word(panel, grid, first_bar, playing[-1], scale))
-    return words
+    marks = {bar - 1 for bar in section_bars if first_bar <= bar - 1 < end_bar}
+    marks |= {bar - 1 for bar, _ in parts if first_bar <= bar - 1 < end_bar}
+    edges = sorted(round(LEFT + (grid.bars[bar, BAR_START] - panel.steps[0]) * scale) for bar in marks)
+    fitted = []
+    for (x, y), name, size, anchor in words:
+        limit = min([edge for edge in edges if edge > x], default=panel.box[2]) - PART_NAME_GAP
+        fitted.append(((x, y), _fit(name, size, limit - x), size, anchor))
+    return fitted
+
+
+def _fit(text: str, size: int, width: int) -> str:
+    """`text` as written at `size`, cut with an ellipsis to at most `width` pixels (at least its first letter)."""
+    if _stamp(text, size, "lm")[0].shape[1] <= width:
+        return text
+    for end in range(len(text) - 1, 0, -1):
+        cut = text[:end].rstrip(" ,/") + "..."
+        if _stamp(cut, size, "lm")[0].shape[1] <= width:
+            return cut
+    return text[:1] + "..."
 
 
 def _part_word(panel: Panel, grid: Grid, bar: int, name: str, scale: float) -> Word:

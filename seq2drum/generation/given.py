@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from seq2drum.generation.breaks import kept_silence, own_bars
 from seq2drum.song.clip_notes import check_clip_loop
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import Continuation, continuation
@@ -111,13 +112,18 @@ class GivenDrums:
 
 
 def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: int, keep_drums: bool,
-                groove_midi: bytes | None, steps_per_quarter: int) -> GivenDrums | None:
+                groove_midi: bytes | None, steps_per_quarter: int, band_end_bar: int | None = None,
+                fill_breaks: bool = False) -> GivenDrums | None:
     """What the user gave for this song (None: nothing): its drums (channel 10) with `keep_drums`, a groove clip's
-    bytes. Raises `GrooveClipError` for a clip that is not MIDI, holds no drums or is in another meter."""
+    bytes. The user's breaks stay silent unless `fill_breaks`, and no bar past the user's last drum bar and the band's
+    last (`band_end_bar`: one past the bar of its last note) is played (`kept_silence`). Raises `GrooveClipError`
+    for a clip that is not MIDI, holds no drums or is in another meter."""
     notes = kept_notes(song, keep_drums)
     if not len(notes) and not groove_midi:
         return None
     covered_all, hits_all, sources = kept_layout(notes, grid, width)
+    silent, silence_notice = kept_silence(own_bars(notes, grid), band_end_bar, fill_breaks)
+    covered_all = covered_all | silent
     rows = slice(first_bar, first_bar + n_bars)
     given = GivenDrums(hits_all[rows].copy(), covered_all[rows].copy(), notes=notes, covered_grid_bars=covered_all)
     if len(sources):  # the kept groove, looped in its own phase after its bars
@@ -136,6 +142,7 @@ def given_drums(song: MidiSong, grid: Grid, first_bar: int, n_bars: int, width: 
         check_clip_loop(clip_notes, n_bars)
         if not len(sources):
             given.loop, given.loop_steps, given.loop_notes = given.groove, clip_steps, clip_notes
+    given.notice = "; ".join(line for line in (given.notice, silence_notice) if line)
     return given
 
 
@@ -146,11 +153,7 @@ def kept_layout(notes: np.ndarray, grid: Grid, width: int) -> tuple[np.ndarray, 
     the first kept note (a drumless intro the user wrote stays drumless) and those after it before the drummer's
     entry (a count-in's sticks, a sparse intro, then silence: played as given, not filled in)."""
     bars = grid.bars
-    starts = grid.step_to_tick(bars[:, BAR_START])
-    ends = grid.step_to_tick(bars[:, BAR_START] + bars[:, BAR_STEPS])
-    bar_of_note = np.searchsorted(starts, notes[:, START], side="right") - 1
-    covered = np.zeros(len(bars), dtype=bool)
-    covered[bar_of_note[(bar_of_note >= 0) & (notes[:, START] < ends[np.maximum(bar_of_note, 0)])]] = True
+    covered = own_bars(notes, grid)
     hits = per_bar(drums_to_grid(notes, grid).hits, bars, width) & covered[:, None, None]
     if covered.any():
         covered[: np.flatnonzero(covered)[0]] = True  # the intro before the user's drums: kept as written, silent

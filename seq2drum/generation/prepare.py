@@ -25,6 +25,7 @@ from seq2drum.midi.roles import BASS, GUITAR, OTHER, ROLES, band_listing, part_r
 from seq2drum.song.band import role_onsets_per_bar
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import EncodedSong, encode_song
+from seq2drum.song.grid import BAR_START
 from seq2drum.song.move import make_room
 
 
@@ -138,9 +139,10 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     if options.from_nothing:
         from_nothing.shape_bars(bars)
         steering = from_nothing.steering(bars.n_bars)
+    band_end_bar = int(np.searchsorted(encoded.grid.bars[:, BAR_START], encoded.last_onset_step, side="right"))
     given = None if options.from_nothing else given_drums(
         moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
-        options.groove_midi, data_config.steps_per_quarter)
+        options.groove_midi, data_config.steps_per_quarter, band_end_bar, options.fill_breaks)
     return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None,
                         given, top)
 

@@ -25,8 +25,9 @@ from seq2drum.generation import count_in
 from seq2drum.groove.policy import Take
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merged_notes
 from seq2drum.midi.write import TrackSpec, write_midi
+from seq2drum.parts.played import played_parts
 from seq2drum.render.pipeline import Played, RenderControls, draw_drummer, notes, play
-from seq2drum.song.drum_part import DrumGrid, drums_to_grid, part_to_grid
+from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_part, part_to_grid
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid
 
@@ -43,8 +44,10 @@ class TakeResult:
     drums: DrumGrid
     n_hits: int  # drum notes written: the count-in's sticks too
     expected_f1: float  # under the model's calibrated probabilities
-    parts: tuple[tuple[int, str], ...] = ()  # the take's plan: (first bar, 1-based, part name) of each phrase
+    # the take's plan's phrases: (first bar, 1-based; the part's name as played, parts.played) of each
+    parts: tuple[tuple[int, str], ...] = ()
     plan: str = ""  # where its plan came from, or why it plays none (parts.plan `Plan.describe`)
+    planned: tuple[tuple[int, str], ...] = ()  # the plan's own names of the same phrases: what each was asked to play
 
     def __repr__(self) -> str:
         return f"TakeResult(take {self.index}, {self.n_hits} hits, {len(self.midi_bytes)} bytes)"
@@ -82,14 +85,28 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
         else:
             drums = written
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1,
-                                  take.parts, take.plan.describe() if take.plan is not None else ""))
+                                  as_played(take, grid, prepared),
+                                  take.plan.describe() if take.plan is not None else "", take.parts))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [*song.notices, choice.notice, played[0].notice, sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
-               density_notice(options.density, takes[0].density_reached if takes else None)]
+               density_notice(options.density, takes[0].density_reached if takes else None,
+                              bool(takes) and takes[0].plan is not None and takes[0].plan.played)]
     return results, notices, [swing_notice]
+
+
+def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tuple[int, str], ...]:
+    """The take's phrases (its plan's) named as the written `drums` play them (parts.played): what is printed and
+    drawn is what sounds, after every take step, the swing and the user's kept notes."""
+    if not take.parts:
+        return take.parts
+    encoded, bars = prepared.encoded, prepared.bars
+    played = grid_to_part(drums, encoded.grid, encoded.first_bar, take.hits.shape[1])
+    n = min(len(played.hits), bars.n_bars)
+    return played_parts(take.parts, played.hits[:n], played.offset[:n], bars.bar_steps[:n], bars.beat_steps[:n],
+                        encoded.first_bar, encoded.grid.steps_per_quarter)
 
 
 def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[float | None, str]:

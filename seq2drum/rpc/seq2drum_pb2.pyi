@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "groove_midi", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "crashes", "swing", "dynamics", "cymbal", "plan", "parts", "rest_after")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "fill_breaks", "groove_midi", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "crashes", "swing", "dynamics", "cymbal", "plan", "parts", "rest_after")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class GenerationOptions(_message.Message):
     FEEL_FIELD_NUMBER: _ClassVar[int]
     GUITAR_ONLY_FIELD_NUMBER: _ClassVar[int]
     KEEP_DRUMS_FIELD_NUMBER: _ClassVar[int]
+    FILL_BREAKS_FIELD_NUMBER: _ClassVar[int]
     GROOVE_MIDI_FIELD_NUMBER: _ClassVar[int]
     TAKES_FIELD_NUMBER: _ClassVar[int]
     KIT_MAP_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +44,7 @@ class GenerationOptions(_message.Message):
     feel: str
     guitar_only: bool
     keep_drums: bool
+    fill_breaks: bool
     groove_midi: bytes
     takes: int
     kit_map: str
@@ -60,7 +62,7 @@ class GenerationOptions(_message.Message):
     plan: str
     parts: str
     rest_after: int
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., groove_midi: _Optional[bytes] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., crashes: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ..., plan: _Optional[str] = ..., parts: _Optional[str] = ..., rest_after: _Optional[int] = ...) -> None: ...
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., fill_breaks: _Optional[bool] = ..., groove_midi: _Optional[bytes] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., crashes: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ..., plan: _Optional[str] = ..., parts: _Optional[str] = ..., rest_after: _Optional[int] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")
@@ -71,7 +73,7 @@ class GenerateRequest(_message.Message):
     def __init__(self, midi: _Optional[bytes] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ...) -> None: ...
 
 class GenerationMetadata(_message.Message):
-    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "band_parts", "notices", "sections", "take")
+    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "band_parts", "notices", "sections", "take", "parts", "plan")
     BARS_FIELD_NUMBER: _ClassVar[int]
     TEMPO_CHANGES_FIELD_NUMBER: _ClassVar[int]
     TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +89,8 @@ class GenerationMetadata(_message.Message):
     NOTICES_FIELD_NUMBER: _ClassVar[int]
     SECTIONS_FIELD_NUMBER: _ClassVar[int]
     TAKE_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     bars: int
     tempo_changes: int
     time_signature_changes: int
@@ -102,17 +106,23 @@ class GenerationMetadata(_message.Message):
     notices: _containers.RepeatedScalarFieldContainer[str]
     sections: _containers.RepeatedScalarFieldContainer[str]
     take: int
-    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., band_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ...) -> None: ...
+    parts: _containers.RepeatedScalarFieldContainer[str]
+    plan: str
+    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., band_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ..., parts: _Optional[_Iterable[str]] = ..., plan: _Optional[str] = ...) -> None: ...
 
 class Take(_message.Message):
-    __slots__ = ("index", "midi", "drum_hits")
+    __slots__ = ("index", "midi", "drum_hits", "parts", "plan")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     MIDI_FIELD_NUMBER: _ClassVar[int]
     DRUM_HITS_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     index: int
     midi: bytes
     drum_hits: int
-    def __init__(self, index: _Optional[int] = ..., midi: _Optional[bytes] = ..., drum_hits: _Optional[int] = ...) -> None: ...
+    parts: _containers.RepeatedScalarFieldContainer[str]
+    plan: str
+    def __init__(self, index: _Optional[int] = ..., midi: _Optional[bytes] = ..., drum_hits: _Optional[int] = ..., parts: _Optional[_Iterable[str]] = ..., plan: _Optional[str] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
     __slots__ = ("midi", "metadata", "more_takes")

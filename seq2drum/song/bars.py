@@ -19,7 +19,7 @@ from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, F
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (generation/from_nothing.py reads it from here)
 from seq2drum.song.band import role_bar_features, role_onsets_per_bar, role_sounds_per_bar
 from seq2drum.song.phrases import drummer_sections
-from seq2drum.song.sections import Section, guitar_structure, section_bar_features
+from seq2drum.song.sections import Section, guitar_structure, harmony_similarity, section_bar_features
 from seq2drum.song.encode import EncodedSong
 
 @dataclass
@@ -86,7 +86,8 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     bass_sounds = bass_bars(step_all, bars, width) if bass is not None else None
     notes = np.rint(onsets[first:end].sum(axis=1) * 4).astype(np.int64)  # the onset columns count a quarter a note
     sounds = role_sounds_per_bar(encoded.guitar, band, grid)[first:end]
-    drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first)
+    harmony = harmony_similarity(encoded.guitar, grid, first, end)
+    drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first, harmony)
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
                    drummers, hits, velocity, offset, bass, notes, bass_sounds, network_sections=sections)
 

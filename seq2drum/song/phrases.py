@@ -1,21 +1,22 @@
 """The sections a drummer counts (`drummer_sections`): where the decision crashes, fills and holds a groove, what a
-generation prints (`A@1 B@9 ...`) and writes as markers. The guitar's own sections (`song.sections.song_structure`)
-stay the network's input, exactly as the shipped models were trained on them; a drummer's are derived from them in six
-steps: (1) hard starts: the first bar, a marker, a part entering after PART_CHANGE_BARS silent bars and playing as long,
-or leaving as long after playing as long; (2) choruses: a stretch whose bars come back a period later (8 to 32 bars: a
+generation prints (`A@1 B@9 ...`) and writes as markers. The guitar's own sections (`song.sections.song_structure`) stay
+the network's input, exactly as the shipped models were trained on them; a drummer's are derived from them in six steps:
+(1) hard starts: the first bar, a marker, a part entering after PART_CHANGE_BARS silent bars and playing as long, or
+leaving as long after playing as long; (2) choruses: a stretch whose bars come back a period later (8 to 32 bars: a
 12-bar blues, a 16-bar verse) and at no shorter lag (a riff has none) starts a section at each repeat and after the
-last; (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser (BAND_CHANGE), move
-to the nearest line PHRASE_BARS on from the start before (ties to the higher novelty; in a chorus only starts its
-repeats agree on stay); (4) no section under MIN_DRUMMER_SECTION_BARS but the first and the last: a short one loses
-its weaker start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness; (6)
-back-to-back sections of one label are one unless a chorus repeat or a hard start divides them (A A A for three
+last, and so does a 12-bar stretch whose pitch classes alone come back so (a blues comped or soloed over freely: no
+other start inside it); (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser
+(BAND_CHANGE), move to the nearest line PHRASE_BARS on from the start before (ties to the higher novelty; in a chorus
+only starts its repeats agree on stay); (4) no section under MIN_DRUMMER_SECTION_BARS but the first and the last: a
+short one loses its weaker start to the neighbour it resembles more; (5) labels by likeness and by the band's busyness;
+(6) back-to-back sections of one label are one unless a chorus repeat or a hard start divides them (A A A for three
 choruses of a blues, not B@18 B@22 B@34 for one long B). Pure numpy, on rows [0, n) of the song's bars from `first_bar`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +31,7 @@ FILL_ODD_SNARES = 4
 MIN_DRUMMER_SECTION_BARS = 4  # a section this long at least, but an intro or an ending
 PART_CHANGE_BARS = 4  # a part entering or leaving starts a section when it was silent (playing) this long before
 CHORUS_PERIODS = tuple(range(8, 33))  # the lengths of a repeated chorus (12: a blues), shortest first
+HARMONY_PERIODS = (12,)  # a chorus read off the harmony alone (the guitar's chroma): a blues, its rhythm free
 CLEAR_NOVELTY = 0.4  # a start of the guitar's this novel stays where it is, on a phrase line or not
 REPEAT_SIMILARITY = 0.9  # a bar this like the bar a period later repeats it (bar vectors' cosine similarity)
 BAND_CHANGE = 0.3  # the band busier or sparser by this much (mean log(1 + notes) a bar, after against before) ...
@@ -53,6 +55,7 @@ class Chorus:
     start: int
     end: int
     period: int
+    harmonic: bool = False  # found in the harmony alone (a blues): one part each time, no start inside it
 
     def blocks(self) -> range:
         """The rows each block starts on, the first block's start included."""
@@ -67,16 +70,24 @@ class Chorus:
 
 def drummer_sections(sections: Sequence[Section], novelty: np.ndarray, similarity: np.ndarray,
                      parts_play: np.ndarray, notes: np.ndarray, marker_rows: Sequence[int],
-                     first_bar: int) -> list[Section]:
+                     first_bar: int, harmony: np.ndarray | None = None) -> list[Section]:
     """The drummer's sections of the song bars [first_bar, first_bar + n): from the guitar's `sections`, its bars'
     `novelty` (n,) and `similarity` (n, n), which parts play in each bar (`parts_play` (n, parts) bool), the notes
-    struck in each bar by every part (`notes` (n,)) and the rows of the file's markers."""
+    struck in each bar by every part (`notes` (n,)) and the rows of the file's markers; `harmony` (n, n), the bars'
+    likeness in pitch classes alone, finds the choruses of a blues (HARMONY_PERIODS) where `similarity` does not."""
     n = len(novelty)
     if n == 0:
         return []
     starts = dict.fromkeys(hard_starts(parts_play, marker_rows) | {0}, HARD)
     guitar = sorted({s.start_bar - first_bar for s in sections} & set(range(1, n)))
     found = choruses(similarity, set(starts), set(guitar))
+    if harmony is not None:  # a blues whose changes repeat where its comping or solo does not
+        taken = np.zeros(n, dtype=bool)
+        for chorus in found:
+            taken[chorus.start:chorus.end] = True
+        blues = [replace(chorus, harmonic=True)
+                 for chorus in choruses(harmony, set(starts), set(guitar), HARMONY_PERIODS, taken)]
+        found = sorted([*found, *blues], key=lambda chorus: chorus.start)
     for chorus in found:
         for row in chorus.starts():
             if row < n:
@@ -120,15 +131,17 @@ def band_changes(notes: np.ndarray) -> list[int]:
     return (np.flatnonzero(peaks) + 1).tolist()
 
 
-def choruses(similarity: np.ndarray, hard: set[int], guitar: set[int]) -> list[Chorus]:
+def choruses(similarity: np.ndarray, hard: set[int], guitar: set[int], periods: Sequence[int] = CHORUS_PERIODS,
+             taken: np.ndarray | None = None) -> list[Chorus]:
     """Stretches of bars that each come back a chorus period later (a single bar of difference forgiven: a varied
     turnaround), two whole blocks at least, found for the shortest period first, and not where the bars also repeat
     at a shorter lag (a riff). A stretch's blocks start where the most `hard` starts fall on them, then the most of
-    the `guitar`'s section starts; on a tie where the repeating begins."""
+    the `guitar`'s section starts; on a tie where the repeating begins. `periods`: the chorus lengths tried; `taken`
+    (n,) bool: rows a chorus holds already."""
     n = len(similarity)
     found: list[Chorus] = []
-    taken = np.zeros(n, dtype=bool)
-    for period in CHORUS_PERIODS:
+    taken = np.zeros(n, dtype=bool) if taken is None else taken.copy()
+    for period in periods:
         if 2 * period > n:
             break
         for first, last in _runs(np.diagonal(similarity, period) >= REPEAT_SIMILARITY):
@@ -184,11 +197,16 @@ def on_phrase_lines(starts: dict[int, int], rows: Sequence[int], novelty: np.nda
 
 def agreed_in_choruses(starts: dict[int, int], found: Sequence[Chorus]) -> dict[int, int]:
     """Inside each chorus, the guitar's and the band's starts only at the bars of a repeat where half its repeats or
-    more have one, and there in every repeat (a chorus is one part, cut alike each time)."""
+    more have one, and there in every repeat (a chorus is one part, cut alike each time); inside a chorus found in the
+    harmony alone none (the guitar's changes there are its comping's or its solo's, not the form's)."""
     starts = dict(starts)
     for chorus in found:
         blocks, end = chorus.blocks(), chorus.starts()[-1]
         inside = [row for row, kind in starts.items() if kind <= BAND and chorus.start < row < end]
+        if chorus.harmonic:
+            for row in inside:
+                del starts[row]
+            continue
         counts = np.bincount([(row - chorus.start) % chorus.period for row in inside], minlength=chorus.period)
         kinds = {(row - chorus.start) % chorus.period: starts.pop(row) for row in inside}
         for offset in np.flatnonzero(2 * counts >= len(blocks)).tolist():

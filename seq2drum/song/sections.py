@@ -80,6 +80,14 @@ def self_similarity(vectors: np.ndarray) -> np.ndarray:
     return similarity
 
 
+def harmony_similarity(guitar: np.ndarray, grid: Grid, first_bar: int, end_bar: int) -> np.ndarray:
+    """(n, n) the bars' likeness in the pitch classes the guitar sounds alone, its rhythm left out: a blues's
+    choruses repeat in their changes, however the guitar comps or solos over them (song.phrases reads it)."""
+    if end_bar <= first_bar:
+        return np.zeros((0, 0), dtype=np.float32)
+    return self_similarity(bar_vectors(guitar, grid, first_bar, end_bar)[:, :12])
+
+
 def novelty(similarity: np.ndarray, half_width: int = NOVELTY_HALF_WIDTH) -> np.ndarray:
     """(n,) how much bar b starts something new: mean similarity inside the groups of bars before and after b
     minus the mean similarity across them (0 at the first bar, and where either side has under 2 bars)."""

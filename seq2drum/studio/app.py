@@ -288,7 +288,8 @@ async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
     for index, (data, hits, view) in enumerate(zip(takes.midi, takes.hits, views), start=1):
         take_id = studio.store.add_take(session, song_id, index, data, options.kit_map)
         base = f"/api/sessions/{session_id}/takes/{take_id}"
-        answer.append({"id": take_id, "index": index, "hits": hits, **view,
+        parts, plan = takes.parts[index - 1] if index <= len(takes.parts) else ([], "")
+        answer.append({"id": take_id, "index": index, "hits": hits, "parts": parts, "plan": plan, **view,
                        "files": {kind: f"{base}/{kind}" for kind in KINDS},
                        "names": {"drums.mid": f"{stem}_drums.take{index}.mid",
                                  "song.mid": f"{stem}_with_drums.take{index}.mid"}})

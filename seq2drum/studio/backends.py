@@ -60,6 +60,8 @@ class Takes:
     band_parts: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     model: str = ""
+    # each take's parts as played ("BAR: PART" where they change) and its plan, take 1 first
+    parts: list[tuple[list[str], str]] = field(default_factory=list)
 
     @classmethod
     def from_job(cls, result: JobResult) -> Takes:
@@ -67,7 +69,8 @@ class Takes:
         return cls([result.midi_bytes, *(midi for midi, _ in result.more_takes)],
                    [result.n_hits, *(hits for _, hits in result.more_takes)], result.seed, result.bars,
                    list(result.sections), list(result.guitar_parts), list(result.band_parts), list(result.notices),
-                   f"{result.model_name} {result.model_version}")
+                   f"{result.model_name} {result.model_version}",
+                   [(list(parts), plan) for parts, plan in zip(result.take_parts, result.take_plans)])
 
 
 class LocalBackend:
@@ -160,7 +163,7 @@ class RemoteBackend:
         return Takes([drums.midi_bytes, *(m for m, _ in drums.more_takes)],
                      [meta.drum_hits, *(hits for _, hits in drums.more_takes)], meta.seed, meta.bars,
                      list(meta.sections), list(meta.guitar_parts), list(meta.band_parts), list(meta.notices),
-                     f"{meta.model_name} {meta.model_version}")
+                     f"{meta.model_name} {meta.model_version}", list(drums.take_parts))
 
     def _generate(self, midi: bytes, options: Any, stop: Any) -> Any:
         """DrumClient.generate on a thread, until `stop` stops it; a server's refusal becomes its one line (its status

@@ -1,0 +1,51 @@
+"""The part names a take prints and draws, read off what it plays (issue 90): each phrase of the take's plan labelled
+as played (parts.labels `label_phrase` on the take's own hits of that phrase, the user's kept notes and the swing
+included) and named in the vocabulary's words (parts.vocabulary `part_name`); a phrase without a drum hit says so.
+The plan's names say what was asked of a phrase; the steps after it (`--cymbal`, `--density`, rests, the drums the
+user gave) change what is played, and only what is played is worth a name. Names only: no hit changes here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from seq2drum.parts.labels import inside_bars, label_phrase
+from seq2drum.parts.vocabulary import part_name
+
+NO_DRUMS = "no drums"  # a phrase whose bars hold no drum hit at all
+
+
+def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+                 start_rows: Sequence[int], steps_per_quarter: int = 4) -> tuple[str, ...]:
+    """The name of each phrase of (n, S, 9) `hits` (with their `offset`s in steps), phrase j being rows
+    [start_rows[j], start_rows[j + 1]) (the last to n), each bar `bar_steps` long with a felt beat of `beat_steps`;
+    a phrase's level (full, sparse, drop-out) is measured against the take's median phrase, as parts.labels
+    `song_labels` measures a drummer's."""
+    n = len(hits)
+    rows = [min(max(int(row), 0), n) for row in start_rows]
+    spans = list(zip(rows, [*rows[1:], n]))
+    inside = inside_bars(hits, bar_steps)
+    per_bar = inside.sum(axis=(1, 2)).astype(np.float64)
+    sizes = [per_bar[a:b].mean() for a, b in spans if b > a]
+    median = float(np.median(sizes)) if sizes else 0.0
+    names = []
+    for a, b in spans:
+        if b <= a or not inside[a:b].any():
+            names.append(NO_DRUMS)
+            continue
+        label = label_phrase(inside[a:b], offset[a:b], bar_steps[a:b], beat_steps[a:b], median, steps_per_quarter)
+        names.append(part_name(label.signature()))
+    return tuple(names)
+
+
+def played_parts(parts: Sequence[tuple[int, str]], hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray,
+                 beat_steps: np.ndarray, first_bar: int,
+                 steps_per_quarter: int = 4) -> tuple[tuple[int, str], ...]:
+    """A take's plan `parts` ((first bar, 1-based; name) of each phrase) with each name replaced by the phrase's name
+    as played (`played_names`); `hits` (n, S, 9) and `offset` are the take's bars from song bar `first_bar`."""
+    bars = [bar for bar, _ in parts]
+    names = played_names(hits, offset, bar_steps, beat_steps, [bar - 1 - first_bar for bar in bars],
+                         steps_per_quarter)
+    return tuple(zip(bars, names))
