@@ -69,8 +69,10 @@ def connection_mistake(details: str, tls_ca: Path | None, target: str) -> tuple[
         return (f"the server {target} does not speak TLS (it answered the handshake in plain text): leave out "
                 "--tls-ca, or start the server with --tls-cert and --tls-key"), True
     if "Hostname Verification" in details or "not in peer certificate" in details:
+        names = certificate_names(tls_ca) if tls_ca is not None else []
+        held = f"it names {', '.join(names[:4])}" if names else "its CN or subjectAltName"
         return (f"the server's certificate does not name the host in --server {target}: connect by a name it holds "
-                "(its CN or subjectAltName, e.g. localhost), or give the server a certificate naming this host"), True
+                f"({held}), or give the server a certificate naming this host"), True
     if "Connection refused" in details:  # nothing listens there: not running, or still loading its model
         return (f"no seq2drum server is running at {target} (connection refused): start one with `python -m server` "
                 "in the seq2drum folder (`seq2drum-server` when installed), or point --server at yours"), False
@@ -78,6 +80,21 @@ def connection_mistake(details: str, tls_ca: Path | None, target: str) -> tuple[
         return (f"the server {target} closed every connection at once: if it runs with --tls-cert (TLS), pass "
                 "--tls-ca with its certificate; else it may be restarting"), False
     return "", False
+
+
+def certificate_names(path: Path) -> list[str]:
+    """The host names a PEM certificate holds (its subjectAltName DNS and IP entries, else its CN), read with the
+    standard library's decoder; [] where the file cannot be read as one (a CA's file names no server)."""
+    import ssl
+
+    try:
+        decoded = ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]  # the stdlib's own reader
+    except (OSError, ValueError, AttributeError, ssl.SSLError):
+        return []
+    names = [value for kind, value in decoded.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
+    if not names:
+        names = [value for field in decoded.get("subject", ()) for key, value in field if key == "commonName"]
+    return list(dict.fromkeys(names))
 
 
 class HelperError(Exception):

@@ -728,7 +728,7 @@ def test_tls_mistakes_are_one_line_naming_the_cause_and_the_fix(tiny_model_path:
             "TLS to plain text": (["--server", address, "--tls-ca", str(certificates["server"])],
                                   "does not speak TLS", "leave out --tls-ca"),
             "another host": (["--server", f"127.0.0.1:{only_named.port}", "--tls-ca", str(certificates["named"])],
-                             "does not name the host", "connect by a name it holds"),
+                             "does not name the host", "connect by a name it holds (it names localhost)"),
         }
         for name, (flags, cause, fix) in runs.items():
             started = time.monotonic()
@@ -743,6 +743,22 @@ def test_tls_mistakes_are_one_line_naming_the_cause_and_the_fix(tiny_model_path:
             with pytest.raises(LiveLinkError, match="UNAVAILABLE: the server .* does not vouch for .* pass --tls-ca"):
                 link.open()
             link.close()
+
+
+def test_the_hint_names_the_hosts_the_certificate_holds(certificates: dict[str, Path], tmp_path: Path) -> None:
+    """Issue 89 (low): the hint said "e.g. localhost" whatever the certificate named; it names what it holds."""
+    import shutil
+
+    from client.drum_client import certificate_names
+
+    assert certificate_names(certificates["server"]) == ["localhost", "127.0.0.1"]
+    assert certificate_names(certificates["named"]) == ["localhost"]
+    assert certificate_names(tmp_path / "missing.pem") == []
+    if shutil.which("openssl"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k"),
+                        "-out", str(tmp_path / "studio.pem"), "-days", "1", "-subj", "/CN=studio.example"],
+                       check=True, capture_output=True)
+        assert certificate_names(tmp_path / "studio.pem") == ["studio.example"]
 
 
 def test_no_server_is_one_line_saying_how_to_start_it(song: Path) -> None:
