@@ -37,6 +37,8 @@ DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 # (pattern searched in the command, why it is not run here). The first that matches decides; order matters.
 SKIPPED: list[tuple[str, str]] = [
     (r"pip install|^python -m venv", "installs packages or makes an environment: CI installs them before the tests"),
+    (r"^python -m studies\.", ("a study: it runs over ../shared/data or a cross-validation's outputs, minutes to hours "
+                               "(each reproduces a page of docs/experiments; studies/tests tests the scripts)")),
     (r"python -m pytest", ("the test suite itself, of which this test is a part (tests/test_packaging.py checks that"
                           " .ci/run runs it, the slow tests included)")),
     (r"tools/gpu_check\.sh", ("the GPU check: needs a CUDA GPU and trains the default recipe, minutes"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ROOTS = ("seq2drum", "server", "client")
-MODULE_ROOTS = (*ROOTS, "bench", "tools")  # issue 53: the benchmarks and tools count between modules
+MODULE_ROOTS = (*ROOTS, "bench", "tools", "studies")  # issue 53: the benchmarks and tools count between modules
 MIDI_FILE_CODE = ("seq2drum.midi.io", "seq2drum.midi.scan", "seq2drum.midi.write", "seq2drum.midi.tracks")
 MAX_LIVE_MODULE_LINES = 300
 Edges = dict[tuple[str, str], list[str]]  # (importer, imported) -> ["file:line", ...]

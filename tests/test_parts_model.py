@@ -126,7 +126,7 @@ def test_a_wrong_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
 
 
 def test_the_shipped_parts_read_a_song_built_in_code() -> None:
-    """models/parts.npz reads this code's features (retrain it when they change: tools.part_study --write)."""
+    """models/parts.npz reads this code's features (retrain it when they change: studies.part_study --write)."""
     from seq2drum.config import DataConfig
     from seq2drum.midi.io import read_midi
     from seq2drum.song.bars import FeatureSpec, bar_song

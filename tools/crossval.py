@@ -193,16 +193,17 @@ _PART_SONGS: list = []  # every song's labelled phrases, read once for all the f
 
 def fold_parts(args: argparse.Namespace, fold: int, path: Path) -> None:
     """The fold's parts (parts.plan's vocabulary and part model), fitted on the songs of --data and --extra-data
-    outside the fold (tools.part_study's fit, as `--write-folds` does), saved beside its model: the fold plans with
-    them, out of fold."""
-    from tools import part_study
+    outside the fold (parts.fit, as `--mode train` fits a run's), saved beside its model: the fold plans with them,
+    out of fold."""
+    from seq2drum.parts.fit import fit_parts
+    from seq2drum.training.parts import folder_phrases
 
     if not _PART_SONGS:
-        _PART_SONGS.extend(part_study.read_folder(args.data, "midi", False, 0, args.folds))
+        _PART_SONGS.extend(folder_phrases(args.data, "midi", False, args.folds))
         if args.extra_data:
-            _PART_SONGS.extend(part_study.read_folder(args.extra_data, "jazz", True, 0, args.folds))
+            _PART_SONGS.extend(folder_phrases(args.extra_data, "jazz", True, args.folds))
     print(f"fold {fold}: fitting its parts on the other folds' songs", flush=True)
-    save_parts(path, *part_study.fit([song for song in _PART_SONGS if song.fold != fold]))
+    save_parts(path, *fit_parts([song for song in _PART_SONGS if song.fold != fold]))
 
 
 def checkpoint_of(args: argparse.Namespace, fold: int) -> Path:

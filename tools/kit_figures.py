@@ -8,7 +8,7 @@ The scripts read SPLIT/band (the whole arrangement: its span and the band's onse
 whatever the input kind; realism.py needs scikit-learn and is recorded as skipped without it. Writes OUT/KIND-kit.json,
 KIND-checklist.json, KIND-realism.json, KIND-adherence.json, KIND-sections.json and OUT/kit_figures.json.
 Bar lines, the crash bar and the fill bar are the scoring scripts' own (loaded by path from ../shared/scoring, which
-is not a package, as tools.crash_figures loads drum_eval): a crash bar has a crash on its first 16th (checklist.py,
+is not a package, as studies.crash_figures loads drum_eval): a crash bar has a crash on its first 16th (checklist.py,
 times rounded to the grid), a fill bar 2+ tom hits or 4+ snare hits on odd 16ths (kit.py).
 """
 

@@ -25,7 +25,7 @@ from seq2drum.config import DataConfig
 from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.training.loop import take_menu_songs
+from seq2drum.training.sources import take_menu_songs
 
 
 

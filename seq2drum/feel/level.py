@@ -6,7 +6,7 @@ take's velocities are moved, all by one amount, to the level the first line belo
 listen to. How far a drummer's velocities spread around it follows the band too (r 0.36): about 8 beside a band
 played at one velocity, 16 beside one spreading 20, where the humanizer spreads every song's drums about 14. So the
 humanized velocities are then scaled around their mean to the spread the second line predicts, their order kept.
-With drums the user gave, their level and spread. `python -m tools.band_level` fits both lines; the figures:
+With drums the user gave, their level and spread. `python -m studies.band_level` fits both lines; the figures:
 docs/experiments/2026-11-26-band-level.md. Live the same lines are read from the notes heard so far (`LiveLevel`):
 each bar's decided velocities are moved by the level against the mean the drums were decided at since it was first
 heard, and its played ones scaled around their mean since then; until the band (or the user's drums) has played a

@@ -41,7 +41,7 @@ SPREAD_DRAWS = (0.1, 0.9)  # spread factors drawn from the drummers between thes
 # network learned from (../shared/scoring's velocity spread, per song), and play softer (a take's mean about 67
 # against the network's 100). For songs, the drummer's velocities are centred on the take's decided mean (the
 # network's loudness for that song) and their distances from it scaled by this, fitted so the median velocity
-# spread ratio is 1 on the shipped model's training songs (tools/song_feel.py); GMD's own figures
+# spread ratio is 1 on the shipped model's training songs (studies/song_feel.py); GMD's own figures
 # (bench/bench_feel.py) play the drummers as they are (velocity_spread=None).
 SONG_VELOCITY_SPREAD = 0.43
 FEW_HITS = 256  # up to this many hits (a bar's), `Table.rows` looks contexts up one by one: fewer numpy calls

@@ -153,7 +153,7 @@ class DrumGenerator:
                 info = None
             if fast is not None and info is not None:
                 generator = cls(fast, info, device)
-                generator.planner = planner_for(path)
+                generator.planner = planner_for(path, info.training_data)
                 return generator
         from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, version_digest
 
@@ -173,7 +173,7 @@ class DrumGenerator:
             codebook_entries=len(loaded.codebook),
         )
         generator = cls(loaded, info, device)
-        generator.planner = planner_for(path)
+        generator.planner = planner_for(path, info.training_data)
         if generator.network is not None:
             fast_start.save(path, generator.network.w, loaded.model.config, loaded.codebook, loaded.spec,
                             loaded.data_config, loaded.policy, fast_start.info_to_dict(info))

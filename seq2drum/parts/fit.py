@@ -1,16 +1,23 @@
-"""Training the part model (parts.model) on the drummers' parts: what each phrase's band says of its part (a softmax
-over the parts of the phrase's family) and whether the drummer changes part at it (a logistic), each fitted by
-full-batch L-BFGS with an L2 penalty in torch (CPU, seconds); the parts' shares are counted. The result is plain numpy
-arrays (`PartModel`).
+"""Training the parts (issue 86: `--mode train` writes them beside its checkpoint): the drummers' phrases of a run's
+training songs labelled (`song_phrases`), the vocabulary of parts they make and the part model (`fit_parts`): what
+each phrase's band says of its part (a softmax over the parts of the phrase's family) and whether the drummer changes
+part at it (a logistic), each fitted by full-batch L-BFGS with an L2 penalty in torch (CPU, seconds); the parts'
+shares are counted. The result is plain numpy arrays (`PartModel`), saved by parts.model `save_parts`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
-from seq2drum.parts.features import FEATURE_NAMES
+from seq2drum.parts.features import FEATURE_NAMES, phrase_features
+from seq2drum.parts.labels import FAMILIES, Phrase, PhraseLabel, song_labels
 from seq2drum.parts.model import PartModel, family_mask, standardised
+from seq2drum.parts.vocabulary import MIN_PHRASES, LabelledPhrase, PartVocabulary, build_vocabulary
+from seq2drum.song.bars import BarSong
 
 L2 = 0.3  # the penalty on the band's weights for the part, per phrase (the features are standardised)
 L2_CHANGE = 0.01  # ... and for a change of part
@@ -78,3 +85,53 @@ def fit_part_model(features: np.ndarray, parts: np.ndarray, previous: np.ndarray
     return PartModel(FEATURE_NAMES, mean, scale, weights.detach().numpy(), bias.detach().numpy(),
                      np.log(counts / family_totals), change_weights.detach().numpy(), change_bias.detach().numpy(),
                      part_families)
+
+
+@dataclass
+class SongPhrases:
+    """One song's phrases, their labels, the drums of each (as the vocabulary reads them) and their band features."""
+
+    name: str
+    source: str  # the folder it came from (the parts' `sources`: jazz/'s phrases make the jazz ride's family)
+    phrases: list[Phrase]
+    labels: list[PhraseLabel]
+    labelled: list[LabelledPhrase]
+    features: np.ndarray  # (P, F)
+    fold: int = -1  # its cross-validation fold, where read by folder (training.parts `folder_phrases`)
+
+
+def song_phrases(songs: Sequence[BarSong], source: str) -> list[SongPhrases]:
+    """The drummers' phrases of songs with drums (BarSongs of the model's columns), labelled; songs without a phrase
+    left out."""
+    out = []
+    for song in songs:
+        if song.hits is None:
+            continue
+        phrases, labels = song_labels(song)
+        if not phrases:
+            continue
+        labelled = [LabelledPhrase(label, song.hits[p.start_row: p.end_row], song.bar_steps[p.start_row: p.end_row],
+                                   song.name, source) for p, label in zip(phrases, labels)]
+        out.append(SongPhrases(song.name, source, phrases, labels, labelled, phrase_features(song, phrases)))
+    return out
+
+
+def fit_parts(songs: Sequence[SongPhrases]) -> tuple[PartVocabulary, PartModel]:
+    """The vocabulary of the songs' phrases and the part model fitted on them."""
+    vocabulary, parts = build_vocabulary([p for song in songs for p in song.labelled])
+    song_index = np.repeat(np.arange(len(songs)), [len(song.phrases) for song in songs])
+    families = np.array([FAMILIES.index(part.family) for part in vocabulary.parts])
+    features = np.concatenate([song.features for song in songs])
+    return vocabulary, fit_part_model(features, parts, previous_parts(parts, song_index, len(vocabulary)), families)
+
+
+def too_few_phrases(songs: Sequence[SongPhrases]) -> str:
+    """Why the songs make no parts ("" where they do): no drummer's part is played in MIN_PHRASES phrases."""
+    from collections import Counter
+
+    counts = Counter(p.label.signature() for song in songs for p in song.labelled)
+    total = sum(counts.values())
+    if counts and max(counts.values()) >= MIN_PHRASES:
+        return ""
+    return (f"{len(songs)} song(s) with drums hold {total} four-bar phrase(s), and no part of a drummer is played in "
+            f"{MIN_PHRASES} of them: too few to learn the drummers' parts from")

@@ -75,7 +75,7 @@ def standardised(mean: np.ndarray, scale: np.ndarray, features: np.ndarray) -> n
 def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:
     if features.ndim != 2 or features.shape[1] != len(model.feature_names):
         raise CheckpointError(f"the part model reads {len(model.feature_names)} features, this seq2drum makes "
-                              f"{features.shape[-1]}; retrain it (python -m tools.part_study --write)")
+                              f"{features.shape[-1]}; retrain it (python -m studies.part_study --write)")
     return standardised(model.mean, model.scale, features)
 
 
@@ -231,7 +231,7 @@ def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
     """The vocabulary and the model `save_parts` wrote; one CheckpointError naming the file and what to do for
     anything else: not a zip archive of arrays (cut short, random bytes), one that inflates past MAX_PARTS_BYTES (a
     3 MB zip of 3 GB was loaded), another format, or arrays whose shapes do not fit together (cut to one element)."""
-    fix = (f"write it again with python -m tools.part_study --write, or remove it ({PARTS_FALLBACK})")
+    fix = (f"write it again with python -m studies.part_study --write, or remove it ({PARTS_FALLBACK})")
     try:
         with zipfile.ZipFile(path) as archive:
             inflated_bytes = sum(member.file_size for member in archive.infolist())

@@ -52,7 +52,7 @@ SWUNG_SONG = 0.5  # ... in a song whose band swings less (song_swung_share): a j
 SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
 # ... and take 1 of a swung song (the same share) keeps the network's time-keeping in a family where jazz/'s drummers
 # play a jazz ride part: the part model reads jazz bands poorly, and its hat parts took the ride from them
-JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (tools.part_study --jazz; Part.sources)
+JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (studies.part_study --jazz; Part.sources)
 # ... a ride part there rides as its drummers do where the network hears the ride at SWUNG_RIDE_RATIO (feel.swing)
 # of the closed hat or more over the part's bars (a swung pop song's drummer keeps the hat)
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
@@ -339,12 +339,16 @@ PARTS_FILE = "parts.npz"  # a model's parts lie beside its checkpoint (models/pa
 _PLANNERS: dict[str, Planner] = {}
 
 
-def planner_for(checkpoint: Path) -> Planner | None:
-    """The parts a checkpoint plans with: the parts.npz beside it (a cross-validation fold's own), else the shipped
-    models/parts.npz; None where neither is there (every take then bar by bar). Loaded once per file."""
+def planner_for(checkpoint: Path, training_data: dict | None = None) -> Planner | None:
+    """The parts a checkpoint plans with: the parts.npz beside it (its training run's, training.parts), else, for a
+    checkpoint whose training made none (`training_data["parts"]` records why: too few phrases), None, else (a model
+    trained before runs made parts) the shipped models/parts.npz; None where none is there (every take then bar by
+    bar). Loaded once per file."""
     from seq2drum.shipped import DEFAULT_CHECKPOINT  # no torch there
 
-    for path in (Path(checkpoint).parent / PARTS_FILE, DEFAULT_CHECKPOINT.parent / PARTS_FILE):
+    own = (training_data or {}).get("parts")
+    shipped = () if isinstance(own, dict) and own.get("file") is None else (DEFAULT_CHECKPOINT.parent / PARTS_FILE,)
+    for path in (Path(checkpoint).parent / PARTS_FILE, *shipped):
         if path.is_file():
             key = str(path.resolve())
             if key not in _PLANNERS:

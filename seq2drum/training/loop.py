@@ -30,6 +30,8 @@ from seq2drum.atomic import remove_leftovers
 from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.training.parts import run_parts
+from seq2drum.training.sources import codebook_bars, take_menu_songs
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
 from seq2drum.song.corpus import skipped_lines
 from seq2drum.training.sources import bar_songs, extra_lines, read_songs, weighted
@@ -40,15 +42,6 @@ from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
-
-
-def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
-    """(hits, velocity, offset) of every whole bar of the songs, the codebook's input."""
-    for song in songs:
-        assert song.hits is not None and song.velocity is not None and song.offset is not None
-        for row, n_steps in enumerate(song.bar_steps.tolist()):
-            if n_steps <= max_steps:
-                yield song.hits[row, :n_steps], song.velocity[row, :n_steps], song.offset[row, :n_steps]
 
 
 @dataclass
@@ -136,16 +129,11 @@ def moving_average(model: GrooveSeq2Drum, decay: float, total_steps: int) -> tor
     return average
 
 
-def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
-    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays])
-            for song in songs if song.hits is not None]
-
-
 def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, model_config: ModelConfig,
           train_config: TrainConfig, cache_dir: str | Path | None, resume: str | Path | None, progress: bool,
-          song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None) -> Run:
-    """Read the songs, split them, build (or restore) the codebook, the model and the optimizer."""
+          song_filter: Callable[[list[Any]], tuple[list[Any], list[Any]]] | None = None,
+          log: Callable[[str], None] = print) -> Run:
+    """Read the songs, split them, fit the run's parts, build (or restore) the codebook, the model and the optimizer."""
     world = World.from_env()
     device = world.start(pick_device(train_config.device))
     out = Path(world.from_main(str(out_dir)))  # one run folder, even when each rank named its own by the clock
@@ -153,14 +141,10 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
         out.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out)  # temporary files of a run killed while writing (a 3.7 MB .last.pt.*.tmp)
     progress = progress and world.is_main
-    resumed: dict[str, Any] | None = None
-    if resume:
-        resumed = load_checkpoint(resume, flag="--resume")
-        if "optimizer" not in resumed:
-            raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from "
-                                  "RUN/last.pt")
-        data_config = DataConfig.from_dict(resumed["data_config"])
-        model_config = ModelConfig.from_dict(resumed["model_config"])
+    resumed = _resumed(resume)
+    if resumed:
+        data_config, model_config = (DataConfig.from_dict(resumed["data_config"]),
+                                     ModelConfig.from_dict(resumed["model_config"]))
     torch.manual_seed(train_config.seed)
     np.random.seed(train_config.seed)
     with main_first(world):  # rank 0 parses and caches; the others then read the cache
@@ -168,7 +152,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     if not read.train:
         raise DataFolderError(f"all {len(read.corpus.songs)} songs went to validation; lower val_fraction or add songs")
     spec = FeatureSpec.current(data_config.steps_per_quarter)
-    train_songs = weighted(bar_songs(read.train, spec), bar_songs(read.extra_train, spec), train_config.extra_weight)
+    own, extra = bar_songs(read.train, spec), bar_songs(read.extra_train, spec)
+    train_songs = weighted(own, extra, train_config.extra_weight)
     val_songs = bar_songs(read.val, spec) + bar_songs(read.extra_val, spec)
     codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
         codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
@@ -190,6 +175,8 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     total_steps = min(train_config.max_steps or math.inf, train_config.epochs * steps_per_epoch(len(sampler), world))
     summary = read.summary(train_config.extra_weight)
+    if world.is_main:  # the run's own parts beside its checkpoints (training.parts), recorded in them
+        summary["parts"] = run_parts(data_dir, train_config.extra_data, own, extra, out, log if progress else None)
     summary.update(train_songs=len(train_songs), validation_songs=len(val_songs), codebook=repr(codebook),
                    processes=world.size)
     run = Run(out, device, data_config, model_config, train_config, spec, codebook, model, optimizer, train_set,
@@ -200,6 +187,16 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
         _restore(run, resumed, str(resume))
     run.trainable = wrap(model, world, device)
     return run
+
+
+def _resumed(resume: str | Path | None) -> dict[str, Any] | None:
+    """The training state of the checkpoint --resume names (None: a new run)."""
+    if not resume:
+        return None
+    resumed = load_checkpoint(resume, flag="--resume")
+    if "optimizer" not in resumed:
+        raise DataFolderError(f"{resume} holds no training state (it is a best/default model); resume from RUN/last.pt")
+    return resumed
 
 
 def _restore(run: Run, resumed: dict[str, Any], source: str) -> None:
@@ -320,7 +317,8 @@ def train(
 ) -> Path:
     """Train on the songs under `data_dir`; returns the path of the best checkpoint (with its decoding tuned on the
     validation songs, unless `tune` is False)."""
-    run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter)
+    run = setup(data_dir, out_dir, data_config, model_config, train_config, cache_dir, resume, progress, song_filter,
+                log)
     world, progress = run.world, progress and run.world.is_main  # rank 0 alone talks, validates and writes
     if world.is_main:
         _announce(run, log, progress)

@@ -2,7 +2,8 @@
 `extra_weight` times and may lack a guitar (heard through the band, as generation hears such a file).
 
 Each folder is split by the same rule (`split_songs`, or the caller's fold filter), so a cross-validation fold holds
-out its share of both; validation counts each song once.
+out its share of both; validation counts each song once. The codebook reads their whole bars (`codebook_bars`) and
+its take menu their playing bars (`take_menu_songs`).
 """
 
 from __future__ import annotations
@@ -86,3 +87,18 @@ def weighted(songs: list[BarSong], extra: list[BarSong], weight: int) -> list[Ba
     """The training list: every main song once, every extra song `weight` times (drawn apart each time: its
     transposition and dropped roles differ)."""
     return [*songs, *(song for song in extra for _ in range(weight))]
+
+
+def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
+    """(hits, velocity, offset) of every whole bar of the songs, the codebook's input."""
+    for song in songs:
+        assert song.hits is not None and song.velocity is not None and song.offset is not None
+        for row, n_steps in enumerate(song.bar_steps.tolist()):
+            if n_steps <= max_steps:
+                yield song.hits[row, :n_steps], song.velocity[row, :n_steps], song.offset[row, :n_steps]
+
+
+def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
+    return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays])
+            for song in songs if song.hits is not None]

@@ -1,7 +1,7 @@
 """A genre group's figures with ../shared/scoring (issue 58's must-shows): the model's take 1 from the whole
 arrangement against the jazz ride pattern and the loop, the kit, and the swing.
 
-    python -m tools.group_figures --data ../shared/data/jazz --gen runs/cv-jazz/gen-extra-TAG/band/take1 \
+    python -m studies.group_figures --data ../shared/data/jazz --gen runs/cv-jazz/gen-extra-TAG/band/take1 \
         --out runs/cv-jazz/scoring-jazz
 
 midisplit.py splits only songs with a guitar; the whole arrangement needs none, so the split here is midisplit's

@@ -1,9 +1,9 @@
 """What the band tells of the drummer's kit, out of fold: is a class the decision under-plays one the fold network
 expects, and does that expectation (or the band's instruments) tell the songs whose drummer plays it?
 
-    python -m tools.band_tells --cv runs/cv51 [--data ../shared/data/midi] [--json OUT]
-    python -m tools.band_tells --cv runs/cv51 --extra --data ../shared/data/jazz     # the --extra-data songs
-    python -m tools.band_tells --refs runs/cv10/scoring-bars/split/refs              # the drummers' habits alone
+    python -m studies.band_tells --cv runs/cv51 [--data ../shared/data/midi] [--json OUT]
+    python -m studies.band_tells --cv runs/cv51 --extra --data ../shared/data/jazz     # the --extra-data songs
+    python -m studies.band_tells --refs runs/cv10/scoring-bars/split/refs              # the drummers' habits alone
 
 For each fold of a cross-validation run (`tools.crossval`, band input), its network and its held-out songs (the
 fold's scores-band-*.pkl; with --extra, scores-extra-band-*.pkl, the songs of crossval's --extra-data): the hits
@@ -38,7 +38,7 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT as HAT
 from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS, RIDE, TOMS
 from seq2drum.midi.drums import OPEN_HAT as OPEN
-from tools.part_study import auc
+from studies.part_study import auc
 
 COLOURS = {"open hat": [OPEN], "toms": list(TOMS), "crash": [CRASH], "ride": [RIDE]}
 RIDER_SHARE = 0.3  # a song whose drummer plays this share of his time-keeping hits on the ride rides

@@ -1,7 +1,7 @@
 """--swing on the shuffle and jazz-ride styles, measured on real songs (issue 23, item 3's must-show): for each song,
 style and R, where the hat and ride hits between 0.45 and 0.95 of the beat land on average, from the written MIDI.
 
-    python -m tools.swing_styles --data ../shared/data/midi --every 7 --songs 100
+    python -m studies.swing_styles --data ../shared/data/midi --every 7 --songs 100
 
 Songs: every Nth .mid file under --data (sorted by path), at most --songs; those a style does not fit are left out.
 Generated with --no-humanize, seed 0, the shipped model (or --checkpoint). Measured over the whole file, and over

@@ -1,6 +1,6 @@
 """The drummers' parts and how well the band predicts them (issue 68, items 1 and 2), from the data alone.
 
-    python -m tools.part_study [--data ../shared/data/midi] [--jazz ../shared/data/jazz] [--limit N] [--write PATH]
+    python -m studies.part_study [--data ../shared/data/midi] [--jazz ../shared/data/jazz] [--limit N] [--write PATH]
 
 Every song with drums of both folders (read through the cache, `build_corpus`; jazz/ as `--extra-data` reads it,
 songs without a guitar heard through the band) is cut into its drummer's phrases and each phrase labelled
@@ -24,24 +24,20 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from seq2drum.config import DataConfig
 from seq2drum.midi.drums import DRUM_CLASSES
-from seq2drum.parts.features import CHANGE_CELL_F1, FEATURE_NAMES, phrase_features
-from seq2drum.parts.fit import fit_part_model, previous_parts
-from seq2drum.parts.labels import FAMILIES, Phrase, PhraseLabel, song_labels
+from seq2drum.parts.features import CHANGE_CELL_F1, FEATURE_NAMES
+from seq2drum.parts.fit import SongPhrases, fit_parts
+from seq2drum.training.parts import folder_phrases
+from seq2drum.parts.labels import FAMILIES
 from seq2drum.parts.model import (PartModel, best_plan, change_probabilities, next_part, part_probabilities,
                                   sample_plans, save_parts)
 from seq2drum.parts.plan import PARTS_FILE
-from seq2drum.parts.vocabulary import LabelledPhrase, PartVocabulary, build_vocabulary, parts_by_family
-from seq2drum.song.bars import FeatureSpec
-from seq2drum.song.corpus import build_corpus, fold_of
-from seq2drum.training.sources import bar_songs
+from seq2drum.parts.vocabulary import PartVocabulary, parts_by_family
 
 FOLDS = 5
 ATTRIBUTES = ("level", "keeper", "subdivision", "feel")
@@ -50,44 +46,17 @@ SHORT = {"kick": "K", "snare": "S", "closed_hat": "H", "open_hat": "O", "low_tom
 COLUMNS = {code: [i for i, name in enumerate(DRUM_CLASSES) if SHORT[name] == code] for code in "KSHOtCR"}
 
 
-@dataclass
-class SongParts:
-    """One song's phrases, labels, drums of each phrase and band features."""
-
-    name: str
-    source: str
-    fold: int
-    phrases: list[Phrase]
-    labels: list[PhraseLabel]
-    labelled: list[LabelledPhrase]
-    features: np.ndarray  # (P, F)
+SongParts = SongPhrases  # one song's phrases, labels, drums of each phrase and band features (parts.fit)
 
 
 def read_folder(folder: Path, source: str, without_guitar: bool, limit: int, folds: int = FOLDS) -> list[SongParts]:
-    config = DataConfig()
-    corpus = build_corpus(folder, config, progress=False, without_guitar=without_guitar)
-    encoded = [song for song in corpus.songs if song.drums is not None][: limit or None]
-    songs = []
-    spec = FeatureSpec.current(config.steps_per_quarter)
-    for song, bars in zip(encoded, bar_songs(encoded, spec)):
-        phrases, labels = song_labels(bars)
-        if not phrases:
-            continue
-        labelled = [LabelledPhrase(label, bars.hits[p.start_row : p.end_row], bars.bar_steps[p.start_row : p.end_row],
-                                   bars.name, source) for p, label in zip(phrases, labels)]
-        songs.append(SongParts(bars.name, source, fold_of(song, folds, config.split_seed), phrases, labels, labelled,
-                               phrase_features(bars, phrases)))
-    return songs
+    """The labelled phrases of a folder's songs with drums, each with its fold (training.parts `folder_phrases`)."""
+    return folder_phrases(folder, source, without_guitar, folds, limit)
 
 
 def fit(songs: list[SongParts]) -> tuple[PartVocabulary, PartModel]:
-    """The vocabulary and the model learned from `songs`."""
-    vocabulary, parts = build_vocabulary([p for song in songs for p in song.labelled])
-    song_index = np.repeat(np.arange(len(songs)), [len(song.phrases) for song in songs])
-    families = np.array([FAMILIES.index(part.family) for part in vocabulary.parts])
-    features = np.concatenate([song.features for song in songs])
-    model = fit_part_model(features, parts, previous_parts(parts, song_index, len(vocabulary)), families)
-    return vocabulary, model
+    """The vocabulary and the model learned from `songs` (parts.fit `fit_parts`, as `--mode train` fits a run's)."""
+    return fit_parts(songs)
 
 
 class Scores:

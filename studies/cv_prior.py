@@ -1,7 +1,7 @@
 """Choose the decoding's groove prior and structure thresholds by cross-validation, over every fold's held-out songs,
 instead of on one model's ~60 validation songs.
 
-    python -m tools.cv_prior --cv runs/cv-sb --data ../shared/data/midi
+    python -m studies.cv_prior --cv runs/cv-sb --data ../shared/data/midi
 
 Each fold of a `tools.crossval` run keeps its own calibration (what its validation songs fit: per-class Platt, step
 and bass biases); only the prior is shared: the refinement margin, the stay and section bonuses, the codebook

@@ -3,7 +3,7 @@ split (midisplit.py's `refs/` and `band/`), the mean and the standard deviation 
 drum part against the drummer's, as correlations over the songs and mean distances (seq2drum.feel.level sets both
 from the band; docs/experiments/2026-11-26-band-level.md).
 
-    python -m tools.level_figures runs/cv-live-pin/scoring/split GEN/band/take1 [GEN2/band/take1 ...]
+    python -m studies.level_figures runs/cv-live-pin/scoring/split GEN/band/take1 [GEN2/band/take1 ...]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.band_level import velocities
+from studies.band_level import velocities
 
 MIN_NOTES = 20  # a song's generated part, the drummer's and the band need this many notes each to count
 

@@ -3,7 +3,7 @@ the real drums), the song's reading (feel/swing.py: the guitar first, else every
 part's, the swing decided, the written take 1's swing and its time-keeping pattern, and its F1; for a model's split,
 played from the whole arrangement as `--mode evaluate --input-kind band` plays it.
 
-    python -m tools.swing_songs [--checkpoint runs/X/best.pt] [--which swung|straight|all] [--json OUT.json]
+    python -m studies.swing_songs [--checkpoint runs/X/best.pt] [--which swung|straight|all] [--json OUT.json]
 
 The pattern is, over x/4 beats with time-keeping (hats or ride), the share that play the eighth off the beat, other
 16ths off it, or the beat alone: a beat with two or more notes off it, or none, has no swing to measure.

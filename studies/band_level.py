@@ -5,7 +5,7 @@ shipped model's by default), which is how seq2drum.feel.level's BAND_LEVEL_* and
 correlations, the drummers' levels and spreads around the lines and around their means, and the same on the
 validation songs.
 
-    python -m tools.band_level [--data ../shared/data/midi] [--checkpoint runs/band1/best.pt]
+    python -m studies.band_level [--data ../shared/data/midi] [--checkpoint runs/band1/best.pt]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 printed before and what the network still reads) against the drummer's (`song.phrases.drummer_sections`, what is
 printed, written as markers and decided from now), over every song with drums, from the data alone (no network).
 
-    python -m tools.section_study [--data ../shared/data/midi] [--limit N] [--songs]
+    python -m studies.section_study [--data ../shared/data/midi] [--limit N] [--songs]
 
 The songs come from the cache (`build_corpus`), their bars from the guitar's or the band's entry to the end
 (`bar_song`). Per bar, from the song's own drums: a crash bar has a crash (the CRASH class of seq2drum/midi/drums.py:

@@ -2,7 +2,7 @@
 the set of kick, snare, hat (closed or open) and ride it plays at all ("KSH-": kick, snare and hat, no ride; "--H-":
 the hat alone; "----": nothing). phrases.py counts how often the part changes; this says what it changes to.
 
-    python -m tools.phrase_kinds SPLIT/band SPLIT/refs GEN/take1 [--json OUT.json]
+    python -m studies.phrase_kinds SPLIT/band SPLIT/refs GEN/take1 [--json OUT.json]
 
 SPLIT as score_split writes it; GEN a folder of X.drums.mid (crossval's gen/band/take1). The phrases are
 ../shared/scoring's realism.py's (songs in 4/4, from bar 1 to a bar after the band's last onset), so the kinds are

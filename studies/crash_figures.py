@@ -2,7 +2,7 @@
 bars (take 1 against the drummers), how many songs of 32+ bars whose drummer crashes in 4+ bars get at most one crash
 bar in take 1, and the pooled crash F1 over bars.
 
-    python -m tools.crash_figures runs/cv-kb/scoring [runs/cv-kb/scoring-guitar ...]
+    python -m studies.crash_figures runs/cv-kb/scoring [runs/cv-kb/scoring-guitar ...]
 
 Each folder is a `tools.score_split` output (KIND-take1.json beside split/); bars are counted over drum_eval's span of
 each song's input, as its structure figures count them.

@@ -2,10 +2,10 @@
 drum class; evaluation.metrics) between every pair of takes over the whole file, as issue 23 asks ("every pair
 below 0.8, or fewer takes written with the notice").
 
-    python -m tools.take_pairs SONG.mid [...]            # named songs
-    python -m tools.take_pairs --data ../shared/data/midi  # every song of a folder (minutes)
-    python -m tools.take_pairs --gen runs/cv/gen/band       # the takes tools.crossval wrote (takeK/X.drums.mid)
-    python -m tools.take_pairs --gen runs/cv/gen/band --phrases SPLIT/band   # issue 68: phrases unlike take 1's
+    python -m studies.take_pairs SONG.mid [...]            # named songs
+    python -m studies.take_pairs --data ../shared/data/midi  # every song of a folder (minutes)
+    python -m studies.take_pairs --gen runs/cv/gen/band       # the takes tools.crossval wrote (takeK/X.drums.mid)
+    python -m studies.take_pairs --gen runs/cv/gen/band --phrases SPLIT/band   # issue 68: phrases unlike take 1's
 
 With --gen the takes are read back from the written files, their cells as ../shared/scoring reads them (each drum
 note's onset rounded to the nearest 16th, GM pitches folded into the 9 classes). With --phrases (score_split's

@@ -2,7 +2,7 @@
 targets (per-class F1 0.05 each, at no more than 0.003 of mean song F1), from the data and the model's own input
 columns, no network.
 
-    python -m tools.timekeeper_signal [--data ../shared/data/midi] [--limit N]
+    python -m studies.timekeeper_signal [--data ../shared/data/midi] [--limit N]
 
 For every section (`song.sections`) of every song with drums, the time-keeping hits (closed hat, open hat, ride) and
 what the model reads of the section (its bar columns and its step columns, the whole band heard, averaged over the

@@ -1,4 +1,4 @@
-"""tools/band_tells.py's figures on songs written in code (the per-song rows it reads from a cross-validation run):
+"""studies/band_tells.py's figures on songs written in code (the per-song rows it reads from a cross-validation run):
 the pooled ratios, the busy songs and what a cap would leave, and the rankings' AUC, each checked by hand; and the
 drummers' habits (`--refs`) on drum parts written in code."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from tests.builders import notes_from_steps, song_bytes
-from tools.band_tells import drummer_habits, figures
-from tools.part_study import auc
+from studies.band_tells import drummer_habits, figures
+from studies.part_study import auc
 
 
 def row(ours: list[float], drummer: list[float], expected: list[float], bars: int = 10,

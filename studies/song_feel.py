@@ -4,7 +4,7 @@ within +-0.04 of the drummer's swing; and the velocity spread scale (seq2drum.fe
 would bring the median ratio to 1 (the ratio scales with it), which is how the shipped value was fitted on the
 shipped model's training songs.
 
-    python -m tools.song_feel --split SPLIT --out OUT [--humanize 1] [--checkpoint runs/band1/best.pt] [--band]
+    python -m studies.song_feel --split SPLIT --out OUT [--humanize 1] [--checkpoint runs/band1/best.pt] [--band]
 
 SPLIT is midisplit.py's output (inputs/, band/, refs/; tools/score_split.py makes it for a model's own split);
 generation is render-only here, so the validation split measures it.

@@ -1,9 +1,9 @@
 """A quick study of the kit: how often take 1 plays each class of the kit against the song's drummer, its fills, and
 its mean song F1, on a model's validation songs from the whole arrangement, for the decision as it is in this checkout.
 
-    python -m tools.kit_study [--split val] [--limit N] [--checkpoint PATH]
-    python -m tools.kit_study --cv runs/cv [--folds 5]   # each fold's model on its held-out songs (out of fold)
-    python -m tools.kit_study --live [--checkpoint models/live.pt]   # the live drummer, bar by bar, on its val songs
+    python -m studies.kit_study [--split val] [--limit N] [--checkpoint PATH]
+    python -m studies.kit_study --cv runs/cv [--folds 5]   # each fold's model on its held-out songs (out of fold)
+    python -m studies.kit_study --live [--checkpoint models/live.pt]   # the live drummer, bar by bar, on its val songs
 
 The network's scores are computed once per song from the cache (the song's encoded grid: every part, as the band
 input hears it), then decided and humanized as generation does, and compared with the song's own drums over its

@@ -1,4 +1,4 @@
-"""The parts study's out-of-fold scoring (tools/part_study.py) on songs made in code: each fold's vocabulary and
+"""The parts study's out-of-fold scoring (studies/part_study.py) on songs made in code: each fold's vocabulary and
 model learned from the other songs, the baselines beside the model, the change figures, the vocabulary printed by
 family. If one fails, the figures of docs/experiments/2026-11-27-parts.md are not what they say."""
 
@@ -11,7 +11,7 @@ from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.labels import Phrase
 from tests.test_parts_labels import ROCK
 from tests.test_parts_vocabulary import SIXTEENTHS, labelled
-from tools.part_study import Scores, SongParts, fit, print_vocabulary, report_scores, score_fold
+from studies.part_study import Scores, SongParts, fit, print_vocabulary, report_scores, score_fold
 
 NOTES = FEATURE_NAMES.index("notes_vs_song")
 
@@ -25,8 +25,8 @@ def song(index: int) -> SongParts:
     features[:, FEATURE_NAMES.index("family_4/4")] = 1
     features[:, NOTES] = [-1, -1, 1, 1]
     features[:, FEATURE_NAMES.index("section_start")] = [1, 0, 1, 0]
-    return SongParts(f"song{index}", "midi", index % 5, phrases, [p.label for p in labelled_phrases],
-                     labelled_phrases, features)
+    return SongParts(f"song{index}", "midi", phrases, [p.label for p in labelled_phrases], labelled_phrases, features,
+                     fold=index % 5)
 
 
 def test_out_of_fold_scores_and_their_report(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """Figures for the drum map, the count-in and drums from nothing, measured on the files a user would get.
 
-    python -m tools.shape_figures [--checkpoint PATH] [--bars 34] [--song PATH.mid] [--data DIR]
+    python -m studies.shape_figures [--checkpoint PATH] [--bars 34] [--song PATH.mid] [--data DIR]
 
 1. Drums from nothing in 4/4, 3/4, 6/8 and 7/8: bars, meter and tempo read back from the written file, hits per bar,
    the bars that crash and that end in a fill, the sections, how many distinct bars.

@@ -3,7 +3,7 @@ offset from the grid at each 16th of a 4/4 bar, for kick, snare and closed hi-ha
 split (which the tables never saw) and as seq2drum's humanizer plays the same hits (humanize 1, a drummer drawn per
 performance from seed 0).
 
-    python -m tools.feel_plot --data ../shared/data/gmd --out docs/feel.png
+    python -m studies.feel_plot --data ../shared/data/gmd --out docs/feel.png
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def by_position(grids: list[DrumGrid], performances: list[Performance], drum_cla
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.feel_plot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m studies.feel_plot", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/gmd"), help="GMD's folder (with info.csv)")
     parser.add_argument("--out", type=Path, default=Path("docs/feel.png"))
     args = parser.parse_args(argv)

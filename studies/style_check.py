@@ -3,7 +3,7 @@ where ../shared has none, a song built in code) is decided with the style, and e
 plays (fill, crash and ending bars left out) is put in a family by styles.py's own rules (`entry_family`): the share
 of those bars in the style asked (issue 23 asks >= 90%).
 
-    python -m tools.style_check --data ../shared/data/midi [--songs 3] [--styles shuffle,ride-8ths]
+    python -m studies.style_check --data ../shared/data/midi [--songs 3] [--styles shuffle,ride-8ths]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ride live against offline on swung songs: does the live drummer play the jazz ride where offline does?
 
-    python -m tools.live_ride [--data ../shared/data/jazz] [--live-checkpoint PT] [--json OUT]
+    python -m studies.live_ride [--data ../shared/data/jazz] [--live-checkpoint PT] [--json OUT]
 
 For every song of the folder played from the whole arrangement (the drums removed, as evaluation's band input):
 offline take 1 with the shipped default model, and the song played bar by bar to the shipped live model

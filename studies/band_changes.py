@@ -1,7 +1,7 @@
 """How often the drummer changes part where the band changes, in the same phrase and the phrase after (issue 68 item
 5: what a live drummer, who hears a phrase's band only as it plays, can know of a change of part).
 
-    python -m tools.band_changes [--split runs/cv10/scoring/split] [--every 1]
+    python -m studies.band_changes [--split runs/cv10/scoring/split] [--every 1]
 
 Each 4/4 song of a scoring split (../shared/scoring's band inputs and refs) is cut into realism.py's 4-bar phrases.
 The band changes at a phrase by parts.features' test (`band_changed`: its notes moved by CHANGE_RATIO from the

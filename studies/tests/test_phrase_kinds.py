@@ -1,4 +1,5 @@
-"""tools/phrase_kinds.py: each 4-bar phrase's kind (which of kick, snare, hat and ride it plays), the drummer's against
+"""studies/phrase_kinds.py:
+each 4-bar phrase's kind (which of kick, snare, hat and ride it plays), the drummer's against
 the part's, on a stand-in for ../shared/scoring's realism.py that hands back phrases written in code."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools.phrase_kinds import CELLS, kind, main
+from studies.phrase_kinds import CELLS, kind, main
 
 STAND_IN = '''import json
 def phrases(band, drums):

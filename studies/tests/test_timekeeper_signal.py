@@ -1,4 +1,4 @@
-"""tools.timekeeper_signal: the study of whether the parts tell which cymbal keeps time (issue 24's ride and open-hat
+"""studies.timekeeper_signal: the study of whether the parts tell which cymbal keeps time (issue 24's ride and open-hat
 targets). If these fail, its figures (the model card's Limits) no longer measure what they say."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.song.bars import BarSong
 from seq2drum.song.sections import Section
-from tools.timekeeper_signal import auc, held_out_ratings, section_rows, step_rates
+from studies.timekeeper_signal import auc, held_out_ratings, section_rows, step_rates
 
 
 def two_section_song() -> BarSong:

@@ -1,4 +1,4 @@
-"""tools/band_changes.py on phrases written in code: a band that doubles its notes changes, one that repeats does
+"""studies/band_changes.py on phrases written in code: a band that doubles its notes changes, one that repeats does
 not, and the drummer changes where his folded cells leave the phrase before's. If one fails, the study's rates of
 the drummers' changes where the band changes are wrong."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.band_changes import CELLS, song_changes
+from studies.band_changes import CELLS, song_changes
 
 
 def vector(drum_steps: list[tuple[int, int]], band_steps: list[int]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""tools/take_pairs.py --phrases: the share of a later take's 4-bar phrases unlike take 1's (issue 68's measure), on a
+"""studies/take_pairs.py --phrases: the share of a later take's 4-bar phrases unlike take 1's (issue 68's measure), on a
 stand-in for ../shared/scoring's realism.py that hands back phrases written in code, so the count is checked here
 without the real songs."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.take_pairs import unlike_phrases
+from studies.take_pairs import unlike_phrases
 
 STAND_IN = '''import json
 def phrases(band, drums):

@@ -1,7 +1,7 @@
 """How much a song's guitar part says about where its drummer rests, crashes and rides: the measurements behind
 issue 9's structure targets (rest F1 0.45, crash 0.35, ride cells 0.05), from the data alone, no model.
 
-    python -m tools.structure_signal [--data ../shared/data/midi] [--limit N]
+    python -m studies.structure_signal [--data ../shared/data/midi] [--limit N]
 
 For every song with guitar and drums (the guitar as generation chooses it, all its parts), over the bars from the
 guitar's entry to its last onset, as `--mode evaluate` scores them:
