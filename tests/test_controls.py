@@ -599,3 +599,20 @@ def test_the_density_notice_says_its_figure_leaves_out_the_busier_parts() -> Non
     assert "sparser" in density.density_notice(0.5, 0.7, parts_moved=True)
     assert density.density_notice(2.0, 1.64) == ("--density 2 asked 2x the model's hits; take 1 has 1.64x, as far "
                                                  "as it goes (every 16th of its time-keeping, ghost notes and kicks)")
+
+
+def test_the_density_notice_gives_take_ones_hits_against_a_run_without_density() -> None:
+    """Issue 90 item 5: the notice's figure is take 1's hits over a run without --density (its parts chosen busier
+    and its hits added): the number a musician can check by running both."""
+    from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.groove import density
+    from tests.test_parts_plan import sectioned_song
+
+    generator = DrumGenerator.from_checkpoint()
+    data = sectioned_song()
+    plain = generator.generate(data, GenerationOptions(seed=3)).n_hits
+    for asked in (3.0, 0.3):
+        made = generator.generate(data, GenerationOptions(seed=3, density=asked))
+        whole = made.n_hits / plain
+        assert abs(whole / asked - 1) > density.DENSITY_NOTICE_MISS  # as far as it goes: a notice is due
+        assert any(f"take 1 has {whole:.2f}x" in notice for notice in made.notices), (whole, made.notices)

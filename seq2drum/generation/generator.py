@@ -15,7 +15,7 @@ import functools
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -247,6 +247,12 @@ class DrumGenerator:
             asked = request(options, heard_song, self.deciders(hearing), seed, kept, steering)
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
+        if takes and options.density != 1.0 and takes[0].plan is not None and takes[0].plan.played:
+            # --density chose busier (sparser) parts first: what it did is take 1 against a run without it
+            plain = replace(options, density=1.0, takes=1)
+            alone = request(plain, heard_song, self.deciders(hearing), seed, kept, steering)
+            without = decided_takes(self.decoder, alone, structure, 1, options.temperature, np.random.default_rng(seed))
+            takes[0].density_whole = takes[0].n_hits / max(without[0].n_hits, 1)
         return takes
 
     def deciders(self, hearing: Callable[[Plan], np.ndarray] | None = None) -> Deciders:

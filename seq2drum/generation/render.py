@@ -93,7 +93,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None,
-                              bool(takes) and takes[0].plan is not None and takes[0].plan.played)]
+                              bool(takes) and takes[0].plan is not None and takes[0].plan.played,
+                              takes[0].density_whole if takes else None)]
     return results, notices, [swing_notice]
 
 
