@@ -15,7 +15,6 @@ from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
 from seq2drum.errors import ConfigError
 from seq2drum.options import invoked_as
-from seq2drum.parts.arrangement import SHOWN_PARTS
 
 # relative to the working directory: right from the repository root, where the README runs commands; elsewhere the
 # corpus says the folder is missing and to pass --data
@@ -130,6 +129,7 @@ def run_arrange(args: argparse.Namespace) -> int:
     from seq2drum.cli.infer import _load_generator, generation_options
     from seq2drum.generation.arrange import described, song_arrangement
     from seq2drum.midi.io import read_midi
+    from seq2drum.parts.arrangement import SHOWN_PARTS
 
     if not args.song:
         print(f"error: name the song: {invoked_as('python main.py')} --mode arrange SONG.mid [--drummer] [--json]",

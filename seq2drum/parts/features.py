@@ -10,6 +10,7 @@ columns are this code's (`FeatureSpec.current`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,7 +44,18 @@ FEATURE_NAMES: tuple[str, ...] = (
 
 
 def _column(song: BarSong, name: str) -> np.ndarray:
-    return song.bar_features[:, BAR.index(name)]
+    return song.bar_features[:, _bar_index(name)]
+
+
+@functools.lru_cache(maxsize=None)
+def _bar_index(name: str) -> int:
+    return BAR.index(name)
+
+
+def _mean(values: np.ndarray) -> float:
+    """np.mean of a 1-D slice, the same float (its sum over its count), without np.mean's wrapper: the part model's
+    features take a few hundred of them a song."""
+    return np.add.reduce(values) / len(values)
 
 
 def bar_onsets(song: BarSong) -> np.ndarray:
@@ -76,7 +88,7 @@ def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, 
     before's, or its folded onsets at cell F1 under CHANGE_CELL_F1), and (P,) that cell F1 (1 for the first)."""
     onsets = bar_onsets(song) > 0
     notes = np.asarray(song.notes, dtype=np.float64)
-    per_bar = np.array([notes[p.start_row : p.end_row].mean() for p in phrases])
+    per_bar = np.array([_mean(notes[p.start_row : p.end_row]) for p in phrases])
     folded = [onsets[p.start_row : p.end_row].any(axis=0) for p in phrases]
     f1 = np.ones(len(phrases))
     changed = np.zeros(len(phrases), dtype=bool)
@@ -101,7 +113,7 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
                          "was read for a model with other columns")
     rows = [(p.start_row, p.end_row) for p in phrases]
     notes = np.asarray(song.notes, dtype=np.float64)
-    level = np.log1p([notes[a:b].mean() for a, b in rows])  # log(1 + notes a bar) of each phrase
+    level = np.log1p([_mean(notes[a:b]) for a, b in rows])  # log(1 + notes a bar) of each phrase
     median = float(np.median(level)) if len(level) else 0.0
     changed, f1 = band_changes(song, phrases)
     onsets = bar_onsets(song)
@@ -123,12 +135,12 @@ def _band_columns(song: BarSong, phrases: Sequence[Phrase], level: np.ndarray, m
                            int(np.bincount(song.beat_steps[a:b]).argmax()), steps_per_quarter)
         before = level[t] - level[t - 1] if t else 0.0
         after = level[t + 1] - level[t] if t + 1 < len(level) else 0.0
-        roles = [_column(song, f"band_{role}_{cue}")[a:b].mean() for cue in ("plays", "density") for role in ROLES]
+        roles = [_mean(_column(song, f"band_{role}_{cue}")[a:b]) for cue in ("plays", "density") for role in ROLES]
         enters = max(_column(song, f"band_{role}_enters")[a] for role in ROLES)
         leaves = max(_column(song, f"band_{role}_leaves")[a] for role in ROLES)
-        out.append([*(np.asarray(FAMILIES) == family), _column(song, "tempo_log2")[a:b].mean(),
+        out.append([*(np.asarray(FAMILIES) == family), _mean(_column(song, "tempo_log2")[a:b]),
                     level[t], level[t] - median, np.expm1(level[t]) < THIN_SHARE * np.expm1(median),
-                    float((np.asarray(song.notes[a:b]) == 0).mean()), before, after,
+                    float(_mean(np.asarray(song.notes[a:b]) == 0)), before, after,
                     changed[t], changed[t + 1] if t + 1 < len(changed) else 0.0, f1[t], *roles, enters, leaves])
     return np.array(out, dtype=np.float64).reshape(len(phrases), -1)
 
@@ -147,8 +159,8 @@ def _place_columns(song: BarSong, onsets: np.ndarray, rows: list[tuple[int, int]
         weights = onsets[a:b]
         levels = [(weights * step[a:b, :, STEP.index(name)]).sum() / max(weights.sum(), 1e-9) for name in METRICAL]
         phrase_swing = swing_reading(onsets[a:b], song.bar_steps[a:b], song.beat_steps[a:b], steps_per_quarter)[0]
-        out.append([_column(song, "guitar_density")[a:b].mean(), _column(song, "guitar_loudness")[a:b].mean(),
-                    _column(song, "novelty")[a:b].mean(), _column(song, "novelty")[a],
+        out.append([_mean(_column(song, "guitar_density")[a:b]), _mean(_column(song, "guitar_loudness")[a:b]),
+                    _mean(_column(song, "novelty")[a:b]), _column(song, "novelty")[a],
                     low.mean() if len(low) else 0.0, high.mean() if len(high) else 0.0,
                     bass_low.mean() if len(bass_low) else 0.0, float(len(bass_low) > 0),
                     *levels, *swing, phrase_swing])

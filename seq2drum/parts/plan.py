@@ -104,6 +104,9 @@ class Planner:
                 if part.keeper == "ride" and part.subdivision == "swung" and part.sources.get(JAZZ_SOURCE, 0)}
         self.jazz_family = np.array([part.family in jazz for part in parts])
         self.ride_share = self.rates[..., RIDE] / (self.rates[..., RIDE] + self.rates[..., CLOSED_HAT])  # (K, S)
+        # (K,) each part's log hits a bar over its family's median part's: what --density pulls the plan by
+        hits = np.log1p(np.array([part.hits_per_bar.sum() for part in parts]))
+        self.busier_than_family = hits - np.array([np.median(hits[families == family]) for family in families])
 
     @classmethod
     def load(cls, path: Path) -> Planner:
@@ -260,10 +263,7 @@ class Planner:
     def density_bias(self, density: float) -> np.ndarray:
         """(K,) what `--density` adds to each part's log probability in the plan: DENSITY_PULL x log(density) x how
         much busier the part is than its family's median part (log hits a bar); 0 at density 1."""
-        hits = np.log1p(np.array([part.hits_per_bar.sum() for part in self.vocabulary.parts]))
-        families = np.array([part.family for part in self.vocabulary.parts])
-        median = np.array([np.median(hits[families == family]) for family in families])
-        return DENSITY_PULL * np.log(density) * (hits - median)
+        return DENSITY_PULL * np.log(density) * self.busier_than_family
 
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray, phrases: list[Phrase],
                      silent: np.ndarray, allowed: np.ndarray | None = None, later: bool = False,
