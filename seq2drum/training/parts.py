@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig
 from seq2drum.parts.fit import SongPhrases, fit_parts, song_phrases, too_few_phrases
 from seq2drum.parts.model import save_parts
@@ -62,3 +63,23 @@ def folder_phrases(folder: Path, source: str, without_guitar: bool, folds: int =
             phrases.fold = fold_of(song, folds, config.split_seed)
             out.append(phrases)
     return out
+
+
+def carry_parts(source: Path, destination: Path, training_data: dict[str, Any] | None) -> str:
+    """Put the parts of the run that wrote checkpoint `source` beside `destination` (an export or an ensemble of it),
+    so the copy plans as the run's model does; what was done, in a line. A run that made none: a parts.npz already
+    beside `destination` belongs to another model and is removed. A checkpoint of before runs made parts (nothing
+    recorded): nothing is touched."""
+    own = (training_data or {}).get("parts")
+    source_parts, destination_parts = Path(source).parent / PARTS_FILE, Path(destination).parent / PARTS_FILE
+    if not isinstance(own, dict) or source_parts.resolve() == destination_parts.resolve():
+        return ""
+    if own.get("file") is None:
+        if destination_parts.is_file():
+            destination_parts.unlink()
+            return f"removed {destination_parts}: its run made no parts ({own.get('why')}); it plans bar by bar"
+        return f"no parts: its run made none ({own.get('why')}); it plans bar by bar"
+    if not source_parts.is_file():
+        return f"no parts: {source_parts} is missing; it plans bar by bar (copy its run's {PARTS_FILE} beside it)"
+    write_atomic(destination_parts, source_parts.read_bytes())
+    return f"copied its run's parts to {destination_parts}"
