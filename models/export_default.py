@@ -1,4 +1,5 @@
-"""Copies a trained run's best checkpoint into models/default.pt (inference keys only, float16 weights).
+"""Copies a trained run's best checkpoint into models/default.pt (inference keys only, float16 weights), with the
+parts its run made (its parts.npz, copied beside it; where its run made none, the one there is removed).
 
     python -m models.export_default runs/attention/best.pt [--name seq2drum-default]
     python -m models.export_default models/default.pt --decoding fill_threshold=0.2    # change one decoding setting
@@ -18,6 +19,7 @@ from pathlib import Path
 from seq2drum.model.checkpoint import (DECODING_VERSION, DEFAULT_CHECKPOINT, export_checkpoint, load_checkpoint,
                                        save_checkpoint, stored_policy)
 from seq2drum.groove.policy import policy_change
+from seq2drum.training.parts import carry_parts
 
 
 def set_decoding(path: Path, settings: list[str]) -> None:
@@ -67,6 +69,9 @@ def main() -> None:
                         help="fit the decoding again on the checkpoint's validation songs of this folder")
     args = parser.parse_args()
     path = export_checkpoint(args.checkpoint, args.out, args.name)
+    carried = carry_parts(args.checkpoint, path, load_checkpoint(path).get("training_data"))
+    if carried:
+        print(carried)
     if args.retune:
         retune(path, args.retune)
     if args.decoding:

@@ -47,11 +47,12 @@ SKIPPED: list[tuple[str, str]] = [
                    " trains a tiny model on 2 CPU processes)")),
     (r"--mode train|tools\.ensemble", ("training on a folder of songs: minutes to hours (tests/test_cli.py and"
                                       " tests/test_ensemble.py train tiny models)")),
-    (r"tools\.(crossval|cv_prior)", "cross-validation: five trainings on ../shared/data, hours"),
-    (r"tools\.(score_split|crash_figures|kit_figures|group_figures|take_pairs|level_figures|band_tells|phrase_kinds|band_changes)"
+    (r"tools\.crossval|studies\.cv_prior", "cross-validation: five trainings on ../shared/data, hours"),
+    (r"tools\.(score_split|kit_figures)|studies\.(crash_figures|group_figures|take_pairs|level_figures|band_tells"
+     r"|phrase_kinds|band_changes)"
      r"|^python3? \.\./shared/scoring/",
      "scores cross-validation outputs with ../shared/scoring"),
-    (r"\.\./shared/data|tools\.(song_feel|structure_signal|timekeeper_signal|style_check|live_ride)",
+    (r"\.\./shared/data|studies\.(song_feel|structure_signal|timekeeper_signal|style_check|live_ride)",
      "needs the real songs in ../shared/data and minutes over all of them"),
     (r"^POLICY=", "sets a shell variable for the next command (a cross-validation run)"),
     (r"models\.export_default", "rewrites a checkpoint: the shipped model, or a training run's best.pt"),

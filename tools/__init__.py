@@ -1,2 +1,3 @@
-"""Tools that are not benchmarks: they edit a checkpoint (take_menu) or study data and the model (structure_signal,
-shape_figures, crossval, swing_styles). Run from the repository root: `python -m tools.NAME --help`."""
+"""Tools for users of the model and the data (each documented in docs/): cross-validation and scoring (crossval,
+score_split, kit_figures, plan_bound), checkpoints (ensemble, take_menu), reference runs (live_ref), the docs' pictures
+and the GPU check. Studies live in studies/. Run from the repository root: `python -m tools.NAME --help`."""

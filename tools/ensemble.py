@@ -6,7 +6,8 @@ are the members' mean, then tune its decoding on their validation songs, as trai
     python -m tools.ensemble runs/s0/best.pt runs/s1/best.pt --out runs/ens/best.pt --data DIR
 
 The ensemble reads as one network everywhere (generation, the server, `--mode evaluate`, `models.export_default`);
-generation runs every member, so it takes about that many times the network's share of the time.
+generation runs every member, so it takes about that many times the network's share of the time. The members share
+their songs and split, so their parts alike: the first member's parts.npz is copied beside the ensemble.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from models.export_default import retune
 from seq2drum.errors import CheckpointError
-from seq2drum.model.checkpoint import join_checkpoints
+from seq2drum.model.checkpoint import join_checkpoints, load_checkpoint
+from seq2drum.training.parts import carry_parts
 
 
 def main() -> None:
@@ -32,6 +34,9 @@ def main() -> None:
     except CheckpointError as error:
         raise SystemExit(f"error: {error}") from None
     retune(path, args.data)
+    carried = carry_parts(args.members[0], path, load_checkpoint(path).get("training_data"))  # the members' parts
+    if carried:
+        print(carried)
     print(f"wrote {path}: {len(args.members)} members ({path.stat().st_size / 1e6:.1f} MB)")
 
 

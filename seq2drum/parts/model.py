@@ -31,7 +31,10 @@ from seq2drum.song.bars import BarSong
 
 FORMAT_VERSION = 1
 MAX_PARTS_BYTES = 64 * 1024 * 1024  # what a parts file may inflate to: the shipped one holds about 1 MB
-PARTS_FALLBACK = "without one beside the checkpoint, the shipped models/parts.npz plans"
+PARTS_FALLBACK = ("without one beside the checkpoint, a model whose training made parts plans bar by bar, an older "
+                  "one with the shipped models/parts.npz")
+PARTS_REMAKE = ("python main.py --mode train writes a run's beside its checkpoint; the shipped one: "
+                "python -m studies.part_study --write models/parts.npz")
 CLIP = 4.0  # standardised features are clipped here: a song unlike any in training is not read as 100 spreads off
 FAMILY_COLUMNS = [FEATURE_NAMES.index(f"family_{family}") for family in FAMILIES]
 
@@ -75,7 +78,7 @@ def standardised(mean: np.ndarray, scale: np.ndarray, features: np.ndarray) -> n
 def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:
     if features.ndim != 2 or features.shape[1] != len(model.feature_names):
         raise CheckpointError(f"the part model reads {len(model.feature_names)} features, this seq2drum makes "
-                              f"{features.shape[-1]}; retrain it (python -m studies.part_study --write)")
+                              f"{features.shape[-1]}; retrain it ({PARTS_REMAKE})")
     return standardised(model.mean, model.scale, features)
 
 
@@ -231,7 +234,7 @@ def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
     """The vocabulary and the model `save_parts` wrote; one CheckpointError naming the file and what to do for
     anything else: not a zip archive of arrays (cut short, random bytes), one that inflates past MAX_PARTS_BYTES (a
     3 MB zip of 3 GB was loaded), another format, or arrays whose shapes do not fit together (cut to one element)."""
-    fix = (f"write it again with python -m studies.part_study --write, or remove it ({PARTS_FALLBACK})")
+    fix = f"write it again ({PARTS_REMAKE}), or remove it ({PARTS_FALLBACK})"
     try:
         with zipfile.ZipFile(path) as archive:
             inflated_bytes = sum(member.file_size for member in archive.infolist())

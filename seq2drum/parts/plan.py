@@ -341,13 +341,13 @@ _PLANNERS: dict[str, Planner] = {}
 
 def planner_for(checkpoint: Path, training_data: dict | None = None) -> Planner | None:
     """The parts a checkpoint plans with: the parts.npz beside it (its training run's, training.parts), else, for a
-    checkpoint whose training made none (`training_data["parts"]` records why: too few phrases), None, else (a model
-    trained before runs made parts) the shipped models/parts.npz; None where none is there (every take then bar by
-    bar). Loaded once per file."""
+    checkpoint whose training recorded parts of its own (`training_data["parts"]`: none made, too few phrases, or a
+    file not copied with it), None, else (a model trained before runs made parts) the shipped models/parts.npz; None
+    where none is there (every take then bar by bar). Loaded once per file."""
     from seq2drum.shipped import DEFAULT_CHECKPOINT  # no torch there
 
     own = (training_data or {}).get("parts")
-    shipped = () if isinstance(own, dict) and own.get("file") is None else (DEFAULT_CHECKPOINT.parent / PARTS_FILE,)
+    shipped = () if isinstance(own, dict) else (DEFAULT_CHECKPOINT.parent / PARTS_FILE,)
     for path in (Path(checkpoint).parent / PARTS_FILE, *shipped):
         if path.is_file():
             key = str(path.resolve())
