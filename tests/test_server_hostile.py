@@ -320,3 +320,17 @@ def test_a_track_name_of_1_mb_comes_back_cut(source: ModelSource) -> None:
         metadata = generate(seq2drum_pb2_grpc.Seq2DrumStub(channel), midi).metadata
     [guitar] = metadata.guitar_parts
     assert guitar.startswith("1 'Guitar xxx") and len(guitar) < 300 and metadata.ByteSize() < 10_000
+
+
+def test_a_worker_runs_below_the_servers_cpu_priority() -> None:
+    """Issue 89 P5: the heavy jobs (songs, bars of thousands of notes) run in workers; on a machine with as many
+    workers as cores the server's event loop, which answers every other player and the health check, waited behind
+    them. A worker lowers its own priority by WORKER_NICENESS."""
+    import subprocess
+    import sys
+
+    code = ("import os; from server.workers import _yield_to_the_server, WORKER_NICENESS; before = os.nice(0); "
+            "_yield_to_the_server(); print(os.nice(0) - before, WORKER_NICENESS)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    moved, wanted = done.stdout.split()
+    assert moved == wanted == "5"
