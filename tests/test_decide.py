@@ -120,12 +120,32 @@ def test_every_take_step_is_named_in_order() -> None:
     floor before the controls (a floor filled after --density would undo it), the time-keeping voice before dynamics
     (the moved hits get the voice's own velocity first), the jazz ride after the cymbal (it plays the bars the take
     keeps on the ride) and before dynamics (its added cells are scaled like the rest), the swung time-keeping last
-    (it reads the cymbal the take keeps time on, at its final velocity), then the articulations (they name the
-    finished take's hits: the foot the jazz ride adds, the hats `--cymbal` moves)."""
+    (it reads the cymbal the take keeps time on, at its final velocity), one hi-hat a step after every step that
+    adds hats, then the articulations (they name the finished take's hits: the foot the jazz ride adds, the hats
+    `--cymbal` moves)."""
     assert [step.__name__ for step in decide.TAKE_STEPS] == ["later_take_swaps", "later_take_floor", "density",
                                                               "crashes_none", "cymbal", "jazz_ride", "dynamics",
                                                               "swung_time_keeping", "later_take_variation",
-                                                              "articulations"]
+                                                              "one_hat_a_step", "articulations"]
+
+
+def test_an_open_hat_is_never_struck_with_a_closed_one() -> None:
+    """Issue 88 item 1: a drummer's hand strikes the hat open or closed; where a take holds both on one step the
+    open hat stays and the closed one goes (with its velocity and timing); other steps are untouched."""
+    from types import SimpleNamespace
+
+    from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT
+
+    hits = np.zeros((2, 16, 9), dtype=bool)
+    hits[0, [0, 2, 4], CLOSED_HAT] = True
+    hits[0, [2, 6], OPEN_HAT] = True
+    take = SimpleNamespace(hits=hits.copy(), velocity=np.where(hits, 80, 0).astype(np.uint8),
+                           offset=np.where(hits, 0.1, 0.0).astype(np.float32))
+    decide.one_hat_a_step(take, None)
+    assert np.flatnonzero(take.hits[0, :, CLOSED_HAT]).tolist() == [0, 4]
+    assert np.flatnonzero(take.hits[0, :, OPEN_HAT]).tolist() == [2, 6]
+    assert take.velocity[0, 2, CLOSED_HAT] == 0 and take.offset[0, 2, CLOSED_HAT] == 0
+    assert take.velocity[0, 2, OPEN_HAT] == 80
 
 
 def _take(p: np.ndarray) -> tuple:
