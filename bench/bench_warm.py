@@ -46,7 +46,7 @@ def stage_times(generator: Any, midi: bytes, options: Any) -> dict[str, float]:
         marks.append(time.perf_counter())
         reading = song_swing(prepared, options)
         takes = generator.takes(scorer, options, 0, prepared.encoded.grid, prepared.steering, prepared.given,
-                                  swung_by_song(prepared, options, reading))
+                                swung_by_song(prepared, options, reading), prepared.bars)  # the plan too
         marks.append(time.perf_counter())
         render(prepared, takes, options, 0, reading)
         marks.append(time.perf_counter())
