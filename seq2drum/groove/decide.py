@@ -9,8 +9,8 @@ the bars already played too), until it holds; (2) the bar structure (groove.mark
 with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's swaps and floor,
 `--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung time-keeping, a later
 take's variation, one hi-hat a step, how its hits are struck (groove.articulation), each `step(take, finish) -> None`,
-in place, doing nothing where its control is at its default. groove.takes is its one caller; what reaches it is groove.request's.
-Only the chooser differs offline and live, and it carries its own past (tests/test_decide.py).
+in place, doing nothing where its control is at its default. groove.takes is its one caller; what reaches it is
+groove.request's. Only the chooser differs offline and live, and it carries its own past (tests/test_decide.py).
 """
 
 from __future__ import annotations
