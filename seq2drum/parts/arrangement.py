@@ -101,10 +101,10 @@ def ranked(planner: Any, occurrence: Occurrence, posterior: np.ndarray, fit: np.
     rows = list(occurrence.phrases)
     parts = planner.vocabulary.parts
     candidates = [k for k, part in enumerate(parts) if part.family == occurrence.family]
-    with np.errstate(divide="ignore"):
-        log_posterior = np.log(np.maximum(posterior[rows], 1e-12)).mean(axis=0)
+    log_posterior = np.log(np.maximum(posterior[rows], 1e-12)).mean(axis=0)
     bars = max(occurrence.n_bars / max(len(rows), 1), 1.0)
-    scores = {k: float(log_posterior[k] + network_weight * fit[rows, k].mean() / bars) for k in candidates}
+    fitted = fit[rows].mean(axis=0) / bars if network_weight else np.zeros(fit.shape[1])  # 0 x -inf is no score
+    scores = {k: float(log_posterior[k] + network_weight * fitted[k]) for k in candidates}
     order = sorted(candidates, key=lambda k: (-scores[k], k))
     return [RankedPart(k, parts[k].name, scores[k]) for k in order]
 
