@@ -9,6 +9,7 @@ import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import Arrangement, RankedPart
 from seq2drum.parts.labels import song_labels
 from seq2drum.song.drum_part import drums_to_grid, per_bar
+
+if TYPE_CHECKING:
+    from seq2drum.generation.generator import DrumGenerator
 
 
 @dataclass
@@ -51,18 +55,18 @@ def _unique(arrangement: Arrangement, key: str, part: RankedPart) -> bool:
     return sum(r.name == part.name for r in arrangement.ranking[key]) == 1
 
 
-def song_arrangement(generator: object, midi: bytes | MidiSong, options: GenerationOptions,
+def song_arrangement(generator: DrumGenerator, midi: bytes | MidiSong, options: GenerationOptions,
                      drummer: bool = False) -> SongArrangement:
     """The arrangement of a song as `generator` (a DrumGenerator) plans it with `options` (the listened parts), and
     with `drummer` the song's own drummer's part in each section (ConfigError for a song without drums)."""
-    planner = getattr(generator, "planner", None)
+    planner = generator.planner
     if planner is None:
         raise ConfigError("this model has no parts file beside it (parts.npz), so it has no parts to arrange; use "
                           "the shipped model or one trained with --mode train")
     options = dataclasses.replace(options, keep_drums=False, count_in_bars=0, parts=None)
-    prepared = prepare(midi, options, generator.data_config, generator.spec)  # type: ignore[attr-defined]
-    scores = generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None)  # type: ignore[attr-defined]
-    p, _ = calibrated(scores, generator.decoder.policy)  # type: ignore[attr-defined]
+    prepared = prepare(midi, options, generator.data_config, generator.spec)
+    scores = generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None)
+    p, _ = calibrated(scores, generator.decoder.policy)
     arrangement = planner.arrangement(prepared.bars, p)
     if not drummer:
         return SongArrangement(arrangement)
