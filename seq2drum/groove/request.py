@@ -196,6 +196,7 @@ class PlannedTake(NamedTuple):
     plan: Plan
     p: np.ndarray | None  # (n, S, 9)
     edges: np.ndarray | None  # (n, 3) bool
+    musicians_time: np.ndarray | None = None  # (n,) bool rows of the musician's straight parts (decide.Finish's)
 
 
 PLAN_STREAM = 68  # the plans' random stream beside the seed: the takes' own generator draws the same as before
@@ -253,7 +254,10 @@ def planned_takes(plans: tuple[Plan, ...], heard: Heard, deciders: Deciders,
         edges_[:, 2] = fills
         played = (deciders.hearing(plan) if deciders.hearing is not None
                   else deciders.planner.conditioned(heard.p, span.bar_steps, plan, fills, whole=index > 0))
-        out.append(PlannedTake(plan, played, edges_))
+        mine = None
+        if plan.chosen is not None and plan.chosen.any():  # the musician's straight parts keep their own time
+            mine = plan.bar_chosen(span.n_bars) & ~deciders.planner.swung[np.maximum(plan.bar_parts(span.n_bars), 0)]
+        out.append(PlannedTake(plan, played, edges_, mine))
     return tuple(out)
 
 
@@ -278,11 +282,7 @@ class Request:
         plan = planned.plan
         if not plan.played:
             return self.finish, self.edges, plan
-        mine = None
-        if plan.chosen is not None and plan.chosen.any():  # the musician's straight parts keep their own time
-            n_bars = len(planned.p)
-            mine = plan.bar_chosen(n_bars) & ~np.isin(plan.bar_parts(n_bars), plan.swung_parts)
-        return replace(self.finish, p=planned.p, musicians_time=mine), planned.edges, plan
+        return replace(self.finish, p=planned.p, musicians_time=planned.musicians_time), planned.edges, plan
 
 
 def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int = 0,

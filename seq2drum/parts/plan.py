@@ -97,7 +97,6 @@ class Planner:
         # a later take's ride part plays its time on the ride as its drummers do (take 1: which cymbal, the network's)
         self.riding = np.array([part.keeper == "ride" for part in parts])
         self.swung = np.array([part.subdivision == "swung" for part in parts])  # a shuffle's or a jazz ride's time
-        self.swung_parts = tuple(np.flatnonzero(self.swung).tolist())
         # (K,) bool the parts of a family with a jazz ride part jazz/'s drummers play (4/4): where a swung song's take
         # 1 keeps its time (a 3/4 jazz ride of midi/'s alone took a swung waltz's hat away)
         jazz = {part.family for part in parts
@@ -208,7 +207,7 @@ class Planner:
                  for parts in chosen]
         if musician is None:
             return plans
-        return [replace(plan, chosen=named, swung_parts=self.swung_parts) for plan in plans]
+        return [replace(plan, chosen=named) for plan in plans]
 
     def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
         """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
@@ -217,7 +216,7 @@ class Planner:
             return Plan.held_for(reason)
         named = np.flatnonzero(musician >= 0)
         plan = self.plan([phrases[j] for j in named], musician[named], n_bars, source=PlanSource.MUSICIAN)
-        return replace(plan, chosen=np.ones(len(named), dtype=bool), swung_parts=self.swung_parts)
+        return replace(plan, chosen=np.ones(len(named), dtype=bool))
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the

@@ -54,7 +54,6 @@ class Plan:
     held: Held | None = None
     levels: tuple[str, ...] = field(default=())  # each phrase's part's level: full, sparse, drop-out
     chosen: np.ndarray | None = field(default=None, compare=False)  # (P,) bool the phrases the musician named
-    swung_parts: tuple[int, ...] = ()  # the parts of the vocabulary whose time-keeper swings (a shuffle, a jazz ride)
 
     @classmethod
     def held_for(cls, reason: Held) -> Plan:
