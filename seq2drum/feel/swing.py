@@ -54,13 +54,21 @@ class SwingReading:
 def swung_positions(time_q: np.ndarray) -> np.ndarray:
     """The place in its beat of each beat's one off-beat onset (see the module docstring), from onset times in
     quarter notes: the measure ../shared/scoring applies to a drummer's hats and ride, shared by the evaluation."""
+    return grouped_swung_positions(time_q, np.zeros(np.shape(time_q), dtype=np.int64))[0]
+
+
+def grouped_swung_positions(time_q: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`swung_positions` of many pieces at once (a song's phrases: each onset's piece in `groups`, >= 0), and the
+    piece of each place, pieces in order and each piece's places as `swung_positions` of its onsets alone gives
+    them (in their beats' order)."""
     time_q = np.asarray(time_q, dtype=np.float64)
     beat, position = np.floor(time_q).astype(np.int64), time_q % 1.0
     off = (position >= OFF_BEAT_MARGIN) & (position <= 1 - OFF_BEAT_MARGIN)
-    _, first, count = np.unique(beat[off], return_index=True, return_counts=True)
-    positions = position[off][first]
-    return positions[(count == 1) & (positions >= SWING_WINDOW[0]) & (positions <= SWING_WINDOW[1])]
-
+    key = (np.asarray(groups, dtype=np.int64)[off] << 40) + beat[off]  # a piece's beats within 2**40 of each other
+    _, first, count = np.unique(key, return_index=True, return_counts=True)
+    positions, pieces = position[off][first], np.asarray(groups, dtype=np.int64)[off][first]
+    keep = (count == 1) & (positions >= SWING_WINDOW[0]) & (positions <= SWING_WINDOW[1])
+    return positions[keep], pieces[keep]
 
 
 def song_swing(drums: DrumGrid, grid: Grid, span: tuple[int, int]) -> float | None:

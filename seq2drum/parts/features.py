@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seq2drum.feel.swing import swung_positions
+from seq2drum.feel.swing import grouped_swung_positions, swung_positions
 from seq2drum.midi.roles import BAND_ROLES, ROLES
 from seq2drum.parts.labels import FAMILIES, Phrase, family_of
 from seq2drum.song.bars import BarSong
@@ -56,6 +56,29 @@ def _mean(values: np.ndarray) -> float:
     """np.mean of a 1-D slice, the same float (its sum over its count), without np.mean's wrapper: the part model's
     features take a few hundred of them a song."""
     return np.add.reduce(values) / len(values)
+
+
+_BAND_MEANS = ("tempo_log2", *(f"band_{role}_{cue}" for cue in ("plays", "density") for role in ROLES))
+_PLACE_MEANS = ("guitar_density", "guitar_loudness", "novelty")
+
+
+def phrase_means(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(P, C) the mean of (n, C) `values` over each phrase's rows [a, b), the same floats as `_mean` of each
+    column's slice: np.add.reduce adds fewer than 8 values one by one, so phrases of up to 7 bars are summed here
+    row by row, all at once (padded with zeros, which add nothing); longer ones through `_mean` itself."""
+    lengths = np.array([b - a for a, b in rows], dtype=np.int64)
+    if not len(rows):
+        return np.zeros((0, values.shape[1]), dtype=values.dtype)
+    if lengths.min() < 1 or lengths.max() >= 8:
+        return np.array([[_mean(values[a:b, c]) for c in range(values.shape[1])] for a, b in rows])
+    longest = int(lengths.max())
+    index = np.array([a for a, _ in rows])[:, None] + np.arange(longest)[None, :]
+    index = np.where(np.arange(longest)[None, :] < lengths[:, None], index, len(values))  # past the end: a zero row
+    gathered = np.concatenate([values, np.zeros((1, values.shape[1]), dtype=values.dtype)])[index]  # (P, L, C)
+    total = gathered[:, 0].copy()
+    for k in range(1, longest):
+        total += gathered[:, k]
+    return total / lengths[:, None].astype(total.dtype)
 
 
 def bar_onsets(song: BarSong) -> np.ndarray:
@@ -128,20 +151,23 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
 def _band_columns(song: BarSong, phrases: Sequence[Phrase], level: np.ndarray, median: float,
                   changed: np.ndarray, f1: np.ndarray, steps_per_quarter: int) -> np.ndarray:
     """Family, tempo, the band's notes and their changes, the roles."""
+    rows = [(p.start_row, p.end_row) for p in phrases]
+    means = phrase_means(song.bar_features[:, [_bar_index(name) for name in _BAND_MEANS]], rows)
+    silent = phrase_means((np.asarray(song.notes) == 0).astype(np.int64)[:, None], rows)[:, 0]
+    starts = [a for a, _ in rows]
+    enters = song.bar_features[np.ix_(starts, [_bar_index(f"band_{role}_enters") for role in ROLES])].max(axis=1)
+    leaves = song.bar_features[np.ix_(starts, [_bar_index(f"band_{role}_leaves") for role in ROLES])].max(axis=1)
     out = []
-    for t, p in enumerate(phrases):
-        a, b = p.start_row, p.end_row
+    for t, (a, b) in enumerate(rows):
         family = family_of(int(np.bincount(song.bar_steps[a:b]).argmax()),
                            int(np.bincount(song.beat_steps[a:b]).argmax()), steps_per_quarter)
         before = level[t] - level[t - 1] if t else 0.0
         after = level[t + 1] - level[t] if t + 1 < len(level) else 0.0
-        roles = [_mean(_column(song, f"band_{role}_{cue}")[a:b]) for cue in ("plays", "density") for role in ROLES]
-        enters = max(_column(song, f"band_{role}_enters")[a] for role in ROLES)
-        leaves = max(_column(song, f"band_{role}_leaves")[a] for role in ROLES)
-        out.append([*(np.asarray(FAMILIES) == family), _mean(_column(song, "tempo_log2")[a:b]),
+        out.append([*(np.asarray(FAMILIES) == family), means[t, 0],
                     level[t], level[t] - median, np.expm1(level[t]) < THIN_SHARE * np.expm1(median),
-                    float(_mean(np.asarray(song.notes[a:b]) == 0)), before, after,
-                    changed[t], changed[t + 1] if t + 1 < len(changed) else 0.0, f1[t], *roles, enters, leaves])
+                    float(silent[t]), before, after,
+                    changed[t], changed[t + 1] if t + 1 < len(changed) else 0.0, f1[t], *means[t, 1:],
+                    enters[t], leaves[t]])
     return np.array(out, dtype=np.float64).reshape(len(phrases), -1)
 
 
@@ -151,20 +177,43 @@ def _place_columns(song: BarSong, onsets: np.ndarray, rows: list[tuple[int, int]
     step = song.step_features
     strikes = step[:, :, STEP.has_onset] > 0
     bass = step[:, :, STEP.index("bass_onsets")] > 0
+    means = phrase_means(song.bar_features[:, [_bar_index(name) for name in _PLACE_MEANS]], rows)
+    registers = [_masked_means(step[:, :, STEP.lowest_pitch], strikes, rows),
+                 _masked_means(step[:, :, STEP.highest_pitch], strikes, rows),
+                 _masked_means(step[:, :, STEP.index("bass_lowest_pitch")], bass, rows)]
+    weighted = [onsets * step[:, :, STEP.index(name)] for name in METRICAL]  # each phrase's rows: one block
+    swings = phrase_swings(onsets, song.bar_steps, song.beat_steps, rows, steps_per_quarter)
+    novelty = _column(song, "novelty")
     out = []
-    for a, b in rows:
-        low = step[a:b, :, STEP.lowest_pitch][strikes[a:b]]
-        high = step[a:b, :, STEP.highest_pitch][strikes[a:b]]
-        bass_low = step[a:b, :, STEP.index("bass_lowest_pitch")][bass[a:b]]
-        weights = onsets[a:b]
-        levels = [(weights * step[a:b, :, STEP.index(name)]).sum() / max(weights.sum(), 1e-9) for name in METRICAL]
-        phrase_swing = swing_reading(onsets[a:b], song.bar_steps[a:b], song.beat_steps[a:b], steps_per_quarter)[0]
-        out.append([_mean(_column(song, "guitar_density")[a:b]), _mean(_column(song, "guitar_loudness")[a:b]),
-                    _mean(_column(song, "novelty")[a:b]), _column(song, "novelty")[a],
-                    low.mean() if len(low) else 0.0, high.mean() if len(high) else 0.0,
-                    bass_low.mean() if len(bass_low) else 0.0, float(len(bass_low) > 0),
-                    *levels, *swing, phrase_swing])
+    for t, (a, b) in enumerate(rows):
+        total = max(onsets[a:b].sum(), 1e-9)
+        out.append([*means[t], novelty[a], registers[0][t], registers[1][t], registers[2][t],
+                    float(bass[a:b].any()), *(w[a:b].sum() / total for w in weighted), *swing, swings[t]])
     return np.array(out, dtype=np.float64).reshape(len(rows), -1)
+
+
+def _masked_means(values: np.ndarray, mask: np.ndarray, rows: list[tuple[int, int]]) -> list[float]:
+    """Each phrase's mean of (n, S) `values` where `mask` is set (0 where it never is), taken as a phrase's own
+    masked values' mean (the same values in the same order: one selection, cut at the phrase's rows)."""
+    chosen = values[mask]
+    edges = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
+    return [_mean(chosen[edges[a] : edges[b]]) if edges[b] > edges[a] else 0.0 for a, b in rows]
+
+
+def phrase_swings(onsets: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray, rows: list[tuple[int, int]],
+                  steps_per_quarter: int = 4) -> list[float]:
+    """`swing_reading`'s mean place of each phrase's (rows [a, b) of (n, S) `onsets`) as read alone, all at once."""
+    row, step = np.nonzero((onsets > 0) & (np.arange(onsets.shape[1])[None, :] < bar_steps[:, None]))
+    phrase_of = np.full(len(onsets), -1, dtype=np.int64)
+    for t, (a, b) in enumerate(rows):
+        phrase_of[a:b] = t
+    first_rows = np.array([a for a, _ in rows] + [0], dtype=np.int64)
+    piece = phrase_of[row]
+    keep = (piece >= 0) & (beat_steps[row] == steps_per_quarter)
+    local = row - first_rows[piece]  # a phrase's bars counted from its first, as it reads alone
+    places, pieces = grouped_swung_positions((local * 1000.0 + step / steps_per_quarter)[keep], piece[keep])
+    edges = np.searchsorted(pieces, np.arange(len(rows) + 1))
+    return [places[edges[t] : edges[t + 1]].mean() if edges[t + 1] > edges[t] else 0.5 for t in range(len(rows))]
 
 
 def _section_columns(song: BarSong, phrases: Sequence[Phrase]) -> np.ndarray:

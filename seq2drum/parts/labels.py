@@ -10,11 +10,11 @@ open hat, ride, toms or none) and in what subdivision (quarters, eighths, 16ths,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seq2drum.feel.swing import SWUNG_MIN_SWING, swung_positions
+from seq2drum.feel.swing import SWUNG_MIN_SWING, grouped_swung_positions
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, PHRASE_BARS
@@ -127,23 +127,46 @@ def label_phrase(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
                  song_median_hits: float, steps_per_quarter: int = 4) -> PhraseLabel:
     """The label of a phrase of (m, S, 9) `hits` with their `offset`s (steps), each bar `bar_steps` long with a
     felt beat of `beat_steps`; `song_median_hits`: the song's median phrase's hits a bar (its level's measure)."""
+    return label_phrases(hits, offset, bar_steps, beat_steps, [(0, len(hits))], song_median_hits,
+                         steps_per_quarter)[0]
+
+
+def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+                  spans: Sequence[tuple[int, int]], song_median_hits: float,
+                  steps_per_quarter: int = 4) -> list[PhraseLabel]:
+    """`label_phrase` of each phrase, rows [a, b) of `spans` (none empty), of a song's (n, S, 9) `hits`: what each
+    bar holds (its hits, whether it fills, its kick and snare) read once for the song."""
     bar_steps, beat_steps = np.minimum(bar_steps, hits.shape[1]), np.asarray(beat_steps)  # a 9/4 bar's first 32
     hits = inside_bars(hits, bar_steps)
+    counts, fills, feels = hits.sum(axis=1), fill_bars(hits, bar_steps), bar_feels(hits, bar_steps, beat_steps)
+    snares = hits[:, :, SNARE].sum(axis=1)
+    labels, grooves = zip(*(_label(hits[a:b], bar_steps[a:b], beat_steps[a:b], counts[a:b], fills[a:b],
+                                   (feels[a:b], snares[a:b]), song_median_hits, steps_per_quarter)
+                            for a, b in spans)) if spans else ((), ())
+    kept = [j for j, label in enumerate(labels) if label.keeper != "none"]
+    subdivisions = keeper_subdivisions(hits, offset, beat_steps, [labels[j].keeper for j in kept],
+                                       [spans[j][0] + grooves[j] for j in kept], steps_per_quarter)
+    named = dict(zip(kept, subdivisions))
+    return [replace(label, subdivision=named.get(j, "none")) for j, label in enumerate(labels)]
+
+
+def _label(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray, counts: np.ndarray, fills: np.ndarray,
+           feels: tuple[np.ndarray, np.ndarray], song_median_hits: float,
+           steps_per_quarter: int) -> tuple[PhraseLabel, np.ndarray]:
+    """One phrase's label but its subdivision ("none": `keeper_subdivisions` reads them all at once) and its groove
+    bars (rows from its start), from its bars' hits (inside the bars), class counts (m, 9), fill bars, and (feel
+    flags (m, 4) as `bar_feels` gives them, snare hits (m,))."""
     m = len(hits)
-    counts = hits.sum(axis=1)  # (m, 9)
     hits_per_bar = counts.mean(axis=0)
-    fills = fill_bars(hits, bar_steps)
     lengths, beats = np.bincount(bar_steps).argmax(), np.bincount(beat_steps).argmax()
     family = family_of(int(lengths), int(beats), steps_per_quarter)
     total = float(hits_per_bar.sum())
     level = "drop-out" if total < DROP_OUT_HITS else "sparse" if total < SPARSE_SHARE * song_median_hits else "full"
     groove = ~fills if (~fills).any() else np.ones(m, dtype=bool)
     keeper = time_keeper(counts[groove], bar_steps[groove] / beat_steps[groove])
-    subdivision = "none" if keeper == "none" else keeper_subdivision(
-        hits[groove], offset[groove], beat_steps[groove], keeper, steps_per_quarter)
-    feel = kick_snare_feel(hits[groove], bar_steps[groove], beat_steps[groove])
-    return PhraseLabel(family, level, keeper, subdivision, feel, hits_per_bar,
-                       tuple(np.flatnonzero(fills).tolist()), m)
+    feel = feel_of(feels[0][groove], feels[1][groove])
+    return PhraseLabel(family, level, keeper, "none", feel, hits_per_bar,
+                       tuple(np.flatnonzero(fills).tolist()), m), np.flatnonzero(groove)
 
 
 def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
@@ -173,26 +196,45 @@ def keeper_subdivision(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndar
                        steps_per_quarter: int = 4) -> str:
     """How the time-keeper divides the beat: swung (its off-beat notes read as feel.swing reads a drummer's, in
     quarter-note beats, at SWUNG_MIN_SWING or more), 16ths (SIXTEENTHS_SHARE of its hits on odd 16ths), eighths
-    (EIGHTHS_SHARE between the beats), else quarters."""
-    strikes = keeper_steps(hits, keeper)
-    row, step = np.nonzero(strikes)
-    if not len(step):
-        return "none"
-    quarter_beats = beat_steps[row] == steps_per_quarter
-    if quarter_beats.any():
+    (EIGHTHS_SHARE between the beats), else quarters; "none" where it strikes nothing."""
+    return keeper_subdivisions(hits, offset, beat_steps, [keeper], [np.arange(len(hits))], steps_per_quarter)[0]
+
+
+def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray, keepers: Sequence[str],
+                        rows: Sequence[np.ndarray], steps_per_quarter: int = 4) -> list[str]:
+    """`keeper_subdivision` of many phrases of one song's (n, S, 9) `hits` at once: phrase j's time-keeper
+    `keepers[j]` over its bars `rows[j]` (song rows, in order), each read as if alone (its bars counted from 0)."""
+    out = ["none"] * len(keepers)
+    for keeper in sorted(set(keepers)):
+        jobs = [j for j, k in enumerate(keepers) if k == keeper]
+        song_rows = np.concatenate([rows[j] for j in jobs]).astype(np.int64)
+        local = np.concatenate([np.arange(len(rows[j])) for j in jobs])
+        job = np.concatenate([np.full(len(rows[j]), index) for index, j in enumerate(jobs)])
+        r, step = np.nonzero(keeper_steps(hits[song_rows], keeper))
+        row, piece = song_rows[r], job[r]
         if keeper == "toms":
             moved = np.zeros(len(step))
         else:
-            column = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}[keeper]
-            moved = offset[row, step, column]
-        bar_q = row * 1000.0  # each bar on its own beats: a bar's end never runs into the next
-        places = swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter_beats])
-        if len(places) >= SWING_MIN_BEATS and places.mean() >= SWUNG_MIN_SWING:
-            return "swung"
-    in_beat = step % beat_steps[row]
-    if np.mean(step % 2 == 1) >= SIXTEENTHS_SHARE:
-        return "16ths"
-    return "eighths" if np.mean(in_beat != 0) >= EIGHTHS_SHARE else "quarters"
+            moved = offset[row, step, {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}[keeper]]
+        quarter = beat_steps[row] == steps_per_quarter
+        bar_q = local[r] * 1000.0  # each bar on its own beats: a bar's end never runs into the next
+        places, place_piece = grouped_swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter],
+                                                      piece[quarter])
+        edges = np.searchsorted(place_piece, np.arange(len(jobs) + 1))
+        strikes = np.bincount(piece, minlength=len(jobs))
+        odd = np.bincount(piece[step % 2 == 1], minlength=len(jobs))
+        in_beat = np.bincount(piece[step % beat_steps[row] != 0], minlength=len(jobs))
+        for index, j in enumerate(jobs):
+            mine = places[edges[index] : edges[index + 1]]
+            if not strikes[index]:
+                continue
+            if len(mine) >= SWING_MIN_BEATS and np.add.reduce(mine) / len(mine) >= SWUNG_MIN_SWING:
+                out[j] = "swung"
+            elif odd[index] / strikes[index] >= SIXTEENTHS_SHARE:  # shares as np.mean of bools gives them
+                out[j] = "16ths"
+            else:
+                out[j] = "eighths" if in_beat[index] / strikes[index] >= EIGHTHS_SHARE else "quarters"
+    return out
 
 
 def backbeat_beats(n_beats: int) -> list[int]:
@@ -206,30 +248,44 @@ def backbeat_beats(n_beats: int) -> list[int]:
     return sorted(beats)
 
 
+FEEL_FLAGS = ("four-floor", "backbeat", "half-time", "waltz")  # `bar_feels`' columns, in `feel_of`'s order
+
+
 def kick_snare_feel(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> str:
     """What the kick and snare do over (m, S, 9) groove bars (parts.traits PART_FEELS): the kick on every beat (four
     on the floor), the snare on the backbeats (all of them in an even count: 2 and 4; one in an odd: 2 or 3 of a
     waltz), on the middle beat alone (half-time: 3 of 4/4), a three-beat bar's kick or snare on 1 alone (a waltz's
     oom-pa-pa), the snare somewhere else a bar or so (comping), or hardly at all (time only); each in FEEL_MIN_SHARE
     of the bars."""
-    m = len(hits)
-    floor, backbeat, half, waltz = (np.zeros(m, dtype=bool) for _ in range(4))
-    for row in range(m):
-        beat = int(beat_steps[row])
-        n_beats = int(bar_steps[row]) // max(beat, 1)
-        on_beats = np.arange(n_beats) * beat
-        if not n_beats:
-            continue
-        floor[row] = n_beats >= 2 and bool(hits[row, on_beats, KICK].all())
-        snares = hits[row, on_beats, SNARE]
-        on_backbeats = snares[backbeat_beats(n_beats)]
-        backbeat[row] = bool(on_backbeats.any() if n_beats % 2 else on_backbeats.all() and len(on_backbeats))
-        half[row] = n_beats >= 4 and n_beats % 2 == 0 and bool(snares[n_beats // 2]) and not snares[1::2].any()
-        waltz[row] = n_beats == 3 and not on_backbeats.any() and bool(hits[row, 0, [KICK, SNARE]].any())
-    for name, bars in (("four-floor", floor), ("backbeat", backbeat), ("half-time", half), ("waltz", waltz)):
-        if m and bars.mean() >= FEEL_MIN_SHARE:
+    return feel_of(bar_feels(hits, bar_steps, beat_steps), hits[:, :, SNARE].sum(axis=1))
+
+
+def feel_of(flags: np.ndarray, snares: np.ndarray) -> str:
+    """`kick_snare_feel` of groove bars from their (m, 4) `bar_feels` flags and snare hits (m,)."""
+    m = len(flags)
+    for column, name in enumerate(FEEL_FLAGS):
+        if m and np.count_nonzero(flags[:, column]) / m >= FEEL_MIN_SHARE:
             return name
-    return "comping" if m and hits[:, :, SNARE].sum() / m >= COMPING_MIN_SNARES else "time-only"
+    return "comping" if m and snares.sum() / m >= COMPING_MIN_SNARES else "time-only"
+
+
+def bar_feels(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
+    """(m, 4) bool: each of (m, S, 9) bars' kick and snare as `FEEL_FLAGS` name them (see `kick_snare_feel`), the
+    bars of one count of beats read together."""
+    flags = np.zeros((len(hits), len(FEEL_FLAGS)), dtype=bool)
+    beats = np.asarray(beat_steps, dtype=np.int64)
+    counts = np.asarray(bar_steps, dtype=np.int64) // np.maximum(beats, 1)
+    for beat, n_beats in {(int(b), int(n)) for b, n in zip(beats, counts) if n}:
+        rows = np.flatnonzero((beats == beat) & (counts == n_beats))
+        on_beats = np.arange(n_beats) * beat
+        kicks, snares = hits[rows][:, on_beats, KICK], hits[rows][:, on_beats, SNARE]  # (r, n_beats)
+        on_backbeats = snares[:, backbeat_beats(n_beats)]
+        flags[rows, 0] = n_beats >= 2 and kicks.all(axis=1)
+        flags[rows, 1] = on_backbeats.any(axis=1) if n_beats % 2 else on_backbeats.all(axis=1) & (n_beats >= 2)
+        flags[rows, 2] = (n_beats >= 4 and n_beats % 2 == 0) & snares[:, n_beats // 2 if n_beats > 1 else 0] \
+            & ~snares[:, 1::2].any(axis=1)
+        flags[rows, 3] = (n_beats == 3) & ~on_backbeats.any(axis=1) & hits[rows][:, 0][:, [KICK, SNARE]].any(axis=1)
+    return flags
 
 
 def song_labels(song: BarSong, phrases: Sequence[Phrase] | None = None,
@@ -243,9 +299,8 @@ def song_labels(song: BarSong, phrases: Sequence[Phrase] | None = None,
     hits = inside_bars(song.hits, song.bar_steps)
     per_bar = hits.sum(axis=(1, 2)).astype(np.float64)
     median = float(np.median([per_bar[p.start_row : p.end_row].mean() for p in phrases])) if phrases else 0.0
-    labels = [label_phrase(hits[p.start_row : p.end_row], song.offset[p.start_row : p.end_row],
-                           song.bar_steps[p.start_row : p.end_row], song.beat_steps[p.start_row : p.end_row],
-                           median, steps_per_quarter) for p in phrases]
+    labels = label_phrases(hits, song.offset, song.bar_steps, song.beat_steps,
+                           [(p.start_row, p.end_row) for p in phrases], median, steps_per_quarter)
     return list(phrases), labels
 
 

@@ -110,12 +110,12 @@ def log_transitions(model: PartModel, features: np.ndarray) -> np.ndarray:
     prior = np.where(mask, np.exp(model.log_prior), 0.0)  # (P, K)
     move = prior[:, None, :] * (1 - np.eye(model.n_parts))[None]  # (P, K before, K)
     move /= np.maximum(move.sum(axis=2, keepdims=True), 1e-12)
-    keep = np.eye(model.n_parts)[None] * mask[:, :, None]  # a part before of the phrase's family can be kept
-    kept = keep.any(axis=2, keepdims=True)
-    stay = (1 - change)[:, None, None]
-    moved = np.where(kept, change[:, None, None] * move, prior[:, None, :] / prior.sum(axis=1)[:, None, None])
+    anew = prior[:, None, :] / prior.sum(axis=1)[:, None, None]  # a part before of another family: by share
+    step = np.where(mask[:, :, None], change[:, None, None] * move, anew)
+    phrase, part = np.nonzero(mask)  # a part before of the phrase's family can be kept: 1 - change
+    step[phrase, part, part] += (1 - change)[phrase]
     with np.errstate(divide="ignore"):
-        return np.log(np.where(kept, stay * keep, 0.0) + moved)
+        return np.log(step)
 
 
 def emissions(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:

@@ -284,8 +284,8 @@ class Planner:
             return int(np.argmax(np.where(candidates, posterior[j], -1.0))) if candidates.any() else int(parts[j])
 
         def per_phrase(classes: list[int]) -> tuple[np.ndarray, float]:  # (P,) expected hits a bar, their median
-            rows = [p[max(q.start_row, 0): min(q.end_row, len(p))][..., classes].sum() / max(q.n_bars, 1)
-                    for q in phrases]
+            chosen = p[..., classes]  # each phrase's rows of it: one block, summed as the block alone
+            rows = [chosen[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases]
             return np.array(rows), float(np.median(rows)) if rows else 0.0
 
         full, playing, keeping = self.full, self.playing, self.keeping

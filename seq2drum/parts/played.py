@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seq2drum.parts.labels import inside_bars, label_phrase
+from seq2drum.parts.labels import inside_bars, label_phrases
 from seq2drum.parts.vocabulary import part_name
 
 NO_DRUMS = "no drums"  # a phrase whose bars hold no drum hit at all
@@ -30,13 +30,9 @@ def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
     per_bar = inside.sum(axis=(1, 2)).astype(np.float64)
     sizes = [per_bar[a:b].mean() for a, b in spans if b > a]
     median = float(np.median(sizes)) if sizes else 0.0
-    names = []
-    for a, b in spans:
-        if b <= a or not inside[a:b].any():
-            names.append(NO_DRUMS)
-            continue
-        label = label_phrase(inside[a:b], offset[a:b], bar_steps[a:b], beat_steps[a:b], median, steps_per_quarter)
-        names.append(part_name(label.signature()))
+    playing = [(a, b) for a, b in spans if b > a and inside[a:b].any()]
+    labels = iter(label_phrases(inside, offset, bar_steps, beat_steps, playing, median, steps_per_quarter))
+    names = [part_name(next(labels).signature()) if (a, b) in playing else NO_DRUMS for a, b in spans]
     return tuple(names)
 
 
