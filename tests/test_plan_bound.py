@@ -24,7 +24,8 @@ from tests.test_parts_plan import planner as planner  # noqa: F401  (the fixture
 from tests.test_parts_vocabulary import SIXTEENTHS
 from tests.test_parts_vocabulary import corpus as corpus  # noqa: F401  (the fixture)
 from tools import plan_bound
-from tools.plan_bound import bound_parts, commonest_full, drummer_hits, labelled_parts, link_folds, network_hits
+from tools.plan_bound import (bound_parts, commonest_full, drummer_hits, labelled_parts, link_folds, network_hits,
+                               section_parts)
 
 SPEC = FeatureSpec.current(4)
 FULL = np.array([True, True, True, False])  # parts 0-2 full, part 3 sparse
@@ -68,6 +69,13 @@ def test_song_wide_full_phrases_play_the_commonest_full_given_part_and_keep_the_
     assert commonest_full(FULL, np.array([3, 3])) == -1
     no_full = np.array([3, 3, 3, 3, 3])
     assert bound_parts(planned, no_full, FULL, 1.0, "song", song_wide=True).tolist() == [0, 0, 3, 1, 0]
+
+
+def test_each_section_plays_its_drummers_commonest_part_there_and_the_rest_is_as_planned() -> None:
+    planned = np.array([0, 0, 0, 0, 0, 0, 2], dtype=np.int64)
+    given = np.array([1, 3, 1, 3, 2, 2, 1], dtype=np.int64)  # section A: 1 and 3 twice each; B: 2; phrase 6 none
+    parts = section_parts(planned, given, FULL, [(0, 1, 2, 3), (4, 5)])
+    assert parts.tolist() == [1, 1, 1, 1, 2, 2, 2]  # a tie goes to the full part (3 is sparse); phrase 6 planned
 
 
 def test_the_networks_cells_at_the_threshold_are_its_hits() -> None:

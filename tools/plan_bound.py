@@ -4,13 +4,16 @@ song's own drummer's parts in a share of its phrases, an upper bound for the par
     python -m tools.plan_bound --cv runs/cv10 --out runs/cv70 --share 1 -- CROSSVAL-ARGS
     python -m tools.plan_bound --cv runs/cv10 --out runs/cv72 --song -- ...        # the song's commonest part only
     python -m tools.plan_bound --cv runs/cv10 --out runs/cv76 --song --source network -- ...
+    python -m tools.plan_bound --cv runs/cv10 --out runs/cv80 --sections -- ...     # a part per section (issue 87)
 
 CROSSVAL-ARGS are `tools.crossval`'s for scoring (--data, --extra-data, --input-kind band, --takes 1, the policy,
 --plan parts; not --out). Each fold of --cv lends its trained files (network, tuning, parts) to the same fold of
 --out by link; the scores and outputs are --out's own, so a fresh --out is required. Take 1's plan is made as
 shipped, then each phrase given the part the song's drummer plays there (his phrase's label, parts.labels, in the
 fold's vocabulary) where a hash of the song's name and the phrase falls under --share; with --song each full phrase
-plays the drummer's commonest full part instead, the plan's levels kept. `--source network` gives the parts the
+plays the drummer's commonest full part instead, the plan's levels kept; with --sections each phrase of a section
+plays the drummer's commonest part in that section occurrence, as `--mode arrange --drummer` names it (the bound a
+musician's `--parts` is held to), the phrases no section holds as planned. `--source network` gives the parts the
 network's own calibrated cells at --threshold or more play, a decision that needs no drummer. Later takes are as
 shipped. Score the written take 1 with ../shared/scoring (tools.score_split, or its scripts on runs/cv10's split).
 """
@@ -27,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.parts.labels import Phrase, song_labels
+from seq2drum.parts.arrangement import occurrences
+from seq2drum.parts.labels import Phrase, family_of, song_labels
 from seq2drum.song.bars import BarSong
 from seq2drum.song.drum_part import per_bar
 from seq2drum.song.grid import BAR_STEPS
@@ -80,6 +84,17 @@ def bound_parts(planned: np.ndarray, given: np.ndarray, full: np.ndarray, share:
     return np.where(drawn < share, given, planned).astype(np.int64)
 
 
+def section_parts(planned: np.ndarray, given: np.ndarray, full: np.ndarray, sections: list[tuple[int, ...]]
+                  ) -> np.ndarray:
+    """`planned` with each phrase of each section occurrence (`sections`: its phrases' indices) given the commonest
+    of `given` there, ties to a full part, then the lower id (generation.arrange's rule for the drummer's part)."""
+    parts = planned.copy()
+    for held in sections:
+        counts = Counter(int(given[j]) for j in held).most_common()
+        parts[list(held)] = max(counts, key=lambda kc: (kc[1], bool(full[kc[0]]), -kc[0]))[0]
+    return parts.astype(np.int64)
+
+
 def link_folds(cv: Path, out: Path) -> int:
     """Each fold of `cv` lends its trained files to the same fold of `out` by link (the scoring's are left out);
     the number of folds. Refuses an `out` whose folds hold scores already (crossval would reuse them)."""
@@ -97,7 +112,7 @@ def link_folds(cv: Path, out: Path) -> int:
     return len(folds)
 
 
-def install(share: float, song_wide: bool, source: str, threshold: float) -> Counter:
+def install(share: float, song_wide: bool, source: str, threshold: float, sections: bool = False) -> Counter:
     """Make take 1's plan the bound's (see the module docstring) in this process; the counts it keeps."""
     from seq2drum.evaluation import evaluate as evaluation
     from seq2drum.parts import plan as plan_module
@@ -124,6 +139,11 @@ def install(share: float, song_wide: bool, source: str, threshold: float) -> Cou
         given = drummer if source == "drummer" else labelled_parts(
             self, song, *network_hits(song, p, threshold), phrases)
         parts = bound_parts(made[0].parts, given, self.full, share, song.name, song_wide)
+        if sections:
+            families = [family_of(int(np.bincount(song.bar_steps[q.start_row: q.end_row]).argmax()),
+                                  int(np.bincount(song.beat_steps[q.start_row: q.end_row]).argmax())) for q in phrases]
+            held = [o.phrases for o in occurrences(phrases, families, song.first_bar)]
+            parts = section_parts(made[0].parts, given, self.full, held)
         counts["songs"] += 1
         counts["phrases"] += len(parts)
         counts["phrases planned as the drummer's"] += int((made[0].parts == drummer).sum())
@@ -144,19 +164,33 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     rest = argv[argv.index("--") + 1 :] if "--" in argv else []
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cv", type=Path, required=True, help="a tools.crossval --out whose folds are trained")
-    parser.add_argument("--out", type=Path, required=True, help="a fresh folder for the scores and outputs")
+    parser.add_argument("--cv", type=Path, help="a tools.crossval --out whose folds are trained (without it: "
+                        "`main.py --mode evaluate` with the arguments after --, a checkpoint's validation songs)")
+    parser.add_argument("--out", type=Path, help="a fresh folder for the scores and outputs (with --cv)")
     parser.add_argument("--share", type=float, default=1.0, help="share of phrases given the drummer's part")
     parser.add_argument("--song", action="store_true", help="full phrases play the song's commonest full part")
+    parser.add_argument("--sections", action="store_true", help="each section occurrence plays the drummer's "
+                        "commonest part there")
     parser.add_argument("--source", choices=("drummer", "network"), default="drummer")
     parser.add_argument("--threshold", type=float, default=0.3, help="--source network: a cell's probability")
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     if not 0.0 <= args.share <= 1.0:
         parser.error(f"--share {args.share}: give a share between 0 and 1")
-    if "--out" in rest:
-        parser.error("give --out before the --, not among crossval's arguments")
+    if args.song and args.sections:
+        parser.error("--song and --sections are two bounds: give one")
+    if args.cv is None:  # the evaluation of one checkpoint's validation songs, in this process
+        counts = install(args.share, args.song, args.source, args.threshold, args.sections)
+        from seq2drum.cli.main import main as cli_main
+
+        try:
+            cli_main(["--mode", "evaluate", *rest])
+        finally:
+            print("plan bound:", dict(counts), flush=True)
+        return
+    if args.out is None or "--out" in rest:
+        parser.error("with --cv, give --out before the --, not among crossval's arguments")
     folds = link_folds(args.cv, args.out)
-    counts = install(args.share, args.song, args.source, args.threshold)
+    counts = install(args.share, args.song, args.source, args.threshold, args.sections)
     from tools import crossval
 
     sys.argv = ["tools.crossval", *rest, "--out", str(args.out), "--folds", str(folds)]
