@@ -73,13 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("val", "all"), default="val")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--no-play", action="store_true")
+    parser.add_argument("--input-kind", choices=("band", "guitar"), default="band", help="what take 1 hears: the "
+                        "band, or the guitar alone (its sections, ranks and the drummer's parts keyed from the guitar)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True)
     songs, train_songs, _ = chosen_songs(corpus.songs, EvaluationSettings(split=args.split), DataConfig(), args.data)
     songs = songs[: args.limit] if args.limit else songs
-    library, files, options = BarLibrary.build(train_songs), files_by_content(args.data), GenerationOptions(seed=0)
+    library, files = BarLibrary.build(train_songs), files_by_content(args.data)
+    options = GenerationOptions(seed=0, guitar_only=args.input_kind == "guitar")
     per_variant: dict[str, list] = defaultdict(list)
     played: dict[str, list] = defaultdict(list)
     for index, song in enumerate(songs, start=1):
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         prepared = rank_song(generator, path, options, result, per_variant)
         line = f"[{index}/{len(songs)}] {path.name}: {len(result.arrangement.sections)} sections"
         if not args.no_play and result.arrangement.sections:
-            line += play_twice(generator, song, path, options, library, result, prepared, played)
+            line += play_twice(generator, song, path, options, library, result, prepared, played, args.input_kind)
         print(line, flush=True)
     out = report(len(songs), per_variant, played)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,17 +147,18 @@ def report(n_songs: int, per_variant: dict, played: dict) -> dict:
     return out
 
 
-def play_twice(generator, song, path, options, library, result, prepared, played: dict) -> str:
-    """Take 1 from the band input as shipped and with the drummer's --parts, scored (F1, the checklist); each named
-    phrase labelled back from the second. Appends to `played`; returns what to print."""
+def play_twice(generator, song, path, options, library, result, prepared, played: dict, kind: str = "band") -> str:
+    """Take 1 from the `kind` input (band, guitar) as shipped and with the drummer's --parts, scored (F1, the
+    checklist); each named phrase labelled back from the second. Appends to `played`; returns what to print."""
     from seq2drum.evaluation.evaluate import evaluate_song
     from seq2drum.parts.labels import song_labels
     from seq2drum.song.drum_part import per_bar
 
     planner, arrangement = generator.planner, result.arrangement
-    base, _, _ = evaluate_song(song, path, generator, options, library, "band")
-    mine, drums, _ = evaluate_song(song, path, generator, dataclasses.replace(options, parts=result.parts_value()),
-                                   library, "band")
+    plain = dataclasses.replace(options, guitar_only=False)  # the input kind reads the guitar alone itself
+    base, _, _ = evaluate_song(song, path, generator, plain, library, kind)
+    mine, drums, _ = evaluate_song(song, path, generator, dataclasses.replace(plain, parts=result.parts_value()),
+                                   library, kind)
     bars = prepared.bars
     rows = prepared.encoded.grid.bars[bars.first_bar: bars.first_bar + bars.n_bars]
     width = bars.step_features.shape[1]
