@@ -146,6 +146,18 @@ def test_an_open_hat_is_never_struck_with_a_closed_one() -> None:
     assert np.flatnonzero(take.hits[0, :, OPEN_HAT]).tolist() == [2, 6]
     assert take.velocity[0, 2, CLOSED_HAT] == 0 and take.offset[0, 2, CLOSED_HAT] == 0
     assert take.velocity[0, 2, OPEN_HAT] == 80
+    # the user's own loop bar, played exactly, keeps both hats as the user wrote them; a bar of the decision's does not
+    from seq2drum.groove.continuation import Continuation
+
+    both = np.zeros((2, 16, 9), dtype=bool)
+    both[:, 2, [CLOSED_HAT, OPEN_HAT]] = True
+    given = Continuation(np.zeros(2, dtype=bool), np.zeros_like(both), np.full(2, -1), np.array([True, False]),
+                         both.copy(), np.full(2, -1))
+    take = SimpleNamespace(hits=both.copy(), velocity=np.where(both, 80, 0).astype(np.uint8),
+                           offset=np.zeros(both.shape, dtype=np.float32))
+    decide.one_hat_a_step(take, SimpleNamespace(continuation=given))
+    assert take.hits[0, 2, CLOSED_HAT] and take.hits[0, 2, OPEN_HAT]
+    assert not take.hits[1, 2, CLOSED_HAT] and take.hits[1, 2, OPEN_HAT]
 
 
 def _take(p: np.ndarray) -> tuple:

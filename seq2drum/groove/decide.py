@@ -225,12 +225,18 @@ def jazz_ride(take: Take, finish: Finish) -> None:
 def _looped(take: Take, finish: Finish) -> np.ndarray | None:
     """(n,) bool the bars that play the user's loop bar exactly, and those whose time is the musician's straight part
     (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time (None: neither)."""
-    mine = finish.musicians_time
-    if finish.continuation is None:
+    mine, looped = finish.musicians_time, _users_loop(take, finish)
+    if looped is None:
         return mine
-    given = finish.continuation
-    looped = given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
     return looped if mine is None else looped | mine
+
+
+def _users_loop(take: Take, finish: Finish) -> np.ndarray | None:
+    """(n,) bool the bars that play the user's loop bar (the drums the user gave) exactly; None without one."""
+    given = finish.continuation
+    if given is None:
+        return None
+    return given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
 
 
 def swung_time_keeping(take: Take, finish: Finish) -> None:
@@ -265,8 +271,12 @@ def one_hat_a_step(take: Take, finish: Finish) -> None:
     """hits (closed hat): a drummer's hand strikes the hi-hat open or closed, and his foot closes it; an open hat is
     never sounded with a closed one (or the foot) at the same instant (issue 88: 419 such cells in 6,580 bars of the
     validation songs' take 1, their drummers 171 in 6,528). Where a step holds both, the open hat, the colour the
-    decision chose, stays; the closed hat there goes, with its velocity and timing."""
+    decision chose, stays; the closed hat there goes, with its velocity and timing. A bar that plays the user's loop
+    bar exactly is left as the user wrote it."""
     both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT]
+    mine = _users_loop(take, finish) if finish is not None else None
+    if mine is not None:
+        both &= ~mine[:, None]
     if both.any():
         take.hits[:, :, CLOSED_HAT] &= ~both
         take.velocity[:, :, CLOSED_HAT] = np.where(both, 0, take.velocity[:, :, CLOSED_HAT])
