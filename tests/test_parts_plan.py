@@ -285,7 +285,8 @@ def test_the_command_line_prints_each_takes_parts(tmp_path, capsys: pytest.Captu
     song.write_bytes(sectioned_song())
     assert main.main(["--mode", "infer", str(song), "--takes", "2", "--seed", "1"]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("its plan, from the model; as played (bar: part): 1: ") == 2  # each take's, from bar 1
+    assert printed.count("its plan, from the model, arranged A=") == 2  # each take's arrangement, then ...
+    assert printed.count("; as played (bar: part): 1: ") == 2  # ... its parts as played, from bar 1
     assert main.main(["--mode", "infer", str(song), "--plan", "bars", "--force"]) == 0
     printed = capsys.readouterr().out
     assert "(bar: part)" not in printed  # bar by bar: no parts to print, and the run says why

@@ -1,6 +1,7 @@
 """How a plan of parts is chosen over the song's phrases (parts.plan `Planner.plans`): the section plan a drummer
 makes from each phrase's part probabilities (`section_plan`), a plan's weight under the part model's chain
-(`plan_log_likelihood`) and how far two plans are apart (`changed_share`)."""
+(`plan_log_likelihood`), how far two plans are apart (`changed_share`), and the song's other arrangements: its main
+sections (the two labels that cover the most bars) given other parts, for takes 2 and on (`other_arrangements`)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,52 @@ def plan_log_likelihood(initial: np.ndarray, emit: np.ndarray, step: np.ndarray,
 def changed_share(a: np.ndarray, b: np.ndarray) -> float:
     """The share of phrases two plans give different parts (1 for two empty plans: nothing shared)."""
     return float((np.asarray(a) != np.asarray(b)).mean()) if len(a) else 1.0
+
+
+MAIN_LABELS = 2  # a song's main sections: the two section labels that cover the most bars (its verse and chorus)
+ARRANGEMENT_CHOICES = 4  # each main label is arranged from its likeliest full parts, this many
+
+
+def main_labels(phrases: list[Phrase], left: set[int] | None = None) -> list[int]:
+    """The MAIN_LABELS section labels (letters) that cover the most bars, ties to the earlier; labels in `left`
+    (the musician's, named wherever they play) are not arranged."""
+    bars: dict[int, int] = {}
+    for phrase in phrases:
+        if phrase.letter >= 0 and phrase.letter not in (left or set()):
+            bars[phrase.letter] = bars.get(phrase.letter, 0) + phrase.n_bars
+    return sorted(bars, key=lambda letter: -bars[letter])[:MAIN_LABELS]
+
+
+def other_arrangements(first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, candidates: np.ndarray,
+                       n: int, left: set[int] | None = None) -> tuple[dict[int, int], list[dict[int, int]]]:
+    """(take 1's arrangement, `n` others): an arrangement gives each main label (`main_labels`) one full part that
+    `candidates` (P, K) allows in all its phrases. Take 1's is the commonest part its plan `first` (P,) gives each
+    label's phrases; the i-th other gives each label its i-th likeliest part besides take 1's (by the mean log
+    probability over its phrases, as `section_plan` chooses; its last where it has fewer, among
+    ARRANGEMENT_CHOICES): each take brings each main section a part no take before it played there, the way to find
+    the drummer's part in the fewest takes (measured: best of 4 takes 0.505 against 0.496 for the likeliest
+    combinations, on the validation songs; docs/experiments/2026-11-28-your-arrangement.md)."""
+    log_p = np.log(np.maximum(posterior, 1e-12))
+    others: dict[int, list[int]] = {}
+    firsts: dict[int, int] = {}
+    for letter in main_labels(phrases, left):
+        rows = [j for j, phrase in enumerate(phrases) if phrase.letter == letter]
+        score = np.where(candidates[rows].all(axis=0) & (posterior[rows] > 0).all(axis=0),
+                         log_p[rows].mean(axis=0), -np.inf)
+        best = [int(k) for k in np.argsort(-score, kind="stable")[: ARRANGEMENT_CHOICES + 1] if np.isfinite(score[k])]
+        played = [int(first[j]) for j in rows if candidates[j, first[j]]]
+        firsts[letter] = max(set(played), key=played.count) if played else (best[0] if best else int(first[rows[0]]))
+        others[letter] = [k for k in best if k != firsts[letter]][:ARRANGEMENT_CHOICES]
+    kept = {letter: parts for letter, parts in others.items() if parts}
+    return firsts, [{letter: parts[min(i, len(parts) - 1)] for letter, parts in kept.items()}
+                    for i in range(n if kept else 0)]
+
+
+def arranged(parts: np.ndarray, phrases: list[Phrase], arrangement: dict[int, int], full: np.ndarray) -> np.ndarray:
+    """`parts` (P,) with every phrase of an arranged label that plays a full part given the arrangement's part
+    there: the plan's levels (sparse, drop-out phrases) kept."""
+    out = np.asarray(parts).copy()
+    for j, phrase in enumerate(phrases):
+        if phrase.letter in arrangement and full[out[j]]:
+            out[j] = arrangement[phrase.letter]
+    return out

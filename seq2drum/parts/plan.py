@@ -16,6 +16,7 @@ snare and ride its part's; a swung song's take 1 keeps the network's time, a rid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,8 +24,9 @@ import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
-from seq2drum.parts.arrangement import Arrangement, network_fit, occurrences, ranked
-from seq2drum.parts.choice import changed_share, plan_log_likelihood, section_plan
+from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked
+from seq2drum.parts.choice import (arranged, changed_share, other_arrangements, plan_log_likelihood,
+                                  section_plan)
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
@@ -198,16 +200,44 @@ class Planner:
             far = distance >= PLAN_MIN_CHANGED
             best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
             chosen.append(drawn[best])
+        chosen, named_arrangements = self.arrangements(chosen, phrases, posterior, later_allowed, musician, heard,
+                                                       n_plans)
         # a style's song plays the style's parts as they are (its grooves are the style's)
         if musician is not None:
             named = musician >= 0
             chosen = [np.where(named, musician, parts) for parts in chosen]
             source = PlanSource.MUSICIAN
-        plans = [self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source)
-                 for parts in chosen]
+        plans = [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
+                         arrangement=arrangement) for parts, arrangement in zip(chosen, named_arrangements)]
         if musician is None:
             return plans
         return [replace(plan, chosen=named) for plan in plans]
+
+    def arrangements(self, chosen: list[np.ndarray], phrases: list[Phrase], posterior: np.ndarray,
+                     allowed: np.ndarray, musician: np.ndarray | None,
+                     heard: Callable[[np.ndarray], np.ndarray], n_plans: int
+                     ) -> tuple[list[np.ndarray], list[tuple[tuple[str, str], ...]]]:
+        """Takes 2 and on as other arrangements of the song's main sections (parts.choice `other_arrangements`):
+        take 1's plan with its main labels' full phrases given the next arrangement's parts, then `heard`
+        (`heard_levels`); takes past the distinct arrangements keep the plans drawn from the chain. A label the
+        musician named throughout (`musician` (P,), -1 not named) keeps his parts and is not arranged. Returns the
+        plans and each one's arrangement ((letter, part name) per main label; none with one take)."""
+        if n_plans < 2:
+            return chosen, [()] * len(chosen)
+        named = set() if musician is None else {phrase.letter for phrase in phrases} - {
+            phrase.letter for phrase, part in zip(phrases, musician.tolist()) if part < 0}
+        firsts, others = other_arrangements(chosen[0], phrases, posterior, allowed & self.full[None, :], n_plans - 1,
+                                            named)
+        others = [other for i, other in enumerate(others) if other not in others[:i]]  # a label ran out of parts
+        takes = [heard(arranged(chosen[0], phrases, other, self.full)) for other in others]
+        plans = [chosen[0], *takes, *chosen[1 + len(takes):]]
+        names = [self.arrangement_names(arrangement) for arrangement in [firsts, *others]]
+        return plans, [*names, *[()] * (len(plans) - len(names))]
+
+    def arrangement_names(self, arrangement: dict[int, int]) -> tuple[tuple[str, str], ...]:
+        """An arrangement as (section letter, part name) per main label, in the letters' order."""
+        return tuple((letter_of(letter), self.vocabulary.parts[part].name)
+                     for letter, part in sorted(arrangement.items()))
 
     def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
         """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),

@@ -54,6 +54,9 @@ class Plan:
     held: Held | None = None
     levels: tuple[str, ...] = field(default=())  # each phrase's part's level: full, sparse, drop-out
     chosen: np.ndarray | None = field(default=None, compare=False)  # (P,) bool the phrases the musician named
+    # with several takes, the part each main section plays ((letter, part name) per label): takes 2 and on are
+    # other arrangements of them (parts.choice `other_arrangements`)
+    arrangement: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @classmethod
     def held_for(cls, reason: Held) -> Plan:
@@ -72,7 +75,10 @@ class Plan:
 
     def describe(self) -> str:
         """The plan in a few words, as a run prints it: where it came from, or why there is none."""
-        return f"none, bar by bar ({self.held.value})" if self.held else f"from {self.source.value}"
+        if self.held:
+            return f"none, bar by bar ({self.held.value})"
+        arranged = "; ".join(f"{letter}={name}" for letter, name in self.arrangement)
+        return f"from {self.source.value}" + (f", arranged {arranged}" if arranged else "")
 
     def key(self) -> tuple:
         """What the plan decides, as a value two plans compare by (held ones by their reason)."""
