@@ -186,22 +186,10 @@ class Planner:
                                      straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
-        rng = rng if rng is not None else np.random.default_rng(0)
-        if n_plans > 1:
-            emit, step = emissions(self.model, features), log_transitions(self.model, features)
-            with np.errstate(divide="ignore"):
-                initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
-        while len(chosen) < n_plans:
-            drawn = [heard(d) for d in sample_plans(self.model, features, PLAN_DRAWS, rng)]
-            distance = np.array([min(changed_share(d, c) for c in chosen) for d in drawn])
-            if distance.max() == 0:
-                break
-            likely = np.array([plan_log_likelihood(initial, emit, step, d) for d in drawn])
-            far = distance >= PLAN_MIN_CHANGED
-            best = int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))
-            chosen.append(drawn[best])
-        chosen, named_arrangements = self.arrangements(chosen, phrases, posterior, later_allowed, musician, heard,
+        chosen, named_arrangements = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard,
                                                        n_plans)
+        chosen += self.drawn(features, chosen, n_plans, rng if rng is not None else np.random.default_rng(0), heard)
+        named_arrangements += [()] * (len(chosen) - len(named_arrangements))
         # a style's song plays the style's parts as they are (its grooves are the style's)
         if musician is not None:
             named = musician >= 0
@@ -213,26 +201,45 @@ class Planner:
             return plans
         return [replace(plan, chosen=named) for plan in plans]
 
-    def arrangements(self, chosen: list[np.ndarray], phrases: list[Phrase], posterior: np.ndarray,
-                     allowed: np.ndarray, musician: np.ndarray | None,
-                     heard: Callable[[np.ndarray], np.ndarray], n_plans: int
+    def drawn(self, features: np.ndarray, chosen: list[np.ndarray], n_plans: int, rng: np.random.Generator,
+              heard: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+        """Plans past `chosen` up to `n_plans`: of PLAN_DRAWS plans drawn from the chain (then `heard`), the
+        likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else the most unlike); fewer where
+        the chain has no other."""
+        out: list[np.ndarray] = []
+        if len(chosen) >= n_plans:
+            return out
+        emit, step = emissions(self.model, features), log_transitions(self.model, features)
+        with np.errstate(divide="ignore"):
+            initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
+        while len(chosen) + len(out) < n_plans:
+            drawn = [heard(d) for d in sample_plans(self.model, features, PLAN_DRAWS, rng)]
+            distance = np.array([min(changed_share(d, c) for c in [*chosen, *out]) for d in drawn])
+            if distance.max() == 0:
+                break
+            likely = np.array([plan_log_likelihood(initial, emit, step, d) for d in drawn])
+            far = distance >= PLAN_MIN_CHANGED
+            out.append(drawn[int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))])
+        return out
+
+    def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
+                     musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
                      ) -> tuple[list[np.ndarray], list[tuple[tuple[str, str], ...]]]:
-        """Takes 2 and on as other arrangements of the song's main sections (parts.choice `other_arrangements`):
-        take 1's plan with its main labels' full phrases given the next arrangement's parts, then `heard`
-        (`heard_levels`); takes past the distinct arrangements keep the plans drawn from the chain. A label the
-        musician named throughout (`musician` (P,), -1 not named) keeps his parts and is not arranged. Returns the
-        plans and each one's arrangement ((letter, part name) per main label; none with one take)."""
+        """Take 1's plan `first` and, for takes 2 and on, other arrangements of the song's main sections
+        (parts.choice `other_arrangements`): take 1's plan with its main labels' full phrases given the next
+        arrangement's parts, then `heard` (`heard_levels`); the takes past the distinct arrangements are drawn from
+        the chain (`drawn`). A label the musician named throughout (`musician` (P,), -1 not named) keeps his parts and
+        is not arranged. Returns the plans and each one's arrangement ((letter, part name) per main label; none with
+        one take)."""
         if n_plans < 2:
-            return chosen, [()] * len(chosen)
+            return [first], [()]
         named = set() if musician is None else {phrase.letter for phrase in phrases} - {
             phrase.letter for phrase, part in zip(phrases, musician.tolist()) if part < 0}
-        firsts, others = other_arrangements(chosen[0], phrases, posterior, allowed & self.full[None, :], n_plans - 1,
+        firsts, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :], n_plans - 1,
                                             named)
         others = [other for i, other in enumerate(others) if other not in others[:i]]  # a label ran out of parts
-        takes = [heard(arranged(chosen[0], phrases, other, self.full)) for other in others]
-        plans = [chosen[0], *takes, *chosen[1 + len(takes):]]
-        names = [self.arrangement_names(arrangement) for arrangement in [firsts, *others]]
-        return plans, [*names, *[()] * (len(plans) - len(names))]
+        takes = [heard(arranged(first, phrases, other, self.full)) for other in others]
+        return [first, *takes], [self.arrangement_names(arrangement) for arrangement in [firsts, *others]]
 
     def arrangement_names(self, arrangement: dict[int, int]) -> tuple[tuple[str, str], ...]:
         """An arrangement as (section letter, part name) per main label, in the letters' order."""
