@@ -4,14 +4,14 @@
     seq2drum-helper --watch DIR [--interval 1.0] [--settle 2.0]     # every guitar .mid exported to DIR
     seq2drum-helper --bars 16 --tempo 96 --meter 6/8                 # drums from nothing: drums_16bars.mid
     seq2drum-helper --simulate SONG.mid --speed 4 -o OUT.mid --report R.json   # play along, as live, from a file
+    seq2drum-helper SONG.mid --arrange [--drummer] [--json]           # its sections and the parts each can play
 
 From a checkout, `python -m client.daw_helper` is the same command. Needs grpcio and protobuf only: of seq2drum it
 imports the stdlib-only modules it shares with main.py (options, outputs, atomic) and the stubs, never torch, numpy
 or music21, so it runs on the machine with the DAW while the model runs elsewhere. The server's limits come from its
 GetModelInfo: files past its message limit go through GenerateStream, files past its upload limit are refused here.
-UNAVAILABLE (every worker busy, server starting, restarting, briefly unreachable) is retried with randomised
-exponential backoff for up to --wait seconds, each attempt with its own --timeout; every other failure is reported
-with its status and message, and the exit code is 1 (2 for INVALID_ARGUMENT, a value out of range, as main.py).
+UNAVAILABLE (busy, starting, unreachable) is retried with backoff for up to --wait seconds, each attempt with its own
+--timeout; any other failure prints its status and message and exits 1 (2 for INVALID_ARGUMENT, as main.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from seq2drum.errors import ConfigError, escape_controls
 from seq2drum.options import DefaultsHelpFormatter, add_option_flags, invoked_as
 from seq2drum.rpc import seq2drum_pb2
 
+from .arrangement import print_arrangement
 from .connection import connect
 from .drum_client import DEFAULT_SERVER, DrumClient, HelperError, OutputExistsError, UnreadableSongError
 from .files import process_file, process_nothing
@@ -64,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "plain text, for a server on this machine)")
     parser.add_argument("--token-file", type=Path, default=None,
                         help=f"file whose first line is the server's shared token, or set {TOKEN_ENV} (default: none)")
+    arrange = parser.add_argument_group("your arrangement")
+    arrange.add_argument("--arrange", action="store_true",
+                         help="list SONG's sections and the parts each can play, best first, with their [ids] for "
+                         "--parts; write no drums (default: off)")
+    arrange.add_argument("--drummer", action="store_true",
+                         help="--arrange: also the part the song's own drummer plays in each, and the --parts value "
+                         "that plays his arrangement")
+    arrange.add_argument("--json", action="store_true", help="--arrange: print JSON")
     live = parser.add_argument_group("playing along (needs the live extra: pip install 'seq2drum[live]')")
     live.add_argument("--live", action="store_true",
                       help="play along now: the band from a MIDI input port, the drums to an output port, in time "
@@ -95,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--bars makes drums from nothing: leave out SONG.mid and --watch")
     if args.bars is None and (args.song is None) == (args.watch is None):
         parser.error("give either SONG.mid, --watch DIR or --bars N")
+    if (args.drummer or args.json) and not args.arrange:
+        parser.error("--drummer and --json go with --arrange (the song's arrangement)")
+    if args.arrange and args.song is None:
+        parser.error("--arrange lists one song's arrangement: name SONG.mid (not --watch or --bars)")
     try:
         options, client = connect(args)
     except (HelperError, ConfigError) as error:
@@ -122,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                     else "not found; name an existing .mid file")
             print(f"error: {args.song} {what}", file=sys.stderr)
             return EXIT_USAGE
+        if args.arrange:
+            return guarded(lambda: print_arrangement(client, args.song, options, args.drummer, args.json), client)
         if args.output is not None and args.output.is_dir():
             print(f"error: -o {args.output} is a folder; name a file in it, e.g. "
                   f"{args.output / (args.song.stem + '_drums.mid')}", file=sys.stderr)

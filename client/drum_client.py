@@ -246,6 +246,21 @@ class DrumClient:
                                       stop)
         return self._with_retries(lambda: self._generate_unary(midi, options, stop), give_up_at, stop)
 
+    def arrange(self, midi: bytes, options: seq2drum_pb2.GenerationOptions | None = None,
+                drummer: bool = False) -> seq2drum_pb2.ArrangeResponse:
+        """The song's sections and the parts each can play, ranked (the Arrange call); with `drummer`, the part the
+        song's own drummer plays in each too. Raises `grpc.RpcError`, `HelperError` for a file past the server's
+        message limit (an arrangement goes up in one message)."""
+        give_up_at = time.monotonic() + self.wait_s
+        limits = self.limits(give_up_at)
+        if len(midi) > limits.max_message_bytes - _ENVELOPE_BYTES:
+            raise HelperError(f"the file is {len(midi)} bytes; this server arranges files of up to "
+                              f"{limits.max_message_bytes - _ENVELOPE_BYTES} bytes")
+        request = seq2drum_pb2.ArrangeRequest(midi=midi, options=options or seq2drum_pb2.GenerationOptions(),
+                                              drummer=drummer)
+        return self._with_retries(lambda: self._stub.Arrange(request, timeout=self.timeout_s, **self._auth),
+                                  give_up_at)
+
     def model_info(self, give_up_at: float | None = None,
                    stop: Stop | None = None) -> seq2drum_pb2.GetModelInfoResponse:
         request = seq2drum_pb2.GetModelInfoRequest()

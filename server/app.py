@@ -101,7 +101,8 @@ def _options_path(message: Any, *names: str) -> tuple[int, ...]:
 # where each method's request holds GenerationOptions (their sizes are checked before parsing)
 _OPTIONS_PATH = {"Generate": _options_path(seq2drum_pb2.GenerateRequest, "options"),
                  "GenerateStream": _options_path(seq2drum_pb2.GenerateStreamRequest, "options"),
-                 "PlayAlong": _options_path(seq2drum_pb2.PlayAlongRequest, "start", "options")}
+                 "PlayAlong": _options_path(seq2drum_pb2.PlayAlongRequest, "start", "options"),
+                 "Arrange": _options_path(seq2drum_pb2.ArrangeRequest, "options")}
 # the longest message of each method below the server's message limit: a PlayAlong start holds options (a groove
 # clip at most MAX_GROOVE_CLIP_BYTES) and parts, a bar at most MAX_BAR_NOTES notes; a longer one is refused unparsed
 _MAX_MESSAGE_BYTES = {"PlayAlong": MAX_LIVE_MESSAGE_BYTES}

@@ -16,6 +16,7 @@ from seq2drum.options import (FEELS, MAX_HUMANIZE, MAX_SEED, MAX_TAKES, MAX_TEMP
 from seq2drum.rpc import seq2drum_pb2
 
 if TYPE_CHECKING:
+    from .arrange_jobs import ArrangeResult
     from .config import ServerConfig
     from .workers import JobResult
 
@@ -154,3 +155,19 @@ def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_
         styles=[seq2drum_pb2.Style(name=style["name"], meters=list(style["meters"]), description=style["description"])
                 for style in info.get("styles", ())],
     )
+
+
+def arrangement_to_proto(result: ArrangeResult) -> seq2drum_pb2.ArrangeResponse:
+    """The worker's arrangement as the Arrange call's answer."""
+    response = seq2drum_pb2.ArrangeResponse(heard_band=result.heard_band, drummer_parts=result.drummer_parts,
+                                            model_name=result.model_name, model_version=result.model_version)
+    for section in result.sections:
+        out = response.sections.add(key=section["key"], label=section["label"], occurrence=section["occurrence"],
+                                    first_bar=section["first_bar"], bars=section["bars"],
+                                    meter_family=section["meter_family"])
+        for part_id, name, score in section["parts"]:
+            out.parts.add(id=part_id, name=name, score=score)
+        if section["drummer"] is not None:
+            part_id, name, score = section["drummer"]
+            out.drummer.CopyFrom(seq2drum_pb2.RankedPart(id=part_id, name=name, score=score))
+    return response

@@ -53,11 +53,11 @@ class SongRunner:
         self.waiters = futures.ThreadPoolExecutor(max_workers=config.workers + 2, thread_name_prefix="seq2drum-job")
 
     async def run(self, midi: bytes, options: GenerationOptions, time_remaining: TimeRemaining = _no_deadline,
-                  what: str = "song") -> tuple[JobResult, float]:
+                  what: str = "song", make: Callable[..., Any] = Job) -> tuple[Any, float]:
         """The worker's result for the song (b"" for drums from nothing) and the milliseconds it took from here.
         Raises the song's domain error, `ServerBusyError` when the line is full or no worker can run,
         `DeadlinePassedError`, `JobTooLongError` past `max_job_s`, `WorkerCrashedError`. `what` names the caller in
-        the log."""
+        the log; `make(midi, options, limits)` the job (a `Job`, a JobResult back; the Arrange call's `ArrangeJob`)."""
         started = time.perf_counter()
         remaining_s = time_remaining()
         if remaining_s is not None and remaining_s <= 0:
@@ -75,7 +75,7 @@ class SongRunner:
             except LineDeadlineError:
                 raise DeadlinePassedError("the deadline passed while the song waited for a worker") from None
             try:
-                result = await self._run_on(worker, Job(midi, options, self.limits), time_remaining)
+                result = await self._run_on(worker, make(midi, options, self.limits), time_remaining)
                 return result, (time.perf_counter() - started) * 1000
             except WorkerLostError:  # killed while idle, before it read the song: another worker takes it
                 if attempt == LOST_WORKER_RETRIES:
@@ -86,7 +86,7 @@ class SongRunner:
                 self.line.freed()  # the worker went back (or was replaced): the next song in line looks
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _run_on(self, worker: Worker, job: Job, time_remaining: TimeRemaining) -> JobResult:
+    async def _run_on(self, worker: Worker, job: Any, time_remaining: TimeRemaining) -> Any:
         future = asyncio.get_running_loop().run_in_executor(self.waiters, worker.run, job)
         remaining_s = time_remaining()
         limit_s = self.config.max_job_s

@@ -9,6 +9,7 @@ at once and replaced (see server.workers). Errors become status codes in server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -21,9 +22,11 @@ from seq2drum.errors import escape_controls
 from seq2drum.options import GenerationOptions
 from seq2drum.rpc import seq2drum_pb2, seq2drum_pb2_grpc
 
+from .arrange_jobs import ArrangeJob
 from .config import MESSAGE_ENVELOPE_BYTES
 from .live_stream import PlayAlongStreams
-from .convert import metadata_to_proto, model_info_to_proto, options_from_proto, take_to_proto
+from .convert import (arrangement_to_proto, metadata_to_proto, model_info_to_proto, options_from_proto,
+                      take_to_proto)
 from .jobs import SongRunner
 from .status import (DeadlinePassedError, RequestTooLargeError, ServerBusyError, StreamProtocolError,
                      UndecodableRequest, status_for)
@@ -192,6 +195,21 @@ class Seq2DrumServicer(seq2drum_pb2_grpc.Seq2DrumServicer):
         generator's answers were written by gRPC, which waited forever on a player who did not read."""
         async with _Call("PlayAlong", context) as call:
             await self._streams.play(request_iterator, context, call)
+
+    async def Arrange(
+        self, request: seq2drum_pb2.ArrangeRequest, context: grpc.aio.ServicerContext
+    ) -> seq2drum_pb2.ArrangeResponse:
+        """A song's sections and the parts each can play, ranked (server.arrange_jobs), on a worker like Generate."""
+        if isinstance(request, UndecodableRequest):
+            async with _Call("Arrange", context):
+                raise request.error()
+        async with _Call("Arrange", context, len(request.midi)) as call:
+            options = await self._options(request.options)
+            make = functools.partial(ArrangeJob, drummer=request.drummer)
+            result, _ = await self._runner.run(request.midi, options, context.time_remaining, "Arrange", make)
+            call.bars = result.bars
+            return arrangement_to_proto(result)
+        raise AssertionError("unreachable: _Call aborts on every error")
 
     # ------------------------------------------------------------------------------------------ steps
 

@@ -34,6 +34,7 @@ from seq2drum.errors import CheckpointError, Seq2DrumError, SongTooLongError
 from seq2drum.midi.limits import ReadLimits
 from seq2drum.outputs import part_changes
 
+from .arrange_jobs import ArrangeJob, arrange_song
 from .live_jobs import LiveJob, LiveModel, run_live_job
 from .memory import TRIM_SLACK_BYTES, collect_between_jobs, keep_large_buffers_off_the_heap, release_memory, rss_bytes
 
@@ -204,7 +205,7 @@ def worker_main(conn: Connection, source: ModelSource) -> None:
                     raise Seq2DrumError("this server does not play along live (it was started without a live model)")
                 result = run_live_job(live_drummer, job)
             else:
-                result = generate_drums(generator, job)
+                result = arrange_song(generator, job) if isinstance(job, ArrangeJob) else generate_drums(generator, job)
             del job
             if not live:
                 release_memory(keep_bytes)
@@ -263,7 +264,7 @@ class Worker:
         _, info, self.idle_rss = message
         return info
 
-    def run(self, job: Job | LiveJob) -> Any:
+    def run(self, job: Job | LiveJob | ArrangeJob) -> Any:
         """Send a job and wait for its answer (blocking; called on a thread). Raises the job's domain error."""
         self.watched = watched_job(job)
         if self.watched and self._watching is not None:
@@ -366,7 +367,7 @@ class Worker:
         self.conn.close()
 
 
-def watched_job(job: Job | LiveJob) -> bool:
+def watched_job(job: Job | LiveJob | ArrangeJob) -> bool:
     """Whether the pool's watchdog reads a worker's memory while it runs `job`: a song, or a stream's start (which
     may bring a groove clip), but not a play-along bar. A bar is a few thousand notes at most (session.MAX_BAR_NOTES)
     decided in milliseconds, its worker's size is read after it (recycling), and reading it 20 times a second woke a

@@ -67,7 +67,7 @@ def test_stream_messages_carry_one_part_each(message: str) -> None:
 def test_service_is_in_the_versioned_package() -> None:
     service = seq2drum_pb2.DESCRIPTOR.services_by_name["Seq2Drum"]
     assert service.full_name == "seq2drum.v1.Seq2Drum"
-    assert {m.name for m in service.methods} == {"Generate", "GenerateStream", "GetModelInfo", "PlayAlong"}
+    assert {m.name for m in service.methods} == {"Generate", "GenerateStream", "GetModelInfo", "PlayAlong", "Arrange"}
     stream = service.methods_by_name["GenerateStream"]
     assert stream.client_streaming and stream.server_streaming
 

@@ -356,3 +356,57 @@ class PlayAlongResponse(_message.Message):
     ready: PlayAlongReady
     bar: DrumBar
     def __init__(self, ready: _Optional[_Union[PlayAlongReady, _Mapping]] = ..., bar: _Optional[_Union[DrumBar, _Mapping]] = ...) -> None: ...
+
+class ArrangeRequest(_message.Message):
+    __slots__ = ("midi", "options", "drummer")
+    MIDI_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    DRUMMER_FIELD_NUMBER: _ClassVar[int]
+    midi: bytes
+    options: GenerationOptions
+    drummer: bool
+    def __init__(self, midi: _Optional[bytes] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., drummer: _Optional[bool] = ...) -> None: ...
+
+class RankedPart(_message.Message):
+    __slots__ = ("name", "id", "score")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    id: int
+    score: float
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
+
+class ArrangedSection(_message.Message):
+    __slots__ = ("key", "label", "occurrence", "first_bar", "bars", "meter_family", "parts", "drummer")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_BAR_FIELD_NUMBER: _ClassVar[int]
+    BARS_FIELD_NUMBER: _ClassVar[int]
+    METER_FAMILY_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    DRUMMER_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    label: str
+    occurrence: int
+    first_bar: int
+    bars: int
+    meter_family: str
+    parts: _containers.RepeatedCompositeFieldContainer[RankedPart]
+    drummer: RankedPart
+    def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., occurrence: _Optional[int] = ..., first_bar: _Optional[int] = ..., bars: _Optional[int] = ..., meter_family: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[RankedPart, _Mapping]]] = ..., drummer: _Optional[_Union[RankedPart, _Mapping]] = ...) -> None: ...
+
+class ArrangeResponse(_message.Message):
+    __slots__ = ("sections", "heard_band", "drummer_parts", "model_name", "model_version")
+    SECTIONS_FIELD_NUMBER: _ClassVar[int]
+    HEARD_BAND_FIELD_NUMBER: _ClassVar[int]
+    DRUMMER_PARTS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    sections: _containers.RepeatedCompositeFieldContainer[ArrangedSection]
+    heard_band: bool
+    drummer_parts: str
+    model_name: str
+    model_version: str
+    def __init__(self, sections: _Optional[_Iterable[_Union[ArrangedSection, _Mapping]]] = ..., heard_band: _Optional[bool] = ..., drummer_parts: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...

@@ -55,6 +55,11 @@ class Seq2DrumStub:
                 request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongRequest.SerializeToString,
                 response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongResponse.FromString,
                 _registered_method=True)
+        self.Arrange = channel.unary_unary(
+                '/seq2drum.v1.Seq2Drum/Arrange',
+                request_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.ArrangeRequest.SerializeToString,
+                response_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.ArrangeResponse.FromString,
+                _registered_method=True)
 
 
 class Seq2DrumServicer:
@@ -122,6 +127,18 @@ class Seq2DrumServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Arrange(self, request, context):
+        """A song's arrangement, as `main.py --mode arrange` lists it: its sections as the run counts them, each with the
+        drummer's parts of its meter ranked by how well they fit there, best first; with `drummer`, also the part the
+        song's own drummer plays in each (a song with drums) and the options.parts value that plays his arrangement.
+        Choose parts and send them back in GenerationOptions.parts to Generate. Runs on a worker like Generate, within
+        the same message and reader limits. Status codes as Generate's; INVALID_ARGUMENT also for `drummer` on a song
+        without drums or a model with no parts to arrange.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_Seq2DrumServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -144,6 +161,11 @@ def add_Seq2DrumServicer_to_server(servicer, server):
                     servicer.PlayAlong,
                     request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongRequest.FromString,
                     response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongResponse.SerializeToString,
+            ),
+            'Arrange': grpc.unary_unary_rpc_method_handler(
+                    servicer.Arrange,
+                    request_deserializer=seq2drum_dot_rpc_dot_seq2drum__pb2.ArrangeRequest.FromString,
+                    response_serializer=seq2drum_dot_rpc_dot_seq2drum__pb2.ArrangeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -255,6 +277,33 @@ class Seq2Drum:
             '/seq2drum.v1.Seq2Drum/PlayAlong',
             seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongRequest.SerializeToString,
             seq2drum_dot_rpc_dot_seq2drum__pb2.PlayAlongResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Arrange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seq2drum.v1.Seq2Drum/Arrange',
+            seq2drum_dot_rpc_dot_seq2drum__pb2.ArrangeRequest.SerializeToString,
+            seq2drum_dot_rpc_dot_seq2drum__pb2.ArrangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

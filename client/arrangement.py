@@ -1,0 +1,55 @@
+"""`--arrange`: a song's arrangement from the server (its Arrange call), printed as `main.py --mode arrange` prints
+it: each section with its likeliest parts and their [ids], with `--drummer` the part the song's own drummer plays and
+the `--parts` value that plays his arrangement, with `--json` the same as JSON. grpcio and protobuf only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from seq2drum.rpc import seq2drum_pb2
+
+from .drum_client import DrumClient
+
+SHOWN_PARTS = 3  # parts listed per section (main.py's parts.arrangement.SHOWN_PARTS; --json lists every one)
+
+
+def arrangement_lines(response: seq2drum_pb2.ArrangeResponse, song: str, drummer: bool) -> list[str]:
+    """The arrangement in the lines a musician reads (main.py --mode arrange's)."""
+    heard = "the band heard" if response.heard_band else "the guitar alone heard: ranked by the network's fit"
+    lines = [f"{song}: its sections as seq2drum counts them, and the parts each can play, best first ({heard}):"]
+    for section in response.sections:
+        bars = f"bars {section.first_bar}-{section.first_bar + section.bars - 1}"
+        lines.append(f"{section.key:6} {bars} ({section.bars} bars, {section.meter_family})")
+        best = [f"{n}. {part.name} [{part.id}]" for n, part in enumerate(section.parts[:SHOWN_PARTS], start=1)]
+        more = (f"; {len(section.parts) - SHOWN_PARTS} more (--json lists every one)"
+                if len(section.parts) > SHOWN_PARTS else "")
+        lines.append("       " + "   ".join(best) + more)
+        if drummer and section.HasField("drummer"):
+            mine = section.drummer
+            place = next((n for n, part in enumerate(section.parts, start=1) if part.id == mine.id), 0)
+            lines.append(f"       the drummer plays: {mine.name} [{mine.id}]" + (f", ranked {place}" if place else ""))
+    if drummer:
+        lines.append(f'his arrangement: --parts "{response.drummer_parts}"')
+    else:
+        lines.append(f'choose with: python -m client.daw_helper {song} --parts "KEY=PART; ..." (KEY: A, B#2 or 33-40; '
+                     "PART: a name or [id] above, or a style)")
+    return lines
+
+
+def arrangement_json(response: seq2drum_pb2.ArrangeResponse, drummer: bool) -> str:
+    """--json: without --drummer the sections with every part ranked; with it, `{key: the drummer's part}`."""
+    if drummer:
+        return json.dumps({s.key: s.drummer.name for s in response.sections if s.HasField("drummer")}, indent=1)
+    return json.dumps([{"key": s.key, "first_bar": s.first_bar, "bars": s.bars, "meter_family": s.meter_family,
+                        "parts": [{"name": p.name, "id": p.id, "score": round(p.score, 4)} for p in s.parts]}
+                       for s in response.sections], indent=1)
+
+
+def print_arrangement(client: DrumClient, song: Path, options: seq2drum_pb2.GenerationOptions, drummer: bool,
+                      as_json: bool) -> None:
+    """Ask the server (`client`, a DrumClient) for the song's arrangement and print it."""
+    response = client.arrange(song.read_bytes(), options, drummer)
+    print(arrangement_json(response, drummer) if as_json else "\n".join(arrangement_lines(response, song.name,
+                                                                                          drummer)), flush=True)

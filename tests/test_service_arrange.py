@@ -1,0 +1,95 @@
+"""The service's Arrange call and the DAW helper's --arrange (issue 87 item 4), against a real server on port 0 with
+the shipped model (it has parts): the same sections and ranked parts as `main.py --mode arrange`, the drummer's
+arrangement, a choice sent back as --parts, and the refusals (a song without drums asked for its drummer,
+unreadable bytes) as INVALID_ARGUMENT with a message naming the fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from client import daw_helper
+from client.drum_client import DrumClient
+from seq2drum.generation.arrange import song_arrangement
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.options import GenerationOptions
+from seq2drum.rpc import seq2drum_pb2 as pb
+from server.config import ServerConfig
+from server.testing import ServerThread
+from server.workers import ModelSource
+from tests.builders import backbeat, notes_from_steps
+from tests.test_parts_plan import band_song
+
+pytestmark = pytest.mark.slow  # a server with the shipped model: a few seconds to start
+
+
+@pytest.fixture(scope="module")
+def address() -> Iterator[str]:
+    with ServerThread("127.0.0.1:0", ModelSource(None), ServerConfig(workers=1)) as server:
+        yield f"127.0.0.1:{server.port}"
+
+
+@pytest.fixture(scope="module")
+def generator() -> DrumGenerator:
+    return DrumGenerator.from_checkpoint()
+
+
+def with_drums() -> bytes:
+    """32 bars of a band (a riff over a bass, busier from bar 17) with a drummer playing a backbeat."""
+    return band_song(32, busier_from=16, drums=notes_from_steps(backbeat(32)))
+
+
+def test_the_service_lists_the_arrangement_main_py_lists(address: str, generator: DrumGenerator) -> None:
+    song = band_song(32, busier_from=16)
+    with DrumClient(address, timeout_s=60, wait_s=10) as client:
+        response = client.arrange(song)
+    local = song_arrangement(generator, song, GenerationOptions())
+    assert [s.key for s in response.sections] == [s.key for s in local.arrangement.sections]
+    for section, mine in zip(response.sections, local.arrangement.sections):
+        assert (section.first_bar, section.bars, section.meter_family) == (mine.first_bar, mine.n_bars, mine.family)
+        assert [p.id for p in section.parts] == [r.id for r in local.arrangement.ranking[mine.key]]
+        assert not section.HasField("drummer")
+    assert response.heard_band and response.model_version
+
+
+def test_the_drummers_arrangement_comes_back_as_a_parts_value_that_plays(address: str) -> None:
+    song = with_drums()
+    with DrumClient(address, timeout_s=60, wait_s=10) as client:
+        response = client.arrange(song, drummer=True)
+        assert all(section.HasField("drummer") for section in response.sections)
+        assert response.drummer_parts.startswith(f"{response.sections[0].key}=")
+        drums = client.generate(song, pb.GenerationOptions(parts=response.drummer_parts, seed=1))
+    assert drums.metadata.plan.startswith("from the musician")
+
+
+def test_refusals_name_the_fix(address: str, tmp_path: Path) -> None:
+    with DrumClient(address, timeout_s=60, wait_s=10) as client:
+        with pytest.raises(grpc.RpcError) as error:
+            client.arrange(band_song(16), drummer=True)  # no drums to read
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "has none" in error.value.details() and "leave out --drummer" in error.value.details()
+        with pytest.raises(grpc.RpcError) as error:
+            client.arrange(b"MThd not a song")
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_helper_prints_the_arrangement_and_takes_the_parts(address: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    song = tmp_path / "Verse riff.mid"
+    song.write_bytes(with_drums())
+    assert daw_helper.main([str(song), "--server", address, "--arrange"]) == 0
+    printed = capsys.readouterr().out
+    assert "A#1    bars 1-" in printed and "1. " in printed and 'choose with: ' in printed
+    assert daw_helper.main([str(song), "--server", address, "--arrange", "--drummer", "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)
+    assert set(chosen) and all(isinstance(name, str) for name in chosen.values())
+    key, name = next(iter(chosen.items()))
+    assert daw_helper.main([str(song), "--server", address, "--parts", f"{key}={name}", "--seed", "2"]) == 0
+    assert (tmp_path / "Verse riff_drums.mid").is_file()
+    assert not list(tmp_path.glob("*_drums*.mid"))[1:]  # --arrange wrote nothing
+    with pytest.raises(SystemExit):
+        daw_helper.main([str(song), "--server", address, "--drummer"])  # --drummer without --arrange
