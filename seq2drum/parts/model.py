@@ -142,17 +142,40 @@ def forward_pass(model: PartModel, features: np.ndarray,
 
 
 def part_probabilities(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-    """(P, K) each phrase's part given the band of the whole song (forward-backward), 0 outside its family."""
+    """(P, K) each phrase's part given the band of the whole song (forward-backward), 0 outside its family. The
+    chain's steps are taken in O(K) each from the transitions' parts (`_chain`) instead of (K, K) matrices (the
+    same probabilities to a few parts in 10^16: issue 86, the plan's time)."""
     n_phrases = len(features)
     if not n_phrases:
         return np.zeros((0, model.n_parts))
-    forward, emit, step = forward_pass(model, features, extra)
+    emit = emissions(model, features, extra)
+    emit = np.exp(emit - emit.max(axis=1, keepdims=True))
+    mask, change, prior, apart, anew = _chain(model, features)
+    forward = np.zeros((n_phrases, model.n_parts))
+    forward[0] = prior[0] * emit[0] / max((prior[0] * emit[0]).sum(), 1e-300)
+    for t in range(1, n_phrases):
+        f, m = forward[t - 1], mask[t]
+        moved = change[t] * prior[t] * ((f * m / apart[t]).sum() - np.where(m, f / apart[t], 0.0))
+        forward[t] = (moved + (1 - change[t]) * f * m + f[~m].sum() * anew[t]) * emit[t]
+        forward[t] /= max(forward[t].sum(), 1e-300)
     backward = np.ones((n_phrases, model.n_parts))
     for t in range(n_phrases - 2, -1, -1):
-        backward[t] = step[t + 1] @ (emit[t + 1] * backward[t + 1])
+        g, m = emit[t + 1] * backward[t + 1], mask[t + 1]
+        kept = change[t + 1] * ((prior[t + 1] * g).sum() - prior[t + 1] * g) / apart[t + 1] + (1 - change[t + 1]) * g
+        backward[t] = np.where(m, kept, (anew[t + 1] * g).sum())
         backward[t] /= max(backward[t].sum(), 1e-300)
     posterior = forward * backward
     return posterior / np.maximum(posterior.sum(axis=1, keepdims=True), 1e-300)
+
+
+def _chain(model: PartModel, features: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The transitions of `log_transitions` in parts, (P, K) each but `change` (P,): the family mask, the change
+    probability, each part's share within the phrase's family (`prior`), what a part before leaves to the others
+    (`apart`: the family's share less its own) and a part before of another family's move (`anew`: the share)."""
+    mask = family_mask(model.part_families, features)
+    prior = np.where(mask, np.exp(model.log_prior), 0.0)
+    total = prior.sum(axis=1, keepdims=True)
+    return mask, change_probabilities(model, features), prior, np.maximum(total - prior, 1e-12), prior / total
 
 
 def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator: np.random.Generator,
