@@ -243,6 +243,19 @@ def test_in_front_of_a_running_server_the_drums_are_the_same(local_studio: Studi
                 assert here["drums"] == there["drums"] and here["hits"] == there["hits"]
                 # each take says its parts and plan, as main.py prints them (issue 90: the answer had none)
                 assert here["plan"] == there["plan"] and here["plan"] and here["parts"] == there["parts"]
+            # the arrangement (issue 87): the server's Arrange call answers as the studio's own workers do
+            arranged = [arrangement(studio_, band_song(bars=16)) for studio_ in (local_studio, remote_studio)]
+            assert arranged[0] == arranged[1] and arranged[0][0]["parts"][0]["name"]
+
+
+def arrangement(studio: StudioThread, song: bytes) -> list[dict]:
+    """The studio's /arrange answer for `song`: its sections with their ranked parts."""
+    session = session_of(studio)
+    status, view = upload(studio, session, "song.mid", song)
+    assert status == 200, view
+    status, result = post_json(f"{studio.url}api/sessions/{session}/arrange", {"song": view["song"], "options": {}})
+    assert status == 200, result
+    return result["sections"]
 
 
 def test_the_command_starts_serves_and_stops_cleanly(tiny_model_path: Path, tmp_path: Path) -> None:

@@ -5,13 +5,13 @@
     GET  /api/styles?meter=M, /api/kit-maps  the model's styles that play in meter M; the kit maps that ship
     POST /api/sessions                       a session for a page that opened; .../close (its beacon as it goes)
     POST /api/sessions/ID/songs?name=N       an upload (the file's bytes as the body): its parts, roles, notes
-    POST /api/sessions/ID/takes              {song, options}: the takes, each with its drums and bars
+    POST /api/sessions/ID/takes, .../arrange {song, options}: the takes (drums, bars); its sections' parts, ranked
     GET  /api/sessions/ID/takes/T/KIND       drums.mid, song.mid (the song with the drums), mix.wav, drums.wav
     GET  .../takes/T/KIND/progress           how far that file is made: ready, rendering (how much), waiting
 
 Every answer but a file is JSON; an error is {"error": one line} with a status from limits.answer_for. Who may ask
-(the Host and Origin rules) and the security headers every response carries are guard.py's. A page's song runs only
-while the page is there: dropping the connection or closing the page stops it (`Studio.while_page_stays`).
+(Host, Origin) and the security headers are guard.py's. A page's song runs only while the page is there: dropping the
+connection or closing the page stops it (`Studio.while_page_stays`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from seq2drum.generation.audio import INSTALL_COMMAND, check_audio_extra, write_
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.limits import ReadLimits
 
+from .arrange import arrange_song
 from .choices import kit_map_list, meter_asked, style_list
 from .form import MAX_FORM_BYTES, form_fields, read_form
 from .guard import Guard
@@ -369,6 +370,7 @@ def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starle
         Route(f"{session}/touch", touch_session(studio), methods=["POST"]),
         Route(f"{session}/songs", upload_song(studio), methods=["POST"]),
         Route(f"{session}/takes", make_takes(studio), methods=["POST"]),
+        Route(f"{session}/arrange", answers(arrange_song)(studio), methods=["POST"]),
         Route(f"{session}/takes/{{take}}/{{kind}}", take_file(studio)),
         Route(f"{session}/takes/{{take}}/{{kind}}/progress", take_progress(studio)),
     ]

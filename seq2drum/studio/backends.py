@@ -99,6 +99,16 @@ class LocalBackend:
         result, _ = await self._runner.run(midi, options, what="studio")
         return Takes.from_job(result)
 
+    async def arrange(self, midi: bytes, options: GenerationOptions) -> list[dict[str, Any]]:
+        """The song's sections and the parts each can play, ranked (server.arrange_jobs, on a worker)."""
+        if self._runner is None:
+            self._runner = sibling("server.jobs").SongRunner(self.pool, self.config)
+        job = sibling("server.arrange_jobs").ArrangeJob
+        result, _ = await self._runner.run(midi, options, what="studio arrange", make=job)
+        return [{**{key: section[key] for key in ("key", "label", "first_bar", "bars", "meter_family")},
+                 "parts": [{"id": part_id, "name": name} for part_id, name, _ in section["parts"]]}
+                for section in result.sections]
+
     async def styles(self) -> list[dict[str, Any]]:
         """The model's styles ({name, meters, description}), as its workers loaded it."""
         return [dict(style) for style in self.info.get("styles", ())]
@@ -165,14 +175,26 @@ class RemoteBackend:
                      list(meta.sections), list(meta.guitar_parts), list(meta.band_parts), list(meta.notices),
                      f"{meta.model_name} {meta.model_version}", list(drums.take_parts))
 
+    async def arrange(self, midi: bytes, options: GenerationOptions) -> list[dict[str, Any]]:
+        """The song's sections and the parts each can play, ranked: the servers' Arrange call."""
+        convert = sibling("server.convert")
+        answer = await asyncio.wrap_future(self._threads.submit(self._remote, lambda: self.client.arrange(
+            midi, convert.options_to_proto(options))))
+        return [{"key": s.key, "label": s.label, "first_bar": s.first_bar, "bars": s.bars,
+                 "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts]}
+                for s in answer.sections]
+
     def _generate(self, midi: bytes, options: Any, stop: Any) -> Any:
-        """DrumClient.generate on a thread, until `stop` stops it; a server's refusal becomes its one line (its status
-        details)."""
+        """DrumClient.generate on a thread, until `stop` stops it (`_remote`)."""
+        return self._remote(lambda: self.client.generate(midi, options, stop))
+
+    def _remote(self, call: Any) -> Any:
+        """A DrumClient call on a thread; a server's refusal becomes its one line (its status details)."""
         import grpc
 
         helper = sibling("client.drum_client")
         try:
-            return self.client.generate(midi, options, stop)
+            return call()
         except grpc.RpcError as error:
             details = escape_controls(error.details() or "")
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):

@@ -123,6 +123,8 @@ function clearSong(title, words) {
   $("parts").hidden = true;
   $("guitar-words").textContent = words;
   $("song-roll").hidden = true;
+  $("arrangement-section").hidden = true;
+  Arrangement.clear($("arrangement"));
   $("takes-section").hidden = true;
   $("takes").replaceChildren();
   $("notices").replaceChildren();
@@ -142,6 +144,7 @@ async function upload(file) {
       method: "POST", body: file, headers: {"content-type": "application/octet-stream"}});
     showSong(song);
     status("");
+    await loadArrangement(song);
   } catch (problem) {
     status("");
     const why = problem.status === 413 || problem.status === 422 ? "could not be read as a song"
@@ -149,6 +152,24 @@ async function upload(file) {
     clearSong(`${file.name}: not read`, `${file.name} ${why} (the error below says why), so there is no song here `
       + "now: the song before it and its takes are cleared. Drop a MIDI file (.mid) to make drums for it.");
     showError(problem.message);
+  }
+}
+
+// The song's sections and the parts each can play (the studio's /arrange): a part chosen goes in the form's parts.
+async function loadArrangement(song) {
+  Arrangement.clear($("arrangement"));
+  $("arrangement-section").hidden = false;
+  $("arrangement-words").textContent = "reading the song's sections ...";
+  try {
+    const answer = await sessionApi("/arrange", {method: "POST", headers: {"content-type": "application/json"},
+                                                 body: JSON.stringify({song: song.song, options: Form.values(true)})});
+    Arrangement.show($("arrangement"), answer.sections);
+    $("arrangement-words").textContent = answer.sections.length
+      ? "Each section's likeliest parts, best first: choose one where you know what the drummer plays (again to "
+        + "leave it to the model); sections left alone are planned as the band asks."
+      : "The song has no sections to arrange: the model plans it.";
+  } catch (problem) {
+    $("arrangement-words").textContent = `No arrangement to choose from: ${problem.message}`;
   }
 }
 
