@@ -42,6 +42,8 @@ def test_a_part_chosen_for_a_section_is_played_as_the_command_lines_parts(studio
     page.page.fill("#opt-seed", "5")
     page.page.click("#generate")
     page.page.wait_for_selector(".take[data-take='1']")
+    said = page.page.inner_text(".take[data-take='1'] .take-parts")  # the take says what it plays
+    assert said.startswith("plan: from the musician") and "as played (bar: part): 1: " in said
     with page.page.expect_download() as download:
         page.page.click(".take[data-take='1'] a[download$='_drums.take1.mid']")
     drums = Path(download.value.path()).read_bytes()

@@ -108,6 +108,13 @@ const Takes = (() => {
     const words = document.createElement("small");
     words.textContent = ` ${take.hits} drum hits`;
     title.append(words);
+    // what the take plays, section by section: its plan (an arrangement, the musician's parts) and its parts as
+    // played from the bar each starts (the command line's "its plan ...; as played (bar: part)")
+    const said = document.createElement("p");
+    said.className = "take-parts note";
+    said.textContent = [take.plan ? `plan: ${take.plan}` : "",
+                        take.parts.length ? `as played (bar: part): ${take.parts.join(" · ")}` : ""]
+      .filter(Boolean).join(" — ");
     const roll = Roll.create();
     const view = {bars: take.bars, notes: song ? song.notes : [], roles: song ? heard(result) : {},
                   drums: take.drums, lanes: take.lanes, sections: result.sections};
@@ -149,7 +156,7 @@ const Takes = (() => {
     actions.append(button, preparing, soloLabel,
                    link(take.files["drums.mid"], take.names["drums.mid"], "Download the drums (.mid)"),
                    link(take.files["song.mid"], take.names["song.mid"], "Download the song with the drums (.mid)"));
-    article.append(title, roll.element, actions, audio);
+    article.append(title, said, roll.element, actions, audio);
     return {article, draw: () => roll.draw(view)};
   }
 
