@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="play the file's band to the server bar by bar, as --live would, in scaled real time "
                       "without ports; -o OUT.mid (required) gets the drums the server decided (default: off)")
     live.add_argument("--speed", type=float, default=1.0, help="--simulate: times real time, 0.25-64")
+    live.add_argument("--switch", action="append", default=None, metavar="BAR=PART",
+                      help="--simulate: switch part as bar BAR is sent (a part's name or id, a style, or model), "
+                      "played from the next phrase; repeat for more (default: none)")
     live.add_argument("--report", type=Path, default=None, metavar="R.json",
                       help="--simulate: write bars, late bars and round-trip times (ms) as JSON (default: none)")
     # the generation options; the server checks the values (INVALID_ARGUMENT names the range)
@@ -176,6 +179,12 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         parser.error("--simulate needs -o OUT.mid for the drums it decides")
     if not 0.25 <= args.speed <= 64:
         parser.error(f"--speed must be 0.25-64 (times real time), got {args.speed:g}")
+    switches = {}
+    for entry in args.switch or ():
+        bar, sep, part = entry.partition("=")
+        if not sep or not bar.strip().isdigit() or int(bar) < 1 or not part.strip():
+            parser.error(f"--switch {entry[:40]!r}: write BAR=PART, e.g. --switch 9=\"eighths on the ride, backbeat\"")
+        switches[int(bar)] = part.strip()
     try:
         import mido  # noqa: F401  the live extra
     except ImportError:
@@ -193,7 +202,8 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         return EXIT_USAGE
     with client:
         def play() -> None:
-            report = simulate(client, args.simulate, options, args.speed, args.output, args.report, args.force)
+            report = simulate(client, args.simulate, options, args.speed, args.output, args.report, args.force,
+                              switches)
             print(summary_line(report, args.output), flush=True)
             for notice in report["notices"]:
                 print(f"warning: {notice}", file=sys.stderr, flush=True)

@@ -86,6 +86,10 @@ class LiveLink:
         self._sent[index] = time.perf_counter()
         self._outbox.put(seq2drum_pb2.PlayAlongRequest(bar=bar))
 
+    def switch(self, part: str) -> None:
+        """Switch the live drummer's part (a name or id, a style, "model"): played from the next phrase."""
+        self._outbox.put(seq2drum_pb2.PlayAlongRequest(part_switch=seq2drum_pb2.PartSwitch(part=part)))
+
     def wait(self, index: int, timeout_s: float) -> seq2drum_pb2.DrumBar | None:
         """Bar `index`'s drums once they are here (None when they have not come within `timeout_s`). Raises
         LiveLinkError when the stream has failed."""

@@ -32,9 +32,11 @@ ANSWER_WAIT_S = 10.0  # after the last bar's lead, how long the last drums may t
 
 
 def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.GenerationOptions, speed: float,
-             output: Path, report_path: Path | None = None, force: bool = False) -> dict[str, Any]:
+             output: Path, report_path: Path | None = None, force: bool = False,
+             switches: dict[int, str] | None = None) -> dict[str, Any]:
     """Play `song_path` to the server at `speed` times real time; write the drums to `output` and the report (also
-    returned) to `report_path`. HelperError for a file that cannot be read or written, a speed out of range."""
+    returned) to `report_path`; `switches` {bar from 1: part}: the part switched to as that bar is sent (played from
+    the next phrase). HelperError for a file that cannot be read or written, a speed out of range."""
     low, high = SPEED_RANGE
     if not low <= speed <= high:
         raise HelperError(f"--speed must be {low:g}-{high:g}, got {speed:g}")
@@ -63,6 +65,8 @@ def simulate(client: DrumClient, song_path: Path, options: seq2drum_pb2.Generati
             send_at = due[bar.index] - leads[bar.index] / speed
             time.sleep(max(0.0, send_at - time.perf_counter()))
             notes = song.played(song.bars[bar.index - 1], lead_ticks) if bar.index else []
+            if switches and bar.index + 1 in switches:
+                link.switch(switches[bar.index + 1])
             link.send(bar.index, (bar.numerator, bar.denominator), bar.tempo_bpm, notes)
         answers = [link.wait(bar.index, max(0.0, due[-1] + ANSWER_WAIT_S - time.perf_counter()))
                    for bar in song.bars]

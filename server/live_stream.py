@@ -161,8 +161,12 @@ class PlayAlongStreams:
             await self._send(seq2drum_pb2.PlayAlongResponse(ready=ready), context, slot, call)
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
                                                slot, call)) is not None:
+                if message.WhichOneof("part") == "part_switch":  # from the next phrase; no answer of its own
+                    session.switch_part(message.part_switch.part)
+                    continue
                 if message.WhichOneof("part") != "bar":
-                    raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar")
+                    raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar or a "
+                                              "part switch")
                 session, answer = await self._bar(message.bar, session, slot, context)
                 call.bars = session.decided
                 await self._send(seq2drum_pb2.PlayAlongResponse(bar=answer), context, slot, call)

@@ -102,11 +102,11 @@ def _span_bars(prepared: PreparedSong, lead_quarters: float
 
 
 def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed: int,
-              groove: bytes | None = None) -> LivePlay:
+              groove: bytes | None = None, switches: dict[int, str] | None = None) -> LivePlay:
     """Play a file to `drummer` (a `ModelDrummer`) bar by bar and gather its drums. The stream ends one bar after the
     band's last onset (`band_ending`): the bar after the one it starts in (a bar past the file's end, in its last
     meter and tempo, where the music ends in its last bar) plays up to where that onset fell in its bar
-    (`ENDING_SLACK_Q`)."""
+    (`ENDING_SLACK_Q`). `switches` {bar index: part}: the musician switches part as that bar is sent."""
     prepared = prepare(midi_bytes, options, drummer.data_config, drummer.spec)
     song, grid = prepared.song, prepared.encoded.grid
     tpq = song.ticks_per_quarter
@@ -123,6 +123,8 @@ def play_file(drummer: Any, midi_bytes: bytes, options: GenerationOptions, seed:
     for index, (clock, played) in enumerate(bars):
         incoming = [IncomingNote(n.onset, n.duration, n.pitch, n.velocity, ROLES.index(n.role))
                     for n in (previous[1] if previous else ())]
+        if switches and clock.index in switches:
+            session.switch_part(switches[clock.index])
         call = session.take(clock.index, clock.numerator, clock.denominator, clock.tempo_bpm, incoming)
         hits = []  # the band has left 2 bars silent: the drums rest, as the server's stream does
         if call is not None:

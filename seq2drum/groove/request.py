@@ -175,6 +175,7 @@ class Heard(NamedTuple):
     grid: Grid | None = None
     song: BarSong | None = None
     live: bool = False
+    chosen_part: int = -1  # live: the part the musician chose for the bar (a switch, a --parts bar range); -1 none
 
 
 class Deciders(NamedTuple):
@@ -215,6 +216,8 @@ def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, see
     live, `--plan bars`, no parts file, drums from nothing, drums given under a style or keeping no time, the guitar
     alone, a style no drummer's part plays, no phrase; a take past the plans the chain has, no other plan."""
     planner, song = deciders.planner, heard.song
+    if heard.live and heard.chosen_part >= 0 and planner is not None:  # the musician's part, live: this bar plays it
+        return (planner.live_plan(heard.chosen_part),) * options.takes
     reason = (Held.LIVE if heard.live else Held.BARS if options.plan != "parts" else
               Held.NO_PARTS if planner is None else Held.FROM_NOTHING if from_nothing or song is None else
               Held.GIVEN_UNDER_STYLE if given is not None and options.style is not None else None)

@@ -39,6 +39,7 @@ from seq2drum.groove.vocabulary import with_vocabulary
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, bar_grid, live_bar
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
+from seq2drum.live.parts import bar_part, checked, live_schedule, switched
 from seq2drum.live.render import render_bar
 from seq2drum.model.blas import one_blas_thread
 from seq2drum.model.heard import heard_before
@@ -47,6 +48,7 @@ from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan import planner_for
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import FeatureSpec
 
@@ -83,6 +85,7 @@ class LiveState:
     level: LiveLevel = LiveLevel()  # the velocities heard and played so far: the drums' level and spread (feel.level)
     meters: tuple[str, ...] = ()  # the meters of the bars decided so far, in the order first heard (a style's check)
     swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
+    parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
 
 
 class ModelDrummer:
@@ -104,13 +107,14 @@ class ModelDrummer:
         self.checkpoint = path
         codebook = with_vocabulary(loaded.codebook, loaded.data_config.steps_per_quarter)
         self._setup(network, codebook, loaded.spec, loaded.data_config, loaded.policy)  # type: ignore[arg-type]
+        self.planner = planner_for(path)  # the parts the musician may name live (the parts.npz beside the model)
 
     @classmethod
     def of(cls, network: NumpyGrooveModel, codebook: GrooveCodebook, spec: FeatureSpec, data_config: DataConfig,
            policy: DecodingPolicy) -> ModelDrummer:
         """A drummer over a causal network and what decoding needs, without a checkpoint file (the live tuner)."""
         drummer = cls.__new__(cls)
-        drummer.checkpoint = None
+        drummer.checkpoint, drummer.planner = None, None
         drummer._setup(network, codebook, spec, data_config, policy)
         return drummer
 
@@ -136,11 +140,18 @@ class ModelDrummer:
             raise ConfigError(f"unknown style {options.style!r}; python main.py --mode styles (or a server's "
                               "GetModelInfo) lists them")
         encoder, decoder = self.network.initial()
+        parts = live_schedule(options.parts, self.planner) if options.parts else ()
         if not groove:
-            return LiveState(int(seed), options, encoder, decoder, None)
+            return LiveState(int(seed), options, encoder, decoder, None, parts=parts)
         clip, steps = groove_bars(groove, self.width, self.steps_per_quarter)
         return LiveState(int(seed), options, encoder, decoder, clip[0], loop=tuple(clip),
-                         loop_steps=tuple(steps.tolist()))
+                         loop_steps=tuple(steps.tolist()), parts=parts)
+
+    def switched(self, state: LiveState, part: str, bar: BarClock) -> LiveState:
+        """The state with the musician's switch to `part` (a part's name or id, a style, or "model"), asked before
+        `bar`: played from the next phrase (live/parts.py). ConfigError for a part no meter has."""
+        value = checked(part, self.planner)
+        return _moved(state, parts=switched(state.parts, value, bar.index, state.first if state.started else None))
 
     def hear(self, state: LiveState, hits: np.ndarray, velocities: Sequence[int] = ()) -> LiveState:
         """The state with the drums of the bar just decided replaced by the user's (S, 9) hits (a kept bar): the next
@@ -258,9 +269,11 @@ class ModelDrummer:
         options, bar_steps = state.options, int(scores.bar_steps[0])
         swung = options.swing is None and state.swing.ratio(None) is not None  # the song swings by its own reading
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
-        heard = Heard(scores, p, heard_span(position, bar_steps), meters, swung, grid, live=True)
-        return request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars), state.seed,
-                       bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
+        chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
+                          self.steps_per_quarter) if state.parts else -1
+        heard = Heard(scores, p, heard_span(position, bar_steps), meters, swung, grid, live=True, chosen_part=chosen)
+        return request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
+                       state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
 
 def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
 from seq2drum.midi.limits import MAX_BAR_QUARTERS, MAX_SONG_PARTS
+from seq2drum.live.parts import MAX_PART_CHARS
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
@@ -57,6 +58,7 @@ class LiveCall:
     # last note fell in its bar, 2 bars before), as a drummer carries a groove on a little after the band stops
     end_quarters: float | None = None
     kept: tuple[PlayedNote, ...] = ()  # the user's drums (role DRUMS) in `previous` up to the lead: heard, not band
+    part: str | None = None  # the musician switched part before this bar (live/parts.py): from the next phrase
 
 
 @dataclass
@@ -74,6 +76,12 @@ class LiveSession:
     rested: int = 0  # bars answered with rest
     rest_after: int | None = None  # --rest-after: rest after this many silent bars (None: `silent_limit`'s rule)
     heard_roles: set[str] = field(default_factory=set)  # the roles of every part heard so far
+    switch: str | None = None  # a part switch asked since the last bar was handed over, for the next call
+
+    def switch_part(self, part: str) -> None:
+        """The musician switches part (a name or id, a style, "model"): the drummer hears it with the next bar's
+        call and plays it from the next phrase; a later switch before that call replaces it."""
+        self.switch = part.strip()[:MAX_PART_CHARS]
 
     def take(self, index: int, numerator: int, denominator: int, tempo_bpm: float,
              notes: Sequence[IncomingNote]) -> LiveCall | None:
@@ -107,7 +115,9 @@ class LiveSession:
             return None
         self.decided += 1
         ending = limit is not None and self.silent_run == limit - 1 and index > 0
-        return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None, kept=kept)
+        part, self.switch = self.switch, None
+        return LiveCall(tuple(played), previous, bar, end_quarters=self.last_onset if ending else None, kept=kept,
+                        part=part)
 
     def silent_limit(self) -> int | None:
         """After how many silent bars the drums rest: `rest_after` when given; else SILENT_BARS where a part other
@@ -151,6 +161,10 @@ def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], A
 
         state = drummer.hear(state, kept_bar_hits(call.kept, call.previous, drummer.steps_per_quarter,
                                                   drummer.width), [note.velocity for note in call.kept])
+    if call.part is not None:
+        if not hasattr(drummer, "switched"):
+            raise ConfigError("this live drummer (the stand-in loop) plays no part you name")
+        state = drummer.switched(state, call.part, call.bar)
     hits, state = drummer.next_bar(state, list(call.played), call.previous, call.bar)
     return (ending_bar(hits, call.end_quarters) if call.end_quarters is not None else hits), state
 

@@ -162,7 +162,7 @@ def chosen_parts(spec: str, planner: Any, phrases: list[Phrase], families: list[
         level, held = _phrases_of(key, phrases, sections, first_bar, n_bars, keys)
         for j in held:
             section = next((s for s in sections if j in s.phrases), None)
-            part = _part_of(value, key, planner, section, ranking, families[j])
+            part = part_of(value, key, planner, section, ranking, families[j])
             if level >= specificity[j]:
                 chosen[j], specificity[j] = part, level
     return chosen
@@ -190,7 +190,7 @@ def _phrases_of(key: str, phrases: list[Phrase], sections: list[Occurrence], fir
     return (1 if "#" in key else 0), [j for s in named for j in s.phrases]
 
 
-def _part_of(value: str, key: str, planner: Any, section: Occurrence | None,
+def part_of(value: str, key: str, planner: Any, section: Occurrence | None,
              ranking: dict[str, list[RankedPart]], family: str) -> int:
     """The part id `value` names for a phrase of `section` (a part's id or name of its meter family, or a style's
     likeliest part there); ConfigError listing the parts that fit."""

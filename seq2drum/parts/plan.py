@@ -246,6 +246,13 @@ class Planner:
         return tuple((letter_of(letter), self.vocabulary.parts[part].name)
                      for letter, part in sorted(arrangement.items()))
 
+    def live_plan(self, part: int) -> Plan:
+        """Live: the bar about to be played as one phrase of the musician's `part`, chosen, no fill planned (the live
+        drummer's fills are its own)."""
+        phrases = [Phrase(0, 1, 0, 0, 0)]
+        plan = self.plan(phrases, np.array([part]), 1, source=PlanSource.MUSICIAN)
+        return replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
+
     def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
         """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
         or held for `reason` where none is named."""

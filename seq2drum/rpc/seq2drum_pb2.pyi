@@ -304,12 +304,20 @@ class PlayedBar(_message.Message):
     def __init__(self, index: _Optional[int] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., tempo_bpm: _Optional[float] = ..., notes: _Optional[_Iterable[_Union[LiveNote, _Mapping]]] = ...) -> None: ...
 
 class PlayAlongRequest(_message.Message):
-    __slots__ = ("start", "bar")
+    __slots__ = ("start", "bar", "part_switch")
     START_FIELD_NUMBER: _ClassVar[int]
     BAR_FIELD_NUMBER: _ClassVar[int]
+    PART_SWITCH_FIELD_NUMBER: _ClassVar[int]
     start: PlayAlongStart
     bar: PlayedBar
-    def __init__(self, start: _Optional[_Union[PlayAlongStart, _Mapping]] = ..., bar: _Optional[_Union[PlayedBar, _Mapping]] = ...) -> None: ...
+    part_switch: PartSwitch
+    def __init__(self, start: _Optional[_Union[PlayAlongStart, _Mapping]] = ..., bar: _Optional[_Union[PlayedBar, _Mapping]] = ..., part_switch: _Optional[_Union[PartSwitch, _Mapping]] = ...) -> None: ...
+
+class PartSwitch(_message.Message):
+    __slots__ = ("part",)
+    PART_FIELD_NUMBER: _ClassVar[int]
+    part: str
+    def __init__(self, part: _Optional[str] = ...) -> None: ...
 
 class PlayAlongReady(_message.Message):
     __slots__ = ("model_name", "model_version", "lead_quarters", "seed", "notices")
