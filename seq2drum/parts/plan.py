@@ -25,8 +25,8 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked
-from seq2drum.parts.choice import (arranged, changed_share, other_arrangements, plan_log_likelihood,
-                                  section_plan)
+from seq2drum.parts.choice import (arranged, changed_share, named_labels, other_arrangements,
+                                  plan_log_likelihood, played_arrangement, section_plan)
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
@@ -186,10 +186,9 @@ class Planner:
                                      straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
-        chosen, named_arrangements = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard,
-                                                       n_plans)
+        chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
         chosen += self.drawn(features, chosen, n_plans, rng if rng is not None else np.random.default_rng(0), heard)
-        named_arrangements += [()] * (len(chosen) - len(named_arrangements))
+        named_arrangements = self.arrangement_names(chosen, phrases, later_allowed, musician)
         # a style's song plays the style's parts as they are (its grooves are the style's)
         if musician is not None:
             named = musician >= 0
@@ -224,27 +223,30 @@ class Planner:
 
     def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
                      musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
-                     ) -> tuple[list[np.ndarray], list[tuple[tuple[str, str], ...]]]:
+                     ) -> list[np.ndarray]:
         """Take 1's plan `first` and, for takes 2 and on, other arrangements of the song's main sections
         (parts.choice `other_arrangements`): take 1's plan with its main labels' full phrases given the next
         arrangement's parts, then `heard` (`heard_levels`); the takes past the distinct arrangements are drawn from
         the chain (`drawn`). A label the musician named throughout (`musician` (P,), -1 not named) keeps his parts and
-        is not arranged. Returns the plans and each one's arrangement ((letter, part name) per main label; none with
-        one take)."""
+        is not arranged."""
         if n_plans < 2:
-            return [first], [()]
-        named = set() if musician is None else {phrase.letter for phrase in phrases} - {
-            phrase.letter for phrase, part in zip(phrases, musician.tolist()) if part < 0}
-        firsts, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :], n_plans - 1,
-                                            named)
+            return [first]
+        _, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :], n_plans - 1,
+                                       named_labels(phrases, musician))
         others = [other for i, other in enumerate(others) if other not in others[:i]]  # a label ran out of parts
-        takes = [heard(arranged(first, phrases, other, self.full)) for other in others]
-        return [first, *takes], [self.arrangement_names(arrangement) for arrangement in [firsts, *others]]
+        return [first, *(heard(arranged(first, phrases, other, self.full)) for other in others)]
 
-    def arrangement_names(self, arrangement: dict[int, int]) -> tuple[tuple[str, str], ...]:
-        """An arrangement as (section letter, part name) per main label, in the letters' order."""
-        return tuple((letter_of(letter), self.vocabulary.parts[part].name)
-                     for letter, part in sorted(arrangement.items()))
+    def arrangement_names(self, plans: list[np.ndarray], phrases: list[Phrase], allowed: np.ndarray,
+                          musician: np.ndarray | None) -> list[tuple[tuple[str, str], ...]]:
+        """Each plan's arrangement as it plays it (parts.choice `played_arrangement`: a main label's commonest full
+        part, after the network's hearing), as (section letter, part name) per main label the musician did not name
+        throughout, in the letters' order; none with one plan."""
+        if len(plans) < 2:
+            return [()] * len(plans)
+        left = named_labels(phrases, musician)
+        return [tuple((letter_of(letter), self.vocabulary.parts[part].name) for letter, part in
+                      sorted(played_arrangement(parts, phrases, allowed & self.full[None, :], left).items()))
+                for parts in plans]
 
     def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
         """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
