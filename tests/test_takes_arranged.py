@@ -87,6 +87,21 @@ def test_takes_two_to_four_play_other_parts_in_a_main_section_and_name_their_arr
     assert alone[0].key() == plans[0].key() and not alone[0].arrangement  # take 1 is the same plan, unnamed alone
 
 
+def test_an_arrangement_the_network_hears_back_to_take_1s_gives_way_to_the_next(generator: DrumGenerator) -> None:
+    planner, phrases = generator.planner, song_phrases()
+    full = np.flatnonzero(planner.full)[:5]
+    posterior = np.zeros((len(phrases), len(planner.vocabulary)))
+    posterior[:, full] = [0.5, 0.2, 0.15, 0.1, 0.05]
+    first = np.full(len(phrases), full[0])
+
+    def heard(parts: np.ndarray) -> np.ndarray:  # the network hears the second likeliest part as take 1's
+        return np.where(parts == full[1], full[0], parts)
+
+    plans = planner.arrangements(first, phrases, posterior, np.ones(posterior.shape, dtype=bool), None, heard, 3)
+    expected = [[full[0]] * 7, [full[2]] * 6 + [full[0]], [full[3]] * 6 + [full[0]]]  # C is no main section
+    assert [plan.tolist() for plan in plans] == expected
+
+
 def test_takes_past_the_distinct_arrangements_are_drawn_from_the_chain_and_named_as_they_play(
         generator: DrumGenerator) -> None:
     song, p, _ = planned_song(generator)

@@ -5,8 +5,9 @@ The plan (`Planner.plans`): the part model reads each phrase's part from the ban
 gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's band
 changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network expects few
 hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
-(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other plans from the chain
-(PLAN_MIN_CHANGED apart), thinned and without a backbeat only where the network hears so, a straight song's unswung.
+(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other arrangements of the
+main sections (`Planner.arrangements`), then plans from the chain (PLAN_MIN_CHANGED apart), thinned and without a
+backbeat only where the network hears so, a straight song's unswung; each names the arrangement it plays.
 Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
 (`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride moved
 as one time-keeper, kick and snare left to the network but a half-time or four-on-the-floor part's; a later take's kick,
@@ -25,8 +26,8 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked
-from seq2drum.parts.choice import (arranged, changed_share, named_labels, other_arrangements,
-                                  plan_log_likelihood, played_arrangement, section_plan)
+from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, changed_share, main_labels, named_labels,
+                                  other_arrangements, plan_log_likelihood, played_arrangement, section_plan)
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
@@ -226,27 +227,31 @@ class Planner:
                      ) -> list[np.ndarray]:
         """Take 1's plan `first` and, for takes 2 and on, other arrangements of the song's main sections
         (parts.choice `other_arrangements`): take 1's plan with its main labels' full phrases given the next
-        arrangement's parts, then `heard` (`heard_levels`); the takes past the distinct arrangements are drawn from
-        the chain (`drawn`). A label the musician named throughout (`musician` (P,), -1 not named) keeps his parts and
-        is not arranged."""
+        arrangement's parts, then `heard` (`heard_levels`), kept where the network's hearing left a main section
+        another part than take 1's and made no earlier take's plan (takes past them: `drawn`). A label the musician
+        named throughout (`musician` (P,), -1 not named) keeps his parts and is not arranged."""
         if n_plans < 2:
             return [first]
-        _, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :], n_plans - 1,
-                                       named_labels(phrases, musician))
-        others = [other for i, other in enumerate(others) if other not in others[:i]]  # a label ran out of parts
-        return [first, *(heard(arranged(first, phrases, other, self.full)) for other in others)]
+        left = named_labels(phrases, musician)
+        _, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :],
+                                       max(n_plans - 1, ARRANGEMENT_CHOICES), left)
+        mains = np.isin([phrase.letter for phrase in phrases], main_labels(phrases, left))  # (P,) bool
+        takes = [first]
+        for other in (other for i, other in enumerate(others) if other not in others[:i]):  # a label ran out of parts
+            parts = heard(arranged(first, phrases, other, self.full))
+            if len(takes) < n_plans and (parts[mains] != first[mains]).any() and not any(
+                    (parts == take).all() for take in takes):
+                takes.append(parts)
+        return takes
 
     def arrangement_names(self, plans: list[np.ndarray], phrases: list[Phrase], allowed: np.ndarray,
                           musician: np.ndarray | None) -> list[tuple[tuple[str, str], ...]]:
-        """Each plan's arrangement as it plays it (parts.choice `played_arrangement`: a main label's commonest full
-        part, after the network's hearing), as (section letter, part name) per main label the musician did not name
-        throughout, in the letters' order; none with one plan."""
-        if len(plans) < 2:
-            return [()] * len(plans)
+        """Each plan's arrangement as played (parts.choice `played_arrangement`), as (letter, part name) per main
+        label the musician did not name throughout; none with one plan."""
         left = named_labels(phrases, musician)
         return [tuple((letter_of(letter), self.vocabulary.parts[part].name) for letter, part in
                       sorted(played_arrangement(parts, phrases, allowed & self.full[None, :], left).items()))
-                for parts in plans]
+                if len(plans) > 1 else () for parts in plans]
 
     def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
         """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
