@@ -5,9 +5,9 @@ The plan (`Planner.plans`): the part model reads each phrase's part from the ban
 gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's band
 changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network expects few
 hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
-(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other arrangements of the
-main sections (`Planner.arrangements`), each named as played, then plans from the chain (PLAN_MIN_CHANGED apart),
-thinned and without a backbeat only where the network hears so, a straight song's unswung. Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
+(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other arrangements
+(`Planner.arrangements`), then chain plans; thin or without a backbeat only where heard so, a straight song's unswung.
+Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
 (`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride moved
 as one time-keeper, kick and snare left to the network but a half-time or four-on-the-floor part's; a later take's kick,
 snare and ride its part's; a swung song's take 1 keeps the network's time, a ride part rides where it hears one). Fills
