@@ -4,12 +4,16 @@ there, a label the musician named keeping his part; each take names its arrangem
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.options import GenerationOptions
-from seq2drum.parts.choice import ARRANGEMENT_CHOICES, arranged, main_labels, other_arrangements
+from seq2drum.parts.arrangement import letter_of
+from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, main_labels, other_arrangements,
+                                   played_arrangement)
 from seq2drum.parts.labels import Phrase
 from tests.test_parts_plan import planned_song
 
@@ -42,6 +46,26 @@ def test_each_later_take_gives_each_main_section_a_part_no_take_before_played_th
     assert len(many) == 8 and many[ARRANGEMENT_CHOICES - 1] == many[-1]  # past its parts, a label keeps its last
 
 
+def test_a_song_of_one_label_varies_that_one() -> None:
+    phrases = [replace(phrase, letter=0) for phrase in song_phrases()]
+    posterior = np.tile(np.array([0.5, 0.2, 0.15, 0.1, 0.05]), (len(phrases), 1))
+    first = np.zeros(len(phrases), dtype=np.int64)
+    firsts, others = other_arrangements(first, phrases, posterior, np.ones(posterior.shape, dtype=bool), 3)
+    assert main_labels(phrases) == [0] and firsts == {0: 0}
+    assert others == [{0: 1}, {0: 2}, {0: 3}]
+    assert arranged(first, phrases, others[1], np.ones(5, dtype=bool)).tolist() == [2] * len(phrases)
+
+
+def test_a_take_names_the_parts_its_plan_plays_in_the_main_sections() -> None:
+    phrases = song_phrases()
+    allowed = np.ones((len(phrases), 5), dtype=bool)
+    allowed[:, 4] = False  # part 4 is sparse: a label's name is its commonest full part
+    played = np.array([3, 1, 4, 2, 1, 1, 0])  # A: 3, 1, 1 -> 1; B: 4 (sparse), 2 -> 2; C is no main label
+    assert played_arrangement(played, phrases, allowed) == {0: 1, 1: 2}
+    assert played_arrangement(np.array([4, 4, 4, 4, 4, 4, 0]), phrases, allowed) == {0: 4, 1: 4}  # none full
+    assert played_arrangement(played, phrases, allowed, left={0}) == {1: 2, 2: 0}
+
+
 @pytest.fixture(scope="module")
 def generator() -> DrumGenerator:
     return DrumGenerator.from_checkpoint()
@@ -61,6 +85,34 @@ def test_takes_two_to_four_play_other_parts_in_a_main_section_and_name_their_arr
     assert plans[1].describe().startswith("from the model, arranged A=")
     alone = generator.planner.plans(song, p, 1, np.random.default_rng(0))
     assert alone[0].key() == plans[0].key() and not alone[0].arrangement  # take 1 is the same plan, unnamed alone
+
+
+def test_an_arrangement_the_network_hears_back_to_take_1s_gives_way_to_the_next(generator: DrumGenerator) -> None:
+    planner, phrases = generator.planner, song_phrases()
+    full = np.flatnonzero(planner.full)[:5]
+    posterior = np.zeros((len(phrases), len(planner.vocabulary)))
+    posterior[:, full] = [0.5, 0.2, 0.15, 0.1, 0.05]
+    first = np.full(len(phrases), full[0])
+
+    def heard(parts: np.ndarray) -> np.ndarray:  # the network hears the second likeliest part as take 1's
+        return np.where(parts == full[1], full[0], parts)
+
+    plans = planner.arrangements(first, phrases, posterior, np.ones(posterior.shape, dtype=bool), None, heard, 3)
+    expected = [[full[0]] * 7, [full[2]] * 6 + [full[0]], [full[3]] * 6 + [full[0]]]  # C is no main section
+    assert [plan.tolist() for plan in plans] == expected
+
+
+def test_takes_past_the_distinct_arrangements_are_drawn_from_the_chain_and_named_as_they_play(
+        generator: DrumGenerator) -> None:
+    song, p, _ = planned_song(generator)
+    plans = generator.planner.plans(song, p, 8, np.random.default_rng(0))
+    assert len(plans) == 8  # 1 + ARRANGEMENT_CHOICES arrangements, then plans drawn from the part model's chain
+    assert len({plan.key() for plan in plans}) == 8
+    letters = [letter_of(phrase.letter) for phrase in plans[0].phrases]
+    for plan in plans:
+        for letter, name in plan.arrangement:  # the name is a part its section's phrases play
+            assert name in {plan.names[j] for j, own in enumerate(letters) if own == letter}
+    assert all(plan.arrangement for plan in plans)
 
 
 def test_a_section_the_musician_named_plays_his_part_in_every_take(generator: DrumGenerator) -> None:

@@ -110,6 +110,28 @@ def other_arrangements(first: np.ndarray, phrases: list[Phrase], posterior: np.n
                     for i in range(n if kept else 0)]
 
 
+def named_labels(phrases: list[Phrase], musician: np.ndarray | None) -> set[int]:
+    """The labels (letters) the musician named (`--parts`; `musician` (P,) his part of each phrase, -1 not named) in
+    every phrase: they keep his parts and are not arranged."""
+    if musician is None:
+        return set()
+    return {phrase.letter for phrase in phrases} - {phrase.letter for phrase, part in zip(phrases, musician.tolist())
+                                                    if part < 0}
+
+
+def played_arrangement(parts: np.ndarray, phrases: list[Phrase], candidates: np.ndarray,
+                       left: set[int] | None = None) -> dict[int, int]:
+    """The arrangement a plan `parts` (P,) plays: each main label's (`main_labels`) commonest part among its phrases
+    whose part `candidates` (P, K) allows (its full parts), else among all its phrases; ties to the earlier phrase's.
+    What a take names, read from the plan it plays (the network's hearing may have kept a phrase's part)."""
+    out: dict[int, int] = {}
+    for letter in main_labels(phrases, left):
+        rows = [j for j, phrase in enumerate(phrases) if phrase.letter == letter]
+        played = [int(parts[j]) for j in rows if candidates[j, parts[j]]] or [int(parts[j]) for j in rows]
+        out[letter] = max(dict.fromkeys(played), key=played.count)
+    return out
+
+
 def arranged(parts: np.ndarray, phrases: list[Phrase], arrangement: dict[int, int], full: np.ndarray) -> np.ndarray:
     """`parts` (P,) with every phrase of an arranged label that plays a full part given the arrangement's part
     there: the plan's levels (sparse, drop-out phrases) kept."""

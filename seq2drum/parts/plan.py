@@ -5,8 +5,8 @@ The plan (`Planner.plans`): the part model reads each phrase's part from the ban
 gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's band
 changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network expects few
 hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
-(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other plans from the chain
-(PLAN_MIN_CHANGED apart), thinned and without a backbeat only where the network hears so, a straight song's unswung.
+(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other arrangements
+(`Planner.arrangements`), then chain plans; thin or without a backbeat only where heard so, a straight song's unswung.
 Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
 (`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride moved
 as one time-keeper, kick and snare left to the network but a half-time or four-on-the-floor part's; a later take's kick,
@@ -25,8 +25,8 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked
-from seq2drum.parts.choice import (arranged, changed_share, other_arrangements, plan_log_likelihood,
-                                  section_plan)
+from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, changed_share, main_labels, named_labels,
+                                  other_arrangements, plan_log_likelihood, played_arrangement, section_plan)
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
@@ -186,10 +186,9 @@ class Planner:
                                      straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
-        chosen, named_arrangements = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard,
-                                                       n_plans)
+        chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
         chosen += self.drawn(features, chosen, n_plans, rng if rng is not None else np.random.default_rng(0), heard)
-        named_arrangements += [()] * (len(chosen) - len(named_arrangements))
+        named_arrangements = self.arrangement_names(chosen, phrases, later_allowed, musician)
         # a style's song plays the style's parts as they are (its grooves are the style's)
         if musician is not None:
             named = musician >= 0
@@ -224,27 +223,34 @@ class Planner:
 
     def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
                      musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
-                     ) -> tuple[list[np.ndarray], list[tuple[tuple[str, str], ...]]]:
+                     ) -> list[np.ndarray]:
         """Take 1's plan `first` and, for takes 2 and on, other arrangements of the song's main sections
         (parts.choice `other_arrangements`): take 1's plan with its main labels' full phrases given the next
-        arrangement's parts, then `heard` (`heard_levels`); the takes past the distinct arrangements are drawn from
-        the chain (`drawn`). A label the musician named throughout (`musician` (P,), -1 not named) keeps his parts and
-        is not arranged. Returns the plans and each one's arrangement ((letter, part name) per main label; none with
-        one take)."""
+        arrangement's parts, then `heard` (`heard_levels`), kept where the network's hearing left a main section
+        another part than take 1's and made no earlier take's plan (takes past them: `drawn`). A label the musician
+        named throughout (`musician` (P,), -1 not named) keeps his parts and is not arranged."""
         if n_plans < 2:
-            return [first], [()]
-        named = set() if musician is None else {phrase.letter for phrase in phrases} - {
-            phrase.letter for phrase, part in zip(phrases, musician.tolist()) if part < 0}
-        firsts, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :], n_plans - 1,
-                                            named)
-        others = [other for i, other in enumerate(others) if other not in others[:i]]  # a label ran out of parts
-        takes = [heard(arranged(first, phrases, other, self.full)) for other in others]
-        return [first, *takes], [self.arrangement_names(arrangement) for arrangement in [firsts, *others]]
+            return [first]
+        left = named_labels(phrases, musician)
+        _, others = other_arrangements(first, phrases, posterior, allowed & self.full[None, :],
+                                       max(n_plans - 1, ARRANGEMENT_CHOICES), left)
+        mains = np.isin([phrase.letter for phrase in phrases], main_labels(phrases, left))  # (P,) bool
+        takes = [first]
+        for other in (other for i, other in enumerate(others) if other not in others[:i]):  # a label ran out of parts
+            parts = heard(arranged(first, phrases, other, self.full))
+            if len(takes) < n_plans and (parts[mains] != first[mains]).any() and not any(
+                    (parts == take).all() for take in takes):
+                takes.append(parts)
+        return takes
 
-    def arrangement_names(self, arrangement: dict[int, int]) -> tuple[tuple[str, str], ...]:
-        """An arrangement as (section letter, part name) per main label, in the letters' order."""
-        return tuple((letter_of(letter), self.vocabulary.parts[part].name)
-                     for letter, part in sorted(arrangement.items()))
+    def arrangement_names(self, plans: list[np.ndarray], phrases: list[Phrase], allowed: np.ndarray,
+                          musician: np.ndarray | None) -> list[tuple[tuple[str, str], ...]]:
+        """Each plan's arrangement as played (parts.choice `played_arrangement`), as (letter, part name) per main
+        label the musician did not name throughout; none with one plan."""
+        left = named_labels(phrases, musician)
+        return [tuple((letter_of(letter), self.vocabulary.parts[part].name) for letter, part in
+                      sorted(played_arrangement(parts, phrases, allowed & self.full[None, :], left).items()))
+                if len(plans) > 1 else () for parts in plans]
 
     def live_plan(self, part: int) -> Plan:
         """Live: the bar about to be played as one phrase of the musician's `part`, chosen, no fill planned (the live
