@@ -5,10 +5,13 @@ sections (the two labels that cover the most bars) given other parts, for takes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.labels import Phrase
+from seq2drum.parts.model import PartModel, emissions, family_mask, log_transitions, sample_plans
 
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
 
@@ -139,4 +142,30 @@ def arranged(parts: np.ndarray, phrases: list[Phrase], arrangement: dict[int, in
     for j, phrase in enumerate(phrases):
         if phrase.letter in arrangement and full[out[j]]:
             out[j] = arrangement[phrase.letter]
+    return out
+
+
+PLAN_MIN_CHANGED = 0.5  # a later take's plan differs from every earlier take's in this share of phrases at least
+PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
+
+
+def drawn_plans(model: PartModel, features: np.ndarray, chosen: list[np.ndarray], n_plans: int,
+                rng: np.random.Generator, heard: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    """Plans past `chosen` up to `n_plans`: of PLAN_DRAWS plans drawn from the part model's chain (then `heard`),
+    the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else the most unlike); fewer where
+    the chain has no other."""
+    out: list[np.ndarray] = []
+    if len(chosen) >= n_plans:
+        return out
+    emit, step = emissions(model, features), log_transitions(model, features)
+    with np.errstate(divide="ignore"):
+        initial = np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
+    while len(chosen) + len(out) < n_plans:
+        drawn = [heard(d) for d in sample_plans(model, features, PLAN_DRAWS, rng)]
+        distance = np.array([min(changed_share(d, c) for c in [*chosen, *out]) for d in drawn])
+        if distance.max() == 0:
+            break
+        likely = np.array([plan_log_likelihood(initial, emit, step, d) for d in drawn])
+        far = distance >= PLAN_MIN_CHANGED
+        out.append(drawn[int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))])
     return out

@@ -25,14 +25,13 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked
-from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, changed_share, main_labels, named_labels,
-                                  other_arrangements, plan_log_likelihood, played_arrangement, section_plan)
+from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, main_labels, named_labels,
+                                  other_arrangements, played_arrangement, section_plan)
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
 from seq2drum.parts.plan_value import Held, Plan, PlanSource
-from seq2drum.parts.model import (FAMILY_COLUMNS, PartModel, emissions, family_mask, load_parts, log_transitions,
-                                  part_probabilities, sample_plans)
+from seq2drum.parts.model import FAMILY_COLUMNS, PartModel, load_parts, part_probabilities
 from seq2drum.parts.traits import STYLES
 from seq2drum.parts.vocabulary import PartVocabulary
 from seq2drum.song.bars import BarSong
@@ -44,8 +43,6 @@ BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES
 KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
 KEEPER_HEARD = 1.0  # ... a part that keeps no time plays only where it hears under this share of the median phrase's
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
-PLAN_MIN_CHANGED = 0.5  # a later take's plan differs from every earlier take's in this share of phrases at least
-PLAN_DRAWS = 16  # plans drawn for the later takes, the first far enough from the earlier ones kept
 DENSITY_PULL = 2.0  # --density's pull on the plan, per log of its value and log of a part's hits over the median's
 # a later take's sparse part plays only where the network expects under this share of the median phrase's hits ...
 SPARSE_HEARD = 1.0  # (drawn from the chain, a whole song read as "sparse / intro" was crash bars on a thin groove)
@@ -187,7 +184,8 @@ class Planner:
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
-        chosen += self.drawn(features, chosen, n_plans, rng if rng is not None else np.random.default_rng(0), heard)
+        chosen += drawn_plans(self.model, features, chosen, n_plans, rng if rng is not None else
+                              np.random.default_rng(0), heard)
         named_arrangements = self.arrangement_names(chosen, phrases, later_allowed, musician)
         # a style's song plays the style's parts as they are (its grooves are the style's)
         if musician is not None:
@@ -199,27 +197,6 @@ class Planner:
         if musician is None:
             return plans
         return [replace(plan, chosen=named) for plan in plans]
-
-    def drawn(self, features: np.ndarray, chosen: list[np.ndarray], n_plans: int, rng: np.random.Generator,
-              heard: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
-        """Plans past `chosen` up to `n_plans`: of PLAN_DRAWS plans drawn from the chain (then `heard`), the
-        likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else the most unlike); fewer where
-        the chain has no other."""
-        out: list[np.ndarray] = []
-        if len(chosen) >= n_plans:
-            return out
-        emit, step = emissions(self.model, features), log_transitions(self.model, features)
-        with np.errstate(divide="ignore"):
-            initial = np.where(family_mask(self.model.part_families, features)[0], self.model.log_prior, -np.inf)
-        while len(chosen) + len(out) < n_plans:
-            drawn = [heard(d) for d in sample_plans(self.model, features, PLAN_DRAWS, rng)]
-            distance = np.array([min(changed_share(d, c) for c in [*chosen, *out]) for d in drawn])
-            if distance.max() == 0:
-                break
-            likely = np.array([plan_log_likelihood(initial, emit, step, d) for d in drawn])
-            far = distance >= PLAN_MIN_CHANGED
-            out.append(drawn[int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))])
-        return out
 
     def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
                      musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
