@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 ROLE_NAMES = ("guitar", "bass", "keys", "melody", "other")  # midi/roles.py's ROLES, repeated to stay stdlib-only
+MODEL_PART = "model"  # a part switch back to the model's own choice (live/parts.py)
+MAX_PART_CHARS = 200  # a part's name, id or style as a stream carries it: the longest is well under this
 
 
 @dataclass(frozen=True)

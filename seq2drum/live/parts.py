@@ -12,13 +12,11 @@ import re
 from typing import Any
 
 from seq2drum.errors import ConfigError
+from seq2drum.live.api import MAX_PART_CHARS, MODEL_PART as MODEL
 from seq2drum.parts.arrangement import parse_parts, part_of
 from seq2drum.parts.labels import family_of
 from seq2drum.parts.traits import STYLES
 from seq2drum.song.phrases import PHRASE_BARS
-
-MODEL = "model"  # a switch back to the model's own choice
-MAX_PART_CHARS = 200  # a part's name, id or style: the longest is well under this
 
 
 def live_schedule(spec: str | None, planner: Any) -> tuple[tuple[int, str], ...]:

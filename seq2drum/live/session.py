@@ -18,9 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from seq2drum.errors import ConfigError
-from seq2drum.live.api import ROLE_NAMES, BarClock, DrumHit, PlayedNote
+from seq2drum.live.api import MAX_PART_CHARS, ROLE_NAMES, BarClock, DrumHit, PlayedNote
 from seq2drum.midi.limits import MAX_BAR_QUARTERS, MAX_SONG_PARTS
-from seq2drum.live.parts import MAX_PART_CHARS
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
