@@ -64,6 +64,7 @@ class LiveJob:
     seed: int = 0
     groove: bytes | None = None
     parts: list[tuple[str, int, int]] = field(default_factory=list)
+    switch_parts: list[str] = field(default_factory=list)  # a start's: the parts the musician may switch to
     state: Any = None
     call: Any = None  # seq2drum.live.session.LiveCall
     bar: bytes | None = None
@@ -95,7 +96,7 @@ class LiveResult:
 def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
     """Run one play-along job on the worker's drummer. Domain errors (a bad style, a groove clip that is not one)
     go back to the stream as they are."""
-    from seq2drum.live.session import played_as, roles_of, run_call
+    from seq2drum.live.session import check_switches, played_as, roles_of, run_call
 
     generator = getattr(drummer, "generator", None)
     name = generator.info.name if generator is not None else getattr(drummer, "name", "live")
@@ -115,6 +116,7 @@ def run_live_job(drummer: Any, job: LiveJob) -> LiveResult:
         options = job.options or GenerationOptions()
         roles = roles_of(job.parts, options.keep_drums)  # with keep_drums, channel 10 is the user's drums, heard
         state = drummer.begin(played_as(options, roles), job.seed, job.groove)
+        check_switches(drummer, job.switch_parts)
         return LiveResult(state, roles=roles, model_name=name, model_version=version,
                           lead_quarters=float(drummer.lead_quarters))
     hits, state = run_call(drummer, job.state, job.call)

@@ -236,11 +236,11 @@ class PlayAlongStreams:
                      ) -> tuple[LiveSession, seq2drum_pb2.PlayAlongReady]:
         """Check the start (off the event loop) and run it (here, or on a worker where it brings a groove clip): the
         stream's session and the answer."""
-        check_parts(start.parts)
+        check_parts(start.parts, start.switch_parts)
         options = await asyncio.get_running_loop().run_in_executor(None, options_from_proto, start.options)
         parts = [(part.name, part.program, part.channel) for part in start.parts]
         seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
-        job = LiveJob(options, seed, options.groove_midi or None, parts)
+        job = LiveJob(options, seed, options.groove_midi or None, parts, list(start.switch_parts))
         begun = self.local.run(job) if self.local.begins(job) else await self._job(job, context)
         notices = [self._config.live_notice] if self._config.live_notice else []
         ready = seq2drum_pb2.PlayAlongReady(model_name=begun.model_name, model_version=begun.model_version,

@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from seq2drum.errors import ConfigError
-from seq2drum.live.api import MAX_PART_CHARS, MODEL_PART as MODEL
+from seq2drum.live.api import MAX_PART_CHARS
+from seq2drum.live.api import MODEL_PART as MODEL
 from seq2drum.parts.arrangement import parse_parts, part_of
 from seq2drum.parts.labels import family_of
 from seq2drum.parts.traits import STYLES

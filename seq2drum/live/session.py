@@ -28,6 +28,7 @@ MAX_NUMERATOR = 64
 TEMPO_RANGE_BPM = (10.0, 400.0)
 MAX_BAR_NOTES = 4096  # notes in one bar's message (a bar of 16th-note chords of 6 strings in 32/4 is 768)
 MAX_PARTS = MAX_SONG_PARTS  # parts a stream may name: as many as a song may hold (seq2drum.midi.limits)
+MAX_SWITCH_PARTS = 128  # parts a stream may name to switch to: as many as a MIDI program change reaches
 DRUMS = "drums"  # the role of a stream's channel-10 part with keep_drums: the user's drums, kept and heard, not band
 
 
@@ -200,11 +201,31 @@ def played_as(options: Any, roles: Sequence[str]) -> Any:
     return replace(options, guitar_only=True) if alone and not options.guitar_only else options
 
 
-def check_parts(parts: Sequence[object]) -> None:
-    """LiveStreamError when a stream names more than MAX_PARTS parts."""
+def check_parts(parts: Sequence[object], switch_parts: Sequence[str] = ()) -> None:
+    """LiveStreamError when a stream names more than MAX_PARTS parts, or more than MAX_SWITCH_PARTS parts to switch
+    to, or one longer than MAX_PART_CHARS."""
     if len(parts) > MAX_PARTS:
         raise LiveStreamError(f"PlayAlong: the start names {len(parts):,} parts; a stream may name at most "
                               f"{MAX_PARTS}")
+    if len(switch_parts) > MAX_SWITCH_PARTS or any(len(part) > MAX_PART_CHARS for part in switch_parts):
+        raise LiveStreamError(f"PlayAlong: the start names {len(switch_parts):,} parts to switch to; a stream may "
+                              f"name at most {MAX_SWITCH_PARTS}, each of at most {MAX_PART_CHARS} characters")
+
+
+def check_switches(drummer: Any, switch_parts: Sequence[str]) -> None:
+    """ConfigError when a part the musician may switch to (the helper's switch map) is one the drummer cannot play:
+    said at the stream's start, before the band plays, not at the bar it is asked in."""
+    if not switch_parts:
+        return
+    if not hasattr(drummer, "switched"):
+        raise ConfigError("switch map: this live drummer (the stand-in loop) plays no part you name; leave the map out")
+    from seq2drum.live.parts import checked
+
+    for part in switch_parts:
+        try:
+            checked(part, drummer.planner)
+        except ConfigError as error:
+            raise ConfigError(f"switch map: {error}") from None
 
 
 def clock_problem(numerator: int, denominator: int, tempo_bpm: float) -> str:

@@ -258,12 +258,14 @@ class Style(_message.Message):
     def __init__(self, name: _Optional[str] = ..., meters: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
 
 class PlayAlongStart(_message.Message):
-    __slots__ = ("options", "parts")
+    __slots__ = ("options", "parts", "switch_parts")
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
+    SWITCH_PARTS_FIELD_NUMBER: _ClassVar[int]
     options: GenerationOptions
     parts: _containers.RepeatedCompositeFieldContainer[LivePart]
-    def __init__(self, options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[LivePart, _Mapping]]] = ...) -> None: ...
+    switch_parts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[LivePart, _Mapping]]] = ..., switch_parts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LivePart(_message.Message):
     __slots__ = ("name", "program", "channel")
