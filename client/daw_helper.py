@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "has them, else the first input)")
     live.add_argument("--out", dest="out_port", default=None, metavar="PORT",
                       help="--live: the output port's name (default: a virtual port 'seq2drum drums', else the first)")
+    live.add_argument("--switch-map", type=Path, default=None, metavar="FILE",
+                      help="--live: a JSON file of the keys, MIDI program changes and CCs on the input port that "
+                      "switch the drummer's part, from the next phrase, e.g. {\"key r\": \"half-time\", "
+                      "\"program 1\": \"model\"}, see docs/daw.md (default: none)")
     live.add_argument("--simulate", type=Path, default=None, metavar="SONG.mid",
                       help="play the file's band to the server bar by bar, as --live would, in scaled real time "
                       "without ports; -o OUT.mid (required) gets the drums the server decided (default: off)")
@@ -177,6 +181,9 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         parser.error("--simulate SONG.mid plays that song: leave out the positional song, --watch and --bars")
     if args.output is None:
         parser.error("--simulate needs -o OUT.mid for the drums it decides")
+    if args.switch_map is not None:
+        parser.error("--switch-map is for --live (keys and MIDI on the input port); --simulate scripts a switch with "
+                     "--switch BAR=PART")
     if not 0.25 <= args.speed <= 64:
         parser.error(f"--speed must be 0.25-64 (times real time), got {args.speed:g}")
     switches = {}

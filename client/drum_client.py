@@ -11,7 +11,7 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -204,11 +204,12 @@ class DrumClient:
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(self._channel)
 
     def live_link(self, options: seq2drum_pb2.GenerationOptions | None,
-                  parts: list[tuple[str, int, int]]) -> LiveLink:
+                  parts: list[tuple[str, int, int]], switch_parts: Sequence[str] = ()) -> LiveLink:
         """A PlayAlong stream on this client's channel (TLS and token included), not yet open; a TLS mistake is said
-        as `connection_mistake` says it."""
+        as `connection_mistake` says it. `switch_parts`: the parts a switch may ask for (checked at the start)."""
         return LiveLink(self._channel, options, parts, self._auth.get("metadata"),
-                        explain=lambda details: connection_mistake(details, self.tls_ca, self.target)[0])
+                        explain=lambda details: connection_mistake(details, self.tls_ca, self.target)[0],
+                        switch_parts=switch_parts)
 
     def explain(self, error: grpc.RpcError) -> str:
         """The one line a failed call is shown as: a TLS mistake named with its fix (`connection_mistake`), else the

@@ -46,11 +46,12 @@ class LiveLink:
 
     def __init__(self, channel: grpc.Channel, options: seq2drum_pb2.GenerationOptions | None,
                  parts: Sequence[tuple[str, int, int]], metadata: Sequence[tuple[str, str]] | None = None,
-                 explain: Callable[[str], str] | None = None) -> None:
+                 explain: Callable[[str], str] | None = None, switch_parts: Sequence[str] = ()) -> None:
         self._stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
         self._options = options or seq2drum_pb2.GenerationOptions()
         self._parts = [seq2drum_pb2.LivePart(name=name, program=program, channel=chan) for name, program, chan in parts]
         self._metadata = metadata
+        self._switch_parts = list(switch_parts)  # the parts a switch may ask for, checked by the server at the start
         self._explain = explain  # an UNAVAILABLE's details -> one line naming a TLS mistake ("" for another failure)
         self._outbox: queue.Queue = queue.Queue()
         self._answers: dict[int, tuple[seq2drum_pb2.DrumBar, float]] = {}
@@ -63,7 +64,7 @@ class LiveLink:
 
     def open(self, timeout_s: float = 10.0) -> seq2drum_pb2.PlayAlongReady:
         """Start the stream; the server's PlayAlongReady. Raises LiveLinkError (the server refused, or is gone)."""
-        start = seq2drum_pb2.PlayAlongStart(options=self._options, parts=self._parts)
+        start = seq2drum_pb2.PlayAlongStart(options=self._options, parts=self._parts, switch_parts=self._switch_parts)
         self._outbox.put(seq2drum_pb2.PlayAlongRequest(start=start))
         self._call = self._stub.PlayAlong(self._requests(), metadata=self._metadata)
         self._reader = threading.Thread(target=self._read, name="seq2drum-live-reader", daemon=True)

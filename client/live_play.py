@@ -126,6 +126,8 @@ class LivePlayer:
     notes: list[tuple[float, float, int, int, int]] = field(default_factory=list)  # start, end (q), pitch, vel, part
     sounding: dict[tuple[int, int], tuple[float, int]] = field(default_factory=dict)
     queue: list[_Scheduled] = field(default_factory=list)
+    switch_map: Any = None  # live_switch.SwitchMap: the keys and input messages that switch the drummer's part
+    part: str | None = None  # the last part switched to (asked again on a new stream after a reconnection)
 
     @property
     def bar_quarters(self) -> float:
@@ -142,6 +144,9 @@ class LivePlayer:
         if self.clock.on_message(message, now) or not hasattr(message, "channel") or (
                 message.channel == DRUM_CHANNEL and not self.keep_drums):
             return
+        if self.switch_map is not None and (part := self.switch_map.for_message(message)) is not None:
+            self.switch(part)
+            return
         at = self.clock.quarters(now) - self.count_in_quarters
         key = (message.channel, getattr(message, "note", -1))
         if message.type == "note_on" and message.velocity > 0:
@@ -149,6 +154,19 @@ class LivePlayer:
         elif message.type in ("note_on", "note_off") and key in self.sounding:
             start, velocity = self.sounding.pop(key)
             self.notes.append((start, max(at, start + 1e-3), message.note, velocity, message.channel))
+
+    def on_key(self, key: str) -> None:
+        """A key pressed in the helper's terminal: a part switch where the switch map maps it."""
+        part = self.switch_map.for_key(key) if self.switch_map is not None else None
+        if part is not None:
+            self.switch(part)
+
+    def switch(self, part: str) -> None:
+        """Switch the drummer's part: asked with the next bar sent, played from the next phrase (4 bars from the
+        band's first bar), as the stream's PartSwitch says."""
+        self.part = part
+        self.link.switch(part)
+        self.say(f"switching to {part!r} from the next phrase")
 
     def step(self, now: float) -> None:
         """Send what is due (a bar at its lead), schedule the drums of the bar starting, emit what is due."""
@@ -231,6 +249,8 @@ class Reconnector:
             old, player.link, self._opened = player.link, self._opened, None
             old.close()
             player.late_said = False
+            if player.part is not None:  # the new stream's drummer starts over: the musician's part again
+                player.link.switch(player.part)
             player.say("the server is back: playing its drums again from the next bar")
             return
         if player.link.error is None or (self._trying is not None and self._trying.is_alive()):
@@ -250,12 +270,15 @@ class Reconnector:
 
 
 def run_ports(player: LivePlayer, inport: Any, outport: Any, reconnector: Reconnector | None = None,
-              tick_s: float = 0.001) -> None:
-    """The loop for real ports until Ctrl-C: input messages in as they come, `step` every `tick_s`."""
+              tick_s: float = 0.001, keys: Any = None) -> None:
+    """The loop for real ports until Ctrl-C: input messages in as they come, the terminal's keys (`keys`, a
+    live_switch.KeyReader) too, `step` every `tick_s`."""
     while True:
         now = time.perf_counter()
         for message in inport.iter_pending():
             player.on_message(message, now)
+        for key in keys.pending() if keys is not None else ():
+            player.on_key(key)
         if reconnector is not None:
             reconnector.check(player, now)
         player.step(now)

@@ -18,6 +18,7 @@ from .connection import connect
 from .drum_client import HelperError
 from .live_link import LiveLinkError
 from .live_play import PARTS, AutoClock, FollowedClock, LivePlayer, OwnClock, Reconnector, run_ports
+from .live_switch import KeyReader, load_switch_map
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 INSTALL = "pip install 'seq2drum[live]' (or: pip install mido python-rtmidi)"
@@ -27,6 +28,9 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """main() for --live: 0 after Ctrl-C, 1 when the ports or the server fail, 2 for a usage error or no extra."""
     if args.song is not None or args.watch is not None or args.bars is not None:
         parser.error("--live plays along with the ports: leave out SONG.mid, --watch and --bars")
+    if args.switch:
+        parser.error("--switch scripts a switch in --simulate; while --live plays, switch with the keys and MIDI "
+                     "messages of --switch-map FILE")
     try:
         import mido
     except ImportError:
@@ -39,6 +43,7 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         problem = clock_problem(*meter, tempo)  # the stream's own rule, before connecting (issue 69 N8)
         if problem:
             raise HelperError(f"--live cannot play {problem}")
+        switch_map = load_switch_map(args.switch_map) if args.switch_map is not None else None
         args.tempo_qpm = args.meter = args.count_in_bars = None  # the helper's clock, not drums-from-nothing options
         options, client = connect(args)
     except (HelperError, ConfigError, ValueError) as error:
@@ -51,7 +56,8 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
               "(--in, --out)", file=sys.stderr)
         return EXIT_FAILED
     with client, inport, outport:
-        link = client.live_link(options, PARTS)
+        switch_parts = switch_map.parts if switch_map is not None else []
+        link = client.live_link(options, PARTS, switch_parts)
         try:
             ready = link.open()
         except LiveLinkError as error:
@@ -61,11 +67,17 @@ def run_live(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print(f"notice: {notice}", flush=True)
         clock = AutoClock(OwnClock(tempo, time.perf_counter()), FollowedClock(tempo))
         player = LivePlayer(link, clock, meter, outport.send, lambda line: print(line, flush=True),
-                            ready.lead_quarters, count_in, keep_drums=options.keep_drums)
+                            ready.lead_quarters, count_in, keep_drums=options.keep_drums, switch_map=switch_map)
         print(f"playing along: band from '{inport.name}', drums to '{outport.name}' ({ready.model_name}); "
               f"{tempo:g} BPM in {meter[0]}/{meter[1]} until the DAW's MIDI clock leads; Ctrl-C stops", flush=True)
         try:
-            run_ports(player, inport, outport, Reconnector(lambda: client.live_link(options, PARTS)))
+            with KeyReader(wanted=switch_map is not None and bool(switch_map.keys)) as keys:
+                if switch_map is not None:
+                    print(f"switching parts from the next phrase: {switch_map.describe()}"
+                          + ("" if keys.active or not switch_map.keys else "; keys are not read (the input is not a "
+                             "terminal)"), flush=True)
+                run_ports(player, inport, outport, Reconnector(lambda: client.live_link(options, PARTS, switch_parts)),
+                          keys=keys)
         except KeyboardInterrupt:
             outport.reset()  # every note off
             print("stopped", flush=True)
