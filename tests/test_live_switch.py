@@ -107,6 +107,19 @@ def test_a_program_change_or_a_key_switches_before_the_next_bar(tmp_path: Path) 
     assert player.part == "model" and not player.notes  # no program change was taken as the band's
 
 
+def test_a_new_stream_after_a_reconnection_is_asked_for_the_last_part_again() -> None:
+    from client.live_play import Reconnector
+
+    old, new = SwitchingLink(), SwitchingLink()
+    old.close = new.close = lambda: None  # type: ignore[method-assign]
+    player = LivePlayer(old, OwnClock(120.0, 0.0), (4, 4), lambda message: None, lambda line: None)
+    player.switch("half-time")
+    reconnector = Reconnector(lambda: new)
+    reconnector._opened = new  # the thread's work: the new stream is open
+    reconnector.check(player, 1.0)
+    assert player.link is new and new.order == ["half-time"]
+
+
 def test_keys_are_read_from_a_terminal_and_an_arrow_switches_nothing() -> None:
     master, follower = os.openpty()
     with open(follower, closefd=True) as terminal, KeyReader(terminal) as keys:
