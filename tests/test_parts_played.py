@@ -11,7 +11,7 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import BAR_START, BAR_STEPS
-from seq2drum.parts.played import NO_DRUMS, played_names, played_parts
+from seq2drum.parts.played import BAR_BY_BAR, NO_DRUMS, played_names, played_parts
 from tests.builders import pattern
 from tests.test_parts_plan import sectioned_song
 
@@ -42,6 +42,20 @@ def test_played_parts_keep_the_plans_bars_and_read_rows_from_the_first_bar() -> 
         (3, NO_DRUMS), (7, "eighths on the hat, backbeat"))
 
 
+def test_bars_between_a_plans_phrases_are_bar_by_bar_and_no_phrase_is_named_over_them() -> None:
+    """A plan of the musician's sections alone (the guitar alone with --parts B=...): its last phrase was named over
+    every bar to the song's end (the ride of the bars after it), and a reader saw its part play on where the plan
+    had stopped. Each phrase is named over its own bars, and the bars after it say they are bar by bar."""
+    hat, offset, bar_steps, beat_steps = bars_of(eighths_backbeat(CLOSED_HAT), 16)
+    ride = bars_of(eighths_backbeat(RIDE), 16)[0]
+    hits = np.concatenate([ride[:4], hat[:4], ride[:8]])  # rows 0-15 are song bars 1-16
+    plan = ((5, "eighths on the hat, backbeat"),)  # one phrase, bars 5-8
+    assert played_parts(plan, hits, offset, bar_steps, beat_steps, first_bar=0, end_bars=[9]) == (
+        (5, "eighths on the hat, backbeat"), (9, BAR_BY_BAR))
+    assert played_parts(plan, hits, offset, bar_steps, beat_steps, first_bar=0, end_bars=[17]) == (
+        (5, "eighths on the ride, backbeat"),)  # to the song's end: measured over the ride bars too
+
+
 @pytest.fixture(scope="module")
 def generator() -> DrumGenerator:
     return DrumGenerator.from_checkpoint()
@@ -68,3 +82,14 @@ def test_each_name_is_the_label_of_the_phrase_as_written(generator: DrumGenerato
         starts = [bar - 1 - song.first_bar for bar, _ in take.parts]
         steps, beat = bars[:, BAR_STEPS], song.grid.beat_steps()[bars[:, BAR_START]]
         assert tuple(name for _, name in take.parts) == played_names(part.hits, part.offset, steps, beat, starts)
+
+
+def test_the_guitar_alone_with_one_section_named_says_where_its_part_stops(generator: DrumGenerator) -> None:
+    """The guitar alone plays the musician's sections and the others bar by bar: the take's parts as played end
+    with the bar where the named section's phrases stop (main.py, the service and the studio print them)."""
+    data = sectioned_song()
+    made = generator.generate(data, GenerationOptions(seed=2, guitar_only=True, parts="A#1=eighths on the ride, "
+                                                                                     "backbeat"))
+    take = made.takes[0]
+    assert take.plan == "from the musician" and [bar for bar, _ in take.planned] == [1, 5, 9, 13]
+    assert take.parts[-1] == (17, BAR_BY_BAR) and all(name != BAR_BY_BAR for _, name in take.parts[:-1])

@@ -100,14 +100,17 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
 
 def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tuple[int, str], ...]:
     """The take's phrases (its plan's) named as the written `drums` play them (parts.played): what is printed and
-    drawn is what sounds, after every take step, the swing and the user's kept notes."""
+    drawn is what sounds, after every take step, the swing and the user's kept notes. Bars no phrase holds (a plan
+    of the musician's sections alone: the others bar by bar) are named so where they start."""
     if not take.parts:
         return take.parts
     encoded, bars = prepared.encoded, prepared.bars
     played = grid_to_part(drums, encoded.grid, encoded.first_bar, take.hits.shape[1])
     n = min(len(played.hits), bars.n_bars)
+    phrases = take.plan.phrases if take.plan is not None else ()
+    ends = [encoded.first_bar + phrase.end_row + 1 for phrase in phrases] if len(phrases) == len(take.parts) else None
     return played_parts(take.parts, played.hits[:n], played.offset[:n], bars.bar_steps[:n], bars.beat_steps[:n],
-                        encoded.first_bar, encoded.grid.steps_per_quarter)
+                        encoded.first_bar, encoded.grid.steps_per_quarter, end_bars=ends)
 
 
 def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[float | None, str]:

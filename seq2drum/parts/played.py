@@ -15,6 +15,7 @@ from seq2drum.parts.labels import inside_bars, label_phrases
 from seq2drum.parts.vocabulary import part_name
 
 NO_DRUMS = "no drums"  # a phrase whose bars hold no drum hit at all
+BAR_BY_BAR = "bar by bar"  # bars between a plan's phrases that none holds (a plan of the musician's sections alone)
 
 
 def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
@@ -37,11 +38,19 @@ def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
 
 
 def played_parts(parts: Sequence[tuple[int, str]], hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray,
-                 beat_steps: np.ndarray, first_bar: int,
-                 steps_per_quarter: int = 4) -> tuple[tuple[int, str], ...]:
+                 beat_steps: np.ndarray, first_bar: int, steps_per_quarter: int = 4,
+                 end_bars: Sequence[int] | None = None) -> tuple[tuple[int, str], ...]:
     """A take's plan `parts` ((first bar, 1-based; name) of each phrase) with each name replaced by the phrase's name
-    as played (`played_names`); `hits` (n, S, 9) and `offset` are the take's bars from song bar `first_bar`."""
-    bars = [bar for bar, _ in parts]
-    names = played_names(hits, offset, bar_steps, beat_steps, [bar - 1 - first_bar for bar in bars],
+    as played (`played_names`); `hits` (n, S, 9) and `offset` are the take's bars from song bar `first_bar`.
+    `end_bars`: the bar after each phrase's last; where the next phrase does not start there, the bars between are
+    an entry of their own, BAR_BY_BAR (a phrase is named over its own bars only, and a reader sees where it ends)."""
+    song_end = first_bar + len(hits) + 1
+    spans: list[tuple[int, bool]] = []  # (first bar, planned)
+    for j, (bar, _) in enumerate(parts):
+        spans.append((bar, True))
+        after = parts[j + 1][0] if j + 1 < len(parts) else song_end
+        if end_bars is not None and end_bars[j] < after:
+            spans.append((end_bars[j], False))
+    names = played_names(hits, offset, bar_steps, beat_steps, [bar - 1 - first_bar for bar, _ in spans],
                          steps_per_quarter)
-    return tuple(zip(bars, names))
+    return tuple((bar, name if planned else BAR_BY_BAR) for (bar, planned), name in zip(spans, names))
