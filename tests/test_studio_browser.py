@@ -99,15 +99,18 @@ def browser() -> Iterator[Any]:
 
 
 class Page:
-    """One page of the studio in its own browser context, with every request it made."""
+    """One page of the studio in its own browser context, with every request it made; `controls`: its fold of
+    controls (More controls) opened, as a musician opens it to set the seed or the takes."""
 
-    def __init__(self, browser: Any, studio: StudioThread) -> None:
+    def __init__(self, browser: Any, studio: StudioThread, controls: bool = True) -> None:
         self.context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.goto(studio.url)
         self.page.wait_for_selector("body[data-ready=true]")
+        if controls:
+            self.page.click("#more-controls summary")
 
     def drop(self, name: str, data: bytes) -> None:
         """Choose the file with the page's file button."""
@@ -325,7 +328,7 @@ def test_section_letters_never_overlap_the_bar_numbers(studio: StudioThread, bro
     page.page.click("#generate-nothing")
     roll = ".take[data-take='1'] .roll-box"
     page.page.wait_for_selector(roll, timeout=60_000)
-    assert "D@139" in page.page.inner_text("#result-words")
+    assert "D (139)" in page.page.inner_text("#result-words")
     for action in (None, ".roll-in", ".roll-in", ".roll-whole"):
         if action:
             page.page.click(f"{roll} {action}")
@@ -432,7 +435,7 @@ def test_live_only_controls_are_hidden_and_every_hint_reads_in_full(studio: Stud
     clipped, no ellipsis), every placeholder fits its box, and the takes box speaks of takes, not of files."""
     page = Page(browser, studio)
     assert page.page.locator("#opt-rest_after").count() == 0
-    assert "rest after" not in page.page.inner_text(".side").lower()
+    assert "rest after" not in page.page.inner_text("#more-controls").lower()
     hints = page.page.evaluate("""() => [...document.querySelectorAll('.field .hint')].map((hint) => {
       const style = getComputedStyle(hint);
       return {text: hint.textContent, overflow: style.textOverflow, clipped: hint.scrollWidth > hint.clientWidth

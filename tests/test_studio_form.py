@@ -10,7 +10,7 @@ import pytest
 
 from seq2drum.errors import ConfigError
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTIONS, GenerationOptions
-from seq2drum.studio.form import GROUPS, PAGE_WORDS, form_fields, options_from_form, read_form
+from seq2drum.studio.form import GROUPS, PAGE_LABELS, PAGE_WORDS, form_fields, options_from_form, read_form
 
 
 def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint() -> None:
@@ -28,6 +28,17 @@ def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint
     assert by_name["cymbal"]["choices"] == ["auto", "hats", "ride"] and by_name["groove_midi"]["kind"] == "file"
     assert set(GROUPS) <= set(by_name)
     json.dumps(fields)  # what /api/config sends
+
+
+def test_every_control_is_labelled_in_words_and_only_its_tooltip_names_the_flag() -> None:
+    """Issue 87: the page labelled its controls `temperature --temperature`. Every option the page draws has a label
+    of its own words, no flag in it nor in its hint but --parts' (written out as the command line takes it)."""
+    for field in form_fields():
+        assert field["label"] and "--" not in field["label"] and field["label"][0].isupper(), field["label"]
+        if field["group"] != "live":
+            assert field["name"] in PAGE_LABELS, f"{field['name']}: give it words in PAGE_LABELS"
+            assert field["name"] == "parts" or "--" not in field["help"], field["help"]
+    assert {field["name"]: field["label"] for field in form_fields()}["temperature"] == "How adventurous"
 
 
 def test_the_page_speaks_of_takes_not_files_and_leaves_out_the_live_drummers_options() -> None:

@@ -162,11 +162,12 @@ def idle_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioThre
                          ids=["origin", "cross-site", "null-origin", "same-site"])
 def test_m2_a_page_elsewhere_cannot_change_the_studios_state(idle_studio: StudioThread, headers: dict) -> None:
     """A form or fetch from any other site (no preflight for a POST without a body) is refused with one line: it
-    can neither open sessions (the 257th evicts a user's) nor close one."""
+    can neither open sessions (the 257th evicts a user's) nor close one, nor ask a song's arrangement."""
     status, answer = call(idle_studio.url + "api/sessions", b"", "POST", headers)
     assert status == 403 and "another site" in answer["error"]
     session = session_of(idle_studio.url)
     assert call(f"{idle_studio.url}api/sessions/{session}/close", b"", "POST", headers)[0] == 403
+    assert call(f"{idle_studio.url}api/sessions/{session}/arrange", b"{}", "POST", headers)[0] == 403
     assert session in idle_studio.store.sessions
 
 

@@ -1,6 +1,6 @@
 """The README's picture of the studio (docs/studio.png): the shipped example, examples/riff.mid (a rhythm guitar
-alone), dropped as it is on a studio running the shipped model, two takes with seed 7, take 1 playing; a palette PNG
-under 200 KB.
+alone), dropped as it is on a studio running the shipped model, its B sections given their second part, two takes with
+seed 7 (set under More controls), take 1 playing; a palette PNG under 200 KB.
 
     python -m tools.studio_screenshot [--out docs/studio.png]
 
@@ -36,8 +36,12 @@ def shoot(url: str, song: bytes, out: Path) -> None:
         page.wait_for_selector("body[data-ready=true]")
         page.set_input_files("#file", files=[{"name": "riff.mid", "mimeType": "audio/midi", "buffer": song}])
         page.wait_for_selector("#song:not([hidden])")
+        page.wait_for_selector("#arrangement .section-row button.part")
+        page.click("#arrangement .section-row[data-key='B#1'] button.part >> nth=1")  # B: its second part
+        page.click("#more-controls summary")
         page.fill("#opt-seed", "7")
         page.fill("#opt-takes", "2")
+        page.click("#more-controls summary")
         page.click("#generate")
         page.wait_for_selector(".take[data-take='2']")
         page.click(".take[data-take='1'] button.play")

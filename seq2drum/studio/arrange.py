@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 async def arrange_song(studio: Any, request: Request) -> dict[str, Any]:
-    """{sections: [{key, label, first_bar, bars, meter_family, parts: [{id, name}] best first}]} of the song the
-    form names, read as its options say (what the drums listen to). `studio`: app.Studio (named here, a cycle)."""
+    """{sections: [{key, label, occurrence, first_bar, bars, meter_family, parts: [{id, name}] best first}]} of the
+    song the form names, read as its options say (what the drums listen to). `studio`: app.Studio (a cycle)."""
     session_id = request.path_params["session"]
     session = studio.store.get(session_id)
     body = await studio.limits.receive(request, MAX_FORM_BYTES, "the form", "choose a shorter groove clip")

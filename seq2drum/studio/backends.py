@@ -105,7 +105,7 @@ class LocalBackend:
             self._runner = sibling("server.jobs").SongRunner(self.pool, self.config)
         job = sibling("server.arrange_jobs").ArrangeJob
         result, _ = await self._runner.run(midi, options, what="studio arrange", make=job)
-        return [{**{key: section[key] for key in ("key", "label", "first_bar", "bars", "meter_family")},
+        return [{**{key: section[key] for key in ("key", "label", "occurrence", "first_bar", "bars", "meter_family")},
                  "parts": [{"id": part_id, "name": name} for part_id, name, _ in section["parts"]]}
                 for section in result.sections]
 
@@ -180,7 +180,7 @@ class RemoteBackend:
         convert = sibling("server.convert")
         answer = await asyncio.wrap_future(self._threads.submit(self._remote, lambda: self.client.arrange(
             midi, convert.options_to_proto(options))))
-        return [{"key": s.key, "label": s.label, "first_bar": s.first_bar, "bars": s.bars,
+        return [{"key": s.key, "label": s.label, "occurrence": s.occurrence, "first_bar": s.first_bar, "bars": s.bars,
                  "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts]}
                 for s in answer.sections]
 

@@ -1,7 +1,7 @@
-"""The page's form, made from the options table (seq2drum.options.OPTIONS): every option with its flag, its default
-in words and its help as a one-line hint, so an option added to the table appears on the page without an edit here;
-and the page's answers read back into `GenerationOptions`, with the command line's words for a value that is not a
-number.
+"""The page's form, made from the options table (seq2drum.options.OPTIONS): every option with a label in words (the
+flag kept for a tooltip), its default in words and its help as a one-line hint, so an option added to the table
+appears on the page without an edit here (labelled by its flag's words until PAGE_LABELS names it); and the page's
+answers read back into `GenerationOptions`, with the command line's words for a value that is not a number.
 """
 
 from __future__ import annotations
@@ -23,6 +23,18 @@ from seq2drum.options import (MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_TAKES, OPTION
 # not named here).
 GROUPS = {"track": "listen", "guitar_only": "listen", "keep_drums": "listen", "groove_midi": "listen",
           "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing", "rest_after": "live"}
+# What the page calls each option: a musician's words, not the flag (the flag is the label's tooltip).
+PAGE_LABELS = {
+    "temperature": "How adventurous", "seed": "Seed (the same seed, the same drums)",
+    "track": "Which parts are the guitar", "merge": "The guitar and the drums in one file", "humanize": "Human feel",
+    "takes": "Takes", "kit_map": "Your drum kit's notes", "count_in_bars": "Count-in (bars of sticks)",
+    "bars": "Bars", "tempo_qpm": "Tempo (quarter notes a minute)", "meter": "Time signature", "style": "Style",
+    "density": "How busy", "fills": "Fills", "crashes": "Crashes", "swing": "Swing", "dynamics": "How loud",
+    "cymbal": "Keep time on", "plan": "Plan the parts", "feel": "Timing feel",
+    "guitar_only": "Listen to the guitar alone", "keep_drums": "Keep the song's own drums",
+    "fill_breaks": "Play in the song's breaks", "groove_midi": "Start from a groove of yours",
+    "rest_after": "Rest after silent bars", "parts": "Your arrangement, written out",
+}
 # The page's own words where the table's speak of the command line's files and flags.
 PAGE_WORDS = {
     "takes": {"default_words": "1 take",
@@ -34,6 +46,16 @@ PAGE_WORDS = {
     "kit_map": {"help": "the MIDI note of each drum for your drum plug-in: one of the maps that ship with seq2drum, "
                         'or a JSON file of your own like {"kick": 36, "snare": 40} (drums left out keep their General '
                         "MIDI note)"},
+    "count_in_bars": {"help": "bars of sticks (0-8) before the guitar enters, in the song's meter and tempo; with the "
+                              "guitar and the drums in one file the song moves later when it starts too early"},
+    "tempo_qpm": {"help": "drums from nothing: quarter notes per minute (20-300)"},
+    "meter": {"help": "drums from nothing: the time signature, e.g. 3/4, 6/8, 7/8"},
+    "fill_breaks": {"help": "with the song's own drums kept: play drums in its breaks, two or more bars without a "
+                            "drum note between bars with them (else a break stays silent, as written)"},
+    "parts": {"default_words": "none: the model plans every section",
+              "help": "what your choices above write, as the command line's --parts takes it: entries split by ; "
+                      "each SECTION=PART. Type here for every A at once (A=PART) or a bar range (33-40=drop-out); "
+                      "PART a part's name or id, or a style"},
 }
 SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions refuses them without a song
 NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
@@ -52,9 +74,15 @@ def default_words(option: Option) -> str:
     return f"{option.default:g}" if isinstance(option.default, float) else str(option.default)
 
 
+def page_label(option: Option) -> str:
+    """What the page calls `option`: PAGE_LABELS's words, else its flag's ("--fill-breaks" -> "Fill breaks")."""
+    return PAGE_LABELS.get(option.name) or option.flag.lstrip("-").replace("-", " ").capitalize()
+
+
 def form_fields() -> list[dict[str, Any]]:
     """What the page draws for each option, in the table's order."""
-    return [{"name": option.name, "flag": option.flag, "kind": _KINDS[option.kind], "help": option.help,
+    return [{"name": option.name, "label": page_label(option), "flag": option.flag, "kind": _KINDS[option.kind],
+             "help": option.help,
              "default": option.default if option.kind is not bytes else None, "default_words": default_words(option),
              "choices": list(option.choices) if option.choices else None, "metavar": option.metavar,
              "group": GROUPS.get(option.name, "controls"), "song_only": option.name in SONG_ONLY,

@@ -1,6 +1,7 @@
-// The form, made from the options table the studio sends (/api/config): one field per option, with its flag, its
-// help in full and its default in words (in the box too, where it fits). An empty field means the default, as a flag
-// left out does. Options of the live drummer alone (group "live") are not drawn: the studio makes takes offline.
+// The form, made from the options table the studio sends (/api/config): one field per option, labelled in words (its
+// flag in the label's tooltip), with its help in full and its default in words in the box (under the box where it
+// does not fit there; a switch or a list shows its own). An empty field means the default, as a flag left out does.
+// Options of the live drummer alone (group "live") are not drawn: the studio makes takes offline.
 // Two are lists, not boxes: the style (only the styles that play in the song's meter, from /api/styles) and the kit
 // map (the maps that ship with seq2drum, from /api/kit-maps, or a JSON file of your own).
 "use strict";
@@ -50,10 +51,6 @@ const Form = (() => {
     return holder;
   }
 
-  function label(field) {
-    return field.flag.replace(/^--/, "").replace(/-/g, " ");
-  }
-
   function input(field) {
     const id = "opt-" + field.name;
     if (field.name === "style") return styleInput(id);
@@ -88,15 +85,20 @@ const Form = (() => {
     return box;
   }
 
-  // A placeholder too long for its box says "default" alone: the default in full is written under the box.
+  // A placeholder too long for its box says "default" alone, and the default in full is written under the box. The
+  // boxes are measured once drawn: the controls sit in a fold, measured when it first opens.
   function fitPlaceholders() {
     const measure = document.createElement("canvas").getContext("2d");
     for (const box of document.querySelectorAll(".field input[placeholder]")) {
+      if (!box.clientWidth || box.dataset.fitted) continue;
+      box.dataset.fitted = "true";
       const style = getComputedStyle(box);
       measure.font = `${style.fontSize} ${style.fontFamily}`;
       const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
         - (box.type === "number" ? 18 : 0);  // a number box's spin buttons
-      if (measure.measureText(box.placeholder).width > room) box.placeholder = "default";
+      if (measure.measureText(box.placeholder).width <= room) continue;
+      box.closest(".field").querySelector(".default").hidden = false;
+      box.placeholder = "default";
     }
   }
 
@@ -192,16 +194,15 @@ const Form = (() => {
       row.dataset.name = field.name;
       const name = document.createElement("label");
       name.htmlFor = "opt-" + field.name;
-      name.textContent = label(field) + " ";
-      const flag = document.createElement("code");
-      flag.textContent = field.flag;
-      name.append(flag);
+      name.textContent = field.label;
+      name.title = `on the command line: ${field.flag}`;
       const hint = document.createElement("small");
       hint.className = "hint";
       hint.textContent = field.help;
       const shown = document.createElement("small");
       shown.className = "default";
-      shown.textContent = "default: " + field.default_words;
+      shown.textContent = "left empty: " + field.default_words;
+      shown.hidden = true;  // the box says it (fitPlaceholders), or the switch or the list shows it
       row.append(name, input(field), hint, shown);
       if (field.name === "style") {
         const words = document.createElement("small");
@@ -211,6 +212,8 @@ const Form = (() => {
       }
       holder.append(row);
     }
+    const fold = document.getElementById("more-controls");
+    if (fold) fold.addEventListener("toggle", fitPlaceholders);
     fitPlaceholders();
     describeKit();
   }

@@ -2,7 +2,8 @@
 // the song dropped or chosen and its parts, the form, and the takes. Every request goes to the studio's own address.
 "use strict";
 
-const state = {config: null, session: null, song: null, songRoll: null, stylesAsked: 0};
+const state = {config: null, session: null, song: null, songRoll: null, stylesAsked: 0, arrangementsAsked: 0,
+               rearrangeTimer: null};
 const $ = (id) => document.getElementById(id);
 
 class StudioError extends Error {
@@ -133,6 +134,14 @@ function clearSong(title, words) {
 function chooseGuitar() {
   const chosen = [...document.querySelectorAll("#parts input:checked")].map((box) => box.dataset.number);
   Form.set("track", chosen.join(","));
+  rearrange();
+}
+
+// What the drums hear changed (the guitar ticked, the guitar alone, the song's own drums): the sections and their
+// parts are read again, a moment after the last change.
+function rearrange() {
+  clearTimeout(state.rearrangeTimer);
+  if (state.song) state.rearrangeTimer = setTimeout(() => loadArrangement(state.song, true), 300);
 }
 
 async function upload(file) {
@@ -156,19 +165,26 @@ async function upload(file) {
 }
 
 // The song's sections and the parts each can play (the studio's /arrange): a part chosen goes in the form's parts.
-async function loadArrangement(song) {
-  Arrangement.clear($("arrangement"));
+// `again`: the same song read again, its choices kept where they still fit.
+async function loadArrangement(song, again = false) {
+  if (!again) Arrangement.clear($("arrangement"));
   $("arrangement-section").hidden = false;
   $("arrangement-words").textContent = "reading the song's sections ...";
+  const options = Form.values(true);
+  delete options.parts;  // the sections' parts are listed whatever was chosen
+  const asked = ++state.arrangementsAsked;
   try {
     const answer = await sessionApi("/arrange", {method: "POST", headers: {"content-type": "application/json"},
-                                                 body: JSON.stringify({song: song.song, options: Form.values(true)})});
+                                                 body: JSON.stringify({song: song.song, options})});
+    if (asked !== state.arrangementsAsked || state.song !== song) return;
     Arrangement.show($("arrangement"), answer.sections);
     $("arrangement-words").textContent = answer.sections.length
       ? "Each section's likeliest parts, best first: choose one where you know what the drummer plays (again to "
         + "leave it to the model); sections left alone are planned as the band asks."
       : "The song has no sections to arrange: the model plans it.";
   } catch (problem) {
+    if (asked !== state.arrangementsAsked || state.song !== song) return;
+    Arrangement.show($("arrangement"), []);
     $("arrangement-words").textContent = `No arrangement to choose from: ${problem.message}`;
   }
 }
@@ -197,14 +213,39 @@ async function generate(fromNothing) {
   }
 }
 
+// What the drums heard, by the song's part names ("the guitar: Rhythm guitar; bass: Bass"), read from the result's
+// listings ("1 'Guitar' (channel 1, program 30, ...)", "bass: 2 'Bass' (...)"), numbered as the song's parts are.
+function heardWords(result, song) {
+  const byRole = {};
+  const add = (role, number) => {
+    const part = song.parts.find((found) => found.number === number);
+    (byRole[role] = byRole[role] || []).push(part ? part.name : `part ${number}`);
+  };
+  for (const line of result.guitar_parts) {
+    const found = /^(\d+) '/.exec(line);
+    if (found) add("the guitar", Number(found[1]));
+  }
+  for (const line of result.band_parts) {
+    const found = /^(\w+): (\d+) '/.exec(line);
+    if (found) add(found[1], Number(found[2]));
+  }
+  const roles = Object.entries(byRole).map(([role, names]) => `${role}: `
+    + (names.length > 3 ? `${names.length} parts` : names.join(", ")));
+  return roles.length ? `the drums heard ${roles.join("; ")}` : "";
+}
+
 function showTakes(result, song) {
   $("takes-section").hidden = false;
-  const words = [`${result.takes.length} take${result.takes.length > 1 ? "s" : ""}`,
-                 `${result.bars} bars`, `seed ${result.seed}`];
-  if (result.sections.length) words.push(`sections (letter@bar) ${result.sections.join(" ")}`);
-  if (result.guitar_parts.length) words.push(`guitar: ${result.guitar_parts.join("; ")}`);
-  if (result.band_parts.length) words.push(`band: ${result.band_parts.join("; ")}`);
-  $("result-words").textContent = words.join(" · ") + (song ? ` (${song.label})` : " (from nothing)");
+  const words = [`${result.takes.length} take${result.takes.length > 1 ? "s" : ""} of ${result.bars} bars`,
+                 `seed ${result.seed}`];
+  const drawn = result.takes.some((take) => take.parts.length);  // each take says its sections and their parts
+  if (result.sections.length && !drawn) {
+    const starts = result.sections.map((entry) => entry.split("@"));
+    words.push("sections " + starts.map(([letter, bar], index) => `${letter} (${index ? "" : "bar "}${bar})`)
+      .join(" "));
+  }
+  if (song) words.push(heardWords(result, song));
+  $("result-words").textContent = words.filter(Boolean).join(" · ") + (song ? ` (${song.label})` : " (from nothing)");
   $("notices").replaceChildren(...result.notices.map((notice) => {
     const line = document.createElement("p");
     line.className = "notice";
@@ -250,6 +291,10 @@ async function start() {
   Form.build(state.config.options, maps);
   listStyles("4/4", "the meter of drums from nothing until a song comes");
   watchMeter();
+  for (const name of ["track", "guitar_only", "keep_drums"]) {
+    const box = $(`opt-${name}`);
+    if (box) box.addEventListener("change", rearrange);
+  }
   state.songRoll = Roll.create();
   $("song-roll").append(state.songRoll.element);
   watchDrops();

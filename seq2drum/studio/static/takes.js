@@ -89,6 +89,47 @@ const Takes = (() => {
     return roles;
   }
 
+  // What the take plays, under its section letters: each section (result.sections, "A@1") with the part in force
+  // at its first bar and any change within it, from the take's parts as played ("BAR: PART" where they change,
+  // the command line's "as played (bar: part)"). Empty for a take that plays no plan (its plan says why).
+  function sectionParts(take, sections) {
+    const holder = document.createElement("div");
+    holder.className = "take-sections";
+    const changes = take.parts.map((line) => {
+      const found = /^(\d+): (.*)$/.exec(line);
+      return found ? {bar: Number(found[1]), name: found[2]} : null;
+    }).filter(Boolean);
+    if (!changes.length) return holder;
+    const starts = sections.map((entry) => {
+      const [letter, bar] = entry.split("@");
+      return {letter, bar: Number(bar)};
+    });
+    if (!starts.length || starts[0].bar > changes[0].bar) starts.unshift({letter: "", bar: changes[0].bar});
+    starts.forEach(({letter, bar}, index) => {
+      const end = index + 1 < starts.length ? starts[index + 1].bar : Infinity;
+      const before = changes.filter((change) => change.bar <= bar);
+      const within = changes.filter((change) => change.bar > bar && change.bar < end);
+      const cell = document.createElement("div");
+      cell.className = "take-section";
+      cell.dataset.letter = letter;
+      cell.dataset.bar = String(bar);
+      const name = document.createElement("strong");
+      name.textContent = letter || "intro";
+      const where = document.createElement("small");
+      where.textContent = `bar ${bar}`;
+      cell.append(name, where);
+      const played = [...(before.length ? [before[before.length - 1]] : []), ...within];
+      played.forEach((change, number) => {
+        const part = document.createElement("span");
+        part.className = "take-part";
+        part.textContent = number || !before.length ? `${change.name} (from bar ${change.bar})` : change.name;
+        cell.append(part);
+      });
+      holder.append(cell);
+    });
+    return holder;
+  }
+
   function link(href, name, text) {
     const anchor = document.createElement("a");
     anchor.className = "button";
@@ -108,13 +149,9 @@ const Takes = (() => {
     const words = document.createElement("small");
     words.textContent = ` ${take.hits} drum hits`;
     title.append(words);
-    // what the take plays, section by section: its plan (an arrangement, the musician's parts) and its parts as
-    // played from the bar each starts (the command line's "its plan ...; as played (bar: part)")
     const said = document.createElement("p");
-    said.className = "take-parts note";
-    said.textContent = [take.plan ? `plan: ${take.plan}` : "",
-                        take.parts.length ? `as played (bar: part): ${take.parts.join(" · ")}` : ""]
-      .filter(Boolean).join(" — ");
+    said.className = "take-plan note";
+    said.textContent = take.plan ? `its plan: ${take.plan}` : "";
     const roll = Roll.create();
     const view = {bars: take.bars, notes: song ? song.notes : [], roles: song ? heard(result) : {},
                   drums: take.drums, lanes: take.lanes, sections: result.sections};
@@ -156,7 +193,7 @@ const Takes = (() => {
     actions.append(button, preparing, soloLabel,
                    link(take.files["drums.mid"], take.names["drums.mid"], "Download the drums (.mid)"),
                    link(take.files["song.mid"], take.names["song.mid"], "Download the song with the drums (.mid)"));
-    article.append(title, said, roll.element, actions, audio);
+    article.append(title, said, sectionParts(take, result.sections), roll.element, actions, audio);
     return {article, draw: () => roll.draw(view)};
   }
 
