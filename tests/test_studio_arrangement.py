@@ -41,13 +41,21 @@ def test_the_page_is_a_musicians_the_arrangement_first(studio: StudioThread, bro
     assert len(labels) >= 20 and all(label.strip() and "--" not in label for label in labels), labels
     assert page.page.get_attribute("label[for=opt-temperature]", "title") == "on the command line: --temperature"
     page.drop("riff.mid", band_song(bars=8))
-    page.page.wait_for_selector("#arrangement .section-row")
+    page.page.wait_for_selector("#arrangement .section-row button.part")
     arrangement = page.page.locator("#arrangement-section").bounding_box()
     fold = page.page.locator("#more-controls").bounding_box()
     assert arrangement and fold and arrangement["y"] + arrangement["height"] <= fold["y"]
+    page.page.click("#arrangement .section-row button.part >> nth=1")
+    chosen = page.page.input_value("#opt-parts")
     page.page.click("#more-controls summary")
     shown = page.page.locator(".field .default:visible").count()
     assert shown < 5, "the default is said by its box, its switch or its list, not a line under every control"
+    with page.page.expect_response(lambda answer: answer.url.endswith("/arrange")):
+        page.page.check("#opt-guitar_only")  # what the drums hear changed: the sections are read again
+    page.page.wait_for_function("() => !document.querySelector('#arrangement-words').textContent.startsWith("
+                                "'reading')")
+    assert page.page.input_value("#opt-parts") == chosen  # the choice kept: the section can still play it
+    assert page.page.locator("#arrangement .section-choice.yours").count() == 1
     page.close()
 
 
