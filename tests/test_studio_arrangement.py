@@ -16,7 +16,7 @@ import pytest
 
 from seq2drum.cli import main as cli
 from tests.studio_harness import StudioThread, no_browser_reason
-from tests.studio_songs import band_song, drum_notes
+from tests.studio_songs import drum_notes
 from tests.test_parts_plan import sectioned_song
 from tests.test_studio_browser import Page, browser, studio  # noqa: F401  (the fixtures)
 
@@ -34,13 +34,14 @@ def cli_drums(tmp_path: Path, model: Path, seed: str, *more: str) -> bytes:
 def test_the_page_is_a_musicians_the_arrangement_first(studio: StudioThread, browser: Any) -> None:  # noqa: F811
     """The page was the command line's flags as a form (`--temperature` labels, a default line under each of 20
     controls) beside the song: now every control is labelled in words, the controls sit in one closed fold, and a
-    dropped song's arrangement comes before it."""
+    dropped song's arrangement comes before it, read again when the drums hear the guitar alone (the choice kept),
+    whose take plays the chosen section and says the others are bar by bar."""
     page = Page(browser, studio, controls=False)
     assert page.page.get_attribute("#more-controls", "open") is None and page.page.is_hidden("#opt-temperature")
     labels = page.page.locator(".field label").all_text_contents()
     assert len(labels) >= 20 and all(label.strip() and "--" not in label for label in labels), labels
     assert page.page.get_attribute("label[for=opt-temperature]", "title") == "on the command line: --temperature"
-    page.drop("riff.mid", band_song(bars=8))
+    page.drop("riff.mid", sectioned_song())
     page.page.wait_for_selector("#arrangement .section-row button.part")
     arrangement = page.page.locator("#arrangement-section").bounding_box()
     fold = page.page.locator("#more-controls").bounding_box()
@@ -56,6 +57,12 @@ def test_the_page_is_a_musicians_the_arrangement_first(studio: StudioThread, bro
                                 "'reading')")
     assert page.page.input_value("#opt-parts") == chosen  # the choice kept: the section can still play it
     assert page.page.locator("#arrangement .section-choice.yours").count() == 1
+    page.page.click("#generate")  # the guitar alone plays the chosen section, and the others bar by bar
+    cells = ".take[data-take='1'] .take-section"
+    page.page.wait_for_selector(cells)
+    said = page.page.locator(cells).evaluate_all("(cells) => cells.map((c) => [c.dataset.letter, c.innerText])")
+    assert said[0][0] == chosen.split("#")[0] and "bar by bar" not in said[0][1], said
+    assert all(text.endswith("bar by bar") for _, text in said[1:]) and len(said) > 1, said
     page.close()
 
 

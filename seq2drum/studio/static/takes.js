@@ -91,7 +91,8 @@ const Takes = (() => {
 
   // What the take plays, under its section letters: each section (result.sections, "A@1") with the part in force
   // at its first bar and any change within it, from the take's parts as played ("BAR: PART" where they change,
-  // the command line's "as played (bar: part)"). Empty for a take that plays no plan (its plan says why).
+  // the command line's "as played (bar: part)"; "bar by bar" where no phrase of the plan is). Empty for a take that
+  // plays no plan (its plan says why).
   function sectionParts(take, sections) {
     const holder = document.createElement("div");
     holder.className = "take-sections";
@@ -125,6 +126,12 @@ const Takes = (() => {
         part.textContent = number || !before.length ? `${change.name} (from bar ${change.bar})` : change.name;
         cell.append(part);
       });
+      if (!played.length) {  // before the plan's first phrase: no part planned there
+        const part = document.createElement("span");
+        part.className = "take-part";
+        part.textContent = "bar by bar";
+        cell.append(part);
+      }
       holder.append(cell);
     });
     return holder;
