@@ -75,6 +75,10 @@ def test_refusals_name_the_fix(address: str, tmp_path: Path) -> None:
         with pytest.raises(grpc.RpcError) as error:
             client.arrange(b"MThd not a song")
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with pytest.raises(grpc.RpcError) as error:
+            client.arrange(b"")
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "export the part again from your DAW" in error.value.details()
 
 
 def test_the_helper_prints_the_arrangement_and_takes_the_parts(address: str, tmp_path: Path,
