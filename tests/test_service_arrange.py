@@ -1,6 +1,6 @@
 """The service's Arrange call and the DAW helper's --arrange (issue 87 item 4), against a real server on port 0 with
 the shipped model (it has parts): the same sections and ranked parts as `main.py --mode arrange`, the drummer's
-arrangement, a choice sent back as --parts, and the refusals (a song without drums asked for its drummer,
+arrangement, a choice sent back as --parts (the helper's file byte for byte main.py's), and the refusals (a song without drums asked for its drummer,
 unreadable bytes) as INVALID_ARGUMENT with a message naming the fix."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 
 from client import daw_helper
 from client.drum_client import DrumClient
+from seq2drum.cli import main as main_py
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.options import GenerationOptions
@@ -93,7 +94,10 @@ def test_the_helper_prints_the_arrangement_and_takes_the_parts(address: str, tmp
     assert set(chosen) and all(isinstance(name, str) for name in chosen.values())
     key, name = next(iter(chosen.items()))
     assert daw_helper.main([str(song), "--server", address, "--parts", f"{key}={name}", "--seed", "2"]) == 0
-    assert (tmp_path / "Verse riff_drums.mid").is_file()
-    assert not list(tmp_path.glob("*_drums*.mid"))[1:]  # --arrange wrote nothing
+    assert "its plan, from the musician" in capsys.readouterr().out  # the server played the parts sent
+    assert main_py.main(["--mode", "infer", str(song), "--parts", f"{key}={name}", "--seed", "2", "-o",
+                         str(tmp_path / "cli.mid")]) == 0
+    assert (tmp_path / "Verse riff_drums.mid").read_bytes() == (tmp_path / "cli.mid").read_bytes()
+    assert [path.name for path in tmp_path.glob("*_drums*.mid")] == ["Verse riff_drums.mid"]  # --arrange wrote none
     with pytest.raises(SystemExit):
         daw_helper.main([str(song), "--server", address, "--drummer"])  # --drummer without --arrange
