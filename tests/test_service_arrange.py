@@ -1,7 +1,7 @@
 """The service's Arrange call and the DAW helper's --arrange (issue 87 item 4), against a real server on port 0 with
 the shipped model (it has parts): the same sections and ranked parts as `main.py --mode arrange`, the drummer's
-arrangement, a choice sent back as --parts (the helper's file byte for byte main.py's), and the refusals (a song without drums asked for its drummer,
-unreadable bytes) as INVALID_ARGUMENT with a message naming the fix."""
+arrangement, a choice sent back as --parts (the helper's file byte for byte main.py's), and the refusals (a song
+without drums asked for its drummer, unreadable bytes) as INVALID_ARGUMENT with a message naming the fix."""
 
 from __future__ import annotations
 
