@@ -7,6 +7,7 @@ written. Songs built in code (tests/test_parts_plan.py's band song: a riff in qu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,10 +17,13 @@ import pytest
 from seq2drum.errors import ConfigError
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
+from seq2drum.groove.policy import Steering
+from seq2drum.groove.request import musicians_snares
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import (MAX_ENTRIES, letter_of, network_fit, occurrences, parse_parts, ranked,
                                        same_label_phrases)
 from seq2drum.parts.labels import Phrase, song_labels
+from seq2drum.parts.plan_value import Plan
 from tests.builders import backbeat, notes_from_steps
 from tests.test_parts_plan import band_song, sectioned_song
 
@@ -211,3 +215,19 @@ def test_a_part_of_another_bar_length_is_fitted_repeated_over_the_bar() -> None:
     assert np.isfinite(fit).all()
     assert fit[0, 0] == pytest.approx(fit[0, 1]) and fit[0, 2] < fit[0, 1] - 10
 
+
+def test_a_chosen_part_without_a_backbeat_keeps_the_backbeat_rule_off_its_bars(generator: DrumGenerator) -> None:
+    """The musician's waltz phrase is marked for the backbeat rule to leave (groove.request `musicians_snares`);
+    his backbeat and time-only phrases (a too sparse take, the page says) and the phrases he did not name are not."""
+    planner = generator.planner
+    parts = planner.vocabulary.parts
+    waltz, time_only, rock = (next(k for k, p in enumerate(parts) if p.family == family and p.name == name)
+                              for family, name in (("3/4", "quarters on the hat, waltz"),
+                                                   ("4/4", "eighths on the hat, no backbeat"),
+                                                   ("4/4", "eighths on the hat, backbeat")))
+    phrases = tuple(Phrase(4 * j, 4 * j + 4, j, j, 0) for j in range(4))
+    plan = Plan(phrases, np.array([waltz, time_only, rock, time_only]), np.zeros(4, dtype=bool),
+                chosen=np.array([True, True, True, False]))
+    steering = musicians_snares(Steering(), plan, planner, 16)
+    assert steering.own_snares.tolist() == [True] * 4 + [False] * 12
+    assert musicians_snares(Steering(), replace(plan, chosen=None), planner, 16).own_snares is None
