@@ -331,7 +331,8 @@ def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steeri
 def musicians_snares(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
     """`steering` with the bars of each phrase whose part the musician chose (`--parts`) and that has no backbeat
     (NO_BACKBEAT_FEELS) marked `own_snares`: the decision's backbeat rule, which gives a bar the model expects a
-    snare in one on its likeliest beat, leaves them (it made his time-only parts comping, his waltzes backbeats)."""
+    snare in one on its likeliest beat, leaves them (it made his waltzes backbeats). A time-only part's bars too
+    made one validation song too sparse (docs/experiments/2026-11-28-your-arrangement.md): not yet."""
     if planner is None or plan.chosen is None or not plan.chosen.any():
         return steering
     feels = np.array([planner.vocabulary.parts[k].feel in NO_BACKBEAT_FEELS if k >= 0 else False
