@@ -7,16 +7,19 @@ or a folder of songs with drums (../shared/data/jazz):
 
 For each song: its sections as the run counts them (from the band, the drums not heard), the part its drummer plays
 in each (his commonest there, labelled as the plan labels parts) and its rank in each ranking variant: the part
-model's posterior alone, the network's fit alone, and both (the shipped rank, NETWORK_WEIGHT); top 1, 3 and 5 by
-occurrence and by phrase, per meter family. Unless --no-play, take 1 is made twice from the band input (seed 0), as
-shipped and with the drummer's --parts, and scored against the real drums (F1, the checklist), and each named
-section's phrases are labelled back from take 1 (the share that plays the part named).
+model's posterior alone, the network's fit alone, both with the label's other phrases pooled (the shipped rank,
+NETWORK_WEIGHT and LABEL_WEIGHT) and without; top 1, 3 and 5 by occurrence and by phrase, per meter family.
+`--half 0|1` keeps half of the songs by a fixed hash of their names (choose on one, confirm on the other). Unless
+--no-play, take 1 is made twice from the band input (seed 0), as shipped and with the drummer's --parts, and scored
+against the real drums (F1, the checklist), and each named section's phrases are labelled back from take 1 (the
+share that plays the part named).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -24,23 +27,33 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path("..") / "shared" / "data" / "midi"
-VARIANTS = {"posterior": (1.0, 0.0), "network": (0.0, 1.0), "both": (1.0, 1.0), "both-network-2": (1.0, 2.0)}
+# (posterior's power, network weight, label weight): "both" is the shipped rank (NETWORK_WEIGHT, LABEL_WEIGHT)
+VARIANTS = {"posterior": (1.0, 0.0, 0.0), "network": (0.0, 1.0, 0.0), "both": (1.0, 1.0, 0.5),
+            "both-no-label": (1.0, 1.0, 0.0), "both-label-1": (1.0, 1.0, 1.0), "posterior-label": (1.0, 0.0, 0.5),
+            "both-network-0.5": (1.0, 0.5, 0.5)}
 
 
 def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple[str, int, int]]]:
     """Per variant: (family, phrases, rank of the drummer's part, 0 = unlisted) of each section occurrence."""
-    from seq2drum.parts.arrangement import ranked
+    from seq2drum.parts.arrangement import ranked, same_label_phrases
 
     out = {}
-    for name, (w_post, w_net) in VARIANTS.items():
+    sections = list(arrangement.sections)
+    for name, (w_post, w_net, w_label) in VARIANTS.items():
         rows = []
-        for section in arrangement.sections:
-            order = [r.id for r in ranked(planner, section, posterior ** w_post if w_post else
-                                          np.ones_like(posterior), fit, w_net)]
+        for section in sections:
+            order = [r.id for r in ranked(planner, section, posterior ** w_post if w_post else np.ones_like(posterior),
+                                          fit, w_net, same_label_phrases(sections, section), w_label)]
             mine = drummer[section.key].id
             rows.append((section.family, len(section.phrases), order.index(mine) + 1 if mine in order else 0))
         out[name] = rows
     return out
+
+
+def half_of(name: str) -> int:
+    """The half (0, 1) a song's file name falls in, fixed by its hash: variants are chosen on one, confirmed on the
+    other."""
+    return hashlib.sha256(name.encode()).digest()[0] % 2
 
 
 def summary(rows: list[tuple[str, int, int]]) -> dict:
@@ -72,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                         "parts.npz beside the checkpoint: fit one without the songs measured, see the page)")
     parser.add_argument("--split", choices=("val", "all"), default="val")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--half", type=int, choices=(0, 1), default=None, help="only the songs whose file name's "
+                        "sha256 starts with an even (0) or odd (1) byte: choose a variant on one half, confirm on the "
+                        "other")
     parser.add_argument("--no-play", action="store_true")
     parser.add_argument("--input-kind", choices=("band", "guitar"), default="band", help="what take 1 hears: the "
                         "band, or the guitar alone (its sections, ranks and the drummer's parts keyed from the guitar)")
@@ -80,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True)
     songs, train_songs, _ = chosen_songs(corpus.songs, EvaluationSettings(split=args.split), DataConfig(), args.data)
-    songs = songs[: args.limit] if args.limit else songs
     library, files = BarLibrary.build(train_songs), files_by_content(args.data)
+    if args.half is not None:
+        songs = [song for song in songs if song.sha256 in files and half_of(files[song.sha256].name) == args.half]
+    songs = songs[: args.limit] if args.limit else songs
     options = GenerationOptions(seed=0, guitar_only=args.input_kind == "guitar")
     per_variant: dict[str, list] = defaultdict(list)
     played: dict[str, list] = defaultdict(list)
@@ -176,7 +194,8 @@ def play_twice(generator, song, path, options, library, result, prepared, played
     played["faulty_drummers_parts"].append(bool(mine.faults.get("model")))
     played["plays_named"].append(float(np.mean(named)) if named else 1.0)
     played["family"].append(arrangement.sections[0].family)
-    return f"; F1 {base.take_f1[0]:.3f} -> {mine.take_f1[0]:.3f}, named parts played {np.mean(named):.2f}"
+    faults = f", faults {base.faults.get('model')} -> {mine.faults.get('model')}" if mine.faults.get("model") else ""
+    return f"; F1 {base.take_f1[0]:.3f} -> {mine.take_f1[0]:.3f}, named parts played {np.mean(named):.2f}" + faults
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ written. Songs built in code (tests/test_parts_plan.py's band song: a riff in qu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,9 +17,13 @@ import pytest
 from seq2drum.errors import ConfigError
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
+from seq2drum.groove.policy import Steering
+from seq2drum.groove.request import musicians_snares
 from seq2drum.options import GenerationOptions
-from seq2drum.parts.arrangement import MAX_ENTRIES, letter_of, parse_parts
+from seq2drum.parts.arrangement import (MAX_ENTRIES, letter_of, network_fit, occurrences, parse_parts, ranked,
+                                       same_label_phrases)
 from seq2drum.parts.labels import Phrase, song_labels
+from seq2drum.parts.plan_value import Plan
 from tests.builders import backbeat, notes_from_steps
 from tests.test_parts_plan import band_song, sectioned_song
 
@@ -170,3 +176,58 @@ def test_phrases_of_a_range_are_those_that_start_in_it() -> None:
     chosen = chosen_parts("5-9=b; A=a", Planner, phrases, ["4/4"] * 3, sections, {}, 0, 12)
     assert chosen.tolist() == [0, 1, 1]
     assert np.array_equal(chosen_parts("B#1=a", Planner, phrases, ["4/4"] * 3, sections, {}, 0, 12), [-1, -1, 0])
+
+
+def test_a_sections_other_occurrences_pool_into_its_ranking(generator: DrumGenerator) -> None:
+    """A#2's own phrases lean to eighths on the hat; A#1's drummer (the same label) plays sixteenths throughout:
+    pooled, A#2 ranks the sixteenths first, as a drummer keeps his part through a song's verses."""
+    planner = generator.planner
+    parts = planner.vocabulary.parts
+    eighths, sixteenths = (next(k for k, p in enumerate(parts) if p.family == "4/4" and p.name == name)
+                           for name in ("eighths on the hat, backbeat", "16ths on the hat, backbeat"))
+    phrases = [Phrase(4 * j, 4 * j + 4, section, letter, j % 2)
+               for j, (section, letter) in enumerate([(0, 0), (0, 0), (1, 1), (1, 1), (2, 0), (2, 0)])]
+    sections = occurrences(phrases, ["4/4"] * 6, 0)
+    assert [s.key for s in sections] == ["A#1", "B#1", "A#2"]
+    posterior = np.full((6, len(parts)), 0.01)
+    posterior[[0, 1], sixteenths], posterior[[0, 1], eighths] = 0.8, 0.1
+    posterior[[4, 5], eighths], posterior[[4, 5], sixteenths] = 0.45, 0.35
+    fit = np.zeros_like(posterior)
+    again = sections[2]
+    alone = ranked(planner, again, posterior, fit, label_rows=same_label_phrases(sections, again), label_weight=0.0)
+    pooled = ranked(planner, again, posterior, fit, label_rows=same_label_phrases(sections, again))
+    assert same_label_phrases(sections, again) == (0, 1, 4, 5)
+    assert [alone[0].id, pooled[0].id] == [eighths, sixteenths]
+    posterior[[2, 3], eighths] = 0.3  # B, alone of its label: its own phrases, however weighted
+    assert ranked(planner, sections[1], posterior, fit, label_rows=(2, 3))[0].id == eighths
+
+
+def test_a_part_of_another_bar_length_is_fitted_repeated_over_the_bar() -> None:
+    """A two-beat part (8 steps, the hat on every other step) over 16-step bars fits as the same part written out
+    over the whole bar does; a part without the hat fits worse; none is left unscored."""
+    rates = np.full((3, 16, 9), 0.02)
+    rates[0, 0:8:2, 2] = 0.98  # 8 steps: hat eighths
+    rates[1, 0:16:2, 2] = 0.98  # 16 steps: the same, written out
+    planner = SimpleNamespace(rates=rates, steps=np.array([8, 16, 16]))
+    p = np.full((4, 16, 9), 0.02)
+    p[:, 0:16:2, 2] = 0.9
+    fit = network_fit(planner, p, np.full(4, 16), [Phrase(0, 4, 0, 0, 0)])
+    assert np.isfinite(fit).all()
+    assert fit[0, 0] == pytest.approx(fit[0, 1]) and fit[0, 2] < fit[0, 1] - 10
+
+
+def test_a_chosen_part_without_a_backbeat_keeps_the_backbeat_rule_off_its_bars(generator: DrumGenerator) -> None:
+    """The musician's waltz phrase is marked for the backbeat rule to leave (groove.request `musicians_snares`);
+    his backbeat and time-only phrases (a too sparse take, the page says) and the phrases he did not name are not."""
+    planner = generator.planner
+    parts = planner.vocabulary.parts
+    waltz, time_only, rock = (next(k for k, p in enumerate(parts) if p.family == family and p.name == name)
+                              for family, name in (("3/4", "quarters on the hat, waltz"),
+                                                   ("4/4", "eighths on the hat, no backbeat"),
+                                                   ("4/4", "eighths on the hat, backbeat")))
+    phrases = tuple(Phrase(4 * j, 4 * j + 4, j, j, 0) for j in range(4))
+    plan = Plan(phrases, np.array([waltz, time_only, rock, time_only]), np.zeros(4, dtype=bool),
+                chosen=np.array([True, True, True, False]))
+    steering = musicians_snares(Steering(), plan, planner, 16)
+    assert steering.own_snares.tolist() == [True] * 4 + [False] * 12
+    assert musicians_snares(Steering(), replace(plan, chosen=None), planner, 16).own_snares is None

@@ -515,6 +515,20 @@ def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groov
     assert not bare.hits[:, :, SNARE].any()
 
 
+def test_backbeat_leaves_a_bar_whose_chosen_part_places_its_own_snare() -> None:
+    """A part the musician chose without a backbeat (`Steering.own_snares`: a waltz's oom-pa-pa, time only) keeps
+    its bars without one; the other bars get theirs."""
+    p = np.zeros((2, S, 9))
+    p[:, 4, SNARE], p[:, 8, SNARE] = 0.3, 0.35
+    context = context_of(p, bar_steps=12, labels=np.zeros(2, dtype=np.int64),
+                         steering=Steering(own_snares=np.array([True, False])))
+    decision = decision_of(context, [entry_of(rock_bar(12))] * 2)
+    rules.codebook_grooves(context, decision)
+    decision.hits[:, :, SNARE] = False
+    rules.backbeat(context, decision)
+    assert not decision.hits[0, :, SNARE].any() and decision.hits[1, 8, SNARE]
+
+
 
 @pytest.mark.parametrize(("bar_steps", "beat_steps", "backbeat"), [(8, 4, 4), (12, 6, 6), (16, 4, None)])
 def test_backbeat_counts_a_two_beat_bar_as_half_a_four_four_bar(bar_steps: int, beat_steps: int,

@@ -35,6 +35,7 @@ from seq2drum.song.phrases import PHRASE_BARS, closes_with_fill
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
 
 UNKNOWN_END = np.iinfo(np.int64).max // 2  # a section's end row where it is not known yet (live)
+NO_BACKBEAT_FEELS = ("waltz",)  # a chosen part of these places its own snare, no backbeat
 
 
 class SpanSection(NamedTuple):
@@ -304,6 +305,7 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      continuation=given)
     plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
     steering, rested = musicians_rests(steering, plans[0], heard.span.n_bars)
+    steering = musicians_snares(steering, plans[0], deciders.planner, heard.span.n_bars)
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
@@ -324,6 +326,19 @@ def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steeri
     rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
     rests[rested] = True
     return steering.replace(rests=rests), rested
+
+
+def musicians_snares(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
+    """`steering` with the bars of each phrase whose part the musician chose (`--parts`) and that has no backbeat
+    (NO_BACKBEAT_FEELS) marked `own_snares`: the decision's backbeat rule, which gives a bar the model expects a
+    snare in one on its likeliest beat, leaves them (it made his waltzes backbeats). A time-only part's bars too
+    made one validation song too sparse (docs/experiments/2026-11-28-your-arrangement.md): not yet."""
+    if planner is None or plan.chosen is None or not plan.chosen.any():
+        return steering
+    feels = np.array([planner.vocabulary.parts[k].feel in NO_BACKBEAT_FEELS if k >= 0 else False
+                      for k in plan.bar_parts(n_bars).tolist()], dtype=bool)
+    own = plan.bar_chosen(n_bars) & feels
+    return steering.replace(own_snares=own) if own.any() else steering
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

@@ -145,8 +145,11 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     or more; a bar of two beats, 2/4 or 6/8, half that: one backbeat where 4/4 has two) whose groove has none gets
     one, on the beat after the first where the section's snare is likeliest (a waltz's 2 or 3, 6/8's 4): a groove
     chosen for the whole bar can leave out a snare the model hedges between two beats, or a kept intro without one
-    looped through a song that has one. A style keeps its grooves."""
+    looped through a song that has one. A style keeps its grooves; a part the musician chose without a backbeat
+    (`Steering.own_snares`: a waltz's oom-pa-pa) its own snare."""
     lacking = ~decision.hits[:, :, SNARE].any(axis=1)
+    if context.steering.own_snares is not None:
+        lacking &= ~context.steering.own_snares
     if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
         return
     snare = context.p[:, :, SNARE]

@@ -23,6 +23,7 @@ from seq2drum.parts.traits import STYLES
 
 MAX_ENTRIES = 64  # --parts entries at most: a song's sections and a few ranges (the option's own check, too)
 NETWORK_WEIGHT = 1.0  # a part's rank score: its log posterior under the part model + this x the network's fit
+LABEL_WEIGHT = 0.5  # ... + this x its log posterior over every phrase of the section's label (issue 87: the ranking)
 SHOWN_PARTS = 3  # parts a section lists in words, best first (--json lists every part of its meter)
 
 
@@ -75,38 +76,50 @@ def occurrences(phrases: list[Phrase], families: list[str], first_bar: int) -> l
 
 
 def network_fit(planner: Any, p: np.ndarray, bar_steps: np.ndarray, phrases: list[Phrase]) -> np.ndarray:
-    """(P, K) how well each part's profile explains what the network expects in each phrase: the mean log likelihood
-    a bar of its cells (p (n, S, 9)) has under the part's step rates, over the phrase's bars of the part's length
-    (-inf for a part of no bar length there)."""
+    """(P, K) how well each part's profile explains what the network expects in each phrase: the log likelihood the
+    expected bar of its cells (p (n, S, 9)) has under the part's step rates, averaged over the phrase's bars (a
+    phrase of mixed bar lengths: each length's expected bar, by its bars). A part's profile of another bar length is
+    read repeated or cut to the bar's, as it is played there (a 2/4 drummer's part over a 6/4 bar): unscored, an odd
+    meter's drop-out ranked last."""
     rates = planner.rates  # (K, W, 9), clipped
-    log_on, log_off = np.log(rates), np.log(1 - rates)
-    out = np.full((len(phrases), len(planner.steps)), -np.inf)
+    steps = np.maximum(planner.steps, 1)  # (K,)
+    out = np.zeros((len(phrases), len(steps)))
     for j, phrase in enumerate(phrases):
         rows = np.arange(max(phrase.start_row, 0), min(phrase.end_row, len(p)))
         for length in np.unique(bar_steps[rows]).tolist():
-            parts = np.flatnonzero(planner.steps == length)
             bars = p[rows[bar_steps[rows] == length], :length]  # (m, L, 9)
-            if not len(parts) or not len(bars):
-                continue
+            tiled = rates[np.arange(len(steps))[:, None], np.arange(bars.shape[1])[None, :] % steps[:, None]]
             mean = bars.mean(axis=0)  # (L, 9): the expected bar
-            fit = (mean[None] * log_on[parts, :length] + (1 - mean[None]) * log_off[parts, :length]).sum(axis=(1, 2))
-            out[j, parts] = np.maximum(out[j, parts], fit)
+            fit = (mean[None] * np.log(tiled) + (1 - mean[None]) * np.log(1 - tiled)).sum(axis=(1, 2))  # (K,)
+            out[j] += fit * len(bars) / max(len(rows), 1)
     return out
 
 
 def ranked(planner: Any, occurrence: Occurrence, posterior: np.ndarray, fit: np.ndarray,
-           network_weight: float = NETWORK_WEIGHT) -> list[RankedPart]:
+           network_weight: float = NETWORK_WEIGHT, label_rows: tuple[int, ...] = (),
+           label_weight: float = LABEL_WEIGHT) -> list[RankedPart]:
     """The parts of the section's meter family, best first: each scored by its mean log posterior over the section's
-    phrases (the part model's reading of the band) plus `network_weight` x the mean network fit per bar."""
+    phrases (the part model's reading of the band), plus `label_weight` x its mean log posterior over
+    `label_rows` (every phrase of the section's label in the song: a drummer keeps his part through a song's
+    verses), plus `network_weight` x the mean network fit per bar."""
     rows = list(occurrence.phrases)
     parts = planner.vocabulary.parts
     candidates = [k for k, part in enumerate(parts) if part.family == occurrence.family]
-    log_posterior = np.log(np.maximum(posterior[rows], 1e-12)).mean(axis=0)
+    log_posterior = np.log(np.maximum(posterior, 1e-12))  # (P, K)
+    score = log_posterior[rows].mean(axis=0)
+    if label_rows and label_weight:
+        score = score + label_weight * log_posterior[list(label_rows)].mean(axis=0)
     bars = max(occurrence.n_bars / max(len(rows), 1), 1.0)
-    fitted = fit[rows].mean(axis=0) / bars if network_weight else np.zeros(fit.shape[1])  # 0 x -inf is no score
-    scores = {k: float(log_posterior[k] + network_weight * fitted[k]) for k in candidates}
+    if network_weight:
+        score = score + network_weight * fit[rows].mean(axis=0) / bars
+    scores = {k: float(score[k]) for k in candidates}
     order = sorted(candidates, key=lambda k: (-scores[k], k))
     return [RankedPart(k, parts[k].name, scores[k]) for k in order]
+
+
+def same_label_phrases(sections: list[Occurrence], occurrence: Occurrence) -> tuple[int, ...]:
+    """The phrases of every section of `occurrence`'s label (its own among them)."""
+    return tuple(j for s in sections if s.label == occurrence.label for j in s.phrases)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
-from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked
+from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked, same_label_phrases
 from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, main_labels, named_labels,
                                   other_arrangements, played_arrangement, section_plan)
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
@@ -128,7 +128,7 @@ class Planner:
                      else np.ones((len(phrases), len(self.vocabulary))) / len(self.vocabulary))
         fit = network_fit(self, p, song.bar_steps, phrases)
         sections = occurrences(phrases, families, song.first_bar)
-        ranking = {s.key: ranked(self, s, posterior, fit) for s in sections}
+        ranking = {s.key: ranked(self, s, posterior, fit, label_rows=same_label_phrases(sections, s)) for s in sections}
         return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar,
                            song.n_bars)
 
