@@ -176,10 +176,17 @@ class RemoteBackend:
                      f"{meta.model_name} {meta.model_version}", list(drums.take_parts))
 
     async def arrange(self, midi: bytes, options: GenerationOptions) -> list[dict[str, Any]]:
-        """The song's sections and the parts each can play, ranked: the servers' Arrange call."""
+        """The song's sections and the parts each can play, ranked: the servers' Arrange call, counted with the songs
+        in flight (at most workers + max_waiting, as `generate`'s)."""
+        if self._calls >= self.config.workers + self.config.max_waiting:
+            raise StudioBusyError(f"the studio is waiting for {self._calls} songs already; try again in a few "
+                                  "seconds")
         convert = sibling("server.convert")
-        answer = await asyncio.wrap_future(self._threads.submit(self._remote, lambda: self.client.arrange(
-            midi, convert.options_to_proto(options))))
+        loop = asyncio.get_running_loop()
+        self._calls += 1
+        call = self._threads.submit(self._remote, lambda: self.client.arrange(midi, convert.options_to_proto(options)))
+        call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._answered))
+        answer = await asyncio.wrap_future(call)
         return [{"key": s.key, "label": s.label, "occurrence": s.occurrence, "first_bar": s.first_bar, "bars": s.bars,
                  "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts]}
                 for s in answer.sections]
