@@ -271,7 +271,8 @@ class ModelDrummer:
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
         chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
                           self.steps_per_quarter) if state.parts else -1
-        heard = Heard(scores, p, heard_span(position, bar_steps), meters, swung, grid, live=True, chosen_part=chosen)
+        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, live=True,
+                      chosen_part=chosen)
         return request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
                        state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
