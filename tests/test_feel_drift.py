@@ -131,7 +131,7 @@ def test_the_fit_finds_the_correlation_it_was_drawn_with() -> None:
     rng = np.random.default_rng(3)
     zs, keys, performance, sixteenth = [], [], [], []
     for index in range(120):
-        z, _ = latent(contexts.step, contexts.keys, grid, draw_habits(rng), truth, DriftState(), rng)
+        z, _ = latent(contexts.step, contexts.keys, grid, draw_habits(rng, truth), truth, DriftState(), rng)
         zs.append(z)
         keys.append(contexts.keys)
         performance.append(np.full(len(contexts), index))

@@ -16,6 +16,7 @@ calibrated to and checked by (docs/controls.md, "Feel").
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -55,6 +56,11 @@ class Correlation:
         """(2,) the share of z's variance each hit draws on its own."""
         return np.maximum(1.0 - self.weights.sum(axis=1), 0.0)
 
+    @functools.cached_property
+    def roots(self) -> np.ndarray:
+        """(2, 3, 1) the square roots of the own share, of w_step and of w_drift (what `latent` multiplies by)."""
+        return np.sqrt(np.column_stack([self.own, self.weights[:, :2]]))[:, :, None]
+
     def describe(self) -> dict[str, dict[str, float]]:
         """The weights and phi by name, per quantity (the feel file's JSON)."""
         return {quantity: {**{name: round(float(w), 4) for name, w in zip(COMPONENTS, self.weights[row])},
@@ -77,19 +83,21 @@ class DriftState(NamedTuple):
     strayed_hits: int = 0
 
 
-def draw_habits(rng: np.random.Generator) -> np.ndarray:
-    """(2, 9, HABITS) standard normals: a drummer's B and R for velocity and offset."""
-    return rng.standard_normal((2, NUM_DRUM_CLASSES, HABITS))
+def draw_habits(rng: np.random.Generator, correlation: Correlation) -> np.ndarray:
+    """(2, 9 * MAX_BAR_SIXTEENTHS) a drummer's habits as what they add to z, per quantity, class and 16th of the bar
+    (class major): sqrt(w_beat) B + sqrt(w_bar) R, B and R drawn as (2, 9, HABITS) standard normals."""
+    drawn = rng.standard_normal((2, NUM_DRUM_CLASSES, HABITS))
+    in_bar = np.arange(MAX_BAR_SIXTEENTHS)
+    root = np.sqrt(correlation.weights[:, 2:])[:, :, None, None]  # (2, 2, 1, 1) beat's, bar's
+    habits = root[:, 0] * drawn[:, :, in_bar % SIXTEENTHS_PER_BEAT] + root[:, 1] * drawn[:, :, SIXTEENTHS_PER_BEAT:]
+    return habits.reshape(2, -1)
 
 
 def normal_cdf(z: np.ndarray) -> np.ndarray:
-    """The standard normal's distribution function (Abramowitz and Stegun 7.1.26 for erf: within 1.5e-7), in numpy
-    alone: the probability each latent z is sampled at."""
-    x = np.abs(z) * (1 / math.sqrt(2))
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    erf = 1.0 - poly * np.exp(-x * x)
-    return 0.5 + 0.5 * np.where(z < 0, -erf, erf)
+    """The standard normal's distribution function (math.erf of each value: a live bar's few dozen in a few
+    microseconds, no scipy): the probability each latent z is sampled at."""
+    erf = math.erf
+    return 0.5 + 0.5 * np.array([erf(x) for x in (z * (1 / math.sqrt(2))).ravel().tolist()]).reshape(np.shape(z))
 
 
 def drift_path(gaps_16ths: np.ndarray, start: tuple[float, float] | None, phi: np.ndarray,
@@ -97,46 +105,46 @@ def drift_path(gaps_16ths: np.ndarray, start: tuple[float, float] | None, phi: n
     """(2, m) d at m onsets `gaps_16ths` (m,) apart (the first's gap from `start`, d at the onset before; None: d
     starts afresh, from its stationary N(0, 1)), `innovations` (2, m) standard normals. The same path whether the
     onsets come in one call or bar by bar with the state carried (tests/test_feel_drift.py)."""
-    carry = np.power(phi[:, None], gaps_16ths[None, :])  # (2, m)
-    fresh = np.sqrt(np.maximum(1.0 - carry * carry, 0.0))
-    out = np.empty(innovations.shape)
-    for row in range(2):  # a recursion: plain floats, a few hundred nanoseconds an onset
-        previous = None if start is None else float(start[row])
-        values = out[row]
-        for i, (a, b, e) in enumerate(zip(carry[row].tolist(), fresh[row].tolist(), innovations[row].tolist())):
+    carry = phi[:, None] ** gaps_16ths  # (2, m), at most 1
+    fresh = np.sqrt(1.0 - carry * carry)
+    rows = []
+    for carried, new, drawn, previous in zip(carry.tolist(), fresh.tolist(), innovations.tolist(),
+                                             start or (None, None)):
+        values = []  # a recursion: plain floats, a few hundred nanoseconds an onset
+        for a, b, e in zip(carried, new, drawn):
             previous = e if previous is None else a * previous + b * e
-            values[i] = previous
-    return out
+            values.append(previous)
+        rows.append(values)
+    return np.array(rows, dtype=np.float64).reshape(innovations.shape)
 
 
 def latent(step: np.ndarray, keys: np.ndarray, grid: Grid, habits: np.ndarray | None, correlation: Correlation,
            state: DriftState, rng: np.random.Generator) -> tuple[np.ndarray, DriftState]:
     """(2, n) each hit's z (velocity's, offset's) for hits at `step` (non-decreasing, `np.nonzero` order) with
-    context `keys` on `grid`, and the drift state at the grid's end. `habits` None: none (B and R left out). Draws
+    context `keys` on `grid`, and the drift state at the grid's end. `habits`: `draw_habits`' (None: none). Draws
     2 * (n + 2 * onsets) standard normals from `rng`."""
     n = len(step)
-    onset_of = np.zeros(n, dtype=np.int64)
-    if n:
-        np.cumsum(step[1:] != step[:-1], out=onset_of[1:])
-    onset_step = step[np.r_[0, np.flatnonzero(step[1:] != step[:-1]) + 1]] if n else step
-    m = len(onset_step)
-    normals = rng.standard_normal((2, n + 2 * m))
-    own, shared, innovations = normals[:, :n], normals[:, n : n + m], normals[:, n + m :]
     sixteenths_per_step = 4.0 / grid.steps_per_quarter
-    t = onset_step * sixteenths_per_step  # (m,) 16ths from the grid's start
-    gaps = np.diff(t, prepend=t[0] - state.since_16ths) if m else t
-    drift = drift_path(gaps, state.value, correlation.drift_per_16th, innovations)
-    root = np.sqrt(correlation.weights)  # (2, 4)
-    z = np.sqrt(correlation.own)[:, None] * own + root[:, 0:1] * shared[:, onset_of] + root[:, 1:2] * drift[:, onset_of]
-    if habits is not None and n:
-        class_sixteenth = class_and_sixteenth(keys)
-        drum_class, in_bar = class_sixteenth // MAX_BAR_SIXTEENTHS, class_sixteenth % MAX_BAR_SIXTEENTHS
-        z += root[:, 2:3] * habits[:, drum_class, in_bar % SIXTEENTHS_PER_BEAT]
-        z += root[:, 3:4] * habits[:, drum_class, SIXTEENTHS_PER_BEAT + in_bar]
     end = grid.n_steps * sixteenths_per_step
-    if m:
-        return z, state._replace(value=(float(drift[0, -1]), float(drift[1, -1])), since_16ths=end - float(t[-1]))
-    return z, state._replace(since_16ths=state.since_16ths + end)
+    if not n:
+        return np.zeros((2, 0)), state._replace(since_16ths=state.since_16ths + end)
+    starts = np.empty(n, dtype=bool)  # the first hit of each onset
+    starts[0] = True
+    np.not_equal(step[1:], step[:-1], out=starts[1:])
+    onset_of = np.cumsum(starts) - 1  # (n,)
+    t = step[starts] * sixteenths_per_step  # (m,) the onsets, in 16ths from the grid's start
+    m = len(t)
+    normals = rng.standard_normal((2, n + 2 * m))
+    gaps = np.empty(m)
+    gaps[0] = state.since_16ths + t[0]
+    np.subtract(t[1:], t[:-1], out=gaps[1:])
+    drift = drift_path(gaps, state.value, correlation.drift_per_16th, normals[:, n + m :])
+    roots = correlation.roots
+    z = roots[:, 0] * normals[:, :n] + (roots[:, 1] * normals[:, n : n + m] + roots[:, 2] * drift)[:, onset_of]
+    if habits is not None:
+        z += habits[:, class_and_sixteenth(keys)]
+    after = (float(drift[0, -1]), float(drift[1, -1]))
+    return z, DriftState(after, end - float(t[-1]), state.strayed, state.strayed_hits)
 
 
 def onset_lag1(drums: DrumGrid, grid: Grid, phrase_bars: int = PHRASE_BARS) -> tuple[float, float]:

@@ -142,7 +142,7 @@ class Drummer:
     offset_level: np.ndarray  # (9,) steps
     velocity_spread: np.ndarray  # (9,)
     offset_spread: np.ndarray  # (9,)
-    habits: np.ndarray | None = None  # (2, 9, drift.HABITS) how he plays each place of the beat and bar (None: none)
+    habits: np.ndarray | None = None  # (2, 9 x 32) how he plays each 16th of the bar (drift.draw_habits; None: none)
 
     @functools.cached_property
     def by_class(self) -> np.ndarray:
@@ -238,7 +238,7 @@ class FeelTables:
             name, quantile = FEEL_DRAWS[feel]
             u[name] = quantile
         return Drummer(*[sample_quantiles(self.drummer[name].astype(np.float64), np.full(9, u[name]))
-                         for name in DRUMMER_ARRAYS], habits=draw_habits(rng))
+                         for name in DRUMMER_ARRAYS], habits=draw_habits(rng, self.correlation))
 
     def save(self, path: Path) -> None:
         """`path` (.npz, arrays only) and the same name with .json (everything else)."""
