@@ -6,9 +6,12 @@ straight parts only, as the fit reads timing) and the share of the velocity's va
 
     python -m studies.feel_drift --data ../shared/data/gmd [--splits train,test]
     python -m studies.feel_drift --data ../shared/data/gmd --gen runs/score/gen/band/take1    # and a model's takes
+    python -m studies.feel_drift --splits "" --live SPLIT/band --out runs/live-band             # the live drummer's
 
 A generated take (GEN/X.drums.mid) is read onto its own file's tempo and meter at 4 steps a quarter, as the fit reads
-a GMD performance; a part is straight by fit.py's `Performance.straight`.
+a GMD performance; a part is straight by fit.py's `Performance.straight`. `--live` first plays each
+SPLIT/band/X.guitar.mid to the shipped live drummer bar by bar (evaluation.playback, as `--mode evaluate --live`;
+seed 0), writes its drums to OUT/X.drums.mid and measures them with the others.
 """
 
 from __future__ import annotations
@@ -47,12 +50,33 @@ def figures(grids: list[DrumGrid], performances: list[Performance]) -> str:
             f"phrase share {pooled(phrase_share, every):.4f} ({len(every)})")
 
 
+def play_live(songs: Path, out: Path, seed: int = 0) -> None:
+    """Each songs/X.guitar.mid played to the shipped live drummer (the whole arrangement), its drums to
+    out/X.drums.mid."""
+    from seq2drum.evaluation.playback import play_file
+    from seq2drum.live.model_drummer import ModelDrummer
+    from seq2drum.options import GenerationOptions
+
+    drummer = ModelDrummer()
+    out.mkdir(parents=True, exist_ok=True)
+    for song in sorted(songs.glob("*.guitar.mid")):
+        played = play_file(drummer, song.read_bytes(), GenerationOptions(seed=seed), seed)
+        (out / f"{song.name[: -len('.guitar.mid')]}.drums.mid").write_bytes(played.midi_bytes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/gmd"), help="GMD's folder (with info.csv)")
     parser.add_argument("--splits", default="train,test", help="GMD's splits to measure, a comma list")
     parser.add_argument("--gen", type=Path, nargs="*", default=[], help="folders of generated takes (X.drums.mid)")
+    parser.add_argument("--live", type=Path, default=None, help="a folder of X.guitar.mid to play to the live drummer")
+    parser.add_argument("--out", type=Path, default=None, help="where --live writes its drums")
     args = parser.parse_args(argv)
+    if args.live is not None:
+        if args.out is None:
+            parser.error("--live needs --out, the folder its drums are written to")
+        play_live(args.live, args.out)
+        args.gen = [*args.gen, args.out]
     tables = shipped_tables()
     for split in [name.strip() for name in args.splits.split(",") if name.strip()]:
         performances = read_performances(args.data, (split,))
