@@ -19,7 +19,7 @@ from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_LENGTHS, FILL
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.groove.request import SpanSection, UNKNOWN_END, Span, heard_span, placing
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, FillWriter
-from seq2drum.midi.drums import CLOSED_HAT, CRASH, LOW_TOM, MID_TOM, SNARE, TOMS
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, LOW_TOM, MID_TOM, RIDE, SNARE, TOMS
 from tests.test_rules import CODEBOOK, S, context_of, decision_of
 
 POLICY = DecodingPolicy(fill_threshold=0.9, fill_edge_threshold=0.125, crash_edge_threshold=0.0)
@@ -183,3 +183,23 @@ def test_a_placed_fill_plays_its_length_and_its_voices_and_leaves_the_downbeat_c
     assert not whole[:16, CLOSED_HAT].any() and whole[[4, 8], SNARE].all() and not whole[0, CRASH]
     snare = filled(2, False)  # no roll in the tiny codebook: a snare run over the last beat, no tom
     assert not snare[:, [LOW_TOM, MID_TOM, 6]].any() and snare[12:16, SNARE].sum() >= 3
+
+
+def test_a_ridden_bar_keeps_its_foot_under_a_fill_and_a_hat_bar_plays_the_fills_hats() -> None:
+    """Both hands fill: in a bar kept on the ride, the closed hats under the fill are the bar's own (the foot on the
+    beats), not the fill's; a bar kept on the hats plays the fill as the drummer played it."""
+    writer, p = FillWriter(CODEBOOK), np.zeros((1, S, 9))
+
+    def filled(ridden: bool) -> np.ndarray:
+        hits = np.zeros((1, S, 9), dtype=bool)
+        if ridden:
+            hits[0, 0:16:2, RIDE] = True
+            hits[0, [4, 12], CLOSED_HAT] = True  # the foot on 2 and 4
+        else:
+            hits[0, :16, CLOSED_HAT] = True
+        writer.fill(hits, p, 0, 16, 4, 0.3, toms=True, beats=WHOLE_BAR)
+        return hits[0]
+
+    ridden, hats = filled(True), filled(False)
+    assert np.flatnonzero(ridden[:16, CLOSED_HAT]).tolist() == [4, 12]
+    assert not hats[:16, CLOSED_HAT].any()  # the tiny codebook's whole-bar fill has no hat: none stays

@@ -24,7 +24,8 @@ from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FI
                                       SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
-from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE, TOMS
+from seq2drum.midi.drums import (CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, RIDE, SNARE,
+                                 TOMS)
 from seq2drum.groove.scores import SongScores
 from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, closes_with_fill
 from seq2drum.song.sections import Section
@@ -231,8 +232,10 @@ class FillWriter:
         FILL_LONG_MIN_BEATS beats or more its last FILL_LONG_BEATS beats, a drummer's fill of that length
         (`fill_beats`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
         over it; a tom run when the codebook has none. Without `toms`, a snare fill (a quarter note at least: the last
-        two eighths of 7/8)."""
+        two eighths of 7/8). A bar that rides keeps its own closed hats under the fill (the foot's, where the ride
+        keeps time: both hands fill), not the fill's."""
         n_beats = n_steps // max(1, beat)
+        ridden, own_hats = bool(hits[row, :n_steps, RIDE].any()), hits[row, :n_steps, CLOSED_HAT].copy()
         # beats that make a quarter note at least (the last two eighths of 7/8); a short bar's last beat
         quarter = max(1, -(-4 // max(1, beat))) if n_steps > SHORT_BAR_STEPS else 1
         spans = (FILL_LONG_BEATS, quarter) if n_beats >= FILL_LONG_MIN_BEATS and toms else (quarter,)
@@ -248,6 +251,8 @@ class FillWriter:
                 gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
                 hits[row, start:n_steps] = candidates[self.chosen(row, candidates, gain)]
                 hits[row, 0, CRASH] &= start > 0  # a whole-bar fill's downbeat crashes where the crash rule says
+                if ridden:
+                    hits[row, start:n_steps, CLOSED_HAT] = own_hats[start:]
                 return
         start = max(0, n_steps - quarter * beat)
         hits[row, start:n_steps] = False
