@@ -186,8 +186,8 @@ def test_a_placed_fill_plays_its_length_and_its_voices_and_leaves_the_downbeat_c
 
 
 def test_a_ridden_bar_keeps_its_foot_under_a_fill_and_a_hat_bar_plays_the_fills_hats() -> None:
-    """Both hands fill: in a bar kept on the ride, the closed hats under the fill are the bar's own (the foot on the
-    beats), not the fill's; a bar kept on the hats plays the fill as the drummer played it."""
+    """Both hands fill: in a bar on the ride whose closed hats are the foot's (on the beats), they stay under the
+    fill, not the fill's hand hats; a bar kept on the hats plays the fill as the drummer played it."""
     writer, p = FillWriter(CODEBOOK), np.zeros((1, S, 9))
 
     def filled(ridden: bool) -> np.ndarray:

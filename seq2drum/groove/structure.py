@@ -232,10 +232,12 @@ class FillWriter:
         FILL_LONG_MIN_BEATS beats or more its last FILL_LONG_BEATS beats, a drummer's fill of that length
         (`fill_beats`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
         over it; a tom run when the codebook has none. Without `toms`, a snare fill (a quarter note at least: the last
-        two eighths of 7/8). A bar that rides keeps its own closed hats under the fill (the foot's, where the ride
-        keeps time: both hands fill), not the fill's."""
+        two eighths of 7/8). A bar on the ride whose closed hats are the foot's (on beats only) keeps them under the
+        fill, not the fill's hand hats: both hands fill."""
         n_beats = n_steps // max(1, beat)
-        ridden, own_hats = bool(hits[row, :n_steps, RIDE].any()), hits[row, :n_steps, CLOSED_HAT].copy()
+        own_hats = hits[row, :n_steps, CLOSED_HAT].copy()
+        off_beat = np.arange(n_steps) % max(1, beat) != 0
+        foot = bool(hits[row, :n_steps, RIDE].any() and own_hats.any() and not (own_hats & off_beat).any())
         # beats that make a quarter note at least (the last two eighths of 7/8); a short bar's last beat
         quarter = max(1, -(-4 // max(1, beat))) if n_steps > SHORT_BAR_STEPS else 1
         spans = (FILL_LONG_BEATS, quarter) if n_beats >= FILL_LONG_MIN_BEATS and toms else (quarter,)
@@ -251,7 +253,7 @@ class FillWriter:
                 gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
                 hits[row, start:n_steps] = candidates[self.chosen(row, candidates, gain)]
                 hits[row, 0, CRASH] &= start > 0  # a whole-bar fill's downbeat crashes where the crash rule says
-                if ridden:
+                if foot:
                     hits[row, start:n_steps, CLOSED_HAT] = own_hats[start:]
                 return
         start = max(0, n_steps - quarter * beat)
