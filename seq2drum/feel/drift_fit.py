@@ -8,7 +8,6 @@ and by whether the two share a class, its 16th of the beat, its 16th of the bar,
 predicts as w_step [gap 0] + w_drift phi ** gap + w_beat [same class and 16th of the beat] + w_bar [same class and
 16th of the bar]: fitted by least squares weighted by the pairs, the weights kept >= 0 (every subset of them tried at
 each phi of a grid). Velocity from every performance, offset from the straight ones (as the tables).
-
 Read through z, heavy tails and all, the pairs overstate how far the values themselves move together (the drift's
 weight alone sends the humanized performances' onset lag-1 to 0.30 where the drummers' is 0.17), so `calibrate_drift`
 then scales each quantity's drift weight until the humanized training performances show the drummers' figures

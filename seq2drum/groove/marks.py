@@ -18,7 +18,8 @@ from seq2drum.groove import kit
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkContext, Rule
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import run
-from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, LENGTH_DRAW, PRIOR_BARS, TWO_BARS, VOICE_DRAW,
+from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_EVIDENCE_POWER, LENGTH_DRAW, MIN_FILL_MEAN,
+                                       PRIOR_BARS, TWO_BARS, VOICE_DRAW,
                                        WHOLE_BAR, bar_families, crash_chance, fill_beats, fill_chances, fill_position,
                                        load_placement)
 from seq2drum.groove.settings import CRASH_DRAWN, CRASH_SURE, SHORT_BAR_STEPS
@@ -142,8 +143,9 @@ def placed_fill_marks(context: BarContext, decision: BarDecision) -> None:
             count = count.after(p, True, False)
             continue
         n_beats = int(scores.bar_steps[row]) // max(1, int(scores.beat_steps[row]))
-        one, two = fill_chances(family, events, *(fill_position(int(placing.position[r]), bool(placing.closing[r]))
-                                                  for r in (row, row + 1)))
+        heard = events * (p / max(fill, MIN_FILL_MEAN)) ** FILL_EVIDENCE_POWER  # where the network hears a fill
+        one, two = fill_chances(family, heard, *(fill_position(int(placing.position[r]), bool(placing.closing[r]))
+                                                 for r in (row, row + 1)))
         drawn = float(placing.draws[row, FILL_DRAW])
         length = fill_beats(family, float(placing.draws[row, LENGTH_DRAW]), n_beats)
         if scores.bar_steps[row] <= SHORT_BAR_STEPS:  # a 4/16 piece: no fill of its own

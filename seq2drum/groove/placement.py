@@ -40,6 +40,9 @@ CRASH_POSITIONS = ("section_start", "eighth", "fourth", "other")
 FILL_DRAW, LENGTH_DRAW, VOICE_DRAW, CRASH_DRAW = range(4)  # the columns of a placing's draws
 PLACEMENT_STREAM = 88  # the placements' random stream beside the seed (the takes' and the plans' draw as before)
 PRIOR_BARS = 8.0  # live, the song's rates start from the training songs' mean, as if this many bars had been heard
+FILL_EVIDENCE_POWER = 1.0  # a bar's fill chance x (its fill probability / the song's mean) ** this: the song's
+# rate kept, its fills moved to the bars where the network hears one (0: by place alone)
+MIN_FILL_MEAN = 1e-3  # the song's mean fill probability at least this (a song the model expects no fill in)
 
 
 @dataclass(frozen=True)

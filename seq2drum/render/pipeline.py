@@ -2,18 +2,16 @@
 
     level      velocity   the decided velocities moved by one amount to the drums' level, times --dynamics
     humanize   velocity,  each hit as the drawn drummer plays it (feel.model: --humanize, --feel; the learned
-               timing     velocities times --dynamics), his timing drifting and his accents following the phrase
-                          from the drift state handed in (feel.drift)
+               timing     velocities times --dynamics), drifting from the drift state handed in (feel.drift)
     spread     velocity   the played velocities scaled around their mean to the drums' spread, times --dynamics
     swing      timing     the swung eighth at --swing's ratio, or the song's own (feel.swing; None: straight)
     notes      pitch      each hit on its class's note or its articulation's (the hi-hat foot, the cross-stick), then
                           the kit map (--kit-map)
 
-`play` runs the first four, `notes` writes the result: offline (generation/render.py) over each take of a song on
-its grid, live (live/render.py) over one bar. Only what each hands in differs: the level and spread (feel.level
-`SongLevel` from the whole song, `LiveLevel` from the bars so far), the drift (a take starts afresh; live carries
-it from bar to bar), the random stream and the swing's ratio. The
-options are read once, into `RenderControls`; a package of its own, so that live/ imports nothing of generation.
+`play` runs the first four, `notes` writes the result: offline (generation/render.py) over each take of a song,
+live (live/render.py) over one bar. Only what each hands in differs: the level and spread (feel.level `SongLevel`,
+`LiveLevel` from the bars so far), the drift (live carries it bar to bar), the random stream and the swing's ratio.
+The options are read once, into `RenderControls`; a package of its own, so that live/ imports nothing of generation.
 """
 
 from __future__ import annotations
