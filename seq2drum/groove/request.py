@@ -338,10 +338,9 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
         asked = replace(asked, finish=replace(asked.finish, min_hits=take_floor(heard.scores, heard.p, ~rested)))
-    # at temperature 0 the places do not follow the seed (the same hits whatever the seed: the proto's promise);
-    # each take still draws its own
-    placing_seed = seed if options.temperature > 0 else 0
-    placed = tuple(placing(heard.span, placing_seed, take, plan.lead_ins(heard.span.n_bars) if plan.played else None)
+    # the places follow the seed at every temperature, as a drummer's fills differ from one performance to the next
+    # (a stream without it would put every song's crashes on the same bars)
+    placed = tuple(placing(heard.span, seed, take, plan.lead_ins(heard.span.n_bars) if plan.played else None)
                    for take, plan in enumerate(plans))
     return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges), placings=placed)
 
