@@ -25,7 +25,7 @@ def test_same_seed_and_bar_play_alike_and_another_bar_differs() -> None:
     """The feel comes from (seed, bar index): if it broke, a late call (or a retried one) would change the drums."""
     hits, velocity = _groove()
     bar = BarClock(5, 4, 4, 120.0)
-    first, _ = render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)
+    first, _, _ = render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)
     assert first == render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)[0]
     assert len(first) == int(hits.sum())
     assert first != render_bar(hits, velocity, GenerationOptions(), 7, BarClock(6, 4, 4, 120.0), 4)[0]
@@ -80,15 +80,15 @@ def test_a_bar_plays_at_the_level_and_spread_heard_so_far(swing: float | None) -
     hits, velocity = _groove()
     bar = BarClock(3, 4, 4, 120.0)
     options = GenerationOptions(humanize=0.0, swing=swing)
-    alone, counted = render_bar(hits, velocity, options, 7, bar, 4)
+    alone, counted, _ = render_bar(hits, velocity, options, 7, bar, 4)
     assert {hit.velocity for hit in alone} == {100} and counted == LiveLevel()  # nothing heard: nothing counted
     band = LiveLevel(band=Sums().after(np.array([50, 70])))
     for dynamics in (1.0, 0.5):
-        played, after = render_bar(hits, velocity, replace(options, dynamics=dynamics), 7, bar, 4, band)
+        played, after, _ = render_bar(hits, velocity, replace(options, dynamics=dynamics), 7, bar, 4, band)
         level = np.array([hit.velocity for hit in played], dtype=float)
         assert level.mean() == pytest.approx(dynamics * heard_level(np.array([50, 70])), abs=1.0)
         assert after.played.count == len(played) == int(hits.sum())
-    humanized, _ = render_bar(hits, velocity, GenerationOptions(swing=swing), 7, bar, 4, band, swing)
+    humanized, _, _ = render_bar(hits, velocity, GenerationOptions(swing=swing), 7, bar, 4, band, swing)
     spread = np.array([hit.velocity for hit in humanized], dtype=float).std()
     assert spread == pytest.approx(heard_spread(np.array([50, 70])), abs=1.0)
 

@@ -81,6 +81,8 @@ def test_proto_comments_say_what_the_code_does() -> None:
     assert "most likely pattern at every step" not in flat
     assert "every bar played as the model's calibrated choice of highest expected F1" in flat
     assert "the same drums for the same file and options" not in flat  # the seed moves humanized velocity and timing
-    assert "the same hits for the same file, track and takes whatever the seed" in flat
+    assert "the same hits for the same file, track and takes whatever the seed" not in flat  # issue 88: the seed
+    assert "the same grooves for the same file, track and takes whatever the seed" in flat  # places fills, crashes
+    assert "the seed still moves where fills and crashes fall" in flat
     assert "a request beyond these gets UNAVAILABLE at once" in flat
     assert "RESOURCE_EXHAUSTED when a size limit is passed (not worth retrying)" in flat

@@ -91,8 +91,8 @@ def offline_bar(offline: Request, row: int, asked: Request, allowed: np.ndarray 
     """Offline's whole-song request at row `row` as a one-bar request on the live bar's own scores, probabilities and
     grid (what each side's network makes of the bar), the style's entries `allowed` and the user's groove in the
     live model's codebook; where live cannot know the bar's section as offline does (not `sections_known`), what is
-    counted per section (the fill and crash bars, the edges) as live counts it; every other field as the whole
-    song's request holds it."""
+    counted per section (the fill and crash bars, the edges, the placing) as live counts it; every other field as the
+    whole song's request holds it."""
     def bar(values: np.ndarray | None) -> np.ndarray | None:
         return None if values is None else values[row : row + 1]
 
@@ -108,7 +108,10 @@ def offline_bar(offline: Request, row: int, asked: Request, allowed: np.ndarray 
     finish = replace(offline.finish, p=p, scores=scores, grid=asked.finish.grid, continuation=one,
                      min_hits=take_floor(scores, p), cross_sticks=asked.finish.cross_sticks)
     edges = offline.edges[row : row + 1] if sections_known else asked.edges
-    return replace(offline, steering=steering, edges=edges, finish=finish, plans=())
+    # where the take places its fills and crashes: the bar's row of offline's placing where live knows its section
+    # as offline does, else live's (the bars since the band came in); the draws are the song bar's on both sides
+    placings = tuple(placed.rows(row, row + 1) for placed in offline.placings) if sections_known else asked.placings
+    return replace(offline, steering=steering, edges=edges, finish=finish, plans=(), placings=placings)
 
 
 def groove_heard_alike(live: Request, offline: Request, drummer: ModelDrummer) -> bool:

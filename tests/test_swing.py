@@ -183,10 +183,11 @@ def test_a_made_up_shuffle_swings_as_the_guitar_does(styled: DrumGenerator) -> N
 
 def test_a_made_up_shuffle_without_a_style_swings_measurably_as_the_guitar_does(styled: DrumGenerator) -> None:
     """Breaks if a song decided swung could come out with time-keeping that shows no swing (quarter notes or 16ths:
-    4 of the 9 validation songs read swung): every bar's last beat carries one swung note (controls.py)."""
+    4 of the 9 validation songs read swung): every bar's last beat carries one swung note (controls.py). Over a
+    few drummers: one drummer's drift moves a few other hits into the beats the measure reads (0.64 one seed in 4)."""
     midi = song_bytes(strummed([0.0, 2 / 3], 64, strum_ticks=16, jitter_ticks=4))
-    result = styled.generate(midi, GenerationOptions(seed=0))
-    assert written_swing(result.midi_bytes) == pytest.approx(2 / 3 + 8 / PPQ, abs=0.04)
+    swings = [written_swing(styled.generate(midi, GenerationOptions(seed=seed)).midi_bytes) for seed in range(4)]
+    assert np.mean(swings) == pytest.approx(2 / 3 + 8 / PPQ, abs=0.04) and min(swings) > STRAIGHT_MAX_SWING
     straight = styled.generate(song_bytes(notes_from_steps(riff(16), length_steps=2)), GenerationOptions(seed=0))
     assert not any("swinging" in notice for notice in straight.notices)
     assert (written_swing(straight.midi_bytes) or 0.5) <= STRAIGHT_MAX_SWING

@@ -9,7 +9,8 @@ feel).
 
 Then how performances differ (model.py's drummer): per class, the quantiles of a performance's velocity and offset
 level and of its spread around the context medians, which the tables themselves leave out (each performance's mean
-per class is taken out of them, so they hold the spread one drummer plays within one song).
+per class is taken out of them, so they hold the spread one drummer plays within one song). Then how one drummer's
+hits hang together (drift.py's `Correlation`, fitted by drift_fit.py): his drift, his habits per place in the bar.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import argparse
 import csv
 import datetime
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from seq2drum.feel.contexts import LEVELS, N_LEVELS, hit_contexts
+from seq2drum.feel.drift import onset_lag1, phrase_share
+from seq2drum.feel.drift_fit import calibrate_drift, fit_correlation
 from seq2drum.feel.swing import STRAIGHT_MAX_SWING, song_swing
 from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.feel.model import (N_QUANTILES, OFFSET_UNITS_PER_STEP, QUANTILE_PROBABILITIES, SHIPPED, FeelTables,
@@ -72,6 +76,7 @@ class Hits:
     offset: np.ndarray  # (n,) float, steps
     performance: np.ndarray  # (n,) index into the performances
     straight: np.ndarray  # (n,) bool, the hit's performance is straight
+    sixteenth: np.ndarray  # (n,) float, 16ths from its performance's start
 
 
 def sixteenths_swing(drums: DrumGrid) -> float | None:
@@ -109,7 +114,7 @@ def collect_hits(performances: list[Performance]) -> Hits:
         n = len(contexts)
         parts.append((contexts.keys, contexts.drum_class, performance.drums.velocity[where].astype(np.float64),
                       performance.drums.offset[where].astype(np.float64), np.full(n, index),
-                      np.full(n, performance.straight)))
+                      np.full(n, performance.straight), contexts.step * 4.0 / performance.grid.steps_per_quarter))
     columns = [np.concatenate(column) for column in zip(*parts)]
     return Hits(columns[0].reshape(-1, N_LEVELS), *columns[1:])
 
@@ -254,6 +259,19 @@ def calibrate(tables: FeelTables, performances: list[Performance]) -> None:
                 tables.drummer["offset_level"][drum_class] += np.float32(shift)
 
 
+def pooled(figure: Callable[[DrumGrid, Grid], tuple[float, float]], parts: list[tuple[DrumGrid, Grid]]) -> float:
+    """A drift.py figure (`onset_lag1`, `phrase_share`) pooled over `parts`: its sums added, then divided."""
+    sums = np.array([figure(*part) for part in parts]).reshape(-1, 2)
+    return float(sums[:, 0].sum() / max(sums[:, 1].sum(), 1e-12)) if len(sums) else float("nan")
+
+
+def drift_figures(grids: list[DrumGrid], performances: list[Performance]) -> np.ndarray:
+    """(2,) the velocity's phrase share over every performance and the onset lag-1 over the straight ones (timing
+    is learned from those alone), of `grids` (the performances' own drums, or humanized)."""
+    return np.array([pooled(phrase_share, [(g, p.grid) for g, p in zip(grids, performances)]),
+                     pooled(onset_lag1, [(g, p.grid) for g, p in zip(grids, performances) if p.straight])])
+
+
 def fit(root: Path) -> FeelTables:
     """The feel tables from GMD's train split at `root`."""
     started = time.perf_counter()
@@ -266,14 +284,25 @@ def fit(root: Path) -> FeelTables:
                                                                          OFFSET_UNITS_PER_STEP)
     drummer = {"velocity_level": velocity_level, "offset_level": offset_level, "velocity_spread": velocity_spread,
                "offset_spread": offset_spread}
-    tables = FeelTables(velocity, offset, drummer, np.stack([velocity_shrinkage, offset_shrinkage]))
+    correlation, correlation_error = fit_correlation(
+        [(hits.velocity, velocity, 1.0, everything), (hits.offset, offset, OFFSET_UNITS_PER_STEP, hits.straight)],
+        hits.keys, hits.drum_class, hits.performance, hits.sixteenth)
+    tables = FeelTables(velocity, offset, drummer, np.stack([velocity_shrinkage, offset_shrinkage]), correlation)
     calibrate(tables, performances)
+    drummers = drift_figures([p.drums for p in performances], performances)
+    tables.correlation, humanized_figures = calibrate_drift(
+        tables.correlation, lambda c: drift_figures(humanize_all(performances, replace(tables, correlation=c), 0),
+                                                    performances), drummers)
     tables.info = {
         "data": "Groove MIDI Dataset v1.0.0, train split (Gillick, Roberts, Engel, Eck, Bamman, ICML 2019; CC BY 4.0)",
         "performances": len(performances), "swung_performances_left_out_of_timing": sum(not p.straight
                                                                                          for p in performances),
         "hits": int(len(hits.velocity)), "levels": list(LEVELS), "min_context_hits": MIN_CONTEXT_HITS,
         "contexts_per_level": {"velocity": [len(k) for k in velocity.keys], "offset": [len(k) for k in offset.keys]},
+        "correlation_fit_rms": {name: round(error, 4) for name, error in correlation_error.items()},
+        "onset_lag1_straight": {"drummers": round(float(drummers[1]), 3),
+                                "humanized": round(float(humanized_figures[1]), 3)},
+        "phrase_share": {"drummers": round(float(drummers[0]), 4), "humanized": round(float(humanized_figures[0]), 4)},
         "fit_seconds": round(time.perf_counter() - started, 1), "fitted": datetime.date.today().isoformat(),
     }
     return tables
@@ -286,7 +315,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     tables = fit(args.data)
     tables.save(args.out)
-    print({key: tables.info[key] for key in ("performances", "hits", "contexts_per_level", "fit_seconds")})
+    print({key: tables.info[key] for key in ("performances", "hits", "contexts_per_level", "fit_seconds",
+                                             "correlation_fit_rms", "onset_lag1_straight", "phrase_share")})
+    print("correlation:", tables.correlation.describe())
     for name, array in tables.drummer.items():
         print(f"{name} per class at the 10th, 50th, 90th percentile:",
               np.round(sample_quantiles(np.repeat(array, 3, axis=0), np.tile([0.1, 0.5, 0.9], 9)), 3).reshape(9, 3)

@@ -6,7 +6,9 @@ request's random generator.
 A hit's velocity (and likewise its offset) is its context's median + the request's drummer's level for its class
 + the sample's distance from that median times the drummer's spread. The drummer is drawn once per request from how
 GMD's performances differ, so a song keeps one drummer's consistency; `feel` fixes the draw (tight, laid-back,
-pushed). For songs, velocities are centred on the network's loudness and narrowed (SONG_VELOCITY_SPREAD).
+pushed). Each hit is sampled at a probability drift.py makes, so his timing drifts and his accents repeat as GMD's
+drummers' do (drift.py's `Correlation`, fitted with the tables). For songs, velocities are centred on the network's
+loudness and narrowed (SONG_VELOCITY_SPREAD).
 `amount` (`--humanize`) runs from 0 (on the grid, as decided) through 1 (as the drummer plays) to 1.5 (wider).
 The whole design, with its figures: docs/how-it-works.md ("Feel") and docs/controls.md ("Feel").
 """
@@ -23,6 +25,7 @@ import numpy as np
 
 from seq2drum.errors import ConfigError
 from seq2drum.feel.contexts import N_LEVELS, HitContexts, hit_contexts
+from seq2drum.feel.drift import INDEPENDENT, Correlation, DriftState, draw_habits, latent, normal_cdf
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.options import FEELS
 from seq2drum.song.drum_part import DrumGrid
@@ -47,7 +50,7 @@ SONG_VELOCITY_SPREAD = 0.43
 FEW_HITS = 256  # up to this many hits (a bar's), `Table.rows` looks contexts up one by one: fewer numpy calls
 MAX_FOUND = 1 << 16  # contexts `FeelRows` remembers the rows of (then it starts over)
 SHIPPED = Path(__file__).resolve().parent / "gmd_feel.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the correlation between hits (drift.py)
 
 
 @dataclass
@@ -139,6 +142,7 @@ class Drummer:
     offset_level: np.ndarray  # (9,) steps
     velocity_spread: np.ndarray  # (9,)
     offset_spread: np.ndarray  # (9,)
+    habits: np.ndarray | None = None  # (2, 9 x 32) how he plays each 16th of the bar (drift.draw_habits; None: none)
 
     @functools.cached_property
     def by_class(self) -> np.ndarray:
@@ -153,6 +157,7 @@ class FeelRows:
 
     values: np.ndarray  # (m * N_QUANTILES,) float64, the rows one after another
     medians: np.ndarray  # (m,) float64, `median_quantiles` of each row
+    means: np.ndarray  # (m,) float64, the mean of what `sample_quantiles` draws from each row (its quantiles' mean)
     known: np.ndarray  # (m,) bool
     velocity: Table
     offset: Table
@@ -163,7 +168,7 @@ class FeelRows:
         rows = np.concatenate([velocity.stacked(), offset.stacked() / OFFSET_UNITS_PER_STEP])
         known = np.ones(len(rows), dtype=bool)
         known[[len(velocity.stacked()) - 1, -1]] = False
-        return cls(rows.reshape(-1), median_quantiles(rows), known, velocity, offset)
+        return cls(rows.reshape(-1), median_quantiles(rows), rows.mean(axis=1), known, velocity, offset)
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
         """(2, n) int64 each hit's velocity row and offset row (`Table.row_index`'s, the rows of zeros where no level
@@ -202,6 +207,7 @@ class FeelTables:
     # (2, 9): per class, within-performance variance / variance of the levels (velocity, offset): how many hits of
     # a drummer weigh as much as the prior in the estimate of their level (bench/bench_feel.py's median prediction)
     shrinkage_hits: np.ndarray
+    correlation: Correlation = INDEPENDENT  # how one drummer's hits hang together (drift.py)
     info: dict[str, Any] = field(default_factory=dict)  # the fit's data, counts and time, for the model card
     _rows: FeelRows | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -223,7 +229,8 @@ class FeelTables:
 
     def draw_drummer(self, rng: np.random.Generator, feel: str = "natural") -> Drummer:
         """A drummer for one request: one uniform per quantity, shared by the classes (a loud drummer is loud on
-        every drum); `feel` fixes one quantity at its quantile. Draws 4 uniforms from `rng` whatever the feel."""
+        every drum), then his habits (drift.py); `feel` fixes one quantity at its quantile. Draws 4 uniforms and
+        drift.draw_habits' normals from `rng` whatever the feel."""
         u = dict(zip(DRUMMER_ARRAYS, rng.random(len(DRUMMER_ARRAYS))))
         for name in ("velocity_spread", "offset_spread"):
             u[name] = SPREAD_DRAWS[0] + u[name] * (SPREAD_DRAWS[1] - SPREAD_DRAWS[0])
@@ -231,11 +238,12 @@ class FeelTables:
             name, quantile = FEEL_DRAWS[feel]
             u[name] = quantile
         return Drummer(*[sample_quantiles(self.drummer[name].astype(np.float64), np.full(9, u[name]))
-                         for name in DRUMMER_ARRAYS])
+                         for name in DRUMMER_ARRAYS], habits=draw_habits(rng, self.correlation))
 
     def save(self, path: Path) -> None:
         """`path` (.npz, arrays only) and the same name with .json (everything else)."""
-        arrays: dict[str, np.ndarray] = {**self.drummer, "shrinkage_hits": self.shrinkage_hits}
+        arrays: dict[str, np.ndarray] = {**self.drummer, "shrinkage_hits": self.shrinkage_hits,
+                                         "correlation": self.correlation.as_array()}
         for name, table in (("velocity", self.velocity), ("offset", self.offset)):
             for level in range(N_LEVELS):
                 arrays[f"{name}_keys_{level}"] = table.keys[level]
@@ -243,7 +251,7 @@ class FeelTables:
                 arrays[f"{name}_counts_{level}"] = table.counts[level]
         np.savez_compressed(path, **arrays)
         info = {**self.info, "format_version": FORMAT_VERSION, "feels": list(FEELS), "n_quantiles": N_QUANTILES,
-                "offset_units_per_step": OFFSET_UNITS_PER_STEP}
+                "offset_units_per_step": OFFSET_UNITS_PER_STEP, "correlation": self.correlation.describe()}
         path.with_suffix(".json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
 
     @classmethod
@@ -265,7 +273,7 @@ class FeelTables:
                            for part in ("keys", "quantiles", "counts")])
 
         return cls(table("velocity"), table("offset"), {name: arrays[name] for name in DRUMMER_ARRAYS},
-                   arrays["shrinkage_hits"], info)
+                   arrays["shrinkage_hits"], Correlation.of_array(arrays["correlation"]), info)
 
 
 @functools.cache
@@ -301,17 +309,19 @@ class PlayedHits(NamedTuple):
     drum_class: np.ndarray  # (n,) int64
     velocity: np.ndarray  # (n,) float64, before rounding to a MIDI velocity
     offset: np.ndarray  # (n,) float64 steps
+    drift: DriftState = DriftState()  # where the drummer's drift stands at the grid's end (drift.py)
 
 
 def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
              dynamics: float = 1.0, tables: FeelTables | None = None,
-             velocity_spread: float | None = SONG_VELOCITY_SPREAD) -> DrumGrid:
+             velocity_spread: float | None = SONG_VELOCITY_SPREAD, drift: DriftState = DriftState()) -> DrumGrid:
     """`drums` with each hit's velocity and offset sampled as `drummer` would play it (see the module docstring);
     the velocities the drums hold are kept at amount 0 and blended toward the drummer's below 1. `velocity_spread`
     (see SONG_VELOCITY_SPREAD) centres the drummer's velocities on the drums' own mean and scales their distances
     from it; None plays them as GMD's drummers do. `dynamics` scales the learned velocities as it scaled the decided
-    ones. Draws two uniforms per hit from `rng`, at every amount."""
-    played = humanize_hits(drums, grid, amount, drummer, rng, dynamics, tables, velocity_spread)
+    ones. `drift`: where the drummer's drift stood before these drums (drift.py; none yet by default). Draws
+    drift.latent's normals from `rng` at every amount (none without a drummer)."""
+    played = humanize_hits(drums, grid, amount, drummer, rng, dynamics, tables, velocity_spread, drift)
     velocity = drums.velocity.astype(np.float64)
     velocity[played.step, played.drum_class] = played.velocity
     offset = np.zeros(drums.offset.shape, dtype=np.float64)
@@ -324,29 +334,38 @@ def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None
 
 def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
                   dynamics: float = 1.0, tables: FeelTables | None = None,
-                  velocity_spread: float | None = SONG_VELOCITY_SPREAD) -> PlayedHits:
+                  velocity_spread: float | None = SONG_VELOCITY_SPREAD, drift: DriftState = DriftState()) -> PlayedHits:
     """`humanize`'s hits on `grid` (hits past its end are not in them), without a grid around them: for a bar's few
-    hits, velocity and offset are looked up and sampled together, a (2, n) array each, velocity's row first."""
+    hits, velocity and offset are looked up and sampled together, a (2, n) array each, velocity's row first; with
+    the drift state at the grid's end (live carries it to the next bar)."""
     contexts = hit_contexts(drums, grid)
     step, drum_class = contexts.step, contexts.drum_class
-    u = rng.random((2, len(step)))  # velocity's, then offset's: the same draws as two calls of len(step) each
     velocity = drums.velocity[step, drum_class].astype(np.float64)
-    if not (amount > 0 and len(step) and drummer is not None):
-        return PlayedHits(step, drum_class, velocity, np.zeros(len(step)))
-    feel = (tables or shipped_tables()).feel_rows()
+    if drummer is None:
+        return PlayedHits(step, drum_class, velocity, np.zeros(len(step)), drift)
+    tables = tables or shipped_tables()
+    z, drift = latent(step, contexts.keys, grid, drummer.habits, tables.correlation, drift, rng)  # (2, n)
+    if not (amount > 0 and len(step)):
+        return PlayedHits(step, drum_class, velocity, np.zeros(len(step)), drift)
+    feel = tables.feel_rows()
     rows = feel.rows(contexts.keys)
     median, known = feel.medians[rows], feel.known[rows]
     drummer_at = drummer.by_class[:, drum_class]  # (4, n) levels, then spreads
-    deviation = (feel.sample(rows, u) - median) * drummer_at[2:]
-    learned = median + drummer_at[:2] + deviation * max(1.0, amount)  # (2, n) velocity, offset
+    stretch = drummer_at[2:] * max(1.0, amount)
+    learned = median + drummer_at[:2] + (feel.sample(rows, normal_cdf(z)) - median) * stretch  # (2, n) vel., offset
     velocity_known, n_known = known[0], int(np.count_nonzero(known[0]))
     if velocity_spread is not None and n_known:
+        # centred on the song's loudness, as the network hears it: what the drummer plays on average there, and how
+        # far he has strayed from it over the hits so far (the take's at once offline, the bars' so far live: a bar
+        # played louder as the phrase builds stays louder than the bars before it)
+        expected = median[0] + drummer_at[0] + (feel.means[rows[0]] - median[0]) * stretch[0]
         if n_known == len(step):
-            centre, learned_mean = _mean(velocity), _mean(learned[0])
+            centre, base, strayed = _mean(velocity), _mean(expected), np.add.reduce(learned[0] - expected)
         else:
-            centre, learned_mean = _mean(velocity[velocity_known]), _mean(learned[0][velocity_known])
-        # centred on the song's loudness, as the network hears it
-        played_velocity = centre + (learned[0] - learned_mean) * velocity_spread * dynamics
+            centre, base = _mean(velocity[velocity_known]), _mean(expected[velocity_known])
+            strayed = np.add.reduce((learned[0] - expected)[velocity_known])
+        drift = drift._replace(strayed=drift.strayed + float(strayed), strayed_hits=drift.strayed_hits + n_known)
+        played_velocity = centre + (learned[0] - base - drift.strayed / drift.strayed_hits) * velocity_spread * dynamics
     else:
         played_velocity = learned[0] * dynamics
     if n_known < len(step):
@@ -354,7 +373,7 @@ def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer |
     timing = learned[1] * known[1]
     blend = min(1.0, amount)
     return PlayedHits(step, drum_class, (1 - blend) * velocity + blend * played_velocity,
-                      blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS))
+                      blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS), drift)
 
 
 def _mean(values: np.ndarray) -> np.floating:

@@ -17,6 +17,7 @@ import numpy as np
 from seq2drum.groove import kit
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun
+from seq2drum.groove.placement import Placing
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.scores import SongScores
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
@@ -77,6 +78,7 @@ class BarContext(MarkContext):
     lam: float = FIRST_LAMBDA  # lambda: the probability above which a cell is worth playing (the expected F1's half)
     scale: float = 1.0  # what lambda is scaled by (`DecodingPolicy.threshold_scale`)
     swung: bool = False  # the song swings by its own reading (the request's `Finish.swung`: offline the whole song's)
+    placing: Placing | None = None  # where the take places its fills and crashes (groove.placement; None: at edges)
 
     @property
     def ride_ratio(self) -> float:
@@ -142,6 +144,7 @@ class BarDecision:
     tom_fills: np.ndarray | None = None  # (n,) bool the fill bars that play toms (`fill_kinds`; None: all may)
     tom_count: kit.KitCount | None = None  # the toms expected and allowed after these bars (`fill_kinds`)
     crash_count: kit.KitCount | None = None  # the crash hits expected and played after these bars (`crash_accents`)
+    fill_beats: np.ndarray | None = None  # (n,) int each fill's beats as placed (`placed_fill_marks`; None: not placed)
 
     @classmethod
     def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:

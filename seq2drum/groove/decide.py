@@ -110,7 +110,8 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decide
             break  # of bars by the third round)
         context = context.at(expected_f1 / 2)
     assert decision is not None, "a chooser decides in one round at least"
-    rules.run((*marks.mark_rules(context.policy), *marks.STRUCTURE_RULES), context, decision)
+    rules.run((*marks.mark_rules(context.policy, context.placing is not None), *marks.STRUCTURE_RULES), context,
+              decision)
     return Decided(built(decision, context, chooser.section_grooves, float(p_sum)), decision, context)
 
 

@@ -18,9 +18,13 @@ from seq2drum.groove import kit
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkContext, Rule
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import run
-from seq2drum.groove.settings import CRASH_SURE
+from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_EVIDENCE_POWER, LENGTH_DRAW, MIN_FILL_MEAN,
+                                       PRIOR_BARS, TWO_BARS, VOICE_DRAW,
+                                       WHOLE_BAR, bar_families, crash_chance, fill_beats, fill_chances, fill_position,
+                                       load_placement)
+from seq2drum.groove.settings import CRASH_DRAWN, CRASH_SURE, SHORT_BAR_STEPS
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillCount, forced_marks
-from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE
+from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE, TOMS
 
 
 def rest_marks(context: MarkContext, decision: BarDecision) -> None:
@@ -40,13 +44,36 @@ def crash_marks(context: MarkContext, decision: BarDecision) -> None:
     summed over the playing bars, plus CRASH_AHEAD), at least CRASH_MIN_GAP bars after the last. A song whose
     drummer crashes at every section gets them; a ballad whose drummer never crashes gets none. hits (crash, ride):
     a groove that rides the crash counts its downbeat crash as a crash bar; where that is one too many, it rides the
-    ride. A policy that marks no crash runs `crashes_on_ride` in its place."""
+    ride. A policy that marks no crash runs `crashes_on_ride` in its place; a take placed by the drummers' statistics
+    `placed_crash_marks`."""
+    _counted_crashes(context, decision, decision.edges[:, CRASH_COLUMN])
+
+
+def placed_crash_marks(context: BarContext, decision: BarDecision) -> None:
+    """marks (crash): as `crash_marks`, a crash counted against the crash bars the model expects, with its gap; the
+    bars it may open are where the take's placing draws one (groove.placement: the drummers' crash bars, a section's
+    first bar most, its 8-bar and 4-bar phrases' next, any bar after a fill twice as often, at the crash rate the
+    model expects of the song, offline over the whole song, live over the bars so far), where a groove rides the
+    crash, or where a crash is sure: each take crashes in its own places where the song allows."""
+    placing, placement = context.placing, load_placement()
+    assert placing is not None, "placed_crash_marks runs on a placed take (marks.mark_rules)"
+    probability = context.structure[:, CRASH_COLUMN]
+    after = np.concatenate([[context.past.counts.fills.last], decision.marks[:-1, FILL_COLUMN]])
+    chances = np.array([crash_chance(placement.family(family), CRASH_DRAWN * float(p), int(position), bool(filled))
+                        for family, p, position, filled in zip(bar_families(context.scores), probability,
+                                                               placing.position, after)])
+    _counted_crashes(context, decision, placing.draws[:, CRASH_DRAW] < chances)
+
+
+def _counted_crashes(context: MarkContext, decision: BarDecision, candidates: np.ndarray) -> None:
+    """The crash rules' count: a crash at each of the (n,) `candidates`, grooves riding the crash and sure crashes
+    that the count (`CrashCount`) and its gap allow; a ridden crash it does not allow rides the ride."""
     probability = context.structure[:, CRASH_COLUMN]
     grooved = decision.hits[:, 0, CRASH].copy()
     count = CrashCount(*context.past.counts.crashes)
     for row in range(len(probability)):
         resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
-        candidate = bool(decision.edges[row, CRASH_COLUMN] or grooved[row]) or probability[row] > CRASH_SURE
+        candidate = bool(candidates[row] or grooved[row]) or probability[row] > CRASH_SURE
         crash = not resting and candidate and count.allows(float(probability[row]))
         decision.marks[row, CRASH_COLUMN] = crash
         if grooved[row] and not crash and not resting:
@@ -89,6 +116,51 @@ def fill_threshold_marks(context: MarkContext, decision: BarDecision) -> None:
     _threshold_marks(context, decision, FILL_COLUMN, policy.fill_threshold, policy.fill_edge_threshold)
 
 
+def placed_fill_marks(context: BarContext, decision: BarDecision) -> None:
+    """marks (fill), fill_beats: fills where the take's placing draws them (groove.placement), as often as the song's
+    drummer would fill by what the model expects of it (its fill and tom expectations a playing bar: offline the whole
+    song's, live the bars' so far), where in the phrase the drummers put them (a section's last bar most, a phrase's
+    last next, any bar now and then), one bar or two, a beat, two, three or the whole bar; and where the fill
+    probability passes the fill threshold. Fills stay under FILL_MAX_SHARE of the playing bars. Each take draws its
+    own, and live each bar its own from the same seed, so no take fills every 4th bar without exception."""
+    fill_threshold_marks(context, decision)
+    placing, placement = context.placing, load_placement()
+    assert placing is not None, "placed_fill_marks runs on a placed take (marks.mark_rules)"
+    marks, scores = decision.marks, context.scores
+    playing = ~marks[:, REST_COLUMN]
+    count, toms = context.past.counts.fills, context.past.counts.toms
+    fill = _mean_with_prior(count.bars, count.expected, context.structure[playing, FILL_COLUMN],
+                            placement.rate.prior_fill)
+    tom_hits = context.p[playing][..., TOMS[0]: TOMS[-1] + 1].sum(axis=(1, 2))
+    events = placement.fill_events(fill, _mean_with_prior(toms.bars, toms.expected, tom_hits,
+                                                          placement.rate.prior_toms))
+    beats = np.zeros(len(marks), dtype=np.int64)
+    carry = count.carry
+    for row, family_name in enumerate(bar_families(scores)):
+        family, p = placement.family(family_name), float(context.structure[row, FILL_COLUMN])
+        if not playing[row]:
+            marks[row, FILL_COLUMN], carry = False, 0
+            count = count.after(p, True, False)
+            continue
+        n_beats = int(scores.bar_steps[row]) // max(1, int(scores.beat_steps[row]))
+        heard = events * (p / max(fill, MIN_FILL_MEAN)) ** FILL_EVIDENCE_POWER  # where the network hears a fill
+        one, two = fill_chances(family, heard, *(fill_position(int(placing.position[r]), bool(placing.closing[r]))
+                                                 for r in (row, row + 1)))
+        drawn = float(placing.draws[row, FILL_DRAW])
+        length = fill_beats(family, float(placing.draws[row, LENGTH_DRAW]), n_beats)
+        if scores.bar_steps[row] <= SHORT_BAR_STEPS:  # a 4/16 piece: no fill of its own
+            carry = 0
+        elif carry or one <= drawn < one + two:  # a two-bar fill's second bar, or its first
+            marks[row, FILL_COLUMN], length, carry = True, WHOLE_BAR if carry else TWO_BARS, 0 if carry else 1
+        else:
+            marks[row, FILL_COLUMN] |= drawn < one
+        if marks[row, FILL_COLUMN] and not count.under_share():
+            marks[row, FILL_COLUMN], length, carry = False, 0, 0
+        beats[row] = length if marks[row, FILL_COLUMN] else 0
+        count = count.after(p, False, bool(marks[row, FILL_COLUMN]), carry)
+    decision.fill_beats = beats
+
+
 def steered_marks(context: MarkContext, decision: BarDecision) -> None:
     """marks: what the musician forced (`Steering` rests, crashes, fills: --fills, --crashes, drums from nothing);
     (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
@@ -117,6 +189,9 @@ def fill_kinds(context: BarContext, decision: BarDecision) -> None:
     more of 61% of the songs whose drummer plays them in under 2%. A fill the musician asked for plays toms."""
     decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
                                                           context.past.counts.toms)
+    if context.placing is not None:  # a placed take: toms in the share of its fills the family's drummers play them
+        shares = [load_placement().family(family).tom_share for family in bar_families(context.scores)]
+        decision.tom_fills = context.placing.draws[:, VOICE_DRAW] < np.array(shares)
     if context.steering.fills is not None:  # a fill the musician asked for (--fills, drums from nothing): toms
         decision.tom_fills |= forced_marks(np.zeros_like(decision.marks), context.steering)[:, FILL_COLUMN]
 
@@ -126,7 +201,7 @@ def play_marks(context: BarContext, decision: BarDecision) -> None:
     allows them, a crash and kick on the downbeat), then the ending: kick and crash on the guitar's last onset and
     nothing after it."""
     context.fills.apply(decision.hits, context.p, decision.marks, context.scores, context.threshold, context.in_bar,
-                        decision.tom_fills)
+                        decision.tom_fills, decision.fill_beats)
 
 
 def given_bars(context: BarContext, decision: BarDecision) -> None:
@@ -137,11 +212,16 @@ def given_bars(context: BarContext, decision: BarDecision) -> None:
 STRUCTURE_RULES: tuple[Rule, ...] = (bass_silence_is_edge, given_groove_holds, fill_kinds, play_marks, given_bars)
 
 
-def mark_rules(policy: DecodingPolicy) -> tuple[Callable[[MarkContext, BarDecision], None], ...]:
-    """The mark rules a decision runs, chosen once for the policy: rests, crashes (or none, ridden: `crashes_on_ride`)
-    and fills (counted at edges, or by threshold alone), then what the musician forced."""
-    return (rest_marks, crash_marks if policy.crashes_at_edges else crashes_on_ride,
-            fill_marks if policy.fills_at_edges else fill_threshold_marks, steered_marks)
+def mark_rules(policy: DecodingPolicy, placed: bool = False) -> tuple[Callable[[MarkContext, BarDecision], None], ...]:
+    """The mark rules a decision runs, chosen once for the policy and the take: rests, crashes (or none, ridden:
+    `crashes_on_ride`) and fills (counted at edges, or by threshold alone), then what the musician forced; a `placed`
+    take (one the request placed: groove.placement) marks its fills where placed, then its crashes where placed (a
+    crash follows a fill more often)."""
+    crashes = crash_marks if policy.crashes_at_edges else crashes_on_ride
+    if placed and policy.fills_at_edges:
+        placed_crashes = placed_crash_marks if policy.crashes_at_edges else crashes
+        return rest_marks, placed_fill_marks, placed_crashes, steered_marks
+    return rest_marks, crashes, fill_marks if policy.fills_at_edges else fill_threshold_marks, steered_marks
 
 
 def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
@@ -155,12 +235,15 @@ def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
 
 
 def fills_after(context: BarContext, decision: BarDecision) -> FillCount:
-    """`context.past.counts`' fills carried over the decided bars (their final marks): what `fill_marks` counts,
-    for the bars after them (live, the next bar)."""
+    """`context.past.counts`' fills carried over the decided bars (their final marks): what the fill rules count,
+    for the bars after them (live, the next bar), a two-bar fill begun in the last bar carried."""
     count = context.past.counts.fills
+    beats = decision.fill_beats
     for row in range(len(decision.marks)):
+        filled = bool(decision.marks[row, FILL_COLUMN])
+        carry = int(filled and beats is not None and beats[row] == TWO_BARS)
         count = count.after(float(context.structure[row, FILL_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
-                            bool(decision.marks[row, FILL_COLUMN]))
+                            filled, carry)
     return count
 
 
@@ -190,3 +273,9 @@ def _threshold_marks(context: MarkContext, decision: BarDecision, column: int, a
                      at_edge: float) -> None:
     threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
     decision.marks[:, column] = context.structure[:, column] > threshold
+
+
+def _mean_with_prior(bars: int, total: float, values: np.ndarray, prior: float) -> float:
+    """The mean a playing bar of what `values` (n,) holds, `total` summed over the `bars` before them, PRIOR_BARS bars
+    of `prior` (the training songs' mean) counted in: offline the whole song's, live the bars' so far."""
+    return (total + float(np.sum(values)) + PRIOR_BARS * prior) / (bars + len(values) + PRIOR_BARS)

@@ -21,6 +21,7 @@ import numpy as np
 from seq2drum.groove.articulation import cross_stick_entries
 from seq2drum.groove.continuation import Continuation, fitted
 from seq2drum.groove.decide import Finish
+from seq2drum.groove.placement import NO_POSITION, Placing, draws
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import (CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE,
@@ -57,6 +58,7 @@ class Span(NamedTuple):
     sections: tuple[SpanSection, ...]
     bar_steps: np.ndarray  # (n,)
     guitar_plays: np.ndarray  # (n,) bool
+    first_bar: int = 0  # the song bar of row 0 (a bar's placement draws are its song bar's: groove.placement)
 
     @property
     def n_bars(self) -> int:
@@ -67,13 +69,14 @@ def song_span(scores: SongScores) -> Span:
     """Offline: the drummer's sections of the whole song (song bars) as rows of its scores."""
     first = scores.first_bar
     sections = tuple(SpanSection(s.start_bar - first, s.end_bar - first, s.label) for s in scores.sections)
-    return Span(sections, scores.bar_steps, scores.guitar_plays)
+    return Span(sections, scores.bar_steps, scores.guitar_plays, scores.first_bar)
 
 
-def heard_span(position: int, bar_steps: int) -> Span:
-    """Live: the one bar about to be played, `position` bars after the band's first, in the section that opened there
-    (its end unknown); the guitar is taken to play (a bar is not heard before it is decided)."""
-    return Span((SpanSection(-position, UNKNOWN_END, 0),), np.array([bar_steps]), np.ones(1, dtype=bool))
+def heard_span(position: int, bar_steps: int, bar_index: int = 0) -> Span:
+    """Live: the one bar about to be played (song bar `bar_index`), `position` bars after the band's first, in the
+    section that opened there (its end unknown); the guitar is taken to play (a bar is not heard before it is
+    decided)."""
+    return Span((SpanSection(-position, UNKNOWN_END, 0),), np.array([bar_steps]), np.ones(1, dtype=bool), bar_index)
 
 
 # ---------------------------------------------------------------------------------------------- the fields
@@ -148,6 +151,23 @@ def edges(span: Span, crash_phrase_bars: int) -> np.ndarray:
 def song_edges(scores: SongScores, crash_phrase_bars: int = 0) -> np.ndarray:
     """(n, 3) the edges of a whole song's scores (`edges` of `song_span`): what calibration replays takes with."""
     return edges(song_span(scores), crash_phrase_bars)
+
+
+def placing(span: Span, seed: int, take: int, lead_ins: np.ndarray | None = None) -> Placing:
+    """Where take `take` (0: take 1) places its fills and crashes (groove.placement): each bar's position in its
+    section (live, the bars since the band came in) and the bar after the last's, whether it closes its section (where
+    its end is known) or leads into a change of part (`lead_ins` (n,) bool, a plan's), and the take's draws."""
+    n = span.n_bars
+    position = np.full(n + 1, NO_POSITION, dtype=np.int64)
+    closing = np.zeros(n + 1, dtype=bool)
+    for section in span.sections:
+        rows = np.arange(max(section.start, 0), min(section.end, n + 1))
+        position[rows] = rows - section.start
+        if section.known_end and closes_with_fill(section.end - section.start) and 0 < section.end <= n:
+            closing[section.end - 1] = True
+    if lead_ins is not None:
+        closing[:n] |= lead_ins
+    return Placing(position, closing, draws(seed, take, span.first_bar + np.arange(n)))
 
 
 def take_floor(scores: SongScores, p: np.ndarray, counted: np.ndarray | None = None) -> float:
@@ -269,13 +289,20 @@ def planned_takes(plans: tuple[Plan, ...], heard: Heard, deciders: Deciders,
 class Request:
     """Everything `groove.decide` reads besides the chooser and the scores' context: the steering (a style's
     entries, forced rests, crashes and fills, the user's groove), where each mark's edge threshold holds, what
-    the take steps read (`Finish`), and each take's plan of parts (`plans`: take k plays the k-th where it is
-    played; a held plan, or a take past them, bar by bar on the network's own probabilities)."""
+    the take steps read (`Finish`), each take's plan of parts (`plans`: take k plays the k-th where it is
+    played; a held plan, or a take past them, bar by bar on the network's own probabilities) and where each take
+    places its fills and crashes (`placings`, groove.placement; none: at the edges, by count, as calibration
+    replays them)."""
 
     steering: Steering
     edges: np.ndarray  # (n, 3) bool
     finish: Finish
     plans: tuple[PlannedTake, ...] = ()
+    placings: tuple[Placing, ...] = ()
+
+    def placing(self, index: int) -> Placing | None:
+        """Where take `index` (0 = take 1) places its fills and crashes (None: at the edges, by count)."""
+        return self.placings[index] if index < len(self.placings) else None
 
     def take_inputs(self, index: int) -> tuple[Finish, np.ndarray, Plan]:
         """(finish, edges, plan) take `index` (0 = take 1) is decided with: its plan's probabilities and fill edges
@@ -294,8 +321,9 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
     """The request for the bars `heard` (offline the whole song, live the bar about to be played) alike: the style's
     entries for its meters, `--fills` and `--crashes` counted per section of its span, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its fills),
-    the edges, the take steps' reading of the song (swung or not, on its grid), and each take's plan of parts
-    (`take_plans`, seeded by `seed`) as the decision reads it."""
+    the edges, the take steps' reading of the song (swung or not, on its grid), each take's plan of parts
+    (`take_plans`, seeded by `seed`) as the decision reads it, and where each take places its fills and crashes
+    (`placing`: drawn from `seed`, take by take; a plan's changes of part lead in like a section's end)."""
     base_steering = base or Steering()
     fills = every_bars(options.fills, heard.span, closing=True)
     crashes = every_bars(options.crashes, heard.span, closing=False)
@@ -310,7 +338,11 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
         asked = replace(asked, finish=replace(asked.finish, min_hits=take_floor(heard.scores, heard.p, ~rested)))
-    return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges))
+    # the places follow the seed at every temperature, as a drummer's fills differ from one performance to the next
+    # (a stream without it would put every song's crashes on the same bars)
+    placed = tuple(placing(heard.span, seed, take, plan.lead_ins(heard.span.n_bars) if plan.played else None)
+                   for take, plan in enumerate(plans))
+    return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges), placings=placed)
 
 
 def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steering, np.ndarray]:

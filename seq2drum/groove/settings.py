@@ -46,6 +46,8 @@ COUNTED_SNARE_SURE = 0.6  # an odd bar keeps a snare off its count's backbeat on
 CRASH_SURE = 0.5  # a crash this likely may open any bar, not only where a section or a phrase opens
 CRASH_AHEAD = 0.5  # crash bars played may run this far ahead of those the model expects so far
 CRASH_MIN_GAP = 6  # bars from one crash to the next, at least: a crash marks a phrase
+CRASH_DRAWN = 2.0  # a placed take draws crash bars at twice the model's crash probability there (times the drummers'
+# hazard of the bar's place: groove.placement); the count and the gap above keep as many as the model expects
 CRASH_COUNT_SHARE = 1.0  # crash accents off the downbeat: this share of the model's crash probabilities there
 CRASH_HIT_MIN_P = 0.15  # an accent crashes only where the crash is at least this likely
 CRASH_MAX_PER_BAR = 2  # crash accents a bar gets by count, at most

@@ -24,7 +24,8 @@ from seq2drum.groove.settings import (CRASH_AHEAD, CRASH_MIN_GAP, FILL_AHEAD, FI
                                       SHORT_BAR_STEPS)
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.policy import Steering
-from seq2drum.midi.drums import CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, SNARE, TOMS
+from seq2drum.midi.drums import (CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, RIDE, SNARE,
+                                 TOMS)
 from seq2drum.groove.scores import SongScores
 from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, closes_with_fill
 from seq2drum.song.sections import Section
@@ -117,24 +118,31 @@ class CrashCount(NamedTuple):
 
 
 class FillCount(NamedTuple):
-    """What `fill_marks` counts over the bars so far: the fill bars the model expected (its calibrated fill
-    probabilities summed over playing bars, times FILL_COUNT_SHARE) and those played."""
+    """What the fill rules count over the bars so far: the fill bars the model expected (its calibrated fill
+    probabilities summed over playing bars, times FILL_COUNT_SHARE) and those played, the playing bars, the bars left
+    of a two-bar fill begun (`carry`) and whether the last bar filled (a crash follows a fill more often)."""
 
     expected: float = 0.0
     played: int = 0
     bars: int = 0  # playing bars counted
+    carry: int = 0
+    last: bool = False
 
     def allows(self, probability: float) -> bool:
         """Whether the next bar, a playing bar of this fill probability, may fill by count (and the fills stay
         under FILL_MAX_SHARE of the playing bars: fills, not a tom groove)."""
-        return (self.played + 1 <= self.expected + FILL_COUNT_SHARE * probability + FILL_AHEAD
-                and self.played + 1 <= FILL_MAX_SHARE * (self.bars + 1))
+        return self.played + 1 <= self.expected + FILL_COUNT_SHARE * probability + FILL_AHEAD and self.under_share()
 
-    def after(self, probability: float, resting: bool, filled: bool) -> FillCount:
-        """The count after the next bar."""
+    def under_share(self) -> bool:
+        """Whether one fill more stays under FILL_MAX_SHARE of the playing bars."""
+        return self.played + 1 <= FILL_MAX_SHARE * (self.bars + 1)
+
+    def after(self, probability: float, resting: bool, filled: bool, carry: int = 0) -> FillCount:
+        """The count after the next bar (`carry`: bars of a two-bar fill it begins left after it)."""
         if resting:
-            return self
-        return FillCount(self.expected + FILL_COUNT_SHARE * probability, self.played + filled, self.bars + 1)
+            return self._replace(carry=0, last=False)
+        return FillCount(self.expected + FILL_COUNT_SHARE * probability, self.played + filled, self.bars + 1,
+                         carry, filled)
 
 
 def forced_marks(marks: np.ndarray, steering: Steering) -> np.ndarray:
@@ -173,10 +181,12 @@ class FillWriter:
         self._fills: dict[tuple[int, int, int, bool], np.ndarray] = {}
 
     def apply(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores, lam: float,
-              in_bar: np.ndarray | None = None, tom_fills: np.ndarray | None = None) -> None:
+              in_bar: np.ndarray | None = None, tom_fills: np.ndarray | None = None,
+              fill_beats: np.ndarray | None = None) -> None:
         """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
         (`in_bar`: the scores' step mask (n, S, 1), where the caller has it; `tom_fills` (n,): the fills that may
-        play toms, groove.kit `tom_fills`, None: all)."""
+        play toms, groove.kit `tom_fills`, None: all; `fill_beats` (n,): each fill's beats as placed, groove.placement
+        WHOLE_BAR the bar, 0 or None: the length `fill` chooses)."""
         # each mark written only where a bar has it (most bars have none): a count costs a third of a masked write
         rests, crashes = decided[:, REST_COLUMN], decided[:, CRASH_COLUMN]
         if np.count_nonzero(rests):
@@ -184,7 +194,9 @@ class FillWriter:
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, FILL_COLUMN]):
             toms = True if tom_fills is None else bool(tom_fills[row])
-            self.fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam, toms)
+            beats = 0 if fill_beats is None else int(fill_beats[row])
+            self.fill(hits, p, row, min(width, int(scores.bar_steps[row])), int(scores.beat_steps[row]), lam, toms,
+                      beats)
         # the crash joins the bar's downbeat with a kick; the hi-hat stays where the groove has it (a third of the
         # data's crash downbeats keep it, as a foot on the pedal does), which costs less when a crash is wrong
         if np.count_nonzero(crashes):
@@ -193,41 +205,56 @@ class FillWriter:
         play_ending(hits, scores)
         hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
-    def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
+    def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
+                   strict: bool = False) -> np.ndarray:
         """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
         drummer plays (drummers' fills from the training songs, `fill_regions`), computed once per bar shape."""
-        key = (n_steps, beat, beats, toms)
+        key = (n_steps, beat, beats, toms, strict)
         if key not in self._fills:
             entries = self.codebook.entries_of_length(n_steps)
             entries = entries[~self.codebook.designed[entries]]  # drummers' fills: the training songs' bars only
-            self._fills[key] = fill_regions(self.codebook.patterns[entries], n_steps, beat, beats, toms)
+            self._fills[key] = fill_regions(self.codebook.patterns[entries], n_steps, beat, beats, toms, strict)
         return self._fills[key]
 
-    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool) -> np.ndarray:
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool,
+                   strict: bool = False) -> np.ndarray:
         """(F, beats * beat, 9) bool the fills bar `row` may play over its last `beats` beats: the codebook's."""
-        return self.fill_beats(n_steps, beat, beats, toms)
+        return self.fill_beats(n_steps, beat, beats, toms, strict)
 
     def chosen(self, row: int, candidates: np.ndarray, gain: np.ndarray) -> int:
         """The index of the fill bar `row` plays among `candidates`: the one of the highest gain."""
         return int(np.argmax(gain))
 
     def fill(self, hits: np.ndarray, p: np.ndarray, row: int, n_steps: int, beat: int, lam: float,
-             toms: bool = True) -> None:
-        """Replace the bar's last beats with the fill the model expects most there: in a bar of FILL_LONG_MIN_BEATS
-        beats or more, its last FILL_LONG_BEATS beats with a drummer's fill of that length (`fill_beats`); else, or
-        where the codebook has none, its last beat with the fill beat of the highest gain over it; a tom run when
-        the codebook has none. Without `toms`, a snare fill over the last beat (a quarter note at least: the last two
-        eighths of 7/8)."""
+             toms: bool = True, beats: int = 0) -> None:
+        """Replace the bar's last beats with the fill the model expects most there: over its last `beats` beats where
+        the placement chose a length (groove.placement; the whole bar from WHOLE_BAR), else in a bar of
+        FILL_LONG_MIN_BEATS beats or more its last FILL_LONG_BEATS beats, a drummer's fill of that length
+        (`fill_beats`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
+        over it; a tom run when the codebook has none. Without `toms`, a snare fill (a quarter note at least: the last
+        two eighths of 7/8). A bar on the ride whose closed hats are the foot's (on beats only) keeps them under the
+        fill, not the fill's hand hats: both hands fill."""
         n_beats = n_steps // max(1, beat)
+        own_hats = hits[row, :n_steps, CLOSED_HAT].copy()
+        off_beat = np.arange(n_steps) % max(1, beat) != 0
+        foot = bool(hits[row, :n_steps, RIDE].any() and own_hats.any() and not (own_hats & off_beat).any())
         # beats that make a quarter note at least (the last two eighths of 7/8); a short bar's last beat
         quarter = max(1, -(-4 // max(1, beat))) if n_steps > SHORT_BAR_STEPS else 1
         spans = (FILL_LONG_BEATS, quarter) if n_beats >= FILL_LONG_MIN_BEATS and toms else (quarter,)
-        for beats in spans:
-            start = max(0, n_steps - beats * beat)
-            candidates = self.candidates(row, n_steps, beat, beats, toms)
+        tries = [(span, False) for span in spans]
+        if beats > 0 and n_steps > SHORT_BAR_STEPS:  # placed: its length and its voices first (a roll: 8 16ths)
+            roll = min(-(-2 * FILL_ODD_SNARES // max(1, beat)), n_beats)  # beats that hold FILL_ODD_SNARES odd 16ths
+            wanted = max(min(beats, n_beats), quarter if toms else roll)
+            tries = [(wanted, True), *tries]
+        for span, strict in dict.fromkeys(tries):
+            start = max(0, n_steps - span * beat)
+            candidates = self.candidates(row, n_steps, beat, span, toms, strict)
             if len(candidates):
                 gain = (candidates * (p[row, start:n_steps] - lam)[None]).sum(axis=(1, 2))
                 hits[row, start:n_steps] = candidates[self.chosen(row, candidates, gain)]
+                hits[row, 0, CRASH] &= start > 0  # a whole-bar fill's downbeat crashes where the crash rule says
+                if foot:
+                    hits[row, start:n_steps, CLOSED_HAT] = own_hats[start:]
                 return
         start = max(0, n_steps - quarter * beat)
         hits[row, start:n_steps] = False
@@ -250,16 +277,17 @@ class PlannedFills(FillWriter):
         self.banks = banks
         self.last: np.ndarray | None = None  # the fill played last
 
-    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool) -> np.ndarray:
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool,
+                   strict: bool = False) -> np.ndarray:
         bank = self.banks[row] if row < len(self.banks) else None
         if bank is not None and n_steps // max(1, beat) >= FILL_LONG_MIN_BEATS:
             bars, steps = bank
-            own = fill_regions(bars[steps == n_steps], n_steps, beat, beats, toms)
+            own = fill_regions(bars[steps == n_steps], n_steps, beat, beats, toms, strict)
             if self.last is not None and self.last.shape[0] == own.shape[1]:
                 own = own[~(own == self.last[None]).all(axis=(1, 2))]
             if len(own):
                 return own
-        return super().candidates(row, n_steps, beat, beats, toms)
+        return super().candidates(row, n_steps, beat, beats, toms, strict)
 
     def chosen(self, row: int, candidates: np.ndarray, gain: np.ndarray) -> int:
         index = super().chosen(row, candidates, gain)
@@ -267,25 +295,29 @@ class PlannedFills(FillWriter):
         return index
 
 
-def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int = 1, toms: bool = True) -> np.ndarray:
+def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
+                 strict: bool = False) -> np.ndarray:
     """(F, beats * beat, 9) bool the last `beats` beats of the bars `patterns` (k, >= n_steps, 9) of `n_steps` steps
     that are fills: with `toms`, two beats or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits
     on odd 16ths (a roll: ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is
     a fill beat (`is_fill_beat`) of FILL_MIN_HITS tom and snare hits or more; without, a fill beat with no tom (three
-    snare hits or more)."""
+    snare hits or more). `strict` (a placed fill, its voices drawn): with `toms` only those of FILL_TOM_HITS tom hits,
+    without only rolls (each a fill bar of ../shared/scoring's)."""
     start = max(0, n_steps - beats * beat)
     region = (patterns[:, start:n_steps] if len(patterns)
               else np.zeros((0, n_steps - start, NUM_DRUM_CLASSES), dtype=bool))
+    tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
+    rolls = (region[:, :, SNARE] & (np.arange(start, n_steps) % 2 == 1)[None, :]).sum(axis=1)
     if beats > 1 and toms:
-        tom_hits = region[:, :, list(TOMS)].sum(axis=(1, 2))
-        odd = (np.arange(start, n_steps) % 2 == 1)[None, :]
-        rolls = (region[:, :, SNARE] & odd).sum(axis=1)
         # and it drives into the next bar: FILL_LAST_BEAT_HITS tom and snare hits in its last beat at least
         last = region[:, -beat:, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_LAST_BEAT_HITS, max(1, beat))
-        return region[((tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)) & last]
-    several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
-    fills = is_fill_beat(region) & several
-    return region[fills if toms else fills & ~region[:, :, list(TOMS)].any(axis=(1, 2))]
+        found = ((tom_hits >= FILL_TOM_HITS) | (rolls >= FILL_ODD_SNARES)) & last
+    else:
+        several = region[:, :, [*TOMS, SNARE]].sum(axis=(1, 2)) >= min(FILL_MIN_HITS, max(1, beat))
+        found = is_fill_beat(region) & several & (True if toms else tom_hits == 0)
+    if strict:
+        found &= tom_hits >= FILL_TOM_HITS if toms else rolls >= FILL_ODD_SNARES
+    return region[found]
 
 
 def play_ending(hits: np.ndarray, scores: SongScores) -> None:

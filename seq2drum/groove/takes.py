@@ -23,6 +23,7 @@ import numpy as np
 from seq2drum.groove.context import BarContext
 from seq2drum.groove.decide import Chooser, Decided, Finish, articulations, crashes_none, cymbal, decide
 from seq2drum.groove.decoder import Decoder, SongChooser
+from seq2drum.groove.placement import Placing
 from seq2drum.groove.policy import Steering, Take, calibrated
 from seq2drum.groove.request import PlannedTake, Request, song_span, steered
 from seq2drum.groove.scores import SongScores
@@ -53,7 +54,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
     for index in range(n_takes):
         finish, edges, plan = request.take_inputs(index)
         attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng, edges=edges,
-                                    plan=plan)
+                                    plan=plan, placing=request.placing(index))
         take = None
         if index and plan.played:  # planned: another plan's parts, decided as take 1 is
             later_floor = LATER_TAKE_FLOOR * PLANNED_FLOOR_SHARE * takes[0].n_hits / (takes[0].density_reached or 1.0)
@@ -100,12 +101,13 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
 
 def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
                  rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish,
-                 edges: np.ndarray | None = None, plan: Plan | None = None) -> Take:
+                 edges: np.ndarray | None = None, plan: Plan | None = None, placing: Placing | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
     take's (its plan's), else the request's; with a `plan` played (parts.plan_value `Plan`) each section's phrases
     of one part are a section of their own to the groove choice (a section that changes part changes groove); the
-    take keeps its plan, held or played."""
+    take keeps its plan, held or played; `placing` where it places its fills and crashes (groove.placement; None: at
+    the edges, by count)."""
     scores, p = finish.scores, finish.p
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
     played = plan is not None and plan.played
@@ -115,7 +117,7 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
     policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
     context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
-                         scale=decoder.policy.threshold_scale(request.steering), swung=finish.swung)
+                         scale=decoder.policy.threshold_scale(request.steering), swung=finish.swung, placing=placing)
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
     take = decide(chooser, context, request.edges if edges is None else edges, finish).take
     take.plan = plan

@@ -82,7 +82,8 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     context = BarContext(structure, policy, steering, bass_silence(scores), scores=scores, p=p,
                          labels=bar_labels(scores.sections, scores.first_bar, scores.n_bars), codebook=decoder.codebook,
                          grooves=decoder.grooves, fills=decoder.fills, lam=state.lam,
-                         scale=policy.threshold_scale(steering), swung=request.finish.swung)
+                         scale=policy.threshold_scale(steering), swung=request.finish.swung,
+                         placing=request.placing(0))
     past = Past(state.totals, state.counts, state.short, band_playing)
     chooser = BarChooser(decoder.grooves, policy, state.groove, hold, past, state.options.temperature, state.seed,
                          bar_index)

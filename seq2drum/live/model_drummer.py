@@ -21,6 +21,7 @@ import numpy as np
 
 from seq2drum.config import DataConfig
 from seq2drum.errors import CheckpointError, ConfigError
+from seq2drum.feel.drift import DriftState
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.swing import HeardSwing
 from seq2drum.groove.codebook import GrooveCodebook
@@ -83,6 +84,7 @@ class LiveState:
     band: tuple[str, ...] = ()  # the roles of the parts that played in the last bar read
     band_changed: bool = False  # a part entered or left in the last bar read
     level: LiveLevel = LiveLevel()  # the velocities heard and played so far: the drums' level and spread (feel.level)
+    drift: DriftState = DriftState()  # where the drummer's timing and accents have drifted to (feel.drift)
     meters: tuple[str, ...] = ()  # the meters of the bars decided so far, in the order first heard (a style's check)
     swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
     parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
@@ -181,10 +183,10 @@ class ModelDrummer:
                            swing=state.swing.after(_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
-        drums, level = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
-                                  self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
-                                  take.articulation[0])
-        return drums, _moved(state, level=level)
+        drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
+                                         self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
+                                         take.articulation[0], state.drift)
+        return drums, _moved(state, level=level, drift=drift)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
@@ -271,7 +273,8 @@ class ModelDrummer:
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
         chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
                           self.steps_per_quarter) if state.parts else -1
-        heard = Heard(scores, p, heard_span(position, bar_steps), meters, swung, grid, live=True, chosen_part=chosen)
+        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, live=True,
+                      chosen_part=chosen)
         return request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
                        state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 

@@ -1,7 +1,8 @@
 """A live bar as played, the last stage of `ModelDrummer.next_bar`: the decided hits laid on the bar's grid (a bar
 longer than the pattern as offline, `song.bars.pattern_steps`), then the render pipeline offline plays a song through
 (seq2drum.render: level, humanize, spread, swing, notes), over this one bar, at the level and spread heard so far
-(feel.level `LiveLevel`), from a random stream of its own (seed, bar index); the drums come back as `api.DrumHit`s in
+(feel.level `LiveLevel`), the drummer's drift carried from the bar before (feel.drift `DriftState`), from a random
+stream of its own (seed, bar index); the drums come back as `api.DrumHit`s in
 quarter notes from the bar's start. What depends only on the bar's shape or the stream (the steps a pattern plays, the
 stream's drummer) is made once, not every bar.
 """
@@ -12,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from seq2drum.feel.drift import DriftState
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.model import Drummer
 from seq2drum.live.api import BarClock, DrumHit
@@ -24,13 +26,13 @@ from seq2drum.song.drum_part import DrumGrid, pattern_steps
 
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
                steps_per_quarter: int, level: LiveLevel = LiveLevel(),
-               swing_ratio: float | None = None,
-               articulation: np.ndarray | None = None) -> tuple[list[DrumHit], LiveLevel]:
+               swing_ratio: float | None = None, articulation: np.ndarray | None = None,
+               drift: DriftState = DriftState()) -> tuple[list[DrumHit], LiveLevel, DriftState]:
     """The drums of `bar` decided as hits (S, 9), velocities (S, 9) and articulations (S, 9; midi.drums
     `Articulation`, None: all plain), as played through the render pipeline: at the band's level and spread heard so
-    far (`level`), the humanizer's velocity and timing from (seed, bar index), swung at `swing_ratio` (`--swing`, else
-    the band's swing heard so far: feel.swing `HeardSwing`; None straight), the kit map; and `level` with the bar's
-    velocities counted."""
+    far (`level`), the humanizer's velocity and timing from (seed, bar index) and the drift state after the bars
+    before (`drift`), swung at `swing_ratio` (`--swing`, else the band's swing heard so far: feel.swing `HeardSwing`;
+    None straight), the kit map; `level` with the bar's velocities counted, and the drift state after the bar."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
     if articulation is None:
@@ -42,10 +44,10 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
                        articulation=articulation[:n])
     controls = RenderControls.of(options, swing_ratio)
     played, level = play(decided, grid, controls, level, _drummer(seed, controls.feel, controls.humanize),
-                         np.random.default_rng([seed, 2, bar.index]))
+                         np.random.default_rng([seed, 2, bar.index]), drift)
     # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
     return [DrumHit(start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER)
-            for start, end, pitch, vel in notes(played, grid, controls).tolist()], level
+            for start, end, pitch, vel in notes(played, grid, controls).tolist()], level, played.drift
 
 
 @lru_cache(maxsize=256)

@@ -120,6 +120,15 @@ class Plan:
                 bars[span[0]: span[0] + span[1]] = True
         return bars
 
+    def lead_ins(self, n_bars: int) -> np.ndarray:
+        """(n,) bool the last bar of each phrase whose next phrase changes part: where a drummer leads in with a fill
+        as at a section's end (groove.placement)."""
+        bars = np.zeros(n_bars, dtype=bool)
+        for phrase, part, after in zip(self.phrases, self.parts.tolist(), self.parts[1:].tolist()):
+            if part != after and 0 < phrase.end_row <= n_bars:
+                bars[phrase.end_row - 1] = True
+        return bars
+
     def phrase_names(self) -> list[tuple[int, str]]:
         """(first row, part name) of each phrase, for the plot."""
         return [(phrase.start_row, name) for phrase, name in zip(self.phrases, self.names)]

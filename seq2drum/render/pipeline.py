@@ -2,16 +2,16 @@
 
     level      velocity   the decided velocities moved by one amount to the drums' level, times --dynamics
     humanize   velocity,  each hit as the drawn drummer plays it (feel.model: --humanize, --feel; the learned
-               timing     velocities times --dynamics)
+               timing     velocities times --dynamics), drifting from the drift state handed in (feel.drift)
     spread     velocity   the played velocities scaled around their mean to the drums' spread, times --dynamics
     swing      timing     the swung eighth at --swing's ratio, or the song's own (feel.swing; None: straight)
     notes      pitch      each hit on its class's note or its articulation's (the hi-hat foot, the cross-stick), then
                           the kit map (--kit-map)
 
-`play` runs the first four, `notes` writes the result: offline (generation/render.py) over each take of a song on
-its grid, live (live/render.py) over one bar. Only what each hands in differs: the level and spread (feel.level
-`SongLevel` from the whole song, `LiveLevel` from the bars so far), the random stream and the swing's ratio. The
-options are read once, into `RenderControls`; a package of its own, so that live/ imports nothing of generation.
+`play` runs the first four, `notes` writes the result: offline (generation/render.py) over each take of a song,
+live (live/render.py) over one bar. Only what each hands in differs: the level and spread (feel.level `SongLevel`,
+`LiveLevel` from the bars so far), the drift (live carries it bar to bar), the random stream and the swing's ratio.
+The options are read once, into `RenderControls`; a package of its own, so that live/ imports nothing of generation.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from seq2drum.feel.drift import DriftState
 from seq2drum.feel.model import Drummer, humanize_hits, shipped_tables
 from seq2drum.feel.swing import swing
 from seq2drum.midi.drums import midi_velocity
@@ -56,8 +57,8 @@ class RenderControls(NamedTuple):
 
 class Played(NamedTuple):
     """Decided drums as played: each hit of `decided` (in `np.nonzero` order) with its MIDI velocity and its offset
-    in steps; `notice` is the swing's (compound bars left straight). `on_grid` and `from_grid` convert it to and from
-    a `DrumGrid`."""
+    in steps; `notice` is the swing's (compound bars left straight); `drift` where the drummer's drift stands after
+    them (the next bar's, live). `on_grid` and `from_grid` convert it to and from a `DrumGrid`."""
 
     decided: DrumGrid  # the hits and their articulations; its velocities leveled
     step: np.ndarray  # (n,) int64
@@ -65,6 +66,7 @@ class Played(NamedTuple):
     velocity: np.ndarray  # (n,) MIDI velocities (whole numbers, 1-127)
     offset: np.ndarray  # (n,) float32 steps
     notice: str = ""
+    drift: DriftState = DriftState()
 
     def on_grid(self) -> DrumGrid:
         """The played hits as a `DrumGrid` (velocity uint8, offset float32, 0 where no hit), as `humanize` makes it."""
@@ -84,11 +86,12 @@ class Played(NamedTuple):
 
 
 def play(decided: DrumGrid, grid: Grid, controls: RenderControls, loudness: Loudness, drummer: Drummer | None,
-         rng: np.random.Generator) -> tuple[Played, Loudness]:
-    """`decided` (hits, velocities and articulations on `grid`) as played: the steps in order, and `loudness` after
-    them (live, the bar's velocities counted)."""
+         rng: np.random.Generator, drift: DriftState = DriftState()) -> tuple[Played, Loudness]:
+    """`decided` (hits, velocities and articulations on `grid`) as played from the drift state `drift` (none yet by
+    default): the steps in order, and `loudness` after them (live, the bar's velocities counted); the drift state
+    after them is the played hits' `drift`."""
     decided, loudness = level(decided, controls, loudness)
-    played = humanize(decided, grid, controls, drummer, rng)
+    played = humanize(decided, grid, controls, drummer, rng, drift)
     played, loudness = spread(played, controls, loudness)
     return swung(played, grid, controls), loudness
 
@@ -104,12 +107,13 @@ def level(decided: DrumGrid, controls: RenderControls, loudness: Loudness) -> tu
 
 
 def humanize(decided: DrumGrid, grid: Grid, controls: RenderControls, drummer: Drummer | None,
-             rng: np.random.Generator) -> Played:
-    """velocity, timing: each hit as `drummer` plays it (feel.model `humanize_hits`, at --humanize's amount, the
-    learned velocities times --dynamics), rounded to a MIDI velocity. Draws two uniforms per hit from `rng`."""
-    hits = humanize_hits(decided, grid, controls.humanize, drummer, rng, controls.dynamics)
+             rng: np.random.Generator, drift: DriftState = DriftState()) -> Played:
+    """velocity, timing: each hit as `drummer` plays it from the drift state `drift` (feel.model `humanize_hits`, at
+    --humanize's amount, the learned velocities times --dynamics), rounded to a MIDI velocity; with the drift state
+    after them. Draws feel.drift `latent`'s normals from `rng` (none without a drummer)."""
+    hits = humanize_hits(decided, grid, controls.humanize, drummer, rng, controls.dynamics, drift=drift)
     return Played(decided, hits.step, hits.drum_class, midi_velocity(np.rint(hits.velocity)),
-                  hits.offset.astype(np.float32))
+                  hits.offset.astype(np.float32), drift=hits.drift)
 
 
 def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tuple[Played, Loudness]:
@@ -117,7 +121,7 @@ def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tupl
     (none known: as played), their order kept."""
     velocity, loudness = loudness.spread_out(played.velocity, np.ones(len(played.velocity), dtype=bool),
                                              controls.dynamics)
-    return Played(played.decided, played.step, played.drum_class, velocity, played.offset, played.notice), loudness
+    return played._replace(velocity=velocity), loudness
 
 
 def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:

@@ -1,0 +1,179 @@
+"""Where a take's fills and crashes go, as the training songs' drummers place them (issue 88): their statistics
+(`Placement`, seq2drum/groove/placement.json, refitted by `python -m seq2drum.training.placement`) and the seeded draws
+each take reads them with, offline and live alike.
+
+The request gives every take a `Placing`: where each bar sits in its section (bars from its start, and whether it closes
+the section or leads into a change of part: offline; live, the bars since the band came in) and the take's uniform
+draws, seeded by (seed, take, song bar), so each take places its fills and crashes its own way, and a bar draws the
+same offline and live. The mark rules (groove.marks `placed_fill_marks`, `placed_crash_marks`) read both with what the
+model expects of the song (offline the whole song, live the bars so far): how often its drummer fills (`FillRate`: fill
+bars per 8 from the model's fill and tom expectations), where a fill ends in the phrase and whether it lasts a bar or
+two (`fill_hazard`, `two_bar_share`), how long a one-bar fill is (a beat, two, three, the bar), whether it plays toms
+(`tom_share`), and which bars open with a crash (`crash_hazard`: a section's first most, more after a fill).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from seq2drum.parts.labels import family_of
+from seq2drum.song.phrases import PHRASE_BARS
+
+PLACEMENT_FILE = Path(__file__).resolve().parent / "placement.json"
+FORMAT_VERSION = 1
+FAMILIES = ("4/4", "3/4", "compound", "other")  # ../shared/scoring's meter families (parts.labels `family_of`)
+# where a fill's last bar sits: the 1st, 2nd, 3rd bar of a 4-bar phrase, its last, or a section's last (a lead-in)
+FILL_POSITIONS = ("first", "second", "third", "phrase_end", "section_end")
+SECTION_END = FILL_POSITIONS.index("section_end")
+NO_POSITION = -1  # a bar no section holds (live: before the band), or a 4/16 piece: no fill, an ordinary crash
+FILL_LENGTHS = ("1", "2", "3", "bar")  # a one-bar fill's length: its last 1, 2, 3 beats, or the whole bar
+WHOLE_BAR = 99  # a fill length in beats meaning the whole bar (more than any bar has)
+TWO_BARS = 2 * WHOLE_BAR  # ... the whole bar, the first of a two-bar fill (the next bar fills whole too)
+# a crash bar's place: a section's first bar, the first of its 8-bar phrases, of its other 4-bar phrases, elsewhere
+CRASH_POSITIONS = ("section_start", "eighth", "fourth", "other")
+FILL_DRAW, LENGTH_DRAW, VOICE_DRAW, CRASH_DRAW = range(4)  # the columns of a placing's draws
+PLACEMENT_STREAM = 88  # the placements' random stream beside the seed (the takes' and the plans' draw as before)
+PRIOR_BARS = 8.0  # live, the song's rates start from the training songs' mean, as if this many bars had been heard
+FILL_EVIDENCE_POWER = 1.0  # a bar's fill chance x (its fill probability / the song's mean) ** this: the song's
+# rate kept, its fills moved to the bars where the network hears one (0: by place alone)
+MIN_FILL_MEAN = 1e-3  # the song's mean fill probability at least this (a song the model expects no fill in)
+
+
+@dataclass(frozen=True)
+class FamilyPlacement:
+    """How the drummers of one meter family place fills and crashes (hazards relative: 1 = the family's mean)."""
+
+    fill_hazard: tuple[float, ...]  # per FILL_POSITIONS: fills ending there, per bar, over the mean
+    two_bar_share: float  # of the fills, those two bars long
+    fill_length: tuple[float, ...]  # per FILL_LENGTHS: the share of one-bar fills that long
+    tom_share: float  # of the fills, those that play toms (the others: the snare)
+    crash_hazard: tuple[float, ...]  # per CRASH_POSITIONS: crash bars there, per bar, over the mean
+    crash_after_fill: float  # a bar after a fill crashes this many times as often as one after none
+
+
+@dataclass(frozen=True)
+class FillRate:
+    """A song's fill bars per 8 from what the model expects of it, fitted to its drummer's (Poisson):
+    exp(intercept) * (fill + offset) ** fill_power * (toms + offset) ** tom_power, `fill` the fill bars it expects a
+    playing bar (calibrated), `toms` the tom hits; at most `max_per_8`."""
+
+    intercept: float
+    fill_power: float
+    tom_power: float
+    offset: float
+    max_per_8: float
+    prior_fill: float  # the training songs' mean of each (live: where the song's rates start)
+    prior_toms: float
+    prior_crash: float  # the crash bars the model expects a playing bar, on the training songs
+
+    def per_8(self, fill: float, toms: float) -> float:
+        """The song's fill bars per 8 bars."""
+        rate = np.exp(self.intercept) * (fill + self.offset) ** self.fill_power * (toms + self.offset) ** self.tom_power
+        return float(min(rate, self.max_per_8))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The drummers' placement of fills and crashes: per meter family, and the songs' fill rate."""
+
+    families: dict[str, FamilyPlacement]
+    rate: FillRate
+    about: dict  # what it was fitted from, when and by which command
+
+    def family(self, name: str) -> FamilyPlacement:
+        return self.families.get(name, self.families["4/4"])
+
+    def fill_events(self, fill: float, toms: float) -> float:
+        """Fills (one or two bars each) a bar, for a song whose model expects `fill` fill bars and `toms` tom hits a
+        playing bar: its fill bars per 8 over 8, over the bars a fill lasts on average."""
+        two = float(np.mean([f.two_bar_share for f in self.families.values()]))
+        return self.rate.per_8(fill, toms) / 8.0 / (1.0 + two)
+
+    def to_json(self) -> str:
+        return json.dumps({"format_version": FORMAT_VERSION, "about": self.about, "rate": asdict(self.rate),
+                           "families": {name: asdict(f) for name, f in self.families.items()}}, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Placement:
+        data = json.loads(text)
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"placement format {data.get('format_version')}, this code reads {FORMAT_VERSION}")
+        families = {name: FamilyPlacement(**{k: tuple(v) if isinstance(v, list) else v for k, v in f.items()})
+                    for name, f in data["families"].items()}
+        return cls(families, FillRate(**data["rate"]), data.get("about", {}))
+
+
+@functools.lru_cache(maxsize=4)
+def load_placement(path: Path = PLACEMENT_FILE) -> Placement:
+    """The placement statistics at `path` (the shipped ones by default), read once."""
+    return Placement.from_json(Path(path).read_text())
+
+
+class Placing(NamedTuple):
+    """Where each of a take's bars sits, and the take's draws: what its fills and crashes are placed by."""
+
+    position: np.ndarray  # (n + 1,) int bars from its section's start (NO_POSITION: none); [n] the bar after
+    closing: np.ndarray  # (n + 1,) bool the bar closes its section or leads into a change of part (where known)
+    draws: np.ndarray  # (n, 4) uniforms in [0, 1): FILL_DRAW, LENGTH_DRAW, VOICE_DRAW, CRASH_DRAW
+
+    def rows(self, start: int, end: int) -> Placing:
+        """The placing of rows [start, end) (a bar of a song's, as the live drummer would hold it)."""
+        return Placing(self.position[start: end + 1], self.closing[start: end + 1], self.draws[start:end])
+
+
+def draws(seed: int, take: int, song_bars: np.ndarray) -> np.ndarray:
+    """(n, 4) uniforms for take `take` (0: take 1) at each song bar: a bar's own stream, so a bar draws the same
+    whether a whole song or the bar alone is decided."""
+    return np.array([np.random.default_rng([seed, PLACEMENT_STREAM, take, int(bar)]).random(4)
+                     for bar in np.asarray(song_bars).tolist()]).reshape(-1, 4)
+
+
+def fill_position(position: int, closing: bool) -> int:
+    """The index in FILL_POSITIONS of a bar `position` bars into its section (NO_POSITION: none)."""
+    if position < 0:
+        return NO_POSITION
+    return SECTION_END if closing else position % PHRASE_BARS
+
+
+def crash_position(position: int) -> int:
+    """The index in CRASH_POSITIONS of a bar `position` bars into its section (none: "other")."""
+    if position == 0:
+        return 0
+    if position > 0 and position % (2 * PHRASE_BARS) == 0:
+        return 1
+    return 2 if position > 0 and position % PHRASE_BARS == 0 else 3
+
+
+def fill_chances(family: FamilyPlacement, events: float, this: int, following: int) -> tuple[float, float]:
+    """The chance that a bar at FILL_POSITIONS `this` ends a one-bar fill, and that it starts a two-bar fill ending
+    in the bar after it (at `following`), for a song of `events` fills a bar."""
+    one = 0.0 if this < 0 else events * (1.0 - family.two_bar_share) * family.fill_hazard[this]
+    two = 0.0 if following < 0 or this < 0 else events * family.two_bar_share * family.fill_hazard[following]
+    return min(one, 1.0), min(two, 1.0 - min(one, 1.0))
+
+
+def fill_beats(family: FamilyPlacement, draw: float, n_beats: int) -> int:
+    """The beats a one-bar fill of `draw` (uniform) plays in a bar of `n_beats` beats: the family's lengths, a length
+    the bar has not got (three beats of a 3/4 bar) the whole bar."""
+    index = min(int(np.searchsorted(np.cumsum(family.fill_length), draw, side="right")), len(FILL_LENGTHS) - 1)
+    length = FILL_LENGTHS[index]
+    return WHOLE_BAR if length == "bar" or int(length) >= n_beats else int(length)
+
+
+def crash_chance(family: FamilyPlacement, rate: float, position: int, after_fill: bool) -> float:
+    """The chance a playing bar `position` bars into its section opens with a crash, for a song whose model expects
+    `rate` crash bars a playing bar: the family's hazard there, more after a fill."""
+    chance = rate * family.crash_hazard[crash_position(position)] * (family.crash_after_fill if after_fill else 1.0)
+    return min(chance, 1.0)
+
+
+def bar_families(scores: object) -> list[str]:
+    """The meter family (FAMILIES) of each bar of `scores` (a SongScores: its bar and beat lengths in steps)."""
+    shapes = zip(scores.bar_steps.tolist(), scores.beat_steps.tolist())  # type: ignore[attr-defined]
+    return [family_of(int(steps), int(beat)) for steps, beat in shapes]
