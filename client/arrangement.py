@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from seq2drum.arrangement_text import section_lines
 from seq2drum.rpc import seq2drum_pb2
 
 from .drum_client import DrumClient
-
-SHOWN_PARTS = 3  # parts listed per section (main.py's parts.arrangement.SHOWN_PARTS; --json lists every one)
 
 
 def arrangement_lines(response: seq2drum_pb2.ArrangeResponse, song: str, drummer: bool) -> list[str]:
@@ -20,16 +19,9 @@ def arrangement_lines(response: seq2drum_pb2.ArrangeResponse, song: str, drummer
     heard = "the band heard" if response.heard_band else "the guitar alone heard: ranked by the network's fit"
     lines = [f"{song}: its sections as seq2drum counts them, and the parts each can play, best first ({heard}):"]
     for section in response.sections:
-        bars = f"bars {section.first_bar}-{section.first_bar + section.bars - 1}"
-        lines.append(f"{section.key:6} {bars} ({section.bars} bars, {section.meter_family})")
-        best = [f"{n}. {part.name} [{part.id}]" for n, part in enumerate(section.parts[:SHOWN_PARTS], start=1)]
-        more = (f"; {len(section.parts) - SHOWN_PARTS} more (--json lists every one)"
-                if len(section.parts) > SHOWN_PARTS else "")
-        lines.append("       " + "   ".join(best) + more)
-        if drummer and section.HasField("drummer"):
-            mine = section.drummer
-            place = next((n for n, part in enumerate(section.parts, start=1) if part.id == mine.id), 0)
-            lines.append(f"       the drummer plays: {mine.name} [{mine.id}]" + (f", ranked {place}" if place else ""))
+        mine = (section.drummer.name, section.drummer.id) if drummer and section.HasField("drummer") else None
+        lines += section_lines(section.key, section.first_bar, section.bars, section.meter_family,
+                               [(part.name, part.id) for part in section.parts], mine)
     if drummer:
         lines.append(f'his arrangement: --parts "{response.drummer_parts}"')
     else:

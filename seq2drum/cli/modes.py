@@ -129,7 +129,7 @@ def run_arrange(args: argparse.Namespace) -> int:
     from seq2drum.cli.infer import _load_generator, generation_options
     from seq2drum.generation.arrange import described, song_arrangement
     from seq2drum.midi.io import read_midi
-    from seq2drum.parts.arrangement import SHOWN_PARTS
+    from seq2drum.arrangement_text import SHOWN_PARTS
 
     if not args.song:
         print(f"error: name the song: {invoked_as('python main.py')} --mode arrange SONG.mid [--drummer] [--json]",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seq2drum.arrangement_text import section_lines
 from seq2drum.errors import ConfigError
 from seq2drum.generation.prepare import prepare
 from seq2drum.groove.policy import calibrated
@@ -98,15 +99,9 @@ def described(result: SongArrangement, shown: int) -> list[str]:
     lines = []
     for section in result.arrangement.sections:
         ranking = result.arrangement.ranking[section.key]
-        bars = f"bars {section.first_bar}-{section.first_bar + section.n_bars - 1}"
-        lines.append(f"{section.key:6} {bars} ({section.n_bars} bars, {section.family})")
-        best = [f"{n}. {r.name} [{r.id}]" for n, r in enumerate(ranking[:shown], start=1)]
-        more = f"; {len(ranking) - shown} more (--json lists every one)" if len(ranking) > shown else ""
-        lines.append("       " + "   ".join(best) + more)
-        if result.drummer is not None:
-            mine = result.drummer[section.key]
-            place = next((n for n, r in enumerate(ranking, start=1) if r.id == mine.id), 0)
-            lines.append(f"       the drummer plays: {mine.name} [{mine.id}]" + (f", ranked {place}" if place else ""))
+        mine = None if result.drummer is None else result.drummer[section.key]
+        lines += section_lines(section.key, section.first_bar, section.n_bars, section.family,
+                               [(r.name, r.id) for r in ranking], None if mine is None else (mine.name, mine.id), shown)
     return lines
 
 

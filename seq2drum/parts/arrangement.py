@@ -24,7 +24,6 @@ from seq2drum.parts.traits import STYLES
 MAX_ENTRIES = 64  # --parts entries at most: a song's sections and a few ranges (the option's own check, too)
 NETWORK_WEIGHT = 1.0  # a part's rank score: its log posterior under the part model + this x the network's fit
 LABEL_WEIGHT = 0.5  # ... + this x its log posterior over every phrase of the section's label (issue 87: the ranking)
-SHOWN_PARTS = 3  # parts a section lists in words, best first (--json lists every part of its meter)
 
 
 def letter_of(label: int) -> str:
