@@ -146,8 +146,7 @@ def placed_fill_marks(context: BarContext, decision: BarDecision) -> None:
         heard = events * (p / max(fill, MIN_FILL_MEAN)) ** FILL_EVIDENCE_POWER  # where the network hears a fill
         one, two = fill_chances(family, heard, *(fill_position(int(placing.position[r]), bool(placing.closing[r]))
                                                  for r in (row, row + 1)))
-        drawn = float(placing.draws[row, FILL_DRAW])
-        length = fill_beats(family, float(placing.draws[row, LENGTH_DRAW]), n_beats)
+        drawn, length = float(placing.draws[row, FILL_DRAW]), None  # its length drawn only where it fills
         if scores.bar_steps[row] <= SHORT_BAR_STEPS:  # a 4/16 piece: no fill of its own
             carry = 0
         elif carry or one <= drawn < one + two:  # a two-bar fill's second bar, or its first
@@ -156,7 +155,9 @@ def placed_fill_marks(context: BarContext, decision: BarDecision) -> None:
             marks[row, FILL_COLUMN] |= drawn < one
         if marks[row, FILL_COLUMN] and not count.under_share():
             marks[row, FILL_COLUMN], length, carry = False, 0, 0
-        beats[row] = length if marks[row, FILL_COLUMN] else 0
+        if marks[row, FILL_COLUMN]:
+            drawn_length = float(placing.draws[row, LENGTH_DRAW])
+            beats[row] = fill_beats(family, drawn_length, n_beats) if length is None else length
         count = count.after(p, False, bool(marks[row, FILL_COLUMN]), carry)
     decision.fill_beats = beats
 
