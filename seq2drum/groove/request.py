@@ -158,16 +158,24 @@ def placing(span: Span, seed: int, take: int, lead_ins: np.ndarray | None = None
     section (live, the bars since the band came in) and the bar after the last's, whether it closes its section (where
     its end is known) or leads into a change of part (`lead_ins` (n,) bool, a plan's), and the take's draws."""
     n = span.n_bars
-    position = np.full(n + 1, NO_POSITION, dtype=np.int64)
-    closing = np.zeros(n + 1, dtype=bool)
-    for section in span.sections:
-        rows = np.arange(max(section.start, 0), min(section.end, n + 1))
-        position[rows] = rows - section.start
-        if section.known_end and closes_with_fill(section.end - section.start) and 0 < section.end <= n:
-            closing[section.end - 1] = True
+    position, closing = section_places(span.sections, n + 1, n)
     if lead_ins is not None:
         closing[:n] |= lead_ins
     return Placing(position, closing, draws(seed, take, span.first_bar + np.arange(n)))
+
+
+def section_places(sections: tuple[SpanSection, ...], rows: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows,) each row's bars from the start of its section (NO_POSITION: none) and (rows,) bool whether it closes a
+    section of `n_bars` whose end is known and that closes with a fill: the positions a take is placed by and the
+    drummers' placement is fitted on (training.placement)."""
+    position = np.full(rows, NO_POSITION, dtype=np.int64)
+    closing = np.zeros(rows, dtype=bool)
+    for section in sections:
+        at = np.arange(max(section.start, 0), min(section.end, rows))
+        position[at] = at - section.start
+        if section.known_end and closes_with_fill(section.end - section.start) and 0 < section.end <= n_bars:
+            closing[section.end - 1] = True
+    return position, closing
 
 
 def take_floor(scores: SongScores, p: np.ndarray, counted: np.ndarray | None = None) -> float:

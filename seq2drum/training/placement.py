@@ -26,6 +26,7 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.groove.policy import calibrated
+from seq2drum.groove.request import SpanSection, section_places
 from seq2drum.groove.placement import (CRASH_POSITIONS, FAMILIES, FILL_LENGTHS, FILL_POSITIONS, PLACEMENT_FILE,
                                        FamilyPlacement, FillRate, Placement, crash_position, fill_position)
 from seq2drum.groove.settings import SHORT_BAR_STEPS
@@ -37,7 +38,6 @@ from seq2drum.parts.labels import family_of, fill_bars
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.bars import BarSong, bar_song
 from seq2drum.song.corpus import build_corpus, split_songs
-from seq2drum.song.phrases import closes_with_fill
 
 COMMAND = "python -m seq2drum.training.placement"
 MAX_FILL_RUN = 2  # fill bars in a row that make a fill (a longer run is a tom groove)
@@ -62,16 +62,10 @@ class Tally:
 
 def positions(song: BarSong) -> tuple[np.ndarray, np.ndarray]:
     """(n,) each bar's position in its drummer's section (-1: none) and (n,) bool whether it closes a section that
-    closes with a fill: what groove.request `placing` gives a take."""
-    n = song.n_bars
-    position, closing = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool)
-    for section in song.sections:
-        start, end = section.start_bar - song.first_bar, section.end_bar - song.first_bar
-        rows = np.arange(max(start, 0), min(end, n))
-        position[rows] = rows - start
-        if closes_with_fill(end - start) and 0 < end <= n:
-            closing[end - 1] = True
-    return position, closing
+    closes with a fill: what groove.request `placing` gives a take (its `section_places`)."""
+    first = song.first_bar
+    sections = tuple(SpanSection(s.start_bar - first, s.end_bar - first, 0) for s in song.sections)
+    return section_places(sections, song.n_bars, song.n_bars)
 
 
 def fill_runs(fills: np.ndarray) -> list[tuple[int, int]]:
