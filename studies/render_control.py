@@ -58,7 +58,7 @@ def drummer_cells(refs: MidiSong, grid: Grid) -> DrumGrid:
 def rendered(band: bytes, refs: MidiSong, options: GenerationOptions, generator: DrumGenerator,
              own_level: bool = False) -> tuple[bytes, bool]:
     """The drummer's cells of `refs` played through the render as generation plays a take of the song `band` (its
-    grid, level, spread and swing; `own_level`: at the drummer's level and spread), and whether the written part
+    grid, touch and swing; `own_level`: at the drummer's level and spread), and whether the written part
     holds exactly those cells."""
     prepared = prepare(band, options, generator.data_config, generator.spec)
     grid = prepared.encoded.grid
@@ -68,7 +68,7 @@ def rendered(band: bytes, refs: MidiSong, options: GenerationOptions, generator:
     drummer = draw_drummer(rng, controls.feel, controls.humanize)
     velocities = cells.velocity[cells.hits].astype(np.float64)
     level = SongLevel(float(velocities.mean()), float(velocities.std())) if own_level and len(velocities) else \
-        SongLevel(*drums_feel(prepared))
+        SongLevel(*drums_feel(prepared, options.seed))
     played, _ = play(cells, grid, controls, level, drummer, rng)
     written = notes(played, grid, controls)
     same = bool(np.array_equal(drums_to_grid(written, grid).hits, cells.hits))

@@ -8,6 +8,8 @@ import pytest
 
 from seq2drum.feel.level import (BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, BAND_SPREAD_INTERCEPT, BAND_SPREAD_SLOPE,
                                  at_level, at_spread, heard_level, heard_spread)
+import seq2drum.feel.level
+import seq2drum.feel.touch
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.options import GenerationOptions
 from tests.builders import backbeat, notes_from_steps, riff, song_bytes
@@ -30,6 +32,13 @@ def test_at_level_moves_every_hit_alike_and_keeps_velocities_midi() -> None:
     assert at_level(velocity, hits, None) is velocity and at_level(velocity, ~hits & hits, 60.0) is velocity
 
 
+@pytest.fixture
+def lines_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No touch table (feel.touch): the drums play at the lines' level and spread, as a checkout without one does."""
+    monkeypatch.setattr(seq2drum.feel.touch, "load_touches", lambda: None)
+    monkeypatch.setattr(seq2drum.feel.level, "load_touches", lambda: None)
+
+
 def _song(band_velocity: int, drums: bool = False) -> bytes:
     guitar = notes_from_steps([(s, p, band_velocity) for s, p in riff(8)], length_steps=2)
     kept = notes_from_steps([(s, p, 50) for s, p, _ in backbeat(2)]) if drums else None
@@ -37,7 +46,8 @@ def _song(band_velocity: int, drums: bool = False) -> bytes:
 
 
 @pytest.mark.parametrize("humanize", [True, False], ids=["humanized", "as-decided"])
-def test_a_quiet_band_gets_quiet_drums_and_a_loud_one_loud_drums(tiny_model_path, humanize: bool) -> None:
+def test_a_quiet_band_gets_quiet_drums_and_a_loud_one_loud_drums(tiny_model_path, humanize: bool,
+                                                                   lines_only: None) -> None:
     """Breaks if the drums played at the network's one loudness whatever the band: the same song with its guitar at
     velocity 45 and at 115 gets drums whose mean sits on the line from the band's level, the same hits, and
     --dynamics still scales them."""
@@ -100,7 +110,8 @@ def _band_song(velocities: tuple[int, ...]) -> bytes:
     return song_bytes(notes_from_steps(notes, length_steps=2))
 
 
-def test_a_band_at_one_velocity_gets_drums_that_spread_less_than_a_dynamic_bands(tiny_model_path) -> None:
+def test_a_band_at_one_velocity_gets_drums_that_spread_less_than_a_dynamic_bands(tiny_model_path,
+                                                                                lines_only: None) -> None:
     """Breaks if the drums spread their velocities alike whatever the band: beside a riff at one velocity (85) their
     standard deviation sits near the line's intercept, beside the same riff alternating 45 and 125 (the same mean)
     near the line's value for its spread (40), with the same hits; --dynamics 0.5 halves the spread."""

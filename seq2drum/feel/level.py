@@ -6,7 +6,8 @@ take's velocities are moved, all by one amount, to the level the first line belo
 listen to. How far a drummer's velocities spread around it follows the band too (r 0.36): about 8 beside a band
 played at one velocity, 16 beside one spreading 20, where the humanizer spreads every song's drums about 14. So the
 humanized velocities are then scaled around their mean to the spread the second line predicts, their order kept.
-With drums the user gave, their level and spread. `python -m studies.band_level` fits both lines; the figures:
+With drums the user gave, their level and spread. A drummer's touch drawn from the training drummers (feel.touch)
+takes the lines' place where its table ships; `python -m studies.band_level` fits both lines; the figures:
 docs/experiments/2026-11-26-band-level.md. Live the same lines are read from the notes heard so far (`LiveLevel`):
 each bar's decided velocities are moved by the level against the mean the drums were decided at since it was first
 heard, and its played ones scaled around their mean since then; until the band (or the user's drums) has played a
@@ -20,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seq2drum.feel.touch import TOUCH_NOTES, load_touches
 from seq2drum.midi.drums import midi_velocity
 
 BAND_LEVEL_SLOPE = 0.695  # the drummer's mean velocity = this x the mean velocity of the parts heard ...
@@ -124,22 +126,41 @@ class Sums(NamedTuple):
 class LiveLevel(NamedTuple):
     """Live, the level and spread of the drums read from the bars so far, as `generation.render` reads them from the
     whole song: the band's velocities (the parts the drummer hears), the user's kept drums', the drums' decided
-    velocities and their played (humanized) ones."""
+    velocities and their played (humanized) ones; and the drummer's touch (feel.touch), drawn once the band's first
+    TOUCH_NOTES notes are heard and held from then on."""
 
     band: Sums = Sums()
     given: Sums = Sums()
     decided: Sums = Sums()
     played: Sums = Sums()
+    band_velocities: int = 0  # the band's velocities heard so far, as bits (1 << velocity)
+    touch: tuple[float, float] | None = None
 
     def target(self) -> tuple[float | None, float | None]:
-        """The level and spread to play at: the user's drums' own where some were kept, else the lines' from the band
-        (None, None: nothing heard yet)."""
+        """The level and spread to play at: the user's drums' own where some were kept, else the touch drawn, else
+        the lines' from the band so far (None, None: nothing heard yet)."""
         if self.given.count:
             return self.given.mean(), self.given.std()
+        if self.touch is not None:
+            return self.touch
         mean, std = self.band.mean(), self.band.std()
         if mean is None or std is None:
             return None, None
         return level_beside(mean), spread_beside(std)
+
+    def hearing_band(self, velocities: np.ndarray, seed: int) -> LiveLevel:
+        """The state with the band's notes' `velocities` heard; from the TOUCH_NOTES-th on, the touch a drummer beside
+        them plays with, drawn by `seed` (feel.touch), held for the rest of the song."""
+        values = np.asarray(velocities, dtype=np.int64).ravel()
+        band = self.band.after(values)
+        bits = self.band_velocities
+        for velocity in np.unique(values).tolist():
+            bits |= 1 << int(velocity)
+        touch = self.touch
+        touches = load_touches()
+        if touch is None and touches is not None and band.count >= TOUCH_NOTES:
+            touch = touches.touch(band.mean(), band.std(), bits.bit_count(), seed)
+        return self._replace(band=band, band_velocities=bits, touch=touch)
 
     def hearing_given(self, velocities: np.ndarray) -> LiveLevel:
         """The state with the user's kept drum notes' `velocities` heard: from the first of them, the drums are counted

@@ -1,6 +1,6 @@
 """Generation's last stage: decided takes (per bar) -> drum MIDI bytes. Each take goes through the render pipeline the
 live drummer plays its bars through (seq2drum.render: the level, the humanizer's velocity and timing, the spread,
-swing, each hit's note and the kit map), over the whole song: at the level and spread read off the song (`drums_feel`),
+swing, each hit's note and the kit map), over the whole song: at the touch read off the song (`drums_feel`),
 swung at --swing or the song's own reading (seq2drum.feel.swing). Here only what a whole song adds: the drums the user
 gave (written as given), the count-in's sticks, section markers, and the song's own tempo and meter maps at a clock
 fine enough for microtiming; with a notice when the drums came out nearly empty.
@@ -16,6 +16,7 @@ import numpy as np
 
 from seq2drum.feel.level import SongLevel, heard_level, heard_spread
 from seq2drum.feel.swing import decide_swing
+from seq2drum.feel.touch import heard_touch
 from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
@@ -63,7 +64,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     ratio, swing_notice = swing_reading or song_swing(prepared, options)
     # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
     controls = RenderControls.of(options, ratio)
-    played = played_takes(encoded, takes, controls, seed, SongLevel(*drums_feel(prepared)))
+    played = played_takes(encoded, takes, controls, seed, SongLevel(*drums_feel(prepared, seed)))
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(take.on_grid(), encoded.grid, copied[1]) if given and copied else take.on_grid()
@@ -158,16 +159,17 @@ def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
                     articulation=np.where(users.hits, users.articulation, drums.articulation).astype(np.uint8))
 
 
-def drums_feel(prepared: PreparedSong) -> tuple[float | None, float | None]:
+def drums_feel(prepared: PreparedSong, seed: int = 0) -> tuple[float | None, float | None]:
     """The level the drums play at (mean MIDI velocity) and how far their velocities spread around it (a standard
-    deviation; feel.level): those of the drums the user gave, else those a drummer plays with beside the parts the
-    drums listen to (None: no notes)."""
+    deviation): those of the drums the user gave, else a drummer's touch beside the parts the drums listen to, drawn
+    by `seed` (feel.touch; feel.level's lines without its table; None: no notes)."""
     if prepared.given is not None and len(prepared.given.notes):
         given = prepared.given.notes[:, VELOCITY]
         return float(given.mean()), float(given.std())
     parts = prepared.listened_parts  # their velocities only: no merged, sorted copy of every note
     heard = np.concatenate([part.notes[:, VELOCITY] for part in parts]) if parts else np.zeros(0)
-    return heard_level(heard), heard_spread(heard)
+    touch = heard_touch(heard, seed)
+    return touch if touch is not None else (heard_level(heard), heard_spread(heard))
 
 
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,

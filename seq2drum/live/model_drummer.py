@@ -178,7 +178,7 @@ class ModelDrummer:
             band = tuple(sorted({note.role for note in played}))
             lead = previous.numerator * 4 / previous.denominator - self.lead_quarters  # notes after it: not heard
             heard = np.array([note.velocity for note in played if note.onset < lead])
-            level = state.level._replace(band=state.level.band.after(heard))
+            level = state.level.hearing_band(heard, state.seed)
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
                            swing=state.swing.after(_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))

@@ -1,0 +1,94 @@
+"""A drummer's touch: the level and spread of his velocities, drawn from the training songs' drummers whose bands
+sounded like this one (issue 88).
+
+How loud a drummer plays and how far his velocities spread follows the band only loosely (r 0.40 and 0.22 on the
+shipped model's validation songs): the lines feel.level fits put every song near the middle, where the drummers
+spread from one velocity throughout (15% of the training songs; 55% beside a band entered at three velocities or
+fewer) to accents 30 apart. A classifier told the song's own drummer's cells played through our render from his own
+part 77.6% of the time by that alone (docs/experiments/2026-11-29-a-drummers-touch.md). So a song's touch is one
+training drummer's (his mean velocity and its standard deviation), drawn by the seed among the TOUCH_NEIGHBOURS
+whose bands are nearest in velocity mean, spread and number of velocities used: a take plays as some drummer beside
+such a band would, and the songs' touches spread as the drummers' do. The table (`Touches`,
+seq2drum/feel/touch.json) is refitted by `python -m seq2drum.training.touch`. Offline the band is the whole song's;
+live, its first TOUCH_NOTES notes (feel.level `LiveLevel`), then held. With drums the user gave, their own touch.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+TOUCH_FILE = Path(__file__).resolve().parent / "touch.json"
+FORMAT_VERSION = 1
+TOUCH_NEIGHBOURS = 20  # the training bands nearest this one a touch is drawn among (5: 64.9%, 20: 58.0%, 50: 60.8%)
+TOUCH_NOTES = 256  # live: the band's notes heard before the touch is drawn (the lines until then; 64 notes hold
+# 0.38 of a song's distinct velocities, 256 0.67)
+TOUCH_STREAM = 7  # the touch's random stream: np.random.default_rng([seed, TOUCH_STREAM])
+
+
+@dataclass(frozen=True)
+class Touches:
+    """The training drummers' touches beside their bands: per song, its band's velocity mean, standard deviation and
+    number of distinct velocities, and its drummer's mean velocity and standard deviation."""
+
+    band: np.ndarray  # (n, 3) float: band velocity mean, std, distinct velocities
+    drums: np.ndarray  # (n, 2) float: the drummer's level (mean velocity) and spread (std)
+    about: dict = field(default_factory=dict)
+
+    def nearest(self, band_mean: float, band_std: float, distinct: int) -> np.ndarray:
+        """(k,) rows of the TOUCH_NEIGHBOURS bands nearest a band of that velocity mean, spread and distinct count,
+        nearest first (each feature in the table's standard units; the count by its log)."""
+        features = _features(self.band)
+        centre, scale = features.mean(axis=0), np.maximum(features.std(axis=0), 1e-9)
+        query = (_features(np.array([[band_mean, band_std, distinct]])) - centre) / scale
+        distance = (((features - centre) / scale - query) ** 2).sum(axis=1)
+        return np.argsort(distance, kind="stable")[:TOUCH_NEIGHBOURS]
+
+    def touch(self, band_mean: float, band_std: float, distinct: int, seed: int) -> tuple[float, float]:
+        """The (level, spread) a drummer beside that band plays at, drawn by `seed` (`touch_rank`)."""
+        rows = self.nearest(band_mean, band_std, distinct)
+        level, spread = self.drums[rows[min(touch_rank(seed), len(rows) - 1)]]
+        return float(level), float(spread)
+
+    def to_json(self) -> str:
+        return json.dumps({"format_version": FORMAT_VERSION, "about": self.about,
+                           "band": np.round(self.band, 2).tolist(), "drums": np.round(self.drums, 2).tolist()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Touches:
+        data = json.loads(text)
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"touch format {data.get('format_version')}, this code reads {FORMAT_VERSION}")
+        return cls(np.array(data["band"], dtype=np.float64).reshape(-1, 3),
+                   np.array(data["drums"], dtype=np.float64).reshape(-1, 2), data.get("about", {}))
+
+
+def _features(band: np.ndarray) -> np.ndarray:
+    return np.column_stack([band[:, 0], band[:, 1], np.log(np.maximum(band[:, 2], 1.0))])
+
+
+def touch_rank(seed: int) -> int:
+    """Which of the nearest bands' drummers a request with `seed` plays as (0: the nearest)."""
+    return int(np.random.default_rng([seed, TOUCH_STREAM]).integers(TOUCH_NEIGHBOURS))
+
+
+@functools.lru_cache(maxsize=4)
+def load_touches(path: Path = TOUCH_FILE) -> Touches | None:
+    """The touches at `path` (the shipped ones by default), read once; None where there is no such file (the
+    drums then play at feel.level's lines)."""
+    path = Path(path)
+    return Touches.from_json(path.read_text()) if path.is_file() else None
+
+
+def heard_touch(velocities: np.ndarray, seed: int, touches: Touches | None = None) -> tuple[float, float] | None:
+    """The (level, spread) to play at beside parts played at `velocities` (any shape), drawn by `seed`; None with no
+    notes or no table."""
+    touches = load_touches() if touches is None else touches
+    values = np.asarray(velocities).ravel()
+    if touches is None or not values.size:
+        return None
+    return touches.touch(float(values.mean()), float(values.std()), len(np.unique(values)), seed)
