@@ -104,6 +104,15 @@ def test_a_bar_draws_the_same_alone_as_in_its_song_and_each_take_draws_its_own()
     assert song.shape == (12, 4) and 0 <= song.min() and song.max() < 1
 
 
+def test_the_draws_are_uniform_and_independent_across_columns_bars_seeds_and_takes() -> None:
+    song = draws(3, 0, np.arange(40_000))
+    assert np.abs(np.histogram(song, bins=10, range=(0, 1))[0] / song.size - 0.1).max() < 0.005
+    assert np.abs(np.corrcoef(song.T) - np.eye(4)).max() < 0.02  # the columns: fill, length, voice, crash
+    assert abs(np.corrcoef(song[1:, 0], song[:-1, 0])[0, 1]) < 0.02  # bar after bar
+    for seed, take in ((4, 0), (3, 1), (2**70 + 3, 0)):  # another seed, another take, a seed past 64 bits
+        assert abs(np.corrcoef(song[:, 0], draws(seed, take, np.arange(40_000))[:, 0])[0, 1]) < 0.02
+
+
 def test_a_placing_knows_each_bars_section_offline_and_the_bars_since_the_band_live() -> None:
     span = Span((SpanSection(0, 6, 0), SpanSection(6, 7, 1), SpanSection(7, 10, 0)), np.full(10, 16),
                 np.ones(10, dtype=bool), first_bar=3)
