@@ -70,7 +70,7 @@ def test_fill_chances_lead_into_a_section_and_a_two_bar_fill_ends_in_the_bar_aft
 
 
 def test_a_fills_length_follows_the_familys_and_a_bar_without_that_many_beats_fills_whole() -> None:
-    lengths = [fill_beats(FAMILY, draw, 4) for draw in np.linspace(0, 0.999, 400)]
+    lengths = fill_beats(FAMILY, np.linspace(0, 0.999, 400), 4).tolist()
     assert {length: lengths.count(length) for length in set(lengths)} == {1: 100, 2: 100, 3: 100, WHOLE_BAR: 100}
     assert fill_beats(FAMILY, 0.6, 3) == WHOLE_BAR and fill_beats(FAMILY, 0.3, 3) == 2
 
@@ -81,11 +81,36 @@ def test_crashes_open_a_section_most_and_follow_a_fill_more_often() -> None:
     assert crash_chance(FAMILY, 0.1, 5, True) == pytest.approx(0.1) and crash_chance(FAMILY, 9.0, 0, True) == 1.0
 
 
+def test_bars_read_their_own_familys_placement_as_the_family_alone_would() -> None:
+    placement = load_placement()
+    names = ["3/4", "4/4", "compound", "7/8 unknown", "other", "3/4"]
+    bars = placement.bars(names)
+    this, following = np.array([0, 3, SECTION_END, 1, NO_POSITION, 2]), np.array([1, 0, 0, SECTION_END, 2, 3])
+    one, two = fill_chances(bars, 0.3, this, following)
+    crash = crash_chance(bars, 0.2, np.array([0, 8, 4, 3, NO_POSITION, 16]), np.array([1, 0, 1, 0, 1, 0], bool))
+    lengths = fill_beats(bars, np.linspace(0.05, 0.95, 6), np.array([3, 4, 4, 4, 5, 3]))
+    for row, name in enumerate(names):  # an unknown family reads 4/4's
+        family = placement.family(name)
+        assert bars.tom_share[row] == family.tom_share
+        assert (one[row], two[row]) == fill_chances(family, 0.3, this[row], following[row])
+        assert crash[row] == crash_chance(family, 0.2, [0, 8, 4, 3, NO_POSITION, 16][row], row % 2 == 0)
+        assert lengths[row] == fill_beats(family, 0.05 + 0.18 * row, [3, 4, 4, 4, 5, 3][row])
+
+
 def test_a_bar_draws_the_same_alone_as_in_its_song_and_each_take_draws_its_own() -> None:
     song = draws(7, 0, np.arange(12))
     assert np.array_equal(song[5:6], draws(7, 0, np.array([5])))
     assert not np.array_equal(song, draws(7, 1, np.arange(12))) and not np.array_equal(song, draws(8, 0, np.arange(12)))
     assert song.shape == (12, 4) and 0 <= song.min() and song.max() < 1
+
+
+def test_the_draws_are_uniform_and_independent_across_columns_bars_seeds_and_takes() -> None:
+    song = draws(3, 0, np.arange(40_000))
+    assert np.abs(np.histogram(song, bins=10, range=(0, 1))[0] / song.size - 0.1).max() < 0.005
+    assert np.abs(np.corrcoef(song.T) - np.eye(4)).max() < 0.02  # the columns: fill, length, voice, crash
+    assert abs(np.corrcoef(song[1:, 0], song[:-1, 0])[0, 1]) < 0.02  # bar after bar
+    for seed, take in ((4, 0), (3, 1), (2**70 + 3, 0)):  # another seed, another take, a seed past 64 bits
+        assert abs(np.corrcoef(song[:, 0], draws(seed, take, np.arange(40_000))[:, 0])[0, 1]) < 0.02
 
 
 def test_a_placing_knows_each_bars_section_offline_and_the_bars_since_the_band_live() -> None:

@@ -96,8 +96,9 @@ def draw_habits(rng: np.random.Generator, correlation: Correlation) -> np.ndarra
 def normal_cdf(z: np.ndarray) -> np.ndarray:
     """The standard normal's distribution function (math.erf of each value: a live bar's few dozen in a few
     microseconds, no scipy): the probability each latent z is sampled at."""
-    erf = math.erf
-    return 0.5 + 0.5 * np.array([erf(x) for x in (z * (1 / math.sqrt(2))).ravel().tolist()]).reshape(np.shape(z))
+    scaled = (z * (1 / math.sqrt(2))).ravel()
+    erf = np.fromiter(map(math.erf, scaled.tolist()), dtype=np.float64, count=len(scaled))
+    return 0.5 + 0.5 * erf.reshape(np.shape(z))
 
 
 def drift_path(gaps_16ths: np.ndarray, start: tuple[float, float] | None, phi: np.ndarray,
@@ -106,16 +107,19 @@ def drift_path(gaps_16ths: np.ndarray, start: tuple[float, float] | None, phi: n
     starts afresh, from its stationary N(0, 1)), `innovations` (2, m) standard normals. The same path whether the
     onsets come in one call or bar by bar with the state carried (tests/test_feel_drift.py)."""
     carry = phi[:, None] ** gaps_16ths  # (2, m), at most 1
-    fresh = np.sqrt(1.0 - carry * carry)
-    rows = []
-    for carried, new, drawn, previous in zip(carry.tolist(), fresh.tolist(), innovations.tolist(),
-                                             start or (None, None)):
-        values = []  # a recursion: plain floats, a few hundred nanoseconds an onset
-        for a, b, e in zip(carried, new, drawn):
-            previous = e if previous is None else a * previous + b * e
+    fresh = np.sqrt(1.0 - carry * carry) * innovations  # (2, m) what each onset draws anew
+    path = np.empty(innovations.shape)
+    for row, (carried, new, previous) in enumerate(zip(carry.tolist(), fresh.tolist(), start or (None, None))):
+        values = []  # a recursion: plain floats, a hundred nanoseconds an onset
+        if previous is None and new:  # afresh: the first onset's d is its own innovation
+            previous = float(innovations[row, 0])
             values.append(previous)
-        rows.append(values)
-    return np.array(rows, dtype=np.float64).reshape(innovations.shape)
+            carried, new = carried[1:], new[1:]
+        for a, b in zip(carried, new):
+            previous = a * previous + b
+            values.append(previous)
+        path[row] = values
+    return path
 
 
 def latent(step: np.ndarray, keys: np.ndarray, grid: Grid, habits: np.ndarray | None, correlation: Correlation,

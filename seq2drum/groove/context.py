@@ -17,7 +17,7 @@ import numpy as np
 from seq2drum.groove import kit
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun
-from seq2drum.groove.placement import Placing
+from seq2drum.groove.placement import BarPlacement, Placing, bar_families, load_placement
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.scores import SongScores
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
@@ -105,6 +105,12 @@ class BarContext(MarkContext):
     def in_bar(self) -> np.ndarray:
         """(n, S, 1) bool the steps inside each bar (`SongScores.step_mask`), made once: lambda's rounds share it."""
         return self.scores.step_mask()[:, :, None]
+
+    @functools.cached_property
+    def bar_placement(self) -> BarPlacement:
+        """Each bar's meter family's fill and crash placement (groove.placement), made once a decision: the placed
+        mark rules and `fill_kinds` read it."""
+        return load_placement().bars(bar_families(self.scores))
 
     @property
     def rests_allowed(self) -> bool:

@@ -19,9 +19,8 @@ from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkCont
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import run
 from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_EVIDENCE_POWER, LENGTH_DRAW, MIN_FILL_MEAN,
-                                       PRIOR_BARS, TWO_BARS, VOICE_DRAW,
-                                       WHOLE_BAR, bar_families, crash_chance, fill_beats, fill_chances, fill_position,
-                                       load_placement)
+                                       PRIOR_BARS, TWO_BARS, VOICE_DRAW, WHOLE_BAR, crash_chance, fill_beats,
+                                       fill_chances, fill_position, load_placement)
 from seq2drum.groove.settings import CRASH_DRAWN, CRASH_SURE, SHORT_BAR_STEPS
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillCount, forced_marks
 from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE, TOMS
@@ -55,13 +54,11 @@ def placed_crash_marks(context: BarContext, decision: BarDecision) -> None:
     first bar most, its 8-bar and 4-bar phrases' next, any bar after a fill twice as often, at the crash rate the
     model expects of the song, offline over the whole song, live over the bars so far), where a groove rides the
     crash, or where a crash is sure: each take crashes in its own places where the song allows."""
-    placing, placement = context.placing, load_placement()
+    placing = context.placing
     assert placing is not None, "placed_crash_marks runs on a placed take (marks.mark_rules)"
-    probability = context.structure[:, CRASH_COLUMN]
+    probability = context.structure[:, CRASH_COLUMN].astype(np.float64)
     after = np.concatenate([[context.past.counts.fills.last], decision.marks[:-1, FILL_COLUMN]])
-    chances = np.array([crash_chance(placement.family(family), CRASH_DRAWN * float(p), int(position), bool(filled))
-                        for family, p, position, filled in zip(bar_families(context.scores), probability,
-                                                               placing.position, after)])
+    chances = crash_chance(context.bar_placement, CRASH_DRAWN * probability, placing.position[:len(probability)], after)
     _counted_crashes(context, decision, placing.draws[:, CRASH_DRAW] < chances)
 
 
@@ -134,32 +131,46 @@ def placed_fill_marks(context: BarContext, decision: BarDecision) -> None:
     tom_hits = context.p[playing][..., TOMS[0]: TOMS[-1] + 1].sum(axis=(1, 2))
     events = placement.fill_events(fill, _mean_with_prior(toms.bars, toms.expected, tom_hits,
                                                           placement.rate.prior_toms))
-    beats = np.zeros(len(marks), dtype=np.int64)
+    probability = context.structure[:, FILL_COLUMN]
+    heard = events * (probability.astype(np.float64) / max(fill, MIN_FILL_MEAN)) ** FILL_EVIDENCE_POWER
+    where = fill_position(placing.position, placing.closing)  # (n + 1,) the bars' and the bar after's
+    bars = context.bar_placement
+    one, two = fill_chances(bars, heard, where[:-1], where[1:])  # where the network hears a fill
+    n_beats = scores.bar_steps // np.maximum(1, scores.beat_steps)
+    lengths = fill_beats(bars, placing.draws[:, LENGTH_DRAW], n_beats)  # its length, where one fills
+    beats = _placed_fills(marks, playing & (scores.bar_steps > SHORT_BAR_STEPS), playing, placing.draws[:, FILL_DRAW],
+                          (one, two, lengths), probability, count)
+    decision.fill_beats = beats
+
+
+def _placed_fills(marks: np.ndarray, fills: np.ndarray, playing: np.ndarray, drawn: np.ndarray,
+                  chances: tuple[np.ndarray, np.ndarray, np.ndarray], probability: np.ndarray,
+                  count: FillCount) -> np.ndarray:
+    """In place on marks (fill): `placed_fill_marks` bar by bar (a fill's second bar follows its first; fills under
+    FILL_MAX_SHARE), from each bar's one-bar and two-bar fill chances and one-bar length (`chances`), its draw and
+    whether it may fill (`fills`: a playing bar longer than SHORT_BAR_STEPS). Returns each fill's beats (n,)."""
+    filled = marks[:, FILL_COLUMN].tolist()
+    beats = [0] * len(filled)
     carry = count.carry
-    for row, family_name in enumerate(bar_families(scores)):
-        family, p = placement.family(family_name), float(context.structure[row, FILL_COLUMN])
-        if not playing[row]:
-            marks[row, FILL_COLUMN], carry = False, 0
+    for row, (may, plays, draw, one, two, length_of, p) in enumerate(zip(
+            fills.tolist(), playing.tolist(), drawn.tolist(), *(c.tolist() for c in chances), probability.tolist())):
+        if not plays:
+            filled[row], carry = False, 0
             count = count.after(p, True, False)
             continue
-        n_beats = int(scores.bar_steps[row]) // max(1, int(scores.beat_steps[row]))
-        heard = events * (p / max(fill, MIN_FILL_MEAN)) ** FILL_EVIDENCE_POWER  # where the network hears a fill
-        one, two = fill_chances(family, heard, *(fill_position(int(placing.position[r]), bool(placing.closing[r]))
-                                                 for r in (row, row + 1)))
-        drawn, length = float(placing.draws[row, FILL_DRAW]), None  # its length drawn only where it fills
-        if scores.bar_steps[row] <= SHORT_BAR_STEPS:  # a 4/16 piece: no fill of its own
+        length = length_of
+        if not may:  # a 4/16 piece: no fill of its own
             carry = 0
-        elif carry or one <= drawn < one + two:  # a two-bar fill's second bar, or its first
-            marks[row, FILL_COLUMN], length, carry = True, WHOLE_BAR if carry else TWO_BARS, 0 if carry else 1
+        elif carry or one <= draw < one + two:  # a two-bar fill's second bar, or its first
+            filled[row], length, carry = True, WHOLE_BAR if carry else TWO_BARS, 0 if carry else 1
         else:
-            marks[row, FILL_COLUMN] |= drawn < one
-        if marks[row, FILL_COLUMN] and not count.under_share():
-            marks[row, FILL_COLUMN], length, carry = False, 0, 0
-        if marks[row, FILL_COLUMN]:
-            drawn_length = float(placing.draws[row, LENGTH_DRAW])
-            beats[row] = fill_beats(family, drawn_length, n_beats) if length is None else length
-        count = count.after(p, False, bool(marks[row, FILL_COLUMN]), carry)
-    decision.fill_beats = beats
+            filled[row] = filled[row] or draw < one
+        if filled[row] and not count.under_share():
+            filled[row], carry = False, 0
+        beats[row] = length if filled[row] else 0
+        count = count.after(p, False, filled[row], carry)
+    marks[:, FILL_COLUMN] = filled
+    return np.array(beats, dtype=np.int64)
 
 
 def steered_marks(context: MarkContext, decision: BarDecision) -> None:
@@ -191,8 +202,7 @@ def fill_kinds(context: BarContext, decision: BarDecision) -> None:
     decision.tom_fills, decision.tom_count = kit.tom_fills(decision.hits.any(axis=(1, 2)), context.p,
                                                           context.past.counts.toms)
     if context.placing is not None:  # a placed take: toms in the share of its fills the family's drummers play them
-        shares = [load_placement().family(family).tom_share for family in bar_families(context.scores)]
-        decision.tom_fills = context.placing.draws[:, VOICE_DRAW] < np.array(shares)
+        decision.tom_fills = context.placing.draws[:, VOICE_DRAW] < context.bar_placement.tom_share
     if context.steering.fills is not None:  # a fill the musician asked for (--fills, drums from nothing): toms
         decision.tom_fills |= forced_marks(np.zeros_like(decision.marks), context.steering)[:, FILL_COLUMN]
 

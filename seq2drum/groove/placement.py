@@ -89,6 +89,19 @@ class Placement:
     def family(self, name: str) -> FamilyPlacement:
         return self.families.get(name, self.families["4/4"])
 
+    def bars(self, families: list[str]) -> BarPlacement:
+        """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's."""
+        names, table = self._table
+        index = np.array([names.get(name, names["4/4"]) for name in families], dtype=np.int64)
+        return BarPlacement(*(field[index] for field in table))
+
+    @functools.cached_property
+    def _table(self) -> tuple[dict[str, int], BarPlacement]:
+        """The families' row numbers, and their placements as the rows of a `BarPlacement`."""
+        rows = list(self.families.values())
+        fields = (np.array([getattr(f, name) for f in rows], dtype=np.float64) for name in BarPlacement._fields)
+        return {name: row for row, name in enumerate(self.families)}, BarPlacement(*fields)
+
     def fill_events(self, fill: float, toms: float) -> float:
         """Fills (one or two bars each) a bar, for a song whose model expects `fill` fill bars and `toms` tom hits a
         playing bar: its fill bars per 8 over 8, over the bars a fill lasts on average."""
@@ -129,48 +142,106 @@ class Placing(NamedTuple):
 
 def draws(seed: int, take: int, song_bars: np.ndarray) -> np.ndarray:
     """(n, 4) uniforms for take `take` (0: take 1) at each song bar: a bar's own stream, so a bar draws the same
-    whether a whole song or the bar alone is decided."""
-    return np.array([np.random.default_rng([seed, PLACEMENT_STREAM, take, int(bar)]).random(4)
-                     for bar in np.asarray(song_bars).tolist()]).reshape(-1, 4)
+    whether a whole song or the bar alone is decided. Counter-based, all bars at once (a generator seeded per bar
+    cost a millisecond a song): the key (seed, PLACEMENT_STREAM, take) hashed word by word, then each bar's SplitMix64
+    stream from it and its song bar, its first 4 outputs' top 53 bits the uniforms."""
+    bars = np.asarray(song_bars, dtype=np.int64).reshape(-1).astype(np.uint64)
+    state = _mixed(bars + np.uint64((_key(seed, take) + _GOLDEN) & _MASK))  # (n,) each bar's stream
+    outputs = _mixed(state[:, None] + _STEPS)  # (n, 4)
+    return (outputs >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
-def fill_position(position: int, closing: bool) -> int:
-    """The index in FILL_POSITIONS of a bar `position` bars into its section (NO_POSITION: none)."""
-    if position < 0:
-        return NO_POSITION
-    return SECTION_END if closing else position % PHRASE_BARS
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment
+_STEPS = np.array([k * _GOLDEN & _MASK for k in range(1, 5)], dtype=np.uint64)  # a stream's first 4 states
+_MIX = (30, 0xBF58476D1CE4E5B9, 27, 0x94D049BB133111EB, 31)  # SplitMix64's output function: shifts and multipliers
 
 
-def crash_position(position: int) -> int:
-    """The index in CRASH_POSITIONS of a bar `position` bars into its section (none: "other")."""
-    if position == 0:
-        return 0
-    if position > 0 and position % (2 * PHRASE_BARS) == 0:
-        return 1
-    return 2 if position > 0 and position % PHRASE_BARS == 0 else 3
+def _key(seed: int, take: int) -> int:
+    """The 64-bit key of take `take` of `seed` (any ints), for its placements: PLACEMENT_STREAM, then each 64-bit word
+    of the seed (low first, one at least) and the take, each added and mixed in."""
+    seed &= (1 << 64 * max(1, -(-seed.bit_length() // 64))) - 1  # a negative seed as its two's complement
+    words = [(seed >> 64 * i) & _MASK for i in range(max(1, -(-seed.bit_length() // 64)))]
+    key = PLACEMENT_STREAM
+    for word in (*words, take & _MASK):
+        key = (key + _GOLDEN + word) & _MASK
+        for shift, multiplier in ((_MIX[0], _MIX[1]), (_MIX[2], _MIX[3])):
+            key = ((key ^ (key >> shift)) * multiplier) & _MASK
+        key ^= key >> _MIX[4]
+    return key
 
 
-def fill_chances(family: FamilyPlacement, events: float, this: int, following: int) -> tuple[float, float]:
+def _mixed(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function over (...) uint64 values (arithmetic modulo 2 ** 64), as `_key` mixes: a
+    bijection that mixes every input bit into every output bit."""
+    values = (values ^ (values >> np.uint64(_MIX[0]))) * np.uint64(_MIX[1])
+    values = (values ^ (values >> np.uint64(_MIX[2]))) * np.uint64(_MIX[3])
+    return values ^ (values >> np.uint64(_MIX[4]))
+
+
+def fill_position(position: np.ndarray | int, closing: np.ndarray | bool) -> np.ndarray:
+    """The index in FILL_POSITIONS of a bar `position` bars into its section (NO_POSITION: none), per bar."""
+    position = np.asarray(position)
+    return np.where(position < 0, NO_POSITION, np.where(closing, SECTION_END, position % PHRASE_BARS))
+
+
+def crash_position(position: np.ndarray | int) -> np.ndarray:
+    """The index in CRASH_POSITIONS of a bar `position` bars into its section (none: "other"), per bar."""
+    position = np.asarray(position)
+    later = position > 0
+    eighth, fourth = later & (position % (2 * PHRASE_BARS) == 0), later & (position % PHRASE_BARS == 0)
+    return np.select([position == 0, eighth, fourth], [0, 1, 2], 3)
+
+
+class BarPlacement(NamedTuple):
+    """Each bar's meter family's `FamilyPlacement`, its fields as arrays over the bars (`Placement.bars`): what the
+    placed mark rules read, made once a decision (the functions below read a `FamilyPlacement` alike)."""
+
+    fill_hazard: np.ndarray  # (n, len(FILL_POSITIONS))
+    two_bar_share: np.ndarray  # (n,)
+    fill_length: np.ndarray  # (n, len(FILL_LENGTHS))
+    tom_share: np.ndarray  # (n,)
+    crash_hazard: np.ndarray  # (n, len(CRASH_POSITIONS))
+    crash_after_fill: np.ndarray  # (n,)
+
+
+Family = FamilyPlacement | BarPlacement
+
+
+def fill_chances(family: Family, events: np.ndarray | float, this: np.ndarray | int,
+                 following: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """The chance that a bar at FILL_POSITIONS `this` ends a one-bar fill, and that it starts a two-bar fill ending
-    in the bar after it (at `following`), for a song of `events` fills a bar."""
-    one = 0.0 if this < 0 else events * (1.0 - family.two_bar_share) * family.fill_hazard[this]
-    two = 0.0 if following < 0 or this < 0 else events * family.two_bar_share * family.fill_hazard[following]
-    return min(one, 1.0), min(two, 1.0 - min(one, 1.0))
+    in the bar after it (at `following`), for a song of `events` fills a bar; per bar."""
+    this, following, share = np.asarray(this), np.asarray(following), np.asarray(family.two_bar_share)
+    one = np.where(this < 0, 0.0, events * (1.0 - share) * _at(family.fill_hazard, this))
+    two = np.where((following < 0) | (this < 0), 0.0, events * share * _at(family.fill_hazard, following))
+    one = np.minimum(one, 1.0)
+    return one, np.minimum(two, 1.0 - one)
 
 
-def fill_beats(family: FamilyPlacement, draw: float, n_beats: int) -> int:
-    """The beats a one-bar fill of `draw` (uniform) plays in a bar of `n_beats` beats: the family's lengths, a length
-    the bar has not got (three beats of a 3/4 bar) the whole bar."""
-    index = min(int(np.searchsorted(np.cumsum(family.fill_length), draw, side="right")), len(FILL_LENGTHS) - 1)
-    length = FILL_LENGTHS[index]
-    return WHOLE_BAR if length == "bar" or int(length) >= n_beats else int(length)
+LENGTH_BEATS = np.array([WHOLE_BAR if length == "bar" else int(length) for length in FILL_LENGTHS])
 
 
-def crash_chance(family: FamilyPlacement, rate: float, position: int, after_fill: bool) -> float:
+def fill_beats(family: Family, draw: np.ndarray | float, n_beats: np.ndarray | int) -> np.ndarray:
+    """The beats a one-bar fill of `draw` (uniform) plays in a bar of `n_beats` beats, per bar: the family's lengths,
+    a length the bar has not got (three beats of a 3/4 bar) the whole bar."""
+    ends = np.cumsum(family.fill_length, axis=-1)  # a draw's length: the first whose cumulative share passes it
+    index = np.minimum((ends <= np.asarray(draw)[..., None]).sum(axis=-1), len(FILL_LENGTHS) - 1)
+    beats = LENGTH_BEATS[index]
+    return np.where(beats >= n_beats, WHOLE_BAR, beats)
+
+
+def crash_chance(family: Family, rate: np.ndarray | float, position: np.ndarray | int,
+                 after_fill: np.ndarray | bool) -> np.ndarray:
     """The chance a playing bar `position` bars into its section opens with a crash, for a song whose model expects
-    `rate` crash bars a playing bar: the family's hazard there, more after a fill."""
-    chance = rate * family.crash_hazard[crash_position(position)] * (family.crash_after_fill if after_fill else 1.0)
-    return min(chance, 1.0)
+    `rate` crash bars a playing bar: the family's hazard there, more after a fill; per bar."""
+    hazard = _at(family.crash_hazard, crash_position(position))
+    return np.minimum(rate * hazard * np.where(after_fill, family.crash_after_fill, 1.0), 1.0)
+
+
+def _at(table: tuple[float, ...] | np.ndarray, index: np.ndarray) -> np.ndarray:
+    """`table`'s value at `index`, per bar: a family's (k,) table at any indices, or bars' (n, k) at (n,) indices."""
+    return np.take_along_axis(np.asarray(table), np.asarray(index)[..., None], axis=-1)[..., 0]
 
 
 def bar_families(scores: object) -> list[str]:

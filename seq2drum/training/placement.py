@@ -95,15 +95,16 @@ def tally_song(song: BarSong, tallies: dict[str, Tally]) -> None:
     n_steps = np.minimum(song.bar_steps, hits.shape[1])
     fills, playing = fill_bars(hits, n_steps), hits.any(axis=(1, 2))
     position, closing = positions(song)
+    crash_at, fill_at = crash_position(position).tolist(), fill_position(position, closing).tolist()
     family = [family_of(int(s), int(b)) for s, b in zip(song.bar_steps.tolist(), song.beat_steps.tolist())]
     ends = {end - 1: (start, end) for start, end in fill_runs(fills)}
     for row in np.flatnonzero(playing).tolist():
         tally = tallies[family[row]]
         after = int(row > 0 and fills[row - 1])
-        where = crash_position(int(position[row]))
+        where = crash_at[row]
         tally.crash_bars[where, after] += 1
         tally.crashes[where, after] += bool(hits[row, 0, CRASH])
-        at = fill_position(int(position[row]), bool(closing[row]))
+        at = fill_at[row]
         if at < 0 or song.bar_steps[row] <= SHORT_BAR_STEPS:
             continue
         tally.bars[at] += 1
