@@ -90,8 +90,12 @@ def read_swing(parts: np.ndarray | Sequence[np.ndarray], grid: Grid) -> SwingRea
     part) on `grid`'s meters: each part read on its own (see the module docstring), the beats of all pooled; only
     onsets in simple x/4 bars are read."""
     notes_per_part = [parts] if isinstance(parts, np.ndarray) else list(parts)
-    positions, part = beats_read(notes_per_part, grid)
-    per_part = np.bincount(part, minlength=len(notes_per_part))
+    return _reading(*beats_read(notes_per_part, grid), len(notes_per_part))
+
+
+def _reading(positions: np.ndarray, part: np.ndarray, n_parts: int) -> SwingReading:
+    """`read_swing`'s reading of the beats `beats_read` read (`positions` of parts `part` among `n_parts`)."""
+    per_part = np.bincount(part, minlength=n_parts)
     # a part with fewer beats to read than a song needs (a few notes, a fill) says nothing of the song's swing
     positions = positions[(per_part >= MIN_SWING_BEATS)[part]]
     if len(positions) < MIN_SWING_BEATS:
@@ -229,12 +233,21 @@ def decide_swing(option: float | None, guitar: np.ndarray | Sequence[np.ndarray]
         return option, ""
     guitar_parts = [guitar] if isinstance(guitar, np.ndarray) else list(guitar)
     every = [*guitar_parts, *band]
-    reading = read_swing(guitar_parts, grid)
+    positions, part = beats_read(every, grid)  # each part read once: a reading of some parts is theirs alone
+
+    def read(indices: list[int]) -> SwingReading:
+        kept = np.isin(part, indices)
+        renumbered = np.searchsorted(np.asarray(indices), part[kept])  # as `read_swing` of those parts numbers them
+        return _reading(positions[kept], renumbered, len(indices))
+
+    every_index = list(range(len(every)))
+    reading = read(every_index[: len(guitar_parts)])
     if reading.swing is None and len(band):  # a guitar with no beat to read (held chords, no guitar part)
-        reading = read_swing(every, grid)
+        reading = read(every_index)
     if not reading.swung and len(band):  # a straight-reading guitar over a swinging bass (a walking, a shuffle)
-        reading = next((later for later in (read_swing(list(bass), grid), read_swing(every, grid)) if later.swung),
-                       reading)
+        bass_index = [len(guitar_parts) + j for j, notes in enumerate(band) if any(notes is b for b in bass)]
+        bass_reading = read(bass_index) if len(bass_index) == len(bass) else read_swing(list(bass), grid)
+        reading = next((later for later in (bass_reading, read(every_index)) if later.swung), reading)
     if not reading.swung:
         return None, ""
     assert reading.swing is not None
