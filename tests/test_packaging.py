@@ -146,6 +146,7 @@ def test_a_fresh_venv_gets_the_four_commands_and_no_stray_top_level_package(tmp_
     records = list(venv.glob("lib/python*/site-packages/seq2drum-*.dist-info/RECORD"))
     assert len(records) == 1
     assert "seq2drum/feel/gmd_feel.npz" in records[0].read_text()  # the humanizer's tables came with the wheel
+    assert "seq2drum/feel/touch.json" in records[0].read_text()  # the drummers' touches (feel.touch)
     assert "seq2drum/studio/static/index.html" in records[0].read_text()  # and the studio's page
     assert "seq2drum/midi/kit_maps/addictive-drums-2.json" in records[0].read_text()  # and the kit maps
     top_level = {line.split("/", 1)[0] for line in records[0].read_text().splitlines() if "/" in line}
