@@ -141,7 +141,7 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
                   steps_per_quarter: int = 4) -> list[PhraseLabel]:
     """`label_phrase` of each phrase, rows [a, b) of `spans` (none empty), of a song's (n, S, 9) `hits`: what each
     bar holds (its hits, whether it fills, its kick and snare) read once for the song, and every phrase's measures
-    taken at once (`_PhraseRows`): integer tallies, and each phrase's felt beats summed alone, as `time_keeper`
+    taken at once (`PhraseRows`): integer tallies, and each phrase's felt beats summed alone, as `time_keeper`
     sums them."""
     bar_steps, beat_steps = np.minimum(bar_steps, hits.shape[1]), np.asarray(beat_steps)  # a 9/4 bar's first 32
     if not len(spans):
@@ -149,7 +149,7 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
     hits = inside_bars(hits, bar_steps)
     counts = hits.sum(axis=1)  # (n, 9)
     fills, feels = _fills(hits, counts), bar_feels(hits, bar_steps, beat_steps)
-    at = _PhraseRows(spans)
+    at = PhraseRows(spans)
     hits_per_bar = at.sums(counts) / at.lengths[:, None]  # integer sums: np.mean's floats
     totals = hits_per_bar.sum(axis=1)  # each row along the fast axis: `hits_per_bar.sum()` of each
     groove = ~fills[at.rows]
@@ -176,7 +176,7 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
     return labels
 
 
-class _PhraseRows:
+class PhraseRows:
     """The rows of a song's phrases [a, b) laid end to end: `rows` (R,) song rows, `piece` (R,) each one's phrase,
     `local` (R,) its place in the phrase, `edges` (P + 1,) where each phrase's begin, `lengths` (P,)."""
 
@@ -203,7 +203,7 @@ class _PhraseRows:
         return tally.reshape(len(self.lengths), width).argmax(axis=1)
 
 
-def _keepers(at: _PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps: np.ndarray,
+def _keepers(at: PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps: np.ndarray,
              beat_steps: np.ndarray) -> list[str]:
     """`time_keeper` of each phrase's groove bars (`groove` (R,) over `at.rows`), its beats summed as it sums them."""
     rows = at.rows[groove]
@@ -222,7 +222,7 @@ def _keepers(at: _PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps:
     return np.where(beats > 0, names, "none").tolist()
 
 
-def _feels(at: _PhraseRows, groove: np.ndarray, flags: np.ndarray) -> list[str]:
+def _feels(at: PhraseRows, groove: np.ndarray, flags: np.ndarray) -> list[str]:
     """`feel_of` of each phrase's groove bars from (n, 5) `bar_feels` flags and snare hits."""
     tallies = np.add.reduceat(flags[at.rows].astype(np.int64) * groove[:, None], at.edges[:-1], axis=0)
     shares = tallies / np.add.reduceat(groove, at.edges[:-1], dtype=np.int64)[:, None]
