@@ -17,7 +17,7 @@ import numpy as np
 
 from seq2drum.feel.swing import grouped_swung_positions, swung_positions
 from seq2drum.midi.roles import BAND_ROLES, ROLES
-from seq2drum.parts.labels import FAMILIES, Phrase, family_of
+from seq2drum.parts.labels import FAMILIES, Phrase, PhraseRows, family_of
 from seq2drum.song.bars import BarSong
 from seq2drum.song.columns import BAR, SONG, STEP
 
@@ -56,6 +56,26 @@ def _mean(values: np.ndarray) -> float:
     """np.mean of a 1-D slice, the same float (its sum over its count), without np.mean's wrapper: the part model's
     features take a few hundred of them a song."""
     return np.add.reduce(values) / len(values)
+
+
+def exact_sums(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray | None:
+    """(P, C) each phrase's sum of (n, K, C) `values` over its rows [a, b) and its K, all at once, where that is the
+    very float a phrase's own sum (in float32 or float64, in any order) gives: every value on a 1/64 grid and the
+    magnitudes' whole sum under 2**17, so that every partial sum is exact; None otherwise (sum each phrase alone)."""
+    wide = values.astype(np.float64)
+    scaled = wide * 64.0
+    if not (np.array_equal(scaled, np.floor(scaled)) and float(np.abs(wide).sum()) < 2.0**17):
+        return None
+    so_far = np.concatenate([np.zeros((1, values.shape[2])), np.cumsum(wide.sum(axis=1), axis=0)])
+    return so_far[[b for _, b in rows]] - so_far[[a for a, _ in rows]]
+
+
+def _bar_means(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(P,) `_mean` of each phrase's slice of (n,) float64 `values`."""
+    sums = exact_sums(values[:, None, None], rows) if len(rows) else None
+    if sums is None:
+        return np.array([_mean(values[a:b]) for a, b in rows])
+    return sums[:, 0] / np.array([b - a for a, b in rows])
 
 
 _BAND_MEANS = ("tempo_log2", *(f"band_{role}_{cue}" for cue in ("plays", "density") for role in ROLES))
@@ -109,14 +129,25 @@ def folded_f1(a: np.ndarray, b: np.ndarray) -> float:
 def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, np.ndarray]:
     """(P,) bool: the band changes at each phrase's start (its notes a bar moved by CHANGE_RATIO from the phrase
     before's, or its folded onsets at cell F1 under CHANGE_CELL_F1), and (P,) that cell F1 (1 for the first)."""
-    onsets = bar_onsets(song) > 0
-    notes = np.asarray(song.notes, dtype=np.float64)
-    per_bar = np.array([_mean(notes[p.start_row : p.end_row]) for p in phrases])
-    folded = [onsets[p.start_row : p.end_row].any(axis=0) for p in phrases]
-    f1 = np.ones(len(phrases))
-    changed = np.zeros(len(phrases), dtype=bool)
-    for t in range(1, len(phrases)):
-        changed[t], f1[t] = band_changed(per_bar[t - 1], per_bar[t], folded[t - 1], folded[t])
+    rows = [(p.start_row, p.end_row) for p in phrases]
+    per_bar = _bar_means(np.asarray(song.notes, dtype=np.float64), rows)
+    return _changes(bar_onsets(song) > 0, per_bar, rows)
+
+
+def _changes(onsets: np.ndarray, per_bar: np.ndarray, rows: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """`band_changes` from (n, S) bool onsets and each phrase's notes a bar: `band_changed` of every pair at once."""
+    f1 = np.ones(len(rows))
+    changed = np.zeros(len(rows), dtype=bool)
+    if len(rows) < 2:
+        return changed, f1
+    ends = np.array([[a, b] for a, b in rows]).ravel()
+    padded = np.concatenate([onsets, np.zeros((1, onsets.shape[1]), dtype=bool)])  # reduceat reads an end row
+    folded = np.logical_or.reduceat(padded, ends, axis=0)[::2]  # (P, S): rows [a, b) of each (none empty)
+    sizes = folded.sum(axis=1)
+    total, both = sizes[:-1] + sizes[1:], (folded[:-1] & folded[1:]).sum(axis=1)
+    f1[1:] = np.where(total > 0, 2 * both / np.maximum(total, 1), 1.0)  # folded_f1's
+    moved = np.abs(per_bar[1:] - per_bar[:-1]) / np.maximum(np.maximum(per_bar[:-1], per_bar[1:]), 1e-9)
+    changed[1:] = (moved >= CHANGE_RATIO) | (f1[1:] < CHANGE_CELL_F1)
     return changed, f1
 
 
@@ -136,10 +167,11 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
                          "was read for a model with other columns")
     rows = [(p.start_row, p.end_row) for p in phrases]
     notes = np.asarray(song.notes, dtype=np.float64)
-    level = np.log1p([_mean(notes[a:b]) for a, b in rows])  # log(1 + notes a bar) of each phrase
+    per_bar = _bar_means(notes, rows)
+    level = np.log1p(per_bar)  # log(1 + notes a bar) of each phrase
     median = float(np.median(level)) if len(level) else 0.0
-    changed, f1 = band_changes(song, phrases)
     onsets = bar_onsets(song)
+    changed, f1 = _changes(onsets > 0, per_bar, rows)
     swing = swing_reading(onsets, song.bar_steps, song.beat_steps, steps_per_quarter)
     columns = [_band_columns(song, phrases, level, median, changed, f1, steps_per_quarter),
                _place_columns(song, onsets, rows, swing, steps_per_quarter),
@@ -150,25 +182,23 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
 
 def _band_columns(song: BarSong, phrases: Sequence[Phrase], level: np.ndarray, median: float,
                   changed: np.ndarray, f1: np.ndarray, steps_per_quarter: int) -> np.ndarray:
-    """Family, tempo, the band's notes and their changes, the roles."""
+    """Family, tempo, the band's notes and their changes, the roles: each column of every phrase at once."""
     rows = [(p.start_row, p.end_row) for p in phrases]
     means = phrase_means(song.bar_features[:, [_bar_index(name) for name in _BAND_MEANS]], rows)
     silent = phrase_means((np.asarray(song.notes) == 0).astype(np.int64)[:, None], rows)[:, 0]
     starts = [a for a, _ in rows]
     enters = song.bar_features[np.ix_(starts, [_bar_index(f"band_{role}_enters") for role in ROLES])].max(axis=1)
     leaves = song.bar_features[np.ix_(starts, [_bar_index(f"band_{role}_leaves") for role in ROLES])].max(axis=1)
-    out = []
-    for t, (a, b) in enumerate(rows):
-        family = family_of(int(np.bincount(song.bar_steps[a:b]).argmax()),
-                           int(np.bincount(song.beat_steps[a:b]).argmax()), steps_per_quarter)
-        before = level[t] - level[t - 1] if t else 0.0
-        after = level[t + 1] - level[t] if t + 1 < len(level) else 0.0
-        out.append([*(np.asarray(FAMILIES) == family), means[t, 0],
-                    level[t], level[t] - median, np.expm1(level[t]) < THIN_SHARE * np.expm1(median),
-                    float(silent[t]), before, after,
-                    changed[t], changed[t + 1] if t + 1 < len(changed) else 0.0, f1[t], *means[t, 1:],
-                    enters[t], leaves[t]])
-    return np.array(out, dtype=np.float64).reshape(len(phrases), -1)
+    at = PhraseRows(rows)
+    families = [family_of(length, beat, steps_per_quarter)
+                for length, beat in zip(at.modes(song.bar_steps).tolist(), at.modes(song.beat_steps).tolist())]
+    thin_below = THIN_SHARE * np.expm1(median)
+    thin = [np.expm1(value) < thin_below for value in level]  # each phrase's own expm1, as it was read
+    steps = np.diff(level)
+    columns = [np.array(families)[:, None] == np.asarray(FAMILIES)[None, :], means[:, :1],
+               level, level - median, thin, silent, np.concatenate([[0.0], steps]), np.concatenate([steps, [0.0]]),
+               changed, np.concatenate([changed[1:], [0.0]]), f1, means[:, 1:], enters, leaves]
+    return np.column_stack([np.asarray(column, dtype=np.float64).reshape(len(rows), -1) for column in columns])
 
 
 def _place_columns(song: BarSong, onsets: np.ndarray, rows: list[tuple[int, int]], swing: tuple[float, float],
@@ -181,15 +211,28 @@ def _place_columns(song: BarSong, onsets: np.ndarray, rows: list[tuple[int, int]
     registers = [_masked_means(step[:, :, STEP.lowest_pitch], strikes, rows),
                  _masked_means(step[:, :, STEP.highest_pitch], strikes, rows),
                  _masked_means(step[:, :, STEP.index("bass_lowest_pitch")], bass, rows)]
-    weighted = [onsets * step[:, :, STEP.index(name)] for name in METRICAL]  # each phrase's rows: one block
     swings = phrase_swings(onsets, song.bar_steps, song.beat_steps, rows, steps_per_quarter)
-    novelty = _column(song, "novelty")
-    out = []
-    for t, (a, b) in enumerate(rows):
-        total = max(onsets[a:b].sum(), 1e-9)
-        out.append([*means[t], novelty[a], registers[0][t], registers[1][t], registers[2][t],
-                    float(bass[a:b].any()), *(w[a:b].sum() / total for w in weighted), *swing, swings[t]])
-    return np.array(out, dtype=np.float64).reshape(len(rows), -1)
+    starts = [a for a, _ in rows]
+    bass_plays = np.logical_or.reduceat(np.append(bass.any(axis=1), False), np.ravel(rows))[::2] if rows else []
+    columns = [means, _column(song, "novelty")[starts], *registers, bass_plays, _onset_shares(onsets, step, rows),
+               np.broadcast_to(np.asarray(swing, dtype=np.float64), (len(rows), 2)), swings]
+    return np.column_stack([np.asarray(column, dtype=np.float64).reshape(len(rows), -1) for column in columns])
+
+
+def _onset_shares(onsets: np.ndarray, step: np.ndarray, rows: list[tuple[int, int]]) -> np.ndarray:
+    """(P, 4) float32: each phrase's share of its band's onsets at each METRICAL place (a phrase's block sums,
+    float32, each over its own total or 1e-9), all at once where `exact_sums` can."""
+    blocks = [onsets, *(onsets * step[:, :, STEP.index(name)] for name in METRICAL)]  # (n, S) float32 each
+    sums = exact_sums(np.stack(blocks, axis=2), rows) if rows else None
+    if sums is None:
+        out = []
+        for a, b in rows:
+            total = max(onsets[a:b].sum(), 1e-9)
+            out.append([block[a:b].sum() / total for block in blocks[1:]])
+        return np.array(out, dtype=np.float32).reshape(len(rows), len(METRICAL))
+    sums = sums.astype(onsets.dtype)  # the very float32 sums of each block
+    total = np.where(sums[:, :1] > 1e-9, sums[:, :1], np.float32(1e-9))  # max(total, 1e-9), as float32 divides by it
+    return sums[:, 1:] / total
 
 
 def _masked_means(values: np.ndarray, mask: np.ndarray, rows: list[tuple[int, int]]) -> list[float]:
@@ -213,7 +256,7 @@ def phrase_swings(onsets: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndar
     local = row - first_rows[piece]  # a phrase's bars counted from its first, as it reads alone
     places, pieces = grouped_swung_positions((local * 1000.0 + step / steps_per_quarter)[keep], piece[keep])
     edges = np.searchsorted(pieces, np.arange(len(rows) + 1))
-    return [places[edges[t] : edges[t + 1]].mean() if edges[t + 1] > edges[t] else 0.5 for t in range(len(rows))]
+    return [_mean(places[edges[t] : edges[t + 1]]) if edges[t + 1] > edges[t] else 0.5 for t in range(len(rows))]
 
 
 def _section_columns(song: BarSong, phrases: Sequence[Phrase]) -> np.ndarray:
@@ -223,18 +266,21 @@ def _section_columns(song: BarSong, phrases: Sequence[Phrase]) -> np.ndarray:
     section_bars: dict[int, int] = {}
     for p in phrases:
         section_bars[p.section] = section_bars.get(p.section, 0) + p.n_bars
+    bars_log = {section: np.log2(max(bars, 1)) / 5 for section, bars in section_bars.items()}
+    sections, phrases_log = max(1, len(section_bars)), np.log2(n_phrases + 1) / 6  # the same for every phrase
     out, letters_before = [], {}  # the letter of every section before the phrase's
     for t, p in enumerate(phrases):
-        letter = np.zeros(LETTERS)
+        letter = [0.0] * LETTERS
         if p.letter >= 0:
-            letter[min(p.letter, LETTERS - 1)] = 1
+            letter[min(p.letter, LETTERS - 1)] = 1.0
         before = phrases[t - 1] if t else None
         heard = any(letter_ == p.letter for section, letter_ in letters_before.items() if section != p.section)
         letters_before[p.section] = p.letter
-        out.append([*letter, p.index == 0, min(p.index, 3) / 3, np.log2(max(section_bars[p.section], 1)) / 5, heard,
+        out.append([*letter, p.index == 0, min(p.index, 3) / 3, bars_log[p.section], heard,
                     before is not None and before.section == p.section,
                     before is not None and before.letter == p.letter,
-                    (p.section + 1) / max(1, len({q.section for q in phrases})),
-                    p.start_row / max(song.n_bars, 1), t == 0, t == n_phrases - 1, t == n_phrases - 2,
-                    p.n_bars / 4, np.log2(n_phrases + 1) / 6, *summary])
-    return np.array(out, dtype=np.float64).reshape(n_phrases, -1)
+                    (p.section + 1) / sections, p.start_row / max(song.n_bars, 1), t == 0, t == n_phrases - 1,
+                    t == n_phrases - 2, p.n_bars / 4, phrases_log])
+    core = np.array(out, dtype=np.float64).reshape(n_phrases, -1)
+    return np.concatenate([core, np.broadcast_to(np.asarray(summary, dtype=np.float64), (n_phrases, len(summary)))],
+                          axis=1)

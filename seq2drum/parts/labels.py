@@ -119,7 +119,12 @@ def inside_bars(hits: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
 def fill_bars(hits: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     """(m,) bool: kit.py's fill bars of (m, S, 9) hits: 2 or more tom hits, or 4 or more snare hits on odd 16ths."""
     hits = inside_bars(hits, bar_steps)
-    toms = hits[:, :, list(TOMS)].sum(axis=(1, 2))
+    return _fills(hits, hits.sum(axis=1))
+
+
+def _fills(hits: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`fill_bars` of (m, S, 9) hits already inside their bars, with their (m, 9) class counts."""
+    toms = counts[:, list(TOMS)].sum(axis=1)
     return (toms >= FILL_TOM_HITS) | (hits[:, 1::2, SNARE].sum(axis=1) >= FILL_ODD_SNARES)
 
 
@@ -135,38 +140,97 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
                   spans: Sequence[tuple[int, int]], song_median_hits: float,
                   steps_per_quarter: int = 4) -> list[PhraseLabel]:
     """`label_phrase` of each phrase, rows [a, b) of `spans` (none empty), of a song's (n, S, 9) `hits`: what each
-    bar holds (its hits, whether it fills, its kick and snare) read once for the song."""
+    bar holds (its hits, whether it fills, its kick and snare) read once for the song, and every phrase's measures
+    taken at once (`PhraseRows`): integer tallies, and each phrase's felt beats summed alone, as `time_keeper`
+    sums them."""
     bar_steps, beat_steps = np.minimum(bar_steps, hits.shape[1]), np.asarray(beat_steps)  # a 9/4 bar's first 32
+    if not len(spans):
+        return []
     hits = inside_bars(hits, bar_steps)
-    counts, fills, feels = hits.sum(axis=1), fill_bars(hits, bar_steps), bar_feels(hits, bar_steps, beat_steps)
-    snares = hits[:, :, SNARE].sum(axis=1)
-    labels, grooves = zip(*(_label(hits[a:b], bar_steps[a:b], beat_steps[a:b], counts[a:b], fills[a:b],
-                                   (feels[a:b], snares[a:b]), song_median_hits, steps_per_quarter)
-                            for a, b in spans)) if spans else ((), ())
-    kept = [j for j, label in enumerate(labels) if label.keeper != "none"]
-    subdivisions = keeper_subdivisions(hits, offset, beat_steps, [labels[j].keeper for j in kept],
-                                       [spans[j][0] + grooves[j] for j in kept], steps_per_quarter)
-    named = dict(zip(kept, subdivisions))
-    return [replace(label, subdivision=named.get(j, "none")) for j, label in enumerate(labels)]
+    counts = hits.sum(axis=1)  # (n, 9)
+    fills, feels = _fills(hits, counts), bar_feels(hits, bar_steps, beat_steps)
+    at = PhraseRows(spans)
+    hits_per_bar = at.sums(counts) / at.lengths[:, None]  # integer sums: np.mean's floats
+    totals = hits_per_bar.sum(axis=1)  # each row along the fast axis: `hits_per_bar.sum()` of each
+    groove = ~fills[at.rows]
+    groove |= ~np.logical_or.reduceat(groove, at.edges[:-1])[at.piece]  # a phrase of fills alone: all its bars
+    keepers = _keepers(at, groove, counts, bar_steps, beat_steps)
+    groove_rows = at.rows[groove]
+    groove_edges = np.concatenate([[0], np.cumsum(np.add.reduceat(groove, at.edges[:-1], dtype=np.int64))])
+    kept = [j for j, keeper in enumerate(keepers) if keeper != "none"]
+    subdivisions = dict(zip(kept, keeper_subdivisions(
+        hits, offset, beat_steps, [keepers[j] for j in kept],
+        [groove_rows[groove_edges[j] : groove_edges[j + 1]] for j in kept], steps_per_quarter)))
+    feel = _feels(at, groove, np.column_stack([feels, counts[:, SNARE]]))
+    families = [family_of(length, beat, steps_per_quarter)
+                for length, beat in zip(at.modes(bar_steps).tolist(), at.modes(beat_steps).tolist())]
+    fill_rows: list[list[int]] = [[] for _ in spans]
+    filled = fills[at.rows]
+    for j, row in zip(at.piece[filled].tolist(), at.local[filled].tolist()):
+        fill_rows[j].append(row)
+    labels = []
+    for j, (total, m) in enumerate(zip(totals.tolist(), at.lengths.tolist())):
+        level = "drop-out" if total < DROP_OUT_HITS else "sparse" if total < SPARSE_SHARE * song_median_hits else "full"
+        labels.append(PhraseLabel(families[j], level, keepers[j], subdivisions.get(j, "none"), feel[j],
+                                  hits_per_bar[j], tuple(fill_rows[j]), m))
+    return labels
 
 
-def _label(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray, counts: np.ndarray, fills: np.ndarray,
-           feels: tuple[np.ndarray, np.ndarray], song_median_hits: float,
-           steps_per_quarter: int) -> tuple[PhraseLabel, np.ndarray]:
-    """One phrase's label but its subdivision ("none": `keeper_subdivisions` reads them all at once) and its groove
-    bars (rows from its start), from its bars' hits (inside the bars), class counts (m, 9), fill bars, and (feel
-    flags (m, 4) as `bar_feels` gives them, snare hits (m,))."""
-    m = len(hits)
-    hits_per_bar = counts.mean(axis=0)
-    lengths, beats = np.bincount(bar_steps).argmax(), np.bincount(beat_steps).argmax()
-    family = family_of(int(lengths), int(beats), steps_per_quarter)
-    total = float(hits_per_bar.sum())
-    level = "drop-out" if total < DROP_OUT_HITS else "sparse" if total < SPARSE_SHARE * song_median_hits else "full"
-    groove = ~fills if (~fills).any() else np.ones(m, dtype=bool)
-    keeper = time_keeper(counts[groove], bar_steps[groove] / beat_steps[groove])
-    feel = feel_of(feels[0][groove], feels[1][groove])
-    return PhraseLabel(family, level, keeper, "none", feel, hits_per_bar,
-                       tuple(np.flatnonzero(fills).tolist()), m), np.flatnonzero(groove)
+class PhraseRows:
+    """The rows of a song's phrases [a, b) laid end to end: `rows` (R,) song rows, `piece` (R,) each one's phrase,
+    `local` (R,) its place in the phrase, `edges` (P + 1,) where each phrase's begin, `lengths` (P,)."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]):
+        self.starts = np.array([a for a, _ in spans], dtype=np.int64)
+        self.ends = np.array([b for _, b in spans], dtype=np.int64)
+        self.lengths = self.ends - self.starts
+        self.edges = np.concatenate([[0], np.cumsum(self.lengths)])
+        self.piece = np.repeat(np.arange(len(spans)), self.lengths)
+        self.local = np.arange(self.edges[-1]) - self.edges[self.piece]
+        self.rows = self.starts[self.piece] + self.local
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """(P, ...) each phrase's sum of integer (n, ...) `values` (exact in any order)."""
+        total = np.concatenate([np.zeros((1, *values.shape[1:]), dtype=values.dtype), np.cumsum(values, axis=0)])
+        return total[self.ends] - total[self.starts]
+
+    def modes(self, values: np.ndarray) -> np.ndarray:
+        """(P,) each phrase's commonest of non-negative integer (n,) `values`, the least of a tie (as bincount's
+        argmax)."""
+        chosen = values[self.rows].astype(np.int64)
+        width = int(chosen.max()) + 1
+        tally = np.bincount(self.piece * width + chosen, minlength=len(self.lengths) * width)
+        return tally.reshape(len(self.lengths), width).argmax(axis=1)
+
+
+def _keepers(at: PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps: np.ndarray,
+             beat_steps: np.ndarray) -> list[str]:
+    """`time_keeper` of each phrase's groove bars (`groove` (R,) over `at.rows`), its beats summed as it sums them."""
+    rows = at.rows[groove]
+    edges = np.concatenate([[0], np.cumsum(np.add.reduceat(groove, at.edges[:-1], dtype=np.int64))]).tolist()
+    tallies = np.add.reduceat(counts[at.rows] * groove[:, None], at.edges[:-1], axis=0)  # (P, 9) groove bars' hits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chosen = bar_steps[rows] / beat_steps[rows]
+        beats = np.array([float(np.add.reduce(chosen[a:b])) for a, b in zip(edges, edges[1:])])  # np.sum's
+        rates = tallies[:, [CLOSED_HAT, OPEN_HAT, RIDE]] / beats[:, None]
+        toms = tallies[:, list(TOMS)].sum(axis=1) / beats
+    best = rates.argmax(axis=1)  # the first of a tie, as max() picks it
+    hats = rates[:, 0] + rates[:, 1]
+    keeps = (rates[np.arange(len(best)), best] >= KEEPER_MIN_PER_BEAT) | ((best != 2) & (hats >= KEEPER_MIN_PER_BEAT))
+    names = np.where(keeps, np.array(["closed_hat", "open_hat", "ride"])[best],
+                     np.where(toms >= TOM_KEEPER_MIN_PER_BEAT, "toms", "none"))
+    return np.where(beats > 0, names, "none").tolist()
+
+
+def _feels(at: PhraseRows, groove: np.ndarray, flags: np.ndarray) -> list[str]:
+    """`feel_of` of each phrase's groove bars from (n, 5) `bar_feels` flags and snare hits."""
+    tallies = np.add.reduceat(flags[at.rows].astype(np.int64) * groove[:, None], at.edges[:-1], axis=0)
+    shares = tallies / np.add.reduceat(groove, at.edges[:-1], dtype=np.int64)[:, None]
+    out = []
+    for share in shares.tolist():
+        held = [name for name, value in zip(FEEL_FLAGS, share) if value >= FEEL_MIN_SHARE]
+        out.append(held[0] if held else "comping" if share[-1] >= COMPING_MIN_SNARES else "time-only")
+    return out
 
 
 def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
@@ -208,8 +272,9 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
     for keeper in sorted(set(keepers)):
         jobs = [j for j, k in enumerate(keepers) if k == keeper]
         song_rows = np.concatenate([rows[j] for j in jobs]).astype(np.int64)
-        local = np.concatenate([np.arange(len(rows[j])) for j in jobs])
-        job = np.concatenate([np.full(len(rows[j]), index) for index, j in enumerate(jobs)])
+        lengths = [len(rows[j]) for j in jobs]
+        job = np.repeat(np.arange(len(jobs)), lengths)
+        local = np.arange(len(song_rows)) - np.repeat(np.cumsum([0, *lengths[:-1]]), lengths)
         r, step = np.nonzero(keeper_steps(hits[song_rows], keeper))
         row, piece = song_rows[r], job[r]
         if keeper == "toms":

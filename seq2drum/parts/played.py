@@ -28,12 +28,13 @@ def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
     rows = [min(max(int(row), 0), n) for row in start_rows]
     spans = list(zip(rows, [*rows[1:], n]))
     inside = inside_bars(hits, bar_steps)
-    per_bar = inside.sum(axis=(1, 2)).astype(np.float64)
-    sizes = [per_bar[a:b].mean() for a, b in spans if b > a]
+    so_far = np.concatenate([[0], np.cumsum(inside.sum(axis=(1, 2)))]).tolist()  # whole hits: exact sums
+    sizes = [(so_far[b] - so_far[a]) / (b - a) for a, b in spans if b > a]  # each phrase's mean, as np.mean's
     median = float(np.median(sizes)) if sizes else 0.0
-    playing = [(a, b) for a, b in spans if b > a and inside[a:b].any()]
+    playing = [(a, b) for a, b in spans if b > a and so_far[b] > so_far[a]]
     labels = iter(label_phrases(inside, offset, bar_steps, beat_steps, playing, median, steps_per_quarter))
-    names = [part_name(next(labels).signature()) if (a, b) in playing else NO_DRUMS for a, b in spans]
+    named = set(playing)
+    names = [part_name(next(labels).signature()) if (a, b) in named else NO_DRUMS for a, b in spans]
     return tuple(names)
 
 
