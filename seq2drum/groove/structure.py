@@ -276,13 +276,17 @@ class PlannedFills(FillWriter):
         self._fills = base._fills  # the codebook's fills, made once per bar shape, shared
         self.banks = banks
         self.last: np.ndarray | None = None  # the fill played last
+        self._own: dict[tuple[int, int, int, int, bool, bool], np.ndarray] = {}  # a bank's fills by bank and shape
 
     def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool,
                    strict: bool = False) -> np.ndarray:
         bank = self.banks[row] if row < len(self.banks) else None
         if bank is not None and n_steps // max(1, beat) >= FILL_LONG_MIN_BEATS:
-            bars, steps = bank
-            own = fill_regions(bars[steps == n_steps], n_steps, beat, beats, toms, strict)
+            key = (id(bank), n_steps, beat, beats, toms, strict)  # the banks live as long as this writer
+            if key not in self._own:
+                bars, steps = bank
+                self._own[key] = fill_regions(bars[steps == n_steps], n_steps, beat, beats, toms, strict)
+            own = self._own[key]
             if self.last is not None and self.last.shape[0] == own.shape[1]:
                 own = own[~(own == self.last[None]).all(axis=(1, 2))]
             if len(own):
