@@ -282,7 +282,7 @@ class PlannedFills(FillWriter):
                    strict: bool = False) -> np.ndarray:
         bank = self.banks[row] if row < len(self.banks) else None
         if bank is not None and n_steps // max(1, beat) >= FILL_LONG_MIN_BEATS:
-            key = (id(bank), n_steps, beat, beats, toms, strict)  # the banks live as long as this writer
+            key = (id(bank[0]), n_steps, beat, beats, toms, strict)  # a part's fill bars: the vocabulary's, alive
             if key not in self._own:
                 bars, steps = bank
                 self._own[key] = fill_regions(bars[steps == n_steps], n_steps, beat, beats, toms, strict)
