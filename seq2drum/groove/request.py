@@ -88,7 +88,9 @@ def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[
     if len(rows) != scores.n_bars:
         return []
     compound = is_compound(rows[:, BAR_NUMERATOR], rows[:, BAR_DENOMINATOR])
-    names = [meter_name(int(n), bool(c), steps_per_quarter) for n, c in zip(scores.bar_steps.tolist(), compound)]
+    shapes = list(zip(scores.bar_steps.tolist(), compound.tolist()))
+    named = {shape: meter_name(int(shape[0]), bool(shape[1]), steps_per_quarter) for shape in set(shapes)}
+    names = [named[shape] for shape in shapes]  # each bar shape named once (a Fraction's arithmetic a name)
     playing = [name for name, plays in zip(names, scores.guitar_plays.tolist()) if plays] or names
     counts: dict[str, int] = {}
     for name in playing:
