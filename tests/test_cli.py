@@ -165,8 +165,8 @@ def test_help_shows_every_default_once() -> None:
 
 def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Path, tmp_path: Path) -> None:
     """infer says which parts were the guitar (vocals on a guitar program left out); --track picks others;
-    --no-humanize leaves velocity and timing as predicted (the same with any seed when greedy); --torch-threads
-    works."""
+    --no-humanize leaves the timing on the grid (the same hits at the same ticks with any seed when greedy; the
+    seed still draws the drummer's touch, feel.touch: the velocities' level and spread); --torch-threads works."""
     from seq2drum.midi.write import TrackSpec
 
     lead = TrackSpec("Lead", 1, notes_from_steps(riff(4)), program=27)
@@ -177,7 +177,9 @@ def test_infer_names_the_guitar_parts_and_takes_cli_options(tiny_model_path: Pat
         result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", seed, "--no-humanize",
                           "--torch-threads", "2")
         assert result.returncode == 0, result.stderr
-    assert (tmp_path / "band_drums.mid").read_bytes() == (tmp_path / "band_drums-2.mid").read_bytes()
+    drums = [read_midi((tmp_path / name).read_bytes()).drum_parts[0].notes for name in ("band_drums.mid",
+                                                                                          "band_drums-2.mid")]
+    assert drums[0][:, :3].tolist() == drums[1][:, :3].tolist()  # start, end, pitch: all but the velocity
     guitar_line = [line for line in result.stdout.splitlines() if line.startswith("guitar: ")]
     assert guitar_line == ["guitar: 1 'Guitar' (channel 1, program 30, 64 notes); 3 'Lead' (channel 2, program 28, "
                            "64 notes)"]  # the vocals on a guitar program are left out
