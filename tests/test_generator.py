@@ -11,6 +11,7 @@ import pytest
 from seq2drum.options import GenerationOptions
 from seq2drum.midi.drums import CLASS_TO_PITCH
 from seq2drum.errors import MidiReadError, NoGuitarError
+from seq2drum.feel.touch import TOUCH_MIN_SPREAD
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.generation.render import sparse_drums_notice
 from seq2drum.midi.io import DRUM_CHANNEL, read_midi
@@ -224,14 +225,15 @@ def test_drums_only_file_has_no_guitar(generator: DrumGenerator) -> None:
 
 @pytest.mark.skipif(not (REPO / "models" / "default.pt").exists(), reason="the default model is not in the checkout")
 def test_shipped_model_plays_with_dynamics_and_feel() -> None:
-    """The shipped model on the shipped example: a varied part, not one loudness on a rigid grid."""
+    """The shipped model on the shipped example: a varied part, not one loudness on a rigid grid (the riff is at one
+    velocity, and seed 0 draws a drummer who played at one beside such a band: the least accents, TOUCH_MIN_SPREAD)."""
     generator = DrumGenerator.from_checkpoint()
     result = generator.generate((REPO / "examples" / "riff.mid").read_bytes(), GenerationOptions(seed=0))
     drums = result.drums
     velocities = drums.velocity[drums.hits]
     offsets = drums.offset[drums.hits]
     assert result.bars == 32 and result.n_hits > 200
-    assert velocities.std() > 5 and len(np.unique(velocities)) > 10
+    assert velocities.std() > TOUCH_MIN_SPREAD - 0.5 and len(np.unique(velocities)) > 10
     assert np.abs(offsets).max() > 0.05
     assert drums.hits[:, 0].sum() > 16 and drums.hits[:, 1].sum() > 16  # kick and snare both play
 
