@@ -45,11 +45,17 @@ class Touches:
     def nearest(self, band_mean: float, band_std: float, distinct: int) -> np.ndarray:
         """(k,) rows of the TOUCH_NEIGHBOURS bands nearest a band of that velocity mean, spread and distinct count,
         nearest first (each feature in the table's standard units; the count by its log)."""
+        standard, centre, scale = self._standard
+        query = (_features(np.array([[band_mean, band_std, distinct]])) - centre) / scale
+        distance = ((standard - query) ** 2).sum(axis=1)
+        return np.argsort(distance, kind="stable")[:TOUCH_NEIGHBOURS]
+
+    @functools.cached_property
+    def _standard(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The table's bands in standard units (n, 3), and the centre and scale that make them so (read once)."""
         features = _features(self.band)
         centre, scale = features.mean(axis=0), np.maximum(features.std(axis=0), 1e-9)
-        query = (_features(np.array([[band_mean, band_std, distinct]])) - centre) / scale
-        distance = (((features - centre) / scale - query) ** 2).sum(axis=1)
-        return np.argsort(distance, kind="stable")[:TOUCH_NEIGHBOURS]
+        return (features - centre) / scale, centre, scale
 
     def touch(self, band_mean: float, band_std: float, distinct: int, seed: int) -> tuple[float, float]:
         """The (level, spread) a drummer beside that band plays at, drawn by `seed` (`touch_rank`); the spread at
@@ -95,4 +101,5 @@ def heard_touch(velocities: np.ndarray, seed: int, touches: Touches | None = Non
     values = np.asarray(velocities).ravel()
     if touches is None or not values.size:
         return None
-    return touches.touch(float(values.mean()), float(values.std()), len(np.unique(values)), seed)
+    distinct = int(np.count_nonzero(np.bincount(values.astype(np.int64), minlength=128)))  # MIDI velocities: 0-127
+    return touches.touch(float(values.mean()), float(values.std()), distinct, seed)
