@@ -1,11 +1,11 @@
 """A drummer's touch: the level and spread of his velocities, drawn from the training songs' drummers whose bands
 sounded like this one (issue 88).
 
-How loud a drummer plays and how far his velocities spread follows the band only loosely (r 0.40 and 0.22 on the
-shipped model's validation songs): the lines feel.level fits put every song near the middle, where the drummers
-spread from one velocity throughout (15% of the training songs; 55% beside a band entered at three velocities or
-fewer) to accents 30 apart. A classifier told the song's own drummer's cells played through our render from his own
-part 77.6% of the time by that alone (docs/experiments/2026-11-29-a-drummers-touch.md). So a song's touch is one
+How loud a drummer plays and how far his velocities spread follows the band only loosely: the lines feel.level
+fits put every song near the middle, where the drummers spread from one velocity throughout (a programmed part, most
+often beside a band entered at a few velocities) to accents 30 apart, and a classifier told the song's own drummer's
+cells played through our render from his own part by that alone (the figures:
+docs/experiments/2026-11-29-a-drummers-touch.md). So a song's touch is one
 training drummer's (his mean velocity and its standard deviation), drawn by the seed among the TOUCH_NEIGHBOURS
 whose bands are nearest in velocity mean, spread and number of velocities used: a take plays as some drummer beside
 such a band would, and the songs' touches spread as the drummers' do (a drummer who played one velocity with the
@@ -25,12 +25,12 @@ import numpy as np
 
 TOUCH_FILE = Path(__file__).resolve().parent / "touch.json"
 FORMAT_VERSION = 1
-TOUCH_NEIGHBOURS = 20  # the training bands nearest this one a touch is drawn among (5: 64.9%, 20: 58.0%, 50: 60.8%)
-TOUCH_NOTES = 256  # live: the band's notes heard before the touch is drawn (the lines until then; 64 notes hold
-# 0.38 of a song's distinct velocities, 256 0.67)
+TOUCH_NEIGHBOURS = 20  # the training bands nearest this one a touch is drawn among (fewer or more told it apart more)
+TOUCH_NOTES = 256  # live: the band's notes heard before the touch is drawn (the lines until then): enough to count
+# most of the velocities a band uses
 TOUCH_STREAM = 7  # the touch's random stream: np.random.default_rng([seed, TOUCH_STREAM])
 TOUCH_MIN_SPREAD = 5.0  # a drawn spread at least this: accents, even beside a drummer who played one velocity (a
-# programmed part; realism 79.3% -> 81.1%, the control 60.3% -> 60.5%: the drum part keeps a drummer's dynamics)
+# programmed part): a take keeps a drummer's dynamics
 
 
 @dataclass(frozen=True)
