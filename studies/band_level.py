@@ -20,22 +20,8 @@ from seq2drum.evaluation.inputs import data_config_for
 from seq2drum.feel.level import (BAND_LEVEL_INTERCEPT, BAND_LEVEL_SLOPE, BAND_SPREAD_INTERCEPT, BAND_SPREAD_SLOPE,
                                  heard_level, heard_spread)
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.midi.io import DRUM_CHANNEL, VELOCITY, read_midi
 from seq2drum.song.corpus import build_corpus, files_by_content
-
-MIN_NOTES = 50  # a song's drums and its other parts need this many notes each to count
-
-
-def velocities(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The velocities of a MIDI file's drum notes (channel 10) and of its other notes."""
-    parts = [p for p in read_midi(path.read_bytes()).parts if len(p.notes)]
-    drums = [p.notes[:, VELOCITY] for p in parts if p.channel == DRUM_CHANNEL]
-    others = [p.notes[:, VELOCITY] for p in parts if p.channel != DRUM_CHANNEL]
-    return _joined(drums), _joined(others)
-
-
-def _joined(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(arrays).astype(np.float64) if arrays else np.zeros(0)
+from seq2drum.training.touch import MIN_NOTES, velocities
 
 
 def levels(data: Path, songs: list) -> np.ndarray:
