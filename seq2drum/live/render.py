@@ -29,10 +29,11 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
                swing_ratio: float | None = None, articulation: np.ndarray | None = None,
                drift: DriftState = DriftState()) -> tuple[list[DrumHit], LiveLevel, DriftState]:
     """The drums of `bar` decided as hits (S, 9), velocities (S, 9) and articulations (S, 9; midi.drums
-    `Articulation`, None: all plain), as played through the render pipeline: at the band's level and spread heard so
-    far (`level`), the humanizer's velocity and timing from (seed, bar index) and the drift state after the bars
-    before (`drift`), swung at `swing_ratio` (`--swing`, else the band's swing heard so far: feel.swing `HeardSwing`;
-    None straight), the kit map; `level` with the bar's velocities counted, and the drift state after the bar."""
+    `Articulation`, None: all plain), as played through the render pipeline: at the touch and level heard so far
+    (`level`: feel.level `LiveLevel`), the humanizer's velocity and timing from (seed, bar index) and the drift state
+    after the bars before (`drift`), swung at `swing_ratio` (`--swing`, else the band's swing heard so far:
+    feel.swing `HeardSwing`; None straight), the kit map; `level` with the bar's velocities counted, and the drift
+    state after the bar."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
     if articulation is None:
