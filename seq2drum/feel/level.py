@@ -153,12 +153,13 @@ class LiveLevel(NamedTuple):
         them plays with, drawn by `seed` (feel.touch), held for the rest of the song."""
         values = np.asarray(velocities, dtype=np.int64).ravel()
         band = self.band.after(values)
+        if self.touch is not None:  # drawn and held: the velocities used no longer count
+            return self._replace(band=band)
         bits = self.band_velocities
         for velocity in np.unique(values).tolist():
             bits |= 1 << int(velocity)
-        touch = self.touch
-        touches = load_touches()
-        if touch is None and touches is not None and band.count >= TOUCH_NOTES:
+        touch, touches = None, load_touches()
+        if touches is not None and band.count >= TOUCH_NOTES:
             touch = touches.touch(band.mean(), band.std(), bits.bit_count(), seed)
         return self._replace(band=band, band_velocities=bits, touch=touch)
 
