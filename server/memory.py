@@ -22,8 +22,10 @@ def rss_bytes(pid: int | str = "self") -> int:
 
 
 _libc: Any = None
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters
+_M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = MiB
+JOB_HEAP_BYTES = 32 * MiB  # a worker's buffers up to this size come from its heap, which free() never trims
 TRIM_SLACK_BYTES = 16 * MiB  # a worker within this of its warm size keeps its freed heap for the next job
 
 
@@ -62,6 +64,18 @@ def keep_large_buffers_off_the_heap() -> None:
     libc = _glibc()
     if libc and hasattr(libc, "mallopt"):
         libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
+def keep_job_buffers_on_the_heap() -> None:
+    """A worker's own thresholds: buffers up to `JOB_HEAP_BYTES` come from the heap, and free() leaves its top in
+    place (`release_memory` trims between jobs instead). glibc's own thresholds move with the process's history: in
+    a worker whose history left them low, every job mapped its numpy temporaries afresh and faulted them in page by
+    page, in another none; fixed, no job's speed depends on what the worker did before (docs/benchmarks.md, "The
+    plan's time")."""
+    libc = _glibc()
+    if libc and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_THRESHOLD, JOB_HEAP_BYTES)
+        libc.mallopt(_M_TRIM_THRESHOLD, 2 * JOB_HEAP_BYTES)
 
 
 def collect_between_jobs() -> None:
