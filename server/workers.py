@@ -36,8 +36,8 @@ from seq2drum.outputs import part_changes
 
 from .arrange_jobs import ArrangeJob, arrange_song
 from .live_jobs import LiveJob, LiveModel, run_live_job
-from .memory import (TRIM_SLACK_BYTES, collect_between_jobs, keep_job_buffers_on_the_heap, keep_large_buffers_off_the_heap,
-                     release_memory, rss_bytes)
+from .memory import (TRIM_SLACK_BYTES, collect_between_jobs, keep_job_buffers_on_the_heap,
+                     keep_large_buffers_off_the_heap, release_memory, rss_bytes)
 
 log = logging.getLogger("seq2drum.server")
 # imported once, in the fork server; seq2drum.model.checkpoint brings torch, which a worker needs to read a
