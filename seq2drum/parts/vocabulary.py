@@ -135,6 +135,17 @@ class PartVocabulary:
             return index
         return nearest_part([p.signature for p in self.parts], self.centroids, label.signature(), descriptor(label))
 
+    def feels_labelled(self, index: int, keeper: str, subdivision: str) -> tuple[str, ...]:
+        """The feels in which a full phrase of part `index`'s family, its time kept by `keeper` in `subdivision`, is
+        labelled that part (`assign`; a signature not seen in training read at the part's mean hits a bar; a waltz
+        only in 3/4), the part's own feel first where it is one: a half-time phrase on the ride's quarters is
+        "quarters on the ride, comping"'s, a comping one on the hat's quarters "swung eighths on the hat, comping"'s."""
+        part = self.parts[index]
+        feels = sorted((f for f in PART_FEELS if f != "waltz" or part.family == "3/4"),
+                       key=lambda feel: feel != part.feel)
+        return tuple(feel for feel in feels if self.assign(PhraseLabel(
+            part.family, "full", keeper, subdivision, feel, part.hits_per_bar, (), 1)) == index)
+
     def __len__(self) -> int:
         return len(self.parts)
 
