@@ -18,7 +18,7 @@ from seq2drum.errors import ConfigError
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.policy import Steering
-from seq2drum.groove.request import musicians_feels
+from seq2drum.groove.request import musicians_parts
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import (MAX_ENTRIES, letter_of, network_fit, occurrences, parse_parts, ranked,
                                        same_label_phrases)
@@ -218,7 +218,7 @@ def test_a_part_of_another_bar_length_is_fitted_repeated_over_the_bar() -> None:
 
 def test_the_musicians_full_parts_mark_their_bars_with_the_feels_labelled_as_them(generator: DrumGenerator) -> None:
     """Each bar of a phrase whose full part the musician chose carries that part and the feels a phrase keeping its
-    time is labelled it in (groove.request `musicians_feels`), for the decision's feel rule; a drop-out he chose
+    time is labelled it in (groove.request `musicians_parts`), for the decision's feel rule; a drop-out he chose
     and the phrases he did not name carry none, and a plan without his parts steers nothing."""
     planner = generator.planner
     parts = planner.vocabulary.parts
@@ -230,10 +230,10 @@ def test_the_musicians_full_parts_mark_their_bars_with_the_feels_labelled_as_the
     phrases = tuple(Phrase(4 * j, 4 * j + 4, j, j, 0) for j in range(5))
     plan = Plan(phrases, np.array([waltz, time_only, rock, drop, time_only]), np.zeros(5, dtype=bool),
                 chosen=np.array([True, True, True, True, False]))
-    chosen = musicians_feels(Steering(), plan, planner, 20).musicians_feels
+    chosen = musicians_parts(Steering(), plan, planner, 20).musicians_parts
     assert chosen.parts.tolist() == [waltz] * 4 + [time_only] * 4 + [rock] * 4 + [-1] * 8
     assert chosen.phrases.tolist() == [j for j in range(5) for _ in range(4)]
-    assert chosen.feels[waltz].feels("closed_hat", "quarters")[0] == "waltz"
-    assert chosen.feels[time_only].feels("closed_hat", "eighths")[0] == "time-only"
-    assert chosen.feels[rock].feels("closed_hat", "eighths")[0] == "backbeat"
-    assert musicians_feels(Steering(), replace(plan, chosen=None), planner, 20).musicians_feels is None
+    assert chosen.chosen_parts[waltz].feels("closed_hat", "quarters")[0] == "waltz"
+    assert chosen.chosen_parts[time_only].feels("closed_hat", "eighths")[0] == "time-only"
+    assert chosen.chosen_parts[rock].feels("closed_hat", "eighths")[0] == "backbeat"
+    assert musicians_parts(Steering(), replace(plan, chosen=None), planner, 20).musicians_parts is None

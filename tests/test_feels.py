@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seq2drum.groove import rules
-from seq2drum.groove.feels import ChosenFeel, ChosenFeels, play_feel, play_feels
+from seq2drum.groove.feels import ChosenPart, ChosenParts, play_feel, play_feels, play_times, time_of
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
 from seq2drum.parts.labels import kick_snare_feel
@@ -17,7 +17,7 @@ HAT_EIGHTHS = [(step, CLOSED_HAT) for step in range(0, 16, 2)]
 BACKBEAT_BAR = HAT_EIGHTHS + [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
 FOUR_FLOOR_BAR = HAT_EIGHTHS + [(0, KICK), (4, KICK), (8, KICK), (12, KICK), (4, SNARE), (12, SNARE)]
 BARE_BAR = HAT_EIGHTHS + [(0, KICK)]
-EIGHTHS = ChosenFeel({("closed_hat", "eighths"): ("time-only",)})  # "eighths on the hat, no backbeat"
+EIGHTHS = ChosenPart("closed_hat", "eighths", {("closed_hat", "eighths"): ("time-only",)})  # eighths, no backbeat
 
 
 def model_p(n_steps: int = 16) -> np.ndarray:
@@ -62,9 +62,9 @@ def test_comping_keeps_the_likelier_backbeat_and_drops_the_other() -> None:
     assert np.flatnonzero(bar[:, SNARE]).tolist() == [12]
 
 
-def chosen_of(n_phrases: int, feel: ChosenFeel = EIGHTHS) -> ChosenFeels:
+def chosen_of(n_phrases: int, feel: ChosenPart = EIGHTHS) -> ChosenParts:
     """Phrases of 2 bars each, all of part 0 (`feel`)."""
-    return ChosenFeels(np.zeros(2 * n_phrases, dtype=np.int64), np.repeat(np.arange(n_phrases), 2), {0: feel})
+    return ChosenParts(np.zeros(2 * n_phrases, dtype=np.int64), np.repeat(np.arange(n_phrases), 2), {0: feel})
 
 
 def test_play_feels_changes_only_a_phrase_that_misses_its_part() -> None:
@@ -73,7 +73,7 @@ def test_play_feels_changes_only_a_phrase_that_misses_its_part() -> None:
     hits = np.stack([bar_of(BACKBEAT_BAR), bar_of(BACKBEAT_BAR), bar_of(BARE_BAR), bar_of(BARE_BAR + [(8, KICK)]),
                      bar_of(BACKBEAT_BAR)])
     chosen = chosen_of(2)
-    chosen = ChosenFeels(np.append(chosen.parts, -1), np.append(chosen.phrases, -1), chosen.feels)
+    chosen = ChosenParts(np.append(chosen.parts, -1), np.append(chosen.phrases, -1), chosen.chosen_parts)
     before = hits.copy()
     play_feels(hits, np.stack([model_p()] * 5), np.full(5, 16), np.full(5, 4), chosen)
     assert not hits[:2, :, SNARE].any()
@@ -90,12 +90,34 @@ def test_play_feels_leaves_a_phrase_whose_time_keeping_no_feel_makes_its_part() 
     assert (hits == before).all()
 
 
+@pytest.mark.parametrize(("start", "wanted", "added"), [
+    (HAT_EIGHTHS, "16ths", [1, 9, 13]), ([(step, CLOSED_HAT) for step in range(0, 16, 4)], "eighths", [2, 14])],
+    ids=["eighths to 16ths", "quarters to eighths"])
+def test_play_times_adds_the_parts_subdivision_where_the_cymbal_keeps_it_coarser(
+        start: list[tuple[int, int]], wanted: str, added: list[int]) -> None:
+    """The part's cymbal gets the likeliest cells of its subdivision it lacks, as many as the label needs (3 odd 16ths
+    for 8 eighths: a quarter of 11 hits), and the phrase reads back in the part's subdivision; a part kept on the
+    ride is not added to a phrase kept on the hat."""
+    p = np.zeros((2, S, 9))
+    p[:, [1, 9, 13, 5], CLOSED_HAT] = [0.5, 0.6, 0.4, 0.3]
+    p[:, [2, 14, 6], CLOSED_HAT] = [0.5, 0.4, 0.3]
+    hits = np.stack([bar_of(start + [(0, KICK)])] * 2)
+    part = ChosenPart("closed_hat", wanted, {})
+    before = hits.copy()
+    play_times(hits, p, np.full(2, 16), np.full(2, 4), ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: part}))
+    assert np.flatnonzero(hits[0, :, CLOSED_HAT] & ~before[0, :, CLOSED_HAT]).tolist() == added
+    assert time_of(hits, np.full(2, 16), np.full(2, 4)) == ("closed_hat", wanted)
+    ride = ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("ride", wanted, {})})
+    play_times(before, p, np.full(2, 16), np.full(2, 4), ride)
+    assert (before == np.stack([bar_of(start + [(0, KICK)])] * 2)).all()
+
+
 def test_a_named_section_with_no_backbeat_plays_no_backbeat_snare() -> None:
     """Through the groove rules: the musician's "no backbeat" bar plays its hat and kick with no snare, where the
     backbeat rule gave it the snare the model expects; the bar he did not name keeps the model's backbeat."""
     p = np.stack([model_p()] * 2)
-    chosen = ChosenFeels(np.array([0, -1]), np.array([0, -1]), {0: EIGHTHS})
-    context = context_of(p, steering=Steering(musicians_feels=chosen), labels=np.zeros(2, dtype=np.int64))
+    chosen = ChosenParts(np.array([0, -1]), np.array([0, -1]), {0: EIGHTHS})
+    context = context_of(p, steering=Steering(musicians_parts=chosen), labels=np.zeros(2, dtype=np.int64))
     decision = rules.run(rules.GROOVE_RULES, context, decision_of(context, [ROCK, ROCK]))
     assert not decision.hits[0, :, SNARE].any() and decision.hits[0, :, CLOSED_HAT].any()
     assert decision.hits[1, :, SNARE].any()

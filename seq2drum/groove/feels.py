@@ -2,7 +2,7 @@
 part's feel (parts.traits PART_FEELS) as parts.labels reads one, the model choosing within it.
 
 `play_feels(hits, p, bar_steps, beat_steps, chosen)` changes, in place, only the kick and snare of the playing bars
-of each phrase in `chosen` (`ChosenFeels`) whose bars as decided do not play its part's feel (a phrase that does is
+of each phrase in `chosen` (`ChosenParts`) whose bars as decided do not play its part's feel (a phrase that does is
 left as it is): each bar a backbeat on every backbeat, a half-time snare on the middle beat alone, four on the floor's
 kick on every beat, a waltz's oom-pa-pa (no snare on 2 or 3, the kick or snare on 1), comping's snare off
 the backbeat, time only's none; a kick on every beat only in four on the floor. What it adds goes where the model
@@ -15,60 +15,110 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.midi.drums import KICK, SNARE
-from seq2drum.parts.labels import backbeat_beats, bar_feels, feel_of, keeper_subdivision, time_keeper
+from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
+from seq2drum.parts.labels import (EIGHTHS_SHARE, SIXTEENTHS_SHARE, backbeat_beats, bar_feels, feel_of,
+                                   keeper_subdivision, time_keeper)
+
+CYMBALS = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}  # the time-keepers a part's time is added on
+FINER = ("quarters", "eighths", "16ths")  # subdivisions, coarser first
 
 
 @dataclass(frozen=True)
-class ChosenFeel:
-    """The feels in which a phrase is labelled one full part the musician chose, by how it keeps time:
-    `by_time[(keeper, subdivision)]` (parts.vocabulary `PartVocabulary.feels_labelled`; the part's own feel first),
-    a swung part's eighths read as swung (the take steps swing them)."""
+class ChosenPart:
+    """What a phrase of one full part the musician chose is labelled that part by: the part's time-keeper and
+    subdivision, and the feels it is labelled in by how the phrase keeps time, `by_time[(keeper, subdivision)]`
+    (parts.vocabulary `PartVocabulary.feels_labelled`; the part's own feel first). Before the take steps a swung
+    part's eighths read as eighths (the steps swing them)."""
 
+    keeper: str
+    subdivision: str
     by_time: dict[tuple[str, str], tuple[str, ...]]
-    swung: bool = False
 
     def feels(self, keeper: str, subdivision: str) -> tuple[str, ...]:
         """The feels labelled as the part with time kept so (none: no feel makes it the part)."""
-        read = "swung" if self.swung and subdivision == "eighths" else subdivision
+        read = "swung" if self.subdivision == "swung" and subdivision == "eighths" else subdivision
         return self.by_time.get((keeper, read), ())
 
 
 @dataclass(frozen=True)
-class ChosenFeels:
+class ChosenParts:
     """The full parts the musician chose, bar by bar: `parts` (n,) int (-1 where none), `phrases` (n,) int the phrase
-    each bar is in (its bars are read together, as parts.labels reads a phrase) and each part's `ChosenFeel`."""
+    each bar is in (its bars are read together, as parts.labels reads a phrase) and each part's `ChosenPart`."""
 
     parts: np.ndarray
     phrases: np.ndarray
-    feels: dict[int, ChosenFeel]
+    chosen_parts: dict[int, ChosenPart]
 
     @property
     def chosen(self) -> np.ndarray:
-        """(n,) bool the bars with a feel to play."""
+        """(n,) bool the bars whose part the musician chose."""
         return self.parts >= 0
+
+    def phrases_playing(self, hits: np.ndarray) -> list[tuple[np.ndarray, ChosenPart]]:
+        """(rows, part) of each chosen phrase's bars that play in (n, S, 9) `hits`."""
+        playing = self.chosen & hits.any(axis=(1, 2))
+        out = []
+        for phrase in np.unique(self.phrases[playing]).tolist():
+            rows = np.flatnonzero(playing & (self.phrases == phrase))
+            out.append((rows, self.chosen_parts[int(self.parts[rows[0]])]))
+        return out
+
+
+def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str]:
+    """(keeper, subdivision) of (m, S, 9) bars of a phrase as parts.labels reads them, before any swing."""
+    keeper = time_keeper(bars.sum(axis=1), lengths / np.maximum(beat_steps, 1))
+    if keeper == "none":
+        return keeper, "none"
+    return keeper, keeper_subdivision(bars, np.zeros(bars.shape, dtype=np.float32), beat_steps, keeper)
+
+
+def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+               chosen: ChosenParts) -> None:
+    """In place on (n, S, 9) `hits`: each phrase of `chosen` whose time its part's cymbal keeps in a coarser
+    subdivision than the part's straight one (quarters for eighths, eighths for 16ths) gets that cymbal's likeliest
+    cells of the part's subdivision in each bar, as many as parts.labels needs to read it so (EIGHTHS_SHARE,
+    SIXTEENTHS_SHARE of its hits); the model's own cells stay. A swung part's time is left to the take steps (its
+    eighths added, a song they do not swing reads them straight: another part's)."""
+    for rows, part in chosen.phrases_playing(hits):
+        lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
+        keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
+        wanted = part.subdivision
+        if (keeper != part.keeper or keeper not in CYMBALS or subdivision not in FINER
+                or wanted not in FINER or FINER.index(subdivision) >= FINER.index(wanted)):
+            continue
+        column = CYMBALS[keeper]
+        for row, length in zip(rows.tolist(), lengths.tolist()):
+            divide(hits[row, :, column], p[row, :, column], wanted, int(length), max(int(beat_steps[row]), 1))
+
+
+def divide(keeper: np.ndarray, p: np.ndarray, subdivision: str, length: int, beat: int) -> None:
+    """In place on a bar's (S,) time-keeper hits: the likeliest cells of `subdivision` it lacks added until parts.labels
+    reads it so: 16ths on odd steps at SIXTEENTHS_SHARE of its hits, eighths between the beats at EIGHTHS_SHARE."""
+    steps = np.arange(length)
+    if subdivision == "16ths":
+        finer, share = steps % 2 == 1, SIXTEENTHS_SHARE
+    else:
+        finer, share = (steps % 2 == 0) & (steps % beat != 0), EIGHTHS_SHARE
+    coarse, fine = int(np.count_nonzero(keeper[:length] & ~finer)), int(np.count_nonzero(keeper[:length] & finer))
+    missing = int(np.ceil(share * coarse / (1 - share) - 1e-9)) - fine
+    free = steps[finer & ~keeper[:length]]
+    if missing > 0 and len(free):
+        keeper[free[np.argsort(-p[free], kind="stable")[:missing]]] = True
 
 
 def play_feels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
-               chosen: ChosenFeels) -> None:
+               chosen: ChosenParts) -> None:
     """In place on (n, S, 9) `hits`: each phrase of `chosen` whose playing bars keep time as its part may but in a
-    feel that is not labelled as it (`ChosenFeel.feels`) plays the first feel that is, in each of them (module
+    feel that is not labelled as it (`ChosenPart.feels`) plays the first feel that is, in each of them (module
     docstring); a phrase no feel would make its part (its time kept otherwise) is left to the model."""
-    playing = chosen.chosen & hits.any(axis=(1, 2))
-    for phrase in np.unique(chosen.phrases[playing]).tolist():
-        rows = np.flatnonzero(playing & (chosen.phrases == phrase))
-        part = chosen.feels[int(chosen.parts[rows[0]])]
+    for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         bars = hits[rows]
-        keeper = time_keeper(bars.sum(axis=1), lengths / np.maximum(beat_steps[rows], 1))
-        subdivision = "none" if keeper == "none" else keeper_subdivision(
-            bars, np.zeros(bars.shape, dtype=np.float32), beat_steps[rows], keeper)
-        feels = part.feels(keeper, subdivision)
+        feels = part.feels(*time_of(bars, lengths, beat_steps[rows]))
         if not feels or feel_of(bar_feels(bars, lengths, beat_steps[rows]), bars[:, :, SNARE].sum(axis=1)) in feels:
             continue
-        for row in rows.tolist():
-            play_feel(hits[row], p[row], feels[0], int(min(bar_steps[row], hits.shape[1])),
-                      max(int(beat_steps[row]), 1))
+        for row, length in zip(rows.tolist(), lengths.tolist()):
+            play_feel(hits[row], p[row], feels[0], int(length), max(int(beat_steps[row]), 1))
 
 
 def play_feel(bar: np.ndarray, p: np.ndarray, feel: str, length: int, beat: int) -> None:

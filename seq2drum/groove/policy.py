@@ -202,9 +202,9 @@ class Steering:
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
     rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
-    # the feel of the full part the musician chose for each bar (--parts; a groove.feels ChosenFeels): its kick and
+    # the feel of the full part the musician chose for each bar (--parts; a groove.feels ChosenParts): its kick and
     # snare play it, the backbeat rule leaves it
-    musicians_feels: Any = None
+    musicians_parts: Any = None
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill
     continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred

@@ -20,7 +20,7 @@ import numpy as np
 
 from seq2drum.groove.articulation import cross_stick_entries
 from seq2drum.groove.continuation import Continuation, fitted
-from seq2drum.groove.feels import ChosenFeel, ChosenFeels
+from seq2drum.groove.feels import ChosenPart, ChosenParts
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.placement import NO_POSITION, Placing, draws
 from seq2drum.groove.policy import Steering
@@ -344,7 +344,7 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      continuation=given)
     plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
     steering, rested = musicians_rests(steering, plans[0], heard.span.n_bars)
-    steering = musicians_feels(steering, plans[0], deciders.planner, heard.span.n_bars)
+    steering = musicians_parts(steering, plans[0], deciders.planner, heard.span.n_bars)
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
@@ -371,19 +371,20 @@ def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steeri
     return steering.replace(rests=rests), rested
 
 
-def musicians_feels(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
+def musicians_parts(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
     """`steering` with each bar of a phrase whose full part the musician chose (`--parts`) marked with that part and
-    its feel (`Steering.musicians_feels`, a groove.feels `ChosenFeels`): the decision plays the feel there, where its
+    its feel (`Steering.musicians_parts`, a groove.feels `ChosenParts`): the decision plays the feel there, where its
     backbeat rule and its grooves made his waltzes backbeats and his time-only parts comping."""
     if planner is None or plan.chosen is None or not plan.chosen.any():
         return steering
     vocabulary, parts = planner.vocabulary, np.where(plan.bar_chosen(n_bars), plan.bar_parts(n_bars), -1).tolist()
     played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
-    feels = {k: ChosenFeel({(keeper, subdivision): vocabulary.feels_labelled(k, keeper, subdivision)
-                            for keeper in KEEPERS for subdivision in SUBDIVISIONS},
-                           vocabulary.parts[k].subdivision == "swung") for k in set(played.tolist()) - {-1}}
-    chosen = ChosenFeels(played, plan.bar_phrases(n_bars), feels)
-    return steering.replace(musicians_feels=chosen) if chosen.chosen.any() else steering
+    feels = {k: ChosenPart(vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision,
+                           {(keeper, subdivision): vocabulary.feels_labelled(k, keeper, subdivision)
+                            for keeper in KEEPERS for subdivision in SUBDIVISIONS})
+             for k in set(played.tolist()) - {-1}}
+    chosen = ChosenParts(played, plan.bar_phrases(n_bars), feels)
+    return steering.replace(musicians_parts=chosen) if chosen.chosen.any() else steering
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,
