@@ -1,14 +1,15 @@
-"""The kick and snare of a feel the musician chose (issue 87): a phrase whose part he named (`--parts`) plays that
-part's feel (parts.traits PART_FEELS) as parts.labels reads one, the model choosing within it.
+"""A phrase whose part the musician named (`--parts`, issue 87) played as that part, as parts.labels reads one: in
+its time-keeper's subdivision and its kick and snare feel (parts.traits PART_FEELS), the model choosing within them.
 
-`play_feels(hits, p, bar_steps, beat_steps, chosen)` changes, in place, only the kick and snare of the playing bars
-of each phrase in `chosen` (`ChosenParts`) whose bars as decided do not play its part's feel (a phrase that does is
-left as it is): each bar a backbeat on every backbeat, a half-time snare on the middle beat alone, four on the floor's
-kick on every beat, a waltz's oom-pa-pa (no snare on 2 or 3, the kick or snare on 1), comping's snare off
-the backbeat, time only's none; a kick on every beat only in four on the floor. What it adds goes where the model
+`play_times` adds, where the part's cymbal keeps time coarser than the part (eighths for "16ths on the hat"), its
+likeliest cells of the part's subdivision. `play_feels` changes only the kick and snare of the playing bars of a
+phrase that keeps the part's time but reads as a feel the part is not labelled in (a phrase that plays its part is
+left as it is): each bar a backbeat on every backbeat, a half-time snare on the middle beat alone, four on the
+floor's kick on every beat, a waltz's oom-pa-pa (no snare on 2 or 3, the kick or snare on 1), comping's snare off the
+backbeat, time only's none; a kick on every beat only in four on the floor. What either adds goes where the model
 expects it most (`p`), what it drops where it expects it least. Fill bars are written later (groove.marks), over it.
+`ChosenParts` (groove.request `musicians_parts`) says which bars, phrases and parts.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
-        wanted = part.subdivision
+        wanted = part.subdivision  # a swung part's is not in FINER: left to the take steps
         if (keeper != part.keeper or keeper not in CYMBALS or subdivision not in FINER
                 or wanted not in FINER or FINER.index(subdivision) >= FINER.index(wanted)):
             continue

@@ -202,8 +202,8 @@ class Steering:
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
     rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
-    # the feel of the full part the musician chose for each bar (--parts; a groove.feels ChosenParts): its kick and
-    # snare play it, the backbeat rule leaves it
+    # the full parts the musician chose, bar by bar (--parts; a groove.feels ChosenParts): their bars play the part's
+    # time and feel (rules `musicians_time`, `musicians_feels`), the backbeat rule leaves them
     musicians_parts: Any = None
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill

@@ -32,7 +32,6 @@ from seq2drum.errors import ConfigError
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.parts.plan import Planner
 from seq2drum.parts.plan_value import Held, Plan
-from seq2drum.parts.traits import KEEPERS, SUBDIVISIONS
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import PHRASE_BARS, closes_with_fill
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
@@ -379,9 +378,7 @@ def musicians_parts(steering: Steering, plan: Plan, planner: Planner | None, n_b
         return steering
     vocabulary, parts = planner.vocabulary, np.where(plan.bar_chosen(n_bars), plan.bar_parts(n_bars), -1).tolist()
     played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
-    feels = {k: ChosenPart(vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision,
-                           {(keeper, subdivision): vocabulary.feels_labelled(k, keeper, subdivision)
-                            for keeper in KEEPERS for subdivision in SUBDIVISIONS})
+    feels = {k: ChosenPart(vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision, vocabulary.feels_by_time(k))
              for k in set(played.tolist()) - {-1}}
     chosen = ChosenParts(played, plan.bar_phrases(n_bars), feels)
     return steering.replace(musicians_parts=chosen) if chosen.chosen.any() else steering

@@ -185,8 +185,8 @@ def musicians_feels(context: BarContext, decision: BarDecision) -> None:
     """hits (kick, snare): a bar whose full part the musician chose (`--parts`, `Steering.musicians_parts`) plays
     its part's feel (groove.feels): eighths on the hat with no backbeat no snare, comping its snare off the
     backbeat, a backbeat on every backbeat, a kick on every beat only in four on the floor; the model chooses
-    within it. Played otherwise (the backbeat rule's snare, the grooves of the codebook), 18% of the validation
-    songs' named phrases were labelled back as another part (docs/experiments/2026-11-28-your-arrangement.md)."""
+    within it. Played otherwise (the backbeat rule's snare, the grooves of the codebook), a named phrase was often
+    labelled back as another part (docs/experiments/2026-11-28-your-arrangement.md)."""
     feels = context.steering.musicians_parts
     if feels is not None:
         play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, feels)
