@@ -18,7 +18,7 @@ from seq2drum.errors import ConfigError
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.policy import Steering
-from seq2drum.groove.request import musicians_snares
+from seq2drum.groove.request import musicians_parts
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import (MAX_ENTRIES, letter_of, network_fit, occurrences, parse_parts, ranked,
                                        same_label_phrases)
@@ -216,18 +216,24 @@ def test_a_part_of_another_bar_length_is_fitted_repeated_over_the_bar() -> None:
     assert fit[0, 0] == pytest.approx(fit[0, 1]) and fit[0, 2] < fit[0, 1] - 10
 
 
-def test_a_chosen_part_without_a_backbeat_keeps_the_backbeat_rule_off_its_bars(generator: DrumGenerator) -> None:
-    """The musician's waltz phrase is marked for the backbeat rule to leave (groove.request `musicians_snares`);
-    his backbeat and time-only phrases (a too sparse take, the page says) and the phrases he did not name are not."""
+def test_the_musicians_full_parts_mark_their_bars_with_the_feels_labelled_as_them(generator: DrumGenerator) -> None:
+    """Each bar of a phrase whose full part the musician chose carries that part and the feels a phrase keeping its
+    time is labelled it in (groove.request `musicians_parts`), for the decision's feel rule; a drop-out he chose
+    and the phrases he did not name carry none, and a plan without his parts steers nothing."""
     planner = generator.planner
     parts = planner.vocabulary.parts
-    waltz, time_only, rock = (next(k for k, p in enumerate(parts) if p.family == family and p.name == name)
-                              for family, name in (("3/4", "quarters on the hat, waltz"),
-                                                   ("4/4", "eighths on the hat, no backbeat"),
-                                                   ("4/4", "eighths on the hat, backbeat")))
-    phrases = tuple(Phrase(4 * j, 4 * j + 4, j, j, 0) for j in range(4))
-    plan = Plan(phrases, np.array([waltz, time_only, rock, time_only]), np.zeros(4, dtype=bool),
-                chosen=np.array([True, True, True, False]))
-    steering = musicians_snares(Steering(), plan, planner, 16)
-    assert steering.own_snares.tolist() == [True] * 4 + [False] * 12
-    assert musicians_snares(Steering(), replace(plan, chosen=None), planner, 16).own_snares is None
+    waltz, time_only, rock, drop = (next(k for k, p in enumerate(parts) if p.family == family and p.name == name)
+                                    for family, name in (("3/4", "quarters on the hat, waltz"),
+                                                         ("4/4", "eighths on the hat, no backbeat"),
+                                                         ("4/4", "eighths on the hat, backbeat"),
+                                                         ("4/4", "drop-out")))
+    phrases = tuple(Phrase(4 * j, 4 * j + 4, j, j, 0) for j in range(5))
+    plan = Plan(phrases, np.array([waltz, time_only, rock, drop, time_only]), np.zeros(5, dtype=bool),
+                chosen=np.array([True, True, True, True, False]))
+    chosen = musicians_parts(Steering(), plan, planner, 20).musicians_parts
+    assert chosen.parts.tolist() == [waltz] * 4 + [time_only] * 4 + [rock] * 4 + [-1] * 8
+    assert chosen.phrases.tolist() == [j for j in range(5) for _ in range(4)]
+    assert chosen.chosen_parts[waltz].feels("closed_hat", "quarters")[0] == "waltz"
+    assert chosen.chosen_parts[time_only].feels("closed_hat", "eighths")[0] == "time-only"
+    assert chosen.chosen_parts[rock].feels("closed_hat", "eighths")[0] == "backbeat"
+    assert musicians_parts(Steering(), replace(plan, chosen=None), planner, 20).musicians_parts is None

@@ -62,6 +62,19 @@ def test_a_rare_signature_joins_the_nearest_part_and_assign_agrees(corpus: list[
     assert vocabulary.parts[assigned[70]].keeper == "ride"  # nearer the jazz ride than the hats
 
 
+def test_the_feels_labelled_as_a_part_follow_assign(corpus: list[LabelledPhrase]) -> None:
+    """The feels a phrase keeping a part's time is labelled that part in (what the decision's feel rule plays
+    toward): its own first, the rare half-time ride phrase's feel joined to the ride comping part; none where the
+    time is another part's (the hat's 16ths are "16ths on the hat, backbeat"'s whatever the snare does)."""
+    vocabulary, _ = build_vocabulary(corpus)
+    index = {part.name: i for i, part in enumerate(vocabulary.parts)}
+    ride = index["eighths on the ride, comping"]
+    assert vocabulary.feels_labelled(ride, "ride", "eighths")[0] == "comping"
+    assert "half-time" in vocabulary.feels_labelled(ride, "ride", "quarters")
+    assert vocabulary.feels_labelled(index["eighths on the hat, backbeat"], "closed_hat", "16ths") == ()
+    assert "waltz" not in vocabulary.feels_labelled(ride, "ride", "eighths")  # 4/4: no oom-pa-pa
+
+
 def test_each_part_carries_what_the_decision_plays(corpus: list[LabelledPhrase]) -> None:
     rock = part_named(corpus, "eighths on the hat, backbeat")
     assert rock.hits_per_bar[CLOSED_HAT] == pytest.approx(8 - 8 * 20 / 160)  # the fill bars play no hat

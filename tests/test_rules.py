@@ -15,6 +15,7 @@ from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import continuation
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.decoder import Decoder
+from seq2drum.groove.feels import ChosenPart, ChosenParts
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision
@@ -89,7 +90,8 @@ def test_the_rules_run_in_the_order_the_docs_give() -> None:
                                                         "refine_cells", "toms_in_fills", "keeps_time",
                                                         "kicks_follow_bass", "ride_sections", "hat_foot",
                                                         "time_by_count", "open_hats", "crash_accents",
-                                                        "counted_backbeat", "given_pattern", "backbeat"]
+                                                        "counted_backbeat", "musicians_time", "musicians_feels",
+                                                        "given_pattern", "backbeat"]
     structure = (*marks.mark_rules(DecodingPolicy()), *marks.STRUCTURE_RULES)
     assert [r.__name__ for r in structure] == ["rest_marks", "crash_marks", "fill_marks", "steered_marks",
                                                "bass_silence_is_edge", "given_groove_holds", "fill_kinds",
@@ -516,12 +518,14 @@ def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groov
 
 
 def test_backbeat_leaves_a_bar_whose_chosen_part_places_its_own_snare() -> None:
-    """A part the musician chose without a backbeat (`Steering.own_snares`: a waltz's oom-pa-pa, time only) keeps
-    its bars without one; the other bars get theirs."""
+    """A bar whose part the musician chose (`Steering.musicians_parts`: a waltz's oom-pa-pa) keeps its own snare,
+    its feel's (`musicians_feels`); the other bars get their backbeat."""
     p = np.zeros((2, S, 9))
     p[:, 4, SNARE], p[:, 8, SNARE] = 0.3, 0.35
+    waltz = ChosenPart("closed_hat", "quarters", {("closed_hat", "quarters"): ("waltz",)})
+    chosen = ChosenParts(np.array([0, -1]), np.array([0, -1]), {0: waltz})
     context = context_of(p, bar_steps=12, labels=np.zeros(2, dtype=np.int64),
-                         steering=Steering(own_snares=np.array([True, False])))
+                         steering=Steering(musicians_parts=chosen))
     decision = decision_of(context, [entry_of(rock_bar(12))] * 2)
     rules.codebook_grooves(context, decision)
     decision.hits[:, :, SNARE] = False

@@ -202,7 +202,9 @@ class Steering:
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
     rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
-    own_snares: np.ndarray | None = None  # (n,) bool bars whose snare the musician's part places (no backbeat)
+    # the full parts the musician chose, bar by bar (--parts; a groove.feels ChosenParts): their bars play the part's
+    # time and feel (rules `musicians_time`, `musicians_feels`), the backbeat rule leaves them
+    musicians_parts: Any = None
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill
     continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred

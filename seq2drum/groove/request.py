@@ -20,6 +20,7 @@ import numpy as np
 
 from seq2drum.groove.articulation import cross_stick_entries
 from seq2drum.groove.continuation import Continuation, fitted
+from seq2drum.groove.feels import ChosenPart, ChosenParts
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.placement import NO_POSITION, Placing, draws
 from seq2drum.groove.policy import Steering
@@ -36,7 +37,6 @@ from seq2drum.song.phrases import PHRASE_BARS, closes_with_fill
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
 
 UNKNOWN_END = np.iinfo(np.int64).max // 2  # a section's end row where it is not known yet (live)
-NO_BACKBEAT_FEELS = ("waltz",)  # a chosen part of these places its own snare, no backbeat
 
 
 class SpanSection(NamedTuple):
@@ -343,7 +343,7 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      continuation=given)
     plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
     steering, rested = musicians_rests(steering, plans[0], heard.span.n_bars)
-    steering = musicians_snares(steering, plans[0], deciders.planner, heard.span.n_bars)
+    steering = musicians_parts(steering, plans[0], deciders.planner, heard.span.n_bars)
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
@@ -370,17 +370,18 @@ def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steeri
     return steering.replace(rests=rests), rested
 
 
-def musicians_snares(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
-    """`steering` with the bars of each phrase whose part the musician chose (`--parts`) and that has no backbeat
-    (NO_BACKBEAT_FEELS) marked `own_snares`: the decision's backbeat rule, which gives a bar the model expects a
-    snare in one on its likeliest beat, leaves them (it made his waltzes backbeats). A time-only part's bars too
-    made one validation song too sparse (docs/experiments/2026-11-28-your-arrangement.md): not yet."""
+def musicians_parts(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
+    """`steering` with each bar of a phrase whose full part the musician chose (`--parts`) marked with that part and
+    its feel (`Steering.musicians_parts`, a groove.feels `ChosenParts`): the decision plays the feel there, where its
+    backbeat rule and its grooves made his waltzes backbeats and his time-only parts comping."""
     if planner is None or plan.chosen is None or not plan.chosen.any():
         return steering
-    feels = np.array([planner.vocabulary.parts[k].feel in NO_BACKBEAT_FEELS if k >= 0 else False
-                      for k in plan.bar_parts(n_bars).tolist()], dtype=bool)
-    own = plan.bar_chosen(n_bars) & feels
-    return steering.replace(own_snares=own) if own.any() else steering
+    vocabulary, parts = planner.vocabulary, np.where(plan.bar_chosen(n_bars), plan.bar_parts(n_bars), -1).tolist()
+    played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
+    feels = {k: ChosenPart(vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision, vocabulary.feels_by_time(k))
+             for k in set(played.tolist()) - {-1}}
+    chosen = ChosenParts(played, plan.bar_phrases(n_bars), feels)
+    return steering.replace(musicians_parts=chosen) if chosen.chosen.any() else steering
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

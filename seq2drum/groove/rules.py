@@ -22,6 +22,7 @@ from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.context import BarContext, BarDecision, Rule
+from seq2drum.groove.feels import play_feels, play_times
 from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BACKBEAT_TWO_BEATS, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS,
@@ -145,11 +146,11 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     or more; a bar of two beats, 2/4 or 6/8, half that: one backbeat where 4/4 has two) whose groove has none gets
     one, on the beat after the first where the section's snare is likeliest (a waltz's 2 or 3, 6/8's 4): a groove
     chosen for the whole bar can leave out a snare the model hedges between two beats, or a kept intro without one
-    looped through a song that has one. A style keeps its grooves; a part the musician chose without a backbeat
-    (`Steering.own_snares`: a waltz's oom-pa-pa) its own snare."""
+    looped through a song that has one. A style keeps its grooves; a part the musician chose its own feel
+    (`Steering.musicians_parts`, played by `musicians_feels`: a waltz's oom-pa-pa has no backbeat)."""
     lacking = ~decision.hits[:, :, SNARE].any(axis=1)
-    if context.steering.own_snares is not None:
-        lacking &= ~context.steering.own_snares
+    if context.steering.musicians_parts is not None:
+        lacking &= ~context.steering.musicians_parts.chosen
     if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
         return
     snare = context.p[:, :, SNARE]
@@ -169,6 +170,26 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
                 continue
             step = int(beats[np.argmax(snare[shaped][:, beats].sum(axis=0))])
             decision.hits[shaped & lacking, step, SNARE] = True
+
+
+def musicians_time(context: BarContext, decision: BarDecision) -> None:
+    """hits (hats, ride): a phrase whose full part the musician chose keeps time in the part's subdivision where its
+    cymbal keeps it coarser (groove.feels `play_times`): his "16ths on the hat" had been thinned to eighths by
+    `time_by_count`, read back as another part."""
+    chosen = context.steering.musicians_parts
+    if chosen is not None:
+        play_times(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, chosen)
+
+
+def musicians_feels(context: BarContext, decision: BarDecision) -> None:
+    """hits (kick, snare): a bar whose full part the musician chose (`--parts`, `Steering.musicians_parts`) plays
+    its part's feel (groove.feels): eighths on the hat with no backbeat no snare, comping its snare off the
+    backbeat, a backbeat on every backbeat, a kick on every beat only in four on the floor; the model chooses
+    within it. Played otherwise (the backbeat rule's snare, the grooves of the codebook), a named phrase was often
+    labelled back as another part (docs/experiments/2026-11-28-your-arrangement.md)."""
+    feels = context.steering.musicians_parts
+    if feels is not None:
+        play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, feels)
 
 
 def time_by_count(context: BarContext, decision: BarDecision) -> None:
@@ -213,7 +234,8 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
                                   keeps_time, kicks_follow_bass, ride_sections, hat_foot, time_by_count, open_hats,
-                                  crash_accents, counted_backbeat, given_pattern, backbeat)
+                                  crash_accents, counted_backbeat, musicians_time, musicians_feels, given_pattern,
+                                  backbeat)
 # a style plays its grooves as designed: no rule of the model's kit, cymbals, kicks or backbeat changes them
 STYLE_GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_style_cells, keeps_time,
                                         given_pattern)

@@ -112,6 +112,13 @@ class Plan:
             rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = part
         return rows
 
+    def bar_phrases(self, n_bars: int) -> np.ndarray:
+        """(n,) the phrase (an index into `phrases`) each row is in (-1: none)."""
+        rows = np.full(n_bars, -1, dtype=np.int64)
+        for j, phrase in enumerate(self.phrases):
+            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = j
+        return rows
+
     def fill_bars(self, n_bars: int) -> np.ndarray:
         """(n,) bool the last bar of each phrase the plan closes with a fill."""
         bars = np.zeros(n_bars, dtype=bool)

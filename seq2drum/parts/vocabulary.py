@@ -124,6 +124,7 @@ class PartVocabulary:
     parts: list[Part]
     by_signature: dict[tuple[str, ...], int]
     centroids: np.ndarray  # (K, D) the mean descriptor of each part's phrases
+    _feels_by_time: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # `feels_by_time`'s
 
     def family_parts(self, family: str) -> list[int]:
         return [index for index, part in enumerate(self.parts) if part.family == family]
@@ -134,6 +135,25 @@ class PartVocabulary:
         if index is not None:
             return index
         return nearest_part([p.signature for p in self.parts], self.centroids, label.signature(), descriptor(label))
+
+    def feels_by_time(self, index: int) -> dict[tuple[str, str], tuple[str, ...]]:
+        """`feels_labelled` of full part `index` for every time-keeper and subdivision, made once per part (a live
+        request asks each bar)."""
+        if index not in self._feels_by_time:
+            self._feels_by_time[index] = {(keeper, subdivision): self.feels_labelled(index, keeper, subdivision)
+                                          for keeper in KEEPERS for subdivision in SUBDIVISIONS}
+        return self._feels_by_time[index]
+
+    def feels_labelled(self, index: int, keeper: str, subdivision: str) -> tuple[str, ...]:
+        """The feels in which a full phrase of part `index`'s family, its time kept by `keeper` in `subdivision`, is
+        labelled that part (`assign`; a signature not seen in training read at the part's mean hits a bar; a waltz
+        only in 3/4), the part's own feel first where it is one: a half-time phrase on the ride's quarters is
+        "quarters on the ride, comping"'s, a comping one on the hat's quarters "swung eighths on the hat, comping"'s."""
+        part = self.parts[index]
+        feels = sorted((f for f in PART_FEELS if f != "waltz" or part.family == "3/4"),
+                       key=lambda feel: feel != part.feel)
+        return tuple(feel for feel in feels if self.assign(PhraseLabel(
+            part.family, "full", keeper, subdivision, feel, part.hits_per_bar, (), 1)) == index)
 
     def __len__(self) -> int:
         return len(self.parts)

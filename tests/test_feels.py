@@ -1,0 +1,123 @@
+"""groove.feels: a phrase whose part the musician chose plays that part's feel, read back as parts.labels reads it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.groove import rules
+from seq2drum.groove.feels import ChosenPart, ChosenParts, play_feel, play_feels, play_times, time_of
+from seq2drum.groove.policy import Steering
+from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
+from seq2drum.parts.labels import kick_snare_feel
+from tests.builders import pattern
+from tests.test_rules import ROCK, S, context_of, decision_of
+
+HAT_EIGHTHS = [(step, CLOSED_HAT) for step in range(0, 16, 2)]
+BACKBEAT_BAR = HAT_EIGHTHS + [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
+FOUR_FLOOR_BAR = HAT_EIGHTHS + [(0, KICK), (4, KICK), (8, KICK), (12, KICK), (4, SNARE), (12, SNARE)]
+BARE_BAR = HAT_EIGHTHS + [(0, KICK)]
+EIGHTHS = ChosenPart("closed_hat", "eighths", {("closed_hat", "eighths"): ("time-only",)})  # eighths, no backbeat
+
+
+def model_p(n_steps: int = 16) -> np.ndarray:
+    """(S, 9) a model that hears a rock bar: the snare likelier on the 4th beat than the 2nd, the kick on beat 3."""
+    p = np.zeros((S, 9))
+    p[0:n_steps:2, CLOSED_HAT], p[0, KICK], p[n_steps // 2, KICK] = 0.8, 0.9, 0.5
+    p[4, SNARE], p[12 % n_steps, SNARE], p[6, SNARE] = 0.4, 0.7, 0.2
+    return p
+
+
+def bar_of(hits: list[tuple[int, int]]) -> np.ndarray:
+    bar = np.zeros((S, 9), dtype=bool)
+    bar[:16] = pattern(16, hits)
+    return bar
+
+
+@pytest.mark.parametrize(("start", "feel"), [
+    (BACKBEAT_BAR, "time-only"), (BACKBEAT_BAR, "comping"), (BACKBEAT_BAR, "half-time"), (BACKBEAT_BAR, "four-floor"),
+    (BARE_BAR, "backbeat"), (FOUR_FLOOR_BAR, "backbeat"), (FOUR_FLOOR_BAR, "comping"), (BARE_BAR, "comping")],
+    ids=lambda value: value if isinstance(value, str) else None)
+def test_a_bar_played_in_a_feel_is_read_back_in_it(start: list[tuple[int, int]], feel: str) -> None:
+    """The bar a feel plays is labelled that feel (parts.labels `kick_snare_feel`); its time-keeping untouched.
+    If this breaks, a named section plays another part than the musician chose."""
+    bar = bar_of(start)
+    play_feel(bar, model_p(), feel, 16, 4)
+    assert kick_snare_feel(bar[None], np.array([16]), np.array([4])) == feel
+    assert bar[:, CLOSED_HAT].tolist() == bar_of(start)[:, CLOSED_HAT].tolist()
+
+
+def test_a_waltz_bar_is_read_back_as_a_waltz() -> None:
+    """A 3/4 bar with a snare on 2 plays the oom-pa-pa: no snare on 2 or 3, the kick on 1."""
+    bar = np.zeros((S, 9), dtype=bool)
+    bar[:12] = pattern(12, [(4, SNARE), (8, SNARE), (0, CLOSED_HAT), (4, CLOSED_HAT), (8, CLOSED_HAT)])
+    play_feel(bar, model_p(12), "waltz", 12, 4)
+    assert kick_snare_feel(bar[None], np.array([12]), np.array([4])) == "waltz"
+
+
+def test_comping_keeps_the_likelier_backbeat_and_drops_the_other() -> None:
+    """What comping drops goes where the model expects the snare least: 2 (0.4), not 4 (0.7)."""
+    bar = bar_of(BACKBEAT_BAR)
+    play_feel(bar, model_p(), "comping", 16, 4)
+    assert np.flatnonzero(bar[:, SNARE]).tolist() == [12]
+
+
+def chosen_of(n_phrases: int, feel: ChosenPart = EIGHTHS) -> ChosenParts:
+    """Phrases of 2 bars each, all of part 0 (`feel`)."""
+    return ChosenParts(np.zeros(2 * n_phrases, dtype=np.int64), np.repeat(np.arange(n_phrases), 2), {0: feel})
+
+
+def test_play_feels_changes_only_a_phrase_that_misses_its_part() -> None:
+    """A phrase read as a backbeat is played time only; one already time only is left as the model played it (its
+    kick on beat 3 too), and so is a bar no part was chosen for."""
+    hits = np.stack([bar_of(BACKBEAT_BAR), bar_of(BACKBEAT_BAR), bar_of(BARE_BAR), bar_of(BARE_BAR + [(8, KICK)]),
+                     bar_of(BACKBEAT_BAR)])
+    chosen = chosen_of(2)
+    chosen = ChosenParts(np.append(chosen.parts, -1), np.append(chosen.phrases, -1), chosen.chosen_parts)
+    before = hits.copy()
+    play_feels(hits, np.stack([model_p()] * 5), np.full(5, 16), np.full(5, 4), chosen)
+    assert not hits[:2, :, SNARE].any()
+    assert (hits[2:] == before[2:]).all()
+
+
+def test_play_feels_leaves_a_phrase_whose_time_keeping_no_feel_makes_its_part() -> None:
+    """A phrase keeping 16ths where the part is labelled in eighths alone: no feel of the kick and snare would make
+    it the part, so the model's bars stand (forcing one cost F1 and played no more parts)."""
+    sixteenths = [(step, CLOSED_HAT) for step in range(16)] + [(0, KICK), (4, SNARE), (12, SNARE)]
+    hits = np.stack([bar_of(sixteenths)] * 2)
+    before = hits.copy()
+    play_feels(hits, np.stack([model_p()] * 2), np.full(2, 16), np.full(2, 4), chosen_of(1))
+    assert (hits == before).all()
+
+
+@pytest.mark.parametrize(("start", "wanted", "added"), [
+    (HAT_EIGHTHS, "16ths", [1, 9, 13]), ([(step, CLOSED_HAT) for step in range(0, 16, 4)], "eighths", [2, 14])],
+    ids=["eighths to 16ths", "quarters to eighths"])
+def test_play_times_adds_the_parts_subdivision_where_the_cymbal_keeps_it_coarser(
+        start: list[tuple[int, int]], wanted: str, added: list[int]) -> None:
+    """The part's cymbal gets the likeliest cells of its subdivision it lacks, as many as the label needs (3 odd 16ths
+    for 8 eighths: a quarter of 11 hits), and the phrase reads back in the part's subdivision; a part kept on the
+    ride is not added to a phrase kept on the hat."""
+    p = np.zeros((2, S, 9))
+    p[:, [1, 9, 13, 5], CLOSED_HAT] = [0.5, 0.6, 0.4, 0.3]
+    p[:, [2, 14, 6], CLOSED_HAT] = [0.5, 0.4, 0.3]
+    hits = np.stack([bar_of(start + [(0, KICK)])] * 2)
+    part = ChosenPart("closed_hat", wanted, {})
+    before = hits.copy()
+    play_times(hits, p, np.full(2, 16), np.full(2, 4), ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: part}))
+    assert np.flatnonzero(hits[0, :, CLOSED_HAT] & ~before[0, :, CLOSED_HAT]).tolist() == added
+    assert time_of(hits, np.full(2, 16), np.full(2, 4)) == ("closed_hat", wanted)
+    ride = ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("ride", wanted, {})})
+    play_times(before, p, np.full(2, 16), np.full(2, 4), ride)
+    assert (before == np.stack([bar_of(start + [(0, KICK)])] * 2)).all()
+
+
+def test_a_named_section_with_no_backbeat_plays_no_backbeat_snare() -> None:
+    """Through the groove rules: the musician's "no backbeat" bar plays its hat and kick with no snare, where the
+    backbeat rule gave it the snare the model expects; the bar he did not name keeps the model's backbeat."""
+    p = np.stack([model_p()] * 2)
+    chosen = ChosenParts(np.array([0, -1]), np.array([0, -1]), {0: EIGHTHS})
+    context = context_of(p, steering=Steering(musicians_parts=chosen), labels=np.zeros(2, dtype=np.int64))
+    decision = rules.run(rules.GROOVE_RULES, context, decision_of(context, [ROCK, ROCK]))
+    assert not decision.hits[0, :, SNARE].any() and decision.hits[0, :, CLOSED_HAT].any()
+    assert decision.hits[1, :, SNARE].any()
