@@ -17,6 +17,7 @@ import numpy as np
 
 from seq2drum.errors import ConfigError
 from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES
+from seq2drum.groove.feels import ChosenParts
 from seq2drum.groove.scores import SongScores
 from seq2drum.parts.plan_value import Plan
 from seq2drum.song.drum_part import DrumPart
@@ -202,9 +203,9 @@ class Steering:
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
     rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
-    # the full parts the musician chose, bar by bar (--parts; a groove.feels ChosenParts): their bars play the part's
+    # the full parts the musician chose, bar by bar (--parts): their bars play the part's
     # time and feel (rules `musicians_time`, `musicians_feels`), the backbeat rule leaves them
-    musicians_parts: Any = None
+    musicians_parts: ChosenParts | None = None
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill
     continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred

@@ -20,8 +20,8 @@ import numpy as np
 
 from seq2drum.groove.articulation import cross_stick_entries
 from seq2drum.groove.continuation import Continuation, fitted
-from seq2drum.groove.feels import ChosenPart, ChosenParts
 from seq2drum.groove.decide import Finish
+from seq2drum.groove.feels import ChosenPart, ChosenParts
 from seq2drum.groove.placement import NO_POSITION, Placing, draws
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.scores import SongScores
