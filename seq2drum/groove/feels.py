@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
-from seq2drum.parts.labels import (EIGHTHS_SHARE, SIXTEENTHS_SHARE, backbeat_beats, bar_feels, feel_of,
+from seq2drum.midi.drums import KICK, SNARE
+from seq2drum.parts.labels import (EIGHTHS_SHARE, KEEPER_CYMBALS, SIXTEENTHS_SHARE, backbeat_beats, bar_feels, feel_of,
                                    keeper_subdivision, time_keeper)
 
-CYMBALS = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}  # the time-keepers a part's time is added on
 FINER = ("quarters", "eighths", "16ths")  # subdivisions, coarser first
 
 
@@ -84,10 +83,10 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
         wanted = part.subdivision  # a swung part's is not in FINER: left to the take steps
-        if (keeper != part.keeper or keeper not in CYMBALS or subdivision not in FINER
+        if (keeper != part.keeper or keeper not in KEEPER_CYMBALS or subdivision not in FINER
                 or wanted not in FINER or FINER.index(subdivision) >= FINER.index(wanted)):
             continue
-        column = CYMBALS[keeper]
+        column = KEEPER_CYMBALS[keeper]
         for row, length in zip(rows.tolist(), lengths.tolist()):
             divide(hits[row, :, column], p[row, :, column], wanted, int(length), max(int(beat_steps[row]), 1))
 

@@ -30,6 +30,7 @@ SWING_MIN_BEATS = 4  # a phrase's swing is read from this many beats with one of
 FEEL_MIN_SHARE = 0.5  # a feel holds in half the phrase's groove bars or more
 COMPING_MIN_SNARES = 0.5  # snare hits a bar that make a non-backbeat phrase comping (fewer: time only)
 DROP_OUT_HITS = 2.0  # under this many hits a bar the drummer has dropped out
+KEEPER_CYMBALS = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}  # a cymbal time-keeper's drum class
 SPARSE_SHARE = 0.5  # under this share of the song's median phrase (hits a bar) a phrase is sparse (phrases.py's)
 
 
@@ -240,8 +241,7 @@ def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
     beats = float(np.sum(beats_per_bar))
     if beats <= 0:
         return "none"
-    cymbals = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}
-    rates = {name: counts[:, column].sum() / beats for name, column in cymbals.items()}
+    rates = {name: counts[:, column].sum() / beats for name, column in KEEPER_CYMBALS.items()}
     best = max(rates, key=lambda name: rates[name])
     hats = rates["closed_hat"] + rates["open_hat"]  # a hat half open, half closed keeps time on the hat
     if rates[best] >= KEEPER_MIN_PER_BEAT or (best != "ride" and hats >= KEEPER_MIN_PER_BEAT):
@@ -253,7 +253,7 @@ def keeper_steps(hits: np.ndarray, keeper: str) -> np.ndarray:
     """(m, S) bool: the steps the time-keeper strikes."""
     if keeper == "toms":
         return hits[:, :, list(TOMS)].any(axis=2)
-    return hits[:, :, {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}[keeper]]
+    return hits[:, :, KEEPER_CYMBALS[keeper]]
 
 
 def keeper_subdivision(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray, keeper: str,
@@ -280,7 +280,7 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
         if keeper == "toms":
             moved = np.zeros(len(step))
         else:
-            moved = offset[row, step, {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}[keeper]]
+            moved = offset[row, step, KEEPER_CYMBALS[keeper]]
         quarter = beat_steps[row] == steps_per_quarter
         bar_q = local[r] * 1000.0  # each bar on its own beats: a bar's end never runs into the next
         places, place_piece = grouped_swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter],
