@@ -453,6 +453,21 @@ def test_flags_of_another_mode_are_named_not_silently_ignored(tiny_model_path: P
         assert main.ignored_flags(parser, parser.parse_args(argv)) == [], argv
 
 
+def test_out_in_infer_is_refused_naming_o_and_nothing_is_written(tmp_path: Path, tiny_model_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out` is training's folder flag: infer warned only after the run and wrote beside the song (36 takes once
+    landed in a read-only data folder). Now it is refused before anything is read or written, naming -o."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes())
+    code = main.main(["--mode", "infer", str(song), "--out", str(tmp_path / "mine.mid"), "--checkpoint",
+                      str(tiny_model_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "-o FILE" in err and f"-o {tmp_path / 'mine.mid'}" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
+
+
 def test_help_says_what_force_covers_and_the_temperature_range() -> None:
     """Issue 23: --help did not say --force is needed to overwrite takes, nor the temperature range 0-5."""
     from seq2drum.cli import main

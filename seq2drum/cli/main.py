@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None, started_s: float | None = None) -> int:
     args = parser.parse_args(argv)
     args.started_s = entered_s if started_s is None else started_s
     ignored = ignored_flags(parser, args)
+    if args.mode == "infer" and args.out is not None:  # an output asked for that infer would not write to
+        say(f"error: --out is training's run folder; infer writes its drums to -o FILE (--output FILE), "
+            f"e.g. -o {args.out}", sys.stderr)
+        return 2
     if args.mode in LONG_MODES:
         gc.enable()
     try:
