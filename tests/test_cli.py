@@ -468,6 +468,23 @@ def test_out_in_infer_is_refused_naming_o_and_nothing_is_written(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
 
 
+def test_infer_leaves_numpy_ma_unimported(tmp_path: Path) -> None:
+    """numpy 2.4's plain np.unique and np.median import numpy.ma (about 8 ms of a cold run) on first use: the
+    product calls seq2drum.arrays' twins instead. Whole runs of the shipped model (a style, kept drums, two takes)
+    in a fresh process."""
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes())
+    script = ("import sys\nfrom seq2drum.cli import main\n"
+              "for extra in ([], ['--style', 'shuffle'], ['--keep-drums'], ['--takes', '2']):\n"
+              f"    assert main.main(['--mode', 'infer', {str(song)!r}, '-o', {str(tmp_path / 'out.mid')!r}, "
+              "'--force', '--quiet', *extra]) == 0\n"
+              "print('numpy.ma' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "False", run.stdout
+
+
 def test_help_says_what_force_covers_and_the_temperature_range() -> None:
     """Issue 23: --help did not say --force is needed to overwrite takes, nor the temperature range 0-5."""
     from seq2drum.cli import main

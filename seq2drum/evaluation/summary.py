@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.evaluation import metrics
 from seq2drum.evaluation.checklist import summarize_faults
 from seq2drum.evaluation.feel_figures import SWING_AGREEMENT
@@ -88,7 +89,7 @@ def feel_summary(scores: list[SongScore], system: str) -> dict[str, Any]:
               if s.counts[system]["all"].real[index] > 0]
         per_class[name] = float(np.mean(f1)) if f1 else math.nan
     return {
-        "velocity_spread_ratio_median": float(np.median(ratios)) if ratios else math.nan,
+        "velocity_spread_ratio_median": float(arrays.median(ratios)) if ratios else math.nan,
         "straight_songs": len(straight),
         # a generated song with too few eligible beats to measure has no swing: it counts as straight
         "straight_kept_share": float(np.mean([m is None or m <= STRAIGHT_MAX_SWING for m in straight]))
@@ -110,7 +111,7 @@ def against_loop(scores: list[SongScore]) -> dict[str, Any]:
     return {
         **against_baseline(scores, LOOP, "loop"),
         "takes": max(len(s.take_f1) for s in scores),
-        "density_ratio_median": float(np.median(density)),
+        "density_ratio_median": float(arrays.median(density)),
         "density_ratio_p10_p90": [float(np.percentile(density, 10)), float(np.percentile(density, 90))],
         "min_take_density_ratio": float(min(min(s.take_density) for s in scores)),
         "songs_with_a_take_under_a_third": int(sum(min(s.take_density) < 1 / 3 for s in scores)),

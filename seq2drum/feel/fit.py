@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.feel.contexts import LEVELS, N_LEVELS, hit_contexts
 from seq2drum.feel.drift import onset_lag1, phrase_share
 from seq2drum.feel.drift_fit import calibrate_drift, fit_correlation
@@ -234,7 +235,7 @@ def voice_figures(grids: list[DrumGrid], which: list[int]) -> dict[str, dict[str
             offsets.append(grid.offset[hit, drum_class].astype(np.float64))
         pooled = np.concatenate(offsets) if offsets else np.zeros(0)
         if len(pooled):
-            figures[name] = {"velocity_spread": float(np.median(spreads)) if spreads else float("nan"),
+            figures[name] = {"velocity_spread": float(arrays.median(spreads)) if spreads else float("nan"),
                              "mean_offset": float(pooled.mean()), "hits": int(len(pooled))}
     return figures
 

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.feel.touch import TOUCH_NOTES, load_touches
 from seq2drum.midi.drums import midi_velocity
 
@@ -156,7 +157,7 @@ class LiveLevel(NamedTuple):
         if self.touch is not None:  # drawn and held: the velocities used no longer count
             return self._replace(band=band)
         bits = self.band_velocities
-        for velocity in np.unique(values).tolist():
+        for velocity in arrays.distinct(values).tolist():
             bits |= 1 << int(velocity)
         touch, touches = None, load_touches()
         if touches is not None and band.count >= TOUCH_NOTES:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.midi.drums import TIMEKEEPERS
 from seq2drum.midi.io import START
 from seq2drum.options import MAX_SWING
@@ -321,7 +322,7 @@ def swing_units(drums: DrumGrid, grid: Grid, n_steps: int) -> tuple[np.ndarray, 
 def compound_notice(drums: DrumGrid, grid: Grid, n_steps: int, ratio: float) -> str:
     """The notice for compound bars with hits, which swing leaves as played ("" when there are none)."""
     per_bar = grid.bars
-    bars_with_hits = np.unique(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
+    bars_with_hits = arrays.distinct(grid.bar_of_step()[:n_steps][drums.hits[:n_steps].any(axis=1)])
     played_bars = per_bar[bars_with_hits]
     compound_bars = int(is_compound(played_bars[:, BAR_NUMERATOR], played_bars[:, BAR_DENOMINATOR]).sum())
     if not compound_bars:

@@ -229,7 +229,7 @@ def clear_of_kept(written: np.ndarray, kept: np.ndarray) -> np.ndarray:
     if not len(written) or not len(kept):
         return written
     clash = np.zeros(len(written), dtype=bool)
-    for pitch in np.intersect1d(written[:, PITCH], kept[:, PITCH]).tolist():
+    for pitch in sorted(set(written[:, PITCH].tolist()) & set(kept[:, PITCH].tolist())):
         ours = kept[kept[:, PITCH] == pitch]
         mine = np.flatnonzero(written[:, PITCH] == pitch)
         starts = written[mine, START][:, None]

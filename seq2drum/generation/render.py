@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.feel.level import SongLevel, heard_level, heard_spread
 from seq2drum.feel.swing import decide_swing
 from seq2drum.feel.touch import heard_touch
@@ -206,7 +207,7 @@ def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, t
     np.add.at(change, end_step, -1)
     sounding = np.cumsum(change[:-1]) > 0  # (n_steps,)
     bar_of_step = grid.bar_of_step()
-    guitar_bars = np.unique(bar_of_step[sounding])
+    guitar_bars = arrays.distinct(bar_of_step[sounding])
     hits = int(drums.hits[np.isin(bar_of_step, guitar_bars)].sum())
     if hits >= SPARSE_HITS_PER_BAR * len(guitar_bars):
         return ""

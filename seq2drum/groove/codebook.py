@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove.settings import TAKE_MENU_SIZE
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
 
@@ -146,7 +147,7 @@ class GrooveCodebook:
         ids = np.full(len(hits), -1, dtype=np.int64)
         flat_hits = hits.reshape(len(hits), -1)
         flat_patterns = self.patterns.reshape(len(self), -1)
-        for n_steps in np.unique(bar_steps):
+        for n_steps in arrays.distinct(bar_steps):
             rows = np.flatnonzero(bar_steps == n_steps)
             candidates = self.entries_of_length(int(n_steps))
             candidates = candidates[~self.designed[candidates]]  # the user's bars are matched to drummers' bars only
@@ -195,13 +196,13 @@ class GrooveCodebook:
         real = np.zeros(len(songs))
         for index, (hits, bar_steps) in enumerate(songs):
             real[index] = hits.sum()
-            for length in np.unique(bar_steps):
+            for length in arrays.distinct(bar_steps):
                 rows = bar_steps == length
                 entries = self.entries_of_length(int(length))
                 column = hits[rows].sum(axis=0).reshape(-1).astype(np.float64)
                 matched[index, entries] = flat[entries] @ column
                 played[index, entries] = sizes[entries] * rows.sum()
-        for length in np.unique(self.bar_steps):
+        for length in arrays.distinct(self.bar_steps):
             entries = self.entries_of_length(int(length))
             entries = entries[sizes[entries] > 0]
             has = played[:, entries].sum(axis=1) > 0 if len(entries) else np.zeros(len(songs), dtype=bool)
@@ -302,8 +303,7 @@ def weighted_kmedoids(distance: np.ndarray, weights: np.ndarray, k: int, rng: np
     for _ in range(1, k):
         score = weights * nearest**2
         if score.sum() <= 0:
-            candidates = np.setdiff1d(np.arange(n), medoids)
-            medoids.append(int(candidates[0]))
+            medoids.append(next(index for index in range(n) if index not in medoids))
         else:
             medoids.append(int(rng.choice(n, p=score / score.sum())))
         nearest = np.minimum(nearest, distance[medoids[-1]])

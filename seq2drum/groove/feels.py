@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.midi.drums import KICK, SNARE
 from seq2drum.parts.labels import (EIGHTHS_SHARE, KEEPER_CYMBALS, SIXTEENTHS_SHARE, backbeat_beats, bar_feels, feel_of,
                                    keeper_subdivision, time_keeper)
@@ -58,7 +59,7 @@ class ChosenParts:
         """(rows, part) of each chosen phrase's bars that play in (n, S, 9) `hits`."""
         playing = self.chosen & hits.any(axis=(1, 2))
         out = []
-        for phrase in np.unique(self.phrases[playing]).tolist():
+        for phrase in arrays.distinct(self.phrases[playing]).tolist():
             rows = np.flatnonzero(playing & (self.phrases == phrase))
             out.append((rows, self.chosen_parts[int(self.parts[rows[0]])]))
         return out
@@ -165,8 +166,10 @@ def _comping(snare: np.ndarray, p_snare: np.ndarray, beats: np.ndarray, backbeat
     if n_beats >= 4 and n_beats % 2 == 0 and snare[beats[n_beats // 2]] and not snare[beats[1::2]].any():
         snare[beats[n_beats // 2]] = False  # a snare on 3 alone is half-time's
     if not snare.any():
-        free = np.setdiff1d(np.arange(length), np.concatenate([backbeats, beats[n_beats // 2: n_beats // 2 + 1]]))
-        snare[_most(p_snare, free)] = True
+        taken = np.zeros(length, dtype=bool)
+        taken[backbeats] = True
+        taken[beats[n_beats // 2: n_beats // 2 + 1]] = True
+        snare[_most(p_snare, np.flatnonzero(~taken))] = True
 
 
 def _most(values: np.ndarray, steps: np.ndarray) -> int:

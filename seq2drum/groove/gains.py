@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove.settings import (GROUPED_BAR_STEPS, GROUPED_MIN_GROOVE_BARS, LATER_TAKE_DENSITY, SHORT_BAR_STEPS,
                                       SPLIT_PART_COST, TAKES_MIN_GROOVE_BARS, TAKE_MAX_SIMILARITY)
 from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
@@ -54,7 +55,7 @@ class GrooveGains:
         # designed entries (groove.vocabulary) are a style's to play, never the model's own choice
         learned = ~codebook.designed
         most_played = {n: codebook.counts[(codebook.bar_steps == n) & learned].max(initial=0)
-                       for n in np.unique(codebook.bar_steps)}
+                       for n in arrays.distinct(codebook.bar_steps)}
         limit = np.array([min(min_groove_bars, most_played[n]) for n in codebook.bar_steps.tolist()])
         often = (codebook.counts >= limit) & learned if len(codebook) else np.zeros(0, dtype=bool)
         self.playable = often | (self.sizes == 0)
@@ -79,7 +80,7 @@ class GrooveGains:
             if len(self._parts) >= CELLS_CACHE_SIZE:
                 self._parts.clear()
             parts = {}
-            for part in sorted(np.unique(self.codebook.bar_steps).tolist(), reverse=True):
+            for part in sorted(arrays.distinct(self.codebook.bar_steps).tolist(), reverse=True):
                 entries = self.codebook.entries_of_length(part)
                 patterns = self.codebook.patterns[entries[allowed[entries]], :part]
                 patterns = patterns.reshape(len(patterns), part * patterns.shape[-1])
@@ -105,7 +106,7 @@ class GrooveGains:
                 gains[0][entries] = (flat @ cells)[0]  # a 1-d fancy write: half the time of [0, entries]
             return gains
         gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
-        for length in np.unique(bar_steps):
+        for length in arrays.distinct(bar_steps):
             rows = np.flatnonzero(bar_steps == length)
             entries, cells = self._entry_cells(int(length), playable)
             if len(entries):
@@ -186,7 +187,7 @@ class GrooveGains:
         chosen: dict[int, int] = {}
         if labels is None:
             labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
-        for label in np.unique(labels):
+        for label in arrays.distinct(labels):
             rows = np.flatnonzero((labels == label) & scores.guitar_plays)
             if len(rows) == 0:
                 rows = np.flatnonzero(labels == label)

@@ -18,6 +18,7 @@ import itertools
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove.settings import BACKBEAT_EXPECTED, COUNT_SWITCH, COUNTED_SNARE_SURE
 from seq2drum.midi.drums import SNARE
 from seq2drum.song.drum_part import pattern_steps
@@ -99,7 +100,7 @@ def counted_snares(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_
         shaped = (bar_steps == length) & (beat_steps == beat)
         if not counts or not (wants & shaped).any():
             continue
-        for label in np.unique(labels[wants & shaped]).tolist():
+        for label in arrays.distinct(labels[wants & shaped]).tolist():
             section = shaped & (labels == label)
             likely = [float(snare_p[section][:, columns].sum()) for columns in counts]
             best = int(np.argmax(likely))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
@@ -160,7 +161,7 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     lacking &= decision.hits.any(axis=(1, 2))
     if not lacking.any():  # no section to search
         return
-    for label in np.unique(context.labels[lacking]).tolist():
+    for label in arrays.distinct(context.labels[lacking]).tolist():
         section = context.labels == label
         for length, beat in {(int(n), int(b)) for n, b in zip(bar_steps[section & lacking],
                                                                 beat_steps[section & lacking])}:

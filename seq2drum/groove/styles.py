@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove.settings import MIN_ENTRY_BARS, MIN_STYLE_BARS
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.errors import ConfigError
@@ -77,7 +78,8 @@ def entry_is_compound(pattern: np.ndarray, n_steps: int, steps_per_quarter: int)
     if n_steps % steps_per_quarter:
         return True
     compound_beats = np.arange(dotted, n_steps, dotted)
-    simple_beats = np.setdiff1d(np.arange(steps_per_quarter, n_steps, steps_per_quarter), compound_beats)
+    quarter_beats = np.arange(steps_per_quarter, n_steps, steps_per_quarter)
+    simple_beats = quarter_beats[quarter_beats % dotted != 0]  # the quarter beats that are not dotted-quarter beats
     bar = pattern[:n_steps]
     for voices in ((KICK, SNARE), (CLOSED_HAT, OPEN_HAT, RIDE)):
         hits = bar[:, list(voices)].any(axis=1)
@@ -254,7 +256,7 @@ class StyleBook:
         meters = self.entry_meters()
         mine = np.array([f == name for f in self.family], dtype=bool)
         lengths = self.codebook.bar_steps
-        style_lengths = np.unique(lengths[[m in style.meters for m in meters]])
+        style_lengths = arrays.distinct(lengths[[m in style.meters for m in meters]])
         allowed = ~np.isin(lengths, style_lengths) | np.array([f == "" for f in self.family], dtype=bool)
         length_of = {m: int(n) for m, n in zip(meters, lengths.tolist())}
         for meter in set(meters) & set(style.meters):

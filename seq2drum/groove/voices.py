@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove.policy import Take
 from seq2drum.groove.settings import HAT_FOOT_P, SKIP_VELOCITY_SHARE, WALKING_BASS_SHARE, WALKING_OTHER_ONSETS
 from seq2drum.groove.vocabulary import FIGURES, figure_arrays
@@ -27,7 +28,7 @@ def ride_sections(hits: np.ndarray, p: np.ndarray, labels: np.ndarray, ratio: fl
     if ratio <= 0:
         return
     # one bar (live) is one section: its rows as a slice, not a mask per label
-    sections = [slice(None)] if len(labels) == 1 else [labels == label for label in np.unique(labels).tolist()]
+    sections = [slice(None)] if len(labels) == 1 else [labels == label for label in arrays.distinct(labels).tolist()]
     for rows in sections:
         played = hits[rows, :, CLOSED_HAT]
         count = np.count_nonzero(played)

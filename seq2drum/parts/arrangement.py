@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.errors import ConfigError
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.traits import STYLES
@@ -85,7 +86,7 @@ def network_fit(planner: Any, p: np.ndarray, bar_steps: np.ndarray, phrases: lis
     out = np.zeros((len(phrases), len(steps)))
     for j, phrase in enumerate(phrases):
         rows = np.arange(max(phrase.start_row, 0), min(phrase.end_row, len(p)))
-        for length in np.unique(bar_steps[rows]).tolist():
+        for length in arrays.distinct(bar_steps[rows]).tolist():
             bars = p[rows[bar_steps[rows] == length], :length]  # (m, L, 9)
             tiled = rates[np.arange(len(steps))[:, None], np.arange(bars.shape[1])[None, :] % steps[:, None]]
             mean = bars.mean(axis=0)  # (L, 9): the expected bar

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.parts.labels import song_labels
 from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
 
@@ -56,7 +57,7 @@ def plan_codes(plan: Plan, vocabulary: PartVocabulary, n_bars: int) -> np.ndarra
     zeros in bars no phrase holds."""
     codes = np.zeros((n_bars, PART_CODE_WIDTH), dtype=np.float32)
     rows = plan.bar_parts(n_bars)
-    for part in np.unique(rows[rows >= 0]).tolist():
+    for part in arrays.distinct(rows[rows >= 0]).tolist():
         codes[rows == part] = signature_code(vocabulary.parts[part].signature)
     codes[plan.fill_bars(n_bars) & (rows >= 0), FILL_COLUMN] = 1.0
     return codes

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.feel.swing import grouped_swung_positions, swung_positions
 from seq2drum.midi.roles import BAND_ROLES, ROLES
 from seq2drum.parts.labels import FAMILIES, Phrase, PhraseRows, family_of
@@ -169,7 +170,7 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
     notes = np.asarray(song.notes, dtype=np.float64)
     per_bar = _bar_means(notes, rows)
     level = np.log1p(per_bar)  # log(1 + notes a bar) of each phrase
-    median = float(np.median(level)) if len(level) else 0.0
+    median = float(arrays.median(level)) if len(level) else 0.0
     onsets = bar_onsets(song)
     changed, f1 = _changes(onsets > 0, per_bar, rows)
     swing = swing_reading(onsets, song.bar_steps, song.beat_steps, steps_per_quarter)

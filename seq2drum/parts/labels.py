@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.feel.swing import SWUNG_MIN_SWING, grouped_swung_positions
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.song.bars import BarSong
@@ -363,7 +364,7 @@ def song_labels(song: BarSong, phrases: Sequence[Phrase] | None = None,
         phrases = cut_phrases(song.sections, song.first_bar, song.n_bars)
     hits = inside_bars(song.hits, song.bar_steps)
     per_bar = hits.sum(axis=(1, 2)).astype(np.float64)
-    median = float(np.median([per_bar[p.start_row : p.end_row].mean() for p in phrases])) if phrases else 0.0
+    median = float(arrays.median([per_bar[p.start_row : p.end_row].mean() for p in phrases])) if phrases else 0.0
     labels = label_phrases(hits, song.offset, song.bar_steps, song.beat_steps,
                            [(p.start_row, p.end_row) for p in phrases], median, steps_per_quarter)
     return list(phrases), labels

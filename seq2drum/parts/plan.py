@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked, same_label_phrases
@@ -104,7 +105,7 @@ class Planner:
         self.ride_share = self.rates[..., RIDE] / (self.rates[..., RIDE] + self.rates[..., CLOSED_HAT])  # (K, S)
         # (K,) each part's log hits a bar over its family's median part's: what --density pulls the plan by
         hits = np.log1p(np.array([part.hits_per_bar.sum() for part in parts]))
-        self.busier_than_family = hits - np.array([np.median(hits[families == family]) for family in families])
+        self.busier_than_family = hits - np.array([arrays.median(hits[families == family]) for family in families])
 
     @classmethod
     def load(cls, path: Path) -> Planner:
@@ -313,7 +314,7 @@ class Planner:
         def per_phrase(classes: list[int]) -> tuple[np.ndarray, float]:  # (P,) expected hits a bar, their median
             chosen = p[..., classes]  # each phrase's rows of it: one block, summed as the block alone
             rows = [chosen[max(q.start_row, 0): min(q.end_row, len(p))].sum() / max(q.n_bars, 1) for q in phrases]
-            return np.array(rows), float(np.median(rows)) if rows else 0.0
+            return np.array(rows), float(arrays.median(rows)) if rows else 0.0
 
         full, playing, keeping = self.full, self.playing, self.keeping
         expected, median = per_phrase(list(range(NUM_DRUM_CLASSES)))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.parts.labels import inside_bars, label_phrases
 from seq2drum.parts.vocabulary import part_name
 
@@ -30,7 +31,7 @@ def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
     inside = inside_bars(hits, bar_steps)
     so_far = np.concatenate([[0], np.cumsum(inside.sum(axis=(1, 2)))]).tolist()  # whole hits: exact sums
     sizes = [(so_far[b] - so_far[a]) / (b - a) for a, b in spans if b > a]  # each phrase's mean, as np.mean's
-    median = float(np.median(sizes)) if sizes else 0.0
+    median = float(arrays.median(sizes)) if sizes else 0.0
     playing = [(a, b) for a, b in spans if b > a and so_far[b] > so_far[a]]
     labels = iter(label_phrases(inside, offset, bar_steps, beat_steps, playing, median, steps_per_quarter))
     named = set(playing)

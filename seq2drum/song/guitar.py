@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.midi.io import END, PITCH, START, VELOCITY
 from seq2drum.song.columns import GUITAR, SONG
 from seq2drum.song.grid import BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid
@@ -158,13 +159,13 @@ def song_features(notes: np.ndarray, grid: Grid, programs: Iterable[int], n_guit
         features[SONG.program.start + slot] += 1.0 / max(1, len(programs))
     features[SONG.guitar_parts] = min(n_guitar_parts, 4) / 4.0
     tempo = grid.tempo_bpm()
-    features[SONG.tempo_log2] = float(np.log2(np.median(tempo) / 120.0))
+    features[SONG.tempo_log2] = float(np.log2(arrays.median(tempo) / 120.0))
     numerators = np.repeat(grid.bars[:, BAR_NUMERATOR], grid.bars[:, BAR_STEPS])
     features[SONG.triple_share] = float((numerators % 3 == 0).mean())
     if not len(notes):
         return features
     start_step, _ = grid.quantize(notes[:, START])
-    onset_steps = np.unique(start_step)
+    onset_steps = arrays.distinct(start_step)
     onsets_per_bar = len(notes) / max(1, grid.n_bars)
     features[SONG.onsets_per_bar] = min(onsets_per_bar / 16.0, 4.0)
     per_step = np.bincount(np.clip(start_step, 0, None))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.errors import ConfigError
 from seq2drum.groove.styles import meter_name
 from seq2drum.midi.io import END, START, MidiSong, Part
@@ -48,7 +49,7 @@ def song_meters(song: MidiSong, guitar: list[Part]) -> list[str]:
     grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, end_tick, STEPS_PER_QUARTER)
     starts = np.concatenate([part.notes[:, START] for part in parts])
     steps = np.clip(np.floor(starts / grid.ticks_per_step).astype(np.int64), 0, grid.n_steps - 1)
-    bars = np.unique(np.searchsorted(grid.bars[:, BAR_START], steps, side="right") - 1)
+    bars = arrays.distinct(np.searchsorted(grid.bars[:, BAR_START], steps, side="right") - 1)
     names = [meter_name(int(n), bool(is_compound(num, den)), STEPS_PER_QUARTER)
              for n, num, den in grid.bars[bars][:, [BAR_STEPS, BAR_NUMERATOR, BAR_DENOMINATOR]].tolist()]
     counts: dict[str, int] = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.atomic import write_atomic
 from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
 from seq2drum.evaluation.inputs import data_config_for
@@ -47,7 +48,7 @@ def song_touches(paths: list[Path]) -> Touches:
     for path in paths:
         drum, other = velocities(path)
         if len(drum) >= MIN_NOTES and len(other) >= MIN_NOTES:
-            band.append((other.mean(), other.std(), len(np.unique(other))))
+            band.append((other.mean(), other.std(), len(arrays.distinct(other))))
             drums.append((drum.mean(), drum.std()))
     return Touches(np.array(band, dtype=np.float64).reshape(-1, 3), np.array(drums, dtype=np.float64).reshape(-1, 2))
 
