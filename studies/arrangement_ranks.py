@@ -4,6 +4,7 @@ or a folder of songs with drums (../shared/data/jazz):
 
     python -m studies.arrangement_ranks --out runs/arrange-val.json                     # the validation songs
     python -m studies.arrangement_ranks --data ../shared/data/jazz --split all --no-play --out runs/arrange-jazz.json
+    python -m studies.arrangement_ranks --checkpoint runs/cv/fold2/best.pt --fold 2 $POLICY --out runs/arrange-f2.json
 
 For each song: its sections as the run counts them (from the band, the drums not heard), the part its drummer plays
 in each (his commonest there, labelled as the plan labels parts) and its rank in each ranking variant: the part
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
     from seq2drum.generation.arrange import song_arrangement
     from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.groove.policy import policy_change
     from seq2drum.options import GenerationOptions
     from seq2drum.song.corpus import build_corpus, files_by_content
 
@@ -84,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped model (and the "
                         "parts.npz beside the checkpoint: fit one without the songs measured, see the page)")
     parser.add_argument("--split", choices=("val", "all"), default="val")
+    parser.add_argument("--fold", type=int, default=None, help="the songs of this fold of 5 instead of --split (a "
+                        "tools.crossval fold's checkpoint, with its parts.npz beside it)")
+    parser.add_argument("--policy", action="append", default=[], metavar="NAME=VALUE",
+                        help="a decoding setting changed from the checkpoint's (as tools.crossval's --policy)")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--half", type=int, choices=(0, 1), default=None, help="only the songs whose file name's "
                         "sha256 starts with an even (0) or odd (1) byte: choose a variant on one half, confirm on the "
@@ -91,11 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-play", action="store_true")
     parser.add_argument("--input-kind", choices=("band", "guitar"), default="band", help="what take 1 hears: the "
                         "band, or the guitar alone (its sections, ranks and the drummer's parts keyed from the guitar)")
+    parser.add_argument("--gen", type=Path, default=None, help="write each played song's take 1 with the drummer's "
+                        "--parts as GEN/KIND/take1/X.drums.mid (X as midisplit.py names it), for tools.score_split --gen")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
+    if args.policy:
+        generator.decoder.policy = generator.decoder.policy.replace(**dict(map(policy_change, args.policy)))
     corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True)
-    songs, train_songs, _ = chosen_songs(corpus.songs, EvaluationSettings(split=args.split), DataConfig(), args.data)
+    settings = EvaluationSettings(split="fold", fold=args.fold) if args.fold is not None else EvaluationSettings(
+        split=args.split)
+    songs, train_songs, _ = chosen_songs(corpus.songs, settings, DataConfig(), args.data)
     library, files = BarLibrary.build(train_songs), files_by_content(args.data)
     if args.half is not None:
         songs = [song for song in songs if song.sha256 in files and half_of(files[song.sha256].name) == args.half]
@@ -116,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         prepared = rank_song(generator, path, options, result, per_variant)
         line = f"[{index}/{len(songs)}] {path.name}: {len(result.arrangement.sections)} sections"
         if not args.no_play and result.arrangement.sections:
-            line += play_twice(generator, song, path, options, library, result, prepared, played, args.input_kind)
+            line += play_twice(generator, song, path, options, library, result, prepared, played, args.input_kind,
+                               args.gen)
         print(line, flush=True)
     out = report(len(songs), per_variant, played)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,18 +178,22 @@ def report(n_songs: int, per_variant: dict, played: dict) -> dict:
     return out
 
 
-def play_twice(generator, song, path, options, library, result, prepared, played: dict, kind: str = "band") -> str:
+def play_twice(generator, song, path, options, library, result, prepared, played: dict, kind: str = "band",
+               gen: Path | None = None) -> str:
     """Take 1 from the `kind` input (band, guitar) as shipped and with the drummer's --parts, scored (F1, the
-    checklist); each named phrase labelled back from the second. Appends to `played`; returns what to print."""
-    from seq2drum.evaluation.evaluate import evaluate_song
+    checklist); each named phrase labelled back from the second, which is written under `gen` when given. Appends to
+    `played`; returns what to print."""
+    from seq2drum.evaluation.evaluate import evaluate_song, output_name, write_outputs
     from seq2drum.parts.labels import song_labels
     from seq2drum.song.drum_part import per_bar
 
     planner, arrangement = generator.planner, result.arrangement
     plain = dataclasses.replace(options, guitar_only=False)  # the input kind reads the guitar alone itself
     base, _, _ = evaluate_song(song, path, generator, plain, library, kind)
-    mine, drums, _ = evaluate_song(song, path, generator, dataclasses.replace(plain, parts=result.parts_value()),
-                                   library, kind)
+    mine, drums, outputs = evaluate_song(song, path, generator,
+                                         dataclasses.replace(plain, parts=result.parts_value()), library, kind)
+    if gen is not None:
+        write_outputs(gen / kind, output_name(path), outputs[:1])
     bars = prepared.bars
     rows = prepared.encoded.grid.bars[bars.first_bar: bars.first_bar + bars.n_bars]
     width = bars.step_features.shape[1]
