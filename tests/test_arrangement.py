@@ -237,3 +237,21 @@ def test_the_musicians_full_parts_mark_their_bars_with_the_feels_labelled_as_the
     assert chosen.chosen_parts[time_only].feels("closed_hat", "eighths")[0] == "time-only"
     assert chosen.chosen_parts[rock].feels("closed_hat", "eighths")[0] == "backbeat"
     assert musicians_parts(Steering(), replace(plan, chosen=None), planner, 20).musicians_parts is None
+
+
+@pytest.mark.needs_data
+def test_a_section_whose_phrases_change_meter_gets_the_drummers_part_of_its_own_meter(
+        generator: DrumGenerator) -> None:
+    """geIntro's first section is 3/4 for its first bars and 4/4 after: its drummer's commonest part there was his
+    4/4 ride, and `--parts "A#1=27"` from `--mode arrange --drummer` was then refused by `--parts` itself (found
+    scoring the 5-fold CV's songs). His part is chosen among the section's meter's parts, and the line plays."""
+    from tests.conftest import DATA_DIR
+
+    song = (DATA_DIR / "reubenson__midi-archive" / "geIntro.mid").read_bytes()
+    result = song_arrangement(generator, song, GenerationOptions(), drummer=True)
+    parts = generator.planner.vocabulary.parts
+    sections = {s.key: s for s in result.arrangement.sections}
+    assert result.drummer and sections["A#1"].family == "3/4"
+    assert all(parts[part.id].family == sections[key].family for key, part in result.drummer.items())
+    made = generator.generate(song, GenerationOptions(seed=0, parts=result.parts_value()))
+    assert made.takes[0].plan == "from the musician"

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 @dataclass
 class SongArrangement:
     """The sections (parts.arrangement `Arrangement`), and the part the song's own drummer plays in each occurrence
-    (`drummer[key]`, a `RankedPart` with its rank there; None where he plays none there, or no drums asked for)."""
+    (`drummer[key]`, a `RankedPart` with its rank there; no key where none of his phrases there is in the section's
+    meter family; `drummer` None where his drums were not asked for)."""
 
     arrangement: Arrangement
     drummer: dict[str, RankedPart] | None = None
@@ -85,8 +86,11 @@ def song_arrangement(generator: DrumGenerator, midi: bytes | MidiSong, options: 
     _, labels = song_labels(with_drums, list(arrangement.phrases))
     played = [planner.vocabulary.assign(label) for label in labels]
     out = {}
-    for section in arrangement.sections:
-        commonest = Counter(played[j] for j in section.phrases).most_common()
+    for section in arrangement.sections:  # his parts of the section's meter: a phrase in another meter names none
+        fits = {k for k, part in enumerate(planner.vocabulary.parts) if part.family == section.family}
+        commonest = Counter(played[j] for j in section.phrases if played[j] in fits).most_common()
+        if not commonest:
+            continue
         best = max(commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
         rank = next((r for r in arrangement.ranking[section.key] if r.id == best), None)
         out[section.key] = rank or RankedPart(best, planner.vocabulary.parts[best].name, float("-inf"))
@@ -99,9 +103,12 @@ def described(result: SongArrangement, shown: int) -> list[str]:
     lines = []
     for section in result.arrangement.sections:
         ranking = result.arrangement.ranking[section.key]
-        mine = None if result.drummer is None else result.drummer[section.key]
+        mine = None if result.drummer is None else result.drummer.get(section.key)
         lines += section_lines(section.key, section.first_bar, section.n_bars, section.family,
                                [(r.name, r.id) for r in ranking], None if mine is None else (mine.name, mine.id), shown)
+        if result.drummer is not None and mine is None:
+            lines.append(f"       the drummer plays: no {section.family} part here (his phrases are in another "
+                         "meter), so --parts leaves it to the plan")
     return lines
 
 
