@@ -45,7 +45,7 @@ def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple
         for section in sections:
             order = [r.id for r in ranked(planner, section, posterior ** w_post if w_post else np.ones_like(posterior),
                                           fit, w_net, same_label_phrases(sections, section), w_label)]
-            mine = drummer[section.key].id
+            mine = drummer[section.key].id if section.key in drummer else -1  # none of his: a miss, as before
             rows.append((section.family, len(section.phrases), order.index(mine) + 1 if mine in order else 0))
         out[name] = rows
     return out
@@ -201,7 +201,7 @@ def play_twice(generator, song, path, options, library, result, prepared, played
                                offset=per_bar(drums.offset, rows, width))
     _, labels = song_labels(take, list(arrangement.phrases))
     back = [planner.vocabulary.assign(label) for label in labels]
-    wanted = [(j, result.drummer[s.key]) for s in arrangement.sections for j in s.phrases]
+    wanted = [(j, result.drummer[s.key]) for s in arrangement.sections if s.key in result.drummer for j in s.phrases]
     named = [back[j] == part.id for j, part in wanted]
     names = planner.vocabulary.parts
     played["missed"] += [f"{part.name} -> {names[back[j]].name}" for j, part in wanted if back[j] != part.id]
