@@ -37,10 +37,20 @@ class SongArrangement:
     drummer: dict[str, RankedPart] | None = None
 
     def parts_value(self) -> str:
-        """The `--parts` value that plays the drummer's arrangement: each occurrence's part, by name where the name is
-        one part's in its meter, else by id."""
-        return "; ".join(f"{key}={part.name if _unique(self.arrangement, key, part) else part.id}"
-                         for key, part in (self.drummer or {}).items())
+        """The `--parts` value that plays the drummer's arrangement: a label whose every occurrence he plays one part
+        in named once (`A=...`), else each occurrence (`B#2=...`); a part by name where the name is one part's in
+        its meter, else by id. In the order the song first plays each."""
+        mine = self.drummer or {}
+        entries: dict[str, str] = {}
+        for section in self.arrangement.sections:
+            if section.key not in mine:
+                continue
+            part = mine[section.key]
+            same = {mine.get(s.key, part).id == part.id and s.key in mine
+                    for s in self.arrangement.sections if s.label == section.label}
+            key = section.label if same == {True} else section.key
+            entries.setdefault(key, f"{key}={part.name if _unique(self.arrangement, section.key, part) else part.id}")
+        return "; ".join(entries.values())
 
     def to_json(self) -> str:
         """--json: without the drummer, the sections with their ranked parts; with him, `{key: part name}`."""

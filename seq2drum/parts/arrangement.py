@@ -22,7 +22,7 @@ from seq2drum.errors import ConfigError
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.traits import STYLES
 
-MAX_ENTRIES = 64  # --parts entries at most: a song's sections and a few ranges (the option's own check, too)
+MAX_ENTRIES = 1024  # --parts entries at most: every section a song of 2,048 bars can count, and ranges
 NETWORK_WEIGHT = 1.0  # a part's rank score: its log posterior under the part model + this x the network's fit
 LABEL_WEIGHT = 0.5  # ... + this x its log posterior over every phrase of the section's label (issue 87: the ranking)
 
@@ -150,7 +150,7 @@ def parse_parts(spec: str) -> list[tuple[str, str]]:
     is not KEY=VALUE or more than MAX_ENTRIES entries."""
     entries = [entry.strip() for entry in spec.split(";") if entry.strip()]
     if len(entries) > MAX_ENTRIES:
-        raise ConfigError(f"--parts has {len(entries):,} entries; at most {MAX_ENTRIES} (one a section, "
+        raise ConfigError(f"--parts has {len(entries):,} entries; at most {MAX_ENTRIES:,} (one a section, "
                           "e.g. \"A=eighths on the hat, backbeat; B#2=4\")")
     pairs = []
     for entry in entries:
