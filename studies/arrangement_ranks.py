@@ -71,16 +71,7 @@ def summary(rows: list[tuple[str, int, int]]) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    from seq2drum.config import DataConfig
-    from seq2drum.evaluation.baselines import BarLibrary
-    from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
-    from seq2drum.generation.arrange import song_arrangement
-    from seq2drum.generation.generator import DrumGenerator
-    from seq2drum.groove.policy import policy_change
-    from seq2drum.options import GenerationOptions
-    from seq2drum.song.corpus import build_corpus, files_by_content
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped model (and the "
@@ -98,9 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input-kind", choices=("band", "guitar"), default="band", help="what take 1 hears: the "
                         "band, or the guitar alone (its sections, ranks and the drummer's parts keyed from the guitar)")
     parser.add_argument("--gen", type=Path, default=None, help="write each played song's take 1 with the drummer's "
-                        "--parts as GEN/KIND/take1/X.drums.mid (X as midisplit.py names it), for tools.score_split --gen")
+                        "--parts as GEN/KIND/take1/X.drums.mid (X as midisplit.py names it), for score_split --gen")
     parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seq2drum.config import DataConfig
+    from seq2drum.evaluation.baselines import BarLibrary
+    from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
+    from seq2drum.generation.arrange import song_arrangement
+    from seq2drum.generation.generator import DrumGenerator
+    from seq2drum.groove.policy import policy_change
+    from seq2drum.options import GenerationOptions
+    from seq2drum.song.corpus import build_corpus, files_by_content
+
+    args = build_parser().parse_args(argv)
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     if args.policy:
         generator.decoder.policy = generator.decoder.policy.replace(**dict(map(policy_change, args.policy)))
