@@ -121,3 +121,25 @@ def test_a_named_section_with_no_backbeat_plays_no_backbeat_snare() -> None:
     decision = rules.run(rules.GROOVE_RULES, context, decision_of(context, [ROCK, ROCK]))
     assert not decision.hits[0, :, SNARE].any() and decision.hits[0, :, CLOSED_HAT].any()
     assert decision.hits[1, :, SNARE].any()
+
+
+def test_a_named_sparse_phrase_plays_the_hits_that_make_it_sparse_not_a_drop_out() -> None:
+    """A sparse part the musician names plays DROP_OUT_HITS a bar at least, at the likeliest cells it lacks (left to
+    the model, jazz/'s What'd I Say's named "sparse / intro" sections came out silent, read back as drop-outs); a
+    phrase with hits enough, and a bar of no sparse part, are left as they are."""
+    from seq2drum.groove.feels import play_levels
+    from seq2drum.parts.labels import DROP_OUT_HITS
+
+    p = np.stack([model_p()] * 4)
+    hits = np.zeros((4, S, 9), dtype=bool)
+    hits[0, 0, KICK] = True  # phrase 0 (bars 0-1): one hit; phrase 1 (bars 2-3): hits enough
+    hits[2:] = bar_of(BACKBEAT_BAR)
+    chosen = ChosenParts(np.full(4, -1), np.array([0, 0, 1, 1]), {}, np.array([True, True, True, False]))
+    before = hits.copy()
+    play_levels(hits, p, np.full(4, 16), chosen)
+    assert hits[:2].sum() == int(np.ceil(2 * DROP_OUT_HITS)) and (hits[:2] >= before[:2]).all()
+    assert hits[:2, :, CLOSED_HAT].sum() + hits[:2, :, KICK].sum() == hits[:2].sum()  # the likeliest: hats, the kick
+    assert (hits[2:] == before[2:]).all()
+    unchanged = np.zeros((4, S, 9), dtype=bool)
+    play_levels(unchanged, p, np.full(4, 16), ChosenParts(np.full(4, -1), np.zeros(4, dtype=np.int64), {}))
+    assert not unchanged.any()

@@ -91,7 +91,7 @@ def test_the_rules_run_in_the_order_the_docs_give() -> None:
                                                         "kicks_follow_bass", "ride_sections", "hat_foot",
                                                         "time_by_count", "open_hats", "crash_accents",
                                                         "counted_backbeat", "musicians_time", "musicians_feels",
-                                                        "given_pattern", "backbeat"]
+                                                        "musicians_level", "given_pattern", "backbeat"]
     structure = (*marks.mark_rules(DecodingPolicy()), *marks.STRUCTURE_RULES)
     assert [r.__name__ for r in structure] == ["rest_marks", "crash_marks", "fill_marks", "steered_marks",
                                                "bass_silence_is_edge", "given_groove_holds", "fill_kinds",

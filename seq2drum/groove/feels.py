@@ -6,9 +6,10 @@ likeliest cells of the part's subdivision. `play_feels` changes only the kick an
 phrase that keeps the part's time but reads as a feel the part is not labelled in (a phrase that plays its part is
 left as it is): each bar a backbeat on every backbeat, a half-time snare on the middle beat alone, four on the
 floor's kick on every beat, a waltz's oom-pa-pa (no snare on 2 or 3, the kick or snare on 1), comping's snare off the
-backbeat, time only's none; a kick on every beat only in four on the floor. What either adds goes where the model
-expects it most (`p`), what it drops where it expects it least. Fill bars are written later (groove.marks), over it.
-`ChosenParts` (groove.request `musicians_parts`) says which bars, phrases and parts.
+backbeat, time only's none; a kick on every beat only in four on the floor. `play_levels` gives a sparse part's
+phrase the few hits a bar that make it sparse, not a drop-out. What they add goes where the model expects it most
+(`p`), what they drop where it expects it least. Fill bars are written later (groove.marks), over it. `ChosenParts`
+(groove.request `musicians_parts`) says which bars, phrases and parts.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ import numpy as np
 
 from seq2drum import arrays
 from seq2drum.midi.drums import KICK, SNARE
-from seq2drum.parts.labels import (EIGHTHS_SHARE, KEEPER_CYMBALS, SIXTEENTHS_SHARE, backbeat_beats, bar_feels, feel_of,
-                                   keeper_subdivision, time_keeper)
+from seq2drum.parts.labels import (DROP_OUT_HITS, EIGHTHS_SHARE, KEEPER_CYMBALS, SIXTEENTHS_SHARE, backbeat_beats,
+                                   bar_feels, feel_of, keeper_subdivision, time_keeper)
 
 FINER = ("quarters", "eighths", "16ths")  # subdivisions, coarser first
 
@@ -44,11 +45,13 @@ class ChosenPart:
 @dataclass(frozen=True)
 class ChosenParts:
     """The full parts the musician chose, bar by bar: `parts` (n,) int (-1 where none), `phrases` (n,) int the phrase
-    each bar is in (its bars are read together, as parts.labels reads a phrase) and each part's `ChosenPart`."""
+    each bar is in (its bars are read together, as parts.labels reads a phrase) and each part's `ChosenPart`; and
+    the bars of the sparse parts he chose (`sparse`: `play_levels`)."""
 
     parts: np.ndarray
     phrases: np.ndarray
     chosen_parts: dict[int, ChosenPart]
+    sparse: np.ndarray | None = None  # (n,) bool the bars of phrases whose sparse part the musician chose
 
     @property
     def chosen(self) -> np.ndarray:
@@ -63,6 +66,25 @@ class ChosenParts:
             rows = np.flatnonzero(playing & (self.phrases == phrase))
             out.append((rows, self.chosen_parts[int(self.parts[rows[0]])]))
         return out
+
+
+def play_levels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, chosen: ChosenParts) -> None:
+    """In place on (n, S, 9) `hits`: each phrase of a sparse part the musician chose plays DROP_OUT_HITS a bar at
+    least (parts.labels reads fewer as a drop-out): the likeliest cells it lacks added, where the network hears
+    nothing as much as where it hears a little (a sparse intro under a silent band came out silent)."""
+    if chosen.sparse is None:
+        return
+    for phrase in arrays.distinct(chosen.phrases[chosen.sparse]).tolist():
+        rows = np.flatnonzero(chosen.sparse & (chosen.phrases == phrase))
+        inside = np.arange(hits.shape[1])[None, :] < np.minimum(bar_steps[rows], hits.shape[1])[:, None]  # (m, S)
+        missing = int(np.ceil(DROP_OUT_HITS * len(rows))) - int((hits[rows] & inside[..., None]).sum())
+        if missing <= 0:
+            continue
+        free = np.flatnonzero(inside[..., None] & ~hits[rows])  # cells of the phrase's bars, flattened (m, S, 9)
+        likeliest = free[np.argsort(-p[rows].reshape(-1)[free], kind="stable")[:missing]]
+        block = hits[rows]
+        block.reshape(-1)[likeliest] = True
+        hits[rows] = block
 
 
 def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str]:

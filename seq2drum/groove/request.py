@@ -358,15 +358,15 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
 def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steering, np.ndarray]:
     """`steering` with the bars of each phrase the musician chose a drop-out for (`--parts`) resting, and those bars
     (n,) bool: a drop-out he asks for is one (conditioned alone, the decision's backbeat and floors played on
-    through 4 in 5 of them)."""
-    rested = np.zeros(n_bars, dtype=bool)
+    through 4 in 5 of them). The bars of a phrase he chose a sparse part for play (rule `musicians_level`)."""
+    rested, sparse = np.zeros(n_bars, dtype=bool), np.zeros(n_bars, dtype=bool)
     for phrase, chosen, level in zip(plan.phrases, (plan.chosen if plan.chosen is not None else ()), plan.levels):
-        if chosen and level == "drop-out":
-            rested[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
-    if not rested.any():
+        if chosen and level in ("drop-out", "sparse"):
+            (rested if level == "drop-out" else sparse)[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
+    if not (rested.any() or sparse.any()):
         return steering, rested
     rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
-    rests[rested] = True
+    rests[rested], rests[sparse] = True, False
     return steering.replace(rests=rests), rested
 
 
@@ -378,10 +378,11 @@ def musicians_parts(steering: Steering, plan: Plan, planner: Planner | None, n_b
         return steering
     vocabulary, parts = planner.vocabulary, np.where(plan.bar_chosen(n_bars), plan.bar_parts(n_bars), -1).tolist()
     played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
+    sparse = np.array([k >= 0 and vocabulary.parts[k].level == "sparse" for k in parts], dtype=bool)
     feels = {k: ChosenPart(vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision, vocabulary.feels_by_time(k))
              for k in set(played.tolist()) - {-1}}
-    chosen = ChosenParts(played, plan.bar_phrases(n_bars), feels)
-    return steering.replace(musicians_parts=chosen) if chosen.chosen.any() else steering
+    chosen = ChosenParts(played, plan.bar_phrases(n_bars), feels, sparse if sparse.any() else None)
+    return steering.replace(musicians_parts=chosen) if chosen.chosen.any() or sparse.any() else steering
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

@@ -23,7 +23,7 @@ from seq2drum.groove import continuation as given_drums
 from seq2drum.groove import kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.context import BarContext, BarDecision, Rule
-from seq2drum.groove.feels import play_feels, play_times
+from seq2drum.groove.feels import play_feels, play_levels, play_times
 from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BACKBEAT_TWO_BEATS, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS,
@@ -193,6 +193,14 @@ def musicians_feels(context: BarContext, decision: BarDecision) -> None:
         play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, feels)
 
 
+def musicians_level(context: BarContext, decision: BarDecision) -> None:
+    """hits: a phrase whose sparse part the musician chose plays a few hits a bar at least (groove.feels
+    `play_levels`): left to the model, a sparse intro under a quiet band came out silent, read back as a drop-out."""
+    chosen = context.steering.musicians_parts
+    if chosen is not None:
+        play_levels(decision.hits, context.p, context.scores.bar_steps, chosen)
+
+
 def time_by_count(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, ride, kick): no more time-keeping and kicks than the model expects the drummer to play, bar by
     bar (groove.kit): a hat in 16ths where it expects eighths keeps eighths, and the least likely of too many kicks
@@ -235,8 +243,8 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
                                   keeps_time, kicks_follow_bass, ride_sections, hat_foot, time_by_count, open_hats,
-                                  crash_accents, counted_backbeat, musicians_time, musicians_feels, given_pattern,
-                                  backbeat)
+                                  crash_accents, counted_backbeat, musicians_time, musicians_feels, musicians_level,
+                                  given_pattern, backbeat)
 # a style plays its grooves as designed: no rule of the model's kit, cymbals, kicks or backbeat changes them
 STYLE_GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_style_cells, keeps_time,
                                         given_pattern)
