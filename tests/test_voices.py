@@ -29,3 +29,21 @@ def test_only_the_section_rated_ridden_moves_its_hats_to_the_ride() -> None:
     assert (ridden[:2] == hits[:2]).all()
     assert not ridden[2:, :, CLOSED_HAT].any() and (ridden[2:, :, RIDE] == hits[2:, :, CLOSED_HAT]).all()
     assert (ridden[..., KICK] == hits[..., KICK]).all() and ridden.sum() == hits.sum()
+
+
+def test_the_bars_of_a_part_the_musician_chose_keep_their_hats() -> None:
+    """The same ridden section with its last bar in a hat part the musician named (`leave`): that bar keeps its
+    closed hat (his "swung eighths on the hat" had gone to the ride in a swung song), the other still rides; in a
+    one-bar section (live) the named bar is left too."""
+    hits = np.zeros((4, 16, 9), dtype=bool)
+    hits[:, ::2, CLOSED_HAT] = True
+    p = np.zeros((4, 16, 9))
+    p[..., CLOSED_HAT], p[..., RIDE] = 0.8, 0.36
+    leave = np.array([False, False, False, True])
+    ridden = hits.copy()
+    ride_sections(ridden, p, np.array([0, 0, 1, 1]), 0.4, leave)
+    assert not ridden[2, :, CLOSED_HAT].any() and ridden[2, ::2, RIDE].all()
+    assert (ridden[3] == hits[3]).all()
+    one_bar = hits[3:].copy()
+    ride_sections(one_bar, p[3:], np.array([1]), 0.4, np.array([True]))
+    assert (one_bar == hits[3:]).all()

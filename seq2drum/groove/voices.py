@@ -21,15 +21,18 @@ from seq2drum.midi.drums import CLOSED_HAT, RIDE, TIMEKEEPERS
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_STEPS, Grid, is_compound
 
 
-def ride_sections(hits: np.ndarray, p: np.ndarray, labels: np.ndarray, ratio: float) -> None:
+def ride_sections(hits: np.ndarray, p: np.ndarray, labels: np.ndarray, ratio: float,
+                  leave: np.ndarray | None = None) -> None:
     """In place on hits (n, S, 9): in each section (labels (n,)) whose closed-hat cells have a mean ride
     probability of at least `ratio` times their mean closed-hat probability, the closed hat's hits go to the ride
-    (0: off)."""
+    (0: off); the bars `leave` (n,) bool holds are neither read nor moved."""
     if ratio <= 0:
         return
     # one bar (live) is one section: its rows as a slice, not a mask per label
     sections = [slice(None)] if len(labels) == 1 else [labels == label for label in arrays.distinct(labels).tolist()]
     for rows in sections:
+        if leave is not None:
+            rows = ~leave if isinstance(rows, slice) else rows & ~leave
         played = hits[rows, :, CLOSED_HAT]
         count = np.count_nonzero(played)
         if not count:
