@@ -143,3 +143,11 @@ def test_a_named_sparse_phrase_plays_the_hits_that_make_it_sparse_not_a_drop_out
     unchanged = np.zeros((4, S, 9), dtype=bool)
     play_levels(unchanged, p, np.full(4, 16), ChosenParts(np.full(4, -1), np.zeros(4, dtype=np.int64), {}))
     assert not unchanged.any()
+
+
+def test_the_bars_of_a_chosen_hat_part_are_off_the_ride_and_a_ride_parts_are_not() -> None:
+    """ride_sections leaves the bars `off_the_ride` holds: a chosen hat part keeps its hats, a chosen ride part may
+    still be moved to the ride (live, `5-8=<a ride part>` rides), an unchosen bar is the model's."""
+    ride = ChosenPart("ride", "eighths", {})
+    chosen = ChosenParts(np.array([0, 1, -1]), np.array([0, 1, 2]), {0: EIGHTHS, 1: ride})
+    assert chosen.off_the_ride().tolist() == [True, False, False]

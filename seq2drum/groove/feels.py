@@ -58,6 +58,10 @@ class ChosenParts:
         """(n,) bool the bars whose part the musician chose."""
         return self.parts >= 0
 
+    def off_the_ride(self) -> np.ndarray:
+        """(n,) bool the bars whose chosen part keeps time on another cymbal than the ride (a hat part)."""
+        return np.array([k >= 0 and self.chosen_parts[k].keeper != "ride" for k in self.parts.tolist()], dtype=bool)
+
     def phrases_playing(self, hits: np.ndarray) -> list[tuple[np.ndarray, ChosenPart]]:
         """(rows, part) of each chosen phrase's bars that play in (n, S, 9) `hits`."""
         playing = self.chosen & hits.any(axis=(1, 2))

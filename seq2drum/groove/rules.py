@@ -133,10 +133,11 @@ def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
 def ride_sections(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, ride): a section the model hears ridden (`BarContext.ride_ratio`: a swung song's own share)
     keeps time on the ride (groove.voices); a style keeps its own cymbals, and a bar whose full part the musician chose
-    its part's (his "swung eighths on the hat" in a swung song went to the ride, read back as a jazz ride)."""
+    on another cymbal its part's (his "swung eighths on the hat" in a swung song went to the ride, read back as a jazz
+    ride); his ride part's bars ride as before."""
     chosen = context.steering.musicians_parts
     voices.ride_sections(decision.hits, context.p, context.labels, context.ride_ratio,
-                         None if chosen is None else chosen.chosen)
+                         None if chosen is None else chosen.off_the_ride())
 
 
 def hat_foot(context: BarContext, decision: BarDecision) -> None:
