@@ -46,9 +46,9 @@ class SongArrangement:
             if section.key not in mine:
                 continue
             part = mine[section.key]
-            same = {mine.get(s.key, part).id == part.id and s.key in mine
-                    for s in self.arrangement.sections if s.label == section.label}
-            key = section.label if same == {True} else section.key
+            same = all(s.key in mine and mine[s.key].id == part.id
+                       for s in self.arrangement.sections if s.label == section.label)
+            key = section.label if same else section.key
             entries.setdefault(key, f"{key}={part.name if _unique(self.arrangement, section.key, part) else part.id}")
         return "; ".join(entries.values())
 
