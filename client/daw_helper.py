@@ -25,7 +25,7 @@ import grpc
 
 from seq2drum.credentials import TOKEN_ENV
 from seq2drum.errors import ConfigError, escape_controls
-from seq2drum.options import DefaultsHelpFormatter, add_option_flags, invoked_as
+from seq2drum.options import DefaultsHelpFormatter, add_option_flags, ascii_number, invoked_as
 from seq2drum.rpc import seq2drum_pb2
 
 from .arrangement import print_arrangement
@@ -189,9 +189,10 @@ def run_simulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     switches = {}
     for entry in args.switch or ():
         bar, sep, part = entry.partition("=")
-        if not sep or not bar.strip().isdigit() or int(bar) < 1 or not part.strip():
+        number = ascii_number(bar)
+        if not sep or number is None or number < 1 or not part.strip():
             parser.error(f"--switch {entry[:40]!r}: write BAR=PART, e.g. --switch 9=\"eighths on the ride, backbeat\"")
-        switches[int(bar)] = part.strip()
+        switches[number] = part.strip()
     try:
         import mido  # noqa: F401  the live extra
     except ImportError:

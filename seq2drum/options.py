@@ -42,6 +42,14 @@ GROOVE_CLIP_MAX_BARS = 8  # a longer --groove clip gives its first 8 bars
 MAX_GROOVE_CLIP_BYTES = 1 << 20  # a drum clip of 8 bars is a few KiB; a GMD take at most ~100 KiB
 
 
+def ascii_number(text: str, max_digits: int = 6) -> int | None:
+    """`text` as a number when it is 1 to `max_digits` ASCII digits, else None: `str.isdigit` is true of "²" and of
+    5,000 digits, which `int` refuses or reads slowly (issue 98 Q1); every part id, bar and length a user types is
+    read here."""
+    text = text.strip()
+    return int(text) if 0 < len(text) <= max_digits and text.isascii() and text.isdigit() else None
+
+
 def fills_every(fills: str) -> int | None:
     """N of `every:N` (1 to MAX_FILL_EVERY), else None."""
     match = re.fullmatch(r"every:(\d{1,4})", fills) if isinstance(fills, str) else None

@@ -20,8 +20,8 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.request import musicians_parts
 from seq2drum.options import GenerationOptions
-from seq2drum.parts.arrangement import (MAX_ENTRIES, letter_of, network_fit, occurrences, parse_parts, ranked,
-                                       same_label_phrases)
+from seq2drum.parts.arrangement import (MAX_ENTRIES, Occurrence, chosen_parts, letter_of, network_fit, occurrences,
+                                       parse_parts, ranked, same_label_phrases)
 from seq2drum.parts.labels import Phrase, song_labels
 from seq2drum.parts.plan_value import Plan
 from tests.builders import backbeat, notes_from_steps
@@ -256,3 +256,43 @@ def test_a_section_whose_phrases_change_meter_gets_the_drummers_part_of_its_own_
     assert all(parts[part.id].family == sections[key].family for key, part in result.drummer.items())
     made = generator.generate(song, GenerationOptions(seed=0, parts=result.parts_value()))
     assert made.takes[0].plan == "from the musician"
+
+
+class _TwoParts:  # the vocabulary's names and families are all `chosen_parts` reads
+    class vocabulary:  # noqa: N801
+        parts = [type("Part", (), {"family": "4/4", "name": n, "level": "full", "keeper": "closed_hat",
+                                   "subdivision": "eighths", "feel": "backbeat"})() for n in ("a", "b")]
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "9" * 5000, "0" * 7 + "1"], ids=["superscript", "arabic-indic",
+                                                                                  "mixed", "5000-digits", "8-digits"])
+def test_a_part_value_only_python_calls_a_digit_is_a_one_line_refusal(value: str) -> None:
+    """Issue 98 Q1: str.isdigit() is true of "²" and of 5,000 digits, int() raises on both: exit 1 with a traceback
+    on the command line, INTERNAL and a lost worker on the server. Refused as any unknown part is."""
+    phrases = [Phrase(0, 4, 0, 0, 0)]
+    sections = [Occurrence("A#1", "A", 1, 1, 4, "4/4", (0,))]
+    with pytest.raises(ConfigError, match="the parts that fit: 0 a; 1 b"):
+        chosen_parts(f"A={value}", _TwoParts, phrases, ["4/4"], sections, {}, 0, 4)
+
+
+def test_resolving_parts_costs_entries_plus_phrases_not_their_product(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 98 Q2: each entry looked up each phrase's section and resolved its part per phrase (65,280 resolutions
+    for 128 entries); a 2,040-bar song given "1-2040=b" 1,024 times took 13 s more. A plain part is resolved once
+    per value and meter, a style once per value and section, however many entries name them."""
+    import seq2drum.parts.arrangement as arrangement
+
+    calls = []
+    real = arrangement.part_of
+    monkeypatch.setattr(arrangement, "part_of", lambda *args: calls.append(args[0]) or real(*args))
+    phrases = [Phrase(4 * j, 4 * j + 4, j // 4, (j // 4) % 3, j % 4) for j in range(510)]  # 2,040 bars
+    sections = occurrences(phrases, ["4/4"] * 510, 0)
+    spec = "; ".join(["1-2040=b"] * 1023 + ["A=a"])
+    chosen = chosen_parts(spec, _TwoParts, phrases, ["4/4"] * 510, sections, {}, 0, 2040)
+    assert len(calls) == 2  # "b" and "a", each once for the song's one meter
+    assert chosen.tolist() == [1] * 510  # a range is more specific than a label
+    calls.clear()
+    ranking = {s.key: [arrangement.RankedPart(1, "b", 0.0), arrangement.RankedPart(0, "a", -1.0)] for s in sections}
+    chosen = chosen_parts("; ".join(["1-2040=straight-8ths"] * 1024), _TwoParts, phrases, ["4/4"] * 510, sections, ranking,
+                          0, 2040)
+    assert len(calls) == len(sections)  # a style: its likeliest part in each section, once each
+    assert set(chosen.tolist()) == {1}

@@ -55,6 +55,25 @@ def test_parts_bar_ranges_hold_live_and_section_letters_are_refused(drummer: Mod
         drummer.switched(drummer.begin(GenerationOptions(), 0), "cowbell forever", None)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("value", ["²", "9" * 5000], ids=["superscript", "5000-digits"])
+def test_a_part_id_only_python_calls_a_digit_is_refused_not_internal(drummer: ModelDrummer, value: str) -> None:
+    """Issue 98 Q1: "²".isdigit() is true and int("²") raises: a live start or a switch of it ended the stream
+    INTERNAL. Refused as an unknown part is, in one line."""
+    with pytest.raises(ConfigError, match="neither a part's name or id nor a style"):
+        drummer.begin(GenerationOptions(parts=f"1-4={value}"), 0)
+    with pytest.raises(ConfigError, match="neither a part's name or id nor a style"):
+        drummer.switched(drummer.begin(GenerationOptions(), 0), value, None)  # type: ignore[arg-type]
+
+
+def test_the_helpers_switch_bar_is_read_as_ascii_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--switch ²=PART`: "²".isdigit() is true and int("²") raised a traceback; now the one usage line."""
+    from client import daw_helper
+
+    with pytest.raises(SystemExit) as exit_:
+        daw_helper.main(["--simulate", "song.mid", "-o", "out.mid", "--switch", "²=half-time"])
+    assert exit_.value.code == 2 and "write BAR=PART" in capsys.readouterr().err
+
+
 def test_the_next_phrase_counts_from_the_bands_first_bar() -> None:
     assert switched((), "x", 5, 0) == ((8, "x"),)
     assert switched((), "x", 8, 0) == ((8, "x"),)  # asked as a phrase starts: from there

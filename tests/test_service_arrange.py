@@ -82,6 +82,20 @@ def test_refusals_name_the_fix(address: str, tmp_path: Path) -> None:
         assert "export the part again from your DAW" in error.value.details()
 
 
+def test_a_part_id_only_python_calls_a_digit_is_invalid_not_internal(address: str) -> None:
+    """Issue 98 Q1: Generate with parts "A=²" was INTERNAL and its worker thrown away; now INVALID_ARGUMENT naming
+    the parts that fit, and the same worker serves the next song."""
+    song = band_song(16)
+    with DrumClient(address, timeout_s=60, wait_s=10) as client:
+        label = client.arrange(song).sections[0].label
+        for value in ("²", "9" * 5000):
+            with pytest.raises(grpc.RpcError) as error:
+                client.generate(song, pb.GenerationOptions(parts=f"{label}={value}", seed=1))
+            assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "the parts that fit" in error.value.details()
+        assert client.generate(song, pb.GenerationOptions(seed=1))
+
+
 def test_the_helper_prints_the_arrangement_and_takes_the_parts(address: str, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     song = tmp_path / "Verse riff.mid"

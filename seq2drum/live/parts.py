@@ -14,6 +14,7 @@ from typing import Any
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import MAX_PART_CHARS
 from seq2drum.live.api import MODEL_PART as MODEL
+from seq2drum.options import ascii_number
 from seq2drum.parts.arrangement import parse_parts, part_of
 from seq2drum.parts.labels import family_of
 from seq2drum.parts.traits import STYLES
@@ -45,7 +46,8 @@ def checked(value: str, planner: Any) -> str:
     if planner is None:
         raise ConfigError("this live model has no parts file beside it (parts.npz): it plays no part you name")
     parts = planner.vocabulary.parts
-    if (value == MODEL or value in STYLES or (value.isdigit() and int(value) < len(parts))
+    number = ascii_number(value)
+    if (value == MODEL or value in STYLES or (number is not None and number < len(parts))
             or any(part.name == value for part in parts)):
         return value
     raise ConfigError(f"part {value[:MAX_PART_CHARS]!r} is neither a part's name or id nor a style (main.py --mode "

@@ -19,6 +19,7 @@ import numpy as np
 
 from seq2drum import arrays
 from seq2drum.errors import ConfigError
+from seq2drum.options import ascii_number
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.traits import STYLES
 
@@ -167,40 +168,74 @@ def chosen_parts(spec: str, planner: Any, phrases: list[Phrase], families: list[
     """(P,) the part the musician names for each phrase (-1: not named), from `spec` (see the module docstring);
     `families` each phrase's meter family, `ranking` each section's ranked parts (a style's likeliest there),
     `first_bar` the song bar of row 0 (0-based), `n_bars` the song's bars from it. ConfigError, listing what fits,
-    for a key or value that does not."""
+    for a key or value that does not.
+
+    It costs the song's phrases once, then per entry the phrases it holds (in numpy) and one lookup per distinct
+    context among them: a plain part is resolved once per value and meter, a style once per value and section
+    (issue 98 Q2: 1,024 entries over a 2,040-bar song once cost 65,280 resolutions)."""
     chosen = np.full(len(phrases), -1, dtype=np.int64)
     specificity = np.full(len(phrases), -1)
     keys = ", ".join(s.key for s in sections) or "none"
+    where = _Keys(phrases, sections, first_bar, n_bars, keys)
+    section_of = [-1] * len(phrases)
+    for index, section in enumerate(sections):
+        for j in section.phrases:
+            section_of[j] = index
+    # a phrase's context: its section (where a style's part is the section's likeliest) and its meter family
+    contexts: dict[tuple[int, str], int] = {}
+    context_of = np.array([contexts.setdefault((section_of[j], families[j]), len(contexts))
+                           for j in range(len(phrases))], dtype=np.int64)
+    context_list = list(contexts)
+    resolved: dict[tuple[str, object], int] = {}
     for key, value in parse_parts(spec):
-        level, held = _phrases_of(key, phrases, sections, first_bar, n_bars, keys)
-        for j in held:
-            section = next((s for s in sections if j in s.phrases), None)
-            part = part_of(value, key, planner, section, ranking, families[j])
-            if level >= specificity[j]:
-                chosen[j], specificity[j] = part, level
+        level, held = where.phrases(key)
+        by_context = np.full(len(context_list), -1, dtype=np.int64)
+        for c in arrays.distinct(context_of[held]).tolist():
+            section, family = context_list[c]
+            memo = (value, c) if value in STYLES else (value, family)
+            if memo not in resolved:
+                resolved[memo] = part_of(value, key, planner, sections[section] if section >= 0 else None,
+                                         ranking, family)
+            by_context[c] = resolved[memo]
+        wins = held[level >= specificity[held]]
+        chosen[wins], specificity[wins] = by_context[context_of[wins]], level
     return chosen
 
 
-def _phrases_of(key: str, phrases: list[Phrase], sections: list[Occurrence], first_bar: int, n_bars: int,
-                keys: str) -> tuple[int, list[int]]:
-    """(specificity, phrase indices) a key names: 2 a bar range, 1 an occurrence, 0 a label."""
-    bars = re.fullmatch(r"(\d{1,5})\s*-\s*(\d{1,5})", key)
-    if bars:
-        a, b = int(bars.group(1)), int(bars.group(2))
-        last = first_bar + n_bars
-        if not 1 <= a <= b or b > last:
-            raise ConfigError(f"--parts range {key}: the song's bars are {first_bar + 1}-{last}; name bars in it "
-                              "(first-last), or a section: " + keys)
-        held = [j for j, q in enumerate(phrases) if a <= first_bar + q.start_row + 1 <= b]
+class _Keys:
+    """The phrases each `--parts` key names, looked up rather than scanned: a range by the phrases' first bars, a
+    label or an occurrence in a table made once."""
+
+    def __init__(self, phrases: list[Phrase], sections: list[Occurrence], first_bar: int, n_bars: int,
+                 keys: str) -> None:
+        self.first_bar, self.n_bars, self.keys = first_bar, n_bars, keys
+        self.starts = np.array([first_bar + q.start_row + 1 for q in phrases], dtype=np.int64)  # (P,) song bars
+        self.order = np.argsort(self.starts, kind="stable")
+        self.named: dict[str, list[int]] = {}
+        for s in sections:
+            self.named.setdefault(s.key, []).extend(s.phrases)
+            self.named.setdefault(s.label, []).extend(s.phrases)
+
+    def phrases(self, key: str) -> tuple[int, np.ndarray]:
+        """(specificity, phrase indices) `key` names: 2 a bar range, 1 an occurrence, 0 a label."""
+        bars = re.fullmatch(r"(\d{1,5})\s*-\s*(\d{1,5})", key)
+        if bars:
+            a, b = int(bars.group(1)), int(bars.group(2))
+            last = self.first_bar + self.n_bars
+            if not 1 <= a <= b or b > last:
+                raise ConfigError(f"--parts range {key}: the song's bars are {self.first_bar + 1}-{last}; name bars in "
+                                  "it (first-last), or a section: " + self.keys)
+            ordered = self.starts[self.order]
+            held = np.sort(self.order[np.searchsorted(ordered, a):np.searchsorted(ordered, b, side="right")])
+            if not len(held):
+                raise ConfigError(f"--parts range {key} holds no phrase's first bar; phrases start at bars "
+                                  + ", ".join(str(bar) for bar in self.starts[:24].tolist()))
+            return 2, held
+        held = self.named.get(key)  # an occurrence's key holds "#", a label never does
         if not held:
-            raise ConfigError(f"--parts range {key} holds no phrase's first bar; phrases start at bars "
-                              + ", ".join(str(first_bar + q.start_row + 1) for q in phrases[:24]))
-        return 2, held
-    named = [s for s in sections if s.key == key or (s.label == key and "#" not in key)]
-    if not named:
-        raise ConfigError(f"--parts key {key[:20]!r} is not a section of this song; its sections are {keys} (a "
-                          "label names every one, B#2 the second B, 33-40 a bar range)")
-    return (1 if "#" in key else 0), [j for s in named for j in s.phrases]
+            raise ConfigError(f"--parts key {key[:20]!r} is not a section of this song; its sections are {self.keys} "
+                              "(a label names every one, B#2 the second B, 33-40 a bar range)")
+        return (1 if "#" in key else 0), np.array(sorted(set(held)), dtype=np.int64)
 
 
 def part_of(value: str, key: str, planner: Any, section: Occurrence | None,
@@ -210,13 +245,12 @@ def part_of(value: str, key: str, planner: Any, section: Occurrence | None,
     parts = planner.vocabulary.parts
     family = section.family if section is not None else family
     fits = [k for k, part in enumerate(parts) if part.family == family]
-    listed = "; ".join(f"{k} {parts[k].name}" for k in fits)
-    if value.isdigit():
-        k = int(value)
-        if k in fits:
-            return k
+    number = ascii_number(value)
+    if number is not None:
+        if number in fits:
+            return number
         raise ConfigError(f"--parts {key}={value}: part {value} is not one of the {family} parts this section "
-                          f"can play: {listed}")
+                          f"can play: {_listed(parts, fits)}")
     by_name = [k for k in fits if parts[k].name == value]
     if by_name:
         return by_name[0]
@@ -228,6 +262,11 @@ def part_of(value: str, key: str, planner: Any, section: Occurrence | None,
         if playing:
             return playing[0]
         raise ConfigError(f"--parts {key}={value}: no {family} part plays the style {value}; the parts that fit: "
-                          f"{listed}")
+                          f"{_listed(parts, fits)}")
     raise ConfigError(f"--parts {key}={value[:40]!r}: not a part of this section's meter ({family}) nor a style; "
-                      f"the parts that fit: {listed}")
+                      f"the parts that fit: {_listed(parts, fits)}")
+
+
+def _listed(parts: Any, fits: list[int]) -> str:
+    """The parts that fit, as an error lists them: built only when a value is refused."""
+    return "; ".join(f"{k} {parts[k].name}" for k in fits)

@@ -59,8 +59,8 @@ class Limits:
         more arrives; UploadTooSlowError when it stalls for `upload_idle_s`, runs past `upload_total_s`, or arrives
         slower than `min_upload_bytes_per_s` on average after `upload_grace_s` (as the gRPC server's uploads)."""
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise self.too_large(what, int(declared), max_bytes, hint)
+        if declared.isascii() and declared.isdigit() and (len(declared) > 15 or int(declared) > max_bytes):
+            raise self.too_large(what, int(declared) if len(declared) <= 15 else None, max_bytes, hint)
         config = self.config
         loop = asyncio.get_running_loop()
         started = loop.time()
