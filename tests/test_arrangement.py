@@ -18,12 +18,12 @@ from seq2drum.errors import ConfigError
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.policy import Steering
-from seq2drum.groove.request import musicians_parts
+from seq2drum.groove.feels import plan_parts, plan_steering
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import (MAX_ENTRIES, Occurrence, chosen_parts, letter_of, network_fit, occurrences,
                                        parse_parts, ranked, same_label_phrases)
 from seq2drum.parts.labels import Phrase, song_labels
-from seq2drum.parts.plan_value import Plan
+from seq2drum.parts.plan_value import Held, Plan
 from tests.builders import backbeat, notes_from_steps
 from tests.test_parts_plan import band_song, sectioned_song
 
@@ -160,8 +160,8 @@ def test_the_guitar_alone_plays_the_musicians_parts(generator: DrumGenerator) ->
     made = generator.generate(sectioned_song(), GenerationOptions(seed=3, guitar_only=True,
                                                                   parts=f"{first.key}=drop-out"))
     assert made.takes[0].plan == "from the musician"
-    assert made.takes[0].planned[0][1] == "drop-out"  # as asked; as played the phrase says it holds no drums
-    assert made.takes[0].parts[0][1] == "no drums"
+    assert made.takes[0].planned[0][1] == "drop-out"  # as asked, and as played: a phrase of no drums is one
+    assert made.takes[0].parts[0][1] == "drop-out"
 
 
 def test_phrases_of_a_range_are_those_that_start_in_it() -> None:
@@ -217,10 +217,10 @@ def test_a_part_of_another_bar_length_is_fitted_repeated_over_the_bar() -> None:
     assert fit[0, 0] == pytest.approx(fit[0, 1]) and fit[0, 2] < fit[0, 1] - 10
 
 
-def test_the_musicians_full_parts_mark_their_bars_with_the_feels_labelled_as_them(generator: DrumGenerator) -> None:
-    """Each bar of a phrase whose full part the musician chose carries that part and the feels a phrase keeping its
-    time is labelled it in (groove.request `musicians_parts`), for the decision's feel rule; a drop-out he chose
-    and the phrases he did not name carry none, and a plan without his parts steers nothing."""
+def test_a_plans_full_parts_mark_their_bars_with_the_feels_labelled_as_them(generator: DrumGenerator) -> None:
+    """Each bar of a phrase of a played plan's full part, the musician's or the model's, carries that part and the
+    feels a phrase keeping its time is labelled it in (groove.feels `plan_parts`), for the decision's plan rules
+    (issue 99: the plan binds every take); a drop-out carries none (it rests), and a held plan steers nothing."""
     planner = generator.planner
     parts = planner.vocabulary.parts
     waltz, time_only, rock, drop = (next(k for k, p in enumerate(parts) if p.family == family and p.name == name)
@@ -230,14 +230,17 @@ def test_the_musicians_full_parts_mark_their_bars_with_the_feels_labelled_as_the
                                                          ("4/4", "drop-out")))
     phrases = tuple(Phrase(4 * j, 4 * j + 4, j, j, 0) for j in range(5))
     plan = Plan(phrases, np.array([waltz, time_only, rock, drop, time_only]), np.zeros(5, dtype=bool),
-                chosen=np.array([True, True, True, True, False]))
-    chosen = musicians_parts(Steering(), plan, planner, 20).musicians_parts
-    assert chosen.parts.tolist() == [waltz] * 4 + [time_only] * 4 + [rock] * 4 + [-1] * 8
+                chosen=np.array([True, True, True, True, False]),
+                levels=("full", "full", "full", "drop-out", "full"))
+    chosen = plan_parts(Steering(), plan, planner, 20).plan_parts
+    assert chosen.parts.tolist() == [waltz] * 4 + [time_only] * 4 + [rock] * 4 + [-1] * 4 + [time_only] * 4
     assert chosen.phrases.tolist() == [j for j in range(5) for _ in range(4)]
     assert chosen.chosen_parts[waltz].feels("closed_hat", "quarters")[0] == "waltz"
     assert chosen.chosen_parts[time_only].feels("closed_hat", "eighths")[0] == "time-only"
     assert chosen.chosen_parts[rock].feels("closed_hat", "eighths")[0] == "backbeat"
-    assert musicians_parts(Steering(), replace(plan, chosen=None), planner, 20).musicians_parts is None
+    bound = plan_steering(Steering(), plan, planner, 20)
+    assert bound.rests.tolist() == [None] * 12 + [True] * 4 + [None] * 4  # the drop-out rests, the rest is decided
+    assert plan_steering(Steering(), Plan.held_for(Held.BARS), planner, 20) == Steering()
 
 
 @pytest.mark.needs_data
@@ -292,7 +295,7 @@ def test_resolving_parts_costs_entries_plus_phrases_not_their_product(monkeypatc
     assert chosen.tolist() == [1] * 510  # a range is more specific than a label
     calls.clear()
     ranking = {s.key: [arrangement.RankedPart(1, "b", 0.0), arrangement.RankedPart(0, "a", -1.0)] for s in sections}
-    chosen = chosen_parts("; ".join(["1-2040=straight-8ths"] * 1024), _TwoParts, phrases, ["4/4"] * 510, sections, ranking,
-                          0, 2040)
+    chosen = chosen_parts("; ".join(["1-2040=straight-8ths"] * 1024), _TwoParts, phrases, ["4/4"] * 510, sections,
+                          ranking, 0, 2040)
     assert len(calls) == len(sections)  # a style: its likeliest part in each section, once each
     assert set(chosen.tolist()) == {1}

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from seq2drum.groove import rules
-from seq2drum.groove.feels import ChosenPart, ChosenParts, play_feel, play_feels, play_times, time_of
+from seq2drum.groove.feels import play_feel, play_feels, play_times, time_of
+from seq2drum.groove.policy import ChosenPart, ChosenParts
 from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
 from seq2drum.parts.labels import kick_snare_feel
@@ -96,8 +97,9 @@ def test_play_feels_leaves_a_phrase_whose_time_keeping_no_feel_makes_its_part() 
 def test_play_times_adds_the_parts_subdivision_where_the_cymbal_keeps_it_coarser(
         start: list[tuple[int, int]], wanted: str, added: list[int]) -> None:
     """The part's cymbal gets the likeliest cells of its subdivision it lacks, as many as the label needs (3 odd 16ths
-    for 8 eighths: a quarter of 11 hits), and the phrase reads back in the part's subdivision; a part kept on the
-    ride is not added to a phrase kept on the hat."""
+    for 8 eighths: a quarter of 11 hits), and the phrase reads back in the part's subdivision; a ride part moves a
+    phrase's time from the hat to the ride (issue 99: "eighths on the ride" was read back "eighths on the hat"), the
+    hat's strokes on 2 and 4 kept as its foot where the ride stays the busier by twice."""
     p = np.zeros((2, S, 9))
     p[:, [1, 9, 13, 5], CLOSED_HAT] = [0.5, 0.6, 0.4, 0.3]
     p[:, [2, 14, 6], CLOSED_HAT] = [0.5, 0.4, 0.3]
@@ -109,7 +111,23 @@ def test_play_times_adds_the_parts_subdivision_where_the_cymbal_keeps_it_coarser
     assert time_of(hits, np.full(2, 16), np.full(2, 4)) == ("closed_hat", wanted)
     ride = ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("ride", wanted, {})})
     play_times(before, p, np.full(2, 16), np.full(2, 4), ride)
-    assert (before == np.stack([bar_of(start + [(0, KICK)])] * 2)).all()
+    assert np.flatnonzero(before[0, :, CLOSED_HAT]).tolist() == ([4, 12] if wanted == "16ths" else [])
+    assert time_of(before, np.full(2, 16), np.full(2, 4))[0] == "ride"
+
+
+@pytest.mark.parametrize(("wanted", "kept"), [("eighths", 2), ("quarters", 1)])
+def test_play_times_thins_time_kept_finer_than_the_part_least_likely_first(wanted: str, kept: int) -> None:
+    """Issue 99: a phrase planned "eighths on the hat" played 16ths and was read back as "16ths on the hat": the
+    least likely cells finer than the part go until the label reads the part (eighths: under a quarter of the hits
+    on odd 16ths, 2 of 10 kept; quarters: under a quarter between the beats, 1 of 5 kept)."""
+    p = np.zeros((2, S, 9))
+    p[:, :, CLOSED_HAT] = np.linspace(0.9, 0.2, S)  # the earlier 16ths likelier
+    hits = np.stack([bar_of([(step, CLOSED_HAT) for step in range(16)] + [(0, KICK)])] * 2)
+    play_times(hits, p, np.full(2, 16), np.full(2, 4),
+               ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("closed_hat", wanted, {})}))
+    assert time_of(hits, np.full(2, 16), np.full(2, 4)) == ("closed_hat", wanted)
+    finer = [1, 3, 5, 7, 9, 11, 13, 15] if wanted == "eighths" else [s for s in range(16) if s % 4]
+    assert np.flatnonzero(hits[0, finer, CLOSED_HAT]).tolist() == list(range(kept))  # the likeliest stay
 
 
 def test_a_named_section_with_no_backbeat_plays_no_backbeat_snare() -> None:
@@ -117,7 +135,7 @@ def test_a_named_section_with_no_backbeat_plays_no_backbeat_snare() -> None:
     backbeat rule gave it the snare the model expects; the bar he did not name keeps the model's backbeat."""
     p = np.stack([model_p()] * 2)
     chosen = ChosenParts(np.array([0, -1]), np.array([0, -1]), {0: EIGHTHS})
-    context = context_of(p, steering=Steering(musicians_parts=chosen), labels=np.zeros(2, dtype=np.int64))
+    context = context_of(p, steering=Steering(plan_parts=chosen), labels=np.zeros(2, dtype=np.int64))
     decision = rules.run(rules.GROOVE_RULES, context, decision_of(context, [ROCK, ROCK]))
     assert not decision.hits[0, :, SNARE].any() and decision.hits[0, :, CLOSED_HAT].any()
     assert decision.hits[1, :, SNARE].any()

@@ -92,3 +92,23 @@ def test_each_control_is_read_in_one_place() -> None:
     read = [node.attr for node in ast.walk(pipeline) if isinstance(node, ast.Attribute) and node.attr in controls
             and isinstance(node.value, ast.Name) and node.value.id == "options"]
     assert sorted(read) == sorted(controls)
+
+
+def test_a_swung_parts_bars_swing_in_a_straight_song_and_no_others() -> None:
+    """Issue 99: a plan's "swung eighths on the open hat" in a straight song was played straight and read back as
+    "eighths on the open hat". The steps of its bars (`part_swing_steps`) swing at PART_SWING; a straight song's
+    other bars, and a song that swings by its own reading, are as before."""
+    from seq2drum.render.pipeline import PART_SWING
+
+    drums, grid = _bar()
+    controls = RenderControls.of(GenerationOptions(humanize=0.0))
+    loudness = SongLevel()
+    straight, _ = play(drums, grid, controls, loudness, None, np.random.default_rng(0))
+    swung, _ = play(drums, grid, controls._replace(part_swing_steps=np.ones(16, dtype=bool)), loudness, None,
+                    np.random.default_rng(0))
+    off_beat = (straight.drum_class == CLOSED_HAT) & (straight.step % 4 == 2)
+    assert np.allclose(straight.offset, 0.0)
+    assert np.allclose(swung.offset[off_beat], (PART_SWING - 0.5) * 4) and np.allclose(swung.offset[~off_beat], 0.0)
+    alone, _ = play(drums, grid, controls._replace(part_swing_steps=np.zeros(16, dtype=bool)), loudness, None,
+                    np.random.default_rng(0))
+    assert np.allclose(alone.offset, 0.0)

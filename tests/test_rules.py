@@ -15,7 +15,7 @@ from seq2drum.groove.context import Past
 from seq2drum.groove.continuation import continuation
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.feels import ChosenPart, ChosenParts
+from seq2drum.groove.policy import ChosenPart, ChosenParts
 from seq2drum.groove.gains import GrooveGains
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision
@@ -90,8 +90,8 @@ def test_the_rules_run_in_the_order_the_docs_give() -> None:
                                                         "refine_cells", "toms_in_fills", "keeps_time",
                                                         "kicks_follow_bass", "ride_sections", "hat_foot",
                                                         "time_by_count", "open_hats", "crash_accents",
-                                                        "counted_backbeat", "musicians_time", "musicians_feels",
-                                                        "musicians_level", "given_pattern", "backbeat"]
+                                                        "counted_backbeat", "plan_time", "plan_feels",
+                                                        "plan_level", "given_pattern", "backbeat"]
     structure = (*marks.mark_rules(DecodingPolicy()), *marks.STRUCTURE_RULES)
     assert [r.__name__ for r in structure] == ["rest_marks", "crash_marks", "fill_marks", "steered_marks",
                                                "bass_silence_is_edge", "given_groove_holds", "fill_kinds",
@@ -202,12 +202,13 @@ def test_refine_cells_adds_sure_cells_drops_unlikely_ones_and_a_style_only_drops
 
 def test_the_groove_rules_are_chosen_once_for_the_mode() -> None:
     """Issue 67: a style's mode and a policy that refines nothing were guards inside each rule; the list is chosen
-    once. A style's list holds none of the model's kit, cymbal, kick or backbeat rules; a margin of 1 (a later
-    take's retry) runs no refinement at all."""
+    once. A style's list holds none of the model's kit, cymbal, kick or backbeat rules, only its plan's (issue 99:
+    the style's printed parts are played); a margin of 1 (a later take's retry) runs no refinement at all."""
     style = Steering(allowed=np.ones(len(CODEBOOK), dtype=bool))
     assert rules.groove_rules(Steering(), True) == rules.GROOVE_RULES
     assert [r.__name__ for r in rules.groove_rules(style, True)] == ["codebook_grooves", "unknown_lengths",
                                                                     "short_bars", "refine_style_cells", "keeps_time",
+                                                                    "plan_time", "plan_feels", "plan_level",
                                                                     "given_pattern"]
     assert rules.refine_cells not in rules.groove_rules(Steering(), DecodingPolicy(refine_margin=1.0).refines)
     assert rules.refine_style_cells not in rules.groove_rules(style, False)
@@ -518,14 +519,14 @@ def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groov
 
 
 def test_backbeat_leaves_a_bar_whose_chosen_part_places_its_own_snare() -> None:
-    """A bar whose part the musician chose (`Steering.musicians_parts`: a waltz's oom-pa-pa) keeps its own snare,
-    its feel's (`musicians_feels`); the other bars get their backbeat."""
+    """A bar whose part the musician chose (`Steering.plan_parts`: a waltz's oom-pa-pa) keeps its own snare,
+    its feel's (`plan_feels`); the other bars get their backbeat."""
     p = np.zeros((2, S, 9))
     p[:, 4, SNARE], p[:, 8, SNARE] = 0.3, 0.35
     waltz = ChosenPart("closed_hat", "quarters", {("closed_hat", "quarters"): ("waltz",)})
     chosen = ChosenParts(np.array([0, -1]), np.array([0, -1]), {0: waltz})
     context = context_of(p, bar_steps=12, labels=np.zeros(2, dtype=np.int64),
-                         steering=Steering(musicians_parts=chosen))
+                         steering=Steering(plan_parts=chosen))
     decision = decision_of(context, [entry_of(rock_bar(12))] * 2)
     rules.codebook_grooves(context, decision)
     decision.hits[:, :, SNARE] = False

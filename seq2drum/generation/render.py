@@ -189,8 +189,21 @@ def played_takes(encoded: EncodedSong, takes: list[Take], controls: RenderContro
     take, so the seed fixes every take."""
     rng = np.random.default_rng([seed, 1])
     drummer = draw_drummer(rng, controls.feel, controls.humanize)
-    return [play(part_to_grid(take, encoded.grid, encoded.first_bar), encoded.grid, controls, loudness, drummer,
-                 rng)[0] for take in takes]
+    return [play(part_to_grid(take, encoded.grid, encoded.first_bar), encoded.grid,
+                 controls._replace(part_swing_steps=swung_steps(take, encoded)), loudness, drummer, rng)[0]
+            for take in takes]
+
+
+def swung_steps(take: Take, encoded: EncodedSong) -> np.ndarray | None:
+    """(N,) bool the song steps of the take's bars that swing as its plan's swung parts (`Take.swung_bars`), None
+    where none does."""
+    bars = take.swung_bars
+    if bars is None or not bars.any():
+        return None
+    grid = encoded.grid
+    swung_rows = np.zeros(len(grid.bars), dtype=bool)
+    swung_rows[encoded.first_bar: encoded.first_bar + len(bars)] = bars[: max(len(grid.bars) - encoded.first_bar, 0)]
+    return swung_rows[grid.bar_of_step()]
 
 
 def sparse_drums_notice(drums: DrumGrid, grid: Grid, guitar_notes: np.ndarray, temperature: float = 0.0) -> str:

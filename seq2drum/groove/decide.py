@@ -25,12 +25,13 @@ from seq2drum.groove import marks, rules, voices
 from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
-from seq2drum.groove.policy import Take
+from seq2drum.groove.feels import play_feels, play_times
+from seq2drum.groove.policy import ChosenParts, Take
 from seq2drum.groove.context import Past
 from seq2drum.groove.context import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SWAP_SLICE_SHARES
-from seq2drum.groove.structure import REST_COLUMN
+from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
 from seq2drum.options import GenerationOptions
@@ -73,6 +74,7 @@ class Finish:
     # (n,) bool the bars whose time-keeping is the part the musician chose (--parts), straight: the take steps that
     # voice a swung song's time (the jazz ride, the swung time-keeping) leave them as the part plays
     musicians_time: np.ndarray | None = None
+    plan_parts: ChosenParts | None = None  # the take's plan, bar by bar (groove.feels `plan_parts`): `plan_kept`
 
 
 class Decided(NamedTuple):
@@ -162,6 +164,29 @@ def later_take_floor(take: Take, finish: Finish) -> None:
         return
     chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
     play_cells(take, scores, chosen)
+
+
+def plan_kept(take: Take, finish: Finish) -> None:
+    """hits: a later take's groove bars played as its plan's parts again (groove.feels `play_times`, `play_feels`)
+    after its swaps, floor or variation, which move cells by likelihood, not by part (issue 99: a take printed
+    "eighths on the hat" and its floor's likeliest cells made it 16ths); added hits get the model's velocity and
+    timing, dropped ones none. Take 1, which no such step touches, is left as its rules played it."""
+    bound = finish.plan_parts
+    if bound is None or not (finish.swap or finish.floor_hits > 0 or finish.variation >= 0):
+        return
+    grooving = bound.parts.copy()
+    grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1  # a fill is the fill's
+    kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts)
+    before = take.hits.copy()
+    scores = finish.scores
+    play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
+    play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
+    added, dropped = take.hits & ~before, before & ~take.hits
+    if dropped.any():
+        take.velocity[dropped], take.offset[dropped] = 0, 0.0
+    if added.any():
+        take.hits[added] = False
+        play_cells(take, scores, np.flatnonzero(added.ravel()))
 
 
 def density(take: Take, finish: Finish) -> None:
@@ -255,6 +280,19 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
+def plan_swing(take: Take, finish: Finish) -> None:
+    """swung_bars: in a song the swung time-keeping does not swing (`swings`; no --swing asked), the bars of the plan's
+    swung parts ("swung eighths on the hat", a shuffle, a jazz ride), which the render swings as the part is named
+    (render.pipeline `swung`; issue 99: played straight, they were heard as another part, "eighths on the open
+    hat")."""
+    bound = finish.plan_parts
+    if bound is None or swings(finish) or finish.options.swing is not None:
+        return
+    swung = np.array([k >= 0 and bound.chosen_parts[k].subdivision == "swung" for k in bound.parts.tolist()])
+    if swung.any():
+        take.swung_bars = swung[: len(take.hits)]
+
+
 def later_take_variation(take: Take, finish: Finish) -> None:
     """hits, velocity, timing: a later take whose codebook has no other groove for its bars (odd meters) is the take
     varied (groove.variations: the other time-keeping voice, the open hi-hat, busier or sparser, a kick variation),
@@ -263,6 +301,7 @@ def later_take_variation(take: Take, finish: Finish) -> None:
     if finish.variation < 0:
         return
     varied = variation(take, finish.p, finish.scores, finish.variation)
+    plan_kept(varied, finish)
     crashes_none(varied, finish)
     cymbal(varied, finish)
     vars(take).update(vars(varied))
@@ -291,8 +330,9 @@ def articulations(take: Take, finish: Finish) -> None:
     articulate(take, finish.scores.bar_steps, finish.scores.beat_steps, finish.cross_sticks)
 
 
-TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, density, crashes_none, cymbal, jazz_ride,
-                                    dynamics, swung_time_keeping, later_take_variation, one_hat_a_step, articulations)
+TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, plan_kept, density, crashes_none, cymbal,
+                                    jazz_ride, dynamics, swung_time_keeping, later_take_variation, plan_swing,
+                                    one_hat_a_step, articulations)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:

@@ -1,75 +1,73 @@
-"""A phrase whose part the musician named (`--parts`, issue 87) played as that part, as parts.labels reads one: in
-its time-keeper's subdivision and its kick and snare feel (parts.traits PART_FEELS), the model choosing within them.
+"""A phrase of the plan's part (the model's, a style's, the drums given, or the musician's `--parts`: issues 87, 99)
+played as that part, as parts.labels reads one: on its time-keeper in its subdivision, with its kick and snare feel
+(parts.traits PART_FEELS), the model choosing within them.
 
-`play_times` adds, where the part's cymbal keeps time coarser than the part (eighths for "16ths on the hat"), its
-likeliest cells of the part's subdivision. `play_feels` changes only the kick and snare of the playing bars of a
+`play_times` moves the time to the part's cymbal where another keeps it (the hat of a ride part, the open hat of a
+closed-hat part), thins time kept finer than the part (16ths for "eighths on the hat": the least likely go) and adds,
+where the part's cymbal keeps time coarser than the part (eighths for "16ths on the hat"), its likeliest cells of the
+part's subdivision. `play_feels` changes only the kick and snare of the playing bars of a
 phrase that keeps the part's time but reads as a feel the part is not labelled in (a phrase that plays its part is
 left as it is): each bar a backbeat on every backbeat, a half-time snare on the middle beat alone, four on the
 floor's kick on every beat, a waltz's oom-pa-pa (no snare on 2 or 3, the kick or snare on 1), comping's snare off the
 backbeat, time only's none; a kick on every beat only in four on the floor. `play_levels` gives a sparse part's
 phrase the few hits a bar that make it sparse, not a drop-out. What they add goes where the model expects it most
 (`p`), what they drop where it expects it least. Fill bars are written later (groove.marks), over it. `ChosenParts`
-(groove.request `musicians_parts`) says which bars, phrases and parts.
+(`plan_steering`, from the take's plan) says which bars, phrases and parts.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from seq2drum import arrays
+from seq2drum.groove.policy import ChosenPart, ChosenParts, Steering
 from seq2drum.midi.drums import KICK, SNARE
 from seq2drum.parts.labels import (DROP_OUT_HITS, EIGHTHS_SHARE, KEEPER_CYMBALS, SIXTEENTHS_SHARE, backbeat_beats,
                                    bar_feels, feel_of, keeper_subdivision, time_keeper)
+from seq2drum.parts.plan import Planner
+from seq2drum.parts.plan_value import Plan
 
 FINER = ("quarters", "eighths", "16ths")  # subdivisions, coarser first
 
 
-@dataclass(frozen=True)
-class ChosenPart:
-    """What a phrase of one full part the musician chose is labelled that part by: the part's time-keeper and
-    subdivision, and the feels it is labelled in by how the phrase keeps time, `by_time[(keeper, subdivision)]`
-    (parts.vocabulary `PartVocabulary.feels_labelled`; the part's own feel first). Before the take steps a swung
-    part's eighths read as eighths (the steps swing them)."""
-
-    keeper: str
-    subdivision: str
-    by_time: dict[tuple[str, str], tuple[str, ...]]
-
-    def feels(self, keeper: str, subdivision: str) -> tuple[str, ...]:
-        """The feels labelled as the part with time kept so (none: no feel makes it the part)."""
-        read = "swung" if self.subdivision == "swung" and subdivision == "eighths" else subdivision
-        return self.by_time.get((keeper, read), ())
+def plan_steering(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
+    """`steering` with a played plan bound (issue 99: a part sounds as named, in every take): the bars of its drop-out
+    phrases resting, of its sparse phrases playing (`plan_rests`), and each bar marked with its phrase's part
+    (`plan_parts`), which the decision's plan rules play (groove.rules `plan_time`, `plan_feels`, `plan_level`)."""
+    if not plan.played or planner is None:
+        return steering
+    rested, sparse = plan_rests(plan, n_bars)
+    if rested.any() or sparse.any():
+        rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
+        rests[rested], rests[sparse] = True, False
+        steering = steering.replace(rests=rests)
+    return plan_parts(steering, plan, planner, n_bars)
 
 
-@dataclass(frozen=True)
-class ChosenParts:
-    """The full parts the musician chose, bar by bar: `parts` (n,) int (-1 where none), `phrases` (n,) int the phrase
-    each bar is in (its bars are read together, as parts.labels reads a phrase) and each part's `ChosenPart`; and
-    the bars of the sparse parts he chose (`sparse`: `play_levels`)."""
+def plan_rests(plan: Plan, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) bool the bars of the plan's drop-out phrases (a drop-out is one: conditioned alone, the backbeat and
+    floors played on through 4 in 5 of them) and (n,) bool those of its sparse ones (they play: `plan_level`)."""
+    levels = {"drop-out": np.zeros(n_bars, dtype=bool), "sparse": np.zeros(n_bars, dtype=bool)}
+    for phrase, level in zip(plan.phrases, plan.levels):
+        if level in levels:
+            levels[level][max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
+    return levels["drop-out"], levels["sparse"]
 
-    parts: np.ndarray
-    phrases: np.ndarray
-    chosen_parts: dict[int, ChosenPart]
-    sparse: np.ndarray | None = None  # (n,) bool the bars of phrases whose sparse part the musician chose
 
-    @property
-    def chosen(self) -> np.ndarray:
-        """(n,) bool the bars whose part the musician chose."""
-        return self.parts >= 0
-
-    def off_the_ride(self) -> np.ndarray:
-        """(n,) bool the bars whose chosen part keeps time on another cymbal than the ride (a hat part)."""
-        return np.array([k >= 0 and self.chosen_parts[k].keeper != "ride" for k in self.parts.tolist()], dtype=bool)
-
-    def phrases_playing(self, hits: np.ndarray) -> list[tuple[np.ndarray, ChosenPart]]:
-        """(rows, part) of each chosen phrase's bars that play in (n, S, 9) `hits`."""
-        playing = self.chosen & hits.any(axis=(1, 2))
-        out = []
-        for phrase in arrays.distinct(self.phrases[playing]).tolist():
-            rows = np.flatnonzero(playing & (self.phrases == phrase))
-            out.append((rows, self.chosen_parts[int(self.parts[rows[0]])]))
-        return out
+def plan_parts(steering: Steering, plan: Plan, planner: Planner, n_bars: int) -> Steering:
+    """`steering` with each bar of a played plan's phrases marked with its part and the part's feel
+    (`Steering.plan_parts`, a groove.feels `ChosenParts`): the decision plays the part's time and feel there, where
+    the codebook's grooves and the backbeat rule played a waltz as backbeats and an "eighths, backbeat" as four on
+    the floor."""
+    vocabulary, parts = planner.vocabulary, plan.bar_parts(n_bars).tolist()
+    played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
+    sparse = np.array([k >= 0 and vocabulary.parts[k].level == "sparse" for k in parts], dtype=bool)
+    # a part's phrase plays its own feel on its own time, the feel its name says (the vocabulary also files other
+    # feels under a part, "four on the floor" on the ride under "eighths on the ride, backbeat": played so, the phrase
+    # is read back by its own words, which are another part's name; issue 99)
+    feels = {k: ChosenPart(part.keeper, part.subdivision, {(part.keeper, part.subdivision): (part.feel,)})
+             for k in set(played.tolist()) - {-1} for part in (vocabulary.parts[k],)}
+    bound = ChosenParts(played, plan.bar_phrases(n_bars), feels, sparse if sparse.any() else None)
+    return steering.replace(plan_parts=bound) if bound.chosen.any() or sparse.any() else steering
 
 
 def play_levels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, chosen: ChosenParts) -> None:
@@ -101,21 +99,59 @@ def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tu
 
 def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
                chosen: ChosenParts) -> None:
-    """In place on (n, S, 9) `hits`: each phrase of `chosen` whose time its part's cymbal keeps in a coarser
-    subdivision than the part's straight one (quarters for eighths, eighths for 16ths) gets that cymbal's likeliest
-    cells of the part's subdivision in each bar, as many as parts.labels needs to read it so (EIGHTHS_SHARE,
-    SIXTEENTHS_SHARE of its hits); the model's own cells stay. A swung part's time is left to the take steps (its
-    eighths added, a song they do not swing reads them straight: another part's)."""
+    """In place on (n, S, 9) `hits`: each phrase of `chosen` keeps time on its part's cymbal (another cymbal's time
+    moved there, `move_time`) in its part's straight subdivision: time kept finer thinned (`thin`), coarser given the
+    cymbal's likeliest cells of the part's subdivision (`divide`), as parts.labels reads it (EIGHTHS_SHARE,
+    SIXTEENTHS_SHARE of its hits); the model's own cells stay where they fit. A swung part's time is kept in eighths,
+    which the take steps swing where the song swings."""
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
-        wanted = part.subdivision  # a swung part's is not in FINER: left to the take steps
-        if (keeper != part.keeper or keeper not in KEEPER_CYMBALS or subdivision not in FINER
-                or wanted not in FINER or FINER.index(subdivision) >= FINER.index(wanted)):
+        if keeper in KEEPER_CYMBALS and part.keeper in KEEPER_CYMBALS and keeper != part.keeper:
+            for row in rows.tolist():
+                move_time(hits[row], KEEPER_CYMBALS[keeper], KEEPER_CYMBALS[part.keeper],
+                          max(int(beat_steps[row]), 1))
+            keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
+        wanted = "eighths" if part.subdivision == "swung" else part.subdivision  # swung by the take steps
+        if keeper != part.keeper or keeper not in KEEPER_CYMBALS or subdivision not in FINER or wanted not in FINER:
             continue
         column = KEEPER_CYMBALS[keeper]
         for row, length in zip(rows.tolist(), lengths.tolist()):
-            divide(hits[row, :, column], p[row, :, column], wanted, int(length), max(int(beat_steps[row]), 1))
+            beat = max(int(beat_steps[row]), 1)
+            if FINER.index(subdivision) > FINER.index(wanted):
+                thin(hits[row, :, column], p[row, :, column], wanted, int(length), beat)
+            elif FINER.index(subdivision) < FINER.index(wanted):
+                divide(hits[row, :, column], p[row, :, column], wanted, int(length), beat)
+
+
+def move_time(bar: np.ndarray, source: int, target: int, beat: int) -> None:
+    """In place on one bar's (S, 9) hits: cymbal `source`'s strokes played on `target` instead (a ride part's time
+    from the hat, a hat part's from the ride or the open hat); a ride part keeps the hat on its backbeats (the foot on
+    2 and 4) where the ride stays the busier by twice."""
+    moved = bar[:, source].copy()
+    bar[:, target] |= moved
+    bar[:, source] = False
+    if target == KEEPER_CYMBALS["ride"] and source == KEEPER_CYMBALS["closed_hat"]:
+        feet = np.array([b * beat for b in backbeat_beats(len(moved) // beat)], dtype=np.int64)
+        feet = feet[moved[feet]] if len(feet) else feet
+        if np.count_nonzero(bar[:, target]) > 2 * len(feet):
+            bar[feet, source] = True
+
+
+def thin(keeper: np.ndarray, p: np.ndarray, subdivision: str, length: int, beat: int) -> None:
+    """In place on a bar's (S,) time-keeper hits: the least likely cells finer than `subdivision` dropped until
+    parts.labels reads it so: eighths with under SIXTEENTHS_SHARE of its hits on odd 16ths, quarters with under
+    EIGHTHS_SHARE between the beats."""
+    steps = np.arange(length)
+    if subdivision == "eighths":
+        finer, share = steps % 2 == 1, SIXTEENTHS_SHARE
+    else:
+        finer, share = steps % beat != 0, EIGHTHS_SHARE
+    coarse = int(np.count_nonzero(keeper[:length] & ~finer))
+    kept = max(int(np.ceil(share * coarse / (1 - share) - 1e-9)) - 1, 0)  # fine / (coarse + fine) < share
+    fine = steps[finer & keeper[:length]]
+    if len(fine) > kept:
+        keeper[fine[np.argsort(p[fine], kind="stable")[: len(fine) - kept]]] = False
 
 
 def divide(keeper: np.ndarray, p: np.ndarray, subdivision: str, length: int, beat: int) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.errors import ConfigError
 from seq2drum.midi.drums import KICK, NUM_DRUM_CLASSES
-from seq2drum.groove.feels import ChosenParts
 from seq2drum.groove.scores import SongScores
 from seq2drum.parts.plan_value import Plan
 from seq2drum.song.drum_part import DrumPart
@@ -190,6 +190,53 @@ def policy_change(text: str) -> tuple[str, float | int]:
 
 
 @dataclass(frozen=True)
+class ChosenPart:
+    """What a phrase of one full part the musician chose is labelled that part by: the part's time-keeper and
+    subdivision, and the feels it is labelled in by how the phrase keeps time, `by_time[(keeper, subdivision)]`
+    (parts.vocabulary `PartVocabulary.feels_labelled`; the part's own feel first). Before the take steps a swung
+    part's eighths read as eighths (the steps swing them)."""
+
+    keeper: str
+    subdivision: str
+    by_time: dict[tuple[str, str], tuple[str, ...]]
+
+    def feels(self, keeper: str, subdivision: str) -> tuple[str, ...]:
+        """The feels labelled as the part with time kept so (none: no feel makes it the part)."""
+        read = "swung" if self.subdivision == "swung" and subdivision == "eighths" else subdivision
+        return self.by_time.get((keeper, read), ())
+
+
+@dataclass(frozen=True)
+class ChosenParts:
+    """The full parts the musician chose, bar by bar: `parts` (n,) int (-1 where none), `phrases` (n,) int the phrase
+    each bar is in (its bars are read together, as parts.labels reads a phrase) and each part's `ChosenPart`; and
+    the bars of the sparse parts he chose (`sparse`: `play_levels`)."""
+
+    parts: np.ndarray
+    phrases: np.ndarray
+    chosen_parts: dict[int, ChosenPart]
+    sparse: np.ndarray | None = None  # (n,) bool the bars of phrases whose sparse part the musician chose
+
+    @property
+    def chosen(self) -> np.ndarray:
+        """(n,) bool the bars whose part the musician chose."""
+        return self.parts >= 0
+
+    def off_the_ride(self) -> np.ndarray:
+        """(n,) bool the bars whose chosen part keeps time on another cymbal than the ride (a hat part)."""
+        return np.array([k >= 0 and self.chosen_parts[k].keeper != "ride" for k in self.parts.tolist()], dtype=bool)
+
+    def phrases_playing(self, hits: np.ndarray) -> list[tuple[np.ndarray, ChosenPart]]:
+        """(rows, part) of each chosen phrase's bars that play in (n, S, 9) `hits`."""
+        playing = self.chosen & hits.any(axis=(1, 2))
+        out = []
+        for phrase in arrays.distinct(self.phrases[playing]).tolist():
+            rows = np.flatnonzero(playing & (self.phrases == phrase))
+            out.append((rows, self.chosen_parts[int(self.parts[rows[0]])]))
+        return out
+
+
+@dataclass(frozen=True)
 class Steering:
     """What a musician asked of the decision; the defaults are the model's own choice. Built by groove.request
     (style, density, --fills), generation.from_nothing (the arrangement's structure) and generation.given (the drums
@@ -203,9 +250,10 @@ class Steering:
     allowed: np.ndarray | None = None  # (K,) bool: the codebook entries grooves may be chosen from (a style)
     lambda_scale: float = 1.0  # the threshold lambda grooves, cells and fills are chosen against is scaled by this
     rests: np.ndarray | None = None  # (n,) the bars that rest (no hit at all)
-    # the full parts the musician chose, bar by bar (--parts): their bars play the part's
-    # time and feel (rules `musicians_time`, `musicians_feels`), the backbeat rule leaves them
-    musicians_parts: ChosenParts | None = None
+    # the parts of the take's plan, bar by bar (the model's, a style's, the drums given or the musician's --parts):
+    # their bars play the part's time, feel and level (rules `plan_time`, `plan_feels`, `plan_level`), the backbeat
+    # rule leaves them (groove.feels `plan_steering`)
+    plan_parts: ChosenParts | None = None
     crashes: np.ndarray | None = None  # (n,) the bars that crash on the downbeat
     fills: np.ndarray | None = None  # (n,) the bars that close with a fill
     continuation: Any = None  # a groove.continuation.Continuation: the user's bars forced, their groove preferred
@@ -240,6 +288,7 @@ class Take(DrumPart):
     density_whole: float | None = None  # with --density, take 1 on a plan: its hits over a run without --density's
     parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
     plan: Plan | None = None  # the plan it was decided on, held (none played, and why) or played
+    swung_bars: np.ndarray | None = None  # (n,) bool the bars its plan's swung parts swing in a straight song
 
     @property
     def n_hits(self) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 from seq2drum.groove.articulation import cross_stick_entries
 from seq2drum.groove.continuation import Continuation, fitted
 from seq2drum.groove.decide import Finish
-from seq2drum.groove.feels import ChosenPart, ChosenParts
+from seq2drum.groove.feels import plan_rests, plan_steering
 from seq2drum.groove.placement import NO_POSITION, Placing, draws
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.scores import SongScores
@@ -229,6 +229,7 @@ class PlannedTake(NamedTuple):
     p: np.ndarray | None  # (n, S, 9)
     edges: np.ndarray | None  # (n, 3) bool
     musicians_time: np.ndarray | None = None  # (n,) bool rows of the musician's straight parts (decide.Finish's)
+    steering: Steering | None = None  # the take's steering: its plan's rests and parts bound (`plan_steering`)
 
 
 PLAN_STREAM = 68  # the plans' random stream beside the seed: the takes' own generator draws the same as before
@@ -272,7 +273,7 @@ def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, see
 
 
 def planned_takes(plans: tuple[Plan, ...], heard: Heard, deciders: Deciders,
-                  song_edges_: np.ndarray) -> tuple[PlannedTake, ...]:
+                  song_edges_: np.ndarray, steerings: tuple[Steering, ...] = ()) -> tuple[PlannedTake, ...]:
     """Each plan as the decision reads it: `p` conditioned on its parts (a fill bar's snare and toms left to the
     network; a later take's kick and snare its part's too), or, from a network that hears the plan's parts
     (`deciders.hearing`), its own probabilities; and the edges of the song with the plan's fill bars (bars longer
@@ -286,12 +287,14 @@ def planned_takes(plans: tuple[Plan, ...], heard: Heard, deciders: Deciders,
         fills = plan.fill_bars(span.n_bars) & (span.bar_steps > SHORT_BAR_STEPS)
         edges_ = song_edges_.copy()
         edges_[:, 2] = fills
+        # every take plays its whole part, kick and snare too: take 1 only nudged toward its plan played the part it
+        # printed in 37 of 127 phrases (issue 99; the F1 this costs is accepted for a plan a musician can trust)
         played = (deciders.hearing(plan) if deciders.hearing is not None
-                  else deciders.planner.conditioned(heard.p, span.bar_steps, plan, fills, whole=index > 0))
+                  else deciders.planner.conditioned(heard.p, span.bar_steps, plan, fills, whole=True))
         mine = None
         if plan.chosen is not None and plan.chosen.any():  # the musician's straight parts keep their own time
             mine = plan.bar_chosen(span.n_bars) & ~deciders.planner.swung[np.maximum(plan.bar_parts(span.n_bars), 0)]
-        out.append(PlannedTake(plan, played, edges_, mine))
+        out.append(PlannedTake(plan, played, edges_, mine, steerings[index] if index < len(steerings) else None))
     return tuple(out)
 
 
@@ -314,16 +317,19 @@ class Request:
         """Where take `index` (0 = take 1) places its fills and crashes (None: at the edges, by count)."""
         return self.placings[index] if index < len(self.placings) else None
 
-    def take_inputs(self, index: int) -> tuple[Finish, np.ndarray, Plan]:
-        """(finish, edges, plan) take `index` (0 = take 1) is decided with: its plan's probabilities and fill edges
-        where it plays a plan, else the request's own (and the held plan, or none made: `Held.NO_OTHER`)."""
+    def take_inputs(self, index: int) -> tuple[Finish, np.ndarray, Plan, Steering]:
+        """(finish, edges, plan, steering) take `index` (0 = take 1) is decided with: its plan's probabilities, fill
+        edges and bound parts where it plays a plan, else the request's own (and the held plan, or none made:
+        `Held.NO_OTHER`)."""
         if index >= len(self.plans):
-            return self.finish, self.edges, Plan.held_for(Held.NO_OTHER)
+            return self.finish, self.edges, Plan.held_for(Held.NO_OTHER), self.steering
         planned = self.plans[index]
         plan = planned.plan
         if not plan.played:
-            return self.finish, self.edges, plan
-        return replace(self.finish, p=planned.p, musicians_time=planned.musicians_time), planned.edges, plan
+            return self.finish, self.edges, plan, self.steering
+        steering = planned.steering or self.steering
+        return (replace(self.finish, p=planned.p, musicians_time=planned.musicians_time,
+                        plan_parts=steering.plan_parts), planned.edges, plan, steering)
 
 
 def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int = 0,
@@ -342,8 +348,8 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)
     plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
-    steering, rested = musicians_rests(steering, plans[0], heard.span.n_bars)
-    steering = musicians_parts(steering, plans[0], deciders.planner, heard.span.n_bars)
+    steerings = tuple(plan_steering(steering, plan, deciders.planner, heard.span.n_bars) for plan in plans)
+    steering, rested = steerings[0], plan_rests(plans[0], heard.span.n_bars)[0]
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     if rested.any():  # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
@@ -352,37 +358,7 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
     # (a stream without it would put every song's crashes on the same bars)
     placed = tuple(placing(heard.span, seed, take, plan.lead_ins(heard.span.n_bars) if plan.played else None)
                    for take, plan in enumerate(plans))
-    return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges), placings=placed)
-
-
-def musicians_rests(steering: Steering, plan: Plan, n_bars: int) -> tuple[Steering, np.ndarray]:
-    """`steering` with the bars of each phrase the musician chose a drop-out for (`--parts`) resting, and those bars
-    (n,) bool: a drop-out he asks for is one (conditioned alone, the decision's backbeat and floors played on
-    through 4 in 5 of them). The bars of a phrase he chose a sparse part for play (rule `musicians_level`)."""
-    rested, sparse = np.zeros(n_bars, dtype=bool), np.zeros(n_bars, dtype=bool)
-    for phrase, chosen, level in zip(plan.phrases, (plan.chosen if plan.chosen is not None else ()), plan.levels):
-        if chosen and level in ("drop-out", "sparse"):
-            (rested if level == "drop-out" else sparse)[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
-    if not (rested.any() or sparse.any()):
-        return steering, rested
-    rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
-    rests[rested], rests[sparse] = True, False
-    return steering.replace(rests=rests), rested
-
-
-def musicians_parts(steering: Steering, plan: Plan, planner: Planner | None, n_bars: int) -> Steering:
-    """`steering` with each bar of a phrase whose full part the musician chose (`--parts`) marked with that part and
-    its feel (`Steering.musicians_parts`, a groove.feels `ChosenParts`): the decision plays the feel there, where its
-    backbeat rule and its grooves made his waltzes backbeats and his time-only parts comping."""
-    if planner is None or plan.chosen is None or not plan.chosen.any():
-        return steering
-    vocabulary, parts = planner.vocabulary, np.where(plan.bar_chosen(n_bars), plan.bar_parts(n_bars), -1).tolist()
-    played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
-    sparse = np.array([k >= 0 and vocabulary.parts[k].level == "sparse" for k in parts], dtype=bool)
-    feels = {k: ChosenPart(vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision, vocabulary.feels_by_time(k))
-             for k in set(played.tolist()) - {-1}}
-    chosen = ChosenParts(played, plan.bar_phrases(n_bars), feels, sparse if sparse.any() else None)
-    return steering.replace(musicians_parts=chosen) if chosen.chosen.any() or sparse.any() else steering
+    return replace(asked, plans=planned_takes(plans, heard, deciders, asked.edges, steerings), placings=placed)
 
 
 def steered(steering: Steering, options: GenerationOptions, scores: SongScores, p: np.ndarray, span: Span,

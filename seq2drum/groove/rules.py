@@ -132,10 +132,10 @@ def kicks_follow_bass(context: BarContext, decision: BarDecision) -> None:
 
 def ride_sections(context: BarContext, decision: BarDecision) -> None:
     """hits (closed hat, ride): a section the model hears ridden (`BarContext.ride_ratio`: a swung song's own share)
-    keeps time on the ride (groove.voices); a style keeps its own cymbals, and a bar whose full part the musician chose
-    on another cymbal its part's (his "swung eighths on the hat" in a swung song went to the ride, read back as a jazz
-    ride); his ride part's bars ride as before."""
-    chosen = context.steering.musicians_parts
+    keeps time on the ride (groove.voices); a style keeps its own cymbals, and a bar whose plan's full part keeps time
+    on another cymbal its part's (the musician's "swung eighths on the hat" in a swung song went to the ride, read back
+    as a jazz ride); a ride part's bars ride as before."""
+    chosen = context.steering.plan_parts
     voices.ride_sections(decision.hits, context.p, context.labels, context.ride_ratio,
                          None if chosen is None else chosen.off_the_ride())
 
@@ -151,11 +151,11 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     or more; a bar of two beats, 2/4 or 6/8, half that: one backbeat where 4/4 has two) whose groove has none gets
     one, on the beat after the first where the section's snare is likeliest (a waltz's 2 or 3, 6/8's 4): a groove
     chosen for the whole bar can leave out a snare the model hedges between two beats, or a kept intro without one
-    looped through a song that has one. A style keeps its grooves; a part the musician chose its own feel
-    (`Steering.musicians_parts`, played by `musicians_feels`: a waltz's oom-pa-pa has no backbeat)."""
+    looped through a song that has one. A style keeps its grooves; a bar of the plan's full part its part's feel
+    (`Steering.plan_parts`, played by `plan_feels`: a waltz's oom-pa-pa has no backbeat)."""
     lacking = ~decision.hits[:, :, SNARE].any(axis=1)
-    if context.steering.musicians_parts is not None:
-        lacking &= ~context.steering.musicians_parts.chosen
+    if context.steering.plan_parts is not None:
+        lacking &= ~context.steering.plan_parts.chosen
     if not np.count_nonzero(lacking):  # most bars have a snare (live, the one bar): nothing more to compute
         return
     snare = context.p[:, :, SNARE]
@@ -177,32 +177,32 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
             decision.hits[shaped & lacking, step, SNARE] = True
 
 
-def musicians_time(context: BarContext, decision: BarDecision) -> None:
-    """hits (hats, ride): a phrase whose full part the musician chose keeps time in the part's subdivision where its
-    cymbal keeps it coarser (groove.feels `play_times`): his "16ths on the hat" had been thinned to eighths by
-    `time_by_count`, read back as another part."""
-    chosen = context.steering.musicians_parts
-    if chosen is not None:
-        play_times(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, chosen)
+def plan_time(context: BarContext, decision: BarDecision) -> None:
+    """hits (hats, ride): a phrase of the plan's full part keeps time on the part's cymbal in the part's subdivision
+    (groove.feels `play_times`): the model's hat moved to the part's ride, its 16ths thinned to the part's eighths, a
+    part's 16ths restored where `time_by_count` thinned them to eighths; each read back as another part (issue 99)."""
+    bound = context.steering.plan_parts
+    if bound is not None:
+        play_times(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, bound)
 
 
-def musicians_feels(context: BarContext, decision: BarDecision) -> None:
-    """hits (kick, snare): a bar whose full part the musician chose (`--parts`, `Steering.musicians_parts`) plays
-    its part's feel (groove.feels): eighths on the hat with no backbeat no snare, comping its snare off the
-    backbeat, a backbeat on every backbeat, a kick on every beat only in four on the floor; the model chooses
-    within it. Played otherwise (the backbeat rule's snare, the grooves of the codebook), a named phrase was often
-    labelled back as another part (docs/experiments/2026-11-28-your-arrangement.md)."""
-    feels = context.steering.musicians_parts
-    if feels is not None:
-        play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, feels)
+def plan_feels(context: BarContext, decision: BarDecision) -> None:
+    """hits (kick, snare): a bar of the plan's full part (`Steering.plan_parts`) plays its part's feel (groove.feels):
+    eighths on the hat with no backbeat no snare, comping its snare off the backbeat, a backbeat on every backbeat, a
+    kick on every beat only in four on the floor; the model chooses within it. Played otherwise (the backbeat rule's
+    snare, the grooves of the codebook), a phrase was often labelled back as another part (issue 99: take 1's "eighths
+    on the hat, backbeat" as four on the floor; docs/experiments/2026-11-28-your-arrangement.md)."""
+    bound = context.steering.plan_parts
+    if bound is not None:
+        play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, bound)
 
 
-def musicians_level(context: BarContext, decision: BarDecision) -> None:
-    """hits: a phrase whose sparse part the musician chose plays a few hits a bar at least (groove.feels
-    `play_levels`): left to the model, a sparse intro under a quiet band came out silent, read back as a drop-out."""
-    chosen = context.steering.musicians_parts
-    if chosen is not None:
-        play_levels(decision.hits, context.p, context.scores.bar_steps, chosen)
+def plan_level(context: BarContext, decision: BarDecision) -> None:
+    """hits: a phrase of the plan's sparse part plays a few hits a bar at least (groove.feels `play_levels`): left to
+    the model, a sparse intro under a quiet band came out silent, read back as a drop-out."""
+    bound = context.steering.plan_parts
+    if bound is not None:
+        play_levels(decision.hits, context.p, context.scores.bar_steps, bound)
 
 
 def time_by_count(context: BarContext, decision: BarDecision) -> None:
@@ -247,11 +247,12 @@ def given_pattern(context: BarContext, decision: BarDecision) -> None:
 
 GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_cells, toms_in_fills,
                                   keeps_time, kicks_follow_bass, ride_sections, hat_foot, time_by_count, open_hats,
-                                  crash_accents, counted_backbeat, musicians_time, musicians_feels, musicians_level,
-                                  given_pattern, backbeat)
-# a style plays its grooves as designed: no rule of the model's kit, cymbals, kicks or backbeat changes them
+                                  crash_accents, counted_backbeat, plan_time, plan_feels, plan_level, given_pattern,
+                                  backbeat)
+# a style plays its grooves as designed: no rule of the model's kit, cymbals, kicks or backbeat changes them; but
+# its plan's parts (the style's) are played as printed
 STYLE_GROOVE_RULES: tuple[Rule, ...] = (codebook_grooves, unknown_lengths, short_bars, refine_style_cells, keeps_time,
-                                        given_pattern)
+                                        plan_time, plan_feels, plan_level, given_pattern)
 
 
 def groove_rules(steering: Steering, refines: bool) -> tuple[Rule, ...]:

@@ -52,9 +52,9 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
     noise_state = None  # the generator's state before the last attempt (its grooves' noise, drawn again alike)
     takes: list[Take] = []
     for index in range(n_takes):
-        finish, edges, plan = request.take_inputs(index)
+        finish, edges, plan, steering = request.take_inputs(index)
         attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng, edges=edges,
-                                    plan=plan, placing=request.placing(index))
+                                    plan=plan, placing=request.placing(index), steering=steering)
         take = None
         if index and plan.played:  # planned: another plan's parts, decided as take 1 is
             later_floor = LATER_TAKE_FLOOR * PLANNED_FLOOR_SHARE * takes[0].n_hits / (takes[0].density_reached or 1.0)
@@ -101,23 +101,25 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
 
 def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
                  rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish,
-                 edges: np.ndarray | None = None, plan: Plan | None = None, placing: Placing | None = None) -> Take:
+                 edges: np.ndarray | None = None, plan: Plan | None = None, placing: Placing | None = None,
+                 steering: Steering | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
     take's (its plan's), else the request's; with a `plan` played (parts.plan_value `Plan`) each section's phrases
     of one part are a section of their own to the groove choice (a section that changes part changes groove); the
     take keeps its plan, held or played; `placing` where it places its fills and crashes (groove.placement; None: at
-    the edges, by count)."""
+    the edges, by count); `steering` the take's (its plan's parts bound), else the request's."""
     scores, p = finish.scores, finish.p
+    steering = request.steering if steering is None else steering
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
     played = plan is not None and plan.played
     if played:
         labels = planned_labels(labels, plan.bar_parts(len(labels)))
     fills = decoder.fills if not played else PlannedFills(decoder.fills, plan.bar_fills(len(labels)))
     policy = decoder.policy if refine else decoder.policy.replace(refine_margin=1.0)  # 1: no per-cell refinement
-    context = BarContext(structure, policy, request.steering, bass_silence(scores), scores=scores, p=p, labels=labels,
+    context = BarContext(structure, policy, steering, bass_silence(scores), scores=scores, p=p, labels=labels,
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
-                         scale=decoder.policy.threshold_scale(request.steering), swung=finish.swung, placing=placing)
+                         scale=decoder.policy.threshold_scale(steering), swung=finish.swung, placing=placing)
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
     take = decide(chooser, context, request.edges if edges is None else edges, finish).take
     take.plan = plan

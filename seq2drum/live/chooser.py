@@ -72,9 +72,10 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     attempt (groove.takes `bar_take`). What the rules count after the bar comes with it (`crash_marks`, `open_hats`:
     over the bars played), and the run of short bars (`short_bars` goes on with a run's grouped groove). With `hold`
     the bar keeps the last bar's groove where it fits the bar."""
-    finish, edges, _ = request.take_inputs(0)  # the musician's part, where he chose one for the bar: its p
-    request = replace(request, finish=finish, edges=edges)
-    scores, p, steering = finish.scores, finish.p, request.steering
+    # the musician's part, where he chose one for the bar: its p and its parts bound
+    finish, edges, _, steering = request.take_inputs(0)
+    request = replace(request, finish=finish, edges=edges, steering=steering)
+    scores, p = finish.scores, finish.p
     band_playing = keeps_time(state, bar_index)
     if band_playing:  # no bar rests while the band plays: the session rests the drums when it stops
         steering = steering.without_rests(1)

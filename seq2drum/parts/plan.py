@@ -172,16 +172,16 @@ class Planner:
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
-        # a later take of a straight song plays no swung part: drawn from the chain, a metal song's take 2 played
-        # "jazz ride, comping" (take 1's plan, read from the band, keeps them)
+        # no take of a straight song plays a swung part: drawn from the chain, a metal song's take 2 played "jazz
+        # ride, comping", and take 1's "swung eighths on the open hat" was played and heard as straight eighths
+        # (issue 99: a part sounds as named)
         later_allowed = self.straight_parts(allowed) if straight and style is None else allowed
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
 
         def heard(parts: np.ndarray, later: bool = True) -> np.ndarray:
-            kept = later_allowed if later else allowed
-            return self.heard_levels(self.styled(parts, posterior, kept), posterior, p, phrases, silent, kept, later,
-                                     straight)
+            return self.heard_levels(self.styled(parts, posterior, later_allowed), posterior, p, phrases, silent,
+                                     later_allowed, later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)

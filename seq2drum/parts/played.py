@@ -15,7 +15,7 @@ from seq2drum import arrays
 from seq2drum.parts.labels import inside_bars, label_phrases
 from seq2drum.parts.vocabulary import part_name
 
-NO_DRUMS = "no drums"  # a phrase whose bars hold no drum hit at all
+NO_DRUMS = "drop-out"  # a phrase whose bars hold no drum hit at all: the drop-out's name (one word for one sound)
 BAR_BY_BAR = "bar by bar"  # bars between a plan's phrases that none holds (a plan of the musician's sections alone)
 
 

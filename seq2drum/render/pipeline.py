@@ -48,6 +48,8 @@ class RenderControls(NamedTuple):
     feel: str  # --feel: which drummer the humanizer draws
     swing: float | None  # the swung eighth's place in the beat (None: straight)
     kit: KitMap  # --kit-map (GM without one)
+    # (N,) bool the song steps of a straight song swung at PART_SWING: the bars of a take's swung parts (issue 99)
+    part_swing_steps: np.ndarray | None = None
 
     @classmethod
     def of(cls, options: GenerationOptions, swing_ratio: float | None = None) -> RenderControls:
@@ -124,11 +126,21 @@ def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tupl
     return played._replace(velocity=velocity), loudness
 
 
+PART_SWING = 2 / 3  # a swung part's eighth in a straight song: the triplet's, as "swung eighths" says
+
+
 def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:
     """timing: the swung eighth moved to the swing's ratio (feel.swing `swing`; None: left straight), with its notice
-    where compound bars stay straight."""
+    where compound bars stay straight; in a straight song, the bars of the take's swung parts (`part_swing_steps`:
+    "swung eighths on the hat", a shuffle) at PART_SWING, as they are named."""
     if controls.swing is None:
-        return played
+        steps = controls.part_swing_steps
+        if steps is None or not len(played.step):
+            return played
+        drums, _ = swing(played.on_grid(), grid, PART_SWING)
+        inside = steps[np.minimum(played.step, len(steps) - 1)] & (played.step < len(steps))
+        return played._replace(offset=np.where(inside, drums.offset[played.step, played.drum_class], played.offset)
+                               .astype(np.float32))
     drums, notice = swing(played.on_grid(), grid, controls.swing)
     return played._replace(offset=drums.offset[played.step, played.drum_class], notice=notice)
 
