@@ -482,3 +482,32 @@ def test_p7_a_page_elsewhere_cannot_read_the_studios_api(idle_studio: StudioThre
     assert call(idle_studio.url + "api/kit-maps", headers={"Origin": own, "Sec-Fetch-Site": "same-origin"})[0] == 200
     assert call(idle_studio.url + "api/kit-maps")[0] == 200
     assert call(idle_studio.url, headers={"Sec-Fetch-Site": "cross-site"})[0] == 200
+
+
+def test_q3_an_upload_is_scanned_off_the_event_loop_and_zeros_refused_after_a_few_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 98 Q3: the upload's scan (`tracks_only`) ran on the studio's event loop, walking every 8-byte chunk of a
+    header and zeros: one 60 MiB upload froze /api/config 9.3 s, two 32 s. Every scan of an upload now runs on a
+    thread of its own, and the zeros are refused in one line; a real song is kept and viewed as before."""
+    from seq2drum.midi import io as io_module
+    from seq2drum.studio import songs as songs_module
+
+    on_loop: list[bool] = []
+
+    def counted(scan):  # type: ignore[no-untyped-def]
+        def scan_where(*args, **kwargs):  # type: ignore[no-untyped-def]
+            on_loop.append(threading.current_thread().name == "seq2drum-studio")
+            return scan(*args, **kwargs)
+        return scan_where
+
+    monkeypatch.setattr(songs_module, "scan_midi", counted(songs_module.scan_midi))
+    monkeypatch.setattr(io_module, "scan_midi", counted(io_module.scan_midi))
+    zeros = b"MThd" + (6).to_bytes(4, "big") + b"\x00\x01\x00\x01\x01\xe0" + bytes(200_000)
+    with StudioThread(IdleBackend(), SMALL, parent=tmp_path) as studio:
+        session = session_of(studio.url)
+        status, answer = upload(studio.url, session, zeros, "zeros.mid")
+        song_status, view = upload(studio.url, session, band_song(bars=2))
+    assert status == 422 and "zeros.mid is corrupt: it holds more than 1,024 chunks that play no notes" in \
+        answer["error"], answer
+    assert song_status == 200 and view["parts"], view
+    assert on_loop and not any(on_loop), on_loop
