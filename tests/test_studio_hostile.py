@@ -511,3 +511,38 @@ def test_q3_an_upload_is_scanned_off_the_event_loop_and_zeros_refused_after_a_fe
         answer["error"], answer
     assert song_status == 200 and view["parts"], view
     assert on_loop and not any(on_loop), on_loop
+
+
+class RefusingClient(DownClient):
+    """DrumClient's place for a server that is down, answering at once: every call fails UNAVAILABLE, counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrange_waits: list[float | None] = []
+        self.release.set()
+
+    def arrange(self, midi: bytes, options: object, drummer: bool = False, wait_s: float | None = None) -> object:
+        self.arrange_waits.append(wait_s)
+        return self.model_info()
+
+
+def test_a_studio_in_front_of_a_server_that_is_down_says_so_and_arranges_at_once(tmp_path: Path) -> None:
+    """Issue 98, low: in front of a server that is down, the page listed no styles without a reason, and /arrange
+    failed only after 25-30 s (the helper's client retried for its 30 s). The style list says why it is empty; an
+    arrangement waits at most ARRANGE_WAIT_S for a server, and the next one is refused at once, no call made."""
+    from seq2drum.studio import backends
+
+    backend = RemoteBackend(["127.0.0.1:9"], SMALL)
+    backend.client.close()
+    backend.client = down = RefusingClient()
+    with StudioThread(backend, SMALL, parent=tmp_path) as studio:
+        session = session_of(studio.url)
+        song = upload(studio.url, session, band_song(bars=2))[1]["song"]
+        arranged = [post_json(f"{studio.url}api/sessions/{session}/arrange", {"song": song, "options": {}})]
+        status, styles = call(studio.url + "api/styles?meter=4/4")
+        arranged.append(post_json(f"{studio.url}api/sessions/{session}/arrange", {"song": song, "options": {}}))
+    assert status == 200 and styles["styles"] == [] and "no seq2drum server at 127.0.0.1:9 answers (connection " \
+        "refused)" in styles["problem"], styles
+    assert down.arrange_waits == [getattr(backends, "ARRANGE_WAIT_S", None)] == [5.0]  # the second: no call made
+    assert [code for code, _ in arranged] == [503, 503], arranged
+    assert "no seq2drum server at 127.0.0.1:9 answers (connection refused); start it" in arranged[1][1]["error"]

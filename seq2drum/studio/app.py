@@ -230,7 +230,9 @@ async def get_config(studio: Studio, request: Request) -> dict[str, Any]:
 async def list_styles(studio: Studio, request: Request) -> dict[str, Any]:
     """The model's styles that fit a meter (the song's, or drums from nothing's), for the page's style list."""
     meter = meter_asked(request.query_params.get("meter", ""))
-    return style_list(await studio.backend.styles(), meter)
+    styles = await studio.backend.styles()
+    # an empty list says why when no server answers (it listed no styles without a reason, issue 98 low)
+    return {**style_list(styles, meter), "problem": getattr(studio.backend, "down", "")}
 
 
 @answers
