@@ -248,11 +248,12 @@ class DrumClient:
         return self._with_retries(lambda: self._generate_unary(midi, options, stop), give_up_at, stop)
 
     def arrange(self, midi: bytes, options: seq2drum_pb2.GenerationOptions | None = None,
-                drummer: bool = False) -> seq2drum_pb2.ArrangeResponse:
+                drummer: bool = False, wait_s: float | None = None) -> seq2drum_pb2.ArrangeResponse:
         """The song's sections and the parts each can play, ranked (the Arrange call); with `drummer`, the part the
-        song's own drummer plays in each too. Raises `grpc.RpcError`, `HelperError` for a file past the server's
-        message limit (an arrangement goes up in one message)."""
-        give_up_at = time.monotonic() + self.wait_s
+        song's own drummer plays in each too. `wait_s`: how long to retry a server that is not up (default --wait).
+        Raises `grpc.RpcError`, `HelperError` for a file past the server's message limit (an arrangement goes up in
+        one message)."""
+        give_up_at = time.monotonic() + (self.wait_s if wait_s is None else wait_s)
         limits = self.limits(give_up_at)
         if len(midi) > limits.max_message_bytes - _ENVELOPE_BYTES:
             raise HelperError(f"the file is {len(midi)} bytes; this server arranges files of up to "

@@ -34,6 +34,10 @@ MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
 MAX_REST_AFTER = 64  # live: bars of silence before the drums rest
 MAX_PARTS_CHARS = 65536  # --parts: an entry of a few dozen characters a section (parts.arrangement MAX_ENTRIES)
+# Text options that take more than the 8,192 characters of any other (the kit map's, the longest a person writes),
+# wherever they arrive: the server and the studio's form take what the command line takes, since what one call
+# returns (Arrange{drummer}'s --parts of a 350-section song: 9,863 characters) the next must accept (issue 98 Q6)
+LONG_TEXT_CHARS = {"parts": MAX_PARTS_CHARS}
 CYMBALS = ("auto", "hats", "ride")
 PLANS = ("parts", "bars")  # --plan: a part per phrase, planned (issue 68), or bar by bar
 MAX_HUMANIZE = 1.5

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
-from seq2drum.options import (FEELS, MAX_HUMANIZE, MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, OPTIONS,
+from seq2drum.options import (FEELS, LONG_TEXT_CHARS, MAX_HUMANIZE, MAX_SEED, MAX_TAKES, MAX_TEMPERATURE, OPTIONS,
                               GenerationOptions)
 from seq2drum.rpc import seq2drum_pb2
 
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 # GenerationOptions' accepted ranges, advertised by GetModelInfo.
 TEMPERATURE_RANGE = (0.0, MAX_TEMPERATURE)
 SEED_MAX = MAX_SEED
-# The longest text any option takes (the kit map is the longest a person writes): checked before anything else
-# looks at the text, so a request with megabytes in an option costs a length comparison.
+# The longest text an option takes (the kit map is the longest a person writes), but those of LONG_TEXT_CHARS (parts):
+# checked before anything else looks at the text, so a request with megabytes in an option costs a length comparison.
 MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS
 
 
@@ -37,9 +37,10 @@ def options_from_proto(message: seq2drum_pb2.GenerationOptions) -> GenerationOpt
         field = option.proto_name
         if option.kind is str:
             text = getattr(message, field)
-            if len(text) > MAX_OPTION_CHARS:
+            limit = LONG_TEXT_CHARS.get(option.name, MAX_OPTION_CHARS)
+            if len(text) > limit:
                 raise ConfigError(f"{option.name} holds {len(text):,} characters; this server takes at most "
-                                  f"{MAX_OPTION_CHARS:,} in any option")
+                                  f"{limit:,} in it")
             text = text.strip()
             values[option.name] = text or option.default
         elif option.kind is bool and not message.DESCRIPTOR.fields_by_name[field].has_presence:

@@ -7,7 +7,9 @@ sent to a worker it waited in the songs' line (two songs in the workers made eve
 hops (a bar's round trip p50 about 8 ms against 5.7 here, bench/bench_live_stream.py). A stream's start runs here
 too, but one that brings a groove clip (a MIDI file to parse) and a bar of more than LOCAL_BAR_NOTES notes run on a
 worker of the shared pool, as every song does; the stream holds no worker between them. Such a bar is read and
-checked there too: making its notes into Python objects took 21 ms of the server's GIL for 4,096 (issue 89 P5)."""
+checked there too: making its notes into Python objects took 21 ms of the server's GIL for 4,096 (issue 89 P5). A
+stream whose bars come far faster than its music's time has them decided in turns, within a share of the loop
+(server/live_share.py), so that it cannot crowd a player's bars (issue 98 Q5)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from seq2drum.rpc import seq2drum_pb2
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
 from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job, take_bar
+from .live_share import AheadTurns, StreamClock, bar_seconds
 from .connections import close_connection
 from .memory import MiB
 from .pool import WorkerPool
@@ -122,6 +125,7 @@ class PlayAlongStreams:
         self._pool, self._line, self._config, self._waiters = pool, line, config, waiters
         self.slots: list[StreamSlot] = []
         self.local = LocalDrummer(pool.source.live)
+        self.ahead = AheadTurns()  # the loop's share of the streams ahead of real time (server/live_share.py)
 
     @property
     def open(self) -> int:
@@ -159,6 +163,7 @@ class PlayAlongStreams:
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
             await self._send(seq2drum_pb2.PlayAlongResponse(ready=ready), context, slot, call)
+            clock = StreamClock()
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
                                                slot, call)) is not None:
                 if message.WhichOneof("part") == "part_switch":  # from the next phrase; no answer of its own
@@ -167,7 +172,12 @@ class PlayAlongStreams:
                 if message.WhichOneof("part") != "bar":
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar or a "
                                               "part switch")
-                session, answer = await self._bar(message.bar, session, slot, context)
+                bar = message.bar
+                if clock.ahead(bar_seconds(bar.numerator, bar.denominator, bar.tempo_bpm)):
+                    async with self.ahead.turn():  # one bar at a time, within their share of the loop
+                        session, answer = await self._bar(bar, session, slot, context)
+                else:
+                    session, answer = await self._bar(bar, session, slot, context)
                 call.bars = session.decided
                 await self._send(seq2drum_pb2.PlayAlongResponse(bar=answer), context, slot, call)
         finally:

@@ -299,3 +299,37 @@ def test_resolving_parts_costs_entries_plus_phrases_not_their_product(monkeypatc
                           ranking, 0, 2040)
     assert len(calls) == len(sections)  # a style: its likeliest part in each section, once each
     assert set(chosen.tolist()) == {1}
+
+
+def test_a_refused_part_names_a_few_parts_that_fit_not_all_of_them(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 98, low: a bad part value printed one line of 1,200 characters, all 30 parts of the meter. The first
+    few are named, and where the rest are listed."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(sectioned_song())
+    assert main.main(["--mode", "infer", str(song), "--parts", "A=cowbell forever"]) == 2
+    err = capsys.readouterr().err.strip()
+    listed = err.split("the parts that fit: ")[1]
+    assert listed.count(";") == 6 and "more (--mode arrange SONG.mid lists them all)" in listed, err
+    assert len(err) < 500 and "\n" not in err
+
+
+def test_arrange_shows_the_songs_name_escaped_and_quotes_the_command_to_copy(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 98, low: --mode arrange printed the song's path raw (an ESC byte colours the terminal) and suggested
+    `--mode infer my song;touch X;$(id).mid` unquoted, a command that runs `touch X` when pasted."""
+    import shlex
+
+    from seq2drum.cli import main
+
+    song = tmp_path / "my song;touch X;$(id)\x1b[31m.mid"
+    song.write_bytes(sectioned_song())
+    assert main.main(["--mode", "arrange", str(song)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and out.startswith("my song;touch X;$(id)\\x1b[31m.mid: its sections")
+    command = out.strip().splitlines()[-1]
+    shown = str(song).replace("\x1b", "\\x1b")
+    assert f"--mode infer {shlex.quote(shown)} --parts" in command, command
+    assert shlex.split(command.split("--mode infer ")[1])[0] == shown  # one word to the shell, as the file is

@@ -147,3 +147,46 @@ def test_write_atomic_without_overwrite_keeps_a_file_that_is_there(tmp_path: Pat
     assert raised.value.filename == str(target) and target.read_bytes() == b"my own recording"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a_drums.wav"]
     assert write_atomic(tmp_path / "free.wav", b"new", overwrite=False).read_bytes() == b"new"
+
+
+def test_stale_temporaries_of_killed_runs_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    """Issue 98, low: a SIGKILL while a WAV was written left a hidden `.NAME.wav.<hex>.tmp` (58 MB) that later runs
+    never removed. A run removes the library's own temporaries of what it writes (.mid, .wav, .png) that are stale
+    (untouched for STALE_TEMPORARY_S) and locked by no process; a user's file, another program's temporary file, a
+    fresh one and one a process is writing are kept."""
+    import fcntl
+
+    from seq2drum.atomic import STALE_TEMPORARY_S, remove_stale_temporaries
+
+    old = os.path.getmtime(tmp_path) - STALE_TEMPORARY_S - 60
+    names = {"killed": ".song_drums.wav.0123456789ab.tmp", "killed-mid": ".song_drums-2.mid.ba9876543210.tmp",
+             "fresh": ".song_drums.wav.00000000000f.tmp", "writing": ".other.wav.aaaaaaaaaaaa.tmp",
+             "users": ".notes.txt.0123456789ab.tmp", "users-own": ".song.wav.tmp", "user-wav": "song.wav"}
+    for key, name in names.items():
+        (tmp_path / name).write_bytes(b"x")
+        if key != "fresh":
+            os.utime(tmp_path / name, (old, old))
+    writing = os.open(tmp_path / names["writing"], os.O_RDONLY)
+    fcntl.flock(writing, fcntl.LOCK_EX)  # the lock a writer holds; in another open file description, as another run's
+    try:
+        removed = remove_stale_temporaries(tmp_path)
+    finally:
+        os.close(writing)
+    assert sorted(path.name for path in removed) == sorted([names["killed"], names["killed-mid"]])
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        name for key, name in names.items() if not key.startswith("killed"))
+
+
+def test_a_run_removes_what_a_killed_run_left_beside_its_drums(tiny_model_path: Path, tmp_path: Path) -> None:
+    """The command line cleans the folder it writes into: a killed run's stale WAV temporary goes, the song stays."""
+    from seq2drum.cli import main
+    from tests.builders import rock_song_bytes
+
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(2))
+    left = tmp_path / ".song_drums.wav.0123456789ab.tmp"
+    left.write_bytes(bytes(1000))
+    old = os.path.getmtime(left) - 86_400  # a day old
+    os.utime(left, (old, old))
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path)]) == 0
+    assert not left.exists() and song.exists() and (tmp_path / "song_drums.mid").exists()

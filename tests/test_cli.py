@@ -660,3 +660,40 @@ def test_preprocess_never_writes_its_report_over_a_file_without_force(tmp_path: 
     error = capsys.readouterr().err
     assert code == 2 and "notes.json exists" in error and "--force" in error, error
     assert report.read_text() == "my own notes"
+
+
+@pytest.mark.parametrize("mode", ["infer", "arrange"])
+def test_q4_a_file_past_the_song_size_limit_is_refused_unread(tiny_model_path: Path, tmp_path: Path, mode: str,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 98 Q4: 200 MB of a MIDI header and zeros took 54 s and 676 MB before its error (2 GB: 557 s, 6.35 GB);
+    past MAX_SONG_FILE_BYTES the file is refused by its size, not one byte read, in one line naming the limit."""
+    from seq2drum.cli import main
+    from seq2drum.midi.limits import MAX_SONG_FILE_BYTES
+
+    song = tmp_path / "zeros.mid"
+    with song.open("wb") as sparse:
+        sparse.write(b"MThd" + (6).to_bytes(4, "big") + b"\x00\x01\x00\x01\x01\xe0")
+        sparse.truncate(MAX_SONG_FILE_BYTES + 1)
+    read: list[Path] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path) or real(path))
+    code = main.main(["--mode", mode, str(song), "--checkpoint", str(tiny_model_path), "-o", str(tmp_path / "o.mid")]
+                     if mode == "infer" else ["--mode", mode, str(song), "--checkpoint", str(tiny_model_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "zeros.mid is 64.0 MiB, more than the 64 MiB a song's MIDI file may be" in err
+    assert song not in read
+
+
+def test_q4_a_header_and_zeros_under_the_size_limit_is_refused_after_a_few_chunks(
+        tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same file under the size limit (8 MiB: a million empty chunks): one line, exit 2, the chunks named."""
+    from seq2drum.cli import main
+
+    song = tmp_path / "zeros.mid"
+    song.write_bytes(b"MThd" + (6).to_bytes(4, "big") + b"\x00\x01\x00\x01\x01\xe0" + bytes(8 * 1024 * 1024))
+    code = main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "-o",
+                      str(tmp_path / "o.mid")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "more than 1,024 chunks that play no notes" in err, err

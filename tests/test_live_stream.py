@@ -6,6 +6,7 @@ the helper's --simulate (the same drums run to run, its usage errors)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -749,3 +750,17 @@ def test_a_bad_live_checkpoint_is_named_by_its_own_flag(tmp_path: Path, content:
     assert message.startswith("--live-checkpoint: ") and str(path) in message
     assert "--checkpoint" not in message.replace("--live-checkpoint", "")
     assert content == b"PK\x03\x04 truncated" or "or --live-loop for a plain backbeat" in message
+
+
+def test_a_bad_part_switch_is_refused_and_the_drums_play_on(loop_server: ServerThread,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 98, low: one PartSwitch to a part no meter has ended the whole stream INVALID_ARGUMENT at the next bar.
+    The switch is refused (the server logs why) and every bar after it is answered."""
+    channel, link = _link(loop_server)
+    with caplog.at_level(logging.WARNING, logger="seq2drum.live"), channel, link:
+        link.open()
+        answered = _play(link, [((4, 4), 120.0, RIFF if n else []) for n in range(3)])
+        link.switch("cowbell forever")
+        answered += _play(link, [((4, 4), 120.0, RIFF)] * 6, first=3)
+    assert len(answered) == 9 and all(bar.hits for bar in answered[1:])
+    assert "the switch to part 'cowbell forever' before bar 3 was refused" in caplog.text

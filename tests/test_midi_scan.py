@@ -294,3 +294,40 @@ def test_an_event_longer_than_its_track_is_named_with_its_track_offset_and_lengt
     assert str(caught.value) == (
         f"riff.mid is corrupt: event 3 of track 1 ({event}, at byte {OVERLONG_OFFSET} of the file) declares "
         f"{OVERLONG_BYTES:,} bytes but only 263 follow in its track; export the file again")
+
+
+class _CountedBytes(bytes):
+    """Bytes that count the slices read of them: the scan reads a chunk's type and length as two slices."""
+
+    slices = 0
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        if isinstance(key, slice):
+            type(self).slices += 1
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("tracks", [1, 65535], ids=["one-track-declared", "65535-declared"])
+def test_q3_a_header_and_zeros_is_refused_after_a_few_chunks_not_walked_to_its_end(tracks: int) -> None:
+    """Issue 98 Q3/Q4: a MIDI header followed by megabytes of zeros is millions of empty 8-byte chunks, each walked
+    in Python (60 MiB froze the studio 9 s; 200 MB took the command line 54 s). Refused once past
+    MAX_EMPTY_CHUNKS, naming where they start: the work counted in chunk headers read, not the file's size."""
+    from seq2drum.midi.limits import MAX_EMPTY_CHUNKS
+
+    _CountedBytes.slices = 0
+    data = _CountedBytes(b"MThd" + struct.pack(">IHHH", 6, 1, tracks, PPQ) + bytes(4 * 1024 * 1024))
+    with pytest.raises(MidiReadError, match="more than 1,024 chunks that play no notes .*from byte 14, zeros"):
+        scan_midi(data)
+    assert _CountedBytes.slices <= 2 * MAX_EMPTY_CHUNKS + 10  # 4 MiB is 524,288 chunks
+
+
+def test_q3_thousands_of_tracks_without_notes_are_refused_too() -> None:
+    """65,535 empty track chunks (the most a header declares) read as a song: a second of scanning and reading for
+    "holds no notes". A song's tracks without notes are a few (34 tracks at most in ../shared/data)."""
+    empty = track_chunk([])
+    with pytest.raises(MidiReadError, match="more than 1,024 chunks that play no notes"):
+        read_midi(b"MThd" + struct.pack(">IHHH", 6, 1, 65535, PPQ) + empty * 65535)
+    song = rock_song_bytes(2)  # a song with a few empty tracks and chunks that are not tracks is read as before
+    header, chunks = song[:14], song[14:]
+    padded = header[:10] + struct.pack(">H", struct.unpack(">H", header[10:12])[0] + 30) + header[12:]
+    assert read_midi(padded + b"XFIH" + bytes(4) + chunks + empty * 30).parts

@@ -204,3 +204,29 @@ def test_a_damaged_parts_file_beside_the_checkpoint_is_one_line_on_the_command_l
     code = main.main(["--mode", "infer", str(song), "--checkpoint", str(checkpoint)])
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1 and "parts.npz" in error, error
+
+
+@pytest.mark.parametrize("mode", [["--mode", "infer"], ["--mode", "arrange", "--json"]], ids=["infer", "arrange-json"])
+def test_q7_a_parts_file_of_nan_floats_is_one_line_naming_it_and_never_nan_in_json(
+        tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]) -> None:
+    """Issue 98 Q7: the shipped parts.npz with every float NaN, beside --checkpoint: --mode infer exited 1 ("cannot
+    convert float NaN to integer", groove/kit.py) and --mode arrange --json printed bare NaN (not JSON). The loader
+    refuses it: one line naming the file and the fix, exit 2, nothing on standard output."""
+    import shutil
+
+    from seq2drum.cli import main
+    from tests.builders import rock_song_bytes
+
+    checkpoint = tmp_path / "model" / "best.pt"
+    checkpoint.parent.mkdir()
+    shutil.copy(tiny_model_path, checkpoint)
+    shipped = _shipped_parts()
+    np.savez(checkpoint.parent / "parts.npz",
+             **{name: np.full_like(a, np.nan) if a.dtype.kind == "f" else a for name, a in shipped.items()})
+    song = tmp_path / "song.mid"
+    song.write_bytes(rock_song_bytes(8))
+    code = main.main([*mode, str(song), "--checkpoint", str(checkpoint)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err.count("\n") == 1 and "NaN" not in captured.out, captured
+    assert f"{checkpoint.parent / 'parts.npz'} is damaged: its " in captured.err
+    assert "NaN or infinite values" in captured.err and "part_study --write" in captured.err

@@ -17,7 +17,7 @@ from client.drum_client import DrumClient
 from seq2drum.cli import main as main_py
 from seq2drum.generation.arrange import song_arrangement
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.options import GenerationOptions
+from seq2drum.options import MAX_PARTS_CHARS, GenerationOptions
 from seq2drum.rpc import seq2drum_pb2 as pb
 from server.config import ServerConfig
 from server.testing import ServerThread
@@ -65,6 +65,20 @@ def test_the_drummers_arrangement_comes_back_as_a_parts_value_that_plays(address
         assert response.drummer_parts.startswith(f"{response.sections[0].label}=")  # every A plays his one part
         drums = client.generate(song, pb.GenerationOptions(parts=response.drummer_parts, seed=1))
     assert drums.metadata.plan.startswith("from the musician")
+
+
+def test_a_drummers_arrangement_longer_than_8192_characters_is_taken_back(address: str) -> None:
+    """Issue 98 Q6: Arrange{drummer} of a 350-section song returned a 9,863-character drummer_parts that Generate
+    refused (options capped at 8,192 characters; the command line takes 65,536). What one call returns, the next
+    accepts: the drummer's value given again and again past 8,192 characters plays as it does once."""
+    song = with_drums()
+    with DrumClient(address, timeout_s=60, wait_s=10) as client:
+        value = client.arrange(song, drummer=True).drummer_parts
+        long_value = "; ".join([value] * (9_000 // len(value) + 1))
+        assert 9_000 < len(long_value) <= MAX_PARTS_CHARS and long_value.count(";") < 1024
+        once = client.generate(song, pb.GenerationOptions(parts=value, seed=1))
+        again = client.generate(song, pb.GenerationOptions(parts=long_value, seed=1))
+    assert again.metadata.plan == once.metadata.plan and again.metadata.plan.startswith("from the musician")
 
 
 def test_refusals_name_the_fix(address: str, tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ import json
 import pytest
 
 from seq2drum.errors import ConfigError
-from seq2drum.options import MAX_GROOVE_CLIP_BYTES, OPTIONS, GenerationOptions
-from seq2drum.studio.form import GROUPS, PAGE_LABELS, PAGE_WORDS, form_fields, options_from_form, read_form
+from seq2drum.options import MAX_GROOVE_CLIP_BYTES, MAX_PARTS_CHARS, OPTIONS, GenerationOptions
+from seq2drum.studio.form import (GROUPS, MAX_FORM_BYTES, PAGE_LABELS, PAGE_WORDS, form_fields, options_from_form,
+                                  read_form)
 
 
 def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint() -> None:
@@ -97,3 +98,17 @@ def test_a_kit_map_sent_as_a_json_object_is_read_as_json() -> None:
         options_from_form({"kit_map": {"snare": None}}, song=True)
     with pytest.raises(ConfigError, match="must be a JSON object .* got a JSON array"):
         options_from_form({"kit_map": [36, 38]}, song=True)
+
+
+def test_q6_the_parts_field_takes_what_the_command_line_takes() -> None:
+    """Issue 98 Q6: the form capped every text at 8,192 characters, so the drummer's arrangement of a 350-section
+    song (9,863 characters, which the studio's own Arrange returns) was refused. --parts takes MAX_PARTS_CHARS here
+    as on the command line and the server; any other text is still capped at 8,192."""
+    value = "; ".join(["A=1"] * 4000)  # 19,998 characters
+    body = json.dumps({"song": None, "options": {"parts": value, "bars": 4}}).encode()
+    assert len(body) <= MAX_FORM_BYTES
+    assert options_from_form({"parts": value}, song=True).parts == value
+    with pytest.raises(ConfigError, match="argument --parts: 65,537 characters, more than any valid value"):
+        options_from_form({"parts": "x" * (MAX_PARTS_CHARS + 1)}, song=True)
+    with pytest.raises(ConfigError, match="argument --style: 8,193 characters"):
+        options_from_form({"style": "x" * 8193}, song=True)

@@ -482,3 +482,67 @@ def test_p7_a_page_elsewhere_cannot_read_the_studios_api(idle_studio: StudioThre
     assert call(idle_studio.url + "api/kit-maps", headers={"Origin": own, "Sec-Fetch-Site": "same-origin"})[0] == 200
     assert call(idle_studio.url + "api/kit-maps")[0] == 200
     assert call(idle_studio.url, headers={"Sec-Fetch-Site": "cross-site"})[0] == 200
+
+
+def test_q3_an_upload_is_scanned_off_the_event_loop_and_zeros_refused_after_a_few_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 98 Q3: the upload's scan (`tracks_only`) ran on the studio's event loop, walking every 8-byte chunk of a
+    header and zeros: one 60 MiB upload froze /api/config 9.3 s, two 32 s. Every scan of an upload now runs on a
+    thread of its own, and the zeros are refused in one line; a real song is kept and viewed as before."""
+    from seq2drum.midi import io as io_module
+    from seq2drum.studio import songs as songs_module
+
+    on_loop: list[bool] = []
+
+    def counted(scan):  # type: ignore[no-untyped-def]
+        def scan_where(*args, **kwargs):  # type: ignore[no-untyped-def]
+            on_loop.append(threading.current_thread().name == "seq2drum-studio")
+            return scan(*args, **kwargs)
+        return scan_where
+
+    monkeypatch.setattr(songs_module, "scan_midi", counted(songs_module.scan_midi))
+    monkeypatch.setattr(io_module, "scan_midi", counted(io_module.scan_midi))
+    zeros = b"MThd" + (6).to_bytes(4, "big") + b"\x00\x01\x00\x01\x01\xe0" + bytes(200_000)
+    with StudioThread(IdleBackend(), SMALL, parent=tmp_path) as studio:
+        session = session_of(studio.url)
+        status, answer = upload(studio.url, session, zeros, "zeros.mid")
+        song_status, view = upload(studio.url, session, band_song(bars=2))
+    assert status == 422 and "zeros.mid is corrupt: it holds more than 1,024 chunks that play no notes" in \
+        answer["error"], answer
+    assert song_status == 200 and view["parts"], view
+    assert on_loop and not any(on_loop), on_loop
+
+
+class RefusingClient(DownClient):
+    """DrumClient's place for a server that is down, answering at once: every call fails UNAVAILABLE, counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrange_waits: list[float | None] = []
+        self.release.set()
+
+    def arrange(self, midi: bytes, options: object, drummer: bool = False, wait_s: float | None = None) -> object:
+        self.arrange_waits.append(wait_s)
+        return self.model_info()
+
+
+def test_a_studio_in_front_of_a_server_that_is_down_says_so_and_arranges_at_once(tmp_path: Path) -> None:
+    """Issue 98, low: in front of a server that is down, the page listed no styles without a reason, and /arrange
+    failed only after 25-30 s (the helper's client retried for its 30 s). The style list says why it is empty; an
+    arrangement waits at most ARRANGE_WAIT_S for a server, and the next one is refused at once, no call made."""
+    from seq2drum.studio import backends
+
+    backend = RemoteBackend(["127.0.0.1:9"], SMALL)
+    backend.client.close()
+    backend.client = down = RefusingClient()
+    with StudioThread(backend, SMALL, parent=tmp_path) as studio:
+        session = session_of(studio.url)
+        song = upload(studio.url, session, band_song(bars=2))[1]["song"]
+        arranged = [post_json(f"{studio.url}api/sessions/{session}/arrange", {"song": song, "options": {}})]
+        status, styles = call(studio.url + "api/styles?meter=4/4")
+        arranged.append(post_json(f"{studio.url}api/sessions/{session}/arrange", {"song": song, "options": {}}))
+    assert status == 200 and styles["styles"] == [] and "no seq2drum server at 127.0.0.1:9 answers (connection " \
+        "refused)" in styles["problem"], styles
+    assert down.arrange_waits == [getattr(backends, "ARRANGE_WAIT_S", None)] == [5.0]  # the second: no call made
+    assert [code for code, _ in arranged] == [503, 503], arranged
+    assert "no seq2drum server at 127.0.0.1:9 answers (connection refused); start it" in arranged[1][1]["error"]

@@ -43,3 +43,31 @@ def test_unused_sessions_expire_and_the_oldest_make_room(tmp_path: Path, monkeyp
     store.open(), store.open()
     assert first.id not in store.sessions and len(store.sessions) == 2
     store.remove_all()
+
+
+def test_a_killed_studios_folder_is_removed_by_the_next_and_nothing_else(tmp_path: Path) -> None:
+    """Issue 98, low: a studio killed (SIGKILL) left its folder of songs and takes for good. The next studio to start
+    removes the folders whose studio is gone (its lock held by no process); a running studio's folder, a folder
+    without a studio's lock (another program's, an older studio's) and the user's own are kept."""
+    import os
+
+    lock_name = ".studio.lock"  # store.LOCK_NAME
+
+    running = Store(parent=tmp_path)
+    killed = tmp_path / "seq2drum-studio-killed"
+    (killed / "session").mkdir(parents=True)
+    (killed / "session" / "song.mid").write_bytes(b"MThd")
+    (killed / lock_name).write_bytes(b"")  # its studio's lock, released when it was killed
+    old = os.path.getmtime(killed / lock_name) - 86_400  # a day old
+    os.utime(killed / lock_name, (old, old))
+    (tmp_path / "seq2drum-studio-older").mkdir()
+    (tmp_path / "mine").mkdir()
+    running.open()
+    os.utime(running.root / lock_name, (old, old))  # kept for its lock alone
+    later = Store(parent=tmp_path)
+    assert later.removed == [killed] and not killed.exists()
+    assert {path.name for path in tmp_path.iterdir()} == {running.root.name, later.root.name,
+                                                          "seq2drum-studio-older", "mine"}
+    assert (running.root / lock_name).exists()
+    running.remove_all()
+    later.remove_all()

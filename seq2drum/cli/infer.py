@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from seq2drum.atomic import NOT_REGULAR, not_regular_file, write_together
+from seq2drum.atomic import NOT_REGULAR, not_regular_file, remove_stale_temporaries, write_together
 from seq2drum.errors import ConfigError, cut_line, escape_controls
 from seq2drum.midi.limits import ReadLimits
 from seq2drum.midi.scan import limits_with
@@ -234,6 +234,8 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
     existing files only with --force."""
     contents = [take.midi_bytes for take in result.takes][: len(outputs)]
     outputs = outputs[: len(contents)]  # fewer distinct takes than asked: take1..takeK, and a notice below
+    for folder in {path.parent for path in outputs}:  # what runs killed while writing here left (a WAV's: 58 MB)
+        remove_stale_temporaries(folder)
     try:
         if beside is not None:  # a version whose .wav or .png is taken is skipped too: they are the user's
             outputs = write_new_version(beside, args.merge, contents, companions=media_suffixes(args))

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
-from seq2drum.errors import ConfigError
+from seq2drum.errors import ConfigError, escape_controls
 from seq2drum.options import invoked_as
 
 # relative to the working directory: right from the repository root, where the README runs commands; elsewhere the
@@ -137,7 +138,7 @@ def run_arrange(args: argparse.Namespace) -> int:
         return 2
     song = Path(args.song)
     if not song.is_file():
-        print(f"error: {song} not found; name an existing .mid file", file=sys.stderr)
+        print(f"error: {escape_controls(str(song))} not found; name an existing .mid file", file=sys.stderr)
         return 2
     options = generation_options(args)
     generator = _load_generator(args)
@@ -146,13 +147,15 @@ def run_arrange(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
         return 0
-    print(f"{song.name}: its sections as seq2drum counts them, and the parts each can play, best first "
-          f"({'the band' if result.arrangement.heard_band else 'the guitar alone'} heard):")
+    print(f"{escape_controls(song.name)}: its sections as seq2drum counts them, and the parts each can play, best "
+          f"first ({'the band' if result.arrangement.heard_band else 'the guitar alone'} heard):")
     for line in described(result, SHOWN_PARTS):
         print(line)
     if result.drummer is not None:
         print(f'--parts "{result.parts_value()}"')
     else:
-        print(f'choose with: {invoked_as("python main.py")} --mode infer {args.song} --parts "KEY=PART; ..." '
+        # quoted for the shell and its control bytes escaped: "my song;touch X;$(id).mid" was suggested as it is
+        print(f'choose with: {invoked_as("python main.py")} --mode infer {escape_controls(shlex.quote(args.song))} '
+              '--parts "KEY=PART; ..." '
               "(KEY: A, B#2 or 33-40; PART: a name or [id] above, or a style)")
     return 0

@@ -55,11 +55,11 @@ class SongArrangement:
     def to_json(self) -> str:
         """--json: without the drummer, the sections with their ranked parts; with him, `{key: part name}`."""
         if self.drummer is not None:
-            return json.dumps({key: part.name for key, part in self.drummer.items()}, indent=1)
+            return json.dumps({key: part.name for key, part in self.drummer.items()}, indent=1, allow_nan=False)
         return json.dumps([{"key": s.key, "first_bar": s.first_bar, "bars": s.n_bars, "meter_family": s.family,
                             "parts": [{"name": r.name, "id": r.id, "score": round(r.score, 4)}
                                       for r in self.arrangement.ranking[s.key]]}
-                           for s in self.arrangement.sections], indent=1)
+                           for s in self.arrangement.sections], indent=1, allow_nan=False)  # JSON has no NaN
 
 
 def _unique(arrangement: Arrangement, key: str, part: RankedPart) -> bool:

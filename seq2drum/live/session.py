@@ -12,6 +12,7 @@ comes back with the bar's drums and is kept here, so any worker can decide the s
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,8 @@ from typing import Any, NamedTuple
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import MAX_PART_CHARS, ROLE_NAMES, BarClock, DrumHit, PlayedNote
 from seq2drum.midi.limits import MAX_BAR_QUARTERS, MAX_SONG_PARTS
+
+log = logging.getLogger("seq2drum.live")
 
 SILENT_BARS = 2  # after this many bars without a note from the band, the drums rest until it plays again
 IDLE_BARS = 2  # a stream may send nothing for this many bars (or the server's idle limit, whichever is longer)
@@ -162,11 +165,23 @@ def run_call(drummer: Any, state: Any, call: LiveCall) -> tuple[list[DrumHit], A
         state = drummer.hear(state, kept_bar_hits(call.kept, call.previous, drummer.steps_per_quarter,
                                                   drummer.width), [note.velocity for note in call.kept])
     if call.part is not None:
-        if not hasattr(drummer, "switched"):
-            raise ConfigError("this live drummer (the stand-in loop) plays no part you name")
-        state = drummer.switched(state, call.part, call.bar)
+        state = _switched(drummer, state, call)
     hits, state = drummer.next_bar(state, list(call.played), call.previous, call.bar)
     return (ending_bar(hits, call.end_quarters) if call.end_quarters is not None else hits), state
+
+
+def _switched(drummer: Any, state: Any, call: LiveCall) -> Any:
+    """The state with the musician's part switch, or as it was for a part the drummer cannot play: that switch is
+    refused (logged, with the reason) and the drums play on. One bad switch ended the whole stream INVALID_ARGUMENT
+    (issue 98, low); the parts a musician may switch to are checked at the start (`check_switches`)."""
+    try:
+        if not hasattr(drummer, "switched"):
+            raise ConfigError("this live drummer (the stand-in loop) plays no part you name")
+        return drummer.switched(state, call.part, call.bar)
+    except ConfigError as error:
+        log.warning("PlayAlong: the switch to part %r before bar %d was refused, the drums play on: %s",
+                    (call.part or "")[:80], call.bar.index, error)
+        return state
 
 
 def ending_bar(hits: Sequence[DrumHit], end_quarters: float) -> list[DrumHit]:

@@ -29,6 +29,14 @@ MAX_SONG_PARTS = 64
 # tempo event of 0 is; live plays 10-400 (seq2drum.live.session)
 SONG_TEMPO_RANGE_BPM = (5.0, 1000.0)
 MAX_NAME_CHARS = 200  # of a track name or marker as shown (the file's own bytes are written back whole)
+# Chunks that play no notes: chunks that are not tracks (SMF 1.0 tells a reader to skip them; none in the 1,848 songs
+# of ../shared/data, a few in a Yamaha XF file) and tracks without notes (at most 34 tracks in all there). A header
+# followed by zeros is millions of empty 8-byte chunks, each walked in Python: 60 MiB froze the studio's event loop
+# 9 s (issue 98 Q3); past this many the file is refused, its scan having walked no further.
+MAX_EMPTY_CHUNKS = 1024
+# The largest MIDI file the command line reads, as the server's upload limit (ServerConfig.max_stream_bytes): the
+# largest song of ../shared/data is 206 KB; 200 MB of zeros took 54 s and 676 MB before its error (issue 98 Q4).
+MAX_SONG_FILE_BYTES = 64 * 1024 * 1024
 
 
 def meter_problem(numerator: int, denominator: int) -> str:

@@ -20,8 +20,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
-from seq2drum.midi.limits import (MAX_BAR_QUARTERS, MAX_METER_DENOMINATOR_POWER, MAX_METER_NUMERATOR, MAX_SONG_QUARTERS,
-                                  UNCOUNTED, ReadLimits, meta_text, meter_problem)
+from seq2drum.midi.limits import (MAX_BAR_QUARTERS, MAX_EMPTY_CHUNKS, MAX_METER_DENOMINATOR_POWER, MAX_METER_NUMERATOR,
+                                  MAX_SONG_QUARTERS, UNCOUNTED, ReadLimits, meta_text, meter_problem)
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -109,8 +109,9 @@ def what_it_is(data: bytes) -> str:
 
 def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
     """Check the file's structure and count what it holds, in one linear pass. Raises `MidiReadError` naming the
-    problem: not a MIDI file, SMPTE time, format 2, a chunk cut short, a meter no song has; `MidiLimitError` past a
-    limit; `SongTooLongError` for an event past `limits.max_song_quarters`."""
+    problem: not a MIDI file, SMPTE time, format 2, a chunk cut short, more than `MAX_EMPTY_CHUNKS` chunks that play no
+    notes (a header followed by zeros), a meter no song has; `MidiLimitError` past a limit; `SongTooLongError` for
+    an event past `limits.max_song_quarters`."""
     limits = limits or ReadLimits()
     if not data.startswith(b"MThd"):
         raise MidiReadError(
@@ -131,6 +132,7 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
         raise MidiReadError(f"{label} is corrupt: it declares 0 ticks per quarter note")
     counts = _Counter(label, limits, MidiCounts(midi_format, division))
     position, tracks_seen, other_chunks = 8 + header_length, 0, 0
+    empty_chunks, first_empty = 0, 0  # chunks that play no notes (not tracks, or tracks without notes)
     while position + 8 <= len(data) and tracks_seen < n_tracks:  # bytes after the declared tracks are ignored
         is_track = data[position : position + 4] == b"MTrk"
         length = struct.unpack(">I", data[position + 4 : position + 8])[0]
@@ -147,8 +149,19 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             if counts.result.parts > counts.limits.max_parts:  # each part costs the reader and generation some work
                 raise counts.too_many_parts()
             tracks_seen += 1
+            plays = bool(scan.note_ticks)
         else:
             other_chunks += 1
+            plays = False
+        if not plays:
+            empty_chunks += 1
+            first_empty = first_empty or position
+            if empty_chunks > MAX_EMPTY_CHUNKS:  # a header followed by zeros: millions of empty chunks
+                raise MidiReadError(
+                    f"{label} is corrupt: it holds more than {MAX_EMPTY_CHUNKS:,} chunks that play no notes (tracks "
+                    f"without notes, or chunks that are not tracks; from byte {first_empty:,}"
+                    f"{', zeros read as empty chunks' if data[position : position + 8] == bytes(8) else ''}), where a "
+                    "song holds a few; export the file again from your DAW")
         position += 8 + length
     counts.result.tracks = tracks_seen
     counts.result.other_chunks = other_chunks

@@ -267,6 +267,12 @@ def part_of(value: str, key: str, planner: Any, section: Occurrence | None,
                       f"the parts that fit: {_listed(parts, fits)}")
 
 
+LISTED_PARTS = 6  # an error names this many of the parts that fit (all 30 made a line of 1,200 characters)
+
+
 def _listed(parts: Any, fits: list[int]) -> str:
-    """The parts that fit, as an error lists them: built only when a value is refused."""
-    return "; ".join(f"{k} {parts[k].name}" for k in fits)
+    """The parts that fit, as an error lists them (the first LISTED_PARTS, and where the rest are listed): built
+    only when a value is refused."""
+    shown = "; ".join(f"{k} {parts[k].name}" for k in fits[:LISTED_PARTS])
+    more = len(fits) - LISTED_PARTS
+    return shown if more <= 0 else f"{shown}; and {more} more (--mode arrange SONG.mid lists them all)"

@@ -278,7 +278,7 @@ def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         version = meta.get("format_version") if isinstance(meta, dict) else None
         raise CheckpointError(f"{path} is parts format {version}, this seq2drum reads {FORMAT_VERSION}; {fix}")
-    problem = _shape_problem(arrays, meta)
+    problem = _shape_problem(arrays, meta) or _value_problem(arrays)
     if problem:
         raise CheckpointError(f"{path} is damaged: {problem}; {fix}")
     prefix = len("vocabulary_")
@@ -289,6 +289,16 @@ def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
                               f"{str(exc)[:120]}); {fix}") from exc
     model = PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS))
     return vocabulary, model
+
+
+def _value_problem(arrays: dict[str, np.ndarray]) -> str:
+    """Why a parts file's numbers cannot be played from ("" when they can): a NaN or infinity in any float array (a
+    file of NaN floats made --mode infer exit 1, "cannot convert float NaN to integer", and --mode arrange --json
+    print bare NaN, issue 98 Q7)."""
+    for name, values in arrays.items():
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            return f"its {name} holds {int(np.count_nonzero(~np.isfinite(values))):,} NaN or infinite values"
+    return ""
 
 
 def _shape_problem(arrays: dict[str, np.ndarray], meta: dict) -> str:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # the same classes, found through `sibling` at run time
 log = logging.getLogger("seq2drum.studio")
 STYLES_WAIT_S = 5.0  # how long the page's style list waits for a server that is not up
 STYLES_RETRY_S = 10.0  # after no server answered, the style list is empty this long without asking again
+# how long the page's arrangement waits for a server that is not up (the helper's client waits 30 s, retrying): it
+# failed only after 25-30 s (issue 98, low); a server found down answers the next arrangement at once, for
+# STYLES_RETRY_S, without a call
+ARRANGE_WAIT_S = 5.0
 
 
 def sibling(name: str) -> ModuleType:
@@ -45,6 +49,14 @@ def sibling(name: str) -> ModuleType:
 
 class StudioBusyError(Seq2DrumError):
     """Every slot for generating (or receiving uploads, or rendering audio) is taken: try again in a moment."""
+
+
+class ServersDownError(StudioBusyError):
+    """No seq2drum server answered (UNAVAILABLE); `down` says so in a few words, for the page's next questions."""
+
+    def __init__(self, message: str, down: str) -> None:
+        super().__init__(message)
+        self.down = down
 
 
 @dataclass
@@ -76,6 +88,8 @@ class Takes:
 class LocalBackend:
     """Worker processes of the studio's own, each with the model loaded, run exactly as the gRPC server runs them:
     at most `config.workers` songs at once, `config.max_waiting` in line, each stopped after `config.max_job_s`."""
+
+    down = ""  # its workers are its own: never a server that does not answer
 
     def __init__(self, checkpoint: Path | None, config: ServerConfig) -> None:
         self.config = config
@@ -143,6 +157,8 @@ class RemoteBackend:
         # took 4.35 s instead of 0.03 s)
         self._styles_asked: asyncio.Future[Any] | None = None
         self._styles_failed_s = -STYLES_RETRY_S
+        self.down = ""  # why no server answered the last question (styles or arrangement), "" once one does
+        self._down_s = -STYLES_RETRY_S
         self._styles_thread = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="seq2drum-styles")
         self._calls = 0  # songs sent and not yet answered: at most workers + max_waiting, as a local studio
         # one thread per song in flight, of their own: a round trip that holds a thread for a minute must not take
@@ -181,12 +197,20 @@ class RemoteBackend:
         if self._calls >= self.config.workers + self.config.max_waiting:
             raise StudioBusyError(f"the studio is waiting for {self._calls} songs already; try again in a few "
                                   "seconds")
+        if self.down and time.monotonic() - self._down_s < STYLES_RETRY_S:
+            raise StudioBusyError(f"{self.down}; start it, or try again in a few seconds")
         convert = sibling("server.convert")
         loop = asyncio.get_running_loop()
         self._calls += 1
-        call = self._threads.submit(self._remote, lambda: self.client.arrange(midi, convert.options_to_proto(options)))
+        call = self._threads.submit(self._remote, lambda: self.client.arrange(
+            midi, convert.options_to_proto(options), wait_s=ARRANGE_WAIT_S))
         call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._answered))
-        answer = await asyncio.wrap_future(call)
+        try:
+            answer = await asyncio.wrap_future(call)
+        except ServersDownError as exc:
+            self._went_down(exc.down)
+            raise
+        self.down = ""
         return [{"key": s.key, "label": s.label, "occurrence": s.occurrence, "first_bar": s.first_bar, "bars": s.bars,
                  "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts]}
                 for s in answer.sections]
@@ -205,8 +229,8 @@ class RemoteBackend:
         except grpc.RpcError as error:
             details = escape_controls(error.details() or "")
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                raise StudioBusyError(f"no seq2drum server at {self.client.target} could take the song "
-                                      f"({details}); try again later") from None
+                raise ServersDownError(f"no seq2drum server at {self.client.target} could take the song "
+                                       f"({details}); try again later", self._down_words(details)) from None
             raise Seq2DrumError(details or f"the server answered {error.code().name}") from None
         except helper.HelperError as exc:
             raise Seq2DrumError(str(exc)) from None
@@ -231,13 +255,21 @@ class RemoteBackend:
             if self._styles_asked is asked:
                 self._styles_asked, self._styles_failed_s = None, time.monotonic()
                 log.info("no styles from %s: %s", self.client.target, escape_controls(error.details() or "")[:200])
+                self._went_down(self._down_words(escape_controls(error.details() or "")[:200]))
             return []
         finally:  # a question that failed otherwise is not kept for the next page to get its error
             if self._styles_asked is asked and asked.done() and (asked.cancelled() or asked.exception() is not None):
                 self._styles_asked = None
         self._styles = [{"name": style.name, "meters": list(style.meters), "description": style.description}
                         for style in info.styles]
+        self.down = ""
         return self._styles
+
+    def _down_words(self, details: str) -> str:
+        return f"no seq2drum server at {self.client.target} answers ({details or 'no answer'})"
+
+    def _went_down(self, words: str) -> None:
+        self.down, self._down_s = words, time.monotonic()
 
     def _answered(self) -> None:
         self._calls -= 1

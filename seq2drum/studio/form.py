@@ -15,8 +15,8 @@ from typing import Any
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
 from seq2drum.midi.kit_presets import GM, preset
-from seq2drum.options import (MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_TAKES, OPTION_BY_NAME, OPTIONS, GenerationOptions,
-                              Option)
+from seq2drum.options import (LONG_TEXT_CHARS, MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_PARTS_CHARS, MAX_TAKES,
+                              OPTION_BY_NAME, OPTIONS, GenerationOptions, Option)
 
 # Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), nowhere
 # ("live": the live drummer's alone, and the studio makes takes of a whole song), or among the controls (every option
@@ -60,8 +60,9 @@ PAGE_WORDS = {
 SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions refuses them without a song
 NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
 _KINDS = {int: "int", float: "float", bool: "bool", str: "str", bytes: "file"}
-MAX_FORM_BYTES = MAX_GROOVE_CLIP_BYTES * 4 // 3 + 64 * 1024  # a groove clip in base64 and the other options
-MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS  # the longest text option a person writes, as the server takes it
+# a groove clip in base64, --parts at its longest (a character \uXXXX in JSON), and the other options
+MAX_FORM_BYTES = MAX_GROOVE_CLIP_BYTES * 4 // 3 + 6 * MAX_PARTS_CHARS + 64 * 1024
+MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS  # the longest text option a person writes, as the server takes it (parts: longer)
 MAX_NUMBER_CHARS = 40
 
 
@@ -109,7 +110,8 @@ def _value(option: Option, value: Any) -> Any:
     # an answer sent as a JSON object or array (a kit map) stays JSON: str() wrote Python's repr, {'kick': 36}, which
     # the kit map's reader refused as "not valid JSON" (issue 89, low)
     text = (json.dumps(value) if isinstance(value, (dict, list)) else str(value)).strip()
-    if len(text) > (MAX_OPTION_CHARS if kind is str else MAX_NUMBER_CHARS):  # before anything reads or quotes it
+    limit = LONG_TEXT_CHARS.get(option.name, MAX_OPTION_CHARS) if kind is str else MAX_NUMBER_CHARS
+    if len(text) > limit:  # before anything reads or quotes it
         raise ConfigError(f"argument {option.flag}: {len(text):,} characters, more than any valid value")
     if kind is str:
         return text

@@ -50,6 +50,13 @@ def read_song(data: bytes, label: str, limits: ReadLimits) -> MidiSong:
     return read_midi(data, limits=limits, label=label)
 
 
+def read_upload(data: bytes, label: str, limits: ReadLimits) -> tuple[bytes, dict[str, Any]]:
+    """An upload as it is kept (`tracks_only`) and its view, read within `limits`: the whole of an upload's reading,
+    run off the studio's event loop."""
+    kept = tracks_only(data)
+    return kept, song_view(read_song(kept, label, limits))
+
+
 def tracks_only(data: bytes) -> bytes:
     """An upload as far as its declared tracks go: the bytes after them are never read (seq2drum.midi.scan), so
     they are not kept either (a valid song with 60 MiB of padding is the song). A file the scan refuses is

@@ -12,6 +12,7 @@ settled at its real size once written (`settle`), so neither a page (`max_sessio
 are made again when asked for); past that its request is refused (StoreFullError). The index lives on the event loop;
 files are written on threads, into folders that may be removed meanwhile (that write then fails: SessionGoneError).
 A file is sent through a link of its own outside its session's folder (`hold`): whole, even if its page closes.
+A studio killed without its clean-up leaves its folder; the next studio to start removes it (`remove_killed_studios`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,20 @@ import secrets
 import shutil
 import tempfile
 import time
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: a killed studio's folder stays, as before
+    fcntl = None  # type: ignore[assignment]
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from seq2drum.errors import Seq2DrumError
 
 MAX_SESSIONS = 256
+FOLDER_PREFIX = "seq2drum-studio-"
+LOCK_NAME = ".studio.lock"  # held locked by the studio whose folder it is, for as long as it runs
+LOCK_GRACE_S = 10.0  # a lock younger than this is being taken: its folder is not a killed studio's
 PAGE_CLOSED = "this page's files were removed (the page was closed); reload the page"
 SENDING = ".sending"  # the links to files being sent (a session id never starts with a dot)
 MiB = 1024 * 1024
@@ -90,7 +99,9 @@ class Store:
         self.ttl_s = ttl_s
         self.max_bytes = max_bytes
         self.max_session_bytes = max_bytes // 4 if max_session_bytes is None else min(max_session_bytes, max_bytes)
-        self.root = Path(tempfile.mkdtemp(prefix="seq2drum-studio-", dir=parent))
+        self.removed = remove_killed_studios(parent)  # folders of studios killed before they could remove them
+        self.root = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
+        self._lock = _hold_lock(self.root)
         self.sessions: dict[str, Session] = {}
 
     def open(self) -> Session:
@@ -217,3 +228,52 @@ class Store:
         """End every session and remove the studio's folder (at exit)."""
         self.sessions.clear()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+def _hold_lock(root: Path) -> int | None:
+    """Lock `root`'s LOCK_NAME for as long as this process runs (the lock goes with it, however it ends). Another studio
+    leaves a lock younger than LOCK_GRACE_S alone, so the moment between making it and locking it is no window."""
+    if fcntl is None:
+        return None
+    handle = os.open(root / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def remove_killed_studios(parent: Path | None = None) -> list[Path]:
+    """Remove the folders (songs, takes, WAVs) that studios killed without their clean-up (SIGKILL, a power cut) left
+    in `parent` (the system's temporary folder by default): only this user's `seq2drum-studio-*` folders holding a
+    LOCK_NAME that no process holds (issue 98, low). A folder without one (another program's, an older studio's) is
+    left as it is. Returns what was removed."""
+    removed: list[Path] = []
+    if fcntl is None:
+        return removed
+    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    try:
+        folders = [path for path in base.iterdir() if path.name.startswith(FOLDER_PREFIX)]
+    except OSError:
+        return removed
+    for folder in folders:
+        try:
+            info = os.lstat(folder)
+            if not os.path.isdir(folder) or os.path.islink(folder) or info.st_uid != os.getuid():
+                continue
+            if time.time() - os.lstat(folder / LOCK_NAME).st_mtime < LOCK_GRACE_S:
+                continue
+            handle = os.open(folder / LOCK_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:  # no lock in it: not a folder a studio of today's made
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # its studio runs
+            os.close(handle)
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(handle)
+        removed.append(folder)
+    return removed

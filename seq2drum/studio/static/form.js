@@ -176,9 +176,11 @@ const Form = (() => {
     }
     select.value = answer.styles.some((style) => style.name === before) ? before : "";
     const words = document.getElementById("style-words");
-    words.dataset.list = answer.styles.length
-      ? `${answer.styles.length} of the model's ${answer.all} styles play in ${answer.meter}, ${why}`
-      : `none of the model's styles plays in ${answer.meter}, ${why}: the model chooses the grooves`;
+    words.dataset.list = answer.problem
+      ? `no styles listed: ${answer.problem}; the model chooses the grooves`
+      : answer.styles.length
+        ? `${answer.styles.length} of the model's ${answer.all} styles play in ${answer.meter}, ${why}`
+        : `none of the model's styles plays in ${answer.meter}, ${why}: the model chooses the grooves`;
     select.dataset.meter = answer.meter;
     describeStyle();
   }
