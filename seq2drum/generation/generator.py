@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seq2drum.generation.given import given_continuation
+from seq2drum.generation.parts_from import borrowed
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
 from seq2drum.groove.decoder import Decoder
@@ -292,12 +293,14 @@ class DrumGenerator:
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
+        options, mapping = borrowed(self, midi, options) if midi else (options, [])  # --parts-from: as --parts
         prepared = prepare(midi, options, self.data_config, self.spec)
         reading = song_swing(prepared, options)  # read once: the decision and the render both need it
         takes = self.takes(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
                             prepared.steering, prepared.given, swung_by_song(prepared, options, reading), prepared.bars)
         results, notices, information = render(prepared, takes, options, seed, reading)
-        return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)
+        return self._result(prepared, results, (notices, [*mapping, *information]), options, seed,
+                            time.perf_counter() - started)
 
     def _result(self, prepared: PreparedSong, results: list[TakeResult], said: tuple[list[str], list[str]],
                 options: GenerationOptions, seed: int, generation_s: float) -> GenerationResult:
