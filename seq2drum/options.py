@@ -40,7 +40,7 @@ MAX_HUMANIZE = 1.5
 FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
 GROOVE_CLIP_MAX_BARS = 8  # a longer --groove clip gives its first 8 bars
 MAX_GROOVE_CLIP_BYTES = 1 << 20  # a drum clip of 8 bars is a few KiB; a GMD take at most ~100 KiB
-MAX_PARTS_FROM_BYTES = 1 << 20  # --parts-from: a song whose drummer's arrangement is borrowed (../shared/data's at most ~200 KiB)
+MAX_PARTS_FROM_BYTES = 1 << 20  # --parts-from: a song whose drummer's arrangement is borrowed (the data's: 206 KB)
 PARTS_FROM_SAID = "--parts-from: "  # starts each line of its mapping among a result's notices (the helper prints them)
 MAX_FILE_BYTES = {"groove_midi": MAX_GROOVE_CLIP_BYTES, "parts_from": MAX_PARTS_FROM_BYTES}  # each file option's limit
 

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seq2drum.generation.given import given_continuation
-from seq2drum.generation.parts_from import borrowed
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
 from seq2drum.groove.decoder import Decoder
@@ -293,7 +292,11 @@ class DrumGenerator:
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
-        options, mapping = borrowed(self, midi, options) if midi else (options, [])  # --parts-from: as --parts
+        mapping: list[str] = []
+        if options.parts_from and midi:  # --parts-from, made into --parts (its module reads songs' arrangements as
+            from seq2drum.generation.parts_from import borrowed  # generation.arrange does: imported here, no cycle)
+
+            options, mapping = borrowed(self, midi, options)
         prepared = prepare(midi, options, self.data_config, self.spec)
         reading = song_swing(prepared, options)  # read once: the decision and the render both need it
         takes = self.takes(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from seq2drum.errors import ConfigError, MidiReadError
 from seq2drum.generation.arrange import SongArrangement, song_arrangement
@@ -22,8 +22,6 @@ from seq2drum.midi.io import MidiSong
 from seq2drum.options import PARTS_FROM_SAID, GenerationOptions
 from seq2drum.parts.arrangement import Occurrence, parse_parts
 
-if TYPE_CHECKING:
-    from seq2drum.generation.generator import DrumGenerator
 
 SIGNATURE_TRAITS = 4  # a part's level, time-keeper, subdivision and feel: matched in this order across meters
 
@@ -44,11 +42,11 @@ class Paired:
         return f"{self.section.key} <- {source}: {self.words}"
 
 
-def borrowed(generator: DrumGenerator, midi: bytes | MidiSong, options: GenerationOptions
+def borrowed(generator: Any, midi: bytes | MidiSong, options: GenerationOptions
              ) -> tuple[GenerationOptions, list[str]]:
     """`options` with `parts_from` made into `--parts` entries (the musician's own winning) and the mapping's lines;
     `options` as given where it has no `parts_from`. ConfigError for another song that cannot be read or has no
-    drums, or a model with no parts."""
+    drums, or a model with no parts. `generator`: a DrumGenerator (typed Any: the generator calls this module)."""
     if not options.parts_from:
         return options, []
     theirs = drummers_arrangement(generator, options.parts_from, options)
@@ -63,7 +61,7 @@ def borrowed(generator: DrumGenerator, midi: bytes | MidiSong, options: Generati
     return dataclasses.replace(options, parts=spec or None, parts_from=None), [PARTS_FROM_SAID + line for line in lines]
 
 
-def drummers_arrangement(generator: DrumGenerator, midi: bytes, options: GenerationOptions) -> SongArrangement:
+def drummers_arrangement(generator: Any, midi: bytes, options: GenerationOptions) -> SongArrangement:
     """The other song's sections and his drummer's part in each (ConfigError, naming --parts-from, for a file that
     is not a song with drums). It is heard as a song of its own: this song's --track does not pick its guitar."""
     other = GenerationOptions(guitar_only=options.guitar_only)

@@ -2,8 +2,9 @@
 (first bar, part) the stream's `--parts` bar ranges start and each switch while playing adds. A switch takes effect
 where the next phrase starts (phrases of PHRASE_BARS bars counted from the band's first bar, as the live span counts
 them), as a drummer told "ride in the chorus" changes at the chorus, not in the middle of a bar's phrase. A part is
-named as `--parts` names one (a name or an id of the bar's meter, `[13]`, or a style, in any letter case); "model" gives the bar back to the
-model. Section letters are not known while the band plays: live, `--parts` takes bar ranges only.
+named as `--parts` names one (a name or an id of the bar's meter, `[13]`, or a style, in any letter case);
+"model" gives the bar back to the model. Section letters are not known while the band plays: live, `--parts` takes
+bar ranges only.
 """
 
 from __future__ import annotations

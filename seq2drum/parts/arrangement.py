@@ -5,10 +5,10 @@ ranked by how well they fit there, the part the song's own drummer plays in each
 A section is keyed by its label (`B`: every B), its label and occurrence (`B#2`: the second B) or a bar range of the
 song (`33-40`: the phrases that start in it), in any letter case; a more specific key wins (range over occurrence over
 label), and a key given twice with two parts is refused. A value is a part's name or id as `--mode arrange` prints it
-(`13`, `[13]`, `kick and snare, backbeat [13]`), a style's name (parts.traits: its likeliest part there) or a time-keeper
-without its feel (`eighths on the ride`: the likeliest of those parts there), read as a musician types them
-(`folded`: any letter case, `16th`/`16ths`/`sixteenths`, `8ths`/`eighths`, `hats`/`hi-hat`, `-` or a space). Anything
-that does not fit gets one `ConfigError` line that lists what does. Pure numpy on the planner's tables.
+(`13`, `[13]`, `kick and snare, backbeat [13]`), a style's name (parts.traits: its likeliest part there) or a
+time-keeper without its feel (`eighths on the ride`: the likeliest of those parts there), read as a musician types
+them (`folded`: any letter case, `16th`/`16ths`/`sixteenths`, `8ths`/`eighths`, `hats`/`hi-hat`, `-` or a space).
+Anything that does not fit gets one `ConfigError` line that lists what does. Pure numpy on the planner's tables.
 """
 
 from __future__ import annotations
@@ -322,7 +322,8 @@ def names_a_part(value: str, planner: Any) -> bool:
 
 def part_id(value: str) -> tuple[int | None, str]:
     """(the id, the name before it) of a value that gives a part's id as `--mode arrange` prints it: `13`, `[13]`,
-    `kick and snare, backbeat [13]` or the menu's whole line, `1. kick and snare, backbeat [13]` (ASCII digits, `ascii_number`); (None, value) for any other."""
+    `kick and snare, backbeat [13]` or the menu's whole line, `1. kick and snare, backbeat [13]` (ASCII digits,
+    `ascii_number`); (None, value) for any other."""
     value = value.strip()
     number = ascii_number(value)
     if number is not None:
