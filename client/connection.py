@@ -1,6 +1,6 @@
 """The helper's flags made into what every mode sends: the generation options as the proto's (flags left out stay
-unset; --kit-map's and --groove's files read here, on the DAW's machine) and a `DrumClient` for the flags' server(s).
-Shared by the file modes (daw_helper.py) and the ports (live_ports.py).
+unset; --kit-map's, --groove's and --parts-from's files read here, on the DAW's machine) and a `DrumClient` for the
+flags' server(s). Shared by the file modes (daw_helper.py) and the ports (live_ports.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from seq2drum.credentials import read_token
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit_presets import preset, preset_keys
-from seq2drum.options import OPTION_BY_NAME, chosen_options, read_groove_file
+from seq2drum.options import OPTION_BY_NAME, chosen_options, read_groove_file, read_parts_from_file
 from seq2drum.rpc import seq2drum_pb2
 from seq2drum.user_files import read_user_file
 
@@ -25,17 +25,17 @@ _UINT_LIMITS = {field.name: 2 ** (64 if field.cpp_type == field.CPPTYPE_UINT64 e
 
 
 def options_from_args(args: argparse.Namespace) -> seq2drum_pb2.GenerationOptions:
-    """The generation flags as the proto's options; flags left out stay unset. --kit-map's and --groove's files are
-    read here (the server checks them)."""
+    """The generation flags as the proto's options; flags left out stay unset. --kit-map's, --groove's and
+    --parts-from's files are read here (the server checks them)."""
     options = seq2drum_pb2.GenerationOptions()
     for name, value in chosen_options(args).items():
         if name == "kit_map":
             if value.strip().lower() != "gm":
                 options.kit_map = read_kit_map_text(value)
             continue
-        if name == "groove_midi":  # the clip is read here, on the DAW's machine, and its bytes sent
+        if name in ("groove_midi", "parts_from"):  # the file is read here, on the DAW's machine, and its bytes sent
             try:
-                options.groove_midi = read_groove_file(value)
+                setattr(options, name, (read_groove_file if name == "groove_midi" else read_parts_from_file)(value))
             except ConfigError as exc:
                 raise HelperError(str(exc)) from None
             continue

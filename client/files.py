@@ -11,6 +11,7 @@ from pathlib import Path
 
 from seq2drum.atomic import write_together
 from seq2drum.errors import cut_line, escape_controls
+from seq2drum.options import PARTS_FROM_SAID
 from seq2drum.outputs import (exists_message, from_nothing_path, new_output_path, parts_line, take_paths,
                               write_new_version)
 from seq2drum.rpc import seq2drum_pb2
@@ -89,8 +90,11 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
         print(cut_line(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}")), flush=True)
     if drums.metadata.band_parts:
         print(cut_line(escape_controls(f"band: {'; '.join(drums.metadata.band_parts)}")), flush=True)
-    for notice in drums.metadata.notices:
-        print(cut_line(f"warning: {escape_controls(notice)}"), file=sys.stderr, flush=True)
+    for notice in drums.metadata.notices:  # --parts-from's mapping is what was done, not a warning
+        if notice.startswith(PARTS_FROM_SAID):
+            print(cut_line(escape_controls(notice)), flush=True)
+        else:
+            print(cut_line(f"warning: {escape_controls(notice)}"), file=sys.stderr, flush=True)
     return target
 
 

@@ -44,6 +44,9 @@ MAX_HUMANIZE = 1.5
 FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
 GROOVE_CLIP_MAX_BARS = 8  # a longer --groove clip gives its first 8 bars
 MAX_GROOVE_CLIP_BYTES = 1 << 20  # a drum clip of 8 bars is a few KiB; a GMD take at most ~100 KiB
+MAX_PARTS_FROM_BYTES = 1 << 20  # --parts-from: a song whose drummer's arrangement is borrowed (the data's: 206 KB)
+PARTS_FROM_SAID = "--parts-from: "  # starts each line of its mapping among a result's notices (the helper prints them)
+MAX_FILE_BYTES = {"groove_midi": MAX_GROOVE_CLIP_BYTES, "parts_from": MAX_PARTS_FROM_BYTES}  # each file option's limit
 
 
 def ascii_number(text: str, max_digits: int = 6) -> int | None:
@@ -92,6 +95,7 @@ class GenerationOptions(_Config):
     groove_midi: bytes | None = None  # a drum clip (MIDI bytes): the groove the drums start from and come back to
     rest_after: int | None = None  # live: rest after this many silent bars (None: 2 with the band, never guitar alone)
     parts: str | None = None  # the musician's part per section: "A=ride-8ths; B#2=half-time; 33-40=drop-out"
+    parts_from: bytes | None = None  # a song (MIDI bytes) whose drummer's arrangement the sections play (issue 101)
 
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
@@ -133,6 +137,9 @@ class GenerationOptions(_Config):
                f"the groove clip holds {len(self.groove_midi or b''):,} bytes; a clip of at most "
                f"{MAX_GROOVE_CLIP_BYTES:,} bytes is taken (its first {GROOVE_CLIP_MAX_BARS} bars are used): cut it "
                "in your DAW")
+        _check(self.parts_from is None or len(self.parts_from) <= MAX_PARTS_FROM_BYTES,
+               f"the --parts-from song holds {len(self.parts_from or b''):,} bytes; a song of at most "
+               f"{MAX_PARTS_FROM_BYTES:,} bytes is taken: name its MIDI file without audio or video in it")
         self._check_shape()
 
     def _check_shape(self) -> None:
@@ -162,6 +169,8 @@ class GenerationOptions(_Config):
         _check(not self.merge, "merge copies a song's guitar into the output; drums from nothing (bars) have no song")
         _check(not self.keep_drums and not self.guitar_only,
                "keep drums and guitar only are about a song's parts; drums from nothing (bars) have no song")
+        _check(self.parts is None and self.parts_from is None,
+               "parts and parts from arrange a song's sections; drums from nothing (bars) have no song")
 
     @property
     def from_nothing(self) -> bool:
@@ -282,6 +291,10 @@ OPTIONS: tuple[Option, ...] = (
            "each KEY=PART, KEY a section label (A: every A), a label and occurrence (B#2) or a bar range (33-40), "
            "PART a part's name or id from `--mode arrange` or a style; other sections are planned as the band asks",
            metavar="SPEC", default_words="none: the model plans every section"),
+    Option("parts_from", "--parts-from", 28, "play the arrangement of another song's drummer (its drums on channel "
+           "10): its sections' parts laid on this song's by their letters' order and occurrence (its first letter's "
+           "onto this song's first, the second B's onto the second B), the mapping printed; --parts entries win",
+           metavar="SONG.mid", default_words="none"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -334,6 +347,13 @@ def read_groove_file(path: str) -> bytes:
     return read_user_file(path, "--groove", MAX_GROOVE_CLIP_BYTES,
                           f"name a drum clip (.mid) such as a loop from your library, at most "
                           f"{MAX_GROOVE_CLIP_BYTES:,} bytes (its first {GROOVE_CLIP_MAX_BARS} bars are used)")
+
+
+def read_parts_from_file(path: str) -> bytes:
+    """The --parts-from song's bytes (checked by generation, which says what is wrong with them); ConfigError naming
+    the file when it cannot be read. main.py and the DAW helper read it alike."""
+    return read_user_file(path, "--parts-from", MAX_PARTS_FROM_BYTES,
+                          f"name a song's MIDI file with drums (channel 10), at most {MAX_PARTS_FROM_BYTES:,} bytes")
 
 
 def chosen_options(args: argparse.Namespace) -> dict[str, Any]:

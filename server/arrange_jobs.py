@@ -28,7 +28,8 @@ class ArrangeJob:
 @dataclass
 class ArrangeResult:
     """The arrangement as plain data: `sections` (key, label, occurrence, first_bar, bars, meter_family, parts: a
-    list of (id, name, score) best first, drummer: (id, name, score) or None)."""
+    list of (id, name, score) best first, drummer: (id, name, score) or None, borrowed: ((id, name, score) or None, the
+    --parts-from mapping's line), with options.parts_from)."""
 
     sections: list[dict[str, Any]]
     heard_band: bool
@@ -53,9 +54,18 @@ def arrange_song(generator: Any, job: ArrangeJob) -> ArrangeResult:
     def ranked(part: Any) -> tuple[int, str, float]:
         return int(part.id), str(part.name), float(part.score)
 
+    borrowed = {}  # options.parts_from: the part another song's drummer gives each section, and the mapping's line
+    if job.options.parts_from:
+        from seq2drum.generation.parts_from import drummers_arrangement, paired
+
+        for pair in paired(result, drummers_arrangement(generator, job.options.parts_from, job.options),
+                           generator.planner):
+            part = next((r for r in arrangement.ranking[pair.section.key] if r.id == pair.part), None)
+            borrowed[pair.section.key] = (None if part is None else ranked(part), pair.line())
     sections = [{"key": s.key, "label": s.label, "occurrence": s.occurrence, "first_bar": s.first_bar,
                  "bars": s.n_bars, "meter_family": s.family,
                  "parts": [ranked(part) for part in arrangement.ranking[s.key]],
-                 "drummer": ranked(drummer[s.key]) if s.key in drummer else None} for s in arrangement.sections]
+                 "drummer": ranked(drummer[s.key]) if s.key in drummer else None,
+                 "borrowed": borrowed.get(s.key, (None, ""))} for s in arrangement.sections]
     return ArrangeResult(sections, arrangement.heard_band, result.parts_value() if result.drummer else "",
                          generator.info.name, generator.info.version, bars=arrangement.n_bars)

@@ -171,4 +171,7 @@ def arrangement_to_proto(result: ArrangeResult) -> seq2drum_pb2.ArrangeResponse:
         if section["drummer"] is not None:
             part_id, name, score = section["drummer"]
             out.drummer.CopyFrom(seq2drum_pb2.RankedPart(id=part_id, name=name, score=score))
+        part, out.borrowed_words = section.get("borrowed", (None, ""))
+        if part is not None:
+            out.borrowed.CopyFrom(seq2drum_pb2.RankedPart(id=part[0], name=part[1], score=part[2]))
     return response

@@ -17,16 +17,16 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
-from seq2drum.options import LONG_TEXT_CHARS, MAX_GROOVE_CLIP_BYTES, OPTIONS
+from seq2drum.options import LONG_TEXT_CHARS, MAX_FILE_BYTES, OPTIONS
 
 from .convert import MAX_OPTION_CHARS
 
 _LENGTH_DELIMITED, _VARINT, _FIXED64, _FIXED32 = 2, 0, 1, 5
 # GenerationOptions field number -> (option name, the most bytes a valid value can hold): text options at most
-# MAX_OPTION_CHARS characters (UTF-8 holds one in at most 4 bytes; parts LONG_TEXT_CHARS), the groove clip at most its
-# byte limit
+# MAX_OPTION_CHARS characters (UTF-8 holds one in at most 4 bytes; parts LONG_TEXT_CHARS), a file (the groove clip,
+# the --parts-from song) at most its byte limit
 _OPTION_LIMITS = {option.number: (option.name, 4 * LONG_TEXT_CHARS.get(option.name, MAX_OPTION_CHARS)
-                                  if option.kind is str else MAX_GROOVE_CLIP_BYTES)
+                                  if option.kind is str else MAX_FILE_BYTES[option.name])
                   for option in OPTIONS if option.kind in (str, bytes)}
 SMALLEST_LIMIT = min(limit for _, limit in _OPTION_LIMITS.values())  # a shorter message cannot hold an oversized one
 
@@ -109,7 +109,8 @@ def oversized_option(data: bytes, options_path: tuple[int, ...]) -> str | None:
             for field, kind, value_start, value_end in walk.headers(start, end):
                 name, limit = _OPTION_LIMITS.get(field, ("", 0))
                 if name and kind == _LENGTH_DELIMITED and value_end - value_start > limit:
-                    most = (f"{MAX_GROOVE_CLIP_BYTES:,} bytes in a groove clip" if name == "groove_midi" else
+                    most = (f"{limit:,} bytes in a groove clip" if name == "groove_midi" else
+                            f"{limit:,} bytes in a --parts-from song" if name == "parts_from" else
                             f"{limit // 4:,} characters in {name}")
                     return (f"{name} holds {value_end - value_start:,} bytes, more than any valid value (this server "
                             f"takes at most {most})")

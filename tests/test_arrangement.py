@@ -128,8 +128,11 @@ def test_a_more_specific_key_wins_and_a_drop_out_rests(generator: DrumGenerator)
     (";".join(["A=4"] * 20_000), "characters; at most 65,536"),
     (";".join(["A=4"] * 10_000), "10,000 entries; at most 1,024"),
     ("A", "is not KEY=PART"),
+    ("A=ride-8ths; a=drop-out", "gives A twice (A=ride-8ths, then A=drop-out)"),
+    ("A=kick and snare, comping [13]", "part 13 is 'kick and snare, backbeat', not 'kick and snare, comping'"),
 ], ids=["unknown key", "a part of another meter", "an id of another meter", "a style of another meter",
-        "a style no part plays", "a range past the end", "20,000 entries", "10,000 entries", "no part"])
+        "a style no part plays", "a range past the end", "20,000 entries", "10,000 entries", "no part",
+        "a key given twice", "a name and an id that disagree"])
 def test_a_bad_parts_value_is_one_line_exit_2_and_nothing_written(tmp_path: Path, spec: str, words: str,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     from seq2drum.cli import main
@@ -140,6 +143,36 @@ def test_a_bad_parts_value_is_one_line_exit_2_and_nothing_written(tmp_path: Path
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
+
+
+def test_every_form_the_menu_the_readme_and_the_studio_print_names_the_same_part(generator: DrumGenerator) -> None:
+    """Issue 101 item 1: `--mode arrange` prints `1. kick and snare, backbeat [13]` and `--parts "C=[13]"` was "not a
+    part of this section's meter"; `a=4` was "not a section"; `16ths-hats` was refused where the style is
+    `16th-hats`. The id in every form the menu prints, names and keys in any letter case, a style's and a
+    time-keeper's obvious spellings: each names what its plain form names."""
+    arrangement = song_arrangement(generator, sectioned_song(), GenerationOptions()).arrangement
+    planner = generator.planner
+    first = arrangement.sections[0]
+    label, key = first.label, first.key
+
+    def chosen(spec: str) -> list[int]:
+        return arrangement.chosen(spec, planner).tolist()
+
+    plain = chosen(f"{label}=13")
+    assert {plain[j] for j in first.phrases} == {13}
+    for spec in (f"{label}=[13]", f"{label}=[ 13 ]", f"{label}=kick and snare, backbeat [13]",
+                 f"{label}=1. kick and snare, backbeat [13]", f"{label.lower()}=13",
+                 f"{label}=KICK AND SNARE, BACKBEAT", f"{label}=Kick and snare backbeat", f"{key.lower()}=13"):
+        assert chosen(spec) == plain, spec
+    for typed, style in (("16ths-hats", "16th-hats"), ("16th hats", "16th-hats"),
+                         ("Straight Eighths", "straight-8ths"), ("ride 8ths", "ride-8ths"), ("HALF TIME", "half-time"),
+                         ("quarter hi-hats", "quarter-hats")):
+        assert chosen(f"{label}={typed}") == chosen(f"{label}={style}"), typed
+    riding = chosen(f"{label}=eighths on the ride")  # a time-keeper without its feel: the likeliest of its parts
+    riders = {planner.vocabulary.parts[riding[j]].name.partition(",")[0] for j in first.phrases}
+    assert riders == {"eighths on the ride"}
+    assert chosen(f"{label}=13; {label.lower()}=13") == plain  # the same part twice says nothing new
+    assert parse_parts("b # 2 = 4; 33 - 40=drop-out") == [("B#2", "4"), ("33-40", "drop-out")]
 
 
 def test_parts_need_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

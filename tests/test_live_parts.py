@@ -55,6 +55,20 @@ def test_parts_bar_ranges_hold_live_and_section_letters_are_refused(drummer: Mod
         drummer.switched(drummer.begin(GenerationOptions(), 0), "cowbell forever", None)  # type: ignore[arg-type]
 
 
+def test_live_parts_read_every_form_the_menu_prints(drummer: ModelDrummer) -> None:
+    """Issue 101 item 1, live: a bar range's part as `[id]` and a switch named in capitals play the part its plain
+    name plays; "Model" gives the bars back."""
+    song = band_song(16)
+    ride = next(k for k, part in enumerate(drummer.planner.vocabulary.parts) if part.family == "4/4"
+                and part.name == RIDING)
+    named = play_file(drummer, song, GenerationOptions(parts=f"5-8={RIDING}"), 3).notes
+    assert np.array_equal(play_file(drummer, song, GenerationOptions(parts=f"5 - 8=[{ride}]"), 3).notes, named)
+    plain = play_file(drummer, song, GenerationOptions(), 3, switches={1: RIDING, 5: "model"}).notes
+    typed = play_file(drummer, song, GenerationOptions(), 3, switches={1: RIDING.upper(), 5: "Model"}).notes
+    assert np.array_equal(typed, plain) and not np.array_equal(plain, play_file(drummer, song, GenerationOptions(),
+                                                                                3).notes)
+
+
 @pytest.mark.parametrize("value", ["²", "9" * 5000], ids=["superscript", "5000-digits"])
 def test_a_part_id_only_python_calls_a_digit_is_refused_not_internal(drummer: ModelDrummer, value: str) -> None:
     """Issue 98 Q1: "²".isdigit() is true and int("²") raises: a live start or a switch of it ended the stream

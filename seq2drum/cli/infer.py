@@ -17,7 +17,7 @@ from seq2drum.atomic import NOT_REGULAR, not_regular_file, remove_stale_temporar
 from seq2drum.errors import ConfigError, cut_line, escape_controls
 from seq2drum.midi.limits import ReadLimits
 from seq2drum.midi.scan import limits_with
-from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file
+from seq2drum.options import GenerationOptions, chosen_options, invoked_as, read_groove_file, read_parts_from_file
 from seq2drum.outputs import (
     exists_message,
     from_nothing_path,
@@ -35,16 +35,17 @@ if TYPE_CHECKING:  # torch loads only when a mode needs it
 
 
 def generation_options(args: argparse.Namespace) -> GenerationOptions:
-    """The flags of seq2drum.options.OPTIONS as GenerationOptions (the kit map and groove clip files read here, so
-    their errors name them)."""
+    """The flags of seq2drum.options.OPTIONS as GenerationOptions (the kit map, groove clip and --parts-from files
+    read here, so their errors name them)."""
     from seq2drum.midi.kit import read_kit_map
 
     if args.track is not None and not args.track.strip():  # `--track ""` read every guitar without a word
         raise ConfigError("--track names the guitar parts: numbers from the part listing or pieces of names (e.g. "
                           "--track 2 or --track rhythm); leave it out for every part marked as guitar")
     groove = read_groove_file(args.groove_midi) if args.groove_midi else None
+    parts_from = read_parts_from_file(args.parts_from) if args.parts_from else None
     return GenerationOptions(**{**chosen_options(args), "kit_map": read_kit_map(args.kit_map),
-                                "takes": args.takes or 1, "groove_midi": groove})
+                                "takes": args.takes or 1, "groove_midi": groove, "parts_from": parts_from})
 
 
 MIDI_SUFFIXES = (".mid", ".midi")  # what -o may name: the drums are a MIDI file, their .wav and .png go beside it

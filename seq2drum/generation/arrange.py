@@ -9,7 +9,7 @@ import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +23,6 @@ from seq2drum.parts.arrangement import Arrangement, RankedPart
 from seq2drum.parts.labels import song_labels
 from seq2drum.song.drum_part import drums_to_grid, per_bar
 
-if TYPE_CHECKING:
-    from seq2drum.generation.generator import DrumGenerator
 
 
 @dataclass
@@ -67,10 +65,11 @@ def _unique(arrangement: Arrangement, key: str, part: RankedPart) -> bool:
     return sum(r.name == part.name for r in arrangement.ranking[key]) == 1
 
 
-def song_arrangement(generator: DrumGenerator, midi: bytes | MidiSong, options: GenerationOptions,
+def song_arrangement(generator: Any, midi: bytes | MidiSong, options: GenerationOptions,
                      drummer: bool = False) -> SongArrangement:
-    """The arrangement of a song as `generator` (a DrumGenerator) plans it with `options` (the listened parts), and
-    with `drummer` the song's own drummer's part in each section (ConfigError for a song without drums)."""
+    """The arrangement of a song as `generator` (a DrumGenerator: typed Any, as the generator calls this module for
+    --parts-from) plans it with `options` (the listened parts), and with `drummer` the song's own drummer's part in
+    each section (ConfigError for a song without drums)."""
     planner = generator.planner
     if planner is None:
         raise ConfigError("this model has no parts file beside it (parts.npz), so it has no parts to arrange; use "

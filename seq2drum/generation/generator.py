@@ -292,12 +292,18 @@ class DrumGenerator:
         options = options or GenerationOptions()
         started = time.perf_counter()
         seed = options.seed if options.seed is not None else secrets.randbits(63)
+        mapping: list[str] = []
+        if options.parts_from and midi:  # --parts-from, made into --parts (its module reads songs' arrangements as
+            from seq2drum.generation.parts_from import borrowed  # generation.arrange does: imported here, no cycle)
+
+            options, mapping = borrowed(self, midi, options)
         prepared = prepare(midi, options, self.data_config, self.spec)
         reading = song_swing(prepared, options)  # read once: the decision and the render both need it
         takes = self.takes(self.scorer(prepared.bars, prepared.given), options, seed, prepared.encoded.grid,
                             prepared.steering, prepared.given, swung_by_song(prepared, options, reading), prepared.bars)
         results, notices, information = render(prepared, takes, options, seed, reading)
-        return self._result(prepared, results, (notices, information), options, seed, time.perf_counter() - started)
+        return self._result(prepared, results, (notices, [*mapping, *information]), options, seed,
+                            time.perf_counter() - started)
 
     def _result(self, prepared: PreparedSong, results: list[TakeResult], said: tuple[list[str], list[str]],
                 options: GenerationOptions, seed: int, generation_s: float) -> GenerationResult:

@@ -2,8 +2,9 @@
 (first bar, part) the stream's `--parts` bar ranges start and each switch while playing adds. A switch takes effect
 where the next phrase starts (phrases of PHRASE_BARS bars counted from the band's first bar, as the live span counts
 them), as a drummer told "ride in the chorus" changes at the chorus, not in the middle of a bar's phrase. A part is
-named as `--parts` names one (a name or an id of the bar's meter, or a style); "model" gives the bar back to the
-model. Section letters are not known while the band plays: live, `--parts` takes bar ranges only.
+named as `--parts` names one (a name or an id of the bar's meter, `[13]`, or a style, in any letter case);
+"model" gives the bar back to the model. Section letters are not known while the band plays: live, `--parts` takes
+bar ranges only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from typing import Any
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import MAX_PART_CHARS
 from seq2drum.live.api import MODEL_PART as MODEL
-from seq2drum.options import ascii_number
-from seq2drum.parts.arrangement import parse_parts, part_of
+from seq2drum.parts.arrangement import names_a_part, parse_parts, part_of
 from seq2drum.parts.labels import family_of
-from seq2drum.parts.traits import STYLES
 from seq2drum.song.phrases import PHRASE_BARS
 
 
@@ -40,15 +39,15 @@ def live_schedule(spec: str | None, planner: Any) -> tuple[tuple[int, str], ...]
 
 
 def checked(value: str, planner: Any) -> str:
-    """`value` when it names a part of some meter (a name or an id), a style, or MODEL; else ConfigError naming
-    what fits."""
+    """`value` when it names a part of some meter as `--parts` reads one (parts.arrangement `part_of`: an id, `[13]`,
+    a name or a style in any letter case), or MODEL in any case (given back as MODEL); else ConfigError naming what
+    fits."""
     value = value.strip()
     if planner is None:
         raise ConfigError("this live model has no parts file beside it (parts.npz): it plays no part you name")
-    parts = planner.vocabulary.parts
-    number = ascii_number(value)
-    if (value == MODEL or value in STYLES or (number is not None and number < len(parts))
-            or any(part.name == value for part in parts)):
+    if value.lower() == MODEL:
+        return MODEL
+    if names_a_part(value, planner):
         return value
     raise ConfigError(f"part {value[:MAX_PART_CHARS]!r} is neither a part's name or id nor a style (main.py --mode "
                       f"arrange lists a song's, --mode styles the styles), nor {MODEL!r} (the model's own again)")
@@ -69,7 +68,7 @@ def bar_part(schedule: tuple[tuple[int, str], ...], planner: Any, bar_index: int
     """The part the musician chose for bar `bar_index` (-1: none, the model's choice), of the bar's meter family: a
     part of another meter plays as the model would (a switch that does not fit the bar is not forced on it)."""
     value = next((value for start, value in reversed(schedule) if start <= bar_index), MODEL)
-    if value == MODEL or planner is None:
+    if value.strip().lower() == MODEL or planner is None:
         return -1
     family = family_of(bar_steps, beat_steps, steps_per_quarter)
     try:

@@ -3,13 +3,17 @@ ranked by how well they fit there, the part the song's own drummer plays in each
 (`--parts "A=ride-8ths; B#2=half-time; 33-40=drop-out"`) made into the part each phrase plays.
 
 A section is keyed by its label (`B`: every B), its label and occurrence (`B#2`: the second B) or a bar range of the
-song (`33-40`: the phrases that start in it); a more specific key wins (range over occurrence over label). A value is
-a part's name or id from the ranked list, or a style's name (parts.traits: its likeliest part there). Anything that
-does not fit gets one `ConfigError` line that lists what does. Pure numpy on the planner's tables.
+song (`33-40`: the phrases that start in it), in any letter case; a more specific key wins (range over occurrence over
+label), and a key given twice with two parts is refused. A value is a part's name or id as `--mode arrange` prints it
+(`13`, `[13]`, `kick and snare, backbeat [13]`), a style's name (parts.traits: its likeliest part there) or a
+time-keeper without its feel (`eighths on the ride`: the likeliest of those parts there), read as a musician types
+them (`folded`: any letter case, `16th`/`16ths`/`sixteenths`, `8ths`/`eighths`, `hats`/`hi-hat`, `-` or a space).
+Anything that does not fit gets one `ConfigError` line that lists what does. Pure numpy on the planner's tables.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -147,20 +151,37 @@ class Arrangement:
 
 
 def parse_parts(spec: str) -> list[tuple[str, str]]:
-    """`--parts "A=ride-8ths; B#2=half-time; 33-40=drop-out"` as (key, value) pairs; ConfigError for an entry that
-    is not KEY=VALUE or more than MAX_ENTRIES entries."""
+    """`--parts "A=ride-8ths; B#2=half-time; 33-40=drop-out"` as (key, value) pairs, each key as the song names it
+    (`b#2` -> `B#2`, `33 - 40` -> `33-40`: `section_key`); ConfigError for an entry that is not KEY=VALUE, a key given
+    twice with two values (the last silently won) or more than MAX_ENTRIES entries."""
     entries = [entry.strip() for entry in spec.split(";") if entry.strip()]
     if len(entries) > MAX_ENTRIES:
         raise ConfigError(f"--parts has {len(entries):,} entries; at most {MAX_ENTRIES:,} (one a section, "
                           "e.g. \"A=eighths on the hat, backbeat; B#2=4\")")
     pairs = []
+    given: dict[str, str] = {}
     for entry in entries:
         key, sep, value = entry.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise ConfigError(f"--parts entry {entry[:40]!r} is not KEY=PART; write e.g. \"A=eighths on the hat, "
                               "backbeat; B#2=12; 33-40=drop-out\" (python main.py --mode arrange SONG lists them)")
-        pairs.append((key.strip(), value.strip()))
+        key, value = section_key(key), value.strip()
+        if given.setdefault(key, value) != value:
+            raise ConfigError(f"--parts gives {key[:20]} twice ({key[:20]}={given[key][:40]}, then "
+                              f"{key[:20]}={value[:40]}); keep one (a more specific key, e.g. {key[:20]}#2 or a bar "
+                              "range, overrides a label)")
+        pairs.append((key, value))
     return pairs
+
+
+def section_key(key: str) -> str:
+    """A `--parts` key as the song's sections are named: a label in capitals (`b#2` -> `B#2`), a range without
+    spaces (`33 - 40` -> `33-40`); anything else as given (stripped), for the lookup to refuse."""
+    key = key.strip()
+    bars = re.fullmatch(r"([0-9]{1,5})\s*-\s*([0-9]{1,5})", key)
+    if bars:
+        return f"{bars.group(1)}-{bars.group(2)}"
+    return re.sub(r"\s+", "", key).upper() if re.fullmatch(r"[A-Za-z][0-9]{0,3}(\s*#\s*[0-9]{1,5})?", key) else key
 
 
 def chosen_parts(spec: str, planner: Any, phrases: list[Phrase], families: list[str], sections: list[Occurrence],
@@ -187,12 +208,14 @@ def chosen_parts(spec: str, planner: Any, phrases: list[Phrase], families: list[
                            for j in range(len(phrases))], dtype=np.int64)
     context_list = list(contexts)
     resolved: dict[tuple[str, object], int] = {}
-    for key, value in parse_parts(spec):
+    pairs = parse_parts(spec)
+    per_section = {value: by_section(value, planner) for value in {value for _, value in pairs}}
+    for key, value in pairs:
         level, held = where.phrases(key)
         by_context = np.full(len(context_list), -1, dtype=np.int64)
         for c in arrays.distinct(context_of[held]).tolist():
             section, family = context_list[c]
-            memo = (value, c) if value in STYLES else (value, family)
+            memo = (value, c) if per_section[value] else (value, family)
             if memo not in resolved:
                 resolved[memo] = part_of(value, key, planner, sections[section] if section >= 0 else None,
                                          ranking, family)
@@ -240,34 +263,104 @@ class _Keys:
 
 def part_of(value: str, key: str, planner: Any, section: Occurrence | None,
              ranking: dict[str, list[RankedPart]], family: str) -> int:
-    """The part id `value` names for a phrase of `section` (a part's id or name of its meter family, or a style's
-    likeliest part there); ConfigError listing the parts that fit."""
+    """The part id `value` names for a phrase of `section` (a part's id or name of its meter family, a style's
+    likeliest part there, or a time-keeper's: see the module docstring); ConfigError listing the parts that fit."""
     parts = planner.vocabulary.parts
     family = section.family if section is not None else family
     fits = [k for k, part in enumerate(parts) if part.family == family]
-    number = ascii_number(value)
+    number, name = part_id(value)
     if number is not None:
-        if number in fits:
-            return number
-        raise ConfigError(f"--parts {key}={value}: part {value} is not one of the {family} parts this section "
-                          f"can play: {_listed(parts, fits)}")
-    by_name = [k for k in fits if parts[k].name == value]
+        if number not in fits:
+            raise ConfigError(f"--parts {key}={value}: part {number} is not one of the {family} parts this section "
+                              f"can play: {_listed(parts, fits)}")
+        if name and folded(name) != folded(parts[number].name):
+            raise ConfigError(f"--parts {key}={value}: part {number} is {parts[number].name!r}, not {name[:40]!r}; "
+                              "give the name or the [id] alone")
+        return number
+    wanted = folded(value)
+    by_name = [k for k in fits if folded(parts[k].name) == wanted]
     if by_name:
         return by_name[0]
-    if value in STYLES:
-        style = STYLES[value]
+    style = style_named(value)
+    if style is not None:
         order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
         playing = [k for k in order if k in fits and parts[k].level == "full"
-                   and style.holds(family, parts[k].keeper, parts[k].subdivision, parts[k].feel)]
+                   and STYLES[style].holds(family, parts[k].keeper, parts[k].subdivision, parts[k].feel)]
         if playing:
             return playing[0]
-        raise ConfigError(f"--parts {key}={value}: no {family} part plays the style {value}; the parts that fit: "
+        raise ConfigError(f"--parts {key}={value}: no {family} part plays the style {style}; the parts that fit: "
                           f"{_listed(parts, fits)}")
+    keeping = [k for k in fits if parts[k].level == "full" and folded(_time_keeper(parts[k].name)) == wanted]
+    if keeping:  # "eighths on the ride": the likeliest of its feels here
+        order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
+        return next(k for k in [*order, *keeping] if k in keeping)
     raise ConfigError(f"--parts {key}={value[:40]!r}: not a part of this section's meter ({family}) nor a style; "
                       f"the parts that fit: {_listed(parts, fits)}")
 
 
 LISTED_PARTS = 6  # an error names this many of the parts that fit (all 30 made a line of 1,200 characters)
+
+
+def by_section(value: str, planner: Any) -> bool:
+    """Whether `value` names a part per section (a style or a time-keeper without its feel: the likeliest there)
+    rather than one part per meter (an id or a name)."""
+    if part_id(value)[0] is not None:
+        return False
+    wanted = folded(value)
+    parts = planner.vocabulary.parts
+    return not any(folded(part.name) == wanted for part in parts) and (
+        style_named(value) is not None or any(folded(_time_keeper(part.name)) == wanted for part in parts))
+
+
+def names_a_part(value: str, planner: Any) -> bool:
+    """Whether `value` names a part of some meter as `part_of` reads it (an id, a name, a style, a time-keeper)."""
+    parts = planner.vocabulary.parts
+    number, name = part_id(value)
+    if number is not None:
+        return number < len(parts) and (not name or folded(name) == folded(parts[number].name))
+    wanted = folded(value)
+    return style_named(value) is not None or any(wanted in (folded(part.name), folded(_time_keeper(part.name)))
+                                                 for part in parts)
+
+
+def part_id(value: str) -> tuple[int | None, str]:
+    """(the id, the name before it) of a value that gives a part's id as `--mode arrange` prints it: `13`, `[13]`,
+    `kick and snare, backbeat [13]` or the menu's whole line, `1. kick and snare, backbeat [13]` (ASCII digits,
+    `ascii_number`); (None, value) for any other."""
+    value = value.strip()
+    number = ascii_number(value)
+    if number is not None:
+        return number, ""
+    bracket = re.fullmatch(r"(.*?)\s*\[\s*([0-9]{1,6})\s*\]", value, flags=re.S)
+    if bracket:
+        name = re.sub(r"^[0-9]{1,3}\.\s+", "", bracket.group(1).strip())  # the menu's rank: "1. NAME [13]"
+        return ascii_number(bracket.group(2)), name.removesuffix(",").strip()
+    return None, value
+
+
+_SAME_WORDS = {"16th": "16ths", "sixteenth": "16ths", "sixteenths": "16ths", "8th": "8ths", "eighth": "8ths",
+               "eighths": "8ths", "quarter": "quarters", "hats": "hat", "hihat": "hat", "hihats": "hat"}
+
+
+@functools.lru_cache(maxsize=4096)
+def folded(text: str) -> str:
+    """A part's or style's name as compared: lower case, words split at anything not a letter or digit, "the" left
+    out, each spelling of a subdivision or the hat made one (`16ths-hats`, `16th hats` and `16th-hats` alike)."""
+    text = re.sub(r"hi[\s_-]*hat", "hat", text[:200].lower())
+    return " ".join(_SAME_WORDS.get(word, word) for word in re.split(r"[^a-z0-9]+", text) if word and word != "the")
+
+
+_FOLDED_STYLES = {folded(name): name for name in STYLES}
+
+
+def style_named(value: str) -> str | None:
+    """The style `value` names (folded as part names are), or None."""
+    return _FOLDED_STYLES.get(folded(value))
+
+
+def _time_keeper(name: str) -> str:
+    """A part's name without its feel: "eighths on the ride, backbeat" -> "eighths on the ride"."""
+    return name.partition(",")[0]
 
 
 def _listed(parts: Any, fits: list[int]) -> str:

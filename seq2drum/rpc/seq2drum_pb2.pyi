@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "fill_breaks", "groove_midi", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "crashes", "swing", "dynamics", "cymbal", "plan", "parts", "rest_after")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "fill_breaks", "groove_midi", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "crashes", "swing", "dynamics", "cymbal", "plan", "parts", "rest_after", "parts_from")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class GenerationOptions(_message.Message):
     PLAN_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
     REST_AFTER_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FROM_FIELD_NUMBER: _ClassVar[int]
     temperature: float
     seed: int
     track: str
@@ -62,7 +63,8 @@ class GenerationOptions(_message.Message):
     plan: str
     parts: str
     rest_after: int
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., fill_breaks: _Optional[bool] = ..., groove_midi: _Optional[bytes] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., crashes: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ..., plan: _Optional[str] = ..., parts: _Optional[str] = ..., rest_after: _Optional[int] = ...) -> None: ...
+    parts_from: bytes
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., fill_breaks: _Optional[bool] = ..., groove_midi: _Optional[bytes] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., crashes: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ..., plan: _Optional[str] = ..., parts: _Optional[str] = ..., rest_after: _Optional[int] = ..., parts_from: _Optional[bytes] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")
@@ -388,7 +390,7 @@ class RankedPart(_message.Message):
     def __init__(self, name: _Optional[str] = ..., id: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
 
 class ArrangedSection(_message.Message):
-    __slots__ = ("key", "label", "occurrence", "first_bar", "bars", "meter_family", "parts", "drummer")
+    __slots__ = ("key", "label", "occurrence", "first_bar", "bars", "meter_family", "parts", "drummer", "borrowed", "borrowed_words")
     KEY_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
@@ -397,6 +399,8 @@ class ArrangedSection(_message.Message):
     METER_FAMILY_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
     DRUMMER_FIELD_NUMBER: _ClassVar[int]
+    BORROWED_FIELD_NUMBER: _ClassVar[int]
+    BORROWED_WORDS_FIELD_NUMBER: _ClassVar[int]
     key: str
     label: str
     occurrence: int
@@ -405,7 +409,9 @@ class ArrangedSection(_message.Message):
     meter_family: str
     parts: _containers.RepeatedCompositeFieldContainer[RankedPart]
     drummer: RankedPart
-    def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., occurrence: _Optional[int] = ..., first_bar: _Optional[int] = ..., bars: _Optional[int] = ..., meter_family: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[RankedPart, _Mapping]]] = ..., drummer: _Optional[_Union[RankedPart, _Mapping]] = ...) -> None: ...
+    borrowed: RankedPart
+    borrowed_words: str
+    def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., occurrence: _Optional[int] = ..., first_bar: _Optional[int] = ..., bars: _Optional[int] = ..., meter_family: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[RankedPart, _Mapping]]] = ..., drummer: _Optional[_Union[RankedPart, _Mapping]] = ..., borrowed: _Optional[_Union[RankedPart, _Mapping]] = ..., borrowed_words: _Optional[str] = ...) -> None: ...
 
 class ArrangeResponse(_message.Message):
     __slots__ = ("sections", "heard_band", "drummer_parts", "model_name", "model_version")

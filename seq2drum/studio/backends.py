@@ -120,8 +120,8 @@ class LocalBackend:
         job = sibling("server.arrange_jobs").ArrangeJob
         result, _ = await self._runner.run(midi, options, what="studio arrange", make=job)
         return [{**{key: section[key] for key in ("key", "label", "occurrence", "first_bar", "bars", "meter_family")},
-                 "parts": [{"id": part_id, "name": name} for part_id, name, _ in section["parts"]]}
-                for section in result.sections]
+                 "parts": [{"id": part_id, "name": name} for part_id, name, _ in section["parts"]],
+                 "borrowed": _borrowed(*section["borrowed"])} for section in result.sections]
 
     async def styles(self) -> list[dict[str, Any]]:
         """The model's styles ({name, meters, description}), as its workers loaded it."""
@@ -212,7 +212,8 @@ class RemoteBackend:
             raise
         self.down = ""
         return [{"key": s.key, "label": s.label, "occurrence": s.occurrence, "first_bar": s.first_bar, "bars": s.bars,
-                 "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts]}
+                 "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts],
+                 "borrowed": _borrowed(s.borrowed.id if s.HasField("borrowed") else None, s.borrowed_words)}
                 for s in answer.sections]
 
     def _generate(self, midi: bytes, options: Any, stop: Any) -> Any:
@@ -281,3 +282,11 @@ class RemoteBackend:
         self._threads.shutdown(wait=False, cancel_futures=True)
         self._styles_thread.shutdown(wait=False, cancel_futures=True)
         self.client.close()
+
+
+def _borrowed(part: Any, words: str) -> dict[str, Any] | None:
+    """A section's part from the form's "parts from" song, as the page reads it ({id, words}; id None where that
+    song gives none), or None without one."""
+    if not words:
+        return None
+    return {"id": part[0] if isinstance(part, tuple) else part, "words": words}

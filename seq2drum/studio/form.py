@@ -15,13 +15,14 @@ from typing import Any
 from seq2drum.errors import ConfigError
 from seq2drum.midi.kit import MAX_KIT_MAP_CHARS
 from seq2drum.midi.kit_presets import GM, preset
-from seq2drum.options import (LONG_TEXT_CHARS, MAX_BARS, MAX_GROOVE_CLIP_BYTES, MAX_PARTS_CHARS, MAX_TAKES,
-                              OPTION_BY_NAME, OPTIONS, GenerationOptions, Option)
+from seq2drum.options import (LONG_TEXT_CHARS, MAX_BARS, MAX_FILE_BYTES, MAX_PARTS_CHARS, MAX_TAKES, OPTION_BY_NAME,
+                              OPTIONS, GenerationOptions, Option)
 
 # Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), nowhere
 # ("live": the live drummer's alone, and the studio makes takes of a whole song), or among the controls (every option
 # not named here).
 GROUPS = {"track": "listen", "guitar_only": "listen", "keep_drums": "listen", "groove_midi": "listen",
+          "parts_from": "listen",
           "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing", "rest_after": "live"}
 # What the page calls each option: a musician's words, not the flag (the flag is the label's tooltip).
 PAGE_LABELS = {
@@ -34,6 +35,7 @@ PAGE_LABELS = {
     "guitar_only": "Listen to the guitar alone", "keep_drums": "Keep the song's own drums",
     "fill_breaks": "Play in the song's breaks", "groove_midi": "Start from a groove of yours",
     "rest_after": "Rest after silent bars", "parts": "Your arrangement, written out",
+    "parts_from": "The arrangement of another song's drummer",
 }
 # The page's own words where the table's speak of the command line's files and flags.
 PAGE_WORDS = {
@@ -56,12 +58,15 @@ PAGE_WORDS = {
               "help": "what your choices above write, as the command line's --parts takes it: entries split by ; "
                       "each SECTION=PART. Type here for every A at once (A=PART) or a bar range (33-40=drop-out); "
                       "PART a part's name or id, or a style"},
+    "parts_from": {"help": "a song with drums whose drummer's arrangement yours plays: its sections' parts fill your "
+                           "choices by their letters' order (its intro's part to your intro, its second B's to your "
+                           "second B); each section says what it got"},
 }
 SONG_ONLY = ("track", "merge", "guitar_only", "keep_drums")  # GenerationOptions refuses them without a song
 NOTHING_ONLY = ("bars", "tempo_qpm", "meter")  # drums from nothing only
 _KINDS = {int: "int", float: "float", bool: "bool", str: "str", bytes: "file"}
-# a groove clip in base64, --parts at its longest (a character \uXXXX in JSON), and the other options
-MAX_FORM_BYTES = MAX_GROOVE_CLIP_BYTES * 4 // 3 + 6 * MAX_PARTS_CHARS + 64 * 1024
+# the files in base64, --parts at its longest (a character \uXXXX in JSON), and the other options
+MAX_FORM_BYTES = sum(MAX_FILE_BYTES.values()) * 4 // 3 + 6 * MAX_PARTS_CHARS + 64 * 1024
 MAX_OPTION_CHARS = MAX_KIT_MAP_CHARS  # the longest text option a person writes, as the server takes it (parts: longer)
 MAX_NUMBER_CHARS = 40
 
@@ -99,14 +104,17 @@ def _value(option: Option, value: Any) -> Any:
             raise ConfigError(f"argument {option.flag}: expected on or off, got {str(value)[:40]!r}")
         return value
     if kind is bytes:  # a file the page read, in base64
-        text = str(value)
-        if len(text) > MAX_GROOVE_CLIP_BYTES * 4 // 3 + 4:
-            raise ConfigError(f"the groove clip holds more than {MAX_GROOVE_CLIP_BYTES:,} bytes; a clip of at most "
-                              f"{MAX_GROOVE_CLIP_BYTES:,} bytes is taken: cut it in your DAW")
+        text, limit = str(value), MAX_FILE_BYTES[option.name]
+        if len(text) > limit * 4 // 3 + 4:
+            raise ConfigError(f"the groove clip holds more than {limit:,} bytes; a clip of at most {limit:,} bytes is "
+                              "taken: cut it in your DAW" if option.name == "groove_midi" else
+                              f"the song for {page_label(option).lower()} holds more than {limit:,} bytes; name a "
+                              "song of at most that")
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigError(f"argument {option.flag}: the clip did not arrive as base64; choose it again") from None
+            raise ConfigError(f"argument {option.flag}: the {'clip' if option.name == 'groove_midi' else 'file'} did "
+                              "not arrive as base64; choose it again") from None
     # an answer sent as a JSON object or array (a kit map) stays JSON: str() wrote Python's repr, {'kick': 36}, which
     # the kit map's reader refused as "not valid JSON" (issue 89, low)
     text = (json.dumps(value) if isinstance(value, (dict, list)) else str(value)).strip()

@@ -1,6 +1,7 @@
 // The song's arrangement (issue 87): each section with the parts it can play, best first (the first three as
 // buttons, the others in a list), and the musician's choice per section, written into the form's `parts` as
-// KEY=ID entries, as --parts on the command line. Sections left alone are the model's to plan. Read again (the
+// KEY=ID entries, as --parts on the command line; another song's drummer's arrangement fills them (`borrow`).
+// Sections left alone are the model's to plan. Read again (the
 // guitar or what the drums hear changed), a choice stays where its section still is and can still play it.
 "use strict";
 
@@ -33,6 +34,7 @@ const Arrangement = (() => {
     const said = line.querySelector(".section-choice");
     said.textContent = part ? `yours: ${part.name}` : MODELS;
     said.classList.toggle("yours", Boolean(part));
+    said.title = section.borrowed ? `from the other song: ${section.borrowed.words}` : "";
   }
 
   function choose(line, section, id) {
@@ -88,7 +90,22 @@ const Arrangement = (() => {
     return line;
   }
 
+  // Another song's drummer's arrangement (the form's "parts from" file, issue 101): the part it gives each section
+  // fills that section's choice, once for each new mapping (choices made after it stay when the song is read again).
+  let filled = "";
+  function borrow(sections) {
+    const given = sections.filter((section) => section.borrowed);
+    const mapping = JSON.stringify(given.map((section) => [section.key, section.borrowed.id]));
+    if (!given.length || mapping === filled) return;
+    filled = mapping;
+    for (const section of given) {
+      if (section.borrowed.id === null) chosen.delete(section.key);
+      else chosen.set(section.key, section.borrowed.id);
+    }
+  }
+
   function show(holder, sections) {
+    borrow(sections);
     for (const [key, id] of [...chosen]) {
       const section = sections.find((found) => found.key === key);
       if (!section || !section.parts.some((part) => part.id === id)) chosen.delete(key);
@@ -101,6 +118,7 @@ const Arrangement = (() => {
 
   function clear(holder) {
     chosen.clear();
+    filled = "";
     show(holder, []);
   }
 

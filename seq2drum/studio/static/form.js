@@ -102,11 +102,16 @@ const Form = (() => {
     }
   }
 
+  // A file chosen (or taken away) is said once read: the arrangement reads the "parts from" song's (arrange.js).
   function readFile(name, file) {
     delete files[name];
-    if (!file) return;
+    const said = () => document.dispatchEvent(new CustomEvent("form-file", {detail: name}));
+    if (!file) return said();
     const reader = new FileReader();
-    reader.onload = () => { files[name] = String(reader.result).split(",", 2)[1] || ""; };
+    reader.onload = () => {
+      files[name] = String(reader.result).split(",", 2)[1] || "";
+      said();
+    };
     reader.readAsDataURL(file);
   }
 

@@ -295,6 +295,7 @@ async function start() {
     const box = $(`opt-${name}`);
     if (box) box.addEventListener("change", rearrange);
   }
+  document.addEventListener("form-file", (event) => { if (event.detail === "parts_from") rearrange(); });
   state.songRoll = Roll.create();
   $("song-roll").append(state.songRoll.element);
   watchDrops();
