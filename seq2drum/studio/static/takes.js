@@ -52,7 +52,7 @@ const Takes = (() => {
     if (answer.state === "rendering") {
       words.textContent = `preparing the audio: ${Math.floor(answer.done * 100)}% rendered`;
     } else if (answer.state === "waiting") {
-      words.textContent = "preparing the audio: waiting for another take's audio to finish rendering ...";
+      words.textContent = "preparing the audio: waiting its turn: the studio is rendering other audio first ...";
     } else if (answer.state === "ready") {
       words.textContent = "preparing the audio: rendered, starting ...";
     } else {
