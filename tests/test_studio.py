@@ -246,6 +246,10 @@ def test_in_front_of_a_running_server_the_drums_are_the_same(local_studio: Studi
             # the arrangement (issue 87): the server's Arrange call answers as the studio's own workers do
             arranged = [arrangement(studio_, band_song(bars=16)) for studio_ in (local_studio, remote_studio)]
             assert arranged[0] == arranged[1] and arranged[0][0]["parts"][0]["name"]
+            # and the song's own drummer's part in each section, for a song with drums (issue 101)
+            arranged = [arrangement(studio_, band_song(bars=16, with_drums=True))
+                        for studio_ in (local_studio, remote_studio)]
+            assert arranged[0] == arranged[1] and all(section["drummer"]["name"] for section in arranged[0])
 
 
 def arrangement(studio: StudioThread, song: bytes) -> list[dict]:

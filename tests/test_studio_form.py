@@ -10,8 +10,8 @@ import pytest
 
 from seq2drum.errors import ConfigError
 from seq2drum.options import MAX_GROOVE_CLIP_BYTES, MAX_PARTS_CHARS, OPTIONS, GenerationOptions
-from seq2drum.studio.form import (GROUPS, MAX_FORM_BYTES, PAGE_LABELS, PAGE_WORDS, form_fields, options_from_form,
-                                  read_form)
+from seq2drum.studio.form import (CONTROL_GROUPS, GROUPS, MAX_FORM_BYTES, PAGE_LABELS, PAGE_WORDS, form_fields,
+                                  options_from_form, read_form)
 
 
 def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint() -> None:
@@ -22,12 +22,12 @@ def test_every_option_of_the_table_is_on_the_form_once_with_its_default_and_hint
     for field, option in zip(fields, OPTIONS):
         help_words = PAGE_WORDS.get(option.name, {}).get("help", option.help)
         assert field["flag"] == option.flag and field["help"] == help_words and "\n" not in field["help"]
-        assert field["default_words"] and field["group"] in ("listen", "nothing", "controls", "live")
+        assert field["default_words"] and field["group"] in CONTROL_GROUPS
     by_name = {field["name"]: field for field in fields}
     assert by_name["seed"]["default_words"] == "a fresh one each time"
     assert by_name["merge"]["default_words"] == "off" and by_name["density"]["default_words"] == "1"
     assert by_name["cymbal"]["choices"] == ["auto", "hats", "ride"] and by_name["groove_midi"]["kind"] == "file"
-    assert set(GROUPS) <= set(by_name)
+    assert set(GROUPS) <= set(by_name) and set(GROUPS.values()) <= set(CONTROL_GROUPS)
     json.dumps(fields)  # what /api/config sends
 
 

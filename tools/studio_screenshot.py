@@ -1,6 +1,6 @@
 """The README's picture of the studio (docs/studio.png): the shipped example, examples/riff.mid (a rhythm guitar
-alone), dropped as it is on a studio running the shipped model, its B sections given their second part, two takes with
-seed 7 (set under More controls), take 1 playing; a palette PNG under 200 KB.
+alone), dropped as it is on a studio running the shipped model, its B sections ticked and given the first B's second
+part at once, two takes with seed 7 (set under More controls), take 1 playing; a palette PNG under 200 KB.
 
     python -m tools.studio_screenshot [--out docs/studio.png]
 
@@ -37,7 +37,9 @@ def shoot(url: str, song: bytes, out: Path) -> None:
         page.set_input_files("#file", files=[{"name": "riff.mid", "mimeType": "audio/midi", "buffer": song}])
         page.wait_for_selector("#song:not([hidden])")
         page.wait_for_selector("#arrangement .section-row button.part")
-        page.click("#arrangement .section-row[data-key='B#1'] button.part >> nth=1")  # B: its second part
+        second = page.get_attribute("#arrangement .section-row[data-key='B#1'] button.part >> nth=1", "data-id")
+        page.click(".pick-letter[data-letter='B']")  # every B at once: B#1's second part
+        page.select_option(".pick-part", second)
         page.click("#more-controls summary")
         page.fill("#opt-seed", "7")
         page.fill("#opt-takes", "2")

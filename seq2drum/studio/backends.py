@@ -11,6 +11,7 @@ checkout; `sibling` finds them either way, so `python -m seq2drum.studio` runs f
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import time
@@ -45,6 +46,11 @@ def sibling(name: str) -> ModuleType:
         if exc.name != f"seq2drum.{name.split('.')[0]}":  # a module missing inside it is a real error
             raise
     return importlib.import_module(name)
+
+
+def _part(part_id: int, name: str) -> dict[str, Any]:
+    """A part as the page lists it: {id, name}."""
+    return {"id": int(part_id), "name": str(name)}
 
 
 class StudioBusyError(Seq2DrumError):
@@ -113,15 +119,18 @@ class LocalBackend:
         result, _ = await self._runner.run(midi, options, what="studio")
         return Takes.from_job(result)
 
-    async def arrange(self, midi: bytes, options: GenerationOptions) -> list[dict[str, Any]]:
-        """The song's sections and the parts each can play, ranked (server.arrange_jobs, on a worker)."""
+    async def arrange(self, midi: bytes, options: GenerationOptions, drummer: bool = False) -> list[dict[str, Any]]:
+        """The song's sections and the parts each can play, ranked (server.arrange_jobs, on a worker); with `drummer`
+        (a song with drums), the part the song's own drummer plays in each too (None where none of his fits)."""
         if self._runner is None:
             self._runner = sibling("server.jobs").SongRunner(self.pool, self.config)
-        job = sibling("server.arrange_jobs").ArrangeJob
+        job = functools.partial(sibling("server.arrange_jobs").ArrangeJob, drummer=drummer)
         result, _ = await self._runner.run(midi, options, what="studio arrange", make=job)
         return [{**{key: section[key] for key in ("key", "label", "occurrence", "first_bar", "bars", "meter_family")},
                  "parts": [{"id": part_id, "name": name} for part_id, name, _ in section["parts"]],
-                 "borrowed": _borrowed(*section["borrowed"])} for section in result.sections]
+                 "borrowed": _borrowed(*section["borrowed"]),
+                 "drummer": _part(*section["drummer"][:2]) if section["drummer"] is not None else None}
+                for section in result.sections]
 
     async def styles(self) -> list[dict[str, Any]]:
         """The model's styles ({name, meters, description}), as its workers loaded it."""
@@ -191,9 +200,10 @@ class RemoteBackend:
                      list(meta.sections), list(meta.guitar_parts), list(meta.band_parts), list(meta.notices),
                      f"{meta.model_name} {meta.model_version}", list(drums.take_parts))
 
-    async def arrange(self, midi: bytes, options: GenerationOptions) -> list[dict[str, Any]]:
-        """The song's sections and the parts each can play, ranked: the servers' Arrange call, counted with the songs
-        in flight (at most workers + max_waiting, as `generate`'s)."""
+    async def arrange(self, midi: bytes, options: GenerationOptions, drummer: bool = False) -> list[dict[str, Any]]:
+        """The song's sections and the parts each can play, ranked, and with `drummer` the song's own drummer's part in
+        each: the servers' Arrange call, counted with the songs in flight (at most workers + max_waiting, as
+        `generate`'s)."""
         if self._calls >= self.config.workers + self.config.max_waiting:
             raise StudioBusyError(f"the studio is waiting for {self._calls} songs already; try again in a few "
                                   "seconds")
@@ -203,7 +213,7 @@ class RemoteBackend:
         loop = asyncio.get_running_loop()
         self._calls += 1
         call = self._threads.submit(self._remote, lambda: self.client.arrange(
-            midi, convert.options_to_proto(options), wait_s=ARRANGE_WAIT_S))
+            midi, convert.options_to_proto(options), drummer, wait_s=ARRANGE_WAIT_S))
         call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._answered))
         try:
             answer = await asyncio.wrap_future(call)
@@ -213,7 +223,8 @@ class RemoteBackend:
         self.down = ""
         return [{"key": s.key, "label": s.label, "occurrence": s.occurrence, "first_bar": s.first_bar, "bars": s.bars,
                  "meter_family": s.meter_family, "parts": [{"id": p.id, "name": p.name} for p in s.parts],
-                 "borrowed": _borrowed(s.borrowed.id if s.HasField("borrowed") else None, s.borrowed_words)}
+                 "borrowed": _borrowed(s.borrowed.id if s.HasField("borrowed") else None, s.borrowed_words),
+                 "drummer": _part(s.drummer.id, s.drummer.name) if s.HasField("drummer") else None}
                 for s in answer.sections]
 
     def _generate(self, midi: bytes, options: Any, stop: Any) -> Any:

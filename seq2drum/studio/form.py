@@ -18,12 +18,17 @@ from seq2drum.midi.kit_presets import GM, preset
 from seq2drum.options import (LONG_TEXT_CHARS, MAX_BARS, MAX_FILE_BYTES, MAX_PARTS_CHARS, MAX_TAKES, OPTION_BY_NAME,
                               OPTIONS, GenerationOptions, Option)
 
-# Where the page shows an option: beside the song's parts ("listen"), under drums from nothing ("nothing"), nowhere
-# ("live": the live drummer's alone, and the studio makes takes of a whole song), or among the controls (every option
-# not named here).
+# Where the page shows an option, in the fold of more controls, grouped as a musician looks for them (issue 101):
+# what the drums hear ("listen") and the song's other controls ("song": every option not named here), the feel, the
+# fills and crashes, the kit; under drums from nothing ("nothing"); nowhere ("live": the live drummer's alone, and the
+# studio makes takes of a whole song).
 GROUPS = {"track": "listen", "guitar_only": "listen", "keep_drums": "listen", "groove_midi": "listen",
           "parts_from": "listen",
-          "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing", "rest_after": "live"}
+          "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing", "rest_after": "live",
+          "style": "feel", "density": "feel", "temperature": "feel", "swing": "feel", "humanize": "feel",
+          "feel": "feel", "dynamics": "feel", "fills": "fills", "crashes": "fills", "fill_breaks": "fills",
+          "kit_map": "kit", "cymbal": "kit"}
+CONTROL_GROUPS = ("feel", "fills", "kit", "listen", "song", "nothing", "live")  # every group GROUPS may name
 # What the page calls each option: a musician's words, not the flag (the flag is the label's tooltip).
 PAGE_LABELS = {
     "temperature": "How adventurous", "seed": "Seed (the same seed, the same drums)",
@@ -91,7 +96,7 @@ def form_fields() -> list[dict[str, Any]]:
              "help": option.help,
              "default": option.default if option.kind is not bytes else None, "default_words": default_words(option),
              "choices": list(option.choices) if option.choices else None, "metavar": option.metavar,
-             "group": GROUPS.get(option.name, "controls"), "song_only": option.name in SONG_ONLY,
+             "group": GROUPS.get(option.name, "song"), "song_only": option.name in SONG_ONLY,
              "nothing_only": option.name in NOTHING_ONLY, **PAGE_WORDS.get(option.name, {})}
             for option in OPTIONS]
 

@@ -57,6 +57,11 @@ def read_upload(data: bytes, label: str, limits: ReadLimits) -> tuple[bytes, dic
     return kept, song_view(read_song(kept, label, limits))
 
 
+def has_drums(data: bytes, limits: ReadLimits) -> bool:
+    """Whether an uploaded song holds drum notes (channel 10): only then has it a drummer's arrangement to read."""
+    return any(part.note_count for part in read_midi(data, limits=limits).drum_parts)
+
+
 def tracks_only(data: bytes) -> bytes:
     """An upload as far as its declared tracks go: the bytes after them are never read (seq2drum.midi.scan), so
     they are not kept either (a valid song with 60 MiB of padding is the song). A file the scan refuses is

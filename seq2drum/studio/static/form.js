@@ -194,7 +194,9 @@ const Form = (() => {
     fields = options;
     kitMaps = maps;
     for (const field of fields) {
-      const holder = document.getElementById(field.group + "-fields");
+      if (field.group === "live") continue;
+      // a group the page has no place for goes with the song's: an option added to the table is never left off the page
+      const holder = document.getElementById(field.group + "-fields") || document.getElementById("song-fields");
       if (!holder) continue;
       const row = document.createElement("div");
       row.className = "field";
@@ -221,8 +223,29 @@ const Form = (() => {
     }
     const fold = document.getElementById("more-controls");
     if (fold) fold.addEventListener("toggle", fitPlaceholders);
+    const finder = document.getElementById("find-control");
+    if (finder) finder.addEventListener("input", () => find(finder.value));
     fitPlaceholders();
     describeKit();
+  }
+
+  // The controls whose label, hint or flag hold the words typed ("ride", "count-in", "--swing"), the others and the
+  // groups left empty hidden; nothing typed: every control.
+  function find(text) {
+    const words = text.trim().toLowerCase();
+    let found = 0;
+    for (const row of document.querySelectorAll("#more-controls .field")) {
+      const label = row.querySelector("label");
+      const said = `${row.textContent} ${label ? label.title : ""}`.toLowerCase();
+      row.hidden = Boolean(words) && !said.includes(words);
+      if (!row.hidden) found++;
+    }
+    for (const group of document.querySelectorAll("#more-controls .control-group")) {
+      group.hidden = Boolean(words) && !group.querySelector(".field:not([hidden])");
+    }
+    const line = document.getElementById("find-words");
+    if (line) line.textContent = words ? `${found} control${found === 1 ? "" : "s"} match "${text.trim()}"` : "";
+    fitPlaceholders();
   }
 
   function value(field) {

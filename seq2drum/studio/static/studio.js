@@ -177,7 +177,7 @@ async function loadArrangement(song, again = false) {
     const answer = await sessionApi("/arrange", {method: "POST", headers: {"content-type": "application/json"},
                                                  body: JSON.stringify({song: song.song, options})});
     if (asked !== state.arrangementsAsked || state.song !== song) return;
-    Arrangement.show($("arrangement"), answer.sections);
+    Arrangement.show($("arrangement"), answer.sections, answer.drummer);
     $("arrangement-words").textContent = answer.sections.length
       ? "Each section's likeliest parts, best first: choose one where you know what the drummer plays (again to "
         + "leave it to the model); sections left alone are planned as the band asks."

@@ -52,7 +52,7 @@ const Takes = (() => {
     if (answer.state === "rendering") {
       words.textContent = `preparing the audio: ${Math.floor(answer.done * 100)}% rendered`;
     } else if (answer.state === "waiting") {
-      words.textContent = "preparing the audio: waiting for another take's audio to finish rendering ...";
+      words.textContent = "preparing the audio: waiting its turn: the studio is rendering other audio first ...";
     } else if (answer.state === "ready") {
       words.textContent = "preparing the audio: rendered, starting ...";
     } else {
@@ -62,9 +62,13 @@ const Takes = (() => {
     bar.value = answer.done;
   }
 
-  // Asks the studio how far the take's WAV is, until it plays, stops, or another take is played.
+  // Asks the studio how far the take's WAV is, until it plays, stops, or another take or file is played. One watch
+  // per play: the questions of an earlier play of the take (the mix, before "drums alone" was ticked, or a play
+  // given up and pressed again) kept going beside the new one's, so the sign showed the other file's share in turn
+  // with this one's, and the share of the file no longer played once that stopped moving.
   function watchProgress(entry, url) {
-    const still = () => playing === entry && !entry.preparing.hidden;
+    const watch = entry.watch = {};
+    const still = () => playing === entry && entry.watch === watch && !entry.preparing.hidden;
     const ask = () => {
       if (!still()) return;
       fetch(url).then((answer) => (answer.ok ? answer.json() : null)).then((answer) => {
