@@ -221,7 +221,9 @@ def print_report(rows: list[dict[str, str]], x: np.ndarray, crude: np.ndarray) -
     for name, key in (("leave one source repository out", "source_repo"), ("leave one collection out", "collection")):
         figures = jazz_figures(x, crude, jazz, np.array([row[key] for row in rows]))
         by_source = by_source or figures
-        print(f"| {name} ({figures['folds']}; L2 {sorted(set(figures['l2_chosen']))}) | {figures['reader_auc']:.3f} ({figures['reader_interval'][0]:.3f}-"
+        l2s = sorted(set(figures["l2_chosen"]))
+        print(f"| {name} ({figures['folds']}; L2 {l2s}) | {figures['reader_auc']:.3f} "
+              f"({figures['reader_interval'][0]:.3f}-"
               f"{figures['reader_interval'][1]:.3f}) | {figures['crude_auc']:.3f} ({figures['crude_interval'][0]:.3f}-"
               f"{figures['crude_interval'][1]:.3f}) |")
         report[key] = {k: v for k, v in figures.items() if k not in ("reader", "crude")}
