@@ -1,0 +1,62 @@
+"""The form a musician counts, from the harmony bar by bar: how alike bars 8, 12, 16, 24 and 32 apart are
+(`lag_similarity`), the chorus length that stands out (`chorus_bars`), and how much of the song follows the 12-bar
+blues changes (`blues_share`: I I I I IV IV I I V IV I V, with the quick IV in bar 2 and a V or IV turnaround).
+
+Each bar is its harmony (the share of the bar each pitch class sounds, `bar_chroma`) and its root (the bass's first
+note, else the chord read on its first beat). Sums run bar by bar, so the reading of bars [0, n) needs nothing later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FORM_LAGS = (8, 12, 16, 24, 32)
+CHORUS_MARGIN = 0.08  # a lag's similarity over the song's typical lag's (the median of lags 1-32) to count as a chorus
+LAG_PREFERENCE = 0.02  # a longer lag must beat a shorter one by this much (a 24 repeats what 12 already says)
+BLUES = ((0,), (0, 5), (0,), (0,), (5,), (5,), (0,), (0,), (7,), (5, 7), (0,), (7, 0))  # allowed roots per bar
+MIN_BLUES_BARS = 24  # two choruses: fewer bars say nothing of a repeating form
+
+
+def bar_similarity(chroma: np.ndarray, lag: int) -> np.ndarray:
+    """(n_bars - lag,) cosine similarity of each bar's harmony with the bar `lag` later (0 where one is silent)."""
+    if len(chroma) <= lag:
+        return np.zeros(0)
+    norm = np.linalg.norm(chroma, axis=1)
+    dot = (chroma[:-lag] * chroma[lag:]).sum(axis=1)
+    both = (norm[:-lag] > 0) & (norm[lag:] > 0)
+    return np.where(both, dot / np.maximum(norm[:-lag] * norm[lag:], 1e-9), 0.0)
+
+
+def lag_similarity(chroma: np.ndarray) -> tuple[np.ndarray, float]:
+    """(len(FORM_LAGS),) mean similarity at each form lag, and the median over lags 1-32 (what any lag gives)."""
+    means = {lag: float(s.mean()) for lag in range(1, 33) for s in [bar_similarity(chroma, lag)] if len(s)}
+    typical = float(np.median(list(means.values()))) if means else 0.0  # over the lags the song is long enough for
+    return np.array([means.get(lag, 0.0) for lag in FORM_LAGS]), typical
+
+
+def chorus_bars(similarity: np.ndarray, typical: float, n_bars: int) -> int:
+    """The form lag that stands out (CHORUS_MARGIN over the typical lag, two choruses heard), shorter first; 0 when
+    none does."""
+    best, best_value = 0, -np.inf
+    for lag, value in zip(FORM_LAGS, similarity):
+        if n_bars < 2 * lag or value - typical < CHORUS_MARGIN:
+            continue
+        if value > best_value + (LAG_PREFERENCE if best else 0.0):
+            best, best_value = lag, value
+    return best
+
+
+def blues_share(roots: np.ndarray) -> float:
+    """The share of bars with a root that follow the 12-bar blues changes, at the best key and starting bar (0 under
+    MIN_BLUES_BARS bars with a root)."""
+    known = roots >= 0
+    if known.sum() < MIN_BLUES_BARS:
+        return 0.0
+    allowed = np.zeros((12, 12), dtype=bool)  # (bar of the chorus, interval above the tonic)
+    for bar, degrees in enumerate(BLUES):
+        allowed[bar, list(degrees)] = True
+    where = np.flatnonzero(known)
+    position = (where[None, :] - np.arange(12)[:, None]) % 12  # (phase, bar)
+    interval = (roots[where][None, :] - np.arange(12)[:, None]) % 12  # (tonic, bar)
+    hits = allowed[position[None, :, :], interval[:, None, :]].sum(axis=2)  # (tonic, phase)
+    return float(hits.max() / len(where))
