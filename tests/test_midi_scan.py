@@ -15,7 +15,8 @@ from music21 import midi as m21midi
 from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.limits import MAX_SONG_QUARTERS, ReadLimits
-from seq2drum.midi.scan import scan_midi, what_it_is
+from seq2drum.midi.limits import what_it_is
+from seq2drum.midi.scan import scan_midi
 from tests.builders import (
     PPQ,
     chord_track,

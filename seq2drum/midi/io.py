@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2drum.errors import MidiLimitError, MidiReadError, NoGuitarError
-from seq2drum.midi.limits import MAX_SONG_FILE_BYTES, ReadLimits, unplayable_tempo_notice, zero_tempo_notice
+from seq2drum.errors import MidiReadError, NoGuitarError
+from seq2drum.midi.limits import (MAX_SONG_FILE_BYTES, ReadLimits, too_large_file, unplayable_tempo_notice,
+                                  zero_tempo_notice)
 from seq2drum.midi.scan import MidiCounts, scan_midi
 from seq2drum.midi.tracks import TrackEvents, m21midi, scanned_events, track_events
 
@@ -33,7 +34,6 @@ _BASS_NAME = re.compile(r"bass|bajo|basse", re.IGNORECASE)
 _VOCAL_NAME = re.compile(r"vocal|voice|vox|melody|choir|piano|organ|key[sb]|rhodes|clav|harpsi|synth(?!esi)", re.I)
 WHOLE_FILE_MAX_PARTS = 3  # no part marked as guitar, no drums, at most this many pitched parts: take them all
 _DEFAULT_TEMPO_US = 500_000  # 120 BPM, what MIDI plays until a file's first tempo event
-MiB = 1024 * 1024
 
 # What music21 raises on corrupt or truncated bytes (measured by fuzzing its reader).
 _READ_ERRORS = (m21midi.MidiException, IndexError, ValueError, KeyError, struct.error, OverflowError, EOFError)
@@ -173,11 +173,8 @@ def read_midi(source: bytes | str | Path, limits: ReadLimits | None = None, only
         path = Path(source)
         label = label or path.name
         try:
-            size = path.stat().st_size
-            if size > MAX_SONG_FILE_BYTES:  # read whole, 200 MB of zeros cost 676 MB before its error (issue 98 Q4)
-                raise MidiLimitError(
-                    f"{label} is {size / MiB:,.1f} MiB, more than the {MAX_SONG_FILE_BYTES / MiB:g} MiB a song's MIDI "
-                    "file may be (a long, dense song is under 1 MiB); export only the song's MIDI parts from your DAW")
+            if path.stat().st_size > MAX_SONG_FILE_BYTES:  # read whole, 200 MB of zeros cost 676 MB (issue 98 Q4)
+                raise too_large_file(label, path.stat().st_size)
             data = path.read_bytes()
         except OSError as exc:
             raise MidiReadError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from seq2drum.errors import ConfigError, echoed, escape_controls
+from seq2drum.errors import ConfigError, MidiLimitError, MidiReadError, echoed, escape_controls
 
 # The one song-length limit, in quarter notes (the unit the gRPC API advertises): 2048 bars of 4/4, 68 minutes at
 # 120 BPM. A longer song is almost always a stray event far past the end.
@@ -130,3 +130,43 @@ def meta_text(data: bytes) -> str:
         text = data.decode("latin-1")
     text = text.strip().strip("\x00")
     return escape_controls(text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 3] + "...")
+
+
+def too_large_file(label: str, size: int) -> MidiLimitError:
+    """The one line for a song file past MAX_SONG_FILE_BYTES, refused by its size before it is read."""
+    mib = 1024 * 1024
+    return MidiLimitError(f"{label} is {size / mib:,.1f} MiB, more than the {MAX_SONG_FILE_BYTES / mib:g} MiB a "
+                          "song's MIDI file may be (a long, dense song is under 1 MiB); export only the song's MIDI "
+                          "parts from your DAW")
+
+
+_AUDIO = "(audio, not notes)"
+_KNOWN_STARTS = ((b"RIFF", f"it is a WAV or other RIFF file {_AUDIO}"), (b"ID3", f"it is an MP3 {_AUDIO}"),
+                 (b"\xff\xfb", f"it is an MP3 {_AUDIO}"), (b"fLaC", f"it is a FLAC file {_AUDIO}"),
+                 (b"OggS", f"it is an Ogg file {_AUDIO}"), (b"%PDF", "it is a PDF"),
+                 (b"PK", "it is a zip archive (a compressed MusicXML .mxl, perhaps)"),
+                 (b"<?xml", "it is an XML file (MusicXML, perhaps)"))
+
+
+def what_it_is(data: bytes) -> str:
+    """What a file that is not MIDI seems to be, in words: empty, a known kind by its first bytes, text (its first
+    words), or none of these. Never a bytes repr: a musician reads it."""
+    if not data:
+        return "the file is empty"
+    for start, words in _KNOWN_STARTS:
+        if data.startswith(start):
+            return words
+    head = data[:40].decode("utf-8", errors="replace").rstrip("\ufffd")  # a character cut at byte 40 is dropped
+    if head and "\ufffd" not in head and all(char.isprintable() or char in "\t\r\n" for char in head):
+        words = " ".join(head.split())
+        shown = words if len(words) <= 32 and len(data) <= 40 else words[:33].rsplit(" ", 1)[0][:32] + "..."
+        return f'it holds text ("{shown}")' if words else "it holds only blank space"
+    return "its first bytes are not a MIDI file's ('MThd')"
+
+
+def too_many_empty_chunks(label: str, first_empty: int, zeros: bool) -> MidiReadError:
+    """The one line for a file past MAX_EMPTY_CHUNKS chunks that play no notes (a header followed by zeros)."""
+    return MidiReadError(
+        f"{label} is corrupt: it holds more than {MAX_EMPTY_CHUNKS:,} chunks that play no notes (tracks without notes, "
+        f"or chunks that are not tracks; from byte {first_empty:,}{', zeros read as empty chunks' if zeros else ''}), "
+        "where a song holds a few; export the file again from your DAW")

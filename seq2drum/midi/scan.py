@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from seq2drum.errors import MidiLimitError, MidiReadError, SongTooLongError
 from seq2drum.midi.limits import (MAX_BAR_QUARTERS, MAX_EMPTY_CHUNKS, MAX_METER_DENOMINATOR_POWER, MAX_METER_NUMERATOR,
-                                  MAX_SONG_QUARTERS, UNCOUNTED, ReadLimits, meta_text, meter_problem)
+                                  MAX_SONG_QUARTERS, UNCOUNTED, ReadLimits, meta_text, meter_problem,
+                                  too_many_empty_chunks, what_it_is)
 
 _NOTE_OFF, _NOTE_ON, _PROGRAM_CHANGE, _CHANNEL_PRESSURE = 0x80, 0x90, 0xC0, 0xD0
 _META, _SET_TEMPO, _TIME_SIGNATURE = 0xFF, 0x51, 0x58
@@ -83,30 +84,6 @@ class MidiCounts:
     plain: bool = False  # a header of 6 bytes or more, format 0 or 1, and every declared track as an MTrk chunk
 
 
-_AUDIO = "(audio, not notes)"
-_KNOWN_STARTS = ((b"RIFF", f"it is a WAV or other RIFF file {_AUDIO}"), (b"ID3", f"it is an MP3 {_AUDIO}"),
-                 (b"\xff\xfb", f"it is an MP3 {_AUDIO}"), (b"fLaC", f"it is a FLAC file {_AUDIO}"),
-                 (b"OggS", f"it is an Ogg file {_AUDIO}"), (b"%PDF", "it is a PDF"),
-                 (b"PK", "it is a zip archive (a compressed MusicXML .mxl, perhaps)"),
-                 (b"<?xml", "it is an XML file (MusicXML, perhaps)"))
-
-
-def what_it_is(data: bytes) -> str:
-    """What a file that is not MIDI seems to be, in words: empty, a known kind by its first bytes, text (its first
-    words), or none of these. Never a bytes repr: a musician reads it."""
-    if not data:
-        return "the file is empty"
-    for start, words in _KNOWN_STARTS:
-        if data.startswith(start):
-            return words
-    head = data[:40].decode("utf-8", errors="replace").rstrip("\ufffd")  # a character cut at byte 40 is dropped
-    if head and "\ufffd" not in head and all(char.isprintable() or char in "\t\r\n" for char in head):
-        words = " ".join(head.split())
-        shown = words if len(words) <= 32 and len(data) <= 40 else words[:33].rsplit(" ", 1)[0][:32] + "..."
-        return f'it holds text ("{shown}")' if words else "it holds only blank space"
-    return "its first bytes are not a MIDI file's ('MThd')"
-
-
 def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | None = None) -> MidiCounts:
     """Check the file's structure and count what it holds, in one linear pass. Raises `MidiReadError` naming the
     problem: not a MIDI file, SMPTE time, format 2, a chunk cut short, more than `MAX_EMPTY_CHUNKS` chunks that play no
@@ -157,11 +134,7 @@ def scan_midi(data: bytes, label: str = "the MIDI data", limits: ReadLimits | No
             empty_chunks += 1
             first_empty = first_empty or position
             if empty_chunks > MAX_EMPTY_CHUNKS:  # a header followed by zeros: millions of empty chunks
-                raise MidiReadError(
-                    f"{label} is corrupt: it holds more than {MAX_EMPTY_CHUNKS:,} chunks that play no notes (tracks "
-                    f"without notes, or chunks that are not tracks; from byte {first_empty:,}"
-                    f"{', zeros read as empty chunks' if data[position : position + 8] == bytes(8) else ''}), where a "
-                    "song holds a few; export the file again from your DAW")
+                raise too_many_empty_chunks(label, first_empty, data[position : position + 8] == bytes(8))
         position += 8 + length
     counts.result.tracks = tracks_seen
     counts.result.other_chunks = other_chunks
