@@ -22,8 +22,7 @@ from bench.machine import describe_machine
 from seq2drum.evaluation import metrics
 from seq2drum.options import GenerationOptions
 from seq2drum.song.corpus import build_corpus, find_midi_files, split_songs
-from seq2drum.groove.takes import take_similarity
-from seq2drum.groove.structure import FILL_COLUMN
+from seq2drum.groove import FILL_COLUMN, take_similarity
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.song.drum_part import drums_to_grid

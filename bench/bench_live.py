@@ -37,7 +37,7 @@ def stand_in_checkpoint(scratch: Path) -> Path:
     from seq2drum.model.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, save_checkpoint
     from seq2drum.model.network import ARCHITECTURE, build_model
     from seq2drum.song.bars import FeatureSpec
-    from seq2drum.groove.codebook import GrooveCodebook
+    from seq2drum.groove import GrooveCodebook
 
     payload = load_checkpoint(DEFAULT_CHECKPOINT)
     spec = FeatureSpec.from_dict(payload["feature_spec"])

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
     from seq2drum.generation.arrange import song_arrangement
     from seq2drum.generation.generator import DrumGenerator
-    from seq2drum.groove.policy import policy_change
+    from seq2drum.groove import policy_change
     from seq2drum.options import GenerationOptions
     from seq2drum.song.corpus import build_corpus, files_by_content
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 def rank_song(generator, path: Path, options, result, per_variant: dict) -> object:
     """Each ranking variant's rows for the song's sections (appended to `per_variant`); returns the prepared song."""
     from seq2drum.generation.prepare import prepare
-    from seq2drum.groove.policy import calibrated
+    from seq2drum.groove import calibrated
     from seq2drum.parts.arrangement import network_fit
     from seq2drum.parts.features import phrase_features
     from seq2drum.parts.model import part_probabilities

@@ -52,7 +52,7 @@ def song_rows(cv: Path, data: Path, extra: bool = False) -> list[dict]:
     from seq2drum.generation.generator import DrumGenerator
     from seq2drum.generation.prepare import prepare
     from seq2drum.generation.render import song_swing
-    from seq2drum.groove.policy import calibrated
+    from seq2drum.groove import calibrated
     from seq2drum.midi.io import DRUM_CHANNEL, read_midi
     from seq2drum.options import GenerationOptions
 

@@ -26,9 +26,7 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.takes import steered_takes
-from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove import Decoder, DecodingPolicy, steered_takes
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.model.checkpoint import load_checkpoint, model_from_checkpoint, stored_policy
 from seq2drum.model.scoring import song_scores

@@ -32,7 +32,7 @@ from seq2drum.evaluation.checklist import FAMILIES, meter_family
 from seq2drum.evaluation.evaluate import EvaluationSettings, chosen_songs
 from seq2drum.evaluation.inputs import data_config_for
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.groove.policy import calibrated, policy_change
+from seq2drum.groove import calibrated, policy_change
 from seq2drum.model.scoring import WholeSongScorer
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import bar_song

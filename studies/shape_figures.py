@@ -22,7 +22,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.song.move import entry_bar, whole_bars_before
 from seq2drum.midi.drums import CRASH, DRUM_CLASSES, PITCH_TO_CLASS
 from seq2drum.errors import CountInError, Seq2DrumError
-from seq2drum.groove.structure import is_fill_bar
+from seq2drum.groove import is_fill_bar
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.kit import KIT_KEYS, KitMap
 from seq2drum.midi.io import DRUM_CHANNEL, MidiSong, choose_guitar, merged_notes, read_midi

@@ -27,7 +27,7 @@ import numpy as np
 
 from seq2drum.config import DataConfig
 from seq2drum.song.corpus import find_midi_files
-from seq2drum.groove.structure import STRUCTURE_COLUMNS, drummed_structure, section_edges
+from seq2drum.groove import STRUCTURE_COLUMNS, drummed_structure, section_edges
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.errors import Seq2DrumError
 from seq2drum.song.bars import FeatureSpec, bar_song

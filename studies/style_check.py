@@ -18,9 +18,7 @@ from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.generation.prepare import prepare
 from seq2drum.generation.render import swung_by_song
-from seq2drum.groove.request import song_meters
-from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN
-from seq2drum.groove.styles import entry_family, meter_name
+from seq2drum.groove import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, entry_family, meter_name, song_meters
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, is_compound
 from seq2drum.song.corpus import find_midi_files

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
-from seq2drum.groove.takes import take_similarity
+from seq2drum.groove import take_similarity
 from seq2drum.options import GenerationOptions
 from seq2drum.song.corpus import find_midi_files
 from tools.scoring_scripts import SCORING, scoring_script

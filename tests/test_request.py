@@ -28,6 +28,7 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.continuation import continuation, fitted
 from seq2drum.groove.policy import Take, calibrated
 from seq2drum.groove.request import Heard, Request, song_meters, song_span, take_floor, take_plans
+from seq2drum.groove.request import request as build_request
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.evaluation.playback import ENDING_SLACK_Q, LivePlay, play_file
@@ -61,8 +62,9 @@ def offline_request(generator: DrumGenerator, midi: bytes, options: GenerationOp
     kept = given_continuation(prepared.given, generator.decoder.codebook, scores.bar_steps)
     p, _ = calibrated(scores, generator.decoder.policy)
     swung = swung_by_song(prepared, options, song_swing(prepared, options))
-    return generator.request(scores, p, options, prepared.encoded.grid, prepared.steering, kept, swung, prepared.bars,
-                             options.seed or 0), prepared
+    meters = song_meters(scores, prepared.encoded.grid, generator.styles.steps_per_quarter)
+    heard = Heard(scores, p, song_span(scores), meters, swung, prepared.encoded.grid, prepared.bars)
+    return build_request(options, heard, generator.deciders(), options.seed or 0, kept, prepared.steering), prepared
 
 
 def live_requests(drummer: ModelDrummer, midi: bytes, options: GenerationOptions

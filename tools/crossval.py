@@ -42,7 +42,7 @@ from seq2drum.evaluation import INPUT_KINDS
 from seq2drum.evaluation.evaluate import EvaluationSettings, evaluate
 from seq2drum.evaluation.report import format_tables
 from seq2drum.evaluation.summary import dumps, summarize
-from seq2drum.groove.policy import policy_change
+from seq2drum.groove import policy_change
 from seq2drum.options import PLANS, GenerationOptions
 from seq2drum.parts.model import save_parts
 from seq2drum.parts.plan import PARTS_FILE

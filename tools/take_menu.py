@@ -24,7 +24,7 @@ from seq2drum.model.checkpoint import load_checkpoint
 from seq2drum.config import DataConfig
 from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from seq2drum.song.bars import FeatureSpec, bar_song
-from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove import GrooveCodebook
 from seq2drum.training.sources import take_menu_songs
 
 

@@ -106,11 +106,6 @@ def write_media(output: Path, take: TakeResult, result: GenerationResult, args: 
     return lines
 
 
-def plan_words(parts: tuple[tuple[int, str], ...]) -> str:
-    """A take's parts in words: each bar where the part played changes and the part's name."""
-    return "; ".join(part_changes(parts))
-
-
 def say(line: str, stream: TextIO | None = None) -> None:
     """Print one line the command line shows, control characters escaped (a file name holding a terminal escape
     or U+202E, turning the rest of the line around, is shown, not obeyed) and cut to MAX_MESSAGE_CHARS (a listing of

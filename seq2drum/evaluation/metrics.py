@@ -14,7 +14,7 @@ import numpy as np
 
 from seq2drum.midi.drums import (CRASH, DRUM_CLASSES, HIGH_TOM, KICK, LOW_TOM, MID_TOM, SNARE,
                                   TIMEKEEPERS)
-from seq2drum.groove.structure import STRUCTURE_COLUMNS, is_fill_bar
+from seq2drum.groove import STRUCTURE_COLUMNS, is_fill_bar
 from seq2drum.song.drum_part import DrumGrid
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS, Grid, is_compound
 

@@ -18,9 +18,8 @@ from seq2drum.evaluation import metrics
 from seq2drum.evaluation.checklist import meter_family, song_faults
 from seq2drum.evaluation.feel_figures import song_feel
 from seq2drum.evaluation.baselines import BASELINES
-from seq2drum.groove.policy import calibrated
+from seq2drum.groove import SongScores, calibrated
 from seq2drum.midi.drums import WRITTEN_PITCHES
-from seq2drum.groove.scores import SongScores
 from seq2drum.midi.io import DRUM_CHANNEL, PITCH, START, merged_notes, read_midi, select_guitar
 from seq2drum.song.encode import EncodedSong, band_song_parts, encode_song
 from seq2drum.song.drum_part import DrumGrid

@@ -11,18 +11,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 
 from seq2drum.arrangement_text import section_lines
 from seq2drum.errors import ConfigError
 from seq2drum.generation.prepare import prepare
-from seq2drum.groove.policy import calibrated
+from seq2drum.groove import calibrated
 from seq2drum.midi.io import MidiSong, merged_notes, read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import Arrangement, RankedPart
 from seq2drum.parts.labels import song_labels
 from seq2drum.song.drum_part import drums_to_grid, per_bar
-
 
 
 @dataclass
@@ -121,11 +119,3 @@ def described(result: SongArrangement, shown: int) -> list[str]:
     return lines
 
 
-def ranks_of(result: SongArrangement) -> np.ndarray:
-    """(S,) the rank (1 = first) of the drummer's part in each section's list, 0 where it is not listed."""
-    out = []
-    for section in result.arrangement.sections:
-        mine = (result.drummer or {}).get(section.key)
-        ranking = result.arrangement.ranking[section.key]
-        out.append(next((n for n, r in enumerate(ranking, start=1) if mine is not None and r.id == mine.id), 0))
-    return np.array(out, dtype=np.int64)

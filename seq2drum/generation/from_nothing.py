@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2drum.groove.policy import Steering
+from seq2drum.groove import Steering
 from seq2drum.song.phrases import closes_with_fill
 from seq2drum.song.bars import BAR_COLUMNS, BarSong
 from seq2drum.midi.io import MidiSong, Part

@@ -24,13 +24,8 @@ import numpy as np
 from seq2drum.generation.given import given_continuation
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.policy import Steering, Take, calibrated
-from seq2drum.groove.continuation import Continuation
-from seq2drum.groove.request import Deciders, Heard, Request, request, song_meters, song_span
-from seq2drum.groove.takes import decided_takes
-from seq2drum.groove.styles import Style, StyleBook
-from seq2drum.groove.vocabulary import with_vocabulary
+from seq2drum.groove import (Deciders, Decoder, Heard, SongScores, Steering, Style, StyleBook,
+                             Take, calibrated, decided_takes, build_request, song_meters, song_span, with_vocabulary)
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.midi.io import MidiSong
 from seq2drum.midi.roles import band_listing
@@ -42,7 +37,6 @@ from seq2drum.parts.plan import Planner, planner_for
 from seq2drum.parts.plan_value import Plan
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.model.heard import heard_for
-from seq2drum.groove.scores import SongScores
 from seq2drum.model.scoring import (HearingScorer, Scorer, WholeSongScorer, numpy_network, numpy_song_scores,
                                     song_scores)
 from seq2drum.song.bars import BarSong, bar_song
@@ -56,7 +50,6 @@ if TYPE_CHECKING:
     from seq2drum.model.checkpoint import LoadedModel
 
 __all__ = ["DrumGenerator", "GenerationResult", "ModelInfo", "TakeResult"]
-
 
 
 @dataclass
@@ -244,13 +237,13 @@ class DrumGenerator:
             p, structure = calibrated(scores, policy)
             heard_song = Heard(scores, p, song_span(scores), meters, swung and index == passes, grid, song)
             hearing = self.hearing(song, given, heard) if song is not None else None
-            asked = request(options, heard_song, self.deciders(hearing), seed, kept, steering)
+            asked = build_request(options, heard_song, self.deciders(hearing), seed, kept, steering)
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
         if takes and options.density != 1.0 and takes[0].plan is not None and takes[0].plan.played:
             # --density chose busier (sparser) parts first: what it did is take 1 against a run without it
             plain = replace(options, density=1.0, takes=1)
-            alone = request(plain, heard_song, self.deciders(hearing), seed, kept, steering)
+            alone = build_request(plain, heard_song, self.deciders(hearing), seed, kept, steering)
             without = decided_takes(self.decoder, alone, structure, 1, options.temperature, np.random.default_rng(seed))
             takes[0].density_whole = takes[0].n_hits / max(without[0].n_hits, 1)
         return takes
@@ -258,15 +251,6 @@ class DrumGenerator:
     def deciders(self, hearing: Callable[[Plan], np.ndarray] | None = None) -> Deciders:
         """What a request reads of this model: its styles, crash phrases and parts (groove.request `Deciders`)."""
         return Deciders(self.styles, self.decoder.policy.crash_phrase_bars, self.planner, hearing)
-
-    def request(self, scores: SongScores, p: np.ndarray, options: GenerationOptions, grid: Grid,
-                steering: Steering | None = None, kept: Continuation | None = None, swung: bool = False,
-                song: BarSong | None = None, seed: int = 0) -> Request:
-        """The song's request (groove.request), from the whole song: its drummer's sections, its meters, the drums
-        the user gave (`kept`), on top of `steering` (drums from nothing), its plans made from `song`'s bars."""
-        meters = song_meters(scores, grid, self.styles.steps_per_quarter)
-        return request(options, Heard(scores, p, song_span(scores), meters, swung, grid, song), self.deciders(), seed,
-                       kept, steering)
 
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:

@@ -15,9 +15,7 @@ import numpy as np
 
 from seq2drum.generation.breaks import kept_silence, own_bars
 from seq2drum.song.clip_notes import check_clip_loop
-from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import Continuation, continuation
-from seq2drum.groove.settings import PREFERRED_MIN_SHARE
+from seq2drum.groove import Continuation, GrooveCodebook, PREFERRED_MIN_SHARE, given_groove
 from seq2drum.midi.drums import CRASH, PITCH_TO_CLASS, RIDE, class_to_pitch
 from seq2drum.midi.io import END, PITCH, START, MidiSong, merged_notes
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid, per_bar
@@ -189,7 +187,7 @@ def given_continuation(given: GivenDrums | None, codebook: GrooveCodebook,
         return None
     preferred, patterns = given.preferred(bar_steps)
     min_share = PREFERRED_MIN_SHARE if given.groove is None else 0.0
-    return continuation(codebook, bar_steps, given.covered, given.hits, preferred, patterns, min_share=min_share)
+    return given_groove(codebook, bar_steps, given.covered, given.hits, preferred, patterns, min_share=min_share)
 
 
 def bar_ticks(grid: Grid, bars: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
 from seq2drum.options import DEFAULT_METER, DEFAULT_TEMPO_QPM, GenerationOptions
 from seq2drum.generation import from_nothing
-from seq2drum.groove.policy import Steering
+from seq2drum.groove import Steering
 from seq2drum.midi.io import GuitarChoice, MidiSong, Part, choose_guitar, merged_notes, read_midi
 from seq2drum.midi.roles import BASS, GUITAR, OTHER, ROLES, band_listing, part_role, parts_by_role
 from seq2drum.song.band import role_onsets_per_bar

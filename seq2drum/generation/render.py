@@ -22,9 +22,8 @@ from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
-from seq2drum.groove.density import density_notice
+from seq2drum.groove import Take, density_notice
 from seq2drum.generation import count_in
-from seq2drum.groove.policy import Take
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merged_notes
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.parts.played import played_parts

@@ -16,18 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.settings import DECISION_ROUNDS
-from seq2drum.groove import marks
-from seq2drum.groove.context import Past
-from seq2drum.groove.continuation import steer_gains
-from seq2drum.groove.decide import Decided
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.gains import GrooveGains, ShortRun
-from seq2drum.groove.policy import DecodingPolicy
-from seq2drum.groove.request import Request
-from seq2drum.groove.context import BarContext, BarCounts
-from seq2drum.groove.structure import bar_labels, bass_silence
-from seq2drum.groove.takes import bar_take
+from seq2drum.groove import (BarContext, BarCounts, DECISION_ROUNDS, Decided, Decoder, DecodingPolicy, GrooveGains,
+                             Past, Request, ShortRun, bar_labels, bar_take, bass_silence, counts_after, steer_gains)
 
 
 class BarChooser:
@@ -91,7 +81,7 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     decided = bar_take(chooser, context, request)
     decision = decided.decision
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
-    counts = marks.counts_after(decided.context, decision)
+    counts = counts_after(decided.context, decision)
     return decided, counts, state.short.after(grouped, int(scores.bar_steps[0]))
 
 

@@ -9,9 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.continuation import Continuation, continuation
-from seq2drum.groove.settings import PREFERRED_MIN_SHARE
+from seq2drum.groove import Continuation, GrooveCodebook, PREFERRED_MIN_SHARE, given_groove
 from seq2drum.live.features import TICKS_PER_QUARTER
 from seq2drum.song.given_groove import (LOOP_BAR_HITS, LOOP_MAX_BARS, crash_ride_on_ride, groove_clip,
                                         without_crash_accents, without_kept_fills)
@@ -58,5 +56,5 @@ def bar_continuation(codebook: GrooveCodebook, state: Any, bar_index: int, bar_s
     loop = crash_ride_on_ride(without_kept_fills(loop, np.asarray(state.loop_steps), no_notes)[0])
     one = np.ones(1, dtype=bool)
     min_share = PREFERRED_MIN_SHARE if state.loop_kept else 0.0  # a clip always continues
-    return continuation(codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one, loop[turn][None],
+    return given_groove(codebook, np.array([bar_steps]), ~one, np.zeros_like(loop[:1]), one, loop[turn][None],
                         min_share=min_share)

@@ -24,19 +24,11 @@ from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.swing import HeardSwing
-from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.gains import ShortRun
-from seq2drum.groove.policy import DecodingPolicy, Take, calibrated
-from seq2drum.groove.context import BarCounts
-from seq2drum.groove.settings import FIRST_LAMBDA, SETTLED_BARS
-from seq2drum.groove.request import Deciders, Heard, Request, heard_span, request
-from seq2drum.groove.structure import CRASH_COLUMN
-from seq2drum.groove.styles import meter_name
+from seq2drum.groove import (BarCounts, CRASH_COLUMN, Deciders, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook,
+                             Heard, Request, SETTLED_BARS, ShortRun, SongScores, StyleBook, Take, calibrated,
+                             heard_span, meter_name, build_request, with_vocabulary)
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
-from seq2drum.groove.styles import StyleBook
-from seq2drum.groove.vocabulary import with_vocabulary
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, bar_grid, live_bar
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
@@ -47,7 +39,6 @@ from seq2drum.model.heard import heard_before
 from seq2drum.model.loading import numpy_loaded
 from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
-from seq2drum.groove.scores import SongScores
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan import planner_for
 from seq2drum.shipped import DEFAULT_CHECKPOINT
@@ -275,7 +266,7 @@ class ModelDrummer:
                           self.steps_per_quarter) if state.parts else -1
         heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, live=True,
                       chosen_part=chosen)
-        return request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
+        return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
                        state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
 

@@ -22,13 +22,11 @@ import torch
 
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
-from seq2drum.groove.settings import BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE
-from seq2drum.groove.settings import PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE
-from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove import (BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE, DecodingPolicy, GrooveCodebook,
+                             PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE)
 from seq2drum.errors import CheckpointError
 from seq2drum.user_files import irregular_kind
 from seq2drum.song.bars import FeatureSpec
-from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
 FORMAT_VERSION = 2

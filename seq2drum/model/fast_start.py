@@ -30,8 +30,7 @@ import numpy as np
 from seq2drum.atomic import write_atomic
 from seq2drum.config import DataConfig, ModelConfig
 from seq2drum.errors import CheckpointError
-from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove import DecodingPolicy, GrooveCodebook
 from seq2drum.model.causal import causal_masks
 from seq2drum.model.numpy_causal import song_forward
 from seq2drum.model.numpy_network import ARCHITECTURE, NumpyEnsemble, NumpyGrooveModel, numpy_model

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from seq2drum.groove.scores import SongScores
+from seq2drum.groove import SongScores
 from seq2drum.model.numpy_causal import song_forward
 from seq2drum.model.numpy_network import NumpyEnsemble, NumpyGrooveModel, numpy_model
 

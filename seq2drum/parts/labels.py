@@ -10,13 +10,13 @@ open hat, ride, toms or none) and in what subdivision (quarters, eighths, 16ths,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from seq2drum import arrays
 from seq2drum.feel.swing import SWUNG_MIN_SWING, grouped_swung_positions
-from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE, TOMS
+from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, PHRASE_BARS
 from seq2drum.song.sections import Section
@@ -370,6 +370,3 @@ def song_labels(song: BarSong, phrases: Sequence[Phrase] | None = None,
     return list(phrases), labels
 
 
-def class_hits_per_bar(labels: Sequence[PhraseLabel]) -> np.ndarray:
-    """(P, 9) hits a bar of each class, one row per label."""
-    return np.array([label.hits_per_bar for label in labels]).reshape(-1, NUM_DRUM_CLASSES)

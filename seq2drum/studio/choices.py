@@ -15,7 +15,7 @@ import numpy as np
 
 from seq2drum import arrays
 from seq2drum.errors import ConfigError
-from seq2drum.groove.styles import meter_name
+from seq2drum.groove import meter_name
 from seq2drum.midi.io import END, START, MidiSong, Part
 from seq2drum.midi.kit_presets import presets
 from seq2drum.midi.limits import parse_meter

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.config import TrainConfig
-from seq2drum.groove.structure import drummed_structure
+from seq2drum.groove import drummed_structure
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.model.heard import heard_drums
 from seq2drum.parts.codes import drummer_codes

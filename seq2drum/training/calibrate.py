@@ -20,17 +20,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from seq2drum.groove import kit
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.request import song_edges, take_floor
-from seq2drum.groove.takes import steered_takes
-from seq2drum.groove.policy import KICK, DecodingPolicy, Steering, Take, calibrated, calibrated_logits
-from seq2drum.groove.marks import structure_decisions
-from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       bass_silence, drummed_structure)
+from seq2drum.groove import (CRASH_COLUMN, Decoder, DecodingPolicy, FILL_COLUMN, GrooveCodebook, KICK, KitCount,
+                             REST_COLUMN, STRUCTURE_COLUMNS, SongScores, Steering, Take, bar_structure, bass_silence,
+                             calibrated, calibrated_logits, drummed_structure, song_edges, steered_takes,
+                             structure_decisions, take_floor, tom_fills)
 from seq2drum.song.bars import BarSong
-from seq2drum.groove.codebook import GrooveCodebook
-from seq2drum.groove.scores import SongScores
 from seq2drum.evaluation.metrics import match_hits
 
 STAY_BONUS_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -222,10 +216,10 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take
     real = song.hits & scores.step_mask()[:, :, None]
     n = scores.n_bars
     matched, played, flags = np.zeros((5, n)), np.zeros((5, n)), np.zeros((5, n, 3), dtype=bool)
-    tom_fills = kit.tom_fills(take.hits.any(axis=(1, 2)), p, kit.KitCount())[0]  # as decoding's fills read it
+    toms = tom_fills(take.hits.any(axis=(1, 2)), p, KitCount())[0]  # as decoding's fills read it
     for index, variant in enumerate(_VARIANTS):
         hits = take.hits.copy()
-        plain.apply_structure(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold, tom_fills)
+        plain.apply_structure(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold, toms)
         matched[index], played[index] = (hits & real).sum(axis=(1, 2)), hits.sum(axis=(1, 2))
         flags[index] = bar_structure(hits, scores.bar_steps, scores.beat_steps)
     return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),

@@ -21,12 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove.decoder import Decoder
-from seq2drum.groove.policy import DecodingPolicy, Take
+from seq2drum.groove import Decoder, DecodingPolicy, SongScores, Take, edges as bar_edges, heard_span
 from seq2drum.live.api import BarClock
-from seq2drum.groove.request import edges as bar_edges, heard_span
 from seq2drum.live.model_drummer import ModelDrummer
-from seq2drum.groove.scores import SongScores
 from seq2drum.model.scoring import numpy_network
 from seq2drum.options import GenerationOptions
 from seq2drum.song.bars import BarSong

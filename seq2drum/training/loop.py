@@ -40,7 +40,7 @@ from seq2drum.training.distributed import (World, main_first, pick_device, resum
                                           shard, steps_per_epoch, wrap)
 from seq2drum.errors import DataFolderError
 from seq2drum.song.bars import BarSong, FeatureSpec
-from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove import GrooveCodebook
 from seq2drum.model.network import ARCHITECTURE, GrooveSeq2Drum, build_model, flatten_lstms
 
 

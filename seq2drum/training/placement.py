@@ -25,11 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.atomic import write_atomic
-from seq2drum.groove.policy import calibrated
-from seq2drum.groove.request import SpanSection, section_places
-from seq2drum.groove.placement import (CRASH_POSITIONS, FAMILIES, FILL_LENGTHS, FILL_POSITIONS, PLACEMENT_FILE,
-                                       FamilyPlacement, FillRate, Placement, crash_position, fill_position)
-from seq2drum.groove.settings import SHORT_BAR_STEPS
+from seq2drum.groove import (CRASH_POSITIONS, FAMILIES, FILL_LENGTHS, FILL_POSITIONS, FamilyPlacement, FillRate,
+                             PLACEMENT_FILE, Placement, SHORT_BAR_STEPS, SpanSection, calibrated, crash_position,
+                             fill_position, section_places)
 from seq2drum.midi.drums import CRASH, SNARE, TOMS
 from seq2drum.model.fast_start import FastModel
 from seq2drum.model.loading import numpy_loaded

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from seq2drum.groove.policy import DecodingPolicy
+from seq2drum.groove import DecodingPolicy
 from seq2drum.model.checkpoint import DECODING_VERSION, load_checkpoint, model_from_checkpoint, save_checkpoint
 from seq2drum.model.scoring import song_scores
 from seq2drum.song.bars import BarSong
