@@ -11,13 +11,17 @@ SHOWN_PARTS = 3  # parts a section lists in words, best first (--json lists ever
 
 
 def section_lines(key: str, first_bar: int, bars: int, family: str, ranked: Sequence[tuple[str, int]],
-                  drummer: tuple[str, int] | None = None, shown: int = SHOWN_PARTS) -> list[str]:
+                  drummer: tuple[str, int] | None = None, shown: int = SHOWN_PARTS,
+                  plays: tuple[str, int] | None = None) -> list[str]:
     """A section's lines: its key, bars and meter family; its `shown` best parts of `ranked` ((name, id), best
-    first) and how many more; the drummer's part (name, id) and its rank, where given."""
+    first) and how many more; the part (name, id) a run without --parts plays there, and the drummer's part and its
+    rank, where given."""
     lines = [f"{key:6} bars {first_bar}-{first_bar + bars - 1} ({bars} bars, {family})"]
     best = [f"{n}. {name} [{part_id}]" for n, (name, part_id) in enumerate(ranked[:shown], start=1)]
     more = f"; {len(ranked) - shown} more (--json lists every one)" if len(ranked) > shown else ""
     lines.append("       " + "   ".join(best) + more)
+    if plays is not None:
+        lines.append(f"       left to the plan, it plays: {plays[0]} [{plays[1]}]")
     if drummer is not None:
         place = next((n for n, (_, part_id) in enumerate(ranked, start=1) if part_id == drummer[1]), 0)
         lines.append(f"       the drummer plays: {drummer[0]} [{drummer[1]}]" + (f", ranked {place}" if place else ""))

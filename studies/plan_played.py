@@ -62,20 +62,21 @@ def take_figures(take) -> tuple[int, int]:
 
 
 def menu_marks(generator, midi: bytes, take, totals: dict[str, list[int]]) -> None:
-    """Adds to totals["menu mark"] each section of the menu whose marked part (`RankedPart.plain`) is the commonest
-    part take 1 of a plain run plays in it."""
+    """Adds to totals["menu mark"] each section of `--mode arrange`'s menu whose mark (the part it says a run without
+    --parts plays there, `SongArrangement.plain`) is the commonest part take 1 of a plain run plays in it."""
     from seq2drum.generation.arrange import song_arrangement
     from seq2drum.options import GenerationOptions
 
-    menu = song_arrangement(generator, midi, GenerationOptions()).arrangement
+    menu = song_arrangement(generator, midi, GenerationOptions())
     played = dict(take.parts)
-    for section in menu.sections:
-        marked = next((r.name for r in menu.ranking[section.key] if getattr(r, "plain", False)), None)
-        names = [played.get(menu.first_bar + menu.phrases[j].start_row + 1) for j in section.phrases]
+    first_bar, phrases = menu.arrangement.first_bar, menu.arrangement.phrases
+    for section in menu.arrangement.sections:
+        marked = menu.plain.get(section.key)
+        names = [played.get(first_bar + phrases[j].start_row + 1) for j in section.phrases]
         commonest = Counter(n for n in names if n).most_common(1)
         if marked is not None and commonest:
             totals["menu mark"][0] += 1
-            totals["menu mark"][1] += marked == commonest[0][0]
+            totals["menu mark"][1] += marked.name == commonest[0][0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from seq2drum.errors import ConfigError
-from seq2drum.generation.arrange import song_arrangement
+from seq2drum.generation.arrange import described, song_arrangement
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove.policy import Steering
 from seq2drum.groove.feels import plan_parts, plan_steering
@@ -366,3 +366,24 @@ def test_arrange_shows_the_songs_name_escaped_and_quotes_the_command_to_copy(
     shown = str(song).replace("\x1b", "\\x1b")
     assert f"--mode infer {shlex.quote(shown)} --parts" in command, command
     assert shlex.split(command.split("--mode infer ")[1])[0] == shown  # one word to the shell, as the file is
+
+
+def test_the_menu_marks_the_part_a_run_without_parts_plays(generator: DrumGenerator,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 99: `--mode arrange`'s first part was not what a plain run plays where a section is left alone (3 songs
+    of 3). The menu now says, per section, the part take 1 of a run without --parts plays there, and that is the
+    part the run's take 1 prints as played in most of the section's phrases."""
+    from collections import Counter
+
+    song = band_song(32, busier_from=16)
+    menu = song_arrangement(generator, song, GenerationOptions())
+    made = generator.generate(song, GenerationOptions(seed=3))
+    played = dict(made.takes[0].parts)
+    first_bar, phrases = menu.arrangement.first_bar, menu.arrangement.phrases
+    assert menu.plain and set(menu.plain) == {s.key for s in menu.arrangement.sections}
+    for section in menu.arrangement.sections:
+        names = Counter(played[first_bar + phrases[j].start_row + 1] for j in section.phrases)
+        assert names.most_common(1)[0][0] == menu.plain[section.key].name
+    lines = described(menu, 3)
+    assert sum("left to the plan, it plays: " in line for line in lines) == len(menu.arrangement.sections)
+    assert json.loads(menu.to_json())[0]["plays"]["id"] == menu.plain[menu.arrangement.sections[0].key].id

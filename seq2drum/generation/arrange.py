@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 
 from seq2drum.arrangement_text import section_lines
 from seq2drum.errors import ConfigError
@@ -25,12 +26,15 @@ from seq2drum.song.drum_part import drums_to_grid, per_bar
 
 @dataclass
 class SongArrangement:
-    """The sections (parts.arrangement `Arrangement`), and the part the song's own drummer plays in each occurrence
+    """The sections (parts.arrangement `Arrangement`), the part the song's own drummer plays in each occurrence
     (`drummer[key]`, a `RankedPart` with its rank there; no key where none of his phrases there is in the section's
-    meter family; `drummer` None where his drums were not asked for)."""
+    meter family; `drummer` None where his drums were not asked for), and the part a plain run plays (`plain`)."""
 
     arrangement: Arrangement
     drummer: dict[str, RankedPart] | None = None
+    # the part take 1 of a run without --parts plays in each section (its plan's commonest part there; issue 99: the
+    # plan binds every take, so what it plans is what plays); none where that run plays no plan (the guitar alone)
+    plain: dict[str, RankedPart] = field(default_factory=dict)
 
     def parts_value(self) -> str:
         """The `--parts` value that plays the drummer's arrangement: a label whose every occurrence he plays one part
@@ -54,7 +58,9 @@ class SongArrangement:
             return json.dumps({key: part.name for key, part in self.drummer.items()}, indent=1, allow_nan=False)
         return json.dumps([{"key": s.key, "first_bar": s.first_bar, "bars": s.n_bars, "meter_family": s.family,
                             "parts": [{"name": r.name, "id": r.id, "score": round(r.score, 4)}
-                                      for r in self.arrangement.ranking[s.key]]}
+                                      for r in self.arrangement.ranking[s.key]],
+                            "plays": ({"name": self.plain[s.key].name, "id": self.plain[s.key].id}
+                                      if s.key in self.plain else None)}
                            for s in self.arrangement.sections], indent=1, allow_nan=False)  # JSON has no NaN
 
 
@@ -77,8 +83,9 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
     scores = generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None)
     p, _ = calibrated(scores, generator.decoder.policy)
     arrangement = planner.arrangement(prepared.bars, p)
+    plain = plain_parts(planner, arrangement, prepared.bars, p, options)
     if not drummer:
-        return SongArrangement(arrangement)
+        return SongArrangement(arrangement, plain=plain)
     song = midi if isinstance(midi, MidiSong) else read_midi(midi, only_guitar=False)
     notes = merged_notes(song.drum_parts)
     if not len(notes):
@@ -92,27 +99,45 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
                                      offset=per_bar(grid.offset, rows, width))
     _, labels = song_labels(with_drums, list(arrangement.phrases))
     played = [planner.vocabulary.assign(label) for label in labels]
+    return SongArrangement(arrangement, commonest_parts(planner, arrangement, played), plain)
+
+
+def plain_parts(planner: Any, arrangement: Arrangement, bars: Any, p: np.ndarray,
+                options: GenerationOptions) -> dict[str, RankedPart]:
+    """The part take 1 of a run without --parts plays in each section: its plan's (the likeliest, as
+    groove.build_request makes it) commonest part there; {} where that run plays none."""
+    plan = planner.plans(bars, p, 1, None, options.density, options.style)[0]
+    if not plan.played:
+        return {}
+    return commonest_parts(planner, arrangement, plan.parts.tolist())
+
+
+def commonest_parts(planner: Any, arrangement: Arrangement, parts: list[int]) -> dict[str, RankedPart]:
+    """Each section's commonest part of `parts` (P,) among those of its meter (a phrase in another meter names none),
+    ranked where the section lists it."""
     out = {}
-    for section in arrangement.sections:  # his parts of the section's meter: a phrase in another meter names none
+    for section in arrangement.sections:
         fits = {k for k, part in enumerate(planner.vocabulary.parts) if part.family == section.family}
-        commonest = Counter(played[j] for j in section.phrases if played[j] in fits).most_common()
+        commonest = Counter(parts[j] for j in section.phrases if parts[j] in fits).most_common()
         if not commonest:
             continue
         best = max(commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
         rank = next((r for r in arrangement.ranking[section.key] if r.id == best), None)
         out[section.key] = rank or RankedPart(best, planner.vocabulary.parts[best].name, float("-inf"))
-    return SongArrangement(arrangement, out)
+    return out
 
 
 def described(result: SongArrangement, shown: int) -> list[str]:
-    """The arrangement in lines a musician reads: each section, its `shown` best parts with their ids, the drummer's
-    part where asked, and the `--parts` line."""
+    """The arrangement in lines a musician reads: each section, its `shown` best parts with their ids, the part a run
+    without --parts plays there, the drummer's part where asked, and the `--parts` line."""
     lines = []
     for section in result.arrangement.sections:
         ranking = result.arrangement.ranking[section.key]
         mine = None if result.drummer is None else result.drummer.get(section.key)
+        plays = result.plain.get(section.key)
         lines += section_lines(section.key, section.first_bar, section.n_bars, section.family,
-                               [(r.name, r.id) for r in ranking], None if mine is None else (mine.name, mine.id), shown)
+                               [(r.name, r.id) for r in ranking], None if mine is None else (mine.name, mine.id), shown,
+                               None if plays is None else (plays.name, plays.id))
         if result.drummer is not None and mine is None:
             lines.append(f"       the drummer plays: no {section.family} part here (his phrases are in another "
                          "meter), so --parts leaves it to the plan")

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from typing import Any
+
 import numpy as np
 
+from seq2drum.midi.drums import CLOSED_HAT, RIDE
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.model import PartModel, emissions, family_mask, log_transitions, sample_plans
@@ -168,4 +171,31 @@ def drawn_plans(model: PartModel, features: np.ndarray, chosen: list[np.ndarray]
         likely = np.array([plan_log_likelihood(initial, emit, step, d) for d in drawn])
         far = distance >= PLAN_MIN_CHANGED
         out.append(drawn[int(np.argmax(np.where(far, likely, -np.inf))) if far.any() else int(np.argmax(distance))])
+    return out
+
+
+def heard_ride(parts: np.ndarray, p: np.ndarray, phrases: list[Phrase], vocabulary: Any, jazz_family: np.ndarray,
+               ride_ratio: float) -> np.ndarray:
+    """Take 1 of a swung song: each phrase of a full hat part of a family jazz/'s drummers ride in (`jazz_family`,
+    (K,) bool) where the network hears the ride at `ride_ratio` of the closed hat or more ((n, S, 9) `p` summed over
+    the phrase) plays that family's swung ride part of the same feel (the jazz ride; of another feel where it has
+    none), as a swung drummer rides where the band asks it: bound to its plan, take 1 of a jazz song played the
+    plan's hats where the network's ride had played (issue 99; jazz/ out of fold 0.47 -> 0.36 on fold 0)."""
+    items = vocabulary.parts
+    rides = {}
+    for k, part in enumerate(items):
+        if part.level == "full" and part.keeper == "ride" and part.subdivision == "swung":
+            rides.setdefault((part.family, part.feel), k)
+            rides.setdefault((part.family, None), k)
+    out = parts.copy()
+    for j, phrase in enumerate(phrases):
+        part = items[int(parts[j])]
+        if part.level != "full" or part.keeper not in ("closed_hat", "open_hat") or not jazz_family[parts[j]]:
+            continue
+        rows = p[max(phrase.start_row, 0): min(phrase.end_row, len(p))]
+        if rows[..., RIDE].sum() < ride_ratio * rows[..., CLOSED_HAT].sum():
+            continue
+        ride = rides.get((part.family, part.feel), rides.get((part.family, None)))
+        if ride is not None:
+            out[j] = ride
     return out
