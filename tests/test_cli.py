@@ -211,37 +211,55 @@ def test_infer_of_unmarked_parts_prints_a_notice(tiny_model_path: Path, tmp_path
     assert "band:" not in band.stdout and "guitar:" not in band.stdout
 
 
-def test_infer_prints_the_whole_runs_time(tiny_model_path: Path, tmp_path: Path) -> None:
+def test_infer_prints_the_whole_runs_time(tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     """"175 s of music in 0.05 s" was the model's share of a command that took 1.2-2.6 s: the time printed is the
-    whole command's, from the process's start (the interpreter and the imports too) to the files written."""
+    whole command's, from the process's start (the interpreter and the imports too) to the files written. Checked by
+    its start point, not by seconds: the clock starts when the cli package is imported, before torch and the rest
+    (a fresh interpreter shows what it has imported then), and the command counts from that start (put 100 s back
+    here, the time printed holds them)."""
+    import gc
+    import re
+    import time
+
+    from seq2drum.cli import main
+
+    first = subprocess.run([sys.executable, "-c", "import sys, seq2drum.cli; print(sorted(sys.modules))"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120, check=True)
+    imported = set(first.stdout.split("'"))
+    assert "seq2drum.cli" in imported and not imported & {"torch", "numpy", "seq2drum.cli.main", "seq2drum.midi"}
+    song = tmp_path / "riff.mid"
+    song.write_bytes(rock_song_bytes(8))
+    monkeypatch.setattr(main, "STARTED_S", time.perf_counter() - 100.0)
+    monkeypatch.setattr(sys, "argv", ["main.py", "--mode", "infer", str(song), "--checkpoint", str(tiny_model_path),
+                                      "--seed", "1"])
+    try:
+        assert main.console() == 0
+    finally:
+        gc.enable()  # console() turns collection off for the one song of a command
+    printed = re.search(r"s of music in ([0-9.]+) s", capsys.readouterr().out)
+    assert printed is not None and float(printed.group(1)) >= 100.0  # from the command's start, not the model's
+
+
+def test_infer_time_counts_from_its_own_start_not_what_ran_before(tiny_model_path: Path, tmp_path: Path) -> None:
+    """Issue 90: under `bash -c 'pip ... && python main.py ...'` bash runs python in its own process, whose start
+    /proc gives, and "69 s of music in 132.0 s" counted pip's minutes. A sleep of 1.5 s before is not counted: the
+    time printed is at most the whole command's less that sleep, however busy the machine (no time limit: the
+    printed time is compared with the command's own, measured around it, which holds the sleep and the run)."""
     import re
     import time
 
     song = tmp_path / "riff.mid"
     song.write_bytes(rock_song_bytes(8))
-    started = time.perf_counter()
-    result = run_main("--mode", "infer", song, "--checkpoint", tiny_model_path, "--seed", "1")
-    wall_s = time.perf_counter() - started
-    assert result.returncode == 0, result.stderr
-    printed_s = float(re.search(r"s of music in ([0-9.]+) s", result.stdout).group(1))  # type: ignore[union-attr]
-    assert printed_s <= wall_s + 0.05  # rounded to 0.1 s
-    assert printed_s >= 0.6 * wall_s - 0.1, (printed_s, wall_s)  # not the model's share: most of the command
-
-
-def test_infer_time_counts_from_its_own_start_not_what_ran_before(tiny_model_path: Path, tmp_path: Path) -> None:
-    """Issue 90: under `bash -c 'pip ... && python main.py ...'` bash runs python in its own process, whose start
-    /proc gives, and "69 s of music in 132.0 s" counted pip's minutes. A second's sleep before is not counted."""
-    import re
-
-    song = tmp_path / "riff.mid"
-    song.write_bytes(rock_song_bytes(8))
     command = (f"sleep 1.5 && exec {shlex.quote(sys.executable)} {shlex.quote(str(REPO / 'main.py'))} --mode infer "
                f"{shlex.quote(str(song))} --checkpoint {shlex.quote(str(tiny_model_path))} --seed 1")
+    started = time.perf_counter()
     result = subprocess.run(["bash", "-c", command], cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"},
                             capture_output=True, text=True, timeout=600)
+    whole_s = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     printed_s = float(re.search(r"s of music in ([0-9.]+) s", result.stdout).group(1))  # type: ignore[union-attr]
-    assert printed_s < 1.5, result.stdout
+    assert printed_s <= whole_s - 1.5 + 0.05, (printed_s, whole_s)  # printed to 0.1 s
 
 
 def test_infer_time_counts_what_happens_before_the_model(tiny_model_path: Path, tmp_path: Path,

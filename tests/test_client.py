@@ -246,15 +246,20 @@ def test_output_gets_the_usual_mode_for_a_new_file(address: str, song: Path) -> 
     assert output_path(song).stat().st_mode & 0o777 == 0o644
 
 
-def test_unavailable_is_retried_until_the_wait_runs_out(song: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unavailable_is_retried_until_the_wait_runs_out(song: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """No server on the port: retried within --wait (a server may be starting), and said once, with how to start one
-    (issue 90: 14 lines of gRPC's words over 58 s, then UNAVAILABLE, and no hint)."""
-    started = time.monotonic()
+    (issue 90: 14 lines of gRPC's words over 58 s, then UNAVAILABLE, and no hint). The client's clock is the test's:
+    its pauses move it, so the wait it gave up at is counted, not timed."""
+    clock = Clock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    monkeypatch.setattr(time, "sleep", lambda seconds: setattr(clock, "now", clock.now + seconds))
+    started = clock.now
     client = DrumClient(f"127.0.0.1:{free_port()}", timeout_s=5, wait_s=1.0, backoff_s=0.05, max_backoff_s=0.4)
     with client, pytest.raises(grpc.RpcError) as caught:
         client.generate(song.read_bytes())
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert 1.0 - 0.45 <= time.monotonic() - started < 10
+    assert 1.0 - 0.4 <= clock.now - started <= 1.0  # gave up when the next pause would pass --wait, not before
     said = capsys.readouterr().err.splitlines()
     assert client.attempts >= 3 and len(said) == 1, said
     assert "no seq2drum server is running" in said[0] and "python -m server" in said[0]
@@ -299,17 +304,24 @@ def test_a_stop_ends_the_wait_between_retries_and_no_retry_starts() -> None:
         def details(self) -> str:
             return "busy"
 
-    stop, attempts = Stop(), []
+    stop, attempts, pauses = Stop(), [], []
+    wait = stop.wait
 
     def busy() -> None:
-        attempts.append(time.monotonic())
+        attempts.append(1)
         threading.Timer(0.2, stop.stop).start()
         raise Unavailable()
 
+    def paused(seconds: float) -> None:
+        pauses.append(seconds)
+        wait(seconds)
+
+    stop.wait = paused  # type: ignore[method-assign]
     with DrumClient("127.0.0.1:1", wait_s=3600, backoff_s=30.0, max_backoff_s=30.0) as client:
         with pytest.raises(StoppedError):
             client._with_retries(busy, stop=stop)
-    assert len(attempts) == 1 and time.monotonic() - attempts[0] < 10
+    # one pause of 15-30 s began, and the stop ended it (a pause waited out would have made a second attempt)
+    assert len(attempts) == 1 and len(pauses) == 1 and 15.0 <= pauses[0] <= 30.0
 
 
 def test_asking_the_limits_and_sending_the_song_share_one_wait(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -616,11 +628,27 @@ def test_watch_with_takes_keeps_every_set_and_skips_take_files(address: str, tmp
 
 
 def test_watch_stops_on_a_stop_event(tmp_path: Path) -> None:
-    stop = threading.Event()
+    """A stop set before the watch starts looks at the folder no more; one set while it waits out its 10 s interval
+    ends the wait, with no further look (counted: a look is a poll, and the wait says it was woken)."""
+    class Stop(threading.Event):
+        def __init__(self) -> None:
+            super().__init__()
+            self.woken: list[bool] = []
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.woken.append(super().wait(timeout))
+            return self.woken[-1]
+
+    stop = Stop()
     stop.set()
-    started = time.monotonic()
-    assert FolderWatcher(tmp_path, lambda path: True).run(interval_s=10, stop=stop) == 0
-    assert time.monotonic() - started < 2
+    watcher = FolderWatcher(tmp_path, lambda path: True)
+    polls: list[int] = []
+    poll = watcher.poll
+    watcher.poll = lambda: (polls.append(1), poll())[1]  # type: ignore[method-assign]
+    assert watcher.run(interval_s=10, stop=stop) == 0 and polls == []
+    stop.clear()
+    threading.Timer(0.2, stop.set).start()
+    assert watcher.run(interval_s=10, stop=stop) == 0 and polls == [1] and stop.woken == [True]
 
 
 def test_ctrl_c_stops_watching_with_exit_0(tmp_path: Path) -> None:
@@ -712,10 +740,15 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_tls_mistakes_are_one_line_naming_the_cause_and_the_fix(tiny_model_path: Path, certificates: dict[str, Path],
-                                                                 song: Path, address: str) -> None:
+                                                                 song: Path, address: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 69 N11: a wrong --tls-ca printed gRPC's own log line and an SSL error chain, plain text to a TLS server
     said "Socket closed", and TLS to a plain one an SSL chain too. Each is one line now (and the helper's process
-    prints no line of gRPC's own); a certificate mistake is not retried through --wait."""
+    prints no line of gRPC's own); a certificate mistake is not retried through --wait (counted: one attempt, no
+    pause, with an hour's --wait)."""
+    def retried(seconds: float) -> None:
+        raise AssertionError(f"a certificate mistake was retried (a pause of {seconds:.1f} s)")
+
     tls = dataclasses.replace(SERVER_CONFIG, tls_cert=certificates["server"], tls_key=certificates["server.key"])
     named = dataclasses.replace(SERVER_CONFIG, tls_cert=certificates["named"], tls_key=certificates["named.key"])
     with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path), tls) as secure, \
@@ -731,13 +764,18 @@ def test_tls_mistakes_are_one_line_naming_the_cause_and_the_fix(tiny_model_path:
                              "does not name the host", "connect by a name it holds (it names localhost)"),
         }
         for name, (flags, cause, fix) in runs.items():
-            started = time.monotonic()
             run = run_helper(str(song), "-o", str(song.parent / "out.mid"), "--force", "--wait", "5", *flags)
             lines = run.stderr.splitlines()
             assert run.returncode == 1 and cause in lines[-1] and fix in lines[-1], (name, run.stderr)
             assert not any("ssl_transport_security" in line or "SSL_ERROR" in line for line in lines), (name, lines)
             if name != "plain text to TLS":  # a server may close connections as it restarts: that one is retried
-                assert len(lines) == 1 and time.monotonic() - started < 5, (name, lines)
+                assert len(lines) == 1, (name, lines)
+                target, tls_ca = flags[1], Path(flags[3]) if len(flags) > 2 else None
+                with monkeypatch.context() as patched, DrumClient(target, wait_s=3600, tls_ca=tls_ca) as client:
+                    patched.setattr(time, "sleep", retried)
+                    with pytest.raises(grpc.RpcError) as caught:
+                        client.generate(song.read_bytes())
+                    assert client.attempts == 1 and cause in client.explain(caught.value), (name, client.attempts)
         with DrumClient(f"127.0.0.1:{secure.port}", wait_s=0, tls_ca=certificates["other"]) as client:
             link = client.live_link(pb.GenerationOptions(), [("Guitar", 29, 0)])  # --live and --simulate
             with pytest.raises(LiveLinkError, match="UNAVAILABLE: the server .* does not vouch for .* pass --tls-ca"):

@@ -87,12 +87,10 @@ def test_a_job_without_a_deadline_is_stopped_at_the_servers_limit(gate: Gate) ->
         stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
         assert stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=TIMEOUT_S).limits.max_job_s == 1.0
         [pid] = server.pool.pids()
-        started = time.monotonic()
         with pytest.raises(grpc.RpcError) as caught:
             stub.Generate(pb.GenerateRequest(midi=rock_song_bytes(4)))  # no timeout at all
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert "limit of 1 s per song" in caught.value.details()
-        assert time.monotonic() - started < 10
+        assert "limit of 1 s per song" in caught.value.details()  # stopped at max_job_s, by the server
         _wait_until(lambda: not _alive(pid), timeout_s=5)
         assert server.pool.wait_idle(TIMEOUT_S)
         gate.open()
@@ -129,11 +127,9 @@ def test_with_no_worker_able_to_start_health_says_not_serving_and_recovers(tmp_p
         stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
         checkpoint.rename(tmp_path / "away.pt")
         os.kill(server.pool.pids()[0], signal.SIGKILL)
-        waited_s = _wait_until(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING, 5)
-        assert waited_s < 5
-        started = time.monotonic()
+        _wait_until(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING, TIMEOUT_S)
+        # refused at once: a song held for a worker would wait out its deadline (DEADLINE_EXCEEDED)
         assert status_of(lambda: generate(stub, rock_song_bytes(4))) == grpc.StatusCode.UNAVAILABLE
-        assert time.monotonic() - started < 5
         (tmp_path / "away.pt").rename(checkpoint)
         _wait_until(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING, TIMEOUT_S)
         assert generate(stub, rock_song_bytes(4)).metadata.bars == 4
@@ -147,12 +143,10 @@ def test_an_option_of_megabytes_is_refused_by_its_length(source: ModelSource) ->
     with running(source, config) as channel:
         stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
         for field in ("kit_map", "track", "style", "meter", "fills", "cymbal"):
-            started = time.monotonic()
             with pytest.raises(grpc.RpcError) as caught:
                 generate(stub, rock_song_bytes(4), **{field: '{"' + "x" * 3_000_000 + '": 1}'})
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-            assert f"{field} holds 3,000,007 bytes, more than any valid value" in caught.value.details()
-            assert time.monotonic() - started < 5
+            assert f"{field} holds 3,000,007 bytes, more than any valid value" in caught.value.details()  # by length
 
 
 def test_a_deadline_passing_in_line_is_logged_as_deadline_exceeded(gate: Gate,
@@ -198,12 +192,10 @@ def test_a_slow_drip_upload_is_stopped_and_its_slot_freed(source: ModelSource) -
 
     with running(source, config) as channel:
         stub = seq2drum_pb2_grpc.Seq2DrumStub(channel)
-        started = time.monotonic()
         with pytest.raises(grpc.RpcError) as caught:
             list(stub.GenerateStream(drip(), timeout=TIMEOUT_S))
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        assert "too slow" in caught.value.details()
-        assert time.monotonic() - started < 5
+        assert "too slow" in caught.value.details()  # dropped for its rate, not at the call's TIMEOUT_S
         chunks = [pb.GenerateStreamRequest(midi_chunk=midi[i : i + 500]) for i in range(0, len(midi), 500)]
         responses = list(stub.GenerateStream(iter(chunks), timeout=TIMEOUT_S))  # the only slot is free again
         assert responses[0].metadata.bars == 4

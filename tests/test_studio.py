@@ -64,12 +64,12 @@ def raw_request(url: str, head: str, body: bytes = b"", wait_s: float = 5.0) -> 
 
 
 def test_a_body_too_large_by_its_declared_size_is_refused_before_it_is_read(idle_studio: StudioThread) -> None:
-    """A page that announces 100 MB gets 413 at once, though not one byte of the body was sent."""
+    """A page that announces 100 MB gets 413 at once, though not one byte of the body was sent (a studio that waited
+    for the body would answer 408 once the upload idled: none is sent)."""
     session = session_of(idle_studio)
-    started = time.monotonic()
     line = raw_request(idle_studio.url, f"POST /api/sessions/{session}/songs?name=big.mid HTTP/1.1\r\n"
                                         "Host: 127.0.0.1\r\nContent-Length: 100000000")
-    assert line.startswith("HTTP/1.1 413") and time.monotonic() - started < 2.0
+    assert line.startswith("HTTP/1.1 413")
 
 
 def test_a_body_past_the_limit_is_cut_off_and_a_stalled_one_dropped(idle_studio: StudioThread) -> None:
@@ -84,7 +84,7 @@ def test_a_body_past_the_limit_is_cut_off_and_a_stalled_one_dropped(idle_studio:
     stalled = (f"POST /api/sessions/{session}/songs?name=slow.mid HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                "Content-Length: 1000")
     assert raw_request(idle_studio.url, stalled, b"MThd").startswith("HTTP/1.1 408")
-    assert 0.4 < time.monotonic() - started < 3.0
+    assert time.monotonic() - started > 0.4  # not before upload_idle_s (a lower bound: no machine is too slow for it)
 
 
 def test_errors_are_one_line_and_the_host_is_checked(idle_studio: StudioThread) -> None:

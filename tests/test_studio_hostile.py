@@ -114,9 +114,8 @@ def test_m1_a_wav_past_a_pages_cap_is_refused_before_it_is_rendered(takes_studio
     assert status == 200, result
     files = result["takes"][0]["files"]
     for kind in ("drums.wav", "mix.wav"):
-        started = time.monotonic()
         status, answer = call(takes_studio.url.rstrip("/") + files[kind])
-        assert status == 413 and "MiB" in answer["error"] and time.monotonic() - started < 5
+        assert status == 413 and "MiB" in answer["error"]  # before rendering: no WAV is in the folder (below)
     assert call(takes_studio.url.rstrip("/") + files["drums.mid"])[0] == 200
     folder = takes_studio.store.sessions[session].folder
     assert [path.suffix for path in folder.iterdir()] == [".mid"]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan import PARTS_FILE
@@ -19,6 +21,7 @@ from tests.test_cli import REPO, run_main
 TINY = ("--epochs", "1", "--enc-hidden", "8", "--dec-hidden", "16", "--batch-size", "4")
 
 
+@pytest.mark.slow  # a real training run end to end (27-66 s on 2 cores); CI runs it
 def test_a_run_writes_its_parts_and_its_model_plans_with_them(tmp_path: Path) -> None:
     folder = write_song_folder(tmp_path / "songs", n_songs=12)
     run = tmp_path / "run"
@@ -39,6 +42,7 @@ def test_a_run_writes_its_parts_and_its_model_plans_with_them(tmp_path: Path) ->
     assert copy.planner is not None and Path(copy.planner.source) == (exported.parent / PARTS_FILE).resolve()
 
 
+@pytest.mark.slow  # a real training run end to end (27-66 s on 2 cores); CI runs it
 def test_a_folder_too_small_for_parts_says_so_and_plans_bar_by_bar(tmp_path: Path) -> None:
     folder = write_song_folder(tmp_path / "songs", n_songs=3)
     run = tmp_path / "run"
