@@ -5,11 +5,9 @@ played as that part, as parts.labels reads one: on its time-keeper in its subdiv
 `play_times` moves the time to the part's cymbal where another keeps it (the hat of a ride part, the open hat of a
 closed-hat part), thins time kept finer than the part (16ths for "eighths on the hat": the least likely go) and adds,
 where the part's cymbal keeps time coarser than the part (eighths for "16ths on the hat"), its likeliest cells of the
-part's subdivision. `play_feels` changes only the kick and snare of the playing bars of a
-phrase that keeps the part's time but reads as a feel the part is not labelled in (a phrase that plays its part is
-left as it is): each bar a backbeat on every backbeat, a half-time snare on the middle beat alone, four on the
-floor's kick on every beat, a waltz's oom-pa-pa (no snare on 2 or 3, the kick or snare on 1), comping's snare off the
-backbeat, time only's none; a kick on every beat only in four on the floor. `play_levels` gives a sparse part's
+part's subdivision. `play_feels` changes only the kick and snare of a phrase that keeps the part's time but reads as
+another feel: a backbeat on every backbeat, half-time's snare on the middle beat alone, four on the floor's kick on
+every beat, a waltz's oom-pa-pa, comping's snare off the backbeat, time only's none. `play_levels` gives a sparse part's
 phrase the few hits a bar that make it sparse, not a drop-out. What they add goes where the model expects it most
 (`p`), what they drop where it expects it least. Fill bars are written later (groove.marks), over it. `ChosenParts`
 (`plan_steering`, from the take's plan) says which bars, phrases and parts.
@@ -25,6 +23,7 @@ from seq2drum.parts.labels import (DROP_OUT_HITS, EIGHTHS_SHARE, KEEPER_CYMBALS,
                                    bar_feels, feel_of, keeper_subdivision, time_keeper)
 from seq2drum.parts.plan import Planner
 from seq2drum.parts.plan_value import Plan
+from seq2drum.parts.traits import STYLES
 
 FINER = ("quarters", "eighths", "16ths")  # subdivisions, coarser first
 
@@ -59,7 +58,12 @@ def plan_parts(steering: Steering, plan: Plan, planner: Planner, n_bars: int) ->
     the codebook's grooves and the backbeat rule played a waltz as backbeats and an "eighths, backbeat" as four on
     the floor."""
     vocabulary, parts = planner.vocabulary, plan.bar_parts(n_bars).tolist()
-    played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" else -1 for k in parts], dtype=np.int64)
+    style = STYLES.get(plan.style) if plan.style is not None else None
+    # under a --style, a phrase whose part does not play the style (its meter has none that does: a jazz ride in 5/4)
+    # plays the style's designed grooves, not the part
+    played = np.array([k if k >= 0 and vocabulary.parts[k].level == "full" and (style is None or style.holds(
+        vocabulary.parts[k].family, vocabulary.parts[k].keeper, vocabulary.parts[k].subdivision,
+        vocabulary.parts[k].feel)) else -1 for k in parts], dtype=np.int64)
     sparse = np.array([k >= 0 and vocabulary.parts[k].level == "sparse" for k in parts], dtype=bool)
     # a part's phrase plays its own feel on its own time, the feel its name says (the vocabulary also files other
     # feels under a part, "four on the floor" on the ride under "eighths on the ride, backbeat": played so, the phrase

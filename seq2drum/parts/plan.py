@@ -197,7 +197,8 @@ class Planner:
             chosen = [np.where(named, musician, parts) for parts in chosen]
             source = PlanSource.MUSICIAN
         plans = [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
-                         arrangement=arrangement) for parts, arrangement in zip(chosen, named_arrangements)]
+                         arrangement=arrangement, style=style)
+                 for parts, arrangement in zip(chosen, named_arrangements)]
         if musician is None:
             return plans
         return [replace(plan, chosen=named) for plan in plans]

@@ -57,6 +57,7 @@ class Plan:
     # with several takes, the part each main section plays ((letter, part name) per label): takes 2 and on are
     # other arrangements of them (parts.choice `other_arrangements`)
     arrangement: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    style: str | None = None  # the --style it keeps to (its phrases of parts that do not play it: the style's grooves)
 
     @classmethod
     def held_for(cls, reason: Held) -> Plan:

@@ -6,13 +6,12 @@ WAVs). Every file is named by the studio (ids it drew), never by anything a page
 closes (the page says so as it goes), when it has not been used for `ttl_s`, or when the studio needs the room:
 past `max_bytes` in all, or `MAX_SESSIONS` pages, the least recently used sessions go first.
 
-Every byte is counted before it is written: a file is reserved (`reserve`; a WAV by its largest possible size) and
-settled at its real size once written (`settle`), so neither a page (`max_session_bytes`) nor the studio
-(`max_bytes`) ever holds more than its cap on disk. A page at its cap first loses its derived files, oldest first (they
-are made again when asked for); past that its request is refused (StoreFullError). The index lives on the event loop;
+Every byte is counted before it is written (`reserve`, a WAV by its largest size; `settle`, its real size), so
+neither a page (`max_session_bytes`) nor the studio (`max_bytes`) ever holds more than its cap on disk. A page at its
+cap first loses its derived files, oldest first (made again when asked for); past that it is refused (StoreFullError). The index lives on the event loop;
 files are written on threads, into folders that may be removed meanwhile (that write then fails: SessionGoneError).
-A file is sent through a link of its own outside its session's folder (`hold`): whole, even if its page closes.
-A studio killed without its clean-up leaves its folder; the next studio to start removes it (`remove_killed_studios`).
+A file is sent through a link of its own outside its session's folder (`hold`): whole, even if its page closes. A
+killed studio's folder is removed by the next studio to start (`remove_killed_studios`).
 """
 
 from __future__ import annotations
