@@ -8,8 +8,8 @@ past `max_bytes` in all, or `MAX_SESSIONS` pages, the least recently used sessio
 
 Every byte is counted before it is written (`reserve`, a WAV by its largest size; `settle`, its real size), so
 neither a page (`max_session_bytes`) nor the studio (`max_bytes`) ever holds more than its cap on disk. A page at its
-cap first loses its derived files, oldest first (made again when asked for); past that it is refused (StoreFullError). The index lives on the event loop;
-files are written on threads, into folders that may be removed meanwhile (that write then fails: SessionGoneError).
+cap first loses its derived files, oldest first (made again when asked for); past that it is refused (StoreFullError).
+The index lives on the event loop; files are written on threads, into folders that may go meanwhile (SessionGoneError).
 A file is sent through a link of its own outside its session's folder (`hold`): whole, even if its page closes. A
 killed studio's folder is removed by the next studio to start (`remove_killed_studios`).
 """
