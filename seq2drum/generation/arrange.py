@@ -31,6 +31,7 @@ class SongArrangement:
 
     arrangement: Arrangement
     drummer: dict[str, RankedPart] | None = None
+    heard: str = ""  # what the drums heard of the band: "heard: jazz, swung, 12-bar blues" (seq2drum.band)
 
     def parts_value(self) -> str:
         """The `--parts` value that plays the drummer's arrangement: a label whose every occurrence he plays one part
@@ -77,8 +78,9 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
     scores = generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None)
     p, _ = calibrated(scores, generator.decoder.policy)
     arrangement = planner.arrangement(prepared.bars, p)
+    heard = prepared.heard.line() if prepared.heard else ""
     if not drummer:
-        return SongArrangement(arrangement)
+        return SongArrangement(arrangement, heard=heard)
     song = midi if isinstance(midi, MidiSong) else read_midi(midi, only_guitar=False)
     notes = merged_notes(song.drum_parts)
     if not len(notes):
@@ -101,7 +103,7 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
         best = max(commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
         rank = next((r for r in arrangement.ranking[section.key] if r.id == best), None)
         out[section.key] = rank or RankedPart(best, planner.vocabulary.parts[best].name, float("-inf"))
-    return SongArrangement(arrangement, out)
+    return SongArrangement(arrangement, out, heard)
 
 
 def described(result: SongArrangement, shown: int) -> list[str]:
