@@ -18,6 +18,7 @@ def arrangement_lines(response: seq2drum_pb2.ArrangeResponse, song: str, drummer
     """The arrangement in the lines a musician reads (main.py --mode arrange's)."""
     heard = "the band heard" if response.heard_band else "the guitar alone heard: ranked by the network's fit"
     lines = [f"{song}: its sections as seq2drum counts them, and the parts each can play, best first ({heard}):"]
+    lines += [response.heard] if response.heard else []
     for section in response.sections:
         mine = (section.drummer.name, section.drummer.id) if drummer and section.HasField("drummer") else None
         lines += section_lines(section.key, section.first_bar, section.bars, section.meter_family,

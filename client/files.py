@@ -84,18 +84,25 @@ def process_file(client: DrumClient, song: Path, options: seq2drum_pb2.Generatio
     target = targets[0]
     if n_takes > 1:
         print(f"{len(files)} takes ({drums.describe()})", flush=True)
-    if drums.metadata.sections:
-        print(escape_controls(f"sections (letter@bar): {' '.join(drums.metadata.sections)}"), flush=True)
-    if drums.metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen, no line of MBs
-        print(cut_line(escape_controls(f"guitar: {'; '.join(drums.metadata.guitar_parts)}")), flush=True)
-    if drums.metadata.band_parts:
-        print(cut_line(escape_controls(f"band: {'; '.join(drums.metadata.band_parts)}")), flush=True)
-    for notice in drums.metadata.notices:  # --parts-from's mapping is what was done, not a warning
+    say_what_was_heard(drums.metadata)
+    return target
+
+
+def say_what_was_heard(metadata: seq2drum_pb2.GenerationMetadata) -> None:
+    """The sections, what the drums heard of the band, the parts listened to and the notices, as main.py says them."""
+    if metadata.sections:
+        print(escape_controls(f"sections (letter@bar): {' '.join(metadata.sections)}"), flush=True)
+    if metadata.heard:  # "heard: jazz, swung, 12-bar blues"
+        print(escape_controls(metadata.heard), flush=True)
+    if metadata.guitar_parts:  # names from the song: no terminal escapes reach the screen, no line of MBs
+        print(cut_line(escape_controls(f"guitar: {'; '.join(metadata.guitar_parts)}")), flush=True)
+    if metadata.band_parts:
+        print(cut_line(escape_controls(f"band: {'; '.join(metadata.band_parts)}")), flush=True)
+    for notice in metadata.notices:  # --parts-from's mapping is what was done, not a warning
         if notice.startswith(PARTS_FROM_SAID):
             print(cut_line(escape_controls(notice)), flush=True)
         else:
             print(cut_line(f"warning: {escape_controls(notice)}"), file=sys.stderr, flush=True)
-    return target
 
 
 def process_nothing(client: DrumClient, options: seq2drum_pb2.GenerationOptions, output: Path | None = None,

@@ -42,6 +42,7 @@ CYMBALS = ("auto", "hats", "ride")
 PLANS = ("parts", "bars")  # --plan: a part per phrase, planned (issue 68), or bar by bar
 MAX_HUMANIZE = 1.5
 FEELS = ("natural", "tight", "laid-back", "pushed")  # seq2drum.feel learns each from GMD's drummers
+GENRES = ("jazz", "blues", "rock")  # the words the band's genre reader says (seq2drum.band.heard); --genre
 GROOVE_CLIP_MAX_BARS = 8  # a longer --groove clip gives its first 8 bars
 MAX_GROOVE_CLIP_BYTES = 1 << 20  # a drum clip of 8 bars is a few KiB; a GMD take at most ~100 KiB
 MAX_PARTS_FROM_BYTES = 1 << 20  # --parts-from: a song whose drummer's arrangement is borrowed (the data's: 206 KB)
@@ -96,6 +97,7 @@ class GenerationOptions(_Config):
     rest_after: int | None = None  # live: rest after this many silent bars (None: 2 with the band, never guitar alone)
     parts: str | None = None  # the musician's part per section: "A=ride-8ths; B#2=half-time; 33-40=drop-out"
     parts_from: bytes | None = None  # a song (MIDI bytes) whose drummer's arrangement the sections play (issue 101)
+    genre: str | None = None  # what the music is, as the musician says (GENRES); None = what the band's reader hears
 
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
@@ -129,6 +131,9 @@ class GenerationOptions(_Config):
                "fill breaks plays drums in the breaks of the drums kept: ask for keep drums too")
         _check(self.cymbal in CYMBALS, f"cymbal must be one of {', '.join(CYMBALS)}, got {echoed(self.cymbal)}")
         _check(self.plan in PLANS, f"plan must be one of {', '.join(PLANS)}, got {echoed(self.plan)}")
+        _check(self.genre is None or self.genre in GENRES,
+               f"genre must be one of {', '.join(GENRES)} (or unset: what the band sounds like), "
+               f"got {echoed(self.genre)}")
         _check(0.0 <= self.temperature <= MAX_TEMPERATURE,
                f"temperature must be in [0, {MAX_TEMPERATURE:g}], got {self.temperature}")
         _check(self.seed is None or 0 <= self.seed <= MAX_SEED, f"seed must be in [0, 2**63 - 1], got {self.seed}")
@@ -295,6 +300,9 @@ OPTIONS: tuple[Option, ...] = (
            "10): its sections' parts laid on this song's by their letters' order and occurrence (its first letter's "
            "onto this song's first, the second B's onto the second B), the mapping printed; --parts entries win",
            metavar="SONG.mid", default_words="none"),
+    Option("genre", "--genre", 29, "what music this is, as you say it: jazz, blues or rock; today it names what the "
+           "drums print as heard (the plan and the touch do not read it yet)", choices=GENRES,
+           default_words="what the drums hear from the band"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 

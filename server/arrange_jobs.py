@@ -37,6 +37,7 @@ class ArrangeResult:
     model_name: str
     model_version: str
     bars: int = 0
+    heard: str = ""  # "heard: jazz, swung, 12-bar blues"
     rss_bytes: int = 0  # the worker's resident memory after the job (the pool reads it)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -68,4 +69,4 @@ def arrange_song(generator: Any, job: ArrangeJob) -> ArrangeResult:
                  "drummer": ranked(drummer[s.key]) if s.key in drummer else None,
                  "borrowed": borrowed.get(s.key, (None, ""))} for s in arrangement.sections]
     return ArrangeResult(sections, arrangement.heard_band, result.parts_value() if result.drummer else "",
-                         generator.info.name, generator.info.version, bars=arrangement.n_bars)
+                         generator.info.name, generator.info.version, bars=arrangement.n_bars, heard=result.heard)

@@ -91,6 +91,7 @@ def metadata_to_proto(result: JobResult, server_ms: float, take: int = 1) -> seq
         band_parts=result.band_parts,
         notices=result.notices,
         sections=result.sections,
+        heard=result.heard,
         take=take,
         parts=_take_parts(result, take)[0],
         plan=_take_parts(result, take)[1],
@@ -161,7 +162,8 @@ def model_info_to_proto(info: dict[str, Any], config: ServerConfig) -> seq2drum_
 def arrangement_to_proto(result: ArrangeResult) -> seq2drum_pb2.ArrangeResponse:
     """The worker's arrangement as the Arrange call's answer."""
     response = seq2drum_pb2.ArrangeResponse(heard_band=result.heard_band, drummer_parts=result.drummer_parts,
-                                            model_name=result.model_name, model_version=result.model_version)
+                                            model_name=result.model_name, model_version=result.model_version,
+                                            heard=result.heard)
     for section in result.sections:
         out = response.sections.add(key=section["key"], label=section["label"], occurrence=section["occurrence"],
                                     first_bar=section["first_bar"], bars=section["bars"],

@@ -106,6 +106,7 @@ class JobResult:
     band_parts: list[str] = field(default_factory=list)  # 'role: part' of each other part listened to
     notices: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)  # "LETTER@BAR", bars from 1
+    heard: str = ""  # "heard: jazz, swung, 12-bar blues"
     more_takes: list[tuple[bytes, int]] = field(default_factory=list)  # takes 2.. as (midi bytes, drum hits)
     # every take's parts as played ("BAR: PART" where they change) and its plan, take 1 first
     take_parts: list[list[str]] = field(default_factory=list)
@@ -139,7 +140,7 @@ def generate_drums(generator: Any, job: Job) -> JobResult:
         seed=result.seed, model_name=result.model_name, model_version=result.model_version,
         timings_ms={"read": (parsed - started) * 1000, "generate": (time.perf_counter() - parsed) * 1000},
         guitar_parts=list(result.guitar_parts), band_parts=list(result.band_parts), notices=list(result.notices),
-        sections=[f"{letter}@{bar}" for bar, letter in result.sections],
+        sections=[f"{letter}@{bar}" for bar, letter in result.sections], heard=result.heard_line,
         more_takes=[(take.midi_bytes, take.n_hits) for take in result.takes[1:]],
         take_parts=[part_changes(take.parts) for take in result.takes], take_plans=[take.plan for take in result.takes],
     )

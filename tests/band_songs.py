@@ -90,6 +90,18 @@ def rock(bars: int = 16) -> bytes:
     return band(bass, keys, guitar=guitar)
 
 
+def rock_blues(choruses: int = 3, root: int = E, intro_bars: int = 0) -> bytes:
+    """A straight 12-bar blues on BLUES_ROOTS as rock plays it: a bass driving eighths on the root, power chords on a
+    distortion guitar, triads on the keys; `intro_bars` of the tonic before the first chorus (the changes start
+    after them)."""
+    roots = [root] * intro_bars + [root + BLUES_ROOTS[bar % 12] for bar in range(12 * choruses)]
+    bass = bass_line([[(beat / 2, r) for beat in range(8)] for r in roots])
+    guitar = notes([(bar * 4 + beat / 2, 0.45, pitch) for bar, r in enumerate(roots) for beat in range(8)
+                    for pitch in (r + 12, r + 19)])
+    keys = chords_on_beats([(r + 24, r + 28, r + 31) for r in roots], comp=False)
+    return band(bass, keys, guitar=guitar)
+
+
 def bossa(bars: int = 16) -> bytes:
     """The bossa bass (root on 1, fifth on the and of 2, root on 3, fifth on the and of 4) under major sevenths."""
     roots = [(C, D, G - 12, C)[bar % 4] for bar in range(bars)]

@@ -304,6 +304,23 @@ def test_infer_tells_the_swing_it_read_as_information_not_a_warning(
 
 
 
+def test_infer_says_what_it_heard_and_the_musicians_genre(tiny_model_path: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 100 item 6: the run prints what the drums heard of the band in a line, from the band's description; with
+    --genre the musician's word is what is printed, beside what the band sounds like."""
+    from seq2drum.cli import main
+    from tests import band_songs
+
+    song = tmp_path / "blues.mid"
+    song.write_bytes(band_songs.rock_blues(3))
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--seed", "1"]) == 0
+    assert "heard: blues, straight, 12-bar blues" in capsys.readouterr().out.splitlines()
+    assert main.main(["--mode", "infer", str(song), "--checkpoint", str(tiny_model_path), "--seed", "1",
+                      "--genre", "jazz", "-o", str(tmp_path / "jazz.mid")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "heard: jazz (as you said; the band sounds like blues), straight, 12-bar blues" in out
+
+
 @pytest.mark.parametrize("flags", [[], ["--guitar-only"], ["--keep-drums"]], ids=["band", "guitar-only", "keep-drums"])
 def test_infer_reads_the_song_once(tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    flags: list[str]) -> None:
@@ -395,6 +412,7 @@ def test_infer_takes_every_control(tmp_path: Path) -> None:
     (["--fills", "sometimes"], "fills must be none, sections or every:N"),
     (["--cymbal", "cowbell"], "argument --cymbal: invalid choice: 'cowbell'"),
     (["--style", "Big Rock"], "style must be a name like straight-8ths"),
+    (["--genre", "polka"], "argument --genre: invalid choice: 'polka' (choose from 'jazz', 'blues', 'rock')"),
 ], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
 def test_control_out_of_range_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      flags: list[str], words: str) -> None:

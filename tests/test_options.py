@@ -55,7 +55,7 @@ def test_unset_proto_fields_are_the_dataclass_defaults() -> None:
     GenerationOptions(temperature=0.5, seed=7, track="2,3", merge=True, humanize=0.0, takes=3, count_in_bars=1,
                       style="half-time", density=0.67, fills="every:4", crashes="none", swing=0.67, dynamics=1.2,
                       cymbal="ride", feel="laid-back", guitar_only=True, keep_drums=True, groove_midi=b"MThd clip",
-                      kit_map='{"snare": 40}', rest_after=4),
+                      kit_map='{"snare": 40}', rest_after=4, genre="jazz"),
     GenerationOptions(bars=16, tempo_qpm=96.0, meter="7/8", humanize=1.25),
 ], ids=["defaults", "every-option", "from-nothing"])
 def test_options_to_proto_and_back_are_the_same_options(options: GenerationOptions) -> None:
@@ -74,13 +74,14 @@ def test_helper_flags_reach_the_server_as_main_py_reads_them(tmp_path: Path) -> 
     argv = ["--temperature", "0.5", "--seed", "7", "--track", "2", "--merge", "--no-humanize", "--takes", "3",
             "--count-in", "1", "--style", "half-time", "--density", "0.67", "--fills", "every:4", "--swing", "0.67",
             "--dynamics", "1.2", "--cymbal", "ride", "--kit-map", str(kit), "--guitar-only", "--keep-drums",
-            "--groove", str(clip)]
+            "--groove", str(clip), "--genre", "blues"]
     through_server = options_from_proto(connection.options_from_args(daw_helper.build_parser().parse_args(argv)))
     from seq2drum.cli.infer import generation_options
 
     direct = generation_options(main.build_parser().parse_args(["song.mid", *argv]))
     assert through_server == direct
     assert direct.guitar_only and direct.keep_drums and direct.groove_midi == clip.read_bytes()
+    assert direct.genre == "blues"  # --genre: the helper's flag reaches the server as main.py's
     nothing = ["--bars", "16", "--tempo", "96", "--meter", "7/8"]
     assert (options_from_proto(connection.options_from_args(daw_helper.build_parser().parse_args(nothing)))
             == generation_options(main.build_parser().parse_args(nothing)))

@@ -11,7 +11,8 @@ import pytest
 
 from seq2drum.song.bars import bar_song
 from seq2drum.song.columns import BAR, FeatureSpec
-from seq2drum.song.phrases import MIN_DRUMMER_SECTION_BARS, choruses, drummer_sections, hard_starts, on_phrase_lines
+from seq2drum.song.phrases import (MIN_DRUMMER_SECTION_BARS, CountedForm, choruses, drummer_sections, hard_starts,
+                                   on_phrase_lines)
 from seq2drum.song.sections import Section, bar_vectors, section_bar_features, self_similarity, song_structure
 from tests.builders import blues, comped_blues, riff
 from tests.test_sections import encoded
@@ -142,3 +143,27 @@ def test_the_network_reads_the_guitars_sections_as_before() -> None:
     np.testing.assert_array_equal(bars.bar_features[:, section_columns],
                                   section_bar_features(sections, song.first_bar, song.end_bar))
     np.testing.assert_array_equal(bars.bar_features[:, columns.index("novelty")], novelty)
+
+
+def counted(n: int, form: CountedForm | None, first_bar: int = 0, novelty: np.ndarray | None = None,
+            plays: np.ndarray | None = None) -> list[int]:
+    """The sections' first bars (song bars, from 0) of n bars alike from `first_bar`, with the band's `form`."""
+    similarity = np.ones((n, n), dtype=np.float32)
+    novelty = np.zeros(n, dtype=np.float32) if novelty is None else novelty
+    plays = np.ones((n, 1), dtype=bool) if plays is None else plays
+    return [s.start_bar for s in drummer_sections([Section(first_bar, first_bar + n, 0)], novelty, similarity,
+                                                  plays, np.full(n, 8), (), first_bar, None, form)]
+
+
+def test_a_12_bar_blues_the_band_counts_is_cut_in_its_12_bar_choruses() -> None:
+    """Issue 100 item 4: where the band's description hears a 12-bar blues (CountedForm(12, ...)), the drummer's
+    sections open each chorus, even where the bars all sound alike (without it: one section); the guitar's starts
+    inside a chorus do not cut it. If this fails, a blues is counted in 4-bar letters again."""
+    assert counted(36, None) == [0]
+    assert counted(36, CountedForm(12, 0)) == [0, 12, 24]
+    novelty = np.zeros(36, dtype=np.float32)
+    novelty[[4, 20]] = 0.9  # the guitar changes inside the first and the second chorus: no section starts there
+    assert counted(36, CountedForm(12, 0), novelty=novelty) == [0, 12, 24]
+    assert counted(40, CountedForm(12, 4)) == [0, 4, 16, 28]  # a 4-bar intro, then the choruses
+    assert counted(36, CountedForm(12, 4), first_bar=4) == [4, 16, 28]  # rows from the band's entry at song bar 4
+    assert counted(10, CountedForm(12, 0)) == [0]  # no whole chorus: the form says nothing

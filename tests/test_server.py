@@ -213,6 +213,22 @@ def test_temperature_0_plays_the_same_hits_whatever_the_seed(stub: seq2drum_pb2_
     assert sorted(notes[0][:, VELOCITY]) != sorted(notes[1][:, VELOCITY])
 
 
+def test_the_musicians_genre_is_what_the_drums_say_they_heard(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
+    """Issue 100 item 6: GenerationMetadata.heard says what the drums heard of the band, as main.py prints it;
+    options.genre is the word it says; a genre the reader does not know is INVALID_ARGUMENT in one line."""
+    from tests import band_songs
+
+    midi = band_songs.rock_blues(3)
+    assert generate(stub, midi, seed=2).metadata.heard == "heard: blues, straight, 12-bar blues"
+    assert generate(stub, midi, seed=2, genre="jazz").metadata.heard == \
+        "heard: jazz (as you said; the band sounds like blues), straight, 12-bar blues"
+    with pytest.raises(grpc.RpcError) as refused:
+        generate(stub, midi, genre="polka")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "genre must be one of jazz, blues, rock" in refused.value.details()
+    assert "\n" not in refused.value.details()
+
+
 def test_humanize_amount_the_old_switch_and_the_feel(stub: seq2drum_pb2_grpc.Seq2DrumStub) -> None:
     """humanize=false is humanize_amount 0 and humanize=true the default amount; both set and disagreeing, an amount
     out of range or an unknown feel is INVALID_ARGUMENT; GetModelInfo advertises the range and the feels."""

@@ -29,6 +29,10 @@ NAMED = {  # instrument words in track names, by what they say of the band
                        re.I),
 }
 
+# a one-chord song matches 7 of the 12 bars of the changes (0.58); a blues with a varied turnaround ~0.9 and more
+BLUES_FORM_SHARE = 0.8
+PLACES = ("blues_first_bar",)  # fields that say where, not what: left out of `vector()`
+
 
 @dataclass(frozen=True)
 class BandDescription:
@@ -70,11 +74,19 @@ class BandDescription:
     chorus_bars: int  # 0 when no chorus length stands out
     blues_share: float
     n_bars: int
+    blues_first_bar: int = 0  # where (0-11) a 12-bar blues chorus starts at the best fit: a place, no reader's number
+
+    @property
+    def twelve_bar_blues(self) -> bool:
+        """Whether the band plays a 12-bar blues: choruses of 12 bars, BLUES_FORM_SHARE of its bars on the changes."""
+        return self.chorus_bars == 12 and self.blues_share >= BLUES_FORM_SHARE
 
     def vector(self) -> np.ndarray:
         """(len(DESCRIPTION_FIELDS),) float64: every field as a number (named words as flags), for a fitted reader."""
         values: list[float] = []
         for item, value in zip(fields(self), astuple(self)):
+            if item.name in PLACES:
+                continue
             if item.name == "named":
                 values += [float(word in value) for word in NAMED]
             elif item.name == "chorus_bars":
@@ -104,6 +116,8 @@ class BandDescription:
 def _field_names() -> tuple[str, ...]:
     names: list[str] = []
     for item in fields(BandDescription):
+        if item.name in PLACES:
+            continue
         if item.name == "named":
             names += [f"named_{word}" for word in NAMED]
         elif item.name == "family_shares":

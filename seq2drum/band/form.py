@@ -1,6 +1,7 @@
 """The form a musician counts, from the harmony bar by bar: how alike bars 8, 12, 16, 24 and 32 apart are
 (`lag_similarity`), the chorus length that stands out (`chorus_bars`), and how much of the song follows the 12-bar
-blues changes (`blues_share`: I I I I IV IV I I V IV I V, with the quick IV in bar 2 and a V or IV turnaround).
+blues changes (`blues_share`: I I I I IV IV I I V IV I V, with the quick IV in bar 2 and a V or IV turnaround) and
+where its choruses start (`blues_fit`).
 
 Each bar is its harmony (the share of the bar each pitch class sounds, `bar_chroma`) and its root (the bass's first
 note, else the chord read on its first beat). Sums run bar by bar, so the reading of bars [0, n) needs nothing later.
@@ -49,9 +50,15 @@ def chorus_bars(similarity: np.ndarray, typical: float, n_bars: int) -> int:
 def blues_share(roots: np.ndarray) -> float:
     """The share of bars with a root that follow the 12-bar blues changes, at the best key and starting bar (0 under
     MIN_BLUES_BARS bars with a root)."""
+    return blues_fit(roots)[0]
+
+
+def blues_fit(roots: np.ndarray) -> tuple[float, int]:
+    """`blues_share`, and the first bar of a chorus at that best fit (the phase, 0-11: bar `phase + 12 k` opens a
+    chorus; 0 where the share is 0). On a tie the earliest phase, then the lowest key."""
     known = roots >= 0
     if known.sum() < MIN_BLUES_BARS:
-        return 0.0
+        return 0.0, 0
     allowed = np.zeros((12, 12), dtype=bool)  # (bar of the chorus, interval above the tonic)
     for bar, degrees in enumerate(BLUES):
         allowed[bar, list(degrees)] = True
@@ -59,4 +66,5 @@ def blues_share(roots: np.ndarray) -> float:
     position = (where[None, :] - np.arange(12)[:, None]) % 12  # (phase, bar)
     interval = (roots[where][None, :] - np.arange(12)[:, None]) % 12  # (tonic, bar)
     hits = allowed[position[None, :, :], interval[:, None, :]].sum(axis=2)  # (tonic, phase)
-    return float(hits.max() / len(where))
+    best = hits.max(axis=0)  # (phase,)
+    return float(best.max() / len(where)), int(np.argmax(best))

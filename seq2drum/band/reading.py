@@ -123,6 +123,7 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
     bass_bars = max(int(figures[:, 0].sum()), 1)
     figure_share = {name: float(figures[:, i].sum() / bass_bars) for i, name in enumerate(bassline.FIGURES)}
     similarity, typical = form.lag_similarity(bars.chroma[:end])
+    blues_share, blues_first_bar = form.blues_fit(bars.roots[:end])
     end_tick = None
     if end < bars.n_bars:
         end_tick = int(bars.grid.bars[end, BAR_START] * bars.grid.ticks_per_step)
@@ -138,8 +139,8 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
         shuffle_share=figure_share["shuffle"], bossa_share=figure_share["bossa"],
         **_instruments(parts, end_tick), **_time(bars, parts, end),
         lag_similarity=tuple(float(s) for s in similarity), typical_similarity=typical,
-        chorus_bars=form.chorus_bars(similarity, typical, end), blues_share=form.blues_share(bars.roots[:end]),
-        n_bars=end)
+        chorus_bars=form.chorus_bars(similarity, typical, end), blues_share=blues_share,
+        n_bars=end, blues_first_bar=blues_first_bar)
 
 
 def describe_band(song: MidiSong, end_bar: int | None = None) -> BandDescription:

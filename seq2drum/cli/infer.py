@@ -252,6 +252,8 @@ def write_takes(outputs: list[Path], result: GenerationResult, args: argparse.Na
     sections = " ".join(f"{letter}@{bar}" for bar, letter in result.sections)
     say(f"{result.duration_s:.0f} s of music in {time.perf_counter() - args.started_s:.1f} s (model "
         f"{result.model_name} {result.model_version}, seed {result.seed}); sections (letter@bar): {sections}")
+    if result.heard_line:
+        say(result.heard_line)
     if result.guitar_parts:
         say(f"guitar: {'; '.join(result.guitar_parts)}")
     if result.band_parts and result.guitar_parts:  # with no guitar, the warning names whom the drums follow

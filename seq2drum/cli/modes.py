@@ -149,6 +149,8 @@ def run_arrange(args: argparse.Namespace) -> int:
         return 0
     print(f"{escape_controls(song.name)}: its sections as seq2drum counts them, and the parts each can play, best "
           f"first ({'the band' if result.arrangement.heard_band else 'the guitar alone'} heard):")
+    if result.heard:
+        print(result.heard)
     for line in described(result, SHOWN_PARTS):
         print(line)
     if result.drummer is not None:

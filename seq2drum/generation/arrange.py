@@ -35,6 +35,7 @@ class SongArrangement:
     # the part take 1 of a run without --parts plays in each section (its plan's commonest part there; issue 99: the
     # plan binds every take, so what it plans is what plays); none where that run plays no plan (the guitar alone)
     plain: dict[str, RankedPart] = field(default_factory=dict)
+    heard: str = ""  # what the drums heard of the band: "heard: jazz, swung, 12-bar blues" (seq2drum.band)
 
     def parts_value(self) -> str:
         """The `--parts` value that plays the drummer's arrangement: a label whose every occurrence he plays one part
@@ -84,8 +85,9 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
     p, _ = calibrated(scores, generator.decoder.policy)
     arrangement = planner.arrangement(prepared.bars, p)
     plain = plain_parts(planner, arrangement, prepared.bars, p, options)
+    heard = prepared.heard.line() if prepared.heard else ""
     if not drummer:
-        return SongArrangement(arrangement, plain=plain)
+        return SongArrangement(arrangement, plain=plain, heard=heard)
     song = midi if isinstance(midi, MidiSong) else read_midi(midi, only_guitar=False)
     notes = merged_notes(song.drum_parts)
     if not len(notes):
@@ -99,7 +101,7 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
                                      offset=per_bar(grid.offset, rows, width))
     _, labels = song_labels(with_drums, list(arrangement.phrases))
     played = [planner.vocabulary.assign(label) for label in labels]
-    return SongArrangement(arrangement, commonest_parts(planner, arrangement, played), plain)
+    return SongArrangement(arrangement, commonest_parts(planner, arrangement, played), plain, heard)
 
 
 def plain_parts(planner: Any, arrangement: Arrangement, bars: Any, p: np.ndarray,

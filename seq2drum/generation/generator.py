@@ -77,6 +77,7 @@ class GenerationResult:
     song: EncodedSong | None = None  # the song on its grid (bars, guitar features): what figures are drawn on
     # per role listened to, guitar first: ("role: part names", notes (N, 4) in `song`'s grid's ticks); --plot draws them
     heard: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    heard_line: str = ""  # what the drums heard of the band: "heard: jazz, swung, 12-bar blues" (seq2drum.band)
 
     def __repr__(self) -> str:
         return (f"GenerationResult({len(self.midi_bytes)} bytes, {self.bars} bars, {self.n_hits} hits, "
@@ -314,4 +315,5 @@ class DrumGenerator:
             information=information,
             song=encoded,
             heard=[] if options.from_nothing else prepared.heard_by_role(),
+            heard_line=prepared.heard.line() if prepared.heard else "",
         )

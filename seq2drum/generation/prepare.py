@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from seq2drum.band import HeardBand, counted_form, describe_band, hear
 from seq2drum.config import DataConfig
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
@@ -44,6 +45,9 @@ class PreparedSong:
     band_parts: list[Part] | None = None  # the parts listened to beside the guitar; None: the guitar alone
     given: GivenDrums | None = None
     from_the_top: bool = False  # the guitar alone: the drums start at the file's first bar (`plays_from_the_top`)
+    # what the drums heard of the band (seq2drum.band): the genre (the musician's --genre where given: the plan and
+    # the touch will read it here), the time and the form; None for drums from nothing
+    heard: HeardBand | None = None
 
     @property
     def listened_parts(self) -> list[Part]:
@@ -131,7 +135,8 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     top = plays_from_the_top(options, bool(others))
     if top:
         encoded.first_bar = 0
-    bars = bar_song(encoded, spec)
+    band_described = None if options.from_nothing else describe_band(moved_song)
+    bars = bar_song(encoded, spec, counted_form(band_described) if band_described else None)
     if not choice.parts:  # no guitar: a bar "plays" where any part listened to does (rests, floors, sections' bars)
         onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), encoded.grid)
         bars.guitar_plays = onsets[encoded.first_bar : encoded.end_bar].sum(axis=1) > 0
@@ -144,7 +149,7 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
         moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
         options.groove_midi, data_config.steps_per_quarter, band_end_bar, options.fill_breaks)
     return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None,
-                        given, top)
+                        given, top, hear(band_described, options.genre) if band_described else None)
 
 
 def plays_from_the_top(options: GenerationOptions, band_heard: bool) -> bool:

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "fill_breaks", "groove_midi", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "crashes", "swing", "dynamics", "cymbal", "plan", "parts", "rest_after", "parts_from")
+    __slots__ = ("temperature", "seed", "track", "merge", "humanize", "humanize_amount", "feel", "guitar_only", "keep_drums", "fill_breaks", "groove_midi", "takes", "kit_map", "count_in_bars", "bars", "tempo_qpm", "meter", "style", "density", "fills", "crashes", "swing", "dynamics", "cymbal", "plan", "parts", "rest_after", "parts_from", "genre")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     TRACK_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class GenerationOptions(_message.Message):
     PARTS_FIELD_NUMBER: _ClassVar[int]
     REST_AFTER_FIELD_NUMBER: _ClassVar[int]
     PARTS_FROM_FIELD_NUMBER: _ClassVar[int]
+    GENRE_FIELD_NUMBER: _ClassVar[int]
     temperature: float
     seed: int
     track: str
@@ -64,7 +65,8 @@ class GenerationOptions(_message.Message):
     parts: str
     rest_after: int
     parts_from: bytes
-    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., fill_breaks: _Optional[bool] = ..., groove_midi: _Optional[bytes] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., crashes: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ..., plan: _Optional[str] = ..., parts: _Optional[str] = ..., rest_after: _Optional[int] = ..., parts_from: _Optional[bytes] = ...) -> None: ...
+    genre: str
+    def __init__(self, temperature: _Optional[float] = ..., seed: _Optional[int] = ..., track: _Optional[str] = ..., merge: _Optional[bool] = ..., humanize: _Optional[bool] = ..., humanize_amount: _Optional[float] = ..., feel: _Optional[str] = ..., guitar_only: _Optional[bool] = ..., keep_drums: _Optional[bool] = ..., fill_breaks: _Optional[bool] = ..., groove_midi: _Optional[bytes] = ..., takes: _Optional[int] = ..., kit_map: _Optional[str] = ..., count_in_bars: _Optional[int] = ..., bars: _Optional[int] = ..., tempo_qpm: _Optional[float] = ..., meter: _Optional[str] = ..., style: _Optional[str] = ..., density: _Optional[float] = ..., fills: _Optional[str] = ..., crashes: _Optional[str] = ..., swing: _Optional[float] = ..., dynamics: _Optional[float] = ..., cymbal: _Optional[str] = ..., plan: _Optional[str] = ..., parts: _Optional[str] = ..., rest_after: _Optional[int] = ..., parts_from: _Optional[bytes] = ..., genre: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("midi", "options")
@@ -75,7 +77,7 @@ class GenerateRequest(_message.Message):
     def __init__(self, midi: _Optional[bytes] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ...) -> None: ...
 
 class GenerationMetadata(_message.Message):
-    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "band_parts", "notices", "sections", "take", "parts", "plan")
+    __slots__ = ("bars", "tempo_changes", "time_signature_changes", "drum_hits", "music_duration_s", "generation_ms", "seed", "model_name", "model_version", "output_bytes", "guitar_parts", "band_parts", "notices", "sections", "take", "parts", "plan", "heard")
     BARS_FIELD_NUMBER: _ClassVar[int]
     TEMPO_CHANGES_FIELD_NUMBER: _ClassVar[int]
     TIME_SIGNATURE_CHANGES_FIELD_NUMBER: _ClassVar[int]
@@ -93,6 +95,7 @@ class GenerationMetadata(_message.Message):
     TAKE_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
+    HEARD_FIELD_NUMBER: _ClassVar[int]
     bars: int
     tempo_changes: int
     time_signature_changes: int
@@ -110,7 +113,8 @@ class GenerationMetadata(_message.Message):
     take: int
     parts: _containers.RepeatedScalarFieldContainer[str]
     plan: str
-    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., band_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ..., parts: _Optional[_Iterable[str]] = ..., plan: _Optional[str] = ...) -> None: ...
+    heard: str
+    def __init__(self, bars: _Optional[int] = ..., tempo_changes: _Optional[int] = ..., time_signature_changes: _Optional[int] = ..., drum_hits: _Optional[int] = ..., music_duration_s: _Optional[float] = ..., generation_ms: _Optional[float] = ..., seed: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., output_bytes: _Optional[int] = ..., guitar_parts: _Optional[_Iterable[str]] = ..., band_parts: _Optional[_Iterable[str]] = ..., notices: _Optional[_Iterable[str]] = ..., sections: _Optional[_Iterable[str]] = ..., take: _Optional[int] = ..., parts: _Optional[_Iterable[str]] = ..., plan: _Optional[str] = ..., heard: _Optional[str] = ...) -> None: ...
 
 class Take(_message.Message):
     __slots__ = ("index", "midi", "drum_hits", "parts", "plan")
@@ -414,15 +418,17 @@ class ArrangedSection(_message.Message):
     def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., occurrence: _Optional[int] = ..., first_bar: _Optional[int] = ..., bars: _Optional[int] = ..., meter_family: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[RankedPart, _Mapping]]] = ..., drummer: _Optional[_Union[RankedPart, _Mapping]] = ..., borrowed: _Optional[_Union[RankedPart, _Mapping]] = ..., borrowed_words: _Optional[str] = ...) -> None: ...
 
 class ArrangeResponse(_message.Message):
-    __slots__ = ("sections", "heard_band", "drummer_parts", "model_name", "model_version")
+    __slots__ = ("sections", "heard_band", "drummer_parts", "model_name", "model_version", "heard")
     SECTIONS_FIELD_NUMBER: _ClassVar[int]
     HEARD_BAND_FIELD_NUMBER: _ClassVar[int]
     DRUMMER_PARTS_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    HEARD_FIELD_NUMBER: _ClassVar[int]
     sections: _containers.RepeatedCompositeFieldContainer[ArrangedSection]
     heard_band: bool
     drummer_parts: str
     model_name: str
     model_version: str
-    def __init__(self, sections: _Optional[_Iterable[_Union[ArrangedSection, _Mapping]]] = ..., heard_band: _Optional[bool] = ..., drummer_parts: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...
+    heard: str
+    def __init__(self, sections: _Optional[_Iterable[_Union[ArrangedSection, _Mapping]]] = ..., heard_band: _Optional[bool] = ..., drummer_parts: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., heard: _Optional[str] = ...) -> None: ...

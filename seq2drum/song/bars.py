@@ -18,7 +18,7 @@ from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_ST
 from seq2drum.song.columns import BAR, DENOMINATORS, GUITAR, NUMERATORS, STEP, FeatureSpec
 from seq2drum.song.columns import BAR_COLUMNS  # noqa: F401  (generation/from_nothing.py reads it from here)
 from seq2drum.song.band import role_bar_features, role_onsets_per_bar, role_sounds_per_bar
-from seq2drum.song.phrases import drummer_sections
+from seq2drum.song.phrases import CountedForm, drummer_sections
 from seq2drum.song.sections import Section, guitar_structure, harmony_similarity, section_bar_features
 from seq2drum.song.encode import EncodedSong
 
@@ -53,8 +53,9 @@ class BarSong:
         return f"BarSong({self.name!r}, {self.n_bars} bars from bar {self.first_bar}, {len(self.sections)} sections)"
 
 
-def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
-    """The bars of a song from the guitar's entry on, as the groove model reads them."""
+def bar_song(encoded: EncodedSong, spec: FeatureSpec, form: CountedForm | None = None) -> BarSong:
+    """The bars of a song from the guitar's entry on, as the groove model reads them; `form`: the choruses the band's
+    description counts (a 12-bar blues), which the drummer's sections follow (the network's input does not change)."""
     grid = encoded.grid
     first, end = encoded.first_bar, encoded.end_bar
     width = spec.max_bar_steps
@@ -87,7 +88,7 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec) -> BarSong:
     notes = np.rint(onsets[first:end].sum(axis=1) * 4).astype(np.int64)  # the onset columns count a quarter a note
     sounds = role_sounds_per_bar(encoded.guitar, band, grid)[first:end]
     harmony = harmony_similarity(encoded.guitar, grid, first, end)
-    drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first, harmony)
+    drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first, harmony, form)
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
                    drummers, hits, velocity, offset, bass, notes, bass_sounds, network_sections=sections)
 

@@ -2,7 +2,8 @@
 generation prints (`A@1 B@9 ...`) and writes as markers. The guitar's own sections (`song.sections.song_structure`) stay
 the network's input, exactly as the shipped models were trained on them; a drummer's are derived from them in six steps:
 (1) hard starts: the first bar, a marker, a part entering after PART_CHANGE_BARS silent bars and playing as long, or
-leaving as long after playing as long; (2) choruses: a stretch whose bars come back a period later (8 to 32 bars: a
+leaving as long after playing as long; (2) choruses: the band's own where its description counts a form (a
+12-bar blues: `CountedForm`, from seq2drum.band), then a stretch whose bars come back a period later (8 to 32 bars: a
 12-bar blues, a 16-bar verse) and at no shorter lag (a riff has none) starts a section at each repeat and after the
 last, and so does a 12-bar stretch whose pitch classes alone come back so (a blues comped or soloed over freely: no
 other start inside it); (3) phrase lines: the guitar's other starts, and bars where the band turns busier or sparser
@@ -68,25 +69,52 @@ class Chorus:
         return [*blocks, min(self.end, blocks[-1] + self.period)]
 
 
+@dataclass(frozen=True)
+class CountedForm:
+    """The form a musician counts, as the band's description reads it (seq2drum.band; generation hands it over):
+    choruses of `period` bars, one opening on song bar `first_bar` (0-based; so does every bar `period` on or back)."""
+
+    period: int
+    first_bar: int
+
+
+def counted_choruses(form: CountedForm | None, first_bar: int, n: int) -> list[Chorus]:
+    """The form's choruses over rows [0, n) from song bar `first_bar`: one chorus from the first row a chorus opens on
+    to the end (harmonic: no start of the guitar's or the band's inside it), when a whole chorus fits."""
+    if form is None:
+        return []
+    start = (form.first_bar - first_bar) % form.period
+    return [Chorus(start, n, form.period, harmonic=True)] if n - start >= form.period else []
+
+
+def held(found: Sequence[Chorus], n: int) -> np.ndarray:
+    """(n,) bool: the rows the choruses `found` hold."""
+    taken = np.zeros(n, dtype=bool)
+    for chorus in found:
+        taken[chorus.start:chorus.end] = True
+    return taken
+
+
 def drummer_sections(sections: Sequence[Section], novelty: np.ndarray, similarity: np.ndarray,
                      parts_play: np.ndarray, notes: np.ndarray, marker_rows: Sequence[int],
-                     first_bar: int, harmony: np.ndarray | None = None) -> list[Section]:
+                     first_bar: int, harmony: np.ndarray | None = None,
+                     form: CountedForm | None = None) -> list[Section]:
     """The drummer's sections of the song bars [first_bar, first_bar + n): from the guitar's `sections`, its bars'
     `novelty` (n,) and `similarity` (n, n), which parts play in each bar (`parts_play` (n, parts) bool), the notes
     struck in each bar by every part (`notes` (n,)) and the rows of the file's markers; `harmony` (n, n), the bars'
-    likeness in pitch classes alone, finds the choruses of a blues (HARMONY_PERIODS) where `similarity` does not."""
+    likeness in pitch classes alone, finds the choruses of a blues (HARMONY_PERIODS) where `similarity` does not;
+    `form`, the band's form as its description counts it (a 12-bar blues), lays its choruses before any is sought."""
     n = len(novelty)
     if n == 0:
         return []
     starts = dict.fromkeys(hard_starts(parts_play, marker_rows) | {0}, HARD)
     guitar = sorted({s.start_bar - first_bar for s in sections} & set(range(1, n)))
-    found = choruses(similarity, set(starts), set(guitar))
+    found = counted_choruses(form, first_bar, n)
+    found = sorted([*found, *choruses(similarity, set(starts), set(guitar), taken=held(found, n))],
+                   key=lambda chorus: chorus.start)
     if harmony is not None:  # a blues whose changes repeat where its comping or solo does not
-        taken = np.zeros(n, dtype=bool)
-        for chorus in found:
-            taken[chorus.start:chorus.end] = True
         blues = [replace(chorus, harmonic=True)
-                 for chorus in choruses(harmony, set(starts), set(guitar), HARMONY_PERIODS, taken)]
+                 for chorus in choruses(harmony, set(starts), set(guitar), HARMONY_PERIODS, held(found, n))]
         found = sorted([*found, *blues], key=lambda chorus: chorus.start)
     for chorus in found:
         for row in chorus.starts():

@@ -297,7 +297,7 @@ async def make_takes(studio: Studio, request: Request) -> dict[str, Any]:
                                  "song.mid": f"{stem}_with_drums.take{index}.mid"}})
     return {"takes": answer, "seed": str(takes.seed), "bars": takes.bars, "sections": takes.sections,
             "guitar_parts": takes.guitar_parts, "band_parts": takes.band_parts, "notices": takes.notices,
-            "model": takes.model}
+            "model": takes.model, "heard": takes.heard}
 
 
 def _stem(label: str) -> str:

@@ -80,6 +80,7 @@ class Takes:
     model: str = ""
     # each take's parts as played ("BAR: PART" where they change) and its plan, take 1 first
     parts: list[tuple[list[str], str]] = field(default_factory=list)
+    heard: str = ""  # what the drums heard of the band: "heard: jazz, swung, 12-bar blues"
 
     @classmethod
     def from_job(cls, result: JobResult) -> Takes:
@@ -88,7 +89,7 @@ class Takes:
                    [result.n_hits, *(hits for _, hits in result.more_takes)], result.seed, result.bars,
                    list(result.sections), list(result.guitar_parts), list(result.band_parts), list(result.notices),
                    f"{result.model_name} {result.model_version}",
-                   [(list(parts), plan) for parts, plan in zip(result.take_parts, result.take_plans)])
+                   [(list(parts), plan) for parts, plan in zip(result.take_parts, result.take_plans)], result.heard)
 
 
 class LocalBackend:
@@ -198,7 +199,7 @@ class RemoteBackend:
         return Takes([drums.midi_bytes, *(m for m, _ in drums.more_takes)],
                      [meta.drum_hits, *(hits for _, hits in drums.more_takes)], meta.seed, meta.bars,
                      list(meta.sections), list(meta.guitar_parts), list(meta.band_parts), list(meta.notices),
-                     f"{meta.model_name} {meta.model_version}", list(drums.take_parts))
+                     f"{meta.model_name} {meta.model_version}", list(drums.take_parts), meta.heard)
 
     async def arrange(self, midi: bytes, options: GenerationOptions, drummer: bool = False) -> list[dict[str, Any]]:
         """The song's sections and the parts each can play, ranked, and with `drummer` the song's own drummer's part in

@@ -23,7 +23,7 @@ from seq2drum.options import (LONG_TEXT_CHARS, MAX_BARS, MAX_FILE_BYTES, MAX_PAR
 # fills and crashes, the kit; under drums from nothing ("nothing"); nowhere ("live": the live drummer's alone, and the
 # studio makes takes of a whole song).
 GROUPS = {"track": "listen", "guitar_only": "listen", "keep_drums": "listen", "groove_midi": "listen",
-          "parts_from": "listen",
+          "parts_from": "listen", "genre": "listen",
           "bars": "nothing", "tempo_qpm": "nothing", "meter": "nothing", "rest_after": "live",
           "style": "feel", "density": "feel", "temperature": "feel", "swing": "feel", "humanize": "feel",
           "feel": "feel", "dynamics": "feel", "fills": "fills", "crashes": "fills", "fill_breaks": "fills",
@@ -40,7 +40,7 @@ PAGE_LABELS = {
     "guitar_only": "Listen to the guitar alone", "keep_drums": "Keep the song's own drums",
     "fill_breaks": "Play in the song's breaks", "groove_midi": "Start from a groove of yours",
     "rest_after": "Rest after silent bars", "parts": "Your arrangement, written out",
-    "parts_from": "The arrangement of another song's drummer",
+    "parts_from": "The arrangement of another song's drummer", "genre": "What music this is",
 }
 # The page's own words where the table's speak of the command line's files and flags.
 PAGE_WORDS = {
@@ -63,6 +63,8 @@ PAGE_WORDS = {
               "help": "what your choices above write, as the command line's --parts takes it: entries split by ; "
                       "each SECTION=PART. Type here for every A at once (A=PART) or a bar range (33-40=drop-out); "
                       "PART a part's name or id, or a style"},
+    "genre": {"help": "jazz, blues or rock, as you say it; today it names what the drums say they heard (the plan and "
+                      "the touch do not read it yet)"},
     "parts_from": {"help": "a song with drums whose drummer's arrangement yours plays: its sections' parts fill your "
                            "choices by their letters' order (its intro's part to your intro, its second B's to your "
                            "second B); each section says what it got"},

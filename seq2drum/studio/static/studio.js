@@ -245,6 +245,7 @@ function showTakes(result, song) {
       .join(" "));
   }
   if (song) words.push(heardWords(result, song));
+  if (result.heard) words.push(result.heard);  // "heard: jazz, swung, 12-bar blues"
   $("result-words").textContent = words.filter(Boolean).join(" · ") + (song ? ` (${song.label})` : " (from nothing)");
   $("notices").replaceChildren(...result.notices.map((notice) => {
     const line = document.createElement("p");

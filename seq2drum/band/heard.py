@@ -1,0 +1,112 @@
+"""What the drums heard, in a word and a line (issue 100 item 6): "heard: jazz, swung, 12-bar blues". All of it comes
+from the one `BandDescription`: the genre from a reader fitted on the genre table (docs/data/genres.tsv) and shipped
+as numbers in genre_reader.json (tools/fit_genre_reader.py writes it; no song ships), the time from its swing, the
+form from its choruses; and the form the sections count (`counted_form`: a 12-bar blues in 12-bar choruses).
+
+The reader knows three words (`seq2drum.options.GENRES`): jazz where its score of the band reaches the fitted
+threshold, else blues where the band plays a 12-bar blues, else rock (the drums' own kind today: the table's rock,
+pop, folk and game songs are one band to these numbers, docs/experiments/2026-11-30-the-band-heard.md). A musician's
+`--genre` says otherwise: it is what is printed, and what the plan and the touch will read (they read neither yet).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from seq2drum.band.description import BandDescription
+from seq2drum.errors import ConfigError
+from seq2drum.options import GENRES
+from seq2drum.song.phrases import CountedForm
+
+GENRE_READER = Path(__file__).with_name("genre_reader.json")
+JAZZ, BLUES, ROCK = GENRES
+
+
+@dataclass(frozen=True)
+class GenreReader:
+    """Jazz against the rest from a few of the description's numbers: each z-scored (`mean`, `std`, fitted on the
+    table's songs), weighted, summed with `bias`; jazz at `threshold` or more."""
+
+    fields: tuple[str, ...]  # BandDescription fields, or "sevenths" (seventh and extended chords' shares)
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def from_dict(cls, values: dict) -> GenreReader:
+        jazz = values["jazz"]
+        reader = cls(tuple(jazz["fields"]), tuple(jazz["mean"]), tuple(jazz["std"]), tuple(jazz["weights"]),
+                     float(jazz["bias"]), float(jazz["threshold"]))
+        if tuple(values["genres"]) != GENRES or not len(reader.fields) == len(reader.mean) == len(reader.std) == \
+                len(reader.weights):
+            raise ConfigError(f"{GENRE_READER.name} does not fit this seq2drum (genres {values['genres']}); "
+                              "write it again with python -m tools.fit_genre_reader")
+        return reader
+
+    def numbers(self, description: BandDescription) -> np.ndarray:
+        """(len(fields),) the description's numbers the reader reads."""
+        return np.array([description.seventh_share + description.extended_share if name == "sevenths"
+                         else float(getattr(description, name)) for name in self.fields])
+
+    def jazz_score(self, description: BandDescription) -> float:
+        z = (self.numbers(description) - np.array(self.mean)) / np.array(self.std)
+        return float(z @ np.array(self.weights) + self.bias)
+
+    def genre(self, description: BandDescription) -> str:
+        """jazz, blues or rock (see the module's docstring)."""
+        if self.jazz_score(description) >= self.threshold:
+            return JAZZ
+        return BLUES if description.twelve_bar_blues else ROCK
+
+
+@lru_cache(maxsize=1)
+def shipped_reader() -> GenreReader:
+    """The reader that ships (genre_reader.json), read once."""
+    return GenreReader.from_dict(json.loads(GENRE_READER.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class HeardBand:
+    """What the drums heard: the genre they play for (`genre`: the musician's where given, else the reader's), the
+    reader's own word, the band's time and its form."""
+
+    genre: str
+    read_genre: str
+    said_by_musician: bool
+    swung: bool
+    form: str  # "12-bar blues", "8-bar sections"; "" where no chorus length stands out
+
+    def line(self) -> str:
+        """'heard: jazz, swung, 12-bar blues'; with the musician's genre 'heard: jazz (as you said; the band sounds
+        like rock), straight, 8-bar sections'."""
+        genre = self.genre
+        if self.said_by_musician:
+            genre += " (as you said)" if self.genre == self.read_genre else \
+                f" (as you said; the band sounds like {self.read_genre})"
+        return "heard: " + ", ".join(w for w in (genre, "swung" if self.swung else "straight", self.form) if w)
+
+
+def form_words(description: BandDescription) -> str:
+    """The form as a musician counts it: '12-bar blues', 'N-bar sections', or '' where no chorus length stands out."""
+    if description.twelve_bar_blues:
+        return "12-bar blues"
+    return f"{description.chorus_bars}-bar sections" if description.chorus_bars else ""
+
+
+def hear(description: BandDescription, genre: str | None = None) -> HeardBand:
+    """What the drums heard of the band described, the genre the musician's (`genre`, one of GENRES) where given."""
+    read = shipped_reader().genre(description)
+    return HeardBand(genre or read, read, genre is not None, description.swung, form_words(description))
+
+
+def counted_form(description: BandDescription) -> CountedForm | None:
+    """The form the drummer's sections count: a 12-bar blues's choruses, where the description hears one; else None
+    (the sections are found as before)."""
+    return CountedForm(12, description.blues_first_bar) if description.twelve_bar_blues else None

@@ -1,0 +1,85 @@
+"""What the drums say they heard (seq2drum/band/heard.py, issue 100 items 6 and 4's form), on bands built in code
+(tests/band_songs.py). A failure here means the printed "heard:" line says another genre, time or form than the band
+plays, the musician's --genre is not what is printed, the shipped reader no longer fits the options' genres, or a
+12-bar blues is no longer cut in 12-bar choruses (or a rock song's sections changed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from seq2drum.band import counted_form, describe_band, hear
+from seq2drum.band.heard import GENRE_READER, GenreReader, shipped_reader
+from seq2drum.errors import ConfigError
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.generation.prepare import prepare
+from seq2drum.midi.io import read_midi
+from seq2drum.options import GENRES, GenerationOptions
+from seq2drum.song.bars import bar_song
+from seq2drum.song.phrases import CountedForm
+from tests import band_songs
+
+
+def described(data: bytes):  # noqa: ANN201
+    return describe_band(read_midi(data))
+
+
+@pytest.mark.parametrize("song, line", [
+    (band_songs.walking_jazz(8), "heard: jazz, swung, 8-bar sections"),
+    (band_songs.shuffle_blues(3), "heard: jazz, swung, 12-bar blues"),  # sevenths, an upright bass, swung: jazz
+    (band_songs.rock_blues(3), "heard: blues, straight, 12-bar blues"),
+    (band_songs.rock(32), "heard: rock, straight, 8-bar sections"),
+], ids=["walking-jazz", "swung-blues", "rock-blues", "rock"])
+def test_a_built_band_is_heard_as_what_it_plays(song: bytes, line: str) -> None:
+    assert hear(described(song)).line() == line
+
+
+def test_the_musicians_genre_is_what_is_printed_beside_what_the_band_sounds_like() -> None:
+    rock = described(band_songs.rock(32))
+    assert hear(rock, "jazz").line() == "heard: jazz (as you said; the band sounds like rock), straight, 8-bar sections"
+    assert hear(rock, "rock").line() == "heard: rock (as you said), straight, 8-bar sections"
+    assert hear(rock, "jazz").genre == "jazz" and hear(rock, "jazz").read_genre == "rock"
+
+
+def test_the_shipped_reader_says_the_genres_the_options_take() -> None:
+    """genre_reader.json (tools/fit_genre_reader.py) is read; a file fitted for other genres is refused in a line
+    that names the tool that writes it again."""
+    reader = shipped_reader()
+    assert reader.fields == ("sevenths", "jazz_program_share", "swing") and all(s > 0 for s in reader.std)
+    values = json.loads(GENRE_READER.read_text(encoding="utf-8"))
+    assert tuple(values["genres"]) == GENRES
+    with pytest.raises(ConfigError, match="python -m tools.fit_genre_reader"):
+        GenreReader.from_dict({**values, "genres": ["jazz", "rock"]})
+
+
+def test_the_form_counted_is_a_12_bar_blues_from_where_its_changes_start() -> None:
+    assert counted_form(described(band_songs.rock_blues(3))) == CountedForm(12, 0)
+    assert counted_form(described(band_songs.rock_blues(3, intro_bars=4))) == CountedForm(12, 4)
+    assert counted_form(described(band_songs.rock(32))) is None
+    assert counted_form(described(band_songs.walking_jazz(8))) is None
+
+
+@pytest.fixture(scope="module")
+def generator() -> DrumGenerator:
+    return DrumGenerator.from_checkpoint()
+
+
+def test_a_12_bar_blues_plays_in_12_bar_choruses(generator: DrumGenerator) -> None:
+    """The run's sections (what it prints, A@1 ...) open every chorus of a 12-bar blues: bars 1, 13, 25 (before, a
+    blues of bass and keys with no guitar was one section, A@1), and after a 4-bar intro 1, 5, 17, 29 (before: 1, 3,
+    15, 27, 39); the line says what was heard."""
+    result = generator.generate(band_songs.shuffle_blues(3), GenerationOptions(seed=1))
+    assert [bar for bar, _ in result.sections] == [1, 13, 25]
+    assert result.heard_line == "heard: jazz, swung, 12-bar blues"
+    intro = generator.generate(band_songs.rock_blues(3, intro_bars=4), GenerationOptions(seed=1))
+    assert [bar for bar, _ in intro.sections] == [1, 5, 17, 29]
+    assert intro.heard_line == "heard: blues, straight, 12-bar blues"
+
+
+def test_a_rock_songs_sections_are_those_found_without_the_form(generator: DrumGenerator) -> None:
+    song = band_songs.rock(32)
+    prepared = prepare(song, GenerationOptions(seed=1), generator.data_config, generator.spec)
+    alone = bar_song(prepared.encoded, generator.spec)  # no form handed over: the sections as before issue 100
+    assert prepared.bars.sections == alone.sections
+    assert prepared.heard is not None and prepared.heard.genre == "rock"
