@@ -26,10 +26,10 @@ def described(data: bytes):  # noqa: ANN201
 
 
 @pytest.mark.parametrize("song, line", [
-    (band_songs.walking_jazz(8), "heard: jazz, swung, 8-bar sections"),
+    (band_songs.walking_jazz(8), "heard: jazz, swung, an 8-bar form"),
     (band_songs.shuffle_blues(3), "heard: jazz, swung, 12-bar blues"),  # sevenths, an upright bass, swung: jazz
     (band_songs.rock_blues(3), "heard: blues, straight, 12-bar blues"),
-    (band_songs.rock(32), "heard: rock, straight, 8-bar sections"),
+    (band_songs.rock(32), "heard: rock, straight, an 8-bar form"),
 ], ids=["walking-jazz", "swung-blues", "rock-blues", "rock"])
 def test_a_built_band_is_heard_as_what_it_plays(song: bytes, line: str) -> None:
     assert hear(described(song)).line() == line
@@ -37,8 +37,8 @@ def test_a_built_band_is_heard_as_what_it_plays(song: bytes, line: str) -> None:
 
 def test_the_musicians_genre_is_what_is_printed_beside_what_the_band_sounds_like() -> None:
     rock = described(band_songs.rock(32))
-    assert hear(rock, "jazz").line() == "heard: jazz (as you said; the band sounds like rock), straight, 8-bar sections"
-    assert hear(rock, "rock").line() == "heard: rock (as you said), straight, 8-bar sections"
+    assert hear(rock, "jazz").line() == "heard: jazz (as you said; the band sounds like rock), straight, an 8-bar form"
+    assert hear(rock, "rock").line() == "heard: rock (as you said), straight, an 8-bar form"
     assert hear(rock, "jazz").genre == "jazz" and hear(rock, "jazz").read_genre == "rock"
 
 

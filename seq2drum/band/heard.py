@@ -81,11 +81,11 @@ class HeardBand:
     read_genre: str
     said_by_musician: bool
     swung: bool
-    form: str  # "12-bar blues", "8-bar sections"; "" where no chorus length stands out
+    form: str  # "12-bar blues", "an 8-bar form"; "" where no chorus length stands out
 
     def line(self) -> str:
         """'heard: jazz, swung, 12-bar blues'; with the musician's genre 'heard: jazz (as you said; the band sounds
-        like rock), straight, 8-bar sections'."""
+        like rock), straight, an 8-bar form'."""
         genre = self.genre
         if self.said_by_musician:
             genre += " (as you said)" if self.genre == self.read_genre else \
@@ -94,10 +94,10 @@ class HeardBand:
 
 
 def form_words(description: BandDescription) -> str:
-    """The form as a musician counts it: '12-bar blues', 'N-bar sections', or '' where no chorus length stands out."""
+    """The form as a musician counts it: '12-bar blues', 'an N-bar form' (the music repeats every N bars; the run's sections may split it), or '' where no chorus length stands out."""
     if description.twelve_bar_blues:
         return "12-bar blues"
-    return f"{description.chorus_bars}-bar sections" if description.chorus_bars else ""
+    return f"{_a(description.chorus_bars)} {description.chorus_bars}-bar form" if description.chorus_bars else ""
 
 
 def hear(description: BandDescription, genre: str | None = None) -> HeardBand:
@@ -110,3 +110,8 @@ def counted_form(description: BandDescription) -> CountedForm | None:
     """The form the drummer's sections count: a 12-bar blues's choruses, where the description hears one; else None
     (the sections are found as before)."""
     return CountedForm(12, description.blues_first_bar) if description.twelve_bar_blues else None
+
+
+def _a(bars: int) -> str:
+    """The article a number of bars takes in words: "an 8-bar form", "an 11-bar form", "an 18-bar form", else "a"."""
+    return "an" if str(bars).startswith("8") or bars in (11, 18) else "a"
