@@ -11,7 +11,8 @@ Per song, over its span's bars (drum_eval's: the first bar to the last onset) an
 (seed 0): the fill bars (../shared/scoring kit.py's: 2 or more tom hits, or 4 or more snare hits on odd 16ths); of
 those whose next bar opens a section, the ones whose next bar has a crash (crash, china, splash: the crash class) on
 its downbeat ("landed"); of the other fill bars, those followed by a crash; the crash bars inside a section (not its
-first bar) after a bar that is no fill; and in 3/4 bars that play, those with kick and snare both on beat 1.
+first bar) after a bar that is no fill; and in 3/4 bars that play, those with kick and snare both on beat 1 (and
+each alone).
 `--gen` writes take 1 as GEN/band/take1/X.drums.mid (X as midisplit.py names the song) for ../shared/scoring.
 """
 
@@ -26,7 +27,7 @@ import numpy as np
 
 DATA = Path("..") / "shared" / "data" / "midi"
 KEYS = ("bars", "fills", "into_section", "landed", "other_fills", "crash_after_other", "mid_crashes",
-        "mid_crashes_after_no_fill", "crash_bars", "bars_34", "together_34")
+        "mid_crashes_after_no_fill", "crash_bars", "bars_34", "together_34", "kick_34", "snare_34")
 
 
 def bar_counts(hits: np.ndarray, bars: np.ndarray, openings: set[int]) -> Counter:
@@ -44,6 +45,8 @@ def bar_counts(hits: np.ndarray, bars: np.ndarray, openings: set[int]) -> Counte
         if (numerator, denominator) == (3, 4) and bar.any():
             counts["bars_34"] += 1
             counts["together_34"] += int(bar[0, KICK] and bar[0, SNARE])
+            counts["kick_34"] += int(bar[0, KICK])
+            counts["snare_34"] += int(bar[0, SNARE])
     counts["bars"] = len(bars)
     counts["crash_bars"] = sum(crash)
     for row in range(len(bars)):
@@ -82,7 +85,8 @@ def shares(total: Counter) -> dict[str, float]:
             "other_fills"), "fills_per_8": round(8 * total["fills"] / max(1, total["bars"]), 4),
             "crash_per_8": round(8 * total["crash_bars"] / max(1, total["bars"]), 4),
             "mid_crash_after_no_fill_share": ratio("mid_crashes_after_no_fill", "mid_crashes"),
-            "together_34_share": ratio("together_34", "bars_34"), **{k: int(total[k]) for k in KEYS}}
+            "together_34_share": ratio("together_34", "bars_34"), "kick_34_share": ratio("kick_34", "bars_34"),
+            "snare_34_share": ratio("snare_34", "bars_34"), **{k: int(total[k]) for k in KEYS}}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         split=args.split)
     songs, _, _ = chosen_songs(corpus.songs, settings, DataConfig(), args.data)
     if args.only_34:
-        songs = [s for s in songs if ((s.grid.bars[:, BAR_NUMERATOR] == 3) & (s.grid.bars[:, BAR_DENOMINATOR] == 4)).any()]
+        songs = [s for s in songs
+                 if ((s.grid.bars[:, BAR_NUMERATOR] == 3) & (s.grid.bars[:, BAR_DENOMINATOR] == 4)).any()]
     songs = songs[: args.limit] if args.limit else songs
     files = files_by_content(args.data)
     options = GenerationOptions(seed=0, takes=1)

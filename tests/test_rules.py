@@ -494,8 +494,8 @@ def test_a_policy_that_marks_no_crash_rides_its_grooves_crashes_on_the_ride() ->
 def test_crashes_after_counts_what_crash_marks_counted() -> None:
     bars, decision = crash_bars(0.3, n=12)
     context = context_of(np.zeros((12, S, 9)), decision.marks * 0 + np.array([0.0, 0.3, 0.0]))
-    expected, spent, since = marks.crashes_after(context, decision)
-    assert spent == len(bars) and since == 12 - bars[-1] - 1 + 0 and expected == pytest.approx(3.6)
+    expected, spent, since, landings, _ = marks.crashes_after(context, decision)
+    assert spent == len(bars) and since == 12 - bars[-1] - 1 + 0 and expected == pytest.approx(3.6) and not landings
 
 
 def test_backbeat_puts_a_snare_where_the_section_expects_one_in_bars_whose_groove_has_none() -> None:
