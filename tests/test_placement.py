@@ -18,6 +18,7 @@ from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_LENGTHS, FILL
                                        load_placement)
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.groove.request import SpanSection, UNKNOWN_END, Span, heard_span, placing
+from seq2drum.groove.settings import LANDING_CRASH_SHARE
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, FillWriter
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, LOW_TOM, MID_TOM, RIDE, SNARE, TOMS
 from tests.test_rules import CODEBOOK, S, context_of, decision_of
@@ -189,6 +190,27 @@ def test_placed_fills_and_crashes_go_on_bar_by_bar_as_the_whole_song_places_them
         counts = marks.counts_after(one, bar)
     assert fills == decision.marks[:, FILL_COLUMN].tolist() and beats == decision.fill_beats.tolist()
     assert crashes == decision.marks[:, CRASH_COLUMN].tolist()
+
+
+def test_a_fill_into_a_section_lands_on_its_crash_as_often_as_the_drummers_land_theirs() -> None:
+    """Issue 101: sections of 8 bars, each closed by a fill the model is sure of; the next section's downbeat crashes
+    at the drummers' share (LANDING_CRASH_SHARE), whatever the model's crash probability: before, in a song it hears
+    crashing (0.3 a bar) crashes spent mid-section left the landing bare by their gap (0.34 landed), and in a quiet
+    one (0.01) the count landed 0.035."""
+    n, every = 1600, 8
+    span = Span(tuple(SpanSection(start, start + every, (start // every) % 2) for start in range(0, n, every)),
+                np.full(n, 16), np.ones(n, dtype=bool))
+    for crash in (0.01, 0.3):
+        structure = np.zeros((n, 3))
+        structure[every - 1::every, FILL_COLUMN] = 1.0
+        structure[:, CRASH_COLUMN] = crash
+        context = replace(context_of(np.zeros((n, S, 9)), structure, POLICY), placing=placing(span, 0, 0))
+        decision = decision_of(context)
+        for rule in marks.mark_rules(POLICY, placed=True):
+            rule(context, decision)
+        assert decision.marks[every - 1::every, FILL_COLUMN].all()
+        landed = decision.marks[every::every, CRASH_COLUMN].mean()
+        assert abs(landed - LANDING_CRASH_SHARE) < 0.06, (crash, landed)
 
 
 def test_a_placed_fill_plays_its_length_and_its_voices_and_leaves_the_downbeat_crash_to_the_crash_rule() -> None:

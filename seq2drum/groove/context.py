@@ -151,6 +151,9 @@ class BarDecision:
     tom_count: kit.KitCount | None = None  # the toms expected and allowed after these bars (`fill_kinds`)
     crash_count: kit.KitCount | None = None  # the crash hits expected and played after these bars (`crash_accents`)
     fill_beats: np.ndarray | None = None  # (n,) int each fill's beats as placed (`placed_fill_marks`; None: not placed)
+    # (n,) int8 where a fill leads into a section, whether its downbeat crashes (1) or not (0); -1 no such bar
+    # (`landed_crashes`; None: none decided)
+    landings: np.ndarray | None = None
 
     @classmethod
     def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:

@@ -21,7 +21,7 @@ from seq2drum.groove.rules import run
 from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_EVIDENCE_POWER, LENGTH_DRAW, MIN_FILL_MEAN,
                                        PRIOR_BARS, TWO_BARS, VOICE_DRAW, WHOLE_BAR, crash_chance, fill_beats,
                                        fill_chances, fill_position, load_placement)
-from seq2drum.groove.settings import CRASH_DRAWN, CRASH_SURE, SHORT_BAR_STEPS
+from seq2drum.groove.settings import CRASH_DRAWN, CRASH_SURE, LANDING_CRASH_SHARE, SHORT_BAR_STEPS
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillCount, forced_marks
 from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE, TOMS
 
@@ -62,16 +62,40 @@ def placed_crash_marks(context: BarContext, decision: BarDecision) -> None:
     _counted_crashes(context, decision, placing.draws[:, CRASH_DRAW] < chances)
 
 
+def landed_crashes(context: BarContext, decision: BarDecision) -> None:
+    """landings: where a fill closes the bar before a section opens (the take's placing; the bar before the first
+    row is the past's), the section's downbeat crashes LANDING_CRASH_SHARE of the time, as the drummers land their
+    fills, by the take's crash draw at the chance the song's landings so far leave (`CrashCount.landing_chance`);
+    the placed crash rule after it plays that, counted, whatever its count and gap say (issue 101: 7 of 14 fills
+    into a metal song's sections landed on nothing, and a crash came mid-section instead; out of fold take 1 landed
+    0.26 of its fills into a section, their drummers 0.37)."""
+    placing = context.placing
+    assert placing is not None, "landed_crashes runs on a placed take (marks.mark_rules)"
+    n = len(decision.marks)
+    after = np.concatenate([[context.past.counts.fills.last], decision.marks[:-1, FILL_COLUMN]])
+    leads = (placing.position[:n] == 0) & after & ~decision.marks[:, REST_COLUMN]
+    landings = np.full(n, -1, dtype=np.int8)
+    count = CrashCount(*context.past.counts.crashes)
+    for row in np.flatnonzero(leads).tolist():
+        landings[row] = placing.draws[row, CRASH_DRAW] < count.landing_chance(LANDING_CRASH_SHARE)
+        count = count.after_landing(bool(landings[row]))
+    decision.landings = landings
+
+
 def _counted_crashes(context: MarkContext, decision: BarDecision, candidates: np.ndarray) -> None:
     """The crash rules' count: a crash at each of the (n,) `candidates`, grooves riding the crash and sure crashes
-    that the count (`CrashCount`) and its gap allow; a ridden crash it does not allow rides the ride."""
+    that the count (`CrashCount`) and its gap allow, and where a fill lands (`landed_crashes`) as it decided; a
+    ridden crash it does not allow rides the ride."""
     probability = context.structure[:, CRASH_COLUMN]
     grooved = decision.hits[:, 0, CRASH].copy()
     count = CrashCount(*context.past.counts.crashes)
+    landings = decision.landings.tolist() if decision.landings is not None else [-1] * len(probability)
     for row in range(len(probability)):
         resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
         candidate = bool(candidates[row] or grooved[row]) or probability[row] > CRASH_SURE
         crash = not resting and candidate and count.allows(float(probability[row]))
+        if landings[row] >= 0:
+            crash = not resting and bool(landings[row])
         decision.marks[row, CRASH_COLUMN] = crash
         if grooved[row] and not crash and not resting:
             decision.hits[row, 0, CRASH], decision.hits[row, 0, RIDE] = False, True
@@ -226,12 +250,13 @@ STRUCTURE_RULES: tuple[Rule, ...] = (bass_silence_is_edge, given_groove_holds, f
 def mark_rules(policy: DecodingPolicy, placed: bool = False) -> tuple[Callable[[MarkContext, BarDecision], None], ...]:
     """The mark rules a decision runs, chosen once for the policy and the take: rests, crashes (or none, ridden:
     `crashes_on_ride`) and fills (counted at edges, or by threshold alone), then what the musician forced; a `placed`
-    take (one the request placed: groove.placement) marks its fills where placed, then its crashes where placed (a
-    crash follows a fill more often)."""
+    take (one the request placed: groove.placement) marks its fills where placed, then where they land on a section's
+    crash, then its crashes where placed (a crash follows a fill more often)."""
     crashes = crash_marks if policy.crashes_at_edges else crashes_on_ride
+    if placed and policy.fills_at_edges and policy.crashes_at_edges:
+        return rest_marks, placed_fill_marks, landed_crashes, placed_crash_marks, steered_marks
     if placed and policy.fills_at_edges:
-        placed_crashes = placed_crash_marks if policy.crashes_at_edges else crashes
-        return rest_marks, placed_fill_marks, placed_crashes, steered_marks
+        return rest_marks, placed_fill_marks, crashes, steered_marks
     return rest_marks, crashes, fill_marks if policy.fills_at_edges else fill_threshold_marks, steered_marks
 
 
@@ -262,9 +287,12 @@ def crashes_after(context: BarContext, decision: BarDecision) -> CrashCount:
     """`context.past.counts`' crashes carried over the decided bars (their final marks): what `crash_marks`
     counts, for the bars after them (live, the next bar)."""
     count = CrashCount(*context.past.counts.crashes)
+    landings = decision.landings.tolist() if decision.landings is not None else [-1] * len(decision.marks)
     for row in range(len(decision.marks)):
         count = count.after(float(context.structure[row, CRASH_COLUMN]), bool(decision.marks[row, REST_COLUMN]),
                             bool(decision.marks[row, CRASH_COLUMN]))
+        if landings[row] >= 0:
+            count = count.after_landing(bool(decision.marks[row, CRASH_COLUMN]))
     return count
 
 

@@ -100,11 +100,24 @@ def bar_labels(sections: list[Section], first_bar: int, n_bars: int) -> np.ndarr
 
 class CrashCount(NamedTuple):
     """What `crash_marks` counts over the bars so far: the crash bars the model expected (its calibrated crash
-    probabilities summed over playing bars), those played, and the bars since the last crash."""
+    probabilities summed over playing bars), those played, and the bars since the last crash; and the fills that led
+    into a section, and those that landed on its crash (`landed_crashes`)."""
 
     expected: float = 0.0
     played: int = 0
     since: int = CRASH_MIN_GAP
+    landings: int = 0
+    landed: int = 0
+
+    def landing_chance(self, share: float) -> float:
+        """The chance the next fill into a section lands on its crash: `share`, plus what the landings so far fell
+        short of it (less what they ran over), so that a song lands about that share of its fills whatever its
+        draws (a take's draws are the same song bars' in every song)."""
+        return min(max(share * (self.landings + 1) - self.landed, 0.0), 1.0)
+
+    def after_landing(self, crashed: bool) -> CrashCount:
+        """The count after a fill into a section, landed or not."""
+        return self._replace(landings=self.landings + 1, landed=self.landed + crashed)
 
     def allows(self, probability: float) -> bool:
         """Whether the next bar, a playing bar of this crash probability, may crash."""
@@ -113,8 +126,9 @@ class CrashCount(NamedTuple):
     def after(self, probability: float, resting: bool, crashed: bool) -> CrashCount:
         """The count after the next bar."""
         if resting:
-            return CrashCount(self.expected, self.played, self.since + 1)
-        return CrashCount(self.expected + probability, self.played + crashed, 0 if crashed else self.since + 1)
+            return self._replace(since=self.since + 1)
+        return self._replace(expected=self.expected + probability, played=self.played + crashed,
+                             since=0 if crashed else self.since + 1)
 
 
 class FillCount(NamedTuple):
