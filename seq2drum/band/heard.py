@@ -94,7 +94,8 @@ class HeardBand:
 
 
 def form_words(description: BandDescription) -> str:
-    """The form as a musician counts it: '12-bar blues', 'an N-bar form' (the music repeats every N bars; the run's sections may split it), or '' where no chorus length stands out."""
+    """The form as a musician counts it: '12-bar blues', 'an N-bar form' (the music repeats every N bars; the
+    run's sections may split it), or '' where no chorus length stands out."""
     if description.twelve_bar_blues:
         return "12-bar blues"
     return f"{_a(description.chorus_bars)} {description.chorus_bars}-bar form" if description.chorus_bars else ""
