@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2drum import arrays
+
 from seq2drum.midi.io import PITCH, START
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, Grid, is_compound
 
@@ -77,7 +79,7 @@ def bass_figures(notes: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]
             continue
         numerator, denominator = int(grid.bars[b, BAR_NUMERATOR]), int(grid.bars[b, BAR_DENOMINATOR])
         roots[b] = pitch[0] % 12
-        classes = np.unique(pitch % 12)
+        classes = arrays.distinct(pitch % 12)
         single = int(classes[0]) if len(classes) == 1 else SINGLE
         row = {"plays": True, "pedal": single != SINGLE and single == previous_single and len(places) >= 2}
         beat_q = 4.0 / denominator

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2drum import arrays
+
 FORM_LAGS = (8, 12, 16, 24, 32)
 CHORUS_MARGIN = 0.08  # a lag's similarity over the song's typical lag's (the median of lags 1-32) to count as a chorus
 LAG_PREFERENCE = 0.02  # a longer lag must beat a shorter one by this much (a 24 repeats what 12 already says)
@@ -31,7 +33,7 @@ def bar_similarity(chroma: np.ndarray, lag: int) -> np.ndarray:
 def lag_similarity(chroma: np.ndarray) -> tuple[np.ndarray, float]:
     """(len(FORM_LAGS),) mean similarity at each form lag, and the median over lags 1-32 (what any lag gives)."""
     means = {lag: float(s.mean()) for lag in range(1, 33) for s in [bar_similarity(chroma, lag)] if len(s)}
-    typical = float(np.median(list(means.values()))) if means else 0.0  # over the lags the song is long enough for
+    typical = float(arrays.median(list(means.values()))) if means else 0.0  # over the lags the song is long enough for
     return np.array([means.get(lag, 0.0) for lag in FORM_LAGS]), typical
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seq2drum import arrays
+
 from seq2drum.band import bassline, form, harmony
 from seq2drum.band.description import (DISTORTED_PROGRAMS, GM_FAMILIES, JAZZ_PROGRAMS, NAMED, STEPS_PER_QUARTER,
                                        BandDescription)
@@ -107,7 +109,7 @@ def _time(bars: BandBars, parts: list[Part], end_bar: int) -> dict[str, object]:
     simple = ~compound & np.isin(denominator, (2, 4))
     tempo = grid.tempo_bpm()[:end_step:grid.steps_per_quarter] if end_step else np.array([120.0])
     share = lambda mask: float(mask.mean()) if end_bar else 0.0  # noqa: E731
-    return {"tempo_bpm": float(np.median(tempo)),
+    return {"tempo_bpm": float(arrays.median(tempo)),
             "swing": reading.swing if reading and reading.swing is not None else 0.5,
             "swung_share": reading.swung_share if reading else 0.0, "swung": bool(reading and reading.swung),
             "four_share": share(simple & np.isin(numerator, (2, 4))), "three_share": share(simple & (numerator == 3)),
