@@ -5,7 +5,7 @@ form from its choruses; and the form the sections count (`counted_form`: a 12-ba
 
 The reader knows three words (`seq2drum.options.GENRES`): jazz where its score of the band reaches the fitted
 threshold, else blues where the band plays a 12-bar blues, else rock (the drums' own kind today: the table's rock,
-pop, folk and game songs are one band to these numbers, docs/experiments/2026-11-30-the-band-heard.md). A musician's
+pop, folk and game songs are one band to these numbers, docs/experiments/2026-11-29-the-band-heard.md). A musician's
 `--genre` says otherwise: it is what is printed, and what the plan and the touch will read (they read neither yet).
 """
 

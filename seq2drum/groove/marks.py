@@ -21,7 +21,7 @@ from seq2drum.groove.rules import run
 from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_EVIDENCE_POWER, LENGTH_DRAW, MIN_FILL_MEAN,
                                        PRIOR_BARS, TWO_BARS, VOICE_DRAW, WHOLE_BAR, crash_chance, fill_beats,
                                        fill_chances, fill_position, load_placement)
-from seq2drum.groove.settings import CRASH_DRAWN, CRASH_SURE, LANDING_CRASH_SHARE, SHORT_BAR_STEPS
+from seq2drum.groove.settings import CRASH_DRAWN, CRASH_MIN_GAP, CRASH_SURE, LANDING_CRASH_SHARE, SHORT_BAR_STEPS
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillCount, forced_marks
 from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE, TOMS
 
@@ -90,12 +90,15 @@ def _counted_crashes(context: MarkContext, decision: BarDecision, candidates: np
     grooved = decision.hits[:, 0, CRASH].copy()
     count = CrashCount(*context.past.counts.crashes)
     landings = decision.landings.tolist() if decision.landings is not None else [-1] * len(probability)
+    landed = [row for row, landing in enumerate(landings) if landing == 1]
     for row in range(len(probability)):
         resting = bool(decision.marks[row, REST_COLUMN])  # a resting bar neither crashes nor counts
         candidate = bool(candidates[row] or grooved[row]) or probability[row] > CRASH_SURE
-        crash = not resting and candidate and count.allows(float(probability[row]))
+        # a section's landing crash ahead keeps its gap: the crash before it gives way, never two within 6 bars
+        ahead = any(row < other < row + CRASH_MIN_GAP for other in landed)
+        crash = not resting and candidate and not ahead and count.allows(float(probability[row]))
         if landings[row] >= 0:
-            crash = not resting and bool(landings[row])
+            crash = not resting and bool(landings[row]) and count.since + 1 >= CRASH_MIN_GAP
         decision.marks[row, CRASH_COLUMN] = crash
         if grooved[row] and not crash and not resting:
             decision.hits[row, 0, CRASH], decision.hits[row, 0, RIDE] = False, True
