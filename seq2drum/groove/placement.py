@@ -122,8 +122,12 @@ class Placement:
     def fill_events(self, fill: float, toms: float) -> float:
         """Fills (one or two bars each) a bar, for a song whose model expects `fill` fill bars and `toms` tom hits a
         playing bar: its fill bars per 8 over 8, over the bars a fill lasts on average."""
-        two = float(np.mean([f.two_bar_share for f in self.families.values()]))
-        return self.rate.per_8(fill, toms) / 8.0 / (1.0 + two)
+        return self.rate.per_8(fill, toms) / 8.0 / (1.0 + self._two_bar_share)
+
+    @functools.cached_property
+    def _two_bar_share(self) -> float:
+        """The families' mean share of two-bar fills: made once, not every live bar."""
+        return float(np.mean([f.two_bar_share for f in self.families.values()]))
 
     def to_json(self) -> str:
         return json.dumps({"format_version": FORMAT_VERSION, "about": self.about, "rate": asdict(self.rate),
