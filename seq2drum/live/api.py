@@ -48,9 +48,9 @@ class BarClock:
         return self.numerator * 4.0 / self.denominator
 
 
-@dataclass(frozen=True)
-class DrumHit:
-    """One drum note of a decided bar (GM drums, played on channel 10)."""
+class DrumHit(NamedTuple):
+    """One drum note of a decided bar (GM drums, played on channel 10). A tuple, as `PlayedNote`: a bar's hits are
+    made on the server's event loop every bar."""
 
     onset: float  # quarter notes from the bar's start; may be a little below 0 when the feel pushes the downbeat
     pitch: int  # GM drum note
