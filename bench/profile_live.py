@@ -3,8 +3,9 @@ the server's event loop does it (the bar's message read by the session, `server.
 loaded in the gRPC process, the answer built and serialized), CPU time per stage and call counts, under cProfile or
 without it. Runs any checkout's code (the one on PYTHONPATH), so that two commits compare function by function:
 
-    PYTHONPATH=. python bench/profile_live.py [--song REAL.mid] [--bars N] [--seed 0] [--top 30] [--no-profile]
-    PYTHONPATH=/path/to/other/checkout python bench/profile_live.py ...   # the same bars through another commit
+    python -m bench.profile_live [--song REAL.mid] [--bars N] [--seed 0] [--top 30] [--no-profile] [--dump X.prof]
+    cd OTHER_CHECKOUT && PYTHONPATH=. python /this/bench/profile_live.py ...   # the same bars through another commit
+    python -m bench.profile_live --compare A.prof B.prof                        # function by function
 
 Stages (CPU ms per bar, nested as they call each other): `take` (the message read into a call, the event loop's own),
 `job` (run_live_job: the drummer's whole bar), inside it `read` (the encoder hears the bar before), `scores` (one step
