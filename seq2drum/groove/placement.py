@@ -90,10 +90,27 @@ class Placement:
         return self.families.get(name, self.families["4/4"])
 
     def bars(self, families: list[str]) -> BarPlacement:
-        """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's."""
+        """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's. A live bar's
+        (one family) is made once per family, read-only: live, every bar made its own."""
+        if len(families) == 1:
+            return self._one_bar(families[0])
         names, table = self._table
         index = np.array([names.get(name, names["4/4"]) for name in families], dtype=np.int64)
         return BarPlacement(*(field[index] for field in table))
+
+    def _one_bar(self, family: str) -> BarPlacement:
+        made = self._one_bars.get(family)
+        if made is None:
+            names, table = self._table
+            made = BarPlacement(*(field[[names.get(family, names["4/4"])]] for field in table))
+            for field in made:
+                field.setflags(write=False)
+            made = self._one_bars.setdefault(family, made)
+        return made
+
+    @functools.cached_property
+    def _one_bars(self) -> dict[str, BarPlacement]:
+        return {}
 
     @functools.cached_property
     def _table(self) -> tuple[dict[str, int], BarPlacement]:
@@ -105,8 +122,12 @@ class Placement:
     def fill_events(self, fill: float, toms: float) -> float:
         """Fills (one or two bars each) a bar, for a song whose model expects `fill` fill bars and `toms` tom hits a
         playing bar: its fill bars per 8 over 8, over the bars a fill lasts on average."""
-        two = float(np.mean([f.two_bar_share for f in self.families.values()]))
-        return self.rate.per_8(fill, toms) / 8.0 / (1.0 + two)
+        return self.rate.per_8(fill, toms) / 8.0 / (1.0 + self._two_bar_share)
+
+    @functools.cached_property
+    def _two_bar_share(self) -> float:
+        """The families' mean share of two-bar fills: made once, not every live bar."""
+        return float(np.mean([f.two_bar_share for f in self.families.values()]))
 
     def to_json(self) -> str:
         return json.dumps({"format_version": FORMAT_VERSION, "about": self.about, "rate": asdict(self.rate),
@@ -157,6 +178,7 @@ _STEPS = np.array([k * _GOLDEN & _MASK for k in range(1, 5)], dtype=np.uint64)  
 _MIX = (30, 0xBF58476D1CE4E5B9, 27, 0x94D049BB133111EB, 31)  # SplitMix64's output function: shifts and multipliers
 
 
+@functools.lru_cache(maxsize=256)  # a live stream asks for its one key every bar
 def _key(seed: int, take: int) -> int:
     """The 64-bit key of take `take` of `seed` (any ints), for its placements: PLACEMENT_STREAM, then each 64-bit word
     of the seed (low first, one at least) and the take, each added and mixed in."""
@@ -190,7 +212,8 @@ def crash_position(position: np.ndarray | int) -> np.ndarray:
     position = np.asarray(position)
     later = position > 0
     eighth, fourth = later & (position % (2 * PHRASE_BARS) == 0), later & (position % PHRASE_BARS == 0)
-    return np.select([position == 0, eighth, fourth], [0, 1, 2], 3)
+    # np.select's values, without its Python (a fifth of a live bar's crash chance)
+    return np.where(position == 0, 0, np.where(eighth, 1, np.where(fourth, 2, 3)))
 
 
 class BarPlacement(NamedTuple):
@@ -240,8 +263,12 @@ def crash_chance(family: Family, rate: np.ndarray | float, position: np.ndarray 
 
 
 def _at(table: tuple[float, ...] | np.ndarray, index: np.ndarray) -> np.ndarray:
-    """`table`'s value at `index`, per bar: a family's (k,) table at any indices, or bars' (n, k) at (n,) indices."""
-    return np.take_along_axis(np.asarray(table), np.asarray(index)[..., None], axis=-1)[..., 0]
+    """`table`'s value at `index`, per bar: a family's (k,) table at any indices, or bars' (n, k) at (n,) indices
+    (plain indexing where it gives np.take_along_axis's values, without its Python: 3 calls a live bar)."""
+    table, index = np.asarray(table), np.asarray(index)
+    if table.ndim == 2 and index.shape == table.shape[:1]:
+        return table[np.arange(len(index)), index]
+    return np.take_along_axis(table, index[..., None], axis=-1)[..., 0]
 
 
 def bar_families(scores: object) -> list[str]:

@@ -13,6 +13,7 @@ entries and the empty bar (groove.request builds that mask).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -46,6 +47,7 @@ class Style:
         return f"Style({self.name}: {','.join(self.meters)})"
 
 
+@functools.lru_cache(maxsize=256)  # a live bar names its meter every bar: Fraction's arithmetic, 30 us
 def meter_name(n_steps: int, compound: bool, steps_per_quarter: int) -> str:
     """A bar length as the meter it is played in: 16 steps -> 4/4, 12 compound -> 6/8, 14 -> 7/8."""
     sixteenths = Fraction(n_steps * 4, steps_per_quarter)

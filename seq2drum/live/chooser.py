@@ -11,7 +11,6 @@ never changes the drums.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -64,12 +63,12 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     the bar keeps the last bar's groove where it fits the bar."""
     # the musician's part, where he chose one for the bar: its p and its parts bound
     finish, edges, _, steering = request.take_inputs(0)
-    request = replace(request, finish=finish, edges=edges, steering=steering)
+    request = request.moved(finish=finish, edges=edges, steering=steering)
     scores, p = finish.scores, finish.p
     band_playing = keeps_time(state, bar_index)
     if band_playing:  # no bar rests while the band plays: the session rests the drums when it stops
         steering = steering.without_rests(1)
-        request = replace(request, steering=steering)
+        request = request.moved(steering=steering)
     context = BarContext(structure, policy, steering, bass_silence(scores), scores=scores, p=p,
                          labels=bar_labels(scores.sections, scores.first_bar, scores.n_bars), codebook=decoder.codebook,
                          grooves=decoder.grooves, fills=decoder.fills, lam=state.lam,

@@ -46,8 +46,10 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     controls = RenderControls.of(options, swing_ratio)
     played, level = play(decided, grid, controls, level, _drummer(seed, controls.feel, controls.humanize),
                          np.random.default_rng([seed, 2, bar.index]), drift)
-    # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`)
-    return [DrumHit(start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER)
+    # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`); each hit a
+    # DrumHit without its Python __new__
+    new = tuple.__new__
+    return [new(DrumHit, (start / TICKS_PER_QUARTER, pitch, vel, max(1, end - start) / TICKS_PER_QUARTER))
             for start, end, pitch, vel in notes(played, grid, controls).tolist()], level, played.drift
 
 

@@ -144,15 +144,15 @@ class LiveSession:
         if previous is None:
             return []
         length, roles = previous.quarters, self.roles
-        parts, isfinite = len(roles), math.isfinite
+        parts, isfinite, new = len(roles), math.isfinite, tuple.__new__  # a PlayedNote without its Python __new__
         out = []
         for onset, duration, pitch, velocity, part in notes:
             if not (0 <= part < parts and 0 <= pitch <= 127 and 1 <= velocity <= 127 and 0.0 <= onset < length
                     and isfinite(duration)):
                 continue
             duration = float(duration)
-            out.append(PlayedNote(float(onset), length if duration > length else duration if duration > 0.0 else 0.0,
-                                  int(pitch), int(velocity), roles[part]))
+            out.append(new(PlayedNote, (float(onset), length if duration > length else duration if duration > 0.0
+                                        else 0.0, int(pitch), int(velocity), roles[part])))
         return out
 
 
