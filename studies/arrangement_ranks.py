@@ -102,13 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     from seq2drum.generation.generator import DrumGenerator
     from seq2drum.groove import policy_change
     from seq2drum.options import GenerationOptions
+    from seq2drum.band import describe_json
     from seq2drum.song.corpus import build_corpus, files_by_content
 
     args = build_parser().parse_args(argv)
     generator = DrumGenerator.from_checkpoint(args.checkpoint)
     if args.policy:
         generator.decoder.policy = generator.decoder.policy.replace(**dict(map(policy_change, args.policy)))
-    corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True)
+    corpus = build_corpus(args.data, DataConfig(), None, 2, progress=False, without_guitar=True,
+                          describe=describe_json)
     settings = EvaluationSettings(split="fold", fold=args.fold) if args.fold is not None else EvaluationSettings(
         split=args.split)
     songs, train_songs, _ = chosen_songs(corpus.songs, settings, DataConfig(), args.data)

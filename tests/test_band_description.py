@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.band import DESCRIPTION_FIELDS, BandDescription, band_bars, describe_band, summarize
+from seq2drum.band import (DESCRIPTION_FIELDS, BandDescription, band_bars, describe_band, describe_json, heard_genre,
+                           summarize)
 from seq2drum.band.harmony import DYAD, EXTENDED, SEVENTH, TRIAD, chord_kinds
 from seq2drum.midi.io import read_midi
 from tests import band_songs
@@ -90,3 +91,27 @@ def test_the_vector_has_a_name_for_every_number() -> None:
     assert vector.shape == (len(DESCRIPTION_FIELDS),) and np.isfinite(vector).all()
     assert len(set(DESCRIPTION_FIELDS)) == len(DESCRIPTION_FIELDS)
     assert "driving bass" in d.words()
+
+
+@pytest.mark.parametrize("genre, said", [(None, "jazz"), ("rock", "rock")], ids=["heard", "said"])
+def test_the_part_model_reads_what_the_band_is(genre: str | None, said: str) -> None:
+    """Breaks if the part model's features lost the band's description (issue 100): a walking jazz band encoded
+    reads as jazz (the shipped reader's word, or the musician's --genre over it) with its sevenths and walking bass
+    in the phrase features; a song not described reads NaN there (the training mean)."""
+    from dataclasses import replace
+
+    from seq2drum.config import DataConfig
+    from seq2drum.parts.features import FEATURE_NAMES, phrase_features
+    from seq2drum.parts.labels import Phrase
+    from seq2drum.song.bars import FeatureSpec, bar_song
+    from seq2drum.song.encode import encode_song
+
+    song = read_midi(band_songs.walking_jazz())
+    encoded = encode_song(song, DataConfig(), with_drums=False, described=describe_json(song))
+    bars = bar_song(encoded, FeatureSpec.current(4), genre=heard_genre(encoded.described, genre))
+    phrases = [Phrase(0, 4, 0, 0, 0)]
+    row = dict(zip(FEATURE_NAMES, phrase_features(bars, phrases)[0].tolist()))
+    assert row["heard_jazz"] == float(said == "jazz") and row["heard_blues"] == 0.0
+    assert row["heard_walking_share"] >= 0.9 and row["heard_jazz_score"] >= 1.5
+    unheard = dict(zip(FEATURE_NAMES, phrase_features(replace(bars, described=None, genre=None), phrases)[0].tolist()))
+    assert np.isnan([unheard[name] for name in FEATURE_NAMES if name.startswith("heard_")]).all()

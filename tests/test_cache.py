@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seq2drum.band import describe_json
+from seq2drum.midi.io import read_midi
 from seq2drum.song.cache import cache_key, load_encoded, save_encoded
 from seq2drum.song.corpus import build_corpus
 from tests.builders import rock_song_bytes
@@ -19,6 +21,7 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
     and leaves no temporary file behind."""
     song = encoded(waltz_bytes(), name="waltz")
     song.sha256 = "abc"
+    song.described = describe_json(read_midi(waltz_bytes()))
     path = tmp_path / "cache" / "waltz.npz"
     save_encoded(path, song)
     loaded = load_encoded(path)
@@ -32,6 +35,7 @@ def test_cached_song_loads_back_the_same(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.drums.offset, song.drums.offset, atol=1e-3)
     np.testing.assert_allclose(loaded.guitar, song.guitar, atol=2e-3)
     assert (loaded.last_onset_step, loaded.marker_steps) == (song.last_onset_step, song.marker_steps)
+    assert loaded.described == song.described  # what the part model reads of the band
 
 
 @pytest.mark.parametrize(
@@ -111,3 +115,16 @@ def test_an_entry_that_cannot_be_read_back_is_encoded_again(tmp_path: Path, dama
     assert [song.name for song in again.songs] == ["a"]
     assert np.array_equal(again.songs[0].song, first.songs[0].song)
     assert load_encoded(entry).name == "a"  # rewritten sound
+
+
+def test_a_corpus_that_describes_its_bands_describes_songs_cached_without(tmp_path: Path) -> None:
+    """Breaks if a corpus asked for the band's description (training's, evaluation's: the part model reads it, issue
+    100) took a song cached without one as it was: the part model would read it as unknown."""
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    (folder / "waltz.mid").write_bytes(waltz_bytes())
+    cache = tmp_path / "cache"
+    assert build_corpus(folder, CONFIG, cache, 1, progress=False).songs[0].described is None
+    described = build_corpus(folder, CONFIG, cache, 1, progress=False, describe=describe_json).songs[0].described
+    assert described == describe_json(read_midi(waltz_bytes()))
+    assert build_corpus(folder, CONFIG, cache, 1, progress=False).songs[0].described == described  # kept

@@ -540,6 +540,20 @@ def test_the_jazz_ride_plays_only_in_a_swung_songs_ridden_bars(case: str) -> Non
     assert np.array_equal(take.hits, before)
 
 
+@pytest.mark.parametrize("genre, plays", [("jazz", True), (None, True), ("rock", False), ("blues", False)],
+                         ids=["heard-jazz", "not-heard", "heard-rock", "heard-blues"])
+def test_the_jazz_ride_plays_where_the_band_is_heard_as_jazz(genre: str | None, plays: bool) -> None:
+    """Breaks if a swung song heard as rock or a blues (issue 100: 62% of a held-out rock song's ridden bars carried
+    the skip note, 68% the hat foot, their drummers 9% and 3%) got the jazz drummer's spang-a-lang and hat foot, or a
+    jazz song (or one whose band was not heard: live) lost it."""
+    take, scores, grid = _ridden_take(4)
+    before = take.hits.copy()
+    decide.jazz_ride(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True, grid=grid,
+                                         genre=genre))
+    assert np.array_equal(take.hits, before) != plays
+    assert take.hits[:, [0, 8], CLOSED_HAT].any() != plays  # the foot on 2 and 4 alone
+
+
 def _waltz_bass(n: int, beats_played: tuple[int, ...], others: tuple[int, ...] = ()) -> np.ndarray:
     """(n, S) bool a bass's onsets in 3/4 bars of 12 steps: on the beats given (0-2) and the other steps given."""
     from tests.test_decoder import S

@@ -97,6 +97,16 @@ class BandDescription:
                 values.append(float(value))
         return np.array(values, dtype=np.float64)
 
+    def to_json(self) -> dict:
+        """Its fields as JSON values (tuples as lists), as the song cache keeps it."""
+        return {item.name: list(value) if isinstance(value, tuple) else value
+                for item, value in zip(fields(self), astuple(self))}
+
+    @classmethod
+    def from_json(cls, values: dict) -> BandDescription:
+        """The description `to_json` wrote."""
+        return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in values.items()})
+
     def words(self) -> str:
         """A musician's line of what was heard: 'swung, sevenths 41%, walking bass, 12-bar choruses (blues 83%)'."""
         said = ["swung" if self.swung else "straight", f"{self.tempo_bpm:.0f} BPM",

@@ -107,6 +107,14 @@ def hear(description: BandDescription, genre: str | None = None) -> HeardBand:
     return HeardBand(genre or read, read, genre is not None, description.swung, form_words(description))
 
 
+def heard_genre(described: dict | None, said: str | None = None) -> str | None:
+    """What the drums play a song as: the musician's word (`said`, --genre) where given, else what the shipped reader
+    hears in its band (`described`: BandDescription.to_json's); None where neither is known."""
+    if said is not None or described is None:
+        return said
+    return shipped_reader().genre(BandDescription.from_json(described))
+
+
 def counted_form(description: BandDescription) -> CountedForm | None:
     """The form the drummer's sections count: a 12-bar blues's choruses, where the description hears one; else None
     (the sections are found as before)."""

@@ -145,6 +145,12 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
         n_bars=end, blues_first_bar=blues_first_bar)
 
 
+def describe_json(song: MidiSong) -> dict:
+    """`describe_band`'s description of the whole song as JSON values: what a song keeps of its band in the corpus
+    (song.corpus `build_corpus`'s `describe`)."""
+    return describe_band(song).to_json()
+
+
 def describe_band(song: MidiSong, end_bar: int | None = None) -> BandDescription:
     """What the band of a song read whole is (its bars [0, end_bar) only, when given)."""
     return summarize(band_bars(song), song.parts, end_bar)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seq2drum.atomic import write_atomic
+from seq2drum.band import describe_json
 from seq2drum.config import DataConfig
 from seq2drum.options import GenerationOptions
 from seq2drum.errors import ConfigError, DataFolderError
@@ -109,7 +110,8 @@ def evaluate(
     generator, drummer = loaded_model(checkpoint, settings.live)
     change_policy(generator, drummer, settings)
     data_config = data_config_for(settings.input_kind, generator.data_config)  # the span the kind is scored on
-    corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress, without_guitar=settings.without_guitar)
+    corpus = build_corpus(data_dir, data_config, cache_dir, workers, progress, without_guitar=settings.without_guitar,
+                          describe=describe_json)
     songs, train_songs, val_songs = chosen_songs(corpus.songs, settings, data_config, data_dir)
     library = BarLibrary.build(train_songs)
     files = files_by_content(Path(data_dir))

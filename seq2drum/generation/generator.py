@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seq2drum.band import heard_genre
 from seq2drum.generation.given import given_continuation
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
@@ -256,7 +257,7 @@ class DrumGenerator:
     @one_blas_thread
     def generate_takes(self, encoded: EncodedSong, options: GenerationOptions, seed: int) -> list[Take]:
         """The decided takes of an `EncodedSong`, per bar (evaluation uses this to skip the MIDI round trip)."""
-        song = bar_song(encoded, self.spec)
+        song = bar_song(encoded, self.spec, genre=heard_genre(encoded.described, options.genre))
         return self.takes(self.scorer(song), options, seed, encoded.grid, song=song)
 
     def takes_to_grids(self, encoded: EncodedSong, takes: list[Take], options: GenerationOptions,

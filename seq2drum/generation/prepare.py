@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seq2drum.band import HeardBand, counted_form, describe_band, hear
+from seq2drum.band import HeardBand, counted_form, describe_band, hear, heard_genre
 from seq2drum.config import DataConfig
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
@@ -128,15 +128,17 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
         choice = same_parts(choice, song, moved_song)
         others = same_parts(GuitarChoice(others, [], ""), song, moved_song).parts
     config = data_config if band else replace(data_config, listen_to_band=False)
-    encoded = encode_song(moved_song, config, track=options.track, with_drums=False, guitar_parts=choice.parts)
+    band_described = None if options.from_nothing else describe_band(moved_song)
+    encoded = encode_song(moved_song, config, track=options.track, with_drums=False, guitar_parts=choice.parts,
+                          described=band_described.to_json() if band_described else None)
     if not band:
         encoded.band = None  # --guitar-only: the band's columns stay silent whatever was read
     encoded.first_bar = first_kept_bar(moved_song, encoded.grid, encoded.first_bar, options.keep_drums)
     top = plays_from_the_top(options, bool(others))
     if top:
         encoded.first_bar = 0
-    band_described = None if options.from_nothing else describe_band(moved_song)
-    bars = bar_song(encoded, spec, counted_form(band_described) if band_described else None)
+    bars = bar_song(encoded, spec, counted_form(band_described) if band_described else None,
+                    heard_genre(encoded.described, options.genre))
     if not choice.parts:  # no guitar: a bar "plays" where any part listened to does (rests, floors, sections' bars)
         onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), encoded.grid)
         bars.guitar_plays = onsets[encoded.first_bar : encoded.end_bar].sum(axis=1) > 0

@@ -34,8 +34,11 @@ from seq2drum.groove.settings import SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
-from seq2drum.options import GenerationOptions
+from seq2drum.options import GENRES, GenerationOptions
 from seq2drum.song.grid import Grid
+
+JAZZ = GENRES[0]  # the genre whose drummers ride the spang-a-lang
+
 
 class Chooser(Protocol):
     """Sets each bar's codebook entry for a round of the groove choice."""
@@ -65,6 +68,7 @@ class Finish:
     # a take with fewer hits than this, rests allowed, is decided again without rests (0: never)
     min_hits: float = 0.0
     swung: bool = False  # the song swings by its own reading (feel.swing `decide_swing`, no --swing asked)
+    genre: str | None = None  # what the drums play it as (the musician's --genre, else the band's); None: not heard
     grid: Grid | None = None  # the song's grid (its meters), for the swung time-keeping
     continuation: Continuation | None = None  # the drums the user gave (groove.continuation), if any
     swap: int = 0  # a later take k made from take 1's decision by its k-th pair of swaps (0: none)
@@ -238,8 +242,9 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     """hits (ride, closed hat): in a song that swings by its own reading (`swings`), a bar kept on the ride plays
     the jazz ride, the spang-a-lang with the hi-hat foot on the backbeats (groove.voices `jazz_ride`), the added
     cells with the model's velocity and timing; a bar that plays the user's loop bar exactly is left to the user's
-    notes."""
-    if not swings(finish):
+    notes. A swung band heard as another music than jazz (a rock shuffle, a blues) keeps the ride the take decided:
+    the spang-a-lang and the hat foot are a jazz drummer's (issue 100)."""
+    if not swings(finish) or finish.genre not in (None, JAZZ):
         return
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
     added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish), walking)

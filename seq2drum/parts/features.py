@@ -3,7 +3,9 @@ meter family and tempo; the band's notes per bar (against the song's median phra
 moved from the phrase before and to the phrase after, and whether the band changes there (`band_changes`); which
 roles play, enter and leave, and how busy; the guitar's density, loudness, novelty and register and the bass's; where
 the band's onsets fall in the beat and its swing (feel.swing's reading, on the 16th grid); the drummer's section
-(its letter, a repeat or a new one, where in it) and where in the song; and the song's summary (song.guitar's).
+(its letter, a repeat or a new one, where in it) and where in the song; the song's summary (song.guitar's); and what
+kind of band it is (issue 100: band.describe_band's harmony, bass line, instruments, swing and form, `HEARD`, with the
+shipped genre reader's jazz score), unknown (NaN, read as the training mean) where the song was not described.
 Only the band: no drum is read, so the same features serve songs without drums. From a `BarSong` (song.bars) whose
 columns are this code's (`FeatureSpec.current`).
 """
@@ -16,6 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from seq2drum import arrays
+from seq2drum.band import DESCRIPTION_FIELDS, BandDescription
+from seq2drum.band.heard import shipped_reader
 from seq2drum.feel.swing import grouped_swung_positions, swung_positions
 from seq2drum.midi.roles import BAND_ROLES, ROLES
 from seq2drum.parts.labels import FAMILIES, Phrase, PhraseRows, family_of
@@ -28,6 +32,10 @@ THIN_SHARE = 0.5  # a phrase of under this share of the song's median phrase's n
 LETTERS = 4  # section letters one-hot: A, B, C, D and later
 SUMMARY = tuple(name for name in SONG.names if not name.startswith("pitch_class"))  # the key says nothing of a part
 METRICAL = ("downbeat", "beat", "beat_half", "offbeat")
+HEARD = ("seventh_share", "extended_share", "dominant_share", "triad_share", "chord_changes_per_bar", "walking_share",
+         "root_fifth_share", "driving_share", "pedal_share", "shuffle_share", "bossa_share", "jazz_program_share",
+         "distorted_share", "swing", "swung_share", "blues_share", "chorus_12", "named_horns", "named_acoustic_bass",
+         "named_distortion", "family_brass", "family_reed", "family_organ", "family_piano")  # DESCRIPTION_FIELDS'
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"family_{f}" for f in FAMILIES), "tempo_log2",
@@ -40,7 +48,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"letter_{letter}" for letter in "ABCD"), "section_start", "index_in_section", "section_bars_log",
     "letter_heard_before", "same_section_before", "same_letter_before", "section_place",
     "song_place", "first_phrase", "last_phrase", "next_to_last", "phrase_bars", "song_phrases_log",
-    *(f"song_{name}" for name in SUMMARY),
+    *(f"song_{name}" for name in SUMMARY), "heard_jazz", "heard_blues", "heard_jazz_score",
+    *(f"heard_{name}" for name in HEARD),
 )
 
 
@@ -176,7 +185,8 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
     swing = swing_reading(onsets, song.bar_steps, song.beat_steps, steps_per_quarter)
     columns = [_band_columns(song, phrases, level, median, changed, f1, steps_per_quarter),
                _place_columns(song, onsets, rows, swing, steps_per_quarter),
-               _section_columns(song, phrases)]
+               _section_columns(song, phrases),
+               np.broadcast_to(heard_numbers(song.described, song.genre), (len(rows), 3 + len(HEARD)))]
     features = np.concatenate(columns, axis=1)
     return features.astype(np.float32)
 
@@ -285,3 +295,15 @@ def _section_columns(song: BarSong, phrases: Sequence[Phrase]) -> np.ndarray:
     core = np.array(out, dtype=np.float64).reshape(n_phrases, -1)
     return np.concatenate([core, np.broadcast_to(np.asarray(summary, dtype=np.float64), (n_phrases, len(summary)))],
                           axis=1)
+
+
+def heard_numbers(described: dict | None, genre: str | None) -> np.ndarray:
+    """(3 + len(HEARD),) whether the drums play the song as jazz and as a blues (`genre`: the musician's word, else
+    the band's reader's), the shipped reader's jazz score and the song's HEARD numbers (`described`:
+    BandDescription.to_json's); NaN where unknown."""
+    said = [np.nan, np.nan] if genre is None else [float(genre == "jazz"), float(genre == "blues")]
+    if described is None:
+        return np.array([*said, *np.full(1 + len(HEARD), np.nan)])
+    description = BandDescription.from_json(described)
+    values = dict(zip(DESCRIPTION_FIELDS, description.vector().tolist()))
+    return np.array([*said, shipped_reader().jazz_score(description), *(values[name] for name in HEARD)])

@@ -71,8 +71,9 @@ def family_mask(part_families: np.ndarray, features: np.ndarray) -> np.ndarray:
 
 
 def standardised(mean: np.ndarray, scale: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """(P, F) features less their training mean, over their spread, clipped at +-CLIP."""
-    return np.clip((features - mean) / scale, -CLIP, CLIP)
+    """(P, F) features less their training mean, over their spread, clipped at +-CLIP; an unknown one (NaN: a song
+    whose band was not described) at its mean."""
+    return np.nan_to_num(np.clip((features - mean) / scale, -CLIP, CLIP), nan=0.0)
 
 
 def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:

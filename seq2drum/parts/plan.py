@@ -42,6 +42,7 @@ from seq2drum.song.phrases import closes_with_fill
 # a guitar alone gets no plan: the part model was trained on whole bands (docs/experiments/2026-11-28-the-plans-rules.md
 # has the figures behind this module's rules)
 BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES]
+HEARD_JAZZ = FEATURE_NAMES.index("heard_jazz")  # 1 where the drums play the song as jazz, 0 not, NaN not heard
 KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
 KEEPER_HEARD = 1.0  # ... a part that keeps no time plays only where it hears under this share of the median phrase's
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
@@ -185,7 +186,9 @@ class Planner:
                                      later_allowed, later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
-        if not straight and style is None and given_part < 0:
+        # a swung band heard as another music than jazz rides as its drummers do, not the jazz ride (issue 100)
+        jazz = features[0, HEARD_JAZZ] != 0  # NaN: not heard, as before
+        if not straight and style is None and given_part < 0 and jazz:
             chosen[0] = heard_ride(chosen[0], p, phrases, self.vocabulary, self.jazz_family, SWUNG_RIDE_RATIO)
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
         chosen += drawn_plans(self.model, features, chosen, n_plans, rng if rng is not None else

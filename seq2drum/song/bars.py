@@ -44,6 +44,8 @@ class BarSong:
     notes: np.ndarray | None = None  # (n,) notes struck in each bar by the parts listened to (training's item cut)
     bass_sounds: np.ndarray | None = None  # (n,) bool: bars a bass part strikes or holds a note in (None: no bass)
     network_sections: list[Section] = field(default_factory=list)  # the guitar's (song_structure): the network's input
+    described: dict | None = None  # what the band is (band.BandDescription.to_json); None: not read
+    genre: str | None = None  # what the drums play it as (options.GENRES): the musician's --genre, else the band's
 
     @property
     def n_bars(self) -> int:
@@ -53,9 +55,11 @@ class BarSong:
         return f"BarSong({self.name!r}, {self.n_bars} bars from bar {self.first_bar}, {len(self.sections)} sections)"
 
 
-def bar_song(encoded: EncodedSong, spec: FeatureSpec, form: CountedForm | None = None) -> BarSong:
+def bar_song(encoded: EncodedSong, spec: FeatureSpec, form: CountedForm | None = None,
+             genre: str | None = None) -> BarSong:
     """The bars of a song from the guitar's entry on, as the groove model reads them; `form`: the choruses the band's
-    description counts (a 12-bar blues), which the drummer's sections follow (the network's input does not change)."""
+    description counts (a 12-bar blues), which the drummer's sections follow (the network's input does not change);
+    `genre`: what the drums play it as (options.GENRES: the musician's --genre, else the band's, band.heard_genre)."""
     grid = encoded.grid
     first, end = encoded.first_bar, encoded.end_bar
     width = spec.max_bar_steps
@@ -90,7 +94,8 @@ def bar_song(encoded: EncodedSong, spec: FeatureSpec, form: CountedForm | None =
     harmony = harmony_similarity(encoded.guitar, grid, first, end)
     drummers = drummer_sections(sections, novelty, similarity, sounds, notes, marker_rows, first, harmony, form)
     return BarSong(encoded.name, first, bar_steps, beat_steps, step_features, bar_features, plays, last_onset,
-                   drummers, hits, velocity, offset, bass, notes, bass_sounds, network_sections=sections)
+                   drummers, hits, velocity, offset, bass, notes, bass_sounds, network_sections=sections,
+                   described=encoded.described, genre=genre)
 
 
 def bass_bars(step_all: np.ndarray, bars: np.ndarray, width: int) -> np.ndarray | None:

@@ -49,6 +49,7 @@ def save_encoded(path: Path, encoded: EncodedSong) -> None:
         "guitar_note_count": encoded.guitar_note_count,
         "last_onset_step": encoded.last_onset_step,
         "marker_steps": encoded.marker_steps,
+        "described": encoded.described,
     }
     arrays: dict[str, np.ndarray] = {
         "meta": np.array(json.dumps(meta)),
@@ -108,6 +109,7 @@ def _read_entry(path: Path) -> EncodedSong:
             last_onset_step=meta["last_onset_step"],
             marker_steps=list(meta["marker_steps"]),
             band=archive["band"].astype(np.float32),
+            described=meta.get("described"),
         )
 
 

@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +29,13 @@ from seq2drum.errors import (
     SongTooShortError,
 )
 from seq2drum.midi.drums import DRUM_CLASSES
-from seq2drum.midi.io import read_midi
+from seq2drum.midi.io import MidiSong, read_midi
 from seq2drum.song.encode import EncodedSong, band_song_parts, encode_song
 from seq2drum.song.cache import (CachedSkip, CorruptEntry, cache_key, default_cache_dir, load_encoded, save_encoded,
                                      save_skip)
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+Describer = Callable[[MidiSong], dict]  # a song -> what its band is, as JSON (band.describe_json)
 
 
 # ---------------------------------------------------------------------------------------------- folders
@@ -77,14 +78,16 @@ def files_by_content(folder: Path) -> dict[str, Path]:
     return {hashlib.sha256(path.read_bytes()).hexdigest(): path for path in find_midi_files(folder)}
 
 
-def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str,
-                 without_guitar: bool = False) -> tuple[str, str | None]:
+def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str, without_guitar: bool = False,
+                 describe: Describer | None = None) -> tuple[str, str | None]:
     """Worker: parse and encode one file into the cache. Returns (path, skip reason or None). `without_guitar`: a
-    song with no guitar part is heard through its band, as generation hears such a file (`band_song_parts`)."""
+    song with no guitar part is heard through its band, as generation hears such a file (`band_song_parts`);
+    `describe`: what the band is, kept with the song (`build_corpus`)."""
     try:
         song = read_midi(path)
         parts = band_song_parts(song) if without_guitar and config.listen_to_band else None
-        encoded = encode_song(song, config, name=path.stem, guitar_parts=parts)
+        encoded = encode_song(song, config, name=path.stem, guitar_parts=parts,
+                              described=describe(song) if describe else None)
         if encoded.grid.n_bars < config.min_song_bars:
             raise SongTooShortError(f"{encoded.grid.n_bars} bars")
         encoded.sha256 = sha256
@@ -96,13 +99,18 @@ def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str,
         return str(path), f"{reason}: {exc}"
 
 
-def _load_cached(path: Path, cache_file: Path, config: DataConfig, without_guitar: bool = False) -> EncodedSong:
-    """The cached song; an entry that cannot be read back is never trusted, never fatal: encoded again in place."""
+def _load_cached(path: Path, cache_file: Path, config: DataConfig, without_guitar: bool = False,
+                 describe: Describer | None = None) -> EncodedSong:
+    """The cached song; an entry that cannot be read back is never trusted, never fatal: encoded again in place, as
+    is one that lacks the band's description `describe` would keep."""
     try:
-        return load_encoded(cache_file)
+        song = load_encoded(cache_file)
+        if describe is None or song.described is not None:
+            return song
     except CorruptEntry:
-        _encode_file(path, cache_file, config, hashlib.sha256(path.read_bytes()).hexdigest(), without_guitar)
-        return load_encoded(cache_file)
+        pass
+    _encode_file(path, cache_file, config, hashlib.sha256(path.read_bytes()).hexdigest(), without_guitar, describe)
+    return load_encoded(cache_file)
 
 
 def _parse_context() -> Any:
@@ -121,11 +129,13 @@ def build_corpus(
     progress: bool = True,
     allow_empty: bool = False,
     without_guitar: bool = False,
+    describe: Describer | None = None,
 ) -> Corpus:
     """Encode every MIDI file under `folder` (cached), and report songs used, skipped with reasons, bars, hits.
     DataFolderError when no file gives a song, unless `allow_empty` (preprocess writes its report first).
     `without_guitar`: songs with no guitar part are kept, heard through the band (a band model's input), as
-    `--extra-data` folders are read (jazz/'s trios and big bands).
+    `--extra-data` folders are read (jazz/'s trios and big bands). `describe`: what the band of a song is (e.g.
+    band.describe_json, which song/ cannot import: band reads songs), kept with each song for the band's readers.
 
     With `workers` > 1 the parse runs in forkserver (or spawn) processes, so a script that calls this at import
     time needs the usual `if __name__ == "__main__":` guard, as on macOS and Windows."""
@@ -148,20 +158,20 @@ def build_corpus(
         bar = tqdm(total=len(jobs), desc="parsing MIDI", unit="song", disable=not progress)
         if workers > 1 and len(jobs) > 1:
             with ProcessPoolExecutor(max_workers=workers, mp_context=_parse_context()) as pool:
-                futures = [pool.submit(_encode_file, p, c, config, s, without_guitar) for p, c, s in jobs]
+                futures = [pool.submit(_encode_file, p, c, config, s, without_guitar, describe) for p, c, s in jobs]
                 for future in futures:
                     future.result()
                     bar.update()
         else:
             for path, cache_file, sha in jobs:
-                _encode_file(path, cache_file, config, sha, without_guitar)
+                _encode_file(path, cache_file, config, sha, without_guitar, describe)
                 bar.update()
         bar.close()
     songs: list[EncodedSong] = []
     skipped: list[dict[str, str]] = []
     for path, cache_file in entries:
         try:
-            songs.append(_load_cached(path, cache_file, config, without_guitar))
+            songs.append(_load_cached(path, cache_file, config, without_guitar, describe))
         except CachedSkip as skip:
             skipped.append({"path": str(path.relative_to(folder)), "reason": str(skip)})
     report = corpus_report(songs, skipped, len(files), config)

@@ -24,8 +24,8 @@ from seq2drum.song.grid import BAR_START, BAR_STEPS, Grid
 
 # bump when encoding or the cache's layout changes, so stale cache entries are ignored (6: a span instead of windows;
 # 7: the band's columns; 8: 120 BPM until a file's first tempo event, as MIDI plays it; 9: a part named as keys on a
-# guitar program is keys, not the guitar)
-PIPELINE_VERSION = 9
+# guitar program is keys, not the guitar; 10: the band's description, band.describe_band)
+PIPELINE_VERSION = 10
 
 
 @dataclass
@@ -46,6 +46,7 @@ class EncodedSong:
     last_onset_step: int = 0  # the step of the last onset the drums listen to (the drums end there)
     marker_steps: list[int] = field(default_factory=list)  # steps of the file's marker / cue-point events
     band: np.ndarray | None = None  # (n_steps, len(BAND)) float32: the other parts by role (song.band); None = silent
+    described: dict | None = None  # what the band is, as band.BandDescription.to_json writes it; None: not read
 
     def band_features(self) -> np.ndarray:
         """(n_steps, len(BAND)) float32 of the parts beside the guitar (zeros when none were read)."""
@@ -80,6 +81,7 @@ def encode_song(
     with_drums: bool = True,
     name: str = "",
     guitar_parts: list[Part] | None = None,
+    described: dict | None = None,
 ) -> EncodedSong:
     """Put a parsed song on the grid. Raises `NoGuitarError`, and `NoDrumsError` when `with_drums` finds none.
 
@@ -87,6 +89,7 @@ def encode_song(
     `config.listen_to_band`, every part the drums listen to (by role, the guitar among them), else the guitar alone,
     in training and in generation alike. `guitar_parts`: the parts already chosen as the guitar (generation chooses
     once; none, for a band model's song without a guitar); without them they are chosen here by `track`.
+    `described`: what the band is (band.BandDescription.to_json), kept for the band's readers (song/ reads none).
     """
     guitar_parts = guitar_parts if guitar_parts is not None else select_guitar(song, track)
     notes = merged_notes(guitar_parts)
@@ -123,6 +126,7 @@ def encode_song(
         last_onset_step=int(np.clip(last_onset[0], 0, grid.n_steps - 1)),
         marker_steps=sorted({int(s) for s in marker_steps if 0 <= s < grid.n_steps}),
         band=band_features(roles, grid),
+        described=described,
     )
 
 

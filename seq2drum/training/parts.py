@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seq2drum.atomic import write_atomic
+from seq2drum.band import describe_json
 from seq2drum.config import DataConfig
 from seq2drum.parts.fit import SongPhrases, fit_parts, song_phrases, too_few_phrases
 from seq2drum.parts.model import save_parts
@@ -65,7 +66,7 @@ def folder_phrases(folder: Path, source: str, without_guitar: bool, folds: int =
     """The labelled phrases of every song with drums in `folder` (cached as training reads it), each with its fold of
     `folds` by content hash: what a cross-validation fits each fold's parts from (tools.crossval)."""
     config = DataConfig()
-    corpus = build_corpus(folder, config, progress=False, without_guitar=without_guitar)
+    corpus = build_corpus(folder, config, progress=False, without_guitar=without_guitar, describe=describe_json)
     encoded = [song for song in corpus.songs if song.drums is not None][: limit or None]
     out = []
     for song, bars in zip(encoded, bar_songs(encoded, FeatureSpec.current(config.steps_per_quarter))):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2drum.band import describe_json, heard_genre
 from seq2drum.config import DataConfig, TrainConfig
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.corpus import Corpus, build_corpus, split_songs
@@ -52,11 +53,12 @@ def read_songs(data_dir: str | Path, data_config: DataConfig, train_config: Trai
                cache_dir: str | Path | None, progress: bool, split: Split | None = None) -> TrainingSongs:
     """Both folders encoded (cached) and split; the extra folder's songs without a guitar kept."""
     split = split or (lambda songs: split_songs(songs, data_config.val_fraction, data_config.split_seed))
-    corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress)
+    corpus = build_corpus(data_dir, data_config, cache_dir, progress=progress, describe=describe_json)
     train, val = split(corpus.songs)
     extra, extra_train, extra_val = None, [], []
     if train_config.extra_data:
-        extra = build_corpus(train_config.extra_data, data_config, cache_dir, progress=progress, without_guitar=True)
+        extra = build_corpus(train_config.extra_data, data_config, cache_dir, progress=progress, without_guitar=True,
+                             describe=describe_json)
         extra_train, extra_val = split(extra.songs)
     return TrainingSongs(train, val, extra_train, extra_val, corpus, extra)
 
@@ -71,7 +73,8 @@ def heard_plays(song: BarSong, encoded: EncodedSong) -> BarSong:
 
 def bar_songs(encoded: list[EncodedSong], spec: FeatureSpec) -> list[BarSong]:
     """The songs with drums as the model reads them, a song without a guitar playing where its band does."""
-    return [heard_plays(bar_song(song, spec), song) for song in encoded if song.drums is not None]
+    return [heard_plays(bar_song(song, spec, genre=heard_genre(song.described)), song) for song in encoded
+            if song.drums is not None]
 
 
 def extra_lines(summary: dict[str, Any]) -> list[str]:
