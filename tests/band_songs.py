@@ -18,6 +18,7 @@ SEVENTHS = {"Dm7": (62, 65, 69, 72), "G7": (59, 62, 65, 67), "Cmaj7": (60, 64, 6
             "F7": (60, 63, 65, 69), "G7b": (59, 62, 65, 67)}
 TRIADS = {"C": (60, 64, 67), "F": (60, 65, 69), "G": (59, 62, 67), "Am": (60, 64, 69)}
 BLUES_ROOTS = (0, 0, 0, 0, 5, 5, 0, 0, 7, 5, 0, 7)  # I I I I IV IV I I V IV I V
+QUICK_CHANGE_ROOTS = (0, 5, 0, 0, 5, 5, 0, 0, 7, 5, 0, 7)  # the quick IV in bar 2
 WALK_II_V_I = ((D, F, A, C + 12), (G, B - 12, D, F), (C, E, G, B - 12), (C, D, E, G))  # Dm7 G7 Cmaj7 Cmaj7
 
 
@@ -78,6 +79,17 @@ def shuffle_blues(choruses: int = 3, root: int = E) -> bytes:
         bars.append([(beat + place, pitch) for beat, pitch in enumerate(pitches) for place in (0.0, 0.67)])
         chords.append(tuple(60 + (r + p) % 12 for p in (0, 4, 7, 10)))
     return band(bass_line(bars), chords_on_beats(chords, 0.67))
+
+
+def boogie_blues(choruses: int = 3, root: int = C, intro_bars: int = 0) -> bytes:
+    """A 12-bar blues with the quick change (QUICK_CHANGE_ROOTS), straight, its boogie bass a two-bar figure: up from
+    the root in one bar, down from the fifth in the next (so every other bar's first bass note is its fifth, not its
+    root), dominant sevenths on the keys every beat; `intro_bars` of a one-chord vamp on the tonic first."""
+    roots = [root] * intro_bars + [root + QUICK_CHANGE_ROOTS[bar % 12] for bar in range(12 * choruses)]
+    up, down = (0, 4, 7, 9), (7, 9, 10, 9)
+    bass = bass_line([[(beat, r + step) for beat, step in enumerate(down if bar % 2 else up)]
+                      for bar, r in enumerate(roots)])
+    return band(bass, chords_on_beats([tuple(60 + (r + p) % 12 for p in (0, 4, 7, 10)) for r in roots]))
 
 
 def rock(bars: int = 16) -> bytes:

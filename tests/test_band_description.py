@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.band import (DESCRIPTION_FIELDS, BandDescription, band_bars, describe_band, describe_json, heard_genre,
-                           summarize)
+from seq2drum.band import (DESCRIPTION_FIELDS, BandDescription, band_bars, describe_band, describe_json, form,
+                           heard_genre, summarize)
 from seq2drum.band.harmony import DYAD, EXTENDED, SEVENTH, TRIAD, chord_kinds
 from seq2drum.midi.io import read_midi
 from tests import band_songs
@@ -53,6 +53,24 @@ def test_a_12_bar_blues_is_counted_in_12_bar_choruses() -> None:
     assert d.blues_share >= 0.95
     assert d.shuffle_share >= 0.9 and d.walking_share == 0
     assert d.dominant_share >= 0.8 and d.swung
+
+
+def test_a_quick_change_blues_whose_bass_starts_bars_on_the_fifth_is_a_12_bar_blues() -> None:
+    """Issue 100: a boogie bass starting every other bar on its fifth read half the bars' roots wrong (by the bass's
+    first note alone 7 of 12 bars on the changes: be_sharp of ../shared, chorus 24, share 0.73). The chords its beats
+    read name the bars; a chorus on the changes by either reading counts, a 24-bar form is two choruses."""
+    d = describe(band_songs.boogie_blues(choruses=4))
+    assert d.chorus_bars in (12, 24) and d.blues_share >= 0.95 and d.twelve_bar_blues
+    assert form.blues_fit(np.array([[0, 7] * 24])) == (0.0, 0)  # the fifth-led first notes alone are no blues
+    intro = describe(band_songs.boogie_blues(choruses=4, intro_bars=4))
+    assert intro.twelve_bar_blues and intro.blues_first_bar == 4
+
+
+def test_a_one_chord_vamp_or_an_eight_bar_song_is_no_12_bar_blues() -> None:
+    """A chorus counts on 10 of its 12 bars: a vamp on one chord matches 8 (bars 1-4, 7, 8, 11, 12), I I IV V 8."""
+    assert form.blues_fit(np.zeros(48, dtype=np.int64)) == (0.0, 0)
+    assert form.blues_fit(np.array([0, 0, 5, 7] * 12)) == (0.0, 0)
+    assert not describe(band_songs.rock(48)).twelve_bar_blues
 
 
 def test_rock_reads_as_driving_triads_and_distortion_straight() -> None:

@@ -57,6 +57,7 @@ def test_the_form_counted_is_a_12_bar_blues_from_where_its_changes_start() -> No
     assert counted_form(described(band_songs.rock_blues(3))) == CountedForm(12, 0)
     assert counted_form(described(band_songs.rock_blues(3, intro_bars=4))) == CountedForm(12, 4)
     assert counted_form(described(band_songs.rock(32))) is None
+    assert counted_form(described(band_songs.boogie_blues(4, intro_bars=2))) == CountedForm(12, 2)  # quick change
     assert counted_form(described(band_songs.walking_jazz(8))) is None
 
 

@@ -41,6 +41,10 @@ FAMILY_GROOVES = [
     ([(4, SNARE), (12, SNARE), (14, TOM)], "break"),  # no kick, no cymbal
     ([(s, RIDE) for s in (0, 3, 6, 8, 11, 14)] + BACKBEAT, "irregular"),  # ride-8ths played a 3-3-2 ride
     ([(s, HAT) for s in range(0, 16, 2)] + [(15, HAT)] + BACKBEAT, "straight-8ths"),  # a 16th pickup stays 8ths
+    # issue 100: shuffled time with the snare on 1 and 4, the kick on 2 (a learned bar --style shuffle played a blues
+    # with) is no blues shuffle, nor is a swung hat comping
+    ([(s, HAT) for s in range(16) if s % 4 in (0, 3)] + [(4, KICK), (0, SNARE), (12, SNARE)], "swung-no-backbeat"),
+    ([(s, HAT) for s in range(16) if s % 4 in (0, 3)] + [(0, KICK), (7, SNARE)], "swung-no-backbeat"),
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_four_four_rules_name_the_groove(hits: list[tuple[int, int]], expected: str) -> None:
     assert entry_family(pattern(16, hits), 16, False, 4) == expected
@@ -127,7 +131,7 @@ def test_the_break_family_is_never_offered() -> None:
     from seq2drum.generation.generator import DrumGenerator
 
     names = DrumGenerator.from_checkpoint().styles.names()
-    assert "break" not in names and "irregular" not in names
+    assert "break" not in names and "irregular" not in names and "swung-no-backbeat" not in names
 
 
 @pytest.mark.parametrize("hits, family", FAMILY_GROOVES, ids=lambda value: value if isinstance(value, str) else "")

@@ -1,5 +1,5 @@
-"""The designed grooves (groove.vocabulary): the jazz ride in 3/4, 4/4, 5/4 and 6/8 and the bossa, offered as styles
-on any model, played by `--style` on built songs, and never by the model's own choice."""
+"""The designed grooves (groove.vocabulary): the jazz ride in 3/4, 4/4, 5/4 and 6/8, the bossa and the blues shuffle,
+offered as styles on any model, played by `--style` on built songs, and never by the model's own choice."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import pytest
 
 from seq2drum.generation.generator import DrumGenerator, GenerationResult
 from seq2drum.groove.gains import GrooveGains
-from seq2drum.groove.styles import StyleBook, bossa, jazz_ride
+from seq2drum.groove.styles import StyleBook, bossa, entry_family, jazz_ride
 from seq2drum.groove.vocabulary import FIGURES, figure_arrays, with_vocabulary
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.song.grid import Grid
+from tests import band_songs
 from tests.builders import jazz_band, swing_trio, tiny_codebook
 
 
@@ -37,6 +38,7 @@ def test_every_figure_is_named_as_its_style() -> None:
         beat = 6 if "6/8" in figure.name else 4
         assert jazz_ride(bar, beat) == figure.name.startswith("jazz"), figure.name
         assert bossa(bar, 4) == figure.name.startswith("bossa"), figure.name
+        assert (entry_family(bar, n_steps, False, 4) == "shuffle") == figure.name.startswith("shuffle"), figure.name
 
 
 def test_the_vocabulary_is_offered_in_every_jazz_meter_and_never_chosen_unasked() -> None:
@@ -45,6 +47,7 @@ def test_the_vocabulary_is_offered_in_every_jazz_meter_and_never_chosen_unasked(
     styles = StyleBook.build(codebook, 4)
     assert styles.get("jazz-ride").meters == ("4/4", "3/4", "5/4", "6/8")
     assert styles.get("bossa").meters == ("4/4",)
+    assert styles.get("shuffle").meters == ("4/4",)
     gains = GrooveGains(codebook, min_groove_bars=0)
     designed = codebook.designed
     assert designed.sum() == len(FIGURES)
@@ -117,6 +120,21 @@ def test_bossa_plays_its_kick_and_cross_stick(shipped: DrumGenerator) -> None:
     assert not drums[:, [4, 12], KICK].any()
     assert drums[:, :, SNARE].sum(axis=1).max() <= 3  # a cross-stick figure, not a backbeat
     assert drums[:, ::2, CLOSED_HAT].mean() >= 0.9
+
+
+def test_a_shuffled_blues_gets_a_backbeat_under_the_shuffle(shipped: DrumGenerator) -> None:
+    """Issue 100: `--style shuffle` on a swung 12-bar blues played its snare on 1 and 4 and its kick on 2 (a backbeat
+    in 2 of 48 bars of this song), from learned grooves and parts with shuffled time and no backbeat. A blues
+    drummer's shuffle: the snare on 2 and 4 in 90% of bars or more, the time on the beats and their last 16th."""
+    result = shipped.generate(band_songs.shuffle_blues(4), GenerationOptions(style="shuffle", seed=1))
+    hits = np.asarray(result.drums.hits, dtype=bool).reshape(-1, 16, 9)  # (bars, 16ths, classes): all 4/4
+    playing = hits.any(axis=(1, 2))
+    assert playing.sum() >= 40
+    backbeat = hits[:, 4, SNARE] & hits[:, 12, SNARE]
+    assert backbeat[playing].mean() >= 0.9, backbeat.astype(int)
+    time = hits[:, :, [CLOSED_HAT, RIDE]].any(axis=2)
+    assert time[playing][:, [0, 4, 8, 12]].mean() >= 0.9 and time[playing][:, [3, 7, 11, 15]].mean() >= 0.8
+    assert not hits[:, 4, KICK].mean() > 0.1  # no kick on beat 2 as the wrong grooves had
 
 
 def test_grid_of_the_built_song_is_the_meter_asked_for() -> None:

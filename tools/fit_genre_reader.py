@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2drum.band import DESCRIPTION_FIELDS
-from seq2drum.band.description import BLUES_FORM_SHARE
+from seq2drum.band.description import BLUES_CHORUSES, BLUES_FORM_SHARE
 from seq2drum.band.heard import GENRE_READER
 from seq2drum.options import GENRES
 from studies.genre_reader import (L2_GRID, auc, bootstrap_auc, crude_columns, describe_all, fit_softmax, inner_loss,
@@ -79,8 +79,9 @@ def out_of_fold(fitter, x: np.ndarray, jazz: np.ndarray, groups: np.ndarray) -> 
 
 def blues_reading(vectors: np.ndarray, genres: np.ndarray) -> dict[str, list[int]]:
     """Per genre of the table: [songs, songs read as a 12-bar blues]."""
-    field = {name: np.nan_to_num(vectors[:, DESCRIPTION_FIELDS.index(name)]) for name in ("chorus_12", "blues_share")}
-    blues = (field["chorus_12"] > 0.5) & (field["blues_share"] >= BLUES_FORM_SHARE)
+    chorus = sum(np.nan_to_num(vectors[:, DESCRIPTION_FIELDS.index(f"chorus_{bars}")]) for bars in BLUES_CHORUSES)
+    share = np.nan_to_num(vectors[:, DESCRIPTION_FIELDS.index("blues_share")])
+    blues = (chorus > 0.5) & (share >= BLUES_FORM_SHARE)
     return {g: [int((genres == g).sum()), int(blues[genres == g].sum())] for g in sorted(set(genres))}, blues
 
 
@@ -106,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     kind = "logistic" if measured["logistic"]["auc"] > measured["crude"]["auc"] else "crude"
     fit = (logistic_fit if kind == "logistic" else crude_fit)(x, jazz, groups)
     per_genre, blues = blues_reading(vectors, genres)
-    print("\nread as a 12-bar blues (chorus 12, blues share >= %.1f), per genre of the table:" % BLUES_FORM_SHARE)
+    print(f"\nread as a 12-bar blues (chorus {' or '.join(map(str, BLUES_CHORUSES))}, blues share >= "
+          f"{BLUES_FORM_SHARE}), per genre of the table:")
     for genre, (songs, read) in per_genre.items():
         print(f"  {genre:10s} {read:3d} of {songs}")
     said = np.where(measured[kind]["calls"], "jazz", np.where(blues, "blues", "rock"))
@@ -118,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         "kind": kind, "fields": list(CRUDE_FIELDS), "mean": [round(float(v), 6) for v in fit["mean"]],
         "std": [round(float(v), 6) for v in fit["std"]], "weights": [round(float(v), 6) for v in fit["weights"]],
         "bias": round(float(fit["bias"]), 6), "threshold": round(float(fit["threshold"]), 6)},
-        "blues": f"a 12-bar blues: chorus_bars 12 and blues_share >= {BLUES_FORM_SHARE}",
+        "blues": f"a 12-bar blues: chorus_bars in {list(BLUES_CHORUSES)} and blues_share (bars in blues choruses) >= "
+                 f"{BLUES_FORM_SHARE}",
         "fitted_on": f"{args.table.as_posix()}: {len(rows)} songs, {int(jazz.sum())} jazz",
         "out_of_fold_by_source": {name: {k: (round(v, 4) if isinstance(v, float) else [round(a, 4) for a in v])
                                          for k, v in m.items() if k != "calls"} for name, m in measured.items()},

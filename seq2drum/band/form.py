@@ -1,10 +1,12 @@
 """The form a musician counts, from the harmony bar by bar: how alike bars 8, 12, 16, 24 and 32 apart are
-(`lag_similarity`), the chorus length that stands out (`chorus_bars`), and how much of the song follows the 12-bar
-blues changes (`blues_share`: I I I I IV IV I I V IV I V, with the quick IV in bar 2 and a V or IV turnaround) and
-where its choruses start (`blues_fit`).
+(`lag_similarity`), the chorus length that stands out (`chorus_bars`), and how much of the song is 12-bar blues
+choruses (`blues_share`: I I I I IV IV I I V IV I V, with the quick IV in bar 2 and a V or IV turnaround) and where
+they start (`blues_fit`).
 
-Each bar is its harmony (the share of the bar each pitch class sounds, `bar_chroma`) and its root (the bass's first
-note, else the chord read on its first beat). Sums run bar by bar, so the reading of bars [0, n) needs nothing later.
+Each bar is its harmony (the share of the bar each pitch class sounds, `bar_chroma`) and its root, read two ways:
+the bass's first note (else the chord on its first beat), and the root its beats' chords read most often. A chorus
+is a blues chorus where one reading follows the changes in BLUES_CHORUS_BARS of its 12 bars. Sums run bar by bar,
+so the reading of bars [0, n) needs nothing later.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ CHORUS_MARGIN = 0.08  # a lag's similarity over the song's typical lag's (the me
 LAG_PREFERENCE = 0.02  # a longer lag must beat a shorter one by this much (a 24 repeats what 12 already says)
 BLUES = ((0,), (0, 5), (0,), (0,), (5,), (5,), (0,), (0,), (7,), (5, 7), (0,), (7, 0))  # allowed roots per bar
 MIN_BLUES_BARS = 24  # two choruses: fewer bars say nothing of a repeating form
+# a chorus on the changes: 10 of its 12 bars (a one-chord vamp matches 8: 1-4, 7, 8, 11, 12), with 11 bars rooted
+BLUES_CHORUS_BARS, ROOTED_CHORUS_BARS = 10, 11
 
 
 def bar_similarity(chroma: np.ndarray, lag: int) -> np.ndarray:
@@ -50,23 +54,38 @@ def chorus_bars(similarity: np.ndarray, typical: float, n_bars: int) -> int:
 
 
 def blues_share(roots: np.ndarray) -> float:
-    """The share of bars with a root that follow the 12-bar blues changes, at the best key and starting bar (0 under
-    MIN_BLUES_BARS bars with a root)."""
+    """The share of the bars with a root that lie in 12-bar blues choruses, at the best key and starting bar (0 under
+    MIN_BLUES_BARS bars with a root). `roots`: (n_bars,) or (readings, n_bars), -1 where a bar has none."""
     return blues_fit(roots)[0]
 
 
 def blues_fit(roots: np.ndarray) -> tuple[float, int]:
     """`blues_share`, and the first bar of a chorus at that best fit (the phase, 0-11: bar `phase + 12 k` opens a
-    chorus; 0 where the share is 0). On a tie the earliest phase, then the lowest key."""
-    known = roots >= 0
-    if known.sum() < MIN_BLUES_BARS:
+    chorus; 0 where the share is 0). A chorus (12 bars from a phase) counts where one reading follows the changes in
+    BLUES_CHORUS_BARS of its bars and ROOTED_CHORUS_BARS have a root. Of phases covering as many bars, the one whose
+    choruses follow the changes in the most bars, then the earliest."""
+    readings = np.atleast_2d(roots)  # (R, n)
+    rooted = (readings >= 0).any(axis=0)
+    n = readings.shape[1]
+    if rooted.sum() < MIN_BLUES_BARS:
         return 0.0, 0
     allowed = np.zeros((12, 12), dtype=bool)  # (bar of the chorus, interval above the tonic)
     for bar, degrees in enumerate(BLUES):
         allowed[bar, list(degrees)] = True
-    where = np.flatnonzero(known)
-    position = (where[None, :] - np.arange(12)[:, None]) % 12  # (phase, bar)
-    interval = (roots[where][None, :] - np.arange(12)[:, None]) % 12  # (tonic, bar)
-    hits = allowed[position[None, :, :], interval[:, None, :]].sum(axis=2)  # (tonic, phase)
-    best = hits.max(axis=0)  # (phase,)
-    return float(best.max() / len(where)), int(np.argmax(best))
+    tonic = np.arange(12)[:, None, None]  # (key, 1, 1)
+    interval = (readings[None, :, :] - tonic) % 12  # (key, R, n)
+    rooted_sums = np.r_[0, np.cumsum(rooted)]
+    best, best_phase = (0, 0), 0
+    for phase in range(12):
+        starts = np.arange(phase, n - 11, 12)
+        if not len(starts):
+            continue
+        follows = allowed[(np.arange(n) - phase) % 12, interval] & (readings >= 0)[None]  # (key, R, n)
+        sums = np.concatenate([np.zeros((12, len(readings), 1), dtype=np.int64), np.cumsum(follows, axis=2)], axis=2)
+        on_changes = (sums[:, :, starts + 12] - sums[:, :, starts]).max(axis=1)  # (key, choruses)
+        held = rooted_sums[starts + 12] - rooted_sums[starts]  # (choruses,)
+        chorus = (on_changes >= BLUES_CHORUS_BARS) & (held >= ROOTED_CHORUS_BARS)[None]
+        fit = max(zip((chorus * held[None]).sum(axis=1).tolist(), (chorus * on_changes).sum(axis=1).tolist()))
+        if fit > best:
+            best, best_phase = fit, phase
+    return float(best[0] / rooted.sum()), best_phase

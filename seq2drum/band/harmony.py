@@ -115,3 +115,19 @@ def beats_per_bar(grid: Grid, beats: np.ndarray) -> np.ndarray:
     """(n_bars + 1,) index of each bar's first beat in `beats`, and the number of beats."""
     return np.searchsorted(beats[:-1], np.r_[grid.bars[:, BAR_START], grid.bars[-1, BAR_START]
                                              + grid.bars[-1, BAR_STEPS]] if grid.n_bars else [0])
+
+
+def bar_roots(roots: np.ndarray, first_beat: np.ndarray) -> np.ndarray:
+    """(n_bars,) the root a bar's beats read most often (`roots` (n_beats,), -1 where a beat reads none; the earliest
+    of equals), -1 where none does: the chord a musician names the bar by, where the bass's first note is a passing
+    note of its figure (a boogie bass starting a bar on the fifth)."""
+    n = len(first_beat) - 1
+    bar_of = np.repeat(np.arange(n), np.diff(first_beat))[: len(roots)]
+    heard = roots[: len(bar_of)] >= 0
+    counts = np.zeros((n, 12), dtype=np.int64)
+    np.add.at(counts, (bar_of[heard], roots[: len(bar_of)][heard]), 1)
+    first_seen = np.full((n, 12), np.iinfo(np.int64).max)
+    np.minimum.at(first_seen, (bar_of[heard], roots[: len(bar_of)][heard]), np.flatnonzero(heard))
+    best = counts.max(axis=1, keepdims=True)
+    earliest = np.where((counts == best) & (counts > 0), first_seen, np.iinfo(np.int64).max)
+    return np.where(best[:, 0] > 0, np.argmin(earliest, axis=1), -1)

@@ -35,6 +35,7 @@ class BandBars:
     bass_onsets: np.ndarray  # (n_bars,)
     roots: np.ndarray  # (n_bars,) the bar's root: the bass's first note, else the chord on its first beat; -1 none
     has_bass: bool
+    chord_roots: np.ndarray  # (n_bars,) the root its beats' chords read most often (harmony.bar_roots); -1 none
 
     @property
     def n_bars(self) -> int:
@@ -79,7 +80,8 @@ def band_bars(song: MidiSong, grid: Grid | None = None) -> BandBars:
     first_roots = np.where(first_beat[:-1] < len(roots), roots[np.minimum(first_beat[:-1], len(roots) - 1)], -1)
     return BandBars(grid, kind_beats, np.bincount(per_bar, dominant, minlength=n), np.bincount(per_bar, changed,
                     minlength=n), np.diff(first_beat), bar_chroma, figures, onsets,
-                    np.where(bass_roots >= 0, bass_roots, first_roots), bool(len(bass)))
+                    np.where(bass_roots >= 0, bass_roots, first_roots), bool(len(bass)),
+                    harmony.bar_roots(roots, first_beat))
 
 
 def _instruments(parts: list[Part], end_tick: int | None) -> dict[str, object]:
@@ -125,7 +127,7 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
     bass_bars = max(int(figures[:, 0].sum()), 1)
     figure_share = {name: float(figures[:, i].sum() / bass_bars) for i, name in enumerate(bassline.FIGURES)}
     similarity, typical = form.lag_similarity(bars.chroma[:end])
-    blues_share, blues_first_bar = form.blues_fit(bars.roots[:end])
+    blues_share, blues_first_bar = form.blues_fit(np.stack([bars.roots[:end], bars.chord_roots[:end]]))
     end_tick = None
     if end < bars.n_bars:
         end_tick = int(bars.grid.bars[end, BAR_START] * bars.grid.ticks_per_step)

@@ -3,9 +3,10 @@
 Every non-empty entry belongs to one family. Its meter comes from its length and, for lengths that could be either
 (12 steps: 3/4 or 6/8), from where its kick and snare accents fall. The jazz ride (`jazz_ride`) is named first, in
 every meter. Bars of two or four quarters are then named by what a drummer hears first, in this order: bossa
-(`bossa`), four-on-the-floor, half-time, shuffle, then the time-keeping voice and its subdivision (quarter-hats,
-straight-8ths, 16th-hats, ride-quarters, ride-8ths, ride-16ths), kick-and-snare, toms; a bar that is no groove to
-hold (a snare roll, a crash past the downbeat, no kick and no cymbal) is a break, never offered. Other meters are
+(`bossa`), four-on-the-floor, half-time, shuffle (swung time with the snare on the backbeats; without it, never
+offered), then the time-keeping voice and its subdivision (quarter-hats, straight-8ths, 16th-hats, ride-quarters,
+ride-8ths, ride-16ths), kick-and-snare, toms; a bar that is no groove to hold (a snare roll, a crash past the
+downbeat, no kick and no cymbal) is a break, never offered. Other meters are
 one family each: waltz, six-eight and odd-meter. A style is offered for a meter where its entries hold
 `MIN_STYLE_BARS` training bars or a designed groove (groove.vocabulary); playing it restricts the decision to its
 entries and the empty bar (groove.request builds that mask).
@@ -24,13 +25,17 @@ from seq2drum.groove.settings import MIN_ENTRY_BARS, MIN_STYLE_BARS
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.errors import ConfigError
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.parts.labels import kick_snare_feel
 from seq2drum.parts.traits import STYLES, style_of
 
 BREAK = "break"  # the family of bars that are no groove to hold (rolls, crash figures): never offered as a style
 # a time-keeping voice off the straight grid, as a 3-3-2 ride (issue 23: `ride-8ths` played one): none of the named
 # subdivisions, never offered as a style (the model may still play it of its own choice)
 IRREGULAR = "irregular"
-NOT_OFFERED = (BREAK, IRREGULAR)
+# shuffled time with no snare on the backbeats (a jazz drummer's swung hat, comping): not the blues shuffle `shuffle`
+# promises (issue 100: `--style shuffle` played a blues with its snare on 1 and 4 from such bars), never offered
+SWUNG_NO_BACKBEAT = "swung-no-backbeat"
+NOT_OFFERED = (BREAK, IRREGULAR, SWUNG_NO_BACKBEAT)
 
 DESCRIPTIONS = {name: style.description for name, style in STYLES.items()}  # one table: parts.traits
 
@@ -134,7 +139,8 @@ def entry_family(pattern: np.ndarray, n_steps: int, compound: bool, steps_per_qu
     between = voice[off_8th].sum() + voice[in_beat == q // 4].sum()
     keeper = "ride" if voice is ride else "closed_hat"
     if voice[last_16th].sum() >= n_beats - 1 and between <= 1 and voice[beats].sum() >= n_beats - 1:
-        return named(keeper, "swung", "")
+        feel = kick_snare_feel(bar[None], np.array([n_steps]), np.array([q]))
+        return named(keeper, "swung", feel) if feel == "backbeat" else SWUNG_NO_BACKBEAT
     if voice[sixteenths].sum() >= n_beats:
         return named(keeper, "16ths", "")
     if voice[off_8th].sum() >= n_beats / 2:

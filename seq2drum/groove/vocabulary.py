@@ -1,7 +1,5 @@
-"""Grooves drummers play that a training set may lack in some meter: the jazz ride in 3/4, 4/4, 5/4 and 6/8, and
-the bossa nova, appended to a loaded model's codebook so that `--style jazz-ride` and `--style bossa` play them.
-
-Each is written as a jazz or Brazilian drummer plays it, one bar on the 16th grid:
+"""Grooves drummers play that a training set may lack in some meter (the jazz ride in 3/4, 4/4, 5/4 and 6/8, the
+bossa nova, the blues shuffle), appended to a loaded model's codebook for `--style` to play, one bar on the 16th grid:
 - the jazz ride ("spang-a-lang"): the ride on every beat, a skip note on the last 16th after each backbeat (the
   render swings it with the band: `feel/swing.py`), the hi-hat foot on the backbeats, the kick feathered on the
   beats, softly; the jazz waltz counts 1 2 3 (hat on 2 and 3, the skip after 2); 5/4 counts as Take Five's 3 + 2
@@ -9,7 +7,8 @@ Each is written as a jazz or Brazilian drummer plays it, one bar on the 16th gri
   the kick feathered on both.
 - the bossa nova: the kick on 1, the "and" of 2, 3 and the "and" of 4, straight 8ths on the closed hat, the
   cross-stick (the snare class) on the 3-side of the clave (1, the "and" of 2, 4) or its 2-side (2, the "and" of 3).
-
+- the blues shuffle: the hat or the ride (with the hat foot on 2 and 4) on every beat and its last 16th (swung by
+  the render), the snare on 2 and 4, the kick on 1 and 3.
 They are the model's to choose only under a style (`GrooveCodebook.designed` marks them: never played by its own
 choice, never assigned to the user's bars, never on a later take's menu), so a model's default drums stay its own.
 """
@@ -34,6 +33,7 @@ class Figure:
 
 
 RIDE_BEAT, RIDE_SKIP, HAT_FOOT, FEATHER, CROSS_STICK, BOSSA_HAT, BOSSA_KICK = 92, 68, 64, 38, 62, 70, 84
+SHUFFLE_BEAT, SHUFFLE_SKIP, BACKBEAT, SHUFFLE_KICK = 88, 66, 100, 90
 
 FIGURES = (
     Figure("jazz ride 4/4", 16, ((RIDE, (0, 4, 8, 12), RIDE_BEAT), (RIDE, (7, 15), RIDE_SKIP),
@@ -50,6 +50,11 @@ FIGURES = (
                                  (SNARE, (0, 6, 12), CROSS_STICK))),
     Figure("bossa, 2-side", 16, ((KICK, (0, 6, 8, 14), BOSSA_KICK), (CLOSED_HAT, tuple(range(0, 16, 2)), BOSSA_HAT),
                                  (SNARE, (4, 10), CROSS_STICK))),
+    Figure("shuffle, hat", 16, ((CLOSED_HAT, (0, 4, 8, 12), SHUFFLE_BEAT), (CLOSED_HAT, (3, 7, 11, 15), SHUFFLE_SKIP),
+                                (SNARE, (4, 12), BACKBEAT), (KICK, (0, 8), SHUFFLE_KICK))),
+    Figure("shuffle, ride", 16, ((RIDE, (0, 4, 8, 12), SHUFFLE_BEAT), (RIDE, (3, 7, 11, 15), SHUFFLE_SKIP),
+                                 (CLOSED_HAT, (4, 12), HAT_FOOT), (SNARE, (4, 12), BACKBEAT),
+                                 (KICK, (0, 8), SHUFFLE_KICK))),
 )
 
 
