@@ -3,6 +3,7 @@ parsed again, and the cache lives in the user's cache folder; if these break, tr
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,6 @@ def test_a_corpus_that_describes_its_bands_describes_songs_cached_without(tmp_pa
     described = build_corpus(folder, CONFIG, cache, 1, progress=False, describe=describe_json).songs[0].described
     assert described == describe_json(read_midi(waltz_bytes()))
     assert build_corpus(folder, CONFIG, cache, 1, progress=False).songs[0].described == described  # kept
+    newer = dataclasses.replace(describe_json, version=describe_json.version + 1)  # the band read anew
+    assert build_corpus(folder, CONFIG, cache, 1, progress=False, describe=newer).songs[0].described["version"] == \
+        newer.version

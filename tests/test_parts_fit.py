@@ -20,16 +20,15 @@ HEARD_COLUMNS = [k for k, name in enumerate(FEATURE_NAMES) if name.startswith("h
 def songs(n_songs: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(features, parts, song index) of songs in sections of 2-4 phrases: each section plays part 1 where the band
     is busy, else part 0 (the band's busyness heard through noise), and keeps it to its end."""
-    rng, heard_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1000)
+    rng = np.random.default_rng(seed)
     rows, parts, song_index = [], [], []
-    others = [k for k in range(F) if k not in HEARD_COLUMNS]
+    others = [k for k in range(F) if k not in HEARD_COLUMNS]  # every song is the same kind of band (heard_*: 0)
     for song in range(n_songs):
-        heard = heard_rng.normal(size=len(HEARD_COLUMNS)) * 0.1  # what the band is: one reading a song, as read
         for _ in range(rng.integers(2, 5)):
             busy = rng.random() < 0.5
             for index in range(rng.integers(2, 5)):
                 row = np.zeros(F)
-                row[others], row[HEARD_COLUMNS] = rng.normal(size=len(others)) * 0.1, heard
+                row[others] = rng.normal(size=len(others)) * 0.1
                 row[[FEATURE_NAMES.index(f"family_{f}") for f in ("4/4", "3/4", "compound", "other")]] = 0
                 row[FEATURE_NAMES.index("family_4/4")] = 1
                 row[START_COLUMN], row[CHANGE_COLUMN] = index == 0, index == 0

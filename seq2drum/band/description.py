@@ -33,6 +33,9 @@ NAMED = {  # instrument words in track names, by what they say of the band
 # and ending may lie outside; on the genre table the next song below is at 0.63 (choruses of 8), a one-chord vamp at 0
 BLUES_FORM_SHARE = 0.8
 BLUES_CHORUSES = (12, 24)  # the chorus lengths a 12-bar blues stands out at: one chorus, or two (a head and a solo)
+# bump when what the reading says of a song changes, so that songs described by an older one are described again (2:
+# the 12-bar blues counted by its choruses, two readings of each bar's root)
+DESCRIPTION_VERSION = 2
 PLACES = ("blues_first_bar",)  # fields that say where, not what: left out of `vector()`
 
 
@@ -108,7 +111,8 @@ class BandDescription:
     @classmethod
     def from_json(cls, values: dict) -> BandDescription:
         """The description `to_json` wrote."""
-        return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in values.items()})
+        return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in values.items()
+                      if name != "version"})
 
     def words(self) -> str:
         """A musician's line of what was heard: 'swung, sevenths 41%, walking bass, 12-bar choruses (blues 83%)'."""

@@ -13,8 +13,8 @@ import numpy as np
 from seq2drum import arrays
 
 from seq2drum.band import bassline, form, harmony
-from seq2drum.band.description import (DISTORTED_PROGRAMS, GM_FAMILIES, JAZZ_PROGRAMS, NAMED, STEPS_PER_QUARTER,
-                                       BandDescription)
+from seq2drum.band.description import (DESCRIPTION_VERSION, DISTORTED_PROGRAMS, GM_FAMILIES, JAZZ_PROGRAMS, NAMED,
+                                       STEPS_PER_QUARTER, BandDescription)
 from seq2drum.feel.swing import read_swing
 from seq2drum.midi.io import START, MidiSong, Part, merged_notes
 from seq2drum.midi.roles import BASS, MELODY, part_role
@@ -147,10 +147,19 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
         n_bars=end, blues_first_bar=blues_first_bar)
 
 
-def describe_json(song: MidiSong) -> dict:
-    """`describe_band`'s description of the whole song as JSON values: what a song keeps of its band in the corpus
-    (song.corpus `build_corpus`'s `describe`)."""
-    return describe_band(song).to_json()
+@dataclass(frozen=True)
+class JsonDescriber:
+    """`describe_band`'s description of a whole song as JSON values with the reading's `version`: what a song keeps
+    of its band in the corpus (song.corpus `build_corpus`'s `describe`, which reads the song again where a cached
+    description is of another version)."""
+
+    version: int = DESCRIPTION_VERSION
+
+    def __call__(self, song: MidiSong) -> dict:
+        return {**describe_band(song).to_json(), "version": self.version}
+
+
+describe_json = JsonDescriber()
 
 
 def describe_band(song: MidiSong, end_bar: int | None = None) -> BandDescription:

@@ -22,8 +22,6 @@ from seq2drum.song.bars import BarSong
 L2 = 0.3  # the penalty on the band's weights for the part, per phrase (the features are standardised)
 L2_CHANGE = 0.01  # ... and for a change of part
 MAX_ITERATIONS = 200
-SONG_WIDE_L2 = float(__import__("os").environ.get("SW", "1"))
-SONG_WIDE = np.array([name.startswith("heard_") for name in FEATURE_NAMES])
 MIN_SCALE = 0.1  # a feature that hardly varies in training (a rare instrument) is not blown up by its spread
 
 
@@ -64,12 +62,11 @@ def fit_part_model(features: np.ndarray, parts: np.ndarray, previous: np.ndarray
     allowed[np.arange(len(parts)), parts] = True  # a phrase across a meter change may be labelled by its other meter
     mask = torch.tensor(allowed)
     weights = torch.zeros((features.shape[1], n_parts), dtype=torch.float64, requires_grad=True)
-    penalty = torch.tensor(np.where(SONG_WIDE, SONG_WIDE_L2, 1.0), dtype=torch.float64)[:, None]
     bias = torch.zeros(n_parts, dtype=torch.float64, requires_grad=True)
 
     def part_loss() -> torch.Tensor:
         logits = (x @ weights + bias).masked_fill(~mask, -1e9)
-        return torch.nn.functional.cross_entropy(logits, y) + l2 * (penalty * weights ** 2).sum()
+        return torch.nn.functional.cross_entropy(logits, y) + l2 * (weights ** 2).sum()
 
     _minimise([weights, bias], part_loss, max_iterations)
     later = torch.tensor(previous < n_parts)

@@ -102,10 +102,10 @@ def _encode_file(path: Path, cache_file: Path, config: DataConfig, sha256: str, 
 def _load_cached(path: Path, cache_file: Path, config: DataConfig, without_guitar: bool = False,
                  describe: Describer | None = None) -> EncodedSong:
     """The cached song; an entry that cannot be read back is never trusted, never fatal: encoded again in place, as
-    is one that lacks the band's description `describe` would keep."""
+    is one that lacks the band's description `describe` would keep (or keeps one of another `describe.version`)."""
     try:
         song = load_encoded(cache_file)
-        if describe is None or song.described is not None:
+        if describe is None or (song.described or {}).get("version") == getattr(describe, "version", None):
             return song
     except CorruptEntry:
         pass
