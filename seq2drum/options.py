@@ -300,8 +300,8 @@ OPTIONS: tuple[Option, ...] = (
            "10): its sections' parts laid on this song's by their letters' order and occurrence (its first letter's "
            "onto this song's first, the second B's onto the second B), the mapping printed; --parts entries win",
            metavar="SONG.mid", default_words="none"),
-    Option("genre", "--genre", 29, "what music this is, as you say it: jazz, blues or rock; today it names what the "
-           "drums print as heard (the plan and the touch do not read it yet)", choices=GENRES,
+    Option("genre", "--genre", 29, "what music this is, as you say it: jazz, blues or rock; the plan's parts and the "
+           "jazz ride (only in a song played as jazz) follow it", choices=GENRES,
            default_words="what the drums hear from the band"),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}

@@ -63,8 +63,8 @@ PAGE_WORDS = {
               "help": "what your choices above write, as the command line's --parts takes it: entries split by ; "
                       "each SECTION=PART. Type here for every A at once (A=PART) or a bar range (33-40=drop-out); "
                       "PART a part's name or id, or a style"},
-    "genre": {"help": "jazz, blues or rock, as you say it; today it names what the drums say they heard (the plan and "
-                      "the touch do not read it yet)"},
+    "genre": {"help": "jazz, blues or rock, as you say it: the plan's parts and the jazz ride follow it (else what "
+                      "the band sounds like)"},
     "parts_from": {"help": "a song with drums whose drummer's arrangement yours plays: its sections' parts fill your "
                            "choices by their letters' order (its intro's part to your intro, its second B's to your "
                            "second B); each section says what it got"},
