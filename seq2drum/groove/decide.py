@@ -1,6 +1,6 @@
 """The decision of a take, in one function that offline generation and the live drummer both run: `decide`.
 
-`decide(chooser, context, edges, finish) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
+`decide(chooser, context, edges, finish, plan) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
 sets each bar's codebook entry (offline the Viterbi over the song's sections, `groove.decoder.SongChooser`; live the
 greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.groove_rules`: the model's own
 or a style's, chosen once) play it, and lambda moves to half the expected F1 of what they played (live counted over
@@ -35,6 +35,7 @@ from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan_value import Plan
 from seq2drum.song.grid import Grid
 
 class Chooser(Protocol):
@@ -85,19 +86,20 @@ class Decided(NamedTuple):
     context: BarContext
 
 
-def decide(chooser: Chooser, context: BarContext, edges: np.ndarray, finish: Finish) -> Decided:
+def decide(chooser: Chooser, context: BarContext, edges: np.ndarray, finish: Finish, plan: Plan) -> Decided:
     """One take: the groove chosen in rounds with the groove rules after each, the structure rules, the take built
     once (decided again without rests where it rests below `finish.min_hits`: a near-silent take is no take), then
-    TAKE_STEPS (see the module's docstring). `edges` (n, 3): where each mark's edge threshold holds."""
+    TAKE_STEPS (see the module's docstring). `edges` (n, 3): where each mark's edge threshold holds; `plan` the
+    take's plan of parts (parts.plan_value `Plan`, held or played), which the take keeps."""
     context = context.after(chooser.past)
-    decided = _decided(chooser, context, edges)
+    decided = _decided(chooser, context, edges, plan)
     if decided.take.n_hits < finish.min_hits and context.rests_allowed:
-        decided = _decided(chooser.again(), context.without_rests(), edges)
+        decided = _decided(chooser.again(), context.without_rests(), edges, plan)
     run_take_steps(decided.take, finish)
     return decided
 
 
-def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decided:
+def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray, plan: Plan) -> Decided:
     """The rounds of the groove choice, the structure rules, and the take built."""
     p = context.p
     p_sum = p.sum()  # the same each round
@@ -114,10 +116,11 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decide
     assert decision is not None, "a chooser decides in one round at least"
     rules.run((*marks.mark_rules(context.policy, context.placing is not None), *marks.STRUCTURE_RULES), context,
               decision)
-    return Decided(built(decision, context, chooser.section_grooves, float(p_sum)), decision, context)
+    return Decided(built(decision, context, chooser.section_grooves, float(p_sum), plan), decision, context)
 
 
-def built(decision: BarDecision, context: BarContext, section_grooves: dict[int, int], p_sum: float) -> Take:
+def built(decision: BarDecision, context: BarContext, section_grooves: dict[int, int], p_sum: float,
+          plan: Plan) -> Take:
     """The take of a decision: its hits with the model's velocity and timing on them, its expected F1 (under the
     calibrated probabilities, over these bars) and its final lambda."""
     hits, scores = decision.hits, context.scores
@@ -126,7 +129,7 @@ def built(decision: BarDecision, context: BarContext, section_grooves: dict[int,
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
     played = float(context.p[hits].sum())
     return Take(hits, velocity, offset, decision.entry.copy(), section_grooves,
-                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold)
+                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold, plan)
 
 
 # ---------------------------------------------------------------------------------------------- the take steps

@@ -32,7 +32,7 @@ from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
 from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
-from seq2drum.parts.plan_value import Held, Plan, PlanSource
+from seq2drum.parts.plan_value import Plan, PlanAsk, PlanSource, Reading
 from seq2drum.parts.model import FAMILY_COLUMNS, PartModel, load_parts, part_probabilities
 from seq2drum.parts.traits import STYLES
 from seq2drum.parts.vocabulary import PartVocabulary
@@ -116,16 +116,17 @@ class Planner:
     def __repr__(self) -> str:
         return f"Planner({len(self.vocabulary)} parts from {self.source or 'memory'})"
 
-    def phrases(self, song: BarSong) -> list[Phrase]:
-        return cut_phrases(song.sections, song.first_bar, song.n_bars)
+    def read(self, song: BarSong) -> Reading:
+        """The song as the part model reads it: its phrases and their features, and whether a band plays there."""
+        phrases = cut_phrases(song.sections, song.first_bar, song.n_bars)
+        features = phrase_features(song, phrases) if phrases else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        return Reading(song, phrases, features, bool(features[:, BAND_COLUMNS].any()))
 
     def arrangement(self, song: BarSong, p: np.ndarray) -> Arrangement:
         """The song's sections and the parts each can play, ranked (parts.arrangement): by the part model's reading
         of the band and the network's fit (`p` (n, S, 9) calibrated); from the guitar alone by the fit alone."""
-        phrases = self.phrases(song)
-        features = phrase_features(song, phrases) if phrases else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        _, phrases, features, band = self.read(song)
         families = [FAMILIES[k] for k in np.argmax(features[:, FAMILY_COLUMNS], axis=1).tolist()]
-        band = bool(features[:, BAND_COLUMNS].any())
         posterior = (part_probabilities(self.model, features) if band
                      else np.ones((len(phrases), len(self.vocabulary))) / len(self.vocabulary))
         fit = network_fit(self, p, song.bar_steps, phrases)
@@ -150,26 +151,18 @@ class Planner:
         keeps = keeps and bool(self.full[part] and self.keeping[part] and self.backbeat[part])
         return part if keeps else -1
 
-    def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
-              density: float = 1.0, style: str | None = None, given_part: int = -1,
-              musician: np.ndarray | None = None) -> list[Plan]:
-        """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
-        plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
-        the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
-        probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
-        busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`);
-        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part; `musician`
-        (P,) the part the musician chose for each phrase (`--parts`, parts.arrangement; -1 not named) overrides
-        every plan's there (where no plan can be made, the plan holds the musician's phrases alone). Where no plan
-        can be made, one held plan that says why (`Held`)."""
-        phrases = self.phrases(song)
-        if not phrases:
-            return [Plan.held_for(Held.NO_PHRASES)]
-        if style is not None and (style not in STYLES or STYLES[style].no_part):
-            return [self.musicians(phrases, musician, song.n_bars, Held.STYLE_WITHOUT_PARTS)]
-        features = phrase_features(song, phrases)
-        if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
-            return [self.musicians(phrases, musician, song.n_bars, Held.GUITAR_ALONE)]
+    def plans(self, ask: PlanAsk, p: np.ndarray, rng: np.random.Generator | None = None) -> list[Plan]:
+        """`ask.takes` plans of the song `ask.reading` (fewer where the chain has no other; groove.request `plan_ask`
+        asks only where a plan can be made): the likeliest first, then, of PLAN_DRAWS plans drawn from the chain, the
+        likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else the most unlike): another reading
+        a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated probabilities of its rows.
+        `ask.density` (--density) moves take 1's choice toward sparser parts (under 1) or busier ones
+        (`density_bias`); `ask.style` (--style) keeps to the parts that play it (`style_parts`); `ask.given_part`
+        (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part; `ask.musician` (P,) the
+        part the musician chose for each phrase (`--parts`, parts.arrangement; -1 not named) overrides every plan's
+        there."""
+        song, phrases, features, _ = ask.reading
+        style, given_part, musician, n_plans = ask.style, ask.given_part, ask.musician, ask.takes
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
@@ -184,7 +177,7 @@ class Planner:
             return self.heard_levels(self.styled(parts, posterior, later_allowed), posterior, p, phrases, silent,
                                      later_allowed, later, straight)
 
-        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
+        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]
         if not straight and style is None and given_part < 0:
             chosen[0] = heard_ride(chosen[0], p, phrases, self.vocabulary, self.jazz_family, SWUNG_RIDE_RATIO)
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
@@ -241,13 +234,14 @@ class Planner:
         plan = self.plan(phrases, np.array([part]), 1, source=PlanSource.MUSICIAN)
         return replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
 
-    def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
-        """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
-        or held for `reason` where none is named."""
-        if musician is None or not (musician >= 0).any():
-            return Plan.held_for(reason)
-        named = np.flatnonzero(musician >= 0)
-        plan = self.plan([phrases[j] for j in named], musician[named], n_bars, source=PlanSource.MUSICIAN)
+    def musicians(self, ask: PlanAsk) -> Plan:
+        """Where the takes play no plan (`ask.held`): the musician's named phrases alone (the others bar by bar), or
+        held where none is named."""
+        if ask.musician is None or ask.reading is None or not (ask.musician >= 0).any():
+            return Plan.held_for(ask.held)
+        named = np.flatnonzero(ask.musician >= 0)
+        plan = self.plan([ask.reading.phrases[j] for j in named], ask.musician[named], ask.reading.song.n_bars,
+                         source=PlanSource.MUSICIAN)
         return replace(plan, chosen=np.ones(len(named), dtype=bool))
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:

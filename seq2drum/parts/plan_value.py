@@ -1,17 +1,20 @@
 """A take's plan as a value (issue 86): the part of each of the song's phrases, where its fills go and where the
 plan came from (`PlanSource`: the model, the drums given, a style, the musician), or, held, none and why (`Held`:
-each case a named value, never an empty list). parts.plan's `Planner` makes them; groove.request's `take_plans` gives
-every take one; the run prints each (`Plan.describe`).
+each case a named value, never an empty list). What a song's plans are asked to be is one value too (`PlanAsk`:
+groove.request's `plan_ask` chooses it, every `Held` reason with it). parts.plan's `Planner` makes the plans;
+groove.request's `take_plans` gives every take one; the run prints each (`Plan.describe`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 import numpy as np
 
 from seq2drum.parts.labels import Phrase
+from seq2drum.song.bars import BarSong
 
 
 class PlanSource(str, Enum):
@@ -36,6 +39,33 @@ class Held(str, Enum):
     NO_PHRASES = "no phrase to plan"
     NO_OTHER = "the part chain has no other plan"
     LIVE = "live: the live drummer plays no plan yet"
+
+
+class Reading(NamedTuple):
+    """What the part model reads of a song: its bars, its 4-bar phrases and each phrase's features (P, F)
+    (parts.features), and whether a band plays in them besides the guitar (`band`)."""
+
+    song: BarSong
+    phrases: list[Phrase]
+    features: np.ndarray
+    band: bool
+
+
+@dataclass(frozen=True)
+class PlanAsk:
+    """What a song's plans are asked to be: `takes` of them, `density` (--density) pulling take 1's parts busier or
+    sparser, kept to `style`'s parts (--style), every full phrase the part of the drums the user gave (`given_part`,
+    -1 none), the part the musician chose for each phrase (`musician` (P,), --parts, -1 not named; None: no --parts);
+    on the song as the part model reads it (`reading`; None where no plan is read). `held` set: why the takes play
+    no plan (the musician's phrases alone still play where he named any)."""
+
+    takes: int = 1
+    density: float = 1.0
+    style: str | None = None
+    given_part: int = -1
+    musician: np.ndarray | None = field(default=None, compare=False)
+    reading: Reading | None = field(default=None, compare=False)
+    held: Held | None = None
 
 
 @dataclass(frozen=True)
