@@ -173,8 +173,8 @@ def drawn_plans(model: PartModel, features: np.ndarray, chosen: list[np.ndarray]
     return out
 
 
-def heard_ride(parts: np.ndarray, p: np.ndarray, phrases: list[Phrase], vocabulary: PartVocabulary, jazz_family: np.ndarray,
-               ride_ratio: float) -> np.ndarray:
+def heard_ride(parts: np.ndarray, p: np.ndarray, phrases: list[Phrase], vocabulary: PartVocabulary,
+               jazz_family: np.ndarray, ride_ratio: float) -> np.ndarray:
     """Take 1 of a swung song: each phrase of a full hat part of a family jazz/'s drummers ride in (`jazz_family`,
     (K,) bool) where the network hears the ride at `ride_ratio` of the closed hat or more ((n, S, 9) `p` summed over
     the phrase) plays that family's swung ride part of the same feel (the jazz ride; of another feel where it has

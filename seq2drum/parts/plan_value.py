@@ -131,23 +131,21 @@ class Plan:
 
     def bar_chosen(self, n_bars: int) -> np.ndarray:
         """(n,) bool the rows of phrases whose part the musician chose (`--parts`)."""
-        rows = np.zeros(n_bars, dtype=bool)
-        for phrase, chosen in zip(self.phrases, self.chosen.tolist() if self.chosen is not None else ()):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = chosen
-        return rows
+        return self._per_row(self.chosen if self.chosen is not None else np.zeros(0, dtype=bool), False, n_bars)
 
     def bar_parts(self, n_bars: int) -> np.ndarray:
         """(n,) the part each row plays (-1: no phrase holds it)."""
-        rows = np.full(n_bars, -1, dtype=np.int64)
-        for phrase, part in zip(self.phrases, self.parts.tolist()):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = part
-        return rows
+        return self._per_row(self.parts, -1, n_bars)
 
     def bar_phrases(self, n_bars: int) -> np.ndarray:
         """(n,) the phrase (an index into `phrases`) each row is in (-1: none)."""
-        rows = np.full(n_bars, -1, dtype=np.int64)
-        for j, phrase in enumerate(self.phrases):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = j
+        return self._per_row(np.arange(len(self.phrases)), -1, n_bars)
+
+    def _per_row(self, values: np.ndarray, outside: int | bool, n_bars: int) -> np.ndarray:
+        """(n,) each row's phrase's value of `values` (P,), `outside` where no phrase holds the row."""
+        rows = np.full(n_bars, outside, dtype=values.dtype)
+        for phrase, value in zip(self.phrases, values.tolist()):
+            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = value
         return rows
 
     def fill_bars(self, n_bars: int) -> np.ndarray:
