@@ -184,6 +184,10 @@ def plan_kept(take: Take, finish: Finish) -> None:
     grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1  # a fill is the fill's
     kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts)
     before = take.hits.copy()
+    # a closed-hat part's bars keep the closed hat where a swap struck the open one with it (`one_hat_a_step` would
+    # take the closed hat away: a drummer's take 4 of "eighths on the hat" was read back as "on the open hat")
+    closed = np.array([k >= 0 and bound.chosen_parts[k].keeper == "closed_hat" for k in grooving.tolist()], dtype=bool)
+    take.hits[closed, :, OPEN_HAT] &= ~take.hits[closed, :, CLOSED_HAT]
     scores = finish.scores
     play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)

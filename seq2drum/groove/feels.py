@@ -117,6 +117,8 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
                           max(int(beat_steps[row]), 1))
             keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
         wanted = "eighths" if part.subdivision == "swung" else part.subdivision  # swung by the take steps
+        if subdivision == "swung" and part.subdivision != "swung":  # a straight part's time on the swung 16ths
+            subdivision = "16ths"  # (a later take's swaps put it there): thinned to the part's as 16ths are
         if keeper != part.keeper or keeper not in KEEPER_CYMBALS or subdivision not in FINER or wanted not in FINER:
             continue
         column = KEEPER_CYMBALS[keeper]
