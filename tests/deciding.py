@@ -18,6 +18,7 @@ from seq2drum.groove.scores import SongScores
 from seq2drum.groove.styles import StyleBook
 from seq2drum.groove.takes import decided_takes, song_attempt
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan_value import Held, Plan
 from seq2drum.song.grid import Grid
 from seq2drum.live.chooser import played_bar
 
@@ -26,7 +27,8 @@ def offline_take(decoder: Decoder, scores: SongScores, p: np.ndarray, structure:
                  finish: Finish, avoid: list[dict[int, int]] | None = None, refine: bool = True) -> Take:
     """Take 1's attempt (the Viterbi chooser) under `steering` as given and the song's own edges."""
     request = Request(steering, song_edges(scores, decoder.policy.crash_phrase_bars), finish)
-    return song_attempt(decoder, request, structure, 0.0, None, avoid or [], refine, finish)
+    return song_attempt(decoder, request, structure, 0.0, None, avoid or [], refine, finish,
+                        Plan.held_for(Held.BARS))
 
 
 def live_take(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: SongScores, p: np.ndarray,

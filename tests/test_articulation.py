@@ -18,6 +18,7 @@ from seq2drum.evaluation.playback import play_file
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE, Articulation
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.plan_value import Held, Plan
 from tests.builders import jazz_band, swing_trio, tiny_codebook
 
 FOOT_AND_STICKS_MAP = '{"pedal_hat": 21, "cross_stick": 75, "side_stick": 33}'
@@ -80,7 +81,7 @@ def test_the_step_names_the_finished_take_and_nothing_stale() -> None:
     """A take's articulations are set afresh from its hits: a cell named before a step moved its hit is plain again."""
     hits = bars({RIDE: [0, 4, 8, 12], CLOSED_HAT: [4, 12]}, {KICK: [0, 6, 8, 14], SNARE: [0, 6, 12]})
     take = Take(hits, np.where(hits, 90, 0).astype(np.uint8), np.zeros(hits.shape, dtype=np.float32),
-                np.array([0, 1]), {}, 0.0, np.zeros((2, 3), dtype=bool), 0.5)
+                np.array([0, 1]), {}, 0.0, np.zeros((2, 3), dtype=bool), 0.5, Plan.held_for(Held.BARS))
     take.articulation[1, 2, CLOSED_HAT] = Articulation.PEDAL_HAT  # stale: no hat there
     bar_steps, beat_steps = np.full(2, 16), np.full(2, 4)
     articulate(take, bar_steps, beat_steps, np.array([False, True]))

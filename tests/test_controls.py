@@ -30,6 +30,7 @@ from seq2drum.song.grid import Grid
 from seq2drum.song.sections import Section
 from seq2drum.song.encode import encode_song
 from seq2drum.groove.styles import StyleBook
+from seq2drum.parts.plan_value import Held, Plan
 from tests.builders import (notes_from_steps, pattern, riff, rock_song_bytes, song_bytes, styled_codebook,
                             tiny_checkpoint)
 from tests.test_decoder import scores_for
@@ -328,7 +329,7 @@ def _rock_take(n: int = 4) -> tuple:
     hits[:, [4, 12], SNARE] = True
     hits[0, 0, CRASH] = True
     take = Take(hits, np.where(hits, 90, 0).astype(np.uint8), np.zeros(hits.shape, np.float32), np.zeros(n, int),
-                {}, 0.5, np.zeros((n, 3), dtype=bool), 0.3)
+                {}, 0.5, np.zeros((n, 3), dtype=bool), 0.3, Plan.held_for(Held.BARS))
     return take, scores
 
 
@@ -490,7 +491,7 @@ def _ridden_take(n: int, meter: tuple[int, int] = (4, 4)) -> tuple:
     hits[:, 0:length:4, CLOSED_HAT] = True
     hits[:, 0, KICK] = hits[:, 4, SNARE] = True
     take = Take(hits, np.where(hits, 90, 0).astype(np.uint8), np.zeros(hits.shape, np.float32), np.zeros(n, int),
-                {}, 0.5, np.zeros((n, 3), dtype=bool), 0.3)
+                {}, 0.5, np.zeros((n, 3), dtype=bool), 0.3, Plan.held_for(Held.BARS))
     grid = Grid.build(480, [(0, beats, unit)], [(0, 500_000)], n * beats * 1920 // unit, 4)
     return take, scores, grid
 

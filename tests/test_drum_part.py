@@ -11,6 +11,7 @@ from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, SNARE
 from seq2drum.song.drum_part import (DrumGrid, DrumPart, bars_to_steps, drums_to_grid, grid_to_drums, grid_to_part,
                                      part_to_grid, per_bar)
 from seq2drum.song.grid import BAR_STEPS, Grid
+from seq2drum.parts.plan_value import Held, Plan
 from tests.builders import PPQ
 
 # 4/4, 3/4, 7/8, 6/8, 5/4, then 4/4 to the end: every bar no longer than 32 16ths
@@ -90,7 +91,7 @@ def test_a_decided_take_is_a_part_and_becomes_notes_through_the_pairs() -> None:
     part = _random_part(grid, 0, seed=5)
     n = part.n_bars
     take = Take(part.hits, part.velocity, np.zeros_like(part.offset), np.full(n, -1), {}, 0.5,
-                np.zeros((n, 3), dtype=bool), 0.3, articulation=part.articulation)
+                np.zeros((n, 3), dtype=bool), 0.3, Plan.held_for(Held.BARS), articulation=part.articulation)
     assert isinstance(take, DrumPart) and repr(take) == f"Take({n} bars, {int(part.hits.sum())} hits)"
     notes = grid_to_drums(part_to_grid(take, grid, 0), grid)
     back = grid_to_part(drums_to_grid(notes, grid), grid, 0, WIDTH)

@@ -25,7 +25,7 @@ from seq2drum.parts import condition as condition_module
 from seq2drum.parts import plan as plan_module
 from seq2drum.parts.choice import changed_share
 from seq2drum.parts.plan import Planner, planner_for
-from seq2drum.parts.plan_value import Held, Plan, PlanSource
+from seq2drum.parts.plan_value import Held, Plan, PlanAsk, PlanSource
 from seq2drum.parts.vocabulary import build_vocabulary
 from tests.builders import notes_from_steps, riff, song_bytes
 from tests.test_parts_model import random_model
@@ -229,7 +229,7 @@ def test_plans_of_a_song(generator: DrumGenerator) -> None:
 
     song = bar_song(encode_song(read_midi(sectioned_song()), DataConfig(), with_drums=False), generator.spec)
     p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
-    plans = generator.planner.plans(song, p, 4, np.random.default_rng(0))
+    plans = generator.planner.plans(PlanAsk(4, reading=generator.planner.read(song)), p, np.random.default_rng(0))
     assert 1 <= len(plans) <= 4
     assert all(len(plan.parts) == len(plans[0].phrases) for plan in plans)
     for k, plan in enumerate(plans[1:], 1):  # each later plan unlike the earlier ones
@@ -262,7 +262,8 @@ def test_density_moves_the_plan_toward_sparser_or_busier_parts(generator: DrumGe
     p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
     # the part model that hears the band is surer of this band's parts: a halved density moves one phrase of six to
     # "kick and snare" only from a quarter (with the shipped parts of 2026-11-29)
-    busy = {d: hits[planner.plans(song, p, 1, density=d)[0].parts].mean() for d in (0.25, 1.0, 4.0)}
+    reading = planner.read(song)
+    busy = {d: hits[planner.plans(PlanAsk(1, density=d, reading=reading), p)[0].parts].mean() for d in (0.25, 1.0, 4.0)}
     assert busy[0.25] < busy[1.0] < busy[4.0]
 
 
@@ -459,7 +460,7 @@ def test_with_a_groove_given_every_full_phrase_plays_its_part(generator: DrumGen
     p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
     mine = next(k for k, part in enumerate(planner.vocabulary.parts)
                 if part.family == "4/4" and part.name == "16ths on the hat, backbeat")
-    for plan in planner.plans(song, p, 3, np.random.default_rng(0), given_part=mine):
+    for plan in planner.plans(PlanAsk(3, given_part=mine, reading=planner.read(song)), p, np.random.default_rng(0)):
         assert {int(k) for k in plan.parts if planner.full[k]} == {mine}
         assert all(k == mine or not planner.full[k] for k in plan.parts)
 
@@ -494,8 +495,7 @@ def test_every_held_plan_names_its_reason_and_a_played_one_its_source(generator:
     assert plans[0].levels and set(plans[0].levels) <= {"full", "sparse", "drop-out"}
     assert [span for span in plans[0].fill_spans() if span] and all(
         span[1] == 1 for span in plans[0].fill_spans() if span)  # a fill: its phrase's last bar
-    cases = {Held.LIVE: (options, heard._replace(live=True, song=None), deciders),
-             Held.BARS: (dataclasses.replace(options, plan="bars"), heard, deciders),
+    cases = {Held.BARS: (dataclasses.replace(options, plan="bars"), heard, deciders),
              Held.NO_PARTS: (options, heard, deciders._replace(planner=None)),
              Held.FROM_NOTHING: (options, heard._replace(song=None), deciders)}
     for reason, (asked, seen, models) in cases.items():

@@ -13,10 +13,12 @@ import functools
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -285,15 +287,15 @@ def test_l1_a_slow_drip_is_dropped_once_it_falls_below_the_minimum_rate(idle_stu
     """A byte every 0.4 s never stalls past upload_idle_s (1 s) but is far below min_upload_bytes_per_s: dropped
     after the grace, with 408, not held for upload_total_s (30 s)."""
     session = session_of(idle_studio.url)
-    started = time.monotonic()
     with socket.create_connection(host_port(idle_studio.url), timeout=10) as sock:
         sock.sendall(f"POST /api/sessions/{session}/songs?name=drip.mid HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Content-Length: 1000\r\n\r\n".encode())
         sock.settimeout(0.4)
-        answer = b""
-        for _ in range(40):
+        answer, dripped = b"", 0
+        for _ in range(40):  # at most 40 bytes a 0.4 s apart: never the 1,000 the head promised, nor 30 s
             try:
                 sock.sendall(b"M")
+                dripped += 1
                 answer = sock.recv(4096)
             except TimeoutError:
                 continue
@@ -301,26 +303,42 @@ def test_l1_a_slow_drip_is_dropped_once_it_falls_below_the_minimum_rate(idle_stu
                 break
             if answer:
                 break
-        answered = time.monotonic() - started
         sock.settimeout(5)
         while b"too slow" not in answer:  # the body may come in a later packet than the head
             more = sock.recv(4096)
             if not more:
                 break
             answer += more
-    assert answer.startswith(b"HTTP/1.1 408") and b"too slow" in answer and answered < 5
+    # dropped for its rate ("too slow"), within the bytes counted: not held until the body or upload_total_s ended
+    assert answer.startswith(b"HTTP/1.1 408") and b"too slow" in answer and dripped < 40, (dripped, answer[:80])
+
+
+def calls_made(function: Any, *args: Any) -> tuple[int, Any]:
+    """(the calls `function(*args)` makes, Python's and C's, counted by a profile hook; its value): work, not time."""
+    made = [0]
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        if event in ("call", "c_call"):
+            made[0] += 1
+
+    sys.setprofile(count)
+    try:
+        value = function(*args)
+    finally:
+        sys.setprofile(None)
+    return made[0], value
 
 
 def test_l2_a_song_of_many_one_note_tracks_is_viewed_in_linear_time() -> None:
-    """12,000 one-note tracks: the page's view costs about what reading the file costs (1.3 times; the quadratic
-    guitar test made it 6 times here, 20 times at 48,000 tracks). Read past the part limit (issue 69 N3) on purpose."""
-    data = many_tracks_song(12_000)
-    started = time.process_time()
-    song = read_song(data, "many.mid", dataclasses.replace(SMALL.limits, max_parts=12_000))
-    read_s = time.process_time() - started
-    started = time.process_time()
-    view = song_view(song)
-    assert time.process_time() - started < 3 * read_s
+    """12,000 one-note tracks: the page's view makes 4 times the calls of 3,000 tracks' (work counted, not timed: the
+    quadratic guitar test made it 6 times what reading the file costs, 20 times at 48,000 tracks). Read past the part
+    limit (issue 69 N3) on purpose."""
+    limits = dataclasses.replace(SMALL.limits, max_parts=12_000)
+    small, large = (read_song(many_tracks_song(n), "many.mid", limits) for n in (3_000, 12_000))
+    calls = {}
+    for n, song in ((3_000, small), (12_000, large)):
+        calls[n], view = calls_made(song_view, song)
+    assert calls[12_000] < 5 * calls[3_000], calls  # 4 times the tracks: 4 times the calls (quadratic: 16)
     assert len(view["parts"]) == 12_000 and all(part["guitar"] for part in view["parts"])
 
 
@@ -455,18 +473,14 @@ def test_p7_style_lists_waiting_on_a_server_that_is_down_leave_the_studio_free(t
         for asker in askers:
             asker.start()
         assert down.entered.acquire(timeout=20)
-        started_s = time.monotonic()
         status, view = upload(studio.url, session_of(studio.url), band_song(bars=1))
-        upload_s = time.monotonic() - started_s
+        waiting = len(answers)  # the upload answered while the lists still waited on the servers
         down.release.set()
         for asker in askers:
             asker.join(30)
-        again_s = time.monotonic()
-        assert call(studio.url + "api/styles?meter=4/4")[0] == 200
-        again_s = time.monotonic() - again_s
-    assert status == 200 and upload_s < 2.0, (upload_s, view)
+        assert call(studio.url + "api/styles?meter=4/4")[0] == 200  # after a failure: not asked again, at once
+    assert status == 200 and waiting == 0, view
     assert down.asked == 1 and len(answers) == 40 and all(code == 200 for code, _ in answers)
-    assert again_s < 1.0
 
 
 @pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}],

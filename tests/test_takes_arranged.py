@@ -15,6 +15,7 @@ from seq2drum.parts.arrangement import letter_of
 from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, main_labels, other_arrangements,
                                    played_arrangement)
 from seq2drum.parts.labels import Phrase
+from seq2drum.parts.plan_value import PlanAsk
 from tests.test_parts_plan import planned_song
 
 
@@ -74,7 +75,7 @@ def generator() -> DrumGenerator:
 def test_takes_two_to_four_play_other_parts_in_a_main_section_and_name_their_arrangement(
         generator: DrumGenerator) -> None:
     song, p, _ = planned_song(generator)
-    plans = generator.planner.plans(song, p, 4, np.random.default_rng(0))
+    plans = generator.planner.plans(PlanAsk(4, reading=generator.planner.read(song)), p, np.random.default_rng(0))
     assert len(plans) == 4
     letters = np.array([phrase.letter for phrase in plans[0].phrases])
     mains = main_labels(list(plans[0].phrases))
@@ -83,7 +84,7 @@ def test_takes_two_to_four_play_other_parts_in_a_main_section_and_name_their_arr
         assert later.arrangement and later.arrangement != plans[0].arrangement
     assert len({plan.arrangement for plan in plans}) == 4
     assert plans[1].describe().startswith("from the model, arranged A=")
-    alone = generator.planner.plans(song, p, 1, np.random.default_rng(0))
+    alone = generator.planner.plans(PlanAsk(1, reading=generator.planner.read(song)), p, np.random.default_rng(0))
     assert alone[0].key() == plans[0].key() and not alone[0].arrangement  # take 1 is the same plan, unnamed alone
 
 
@@ -105,7 +106,7 @@ def test_an_arrangement_the_network_hears_back_to_take_1s_gives_way_to_the_next(
 def test_takes_past_the_distinct_arrangements_are_drawn_from_the_chain_and_named_as_they_play(
         generator: DrumGenerator) -> None:
     song, p, _ = planned_song(generator)
-    plans = generator.planner.plans(song, p, 8, np.random.default_rng(0))
+    plans = generator.planner.plans(PlanAsk(8, reading=generator.planner.read(song)), p, np.random.default_rng(0))
     assert len(plans) == 8  # 1 + ARRANGEMENT_CHOICES arrangements, then plans drawn from the part model's chain
     assert len({plan.key() for plan in plans}) == 8
     letters = [letter_of(phrase.letter) for phrase in plans[0].phrases]

@@ -16,7 +16,7 @@ import numpy as np
 from seq2drum.arrangement_text import section_lines
 from seq2drum.errors import ConfigError
 from seq2drum.generation.prepare import prepare
-from seq2drum.groove import calibrated
+from seq2drum.groove import Heard, calibrated, song_span, take_plans
 from seq2drum.midi.io import MidiSong, merged_notes, read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import Arrangement, RankedPart
@@ -84,7 +84,7 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
     scores = generator.scorer(prepared.bars)(0, prepared.bars.n_bars, None)
     p, _ = calibrated(scores, generator.decoder.policy)
     arrangement = planner.arrangement(prepared.bars, p)
-    plain = plain_parts(planner, arrangement, prepared.bars, p, options)
+    plain = plain_parts(generator, arrangement, Heard(scores, p, song_span(scores), [], song=prepared.bars), options)
     heard = prepared.heard.line() if prepared.heard else ""
     if not drummer:
         return SongArrangement(arrangement, plain=plain, heard=heard)
@@ -104,14 +104,14 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
     return SongArrangement(arrangement, commonest_parts(planner, arrangement, played), plain, heard)
 
 
-def plain_parts(planner: Any, arrangement: Arrangement, bars: Any, p: np.ndarray,
+def plain_parts(generator: Any, arrangement: Arrangement, heard: Heard,
                 options: GenerationOptions) -> dict[str, RankedPart]:
     """The part take 1 of a run without --parts plays in each section: its plan's (the likeliest, as
     groove.build_request makes it) commonest part there; {} where that run plays none."""
-    plan = planner.plans(bars, p, 1, None, options.density, options.style)[0]
+    plan = take_plans(dataclasses.replace(options, takes=1), heard, generator.deciders(), 0)[0]
     if not plan.played:
         return {}
-    return commonest_parts(planner, arrangement, plan.parts.tolist())
+    return commonest_parts(generator.planner, arrangement, plan.parts.tolist())
 
 
 def commonest_parts(planner: Any, arrangement: Arrangement, parts: list[int]) -> dict[str, RankedPart]:

@@ -242,7 +242,7 @@ class DrumGenerator:
             asked = build_request(options, heard_song, self.deciders(hearing), seed, kept, steering)
             takes = decided_takes(self.decoder, asked, structure, options.takes, options.temperature,
                                   np.random.default_rng(seed))
-        if takes and options.density != 1.0 and takes[0].plan is not None and takes[0].plan.played:
+        if takes and options.density != 1.0 and takes[0].plan.played:
             # --density chose busier (sparser) parts first: what it did is take 1 against a run without it
             plain = replace(options, density=1.0, takes=1)
             alone = build_request(plain, heard_song, self.deciders(hearing), seed, kept, steering)

@@ -87,14 +87,14 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
             drums = written
         results.append(TakeResult(index, write_song(song, drums, parts, markers), grid, len(drums), take.expected_f1,
                                   as_played(take, grid, prepared),
-                                  take.plan.describe() if take.plan is not None else "", take.parts))
+                                  take.plan.describe(), take.parts))
     listened = merged_notes(choice.parts or prepared.band_parts or [])
     sparse = sparse_drums_notice(grids[0], encoded.grid, listened, options.temperature) if not kept.size else ""
     notices = [*song.notices, choice.notice, played[0].notice, sparse,
                count_in.moved_notice(prepared.moved_bars, options.count_in_bars), given.notice if given else "",
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None,
-                              bool(takes) and takes[0].plan is not None and takes[0].plan.played,
+                              bool(takes) and takes[0].plan.played,
                               takes[0].density_whole if takes else None)]
     return results, notices, [swing_notice]
 
@@ -108,7 +108,7 @@ def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tupl
     encoded, bars = prepared.encoded, prepared.bars
     played = grid_to_part(drums, encoded.grid, encoded.first_bar, take.hits.shape[1])
     n = min(len(played.hits), bars.n_bars)
-    phrases = take.plan.phrases if take.plan is not None else ()
+    phrases = take.plan.phrases
     ends = [encoded.first_bar + phrase.end_row + 1 for phrase in phrases] if len(phrases) == len(take.parts) else None
     return played_parts(take.parts, played.hits[:n], played.offset[:n], bars.bar_steps[:n], bars.beat_steps[:n],
                         encoded.first_bar, encoded.grid.steps_per_quarter, end_bars=ends)

@@ -17,7 +17,7 @@ from seq2drum.groove.placement import (CRASH_POSITIONS, FAMILIES, FILL_LENGTHS, 
                                        FillRate, PLACEMENT_FILE, Placement, crash_position, fill_position)
 from seq2drum.groove.policy import DecodingPolicy, KICK, Steering, Take, calibrated, calibrated_logits, policy_change
 from seq2drum.groove.request import (Deciders, Heard, Request, SpanSection, edges, heard_span, section_places,
-                                     song_edges, song_meters, song_span, take_floor)
+                                     song_edges, song_meters, song_span, take_floor, take_plans)
 from seq2drum.groove.request import request as build_request  # the name of its module too
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import (BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE, DECISION_ROUNDS,
@@ -40,6 +40,6 @@ __all__ = [
     "calibrated_logits", "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice",
     "drummed_structure", "edges", "entry_family", "fill_position", "heard_span", "is_fill_bar", "meter_name",
     "policy_change", "build_request", "section_edges", "section_places", "song_edges", "song_meters", "song_span",
-    "steer_gains", "steered_takes", "structure_decisions", "take_floor", "take_similarity", "tom_fills",
+    "steer_gains", "steered_takes", "structure_decisions", "take_floor", "take_plans", "take_similarity", "tom_fills",
     "with_vocabulary",
 ]

@@ -1,6 +1,6 @@
 """The decision of a take, in one function that offline generation and the live drummer both run: `decide`.
 
-`decide(chooser, context, edges, finish) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
+`decide(chooser, context, edges, finish, plan) -> Decided` runs, top to bottom: (1) the groove, in rounds: the chooser
 sets each bar's codebook entry (offline the Viterbi over the song's sections, `groove.decoder.SongChooser`; live the
 greedy hold of the bars played, `live.chooser.BarChooser`), the groove rules (`rules.groove_rules`: the model's own
 or a style's, chosen once) play it, and lambda moves to half the expected F1 of what they played (live counted over
@@ -8,9 +8,10 @@ the bars already played too), until it holds; (2) the bar structure (groove.mark
 `STRUCTURE_RULES`): rests, crashes, fills, the ending, the drums the user gave; (3) the take, built once: the hits
 with the model's velocity and timing; (4) the take steps (`TAKE_STEPS`): a later take's swaps and floor,
 `--density`, `--crashes none`, `--cymbal`, a swung song's jazz ride, `--dynamics`, the swung time-keeping, a later
-take's variation, one hi-hat a step, how its hits are struck (groove.articulation), each `step(take, finish) -> None`,
-in place, doing nothing where its control is at its default. groove.takes is its one caller; what reaches it is
-groove.request's. Only the chooser differs offline and live, and it carries its own past (tests/test_decide.py).
+take's variation, the plan's swung and sparse phrases, one hi-hat a step, how its hits are struck
+(groove.articulation), each `step(take, finish) -> None`, in place, doing nothing where its control is at its
+default. groove.takes is its one caller; what reaches it is groove.request's. Only the chooser differs offline and
+live, and it carries its own past (tests/test_decide.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from seq2drum import arrays
 from seq2drum.groove import marks, rules, voices
 from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
@@ -30,11 +32,13 @@ from seq2drum.groove.policy import ChosenParts, Take
 from seq2drum.groove.context import Past
 from seq2drum.groove.context import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import SWAP_SLICE_SHARES
+from seq2drum.groove.settings import SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
 from seq2drum.options import GENRES, GenerationOptions
+from seq2drum.parts.labels import DROP_OUT_HITS
+from seq2drum.parts.plan_value import Plan
 from seq2drum.song.grid import Grid
 
 JAZZ = GENRES[0]  # the genre whose drummers ride the spang-a-lang
@@ -89,19 +93,20 @@ class Decided(NamedTuple):
     context: BarContext
 
 
-def decide(chooser: Chooser, context: BarContext, edges: np.ndarray, finish: Finish) -> Decided:
+def decide(chooser: Chooser, context: BarContext, edges: np.ndarray, finish: Finish, plan: Plan) -> Decided:
     """One take: the groove chosen in rounds with the groove rules after each, the structure rules, the take built
     once (decided again without rests where it rests below `finish.min_hits`: a near-silent take is no take), then
-    TAKE_STEPS (see the module's docstring). `edges` (n, 3): where each mark's edge threshold holds."""
+    TAKE_STEPS (see the module's docstring). `edges` (n, 3): where each mark's edge threshold holds; `plan` the
+    take's plan of parts (parts.plan_value `Plan`, held or played), which the take keeps."""
     context = context.after(chooser.past)
-    decided = _decided(chooser, context, edges)
+    decided = _decided(chooser, context, edges, plan)
     if decided.take.n_hits < finish.min_hits and context.rests_allowed:
-        decided = _decided(chooser.again(), context.without_rests(), edges)
+        decided = _decided(chooser.again(), context.without_rests(), edges, plan)
     run_take_steps(decided.take, finish)
     return decided
 
 
-def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decided:
+def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray, plan: Plan) -> Decided:
     """The rounds of the groove choice, the structure rules, and the take built."""
     p = context.p
     p_sum = p.sum()  # the same each round
@@ -118,10 +123,11 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray) -> Decide
     assert decision is not None, "a chooser decides in one round at least"
     rules.run((*marks.mark_rules(context.policy, context.placing is not None), *marks.STRUCTURE_RULES), context,
               decision)
-    return Decided(built(decision, context, chooser.section_grooves, float(p_sum)), decision, context)
+    return Decided(built(decision, context, chooser.section_grooves, float(p_sum), plan), decision, context)
 
 
-def built(decision: BarDecision, context: BarContext, section_grooves: dict[int, int], p_sum: float) -> Take:
+def built(decision: BarDecision, context: BarContext, section_grooves: dict[int, int], p_sum: float,
+          plan: Plan) -> Take:
     """The take of a decision: its hits with the model's velocity and timing on them, its expected F1 (under the
     calibrated probabilities, over these bars) and its final lambda."""
     hits, scores = decision.hits, context.scores
@@ -130,7 +136,7 @@ def built(decision: BarDecision, context: BarContext, section_grooves: dict[int,
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
     played = float(context.p[hits].sum())
     return Take(hits, velocity, offset, decision.entry.copy(), section_grooves,
-                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold)
+                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold, plan)
 
 
 # ---------------------------------------------------------------------------------------------- the take steps
@@ -182,6 +188,10 @@ def plan_kept(take: Take, finish: Finish) -> None:
     grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1  # a fill is the fill's
     kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts)
     before = take.hits.copy()
+    # a closed-hat part's bars keep the closed hat where a swap struck the open one with it (`one_hat_a_step` would
+    # take the closed hat away: a drummer's take 4 of "eighths on the hat" was read back as "on the open hat")
+    closed = np.array([k >= 0 and bound.chosen_parts[k].keeper == "closed_hat" for k in grooving.tolist()], dtype=bool)
+    take.hits[closed, :, OPEN_HAT] &= ~take.hits[closed, :, CLOSED_HAT]
     scores = finish.scores
     play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
@@ -312,6 +322,34 @@ def later_take_variation(take: Take, finish: Finish) -> None:
     vars(take).update(vars(varied))
 
 
+def plan_sparse(take: Take, finish: Finish) -> None:
+    """hits: each phrase of the plan's sparse part under SPARSE_HELD_SHARE of the take's median phrase's hits a bar,
+    as parts.labels reads a level (its least likely cells out, never a fill bar's or a crash, never under
+    DROP_OUT_HITS a bar): under a style's grooves, or with its fill and crash, a planned "sparse / intro" played as
+    busy as the song and was read back as the style's full part (issue 99). A take of one phrase (live) is left."""
+    bound = finish.plan_parts
+    if bound is None or bound.sparse is None:
+        return
+    phrases, per_bar = bound.phrases[: len(take.hits)], take.hits.sum(axis=(1, 2))
+    ids = arrays.distinct(phrases[phrases >= 0]).tolist()
+    median = float(arrays.median([per_bar[phrases == j].mean() for j in ids])) if len(ids) > 1 else 0.0
+    for j in ids:
+        rows = np.flatnonzero(phrases == j)
+        most = int(np.ceil(SPARSE_HELD_SHARE * median * len(rows))) - 1  # hits / bars < the share x median
+        excess = int(per_bar[rows].sum()) - max(most, int(np.ceil(DROP_OUT_HITS * len(rows))))
+        if median <= 0 or not bound.sparse[rows].all() or excess <= 0:
+            continue
+        cells = take.hits[rows] & ~take.structure[rows, FILL_COLUMN][:, None, None]
+        cells[:, :, CRASH] = False
+        free = np.flatnonzero(cells)
+        out = np.zeros(cells.size, dtype=bool)
+        out[free[np.argsort(finish.p[rows].reshape(-1)[free], kind="stable")[:excess]]] = True
+        out = out.reshape(cells.shape)
+        take.hits[rows] &= ~out
+        take.velocity[rows] = np.where(out, 0, take.velocity[rows])
+        take.offset[rows] = np.where(out, 0.0, take.offset[rows])
+
+
 def one_hat_a_step(take: Take, finish: Finish) -> None:
     """hits (closed hat): a drummer's hand strikes the hi-hat open or closed, and his foot closes it; an open hat is
     never sounded with a closed one (or the foot) at the same instant (issue 88: 419 such cells in 6,580 bars of the
@@ -337,7 +375,7 @@ def articulations(take: Take, finish: Finish) -> None:
 
 TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, plan_kept, density, crashes_none, cymbal,
                                     jazz_ride, dynamics, swung_time_keeping, later_take_variation, plan_swing,
-                                    one_hat_a_step, articulations)
+                                    plan_sparse, one_hat_a_step, articulations)
 
 
 def run_take_steps(take: Take, finish: Finish) -> Take:

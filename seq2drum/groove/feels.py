@@ -117,6 +117,8 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
                           max(int(beat_steps[row]), 1))
             keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
         wanted = "eighths" if part.subdivision == "swung" else part.subdivision  # swung by the take steps
+        if subdivision == "swung" and part.subdivision != "swung":  # a straight part's time on the swung 16ths
+            subdivision = "16ths"  # (a later take's swaps put it there): thinned to the part's as 16ths are
         if keeper != part.keeper or keeper not in KEEPER_CYMBALS or subdivision not in FINER or wanted not in FINER:
             continue
         column = KEEPER_CYMBALS[keeper]
@@ -174,15 +176,18 @@ def divide(keeper: np.ndarray, p: np.ndarray, subdivision: str, length: int, bea
 
 
 def play_feels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
-               chosen: ChosenParts) -> None:
+               chosen: ChosenParts, fills: np.ndarray | None = None) -> None:
     """In place on (n, S, 9) `hits`: each phrase of `chosen` whose playing bars keep time as its part may but in a
     feel that is not labelled as it (`ChosenPart.feels`) plays the first feel that is, in each of them (module
-    docstring); a phrase no feel would make its part (its time kept otherwise) is left to the model."""
+    docstring); a phrase no feel would make its part (its time kept otherwise) is left to the model. Its feel is
+    read without the bars that will be fills (`fills` (n,) bool: the fill edges), as parts.labels reads a phrase's
+    groove bars: read with its fill bar's snares, a comping phrase kept too few and was read back as no backbeat."""
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
-        bars = hits[rows]
-        feels = part.feels(*time_of(bars, lengths, beat_steps[rows]))
-        if not feels or feel_of(bar_feels(bars, lengths, beat_steps[rows]), bars[:, :, SNARE].sum(axis=1)) in feels:
+        groove = rows if fills is None or fills[rows].all() else rows[~fills[rows]]
+        read, bars = np.minimum(bar_steps[groove], hits.shape[1]), hits[groove]
+        feels = part.feels(*time_of(bars, read, beat_steps[groove]))
+        if not feels or feel_of(bar_feels(bars, read, beat_steps[groove]), bars[:, :, SNARE].sum(axis=1)) in feels:
             continue
         for row, length in zip(rows.tolist(), lengths.tolist()):
             play_feel(hits[row], p[row], feels[0], int(length), max(int(beat_steps[row]), 1))

@@ -284,10 +284,10 @@ class Take(DrumPart):
     expected_f1: float
     structure: np.ndarray  # (n, 3) bool decided rests, crashes, fills
     threshold: float  # lambda: the probability above which a cell was worth playing
+    plan: Plan  # the plan it was decided on, held (none played, and why) or played
     density_reached: float | None = None  # with --density: its hits over those decided (groove.density)
     density_whole: float | None = None  # with --density, take 1 on a plan: its hits over a run without --density's
     parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
-    plan: Plan | None = None  # the plan it was decided on, held (none played, and why) or played
     swung_bars: np.ndarray | None = None  # (n,) bool the bars its plan's swung parts swing in a straight song
 
     @property

@@ -31,7 +31,8 @@ from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.errors import ConfigError
 from seq2drum.options import GenerationOptions, fills_every
 from seq2drum.parts.plan import Planner
-from seq2drum.parts.plan_value import Held, Plan
+from seq2drum.parts.plan_value import Held, Plan, PlanAsk
+from seq2drum.parts.traits import STYLES
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import PHRASE_BARS, closes_with_fill
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid, is_compound
@@ -205,8 +206,6 @@ class Heard(NamedTuple):
     swung: bool = False
     grid: Grid | None = None
     song: BarSong | None = None
-    live: bool = False
-    chosen_part: int = -1  # live: the part the musician chose for the bar (a switch, a --parts bar range); -1 none
 
 
 class Deciders(NamedTuple):
@@ -239,34 +238,48 @@ PARTS_NEED = {Held.BARS: "leave out --plan bars", Held.NO_PARTS: "use a model wi
               "shipped one has)", Held.FROM_NOTHING: "drums from nothing have no song sections to name"}
 
 
+def plan_ask(options: GenerationOptions, heard: Heard, deciders: Deciders, given: Continuation | None = None,
+             from_nothing: bool = False) -> PlanAsk:
+    """What the song's takes are asked to plan, and, `held` set, why they plan none: the one place each reason
+    (parts.plan_value `Held`) is chosen, in order: `--plan bars`, no parts file, drums from nothing (a `--parts`
+    line there is refused, ConfigError), then, without `--parts`, drums given under a style or keeping no time or no
+    backbeat (their part, `given_part`: every full phrase plays it), then no phrase, a style no drummer's part plays,
+    the guitar alone (`--parts`'s named phrases still play there: `Planner.musicians`)."""
+    planner, song = deciders.planner, heard.song
+    ask = PlanAsk(options.takes, options.density, options.style)
+    held = (Held.BARS if options.plan != "parts" else Held.NO_PARTS if planner is None else
+            Held.FROM_NOTHING if from_nothing or song is None else None)
+    if held is not None:
+        if options.parts:
+            raise ConfigError(f"--parts names the parts of a plan, which this run does not make ({held.value}): "
+                              + PARTS_NEED[held])
+        return replace(ask, held=held)
+    reading = planner.read(song)
+    given_part = (planner.given_part(*given.groove_bars(PHRASE_BARS), song)  # the user's groove: its part
+                  if given is not None and options.style is None else -1)
+    musician = planner.arrangement(song, heard.p).chosen(options.parts, planner) if options.parts else None
+    unplanned = given is not None and musician is None  # the drums given, and no part named
+    style = options.style
+    held = (Held.GIVEN_UNDER_STYLE if unplanned and style is not None else
+            Held.GIVEN_KEEPS_NO_TIME if unplanned and given_part < 0 else
+            Held.NO_PHRASES if not reading.phrases else
+            Held.STYLE_WITHOUT_PARTS if style is not None and (style not in STYLES or STYLES[style].no_part) else
+            Held.GUITAR_ALONE if not reading.band else None)
+    return replace(ask, given_part=given_part, musician=musician, reading=reading, held=held)
+
+
 def take_plans(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int,
                given: Continuation | None = None, from_nothing: bool = False) -> tuple[Plan, ...]:
     """The plan of each of the `options.takes` takes, from its sources in this one place: the model's reading of the
     band (parts.plan `Planner.plans`; take 1 the likeliest, the others drawn with their own generator, so take 1
     never depends on them), kept to a `--style`'s parts or to the part of the drums the user gave (`given`: every
-    full phrase plays it), moved by `--density`. Where none is played, a held plan says why (parts.plan_value `Held`):
-    live, `--plan bars`, no parts file, drums from nothing, drums given under a style or keeping no time, the guitar
-    alone, a style no drummer's part plays, no phrase; a take past the plans the chain has, no other plan."""
-    planner, song = deciders.planner, heard.song
-    if heard.live and heard.chosen_part >= 0 and planner is not None:  # the musician's part, live: this bar plays it
-        return (planner.live_plan(heard.chosen_part),) * options.takes
-    reason = (Held.LIVE if heard.live else Held.BARS if options.plan != "parts" else
-              Held.NO_PARTS if planner is None else Held.FROM_NOTHING if from_nothing or song is None else
-              Held.GIVEN_UNDER_STYLE if given is not None and options.style is not None else None)
-    given_part = -1
-    if reason is None and given is not None:
-        given_part = planner.given_part(*given.groove_bars(PHRASE_BARS), song)  # the user's groove: the part
-        reason = Held.GIVEN_KEEPS_NO_TIME if given_part < 0 else None
-    musician = None
-    if options.parts and reason is not Held.LIVE:  # the musician's parts: planned around, whatever else holds
-        if reason in (Held.BARS, Held.NO_PARTS, Held.FROM_NOTHING):
-            raise ConfigError(f"--parts names the parts of a plan, which this run does not make ({reason.value}): "
-                              + PARTS_NEED[reason])
-        musician, reason = planner.arrangement(song, heard.p).chosen(options.parts, planner), None
-    if reason is not None:
-        return (Plan.held_for(reason),) * options.takes
-    plans = planner.plans(song, heard.p, options.takes, np.random.default_rng([seed, PLAN_STREAM]), options.density,
-                          options.style, given_part, musician)
+    full phrase plays it), moved by `--density`. Where none is played, a held plan says why (`plan_ask`); a take
+    past the plans the chain has, no other plan."""
+    ask, planner = plan_ask(options, heard, deciders, given, from_nothing), deciders.planner
+    if ask.held is None:
+        plans = planner.plans(ask, heard.p, np.random.default_rng([seed, PLAN_STREAM]))
+    else:  # the musician's phrases alone, where he named any
+        plans = [planner.musicians(ask) if planner is not None else Plan.held_for(ask.held)]
     if not plans[0].played:  # none for the song: every take's, for the same reason
         return (plans[0],) * options.takes
     return (*plans, *(Plan.held_for(Held.NO_OTHER),) * (options.takes - len(plans)))
@@ -341,13 +354,14 @@ class Request:
 
 
 def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int = 0,
-            given: Continuation | None = None, base: Steering | None = None) -> Request:
+            given: Continuation | None = None, base: Steering | None = None, plan: Plan | None = None) -> Request:
     """The request for the bars `heard` (offline the whole song, live the bar about to be played) alike: the style's
     entries for its meters, `--fills` and `--crashes` counted per section of its span, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its fills),
     the edges, the take steps' reading of the song (swung or not, on its grid), each take's plan of parts
     (`take_plans`, seeded by `seed`) as the decision reads it, and where each take places its fills and crashes
-    (`placing`: drawn from `seed`, take by take; a plan's changes of part lead in like a section's end)."""
+    (`placing`: drawn from `seed`, take by take; a plan's changes of part lead in like a section's end). `plan`: the
+    plan every take plays, where the caller made it (live: the bar's, `live.parts`'s part or none)."""
     base_steering = base or Steering()
     fills = every_bars(options.fills, heard.span, closing=True)
     crashes = every_bars(options.crashes, heard.span, closing=False)
@@ -355,7 +369,8 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      fills=base_steering.fills if fills is None else fills,
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)
-    plans = take_plans(options, heard, deciders, seed, given, from_nothing=base is not None)
+    plans = ((plan,) * options.takes if plan is not None
+             else take_plans(options, heard, deciders, seed, given, from_nothing=base is not None))
     steerings = tuple(plan_steering(steering, plan, deciders.planner, heard.span.n_bars) for plan in plans)
     steering, rested = steerings[0], plan_rests(plans[0], heard.span.n_bars)[0]
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,

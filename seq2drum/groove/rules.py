@@ -26,6 +26,7 @@ from seq2drum.groove.context import BarContext, BarDecision, Rule
 from seq2drum.groove.feels import play_feels, play_levels, play_times
 from seq2drum.groove.gains import split_bar
 from seq2drum.groove.policy import Steering
+from seq2drum.groove.structure import FILL_COLUMN
 from seq2drum.groove.settings import (BACKBEAT_EXPECTED, BACKBEAT_TWO_BEATS, BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS,
                                       BASS_KICK_SURE, SHORT_BAR_STEPS, TOM_GROOVE_SURE)
 from seq2drum.midi.drums import KICK, SNARE, TIMEKEEPERS, TOMS
@@ -220,7 +221,8 @@ def plan_feels(context: BarContext, decision: BarDecision) -> None:
     on the hat, backbeat" as four on the floor; docs/experiments/2026-11-28-your-arrangement.md)."""
     bound = context.steering.plan_parts
     if bound is not None:
-        play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, bound)
+        play_feels(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, bound,
+                   decision.edges[:, FILL_COLUMN])
 
 
 def plan_level(context: BarContext, decision: BarDecision) -> None:

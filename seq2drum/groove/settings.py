@@ -90,3 +90,7 @@ GHOST_VELOCITY = 38  # a ghost note --density adds on the snare
 SKIP_VELOCITY_SHARE = 0.75  # a skip note added for swing is played this much softer than its beat
 MIN_STYLE_BARS = 20  # training bars a style's family needs in a meter to be offered for it
 MIN_ENTRY_BARS = 20  # a style leaves out entries played less often (one-off bars), unless none is
+# a phrase of the plan's sparse part plays under this share of the take's median phrase's hits a bar (groove.decide
+# `plan_sparse`): parts.labels' SPARSE_SHARE (0.5), with room for the hits of the full phrases the steps after it
+# and the render leave out (at 0.5 a style's thinned intro was read back as full, 5.8 hits a bar against 5.45)
+SPARSE_HELD_SHARE = 0.4

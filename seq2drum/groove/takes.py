@@ -101,7 +101,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
 
 def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
                  rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish,
-                 edges: np.ndarray | None = None, plan: Plan | None = None, placing: Placing | None = None,
+                 plan: Plan, edges: np.ndarray | None = None, placing: Placing | None = None,
                  steering: Steering | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
@@ -112,7 +112,7 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
     scores, p = finish.scores, finish.p
     steering = request.steering if steering is None else steering
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
-    played = plan is not None and plan.played
+    played = plan.played
     if played:
         labels = planned_labels(labels, plan.bar_parts(len(labels)))
     fills = decoder.fills if not played else PlannedFills(decoder.fills, plan.bar_fills(len(labels)))
@@ -121,8 +121,7 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
                          scale=decoder.policy.threshold_scale(steering), swung=finish.swung, placing=placing)
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
-    take = decide(chooser, context, request.edges if edges is None else edges, finish).take
-    take.plan = plan
+    take = decide(chooser, context, request.edges if edges is None else edges, finish, plan).take
     if played:
         take.parts = tuple((scores.first_bar + row + 1, name) for row, name in plan.phrase_names())
     return take
@@ -138,9 +137,9 @@ def planned_labels(labels: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return out
 
 
-def bar_take(chooser: Chooser, context: BarContext, request: Request) -> Decided:
-    """The live drummer's one attempt: the bar of `context` decided with the live chooser."""
-    return decide(chooser, context, request.edges, request.finish)
+def bar_take(chooser: Chooser, context: BarContext, request: Request, plan: Plan) -> Decided:
+    """The live drummer's one attempt: the bar of `context` decided with the live chooser, on the bar's `plan`."""
+    return decide(chooser, context, request.edges, request.finish, plan)
 
 
 def _keep_asked(take: Take, finish: Finish) -> None:

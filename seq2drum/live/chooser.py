@@ -62,7 +62,7 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     over the bars played), and the run of short bars (`short_bars` goes on with a run's grouped groove). With `hold`
     the bar keeps the last bar's groove where it fits the bar."""
     # the musician's part, where he chose one for the bar: its p and its parts bound
-    finish, edges, _, steering = request.take_inputs(0)
+    finish, edges, plan, steering = request.take_inputs(0)
     request = request.moved(finish=finish, edges=edges, steering=steering)
     scores, p = finish.scores, finish.p
     band_playing = keeps_time(state, bar_index)
@@ -77,7 +77,7 @@ def played_bar(decoder: Decoder, policy: DecodingPolicy, state: Any, request: Re
     past = Past(state.totals, state.counts, state.short, band_playing)
     chooser = BarChooser(decoder.grooves, policy, state.groove, hold, past, state.options.temperature, state.seed,
                          bar_index)
-    decided = bar_take(chooser, context, request)
+    decided = bar_take(chooser, context, request, plan)
     decision = decided.decision
     grouped = int(decision.grouped[0]) if decision.grouped is not None else -1
     counts = counts_after(decided.context, decision)

@@ -41,11 +41,13 @@ from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan import planner_for
+from seq2drum.parts.plan_value import Held, Plan
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import FeatureSpec
 
 LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
 TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
+NO_LIVE_PLAN = Plan.held_for(Held.LIVE)  # a bar no part was chosen for: the live drummer plays no plan of its own
 
 
 @dataclass
@@ -264,10 +266,12 @@ class ModelDrummer:
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
         chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
                           self.steps_per_quarter) if state.parts else -1
-        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, live=True,
-                      chosen_part=chosen)
+        # the musician's part, where he chose one for the bar (a switch, a --parts bar range): the bar plays it
+        plan = self.planner.live_plan(chosen) if chosen >= 0 and self.planner is not None else NO_LIVE_PLAN
+        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid)
         return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
-                       state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
+                             state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps),
+                             plan=plan)
 
 
 def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from typing import Any
-
 import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, RIDE
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.model import PartModel, emissions, family_mask, log_transitions, sample_plans
+from seq2drum.parts.vocabulary import PartVocabulary
 
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
 
@@ -174,8 +173,8 @@ def drawn_plans(model: PartModel, features: np.ndarray, chosen: list[np.ndarray]
     return out
 
 
-def heard_ride(parts: np.ndarray, p: np.ndarray, phrases: list[Phrase], vocabulary: Any, jazz_family: np.ndarray,
-               ride_ratio: float) -> np.ndarray:
+def heard_ride(parts: np.ndarray, p: np.ndarray, phrases: list[Phrase], vocabulary: PartVocabulary,
+               jazz_family: np.ndarray, ride_ratio: float) -> np.ndarray:
     """Take 1 of a swung song: each phrase of a full hat part of a family jazz/'s drummers ride in (`jazz_family`,
     (K,) bool) where the network hears the ride at `ride_ratio` of the closed hat or more ((n, S, 9) `p` summed over
     the phrase) plays that family's swung ride part of the same feel (the jazz ride; of another feel where it has

@@ -31,8 +31,8 @@ from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, h
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, phrase_features
-from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases, label_phrase
-from seq2drum.parts.plan_value import Held, Plan, PlanSource
+from seq2drum.parts.labels import FAMILIES, SPARSE_SHARE, Phrase, cut_phrases, label_phrase
+from seq2drum.parts.plan_value import Plan, PlanAsk, PlanSource, Reading
 from seq2drum.parts.model import FAMILY_COLUMNS, PartModel, load_parts, part_probabilities
 from seq2drum.parts.traits import STYLES
 from seq2drum.parts.vocabulary import PartVocabulary
@@ -57,6 +57,7 @@ SWUNG_SHARE = FEATURE_NAMES.index("song_swung_share")
 JAZZ_SOURCE = "jazz"  # the parts' name for jazz/'s phrases (studies.part_study --jazz; Part.sources)
 # ... a ride part there rides as its drummers do where the network hears the ride at SWUNG_RIDE_RATIO (feel.swing)
 # of the closed hat or more over the part's bars (a swung pop song's drummer keeps the hat)
+QUARTER_STEPS = 4  # a quarter note's steps, in which parts.labels reads a swung time (its steps_per_quarter)
 DROP_OUT_HEARD = 0.5  # a drop-out phrase the network expects this share of the median phrase's hits in plays
 FILL_SHARE_EIGHT = 0.25  # a part whose phrases end in a fill this often fills every 8 bars inside a run of it
 # --style X plans among the full parts whose traits it holds (parts.traits, the table groove.styles names each family
@@ -99,6 +100,7 @@ class Planner:
         # a later take's ride part plays its time on the ride as its drummers do (take 1: which cymbal, the network's)
         self.riding = np.array([part.keeper == "ride" for part in parts])
         self.swung = np.array([part.subdivision == "swung" for part in parts])  # a shuffle's or a jazz ride's time
+        self.eighths = np.array([part.subdivision == "eighths" for part in parts])
         # (K,) bool the parts of a family with a jazz ride part jazz/'s drummers play (4/4): where a swung song's take
         # 1 keeps its time (a 3/4 jazz ride of midi/'s alone took a swung waltz's hat away)
         jazz = {part.family for part in parts
@@ -117,16 +119,17 @@ class Planner:
     def __repr__(self) -> str:
         return f"Planner({len(self.vocabulary)} parts from {self.source or 'memory'})"
 
-    def phrases(self, song: BarSong) -> list[Phrase]:
-        return cut_phrases(song.sections, song.first_bar, song.n_bars)
+    def read(self, song: BarSong) -> Reading:
+        """The song as the part model reads it: its phrases and their features, and whether a band plays there."""
+        phrases = cut_phrases(song.sections, song.first_bar, song.n_bars)
+        features = phrase_features(song, phrases) if phrases else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        return Reading(song, phrases, features, bool(features[:, BAND_COLUMNS].any()))
 
     def arrangement(self, song: BarSong, p: np.ndarray) -> Arrangement:
         """The song's sections and the parts each can play, ranked (parts.arrangement): by the part model's reading
         of the band and the network's fit (`p` (n, S, 9) calibrated); from the guitar alone by the fit alone."""
-        phrases = self.phrases(song)
-        features = phrase_features(song, phrases) if phrases else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        _, phrases, features, band = self.read(song)
         families = [FAMILIES[k] for k in np.argmax(features[:, FAMILY_COLUMNS], axis=1).tolist()]
-        band = bool(features[:, BAND_COLUMNS].any())
         posterior = (part_probabilities(self.model, features) if band
                      else np.ones((len(phrases), len(self.vocabulary))) / len(self.vocabulary))
         fit = network_fit(self, p, song.bar_steps, phrases)
@@ -151,26 +154,15 @@ class Planner:
         keeps = keeps and bool(self.full[part] and self.keeping[part] and self.backbeat[part])
         return part if keeps else -1
 
-    def plans(self, song: BarSong, p: np.ndarray, n_plans: int, rng: np.random.Generator | None = None,
-              density: float = 1.0, style: str | None = None, given_part: int = -1,
-              musician: np.ndarray | None = None) -> list[Plan]:
-        """`n_plans` plans of the song (fewer where the chain has no other): the likeliest first, then, of PLAN_DRAWS
-        plans drawn from the chain, the likeliest unlike every earlier one in PLAN_MIN_CHANGED of its phrases (else
-        the most unlike): another reading a drummer could play, not the chain's oddest; `p` (n, S, 9) the calibrated
-        probabilities of its rows. `density` (--density) moves take 1's choice toward sparser parts (under 1) or
-        busier ones (`density_bias`); `style` (--style) keeps to the parts that play it (`style_parts`);
-        `given_part` (`Planner.given_part`'s, of the drums the user gave) is every full phrase's part; `musician`
-        (P,) the part the musician chose for each phrase (`--parts`, parts.arrangement; -1 not named) overrides
-        every plan's there (where no plan can be made, the plan holds the musician's phrases alone). Where no plan
-        can be made, one held plan that says why (`Held`)."""
-        phrases = self.phrases(song)
-        if not phrases:
-            return [Plan.held_for(Held.NO_PHRASES)]
-        if style is not None and (style not in STYLES or STYLES[style].no_part):
-            return [self.musicians(phrases, musician, song.n_bars, Held.STYLE_WITHOUT_PARTS)]
-        features = phrase_features(song, phrases)
-        if not features[:, BAND_COLUMNS].any():  # the guitar alone: the part model reads a band (see the constant)
-            return [self.musicians(phrases, musician, song.n_bars, Held.GUITAR_ALONE)]
+    def plans(self, ask: PlanAsk, p: np.ndarray, rng: np.random.Generator | None = None) -> list[Plan]:
+        """`ask.takes` plans of the song `ask.reading` (fewer where the chain has no other; asked only where one can
+        be made: groove.request `plan_ask`): the likeliest first, then takes 2 and on other arrangements
+        (`arrangements`), then plans drawn from the chain (parts.choice `drawn_plans`); `p` (n, S, 9) the calibrated
+        probabilities of its rows. `ask.density` moves take 1 toward sparser or busier parts (`density_bias`),
+        `ask.style` keeps to its parts (`style_parts`), `ask.given_part` is every full phrase's part, and the
+        musician's parts (`ask.musician`, -1 not named) override every plan's."""
+        song, phrases, features, _ = ask.reading
+        style, given_part, musician, n_plans = ask.style, ask.given_part, ask.musician, ask.takes
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
         allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
@@ -178,6 +170,7 @@ class Planner:
         # ride, comping", and take 1's "swung eighths on the open hat" was played and heard as straight eighths
         # (issue 99: a part sounds as named)
         later_allowed = self.straight_parts(allowed) if straight and style is None else allowed
+        later_allowed = self.held_parts(later_allowed, song, phrases)
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
 
@@ -185,7 +178,7 @@ class Planner:
             return self.heard_levels(self.styled(parts, posterior, later_allowed), posterior, p, phrases, silent,
                                      later_allowed, later, straight)
 
-        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(density)), False)]
+        chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]
         # a swung band heard as another music than jazz rides as its drummers do, not the jazz ride (issue 100)
         jazz = features[0, HEARD_JAZZ] != 0  # NaN: not heard, as before
         if not straight and style is None and given_part < 0 and jazz:
@@ -244,13 +237,14 @@ class Planner:
         plan = self.plan(phrases, np.array([part]), 1, source=PlanSource.MUSICIAN)
         return replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
 
-    def musicians(self, phrases: list[Phrase], musician: np.ndarray | None, n_bars: int, reason: Held) -> Plan:
-        """Where the model makes no plan (for `reason`): the musician's named phrases alone (the others bar by bar),
-        or held for `reason` where none is named."""
-        if musician is None or not (musician >= 0).any():
-            return Plan.held_for(reason)
-        named = np.flatnonzero(musician >= 0)
-        plan = self.plan([phrases[j] for j in named], musician[named], n_bars, source=PlanSource.MUSICIAN)
+    def musicians(self, ask: PlanAsk) -> Plan:
+        """Where the takes play no plan (`ask.held`): the musician's named phrases alone (the others bar by bar), or
+        held where none is named."""
+        if ask.musician is None or ask.reading is None or not (ask.musician >= 0).any():
+            return Plan.held_for(ask.held)
+        named = np.flatnonzero(ask.musician >= 0)
+        plan = self.plan([ask.reading.phrases[j] for j in named], ask.musician[named], ask.reading.song.n_bars,
+                         source=PlanSource.MUSICIAN)
         return replace(plan, chosen=np.ones(len(named), dtype=bool))
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
@@ -282,6 +276,18 @@ class Planner:
         a full part without them."""
         straight = allowed & ~self.swung[None, :]
         return np.where((straight & self.full[None, :]).any(axis=1, keepdims=True), straight, allowed)
+
+    def held_parts(self, allowed: np.ndarray, song: BarSong, phrases: list[Phrase]) -> np.ndarray:
+        """(P, K) `allowed` without the parts whose time a phrase's bars cannot hold as parts.labels reads it, where
+        the phrase keeps a full part without them: eighths need even steps between the beats (a bar of 2-step beats,
+        7/8's or 5/8's, has none: its hat on every eighth is read as "quarters", and "eighths" there would be 16ths),
+        swung time quarter-note beats."""
+        beats = np.array([np.bincount(song.beat_steps[max(q.start_row, 0): min(q.end_row, song.n_bars)]).argmax()
+                          for q in phrases])  # (P,) each phrase's commonest beat, in steps
+        lost = ((beats <= 2) | (beats % 2 == 1))[:, None] & self.eighths[None, :]
+        lost |= (beats != QUARTER_STEPS)[:, None] & self.swung[None, :]
+        held = allowed & ~lost
+        return np.where((held & self.full[None, :]).any(axis=1, keepdims=True), held, allowed)
 
     def styled(self, parts: np.ndarray, posterior: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """The plan with each full part a style does not play (`allowed` (P, K), `style_parts`) replaced by the
@@ -339,6 +345,12 @@ class Planner:
             snare_heard = snares >= BACKBEAT_HEARD * snare_median
             for j in np.flatnonzero(full[parts] & ~self.backbeat[parts] & snare_heard).tolist():
                 parts[j] = likeliest(j, full & keeping & self.backbeat)
+        # a full part keeping no time where the network expects under SPARSE_SHARE of the median phrase's hits besides
+        # the cymbals is read back as sparse (parts.labels measures a level against the song): named so (a metal
+        # song's "kick and snare, backbeat" beside its 16 hits a bar)
+        thin = full[parts] & ~keeping[parts] & (expected - cymbals < SPARSE_SHARE * median)
+        for j in np.flatnonzero(thin).tolist():
+            parts[j] = likeliest(j, playing & ~full)
         for j in np.flatnonzero(silent & ~full[parts]).tolist():
             parts[j] = likeliest(j, full)
         return parts

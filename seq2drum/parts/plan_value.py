@@ -1,17 +1,20 @@
 """A take's plan as a value (issue 86): the part of each of the song's phrases, where its fills go and where the
 plan came from (`PlanSource`: the model, the drums given, a style, the musician), or, held, none and why (`Held`:
-each case a named value, never an empty list). parts.plan's `Planner` makes them; groove.request's `take_plans` gives
-every take one; the run prints each (`Plan.describe`).
+each case a named value, never an empty list). What a song's plans are asked to be is one value too (`PlanAsk`:
+groove.request's `plan_ask` chooses it, every `Held` reason with it). parts.plan's `Planner` makes the plans;
+groove.request's `take_plans` gives every take one; the run prints each (`Plan.describe`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 import numpy as np
 
 from seq2drum.parts.labels import Phrase
+from seq2drum.song.bars import BarSong
 
 
 class PlanSource(str, Enum):
@@ -36,6 +39,33 @@ class Held(str, Enum):
     NO_PHRASES = "no phrase to plan"
     NO_OTHER = "the part chain has no other plan"
     LIVE = "live: the live drummer plays no plan yet"
+
+
+class Reading(NamedTuple):
+    """What the part model reads of a song: its bars, its 4-bar phrases and each phrase's features (P, F)
+    (parts.features), and whether a band plays in them besides the guitar (`band`)."""
+
+    song: BarSong
+    phrases: list[Phrase]
+    features: np.ndarray
+    band: bool
+
+
+@dataclass(frozen=True)
+class PlanAsk:
+    """What a song's plans are asked to be: `takes` of them, `density` (--density) pulling take 1's parts busier or
+    sparser, kept to `style`'s parts (--style), every full phrase the part of the drums the user gave (`given_part`,
+    -1 none), the part the musician chose for each phrase (`musician` (P,), --parts, -1 not named; None: no --parts);
+    on the song as the part model reads it (`reading`; None where no plan is read). `held` set: why the takes play
+    no plan (the musician's phrases alone still play where he named any)."""
+
+    takes: int = 1
+    density: float = 1.0
+    style: str | None = None
+    given_part: int = -1
+    musician: np.ndarray | None = field(default=None, compare=False)
+    reading: Reading | None = field(default=None, compare=False)
+    held: Held | None = None
 
 
 @dataclass(frozen=True)
@@ -101,23 +131,21 @@ class Plan:
 
     def bar_chosen(self, n_bars: int) -> np.ndarray:
         """(n,) bool the rows of phrases whose part the musician chose (`--parts`)."""
-        rows = np.zeros(n_bars, dtype=bool)
-        for phrase, chosen in zip(self.phrases, self.chosen.tolist() if self.chosen is not None else ()):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = chosen
-        return rows
+        return self._per_row(self.chosen if self.chosen is not None else np.zeros(0, dtype=bool), False, n_bars)
 
     def bar_parts(self, n_bars: int) -> np.ndarray:
         """(n,) the part each row plays (-1: no phrase holds it)."""
-        rows = np.full(n_bars, -1, dtype=np.int64)
-        for phrase, part in zip(self.phrases, self.parts.tolist()):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = part
-        return rows
+        return self._per_row(self.parts, -1, n_bars)
 
     def bar_phrases(self, n_bars: int) -> np.ndarray:
         """(n,) the phrase (an index into `phrases`) each row is in (-1: none)."""
-        rows = np.full(n_bars, -1, dtype=np.int64)
-        for j, phrase in enumerate(self.phrases):
-            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = j
+        return self._per_row(np.arange(len(self.phrases)), -1, n_bars)
+
+    def _per_row(self, values: np.ndarray, outside: int | bool, n_bars: int) -> np.ndarray:
+        """(n,) each row's phrase's value of `values` (P,), `outside` where no phrase holds the row."""
+        rows = np.full(n_bars, outside, dtype=values.dtype)
+        for phrase, value in zip(self.phrases, values.tolist()):
+            rows[max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = value
         return rows
 
     def fill_bars(self, n_bars: int) -> np.ndarray:

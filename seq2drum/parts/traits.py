@@ -73,7 +73,6 @@ STYLES: dict[str, StyleTraits] = {style.name: style for style in (
     _style("quarter-hats", "hi-hat on the beats", keepers=HAT_KEEPERS, subdivisions=("quarters",)),
     _style("ride-quarters", "ride cymbal on the beats", keepers=("ride",), subdivisions=("quarters",)),
 )}
-METER_STYLES = tuple(name for name, style in STYLES.items() if style.meter)
 
 
 def style_of(keeper: str, subdivision: str, feel: str, but: tuple[str, ...] = ()) -> str | None:

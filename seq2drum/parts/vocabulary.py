@@ -124,7 +124,6 @@ class PartVocabulary:
     parts: list[Part]
     by_signature: dict[tuple[str, ...], int]
     centroids: np.ndarray  # (K, D) the mean descriptor of each part's phrases
-    _feels_by_time: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # `feels_by_time`'s
 
     def family_parts(self, family: str) -> list[int]:
         return [index for index, part in enumerate(self.parts) if part.family == family]
@@ -135,14 +134,6 @@ class PartVocabulary:
         if index is not None:
             return index
         return nearest_part([p.signature for p in self.parts], self.centroids, label.signature(), descriptor(label))
-
-    def feels_by_time(self, index: int) -> dict[tuple[str, str], tuple[str, ...]]:
-        """`feels_labelled` of full part `index` for every time-keeper and subdivision, made once per part (a live
-        request asks each bar)."""
-        if index not in self._feels_by_time:
-            self._feels_by_time[index] = {(keeper, subdivision): self.feels_labelled(index, keeper, subdivision)
-                                          for keeper in KEEPERS for subdivision in SUBDIVISIONS}
-        return self._feels_by_time[index]
 
     def feels_labelled(self, index: int, keeper: str, subdivision: str) -> tuple[str, ...]:
         """The feels in which a full phrase of part `index`'s family, its time kept by `keeper` in `subdivision`, is
@@ -283,19 +274,6 @@ def vocabulary_from_arrays(arrays: dict[str, np.ndarray]) -> PartVocabulary:
                           dict(entry["sources"])))
     by_signature = {tuple(row[:-1]): int(row[-1]) for row in meta["by_signature"]}
     return PartVocabulary(parts, by_signature, arrays["centroids"].astype(np.float64))
-
-
-def fill_order(part: Part, n_fills: int, generator: np.random.Generator) -> list[int]:
-    """`n_fills` indices into `part.fills`, drawn at random, no two in a row alike where the part has two or more
-    (the drummer's fills varied, never the same two low-tom hits each time); empty where it has none."""
-    count = len(part.fills)
-    if not count:
-        return []
-    order = [int(generator.integers(count))]
-    while len(order) < n_fills:
-        drawn = int(generator.integers(count - 1)) if count > 1 else 0
-        order.append(drawn + (count > 1 and drawn >= order[-1]))  # any but the one before
-    return order[:n_fills]
 
 
 def parts_by_family(vocabulary: PartVocabulary) -> dict[str, list[Part]]:

@@ -57,7 +57,7 @@ def play_bars(drummer: ModelDrummer, song: BarSong, seed: int = 0) -> tuple[Song
                         last_onset=(song.n_bars, 0),
                         groove_logits=joined("groove_logits", bars))
     take = Take(joined("hits", takes), joined("velocity", takes), joined("offset", takes), joined("grooves", takes),
-                {}, 0.0, joined("structure", takes), float(np.mean([t.threshold for t in takes])))
+                {}, 0.0, joined("structure", takes), float(np.mean([t.threshold for t in takes])), takes[0].plan)
     return scores, take
 
 
