@@ -197,7 +197,8 @@ def take_floor(scores: SongScores, p: np.ndarray, counted: np.ndarray | None = N
 class Heard(NamedTuple):
     """What a request is built from, offline from the whole song, live from the bars heard so far: the scores and
     their calibrated probabilities `p` (n, S, 9), the bars decided (`span`), the song's meters (most played first),
-    whether the song swings by its own reading on `grid`, and the song's bars the plan reads (`song`; None live)."""
+    whether the song swings by its own reading on `grid`, the song's bars the plan reads (`song`; None live), and the
+    plan every take plays where the caller made it (`plan`; live: the bar's, `live.parts`'s part or none)."""
 
     scores: SongScores
     p: np.ndarray
@@ -206,6 +207,7 @@ class Heard(NamedTuple):
     swung: bool = False
     grid: Grid | None = None
     song: BarSong | None = None
+    plan: Plan | None = None
 
 
 class Deciders(NamedTuple):
@@ -354,14 +356,14 @@ class Request:
 
 
 def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: int = 0,
-            given: Continuation | None = None, base: Steering | None = None, plan: Plan | None = None) -> Request:
+            given: Continuation | None = None, base: Steering | None = None) -> Request:
     """The request for the bars `heard` (offline the whole song, live the bar about to be played) alike: the style's
     entries for its meters, `--fills` and `--crashes` counted per section of its span, the drums the user gave
     (`given`) on top of `base` (drums from nothing's structure: `--fills` other than `sections` overrides its fills),
     the edges, the take steps' reading of the song (swung or not, on its grid), each take's plan of parts
     (`take_plans`, seeded by `seed`) as the decision reads it, and where each take places its fills and crashes
-    (`placing`: drawn from `seed`, take by take; a plan's changes of part lead in like a section's end). `plan`: the
-    plan every take plays, where the caller made it (live: the bar's, `live.parts`'s part or none)."""
+    (`placing`: drawn from `seed`, take by take; a plan's changes of part lead in like a section's end), or the plan
+    `heard` brings played by every take."""
     base_steering = base or Steering()
     fills = every_bars(options.fills, heard.span, closing=True)
     crashes = every_bars(options.crashes, heard.span, closing=False)
@@ -369,7 +371,7 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
                                      fills=base_steering.fills if fills is None else fills,
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)
-    plans = ((plan,) * options.takes if plan is not None
+    plans = ((heard.plan,) * options.takes if heard.plan is not None
              else take_plans(options, heard, deciders, seed, given, from_nothing=base is not None))
     steerings = tuple(plan_steering(steering, plan, deciders.planner, heard.span.n_bars) for plan in plans)
     steering, rested = steerings[0], plan_rests(plans[0], heard.span.n_bars)[0]

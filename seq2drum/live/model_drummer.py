@@ -268,10 +268,9 @@ class ModelDrummer:
                           self.steps_per_quarter) if state.parts else -1
         # the musician's part, where he chose one for the bar (a switch, a --parts bar range): the bar plays it
         plan = self.planner.live_plan(chosen) if chosen >= 0 and self.planner is not None else NO_LIVE_PLAN
-        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid)
+        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
         return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
-                             state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps),
-                             plan=plan)
+                             state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
 
 def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:

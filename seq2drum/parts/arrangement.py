@@ -17,7 +17,7 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -26,10 +26,17 @@ from seq2drum.errors import ConfigError
 from seq2drum.options import ascii_number
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.traits import STYLES
-from seq2drum.parts.vocabulary import Part
+from seq2drum.parts.vocabulary import Part, PartVocabulary
 
-if TYPE_CHECKING:  # parts.plan imports this module
-    from seq2drum.parts.plan import Planner
+
+class PartBook(Protocol):
+    """What arranging reads of the planner (parts.plan `Planner`, which imports this module): its vocabulary and its
+    parts' step rates."""
+
+    vocabulary: PartVocabulary
+    rates: np.ndarray
+    steps: np.ndarray
+
 
 MAX_ENTRIES = 1024  # --parts entries at most: every section a song of 2,048 bars can count, and ranges
 NETWORK_WEIGHT = 1.0  # a part's rank score: its log posterior under the part model + this x the network's fit
@@ -84,7 +91,7 @@ def occurrences(phrases: list[Phrase], families: list[str], first_bar: int) -> l
     return out
 
 
-def network_fit(planner: Planner, p: np.ndarray, bar_steps: np.ndarray, phrases: list[Phrase]) -> np.ndarray:
+def network_fit(planner: PartBook, p: np.ndarray, bar_steps: np.ndarray, phrases: list[Phrase]) -> np.ndarray:
     """(P, K) how well each part's profile explains what the network expects in each phrase: the log likelihood the
     expected bar of its cells (p (n, S, 9)) has under the part's step rates, averaged over the phrase's bars (a
     phrase of mixed bar lengths: each length's expected bar, by its bars). A part's profile of another bar length is
@@ -104,7 +111,7 @@ def network_fit(planner: Planner, p: np.ndarray, bar_steps: np.ndarray, phrases:
     return out
 
 
-def ranked(planner: Planner, occurrence: Occurrence, posterior: np.ndarray, fit: np.ndarray,
+def ranked(planner: PartBook, occurrence: Occurrence, posterior: np.ndarray, fit: np.ndarray,
            network_weight: float = NETWORK_WEIGHT, label_rows: tuple[int, ...] = (),
            label_weight: float = LABEL_WEIGHT) -> list[RankedPart]:
     """The parts of the section's meter family, best first: each scored by its mean log posterior over the section's
@@ -145,7 +152,7 @@ class Arrangement:
     first_bar: int
     n_bars: int
 
-    def chosen(self, spec: str, planner: Planner) -> np.ndarray:
+    def chosen(self, spec: str, planner: PartBook) -> np.ndarray:
         """(P,) the part `spec` (`--parts`) names for each phrase, -1 where none (`chosen_parts`)."""
         return chosen_parts(spec, planner, list(self.phrases), list(self.families), list(self.sections),
                             self.ranking, self.first_bar, self.n_bars)
@@ -188,7 +195,7 @@ def section_key(key: str) -> str:
     return re.sub(r"\s+", "", key).upper() if re.fullmatch(r"[A-Za-z][0-9]{0,3}(\s*#\s*[0-9]{1,5})?", key) else key
 
 
-def chosen_parts(spec: str, planner: Planner, phrases: list[Phrase], families: list[str], sections: list[Occurrence],
+def chosen_parts(spec: str, planner: PartBook, phrases: list[Phrase], families: list[str], sections: list[Occurrence],
                  ranking: dict[str, list[RankedPart]], first_bar: int, n_bars: int) -> np.ndarray:
     """(P,) the part the musician names for each phrase (-1: not named), from `spec` (see the module docstring);
     `families` each phrase's meter family, `ranking` each section's ranked parts (a style's likeliest there),
@@ -265,7 +272,7 @@ class _Keys:
         return (1 if "#" in key else 0), np.array(sorted(set(held)), dtype=np.int64)
 
 
-def part_of(value: str, key: str, planner: Planner, section: Occurrence | None,
+def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
              ranking: dict[str, list[RankedPart]], family: str) -> int:
     """The part id `value` names for a phrase of `section` (a part's id or name of its meter family, a style's
     likeliest part there, or a time-keeper's: see the module docstring); ConfigError listing the parts that fit."""
@@ -305,7 +312,7 @@ def part_of(value: str, key: str, planner: Planner, section: Occurrence | None,
 LISTED_PARTS = 6  # an error names this many of the parts that fit (all 30 made a line of 1,200 characters)
 
 
-def by_section(value: str, planner: Planner) -> bool:
+def by_section(value: str, planner: PartBook) -> bool:
     """Whether `value` names a part per section (a style or a time-keeper without its feel: the likeliest there)
     rather than one part per meter (an id or a name)."""
     if part_id(value)[0] is not None:
@@ -316,7 +323,7 @@ def by_section(value: str, planner: Planner) -> bool:
         style_named(value) is not None or any(folded(_time_keeper(part.name)) == wanted for part in parts))
 
 
-def names_a_part(value: str, planner: Planner) -> bool:
+def names_a_part(value: str, planner: PartBook) -> bool:
     """Whether `value` names a part of some meter as `part_of` reads it (an id, a name, a style, a time-keeper)."""
     parts = planner.vocabulary.parts
     number, name = part_id(value)
