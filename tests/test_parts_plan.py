@@ -260,11 +260,11 @@ def test_density_moves_the_plan_toward_sparser_or_busier_parts(generator: DrumGe
     song = bar_song(encode_song(midi, DataConfig(), with_drums=False, described=described), generator.spec,
                     genre=heard_genre(described))
     p, _ = calibrated(generator.song_scores(song), generator.decoder.policy)
-    # the part model that hears the band is surer of this band's parts: a halved density moves one phrase of six to
-    # "kick and snare" only from a quarter (with the shipped parts of 2026-11-29)
+    # the part model that hears the band (issue 100) plans this song sparse already (two "kick and snare" phrases of
+    # six): a lower density finds nothing sparser the network allows, a higher one plays busier parts
     reading = planner.read(song)
     busy = {d: hits[planner.plans(PlanAsk(1, density=d, reading=reading), p)[0].parts].mean() for d in (0.25, 1.0, 4.0)}
-    assert busy[0.25] < busy[1.0] < busy[4.0]
+    assert busy[0.25] <= busy[1.0] < busy[4.0]
 
 
 def test_fills_every_n_are_placed_within_the_plan(generator: DrumGenerator) -> None:

@@ -53,6 +53,9 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
+HEARD_JAZZ = FEATURE_NAMES.index("heard_jazz")  # 1 where the drums play the song as jazz, 0 not, NaN not heard
+
+
 def _column(song: BarSong, name: str) -> np.ndarray:
     return song.bar_features[:, _bar_index(name)]
 

@@ -30,7 +30,7 @@ from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, h
                                   other_arrangements, played_arrangement, section_plan)
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
-from seq2drum.parts.features import FEATURE_NAMES, phrase_features
+from seq2drum.parts.features import FEATURE_NAMES, HEARD_JAZZ, phrase_features
 from seq2drum.parts.labels import FAMILIES, SPARSE_SHARE, Phrase, cut_phrases, label_phrase
 from seq2drum.parts.plan_value import Plan, PlanAsk, PlanSource, Reading
 from seq2drum.parts.model import FAMILY_COLUMNS, PartModel, load_parts, part_probabilities
@@ -42,7 +42,6 @@ from seq2drum.song.phrases import closes_with_fill
 # a guitar alone gets no plan: the part model was trained on whole bands (docs/experiments/2026-11-28-the-plans-rules.md
 # has the figures behind this module's rules)
 BAND_COLUMNS = [FEATURE_NAMES.index(f"band_{role}_plays") for role in BAND_ROLES]
-HEARD_JAZZ = FEATURE_NAMES.index("heard_jazz")  # 1 where the drums play the song as jazz, 0 not, NaN not heard
 KEEPER_CLASSES = (CLOSED_HAT, OPEN_HAT, RIDE)  # the time a phrase keeps, as the network hears it (heard_levels) ...
 KEEPER_HEARD = 1.0  # ... a part that keeps no time plays only where it hears under this share of the median phrase's
 PROFILE_FLOOR = 0.02  # a part's step rates are read between this and 1 - this (a cell it never plays stays possible)
@@ -179,9 +178,7 @@ class Planner:
                                      later_allowed, later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]
-        # a swung band heard as another music than jazz rides as its drummers do, not the jazz ride (issue 100)
-        jazz = features[0, HEARD_JAZZ] != 0  # NaN: not heard, as before
-        if not straight and style is None and given_part < 0 and jazz:
+        if not straight and style is None and given_part < 0 and features[0, HEARD_JAZZ] != 0:  # not heard as rock
             chosen[0] = heard_ride(chosen[0], p, phrases, self.vocabulary, self.jazz_family, SWUNG_RIDE_RATIO)
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
         chosen += drawn_plans(self.model, features, chosen, n_plans, rng if rng is not None else
