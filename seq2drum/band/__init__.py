@@ -4,8 +4,8 @@ with the form their sections count (`counted_form`). Readers of the band (the pa
 import from here."""
 
 from seq2drum.band.description import DESCRIPTION_FIELDS, BandDescription
-from seq2drum.band.heard import HeardBand, counted_form, hear, heard_genre
+from seq2drum.band.heard import HeardBand, counted_form, hear, heard_genre, jazz_score
 from seq2drum.band.reading import BandBars, band_bars, describe_band, describe_json, summarize
 
 __all__ = ["DESCRIPTION_FIELDS", "BandBars", "BandDescription", "HeardBand", "band_bars", "counted_form",
-           "describe_band", "describe_json", "hear", "heard_genre", "summarize"]
+           "describe_band", "describe_json", "hear", "heard_genre", "jazz_score", "summarize"]

@@ -6,7 +6,8 @@ form from its choruses; and the form the sections count (`counted_form`: a 12-ba
 The reader knows three words (`seq2drum.options.GENRES`): jazz where its score of the band reaches the fitted
 threshold, else blues where the band plays a 12-bar blues, else rock (the drums' own kind today: the table's rock,
 pop, folk and game songs are one band to these numbers, docs/experiments/2026-11-29-the-band-heard.md). A musician's
-`--genre` says otherwise: it is what is printed, and what the plan and the touch will read (they read neither yet).
+`--genre` says otherwise: it is what is printed, and what the plan will read (it does not yet); the touch reads
+the reader's score of the band itself (`jazz_score`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class HeardBand:
             genre += " (as you said)" if self.genre == self.read_genre else \
                 f" (as you said; the band sounds like {self.read_genre})"
         return "heard: " + ", ".join(w for w in (genre, "swung" if self.swung else "straight", self.form) if w)
+
+
+def jazz_score(description: BandDescription) -> float:
+    """The shipped reader's jazz score of the band described (jazz at its threshold or more): the touch reads it."""
+    return shipped_reader().jazz_score(description)
 
 
 def form_words(description: BandDescription) -> str:

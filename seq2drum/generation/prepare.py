@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seq2drum.band import HeardBand, counted_form, describe_band, hear, heard_genre
+from seq2drum.band import BandDescription, HeardBand, counted_form, describe_band, hear, heard_genre
 from seq2drum.config import DataConfig
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
@@ -45,9 +45,10 @@ class PreparedSong:
     band_parts: list[Part] | None = None  # the parts listened to beside the guitar; None: the guitar alone
     given: GivenDrums | None = None
     from_the_top: bool = False  # the guitar alone: the drums start at the file's first bar (`plays_from_the_top`)
-    # what the drums heard of the band (seq2drum.band): the genre (the musician's --genre where given: the plan and
-    # the touch will read it here), the time and the form; None for drums from nothing
+    # what the drums heard of the band (seq2drum.band): the genre (the musician's --genre where given: the plan
+    # will read it here), the time and the form; None for drums from nothing
     heard: HeardBand | None = None
+    described: BandDescription | None = None  # what the band is (seq2drum.band), read once: the touch reads it too
 
     @property
     def listened_parts(self) -> list[Part]:
@@ -151,7 +152,7 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
         moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
         options.groove_midi, data_config.steps_per_quarter, band_end_bar, options.fill_breaks)
     return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None,
-                        given, top, hear(band_described, options.genre) if band_described else None)
+                        given, top, hear(band_described, options.genre) if band_described else None, band_described)
 
 
 def plays_from_the_top(options: GenerationOptions, band_heard: bool) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum import arrays
+from seq2drum.band import jazz_score
 from seq2drum.feel.level import SongLevel, heard_level, heard_spread
 from seq2drum.feel.swing import decide_swing
 from seq2drum.feel.touch import heard_touch
@@ -161,14 +162,15 @@ def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
 
 def drums_feel(prepared: PreparedSong, seed: int = 0) -> tuple[float | None, float | None]:
     """The level the drums play at (mean MIDI velocity) and how far their velocities spread around it (a standard
-    deviation): those of the drums the user gave, else a drummer's touch beside the parts the drums listen to, drawn
-    by `seed` (feel.touch; feel.level's lines without its table; None: no notes)."""
+    deviation): those of the drums the user gave, else a drummer's touch beside the parts the drums listen to and the
+    band described, its spread drawn by `seed` (feel.touch; feel.level's lines without its table; None: no notes)."""
     if prepared.given is not None and len(prepared.given.notes):
         given = prepared.given.notes[:, VELOCITY]
         return float(given.mean()), float(given.std())
     parts = prepared.listened_parts  # their velocities only: no merged, sorted copy of every note
     heard = np.concatenate([part.notes[:, VELOCITY] for part in parts]) if parts else np.zeros(0)
-    touch = heard_touch(heard, seed)
+    described = prepared.described
+    touch = heard_touch(heard, seed, jazz_score=jazz_score(described) if described is not None else None)
     return touch if touch is not None else (heard_level(heard), heard_spread(heard))
 
 
