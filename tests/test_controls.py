@@ -555,6 +555,21 @@ def test_the_jazz_ride_plays_where_the_band_is_heard_as_jazz(genre: str | None, 
     assert take.hits[:, [0, 8], CLOSED_HAT].any() != plays  # the foot on 2 and 4 alone
 
 
+def test_a_jazz_ride_the_plan_names_plays_as_named_in_a_song_heard_as_rock() -> None:
+    """Breaks if a swung rock song's bars whose plan names a jazz ride (issue 99: a part sounds as named) lost the
+    spang-a-lang with the jazz ride step's genre gate (issue 100), or the bars planned otherwise got it."""
+    from seq2drum.groove.policy import ChosenPart, ChosenParts
+
+    take, scores, grid = _ridden_take(4)
+    before = take.hits.copy()
+    parts = {0: ChosenPart("ride", "swung", {}), 1: ChosenPart("ride", "eighths", {})}
+    bound = ChosenParts(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), parts)
+    decide.jazz_ride(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True, grid=grid,
+                                         genre="rock", plan_parts=bound))
+    assert not take.hits[:2, [0, 8], CLOSED_HAT].any() and take.hits[:2, [4, 12], CLOSED_HAT].all()  # the foot
+    assert np.array_equal(take.hits[2:], before[2:])
+
+
 def _waltz_bass(n: int, beats_played: tuple[int, ...], others: tuple[int, ...] = ()) -> np.ndarray:
     """(n, S) bool a bass's onsets in 3/4 bars of 12 steps: on the beats given (0-2) and the other steps given."""
     from tests.test_decoder import S

@@ -252,12 +252,19 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     """hits (ride, closed hat): in a song that swings by its own reading (`swings`), a bar kept on the ride plays
     the jazz ride, the spang-a-lang with the hi-hat foot on the backbeats (groove.voices `jazz_ride`), the added
     cells with the model's velocity and timing; a bar that plays the user's loop bar exactly is left to the user's
-    notes. A swung band heard as another music than jazz (a rock shuffle, a blues) keeps the ride the take decided:
-    the spang-a-lang and the hat foot are a jazz drummer's (issue 100)."""
-    if not swings(finish) or finish.genre not in (None, JAZZ):
+    notes. A swung band heard as another music than jazz (a rock shuffle, a blues) keeps the ride the take decided
+    (the spang-a-lang and the hat foot are a jazz drummer's, issue 100) but where its plan names a jazz ride."""
+    if not swings(finish):
         return
+    leave = _looped(take, finish)
+    if finish.genre not in (None, JAZZ):
+        bound = finish.plan_parts
+        named = np.zeros(len(take.hits), dtype=bool) if bound is None else np.array(
+            [k >= 0 and bound.chosen_parts[k].keeper == "ride" and bound.chosen_parts[k].subdivision == "swung"
+             for k in bound.parts[: len(take.hits)].tolist()] + [False] * max(0, len(take.hits) - len(bound.parts)))
+        leave = ~named if leave is None else leave | ~named
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
-    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish), walking)
+    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
     take.offset[:] = np.where(take.hits, take.offset, 0)
     play_cells(take, finish.scores, np.flatnonzero(added))
