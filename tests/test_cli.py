@@ -484,7 +484,8 @@ def test_flags_of_another_mode_are_named_not_silently_ignored(tiny_model_path: P
     assert "warning" not in capsys.readouterr().err
     parser = main.build_parser()
     for argv in (["song.mid", "--seed", "3", "--takes", "2", "--checkpoint", "x.pt", "--quiet"],
-                 ["--mode", "evaluate", "--seed", "3", "--takes", "2", "--temperature", "0.5", "--data", "d"],
+                 ["--mode", "evaluate", "--seed", "3", "--takes", "2", "--temperature", "0.5", "--data", "d",
+                  "--plan", "bars", "--crashes", "none"],
                  ["--mode", "train", "--seed", "1", "--epochs", "2", "--data", "d", "--steps-per-quarter", "4"]):
         assert main.ignored_flags(parser, parser.parse_args(argv)) == [], argv
 
@@ -733,3 +734,23 @@ def test_q4_a_header_and_zeros_under_the_size_limit_is_refused_after_a_few_chunk
                       str(tmp_path / "o.mid")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "more than 1,024 chunks that play no notes" in err, err
+
+
+def test_evaluate_plays_the_plan_and_crashes_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Breaks if --mode evaluate dropped --plan or --crashes (issue 102's live gap was measured against an evaluate
+    that played every song with the default plan whatever was asked)."""
+    from seq2drum.cli import main
+    from seq2drum.evaluation import evaluate as evaluation
+
+    asked = []
+
+    def stop(data: object, checkpoint: object, report_dir: object, settings: object, *rest: object,
+             **kwargs: object) -> None:
+        asked.append(settings)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(evaluation, "evaluate", stop)
+    with pytest.raises(SystemExit):
+        main.main(["--mode", "evaluate", "--data", str(tmp_path), "--plan", "bars", "--crashes", "none",
+                   "--report", str(tmp_path / "r")])
+    assert (asked[0].plan, asked[0].crashes) == ("bars", "none")

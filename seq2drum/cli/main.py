@@ -179,7 +179,8 @@ FLAG_MODES = {
     "data": ("preprocess", "train", "evaluate"), "cache": ("preprocess", "train", "evaluate"),
     "workers": ("preprocess", "train", "evaluate"), "steps_per_quarter": ("preprocess", "train"),
     "seed": ("infer", "train", "evaluate"), "temperature": ("infer", "evaluate"), "takes": ("infer", "evaluate"),
-    "live": ("train", "evaluate"), "force": ("infer", "preprocess"),
+    "live": ("train", "evaluate"), "force": ("infer", "preprocess"), "plan": ("infer", "evaluate"),
+    "crashes": ("infer", "evaluate"),
 }
 
 

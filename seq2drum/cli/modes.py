@@ -96,7 +96,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = EvaluationSettings(split=args.split, limit=args.limit, temperature=args.temperature,
                                   seed=0 if args.seed is None else args.seed, plots_songs=args.plots_songs,
                                   gallery=args.gallery, takes=args.takes or 1, humanize=args.humanize, feel=args.feel,
-                                  input_kind=args.input_kind, live=args.live)
+                                  input_kind=args.input_kind, live=args.live, plan=args.plan, crashes=args.crashes)
     evaluation = evaluate(args.data, args.checkpoint, report_dir, settings, args.cache, args.workers,
                           progress=not args.quiet)
     print()
