@@ -195,15 +195,17 @@ def test_a_made_up_shuffle_without_a_style_swings_measurably_as_the_guitar_does(
 
 def test_a_made_up_straight_guitar_over_a_shuffling_bass_swings_with_the_bass(styled: DrumGenerator) -> None:
     """Breaks if generation stopped passing the bass parts to the swing's reading, or swung a song heard from its
-    guitar alone (`--guitar-only`: a straight guitar, nothing else read)."""
+    guitar alone (`--guitar-only`: a straight guitar, nothing else read). The drums keep eighths (a style): the tiny
+    untrained network's own hats fall on every 16th and sextuplet, and how many of them are eighths followed the plan
+    it happened to make (0.59-0.64 written swing on one seed as the part model changed), not the reading."""
     guitar = strummed([0.0, 0.5], 64, strum_ticks=16, jitter_ticks=4)
     bass = strummed([0.0, 2 / 3], 64, strum_ticks=0)
     bass[:, 2] = 40
     midi = song_bytes(guitar, extra=[TrackSpec("Bass", 1, bass, 33)])
-    result = styled.generate(midi, GenerationOptions(seed=0))
+    result = styled.generate(midi, GenerationOptions(seed=0, style="straight-8ths"))
     assert written_swing(result.midi_bytes) == pytest.approx(2 / 3, abs=0.04)
     assert any("swinging at 0.67" in notice for notice in result.notices)
-    alone = styled.generate(midi, GenerationOptions(seed=0, guitar_only=True))
+    alone = styled.generate(midi, GenerationOptions(seed=0, guitar_only=True, style="straight-8ths"))
     assert not any("swinging" in notice for notice in alone.notices)
     assert (written_swing(alone.midi_bytes) or 0.5) <= STRAIGHT_MAX_SWING
 
