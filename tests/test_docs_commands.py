@@ -48,6 +48,8 @@ SKIPPED: list[tuple[str, str]] = [
     (r"--mode train|tools\.ensemble", ("training on a folder of songs: minutes to hours (tests/test_cli.py and"
                                       " tests/test_ensemble.py train tiny models)")),
     (r"tools\.crossval|studies\.cv_prior", "cross-validation: five trainings on ../shared/data, hours"),
+    (r"studies\.part_study", "the drummers' parts of ../shared/data fitted six times, minutes, and --write replaces "
+     "the shipped models/parts.npz"),
     (r"runs/oof-parts", ("a study's measurement with a copy of the model beside parts fitted without the songs "
                          "measured (docs/experiments/2026-11-28-your-arrangement.md says how to make it), minutes")),
     (r"tools\.(score_split|kit_figures)|studies\.(crash_figures|group_figures|take_pairs|level_figures|band_tells"

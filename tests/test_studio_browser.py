@@ -483,14 +483,14 @@ def shoot_list(page: Any, selector: str, path: Path) -> None:
 def test_the_style_is_chosen_from_the_styles_of_the_songs_meter(studio: StudioThread, browser: Any,
                                                                  tiny_model_path: Path, artifacts: Path) -> None:
     """Issue 70: the style was a text box pointing to `--mode styles`. It is a list of the model's styles that play in
-    the song's meter (6/8: jazz-ride and six-eight of the tiny model's six), switching when a 4/4 song comes; the one
+    the song's meter (6/8: jazz-ride and six-eight of the tiny model's seven), switching when a 4/4 song comes; the one
     chosen makes the takes. Screenshots: style-list-6-8.png, style-list-4-4.png."""
     book = DrumGenerator.from_checkpoint(tiny_model_path).styles
     page = Page(browser, studio)
     page.drop("lilt.mid", six_eight_song(bars=4))
     page.page.wait_for_selector("#opt-style[data-meter='6/8']")
     assert style_choices(page.page) == ["", *book.fitting("6/8")] == ["", "jazz-ride", "six-eight"]
-    assert "2 of the model's 6 styles play in 6/8, the meter of lilt.mid" in page.page.inner_text("#style-words")
+    assert "2 of the model's 7 styles play in 6/8, the meter of lilt.mid" in page.page.inner_text("#style-words")
     assert "--mode styles" not in page.page.inner_text("[data-name=style]")
     page.page.select_option("#opt-style", "six-eight")
     assert page.page.inner_text("#style-words").endswith("six-eight: compound meters: beats of three eighths")
