@@ -387,3 +387,21 @@ def test_the_menu_marks_the_part_a_run_without_parts_plays(generator: DrumGenera
     lines = described(menu, 3)
     assert sum("left to the plan, it plays: " in line for line in lines) == len(menu.arrangement.sections)
     assert json.loads(menu.to_json())[0]["plays"]["id"] == menu.plain[menu.arrangement.sections[0].key].id
+
+
+def test_the_menu_marks_a_part_of_another_meter_the_plan_thinned_a_section_to() -> None:
+    """Breaks if a section whose plain run plays another family's part (a 3/4 song's intro thinned to the 4/4
+    "sparse / intro": d_bunny's B#1, bars 3-8) lost its "left to the plan, it plays" line: the musician could not
+    see what a choice there changes. Its own meter's part still wins where one plays."""
+    from types import SimpleNamespace
+
+    from seq2drum.generation.arrange import commonest_parts
+
+    parts = [SimpleNamespace(family="4/4", name="sparse / intro"), SimpleNamespace(family="3/4", name="waltz")]
+    planner = SimpleNamespace(vocabulary=SimpleNamespace(parts=parts), full=np.array([False, True]))
+    sections = [SimpleNamespace(key="B#1", family="3/4", phrases=[0, 1]),
+                SimpleNamespace(key="C#1", family="3/4", phrases=[2, 3]),
+                SimpleNamespace(key="D#1", family="3/4", phrases=[4])]
+    arrangement = SimpleNamespace(sections=sections, ranking={"B#1": [], "C#1": [], "D#1": []})
+    marked = commonest_parts(planner, arrangement, [0, 0, 0, 1, -1])
+    assert marked["B#1"].name == "sparse / intro" and marked["C#1"].name == "waltz" and "D#1" not in marked

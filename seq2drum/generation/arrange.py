@@ -115,12 +115,14 @@ def plain_parts(generator: Any, arrangement: Arrangement, heard: Heard,
 
 
 def commonest_parts(planner: Any, arrangement: Arrangement, parts: list[int]) -> dict[str, RankedPart]:
-    """Each section's commonest part of `parts` (P,) among those of its meter (a phrase in another meter names none),
-    ranked where the section lists it."""
+    """Each section's commonest part of `parts` (P,) among those of its meter, else of any meter (a plan may thin a
+    phrase to another family's sparse part where its own has none: a waltz's "sparse / intro"), ranked where the
+    section lists it; none where its phrases play no part."""
     out = {}
     for section in arrangement.sections:
         fits = {k for k, part in enumerate(planner.vocabulary.parts) if part.family == section.family}
-        commonest = Counter(parts[j] for j in section.phrases if parts[j] in fits).most_common()
+        played = [parts[j] for j in section.phrases if parts[j] >= 0]
+        commonest = Counter(k for k in played if k in fits).most_common() or Counter(played).most_common()
         if not commonest:
             continue
         best = max(commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
