@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seq2drum.band import BandDescription, HeardBand, counted_form, describe_band, hear, heard_genre
+from seq2drum.band import BandDescription, HeardBand, counted_form, describe_band, hear
 from seq2drum.config import DataConfig
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
@@ -138,8 +138,9 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     top = plays_from_the_top(options, bool(others))
     if top:
         encoded.first_bar = 0
+    heard = hear(band_described, options.genre) if band_described else None  # the genre: the musician's or heard
     bars = bar_song(encoded, spec, counted_form(band_described) if band_described else None,
-                    heard_genre(encoded.described, options.genre))
+                    heard.genre if heard else options.genre)
     if not choice.parts:  # no guitar: a bar "plays" where any part listened to does (rests, floors, sections' bars)
         onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), encoded.grid)
         bars.guitar_plays = onsets[encoded.first_bar : encoded.end_bar].sum(axis=1) > 0
@@ -152,7 +153,7 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
         moved_song, encoded.grid, encoded.first_bar, bars.n_bars, spec.max_bar_steps, options.keep_drums,
         options.groove_midi, data_config.steps_per_quarter, band_end_bar, options.fill_breaks)
     return PreparedSong(moved_song, choice, encoded, bars, moved_bars, steering, others if band else None,
-                        given, top, hear(band_described, options.genre) if band_described else None, band_described)
+                        given, top, heard, band_described)
 
 
 def plays_from_the_top(options: GenerationOptions, band_heard: bool) -> bool:

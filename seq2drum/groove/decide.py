@@ -28,7 +28,7 @@ from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.feels import play_feels, play_times
-from seq2drum.groove.policy import ChosenParts, Take
+from seq2drum.groove.policy import ChosenPart, ChosenParts, Take
 from seq2drum.groove.context import Past
 from seq2drum.groove.context import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
@@ -258,10 +258,8 @@ def jazz_ride(take: Take, finish: Finish) -> None:
         return
     leave = _looped(take, finish)
     if finish.genre not in (None, JAZZ):
-        bound = finish.plan_parts
-        named = np.zeros(len(take.hits), dtype=bool) if bound is None else np.array(
-            [k >= 0 and bound.chosen_parts[k].keeper == "ride" and bound.chosen_parts[k].subdivision == "swung"
-             for k in bound.parts[: len(take.hits)].tolist()] + [False] * max(0, len(take.hits) - len(bound.parts)))
+        named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
+                             and part.subdivision == "swung")
         leave = ~named if leave is None else leave | ~named
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
     added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking)
@@ -310,9 +308,18 @@ def plan_swing(take: Take, finish: Finish) -> None:
     bound = finish.plan_parts
     if bound is None or swings(finish) or finish.options.swing is not None:
         return
-    swung = np.array([k >= 0 and bound.chosen_parts[k].subdivision == "swung" for k in bound.parts.tolist()])
+    swung = planned_bars(bound, min(len(take.hits), len(bound.parts)), lambda part: part.subdivision == "swung")
     if swung.any():
-        take.swung_bars = swung[: len(take.hits)]
+        take.swung_bars = swung
+
+
+def planned_bars(bound: ChosenParts | None, n: int, named: Callable[[ChosenPart], bool]) -> np.ndarray:
+    """(n,) bool the bars whose bound part (the take's plan, `Finish.plan_parts`) is `named`; none without one."""
+    out = np.zeros(n, dtype=bool)
+    if bound is not None:
+        for row, k in enumerate(bound.parts[:n].tolist()):
+            out[row] = k >= 0 and named(bound.chosen_parts[k])
+    return out
 
 
 def later_take_variation(take: Take, finish: Finish) -> None:
