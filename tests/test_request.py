@@ -250,3 +250,18 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
     last_drum = int(play.notes[:, START].max())
     assert band_end <= last_drum <= band_end + bar_ticks + ENDING_SLACK_Q * prepared.song.ticks_per_quarter, \
         (meter, band_end, last_drum)
+
+
+def test_live_plays_the_genre_the_musician_names_as_offline_does(sides: tuple[DrumGenerator, ModelDrummer]) -> None:
+    """Breaks if the genre the take steps read (the jazz ride only in a song played as jazz, issue 100) reached only
+    offline: live hears no band description yet, but the musician's --genre is the same word on both sides."""
+    generator, _ = sides
+    options = GenerationOptions(seed=0, genre="rock")
+    offline, _ = offline_request(generator, swung_band(), options)
+    scores = offline.finish.scores
+    live = build_request(options, Heard(scores, offline.finish.p, song_span(scores), ["4/4"], True),
+                         generator.deciders())
+    assert offline.finish.genre == live.finish.genre == "rock"
+    unsaid = build_request(GenerationOptions(seed=0), Heard(scores, offline.finish.p, song_span(scores), ["4/4"]),
+                           generator.deciders())
+    assert unsaid.finish.genre is None  # nothing heard, nothing said: the jazz ride as a swung song's
