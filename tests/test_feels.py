@@ -9,7 +9,7 @@ from seq2drum.groove import rules
 from seq2drum.groove.feels import play_feel, play_feels, play_times, time_of
 from seq2drum.groove.policy import ChosenPart, ChosenParts
 from seq2drum.groove.policy import Steering
-from seq2drum.midi.drums import CLOSED_HAT, KICK, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE
 from seq2drum.parts.labels import kick_snare_feel
 from tests.builders import pattern
 from tests.test_rules import ROCK, S, context_of, decision_of
@@ -169,3 +169,19 @@ def test_the_bars_of_a_chosen_hat_part_are_off_the_ride_and_a_ride_parts_are_not
     ride = ChosenPart("ride", "eighths", {})
     chosen = ChosenParts(np.array([0, 1, -1]), np.array([0, 1, 2]), {0: EIGHTHS, 1: ride})
     assert chosen.off_the_ride().tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize(("part", "cymbal", "strokes"), [
+    (ChosenPart("crash", "none", {}), CRASH, 4), (ChosenPart("ride", "eighths", {}), RIDE, 6)],
+    ids=["riding the crash", "eighths on the ride"])
+def test_a_phrase_keeping_no_time_gets_its_parts_cymbal_on_the_beats(part: ChosenPart, cymbal: int,
+                                                                    strokes: int) -> None:
+    """Issue 100: a Doom song whose drummer rides the crash was played as kick and snare alone (the crash rules keep
+    the network's crashes to accents), and "riding the crash" named over it read back "kick and snare": where no
+    cymbal keeps time the part's cymbal strikes each felt beat, then its subdivision is made as above (eighths: the
+    two likeliest between the beats, as many as the label needs)."""
+    hits = np.stack([bar_of([(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)])] * 2)
+    play_times(hits, np.stack([model_p()] * 2), np.full(2, 16), np.full(2, 4),
+               ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: part}))
+    assert int(hits[0, :, cymbal].sum()) == strokes and hits[0, 0:16:4, cymbal].all()
+    assert time_of(hits, np.full(2, 16), np.full(2, 4))[0] == part.keeper

@@ -19,9 +19,10 @@ from seq2drum.groove.scores import SongScores
 from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
-from seq2drum.parts.codes import FILL_COLUMN, KNOWN_COLUMN, PART_CODE_WIDTH, drummer_codes, plan_codes, signature_code
+from seq2drum.parts.codes import (CODE_KEEPERS, FILL_COLUMN, KNOWN_COLUMN, PART_CODE_WIDTH, drummer_codes, plan_codes,
+                                  signature_code)
 from seq2drum.parts.labels import Phrase, song_labels
-from seq2drum.parts.traits import KEEPERS, PART_FEELS, PART_LEVELS, SUBDIVISIONS
+from seq2drum.parts.traits import PART_FEELS, PART_LEVELS, SUBDIVISIONS
 from seq2drum.parts.plan_value import Plan
 from seq2drum.song.bars import BarSong, FeatureSpec, bar_song
 from seq2drum.song.encode import encode_song
@@ -51,11 +52,19 @@ def test_a_signature_names_its_level_keeper_subdivision_and_feel() -> None:
     code = signature_code(("4/4", "full", "ride", "eighths", "backbeat"))
     assert code.shape == (PART_CODE_WIDTH,) and code[KNOWN_COLUMN] == 1 and code[FILL_COLUMN] == 0
     assert code.sum() == 5  # level, keeper, subdivision, feel, known
-    assert code[len(PART_LEVELS) + KEEPERS.index("ride")] == 1
-    assert code[len(PART_LEVELS) + len(KEEPERS) + len(SUBDIVISIONS) + PART_FEELS.index("backbeat")] == 1
+    assert code[len(PART_LEVELS) + CODE_KEEPERS.index("ride")] == 1
+    assert code[len(PART_LEVELS) + len(CODE_KEEPERS) + len(SUBDIVISIONS) + PART_FEELS.index("backbeat")] == 1
     sparse, drop_out = signature_code(("4/4", "sparse", "closed_hat")), signature_code(("3/4", "drop-out"))
     assert sparse.sum() == 3 and sparse[PART_LEVELS.index("sparse")] == 1  # a sparse part names its keeper only
     assert drop_out.sum() == 2 and drop_out[PART_LEVELS.index("drop-out")] == 1
+
+
+def test_riding_the_crash_is_heard_as_the_open_hat_by_networks_of_todays_width() -> None:
+    """The code has no crash column (the shipped networks' input width): a part kept on the crash sounds to the
+    network as one on the open hat, its nearest wash (groove.feels then moves the time to the crash)."""
+    assert PART_CODE_WIDTH == len(PART_LEVELS) + 5 + len(SUBDIVISIONS) + len(PART_FEELS) + 2
+    crash, open_hat = signature_code(("4/4", "full", "crash")), signature_code(("4/4", "full", "open_hat"))
+    assert np.array_equal(crash, open_hat) and crash[len(PART_LEVELS) + CODE_KEEPERS.index("open_hat")] == 1
 
 
 def test_the_drummer_changes_part_where_his_cymbal_changes_and_his_fill_is_marked() -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
-from seq2drum.parts.labels import (backbeat_beats, cut_phrases, family_of, fill_bars, label_phrase,
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
+from seq2drum.parts.labels import (backbeat_beats, cut_phrases, family_of, fill_bars, label_phrase, label_phrases,
                                    time_keeper)
+from seq2drum.parts.vocabulary import part_name
 from seq2drum.song.sections import Section
 
 WIDTH = 32
@@ -97,6 +98,28 @@ def test_a_hat_shared_by_open_and_closed_keeps_time_on_the_hat() -> None:
     counts[:, CLOSED_HAT], counts[:, OPEN_HAT] = 1.5, 0.8  # neither alone reaches half a hit a beat
     assert time_keeper(counts, np.full(4, 4)) == "closed_hat"
     assert time_keeper(np.zeros((4, 9)), np.full(4, 4)) == "none"
+
+
+@pytest.mark.parametrize("subdivision", [4, 2], ids=["quarters", "eighths"])
+def test_a_chorus_ridden_on_the_crash_is_riding_the_crash_in_any_subdivision(subdivision: int) -> None:
+    """A metal drummer's chorus on the crash (issue 100): the crash keeps time where it is the busiest cymbal at half
+    a hit a beat; the part is named by its cymbal alone (quarters or eighths, a backbeat or not, one part)."""
+    crash = [(s, CRASH) for s in range(0, 16, subdivision)] + [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
+    found = label(crash + [(4, CLOSED_HAT), (12, CLOSED_HAT)])
+    assert (found.keeper, found.signature()) == ("crash", ("4/4", "full", "crash"))
+    assert part_name(found.signature()) == "riding the crash"
+    drums, offset, steps = phrase(crash)  # the batched labeller reads it as the single one does
+    batched = label_phrases(drums, offset, steps, np.full(4, 4), [(0, 4)], 10.0)[0]
+    assert batched.signature() == found.signature()
+
+
+def test_a_crash_on_the_downbeat_over_the_hat_keeps_time_on_the_hat() -> None:
+    """A crash accent each bar is not time kept: the hat's eighths keep it, as before the crash could."""
+    found = label(ROCK + [(0, CRASH)])
+    assert found.signature() == ("4/4", "full", "closed_hat", "eighths", "backbeat")
+    counts = np.zeros((4, 9))
+    counts[:, CRASH], counts[:, CLOSED_HAT] = 3.0, 2.5  # the crash at 3/4 a beat, busier than the hat: it keeps time
+    assert time_keeper(counts, np.full(4, 4)) == "crash"
 
 
 @pytest.mark.parametrize("bar_steps, beat_steps, family", [(16, 4, "4/4"), (12, 4, "3/4"), (12, 6, "compound"),

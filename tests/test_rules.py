@@ -537,6 +537,21 @@ def test_crash_marks_go_on_from_the_bars_before_and_a_crash_ridden_groove_rides_
     assert decision.hits[[r for r in range(16) if r not in bars], 0, RIDE].all()
 
 
+@pytest.mark.parametrize("policy", [DecodingPolicy(), DecodingPolicy(crash_edge_threshold=1.0)],
+                         ids=["crash marks", "no crash marks"])
+def test_a_bar_riding_the_crash_keeps_its_downbeat_crash_uncounted(policy: DecodingPolicy) -> None:
+    """Issue 100: a phrase riding the crash (its part's time on the crash, more strokes off the downbeat than crash
+    accents give a bar) keeps the crash on its 1, as a drummer riding it plays; neither the crash count nor a
+    policy without crash marks moves it to the ride."""
+    n = 8
+    context = context_of(np.zeros((n, S, 9)), np.full((n, 3), 0.05), policy=policy)
+    decision = decision_of(context, [ROCK] * n, np.zeros((n, 3), dtype=bool))
+    rules.codebook_grooves(context, decision)
+    decision.hits[:, 0:16:4, CRASH] = True
+    rules.run(marks.mark_rules(context.policy), context, decision)
+    assert decision.hits[:, 0, CRASH].all() and not decision.hits[:, 0, RIDE].any()
+
+
 def test_a_policy_that_marks_no_crash_rides_its_grooves_crashes_on_the_ride() -> None:
     """Crash edge threshold 1 (a live model whose tuner dropped crashes): no crash marked, and a groove's downbeat
     crash rides the ride (it stayed, and a held groove crashed every bar of 3 primed songs live)."""

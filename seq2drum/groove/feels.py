@@ -104,13 +104,17 @@ def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tu
 def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
                chosen: ChosenParts) -> None:
     """In place on (n, S, 9) `hits`: each phrase of `chosen` keeps time on its part's cymbal (another cymbal's time
-    moved there, `move_time`) in its part's straight subdivision: time kept finer thinned (`thin`), coarser given the
-    cymbal's likeliest cells of the part's subdivision (`divide`), as parts.labels reads it (EIGHTHS_SHARE,
-    SIXTEENTHS_SHARE of its hits); the model's own cells stay where they fit. A swung part's time is kept in eighths,
-    which the take steps swing where the song swings."""
+    moved there, `move_time`; where none keeps it, the cymbal on each felt beat) in its part's straight subdivision:
+    time kept finer thinned (`thin`), coarser given the cymbal's likeliest cells of the part's subdivision (`divide`),
+    as parts.labels reads it (EIGHTHS_SHARE, SIXTEENTHS_SHARE of its hits); the model's own cells stay where they fit.
+    A swung part's time is kept in eighths, which the take steps swing where the song swings."""
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
+        if keeper == "none" and part.keeper in KEEPER_CYMBALS:  # no cymbal keeps time: the part's, on the beats
+            for row, length in zip(rows.tolist(), lengths.tolist()):
+                hits[row, : int(length) : max(int(beat_steps[row]), 1), KEEPER_CYMBALS[part.keeper]] = True
+            keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
         if keeper in KEEPER_CYMBALS and part.keeper in KEEPER_CYMBALS and keeper != part.keeper:
             for row in rows.tolist():
                 move_time(hits[row], KEEPER_CYMBALS[keeper], KEEPER_CYMBALS[part.keeper],

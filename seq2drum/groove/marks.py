@@ -21,7 +21,8 @@ from seq2drum.groove.rules import run
 from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_EVIDENCE_POWER, LENGTH_DRAW, MIN_FILL_MEAN,
                                        PRIOR_BARS, TWO_BARS, VOICE_DRAW, WHOLE_BAR, crash_chance, fill_beats,
                                        fill_chances, fill_position, load_placement)
-from seq2drum.groove.settings import CRASH_DRAWN, CRASH_MIN_GAP, CRASH_SURE, LANDING_CRASH_SHARE, SHORT_BAR_STEPS
+from seq2drum.groove.settings import (CRASH_DRAWN, CRASH_MAX_PER_BAR, CRASH_MIN_GAP, CRASH_SURE, LANDING_CRASH_SHARE,
+                                     SHORT_BAR_STEPS)
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, CrashCount, FillCount, forced_marks
 from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, RIDE, TOMS
 
@@ -87,7 +88,7 @@ def _counted_crashes(context: MarkContext, decision: BarDecision, candidates: np
     that the count (`CrashCount`) and its gap allow, and where a fill lands (`landed_crashes`) as it decided; a
     ridden crash it does not allow rides the ride."""
     probability = context.structure[:, CRASH_COLUMN]
-    grooved = decision.hits[:, 0, CRASH].copy()
+    grooved = decision.hits[:, 0, CRASH] & ~ridden(decision)
     count = CrashCount(*context.past.counts.crashes)
     landings = decision.landings.tolist() if decision.landings is not None else [-1] * len(probability)
     landed = [row for row, landing in enumerate(landings) if landing == 1]
@@ -110,8 +111,15 @@ def crashes_on_ride(context: MarkContext, decision: BarDecision) -> None:
     structure, and live models whose tuner found crashes cost more than they gave); hits (crash, ride): its grooves'
     downbeat crashes ride the ride. Left as they were, a groove with a crash held bar after bar crashed every bar (3
     folds' live models: crash_ridden on 3 songs of 624, primed, out of fold)."""
-    decision.hits[:, 0, RIDE] |= decision.hits[:, 0, CRASH]
-    decision.hits[:, 0, CRASH] = False
+    moved = decision.hits[:, 0, CRASH] & ~ridden(decision)
+    decision.hits[moved, 0, RIDE] = True
+    decision.hits[moved, 0, CRASH] = False
+
+
+def ridden(decision: BarDecision) -> np.ndarray:
+    """(n,) bool the bars that ride the crash (a part riding the crash: more crash strokes off the downbeat than
+    `crash_accents` gives a bar): their downbeat crash is the ride's first stroke, neither a crash mark nor moved."""
+    return decision.hits[:, 1:, CRASH].sum(axis=1) > CRASH_MAX_PER_BAR
 
 
 def fill_marks(context: MarkContext, decision: BarDecision) -> None:

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
     from seq2drum.parts.vocabulary import PartVocabulary
     from seq2drum.song.bars import BarSong
 
-_OFFSETS = np.cumsum([0, len(PART_LEVELS), len(KEEPERS), len(SUBDIVISIONS), len(PART_FEELS)])
+# The network's code has no column for the crash (its width is the shipped networks' input): a part kept on the
+# crash is heard as one on the open hat, the nearest wash, and played on the crash by groove.feels `play_times`.
+CODE_KEEPERS = KEEPERS[: KEEPERS.index("crash")]
+HEARD_AS = {"crash": "open_hat"}
+_OFFSETS = np.cumsum([0, len(PART_LEVELS), len(CODE_KEEPERS), len(SUBDIVISIONS), len(PART_FEELS)])
 FILL_COLUMN = int(_OFFSETS[-1])  # the bar closes its phrase with a fill
 KNOWN_COLUMN = FILL_COLUMN + 1  # a part is known for the bar (all zeros: none)
 PART_CODE_WIDTH = KNOWN_COLUMN + 1
@@ -32,10 +36,10 @@ PART_CODE_WIDTH = KNOWN_COLUMN + 1
 
 def signature_code(signature: Sequence[str]) -> np.ndarray:
     """(PART_CODE_WIDTH,) the code of a part's signature (family, level[, keeper[, subdivision, feel]]: a sparse
-    part names its keeper only, a drop-out nothing more), its fill column clear."""
+    part names its keeper only, a drop-out nothing more; a crash heard as the open hat), its fill column clear."""
     code = np.zeros(PART_CODE_WIDTH, dtype=np.float32)
-    for offset, names, value in zip(_OFFSETS, (PART_LEVELS, KEEPERS, SUBDIVISIONS, PART_FEELS), signature[1:]):
-        code[offset + names.index(value)] = 1.0
+    for offset, names, value in zip(_OFFSETS, (PART_LEVELS, CODE_KEEPERS, SUBDIVISIONS, PART_FEELS), signature[1:]):
+        code[offset + names.index(HEARD_AS.get(value, value))] = 1.0
     code[KNOWN_COLUMN] = 1.0
     return code
 

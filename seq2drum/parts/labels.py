@@ -16,7 +16,7 @@ import numpy as np
 
 from seq2drum import arrays
 from seq2drum.feel.swing import SWUNG_MIN_SWING, grouped_swung_positions
-from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE, TOMS
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, OPEN_HAT, RIDE, SNARE, TOMS
 from seq2drum.song.bars import BarSong
 from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, PHRASE_BARS
 from seq2drum.song.sections import Section
@@ -31,7 +31,7 @@ SWING_MIN_BEATS = 4  # a phrase's swing is read from this many beats with one of
 FEEL_MIN_SHARE = 0.5  # a feel holds in half the phrase's groove bars or more
 COMPING_MIN_SNARES = 0.5  # snare hits a bar that make a non-backbeat phrase comping (fewer: time only)
 DROP_OUT_HITS = 2.0  # under this many hits a bar the drummer has dropped out
-KEEPER_CYMBALS = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE}  # a cymbal time-keeper's drum class
+KEEPER_CYMBALS = {"closed_hat": CLOSED_HAT, "open_hat": OPEN_HAT, "ride": RIDE, "crash": CRASH}  # each one's class
 SPARSE_SHARE = 0.5  # under this share of the song's median phrase (hits a bar) a phrase is sparse (phrases.py's)
 
 
@@ -70,11 +70,12 @@ class PhraseLabel:
         return self.n_bars - 1 in self.fill_rows
 
     def signature(self) -> tuple[str, ...]:
-        """The part's identity before grouping: a drop-out is one part; a sparse phrase keeps its time-keeper only."""
+        """The part's identity before grouping: a drop-out is one part; a sparse phrase keeps its time-keeper only, as
+        does a full one kept on the crash (a drummer rides the crash in quarters or eighths, with a backbeat or not)."""
         if self.level == "drop-out":
             return self.family, "drop-out"
-        if self.level == "sparse":
-            return self.family, "sparse", self.keeper
+        if self.level == "sparse" or self.keeper == "crash":  # riding the crash: its subdivision and feel free
+            return self.family, self.level, self.keeper
         return self.family, "full", self.keeper, self.subdivision, self.feel
 
 
@@ -214,13 +215,10 @@ def _keepers(at: PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps: 
     with np.errstate(divide="ignore", invalid="ignore"):
         chosen = bar_steps[rows] / beat_steps[rows]
         beats = np.array([float(np.add.reduce(chosen[a:b])) for a, b in zip(edges, edges[1:])])  # np.sum's
-        rates = tallies[:, [CLOSED_HAT, OPEN_HAT, RIDE]] / beats[:, None]
+        rates = tallies[:, list(KEEPER_CYMBALS.values())] / beats[:, None]
         toms = tallies[:, list(TOMS)].sum(axis=1) / beats
-    best = rates.argmax(axis=1)  # the first of a tie, as max() picks it
-    hats = rates[:, 0] + rates[:, 1]
-    keeps = (rates[np.arange(len(best)), best] >= KEEPER_MIN_PER_BEAT) | ((best != 2) & (hats >= KEEPER_MIN_PER_BEAT))
-    names = np.where(keeps, np.array(["closed_hat", "open_hat", "ride"])[best],
-                     np.where(toms >= TOM_KEEPER_MIN_PER_BEAT, "toms", "none"))
+    names = np.array([_keeper_of(dict(zip(KEEPER_CYMBALS, rate)), tom)
+                      for rate, tom in zip(rates.tolist(), toms.tolist())])
     return np.where(beats > 0, names, "none").tolist()
 
 
@@ -236,18 +234,27 @@ def _feels(at: PhraseRows, groove: np.ndarray, flags: np.ndarray) -> list[str]:
 
 
 def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
-    """What keeps time over (m, 9) hit counts of groove bars of `beats_per_bar` felt beats: the busiest of the
-    closed hat, open hat and ride at KEEPER_MIN_PER_BEAT hits a beat or more (the hat's two together), else the
-    toms at TOM_KEEPER_MIN_PER_BEAT, else none."""
+    """What keeps time over (m, 9) hit counts of groove bars of `beats_per_bar` felt beats: the crash where it is
+    the busiest cymbal at KEEPER_MIN_PER_BEAT hits a beat or more, else the busiest of the closed hat, open hat and
+    ride at that rate (the hat's two together), else the toms at TOM_KEEPER_MIN_PER_BEAT, else none."""
     beats = float(np.sum(beats_per_bar))
     if beats <= 0:
         return "none"
     rates = {name: counts[:, column].sum() / beats for name, column in KEEPER_CYMBALS.items()}
-    best = max(rates, key=lambda name: rates[name])
+    return _keeper_of(rates, counts[:, list(TOMS)].sum() / beats)
+
+
+def _keeper_of(rates: dict[str, float], toms: float) -> str:
+    """`time_keeper` from each cymbal's hits a felt beat (KEEPER_CYMBALS' names) and the toms': the crash where it is
+    the busiest cymbal at KEEPER_MIN_PER_BEAT (a metal chorus ridden on it), else the busiest of the hats and ride."""
+    crash = rates.pop("crash", 0.0)
+    best = max(rates, key=lambda name: rates[name])  # the first of a tie
+    if crash >= KEEPER_MIN_PER_BEAT and crash > rates[best]:
+        return "crash"
     hats = rates["closed_hat"] + rates["open_hat"]  # a hat half open, half closed keeps time on the hat
     if rates[best] >= KEEPER_MIN_PER_BEAT or (best != "ride" and hats >= KEEPER_MIN_PER_BEAT):
         return best
-    return "toms" if counts[:, list(TOMS)].sum() / beats >= TOM_KEEPER_MIN_PER_BEAT else "none"
+    return "toms" if toms >= TOM_KEEPER_MIN_PER_BEAT else "none"
 
 
 def keeper_steps(hits: np.ndarray, keeper: str) -> np.ndarray:

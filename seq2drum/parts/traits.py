@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PART_LEVELS = ("full", "sparse", "drop-out")  # a phrase's hits against the song's median phrase
-KEEPERS = ("closed_hat", "open_hat", "ride", "toms", "none")  # the voice that keeps time
+KEEPERS = ("closed_hat", "open_hat", "ride", "toms", "none", "crash")  # the voice that keeps time (crash: parts.codes)
 HAT_KEEPERS = ("closed_hat", "open_hat")
 SUBDIVISIONS = ("quarters", "eighths", "16ths", "swung", "none")  # the time-keeper's
 PART_FEELS = ("backbeat", "half-time", "four-floor", "waltz", "comping", "time-only")  # what the kick and snare do

@@ -27,7 +27,8 @@ MIN_PHRASES = 12  # ... and this many phrases at least
 ALLOWED_SHARE = 0.2  # a part allows the classes played in this share of its phrases
 MAX_FILLS, MAX_GROOVES = 16, 8  # fills and groove bars kept per part
 MAX_PER_SONG = 2  # fills or groove bars from one song at most, so one song's fills are not the part's
-KEEPER_WORDS = {"closed_hat": "the hat", "open_hat": "the open hat", "ride": "the ride", "toms": "the toms"}
+KEEPER_WORDS = {"closed_hat": "the hat", "open_hat": "the open hat", "ride": "the ride", "toms": "the toms",
+                "crash": "the crash"}
 FEEL_WORDS = {"backbeat": "backbeat", "half-time": "half-time", "four-floor": "four on the floor", "waltz": "waltz",
               "comping": "comping", "time-only": "no backbeat"}
 CLASS_GROUPS = ((0,), (1,), (2,), (3,), (4, 5, 6), (7,), (8,))  # kick, snare, hats, open hat, toms, crash, ride
@@ -98,6 +99,8 @@ def part_name(signature: Sequence[str]) -> str:
     if level == "sparse":
         keeper = signature[2]
         return "sparse / intro" + ("" if keeper == "none" else f", {KEEPER_WORDS[keeper].removeprefix('the ')}")
+    if signature[2] == "crash":
+        return "riding the crash"
     keeper, subdivision, feel = signature[2:5]
     if keeper == "ride" and subdivision == "swung":
         return "jazz ride, " + ("feathered kick" if feel == "four-floor" else FEEL_WORDS[feel])
