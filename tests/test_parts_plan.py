@@ -334,6 +334,19 @@ def test_a_style_without_parts_of_its_own_keeps_every_part_of_the_meter(planner:
     assert names == ["eighths on the ride, comping"]
 
 
+@pytest.mark.parametrize(("style", "sparse"), [("shuffle", False), ("half-time", False), ("ride-8ths", True)])
+def test_a_style_that_names_a_feel_plans_no_sparse_part(generator: DrumGenerator, style: str, sparse: bool) -> None:
+    """Issue 100: `--style shuffle` on a blues played its sparse phrases without the shuffle's backbeat where the band
+    thinned (formyladymblues: 27 of its 39 bars without one). A style that names a feel keeps it where the band
+    thins: no sparse part (a drop-out still rests); a style of a time-keeper alone keeps them."""
+    planner = generator.planner
+    features = np.zeros((3, len(plan_module.FEATURE_NAMES)))
+    features[:, plan_module.FEATURE_NAMES.index("family_4/4")] = 1
+    allowed = planner.style_parts(style, features)[0]
+    levels = {part.level for part, ok in zip(planner.vocabulary.parts, allowed) if ok}
+    assert ("sparse" in levels) == sparse and "drop-out" in levels and "full" in levels
+
+
 def test_a_style_no_part_carries_plays_no_plan(generator: DrumGenerator) -> None:
     """Bossa: no drummer of the data plays it, so no part does; its grooves are played bar by bar, as before."""
     data = sectioned_song()

@@ -44,12 +44,14 @@ def plan_steering(steering: Steering, plan: Plan, planner: Planner | None, n_bar
 
 def plan_rests(plan: Plan, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
     """(n,) bool the bars of the plan's drop-out phrases (a drop-out is one: conditioned alone, the backbeat and
-    floors played on through 4 in 5 of them) and (n,) bool those of its sparse ones (they play: `plan_level`)."""
+    floors played on through 4 in 5 of them) and (n,) bool those that play: its sparse ones (`plan_level`) and the
+    full parts the musician named (a part named over a silent band read back "drop-out": issue 100)."""
     levels = {"drop-out": np.zeros(n_bars, dtype=bool), "sparse": np.zeros(n_bars, dtype=bool)}
     for phrase, level in zip(plan.phrases, plan.levels):
         if level in levels:
             levels[level][max(phrase.start_row, 0): min(phrase.end_row, n_bars)] = True
-    return levels["drop-out"], levels["sparse"]
+    named_full = plan.bar_chosen(n_bars) & (plan.bar_parts(n_bars) >= 0) & ~levels["drop-out"]
+    return levels["drop-out"], levels["sparse"] | named_full
 
 
 def plan_parts(steering: Steering, plan: Plan, planner: Planner, n_bars: int) -> Steering:

@@ -228,15 +228,13 @@ class Planner:
                 if len(plans) > 1 else () for parts in plans]
 
     def live_plan(self, part: int) -> Plan:
-        """Live: the bar about to be played as one phrase of the musician's `part`, chosen, no fill planned (the live
-        drummer's fills are its own)."""
+        """Live: the bar to be played as one phrase of the musician's `part`, no fill planned (live fills its own)."""
         phrases = [Phrase(0, 1, 0, 0, 0)]
         plan = self.plan(phrases, np.array([part]), 1, source=PlanSource.MUSICIAN)
         return replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
 
     def musicians(self, ask: PlanAsk) -> Plan:
-        """Where the takes play no plan (`ask.held`): the musician's named phrases alone (the others bar by bar), or
-        held where none is named."""
+        """Where the takes play no plan (`ask.held`): the musician's named phrases alone, or held where none is."""
         if ask.musician is None or ask.reading is None or not (ask.musician >= 0).any():
             return Plan.held_for(ask.held)
         named = np.flatnonzero(ask.musician >= 0)
@@ -245,28 +243,30 @@ class Planner:
         return replace(plan, chosen=np.ones(len(named), dtype=bool))
 
     def style_parts(self, style: str | None, features: np.ndarray) -> np.ndarray:
-        """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the
-        full parts whose traits it holds (parts.traits `STYLES`), and the sparse and drop-out parts; a phrase whose
-        meter family has no full part of the style may play any part of it."""
-        parts = self.vocabulary.parts
-        if style is None or style not in STYLES or STYLES[style].meter:
+        """(P, K) bool the parts each phrase may play under `style` (all without one, or a style of a meter): the full
+        parts whose traits it holds (parts.traits `STYLES`), the drop-out and, under a style of no feel, the sparse
+        (a shuffle's backbeat holds where the band thins); a family with no full part of the style, any."""
+        parts, traits = self.vocabulary.parts, STYLES.get(style or "")
+        if traits is None or traits.meter:
             return np.ones((len(features), len(parts)), dtype=bool)
-        plays = STYLES[style].plays
-        return self.kept_to(np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]), features)
+        thins = np.array([not traits.feels or part.level != "sparse" for part in parts])  # its feel holds
+        return self.kept_to(np.array([traits.plays(p.keeper, p.subdivision, p.feel) for p in parts]), features,
+                            thins & ~self.full)
 
     def given_parts(self, part: int, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play with the user's groove (`part`, full): it, and the sparse and
         drop-out parts, in the phrases of its meter family; any part elsewhere."""
         return self.kept_to(np.arange(len(self.vocabulary)) == part, features)
 
-    def kept_to(self, chosen: np.ndarray, features: np.ndarray) -> np.ndarray:
+    def kept_to(self, chosen: np.ndarray, features: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
         """(P, K) bool the parts each phrase may play when its full parts are kept to the `chosen` (K,) ones: those
-        of its meter family, and its sparse and drop-out parts; any part where its family has none chosen."""
+        of its family, and its sparse and drop-out parts (`others`); any part where its family has none chosen."""
         families = np.array([part.family for part in self.vocabulary.parts])
         phrase_family = np.asarray(FAMILIES)[np.argmax(features[:, FAMILY_COLUMNS], axis=1)]  # (P,)
         same = families[None, :] == phrase_family[:, None]  # (P, K)
         kept = same & (chosen & self.full)[None, :]
-        return np.where(kept.any(axis=1, keepdims=True), kept | (same & ~self.full[None, :]), True)
+        others = ~self.full if others is None else others
+        return np.where(kept.any(axis=1, keepdims=True), kept | (same & others[None, :]), True)
 
     def straight_parts(self, allowed: np.ndarray) -> np.ndarray:
         """(P, K) `allowed` without the swung parts (a swung time-keeper: a shuffle, a jazz ride), where a phrase keeps
