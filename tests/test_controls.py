@@ -570,6 +570,22 @@ def test_a_jazz_ride_the_plan_names_plays_as_named_in_a_song_heard_as_rock() -> 
     assert np.array_equal(take.hits[2:], before[2:])
 
 
+def test_a_straight_ride_the_plan_names_plays_as_named_in_a_song_heard_as_jazz() -> None:
+    """Breaks if a song heard as jazz put the spang-a-lang on bars whose plan names a straight ride part ("16ths on
+    the ride": The Candy Man, heard as jazz, skipped in 150 of 150 ridden bars, its drummer in 61 of 93), or lost it
+    where the plan names a jazz ride or nothing."""
+    from seq2drum.groove.policy import ChosenPart, ChosenParts
+
+    take, scores, grid = _ridden_take(6)
+    before = take.hits.copy()
+    parts = {0: ChosenPart("ride", "swung", {}), 1: ChosenPart("ride", "16ths", {})}
+    bound = ChosenParts(np.array([0, 0, 1, 1, -1, -1]), np.array([0, 0, 1, 1, 2, 2]), parts)
+    decide.jazz_ride(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, swung=True, grid=grid,
+                                         genre="jazz", plan_parts=bound))
+    assert np.array_equal(take.hits[2:4], before[2:4])
+    assert take.hits[[0, 1, 4, 5]][:, [4, 12], CLOSED_HAT].all()  # the jazz ride's foot on 2 and 4
+
+
 def _waltz_bass(n: int, beats_played: tuple[int, ...], others: tuple[int, ...] = ()) -> np.ndarray:
     """(n, S) bool a bass's onsets in 3/4 bars of 12 steps: on the beats given (0-2) and the other steps given."""
     from tests.test_decoder import S

@@ -241,26 +241,27 @@ def dynamics(take: Take, finish: Finish) -> None:
 
 
 def swings(finish: Finish) -> bool:
-    """Whether the swung time-keeping step plays: a song that swings by its own reading, no --swing, --style or
-    --density asked."""
+    """Whether the swung time-keeping steps play: the song swings by its own reading, no --swing, --style, --density."""
     options = finish.options
     return (finish.swung and finish.grid is not None and options.swing is None and options.style is None
             and options.density == 1.0)
 
 
 def jazz_ride(take: Take, finish: Finish) -> None:
-    """hits (ride, closed hat): in a song that swings by its own reading (`swings`), a bar kept on the ride plays
-    the jazz ride, the spang-a-lang with the hi-hat foot on the backbeats (groove.voices `jazz_ride`), the added
-    cells with the model's velocity and timing; a bar that plays the user's loop bar exactly is left to the user's
-    notes. A swung band heard as another music than jazz (a rock shuffle, a blues) keeps the ride the take decided
-    (the spang-a-lang and the hat foot are a jazz drummer's, issue 100) but where its plan names a jazz ride."""
+    """hits (ride, closed hat): in a song that swings by its own reading (`swings`), a bar kept on the ride plays the
+    jazz ride, the spang-a-lang with the hi-hat foot on the backbeats (groove.voices `jazz_ride`), the added cells
+    with the model's velocity and timing, but a bar that plays the user's loop bar exactly. A swung band heard as
+    another music than jazz (a rock shuffle, a blues) keeps the ride the take decided (the spang-a-lang is a jazz
+    drummer's, issue 100) but where its plan names a jazz ride; one heard as jazz plays it but where its plan names
+    a straight ride part (a part sounds as named)."""
     if not swings(finish):
         return
     leave = _looped(take, finish)
-    if finish.genre not in (None, JAZZ):
-        named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
-                             and part.subdivision == "swung")
-        leave = ~named if leave is None else leave | ~named
+    other = finish.genre not in (None, JAZZ)  # heard as another music: only the bars its plan names a jazz ride
+    named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
+                         and (part.subdivision == "swung") == other)
+    kept = ~named if other else named
+    leave = kept if leave is None else leave | kept
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
     added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
