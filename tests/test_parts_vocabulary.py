@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seq2drum.midi.drums import CLOSED_HAT, KICK, LOW_TOM, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, LOW_TOM, RIDE, SNARE
 from seq2drum.parts import vocabulary as vocab_module
 from seq2drum.parts.labels import label_phrase
 from seq2drum.parts.vocabulary import (LabelledPhrase, Part, build_vocabulary, part_name, parts_by_family,
@@ -120,3 +120,36 @@ def test_arrays_round_trip(corpus: list[LabelledPhrase]) -> None:
 ], ids=lambda value: value if isinstance(value, str) else None)
 def test_names_a_drummer_would_use(signature: tuple[str, ...], name: str) -> None:
     assert part_name(signature) == name
+
+
+def test_riding_the_crash_is_one_part_whose_cells_are_its_drummers() -> None:
+    """Issue 100: a part's cells come from its own drummers. Metal choruses ridden on the crash in quarters and in
+    eighths (two songs) make one part, "riding the crash", whose groove bars are those drummers' bars: the crash on
+    the beats (and between), never the hat the rock songs keep time on."""
+    crash_quarters = [(s, CRASH) for s in range(0, 16, 4)] + [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
+    crash_eighths = [(s, CRASH) for s in range(0, 16, 2)] + [(0, KICK), (4, SNARE), (12, SNARE)]
+    rock = [labelled(ROCK, f"rock{i % 5}") for i in range(40)]
+    metal = [labelled(crash_quarters, "metal0") for _ in range(6)] + [labelled(crash_eighths, "metal1")
+                                                                       for _ in range(6)]
+    riding = part_named(rock + metal, "riding the crash")
+    assert riding.keeper == "crash" and riding.n_phrases == 12 and riding.signature == ("4/4", "full", "crash")
+    grooves = riding.grooves[:, :16]
+    assert len(grooves) and grooves[:, 0:16:4, CRASH].all() and not grooves[..., CLOSED_HAT].any()
+    drummers = {tuple(map(tuple, np.argwhere(labelled(h, "x").hits[0, :16]))) for h in (crash_quarters, crash_eighths)}
+    assert {tuple(map(tuple, np.argwhere(bar))) for bar in grooves} <= drummers
+
+
+def test_the_shipped_parts_ride_the_crash_as_their_drummers_did() -> None:
+    """models/parts.npz holds "riding the crash" in 4/4, fitted from the drummers of ../shared/data who ride it (32
+    songs, most of them Doom and prog): its groove bars keep time on the crash, not on a hat or the ride (some of
+    its drummers' bars between go to the open hat: 2 of the 8 kept today)."""
+    from pathlib import Path
+
+    from seq2drum.midi.drums import OPEN_HAT
+    from seq2drum.parts.model import load_parts
+
+    vocabulary = load_parts(Path(__file__).resolve().parents[1] / "models" / "parts.npz")[0]
+    riding = next(part for part in vocabulary.parts if part.name == "riding the crash")
+    assert riding.family == "4/4" and riding.n_phrases >= 200
+    per_bar = riding.grooves.sum(axis=1)  # (g, 9) hits a groove bar
+    assert (per_bar[:, CRASH] > per_bar[:, [CLOSED_HAT, OPEN_HAT, RIDE]].max(axis=1)).mean() >= 0.75
