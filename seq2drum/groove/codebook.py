@@ -35,6 +35,9 @@ def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(total > 0, 2 * matched / np.maximum(total, 1e-9), 1.0)
 
 
+FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank", "designed")  # GrooveCodebook's
+
+
 @dataclass
 class GrooveCodebook:
     """Bar patterns of several lengths; entry k plays `patterns[k, :bar_steps[k]]`."""
@@ -67,15 +70,8 @@ class GrooveCodebook:
         return f"GrooveCodebook({len(self)} entries; by bar length in steps: {dict(sorted(lengths.items()))})"
 
     @classmethod
-    def build(
-        cls,
-        bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
-        max_steps: int,
-        size: int = 384,
-        max_candidates: int = 2000,
-        min_bars: int = 8,
-        seed: int = 0,
-    ) -> GrooveCodebook:
+    def build(cls, bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], max_steps: int, size: int = 384,
+              max_candidates: int = 2000, min_bars: int = 8, seed: int = 0) -> GrooveCodebook:
         """From bars as (hits (n_steps, 9) bool, velocity (n_steps, 9), offset (n_steps, 9)) with n_steps <= max_steps.
 
         Each length gets a share of `size` entries by how many bars have it (at least 2 when it has `min_bars`
@@ -105,37 +101,22 @@ class GrooveCodebook:
             patterns[index, :n_steps] = pattern
             velocity[index, :n_steps] = vel
             offset[index, :n_steps] = off
-        return cls(
-            bar_steps=np.array([e[0] for e in entries], dtype=np.int64),
-            patterns=patterns,
-            counts=np.array([e[2] for e in entries], dtype=np.int64),
-            velocity=velocity,
-            offset=offset,
-        )
+        return cls(np.array([e[0] for e in entries], dtype=np.int64), patterns,
+                   np.array([e[2] for e in entries], dtype=np.int64), velocity, offset)
 
     def appended(self, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]]) -> GrooveCodebook:
         """A copy with `entries` ((n_steps, pattern, count, velocity, offset), as `from_entries`) added at the end,
         marked `designed`, off the take menu."""
         if not entries:
             return self
-        more = GrooveCodebook.from_entries(entries, self.max_steps)
-        return GrooveCodebook(
-            bar_steps=np.concatenate([self.bar_steps, more.bar_steps]),
-            patterns=np.concatenate([self.patterns, more.patterns]),
-            counts=np.concatenate([self.counts, more.counts]),
-            velocity=np.concatenate([self.velocity, more.velocity]),
-            offset=np.concatenate([self.offset, more.offset]),
-            menu_rank=np.concatenate([self.menu_rank, np.full(len(more), -1, dtype=np.int64)]),
-            designed=np.concatenate([self.designed, np.ones(len(more), dtype=bool)]),
-        )
+        more = replace(GrooveCodebook.from_entries(entries, self.max_steps), designed=np.ones(len(entries), dtype=bool))
+        return GrooveCodebook(*(np.concatenate([getattr(self, name), getattr(more, name)]) for name in FIELDS))
 
     def learned(self) -> GrooveCodebook:
         """The entries clustered from training songs, without the designed ones (what a checkpoint holds)."""
         if not self.designed.any():
             return self
-        keep = ~self.designed
-        return GrooveCodebook(self.bar_steps[keep], self.patterns[keep], self.counts[keep], self.velocity[keep],
-                              self.offset[keep], self.menu_rank[keep])
+        return GrooveCodebook(*(getattr(self, name)[~self.designed] for name in FIELDS[:-1]))
 
     def entries_of_length(self, n_steps: int) -> np.ndarray:
         """Indices of the entries that fit a bar of `n_steps` steps (empty when the codebook has none)."""
@@ -161,26 +142,17 @@ class GrooveCodebook:
     def to_state(self) -> dict[str, Any]:
         import torch
 
-        self = self.learned()  # the designed entries are appended at load, never saved
-        return {
-            "bar_steps": torch.from_numpy(self.bar_steps.copy()),
-            "patterns": torch.from_numpy(self.patterns.copy()),
-            "counts": torch.from_numpy(self.counts.copy()),
-            "velocity": torch.from_numpy(self.velocity.astype(np.float16)),
-            "offset": torch.from_numpy(self.offset.astype(np.float16)),
-            "menu_rank": torch.from_numpy(self.menu_rank.copy()),
-        }
+        learned = self.learned()  # the designed entries are appended at load, never saved
+        halved = ("velocity", "offset")  # stored as float16
+        return {name: torch.from_numpy(getattr(learned, name).astype(np.float16) if name in halved
+                                       else getattr(learned, name).copy()) for name in FIELDS[:-1]}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> GrooveCodebook:
-        return cls(
-            bar_steps=state["bar_steps"].numpy().astype(np.int64),
-            patterns=state["patterns"].numpy().astype(bool),
-            counts=state["counts"].numpy().astype(np.int64),
-            velocity=state["velocity"].float().numpy(),
-            offset=state["offset"].float().numpy(),
-            menu_rank=state["menu_rank"].numpy().astype(np.int64) if "menu_rank" in state else None,
-        )
+        menu_rank = state["menu_rank"].numpy().astype(np.int64) if "menu_rank" in state else None
+        return cls(state["bar_steps"].numpy().astype(np.int64), state["patterns"].numpy().astype(bool),
+                   state["counts"].numpy().astype(np.int64), state["velocity"].float().numpy(),
+                   state["offset"].float().numpy(), menu_rank)
 
     def with_take_menu(self, songs: list[tuple[np.ndarray, np.ndarray]], size: int = TAKE_MENU_SIZE) -> GrooveCodebook:
         """A copy whose `menu_rank` marks, per bar length, up to `size` entries chosen greedily so that looping the

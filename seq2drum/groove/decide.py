@@ -28,7 +28,7 @@ from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.feels import play_feels, play_times
-from seq2drum.groove.policy import ChosenPart, ChosenParts, Take
+from seq2drum.groove.policy import ChosenPart, ChosenParts, Take, copied
 from seq2drum.groove.context import Past
 from seq2drum.groove.context import BarContext, BarDecision
 from seq2drum.groove.scores import SongScores
@@ -119,7 +119,7 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray, plan: Pla
         expected_f1 = 2 * (played + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
         if expected_f1 / 2 == context.lam:  # lambda holds: each round left would decide the same again (live, 95%
             break  # of bars by the third round)
-        context = context.at(expected_f1 / 2)
+        context = copied(context, lam=expected_f1 / 2)
     assert decision is not None, "a chooser decides in one round at least"
     rules.run((*marks.mark_rules(context.policy, context.placing is not None), *marks.STRUCTURE_RULES), context,
               decision)
