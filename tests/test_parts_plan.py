@@ -493,8 +493,8 @@ def test_every_held_plan_names_its_reason_and_a_played_one_its_source(generator:
     plans = take_plans(options, heard, deciders, 0)
     assert len(plans) == 3 and plans[0].played and plans[0].source is PlanSource.MODEL
     assert plans[0].levels and set(plans[0].levels) <= {"full", "sparse", "drop-out"}
-    assert [span for span in plans[0].fill_spans() if span] and all(
-        span[1] == 1 for span in plans[0].fill_spans() if span)  # a fill: its phrase's last bar
+    ends = [phrase.end_row - 1 for phrase, fills in zip(plans[0].phrases, plans[0].fills.tolist()) if fills]
+    assert ends and np.flatnonzero(plans[0].fill_bars(song.n_bars)).tolist() == ends  # a fill: its phrase's last bar
     cases = {Held.BARS: (dataclasses.replace(options, plan="bars"), heard, deciders),
              Held.NO_PARTS: (options, heard, deciders._replace(planner=None)),
              Held.FROM_NOTHING: (options, heard._replace(song=None), deciders)}

@@ -99,12 +99,6 @@ def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[
     return sorted(counts, key=lambda name: -counts[name])
 
 
-def style_entries(styles: StyleBook, style: str | None, meters: list[str]) -> np.ndarray | None:
-    """(K,) bool the entries `style` allows in a song of `meters` (None: no style). ConfigError, naming the styles
-    that fit, where the style is unknown or does not play the song's first meter."""
-    return None if style is None else styles.allowed(style, meters)
-
-
 def every_bars(choice: str, span: Span, closing: bool) -> np.ndarray | None:
     """(n,) bool the bars a `none|sections|every:N` control forces (None for `sections`: the model's calls): with
     `closing` (`--fills`) the Nth, 2Nth ... bar of each section and its last (where it closes with a fill, once its
@@ -185,8 +179,7 @@ def take_floor(scores: SongScores, p: np.ndarray, counted: np.ndarray | None = N
     """The fewest hits a take may have before it is decided again without rests: a hit per bar the guitar plays,
     and MIN_EXPECTED_HIT_SHARE of the hits the model expects (the calibrated probabilities p summed); over the bars
     `counted` (n,) bool holds (all: None; the musician's drop-outs rest and count for nothing)."""
-    if counted is None:
-        return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
+    counted = slice(None) if counted is None else counted
     return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays[counted].sum()),
                MIN_EXPECTED_HIT_SHARE * float(p[counted].sum()))
 
@@ -363,7 +356,9 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
     base_steering = base or Steering()
     fills = every_bars(options.fills, heard.span, closing=True)
     crashes = every_bars(options.crashes, heard.span, closing=False)
-    steering = base_steering.replace(allowed=style_entries(deciders.styles, options.style, heard.meters),
+    # the entries the style allows in the song's meters (ConfigError, naming the styles that fit, where none does)
+    allowed = None if options.style is None else deciders.styles.allowed(options.style, heard.meters)
+    steering = base_steering.replace(allowed=allowed,
                                      fills=base_steering.fills if fills is None else fills,
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)

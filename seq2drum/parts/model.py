@@ -1,5 +1,5 @@
 """The part model: which part the drummer plays in each phrase of a song, from the band (parts.features); numpy only,
-for the decision to call (parts.fit trains it; docs/experiments/2026-11-27-parts.md shows the calls).
+for the decision to call (training.part_fit trains it; docs/experiments/2026-11-27-parts.md shows the calls).
 
 A hidden Markov chain over the parts of each phrase's meter family. What a phrase's band says of its part is a
 softmax over its family's parts (`band_log_probabilities`: the standardised features, clipped at CLIP, through

@@ -164,7 +164,9 @@ class Planner:
         style, given_part, musician, n_plans = ask.style, ask.given_part, ask.musician, ask.takes
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
-        allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
+        # with the user's groove: it, and the sparse and drop-out parts, in the phrases of its meter family
+        allowed = (self.style_parts(style, features) if given_part < 0
+                   else self.kept_to(np.arange(len(self.vocabulary)) == given_part, features))
         # no take of a straight song plays a swung part: drawn from the chain, a metal song's take 2 played "jazz
         # ride, comping", and take 1's "swung eighths on the open hat" was played and heard as straight eighths
         # (issue 99: a part sounds as named)
@@ -253,11 +255,6 @@ class Planner:
             return np.ones((len(features), len(parts)), dtype=bool)
         plays = STYLES[style].plays
         return self.kept_to(np.array([plays(part.keeper, part.subdivision, part.feel) for part in parts]), features)
-
-    def given_parts(self, part: int, features: np.ndarray) -> np.ndarray:
-        """(P, K) bool the parts each phrase may play with the user's groove (`part`, full): it, and the sparse and
-        drop-out parts, in the phrases of its meter family; any part elsewhere."""
-        return self.kept_to(np.arange(len(self.vocabulary)) == part, features)
 
     def kept_to(self, chosen: np.ndarray, features: np.ndarray) -> np.ndarray:
         """(P, K) bool the parts each phrase may play when its full parts are kept to the `chosen` (K,) ones: those
