@@ -121,8 +121,7 @@ class GrooveGains:
         if cached is None:
             if len(self._cells) >= CELLS_CACHE_SIZE:
                 self._cells.clear()
-            entries = self.codebook.entries_of_length(length)
-            entries = entries[playable[entries]]
+            entries = self._entries(length, playable)
             cells = self.flat[entries].T
             entries.setflags(write=False)
             cells.setflags(write=False)

@@ -110,11 +110,6 @@ class Planner:
         hits = np.log1p(np.array([part.hits_per_bar.sum() for part in parts]))
         self.busier_than_family = hits - np.array([arrays.median(hits[families == family]) for family in families])
 
-    @classmethod
-    def load(cls, path: Path) -> Planner:
-        vocabulary, model = load_parts(path)
-        return cls(vocabulary, model, str(path))
-
     def __repr__(self) -> str:
         return f"Planner({len(self.vocabulary)} parts from {self.source or 'memory'})"
 
@@ -392,6 +387,6 @@ def planner_for(checkpoint: Path, training_data: dict | None = None) -> Planner 
         if path.is_file():
             key = str(path.resolve())
             if key not in _PLANNERS:
-                _PLANNERS[key] = Planner.load(path)
+                _PLANNERS[key] = Planner(*load_parts(path), str(path))
             return _PLANNERS[key]
     return None
