@@ -26,9 +26,8 @@ from seq2drum.live.chooser import played_bar
 def offline_take(decoder: Decoder, scores: SongScores, p: np.ndarray, structure: np.ndarray, steering: Steering,
                  finish: Finish, avoid: list[dict[int, int]] | None = None, refine: bool = True) -> Take:
     """Take 1's attempt (the Viterbi chooser) under `steering` as given and the song's own edges."""
-    request = Request(steering, song_edges(scores, decoder.policy.crash_phrase_bars), finish)
-    return song_attempt(decoder, request, structure, 0.0, None, avoid or [], refine, finish,
-                        Plan.held_for(Held.BARS))
+    return song_attempt(decoder, structure, 0.0, None, avoid or [], refine, finish, Plan.held_for(Held.BARS),
+                        song_edges(scores, decoder.policy.crash_phrase_bars), steering)
 
 
 def live_take(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: SongScores, p: np.ndarray,

@@ -313,15 +313,6 @@ def kick_bass_offsets(bass_onsets: np.ndarray, bias: tuple[float, float]) -> np.
     return np.where(bass_onsets, bias[0], np.where(in_bass_bar, bias[1], 0.0))
 
 
-def _add_step_bias(logits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
-                   biases: dict[tuple[int, int], np.ndarray]) -> None:
-    """In place on logits (n, S, 9): each bar's step biases by its shape (`_step_bias_rows`; a shape without: none)."""
-    for bar, shape in enumerate(zip(np.asarray(bar_steps).tolist(), np.asarray(beat_steps).tolist())):
-        bias = biases.get(shape)
-        if bias is not None:
-            logits[bar, : len(bias)] += bias
-
-
 @functools.lru_cache(maxsize=16)
 def _step_bias_rows(step_bias: tuple[tuple[float, ...], ...], n_steps: int) -> dict[tuple[int, int], np.ndarray]:
     """(bar steps, beat steps) -> its biases (bar steps, 9), read-only, from `step_bias`'s rows (of a shape given
@@ -364,8 +355,11 @@ def calibrated_logits(scores: SongScores, policy: DecodingPolicy, bass: bool = T
     calibration = policy.calibration
     (hit_scale, hit_bias, _, _), step_biases = _calibration_arrays(calibration, scores.hit_logits.shape[1])
     logits = scores.hit_logits * hit_scale + hit_bias
-    if calibration.step_bias:
-        _add_step_bias(logits, scores.bar_steps, scores.beat_steps, step_biases)
+    if calibration.step_bias:  # each bar's step biases by its shape (a shape without: none)
+        for bar, shape in enumerate(zip(np.asarray(scores.bar_steps).tolist(), np.asarray(scores.beat_steps).tolist())):
+            bias = step_biases.get(shape)
+            if bias is not None:
+                logits[bar, : len(bias)] += bias
     if bass and scores.bass_onsets is not None and any(calibration.kick_bass_bias):
         logits[..., KICK] += kick_bass_offsets(scores.bass_onsets, calibration.kick_bass_bias)
     return logits
