@@ -3,7 +3,7 @@ the rest of seq2drum imports it by (issue 99). Its modules import one another; o
 
 from __future__ import annotations
 
-from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
 from seq2drum.groove.context import BarContext, BarCounts, Past
 from seq2drum.groove.continuation import Continuation, steer_gains
 from seq2drum.groove.continuation import continuation as given_groove  # the name of its module too
@@ -39,6 +39,7 @@ __all__ = [
     "StyleBook", "Take", "bar_labels", "bar_structure", "bar_take", "bass_silence", "calibrated",
     "calibrated_logits", "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice",
     "drummed_structure", "edges", "entry_family", "fill_position", "heard_span", "is_fill_bar", "meter_name",
+    "pattern_f1",
     "policy_change", "build_request", "section_edges", "section_places", "song_edges", "song_meters", "song_span",
     "steer_gains", "steered_takes", "structure_decisions", "take_floor", "take_plans", "take_similarity", "tom_fills",
     "with_vocabulary",

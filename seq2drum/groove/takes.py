@@ -106,8 +106,8 @@ def song_attempt(decoder: Decoder, structure: np.ndarray, temperature: float, rn
     section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` and
     `steering` the take's (`Request.take_inputs`: its plan's, else the request's); with a `plan` played
     (parts.plan_value `Plan`) each section's phrases of one part are a section of their own to the groove choice (a
-    section that changes part changes groove); the take keeps its plan, held or played; `placing` where it places its fills and crashes (groove.placement; None: at
-    the edges, by count)."""
+    section that changes part changes groove); the take keeps its plan, held or played; `placing` where it places its
+    fills and crashes (groove.placement; None: at the edges, by count)."""
     scores, p = finish.scores, finish.p
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
     played = plan.played

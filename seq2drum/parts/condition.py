@@ -8,7 +8,7 @@ planner's tables.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -16,8 +16,20 @@ from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.parts.plan_value import Plan
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, NUM_DRUM_CLASSES, RIDE, SNARE, TOMS
 
-if TYPE_CHECKING:  # parts.plan imports this module
-    from seq2drum.parts.plan import Planner
+
+class PartTables(Protocol):
+    """What conditioning reads of the planner (parts.plan `Planner`, which imports this module): each of its K parts'
+    tables over S steps."""
+
+    steps: np.ndarray
+    delta: np.ndarray
+    keeper_delta: np.ndarray
+    ride_share: np.ndarray
+    own_beat: np.ndarray
+    full: np.ndarray
+    jazz_family: np.ndarray
+    riding: np.ndarray
+    keeping: np.ndarray
 
 
 PART_WEIGHT = 1.5  # a cell's logit moves by this times the part's log-odds at that step against its family's average
@@ -34,7 +46,7 @@ TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keepe
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
 
 
-def conditioned(planner: Planner, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
+def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
                 fill_rows: np.ndarray | None = None, whole: bool = False) -> np.ndarray:
     """(n, S, 9) the probabilities p conditioned on each bar's part: logit moved by PART_WEIGHT x the part's
     log-odds at that step against its family's average part, in bars of the part's length (others as they are);
@@ -44,7 +56,7 @@ def conditioned(planner: Planner, p: np.ndarray, bar_steps: np.ndarray, plan: Pl
     in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
     in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
     ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO); a part the musician chose
-    (`Plan.chosen`) keeps its time on the ride where it is a ride part. `planner`: its parts' tables (K, S)."""
+    (`Plan.chosen`) keeps its time on the ride where it is a ride part. `planner`: its tables."""
     out = p.copy()
     rows_part, rows_chosen = plan.bar_parts(len(p)), plan.bar_chosen(len(p))
     groups = {(k, c, n) for k, c, n in zip(rows_part.tolist(), rows_chosen.tolist(), bar_steps.tolist()) if k >= 0}
