@@ -24,7 +24,7 @@ from seq2drum.groove.settings import (BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BAS
                                       FIRST_LAMBDA, PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE,
                                       SETTLED_BARS, SHORT_BAR_STEPS)
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_labels,
-                                       bar_structure, bass_silence, drummed_structure, is_fill_bar, section_edges)
+                                       bar_structure, bass_silence, drummed_structure, is_fill_bar)
 from seq2drum.groove.styles import Style, StyleBook, entry_family, meter_name
 from seq2drum.groove.takes import bar_take, decided_takes, steered_takes, take_similarity
 from seq2drum.groove.vocabulary import with_vocabulary
@@ -40,7 +40,7 @@ __all__ = [
     "calibrated_logits", "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice",
     "drummed_structure", "edges", "entry_family", "fill_position", "heard_span", "is_fill_bar", "meter_name",
     "pattern_f1",
-    "policy_change", "build_request", "section_edges", "section_places", "song_edges", "song_meters", "song_span",
+    "policy_change", "build_request", "section_places", "song_edges", "song_meters", "song_span",
     "steer_gains", "steered_takes", "structure_decisions", "take_floor", "take_plans", "take_similarity", "tom_fills",
     "with_vocabulary",
 ]

@@ -27,7 +27,7 @@ from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import (CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, RIDE, SNARE,
                                  TOMS)
 from seq2drum.groove.scores import SongScores
-from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, closes_with_fill
+from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS
 from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:
@@ -67,19 +67,6 @@ def drummed_structure(song: BarSong) -> np.ndarray | None:
 
 
 # ---------------------------------------------------------------------------------------------- section edges
-
-
-def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n,) bool each: the first bar of every section, and the last bar of every section that closes with a fill."""
-    starts = np.zeros(n_bars, dtype=bool)
-    ends = np.zeros(n_bars, dtype=bool)
-    for section in sections:
-        start, end = section.start_bar - first_bar, section.end_bar - first_bar
-        if 0 <= start < n_bars:
-            starts[start] = True
-        if closes_with_fill(section.n_bars) and 0 < end <= n_bars:
-            ends[end - 1] = True
-    return starts, ends
 
 
 def bass_silence(scores: SongScores) -> np.ndarray | None:
