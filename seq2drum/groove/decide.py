@@ -260,7 +260,7 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     if finish.genre not in (None, JAZZ):
         named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
                              and part.subdivision == "swung")
-        leave = ~named if leave is None else leave | ~named
+        leave = leave | ~named
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
     added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
@@ -268,20 +268,18 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     play_cells(take, finish.scores, np.flatnonzero(added))
 
 
-def _looped(take: Take, finish: Finish) -> np.ndarray | None:
+def _looped(take: Take, finish: Finish) -> np.ndarray:
     """(n,) bool the bars that play the user's loop bar exactly, and those whose time is the musician's straight part
-    (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time (None: neither)."""
-    mine, looped = finish.musicians_time, _users_loop(take, finish)
-    if looped is None:
-        return mine
-    return looped if mine is None else looped | mine
+    (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time."""
+    looped = _users_loop(take, finish)
+    return looped if finish.musicians_time is None else looped | finish.musicians_time
 
 
-def _users_loop(take: Take, finish: Finish) -> np.ndarray | None:
-    """(n,) bool the bars that play the user's loop bar (the drums the user gave) exactly; None without one."""
+def _users_loop(take: Take, finish: Finish) -> np.ndarray:
+    """(n,) bool the bars that play the user's loop bar (the drums the user gave) exactly; none without one."""
     given = finish.continuation
     if given is None:
-        return None
+        return np.zeros(len(take.hits), dtype=bool)
     return given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
 
 
@@ -293,10 +291,8 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
     if not swings(finish):
         return
     # the bars the jazz ride played (the step before) carry the swing on its skip note already
-    leave = voices.jazz_time_bars(take.hits, finish.grid, finish.scores.first_bar)
-    looped = _looped(take, finish)
-    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar,
-                                       leave if looped is None else leave | looped)
+    leave = voices.jazz_time_bars(take.hits, finish.grid, finish.scores.first_bar) | _looped(take, finish)
+    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, leave)
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
@@ -370,10 +366,7 @@ def one_hat_a_step(take: Take, finish: Finish) -> None:
     validation songs' take 1, their drummers 171 in 6,528). Where a step holds both, the open hat, the colour the
     decision chose, stays; the closed hat there goes, with its velocity and timing. A bar that plays the user's loop
     bar exactly is left as the user wrote it."""
-    both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT]
-    mine = _users_loop(take, finish) if finish is not None else None
-    if mine is not None:
-        both &= ~mine[:, None]
+    both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT] & ~_users_loop(take, finish)[:, None]
     if both.any():
         take.hits[:, :, CLOSED_HAT] &= ~both
         take.velocity[:, :, CLOSED_HAT] = np.where(both, 0, take.velocity[:, :, CLOSED_HAT])
