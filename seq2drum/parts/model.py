@@ -82,15 +82,12 @@ def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:
     return standardised(model.mean, model.scale, features)
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    top = np.max(logits, axis=-1, keepdims=True)
-    return logits - top - np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
-
-
 def band_log_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P, K) log P(part | the phrase's band alone), -inf outside the phrase's family."""
     logits = _checked(model, features) @ model.weights + model.bias
-    return log_softmax(np.where(family_mask(model.part_families, features), logits, -np.inf))
+    logits = np.where(family_mask(model.part_families, features), logits, -np.inf)
+    top = np.max(logits, axis=-1, keepdims=True)  # a log softmax over the family's parts
+    return logits - top - np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
 
 
 def change_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:

@@ -182,16 +182,13 @@ class Planner:
                               np.random.default_rng(0), heard)
         named_arrangements = self.arrangement_names(chosen, phrases, later_allowed, musician)
         # a style's song plays the style's parts as they are (its grooves are the style's)
-        if musician is not None:
-            named = musician >= 0
+        named = None if musician is None else musician >= 0
+        if named is not None:
             chosen = [np.where(named, musician, parts) for parts in chosen]
             source = PlanSource.MUSICIAN
-        plans = [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
-                         arrangement=arrangement, style=style)
-                 for parts, arrangement in zip(chosen, named_arrangements)]
-        if musician is None:
-            return plans
-        return [replace(plan, chosen=named) for plan in plans]
+        return [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
+                        arrangement=arrangement, style=style, chosen=named)
+                for parts, arrangement in zip(chosen, named_arrangements)]
 
     def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
                      musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
