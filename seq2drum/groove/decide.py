@@ -385,8 +385,7 @@ TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, plan_kep
                                     plan_sparse, one_hat_a_step, articulations)
 
 
-def run_take_steps(take: Take, finish: Finish) -> Take:
-    """Run TAKE_STEPS on the take in order; returns it."""
+def run_take_steps(take: Take, finish: Finish) -> None:
+    """Run TAKE_STEPS on the take in order."""
     for step in TAKE_STEPS:
         step(take, finish)
-    return take
