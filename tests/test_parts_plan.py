@@ -416,7 +416,9 @@ def test_a_straight_songs_plans_play_no_swung_part(planner: Planner) -> None:
     posterior[:, ride] = 0.9
     hat = part_index(planner, "16ths on the hat, backbeat")
     posterior[:, hat] = 0.05  # the likeliest straight full part
-    assert swinging.styled(np.array([ride, hat]), posterior, straight).tolist() == [hat, hat]
+    kept = swinging.heard_levels(np.array([ride, hat]), posterior, np.zeros((8, 16, 9)), phrases_of(2),
+                                 np.zeros(2, dtype=bool), straight)
+    assert kept.tolist() == [hat, hat]
     only = allowed & (np.arange(len(parts)) == ride)[None, :]  # a phrase whose only full part swings keeps it
     assert (swinging.straight_parts(only) == only).all()
 
