@@ -88,12 +88,6 @@ class GrooveCodebook:
         more = replace(GrooveCodebook.from_entries(entries, self.max_steps), designed=np.ones(len(entries), dtype=bool))
         return GrooveCodebook(*(np.concatenate([getattr(self, name), getattr(more, name)]) for name in FIELDS))
 
-    def learned(self) -> GrooveCodebook:
-        """The entries clustered from training songs, without the designed ones (what a checkpoint holds)."""
-        if not self.designed.any():
-            return self
-        return GrooveCodebook(*(getattr(self, name)[~self.designed] for name in FIELDS[:-1]))
-
     def entries_of_length(self, n_steps: int) -> np.ndarray:
         """Indices of the entries that fit a bar of `n_steps` steps (empty when the codebook has none)."""
         return np.flatnonzero(self.bar_steps == n_steps)
@@ -118,10 +112,10 @@ class GrooveCodebook:
     def to_state(self) -> dict[str, Any]:
         import torch
 
-        learned = self.learned()  # the designed entries are appended at load, never saved
+        learned = ~self.designed  # the designed entries are appended at load, never saved
         halved = ("velocity", "offset")  # stored as float16
-        return {name: torch.from_numpy(getattr(learned, name).astype(np.float16) if name in halved
-                                       else getattr(learned, name).copy()) for name in FIELDS[:-1]}
+        return {name: torch.from_numpy(getattr(self, name)[learned].astype(np.float16) if name in halved
+                                       else getattr(self, name)[learned]) for name in FIELDS[:-1]}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> GrooveCodebook:

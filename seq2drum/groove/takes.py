@@ -121,7 +121,8 @@ def song_attempt(decoder: Decoder, structure: np.ndarray, temperature: float, rn
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
     take = decide(chooser, context, edges, finish, plan).take
     if played:
-        take.parts = tuple((scores.first_bar + row + 1, name) for row, name in plan.phrase_names())
+        first_bars = [scores.first_bar + phrase.start_row + 1 for phrase in plan.phrases]  # 1-based song bars
+        take.parts = tuple(zip(first_bars, plan.names))
     return take
 
 

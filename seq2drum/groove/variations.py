@@ -81,18 +81,13 @@ def kick_variation(take: Take, p: np.ndarray, scores: SongScores) -> Take:
     return varied
 
 
-def open_voice(take: Take, scores: SongScores) -> Take:
-    """A copy of `take` keeping time on the open hi-hat (loose, washy hats) instead of the closed hat or the ride."""
-    varied = copy_take(take)
-    move_voice(varied, scores, (CLOSED_HAT, RIDE), OPEN_HAT)
-    return varied
-
-
 def variations(take: Take, p: np.ndarray, scores: SongScores) -> Iterator[Take]:
     """The variations tried, in order (see the module). 0.8 or 1.25 times the hits alone stays above 0.78 against
     the take it varies (cell F1 2r / (1 + r)), so they count combined with a voice or kick change, or as the farther
     0.6 and 1.6."""
-    voices = (other_voice(take, scores), open_voice(take, scores))
+    opened = copy_take(take)  # time kept on the open hi-hat (loose, washy hats), not the closed hat or the ride
+    move_voice(opened, scores, (CLOSED_HAT, RIDE), OPEN_HAT)
+    voices = (other_voice(take, scores), opened)
     yield from voices
     for base in (take, *voices):
         for factor in VARIATION_DENSITIES:

@@ -284,13 +284,13 @@ class Planner:
                      straight: bool = True) -> np.ndarray:
         """The plan with each part `allowed` (P, K) does not hold (a style's, `style_parts`; a straight song's) replaced
         by the likeliest full part it does (the plan's levels, full, sparse, drop-out, and changes stay as the band
-        asks; the style sets what the full parts play), then each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
-        song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
-        whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
-        often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
-        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too. A
-        `later` take's plan (drawn from the chain) also thins only where the network hears the phrase thin
-        (SPARSE_HEARD) and, in a `straight` song, drops the backbeat only where it hears the snare thin
+        asks; the style sets what the full parts play), then each drop-out phrase that the network does not hear thin
+        (it expects DROP_OUT_HEARD of the song's median phrase's hits there, or more: a riff that goes on under a band
+        read as an intro), and each whose band is silent throughout (`silent` (P,): bars before the guitar comes in,
+        which drummers play more often than not, groove.structure's rests deciding) given the likeliest playing (a
+        silent one: full) part instead; a full part that keeps no time only where the network hears the phrase's
+        cymbals thin too. A `later` take's plan (drawn from the chain) also thins only where the network hears the
+        phrase thin (SPARSE_HEARD) and, in a `straight` song, drops the backbeat only where it hears the snare thin
         (BACKBEAT_HEARD): its kick and snare are its part's. A part is only replaced by one `allowed` holds."""
         parts = parts.copy()
         allowed = np.ones(posterior.shape, dtype=bool) if allowed is None else allowed

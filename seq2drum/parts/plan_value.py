@@ -159,7 +159,3 @@ class Plan:
             if part != after and 0 < phrase.end_row <= n_bars:
                 bars[phrase.end_row - 1] = True
         return bars
-
-    def phrase_names(self) -> list[tuple[int, str]]:
-        """(first row, part name) of each phrase, for the plot."""
-        return [(phrase.start_row, name) for phrase, name in zip(self.phrases, self.names)]
