@@ -35,14 +35,11 @@ class BarCounts(NamedTuple):
     crash_hits: kit.KitCount = kit.KitCount()  # the crash hits the model expected, and those played
 
 
-NO_TOTALS = (0.0, 0.0, 0.0)  # expected matched cells, hits and summed probabilities of the bars before: none
-
-
 class Past(NamedTuple):
     """The bars before the ones decided, as the chooser played them (offline: none, `Past()`; live: the bars played,
     `live.chooser`): each chooser carries its own, and `groove.decide` hands it to the rules."""
 
-    totals: tuple[float, float, float] = NO_TOTALS  # expected matched cells, hits, summed probabilities: lambda's F1
+    totals: tuple[float, float, float] = (0.0, 0.0, 0.0)  # expected matched cells, hits, summed probabilities: none
     counts: BarCounts = BarCounts()  # what the rules count (crashes, open hats, fills, toms, crash hits)
     short_run: ShortRun = ShortRun()  # the run of short bars just before (groove.gains `ShortRun`)
     # the band has played (live): no bar is left empty (`keeps_time`); the session rests the drums when the band

@@ -127,21 +127,6 @@ def log_initial(model: PartModel, features: np.ndarray) -> np.ndarray:
         return np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
 
 
-def forward_pass(model: PartModel, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(forward (P, K): each phrase's part given the band up to it, emissions (P, K) scaled to a maximum of 1,
-    transitions (P, K, K)) of a song of P >= 1 phrases."""
-    emit = emissions(model, features)
-    emit = np.exp(emit - emit.max(axis=1, keepdims=True))
-    step = np.exp(log_transitions(model, features))
-    forward = np.zeros((len(features), model.n_parts))
-    initial = np.where(family_mask(model.part_families, features)[0], np.exp(model.log_prior), 0.0)
-    forward[0] = initial * emit[0] / max((initial * emit[0]).sum(), 1e-300)
-    for t in range(1, len(features)):
-        forward[t] = (forward[t - 1] @ step[t]) * emit[t]
-        forward[t] /= max(forward[t].sum(), 1e-300)
-    return forward, emit, step
-
-
 def part_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P, K) each phrase's part given the band of the whole song (forward-backward), 0 outside its family. The
     chain's steps are taken in O(K) each from the transitions' parts (`_chain`) instead of (K, K) matrices (the
@@ -187,7 +172,15 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
     plans = np.zeros((n_plans, n_phrases), dtype=np.int64)
     if not n_phrases:
         return plans
-    forward, _, step = forward_pass(model, features)
+    emit = emissions(model, features)
+    emit = np.exp(emit - emit.max(axis=1, keepdims=True))  # scaled to a maximum of 1
+    step = np.exp(log_transitions(model, features))  # (P, K, K)
+    forward = np.zeros((n_phrases, model.n_parts))  # each phrase's part given the band up to it
+    initial = np.where(family_mask(model.part_families, features)[0], np.exp(model.log_prior), 0.0)
+    forward[0] = initial * emit[0] / max((initial * emit[0]).sum(), 1e-300)
+    for t in range(1, n_phrases):
+        forward[t] = (forward[t - 1] @ step[t]) * emit[t]
+        forward[t] /= max(forward[t].sum(), 1e-300)
     for plan in plans:
         plan[-1] = generator.choice(model.n_parts, p=forward[-1] / forward[-1].sum())
         for t in range(n_phrases - 2, -1, -1):
