@@ -86,9 +86,6 @@ class Placement:
     rate: FillRate
     about: dict  # what it was fitted from, when and by which command
 
-    def family(self, name: str) -> FamilyPlacement:
-        return self.families.get(name, self.families["4/4"])
-
     def bars(self, families: list[str]) -> BarPlacement:
         """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's. A live bar's
         (one family) is made once per family, read-only: live, every bar made its own."""

@@ -12,6 +12,7 @@ expectations alike. From them `request` builds the style's entries, the bars `--
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -93,10 +94,7 @@ def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[
     named = {shape: meter_name(int(shape[0]), bool(shape[1]), steps_per_quarter) for shape in set(shapes)}
     names = [named[shape] for shape in shapes]  # each bar shape named once (a Fraction's arithmetic a name)
     playing = [name for name, plays in zip(names, scores.guitar_plays.tolist()) if plays] or names
-    counts: dict[str, int] = {}
-    for name in playing:
-        counts[name] = counts.get(name, 0) + 1
-    return sorted(counts, key=lambda name: -counts[name])
+    return [name for name, _ in Counter(playing).most_common()]  # ties in the order first played
 
 
 def every_bars(choice: str, span: Span, closing: bool) -> np.ndarray | None:
