@@ -206,21 +206,17 @@ class FillWriter:
         play_ending(hits, scores)
         hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
-    def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
                    strict: bool = False) -> np.ndarray:
-        """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
-        drummer plays (drummers' fills from the training songs, `fill_regions`), computed once per bar shape."""
+        """(F, beats * beat, 9) bool the fills bar `row` may play over its last `beats` beats: the last `beats` beats
+        of the codebook entries of this length that are fills a drummer plays (drummers' fills from the training
+        songs, `fill_regions`), computed once per bar shape."""
         key = (n_steps, beat, beats, toms, strict)
         if key not in self._fills:
             entries = self.codebook.entries_of_length(n_steps)
             entries = entries[~self.codebook.designed[entries]]  # drummers' fills: the training songs' bars only
             self._fills[key] = fill_regions(self.codebook.patterns[entries], n_steps, beat, beats, toms, strict)
         return self._fills[key]
-
-    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool,
-                   strict: bool = False) -> np.ndarray:
-        """(F, beats * beat, 9) bool the fills bar `row` may play over its last `beats` beats: the codebook's."""
-        return self.fill_beats(n_steps, beat, beats, toms, strict)
 
     def chosen(self, row: int, candidates: np.ndarray, gain: np.ndarray) -> int:
         """The index of the fill bar `row` plays among `candidates`: the one of the highest gain."""
@@ -231,7 +227,7 @@ class FillWriter:
         """Replace the bar's last beats with the fill the model expects most there: over its last `beats` beats where
         the placement chose a length (groove.placement; the whole bar from WHOLE_BAR), else in a bar of
         FILL_LONG_MIN_BEATS beats or more its last FILL_LONG_BEATS beats, a drummer's fill of that length
-        (`fill_beats`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
+        (`candidates`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
         over it; a tom run when the codebook has none. Without `toms`, a snare fill (a quarter note at least: the last
         two eighths of 7/8). A bar on the ride whose closed hats are the foot's (on beats only) keeps them under the
         fill, not the fill's hand hats: both hands fill."""
