@@ -18,7 +18,6 @@ from seq2drum import arrays
 from seq2drum.groove.settings import (GROUPED_BAR_STEPS, GROUPED_MIN_GROOVE_BARS, LATER_TAKE_DENSITY, SHORT_BAR_STEPS,
                                       SPLIT_PART_COST, TAKES_MIN_GROOVE_BARS, TAKE_MAX_SIMILARITY)
 from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
-from seq2drum.groove.structure import bar_labels
 from seq2drum.groove.scores import SongScores
 
 CELLS_CACHE_SIZE = 256  # bar lengths times the sets of entries allowed (a style's, a take's) whose cells are kept
@@ -179,13 +178,11 @@ class GrooveGains:
         return entries[playable[entries]]
 
     def section_grooves(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]],
-                        p: np.ndarray, labels: np.ndarray | None = None) -> dict[int, int]:
+                        p: np.ndarray, labels: np.ndarray) -> dict[int, int]:
         """Section label -> the entry with the highest summed gain over the playing bars of that label, among
         entries whose pattern differs enough from what earlier takes gave that label (p: the calibrated hit
-        probabilities, (n, S, 9); `labels` the bars' labels where not the sections' own: a plan's)."""
+        probabilities, (n, S, 9); `labels` (n,) the bars' labels: the sections', or a plan's)."""
         chosen: dict[int, int] = {}
-        if labels is None:
-            labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
         for label in arrays.distinct(labels):
             rows = np.flatnonzero((labels == label) & scores.guitar_plays)
             if len(rows) == 0:

@@ -183,10 +183,7 @@ def _key(seed: int, take: int) -> int:
     words = [(seed >> 64 * i) & _MASK for i in range(max(1, -(-seed.bit_length() // 64)))]
     key = PLACEMENT_STREAM
     for word in (*words, take & _MASK):
-        key = (key + _GOLDEN + word) & _MASK
-        for shift, multiplier in ((_MIX[0], _MIX[1]), (_MIX[2], _MIX[3])):
-            key = ((key ^ (key >> shift)) * multiplier) & _MASK
-        key ^= key >> _MIX[4]
+        key = int(_mixed(np.array([(key + _GOLDEN + word) & _MASK], dtype=np.uint64))[0])
     return key
 
 

@@ -296,8 +296,7 @@ class PlannedFills(FillWriter):
         return index
 
 
-def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
-                 strict: bool = False) -> np.ndarray:
+def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int, toms: bool, strict: bool) -> np.ndarray:
     """(F, beats * beat, 9) bool the last `beats` beats of the bars `patterns` (k, >= n_steps, 9) of `n_steps` steps
     that are fills: with `toms`, two beats or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits
     on odd 16ths (a roll: ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is
