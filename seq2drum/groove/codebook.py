@@ -70,8 +70,7 @@ class GrooveCodebook:
     def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]],
                      max_steps: int) -> GrooveCodebook:
         """(n_steps, pattern, count, velocity, offset) per entry, each array (n_steps, 9)."""
-        k = len(entries)
-        shape = (k, max_steps, NUM_DRUM_CLASSES)
+        shape = (len(entries), max_steps, NUM_DRUM_CLASSES)
         patterns, velocity, offset = np.zeros(shape, bool), np.zeros(shape, np.float32), np.zeros(shape, np.float32)
         for index, (n_steps, pattern, _, vel, off) in enumerate(entries):
             patterns[index, :n_steps] = pattern

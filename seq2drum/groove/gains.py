@@ -240,8 +240,7 @@ class GrooveGains:
         P the groove head's softmax over `entries`, averaged over the section's bars (`groove_logits` (rows, E)).
         Per-cell probabilities blur a song's alternative grooves into one hedge; the groove head keeps them apart,
         so later takes cover the readings the model finds likely instead of the runners-up of one average."""
-        z = groove_logits - groove_logits.max(axis=1, keepdims=True)
-        posterior = np.exp(z)
+        posterior = np.exp(groove_logits - groove_logits.max(axis=1, keepdims=True))
         posterior = (posterior / posterior.sum(axis=1, keepdims=True)).mean(axis=0)  # (E,)
         key = int(entries[0]) if len(entries) else -1
         if key not in self._similarity:

@@ -59,10 +59,9 @@ def kick_variation(take: Take, p: np.ndarray, scores: SongScores) -> Take:
     added = density.one_per_group(playable & on_eighth & ~on_beat & ~kick, density.column_mean(p)[..., KICK],
                                   density.groups(scores, width, 4), np.zeros_like(kick))
     if added.any():
-        rows, steps = np.nonzero(added)
-        varied.hits[rows, steps, KICK] = True
-        varied.velocity[rows, steps, KICK] = midi_velocity(np.round(scores.velocity[rows, steps, KICK]))
-        varied.offset[rows, steps, KICK] = scores.offset[rows, steps, KICK]
+        kicks = np.zeros(take.hits.shape, dtype=bool)
+        kicks[..., KICK] = added
+        play_cells(varied, scores, np.flatnonzero(kicks))
     else:
         gone = kick & ~on_beat & playable
         for array in (varied.hits, varied.velocity, varied.offset):

@@ -291,8 +291,8 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
     if by_name:
         return by_name[0]
     style = style_named(value)
+    order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits  # the likeliest first
     if style is not None:
-        order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
         playing = [k for k in order if k in fits and parts[k].level == "full"
                    and STYLES[style].holds(family, parts[k].keeper, parts[k].subdivision, parts[k].feel)]
         if playing:
@@ -301,7 +301,6 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
                           f"{_listed(parts, fits)}")
     keeping = [k for k in fits if parts[k].level == "full" and folded(_time_keeper(parts[k].name)) == wanted]
     if keeping:  # "eighths on the ride": the likeliest of its feels here
-        order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
         return next(k for k in [*order, *keeping] if k in keeping)
     raise ConfigError(f"--parts {key}={value[:40]!r}: not a part of this section's meter ({family}) nor a style; "
                       f"the parts that fit: {_listed(parts, fits)}")
