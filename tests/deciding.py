@@ -16,6 +16,7 @@ from seq2drum.groove.context import BarCounts
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.styles import StyleBook
+from seq2drum.groove.placement import Placing
 from seq2drum.groove.takes import decided_takes, song_attempt
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan_value import Held, Plan
@@ -53,3 +54,8 @@ def fill_bars(choice: str, scores: SongScores) -> np.ndarray | None:
 
 def crash_bars(choice: str, scores: SongScores) -> np.ndarray | None:
     return every_bars(choice, song_span(scores), closing=False)
+
+
+def placing_rows(placed: Placing, start: int, end: int) -> Placing:
+    """The placing of rows [start, end) of a song's (a bar of it, as the live drummer would hold it)."""
+    return Placing(placed.position[start: end + 1], placed.closing[start: end + 1], placed.draws[start:end])

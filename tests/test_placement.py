@@ -21,6 +21,7 @@ from seq2drum.groove.request import SpanSection, UNKNOWN_END, Span, heard_span, 
 from seq2drum.groove.settings import LANDING_CRASH_SHARE
 from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN, FillWriter
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, LOW_TOM, MID_TOM, RIDE, SNARE, TOMS
+from tests.deciding import placing_rows
 from tests.test_rules import CODEBOOK, S, context_of, decision_of
 
 POLICY = DecodingPolicy(fill_threshold=0.9, fill_edge_threshold=0.125, crash_edge_threshold=0.0)
@@ -139,7 +140,7 @@ def placed_context(n: int, fill: float, toms: float, crash: float, seed: int = 0
     placed = placing(Span((SpanSection(0, UNKNOWN_END, 0),), np.full(n, 16), np.ones(n, dtype=bool)), seed, 0)
     rows = rows or slice(0, n)
     context = context_of(p[rows], structure[rows], POLICY)
-    return replace(context, placing=placed.rows(rows.start, rows.stop))
+    return replace(context, placing=placing_rows(placed, rows.start, rows.stop))
 
 
 def test_placed_fills_come_as_often_as_the_song_fills_not_on_every_phrase_end_and_take_by_take() -> None:

@@ -29,8 +29,6 @@ def bass_grid_onsets(bass_onsets: np.ndarray, bar_steps: np.ndarray, grid_steps:
         return bass_onsets.astype(bool)  # a copy
     grid = np.zeros_like(bass_onsets, dtype=bool)
     rows, steps = np.nonzero(bass_onsets)
-    if not len(rows):
-        return bass_onsets.astype(bool)
     moved = ((steps + grid_steps // 2) // grid_steps) * grid_steps
     moved = np.where(moved < bar_steps[rows], moved, steps)
     grid[rows, moved] = True

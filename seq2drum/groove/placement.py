@@ -153,10 +153,6 @@ class Placing(NamedTuple):
     closing: np.ndarray  # (n + 1,) bool the bar closes its section or leads into a change of part (where known)
     draws: np.ndarray  # (n, 4) uniforms in [0, 1): FILL_DRAW, LENGTH_DRAW, VOICE_DRAW, CRASH_DRAW
 
-    def rows(self, start: int, end: int) -> Placing:
-        """The placing of rows [start, end) (a bar of a song's, as the live drummer would hold it)."""
-        return Placing(self.position[start: end + 1], self.closing[start: end + 1], self.draws[start:end])
-
 
 def draws(seed: int, take: int, song_bars: np.ndarray) -> np.ndarray:
     """(n, 4) uniforms for take `take` (0: take 1) at each song bar: a bar's own stream, so a bar draws the same
