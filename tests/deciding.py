@@ -59,3 +59,9 @@ def crash_bars(choice: str, scores: SongScores) -> np.ndarray | None:
 def placing_rows(placed: Placing, start: int, end: int) -> Placing:
     """The placing of rows [start, end) of a song's (a bar of it, as the live drummer would hold it)."""
     return Placing(placed.position[start: end + 1], placed.closing[start: end + 1], placed.draws[start:end])
+
+
+def plan_key(plan: Plan) -> tuple:
+    """What a plan decides, as a value two plans compare by (held ones by their reason)."""
+    rows = tuple((phrase.start_row, phrase.end_row) for phrase in plan.phrases)
+    return plan.held, plan.source, rows, tuple(plan.parts.tolist()), tuple(plan.fills.tolist()), plan.swung

@@ -111,11 +111,6 @@ class Plan:
         arranged = "; ".join(f"{letter}={name}" for letter, name in self.arrangement)
         return f"from {self.source.value}" + (f", arranged {arranged}" if arranged else "")
 
-    def key(self) -> tuple:
-        """What the plan decides, as a value two plans compare by (held ones by their reason)."""
-        rows = tuple((phrase.start_row, phrase.end_row) for phrase in self.phrases)
-        return self.held, self.source, rows, tuple(self.parts.tolist()), tuple(self.fills.tolist()), self.swung
-
     def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
         rows: list = [None] * n_bars
