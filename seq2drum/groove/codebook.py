@@ -23,8 +23,7 @@ from seq2drum.midi.drums import NUM_DRUM_CLASSES
 
 def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cell F1 between patterns a (..., N, D) and b (M, D) flattened to cells: (..., N, M); 1 between two empties."""
-    a = a.astype(np.float32)
-    b = b.astype(np.float32)
+    a, b = a.astype(np.float32), b.astype(np.float32)
     matched = a @ b.T
     total = a.sum(axis=-1, keepdims=True) + b.sum(axis=-1)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -43,9 +43,7 @@ STRUCTURE_COLUMNS = ("rest", "crash", "fill")
 def is_fill_bar(pattern: np.ndarray, n_steps: int, beat_steps: int) -> bool:
     """The fill-bar label: any tom in the bar, or three or more snare hits in its last beat."""
     bar = pattern[:n_steps]
-    if bar[:, list(TOMS)].any():
-        return True
-    return int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
+    return bool(bar[:, list(TOMS)].any()) or int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
 
 
 def is_fill_beat(last_beats: np.ndarray) -> np.ndarray:

@@ -94,8 +94,7 @@ def change_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P,) the probability that the drummer changes part at each phrase (the first: 1, nothing to keep)."""
     logits = _checked(model, features) @ model.change_weights + float(np.ravel(model.change_bias)[0])
     change = 1 / (1 + np.exp(-logits))
-    if len(change):
-        change[0] = 1.0
+    change[:1] = 1.0
     return change
 
 
