@@ -170,8 +170,6 @@ def later_take_floor(take: Take, finish: Finish) -> None:
     if 0 <= bar_bound < len(open_cells):
         open_cells[bar_bound, scores.last_onset[1]:] = False
     candidates = np.flatnonzero(open_cells.ravel())
-    if len(candidates) == 0:
-        return
     chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
     play_cells(take, scores, chosen)
 
@@ -196,11 +194,9 @@ def plan_kept(take: Take, finish: Finish) -> None:
     play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     added, dropped = take.hits & ~before, before & ~take.hits
-    if dropped.any():
-        take.velocity[dropped], take.offset[dropped] = 0, 0.0
-    if added.any():
-        take.hits[added] = False
-        play_cells(take, scores, np.flatnonzero(added.ravel()))
+    take.velocity[dropped], take.offset[dropped] = 0, 0.0
+    take.hits[added] = False  # played again with the model's velocity and timing
+    play_cells(take, scores, np.flatnonzero(added.ravel()))
 
 
 def density(take: Take, finish: Finish) -> None:

@@ -190,8 +190,6 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     two_beats = bar_steps == 2 * np.maximum(beat_steps, 1)
     lacking &= (snare.sum(axis=1) >= np.where(two_beats, BACKBEAT_TWO_BEATS, 1.0) * BACKBEAT_EXPECTED)
     lacking &= decision.hits.any(axis=(1, 2))
-    if not lacking.any():  # no section to search
-        return
     for label in arrays.distinct(context.labels[lacking]).tolist():
         section = context.labels == label
         for length, beat in {(int(n), int(b)) for n, b in zip(bar_steps[section & lacking],
