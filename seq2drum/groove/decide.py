@@ -29,8 +29,7 @@ from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.feels import play_feels, play_times
 from seq2drum.groove.policy import ChosenPart, ChosenParts, Take, copied
-from seq2drum.groove.context import Past
-from seq2drum.groove.context import BarContext, BarDecision
+from seq2drum.groove.context import BarContext, BarDecision, Past
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum import arrays
-from seq2drum.groove import continuation as given_drums
-from seq2drum.groove import kit, meters, voices
+from seq2drum.groove import continuation as given_drums, kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.context import BarContext, BarDecision, Rule
 from seq2drum.groove.feels import play_feels, play_levels, play_times
