@@ -86,7 +86,7 @@ def test_takes_two_to_four_play_other_parts_in_a_main_section_and_name_their_arr
     assert len({plan.arrangement for plan in plans}) == 4
     assert plans[1].describe().startswith("from the model, arranged A=")
     alone = generator.planner.plans(PlanAsk(1, reading=generator.planner.read(song)), p, np.random.default_rng(0))
-    assert plan_key(alone[0]) == plan_key(plans[0]) and not alone[0].arrangement  # take 1 is the same plan, unnamed alone
+    assert plan_key(alone[0]) == plan_key(plans[0]) and not alone[0].arrangement  # take 1: the same plan, unnamed
 
 
 def test_an_arrangement_the_network_hears_back_to_take_1s_gives_way_to_the_next(generator: DrumGenerator) -> None:
