@@ -26,8 +26,7 @@ from seq2drum.groove.feels import plan_rests, plan_steering
 from seq2drum.groove.placement import NO_POSITION, Placing, draws
 from seq2drum.groove.policy import Steering, copied
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import (CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE,
-                                      MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS)
+from seq2drum.groove.settings import CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE, MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.errors import ConfigError
 from seq2drum.options import GenerationOptions, fills_every

@@ -261,8 +261,7 @@ def counted_backbeat(context: BarContext, decision: BarDecision) -> None:
     drummer plays it in (groove.meters): 7/8 as 2+2+3 on the 5th eighth, not off the eighth grid; 9/4 on 2, 4, 6 and
     9, not on every beat as the model's hedge (about the same snare probability on every pulse) played it. A style
     keeps its grooves; the user's groove (`given_pattern`, after this) its own."""
-    meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps,
-                          context.labels)
+    meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, context.labels)
 
 
 def given_pattern(context: BarContext, decision: BarDecision) -> None:

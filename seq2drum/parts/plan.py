@@ -129,8 +129,7 @@ class Planner:
         fit = network_fit(self, p, song.bar_steps, phrases)
         sections = occurrences(phrases, families, song.first_bar)
         ranking = {s.key: ranked(self, s, posterior, fit, label_rows=same_label_phrases(sections, s)) for s in sections}
-        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar,
-                           song.n_bars)
+        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar, song.n_bars)
 
     def given_part(self, rows: np.ndarray, hits: np.ndarray, song: BarSong) -> int:
         """The part the drums the user gave play (`hits` (r, S, 9) of song rows `rows`: the first bars of the loop
