@@ -31,7 +31,7 @@ import torch
 
 from seq2drum.midi.drums import DRUM_CLASSES
 from seq2drum.parts.features import CHANGE_CELL_F1, FEATURE_NAMES
-from seq2drum.parts.fit import SongPhrases, fit_parts
+from seq2drum.training.part_fit import SongPhrases, fit_parts
 from seq2drum.training.parts import folder_phrases
 from seq2drum.parts.labels import FAMILIES
 from seq2drum.parts.model import (PartModel, best_plan, change_probabilities, next_part, part_probabilities,
@@ -46,7 +46,7 @@ SHORT = {"kick": "K", "snare": "S", "closed_hat": "H", "open_hat": "O", "low_tom
 COLUMNS = {code: [i for i, name in enumerate(DRUM_CLASSES) if SHORT[name] == code] for code in "KSHOtCR"}
 
 
-SongParts = SongPhrases  # one song's phrases, labels, drums of each phrase and band features (parts.fit)
+SongParts = SongPhrases  # one song's phrases, labels, drums of each phrase and band features (training.part_fit)
 
 
 def read_folder(folder: Path, source: str, without_guitar: bool, limit: int, folds: int = FOLDS) -> list[SongParts]:
@@ -55,7 +55,8 @@ def read_folder(folder: Path, source: str, without_guitar: bool, limit: int, fol
 
 
 def fit(songs: list[SongParts]) -> tuple[PartVocabulary, PartModel]:
-    """The vocabulary and the model learned from `songs` (parts.fit `fit_parts`, as `--mode train` fits a run's)."""
+    """The vocabulary and the model learned from `songs` (training.part_fit `fit_parts`, as `--mode train` fits a
+    run's)."""
     return fit_parts(songs)
 
 

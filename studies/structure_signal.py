@@ -27,7 +27,7 @@ import numpy as np
 
 from seq2drum.config import DataConfig
 from seq2drum.song.corpus import find_midi_files
-from seq2drum.groove import STRUCTURE_COLUMNS, drummed_structure, section_edges
+from seq2drum.groove import STRUCTURE_COLUMNS, SpanSection, drummed_structure, section_places
 from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT, RIDE
 from seq2drum.errors import Seq2DrumError
 from seq2drum.song.bars import FeatureSpec, bar_song
@@ -59,7 +59,9 @@ def song_bars(path: Path, config: DataConfig, spec: FeatureSpec) -> dict[str, np
             steps, _ = grid.quantize(part.notes[:, 0])
             song_bars_played = bar_of_step[np.clip(steps, 0, grid.n_steps - 1)] - bars.first_bar
             playing[row, song_bars_played[(song_bars_played >= 0) & (song_bars_played < n)]] = True
-    starts, ends = section_edges(bars.sections, bars.first_bar, n)  # where decoding's edge thresholds apply
+    spans = tuple(SpanSection(s.start_bar - bars.first_bar, s.end_bar - bars.first_bar, s.label) for s in bars.sections)
+    position, ends = section_places(spans, n, n)  # where decoding's edge thresholds apply: starts and closing fills
+    starts = position == 0
     structure = drummed_structure(bars)[:n]
     return {**{name: structure[:, column] for column, name in enumerate(STRUCTURE_COLUMNS)},
             "parts_playing": playing.sum(axis=0), "n_parts": np.full(n, len(parts)), "starts": starts, "ends": ends,

@@ -16,6 +16,7 @@ from seq2drum.groove.context import BarCounts
 from seq2drum.groove.gains import ShortRun
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.styles import StyleBook
+from seq2drum.groove.placement import Placing
 from seq2drum.groove.takes import decided_takes, song_attempt
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan_value import Held, Plan
@@ -26,9 +27,8 @@ from seq2drum.live.chooser import played_bar
 def offline_take(decoder: Decoder, scores: SongScores, p: np.ndarray, structure: np.ndarray, steering: Steering,
                  finish: Finish, avoid: list[dict[int, int]] | None = None, refine: bool = True) -> Take:
     """Take 1's attempt (the Viterbi chooser) under `steering` as given and the song's own edges."""
-    request = Request(steering, song_edges(scores, decoder.policy.crash_phrase_bars), finish)
-    return song_attempt(decoder, request, structure, 0.0, None, avoid or [], refine, finish,
-                        Plan.held_for(Held.BARS))
+    return song_attempt(decoder, structure, 0.0, None, avoid or [], refine, finish, Plan.held_for(Held.BARS),
+                        song_edges(scores, decoder.policy.crash_phrase_bars), steering)
 
 
 def live_take(decoder: Decoder, policy: DecodingPolicy, state: Any, scores: SongScores, p: np.ndarray,
@@ -54,3 +54,14 @@ def fill_bars(choice: str, scores: SongScores) -> np.ndarray | None:
 
 def crash_bars(choice: str, scores: SongScores) -> np.ndarray | None:
     return every_bars(choice, song_span(scores), closing=False)
+
+
+def placing_rows(placed: Placing, start: int, end: int) -> Placing:
+    """The placing of rows [start, end) of a song's (a bar of it, as the live drummer would hold it)."""
+    return Placing(placed.position[start: end + 1], placed.closing[start: end + 1], placed.draws[start:end])
+
+
+def plan_key(plan: Plan) -> tuple:
+    """What a plan decides, as a value two plans compare by (held ones by their reason)."""
+    rows = tuple((phrase.start_row, phrase.end_row) for phrase in plan.phrases)
+    return plan.held, plan.source, rows, tuple(plan.parts.tolist()), tuple(plan.fills.tolist()), plan.swung

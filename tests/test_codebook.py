@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from seq2drum.midi.drums import KICK, SNARE
-from seq2drum.groove.codebook import GrooveCodebook, pattern_f1, weighted_kmedoids
+from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
+from seq2drum.training.codebook import build_codebook, weighted_kmedoids, with_take_menu
 from tests.builders import pattern, rock_bar
 
 
@@ -25,7 +26,7 @@ def test_codebook_round_trips_a_pattern_through_the_checkpoint_state() -> None:
     (the form it takes inside a checkpoint, loaded with weights_only)."""
     rock = rock_bar(16)
     waltz = pattern(12, [(0, KICK), (4, 2), (8, 2), (6, SNARE)])
-    codebook = GrooveCodebook.build(_bars([(rock, 40), (waltz, 20)]), max_steps=32, size=8)
+    codebook = build_codebook(_bars([(rock, 40), (waltz, 20)]), max_steps=32, size=8)
     entry = int(codebook.assign(np.pad(rock, ((0, 16), (0, 0)))[None], np.array([16]))[0])
     np.testing.assert_array_equal(codebook.patterns[entry, :16], rock)
     assert codebook.bar_steps[entry] == 16 and codebook.counts[entry] == 40
@@ -39,7 +40,7 @@ def test_codebook_round_trips_a_pattern_through_the_checkpoint_state() -> None:
 
 
 def test_every_length_keeps_the_empty_bar_so_resting_is_a_choice() -> None:
-    codebook = GrooveCodebook.build(_bars([(rock_bar(16), 30), (rock_bar(12), 30)]), max_steps=32, size=4)
+    codebook = build_codebook(_bars([(rock_bar(16), 30), (rock_bar(12), 30)]), max_steps=32, size=4)
     for length in (12, 16):
         entries = codebook.entries_of_length(length)
         assert any(not codebook.patterns[e].any() for e in entries)
@@ -48,7 +49,7 @@ def test_every_length_keeps_the_empty_bar_so_resting_is_a_choice() -> None:
 def test_assign_picks_the_nearest_entry_of_the_same_length_only() -> None:
     rock = rock_bar(16)
     ride = pattern(16, [(s, 8) for s in range(0, 16, 4)] + [(0, KICK), (8, SNARE)])
-    codebook = GrooveCodebook.build(_bars([(rock, 30), (ride, 30), (rock_bar(12), 10)]), max_steps=32, size=6)
+    codebook = build_codebook(_bars([(rock, 30), (ride, 30), (rock_bar(12), 10)]), max_steps=32, size=6)
     near_rock = rock.copy()
     near_rock[14, KICK] = True  # one extra kick: still the rock bar
     bars = np.zeros((3, 32, 9), dtype=bool)
@@ -60,7 +61,7 @@ def test_assign_picks_the_nearest_entry_of_the_same_length_only() -> None:
 
 
 def test_rare_lengths_get_no_entries() -> None:
-    codebook = GrooveCodebook.build(_bars([(rock_bar(16), 30), (rock_bar(10), 3)]), max_steps=32, size=8, min_bars=8)
+    codebook = build_codebook(_bars([(rock_bar(16), 30), (rock_bar(10), 3)]), max_steps=32, size=8, min_bars=8)
     assert len(codebook.entries_of_length(10)) == 0 and len(codebook.entries_of_length(16)) >= 2
 
 
@@ -95,11 +96,11 @@ def test_take_menu_lists_the_loops_that_cover_the_training_songs_greedily() -> N
                                                                               (variation, 10))], 32)
     songs = [(np.stack([rock] * 8), np.full(8, 16))] * 6 + [(np.stack([ride] * 8), np.full(8, 16))] * 3
     songs = [(np.pad(hits, ((0, 0), (0, 16), (0, 0))), steps) for hits, steps in songs]
-    menu = codebook.with_take_menu(songs).menu_rank
+    menu = with_take_menu(codebook, songs).menu_rank
     index = {name: int(codebook.assign(np.pad(bar, ((0, 16), (0, 0)))[None], np.array([16]))[0])
              for name, bar in (("rock", rock), ("ride", ride), ("variation", variation), ("empty", empty))}
     assert menu[index["rock"]] == 0 and menu[index["ride"]] == 1
     assert menu[index["variation"]] == -1 and menu[index["empty"]] == -1
-    state = {k: torch.tensor(v.numpy()) for k, v in codebook.with_take_menu(songs).to_state().items()}
+    state = {k: torch.tensor(v.numpy()) for k, v in with_take_menu(codebook, songs).to_state().items()}
     np.testing.assert_array_equal(GrooveCodebook.from_state(state).menu_rank, menu)
     assert (codebook.menu_rank == -1).all()  # with_take_menu returns a copy

@@ -142,7 +142,7 @@ def test_an_open_hat_is_never_struck_with_a_closed_one() -> None:
     hits[0, [2, 6], OPEN_HAT] = True
     take = SimpleNamespace(hits=hits.copy(), velocity=np.where(hits, 80, 0).astype(np.uint8),
                            offset=np.where(hits, 0.1, 0.0).astype(np.float32))
-    decide.one_hat_a_step(take, None)
+    decide.one_hat_a_step(take, SimpleNamespace(continuation=None))
     assert np.flatnonzero(take.hits[0, :, CLOSED_HAT]).tolist() == [0, 4]
     assert np.flatnonzero(take.hits[0, :, OPEN_HAT]).tolist() == [2, 6]
     assert take.velocity[0, 2, CLOSED_HAT] == 0 and take.offset[0, 2, CLOSED_HAT] == 0

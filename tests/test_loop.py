@@ -60,13 +60,13 @@ def test_another_seed_trains_other_weights_on_the_same_codebook(song_folder: Pat
     """Seeds of one recipe (tools.crossval --seed) differ in their weights and build the groove codebook with its own
     seed (`codebook_seed`), so their groove heads score the same entries."""
     built_with = []
-    build = train_module.GrooveCodebook.build
+    build = train_module.build_codebook
 
     def recording_build(*args: object, seed: int, **kwargs: object) -> object:
         built_with.append(seed)
         return build(*args, seed=seed, **kwargs)
 
-    monkeypatch.setattr(train_module.GrooveCodebook, "build", recording_build)
+    monkeypatch.setattr(train_module, "build_codebook", recording_build)
     config = tiny_train_config(epochs=1)
     runs = [load_checkpoint(train(song_folder, tmp_path / f"seed{seed}", DATA, TINY_MODEL, config.replace(seed=seed),
                                   tmp_path / "cache", progress=False, tune=False)) for seed in (0, 1)]

@@ -15,7 +15,7 @@ import pytest
 from seq2drum.errors import CheckpointError
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.model import (PartModel, best_plan, emissions, load_parts, log_transitions, next_part,
-                                  part_probabilities, sample_plans, save_parts, song_part_probabilities)
+                                  part_probabilities, sample_plans, save_parts)
 from seq2drum.parts.vocabulary import LabelledPhrase, build_vocabulary
 from tests.test_parts_vocabulary import corpus as corpus  # noqa: F401  (the fixture)
 
@@ -129,13 +129,16 @@ def test_the_shipped_parts_read_a_song_built_in_code() -> None:
     """models/parts.npz reads this code's features (retrain it when they change: studies.part_study --write)."""
     from seq2drum.config import DataConfig
     from seq2drum.midi.io import read_midi
+    from seq2drum.parts.features import phrase_features
+    from seq2drum.parts.labels import cut_phrases
     from seq2drum.song.bars import FeatureSpec, bar_song
     from seq2drum.song.encode import encode_song
     from tests.builders import rock_song_bytes
 
     vocabulary, model = load_parts(Path(__file__).resolve().parents[1] / "models" / "parts.npz")
     song = bar_song(encode_song(read_midi(rock_song_bytes(16)), DataConfig()), FeatureSpec.current(4))
-    phrases, probabilities = song_part_probabilities(song, model)
+    phrases = cut_phrases(song.sections, song.first_bar, song.n_bars)
+    probabilities = part_probabilities(model, phrase_features(song, phrases))
     assert len(phrases) == 4 and np.allclose(probabilities.sum(axis=1), 1)
     families = {vocabulary.parts[i].family for i in np.flatnonzero(probabilities.sum(axis=0))}
     assert families == {"4/4"} and "eighths on the hat, backbeat" in [p.name for p in vocabulary.parts]

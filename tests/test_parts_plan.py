@@ -429,7 +429,9 @@ def test_a_straight_songs_plans_play_no_swung_part(planner: Planner) -> None:
     posterior[:, ride] = 0.9
     hat = part_index(planner, "16ths on the hat, backbeat")
     posterior[:, hat] = 0.05  # the likeliest straight full part
-    assert swinging.styled(np.array([ride, hat]), posterior, straight).tolist() == [hat, hat]
+    kept = swinging.heard_levels(np.array([ride, hat]), posterior, np.zeros((8, 16, 9)), phrases_of(2),
+                                 np.zeros(2, dtype=bool), straight)
+    assert kept.tolist() == [hat, hat]
     only = allowed & (np.arange(len(parts)) == ride)[None, :]  # a phrase whose only full part swings keeps it
     assert (swinging.straight_parts(only) == only).all()
 
@@ -506,8 +508,8 @@ def test_every_held_plan_names_its_reason_and_a_played_one_its_source(generator:
     plans = take_plans(options, heard, deciders, 0)
     assert len(plans) == 3 and plans[0].played and plans[0].source is PlanSource.MODEL
     assert plans[0].levels and set(plans[0].levels) <= {"full", "sparse", "drop-out"}
-    assert [span for span in plans[0].fill_spans() if span] and all(
-        span[1] == 1 for span in plans[0].fill_spans() if span)  # a fill: its phrase's last bar
+    ends = [phrase.end_row - 1 for phrase, fills in zip(plans[0].phrases, plans[0].fills.tolist()) if fills]
+    assert ends and np.flatnonzero(plans[0].fill_bars(song.n_bars)).tolist() == ends  # a fill: its phrase's last bar
     cases = {Held.BARS: (dataclasses.replace(options, plan="bars"), heard, deciders),
              Held.NO_PARTS: (options, heard, deciders._replace(planner=None)),
              Held.FROM_NOTHING: (options, heard._replace(song=None), deciders)}

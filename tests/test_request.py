@@ -34,6 +34,7 @@ from seq2drum.groove.structure import CRASH_COLUMN, FILL_COLUMN
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.midi.io import START
 from seq2drum.options import GenerationOptions
+from tests.deciding import placing_rows, plan_key
 from seq2drum.parts.plan_value import Held
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes
@@ -141,7 +142,8 @@ def offline_bar(offline: Request, row: int, asked: Request, allowed: np.ndarray 
     edges = offline.edges[row : row + 1] if sections_known else asked.edges
     # where the take places its fills and crashes: the bar's row of offline's placing where live knows its section
     # as offline does, else live's (the bars since the band came in); the draws are the song bar's on both sides
-    placings = tuple(placed.rows(row, row + 1) for placed in offline.placings) if sections_known else asked.placings
+    placings = (tuple(placing_rows(placed, row, row + 1) for placed in offline.placings) if sections_known
+                else asked.placings)
     return replace(offline, steering=steering, edges=edges, finish=finish, plans=(), placings=placings)
 
 
@@ -192,7 +194,7 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
                   offline.finish.swung, grid, prepared.bars)
     built = take_plans(options, heard, generator.deciders(), options.seed or 0, offline.finish.continuation,
                        prepared.steering)
-    assert [t.plan.key() for t in offline.plans] == [plan.key() for plan in built]
+    assert [plan_key(t.plan) for t in offline.plans] == [plan_key(plan) for plan in built]
     assert {t.plan.held for row in live for t in live[row][0].plans} == {Held.LIVE}
     played = [row for row in sorted(live) if 0 <= row < n and live[row][1].started]
     assert len(played) > n // 2, (len(played), n)

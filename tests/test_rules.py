@@ -300,7 +300,7 @@ def test_a_written_fill_is_a_run_of_several_hits_never_one_tom_in_place_of_a_hat
                                                                      (13, SNARE), (14, MID_TOM), (15, LOW_TOM)])
     book = GrooveCodebook.from_entries([(16, bar, 50, bar * 90.0, np.zeros((16, 9))) for bar in (one_tom, run)], 16)
     writer = FillWriter(book)
-    assert len(writer.fill_beats(16, 4)) == 1
+    assert len(writer.candidates(0, 16, 4)) == 1
     p = np.zeros((1, 16, 9))
     p[0, 12, LOW_TOM] = 0.9
     hits = np.zeros((1, 16, 9), dtype=bool)
@@ -782,7 +782,7 @@ def test_a_long_fill_drives_into_the_next_bar_and_fills_stay_under_their_share_o
     driving = pattern(16, [(s, CLOSED_HAT) for s in range(0, 8, 2)] + [(0, KICK), (8, SNARE), (12, MID_TOM),
                                                                         (13, MID_TOM), (14, LOW_TOM), (15, LOW_TOM)])
     book = GrooveCodebook.from_entries([(16, bar, 50, bar * 90.0, np.zeros((16, 9))) for bar in (early, driving)], 16)
-    long_fills = FillWriter(book).fill_beats(16, 4, 2, toms=True)
+    long_fills = FillWriter(book).candidates(0, 16, 4, 2, toms=True)
     assert len(long_fills) == 1 and (long_fills[0] == driving[8:]).all()
     n = 40
     structure = np.zeros((n, 3))

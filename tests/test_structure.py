@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from seq2drum.groove.takes import steered_takes
-from seq2drum.groove.request import song_edges
+from seq2drum.groove.request import SpanSection, section_places, song_edges
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_structure,
-                                       closes_with_fill, is_fill_bar, is_fill_beat, play_ending,
-                                       section_edges)
+                                       is_fill_bar, is_fill_beat, play_ending)
+from seq2drum.song.phrases import closes_with_fill
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, SNARE
 from seq2drum.song.sections import Section
 from tests.builders import pattern, tiny_codebook
@@ -57,8 +57,8 @@ def test_training_targets_mark_rests_crashes_and_fills_in_the_column_order() -> 
 def test_a_section_of_two_bars_or_more_closes_with_a_fill_and_a_one_bar_section_does_not() -> None:
     """The closing-fill rule shared by decoding's edges, --fills and drums from nothing."""
     assert not closes_with_fill(1) and closes_with_fill(2)
-    starts, ends = section_edges([Section(0, 4, 0), Section(4, 5, 1), Section(5, 8, 0)], 0, 8)
-    assert np.flatnonzero(starts).tolist() == [0, 4, 5]
+    position, ends = section_places((SpanSection(0, 4, 0), SpanSection(4, 5, 1), SpanSection(5, 8, 0)), 8, 8)
+    assert np.flatnonzero(position == 0).tolist() == [0, 4, 5]
     assert np.flatnonzero(ends).tolist() == [3, 7]
 
 

@@ -16,6 +16,7 @@ from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, main_labels, o
                                    played_arrangement)
 from seq2drum.parts.labels import Phrase
 from seq2drum.parts.plan_value import PlanAsk
+from tests.deciding import plan_key
 from tests.test_parts_plan import planned_song
 
 
@@ -85,7 +86,7 @@ def test_takes_two_to_four_play_other_parts_in_a_main_section_and_name_their_arr
     assert len({plan.arrangement for plan in plans}) == 4
     assert plans[1].describe().startswith("from the model, arranged A=")
     alone = generator.planner.plans(PlanAsk(1, reading=generator.planner.read(song)), p, np.random.default_rng(0))
-    assert alone[0].key() == plans[0].key() and not alone[0].arrangement  # take 1 is the same plan, unnamed alone
+    assert plan_key(alone[0]) == plan_key(plans[0]) and not alone[0].arrangement  # take 1: the same plan, unnamed
 
 
 def test_an_arrangement_the_network_hears_back_to_take_1s_gives_way_to_the_next(generator: DrumGenerator) -> None:
@@ -108,7 +109,7 @@ def test_takes_past_the_distinct_arrangements_are_drawn_from_the_chain_and_named
     song, p, _ = planned_song(generator)
     plans = generator.planner.plans(PlanAsk(8, reading=generator.planner.read(song)), p, np.random.default_rng(0))
     assert len(plans) == 8  # 1 + ARRANGEMENT_CHOICES arrangements, then plans drawn from the part model's chain
-    assert len({plan.key() for plan in plans}) == 8
+    assert len({plan_key(plan) for plan in plans}) == 8
     letters = [letter_of(phrase.letter) for phrase in plans[0].phrases]
     for plan in plans:
         for letter, name in plan.arrangement:  # the name is a part its section's phrases play

@@ -58,7 +58,7 @@ def test_a_folder_too_small_for_parts_says_so_and_plans_bar_by_bar(tmp_path: Pat
 
 
 def test_too_few_phrases_names_the_count() -> None:
-    from seq2drum.parts.fit import too_few_phrases
+    from seq2drum.training.part_fit import too_few_phrases
 
     assert "0 four-bar phrase(s)" in too_few_phrases([])
 

@@ -193,9 +193,9 @@ _PART_SONGS: list = []  # every song's labelled phrases, read once for all the f
 
 def fold_parts(args: argparse.Namespace, fold: int, path: Path) -> None:
     """The fold's parts (parts.plan's vocabulary and part model), fitted on the songs of --data and --extra-data
-    outside the fold (parts.fit, as `--mode train` fits a run's), saved beside its model: the fold plans with them,
-    out of fold."""
-    from seq2drum.parts.fit import fit_parts
+    outside the fold (training.part_fit, as `--mode train` fits a run's), saved beside its model: the fold plans with
+    them, out of fold."""
+    from seq2drum.training.part_fit import fit_parts
     from seq2drum.training.parts import folder_phrases
 
     if not _PART_SONGS:

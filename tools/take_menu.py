@@ -3,7 +3,7 @@
     python -m tools.take_menu --checkpoint models/default.pt --data ../shared/data/midi
     python -m tools.take_menu --checkpoint runs/cv/fold2/best.pt --data ../shared/data/midi --fold 2 --folds 5
 
-Training now builds the menu with the codebook (`GrooveCodebook.with_take_menu`); checkpoints written before that
+Training now builds the menu with the codebook (training.codebook `with_take_menu`); checkpoints written before that
 have none, and their later takes choose from the whole codebook. This rebuilds the checkpoint's training songs the
 way training split them (by content hash; with --fold, as bench/crossval.py does: the other folds, less their
 validation share), computes the menu and writes the checkpoint back atomically. The network, the codebook's
@@ -25,6 +25,7 @@ from seq2drum.config import DataConfig
 from seq2drum.song.corpus import build_corpus, fold_of, split_songs
 from seq2drum.song.bars import FeatureSpec, bar_song
 from seq2drum.groove import GrooveCodebook
+from seq2drum.training.codebook import with_take_menu
 from seq2drum.training.sources import take_menu_songs
 
 
@@ -45,7 +46,7 @@ def main() -> None:
     train_encoded, _ = split_songs(songs, data_config.val_fraction, data_config.split_seed)
     spec = FeatureSpec.current(data_config.steps_per_quarter)
     train_songs = [bar_song(s, spec) for s in train_encoded if s.drums is not None]
-    codebook = GrooveCodebook.from_state(payload["codebook"]).with_take_menu(take_menu_songs(train_songs))
+    codebook = with_take_menu(GrooveCodebook.from_state(payload["codebook"]), take_menu_songs(train_songs))
     payload["codebook"] = codebook.to_state()
     buffer = io.BytesIO()
     torch.save(payload, buffer)

@@ -3,10 +3,9 @@ the rest of seq2drum imports it by (issue 99). Its modules import one another; o
 
 from __future__ import annotations
 
-from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
 from seq2drum.groove.context import BarContext, BarCounts, Past
-from seq2drum.groove.continuation import Continuation, steer_gains
-from seq2drum.groove.continuation import continuation as given_groove  # the name of its module too
+from seq2drum.groove.continuation import Continuation, continuation as given_groove, steer_gains  # (its module's name)
 from seq2drum.groove.decide import Decided
 from seq2drum.groove.decoder import Decoder
 from seq2drum.groove.density import density_notice
@@ -16,15 +15,14 @@ from seq2drum.groove.marks import counts_after, structure_decisions
 from seq2drum.groove.placement import (CRASH_POSITIONS, FAMILIES, FILL_LENGTHS, FILL_POSITIONS, FamilyPlacement,
                                        FillRate, PLACEMENT_FILE, Placement, crash_position, fill_position)
 from seq2drum.groove.policy import DecodingPolicy, KICK, Steering, Take, calibrated, calibrated_logits, policy_change
-from seq2drum.groove.request import (Deciders, Heard, Request, SpanSection, edges, heard_span, section_places,
-                                     song_edges, song_meters, song_span, take_floor, take_plans)
-from seq2drum.groove.request import request as build_request  # the name of its module too
+from seq2drum.groove.request import (Deciders, Heard, Request, SpanSection, edges, heard_span, request as build_request,
+                                     section_places, song_edges, song_meters, song_span, take_floor, take_plans)
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import (BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BASS_KICK_SURE, DECISION_ROUNDS,
                                       FIRST_LAMBDA, PREFERRED_BONUS, PREFERRED_CELL_BONUS, PREFERRED_MIN_SHARE,
                                       SETTLED_BARS, SHORT_BAR_STEPS)
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_labels,
-                                       bar_structure, bass_silence, drummed_structure, is_fill_bar, section_edges)
+                                       bar_structure, bass_silence, drummed_structure, is_fill_bar)
 from seq2drum.groove.styles import Style, StyleBook, entry_family, meter_name
 from seq2drum.groove.takes import bar_take, decided_takes, steered_takes, take_similarity
 from seq2drum.groove.vocabulary import with_vocabulary
@@ -35,11 +33,10 @@ __all__ = [
     "FAMILIES", "FILL_COLUMN", "FILL_LENGTHS", "FILL_POSITIONS", "FIRST_LAMBDA", "FamilyPlacement", "FillRate",
     "GrooveCodebook", "GrooveGains", "Heard", "KICK", "KitCount", "PLACEMENT_FILE", "PREFERRED_BONUS",
     "PREFERRED_CELL_BONUS", "PREFERRED_MIN_SHARE", "Past", "Placement", "REST_COLUMN", "Request", "SETTLED_BARS",
-    "SHORT_BAR_STEPS", "STRUCTURE_COLUMNS", "ShortRun", "SongScores", "SpanSection", "Steering", "Style",
-    "StyleBook", "Take", "bar_labels", "bar_structure", "bar_take", "bass_silence", "calibrated",
-    "calibrated_logits", "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice",
-    "drummed_structure", "edges", "entry_family", "fill_position", "heard_span", "is_fill_bar", "meter_name",
-    "policy_change", "build_request", "section_edges", "section_places", "song_edges", "song_meters", "song_span",
-    "steer_gains", "steered_takes", "structure_decisions", "take_floor", "take_plans", "take_similarity", "tom_fills",
-    "with_vocabulary",
+    "SHORT_BAR_STEPS", "STRUCTURE_COLUMNS", "ShortRun", "SongScores", "SpanSection", "Steering", "Style", "StyleBook",
+    "Take", "bar_labels", "bar_structure", "bar_take", "bass_silence", "calibrated", "calibrated_logits",
+    "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice", "drummed_structure", "edges",
+    "entry_family", "fill_position", "heard_span", "is_fill_bar", "meter_name", "pattern_f1", "policy_change",
+    "build_request", "section_places", "song_edges", "song_meters", "song_span", "steer_gains", "steered_takes",
+    "structure_decisions", "take_floor", "take_plans", "take_similarity", "tom_fills", "with_vocabulary",
 ]

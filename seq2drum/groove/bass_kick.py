@@ -29,8 +29,6 @@ def bass_grid_onsets(bass_onsets: np.ndarray, bar_steps: np.ndarray, grid_steps:
         return bass_onsets.astype(bool)  # a copy
     grid = np.zeros_like(bass_onsets, dtype=bool)
     rows, steps = np.nonzero(bass_onsets)
-    if not len(rows):
-        return bass_onsets.astype(bool)
     moved = ((steps + grid_steps // 2) // grid_steps) * grid_steps
     moved = np.where(moved < bar_steps[rows], moved, steps)
     grid[rows, moved] = True
@@ -38,13 +36,13 @@ def bass_grid_onsets(bass_onsets: np.ndarray, bar_steps: np.ndarray, grid_steps:
 
 
 def follow_bass(hits: np.ndarray, p_kick: np.ndarray, bass_onsets: np.ndarray | None, bar_steps: np.ndarray,
-                floor: float, sure: float, grid_steps: int, bars: np.ndarray | None = None) -> None:
-    """In place on hits (n, S, 9): in every bar where the bass strikes (and `bars` (n,) allows), the kick plays
+                floor: float, sure: float, grid_steps: int) -> None:
+    """In place on hits (n, S, 9): in every bar where the bass strikes, the kick plays
     where the bass's grid onsets have a kick probability `p_kick` (n, S) above `floor`, and where the decided kick
     has one above `sure`; nowhere else."""
     if bass_onsets is None:
         return
-    rows = bass_onsets.any(axis=1) if bars is None else bass_onsets.any(axis=1) & bars
+    rows = bass_onsets.any(axis=1)
     n_rows = np.count_nonzero(rows)
     if not n_rows:
         return

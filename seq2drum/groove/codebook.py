@@ -1,12 +1,10 @@
-"""The groove codebook: the bar patterns drummers play, clustered from the training songs' bars.
+"""The groove codebook: the bar patterns drummers play, clustered from the training songs' bars (training.codebook
+builds it, with the menu later takes choose from).
 
-Drum bars are few and repeat, so a song's drums are mostly a choice among a few hundred bar patterns. Bars are
-grouped by length in steps (a 4/4 bar is 16 sixteenths, 3/4 and 6/8 are 12, 7/8 is 14), and the distinct patterns of
-each length are clustered with weighted k-medoids (weight = how often the pattern is played) under the distance
-1 - F1 between the two patterns' (step, drum class) cells, the measure the drums are scored by. Only the most
-played distinct patterns take part in the clustering (a full distance matrix over every distinct bar would need
-gigabytes); the rest are assigned to their nearest entry. Each entry keeps the mean velocity and microtiming of the
-bars assigned to it, so a chosen groove comes with its dynamics and feel.
+Drum bars are few and repeat, so a song's drums are mostly a choice among a few hundred bar patterns of each length
+in steps (a 4/4 bar is 16 sixteenths, 3/4 and 6/8 are 12, 7/8 is 14), compared by `pattern_f1`: the F1 between two
+patterns' (step, drum class) cells, the measure the drums are scored by. Each entry keeps the mean velocity and
+microtiming of the bars assigned to it, so a chosen groove comes with its dynamics and feel.
 
 Pure numpy; saved in the checkpoint as plain tensors (`to_state` / `from_state`).
 """
@@ -14,25 +12,25 @@ Pure numpy; saved in the checkpoint as plain tensors (`to_state` / `from_state`)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from seq2drum import arrays
-from seq2drum.groove.settings import TAKE_MENU_SIZE
 from seq2drum.midi.drums import NUM_DRUM_CLASSES
 
 
 def pattern_f1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cell F1 between patterns a (..., N, D) and b (M, D) flattened to cells: (..., N, M); 1 between two empties."""
-    a = a.astype(np.float32)
-    b = b.astype(np.float32)
+    a, b = a.astype(np.float32), b.astype(np.float32)
     matched = a @ b.T
     total = a.sum(axis=-1, keepdims=True) + b.sum(axis=-1)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, 2 * matched / np.maximum(total, 1e-9), 1.0)
+
+
+FIELDS = ("bar_steps", "patterns", "counts", "velocity", "offset", "menu_rank", "designed")  # GrooveCodebook's
 
 
 @dataclass
@@ -66,76 +64,27 @@ class GrooveCodebook:
         lengths = Counter(self.bar_steps.tolist())
         return f"GrooveCodebook({len(self)} entries; by bar length in steps: {dict(sorted(lengths.items()))})"
 
-    @classmethod
-    def build(
-        cls,
-        bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
-        max_steps: int,
-        size: int = 384,
-        max_candidates: int = 2000,
-        min_bars: int = 8,
-        seed: int = 0,
-    ) -> GrooveCodebook:
-        """From bars as (hits (n_steps, 9) bool, velocity (n_steps, 9), offset (n_steps, 9)) with n_steps <= max_steps.
-
-        Each length gets a share of `size` entries by how many bars have it (at least 2 when it has `min_bars`
-        bars, always including the empty bar, so resting is a choice); rarer lengths get none.
-        """
-        by_length, stats = _count_patterns(bars, max_steps)
-        total = sum(sum(c.values()) for c in by_length.values())
-        entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]] = []
-        rng = np.random.default_rng(seed)
-        for n_steps in sorted(by_length):
-            counter = by_length[n_steps]
-            n_bars = sum(counter.values())
-            if n_bars < min_bars:
-                continue
-            k = max(2, int(round(size * n_bars / max(1, total))))
-            entries += _cluster_length(counter, stats, n_steps, k, max_candidates, rng)
-        return cls.from_entries(entries, max_steps)
 
     @classmethod
     def from_entries(cls, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]],
                      max_steps: int) -> GrooveCodebook:
         """(n_steps, pattern, count, velocity, offset) per entry, each array (n_steps, 9)."""
-        k = len(entries)
-        shape = (k, max_steps, NUM_DRUM_CLASSES)
+        shape = (len(entries), max_steps, NUM_DRUM_CLASSES)
         patterns, velocity, offset = np.zeros(shape, bool), np.zeros(shape, np.float32), np.zeros(shape, np.float32)
         for index, (n_steps, pattern, _, vel, off) in enumerate(entries):
             patterns[index, :n_steps] = pattern
             velocity[index, :n_steps] = vel
             offset[index, :n_steps] = off
-        return cls(
-            bar_steps=np.array([e[0] for e in entries], dtype=np.int64),
-            patterns=patterns,
-            counts=np.array([e[2] for e in entries], dtype=np.int64),
-            velocity=velocity,
-            offset=offset,
-        )
+        return cls(np.array([e[0] for e in entries], dtype=np.int64), patterns,
+                   np.array([e[2] for e in entries], dtype=np.int64), velocity, offset)
 
     def appended(self, entries: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]]) -> GrooveCodebook:
         """A copy with `entries` ((n_steps, pattern, count, velocity, offset), as `from_entries`) added at the end,
         marked `designed`, off the take menu."""
         if not entries:
             return self
-        more = GrooveCodebook.from_entries(entries, self.max_steps)
-        return GrooveCodebook(
-            bar_steps=np.concatenate([self.bar_steps, more.bar_steps]),
-            patterns=np.concatenate([self.patterns, more.patterns]),
-            counts=np.concatenate([self.counts, more.counts]),
-            velocity=np.concatenate([self.velocity, more.velocity]),
-            offset=np.concatenate([self.offset, more.offset]),
-            menu_rank=np.concatenate([self.menu_rank, np.full(len(more), -1, dtype=np.int64)]),
-            designed=np.concatenate([self.designed, np.ones(len(more), dtype=bool)]),
-        )
-
-    def learned(self) -> GrooveCodebook:
-        """The entries clustered from training songs, without the designed ones (what a checkpoint holds)."""
-        if not self.designed.any():
-            return self
-        keep = ~self.designed
-        return GrooveCodebook(self.bar_steps[keep], self.patterns[keep], self.counts[keep], self.velocity[keep],
-                              self.offset[keep], self.menu_rank[keep])
+        more = replace(GrooveCodebook.from_entries(entries, self.max_steps), designed=np.ones(len(entries), dtype=bool))
+        return GrooveCodebook(*(np.concatenate([getattr(self, name), getattr(more, name)]) for name in FIELDS))
 
     def entries_of_length(self, n_steps: int) -> np.ndarray:
         """Indices of the entries that fit a bar of `n_steps` steps (empty when the codebook has none)."""
@@ -161,163 +110,14 @@ class GrooveCodebook:
     def to_state(self) -> dict[str, Any]:
         import torch
 
-        self = self.learned()  # the designed entries are appended at load, never saved
-        return {
-            "bar_steps": torch.from_numpy(self.bar_steps.copy()),
-            "patterns": torch.from_numpy(self.patterns.copy()),
-            "counts": torch.from_numpy(self.counts.copy()),
-            "velocity": torch.from_numpy(self.velocity.astype(np.float16)),
-            "offset": torch.from_numpy(self.offset.astype(np.float16)),
-            "menu_rank": torch.from_numpy(self.menu_rank.copy()),
-        }
+        learned = ~self.designed  # the designed entries are appended at load, never saved
+        halved = ("velocity", "offset")  # stored as float16
+        return {name: torch.from_numpy(getattr(self, name)[learned].astype(np.float16) if name in halved
+                                       else getattr(self, name)[learned]) for name in FIELDS[:-1]}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> GrooveCodebook:
-        return cls(
-            bar_steps=state["bar_steps"].numpy().astype(np.int64),
-            patterns=state["patterns"].numpy().astype(bool),
-            counts=state["counts"].numpy().astype(np.int64),
-            velocity=state["velocity"].float().numpy(),
-            offset=state["offset"].float().numpy(),
-            menu_rank=state["menu_rank"].numpy().astype(np.int64) if "menu_rank" in state else None,
-        )
-
-    def with_take_menu(self, songs: list[tuple[np.ndarray, np.ndarray]], size: int = TAKE_MENU_SIZE) -> GrooveCodebook:
-        """A copy whose `menu_rank` marks, per bar length, up to `size` entries chosen greedily so that looping the
-        best of them covers the training songs best: the first maximises the mean song F1 of the loop, each next
-        one the mean of the best so far or it (the "menu of loops" that a chooser who knows the song picks from).
-        Later takes choose their grooves from this menu. `songs`: (hits (n, S, 9) bool, bar_steps (n,)) of the bars
-        each training song plays."""
-        menu_rank = np.full(len(self), -1, dtype=np.int64)
-        flat = self.patterns.reshape(len(self), -1).astype(np.float64)
-        sizes = flat.sum(axis=1)
-        matched = np.zeros((len(songs), len(self)))  # hits each entry, looped, would share with the song
-        played = np.zeros((len(songs), len(self)))  # hits each entry, looped, would play
-        real = np.zeros(len(songs))
-        for index, (hits, bar_steps) in enumerate(songs):
-            real[index] = hits.sum()
-            for length in arrays.distinct(bar_steps):
-                rows = bar_steps == length
-                entries = self.entries_of_length(int(length))
-                column = hits[rows].sum(axis=0).reshape(-1).astype(np.float64)
-                matched[index, entries] = flat[entries] @ column
-                played[index, entries] = sizes[entries] * rows.sum()
-        for length in arrays.distinct(self.bar_steps):
-            entries = self.entries_of_length(int(length))
-            entries = entries[sizes[entries] > 0]
-            has = played[:, entries].sum(axis=1) > 0 if len(entries) else np.zeros(len(songs), dtype=bool)
-            if not has.any():
-                continue
-            f1 = 2 * matched[np.ix_(has, entries)] / np.maximum(played[np.ix_(has, entries)] + real[has, None], 1e-9)
-            best = np.zeros(int(has.sum()))
-            for rank in range(min(size, len(entries))):
-                covered = np.maximum(f1, best[:, None]).mean(axis=0)
-                covered[menu_rank[entries] >= 0] = -np.inf
-                pick = int(np.argmax(covered))
-                if covered[pick] <= best.mean() + 1e-12:
-                    break
-                menu_rank[entries[pick]] = rank
-                best = np.maximum(best, f1[:, pick])
-        return replace(self, menu_rank=menu_rank)
-
-
-_Stats = dict[tuple[int, bytes], list[np.ndarray]]  # (length, packed pattern) -> [velocity sum, offset sum]
-
-
-def _count_patterns(bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                    max_steps: int) -> tuple[dict[int, Counter[bytes]], _Stats]:
-    """How often each distinct pattern is played, by bar length, and its summed velocity and offset."""
-    by_length: dict[int, Counter[bytes]] = {}
-    stats: _Stats = {}
-    for hits, velocity, offset in bars:
-        n_steps = len(hits)
-        if not 0 < n_steps <= max_steps:
-            continue
-        key = np.packbits(hits.astype(bool).reshape(-1)).tobytes()
-        by_length.setdefault(n_steps, Counter())[key] += 1
-        zeros = (n_steps, NUM_DRUM_CLASSES)
-        sums = stats.setdefault((n_steps, key), [np.zeros(zeros), np.zeros(zeros)])
-        sums[0] += velocity
-        sums[1] += offset
-    return by_length, stats
-
-
-def _cluster_length(counter: Counter[bytes], stats: _Stats, n_steps: int, k: int, max_candidates: int,
-                    rng: np.random.Generator) -> list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray]]:
-    """The entries of one bar length: k medoids of its most played patterns (the empty bar always among them),
-    each with the count, mean velocity and mean offset of the patterns nearest it."""
-    keys = [key for key, _ in counter.most_common(max_candidates)]
-    empty = np.packbits(np.zeros(n_steps * NUM_DRUM_CLASSES, dtype=bool)).tobytes()
-    if empty not in keys:
-        keys.append(empty)
-    flat = np.stack([_unpack(key, n_steps) for key in keys]).reshape(len(keys), -1)
-    weights = np.array([max(counter[key], 1) for key in keys], dtype=np.float64)
-    distance = 1.0 - pattern_f1(flat, flat)
-    medoids = weighted_kmedoids(distance, weights, min(k, len(keys)), rng)
-    if len(keys) - 1 not in medoids and keys[-1] == empty:
-        medoids[-1] = len(keys) - 1  # resting stays a choice
-    medoids = sorted(set(medoids.tolist()))
-    # every distinct pattern of this length (not only the candidates) goes to its nearest medoid
-    all_keys = list(counter)
-    all_flat = np.stack([_unpack(key, n_steps) for key in all_keys]).reshape(len(all_keys), -1)
-    nearest = np.argmax(pattern_f1(all_flat, flat[medoids]), axis=1)
-    entries = []
-    for slot, medoid in enumerate(medoids):
-        members = [all_keys[i] for i in np.flatnonzero(nearest == slot)]
-        count = sum(counter[m] for m in members)
-        pattern = flat[medoid].reshape(n_steps, NUM_DRUM_CLASSES).astype(bool)
-        velocity = np.zeros((n_steps, NUM_DRUM_CLASSES))
-        offset = np.zeros((n_steps, NUM_DRUM_CLASSES))
-        hits = np.zeros((n_steps, NUM_DRUM_CLASSES))
-        for member in members:
-            sums = stats[(n_steps, member)]
-            velocity += sums[0]
-            offset += sums[1]
-            hits += _unpack(member, n_steps) * counter[member]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_velocity = np.where(hits > 0, velocity / np.maximum(hits, 1), 0.0)
-            mean_offset = np.where(hits > 0, offset / np.maximum(hits, 1), 0.0)
-        entries.append((n_steps, pattern, count, mean_velocity, mean_offset))
-    return entries
-
-
-def _unpack(key: bytes, n_steps: int) -> np.ndarray:
-    bits = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=n_steps * NUM_DRUM_CLASSES)
-    return bits.reshape(n_steps, NUM_DRUM_CLASSES).astype(bool)
-
-
-def weighted_kmedoids(distance: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator,
-                      iterations: int = 30) -> np.ndarray:
-    """Medoid indices (k,) minimising sum(weight x distance to the nearest medoid): k-medoids++ seeding, then
-    alternating assignment and per-cluster medoid update until nothing changes.
-
-    Written here rather than taken from a package because the k-medoids packages on PyPI (kmedoids' FasterPAM,
-    scikit-learn-extra) take no sample weights, and expanding every pattern by its count would multiply the matrix.
-    """
-    n = len(distance)
-    if k >= n:
-        return np.arange(n)
-    first = int(np.argmax(weights))  # the most played pattern
-    medoids = [first]
-    nearest = distance[first].copy()
-    for _ in range(1, k):
-        score = weights * nearest**2
-        if score.sum() <= 0:
-            medoids.append(next(index for index in range(n) if index not in medoids))
-        else:
-            medoids.append(int(rng.choice(n, p=score / score.sum())))
-        nearest = np.minimum(nearest, distance[medoids[-1]])
-    medoid_array = np.array(medoids)
-    for _ in range(iterations):
-        assignment = np.argmin(distance[:, medoid_array], axis=1)
-        updated = medoid_array.copy()
-        for cluster in range(k):
-            members = np.flatnonzero(assignment == cluster)
-            if len(members) == 0:
-                continue
-            cost = (distance[np.ix_(members, members)] * weights[members][:, None]).sum(axis=0)
-            updated[cluster] = members[int(np.argmin(cost))]
-        if np.array_equal(updated, medoid_array):
-            break
-        medoid_array = updated
-    return medoid_array
+        menu_rank = state["menu_rank"].numpy().astype(np.int64) if "menu_rank" in state else None
+        return cls(state["bar_steps"].numpy().astype(np.int64), state["patterns"].numpy().astype(bool),
+                   state["counts"].numpy().astype(np.int64), state["velocity"].float().numpy(),
+                   state["offset"].float().numpy(), menu_rank)

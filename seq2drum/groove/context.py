@@ -18,7 +18,7 @@ from seq2drum.groove import kit
 from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, ShortRun
 from seq2drum.groove.placement import BarPlacement, Placing, bar_families, load_placement
-from seq2drum.groove.policy import DecodingPolicy, Steering
+from seq2drum.groove.policy import DecodingPolicy, Steering, copied
 from seq2drum.groove.scores import SongScores
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.groove.settings import FIRST_LAMBDA
@@ -35,14 +35,11 @@ class BarCounts(NamedTuple):
     crash_hits: kit.KitCount = kit.KitCount()  # the crash hits the model expected, and those played
 
 
-NO_TOTALS = (0.0, 0.0, 0.0)  # expected matched cells, hits and summed probabilities of the bars before: none
-
-
 class Past(NamedTuple):
     """The bars before the ones decided, as the chooser played them (offline: none, `Past()`; live: the bars played,
     `live.chooser`): each chooser carries its own, and `groove.decide` hands it to the rules."""
 
-    totals: tuple[float, float, float] = NO_TOTALS  # expected matched cells, hits, summed probabilities: lambda's F1
+    totals: tuple[float, float, float] = (0.0, 0.0, 0.0)  # expected matched cells, hits, summed probabilities: none
     counts: BarCounts = BarCounts()  # what the rules count (crashes, open hats, fills, toms, crash hits)
     short_run: ShortRun = ShortRun()  # the run of short bars just before (groove.gains `ShortRun`)
     # the band has played (live): no bar is left empty (`keeps_time`); the session rests the drums when the band
@@ -117,24 +114,13 @@ class BarContext(MarkContext):
         """Whether a bar may rest: not where the steering forces every bar to play (`Steering.without_rests`)."""
         return self.steering.rests is None or self.steering.rests.dtype != bool or bool(self.steering.rests.any())
 
+    def after(self, past: Past) -> BarContext:
+        """The context of the bars after `past` (the chooser's; policy `copied`)."""
+        return copied(self, past=past)
+
     def without_rests(self) -> BarContext:
         """The context with no rest allowed: a take decided again where it rested too much."""
         return dataclasses.replace(self, steering=self.steering.without_rests(len(self.p)))
-
-    def after(self, past: Past) -> BarContext:
-        """The context of the bars after `past` (the chooser's), copied as `at` copies it."""
-        moved = object.__new__(BarContext)
-        moved.__dict__.update(self.__dict__)
-        object.__setattr__(moved, "past", past)
-        return moved
-
-    def at(self, lam: float) -> BarContext:
-        """The context with lambda moved (each round of the groove choice refines it): its fields copied as they are
-        (no field has a default factory or a check), a tenth of `dataclasses.replace`'s time."""
-        moved = object.__new__(BarContext)
-        moved.__dict__.update(self.__dict__)
-        object.__setattr__(moved, "lam", lam)
-        return moved
 
 
 @dataclass

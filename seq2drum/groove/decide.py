@@ -28,9 +28,8 @@ from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.feels import play_feels, play_times
-from seq2drum.groove.policy import ChosenPart, ChosenParts, Take
-from seq2drum.groove.context import Past
-from seq2drum.groove.context import BarContext, BarDecision
+from seq2drum.groove.policy import ChosenPart, ChosenParts, Take, copied
+from seq2drum.groove.context import BarContext, BarDecision, Past
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
@@ -119,7 +118,7 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray, plan: Pla
         expected_f1 = 2 * (played + float(p[hits].sum())) / max(1e-9, n_hits + np.count_nonzero(hits) + total + p_sum)
         if expected_f1 / 2 == context.lam:  # lambda holds: each round left would decide the same again (live, 95%
             break  # of bars by the third round)
-        context = context.at(expected_f1 / 2)
+        context = copied(context, lam=expected_f1 / 2)
     assert decision is not None, "a chooser decides in one round at least"
     rules.run((*marks.mark_rules(context.policy, context.placing is not None), *marks.STRUCTURE_RULES), context,
               decision)
@@ -170,8 +169,6 @@ def later_take_floor(take: Take, finish: Finish) -> None:
     if 0 <= bar_bound < len(open_cells):
         open_cells[bar_bound, scores.last_onset[1]:] = False
     candidates = np.flatnonzero(open_cells.ravel())
-    if len(candidates) == 0:
-        return
     chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
     play_cells(take, scores, chosen)
 
@@ -196,11 +193,9 @@ def plan_kept(take: Take, finish: Finish) -> None:
     play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     added, dropped = take.hits & ~before, before & ~take.hits
-    if dropped.any():
-        take.velocity[dropped], take.offset[dropped] = 0, 0.0
-    if added.any():
-        take.hits[added] = False
-        play_cells(take, scores, np.flatnonzero(added.ravel()))
+    take.velocity[dropped], take.offset[dropped] = 0, 0.0
+    take.hits[added] = False  # played again with the model's velocity and timing
+    play_cells(take, scores, np.flatnonzero(added.ravel()))
 
 
 def density(take: Take, finish: Finish) -> None:
@@ -260,8 +255,7 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     other = finish.genre not in (None, JAZZ)  # heard as another music: only the bars its plan names a jazz ride
     named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
                          and (part.subdivision == "swung") == other)
-    kept = ~named if other else named
-    leave = kept if leave is None else leave | kept
+    leave = leave | (~named if other else named)
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
     added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
@@ -269,20 +263,18 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     play_cells(take, finish.scores, np.flatnonzero(added))
 
 
-def _looped(take: Take, finish: Finish) -> np.ndarray | None:
+def _looped(take: Take, finish: Finish) -> np.ndarray:
     """(n,) bool the bars that play the user's loop bar exactly, and those whose time is the musician's straight part
-    (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time (None: neither)."""
-    mine, looped = finish.musicians_time, _users_loop(take, finish)
-    if looped is None:
-        return mine
-    return looped if mine is None else looped | mine
+    (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time."""
+    looped = _users_loop(take, finish)
+    return looped if finish.musicians_time is None else looped | finish.musicians_time
 
 
-def _users_loop(take: Take, finish: Finish) -> np.ndarray | None:
-    """(n,) bool the bars that play the user's loop bar (the drums the user gave) exactly; None without one."""
+def _users_loop(take: Take, finish: Finish) -> np.ndarray:
+    """(n,) bool the bars that play the user's loop bar (the drums the user gave) exactly; none without one."""
     given = finish.continuation
     if given is None:
-        return None
+        return np.zeros(len(take.hits), dtype=bool)
     return given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
 
 
@@ -294,10 +286,8 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
     if not swings(finish):
         return
     # the bars the jazz ride played (the step before) carry the swing on its skip note already
-    leave = voices.jazz_time_bars(take.hits, finish.grid, finish.scores.first_bar)
-    looped = _looped(take, finish)
-    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar,
-                                       leave if looped is None else leave | looped)
+    leave = voices.jazz_time_bars(take.hits, finish.grid, finish.scores.first_bar) | _looped(take, finish)
+    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, leave)
     take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
 
 
@@ -371,10 +361,7 @@ def one_hat_a_step(take: Take, finish: Finish) -> None:
     validation songs' take 1, their drummers 171 in 6,528). Where a step holds both, the open hat, the colour the
     decision chose, stays; the closed hat there goes, with its velocity and timing. A bar that plays the user's loop
     bar exactly is left as the user wrote it."""
-    both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT]
-    mine = _users_loop(take, finish) if finish is not None else None
-    if mine is not None:
-        both &= ~mine[:, None]
+    both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT] & ~_users_loop(take, finish)[:, None]
     if both.any():
         take.hits[:, :, CLOSED_HAT] &= ~both
         take.velocity[:, :, CLOSED_HAT] = np.where(both, 0, take.velocity[:, :, CLOSED_HAT])
@@ -393,8 +380,7 @@ TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, plan_kep
                                     plan_sparse, one_hat_a_step, articulations)
 
 
-def run_take_steps(take: Take, finish: Finish) -> Take:
-    """Run TAKE_STEPS on the take in order; returns it."""
+def run_take_steps(take: Take, finish: Finish) -> None:
+    """Run TAKE_STEPS on the take in order."""
     for step in TAKE_STEPS:
         step(take, finish)
-    return take

@@ -19,7 +19,6 @@ from seq2drum.groove.codebook import GrooveCodebook
 from seq2drum.groove.gains import GrooveGains, viterbi
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.groove.context import BarContext, Past
-from seq2drum.groove.scores import SongScores
 from seq2drum.groove.structure import FillWriter
 
 _FORCED = 1e6  # a section bonus no gain can outweigh
@@ -33,13 +32,6 @@ class Decoder:
         self.policy = policy
         self.grooves = GrooveGains(codebook, policy.min_groove_bars)
         self.fills = FillWriter(codebook)
-
-    def apply_structure(self, hits: np.ndarray, p: np.ndarray, decided: np.ndarray, scores: SongScores,
-                        lam: float, tom_fills: np.ndarray | None = None) -> None:
-        """Play the decided rests, fills and crashes (n, 3) on a take's hits (n, S, 9) in place, then its ending
-        (calibration replays a take's structure variants through this); `tom_fills` (n,): the fills that may play
-        toms (groove.kit `tom_fills`; None: all)."""
-        self.fills.apply(hits, p, decided, scores, lam, tom_fills=tom_fills)
 
 
 class SongChooser:

@@ -78,12 +78,10 @@ def thin(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
         return
     on_beat, on_eighth = step_kinds(scores, take.hits.shape[1])
     tier = np.full(take.hits.shape, 9, dtype=np.int64)  # 9: never removed
-    cymbal = np.zeros(take.hits.shape[2], dtype=bool)
-    cymbal[list(TIMEKEEPERS)] = True
     main = max(TIMEKEEPERS, key=lambda drum: int(take.hits[..., drum].sum()))  # the time-keeping voice: its beats last
     swung = shuffled(take, main, scores)[:, None]
     sixteenth = np.where(swung & (np.arange(take.hits.shape[1]) % 4 == 3)[None, :], 1, 0)  # a skip note: an 8th
-    tier[:, :, cymbal] = np.where(on_beat, 3, np.where(on_eighth, 1, sixteenth))[:, :, None]
+    tier[:, :, list(TIMEKEEPERS)] = np.where(on_beat, 3, np.where(on_eighth, 1, sixteenth))[:, :, None]
     tier[:, :, [KICK, SNARE]] = np.where(on_beat, 9, 2)[:, :, None]
     beat_index = np.arange(take.hits.shape[1])[None, :] // np.maximum(scores.beat_steps[:, None], 1)
     alternate = on_beat & (beat_index % 2 == 0)  # the 1st, 3rd, ... beat of the bar

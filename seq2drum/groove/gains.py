@@ -18,7 +18,6 @@ from seq2drum import arrays
 from seq2drum.groove.settings import (GROUPED_BAR_STEPS, GROUPED_MIN_GROOVE_BARS, LATER_TAKE_DENSITY, SHORT_BAR_STEPS,
                                       SPLIT_PART_COST, TAKES_MIN_GROOVE_BARS, TAKE_MAX_SIMILARITY)
 from seq2drum.groove.codebook import GrooveCodebook, pattern_f1
-from seq2drum.groove.structure import bar_labels
 from seq2drum.groove.scores import SongScores
 
 CELLS_CACHE_SIZE = 256  # bar lengths times the sets of entries allowed (a style's, a take's) whose cells are kept
@@ -121,8 +120,7 @@ class GrooveGains:
         if cached is None:
             if len(self._cells) >= CELLS_CACHE_SIZE:
                 self._cells.clear()
-            entries = self.codebook.entries_of_length(length)
-            entries = entries[playable[entries]]
+            entries = self._entries(length, playable)
             cells = self.flat[entries].T
             entries.setflags(write=False)
             cells.setflags(write=False)
@@ -180,13 +178,11 @@ class GrooveGains:
         return entries[playable[entries]]
 
     def section_grooves(self, gains: np.ndarray, scores: SongScores, avoid: list[dict[int, int]],
-                        p: np.ndarray, labels: np.ndarray | None = None) -> dict[int, int]:
+                        p: np.ndarray, labels: np.ndarray) -> dict[int, int]:
         """Section label -> the entry with the highest summed gain over the playing bars of that label, among
         entries whose pattern differs enough from what earlier takes gave that label (p: the calibrated hit
-        probabilities, (n, S, 9); `labels` the bars' labels where not the sections' own: a plan's)."""
+        probabilities, (n, S, 9); `labels` (n,) the bars' labels: the sections', or a plan's)."""
         chosen: dict[int, int] = {}
-        if labels is None:
-            labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
         for label in arrays.distinct(labels):
             rows = np.flatnonzero((labels == label) & scores.guitar_plays)
             if len(rows) == 0:
@@ -244,8 +240,7 @@ class GrooveGains:
         P the groove head's softmax over `entries`, averaged over the section's bars (`groove_logits` (rows, E)).
         Per-cell probabilities blur a song's alternative grooves into one hedge; the groove head keeps them apart,
         so later takes cover the readings the model finds likely instead of the runners-up of one average."""
-        z = groove_logits - groove_logits.max(axis=1, keepdims=True)
-        posterior = np.exp(z)
+        posterior = np.exp(groove_logits - groove_logits.max(axis=1, keepdims=True))
         posterior = (posterior / posterior.sum(axis=1, keepdims=True)).mean(axis=0)  # (E,)
         key = int(entries[0]) if len(entries) else -1
         if key not in self._similarity:

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from seq2drum.groove import continuation as given_drums
-from seq2drum.groove import kit
+from seq2drum.groove import continuation as given_drums, kit
 from seq2drum.groove.context import BarContext, BarCounts, BarDecision, MarkContext, Rule
 from seq2drum.groove.policy import DecodingPolicy, Steering
 from seq2drum.groove.rules import run

@@ -86,9 +86,6 @@ class Placement:
     rate: FillRate
     about: dict  # what it was fitted from, when and by which command
 
-    def family(self, name: str) -> FamilyPlacement:
-        return self.families.get(name, self.families["4/4"])
-
     def bars(self, families: list[str]) -> BarPlacement:
         """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's. A live bar's
         (one family) is made once per family, read-only: live, every bar made its own."""
@@ -156,10 +153,6 @@ class Placing(NamedTuple):
     closing: np.ndarray  # (n + 1,) bool the bar closes its section or leads into a change of part (where known)
     draws: np.ndarray  # (n, 4) uniforms in [0, 1): FILL_DRAW, LENGTH_DRAW, VOICE_DRAW, CRASH_DRAW
 
-    def rows(self, start: int, end: int) -> Placing:
-        """The placing of rows [start, end) (a bar of a song's, as the live drummer would hold it)."""
-        return Placing(self.position[start: end + 1], self.closing[start: end + 1], self.draws[start:end])
-
 
 def draws(seed: int, take: int, song_bars: np.ndarray) -> np.ndarray:
     """(n, 4) uniforms for take `take` (0: take 1) at each song bar: a bar's own stream, so a bar draws the same
@@ -186,10 +179,7 @@ def _key(seed: int, take: int) -> int:
     words = [(seed >> 64 * i) & _MASK for i in range(max(1, -(-seed.bit_length() // 64)))]
     key = PLACEMENT_STREAM
     for word in (*words, take & _MASK):
-        key = (key + _GOLDEN + word) & _MASK
-        for shift, multiplier in ((_MIX[0], _MIX[1]), (_MIX[2], _MIX[3])):
-            key = ((key ^ (key >> shift)) * multiplier) & _MASK
-        key ^= key >> _MIX[4]
+        key = int(_mixed(np.array([(key + _GOLDEN + word) & _MASK], dtype=np.uint64))[0])
     return key
 
 

@@ -12,6 +12,7 @@ expectations alike. From them `request` builds the style's entries, the bars `--
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -23,10 +24,9 @@ from seq2drum.groove.continuation import Continuation, fitted
 from seq2drum.groove.decide import Finish
 from seq2drum.groove.feels import plan_rests, plan_steering
 from seq2drum.groove.placement import NO_POSITION, Placing, draws
-from seq2drum.groove.policy import Steering
+from seq2drum.groove.policy import Steering, copied
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import (CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE,
-                                      MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS)
+from seq2drum.groove.settings import CRASH_MIN_GAP, MIN_EXPECTED_HIT_SHARE, MIN_HITS_PER_PLAYING_BAR, SHORT_BAR_STEPS
 from seq2drum.groove.styles import StyleBook, meter_name
 from seq2drum.errors import ConfigError
 from seq2drum.options import GenerationOptions, fills_every
@@ -93,16 +93,7 @@ def song_meters(scores: SongScores, grid: Grid, steps_per_quarter: int) -> list[
     named = {shape: meter_name(int(shape[0]), bool(shape[1]), steps_per_quarter) for shape in set(shapes)}
     names = [named[shape] for shape in shapes]  # each bar shape named once (a Fraction's arithmetic a name)
     playing = [name for name, plays in zip(names, scores.guitar_plays.tolist()) if plays] or names
-    counts: dict[str, int] = {}
-    for name in playing:
-        counts[name] = counts.get(name, 0) + 1
-    return sorted(counts, key=lambda name: -counts[name])
-
-
-def style_entries(styles: StyleBook, style: str | None, meters: list[str]) -> np.ndarray | None:
-    """(K,) bool the entries `style` allows in a song of `meters` (None: no style). ConfigError, naming the styles
-    that fit, where the style is unknown or does not play the song's first meter."""
-    return None if style is None else styles.allowed(style, meters)
+    return [name for name, _ in Counter(playing).most_common()]  # ties in the order first played
 
 
 def every_bars(choice: str, span: Span, closing: bool) -> np.ndarray | None:
@@ -185,8 +176,7 @@ def take_floor(scores: SongScores, p: np.ndarray, counted: np.ndarray | None = N
     """The fewest hits a take may have before it is decided again without rests: a hit per bar the guitar plays,
     and MIN_EXPECTED_HIT_SHARE of the hits the model expects (the calibrated probabilities p summed); over the bars
     `counted` (n,) bool holds (all: None; the musician's drop-outs rest and count for nothing)."""
-    if counted is None:
-        return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays.sum()), MIN_EXPECTED_HIT_SHARE * float(p.sum()))
+    counted = slice(None) if counted is None else counted
     return max(MIN_HITS_PER_PLAYING_BAR * int(scores.guitar_plays[counted].sum()),
                MIN_EXPECTED_HIT_SHARE * float(p[counted].sum()))
 
@@ -329,12 +319,8 @@ class Request:
     placings: tuple[Placing, ...] = ()
 
     def moved(self, **changes: Any) -> Request:
-        """`dataclasses.replace(self, **changes)`, its fields copied as they are (no field has a default factory or
-        a check, and there is no `__post_init__`): a live bar makes three, at a sixth of `replace`'s calls each."""
-        moved = object.__new__(Request)
-        moved.__dict__.update(self.__dict__)
-        moved.__dict__.update(changes)
-        return moved
+        """The request with `changes` (policy `copied`: a live bar makes three)."""
+        return copied(self, **changes)
 
     def placing(self, index: int) -> Placing | None:
         """Where take `index` (0 = take 1) places its fills and crashes (None: at the edges, by count)."""
@@ -367,7 +353,9 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
     base_steering = base or Steering()
     fills = every_bars(options.fills, heard.span, closing=True)
     crashes = every_bars(options.crashes, heard.span, closing=False)
-    steering = base_steering.replace(allowed=style_entries(deciders.styles, options.style, heard.meters),
+    # the entries the style allows in the song's meters (ConfigError, naming the styles that fit, where none does)
+    allowed = None if options.style is None else deciders.styles.allowed(options.style, heard.meters)
+    steering = base_steering.replace(allowed=allowed,
                                      fills=base_steering.fills if fills is None else fills,
                                      crashes=base_steering.crashes if crashes is None else crashes,
                                      continuation=given)

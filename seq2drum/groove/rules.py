@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum import arrays
-from seq2drum.groove import continuation as given_drums
-from seq2drum.groove import kit, meters, voices
+from seq2drum.groove import continuation as given_drums, kit, meters, voices
 from seq2drum.groove.bass_kick import follow_bass
 from seq2drum.groove.context import BarContext, BarDecision, Rule
 from seq2drum.groove.feels import play_feels, play_levels, play_times
@@ -190,8 +189,6 @@ def backbeat(context: BarContext, decision: BarDecision) -> None:
     two_beats = bar_steps == 2 * np.maximum(beat_steps, 1)
     lacking &= (snare.sum(axis=1) >= np.where(two_beats, BACKBEAT_TWO_BEATS, 1.0) * BACKBEAT_EXPECTED)
     lacking &= decision.hits.any(axis=(1, 2))
-    if not lacking.any():  # no section to search
-        return
     for label in arrays.distinct(context.labels[lacking]).tolist():
         section = context.labels == label
         for length, beat in {(int(n), int(b)) for n, b in zip(bar_steps[section & lacking],
@@ -264,8 +261,7 @@ def counted_backbeat(context: BarContext, decision: BarDecision) -> None:
     drummer plays it in (groove.meters): 7/8 as 2+2+3 on the 5th eighth, not off the eighth grid; 9/4 on 2, 4, 6 and
     9, not on every beat as the model's hedge (about the same snare probability on every pulse) played it. A style
     keeps its grooves; the user's groove (`given_pattern`, after this) its own."""
-    meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps,
-                          context.labels)
+    meters.counted_snares(decision.hits, context.p, context.scores.bar_steps, context.scores.beat_steps, context.labels)
 
 
 def given_pattern(context: BarContext, decision: BarDecision) -> None:

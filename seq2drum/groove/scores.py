@@ -15,7 +15,8 @@ from seq2drum.song.sections import Section
 
 @dataclass
 class SongScores:
-    """The network's output for one song, as numpy (n bars, S steps per bar, K codebook entries)."""
+    """The network's output for one song, as numpy (n bars, S steps per bar, K codebook entries); every array is per
+    bar (its first axis the n bars)."""
 
     hit_logits: np.ndarray  # (n, S, 9)
     velocity: np.ndarray  # (n, S, 9) MIDI velocity 1-127
@@ -47,15 +48,9 @@ class SongScores:
         guitar's last onset move with them; sections stay in song bars, as everywhere."""
         if (start, end) == (0, self.n_bars):
             return self
-        rows = slice(start, end)
-        return replace(
-            self, hit_logits=self.hit_logits[rows], velocity=self.velocity[rows], offset=self.offset[rows],
-            structure_logits=self.structure_logits[rows], bar_steps=self.bar_steps[rows],
-            beat_steps=self.beat_steps[rows], guitar_plays=self.guitar_plays[rows], first_bar=self.first_bar + start,
-            last_onset=(self.last_onset[0] - start, self.last_onset[1]),
-            groove_logits=None if self.groove_logits is None else self.groove_logits[rows],
-            bass_onsets=None if self.bass_onsets is None else self.bass_onsets[rows],
-            bass_sounds=None if self.bass_sounds is None else self.bass_sounds[rows])
+        rows = {name: value[start:end] for name, value in vars(self).items() if isinstance(value, np.ndarray)}
+        return replace(self, **rows, first_bar=self.first_bar + start,
+                       last_onset=(self.last_onset[0] - start, self.last_onset[1]))
 
 
 @functools.lru_cache(maxsize=64)

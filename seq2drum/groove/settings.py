@@ -80,7 +80,6 @@ SWAP_SLICE_SHARES = (0.115, 0.14, 0.17)
 SWUNG_TAKE_MARGIN = 0.04
 TAKES_MIN_GROOVE_BARS = 20  # later takes may choose any codebook entry played at least this often in training
 LATER_TAKE_DENSITY = 0.5  # a later take's groove has at least this share of the hits the model expects per bar
-TAKE_MENU_SIZE = 7  # loops per bar length that later takes choose from (take 1 chooses from the whole codebook)
 VARIATION_MAX_SIMILARITY = 0.78  # a variation's cell F1 with every earlier take stays below this
 VARIATION_DENSITIES = (1.25, 0.8, 1.6, 0.6)  # how busy the variations of a take are tried, in turn
 

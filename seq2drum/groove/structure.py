@@ -27,7 +27,7 @@ from seq2drum.groove.policy import Steering
 from seq2drum.midi.drums import (CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, NUM_DRUM_CLASSES, RIDE, SNARE,
                                  TOMS)
 from seq2drum.groove.scores import SongScores
-from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS, closes_with_fill
+from seq2drum.song.phrases import FILL_ODD_SNARES, FILL_TOM_HITS
 from seq2drum.song.sections import Section
 
 if TYPE_CHECKING:
@@ -43,9 +43,7 @@ STRUCTURE_COLUMNS = ("rest", "crash", "fill")
 def is_fill_bar(pattern: np.ndarray, n_steps: int, beat_steps: int) -> bool:
     """The fill-bar label: any tom in the bar, or three or more snare hits in its last beat."""
     bar = pattern[:n_steps]
-    if bar[:, list(TOMS)].any():
-        return True
-    return int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
+    return bool(bar[:, list(TOMS)].any()) or int(bar[max(0, n_steps - beat_steps) :, SNARE].sum()) >= 3
 
 
 def is_fill_beat(last_beats: np.ndarray) -> np.ndarray:
@@ -67,19 +65,6 @@ def drummed_structure(song: BarSong) -> np.ndarray | None:
 
 
 # ---------------------------------------------------------------------------------------------- section edges
-
-
-def section_edges(sections: list[Section], first_bar: int, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n,) bool each: the first bar of every section, and the last bar of every section that closes with a fill."""
-    starts = np.zeros(n_bars, dtype=bool)
-    ends = np.zeros(n_bars, dtype=bool)
-    for section in sections:
-        start, end = section.start_bar - first_bar, section.end_bar - first_bar
-        if 0 <= start < n_bars:
-            starts[start] = True
-        if closes_with_fill(section.n_bars) and 0 < end <= n_bars:
-            ends[end - 1] = True
-    return starts, ends
 
 
 def bass_silence(scores: SongScores) -> np.ndarray | None:
@@ -219,21 +204,17 @@ class FillWriter:
         play_ending(hits, scores)
         hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
-    def fill_beats(self, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
                    strict: bool = False) -> np.ndarray:
-        """(F, beats * beat, 9) bool: the last `beats` beats of the codebook entries of this length that are fills a
-        drummer plays (drummers' fills from the training songs, `fill_regions`), computed once per bar shape."""
+        """(F, beats * beat, 9) bool the fills bar `row` may play over its last `beats` beats: the last `beats` beats
+        of the codebook entries of this length that are fills a drummer plays (drummers' fills from the training
+        songs, `fill_regions`), computed once per bar shape."""
         key = (n_steps, beat, beats, toms, strict)
         if key not in self._fills:
             entries = self.codebook.entries_of_length(n_steps)
             entries = entries[~self.codebook.designed[entries]]  # drummers' fills: the training songs' bars only
             self._fills[key] = fill_regions(self.codebook.patterns[entries], n_steps, beat, beats, toms, strict)
         return self._fills[key]
-
-    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool,
-                   strict: bool = False) -> np.ndarray:
-        """(F, beats * beat, 9) bool the fills bar `row` may play over its last `beats` beats: the codebook's."""
-        return self.fill_beats(n_steps, beat, beats, toms, strict)
 
     def chosen(self, row: int, candidates: np.ndarray, gain: np.ndarray) -> int:
         """The index of the fill bar `row` plays among `candidates`: the one of the highest gain."""
@@ -244,7 +225,7 @@ class FillWriter:
         """Replace the bar's last beats with the fill the model expects most there: over its last `beats` beats where
         the placement chose a length (groove.placement; the whole bar from WHOLE_BAR), else in a bar of
         FILL_LONG_MIN_BEATS beats or more its last FILL_LONG_BEATS beats, a drummer's fill of that length
-        (`fill_beats`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
+        (`candidates`); else, or where the codebook has none, its last beat with the fill beat of the highest gain
         over it; a tom run when the codebook has none. Without `toms`, a snare fill (a quarter note at least: the last
         two eighths of 7/8). A bar on the ride whose closed hats are the foot's (on beats only) keeps them under the
         fill, not the fill's hand hats: both hands fill."""
@@ -313,8 +294,7 @@ class PlannedFills(FillWriter):
         return index
 
 
-def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int = 1, toms: bool = True,
-                 strict: bool = False) -> np.ndarray:
+def fill_regions(patterns: np.ndarray, n_steps: int, beat: int, beats: int, toms: bool, strict: bool) -> np.ndarray:
     """(F, beats * beat, 9) bool the last `beats` beats of the bars `patterns` (k, >= n_steps, 9) of `n_steps` steps
     that are fills: with `toms`, two beats or more hold FILL_TOM_HITS tom hits or more, or FILL_ODD_SNARES snare hits
     on odd 16ths (a roll: ../shared/scoring's fill bar), FILL_LAST_BEAT_HITS of them in the last beat, and one beat is

@@ -53,7 +53,7 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
     takes: list[Take] = []
     for index in range(n_takes):
         finish, edges, plan, steering = request.take_inputs(index)
-        attempt = functools.partial(song_attempt, decoder, request, structure, temperature, rng, edges=edges,
+        attempt = functools.partial(song_attempt, decoder, structure, temperature, rng, edges=edges,
                                     plan=plan, placing=request.placing(index), steering=steering)
         take = None
         if index and plan.played:  # planned: another plan's parts, decided as take 1 is
@@ -99,18 +99,16 @@ def decided_takes(decoder: Decoder, request: Request, structure: np.ndarray, n_t
     return takes
 
 
-def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temperature: float,
-                 rng: np.random.Generator | None, avoid: list[dict[int, int]], refine: bool, finish: Finish,
-                 plan: Plan, edges: np.ndarray | None = None, placing: Placing | None = None,
-                 steering: Steering | None = None) -> Take:
+def song_attempt(decoder: Decoder, structure: np.ndarray, temperature: float, rng: np.random.Generator | None,
+                 avoid: list[dict[int, int]], refine: bool, finish: Finish, plan: Plan, edges: np.ndarray,
+                 steering: Steering, placing: Placing | None = None) -> Take:
     """One take of the song: the grooves chosen over the whole song (its sections, the Viterbi, avoiding the
-    section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` the
-    take's (its plan's), else the request's; with a `plan` played (parts.plan_value `Plan`) each section's phrases
-    of one part are a section of their own to the groove choice (a section that changes part changes groove); the
-    take keeps its plan, held or played; `placing` where it places its fills and crashes (groove.placement; None: at
-    the edges, by count); `steering` the take's (its plan's parts bound), else the request's."""
+    section grooves of `avoid`), refined cell by cell where `refine`, decided to its last take step; `edges` and
+    `steering` the take's (`Request.take_inputs`: its plan's, else the request's); with a `plan` played
+    (parts.plan_value `Plan`) each section's phrases of one part are a section of their own to the groove choice (a
+    section that changes part changes groove); the take keeps its plan, held or played; `placing` where it places its
+    fills and crashes (groove.placement; None: at the edges, by count)."""
     scores, p = finish.scores, finish.p
-    steering = request.steering if steering is None else steering
     labels = bar_labels(scores.sections, scores.first_bar, scores.n_bars)
     played = plan.played
     if played:
@@ -121,9 +119,10 @@ def song_attempt(decoder: Decoder, request: Request, structure: np.ndarray, temp
                          codebook=decoder.codebook, grooves=decoder.grooves, fills=fills,
                          scale=decoder.policy.threshold_scale(steering), swung=finish.swung, placing=placing)
     chooser = SongChooser(decoder.grooves, decoder.policy, labels, avoid, temperature, rng)
-    take = decide(chooser, context, request.edges if edges is None else edges, finish, plan).take
+    take = decide(chooser, context, edges, finish, plan).take
     if played:
-        take.parts = tuple((scores.first_bar + row + 1, name) for row, name in plan.phrase_names())
+        first_bars = [scores.first_bar + phrase.start_row + 1 for phrase in plan.phrases]  # 1-based song bars
+        take.parts = tuple(zip(first_bars, plan.names))
     return take
 
 

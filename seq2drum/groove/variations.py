@@ -48,17 +48,6 @@ def move_voice(take: Take, scores: SongScores, sources: tuple[int, ...], target:
     take.offset[:, :, target] = np.where(moved, scores.offset[:, :, target], take.offset[:, :, target])
 
 
-def other_voice(take: Take, scores: SongScores) -> Take:
-    """A copy of `take` keeping time on the other cymbal: the ride where it plays the hi-hats, else the closed
-    hi-hat where it rides."""
-    varied = copy_take(take)
-    if int(take.hits[:, :, list(HATS)].sum()) >= int(take.hits[:, :, RIDE].sum()):
-        move_voice(varied, scores, HATS, RIDE)
-    else:
-        move_voice(varied, scores, (RIDE,), CLOSED_HAT)
-    return varied
-
-
 def kick_variation(take: Take, p: np.ndarray, scores: SongScores) -> Take:
     """A copy of `take` with one more kick a half note on an off-beat 8th, the model's likeliest step over the song;
     where it adds none (no room), its off-beat kicks left out instead."""
@@ -70,10 +59,9 @@ def kick_variation(take: Take, p: np.ndarray, scores: SongScores) -> Take:
     added = density.one_per_group(playable & on_eighth & ~on_beat & ~kick, density.column_mean(p)[..., KICK],
                                   density.groups(scores, width, 4), np.zeros_like(kick))
     if added.any():
-        rows, steps = np.nonzero(added)
-        varied.hits[rows, steps, KICK] = True
-        varied.velocity[rows, steps, KICK] = midi_velocity(np.round(scores.velocity[rows, steps, KICK]))
-        varied.offset[rows, steps, KICK] = scores.offset[rows, steps, KICK]
+        kicks = np.zeros(take.hits.shape, dtype=bool)
+        kicks[..., KICK] = added
+        play_cells(varied, scores, np.flatnonzero(kicks))
     else:
         gone = kick & ~on_beat & playable
         for array in (varied.hits, varied.velocity, varied.offset):
@@ -81,18 +69,18 @@ def kick_variation(take: Take, p: np.ndarray, scores: SongScores) -> Take:
     return varied
 
 
-def open_voice(take: Take, scores: SongScores) -> Take:
-    """A copy of `take` keeping time on the open hi-hat (loose, washy hats) instead of the closed hat or the ride."""
-    varied = copy_take(take)
-    move_voice(varied, scores, (CLOSED_HAT, RIDE), OPEN_HAT)
-    return varied
-
-
 def variations(take: Take, p: np.ndarray, scores: SongScores) -> Iterator[Take]:
     """The variations tried, in order (see the module). 0.8 or 1.25 times the hits alone stays above 0.78 against
     the take it varies (cell F1 2r / (1 + r)), so they count combined with a voice or kick change, or as the farther
     0.6 and 1.6."""
-    voices = (other_voice(take, scores), open_voice(take, scores))
+    other = copy_take(take)  # time kept on the other cymbal: the ride where it plays the hi-hats, else the closed hat
+    if int(take.hits[:, :, list(HATS)].sum()) >= int(take.hits[:, :, RIDE].sum()):
+        move_voice(other, scores, HATS, RIDE)
+    else:
+        move_voice(other, scores, (RIDE,), CLOSED_HAT)
+    opened = copy_take(take)  # time kept on the open hi-hat (loose, washy hats), not the closed hat or the ride
+    move_voice(opened, scores, (CLOSED_HAT, RIDE), OPEN_HAT)
+    voices = (other, opened)
     yield from voices
     for base in (take, *voices):
         for factor in VARIATION_DENSITIES:

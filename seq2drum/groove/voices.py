@@ -75,6 +75,10 @@ def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[n
     twice a round)."""
     if len(bar_steps) == 1:
         return _one_bar_beats(width, int(bar_steps[0]), int(beat_steps[0]))
+    return _beat_arrays(width, bar_steps, beat_steps)
+
+
+def _beat_arrays(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[np.ndarray, ...]:
     steps = np.arange(width)[None, :]
     beat = np.maximum(1, beat_steps)[:, None]
     on_beat = (steps % beat == 0) & (steps < bar_steps[:, None])
@@ -82,14 +86,11 @@ def _beats(width: int, bar_steps: np.ndarray, beat_steps: np.ndarray) -> tuple[n
 
 
 @lru_cache(maxsize=64)
-def _one_bar_beats(width: int, bar_steps: int, beat_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    steps = np.arange(width)[None, :]
-    beat = max(1, beat_steps)
-    index, on_beat = steps // beat, (steps % beat == 0) & (steps < bar_steps)
-    beats = np.maximum(1, on_beat.sum(axis=1))
-    for made in (index, on_beat, beats):
-        made.setflags(write=False)
-    return index, on_beat, beats
+def _one_bar_beats(width: int, bar_steps: int, beat_steps: int) -> tuple[np.ndarray, ...]:
+    made = _beat_arrays(width, np.array([bar_steps]), np.array([beat_steps]))
+    for array in made:
+        array.setflags(write=False)
+    return made
 
 
 def _kept_on(hits: np.ndarray, voice: int, on_beat: np.ndarray, beats: np.ndarray) -> np.ndarray:

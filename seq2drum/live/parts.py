@@ -15,7 +15,7 @@ from typing import Any
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import MAX_PART_CHARS
 from seq2drum.live.api import MODEL_PART as MODEL
-from seq2drum.parts.arrangement import names_a_part, parse_parts, part_of
+from seq2drum.parts.arrangement import parse_parts, part_of, value_kind
 from seq2drum.parts.labels import family_of
 from seq2drum.song.phrases import PHRASE_BARS
 
@@ -47,7 +47,7 @@ def checked(value: str, planner: Any) -> str:
         raise ConfigError("this live model has no parts file beside it (parts.npz): it plays no part you name")
     if value.lower() == MODEL:
         return MODEL
-    if names_a_part(value, planner):
+    if value_kind(value, planner):
         return value
     raise ConfigError(f"part {value[:MAX_PART_CHARS]!r} is neither a part's name or id nor a style (main.py --mode "
                       f"arrange lists a song's, --mode styles the styles), nor {MODEL!r} (the model's own again)")

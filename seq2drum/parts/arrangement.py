@@ -112,12 +112,11 @@ def network_fit(planner: PartBook, p: np.ndarray, bar_steps: np.ndarray, phrases
 
 
 def ranked(planner: PartBook, occurrence: Occurrence, posterior: np.ndarray, fit: np.ndarray,
-           network_weight: float = NETWORK_WEIGHT, label_rows: tuple[int, ...] = (),
-           label_weight: float = LABEL_WEIGHT) -> list[RankedPart]:
+           label_rows: tuple[int, ...] = (), label_weight: float = LABEL_WEIGHT) -> list[RankedPart]:
     """The parts of the section's meter family, best first: each scored by its mean log posterior over the section's
     phrases (the part model's reading of the band), plus `label_weight` x its mean log posterior over
     `label_rows` (every phrase of the section's label in the song: a drummer keeps his part through a song's
-    verses), plus `network_weight` x the mean network fit per bar."""
+    verses), plus NETWORK_WEIGHT x the mean network fit per bar."""
     rows = list(occurrence.phrases)
     parts = planner.vocabulary.parts
     candidates = [k for k, part in enumerate(parts) if part.family == occurrence.family]
@@ -126,8 +125,7 @@ def ranked(planner: PartBook, occurrence: Occurrence, posterior: np.ndarray, fit
     if label_rows and label_weight:
         score = score + label_weight * log_posterior[list(label_rows)].mean(axis=0)
     bars = max(occurrence.n_bars / max(len(rows), 1), 1.0)
-    if network_weight:
-        score = score + network_weight * fit[rows].mean(axis=0) / bars
+    score = score + NETWORK_WEIGHT * fit[rows].mean(axis=0) / bars
     scores = {k: float(score[k]) for k in candidates}
     order = sorted(candidates, key=lambda k: (-scores[k], k))
     return [RankedPart(k, parts[k].name, scores[k]) for k in order]
@@ -220,7 +218,7 @@ def chosen_parts(spec: str, planner: PartBook, phrases: list[Phrase], families: 
     context_list = list(contexts)
     resolved: dict[tuple[str, object], int] = {}
     pairs = parse_parts(spec)
-    per_section = {value: by_section(value, planner) for value in {value for _, value in pairs}}
+    per_section = {value: value_kind(value, planner) in ("style", "keeper") for value in {value for _, value in pairs}}
     for key, value in pairs:
         level, held = where.phrases(key)
         by_context = np.full(len(context_list), -1, dtype=np.int64)
@@ -293,8 +291,8 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
     if by_name:
         return by_name[0]
     style = style_named(value)
+    order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits  # the likeliest first
     if style is not None:
-        order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
         playing = [k for k in order if k in fits and parts[k].level == "full"
                    and STYLES[style].holds(family, parts[k].keeper, parts[k].subdivision, parts[k].feel)]
         if playing:
@@ -303,7 +301,6 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
                           f"{_listed(parts, fits)}")
     keeping = [k for k in fits if parts[k].level == "full" and folded(_time_keeper(parts[k].name)) == wanted]
     if keeping:  # "eighths on the ride": the likeliest of its feels here
-        order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits
         return next(k for k in [*order, *keeping] if k in keeping)
     raise ConfigError(f"--parts {key}={value[:40]!r}: not a part of this section's meter ({family}) nor a style; "
                       f"the parts that fit: {_listed(parts, fits)}")
@@ -312,26 +309,20 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
 LISTED_PARTS = 6  # an error names this many of the parts that fit (all 30 made a line of 1,200 characters)
 
 
-def by_section(value: str, planner: PartBook) -> bool:
-    """Whether `value` names a part per section (a style or a time-keeper without its feel: the likeliest there)
-    rather than one part per meter (an id or a name)."""
-    if part_id(value)[0] is not None:
-        return False
-    wanted = folded(value)
-    parts = planner.vocabulary.parts
-    return not any(folded(part.name) == wanted for part in parts) and (
-        style_named(value) is not None or any(folded(_time_keeper(part.name)) == wanted for part in parts))
-
-
-def names_a_part(value: str, planner: PartBook) -> bool:
-    """Whether `value` names a part of some meter as `part_of` reads it (an id, a name, a style, a time-keeper)."""
+def value_kind(value: str, planner: PartBook) -> str:
+    """How `part_of` reads `value`: "id" (a part's id as the menu prints it), "name" (a part's name), "style", "keeper"
+    (a time-keeper without its feel), or "" where it names no part of any meter. A style or a time-keeper names a part
+    per section (the likeliest there), an id or a name one part per meter."""
     parts = planner.vocabulary.parts
     number, name = part_id(value)
     if number is not None:
-        return number < len(parts) and (not name or folded(name) == folded(parts[number].name))
+        return "id" if number < len(parts) and (not name or folded(name) == folded(parts[number].name)) else ""
     wanted = folded(value)
-    return style_named(value) is not None or any(wanted in (folded(part.name), folded(_time_keeper(part.name)))
-                                                 for part in parts)
+    if any(folded(part.name) == wanted for part in parts):
+        return "name"
+    if style_named(value) is not None:
+        return "style"
+    return "keeper" if any(folded(_time_keeper(part.name)) == wanted for part in parts) else ""
 
 
 def part_id(value: str) -> tuple[int | None, str]:

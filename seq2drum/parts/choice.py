@@ -12,7 +12,7 @@ import numpy as np
 from seq2drum.midi.drums import CLOSED_HAT, RIDE
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.parts.labels import Phrase
-from seq2drum.parts.model import PartModel, emissions, family_mask, log_transitions, sample_plans
+from seq2drum.parts.model import PartModel, emissions, log_initial, log_transitions, sample_plans
 from seq2drum.parts.vocabulary import PartVocabulary
 
 CHANGE_MARGIN = 3.0  # a new section where the band changes takes its best other part within this of its best (log)
@@ -159,9 +159,7 @@ def drawn_plans(model: PartModel, features: np.ndarray, chosen: list[np.ndarray]
     out: list[np.ndarray] = []
     if len(chosen) >= n_plans:
         return out
-    emit, step = emissions(model, features), log_transitions(model, features)
-    with np.errstate(divide="ignore"):
-        initial = np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
+    emit, step, initial = emissions(model, features), log_transitions(model, features), log_initial(model, features)
     while len(chosen) + len(out) < n_plans:
         drawn = [heard(d) for d in sample_plans(model, features, PLAN_DRAWS, rng)]
         distance = np.array([min(changed_share(d, c) for c in [*chosen, *out]) for d in drawn])

@@ -76,8 +76,7 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         own = planner.own_beat[part] and planner.full[part] and not entire
         swung_first = plan.swung and not entire and bool(planner.jazz_family[part])
         weights = THIN_CLASS_WEIGHTS if entire or not planner.full[part] or own else CLASS_WEIGHTS
-        delta = np.broadcast_to(weight * part_delta * weights,
-                                (len(rows), length, NUM_DRUM_CLASSES)).copy()
+        delta = np.broadcast_to(weight * part_delta * weights, (len(rows), length, NUM_DRUM_CLASSES)).copy()
         if fill_rows is not None:
             filled = fill_rows[rows]
             delta[np.ix_(filled, np.arange(length), list(FILL_CLASSES))] = 0.0

@@ -1,5 +1,5 @@
 """The part model: which part the drummer plays in each phrase of a song, from the band (parts.features); numpy only,
-for the decision to call (parts.fit trains it; docs/experiments/2026-11-27-parts.md shows the calls).
+for the decision to call (training.part_fit trains it; docs/experiments/2026-11-27-parts.md shows the calls).
 
 A hidden Markov chain over the parts of each phrase's meter family. What a phrase's band says of its part is a
 softmax over its family's parts (`band_log_probabilities`: the standardised features, clipped at CLIP, through
@@ -24,10 +24,9 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.errors import CheckpointError
-from seq2drum.parts.features import FEATURE_NAMES, phrase_features
-from seq2drum.parts.labels import FAMILIES, Phrase, cut_phrases
+from seq2drum.parts.features import FEATURE_NAMES
+from seq2drum.parts.labels import FAMILIES
 from seq2drum.parts.vocabulary import PartVocabulary, vocabulary_arrays, vocabulary_from_arrays
-from seq2drum.song.bars import BarSong
 
 FORMAT_VERSION = 1
 MAX_PARTS_BYTES = 64 * 1024 * 1024  # what a parts file may inflate to: the shipped one holds about 1 MB
@@ -83,23 +82,19 @@ def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:
     return standardised(model.mean, model.scale, features)
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    top = np.max(logits, axis=-1, keepdims=True)
-    return logits - top - np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
-
-
 def band_log_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P, K) log P(part | the phrase's band alone), -inf outside the phrase's family."""
     logits = _checked(model, features) @ model.weights + model.bias
-    return log_softmax(np.where(family_mask(model.part_families, features), logits, -np.inf))
+    logits = np.where(family_mask(model.part_families, features), logits, -np.inf)
+    top = np.max(logits, axis=-1, keepdims=True)  # a log softmax over the family's parts
+    return logits - top - np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
 
 
 def change_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P,) the probability that the drummer changes part at each phrase (the first: 1, nothing to keep)."""
     logits = _checked(model, features) @ model.change_weights + float(np.ravel(model.change_bias)[0])
     change = 1 / (1 + np.exp(-logits))
-    if len(change):
-        change[0] = 1.0
+    change[:1] = 1.0
     return change
 
 
@@ -119,37 +114,26 @@ def log_transitions(model: PartModel, features: np.ndarray) -> np.ndarray:
         return np.log(step)
 
 
-def emissions(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+def emissions(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P, K) log of what each phrase's band says of each part, as a likelihood (the band's probability over the
-    part's share), plus `extra` (P, K) where given (what the network hears of each part: parts.plan)."""
-    emit = band_log_probabilities(model, features) - model.log_prior
-    return emit if extra is None else emit + extra
+    part's share)."""
+    return band_log_probabilities(model, features) - model.log_prior
 
 
-def forward_pass(model: PartModel, features: np.ndarray,
-                 extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(forward (P, K): each phrase's part given the band up to it, emissions (P, K) scaled to a maximum of 1,
-    transitions (P, K, K)) of a song of P >= 1 phrases."""
-    emit = emissions(model, features, extra)
-    emit = np.exp(emit - emit.max(axis=1, keepdims=True))
-    step = np.exp(log_transitions(model, features))
-    forward = np.zeros((len(features), model.n_parts))
-    initial = np.where(family_mask(model.part_families, features)[0], np.exp(model.log_prior), 0.0)
-    forward[0] = initial * emit[0] / max((initial * emit[0]).sum(), 1e-300)
-    for t in range(1, len(features)):
-        forward[t] = (forward[t - 1] @ step[t]) * emit[t]
-        forward[t] /= max(forward[t].sum(), 1e-300)
-    return forward, emit, step
+def log_initial(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(K,) the log prior of the first phrase's part: its share, -inf outside the phrase's family."""
+    with np.errstate(divide="ignore"):
+        return np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
 
 
-def part_probabilities(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+def part_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P, K) each phrase's part given the band of the whole song (forward-backward), 0 outside its family. The
     chain's steps are taken in O(K) each from the transitions' parts (`_chain`) instead of (K, K) matrices (the
     same probabilities to a few parts in 10^16: issue 86, the plan's time)."""
     n_phrases = len(features)
     if not n_phrases:
         return np.zeros((0, model.n_parts))
-    emit = emissions(model, features, extra)
+    emit = emissions(model, features)
     emit = np.exp(emit - emit.max(axis=1, keepdims=True))
     mask, change, prior, apart, anew = _chain(model, features)
     forward = np.zeros((n_phrases, model.n_parts))
@@ -179,8 +163,7 @@ def _chain(model: PartModel, features: np.ndarray) -> tuple[np.ndarray, ...]:
     return mask, change_probabilities(model, features), prior, np.maximum(total - prior, 1e-12), prior / total
 
 
-def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator: np.random.Generator,
-                 extra: np.ndarray | None = None) -> np.ndarray:
+def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator: np.random.Generator) -> np.ndarray:
     """(n_plans, P) plans drawn from the chain given the whole song's band (forward filtering, backward sampling):
     each as likely as the model finds it, changing part about as often as it expects the drummer to (the Viterbi plan
     changes far less often); other takes can play other plans."""
@@ -188,7 +171,15 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
     plans = np.zeros((n_plans, n_phrases), dtype=np.int64)
     if not n_phrases:
         return plans
-    forward, _, step = forward_pass(model, features, extra)
+    emit = emissions(model, features)
+    emit = np.exp(emit - emit.max(axis=1, keepdims=True))  # scaled to a maximum of 1
+    step = np.exp(log_transitions(model, features))  # (P, K, K)
+    forward = np.zeros((n_phrases, model.n_parts))  # each phrase's part given the band up to it
+    initial = np.where(family_mask(model.part_families, features)[0], np.exp(model.log_prior), 0.0)
+    forward[0] = initial * emit[0] / max((initial * emit[0]).sum(), 1e-300)
+    for t in range(1, n_phrases):
+        forward[t] = (forward[t - 1] @ step[t]) * emit[t]
+        forward[t] /= max(forward[t].sum(), 1e-300)
     for plan in plans:
         plan[-1] = generator.choice(model.n_parts, p=forward[-1] / forward[-1].sum())
         for t in range(n_phrases - 2, -1, -1):
@@ -197,15 +188,13 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
     return plans
 
 
-def best_plan(model: PartModel, features: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-    """(P,) int: the likeliest sequence of parts (Viterbi), the emissions plus `extra` (P, K) where given."""
+def best_plan(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P,) int: the likeliest sequence of parts (Viterbi)."""
     n_phrases, n_parts = len(features), model.n_parts
     if not n_phrases:
         return np.zeros(0, dtype=np.int64)
-    emit, step = emissions(model, features, extra), log_transitions(model, features)
-    with np.errstate(divide="ignore"):
-        initial = np.where(family_mask(model.part_families, features)[0], model.log_prior, -np.inf)
-    score = initial + emit[0]
+    emit, step = emissions(model, features), log_transitions(model, features)
+    score = log_initial(model, features) + emit[0]
     back = np.zeros((n_phrases, n_parts), dtype=np.int64)
     for t in range(1, n_phrases):
         total = score[:, None] + step[t]  # (K before, K)
@@ -228,16 +217,6 @@ def next_part(model: PartModel, features: np.ndarray, previous: Sequence[int]) -
     initial = np.where(family_mask(model.part_families, features), np.exp(model.log_prior), 0.0)
     weighted = np.where(previous[:, None] < 0, initial, rows) * np.nan_to_num(emit)
     return weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-300)
-
-
-def song_part_probabilities(song: BarSong, model: PartModel,
-                            phrases: Sequence[Phrase] | None = None) -> tuple[list[Phrase], np.ndarray]:
-    """A song's phrases (its drummer's sections cut as parts.labels cuts them, unless given) and each one's part
-    probabilities (P, K), from its band alone."""
-    phrases = list(phrases) if phrases is not None else cut_phrases(song.sections, song.first_bar, song.n_bars)
-    if not phrases:
-        return phrases, np.zeros((0, model.n_parts))
-    return phrases, part_probabilities(model, phrase_features(song, phrases))
 
 
 MODEL_ARRAYS = ("mean", "scale", "weights", "bias", "log_prior", "change_weights", "change_bias", "part_families")

@@ -5,7 +5,7 @@ The plan (`Planner.plans`): the part model reads each phrase's part from the ban
 gives a section the part its phrases agree on, keeps it where a letter comes back, changes it where a new section's band
 changes, thins a phrase where the band thins; `Planner.heard_levels` keeps a drop-out only where the network expects few
 hits too; under a `--style` a full part the style does not play becomes its likeliest one that it does
-(`Planner.styled`), with drums given their groove's (`Planner.given_part`). Later takes play other arrangements
+(`Planner.heard_levels`), with drums given their groove's (`Planner.given_part`). Later takes play other arrangements
 (`Planner.arrangements`), then chain plans; thin or without a backbeat only where heard so, a straight song's unswung.
 Within its part a phrase is decided by the one `groove.decide` on probabilities conditioned on the part
 (`Planner.conditioned`: each cell's log-odds moved by the part's against its family's average part; hat and ride moved
@@ -110,11 +110,6 @@ class Planner:
         hits = np.log1p(np.array([part.hits_per_bar.sum() for part in parts]))
         self.busier_than_family = hits - np.array([arrays.median(hits[families == family]) for family in families])
 
-    @classmethod
-    def load(cls, path: Path) -> Planner:
-        vocabulary, model = load_parts(path)
-        return cls(vocabulary, model, str(path))
-
     def __repr__(self) -> str:
         return f"Planner({len(self.vocabulary)} parts from {self.source or 'memory'})"
 
@@ -134,8 +129,7 @@ class Planner:
         fit = network_fit(self, p, song.bar_steps, phrases)
         sections = occurrences(phrases, families, song.first_bar)
         ranking = {s.key: ranked(self, s, posterior, fit, label_rows=same_label_phrases(sections, s)) for s in sections}
-        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar,
-                           song.n_bars)
+        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar, song.n_bars)
 
     def given_part(self, rows: np.ndarray, hits: np.ndarray, song: BarSong) -> int:
         """The part the drums the user gave play (`hits` (r, S, 9) of song rows `rows`: the first bars of the loop
@@ -164,7 +158,9 @@ class Planner:
         style, given_part, musician, n_plans = ask.style, ask.given_part, ask.musician, ask.takes
         source = PlanSource.GIVEN if given_part >= 0 else PlanSource.STYLE if style is not None else PlanSource.MODEL
         straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
-        allowed = self.style_parts(style, features) if given_part < 0 else self.given_parts(given_part, features)
+        # with the user's groove: it, and the sparse and drop-out parts, in the phrases of its meter family
+        allowed = (self.style_parts(style, features) if given_part < 0
+                   else self.kept_to(np.arange(len(self.vocabulary)) == given_part, features))
         # no take of a straight song plays a swung part: drawn from the chain, a metal song's take 2 played "jazz
         # ride, comping", and take 1's "swung eighths on the open hat" was played and heard as straight eighths
         # (issue 99: a part sounds as named)
@@ -174,8 +170,7 @@ class Planner:
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
 
         def heard(parts: np.ndarray, later: bool = True) -> np.ndarray:
-            return self.heard_levels(self.styled(parts, posterior, later_allowed), posterior, p, phrases, silent,
-                                     later_allowed, later, straight)
+            return self.heard_levels(parts, posterior, p, phrases, silent, later_allowed, later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]
         if not straight and style is None and given_part < 0 and features[0, HEARD_JAZZ] != 0:  # not heard as rock
@@ -185,16 +180,13 @@ class Planner:
                               np.random.default_rng(0), heard)
         named_arrangements = self.arrangement_names(chosen, phrases, later_allowed, musician)
         # a style's song plays the style's parts as they are (its grooves are the style's)
-        if musician is not None:
-            named = musician >= 0
+        named = None if musician is None else musician >= 0
+        if named is not None:
             chosen = [np.where(named, musician, parts) for parts in chosen]
             source = PlanSource.MUSICIAN
-        plans = [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
-                         arrangement=arrangement, style=style)
-                 for parts, arrangement in zip(chosen, named_arrangements)]
-        if musician is None:
-            return plans
-        return [replace(plan, chosen=named) for plan in plans]
+        return [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
+                        arrangement=arrangement, style=style, chosen=named)
+                for parts, arrangement in zip(chosen, named_arrangements)]
 
     def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
                      musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
@@ -253,11 +245,6 @@ class Planner:
         return self.kept_to(np.array([traits.plays(p.keeper, p.subdivision, p.feel) for p in parts]), features,
                             thins & ~self.full)
 
-    def given_parts(self, part: int, features: np.ndarray) -> np.ndarray:
-        """(P, K) bool the parts each phrase may play with the user's groove (`part`, full): it, and the sparse and
-        drop-out parts, in the phrases of its meter family; any part elsewhere."""
-        return self.kept_to(np.arange(len(self.vocabulary)) == part, features)
-
     def kept_to(self, chosen: np.ndarray, features: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
         """(P, K) bool the parts each phrase may play when its full parts are kept to the `chosen` (K,) ones: those
         of its family, and its sparse and drop-out parts (`others`); any part where its family has none chosen."""
@@ -286,17 +273,6 @@ class Planner:
         held = allowed & ~lost
         return np.where((held & self.full[None, :]).any(axis=1, keepdims=True), held, allowed)
 
-    def styled(self, parts: np.ndarray, posterior: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        """The plan with each full part a style does not play (`allowed` (P, K), `style_parts`) replaced by the
-        likeliest full part of the style: the plan's levels (full, sparse, drop-out) and changes stay as the band asks,
-        the style sets what the full parts play."""
-        parts = parts.copy()
-        for j in np.flatnonzero(~allowed[np.arange(len(parts)), parts]).tolist():
-            candidates = allowed[j] & self.full
-            if candidates.any():
-                parts[j] = int(np.argmax(np.where(candidates, posterior[j], -1.0)))
-        return parts
-
     def density_bias(self, density: float) -> np.ndarray:
         """(K,) what `--density` adds to each part's log probability in the plan: DENSITY_PULL x log(density) x how
         much busier the part is than its family's median part (log hits a bar); 0 at density 1."""
@@ -305,21 +281,24 @@ class Planner:
     def heard_levels(self, parts: np.ndarray, posterior: np.ndarray, p: np.ndarray, phrases: list[Phrase],
                      silent: np.ndarray, allowed: np.ndarray | None = None, later: bool = False,
                      straight: bool = True) -> np.ndarray:
-        """The plan with each drop-out phrase that the network does not hear thin (it expects DROP_OUT_HEARD of the
-        song's median phrase's hits there, or more: a riff that goes on under a band read as an intro), and each
-        whose band is silent throughout (`silent` (P,): bars before the guitar comes in, which drummers play more
-        often than not, groove.structure's rests deciding) given the likeliest playing (a silent one: full) part
-        instead; a full part that keeps no time only where the network hears the phrase's cymbals thin too. A
-        `later` take's plan (drawn from the chain) also thins only where the network hears the phrase thin
-        (SPARSE_HEARD) and, in a `straight` song, drops the backbeat only where it hears the snare thin
-        (BACKBEAT_HEARD): its kick and snare are its part's. A part is only replaced by one `allowed` (P, K) holds
-        (a style's: `style_parts`)."""
+        """The plan with each part `allowed` (P, K) does not hold (a style's, `style_parts`; a straight song's) replaced
+        by the likeliest full part it does (the plan's levels, full, sparse, drop-out, and changes stay as the band
+        asks; the style sets what the full parts play), then each drop-out phrase that the network does not hear thin
+        (it expects DROP_OUT_HEARD of the song's median phrase's hits there, or more: a riff that goes on under a band
+        read as an intro), and each whose band is silent throughout (`silent` (P,): bars before the guitar comes in,
+        which drummers play more often than not, groove.structure's rests deciding) given the likeliest playing (a
+        silent one: full) part instead; a full part that keeps no time only where the network hears the phrase's
+        cymbals thin too. A `later` take's plan (drawn from the chain) also thins only where the network hears the
+        phrase thin (SPARSE_HEARD) and, in a `straight` song, drops the backbeat only where it hears the snare thin
+        (BACKBEAT_HEARD): its kick and snare are its part's. A part is only replaced by one `allowed` holds."""
         parts = parts.copy()
         allowed = np.ones(posterior.shape, dtype=bool) if allowed is None else allowed
 
-        def likeliest(j: int, candidates: np.ndarray) -> int:
-            candidates = candidates & allowed[j]
-            return int(np.argmax(np.where(candidates, posterior[j], -1.0))) if candidates.any() else int(parts[j])
+        def move(where: np.ndarray, candidates: np.ndarray) -> None:  # each phrase `where` to its likeliest candidate
+            for j in np.flatnonzero(where).tolist():
+                mine = candidates & allowed[j]
+                if mine.any():
+                    parts[j] = int(np.argmax(np.where(mine, posterior[j], -1.0)))
 
         def per_phrase(classes: list[int]) -> tuple[np.ndarray, float]:  # (P,) expected hits a bar, their median
             chosen = p[..., classes]  # each phrase's rows of it: one block, summed as the block alone
@@ -327,29 +306,23 @@ class Planner:
             return np.array(rows), float(arrays.median(rows)) if rows else 0.0
 
         full, playing, keeping = self.full, self.playing, self.keeping
+        move(~allowed[np.arange(len(parts)), parts], full)
         expected, median = per_phrase(list(range(NUM_DRUM_CLASSES)))
-        for j in np.flatnonzero(~playing[parts] & (expected >= DROP_OUT_HEARD * median)).tolist():
-            parts[j] = likeliest(j, playing)
-        for j in np.flatnonzero(later & playing[parts] & ~full[parts] & (expected >= SPARSE_HEARD * median)).tolist():
-            parts[j] = likeliest(j, full)
+        move(~playing[parts] & (expected >= DROP_OUT_HEARD * median), playing)
+        move(later & playing[parts] & ~full[parts] & (expected >= SPARSE_HEARD * median), full)
         # a part without a time-keeper only where the network, too, hears little time kept (a guitar alone read as
         # a kick-and-snare intro lost its hi-hat for 28 bars)
         cymbals, kept_median = per_phrase(list(KEEPER_CLASSES))
-        for j in np.flatnonzero(full[parts] & ~keeping[parts] & (cymbals >= KEEPER_HEARD * kept_median)).tolist():
-            parts[j] = likeliest(j, full & keeping)
+        move(full[parts] & ~keeping[parts] & (cymbals >= KEEPER_HEARD * kept_median), full & keeping)
         if later and straight:
             snares, snare_median = per_phrase([SNARE])
             snare_heard = snares >= BACKBEAT_HEARD * snare_median
-            for j in np.flatnonzero(full[parts] & ~self.backbeat[parts] & snare_heard).tolist():
-                parts[j] = likeliest(j, full & keeping & self.backbeat)
+            move(full[parts] & ~self.backbeat[parts] & snare_heard, full & keeping & self.backbeat)
         # a full part keeping no time where the network expects under SPARSE_SHARE of the median phrase's hits besides
         # the cymbals is read back as sparse (parts.labels measures a level against the song): named so (a metal
         # song's "kick and snare, backbeat" beside its 16 hits a bar)
-        thin = full[parts] & ~keeping[parts] & (expected - cymbals < SPARSE_SHARE * median)
-        for j in np.flatnonzero(thin).tolist():
-            parts[j] = likeliest(j, playing & ~full)
-        for j in np.flatnonzero(silent & ~full[parts]).tolist():
-            parts[j] = likeliest(j, full)
+        move(full[parts] & ~keeping[parts] & (expected - cymbals < SPARSE_SHARE * median), playing & ~full)
+        move(silent & ~full[parts], full)
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int, swung: bool = False,
@@ -395,6 +368,6 @@ def planner_for(checkpoint: Path, training_data: dict | None = None) -> Planner 
         if path.is_file():
             key = str(path.resolve())
             if key not in _PLANNERS:
-                _PLANNERS[key] = Planner.load(path)
+                _PLANNERS[key] = Planner(*load_parts(path), str(path))
             return _PLANNERS[key]
     return None

@@ -111,16 +111,6 @@ class Plan:
         arranged = "; ".join(f"{letter}={name}" for letter, name in self.arrangement)
         return f"from {self.source.value}" + (f", arranged {arranged}" if arranged else "")
 
-    def key(self) -> tuple:
-        """What the plan decides, as a value two plans compare by (held ones by their reason)."""
-        rows = tuple((phrase.start_row, phrase.end_row) for phrase in self.phrases)
-        return self.held, self.source, rows, tuple(self.parts.tolist()), tuple(self.fills.tolist()), self.swung
-
-    def fill_spans(self) -> list[tuple[int, int] | None]:
-        """Each phrase's fill as (first row, bars), None where it closes without one: today a fill is its phrase's
-        last bar."""
-        return [(phrase.end_row - 1, 1) if fills else None for phrase, fills in zip(self.phrases, self.fills.tolist())]
-
     def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
         rows: list = [None] * n_bars
@@ -149,11 +139,11 @@ class Plan:
         return rows
 
     def fill_bars(self, n_bars: int) -> np.ndarray:
-        """(n,) bool the last bar of each phrase the plan closes with a fill."""
+        """(n,) bool the last bar of each phrase the plan closes with a fill (a fill is its phrase's last bar)."""
         bars = np.zeros(n_bars, dtype=bool)
-        for span in self.fill_spans():
-            if span is not None and 0 <= span[0] < n_bars:
-                bars[span[0]: span[0] + span[1]] = True
+        for phrase, fills in zip(self.phrases, self.fills.tolist()):
+            if fills and 0 < phrase.end_row <= n_bars:
+                bars[phrase.end_row - 1] = True
         return bars
 
     def lead_ins(self, n_bars: int) -> np.ndarray:
@@ -164,7 +154,3 @@ class Plan:
             if part != after and 0 < phrase.end_row <= n_bars:
                 bars[phrase.end_row - 1] = True
         return bars
-
-    def phrase_names(self) -> list[tuple[int, str]]:
-        """(first row, part name) of each phrase, for the plot."""
-        return [(phrase.start_row, name) for phrase, name in zip(self.phrases, self.names)]

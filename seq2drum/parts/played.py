@@ -35,8 +35,7 @@ def played_names(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
     playing = [(a, b) for a, b in spans if b > a and so_far[b] > so_far[a]]
     labels = iter(label_phrases(inside, offset, bar_steps, beat_steps, playing, median, steps_per_quarter))
     named = set(playing)
-    names = [part_name(next(labels).signature()) if (a, b) in named else NO_DRUMS for a, b in spans]
-    return tuple(names)
+    return tuple(part_name(next(labels).signature()) if (a, b) in named else NO_DRUMS for a, b in spans)
 
 
 def played_parts(parts: Sequence[tuple[int, str]], hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray,

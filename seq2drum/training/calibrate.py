@@ -219,7 +219,7 @@ def structure_outcomes(decoder: Decoder, scores: SongScores, song: BarSong, take
     toms = tom_fills(take.hits.any(axis=(1, 2)), p, KitCount())[0]  # as decoding's fills read it
     for index, variant in enumerate(_VARIANTS):
         hits = take.hits.copy()
-        plain.apply_structure(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold, toms)
+        plain.fills.apply(hits, p, np.tile(np.array(variant), (n, 1)), scores, take.threshold, tom_fills=toms)
         matched[index], played[index] = (hits & real).sum(axis=(1, 2)), hits.sum(axis=(1, 2))
         flags[index] = bar_structure(hits, scores.bar_steps, scores.beat_steps)
     return StructureOutcomes(matched, played, flags, bar_structure(real, scores.bar_steps, scores.beat_steps),

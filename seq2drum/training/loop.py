@@ -30,6 +30,7 @@ from seq2drum.atomic import remove_leftovers
 from seq2drum.evaluation.plots import save_loss_figure
 from seq2drum.model.checkpoint import load_checkpoint, save_checkpoint
 from seq2drum.config import DataConfig, ModelConfig, TrainConfig
+from seq2drum.training.codebook import build_codebook, with_take_menu
 from seq2drum.training.parts import run_parts
 from seq2drum.training.sources import codebook_bars, take_menu_songs
 from seq2drum.training.batches import BarDataset, BucketBatchSampler, collate_bars
@@ -155,11 +156,11 @@ def setup(data_dir: str | Path, out_dir: str | Path, data_config: DataConfig, mo
     own, extra = bar_songs(read.train, spec), bar_songs(read.extra_train, spec)
     train_songs = weighted(own, extra, train_config.extra_weight)
     val_songs = bar_songs(read.val, spec) + bar_songs(read.extra_val, spec)
-    codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else GrooveCodebook.build(
+    codebook = GrooveCodebook.from_state(resumed["codebook"]) if resumed else build_codebook(
         codebook_bars(train_songs, spec.max_bar_steps), spec.max_bar_steps, train_config.codebook_size,
         seed=train_config.codebook_seed)
     if not (codebook.menu_rank >= 0).any():  # also for a run resumed from before the menu existed
-        codebook = codebook.with_take_menu(take_menu_songs(train_songs))
+        codebook = with_take_menu(codebook, take_menu_songs(train_songs))
     codebook = world.from_main(codebook)  # every rank trains against rank 0's codebook
     both = dict(hear_drums=model_config.hear_drums, max_notes=train_config.max_notes_per_item, live=model_config.causal,
                 hear_part=model_config.hear_part)

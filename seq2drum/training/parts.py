@@ -14,7 +14,7 @@ from typing import Any
 from seq2drum.atomic import write_atomic
 from seq2drum.band import describe_json
 from seq2drum.config import DataConfig
-from seq2drum.parts.fit import SongPhrases, fit_parts, song_phrases, too_few_phrases
+from seq2drum.training.part_fit import SongPhrases, fit_parts, song_phrases, too_few_phrases
 from seq2drum.parts.model import save_parts
 from seq2drum.parts.plan import PARTS_FILE
 from seq2drum.song.bars import BarSong, FeatureSpec

@@ -102,6 +102,7 @@ def codebook_bars(songs: list[BarSong], max_steps: int) -> Any:
 
 
 def take_menu_songs(songs: list[BarSong]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """What `GrooveCodebook.with_take_menu` needs of each training song: the drums and lengths of its playing bars."""
+    """What training.codebook `with_take_menu` needs of each training song: the drums and lengths of its playing
+    bars."""
     return [(song.hits[song.guitar_plays], song.bar_steps[song.guitar_plays])
             for song in songs if song.hits is not None]

@@ -1,13 +1,13 @@
-"""Training the part model (seq2drum/parts/fit.py) on phrases made in code: it learns a part that follows the band,
-one kept through a section and changed at its edges, and only ever a part of the phrase's meter family. If one fails,
-the shipped part model learns nothing the band says."""
+"""Training the part model (seq2drum/training/part_fit.py) on phrases made in code: it learns a part that follows the
+band, one kept through a section and changed at its edges, and only ever a part of the phrase's meter family. If one
+fails, the shipped part model learns nothing the band says."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from seq2drum.parts.features import FEATURE_NAMES
-from seq2drum.parts.fit import fit_part_model, previous_parts
+from seq2drum.training.part_fit import fit_part_model, previous_parts
 from seq2drum.parts.model import best_plan, next_part
 
 START_COLUMN, CHANGE_COLUMN = FEATURE_NAMES.index("section_start"), FEATURE_NAMES.index("band_change")
