@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +35,8 @@ from seq2drum.parts.features import CHANGE_CELL_F1, FEATURE_NAMES
 from seq2drum.training.part_fit import SongPhrases, fit_parts
 from seq2drum.training.parts import folder_phrases
 from seq2drum.parts.labels import FAMILIES
-from seq2drum.parts.model import (PartModel, best_plan, change_probabilities, next_part, part_probabilities,
-                                  sample_plans, save_parts)
+from seq2drum.parts.model import (PartModel, change_probabilities, emissions, family_mask, log_initial,
+                                  log_transitions, part_probabilities, sample_plans, save_parts)
 from seq2drum.parts.plan import PARTS_FILE
 from seq2drum.parts.vocabulary import PartVocabulary, parts_by_family
 
@@ -47,6 +48,37 @@ COLUMNS = {code: [i for i, name in enumerate(DRUM_CLASSES) if SHORT[name] == cod
 
 
 SongParts = SongPhrases  # one song's phrases, labels, drums of each phrase and band features (training.part_fit)
+
+
+def best_plan(model: PartModel, features: np.ndarray) -> np.ndarray:
+    """(P,) int: the likeliest sequence of parts (Viterbi)."""
+    n_phrases, n_parts = len(features), model.n_parts
+    if not n_phrases:
+        return np.zeros(0, dtype=np.int64)
+    emit, step = emissions(model, features), log_transitions(model, features)
+    score = log_initial(model, features) + emit[0]
+    back = np.zeros((n_phrases, n_parts), dtype=np.int64)
+    for t in range(1, n_phrases):
+        total = score[:, None] + step[t]  # (K before, K)
+        back[t] = np.argmax(total, axis=0)
+        score = total[back[t], np.arange(n_parts)] + emit[t]
+    plan = np.zeros(n_phrases, dtype=np.int64)
+    plan[-1] = int(np.argmax(score))
+    for t in range(n_phrases - 1, 0, -1):
+        plan[t - 1] = back[t, plan[t]]
+    return plan
+
+
+def next_part(model: PartModel, features: np.ndarray, previous: Sequence[int]) -> np.ndarray:
+    """(P, K) each phrase's part given its own band and the part actually played before it (`previous`, -1 for
+    none): what a live drummer who heard the phrase before would choose."""
+    previous = np.asarray(previous)
+    emit = np.exp(emissions(model, features))
+    step = np.exp(log_transitions(model, features))
+    rows = step[np.arange(len(features)), np.maximum(previous, 0)]
+    initial = np.where(family_mask(model.part_families, features), np.exp(model.log_prior), 0.0)
+    weighted = np.where(previous[:, None] < 0, initial, rows) * np.nan_to_num(emit)
+    return weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-300)
 
 
 def read_folder(folder: Path, source: str, without_guitar: bool, limit: int, folds: int = FOLDS) -> list[SongParts]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from seq2drum.parts.features import FEATURE_NAMES
 from seq2drum.training.part_fit import fit_part_model, previous_parts
-from seq2drum.parts.model import best_plan, next_part
+from studies.part_study import best_plan, next_part
 
 START_COLUMN, CHANGE_COLUMN = FEATURE_NAMES.index("section_start"), FEATURE_NAMES.index("band_change")
 

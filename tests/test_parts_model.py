@@ -14,9 +14,10 @@ import pytest
 
 from seq2drum.errors import CheckpointError
 from seq2drum.parts.features import FEATURE_NAMES
-from seq2drum.parts.model import (PartModel, best_plan, emissions, load_parts, log_transitions, next_part,
-                                  part_probabilities, sample_plans, save_parts)
+from seq2drum.parts.model import (PartModel, emissions, load_parts, log_transitions, part_probabilities, sample_plans,
+                                  save_parts)
 from seq2drum.parts.vocabulary import LabelledPhrase, build_vocabulary
+from studies.part_study import best_plan, next_part
 from tests.test_parts_vocabulary import corpus as corpus  # noqa: F401  (the fixture)
 
 F = len(FEATURE_NAMES)

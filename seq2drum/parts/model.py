@@ -7,8 +7,8 @@ softmax over its family's parts (`band_log_probabilities`: the standardised feat
 part, or changes it with a probability read from the band (`change_probabilities`: a logistic of the same features:
 a section's start, the band changing, thinning ...) to another part of the family in proportion to its share. The
 marginals use every phrase of the song (`part_probabilities`, forward-backward: a part held through a section is the
-one its phrases agree on); the plan is the Viterbi path (`best_plan`), other plans are drawn (`sample_plans`);
-`next_part` is a phrase's part given the part played before it (live). `save_parts` and `load_parts` keep the
+one its phrases agree on; parts.plan's section plan reads them), other plans are drawn (`sample_plans`); the study's
+Viterbi path and next part given the one before are studies.part_study's. `save_parts` and `load_parts` keep the
 vocabulary and the model in one .npz (no pickle).
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,37 +185,6 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
             weights = forward[t] * step[t + 1][:, plan[t + 1]]
             plan[t] = generator.choice(model.n_parts, p=weights / weights.sum())
     return plans
-
-
-def best_plan(model: PartModel, features: np.ndarray) -> np.ndarray:
-    """(P,) int: the likeliest sequence of parts (Viterbi)."""
-    n_phrases, n_parts = len(features), model.n_parts
-    if not n_phrases:
-        return np.zeros(0, dtype=np.int64)
-    emit, step = emissions(model, features), log_transitions(model, features)
-    score = log_initial(model, features) + emit[0]
-    back = np.zeros((n_phrases, n_parts), dtype=np.int64)
-    for t in range(1, n_phrases):
-        total = score[:, None] + step[t]  # (K before, K)
-        back[t] = np.argmax(total, axis=0)
-        score = total[back[t], np.arange(n_parts)] + emit[t]
-    plan = np.zeros(n_phrases, dtype=np.int64)
-    plan[-1] = int(np.argmax(score))
-    for t in range(n_phrases - 1, 0, -1):
-        plan[t - 1] = back[t, plan[t]]
-    return plan
-
-
-def next_part(model: PartModel, features: np.ndarray, previous: Sequence[int]) -> np.ndarray:
-    """(P, K) each phrase's part given its own band and the part actually played before it (`previous`, -1 for
-    none): what a live drummer who heard the phrase before would choose."""
-    previous = np.asarray(previous)
-    emit = np.exp(emissions(model, features))
-    step = np.exp(log_transitions(model, features))
-    rows = step[np.arange(len(features)), np.maximum(previous, 0)]
-    initial = np.where(family_mask(model.part_families, features), np.exp(model.log_prior), 0.0)
-    weighted = np.where(previous[:, None] < 0, initial, rows) * np.nan_to_num(emit)
-    return weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-300)
 
 
 MODEL_ARRAYS = ("mean", "scale", "weights", "bias", "log_prior", "change_weights", "change_bias", "part_families")
