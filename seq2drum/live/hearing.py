@@ -1,13 +1,14 @@
 """What the live drummer hears of the band (issue 102), causally: a bar uses only the bars heard before it.
 
-`Hearing` keeps the band's bars as they are read (their notes, and the live features the network read of them). Every
-PLAN_BARS bars from the band's first it reads the bars heard since (band.running `RunningBand`: the band described as
-a song cut there is, its instruments unknown), hears the genre in it (the musician's --genre where given: band.heard
-`heard_genre`, which the jazz ride step is gated by), and re-draws the plan: the part model reads the last
-WINDOW_BARS bars heard, the description's song-wide columns with them (parts.features), and the part its chain
-likeliest plays in the last phrase heard (the forward pass: the band up to it) is the part the next PLAN_BARS bars
-play (`told_plan`), where the bar is of that part's meter family; a part the musician chose plays instead. A drummer
-keeps the part of the phrase he just played until the band tells him otherwise. Cost: docs/live.md.
+`Hearing` keeps the band's bars as they come (their notes, and the live features the network read of them). Every
+DESCRIBE_BARS bars, half a plan after a plan, it reads the bars heard since (band.running `RunningBand`: the band
+described as a song cut there is, its instruments unknown) and hears the genre in it (band.heard `heard_genre`: the
+musician's --genre where given), which the bar's request carries to the jazz ride step as offline's does. Every
+PLAN_BARS bars from the band's first it draws the plan again: the part model reads the last WINDOW_BARS bars heard
+with the description's song-wide columns (parts.features), and the part its chain finds likeliest in the last phrase
+heard (the forward pass: the band up to it) is the part the next PLAN_BARS bars play (`told_plan`) where a bar is of
+its meter family, as a drummer keeps the part he is in until the band tells him otherwise; a part the musician chose
+plays instead. Figures and cost: docs/experiments/2026-11-29-live-hears-the-band.md.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from seq2drum.song.band import role_bar_features
 from seq2drum.song.columns import BAR, STEP
 
 PLAN_BARS = 8  # the plan is re-drawn every this many bars from the band's first ...
-DESCRIBE_BARS = 8  # ... and the band read and described every this many (a multiple of PLAN_BARS)
+DESCRIBE_BARS = 8  # the bars heard are read half a plan after each plan; the band described every this many
 WINDOW_BARS = 32  # the plan reads the band of the last this many bars heard
 PLAN_LEVELS = ("full",)  # the levels of part a plan tells (the live drummer keeps time while the band plays)
+PLAN_GIVEN = 1  # with drums of the user's to go on with, tell their part (offline's GIVEN); 0: the model's, as without
 ROLES = ("guitar", *BAND_ROLES)
 ONSET_COLUMNS = [STEP.index("onsets"), *(STEP.index(f"{role}_onsets") for role in BAND_ROLES)]  # role_onsets_per_bar's
 UNKNOWN_BAR = [BAR.index("novelty"), BAR.index("guitar_density"),  # against the song: live, against the bar alone
@@ -62,7 +64,7 @@ class Hearing:
 
 
 def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
-          read: tuple[np.ndarray, np.ndarray, int, int]) -> Hearing:
+             read: tuple[np.ndarray, np.ndarray, int, int]) -> Hearing:
     """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it),
     kept as it came: it is read with the next reading."""
     return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:])
@@ -70,8 +72,8 @@ def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
 
 def due(position: int) -> bool:
     """Whether the bar `position` bars after the band's first is decided after a new reading of the band (half a plan
-    after a plan, every DESCRIBE_BARS: a bar is never held up by both) or a new plan (a phrase's first)."""
-    return position > 0 and (position % PLAN_BARS == 0 or position % DESCRIBE_BARS == PLAN_BARS // 2)
+    after a plan: a bar is never held up by both) or a new plan (a phrase's first)."""
+    return position > 0 and position % (PLAN_BARS // 2) == 0
 
 
 def heard_bar(clock: BarClock, played: Sequence[PlayedNote]) -> HeardBar:
@@ -82,14 +84,15 @@ def heard_bar(clock: BarClock, played: Sequence[PlayedNote]) -> HeardBar:
 
 
 def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hearing:
-    """The hearing before the bar `position` bars after the band's first: every DESCRIBE_BARS the bars heard since the
-    last reading read, the band described and its genre heard (the musician's --genre where given); and the part the
+    """The hearing before the bar `position` bars after the band's first: half a plan after a plan, the bars heard
+    since read, and every DESCRIBE_BARS the band described and its genre heard (`read_band`); and the part the
     next bars play where the part model plans them as offline (parts.plan_value `Held`): a `planner` (None: none, or
     one that reads other columns), a band heard beside the guitar, no --guitar-only, --plan bars or --style; with
     drums of the user's to go on with (`state.loop`), their part where it keeps time (offline's GIVEN)."""
     options = state.options
     if position % PLAN_BARS:
-        return read_band(hearing, state.swing, options)
+        describe = hearing.described is None or (position - PLAN_BARS // 2) % DESCRIBE_BARS == 0
+        return read_band(hearing, state.swing, options, describe)
     hearing = replace(hearing, part=-1, plan=NO_PLAN)
     band_heard = any(role != "guitar" for role in hearing.band.roles)
     if (planner is None or not band_heard or options.guitar_only or options.plan != "parts"
@@ -98,7 +101,7 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
     song = window_song(hearing.window, hearing.described, hearing.genre)
     features = phrase_features(song, cut_phrases([], 0, song.n_bars))
     straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
-    if state.loop:
+    if state.loop and PLAN_GIVEN:
         beat = np.full(len(state.loop), song.beat_steps[-1])
         part = planner.given_part(np.arange(len(state.loop)), np.stack(state.loop),
                                   GivenBars(np.asarray(state.loop_steps), beat))
@@ -121,10 +124,13 @@ class GivenBars(NamedTuple):
     beat_steps: np.ndarray
 
 
-def read_band(hearing: Hearing, swing: HeardSwing, options: Any) -> Hearing:
-    """The hearing with the bars heard since the last reading read, the band described and its genre heard."""
+def read_band(hearing: Hearing, swing: HeardSwing, options: Any, describe: bool = True) -> Hearing:
+    """The hearing with the bars heard since the last reading read, and where `describe`, the band described and its
+    genre heard."""
     bars = [heard_bar(clock, played) for clock, played in hearing.unread]
     band = hearing.band.read(bars, hearing.before)
+    if not describe:
+        return replace(hearing, band=band, unread=(), before=bars[-1] if bars else hearing.before)
     description = band.description(swing.reading([role for role, *_ in swing.roles]) if swing.roles else None)
     values = description.to_json() if description is not None else None
     genre = heard_genre(values, options.genre)
