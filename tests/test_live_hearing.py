@@ -162,3 +162,14 @@ def test_the_genre_heard_is_the_bands_unless_the_musician_said_one(drummer: Mode
     said = heard_as_played(drummer, jazz, GenerationOptions(genre="rock"))[-1]
     assert said.genre == "rock" and said.options.genre == "rock"
     assert heard_as_played(drummer, band_songs.rock(24))[-1].genre == "rock"
+
+
+def test_with_the_guitar_alone_only_the_guitar_is_read(drummer: ModelDrummer) -> None:
+    """--guitar-only: offline describes the guitar's notes alone, and so does live, whatever else the stream sends."""
+    bars = played_bars(prepare(rock_then("rock", bars=20), GenerationOptions(), drummer.data_config, drummer.spec),
+                       drummer.lead_quarters)  # the band's notes sent
+    state = drummer.begin(GenerationOptions(guitar_only=True), 0)
+    for index, (clock, _) in enumerate(bars):
+        previous, played = bars[index - 1] if index else (None, [])
+        _, state = drummer.next_bar(state, played, previous, clock)
+    assert state.hearing.band.roles == ("guitar",) and state.hearing.band.n_bars >= 12

@@ -76,9 +76,9 @@ def due(position: int) -> bool:
     return position > 0 and position % (PLAN_BARS // 2) == 0
 
 
-def heard_bar(clock: BarClock, played: Sequence[PlayedNote]) -> HeardBar:
-    """A bar's notes as the band's reader reads them (band.running), each role's on the bar's clock."""
-    by_role = notes_by_role(played, ROLES)
+def heard_bar(clock: BarClock, played: Sequence[PlayedNote], roles: tuple[str, ...] = ROLES) -> HeardBar:
+    """A bar's notes of `roles` as the band's reader reads them (band.running), each role's on the bar's clock."""
+    by_role = notes_by_role(played, roles)
     return HeardBar(clock.numerator, clock.denominator, float(clock.tempo_bpm),
                     tuple((role, notes) for role, notes in by_role.items() if len(notes)))
 
@@ -127,7 +127,8 @@ class GivenBars(NamedTuple):
 def read_band(hearing: Hearing, swing: HeardSwing, options: Any, describe: bool = True) -> Hearing:
     """The hearing with the bars heard since the last reading read, and where `describe`, the band described and its
     genre heard."""
-    bars = [heard_bar(clock, played) for clock, played in hearing.unread]
+    roles = ROLES[:1] if options.guitar_only else ROLES  # --guitar-only: offline reads the guitar's notes alone
+    bars = [heard_bar(clock, played, roles) for clock, played in hearing.unread]
     band = hearing.band.read(bars, hearing.before)
     if not describe:
         return replace(hearing, band=band, unread=(), before=bars[-1] if bars else hearing.before)
