@@ -173,3 +173,19 @@ def test_with_the_guitar_alone_only_the_guitar_is_read(drummer: ModelDrummer) ->
         previous, played = bars[index - 1] if index else (None, [])
         _, state = drummer.next_bar(state, played, previous, clock)
     assert state.hearing.band.roles == ("guitar",) and state.hearing.band.n_bars >= 12
+
+
+def test_played_live_the_bars_read_are_described_as_offline_describes_them(drummer: ModelDrummer) -> None:
+    """Through the live drummer itself: a band whose every note ends before its bar's lead (live hears a note up to
+    the lead) is described after the last reading as offline describes the song cut at the bars read."""
+    roots = [(E, A, B, E)[bar % 4] for bar in range(28)]
+    bass = notes([(bar * 4 + beat, 0.5, r) for bar, r in enumerate(roots) for beat in range(4)])
+    keys = notes([(bar * 4 + half, 1.5, r + 24 + step) for bar, r in enumerate(roots) for half in (0, 2)
+                  for step in (0, 4, 7, 10)])
+    guitar = notes([(bar * 4 + beat, 0.5, r + 12) for bar, r in enumerate(roots) for beat in range(4)])
+    song = band_songs.band(bass, keys, guitar=guitar)
+    heard = heard_as_played(drummer, song)[-1]
+    offline = describe_band(read_midi(song), heard.band.n_bars).to_json()
+    assert heard.band.n_bars == 20  # read before bars 5, 13 and 21: bars 1-20
+    for name in sorted(set(offline) - UNHEARD):
+        assert heard.described[name] == pytest.approx(offline[name], abs=1e-9), name
