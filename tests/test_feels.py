@@ -185,3 +185,12 @@ def test_a_phrase_keeping_no_time_gets_its_parts_cymbal_on_the_beats(part: Chose
                ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: part}))
     assert int(hits[0, :, cymbal].sum()) == strokes and hits[0, 0:16:4, cymbal].all()
     assert time_of(hits, np.full(2, 16), np.full(2, 4))[0] == part.keeper
+
+
+def test_a_swung_parts_cymbal_keeps_no_16th_between_its_eighths() -> None:
+    """Issue 99: a later take planned "swung eighths on the open hat" kept one 16th in a beat (steps 4, 6, 7); the
+    render's swing then moved that beat's eighths as 16ths, and the phrase read back "eighths on the open hat"."""
+    hits = np.stack([bar_of(HAT_EIGHTHS + [(7, CLOSED_HAT), (0, KICK), (4, SNARE), (12, SNARE)])] * 2)
+    play_times(hits, np.stack([model_p()] * 2), np.full(2, 16), np.full(2, 4),
+               ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("closed_hat", "swung", {})}))
+    assert np.flatnonzero(hits[0, :, CLOSED_HAT]).tolist() == list(range(0, 16, 2))

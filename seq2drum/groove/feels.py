@@ -128,6 +128,8 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
         if keeper != part.keeper or keeper not in KEEPER_CYMBALS or subdivision not in FINER or wanted not in FINER:
             continue
         column = KEEPER_CYMBALS[keeper]
+        if part.subdivision == "swung":  # its eighths swing only in beats with no 16th between (feel.swing's units)
+            hits[rows, 1::2, column] = False
         for row, length in zip(rows.tolist(), lengths.tolist()):
             beat = max(int(beat_steps[row]), 1)
             if FINER.index(subdivision) > FINER.index(wanted):
