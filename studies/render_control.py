@@ -68,7 +68,7 @@ def rendered(band: bytes, refs: MidiSong, options: GenerationOptions, generator:
     drummer = draw_drummer(rng, controls.feel, controls.humanize)
     velocities = cells.velocity[cells.hits].astype(np.float64)
     level = SongLevel(float(velocities.mean()), float(velocities.std())) if own_level and len(velocities) else \
-        SongLevel(*drums_feel(prepared, options.seed))
+        drums_feel(prepared, options.seed)
     played, _ = play(cells, grid, controls, level, drummer, rng)
     written = notes(played, grid, controls)
     same = bool(np.array_equal(drums_to_grid(written, grid).hits, cells.hits))

@@ -104,6 +104,19 @@ def test_at_spread_scales_the_distances_from_the_mean_and_keeps_their_order() ->
     assert at_spread(flat, hits, 10.0) is flat
 
 
+def test_at_spread_under_a_ceiling_narrows_only_the_loud_side() -> None:
+    """Breaks if a touch's ceiling narrowed the soft hits too (the ghost notes of a loud drummer kept far under his
+    level), or let the loud ones pass it: above the mean the spread feel.touch `loud_spread` allows, below the whole
+    spread; with no ceiling (the user's drums) both sides alike."""
+    hits = np.ones((1, 5), dtype=bool)
+    velocity = np.array([[90, 100, 110, 100, 100]])  # mean 100, standard deviation sqrt(40)
+    spread = 20 * np.sqrt(0.4)  # twice as wide: 80 and 120 without a ceiling
+    assert at_spread(velocity, hits, spread).tolist() == [[80, 100, 120, 100, 100]]
+    capped = at_spread(velocity, hits, spread, ceiling=116.0)
+    loud = seq2drum.feel.touch.loud_spread(100.0, spread, 116.0)  # 8: the loudest 2 spreads up at 116
+    assert capped.tolist() == [[80, 100, round(100 + 10 * loud / np.sqrt(40)), 100, 100]] and capped.max() <= 116
+
+
 def _band_song(velocities: tuple[int, ...]) -> bytes:
     """The riff with its notes' velocities cycling through `velocities`."""
     notes = [(s, p, velocities[k % len(velocities)]) for k, (s, p) in enumerate(riff(8))]

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from seq2drum import arrays
-from seq2drum.feel.touch import TOUCH_NOTES, load_touches
+from seq2drum.feel.touch import TOUCH_CEILING, TOUCH_NOTES, load_touches, loud_spread
 from seq2drum.midi.drums import midi_velocity
 
 BAND_LEVEL_SLOPE = 0.695  # the drummer's mean velocity = this x the mean velocity of the parts heard ...
@@ -68,18 +68,22 @@ def at_level(velocity: np.ndarray, hits: np.ndarray, level: float | None, mean: 
 
 
 def at_spread(velocity: np.ndarray, hits: np.ndarray, spread: float | None,
-              of: tuple[float, float] | None = None) -> np.ndarray:
+              of: tuple[float, float] | None = None, ceiling: float | None = None) -> np.ndarray:
     """`velocity` (MIDI velocities, `hits` bool of its shape) with its hits' distances from their mean scaled so that
     their standard deviation is `spread` (None, no spread in them, or no hits: as it is), kept within 1-127; no
     velocity where no hit. The loud stay the loud: accents and ghost notes keep their order. `of`: the (mean,
-    standard deviation) to scale from, where they are not the hits' own (live, those of the bars so far)."""
+    standard deviation) to scale from, where they are not the hits' own (live, those of the bars so far). `ceiling`
+    (a touch's; None: none): the hits above the mean scaled to feel.touch `loud_spread` instead, so the loudest stay
+    under it while the soft ones keep the whole spread."""
     if spread is None or not hits.any():
         return velocity
     played = velocity[hits].astype(np.float64)
     centre, std = (played.mean(), played.std()) if of is None else of
     if std == 0:
         return velocity
-    scaled = centre + (velocity.astype(np.float64) - centre) * (spread / std)
+    distance = velocity.astype(np.float64) - centre
+    loud = spread if ceiling is None else loud_spread(centre, spread, ceiling)
+    scaled = centre + distance * np.where(distance > 0, loud / std, spread / std)
     return np.where(hits, midi_velocity(np.round(scaled)), 0).astype(velocity.dtype)
 
 
@@ -90,6 +94,7 @@ class SongLevel(NamedTuple):
 
     level: float | None = None
     spread: float | None = None
+    ceiling: float | None = None  # a touch's loudest hits at most this (feel.touch; None: the user's drums, the lines)
 
     def leveled(self, velocity: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, SongLevel]:
         """The take's decided `velocity` (MIDI, `hits` bool of its shape) moved by one amount so that its hits average
@@ -97,8 +102,10 @@ class SongLevel(NamedTuple):
         return at_level(velocity, hits, None if self.level is None else self.level * dynamics), self
 
     def spread_out(self, played: np.ndarray, hits: np.ndarray, dynamics: float) -> tuple[np.ndarray, SongLevel]:
-        """The take's played velocities scaled around their mean to the spread times `dynamics` (`at_spread`)."""
-        return at_spread(played, hits, None if self.spread is None else self.spread * dynamics), self
+        """The take's played velocities scaled around their mean to the spread times `dynamics`, the loud side under
+        the ceiling times `dynamics` (`at_spread`)."""
+        return at_spread(played, hits, None if self.spread is None else self.spread * dynamics,
+                         ceiling=None if self.ceiling is None else self.ceiling * dynamics), self
 
 
 class Sums(NamedTuple):
@@ -192,4 +199,6 @@ class LiveLevel(NamedTuple):
         if spread is None or not hits.any():
             return played, self
         so_far = self.played.after(played[hits])
-        return at_spread(played, hits, spread * dynamics, (so_far.mean(), so_far.std())), self._replace(played=so_far)
+        ceiling = TOUCH_CEILING * dynamics if self.touch is not None and not self.given.count else None  # as offline
+        return at_spread(played, hits, spread * dynamics, (so_far.mean(), so_far.std()), ceiling), \
+            self._replace(played=so_far)

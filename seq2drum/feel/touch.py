@@ -7,10 +7,11 @@ median velocity, fitted with a loss that gives up on the far-off drummers (a par
 band). The spread is one training drummer's, drawn by the seed among the TOUCH_NEIGHBOURS whose bands are nearest in
 velocity mean, spread and velocities used: another seed plays another drummer's dynamics, from one velocity with the
 accents of TOUCH_MIN_SPREAD to accents 30 apart. The loudest hits (the level plus TOUCH_HEADROOM spreads) stay at
-TOUCH_CEILING or under: no take is pinned at 127. The table (`Touches`, touch.json) is refitted by `python -m
-seq2drum.training.touch`; the figures: docs/experiments/2026-11-29-the-touch-from-the-band.md. Offline the band is the
-whole song's, described; live its first TOUCH_NOTES notes (feel.level `LiveLevel`), then held, at the line of the
-loudness alone (live has no description yet). With drums the user gave, their own touch.
+TOUCH_CEILING or under, the loud side narrowed and the soft side not (`loud_spread`): nothing is pinned at 127. The
+table (`Touches`, touch.json) is refitted by `python -m seq2drum.training.touch`; the figures: docs/experiments/
+2026-11-29-the-touch-from-the-band.md and -realism-and-the-touch.md. Offline the band is the whole song's, described;
+live its first TOUCH_NOTES notes (feel.level `LiveLevel`), then held, at the line of the loudness alone (live has no
+description yet). With drums the user gave, their own touch.
 """
 
 from __future__ import annotations
@@ -132,11 +133,19 @@ class Touches:
 
 
 def under_ceiling(level: float, spread: float) -> tuple[float, float]:
-    """(level, spread) with the loudest hits (level + TOUCH_HEADROOM spreads) at TOUCH_CEILING or under: the spread
-    narrowed first (to TOUCH_MIN_SPREAD at least), then the level brought down. A level clipped at 127 would put the
-    loud half of a take on 127 (a blues at a band's 118 got half its hits at 125-127)."""
-    spread = min(spread, max(TOUCH_MIN_SPREAD, (TOUCH_CEILING - level) / TOUCH_HEADROOM))
-    return min(level, TOUCH_CEILING - TOUCH_HEADROOM * spread), spread
+    """(level, spread) with room for the loudest hits under TOUCH_CEILING: the level brought down only where even the
+    least loud side (TOUCH_HEADROOM x TOUCH_MIN_SPREAD) would pass it; the spread kept, for the hits under the level
+    (the loud side is narrowed as it is played, `loud_spread`). A level clipped at 127 would put the loud half of a
+    take on 127 (a blues at a band's 118 got half its hits at 125-127)."""
+    return min(level, TOUCH_CEILING - TOUCH_HEADROOM * TOUCH_MIN_SPREAD), spread
+
+
+def loud_spread(level: float, spread: float, ceiling: float = TOUCH_CEILING) -> float:
+    """The spread of the hits above `level`: `spread`, narrowed (to TOUCH_MIN_SPREAD at least) so that the loudest
+    (TOUCH_HEADROOM spreads up) stay at `ceiling` or under. The soft side keeps the whole spread: a loud drummer's
+    ghost notes are as far under his level as a quiet one's (narrowing both sides had put every loud take's phrases
+    in a narrow band a classifier told from the drummers': docs/experiments/2026-11-29-realism-and-the-touch.md)."""
+    return min(spread, max(TOUCH_MIN_SPREAD, (ceiling - level) / TOUCH_HEADROOM))
 
 
 def _rounded(values: tuple[float, ...]) -> list[float]:

@@ -18,7 +18,7 @@ from seq2drum import arrays
 from seq2drum.band import jazz_score
 from seq2drum.feel.level import SongLevel, heard_level, heard_spread
 from seq2drum.feel.swing import decide_swing
-from seq2drum.feel.touch import heard_touch
+from seq2drum.feel.touch import TOUCH_CEILING, heard_touch
 from seq2drum.options import OPTIONS, GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
@@ -65,7 +65,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
     ratio, swing_notice = swing_reading or song_swing(prepared, options)
     # (a song swung by its own reading got time-keeping that carries its swing as a take step: groove.decide)
     controls = RenderControls.of(options, ratio)
-    played = played_takes(encoded, takes, controls, seed, SongLevel(*drums_feel(prepared, seed)))
+    played = played_takes(encoded, takes, controls, seed, drums_feel(prepared, seed))
     copies = [given.copies(take.hits, prepared.bars.bar_steps, encoded.grid, encoded.first_bar) if given else None
               for take in takes]
     grids = [given.clear_covered(take.on_grid(), encoded.grid, copied[1]) if given and copied else take.on_grid()
@@ -160,18 +160,19 @@ def with_users(drums: DrumGrid, users: DrumGrid) -> DrumGrid:
                     articulation=np.where(users.hits, users.articulation, drums.articulation).astype(np.uint8))
 
 
-def drums_feel(prepared: PreparedSong, seed: int = 0) -> tuple[float | None, float | None]:
+def drums_feel(prepared: PreparedSong, seed: int = 0) -> SongLevel:
     """The level the drums play at (mean MIDI velocity) and how far their velocities spread around it (a standard
     deviation): those of the drums the user gave, else a drummer's touch beside the parts the drums listen to and the
-    band described, its spread drawn by `seed` (feel.touch; feel.level's lines without its table; None: no notes)."""
+    band described, its spread drawn by `seed`, its loudest hits under feel.touch's ceiling (feel.touch; feel.level's
+    lines without its table; None: no notes)."""
     if prepared.given is not None and len(prepared.given.notes):
         given = prepared.given.notes[:, VELOCITY]
-        return float(given.mean()), float(given.std())
+        return SongLevel(float(given.mean()), float(given.std()))
     parts = prepared.listened_parts  # their velocities only: no merged, sorted copy of every note
     heard = np.concatenate([part.notes[:, VELOCITY] for part in parts]) if parts else np.zeros(0)
     described = prepared.described
     touch = heard_touch(heard, seed, jazz_score=jazz_score(described) if described is not None else None)
-    return touch if touch is not None else (heard_level(heard), heard_spread(heard))
+    return SongLevel(*touch, TOUCH_CEILING) if touch is not None else SongLevel(heard_level(heard), heard_spread(heard))
 
 
 def takes_to_grids(encoded: EncodedSong, takes: list[Take], options: GenerationOptions, seed: int,
