@@ -72,7 +72,9 @@ def plan_parts(steering: Steering, plan: Plan, planner: Planner, n_bars: int) ->
     # is read back by its own words, which are another part's name; issue 99)
     feels = {k: ChosenPart(part.keeper, part.subdivision, {(part.keeper, part.subdivision): (part.feel,)})
              for k in set(played.tolist()) - {-1} for part in (vocabulary.parts[k],)}
-    bound = ChosenParts(played, plan.bar_phrases(n_bars), feels, sparse if sparse.any() else None)
+    named = plan.bar_chosen(n_bars)
+    bound = ChosenParts(played, plan.bar_phrases(n_bars), feels, sparse if sparse.any() else None,
+                        named if named.any() else None)
     return steering.replace(plan_parts=bound) if bound.chosen.any() or sparse.any() else steering
 
 
@@ -106,14 +108,15 @@ def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tu
 def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
                chosen: ChosenParts) -> None:
     """In place on (n, S, 9) `hits`: each phrase of `chosen` keeps time on its part's cymbal (another cymbal's time
-    moved there, `move_time`; where none keeps it, the cymbal on each felt beat) in its part's straight subdivision:
+    moved there, `move_time`; where none keeps it in a part the musician named, the cymbal on each felt beat: the
+    model's own plan keeps its time-less bars, which played too busy) in its part's straight subdivision:
     time kept finer thinned (`thin`), coarser given the cymbal's likeliest cells of the part's subdivision (`divide`),
     as parts.labels reads it (EIGHTHS_SHARE, SIXTEENTHS_SHARE of its hits); the model's own cells stay where they fit.
     A swung part's time is kept in eighths, which the take steps swing where the song swings."""
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
-        if keeper == "none" and part.keeper in KEEPER_CYMBALS:  # no cymbal keeps time: the part's, on the beats
+        if keeper == "none" and part.keeper in KEEPER_CYMBALS and chosen.named is not None and chosen.named[rows[0]]:
             for row, length in zip(rows.tolist(), lengths.tolist()):
                 hits[row, : int(length) : max(int(beat_steps[row]), 1), KEEPER_CYMBALS[part.keeper]] = True
             keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])

@@ -229,6 +229,7 @@ class ChosenParts:
     phrases: np.ndarray
     chosen_parts: dict[int, ChosenPart]
     sparse: np.ndarray | None = None  # (n,) bool the bars of phrases whose sparse part the musician chose
+    named: np.ndarray | None = None  # (n,) bool the bars whose part he named (--parts): its cymbal laid where none is
 
     @property
     def chosen(self) -> np.ndarray:
