@@ -183,7 +183,7 @@ def plan_kept(take: Take, finish: Finish) -> None:
         return
     grooving = bound.parts.copy()
     grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1  # a fill is the fill's
-    kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts)
+    kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts, named=bound.named)
     before = take.hits.copy()
     # a closed-hat part's bars keep the closed hat where a swap struck the open one with it (`one_hat_a_step` would
     # take the closed hat away: a drummer's take 4 of "eighths on the hat" was read back as "on the open hat")
