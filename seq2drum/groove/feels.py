@@ -120,8 +120,8 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
             for row, length in zip(rows.tolist(), lengths.tolist()):
                 hits[row, : int(length) : max(int(beat_steps[row]), 1), KEEPER_CYMBALS[part.keeper]] = True
             keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
-        if keeper == "crash" != part.keeper:  # the model's own crash riding is left as it plays it (moved to the
-            continue  # part's hat, then divided to its 16ths, 3 Doom tracks played too busy)
+        if keeper == "crash" and part.keeper != "crash":  # the model's own crash riding is left as it plays it
+            continue
         if keeper in KEEPER_CYMBALS and part.keeper in KEEPER_CYMBALS and keeper != part.keeper:
             for row in rows.tolist():
                 move_time(hits[row], KEEPER_CYMBALS[keeper], KEEPER_CYMBALS[part.keeper],
