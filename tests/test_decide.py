@@ -142,7 +142,7 @@ def test_an_open_hat_is_never_struck_with_a_closed_one() -> None:
     hits[0, [2, 6], OPEN_HAT] = True
     take = SimpleNamespace(hits=hits.copy(), velocity=np.where(hits, 80, 0).astype(np.uint8),
                            offset=np.where(hits, 0.1, 0.0).astype(np.float32))
-    decide.one_hat_a_step(take, SimpleNamespace(continuation=None))
+    decide.one_hat_a_step(take, SimpleNamespace(continuation=None, plan_parts=None))
     assert np.flatnonzero(take.hits[0, :, CLOSED_HAT]).tolist() == [0, 4]
     assert np.flatnonzero(take.hits[0, :, OPEN_HAT]).tolist() == [2, 6]
     assert take.velocity[0, 2, CLOSED_HAT] == 0 and take.offset[0, 2, CLOSED_HAT] == 0
@@ -156,9 +156,35 @@ def test_an_open_hat_is_never_struck_with_a_closed_one() -> None:
                          both.copy(), np.full(2, -1))
     take = SimpleNamespace(hits=both.copy(), velocity=np.where(both, 80, 0).astype(np.uint8),
                            offset=np.zeros(both.shape, dtype=np.float32))
-    decide.one_hat_a_step(take, SimpleNamespace(continuation=given))
+    decide.one_hat_a_step(take, SimpleNamespace(continuation=given, plan_parts=None))
     assert take.hits[0, 2, CLOSED_HAT] and take.hits[0, 2, OPEN_HAT]
     assert not take.hits[1, 2, CLOSED_HAT] and take.hits[1, 2, OPEN_HAT]
+
+
+def test_a_closed_hat_part_keeps_its_closed_hat_where_the_open_one_would_keep_time() -> None:
+    """Issue 99: in a bar of a closed-hat part whose open hat strikes on every beat over its closed 16ths, the
+    closed hat stays where both strike (the open one goes): a 7/8 take 2 of "16ths on the hat" lost its closed hat
+    on the beats and was read back "quarters on the open hat". An open hat on one offbeat (an accent) stays open,
+    and a bar of no part keeps the open hat as before."""
+    from types import SimpleNamespace
+
+    from seq2drum.groove.policy import ChosenPart, ChosenParts
+    from seq2drum.midi.drums import CLOSED_HAT, OPEN_HAT
+    from seq2drum.parts.labels import time_keeper
+
+    hits = np.zeros((3, 16, 9), dtype=bool)
+    hits[:, :14, CLOSED_HAT] = True  # 16ths on the hat, a 7/8 bar of 2-step beats
+    hits[[0, 2], :14:2, OPEN_HAT] = True  # the open hat on every beat: in bar 0 of the part, bar 2 of none
+    hits[1, 6, OPEN_HAT] = True  # one open accent in bar 1 of the part
+    take = SimpleNamespace(hits=hits.copy(), velocity=np.where(hits, 80, 0).astype(np.uint8),
+                           offset=np.zeros(hits.shape, dtype=np.float32))
+    bound = ChosenParts(np.array([0, 0, -1]), np.array([0, 0, 1]), {0: ChosenPart("closed_hat", "16ths", {})})
+    decide.one_hat_a_step(take, SimpleNamespace(continuation=None, plan_parts=bound))
+    assert take.hits[0, :14, CLOSED_HAT].all() and not take.hits[0, :, OPEN_HAT].any()
+    assert take.velocity[0, 0, OPEN_HAT] == 0
+    assert time_keeper(take.hits[:1].sum(axis=1), np.array([7.0])) == "closed_hat"
+    assert take.hits[1, 6, OPEN_HAT] and not take.hits[1, 6, CLOSED_HAT]  # the accent stays open
+    assert take.hits[2, :14:2, OPEN_HAT].all() and not take.hits[2, :14:2, CLOSED_HAT].any()
 
 
 def _take(p: np.ndarray) -> tuple:

@@ -199,3 +199,27 @@ def test_a_swung_parts_cymbal_keeps_no_16th_between_its_eighths() -> None:
     play_times(hits, np.stack([model_p()] * 2), np.full(2, 16), np.full(2, 4),
                ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("closed_hat", "swung", {})}))
     assert np.flatnonzero(hits[0, :, CLOSED_HAT]).tolist() == list(range(0, 16, 2))
+
+
+def test_a_sparse_phrase_keeps_time_on_no_cymbal_as_its_part_does() -> None:
+    """Issue 99: a phrase of the plan's "sparse / intro" (its drummers strike a cymbal about once a bar) whose
+    later take laid the style's ride on every beat was read back "sparse / intro, ride": `sparse_out` drops its
+    least likely ride and hat hits until neither keeps time as parts.labels reads it, the likeliest kept, and
+    never more than the phrase can spare (DROP_OUT_HITS a bar)."""
+    from seq2drum.groove.feels import sparse_out
+    from seq2drum.midi.drums import OPEN_HAT
+    from seq2drum.parts.labels import time_keeper
+
+    cells = np.zeros((2, S, 9), dtype=bool)
+    cells[:, 0:16:4, RIDE] = True  # the ride on every beat: a hit a beat
+    cells[:, 0, KICK] = cells[:, 8, SNARE] = True
+    cells[0, 2, CLOSED_HAT] = cells[1, 6, OPEN_HAT] = True  # two hat strokes: under half a hit a beat
+    p = np.where(cells, 0.5, 0.0)
+    p[0, 0, RIDE] = 0.9  # the likeliest ride stroke
+    out = sparse_out(cells, p, 0, 8.0, 100)
+    kept = cells & ~out
+    assert time_keeper(kept.sum(axis=1), np.array([4.0, 4.0])) == "none"
+    assert kept[0, 0, RIDE] and kept[:, :, RIDE].sum() == 3  # 3 of 8 beats: under half
+    assert (kept[:, :, [KICK, SNARE, CLOSED_HAT, OPEN_HAT]] == cells[:, :, [KICK, SNARE, CLOSED_HAT, OPEN_HAT]]).all()
+    assert sparse_out(cells, p, 0, 8.0, 2).sum() == 2  # the phrase spares two hits: two go
+    assert not sparse_out(cells, p, 0, 0.0, 100).any()  # no groove beat to read: nothing goes

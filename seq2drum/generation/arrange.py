@@ -107,17 +107,21 @@ def song_arrangement(generator: Any, midi: bytes | MidiSong, options: Generation
 def plain_parts(generator: Any, arrangement: Arrangement, heard: Heard,
                 options: GenerationOptions) -> dict[str, RankedPart]:
     """The part take 1 of a run without --parts plays in each section: its plan's (the likeliest, as
-    groove.build_request makes it) commonest part there; {} where that run plays none."""
+    groove.build_request makes it) commonest part there, on a tie the one it plays first (what a musician hears as
+    the section's part: a full part preferred, 3 sections of 210 marked the part of their second phrase); {} where
+    that run plays none."""
     plan = take_plans(dataclasses.replace(options, takes=1), heard, generator.deciders(), 0)[0]
     if not plan.played:
         return {}
-    return commonest_parts(generator.planner, arrangement, plan.parts.tolist())
+    return commonest_parts(generator.planner, arrangement, plan.parts.tolist(), first_on_tie=True)
 
 
-def commonest_parts(planner: Any, arrangement: Arrangement, parts: list[int]) -> dict[str, RankedPart]:
+def commonest_parts(planner: Any, arrangement: Arrangement, parts: list[int],
+                    first_on_tie: bool = False) -> dict[str, RankedPart]:
     """Each section's commonest part of `parts` (P,) among those of its meter, else of any meter (a plan may thin a
     phrase to another family's sparse part where its own has none: a waltz's "sparse / intro"), ranked where the
-    section lists it; none where its phrases play no part."""
+    section lists it; none where its phrases play no part. On a tie, a full part (the one the drummer keeps), or with
+    `first_on_tie` the one its phrases play first."""
     out = {}
     for section in arrangement.sections:
         fits = {k for k, part in enumerate(planner.vocabulary.parts) if part.family == section.family}
@@ -125,7 +129,8 @@ def commonest_parts(planner: Any, arrangement: Arrangement, parts: list[int]) ->
         commonest = Counter(k for k in played if k in fits).most_common() or Counter(played).most_common()
         if not commonest:
             continue
-        best = max(commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
+        best = commonest[0][0] if first_on_tie else max(
+            commonest, key=lambda kc: (kc[1], planner.full[kc[0]], -kc[0]))[0]
         rank = next((r for r in arrangement.ranking[section.key] if r.id == best), None)
         out[section.key] = rank or RankedPart(best, planner.vocabulary.parts[best].name, float("-inf"))
     return out

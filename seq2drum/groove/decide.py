@@ -27,7 +27,7 @@ from seq2drum.groove import marks, rules, voices
 from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
-from seq2drum.groove.feels import play_feels, play_times
+from seq2drum.groove.feels import play_feels, play_times, sparse_out
 from seq2drum.groove.policy import ChosenPart, ChosenParts, Take, copied
 from seq2drum.groove.context import BarContext, BarDecision, Past
 from seq2drum.groove.scores import SongScores
@@ -329,10 +329,11 @@ def later_take_variation(take: Take, finish: Finish) -> None:
 
 def plan_sparse(take: Take, finish: Finish) -> None:
     """hits: each phrase of the plan's sparse part under SPARSE_HELD_SHARE of the take's median phrase's hits a bar,
-    as parts.labels reads a level (its least likely cells out, never a fill bar's or a crash, never under
-    DROP_OUT_HITS a bar): under a style's grooves, or with its fill and crash, a planned "sparse / intro" played as
-    busy as the song and was read back as the style's full part (issue 99). A take of one phrase (live) is left."""
-    bound = finish.plan_parts
+    as parts.labels reads a level, and keeping time on no cymbal (groove.feels `sparse_out`: never a fill bar's hit
+    or a crash, never under DROP_OUT_HITS a bar): under a style's grooves, or with its fill and crash, a planned
+    "sparse / intro" played as busy as the song and was read back as the style's full part, and a later take's swaps
+    laid the style's ride there, read back "sparse / intro, ride" (issue 99). A take of one phrase (live) is left."""
+    bound, scores = finish.plan_parts, finish.scores
     if bound is None or bound.sparse is None:
         return
     phrases, per_bar = bound.phrases[: len(take.hits)], take.hits.sum(axis=(1, 2))
@@ -340,16 +341,16 @@ def plan_sparse(take: Take, finish: Finish) -> None:
     median = float(arrays.median([per_bar[phrases == j].mean() for j in ids])) if len(ids) > 1 else 0.0
     for j in ids:
         rows = np.flatnonzero(phrases == j)
-        most = int(np.ceil(SPARSE_HELD_SHARE * median * len(rows))) - 1  # hits / bars < the share x median
-        excess = int(per_bar[rows].sum()) - max(most, int(np.ceil(DROP_OUT_HITS * len(rows))))
-        if median <= 0 or not bound.sparse[rows].all() or excess <= 0:
+        if median <= 0 or not bound.sparse[rows].all():
             continue
-        cells = take.hits[rows] & ~take.structure[rows, FILL_COLUMN][:, None, None]
+        most = int(np.ceil(SPARSE_HELD_SHARE * median * len(rows))) - 1  # hits / bars < the share x median
+        floor = int(np.ceil(DROP_OUT_HITS * len(rows)))
+        grooving = ~take.structure[rows, FILL_COLUMN]
+        cells = take.hits[rows] & grooving[:, None, None]
         cells[:, :, CRASH] = False
-        free = np.flatnonzero(cells)
-        out = np.zeros(cells.size, dtype=bool)
-        out[free[np.argsort(finish.p[rows].reshape(-1)[free], kind="stable")[:excess]]] = True
-        out = out.reshape(cells.shape)
+        beats = float(np.sum(np.minimum(scores.bar_steps[rows], cells.shape[1]) / scores.beat_steps[rows] * grooving))
+        out = sparse_out(cells, finish.p[rows], int(per_bar[rows].sum()) - max(most, floor), beats,
+                         int(per_bar[rows].sum()) - floor)
         take.hits[rows] &= ~out
         take.velocity[rows] = np.where(out, 0, take.velocity[rows])
         take.offset[rows] = np.where(out, 0.0, take.offset[rows])
@@ -359,13 +360,18 @@ def one_hat_a_step(take: Take, finish: Finish) -> None:
     """hits (closed hat): a drummer's hand strikes the hi-hat open or closed, and his foot closes it; an open hat is
     never sounded with a closed one (or the foot) at the same instant (issue 88: 419 such cells in 6,580 bars of the
     validation songs' take 1, their drummers 171 in 6,528). Where a step holds both, the open hat, the colour the
-    decision chose, stays; the closed hat there goes, with its velocity and timing. A bar that plays the user's loop
-    bar exactly is left as the user wrote it."""
+    decision chose, stays; the closed hat there goes, with its velocity and timing; but in a bar of a closed-hat part
+    where the open hat would then strike as often as the closed, the closed hat stays (a 7/8 take 2 of "16ths on the
+    hat" with the open hat on its beats was read back "quarters on the open hat": issue 99). A bar that plays the
+    user's loop bar exactly is left as the user wrote it."""
     both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT] & ~_users_loop(take, finish)[:, None]
-    if both.any():
-        take.hits[:, :, CLOSED_HAT] &= ~both
-        take.velocity[:, :, CLOSED_HAT] = np.where(both, 0, take.velocity[:, :, CLOSED_HAT])
-        take.offset[:, :, CLOSED_HAT] = np.where(both, 0, take.offset[:, :, CLOSED_HAT])
+    closed_part = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "closed_hat")
+    hats = take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=1)  # (n, 2)
+    open_yields = (closed_part & (hats[:, 1] >= hats[:, 0] - both.sum(axis=1)))[:, None]
+    for voice, gone in ((CLOSED_HAT, both & ~open_yields), (OPEN_HAT, both & open_yields)):
+        take.hits[:, :, voice] &= ~gone
+        take.velocity[:, :, voice] = np.where(gone, 0, take.velocity[:, :, voice])
+        take.offset[:, :, voice] = np.where(gone, 0, take.offset[:, :, voice])
 
 
 def articulations(take: Take, finish: Finish) -> None:

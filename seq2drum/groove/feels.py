@@ -18,9 +18,9 @@ import numpy as np
 
 from seq2drum import arrays
 from seq2drum.groove.policy import ChosenPart, ChosenParts, Steering
-from seq2drum.midi.drums import KICK, SNARE
-from seq2drum.parts.labels import (DROP_OUT_HITS, EIGHTHS_SHARE, KEEPER_CYMBALS, SIXTEENTHS_SHARE, backbeat_beats,
-                                   bar_feels, feel_of, keeper_subdivision, time_keeper)
+from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
+from seq2drum.parts.labels import (DROP_OUT_HITS, EIGHTHS_SHARE, KEEPER_CYMBALS, KEEPER_MIN_PER_BEAT, SIXTEENTHS_SHARE,
+                                   backbeat_beats, bar_feels, feel_of, keeper_subdivision, time_keeper)
 from seq2drum.parts.plan import Planner
 from seq2drum.parts.plan_value import Plan
 from seq2drum.parts.traits import STYLES
@@ -95,6 +95,27 @@ def play_levels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, chosen: 
         block = hits[rows]
         block.reshape(-1)[likeliest] = True
         hits[rows] = block
+
+
+def sparse_out(cells: np.ndarray, p: np.ndarray, excess: int, beats: float, spare: int) -> np.ndarray:
+    """(m, S, 9) bool the hits of a sparse phrase's (m, S, 9) `cells` (its groove bars' hits but the crash) to drop:
+    its `excess` least likely, then the least likely of the hats (the two as one) and of the ride until neither keeps
+    time over its `beats` felt beats (parts.labels KEEPER_MIN_PER_BEAT: the part's cells, its drummers' sparse
+    phrases, strike a cymbal about once a bar); never more than `spare` in all."""
+    out = np.zeros(cells.shape, dtype=bool)
+
+    def drop(where: np.ndarray, count: int) -> None:
+        free = np.flatnonzero(where & ~out)
+        count = max(min(count, spare - int(out.sum())), 0)
+        out.reshape(-1)[free[np.argsort(p.reshape(-1)[free], kind="stable")[:count]]] = True
+
+    drop(cells, excess)
+    for columns in ([CLOSED_HAT, OPEN_HAT], [RIDE]):
+        cymbal = np.zeros_like(cells)
+        cymbal[:, :, columns] = cells[:, :, columns]
+        if beats > 0:
+            drop(cymbal, int((cymbal & ~out).sum()) - (int(np.ceil(KEEPER_MIN_PER_BEAT * beats)) - 1))
+    return out
 
 
 def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str]:
