@@ -407,3 +407,24 @@ def test_the_menu_marks_a_part_of_another_meter_the_plan_thinned_a_section_to() 
     arrangement = SimpleNamespace(sections=sections, ranking={"B#1": [], "C#1": [], "D#1": []})
     marked = commonest_parts(planner, arrangement, [0, 0, 0, 1, -1])
     assert marked["B#1"].name == "sparse / intro" and marked["C#1"].name == "waltz" and "D#1" not in marked
+
+
+def test_the_menu_marks_a_tied_section_by_the_part_it_plays_first() -> None:
+    """Issue 99: a section of two phrases, one each of two parts, is heard as the part it opens with; the menu's mark
+    (a plain run's part, `first_on_tie`) names it, where the drummer's commonest part keeps preferring the full part
+    he keeps (3 of 210 sections had been marked by their second phrase's part: the mark did not say what plays)."""
+    from types import SimpleNamespace
+
+    from seq2drum.generation.arrange import commonest_parts
+
+    parts = [SimpleNamespace(family="4/4", name="eighths on the ride, backbeat"),
+             SimpleNamespace(family="4/4", name="kick and snare, backbeat"), SimpleNamespace(family="4/4", name="sparse")]
+    planner = SimpleNamespace(vocabulary=SimpleNamespace(parts=parts), full=np.array([True, True, False]))
+    sections = [SimpleNamespace(key="D#4", family="4/4", phrases=[0, 1]),
+                SimpleNamespace(key="E#1", family="4/4", phrases=[2, 3])]
+    arrangement = SimpleNamespace(sections=sections, ranking={"D#4": [], "E#1": []})
+    plain = commonest_parts(planner, arrangement, [1, 0, 2, 0], first_on_tie=True)
+    assert plain["D#4"].name == "kick and snare, backbeat" and plain["E#1"].name == "sparse"
+    drummer = commonest_parts(planner, arrangement, [1, 0, 2, 0])
+    assert drummer["D#4"].name == "eighths on the ride, backbeat"  # the lower id of two full parts, as before
+    assert drummer["E#1"].name == "eighths on the ride, backbeat"  # the full part over the sparse one
