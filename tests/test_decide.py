@@ -126,7 +126,7 @@ def test_every_take_step_is_named_in_order() -> None:
     assert [step.__name__ for step in decide.TAKE_STEPS] == ["later_take_swaps", "later_take_floor", "plan_kept",
                                                               "density", "crashes_none", "cymbal", "jazz_ride",
                                                               "dynamics", "swung_time_keeping", "later_take_variation",
-                                                              "plan_swing", "plan_sparse", "one_hat_a_step",
+                                                              "plan_swing", "plan_levels", "one_hat_a_step",
                                                               "articulations"]
 
 

@@ -223,3 +223,27 @@ def test_a_sparse_phrase_keeps_time_on_no_cymbal_as_its_part_does() -> None:
     assert (kept[:, :, [KICK, SNARE, CLOSED_HAT, OPEN_HAT]] == cells[:, :, [KICK, SNARE, CLOSED_HAT, OPEN_HAT]]).all()
     assert sparse_out(cells, p, 0, 8.0, 2).sum() == 2  # the phrase spares two hits: two go
     assert not sparse_out(cells, p, 0, 0.0, 100).any()  # no groove beat to read: nothing goes
+
+
+def test_a_named_full_part_gets_its_cymbals_likeliest_strokes_on_its_subdivision() -> None:
+    """Issue 100: "riding the crash" named over a quiet intro read back "sparse / intro, crash"; `full_in` gives the
+    strokes a named full part's phrase adds to read full: its cymbal's likeliest missing ones, on its subdivision
+    (eighths where the part names none, beats for quarters), inside its bars, none for a part of no cymbal."""
+    from seq2drum.groove.feels import full_in
+
+    hits = np.zeros((3, S, 9), dtype=bool)
+    hits[1, 0, CRASH] = True  # a downbeat crash already there
+    p = np.zeros((3, S, 9))
+    p[1:, :, CRASH] = np.linspace(1.0, 0.1, S)[None, :]  # earlier steps likelier
+    p[1, 3, CRASH] = 2.0  # likeliest, but off the eighths
+    rows, bar_steps, beat_steps = np.array([1, 2]), np.full(3, 12), np.full(3, 4)  # bars of 3/4 in 12 steps
+    crash = ChosenPart("crash", "none", {})
+    cells = full_in(hits, p, rows, bar_steps, beat_steps, 5, crash)
+    row, step, column = np.unravel_index(cells, hits.shape)
+    assert len(cells) == 5 and (column == CRASH).all() and (step % 2 == 0).all() and (step < 12).all()
+    assert set(row.tolist()) <= {1, 2} and (1, 0) not in set(zip(row.tolist(), step.tolist()))  # not struck again
+    assert step.tolist()[:2] == [0, 2]  # the likeliest first: bar 2's downbeat, then bar 1's second eighth
+    quarters = full_in(hits, p, rows, bar_steps, beat_steps, 10, ChosenPart("ride", "quarters", {}))
+    assert (np.unravel_index(quarters, hits.shape)[1] % 4 == 0).all() and len(quarters) == 6
+    assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 5, ChosenPart("none", "none", {})))
+    assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 0, crash))

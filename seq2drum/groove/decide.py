@@ -27,11 +27,11 @@ from seq2drum.groove import marks, rules, voices
 from seq2drum.groove.articulation import articulate
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
-from seq2drum.groove.feels import play_feels, play_times, sparse_out
+from seq2drum.groove.feels import full_in, play_feels, play_times, sparse_out
 from seq2drum.groove.policy import ChosenPart, ChosenParts, Take, copied
 from seq2drum.groove.context import BarContext, BarDecision, Past
 from seq2drum.groove.scores import SongScores
-from seq2drum.groove.settings import SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
+from seq2drum.groove.settings import FULL_HELD_SHARE, SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
@@ -327,21 +327,27 @@ def later_take_variation(take: Take, finish: Finish) -> None:
     vars(take).update(vars(varied))
 
 
-def plan_sparse(take: Take, finish: Finish) -> None:
+def plan_levels(take: Take, finish: Finish) -> None:
     """hits: each phrase of the plan's sparse part under SPARSE_HELD_SHARE of the take's median phrase's hits a bar,
     as parts.labels reads a level, and keeping time on no cymbal (groove.feels `sparse_out`: never a fill bar's hit
     or a crash, never under DROP_OUT_HITS a bar): under a style's grooves, or with its fill and crash, a planned
     "sparse / intro" played as busy as the song and was read back as the style's full part, and a later take's swaps
-    laid the style's ride there, read back "sparse / intro, ride" (issue 99). A take of one phrase (live) is left."""
+    laid the style's ride there, read back "sparse / intro, ride" (issue 99). Each phrase of a full part the musician
+    named at FULL_HELD_SHARE of it or more, its cymbal's likeliest strokes added (`full_in`: "riding the crash" named
+    over a quiet intro was read back "sparse / intro, crash": issue 100). A take of one phrase (live) is left."""
     bound, scores = finish.plan_parts, finish.scores
-    if bound is None or bound.sparse is None:
+    if bound is None or (bound.sparse is None and bound.named is None):
         return
     phrases, per_bar = bound.phrases[: len(take.hits)], take.hits.sum(axis=(1, 2))
     ids = arrays.distinct(phrases[phrases >= 0]).tolist()
     median = float(arrays.median([per_bar[phrases == j].mean() for j in ids])) if len(ids) > 1 else 0.0
     for j in ids:
         rows = np.flatnonzero(phrases == j)
-        if median <= 0 or not bound.sparse[rows].all():
+        if median > 0 and bound.named is not None and (bound.named[rows] & bound.chosen[rows]).all():
+            lacking = int(np.ceil(FULL_HELD_SHARE * median * len(rows))) - int(per_bar[rows].sum())
+            play_cells(take, scores, full_in(take.hits, finish.p, rows, scores.bar_steps, scores.beat_steps, lacking,
+                                             bound.chosen_parts[int(bound.parts[rows[0]])]))
+        if median <= 0 or bound.sparse is None or not bound.sparse[rows].all():
             continue
         most = int(np.ceil(SPARSE_HELD_SHARE * median * len(rows))) - 1  # hits / bars < the share x median
         floor = int(np.ceil(DROP_OUT_HITS * len(rows)))
@@ -383,7 +389,7 @@ def articulations(take: Take, finish: Finish) -> None:
 
 TAKE_STEPS: tuple[TakeStep, ...] = (later_take_swaps, later_take_floor, plan_kept, density, crashes_none, cymbal,
                                     jazz_ride, dynamics, swung_time_keeping, later_take_variation, plan_swing,
-                                    plan_sparse, one_hat_a_step, articulations)
+                                    plan_levels, one_hat_a_step, articulations)
 
 
 def run_take_steps(take: Take, finish: Finish) -> None:

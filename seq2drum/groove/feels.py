@@ -118,6 +118,22 @@ def sparse_out(cells: np.ndarray, p: np.ndarray, excess: int, beats: float, spar
     return out
 
 
+def full_in(hits: np.ndarray, p: np.ndarray, rows: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
+            lacking: int, part: ChosenPart) -> np.ndarray:
+    """Flat indices into (n, S, 9) `hits` of the `lacking` likeliest strokes (by `p`) of `part`'s cymbal that its
+    phrase's bars (`rows`) lack, on the part's subdivision (its eighths where it names none, a swung part's straight
+    eighths): what a full part's phrase adds to read full; none for a part that keeps no time on a cymbal."""
+    if lacking <= 0 or part.keeper not in KEEPER_CYMBALS:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.arange(hits.shape[1])[None, :]
+    grid = {"quarters": steps % np.maximum(beat_steps[rows], 1)[:, None] == 0, "16ths": steps >= 0}
+    free = grid.get(part.subdivision, steps % 2 == 0) & (steps < bar_steps[rows][:, None])
+    free &= ~hits[rows, :, KEEPER_CYMBALS[part.keeper]]
+    row, step = np.nonzero(free)
+    flat = np.ravel_multi_index((rows[row], step, np.full(len(row), KEEPER_CYMBALS[part.keeper])), hits.shape)
+    return flat[np.argsort(-p.reshape(-1)[flat], kind="stable")[:lacking]]
+
+
 def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str]:
     """(keeper, subdivision) of (m, S, 9) bars of a phrase as parts.labels reads them, before any swing."""
     keeper = time_keeper(bars.sum(axis=1), lengths / np.maximum(beat_steps, 1))

@@ -93,3 +93,6 @@ MIN_ENTRY_BARS = 20  # a style leaves out entries played less often (one-off bar
 # `plan_sparse`): parts.labels' SPARSE_SHARE (0.5), with room for the hits of the full phrases the steps after it
 # and the render leave out (at 0.5 a style's thinned intro was read back as full, 5.8 hits a bar against 5.45)
 SPARSE_HELD_SHARE = 0.4
+# a phrase of a full part the musician named plays at least this share of the take's median phrase's hits a bar
+# (`plan_levels`): parts.labels' SPARSE_SHARE (0.5), with room for the render and the steps after it
+FULL_HELD_SHARE = 0.6
