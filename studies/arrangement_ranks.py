@@ -36,15 +36,17 @@ VARIANTS = {"posterior": (1.0, 0.0, 0.0), "network": (0.0, 1.0, 0.0), "both": (1
 
 def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple[str, int, int]]]:
     """Per variant: (family, phrases, rank of the drummer's part, 0 = unlisted) of each section occurrence."""
-    from seq2drum.parts.arrangement import ranked, same_label_phrases
+    from seq2drum.parts.arrangement import NETWORK_WEIGHT, ranked, same_label_phrases
 
     out = {}
     sections = list(arrangement.sections)
     for name, (w_post, w_net, w_label) in VARIANTS.items():
         rows = []
         for section in sections:
+            # ranked weighs the fit by NETWORK_WEIGHT: the variant's weight is the fit scaled to it
             order = [r.id for r in ranked(planner, section, posterior ** w_post if w_post else np.ones_like(posterior),
-                                          fit, w_net, same_label_phrases(sections, section), w_label)]
+                                          fit * (w_net / NETWORK_WEIGHT), same_label_phrases(sections, section),
+                                          w_label)]
             mine = drummer[section.key].id if section.key in drummer else -1  # none of his: a miss, as before
             rows.append((section.family, len(section.phrases), order.index(mine) + 1 if mine in order else 0))
         out[name] = rows
