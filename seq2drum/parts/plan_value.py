@@ -145,8 +145,8 @@ class Plan:
     def lead_ins(self, n_bars: int) -> np.ndarray:
         """(n,) bool the last bar of each phrase whose next phrase changes part: where a drummer leads in with a fill
         as at a section's end (groove.placement)."""
-        return self._last_bars([part != after for part, after in zip(self.parts.tolist(), self.parts[1:].tolist())],
-                               n_bars)
+        changes = [part != after for part, after in zip(self.parts.tolist(), self.parts[1:].tolist())]
+        return self._last_bars(changes, n_bars)
 
     def _last_bars(self, marked: list[bool], n_bars: int) -> np.ndarray:
         """(n,) bool the last bar of each phrase `marked` holds (in the phrases' order; a phrase past it unmarked)."""
