@@ -144,9 +144,8 @@ class BarDecision:
     @classmethod
     def of_entries(cls, entry: np.ndarray, context: BarContext, edges: np.ndarray) -> BarDecision:
         """A decision whose bars are the chosen codebook entries, no marks yet."""
-        n = len(entry)
         return cls(np.zeros(context.p.shape, dtype=bool), np.asarray(entry, dtype=np.int64),
-                   np.zeros((n, 3), dtype=bool), np.asarray(edges, dtype=bool).copy())
+                   np.zeros((len(entry), 3), dtype=bool), np.asarray(edges, dtype=bool).copy())
 
 
 Rule = Callable[[BarContext, BarDecision], None]

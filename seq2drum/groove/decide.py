@@ -169,8 +169,7 @@ def later_take_floor(take: Take, finish: Finish) -> None:
     if 0 <= bar_bound < len(open_cells):
         open_cells[bar_bound, scores.last_onset[1]:] = False
     candidates = np.flatnonzero(open_cells.ravel())
-    chosen = candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]]
-    play_cells(take, scores, chosen)
+    play_cells(take, scores, candidates[np.argsort(-p.ravel()[candidates], kind="stable")[:missing]])
 
 
 def plan_kept(take: Take, finish: Finish) -> None:

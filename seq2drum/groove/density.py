@@ -86,8 +86,7 @@ def thin(take: Take, p: np.ndarray, scores: SongScores, target: float) -> None:
     beat_index = np.arange(take.hits.shape[1])[None, :] // np.maximum(scores.beat_steps[:, None], 1)
     alternate = on_beat & (beat_index % 2 == 0)  # the 1st, 3rd, ... beat of the bar
     tier[:, :, main] = np.where(on_beat, np.where(alternate, 9, 4), tier[:, :, main])  # kept on alternate beats
-    keep = take.structure[:, FILL_COLUMN]
-    tier[keep] = 9  # a fill bar stays whole
+    tier[take.structure[:, FILL_COLUMN]] = 9  # a fill bar stays whole
     tier[:, 0, CRASH] = 9
     cells = np.flatnonzero(take.hits.ravel() & (tier.ravel() < 9))
     key = (p.ravel()[cells], column_mean(p).ravel()[cells], tier.ravel()[cells])

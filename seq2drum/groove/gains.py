@@ -80,8 +80,7 @@ class GrooveGains:
                 self._parts.clear()
             parts = {}
             for part in sorted(arrays.distinct(self.codebook.bar_steps).tolist(), reverse=True):
-                entries = self.codebook.entries_of_length(part)
-                patterns = self.codebook.patterns[entries[allowed[entries]], :part]
+                patterns = self.codebook.patterns[self._entries(part, allowed), :part]
                 patterns = patterns.reshape(len(patterns), part * patterns.shape[-1])
                 if part >= SHORT_BAR_STEPS and patterns.any():
                     cells = patterns.T.astype(np.float64)
@@ -282,8 +281,7 @@ def viterbi(gains: np.ndarray, labels: np.ndarray, section_grooves: dict[int, in
     path[-1] = leaders[-1]
     for i in range(n - 1, 0, -1):
         path[i - 1] = path[i] if stays[i, path[i]] else leaders[i - 1]
-    valid = np.isfinite(gains[np.arange(n), path])
-    return np.where(valid, path, -1)
+    return np.where(np.isfinite(gains[np.arange(n), path]), path, -1)  # -1: no entry fits the bar
 
 
 def split_bar(parts: dict[int, np.ndarray], gain: np.ndarray) -> np.ndarray | None:

@@ -172,9 +172,8 @@ def placed_fill_marks(context: BarContext, decision: BarDecision) -> None:
     one, two = fill_chances(bars, heard, where[:-1], where[1:])  # where the network hears a fill
     n_beats = scores.bar_steps // np.maximum(1, scores.beat_steps)
     lengths = fill_beats(bars, placing.draws[:, LENGTH_DRAW], n_beats)  # its length, where one fills
-    beats = _placed_fills(marks, playing & (scores.bar_steps > SHORT_BAR_STEPS), playing, placing.draws[:, FILL_DRAW],
-                          (one, two, lengths), probability, count)
-    decision.fill_beats = beats
+    decision.fill_beats = _placed_fills(marks, playing & (scores.bar_steps > SHORT_BAR_STEPS), playing,
+                                        placing.draws[:, FILL_DRAW], (one, two, lengths), probability, count)
 
 
 def _placed_fills(marks: np.ndarray, fills: np.ndarray, playing: np.ndarray, drawn: np.ndarray,
@@ -212,9 +211,7 @@ def steered_marks(context: MarkContext, decision: BarDecision) -> None:
     (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
     bar neither crashes nor fills."""
     decision.marks[:] = forced_marks(decision.marks, context.steering)
-    resting = ~decision.marks[:, REST_COLUMN]
-    decision.marks[:, CRASH_COLUMN] &= resting
-    decision.marks[:, FILL_COLUMN] &= resting
+    decision.marks[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decision.marks[:, [REST_COLUMN]]
 
 
 def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:
@@ -273,11 +270,10 @@ def mark_rules(policy: DecodingPolicy, placed: bool = False) -> tuple[Callable[[
 def counts_after(context: BarContext, decision: BarDecision) -> BarCounts:
     """`context.past.counts` carried over the decided bars: the crashes `crash_marks` counts (over the bars' final
     marks) and the open hats `open_hats` counted, for the bars after them (live, the next bar)."""
-    crashes = crashes_after(context, decision)
     open_hats = decision.kit_count if decision.kit_count is not None else context.past.counts.open_hats
     toms = decision.tom_count if decision.tom_count is not None else context.past.counts.toms
     crash_hits = decision.crash_count if decision.crash_count is not None else context.past.counts.crash_hits
-    return BarCounts(crashes, open_hats, fills_after(context, decision), toms, crash_hits)
+    return BarCounts(crashes_after(context, decision), open_hats, fills_after(context, decision), toms, crash_hits)
 
 
 def fills_after(context: BarContext, decision: BarDecision) -> FillCount:

@@ -45,8 +45,7 @@ def pulses(bar_steps: int, beat_steps: int) -> tuple[int, ...] | None:
 def backbeats(counted: tuple[int, ...], three_at: int, middle: bool) -> list[int]:
     """The steps of one count's backbeat: the pulses in twos, a three where they are odd (the `three_at`th group),
     each group's snare on its last pulse (a three's on its middle one when `middle`)."""
-    n_groups = len(counted) // 2
-    sizes = [2] * n_groups
+    sizes = [2] * (len(counted) // 2)
     if len(counted) % 2:
         sizes[three_at] = 3
     starts = np.concatenate([[0], np.cumsum(counted)]).tolist()

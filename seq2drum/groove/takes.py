@@ -32,7 +32,6 @@ from seq2drum.groove.structure import PlannedFills, bar_labels, bass_silence
 from seq2drum.groove.variations import distinct_variation
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan_value import Held, Plan
-from seq2drum.song.grid import Grid
 
 OTHER_GROOVE_TRIES = 4  # a later take's other-grooves attempt: as tuned, without refinement, then pushed away twice
 PLANNED_FLOOR_SHARE = 0.6  # a later take on another plan plays at least this share of LATER_TAKE_FLOOR (a plan may
@@ -162,14 +161,12 @@ def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return 2 * matched / total if total else 1.0
 
 
-def steered_takes(decoder: Decoder, scores: SongScores, n_takes: int = 1, temperature: float = 0.0,
-                  rng: np.random.Generator | None = None, steering: Steering | None = None,
-                  options: GenerationOptions | None = None, swung: bool = False,
-                  grid: Grid | None = None) -> list[Take]:
+def steered_takes(decoder: Decoder, scores: SongScores, n_takes: int = 1,
+                  steering: Steering | None = None) -> list[Take]:
     """The takes of scores under a steering built already (calibration's plain take 1, tests), with the song's own
-    sections and edges (groove.request `steered`)."""
+    sections and edges (groove.request `steered`), at the default options, unswung, greedy (no temperature)."""
     p, structure = calibrated(scores, decoder.policy)
-    request = steered(steering or Steering(), options or GenerationOptions(), scores, p, song_span(scores),
-                      decoder.policy.crash_phrase_bars, swung, grid)
+    request = steered(steering or Steering(), GenerationOptions(), scores, p, song_span(scores),
+                      decoder.policy.crash_phrase_bars)
     request = replace(request, plans=(PlannedTake(Plan.held_for(Held.BARS), None, None),) * n_takes)  # bar by bar
-    return decided_takes(decoder, request, structure, n_takes, temperature, rng)
+    return decided_takes(decoder, request, structure, n_takes)

@@ -78,8 +78,7 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         weights = THIN_CLASS_WEIGHTS if entire or not planner.full[part] or own else CLASS_WEIGHTS
         delta = np.broadcast_to(weight * part_delta * weights, (len(rows), length, NUM_DRUM_CLASSES)).copy()
         if fill_rows is not None:
-            filled = fill_rows[rows]
-            delta[np.ix_(filled, np.arange(length), list(FILL_CLASSES))] = 0.0
+            delta[np.ix_(fill_rows[rows], np.arange(length), list(FILL_CLASSES))] = 0.0
         bars = np.clip(p[rows, :length], 1e-6, 1 - 1e-6)
         moved = 1 / (1 + np.exp(-(np.log(bars / (1 - bars)) + delta)))
         # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
@@ -91,8 +90,7 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         rides = planner.riding[part] and (entire or swung_first and bool(
             p[rows, :length, RIDE].sum() >= SWUNG_RIDE_RATIO * p[rows, :length, CLOSED_HAT].sum()))
         if rides or (chosen and planner.keeping[part]):  # the musician's part: its cymbal as its drummers split it
-            share = ride_share
-            moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - share), kept_moved * share
+            moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - ride_share), kept_moved * ride_share
         else:
             moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
         if own or (entire and planner.full[part] and not chosen):  # its snare where the part places it, take 1's

@@ -190,8 +190,7 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
                _place_columns(song, onsets, rows, swing, steps_per_quarter),
                _section_columns(song, phrases),
                np.broadcast_to(heard_numbers(song.described, song.genre), (len(rows), 3 + len(HEARD)))]
-    features = np.concatenate(columns, axis=1)
-    return features.astype(np.float32)
+    return np.concatenate(columns, axis=1).astype(np.float32)
 
 
 def _band_columns(song: BarSong, phrases: Sequence[Phrase], level: np.ndarray, median: float,

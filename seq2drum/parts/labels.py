@@ -285,10 +285,7 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
         local = np.arange(len(song_rows)) - np.repeat(np.cumsum([0, *lengths[:-1]]), lengths)
         r, step = np.nonzero(keeper_steps(hits[song_rows], keeper))
         row, piece = song_rows[r], job[r]
-        if keeper == "toms":
-            moved = np.zeros(len(step))
-        else:
-            moved = offset[row, step, KEEPER_CYMBALS[keeper]]
+        moved = np.zeros(len(step)) if keeper == "toms" else offset[row, step, KEEPER_CYMBALS[keeper]]
         quarter = beat_steps[row] == steps_per_quarter
         bar_q = local[r] * 1000.0  # each bar on its own beats: a bar's end never runs into the next
         places, place_piece = grouped_swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter],
@@ -372,8 +369,7 @@ def song_labels(song: BarSong, phrases: Sequence[Phrase] | None = None,
     hits = inside_bars(song.hits, song.bar_steps)
     per_bar = hits.sum(axis=(1, 2)).astype(np.float64)
     median = float(arrays.median([per_bar[p.start_row : p.end_row].mean() for p in phrases])) if phrases else 0.0
-    labels = label_phrases(hits, song.offset, song.bar_steps, song.beat_steps,
-                           [(p.start_row, p.end_row) for p in phrases], median, steps_per_quarter)
-    return list(phrases), labels
+    return list(phrases), label_phrases(hits, song.offset, song.bar_steps, song.beat_steps,
+                                        [(p.start_row, p.end_row) for p in phrases], median, steps_per_quarter)
 
 

@@ -100,13 +100,10 @@ def change_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
 def log_transitions(model: PartModel, features: np.ndarray) -> np.ndarray:
     """(P, K, K) log P(part | part before) at each phrase: kept with 1 - change, else another part of the phrase's
     family by its share; a part before of another family (a meter change) always changes."""
-    mask = family_mask(model.part_families, features)  # (P, K)
-    change = change_probabilities(model, features)
-    prior = np.where(mask, np.exp(model.log_prior), 0.0)  # (P, K)
+    mask, change, prior, _, anew = _chain(model, features)  # (P, K) each but change (P,)
     move = prior[:, None, :] * (1 - np.eye(model.n_parts))[None]  # (P, K before, K)
     move /= np.maximum(move.sum(axis=2, keepdims=True), 1e-12)
-    anew = prior[:, None, :] / prior.sum(axis=1)[:, None, None]  # a part before of another family: by share
-    step = np.where(mask[:, :, None], change[:, None, None] * move, anew)
+    step = np.where(mask[:, :, None], change[:, None, None] * move, anew[:, None, :])  # another family's: by share
     phrase, part = np.nonzero(mask)  # a part before of the phrase's family can be kept: 1 - change
     step[phrase, part, part] += (1 - change)[phrase]
     with np.errstate(divide="ignore"):
@@ -235,8 +232,7 @@ def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path} is damaged: its vocabulary does not read ({type(exc).__name__}: "
                               f"{str(exc)[:120]}); {fix}") from exc
-    model = PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS))
-    return vocabulary, model
+    return vocabulary, PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS))
 
 
 def _value_problem(arrays: dict[str, np.ndarray]) -> str:

@@ -224,8 +224,7 @@ class Planner:
 
     def live_plan(self, part: int) -> Plan:
         """Live: the bar to be played as one phrase of the musician's `part`, no fill planned (live fills its own)."""
-        phrases = [Phrase(0, 1, 0, 0, 0)]
-        plan = self.plan(phrases, np.array([part]), 1, source=PlanSource.MUSICIAN)
+        plan = self.plan([Phrase(0, 1, 0, 0, 0)], np.array([part]), 1, source=PlanSource.MUSICIAN)
         return replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
 
     def musicians(self, ask: PlanAsk) -> Plan:

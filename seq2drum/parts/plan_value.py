@@ -140,17 +140,18 @@ class Plan:
 
     def fill_bars(self, n_bars: int) -> np.ndarray:
         """(n,) bool the last bar of each phrase the plan closes with a fill (a fill is its phrase's last bar)."""
-        bars = np.zeros(n_bars, dtype=bool)
-        for phrase, fills in zip(self.phrases, self.fills.tolist()):
-            if fills and 0 < phrase.end_row <= n_bars:
-                bars[phrase.end_row - 1] = True
-        return bars
+        return self._last_bars(self.fills.tolist(), n_bars)
 
     def lead_ins(self, n_bars: int) -> np.ndarray:
         """(n,) bool the last bar of each phrase whose next phrase changes part: where a drummer leads in with a fill
         as at a section's end (groove.placement)."""
+        changes = [part != after for part, after in zip(self.parts.tolist(), self.parts[1:].tolist())]
+        return self._last_bars(changes, n_bars)
+
+    def _last_bars(self, marked: list[bool], n_bars: int) -> np.ndarray:
+        """(n,) bool the last bar of each phrase `marked` holds (in the phrases' order; a phrase past it unmarked)."""
         bars = np.zeros(n_bars, dtype=bool)
-        for phrase, part, after in zip(self.phrases, self.parts.tolist(), self.parts[1:].tolist()):
-            if part != after and 0 < phrase.end_row <= n_bars:
+        for phrase, mark in zip(self.phrases, marked):
+            if mark and 0 < phrase.end_row <= n_bars:
                 bars[phrase.end_row - 1] = True
         return bars

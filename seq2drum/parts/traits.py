@@ -46,32 +46,28 @@ class StyleTraits:
         return family == self.meter if self.meter else self.plays(keeper, subdivision, feel)
 
 
-def _style(name: str, description: str, **traits: object) -> StyleTraits:
-    return StyleTraits(name, description, **traits)  # type: ignore[arg-type]
-
-
 # In the order the codebook names a groove by (groove.styles `entry_family`: the first style whose traits its bar
 # plays); the plan reads each style's traits alone.
 STYLES: dict[str, StyleTraits] = {style.name: style for style in (
-    _style("jazz-ride", "ride on every beat with skip notes, the hi-hat foot on the backbeats",
-           keepers=("ride",), subdivisions=("swung",)),
-    _style("six-eight", "compound meters: beats of three eighths", meter="compound"),
-    _style("waltz", "bars of three quarter notes", meter="3/4"),
-    _style("odd-meter", "the other meters (5/4, 7/8 ...) together", meter="other"),
-    _style("bossa", "bossa nova: kick on 1, the and of 2, 3 and the and of 4, cross-stick, straight 8ths",
-           no_part=True),
-    _style("four-on-the-floor", "kick on every beat", feels=("four-floor",)),
-    _style("half-time", "snare on beat 3 only: the backbeat at half speed", feels=("half-time",)),
-    _style("toms", "grooves carried by the toms", keepers=("toms",)),
-    _style("kick-and-snare", "kick and snare without cymbals", keepers=("none",)),
-    _style("shuffle", "a blues shuffle: hat or ride on each beat and its last 16th (played swung), snare on 2 and 4",
-           subdivisions=("swung",), feels=("backbeat",)),
-    _style("16th-hats", "hi-hat in sixteenths", keepers=HAT_KEEPERS, subdivisions=("16ths",)),
-    _style("ride-16ths", "ride cymbal in sixteenths", keepers=("ride",), subdivisions=("16ths",)),
-    _style("straight-8ths", "hi-hat in straight eighths", keepers=HAT_KEEPERS, subdivisions=("eighths",)),
-    _style("ride-8ths", "ride cymbal in eighths", keepers=("ride",), subdivisions=("eighths",)),
-    _style("quarter-hats", "hi-hat on the beats", keepers=HAT_KEEPERS, subdivisions=("quarters",)),
-    _style("ride-quarters", "ride cymbal on the beats", keepers=("ride",), subdivisions=("quarters",)),
+    StyleTraits("jazz-ride", "ride on every beat with skip notes, the hi-hat foot on the backbeats",
+                keepers=("ride",), subdivisions=("swung",)),
+    StyleTraits("six-eight", "compound meters: beats of three eighths", meter="compound"),
+    StyleTraits("waltz", "bars of three quarter notes", meter="3/4"),
+    StyleTraits("odd-meter", "the other meters (5/4, 7/8 ...) together", meter="other"),
+    StyleTraits("bossa", "bossa nova: kick on 1, the and of 2, 3 and the and of 4, cross-stick, straight 8ths",
+                no_part=True),
+    StyleTraits("four-on-the-floor", "kick on every beat", feels=("four-floor",)),
+    StyleTraits("half-time", "snare on beat 3 only: the backbeat at half speed", feels=("half-time",)),
+    StyleTraits("toms", "grooves carried by the toms", keepers=("toms",)),
+    StyleTraits("kick-and-snare", "kick and snare without cymbals", keepers=("none",)),
+    StyleTraits("shuffle", "a blues shuffle: hat or ride on each beat and its last 16th (played swung), snare on 2 "
+                "and 4", subdivisions=("swung",), feels=("backbeat",)),
+    StyleTraits("16th-hats", "hi-hat in sixteenths", keepers=HAT_KEEPERS, subdivisions=("16ths",)),
+    StyleTraits("ride-16ths", "ride cymbal in sixteenths", keepers=("ride",), subdivisions=("16ths",)),
+    StyleTraits("straight-8ths", "hi-hat in straight eighths", keepers=HAT_KEEPERS, subdivisions=("eighths",)),
+    StyleTraits("ride-8ths", "ride cymbal in eighths", keepers=("ride",), subdivisions=("eighths",)),
+    StyleTraits("quarter-hats", "hi-hat on the beats", keepers=HAT_KEEPERS, subdivisions=("quarters",)),
+    StyleTraits("ride-quarters", "ride cymbal on the beats", keepers=("ride",), subdivisions=("quarters",)),
 )}
 
 
