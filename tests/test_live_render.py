@@ -9,7 +9,7 @@ import pytest
 
 from seq2drum.feel.level import LiveLevel, Sums, heard_level, heard_spread
 from seq2drum.live.api import BarClock
-from seq2drum.live.render import _pattern_steps, render_bar
+from seq2drum.live.render import _drummer, _pattern_steps, render_bar, stream_drummer
 from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE, Articulation
 from seq2drum.options import GenerationOptions
 from seq2drum.song.drum_part import pattern_steps
@@ -29,6 +29,18 @@ def test_same_seed_and_bar_play_alike_and_another_bar_differs() -> None:
     assert first == render_bar(hits, velocity, GenerationOptions(), 7, bar, 4)[0]
     assert len(first) == int(hits.sum())
     assert first != render_bar(hits, velocity, GenerationOptions(), 7, BarClock(6, 4, 4, 120.0), 4)[0]
+
+
+
+def test_the_streams_drummer_is_drawn_at_its_start_not_in_a_bar() -> None:
+    """`stream_drummer` (ModelDrummer.begin's) draws the drummer a stream's bars play with: if it broke, every stream's
+    first bar would draw it again on the event loop (0.3 ms of a bar's round trip). Counted, not timed."""
+    options, seed = GenerationOptions(), 918_273
+    drawn = stream_drummer(seed, options)
+    misses = _drummer.cache_info().misses
+    hits, velocity = _groove()
+    render_bar(hits, velocity, options, seed, BarClock(0, 4, 4, 120.0), 4)
+    assert _drummer.cache_info().misses == misses and stream_drummer(seed, options) is drawn
 
 
 def test_kit_map_moves_the_pitches() -> None:

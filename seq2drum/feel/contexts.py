@@ -9,6 +9,7 @@ and backs off to coarser ones (the last is the drum class alone, always known).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,7 @@ PARTNER_BITS = _partner_bits()
 TEMPO_BANDS = np.array(TEMPO_BANDS_QPM)
 # the bases of level 0's digits after class and 16th in bar: bar length, partners, neighbours, busy, tempo band
 LEVEL0_TAIL_BASES = (MAX_BAR_SIXTEENTHS + 1, 2 ** len(PARTNER_GROUPS), 2, 2, len(TEMPO_BANDS_QPM) + 1)
+LEVEL0_TAIL = math.prod(LEVEL0_TAIL_BASES)  # what a level-0 key's trailing digits span (a live bar reads it each bar)
 
 
 @dataclass
@@ -93,7 +95,7 @@ LEVEL_WEIGHTS = _level_weights()
 
 def class_and_sixteenth(keys: np.ndarray) -> np.ndarray:
     """(n,) a number per (drum class, 16th in bar) of each hit, read off its level-0 key (the leading digits)."""
-    return keys[:, 0] // int(np.prod(LEVEL0_TAIL_BASES))
+    return keys[:, 0] // LEVEL0_TAIL
 
 
 # the digits that depend on a hit's step alone, and those that depend on the hit (its class and what plays around it)

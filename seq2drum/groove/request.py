@@ -366,9 +366,10 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
     genre = heard.song.genre if heard.song is not None else options.genre  # live hears no band yet: the musician's
-    # the take's floor counts the bars that play (a take of many drop-outs is not too sparse)
+    # the take's floor counts the bars that play (a take of many drop-outs is not too sparse); policy `copied`: a live
+    # bar makes two
     floor = take_floor(heard.scores, heard.p, ~rested) if rested.any() else asked.finish.min_hits
-    asked = replace(asked, finish=replace(asked.finish, genre=genre, min_hits=floor))
+    asked = asked.moved(finish=copied(asked.finish, genre=genre, min_hits=floor))
     # the places follow the seed at every temperature, as a drummer's fills differ from one performance to the next
     # (a stream without it would put every song's crashes on the same bars)
     placed = tuple(placing(heard.span, seed, take, plan.lead_ins(heard.span.n_bars) if plan.played else None)

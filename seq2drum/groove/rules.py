@@ -101,7 +101,7 @@ def _one_on_one(context: BarContext, decision: BarDecision, before: np.ndarray) 
     31%)."""
     scores = context.scores
     both = decision.hits[:, 0, KICK] & decision.hits[:, 0, SNARE] & ~(before[:, 0] & before[:, 1])
-    for row in np.flatnonzero(both).tolist():
+    for row in both.nonzero()[0].tolist():  # np.flatnonzero's rows of a 1-d mask, without its wrappers
         if family_of(int(scores.bar_steps[row]), int(scores.beat_steps[row])) != "3/4":
             continue
         weaker = SNARE if context.p[row, 0, KICK] >= context.p[row, 0, SNARE] else KICK

@@ -33,7 +33,7 @@ from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, bar_grid, live_bar
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
 from seq2drum.live.parts import bar_part, checked, live_schedule, switched
-from seq2drum.live.render import render_bar
+from seq2drum.live.render import render_bar, stream_drummer
 from seq2drum.model.blas import one_blas_thread
 from seq2drum.model.heard import heard_before
 from seq2drum.model.loading import numpy_loaded
@@ -136,6 +136,7 @@ class ModelDrummer:
                               "GetModelInfo) lists them")
         encoder, decoder = self.network.initial()
         parts = live_schedule(options.parts, self.planner) if options.parts else ()
+        stream_drummer(seed, options)  # drawn now, not in the stream's first bar
         if not groove:
             return LiveState(int(seed), options, encoder, decoder, None, parts=parts)
         clip, steps = groove_bars(groove, self.width, self.steps_per_quarter)
