@@ -417,8 +417,8 @@ def test_the_menu_marks_a_tied_section_by_the_part_it_plays_first() -> None:
 
     from seq2drum.generation.arrange import commonest_parts
 
-    parts = [SimpleNamespace(family="4/4", name="eighths on the ride, backbeat"),
-             SimpleNamespace(family="4/4", name="kick and snare, backbeat"), SimpleNamespace(family="4/4", name="sparse")]
+    parts = [SimpleNamespace(family="4/4", name=name)
+             for name in ("eighths on the ride, backbeat", "kick and snare, backbeat", "sparse")]
     planner = SimpleNamespace(vocabulary=SimpleNamespace(parts=parts), full=np.array([True, True, False]))
     sections = [SimpleNamespace(key="D#4", family="4/4", phrases=[0, 1]),
                 SimpleNamespace(key="E#1", family="4/4", phrases=[2, 3])]

@@ -111,8 +111,7 @@ def sparse_out(cells: np.ndarray, p: np.ndarray, excess: int, beats: float, spar
 
     drop(cells, excess)
     for columns in ([CLOSED_HAT, OPEN_HAT], [RIDE]):
-        cymbal = np.zeros_like(cells)
-        cymbal[:, :, columns] = cells[:, :, columns]
+        cymbal = cells & np.isin(np.arange(cells.shape[2]), columns)  # its strokes alone
         if beats > 0:
             drop(cymbal, int((cymbal & ~out).sum()) - (int(np.ceil(KEEPER_MIN_PER_BEAT * beats)) - 1))
     return out
