@@ -28,10 +28,13 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path("..") / "shared" / "data" / "midi"
-# (posterior's power, network weight, label weight): "both" is the shipped rank (NETWORK_WEIGHT, LABEL_WEIGHT)
-VARIANTS = {"posterior": (1.0, 0.0, 0.0), "network": (0.0, 1.0, 0.0), "both": (1.0, 1.0, 0.5),
-            "both-no-label": (1.0, 1.0, 0.0), "both-label-1": (1.0, 1.0, 1.0), "posterior-label": (1.0, 0.0, 0.5),
-            "both-network-0.5": (1.0, 0.5, 0.5)}
+# (posterior's power, network weight, label weight): "both" is the shipped rank (NETWORK_WEIGHT, LABEL_WEIGHT;
+# "issue-87" the one before issue 100's folds)
+VARIANTS = {"posterior": (1.0, 0.0, 0.0), "network": (0.0, 1.0, 0.0), "both": (1.0, 0.5, 1.0),
+            "issue-87": (1.0, 1.0, 0.5), "both-no-label": (1.0, 1.0, 0.0), "both-label-1": (1.0, 1.0, 1.0),
+            "posterior-label": (1.0, 0.0, 0.5), "both-network-0.25": (1.0, 0.25, 0.5),
+            "both-network-0.5": (1.0, 0.5, 0.5), "both-network-0.75": (1.0, 0.75, 0.5),
+            "network-0.25-label-1": (1.0, 0.25, 1.0), "network-0.75-label-1": (1.0, 0.75, 1.0)}
 
 
 def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple[str, int, int]]]:
