@@ -293,3 +293,42 @@ def test_live_counts_open_hats_over_the_bars_played() -> None:
     ahead = replace(state, counts=BarCounts(counts.crashes, KitCount(expected=0.0, played=6)))  # enough opened
     decided, after, _ = live_take(decoder, decoder.policy, ahead, scores, p, structure, Steering(), 1, edges)
     assert not decided.take.hits[..., OPEN_HAT].any() and after.open_hats.played == 6
+
+
+def test_plan_levels_holds_a_sparse_phrase_sparse_and_a_named_full_one_full() -> None:
+    """Issues 99 and 100: the take step `plan_levels` on a take of four 2-bar phrases (two busy ones; one the musician
+    named "riding the crash" that rides it in quarters, thin beside the song; a planned "sparse / intro" ridden on
+    every beat): the named phrase gets the crash's likeliest eighths until it plays 0.6 of the median phrase's hits
+    a bar, still riding the crash; the sparse one loses its least likely strokes until it is sparse and the ride
+    keeps no time; the busy ones are left."""
+    from types import SimpleNamespace
+
+    from seq2drum.groove.policy import ChosenPart, ChosenParts
+    from seq2drum.midi.drums import CLOSED_HAT, CRASH, KICK, RIDE, SNARE
+    from seq2drum.parts.labels import time_keeper
+
+    n, s = 8, 16
+    hits = np.zeros((n, s, 9), dtype=bool)
+    hits[0:4, ::2, CLOSED_HAT] = hits[0:4, ::4, KICK] = hits[0:4, 4::8, SNARE] = True  # 8 + 4 + 2 = 14 a bar
+    hits[4:6, ::4, CRASH] = True  # the crash on every beat: 4 a bar
+    hits[6:8, ::4, RIDE] = hits[6:8, 0, KICK] = True  # 5 a bar, the ride on every beat
+    p = np.full((n, s, 9), 0.1)
+    p[..., KICK] = 0.9
+    p[4:6, :, CRASH] = np.linspace(0.8, 0.2, s)[None, :]
+    take = SimpleNamespace(hits=hits.copy(), velocity=np.where(hits, 80, 0).astype(np.uint8),
+                           offset=np.zeros(hits.shape, dtype=np.float32), structure=np.zeros((n, 3), dtype=bool))
+    bound = ChosenParts(np.array([0, 0, 0, 0, 1, 1, -1, -1]), np.array([0, 0, 1, 1, 2, 2, 3, 3]),
+                        {0: ChosenPart("closed_hat", "eighths", {}), 1: ChosenPart("crash", "none", {})},
+                        sparse=np.arange(n) >= 6, named=(np.arange(n) >= 4) & (np.arange(n) < 6))
+    scores = SimpleNamespace(bar_steps=np.full(n, s), beat_steps=np.full(n, 4), velocity=np.full((n, s, 9), 70.0),
+                             offset=np.zeros((n, s, 9)))
+    decide.plan_levels(take, SimpleNamespace(plan_parts=bound, scores=scores, p=p))
+    per_bar, median = take.hits.sum(axis=(1, 2)), 9.5  # the phrases' 14, 14, 4 and 5 hits a bar
+    assert (take.hits[:4] == hits[:4]).all()
+    assert per_bar[4:6].sum() >= 0.6 * median * 2 and take.hits[4:6, :, [c for c in range(9) if c != CRASH]].sum() == 0
+    assert (np.flatnonzero(take.hits[4:6, :, CRASH].any(axis=0)) % 2 == 0).all()  # on the eighths
+    assert take.velocity[4:6, 2, CRASH].max() == 70  # an added stroke: the model's velocity
+    assert time_keeper(take.hits[4:6].sum(axis=1), np.array([4.0, 4.0])) == "crash"
+    assert 2 * 2 <= per_bar[6:8].sum() < 0.5 * median * 2  # sparse, not a drop-out (2 hits a bar), as labels read
+    assert time_keeper(take.hits[6:8].sum(axis=1), np.array([4.0, 4.0])) == "none"
+    assert take.hits[6:8, 0, KICK].all()  # the likeliest stay
