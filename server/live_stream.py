@@ -283,9 +283,11 @@ class PlayAlongStreams:
         if _failed_in_grpc(error):  # gRPC's read failed: the player has gone
             await _gone(call)
         message = receive.result()  # any other failure raised as it is
-        if isinstance(message, Unparsed):  # up to MAX_LIVE_MESSAGE_BYTES: parsed on a thread
+        if isinstance(message, Unparsed):  # past app.INLINE_PARSE_BYTES (a groove clip, a bar of many notes)
             call.bytes_in += len(message.data)
             message = await asyncio.get_running_loop().run_in_executor(None, message.parse)
+        elif not hasattr(message, "error"):  # parsed as it came (a bar the loop decides, a start without a clip)
+            call.bytes_in += message.ByteSize()
         if hasattr(message, "error"):  # an UndecodableRequest from the lenient deserializer
             raise message.error()
         return message
