@@ -11,11 +11,13 @@ by thread from /proc (startup left out) and prints, per bar answered:
 - the process whole, and its threads (the event loop's, gRPC's, the executor's);
 - `drummer`: `LocalDrummer.run`, the live drummer's call (request, decision, render), on the loop;
 - `take`: `take_bar`, the bar's notes checked and converted by the stream's session, on the loop;
-- `deserialize`: the request deserializer gRPC calls on the loop (the size checks, and for other methods the parse);
+- `deserialize`: the request deserializer gRPC calls on the loop (the size checks, and a short message's parse);
 - `parse`: `Unparsed.parse`, protobuf's parse of a PlayAlong message (on the thread that calls it);
 - `serialize`: the response serializer gRPC calls (protobuf's);
 - `bar`: `PlayAlongStreams._bar` whole (drummer and take included: the answer's DrumBar built around them);
-and the rest (gRPC's C core, asyncio, the stream's loop, the collector) as the process less those.
+- `sweep`: `WorkerPool.sweep`, the idle workers looked at (4 times a second, bars or none);
+and `outside` the drummer (the process less `drummer`), and the rest (gRPC's C core, asyncio, the stream's loop, the
+collector) as the process less those.
 `--profile DUMP`: cProfile (thread CPU time) of the event loop thread from the first bar to the end, the drummer's
 call left out (bench/profile_live.py profiles it), for calls and costs function by function (`python -m pstats DUMP`;
 under cProfile everything costs 2-3 times its plain time).
@@ -36,7 +38,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PARTS = ("drummer", "take", "deserialize", "parse", "serialize", "bar")
+PARTS = ("drummer", "take", "deserialize", "parse", "serialize", "bar", "sweep")
 
 
 def _timed(spent: dict[str, float], name: str, function):  # type: ignore[no-untyped-def]
@@ -56,7 +58,7 @@ def serve(out: Path, server_args: list[str], profile: Path | None) -> int:
     import cProfile
 
     from server import __main__ as server_main
-    from server import app, live_stream, wire
+    from server import app, live_stream, pool, wire
 
     spent = dict.fromkeys(PARTS, 0.0)
     profiler = cProfile.Profile(time.thread_time)
@@ -75,6 +77,7 @@ def serve(out: Path, server_args: list[str], profile: Path | None) -> int:
 
     live_stream.LocalDrummer.run = unprofiled  # type: ignore[method-assign]
     live_stream.take_bar = _timed(spent, "take", live_stream.take_bar)
+    pool.WorkerPool.sweep = _timed(spent, "sweep", pool.WorkerPool.sweep)  # type: ignore[method-assign]
     wire.Unparsed.parse = _timed(spent, "parse", wire.Unparsed.parse)  # type: ignore[method-assign]
     lenient = app._lenient
     app._lenient = lambda method, parse: _timed(spent, "deserialize", lenient(method, parse))
@@ -164,10 +167,12 @@ def print_turn(label: str, turn: dict) -> dict[str, float]:
         kind = name.split(" ", 1)[1]
         by_kind[kind] = by_kind.get(kind, 0.0) + seconds * per_bar
     ms = {"process": sum(threads.values()) * per_bar, **{part: turn["spent_s"][part] * per_bar for part in PARTS}}
-    ms["rest"] = ms["process"] - ms["bar"] - ms["deserialize"] - ms["parse"] - ms["serialize"]
+    ms["outside"] = ms["process"] - ms["drummer"]
+    ms["rest"] = ms["process"] - ms["bar"] - ms["deserialize"] - ms["parse"] - ms["serialize"] - ms["sweep"]
     print(f"{label}: {turn['bars']} bars decided ({turn['answered']} answered), CPU ms per bar: process "
           f"{ms['process']:.2f} (" + ", ".join(f"{kind} {value:.2f}" for kind, value in sorted(by_kind.items())) + ")")
-    print("  " + ", ".join(f"{part} {ms[part]:.3f}" for part in (*PARTS, "rest")) + "  (bar holds drummer and take)")
+    print("  " + ", ".join(f"{part} {ms[part]:.3f}" for part in (*PARTS, "outside", "rest"))
+          + "  (bar holds drummer and take)")
     return ms
 
 
@@ -201,10 +206,10 @@ def main() -> None:
                 turn = play_turn(root, songs, args, Path(scratch), profile)
                 totals.setdefault(label, []).append(print_turn(f"{label} ({root})", turn))
     if len(totals) == 2:
-        mine, other = ([sum(t["process"] for t in totals[label]) / len(totals[label]) for label in ("this", "against")])
-        print(f"process CPU per bar, mean of the turns: this {mine:.2f} ms, against {other:.2f} ms, ratio "
-              f"{mine / other:.3f}")
-
+        for what in ("process", "outside"):
+            mine, other = (sum(t[what] for t in totals[label]) / len(totals[label]) for label in ("this", "against"))
+            print(f"{what} CPU per bar, mean of the turns: this {mine:.2f} ms, against {other:.2f} ms, ratio "
+                  f"{mine / other:.3f}")
 
 if __name__ == "__main__":
     main()
