@@ -53,7 +53,7 @@ def _timed(spent: dict[str, float], name: str, function):  # type: ignore[no-unt
 
 
 def serve(out: Path, server_args: list[str], profile: Path | None) -> int:
-    """The server's own main with timers installed (the checkout's modules, first on the path); the sums written to
+    """The server's own main with timers installed (the checkout's modules: its PYTHONPATH); the sums written to
     `out` at its end, and cProfile's stats of the loop thread from its first bar to `profile`."""
     import cProfile
 
@@ -178,7 +178,6 @@ def print_turn(label: str, turn: dict) -> dict[str, float]:
 
 def main() -> None:
     if len(sys.argv) > 3 and sys.argv[1] == "--serve":
-        sys.path.insert(0, os.getcwd())  # the checkout's own modules, not this file's folder
         sys.exit(serve(Path(sys.argv[2]), sys.argv[sys.argv.index("--") + 1:],
                        Path(sys.argv[3]) if sys.argv[3] else None))
     from bench.bench_coldstart import default_real_songs
