@@ -11,6 +11,7 @@ False: health says NOT_SERVING and requests get UNAVAILABLE at once instead of w
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from concurrent import futures
@@ -37,6 +38,21 @@ def _dead(worker: Worker) -> bool:
         return not worker.process.is_alive() or worker.conn.poll()
     except (OSError, ValueError):  # the pipe is closed or broken
         return True
+
+
+def _dead_ones(workers: list[Worker]) -> list[Worker]:
+    """The idle workers that have died (as `_dead` tells: the process sentinel or the pipe shows an event), all looked
+    at in one poll(2): a `_dead` each (multiprocessing's wait, twice a worker) cost the loop 16 us hot and 0.15 ms
+    beside the live drummer's cold caches, 4 sweeps a second (issue 102)."""
+    poller = select.poll()
+    try:
+        for worker in workers:
+            poller.register(worker.process.sentinel, select.POLLIN)
+            poller.register(worker.conn.fileno(), select.POLLIN)
+    except (OSError, ValueError):  # a pipe closed, a process closed: each looked at alone
+        return [worker for worker in workers if _dead(worker)]
+    ready = {fd for fd, _events in poller.poll(0)}
+    return [worker for worker in workers if worker.process.sentinel in ready or worker.conn.fileno() in ready]
 
 
 class WorkerPool:
@@ -137,9 +153,9 @@ class WorkerPool:
             self._bury(dead)
 
     def sweep(self) -> bool:
-        """Replace idle workers that died; returns `serving`. Cheap (a poll per idle worker): run it often."""
+        """Replace idle workers that died; returns `serving`. Cheap (one poll of the idle workers): run it often."""
         with self._lock:
-            dead = [worker for worker in self._idle if _dead(worker)]
+            dead = _dead_ones(self._idle)
             self._idle = [worker for worker in self._idle if worker not in dead]
         self._bury(dead)
         return self.serving

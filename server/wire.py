@@ -183,8 +183,8 @@ class RepeatedCount:
 
 @dataclass(frozen=True)
 class Unparsed:
-    """A request message's bytes, parsed when its handler calls `parse` on a thread: gRPC runs deserializers on the
-    event loop, where a PlayAlong start of 400,000 parts took 1.1 s to parse while health checks waited."""
+    """A long request message's bytes, parsed when its handler calls `parse` on a thread: gRPC runs deserializers on
+    the event loop, where a PlayAlong start of 400,000 parts took 1.1 s to parse while health checks waited."""
 
     data: bytes
     parser: Callable[[bytes], Any]

@@ -130,6 +130,26 @@ def test_a_bar_of_4096_notes_is_checked_without_walking_its_headers(monkeypatch:
         assert len(walked) <= 4  # the top-level headers of the option checks, none of the notes
 
 
+def test_a_bar_the_loop_decides_comes_parsed_and_its_notes_uncounted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 102: every PlayAlong message was parsed on a thread (a hop there and back cost the server about 0.1 ms of
+    CPU a bar, for a parse of microseconds) and every bar's notes were counted by a second, C parse first. A bar of
+    up to 256 notes now comes parsed, and one too short to hold MAX_BAR_NOTES notes is not counted; a longer message
+    still comes unparsed, for a thread, and is counted."""
+    from server import app, wire
+
+    counted: list[int] = []
+    count = wire.RepeatedCount.count
+    monkeypatch.setattr(wire.RepeatedCount, "count", lambda self, data: counted.append(1) or count(self, data))
+    deserialize = app._lenient("PlayAlong", pb.PlayAlongRequest.FromString)
+    note = pb.LiveNote(onset_quarters=0.5, duration_quarters=0.25, pitch=40, velocity=90, part=1)
+    for notes, parsed, checked in ((36, True, 0), (256, True, 0), (400, False, 1)):
+        counted.clear()
+        answer = deserialize(pb.PlayAlongRequest(bar=pb.PlayedBar(index=3, numerator=4, denominator=4, tempo_bpm=120,
+                                                                  notes=[note] * notes)).SerializeToString())
+        assert isinstance(answer, wire.Unparsed) is not parsed and len(counted) == checked
+        assert len((answer if parsed else answer.parse()).bar.notes) == notes
+
+
 def test_a_bar_longer_than_any_valid_one_is_refused_by_its_length() -> None:
     """A bar of 4,096 notes takes at most 152 KiB; 500,000 empty notes (1 MB) cost the C count 7 ms, so a message
     past MAX_BAR_MESSAGE_BYTES is refused by its length once its top level shows a bar. A start that long (a groove
