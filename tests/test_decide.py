@@ -322,8 +322,14 @@ def test_plan_levels_holds_a_sparse_phrase_sparse_and_a_named_full_one_full() ->
                         sparse=np.arange(n) >= 6, named=(np.arange(n) >= 4) & (np.arange(n) < 6))
     scores = SimpleNamespace(bar_steps=np.full(n, s), beat_steps=np.full(n, 4), velocity=np.full((n, s, 9), 70.0),
                              offset=np.zeros((n, s, 9)))
+    filled = take.structure.copy()
+    filled[5, 2] = True  # the named phrase's last bar a fill (groove.structure's FILL_COLUMN): no stroke added there
     decide.plan_levels(take, SimpleNamespace(plan_parts=bound, scores=scores, p=p))
     per_bar, median = take.hits.sum(axis=(1, 2)), 9.5  # the phrases' 14, 14, 4 and 5 hits a bar
+    again = SimpleNamespace(hits=hits.copy(), velocity=np.where(hits, 80, 0).astype(np.uint8),
+                            offset=np.zeros(hits.shape, dtype=np.float32), structure=filled)
+    decide.plan_levels(again, SimpleNamespace(plan_parts=bound, scores=scores, p=p))
+    assert (again.hits[5] == hits[5]).all() and again.hits[4].sum() > hits[4].sum()
     assert (take.hits[:4] == hits[:4]).all()
     assert per_bar[4:6].sum() >= 0.6 * median * 2 and take.hits[4:6, :, [c for c in range(9) if c != CRASH]].sum() == 0
     assert (np.flatnonzero(take.hits[4:6, :, CRASH].any(axis=0)) % 2 == 0).all()  # on the eighths

@@ -342,15 +342,15 @@ def plan_levels(take: Take, finish: Finish) -> None:
     median = float(arrays.median([per_bar[phrases == j].mean() for j in ids])) if len(ids) > 1 else 0.0
     for j in ids:
         rows = np.flatnonzero(phrases == j)
+        grooving = ~take.structure[rows, FILL_COLUMN]  # its fill bars are the fill's
         if median > 0 and bound.named is not None and (bound.named[rows] & bound.chosen[rows]).all():
             lacking = int(np.ceil(FULL_HELD_SHARE * median * len(rows))) - int(per_bar[rows].sum())
-            play_cells(take, scores, full_in(take.hits, finish.p, rows, scores.bar_steps, scores.beat_steps, lacking,
-                                             bound.chosen_parts[int(bound.parts[rows[0]])]))
+            play_cells(take, scores, full_in(take.hits, finish.p, rows[grooving], scores.bar_steps,
+                                             scores.beat_steps, lacking, bound.chosen_parts[int(bound.parts[rows[0]])]))
         if median <= 0 or bound.sparse is None or not bound.sparse[rows].all():
             continue
         most = int(np.ceil(SPARSE_HELD_SHARE * median * len(rows))) - 1  # hits / bars < the share x median
         floor = int(np.ceil(DROP_OUT_HITS * len(rows)))
-        grooving = ~take.structure[rows, FILL_COLUMN]
         cells = take.hits[rows] & grooving[:, None, None]
         cells[:, :, CRASH] = False
         beats = float(np.sum(np.minimum(scores.bar_steps[rows], cells.shape[1]) / scores.beat_steps[rows] * grooving))
