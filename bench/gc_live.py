@@ -160,14 +160,7 @@ def play(args: argparse.Namespace, scratch: Path) -> tuple[dict, list[dict]]:
                "--port", str(port),
                "--workers", str(args.workers), "--max-streams", str(max(4, args.streams)), "--max-streams-per-peer",
                str(max(4, args.streams)), "--log-level", "WARNING"]
-    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert server.stdout is not None
-    for line in server.stdout:
-        if "listening" in line:
-            break
-        print(f"  server: {line.rstrip()}")
-    threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+    server = listening(command, REPO, {**os.environ, "PYTHONPATH": str(REPO)})
     helpers = [subprocess.Popen([sys.executable, "-m", "bench.gc_live", "--helper", str(scratch / f"g{n}.json"), "--",
                                  "--server", f"127.0.0.1:{port}",
                                  "--simulate", str(song), "--speed", str(args.speed), "-o", str(scratch / f"o{n}.mid"),
@@ -227,17 +220,34 @@ def print_counts(counts: dict, reports: list[dict]) -> None:
                       f"{own['in_flight']} (CPU ms {own['in_flight_cpu_ms']}), {own['tracked_at_end']} objects tracked")
 
 
+def listening(command: list[str], root: Path, env: dict[str, str]) -> subprocess.Popen:
+    """The server `command` started in `root`, once it says it is listening (what it printed before, shown); its
+    later output read and dropped on a thread, so that it never blocks on a full pipe."""
+    server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert server.stdout is not None
+    for line in server.stdout:
+        if "listening" in line:
+            break
+        print(f"  server: {line.rstrip()}")
+    threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+    return server
+
+def stream_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every live-stream bench takes: how many players, how fast, the server's workers, the songs."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=4)
+    parser.add_argument("--speed", type=float, default=4.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--song", type=Path, action="append", default=[])
+    return parser
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--helper":
         sys.exit(helper(Path(sys.argv[2]), sys.argv[sys.argv.index("--") + 1:]))
     if len(sys.argv) > 3 and sys.argv[1] == "--serve":
         sys.exit(serve(Path(sys.argv[2]), sys.argv[sys.argv.index("--") + 1:],
                        Path(sys.argv[3]) if sys.argv[3] else None))
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--streams", type=int, default=4)
-    parser.add_argument("--speed", type=float, default=4.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--song", type=Path, action="append", default=[])
+    parser = stream_parser(__doc__)
     parser.add_argument("--out", type=Path, default=None, help="also write the counts here (JSON)")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile's stats of the server's loop thread")
     args = parser.parse_args()

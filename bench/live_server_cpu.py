@@ -32,7 +32,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -129,19 +128,14 @@ def thread_cpu_s(pid: int) -> dict[str, float]:
 def play_turn(root: Path, songs: list[Path], args: argparse.Namespace, scratch: Path, profile: Path | None) -> dict:
     """One server of the checkout at `root`, one helper per song at once; the CPU it spent while they played."""
     from bench.bench_live_stream import free_port
+    from bench.gc_live import listening
 
     port, sums = free_port(), scratch / "sums.json"
     env = {**os.environ, "PYTHONPATH": str(root)}
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", str(sums), str(profile or ""), "--",
                "--port", str(port), "--workers", str(args.workers), "--max-streams", str(max(4, args.streams)),
                "--max-streams-per-peer", str(max(4, args.streams)), "--log-level", "WARNING"]
-    server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    assert server.stdout is not None
-    for line in server.stdout:
-        if "listening" in line:
-            break
-        print(f"  server: {line.rstrip()}")
-    threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+    server = listening(command, root, env)
     time.sleep(2.0)  # the workers' start (their processes) settles
     before = thread_cpu_s(server.pid)
     helpers = [subprocess.Popen([sys.executable, "-m", "client.daw_helper", "--server", f"127.0.0.1:{port}",
@@ -181,12 +175,9 @@ def main() -> None:
         sys.exit(serve(Path(sys.argv[2]), sys.argv[sys.argv.index("--") + 1:],
                        Path(sys.argv[3]) if sys.argv[3] else None))
     from bench.bench_coldstart import default_real_songs
+    from bench.gc_live import stream_parser
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--streams", type=int, default=4)
-    parser.add_argument("--speed", type=float, default=4.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--song", type=Path, action="append", default=[])
+    parser = stream_parser(__doc__)
     parser.add_argument("--against", type=Path, default=None, help="a second checkout, run in turns with this one")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile's stats of the loop thread (this one)")
