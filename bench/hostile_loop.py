@@ -17,10 +17,8 @@ Run it on an idle machine; the figures printed say the load (`os.getloadavg`) be
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import statistics
 import struct
 import subprocess
 import sys

@@ -19,7 +19,7 @@ from seq2drum.options import GenerationOptions
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .pool import WorkerPool
 from .status import DeadlinePassedError, JobTooLongError, ServerBusyError
-from .workers import Job, JobResult, Worker, WorkerCrashedError, WorkerLostError
+from .workers import Job, Worker, WorkerCrashedError, WorkerLostError
 
 if TYPE_CHECKING:
     from .config import ServerConfig

@@ -7,7 +7,6 @@ written. Songs built in code (tests/test_parts_plan.py's band song: a riff in qu
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 

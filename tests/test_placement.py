@@ -12,10 +12,9 @@ import pytest
 
 from seq2drum.groove import marks
 from seq2drum.groove.context import BarCounts, Past
-from seq2drum.groove.placement import (CRASH_DRAW, FILL_DRAW, FILL_LENGTHS, FILL_POSITIONS, NO_POSITION, SECTION_END,
-                                       TWO_BARS, WHOLE_BAR, FamilyPlacement, FillRate, Placement, Placing,
-                                       crash_chance, crash_position, draws, fill_beats, fill_chances, fill_position,
-                                       load_placement)
+from seq2drum.groove.placement import (FILL_LENGTHS, FILL_POSITIONS, NO_POSITION, SECTION_END, TWO_BARS,
+                                       WHOLE_BAR, FamilyPlacement, Placement, crash_chance, crash_position,
+                                       draws, fill_beats, fill_chances, fill_position, load_placement)
 from seq2drum.groove.policy import DecodingPolicy
 from seq2drum.groove.request import SpanSection, UNKNOWN_END, Span, heard_span, placing
 from seq2drum.groove.settings import LANDING_CRASH_SHARE

@@ -27,7 +27,7 @@ from seq2drum.band.description import BLUES_CHORUSES, BLUES_FORM_SHARE
 from seq2drum.band.heard import GENRE_READER
 from seq2drum.options import GENRES
 from studies.genre_reader import (L2_GRID, auc, bootstrap_auc, crude_columns, describe_all, fit_softmax, inner_loss,
-                                  load_table, standardize)
+                                  load_table)
 
 CRUDE_FIELDS = ("sevenths", "jazz_program_share", "swing")  # as seq2drum.band.heard reads them
 

@@ -13,7 +13,7 @@ import numpy as np
 from seq2drum import arrays
 
 from seq2drum.band import bassline, form, harmony
-from seq2drum.band.description import (DESCRIPTION_VERSION, DISTORTED_PROGRAMS, GM_FAMILIES, JAZZ_PROGRAMS, NAMED,
+from seq2drum.band.description import (DESCRIPTION_VERSION, DISTORTED_PROGRAMS, JAZZ_PROGRAMS, NAMED,
                                        STEPS_PER_QUARTER, BandDescription)
 from seq2drum.feel.swing import read_swing
 from seq2drum.midi.io import START, MidiSong, Part, merged_notes

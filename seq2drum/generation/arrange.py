@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from seq2drum.arrangement_text import section_lines
 from seq2drum.errors import ConfigError
