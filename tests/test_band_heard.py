@@ -6,9 +6,11 @@ plays, the musician's --genre is not what is printed, the shipped reader no long
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
+import seq2drum.band.heard as heard_module
 from seq2drum.band import counted_form, describe_band, hear
 from seq2drum.band.heard import GENRE_READER, GenreReader, shipped_reader
 from seq2drum.errors import ConfigError
@@ -40,6 +42,22 @@ def test_the_musicians_genre_is_what_is_printed_beside_what_the_band_sounds_like
     assert hear(rock, "jazz").line() == "heard: jazz (as you said; the band sounds like rock), straight, an 8-bar form"
     assert hear(rock, "rock").line() == "heard: rock (as you said), straight, an 8-bar form"
     assert hear(rock, "jazz").genre == "jazz" and hear(rock, "jazz").read_genre == "rock"
+
+
+def test_a_close_jazz_call_says_so_and_how_to_say_rock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A band the reader calls jazz under its `sure` score (on the table 10 jazz songs of the 83 it calls jazz there)
+    is printed as a close call with the word that says otherwise; over it, or with the musician's word, it is not."""
+    jazz = described(band_songs.walking_jazz(8))
+    shipped = shipped_reader()
+    score = shipped.jazz_score(jazz)
+    assert shipped.threshold <= shipped.sure and score >= shipped.threshold
+    monkeypatch.setattr(heard_module, "shipped_reader", lambda: replace(shipped, sure=score + 1.0))
+    assert hear(jazz).line() == "heard: jazz (a close call: --genre rock plays it as rock), swung, an 8-bar form"
+    assert hear(jazz, "jazz").line() == "heard: jazz (as you said), swung, an 8-bar form"
+    monkeypatch.setattr(heard_module, "shipped_reader", lambda: replace(shipped, sure=score - 1.0))
+    assert hear(jazz).line() == "heard: jazz, swung, an 8-bar form"
+    rock = described(band_songs.rock(32))
+    assert not hear(rock).close_call  # only a jazz call is a close one
 
 
 def test_the_shipped_reader_says_the_genres_the_options_take() -> None:
