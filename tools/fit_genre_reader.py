@@ -10,10 +10,11 @@ check (the three numbers z-scored on the other sources' songs and summed) and a 
 and the rest kept (Youden's J) on its training songs. Beside the threshold, `sure`: the score over which a jazz call
 is sure, the cut with the fewest wrong calls on the table's songs (each song counted once; it calls 13 of the 663
 others jazz where the threshold calls 86, and finds 27 of the 37 jazz songs): under it the run's "heard:" line says
-the call is a close one and how to say otherwise (seq2drum.band.heard). The better by AUC ships (the crude check on a tie: it fits two
-numbers a field), refitted on every song. Printed: both readers' AUC, balanced accuracy, jazz found and rest called
-jazz; how the table's genres read as a 12-bar blues (the blues word); the three words against the table. --check
-fails when the committed file differs from what this writes.
+the call is a close one and how to say otherwise (seq2drum.band.heard). The better by AUC ships (the crude check on
+a tie: it fits two numbers a field), refitted on every song. Printed: both readers' AUC, balanced accuracy, jazz
+found and rest called jazz; the table's calls at the threshold and at `sure`; how the table's genres read as a
+12-bar blues (the blues word); the three words against the table. --check fails when the committed file differs
+from what this writes.
 """
 
 from __future__ import annotations
