@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "std": [round(float(v), 6) for v in fit["std"]], "weights": [round(float(v), 6) for v in fit["weights"]],
         "bias": round(float(fit["bias"]), 6), "threshold": round(float(fit["threshold"]), 6),
         "sure": round(sure, 6)},
-        "on_the_table": {cut: {"jazz_found": found, "rest_called_jazz": called} for cut, (found, called) in calls.items()},
+        "on_the_table": {cut: {"jazz_found": found, "rest_called_jazz": called}
+                         for cut, (found, called) in calls.items()},
         "blues": f"a 12-bar blues: chorus_bars in {list(BLUES_CHORUSES)} and blues_share (bars in blues choruses) >= "
                  f"{BLUES_FORM_SHARE}",
         "fitted_on": f"{args.table.as_posix()}: {len(rows)} songs, {int(jazz.sum())} jazz",
