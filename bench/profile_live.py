@@ -10,7 +10,8 @@ without it. Runs any checkout's code (the one on PYTHONPATH), so that two commit
 Stages (CPU ms per bar, nested as they call each other): `take` (the message read into a call, the event loop's own),
 `job` (run_live_job: the drummer's whole bar), inside it `read` (the encoder hears the bar before), `scores` (one step
 of the decoder), `calibrated`, `request` (the request builder), `decide` (the chooser and groove.decide), `render`
-(the render pipeline), and `answer` (the DrumBar built and serialized). CPU time, not wall time: on a busy machine the
+(the render pipeline), `heard` and `replanned` (live/hearing.py: a bar kept, and every 8 bars the band read and
+the plan re-drawn), and `answer` (the DrumBar built and serialized). CPU time, not wall time: on a busy machine the
 wall clock measures the neighbours. The call counts (cProfile) are the same on every machine.
 """
 
@@ -35,6 +36,8 @@ STAGES = {  # stage: (module, owner or None, attribute)
     "request": ("seq2drum.live.model_drummer", "ModelDrummer", "request"),
     "decide": ("seq2drum.live.model_drummer", None, "played_bar"),
     "render": ("seq2drum.live.model_drummer", None, "render_bar"),
+    "heard": ("seq2drum.live.model_drummer", None, "with_bar"),
+    "replanned": ("seq2drum.live.model_drummer", None, "replanned"),
 }
 CPU_MS: dict[str, float] = defaultdict(float)
 PER_BAR: list[float] = []  # each decided bar's CPU ms, taken and decided (the last pass)
@@ -194,7 +197,8 @@ def report(songs: list[Path], drums: list, args: argparse.Namespace, profiler: c
             print(f"  {name:>10} {CPU_MS[name] / max(1, decided):7.3f} CPU ms per bar")
     ordered = sorted(PER_BAR)
     print(f"  a bar (take + job) CPU ms: p50 {ordered[len(ordered) // 2]:.2f}, "
-          f"p90 {ordered[int(len(ordered) * 0.9)]:.2f}, max {ordered[-1]:.2f}"
+          f"p90 {ordered[int(len(ordered) * 0.9)]:.2f}, p99 {ordered[int(len(ordered) * 0.99)]:.2f}, "
+          f"max {ordered[-1]:.2f}"
           + (f"; collections per generation {COLLECTIONS}" if args.gc else ""))
     if args.drums:
         args.drums.write_text("\n".join(d if d == "rest" else " ".join(f"{h.onset:.4f}:{h.pitch}:{h.velocity}"
