@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from seq2drum.band import HeardBar, RunningBand, describe_band
 from seq2drum.evaluation.playback import played_bars
 from seq2drum.feel.swing import HeardSwing
 from seq2drum.generation.prepare import prepare
-from seq2drum.live import hearing, model_drummer
+from seq2drum.live import hearing
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.midi.io import START, merged_notes, read_midi
 from seq2drum.midi.roles import part_role
@@ -25,7 +26,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan_value import PlanSource
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 from tests import band_songs
-from tests.band_songs import E, A, B, bass_line, chords_on_beats, notes
+from tests.band_songs import A, B, E, bass_line, chords_on_beats, notes
 
 UNHEARD = {"family_shares", "jazz_program_share", "distorted_share", "named", "n_parts"}  # what a stream lacks
 
@@ -112,7 +113,8 @@ def rock_then(later: str, bars: int = 32, change: int = 16) -> bytes:
 
 def heard_as_played(drummer: ModelDrummer, song: bytes, options: GenerationOptions | None = None
                     ) -> list[hearing.Hearing]:
-    """The hearing each bar of the song was decided with, played bar by bar as a stream plays it."""
+    """The hearing each bar of the song was decided with, played bar by bar as the server plays it (the bar's hearing
+    taken in after its drums, `after_bar`)."""
     options = options or GenerationOptions()
     bars = played_bars(prepare(song, options, drummer.data_config, drummer.spec), drummer.lead_quarters)
     state, kept = drummer.begin(options, 0), []
@@ -120,6 +122,7 @@ def heard_as_played(drummer: ModelDrummer, song: bytes, options: GenerationOptio
         previous, played = bars[index - 1] if index else (None, [])
         _, state = drummer.next_bar(state, played, previous, clock)
         kept.append(state.hearing)
+        state = drummer.after_bar(state)
     return kept
 
 
@@ -134,17 +137,18 @@ def test_a_bars_reading_and_plan_do_not_change_when_later_bars_change(drummer: M
 def test_the_plan_is_told_from_phrase_boundaries_and_the_band_read_between(drummer: ModelDrummer,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    replanned = model_drummer.replanned
+    replanned = hearing.replanned
 
     def counted(hearing_, *args):  # noqa: ANN001, ANN202
         calls.append(len(hearing_.unread))
         return replanned(hearing_, *args)
 
-    monkeypatch.setattr(model_drummer, "replanned", counted)
+    monkeypatch.setattr(hearing, "replanned", counted)
     heard = heard_as_played(drummer, rock_then("rock", bars=33))
-    # plans before bars 9, 17, 25 and 33 (the band's first is the stream's), the band read half a plan after each
+    # plans after bars 9, 17, 25 and 33 are sent (the band's first is the stream's), each told from the bar after;
+    # the band read half a plan after each
     assert calls == [4, 4, 8, 4, 8, 4, 8, 4] and heard[-1].band.n_bars == 28
-    assert [h.part >= 0 for h in heard[:9]] == [False] * 8 + [True]
+    assert [h.part >= 0 for h in heard[:10]] == [False] * 9 + [True]
     plan = hearing.told_plan(heard[9], drummer.planner, 16, 4, 4)
     assert plan.played and plan.source is PlanSource.MODEL and plan.parts.tolist() == [heard[9].part]
     assert not hearing.told_plan(heard[9], drummer.planner, 12, 4, 4).played  # a 3/4 bar: not that part's meter
@@ -189,3 +193,64 @@ def test_played_live_the_bars_read_are_described_as_offline_describes_them(drumm
     assert heard.band.n_bars == 20  # read before bars 5, 13 and 21: bars 1-20
     for name in sorted(set(offline) - UNHEARD):
         assert heard.described[name] == pytest.approx(offline[name], abs=1e-9), name
+
+
+def played_through(drummer: ModelDrummer, song: bytes, after: Any) -> tuple[list[list], list[hearing.Hearing]]:
+    """Each bar's drums and the hearing it was decided with, `after(index)` saying whether the bar's hearing is taken
+    in after its drums (`after_bar`, as the server does) or left to the next bar's call."""
+    bars = played_bars(prepare(song, GenerationOptions(), drummer.data_config, drummer.spec), drummer.lead_quarters)
+    state, drums, kept = drummer.begin(GenerationOptions(), 0), [], []
+    for index, (clock, _) in enumerate(bars):
+        previous, played = bars[index - 1] if index else (None, [])
+        hits, state = drummer.next_bar(state, played, previous, clock)
+        drums.append(hits)
+        kept.append((json.dumps(state.hearing.described), state.hearing.genre, state.hearing.part))
+        if after(index):
+            state = drummer.after_bar(state)
+    return drums, kept
+
+
+def test_the_drums_are_the_same_whenever_the_hearing_is_taken_in(drummer: ModelDrummer) -> None:
+    """A server takes a bar's hearing in after its drums are sent; a caller that does not (a worker, --simulate,
+    evaluate --live) has it taken in first thing in the next bar's call; the drums never depend on which, or on when
+    the work got done: a plan due at a bar plays from the bar after it, always."""
+    song = rock_then("jazz", bars=33)
+    rng = np.random.default_rng(5)
+    coin = rng.random(40) < 0.5
+    server, calls = played_through(drummer, song, lambda _: True), played_through(drummer, song, lambda _: False)
+    mixed = played_through(drummer, song, lambda index: bool(coin[index]))
+    assert server == calls == mixed
+    assert any(part >= 0 for *_, part in server[1]) and server[1][-1][1] == "rock"  # a plan told, the genre heard
+
+
+def test_a_bars_call_never_reads_the_band_or_draws_a_plan(drummer: ModelDrummer, monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Issue 102: the band's reading (band.running, live/hearing.py `read_band`) and the plan (the part model's
+    forward pass, `part_probabilities`) run in `after_bar`, after a bar's drums are sent, never inside a bar's call
+    (`next_bar`, the bar's critical path), where the server runs `after_bar` between calls."""
+    where: list[tuple[str, str]] = []
+    inside = ["none"]
+
+    def spied(name: str, original: Any) -> Any:
+        def spy(*args: Any) -> Any:
+            where.append((inside[0], name))
+            return original(*args)
+        return spy
+
+    def timed(method: str, original: Any) -> Any:
+        def run(*args: Any) -> Any:
+            inside[0] = method
+            try:
+                return original(*args)
+            finally:
+                inside[0] = "none"
+        return run
+
+    for name in ("read_band", "part_probabilities", "replanned", "with_bar"):
+        monkeypatch.setattr(hearing, name, spied(name, getattr(hearing, name)))
+    for method in ("next_bar", "after_bar"):
+        monkeypatch.setattr(drummer, method, timed(method, getattr(drummer, method)))
+    played_through(drummer, rock_then("rock", bars=33), lambda _: True)
+    assert {call for call, _ in where} == {"after_bar"}
+    counts = {name: sum(n == name for _, n in where) for name in ("read_band", "part_probabilities", "replanned")}
+    assert counts == {"read_band": 4, "part_probabilities": 4, "replanned": 8}

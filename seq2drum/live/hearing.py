@@ -8,7 +8,13 @@ PLAN_BARS bars from the band's first it draws the plan again: the part model rea
 with the description's song-wide columns (parts.features), and the part its chain finds likeliest in the last phrase
 heard (the forward pass: the band up to it) is the part the next PLAN_BARS bars play (`told_plan`) where a bar is of
 its meter family, as a drummer keeps the part he is in until the band tells him otherwise; a part the musician chose
-plays instead. Figures and cost: docs/experiments/2026-11-29-live-hears-the-band.md.
+plays instead.
+
+Off the bar's critical path: `ModelDrummer.next_bar` decides bar n with the hearing of the bars before n-1 and leaves
+bar n-1 (which came with n's call) `Unheard`, with what its reading reads of the state; `heard` takes it in after
+bar n's drums are sent (the server, after its answer) or, where no one did, first thing in bar n+1's call. So a
+reading or a plan due at bar n (as live102c read it there, from the bars up to n-1) plays from bar n+1, whenever the
+work is done: the drums never depend on timing. Figures and cost: docs/experiments/2026-11-30-live-off-the-path.md.
 """
 
 from __future__ import annotations
@@ -70,6 +76,32 @@ def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
     return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:])
 
 
+class Unheard(NamedTuple):
+    """A bar the hearing has yet to take in (`heard`): its notes up to the lead on its clock and the network's reading
+    of it (live_bar's; None: no bar read), the position after the band's first of the bar decided with it (None
+    before the band: nothing due), and what a reading and a plan read of the stream's state as it was then (its
+    options, swing, the user's loop bars), so that when the hearing takes it in never changes what it hears."""
+
+    played: Sequence[PlayedNote]
+    clock: BarClock | None
+    read: tuple[np.ndarray, np.ndarray, int, int] | None
+    position: int | None
+    options: Any
+    swing: HeardSwing
+    loop: tuple[np.ndarray, ...]
+    loop_steps: tuple[int, ...]
+
+
+def heard(hearing: Hearing, planner: Any, bar: Unheard) -> Hearing:
+    """The hearing with `bar` taken in: kept (`with_bar`), and where a reading or a plan is due at its position
+    (`due`), the band read or the plan drawn (`replanned`, reading `bar`'s options, swing and loop)."""
+    if bar.read is not None and bar.clock is not None:
+        hearing = with_bar(hearing, bar.played, bar.clock, bar.read)
+    if bar.position is not None and due(bar.position):
+        hearing = replanned(hearing, planner, bar, bar.position)
+    return hearing
+
+
 def due(position: int) -> bool:
     """Whether the bar `position` bars after the band's first is decided after a new reading of the band (half a plan
     after a plan: a bar is never held up by both) or a new plan (a phrase's first)."""
@@ -88,7 +120,8 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
     since read, and every DESCRIBE_BARS the band described and its genre heard (`read_band`); and the part the
     next bars play where the part model plans them as offline (parts.plan_value `Held`): a `planner` (None: none, or
     one that reads other columns), a band heard beside the guitar, no --guitar-only, --plan bars or --style; with
-    drums of the user's to go on with (`state.loop`), their part where it keeps time (offline's GIVEN)."""
+    drums of the user's to go on with (`state.loop`), their part where it keeps time (offline's GIVEN). `state`: what
+    the stream's state was when the bar came (an `Unheard`'s options, swing and loop)."""
     options = state.options
     if position % PLAN_BARS:
         describe = hearing.described is None or (position - PLAN_BARS // 2) % DESCRIBE_BARS == 0

@@ -3,7 +3,9 @@
 `next_bar` reads the notes of bar n-1 played up to the lead (live/features.py), runs the decoder for bar n hearing
 the drums the user gave, and decides bar n with the offline decision, `groove.decide`, through the live chooser
 (live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves), the bar's plan the
-musician's part or the one the band heard so far tells (live/hearing.py, with the genre heard); the state keeps
+musician's part or the one the band heard so far tells (live/hearing.py, with the genre heard: bar n-1 is taken into
+the hearing after bar n is decided, by `after_bar` once its drums are sent, so bar n hears the band up to bar n-2);
+the state keeps
 what it counts over the bars played (the running expected F1, crashes, open hats). The controls apply per bar as
 generation applies them, and the bar is played through the render pipeline offline plays songs through (live/render.py).
 Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
@@ -32,7 +34,7 @@ from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, bar_grid, live_bar
-from seq2drum.live.hearing import Hearing, due, replanned, told_plan, with_bar
+from seq2drum.live.hearing import Hearing, Unheard, heard, told_plan
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
 from seq2drum.live.parts import bar_part, checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
@@ -82,6 +84,7 @@ class LiveState:
     swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
     parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
     hearing: Hearing = Hearing()  # the band heard so far: its description, its genre, the plan (live/hearing.py)
+    unheard: Unheard | None = None  # the bar the hearing takes in after the last bar's drums are sent (`after_bar`)
 
 
 class ModelDrummer:
@@ -168,7 +171,10 @@ class ModelDrummer:
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
-        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`)."""
+        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`).
+        The hearing takes in `previous` after (`after_bar`); the bar the last call left unheard, where no one took it
+        in between the calls, first (the same drums either way)."""
+        state, read = self.after_bar(state), None
         if previous is not None and (played or state.started):
             read = live_bar(played, previous, self.spec, self.steps_per_quarter)
             state = self.read(state, *read[:3])
@@ -178,16 +184,24 @@ class ModelDrummer:
             level = state.level.hearing_band(heard, state.seed)
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
                            swing=state.swing.after(_onsets(played, state.options.guitar_only), previous.numerator,
-                                                   previous.denominator),
-                           hearing=with_bar(state.hearing, played, previous, read))
-        if state.started and due(bar.index - state.first):
-            state = _moved(state, hearing=replanned(state.hearing, self.planner if self.reads_parts else None, state,
-                                                    bar.index - state.first))
+                                                   previous.denominator))
+        unheard = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
+                          state.swing, state.loop, state.loop_steps)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
                                          take.articulation[0], state.drift)
-        return drums, _moved(state, level=level, drift=drift)
+        return drums, _moved(state, level=level, drift=drift, unheard=unheard)
+
+    def after_bar(self, state: LiveState) -> LiveState:
+        """The state with the bar the last call read taken into the hearing (live/hearing.py `heard`: every few bars
+        the band read and the plan drawn, 3-10 ms), for the bars after: what a server runs once a bar's drums are
+        sent, off the bar's critical path. The same state whenever it runs (`next_bar` runs it first where no one
+        did)."""
+        if state.unheard is None:
+            return state
+        planner = self.planner if self.reads_parts else None
+        return _moved(state, hearing=heard(state.hearing, planner, state.unheard), unheard=None)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
