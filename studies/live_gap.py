@@ -114,7 +114,7 @@ def deafened(variant: str) -> None:
     if variant == "live-genre":
         model_drummer.told_plan = lambda *args: hearing.NO_PLAN  # type: ignore[assignment]
     if variant == "live-deaf":
-        model_drummer.replanned = lambda hearing_, *args: hearing_  # type: ignore[assignment]
+        model_drummer.heard = lambda hearing_, *args: hearing_  # type: ignore[assignment]
 
 
 def kept_grids() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -153,12 +153,12 @@ def run(variant: str, args: argparse.Namespace) -> str:
     from seq2drum.live import model_drummer
 
     scored, played = ev.evaluate_song, playback.play_file
-    told, replanned = model_drummer.told_plan, model_drummer.replanned
+    told, heard = model_drummer.told_plan, model_drummer.heard
     try:
         return _run(variant, args)
     finally:
         ev.evaluate_song, playback.play_file = scored, played  # type: ignore[assignment]
-        model_drummer.told_plan, model_drummer.replanned = told, replanned  # type: ignore[assignment]
+        model_drummer.told_plan, model_drummer.heard = told, heard  # type: ignore[assignment]
 
 
 def _run(variant: str, args: argparse.Namespace) -> str:
