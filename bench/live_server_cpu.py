@@ -18,8 +18,8 @@ by thread from /proc (startup left out) and prints, per bar answered:
 - `serialize`: the response serializer gRPC calls (protobuf's);
 - `bar`: `PlayAlongStreams._bar` whole (drummer and take included: the answer's DrumBar built around them);
 - `sweep`: `WorkerPool.sweep`, the idle workers looked at (4 times a second, bars or none);
-and `outside` the drummer (the process less `drummer` and `after`), and the rest (gRPC's C core, asyncio, the stream's loop, the
-collector) as the process less those.
+and `outside` the drummer (the process less `drummer` and `after`), and the rest (gRPC's C core, asyncio, the
+stream's loop, the collector) as the process less those.
 `--profile DUMP`: cProfile (thread CPU time) of the event loop thread from the first bar to the end, the drummer's
 call left out (bench/profile_live.py profiles it), for calls and costs function by function (`python -m pstats DUMP`;
 under cProfile everything costs 2-3 times its plain time).

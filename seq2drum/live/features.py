@@ -171,3 +171,13 @@ class BarsAhead:
             features.setflags(write=False)
             cached = self._cache[key] = (steps, features, bar_steps, beat_steps)
         return cached
+
+
+def role_onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:
+    """The onsets (quarter notes from the bar's start) of the notes played, per role: what the swing is read from
+    (the guitar's alone with --guitar-only, as offline)."""
+    onsets: dict[str, list[float]] = {}
+    for note in played:
+        if not guitar_only or note.role == "guitar":
+            onsets.setdefault(note.role, []).append(note.onset)
+    return onsets

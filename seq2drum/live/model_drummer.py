@@ -3,9 +3,7 @@
 `next_bar` reads the notes of bar n-1 played up to the lead (live/features.py), runs the decoder for bar n hearing
 the drums the user gave, and decides bar n with the offline decision, `groove.decide`, through the live chooser
 (live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves), the bar's plan the
-musician's part or the one the band heard so far tells (live/hearing.py, with the genre heard: bar n-1 is taken into
-the hearing after bar n is decided, by `after_bar` once its drums are sent, so bar n hears the band up to bar n-2);
-the state keeps
+musician's part or the one the band heard up to bar n-2 tells (live/hearing.py, `after_bar`); the state keeps
 what it counts over the bars played (the running expected F1, crashes, open hats). The controls apply per bar as
 generation applies them, and the bar is played through the render pipeline offline plays songs through (live/render.py).
 Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
@@ -33,7 +31,7 @@ from seq2drum.groove import (BarCounts, CRASH_COLUMN, Deciders, Decoder, Decodin
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import BarsAhead, bar_grid, live_bar
+from seq2drum.live.features import BarsAhead, bar_grid, live_bar, role_onsets
 from seq2drum.live.hearing import Hearing, Unheard, heard, told_plan
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
 from seq2drum.live.parts import bar_part, checked, live_schedule, switched
@@ -171,9 +169,8 @@ class ModelDrummer:
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
-        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`).
-        The hearing takes in `previous` after (`after_bar`); the bar the last call left unheard, where no one took it
-        in between the calls, first (the same drums either way)."""
+        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`);
+        `previous` heard by `after_bar`, which runs first where no one ran it since the last call (the same drums)."""
         state, read = self.after_bar(state), None
         if previous is not None and (played or state.started):
             read = live_bar(played, previous, self.spec, self.steps_per_quarter)
@@ -183,7 +180,7 @@ class ModelDrummer:
             heard = np.array([note.velocity for note in played if note.onset < lead])
             level = state.level.hearing_band(heard, state.seed)
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
-                           swing=state.swing.after(_onsets(played, state.options.guitar_only), previous.numerator,
+                           swing=state.swing.after(role_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))
         unheard = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
                           state.swing, state.loop, state.loop_steps)
@@ -194,10 +191,8 @@ class ModelDrummer:
         return drums, _moved(state, level=level, drift=drift, unheard=unheard)
 
     def after_bar(self, state: LiveState) -> LiveState:
-        """The state with the bar the last call read taken into the hearing (live/hearing.py `heard`: every few bars
-        the band read and the plan drawn, 3-10 ms), for the bars after: what a server runs once a bar's drums are
-        sent, off the bar's critical path. The same state whenever it runs (`next_bar` runs it first where no one
-        did)."""
+        """The state with the bar the last call read taken into the hearing (live/hearing.py `heard`: the band read,
+        the plan drawn), for the bars after: a server runs it once the bar's drums are sent, off the bar's path."""
         if state.unheard is None:
             return state
         planner = self.planner if self.reads_parts else None
@@ -295,16 +290,6 @@ class ModelDrummer:
         heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
         return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
                              state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
-
-
-def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:
-    """The onsets (quarter notes from the bar's start) of the notes played, per role: what the swing is read from
-    (the guitar's alone with --guitar-only, as offline)."""
-    onsets: dict[str, list[float]] = {}
-    for note in played:
-        if not guitar_only or note.role == "guitar":
-            onsets.setdefault(note.role, []).append(note.onset)
-    return onsets
 
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:
