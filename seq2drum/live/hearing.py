@@ -2,19 +2,16 @@
 
 `Hearing` keeps the band's bars as they come (their notes, and the live features the network read of them). Every
 DESCRIBE_BARS bars, half a plan after a plan, it reads the bars heard since (band.running `RunningBand`: the band
-described as a song cut there is, its instruments unknown) and hears the genre in it (band.heard `heard_genre`: the
-musician's --genre where given), which the bar's request carries to the jazz ride step as offline's does. Every
-PLAN_BARS bars from the band's first it draws the plan again: the part model reads the last WINDOW_BARS bars heard
-with the description's song-wide columns (parts.features), and the part its chain finds likeliest in the last phrase
-heard (the forward pass: the band up to it) is the part the next PLAN_BARS bars play (`told_plan`) where a bar is of
-its meter family, as a drummer keeps the part he is in until the band tells him otherwise; a part the musician chose
-plays instead.
+described as a song cut there is, its instruments unknown) and hears its genre (band.heard `heard_genre`: the
+musician's --genre where given) for the jazz ride step, as offline. Every PLAN_BARS bars from the band's first it
+draws the plan again: the part the part model finds likeliest in the last phrase heard (its forward pass over the last
+WINDOW_BARS bars, with the description's song-wide columns) is the part the next bars play (`told_plan`), where a bar
+is of its meter family; a part the musician chose plays instead.
 
 Off the bar's critical path: `ModelDrummer.next_bar` decides bar n with the hearing of the bars before n-1 and leaves
-bar n-1 (which came with n's call) `Unheard`, with what its reading reads of the state; `heard` takes it in after
-bar n's drums are sent (the server, after its answer) or, where no one did, first thing in bar n+1's call. So a
-reading or a plan due at bar n (as live102c read it there, from the bars up to n-1) plays from bar n+1, whenever the
-work is done: the drums never depend on timing. Figures and cost: docs/experiments/2026-11-30-live-off-the-path.md.
+bar n-1 (which came with n's call) `Unheard`; `heard` takes it in after bar n's drums are sent (the server, after its
+answer) or else first thing in bar n+1's call. A reading or a plan due at bar n plays from bar n+1 whenever the work
+is done: the drums never depend on timing. Figures: docs/experiments/2026-11-30-live-off-the-path.md.
 """
 
 from __future__ import annotations
