@@ -10,14 +10,16 @@ this, ...) in a process of its own, with timers around what a bar meets in it, a
 by thread from /proc (startup left out) and prints, per bar answered:
 - the process whole, and its threads (the event loop's, gRPC's, the executor's);
 - `drummer`: `LocalDrummer.run`, the live drummer's call (request, decision, render), on the loop;
+- `after`: `LocalDrummer.after`, what a bar leaves for after its answer is sent (issue 102: the band read, the plan
+  drawn), on the loop between bars (0 for a checkout before it);
 - `take`: `take_bar`, the bar's notes checked and converted by the stream's session, on the loop;
 - `deserialize`: the request deserializer gRPC calls on the loop (the size checks, and a short message's parse);
 - `parse`: `Unparsed.parse`, protobuf's parse of a PlayAlong message (on the thread that calls it);
 - `serialize`: the response serializer gRPC calls (protobuf's);
 - `bar`: `PlayAlongStreams._bar` whole (drummer and take included: the answer's DrumBar built around them);
 - `sweep`: `WorkerPool.sweep`, the idle workers looked at (4 times a second, bars or none);
-and `outside` the drummer (the process less `drummer`), and the rest (gRPC's C core, asyncio, the stream's loop, the
-collector) as the process less those.
+and `outside` the drummer (the process less `drummer` and `after`), and the rest (gRPC's C core, asyncio, the
+stream's loop, the collector) as the process less those.
 `--profile DUMP`: cProfile (thread CPU time) of the event loop thread from the first bar to the end, the drummer's
 call left out (bench/profile_live.py profiles it), for calls and costs function by function (`python -m pstats DUMP`;
 under cProfile everything costs 2-3 times its plain time).
@@ -37,7 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PARTS = ("drummer", "take", "deserialize", "parse", "serialize", "bar", "sweep")
+PARTS = ("drummer", "after", "take", "deserialize", "parse", "serialize", "bar", "sweep")
 
 
 def _timed(spent: dict[str, float], name: str, function):  # type: ignore[no-untyped-def]
@@ -75,6 +77,8 @@ def serve(out: Path, server_args: list[str], profile: Path | None) -> int:
                 profiler.enable()
 
     live_stream.LocalDrummer.run = unprofiled  # type: ignore[method-assign]
+    if hasattr(live_stream.LocalDrummer, "after"):  # issue 102's work after a bar's answer
+        live_stream.LocalDrummer.after = _timed(spent, "after", live_stream.LocalDrummer.after)  # type: ignore
     live_stream.take_bar = _timed(spent, "take", live_stream.take_bar)
     pool.WorkerPool.sweep = _timed(spent, "sweep", pool.WorkerPool.sweep)  # type: ignore[method-assign]
     wire.Unparsed.parse = _timed(spent, "parse", wire.Unparsed.parse)  # type: ignore[method-assign]
@@ -161,8 +165,9 @@ def print_turn(label: str, turn: dict) -> dict[str, float]:
         kind = name.split(" ", 1)[1]
         by_kind[kind] = by_kind.get(kind, 0.0) + seconds * per_bar
     ms = {"process": sum(threads.values()) * per_bar, **{part: turn["spent_s"][part] * per_bar for part in PARTS}}
-    ms["outside"] = ms["process"] - ms["drummer"]
-    ms["rest"] = ms["process"] - ms["bar"] - ms["deserialize"] - ms["parse"] - ms["serialize"] - ms["sweep"]
+    ms["outside"] = ms["process"] - ms["drummer"] - ms["after"]
+    ms["rest"] = (ms["process"] - ms["bar"] - ms["after"] - ms["deserialize"] - ms["parse"] - ms["serialize"]
+                  - ms["sweep"])
     print(f"{label}: {turn['bars']} bars decided ({turn['answered']} answered), CPU ms per bar: process "
           f"{ms['process']:.2f} (" + ", ".join(f"{kind} {value:.2f}" for kind, value in sorted(by_kind.items())) + ")")
     print("  " + ", ".join(f"{part} {ms[part]:.3f}" for part in (*PARTS, "outside", "rest"))
@@ -196,10 +201,10 @@ def main() -> None:
                 turn = play_turn(root, songs, args, Path(scratch), profile)
                 totals.setdefault(label, []).append(print_turn(f"{label} ({root})", turn))
     if len(totals) == 2:
-        for what in ("process", "outside"):
+        for what in ("process", "drummer", "after", "outside"):
             mine, other = (sum(t[what] for t in totals[label]) / len(totals[label]) for label in ("this", "against"))
-            print(f"{what} CPU per bar, mean of the turns: this {mine:.2f} ms, against {other:.2f} ms, ratio "
-                  f"{mine / other:.3f}")
+            print(f"{what} CPU per bar, mean of the turns: this {mine:.2f} ms, against {other:.2f} ms"
+                  + (f", ratio {mine / other:.3f}" if other else ""))
 
 if __name__ == "__main__":
     main()

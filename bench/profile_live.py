@@ -10,8 +10,11 @@ without it. Runs any checkout's code (the one on PYTHONPATH), so that two commit
 Stages (CPU ms per bar, nested as they call each other): `take` (the message read into a call, the event loop's own),
 `job` (run_live_job: the drummer's whole bar), inside it `read` (the encoder hears the bar before), `scores` (one step
 of the decoder), `calibrated`, `request` (the request builder), `decide` (the chooser and groove.decide), `render`
-(the render pipeline), and `answer` (the DrumBar built and serialized). CPU time, not wall time: on a busy machine the
-wall clock measures the neighbours. The call counts (cProfile) are the same on every machine.
+(the render pipeline), and `answer` (the DrumBar built and serialized): the bar's critical path, from its message to
+its answer. Then `after` (`ModelDrummer.after_bar`, run once the answer is built, as the server runs it after sending
+it: live/hearing.py's `heard`, a bar kept and every few bars the band read and the plan drawn, for the bars after),
+apart: its calls are counted by a profiler of its own. CPU time, not wall time: on a busy machine the wall clock
+measures the neighbours. The call counts (cProfile) are the same on every machine.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ STAGES = {  # stage: (module, owner or None, attribute)
     "request": ("seq2drum.live.model_drummer", "ModelDrummer", "request"),
     "decide": ("seq2drum.live.model_drummer", None, "played_bar"),
     "render": ("seq2drum.live.model_drummer", None, "render_bar"),
+    "heard": ("seq2drum.live.model_drummer", None, "heard"),  # where it runs: in `after`, or a bar's call before
 }
 CPU_MS: dict[str, float] = defaultdict(float)
 PER_BAR: list[float] = []  # each decided bar's CPU ms, taken and decided (the last pass)
+AFTER = cProfile.Profile()  # the calls of `after` (the work after a bar's answer), apart from the bar's
 COLLECTIONS: list[int] = [0, 0, 0]  # the collector's runs per generation (with --gc)
 
 
@@ -102,7 +107,7 @@ def stream_bars(drummer, song: Path, seed: int, limit: int):
     return session, messages
 
 
-def play(drummer, session, messages) -> list[str]:
+def play(drummer, session, messages, profiler: cProfile.Profile | None = None) -> list[str]:
     """The stream's bars as the event loop plays them; each bar's drums, as text (to compare two commits)."""
     from seq2drum.rpc import seq2drum_pb2
     from server.live_jobs import LiveJob, run_live_job
@@ -130,7 +135,17 @@ def play(drummer, session, messages) -> list[str]:
         answer = seq2drum_pb2.PlayAlongResponse(
             bar=seq2drum_pb2.DrumBar(index=bar.index, hits=hits, decide_ms=1.0)).SerializeToString()
         assert answer
-        CPU_MS["answer"] += (time.process_time() - done) * 1000
+        answered = time.process_time()
+        CPU_MS["answer"] += (answered - done) * 1000
+        if hasattr(drummer, "after_bar"):  # as the server, once the answer is sent (not in commits before issue 102)
+            if profiler is not None:
+                profiler.disable()
+                AFTER.enable()
+            session.state = drummer.after_bar(session.state)
+            if profiler is not None:
+                AFTER.disable()
+                profiler.enable()
+            CPU_MS["after"] += (time.process_time() - answered) * 1000
         drums.append(result.hits)
     PER_BAR[:] = per_bar
     return drums
@@ -177,7 +192,7 @@ def played(drummer, songs: list[Path], args: argparse.Namespace, profiler: cProf
         for session, messages in streams:
             if measured:
                 profiler.enable()
-            drums += play(drummer, session, messages)
+            drums += play(drummer, session, messages, profiler if measured else None)
             if measured:
                 profiler.disable()
             per_bar += PER_BAR
@@ -189,12 +204,13 @@ def report(songs: list[Path], drums: list, args: argparse.Namespace, profiler: c
     decided = sum(d != "rest" for d in drums)
     print(f"{', '.join(song.name for song in songs)}: {len(drums)} bars, {decided} decided (seed {args.seed}), "
           f"{'cProfile on' if not args.no_profile else 'stages timed, no cProfile'}")
-    for name in ("take", "job", *STAGES, "answer"):
+    for name in ("take", "job", *STAGES, "answer", "after"):
         if name in CPU_MS:
             print(f"  {name:>10} {CPU_MS[name] / max(1, decided):7.3f} CPU ms per bar")
     ordered = sorted(PER_BAR)
     print(f"  a bar (take + job) CPU ms: p50 {ordered[len(ordered) // 2]:.2f}, "
-          f"p90 {ordered[int(len(ordered) * 0.9)]:.2f}, max {ordered[-1]:.2f}"
+          f"p90 {ordered[int(len(ordered) * 0.9)]:.2f}, p99 {ordered[int(len(ordered) * 0.99)]:.2f}, "
+          f"max {ordered[-1]:.2f}"
           + (f"; collections per generation {COLLECTIONS}" if args.gc else ""))
     if args.drums:
         args.drums.write_text("\n".join(d if d == "rest" else " ".join(f"{h.onset:.4f}:{h.pitch}:{h.velocity}"
@@ -209,7 +225,9 @@ def report(songs: list[Path], drums: list, args: argparse.Namespace, profiler: c
     stats.sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
     total_calls = sum(value[1] for value in stats.stats.values())  # type: ignore[attr-defined]
-    print(f"function calls per bar: {total_calls / max(1, decided):.0f}")
+    after_calls = sum(value[1] for value in pstats.Stats(AFTER).stats.values()) if AFTER.getstats() else 0
+    print(f"function calls per bar: {total_calls / max(1, decided):.0f} from its message to its answer, "
+          f"{after_calls / max(1, decided):.0f} after it")
 
 
 def by_function(dump: Path) -> dict[str, tuple[float, float, float]]:

@@ -115,6 +115,12 @@ class LocalDrummer:
     def run(self, job: LiveJob) -> LiveResult:
         return run_live_job(self.drummer, job)
 
+    def after(self, state: Any) -> Any:
+        """The state with what its last bar left for after its answer done (the model drummer's `after_bar`: the band
+        read, the plan drawn), off the bar's critical path; the same drums whenever it runs (else the next call)."""
+        after = getattr(self.drummer, "after_bar", None)
+        return after(state) if after is not None and state is not None else state
+
 
 class PlayAlongStreams:
     """The server's play-along streams: admission (`max_streams`, at most `max_streams_per_peer` from one address,
@@ -180,6 +186,7 @@ class PlayAlongStreams:
                     session, answer = await self._bar(bar, session, slot, context)
                 call.bars = session.decided
                 await self._send(answer, context, slot, call)
+                session.state = self.local.after(session.state)  # the bar's drums are out: what it left, now
         finally:
             if slot in self.slots:
                 self.slots.remove(slot)

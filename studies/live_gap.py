@@ -3,13 +3,15 @@ measure, the live drummer as shipped and as told a plan, beside the offline path
 
     python -m studies.live_gap --variant live --variant prefix-plan [--limit N] [--input-kind band]
 
-Variants: `live` (models/live.pt bar by bar, as shipped); `offline` (the same network through offline generation, the
+Variants: `live` (models/live.pt bar by bar, as shipped: the band heard so far described, its genre and the part
+model's causal plan told, live/hearing.py); `live-genre` (the same, no plan told: the genre heard alone); `live-deaf`
+(neither: the live drummer before issue 102's hearing); `offline` (the same network through offline generation, the
 plan of parts); `offline-bars` (... bar by bar, `plan="bars"`); `told-plan` (live, told each song's offline plan as
 the musician's `--parts` bar ranges: an upper bound, it reads the whole song); `told-plan-late` (the same, each phrase
 the part planned for the phrase before it); `prefix-plan` (live, told every 8 bars the part offline generation plans
 for the last phrase of the music heard before them: the file cut at the bar, causal); `default` (models/default.pt
-offline, the plan). Each prints F1 (precision, recall) over the songs' hits and how many of the bars the drummers
-leave silent the drums play in.
+offline, the plan). `--hearing NAME=VALUE` sets one of live/hearing.py's settings for the run. Each prints F1
+(precision, recall) over the songs' hits and how many of the bars the drummers leave silent the drums play in.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import numpy as np
 
 from seq2drum.evaluation import evaluate as ev
 from seq2drum.evaluation import playback
+from seq2drum.live import hearing
 
 LIVE_CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "live.pt"
-VARIANTS = ("live", "offline", "offline-bars", "told-plan", "told-plan-late", "prefix-plan", "default")
+VARIANTS = ("live", "live-genre", "live-deaf", "offline", "offline-bars", "told-plan", "told-plan-late", "prefix-plan",
+            "default")
 PREFIX_BARS = 8  # prefix-plan: a part asked every this many bars, of the music before them
 
 
@@ -102,6 +106,17 @@ def telling(variant: str) -> None:
     playback.play_file = told  # type: ignore[assignment]
 
 
+def deafened(variant: str) -> None:
+    """`live-genre`: the live drummer told no plan (live/hearing.py's reading and genre kept); `live-deaf`: no reading
+    at all (the band never read: no genre, no plan)."""
+    from seq2drum.live import model_drummer
+
+    if variant == "live-genre":
+        model_drummer.told_plan = lambda *args: hearing.NO_PLAN  # type: ignore[assignment]
+    if variant == "live-deaf":
+        model_drummer.heard = lambda hearing_, *args: hearing_  # type: ignore[assignment]
+
+
 def kept_grids() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Each song's (take 1's hits, the real hits, the bar of each step) over its scored span, as scored."""
     kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -135,18 +150,23 @@ def figures(kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> str:
 
 def run(variant: str, args: argparse.Namespace) -> str:
     """One variant's figures (the wrapped functions put back after it)."""
+    from seq2drum.live import model_drummer
+
     scored, played = ev.evaluate_song, playback.play_file
+    told, heard = model_drummer.told_plan, model_drummer.heard
     try:
         return _run(variant, args)
     finally:
         ev.evaluate_song, playback.play_file = scored, played  # type: ignore[assignment]
+        model_drummer.told_plan, model_drummer.heard = told, heard  # type: ignore[assignment]
 
 
 def _run(variant: str, args: argparse.Namespace) -> str:
     kept = kept_grids()
     if variant in ("told-plan", "told-plan-late", "prefix-plan"):
         telling(variant)
-    live = variant in ("live", "told-plan", "told-plan-late", "prefix-plan")
+    deafened(variant)
+    live = variant in ("live", "live-genre", "live-deaf", "told-plan", "told-plan-late", "prefix-plan")
     settings = ev.EvaluationSettings(split="val", limit=args.limit, seed=0, plots_songs=0,
                                      input_kind=args.input_kind, live=live,
                                      plan="bars" if variant == "offline-bars" else "parts")
@@ -161,7 +181,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/midi"))
     parser.add_argument("--input-kind", default="band")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--hearing", action="append", default=[], metavar="NAME=VALUE",
+                        help="a live/hearing.py setting (PLAN_BARS=4, WINDOW_BARS=16, PLAN_LEVELS=full,sparse)")
     args = parser.parse_args()
+    for setting in args.hearing:
+        name, value = setting.split("=", 1)
+        setattr(hearing, name, tuple(value.split(",")) if name == "PLAN_LEVELS" else int(value))
     for variant in args.variant or ["live"]:
         print(f"{variant}: {run(variant, args)}", flush=True)
 

@@ -108,7 +108,7 @@ def test_play_times_adds_the_parts_subdivision_where_the_cymbal_keeps_it_coarser
     before = hits.copy()
     play_times(hits, p, np.full(2, 16), np.full(2, 4), ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: part}))
     assert np.flatnonzero(hits[0, :, CLOSED_HAT] & ~before[0, :, CLOSED_HAT]).tolist() == added
-    assert time_of(hits, np.full(2, 16), np.full(2, 4)) == ("closed_hat", wanted)
+    assert time_of(hits, np.full(2, 16), np.full(2, 4))[:2] == ("closed_hat", wanted)
     ride = ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("ride", wanted, {})})
     play_times(before, p, np.full(2, 16), np.full(2, 4), ride)
     assert np.flatnonzero(before[0, :, CLOSED_HAT]).tolist() == ([4, 12] if wanted == "16ths" else [])
@@ -125,7 +125,7 @@ def test_play_times_thins_time_kept_finer_than_the_part_least_likely_first(wante
     hits = np.stack([bar_of([(step, CLOSED_HAT) for step in range(16)] + [(0, KICK)])] * 2)
     play_times(hits, p, np.full(2, 16), np.full(2, 4),
                ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("closed_hat", wanted, {})}))
-    assert time_of(hits, np.full(2, 16), np.full(2, 4)) == ("closed_hat", wanted)
+    assert time_of(hits, np.full(2, 16), np.full(2, 4))[:2] == ("closed_hat", wanted)
     finer = [1, 3, 5, 7, 9, 11, 13, 15] if wanted == "eighths" else [s for s in range(16) if s % 4]
     assert np.flatnonzero(hits[0, finer, CLOSED_HAT]).tolist() == list(range(kept))  # the likeliest stay
 
@@ -247,3 +247,31 @@ def test_a_named_full_part_gets_its_cymbals_likeliest_strokes_on_its_subdivision
     assert (np.unravel_index(quarters, hits.shape)[1] % 4 == 0).all() and len(quarters) == 6
     assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 5, ChosenPart("none", "none", {})))
     assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 0, crash))
+
+
+def test_a_phrases_time_is_read_once_and_as_the_labeller_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`time_of` reads a phrase's time-keeper, subdivision and kick and snare feel as parts.labels reads them, once per
+    cells, lengths and beats: the decision's rounds and its two plan steps read a live bar's phrase 3.4 times a bar
+    (issue 102), and a second read of the same cells must not reach the labeller."""
+    from seq2drum.groove import feels
+    from seq2drum.parts import labels
+
+    reads = []
+    subdivision = feels.keeper_subdivision
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        reads.append(1)
+        return subdivision(*args)
+
+    feels._time_of.cache_clear()
+    monkeypatch.setattr(feels, "keeper_subdivision", counted)
+    rng = np.random.default_rng(7)
+    for m in (1, 1, 2, 4):
+        hits = rng.random((m, S, 9)) < 0.3
+        lengths, beats = np.full(m, 16), np.full(m, 4)
+        keeper = labels.time_keeper(hits.sum(axis=1), lengths / beats)
+        expected = (keeper, labels.keeper_subdivision(hits, np.zeros(hits.shape, np.float32), beats, keeper),
+                    kick_snare_feel(hits, lengths, beats))
+        before = len(reads)
+        assert time_of(hits, lengths, beats) == time_of(hits.copy(), lengths, beats) == expected
+        assert len(reads) == before + (keeper != "none")  # the second read came from the first

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seq2drum.live.api import BarClock, PlayedNote
-from seq2drum.live.features import TICKS_PER_QUARTER, _notes_by_role, bar_grid, live_bar
+from seq2drum.live.features import TICKS_PER_QUARTER, notes_by_role, bar_grid, live_bar
 from seq2drum.midi.io import Part
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.song.band import band_features
@@ -46,7 +46,7 @@ def test_a_live_bars_tables_are_those_of_the_whole_computation(meter: tuple[int,
     played = [PlayedNote(float(rng.random() * clock.quarters), float(rng.random()), int(rng.integers(30, 90)),
                          int(rng.integers(1, 128)), role) for role in ("guitar", "bass", "keys") for _ in range(6)]
     steps, bar, bar_steps, _ = live_bar(played, clock, SPEC, 4)
-    by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))
+    by_role = notes_by_role(played, ("guitar", *BAND_ROLES))
     band = band_features({role: [Part(0, 0, role, -1, notes)] for role, notes in by_role.items()
                           if role != "guitar" and len(notes)}, grid)
     song = EncodedSong("whole", grid, [(0, *meter)], guitar_features(by_role["guitar"], grid),

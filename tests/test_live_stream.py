@@ -764,3 +764,47 @@ def test_a_bad_part_switch_is_refused_and_the_drums_play_on(loop_server: ServerT
         answered += _play(link, [((4, 4), 120.0, RIFF)] * 6, first=3)
     assert len(answered) == 9 and all(bar.hits for bar in answered[1:])
     assert "the switch to part 'cowbell forever' before bar 3 was refused" in caplog.text
+
+
+def test_a_bars_hearing_is_taken_in_after_its_answer_is_sent(tiny_model_path: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 102: what a bar leaves for the live drummer's hearing (every few bars the band read and the plan drawn,
+    live/hearing.py `heard`) runs after the bar's answer is sent (`LocalDrummer.after`), never inside a bar's decision
+    (`LocalDrummer.run`, between the bar's message and its answer); and the drums are those of a server that leaves it
+    to the next bar's call."""
+    from seq2drum.live import model_drummer
+    from server import live_stream
+
+    inside, where = [False], []
+    run, heard = live_stream.LocalDrummer.run, model_drummer.heard
+
+    def deciding(self: Any, job: Any) -> Any:
+        inside[0] = True
+        try:
+            return run(self, job)
+        finally:
+            inside[0] = False
+
+    def hearing(*args: Any) -> Any:
+        where.append(inside[0])
+        return heard(*args)
+
+    monkeypatch.setattr(live_stream.LocalDrummer, "run", deciding)
+    monkeypatch.setattr(model_drummer, "heard", hearing)
+    live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
+    bars = [((4, 4), 120.0, RIFF)] * 12
+    played = {}
+    with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
+        for after in ("after the answer", "in the next call"):
+            if after == "in the next call":
+                monkeypatch.setattr(live_stream.LocalDrummer, "after", lambda self, state: state)
+            where.clear()
+            channel, link = _link(server)
+            with channel, link:
+                link.open()
+                played[after] = [[(h.onset_quarters, h.pitch, h.velocity) for h in bar.hits]
+                                 for bar in _play(link, bars)]
+            # each bar's after its answer (the last bar's, perhaps after this line); left to the calls, each in the
+            # next bar's
+            assert where[:11] == ([False] * 11 if after == "after the answer" else [True] * 11) and not any(where[11:])
+    assert any(played["after the answer"]) and played["after the answer"] == played["in the next call"]

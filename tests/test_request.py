@@ -189,7 +189,7 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
     meters = song_meters(offline.finish.scores, grid, generator.styles.steps_per_quarter)
     assert np.array_equal(offline.steering.allowed, generator.styles.allowed(style, meters))
     # the plans: offline's from groove.request's one builder for the whole song; live hands in its bar's (no part
-    # chosen: held, the live drummer plays none of its own)
+    # chosen, and none told where no band plays beside the guitar: held)
     heard = Heard(offline.finish.scores, offline.finish.p, song_span(offline.finish.scores), meters,
                   offline.finish.swung, grid, prepared.bars)
     built = take_plans(options, heard, generator.deciders(), options.seed or 0, offline.finish.continuation,
@@ -256,7 +256,8 @@ def test_offline_and_live_build_the_same_request(sides: tuple[DrumGenerator, Mod
 
 def test_live_plays_the_genre_the_musician_names_as_offline_does(sides: tuple[DrumGenerator, ModelDrummer]) -> None:
     """Breaks if the genre the take steps read (the jazz ride only in a song played as jazz, issue 100) reached only
-    offline: live hears no band description yet, but the musician's --genre is the same word on both sides."""
+    offline: live hears the band's genre only from the bars heard (live/hearing.py), but the musician's --genre is the
+    same word on both sides."""
     generator, _ = sides
     options = GenerationOptions(seed=0, genre="rock")
     offline, _ = offline_request(generator, swung_band(), options)

@@ -60,7 +60,8 @@ class GenreReader:
                          else float(getattr(description, name)) for name in self.fields])
 
     def jazz_score(self, description: BandDescription) -> float:
-        z = (self.numbers(description) - np.array(self.mean)) / np.array(self.std)
+        """The weighted z-scores' sum; a number unknown (NaN: live, the programs) counts at its mean."""
+        z = np.nan_to_num((self.numbers(description) - np.array(self.mean)) / np.array(self.std))
         return float(z @ np.array(self.weights) + self.bias)
 
     def genre(self, description: BandDescription) -> str:

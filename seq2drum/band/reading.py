@@ -59,8 +59,15 @@ def band_bars(song: MidiSong, grid: Grid | None = None) -> BandBars:
     """`BandBars` of a song read whole (`read_midi` without only_guitar)."""
     grid = grid or band_grid(song)
     pitched = [p for p in song.parts if not p.is_drums and p.note_count and p.notes_read]
+    return band_rows(merged_notes(harmony_parts(pitched)), merged_notes([p for p in pitched if part_role(p) == BASS]),
+                     grid)
+
+
+def band_rows(harmony_notes: np.ndarray, bass: np.ndarray, grid: Grid) -> BandBars:
+    """`BandBars` of the bars of `grid` from the notes (N, 4) that make the harmony and the bass's, each sorted by
+    start (`merged_notes`): what `band_bars` reads of a song, and the live reader of a few bars heard."""
     beats = harmony.beat_starts(grid)
-    chroma = harmony.beat_chroma(merged_notes(harmony_parts(pitched)), grid, beats)
+    chroma = harmony.beat_chroma(harmony_notes, grid, beats)
     kinds, roots, dominant = harmony.chord_kinds(harmony.beat_masks(chroma))
     first_beat = harmony.beats_per_bar(grid, beats)
     per_bar = np.repeat(np.arange(grid.n_bars), np.diff(first_beat))
@@ -73,7 +80,6 @@ def band_bars(song: MidiSong, grid: Grid | None = None) -> BandBars:
     bar_chroma = np.zeros((n, 12))
     np.add.at(bar_chroma, per_bar, chroma * beat_length)
     bar_chroma /= np.maximum(grid.bars[:, BAR_STEPS], 1)[:, None]
-    bass = merged_notes([p for p in pitched if part_role(p) == BASS])
     figures, bass_roots = bassline.bass_figures(bass, grid)
     onsets = np.bincount(np.clip(np.searchsorted(grid.bars[:, BAR_START], grid.nearest_step(bass[:, START]),
                                                  side="right") - 1, 0, max(n - 1, 0)), minlength=n)[:n]
@@ -121,6 +127,16 @@ def _time(bars: BandBars, parts: list[Part], end_bar: int) -> dict[str, object]:
 def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> BandDescription:
     """The description of bars [0, end_bar) (the whole song by default), from `band_bars` and the song's parts."""
     end = bars.n_bars if end_bar is None else max(0, min(end_bar, bars.n_bars))
+    end_tick = None
+    if end < bars.n_bars:
+        end_tick = int(bars.grid.bars[end, BAR_START] * bars.grid.ticks_per_step)
+    return description_of(bars, end, _instruments(parts, end_tick), _time(bars, parts, end))
+
+
+def description_of(bars: BandBars, end: int, instruments: dict[str, object],
+                   time: dict[str, object]) -> BandDescription:
+    """The description of rows [0, end) of `bars` with its instrument and time fields given (`summarize`'s from a
+    song's parts; live, from what a stream hears: band.running)."""
     kinds = bars.kind_beats[:end].sum(axis=0).astype(np.float64)
     sounding = max(kinds[harmony.DYAD:].sum(), 1.0)
     figures = bars.figures[:end]
@@ -128,9 +144,6 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
     figure_share = {name: float(figures[:, i].sum() / bass_bars) for i, name in enumerate(bassline.FIGURES)}
     similarity, typical = form.lag_similarity(bars.chroma[:end])
     blues_share, blues_first_bar = form.blues_fit(np.stack([bars.roots[:end], bars.chord_roots[:end]]))
-    end_tick = None
-    if end < bars.n_bars:
-        end_tick = int(bars.grid.bars[end, BAR_START] * bars.grid.ticks_per_step)
     return BandDescription(
         dyad_share=kinds[harmony.DYAD] / sounding, triad_share=kinds[harmony.TRIAD] / sounding,
         seventh_share=kinds[harmony.SEVENTH] / sounding, extended_share=kinds[harmony.EXTENDED] / sounding,
@@ -141,7 +154,7 @@ def summarize(bars: BandBars, parts: list[Part], end_bar: int | None = None) -> 
         walking_share=figure_share["walking"], root_fifth_share=figure_share["root_fifth"],
         driving_share=figure_share["driving"], pedal_share=figure_share["pedal"],
         shuffle_share=figure_share["shuffle"], bossa_share=figure_share["bossa"],
-        **_instruments(parts, end_tick), **_time(bars, parts, end),
+        **instruments, **time,
         lag_similarity=tuple(float(s) for s in similarity), typical_similarity=typical,
         chorus_bars=form.chorus_bars(similarity, typical, end), blues_share=blues_share,
         n_bars=end, blues_first_bar=blues_first_bar)

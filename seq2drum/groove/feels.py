@@ -14,6 +14,8 @@ phrase the few hits a bar that make it sparse, not a drop-out. What they add goe
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from seq2drum import arrays
@@ -133,12 +135,19 @@ def full_in(hits: np.ndarray, p: np.ndarray, rows: np.ndarray, bar_steps: np.nda
     return flat[np.argsort(-p.reshape(-1)[flat], kind="stable")[:lacking]]
 
 
-def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str]:
-    """(keeper, subdivision) of (m, S, 9) bars of a phrase as parts.labels reads them, before any swing."""
-    keeper = time_keeper(bars.sum(axis=1), lengths / np.maximum(beat_steps, 1))
-    if keeper == "none":
-        return keeper, "none"
-    return keeper, keeper_subdivision(bars, np.zeros(bars.shape, dtype=np.float32), beat_steps, keeper)
+def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str, str]:
+    """(keeper, subdivision, the kick and snare's feel) of (m, S, 9) bool bars of a phrase as parts.labels reads them,
+    before any swing: read once per cells, lengths and beats (`_time_of`; a live bar's phrase was read 3.4 times a
+    bar, by each of the decision's rounds and by `play_times` and `play_feels` in each, mostly the same cells)."""
+    return _time_of(bars.tobytes(), bars.shape, tuple(lengths.tolist()), tuple(beat_steps.tolist()))
+
+
+@lru_cache(maxsize=1024)
+def _time_of(cells: bytes, shape: tuple[int, ...], lengths: tuple[int, ...], beats: tuple[int, ...]) -> tuple[str, ...]:
+    bars, beat, steps = np.frombuffer(cells, dtype=bool).reshape(shape), np.array(beats), np.array(lengths)
+    keeper = time_keeper(bars.sum(axis=1), steps / np.maximum(beat, 1))
+    subdivision = "none" if keeper == "none" else keeper_subdivision(bars, np.zeros(shape, np.float32), beat, keeper)
+    return keeper, subdivision, feel_of(bar_feels(bars, steps, beat), bars[:, :, SNARE].sum(axis=1))
 
 
 def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
@@ -151,18 +160,17 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
     A swung part's time is kept in eighths, which the take steps swing where the song swings."""
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
-        keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
+        keeper, subdivision, _ = time_of(hits[rows], lengths, beat_steps[rows])
         if keeper == "none" and part.keeper in KEEPER_CYMBALS and chosen.named is not None and chosen.named[rows[0]]:
             for row, length in zip(rows.tolist(), lengths.tolist()):
                 hits[row, : int(length) : max(int(beat_steps[row]), 1), KEEPER_CYMBALS[part.keeper]] = True
-            keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
+            keeper, subdivision, _ = time_of(hits[rows], lengths, beat_steps[rows])
         if keeper == "crash" and part.keeper != "crash":  # the model's own crash riding is left as it plays it
             continue
         if keeper in KEEPER_CYMBALS and part.keeper in KEEPER_CYMBALS and keeper != part.keeper:
             for row in rows.tolist():
-                move_time(hits[row], KEEPER_CYMBALS[keeper], KEEPER_CYMBALS[part.keeper],
-                          max(int(beat_steps[row]), 1))
-            keeper, subdivision = time_of(hits[rows], lengths, beat_steps[rows])
+                move_time(hits[row], KEEPER_CYMBALS[keeper], KEEPER_CYMBALS[part.keeper], max(int(beat_steps[row]), 1))
+            keeper, subdivision, _ = time_of(hits[rows], lengths, beat_steps[rows])
         wanted = "eighths" if part.subdivision == "swung" else part.subdivision  # swung by the take steps
         if subdivision == "swung" and part.subdivision != "swung":  # a straight part's time on the swung 16ths
             subdivision = "16ths"  # (a later take's swaps put it there): thinned to the part's as 16ths are
@@ -235,8 +243,8 @@ def play_feels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         groove = rows if fills is None or fills[rows].all() else rows[~fills[rows]]
         read, bars = np.minimum(bar_steps[groove], hits.shape[1]), hits[groove]
-        feels = part.feels(*time_of(bars, read, beat_steps[groove]))
-        if not feels or feel_of(bar_feels(bars, read, beat_steps[groove]), bars[:, :, SNARE].sum(axis=1)) in feels:
+        *time, feel = time_of(bars, read, beat_steps[groove])
+        if not (feels := part.feels(*time)) or feel in feels:
             continue
         for row, length in zip(rows.tolist(), lengths.tolist()):
             play_feel(hits[row], p[row], feels[0], int(length), max(int(beat_steps[row]), 1))
@@ -255,7 +263,7 @@ def play_feel(bar: np.ndarray, p: np.ndarray, feel: str, length: int, beat: int)
         kick[beats] = True
         return
     if kick[beats].all():  # four on the floor only where it is asked: the least likely beat's kick after the first
-        kick[_least(p[:, KICK], beats[1:])] = False
+        kick[_most(-p[:, KICK], beats[1:])] = False
     if feel == "backbeat":
         if n_beats % 2 == 0:
             snare[backbeats] = True
@@ -280,7 +288,7 @@ def _comping(snare: np.ndarray, p_snare: np.ndarray, beats: np.ndarray, backbeat
     least, at the likeliest step off the backbeats."""
     n_beats = len(beats)
     if n_beats % 2 == 0 and snare[backbeats].all():
-        snare[_least(p_snare, backbeats)] = False
+        snare[_most(-p_snare, backbeats)] = False
     elif n_beats % 2:
         snare[backbeats] = False
     if n_beats >= 4 and n_beats % 2 == 0 and snare[beats[n_beats // 2]] and not snare[beats[1::2]].any():
@@ -293,10 +301,6 @@ def _comping(snare: np.ndarray, p_snare: np.ndarray, beats: np.ndarray, backbeat
 
 
 def _most(values: np.ndarray, steps: np.ndarray) -> int:
-    """The step of `steps` where `values` is greatest (the first of a tie)."""
+    """The step of `steps` where `values` is greatest (the first of a tie; the least of `-values`)."""
     return int(steps[np.argmax(values[steps])])
 
-
-def _least(values: np.ndarray, steps: np.ndarray) -> int:
-    """The step of `steps` where `values` is least (the first of a tie)."""
-    return int(steps[np.argmin(values[steps])])

@@ -365,7 +365,7 @@ def request(options: GenerationOptions, heard: Heard, deciders: Deciders, seed: 
     steering, rested = steerings[0], plan_rests(plans[0], heard.span.n_bars)[0]
     asked = steered(steering, options, heard.scores, heard.p, heard.span, deciders.crash_phrase_bars, heard.swung,
                     heard.grid, cross_stick_entries(deciders.styles, options.style))
-    genre = heard.song.genre if heard.song is not None else options.genre  # live hears no band yet: the musician's
+    genre = heard.song.genre if heard.song is not None else options.genre  # live: the genre heard so far
     # the take's floor counts the bars that play (a take of many drop-outs is not too sparse); policy `copied`: a live
     # bar makes two
     floor = take_floor(heard.scores, heard.p, ~rested) if rested.any() else asked.finish.min_hits

@@ -71,7 +71,7 @@ def bar_grid(numerator: int, denominator: int, tempo_bpm: float, steps_per_quart
                          ticks - 1, steps_per_quarter)
 
 
-def _notes_by_role(played: Sequence[PlayedNote], roles: tuple[str, ...]) -> dict[str, np.ndarray]:
+def notes_by_role(played: Sequence[PlayedNote], roles: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Each role's notes (N, 4) start, end, pitch, velocity in ticks of the bar, sorted as `merged_notes` sorts: one
     array for all of them, sorted by role, then split (not a pass over the notes per role). One Python pass reads
     the notes; the arithmetic is numpy's on float64, the same as Python's on each note's floats: a note lasts at
@@ -105,7 +105,7 @@ def live_bar(played: Sequence[PlayedNote], clock: BarClock, spec: FeatureSpec,
     """(step features (S, n_step), bar features (n_bar,), bar steps, beat steps) of one bar played live, in the
     columns `spec` names."""
     grid = bar_grid(clock.numerator, clock.denominator, float(clock.tempo_bpm), steps_per_quarter)
-    by_role = _notes_by_role(played, ("guitar", *BAND_ROLES))  # each role's notes as merged_notes gives them
+    by_role = notes_by_role(played, ("guitar", *BAND_ROLES))  # each role's notes as merged_notes gives them
     guitar = guitar_features(by_role["guitar"], grid)
     band = band_note_features([by_role[role] for role in BAND_ROLES], grid)
     width = spec.max_bar_steps
@@ -171,3 +171,13 @@ class BarsAhead:
             features.setflags(write=False)
             cached = self._cache[key] = (steps, features, bar_steps, beat_steps)
         return cached
+
+
+def role_onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:
+    """The onsets (quarter notes from the bar's start) of the notes played, per role: what the swing is read from
+    (the guitar's alone with --guitar-only, as offline)."""
+    onsets: dict[str, list[float]] = {}
+    for note in played:
+        if not guitar_only or note.role == "guitar":
+            onsets.setdefault(note.role, []).append(note.onset)
+    return onsets

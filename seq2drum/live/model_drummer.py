@@ -2,7 +2,8 @@
 
 `next_bar` reads the notes of bar n-1 played up to the lead (live/features.py), runs the decoder for bar n hearing
 the drums the user gave, and decides bar n with the offline decision, `groove.decide`, through the live chooser
-(live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves); the state keeps
+(live/chooser.py: a groove held once settled, until a phrase opens or a part enters or leaves), the bar's plan the
+musician's part or the one the band heard up to bar n-2 tells (live/hearing.py, `after_bar`); the state keeps
 what it counts over the bars played (the running expected F1, crashes, open hats). The controls apply per bar as
 generation applies them, and the bar is played through the render pipeline offline plays songs through (live/render.py).
 Randomness comes from (seed, bar index), so how late a call comes never changes the drums. Before the band plays a
@@ -30,7 +31,8 @@ from seq2drum.groove import (BarCounts, CRASH_COLUMN, Deciders, Decoder, Decodin
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import BarsAhead, bar_grid, live_bar
+from seq2drum.live.features import BarsAhead, bar_grid, live_bar, role_onsets
+from seq2drum.live.hearing import Hearing, Unheard, heard, told_plan
 from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
 from seq2drum.live.parts import bar_part, checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
@@ -41,13 +43,11 @@ from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan import planner_for
-from seq2drum.parts.plan_value import Held, Plan
 from seq2drum.shipped import DEFAULT_CHECKPOINT
-from seq2drum.song.columns import FeatureSpec
+from seq2drum.song.columns import BAR, STEP, FeatureSpec
 
 LIVE_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "live.pt"
 TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
-NO_LIVE_PLAN = Plan.held_for(Held.LIVE)  # a bar no part was chosen for: the live drummer plays no plan of its own
 
 
 @dataclass
@@ -81,6 +81,8 @@ class LiveState:
     meters: tuple[str, ...] = ()  # the meters of the bars decided so far, in the order first heard (a style's check)
     swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
     parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
+    hearing: Hearing = Hearing()  # the band heard so far: its description, its genre, the plan (live/hearing.py)
+    unheard: Unheard | None = None  # the bar the hearing takes in after the last bar's drums are sent (`after_bar`)
 
 
 class ModelDrummer:
@@ -126,6 +128,7 @@ class ModelDrummer:
         # the drums of bar n are decided this many quarter notes before it starts
         self.lead_quarters = network.config.lead_steps / self.steps_per_quarter
         self.ahead = BarsAhead(spec, self.steps_per_quarter)
+        self.reads_parts = spec.step_columns == STEP.names and spec.bar_columns == BAR.names  # the part model's columns
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> LiveState:
         """The state before the first bar; a groove clip's first bar is heard as the bar before the song.
@@ -166,21 +169,34 @@ class ModelDrummer:
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
-        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`)."""
+        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`);
+        `previous` heard by `after_bar`, which runs first where no one ran it since the last call (the same drums)."""
+        state, read = self.after_bar(state), None
         if previous is not None and (played or state.started):
-            state = self.read(state, *live_bar(played, previous, self.spec, self.steps_per_quarter)[:3])
+            read = live_bar(played, previous, self.spec, self.steps_per_quarter)
+            state = self.read(state, *read[:3])
             band = tuple(sorted({note.role for note in played}))
             lead = previous.numerator * 4 / previous.denominator - self.lead_quarters  # notes after it: not heard
             heard = np.array([note.velocity for note in played if note.onset < lead])
             level = state.level.hearing_band(heard, state.seed)
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
-                           swing=state.swing.after(_onsets(played, state.options.guitar_only), previous.numerator,
+                           swing=state.swing.after(role_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))
+        unheard = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
+                          state.swing, state.loop, state.loop_steps)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
                                          take.articulation[0], state.drift)
-        return drums, _moved(state, level=level, drift=drift)
+        return drums, _moved(state, level=level, drift=drift, unheard=unheard)
+
+    def after_bar(self, state: LiveState) -> LiveState:
+        """The state with the bar the last call read taken into the hearing (live/hearing.py `heard`: the band read,
+        the plan drawn), for the bars after: a server runs it once the bar's drums are sent, off the bar's path."""
+        if state.unheard is None:
+            return state
+        planner = self.planner if self.reads_parts else None
+        return _moved(state, hearing=heard(state.hearing, planner, state.unheard), unheard=None)
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
@@ -261,32 +277,23 @@ class ModelDrummer:
                 meters: list[str]) -> Request:
         """The bar's request, built by offline's builder (groove.request) from what has been heard: the section that
         opened at the band's first bar (`position` bars ago), the meters heard, the user's groove, the swing read
-        from the notes heard so far (the take steps' jazz ride and swung time-keeping), the bar's own grid."""
-        options, bar_steps = state.options, int(scores.bar_steps[0])
+        from the notes heard so far (the take steps' jazz ride and swung time-keeping), the bar's own grid, the genre
+        heard where the musician said none and the plan the band heard tells (live/hearing.py)."""
+        options, bar_steps = state.hearing.options or state.options, int(scores.bar_steps[0])
         swung = options.swing is None and state.swing.ratio(None) is not None  # the song swings by its own reading
         grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
         chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
                           self.steps_per_quarter) if state.parts else -1
         # the musician's part, where he chose one for the bar (a switch, a --parts bar range): the bar plays it
-        plan = self.planner.live_plan(chosen) if chosen >= 0 and self.planner is not None else NO_LIVE_PLAN
+        plan = (self.planner.live_plan(chosen) if chosen >= 0 and self.planner is not None else
+                told_plan(state.hearing, self.planner, bar_steps, int(scores.beat_steps[0]), self.steps_per_quarter))
         heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
         return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
                              state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
 
-def _onsets(played: Sequence[PlayedNote], guitar_only: bool) -> dict[str, list[float]]:
-    """The onsets (quarter notes from the bar's start) of the notes played, per role: what the swing is read from
-    (the guitar's alone with --guitar-only, as offline)."""
-    onsets: dict[str, list[float]] = {}
-    for note in played:
-        if not guitar_only or note.role == "guitar":
-            onsets.setdefault(note.role, []).append(note.onset)
-    return onsets
-
-
 def _moved(state: LiveState, **changes: Any) -> LiveState:
-    """`dataclasses.replace(state, **changes)` for the state after a bar: its fields copied as they are (LiveState has
-    no default factory, no check and no `__post_init__`), a tenth of `replace`'s time."""
+    """`dataclasses.replace(state, **changes)` in a tenth of its time (LiveState has no factory, check or hook)."""
     moved = object.__new__(LiveState)
     moved.__dict__.update(state.__dict__)
     moved.__dict__.update(changes)

@@ -135,8 +135,7 @@ def label_phrase(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, be
                  song_median_hits: float, steps_per_quarter: int = 4) -> PhraseLabel:
     """The label of a phrase of (m, S, 9) `hits` with their `offset`s (steps), each bar `bar_steps` long with a
     felt beat of `beat_steps`; `song_median_hits`: the song's median phrase's hits a bar (its level's measure)."""
-    return label_phrases(hits, offset, bar_steps, beat_steps, [(0, len(hits))], song_median_hits,
-                         steps_per_quarter)[0]
+    return label_phrases(hits, offset, bar_steps, beat_steps, [(0, len(hits))], song_median_hits, steps_per_quarter)[0]
 
 
 def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,

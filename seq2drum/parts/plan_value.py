@@ -38,7 +38,7 @@ class Held(str, Enum):
     STYLE_WITHOUT_PARTS = "no drummer's part plays the style"
     NO_PHRASES = "no phrase to plan"
     NO_OTHER = "the part chain has no other plan"
-    LIVE = "live: the live drummer plays no plan yet"
+    LIVE = "live: no part told for the bar yet (none heard, or of another meter)"
 
 
 class Reading(NamedTuple):
