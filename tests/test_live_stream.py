@@ -58,6 +58,14 @@ def _play(link: LiveLink, bars: list[tuple[tuple[int, int], float, list[Note]]],
     return out
 
 
+def _hits_played(server: ServerThread, bars: list[tuple[tuple[int, int], float, list[Note]]]) -> list[list[tuple]]:
+    """A stream opened on `server` plays `bars` (as `_play`); each bar's hits as (onset, pitch, velocity)."""
+    channel, link = _link(server)
+    with channel, link:
+        link.open()
+        return [[(h.onset_quarters, h.pitch, h.velocity) for h in bar.hits] for bar in _play(link, bars)]
+
+
 def test_each_bar_is_answered_in_its_own_meter_and_tempo(loop_server: ServerThread) -> None:
     channel, link = _link(loop_server)
     with channel, link:
@@ -629,11 +637,7 @@ def test_bars_are_decided_in_the_server_process_the_same_as_on_a_worker(tiny_mod
         for where, limit in (("here", live_stream.LOCAL_BAR_NOTES), ("workers", -1)):
             monkeypatch.setattr(live_stream, "LOCAL_BAR_NOTES", limit)
             sent.clear()
-            channel, link = _link(server)
-            with channel, link:
-                link.open()
-                played[where] = [[(h.onset_quarters, h.pitch, h.velocity) for h in bar.hits]
-                                 for bar in _play(link, bars)]
+            played[where] = _hits_played(server, bars)
             assert [job.bar is not None for job in sent] == ([] if where == "here" else [True] * len(bars))
     assert any(played["here"]) and played["here"] == played["workers"]
 
@@ -799,11 +803,7 @@ def test_a_bars_hearing_is_taken_in_after_its_answer_is_sent(tiny_model_path: Pa
             if after == "in the next call":
                 monkeypatch.setattr(live_stream.LocalDrummer, "after", lambda self, state: state)
             where.clear()
-            channel, link = _link(server)
-            with channel, link:
-                link.open()
-                played[after] = [[(h.onset_quarters, h.pitch, h.velocity) for h in bar.hits]
-                                 for bar in _play(link, bars)]
+            played[after] = _hits_played(server, bars)
             # each bar's after its answer (the last bar's, perhaps after this line); left to the calls, each in the
             # next bar's
             assert where[:11] == ([False] * 11 if after == "after the answer" else [True] * 11) and not any(where[11:])
