@@ -41,9 +41,9 @@ def test_an_entry_is_the_bar_most_bars_are_like_at_their_median_touch() -> None:
 
 def test_the_drummers_bars_are_read_on_any_grid_and_none_without_the_file(tmp_path: Path) -> None:
     at_16ths, at_32nds = drummers_grooves(4), drummers_grooves(8)
-    assert set(at_16ths) == set(at_32nds) == {"bossa"}
-    for (n, pattern, bars, velocity, _), (n2, pattern2, bars2, velocity2, _) in zip(at_16ths["bossa"],
-                                                                                    at_32nds["bossa"]):
+    assert set(at_16ths) == set(at_32nds) == {"bossa", "funk"}
+    for (n, pattern, bars, velocity, _), (n2, pattern2, bars2, velocity2, _) in zip(
+            at_16ths["bossa"] + at_16ths["funk"], at_32nds["bossa"] + at_32nds["funk"]):
         assert (n2, bars2) == (2 * n, bars) and (pattern2[::2] == pattern).all() and not pattern2[1::2].any()
         assert (velocity2[::2] == velocity).all() and (velocity[pattern] > 0).all()
     assert drummers_grooves(3) == {} and drummers_grooves(4, tmp_path / "none.npz") == {}
@@ -56,15 +56,18 @@ def test_a_bossa_is_played_straight_unless_the_musician_swings_it() -> None:
 
 
 @pytest.mark.needs_data
-def test_the_shipped_bossa_is_its_drummers_bars(tmp_path: Path) -> None:
-    """Each shipped entry is a bar GMD's bossa drummers played, and fitting again writes the same file."""
+def test_the_shipped_styles_are_their_drummers_bars(tmp_path: Path) -> None:
+    """Each shipped entry is a bar GMD's drummers of its style played (the bossa's, funk's), and fitting again
+    writes the same file."""
     if not (GMD / "info.csv").is_file():
         pytest.skip(f"the Groove MIDI Dataset is not at {GMD}")
-    hits, _, _, files = style_bars(GMD, "bossa")
-    assert len(files) == 2 and len(hits) >= 200
-    played = {b.tobytes() for b in hits}
-    shipped = drummers_grooves(4)["bossa"]
-    assert all(pattern.tobytes() in played for _, pattern, _, _, _ in shipped)
+    for style, files_at_least in (("bossa", 2), ("funk", 40)):
+        hits, _, _, files = style_bars(GMD, style)
+        assert len(files) >= files_at_least and len(hits) >= 200
+        played = {b.tobytes() for b in hits}
+        assert all(pattern.tobytes() in played for _, pattern, _, _, _ in drummers_grooves(4)[style])
+    funk = np.array([pattern for _, pattern, _, _, _ in drummers_grooves(4)["funk"]])
+    assert funk[:, [4, 12], SNARE].all() and funk[:, :, [CLOSED_HAT]].any(axis=(1, 2)).all()
     main(["--data", str(GMD), "--out", str(tmp_path / "again.npz")])
     with np.load(tmp_path / "again.npz") as again, np.load(STYLE_GROOVES) as stored:
         for name in ("styles", "hits", "velocity", "offset", "bars"):

@@ -51,7 +51,10 @@ def test_the_vocabulary_is_offered_in_every_jazz_meter_and_never_chosen_unasked(
     assert styles.get("shuffle").meters == ("4/4",)
     gains = GrooveGains(codebook, min_groove_bars=0)
     designed = codebook.designed
-    assert designed.sum() == len(FIGURES) + len(drummers_grooves(4)["bossa"])  # the bossa's drummers' bars
+    drummers = drummers_grooves(4)  # the bossa's and funk's drummers' bars
+    assert designed.sum() == len(FIGURES) + sum(len(found) for found in drummers.values())
+    assert styles.get("funk").meters == ("4/4",)
+    assert {styles.family[k] for k in np.flatnonzero(designed)} >= {"bossa", "funk"}
     assert not (gains.playable & designed).any() and not (gains.playable_for_takes & designed).any()
     state = codebook.to_state()  # a checkpoint holds the learned entries only
     assert len(state["bar_steps"]) == len(tiny_codebook())
@@ -140,6 +143,17 @@ def test_bossa_plays_its_drummers_bars_straight_under_a_swung_band(shipped: Drum
         played = drums_to_grid(written.drum_parts[0].notes, grid).hits
         bars = played[: len(played) // 16 * 16].reshape(-1, 16, played.shape[1])[2:-1]
         assert np.mean([bossa(bar, 4) for bar in bars]) >= 0.8
+
+
+def test_funk_plays_its_drummers_bars_as_they_played_them(shipped: DrumGenerator) -> None:
+    """Under `--style funk` every groove bar is one of the funk drummers' bars, cells and all (the style's rule
+    that drops cells the model does not expect leaves theirs alone): the snare on 2 and 4, the kick off the beat."""
+    known = {pattern.tobytes() for _, pattern, _, _, _ in drummers_grooves(4)["funk"]}
+    drums = drum_bars(shipped.generate(band_songs.rock(16), GenerationOptions(style="funk", seed=3,
+                                                                                    fills="none")), 4, 4)
+    assert np.mean([bar.tobytes() in known for bar in drums]) >= 0.8
+    assert drums[:, [4, 12], SNARE].all(axis=1).mean() >= 0.8
+    assert drums[:, 1::2, KICK].any(axis=1).mean() >= 0.5  # the kick on an "e" or an "a"
 
 
 def test_a_shuffled_blues_gets_a_backbeat_under_the_shuffle(shipped: DrumGenerator) -> None:

@@ -1,19 +1,18 @@
 """The grooves `--style` plays from a style's own drummers (issue 100: "each part's cells, fills and touch come from
 that part's drummers"): the Groove MIDI Dataset's beats (../shared/data/gmd; Gillick et al. 2019, CC BY 4.0) of the
-GMD styles that play a named style of parts.traits, quantized to 16ths, each bar named by groove.styles'
-`entry_family` as any codebook entry is; the bars of the style's family then stand for themselves in a few entries:
-
+GMD styles that play a style of parts.traits (`SOURCES`: bossa, funk), quantized to 16ths, each bar named by
+groove.styles' `entry_family` as any codebook entry is; the style's bars (`FAMILIES`) stand for themselves in a few
+entries:
 - an entry is a bar a drummer played, the one with the most bars like it (cell F1 >= SIMILAR) among the bars left;
   those bars are then taken out, and so on, up to MAX_ENTRIES entries, while an entry stands for MIN_BARS bars;
-- its velocity at each cell is the median of those bars' hits there (the drummers' touch: GMD's bossa at 43 where
-  the hand-written figure struck 62-84), its offset their median (their push and drag, in steps); a bar with a
-  crash or a fill's toms is left out (the crash on a section's one is groove.marks', fills groove.structure's);
+- its velocity and offset at each cell are the medians of those bars' hits there (the drummers' touch and push:
+  GMD's bossa at 43); a bar with a crash or a fill's toms is left out (groove.marks' and groove.structure's);
 - `counts` is the number of bars an entry stands for.
 
-    python -m tools.fit_style_grooves --data ../shared/data/gmd     # seconds; writes seq2drum/groove/style_grooves.*
+    python -m tools.fit_style_grooves --data ../shared/data/gmd     # a minute; writes seq2drum/groove/style_grooves.*
 
-groove.vocabulary appends the entries to a loaded model's codebook for `--style` to play, in place of its
-hand-written figures of the same style (designed: never the model's own choice).
+groove.vocabulary appends the entries to a loaded model's codebook, named by their style (groove.styles), for
+`--style` to play (designed: never the model's own choice).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.groove import STYLE_GROOVES, entry_family, pattern_f1
-from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, TOMS
+from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, SNARE, TOMS
 from seq2drum.midi.io import read_midi
 from seq2drum.song.drum_part import drums_to_grid
 from seq2drum.song.grid import Grid
@@ -36,15 +35,22 @@ from seq2drum.song.phrases import FILL_TOM_HITS
 
 STEPS_PER_QUARTER = 4  # the 16th grid the entries are written on (groove.vocabulary scales them to a model's)
 BAR_STEPS = 16  # 4/4: every style GMD has enough beats of is played in 4/4
-# the GMD styles (info.csv's style column) whose drummers play each style of parts.traits
-SOURCES = {"bossa": ("latin/brazilian-bossa",)}
+# the GMD styles (info.csv's style column) whose drummers play each style of parts.traits, and the families
+# (groove.styles `entry_family`) of their bars that play it: the bossa's bossa bars; funk's bars kept on the hat in
+# eighths or 16ths, each with the snare on 2 and 4 (`BACKBEAT`): its ghost notes and the kick off the beat are the
+# drummers' own (its half-time, ride and four-on-the-floor bars are other styles')
+SOURCES = {"bossa": ("latin/brazilian-bossa",),
+           "funk": ("funk", "funk/groove1", "funk/groove2", "funk/groove5", "funk/fast", "funk/rock",
+                    "neworleans/funk")}
+FAMILIES = {"bossa": ("bossa",), "funk": ("straight-8ths", "16th-hats")}
+BACKBEAT = {"funk"}
 SIMILAR = 0.8  # cell F1 at which two bars are the same groove, played with variations
 MAX_ENTRIES, MIN_BARS = 8, 8
 
 
 def style_bars(root: Path, style: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """(N, 16, 9) hits, velocities and offsets of the 4/4 bars of the GMD beats that play `style`, whose family is
-    `style`; and the files they came from."""
+    """(N, 16, 9) hits, velocities and offsets of the 4/4 bars of the GMD beats that play `style`, of its families
+    (`FAMILIES`, `BACKBEAT`); and the files they came from."""
     with open(root / "info.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["beat_type"] == "beat" and row["time_signature"] == "4-4"
                 and row["style"] in SOURCES[style]]
@@ -58,7 +64,8 @@ def style_bars(root: Path, style: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
             bar = drums.hits[start: start + BAR_STEPS]
             # a crash on the one is the section's (groove.marks), toms a fill's (song.phrases), not the groove's
             groove = not bar[:, CRASH].any() and bar[:, list(TOMS)].sum() < FILL_TOM_HITS
-            if bar.any() and groove and entry_family(bar, BAR_STEPS, False, STEPS_PER_QUARTER) == style:
+            groove &= style not in BACKBEAT or bool(bar[[4, 12], SNARE].all())
+            if bar.any() and groove and entry_family(bar, BAR_STEPS, False, STEPS_PER_QUARTER) in FAMILIES[style]:
                 hits.append(bar)
                 velocity.append(drums.velocity[start: start + BAR_STEPS])
                 offset.append(drums.offset[start: start + BAR_STEPS])
