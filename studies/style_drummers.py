@@ -1,10 +1,11 @@
-"""Does `--style bossa` play a bossa drummer's bossa, and `--style funk` a funk drummer's funk (issue 100: a named part
-sounds as named in any song, its cells its drummers')? Take 1 under the style on the genre table's songs
-(docs/data/genres.tsv) of a few genres, each 4/4 bar of the written file (4-quarter bars from the file's start that
-lie in 4/4 by the song's meter map, on the 16th grid) read as the style (`READS`: a bossa by groove.styles' own
-`bossa`, the kick on 1, the "and" of 2, 3 and the "and" of 4, none on 2 or 4, time kept, no backbeat; funk as the
-snare on 2 and 4 with the kick or a snare off the beat, on an "e" or an "a"), and counted where it is exactly one of
-the style's drummers' bars (seq2drum/groove/style_grooves.npz, tools.fit_style_grooves: the Groove MIDI Dataset's).
+"""Does each `--style` of its drummers' bars (bossa, funk, hip-hop, samba, afrobeat) play as its drummers play it
+(issue 100: a named part sounds as named in any song, its cells its drummers')? Take 1 under the style on the genre
+table's songs (docs/data/genres.tsv) of a few genres, each 4/4 bar of the written file (4-quarter bars from the
+file's start that lie in 4/4 by the song's meter map, on the 16th grid) read as the style (`READS`: a bossa by
+groove.styles' own `bossa`, the kick on 1, the "and" of 2, 3 and the "and" of 4, none on 2 or 4, time kept, no
+backbeat; funk and hip-hop as the snare on 2 and 4 with the kick or a snare on an "e" or an "a"; `samba`,
+`afrobeat`), and counted where it is exactly one of the style's drummers' bars (seq2drum/groove/style_grooves.npz,
+tools.fit_style_grooves: the Groove MIDI Dataset's).
 
     OMP_NUM_THREADS=1 python -m studies.style_drummers [--style bossa] [--genres jazz,latin] [--seed 1]
 
@@ -25,7 +26,7 @@ import numpy as np
 from seq2drum.errors import Seq2DrumError
 from seq2drum.generation.generator import DrumGenerator
 from seq2drum.groove import bossa
-from seq2drum.midi.drums import KICK, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, SNARE
 from seq2drum.midi.io import read_midi
 from seq2drum.options import GenerationOptions
 from seq2drum.song.drum_part import drums_to_grid
@@ -42,7 +43,19 @@ def funk(bar: np.ndarray, steps_per_quarter: int) -> bool:
     return bool(bar[[4, 12], SNARE].all() and bar[1::2][:, [KICK, SNARE]].any())
 
 
-READS = {"bossa": bossa, "funk": funk}  # how a bar of each style is read
+def samba(bar: np.ndarray, steps_per_quarter: int) -> bool:
+    """A samba bar on the 16th grid: the kick on every beat (the surdo), and 12 of its 16ths struck."""
+    return bool(bar[[0, 4, 8, 12], KICK].all() and bar.any(axis=1).sum() >= 12)
+
+
+def afrobeat(bar: np.ndarray, steps_per_quarter: int) -> bool:
+    """An afrobeat bar on the 16th grid: time kept on the hat (4 of its eighths), the kick or the snare off the beat
+    (on an "and", an "e" or an "a")."""
+    off_beats = np.arange(16) % 4 != 0
+    return bool(bar[::2, CLOSED_HAT:OPEN_HAT + 1].any(axis=1).sum() >= 4 and bar[off_beats][:, [KICK, SNARE]].any())
+
+
+READS = {"bossa": bossa, "funk": funk, "hip-hop": funk, "samba": samba, "afrobeat": afrobeat}  # how a bar is read
 
 
 def drummers_bars(style: str, path: Path = DRUMMERS) -> set[bytes]:

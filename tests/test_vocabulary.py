@@ -51,10 +51,10 @@ def test_the_vocabulary_is_offered_in_every_jazz_meter_and_never_chosen_unasked(
     assert styles.get("shuffle").meters == ("4/4",)
     gains = GrooveGains(codebook, min_groove_bars=0)
     designed = codebook.designed
-    drummers = drummers_grooves(4)  # the bossa's and funk's drummers' bars
+    drummers = drummers_grooves(4)  # the styles' drummers' bars (the bossa's, funk's ...)
     assert designed.sum() == len(FIGURES) + sum(len(found) for found in drummers.values())
-    assert styles.get("funk").meters == ("4/4",)
-    assert {styles.family[k] for k in np.flatnonzero(designed)} >= {"bossa", "funk"}
+    assert all(styles.get(style).meters == ("4/4",) for style in drummers)
+    assert {styles.family[k] for k in np.flatnonzero(designed)} >= set(drummers)
     assert not (gains.playable & designed).any() and not (gains.playable_for_takes & designed).any()
     state = codebook.to_state()  # a checkpoint holds the learned entries only
     assert len(state["bar_steps"]) == len(tiny_codebook())
@@ -145,15 +145,19 @@ def test_bossa_plays_its_drummers_bars_straight_under_a_swung_band(shipped: Drum
         assert np.mean([bossa(bar, 4) for bar in bars]) >= 0.8
 
 
-def test_funk_plays_its_drummers_bars_as_they_played_them(shipped: DrumGenerator) -> None:
-    """Under `--style funk` every groove bar is one of the funk drummers' bars, cells and all (the style's rule
-    that drops cells the model does not expect leaves theirs alone): the snare on 2 and 4, the kick off the beat."""
-    known = {pattern.tobytes() for _, pattern, _, _, _ in drummers_grooves(4)["funk"]}
-    drums = drum_bars(shipped.generate(band_songs.rock(16), GenerationOptions(style="funk", seed=3,
+@pytest.mark.parametrize("style", ["funk", "hip-hop", "samba", "afrobeat"])
+def test_a_style_of_drummers_bars_plays_them_as_they_played_them(shipped: DrumGenerator, style: str) -> None:
+    """Under `--style funk` (hip-hop, samba, afrobeat) most groove bars are one of its drummers' bars, cells and
+    all (the style's rule that drops cells the model does not expect leaves theirs alone)."""
+    known = {pattern.tobytes() for _, pattern, _, _, _ in drummers_grooves(4)[style]}
+    drums = drum_bars(shipped.generate(band_songs.rock(16), GenerationOptions(style=style, seed=3,
                                                                                     fills="none")), 4, 4)
     assert np.mean([bar.tobytes() in known for bar in drums]) >= 0.8
-    assert drums[:, [4, 12], SNARE].all(axis=1).mean() >= 0.8
-    assert drums[:, 1::2, KICK].any(axis=1).mean() >= 0.5  # the kick on an "e" or an "a"
+    if style in ("funk", "hip-hop"):  # the snare on 2 and 4, the kick or the snare on an "e" or an "a"
+        assert drums[:, [4, 12], SNARE].all(axis=1).mean() >= 0.8
+        assert drums[:, 1::2][:, :, [KICK, SNARE]].any(axis=(1, 2)).mean() >= 0.5
+    if style == "samba":  # the surdo: the kick on every beat
+        assert drums[:, [0, 4, 8, 12], KICK].all(axis=1).mean() >= 0.8
 
 
 def test_a_shuffled_blues_gets_a_backbeat_under_the_shuffle(shipped: DrumGenerator) -> None:

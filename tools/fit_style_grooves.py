@@ -1,8 +1,7 @@
 """The grooves `--style` plays from a style's own drummers (issue 100: "each part's cells, fills and touch come from
 that part's drummers"): the Groove MIDI Dataset's beats (../shared/data/gmd; Gillick et al. 2019, CC BY 4.0) of the
-GMD styles that play a style of parts.traits (`SOURCES`: bossa, funk), quantized to 16ths, each bar named by
-groove.styles' `entry_family` as any codebook entry is; the style's bars (`FAMILIES`) stand for themselves in a few
-entries:
+GMD styles that play a style of parts.traits (`SOURCES`: bossa, funk, hip-hop, samba, afrobeat), quantized to 16ths,
+each bar named by groove.styles' `entry_family`; the style's bars (`FAMILIES`) stand for themselves in a few entries:
 - an entry is a bar a drummer played, the one with the most bars like it (cell F1 >= SIMILAR) among the bars left;
   those bars are then taken out, and so on, up to MAX_ENTRIES entries, while an entry stands for MIN_BARS bars;
 - its velocity and offset at each cell are the medians of those bars' hits there (the drummers' touch and push:
@@ -36,14 +35,21 @@ from seq2drum.song.phrases import FILL_TOM_HITS
 STEPS_PER_QUARTER = 4  # the 16th grid the entries are written on (groove.vocabulary scales them to a model's)
 BAR_STEPS = 16  # 4/4: every style GMD has enough beats of is played in 4/4
 # the GMD styles (info.csv's style column) whose drummers play each style of parts.traits, and the families
-# (groove.styles `entry_family`) of their bars that play it: the bossa's bossa bars; funk's bars kept on the hat in
-# eighths or 16ths, each with the snare on 2 and 4 (`BACKBEAT`): its ghost notes and the kick off the beat are the
-# drummers' own (its half-time, ride and four-on-the-floor bars are other styles')
+# (groove.styles `entry_family`) of their bars that play it: the bossa's bossa bars; funk's and hip-hop's bars kept
+# on the hat in eighths or 16ths, each with the snare on 2 and 4 (`BACKBEAT`): their ghost notes and kicks off the
+# beat are the drummers' own (their half-time, ride and four-on-the-floor bars are other styles'); samba's kick on
+# every beat (four on the floor) under a snare in 16ths (a "break" to the rules: no crash, no toms here); afrobeat's
+# bars on the hat or with the kick on every beat
 SOURCES = {"bossa": ("latin/brazilian-bossa",),
            "funk": ("funk", "funk/groove1", "funk/groove2", "funk/groove5", "funk/fast", "funk/rock",
-                    "neworleans/funk")}
-FAMILIES = {"bossa": ("bossa",), "funk": ("straight-8ths", "16th-hats")}
-BACKBEAT = {"funk"}
+                    "neworleans/funk"),
+           "hip-hop": ("hiphop", "hiphop/groove6"),
+           "samba": ("latin/brazilian-samba", "latin/samba"),
+           "afrobeat": ("afrobeat",)}
+HATS = ("straight-8ths", "16th-hats")
+FAMILIES = {"bossa": ("bossa",), "funk": HATS, "hip-hop": HATS, "samba": ("four-on-the-floor", "break"),
+            "afrobeat": (*HATS, "four-on-the-floor")}
+BACKBEAT = {"funk", "hip-hop"}
 SIMILAR = 0.8  # cell F1 at which two bars are the same groove, played with variations
 MAX_ENTRIES, MIN_BARS = 8, 8
 

@@ -23,8 +23,9 @@ def test_funk_is_a_backbeat_with_something_off_the_beat() -> None:
     assert not READS["funk"](bar({**rock, KICK: (0, 3, 8), SNARE: (4,)}), 4)  # no backbeat on 4
 
 
-def test_the_drummers_bars_of_each_style_are_theirs_alone() -> None:
-    bossa, funk = drummers_bars("bossa"), drummers_bars("funk")
-    assert bossa and funk and not bossa & funk
-    assert all(READS["bossa"](np.frombuffer(b, dtype=bool).reshape(16, NUM_DRUM_CLASSES), 4) for b in bossa)
-    assert all(READS["funk"](np.frombuffer(b, dtype=bool).reshape(16, NUM_DRUM_CLASSES), 4) for b in funk)
+def test_the_drummers_bars_of_each_style_are_theirs_alone_and_read_as_it() -> None:
+    bars = {style: drummers_bars(style) for style in READS}
+    assert all(bars.values()) and sum(map(len, bars.values())) == len(set().union(*bars.values()))
+    for style, found in bars.items():
+        read = [READS[style](np.frombuffer(b, dtype=bool).reshape(16, NUM_DRUM_CLASSES), 4) for b in found]
+        assert np.mean(read) >= 0.6, style
