@@ -73,3 +73,21 @@ def test_the_shipped_styles_are_their_drummers_bars(tmp_path: Path) -> None:
     with np.load(tmp_path / "again.npz") as again, np.load(STYLE_GROOVES) as stored:
         for name in ("styles", "hits", "velocity", "offset", "bars"):
             assert (again[name] == stored[name]).all(), name
+
+
+def test_the_live_drummer_plays_a_styles_drummers_bars_at_their_accents_too() -> None:
+    """Bar by bar, the shipped live model under `--style funk` plays its drummers' bars at their accents, as offline
+    (render.pipeline: the decided velocities scaled to the level, their spread kept; the loud side narrowed under
+    the touch's ceiling: 0.85 here, 0.17 at the humanizer's accents)."""
+    from seq2drum.evaluation.playback import play_file
+    from seq2drum.live.model_drummer import ModelDrummer
+    from tests import band_songs
+
+    accents = {pattern.tobytes(): velocity for _, pattern, _, velocity, _ in drummers_grooves(4)["funk"]}
+    played = play_file(ModelDrummer(), band_songs.rock(16), GenerationOptions(seed=0, style="funk"), 0).drums
+    n = len(played.hits) // 16 * 16
+    hits, velocity = played.hits[:n].reshape(-1, 16, 9), played.velocity[:n].reshape(-1, 16, 9).astype(float)
+    theirs = [k for k, bar in enumerate(hits) if bar.tobytes() in accents]
+    assert len(theirs) >= len(hits) // 2
+    written = np.concatenate([accents[hits[k].tobytes()][hits[k]] for k in theirs])
+    assert np.corrcoef(written, np.concatenate([velocity[k][hits[k]] for k in theirs]))[0, 1] >= 0.8

@@ -148,11 +148,17 @@ def test_bossa_plays_its_drummers_bars_straight_under_a_swung_band(shipped: Drum
 @pytest.mark.parametrize("style", ["funk", "hip-hop", "samba", "afrobeat"])
 def test_a_style_of_drummers_bars_plays_them_as_they_played_them(shipped: DrumGenerator, style: str) -> None:
     """Under `--style funk` (hip-hop, samba, afrobeat) most groove bars are one of its drummers' bars, cells and
-    all (the style's rule that drops cells the model does not expect leaves theirs alone)."""
-    known = {pattern.tobytes() for _, pattern, _, _, _ in drummers_grooves(4)[style]}
-    drums = drum_bars(shipped.generate(band_songs.rock(16), GenerationOptions(style=style, seed=3,
-                                                                                    fills="none")), 4, 4)
-    assert np.mean([bar.tobytes() in known for bar in drums]) >= 0.8
+    all (the style's rule that drops cells the model does not expect leaves theirs alone), played at their accents:
+    the velocities over their cells follow their drummers' (the humanizer's tables and the band's spread gave
+    correlations of 0.15-0.58, the funk's ghost notes at 0.97 of its backbeat)."""
+    accents = {pattern.tobytes(): velocity for _, pattern, _, velocity, _ in drummers_grooves(4)[style]}
+    result = shipped.generate(band_songs.rock(16), GenerationOptions(style=style, seed=3, fills="none"))
+    drums = drum_bars(result, 4, 4)
+    played = np.asarray(result.drums.velocity, dtype=np.float64)[: len(drums) * 16 + 48].reshape(-1, 16, 9)[2:-1]
+    theirs = [k for k, bar in enumerate(drums) if bar.tobytes() in accents]
+    assert len(theirs) >= 0.8 * len(drums)
+    written = np.concatenate([accents[drums[k].tobytes()][drums[k]] for k in theirs])
+    assert np.corrcoef(written, np.concatenate([played[k][drums[k]] for k in theirs]))[0, 1] >= 0.9
     if style in ("funk", "hip-hop"):  # the snare on 2 and 4, the kick or the snare on an "e" or an "a"
         assert drums[:, [4, 12], SNARE].all(axis=1).mean() >= 0.8
         assert drums[:, 1::2][:, :, [KICK, SNARE]].any(axis=(1, 2)).mean() >= 0.5

@@ -187,7 +187,7 @@ class ModelDrummer:
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
-                                         take.articulation[0], state.drift)
+                                         take.articulation[0], state.drift, take.own_touch is not None)
         return drums, _moved(state, level=level, drift=drift, unheard=unheard)
 
     def after_bar(self, state: LiveState) -> LiveState:
