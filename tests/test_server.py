@@ -328,8 +328,8 @@ def test_controls_come_back_as_the_library_makes_them(stub: seq2drum_pb2_grpc.Se
         generate(stub, midi, style="six-eight")
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith("style 'six-eight' plays in 6/8,12/8, not in this song's 4/4")
-    assert "styles for 4/4: bossa, half-time, jazz-ride" in \
-        caught.value.details()  # the tiny model's half-time, and every model's written grooves (groove.vocabulary)
+    assert "styles for 4/4: afrobeat, bossa, funk, half-time, hip-hop, jazz-ride, samba, shuffle" in \
+        caught.value.details()  # the tiny model's half-time, and every model's written and drummers' grooves
 
 
 def test_model_info_lists_the_styles(stub: seq2drum_pb2_grpc.Seq2DrumStub, tiny_model_path: Path) -> None:

@@ -490,7 +490,7 @@ def test_the_style_is_chosen_from_the_styles_of_the_songs_meter(studio: StudioTh
     page.drop("lilt.mid", six_eight_song(bars=4))
     page.page.wait_for_selector("#opt-style[data-meter='6/8']")
     assert style_choices(page.page) == ["", *book.fitting("6/8")] == ["", "jazz-ride", "six-eight"]
-    assert "2 of the model's 7 styles play in 6/8, the meter of lilt.mid" in page.page.inner_text("#style-words")
+    assert "2 of the model's 11 styles play in 6/8, the meter of lilt.mid" in page.page.inner_text("#style-words")
     assert "--mode styles" not in page.page.inner_text("[data-name=style]")
     page.page.select_option("#opt-style", "six-eight")
     assert page.page.inner_text("#style-words").endswith("six-eight: compound meters: beats of three eighths")
