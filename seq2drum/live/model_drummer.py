@@ -25,17 +25,18 @@ from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.swing import HeardSwing
-from seq2drum.groove import (BarCounts, CRASH_COLUMN, Deciders, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook,
-                             Heard, Request, SETTLED_BARS, ShortRun, SongScores, StyleBook, Take, calibrated,
-                             heard_span, meter_name, build_request, with_vocabulary)
+from seq2drum.groove import (BarCounts, CRASH_COLUMN, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook, Request,
+                             SETTLED_BARS, ShortRun, SongScores, StyleBook, Take, calibrated, meter_name,
+                             with_vocabulary)
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import BarsAhead, bar_grid, live_bar, role_onsets
-from seq2drum.live.hearing import Hearing, Unheard, heard, told_plan
-from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
-from seq2drum.live.parts import bar_part, checked, live_schedule, switched
+from seq2drum.live.features import BarsAhead, live_bar, role_onsets
+from seq2drum.live.hearing import Hearing, Unheard, heard
+from seq2drum.live.kept import groove_bars, kept_in_loop
+from seq2drum.live.parts import checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
+from seq2drum.live.told import bar_request
 from seq2drum.model.blas import one_blas_thread
 from seq2drum.model.heard import heard_before
 from seq2drum.model.loading import numpy_loaded
@@ -275,21 +276,8 @@ class ModelDrummer:
 
     def request(self, state: LiveState, scores: SongScores, p: np.ndarray, bar: BarClock, position: int,
                 meters: list[str]) -> Request:
-        """The bar's request, built by offline's builder (groove.request) from what has been heard: the section that
-        opened at the band's first bar (`position` bars ago), the meters heard, the user's groove, the swing read
-        from the notes heard so far (the take steps' jazz ride and swung time-keeping), the bar's own grid, the genre
-        heard where the musician said none and the plan the band heard tells (live/hearing.py)."""
-        options, bar_steps = state.hearing.options or state.options, int(scores.bar_steps[0])
-        swung = options.swing is None and state.swing.ratio(None) is not None  # the song swings by its own reading
-        grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
-        chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
-                          self.steps_per_quarter) if state.parts else -1
-        # the musician's part, where he chose one for the bar (a switch, a --parts bar range): the bar plays it
-        plan = (self.planner.live_plan(chosen) if chosen >= 0 and self.planner is not None else
-                told_plan(state.hearing, self.planner, bar_steps, int(scores.beat_steps[0]), self.steps_per_quarter))
-        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
-        return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
-                             state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
+        """The bar's request from what has been heard (live/told.py `bar_request`)."""
+        return bar_request(self, state, scores, p, bar, position, meters)
 
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:
