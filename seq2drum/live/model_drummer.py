@@ -32,7 +32,7 @@ from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, live_bar, role_onsets
-from seq2drum.live.hearing import Hearing, Unheard, heard
+from seq2drum.live.hearing import LATER_BARS, Hearing, Later, Unheard, merged, taken_in, worked
 from seq2drum.live.kept import groove_bars, kept_in_loop
 from seq2drum.live.parts import checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
@@ -83,7 +83,7 @@ class LiveState:
     swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
     parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
     hearing: Hearing = Hearing()  # the band heard so far: its description, its genre, the plan (live/hearing.py)
-    unheard: Unheard | None = None  # the bar the hearing takes in after the last bar's drums are sent (`after_bar`)
+    later: tuple[Later, ...] = ()  # the hearing's work the calls left, each due at a later bar's call (`after_bar`)
 
 
 class ModelDrummer:
@@ -170,9 +170,10 @@ class ModelDrummer:
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
-        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`);
-        `previous` heard by `after_bar`, which runs first where no one ran it since the last call (the same drums)."""
-        state, read = self.after_bar(state), None
+        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`),
+        the hearing's work due at `bar` taken in first (worked out here where `after_bar` did not: the same drums)."""
+        hearing, later = taken_in(state.hearing, state.later, self._plans(), bar.index)
+        state, read = _moved(state, hearing=hearing, later=later), None
         if previous is not None and (played or state.started):
             read = live_bar(played, previous, self.spec, self.steps_per_quarter)
             state = self.read(state, *read[:3])
@@ -183,21 +184,32 @@ class ModelDrummer:
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
                            swing=state.swing.after(role_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))
-        unheard = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
-                          state.swing, state.loop, state.loop_steps)
+        left = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
+                       state.swing, state.loop, state.loop_steps)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
                                          take.articulation[0], state.drift)
-        return drums, _moved(state, level=level, drift=drift, unheard=unheard)
+        return drums, _moved(state, level=level, drift=drift, later=(*state.later, Later(bar.index + LATER_BARS, left)))
 
+    @one_blas_thread  # the part model's plan: the same on a server's hearing thread as in a call
     def after_bar(self, state: LiveState) -> LiveState:
-        """The state with the bar the last call read taken into the hearing (live/hearing.py `heard`: the band read,
-        the plan drawn), for the bars after: a server runs it once the bar's drums are sent, off the bar's path."""
-        if state.unheard is None:
-            return state
-        planner = self.planner if self.reads_parts else None
-        return _moved(state, hearing=heard(state.hearing, planner, state.unheard), unheard=None)
+        """The state with the hearing's work its calls left worked out (live/hearing.py `worked`: the bars kept, the
+        band read, the plan drawn), each for its due bar: a server runs it on its hearing thread once a bar's drums
+        are sent, off every bar's path, and takes it in with `merged`."""
+        return _moved(state, later=worked(state.hearing, state.later, self._plans())) if self.waits(state) else state
+
+    def merged(self, state: LiveState, done: LiveState) -> LiveState:
+        """`state` with what `after_bar` worked out on an earlier one (`done`) taken in, for the bars it is due at."""
+        return _moved(state, later=merged(state.later, done.later))
+
+    def waits(self, state: LiveState, index: int | None = None) -> bool:
+        """Whether hearing work due by bar `index` (None: any) is not worked out yet (a server's call waits for it)."""
+        return any(entry.hearing is None and (index is None or entry.due <= index) for entry in state.later)
+
+    def _plans(self) -> Any:
+        """The planner the hearing plans with (None: none, or one that reads other columns than this model's)."""
+        return self.planner if self.reads_parts else None
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
