@@ -195,14 +195,15 @@ def test_played_live_the_bars_read_are_described_as_offline_describes_them(drumm
         assert heard.described[name] == pytest.approx(offline[name], abs=1e-9), name
 
 
-def played_through(drummer: ModelDrummer, song: bytes, after: Any, seed: int = 0) -> tuple[list[list], list]:
+def played_through(drummer: ModelDrummer, song: bytes, after: Any, seed: int = 0,
+                   options: GenerationOptions | None = None) -> tuple[list[list], list]:
     """Each bar's drums and the hearing it was decided with, `after(index)` saying where the bar's hearing work is
     worked out: after its drums (True: `after_bar`, as a server's thread that is done before the next call), left to
     the call it is due at (False), or "thread": `after_bar` on the state of then, taken in (`merged`) only before a
     call 1-3 bars on, as a server's thread done at any time (where it is later than the due bar, that call works it
     out itself; one job at a time, as the server's `AfterBars`)."""
     bars = played_bars(prepare(song, GenerationOptions(), drummer.data_config, drummer.spec), drummer.lead_quarters)
-    state, drums, kept = drummer.begin(GenerationOptions(), 0), [], []
+    state, drums, kept = drummer.begin(options or GenerationOptions(), 0), [], []
     rng, job = np.random.default_rng(seed), None
     for index, (clock, _) in enumerate(bars):
         if job is not None and job[0] <= index:
@@ -271,3 +272,46 @@ def test_a_bars_call_never_reads_the_band_or_draws_a_plan(drummer: ModelDrummer,
     assert {call for call, _ in where} == {"after_bar"}
     counts = {name: sum(n == name for _, n in where) for name in ("read_band", "part_probabilities", "replanned")}
     assert counts == {"read_band": 4, "part_probabilities": 4, "replanned": 8}
+
+
+
+def test_a_told_parts_conditioning_and_steering_are_made_once_a_plan(drummer: ModelDrummer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 102: a told part holds for 8 bars; what the decision makes of its plan (the part's conditioning tables,
+    parts.condition `part_table`; its steering's binding, groove.feels `plan_parts`) is made once per plan, kept with
+    the plan in the stream's state (`Plan.made`), not again in each bar's call; a part the musician names, once per
+    part (`ModelDrummer.told_parts`)."""
+    from seq2drum.groove import feels
+    from seq2drum.live import told
+    from seq2drum.parts import condition
+
+    made: dict[str, int] = {"part_table": 0, "plan_parts": 0}
+    plans: dict[int, Any] = {}
+
+    def counting(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        def counted(*args: Any) -> Any:
+            made[name] += 1
+            return original(*args)
+        monkeypatch.setattr(module, name, counted)
+
+    counting(condition, "part_table"), counting(feels, "plan_parts")
+    told_plan = told.told_plan
+
+    def kept(*args: Any) -> Any:
+        plan = told_plan(*args)
+        if plan.played:
+            plans[id(plan)] = plan
+        return plan
+
+    monkeypatch.setattr(told, "told_plan", kept)
+    heard = played_through(drummer, rock_then("rock", bars=33), lambda _: True)[1]
+    told_bars = sum(part >= 0 for *_, part in heard)
+    assert told_bars >= 16 and 2 <= len(plans) <= 4 and made == {"part_table": len(plans), "plan_parts": len(plans)}
+    named = drummer.planner.vocabulary.parts[next(part for *_, part in heard if part >= 0)].name
+    made.update(part_table=0, plan_parts=0)
+    drummer.told_parts.clear()
+    bars = played_through(drummer, rock_then("rock", bars=20), lambda _: True,
+                          options=GenerationOptions(parts=f"1-20={named}"))[0]
+    assert any(bars) and made == {"part_table": 1, "plan_parts": 1} and len(drummer.told_parts) == 1

@@ -26,6 +26,7 @@ from seq2drum.band import HeardBar, RunningBand, heard_genre
 from seq2drum.feel.swing import HeardSwing
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import notes_by_role
+from seq2drum.live.parts import live_plan
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.features import phrase_features
 from seq2drum.parts.labels import cut_phrases, family_of
@@ -185,7 +186,7 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
         part = int(weights.argmax()) if weights.max() > 0 else -1
     if part < 0:
         return hearing
-    plan = replace(planner.live_plan(part), source=PlanSource.MODEL, chosen=None, swung=not straight)
+    plan = replace(live_plan(planner, part), source=PlanSource.MODEL, chosen=None, swung=not straight)
     return replace(hearing, part=part, plan=plan)
 
 

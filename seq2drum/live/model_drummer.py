@@ -25,7 +25,7 @@ from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.swing import HeardSwing
-from seq2drum.groove import (BarCounts, CRASH_COLUMN, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook, Request,
+from seq2drum.groove import (BarCounts, CRASH_COLUMN, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook,
                              SETTLED_BARS, ShortRun, SongScores, StyleBook, Take, calibrated, meter_name,
                              with_vocabulary)
 from seq2drum.song.grid import is_compound
@@ -44,6 +44,7 @@ from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan import planner_for
+from seq2drum.parts.plan_value import Plan
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import BAR, STEP, FeatureSpec
 
@@ -89,6 +90,8 @@ class LiveState:
 class ModelDrummer:
     """`api.LiveDrummer` over a causal checkpoint (default models/live.pt)."""
 
+    request = bar_request  # the bar's request from what has been heard (live/told.py)
+
     def __init__(self, checkpoint: str | Path | None = None) -> None:
         """Load the live model through model/loading.py (its fast-start copy when the cache has one, so no torch
         import), with the codebook offline plays (`with_vocabulary`: the grooves its training songs may lack)."""
@@ -130,6 +133,7 @@ class ModelDrummer:
         self.lead_quarters = network.config.lead_steps / self.steps_per_quarter
         self.ahead = BarsAhead(spec, self.steps_per_quarter)
         self.reads_parts = spec.step_columns == STEP.names and spec.bar_columns == BAR.names  # the part model's columns
+        self.told_parts: dict[int, Plan] = {}  # the musician's parts' plans, made once each (live/parts.py `live_plan`)
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> LiveState:
         """The state before the first bar; a groove clip's first bar is heard as the bar before the song.
@@ -285,11 +289,6 @@ class ModelDrummer:
                 and not asked.edges[0, CRASH_COLUMN])
         decided, counts, short = played_bar(self.decoder, self.policy, state, asked, structure, bar.index, hold)
         return decided.take, decided.context.lam, p, counts, short
-
-    def request(self, state: LiveState, scores: SongScores, p: np.ndarray, bar: BarClock, position: int,
-                meters: list[str]) -> Request:
-        """The bar's request from what has been heard (live/told.py `bar_request`)."""
-        return bar_request(self, state, scores, p, bar, position, meters)
 
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:

@@ -14,7 +14,7 @@ from seq2drum.live.api import BarClock
 from seq2drum.live.features import bar_grid
 from seq2drum.live.hearing import told_plan
 from seq2drum.live.kept import bar_continuation
-from seq2drum.live.parts import bar_part
+from seq2drum.live.parts import bar_part, live_plan
 
 
 def bar_request(drummer: Any, state: Any, scores: SongScores, p: np.ndarray, bar: BarClock, position: int,
@@ -30,7 +30,7 @@ def bar_request(drummer: Any, state: Any, scores: SongScores, p: np.ndarray, bar
     chosen = bar_part(state.parts, planner, bar.index, bar_steps, beat_steps,
                       drummer.steps_per_quarter) if state.parts else -1
     # the musician's part, where he chose one for the bar (a switch, a --parts bar range): the bar plays it
-    plan = (planner.live_plan(chosen) if chosen >= 0 and planner is not None else
+    plan = (live_plan(planner, chosen, drummer.told_parts) if chosen >= 0 and planner is not None else
             told_plan(state.hearing, planner, bar_steps, beat_steps, drummer.steps_per_quarter))
     heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
     return build_request(options, heard, Deciders(drummer.styles, drummer.policy.crash_phrase_bars, planner),
