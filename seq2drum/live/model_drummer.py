@@ -54,7 +54,7 @@ TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
 
 @dataclass
 class LiveState:
-    """A stream's drummer between bars: small and picklable (a few kB)."""
+    """A stream's drummer between bars, picklable: a few kB, and its hearing's bars (`hearing`, 100 kB or more)."""
 
     seed: int
     options: GenerationOptions
