@@ -30,6 +30,7 @@ MIN_TEMPO_QPM, MAX_TEMPO_QPM = 20.0, 300.0  # drums from nothing, quarter notes 
 DEFAULT_TEMPO_QPM, DEFAULT_METER = 120.0, "4/4"
 MIN_DENSITY, MAX_DENSITY = 0.25, 4.0
 MIN_SWING, MAX_SWING = 0.5, 0.75
+STRAIGHT_STYLES = ("bossa", "samba")  # played straight unless --swing says otherwise, whatever the band swings
 MIN_DYNAMICS, MAX_DYNAMICS = 0.5, 1.5
 MAX_FILL_EVERY = 64
 MAX_REST_AFTER = 64  # live: bars of silence before the drums rest
@@ -102,6 +103,8 @@ class GenerationOptions(_Config):
     def __post_init__(self) -> None:
         if isinstance(self.humanize, bool) or type(self.humanize) is int:  # callers of the on/off switch keep working
             object.__setattr__(self, "humanize", float(self.humanize))
+        if self.swing is None and self.style in STRAIGHT_STYLES:  # a bossa is straight, whatever the band swings
+            object.__setattr__(self, "swing", MIN_SWING)
         _check_types(self)
         _check(0.0 <= self.humanize <= MAX_HUMANIZE,
                f"humanize must be 0 (every hit on the grid) to {MAX_HUMANIZE:g} (looser than a drummer), 1 = as "
@@ -269,7 +272,8 @@ OPTIONS: tuple[Option, ...] = (
            f"and after fills) or every:N (opening bars 1, N+1 ... of each section; N 1-{MAX_FILL_EVERY})"),
     Option("swing", "--swing", 10, f"off-beat eighths at this share of the beat, {MIN_SWING:g} straight to "
            f"{MAX_SWING:g}, 0.67 = triplet swing",
-           default_words="the song's own: straight unless the parts the drums hear swing", float32=True),
+           default_words="the song's own: straight unless the parts the drums hear swing (a bossa, a samba: straight)",
+           float32=True),
     Option("dynamics", "--dynamics", 11, f"velocities times this, {MIN_DYNAMICS:g}-{MAX_DYNAMICS:g}", float32=True),
     Option("cymbal", "--cymbal", 12, "the time-keeping voice: hats, ride, or auto (the model's choice)",
            choices=CYMBALS),

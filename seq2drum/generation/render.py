@@ -192,14 +192,14 @@ def played_takes(encoded: EncodedSong, takes: list[Take], controls: RenderContro
     rng = np.random.default_rng([seed, 1])
     drummer = draw_drummer(rng, controls.feel, controls.humanize)
     return [play(part_to_grid(take, encoded.grid, encoded.first_bar), encoded.grid,
-                 controls._replace(part_swing_steps=swung_steps(take, encoded)), loudness, drummer, rng)[0]
+                 controls._replace(part_swing_steps=song_steps(take.swung_bars, encoded),
+                                   own_touch_steps=song_steps(take.own_touch, encoded)), loudness, drummer, rng)[0]
             for take in takes]
 
 
-def swung_steps(take: Take, encoded: EncodedSong) -> np.ndarray | None:
-    """(N,) bool the song steps of the take's bars that swing as its plan's swung parts (`Take.swung_bars`), None
-    where none does."""
-    bars = take.swung_bars
+def song_steps(bars: np.ndarray | None, encoded: EncodedSong) -> np.ndarray | None:
+    """(N,) bool the song steps of a take's bars `bars` (n,) bool (the bars its plan's swung parts swing in,
+    `Take.swung_bars`; of a style's drummers' bars, `Take.own_touch`), None where none is."""
     if bars is None or not bars.any():
         return None
     grid = encoded.grid

@@ -23,9 +23,9 @@ from seq2drum.groove.settings import (BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BAS
                                       SETTLED_BARS, SHORT_BAR_STEPS)
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_labels,
                                        bar_structure, bass_silence, drummed_structure, is_fill_bar)
-from seq2drum.groove.styles import Style, StyleBook, entry_family, meter_name
+from seq2drum.groove.styles import Style, StyleBook, bossa, entry_family, meter_name
 from seq2drum.groove.takes import bar_take, decided_takes, steered_takes, take_similarity
-from seq2drum.groove.vocabulary import with_vocabulary
+from seq2drum.groove.vocabulary import STYLE_GROOVES, drummers_grooves, with_vocabulary
 
 __all__ = [
     "BASS_KICK_FLOOR", "BASS_KICK_GRID_STEPS", "BASS_KICK_SURE", "BarContext", "BarCounts", "CRASH_COLUMN",
@@ -33,10 +33,11 @@ __all__ = [
     "FAMILIES", "FILL_COLUMN", "FILL_LENGTHS", "FILL_POSITIONS", "FIRST_LAMBDA", "FamilyPlacement", "FillRate",
     "GrooveCodebook", "GrooveGains", "Heard", "KICK", "KitCount", "PLACEMENT_FILE", "PREFERRED_BONUS",
     "PREFERRED_CELL_BONUS", "PREFERRED_MIN_SHARE", "Past", "Placement", "REST_COLUMN", "Request", "SETTLED_BARS",
-    "SHORT_BAR_STEPS", "STRUCTURE_COLUMNS", "ShortRun", "SongScores", "SpanSection", "Steering", "Style", "StyleBook",
-    "Take", "bar_labels", "bar_structure", "bar_take", "bass_silence", "calibrated", "calibrated_logits",
-    "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice", "drummed_structure", "edges",
-    "entry_family", "fill_position", "heard_span", "is_fill_bar", "meter_name", "pattern_f1", "policy_change",
-    "build_request", "section_places", "song_edges", "song_meters", "song_span", "steer_gains", "steered_takes",
-    "structure_decisions", "take_floor", "take_plans", "take_similarity", "tom_fills", "with_vocabulary",
+    "SHORT_BAR_STEPS", "STRUCTURE_COLUMNS", "STYLE_GROOVES", "ShortRun", "SongScores", "SpanSection", "Steering",
+    "Style", "StyleBook", "Take", "bar_labels", "bar_structure", "bar_take", "bass_silence", "bossa", "calibrated",
+    "calibrated_logits", "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice",
+    "drummed_structure", "drummers_grooves", "edges", "entry_family", "fill_position", "heard_span", "is_fill_bar",
+    "meter_name", "pattern_f1", "policy_change", "build_request", "section_places", "song_edges", "song_meters",
+    "song_span", "steer_gains", "steered_takes", "structure_decisions", "take_floor", "take_plans", "take_similarity",
+    "tom_fills", "with_vocabulary",
 ]

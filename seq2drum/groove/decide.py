@@ -127,15 +127,18 @@ def _decided(chooser: Chooser, context: BarContext, edges: np.ndarray, plan: Pla
 
 def built(decision: BarDecision, context: BarContext, section_grooves: dict[int, int], p_sum: float,
           plan: Plan) -> Take:
-    """The take of a decision: its hits with the model's velocity and timing on them, its expected F1 (under the
-    calibrated probabilities, over these bars) and its final lambda."""
+    """The take of a decision: its hits with the model's velocity and timing on them (a style's drummers' bars at
+    their velocity, groove.vocabulary), its expected F1 (under the calibrated probabilities) and its final lambda."""
     hits, scores = decision.hits, context.scores
-    # np.rint: np.round's value at 0 decimals (it calls rint), without its Python wrapper
-    velocity = (midi_velocity(np.rint(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)
+    velocity = (midi_velocity(np.rint(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)  # rint: no wrapper
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
     played = float(context.p[hits].sum())
+    codebook, entry = context.codebook, np.maximum(decision.entry, 0)
+    own = (decision.entry >= 0) & codebook.designed[entry] & (codebook.counts[entry] > 0)
+    velocity[own] = np.where(hits[own], np.rint(codebook.velocity[entry[own], : hits.shape[1]]), velocity[own])
     return Take(hits, velocity, offset, decision.entry.copy(), section_grooves,
-                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold, plan)
+                2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold, plan,
+                own_touch=own if own.any() else None)
 
 
 # ---------------------------------------------------------------------------------------------- the take steps

@@ -296,6 +296,7 @@ class Take(DrumPart):
     density_whole: float | None = None  # with --density, take 1 on a plan: its hits over a run without --density's
     parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
     swung_bars: np.ndarray | None = None  # (n,) bool the bars its plan's swung parts swing in a straight song
+    own_touch: np.ndarray | None = None  # (n,) bool the bars of a style's drummers' bars, at their accents
 
     @property
     def n_hits(self) -> int:

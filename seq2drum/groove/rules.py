@@ -110,9 +110,12 @@ def _one_on_one(context: BarContext, decision: BarDecision, before: np.ndarray) 
 
 def refine_style_cells(context: BarContext, decision: BarDecision) -> None:
     """hits: under a style, drop cells far below lambda, the style's time-keeping kept (the ride of `--style
-    jazz-ride` in a waltz the model hears on the hats); nothing added to its grooves."""
+    jazz-ride` in a waltz the model hears on the hats), a bar of its drummers' as they played it (groove.vocabulary:
+    the bossa's kicks, funk's ghost notes); nothing added to its grooves."""
     dropped = context.p < context.threshold - context.policy.refine_margin
     dropped[:, :, list(TIMEKEEPERS)] = False
+    codebook, entry = context.codebook, np.maximum(decision.entry, 0)
+    dropped[(decision.entry >= 0) & codebook.designed[entry] & (codebook.counts[entry] > 0)] = False
     decision.hits &= ~dropped
 
 

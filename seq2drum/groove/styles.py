@@ -25,6 +25,7 @@ from seq2drum.groove.settings import MIN_ENTRY_BARS, MIN_STYLE_BARS
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, HIGH_TOM, KICK, LOW_TOM, MID_TOM, OPEN_HAT, RIDE, SNARE
 from seq2drum.errors import ConfigError
 from seq2drum.groove.codebook import GrooveCodebook
+from seq2drum.groove.vocabulary import drummers_grooves
 from seq2drum.parts.labels import kick_snare_feel
 from seq2drum.parts.traits import STYLES, style_of
 
@@ -205,6 +206,9 @@ class StyleBook:
     def build(cls, codebook: GrooveCodebook, steps_per_quarter: int) -> StyleBook:
         family, compound = [], np.zeros(len(codebook), dtype=bool)
         bars_by_style: dict[str, dict[str, int]] = {}
+        # a style's drummers' bars are its own, whatever else their cells read as (funk's: eighths on the hat ...)
+        theirs = {entry[1].tobytes(): style for style, found in drummers_grooves(steps_per_quarter).items()
+                  for entry in found}
         for k, n_steps in enumerate(codebook.bar_steps.tolist()):
             pattern = codebook.patterns[k]
             if not pattern.any():
@@ -212,6 +216,8 @@ class StyleBook:
                 continue
             compound[k] = entry_is_compound(pattern, n_steps, steps_per_quarter)
             name = entry_family(pattern, n_steps, bool(compound[k]), steps_per_quarter)
+            if codebook.designed[k]:
+                name = theirs.get(pattern[:n_steps].tobytes(), name)
             family.append(name)
             meter = meter_name(n_steps, bool(compound[k]), steps_per_quarter)
             counts = bars_by_style.setdefault(name, {})

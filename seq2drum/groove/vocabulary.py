@@ -5,8 +5,9 @@ bossa nova, the blues shuffle), appended to a loaded model's codebook for `--sty
   beats, softly; the jazz waltz counts 1 2 3 (hat on 2 and 3, the skip after 2); 5/4 counts as Take Five's 3 + 2
   (hat on 3 and 5); 6/8 rides the two dotted beats and the last eighth of each, the hat on the second beat,
   the kick feathered on both.
-- the bossa nova: the kick on 1, the "and" of 2, 3 and the "and" of 4, straight 8ths on the closed hat, the
-  cross-stick (the snare class) on the 3-side of the clave (1, the "and" of 2, 4) or its 2-side (2, the "and" of 3).
+- the bossa nova: its drummers' own bars (style_grooves.npz, tools.fit_style_grooves: the Groove MIDI Dataset's bossa
+  drummer, 265 bars as 4 entries, `counts` the bars each stands for): the kick on 1, the "and" of 2, 3 and the "and"
+  of 4, eighths on the ride with the hat foot on 2 and 4 or on the hat, the cross-stick (the snare class) on the clave.
 - the blues shuffle: the hat or the ride (with the hat foot on 2 and 4) on every beat and its last 16th (swung by
   the render), the snare on 2 and 4, the kick on 1 and 3.
 They are the model's to choose only under a style (`GrooveCodebook.designed` marks them: never played by its own
@@ -16,6 +17,7 @@ choice, never assigned to the user's bars, never on a later take's menu), so a m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -32,8 +34,9 @@ class Figure:
     hits: tuple[tuple[int, tuple[int, ...], int], ...]  # (drum class, 16ths, MIDI velocity)
 
 
-RIDE_BEAT, RIDE_SKIP, HAT_FOOT, FEATHER, CROSS_STICK, BOSSA_HAT, BOSSA_KICK = 92, 68, 64, 38, 62, 70, 84
+RIDE_BEAT, RIDE_SKIP, HAT_FOOT, FEATHER = 92, 68, 64, 38
 SHUFFLE_BEAT, SHUFFLE_SKIP, BACKBEAT, SHUFFLE_KICK = 88, 66, 100, 90
+STYLE_GROOVES = Path(__file__).with_name("style_grooves.npz")  # the styles' drummers' bars (tools.fit_style_grooves)
 
 FIGURES = (
     Figure("jazz ride 4/4", 16, ((RIDE, (0, 4, 8, 12), RIDE_BEAT), (RIDE, (7, 15), RIDE_SKIP),
@@ -46,10 +49,6 @@ FIGURES = (
                                  (CLOSED_HAT, (8, 16), HAT_FOOT), (KICK, (0, 12), FEATHER))),
     Figure("jazz ride 6/8", 12, ((RIDE, (0, 6), RIDE_BEAT), (RIDE, (4, 10), RIDE_SKIP),
                                  (CLOSED_HAT, (6,), HAT_FOOT), (KICK, (0, 6), FEATHER))),
-    Figure("bossa, 3-side", 16, ((KICK, (0, 6, 8, 14), BOSSA_KICK), (CLOSED_HAT, tuple(range(0, 16, 2)), BOSSA_HAT),
-                                 (SNARE, (0, 6, 12), CROSS_STICK))),
-    Figure("bossa, 2-side", 16, ((KICK, (0, 6, 8, 14), BOSSA_KICK), (CLOSED_HAT, tuple(range(0, 16, 2)), BOSSA_HAT),
-                                 (SNARE, (4, 10), CROSS_STICK))),
     Figure("shuffle, hat", 16, ((CLOSED_HAT, (0, 4, 8, 12), SHUFFLE_BEAT), (CLOSED_HAT, (3, 7, 11, 15), SHUFFLE_SKIP),
                                 (SNARE, (4, 12), BACKBEAT), (KICK, (0, 8), SHUFFLE_KICK))),
     Figure("shuffle, ride", 16, ((RIDE, (0, 4, 8, 12), SHUFFLE_BEAT), (RIDE, (3, 7, 11, 15), SHUFFLE_SKIP),
@@ -63,25 +62,37 @@ def figure_arrays(figure: Figure, steps_per_quarter: int) -> tuple[int, np.ndarr
     (the figures are written in 16ths; a grid that cannot hold them gives None)."""
     scale = steps_per_quarter / 4
     n_steps = int(round(figure.n_steps * scale))
-    pattern = np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=bool)
-    velocity = np.zeros((n_steps, NUM_DRUM_CLASSES), dtype=np.float32)
+    pattern, velocity = np.zeros((n_steps, NUM_DRUM_CLASSES), bool), np.zeros((n_steps, NUM_DRUM_CLASSES), np.float32)
     for drum, sixteenths, vel in figure.hits:
         steps = [int(round(s * scale)) for s in sixteenths]
-        pattern[steps, drum] = True
-        velocity[steps, drum] = vel
+        pattern[steps, drum], velocity[steps, drum] = True, vel
     return n_steps, pattern, velocity
 
 
 def with_vocabulary(codebook: GrooveCodebook, steps_per_quarter: int) -> GrooveCodebook:
-    """The codebook with the designed figures appended (once: a codebook that has them is returned as it is), each
-    marked in `designed`, with no training bars. A grid too coarse for 16ths (steps_per_quarter not a multiple of 4)
-    or entries longer than the codebook holds are left out."""
+    """The codebook with the designed figures and the drummers' bars appended (once: a codebook that has them is
+    returned as it is), each marked in `designed`. A grid too coarse for 16ths (steps_per_quarter not a multiple of
+    4) or entries longer than the codebook holds are left out."""
     if codebook.designed is not None and codebook.designed.any():
         return codebook
-    entries = []
-    if steps_per_quarter % 4 == 0:
-        for figure in FIGURES:
-            n_steps, pattern, velocity = figure_arrays(figure, steps_per_quarter)
-            if n_steps <= codebook.max_steps:
-                entries.append((n_steps, pattern, 0, velocity, np.zeros_like(velocity)))
-    return codebook.appended(entries)
+    entries = [] if steps_per_quarter % 4 else [(n, pattern, 0, velocity, np.zeros_like(velocity)) for n, pattern,
+                                                velocity in (figure_arrays(f, steps_per_quarter) for f in FIGURES)]
+    drummers = [entry for found in drummers_grooves(steps_per_quarter).values() for entry in found]
+    return codebook.appended([entry for entry in entries + drummers if entry[0] <= codebook.max_steps])
+
+
+def drummers_grooves(steps_per_quarter: int, path: Path = STYLE_GROOVES) -> dict[str, list[tuple]]:
+    """Each style's drummers' bars in style_grooves.npz as codebook entries (n_steps, pattern, bars, velocity,
+    offset in steps) on a grid of `steps_per_quarter` steps a quarter; none on a grid that cannot hold 16ths."""
+    if steps_per_quarter % 4 or not path.is_file():
+        return {}
+    with np.load(path, allow_pickle=False) as stored:
+        scale, arrays = steps_per_quarter // int(stored["steps_per_quarter"]), dict(stored)
+    found: dict[str, list[tuple]] = {}
+    for k, style in enumerate(arrays["styles"].tolist()):
+        spread = [np.zeros((arrays["hits"].shape[1] * scale, NUM_DRUM_CLASSES), arrays[name].dtype)
+                  for name in ("hits", "velocity", "offset")]
+        for out, name, factor in zip(spread, ("hits", "velocity", "offset"), (1, 1, scale)):
+            out[::scale] = arrays[name][k] * factor
+        found.setdefault(style, []).append((len(spread[0]), spread[0], int(arrays["bars"][k]), *spread[1:]))
+    return found

@@ -193,7 +193,7 @@ class ModelDrummer:
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
-                                         take.articulation[0], state.drift)
+                                         take.articulation[0], state.drift, take.own_touch is not None)
         return drums, _moved(state, level=level, drift=drift, later=(*state.later, Later(bar.index + LATER_BARS, left)))
 
     @one_blas_thread  # the part model's plan: the same on a server's hearing thread as in a call

@@ -27,13 +27,15 @@ from seq2drum.song.drum_part import DrumGrid, pattern_steps
 def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOptions, seed: int, bar: BarClock,
                steps_per_quarter: int, level: LiveLevel = LiveLevel(),
                swing_ratio: float | None = None, articulation: np.ndarray | None = None,
-               drift: DriftState = DriftState()) -> tuple[list[DrumHit], LiveLevel, DriftState]:
+               drift: DriftState = DriftState(),
+               own_touch: bool = False) -> tuple[list[DrumHit], LiveLevel, DriftState]:
     """The drums of `bar` decided as hits (S, 9), velocities (S, 9) and articulations (S, 9; midi.drums
     `Articulation`, None: all plain), as played through the render pipeline: at the touch and level heard so far
     (`level`: feel.level `LiveLevel`), the humanizer's velocity and timing from (seed, bar index) and the drift state
     after the bars before (`drift`), swung at `swing_ratio` (`--swing`, else the band's swing heard so far:
     feel.swing `HeardSwing`; None straight), the kit map; `level` with the bar's velocities counted, and the drift
-    state after the bar."""
+    state after the bar. `own_touch`: the bar is one of a style's drummers' bars, played at their accents (the
+    decided velocities scaled to the level, their spread kept: render.pipeline), as offline."""
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), steps_per_quarter)
     n = grid.n_steps
     if articulation is None:
@@ -44,6 +46,8 @@ def render_bar(hits: np.ndarray, velocity: np.ndarray, options: GenerationOption
     decided = DrumGrid(hits[:n], velocity[:n], np.zeros((n, NUM_DRUM_CLASSES), dtype=np.float32),
                        articulation=articulation[:n])
     controls = RenderControls.of(options, swing_ratio)
+    if own_touch:
+        controls = controls._replace(own_touch_steps=np.ones(n, dtype=bool))
     played, level = play(decided, grid, controls, level, _drummer(seed, controls.feel, controls.humanize),
                          np.random.default_rng([seed, 2, bar.index]), drift)
     # rows of Python ints (tolist): no int() per value; a note lasts at least a tick (`hits_to_drums`); each hit a

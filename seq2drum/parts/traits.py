@@ -4,8 +4,8 @@ A part's traits (parts.labels names each phrase's): its level against the song, 
 subdivision, and what the kick and snare do. A style (`--style`) is a set of those traits (`StyleTraits`): the codebook
 names each groove's family by the traits its bar plays (groove.styles `entry_family`), and the plan keeps a song's
 full parts to those whose traits the style holds (parts.plan `Planner.style_parts`), by this one table. A style of a
-meter (waltz, six-eight, odd-meter) holds every part of its meter; a style whose traits no part has (the bossa: no
-drummer of the data plays it) is played without a plan.
+meter (waltz, six-eight, odd-meter) holds every part of its meter; a style whose traits no part has (the bossa, funk,
+hip-hop, samba, afrobeat: their drummers' bars, groove.vocabulary, no part of the table's) is played without a plan.
 """
 
 from __future__ import annotations
@@ -56,6 +56,14 @@ STYLES: dict[str, StyleTraits] = {style.name: style for style in (
     StyleTraits("odd-meter", "the other meters (5/4, 7/8 ...) together", meter="other"),
     StyleTraits("bossa", "bossa nova: kick on 1, the and of 2, 3 and the and of 4, cross-stick, straight 8ths",
                 no_part=True),
+    StyleTraits("funk", "funk: the hat in 8ths or 16ths, ghost notes on the snare, the kick off the beat, the backbeat "
+                "on 2 and 4 (funk drummers' own bars)", no_part=True),
+    StyleTraits("hip-hop", "hip-hop: the hat in 8ths or 16ths, open hats, the kick syncopated, the backbeat on 2 and 4 "
+                "(hip-hop drummers' own bars)", no_part=True),
+    StyleTraits("samba", "samba: the kick on each beat and its last 16th (the surdo), the snare or the ride in 16ths "
+                "(samba drummers' own bars)", no_part=True),
+    StyleTraits("afrobeat", "afrobeat: the hat in 8ths or 16ths, the kick and snare interlocking off the beat "
+                "(afrobeat drummers' own bars)", no_part=True),
     StyleTraits("four-on-the-floor", "kick on every beat", feels=("four-floor",)),
     StyleTraits("half-time", "snare on beat 3 only: the backbeat at half speed", feels=("half-time",)),
     StyleTraits("toms", "grooves carried by the toms", keepers=("toms",)),

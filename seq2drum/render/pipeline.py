@@ -23,7 +23,9 @@ import numpy as np
 
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.model import Drummer, humanize_hits, shipped_tables
+from seq2drum.feel.level import at_spread
 from seq2drum.feel.swing import swing
+from seq2drum.feel.touch import TOUCH_CEILING
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.options import GenerationOptions
@@ -50,6 +52,8 @@ class RenderControls(NamedTuple):
     kit: KitMap  # --kit-map (GM without one)
     # (N,) bool the song steps of a straight song swung at PART_SWING: the bars of a take's swung parts (issue 99)
     part_swing_steps: np.ndarray | None = None
+    # (N,) bool the song steps of a take's bars of a style's drummers' bars: their accents kept (`Take.own_touch`)
+    own_touch_steps: np.ndarray | None = None
 
     @classmethod
     def of(cls, options: GenerationOptions, swing_ratio: float | None = None) -> RenderControls:
@@ -105,6 +109,10 @@ def level(decided: DrumGrid, controls: RenderControls, loudness: Loudness) -> tu
     hits = decided.hits
     velocity, loudness = loudness.leveled(np.where(hits, decided.velocity, 0).astype(np.uint8), hits,
                                           controls.dynamics)
+    own = None if controls.own_touch_steps is None else hits & own_hits(controls, np.arange(len(hits)))[:, None]
+    if own is not None and own.any():  # a style's drummers' bars: scaled, not moved (a ghost note stays a ghost)
+        raw = decided.velocity[own].astype(np.float64)
+        velocity[own] = midi_velocity(np.rint(raw * velocity[own].mean() / max(float(raw.mean()), 1.0)))
     return DrumGrid(hits, velocity, np.zeros(hits.shape, dtype=np.float32), articulation=decided.articulation), loudness
 
 
@@ -114,16 +122,35 @@ def humanize(decided: DrumGrid, grid: Grid, controls: RenderControls, drummer: D
     --humanize's amount, the learned velocities times --dynamics), rounded to a MIDI velocity; with the drift state
     after them. Draws feel.drift `latent`'s normals from `rng` (none without a drummer)."""
     hits = humanize_hits(decided, grid, controls.humanize, drummer, rng, controls.dynamics, drift=drift)
-    return Played(decided, hits.step, hits.drum_class, midi_velocity(np.rint(hits.velocity)),
-                  hits.offset.astype(np.float32), drift=hits.drift)
+    velocity = midi_velocity(np.rint(hits.velocity))
+    own = own_hits(controls, hits.step)
+    if own is not None:  # a style's drummers' bars at their accents (leveled), the drawn drummer's timing
+        velocity = np.where(own, decided.velocity[hits.step, hits.drum_class], velocity)
+    return Played(decided, hits.step, hits.drum_class, velocity, hits.offset.astype(np.float32), drift=hits.drift)
+
+
+def own_hits(controls: RenderControls, step: np.ndarray) -> np.ndarray | None:
+    """(n,) bool the hits at `step` in a style's drummers' bars (`RenderControls.own_touch_steps`); None: none."""
+    steps = controls.own_touch_steps
+    if steps is None or not len(step):
+        return None
+    return steps[np.minimum(step, len(steps) - 1)] & (step < len(steps))
 
 
 def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tuple[Played, Loudness]:
     """velocity: the played velocities scaled around their mean to the spread `loudness` gives, times --dynamics
-    (none known: as played), their order kept."""
-    velocity, loudness = loudness.spread_out(played.velocity, np.ones(len(played.velocity), dtype=bool),
-                                             controls.dynamics)
-    return played._replace(velocity=velocity), loudness
+    (none known: as played), their order kept; a style's drummers' bars (`RenderControls.own_touch_steps`: scaled
+    to the level by `level`, not moved, and at their decided velocity by `humanize`) keep their own spread."""
+    own = own_hits(controls, played.step)
+    if own is None:
+        velocity, loudness = loudness.spread_out(played.velocity, np.ones(len(played.velocity), dtype=bool),
+                                                 controls.dynamics)
+        return played._replace(velocity=velocity), loudness
+    # a style's drummers' bars keep their own spread (a ghost note a third of the backbeat), the loud side narrowed
+    # under the touch's ceiling (feel.level `at_spread`)
+    velocity, loudness = loudness.spread_out(played.velocity, ~own, controls.dynamics)
+    mine = at_spread(played.velocity, own, float(played.velocity[own].std()), ceiling=TOUCH_CEILING * controls.dynamics)
+    return played._replace(velocity=np.where(own, mine, velocity)), loudness
 
 
 PART_SWING = 2 / 3  # a swung part's eighth in a straight song: the triplet's, as "swung eighths" says
