@@ -11,7 +11,7 @@ by thread from /proc (startup left out) and prints, per bar answered:
 - the process whole, and its threads (the event loop's, gRPC's, the executor's);
 - `drummer`: `LocalDrummer.run`, the live drummer's call (request, decision, render), on the loop;
 - `after`: `LocalDrummer.after`, what a bar leaves for after its answer is sent (issue 102: the band read, the plan
-  drawn), on the loop between bars (0 for a checkout before it);
+  drawn), on the hearing thread (server/live_local.py; before it, on the loop between bars; 0 before issue 102);
 - `take`: `take_bar`, the bar's notes checked and converted by the stream's session, on the loop;
 - `deserialize`: the request deserializer gRPC calls on the loop (the size checks, and a short message's parse);
 - `parse`: `Unparsed.parse`, protobuf's parse of a PlayAlong message (on the thread that calls it);

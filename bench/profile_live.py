@@ -11,10 +11,10 @@ Stages (CPU ms per bar, nested as they call each other): `take` (the message rea
 `job` (run_live_job: the drummer's whole bar), inside it `read` (the encoder hears the bar before), `scores` (one step
 of the decoder), `calibrated`, `request` (the request builder), `decide` (the chooser and groove.decide), `render`
 (the render pipeline), and `answer` (the DrumBar built and serialized): the bar's critical path, from its message to
-its answer. Then `after` (`ModelDrummer.after_bar`, run once the answer is built, as the server runs it after sending
-it: live/hearing.py's `heard`, a bar kept and every few bars the band read and the plan drawn, for the bars after),
-apart: its calls are counted by a profiler of its own. CPU time, not wall time: on a busy machine the wall clock
-measures the neighbours. The call counts (cProfile) are the same on every machine.
+its answer. Then `after` (`ModelDrummer.after_bar`, run once the answer is built, as the server's hearing thread runs
+it after sending it: live/hearing.py's `heard`, a bar kept and every few bars the band read and the plan drawn, for
+the bars after), apart: its calls are counted by a profiler of its own. CPU time, not wall time: on a busy machine
+the wall clock measures the neighbours. The call counts (cProfile) are the same on every machine.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ STAGES = {  # stage: (module, owner or None, attribute)
     "render": ("seq2drum.live.model_drummer", None, "render_bar"),
     "heard": ("seq2drum.live.model_drummer", None, "heard"),  # where it runs: in `after`, or a bar's call before
 }
+ELSEWHERE = {"heard": ("seq2drum.live.hearing", None, "heard")}  # where a later checkout calls it from
 CPU_MS: dict[str, float] = defaultdict(float)
 PER_BAR: list[float] = []  # each decided bar's CPU ms, taken and decided (the last pass)
 AFTER = cProfile.Profile()  # the calls of `after` (the work after a bar's answer), apart from the bar's
@@ -73,11 +74,13 @@ def timed(name: str, function):
 def instrument() -> None:
     import importlib
 
-    for name, (module_name, owner, attribute) in STAGES.items():
-        module = importlib.import_module(module_name)
-        holder = getattr(module, owner) if owner else module
-        if hasattr(holder, attribute):
-            setattr(holder, attribute, timed(name, getattr(holder, attribute)))
+    for name, place in STAGES.items():
+        for module_name, owner, attribute in (place, *([ELSEWHERE[name]] if name in ELSEWHERE else [])):
+            module = importlib.import_module(module_name)
+            holder = getattr(module, owner) if owner else module
+            if hasattr(holder, attribute):
+                setattr(holder, attribute, timed(name, getattr(holder, attribute)))
+                break
 
 
 def stream_bars(drummer, song: Path, seed: int, limit: int):

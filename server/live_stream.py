@@ -9,12 +9,12 @@ too, but one that brings a groove clip (a MIDI file to parse) and a bar of more 
 worker of the shared pool, as every song does; the stream holds no worker between them. Such a bar is read and
 checked there too: making its notes into Python objects took 21 ms of the server's GIL for 4,096 (issue 89 P5). A
 stream whose bars come far faster than its music's time has them decided in turns, within a share of the loop
-(server/live_share.py), so that it cannot crowd a player's bars (issue 98 Q5)."""
+(server/live_share.py), so that it cannot crowd a player's bars (issue 98 Q5). What a bar leaves for the bars after
+it (the band read, the plan drawn) runs on a thread once its answer is sent (server/live_local.py `AfterBars`)."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import secrets
 import time
@@ -31,7 +31,8 @@ from seq2drum.rpc import seq2drum_pb2
 
 from .admission import LineDeadlineError, LineFullError, WorkerLine
 from .convert import options_from_proto
-from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveModel, LiveResult, run_live_job, take_bar
+from .live_jobs import LIVE_JOB_LIMIT_S, LiveJob, LiveResult, take_bar
+from .live_local import AfterBars, LocalDrummer
 from .live_share import AheadTurns, StreamClock, bar_seconds
 from .connections import close_connection
 from .memory import MiB
@@ -87,41 +88,6 @@ class StreamSlot:
     ended: asyncio.Future[None]
 
 
-class LocalDrummer:
-    """The live drummer loaded in this (the gRPC) process, deciding bars on the event loop. A drummer that cannot
-    load here (its workers loaded it, so this is rare) leaves every bar to the workers, as before, with a warning."""
-
-    def __init__(self, model: LiveModel | None) -> None:
-        self.drummer: Any = None
-        if model is None:
-            return
-        try:
-            self.drummer = model.load()  # the workers wrote its fast-start copy: no torch import here
-        except Exception as exc:  # noqa: BLE001  (the workers serve the bars instead)
-            log.warning("the live drummer could not load in the server process (%s: %s); bars go to the workers",
-                        type(exc).__name__, exc)
-            return
-        gc.freeze()  # the model's and modules' objects out of the collector: a collection mid-bar scans none of them
-
-    def begins(self, job: LiveJob) -> bool:
-        """Whether this stream's start runs here: a drummer is loaded and the start brings no groove clip (a MIDI
-        file to parse, which a worker reads under its memory watch, as a song)."""
-        return self.drummer is not None and not job.groove
-
-    def decides(self) -> bool:
-        """Whether a bar taken here (at most LOCAL_BAR_NOTES notes) is decided here: a drummer is loaded."""
-        return self.drummer is not None
-
-    def run(self, job: LiveJob) -> LiveResult:
-        return run_live_job(self.drummer, job)
-
-    def after(self, state: Any) -> Any:
-        """The state with what its last bar left for after its answer done (the model drummer's `after_bar`: the band
-        read, the plan drawn), off the bar's critical path; the same drums whenever it runs (else the next call)."""
-        after = getattr(self.drummer, "after_bar", None)
-        return after(state) if after is not None and state is not None else state
-
-
 class PlayAlongStreams:
     """The server's play-along streams: admission (`max_streams`, at most `max_streams_per_peer` from one address,
     a stream resting past `live_rest_s` ended for a player who asks when none is free), and each stream's loop."""
@@ -169,7 +135,7 @@ class PlayAlongStreams:
                 raise StreamProtocolError("PlayAlong: the first message must be the start (PlayAlongStart)")
             session, ready = await self._begin(first.start, context)
             await self._send(seq2drum_pb2.PlayAlongResponse(ready=ready), context, slot, call)
-            clock = StreamClock()
+            clock, after = StreamClock(), AfterBars(self.local)
             while (message := await self._next(iterator, min(session.idle_limit_s(), self._config.live_max_idle_s),
                                                slot, call)) is not None:
                 if message.WhichOneof("part") == "part_switch":  # from the next phrase; no answer of its own
@@ -179,6 +145,7 @@ class PlayAlongStreams:
                     raise StreamProtocolError("PlayAlong: the start came twice; every message after it is a bar or a "
                                               "part switch")
                 bar = message.bar
+                session.state = await after.ready(session.state, bar.index)  # the work due at the bar, done
                 if clock.ahead(bar_seconds(bar.numerator, bar.denominator, bar.tempo_bpm)):
                     async with self.ahead.turn():  # one bar at a time, within their share of the loop
                         session, answer = await self._bar(bar, session, slot, context)
@@ -186,7 +153,7 @@ class PlayAlongStreams:
                     session, answer = await self._bar(bar, session, slot, context)
                 call.bars = session.decided
                 await self._send(answer, context, slot, call)
-                session.state = self.local.after(session.state)  # the bar's drums are out: what it left, now
+                session.state = after.started(session.state)  # the bar's drums are out: what it left, on a thread
         finally:
             if slot in self.slots:
                 self.slots.remove(slot)

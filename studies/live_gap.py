@@ -109,12 +109,12 @@ def telling(variant: str) -> None:
 def deafened(variant: str) -> None:
     """`live-genre`: the live drummer told no plan (live/hearing.py's reading and genre kept); `live-deaf`: no reading
     at all (the band never read: no genre, no plan)."""
-    from seq2drum.live import model_drummer
+    from seq2drum.live import told
 
     if variant == "live-genre":
-        model_drummer.told_plan = lambda *args: hearing.NO_PLAN  # type: ignore[assignment]
+        told.told_plan = lambda *args: hearing.NO_PLAN  # type: ignore[assignment]
     if variant == "live-deaf":
-        model_drummer.heard = lambda hearing_, *args: hearing_  # type: ignore[assignment]
+        hearing.heard = lambda hearing_, *args: hearing_  # type: ignore[assignment]
 
 
 def kept_grids() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -150,15 +150,15 @@ def figures(kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> str:
 
 def run(variant: str, args: argparse.Namespace) -> str:
     """One variant's figures (the wrapped functions put back after it)."""
-    from seq2drum.live import model_drummer
+    from seq2drum.live import told
 
     scored, played = ev.evaluate_song, playback.play_file
-    told, heard = model_drummer.told_plan, model_drummer.heard
+    told_plan, heard = told.told_plan, hearing.heard
     try:
         return _run(variant, args)
     finally:
         ev.evaluate_song, playback.play_file = scored, played  # type: ignore[assignment]
-        model_drummer.told_plan, model_drummer.heard = told, heard  # type: ignore[assignment]
+        told.told_plan, hearing.heard = told_plan, heard  # type: ignore[assignment]
 
 
 def _run(variant: str, args: argparse.Namespace) -> str:

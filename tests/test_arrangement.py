@@ -264,7 +264,7 @@ def test_a_plans_full_parts_mark_their_bars_with_the_feels_labelled_as_them(gene
     plan = Plan(phrases, np.array([waltz, time_only, rock, drop, time_only]), np.zeros(5, dtype=bool),
                 chosen=np.array([True, True, True, True, False]),
                 levels=("full", "full", "full", "drop-out", "full"))
-    chosen = plan_parts(Steering(), plan, planner, 20).plan_parts
+    chosen = plan_parts(plan, planner, 20)
     assert chosen.parts.tolist() == [waltz] * 4 + [time_only] * 4 + [rock] * 4 + [-1] * 4 + [time_only] * 4
     assert chosen.phrases.tolist() == [j for j in range(5) for _ in range(4)]
     assert chosen.chosen_parts[waltz].feels("closed_hat", "quarters")[0] == "waltz"

@@ -195,32 +195,50 @@ def test_played_live_the_bars_read_are_described_as_offline_describes_them(drumm
         assert heard.described[name] == pytest.approx(offline[name], abs=1e-9), name
 
 
-def played_through(drummer: ModelDrummer, song: bytes, after: Any) -> tuple[list[list], list[hearing.Hearing]]:
-    """Each bar's drums and the hearing it was decided with, `after(index)` saying whether the bar's hearing is taken
-    in after its drums (`after_bar`, as the server does) or left to the next bar's call."""
+def played_through(drummer: ModelDrummer, song: bytes, after: Any, seed: int = 0,
+                   options: GenerationOptions | None = None) -> tuple[list[list], list]:
+    """Each bar's drums and the hearing it was decided with, `after(index)` saying where the bar's hearing work is
+    worked out: after its drums (True: `after_bar`, as a server's thread that is done before the next call), left to
+    the call it is due at (False), or "thread": `after_bar` on the state of then, taken in (`merged`) only before a
+    call 1-3 bars on, as a server's thread done at any time (where it is later than the due bar, that call works it
+    out itself; one job at a time, as the server's `AfterBars`)."""
     bars = played_bars(prepare(song, GenerationOptions(), drummer.data_config, drummer.spec), drummer.lead_quarters)
-    state, drums, kept = drummer.begin(GenerationOptions(), 0), [], []
+    state, drums, kept = drummer.begin(options or GenerationOptions(), 0), [], []
+    rng, job = np.random.default_rng(seed), None
     for index, (clock, _) in enumerate(bars):
+        if job is not None and job[0] <= index:
+            state, job = drummer.merged(state, job[1]), None
         previous, played = bars[index - 1] if index else (None, [])
         hits, state = drummer.next_bar(state, played, previous, clock)
         drums.append(hits)
         kept.append((json.dumps(state.hearing.described), state.hearing.genre, state.hearing.part))
-        if after(index):
+        how = after(index)
+        if how == "thread" and job is None:
+            job = (index + int(rng.integers(1, 4)), drummer.after_bar(state))
+        elif how is True:
             state = drummer.after_bar(state)
     return drums, kept
 
 
-def test_the_drums_are_the_same_whenever_the_hearing_is_taken_in(drummer: ModelDrummer) -> None:
-    """A server takes a bar's hearing in after its drums are sent; a caller that does not (a worker, --simulate,
-    evaluate --live) has it taken in first thing in the next bar's call; the drums never depend on which, or on when
-    the work got done: a plan due at a bar plays from the bar after it, always."""
-    song = rock_then("jazz", bars=33)
-    rng = np.random.default_rng(5)
-    coin = rng.random(40) < 0.5
+@pytest.mark.parametrize("later_bars", [1, 2])
+def test_the_drums_are_the_same_whenever_the_hearing_is_taken_in(drummer: ModelDrummer, later_bars: int,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server works a bar's hearing out on a thread after its drums are sent; a caller that does not (a worker,
+    --simulate, evaluate --live) has it worked out in the call it is due at; the drums never depend on which, or on
+    when the work got done: a plan due at a bar plays from LATER_BARS bars after it, always (tried at 1, as shipped,
+    and 2: there, every reading and plan a bar later)."""
+    from seq2drum.live import model_drummer
+
+    song, coin = rock_then("jazz", bars=33), np.random.default_rng(5).random(40) < 0.5
+    shipped = played_through(drummer, song, lambda _: True)
+    monkeypatch.setattr(model_drummer, "LATER_BARS", later_bars)
     server, calls = played_through(drummer, song, lambda _: True), played_through(drummer, song, lambda _: False)
     mixed = played_through(drummer, song, lambda index: bool(coin[index]))
-    assert server == calls == mixed
+    threads = [played_through(drummer, song, lambda _: "thread", seed) for seed in range(3)]
+    assert server == calls == mixed == threads[0] == threads[1] == threads[2]
     assert any(part >= 0 for *_, part in server[1]) and server[1][-1][1] == "rock"  # a plan told, the genre heard
+    told = [next(n for n, (*_, part) in enumerate(kept) if part >= 0) for kept in (shipped[1], server[1])]
+    assert told[1] == told[0] + later_bars - hearing.LATER_BARS  # the first plan told from its due bar
 
 
 def test_a_bars_call_never_reads_the_band_or_draws_a_plan(drummer: ModelDrummer, monkeypatch: pytest.MonkeyPatch
@@ -254,3 +272,46 @@ def test_a_bars_call_never_reads_the_band_or_draws_a_plan(drummer: ModelDrummer,
     assert {call for call, _ in where} == {"after_bar"}
     counts = {name: sum(n == name for _, n in where) for name in ("read_band", "part_probabilities", "replanned")}
     assert counts == {"read_band": 4, "part_probabilities": 4, "replanned": 8}
+
+
+
+def test_a_told_parts_conditioning_and_steering_are_made_once_a_plan(drummer: ModelDrummer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 102: a told part holds for 8 bars; what the decision makes of its plan (the part's conditioning tables,
+    parts.condition `part_table`; its steering's binding, groove.feels `plan_parts`) is made once per plan, kept with
+    the plan in the stream's state (`Plan.made`), not again in each bar's call; a part the musician names, once per
+    part (`ModelDrummer.told_parts`)."""
+    from seq2drum.groove import feels
+    from seq2drum.live import told
+    from seq2drum.parts import condition
+
+    made: dict[str, int] = {"part_table": 0, "plan_parts": 0}
+    plans: dict[int, Any] = {}
+
+    def counting(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        def counted(*args: Any) -> Any:
+            made[name] += 1
+            return original(*args)
+        monkeypatch.setattr(module, name, counted)
+
+    counting(condition, "part_table"), counting(feels, "plan_parts")
+    told_plan = told.told_plan
+
+    def kept(*args: Any) -> Any:
+        plan = told_plan(*args)
+        if plan.played:
+            plans[id(plan)] = plan
+        return plan
+
+    monkeypatch.setattr(told, "told_plan", kept)
+    heard = played_through(drummer, rock_then("rock", bars=33), lambda _: True)[1]
+    told_bars = sum(part >= 0 for *_, part in heard)
+    assert told_bars >= 16 and 2 <= len(plans) <= 4 and made == {"part_table": len(plans), "plan_parts": len(plans)}
+    named = drummer.planner.vocabulary.parts[next(part for *_, part in heard if part >= 0)].name
+    made.update(part_table=0, plan_parts=0)
+    drummer.told_parts.clear()
+    bars = played_through(drummer, rock_then("rock", bars=20), lambda _: True,
+                          options=GenerationOptions(parts=f"1-20={named}"))[0]
+    assert any(bars) and made == {"part_table": 1, "plan_parts": 1} and len(drummer.told_parts) == 1

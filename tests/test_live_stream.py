@@ -773,38 +773,58 @@ def test_a_bad_part_switch_is_refused_and_the_drums_play_on(loop_server: ServerT
 def test_a_bars_hearing_is_taken_in_after_its_answer_is_sent(tiny_model_path: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 102: what a bar leaves for the live drummer's hearing (every few bars the band read and the plan drawn,
-    live/hearing.py `heard`) runs after the bar's answer is sent (`LocalDrummer.after`), never inside a bar's decision
-    (`LocalDrummer.run`, between the bar's message and its answer); and the drums are those of a server that leaves it
-    to the next bar's call."""
-    from seq2drum.live import model_drummer
-    from server import live_stream
+    live/hearing.py `heard`) runs on the server's hearing thread once the bar's answer is sent (server/live_local.py
+    `AfterBars`), never on the event loop nor inside a bar's decision (`LocalDrummer.run`); and the drums are those of
+    a server that leaves it to the next bar's call, and of one whose thread is slow (each next call waits for it)."""
+    import threading
 
-    inside, where = [False], []
-    run, heard = live_stream.LocalDrummer.run, model_drummer.heard
+    from seq2drum.live import hearing as hearing_module
+    from server import live_local, live_stream
 
-    def deciding(self: Any, job: Any) -> Any:
-        inside[0] = True
+    deciding, where, waited = threading.local(), [], []
+    run, heard, ready, after = (live_stream.LocalDrummer.run, hearing_module.heard, live_local.AfterBars.ready,
+                                live_local.LocalDrummer.after)
+
+    def decided(self: Any, job: Any) -> Any:
+        deciding.inside = True
         try:
             return run(self, job)
         finally:
-            inside[0] = False
+            deciding.inside = False
 
-    def hearing(*args: Any) -> Any:
-        where.append(inside[0])
+    def spied(*args: Any) -> Any:
+        name = threading.current_thread().name
+        where.append("in a decision" if getattr(deciding, "inside", False) else
+                     "on the thread" if name.startswith("seq2drum-hearing") else name)
         return heard(*args)
 
-    monkeypatch.setattr(live_stream.LocalDrummer, "run", deciding)
-    monkeypatch.setattr(model_drummer, "heard", hearing)
+    async def readied(self: Any, state: Any, index: int) -> Any:
+        waited.append(self._job is not None and not self._job.done())
+        return await ready(self, state, index)
+
+    def slow(self: Any, state: Any) -> Any:
+        time.sleep(0.05)
+        return after(self, state)
+
+    monkeypatch.setattr(live_stream.LocalDrummer, "run", decided)
+    monkeypatch.setattr(hearing_module, "heard", spied)
+    monkeypatch.setattr(live_local.AfterBars, "ready", readied)
     live = tiny_checkpoint(tmp_path / "live.pt", causal=True)
     bars = [((4, 4), 120.0, RIFF)] * 12
     played = {}
     with ServerThread("127.0.0.1:0", ModelSource(tiny_model_path, live=LiveModel(live)), CONFIG) as server:
-        for after in ("after the answer", "in the next call"):
-            if after == "in the next call":
-                monkeypatch.setattr(live_stream.LocalDrummer, "after", lambda self, state: state)
-            where.clear()
-            played[after] = _hits_played(server, bars)
-            # each bar's after its answer (the last bar's, perhaps after this line); left to the calls, each in the
-            # next bar's
-            assert where[:11] == ([False] * 11 if after == "after the answer" else [True] * 11) and not any(where[11:])
-    assert any(played["after the answer"]) and played["after the answer"] == played["in the next call"]
+        for how in ("on the thread", "slow thread", "in the next call"):
+            if how == "slow thread":
+                monkeypatch.setattr(live_local.LocalDrummer, "after", slow)
+            if how == "in the next call":
+                monkeypatch.setattr(live_local.AfterBars, "started", lambda self, state: state)
+            live_local.HEARING.submit(lambda: None).result()  # the last stream's last work done (one thread)
+            where.clear(), waited.clear()
+            played[how] = _hits_played(server, bars)
+            # each bar's on the thread (the last bar's, perhaps after this line); left to the calls, each in the next
+            # bar's decision
+            assert where[:11] == ["in a decision" if how == "in the next call" else "on the thread"] * 11
+            if how == "slow thread":  # each bar's call after the first came before its due work was done, and waited
+                assert sum(waited) >= 10
+    assert any(played["on the thread"])
+    assert played["on the thread"] == played["slow thread"] == played["in the next call"]

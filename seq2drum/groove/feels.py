@@ -36,12 +36,14 @@ def plan_steering(steering: Steering, plan: Plan, planner: Planner | None, n_bar
     (`plan_parts`), which the decision's plan rules play (groove.rules `plan_time`, `plan_feels`, `plan_level`)."""
     if not plan.played or planner is None:
         return steering
-    rested, sparse = plan_rests(plan, n_bars)
+    if (key := (id(planner), n_bars)) not in plan.made:  # bound once a plan (live, a told part's 8 bars)
+        plan.made[key] = (*plan_rests(plan, n_bars), plan_parts(plan, planner, n_bars))
+    rested, sparse, bound = plan.made[key]
     if rested.any() or sparse.any():
         rests = np.full(n_bars, None, dtype=object) if steering.rests is None else np.asarray(steering.rests, object)
         rests[rested], rests[sparse] = True, False
         steering = steering.replace(rests=rests)
-    return plan_parts(steering, plan, planner, n_bars)
+    return steering if bound is None else steering.replace(plan_parts=bound)
 
 
 def plan_rests(plan: Plan, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,11 +58,11 @@ def plan_rests(plan: Plan, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
     return levels["drop-out"], levels["sparse"] | named_full
 
 
-def plan_parts(steering: Steering, plan: Plan, planner: Planner, n_bars: int) -> Steering:
-    """`steering` with each bar of a played plan's phrases marked with its part and the part's feel
-    (`Steering.plan_parts`, a groove.feels `ChosenParts`): the decision plays the part's time and feel there, where
-    the codebook's grooves and the backbeat rule played a waltz as backbeats and an "eighths, backbeat" as four on
-    the floor."""
+def plan_parts(plan: Plan, planner: Planner, n_bars: int) -> ChosenParts | None:
+    """Each bar of a played plan's phrases marked with its part and the part's feel (`Steering.plan_parts`, a
+    groove.feels `ChosenParts`; None: no bar of a full or sparse part): the decision plays the part's time and feel
+    there, where the codebook's grooves and the backbeat rule played a waltz as backbeats and an "eighths, backbeat"
+    as four on the floor."""
     vocabulary, parts = planner.vocabulary, plan.bar_parts(n_bars).tolist()
     style = STYLES.get(plan.style) if plan.style is not None else None
     # under a --style, a phrase whose part does not play the style (its meter has none that does: a jazz ride in 5/4)
@@ -77,7 +79,7 @@ def plan_parts(steering: Steering, plan: Plan, planner: Planner, n_bars: int) ->
     named = plan.bar_chosen(n_bars)
     bound = ChosenParts(played, plan.bar_phrases(n_bars), feels, sparse if sparse.any() else None,
                         named if named.any() else None)
-    return steering.replace(plan_parts=bound) if bound.chosen.any() or sparse.any() else steering
+    return bound if bound.chosen.any() or sparse.any() else None
 
 
 def play_levels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, chosen: ChosenParts) -> None:

@@ -314,8 +314,7 @@ def structure_decisions(policy: DecodingPolicy, structure: np.ndarray, edges: np
     return run(mark_rules(policy), context, decision).marks
 
 
-def _threshold_marks(context: MarkContext, decision: BarDecision, column: int, anywhere: float,
-                     at_edge: float) -> None:
+def _threshold_marks(context: MarkContext, decision: BarDecision, column: int, anywhere: float, at_edge: float) -> None:
     threshold = anywhere if at_edge >= anywhere else np.where(decision.edges[:, column], at_edge, anywhere)
     decision.marks[:, column] = context.structure[:, column] > threshold
 

@@ -273,8 +273,7 @@ class PlannedFills(FillWriter):
         self.last: np.ndarray | None = None  # the fill played last
         self._own: dict[tuple[int, int, int, int, bool, bool], np.ndarray] = {}  # a bank's fills by bank and shape
 
-    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool,
-                   strict: bool = False) -> np.ndarray:
+    def candidates(self, row: int, n_steps: int, beat: int, beats: int, toms: bool, strict: bool = False) -> np.ndarray:
         bank = self.banks[row] if row < len(self.banks) else None
         if bank is not None and n_steps // max(1, beat) >= FILL_LONG_MIN_BEATS:
             key = (id(bank[0]), n_steps, beat, beats, toms, strict)  # a part's fill bars: the vocabulary's, alive

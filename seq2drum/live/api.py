@@ -61,7 +61,9 @@ class DrumHit(NamedTuple):
 class LiveDrummer(Protocol):
     """Decides one bar at a time. `state` is opaque to callers, small and picklable. A drummer may also have
     `after_bar(state) -> state`: work for the bars after (the model drummer's hearing of the band), which a server runs
-    once a bar's drums are sent; a caller that does not run it changes no drums (the next call runs it first)."""
+    on a thread once a bar's drums are sent and takes in with `merged(state, done) -> state` before the bar it is due
+    at (`waits(state, index) -> bool`: whether that bar must wait for it); a caller that does not run it changes no
+    drums (the call of the bar it is due at runs it)."""
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> Any:
         """The state before the first bar: `options` a `seq2drum.options.GenerationOptions`, `groove` a MIDI clip

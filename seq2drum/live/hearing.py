@@ -9,9 +9,9 @@ WINDOW_BARS bars, with the description's song-wide columns) is the part the next
 is of its meter family; a part the musician chose plays instead.
 
 Off the bar's critical path: `ModelDrummer.next_bar` decides bar n with the hearing of the bars before n-1 and leaves
-bar n-1 (which came with n's call) `Unheard`; `heard` takes it in after bar n's drums are sent (the server, after its
-answer) or else first thing in bar n+1's call. A reading or a plan due at bar n plays from bar n+1 whenever the work
-is done: the drums never depend on timing. Figures: docs/experiments/2026-11-30-live-off-the-path.md.
+bar n-1 (which came with n's call) `Unheard`, due at bar n + LATER_BARS (`Later`); `worked` takes it in after bar n's
+drums are sent (a server's hearing thread) or in the call of the bar it is due at (which waits for a late thread), so
+the drums never depend on timing. Figures: docs/experiments/2026-11-30-live-off-the-path.md, -live-worker.md.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from seq2drum.band import HeardBar, RunningBand, heard_genre
 from seq2drum.feel.swing import HeardSwing
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import notes_by_role
+from seq2drum.live.parts import live_plan
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.features import phrase_features
 from seq2drum.parts.labels import cut_phrases, family_of
@@ -46,6 +47,10 @@ ONSET_COLUMNS = [STEP.index("onsets"), *(STEP.index(f"{role}_onsets") for role i
 UNKNOWN_BAR = [BAR.index("novelty"), BAR.index("guitar_density"),  # against the song: live, against the bar alone
                *(i for i, name in enumerate(BAR.names) if name.startswith("song_"))]
 NO_PLAN = Plan.held_for(Held.LIVE)
+# what a bar's call leaves for the hearing (the bar before kept; where due, the band read or the plan drawn) plays from
+# this many bars after the call's bar: the next (a server's hearing thread has a whole bar to do it, 8-12 ms; a later
+# bar would play every reading a bar later for no wait a player meets: docs/experiments/2026-11-30-live-worker.md)
+LATER_BARS = 1
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,44 @@ class Unheard(NamedTuple):
     swing: HeardSwing
     loop: tuple[np.ndarray, ...]
     loop_steps: tuple[int, ...]
+
+
+class Later(NamedTuple):
+    """The hearing's work a bar's call left (`unheard`), the bar whose call takes it in (`due`: LATER_BARS after the
+    call's bar, however soon or late the work is done) and, once worked out, the hearing after it (`hearing`)."""
+
+    due: int
+    unheard: Unheard
+    hearing: Hearing | None = None
+
+
+def worked(hearing: Hearing, later: tuple[Later, ...], planner: Any) -> tuple[Later, ...]:
+    """`later` with each entry's hearing worked out (`heard`), in order, from `hearing` (the one bars are decided with
+    now): what a server's hearing thread runs after a bar's answer."""
+    out = []
+    for entry in later:
+        hearing = entry.hearing if entry.hearing is not None else heard(hearing, planner, entry.unheard)
+        out.append(entry if entry.hearing is not None else entry._replace(hearing=hearing))
+    return tuple(out)
+
+
+def taken_in(hearing: Hearing, later: tuple[Later, ...], planner: Any, index: int) -> tuple[Hearing, tuple[Later, ...]]:
+    """The hearing bar `index` is decided with, and the work left for later bars: every entry due by `index` taken in
+    (worked out here where no one did before: a caller with no hearing thread)."""
+    count = sum(entry.due <= index for entry in later)  # the first entries: their due bars rise with the calls'
+    if not count:
+        return hearing, later
+    hearing = worked(hearing, later[:count], planner)[-1].hearing
+    assert hearing is not None
+    return hearing, later[count:]
+
+
+def merged(later: tuple[Later, ...], done: tuple[Later, ...]) -> tuple[Later, ...]:
+    """`later` with the hearings a thread worked out on an earlier copy of it (`done`) filled in, entry by due bar (the
+    same entries: the calls since took some in and added others)."""
+    found = {entry.due: entry.hearing for entry in done if entry.hearing is not None}
+    return tuple(entry._replace(hearing=found[entry.due]) if entry.hearing is None and entry.due in found else entry
+                 for entry in later)
 
 
 def heard(hearing: Hearing, planner: Any, bar: Unheard) -> Hearing:
@@ -143,7 +186,7 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
         part = int(weights.argmax()) if weights.max() > 0 else -1
     if part < 0:
         return hearing
-    plan = replace(planner.live_plan(part), source=PlanSource.MODEL, chosen=None, swung=not straight)
+    plan = replace(live_plan(planner, part), source=PlanSource.MODEL, chosen=None, swung=not straight)
     return replace(hearing, part=part, plan=plan)
 
 

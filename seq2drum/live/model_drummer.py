@@ -25,17 +25,18 @@ from seq2drum.errors import CheckpointError, ConfigError
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.level import LiveLevel
 from seq2drum.feel.swing import HeardSwing
-from seq2drum.groove import (BarCounts, CRASH_COLUMN, Deciders, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook,
-                             Heard, Request, SETTLED_BARS, ShortRun, SongScores, StyleBook, Take, calibrated,
-                             heard_span, meter_name, build_request, with_vocabulary)
+from seq2drum.groove import (BarCounts, CRASH_COLUMN, Decoder, DecodingPolicy, FIRST_LAMBDA, GrooveCodebook,
+                             SETTLED_BARS, ShortRun, SongScores, StyleBook, Take, calibrated, meter_name,
+                             with_vocabulary)
 from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
-from seq2drum.live.features import BarsAhead, bar_grid, live_bar, role_onsets
-from seq2drum.live.hearing import Hearing, Unheard, heard, told_plan
-from seq2drum.live.kept import bar_continuation, groove_bars, kept_in_loop
-from seq2drum.live.parts import bar_part, checked, live_schedule, switched
+from seq2drum.live.features import BarsAhead, live_bar, role_onsets
+from seq2drum.live.hearing import LATER_BARS, Hearing, Later, Unheard, merged, taken_in, worked
+from seq2drum.live.kept import groove_bars, kept_in_loop
+from seq2drum.live.parts import checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
+from seq2drum.live.told import bar_request
 from seq2drum.model.blas import one_blas_thread
 from seq2drum.model.heard import heard_before
 from seq2drum.model.loading import numpy_loaded
@@ -43,6 +44,7 @@ from seq2drum.model.numpy_causal import CausalNetwork
 from seq2drum.model.numpy_network import NumpyGrooveModel
 from seq2drum.options import GenerationOptions
 from seq2drum.parts.plan import planner_for
+from seq2drum.parts.plan_value import Plan
 from seq2drum.shipped import DEFAULT_CHECKPOINT
 from seq2drum.song.columns import BAR, STEP, FeatureSpec
 
@@ -52,7 +54,7 @@ TRAIN_COMMAND = "python main.py --mode train --live --out runs/live"
 
 @dataclass
 class LiveState:
-    """A stream's drummer between bars: small and picklable (a few kB)."""
+    """A stream's drummer between bars, picklable: a few kB, and its hearing's bars (`hearing`, 100 kB or more)."""
 
     seed: int
     options: GenerationOptions
@@ -82,11 +84,13 @@ class LiveState:
     swing: HeardSwing = HeardSwing()  # the band's swing as read from the notes heard so far (feel.swing)
     parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
     hearing: Hearing = Hearing()  # the band heard so far: its description, its genre, the plan (live/hearing.py)
-    unheard: Unheard | None = None  # the bar the hearing takes in after the last bar's drums are sent (`after_bar`)
+    later: tuple[Later, ...] = ()  # the hearing's work the calls left, each due at a later bar's call (`after_bar`)
 
 
 class ModelDrummer:
     """`api.LiveDrummer` over a causal checkpoint (default models/live.pt)."""
+
+    request = bar_request  # the bar's request from what has been heard (live/told.py)
 
     def __init__(self, checkpoint: str | Path | None = None) -> None:
         """Load the live model through model/loading.py (its fast-start copy when the cache has one, so no torch
@@ -129,6 +133,7 @@ class ModelDrummer:
         self.lead_quarters = network.config.lead_steps / self.steps_per_quarter
         self.ahead = BarsAhead(spec, self.steps_per_quarter)
         self.reads_parts = spec.step_columns == STEP.names and spec.bar_columns == BAR.names  # the part model's columns
+        self.told_parts: dict[int, Plan] = {}  # the musician's parts' plans, made once each (live/parts.py `live_plan`)
 
     def begin(self, options: Any, seed: int, groove: bytes | None = None) -> LiveState:
         """The state before the first bar; a groove clip's first bar is heard as the bar before the song.
@@ -169,9 +174,10 @@ class ModelDrummer:
     @one_blas_thread  # the same drums whatever the BLAS threads (a server worker's one, the command line's several)
     def next_bar(self, state: LiveState, played: Sequence[PlayedNote], previous: BarClock | None,
                  bar: BarClock) -> tuple[list[DrumHit], LiveState]:
-        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`);
-        `previous` heard by `after_bar`, which runs first where no one ran it since the last call (the same drums)."""
-        state, read = self.after_bar(state), None
+        """The drums of `bar`, decided from the notes of `previous` up to the lead (`api.LiveDrummer.next_bar`),
+        the hearing's work due at `bar` taken in first (worked out here where `after_bar` did not: the same drums)."""
+        hearing, later = taken_in(state.hearing, state.later, self._plans(), bar.index)
+        state, read = _moved(state, hearing=hearing, later=later), None
         if previous is not None and (played or state.started):
             read = live_bar(played, previous, self.spec, self.steps_per_quarter)
             state = self.read(state, *read[:3])
@@ -182,21 +188,32 @@ class ModelDrummer:
             state = _moved(state, band=band, band_changed=bool(state.band) and band != state.band, level=level,
                            swing=state.swing.after(role_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))
-        unheard = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
-                          state.swing, state.loop, state.loop_steps)
+        left = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
+                       state.swing, state.loop, state.loop_steps)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
                                          take.articulation[0], state.drift, take.own_touch is not None)
-        return drums, _moved(state, level=level, drift=drift, unheard=unheard)
+        return drums, _moved(state, level=level, drift=drift, later=(*state.later, Later(bar.index + LATER_BARS, left)))
 
+    @one_blas_thread  # the part model's plan: the same on a server's hearing thread as in a call
     def after_bar(self, state: LiveState) -> LiveState:
-        """The state with the bar the last call read taken into the hearing (live/hearing.py `heard`: the band read,
-        the plan drawn), for the bars after: a server runs it once the bar's drums are sent, off the bar's path."""
-        if state.unheard is None:
-            return state
-        planner = self.planner if self.reads_parts else None
-        return _moved(state, hearing=heard(state.hearing, planner, state.unheard), unheard=None)
+        """The state with the hearing's work its calls left worked out (live/hearing.py `worked`: the bars kept, the
+        band read, the plan drawn), each for its due bar: a server runs it on its hearing thread once a bar's drums
+        are sent, off every bar's path, and takes it in with `merged`."""
+        return _moved(state, later=worked(state.hearing, state.later, self._plans())) if self.waits(state) else state
+
+    def merged(self, state: LiveState, done: LiveState) -> LiveState:
+        """`state` with what `after_bar` worked out on an earlier one (`done`) taken in, for the bars it is due at."""
+        return _moved(state, later=merged(state.later, done.later))
+
+    def waits(self, state: LiveState, index: int | None = None) -> bool:
+        """Whether hearing work due by bar `index` (None: any) is not worked out yet (a server's call waits for it)."""
+        return any(entry.hearing is None and (index is None or entry.due <= index) for entry in state.later)
+
+    def _plans(self) -> Any:
+        """The planner the hearing plans with (None: none, or one that reads other columns than this model's)."""
+        return self.planner if self.reads_parts else None
 
     def read(self, state: LiveState, steps: np.ndarray, bar_features: np.ndarray, bar_steps: int) -> LiveState:
         """The state after the encoder read a bar as played up to its lead (step features (S, n_step), bar features
@@ -272,24 +289,6 @@ class ModelDrummer:
                 and not asked.edges[0, CRASH_COLUMN])
         decided, counts, short = played_bar(self.decoder, self.policy, state, asked, structure, bar.index, hold)
         return decided.take, decided.context.lam, p, counts, short
-
-    def request(self, state: LiveState, scores: SongScores, p: np.ndarray, bar: BarClock, position: int,
-                meters: list[str]) -> Request:
-        """The bar's request, built by offline's builder (groove.request) from what has been heard: the section that
-        opened at the band's first bar (`position` bars ago), the meters heard, the user's groove, the swing read
-        from the notes heard so far (the take steps' jazz ride and swung time-keeping), the bar's own grid, the genre
-        heard where the musician said none and the plan the band heard tells (live/hearing.py)."""
-        options, bar_steps = state.hearing.options or state.options, int(scores.bar_steps[0])
-        swung = options.swing is None and state.swing.ratio(None) is not None  # the song swings by its own reading
-        grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), self.steps_per_quarter)
-        chosen = bar_part(state.parts, self.planner, bar.index, bar_steps, int(scores.beat_steps[0]),
-                          self.steps_per_quarter) if state.parts else -1
-        # the musician's part, where he chose one for the bar (a switch, a --parts bar range): the bar plays it
-        plan = (self.planner.live_plan(chosen) if chosen >= 0 and self.planner is not None else
-                told_plan(state.hearing, self.planner, bar_steps, int(scores.beat_steps[0]), self.steps_per_quarter))
-        heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
-        return build_request(options, heard, Deciders(self.styles, self.policy.crash_phrase_bars, self.planner),
-                             state.seed, bar_continuation(self.decoder.codebook, state, bar.index, bar_steps))
 
 
 def _moved(state: LiveState, **changes: Any) -> LiveState:

@@ -10,13 +10,17 @@ bar ranges only.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from seq2drum.errors import ConfigError
 from seq2drum.live.api import MAX_PART_CHARS
 from seq2drum.live.api import MODEL_PART as MODEL
 from seq2drum.parts.arrangement import parse_parts, part_of, value_kind
-from seq2drum.parts.labels import family_of
+from seq2drum.parts.labels import Phrase, family_of
+from seq2drum.parts.plan_value import Plan, PlanSource
 from seq2drum.song.phrases import PHRASE_BARS
 
 
@@ -75,3 +79,16 @@ def bar_part(schedule: tuple[tuple[int, str], ...], planner: Any, bar_index: int
         return part_of(value, "live", planner, None, {}, family)
     except ConfigError:
         return -1
+
+
+def live_plan(planner: Any, part: int, told: dict[int, Plan] | None = None) -> Plan:
+    """The bar to be played as one phrase of the musician's `part`, no fill planned (live fills its own): made once
+    a part where `told` keeps them (the drummer's: a part's plan is the same in every bar and stream, and keeps what
+    the decision makes of it, `Plan.made`)."""
+    if told is not None and part in told:
+        return told[part]
+    plan = planner.plan([Phrase(0, 1, 0, 0, 0)], np.array([part]), 1, source=PlanSource.MUSICIAN)
+    plan = replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
+    if told is not None:
+        told[part] = plan
+    return plan

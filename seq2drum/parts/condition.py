@@ -67,16 +67,10 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         if length != steps and not (chosen and length % steps == 0 and length <= p.shape[1]):
             continue
         rows = np.flatnonzero((rows_part == part) & (rows_chosen == chosen) & (bar_steps == length))
-        tile = length // steps
-        part_delta = np.tile(planner.delta[part, :steps], (tile, 1))  # (length, 9)
-        keeper_delta, ride_share = np.tile(planner.keeper_delta[part, :steps], tile), np.tile(
-            planner.ride_share[part, :steps], tile)  # (length,)
-        entire = whole or chosen  # a later take's, or the musician's part: its kick, snare and cymbal too
-        weight = CHOSEN_PART_WEIGHT if chosen else PART_WEIGHT
-        own = planner.own_beat[part] and planner.full[part] and not entire
-        swung_first = plan.swung and not entire and bool(planner.jazz_family[part])
-        weights = THIN_CLASS_WEIGHTS if entire or not planner.full[part] or own else CLASS_WEIGHTS
-        delta = np.broadcast_to(weight * part_delta * weights, (len(rows), length, NUM_DRUM_CLASSES)).copy()
+        if (key := (id(planner), part, chosen, length, whole)) not in plan.made:  # once a plan (live: a told part's)
+            plan.made[key] = part_table(planner, *key[1:], plan.swung)
+        part_delta, keeper_delta, ride_share, entire, own, swung_first = plan.made[key]
+        delta = np.broadcast_to(part_delta, (len(rows), length, NUM_DRUM_CLASSES)).copy()
         if fill_rows is not None:
             delta[np.ix_(fill_rows[rows], np.arange(length), list(FILL_CLASSES))] = 0.0
         bars = np.clip(p[rows, :length], 1e-6, 1 - 1e-6)
@@ -84,7 +78,7 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
         cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
         kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
-        kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + weight * keeper_delta)))
+        kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + keeper_delta)))
         # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
         # network hears the ride at SWUNG_RIDE_RATIO of the hat or more; a swung take 1's other time the network's
         rides = planner.riding[part] and (entire or swung_first and bool(
@@ -100,3 +94,18 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
             moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
         out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
     return out
+
+
+def part_table(planner: PartTables, part: int, chosen: bool, length: int, whole: bool, swung: bool) -> tuple:
+    """What conditioning a bar of `length` steps on `part` reads of it, the bar's probabilities apart: each cell's
+    log-odds move (length, 9) and the time-keeper's (length,), weighted (`conditioned`'s PART_WEIGHT, CLASS_WEIGHTS),
+    the ride's share of the time (length,), and whether the whole part plays (`entire`), its own beat (`own`) and
+    the network's time in a swung take 1 (`swung_first`)."""
+    steps, entire, weight = int(planner.steps[part]), whole or chosen, CHOSEN_PART_WEIGHT if chosen else PART_WEIGHT
+    own = planner.own_beat[part] and planner.full[part] and not entire  # (entire: a later take's or the musician's)
+    weights = THIN_CLASS_WEIGHTS if entire or not planner.full[part] or own else CLASS_WEIGHTS
+    # (length, 9), (length,), (length,): the part's profile repeated over the bar
+    delta, keeper, share = (np.tile(table[part, :steps], (length // steps, 1)[: table.ndim - 1])
+                            for table in (planner.delta, planner.keeper_delta, planner.ride_share))
+    return weight * delta * weights, weight * keeper, share, entire, own, swung and not entire and bool(
+        planner.jazz_family[part])

@@ -222,11 +222,6 @@ class Planner:
                       sorted(played_arrangement(parts, phrases, allowed & self.full[None, :], left).items()))
                 if len(plans) > 1 else () for parts in plans]
 
-    def live_plan(self, part: int) -> Plan:
-        """Live: the bar to be played as one phrase of the musician's `part`, no fill planned (live fills its own)."""
-        plan = self.plan([Phrase(0, 1, 0, 0, 0)], np.array([part]), 1, source=PlanSource.MUSICIAN)
-        return replace(plan, fills=np.zeros(1, dtype=bool), chosen=np.ones(1, dtype=bool))
-
     def musicians(self, ask: PlanAsk) -> Plan:
         """Where the takes play no plan (`ask.held`): the musician's named phrases alone, or held where none is."""
         if ask.musician is None or ask.reading is None or not (ask.musician >= 0).any():

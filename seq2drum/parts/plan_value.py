@@ -88,6 +88,10 @@ class Plan:
     # other arrangements of them (parts.choice `other_arrangements`)
     arrangement: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     style: str | None = None  # the --style it keeps to (its phrases of parts that do not play it: the style's grooves)
+    # what the decision makes of it once for every bar it plays (groove.feels' binding, parts.condition's tables; a
+    # live told part's plan plays 8 bars): by what it was made for, the planner by its id (a pickled state stays
+    # small: a plan is one planner's), kept with the plan (a copy starts afresh)
+    made: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def held_for(cls, reason: Held) -> Plan:
