@@ -91,3 +91,14 @@ def test_the_live_drummer_plays_a_styles_drummers_bars_at_their_accents_too() ->
     assert len(theirs) >= len(hits) // 2
     written = np.concatenate([accents[hits[k].tobytes()][hits[k]] for k in theirs])
     assert np.corrcoef(written, np.concatenate([velocity[k][hits[k]] for k in theirs]))[0, 1] >= 0.8
+
+
+def test_a_straight_style_over_a_swinging_band_says_so() -> None:
+    from seq2drum.generation.generator import DrumGenerator
+    from tests.builders import swing_trio
+
+    generator = DrumGenerator.from_checkpoint()
+    said = generator.generate(swing_trio(), GenerationOptions(seed=0, style="bossa")).notices
+    assert any(n.startswith("a bossa is played straight, where the band swings at 0.6") for n in said), said
+    swung = generator.generate(swing_trio(), GenerationOptions(seed=0, style="bossa", swing=0.67)).notices
+    assert not any("played straight" in n for n in swung)

@@ -19,7 +19,7 @@ from seq2drum.band import jazz_score
 from seq2drum.feel.level import SongLevel, heard_level, heard_spread
 from seq2drum.feel.swing import decide_swing
 from seq2drum.feel.touch import TOUCH_CEILING, heard_touch
-from seq2drum.options import OPTIONS, GenerationOptions
+from seq2drum.options import MIN_SWING, OPTIONS, STRAIGHT_STYLES, GenerationOptions
 from seq2drum.outputs import fewer_takes_notice
 from seq2drum.generation.given import bar_ticks, with_kept
 from seq2drum.generation.prepare import PreparedSong
@@ -117,9 +117,15 @@ def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tupl
 
 def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[float | None, str]:
     """The swing the drums play (`--swing`, else the song's own reading; None: straight) and its notice
-    (feel.swing `decide_swing`)."""
-    return decide_swing(options.swing, prepared.guitar_notes_per_part, prepared.encoded.grid,
-                        prepared.band_notes_per_part, prepared.bass_notes_per_part)
+    (feel.swing `decide_swing`); a style played straight (options.STRAIGHT_STYLES) says so where the band swings."""
+    parts = (prepared.guitar_notes_per_part, prepared.encoded.grid, prepared.band_notes_per_part,
+             prepared.bass_notes_per_part)
+    if options.style in STRAIGHT_STYLES and options.swing == MIN_SWING:
+        own, _ = decide_swing(None, *parts)
+        if own is not None:
+            return MIN_SWING, (f"a {options.style} is played straight, where the band swings at {own:.2f} of the beat; "
+                               f"--swing {own:.2f} swings it")
+    return decide_swing(options.swing, *parts)
 
 
 def swung_by_song(prepared: PreparedSong, options: GenerationOptions,
