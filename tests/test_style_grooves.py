@@ -102,3 +102,24 @@ def test_a_straight_style_over_a_swinging_band_says_so() -> None:
     assert any(n.startswith("a bossa is played straight, where the band swings at 0.6") for n in said), said
     swung = generator.generate(swing_trio(), GenerationOptions(seed=0, style="bossa", swing=0.67)).notices
     assert not any("played straight" in n for n in swung)
+
+
+def test_a_drummers_bar_is_decided_at_their_velocity_and_a_fills_cells_at_their_scale() -> None:
+    """groove.vocabulary `drummers_touch`: the cells their bar plays at their velocity; a cell it does not (a fill's
+    snare) at the model's velocity times their velocity over the model's on their cells, never 0."""
+    from seq2drum.groove import with_vocabulary
+    from seq2drum.groove.vocabulary import drummers_touch
+    from tests.builders import tiny_codebook
+
+    codebook = with_vocabulary(tiny_codebook(), 4)
+    entry = int(np.flatnonzero(codebook.designed & (codebook.counts > 0))[0])
+    pattern, theirs = codebook.patterns[entry, :16], codebook.velocity[entry, :16]
+    hits = np.array([pattern, pattern])
+    hits[0, 15, SNARE] = True  # the fill's last 16th, not in their bar
+    velocity = np.full(hits.shape, 100, np.uint8) * hits
+    own = drummers_touch(codebook, np.array([entry, -1]), hits, velocity)
+    assert own.tolist() == [True, False]
+    assert (velocity[0][pattern] == np.rint(theirs[pattern])).all()
+    assert velocity[0, 15, SNARE] == round(100 * theirs[pattern].sum() / (100 * pattern.sum()))
+    assert (velocity[1][pattern] == 100).all()  # a bar of no style's drummers: as the model decided
+    assert drummers_touch(codebook, np.array([-1, -1]), hits, velocity) is None

@@ -34,6 +34,7 @@ from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import FULL_HELD_SHARE, SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
+from seq2drum.groove.vocabulary import drummers_touch
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
 from seq2drum.options import GENRES, GenerationOptions
 from seq2drum.parts.labels import DROP_OUT_HITS
@@ -132,13 +133,10 @@ def built(decision: BarDecision, context: BarContext, section_grooves: dict[int,
     hits, scores = decision.hits, context.scores
     velocity = (midi_velocity(np.rint(scores.velocity)).astype(np.uint8) * hits).astype(np.uint8)  # rint: no wrapper
     offset = np.where(hits, scores.offset, 0.0).astype(np.float32)
-    played = float(context.p[hits].sum())
-    codebook, entry = context.codebook, np.maximum(decision.entry, 0)
-    own = (decision.entry >= 0) & codebook.designed[entry] & (codebook.counts[entry] > 0)
-    velocity[own] = np.where(hits[own], np.rint(codebook.velocity[entry[own], : hits.shape[1]]), velocity[own])
+    played, own = float(context.p[hits].sum()), drummers_touch(context.codebook, decision.entry, hits, velocity)
     return Take(hits, velocity, offset, decision.entry.copy(), section_grooves,
                 2 * played / max(1e-9, hits.sum() + p_sum), decision.marks, context.threshold, plan,
-                own_touch=own if own.any() else None)
+                own_touch=own)
 
 
 # ---------------------------------------------------------------------------------------------- the take steps

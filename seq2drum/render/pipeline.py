@@ -23,7 +23,6 @@ import numpy as np
 
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.model import Drummer, humanize_hits, shipped_tables
-from seq2drum.feel.level import at_spread
 from seq2drum.feel.swing import swing
 from seq2drum.feel.touch import TOUCH_CEILING
 from seq2drum.midi.drums import midi_velocity
@@ -110,9 +109,13 @@ def level(decided: DrumGrid, controls: RenderControls, loudness: Loudness) -> tu
     velocity, loudness = loudness.leveled(np.where(hits, decided.velocity, 0).astype(np.uint8), hits,
                                           controls.dynamics)
     own = None if controls.own_touch_steps is None else hits & own_hits(controls, np.arange(len(hits)))[:, None]
-    if own is not None and own.any():  # a style's drummers' bars: scaled, not moved (a ghost note stays a ghost)
+    if own is not None and own.any():  # a style's drummers' bars: scaled, not moved (a ghost note stays a ghost) ...
         raw = decided.velocity[own].astype(np.float64)
-        velocity[own] = midi_velocity(np.rint(raw * velocity[own].mean() / max(float(raw.mean()), 1.0)))
+        scaled = raw * velocity[own].mean() / max(float(raw.mean()), 1.0)
+        centre, top, ceiling = float(scaled.mean()), float(scaled.max()), TOUCH_CEILING * controls.dynamics
+        if top > ceiling > centre:  # ... the loud side narrowed so that the loudest stays under the touch's ceiling
+            scaled = np.where(scaled > centre, centre + (scaled - centre) * (ceiling - centre) / (top - centre), scaled)
+        velocity[own] = midi_velocity(np.rint(scaled))
     return DrumGrid(hits, velocity, np.zeros(hits.shape, dtype=np.float32), articulation=decided.articulation), loudness
 
 
@@ -140,17 +143,15 @@ def own_hits(controls: RenderControls, step: np.ndarray) -> np.ndarray | None:
 def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tuple[Played, Loudness]:
     """velocity: the played velocities scaled around their mean to the spread `loudness` gives, times --dynamics
     (none known: as played), their order kept; a style's drummers' bars (`RenderControls.own_touch_steps`: scaled
-    to the level by `level`, not moved, and at their decided velocity by `humanize`) keep their own spread."""
+    to the level by `level`, not moved, under the touch's ceiling, at that velocity by `humanize`) keep their
+    own spread."""
     own = own_hits(controls, played.step)
     if own is None:
         velocity, loudness = loudness.spread_out(played.velocity, np.ones(len(played.velocity), dtype=bool),
                                                  controls.dynamics)
         return played._replace(velocity=velocity), loudness
-    # a style's drummers' bars keep their own spread (a ghost note a third of the backbeat), the loud side narrowed
-    # under the touch's ceiling (feel.level `at_spread`)
-    velocity, loudness = loudness.spread_out(played.velocity, ~own, controls.dynamics)
-    mine = at_spread(played.velocity, own, float(played.velocity[own].std()), ceiling=TOUCH_CEILING * controls.dynamics)
-    return played._replace(velocity=np.where(own, mine, velocity)), loudness
+    velocity, loudness = loudness.spread_out(played.velocity, ~own, controls.dynamics)  # a style's drummers' bars
+    return played._replace(velocity=np.where(own, played.velocity, velocity)), loudness  # keep their own spread
 
 
 PART_SWING = 2 / 3  # a swung part's eighth in a straight song: the triplet's, as "swung eighths" says
