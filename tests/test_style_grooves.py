@@ -9,18 +9,17 @@ import numpy as np
 import pytest
 
 from seq2drum.groove.vocabulary import STYLE_GROOVES, drummers_grooves
-from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, RIDE, SNARE
+from seq2drum.midi.drums import CLOSED_HAT, KICK, RIDE, SNARE
 from seq2drum.options import GenerationOptions
+from tests.builders import pattern as drum_pattern
 from tools.fit_style_grooves import entries, main, style_bars
 
 GMD = Path(__file__).resolve().parents[2] / "shared" / "data" / "gmd"
 
 
 def bar(cells: dict[int, tuple[int, ...]]) -> np.ndarray:
-    out = np.zeros((16, NUM_DRUM_CLASSES), dtype=bool)
-    for drum, steps in cells.items():
-        out[list(steps), drum] = True
-    return out
+    """A 4/4 bar on the 16th grid (tests.builders `pattern`) from each drum class's 16ths."""
+    return drum_pattern(16, [(step, drum) for drum, steps in cells.items() for step in steps])
 
 
 def test_an_entry_is_the_bar_most_bars_are_like_at_their_median_touch() -> None:

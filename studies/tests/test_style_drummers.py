@@ -6,13 +6,12 @@ import numpy as np
 
 from seq2drum.midi.drums import CLOSED_HAT, KICK, NUM_DRUM_CLASSES, SNARE
 from studies.style_drummers import READS, drummers_bars
+from tests.builders import pattern
 
 
 def bar(cells: dict[int, tuple[int, ...]]) -> np.ndarray:
-    out = np.zeros((16, NUM_DRUM_CLASSES), dtype=bool)
-    for drum, steps in cells.items():
-        out[list(steps), drum] = True
-    return out
+    """A 4/4 bar on the 16th grid (tests.builders `pattern`) from each drum class's 16ths."""
+    return pattern(16, [(step, drum) for drum, steps in cells.items() for step in steps])
 
 
 def test_funk_is_a_backbeat_with_something_off_the_beat() -> None:
