@@ -77,7 +77,7 @@ def test_the_shipped_styles_are_their_drummers_bars(tmp_path: Path) -> None:
 def test_the_live_drummer_plays_a_styles_drummers_bars_at_their_accents_too() -> None:
     """Bar by bar, the shipped live model under `--style funk` plays its drummers' bars at their accents, as offline
     (render.pipeline: the decided velocities scaled to the level, their spread kept; the loud side narrowed under
-    the touch's ceiling: 0.85 here, 0.17 at the humanizer's accents)."""
+    the touch's ceiling, the drawn drummer's variation on them: 0.79 here, 0.17 at the humanizer's accents)."""
     from seq2drum.evaluation.playback import play_file
     from seq2drum.live.model_drummer import ModelDrummer
     from tests import band_songs
@@ -89,7 +89,7 @@ def test_the_live_drummer_plays_a_styles_drummers_bars_at_their_accents_too() ->
     theirs = [k for k, bar in enumerate(hits) if bar.tobytes() in accents]
     assert len(theirs) >= len(hits) // 2
     written = np.concatenate([accents[hits[k].tobytes()][hits[k]] for k in theirs])
-    assert np.corrcoef(written, np.concatenate([velocity[k][hits[k]] for k in theirs]))[0, 1] >= 0.8
+    assert np.corrcoef(written, np.concatenate([velocity[k][hits[k]] for k in theirs]))[0, 1] >= 0.7
 
 
 def test_a_straight_style_over_a_swinging_band_says_so() -> None:

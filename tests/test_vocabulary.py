@@ -150,7 +150,7 @@ def test_a_style_of_drummers_bars_plays_them_as_they_played_them(shipped: DrumGe
     """Under `--style funk` (hip-hop, samba, afrobeat) most groove bars are one of its drummers' bars, cells and
     all (the style's rule that drops cells the model does not expect leaves theirs alone), played at their accents:
     the velocities over their cells follow their drummers' (the humanizer's tables and the band's spread gave
-    correlations of 0.15-0.58, the funk's ghost notes at 0.97 of its backbeat)."""
+    correlations of 0.15-0.58, the funk's ghost notes at 0.97 of its backbeat), a bar played again not alike."""
     accents = {pattern.tobytes(): velocity for _, pattern, _, velocity, _ in drummers_grooves(4)[style]}
     result = shipped.generate(band_songs.rock(16), GenerationOptions(style=style, seed=3, fills="none"))
     drums = drum_bars(result, 4, 4)
@@ -158,7 +158,9 @@ def test_a_style_of_drummers_bars_plays_them_as_they_played_them(shipped: DrumGe
     theirs = [k for k, bar in enumerate(drums) if bar.tobytes() in accents]
     assert len(theirs) >= 0.8 * len(drums)
     written = np.concatenate([accents[drums[k].tobytes()][drums[k]] for k in theirs])
-    assert np.corrcoef(written, np.concatenate([played[k][drums[k]] for k in theirs]))[0, 1] >= 0.9
+    assert np.corrcoef(written, np.concatenate([played[k][drums[k]] for k in theirs]))[0, 1] >= 0.8
+    backbeats = [played[k][4, SNARE] for k in theirs if drums[k][4, SNARE]]  # the drawn drummer's variation on them
+    assert len(set(backbeats)) > 1 or len(backbeats) < 4
     if style in ("funk", "hip-hop"):  # the snare on 2 and 4, the kick or the snare on an "e" or an "a"
         assert drums[:, [4, 12], SNARE].all(axis=1).mean() >= 0.8
         assert drums[:, 1::2][:, :, [KICK, SNARE]].any(axis=(1, 2)).mean() >= 0.5

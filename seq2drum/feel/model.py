@@ -310,6 +310,10 @@ class PlayedHits(NamedTuple):
     velocity: np.ndarray  # (n,) float64, before rounding to a MIDI velocity
     offset: np.ndarray  # (n,) float64 steps
     drift: DriftState = DriftState()  # where the drummer's drift stands at the grid's end (drift.py)
+    # (n,) each hit's velocity drawn away from what the drummer plays there on average, as it reaches `velocity`
+    # (0 where none is drawn): his variation alone, without the tables' accents (render.pipeline plays a style's
+    # drummers' bars at their own accents with it)
+    departure: np.ndarray | None = None
 
 
 def humanize(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer | None, rng: np.random.Generator,
@@ -366,14 +370,16 @@ def humanize_hits(drums: DrumGrid, grid: Grid, amount: float, drummer: Drummer |
             strayed = np.add.reduce((learned[0] - expected)[velocity_known])
         drift = drift._replace(strayed=drift.strayed + float(strayed), strayed_hits=drift.strayed_hits + n_known)
         played_velocity = centre + (learned[0] - base - drift.strayed / drift.strayed_hits) * velocity_spread * dynamics
+        departure = (learned[0] - expected) * velocity_spread * dynamics
     else:
-        played_velocity = learned[0] * dynamics
+        played_velocity, departure = learned[0] * dynamics, np.zeros(len(step))
     if n_known < len(step):
         played_velocity = np.where(velocity_known, played_velocity, velocity)  # a class the data never played
     timing = learned[1] * known[1]
     blend = min(1.0, amount)
     return PlayedHits(step, drum_class, (1 - blend) * velocity + blend * played_velocity,
-                      blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS), drift)
+                      blend * MAX_OFFSET_STEPS * np.tanh(timing / MAX_OFFSET_STEPS), drift,
+                      blend * np.where(velocity_known, departure, 0.0))
 
 
 def _mean(values: np.ndarray) -> np.floating:

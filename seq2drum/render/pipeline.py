@@ -24,7 +24,7 @@ import numpy as np
 from seq2drum.feel.drift import DriftState
 from seq2drum.feel.model import Drummer, humanize_hits, shipped_tables
 from seq2drum.feel.swing import swing
-from seq2drum.feel.touch import TOUCH_CEILING
+from seq2drum.feel.touch import TOUCH_CEILING, TOUCH_HEADROOM, TOUCH_MIN_SPREAD
 from seq2drum.midi.drums import midi_velocity
 from seq2drum.midi.kit import KitMap
 from seq2drum.options import GenerationOptions
@@ -112,8 +112,11 @@ def level(decided: DrumGrid, controls: RenderControls, loudness: Loudness) -> tu
     if own is not None and own.any():  # a style's drummers' bars: scaled, not moved (a ghost note stays a ghost) ...
         raw = decided.velocity[own].astype(np.float64)
         scaled = raw * velocity[own].mean() / max(float(raw.mean()), 1.0)
-        centre, top, ceiling = float(scaled.mean()), float(scaled.max()), TOUCH_CEILING * controls.dynamics
-        if top > ceiling > centre:  # ... the loud side narrowed so that the loudest stays under the touch's ceiling
+        # ... the loud side narrowed so that the loudest stays under the touch's ceiling by room for the drummer's
+        # variation (feel.touch: the headroom of the narrowest spread)
+        ceiling = (TOUCH_CEILING - TOUCH_HEADROOM * TOUCH_MIN_SPREAD) * controls.dynamics
+        centre, top = float(scaled.mean()), float(scaled.max())
+        if top > ceiling > centre:
             scaled = np.where(scaled > centre, centre + (scaled - centre) * (ceiling - centre) / (top - centre), scaled)
         velocity[own] = midi_velocity(np.rint(scaled))
     return DrumGrid(hits, velocity, np.zeros(hits.shape, dtype=np.float32), articulation=decided.articulation), loudness
@@ -127,8 +130,9 @@ def humanize(decided: DrumGrid, grid: Grid, controls: RenderControls, drummer: D
     hits = humanize_hits(decided, grid, controls.humanize, drummer, rng, controls.dynamics, drift=drift)
     velocity = midi_velocity(np.rint(hits.velocity))
     own = own_hits(controls, hits.step)
-    if own is not None:  # a style's drummers' bars at their accents (leveled), the drawn drummer's timing
-        velocity = np.where(own, decided.velocity[hits.step, hits.drum_class], velocity)
+    if own is not None:  # a style's drummers' bars at their accents (leveled), the drawn drummer's variation and timing
+        mine = decided.velocity[hits.step, hits.drum_class] + (0.0 if hits.departure is None else hits.departure)
+        velocity = np.where(own, midi_velocity(np.rint(np.minimum(mine, TOUCH_CEILING * controls.dynamics))), velocity)
     return Played(decided, hits.step, hits.drum_class, velocity, hits.offset.astype(np.float32), drift=hits.drift)
 
 
