@@ -26,7 +26,7 @@ import numpy as np
 
 from seq2drum.atomic import write_atomic
 from seq2drum.groove import STYLE_GROOVES, entry_family, pattern_f1
-from seq2drum.midi.drums import CRASH, NUM_DRUM_CLASSES, SNARE, TOMS
+from seq2drum.midi.drums import CLOSED_HAT, CRASH, NUM_DRUM_CLASSES, OPEN_HAT, SNARE, TOMS
 from seq2drum.midi.io import read_midi
 from seq2drum.song.drum_part import drums_to_grid
 from seq2drum.song.grid import Grid
@@ -67,7 +67,8 @@ def style_bars(root: Path, style: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
         grid = Grid.build(song.ticks_per_quarter, song.time_signatures, song.tempos, song.end_tick, STEPS_PER_QUARTER)
         drums = drums_to_grid(notes.astype(np.int64), grid)
         for start in range(0, len(drums.hits) - BAR_STEPS + 1, BAR_STEPS):
-            bar = drums.hits[start: start + BAR_STEPS]
+            bar = drums.hits[start: start + BAR_STEPS].copy()
+            bar[:, CLOSED_HAT] &= ~bar[:, OPEN_HAT]  # one hat a 16th, the open one (groove.decide `one_hat_a_step`)
             # a crash on the one is the section's (groove.marks), toms a fill's (song.phrases), not the groove's
             groove = not bar[:, CRASH].any() and bar[:, list(TOMS)].sum() < FILL_TOM_HITS
             groove &= style not in BACKBEAT or bool(bar[[4, 12], SNARE].all())
