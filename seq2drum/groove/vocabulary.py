@@ -16,6 +16,7 @@ choice, never assigned to the user's bars, never on a later take's menu), so a m
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,9 +82,11 @@ def with_vocabulary(codebook: GrooveCodebook, steps_per_quarter: int) -> GrooveC
     return codebook.appended([entry for entry in entries + drummers if entry[0] <= codebook.max_steps])
 
 
+@functools.lru_cache(maxsize=8)  # read once: the codebook appends them, the style book names them
 def drummers_grooves(steps_per_quarter: int, path: Path = STYLE_GROOVES) -> dict[str, list[tuple]]:
     """Each style's drummers' bars in style_grooves.npz as codebook entries (n_steps, pattern, bars, velocity,
-    offset in steps) on a grid of `steps_per_quarter` steps a quarter; none on a grid that cannot hold 16ths."""
+    offset in steps) on a grid of `steps_per_quarter` steps a quarter; none on a grid that cannot hold 16ths.
+    Shared: read, never written to."""
     if steps_per_quarter % 4 or not path.is_file():
         return {}
     with np.load(path, allow_pickle=False) as stored:
