@@ -86,6 +86,12 @@ class GrooveCodebook:
         more = replace(GrooveCodebook.from_entries(entries, self.max_steps), designed=np.ones(len(entries), dtype=bool))
         return GrooveCodebook(*(np.concatenate([getattr(self, name), getattr(more, name)]) for name in FIELDS))
 
+    def drummers(self, entry: np.ndarray) -> np.ndarray:
+        """(n,) bool which of `entry` (codebook entries, -1 none) are a style's drummers' bars: designed entries
+        standing for some of their bars (groove.vocabulary `drummers_grooves`), not written figures."""
+        at = np.maximum(entry, 0)
+        return (entry >= 0) & self.designed[at] & (self.counts[at] > 0)
+
     def entries_of_length(self, n_steps: int) -> np.ndarray:
         """Indices of the entries that fit a bar of `n_steps` steps (empty when the codebook has none)."""
         return np.flatnonzero(self.bar_steps == n_steps)

@@ -114,8 +114,7 @@ def refine_style_cells(context: BarContext, decision: BarDecision) -> None:
     the bossa's kicks, funk's ghost notes); nothing added to its grooves."""
     dropped = context.p < context.threshold - context.policy.refine_margin
     dropped[:, :, list(TIMEKEEPERS)] = False
-    codebook, entry = context.codebook, np.maximum(decision.entry, 0)
-    dropped[(decision.entry >= 0) & codebook.designed[entry] & (codebook.counts[entry] > 0)] = False
+    dropped[context.codebook.drummers(decision.entry)] = False
     decision.hits &= ~dropped
 
 

@@ -106,11 +106,10 @@ def drummers_touch(codebook: GrooveCodebook, entry: np.ndarray, hits: np.ndarray
     """(n,) bool the bars of a take built on a style's drummers' bars (`entry` (n,) each bar's codebook entry, -1
     none), None where none is; in place on `velocity` (n, S, 9) uint8: their cells at their drummers' velocity, a
     cell their bar does not play (a fill's) the model's, brought to their scale (render.pipeline keeps them so)."""
-    at = np.maximum(entry, 0)
-    own = (entry >= 0) & codebook.designed[at] & (codebook.counts[at] > 0)
+    own = codebook.drummers(entry)
     if not own.any():
         return None
-    theirs, model = codebook.velocity[at[own], : hits.shape[1]], velocity[own].astype(np.float64)
+    theirs, model = codebook.velocity[entry[own], : hits.shape[1]], velocity[own].astype(np.float64)
     mine = hits[own] & (theirs > 0)
     scale = (theirs * mine).sum(axis=(1, 2)) / np.maximum((model * mine).sum(axis=(1, 2)), 1.0)
     velocity[own] = np.where(mine, np.rint(theirs), midi_velocity(np.rint(model * scale[:, None, None])) * hits[own])

@@ -150,12 +150,9 @@ def spread(played: Played, controls: RenderControls, loudness: Loudness) -> tupl
     to the level by `level`, not moved, under the touch's ceiling, at that velocity by `humanize`) keep their
     own spread."""
     own = own_hits(controls, played.step)
-    if own is None:
-        velocity, loudness = loudness.spread_out(played.velocity, np.ones(len(played.velocity), dtype=bool),
-                                                 controls.dynamics)
-        return played._replace(velocity=velocity), loudness
-    velocity, loudness = loudness.spread_out(played.velocity, ~own, controls.dynamics)  # a style's drummers' bars
-    return played._replace(velocity=np.where(own, played.velocity, velocity)), loudness  # keep their own spread
+    kept = np.zeros(len(played.velocity), dtype=bool) if own is None else own  # a style's drummers' bars: as played
+    velocity, loudness = loudness.spread_out(played.velocity, ~kept, controls.dynamics)
+    return played._replace(velocity=np.where(kept, played.velocity, velocity)), loudness
 
 
 PART_SWING = 2 / 3  # a swung part's eighth in a straight song: the triplet's, as "swung eighths" says
