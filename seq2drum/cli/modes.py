@@ -159,5 +159,6 @@ def run_arrange(args: argparse.Namespace) -> int:
         # quoted for the shell and its control bytes escaped: "my song;touch X;$(id).mid" was suggested as it is
         print(f'choose with: {invoked_as("python main.py")} --mode infer {escape_controls(shlex.quote(args.song))} '
               '--parts "KEY=PART; ..." '
-              "(KEY: A, B#2 or 33-40; PART: a name or [id] above, or a style)")
+              "(KEY: A, B#2 or 33-40; PART: a name or [id] above, or a style: --mode styles lists them; bossa, funk, "
+              "hip-hop, samba and afrobeat play the bars of their drummers)")
     return 0

@@ -25,6 +25,7 @@ from seq2drum.band import heard_genre
 from seq2drum.generation.given import given_continuation
 from seq2drum.generation.prepare import PreparedSong, prepare
 from seq2drum.generation.render import TakeResult, render, song_swing, swung_by_song, takes_to_grids
+from seq2drum.generation.styled import with_styled_sections
 from seq2drum.groove import (Deciders, Decoder, Heard, SongScores, Steering, Style, StyleBook,
                              Take, calibrated, decided_takes, build_request, song_meters, song_span, with_vocabulary)
 from seq2drum.midi.drums import DRUM_CLASSES
@@ -248,7 +249,12 @@ class DrumGenerator:
             alone = build_request(plain, heard_song, self.deciders(hearing), seed, kept, steering)
             without = decided_takes(self.decoder, alone, structure, 1, options.temperature, np.random.default_rng(seed))
             takes[0].density_whole = takes[0].n_hits / max(without[0].n_hits, 1)
-        return takes
+
+        def decide_under(styled: GenerationOptions) -> list[Take]:  # a section named with a drummers' style
+            under = build_request(styled, heard_song, self.deciders(hearing), seed, kept, steering)
+            return decided_takes(self.decoder, under, structure, styled.takes, styled.temperature,
+                                 np.random.default_rng(seed))
+        return with_styled_sections(takes, decide_under, options, heard_song, self.deciders(hearing))
 
     def deciders(self, hearing: Callable[[Plan], np.ndarray] | None = None) -> Deciders:
         """What a request reads of this model: its styles, crash phrases and parts (groove.request `Deciders`)."""

@@ -27,6 +27,7 @@ from seq2drum.groove import Take, density_notice
 from seq2drum.generation import count_in
 from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merged_notes
 from seq2drum.midi.write import TrackSpec, write_midi
+from seq2drum.generation.styled import named, straight_sections
 from seq2drum.parts.played import played_parts
 from seq2drum.render.pipeline import Played, RenderControls, draw_drummer, notes, play
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_part, part_to_grid
@@ -111,8 +112,9 @@ def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tupl
     n = min(len(played.hits), bars.n_bars)
     phrases = take.plan.phrases
     ends = [encoded.first_bar + phrase.end_row + 1 for phrase in phrases] if len(phrases) == len(take.parts) else None
-    return played_parts(take.parts, played.hits[:n], played.offset[:n], bars.bar_steps[:n], bars.beat_steps[:n],
-                        encoded.first_bar, encoded.grid.steps_per_quarter, end_bars=ends)
+    return named(take.parts, played_parts(take.parts, played.hits[:n], played.offset[:n], bars.bar_steps[:n],
+                                          bars.beat_steps[:n], encoded.first_bar, encoded.grid.steps_per_quarter,
+                                          end_bars=ends))
 
 
 def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[float | None, str]:
@@ -125,7 +127,13 @@ def song_swing(prepared: PreparedSong, options: GenerationOptions) -> tuple[floa
         if own is not None:
             return MIN_SWING, (f"a {options.style} is played straight, where the band swings at {own:.2f} of the beat; "
                                f"--swing {own:.2f} swings it")
-    return decide_swing(options.swing, *parts)
+    ratio, notice = decide_swing(options.swing, *parts)
+    straight = straight_sections(options)
+    if straight and ratio is not None:  # --parts "B=bossa": those sections straight (generation/styled.py)
+        said = (f"the {' and '.join(straight)} sections are played straight, where the band swings at {ratio:.2f} of "
+                f"the beat; --swing {ratio:.2f} swings them")
+        notice = f"{notice}; {said}" if notice else said
+    return ratio, notice
 
 
 def swung_by_song(prepared: PreparedSong, options: GenerationOptions,
@@ -199,7 +207,8 @@ def played_takes(encoded: EncodedSong, takes: list[Take], controls: RenderContro
     drummer = draw_drummer(rng, controls.feel, controls.humanize)
     return [play(part_to_grid(take, encoded.grid, encoded.first_bar), encoded.grid,
                  controls._replace(part_swing_steps=song_steps(take.swung_bars, encoded),
-                                   own_touch_steps=song_steps(take.own_touch, encoded)), loudness, drummer, rng)[0]
+                                   own_touch_steps=song_steps(take.own_touch, encoded),
+                                   straight_steps=song_steps(take.straight_bars, encoded)), loudness, drummer, rng)[0]
             for take in takes]
 
 

@@ -226,9 +226,10 @@ class GrooveGains:
                 scored = entries[head]
                 coverage = self._coverage(scores.groove_logits[np.ix_(rows, scored)], scored, previous)
                 return int(scored[int(np.argmax(np.where(allowed[head], coverage, -np.inf)))])
-        menu = (self.codebook.menu_rank[entries] >= 0) & bool(avoid)
-        allowed = next((mask for mask in (menu & dense & distinct, dense & distinct, menu & distinct,
-                                          nonempty & distinct, nonempty) if mask.any()), None)
+        # of the entries the bars may play (finite gains: under a style, its own; a designed groove has no menu rank)
+        menu, finite = (self.codebook.menu_rank[entries] >= 0) & bool(avoid), np.isfinite(total)
+        allowed = next((mask & finite for mask in (menu & dense & distinct, dense & distinct, menu & distinct,
+                                                   nonempty & distinct, nonempty) if (mask & finite).any()), None)
         if allowed is None:
             return None
         return int(entries[int(np.argmax(np.where(allowed, total, -np.inf)))])

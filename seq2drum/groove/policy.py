@@ -297,6 +297,7 @@ class Take(DrumPart):
     parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
     swung_bars: np.ndarray | None = None  # (n,) bool the bars its plan's swung parts swing in a straight song
     own_touch: np.ndarray | None = None  # (n,) bool the bars of a style's drummers' bars, at their accents
+    straight_bars: np.ndarray | None = None  # (n,) bool a straight style's bars in a swung song (generation/styled.py)
 
     @property
     def n_hits(self) -> int:

@@ -250,6 +250,8 @@ def plan_ask(options: GenerationOptions, heard: Heard, deciders: Deciders, given
     given_part = (planner.given_part(*given.groove_bars(PHRASE_BARS), song)  # the user's groove: its part
                   if given is not None and options.style is None else -1)
     musician = planner.arrangement(song, heard.p).chosen(options.parts, planner) if options.parts else None
+    if musician is not None:  # a drummers' style's phrases play its bars, spliced in (generation/styled.py)
+        musician = np.where(musician >= 0, musician, -1) if (musician >= 0).any() else None
     unplanned = given is not None and musician is None  # the drums given, and no part named
     style = options.style
     held = (Held.GIVEN_UNDER_STYLE if unplanned and style is not None else

@@ -36,7 +36,7 @@ from seq2drum.live.hearing import LATER_BARS, Hearing, Later, Unheard, merged, t
 from seq2drum.live.kept import groove_bars, kept_in_loop
 from seq2drum.live.parts import checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
-from seq2drum.live.told import bar_request
+from seq2drum.live.told import bar_request, bar_swing
 from seq2drum.model.blas import one_blas_thread
 from seq2drum.model.heard import heard_before
 from seq2drum.model.loading import numpy_loaded
@@ -192,7 +192,7 @@ class ModelDrummer:
                        state.swing, state.loop, state.loop_steps)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
-                                         self.steps_per_quarter, state.level, state.swing.ratio(state.options.swing),
+                                         self.steps_per_quarter, state.level, bar_swing(self, state, bar),
                                          take.articulation[0], state.drift, take.own_touch is not None)
         return drums, _moved(state, level=level, drift=drift, later=(*state.later, Later(bar.index + LATER_BARS, left)))
 

@@ -5,9 +5,10 @@ ranked by how well they fit there, the part the song's own drummer plays in each
 A section is keyed by its label (`B`: every B), its label and occurrence (`B#2`: the second B) or a bar range of the
 song (`33-40`: the phrases that start in it), in any letter case; a more specific key wins (range over occurrence over
 label), and a key given twice with two parts is refused. A value is a part's name or id as `--mode arrange` prints it
-(`13`, `[13]`, `kick and snare, backbeat [13]`), a style's name (parts.traits: its likeliest part there) or a
-time-keeper without its feel (`eighths on the ride`: the likeliest of those parts there), read as a musician types
-them (`folded`: any letter case, `16th`/`16ths`/`sixteenths`, `8ths`/`eighths`, `hats`/`hi-hat`, `-` or a space).
+(`13`, `[13]`, `kick and snare, backbeat [13]`), a style's name (parts.traits: its likeliest part there; a style of
+drummers' bars such as `bossa` or `funk`: those bars, in 4/4, generation/styled.py) or a time-keeper without its
+feel (`eighths on the ride`: the likeliest of those parts there), read as a musician types them (`folded`: any
+letter case, `16th`/`16ths`/`sixteenths`, `8ths`/`eighths`, `hats`/`hi-hat`, `-` or a space).
 Anything that does not fit gets one `ConfigError` line that lists what does. Pure numpy on the planner's tables.
 """
 
@@ -25,7 +26,7 @@ from seq2drum import arrays
 from seq2drum.errors import ConfigError
 from seq2drum.options import ascii_number
 from seq2drum.parts.labels import Phrase
-from seq2drum.parts.traits import STYLES
+from seq2drum.parts.traits import DRUMMERS_FAMILY, DRUMMERS_STYLES, STYLES
 from seq2drum.parts.vocabulary import Part, PartVocabulary
 
 
@@ -155,7 +156,8 @@ class Arrangement:
     n_bars: int
 
     def chosen(self, spec: str, planner: PartBook) -> np.ndarray:
-        """(P,) the part `spec` (`--parts`) names for each phrase, -1 where none (`chosen_parts`)."""
+        """(P,) the part `spec` (`--parts`) names for each phrase, -1 where none, a drummers' style's `styled_code`
+        where it names one (`chosen_parts`)."""
         return chosen_parts(spec, planner, list(self.phrases), list(self.families), list(self.sections),
                             self.ranking, self.first_bar, self.n_bars)
 
@@ -199,7 +201,8 @@ def section_key(key: str) -> str:
 
 def chosen_parts(spec: str, planner: PartBook, phrases: list[Phrase], families: list[str], sections: list[Occurrence],
                  ranking: dict[str, list[RankedPart]], first_bar: int, n_bars: int) -> np.ndarray:
-    """(P,) the part the musician names for each phrase (-1: not named), from `spec` (see the module docstring);
+    """(P,) the part the musician names for each phrase (-1: not named; `styled_code`: a drummers' style's bars),
+    from `spec` (see the module docstring);
     `families` each phrase's meter family, `ranking` each section's ranked parts (a style's likeliest there),
     `first_bar` the song bar of row 0 (0-based), `n_bars` the song's bars from it. ConfigError, listing what fits,
     for a key or value that does not.
@@ -296,6 +299,11 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
         return by_name[0]
     style = style_named(value)
     order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits  # the likeliest first
+    if style is not None and STYLES[style].no_part:  # its drummers' own bars, not a part (generation/styled.py)
+        if family != DRUMMERS_FAMILY:
+            raise ConfigError(f"--parts {key}={value}: the style {style} plays its drummers' {DRUMMERS_FAMILY} bars, "
+                              f"not this section's {family}; name one of its parts: {_listed(parts, fits)}")
+        return styled_code(style)
     if style is not None:
         playing = [k for k in order if k in fits and parts[k].level == "full"
                    and STYLES[style].holds(family, parts[k].keeper, parts[k].subdivision, parts[k].feel)]
@@ -308,6 +316,17 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
         return next(k for k in [*order, *keeping] if k in keeping)
     raise ConfigError(f"--parts {key}={value[:40]!r}: not a part of this section's meter ({family}) nor a style; "
                       f"the parts that fit: {_listed(parts, fits)}")
+
+
+def styled_code(style: str) -> int:
+    """The code `chosen_parts` gives a phrase `--parts` names a drummers' style for (parts.traits DRUMMERS_STYLES):
+    -2 for the first, -3 for the next (-1 is no part named)."""
+    return -2 - DRUMMERS_STYLES.index(style)
+
+
+def code_style(code: int) -> str | None:
+    """The drummers' style a `chosen_parts` code names (None: a part, or none)."""
+    return DRUMMERS_STYLES[-2 - code] if code <= -2 else None
 
 
 LISTED_PARTS = 6  # an error names this many of the parts that fit (all 30 made a line of 1,200 characters)

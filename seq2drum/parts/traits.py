@@ -79,6 +79,12 @@ STYLES: dict[str, StyleTraits] = {style.name: style for style in (
 )}
 
 
+# the styles played as their drummers' own bars (groove.vocabulary): a section `--parts` names with one plays them
+# (generation/styled.py); their drummers' bars are in this meter family (GMD's beats)
+DRUMMERS_STYLES = tuple(name for name, style in STYLES.items() if style.no_part)
+DRUMMERS_FAMILY = "4/4"
+
+
 def style_of(keeper: str, subdivision: str, feel: str, but: tuple[str, ...] = ()) -> str | None:
     """The first style (in `STYLES`' order, of those not in `but`) whose traits a groove of these traits plays; None
     where none does."""

@@ -53,6 +53,8 @@ class RenderControls(NamedTuple):
     part_swing_steps: np.ndarray | None = None
     # (N,) bool the song steps of a take's bars of a style's drummers' bars: their accents kept (`Take.own_touch`)
     own_touch_steps: np.ndarray | None = None
+    # (N,) bool the song steps of a swung song left straight: a straight style's section (`Take.straight_bars`)
+    straight_steps: np.ndarray | None = None
 
     @classmethod
     def of(cls, options: GenerationOptions, swing_ratio: float | None = None) -> RenderControls:
@@ -171,7 +173,12 @@ def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:
         return played._replace(offset=np.where(inside, drums.offset[played.step, played.drum_class], played.offset)
                                .astype(np.float32))
     drums, notice = swing(played.on_grid(), grid, controls.swing)
-    return played._replace(offset=drums.offset[played.step, played.drum_class], notice=notice)
+    offset = drums.offset[played.step, played.drum_class]
+    if controls.straight_steps is not None and len(played.step):  # a straight style's section stays straight
+        steps = controls.straight_steps
+        inside = steps[np.minimum(played.step, len(steps) - 1)] & (played.step < len(steps))
+        offset = np.where(inside, played.offset, offset).astype(np.float32)
+    return played._replace(offset=offset, notice=notice)
 
 
 def notes(played: Played, grid: Grid, controls: RenderControls, sticks: np.ndarray | None = None) -> np.ndarray:

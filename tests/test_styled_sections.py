@@ -1,0 +1,115 @@
+"""A section played in a style's drummers' own bars (`--parts "9-16=funk"`, generation/styled.py): its bars are the
+ones `--style` plays there, take by take, at their drummers' accents and named by the style; the other bars are the
+plain take's; a straight style's section stays straight under a swinging band; a meter its drummers never played is
+refused in one line. Live, a bar range of a style plays the style's bars. And later takes of a style of drummers'
+bars play other bars of theirs, not the empty bar (groove.gains `_section_groove`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2drum.errors import ConfigError
+from seq2drum.generation.generator import DrumGenerator
+from seq2drum.generation.prepare import prepare
+from seq2drum.generation.styled import named, styled_parts
+from seq2drum.groove import Take
+from seq2drum.options import GenerationOptions
+from seq2drum.parts.arrangement import code_style, styled_code
+from seq2drum.parts.played import BAR_BY_BAR
+from tests.builders import jazz_band, swing_trio
+from tests.test_parts_plan import band_song
+
+
+@pytest.fixture(scope="module")
+def generator() -> DrumGenerator:
+    return DrumGenerator.from_checkpoint()
+
+
+def takes_of(generator: DrumGenerator, midi: bytes, **options: object) -> list[Take]:
+    asked = GenerationOptions(seed=3, **options)  # type: ignore[arg-type]
+    prepared = prepare(midi, asked, generator.data_config, generator.spec)
+    return generator.generate_takes(prepared.encoded, asked, 3)
+
+
+def test_a_styled_section_plays_the_styles_bars_and_the_rest_the_plain_takes(generator: DrumGenerator) -> None:
+    song = band_song(24)
+    mixed = takes_of(generator, song, parts="9-16=funk", takes=2)
+    plain, funk = takes_of(generator, song, takes=2), takes_of(generator, song, style="funk", takes=2)
+    inside = np.zeros(24, dtype=bool)
+    inside[8:16] = True
+    drummers = generator.decoder.codebook.drummers
+    for take, alone, styled in zip(mixed, plain, funk):
+        assert (take.hits[inside] == styled.hits[inside]).all()
+        assert (take.velocity[inside] == styled.velocity[inside]).all()
+        assert (take.hits[~inside] == alone.hits[~inside]).all()
+        assert (take.velocity[~inside] == alone.velocity[~inside]).all()
+        assert drummers(take.grooves[inside]).all() and not drummers(take.grooves[~inside]).any()
+        assert take.own_touch is not None and take.own_touch[inside].all() and not take.own_touch[~inside].any()
+        assert (9, "funk") in take.parts and (17, "funk") not in take.parts
+        assert take.straight_bars is None  # a funk is played as the band swings
+    assert not (mixed[0].hits[inside] == mixed[1].hits[inside]).all()  # take 2 another reading of the funk
+
+
+def test_later_takes_of_a_drummers_style_play_other_bars_of_theirs(generator: DrumGenerator) -> None:
+    """Before, a later take avoided take 1's groove among the codebook's menu of learned loops, which the style
+    forbids (gains -inf), and took the first entry of the bar's length: the empty bar, in every bar."""
+    takes = takes_of(generator, band_song(16), style="funk", takes=3)
+    drummers = generator.decoder.codebook.drummers
+    assert all(drummers(take.grooves).mean() >= 0.9 for take in takes), [take.grooves for take in takes]
+    assert len({take.hits.tobytes() for take in takes}) == 3
+
+
+def test_a_straight_styles_section_stays_straight_under_a_swinging_band(generator: DrumGenerator) -> None:
+    options = dict(seed=0, humanize=0.0)
+    result = generator.generate(swing_trio(16), GenerationOptions(parts="9-16=bossa", **options))  # type: ignore
+    drums, grid = result.drums, result.song.grid
+    bar = grid.bar_of_step()
+    moved = np.abs(drums.offset[drums.hits]) > 0.05  # off the grid: swung
+    step_of_hit = np.nonzero(drums.hits)[0]
+    inside = (bar[step_of_hit] >= 8) & (bar[step_of_hit] < 16)
+    assert moved[~inside].any() and not moved[inside].any()
+    said = result.takes[0].parts
+    assert any(name.startswith("bossa (") for _, name in said), said
+    assert any("the bossa sections are played straight, where the band swings at 0.6" in n for n in result.notices)
+    asked = GenerationOptions(parts="9-16=bossa", swing=0.67, **options)  # type: ignore[arg-type]
+    swung = generator.generate(swing_trio(16), asked)
+    step_of_hit = np.nonzero(swung.drums.hits)[0]
+    inside = (bar[step_of_hit] >= 8) & (bar[step_of_hit] < 16)
+    assert (np.abs(swung.drums.offset[swung.drums.hits]) > 0.05)[inside].any()  # the musician's --swing swings it
+    assert not any("played straight" in n for n in swung.notices)
+
+
+def test_a_drummers_style_in_a_meter_they_never_played_is_refused(generator: DrumGenerator) -> None:
+    with pytest.raises(ConfigError, match="plays its drummers' 4/4 bars, not this section's 3/4"):
+        generator.generate(jazz_band(3, 4, 16), GenerationOptions(seed=0, parts="1-8=bossa"))
+
+
+def test_the_parts_named_where_a_style_plays() -> None:
+    rows = np.zeros(16, dtype=bool)
+    rows[8:12] = True
+    planned = ((1, "a"), (5, "b"), (9, "c"), (13, "d"))
+    assert styled_parts(planned, rows, "funk", 0) == ((1, "a"), (5, "b"), (9, "funk"), (13, "d"))
+    rows[:] = False
+    rows[4:8] = True  # a plan of the musician's first phrase alone: the bars after the style play bar by bar
+    assert styled_parts(((1, "x"),), rows, "bossa", 0) == ((1, "x"), (5, "bossa"), (9, BAR_BY_BAR))
+    assert named(((9, "funk"),), ((1, "x"), (9, "16ths on the hat, backbeat"))) == (
+        (1, "x"), (9, "funk (16ths on the hat, backbeat)"))
+    assert all(code_style(styled_code(style)) == style for style in ("bossa", "funk", "afrobeat"))
+    assert code_style(-1) is None and code_style(3) is None
+
+
+def test_live_a_bar_range_of_a_style_plays_its_bars() -> None:
+    from seq2drum.evaluation.playback import play_file
+    from seq2drum.live.model_drummer import ModelDrummer
+
+    drummer, song = ModelDrummer(), band_song(16)
+
+    def bars(**options: object) -> list[list[int]]:
+        notes = play_file(drummer, song, GenerationOptions(**options), 3).notes  # type: ignore[arg-type]
+        bar = notes[:, 0] // (4 * 480)
+        return [sorted((notes[bar == b, 0] % 1920 // 120 * 100 + notes[bar == b, 2]).tolist()) for b in range(16)]
+
+    plain, mixed, funk = bars(), bars(parts="5-8=funk"), bars(style="funk")
+    assert mixed[:4] == plain[:4]
+    assert mixed[4:7] == funk[4:7] and mixed[4:7] != plain[4:7]  # bar 8 ends the phrase: its fill is the stream's
