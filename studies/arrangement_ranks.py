@@ -37,6 +37,24 @@ VARIANTS = {"posterior": (1.0, 0.0, 0.0), "network": (0.0, 1.0, 0.0), "both": (1
             "network-0.25-label-1": (1.0, 0.25, 1.0), "network-0.75-label-1": (1.0, 0.75, 1.0)}
 
 
+# the shipped order ("both") with its first 3 made distinct by a key of the part: a menu of three ways to play the
+# section rather than three spellings of one (the first is never moved)
+DIVERSE = {"both-diverse-feel": lambda part: (part.level, part.feel),
+           "both-diverse-keeper": lambda part: (part.level, part.keeper),
+           "both-diverse-subdivision": lambda part: (part.level, part.keeper, part.feel),
+           "both-diverse-level": lambda part: part.level}
+
+
+def diverse(order: list[int], parts, key, listed: int = 3) -> list[int]:
+    """`order` with its first `listed` the likeliest parts of distinct `key`s (then the rest in order)."""
+    menu, keys = [], set()
+    for k in order:
+        if len(menu) < listed and key(parts[k]) not in keys:
+            menu.append(k)
+            keys.add(key(parts[k]))
+    return menu + [k for k in order if k not in menu]
+
+
 def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple[str, int, int]]]:
     """Per variant: (family, phrases, rank of the drummer's part, 0 = unlisted) of each section occurrence."""
     from seq2drum.parts.arrangement import NETWORK_WEIGHT, ranked, same_label_phrases
@@ -52,6 +70,10 @@ def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple
                                           w_label)]
             mine = drummer[section.key].id if section.key in drummer else -1  # none of his: a miss, as before
             rows.append((section.family, len(section.phrases), order.index(mine) + 1 if mine in order else 0))
+            for variant, key in DIVERSE.items() if name == "both" else ():
+                menu = diverse(order, planner.vocabulary.parts, key)
+                out.setdefault(variant, []).append(
+                    (section.family, len(section.phrases), menu.index(mine) + 1 if mine in menu else 0))
         out[name] = rows
     return out
 

@@ -1,17 +1,16 @@
-"""Does each `--style` of its drummers' bars (bossa, funk, hip-hop, samba, afrobeat) play as its drummers play it
-(issue 100: a named part sounds as named in any song, its cells its drummers')? Take 1 under the style on the genre
-table's songs (docs/data/genres.tsv) of a few genres, each 4/4 bar of the written file (4-quarter bars from the
-file's start that lie in 4/4 by the song's meter map, on the 16th grid) read as the style (`READS`: a bossa by
-groove.styles' own `bossa`, the kick on 1, the "and" of 2, 3 and the "and" of 4, none on 2 or 4, time kept, no
+"""Does each `--style` of its drummers' bars (bossa, funk, hip-hop, samba, afrobeat) play as its drummers play it (issue
+100: a named part sounds as named in any song, its cells its drummers')? Take 1 (`--take K`: take K) under the style
+on the genre table's songs (docs/data/genres.tsv) of a few genres, each 4/4 bar of the written file (4-quarter bars
+from the file's start that lie in 4/4 by the song's meter map, on the 16th grid) read as the style (`READS`: a bossa
+by groove.styles' own `bossa`, the kick on 1, the "and" of 2, 3 and the "and" of 4, none on 2 or 4, time kept, no
 backbeat; funk and hip-hop as the snare on 2 and 4 with the kick or a snare on an "e" or an "a"; `samba`,
 `afrobeat`), and counted where it is exactly one of the style's drummers' bars (seq2drum/groove/style_grooves.npz,
 tools.fit_style_grooves: the Groove MIDI Dataset's).
 
-    OMP_NUM_THREADS=1 python -m studies.style_drummers [--style bossa] [--genres jazz,latin] [--seed 1]
+OMP_NUM_THREADS=1 python -m studies.style_drummers [--style bossa] [--genres jazz,latin] [--seed 1]
 
 Run from another checkout (`cd /tmp/ref && PYTHONPATH=. python /this/studies/style_drummers.py`) it measures that
-checkout's style against this one's drummers' bars. Prints a line per genre and the pooled one; `--json` the rows.
-"""
+checkout's style against this one's drummers' bars. Prints a line per genre and the pooled one; `--json` the rows."""
 
 from __future__ import annotations
 
@@ -97,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--genres", default="jazz,latin,rock", help="genres of the table, comma-separated")
     parser.add_argument("--songs", type=int, default=12, help="songs per genre at most")
     parser.add_argument("--seed", type=int, default=1, help="the drummer (the same for every song)")
+    parser.add_argument("--take", type=int, default=1, help="the take read (a later take: another reading)")
     parser.add_argument("--json", type=Path, help="write the per-song rows here")
     args = parser.parse_args(argv)
     known = drummers_bars(args.style)
@@ -105,11 +105,14 @@ def main(argv: list[str] | None = None) -> None:
     for genre, path in songs_of(args.data, args.genres.split(","), args.songs):
         data = path.read_bytes()
         try:
-            result = generator.generate(data, GenerationOptions(style=args.style, seed=args.seed))
+            result = generator.generate(data, GenerationOptions(style=args.style, seed=args.seed, takes=args.take))
         except Seq2DrumError as error:  # a song whose meters the style does not play
             print(f"{path.name}: {error}")
             continue
-        figures = bar_figures(result.midi_bytes, four_four_bars(data), known, args.style)
+        if len(result.takes) < args.take:
+            print(f"{path.name}: {len(result.takes)} takes, not {args.take}")
+            continue
+        figures = bar_figures(result.takes[args.take - 1].midi_bytes, four_four_bars(data), known, args.style)
         rows.append({"genre": genre, "song": path.name, **figures})
     pooled: dict[str, Counter] = defaultdict(Counter)
     for row in rows:

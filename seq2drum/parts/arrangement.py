@@ -301,8 +301,10 @@ def part_of(value: str, key: str, planner: PartBook, section: Occurrence | None,
     order = [r.id for r in ranking.get(section.key, [])] if section is not None else fits  # the likeliest first
     if style is not None and STYLES[style].no_part:  # its drummers' own bars, not a part (generation/styled.py)
         if family != DRUMMERS_FAMILY:
+            meter = {"compound": "compound meter (6/8, 12/8 ...)", "other": "odd meter (5/4, 7/8 ...)"}.get(family,
+                                                                                                     family)
             raise ConfigError(f"--parts {key}={value}: the style {style} plays its drummers' {DRUMMERS_FAMILY} bars, "
-                              f"not this section's {family}; name one of its parts: {_listed(parts, fits)}")
+                              f"not this section's {meter}; name one of its parts: {_listed(parts, fits)}")
         return styled_code(style)
     if style is not None:
         playing = [k for k in order if k in fits and parts[k].level == "full"
