@@ -26,8 +26,8 @@ from seq2drum import arrays
 from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SNARE
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked, same_label_phrases
-from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, heard_ride, main_labels, named_labels,
-                                  other_arrangements, played_arrangement, section_plan)
+from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, heard_feel, heard_ride, main_labels,
+                                  named_labels, other_arrangements, played_arrangement, section_plan)
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, HEARD_JAZZ, phrase_features
@@ -178,6 +178,7 @@ class Planner:
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]
         if not straight and style is None and given_part < 0 and features[0, HEARD_JAZZ] != 0:  # not heard as rock
             chosen[0] = heard_ride(chosen[0], p, phrases, self.vocabulary, self.jazz_family, SWUNG_RIDE_RATIO)
+            chosen[0] = heard_feel(chosen[0], p, phrases, self.vocabulary, self.rates)
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
         chosen += drawn_plans(self.model, features, chosen, n_plans, rng if rng is not None else
                               np.random.default_rng(0), heard)
