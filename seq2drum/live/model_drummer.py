@@ -119,8 +119,7 @@ class ModelDrummer:
 
     def _setup(self, network: NumpyGrooveModel, codebook: GrooveCodebook, spec: FeatureSpec, data_config: DataConfig,
                policy: DecodingPolicy) -> None:
-        self.network = CausalNetwork(network)
-        self.decoder, self.policy = Decoder(codebook, policy), policy
+        self.network, self.decoder, self.policy = CausalNetwork(network), Decoder(codebook, policy), policy
         self.styles = StyleBook.build(codebook, data_config.steps_per_quarter)
         self.spec, self.data_config, self.steps_per_quarter = spec, data_config, data_config.steps_per_quarter
         self.width = spec.max_bar_steps
@@ -257,10 +256,11 @@ class ModelDrummer:
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
-        """The network's scores for the bar (a song of one bar) and the decoder state after it."""
+        """The network's scores for the bar (a song of one bar) and the decoder state after it: no groove head (only
+        offline's later takes read it)."""
         steps, bar_features, bar_steps, beat_steps = ahead
-        heard = heard_before(state.drums, self.width)
-        out, decoder = self.network.score_bar(state.encoder, state.decoder, steps, bar_features, bar_steps, heard)
+        out, decoder = self.network.score_bar(state.encoder, state.decoder, steps, bar_features, bar_steps,
+                                              heard_before(state.drums, self.width), groove=False)  # one take
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],
