@@ -1,8 +1,10 @@
 """The live drummer loaded in the gRPC process (`LocalDrummer`), deciding bars on the event loop, and each stream's
 work after its bars (`AfterBars`: the model drummer's `after_bar`, the band read and the plan drawn every few bars),
 on the process's one hearing thread, off the loop: another stream's bar never waits behind a reading (8 ms) or a plan
-(4 ms). What the work gives plays from a fixed later bar (live/hearing.py LATER_BARS); the call of that bar takes it
-in, and waits for it where the thread is late, so the drums never depend on timing.
+(4 ms). A bar that leaves only itself to keep (three bars in four) is kept on the loop once its answer is sent: tens
+of microseconds, where the thread's hop cost the loop more (the hand-over, a wake-up, the result taken in). What the
+work gives plays from a fixed later bar (live/hearing.py LATER_BARS); the call of that bar takes it in, and waits for
+it where the thread is late, so the drums never depend on timing.
 """
 
 from __future__ import annotations
@@ -58,24 +60,31 @@ class LocalDrummer:
         """The state with the work its bars left worked out (the model drummer's `after_bar`), on the hearing thread."""
         return self.drummer.after_bar(state)
 
+    def light(self, state: Any) -> bool:
+        """Whether the work its bars left is bars kept alone (no reading nor plan): worked out on the loop at once."""
+        return self.drummer.light(state)
+
 
 class AfterBars:
-    """One stream's work after its bars: started on the hearing thread once a bar's answer is sent (`started`), taken
-    in before a later bar is decided (`ready`), where the bar it is due at waits for it (the loop meanwhile serves
-    the other streams). One job a stream at a time: a job works out all the work it finds."""
+    """One stream's work after its bars: worked out once a bar's answer is sent (`started`: on the hearing thread, or
+    on the loop where it is bars kept alone), taken in before a later bar is decided (`ready`), where the bar it is
+    due at waits for it (the loop meanwhile serves the other streams). One job a stream at a time: a job works out all
+    the work it finds."""
 
     def __init__(self, local: LocalDrummer) -> None:
         self._local = local
         self._job: asyncio.Future[Any] | None = None
 
     def started(self, state: Any) -> Any:
-        """The state with a finished job's work taken in, and the work its bars left started on the hearing thread
-        (where a job still runs, the next takes it)."""
+        """The state with a finished job's work taken in, and the work its bars left worked out: here where it is
+        bars kept alone, else started on the hearing thread (where a job still runs, the next takes it)."""
         if state is None or not self._local.hears():
             return state
         if self._job is not None and self._job.done():
             state = self._taken(state)
         if self._job is None and self._local.drummer.waits(state):
+            if self._local.light(state):
+                return self._local.after(state)
             self._job = asyncio.get_running_loop().run_in_executor(HEARING, self._local.after, state)
             self._job.add_done_callback(lambda job: job.cancelled() or job.exception())  # read, if none awaits it
         return state

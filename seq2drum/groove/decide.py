@@ -370,7 +370,9 @@ def one_hat_a_step(take: Take, finish: Finish) -> None:
     where the open hat would then strike as often as the closed, the closed hat stays (a 7/8 take 2 of "16ths on the
     hat" with the open hat on its beats was read back "quarters on the open hat": issue 99). A bar that plays the
     user's loop bar exactly is left as the user wrote it."""
-    both = take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT] & ~_users_loop(take, finish)[:, None]
+    if not (both := take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT]).any():  # none (live, most bars): as is
+        return
+    both &= ~_users_loop(take, finish)[:, None]
     closed_part = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "closed_hat")
     hats = take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=1)  # (n, 2)
     open_yields = (closed_part & (hats[:, 1] >= hats[:, 0] - both.sum(axis=1)))[:, None]

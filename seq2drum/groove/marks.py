@@ -211,7 +211,8 @@ def steered_marks(context: MarkContext, decision: BarDecision) -> None:
     (a take decided again without rests, and live once the band plays, force every bar to play); then a resting
     bar neither crashes nor fills."""
     decision.marks[:] = forced_marks(decision.marks, context.steering)
-    decision.marks[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decision.marks[:, [REST_COLUMN]]
+    if decision.marks[:, REST_COLUMN].any():  # none rests (live, every bar the band plays): nothing to take away
+        decision.marks[:, [CRASH_COLUMN, FILL_COLUMN]] &= ~decision.marks[:, [REST_COLUMN]]
 
 
 def bass_silence_is_edge(context: BarContext, decision: BarDecision) -> None:

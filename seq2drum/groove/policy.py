@@ -219,6 +219,10 @@ class ChosenPart:
         return self.by_time.get((keeper, read), ())
 
 
+ONE_ROW = np.zeros(1, dtype=np.intp)  # the rows of a one-bar phrase, as np.flatnonzero gives them (read-only)
+ONE_ROW.setflags(write=False)
+
+
 @dataclass(frozen=True)
 class ChosenParts:
     """The full parts the musician chose, bar by bar: `parts` (n,) int (-1 where none), `phrases` (n,) int the phrase
@@ -242,6 +246,9 @@ class ChosenParts:
 
     def phrases_playing(self, hits: np.ndarray) -> list[tuple[np.ndarray, ChosenPart]]:
         """(rows, part) of each chosen phrase's bars that play in (n, S, 9) `hits`."""
+        if len(self.parts) == 1 == len(hits):  # one bar (live; four calls a round): its phrase where it plays
+            part = int(self.parts[0])
+            return [(ONE_ROW, self.chosen_parts[part])] if part >= 0 and hits.any() else []
         playing = self.chosen & hits.any(axis=(1, 2))
         out = []
         for phrase in arrays.distinct(self.phrases[playing]).tolist():

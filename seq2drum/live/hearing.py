@@ -113,6 +113,13 @@ def worked(hearing: Hearing, later: tuple[Later, ...], planner: Any) -> tuple[La
     return tuple(out)
 
 
+def light(later: tuple[Later, ...]) -> bool:
+    """Whether the work `later` leaves to be worked out is bars kept alone, no reading nor plan due (`heard`): tens of
+    microseconds, less than a thread's hop costs (the hand-over, the loop woken, the result taken in)."""
+    return all(entry.hearing is not None or entry.unheard.position is None or not due(entry.unheard.position)
+               for entry in later)
+
+
 def taken_in(hearing: Hearing, later: tuple[Later, ...], planner: Any, index: int) -> tuple[Hearing, tuple[Later, ...]]:
     """The hearing bar `index` is decided with, and the work left for later bars: every entry due by `index` taken in
     (worked out here where no one did before: a caller with no hearing thread)."""

@@ -32,7 +32,7 @@ from seq2drum.song.grid import is_compound
 from seq2drum.live.chooser import keeps_time, played_bar
 from seq2drum.live.api import BarClock, DrumHit, PlayedNote
 from seq2drum.live.features import BarsAhead, live_bar, role_onsets
-from seq2drum.live.hearing import LATER_BARS, Hearing, Later, Unheard, merged, taken_in, worked
+from seq2drum.live.hearing import LATER_BARS, Hearing, Later, Unheard, light, merged, taken_in, worked
 from seq2drum.live.kept import groove_bars, kept_in_loop
 from seq2drum.live.parts import checked, live_schedule, switched
 from seq2drum.live.render import render_bar, stream_drummer
@@ -100,14 +100,12 @@ class ModelDrummer:
             raise CheckpointError(f"live model {path} not found; train the causal model with `{TRAIN_COMMAND}`, "
                                   f"export its best.pt to {LIVE_CHECKPOINT} (models/README.md), or pass the path of "
                                   "a live checkpoint")
-        loaded = numpy_loaded(path)
-        network = loaded.network
-        if not network.config.causal:
+        if not (loaded := numpy_loaded(path)).network.config.causal:
             raise CheckpointError(f"{path} is an offline model (it reads whole songs); play along live with a causal "
                                   f"one, trained with `{TRAIN_COMMAND}`")
         self.checkpoint = path
         codebook = with_vocabulary(loaded.codebook, loaded.data_config.steps_per_quarter)
-        self._setup(network, codebook, loaded.spec, loaded.data_config, loaded.policy)  # type: ignore[arg-type]
+        self._setup(loaded.network, codebook, loaded.spec, loaded.data_config, loaded.policy)  # type: ignore[arg-type]
         self.planner = planner_for(path)  # the parts the musician may name live (the parts.npz beside the model)
 
     @classmethod
@@ -121,11 +119,9 @@ class ModelDrummer:
 
     def _setup(self, network: NumpyGrooveModel, codebook: GrooveCodebook, spec: FeatureSpec, data_config: DataConfig,
                policy: DecodingPolicy) -> None:
-        self.network = CausalNetwork(network)
-        self.decoder, self.policy = Decoder(codebook, policy), policy
+        self.network, self.decoder, self.policy = CausalNetwork(network), Decoder(codebook, policy), policy
         self.styles = StyleBook.build(codebook, data_config.steps_per_quarter)
-        self.spec, self.data_config = spec, data_config
-        self.steps_per_quarter = data_config.steps_per_quarter
+        self.spec, self.data_config, self.steps_per_quarter = spec, data_config, data_config.steps_per_quarter
         self.width = spec.max_bar_steps
         # the bass's onset column, from a model that hears the band (a guitar-only model's spec has none)
         self._bass_column = spec.step_columns.index("bass_onsets") if "bass_onsets" in spec.step_columns else None
@@ -211,6 +207,10 @@ class ModelDrummer:
         """Whether hearing work due by bar `index` (None: any) is not worked out yet (a server's call waits for it)."""
         return any(entry.hearing is None and (index is None or entry.due <= index) for entry in state.later)
 
+    def light(self, state: LiveState) -> bool:
+        """Whether the hearing work `state` waits on is bars kept alone, no reading nor plan (live/hearing.py)."""
+        return light(state.later)
+
     def _plans(self) -> Any:
         """The planner the hearing plans with (None: none, or one that reads other columns than this model's)."""
         return self.planner if self.reads_parts else None
@@ -256,10 +256,11 @@ class ModelDrummer:
 
     def _scores(self, state: LiveState, ahead: tuple[np.ndarray, np.ndarray, int, int],
                 index: int) -> tuple[SongScores, np.ndarray]:
-        """The network's scores for the bar (a song of one bar) and the decoder state after it."""
+        """The network's scores for the bar (a song of one bar) and the decoder state after it: no groove head (only
+        offline's later takes read it)."""
         steps, bar_features, bar_steps, beat_steps = ahead
-        heard = heard_before(state.drums, self.width)
-        out, decoder = self.network.score_bar(state.encoder, state.decoder, steps, bar_features, bar_steps, heard)
+        out, decoder = self.network.score_bar(state.encoder, state.decoder, steps, bar_features, bar_steps,
+                                              heard_before(state.drums, self.width), groove=False)  # one take
         scores = SongScores(hit_logits=out.hit_logits, velocity=out.velocity * 127.0, offset=out.offset,
                             structure_logits=out.structure_logits, bar_steps=np.array([bar_steps]),
                             beat_steps=np.array([beat_steps]), guitar_plays=np.ones(1, dtype=bool), sections=[],

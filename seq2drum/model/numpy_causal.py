@@ -98,10 +98,11 @@ class CausalNetwork:
         return encoder
 
     def score_bar(self, encoder: np.ndarray, decoder: np.ndarray, step_features: np.ndarray,
-                   bar_features: np.ndarray, bar_steps: int, heard: np.ndarray | None = None
+                   bar_features: np.ndarray, bar_steps: int, heard: np.ndarray | None = None, groove: bool = True
                    ) -> tuple[NumpyScores, np.ndarray]:
         """Bar n's scores (a song of one bar) and the decoder state after it, from the encoder state after bar n-1,
-        bar n's features (only its known columns are read: its notes never) and the drums it hears (W,)."""
+        bar n's features (only its known columns are read: its notes never) and the drums it hears (W,); `groove`:
+        the groove head's logits too (None without)."""
         parts = [encoder[0, -1], self._known_bar(bar_features)]
         if self.config.hear_drums:
             width = self.net.w["drums_in.0.weight"].shape[1]
@@ -111,7 +112,7 @@ class CausalNetwork:
         decoded, decoder = self._cell(np.concatenate(parts), decoder, "decoder")
         ahead = step_features.astype(np.float32, copy=False) * self.masks["ahead_step"]
         projected = self._once("ahead", ahead.tobytes(), lambda: self.net._linear(ahead[None], "step_in"))
-        return self.net.projected_heads(decoded[None], projected, np.asarray([bar_steps])), decoder
+        return self.net.projected_heads(decoded[None], projected, np.asarray([bar_steps]), groove), decoder
 
     def forward(self, step_features: np.ndarray, bar_features: np.ndarray, bar_steps: np.ndarray,
                 heard: np.ndarray | None = None) -> NumpyScores:

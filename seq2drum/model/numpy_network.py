@@ -25,7 +25,7 @@ ARCHITECTURE = "bar-groove-lstm-v1"  # the `model.ARCHITECTURE` these weights fo
 class NumpyScores:
     """The network's outputs for one song of N bars of S steps (K codebook entries), as in `model.GrooveOutput`."""
 
-    groove_logits: np.ndarray  # (N, K), -inf on entries of another bar length
+    groove_logits: np.ndarray | None  # (N, K), -inf on entries of another bar length (None: not asked for)
     structure_logits: np.ndarray  # (N, 3)
     hit_logits: np.ndarray  # (N, S, 9)
     velocity: np.ndarray  # (N, S, 9), 0-1
@@ -156,12 +156,16 @@ class NumpyGrooveModel:
         """The per-bar and per-step heads over decoder outputs (N, H) of bars with step features (N, S, Fs)."""
         return self.projected_heads(decoded, self._linear(step_features, "step_in"), bar_steps)
 
-    def projected_heads(self, decoded: np.ndarray, projected_steps: np.ndarray, bar_steps: np.ndarray) -> NumpyScores:
+    def projected_heads(self, decoded: np.ndarray, projected_steps: np.ndarray, bar_steps: np.ndarray,
+                        groove: bool = True) -> NumpyScores:
         """`heads` with the step features' projection (N, S, E) given (the live drummer keeps it per meter and tempo:
-        its columns known ahead are those)."""
+        its columns known ahead are those). `groove`: the groove head too (only later takes read it: the live
+        drummer's one take asks for none)."""
         n_bars, width, _ = projected_steps.shape
-        groove_logits = self._linear(decoded, "groove_head").astype(np.float32, copy=False)  # (N, K)
-        groove_logits[np.asarray(bar_steps)[:, None] != self.codebook_bar_steps[None, :]] = -np.inf
+        groove_logits = None
+        if groove:
+            groove_logits = self._linear(decoded, "groove_head").astype(np.float32, copy=False)  # (N, K)
+            groove_logits[np.asarray(bar_steps)[:, None] != self.codebook_bar_steps[None, :]] = -np.inf
         structure_logits = self._linear(decoded, "structure_head")
         steps = projected_steps + self._linear(decoded, "bar_to_cells")[:, None, :]  # (N, S, E)
         cells = self._linear(np.maximum(self._linear(np.maximum(steps, 0.0), "cell_head.1"), 0.0), "cell_head.3")

@@ -44,6 +44,7 @@ OWN_BEAT_FEELS = ("half-time", "four-floor")
 THIN_CLASS_WEIGHTS = np.array([0.0 if c == CRASH else 1.0 for c in range(NUM_DRUM_CLASSES)])
 TIME_CYMBALS = (CLOSED_HAT, RIDE)  # moved together by a part, as one time-keeper (see the module docstring)
 FILL_CLASSES = (SNARE, *TOMS)  # a fill bar's snare and toms are the fill's: the part's groove does not move them
+TIME_CYMBAL_LIST, FILL_CLASS_LIST = list(TIME_CYMBALS), list(FILL_CLASSES)  # as fancy indices, made once
 
 
 def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan: Plan,
@@ -70,13 +71,16 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         if (key := (id(planner), part, chosen, length, whole)) not in plan.made:  # once a plan (live: a told part's)
             plan.made[key] = part_table(planner, *key[1:], plan.swung)
         part_delta, keeper_delta, ride_share, entire, own, swung_first = plan.made[key]
-        delta = np.broadcast_to(part_delta, (len(rows), length, NUM_DRUM_CLASSES)).copy()
-        if fill_rows is not None:
-            delta[np.ix_(fill_rows[rows], np.arange(length), list(FILL_CLASSES))] = 0.0
-        bars = np.clip(p[rows, :length], 1e-6, 1 - 1e-6)
+        played = p[rows, :length]  # (r, length, 9): read once (a copy: fancy rows)
+        if fill_rows is not None and fill_rows[rows].any():
+            delta = np.broadcast_to(part_delta, played.shape).copy()
+            delta[np.ix_(fill_rows[rows], np.arange(length), FILL_CLASS_LIST)] = 0.0
+        else:  # no fill bar among them (live, most bars): the part's moves as they are, broadcast in the sum
+            delta = part_delta
+        bars = np.clip(played, 1e-6, 1 - 1e-6)
         moved = 1 / (1 + np.exp(-(np.log(bars / (1 - bars)) + delta)))
         # the time-keeping cymbals together: their sum moved as the part's keeper, split as the network splits it
-        cymbals = p[rows, :length][..., list(TIME_CYMBALS)]
+        cymbals = played[..., TIME_CYMBAL_LIST]
         kept = np.clip(cymbals.sum(axis=-1), 1e-6, 1 - 1e-6)
         kept_moved = 1 / (1 + np.exp(-(np.log(kept / (1 - kept)) + keeper_delta)))
         # a ride part's time on the ride at its drummers' share: a later take's, and a swung take 1's where the
@@ -86,13 +90,14 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
         if rides or (chosen and planner.keeping[part]):  # the musician's part: its cymbal as its drummers split it
             moved[..., CLOSED_HAT], moved[..., RIDE] = kept_moved * (1 - ride_share), kept_moved * ride_share
         else:
-            moved[..., list(TIME_CYMBALS)] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
+            moved[..., TIME_CYMBAL_LIST] = cymbals if swung_first else cymbals * (kept_moved / kept)[..., None]
         if own or (entire and planner.full[part] and not chosen):  # its snare where the part places it, take 1's
             # no more than the network hears in the bar (else too busy), a later take's as many at least (a comping
             # part's snare on the &s took a take's backbeat away); the musician's part its own (no backbeat: none)
             heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
             moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
-        out[rows, :length] = np.where(p[rows, :length] > 0, np.clip(moved, 0.0, 1.0), 0.0)
+        np.clip(moved, 0.0, 1.0, out=moved)
+        out[rows, :length] = np.where(played > 0, moved, 0.0)
     return out
 
 

@@ -54,8 +54,7 @@ def play_bars(drummer: ModelDrummer, song: BarSong, seed: int = 0) -> tuple[Song
                         offset=joined("offset", bars), structure_logits=joined("structure_logits", bars),
                         bar_steps=song.bar_steps, beat_steps=song.beat_steps,
                         guitar_plays=np.ones(song.n_bars, dtype=bool), sections=[], first_bar=0,
-                        last_onset=(song.n_bars, 0),
-                        groove_logits=joined("groove_logits", bars))
+                        last_onset=(song.n_bars, 0))  # no groove head: live plays one take (later takes read it)
     take = Take(joined("hits", takes), joined("velocity", takes), joined("offset", takes), joined("grooves", takes),
                 {}, 0.0, joined("structure", takes), float(np.mean([t.threshold for t in takes])), takes[0].plan)
     return scores, take
