@@ -140,7 +140,12 @@ def humanize(decided: DrumGrid, grid: Grid, controls: RenderControls, drummer: D
 
 def own_hits(controls: RenderControls, step: np.ndarray) -> np.ndarray | None:
     """(n,) bool the hits at `step` in a style's drummers' bars (`RenderControls.own_touch_steps`); None: none."""
-    steps = controls.own_touch_steps
+    return hits_in(controls.own_touch_steps, step)
+
+
+def hits_in(steps: np.ndarray | None, step: np.ndarray) -> np.ndarray | None:
+    """(n,) bool the hits at `step` that fall on a song step `steps` (N,) marks (past its end: not); None: no mask,
+    or no hit."""
     if steps is None or not len(step):
         return None
     return steps[np.minimum(step, len(steps) - 1)] & (step < len(steps))
@@ -165,19 +170,17 @@ def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:
     where compound bars stay straight; in a straight song, the bars of the take's swung parts (`part_swing_steps`:
     "swung eighths on the hat", a shuffle) at PART_SWING, as they are named."""
     if controls.swing is None:
-        steps = controls.part_swing_steps
-        if steps is None or not len(played.step):
+        inside = hits_in(controls.part_swing_steps, played.step)
+        if inside is None:
             return played
         drums, _ = swing(played.on_grid(), grid, PART_SWING)
-        inside = steps[np.minimum(played.step, len(steps) - 1)] & (played.step < len(steps))
         return played._replace(offset=np.where(inside, drums.offset[played.step, played.drum_class], played.offset)
                                .astype(np.float32))
     drums, notice = swing(played.on_grid(), grid, controls.swing)
     offset = drums.offset[played.step, played.drum_class]
-    if controls.straight_steps is not None and len(played.step):  # a straight style's section stays straight
-        steps = controls.straight_steps
-        inside = steps[np.minimum(played.step, len(steps) - 1)] & (played.step < len(steps))
-        offset = np.where(inside, played.offset, offset).astype(np.float32)
+    straight = hits_in(controls.straight_steps, played.step)  # a straight style's section stays straight
+    if straight is not None:
+        offset = np.where(straight, played.offset, offset).astype(np.float32)
     return played._replace(offset=offset, notice=notice)
 
 
