@@ -64,6 +64,22 @@ def test_a_jazz_ride_swings_over_the_hat_foot_with_comping() -> None:
     assert (found.keeper, found.subdivision, found.feel) == ("ride", "swung", "comping")
 
 
+def test_a_jazz_ride_through_comping_bars_still_swings() -> None:
+    """A phrase of one groove bar and three comping bars (kit.py's fills: 4 snares on odd 16ths) gives the groove bar
+    two swung beats, under SWING_MIN_BEATS: its swing is read over all four bars the ride keeps, so the spang-a-lang
+    is not named "16ths on the ride" by its skip notes on the beats' last 16th. 16ths stay 16ths."""
+    ride = [(s, RIDE) for s in (0, 4, 7, 8, 12, 15)]
+    comping = ride + [(s, SNARE) for s in (3, 7, 13, 15)]
+    skip = {(7, RIDE): -1 / 3, (15, RIDE): -1 / 3}
+    found = label(ride + [(4, CLOSED_HAT), (12, CLOSED_HAT)], fills={1: comping, 2: comping, 3: comping},
+                  offsets=skip)
+    assert found.fill_rows == (1, 2, 3)
+    assert (found.keeper, found.subdivision) == ("ride", "swung")
+    sixteenths = [(s, RIDE) for s in range(16)]
+    found = label(sixteenths, fills={1: sixteenths + comping, 2: sixteenths + comping, 3: sixteenths + comping})
+    assert (found.keeper, found.subdivision) == ("ride", "16ths")
+
+
 def test_a_straight_ride_is_not_swung() -> None:
     found = label([(s, RIDE) for s in range(0, 16, 2)] + [(4, SNARE), (12, SNARE)])
     assert found.subdivision == "eighths"

@@ -162,7 +162,8 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
     kept = [j for j, keeper in enumerate(keepers) if keeper != "none"]
     subdivisions = dict(zip(kept, keeper_subdivisions(
         hits, offset, beat_steps, [keepers[j] for j in kept],
-        [groove_rows[groove_edges[j] : groove_edges[j + 1]] for j in kept], steps_per_quarter)))
+        [groove_rows[groove_edges[j] : groove_edges[j + 1]] for j in kept], steps_per_quarter,
+        [at.rows[at.edges[j] : at.edges[j + 1]] for j in kept])))
     feel = _feels(at, groove, np.column_stack([feels, counts[:, SNARE]]))
     families = [family_of(length, beat, steps_per_quarter)
                 for length, beat in zip(at.modes(bar_steps).tolist(), at.modes(beat_steps).tolist())]
@@ -272,29 +273,26 @@ def keeper_subdivision(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndar
 
 
 def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray, keepers: Sequence[str],
-                        rows: Sequence[np.ndarray], steps_per_quarter: int = 4) -> list[str]:
+                        rows: Sequence[np.ndarray], steps_per_quarter: int = 4,
+                        whole: Sequence[np.ndarray] | None = None) -> list[str]:
     """`keeper_subdivision` of many phrases of one song's (n, S, 9) `hits` at once: phrase j's time-keeper
-    `keepers[j]` over its bars `rows[j]` (song rows, in order), each read as if alone (its bars counted from 0)."""
+    `keepers[j]` over its bars `rows[j]` (song rows, in order), each read as if alone (its bars counted from 0).
+    A phrase whose bars give under SWING_MIN_BEATS beats to read its swing from reads it over `whole[j]` (all its
+    bars, fills too) where given: a jazz ride's phrase of one groove bar and three comping bars had two beats, and
+    its skip notes on the beats' last 16th read as 16ths ("16ths on the ride" printed for the spang-a-lang)."""
     out = ["none"] * len(keepers)
     for keeper in sorted(set(keepers)):
         jobs = [j for j, k in enumerate(keepers) if k == keeper]
-        song_rows = np.concatenate([rows[j] for j in jobs]).astype(np.int64)
-        lengths = [len(rows[j]) for j in jobs]
-        job = np.repeat(np.arange(len(jobs)), lengths)
-        local = np.arange(len(song_rows)) - np.repeat(np.cumsum([0, *lengths[:-1]]), lengths)
-        r, step = np.nonzero(keeper_steps(hits[song_rows], keeper))
-        row, piece = song_rows[r], job[r]
-        moved = np.zeros(len(step)) if keeper == "toms" else offset[row, step, KEEPER_CYMBALS[keeper]]
-        quarter = beat_steps[row] == steps_per_quarter
-        bar_q = local[r] * 1000.0  # each bar on its own beats: a bar's end never runs into the next
-        places, place_piece = grouped_swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter],
-                                                      piece[quarter])
-        edges = np.searchsorted(place_piece, np.arange(len(jobs) + 1))
-        strikes = np.bincount(piece, minlength=len(jobs))
-        odd = np.bincount(piece[step % 2 == 1], minlength=len(jobs))
-        in_beat = np.bincount(piece[step % beat_steps[row] != 0], minlength=len(jobs))
+        places, strikes, odd, in_beat = _keeper_places(hits, offset, beat_steps, keeper, [rows[j] for j in jobs],
+                                                       steps_per_quarter)
+        short = [index for index, mine in enumerate(places) if len(mine) < SWING_MIN_BEATS]
+        if whole is not None and short:
+            wider = _keeper_places(hits, offset, beat_steps, keeper, [whole[jobs[i]] for i in short],
+                                   steps_per_quarter)[0]
+            for index, mine in zip(short, wider):
+                places[index] = mine
         for index, j in enumerate(jobs):
-            mine = places[edges[index] : edges[index + 1]]
+            mine = places[index]
             if not strikes[index]:
                 continue
             if len(mine) >= SWING_MIN_BEATS and np.add.reduce(mine) / len(mine) >= SWUNG_MIN_SWING:
@@ -304,6 +302,30 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
             else:
                 out[j] = "eighths" if in_beat[index] / strikes[index] >= EIGHTHS_SHARE else "quarters"
     return out
+
+
+def _keeper_places(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray, keeper: str,
+                   rows: Sequence[np.ndarray], steps_per_quarter: int
+                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Of each piece's bars `rows[i]` (song rows, read as if alone): the swung positions of `keeper`'s off-beat notes
+    in quarter-note beats (feel.swing `grouped_swung_positions`), its strikes, those on odd 16ths and those between
+    the beats."""
+    song_rows = np.concatenate([np.asarray(r) for r in rows]).astype(np.int64)
+    lengths = [len(r) for r in rows]
+    job = np.repeat(np.arange(len(rows)), lengths)
+    local = np.arange(len(song_rows)) - np.repeat(np.cumsum([0, *lengths[:-1]]), lengths)
+    r, step = np.nonzero(keeper_steps(hits[song_rows], keeper))
+    row, piece = song_rows[r], job[r]
+    moved = np.zeros(len(step)) if keeper == "toms" else offset[row, step, KEEPER_CYMBALS[keeper]]
+    quarter = beat_steps[row] == steps_per_quarter
+    bar_q = local[r] * 1000.0  # each bar on its own beats: a bar's end never runs into the next
+    places, place_piece = grouped_swung_positions((bar_q + (step + moved) / steps_per_quarter)[quarter],
+                                                  piece[quarter])
+    edges = np.searchsorted(place_piece, np.arange(len(rows) + 1))
+    strikes = np.bincount(piece, minlength=len(rows))
+    odd = np.bincount(piece[step % 2 == 1], minlength=len(rows))
+    in_beat = np.bincount(piece[step % beat_steps[row] != 0], minlength=len(rows))
+    return [places[edges[i] : edges[i + 1]] for i in range(len(rows))], strikes, odd, in_beat
 
 
 def backbeat_beats(n_beats: int) -> list[int]:
