@@ -27,6 +27,7 @@ from seq2drum.feel.swing import HeardSwing
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import notes_by_role
 from seq2drum.live.parts import live_plan
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.features import phrase_features
 from seq2drum.parts.labels import cut_phrases, family_of
@@ -69,20 +70,25 @@ class Hearing:
     options: Any = None
     part: int = -1
     plan: Plan = NO_PLAN  # the part's plan (`told_plan`), made once per reading
+    heard_p: tuple[np.ndarray, ...] = ()  # (S, 9) the network's calibrated probabilities of each bar of `window`
 
 
 def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
-             read: tuple[np.ndarray, np.ndarray, int, int]) -> Hearing:
-    """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it),
-    kept as it came: it is read with the next reading."""
-    return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:])
+             read: tuple[np.ndarray, np.ndarray, int, int], p: np.ndarray | None = None) -> Hearing:
+    """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it;
+    `p` (S, 9): the network's probabilities it was decided with, None: none), kept as it came: it is read with the
+    next reading."""
+    p = np.zeros((len(read[0]), NUM_DRUM_CLASSES), np.float32) if p is None else p
+    return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:],
+                   heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:])
 
 
 class Unheard(NamedTuple):
     """A bar the hearing has yet to take in (`heard`): its notes up to the lead on its clock and the network's reading
     of it (live_bar's; None: no bar read), the position after the band's first of the bar decided with it (None
     before the band: nothing due), and what a reading and a plan read of the stream's state as it was then (its
-    options, swing, the user's loop bars), so that when the hearing takes it in never changes what it hears."""
+    options, swing, the user's loop bars), so that when the hearing takes it in never changes what it hears; `p`
+    (S, 9): the network's calibrated probabilities the bar was decided with (None: none)."""
 
     played: Sequence[PlayedNote]
     clock: BarClock | None
@@ -92,6 +98,7 @@ class Unheard(NamedTuple):
     swing: HeardSwing
     loop: tuple[np.ndarray, ...]
     loop_steps: tuple[int, ...]
+    p: np.ndarray | None = None
 
 
 class Later(NamedTuple):
@@ -143,7 +150,7 @@ def heard(hearing: Hearing, planner: Any, bar: Unheard) -> Hearing:
     """The hearing with `bar` taken in: kept (`with_bar`), and where a reading or a plan is due at its position
     (`due`), the band read or the plan drawn (`replanned`, reading `bar`'s options, swing and loop)."""
     if bar.read is not None and bar.clock is not None:
-        hearing = with_bar(hearing, bar.played, bar.clock, bar.read)
+        hearing = with_bar(hearing, bar.played, bar.clock, bar.read, bar.p)
     if bar.position is not None and due(bar.position):
         hearing = replanned(hearing, planner, bar, bar.position)
     return hearing
@@ -179,7 +186,8 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
             or options.style is not None or not hearing.window):
         return hearing
     song = window_song(hearing.window, hearing.described, hearing.genre)
-    features = phrase_features(song, cut_phrases([], 0, song.n_bars))
+    phrases = cut_phrases([], 0, song.n_bars)
+    features = phrase_features(song, phrases)
     straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
     if state.loop and PLAN_GIVEN:
         beat = np.full(len(state.loop), song.beat_steps[-1])
@@ -191,6 +199,8 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
                                                                           for part in planner.vocabulary.parts])
         weights = np.where(levels & (~planner.swung if straight else True), posterior, 0.0)
         part = int(weights.argmax()) if weights.max() > 0 else -1
+        if part >= 0:  # offline take 1's ride and feel, as the network heard the last phrase (swung, not rock)
+            part = int(planner.heard_choices(np.array([part]), np.stack(hearing.heard_p), phrases[-1:], features)[0])
     if part < 0:
         return hearing
     plan = replace(live_plan(planner, part), source=PlanSource.MODEL, chosen=None, swung=not straight)
