@@ -1,12 +1,12 @@
 """What the live drummer hears of the band (issue 102), causally: a bar uses only the bars heard before it.
 
-`Hearing` keeps the band's bars as they come (their notes, and the live features the network read of them). Every
-DESCRIBE_BARS bars, half a plan after a plan, it reads the bars heard since (band.running `RunningBand`: the band
-described as a song cut there is, its instruments unknown) and hears its genre (band.heard `heard_genre`: the
-musician's --genre where given) for the jazz ride step, as offline. Every PLAN_BARS bars from the band's first it
-draws the plan again: the part the part model finds likeliest in the last phrase heard (its forward pass over the last
-WINDOW_BARS bars, with the description's song-wide columns) is the part the next bars play (`told_plan`), where a bar
-is of its meter family; a part the musician chose plays instead.
+`Hearing` keeps the band's bars as they come (their notes, the live features and probabilities the network had of
+them). Every DESCRIBE_BARS bars, half a plan after a plan, it reads the bars heard since (band.running `RunningBand`:
+the band described as a song cut there is, its instruments unknown) and hears its genre (band.heard `heard_genre`: the
+musician's --genre where given) for the jazz ride step, as offline. Every PLAN_BARS bars from the band's first it draws
+the plan again: the part model's likeliest part in the last phrase heard (its forward pass over the last WINDOW_BARS
+bars, with the description's song-wide columns; with HEARD_CHOICES, then offline take 1's heard ride and feel) is the
+part the next bars play (`told_plan`), where a bar is of its meter family; a part the musician chose plays instead.
 
 Off the bar's critical path: `ModelDrummer.next_bar` decides bar n with the hearing of the bars before n-1 and leaves
 bar n-1 (which came with n's call) `Unheard`, due at bar n + LATER_BARS (`Later`); `worked` takes it in after bar n's
@@ -43,6 +43,11 @@ DESCRIBE_BARS = 8  # the bars heard are read half a plan after each plan; the ba
 WINDOW_BARS = 32  # the plan reads the band of the last this many bars heard
 PLAN_LEVELS = ("full",)  # the levels of part a plan tells (the live drummer keeps time while the band plays)
 PLAN_GIVEN = 1  # with drums of the user's to go on with, tell their part (offline's GIVEN); 0: the model's, as without
+# 1: the part gets offline take 1's heard ride and feel (Planner.heard_choices) over the last phrase's probabilities as
+# decided; 0 (shipped): jazz/'s backbeat bars 0.98 -> 0.66 (drummers 0.45) but F1 0.507 -> 0.484, midi/ 0.4587 ->
+# 0.4565: the causal network's hedged snare reads as comping, whose bound kick and snare miss (docs/experiments/
+# 2026-11-30-live-hears-the-feel.md)
+HEARD_CHOICES = 0
 ROLES = ("guitar", *BAND_ROLES)
 ONSET_COLUMNS = [STEP.index("onsets"), *(STEP.index(f"{role}_onsets") for role in BAND_ROLES)]  # role_onsets_per_bar's
 UNKNOWN_BAR = [BAR.index("novelty"), BAR.index("guitar_density"),  # against the song: live, against the bar alone
@@ -70,17 +75,17 @@ class Hearing:
     options: Any = None
     part: int = -1
     plan: Plan = NO_PLAN  # the part's plan (`told_plan`), made once per reading
-    heard_p: tuple[np.ndarray, ...] = ()  # (S, 9) the network's calibrated probabilities of each bar of `window`
+    heard_p: tuple[np.ndarray, ...] = ()  # (S, 9) the network's probabilities of each bar of `window` (HEARD_CHOICES)
 
 
 def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
              read: tuple[np.ndarray, np.ndarray, int, int], p: np.ndarray | None = None) -> Hearing:
     """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it;
-    `p` (S, 9): the network's probabilities it was decided with, None: none), kept as it came: it is read with the
-    next reading."""
-    p = np.zeros((len(read[0]), NUM_DRUM_CLASSES), np.float32) if p is None else p
+    `p` (S, 9): the network's probabilities it was decided with, None: none; kept with HEARD_CHOICES alone, 70 kB of
+    state), kept as it came: it is read with the next reading."""
+    p = np.zeros((len(read[0]), NUM_DRUM_CLASSES)) if p is None else p
     return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:],
-                   heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:])
+                   heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:] if HEARD_CHOICES else ())
 
 
 class Unheard(NamedTuple):
@@ -199,7 +204,7 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
                                                                           for part in planner.vocabulary.parts])
         weights = np.where(levels & (~planner.swung if straight else True), posterior, 0.0)
         part = int(weights.argmax()) if weights.max() > 0 else -1
-        if part >= 0:  # offline take 1's ride and feel, as the network heard the last phrase (swung, not rock)
+        if part >= 0 and HEARD_CHOICES and len(hearing.heard_p) == len(hearing.window):  # offline take 1's, as heard
             part = int(planner.heard_choices(np.array([part]), np.stack(hearing.heard_p), phrases[-1:], features)[0])
     if part < 0:
         return hearing
