@@ -11,7 +11,7 @@ the musician's `--parts` bar ranges: an upper bound, it reads the whole song); `
 the part planned for the phrase before it); `prefix-plan` (live, told every 8 bars the part offline generation plans
 for the last phrase of the music heard before them: the file cut at the bar, causal); `default` (models/default.pt
 offline, the plan). `--hearing NAME=VALUE` sets one of live/hearing.py's settings for the run. Each prints F1
-(precision, recall) over the songs' hits and how many of the bars the drummers leave silent the drums play in.
+(precision, recall), the silent bars of the drummers the drums play in, the 4/4 bars with a snare backbeat, the songs.
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ import numpy as np
 from seq2drum.evaluation import evaluate as ev
 from seq2drum.evaluation import playback
 from seq2drum.live import hearing
+from seq2drum.midi.drums import SNARE
+from seq2drum.song.grid import BAR_STEPS
 
 LIVE_CHECKPOINT = Path(__file__).resolve().parents[1] / "models" / "live.pt"
 VARIANTS = ("live", "live-genre", "live-deaf", "offline", "offline-bars", "told-plan", "told-plan-late", "prefix-plan",
             "default")
+BACKBEAT_BAR_STEPS, BACKBEAT_STEPS = 16, (4, 12)  # style_touch.py's backbeat: a 4/4 bar's snare on 2 and 4 (16ths)
 PREFIX_BARS = 8  # prefix-plan: a part asked every this many bars, of the music before them
 
 
@@ -117,35 +120,56 @@ def deafened(variant: str) -> None:
         hearing.heard = lambda hearing_, *args: hearing_  # type: ignore[assignment]
 
 
-def kept_grids() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Each song's (take 1's hits, the real hits, the bar of each step) over its scored span, as scored."""
-    kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+Kept = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def kept_grids() -> dict[str, Kept]:
+    """Each song's (take 1's hits, the real hits, the bar of each step, each step's place in its bar, its bar's
+    steps) over its scored span, as scored."""
+    kept: dict[str, Kept] = {}
     scored = ev.evaluate_song
 
     def keeping(song: Any, *args: Any, **kwargs: Any) -> Any:
         score, grid, outputs = scored(song, *args, **kwargs)
         start, end = ev.song_span(song)
-        kept[song.name] = (grid.hits[start:end], song.drums.hits[start:end], song.grid.bar_of_step()[start:end])
+        bar = song.grid.bar_of_step()
+        kept[song.name] = (grid.hits[start:end], song.drums.hits[start:end], bar[start:end],
+                           song.grid.step_in_bar()[start:end], song.grid.bars[bar, BAR_STEPS][start:end])
         return score, grid, outputs
 
     ev.evaluate_song = keeping  # type: ignore[assignment]
     return kept
 
 
-def figures(kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> str:
-    """F1 (precision, recall) over every song's hits, and the silent bars the drums play in."""
+def backbeat_bars(hits: np.ndarray, bar: np.ndarray, in_bar: np.ndarray, bar_steps: np.ndarray) -> tuple[int, int]:
+    """(bars played, bars with a snare backbeat) of the 16-step bars (4/4) in `hits` (n, 9): style_touch.py's count
+    (../shared/scoring), a snare on 16ths 4 and 12 of a bar with any hit, read off the scored grid."""
+    four = bar_steps == BACKBEAT_BAR_STEPS
+    played = np.unique(bar[four & hits.any(axis=1)])
+    snare = four & hits[:, SNARE]
+    backbeat = np.intersect1d(*(bar[snare & (in_bar == step)] for step in BACKBEAT_STEPS))
+    return len(played), len(backbeat)
+
+
+def figures(kept: dict[str, Kept]) -> str:
+    """F1 (precision, recall) over every song's hits, the silent bars the drums play in and the 4/4 bars with a snare
+    backbeat, the drums' and the drummers'."""
     tp = played = real_hits = silent = filled = 0
-    for hits, real, bar in kept.values():
+    backbeats = np.zeros((2, 2), dtype=np.int64)  # (drums, drummers) x (bars played, with a backbeat)
+    for hits, real, bar, in_bar, bar_steps in kept.values():
         n = min(len(hits), len(real))
-        hits, real, bar = hits[:n], real[:n], bar[:n]
+        hits, real, bar, in_bar, bar_steps = hits[:n], real[:n], bar[:n], in_bar[:n], bar_steps[:n]
         tp, played, real_hits = tp + int((hits & real).sum()), played + int(hits.sum()), real_hits + int(real.sum())
         for index in np.unique(bar).tolist():
             if not real[bar == index].any():
                 silent, filled = silent + 1, filled + int(hits[bar == index].any())
+        backbeats += [backbeat_bars(hits, bar, in_bar, bar_steps), backbeat_bars(real, bar, in_bar, bar_steps)]
     precision, recall = tp / max(1, played), tp / max(1, real_hits)
     f1 = 2 * precision * recall / max(1e-9, precision + recall)
+    share = backbeats[:, 1] / np.maximum(backbeats[:, 0], 1)
     return (f"F1 {f1:.4f} (precision {precision:.3f}, recall {recall:.3f}); drums in {filled} of the {silent} bars "
-            "the drummers leave silent")
+            f"the drummers leave silent; a snare backbeat in {share[0]:.2f} of {backbeats[0, 0]} 4/4 bars (drummers "
+            f"{share[1]:.2f} of {backbeats[1, 0]}); {len(kept)} songs: {', '.join(sorted(kept))}")
 
 
 def run(variant: str, args: argparse.Namespace) -> str:
@@ -167,8 +191,8 @@ def _run(variant: str, args: argparse.Namespace) -> str:
         telling(variant)
     deafened(variant)
     live = variant in ("live", "live-genre", "live-deaf", "told-plan", "told-plan-late", "prefix-plan")
-    settings = ev.EvaluationSettings(split="val", limit=args.limit, seed=0, plots_songs=0,
-                                     input_kind=args.input_kind, live=live,
+    settings = ev.EvaluationSettings(split=args.split, limit=args.limit, seed=0, plots_songs=0,
+                                     input_kind=args.input_kind, live=live, without_guitar=args.without_guitar,
                                      plan="bars" if variant == "offline-bars" else "parts")
     checkpoint = None if variant == "default" else LIVE_CHECKPOINT
     ev.evaluate(args.data, checkpoint, None, settings, progress=False, log=lambda line: None)
@@ -181,6 +205,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/midi"))
     parser.add_argument("--input-kind", default="band")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--split", default="val", help="val: the checkpoint's validation songs; all: every song")
+    parser.add_argument("--without-guitar", action="store_true", help="songs without a guitar too (jazz/'s trios)")
     parser.add_argument("--hearing", action="append", default=[], metavar="NAME=VALUE",
                         help="a live/hearing.py setting (PLAN_BARS=4, WINDOW_BARS=16, PLAN_LEVELS=full,sparse)")
     args = parser.parse_args()

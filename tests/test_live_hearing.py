@@ -16,13 +16,14 @@ import pytest
 from seq2drum import band
 from seq2drum.band import HeardBar, RunningBand, describe_band
 from seq2drum.evaluation.playback import played_bars
-from seq2drum.feel.swing import HeardSwing
+from seq2drum.feel.swing import SWUNG_RIDE_RATIO, HeardSwing
 from seq2drum.generation.prepare import prepare
 from seq2drum.live import hearing
 from seq2drum.live.model_drummer import ModelDrummer
 from seq2drum.midi.io import START, merged_notes, read_midi
 from seq2drum.midi.roles import part_role
 from seq2drum.options import GenerationOptions
+from seq2drum.parts import choice
 from seq2drum.parts.plan_value import PlanSource
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, BAR_START, BAR_STEPS
 from tests import band_songs
@@ -315,3 +316,41 @@ def test_a_told_parts_conditioning_and_steering_are_made_once_a_plan(drummer: Mo
     bars = played_through(drummer, rock_then("rock", bars=20), lambda _: True,
                           options=GenerationOptions(parts=f"1-20={named}"))[0]
     assert any(bars) and made == {"part_table": 1, "plan_parts": 1} and len(drummer.told_parts) == 1
+
+
+@pytest.mark.parametrize("song, options, heard_as", [
+    (band_songs.walking_jazz(6), None, "jazz"), (band_songs.walking_jazz(6), GenerationOptions(genre="rock"), "rock"),
+    (band_songs.rock(24), None, "straight")], ids=["swung jazz", "swung, said rock", "straight rock"])
+def test_a_swung_jazz_bands_plan_plays_the_ride_and_feel_the_network_heard(
+        drummer: ModelDrummer, monkeypatch: pytest.MonkeyPatch, song: bytes, options: Any, heard_as: str) -> None:
+    """Issues 100 and 102, with HEARD_CHOICES on: live's plan runs offline take 1's two heard choices (parts.choice
+    `heard_ride`, then `heard_feel`) on the part it picked for the last phrase heard, over the network's probabilities
+    of that phrase's bars as they were decided: a swung band heard as jazz plays what they choose (here the jazz ride
+    where the part model said a swung hat); a straight band, or a swung one the musician calls rock, the part model's
+    part. Shipped (off), every band plays the part model's part."""
+    planner, decided, calls = drummer.planner, [], []
+    choices, take = planner.heard_choices, drummer._take
+
+    def taking(*args: Any) -> Any:
+        out = take(*args)
+        decided.append(out[2][0].copy())
+        return out
+
+    def choosing(parts: np.ndarray, p: np.ndarray, phrases: list, features: np.ndarray) -> np.ndarray:
+        calls.append((parts.copy(), p.copy(), phrases, choices(parts, p, phrases, features)))
+        assert np.array_equal(p, np.stack(decided[-1 - len(p): -1]))  # the window's bars, as they were decided
+        return calls[-1][-1]
+
+    monkeypatch.setattr(drummer, "_take", taking)
+    monkeypatch.setattr(planner, "heard_choices", choosing)
+    shipped = [h.part for h in heard_as_played(drummer, song, options)]
+    assert not calls and any(part >= 0 for part in shipped)
+    monkeypatch.setattr(hearing, "HEARD_CHOICES", 1)
+    heard = [h.part for h in heard_as_played(drummer, song, options)]
+    assert len(calls) >= 2 and {part for part in heard if part >= 0} == {int(out[0]) for *_, out in calls}
+    for parts, p, phrases, out in calls:
+        expected = choice.heard_feel(choice.heard_ride(parts, p, phrases, planner.vocabulary, planner.jazz_family,
+                                                       SWUNG_RIDE_RATIO), p, phrases, planner.vocabulary, planner.rates)
+        assert out.tolist() == (expected if heard_as == "jazz" else parts).tolist()
+    keepers = {planner.vocabulary.parts[part].keeper for part in heard if part >= 0}
+    assert keepers == {"ride"} if heard_as == "jazz" else ("ride" not in keepers and heard == shipped)

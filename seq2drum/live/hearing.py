@@ -1,12 +1,12 @@
 """What the live drummer hears of the band (issue 102), causally: a bar uses only the bars heard before it.
 
-`Hearing` keeps the band's bars as they come (their notes, and the live features the network read of them). Every
-DESCRIBE_BARS bars, half a plan after a plan, it reads the bars heard since (band.running `RunningBand`: the band
-described as a song cut there is, its instruments unknown) and hears its genre (band.heard `heard_genre`: the
-musician's --genre where given) for the jazz ride step, as offline. Every PLAN_BARS bars from the band's first it
-draws the plan again: the part the part model finds likeliest in the last phrase heard (its forward pass over the last
-WINDOW_BARS bars, with the description's song-wide columns) is the part the next bars play (`told_plan`), where a bar
-is of its meter family; a part the musician chose plays instead.
+`Hearing` keeps the band's bars as they come (their notes, the live features and probabilities the network had of
+them). Every DESCRIBE_BARS bars, half a plan after a plan, it reads the bars heard since (band.running `RunningBand`:
+the band described as a song cut there is, its instruments unknown) and hears its genre (band.heard `heard_genre`: the
+musician's --genre where given) for the jazz ride step, as offline. Every PLAN_BARS bars from the band's first it draws
+the plan again: the part model's likeliest part in the last phrase heard (its forward pass over the last WINDOW_BARS
+bars, with the description's song-wide columns; with HEARD_CHOICES, then offline take 1's heard ride and feel) is the
+part the next bars play (`told_plan`), where a bar is of its meter family; a part the musician chose plays instead.
 
 Off the bar's critical path: `ModelDrummer.next_bar` decides bar n with the hearing of the bars before n-1 and leaves
 bar n-1 (which came with n's call) `Unheard`, due at bar n + LATER_BARS (`Later`); `worked` takes it in after bar n's
@@ -27,6 +27,7 @@ from seq2drum.feel.swing import HeardSwing
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import notes_by_role
 from seq2drum.live.parts import live_plan
+from seq2drum.midi.drums import NUM_DRUM_CLASSES
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.features import phrase_features
 from seq2drum.parts.labels import cut_phrases, family_of
@@ -42,6 +43,11 @@ DESCRIBE_BARS = 8  # the bars heard are read half a plan after each plan; the ba
 WINDOW_BARS = 32  # the plan reads the band of the last this many bars heard
 PLAN_LEVELS = ("full",)  # the levels of part a plan tells (the live drummer keeps time while the band plays)
 PLAN_GIVEN = 1  # with drums of the user's to go on with, tell their part (offline's GIVEN); 0: the model's, as without
+# 1: the part gets offline take 1's heard ride and feel (Planner.heard_choices) over the last phrase's probabilities as
+# decided; 0 (shipped): jazz/'s backbeat bars 0.98 -> 0.66 (drummers 0.45) but F1 0.507 -> 0.484, midi/ 0.4587 ->
+# 0.4565: the causal network's hedged snare reads as comping, whose bound kick and snare miss (docs/experiments/
+# 2026-11-30-live-hears-the-feel.md)
+HEARD_CHOICES = 0
 ROLES = ("guitar", *BAND_ROLES)
 ONSET_COLUMNS = [STEP.index("onsets"), *(STEP.index(f"{role}_onsets") for role in BAND_ROLES)]  # role_onsets_per_bar's
 UNKNOWN_BAR = [BAR.index("novelty"), BAR.index("guitar_density"),  # against the song: live, against the bar alone
@@ -69,20 +75,25 @@ class Hearing:
     options: Any = None
     part: int = -1
     plan: Plan = NO_PLAN  # the part's plan (`told_plan`), made once per reading
+    heard_p: tuple[np.ndarray, ...] = ()  # (S, 9) the network's probabilities of each bar of `window` (HEARD_CHOICES)
 
 
 def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
-             read: tuple[np.ndarray, np.ndarray, int, int]) -> Hearing:
-    """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it),
-    kept as it came: it is read with the next reading."""
-    return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:])
+             read: tuple[np.ndarray, np.ndarray, int, int], p: np.ndarray | None = None) -> Hearing:
+    """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it;
+    `p` (S, 9): the network's probabilities it was decided with, None: none; kept with HEARD_CHOICES alone, 70 kB of
+    state), kept as it came: it is read with the next reading."""
+    p = np.zeros((len(read[0]), NUM_DRUM_CLASSES)) if p is None else p
+    return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:],
+                   heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:] if HEARD_CHOICES else ())
 
 
 class Unheard(NamedTuple):
     """A bar the hearing has yet to take in (`heard`): its notes up to the lead on its clock and the network's reading
     of it (live_bar's; None: no bar read), the position after the band's first of the bar decided with it (None
     before the band: nothing due), and what a reading and a plan read of the stream's state as it was then (its
-    options, swing, the user's loop bars), so that when the hearing takes it in never changes what it hears."""
+    options, swing, the user's loop bars), so that when the hearing takes it in never changes what it hears; `p`
+    (S, 9): the network's calibrated probabilities the bar was decided with (None: none)."""
 
     played: Sequence[PlayedNote]
     clock: BarClock | None
@@ -92,6 +103,7 @@ class Unheard(NamedTuple):
     swing: HeardSwing
     loop: tuple[np.ndarray, ...]
     loop_steps: tuple[int, ...]
+    p: np.ndarray | None = None
 
 
 class Later(NamedTuple):
@@ -143,7 +155,7 @@ def heard(hearing: Hearing, planner: Any, bar: Unheard) -> Hearing:
     """The hearing with `bar` taken in: kept (`with_bar`), and where a reading or a plan is due at its position
     (`due`), the band read or the plan drawn (`replanned`, reading `bar`'s options, swing and loop)."""
     if bar.read is not None and bar.clock is not None:
-        hearing = with_bar(hearing, bar.played, bar.clock, bar.read)
+        hearing = with_bar(hearing, bar.played, bar.clock, bar.read, bar.p)
     if bar.position is not None and due(bar.position):
         hearing = replanned(hearing, planner, bar, bar.position)
     return hearing
@@ -179,7 +191,8 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
             or options.style is not None or not hearing.window):
         return hearing
     song = window_song(hearing.window, hearing.described, hearing.genre)
-    features = phrase_features(song, cut_phrases([], 0, song.n_bars))
+    phrases = cut_phrases([], 0, song.n_bars)
+    features = phrase_features(song, phrases)
     straight = bool(features[0, SWUNG_SHARE] < SWUNG_SONG)
     if state.loop and PLAN_GIVEN:
         beat = np.full(len(state.loop), song.beat_steps[-1])
@@ -191,6 +204,8 @@ def replanned(hearing: Hearing, planner: Any, state: Any, position: int) -> Hear
                                                                           for part in planner.vocabulary.parts])
         weights = np.where(levels & (~planner.swung if straight else True), posterior, 0.0)
         part = int(weights.argmax()) if weights.max() > 0 else -1
+        if part >= 0 and HEARD_CHOICES and len(hearing.heard_p) == len(hearing.window):  # offline take 1's, as heard
+            part = int(planner.heard_choices(np.array([part]), np.stack(hearing.heard_p), phrases[-1:], features)[0])
     if part < 0:
         return hearing
     plan = replace(live_plan(planner, part), source=PlanSource.MODEL, chosen=None, swung=not straight)

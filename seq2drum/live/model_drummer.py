@@ -85,6 +85,7 @@ class LiveState:
     parts: tuple[tuple[int, str], ...] = ()  # the musician's parts: (first bar, part) each (live/parts.py)
     hearing: Hearing = Hearing()  # the band heard so far: its description, its genre, the plan (live/hearing.py)
     later: tuple[Later, ...] = ()  # the hearing's work the calls left, each due at a later bar's call (`after_bar`)
+    p: np.ndarray | None = None  # (S, 9) the last bar decided's calibrated probabilities, for the hearing's plan
 
 
 class ModelDrummer:
@@ -185,7 +186,7 @@ class ModelDrummer:
                            swing=state.swing.after(role_onsets(played, state.options.guitar_only), previous.numerator,
                                                    previous.denominator))
         left = Unheard(played, previous, read, bar.index - state.first if state.started else None, state.options,
-                       state.swing, state.loop, state.loop_steps)
+                       state.swing, state.loop, state.loop_steps, state.p)
         take, _, state = self.decided_bar(state, bar, self.ahead(bar))
         drums, level, drift = render_bar(take.hits[0], take.velocity[0], state.options, state.seed, bar,
                                          self.steps_per_quarter, state.level, bar_swing(self, state, bar),
@@ -242,13 +243,12 @@ class ModelDrummer:
         streak = state.streak + 1 if int(take.grooves[0]) == state.groove >= 0 else 1
         played_p, n_hits, total = state.totals
         totals = (played_p + float(p[take.hits].sum()), n_hits + float(take.n_hits), total + float(p.sum()))
-        # the next bar hears this one only for a policy whose decoder hears its own drums (`own_drums_passes`, as
-        # offline); else it goes on hearing the drums the user gave (a --groove clip, kept bars) or none: heard back,
-        # a drummer's first guess, made before the band had played much, held the whole song (validation songs bar by
-        # bar: song F1 0.408 hearing its own drums, 0.452 not; the loop 0.434)
+        # the next bar hears this one only where the decoder hears its own drums (`own_drums_passes`, as offline); else
+        # the user's (a --groove clip, kept bars) or none: heard back, a first guess made before the band played much
+        # was held the whole song (validation songs bar by bar: F1 0.408 hearing its own, 0.452 not; the loop 0.434)
         heard = take.hits[0] if self.policy.own_drums_passes > 0 else state.drums
         decided = (decoder, heard, int(take.grooves[0]), lam, totals, bar.index, counts)
-        done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short, "meters": meters}
+        done = {"last": (bar.index, int(ahead[2])), "streak": streak, "short": short, "meters": meters, "p": p[0]}
         if not state.started:  # before the band: decided from the song's start, committed when the band plays
             return take, scores, _moved(state, pending=decided, **done)
         return take, scores, _moved(state, decoder=decoder, drums=decided[1], groove=decided[2], lam=decided[3],

@@ -176,9 +176,8 @@ class Planner:
             return self.heard_levels(parts, posterior, p, phrases, silent, later_allowed, later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]
-        if not straight and style is None and given_part < 0 and features[0, HEARD_JAZZ] != 0:  # not heard as rock
-            chosen[0] = heard_ride(chosen[0], p, phrases, self.vocabulary, self.jazz_family, SWUNG_RIDE_RATIO)
-            chosen[0] = heard_feel(chosen[0], p, phrases, self.vocabulary, self.rates)
+        if style is None and given_part < 0:
+            chosen[0] = self.heard_choices(chosen[0], p, phrases, features)
         chosen = self.arrangements(chosen[0], phrases, posterior, later_allowed, musician, heard, n_plans)
         chosen += drawn_plans(self.model, features, chosen, n_plans, rng if rng is not None else
                               np.random.default_rng(0), heard)
@@ -191,6 +190,16 @@ class Planner:
         return [replace(self.plan(phrases, parts, song.n_bars, swung=not straight and style is None, source=source),
                         arrangement=arrangement, style=style, chosen=named)
                 for parts, arrangement in zip(chosen, named_arrangements)]
+
+    def heard_choices(self, parts: np.ndarray, p: np.ndarray, phrases: list[Phrase],
+                      features: np.ndarray) -> np.ndarray:
+        """Take 1's parts (P,) of `phrases` with the ride and the feel the network hears ((n, S, 9) `p`: parts.choice
+        `heard_ride`, then `heard_feel`) in a swung song not heard as rock (`features`' song-wide columns); else as they
+        are. Offline's take 1 without a style or drums given, and the live plan (live/hearing.py `replanned`)."""
+        if features[0, SWUNG_SHARE] < SWUNG_SONG or features[0, HEARD_JAZZ] == 0:  # straight, or heard as rock
+            return parts
+        parts = heard_ride(parts, p, phrases, self.vocabulary, self.jazz_family, SWUNG_RIDE_RATIO)
+        return heard_feel(parts, p, phrases, self.vocabulary, self.rates)
 
     def arrangements(self, first: np.ndarray, phrases: list[Phrase], posterior: np.ndarray, allowed: np.ndarray,
                      musician: np.ndarray | None, heard: Callable[[np.ndarray], np.ndarray], n_plans: int
