@@ -117,6 +117,31 @@ def test_a_later_takes_part_places_its_snare_but_plays_at_least_the_snare_the_ne
     placed = comping.conditioned(quiet, np.full(4, 16), plan, whole=True)[:, :16, SNARE].sum(axis=1)
     assert (placed > quiet[:, :16, SNARE].sum(axis=1) + 0.05).all()
 
+def test_a_swung_jazz_part_places_its_snare_but_plays_no_more_than_the_network_hears(planner: Planner) -> None:
+    """A swung plan's part of a family jazz/'s drummers ride in: its comping placed as its drummers place it, but no
+    bar louder in snare than the network hears it (scaled up to the network's backbeat, take 1 of jazz/ comped on every
+    swung off-beat: 3.3 snares a bar against its drummers' 1.9); a straight plan's part keeps the network's count."""
+    ride = part_index(planner, "eighths on the ride, comping")
+    swung_ride = ("4/4", "full", "ride", "swung", "comping")
+    parts = [dataclasses.replace(part, signature=swung_ride, sources={"jazz": 3}) if k == ride else part
+             for k, part in enumerate(planner.vocabulary.parts)]
+    jazz = Planner(dataclasses.replace(planner.vocabulary, parts=parts), planner.model)
+    jazz.delta = planner.delta.copy()
+    jazz.delta[ride, :16, SNARE] = 0.0
+    jazz.delta[ride, [4, 12], SNARE] = -3.0  # no snare on 2 and 4 ...
+    jazz.delta[ride, [7, 15], SNARE] = 1.3  # ... but on the swung &s
+    p = np.zeros((4, 32, 9))
+    p[:, :16] = 0.02
+    p[:, [4, 12], SNARE] = 0.45  # the network hears a backbeat
+    heard = p[:, :16, SNARE].sum(axis=1)
+    swung, straight = (Plan(tuple(phrases_of(1)), np.array([ride]), np.zeros(1, dtype=bool), swung=s)
+                       for s in (True, False))
+    comped = jazz.conditioned(p, np.full(4, 16), swung, whole=True)[:, :16, SNARE]
+    assert (comped.sum(axis=1) < heard - 0.05).all() and comped[0, 7] > comped[0, 4]
+    np.testing.assert_allclose(jazz.conditioned(p, np.full(4, 16), straight, whole=True)[:, :16, SNARE].sum(axis=1),
+                               heard)
+
+
 def later_levels_planner(planner: Planner, sparse: int = -1, no_backbeat: int = -1) -> Planner:
     """The planner with one part read as sparse and one as keeping time without a backbeat (the built corpus's parts
     are all full backbeat or comping parts)."""

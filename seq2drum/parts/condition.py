@@ -53,7 +53,9 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
     log-odds at that step against its family's average part, in bars of the part's length (others as they are);
     in `fill_rows` the fill's snare and toms are left to the network. `whole`: the kick and snare of a full part
     conditioned too, and a ride part's time on the ride (a later take: another drummer's reading, his kick,
-    snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less);
+    snare and cymbal his part's, a full part's snare scaled up to the snare the network hears where it is less, but
+    a swung plan's jazz-family part's no more than it hears: scaled up, take 1 of jazz/ comped on every swung
+    off-beat, 3.3 snares a bar against its drummers' 1.9, docs/experiments/2026-11-30-the-jazz-ride-named.md);
     in take 1 a half-time or four-on-the-floor part's kick and snare too, its snare scaled down to what is heard;
     in take 1 of a swung plan (`Plan.swung`) in a family with jazz/'s jazz ride, the network's time as it is, a
     ride part's on the ride where the network hears the ride (SWUNG_RIDE_RATIO); a part the musician chose
@@ -95,7 +97,8 @@ def conditioned(planner: PartTables, p: np.ndarray, bar_steps: np.ndarray, plan:
             # no more than the network hears in the bar (else too busy), a later take's as many at least (a comping
             # part's snare on the &s took a take's backbeat away); the musician's part its own (no backbeat: none)
             heard = p[rows, :length, SNARE].sum(axis=1) / np.maximum(moved[..., SNARE].sum(axis=1), 1e-9)
-            moved[..., SNARE] *= (np.minimum if own else np.maximum)(heard, 1.0)[:, None]
+            fewer = own or (plan.swung and bool(planner.jazz_family[part]) and not chosen)
+            moved[..., SNARE] *= (np.minimum if fewer else np.maximum)(heard, 1.0)[:, None]
         np.clip(moved, 0.0, 1.0, out=moved)
         out[rows, :length] = np.where(played > 0, moved, 0.0)
     return out
