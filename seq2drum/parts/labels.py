@@ -225,11 +225,7 @@ def _feels(at: PhraseRows, groove: np.ndarray, flags: np.ndarray) -> list[str]:
     """`feel_of` of each phrase's groove bars from (n, 5) `bar_feels` flags and snare hits."""
     tallies = np.add.reduceat(flags[at.rows].astype(np.int64) * groove[:, None], at.edges[:-1], axis=0)
     shares = tallies / np.add.reduceat(groove, at.edges[:-1], dtype=np.int64)[:, None]
-    out = []
-    for share in shares.tolist():
-        held = [name for name, value in zip(FEEL_FLAGS, share) if value >= FEEL_MIN_SHARE]
-        out.append(held[0] if held else "comping" if share[-1] >= COMPING_MIN_SNARES else "time-only")
-    return out
+    return [_feel_of(share) for share in shares.tolist()]
 
 
 def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
@@ -332,10 +328,13 @@ def kick_snare_feel(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndar
 def feel_of(flags: np.ndarray, snares: np.ndarray) -> str:
     """`kick_snare_feel` of groove bars from their (m, 4) `bar_feels` flags and snare hits (m,)."""
     m = len(flags)
-    for column, name in enumerate(FEEL_FLAGS):
-        if m and np.count_nonzero(flags[:, column]) / m >= FEEL_MIN_SHARE:
-            return name
-    return "comping" if m and snares.sum() / m >= COMPING_MIN_SNARES else "time-only"
+    return _feel_of([np.count_nonzero(column) / m for column in flags.T] + [snares.sum() / m]) if m else "time-only"
+
+
+def _feel_of(shares: list[float]) -> str:
+    """`feel_of` from the share of groove bars each of FEEL_FLAGS holds in and the snare hits a bar (the last)."""
+    held = [name for name, value in zip(FEEL_FLAGS, shares) if value >= FEEL_MIN_SHARE]
+    return held[0] if held else "comping" if shares[-1] >= COMPING_MIN_SNARES else "time-only"
 
 
 def bar_feels(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:
