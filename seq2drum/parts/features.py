@@ -134,7 +134,8 @@ def swing_reading(onsets: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndar
 
 
 def folded_f1(a: np.ndarray, b: np.ndarray) -> float:
-    """Cell F1 of two phrases' onsets folded over their bars ((S,) bool each); 1 for two empty phrases."""
+    """Cell F1 of two phrases' onsets folded over their bars ((S,) bool each), or of two takes' hits (any one shape:
+    groove.takes `take_similarity`); 1 for two empty ones."""
     total = a.sum() + b.sum()
     return float(2 * (a & b).sum() / total) if total else 1.0
 
@@ -148,7 +149,7 @@ def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, 
 
 
 def _changes(onsets: np.ndarray, per_bar: np.ndarray, rows: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """`band_changes` from (n, S) bool onsets and each phrase's notes a bar: `band_changed` of every pair at once."""
+    """`band_changes` from (n, S) bool onsets and each phrase's notes a bar: `band_changed` of each pair."""
     f1 = np.ones(len(rows))
     changed = np.zeros(len(rows), dtype=bool)
     if len(rows) < 2:
@@ -156,11 +157,8 @@ def _changes(onsets: np.ndarray, per_bar: np.ndarray, rows: Sequence[tuple[int, 
     ends = np.array([[a, b] for a, b in rows]).ravel()
     padded = np.concatenate([onsets, np.zeros((1, onsets.shape[1]), dtype=bool)])  # reduceat reads an end row
     folded = np.logical_or.reduceat(padded, ends, axis=0)[::2]  # (P, S): rows [a, b) of each (none empty)
-    sizes = folded.sum(axis=1)
-    total, both = sizes[:-1] + sizes[1:], (folded[:-1] & folded[1:]).sum(axis=1)
-    f1[1:] = np.where(total > 0, 2 * both / np.maximum(total, 1), 1.0)  # folded_f1's
-    moved = np.abs(per_bar[1:] - per_bar[:-1]) / np.maximum(np.maximum(per_bar[:-1], per_bar[1:]), 1e-9)
-    changed[1:] = (moved >= CHANGE_RATIO) | (f1[1:] < CHANGE_CELL_F1)
+    for j in range(1, len(rows)):
+        changed[j], f1[j] = band_changed(per_bar[j - 1], per_bar[j], folded[j - 1], folded[j])
     return changed, f1
 
 
