@@ -156,9 +156,9 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
     totals = hits_per_bar.sum(axis=1)  # each row along the fast axis: `hits_per_bar.sum()` of each
     groove = ~fills[at.rows]
     groove |= ~np.logical_or.reduceat(groove, at.edges[:-1])[at.piece]  # a phrase of fills alone: all its bars
-    keepers = _keepers(at, groove, counts, bar_steps, beat_steps)
     groove_rows = at.rows[groove]
     groove_edges = np.concatenate([[0], np.cumsum(np.add.reduceat(groove, at.edges[:-1], dtype=np.int64))])
+    keepers = _keepers(at, groove, groove_rows, groove_edges.tolist(), counts, bar_steps, beat_steps)
     kept = [j for j, keeper in enumerate(keepers) if keeper != "none"]
     subdivisions = dict(zip(kept, keeper_subdivisions(
         hits, offset, beat_steps, [keepers[j] for j in kept],
@@ -205,11 +205,10 @@ class PhraseRows:
         return tally.reshape(len(self.lengths), width).argmax(axis=1)
 
 
-def _keepers(at: PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps: np.ndarray,
-             beat_steps: np.ndarray) -> list[str]:
-    """`time_keeper` of each phrase's groove bars (`groove` (R,) over `at.rows`), its beats summed as it sums them."""
-    rows = at.rows[groove]
-    edges = np.concatenate([[0], np.cumsum(np.add.reduceat(groove, at.edges[:-1], dtype=np.int64))]).tolist()
+def _keepers(at: PhraseRows, groove: np.ndarray, rows: np.ndarray, edges: list[int], counts: np.ndarray,
+             bar_steps: np.ndarray, beat_steps: np.ndarray) -> list[str]:
+    """`time_keeper` of each phrase's groove bars (`groove` (R,) over `at.rows`: the song `rows` they are, phrase j's
+    from `edges[j]` to `edges[j + 1]`), its beats summed as it sums them."""
     tallies = np.add.reduceat(counts[at.rows] * groove[:, None], at.edges[:-1], axis=0)  # (P, 9) groove bars' hits
     with np.errstate(divide="ignore", invalid="ignore"):
         chosen = bar_steps[rows] / beat_steps[rows]
