@@ -71,11 +71,6 @@ def _mean(values: np.ndarray) -> float:
     return np.add.reduce(values) / len(values)
 
 
-def _bar_means(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray:
-    """(P,) `_mean` of each phrase's slice of (n,) float64 `values`."""
-    return np.array([_mean(values[a:b]) for a, b in rows])
-
-
 _BAND_MEANS = ("tempo_log2", *(f"band_{role}_{cue}" for cue in ("plays", "density") for role in ROLES))
 _PLACE_MEANS = ("guitar_density", "guitar_loudness", "novelty")
 
@@ -117,7 +112,7 @@ def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, 
     """(P,) bool: the band changes at each phrase's start (its notes a bar moved by CHANGE_RATIO from the phrase
     before's, or its folded onsets at cell F1 under CHANGE_CELL_F1), and (P,) that cell F1 (1 for the first)."""
     rows = [(p.start_row, p.end_row) for p in phrases]
-    per_bar = _bar_means(np.asarray(song.notes, dtype=np.float64), rows)
+    per_bar = phrase_means(np.asarray(song.notes, dtype=np.float64)[:, None], rows)[:, 0]
     return _changes(bar_onsets(song) > 0, per_bar, rows)
 
 
@@ -151,7 +146,7 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
                          "was read for a model with other columns")
     rows = [(p.start_row, p.end_row) for p in phrases]
     notes = np.asarray(song.notes, dtype=np.float64)
-    per_bar = _bar_means(notes, rows)
+    per_bar = phrase_means(notes[:, None], rows)[:, 0]
     level = np.log1p(per_bar)  # log(1 + notes a bar) of each phrase
     median = float(arrays.median(level)) if len(level) else 0.0
     onsets = bar_onsets(song)
