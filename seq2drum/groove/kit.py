@@ -34,20 +34,34 @@ def open_hats(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCo
     (OPEN_HAT_COUNT_SHARE of its open-hat probabilities summed over the playing bars, rounded), the bar's likeliest
     closed-hat cells (open-hat probability at least OPEN_HAT_MIN_P, at most OPEN_HAT_MAX_PER_BAR a bar) open.
     Returns the count after the bars."""
+    return _by_count(hits, p, playing, count, OPEN_HAT, 0, (OPEN_HAT_COUNT_SHARE, OPEN_HAT_SONG_RATE, OPEN_HAT_MIN_P,
+                                                          OPEN_HAT_MAX_PER_BAR), CLOSED_HAT, (CLOSED_HAT,))
+
+
+def _by_count(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: KitCount, voice: int, first: int,
+              limits: tuple[float, float, float, int], over: int | None, replaced: tuple[int, ...]) -> KitCount:
+    """`open_hats` and `crash_accents`: bar by bar over the playing bars, from step `first` on, while the hits of
+    `voice` played stay under those the model expects (`limits`: the share of its probabilities summed, rounded; the
+    song's rate a playing bar it must reach; the probability a cell needs; the most a bar), the bar's likeliest cells
+    that `over` holds (None: that `voice` does not hold yet) play `voice`, `replaced` giving way there.
+    Returns the count after the bars."""
+    share, song_rate, min_p, most = limits
     expected, played, bars = count
     for row in playing.nonzero()[0].tolist():  # np.flatnonzero's rows of a 1-d mask, without its two wrappers
-        expected += OPEN_HAT_COUNT_SHARE * float(p[row, :, OPEN_HAT].sum())
+        expected += share * float(p[row, first:, voice].sum())
         bars += 1
-        played += int(np.count_nonzero(hits[row, :, OPEN_HAT]))
-        wanted = min(int(expected + 0.5) - played, OPEN_HAT_MAX_PER_BAR)
-        if wanted <= 0 or expected < OPEN_HAT_SONG_RATE * bars:
+        played += int(np.count_nonzero(hits[row, first:, voice]))
+        wanted = min(int(expected + 0.5) - played, most)
+        if wanted <= 0 or expected < song_rate * bars:
             continue
-        cells = (hits[row, :, CLOSED_HAT] & (p[row, :, OPEN_HAT] >= OPEN_HAT_MIN_P)).nonzero()[0]
+        held = ~hits[row, first:, voice] if over is None else hits[row, first:, over]
+        cells = (held & (p[row, first:, voice] >= min_p)).nonzero()[0] + first
         if not len(cells):
             continue
-        chosen = cells[(-p[row, cells, OPEN_HAT]).argsort(kind="stable")[:wanted]]
-        hits[row, chosen, OPEN_HAT] = True
-        hits[row, chosen, CLOSED_HAT] = False
+        chosen = cells[(-p[row, cells, voice]).argsort(kind="stable")[:wanted]]
+        hits[row, chosen, voice] = True
+        for other in replaced:
+            hits[row, chosen, other] = False
         played += len(chosen)
     return KitCount(expected, played, bars)
 
@@ -89,8 +103,6 @@ def kicks_by_count(hits: np.ndarray, p: np.ndarray, bass_onsets: np.ndarray | No
         allowed = np.where(ridden, np.floor(expected + 0.5), allowed)
     counts = np.add.reduce(kicks, axis=1)  # np.count_nonzero(axis=1)'s counts, without its wrapper
     over = counts > allowed
-    if not np.count_nonzero(over):
-        return
     for row in over.nonzero()[0].tolist():  # a row's drops change no other row's count
         droppable = kicks[row].copy()
         droppable[0] = False
@@ -125,20 +137,5 @@ def crash_accents(hits: np.ndarray, p: np.ndarray, playing: np.ndarray, count: K
     CRASH_MAX_PER_BAR a bar) crash, the hat or ride there giving way, as a drummer accents a push or a stab; only
     while the model expects CRASH_SONG_RATE crash hits a playing bar so far (a song whose drummer crashes). The
     downbeat crash is the structure's (groove.rules `crash_marks`, its count and gap). Returns the count after."""
-    expected, played, bars = count
-    for row in playing.nonzero()[0].tolist():
-        expected += CRASH_COUNT_SHARE * float(p[row, 1:, CRASH].sum())
-        bars += 1
-        played += int(np.count_nonzero(hits[row, 1:, CRASH]))
-        wanted = min(int(expected + 0.5) - played, CRASH_MAX_PER_BAR)
-        if wanted <= 0 or expected < CRASH_SONG_RATE * bars:
-            continue
-        cells = ((p[row, 1:, CRASH] >= CRASH_HIT_MIN_P) & ~hits[row, 1:, CRASH]).nonzero()[0] + 1
-        if not len(cells):
-            continue
-        chosen = cells[(-p[row, cells, CRASH]).argsort(kind="stable")[:wanted]]
-        hits[row, chosen, CRASH] = True
-        hits[row, chosen, CLOSED_HAT] = False
-        hits[row, chosen, RIDE] = False
-        played += len(chosen)
-    return KitCount(expected, played, bars)
+    return _by_count(hits, p, playing, count, CRASH, 1, (CRASH_COUNT_SHARE, CRASH_SONG_RATE, CRASH_HIT_MIN_P,
+                                                       CRASH_MAX_PER_BAR), None, (CLOSED_HAT, RIDE))

@@ -125,18 +125,14 @@ def edges(span: Span, crash_phrase_bars: int) -> np.ndarray:
     each PHRASE_BARS-bar phrase inside it (bars longer than SHORT_BAR_STEPS: a fill in a 4/16 pickup is a snare
     roll)."""
     n = span.n_bars
-    crashes, fills = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    for section in span.sections:
-        if 0 <= section.start < n:
-            crashes[section.start] = True
-        if section.known_end and closes_with_fill(section.end - section.start) and 0 < section.end <= n:
-            fills[section.end - 1] = True
-        rows = np.arange(max(section.start, 0), max(min(section.end, n), 0))
-        position = rows - section.start
-        if crash_phrase_bars > 0:
-            crashes[rows] |= (position % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= section.end)
-                                                                    | (section.end >= n))
-        fills[rows] |= (position % PHRASE_BARS == PHRASE_BARS - 1) & (span.bar_steps[rows] > SHORT_BAR_STEPS)
+    position, fills = section_places(span.sections, n, n)  # a section's closing bar fills
+    crashes = position == 0
+    if crash_phrase_bars > 0:
+        for section in span.sections:
+            rows = np.arange(max(section.start, 0), max(min(section.end, n), 0))
+            crashes[rows] |= ((rows - section.start) % crash_phrase_bars == 0) & ((rows + CRASH_MIN_GAP <= section.end)
+                                                                                  | (section.end >= n))
+    fills |= (position >= 0) & (position % PHRASE_BARS == PHRASE_BARS - 1) & (span.bar_steps > SHORT_BAR_STEPS)
     marked = np.empty((n, 3), dtype=bool)  # np.stack's columns, without its Python (a fifth of a live request)
     marked[:, 0], marked[:, 1], marked[:, 2] = ~span.guitar_plays, crashes, fills
     return marked

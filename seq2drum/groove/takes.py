@@ -31,6 +31,7 @@ from seq2drum.groove.settings import LATER_TAKE_FLOOR, SWAP_SLICE_SHARES, SWUNG_
 from seq2drum.groove.structure import PlannedFills, bar_labels, bass_silence
 from seq2drum.groove.variations import distinct_variation
 from seq2drum.options import GenerationOptions
+from seq2drum.parts.features import folded_f1 as take_similarity  # cell F1 between two takes' hits
 from seq2drum.parts.plan_value import Held, Plan
 
 OTHER_GROOVE_TRIES = 4  # a later take's other-grooves attempt: as tuned, without refinement, then pushed away twice
@@ -152,13 +153,6 @@ def _keep_asked(take: Take, finish: Finish) -> None:
 def distinct(take: Take, takes: list[Take], limit: float = TAKE_MAX_SIMILARITY) -> bool:
     """Whether `take` shares under `limit` of its cells (cell F1) with every take of `takes`."""
     return not takes or max(take_similarity(take.hits, t.hits) for t in takes) < limit
-
-
-def take_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Cell F1 between two takes' hits (any shape); 1 when both are empty."""
-    matched = float((a & b).sum())
-    total = float(a.sum() + b.sum())
-    return 2 * matched / total if total else 1.0
 
 
 def steered_takes(decoder: Decoder, scores: SongScores, n_takes: int = 1,

@@ -71,47 +71,15 @@ def _mean(values: np.ndarray) -> float:
     return np.add.reduce(values) / len(values)
 
 
-def exact_sums(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray | None:
-    """(P, C) each phrase's sum of (n, K, C) `values` over its rows [a, b) and its K, all at once, where that is the
-    very float a phrase's own sum (in float32 or float64, in any order) gives: every value on a 1/64 grid and the
-    magnitudes' whole sum under 2**17, so that every partial sum is exact; None otherwise (sum each phrase alone)."""
-    wide = values.astype(np.float64)
-    scaled = wide * 64.0
-    if not (np.array_equal(scaled, np.floor(scaled)) and float(np.abs(wide).sum()) < 2.0**17):
-        return None
-    so_far = np.concatenate([np.zeros((1, values.shape[2])), np.cumsum(wide.sum(axis=1), axis=0)])
-    return so_far[[b for _, b in rows]] - so_far[[a for a, _ in rows]]
-
-
-def _bar_means(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray:
-    """(P,) `_mean` of each phrase's slice of (n,) float64 `values`."""
-    sums = exact_sums(values[:, None, None], rows) if len(rows) else None
-    if sums is None:
-        return np.array([_mean(values[a:b]) for a, b in rows])
-    return sums[:, 0] / np.array([b - a for a, b in rows])
-
-
 _BAND_MEANS = ("tempo_log2", *(f"band_{role}_{cue}" for cue in ("plays", "density") for role in ROLES))
 _PLACE_MEANS = ("guitar_density", "guitar_loudness", "novelty")
 
 
 def phrase_means(values: np.ndarray, rows: Sequence[tuple[int, int]]) -> np.ndarray:
-    """(P, C) the mean of (n, C) `values` over each phrase's rows [a, b), the same floats as `_mean` of each
-    column's slice: np.add.reduce adds fewer than 8 values one by one, so phrases of up to 7 bars are summed here
-    row by row, all at once (padded with zeros, which add nothing); longer ones through `_mean` itself."""
-    lengths = np.array([b - a for a, b in rows], dtype=np.int64)
+    """(P, C) the mean of (n, C) `values` over each phrase's rows [a, b): `_mean` of each column's slice."""
     if not len(rows):
         return np.zeros((0, values.shape[1]), dtype=values.dtype)
-    if lengths.min() < 1 or lengths.max() >= 8:
-        return np.array([[_mean(values[a:b, c]) for c in range(values.shape[1])] for a, b in rows])
-    longest = int(lengths.max())
-    index = np.array([a for a, _ in rows])[:, None] + np.arange(longest)[None, :]
-    index = np.where(np.arange(longest)[None, :] < lengths[:, None], index, len(values))  # past the end: a zero row
-    gathered = np.concatenate([values, np.zeros((1, values.shape[1]), dtype=values.dtype)])[index]  # (P, L, C)
-    total = gathered[:, 0].copy()
-    for k in range(1, longest):
-        total += gathered[:, k]
-    return total / lengths[:, None].astype(total.dtype)
+    return np.array([[_mean(values[a:b, c]) for c in range(values.shape[1])] for a, b in rows])
 
 
 def bar_onsets(song: BarSong) -> np.ndarray:
@@ -134,7 +102,8 @@ def swing_reading(onsets: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndar
 
 
 def folded_f1(a: np.ndarray, b: np.ndarray) -> float:
-    """Cell F1 of two phrases' onsets folded over their bars ((S,) bool each); 1 for two empty phrases."""
+    """Cell F1 of two phrases' onsets folded over their bars ((S,) bool each), or of two takes' hits (any one shape:
+    groove.takes `take_similarity`); 1 for two empty ones."""
     total = a.sum() + b.sum()
     return float(2 * (a & b).sum() / total) if total else 1.0
 
@@ -143,12 +112,12 @@ def band_changes(song: BarSong, phrases: Sequence[Phrase]) -> tuple[np.ndarray, 
     """(P,) bool: the band changes at each phrase's start (its notes a bar moved by CHANGE_RATIO from the phrase
     before's, or its folded onsets at cell F1 under CHANGE_CELL_F1), and (P,) that cell F1 (1 for the first)."""
     rows = [(p.start_row, p.end_row) for p in phrases]
-    per_bar = _bar_means(np.asarray(song.notes, dtype=np.float64), rows)
+    per_bar = phrase_means(np.asarray(song.notes, dtype=np.float64)[:, None], rows)[:, 0]
     return _changes(bar_onsets(song) > 0, per_bar, rows)
 
 
 def _changes(onsets: np.ndarray, per_bar: np.ndarray, rows: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """`band_changes` from (n, S) bool onsets and each phrase's notes a bar: `band_changed` of every pair at once."""
+    """`band_changes` from (n, S) bool onsets and each phrase's notes a bar: `band_changed` of each pair."""
     f1 = np.ones(len(rows))
     changed = np.zeros(len(rows), dtype=bool)
     if len(rows) < 2:
@@ -156,11 +125,8 @@ def _changes(onsets: np.ndarray, per_bar: np.ndarray, rows: Sequence[tuple[int, 
     ends = np.array([[a, b] for a, b in rows]).ravel()
     padded = np.concatenate([onsets, np.zeros((1, onsets.shape[1]), dtype=bool)])  # reduceat reads an end row
     folded = np.logical_or.reduceat(padded, ends, axis=0)[::2]  # (P, S): rows [a, b) of each (none empty)
-    sizes = folded.sum(axis=1)
-    total, both = sizes[:-1] + sizes[1:], (folded[:-1] & folded[1:]).sum(axis=1)
-    f1[1:] = np.where(total > 0, 2 * both / np.maximum(total, 1), 1.0)  # folded_f1's
-    moved = np.abs(per_bar[1:] - per_bar[:-1]) / np.maximum(np.maximum(per_bar[:-1], per_bar[1:]), 1e-9)
-    changed[1:] = (moved >= CHANGE_RATIO) | (f1[1:] < CHANGE_CELL_F1)
+    for j in range(1, len(rows)):
+        changed[j], f1[j] = band_changed(per_bar[j - 1], per_bar[j], folded[j - 1], folded[j])
     return changed, f1
 
 
@@ -180,7 +146,7 @@ def phrase_features(song: BarSong, phrases: Sequence[Phrase], steps_per_quarter:
                          "was read for a model with other columns")
     rows = [(p.start_row, p.end_row) for p in phrases]
     notes = np.asarray(song.notes, dtype=np.float64)
-    per_bar = _bar_means(notes, rows)
+    per_bar = phrase_means(notes[:, None], rows)[:, 0]
     level = np.log1p(per_bar)  # log(1 + notes a bar) of each phrase
     median = float(arrays.median(level)) if len(level) else 0.0
     onsets = bar_onsets(song)
@@ -234,18 +200,13 @@ def _place_columns(song: BarSong, onsets: np.ndarray, rows: list[tuple[int, int]
 
 def _onset_shares(onsets: np.ndarray, step: np.ndarray, rows: list[tuple[int, int]]) -> np.ndarray:
     """(P, 4) float32: each phrase's share of its band's onsets at each METRICAL place (a phrase's block sums,
-    float32, each over its own total or 1e-9), all at once where `exact_sums` can."""
-    blocks = [onsets, *(onsets * step[:, :, STEP.index(name)] for name in METRICAL)]  # (n, S) float32 each
-    sums = exact_sums(np.stack(blocks, axis=2), rows) if rows else None
-    if sums is None:
-        out = []
-        for a, b in rows:
-            total = max(onsets[a:b].sum(), 1e-9)
-            out.append([block[a:b].sum() / total for block in blocks[1:]])
-        return np.array(out, dtype=np.float32).reshape(len(rows), len(METRICAL))
-    sums = sums.astype(onsets.dtype)  # the very float32 sums of each block
-    total = np.where(sums[:, :1] > 1e-9, sums[:, :1], np.float32(1e-9))  # max(total, 1e-9), as float32 divides by it
-    return sums[:, 1:] / total
+    float32, each over its own total or 1e-9)."""
+    blocks = [onsets * step[:, :, STEP.index(name)] for name in METRICAL]  # (n, S) float32 each
+    out = []
+    for a, b in rows:
+        total = max(onsets[a:b].sum(), 1e-9)
+        out.append([block[a:b].sum() / total for block in blocks])
+    return np.array(out, dtype=np.float32).reshape(len(rows), len(METRICAL))
 
 
 def _masked_means(values: np.ndarray, mask: np.ndarray, rows: list[tuple[int, int]]) -> list[float]:

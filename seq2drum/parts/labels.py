@@ -156,9 +156,9 @@ def label_phrases(hits: np.ndarray, offset: np.ndarray, bar_steps: np.ndarray, b
     totals = hits_per_bar.sum(axis=1)  # each row along the fast axis: `hits_per_bar.sum()` of each
     groove = ~fills[at.rows]
     groove |= ~np.logical_or.reduceat(groove, at.edges[:-1])[at.piece]  # a phrase of fills alone: all its bars
-    keepers = _keepers(at, groove, counts, bar_steps, beat_steps)
     groove_rows = at.rows[groove]
     groove_edges = np.concatenate([[0], np.cumsum(np.add.reduceat(groove, at.edges[:-1], dtype=np.int64))])
+    keepers = _keepers(at, groove, groove_rows, groove_edges.tolist(), counts, bar_steps, beat_steps)
     kept = [j for j, keeper in enumerate(keepers) if keeper != "none"]
     subdivisions = dict(zip(kept, keeper_subdivisions(
         hits, offset, beat_steps, [keepers[j] for j in kept],
@@ -206,11 +206,10 @@ class PhraseRows:
         return tally.reshape(len(self.lengths), width).argmax(axis=1)
 
 
-def _keepers(at: PhraseRows, groove: np.ndarray, counts: np.ndarray, bar_steps: np.ndarray,
-             beat_steps: np.ndarray) -> list[str]:
-    """`time_keeper` of each phrase's groove bars (`groove` (R,) over `at.rows`), its beats summed as it sums them."""
-    rows = at.rows[groove]
-    edges = np.concatenate([[0], np.cumsum(np.add.reduceat(groove, at.edges[:-1], dtype=np.int64))]).tolist()
+def _keepers(at: PhraseRows, groove: np.ndarray, rows: np.ndarray, edges: list[int], counts: np.ndarray,
+             bar_steps: np.ndarray, beat_steps: np.ndarray) -> list[str]:
+    """`time_keeper` of each phrase's groove bars (`groove` (R,) over `at.rows`: the song `rows` they are, phrase j's
+    from `edges[j]` to `edges[j + 1]`), its beats summed as it sums them."""
     tallies = np.add.reduceat(counts[at.rows] * groove[:, None], at.edges[:-1], axis=0)  # (P, 9) groove bars' hits
     with np.errstate(divide="ignore", invalid="ignore"):
         chosen = bar_steps[rows] / beat_steps[rows]
@@ -226,11 +225,7 @@ def _feels(at: PhraseRows, groove: np.ndarray, flags: np.ndarray) -> list[str]:
     """`feel_of` of each phrase's groove bars from (n, 5) `bar_feels` flags and snare hits."""
     tallies = np.add.reduceat(flags[at.rows].astype(np.int64) * groove[:, None], at.edges[:-1], axis=0)
     shares = tallies / np.add.reduceat(groove, at.edges[:-1], dtype=np.int64)[:, None]
-    out = []
-    for share in shares.tolist():
-        held = [name for name, value in zip(FEEL_FLAGS, share) if value >= FEEL_MIN_SHARE]
-        out.append(held[0] if held else "comping" if share[-1] >= COMPING_MIN_SNARES else "time-only")
-    return out
+    return [_feel_of(share) for share in shares.tolist()]
 
 
 def time_keeper(counts: np.ndarray, beats_per_bar: np.ndarray) -> str:
@@ -354,10 +349,13 @@ def kick_snare_feel(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndar
 def feel_of(flags: np.ndarray, snares: np.ndarray) -> str:
     """`kick_snare_feel` of groove bars from their (m, 4) `bar_feels` flags and snare hits (m,)."""
     m = len(flags)
-    for column, name in enumerate(FEEL_FLAGS):
-        if m and np.count_nonzero(flags[:, column]) / m >= FEEL_MIN_SHARE:
-            return name
-    return "comping" if m and snares.sum() / m >= COMPING_MIN_SNARES else "time-only"
+    return _feel_of([np.count_nonzero(column) / m for column in flags.T] + [snares.sum() / m]) if m else "time-only"
+
+
+def _feel_of(shares: list[float]) -> str:
+    """`feel_of` from the share of groove bars each of FEEL_FLAGS holds in and the snare hits a bar (the last)."""
+    held = [name for name, value in zip(FEEL_FLAGS, shares) if value >= FEEL_MIN_SHARE]
+    return held[0] if held else "comping" if shares[-1] >= COMPING_MIN_SNARES else "time-only"
 
 
 def bar_feels(hits: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray) -> np.ndarray:

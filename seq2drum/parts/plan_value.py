@@ -117,11 +117,7 @@ class Plan:
 
     def bar_fills(self, n_bars: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Each row's part's fill bars and their lengths (groove.structure `PlannedFills`), None outside phrases."""
-        rows: list = [None] * n_bars
-        for phrase, bank in zip(self.phrases, self.banks):
-            for row in range(max(phrase.start_row, 0), min(phrase.end_row, n_bars)):
-                rows[row] = bank
-        return rows
+        return [self.banks[j] if 0 <= j < len(self.banks) else None for j in self.bar_phrases(n_bars).tolist()]
 
     def bar_chosen(self, n_bars: int) -> np.ndarray:
         """(n,) bool the rows of phrases whose part the musician chose (`--parts`)."""
