@@ -78,6 +78,11 @@ def test_a_jazz_ride_through_comping_bars_still_swings() -> None:
     sixteenths = [(s, RIDE) for s in range(16)]
     found = label(sixteenths, fills={1: sixteenths + comping, 2: sixteenths + comping, 3: sixteenths + comping})
     assert (found.keeper, found.subdivision) == ("ride", "16ths")
+    # a straight hat that strikes a beat's second 16th keeps its own reading, whatever the fills' triplets swing
+    hat, triplets = [(s, CLOSED_HAT) for s in (0, 4, 5, 8, 12)], [(s, CLOSED_HAT) for s in range(0, 16, 4)]
+    fill = triplets + [(s, CLOSED_HAT) for s in (3, 7, 11, 15)] + [(s, LOW_TOM) for s in (8, 12)]
+    found = label(hat, fills={1: fill, 2: fill, 3: fill}, offsets={(s, CLOSED_HAT): -1 / 3 for s in (3, 7, 11, 15)})
+    assert found.fill_rows == (1, 2, 3) and (found.keeper, found.subdivision) == ("closed_hat", "quarters")
 
 
 def test_a_straight_ride_is_not_swung() -> None:

@@ -272,15 +272,16 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
                         whole: Sequence[np.ndarray] | None = None) -> list[str]:
     """`keeper_subdivision` of many phrases of one song's (n, S, 9) `hits` at once: phrase j's time-keeper
     `keepers[j]` over its bars `rows[j]` (song rows, in order), each read as if alone (its bars counted from 0).
-    A phrase whose bars give under SWING_MIN_BEATS beats to read its swing from reads it over `whole[j]` (all its
-    bars, fills too) where given: a jazz ride's phrase of one groove bar and three comping bars had two beats, and
-    its skip notes on the beats' last 16th read as 16ths ("16ths on the ride" printed for the spang-a-lang)."""
+    A phrase whose bars give under SWING_MIN_BEATS beats to read its swing from, and whose keeper strikes no beat's
+    second 16th there (a swung eighth lands on the last), reads it over `whole[j]` (all its bars, fills too) where
+    given: a jazz ride's phrase of one groove bar and three comping bars had two beats, and its skip notes on the
+    beats' last 16th read as 16ths ("16ths on the ride" printed for the spang-a-lang)."""
     out = ["none"] * len(keepers)
     for keeper in sorted(set(keepers)):
         jobs = [j for j, k in enumerate(keepers) if k == keeper]
-        places, strikes, odd, in_beat = _keeper_places(hits, offset, beat_steps, keeper, [rows[j] for j in jobs],
+        places, strikes, odd, in_beat, second = _keeper_places(hits, offset, beat_steps, keeper, [rows[j] for j in jobs],
                                                        steps_per_quarter)
-        short = [index for index, mine in enumerate(places) if len(mine) < SWING_MIN_BEATS]
+        short = [index for index, mine in enumerate(places) if len(mine) < SWING_MIN_BEATS and not second[index]]
         if whole is not None and short:
             wider = _keeper_places(hits, offset, beat_steps, keeper, [whole[jobs[i]] for i in short],
                                    steps_per_quarter)[0]
@@ -301,10 +302,10 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
 
 def _keeper_places(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray, keeper: str,
                    rows: Sequence[np.ndarray], steps_per_quarter: int
-                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Of each piece's bars `rows[i]` (song rows, read as if alone): the swung positions of `keeper`'s off-beat notes
-    in quarter-note beats (feel.swing `grouped_swung_positions`), its strikes, those on odd 16ths and those between
-    the beats."""
+    in quarter-note beats (feel.swing `grouped_swung_positions`), its strikes, those on odd 16ths, those between the
+    beats and those on a quarter beat's second 16th."""
     song_rows = np.concatenate([np.asarray(r) for r in rows]).astype(np.int64)
     lengths = [len(r) for r in rows]
     job = np.repeat(np.arange(len(rows)), lengths)
@@ -320,7 +321,8 @@ def _keeper_places(hits: np.ndarray, offset: np.ndarray, beat_steps: np.ndarray,
     strikes = np.bincount(piece, minlength=len(rows))
     odd = np.bincount(piece[step % 2 == 1], minlength=len(rows))
     in_beat = np.bincount(piece[step % beat_steps[row] != 0], minlength=len(rows))
-    return [places[edges[i] : edges[i + 1]] for i in range(len(rows))], strikes, odd, in_beat
+    second = np.bincount(piece[quarter & (step % steps_per_quarter == 1)], minlength=len(rows))
+    return [places[edges[i] : edges[i + 1]] for i in range(len(rows))], strikes, odd, in_beat, second
 
 
 def backbeat_beats(n_beats: int) -> list[int]:
