@@ -279,8 +279,8 @@ def keeper_subdivisions(hits: np.ndarray, offset: np.ndarray, beat_steps: np.nda
     out = ["none"] * len(keepers)
     for keeper in sorted(set(keepers)):
         jobs = [j for j, k in enumerate(keepers) if k == keeper]
-        places, strikes, odd, in_beat, second = _keeper_places(hits, offset, beat_steps, keeper, [rows[j] for j in jobs],
-                                                       steps_per_quarter)
+        places, strikes, odd, in_beat, second = _keeper_places(hits, offset, beat_steps, keeper,
+                                                               [rows[j] for j in jobs], steps_per_quarter)
         short = [index for index, mine in enumerate(places) if len(mine) < SWING_MIN_BEATS and not second[index]]
         if whole is not None and short:
             wider = _keeper_places(hits, offset, beat_steps, keeper, [whole[jobs[i]] for i in short],
