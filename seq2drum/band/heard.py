@@ -6,8 +6,9 @@ form from its choruses; and the form the sections count (`counted_form`: a 12-ba
 The reader knows three words (`seq2drum.options.GENRES`): jazz where its score of the band reaches the fitted
 threshold, else blues where the band plays a 12-bar blues, else rock (the drums' own kind today: the table's rock,
 pop, folk and game songs are one band to these numbers, docs/experiments/2026-11-29-the-band-heard.md). A musician's
-`--genre` says otherwise: it is what is printed, and what the plan will read (it does not yet); the touch reads
-the reader's score of the band itself (`jazz_score`).
+`--genre` says otherwise: it is what is printed, what the part model reads (parts.features `heard_jazz`; take 1's
+heard ride and feel run only where it is not rock) and what the jazz ride step plays for; the touch reads the
+reader's own score (`jazz_score`).
 """
 
 from __future__ import annotations
