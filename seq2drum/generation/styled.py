@@ -25,9 +25,9 @@ def styled_bars(options: GenerationOptions, heard: Heard, deciders: Deciders) ->
     """(n,) bool the bars of each drummers' style `--parts` names for a section ({} where it names none, or where no
     plan of parts is made: groove.request `plan_ask` refuses `--parts` there), read as `plan_ask` reads the rest."""
     planner, song = deciders.planner, heard.song
-    if not options.parts or planner is None or song is None or options.plan != "parts":
+    if not options.parts or planner is None or song is None or options.plan != "parts" or not named_styles(options):
         return {}
-    arrangement = planner.arrangement(song, heard.p)
+    arrangement = planner.arrangement(song, heard.p)  # read again only where a drummers' style is named
     out: dict[str, np.ndarray] = {}
     for phrase, code in zip(arrangement.phrases, arrangement.chosen(options.parts, planner).tolist()):
         style = code_style(code)
@@ -96,5 +96,10 @@ def straight_sections(options: GenerationOptions) -> list[str]:
     `--swing` is asked: the run says they are played straight under a swinging band."""
     if not options.parts or options.swing is not None:
         return []
-    named_styles = {style_named(value) for _, value in parse_parts(options.parts)}
-    return [style for style in STRAIGHT_STYLES if style in named_styles]
+    return [style for style in STRAIGHT_STYLES if style in named_styles(options)]
+
+
+def named_styles(options: GenerationOptions) -> set[str]:
+    """The drummers' styles `--parts` names (parts.traits DRUMMERS_STYLES), from its values alone."""
+    named = {style_named(value) for _, value in parse_parts(options.parts)} if options.parts else set()
+    return named & set(DRUMMERS_STYLES)

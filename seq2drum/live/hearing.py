@@ -83,7 +83,8 @@ def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
     """The hearing with one more bar heard (`played` up to its lead, on `clock`; `read`: live_bar's features of it;
     `p` (S, 9): the network's probabilities it was decided with, None: none; kept with HEARD_CHOICES alone, 70 kB of
     state), kept as it came: it is read with the next reading."""
-    p = np.zeros((len(read[0]), NUM_DRUM_CLASSES)) if p is None else p
+    if HEARD_CHOICES:  # off as shipped: nothing kept, nothing made
+        p = np.zeros((len(read[0]), NUM_DRUM_CLASSES)) if p is None else p
     return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:],
                    heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:] if HEARD_CHOICES else ())
 
