@@ -248,16 +248,16 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     with the model's velocity and timing, but a bar that plays the user's loop bar exactly. A swung band heard as
     another music than jazz (a rock shuffle, a blues) keeps the ride the take decided (the spang-a-lang is a jazz
     drummer's, issue 100) but where its plan names a jazz ride; one heard as jazz plays it but where its plan names
-    a straight ride part or a hat part (a part sounds as named: jazz/'s take 2 rode its "swung eighths on the hat")."""
+    a straight ride part or a hat part, but a walking waltz's (a part sounds as named: jazz/'s take 2, issue 100)."""
     if not swings(finish):
         return
     other = finish.genre not in (None, JAZZ)  # heard as another music: only the bars its plan names a jazz ride
     named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
                          and (part.subdivision == "swung") == other)
     hats = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper in ("closed_hat", "open_hat"))
-    leave = _looped(take, finish) | hats | (~named if other else named)
+    leave = _looped(take, finish) | (~named if other else named)
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
-    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking)
+    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking, hats)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
     take.offset[:] = np.where(take.hits, take.offset, 0)
     play_cells(take, finish.scores, np.flatnonzero(added))

@@ -127,13 +127,14 @@ def walks(bass_onsets: np.ndarray | None, grid: Grid, first_bar: int) -> bool:
 
 
 def jazz_ride(hits: np.ndarray, grid: Grid, first_bar: int, leave: np.ndarray | None = None,
-              walking: bool = False) -> np.ndarray:
+              walking: bool = False, hat_parts: np.ndarray | None = None) -> np.ndarray:
     """In place on hits (n, S, 9), for a song decided swung: each bar of 2, 3 or 4 beats of a quarter that keeps time
     on the ride (`ridden_bars`), and in a waltz whose bass walks (`walking`, see `walks`) each 3/4 bar kept on the
     closed hat too, plays the jazz drummer's ride and hi-hat as `groove.vocabulary`'s figures write them
     (`jazz_time`): the ride on every beat and a skip note on the last 16th of beat 2 (and of beat 4), nothing else on
     the ride; the hi-hat foot on the backbeats (2 and 4; a waltz's 2 and 3), no other closed hat. Kick, snare and the
-    rest stay as decided, and so do the bars `leave` (n,) holds. The render swings the skip notes with the song.
+    rest stay as decided, and so do the bars `leave` (n,) holds and those of a hat part (`hat_parts` (n,), a take's
+    plan) but a walking waltz's (its jazz waltz is kept on the hat). The render swings the skip notes with the song.
     Returns (n, S, 9) bool the cells added, which the caller plays with the model's velocity and timing.
 
     A decided ride plays the codebook's ride grooves, mostly a hat pattern moved to the ride (eighths, or quarters),
@@ -149,6 +150,8 @@ def jazz_ride(hits: np.ndarray, grid: Grid, first_bar: int, leave: np.ndarray | 
     playable = jazz_time_bars(hits, grid, first_bar, CLOSED_HAT if walking else None)
     if leave is not None:
         playable &= ~leave
+    if hat_parts is not None:
+        playable &= ~hat_parts | (walking & (beats == 3))
     cymbals = [RIDE, CLOSED_HAT]
     for row in np.flatnonzero(playable).tolist():
         time = jazz_time(int(beats[row]), q)
