@@ -183,6 +183,27 @@ def test_a_later_take_drops_the_backbeat_only_where_no_snare_is_heard_or_the_son
     assert levels[2] == [busy, busy]  # ... but in a song that swings (a jazz drummer's comping is no backbeat)
 
 
+def test_a_silent_phrase_after_the_bands_last_plays_nothing_and_says_so(planner: Planner) -> None:
+    """A phrase whose band is silent throughout gets a playing part before the band's last phrase (an intro, which
+    drummers play more often than not) and a drop-out after it: the ending clears those bars, and a plan that named a
+    part there printed what never played (jazz/'s take 1 planned full parts over American Patrol's 22 silent closing
+    bars, and `--mode arrange` offered that section a part)."""
+    rock, rest = (part_index(planner, name) for name in ("eighths on the hat, backbeat",
+                                                         "eighths on the ride, comping"))
+    resting = later_levels_planner(planner, sparse=rest)  # the built corpus has no drop-out part: one read as one
+    resting.playing = planner.playing.copy()
+    resting.playing[rest] = False
+    posterior = np.full((4, len(planner.vocabulary)), 0.1)
+    posterior[:, rock] = 0.8
+    p = np.zeros((16, 32, 9))
+    p[:, :16] = 0.2
+    silent = np.array([True, False, False, True])
+    assert resting.heard_levels(np.array([rock] * 4), posterior, p, phrases_of(4), silent).tolist() == [rock] * 3 + [
+        rest]  # the silent intro plays, the silent close rests
+    all_silent = resting.heard_levels(np.array([rock] * 4), posterior, p, phrases_of(4), np.ones(4, dtype=bool))
+    assert all_silent.tolist() == [rock] * 4  # a band never heard: the plan as before, the structure's rests decide
+
+
 def test_fills_at_a_sections_end_and_before_a_change_not_every_phrase(planner: Planner) -> None:
     rock, busy = part_index(planner, "eighths on the hat, backbeat"), part_index(planner, "16ths on the hat, backbeat")
     phrases = phrases_of(6, [0, 0, 0, 1, 1, 1])

@@ -294,10 +294,11 @@ class Planner:
         (it expects DROP_OUT_HEARD of the song's median phrase's hits there, or more: a riff that goes on under a band
         read as an intro), and each whose band is silent throughout (`silent` (P,): bars before the guitar comes in,
         which drummers play more often than not, groove.structure's rests deciding) given the likeliest playing (a
-        silent one: full) part instead; a full part that keeps no time only where the network hears the phrase's
-        cymbals thin too. A `later` take's plan (drawn from the chain) also thins only where the network hears the
-        phrase thin (SPARSE_HEARD) and, in a `straight` song, drops the backbeat only where it hears the snare thin
-        (BACKBEAT_HEARD): its kick and snare are its part's. A part is only replaced by one `allowed` holds."""
+        silent one: full) part instead, but a drop-out after the band's last phrase (the ending clears it); a full
+        part that keeps no time only where the network hears the phrase's cymbals thin too. A `later` take's plan
+        (drawn from the chain) also thins only where the network hears the phrase thin (SPARSE_HEARD) and, in a
+        `straight` song, drops the backbeat only where it hears the snare thin (BACKBEAT_HEARD): its kick and snare
+        are its part's. A part is only replaced by one `allowed` holds."""
         parts = parts.copy()
         allowed = np.ones(posterior.shape, dtype=bool) if allowed is None else allowed
 
@@ -329,7 +330,11 @@ class Planner:
         # the cymbals is read back as sparse (parts.labels measures a level against the song): named so (a metal
         # song's "kick and snare, backbeat" beside its 16 hits a bar)
         move(full[parts] & ~keeping[parts] & (expected - cymbals < SPARSE_SHARE * median), playing & ~full)
-        move(silent & ~full[parts], full)
+        # a silent phrase after the band's last one plays nothing (the ending clears it): named so, not a playing part
+        heard_phrases = np.flatnonzero(~silent)
+        trailing = np.arange(len(parts)) > (heard_phrases[-1] if len(heard_phrases) else len(parts))
+        move(silent & ~trailing & ~full[parts], full)
+        move(trailing & playing[parts], ~playing)
         return parts
 
     def plan(self, phrases: list[Phrase], parts: np.ndarray, n_bars: int, swung: bool = False,
