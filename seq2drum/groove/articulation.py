@@ -32,7 +32,8 @@ def articulate(take: Take, bar_steps: np.ndarray, beat_steps: np.ndarray, cross_
     in steps): its hi-hat foot on the pedal (`hat_foot_cells`) and, where `cross_sticks` (K,) names the entries of a
     cross-stick style, its grooves' snare as the cross-stick (`cross_stick_cells`); every other hit plain."""
     take.articulation[:] = Articulation.PLAIN
-    take.articulation[:, :, CLOSED_HAT][hat_foot_cells(take.hits, bar_steps, beat_steps)] = Articulation.PEDAL_HAT
+    if take.hits[:, :, RIDE].any():  # a foot only under the ride (live, most bars have none: no cells to name)
+        take.articulation[:, :, CLOSED_HAT][hat_foot_cells(take.hits, bar_steps, beat_steps)] = Articulation.PEDAL_HAT
     if cross_sticks is not None:
         cells = cross_stick_cells(take.hits, take.grooves, take.structure, cross_sticks, bar_steps)
         take.articulation[:, :, SNARE][cells] = Articulation.CROSS_STICK

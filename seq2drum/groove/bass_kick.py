@@ -43,7 +43,13 @@ def follow_bass(hits: np.ndarray, p_kick: np.ndarray, bass_onsets: np.ndarray | 
     if bass_onsets is None:
         return
     rows = bass_onsets.any(axis=1)
+    n_rows = np.count_nonzero(rows)
+    if not n_rows:
+        return
     in_bar = np.arange(hits.shape[1]) < bar_steps[:, None]
     on_bass = bass_grid_onsets(bass_onsets, bar_steps, grid_steps) & (p_kick > floor)
     kicks = (on_bass | (hits[:, :, KICK] & (p_kick > sure))) & in_bar
-    hits[rows, :, KICK] = kicks[rows]
+    if n_rows == len(rows):  # every bar (live, the one bar): no mask to index with
+        hits[:, :, KICK] = kicks
+    else:
+        hits[rows, :, KICK] = kicks[rows]

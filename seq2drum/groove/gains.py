@@ -67,6 +67,7 @@ class GrooveGains:
         # per (bar length, the entries allowed): those entries and their cells (cells, E), made once, not per call
         self._cells: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._parts: dict[bytes, dict[int, np.ndarray]] = {}  # `split_parts`, per entries allowed
+        self._no_gains = np.full((1, len(codebook)), -np.inf)  # one bar's gains before any entry's: copied, not made
 
     def split_parts(self, allowed: np.ndarray) -> dict[int, np.ndarray]:
         """The lengths `split_bar` may split a bar into, longest first: SHORT_BAR_STEPS (3/8) or more (shorter ones are
@@ -96,6 +97,12 @@ class GrooveGains:
         playable = playable if allowed is None else allowed
         n = len(p)
         flat = (p - lam).reshape(n, -1).astype(np.float32)
+        if n == 1:  # the live drummer's bar: the same product, without the grouping's dozen calls
+            gains = self._no_gains.copy()
+            entries, cells = self._entry_cells(int(bar_steps[0]), playable)
+            if len(entries):
+                gains[0][entries] = (flat @ cells)[0]  # a 1-d fancy write: half the time of [0, entries]
+            return gains
         gains = np.full((n, len(self.codebook)), -np.inf, dtype=np.float64)
         for length in arrays.distinct(bar_steps):
             rows = np.flatnonzero(bar_steps == length)

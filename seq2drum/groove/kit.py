@@ -103,6 +103,8 @@ def kicks_by_count(hits: np.ndarray, p: np.ndarray, bass_onsets: np.ndarray | No
         allowed = np.where(ridden, np.floor(expected + 0.5), allowed)
     counts = np.add.reduce(kicks, axis=1)  # np.count_nonzero(axis=1)'s counts, without its wrapper
     over = counts > allowed
+    if not np.count_nonzero(over):
+        return
     for row in over.nonzero()[0].tolist():  # a row's drops change no other row's count
         droppable = kicks[row].copy()
         droppable[0] = False

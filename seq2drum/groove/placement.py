@@ -87,10 +87,27 @@ class Placement:
     about: dict  # what it was fitted from, when and by which command
 
     def bars(self, families: list[str]) -> BarPlacement:
-        """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's."""
+        """The placement of bars of the meter `families` (FAMILIES; `bar_families`), each its family's. A live bar's
+        (one family) is made once per family, read-only: live, every bar made its own."""
+        if len(families) == 1:
+            return self._one_bar(families[0])
         names, table = self._table
         index = np.array([names.get(name, names["4/4"]) for name in families], dtype=np.int64)
         return BarPlacement(*(field[index] for field in table))
+
+    def _one_bar(self, family: str) -> BarPlacement:
+        made = self._one_bars.get(family)
+        if made is None:
+            names, table = self._table
+            made = BarPlacement(*(field[[names.get(family, names["4/4"])]] for field in table))
+            for field in made:
+                field.setflags(write=False)
+            made = self._one_bars.setdefault(family, made)
+        return made
+
+    @functools.cached_property
+    def _one_bars(self) -> dict[str, BarPlacement]:
+        return {}
 
     @functools.cached_property
     def _table(self) -> tuple[dict[str, int], BarPlacement]:

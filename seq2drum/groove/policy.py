@@ -383,5 +383,9 @@ def calibrated(scores: SongScores, policy: DecodingPolicy) -> tuple[np.ndarray, 
     # one sigmoid over both, elementwise as two would be: it is six calls whatever the size (a bar's structure cost
     # the live drummer as much as its hits)
     both = sigmoid(np.concatenate([logits.reshape(-1), structure_logits.reshape(-1)]))
-    p = np.where(scores.step_mask()[:, :, None], both[: logits.size].reshape(logits.shape), 0.0)
+    p = both[: logits.size].reshape(logits.shape)
+    if len(p) == 1:  # the live drummer's bar: the steps past it zeroed in place, no mask
+        p[0, int(scores.bar_steps[0]):] = 0.0
+    else:
+        p = np.where(scores.step_mask()[:, :, None], p, 0.0)
     return p, both[logits.size:].reshape(structure_logits.shape)

@@ -5,6 +5,7 @@ cell, the bar-structure and groove logits, and the song's bars, sections and bas
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,7 +37,10 @@ class SongScores:
         return len(self.bar_steps)
 
     def step_mask(self) -> np.ndarray:
-        """(n, S) bool: steps inside their bar."""
+        """(n, S) bool: steps inside their bar (read-only for a song of one bar: the live drummer asks several times a
+        bar)."""
+        if len(self.bar_steps) == 1:
+            return _one_bar_mask(self.hit_logits.shape[1], int(self.bar_steps[0]))
         return np.arange(self.hit_logits.shape[1])[None, :] < self.bar_steps[:, None]
 
     def bars(self, start: int, end: int) -> SongScores:
@@ -47,3 +51,11 @@ class SongScores:
         rows = {name: value[start:end] for name, value in vars(self).items() if isinstance(value, np.ndarray)}
         return replace(self, **rows, first_bar=self.first_bar + start,
                        last_onset=(self.last_onset[0] - start, self.last_onset[1]))
+
+
+@functools.lru_cache(maxsize=64)
+def _one_bar_mask(width: int, bar_steps: int) -> np.ndarray:
+    """(1, width) bool, read-only: the steps inside a bar of `bar_steps` steps."""
+    mask = np.arange(width)[None, :] < np.array([bar_steps])[:, None]
+    mask.setflags(write=False)
+    return mask

@@ -186,8 +186,10 @@ class FillWriter:
         (`in_bar`: the scores' step mask (n, S, 1), where the caller has it; `tom_fills` (n,): the fills that may
         play toms, groove.kit `tom_fills`, None: all; `fill_beats` (n,): each fill's beats as placed, groove.placement
         WHOLE_BAR the bar, 0 or None: the length `fill` chooses)."""
+        # each mark written only where a bar has it (most bars have none): a count costs a third of a masked write
         rests, crashes = decided[:, REST_COLUMN], decided[:, CRASH_COLUMN]
-        hits[rests] = False
+        if np.count_nonzero(rests):
+            hits[rests] = False
         width = hits.shape[1]
         for row in np.flatnonzero(decided[:, FILL_COLUMN]):
             toms = True if tom_fills is None else bool(tom_fills[row])
@@ -196,8 +198,9 @@ class FillWriter:
                       beats)
         # the crash joins the bar's downbeat with a kick; the hi-hat stays where the groove has it (a third of the
         # data's crash downbeats keep it, as a foot on the pedal does), which costs less when a crash is wrong
-        hits[crashes, 0, CRASH] = True
-        hits[crashes, 0, KICK] = True
+        if np.count_nonzero(crashes):
+            hits[crashes, 0, CRASH] = True
+            hits[crashes, 0, KICK] = True
         play_ending(hits, scores)
         hits &= scores.step_mask()[:, :, None] if in_bar is None else in_bar
 
