@@ -476,6 +476,32 @@ def test_swung_time_keeping_is_a_take_step_for_a_song_swung_by_its_own_reading(o
     assert not take.hits[0, 15, CLOSED_HAT] and take.hits[1:, 15, CLOSED_HAT].all()
 
 
+def test_take_one_plays_its_plans_feel_as_the_labeller_reads_it_once_its_fills_are_placed() -> None:
+    """Take 1's rules read a phrase's feel beside its fill edges; where the edge bar got no fill, the labeller reads
+    it, and not the bars that play as fills (a comp on every beat's last 16th). Basie's All of Me: a "jazz ride,
+    comping" phrase of 3 such comping bars and a backbeat bar was read back "jazz ride, backbeat". plan_kept now
+    plays take 1's phrase comping there too: the backbeat bar loses a backbeat, the comping bars stay as they were."""
+    from seq2drum.groove.policy import ChosenPart, ChosenParts
+    from seq2drum.midi.drums import KICK, SNARE
+    from seq2drum.parts.labels import kick_snare_feel
+
+    take, scores = _rock_take(4)
+    take.hits[..., [CLOSED_HAT, KICK, SNARE]] = False
+    take.hits[:, 0:16:4, RIDE] = True
+    take.hits[:2, [3, 7, 11, 15], SNARE] = True
+    take.hits[2, [3, 11], SNARE] = True
+    take.hits[3, [4, 12], SNARE] = True
+    take.velocity[:] = np.where(take.hits, 80, 0)
+    comping = ChosenPart("ride", "quarters", {("ride", "quarters"): ("comping",)})
+    bound = ChosenParts(np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64), {0: comping})
+    before = take.hits.copy()
+    lengths, beats = scores.bar_steps, scores.beat_steps
+    assert kick_snare_feel(take.hits[2:], lengths[2:], beats[2:]) == "backbeat"
+    decide.plan_kept(take, decide.Finish(GenerationOptions(), np.zeros(take.hits.shape), scores, plan_parts=bound))
+    assert kick_snare_feel(take.hits[2:], lengths[2:], beats[2:]) == "comping"
+    assert (take.hits[:3] == before[:3]).all() and take.hits[3, :, SNARE].sum() == 1
+
+
 def _ridden_take(n: int, meter: tuple[int, int] = (4, 4)) -> tuple:
     """A decided take of n bars in `meter` that keep time on the ride in eighths (a hat pattern moved to the ride), a
     closed hat on every beat, kick on 1 and snare on 2, its scores and its grid."""

@@ -13,7 +13,7 @@ from seq2drum.generation.generator import DrumGenerator
 from seq2drum.midi.io import read_midi
 from seq2drum.midi.write import TrackSpec
 from seq2drum.options import GenerationOptions
-from seq2drum.midi.drums import CLOSED_HAT, RIDE, Articulation
+from seq2drum.midi.drums import CLOSED_HAT, RIDE, SNARE, Articulation
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid
 from seq2drum.song.grid import Grid
 from tests.builders import PPQ, notes_from_steps, riff, song_bytes, strummed, styled_codebook, tiny_checkpoint
@@ -148,6 +148,22 @@ def test_the_swing_moves_each_hits_timing_and_keeps_its_articulation() -> None:
     drums.articulation[:, CLOSED_HAT] = drums.hits[:, CLOSED_HAT] * Articulation.PEDAL_HAT
     swung, _ = swing(drums, grid, 0.67)
     assert swung.offset[7, RIDE] < -0.2 and np.array_equal(swung.articulation, drums.articulation)
+
+
+def test_a_comp_on_a_beats_last_16th_is_its_swung_eighth_where_the_time_plays_the_beat_alone() -> None:
+    """The ride on the beats alone and the snare on each beat's last 16th (a jazz comp on the triplet's last note, as
+    the drummers' files are written): the snare lands at the swing (0.67 of the beat), not at 0.83 of it, where it
+    sounded as the next beat's backbeat; beside a beat whose time plays its eighth, the 16th swings as before."""
+    grid = Grid.build(PPQ, [(0, 4, 4)], [(0, 500_000)], 4 * 4 * PPQ, 4)
+    drums = DrumGrid.empty(grid.n_steps)
+    drums.hits[[0, 4, 8, 12], RIDE] = True
+    drums.hits[[3, 7], SNARE] = True
+    drums.hits[10, RIDE] = True  # beat 3 keeps time on its eighth: its last 16th is a 16th, 0.83 of the beat
+    drums.hits[11, SNARE] = True
+    drums.velocity[drums.hits] = 90
+    swung, _ = swing(drums, grid, 2 / 3)
+    places = (np.array([3, 7, 11]) + swung.offset[[3, 7, 11], SNARE]) / 4 % 1
+    assert places == pytest.approx([2 / 3, 2 / 3, 5 / 6], abs=0.01)
 
 
 @pytest.fixture(scope="module")

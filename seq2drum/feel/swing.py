@@ -288,7 +288,8 @@ def swing_units(drums: DrumGrid, grid: Grid, n_steps: int) -> tuple[np.ndarray, 
     """(n_steps,) each step's swing unit in steps (0: left alone), its place in the unit, and the unit's knot (the
     share of the unit where the swung note is written): a quarter note with its knot at the half where the beat is a
     quarter or longer, an eighth where it is one; a quarter whose time-keeping plays 16ths swings each eighth instead;
-    a quarter whose only off-beat time-keeping is one late note (a shuffle's last 16th) has its knot there."""
+    a quarter whose only off-beat time-keeping is one late note (a shuffle's last 16th) has its knot there, as has one
+    whose time-keeping plays nothing off the beat and whose other drums play off it at one late place alone."""
     q = grid.steps_per_quarter
     beat = grid.beat_steps()[:n_steps]
     in_beat = grid.step_in_bar()[:n_steps] % beat
@@ -310,12 +311,29 @@ def swing_units(drums: DrumGrid, grid: Grid, n_steps: int) -> tuple[np.ndarray, 
     np.minimum.at(late_first, span_start[late], in_span[late])
     np.maximum.at(late_last, span_start[late], in_span[late])
     shuffle = (span == q) & ~early[span_start] & (late_first[span_start] == late_last[span_start])
+    # a beat whose time-keeping plays nothing off the beat: its other drums' one late place is the swung eighth (a
+    # comp on the last 16th is the triplet's last note, as a jazz drummer's is written: moved to 0.83 of the beat it
+    # sounded as the next beat's backbeat, Basie's All of Me)
+    others = drums.hits[:n_steps].any(axis=1) & (span == q) & (in_span > 0)
+    kept = np.zeros(n_steps + 1, dtype=bool)
+    kept[span_start[off_beat]] = True
+    early_other = np.zeros(n_steps + 1, dtype=bool)
+    early_other[span_start[others & (2 * in_span <= q)]] = True
+    late_other = others & (2 * in_span > q)
+    other_first = np.full(n_steps + 1, q, dtype=np.int64)
+    other_last = np.zeros(n_steps + 1, dtype=np.int64)
+    np.minimum.at(other_first, span_start[late_other], in_span[late_other])
+    np.maximum.at(other_last, span_start[late_other], in_span[late_other])
+    lone = (span == q) & ~kept[span_start] & ~early_other[span_start] \
+        & (other_first[span_start] == other_last[span_start])
+    late_first = np.where(lone, other_first[span_start], late_first[span_start])
+    shuffle |= lone
     sixteenths = np.zeros(n_steps + 1, dtype=bool)
     sixteenths[span_start[off_beat & (in_span % max(1, q // 2) != 0)]] = True
     halves = (span == q) & sixteenths[span_start] & ~shuffle
     unit = np.where(halves, q // 2, span)
     position = np.where(unit > 0, in_span % np.maximum(unit, 1), 0)
-    knot = np.where(shuffle, late_first[span_start] / max(q, 1), 0.5)
+    knot = np.where(shuffle, late_first / max(q, 1), 0.5)
     return unit, position, knot
 
 

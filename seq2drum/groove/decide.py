@@ -174,24 +174,24 @@ def later_take_floor(take: Take, finish: Finish) -> None:
 
 
 def plan_kept(take: Take, finish: Finish) -> None:
-    """hits: a later take's groove bars played as its plan's parts again (groove.feels `play_times`, `play_feels`)
-    after its swaps, floor or variation, which move cells by likelihood, not by part (issue 99: a take printed
-    "eighths on the hat" and its floor's likeliest cells made it 16ths); added hits get the model's velocity and
-    timing, dropped ones none. Take 1, which no such step touches, is left as its rules played it."""
+    """hits: each take's groove bars in its plan's feels (groove.feels `play_feels`) as parts.labels reads them, the
+    fills placed (take 1's rules read them beside the fill edges: All of Me's comping phrase was read "backbeat"); a
+    later take's in its parts' time too (`play_times`) after its swaps, floor or variation, which move cells by
+    likelihood (a take's floor made "eighths on the hat" 16ths). Added hits get the model's velocity and timing."""
     bound = finish.plan_parts
-    if bound is None or not (finish.swap or finish.floor_hits > 0 or finish.variation >= 0):
+    if bound is None:
         return
     grooving = bound.parts.copy()
     grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1  # a fill is the fill's
     kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts, named=bound.named)
     before = take.hits.copy()
-    # a closed-hat part's bars keep the closed hat where a swap struck the open one with it (`one_hat_a_step` would
-    # take the closed hat away: a drummer's take 4 of "eighths on the hat" was read back as "on the open hat")
-    closed = np.array([k >= 0 and bound.chosen_parts[k].keeper == "closed_hat" for k in grooving.tolist()], dtype=bool)
-    take.hits[closed, :, OPEN_HAT] &= ~take.hits[closed, :, CLOSED_HAT]
     scores = finish.scores
-    play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
-    play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
+    if later := bool(finish.swap or finish.floor_hits > 0 or finish.variation >= 0):
+        # a closed-hat part keeps its closed hat where a swap struck the open one too (take 4 read "on the open hat")
+        closed = np.array([k >= 0 and bound.chosen_parts[k].keeper == "closed_hat" for k in grooving.tolist()], bool)
+        take.hits[closed, :, OPEN_HAT] &= ~take.hits[closed, :, CLOSED_HAT]
+        play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
+    play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept, as_labelled=not later)
     added, dropped = take.hits & ~before, before & ~take.hits
     take.velocity[dropped], take.offset[dropped] = 0, 0.0
     take.hits[added] = False  # played again with the model's velocity and timing

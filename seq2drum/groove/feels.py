@@ -22,7 +22,7 @@ from seq2drum import arrays
 from seq2drum.groove.policy import ChosenPart, ChosenParts, Steering
 from seq2drum.midi.drums import CLOSED_HAT, KICK, OPEN_HAT, RIDE, SNARE
 from seq2drum.parts.labels import (DROP_OUT_HITS, EIGHTHS_SHARE, KEEPER_CYMBALS, KEEPER_MIN_PER_BEAT, SIXTEENTHS_SHARE,
-                                   backbeat_beats, bar_feels, feel_of, keeper_subdivision, time_keeper)
+                                   backbeat_beats, bar_feels, feel_of, fill_bars, keeper_subdivision, time_keeper)
 from seq2drum.parts.plan import Planner
 from seq2drum.parts.plan_value import Plan
 from seq2drum.parts.traits import STYLES
@@ -235,15 +235,18 @@ def divide(keeper: np.ndarray, p: np.ndarray, subdivision: str, length: int, bea
 
 
 def play_feels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
-               chosen: ChosenParts, fills: np.ndarray | None = None) -> None:
+               chosen: ChosenParts, fills: np.ndarray | None = None, as_labelled: bool = False) -> None:
     """In place on (n, S, 9) `hits`: each phrase of `chosen` whose playing bars keep time as its part may but in a
     feel that is not labelled as it (`ChosenPart.feels`) plays the first feel that is, in each of them (module
     docstring); a phrase no feel would make its part (its time kept otherwise) is left to the model. Its feel is
     read without the bars that will be fills (`fills` (n,) bool: the fill edges), as parts.labels reads a phrase's
-    groove bars: read with its fill bar's snares, a comping phrase kept too few and was read back as no backbeat."""
+    groove bars: read with its fill bar's snares, a comping phrase kept too few and was read back as no backbeat.
+    `as_labelled`: nor the bars that play as fills (parts.labels `fill_bars`), once a take's fills are placed."""
     for rows, part in chosen.phrases_playing(hits):
         lengths = np.minimum(bar_steps[rows], hits.shape[1])  # a 9/4 bar's first S steps, as parts.labels reads it
         groove = rows if fills is None or fills[rows].all() else rows[~fills[rows]]
+        if as_labelled and (played := ~fill_bars(hits[groove], bar_steps[groove])).any():
+            groove = groove[played]  # the bars that play as fills out too (a comp on each triplet's last note)
         read, bars = np.minimum(bar_steps[groove], hits.shape[1]), hits[groove]
         *time, feel = time_of(bars, read, beat_steps[groove])
         if not (feels := part.feels(*time)) or feel in feels:
