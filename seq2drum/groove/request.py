@@ -234,7 +234,7 @@ def plan_ask(options: GenerationOptions, heard: Heard, deciders: Deciders, given
     backbeat (their part, `given_part`: every full phrase plays it), then no phrase, a style no drummer's part plays,
     the guitar alone (`--parts`'s named phrases still play there: `Planner.musicians`)."""
     planner, song = deciders.planner, heard.song
-    ask = PlanAsk(options.takes, options.density, options.style)
+    ask = PlanAsk(options.takes, options.density, options.style, swung=heard.swung)
     held = (Held.BARS if options.plan != "parts" else Held.NO_PARTS if planner is None else
             Held.FROM_NOTHING if from_nothing or song is None else None)
     if held is not None:

@@ -27,7 +27,7 @@ from seq2drum.midi.drums import CLOSED_HAT, NUM_DRUM_CLASSES, OPEN_HAT, RIDE, SN
 from seq2drum.midi.roles import BAND_ROLES
 from seq2drum.parts.arrangement import Arrangement, letter_of, network_fit, occurrences, ranked, same_label_phrases
 from seq2drum.parts.choice import (ARRANGEMENT_CHOICES, arranged, drawn_plans, heard_feel, heard_ride, main_labels,
-                                  named_labels, other_arrangements, played_arrangement, section_plan)
+                                  named_labels, other_arrangements, played_arrangement, played_swung, section_plan)
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO
 from seq2drum.parts.condition import OWN_BEAT_FEELS, TIME_CYMBALS, conditioned
 from seq2drum.parts.features import FEATURE_NAMES, HEARD_JAZZ, phrase_features
@@ -169,10 +169,14 @@ class Planner:
         # (issue 99: a part sounds as named)
         later_allowed = self.straight_parts(allowed) if straight and style is None else allowed
         later_allowed = self.held_parts(later_allowed, song, phrases)
+        # a song the drums play swung and the band's reader does not hear as rock: takes 2 and on play a straight
+        # time on a cymbal that swings a part as that part (it is played swung and read back so)
+        swung = ask.swung and not straight and style is None and features[0, HEARD_JAZZ] != 0
         posterior = part_probabilities(self.model, features)
         silent = features[:, FEATURE_NAMES.index("silent_share")] >= 1.0
 
         def heard(parts: np.ndarray, later: bool = True) -> np.ndarray:
+            parts = played_swung(parts, posterior, self.vocabulary) if later and swung else parts
             return self.heard_levels(parts, posterior, p, phrases, silent, later_allowed, later, straight)
 
         chosen = [heard(section_plan(phrases, posterior, features, self.density_bias(ask.density)), False)]

@@ -57,7 +57,7 @@ class PlanAsk:
     sparser, kept to `style`'s parts (--style), every full phrase the part of the drums the user gave (`given_part`,
     -1 none), the part the musician chose for each phrase (`musician` (P,), --parts, -1 not named; None: no --parts);
     on the song as the part model reads it (`reading`; None where no plan is read). `held` set: why the takes play
-    no plan (the musician's phrases alone still play where he named any)."""
+    no plan (the musician's phrases alone still play where he named any). `swung`: the drums play swung."""
 
     takes: int = 1
     density: float = 1.0
@@ -66,6 +66,7 @@ class PlanAsk:
     musician: np.ndarray | None = field(default=None, compare=False)
     reading: Reading | None = field(default=None, compare=False)
     held: Held | None = None
+    swung: bool = False  # the drums play swung by the song's own reading: its later takes keep to swung time
 
 
 @dataclass(frozen=True)
