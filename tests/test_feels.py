@@ -98,6 +98,22 @@ def test_a_comping_phrase_is_read_without_the_bars_that_play_as_fills() -> None:
     assert hits[3, [4, 12], SNARE].tolist() == [False, True] and (hits[:3] == np.stack(comps)).all()
 
 
+def test_a_phrase_with_one_groove_bar_has_its_swing_read_over_the_whole_phrase() -> None:
+    """A jazz ride's phrase of three bars comping on every triplet (fills to parts.labels) and one with a backbeat:
+    the one groove bar holds two skip notes, too few to hear a swing, and read alone its ride is "16ths", which no
+    feel makes a jazz ride part, so the backbeat stood; the labeller reads the swing over the whole phrase and printed
+    "jazz ride, backbeat" (Sing Sing Sing, take 1, bar 80). Read so, the phrase plays comping."""
+    spang = [(step, RIDE) for step in (0, 4, 7, 8, 12, 15)]
+    comps = [bar_of(spang + [(s, SNARE) for s in (3, 7, 11, 15)])] * 3
+    hits = np.stack([*comps, bar_of(spang + [(4, SNARE), (12, SNARE)])])
+    jazz_ride = ChosenPart("ride", "swung", {("ride", "swung"): ("comping",)})
+    chosen = ChosenParts(np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64), {0: jazz_ride})
+    lengths, beats = np.full(4, 16), np.full(4, 4)
+    assert time_of(hits[3:], lengths[3:], beats[3:])[:2] == ("ride", "16ths")
+    play_feels(hits, np.stack([model_p()] * 4), lengths, beats, chosen, as_labelled=True)
+    assert kick_snare_feel(hits[3:], lengths[3:], beats[3:]) == "comping" and (hits[:3] == np.stack(comps)).all()
+
+
 def test_play_feels_leaves_a_phrase_whose_time_keeping_no_feel_makes_its_part() -> None:
     """A phrase keeping 16ths where the part is labelled in eighths alone: no feel of the kick and snare would make
     it the part, so the model's bars stand (forcing one cost F1 and played no more parts)."""

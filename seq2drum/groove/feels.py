@@ -249,6 +249,8 @@ def play_feels(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
             groove = groove[played]  # the bars that play as fills out too (a comp on each triplet's last note)
         read, bars = np.minimum(bar_steps[groove], hits.shape[1]), hits[groove]
         *time, feel = time_of(bars, read, beat_steps[groove])
+        if as_labelled and not part.feels(*time):  # too few groove bars to hear a swing: read over the whole phrase
+            time = list(time_of(hits[rows], lengths, beat_steps[rows])[:2])  # (parts.labels `keeper_subdivisions`)
         if not (feels := part.feels(*time)) or feel in feels:
             continue
         for row, length in zip(rows.tolist(), lengths.tolist()):
