@@ -315,8 +315,7 @@ def swing_units(drums: DrumGrid, grid: Grid, n_steps: int) -> tuple[np.ndarray, 
     # comp on the last 16th is the triplet's last note, as a jazz drummer's is written: moved to 0.83 of the beat it
     # sounded as the next beat's backbeat, Basie's All of Me)
     others = drums.hits[:n_steps].any(axis=1) & (span == q) & (in_span > 0)
-    kept = np.zeros(n_steps + 1, dtype=bool)
-    kept[span_start[off_beat]] = True
+    kept = early | (late_last > 0)  # per span start: the time-keeping plays off the beat
     early_other = np.zeros(n_steps + 1, dtype=bool)
     early_other[span_start[others & (2 * in_span <= q)]] = True
     late_other = others & (2 * in_span > q)
