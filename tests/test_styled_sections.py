@@ -18,6 +18,7 @@ from seq2drum.options import GenerationOptions
 from seq2drum.parts.arrangement import code_style, styled_code
 from seq2drum.parts.played import BAR_BY_BAR
 from tests.builders import jazz_band, swing_trio
+from tests.studio_songs import drum_notes
 from tests.test_parts_plan import band_song
 
 
@@ -113,3 +114,56 @@ def test_live_a_bar_range_of_a_style_plays_its_bars() -> None:
     plain, mixed, funk = bars(), bars(parts="5-8=funk"), bars(style="funk")
     assert mixed[:4] == plain[:4]
     assert mixed[4:7] == funk[4:7] and mixed[4:7] != plain[4:7]  # bar 8 ends the phrase: its fill is the stream's
+
+
+STRAIGHT_HATS = "eighths on the hat, backbeat"
+
+
+def off_the_grid(notes: np.ndarray, bars: range, tpq: int = 480) -> tuple[int, int]:
+    """(hi-hat hits, of them off the straight 8th grid) in `bars` of the 4/4 drums' notes (N, 4)."""
+    bar = notes[:, 0] // (4 * tpq)
+    hats = notes[np.isin(bar, list(bars)) & np.isin(notes[:, 2], (42, 44, 46))]
+    return len(hats), int((hats[:, 0] % (tpq // 2) > tpq // 24).sum())
+
+
+def test_a_straight_part_named_in_a_swung_song_plays_straight_and_reads_back_as_named(
+        generator: DrumGenerator) -> None:
+    """Issue 100: "eighths on the hat" named in a swinging song was swung with the band and read back as "swung
+    eighths on the hat" (studies.named_parts: jazz's songs 0 of 79 phrases as named); it plays straight where named,
+    the run says so, and the musician's --swing swings it."""
+    options = dict(seed=0, humanize=0.0, parts=f"9-16={STRAIGHT_HATS}")
+    result = generator.generate(swing_trio(16), GenerationOptions(**options))  # type: ignore[arg-type]
+    take = result.takes[0]
+    assert (9, STRAIGHT_HATS) in take.parts, take.parts
+    named, off = off_the_grid(drum_notes(result.midi_bytes), range(8, 16))
+    assert named >= 32 and off == 0  # straight where named
+    assert any("the parts you named in straight eighths or 16ths are played straight" in n for n in result.notices)
+    swung = generator.generate(swing_trio(16), GenerationOptions(swing=0.67, **options))  # type: ignore[arg-type]
+    assert off_the_grid(drum_notes(swung.midi_bytes), range(8, 16))[1] > 0
+    assert not any("played straight" in n for n in swung.notices)
+
+
+def test_a_straight_part_named_live_in_a_swung_song_plays_straight() -> None:
+    from seq2drum.evaluation.playback import play_file
+    from seq2drum.live.model_drummer import ModelDrummer
+
+    drummer = ModelDrummer()
+    named = play_file(drummer, swing_trio(16), GenerationOptions(humanize=0.0, parts=f"9-16={STRAIGHT_HATS}"), 0)
+    plain = play_file(drummer, swing_trio(16), GenerationOptions(humanize=0.0), 0)
+    hats, off = off_the_grid(named.notes, range(8, 16))
+    assert hats >= 16 and off == 0
+    assert off_the_grid(plain.notes, range(8, 16))[1] > 0  # the band's swing heard: the model's own time swings
+
+
+def test_a_part_that_keeps_no_time_named_in_a_jazz_band_keeps_none(generator: DrumGenerator) -> None:
+    """Issue 100: "kick and snare, backbeat" named in a swinging band kept the network's ride and hat on the beats
+    (studies.named_parts: blues 20 of 55 phrases as named, jazz 33 of 81); take 1 plays a named part in its time
+    (groove.feels `play_times`), and a part that keeps none keeps none."""
+    kick_snare = "kick and snare, backbeat"
+    result = generator.generate(swing_trio(16), GenerationOptions(seed=0, parts=f"1-16={kick_snare}"))
+    take = result.takes[0]
+    assert [name for _, name in take.parts].count(kick_snare) >= 3, take.parts
+    notes = drum_notes(result.midi_bytes)
+    bar = notes[:, 0] // (4 * 480)
+    cymbals = np.isin(notes[:, 2], (42, 44, 46, 51)) & (bar < 16)
+    assert cymbals.sum() <= 16, notes[cymbals]  # no time kept: at most a stroke a bar (a fill's, an ending's)

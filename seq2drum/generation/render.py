@@ -98,7 +98,17 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                density_notice(options.density, takes[0].density_reached if takes else None,
                               bool(takes) and takes[0].plan.played,
                               takes[0].density_whole if takes else None)]
-    return results, notices, [swing_notice]
+    return results, notices, [swing_notice, straight_parts_notice(takes, options, ratio)]
+
+
+def straight_parts_notice(takes: list[Take], options: GenerationOptions, ratio: float | None) -> str:
+    """What the run says where the parts the musician named in straight eighths or 16ths play straight under a band
+    that swings (groove.swung_song `plan_swing`; a drummers' style's sections say so in `song_swing`)."""
+    if ratio is None or not takes or takes[0].straight_bars is None or straight_sections(options):
+        return ""
+    return (f"the parts you named in straight eighths or 16ths are played straight, where the band swings at "
+            f"{ratio:.2f} of the beat; name their swung part (\"swung eighths on the hat\", \"jazz ride\") or "
+            f"--swing {ratio:.2f} to swing them")
 
 
 def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tuple[int, str], ...]:

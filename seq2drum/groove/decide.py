@@ -23,25 +23,24 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from seq2drum import arrays
-from seq2drum.groove import marks, rules, voices
+from seq2drum.groove import marks, rules
 from seq2drum.groove.articulation import articulate
+from seq2drum.groove.context import BarContext, BarDecision, Past
 from seq2drum.groove.continuation import Continuation
 from seq2drum.groove.density import apply_density
 from seq2drum.groove.feels import full_in, play_feels, play_times, sparse_out
-from seq2drum.groove.policy import ChosenPart, ChosenParts, Take, copied
-from seq2drum.groove.context import BarContext, BarDecision, Past
+from seq2drum.groove.policy import ChosenParts, Take, copied
 from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import FULL_HELD_SHARE, SPARSE_HELD_SHARE, SWAP_SLICE_SHARES
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
+from seq2drum.groove.swung_song import jazz_ride, plan_swing, planned_bars, swings, swung_time_keeping, users_loop
 from seq2drum.groove.variations import HATS, move_voice, play_cells, swapped, variation
 from seq2drum.groove.vocabulary import drummers_touch
 from seq2drum.midi.drums import CLOSED_HAT, CRASH, OPEN_HAT, RIDE, TOMS, midi_velocity
-from seq2drum.options import GENRES, GenerationOptions
+from seq2drum.options import GenerationOptions
 from seq2drum.parts.labels import DROP_OUT_HITS
 from seq2drum.parts.plan_value import Plan
 from seq2drum.song.grid import Grid
-
-JAZZ = GENRES[0]  # the genre whose drummers ride the spang-a-lang
 
 
 class Chooser(Protocol):
@@ -177,7 +176,8 @@ def plan_kept(take: Take, finish: Finish) -> None:
     """hits: each take's groove bars in its plan's feels (groove.feels `play_feels`) as parts.labels reads them, the
     fills placed (take 1's rules read them beside the fill edges: All of Me's comping phrase was read "backbeat"); a
     later take's in its parts' time too (`play_times`) after its swaps, floor or variation, which move cells by
-    likelihood (a take's floor made "eighths on the hat" 16ths). Added hits get the model's velocity and timing."""
+    likelihood (a take's floor made "eighths on the hat" 16ths), and take 1's phrases the musician named (a jazz
+    band's ride kept time through his "kick and snare"). Added hits get the model's velocity and timing."""
     bound = finish.plan_parts
     if bound is None:
         return
@@ -191,6 +191,9 @@ def plan_kept(take: Take, finish: Finish) -> None:
         closed = np.array([k >= 0 and bound.chosen_parts[k].keeper == "closed_hat" for k in grooving.tolist()], bool)
         take.hits[closed, :, OPEN_HAT] &= ~take.hits[closed, :, CLOSED_HAT]
         play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
+    elif bound.named is not None and bound.named.any():  # take 1: the parts the musician named in their time too
+        named = ChosenParts(np.where(bound.named, grooving, -1), bound.phrases, bound.chosen_parts, named=bound.named)
+        play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, named)
     play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept, as_labelled=not later)
     added, dropped = take.hits & ~before, before & ~take.hits
     take.velocity[dropped], take.offset[dropped] = 0, 0.0
@@ -233,84 +236,6 @@ def dynamics(take: Take, finish: Finish) -> None:
         return
     scaled = midi_velocity(np.round(take.velocity.astype(np.float64) * factor)).astype(np.uint8)
     take.velocity[:] = np.where(take.hits, scaled, 0)
-
-
-def swings(finish: Finish) -> bool:
-    """Whether the swung time-keeping steps play: the song swings by its own reading, no --swing, --style, --density."""
-    options = finish.options
-    return (finish.swung and finish.grid is not None and options.swing is None and options.style is None
-            and options.density == 1.0)
-
-
-def jazz_ride(take: Take, finish: Finish) -> None:
-    """hits (ride, closed hat): in a song that swings by its own reading (`swings`), a bar kept on the ride plays the
-    jazz ride, the spang-a-lang with the hi-hat foot on the backbeats (groove.voices `jazz_ride`), the added cells
-    with the model's velocity and timing, but a bar that plays the user's loop bar exactly. A swung band heard as
-    another music than jazz (a rock shuffle, a blues) keeps the ride the take decided (the spang-a-lang is a jazz
-    drummer's, issue 100) but where its plan names a jazz ride; one heard as jazz plays it but where its plan names
-    a straight ride part or a hat part, but a walking waltz's (a part sounds as named: jazz/'s take 2, issue 100)."""
-    if not swings(finish):
-        return
-    other = finish.genre not in (None, JAZZ)  # heard as another music: only the bars its plan names a jazz ride
-    named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
-                         and (part.subdivision == "swung") == other)
-    hats = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper in ("closed_hat", "open_hat"))
-    leave = _looped(take, finish) | (~named if other else named)
-    walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
-    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking, hats)
-    take.velocity[:] = np.where(take.hits, take.velocity, 0)
-    take.offset[:] = np.where(take.hits, take.offset, 0)
-    play_cells(take, finish.scores, np.flatnonzero(added))
-
-
-def _looped(take: Take, finish: Finish) -> np.ndarray:
-    """(n,) bool the bars that play the user's loop bar exactly, and those whose time is the musician's straight part
-    (`Finish.musicians_time`): left as they are by the steps that voice a swung song's time."""
-    looped = _users_loop(take, finish)
-    return looped if finish.musicians_time is None else looped | finish.musicians_time
-
-
-def _users_loop(take: Take, finish: Finish) -> np.ndarray:
-    """(n,) bool the bars that play the user's loop bar (the drums the user gave) exactly; none without one."""
-    given = finish.continuation
-    if given is None:
-        return np.zeros(len(take.hits), dtype=bool)
-    return given.preferred & (take.hits == given.preferred_hits).all(axis=(1, 2))
-
-
-def swung_time_keeping(take: Take, finish: Finish) -> None:
-    """hits (hats, ride): a song that swings by its own reading, with no --swing, --style or --density asked, gets
-    time-keeping that carries the swing on the last beat of each simple x/4 bar (groove.voices
-    `swung_time_keeping`); a bar that plays the user's loop bar exactly is left to the user's notes, and a bar the
-    jazz ride played to its skip note."""
-    if not swings(finish):
-        return
-    # the bars the jazz ride played (the step before) carry the swing on its skip note already
-    leave = voices.jazz_time_bars(take.hits, finish.grid, finish.scores.first_bar) | _looped(take, finish)
-    voiced = voices.swung_time_keeping(take, finish.grid, finish.scores.first_bar, leave)
-    take.hits[:], take.velocity[:] = voiced.hits, voiced.velocity
-
-
-def plan_swing(take: Take, finish: Finish) -> None:
-    """swung_bars: in a song the swung time-keeping does not swing (`swings`; no --swing asked), the bars of the plan's
-    swung parts ("swung eighths on the hat", a shuffle, a jazz ride), which the render swings as the part is named
-    (render.pipeline `swung`; issue 99: played straight, they were heard as another part, "eighths on the open
-    hat")."""
-    bound = finish.plan_parts
-    if bound is None or swings(finish) or finish.options.swing is not None:
-        return
-    swung = planned_bars(bound, min(len(take.hits), len(bound.parts)), lambda part: part.subdivision == "swung")
-    if swung.any():
-        take.swung_bars = swung
-
-
-def planned_bars(bound: ChosenParts | None, n: int, named: Callable[[ChosenPart], bool]) -> np.ndarray:
-    """(n,) bool the bars whose bound part (the take's plan, `Finish.plan_parts`) is `named`; none without one."""
-    out = np.zeros(n, dtype=bool)
-    if bound is not None:
-        for row, k in enumerate(bound.parts[:n].tolist()):
-            out[row] = k >= 0 and named(bound.chosen_parts[k])
-    return out
 
 
 def later_take_variation(take: Take, finish: Finish) -> None:
@@ -372,7 +297,7 @@ def one_hat_a_step(take: Take, finish: Finish) -> None:
     user's loop bar exactly is left as the user wrote it."""
     if not (both := take.hits[:, :, CLOSED_HAT] & take.hits[:, :, OPEN_HAT]).any():  # none (live, most bars): as is
         return
-    both &= ~_users_loop(take, finish)[:, None]
+    both &= ~users_loop(take, finish)[:, None]
     closed_part = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "closed_hat")
     hats = take.hits[:, :, [CLOSED_HAT, OPEN_HAT]].sum(axis=1)  # (n, 2)
     open_yields = (closed_part & (hats[:, 1] >= hats[:, 0] - both.sum(axis=1)))[:, None]

@@ -156,7 +156,8 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
                chosen: ChosenParts) -> None:
     """In place on (n, S, 9) `hits`: each phrase of `chosen` keeps time on its part's cymbal (another cymbal's time
     moved there, `move_time`; where none keeps it in a part the musician named, the cymbal on each felt beat: the
-    model's own plan keeps its time-less bars, which played too busy) in its part's straight subdivision:
+    model's own plan keeps its time-less bars, which played too busy; a named part that keeps none, "kick and snare",
+    none on the cymbal the phrase kept it on) in its part's straight subdivision:
     time kept finer thinned (`thin`), coarser given the cymbal's likeliest cells of the part's subdivision (`divide`),
     as parts.labels reads it (EIGHTHS_SHARE, SIXTEENTHS_SHARE of its hits); the model's own cells stay where they fit.
     A swung part's time is kept in eighths, which the take steps swing where the song swings."""
@@ -168,6 +169,9 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
                 hits[row, : int(length) : max(int(beat_steps[row]), 1), KEEPER_CYMBALS[part.keeper]] = True
             keeper, subdivision, _ = time_of(hits[rows], lengths, beat_steps[rows])
         if keeper == "crash" and part.keeper != "crash":  # the model's own crash riding is left as it plays it
+            continue
+        if part.keeper == "none" and keeper in KEEPER_CYMBALS and chosen.named is not None and chosen.named[rows[0]]:
+            hits[rows, :, KEEPER_CYMBALS[keeper]] = False  # a named part keeps no time: "kick and snare" (issue 100)
             continue
         if keeper in KEEPER_CYMBALS and part.keeper in KEEPER_CYMBALS and keeper != part.keeper:
             for row in rows.tolist():

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from seq2drum.groove import Deciders, Heard, Request, SongScores, build_request, heard_span
+from seq2drum.groove.swung_song import STRAIGHT_TIME
 from seq2drum.live.api import BarClock
 from seq2drum.live.features import bar_grid
 from seq2drum.live.hearing import NO_PLAN, told_plan
@@ -46,11 +47,14 @@ def bar_request(drummer: Any, state: Any, scores: SongScores, p: np.ndarray, bar
 def bar_swing(drummer: Any, state: Any, bar: BarClock) -> float | None:
     """The swing `bar` is played at (None: straight): the stream's (`--swing`, else the band's heard so far), but
     straight in a bar the musician gave a drummers' style that is played straight (options.STRAIGHT_STYLES, no
-    `--swing` asked), as offline (generation/styled.py)."""
+    `--swing` asked) or a part of straight eighths or 16ths, as offline (generation/styled.py, groove.swung_song
+    `plan_swing`)."""
     ratio = state.swing.ratio(state.options.swing)
     if ratio is None or not state.parts or state.options.swing is not None:
         return ratio
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), drummer.steps_per_quarter)
     chosen = bar_part(state.parts, drummer.planner, bar.index, grid.n_steps, int(grid.beat_steps()[0]),
                       drummer.steps_per_quarter)
+    if chosen >= 0:
+        return None if drummer.planner.vocabulary.parts[chosen].subdivision in STRAIGHT_TIME else ratio
     return None if code_style(chosen) in STRAIGHT_STYLES else ratio
