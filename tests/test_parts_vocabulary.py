@@ -153,3 +153,37 @@ def test_the_shipped_parts_ride_the_crash_as_their_drummers_did() -> None:
     assert riding.family == "4/4" and riding.n_phrases >= 200
     per_bar = riding.grooves.sum(axis=1)  # (g, 9) hits a groove bar
     assert (per_bar[:, CRASH] > per_bar[:, [CLOSED_HAT, OPEN_HAT, RIDE]].max(axis=1)).mean() >= 0.75
+
+
+KICK_SNARE = [(0, KICK), (2, KICK), (8, KICK), (10, KICK), (4, SNARE), (12, SNARE), (14, SNARE)]
+RIDE_SKIP = [(s, RIDE) for s in (0, 4, 7, 8, 12, 15)] + [(6, SNARE), (10, KICK)]
+CRASH_QUARTERS = [(s, CRASH) for s in range(0, 16, 4)] + [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)]
+DRUMMERS = {"eighths on the hat, backbeat": ROCK, "16ths on the hat, backbeat": SIXTEENTHS,
+            "quarters on the ride, half-time": RIDE_HALF_TIME, "kick and snare, backbeat": KICK_SNARE,
+            "riding the crash": CRASH_QUARTERS, "jazz ride, comping": RIDE_SKIP}
+
+
+@pytest.fixture(scope="module")
+def drummers_corpus() -> dict[str, list[LabelledPhrase]]:
+    """Each part's own drummers: 4 songs of 4 phrases a part, kicks and fills varied song by song."""
+    out = {}
+    for name, bar in DRUMMERS.items():
+        out[name] = [labelled(bar + ([(2 + 4 * (i % 3), KICK)] if i % 2 else []), f"{name}{i % 4}",
+                              fill_of(2 + i % 5) if i % 3 == 0 else None, source="jazz" if "jazz" in name else "midi")
+                     for i in range(16)]
+    return out
+
+
+@pytest.mark.parametrize("name", list(DRUMMERS))
+def test_each_parts_groove_bars_and_fills_are_its_own_drummers(name: str,
+                                                             drummers_corpus: dict[str, list[LabelledPhrase]]) -> None:
+    """Issue 100, "a test per part that its cells are its drummers'": in a corpus of six parts' drummers, each part's
+    groove bars and fills are bars its own drummers played, never another part's."""
+    parts = {part.name: part for part in build_vocabulary([p for ps in drummers_corpus.values() for p in ps])[0].parts}
+    part = parts[name]
+    own = {bar[:16].tobytes() for phrase in drummers_corpus[name] for bar in phrase.hits}
+    others = {bar[:16].tobytes() for other, phrases in drummers_corpus.items() if other != name
+              for phrase in phrases for bar in phrase.hits[:3]}  # their groove bars (the 4th may be a shared fill)
+    assert part.n_phrases == len(drummers_corpus[name]) and len(part.grooves) and len(part.fills)
+    assert all(bar[:16].tobytes() in own and bar[:16].tobytes() not in others for bar in part.grooves)
+    assert all(bar[:16].tobytes() in own for bar in part.fills)
