@@ -24,6 +24,7 @@ from seq2drum.groove.settings import (BASS_KICK_FLOOR, BASS_KICK_GRID_STEPS, BAS
 from seq2drum.groove.structure import (CRASH_COLUMN, FILL_COLUMN, REST_COLUMN, STRUCTURE_COLUMNS, bar_labels,
                                        bar_structure, bass_silence, drummed_structure, is_fill_bar)
 from seq2drum.groove.styles import Style, StyleBook, bossa, entry_family, meter_name
+from seq2drum.groove.swung_song import STRAIGHT_TIME
 from seq2drum.groove.takes import bar_take, decided_takes, steered_takes, take_similarity
 from seq2drum.groove.vocabulary import STYLE_GROOVES, drummers_grooves, with_vocabulary
 
@@ -33,7 +34,8 @@ __all__ = [
     "FAMILIES", "FILL_COLUMN", "FILL_LENGTHS", "FILL_POSITIONS", "FIRST_LAMBDA", "FamilyPlacement", "FillRate",
     "GrooveCodebook", "GrooveGains", "Heard", "KICK", "KitCount", "PLACEMENT_FILE", "PREFERRED_BONUS",
     "PREFERRED_CELL_BONUS", "PREFERRED_MIN_SHARE", "Past", "Placement", "REST_COLUMN", "Request", "SETTLED_BARS",
-    "SHORT_BAR_STEPS", "STRUCTURE_COLUMNS", "STYLE_GROOVES", "ShortRun", "SongScores", "SpanSection", "Steering",
+    "SHORT_BAR_STEPS", "STRAIGHT_TIME", "STRUCTURE_COLUMNS", "STYLE_GROOVES", "ShortRun", "SongScores", "SpanSection",
+    "Steering",
     "Style", "StyleBook", "Take", "bar_labels", "bar_structure", "bar_take", "bass_silence", "bossa", "calibrated",
     "calibrated_logits", "given_groove", "counts_after", "crash_position", "decided_takes", "density_notice",
     "drummed_structure", "drummers_grooves", "edges", "entry_family", "fill_position", "heard_span", "is_fill_bar",

@@ -5,17 +5,14 @@ as the plan's parts are named (`plan_swing`). Each `step(take, finish) -> None`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seq2drum.groove import voices
+from seq2drum.groove.finish import Finish
 from seq2drum.groove.policy import ChosenPart, ChosenParts, Take
 from seq2drum.groove.variations import play_cells
 from seq2drum.options import GENRES
-
-if TYPE_CHECKING:
-    from seq2drum.groove.decide import Finish
 
 JAZZ = GENRES[0]  # the genre whose drummers ride the spang-a-lang
 STRAIGHT_TIME = ("eighths", "16ths")  # the subdivisions a part the musician names plays straight in a swung song

@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2drum.groove import Deciders, Heard, Request, SongScores, build_request, heard_span
-from seq2drum.groove.swung_song import STRAIGHT_TIME
+from seq2drum.groove import STRAIGHT_TIME, Deciders, Heard, Request, SongScores, build_request, heard_span
 from seq2drum.live.api import BarClock
 from seq2drum.live.features import bar_grid
 from seq2drum.live.hearing import NO_PLAN, told_plan
