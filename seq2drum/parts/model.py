@@ -34,7 +34,6 @@ PARTS_FALLBACK = ("without one beside the checkpoint, a model whose training mad
 PARTS_REMAKE = ("python main.py --mode train writes a run's beside its checkpoint; the shipped one: "
                 "python -m studies.part_study --write models/parts.npz")
 CLIP = 4.0  # standardised features are clipped here: a song unlike any in training is not read as 100 spreads off
-NET_SHARE = 0.5  # the network's share of what the band says of a phrase's part, the softmax's the rest
 FAMILY_COLUMNS = [FEATURE_NAMES.index(f"family_{family}") for family in FAMILIES]
 
 
@@ -51,12 +50,6 @@ class PartModel:
     change_weights: np.ndarray  # (F,) the band's features -> the logit of the drummer changing part
     change_bias: np.ndarray  # () or (1,)
     part_families: np.ndarray  # (K,) int: each part's family (an index into FAMILIES)
-    # a small network beside the softmax (E members, H hidden units; None: the softmax alone, as files before it):
-    # the band's features -> ReLU(x @ net_in_weights + net_in_bias) @ net_out_weights + net_out_bias
-    net_in_weights: np.ndarray | None = None  # (E, F, H)
-    net_in_bias: np.ndarray | None = None  # (E, H)
-    net_out_weights: np.ndarray | None = None  # (E, H, K)
-    net_out_bias: np.ndarray | None = None  # (E, K)
 
     @property
     def n_parts(self) -> int:
@@ -89,24 +82,10 @@ def _checked(model: PartModel, features: np.ndarray) -> np.ndarray:
 
 
 def band_log_probabilities(model: PartModel, features: np.ndarray) -> np.ndarray:
-    """(P, K) log P(part | the phrase's band alone), -inf outside the phrase's family: the softmax's, and where the
-    model has its network, the mean of the two (NET_SHARE of it the network members' mean log probability),
-    normalised. The network reads what a sum of the features cannot (a jazz band's ride parts: out of fold, the
-    drummer's part among a phrase's first 3 on jazz/ 0.08-0.11 with the softmax alone, docs/experiments)."""
-    x = _checked(model, features)
-    mask = family_mask(model.part_families, features)
-    out = _log_softmax(np.where(mask, x @ model.weights + model.bias, -np.inf))
-    if model.net_in_weights is None:
-        return out
-    hidden = np.maximum(np.einsum("pf,efh->eph", x, model.net_in_weights) + model.net_in_bias[:, None], 0.0)
-    net = np.einsum("eph,ehk->epk", hidden, model.net_out_weights) + model.net_out_bias[:, None]
-    net_out = _log_softmax(np.where(mask[None], net, -np.inf)).mean(axis=0)
-    return _log_softmax((1 - NET_SHARE) * out + NET_SHARE * net_out)
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    """A log softmax over the last axis, -inf kept where the logit is."""
-    top = np.max(logits, axis=-1, keepdims=True)
+    """(P, K) log P(part | the phrase's band alone), -inf outside the phrase's family."""
+    logits = _checked(model, features) @ model.weights + model.bias
+    logits = np.where(family_mask(model.part_families, features), logits, -np.inf)
+    top = np.max(logits, axis=-1, keepdims=True)  # a log softmax over the family's parts
     return logits - top - np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
 
 
@@ -206,7 +185,6 @@ def sample_plans(model: PartModel, features: np.ndarray, n_plans: int, generator
 
 
 MODEL_ARRAYS = ("mean", "scale", "weights", "bias", "log_prior", "change_weights", "change_bias", "part_families")
-NET_ARRAYS = ("net_in_weights", "net_in_bias", "net_out_weights", "net_out_bias")  # optional: files before lack them
 
 
 def save_parts(path: Path, vocabulary: PartVocabulary, model: PartModel) -> None:
@@ -215,7 +193,6 @@ def save_parts(path: Path, vocabulary: PartVocabulary, model: PartModel) -> None
         raise ValueError(f"a model of {model.n_parts} parts for a vocabulary of {len(vocabulary)}")
     arrays = {f"vocabulary_{name}": value for name, value in vocabulary_arrays(vocabulary).items()}
     arrays.update({f"model_{name}": getattr(model, name) for name in MODEL_ARRAYS})
-    arrays.update({f"model_{name}": getattr(model, name) for name in NET_ARRAYS if getattr(model, name) is not None})
     arrays["model_meta"] = np.array(json.dumps({"format_version": FORMAT_VERSION,
                                                 "feature_names": list(model.feature_names)}))
     write_atomic(Path(path), lambda stream: np.savez_compressed(stream, **arrays))
@@ -255,9 +232,7 @@ def load_parts(path: Path) -> tuple[PartVocabulary, PartModel]:
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path} is damaged: its vocabulary does not read ({type(exc).__name__}: "
                               f"{str(exc)[:120]}); {fix}") from exc
-    net = {name: arrays[f"model_{name}"] for name in NET_ARRAYS if f"model_{name}" in arrays}
-    model = PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS), **net)
-    return vocabulary, model
+    return vocabulary, PartModel(tuple(meta["feature_names"]), *(arrays[f"model_{name}"] for name in MODEL_ARRAYS))
 
 
 def _value_problem(arrays: dict[str, np.ndarray]) -> str:
@@ -293,10 +268,6 @@ def _shape_problem(arrays: dict[str, np.ndarray], meta: dict) -> str:
         rows = len(arrays.get(f"vocabulary_{kind}_part", ()))
         wanted[f"vocabulary_{kind}_steps"] = (rows,)
         wanted[f"vocabulary_{kind}s"] = (rows, *arrays.get(f"vocabulary_{kind}s", np.zeros((0,))).shape[1:])
-    if "model_net_in_weights" in arrays:  # the network: all four arrays, E members of H hidden units
-        members, _, width = (arrays["model_net_in_weights"].shape + (0, 0, 0))[:3]
-        wanted.update({"model_net_in_weights": (members, f, width), "model_net_in_bias": (members, width),
-                       "model_net_out_weights": (members, width, k), "model_net_out_bias": (members, k)})
     for name, shape in wanted.items():
         if name not in arrays:
             return f"it has no {name}"

@@ -1,9 +1,8 @@
 """Training the parts (issue 86: `--mode train` writes them beside its checkpoint): the drummers' phrases of a run's
 training songs labelled (`song_phrases`), the vocabulary of parts they make and the part model (`fit_parts`): what
 each phrase's band says of its part (a softmax over the parts of the phrase's family) and whether the drummer changes
-part at it (a logistic), each fitted by full-batch L-BFGS with an L2 penalty in torch (CPU, seconds), and a small
-network beside the softmax (`fit_net`: five members, seconds each); the parts' shares are counted. The result is
-plain numpy arrays (`PartModel`), saved by parts.model `save_parts`.
+part at it (a logistic), each fitted by full-batch L-BFGS with an L2 penalty in torch (CPU, seconds); the parts'
+shares are counted. The result is plain numpy arrays (`PartModel`), saved by parts.model `save_parts`.
 """
 
 from __future__ import annotations
@@ -24,12 +23,6 @@ L2 = 0.3  # the penalty on the band's weights for the part, per phrase (the feat
 L2_CHANGE = 0.01  # ... and for a change of part
 MAX_ITERATIONS = 200
 MIN_SCALE = 0.1  # a feature that hardly varies in training (a rare instrument) is not blown up by its spread
-# the network beside the softmax (parts.model NET_SHARE): NET_MEMBERS of NET_HIDDEN ReLU units each, trained by AdamW
-# (NET_RATE, NET_DECAY) for NET_EPOCHS in batches of NET_BATCH phrases with NET_DROPOUT, each member from its own seed;
-# out of fold (folds 0 and 1, docs/experiments/2026-11-30-the-part-model-hears-more.md) the drummer's part among a
-# phrase's first 3 by the band alone went 0.457 / 0.468 -> 0.513 / 0.537 on midi/'s 4/4 phrases
-NET_MEMBERS, NET_HIDDEN, NET_EPOCHS, NET_BATCH = 5, 32, 40, 256
-NET_RATE, NET_DECAY, NET_DROPOUT = 3e-3, 1e-2, 0.3
 
 
 def previous_parts(parts: np.ndarray, song_index: np.ndarray, n_parts: int) -> np.ndarray:
@@ -54,11 +47,10 @@ def _minimise(params: list[torch.Tensor], loss_of: object, max_iterations: int) 
 
 
 def fit_part_model(features: np.ndarray, parts: np.ndarray, previous: np.ndarray, part_families: np.ndarray,
-                   l2: float = L2, l2_change: float = L2_CHANGE, max_iterations: int = MAX_ITERATIONS,
-                   members: int = NET_MEMBERS) -> PartModel:
+                   l2: float = L2, l2_change: float = L2_CHANGE, max_iterations: int = MAX_ITERATIONS) -> PartModel:
     """The part model fitted to (N, F) phrase features, their parts (N,) and the parts before them (N,; K for
     none: a song's first phrase, not counted as a change), each part's family (K,) an index into
-    parts.labels.FAMILIES; with its network of `members` (0: the softmax alone)."""
+    parts.labels.FAMILIES."""
     part_families = np.asarray(part_families)
     n_parts = len(part_families)
     known = ~np.isnan(features).all(axis=0)  # a column no song was described for stays at 0 +- 1
@@ -91,33 +83,9 @@ def fit_part_model(features: np.ndarray, parts: np.ndarray, previous: np.ndarray
         _minimise([change_weights, change_bias], change_loss, max_iterations)
     counts = np.bincount(parts, minlength=n_parts).astype(np.float64) + 1.0  # every part can be played
     family_totals = np.array([counts[part_families == family].sum() for family in part_families])
-    net = fit_net(x.float(), y, mask, members) if members else {}
     return PartModel(FEATURE_NAMES, mean, scale, weights.detach().numpy(), bias.detach().numpy(),
                      np.log(counts / family_totals), change_weights.detach().numpy(), change_bias.detach().numpy(),
-                     part_families, **net)
-
-
-def fit_net(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, members: int) -> dict[str, np.ndarray]:
-    """The part model's network (parts.model `PartModel.net_*`): `members` one-hidden-layer networks from the
-    standardised features (N, F) to the parts' logits (K) over each phrase's allowed parts (`mask` (N, K)), each
-    trained from its own seed (the global random state is left as it was)."""
-    layers = []
-    for member in range(members):
-        with torch.random.fork_rng():
-            torch.manual_seed(member)
-            net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], NET_HIDDEN), torch.nn.ReLU(),
-                                      torch.nn.Dropout(NET_DROPOUT), torch.nn.Linear(NET_HIDDEN, mask.shape[1]))
-            optimizer = torch.optim.AdamW(net.parameters(), lr=NET_RATE, weight_decay=NET_DECAY)
-            for _ in range(NET_EPOCHS):
-                for batch in torch.randperm(len(x)).split(NET_BATCH):
-                    loss = torch.nn.functional.cross_entropy(net(x[batch]).masked_fill(~mask[batch], -1e9), y[batch])
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-        layers.append([tensor.detach().numpy().astype(np.float64) for tensor in (net[0].weight.T, net[0].bias,
-                                                                                   net[3].weight.T, net[3].bias)])
-    return {name: np.stack([member[i] for member in layers])
-            for i, name in enumerate(("net_in_weights", "net_in_bias", "net_out_weights", "net_out_bias"))}
+                     part_families)
 
 
 @dataclass
