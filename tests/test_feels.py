@@ -261,7 +261,8 @@ def test_a_sparse_phrase_keeps_time_on_no_cymbal_as_its_part_does() -> None:
 def test_a_named_full_part_gets_its_cymbals_likeliest_strokes_on_its_subdivision() -> None:
     """Issue 100: "riding the crash" named over a quiet intro read back "sparse / intro, crash"; `full_in` gives the
     strokes a named full part's phrase adds to read full: its cymbal's likeliest missing ones, on its subdivision
-    (eighths where the part names none, beats for quarters), inside its bars, none for a part of no cymbal."""
+    (eighths where the part names none, beats for quarters), inside its bars; a part of no cymbal ("kick and snare",
+    which read back "sparse / intro" beside a swinging band) its kick's and snare's, on the eighths off the beat."""
     from seq2drum.groove.feels import full_in
 
     hits = np.zeros((3, S, 9), dtype=bool)
@@ -278,7 +279,9 @@ def test_a_named_full_part_gets_its_cymbals_likeliest_strokes_on_its_subdivision
     assert step.tolist()[:2] == [0, 2]  # the likeliest first: bar 2's downbeat, then bar 1's second eighth
     quarters = full_in(hits, p, rows, bar_steps, beat_steps, 10, ChosenPart("ride", "quarters", {}))
     assert (np.unravel_index(quarters, hits.shape)[1] % 4 == 0).all() and len(quarters) == 6
-    assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 5, ChosenPart("none", "none", {})))
+    timeless = full_in(hits, p, rows, bar_steps, beat_steps, 12, ChosenPart("none", "none", {}))
+    _, step, column = np.unravel_index(timeless, hits.shape)  # "kick and snare": its own, off the beat (2, 6, 10)
+    assert len(timeless) == 12 and set(column.tolist()) == {KICK, SNARE} and (step % 4 == 2).all()
     assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 0, crash))
 
 

@@ -229,8 +229,9 @@ def plan_levels(take: Take, finish: Finish) -> None:
     or a crash, never under DROP_OUT_HITS a bar): under a style's grooves, or with its fill and crash, a planned
     "sparse / intro" played as busy as the song and was read back as the style's full part, and a later take's swaps
     laid the style's ride there, read back "sparse / intro, ride" (issue 99). Each phrase of a full part the musician
-    named at FULL_HELD_SHARE of it or more, its cymbal's likeliest strokes added (`full_in`: "riding the crash" named
-    over a quiet intro was read back "sparse / intro, crash": issue 100). A take of one phrase (live) is left."""
+    named at FULL_HELD_SHARE of it or more, its cymbal's likeliest strokes added, a time-less part's kick and snare
+    (`full_in`: "riding the crash" named over a quiet intro was read back "sparse / intro, crash", "kick and snare"
+    beside a swinging band "sparse / intro": issue 100). A take of one phrase (live) is left."""
     bound, scores = finish.plan_parts, finish.scores
     if bound is None or (bound.sparse is None and bound.named is None):
         return

@@ -123,17 +123,25 @@ def sparse_out(cells: np.ndarray, p: np.ndarray, excess: int, beats: float, spar
 
 def full_in(hits: np.ndarray, p: np.ndarray, rows: np.ndarray, bar_steps: np.ndarray, beat_steps: np.ndarray,
             lacking: int, part: ChosenPart) -> np.ndarray:
-    """Flat indices into (n, S, 9) `hits` of the `lacking` likeliest strokes (by `p`) of `part`'s cymbal that its
-    phrase's bars (`rows`) lack, on the part's subdivision (its eighths where it names none, a swung part's straight
-    eighths): what a full part's phrase adds to read full; none for a part that keeps no time on a cymbal."""
-    if lacking <= 0 or part.keeper not in KEEPER_CYMBALS:
+    """Flat indices into (n, S, 9) `hits` of the `lacking` likeliest strokes (by `p`) that a full part's phrase
+    (`rows`) adds to read full: its cymbal's on the part's subdivision (its eighths where it names none, a swung
+    part's straight eighths); a part that keeps no time ("kick and snare"), its kick's and snare's on the eighths off
+    the beat, where parts.labels reads no feel (`bar_feels` reads the beats: a backbeat stays one)."""
+    if lacking <= 0 or (part.keeper not in KEEPER_CYMBALS and part.keeper != "none"):
         return np.zeros(0, dtype=np.int64)
     steps = np.arange(hits.shape[1])[None, :]
-    grid = {"quarters": steps % np.maximum(beat_steps[rows], 1)[:, None] == 0, "16ths": steps >= 0}
-    free = grid.get(part.subdivision, steps % 2 == 0) & (steps < bar_steps[rows][:, None])
-    free &= ~hits[rows, :, KEEPER_CYMBALS[part.keeper]]
-    row, step = np.nonzero(free)
-    flat = np.ravel_multi_index((rows[row], step, np.full(len(row), KEEPER_CYMBALS[part.keeper])), hits.shape)
+    beats = np.maximum(beat_steps[rows], 1)[:, None]
+    inside = steps < bar_steps[rows][:, None]
+    if part.keeper == "none":
+        free, columns = inside & (steps % 2 == 0) & (steps % beats != 0), (KICK, SNARE)
+    else:
+        grid = {"quarters": steps % beats == 0, "16ths": steps >= 0}
+        free, columns = inside & grid.get(part.subdivision, steps % 2 == 0), (KEEPER_CYMBALS[part.keeper],)
+    flat = []
+    for column in columns:
+        row, step = np.nonzero(free & ~hits[rows, :, column])
+        flat.append(np.ravel_multi_index((rows[row], step, np.full(len(row), column)), hits.shape))
+    flat = np.concatenate(flat)
     return flat[np.argsort(-p.reshape(-1)[flat], kind="stable")[:lacking]]
 
 
