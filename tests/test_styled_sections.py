@@ -167,3 +167,17 @@ def test_a_part_that_keeps_no_time_named_in_a_jazz_band_keeps_none(generator: Dr
     bar = notes[:, 0] // (4 * 480)
     cymbals = np.isin(notes[:, 2], (42, 44, 46, 51)) & (bar < 16)
     assert cymbals.sum() <= 16, notes[cymbals]  # no time kept: at most a stroke a bar (a fill's, an ending's)
+
+
+def test_phrases_named_that_play_as_another_part_are_said(generator: DrumGenerator) -> None:
+    """Issue 100: in 7/8 the eighth is the beat, so "eighths on the hat" named there plays as "quarters on the hat"
+    (studies.named_parts: the odd meters 0.41-0.80 as named); the run says which phrases and what they play as. A
+    part that plays as named says nothing."""
+    odd = generator.generate(jazz_band(7, 8, 16), GenerationOptions(seed=0, parts=f"A={STRAIGHT_HATS}"))
+    said = [n for n in odd.notices if "phrases you named play as another part" in n]
+    missed = [(bar, name) for bar, name in odd.takes[0].parts if name != STRAIGHT_HATS]
+    assert missed and len(said) == 1, (odd.takes[0].parts, odd.notices)
+    assert said[0].startswith(f"{len(missed)} of the ") and f"bar {missed[0][0]}:" in said[0]
+    fits = generator.generate(band_song(16), GenerationOptions(seed=0, parts=f"A={STRAIGHT_HATS}"))
+    assert all(name == STRAIGHT_HATS for _, name in fits.takes[0].parts), fits.takes[0].parts
+    assert not any("you named play as another part" in n for n in fits.notices)

@@ -97,7 +97,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None,
                               bool(takes) and takes[0].plan.played,
-                              takes[0].density_whole if takes else None)]
+                              takes[0].density_whole if takes else None),
+               named_misses_notice(takes[0], results[0]) if takes else ""]
     return results, notices, [swing_notice, straight_parts_notice(takes, options, ratio)]
 
 
@@ -109,6 +110,29 @@ def straight_parts_notice(takes: list[Take], options: GenerationOptions, ratio: 
     return (f"the parts you named in straight eighths or 16ths are played straight, where the band swings at "
             f"{ratio:.2f} of the beat; name their swung part (\"swung eighths on the hat\", \"jazz ride\") or "
             f"--swing {ratio:.2f} to swing them")
+
+
+NAMED_MISSES_SHOWN = 3  # the phrases named that play as another part the notice lists
+
+
+def named_misses_notice(take: Take, result: TakeResult) -> str:
+    """What the run says where phrases the musician named play as another part, as it prints them (issue 100: a 7/8
+    bar's eighths are its beats, so "eighths on the hat" plays as "quarters on the hat"; a part thinner than the song
+    around it reads as "sparse / intro"); "" where every one plays as named. A drummers' style's sections are its own
+    ("bossa (...)")."""
+    chosen = take.plan.chosen
+    if chosen is None or not (len(chosen) == len(result.planned) == len(result.parts)):
+        return ""
+    missed = [(bar, asked, played) for named_, (bar, asked), (_, played) in zip(chosen.tolist(), result.planned,
+                                                                               result.parts)
+              if named_ and asked != played and not played.startswith(f"{asked} (")]
+    if not missed:
+        return ""
+    shown = "; ".join(f"bar {bar}: {asked!r} as {played!r}" for bar, asked, played in missed[:NAMED_MISSES_SHOWN])
+    more = f"; and {len(missed) - NAMED_MISSES_SHOWN} more" if len(missed) > NAMED_MISSES_SHOWN else ""
+    return (f"{len(missed)} of the {int(np.count_nonzero(chosen))} phrases you named play as another part ({shown}"
+            f"{more}): their bars do not hold it as named (an odd meter's beats, or a part thinner than the song "
+            f"around it)")
 
 
 def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tuple[int, str], ...]:
