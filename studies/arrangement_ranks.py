@@ -67,7 +67,7 @@ def ranks(planner, arrangement, drummer, posterior, fit) -> dict[str, list[tuple
             # ranked weighs the fit by NETWORK_WEIGHT: the variant's weight is the fit scaled to it
             order = [r.id for r in ranked(planner, section, posterior ** w_post if w_post else np.ones_like(posterior),
                                           fit * (w_net / NETWORK_WEIGHT), same_label_phrases(sections, section),
-                                          w_label)]
+                                          w_label, held=arrangement.held)]
             mine = drummer[section.key].id if section.key in drummer else -1  # none of his: a miss, as before
             rows.append((section.family, len(section.phrases), order.index(mine) + 1 if mine in order else 0))
             for variant, key in DIVERSE.items() if name == "both" else ():

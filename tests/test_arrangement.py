@@ -426,3 +426,21 @@ def test_the_menu_marks_a_tied_section_by_the_part_it_plays_first() -> None:
     drummer = commonest_parts(planner, arrangement, [1, 0, 2, 0])
     assert drummer["D#4"].name == "eighths on the ride, backbeat"  # the lower id of two full parts, as before
     assert drummer["E#1"].name == "eighths on the ride, backbeat"  # the full part over the sparse one
+
+
+def test_the_menu_lists_the_parts_a_sections_bars_hold_first(generator: DrumGenerator) -> None:
+    """Issue 100: a 7/8 section's menu listed "eighths on the hat, no backbeat" second (d_e2m2), which its bars play
+    as "quarters on the hat" (the eighth is the beat); the parts its bars hold (parts.plan `Planner.held_parts`, as
+    the plan keeps to) come first, the others after them, still there to name."""
+    from tests.builders import jazz_band
+
+    menu = song_arrangement(generator, jazz_band(7, 8, 16), GenerationOptions()).arrangement
+    parts = generator.planner.vocabulary.parts
+    odd = [s for s in menu.sections if s.family == "other"]
+    assert odd and menu.held is not None
+    for section in odd:
+        order = [r.id for r in menu.ranking[section.key]]
+        fits = menu.held[list(section.phrases)].all(axis=0)
+        assert not any(fits[k] for k in order if parts[k].subdivision in ("eighths", "swung"))  # 2-step beats
+        last_held = max(i for i, k in enumerate(order) if fits[k])
+        assert last_held < min(i for i, k in enumerate(order) if not fits[k]), [parts[k].name for k in order]

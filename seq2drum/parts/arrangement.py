@@ -117,11 +117,12 @@ def network_fit(planner: PartBook, p: np.ndarray, bar_steps: np.ndarray, phrases
 
 
 def ranked(planner: PartBook, occurrence: Occurrence, posterior: np.ndarray, fit: np.ndarray,
-           label_rows: tuple[int, ...] = (), label_weight: float = LABEL_WEIGHT) -> list[RankedPart]:
+           label_rows: tuple[int, ...] = (), label_weight: float = LABEL_WEIGHT,
+           held: np.ndarray | None = None) -> list[RankedPart]:
     """The parts of the section's meter family, best first: each scored by its mean log posterior over the section's
-    phrases (the part model's reading of the band), plus `label_weight` x its mean log posterior over
-    `label_rows` (every phrase of the section's label in the song: a drummer keeps his part through a song's
-    verses), plus NETWORK_WEIGHT x the mean network fit per bar."""
+    phrases (the part model's reading of the band), plus `label_weight` x its mean log posterior over `label_rows`
+    (every phrase of its label: a drummer keeps his part through a song's verses), plus NETWORK_WEIGHT x the mean
+    network fit per bar; the parts its bars hold first (`held` (P, K): `Planner.held_parts`, 7/8's eighths: beats)."""
     rows = list(occurrence.phrases)
     parts = planner.vocabulary.parts
     candidates = [k for k, part in enumerate(parts) if part.family == occurrence.family]
@@ -131,8 +132,8 @@ def ranked(planner: PartBook, occurrence: Occurrence, posterior: np.ndarray, fit
         score = score + label_weight * log_posterior[list(label_rows)].mean(axis=0)
     bars = max(occurrence.n_bars / max(len(rows), 1), 1.0)
     score = score + NETWORK_WEIGHT * fit[rows].mean(axis=0) / bars
-    scores = {k: float(score[k]) for k in candidates}
-    order = sorted(candidates, key=lambda k: (-scores[k], k))
+    scores, fits = {k: float(score[k]) for k in candidates}, held[rows].all(axis=0) if held is not None else None
+    order = sorted(candidates, key=lambda k: (fits is not None and not fits[k], -scores[k], k))
     return [RankedPart(k, parts[k].name, scores[k]) for k in order]
 
 
@@ -154,6 +155,7 @@ class Arrangement:
     heard_band: bool
     first_bar: int
     n_bars: int
+    held: np.ndarray | None = None  # (P, K) bool the parts each phrase's bars hold (parts.plan `Planner.held_parts`)
 
     def chosen(self, spec: str, planner: PartBook) -> np.ndarray:
         """(P,) the part `spec` (`--parts`) names for each phrase, -1 where none, a drummers' style's `styled_code`

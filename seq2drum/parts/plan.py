@@ -122,15 +122,18 @@ class Planner:
 
     def arrangement(self, song: BarSong, p: np.ndarray) -> Arrangement:
         """The song's sections and the parts each can play, ranked (parts.arrangement): by the part model's reading
-        of the band and the network's fit (`p` (n, S, 9) calibrated); from the guitar alone by the fit alone."""
+        of the band and the network's fit (`p` (n, S, 9) calibrated), from the guitar alone by the fit alone; the
+        parts its bars hold first (`held_parts`)."""
         _, phrases, features, band = self.read(song)
         families = [FAMILIES[k] for k in np.argmax(features[:, FAMILY_COLUMNS], axis=1).tolist()]
         posterior = (part_probabilities(self.model, features) if band
                      else np.ones((len(phrases), len(self.vocabulary))) / len(self.vocabulary))
         fit = network_fit(self, p, song.bar_steps, phrases)
         sections = occurrences(phrases, families, song.first_bar)
-        ranking = {s.key: ranked(self, s, posterior, fit, label_rows=same_label_phrases(sections, s)) for s in sections}
-        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar, song.n_bars)
+        held = self.held_parts(np.ones((len(phrases), len(self.vocabulary)), dtype=bool), song, phrases)
+        ranking = {s.key: ranked(self, s, posterior, fit, same_label_phrases(sections, s), held=held) for s in sections}
+        return Arrangement(tuple(phrases), tuple(families), tuple(sections), ranking, band, song.first_bar, song.n_bars,
+                           held)
 
     def given_part(self, rows: np.ndarray, hits: np.ndarray, song: BarSong) -> int:
         """The part the drums the user gave play (`hits` (r, S, 9) of song rows `rows`: the first bars of the loop

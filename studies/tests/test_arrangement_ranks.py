@@ -19,7 +19,7 @@ def test_each_variant_ranks_the_drummers_part_by_its_weights() -> None:
     planner = SimpleNamespace(vocabulary=SimpleNamespace(parts=parts))
     section = SimpleNamespace(key="A#1", label=0, family="4/4", phrases=(0, 1), n_bars=8)
     other = SimpleNamespace(key="B#1", label=1, family="4/4", phrases=(2,), n_bars=4)
-    arrangement = SimpleNamespace(sections=[section, other])
+    arrangement = SimpleNamespace(sections=[section, other], held=None)
     posterior = np.array([[0.6, 0.3, 0.1], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]])
     fit = np.array([[0.0, 0.0, 8.0], [0.0, 0.0, 8.0], [0.0, 0.0, 0.0]])  # the network fits part c best
     drummer = {"A#1": SimpleNamespace(id=0)}
