@@ -85,9 +85,9 @@ def plan_swing(take: Take, finish: Finish) -> None:
         return
     n = min(len(take.hits), len(bound.parts))
     if finish.swung and finish.musicians_time is not None:
-        straight = planned_bars(bound, n, lambda part: part.subdivision in STRAIGHT_TIME)
-        straight &= finish.musicians_time[:n]
-        take.straight_bars = straight if straight.any() else take.straight_bars
+        straight = planned_bars(bound, n, lambda part: part.subdivision in STRAIGHT_TIME) & finish.musicians_time[:n]
+        if straight.any():
+            take.straight_bars = straight
     if swings(finish):
         return
     swung = planned_bars(bound, n, lambda part: part.subdivision == "swung")
