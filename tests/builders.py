@@ -508,16 +508,17 @@ def jazz_band(numerator: int, denominator: int, bars: int = 16) -> bytes:
                       extra=(TrackSpec("Bass", 1, arrays[0], 33), TrackSpec("Piano", 2, arrays[1], 1)))
 
 
-def swing_trio(bars: int = 16) -> bytes:
+def swing_trio(bars: int = 16, swing: float = 2 / 3) -> bytes:
     """A piano trio swinging at 150 BPM, no guitar: a walking bass on every beat, the piano's melody in swung 8ths
-    (the second at two thirds of the beat) and its chords comping on the swung 8th of 2 and 4."""
+    (the second at `swing` of the beat: two thirds) and its chords comping on the swung 8th of 2 and 4."""
     bass, piano = [], []
+    late = round(swing * PPQ)
     for index in range(bars * 4):
         start = index * PPQ
         bass.append([start, start + PPQ - 10, 36 + (0, 3, 5, 7)[index % 4], 90])
         if index % 2 == 1:
-            piano += [[start + 2 * PPQ // 3, start + PPQ, pitch, 70] for pitch in (60, 64, 67, 70)]
-        piano += [[start, start + 2 * PPQ // 3, 76 + index % 5, 90], [start + 2 * PPQ // 3, start + PPQ, 79, 80]]
+            piano += [[start + late, start + PPQ, pitch, 70] for pitch in (60, 64, 67, 70)]
+        piano += [[start, start + late, 76 + index % 5, 90], [start + late, start + PPQ, 79, 80]]
     arrays = [np.array(sorted(rows), dtype=np.int64) for rows in (bass, piano)]
     return song_bytes(None, tempos=((0, 400_000),), extra=(TrackSpec("Acoustic Bass", 1, arrays[0], 33),
                                                             TrackSpec("Piano", 2, arrays[1], 1)))

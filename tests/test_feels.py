@@ -234,6 +234,19 @@ def test_a_swung_parts_cymbal_keeps_no_16th_between_its_eighths() -> None:
     assert np.flatnonzero(hits[0, :, CLOSED_HAT]).tolist() == list(range(0, 16, 2))
 
 
+def test_a_swung_part_over_16ths_keeps_enough_eighths_to_swing() -> None:
+    """Issue 100: "swung eighths on the open hat" named over a phrase the network kept in 16ths (each beat and
+    its second 16th: D_AMPIE) lost its odd 16ths and kept one off-beat eighth a bar, read back as "quarters on the
+    open hat": read again once the 16ths are gone, it gets the likeliest eighths the label needs."""
+    sixteenths = [(step, CLOSED_HAT) for step in range(16) if step % 4 in (0, 1)] + [(6, CLOSED_HAT)]
+    hits = np.stack([bar_of(sixteenths + [(0, KICK), (4, SNARE), (12, SNARE)])] * 2)
+    assert time_of(hits, np.full(2, 16), np.full(2, 4))[1] == "16ths"
+    play_times(hits, np.stack([model_p()] * 2), np.full(2, 16), np.full(2, 4),
+               ChosenParts(np.zeros(2, dtype=np.int64), np.zeros(2), {0: ChosenPart("closed_hat", "swung", {})}))
+    assert not hits[:, 1::2, CLOSED_HAT].any()
+    assert time_of(hits, np.full(2, 16), np.full(2, 4))[:2] == ("closed_hat", "eighths")  # swung by the render
+
+
 def test_a_sparse_phrase_keeps_time_on_no_cymbal_as_its_part_does() -> None:
     """Issue 99: a phrase of the plan's "sparse / intro" (its drummers strike a cymbal about once a bar) whose
     later take laid the style's ride on every beat was read back "sparse / intro, ride": `sparse_out` drops its

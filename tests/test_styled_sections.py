@@ -181,3 +181,82 @@ def test_phrases_named_that_play_as_another_part_are_said(generator: DrumGenerat
     fits = generator.generate(band_song(16), GenerationOptions(seed=0, parts=f"A={STRAIGHT_HATS}"))
     assert all(name == STRAIGHT_HATS for _, name in fits.takes[0].parts), fits.takes[0].parts
     assert not any("you named play as another part" in n for n in fits.notices)
+
+
+JAZZ_RIDE = "jazz ride, comping"
+
+
+def ride_in_beats(notes: np.ndarray, bars: range, tpq: int = 480) -> dict[str, int]:
+    """The ride's strokes in `bars` of 4/4 drums' notes (N, 4), by where in its beat: on it, at the triplet's last
+    (2/3), elsewhere; and the hi-hat foot (44) on the backbeats."""
+    bar = notes[:, 0] // (4 * tpq)
+    where = np.isin(bar, list(bars))
+    ride, foot = notes[where & (notes[:, 2] == 51)], notes[where & (notes[:, 2] == 44)]
+    place = ride[:, 0] % tpq / tpq
+    triplet = np.abs(place - 2 / 3) < 0.06
+    beat_of_skip = ride[triplet, 0] % (4 * tpq) // tpq
+    return {"on": int(((place < 0.06) | (place > 0.94)).sum()), "skips": int(triplet.sum()),
+            "skips_after_2_and_4": int(np.isin(beat_of_skip, (1, 3)).sum()),
+            "elsewhere": int(len(ride) - ((place < 0.06) | (place > 0.94)).sum() - triplet.sum()),
+            "foot_on_2_and_4": int(np.isin(foot[:, 0] % (4 * tpq) // tpq, (1, 3)).sum())}
+
+
+def test_a_jazz_ride_named_in_a_straight_song_plays_the_spang_a_lang(generator: DrumGenerator) -> None:
+    """Issue 100: a jazz ride named where the band plays straight was kept in swung eighths, its skip struck before
+    every beat (a shuffle's ride), and read back as "16ths" or "quarters on the ride" (studies.named_parts: "jazz
+    ride, comping" 0.935 as named, the Arabic songs 129 of 147): it plays the jazz drummer's ride, the skip after 2
+    and 4 at the triplet and the foot on 2 and 4, and reads back as named."""
+    result = generator.generate(band_song(16), GenerationOptions(seed=0, humanize=0.0, parts=f"9-16={JAZZ_RIDE}"))
+    assert [name for bar, name in result.takes[0].parts if bar >= 9] == [JAZZ_RIDE] * 2, result.takes[0].parts
+    ride = ride_in_beats(drum_notes(result.midi_bytes), range(8, 15))  # bar 16 ends the song: its fill's
+    assert ride["on"] >= 24 and ride["skips"] >= 12 and ride["skips_after_2_and_4"] == ride["skips"], ride
+    assert ride["elsewhere"] == 0 and ride["foot_on_2_and_4"] >= 12, ride
+
+
+def test_a_swung_part_named_live_in_a_straight_song_swings() -> None:
+    """Live plays a swung part the musician named in a straight song at the triplet, as offline (it played its
+    eighths straight)."""
+    from seq2drum.evaluation.playback import play_file
+    from seq2drum.live.model_drummer import ModelDrummer
+
+    drummer = ModelDrummer()
+    named = play_file(drummer, band_song(16), GenerationOptions(humanize=0.0, parts=f"9-16={JAZZ_RIDE}"), 0)
+    ride = ride_in_beats(named.notes, range(9, 15))
+    assert ride["on"] >= 20 and ride["skips"] >= 8 and ride["skips_after_2_and_4"] == ride["skips"], ride
+    assert ride["elsewhere"] == 0, ride
+
+
+def off_beat_places(notes: np.ndarray, bars: range, tpq: int = 480) -> set[float]:
+    """Where in the beat the hats and the ride strike off it, in `bars` of 4/4 drums' notes (N, 4)."""
+    bar = notes[:, 0] // (4 * tpq)
+    place = notes[np.isin(bar, list(bars)) & np.isin(notes[:, 2], (42, 46, 51)), 0] % tpq / tpq
+    return set(np.round(place[(place > 0.1) & (place < 0.9)], 2).tolist())
+
+
+SWUNG_HATS = "swung eighths on the hat, backbeat"
+
+
+def test_a_swung_part_named_under_a_band_that_swings_less_swings_at_the_triplet(generator: DrumGenerator) -> None:
+    """Issue 100: a swung part named where the band swings at 0.60 (St Louis Blues) was swung at 0.60 and read back
+    as 16ths; it swings at the triplet where named (a drummer's ride swings harder than a band's eighths), the run
+    says so, the bars around it swing with the band, and the musician's --swing swings them all alike."""
+    options = dict(seed=0, humanize=0.0, parts=f"9-16={SWUNG_HATS}")
+    result = generator.generate(swing_trio(16, swing=0.6), GenerationOptions(**options))  # type: ignore[arg-type]
+    notes = drum_notes(result.midi_bytes)
+    assert off_beat_places(notes, range(8, 15)) == {0.67} and off_beat_places(notes, range(0, 7)) >= {0.6}
+    assert (9, SWUNG_HATS) in result.takes[0].parts, result.takes[0].parts
+    assert any("the swung parts you named are played at the triplet (0.67 of the beat), where the band swings at "
+               "0.60" in n for n in result.notices), result.notices
+    asked = generator.generate(swing_trio(16, swing=0.6), GenerationOptions(swing=0.6, **options))  # type: ignore
+    assert off_beat_places(drum_notes(asked.midi_bytes), range(8, 15)) == {0.6}
+    assert not any("played at the triplet" in n for n in asked.notices)
+
+
+def test_a_swung_part_named_live_under_a_band_that_swings_less_swings_at_the_triplet() -> None:
+    from seq2drum.evaluation.playback import play_file
+    from seq2drum.live.model_drummer import ModelDrummer
+
+    drummer = ModelDrummer()
+    named = play_file(drummer, swing_trio(16, swing=0.6), GenerationOptions(humanize=0.0, parts=f"9-16={SWUNG_HATS}"),
+                      0)
+    assert off_beat_places(named.notes, range(9, 15)) == {0.67}

@@ -29,7 +29,7 @@ from seq2drum.midi.io import DRUM_CHANNEL, END, START, VELOCITY, MidiSong, merge
 from seq2drum.midi.write import TrackSpec, write_midi
 from seq2drum.generation.styled import named, straight_sections
 from seq2drum.parts.played import played_parts
-from seq2drum.render.pipeline import Played, RenderControls, draw_drummer, notes, play
+from seq2drum.render.pipeline import PART_SWING, Played, RenderControls, draw_drummer, notes, play
 from seq2drum.song.drum_part import DrumGrid, drums_to_grid, grid_to_part, part_to_grid
 from seq2drum.song.encode import EncodedSong
 from seq2drum.song.grid import BAR_DENOMINATOR, BAR_NUMERATOR, Grid
@@ -99,7 +99,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                               bool(takes) and takes[0].plan.played,
                               takes[0].density_whole if takes else None),
                named_misses_notice(takes[0], results[0]) if takes else ""]
-    return results, notices, [swing_notice, straight_parts_notice(takes, options, ratio)]
+    return results, notices, [swing_notice, straight_parts_notice(takes, options, ratio),
+                              swung_parts_notice(takes, ratio)]
 
 
 def straight_parts_notice(takes: list[Take], options: GenerationOptions, ratio: float | None) -> str:
@@ -110,6 +111,15 @@ def straight_parts_notice(takes: list[Take], options: GenerationOptions, ratio: 
     return (f"the parts you named in straight eighths or 16ths are played straight, where the band swings at "
             f"{ratio:.2f} of the beat; name their swung part (\"swung eighths on the hat\", \"jazz ride\") or "
             f"--swing {ratio:.2f} to swing them")
+
+
+def swung_parts_notice(takes: list[Take], ratio: float | None) -> str:
+    """What the run says where the swung parts the musician named swing at the triplet under a band that swings less
+    (groove.swung_song `plan_swing`, render.pipeline `swung`)."""
+    if ratio is None or ratio >= PART_SWING or not takes or takes[0].swung_bars is None:
+        return ""
+    return (f"the swung parts you named are played at the triplet ({PART_SWING:.2f} of the beat), where the band "
+            f"swings at {ratio:.2f}; --swing {ratio:.2f} plays them with the band")
 
 
 NAMED_MISSES_SHOWN = 3  # the phrases named that play as another part the notice lists

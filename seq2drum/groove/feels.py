@@ -192,7 +192,10 @@ def play_times(hits: np.ndarray, p: np.ndarray, bar_steps: np.ndarray, beat_step
             continue
         column = KEEPER_CYMBALS[keeper]
         if part.subdivision == "swung":  # its eighths swing only in beats with no 16th between (feel.swing's units)
-            hits[rows, 1::2, column] = False
+            if hits[rows, 1::2, column].any():  # read again: what stays may be too few eighths to swing
+                hits[rows, 1::2, column] = False
+                if (subdivision := time_of(hits[rows], lengths, beat_steps[rows])[1]) not in FINER:
+                    continue
         for row, length in zip(rows.tolist(), lengths.tolist()):
             beat = max(int(beat_steps[row]), 1)
             if FINER.index(subdivision) > FINER.index(wanted):

@@ -302,7 +302,7 @@ class Take(DrumPart):
     density_reached: float | None = None  # with --density: its hits over those decided (groove.density)
     density_whole: float | None = None  # with --density, take 1 on a plan: its hits over a run without --density's
     parts: tuple[tuple[int, str], ...] = ()  # its plan (parts.plan): (first bar, 1-based, part name) of each phrase
-    swung_bars: np.ndarray | None = None  # (n,) bool the bars its plan's swung parts swing in a straight song
+    swung_bars: np.ndarray | None = None  # (n,) bool its swung parts' bars: at the triplet where the band swings less
     own_touch: np.ndarray | None = None  # (n,) bool the bars of a style's drummers' bars, at their accents
     straight_bars: np.ndarray | None = None  # (n,) bool a straight style's bars in a swung song (generation/styled.py)
 

@@ -33,6 +33,7 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     drummer's, issue 100) but where its plan names a jazz ride; one heard as jazz plays it but where its plan names
     a straight ride part or a hat part, but a walking waltz's (a part sounds as named: jazz/'s take 2, issue 100)."""
     if not swings(finish):
+        named_jazz_ride(take, finish)
         return
     other = finish.genre not in (None, JAZZ)  # heard as another music: only the bars its plan names a jazz ride
     named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
@@ -41,6 +42,28 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     leave = _looped(take, finish) | (~named if other else named)
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
     added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking, hats)
+    take.velocity[:] = np.where(take.hits, take.velocity, 0)
+    take.offset[:] = np.where(take.hits, take.offset, 0)
+    play_cells(take, finish.scores, np.flatnonzero(added))
+
+
+def named_jazz_ride(take: Take, finish: Finish) -> None:
+    """hits (ride, closed hat): in a song that does not swing (no --swing, --style or --density asked), the bars the
+    musician named a jazz ride (--parts) play its spang-a-lang as in a swung song (groove.voices `jazz_ride`), which
+    the render swings at the triplet (`plan_swing`): kept in swung eighths, the ride struck every beat's skip and
+    read back as "16ths" or "quarters on the ride" (issue 100)."""
+    options, bound = finish.options, finish.plan_parts
+    if (finish.grid is None or bound is None or bound.named is None or options.swing is not None
+            or options.style is not None or options.density != 1.0):
+        return
+    n = len(take.hits)
+    named = planned_bars(bound, n, lambda part: part.keeper == "ride" and part.subdivision == "swung")
+    named[: len(bound.named)] &= bound.named[:n]
+    named[len(bound.named):] = False
+    if not named.any():
+        return
+    walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
+    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish) | ~named, walking)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
     take.offset[:] = np.where(take.hits, take.offset, 0)
     play_cells(take, finish.scores, np.flatnonzero(added))
@@ -75,22 +98,24 @@ def swung_time_keeping(take: Take, finish: Finish) -> None:
 
 
 def plan_swing(take: Take, finish: Finish) -> None:
-    """swung_bars: in a song the swung time-keeping does not swing (`swings`; no --swing asked), the bars of the plan's
-    swung parts ("swung eighths on the hat", a shuffle, a jazz ride), which the render swings as the part is named
+    """swung_bars: in a song that does not swing by its own reading (no --swing asked), the bars of the plan's swung
+    parts ("swung eighths on the hat", a shuffle, a jazz ride), which the render swings as the part is named
     (render.pipeline `swung`; issue 99: played straight, they were heard as another part, "eighths on the open
-    hat"). straight_bars: in a song that swings, the bars of the eighths or 16ths the musician named straight
-    (`Finish.musicians_time`), which the render leaves straight as named (issue 100: swung, they read back swung)."""
+    hat"); in a song that swings, the bars of the swung parts the musician named, which the render swings at the
+    triplet where the band swings less (issue 100: at St Louis Blues' 0.60 they read back as 16ths). straight_bars:
+    in a song that swings, the bars of the eighths or 16ths the musician named straight (`Finish.musicians_time`),
+    which the render leaves straight as named (issue 100: swung, they read back swung)."""
     bound = finish.plan_parts
     if bound is None or finish.options.swing is not None:
         return
     n = min(len(take.hits), len(bound.parts))
-    if finish.swung and finish.musicians_time is not None:
-        straight = planned_bars(bound, n, lambda part: part.subdivision in STRAIGHT_TIME) & finish.musicians_time[:n]
-        if straight.any():
-            take.straight_bars = straight
-    if swings(finish):
-        return
     swung = planned_bars(bound, n, lambda part: part.subdivision == "swung")
+    if finish.swung:
+        if finish.musicians_time is not None:
+            straight = planned_bars(bound, n, lambda part: part.subdivision in STRAIGHT_TIME)
+            if (straight := straight & finish.musicians_time[:n]).any():
+                take.straight_bars = straight
+        swung &= bound.named[:n] if bound.named is not None else False
     if swung.any():
         take.swung_bars = swung
 

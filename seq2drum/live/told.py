@@ -18,6 +18,7 @@ from seq2drum.live.kept import bar_continuation
 from seq2drum.live.parts import bar_part, live_plan
 from seq2drum.options import STRAIGHT_STYLES
 from seq2drum.parts.arrangement import code_style
+from seq2drum.render.pipeline import PART_SWING
 
 
 def bar_request(drummer: Any, state: Any, scores: SongScores, p: np.ndarray, bar: BarClock, position: int,
@@ -47,13 +48,17 @@ def bar_swing(drummer: Any, state: Any, bar: BarClock) -> float | None:
     """The swing `bar` is played at (None: straight): the stream's (`--swing`, else the band's heard so far), but
     straight in a bar the musician gave a drummers' style that is played straight (options.STRAIGHT_STYLES, no
     `--swing` asked) or a part of straight eighths or 16ths, as offline (generation/styled.py, groove.swung_song
-    `plan_swing`)."""
+    `plan_swing`); and a bar the musician gave a swung part swung at the triplet (render.pipeline `PART_SWING`)
+    where the band swings less or not at all, as offline ("jazz ride", "swung eighths" played as named)."""
     ratio = state.swing.ratio(state.options.swing)
-    if ratio is None or not state.parts or state.options.swing is not None:
+    if not state.parts or state.options.swing is not None:
         return ratio
     grid = bar_grid(bar.numerator, bar.denominator, float(bar.tempo_bpm), drummer.steps_per_quarter)
     chosen = bar_part(state.parts, drummer.planner, bar.index, grid.n_steps, int(grid.beat_steps()[0]),
                       drummer.steps_per_quarter)
     if chosen >= 0:
-        return None if drummer.planner.vocabulary.parts[chosen].subdivision in STRAIGHT_TIME else ratio
+        subdivision = drummer.planner.vocabulary.parts[chosen].subdivision
+        if subdivision == "swung":
+            return max(ratio or 0.0, PART_SWING)
+        return None if subdivision in STRAIGHT_TIME else ratio
     return None if code_style(chosen) in STRAIGHT_STYLES else ratio

@@ -49,7 +49,7 @@ class RenderControls(NamedTuple):
     feel: str  # --feel: which drummer the humanizer draws
     swing: float | None  # the swung eighth's place in the beat (None: straight)
     kit: KitMap  # --kit-map (GM without one)
-    # (N,) bool the song steps of a straight song swung at PART_SWING: the bars of a take's swung parts (issue 99)
+    # (N,) bool the song steps swung at PART_SWING where the song swings less: a take's swung parts' bars (issue 99)
     part_swing_steps: np.ndarray | None = None
     # (N,) bool the song steps of a take's bars of a style's drummers' bars: their accents kept (`Take.own_touch`)
     own_touch_steps: np.ndarray | None = None
@@ -167,8 +167,9 @@ PART_SWING = 2 / 3  # a swung part's eighth in a straight song: the triplet's, a
 
 def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:
     """timing: the swung eighth moved to the swing's ratio (feel.swing `swing`; None: left straight), with its notice
-    where compound bars stay straight; in a straight song, the bars of the take's swung parts (`part_swing_steps`:
-    "swung eighths on the hat", a shuffle) at PART_SWING, as they are named."""
+    where compound bars stay straight; the bars of the take's swung parts (`part_swing_steps`: "swung eighths on the
+    hat", a shuffle, a jazz ride) at PART_SWING, as they are named, where the song is straight or swings less (a
+    drummer's ride swings harder than the band's eighths at medium tempos: Friberg and Sundstrom 2002)."""
     if controls.swing is None:
         inside = hits_in(controls.part_swing_steps, played.step)
         if inside is None:
@@ -181,6 +182,10 @@ def swung(played: Played, grid: Grid, controls: RenderControls) -> Played:
     straight = hits_in(controls.straight_steps, played.step)  # a straight style's section stays straight
     if straight is not None:
         offset = np.where(straight, played.offset, offset).astype(np.float32)
+    harder = hits_in(controls.part_swing_steps, played.step) if controls.swing < PART_SWING else None
+    if harder is not None:  # the swung parts the musician named, where the band swings less than the triplet
+        drums, _ = swing(played.on_grid(), grid, PART_SWING)
+        offset = np.where(harder, drums.offset[played.step, played.drum_class], offset).astype(np.float32)
     return played._replace(offset=offset, notice=notice)
 
 
