@@ -211,6 +211,13 @@ def test_a_jazz_ride_named_in_a_straight_song_plays_the_spang_a_lang(generator: 
     ride = ride_in_beats(drum_notes(result.midi_bytes), range(8, 15))  # bar 16 ends the song: its fill's
     assert ride["on"] >= 24 and ride["skips"] >= 12 and ride["skips_after_2_and_4"] == ride["skips"], ride
     assert ride["elsewhere"] == 0 and ride["foot_on_2_and_4"] >= 12, ride
+    asked = generator.generate(band_song(16), GenerationOptions(seed=0, humanize=0.0, swing=0.6,
+                                                                parts=f"9-16={JAZZ_RIDE}"))
+    notes = drum_notes(asked.midi_bytes)
+    bar = notes[:, 0] // (4 * 480)
+    ride = notes[(bar >= 8) & (bar < 15) & (notes[:, 2] == 51)]
+    skips = ride[np.abs(ride[:, 0] % 480 / 480 - 0.6) < 0.06]
+    assert len(skips) >= 12 and set((skips[:, 0] % 1920 // 480).tolist()) == {1, 3}  # at --swing, after 2 and 4
 
 
 def test_a_swung_part_named_live_in_a_straight_song_swings() -> None:

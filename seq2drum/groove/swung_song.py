@@ -48,13 +48,13 @@ def jazz_ride(take: Take, finish: Finish) -> None:
 
 
 def named_jazz_ride(take: Take, finish: Finish) -> None:
-    """hits (ride, closed hat): in a song that does not swing (no --swing, --style or --density asked), the bars the
-    musician named a jazz ride (--parts) play its spang-a-lang as in a swung song (groove.voices `jazz_ride`), which
-    the render swings at the triplet (`plan_swing`): kept in swung eighths, the ride struck every beat's skip and
-    read back as "16ths" or "quarters on the ride" (issue 100)."""
-    options, bound = finish.options, finish.plan_parts
-    if (finish.grid is None or bound is None or bound.named is None or options.swing is not None
-            or options.style is not None or options.density != 1.0):
+    """hits (ride, closed hat): where the `jazz_ride` step does not play (a straight song, or --swing or --density
+    asked; not under a --style), the bars the musician named a jazz ride (--parts) play its spang-a-lang as in a
+    swung song (groove.voices `jazz_ride`), which the render swings at the triplet (`plan_swing`) or at --swing: kept
+    in swung eighths, the ride struck every beat's skip and read back as "16ths" or "quarters on the ride" (issue
+    100)."""
+    bound = finish.plan_parts
+    if finish.grid is None or bound is None or bound.named is None or finish.options.style is not None:
         return
     n = len(take.hits)
     named = planned_bars(bound, n, lambda part: part.keeper == "ride" and part.subdivision == "swung")
