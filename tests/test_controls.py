@@ -688,3 +688,19 @@ def test_the_density_notice_gives_take_ones_hits_against_a_run_without_density()
         whole = made.n_hits / plain
         assert abs(whole / asked - 1) > density.DENSITY_NOTICE_MISS  # as far as it goes: a notice is due
         assert any(f"take 1 has {whole:.2f}x" in notice for notice in made.notices), (whole, made.notices)
+
+
+@pytest.mark.parametrize("part", ["eighths on the hat, backbeat", "quarters on the ride, backbeat"])
+def test_a_part_the_musician_named_keeps_its_time_under_density(part: str) -> None:
+    """Issue 100: --density 0.5 thinned a named "eighths on the hat" to quarters and a named "quarters on the ride"
+    to no cymbal at all ("kick and snare"), and the warning blamed the meter or the song: the named phrases keep
+    their part's time, the rest thins, and the density notice names the parts among its limits."""
+    from seq2drum.groove import density
+    from tests.test_parts_plan import band_song
+
+    generator = DrumGenerator.from_checkpoint()
+    made = generator.generate(band_song(16), GenerationOptions(seed=0, density=0.5, parts=f"A={part}"))
+    assert made.takes[0].parts and all(name == part for _, name in made.takes[0].parts), made.takes[0].parts
+    assert not any("play as another part" in notice for notice in made.notices), made.notices
+    said = density.density_notice(0.5, 0.8, named=True)
+    assert said.endswith("(its backbone, crashes and fills, and the time of the parts you named)"), said

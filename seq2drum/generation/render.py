@@ -97,7 +97,8 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                fewer_takes_notice(len(takes), options.takes, limiting_controls(options), main_meter(encoded)),
                density_notice(options.density, takes[0].density_reached if takes else None,
                               bool(takes) and takes[0].plan.played,
-                              takes[0].density_whole if takes else None),
+                              takes[0].density_whole if takes else None,
+                              bool(takes) and takes[0].plan.chosen is not None and bool(takes[0].plan.chosen.any())),
                named_misses_notice(takes[0], results[0]) if takes else ""]
     return results, notices, [swing_notice, straight_parts_notice(takes, options, ratio),
                               swung_parts_notice(takes, ratio)]

@@ -29,6 +29,7 @@ from seq2drum.groove.density import apply_density
 from seq2drum.groove.feels import full_in, play_feels, play_times, sparse_out
 from seq2drum.groove.finish import Finish
 from seq2drum.groove.policy import ChosenParts, Take, copied
+from seq2drum.groove.scores import SongScores
 from seq2drum.groove.settings import FULL_HELD_SHARE, SPARSE_HELD_SHARE
 from seq2drum.groove.structure import FILL_COLUMN, REST_COLUMN
 from seq2drum.groove.swung_song import jazz_ride, plan_swing, planned_bars, swings, swung_time_keeping, users_loop
@@ -152,8 +153,7 @@ def plan_kept(take: Take, finish: Finish) -> None:
     bound = finish.plan_parts
     if bound is None:
         return
-    grooving = bound.parts.copy()
-    grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1  # a fill is the fill's
+    grooving = _grooving(take, bound)
     kept = ChosenParts(grooving, bound.phrases, bound.chosen_parts, named=bound.named)
     before = take.hits.copy()
     scores = finish.scores
@@ -163,20 +163,45 @@ def plan_kept(take: Take, finish: Finish) -> None:
         take.hits[closed, :, OPEN_HAT] &= ~take.hits[closed, :, CLOSED_HAT]
         play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept)
     elif bound.named is not None and bound.named.any():  # take 1: the parts the musician named in their time too
-        named = ChosenParts(np.where(bound.named, grooving, -1), bound.phrases, bound.chosen_parts, named=bound.named)
-        play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, named)
+        play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, _named(grooving, bound))
     play_feels(take.hits, finish.p, scores.bar_steps, scores.beat_steps, kept, as_labelled=not later)
+    _replayed(take, scores, before)
+
+
+def _grooving(take: Take, bound: ChosenParts) -> np.ndarray:
+    """(n,) the bound parts of the bars that groove (a fill is the fill's, a rest the rest's; -1)."""
+    grooving = bound.parts.copy()
+    grooving[take.structure[:, FILL_COLUMN] | take.structure[:, REST_COLUMN]] = -1
+    return grooving
+
+
+def _named(grooving: np.ndarray, bound: ChosenParts) -> ChosenParts:
+    """The bound parts of the grooving bars whose part the musician named (--parts)."""
+    return ChosenParts(np.where(bound.named, grooving, -1), bound.phrases, bound.chosen_parts, named=bound.named)
+
+
+def _replayed(take: Take, scores: SongScores, before: np.ndarray) -> None:
+    """The cells a step added played again with the model's velocity and timing, those it dropped silenced."""
     added, dropped = take.hits & ~before, before & ~take.hits
     take.velocity[dropped], take.offset[dropped] = 0, 0.0
-    take.hits[added] = False  # played again with the model's velocity and timing
+    take.hits[added] = False
     play_cells(take, scores, np.flatnonzero(added.ravel()))
 
 
 def density(take: Take, finish: Finish) -> None:
-    """hits: `--density` other than 1, the take made busier or sparser as a drummer would (groove.density); the
-    ratio reached is kept on the take."""
-    if finish.options.density != 1.0:
-        take.density_reached = apply_density(take, finish.p, finish.scores, finish.options.density)
+    """hits: `--density` other than 1, the take made busier or sparser as a drummer would (groove.density), the
+    phrases whose part the musician named then in that part's time (`play_times`: "eighths on the hat" at --density
+    0.5 played quarters, "quarters on the ride" no cymbal at all); the ratio reached is kept on the take."""
+    if finish.options.density == 1.0:
+        return
+    own = max(1, take.n_hits)
+    apply_density(take, finish.p, finish.scores, finish.options.density)
+    bound = finish.plan_parts
+    if bound is not None and bound.named is not None and bound.named.any():  # the parts he named keep their time
+        before, scores = take.hits.copy(), finish.scores
+        play_times(take.hits, finish.p, scores.bar_steps, scores.beat_steps, _named(_grooving(take, bound), bound))
+        _replayed(take, scores, before)
+    take.density_reached = take.n_hits / own
 
 
 def crashes_none(take: Take, finish: Finish) -> None:

@@ -148,16 +148,19 @@ def apply_density(take: Take, p: np.ndarray, scores: SongScores, density: float)
     return take.n_hits / own
 
 
-def density_notice(asked: float, reached: float | None, parts_moved: bool = False, whole: float | None = None) -> str:
+def density_notice(asked: float, reached: float | None, parts_moved: bool = False, whole: float | None = None,
+                   named: bool = False) -> str:
     """Said when take 1 misses the density asked by more than DENSITY_NOTICE_MISS. `reached` is this step's ratio:
     take 1's hits over those decided on its plan; with `parts_moved` (take 1 plays a plan, whose parts `--density`
     chose busier or sparser before: parts.plan `density_bias`) the take without --density played other parts, so
-    the notice says that the whole change is larger than the figure (issue 90: "1.64x" where it had 1.93x)."""
+    the notice says that the whole change is larger than the figure (issue 90: "1.64x" where it had 1.93x); with
+    `named` (parts the musician named, which keep their time) it says so among the limits."""
     if whole is not None:  # take 1 against a run without --density (its parts and its hits): the whole change
         reached, parts_moved = whole, False
     if reached is None or asked == 1.0 or abs(reached / asked - 1.0) <= DENSITY_NOTICE_MISS:
         return ""
     limit = "its backbone, crashes and fills" if asked < 1 else "every 16th of its time-keeping, ghost notes and kicks"
+    limit += ", and the time of the parts you named" if named else ""
     said = (f"--density {asked:g} asked {asked:g}x the model's hits; take 1 has {reached:.2f}x, as far as it goes "
             f"({limit})")
     if not parts_moved:
