@@ -267,3 +267,18 @@ def test_a_swung_part_named_live_under_a_band_that_swings_less_swings_at_the_tri
     named = play_file(drummer, swing_trio(16, swing=0.6), GenerationOptions(humanize=0.0, parts=f"9-16={SWUNG_HATS}"),
                       0)
     assert off_beat_places(named.notes, range(9, 15)) == {0.67}
+
+
+def test_the_warning_for_named_phrases_names_the_control_that_moved_them() -> None:
+    """Tried as a user: with --cymbal ride or --swing, named hat or straight phrases play as another part and the
+    warning blamed an odd meter or a thin part; it names the control where the parts played show it."""
+    from seq2drum.generation.render import misses_reason
+
+    moved = [(25, "eighths on the hat, backbeat", "eighths on the ride, backbeat")]
+    assert misses_reason(moved, GenerationOptions(cymbal="ride")).startswith(
+        "--cymbal ride keeps every part's time on the ride")
+    swung = [(25, "eighths on the hat, backbeat", "swung eighths on the hat, backbeat")]
+    assert misses_reason(swung, GenerationOptions(swing=0.62)).startswith("--swing 0.62 swings every part")
+    odd = [(5, "eighths on the hat, backbeat", "quarters on the hat, comping")]
+    for options in (GenerationOptions(), GenerationOptions(cymbal="ride"), GenerationOptions(swing=0.62)):
+        assert misses_reason(odd, options).startswith("their bars do not hold it as named")

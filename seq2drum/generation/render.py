@@ -99,7 +99,7 @@ def render(prepared: PreparedSong, takes: list[Take], options: GenerationOptions
                               bool(takes) and takes[0].plan.played,
                               takes[0].density_whole if takes else None,
                               bool(takes) and takes[0].plan.chosen is not None and bool(takes[0].plan.chosen.any())),
-               named_misses_notice(takes[0], results[0]) if takes else ""]
+               named_misses_notice(takes[0], results[0], options) if takes else ""]
     return results, notices, [swing_notice, straight_parts_notice(takes, options, ratio),
                               swung_parts_notice(takes, ratio)]
 
@@ -126,11 +126,11 @@ def swung_parts_notice(takes: list[Take], ratio: float | None) -> str:
 NAMED_MISSES_SHOWN = 3  # the phrases named that play as another part the notice lists
 
 
-def named_misses_notice(take: Take, result: TakeResult) -> str:
-    """What the run says where phrases the musician named play as another part, as it prints them (issue 100: a 7/8
-    bar's eighths are its beats, so "eighths on the hat" plays as "quarters on the hat"; a part thinner than the song
-    around it reads as "sparse / intro"); "" where every one plays as named. A drummers' style's sections are its own
-    ("bossa (...)")."""
+def named_misses_notice(take: Take, result: TakeResult, options: GenerationOptions | None = None) -> str:
+    """What the run says where phrases the musician named play as another part, as it prints them, and why (issue
+    100: a 7/8 bar's eighths are its beats, so "eighths on the hat" plays as "quarters on the hat"; a part thinner
+    than the song around it reads as "sparse / intro"; `--cymbal` and `--swing` apply to every part); "" where every
+    one plays as named. A drummers' style's sections are its own ("bossa (...)")."""
     chosen = take.plan.chosen
     if chosen is None or not (len(chosen) == len(result.planned) == len(result.parts)):
         return ""
@@ -142,8 +142,22 @@ def named_misses_notice(take: Take, result: TakeResult) -> str:
     shown = "; ".join(f"bar {bar}: {asked!r} as {played!r}" for bar, asked, played in missed[:NAMED_MISSES_SHOWN])
     more = f"; and {len(missed) - NAMED_MISSES_SHOWN} more" if len(missed) > NAMED_MISSES_SHOWN else ""
     return (f"{len(missed)} of the {int(np.count_nonzero(chosen))} phrases you named play as another part ({shown}"
-            f"{more}): their bars do not hold it as named (an odd meter's beats, or a part thinner than the song "
-            f"around it)")
+            f"{more}): {misses_reason(missed, options)}")
+
+
+def misses_reason(missed: list[tuple[int, str, str]], options: GenerationOptions | None) -> str:
+    """Why phrases the musician named play as another part: a control asked for every part where the parts played
+    show it (`--cymbal` the time moved to its cymbal, `--swing` a straight part swung), else their bars."""
+    asked = []
+    cymbal = {"ride": "on the ride", "hats": "on the hat"}.get(options.cymbal if options is not None else "auto")
+    if cymbal and any(cymbal in played and cymbal not in named for _, named, played in missed):
+        asked.append(f"--cymbal {options.cymbal} keeps every part's time {cymbal}")
+    if options is not None and options.swing is not None and any(
+            played.startswith("swung") and not named.startswith("swung") for _, named, played in missed):
+        asked.append(f"--swing {options.swing:g} swings every part")
+    if asked:
+        return "; ".join(asked) + " (leave it out to play them as named)"
+    return "their bars do not hold it as named (an odd meter's beats, or a part thinner than the song around it)"
 
 
 def as_played(take: Take, drums: DrumGrid, prepared: PreparedSong) -> tuple[tuple[int, str], ...]:
