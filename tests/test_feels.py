@@ -298,6 +298,20 @@ def test_a_named_full_part_gets_its_cymbals_likeliest_strokes_on_its_subdivision
     assert not len(full_in(hits, p, rows, bar_steps, beat_steps, 0, crash))
 
 
+def test_a_swung_part_adds_no_stroke_beside_the_jazz_rides_skip() -> None:
+    """Issue 100: "jazz ride, comping" named over a quiet intro (I Wish) got straight eighths added beside its skip
+    notes (the ride on 6 and 7), read back "16ths on the ride": a swung part's added strokes go only to beats its
+    cymbal strikes nothing off."""
+    from seq2drum.groove.feels import full_in
+
+    hits = np.stack([bar_of([(0, RIDE), (4, RIDE), (7, RIDE), (8, RIDE), (12, RIDE), (15, RIDE)])] * 2)
+    p = np.zeros((2, S, 9))
+    p[:, :16, RIDE] = 0.5
+    cells = full_in(hits, p, np.array([0, 1]), np.full(2, 16), np.full(2, 4), 8, ChosenPart("ride", "swung", {}))
+    _, step, column = np.unravel_index(cells, hits.shape)
+    assert len(cells) == 4 and (column == RIDE).all() and sorted(set(step.tolist())) == [2, 10]  # beats 1 and 3
+
+
 def test_a_phrases_time_is_read_once_and_as_the_labeller_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """`time_of` reads a phrase's time-keeper, subdivision and kick and snare feel as parts.labels reads them, once per
     cells, lengths and beats: the decision's rounds and its two plan steps read a live bar's phrase 3.4 times a bar

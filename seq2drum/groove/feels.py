@@ -137,12 +137,24 @@ def full_in(hits: np.ndarray, p: np.ndarray, rows: np.ndarray, bar_steps: np.nda
     else:
         grid = {"quarters": steps % beats == 0, "16ths": steps >= 0}
         free, columns = inside & grid.get(part.subdivision, steps % 2 == 0), (KEEPER_CYMBALS[part.keeper],)
+        if part.subdivision == "swung":  # one stroke off a swung beat: none beside the jazz ride's skip note
+            free &= ~_off_beat_struck(hits[rows, :, columns[0]], beats)
     flat = []
     for column in columns:
         row, step = np.nonzero(free & ~hits[rows, :, column])
         flat.append(np.ravel_multi_index((rows[row], step, np.full(len(row), column)), hits.shape))
     flat = np.concatenate(flat)
     return flat[np.argsort(-p.reshape(-1)[flat], kind="stable")[:lacking]]
+
+
+def _off_beat_struck(cymbal: np.ndarray, beats: np.ndarray) -> np.ndarray:
+    """(m, S) bool the steps of beats (`beats` (m, 1) steps) whose cymbal strokes (m, S) strike off the beat."""
+    steps = np.arange(cymbal.shape[1])[None, :]
+    beat = steps // beats  # (m, S) each step's beat
+    struck = np.zeros((cymbal.shape[0], cymbal.shape[1] + 1), dtype=bool)  # (m, beats a bar at most S)
+    row, step = np.nonzero(cymbal & (steps % beats != 0))
+    struck[row, beat[row, step]] = True
+    return np.take_along_axis(struck, beat, axis=1)
 
 
 def time_of(bars: np.ndarray, lengths: np.ndarray, beat_steps: np.ndarray) -> tuple[str, str, str]:
