@@ -39,12 +39,7 @@ def jazz_ride(take: Take, finish: Finish) -> None:
     named = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper == "ride"
                          and (part.subdivision == "swung") == other)
     hats = planned_bars(finish.plan_parts, len(take.hits), lambda part: part.keeper in ("closed_hat", "open_hat"))
-    leave = _looped(take, finish) | (~named if other else named)
-    walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
-    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking, hats)
-    take.velocity[:] = np.where(take.hits, take.velocity, 0)
-    take.offset[:] = np.where(take.hits, take.offset, 0)
-    play_cells(take, finish.scores, np.flatnonzero(added))
+    _spang_a_lang(take, finish, _looped(take, finish) | (~named if other else named), hats)
 
 
 def named_jazz_ride(take: Take, finish: Finish) -> None:
@@ -60,10 +55,15 @@ def named_jazz_ride(take: Take, finish: Finish) -> None:
     named = planned_bars(bound, n, lambda part: part.keeper == "ride" and part.subdivision == "swung")
     named[: len(bound.named)] &= bound.named[:n]
     named[len(bound.named):] = False
-    if not named.any():
-        return
+    if named.any():
+        _spang_a_lang(take, finish, _looped(take, finish) | ~named)
+
+
+def _spang_a_lang(take: Take, finish: Finish, leave: np.ndarray, hats: np.ndarray | None = None) -> None:
+    """The jazz ride (groove.voices `jazz_ride`) in the bars of `take` but those it leaves (and a hat part's,
+    `hats`), the added cells played with the model's velocity and timing."""
     walking = voices.walks(finish.scores.bass_onsets, finish.grid, finish.scores.first_bar)
-    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, _looped(take, finish) | ~named, walking)
+    added = voices.jazz_ride(take.hits, finish.grid, finish.scores.first_bar, leave, walking, hats)
     take.velocity[:] = np.where(take.hits, take.velocity, 0)
     take.offset[:] = np.where(take.hits, take.offset, 0)
     play_cells(take, finish.scores, np.flatnonzero(added))
