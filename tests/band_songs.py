@@ -127,3 +127,17 @@ def root_fifth_triads(bars: int = 16) -> bytes:
     bass = bass_line([[(0.0, r), (2.0, r + 7)] for r in roots])
     chords = [TRIADS[("C", "F", "G", "C")[bar % 4]] for bar in range(bars)]
     return band(bass, chords_on_beats(chords, comp=False))
+
+
+JAZZ_BLUES_SHELLS = ((64, 70), (63, 69), (64, 70), (64, 70), (63, 69), (63, 69), (64, 70), (61, 67), (62, 65, 72),
+                     (65, 71), (64, 70), (61, 67))  # 12 bars of shells, the roots left to a bass that is not there
+
+
+def rootless_twelve(choruses: int = 3) -> bytes:
+    """A 12-bar form whose changes read as no blues: the keys comp two- and three-note shells (a jazz blues's rootless
+    voicings, where a thirds-and-sevenths shell names no root) swung on every beat, with no bass; a tenor sax holds a
+    note a bar."""
+    chords = [JAZZ_BLUES_SHELLS[bar % 12] for bar in range(12 * choruses)]
+    horn = notes([(bar * 4.0, 2.0, 74 + bar % 3) for bar in range(12 * choruses)])
+    extra = [TrackSpec("Piano", 2, chords_on_beats(chords, 0.67), 0), TrackSpec("Tenor Sax", 3, horn, 66)]
+    return song_bytes(None, None, tempos=((0, 500_000),), guitar_program=30, extra=extra)

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 import seq2drum.band.heard as heard_module
-from seq2drum.band import counted_form, describe_band, hear
+from seq2drum.band import band_bars, counted_form, describe_band, hear
 from seq2drum.band.heard import GENRE_READER, GenreReader, shipped_reader
 from seq2drum.errors import ConfigError
 from seq2drum.generation.generator import DrumGenerator
@@ -77,6 +77,23 @@ def test_the_form_counted_is_a_12_bar_blues_from_where_its_changes_start() -> No
     assert counted_form(described(band_songs.rock(32))) is None
     assert counted_form(described(band_songs.boogie_blues(4, intro_bars=2))) == CountedForm(12, 2)  # quick change
     assert counted_form(described(band_songs.walking_jazz(8))) is None
+
+
+def test_a_12_bar_form_off_the_blues_changes_is_counted_where_its_harmony_repeats(generator: DrumGenerator) -> None:
+    """A 12-bar form whose shells name no root (a jazz blues on rootless voicings, mosey_along of midi/) is counted in
+    12-bar choruses placed by the band's harmony: bars 1, 13, 25 (before, one section, A@1); without the bars' chroma,
+    or where the form is 8 bars, nothing is counted."""
+    data = band_songs.rootless_twelve(3)
+    song = read_midi(data, only_guitar=False)
+    description, chroma = described(data), band_bars(song).chroma
+    assert not description.twelve_bar_blues and description.chorus_bars == 12
+    form = counted_form(description, chroma)
+    assert form is not None and (form.period, form.first_bar) == (12, None) and form.harmony.shape == (36, 36)
+    assert counted_form(description) is None
+    rock = band_songs.rock(32)
+    assert counted_form(described(rock), band_bars(read_midi(rock, only_guitar=False)).chroma) is None
+    result = generator.generate(data, GenerationOptions(seed=1))
+    assert [bar for bar, _ in result.sections] == [1, 13, 25]
 
 
 @pytest.fixture(scope="module")

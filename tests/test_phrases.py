@@ -167,3 +167,14 @@ def test_a_12_bar_blues_the_band_counts_is_cut_in_its_12_bar_choruses() -> None:
     assert counted(40, CountedForm(12, 4)) == [0, 4, 16, 28]  # a 4-bar intro, then the choruses
     assert counted(36, CountedForm(12, 4), first_bar=4) == [4, 16, 28]  # rows from the band's entry at song bar 4
     assert counted(10, CountedForm(12, 0)) == [0]  # no whole chorus: the form says nothing
+
+
+def test_a_form_placed_by_the_bands_harmony_opens_a_section_at_each_chorus_it_repeats() -> None:
+    """CountedForm(12, None, harmony): the choruses lie where the band's harmony repeats 12 bars later. A 4-bar intro,
+    then three choruses of 12 distinct bars: sections at 0, 4, 16, 28; from the band's entry at song bar 4, the rows
+    read the harmony from there (4, 16, 28). Bars that do not repeat count nothing."""
+    chroma = np.vstack([np.full((4, 12), 1.0), np.tile(np.eye(12), (3, 1))])
+    harmony = chroma @ chroma.T / np.outer(np.linalg.norm(chroma, axis=1), np.linalg.norm(chroma, axis=1))
+    assert counted(40, CountedForm(12, None, harmony)) == [0, 4, 16, 28]
+    assert counted(36, CountedForm(12, None, harmony), first_bar=4) == [4, 16, 28]
+    assert counted(40, CountedForm(12, None, np.eye(40))) == [0]

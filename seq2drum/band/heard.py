@@ -24,8 +24,10 @@ from seq2drum.band.description import BandDescription
 from seq2drum.errors import ConfigError
 from seq2drum.options import GENRES
 from seq2drum.song.phrases import CountedForm
+from seq2drum.song.sections import self_similarity
 
 GENRE_READER = Path(__file__).with_name("genre_reader.json")
+TWELVE = 12  # a form repeating every 12 bars: a musician counts it in 12-bar choruses, on the blues changes or not
 JAZZ, BLUES, ROCK = GENRES
 
 
@@ -132,10 +134,15 @@ def heard_genre(described: dict | None, said: str | None = None) -> str | None:
     return shipped_reader().genre(BandDescription.from_json(described))
 
 
-def counted_form(description: BandDescription) -> CountedForm | None:
-    """The form the drummer's sections count: a 12-bar blues's choruses, where the description hears one; else None
-    (the sections are found as before)."""
-    return CountedForm(12, description.blues_first_bar) if description.twelve_bar_blues else None
+def counted_form(description: BandDescription, chroma: np.ndarray | None = None) -> CountedForm | None:
+    """The form the drummer's sections count: a 12-bar blues's choruses, where the description hears one; a 12-bar
+    form off the blues changes (a jazz blues on rootless voicings) where its band's harmony repeats, given the bars'
+    `chroma` (n_bars, 12) (BandBars'); else None (the sections are found as before)."""
+    if description.twelve_bar_blues:
+        return CountedForm(12, description.blues_first_bar)
+    if description.chorus_bars == TWELVE and chroma is not None:
+        return CountedForm(TWELVE, None, self_similarity(chroma))
+    return None
 
 
 def _a(bars: int) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seq2drum.band import BandDescription, HeardBand, counted_form, describe_band, hear
+from seq2drum.band import BandDescription, HeardBand, band_bars, counted_form, hear, summarize
 from seq2drum.config import DataConfig
 from seq2drum.errors import ConfigError, MidiReadError, NoGuitarError
 from seq2drum.generation.given import GivenDrums, first_kept_bar, given_drums
@@ -129,7 +129,8 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
         choice = same_parts(choice, song, moved_song)
         others = same_parts(GuitarChoice(others, [], ""), song, moved_song).parts
     config = data_config if band else replace(data_config, listen_to_band=False)
-    band_described = None if options.from_nothing else describe_band(moved_song)
+    band_read = None if options.from_nothing else band_bars(moved_song)
+    band_described = None if band_read is None else summarize(band_read, moved_song.parts)
     encoded = encode_song(moved_song, config, track=options.track, with_drums=False, guitar_parts=choice.parts,
                           described=band_described.to_json() if band_described else None)
     if not band:
@@ -139,7 +140,7 @@ def prepare(midi: bytes | MidiSong | None, options: GenerationOptions, data_conf
     if top:
         encoded.first_bar = 0
     heard = hear(band_described, options.genre) if band_described else None  # the genre: the musician's or heard
-    bars = bar_song(encoded, spec, counted_form(band_described) if band_described else None,
+    bars = bar_song(encoded, spec, counted_form(band_described, band_read.chroma) if band_described else None,
                     heard.genre if heard else options.genre)
     if not choice.parts:  # no guitar: a bar "plays" where any part listened to does (rests, floors, sections' bars)
         onsets = role_onsets_per_bar(encoded.guitar, encoded.band_features(), encoded.grid)

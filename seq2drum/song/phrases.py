@@ -17,7 +17,7 @@ choruses of a blues, not B@18 B@22 B@34 for one long B). Pure numpy, on rows [0,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -72,17 +72,29 @@ class Chorus:
 @dataclass(frozen=True)
 class CountedForm:
     """The form a musician counts, as the band's description reads it (seq2drum.band; generation hands it over):
-    choruses of `period` bars, one opening on song bar `first_bar` (0-based; so does every bar `period` on or back)."""
+    choruses of `period` bars, one opening on song bar `first_bar` (0-based; so does every bar `period` on or back);
+    with `first_bar` None, the choruses lie where the band's harmony repeats a period later (`harmony`: (song bars,
+    song bars) the band's bars' likeness in pitch classes), as a repeat of the song's `choruses` is found."""
 
     period: int
-    first_bar: int
+    first_bar: int | None
+    harmony: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
-def counted_choruses(form: CountedForm | None, first_bar: int, n: int) -> list[Chorus]:
+def counted_choruses(form: CountedForm | None, first_bar: int, n: int, hard: set[int] | None = None,
+                     guitar: set[int] | None = None) -> list[Chorus]:
     """The form's choruses over rows [0, n) from song bar `first_bar`: one chorus from the first row a chorus opens on
-    to the end (harmonic: no start of the guitar's or the band's inside it), when a whole chorus fits."""
+    to the end (harmonic: no start of the guitar's or the band's inside it), when a whole chorus fits; for a form
+    placed by the band's harmony, each stretch where it repeats (blocks on the most `hard`, then `guitar` starts)."""
     if form is None:
         return []
+    if form.first_bar is None:
+        harmony = np.zeros((n, n))
+        if form.harmony is not None:
+            shown = form.harmony[first_bar:first_bar + n, first_bar:first_bar + n]
+            harmony[:len(shown), :len(shown)] = shown
+        return [replace(chorus, harmonic=True)
+                for chorus in choruses(harmony, hard or set(), guitar or set(), (form.period,))]
     start = (form.first_bar - first_bar) % form.period
     return [Chorus(start, n, form.period, harmonic=True)] if n - start >= form.period else []
 
@@ -109,7 +121,7 @@ def drummer_sections(sections: Sequence[Section], novelty: np.ndarray, similarit
         return []
     starts = dict.fromkeys(hard_starts(parts_play, marker_rows) | {0}, HARD)
     guitar = sorted({s.start_bar - first_bar for s in sections} & set(range(1, n)))
-    found = counted_choruses(form, first_bar, n)
+    found = counted_choruses(form, first_bar, n, set(starts), set(guitar))
     found = sorted([*found, *choruses(similarity, set(starts), set(guitar), taken=held(found, n))],
                    key=lambda chorus: chorus.start)
     if harmony is not None:  # a blues whose changes repeat where its comping or solo does not
