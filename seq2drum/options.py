@@ -375,8 +375,10 @@ def chosen_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def invoked_as(module_form: str) -> str:
     """How the user ran this command, for --help and messages: the installed script's name (`seq2drum`), `python
-    main.py` for a script, or `module_form` (`python -m server`) when it ran with -m (its __main__ has a spec)."""
-    if getattr(sys.modules.get("__main__"), "__spec__", None) is not None or not sys.argv or not sys.argv[0]:
+    main.py` for a script, or `module_form` (`python -m server`) when it ran with -m (its __main__ has a spec) or
+    from code given to `python -c` (argv[0] is "-c": no command a user could type again)."""
+    if getattr(sys.modules.get("__main__"), "__spec__", None) is not None or not sys.argv or not sys.argv[0] \
+            or sys.argv[0].startswith("-"):
         return module_form
     name = Path(sys.argv[0]).name
     return f"python {name}" if name.endswith(".py") else name

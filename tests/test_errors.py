@@ -198,6 +198,18 @@ def test_mistyped_option_is_one_line(capsys: pytest.CaptureFixture[str], argv: l
     assert err.startswith(f"error: {expected}") and err.endswith("; python main.py --help lists the options"), err
 
 
+@pytest.mark.parametrize("argv0", ["main.py", "-c"])
+def test_the_help_line_names_a_command_the_user_can_type(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str], argv0: str) -> None:
+    """Run from code given to `python -c` (as a test runner's worker runs), the error said "-c --help lists the
+    options"; it names `python main.py`, as a run of the script does."""
+    monkeypatch.setattr(sys, "argv", [argv0])
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None)  # not run with -m
+    with pytest.raises(SystemExit):
+        main.main(["song.mid", "--bogus"])
+    assert capsys.readouterr().err.strip().endswith("; python main.py --help lists the options")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 @pytest.mark.parametrize("mode", ["infer", "train"])
 def test_cuda_on_a_cpu_only_machine_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str) -> None:
