@@ -58,9 +58,9 @@ def test_ci_runs_the_readme_test_command_with_the_dev_requirements_and_the_slow_
     ci = "\n".join(line for line in (REPO / ".ci" / "run").read_text().split("\n") if not line.startswith("#"))
     installs = ("python -m pip install -r requirements-dev.txt"
                 " && python -m pip install --no-deps -r requirements-audio.txt")
-    assert installs + ' && python -m pytest -q -m "not slow"' in readme
+    assert installs + ' && python -m pytest -q -m "not slow" -n auto' in readme
     ci_installs = installs.replace("install -r", "install -q -r").replace("install --no-deps", "install -q --no-deps")
-    assert ci_installs + " && python -m pytest -q\n" in ci and "not slow" not in ci
+    assert ci_installs + " && python -m pytest -q -n auto\n" in ci and "not slow" not in ci
 
 
 def test_ci_installs_the_studios_browser_where_it_can_without_failing() -> None:

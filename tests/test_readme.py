@@ -11,7 +11,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 SETUP = ("python -m pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu && "
          "python -m pip install -r requirements.txt && python main.py --mode infer examples/riff.mid")
 TESTS = ("python -m pip install -r requirements-dev.txt && "
-         "python -m pip install --no-deps -r requirements-audio.txt && python -m pytest -q -m \"not slow\"")
+         "python -m pip install --no-deps -r requirements-audio.txt && python -m pytest -q -m \"not slow\" -n auto")
 
 
 def test_the_readme_is_short_and_fits_a_terminal() -> None:
