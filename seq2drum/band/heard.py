@@ -24,7 +24,6 @@ from seq2drum.band.description import BandDescription
 from seq2drum.errors import ConfigError
 from seq2drum.options import GENRES
 from seq2drum.song.phrases import CountedForm
-from seq2drum.song.sections import self_similarity
 
 GENRE_READER = Path(__file__).with_name("genre_reader.json")
 TWELVE = 12  # a form repeating every 12 bars: a musician counts it in 12-bar choruses, on the blues changes or not
@@ -141,7 +140,7 @@ def counted_form(description: BandDescription, chroma: np.ndarray | None = None)
     if description.twelve_bar_blues:
         return CountedForm(12, description.blues_first_bar)
     if description.chorus_bars == TWELVE and chroma is not None:
-        return CountedForm(TWELVE, None, self_similarity(chroma))
+        return CountedForm(TWELVE, None, chroma)
     return None
 
 

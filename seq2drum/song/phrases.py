@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from seq2drum.song.sections import Section, section_labels
+from seq2drum.song.sections import Section, section_labels, self_similarity
 
 PHRASE_BARS = 4  # a drummer counts phrases of 4 bars (and 8, 16: whole phrases of 4) from a section's start
 MIN_FILL_SECTION_BARS = 2  # a section this long or longer closes with a fill (its last bar is a fill's edge)
@@ -73,12 +73,12 @@ class Chorus:
 class CountedForm:
     """The form a musician counts, as the band's description reads it (seq2drum.band; generation hands it over):
     choruses of `period` bars, one opening on song bar `first_bar` (0-based; so does every bar `period` on or back);
-    with `first_bar` None, the choruses lie where the band's harmony repeats a period later (`harmony`: (song bars,
-    song bars) the band's bars' likeness in pitch classes), as a repeat of the song's `choruses` is found."""
+    with `first_bar` None, the choruses lie where the band's harmony repeats a period later (`chroma`: (song bars,
+    12) the share of each bar each pitch class sounds), as a repeat of the song's `choruses` is found."""
 
     period: int
     first_bar: int | None
-    harmony: np.ndarray | None = field(default=None, compare=False, repr=False)
+    chroma: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def counted_choruses(form: CountedForm | None, first_bar: int, n: int, hard: set[int] | None = None,
@@ -89,10 +89,11 @@ def counted_choruses(form: CountedForm | None, first_bar: int, n: int, hard: set
     if form is None:
         return []
     if form.first_bar is None:
-        harmony = np.zeros((n, n))
-        if form.harmony is not None:
-            shown = form.harmony[first_bar:first_bar + n, first_bar:first_bar + n]
-            harmony[:len(shown), :len(shown)] = shown
+        chroma = np.zeros((n, 12), dtype=np.float32)  # bars past the band's reading are silent
+        if form.chroma is not None:
+            shown = form.chroma[first_bar:first_bar + n]
+            chroma[:len(shown)] = shown
+        harmony = self_similarity(chroma)
         return [replace(chorus, harmonic=True)
                 for chorus in choruses(harmony, hard or set(), guitar or set(), (form.period,))]
     start = (form.first_bar - first_bar) % form.period
