@@ -622,9 +622,10 @@ class StalledUpload:
 def test_stalled_uploads_hold_no_worker_and_time_out(source: ModelSource) -> None:
     """Issue 11, failure 1: two uploads that sent one chunk and stalled held both workers indefinitely. Now a
     worker is taken only once an upload is complete, an upload idle for upload_idle_s ends with DEADLINE_EXCEEDED,
-    and uploads past max_uploads get UNAVAILABLE."""
+    and uploads past max_uploads get UNAVAILABLE. The stalled uploads idle 3 s: the generation and the third upload
+    must come while they are held (at 1 s, a generation slowed by a loaded machine let them end first: a CI flake)."""
     config = ServerConfig(workers=1, max_message_bytes=64 * KiB, max_stream_bytes=64 * KiB,
-                          stream_chunk_bytes=4 * KiB, max_uploads=2, upload_idle_s=1.0)
+                          stream_chunk_bytes=4 * KiB, max_uploads=2, upload_idle_s=3.0)
     midi = rock_song_bytes(4)
     stalled = [StalledUpload(midi[:100]) for _ in range(2)]
     with running(source, config) as channel, futures.ThreadPoolExecutor(2) as pool:
