@@ -15,7 +15,7 @@ import pytest
 
 from seq2drum import band
 from seq2drum.band import HeardBar, RunningBand, describe_band
-from seq2drum.evaluation.playback import played_bars
+from seq2drum.evaluation.playback import play_file, played_bars
 from seq2drum.feel.swing import SWUNG_RIDE_RATIO, HeardSwing
 from seq2drum.generation.prepare import prepare
 from seq2drum.live import hearing
@@ -354,3 +354,30 @@ def test_a_swung_jazz_bands_plan_plays_the_ride_and_feel_the_network_heard(
         assert out.tolist() == (expected if heard_as == "jazz" else parts).tolist()
     keepers = {planner.vocabulary.parts[part].keeper for part in heard if part >= 0}
     assert keepers == {"ride"} if heard_as == "jazz" else ("ride" not in keepers and heard == shipped)
+
+
+def test_a_12_bar_blues_heard_live_is_counted_in_its_choruses(drummer: ModelDrummer) -> None:
+    """Offline counts a 12-bar blues in 12-bar choruses (band.counted_form); live counted 8-bar phrases from the band's
+    first bar whatever it heard. A blues after a 2-bar intro (choruses open on bars 2, 14, 26, 38, 50), --crashes
+    every:8: before the blues is heard (24 bars on its changes) the crashes fall every 8 bars from bar 0; once it is
+    heard they open each chorus and its 9th bar (38, 46, 50, 58), where before they fell on 40, 48, 56."""
+    options = GenerationOptions(crashes="every:8", humanize=0.0)
+    play = play_file(drummer, band_songs.rock_blues(5, intro_bars=2), options, seed=0)
+    song = read_midi(play.midi_bytes, only_guitar=False)
+    drums = song.drum_parts[0].notes
+    crash_bars = sorted({int(start) // (4 * song.ticks_per_quarter) for start, _, pitch, _ in drums if pitch == 49})
+    assert crash_bars[:4] == [0, 8, 16, 24]
+    assert {38, 46, 50, 58} <= set(crash_bars) and not {40, 48, 56} & set(crash_bars)
+
+
+def test_a_chorus_once_heard_is_counted_on_until_another_is_heard() -> None:
+    """`hearing.counted`: the stream's bar a chorus opens on is the reading's first bar plus the blues's phase; a
+    later reading that hears no blues (a song cut mid-chorus) keeps it; `chorus_position` counts the bars from it,
+    and before it (or with none heard) from the band's first bar."""
+    blues = describe_band(read_midi(band_songs.rock_blues(3, intro_bars=4)))
+    rock = describe_band(read_midi(band_songs.rock(32)))
+    assert hearing.counted(blues, 2) == 6 and hearing.counted(rock, 2, before=6) == 6
+    assert hearing.counted(rock, 2) is None and hearing.counted(blues, None) is None
+    heard = hearing.Hearing(chorus_first=6)
+    assert [hearing.chorus_position(heard, index, index - 1) for index in (3, 6, 17, 18, 31)] == [2, 0, 11, 0, 1]
+    assert hearing.chorus_position(hearing.Hearing(), 18, 17) == 17

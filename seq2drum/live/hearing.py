@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from seq2drum.band import HeardBar, RunningBand, heard_genre
+from seq2drum.band import BandDescription, HeardBar, RunningBand, counted_form, heard_genre
 from seq2drum.feel.swing import HeardSwing
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import notes_by_role
@@ -39,6 +39,7 @@ from seq2drum.song.band import role_bar_features
 from seq2drum.song.columns import BAR, STEP
 
 PLAN_BARS = 8  # the plan is re-drawn every this many bars from the band's first ...
+CHORUS_BARS = 12  # a 12-bar blues's chorus: the live drummer's sections open each, once the blues is heard
 DESCRIBE_BARS = 8  # the bars heard are read half a plan after each plan; the band described every this many
 WINDOW_BARS = 32  # the plan reads the band of the last this many bars heard
 PLAN_LEVELS = ("full",)  # the levels of part a plan tells (the live drummer keeps time while the band plays)
@@ -76,6 +77,8 @@ class Hearing:
     part: int = -1
     plan: Plan = NO_PLAN  # the part's plan (`told_plan`), made once per reading
     heard_p: tuple[np.ndarray, ...] = ()  # (S, 9) the network's probabilities of each bar of `window` (HEARD_CHOICES)
+    first_read: int | None = None  # the stream's bar index of the band's reading's first row (the first bar kept)
+    chorus_first: int | None = None  # a bar a chorus opens on, where the last reading hears a 12-bar blues (`counted`)
 
 
 def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
@@ -86,7 +89,8 @@ def with_bar(hearing: Hearing, played: Sequence[PlayedNote], clock: BarClock,
     if HEARD_CHOICES:  # off as shipped: nothing kept, nothing made
         p = np.zeros((len(read[0]), NUM_DRUM_CLASSES)) if p is None else p
     return replace(hearing, unread=(*hearing.unread, (clock, played)), window=(*hearing.window, read)[-WINDOW_BARS:],
-                   heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:] if HEARD_CHOICES else ())
+                   heard_p=(*hearing.heard_p, p)[-WINDOW_BARS:] if HEARD_CHOICES else (),
+                   first_read=clock.index if hearing.first_read is None else hearing.first_read)
 
 
 class Unheard(NamedTuple):
@@ -233,7 +237,24 @@ def read_band(hearing: Hearing, swing: HeardSwing, options: Any, describe: bool 
     genre = heard_genre(values, options.genre)
     asked = options if genre == options.genre else replace(options, genre=genre)
     return replace(hearing, band=band, unread=(), before=bars[-1] if bars else hearing.before,
-                   described=values, genre=genre, options=asked)
+                   described=values, genre=genre, options=asked,
+                   chorus_first=counted(description, hearing.first_read, hearing.chorus_first))
+
+
+def counted(description: BandDescription | None, first_read: int | None, before: int | None = None) -> int | None:
+    """The stream's bar a chorus opens on where `description` (of the bars read from stream bar `first_read`) hears a
+    12-bar blues, as offline's sections count it (band.counted_form); else where a reading before heard one
+    (`before`), kept: the bars heard cut mid-chorus hold a part chorus that counts for none, and a blues heard at 28
+    bars reads as none at 36."""
+    form = counted_form(description) if description is not None and first_read is not None else None
+    return before if form is None or form.first_bar is None else first_read + form.first_bar
+
+
+def chorus_position(hearing: Hearing, index: int, position: int) -> int:
+    """Where stream bar `index` (`position` bars after the band's first) is in its section: in the chorus it is in,
+    from the first chorus of a 12-bar blues heard on (CHORUS_BARS); else from the band's first bar, as before."""
+    first = hearing.chorus_first
+    return position if first is None or index < first else (index - first) % CHORUS_BARS
 
 
 def told_plan(hearing: Hearing, planner: Any, bar_steps: int, beat_steps: int, steps_per_quarter: int) -> Plan:

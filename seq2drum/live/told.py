@@ -13,7 +13,7 @@ import numpy as np
 from seq2drum.groove import STRAIGHT_TIME, Deciders, Heard, Request, SongScores, build_request, heard_span
 from seq2drum.live.api import BarClock
 from seq2drum.live.features import bar_grid
-from seq2drum.live.hearing import NO_PLAN, told_plan
+from seq2drum.live.hearing import NO_PLAN, chorus_position, told_plan
 from seq2drum.live.kept import bar_continuation
 from seq2drum.live.parts import bar_part, live_plan
 from seq2drum.options import STRAIGHT_STYLES
@@ -39,7 +39,8 @@ def bar_request(drummer: Any, state: Any, scores: SongScores, p: np.ndarray, bar
     plan = (live_plan(planner, chosen, drummer.told_parts) if chosen >= 0 and planner is not None else
             NO_PLAN if style is not None else
             told_plan(state.hearing, planner, bar_steps, beat_steps, drummer.steps_per_quarter))
-    heard = Heard(scores, p, heard_span(position, bar_steps, bar.index), meters, swung, grid, plan=plan)
+    section_bar = chorus_position(state.hearing, bar.index, position)  # a 12-bar blues heard: its chorus's bar
+    heard = Heard(scores, p, heard_span(section_bar, bar_steps, bar.index), meters, swung, grid, plan=plan)
     return build_request(options, heard, Deciders(drummer.styles, drummer.policy.crash_phrase_bars, planner),
                          state.seed, bar_continuation(drummer.decoder.codebook, state, bar.index, bar_steps))
 
