@@ -138,7 +138,7 @@ def counted_form(description: BandDescription, chroma: np.ndarray | None = None)
     form off the blues changes (a jazz blues on rootless voicings) where its band's harmony repeats, given the bars'
     `chroma` (n_bars, 12) (BandBars'); else None (the sections are found as before)."""
     if description.twelve_bar_blues:
-        return CountedForm(12, description.blues_first_bar)
+        return CountedForm(TWELVE, description.blues_first_bar)
     if description.chorus_bars == TWELVE and chroma is not None:
         return CountedForm(TWELVE, None, chroma)
     return None

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from seq2drum.band import BandDescription, HeardBar, RunningBand, counted_form, heard_genre
+from seq2drum.band.heard import TWELVE
 from seq2drum.feel.swing import HeardSwing
 from seq2drum.live.api import BarClock, PlayedNote
 from seq2drum.live.features import notes_by_role
@@ -39,7 +40,6 @@ from seq2drum.song.band import role_bar_features
 from seq2drum.song.columns import BAR, STEP
 
 PLAN_BARS = 8  # the plan is re-drawn every this many bars from the band's first ...
-CHORUS_BARS = 12  # a 12-bar blues's chorus: the live drummer's sections open each, once the blues is heard
 DESCRIBE_BARS = 8  # the bars heard are read half a plan after each plan; the band described every this many
 WINDOW_BARS = 32  # the plan reads the band of the last this many bars heard
 PLAN_LEVELS = ("full",)  # the levels of part a plan tells (the live drummer keeps time while the band plays)
@@ -252,9 +252,9 @@ def counted(description: BandDescription | None, first_read: int | None, before:
 
 def chorus_position(hearing: Hearing, index: int, position: int) -> int:
     """Where stream bar `index` (`position` bars after the band's first) is in its section: in the chorus it is in,
-    from the first chorus of a 12-bar blues heard on (CHORUS_BARS); else from the band's first bar, as before."""
+    from the first chorus of a 12-bar blues heard on; else from the band's first bar, as before."""
     first = hearing.chorus_first
-    return position if first is None or index < first else (index - first) % CHORUS_BARS
+    return position if first is None or index < first else (index - first) % TWELVE
 
 
 def told_plan(hearing: Hearing, planner: Any, bar_steps: int, beat_steps: int, steps_per_quarter: int) -> Plan:
